@@ -1,0 +1,54 @@
+import type { ErrorCode } from "./events.js";
+
+/** Codes a client may simply try again after (same request, later). */
+const retryableCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "provider_unavailable",
+  "provider_error",
+  "stream_truncated",
+  "tool_timeout",
+  "interrupted",
+  "rate_limited",
+  "internal",
+]);
+
+export function isRetryable(code: ErrorCode): boolean {
+  return retryableCodes.has(code);
+}
+
+/** A failure with one of the stack's typed codes. The message is safe to show to a user. */
+export class ChatError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** HTTP status of the upstream response, when there was one. */
+  readonly status: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { status?: number; cause?: unknown; retryable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ChatError";
+    this.code = code;
+    this.status = options?.status;
+    this.retryable = options?.retryable ?? isRetryable(code);
+  }
+}
+
+export function isChatError(value: unknown): value is ChatError {
+  return value instanceof ChatError;
+}
+
+/** Human message for a code, for UIs and CLIs that only have the code. */
+export const errorCodeMessages: Record<ErrorCode, string> = {
+  provider_unavailable: "The model server is not reachable. Is Ollama running?",
+  model_not_found: "That model is not installed on the model server.",
+  model_unsupported: "That model does not support what this request needs (tools or thinking).",
+  provider_error: "The model server reported an error while answering.",
+  stream_truncated: "The model server stopped before finishing the answer.",
+  tool_failed: "A tool failed.",
+  tool_timeout: "A tool took too long and was stopped.",
+  invalid_tool_args: "The model called a tool with invalid arguments.",
+  cancelled: "The answer was stopped.",
+  interrupted: "The server restarted while answering.",
+  rate_limited: "Too many requests at once. Wait for a running answer to finish.",
+  bad_request: "The request was not valid.",
+  unauthorized: "Sign-in is required.",
+  internal: "Something went wrong on the server.",
+};

@@ -1,0 +1,119 @@
+import { z } from "zod";
+
+/** Every typed failure the stack reports. One list, shared by engine, API, client and UI. */
+export const errorCodes = [
+  "provider_unavailable",
+  "model_not_found",
+  "model_unsupported",
+  "provider_error",
+  "stream_truncated",
+  "tool_failed",
+  "tool_timeout",
+  "invalid_tool_args",
+  "cancelled",
+  "interrupted",
+  "rate_limited",
+  "bad_request",
+  "unauthorized",
+  "internal",
+] as const;
+export const errorCodeSchema = z.enum(errorCodes);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+export const statusPhaseSchema = z.enum(["thinking", "loading-model", "tool", "responding"]);
+export type StatusPhase = z.infer<typeof statusPhaseSchema>;
+
+export const doneReasonSchema = z.enum(["stop", "length", "cancelled", "max-steps", "error", "interrupted"]);
+export type DoneReason = z.infer<typeof doneReasonSchema>;
+
+/** Usage of a whole run (summed over its model rounds). Times in milliseconds. */
+export const usageSchema = z.object({
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  /** Time from run start to the first answer or reasoning token; null when none arrived. */
+  ttftMs: z.number().nonnegative().nullable(),
+  durationMs: z.number().nonnegative(),
+  /** Model load time reported by Ollama (load_duration); null when not reported. */
+  loadMs: z.number().nonnegative().nullable(),
+  /** eval_count / eval_duration where the provider reports them, else measured by the engine. */
+  tokensPerSecond: z.number().nonnegative().nullable(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+const base = {
+  runId: z.string().min(1),
+  /** Server timestamp, ms since the epoch. */
+  at: z.number(),
+};
+
+export const runStartEventSchema = z.object({
+  type: z.literal("run-start"),
+  ...base,
+  conversationId: z.string().min(1),
+  model: z.string(),
+  provider: z.string(),
+});
+export const statusEventSchema = z.object({
+  type: z.literal("status"),
+  ...base,
+  phase: statusPhaseSchema,
+  message: z.string(),
+});
+export const reasoningEventSchema = z.object({ type: z.literal("reasoning"), ...base, text: z.string() });
+export const tokenEventSchema = z.object({ type: z.literal("token"), ...base, text: z.string() });
+export const toolCallEventSchema = z.object({
+  type: z.literal("tool-call"),
+  ...base,
+  callId: z.string(),
+  name: z.string(),
+  args: z.unknown(),
+});
+export const toolResultEventSchema = z.object({
+  type: z.literal("tool-result"),
+  ...base,
+  callId: z.string(),
+  name: z.string(),
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  error: z.object({ code: errorCodeSchema, message: z.string() }).optional(),
+  durationMs: z.number().nonnegative(),
+});
+export const errorEventSchema = z.object({
+  type: z.literal("error"),
+  ...base,
+  code: errorCodeSchema,
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export const doneEventSchema = z.object({
+  type: z.literal("done"),
+  ...base,
+  reason: doneReasonSchema,
+  usage: usageSchema,
+});
+
+export const chatEventSchema = z.discriminatedUnion("type", [
+  runStartEventSchema,
+  statusEventSchema,
+  reasoningEventSchema,
+  tokenEventSchema,
+  toolCallEventSchema,
+  toolResultEventSchema,
+  errorEventSchema,
+  doneEventSchema,
+]);
+
+export type ChatEvent = z.infer<typeof chatEventSchema>;
+export type ChatEventType = ChatEvent["type"];
+/** The event of one type: `EventOf<"token">`. */
+export type EventOf<T extends ChatEventType> = Extract<ChatEvent, { type: T }>;
+
+export const chatEventTypes = chatEventSchema.options.map((o) => o.shape.type.value) as ChatEventType[];
+
+export function isEventOf<T extends ChatEventType>(type: T) {
+  return (event: ChatEvent): event is EventOf<T> => event.type === type;
+}
+
+export function emptyUsage(): Usage {
+  return { promptTokens: 0, completionTokens: 0, ttftMs: null, durationMs: 0, loadMs: null, tokensPerSecond: null };
+}

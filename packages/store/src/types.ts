@@ -54,19 +54,35 @@ export interface SearchHit {
 export interface ChatStore {
   readonly kind: "sqlite" | "memory";
 
+  /** Throws StoreError("conflict") when the id is taken. */
   createConversation(input: { id: string; userId: string; title: string }): Conversation;
   getConversation(userId: string, conversationId: string): Conversation | undefined;
-  /** Newest activity first. */
+  /** Newest activity first (updatedAt: creation or the last appended message). Default limit 100. */
   listConversations(userId: string, options?: { limit?: number }): Conversation[];
+  /** Renaming is not activity: updatedAt and the list order stay. */
   renameConversation(userId: string, conversationId: string, title: string): Conversation | undefined;
   /** Deletes the conversation with its messages, runs and events. False when not found for that user. */
   deleteConversation(userId: string, conversationId: string): boolean;
-  /** Case-insensitive substring search over the user's own messages (user and assistant text). */
+  /**
+   * Case-insensitive substring search over the user's own messages (user and assistant text), newest
+   * first, default limit 20. The query is literal: "%" and "_" are not wildcards. An empty query finds nothing.
+   */
   searchMessages(userId: string, query: string, options?: { limit?: number }): SearchHit[];
 
+  /** Bumps the conversation's updatedAt. Throws StoreError("not_found") for an unknown conversation. */
   appendMessage(input: { conversationId: string; runId: string | null; message: ChatMessage }): StoredMessage;
   listMessages(conversationId: string): StoredMessage[];
+  /**
+   * Deletes the conversation's messages with id >= fromMessageId; returns how many. For chat.edit (from the
+   * edited user message) and chat.regenerate (from the message after the last user message).
+   * Message ids are never reused afterwards.
+   */
+  deleteMessagesFrom(conversationId: string, fromMessageId: number): number;
 
+  /**
+   * Starts a run in status "running". Throws StoreError("not_found") unless the conversation exists and
+   * belongs to userId, StoreError("conflict") when the id or (userId, clientRequestId) is taken.
+   */
   createRun(input: {
     id: string;
     conversationId: string;
@@ -80,11 +96,13 @@ export interface ChatStore {
   /** The conversation's run still marked running, if any. */
   activeRun(conversationId: string): RunRecord | undefined;
   listRunningRuns(): RunRecord[];
+  /** Marks a running run done. The first finish wins: a finished or unknown run is left unchanged. */
   finishRun(runId: string, input: { reason: DoneReason; usage: Usage | null }): void;
 
   /**
    * Appends an event; returns its seq. Appends are batched into one transaction per flush interval,
    * so a 200 tokens/s stream does not commit 200 times a second. readEvents always sees every append.
+   * A `done` event is committed before appendEvent returns. Throws StoreError("not_found") for an unknown run.
    */
   appendEvent(runId: string, event: ChatEvent): number;
   /** Events of a run with seq > afterSeq, in order. */
@@ -92,6 +110,8 @@ export interface ChatStore {
   lastSeq(runId: string): number;
   /** Commits pending appends now. */
   flush(): void;
+  /** True while the store answers queries (for the health check); false once closed or broken. */
+  ping(): boolean;
   /** Flushes and closes. */
   close(): void;
 }

@@ -1,0 +1,127 @@
+import type { DatabaseSync } from "node:sqlite";
+
+/** One schema step. `up` is plain DDL, applied once, inside the migration transaction. */
+export interface Migration {
+  version: number;
+  up: string;
+}
+
+/**
+ * The schema, as an append-only list: never edit a shipped step, add a new version instead.
+ * Timestamps are integers in ms since the epoch; JSON columns hold the engine's own shapes.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    up: `
+      CREATE TABLE conversations (
+        id         TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL,
+        title      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      -- listConversations: one user's conversations, newest activity first. Ascending on purpose: read
+      -- backwards it yields (updated_at DESC, rowid DESC), the exact order asked for, with no sort step.
+      CREATE INDEX conversations_by_user_activity ON conversations (user_id, updated_at);
+
+      CREATE TABLE messages (
+        -- AUTOINCREMENT so ids of deleted messages (edit, regenerate) are never handed out again:
+        -- clients hold message ids.
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        -- No foreign key: the user message that starts a run is stored before the run row exists.
+        run_id          TEXT,
+        role            TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+        -- Copy of the message text for search; json holds the full ChatMessage.
+        content         TEXT NOT NULL,
+        json            TEXT NOT NULL,
+        created_at      INTEGER NOT NULL
+      );
+      CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+
+      CREATE TABLE runs (
+        id                TEXT PRIMARY KEY,
+        conversation_id   TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        user_id           TEXT NOT NULL,
+        model             TEXT NOT NULL,
+        provider          TEXT NOT NULL,
+        client_request_id TEXT,
+        status            TEXT NOT NULL CHECK (status IN ('running', 'done')),
+        reason            TEXT,
+        usage             TEXT,
+        created_at        INTEGER NOT NULL,
+        finished_at       INTEGER,
+        -- Idempotent chat.send; NULLs never collide, so runs without a client id are unconstrained.
+        UNIQUE (user_id, client_request_id)
+      );
+      -- listRunningRuns (start-up recovery), oldest first.
+      CREATE INDEX runs_by_status ON runs (status, created_at);
+      -- activeRun, and the foreign key's cascade.
+      CREATE INDEX runs_by_conversation ON runs (conversation_id, created_at);
+
+      -- The event log. WITHOUT ROWID clusters each run's events by (run_id, seq), so a replay is one range scan.
+      CREATE TABLE events (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL,
+        type   TEXT NOT NULL,
+        json   TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export function latestVersion(list: readonly Migration[] = migrations): number {
+  return list.at(-1)?.version ?? 0;
+}
+
+/**
+ * Brings the database to the latest version of `list` in ONE transaction: either every pending step
+ * applies or none does. BEGIN IMMEDIATE takes the write lock before reading the current version, so two
+ * processes opening the same file at once cannot both apply a step. Returns the versions applied.
+ */
+export function migrate(db: DatabaseSync, list: readonly Migration[] = migrations, now: () => number = Date.now): number[] {
+  assertOrdered(list);
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    );
+    const row = db.prepare("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").get();
+    const current = Number(row?.version ?? 0);
+    const latest = latestVersion(list);
+    if (current > latest) {
+      throw new Error(
+        `Database schema version ${current} is newer than this build knows (${latest}); refusing to open it with older code.`,
+      );
+    }
+    const record = db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    const applied: number[] = [];
+    for (const migration of list) {
+      if (migration.version <= current) continue;
+      db.exec(migration.up);
+      record.run(migration.version, now());
+      applied.push(migration.version);
+    }
+    db.exec("COMMIT");
+    return applied;
+  } catch (error) {
+    // Some errors end the transaction themselves; never let ROLLBACK's own error hide the real one.
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+      // already rolled back
+    }
+    throw error;
+  }
+}
+
+function assertOrdered(list: readonly Migration[]): void {
+  list.forEach((migration, index) => {
+    const previous = index === 0 ? 0 : list[index - 1]!.version;
+    if (!Number.isInteger(migration.version) || migration.version <= previous) {
+      throw new Error(`Migrations must have strictly increasing positive integer versions (got ${migration.version} after ${previous}).`);
+    }
+  });
+}

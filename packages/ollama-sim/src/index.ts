@@ -1,1 +1,17 @@
-export {};
+export { startSimulator, simulatedOllamaVersion } from "./server.js";
+export { builtinScenarios, benchToken, requestedTokens } from "./scenarios.js";
+export { defaultModels, faultModels } from "./models.js";
+export { respondDemo, wordTokens, cityZones } from "./demo-model.js";
+export type {
+  ControlledStream,
+  RecordedRequest,
+  Scenario,
+  SimChatRequest,
+  SimChunk,
+  SimContext,
+  SimHttpError,
+  SimModel,
+  SimToolCall,
+  Simulator,
+  SimulatorOptions,
+} from "./types.js";

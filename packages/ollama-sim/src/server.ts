@@ -1,0 +1,316 @@
+/**
+ * `startSimulator`: a real node:http server speaking Ollama's wire protocol (and the OpenAI-compatible /v1 one),
+ * answering from scenarios. Route order for a chat request: controlled streams, custom scenarios, then the
+ * built-ins (fault model by name, model lookup and capability checks, `[sim:x]` tag), then the demo model.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { respondDemo } from "./demo-model.js";
+import { defaultModels, ModelCatalog } from "./models.js";
+import { ChatResponder } from "./responder.js";
+import { matches, modelScenario, taggedScenario } from "./scenarios.js";
+import type { ControlledStream, RecordedRequest, Scenario, SimChatRequest, SimChunk, SimulatorOptions, Simulator } from "./types.js";
+import { estimatePromptTokens, ResponseMeter, type WireEncoder } from "./wire-common.js";
+import { createOllamaEncoder } from "./wire-ollama.js";
+import { createOpenAIEncoder } from "./wire-openai.js";
+
+/** The Ollama version /api/version reports (tool-call ids and tool_call_id exist since 0.12.10). */
+export const simulatedOllamaVersion = "0.12.10";
+const maxBodyBytes = 32 * 1024 * 1024;
+
+type Wire = "ollama" | "openai";
+
+class BadRequest extends Error {}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, text: string, method: string): void {
+  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+  res.end(method === "HEAD" ? undefined : text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > maxBodyBytes) throw new BadRequest("request body too large");
+    parts.push(part);
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+function wantsThinking(think: unknown): boolean {
+  return think === true || (typeof think === "string" && think !== "" && think !== "false");
+}
+
+class ControlHandle implements ControlledStream {
+  readonly connected: Promise<RecordedRequest>;
+  readonly closedByClient: Promise<void>;
+  private resolveConnected!: (r: RecordedRequest) => void;
+  private resolveClosed!: () => void;
+  private responder: Promise<ChatResponder>;
+  private attachResponder!: (r: ChatResponder) => void;
+  /** Pushes run one after the other, in call order, even when the test does not await each. */
+  private queue: Promise<void> = Promise.resolve();
+
+  private attached = false;
+
+  constructor(
+    readonly match: Scenario["match"],
+    private readonly withdraw: (handle: ControlHandle) => void,
+  ) {
+    this.connected = new Promise((resolve) => (this.resolveConnected = resolve));
+    this.closedByClient = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.responder = new Promise((resolve) => (this.attachResponder = resolve));
+  }
+
+  attach(responder: ChatResponder, record: RecordedRequest): void {
+    this.attached = true;
+    void responder.closedByClient.then(this.resolveClosed);
+    this.attachResponder(responder);
+    this.resolveConnected(record);
+  }
+
+  push(chunk: SimChunk): Promise<void> {
+    return this.enqueue((r) => r.write(chunk));
+  }
+
+  /** Before any request took the stream, end() withdraws it: no later request will be controlled by it. */
+  end(): Promise<void> {
+    if (!this.attached) {
+      this.withdraw(this);
+      return this.queue;
+    }
+    return this.enqueue((r) => r.cut());
+  }
+
+  private enqueue(step: (r: ChatResponder) => Promise<void> | void): Promise<void> {
+    this.queue = this.queue.then(async () => step(await this.responder));
+    return this.queue;
+  }
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const host = opts.host ?? "127.0.0.1";
+  const ctx = { tokenDelayMs: opts.tokenDelayMs ?? 20 };
+  const catalog = new ModelCatalog(opts.models ?? defaultModels);
+  let scenarios: Scenario[] = [...(opts.scenarios ?? [])];
+  const controls: ControlHandle[] = [];
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const active = new Set<ChatResponder>();
+  const loaded = new Set<string>();
+  let nextId = 1;
+  let closing = false;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      // never leak internals to the client; a half-written response is cut
+      if (!res.headersSent) sendJson(res, 500, { error: "internal simulator error" });
+      else res.destroy();
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? "GET";
+    const path = new URL(req.url ?? "/", "http://sim").pathname;
+    let markFinished!: () => void;
+    const record: RecordedRequest = {
+      id: nextId++,
+      method,
+      path,
+      body: undefined,
+      startedAt: Date.now(),
+      clientClosedEarly: false,
+      finished: new Promise((resolve) => (markFinished = resolve)),
+    };
+    requests.push(record);
+    let responder: ChatResponder | undefined;
+    res.on("close", () => {
+      record.clientClosedEarly = !res.writableFinished && !closing && !(responder?.destroyedByUs ?? false);
+      if (responder) active.delete(responder);
+      markFinished();
+    });
+
+    let text = "";
+    if (method === "POST" || method === "PUT") {
+      try {
+        text = await readBody(req);
+      } catch (err) {
+        if (err instanceof BadRequest) return sendJson(res, 413, { error: err.message });
+        return; // the client went away while sending
+      }
+    }
+    let body: unknown;
+    let badJson: string | undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch (err) {
+        badJson = err instanceof Error ? err.message : "invalid JSON";
+        body = text;
+      }
+    }
+    record.body = body;
+
+    const route = `${method === "HEAD" ? "GET" : method} ${path}`;
+    switch (route) {
+      case "GET /":
+        return sendText(res, 200, "Ollama is running", method);
+      case "GET /api/version":
+        return sendJson(res, 200, { version: simulatedOllamaVersion });
+      case "GET /api/tags":
+        return sendJson(res, 200, catalog.tags());
+      case "GET /api/ps":
+        return sendJson(res, 200, catalog.ps(loaded));
+      case "GET /v1/models":
+        return sendJson(res, 200, catalog.openAIModels());
+      case "POST /api/show": {
+        if (badJson !== undefined) return sendJson(res, 400, { error: badJson });
+        const b = (body ?? {}) as Record<string, unknown>;
+        const name = b["model"] ?? b["name"];
+        if (typeof name !== "string" || name === "") return sendJson(res, 400, { error: "model is required" });
+        const model = catalog.find(name);
+        if (!model) return sendJson(res, 404, { error: `model '${name}' not found` });
+        return sendJson(res, 200, catalog.show(model));
+      }
+      case "POST /api/chat":
+      case "POST /v1/chat/completions": {
+        const wire: Wire = path === "/api/chat" ? "ollama" : "openai";
+        responder = chat(res, record, wire, body, badJson);
+        return;
+      }
+      default: {
+        const known = ["/", "/api/version", "/api/tags", "/api/ps", "/v1/models", "/api/show", "/api/chat", "/v1/chat/completions"];
+        if (known.includes(path)) return sendText(res, 405, "405 method not allowed", method);
+        return sendText(res, 404, "404 page not found", method);
+      }
+    }
+  }
+
+  /** Answers one chat request; returns the responder when a 200 answer started. */
+  function chat(res: ServerResponse, record: RecordedRequest, wire: Wire, body: unknown, badJson: string | undefined): ChatResponder | undefined {
+    const fail = (enc: WireEncoder | undefined, status: number, message: string) => {
+      sendJson(res, status, enc ? enc.errorBody(status, message) : wire === "ollama" ? { error: message } : { error: { message, type: "invalid_request_error", param: null, code: null } });
+      return undefined;
+    };
+    if (badJson !== undefined) return fail(undefined, 400, badJson);
+    if (!body || typeof body !== "object" || Array.isArray(body)) return fail(undefined, 400, "request body must be a JSON object");
+    const b = body as Record<string, unknown>;
+    if (typeof b["model"] !== "string" || b["model"] === "") return fail(undefined, 400, "model is required");
+    if (b["messages"] !== undefined && !Array.isArray(b["messages"])) return fail(undefined, 400, "messages must be an array");
+
+    const simReq: SimChatRequest = {
+      model: b["model"],
+      messages: ((b["messages"] as unknown[] | undefined) ?? []).filter((m): m is Record<string, unknown> => !!m && typeof m === "object"),
+      wire,
+      // Ollama streams unless told not to; OpenAI answers in one body unless told to stream
+      stream: wire === "ollama" ? b["stream"] !== false : b["stream"] === true,
+    };
+    if (Array.isArray(b["tools"])) simReq.tools = b["tools"];
+    const think = b["think"] ?? (wire === "openai" && b["reasoning_effort"] ? true : undefined);
+    if (typeof think === "boolean" || typeof think === "string") simReq.think = think;
+    if (b["options"] && typeof b["options"] === "object") simReq.options = b["options"] as Record<string, unknown>;
+
+    const meter = new ResponseMeter(estimatePromptTokens(simReq.messages));
+    const streamOptions = b["stream_options"] as { include_usage?: unknown } | undefined;
+    const enc =
+      wire === "ollama"
+        ? createOllamaEncoder(simReq.model, meter)
+        : createOpenAIEncoder({ model: simReq.model, meter, includeUsage: streamOptions?.include_usage === true });
+    const newResponder = () => {
+      const r = new ChatResponder(res, enc, meter, simReq.stream === true);
+      active.add(r);
+      return r;
+    };
+
+    const controlIndex = controls.findIndex((c) => matches(c.match, simReq));
+    const control = controls[controlIndex];
+    if (control) {
+      controls.splice(controlIndex, 1);
+      record.scenario = "control";
+      const responder = newResponder();
+      responder.start();
+      control.attach(responder, record);
+      return responder;
+    }
+
+    let scenario = scenarios.find((s) => matches(s.match, simReq));
+    if (!scenario) {
+      const byModel = modelScenario(simReq);
+      const refused = byModel?.reject?.(simReq);
+      if (refused) return fail(enc, refused.status, refused.error);
+      const model = catalog.find(simReq.model);
+      if (!model) return fail(enc, 404, `model "${simReq.model}" not found, try pulling it first`);
+      if (wantsThinking(simReq.think) && !model.capabilities.includes("thinking")) {
+        return fail(enc, 400, `"${simReq.model}" does not support thinking`);
+      }
+      if (simReq.tools?.length && !model.capabilities.includes("tools")) return fail(enc, 400, `"${simReq.model}" does not support tools`);
+      scenario = byModel ?? taggedScenario(simReq);
+      loaded.add(simReq.model);
+    }
+
+    if (scenario?.httpError) return fail(enc, scenario.httpError.status, scenario.httpError.error);
+    const refused = scenario?.reject?.(simReq);
+    if (refused) return fail(enc, refused.status, refused.error);
+
+    record.scenario = scenario?.name ?? "demo";
+    const chunks: Iterable<SimChunk> = scenario
+      ? (scenario.chunks ?? (scenario.respond ? scenario.respond(simReq, ctx) : []))
+      : respondDemo(simReq, ctx);
+    const responder = newResponder();
+    void responder.run(chunks, scenario?.stallAfterChunks === true).catch(() => responder.cut());
+    return responder;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    requests,
+    chatRequests: () => requests.filter((r) => r.path === "/api/chat" || r.path === "/v1/chat/completions"),
+    addScenario(s: Scenario) {
+      scenarios = [s, ...scenarios];
+    },
+    clearScenarios() {
+      scenarios = [];
+    },
+    control(match?: Scenario["match"]): ControlledStream {
+      const handle = new ControlHandle(match, (h) => {
+        const i = controls.indexOf(h);
+        if (i >= 0) controls.splice(i, 1);
+      });
+      controls.push(handle);
+      return handle;
+    },
+    openConnections: () => sockets.size,
+    activeResponses: () => active.size,
+    async close(): Promise<void> {
+      closing = true;
+      const socketsClosed = [...sockets].map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())));
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // stalled and keep-alive connections would keep close() waiting forever
+      server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([serverClosed, ...socketsClosed]);
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Public shapes of the simulator (see CONTRACTS "@streamchat/ollama-sim"). Fields marked "addition" go beyond
+ * the agreed contract; they are optional so code written against the contract keeps compiling.
+ */
+
+export interface SimToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+  id?: string;
+}
+
+/** One NDJSON line (Ollama) or one group of SSE events (OpenAI) the simulator writes. */
+export interface SimChunk {
+  /** Wait this long before writing it. */
+  delayMs?: number;
+  content?: string;
+  thinking?: string;
+  toolCalls?: SimToolCall[];
+  /** done:true line (adds metrics + done_reason). */
+  done?: boolean;
+  doneReason?: "stop" | "length";
+  /** Write {"error": "..."} (OpenAI: data: {"error":{...}}) and end the stream. */
+  error?: string;
+  /** Write these exact bytes, whatever the wire (garbage, partial JSON, split UTF-8). Uint8Array: addition. */
+  raw?: string | Uint8Array;
+  /**
+   * Addition: write this chunk's encoded bytes in two socket writes, cut inside the first multi-byte UTF-8
+   * character, `splitDelayMs` (default 10) apart — works on both wires.
+   */
+  splitUtf8?: boolean;
+  splitDelayMs?: number;
+}
+
+export interface SimChatRequest {
+  model: string;
+  messages: Array<Record<string, unknown>>;
+  tools?: unknown[];
+  stream?: boolean;
+  think?: boolean | string;
+  options?: Record<string, unknown>;
+  /** Addition: which endpoint the request came through. */
+  wire?: "ollama" | "openai";
+}
+
+/** Addition: what a `respond` function may use besides the request. */
+export interface SimContext {
+  /** The simulator's default delay between word-sized tokens (SimulatorOptions.tokenDelayMs). */
+  tokenDelayMs: number;
+}
+
+export interface SimHttpError {
+  status: number;
+  error: string;
+}
+
+export interface Scenario {
+  name: string;
+  /** First matching scenario wins; model "*" (or no `match` at all) = any model. Both fields must hold. */
+  match?: { model?: string; lastUserIncludes?: string };
+  /** Error before streaming: status + JSON body {"error": message}. */
+  httpError?: SimHttpError;
+  /** Addition: decide per request whether to refuse it (e.g. 400 only when the request has tools). */
+  reject?: (req: SimChatRequest) => SimHttpError | undefined;
+  /** Stream these chunks (each becomes one line unless raw). Without a done chunk the stream is cut (truncated). */
+  chunks?: SimChunk[];
+  /** Or compute the reply from the request. Returning a lazy Iterable (addition) lets long streams stay cheap. */
+  respond?: (req: SimChatRequest, ctx: SimContext) => SimChunk[] | Iterable<SimChunk>;
+  /** Hang after the listed chunks without closing (stall). */
+  stallAfterChunks?: boolean;
+}
+
+export interface RecordedRequest {
+  id: number;
+  method: string;
+  path: string;
+  body: unknown;
+  startedAt: number;
+  /** true when the client closed the connection before the simulator finished writing. */
+  clientClosedEarly: boolean;
+  /** Resolves when the response ended or the client closed. */
+  finished: Promise<void>;
+  /** Addition: the scenario that answered a chat request ("demo", "sim-truncated", "control", a custom name…). */
+  scenario?: string;
+}
+
+export interface SimModel {
+  name: string;
+  capabilities: string[];
+}
+
+export interface SimulatorOptions {
+  /** 0 = ephemeral (default 0 in code; CLI default 11434). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Tried before the built-ins. */
+  scenarios?: Scenario[];
+  /** Default delay between demo/bench tokens (default 20; 0 = no delay). */
+  tokenDelayMs?: number;
+  /** /api/tags + /api/show; replaces `defaultModels` when given. Fault models (`sim-*`) always resolve. */
+  models?: SimModel[];
+}
+
+export interface ControlledStream {
+  /** Resolves when a request took this stream. */
+  connected: Promise<RecordedRequest>;
+  /** Writes one chunk now (after its delayMs); resolves once written (and drained). No-op after the client left. */
+  push(chunk: SimChunk): Promise<void>;
+  /** Closes the response (without a done chunk => truncated). */
+  end(): Promise<void>;
+  /** Resolves when the client disconnects before end(). */
+  closedByClient: Promise<void>;
+}
+
+export interface Simulator {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  /** Every request, in order. */
+  requests: RecordedRequest[];
+  /** Only /api/chat and /v1/chat/completions. */
+  chatRequests(): RecordedRequest[];
+  /** Prepended (wins over earlier ones). */
+  addScenario(s: Scenario): void;
+  /** Removes scenarios added by options or addScenario (built-ins stay). */
+  clearScenarios(): void;
+  /** Controlled mode: the next matching chat request writes only what the test pushes. */
+  control(match?: Scenario["match"]): ControlledStream;
+  /** Open TCP connections, idle keep-alive ones included. */
+  openConnections(): number;
+  /** Addition: chat responses still being written (or stalled). */
+  activeResponses(): number;
+  close(): Promise<void>;
+}

@@ -9,6 +9,11 @@ export interface ToolCall {
   name: string;
   /** Parsed JSON arguments as the model sent them (not yet validated). */
   args: unknown;
+  /**
+   * Set when the arguments were not valid JSON (OpenAI-style string fragments that don't parse); `args`
+   * then holds the raw text. The run loop answers such a call with an invalid_tool_args tool result.
+   */
+  argsError?: string;
 }
 
 export type ChatMessage =

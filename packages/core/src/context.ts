@@ -1,0 +1,78 @@
+import type { ChatMessage } from "./model.js";
+
+export interface TrimOptions {
+  /** Most messages to keep (kept messages that must stay, see below, can exceed it). */
+  maxMessages: number;
+  /** Most characters (content, thinking and tool-call arguments) to keep. */
+  maxChars?: number;
+}
+
+/**
+ * Drops the oldest history until the context fits the budget. Never dropped: the leading system
+ * message(s) and everything from the last user message on (the question being answered and any tool
+ * rounds of the current run). An assistant message with tool calls and the tool results that follow it
+ * are one unit: dropped together or kept together, because providers reject a tool result without its
+ * call (OpenAI) or lose track of it (Ollama). When even the kept parts exceed the budget, they are
+ * returned anyway: an answer with a long prompt beats no answer.
+ */
+export function trimContext(messages: ChatMessage[], opts: TrimOptions): ChatMessage[] {
+  const maxMessages = Math.max(0, opts.maxMessages);
+  const maxChars = opts.maxChars ?? Infinity;
+
+  let head = 0;
+  while (head < messages.length && messages[head]?.role === "system") head += 1;
+  let lastUser = -1;
+  for (let i = messages.length - 1; i >= head; i -= 1) {
+    if (messages[i]?.role === "user") {
+      lastUser = i;
+      break;
+    }
+  }
+  const tailStart = lastUser === -1 ? messages.length : lastUser;
+  const system = messages.slice(0, head);
+  const tail = messages.slice(tailStart);
+  const history = units(messages.slice(head, tailStart));
+
+  let count = system.length + tail.length + history.reduce((n, u) => n + u.length, 0);
+  let chars = sizeOf(system) + sizeOf(tail) + history.reduce((n, u) => n + sizeOf(u), 0);
+  let drop = 0;
+  while (drop < history.length && (count > maxMessages || chars > maxChars)) {
+    const unit = history[drop]!;
+    count -= unit.length;
+    chars -= sizeOf(unit);
+    drop += 1;
+  }
+  // A tool result never leads the kept history: it would answer a call the model can no longer see.
+  const kept = history.slice(drop).flat();
+  while (kept[0]?.role === "tool") kept.shift();
+  return [...system, ...kept, ...tail];
+}
+
+/** Groups an assistant message with its tool calls together with the tool results that follow it. */
+function units(messages: ChatMessage[]): ChatMessage[][] {
+  const out: ChatMessage[][] = [];
+  for (const message of messages) {
+    const previous = out.at(-1);
+    const opener = previous?.[0];
+    const joinsCall =
+      message.role === "tool" &&
+      opener?.role === "assistant" &&
+      (opener.toolCalls?.length ?? 0) > 0 &&
+      previous!.every((m, i) => i === 0 || m.role === "tool");
+    if (joinsCall) previous!.push(message);
+    else out.push([message]);
+  }
+  return out;
+}
+
+function sizeOf(messages: ChatMessage[]): number {
+  let n = 0;
+  for (const m of messages) {
+    n += m.content.length;
+    if (m.role === "assistant") {
+      n += m.thinking?.length ?? 0;
+      for (const call of m.toolCalls ?? []) n += call.name.length + (JSON.stringify(call.args) ?? "").length;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,128 @@
+import { ChatError } from "../errors.js";
+
+/** What went wrong talking to a model server, before it is given one of our error codes. */
+export type ProviderFailure =
+  /** The server answered with a non-2xx status before streaming. `message` is its error text. */
+  | { kind: "status"; status: number; message: string }
+  /** fetch() itself threw: no connection, DNS, reset before headers, or our own abort. */
+  | { kind: "request"; error: unknown }
+  /** Reading the body threw after a 2xx: the connection broke mid-answer, or our own abort. */
+  | { kind: "body"; error: unknown };
+
+export interface FailureContext {
+  baseUrl: string;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The one place where provider failures become typed ChatErrors. Read top to bottom: first match wins.
+ */
+export function toChatError(failure: ProviderFailure, ctx: FailureContext): ChatError {
+  // Our own abort wins over whatever error the abort caused (AbortError, "terminated", a ChatError...).
+  if (ctx.signal?.aborted) {
+    return new ChatError("cancelled", "The answer was stopped.", { cause: errorOf(failure) });
+  }
+
+  if (failure.kind === "request" || failure.kind === "body") {
+    // Already typed, e.g. a bad NDJSON line or an {"error"} line raised while reading.
+    if (failure.error instanceof ChatError) return failure.error;
+
+    if (failure.kind === "request") {
+      return new ChatError("provider_unavailable", `Cannot reach the model server at ${ctx.baseUrl}${detail(failure.error)}. Is it running?`, {
+        cause: failure.error,
+      });
+    }
+    // The socket died after the answer started (undici reports "terminated"): the answer is incomplete.
+    return new ChatError("stream_truncated", `The connection to the model server broke mid-answer${detail(failure.error)}.`, {
+      cause: failure.error,
+    });
+  }
+
+  const { status, message } = failure;
+  const upstream = message.trim() || `HTTP ${status}`;
+
+  // Ollama: 400 `"llama3.2" does not support tools` / `... does not support thinking` (also vision, insert).
+  if (status === 400 && /does not support/i.test(upstream)) {
+    return new ChatError("model_unsupported", upstream, { status });
+  }
+  // Ollama: 404 `model "x" not found, try pulling it first`; OpenAI-compatible servers: 404 for unknown models.
+  if (status === 404) return new ChatError("model_not_found", upstream, { status });
+  if (status === 401 || status === 403) {
+    return new ChatError("unauthorized", `The model server refused the credentials: ${upstream}`, { status });
+  }
+  if (status === 429) return new ChatError("rate_limited", `The model server is busy: ${upstream}`, { status });
+  if (status >= 400 && status < 500) {
+    return new ChatError("bad_request", `The model server rejected the request: ${upstream}`, { status });
+  }
+  // 5xx (Ollama: 500 runner errors, 503 queue full) and anything else unexpected.
+  return new ChatError("provider_error", `The model server failed (HTTP ${status}): ${upstream}`, { status });
+}
+
+/**
+ * The error text of a non-2xx response: Ollama `{"error":"..."}`, OpenAI `{"error":{"message":"..."}}`,
+ * or plain text. Never throws.
+ */
+export async function readErrorMessage(res: Response): Promise<string> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch {
+    return "";
+  }
+  return errorMessageOf(text);
+}
+
+export function errorMessageOf(text: string): string {
+  try {
+    const body: unknown = JSON.parse(text);
+    const message = messageField(body);
+    if (message !== undefined) return message;
+  } catch {
+    // not JSON: use the text as is
+  }
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** `{"error":"x"}`, `{"error":{"message":"x"}}` or `{"message":"x"}` → "x". */
+export function messageField(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const record = body as Record<string, unknown>;
+  const error = record["error"];
+  if (typeof error === "string") return error;
+  if (typeof error === "object" && error !== null) {
+    const inner = (error as Record<string, unknown>)["message"];
+    if (typeof inner === "string") return inner;
+  }
+  const message = record["message"];
+  return typeof message === "string" ? message : undefined;
+}
+
+function errorOf(failure: ProviderFailure): unknown {
+  return failure.kind === "status" ? undefined : failure.error;
+}
+
+/** ECONNREFUSED and friends hide in `cause` (undici wraps them in TypeError("fetch failed")). */
+function networkCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    // AggregateError (happy eyeballs tried several addresses)
+    const errors = (current as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      current = errors[0];
+      continue;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** " (ECONNREFUSED)", or the innermost message ("bad port", "terminated") when there is no code. */
+function detail(error: unknown): string {
+  const code = networkCode(error);
+  if (code) return ` (${code})`;
+  let innermost: unknown = error;
+  while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
+  return innermost instanceof Error && innermost.message ? ` (${innermost.message})` : "";
+}

@@ -1,0 +1,278 @@
+import { startSimulator, simulatedOllamaVersion, type Simulator } from "@streamchat/ollama-sim";
+import fc from "fast-check";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ChatError } from "../errors.js";
+import type { ChatModel, ModelChunk, ModelRequest } from "../model.js";
+import { startHttpServer } from "../test-support/http.js";
+import { createOllamaModel } from "./ollama.js";
+
+let sim: Simulator;
+let model: ChatModel;
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    tokenDelayMs: 0,
+    models: [
+      { name: "llama3.2", capabilities: ["completion", "tools"] },
+      { name: "qwen3", capabilities: ["completion", "tools", "thinking"] },
+    ],
+  });
+  model = createOllamaModel({ baseUrl: sim.url });
+});
+afterEach(() => sim.clearScenarios());
+afterAll(async () => {
+  await sim.close();
+});
+
+async function chunks(m: ChatModel, request: ModelRequest, signal?: AbortSignal): Promise<ModelChunk[]> {
+  const out: ModelChunk[] = [];
+  for await (const chunk of m.stream(request, signal ? { signal } : {})) out.push(chunk);
+  return out;
+}
+
+async function failure(promise: Promise<unknown>): Promise<ChatError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ChatError);
+  return error as ChatError;
+}
+
+const ask = (modelName: string): ModelRequest => ({ model: modelName, messages: [{ role: "user", content: "hi" }] });
+
+describe("createOllamaModel — request", () => {
+  it("maps every message kind, tools, think and options to Ollama's /api/chat body", async () => {
+    sim.addScenario({ name: "req", match: { model: "m-req" }, chunks: [{ content: "ok" }, { done: true }] });
+    await chunks(model, {
+      model: "m-req",
+      messages: [
+        { role: "system", content: "sys" },
+        { role: "user", content: "time?" },
+        {
+          role: "assistant",
+          content: "",
+          thinking: "use the tool",
+          toolCalls: [{ id: "call_a1", name: "current_time", args: { timeZone: "Asia/Tokyo" } }],
+        },
+        { role: "tool", toolCallId: "call_a1", toolName: "current_time", content: '{"iso":"x"}' },
+        { role: "assistant", content: "It is x." },
+        { role: "user", content: "thanks" },
+      ],
+      tools: [{ name: "current_time", description: "time", parameters: { type: "object", properties: {} } }],
+      think: false,
+      options: { numPredict: 64, numCtx: 4096, temperature: 0.2, seed: 7 },
+    });
+    expect(sim.chatRequests().at(-1)?.body).toEqual({
+      model: "m-req",
+      stream: true,
+      think: false,
+      messages: [
+        { role: "system", content: "sys" },
+        { role: "user", content: "time?" },
+        {
+          role: "assistant",
+          content: "",
+          thinking: "use the tool",
+          tool_calls: [{ id: "call_a1", function: { name: "current_time", arguments: { timeZone: "Asia/Tokyo" } } }],
+        },
+        { role: "tool", content: '{"iso":"x"}', tool_name: "current_time", tool_call_id: "call_a1" },
+        { role: "assistant", content: "It is x." },
+        { role: "user", content: "thanks" },
+      ],
+      tools: [{ type: "function", function: { name: "current_time", description: "time", parameters: { type: "object", properties: {} } } }],
+      options: { num_predict: 64, num_ctx: 4096, temperature: 0.2, seed: 7 },
+    });
+  });
+
+  it("sends the configured headers", async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.end('{"message":{"role":"assistant","content":"hi"},"done":true}\n');
+    });
+    try {
+      await chunks(createOllamaModel({ baseUrl: `${server.url}/`, headers: { "x-team": "a" } }), ask("x"));
+      expect(server.requests[0]).toMatchObject({ method: "POST", path: "/api/chat", headers: { "x-team": "a", "content-type": "application/json" } });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("createOllamaModel — response", () => {
+  it("turns the final chunk's metrics from nanoseconds into milliseconds and keeps done_reason length", async () => {
+    const done = {
+      model: "m",
+      message: { role: "assistant", content: "" },
+      done: true,
+      done_reason: "length",
+      total_duration: 182242375,
+      load_duration: 41295167,
+      prompt_eval_count: 169,
+      prompt_eval_duration: 24573166,
+      eval_count: 15,
+      eval_duration: 115959084,
+    };
+    sim.addScenario({ name: "metrics", match: { model: "m-metrics" }, chunks: [{ content: "x" }, { raw: `${JSON.stringify(done)}\n` }] });
+    expect(await chunks(model, ask("m-metrics"))).toEqual([
+      { type: "text", text: "x" },
+      {
+        type: "finish",
+        reason: "length",
+        metrics: { promptTokens: 169, completionTokens: 15, loadMs: 41.295167, evalMs: 115.959084, totalMs: 182.242375 },
+      },
+    ]);
+  });
+
+  it("generates ids for tool calls without one and parses string arguments (older servers)", async () => {
+    const line = (calls: unknown[], done = false) => `${JSON.stringify({ message: { role: "assistant", content: "", tool_calls: calls }, done })}\n`;
+    sim.addScenario({
+      name: "old",
+      match: { model: "m-old" },
+      chunks: [
+        { raw: line([{ function: { name: "a", arguments: { x: 1 } } }]) },
+        { raw: line([{ function: { name: "b", arguments: '{"y":2}' } }]) },
+        { raw: line([{ function: { name: "c", arguments: "{broken" } }], true) },
+      ],
+    });
+    const out = await chunks(model, ask("m-old"));
+    const calls = out.flatMap((c) => (c.type === "tool-call" ? [c.call] : []));
+    expect(calls.map((c) => [c.name, c.args])).toEqual([
+      ["a", { x: 1 }],
+      ["b", { y: 2 }],
+      ["c", "{broken"],
+    ]);
+    for (const call of calls) expect(call.id).toMatch(/^call_[a-z0-9]{8}$/);
+    expect(new Set(calls.map((c) => c.id)).size).toBe(3);
+    expect(calls[2]?.argsError).toMatch(/not valid JSON/);
+    expect(out.at(-1)).toMatchObject({ type: "finish", reason: "stop" });
+  });
+
+  it("ignores content after the done line and reads the stream to its end", async () => {
+    const line = (content: string, done: boolean) => `${JSON.stringify({ message: { role: "assistant", content }, done })}\n`;
+    const ctl = sim.control({ model: "m-after" });
+    const reading = chunks(model, ask("m-after"));
+    await ctl.connected;
+    await ctl.push({ raw: line("a", false) + line("", true) });
+    await ctl.push({ raw: line("ignored", false) });
+    await ctl.end();
+    expect((await reading).map((c) => c.type)).toEqual(["text", "finish"]);
+    const record = sim.chatRequests().at(-1)!;
+    await record.finished;
+    expect(record.clientClosedEarly).toBe(false);
+  });
+
+  it("keeps a complete answer when junk follows the done line", async () => {
+    const doneLine = JSON.stringify({ message: { role: "assistant", content: "" }, done: true });
+    sim.addScenario({ name: "junk", match: { model: "m-junk" }, chunks: [{ content: "a" }, { raw: `${doneLine}\nnot json\n` }] });
+    expect((await chunks(model, ask("m-junk"))).map((c) => c.type)).toEqual(["text", "finish"]);
+  });
+
+  it("reports a chunk of the wrong shape as provider_error", async () => {
+    sim.addScenario({ name: "shape", match: { model: "m-shape" }, chunks: [{ raw: '{"message":{"content":42},"done":false}\n' }] });
+    expect((await failure(chunks(model, ask("m-shape")))).code).toBe("provider_error");
+  });
+
+  it("aborting mid-stream rejects with cancelled and closes the connection", async () => {
+    const ctl = sim.control({ model: "m-abort" });
+    const abort = new AbortController();
+    const seen: ModelChunk[] = [];
+    const reading = (async () => {
+      for await (const chunk of model.stream(ask("m-abort"), { signal: abort.signal })) {
+        seen.push(chunk);
+        if (seen.length === 1) abort.abort();
+      }
+    })();
+    await ctl.connected;
+    await ctl.push({ content: "one" });
+    expect((await failure(reading)).code).toBe("cancelled");
+    await ctl.closedByClient;
+  });
+
+  it("an already aborted signal rejects with cancelled before any request", async () => {
+    const before = sim.chatRequests().length;
+    expect((await failure(chunks(model, ask("demo"), AbortSignal.abort()))).code).toBe("cancelled");
+    expect(sim.chatRequests().length).toBe(before);
+  });
+});
+
+describe("createOllamaModel — HTTP errors", () => {
+  it.each([
+    [404, 'model "x" not found, try pulling it first', "model_not_found"],
+    [400, '"x" does not support thinking', "model_unsupported"],
+    [400, "model is required", "bad_request"],
+    [401, "unauthorized", "unauthorized"],
+    [429, "too many requests", "rate_limited"],
+    [500, "llama runner process has terminated", "provider_error"],
+    [503, "server busy, please try again. maximum pending requests exceeded", "provider_error"],
+  ] as const)("%i %s → %s", async (status, error, code) => {
+    sim.addScenario({ name: "err", match: { model: "m-err" }, httpError: { status, error } });
+    const e = await failure(chunks(model, ask("m-err")));
+    expect(e.code).toBe(code);
+    expect(e.status).toBe(status);
+    expect(e.message).toContain(error);
+  });
+});
+
+describe("createOllamaModel — listModels and version", () => {
+  it("lists models with capabilities from /api/show", async () => {
+    const models = await model.listModels!();
+    expect(models.map((m) => [m.name, m.capabilities])).toEqual([
+      ["llama3.2", ["completion", "tools"]],
+      ["qwen3", ["completion", "tools", "thinking"]],
+    ]);
+    expect(sim.requests.filter((r) => r.path === "/api/show").map((r) => r.body)).toEqual(
+      expect.arrayContaining([{ model: "llama3.2" }, { model: "qwen3" }]),
+    );
+  });
+
+  it("reads the server version", async () => {
+    expect(await model.version!()).toBe(simulatedOllamaVersion);
+  });
+
+  it("reports provider_unavailable when nothing listens", async () => {
+    const server = await startHttpServer(() => undefined);
+    const url = server.url;
+    await server.close();
+    const offline = createOllamaModel({ baseUrl: url });
+    expect((await failure(offline.version!())).code).toBe("provider_unavailable");
+    expect((await failure(offline.listModels!())).code).toBe("provider_unavailable");
+    expect((await failure(chunks(offline, ask("demo")))).message).toContain("ECONNREFUSED");
+  });
+});
+
+describe("createOllamaModel — fuzz", () => {
+  it("answers any 200 body with chunks ending in finish or a ChatError, never anything else", async () => {
+    let body = new Uint8Array();
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.end(body);
+    });
+    const fuzzModel = createOllamaModel({ baseUrl: server.url });
+    const line = fc.oneof(
+      fc.constant('{"message":{"role":"assistant","content":"a"},"done":false}'),
+      fc.constant('{"message":{"role":"assistant","content":""},"done":true}'),
+      fc.constant('{"error":"boom"}'),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.string(),
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.array(line, { maxLength: 6 }).map((ls) => new TextEncoder().encode(ls.join("\n")))), async (bytes) => {
+          body = bytes;
+          try {
+            const out = await chunks(fuzzModel, ask("x"));
+            expect(out.at(-1)?.type).toBe("finish");
+            expect(out.filter((c) => c.type === "finish")).toHaveLength(1);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ChatError);
+            expect(["provider_error", "stream_truncated"]).toContain((error as ChatError).code);
+          }
+        }),
+        { numRuns: 60 },
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

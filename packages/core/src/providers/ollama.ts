@@ -1,0 +1,227 @@
+import { z } from "zod";
+import { ChatError } from "../errors.js";
+import type { ChatMessage, ChatModel, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, StreamOptions } from "../model.js";
+import { decodeNdjson } from "../ndjson.js";
+import { newCallId, parseToolArgs } from "./call-id.js";
+import { messageField, toChatError } from "./http-errors.js";
+import { send, sendJson, type HttpTarget } from "./request.js";
+
+export interface OllamaModelOptions {
+  /** e.g. http://127.0.0.1:11434 (OLLAMA_HOST) */
+  baseUrl: string;
+  fetch?: typeof fetch;
+  headers?: Record<string, string>;
+}
+
+/** A ChatModel over Ollama's native `POST /api/chat` NDJSON stream. */
+export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
+  const target: HttpTarget = { baseUrl: opts.baseUrl, fetch: opts.fetch ?? fetch, headers: opts.headers ?? {} };
+
+  return {
+    provider: "ollama",
+
+    async *stream(request: ModelRequest, options?: StreamOptions): AsyncGenerator<ModelChunk> {
+      const signal = options?.signal;
+      const res = await send(target, "/api/chat", { method: "POST", body: toOllamaRequest(request), signal });
+      if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
+
+      let finished = false;
+      try {
+        for await (const line of decodeNdjson(res.body)) {
+          // Keep reading to the end after done:true so the keep-alive connection ends cleanly.
+          if (finished) continue;
+          for (const chunk of fromOllamaLine(line)) {
+            if (chunk.type === "finish") finished = true;
+            yield chunk;
+          }
+        }
+      } catch (error) {
+        // Trouble after done:true (a broken socket or junk while draining) cannot hurt a complete answer.
+        if (finished && !signal?.aborted) return;
+        throw toChatError({ kind: "body", error }, { baseUrl: target.baseUrl, signal });
+      }
+      if (!finished) {
+        if (signal?.aborted) throw toChatError({ kind: "body", error: signal.reason }, { baseUrl: target.baseUrl, signal });
+        // ollama-js: "Did not receive done or success response in stream."
+        throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no done line).");
+      }
+    },
+
+    async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
+      const signal = options?.signal;
+      const tags = tagsSchema.safeParse(await sendJson(target, "/api/tags", { method: "GET", signal }));
+      if (!tags.success) throw new ChatError("provider_error", "The model server sent an unexpected model list.");
+      // /api/tags has no capabilities; /api/show has them, one request per model.
+      return Promise.all(
+        tags.data.models.map(async (m): Promise<ModelInfo> => {
+          const info: ModelInfo = { name: m.name, capabilities: await capabilities(target, m.name, signal) };
+          if (m.details?.family) info.family = m.details.family;
+          if (m.details?.parameter_size) info.parameterSize = m.details.parameter_size;
+          if (m.details?.quantization_level) info.quantization = m.details.quantization_level;
+          if (m.size !== undefined) info.sizeBytes = m.size;
+          return info;
+        }),
+      );
+    },
+
+    async version(options?: StreamOptions): Promise<string> {
+      const body = versionSchema.safeParse(await sendJson(target, "/api/version", { method: "GET", signal: options?.signal }));
+      if (!body.success) throw new ChatError("provider_error", "The model server sent an unexpected version answer.");
+      return body.data.version;
+    },
+  };
+}
+
+async function capabilities(target: HttpTarget, model: string, signal: AbortSignal | undefined): Promise<string[]> {
+  try {
+    const show = showSchema.safeParse(await sendJson(target, "/api/show", { method: "POST", body: { model }, signal }));
+    return show.success ? (show.data.capabilities ?? []) : [];
+  } catch (error) {
+    if (error instanceof ChatError && error.code === "cancelled") throw error;
+    return []; // one model's broken /api/show should not hide the others
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Request mapping
+
+interface OllamaToolCall {
+  id?: string;
+  function: { name: string; arguments: unknown };
+}
+type OllamaMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string; thinking?: string; tool_calls?: OllamaToolCall[] }
+  | { role: "tool"; content: string; tool_name: string; tool_call_id: string };
+
+export function toOllamaRequest(request: ModelRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    model: request.model,
+    messages: request.messages.map(toOllamaMessage),
+    stream: true,
+  };
+  if (request.tools && request.tools.length > 0) {
+    body["tools"] = request.tools.map((t) => ({
+      type: "function",
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    }));
+  }
+  if (request.think !== undefined) body["think"] = request.think;
+  const options: Record<string, number> = {};
+  const o = request.options;
+  if (o?.numPredict !== undefined) options["num_predict"] = o.numPredict;
+  if (o?.numCtx !== undefined) options["num_ctx"] = o.numCtx;
+  if (o?.temperature !== undefined) options["temperature"] = o.temperature;
+  if (o?.seed !== undefined) options["seed"] = o.seed;
+  if (Object.keys(options).length > 0) body["options"] = options;
+  return body;
+}
+
+function toOllamaMessage(message: ChatMessage): OllamaMessage {
+  switch (message.role) {
+    case "system":
+    case "user":
+      return { role: message.role, content: message.content };
+    case "assistant": {
+      const out: OllamaMessage = { role: "assistant", content: message.content };
+      if (message.thinking) out.thinking = message.thinking;
+      if (message.toolCalls && message.toolCalls.length > 0) {
+        // Ollama wants arguments back as an object, exactly as it sent them.
+        out.tool_calls = message.toolCalls.map((c) => ({
+          id: c.id,
+          function: { name: c.name, arguments: c.argsError === undefined ? c.args : {} },
+        }));
+      }
+      return out;
+    }
+    case "tool":
+      // tool_name since Ollama v0.9.6, tool_call_id since v0.12.10; older servers ignore unknown fields.
+      return { role: "tool", content: message.content, tool_name: message.toolName, tool_call_id: message.toolCallId };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Response mapping
+
+const nsToMs = (ns: number | undefined): number | undefined => (ns === undefined ? undefined : ns / 1e6);
+
+const chunkSchema = z.object({
+  message: z
+    .object({
+      content: z.string().nullish(),
+      thinking: z.string().nullish(),
+      tool_calls: z
+        .array(
+          z.object({
+            id: z.string().nullish(),
+            function: z.object({ name: z.string(), arguments: z.unknown() }),
+          }),
+        )
+        .nullish(),
+    })
+    .nullish(),
+  done: z.boolean().nullish(),
+  done_reason: z.string().nullish(),
+  total_duration: z.number().nullish(),
+  load_duration: z.number().nullish(),
+  prompt_eval_count: z.number().nullish(),
+  eval_count: z.number().nullish(),
+  eval_duration: z.number().nullish(),
+});
+
+/** One NDJSON line → zero or more chunks (thinking, text, tool calls, then finish when done:true). */
+export function fromOllamaLine(line: unknown): ModelChunk[] {
+  // Mid-stream failures keep HTTP 200 and arrive as a last {"error":"..."} line.
+  if (typeof line === "object" && line !== null && "error" in line) {
+    throw new ChatError("provider_error", `The model server failed mid-answer: ${messageField(line) ?? "unknown error"}`);
+  }
+  const parsed = chunkSchema.safeParse(line);
+  if (!parsed.success) {
+    throw new ChatError("provider_error", "The model server sent a line that is not an Ollama chat chunk.");
+  }
+  const chunk = parsed.data;
+  const out: ModelChunk[] = [];
+  const message = chunk.message;
+  if (message?.thinking) out.push({ type: "reasoning", text: message.thinking });
+  if (message?.content) out.push({ type: "text", text: message.content });
+  // Tool calls arrive whole, on any chunk including done:true (Ollama's own streaming test expects them
+  // there), and several calls may come in separate chunks: the caller appends.
+  for (const call of message?.tool_calls ?? []) {
+    const { args, argsError } = parseToolArgs(call.function.arguments);
+    out.push({
+      type: "tool-call",
+      call: { id: call.id || newCallId(), name: call.function.name, args, ...(argsError ? { argsError } : {}) },
+    });
+  }
+  if (chunk.done) {
+    const metrics: ModelMetrics = {};
+    if (chunk.prompt_eval_count != null) metrics.promptTokens = chunk.prompt_eval_count;
+    if (chunk.eval_count != null) metrics.completionTokens = chunk.eval_count;
+    const loadMs = nsToMs(chunk.load_duration ?? undefined);
+    const evalMs = nsToMs(chunk.eval_duration ?? undefined);
+    const totalMs = nsToMs(chunk.total_duration ?? undefined);
+    if (loadMs !== undefined) metrics.loadMs = loadMs;
+    if (evalMs !== undefined) metrics.evalMs = evalMs;
+    if (totalMs !== undefined) metrics.totalMs = totalMs;
+    out.push({ type: "finish", reason: chunk.done_reason === "length" ? "length" : "stop", metrics });
+  }
+  return out;
+}
+
+const tagsSchema = z.object({
+  models: z.array(
+    z.object({
+      name: z.string(),
+      size: z.number().optional(),
+      details: z
+        .object({
+          family: z.string().nullish(),
+          parameter_size: z.string().nullish(),
+          quantization_level: z.string().nullish(),
+        })
+        .nullish(),
+    }),
+  ),
+});
+const showSchema = z.object({ capabilities: z.array(z.string()).nullish() });
+const versionSchema = z.object({ version: z.string() });

@@ -1,0 +1,263 @@
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ChatError } from "../errors.js";
+import type { ChatModel, ModelChunk, ModelRequest } from "../model.js";
+import { runChat } from "../run.js";
+import { collect } from "../test-support/recorder.js";
+import { startHttpServer, writeSse, type TestServer } from "../test-support/http.js";
+import { calculatorTool, createCurrentTimeTool } from "../tools/builtin.js";
+import { createOpenAIModel } from "./openai.js";
+
+let sim: Simulator;
+let model: ChatModel;
+const servers: TestServer[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 0 });
+  model = createOpenAIModel({ baseUrl: `${sim.url}/v1` });
+});
+afterEach(async () => {
+  sim.clearScenarios();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+async function chunks(m: ChatModel, request: ModelRequest, signal?: AbortSignal): Promise<ModelChunk[]> {
+  const out: ModelChunk[] = [];
+  for await (const chunk of m.stream(request, signal ? { signal } : {})) out.push(chunk);
+  return out;
+}
+
+async function failure(promise: Promise<unknown>): Promise<ChatError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ChatError);
+  return error as ChatError;
+}
+
+const ask = (name: string): ModelRequest => ({ model: name, messages: [{ role: "user", content: "hi" }] });
+
+/** A local SSE server answering every request with `events`. */
+async function sse(events: Array<string | object>, opts: { end?: boolean } = {}): Promise<{ server: TestServer; model: ChatModel }> {
+  const server = await startHttpServer((_req, res) => writeSse(res, events, opts));
+  servers.push(server);
+  return { server, model: createOpenAIModel({ baseUrl: `${server.url}/v1`, apiKey: "sk-test" }) };
+}
+
+const delta = (d: object, finish: string | null = null) => ({ choices: [{ index: 0, delta: d, finish_reason: finish }] });
+
+describe("createOpenAIModel against the simulator's /v1", () => {
+  it("streams text and reasoning, and reads usage from the usage chunk", async () => {
+    sim.addScenario({
+      name: "t",
+      match: { model: "o-text" },
+      chunks: [{ thinking: "hmm" }, { content: "Hel" }, { content: "lo" }, { done: true }],
+    });
+    const out = await chunks(model, ask("o-text"));
+    expect(out.slice(0, 3)).toEqual([
+      { type: "reasoning", text: "hmm" },
+      { type: "text", text: "Hel" },
+      { type: "text", text: "lo" },
+    ]);
+    expect(out[3]).toMatchObject({ type: "finish", reason: "stop", metrics: { completionTokens: 3 } });
+    expect((out[3] as { metrics: { promptTokens?: number } }).metrics.promptTokens).toBeGreaterThan(0);
+    expect(sim.chatRequests().at(-1)?.body).toMatchObject({ model: "o-text", stream: true, stream_options: { include_usage: true } });
+  });
+
+  it("joins fragmented tool-call arguments per index and runs a full tool round trip", async () => {
+    const timeTool = createCurrentTimeTool({ now: () => Date.UTC(2026, 10, 29, 12, 0, 0) });
+    const { shapes, result } = await collect(
+      runChat({
+        model,
+        modelName: "sim-two-tools",
+        conversationId: "c",
+        runId: "r",
+        messages: [{ role: "user", content: "time and math" }],
+        tools: [timeTool, calculatorTool],
+      }),
+    );
+    expect(shapes.slice(2, 4)).toEqual(["tool-call:current_time", "tool-call:calculator"]);
+    expect(shapes.filter((s) => s.startsWith("tool-result")).sort()).toEqual(["tool-result:calculator:ok", "tool-result:current_time:ok"]);
+    expect(shapes.at(-1)).toBe("done:stop");
+    const assistant = result.messages[0];
+    expect(assistant).toMatchObject({
+      role: "assistant",
+      toolCalls: [
+        { name: "current_time", args: { timeZone: "Asia/Tokyo" } },
+        { name: "calculator", args: { expression: "6*7" } },
+      ],
+    });
+    // Sent back the OpenAI way: arguments as JSON strings, results by tool_call_id.
+    const second = sim.chatRequests().at(-1)?.body as { messages: Array<Record<string, unknown>> };
+    const ids = assistant?.role === "assistant" ? assistant.toolCalls?.map((c) => c.id) : [];
+    expect(second.messages[1]).toEqual({
+      role: "assistant",
+      content: null,
+      tool_calls: [
+        { id: ids?.[0], type: "function", function: { name: "current_time", arguments: '{"timeZone":"Asia/Tokyo"}' } },
+        { id: ids?.[1], type: "function", function: { name: "calculator", arguments: '{"expression":"6*7"}' } },
+      ],
+    });
+    expect(second.messages.slice(2).map((m) => [m["role"], m["tool_call_id"]])).toEqual([
+      ["tool", ids?.[0]],
+      ["tool", ids?.[1]],
+    ]);
+  });
+
+  it("maps the mid-stream error event, truncation and HTTP errors", async () => {
+    expect((await failure(chunks(model, ask("sim-error-mid-stream")))).code).toBe("provider_error");
+    expect((await failure(chunks(model, ask("sim-truncated")))).code).toBe("stream_truncated");
+    expect((await failure(chunks(model, ask("sim-garbage-line")))).code).toBe("provider_error");
+    const notFound = await failure(chunks(model, ask("sim-not-found")));
+    expect(notFound).toMatchObject({ code: "model_not_found", status: 404 });
+    expect(notFound.message).toContain("not found");
+  });
+
+  it("decodes multi-byte characters split across writes", async () => {
+    const out = await chunks(model, ask("sim-utf8-split"));
+    expect(out.flatMap((c) => (c.type === "text" ? [c.text] : [])).join("")).toBe("Grüße aus 東京 🎉 café — naïve 日本語");
+  });
+
+  it("aborting closes the connection and rejects with cancelled", async () => {
+    const ctl = sim.control({ model: "o-abort" });
+    const abort = new AbortController();
+    const reading = (async () => {
+      for await (const chunk of model.stream(ask("o-abort"), { signal: abort.signal })) if (chunk.type === "text") abort.abort();
+    })();
+    await ctl.connected;
+    await ctl.push({ content: "x" });
+    expect((await failure(reading)).code).toBe("cancelled");
+    await ctl.closedByClient;
+  });
+
+  it("lists models from /v1/models with unknown capabilities", async () => {
+    const models = await model.listModels!();
+    expect(models.length).toBeGreaterThan(0);
+    for (const m of models) expect(m.capabilities).toEqual([]);
+  });
+});
+
+describe("createOpenAIModel wire details (local SSE server)", () => {
+  it("sends the bearer key, maps options and the OpenAI message shapes", async () => {
+    const { server, model: m } = await sse([delta({ content: "ok" }, "stop"), "data: [DONE]\n\n"]);
+    await chunks(m, {
+      model: "gpt",
+      messages: [
+        { role: "system", content: "s" },
+        { role: "assistant", content: "", toolCalls: [{ id: "t1", name: "calc", args: '{"x":', argsError: "bad" }] },
+        { role: "tool", toolCallId: "t1", toolName: "calc", content: "err" },
+        { role: "assistant", content: "fine" },
+      ],
+      think: true,
+      options: { numPredict: 10, numCtx: 99, temperature: 0, seed: 1 },
+    });
+    const seen = server.requests[0]!;
+    expect(seen.path).toBe("/v1/chat/completions");
+    expect(seen.headers["authorization"]).toBe("Bearer sk-test");
+    expect(seen.body).toEqual({
+      model: "gpt",
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 10,
+      temperature: 0,
+      seed: 1,
+      messages: [
+        { role: "system", content: "s" },
+        { role: "assistant", content: null, tool_calls: [{ id: "t1", type: "function", function: { name: "calc", arguments: '{"x":' } }] },
+        { role: "tool", tool_call_id: "t1", content: "err" },
+        { role: "assistant", content: "fine" },
+      ],
+    });
+  });
+
+  it("handles reasoning_content, comments, usage with choices null, finish_reason length", async () => {
+    const { model: m } = await sse([
+      ": ping\n\n",
+      delta({ role: "assistant", reasoning_content: "think" }),
+      delta({ content: "a" }),
+      delta({}, "length"),
+      { choices: null, usage: { prompt_tokens: 5, completion_tokens: 2 } },
+      "data: [DONE]\n\n",
+    ]);
+    expect(await chunks(m, ask("x"))).toEqual([
+      { type: "reasoning", text: "think" },
+      { type: "text", text: "a" },
+      { type: "finish", reason: "length", metrics: { promptTokens: 5, completionTokens: 2 } },
+    ]);
+  });
+
+  it("turns tool arguments that do not parse into a call with argsError", async () => {
+    const { model: m } = await sse([
+      delta({ tool_calls: [{ index: 0, id: "c1", type: "function", function: { name: "calc", arguments: '{"exp' } }] }),
+      delta({ tool_calls: [{ index: 0, function: { arguments: "ression" } }] }),
+      delta({}, "tool_calls"),
+      "data: [DONE]\n\n",
+    ]);
+    const out = await chunks(m, ask("x"));
+    expect(out[0]).toMatchObject({ type: "tool-call", call: { id: "c1", name: "calc", args: '{"expression', argsError: expect.stringMatching(/not valid JSON/) } });
+  });
+
+  it("answers unparseable arguments with an invalid_tool_args tool result and keeps the run going", async () => {
+    const { server, model: m } = await sse([
+      delta({ tool_calls: [{ index: 0, id: "c1", type: "function", function: { name: "calculator", arguments: '{"expression": "1+' } }] }),
+      delta({}, "tool_calls"),
+      "data: [DONE]\n\n",
+    ]);
+    const { shapes } = await collect(
+      runChat({ model: m, modelName: "x", conversationId: "c", runId: "r", messages: [{ role: "user", content: "1+?" }], tools: [calculatorTool], maxSteps: 1 }),
+    );
+    expect(shapes).toEqual([
+      "run-start",
+      "status:Processing your question…",
+      "tool-call:calculator",
+      "status:Using tool: calculator…",
+      "tool-result:calculator:invalid_tool_args",
+      "done:max-steps",
+    ]);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("accepts tool-call fragments without index and several calls", async () => {
+    const { model: m } = await sse([
+      delta({ tool_calls: [{ id: "a", function: { name: "one", arguments: '{"n":' } }] }),
+      delta({ tool_calls: [{ function: { arguments: "1}" } }] }),
+      delta({ tool_calls: [{ id: "b", function: { name: "two", arguments: "{}" } }] }),
+      delta({}, "tool_calls"),
+      "data: [DONE]\n\n",
+    ]);
+    const calls = (await chunks(m, ask("x"))).flatMap((c) => (c.type === "tool-call" ? [c.call] : []));
+    expect(calls).toEqual([
+      { id: "a", name: "one", args: { n: 1 } },
+      { id: "b", name: "two", args: {} },
+    ]);
+  });
+
+  it("accepts a finished choice without [DONE], but not a stream without finish", async () => {
+    const finished = await sse([delta({ content: "a" }, "stop")]);
+    expect((await chunks(finished.model, ask("x"))).at(-1)).toMatchObject({ type: "finish", reason: "stop" });
+    const cut = await sse([delta({ content: "a" })]);
+    expect((await failure(chunks(cut.model, ask("x")))).code).toBe("stream_truncated");
+  });
+
+  it("reports llama.cpp's error event with its message", async () => {
+    const { model: m } = await sse([delta({ content: "a" }), { error: { code: 500, message: "context overflow", type: "server_error" } }]);
+    const e = await failure(chunks(m, ask("x")));
+    expect(e.code).toBe("provider_error");
+    expect(e.message).toContain("context overflow");
+  });
+
+  it("maps 401 with an OpenAI error body to unauthorized", async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "Incorrect API key provided", type: "invalid_request_error" } }));
+    });
+    servers.push(server);
+    const e = await failure(chunks(createOpenAIModel({ baseUrl: `${server.url}/v1` }), ask("x")));
+    expect(e.code).toBe("unauthorized");
+    expect(e.message).toContain("Incorrect API key provided");
+  });
+});

@@ -1,0 +1,271 @@
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { z } from "zod";
+import { ChatError } from "../errors.js";
+import type { ChatMessage, ChatModel, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, StreamOptions, ToolCall } from "../model.js";
+import { newCallId, parseToolArgs } from "./call-id.js";
+import { messageField, toChatError } from "./http-errors.js";
+import { send, sendJson, type HttpTarget } from "./request.js";
+
+export interface OpenAIModelOptions {
+  /** Includes /v1, as in the OpenAI SDK: http://127.0.0.1:8080/v1 */
+  baseUrl: string;
+  apiKey?: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * A ChatModel over an OpenAI-compatible `POST /chat/completions` SSE stream (llama.cpp, vLLM, LM Studio,
+ * Ollama's /v1). `think` has no portable equivalent there and is not sent; reasoning is still read from
+ * `delta.reasoning` / `delta.reasoning_content` when the server streams it.
+ *
+ * Tool-call arguments arrive as string fragments per index; they are joined and JSON.parsed when the
+ * choice finishes. Arguments that don't parse become a tool call with `argsError` (raw text in `args`):
+ * the run loop answers it with an invalid_tool_args tool result so the model can try again, instead of
+ * failing the whole run.
+ */
+export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
+  const target: HttpTarget = {
+    baseUrl: opts.baseUrl,
+    fetch: opts.fetch ?? fetch,
+    headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
+  };
+
+  return {
+    provider: "openai",
+
+    async *stream(request: ModelRequest, options?: StreamOptions): AsyncGenerator<ModelChunk> {
+      const signal = options?.signal;
+      const res = await send(target, "/chat/completions", { method: "POST", body: toOpenAIRequest(request), signal });
+      if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
+
+      const state = new StreamState();
+      try {
+        for await (const event of decodeSse(res.body)) {
+          if (state.ended) continue; // drain to the end so the connection closes cleanly
+          yield* state.accept(event);
+        }
+      } catch (error) {
+        // Trouble after [DONE] (a broken socket or junk while draining) cannot hurt a complete answer.
+        if (state.ended && !signal?.aborted) return;
+        throw toChatError({ kind: "body", error }, { baseUrl: target.baseUrl, signal });
+      }
+      if (!state.ended) {
+        if (signal?.aborted) throw toChatError({ kind: "body", error: signal.reason }, { baseUrl: target.baseUrl, signal });
+        // Lenient on a missing [DONE] when the choice did finish (only the usage chunk can be lost then).
+        if (state.finishReason === undefined) {
+          throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no finish_reason or [DONE]).");
+        }
+        yield* state.end();
+      }
+    },
+
+    async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
+      const parsed = modelsSchema.safeParse(await sendJson(target, "/models", { method: "GET", signal: options?.signal }));
+      if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected model list.");
+      // The OpenAI model list says nothing about tools or thinking.
+      return parsed.data.data.map((m) => ({ name: m.id, capabilities: [] }));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Request mapping
+
+export function toOpenAIRequest(request: ModelRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    model: request.model,
+    messages: request.messages.map(toOpenAIMessage),
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  if (request.tools && request.tools.length > 0) {
+    body["tools"] = request.tools.map((t) => ({
+      type: "function",
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    }));
+  }
+  const o = request.options;
+  if (o?.numPredict !== undefined) body["max_tokens"] = o.numPredict;
+  if (o?.temperature !== undefined) body["temperature"] = o.temperature;
+  if (o?.seed !== undefined) body["seed"] = o.seed;
+  // numCtx is a server-side setting for OpenAI-compatible servers: nothing to send.
+  return body;
+}
+
+function toOpenAIMessage(message: ChatMessage): Record<string, unknown> {
+  switch (message.role) {
+    case "system":
+    case "user":
+      return { role: message.role, content: message.content };
+    case "assistant":
+      if (!message.toolCalls || message.toolCalls.length === 0) return { role: "assistant", content: message.content };
+      return {
+        role: "assistant",
+        content: message.content === "" ? null : message.content,
+        // OpenAI wants arguments back as a JSON string.
+        tool_calls: message.toolCalls.map((c) => ({
+          id: c.id,
+          type: "function",
+          function: { name: c.name, arguments: c.argsError !== undefined && typeof c.args === "string" ? c.args : JSON.stringify(c.args ?? {}) },
+        })),
+      };
+    case "tool":
+      return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Response mapping
+
+const deltaToolCallSchema = z.object({
+  index: z.number().int().nonnegative().nullish(),
+  id: z.string().nullish(),
+  function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+});
+const chunkSchema = z.object({
+  choices: z
+    .array(
+      z.object({
+        index: z.number().nullish(),
+        delta: z
+          .object({
+            content: z.string().nullish(),
+            reasoning: z.string().nullish(),
+            reasoning_content: z.string().nullish(),
+            tool_calls: z.array(deltaToolCallSchema).nullish(),
+          })
+          .nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .nullish(), // the usage chunk has choices [] (vLLM: null)
+  usage: z.object({ prompt_tokens: z.number().nullish(), completion_tokens: z.number().nullish() }).nullish(),
+});
+
+interface PartialToolCall {
+  id: string | undefined;
+  name: string;
+  args: string;
+}
+
+/** Folds SSE events into model chunks. One instance per response. */
+class StreamState {
+  ended = false;
+  finishReason: string | undefined;
+  private readonly toolCalls = new Map<number, PartialToolCall>();
+  private readonly metrics: ModelMetrics = {};
+  private toolCallsEmitted = false;
+
+  *accept(event: EventSourceMessage): Generator<ModelChunk> {
+    if (event.data === "[DONE]") {
+      yield* this.end();
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(event.data);
+    } catch {
+      throw new ChatError("provider_error", "The model server sent an event that is not JSON.");
+    }
+    // llama.cpp and others: `data: {"error":{"code","message","type"}}` mid-stream, HTTP still 200.
+    if (typeof json === "object" && json !== null && "error" in json) {
+      throw new ChatError("provider_error", `The model server failed mid-answer: ${messageField(json) ?? "unknown error"}`);
+    }
+    const parsed = chunkSchema.safeParse(json);
+    if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected stream chunk.");
+    const chunk = parsed.data;
+
+    if (chunk.usage) {
+      if (chunk.usage.prompt_tokens != null) this.metrics.promptTokens = chunk.usage.prompt_tokens;
+      if (chunk.usage.completion_tokens != null) this.metrics.completionTokens = chunk.usage.completion_tokens;
+    }
+    const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0);
+    if (!choice) return;
+    const delta = choice.delta;
+    // vLLM renamed reasoning_content to reasoning; llama.cpp still sends reasoning_content.
+    const reasoning = delta?.reasoning ?? delta?.reasoning_content;
+    if (reasoning) yield { type: "reasoning", text: reasoning };
+    if (delta?.content) yield { type: "text", text: delta.content };
+    for (const fragment of delta?.tool_calls ?? []) this.addFragment(fragment);
+    if (choice.finish_reason) {
+      this.finishReason = choice.finish_reason;
+      yield* this.flushToolCalls();
+    }
+  }
+
+  *end(): Generator<ModelChunk> {
+    this.ended = true;
+    yield* this.flushToolCalls();
+    yield { type: "finish", reason: this.finishReason === "length" ? "length" : "stop", metrics: this.metrics };
+  }
+
+  /** id, type and name come only on an index's first fragment; arguments are fragments to concatenate. */
+  private addFragment(fragment: z.infer<typeof deltaToolCallSchema>): void {
+    const index = fragment.index ?? this.indexWithoutIndex(fragment.id ?? undefined);
+    const existing = this.toolCalls.get(index) ?? { id: undefined, name: "", args: "" };
+    if (fragment.id) existing.id = fragment.id;
+    if (fragment.function?.name) existing.name = existing.name === "" ? fragment.function.name : existing.name;
+    if (fragment.function?.arguments) existing.args += fragment.function.arguments;
+    this.toolCalls.set(index, existing);
+  }
+
+  /** Some servers omit `index`: a new id starts a new call, otherwise the fragment continues the last one. */
+  private indexWithoutIndex(id: string | undefined): number {
+    const last = [...this.toolCalls.keys()].at(-1);
+    if (last === undefined) return 0;
+    if (id !== undefined && this.toolCalls.get(last)?.id !== id) return last + 1;
+    return last;
+  }
+
+  private *flushToolCalls(): Generator<ModelChunk> {
+    if (this.toolCallsEmitted) return;
+    this.toolCallsEmitted = true;
+    for (const index of [...this.toolCalls.keys()].sort((a, b) => a - b)) {
+      const partial = this.toolCalls.get(index);
+      if (!partial) continue;
+      const { args, argsError } = parseToolArgs(partial.args);
+      const call: ToolCall = { id: partial.id ?? newCallId(), name: partial.name, args };
+      if (argsError !== undefined) call.argsError = argsError;
+      yield { type: "tool-call", call };
+    }
+  }
+}
+
+/** SSE events from a byte stream (UTF-8 safe across chunk splits). */
+async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<EventSourceMessage> {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const events: EventSourceMessage[] = [];
+  let failure: ChatError | undefined;
+  const parser = createParser({
+    maxBufferSize: 8 * 1024 * 1024,
+    onEvent: (event) => events.push(event),
+    onError: (error) => {
+      // Unknown fields are legal SSE noise; only a runaway buffer is fatal.
+      if (error.type === "max-buffer-size-exceeded") failure ??= new ChatError("provider_error", "The model server sent an oversized event.");
+    },
+  });
+  const feed = (text: string) => {
+    parser.feed(text);
+    if (failure) throw failure;
+  };
+  for await (const chunk of body) {
+    let text: string;
+    try {
+      text = decoder.decode(chunk, { stream: true });
+    } catch (cause) {
+      throw new ChatError("provider_error", "The model server sent bytes that are not valid UTF-8.", { cause });
+    }
+    feed(text);
+    yield* events.splice(0);
+  }
+  try {
+    feed(decoder.decode());
+  } catch (cause) {
+    throw cause instanceof ChatError ? cause : new ChatError("provider_error", "The model server sent bytes that are not valid UTF-8.", { cause });
+  }
+  // A last event without its blank line still counts.
+  parser.reset({ consume: true });
+  yield* events.splice(0);
+}
+
+const modelsSchema = z.object({ data: z.array(z.object({ id: z.string() })) });

@@ -1,0 +1,58 @@
+import { ChatError } from "../errors.js";
+import { readErrorMessage, toChatError } from "./http-errors.js";
+
+export interface HttpTarget {
+  baseUrl: string;
+  fetch: typeof fetch;
+  headers: Record<string, string>;
+}
+
+/**
+ * One HTTP request to a model server. Returns the 2xx response (body unread) or throws a typed ChatError.
+ * The signal goes to fetch, so aborting closes the socket (and stops generation on the server).
+ */
+export async function send(
+  target: HttpTarget,
+  path: string,
+  init: { method: "GET" | "POST"; body?: unknown; signal?: AbortSignal | undefined },
+): Promise<Response> {
+  const ctx = { baseUrl: target.baseUrl, signal: init.signal };
+  let res: Response;
+  try {
+    res = await target.fetch(joinUrl(target.baseUrl, path), {
+      method: init.method,
+      headers: init.body === undefined ? target.headers : { "content-type": "application/json", ...target.headers },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      ...(init.signal ? { signal: init.signal } : {}),
+    });
+  } catch (error) {
+    throw toChatError({ kind: "request", error }, ctx);
+  }
+  if (!res.ok) {
+    const message = await readErrorMessage(res);
+    throw toChatError({ kind: "status", status: res.status, message }, ctx);
+  }
+  return res;
+}
+
+/** GET/POST expecting a JSON body; a body that is not JSON is a provider_error. */
+export async function sendJson(
+  target: HttpTarget,
+  path: string,
+  init: { method: "GET" | "POST"; body?: unknown; signal?: AbortSignal | undefined },
+): Promise<unknown> {
+  const res = await send(target, path, init);
+  try {
+    return (await res.json()) as unknown;
+  } catch (error) {
+    // SyntaxError = the server spoke something else; anything else = the connection broke while reading.
+    if (error instanceof SyntaxError && !init.signal?.aborted) {
+      throw new ChatError("provider_error", `The model server answered ${path} with invalid JSON.`, { cause: error });
+    }
+    throw toChatError({ kind: "body", error }, { baseUrl: target.baseUrl, signal: init.signal });
+  }
+}
+
+export function joinUrl(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}${path}`;
+}

@@ -1,0 +1,560 @@
+import { createServer } from "node:net";
+import { startSimulator, type Scenario, type SimChatRequest, type SimChunk, type Simulator } from "@streamchat/ollama-sim";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import type { ChatMessage, ChatModel } from "./model.js";
+import { createOllamaModel } from "./providers/ollama.js";
+import { runChat, type RunOptions } from "./run.js";
+import { collect, RunRecorder } from "./test-support/recorder.js";
+import { defineTool, type AnyTool } from "./tools.js";
+import { calculatorTool, createCurrentTimeTool } from "./tools/builtin.js";
+
+let sim: Simulator;
+let runCount = 0;
+
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 0 });
+});
+afterEach(() => sim.clearScenarios());
+afterAll(async () => {
+  await sim.close();
+});
+
+const fixedTime = Date.UTC(2026, 10, 29, 12, 5, 0);
+const timeTool = createCurrentTimeTool({ now: () => fixedTime });
+const tools: AnyTool[] = [timeTool, calculatorTool];
+const question: ChatMessage[] = [
+  { role: "system", content: "You are helpful." },
+  { role: "user", content: "What time is it in Tokyo?" },
+];
+
+function run(model: string, extra: Partial<RunOptions> = {}) {
+  runCount += 1;
+  return runChat({
+    model: createOllamaModel({ baseUrl: sim.url }),
+    modelName: model,
+    conversationId: "conv-1",
+    runId: `run-${runCount}`,
+    messages: question,
+    tools,
+    ...extra,
+  });
+}
+
+/** Registers a scenario answering only `model`, so tests never see each other's scenarios. */
+function scenario(model: string, s: Omit<Scenario, "name" | "match">): void {
+  sim.addScenario({ name: model, match: { model }, ...s });
+}
+
+/** Round 1 calls tools; once tool results are in, answer with `answer`. */
+function toolThenAnswer(first: SimChunk[], answer: SimChunk[] = [{ content: "It is " }, { content: "9 PM." }, { done: true }]) {
+  return (req: SimChatRequest): SimChunk[] => (req.messages.at(-1)?.["role"] === "tool" ? answer : first);
+}
+
+const head = ["run-start", "status:Processing your question…"];
+
+function bodiesOf(model: string): Array<{ messages: Array<Record<string, unknown>>; tools?: unknown[]; think?: unknown }> {
+  return sim
+    .chatRequests()
+    .filter((r) => (r.body as { model?: string }).model === model)
+    .map((r) => r.body as { messages: Array<Record<string, unknown>> });
+}
+
+describe("runChat against the simulator (Ollama wire)", () => {
+  it("streams a text-only answer: exact events, text, messages and usage", async () => {
+    scenario("m-text", { chunks: [{ content: "Hel" }, { content: "lo " }, { content: "😀" }, { done: true }] });
+    const { shapes, result, events } = await collect(run("m-text"));
+    expect(shapes).toEqual([...head, "token:Hel", "token:lo ", "token:😀", "done:stop"]);
+    expect(events[0]).toMatchObject({ type: "run-start", conversationId: "conv-1", model: "m-text", provider: "ollama" });
+    expect(new Set(events.map((e) => e.runId))).toEqual(new Set([events[0]!.runId]));
+    expect(result.text).toBe("Hello 😀");
+    expect(result.messages).toEqual([{ role: "assistant", content: "Hello 😀" }]);
+    expect(result.reason).toBe("stop");
+    expect(result.error).toBeUndefined();
+    // Metrics of the done line: eval_count = 3 content chunks, load_duration 1.25 ms.
+    expect(result.usage).toMatchObject({ completionTokens: 3, loadMs: 1.25 });
+    expect(result.usage.promptTokens).toBeGreaterThan(0);
+    expect(result.usage.ttftMs).not.toBeNull();
+    expect(result.usage.tokensPerSecond).toBeGreaterThan(0);
+    expect(events.at(-1)).toMatchObject({ type: "done", usage: result.usage });
+    // Sent: the messages as they are, the tools, stream:true, no think by default.
+    const [body] = bodiesOf("m-text");
+    expect(body).toMatchObject({ model: "m-text", stream: true, messages: [{ role: "system" }, { role: "user", content: "What time is it in Tokyo?" }] });
+    expect(body?.tools).toHaveLength(2);
+    expect(body).not.toHaveProperty("think");
+    expect(sim.chatRequests().at(-1)?.clientClosedEarly).toBe(false);
+  });
+
+  it("streams thinking as reasoning events before the answer and sends think:true", async () => {
+    scenario("m-think", { chunks: [{ thinking: "Let me " }, { thinking: "see." }, { content: "Yes." }, { done: true }] });
+    const { shapes, result } = await collect(run("m-think", { think: true }));
+    expect(shapes).toEqual([...head, "reasoning:Let me ", "reasoning:see.", "token:Yes.", "done:stop"]);
+    expect(result.text).toBe("Yes.");
+    expect(result.messages).toEqual([{ role: "assistant", content: "Yes.", thinking: "Let me see." }]);
+    expect(bodiesOf("m-think")[0]).toMatchObject({ think: true });
+  });
+
+  it("runs a tool called on a done:false chunk and sends the call and its result back", async () => {
+    scenario("m-tool", {
+      respond: toolThenAnswer([
+        { content: "Checking. " },
+        { toolCalls: [{ id: "call_tokyo001", name: "current_time", arguments: { timeZone: "Asia/Tokyo" } }] },
+        { done: true },
+      ]),
+    });
+    const { shapes, result, events } = await collect(run("m-tool"));
+    expect(shapes).toEqual([
+      ...head,
+      "token:Checking. ",
+      "tool-call:current_time",
+      "status:Using tool: current_time…",
+      "tool-result:current_time:ok",
+      "token:It is ",
+      "token:9 PM.",
+      "done:stop",
+    ]);
+    const expected = { timeZone: "Asia/Tokyo", iso: "2026-11-29T21:05:00+09:00", formatted: "Sunday, November 29, 2026 at 9:05:00 PM GMT+9" };
+    expect(events.find((e) => e.type === "tool-call")).toMatchObject({ callId: "call_tokyo001", args: { timeZone: "Asia/Tokyo" } });
+    expect(events.find((e) => e.type === "tool-result")).toMatchObject({ callId: "call_tokyo001", ok: true, result: expected });
+    expect(result.text).toBe("Checking. It is 9 PM.");
+
+    // What the engine sent back: the assistant message with its call (arguments as an object), then the result.
+    const bodies = bodiesOf("m-tool");
+    expect(bodies).toHaveLength(2);
+    expect(bodies[1]?.messages.slice(2)).toEqual([
+      {
+        role: "assistant",
+        content: "Checking. ",
+        tool_calls: [{ id: "call_tokyo001", function: { name: "current_time", arguments: { timeZone: "Asia/Tokyo" } } }],
+      },
+      { role: "tool", content: JSON.stringify(expected), tool_name: "current_time", tool_call_id: "call_tokyo001" },
+    ]);
+    expect(result.messages).toEqual([
+      {
+        role: "assistant",
+        content: "Checking. ",
+        toolCalls: [{ id: "call_tokyo001", name: "current_time", args: { timeZone: "Asia/Tokyo" } }],
+      },
+      { role: "tool", toolCallId: "call_tokyo001", toolName: "current_time", content: JSON.stringify(expected) },
+      { role: "assistant", content: "It is 9 PM." },
+    ]);
+  });
+
+  it("runs a tool called on the done:true chunk itself (built-in sim-tool-on-done)", async () => {
+    const { shapes } = await collect(run("sim-tool-on-done"));
+    expect(shapes.slice(0, 6)).toEqual([
+      ...head,
+      "token:Let me check. ",
+      "tool-call:current_time",
+      "status:Using tool: current_time…",
+      "tool-result:current_time:ok",
+    ]);
+    expect(shapes.at(-1)).toBe("done:stop");
+    expect(shapes.filter((s) => s.startsWith("token:")).length).toBeGreaterThan(1);
+    const second = bodiesOf("sim-tool-on-done")[1];
+    expect(second?.messages.at(-1)).toMatchObject({ role: "tool", tool_name: "current_time" });
+  });
+
+  it("appends two tool calls from separate chunks and runs them in parallel (built-in sim-two-tools)", async () => {
+    const { shapes, events, result } = await collect(run("sim-two-tools"));
+    expect(shapes.slice(0, 6)).toEqual([
+      ...head,
+      "tool-call:current_time",
+      "tool-call:calculator",
+      "status:Using tool: current_time…",
+      "status:Using tool: calculator…",
+    ]);
+    expect(shapes.slice(6, 8).sort()).toEqual(["tool-result:calculator:ok", "tool-result:current_time:ok"]);
+    expect(events.find((e) => e.type === "tool-result" && e.name === "calculator")).toMatchObject({ result: { expression: "6*7", result: "42" } });
+    expect(shapes.at(-1)).toBe("done:stop");
+    const sent = bodiesOf("sim-two-tools")[1]?.messages.slice(2);
+    expect(sent?.[0]?.["tool_calls"]).toHaveLength(2);
+    expect(sent?.slice(1).map((m) => [m["role"], m["tool_name"]])).toEqual([
+      ["tool", "current_time"],
+      ["tool", "calculator"],
+    ]);
+    expect(result.messages.map((m) => m.role)).toEqual(["assistant", "tool", "tool", "assistant"]);
+  });
+
+  it("runs the tools of one round concurrently", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const started: string[] = [];
+    const waiter = (name: string) =>
+      defineTool({
+        name,
+        description: "waits for the gate",
+        input: z.object({}),
+        execute: async () => {
+          started.push(name);
+          if (started.length === 2) release(); // only reachable if both run at once
+          await gate;
+          return name;
+        },
+      });
+    scenario("m-parallel", {
+      respond: toolThenAnswer([{ toolCalls: [{ name: "a", arguments: {} }, { name: "b", arguments: {} }] }, { done: true }]),
+    });
+    const { shapes } = await collect(run("m-parallel", { tools: [waiter("a"), waiter("b")] }));
+    expect(started.sort()).toEqual(["a", "b"]);
+    expect(shapes.filter((s) => s.startsWith("tool-result")).sort()).toEqual(["tool-result:a:ok", "tool-result:b:ok"]);
+  });
+
+  it("decodes multi-byte characters split across TCP writes (built-in sim-utf8-split)", async () => {
+    const { result, shapes } = await collect(run("sim-utf8-split"));
+    expect(result.text).toBe("Grüße aus 東京 🎉 café — naïve 日本語");
+    expect(shapes.at(-1)).toBe("done:stop");
+  });
+
+  it("reports an {error} line mid-stream as provider_error after the tokens before it", async () => {
+    const { shapes, result, events } = await collect(run("sim-error-mid-stream"));
+    expect(shapes).toEqual([...head, "token:The ", "token:answer ", "token:starts ", "error:provider_error", "done:error"]);
+    expect(events.at(-2)).toMatchObject({ message: expect.stringContaining("an error was encountered while running the model"), retryable: true });
+    expect(result).toMatchObject({ reason: "error", text: "The answer starts ", error: { code: "provider_error" } });
+    // The partial answer the user saw stays in the history.
+    expect(result.messages).toEqual([{ role: "assistant", content: "The answer starts " }]);
+  });
+
+  it("reports a stream cut without done as stream_truncated", async () => {
+    const { shapes, result } = await collect(run("sim-truncated"));
+    expect(shapes).toEqual([...head, "token:The ", "token:answer ", "token:starts ", "error:stream_truncated", "done:error"]);
+    expect(result.error?.code).toBe("stream_truncated");
+  });
+
+  it("reports a non-JSON line as provider_error instead of skipping it", async () => {
+    const { shapes } = await collect(run("sim-garbage-line"));
+    expect(shapes).toEqual([...head, "token:Before ", "token:garbage. ", "error:provider_error", "done:error"]);
+  });
+
+  it("maps 404 to model_not_found and 400 'does not support tools' to model_unsupported", async () => {
+    const notFound = await collect(run("sim-not-found"));
+    expect(notFound.shapes).toEqual([...head, "error:model_not_found", "done:error"]);
+    expect(notFound.events.at(-2)).toMatchObject({ message: 'model "sim-not-found" not found, try pulling it first', retryable: false });
+    const noTools = await collect(run("sim-no-tools"));
+    expect(noTools.shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
+    expect(noTools.events.at(-2)).toMatchObject({ message: '"sim-no-tools" does not support tools' });
+    const noThinking = await collect(run("sim-no-thinking", { think: true, tools: [] }));
+    expect(noThinking.shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
+  });
+
+  it("maps a refused connection to provider_unavailable", async () => {
+    const port = await closedPort();
+    const { shapes, events } = await collect(runChat({ ...baseOptions(), model: createOllamaModel({ baseUrl: `http://127.0.0.1:${port}` }) }));
+    expect(shapes).toEqual([...head, "error:provider_unavailable", "done:error"]);
+    expect(events.at(-2)).toMatchObject({ message: expect.stringContaining("ECONNREFUSED"), retryable: true });
+  });
+
+  it("streams a slow drip chunk by chunk: each token is out before the next is written", async () => {
+    const ctl = sim.control({ model: "m-drip" });
+    const rec = new RunRecorder(run("m-drip"));
+    await ctl.connected;
+    for (const word of ["one ", "two ", "three"]) {
+      await ctl.push({ content: word });
+      await rec.until((e) => e.type === "token" && e.text === word);
+      expect(rec.shapes().filter((s) => s.startsWith("token:")).at(-1)).toBe(`token:${word}`);
+    }
+    await ctl.push({ done: true });
+    const { result } = await rec.finished;
+    expect(rec.shapes()).toEqual([...head, "token:one ", "token:two ", "token:three", "done:stop"]);
+    expect(result.text).toBe("one two three");
+  });
+
+  it("cancels mid-stream: done{cancelled} only, and the simulator sees the connection close", async () => {
+    const ctl = sim.control({ model: "m-cancel" });
+    const abort = new AbortController();
+    const rec = new RunRecorder(run("m-cancel", { signal: abort.signal }));
+    const record = await ctl.connected;
+    await ctl.push({ content: "Partial " });
+    await rec.until((e) => e.type === "token");
+    abort.abort();
+    const { result } = await rec.finished;
+    expect(rec.shapes()).toEqual([...head, "token:Partial ", "done:cancelled"]);
+    expect(result).toMatchObject({ reason: "cancelled", text: "Partial ", messages: [{ role: "assistant", content: "Partial " }] });
+    expect(result.error).toBeUndefined();
+    await ctl.closedByClient;
+    await record.finished;
+    expect(record.clientClosedEarly).toBe(true);
+  });
+
+  it("cancels while waiting for the first byte of a stalled model", async () => {
+    const abort = new AbortController();
+    const rec = new RunRecorder(run("sim-stall", { signal: abort.signal }));
+    await rec.until((e) => e.type === "token" && e.text === "starts ");
+    abort.abort();
+    await rec.finished;
+    expect(rec.shapes().at(-1)).toBe("done:cancelled");
+    const record = sim.chatRequests().filter((r) => (r.body as { model: string }).model === "sim-stall").at(-1)!;
+    await record.finished;
+    expect(record.clientClosedEarly).toBe(true);
+  });
+
+  it("fails a stalled model after idleTimeoutMs and closes its connection", async () => {
+    const { shapes, events } = await collect(run("sim-stall", { idleTimeoutMs: 200 }));
+    expect(shapes).toEqual([...head, "token:The ", "token:answer ", "token:starts ", "error:provider_error", "done:error"]);
+    expect(events.at(-2)).toMatchObject({ message: "The model server stopped sending (nothing for 0.2 s).", retryable: true });
+    const record = sim.chatRequests().at(-1)!;
+    await record.finished;
+    expect(record.clientClosedEarly).toBe(true);
+  });
+
+  it("closes the model connection when the consumer stops iterating early", async () => {
+    const ctl = sim.control({ model: "m-return" });
+    const gen = run("m-return");
+    const seen: string[] = [];
+    const consume = (async () => {
+      for await (const event of gen) {
+        seen.push(event.type);
+        if (event.type === "token") break; // calls gen.return()
+      }
+    })();
+    await ctl.connected;
+    await ctl.push({ content: "Hi" });
+    await consume;
+    await ctl.closedByClient;
+    expect(seen).toEqual(["run-start", "status", "token"]);
+    expect(await gen.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("cancels promptly while a tool is running, even a tool that ignores its signal", async () => {
+    let toolStarted!: () => void;
+    const started = new Promise<void>((r) => (toolStarted = r));
+    const deaf = defineTool({
+      name: "deaf",
+      description: "never returns",
+      input: z.object({}),
+      execute: () => {
+        toolStarted();
+        return new Promise<never>(() => undefined);
+      },
+    });
+    scenario("m-cancel-tool", { chunks: [{ toolCalls: [{ id: "call_deaf0001", name: "deaf", arguments: {} }] }, { done: true }] });
+    const abort = new AbortController();
+    const rec = new RunRecorder(run("m-cancel-tool", { signal: abort.signal, tools: [deaf], toolTimeoutMs: 60_000 }));
+    await started;
+    abort.abort();
+    const { result } = await rec.finished;
+    expect(rec.shapes()).toEqual([...head, "tool-call:deaf", "status:Using tool: deaf…", "done:cancelled"]);
+    // The history stays valid for the next request: the call is answered as cancelled.
+    expect(result.messages.at(-1)).toMatchObject({ role: "tool", toolCallId: "call_deaf0001", content: expect.stringContaining('"cancelled"') });
+  });
+
+  it("stops after maxSteps rounds that keep calling tools", async () => {
+    scenario("m-loop", { chunks: [{ toolCalls: [{ name: "calculator", arguments: { expression: "1+1" } }] }, { done: true }] });
+    const { shapes, result } = await collect(run("m-loop", { maxSteps: 2 }));
+    const round = ["tool-call:calculator", "status:Using tool: calculator…", "tool-result:calculator:ok"];
+    expect(shapes).toEqual([...head, ...round, ...round, "done:max-steps"]);
+    expect(bodiesOf("m-loop")).toHaveLength(2);
+    expect(result.messages.map((m) => m.role)).toEqual(["assistant", "tool", "assistant", "tool"]);
+  });
+
+  it("reports tool timeouts, throws, invalid args and unknown tools to the model and carries on", async () => {
+    const slow = defineTool({
+      name: "slow",
+      description: "too slow",
+      input: z.object({}),
+      timeoutMs: 20,
+      execute: (_args, { signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")))),
+    });
+    const boom = defineTool({
+      name: "boom",
+      description: "throws",
+      input: z.object({}),
+      execute: () => {
+        throw new Error("database is down");
+      },
+    });
+    scenario("m-tool-faults", {
+      respond: toolThenAnswer([
+        {
+          toolCalls: [
+            { id: "call_slow0001", name: "slow", arguments: {} },
+            { id: "call_boom0001", name: "boom", arguments: {} },
+            { id: "call_args0001", name: "current_time", arguments: { timeZone: "Mars/Base" } },
+            { id: "call_none0001", name: "teleport", arguments: {} },
+          ],
+        },
+        { done: true },
+      ]),
+    });
+    const { shapes, events, result } = await collect(run("m-tool-faults", { tools: [slow, boom, timeTool] }));
+    expect(shapes.slice(0, 6)).toEqual([...head, "tool-call:slow", "tool-call:boom", "tool-call:current_time", "tool-call:teleport"]);
+    expect(shapes.slice(10, 14).sort()).toEqual([
+      "tool-result:boom:tool_failed",
+      "tool-result:current_time:invalid_tool_args",
+      "tool-result:slow:tool_timeout",
+      "tool-result:teleport:tool_failed",
+    ]);
+    expect(shapes.slice(14)).toEqual(["token:It is ", "token:9 PM.", "done:stop"]);
+    const errorOf = (callId: string) => events.find((e) => e.type === "tool-result" && e.callId === callId);
+    expect(errorOf("call_boom0001")).toMatchObject({ error: { message: "Tool boom failed: database is down" } });
+    expect(errorOf("call_slow0001")).toMatchObject({ error: { message: "Tool slow timed out after 20 ms." } });
+    expect(errorOf("call_args0001")).toMatchObject({ error: { message: expect.stringContaining('Unknown time zone "Mars/Base"') } });
+    // The invalid call is announced with the raw arguments the model sent.
+    expect(events.find((e) => e.type === "tool-call" && e.callId === "call_args0001")).toMatchObject({ args: { timeZone: "Mars/Base" } });
+    const sent = bodiesOf("m-tool-faults")[1]?.messages.filter((m) => m["role"] === "tool");
+    expect(sent?.map((m) => [m["tool_call_id"], JSON.parse(String(m["content"])).error.code])).toEqual([
+      ["call_slow0001", "tool_timeout"],
+      ["call_boom0001", "tool_failed"],
+      ["call_args0001", "invalid_tool_args"],
+      ["call_none0001", "tool_failed"],
+    ]);
+    expect(result.reason).toBe("stop");
+  });
+
+  it("sums usage over rounds", async () => {
+    scenario("m-usage", {
+      respond: toolThenAnswer([{ content: "a" }, { toolCalls: [{ name: "calculator", arguments: { expression: "2" } }] }, { done: true }], [
+        { content: "b" },
+        { content: "c" },
+        { done: true },
+      ]),
+    });
+    const { result } = await collect(run("m-usage"));
+    // eval_count: round 1 = 2 (text + call chunk), round 2 = 2; load 1.25 ms per round.
+    expect(result.usage).toMatchObject({ completionTokens: 4, loadMs: 2.5 });
+  });
+});
+
+function baseOptions(): RunOptions {
+  runCount += 1;
+  return {
+    model: createOllamaModel({ baseUrl: sim.url }),
+    modelName: "demo",
+    conversationId: "conv-1",
+    runId: `run-${runCount}`,
+    messages: question,
+    tools,
+  };
+}
+
+/** A port nothing listens on: bind an ephemeral one, then release it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("runChat contract edges (in-process models)", () => {
+  const modelOf = (stream: ChatModel["stream"]): ChatModel => ({ provider: "test", stream });
+  const opts = (model: ChatModel, extra: Partial<RunOptions> = {}): RunOptions => ({
+    model,
+    modelName: "t",
+    conversationId: "c",
+    runId: "r",
+    messages: question,
+    ...extra,
+  });
+
+  it("hides an unexpected throw behind internal (no message or stack leaks)", async () => {
+    const model = modelOf(async function* () {
+      yield { type: "text", text: "a" } as const;
+      throw new TypeError("Cannot read properties of undefined (reading 'secret')");
+    });
+    const { shapes, events, result } = await collect(runChat(opts(model)));
+    expect(shapes).toEqual([...head, "token:a", "error:internal", "done:error"]);
+    expect(events.at(-2)).toMatchObject({ message: "Something went wrong on the server.", retryable: true });
+    expect(result.error).toEqual({ code: "internal", message: "Something went wrong on the server." });
+  });
+
+  it("treats a model that ends without finish as stream_truncated", async () => {
+    const model = modelOf(async function* () {
+      yield { type: "text", text: "a" } as const;
+    });
+    expect((await collect(runChat(opts(model)))).shapes).toEqual([...head, "token:a", "error:stream_truncated", "done:error"]);
+  });
+
+  it("cancels promptly even when the model ignores the signal", async () => {
+    let entered!: () => void;
+    const waiting = new Promise<void>((r) => (entered = r));
+    const model = modelOf(async function* () {
+      yield { type: "text", text: "a" } as const;
+      entered();
+      await new Promise(() => undefined); // never resolves, never looks at the signal
+    });
+    const abort = new AbortController();
+    const rec = new RunRecorder(runChat(opts(model, { signal: abort.signal })));
+    await waiting;
+    abort.abort();
+    const { result } = await rec.finished;
+    expect(rec.shapes()).toEqual([...head, "token:a", "done:cancelled"]);
+    expect(result.reason).toBe("cancelled");
+  });
+
+  it("ends at once with done{cancelled} when the signal is already aborted", async () => {
+    let called = false;
+    const model = modelOf(async function* () {
+      called = true;
+      yield { type: "finish", reason: "stop", metrics: {} } as const;
+    });
+    const { shapes } = await collect(runChat(opts(model, { signal: AbortSignal.abort() })));
+    expect(shapes).toEqual([...head, "done:cancelled"]);
+    expect(called).toBe(false); // no request was made
+  });
+
+  it("stamps events with the injected clock and measures usage with it", async () => {
+    let t = 1000;
+    const now = () => t;
+    const model = modelOf(async function* () {
+      t = 1100;
+      yield { type: "reasoning", text: "r" } as const;
+      t = 1200;
+      yield { type: "text", text: "a" } as const;
+      t = 1300;
+      yield { type: "text", text: "b" } as const;
+      t = 1500;
+      yield { type: "finish", reason: "length", metrics: { promptTokens: 7 } } as const;
+    });
+    const { events, result } = await collect(runChat(opts(model, { now })));
+    expect(events.map((e) => e.at)).toEqual([1000, 1000, 1100, 1200, 1300, 1500]);
+    // No eval metrics: 3 chunks measured from the first (1100) to the end of the round (1500).
+    expect(result.usage).toEqual({ promptTokens: 7, completionTokens: 3, ttftMs: 100, durationMs: 500, loadMs: null, tokensPerSecond: 7.5 });
+    expect(result.reason).toBe("length");
+  });
+
+  it("does not count a slow consumer as a stalled model", async () => {
+    const model = modelOf(async function* () {
+      yield { type: "text", text: "a" } as const;
+      yield { type: "text", text: "b" } as const;
+      yield { type: "finish", reason: "stop", metrics: {} } as const;
+    });
+    const seen: string[] = [];
+    for await (const event of runChat(opts(model, { idleTimeoutMs: 100 }))) {
+      seen.push(event.type);
+      if (event.type === "token") await new Promise((r) => setTimeout(r, 300)); // the idle timer fires meanwhile
+    }
+    // Had the timer counted the consumer's time, the run would have failed with provider_error.
+    expect(seen).toEqual(["run-start", "status", "token", "token", "done"]);
+  });
+
+  it("takes tokens per second from the eval metrics when every round reports them", async () => {
+    let round = 0;
+    const model = modelOf(async function* () {
+      round += 1;
+      yield { type: "text", text: "x" } as const;
+      if (round === 1) yield { type: "tool-call", call: { id: "c1", name: "calculator", args: { expression: "1" } } } as const;
+      yield { type: "finish", reason: "stop", metrics: { promptTokens: 10, completionTokens: 10, evalMs: 400, loadMs: 3 } } as const;
+    });
+    const { result } = await collect(runChat(opts(model, { tools: [calculatorTool] })));
+    expect(result.usage).toMatchObject({ promptTokens: 20, completionTokens: 20, loadMs: 6, tokensPerSecond: 25 });
+  });
+
+  it("gives a repeated or missing tool-call id a fresh one", async () => {
+    let round = 0;
+    const model = modelOf(async function* () {
+      round += 1;
+      if (round === 1) {
+        yield { type: "tool-call", call: { id: "dup", name: "calculator", args: { expression: "1" } } } as const;
+        yield { type: "tool-call", call: { id: "dup", name: "calculator", args: { expression: "2" } } } as const;
+        yield { type: "tool-call", call: { id: "", name: "calculator", args: { expression: "3" } } } as const;
+      }
+      yield { type: "finish", reason: "stop", metrics: {} } as const;
+    });
+    const { events } = await collect(runChat(opts(model, { tools: [calculatorTool] })));
+    const ids = events.flatMap((e) => (e.type === "tool-call" ? [e.callId] : []));
+    expect(ids[0]).toBe("dup");
+    expect(new Set(ids).size).toBe(3);
+  });
+});

@@ -1,1 +1,30 @@
-export {};
+export {
+  createChatClient,
+  type ChatClient,
+  type ChatClientOptions,
+  type ChatStream,
+  type StreamOptions,
+  type CompleteOptions,
+  type EventsOptions,
+  type SendResult,
+  type CompleteResult,
+  type ConversationSummary,
+  type ConversationDetail,
+  type ModelList,
+  type Health,
+} from "./client.js";
+export { ChatClientError, isChatClientError, type ClientErrorCode } from "./errors.js";
+export { eventIdOf } from "./follow.js";
+export {
+  collectText,
+  isRunStart,
+  isStatus,
+  isReasoning,
+  isToken,
+  isToolCall,
+  isToolResult,
+  isErrorEvent,
+  isDone,
+} from "./guards.js";
+export type { EventSourceConstructor } from "./transport.js";
+export type { ChatEvent, ChatEventType, EventOf, ErrorCode, Usage } from "@streamchat/core";

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { chatEventSchema, type ChatEvent } from "@streamchat/core";
+import { createChatClient } from "./client.js";
+import { startApi, type TestApi } from "./test-support/api.js";
+import { drain, runStart, text } from "./test-support/events.js";
+import { spawnCli } from "./test-support/spawn-cli.js";
+
+const parseNdjson = (stdout: string): ChatEvent[] =>
+  stdout
+    .trimEnd()
+    .split("\n")
+    .map((line) => chatEventSchema.parse(JSON.parse(line)));
+
+
+// Real processes (exit codes, signals, stdin), started as `pnpm chat` does: node + tsx. Each start costs a
+// second or more of CPU, so the tests run concurrently and wait generously; cli/main.test.ts covers the rest
+// in-process.
+describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
+  let api: TestApi;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    api = await startApi();
+    env = { CHAT_URL: api.url };
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it("--json prints one parseable event per line, run-start first and done last", async ({ expect }) => {
+    const { code, stdout, stderr } = await spawnCli(["--json", "What is 12*7?"], env).exited;
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const events = parseNdjson(stdout);
+    expect(events[0]?.type).toBe("run-start");
+    expect(events.at(-1)).toMatchObject({ type: "done", reason: "stop" });
+    expect(events.find((e) => e.type === "tool-call")).toMatchObject({ name: "calculator" });
+    expect(text(events)).toContain("84");
+  });
+
+  it("exits 1 with the error code on stderr when the run fails", async ({ expect }) => {
+    const { code, stdout, stderr } = await spawnCli(["--model", "sim-not-found", "Hello"], env).exited;
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^error: model_not_found — .+\n$/);
+  });
+
+  it("exits 2 on usage errors", async ({ expect }) => {
+    const bad = await spawnCli(["--modle", "demo", "Hello"], env).exited;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--modle");
+    expect(bad.stderr).toContain("Usage: chat");
+  });
+
+  it("Ctrl-C cancels the run on the server and exits 130", async ({ expect }) => {
+    const control = api.sim.control({ lastUserIncludes: "interrupt-me" });
+    const cli = spawnCli(["--json", "please interrupt-me"], env);
+    await control.connected;
+    await control.push({ content: "first-token" });
+    await cli.waitForStdout("first-token");
+    cli.child.kill("SIGINT");
+    const { code, stdout } = await cli.exited;
+    expect(code).toBe(130);
+    await control.closedByClient;
+    const { runId, conversationId } = runStart(parseNdjson(stdout));
+    const client = createChatClient({ url: api.url });
+    expect((await drain(client.events(runId))).at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
+    const conversation = await client.conversations.get(conversationId);
+    expect(conversation.runs.map((r) => r.reason)).toEqual(["cancelled"]);
+  });
+
+  it("interactive mode keeps the conversation between turns until /new", async ({ expect }) => {
+    const { code, stdout, stderr } = await spawnCli(["--json"], env, "Hello\nWhat is 2+3?\n/new\nHello again\n/exit\n").exited;
+    expect(stderr).toBe("(new conversation)\n");
+    expect(code).toBe(0);
+    const starts = parseNdjson(stdout).filter((e) => e.type === "run-start");
+    expect(starts).toHaveLength(3);
+    const [first, second, third] = starts;
+    expect(second?.conversationId).toBe(first?.conversationId);
+    expect(third?.conversationId).not.toBe(first?.conversationId);
+    const conversation = await createChatClient({ url: api.url }).conversations.get(first!.conversationId);
+    expect(conversation.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual([
+      "Hello",
+      "What is 2+3?",
+    ]);
+  });
+});

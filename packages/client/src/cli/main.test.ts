@@ -1,0 +1,92 @@
+import { createServer } from "node:net";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createChatClient } from "../client.js";
+import { startApi, type TestApi } from "../test-support/api.js";
+import { exitCodes, runCli } from "./main.js";
+
+/** runCli in this process with captured output (the spawned-process tests are in src/cli.test.ts). */
+async function run(argv: string[], env: Record<string, string | undefined> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(argv, {
+    stdin: new PassThrough(),
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+    onInterrupt: () => () => {},
+    exit: (code) => {
+      throw new Error(`unexpected exit ${code}`);
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+describe("runCli", () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await startApi({ AUTH_TOKENS: "alice:alice-secret-token" });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it("streams the answer to stdout and one line per tool call to stderr, in the given conversation", async () => {
+    const client = createChatClient({ url: api.url, token: "alice-secret-token" });
+    const { conversationId } = await client.complete("Hello");
+    const { code, stdout, stderr } = await run(
+      ["--conversation", conversationId, "What time is it in Tokyo?"],
+      { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" },
+    );
+    expect(stderr).toMatch(/^→ current_time \{"timeZone":"Asia\/Tokyo"\} ✓ \d+ ms\n$/);
+    expect(code).toBe(exitCodes.ok);
+    const stored = await client.conversations.get(conversationId);
+    expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual([
+      "Hello",
+      "What time is it in Tokyo?",
+    ]);
+    // stdout is exactly the stored answer plus a final newline.
+    expect(stdout).toBe(`${stored.messages.at(-1)?.content}\n`);
+  });
+
+  it("prints the error code of a failed run and returns 1", async () => {
+    const { code, stdout, stderr } = await run(["--url", api.url, "--token", "alice-secret-token", "-m", "sim-not-found", "Hi"]);
+    expect(code).toBe(exitCodes.failed);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^error: model_not_found — .+\n$/);
+  });
+
+  it("says how to pass a token when the server wants one", async () => {
+    const { code, stderr } = await run(["--url", api.url, "Hi"]);
+    expect(code).toBe(exitCodes.failed);
+    expect(stderr).toMatch(/^error: unauthorized — .+ \(pass --token or set CHAT_TOKEN\)\n$/);
+  });
+
+  it("says clearly when the server is unreachable", async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const { code, stderr } = await run(["Hello"], { CHAT_URL: url });
+    expect(code).toBe(exitCodes.failed);
+    expect(stderr).toBe(
+      `error: cannot reach the chat server at ${url} — is it running? Start it with "pnpm start", or pass --url / set CHAT_URL.\n`,
+    );
+  });
+
+  it("prints help on stdout and usage errors on stderr", async () => {
+    const help = await run(["--help"]);
+    expect(help).toMatchObject({ code: exitCodes.ok, stderr: "" });
+    expect(help.stdout).toContain("Usage: chat");
+    const bad = await run(["--url", "not a url", "Hi"]);
+    expect(bad.code).toBe(exitCodes.usage);
+    expect(bad.stderr).toMatch(/^chat: --url must be an http/);
+  });
+});

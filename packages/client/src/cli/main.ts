@@ -1,0 +1,167 @@
+import { createInterface } from "node:readline";
+import { errorCodeMessages } from "@streamchat/core";
+import { createChatClient, type ChatClient } from "../client.js";
+import { isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
+import { parseCliArgs, usage, type CliOptions } from "./args.js";
+import { colorEnabled, EventPrinter, formatError, type Output } from "./printer.js";
+
+export interface CliIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: Output & { isTTY?: boolean };
+  stderr: Output & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  /** Called with a handler for Ctrl-C (SIGINT); returns the function that removes it. */
+  onInterrupt(handler: () => void): () => void;
+  /** Leaves at once (a second Ctrl-C while the first is still cancelling the run). */
+  exit(code: number): void;
+}
+
+export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+interface Session {
+  client: ChatClient;
+  options: CliOptions;
+  io: CliIo;
+}
+
+function describeClientError(error: ChatClientError, options: CliOptions): string {
+  if (error.code === "unreachable") {
+    return `error: cannot reach the chat server at ${options.url} — is it running? Start it with "pnpm start", or pass --url / set CHAT_URL.\n`;
+  }
+  const hint = error.code === "unauthorized" ? " (pass --token or set CHAT_TOKEN)" : "";
+  return formatError(error.code, `${error.message}${hint}`);
+}
+
+/** Asks one question; returns the exit code and the conversation the run belonged to. */
+async function ask(
+  session: Session,
+  question: string,
+  conversationId: string | undefined,
+  signal: AbortSignal,
+): Promise<{ exitCode: number; conversationId: string | undefined }> {
+  const { io, options } = session;
+  const printer = new EventPrinter({
+    stdout: io.stdout,
+    stderr: io.stderr,
+    json: options.json,
+    color: colorEnabled(io.stderr, io.env),
+    sharedTerminal: io.stdout.isTTY === true && io.stderr.isTTY === true,
+  });
+  let conversation = conversationId;
+  try {
+    for await (const event of session.client.stream(question, { conversationId, model: options.model, signal })) {
+      if (event.type === "run-start") conversation = event.conversationId;
+      printer.handle(event);
+    }
+  } catch (error) {
+    printer.finish();
+    if (isAbortError(error) || signal.aborted) return { exitCode: exitCodes.interrupted, conversationId: conversation };
+    io.stderr.write(describeClientError(toChatClientError(error), options));
+    return { exitCode: exitCodes.failed, conversationId: conversation };
+  }
+  const outcome = printer.finish();
+  if (outcome.error) return { exitCode: exitCodes.failed, conversationId: conversation };
+  if (outcome.reason === "cancelled" || outcome.reason === "error" || outcome.reason === "interrupted") {
+    // Stopped from elsewhere (another client's cancel, a server restart) without an error event of its own.
+    const code = outcome.reason === "error" ? "internal" : outcome.reason;
+    io.stderr.write(formatError(code, errorCodeMessages[code]));
+    return { exitCode: exitCodes.failed, conversationId: conversation };
+  }
+  if (outcome.reason === undefined) {
+    io.stderr.write(formatError("stream_truncated", "The server ended the answer without finishing it."));
+    return { exitCode: exitCodes.failed, conversationId: conversation };
+  }
+  return { exitCode: exitCodes.ok, conversationId: conversation };
+}
+
+async function askOnce(session: Session, question: string): Promise<number> {
+  const controller = new AbortController();
+  const removeInterrupt = session.io.onInterrupt(() =>
+    controller.signal.aborted ? session.io.exit(exitCodes.interrupted) : controller.abort(),
+  );
+  try {
+    return (await ask(session, question, session.options.conversationId, controller.signal)).exitCode;
+  } finally {
+    removeInterrupt();
+  }
+}
+
+const replHelp = "Commands: /new starts a new conversation, /exit leaves. Ctrl-C stops an answer; at the prompt it exits.\n";
+
+async function repl(session: Session): Promise<number> {
+  const { io } = session;
+  const terminal = io.stdin.isTTY === true && io.stdout.isTTY === true;
+  const rl = createInterface({
+    input: io.stdin,
+    // Without a terminal (piped input) there is no one to prompt and nothing to edit.
+    output: terminal ? (io.stdout as NodeJS.WritableStream) : undefined,
+    terminal,
+    historySize: 1000,
+    removeHistoryDuplicates: true,
+  });
+  rl.setPrompt("› ");
+  let closed = false;
+  rl.once("close", () => (closed = true));
+  // Lines read before end of input still arrive after readline closed; prompting then would throw.
+  const prompt = () => {
+    if (terminal && !closed) rl.prompt();
+  };
+  let conversationId = session.options.conversationId;
+  let running: AbortController | undefined;
+  let exitCode: number = exitCodes.ok;
+  const interrupt = () => {
+    if (running) {
+      if (running.signal.aborted) io.exit(exitCodes.interrupted);
+      else running.abort();
+      return;
+    }
+    exitCode = exitCodes.interrupted;
+    rl.close();
+  };
+  // In a terminal readline owns Ctrl-C (raw mode); with piped input the process gets SIGINT.
+  rl.on("SIGINT", interrupt);
+  const removeInterrupt = io.onInterrupt(interrupt);
+  if (terminal) io.stderr.write(replHelp);
+  try {
+    prompt();
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (line === "/exit" || line === "/quit") break;
+      if (line === "/new") {
+        conversationId = undefined;
+        io.stderr.write("(new conversation)\n");
+      } else if (line === "/help") {
+        io.stderr.write(replHelp);
+      } else if (line.startsWith("/")) {
+        io.stderr.write(`unknown command ${line}. ${replHelp}`);
+      } else if (line) {
+        running = new AbortController();
+        const result = await ask(session, line, conversationId, running.signal);
+        running = undefined;
+        if (result.exitCode === exitCodes.interrupted) io.stderr.write("(stopped)\n");
+        conversationId = result.conversationId ?? conversationId;
+      }
+      prompt();
+    }
+  } finally {
+    removeInterrupt();
+    rl.close();
+  }
+  if (terminal && exitCode === exitCodes.ok) io.stdout.write("\n");
+  return exitCode;
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCliArgs(argv, io.env);
+  if (parsed.kind === "help") {
+    io.stdout.write(usage);
+    return exitCodes.ok;
+  }
+  if (parsed.kind === "usage-error") {
+    io.stderr.write(`chat: ${parsed.message}\n\n${usage}`);
+    return exitCodes.usage;
+  }
+  const { options } = parsed;
+  const session: Session = { client: createChatClient({ url: options.url, token: options.token }), options, io };
+  return options.question === undefined ? repl(session) : askOnce(session, options.question);
+}

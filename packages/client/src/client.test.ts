@@ -1,0 +1,253 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatEvent } from "@streamchat/core";
+import { EventSource } from "eventsource";
+import { createChatClient, type ChatClient } from "./client.js";
+import { ChatClientError } from "./errors.js";
+import { eventIdOf } from "./follow.js";
+import { drain, readUntil, runStart, seqs, strictlyIncreasing, text, types } from "./test-support/events.js";
+import { collectText } from "./guards.js";
+import { startApi, type TestApi } from "./test-support/api.js";
+
+async function expectClientError(promise: Promise<unknown>): Promise<ChatClientError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ChatClientError);
+  return error as ChatClientError;
+}
+
+describe("createChatClient against the API", () => {
+  let api: TestApi;
+  let client: ChatClient;
+
+  beforeAll(async () => {
+    api = await startApi();
+    client = createChatClient({ url: api.url });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it("streams a run in order: run-start first, done last, text as stored", async () => {
+    const events = await drain(client.stream("Hello there"));
+    const start = runStart(events);
+    expect(start.model).toBe("demo");
+    expect(types(events).at(-1)).toBe("done");
+    expect(types(events).filter((t) => t === "done")).toHaveLength(1);
+    expect(events.every((e) => e.runId === start.runId)).toBe(true);
+    const answer = text(events);
+    expect(answer.length).toBeGreaterThan(0);
+
+    const stored = await client.conversations.get(start.conversationId);
+    expect(stored.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(stored.messages[1]?.content).toBe(answer);
+    const ids = seqs(events);
+    expect(strictlyIncreasing(ids)).toBe(true);
+  });
+
+  it("streams tool calls and results, and complete() returns the same kind of answer", async () => {
+    const events = await drain(client.stream("What time is it in Tokyo?"));
+    const call = events.find((e) => e.type === "tool-call");
+    expect(call).toMatchObject({ name: "current_time", args: { timeZone: "Asia/Tokyo" } });
+    expect(events.find((e) => e.type === "tool-result")).toMatchObject({ name: "current_time", ok: true });
+
+    const done = await client.complete("What time is it in Tokyo?");
+    expect(done.toolCalls).toEqual([expect.objectContaining({ name: "current_time", ok: true })]);
+    expect(done.text).toBe(
+      (await client.conversations.get(done.conversationId)).messages.filter((m) => m.role === "assistant").at(-1)
+        ?.content,
+    );
+    expect(typeof done.usage.durationMs).toBe("number");
+  });
+
+  it("collectText gives the answer text of a stream", async () => {
+    const answer = await collectText(client.stream("What is 12*7?"));
+    expect(answer).toContain("84");
+  });
+
+  it("continues a conversation and lists, renames and deletes it", async () => {
+    const first = runStart(await drain(client.stream("Hello")));
+    const second = runStart(await drain(client.stream("And again", { conversationId: first.conversationId })));
+    expect(second.conversationId).toBe(first.conversationId);
+
+    const listed = await client.conversations.list();
+    expect(listed.map((c) => c.id)).toContain(first.conversationId);
+    const renamed = await client.conversations.rename(first.conversationId, "Greetings");
+    expect(renamed.title).toBe("Greetings");
+    const detail = await client.conversations.get(first.conversationId);
+    expect(detail.runs.map((r) => r.id)).toEqual(expect.arrayContaining([first.runId, second.runId]));
+    expect(await client.conversations.delete(first.conversationId)).toEqual({ deleted: true });
+    const gone = await expectClientError(client.conversations.get(first.conversationId));
+    expect(gone.trpcCode).toBe("NOT_FOUND");
+  });
+
+  it("uses a custom fetch for requests and for the event stream", async () => {
+    const seen: string[] = [];
+    const recording = createChatClient({
+      url: api.url,
+      fetch: (input, init) => {
+        seen.push(new URL(input instanceof Request ? input.url : input).pathname);
+        return fetch(input, init);
+      },
+    });
+    expect(types(await drain(recording.stream("Hello"))).at(-1)).toBe("done");
+    expect(seen).toContain("/trpc/chat.send");
+    expect(seen).toContain("/trpc/chat.events");
+  });
+
+  it("reports models and health", async () => {
+    const models = await client.models();
+    expect(models.provider).toBe("sim");
+    expect(models.models.map((m) => m.name)).toContain("demo");
+    const health = await client.health();
+    expect(health).toMatchObject({ ok: true, provider: "sim" });
+  });
+
+  it("aborting the signal cancels the run on the server and closes the model request", async () => {
+    const control = api.sim.control({ lastUserIncludes: "abort-me" });
+    const abort = new AbortController();
+    // The run starts when iteration does.
+    const stream = client.stream("please abort-me", { signal: abort.signal });
+    const events = await readUntil(stream, (e) => e.type === "status");
+    await control.connected;
+    await control.push({ content: "partial" });
+    events.push(...(await readUntil(stream, (e) => e.type === "token")));
+    abort.abort();
+    await expect(stream.next()).rejects.toMatchObject({ name: "AbortError" });
+    await control.closedByClient;
+
+    const { runId, conversationId } = runStart(events);
+    const rest = await drain(client.events(runId, { lastEventId: eventIdOf(events.at(-1)!) }));
+    expect(rest.at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
+    const conversation = await client.conversations.get(conversationId);
+    expect(conversation.runs.find((r) => r.id === runId)?.reason).toBe("cancelled");
+  });
+
+  it("breaking out of the loop cancels the run", async () => {
+    const control = api.sim.control({ lastUserIncludes: "break-out" });
+    let started: ChatEvent | undefined;
+    const pushed = control.connected.then(() => control.push({ content: "first" }));
+    for await (const event of client.stream("please break-out")) {
+      started ??= event;
+      if (event.type === "token") break;
+    }
+    await pushed;
+    await control.closedByClient;
+    const { runId, conversationId } = runStart(started ? [started] : []);
+    const conversation = await client.conversations.get(conversationId);
+    expect(conversation.runs.find((r) => r.id === runId)?.reason).toBe("cancelled");
+  });
+
+  it("attaches to an existing run with events(), from the start or after an id", async () => {
+    const { runId } = await client.send("Hello again");
+    const all = await drain(client.events(runId));
+    expect(types(all)[0]).toBe("run-start");
+    expect(types(all).at(-1)).toBe("done");
+    const after = await drain(client.events(runId, { lastEventId: eventIdOf(all[1]!) }));
+    expect(after).toEqual(all.slice(2));
+  });
+
+  it("cancel() stops a running run", async () => {
+    const control = api.sim.control({ lastUserIncludes: "cancel-by-id" });
+    const { runId } = await client.send("please cancel-by-id");
+    await control.connected;
+    expect(await client.cancel(runId)).toEqual({ cancelled: true });
+    const events = await drain(client.events(runId));
+    expect(events.at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
+  });
+
+  it("reports a model failure in-band as error + done, and as ChatClientError from complete()", async () => {
+    const events = await drain(client.stream("Hello", { model: "sim-not-found" }));
+    expect(types(events).slice(-2)).toEqual(["error", "done"]);
+    expect(events.at(-2)).toMatchObject({ type: "error", code: "model_not_found" });
+    const error = await expectClientError(client.complete("Hello", { model: "sim-not-found" }));
+    expect(error.code).toBe("model_not_found");
+  });
+
+  it("turns server errors into ChatClientError with our code", async () => {
+    const empty = await expectClientError(drain(client.stream("")));
+    expect(empty).toMatchObject({ code: "bad_request", trpcCode: "BAD_REQUEST", status: 400 });
+    expect(empty.message).not.toMatch(/at .*\.ts/);
+
+    const missingRun = await expectClientError(drain(client.events("no-such-run")));
+    expect(missingRun).toMatchObject({ trpcCode: "NOT_FOUND" });
+
+    const missingConversation = await expectClientError(client.conversations.get("no-such-conversation"));
+    expect(missingConversation).toMatchObject({ trpcCode: "NOT_FOUND", status: 404 });
+  });
+
+  it("reports an unreachable server as code unreachable", async () => {
+    const closed = await startApi();
+    const url = closed.url;
+    await closed.close();
+    const offline = createChatClient({ url });
+    const error = await expectClientError(offline.health());
+    expect(error.code).toBe("unreachable");
+    expect((await expectClientError(drain(offline.stream("Hello")))).code).toBe("unreachable");
+  });
+});
+
+const fetchOverride: unique symbol = Symbol.for("eventsource.supports-fetch-override") as never;
+
+describe("auth and limits", () => {
+  let api: TestApi;
+  const token = "alice-secret-token";
+
+  beforeAll(async () => {
+    api = await startApi({ AUTH_TOKENS: `alice:${token}`, MAX_RUNS_PER_USER: "1" });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it("sends the token as a Bearer header on requests and subscriptions", async () => {
+    const client = createChatClient({ url: api.url, token });
+    const events = await drain(client.stream("Hello"));
+    expect(types(events).at(-1)).toBe("done");
+  });
+
+  it("sends the token in connectionParams with an EventSource that cannot set headers (browsers)", async () => {
+    // Like the browser's EventSource: no `fetch` option, so no way to set Authorization.
+    class HeaderlessEventSource extends EventSource {
+      static readonly [fetchOverride] = false;
+    }
+    const client = createChatClient({
+      url: api.url,
+      token,
+      EventSource: HeaderlessEventSource as unknown as typeof globalThis.EventSource,
+    });
+    const { runId } = await client.send("Hello");
+    const events = await drain(client.events(runId));
+    expect(types(events).at(-1)).toBe("done");
+  });
+
+  it("rejects a missing or wrong token with code unauthorized", async () => {
+    const anonymous = createChatClient({ url: api.url });
+    expect(await expectClientError(anonymous.conversations.list())).toMatchObject({
+      code: "unauthorized",
+      trpcCode: "UNAUTHORIZED",
+      status: 401,
+    });
+    const owner = createChatClient({ url: api.url, token });
+    const { runId } = await owner.send("Hello");
+    await drain(owner.events(runId));
+    const wrong = createChatClient({ url: api.url, token: "not-the-token" });
+    expect(await expectClientError(drain(wrong.events(runId)))).toMatchObject({ code: "unauthorized" });
+    expect(await expectClientError(drain(wrong.stream("Hello")))).toMatchObject({ code: "unauthorized" });
+  });
+
+  it("reports TOO_MANY_REQUESTS as rate_limited", async () => {
+    const client = createChatClient({ url: api.url, token });
+    const control = api.sim.control({ lastUserIncludes: "hold-the-slot" });
+    const { runId } = await client.send("please hold-the-slot");
+    await control.connected;
+    try {
+      const error = await expectClientError(client.send("one too many"));
+      expect(error).toMatchObject({ code: "rate_limited", trpcCode: "TOO_MANY_REQUESTS", status: 429 });
+    } finally {
+      await client.cancel(runId);
+      await drain(client.events(runId));
+    }
+  });
+});

@@ -1,0 +1,116 @@
+import { chatEventSchema, chatEventTypes, type ChatEvent } from "@streamchat/core";
+import { ChatClientError, isAbortError, toChatClientError } from "./errors.js";
+import { iterateSubscription } from "./subscription.js";
+import type { TrpcClient } from "./transport.js";
+
+const eventIds = new WeakMap<object, string>();
+
+/** The server's event id (the run log's `seq`) of an event this client yielded; pass it as `lastEventId` to resume. */
+export function eventIdOf(event: ChatEvent): string | undefined {
+  return eventIds.get(event);
+}
+
+export interface FollowOptions {
+  /** Resume after this event id (exclusive). */
+  lastEventId?: string | null | undefined;
+  signal?: AbortSignal | undefined;
+  /**
+   * Failed reconnects (by the link) and resubscribes (by us) in a row, without a new event in between,
+   * before the stream fails with code `unreachable`. Default 5.
+   */
+  maxRetries?: number;
+}
+
+const knownTypes: ReadonlySet<unknown> = new Set(chatEventTypes);
+
+/**
+ * The wire data as the core's ChatEvent (validated: this is where the server's data enters). Events of a type this
+ * client does not know yet (a newer server) are skipped rather than failing the whole run.
+ */
+function parseEvent(data: unknown): ChatEvent | undefined {
+  if (!knownTypes.has((data as { type?: unknown } | null)?.type)) return undefined;
+  const parsed = chatEventSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new ChatClientError("internal", "The chat server sent an event this client cannot read.", {
+      cause: parsed.error,
+      retryable: false,
+    });
+  }
+  return parsed.data;
+}
+
+/** true when `id` is at or before `last` (ids are the run log's increasing seq numbers). */
+function seen(id: string, last: string | null): boolean {
+  if (last === null) return false;
+  const a = Number(id);
+  const b = Number(last);
+  return Number.isFinite(a) && Number.isFinite(b) ? a <= b : id === last;
+}
+
+// A server that answered with a typed error meant it (NOT_FOUND, UNAUTHORIZED…); a refused or cut socket or
+// a 5xx from something in between is worth another try.
+function isConnectionFailure(error: ChatClientError): boolean {
+  if (error.trpcCode !== undefined) return error.trpcCode === "INTERNAL_SERVER_ERROR";
+  return error.status === undefined || error.status >= 500;
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Every event of a run after `lastEventId`, until `done`. The subscription link already reconnects with
+ * `Last-Event-ID` after a dropped connection; when it gives up instead (a non-200 answer, e.g. a proxy's 502
+ * while the server restarts), this opens a new subscription from the last id seen. Ids at or before the last
+ * one seen are skipped, so a replay never yields a duplicate.
+ */
+export async function* followRun(
+  trpc: TrpcClient,
+  runId: string,
+  opts: FollowOptions = {},
+): AsyncGenerator<ChatEvent, void, undefined> {
+  const { signal, maxRetries = 5 } = opts;
+  let last = opts.lastEventId ?? null;
+  let failures = 0;
+  for (;;) {
+    const tracked = iterateSubscription<{ id: string; data: unknown }>(
+      (handlers) => trpc.chat.events.subscribe({ runId, lastEventId: last }, handlers),
+      {
+        signal,
+        maxReconnects: maxRetries,
+        onGiveUp: (error) =>
+          new ChatClientError("unreachable", "Lost the connection to the chat server.", { cause: error }),
+      },
+    );
+    try {
+      for await (const { id, data } of tracked) {
+        if (seen(id, last)) continue;
+        last = id;
+        const event = parseEvent(data);
+        if (!event) continue;
+        failures = 0;
+        eventIds.set(event, id);
+        yield event;
+        if (event.type === "done") return;
+      }
+      return; // the server ended the subscription: the run is over and everything was sent
+    } catch (error) {
+      if (isAbortError(error) || signal?.aborted) throw error;
+      // Our own verdicts (gave up, unreadable event) are final; the link's failures may be worth another try.
+      if (error instanceof ChatClientError) throw error;
+      const clientError = toChatClientError(error);
+      if (!isConnectionFailure(clientError) || ++failures > maxRetries) throw clientError;
+      await delay(Math.min(250 * 2 ** failures, 4000), signal);
+    }
+  }
+}

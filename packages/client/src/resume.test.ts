@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createChatClient } from "./client.js";
+import { eventIdOf } from "./follow.js";
+import { drain, readUntil, runStart, seqs, strictlyIncreasing, text, types } from "./test-support/events.js";
+import { startApi, type TestApi } from "./test-support/api.js";
+import { startCuttingProxy } from "./test-support/proxy.js";
+
+// Dropped connections, for real: a TCP proxy between client and API cuts the socket that carries the
+// subscription. The eventsource package waits 3 s before reconnecting, hence this file of its own.
+
+describe("resuming a stream after the connection drops", () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await startApi();
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it("resumes after the SSE socket is cut mid-run: no gap, no duplicate, one run", async () => {
+    const proxy = await startCuttingProxy(api.url);
+    try {
+      const viaProxy = createChatClient({ url: proxy.url });
+      const control = api.sim.control({ lastUserIncludes: "resume-after-cut" });
+      const chatRequestsBefore = api.sim.chatRequests().length;
+      const stream = viaProxy.stream("please resume-after-cut");
+      const events = await readUntil(stream, (e) => e.type === "status");
+      await control.connected;
+      await control.push({ content: "one " });
+      events.push(...(await readUntil(stream, (e) => e.type === "token")));
+      const lastBeforeCut = eventIdOf(events.at(-1)!);
+
+      expect(proxy.cutSubscriptions()).toBe(1);
+      // Written while no subscription is connected: the resumed subscription must replay them.
+      await control.push({ content: "two " });
+      await control.push({ content: "three" });
+      await control.push({ done: true });
+      for await (const event of stream) events.push(event);
+
+      expect(text(events)).toBe("one two three");
+      expect(types(events)[0]).toBe("run-start");
+      expect(types(events).at(-1)).toBe("done");
+      const ids = seqs(events);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(strictlyIncreasing(ids)).toBe(true);
+      // The server's log replayed from scratch is exactly what the resumed stream delivered.
+      const replay = await drain(viaProxy.events(runStart(events).runId));
+      expect(seqs(replay)).toEqual(ids);
+      expect(replay).toEqual(events);
+      // The link reconnected by itself with Last-Event-ID = the last event before the cut.
+      expect(proxy.sseRequests[1]?.lastEventIdHeader).toBe(lastBeforeCut);
+      // One send, one run, one model request.
+      const conversation = await createChatClient({ url: api.url }).conversations.get(runStart(events).conversationId);
+      expect(conversation.runs).toHaveLength(1);
+      expect(api.sim.chatRequests().length - chatRequestsBefore).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("resubscribes from the last event itself when the link gives up on an HTTP error", async () => {
+    const proxy = await startCuttingProxy(api.url);
+    try {
+      const viaProxy = createChatClient({ url: proxy.url });
+      const control = api.sim.control({ lastUserIncludes: "resubscribe-after-502" });
+      const stream = viaProxy.stream("please resubscribe-after-502");
+      const events = await readUntil(stream, (e) => e.type === "status");
+      await control.connected;
+      await control.push({ content: "alpha " });
+      events.push(...(await readUntil(stream, (e) => e.type === "token")));
+      const lastBeforeCut = eventIdOf(events.at(-1)!);
+
+      // The EventSource's own reconnect gets a 502 and fails for good; the client must open a new subscription.
+      proxy.refuseSubscriptions(502, 1);
+      expect(proxy.cutSubscriptions()).toBe(1);
+      await control.push({ content: "beta" });
+      await control.push({ done: true });
+      for await (const event of stream) events.push(event);
+
+      expect(text(events)).toBe("alpha beta");
+      expect(types(events).at(-1)).toBe("done");
+      const ids = seqs(events);
+      expect(strictlyIncreasing(ids)).toBe(true);
+      expect(await drain(viaProxy.events(runStart(events).runId))).toEqual(events);
+      expect(proxy.sseRequests.length).toBeGreaterThanOrEqual(3);
+      expect(proxy.sseRequests[2]?.input).toMatchObject({ lastEventId: lastBeforeCut });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+});

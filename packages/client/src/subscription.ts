@@ -1,0 +1,69 @@
+import type { Unsubscribable } from "@trpc/server/observable";
+
+export interface SubscriptionHandlers<T> {
+  onData(value: T): void;
+  onError(error: unknown): void;
+  onComplete(): void;
+  onConnectionStateChange(state: { state: string; error: unknown }): void;
+}
+
+export interface IterateOptions {
+  signal?: AbortSignal | undefined;
+  /**
+   * The link reconnects on its own after a dropped connection, forever. Give up after this many
+   * failed reconnects in a row (no event in between) so a dead server surfaces as an error.
+   */
+  maxReconnects?: number;
+  /** Error to throw when maxReconnects is exceeded. */
+  onGiveUp?: (lastError: unknown) => unknown;
+}
+
+type Item<T> = { kind: "data"; value: T } | { kind: "error"; error: unknown } | { kind: "end" };
+
+/** A tRPC subscription as an async generator; returning from it (or aborting) unsubscribes. */
+export async function* iterateSubscription<T>(
+  subscribe: (handlers: SubscriptionHandlers<T>) => Unsubscribable,
+  opts: IterateOptions = {},
+): AsyncGenerator<T, void, undefined> {
+  const { signal, maxReconnects = Infinity } = opts;
+  signal?.throwIfAborted();
+  const queue: Item<T>[] = [];
+  let wake: (() => void) | undefined;
+  const push = (item: Item<T>) => {
+    queue.push(item);
+    wake?.();
+    wake = undefined;
+  };
+  let failedReconnects = 0;
+  const subscription = subscribe({
+    onData: (value) => {
+      failedReconnects = 0;
+      push({ kind: "data", value });
+    },
+    onError: (error) => push({ kind: "error", error }),
+    onComplete: () => push({ kind: "end" }),
+    onConnectionStateChange: ({ state, error }) => {
+      if (state !== "connecting" || !error) return;
+      failedReconnects += 1;
+      if (failedReconnects > maxReconnects) push({ kind: "error", error: opts.onGiveUp?.(error) ?? error });
+    },
+  });
+  const onAbort = () => push({ kind: "error", error: signal?.reason });
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const item = queue.shift();
+      if (!item) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      if (item.kind === "data") yield item.value;
+      else if (item.kind === "error") throw item.error;
+      else return;
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    subscription.unsubscribe();
+  }
+}

@@ -1,0 +1,78 @@
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { EventSource as FetchEventSource } from "eventsource";
+import type { AppRouter } from "@streamchat/api";
+
+/** Any WHATWG-style EventSource constructor (the browser's, Node's, or the `eventsource` package's). */
+export type EventSourceConstructor = typeof globalThis.EventSource;
+
+export interface TransportOptions {
+  /** Base URL of the API server, e.g. `http://127.0.0.1:3000` (the tRPC endpoint is `<url>/trpc`). */
+  url: string;
+  /** Bearer token, when the server has `AUTH_TOKENS` set. */
+  token?: string;
+  /** Used for queries, mutations and (with an EventSource that accepts one) subscriptions. */
+  fetch?: typeof globalThis.fetch;
+  EventSource?: EventSourceConstructor;
+}
+
+export type TrpcClient = ReturnType<typeof createTRPCClient<AppRouter>>;
+
+// The `eventsource` package marks constructors that take a `fetch` option with this symbol.
+const fetchOverride = Symbol.for("eventsource.supports-fetch-override");
+
+export function trpcUrl(url: string): string {
+  const base = url.replace(/\/+$/, "");
+  return base.endsWith("/trpc") ? base : `${base}/trpc`;
+}
+
+function supportsFetch(EventSource: EventSourceConstructor): boolean {
+  return (EventSource as unknown as Record<symbol, unknown>)[fetchOverride] === true;
+}
+
+function withAuthorization(init: RequestInit | undefined, token: string): Headers {
+  const headers = new Headers(init?.headers);
+  headers.set("Authorization", `Bearer ${token}`);
+  return headers;
+}
+
+export function createTransport(opts: TransportOptions): TrpcClient {
+  const url = trpcUrl(opts.url);
+  // Looked up per call, so a fetch patched or polyfilled after the client was created is still used.
+  const fetchImpl: typeof globalThis.fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  // A custom fetch only reaches subscriptions through an EventSource that accepts one, so prefer the package then.
+  const EventSource: EventSourceConstructor =
+    opts.EventSource ??
+    (opts.fetch ? undefined : globalThis.EventSource) ??
+    (FetchEventSource as unknown as EventSourceConstructor);
+  const { token } = opts;
+
+  const sseFetch: typeof globalThis.fetch = (input, init) =>
+    fetchImpl(input, token === undefined ? init : { ...init, headers: withAuthorization(init, token) });
+
+  // Headers where the EventSource lets us set them; otherwise (browsers) the token rides in connectionParams,
+  // which the server reads in createContext.
+  const headerCapable = supportsFetch(EventSource);
+
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url,
+          EventSource,
+          ...(headerCapable
+            ? // The DOM's EventSourceInit has no `fetch`; headerCapable proved this constructor takes one.
+              { eventSourceOptions: () => ({ fetch: sseFetch }) as EventSourceInit }
+            : token !== undefined
+              ? { connectionParams: { token } }
+              : {}),
+        }),
+        false: httpBatchLink({
+          url,
+          fetch: fetchImpl,
+          headers: () => (token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+        }),
+      }),
+    ],
+  });
+}

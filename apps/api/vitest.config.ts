@@ -4,5 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"] } },
-  test: { include: ["src/**/*.test.ts"], testTimeout: 20_000, hookTimeout: 20_000 },
+  // isolate: false shares the module cache between test files of a worker: every file imports Fastify, tRPC
+  // and the workspace sources, and importing them again per file tripled the suite time on a loaded box.
+  // No module here keeps global state (each test starts its own server).
+  test: { include: ["src/**/*.test.ts"], testTimeout: 20_000, hookTimeout: 20_000, isolate: false },
 });

@@ -1,0 +1,237 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { buildServer, redactUrl, type ApiServer } from "./app.js";
+import { loadConfig } from "./config.js";
+import { collectRun, makeClient, startTestApi, type TestApi } from "./test-support/harness.js";
+
+describe("health and models", () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(() => api?.close());
+
+  it("reports provider, store and version", async () => {
+    const health = await api.client().health.query();
+    expect(health).toEqual({
+      ok: true,
+      provider: "ollama",
+      demo: false,
+      providerReachable: true,
+      providerVersion: expect.any(String),
+      store: { kind: "sqlite", ok: true },
+      version: "0.1.0",
+    });
+  });
+
+  it("lists the provider's models with the default model", async () => {
+    const models = await api.client().models.list.query();
+    expect(models).toMatchObject({ provider: "ollama", demo: false, defaultModel: "demo" });
+    expect(models.models.map((m) => m.name)).toContain("demo");
+    expect(models.models.find((m) => m.name === "demo")?.capabilities).toContain("tools");
+  });
+
+  it("hides unexpected failures behind a generic message with appCode internal", async () => {
+    const store = api.server.store;
+    const original = store.listConversations.bind(store);
+    store.listConversations = () => {
+      throw new Error("SQLITE_CORRUPT: database disk image is malformed at /work/secret/path.db");
+    };
+    try {
+      const res = await fetch(`${api.url}/trpc/conversations.list`);
+      expect(res.status).toBe(500);
+      const raw = await res.text();
+      expect(raw).not.toMatch(/SQLITE|secret|stack|\.ts:/);
+      expect(JSON.parse(raw)).toMatchObject({
+        error: { message: "Something went wrong on the server.", data: { code: "INTERNAL_SERVER_ERROR", appCode: "internal" } },
+      });
+    } finally {
+      store.listConversations = original;
+    }
+  });
+
+  it("answers unknown API paths with JSON 404s and no stack traces", async () => {
+    const rest = await fetch(`${api.url}/api/nope`);
+    expect(rest.status).toBe(404);
+    expect(await rest.json()).toEqual({ error: "Not found" });
+    const trpc = await fetch(`${api.url}/trpc/nope.nothing`);
+    expect(trpc.status).toBe(404);
+    const body = JSON.stringify(await trpc.json());
+    expect(body).not.toMatch(/stack|\/work\/|node_modules/);
+  });
+});
+
+describe("HTTP surface", () => {
+  let server: ApiServer | undefined;
+  let dir: string;
+  let logs: string[];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "streamchat-app-"));
+    mkdirSync(join(dir, "web", "assets"), { recursive: true });
+    writeFileSync(join(dir, "web", "index.html"), "<!doctype html><title>streamchat</title>");
+    writeFileSync(join(dir, "web", "assets", "app.js"), "console.log('hi')");
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function start(env: Record<string, string> = {}, options: { listen?: boolean } = {}) {
+    logs = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(...chunk.toString().split("\n").filter(Boolean));
+        done();
+      },
+    });
+    const config = loadConfig({
+      PORT: "0",
+      CHAT_PROVIDER: "sim",
+      DATABASE_PATH: ":memory:",
+      MAX_BODY_BYTES: "2048",
+      ...env,
+    });
+    server = await buildServer({ config, logger: { stream }, webDistDir: join(dir, "web"), simulator: { tokenDelayMs: 1 } });
+    return options.listen === false ? "" : server.listen();
+  }
+
+  it("serves the web app with a strict CSP and falls back to index.html for client routes", async () => {
+    const url = await start();
+    const index = await fetch(`${url}/`);
+    expect(index.status).toBe(200);
+    expect(await index.text()).toContain("<title>streamchat</title>");
+    const csp = index.headers.get("content-security-policy") ?? "";
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self' 'unsafe-inline'",
+      "img-src 'self' data:",
+      "connect-src 'self'",
+    ]) {
+      expect(csp).toContain(directive);
+    }
+    expect(index.headers.get("x-content-type-options")).toBe("nosniff");
+
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    const asset = await fetch(`${url}/assets/app.js`);
+    expect(asset.headers.get("content-type")).toMatch(/javascript/);
+    expect(asset.headers.get("cache-control")).toContain("immutable");
+    const route = await fetch(`${url}/c/some-conversation`);
+    expect(route.status).toBe(200);
+    expect(await route.text()).toContain("<title>streamchat</title>");
+    const missing = await fetch(`${url}/assets/missing.js`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: "Not found" });
+    // No CORS headers unless CORS_ORIGINS allows an origin.
+    const cross = await fetch(`${url}/api/chat`, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "POST" } });
+    expect(cross.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("allows the origins in CORS_ORIGINS", async () => {
+    const url = await start({ CORS_ORIGINS: "http://localhost:5173" });
+    const preflight = await fetch(`${url}/trpc/chat.send`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+  });
+
+  it("answers a failing route with a generic 500 JSON", async () => {
+    await start({}, { listen: false });
+    server!.app.get("/api/boom", () => {
+      throw new Error("ENOENT: /work/secret/file");
+    });
+    const url = await server!.listen();
+    const res = await fetch(`${url}/api/boom`);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: "Something went wrong on the server.", code: "internal" });
+  });
+
+  it("answers a too large body with 413 JSON", async () => {
+    const url = await start();
+    const res = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "x".repeat(5000) }),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: expect.stringContaining("too large") });
+  });
+
+  it("runs on the in-process simulator as the demo model", async () => {
+    const url = await start();
+    expect(server?.sim).toBeDefined();
+    const client = makeClient(url);
+    expect(await client.models.list.query()).toMatchObject({ provider: "sim", demo: true, defaultModel: "demo" });
+    expect(await client.health.query()).toMatchObject({ provider: "sim", demo: true, store: { kind: "memory", ok: true } });
+  });
+
+  it("logs one line per run without message contents, and no credentials", async () => {
+    const url = await start({ AUTH_TOKENS: "alice:alice-token-1" });
+    const client = makeClient(url, "alice-token-1");
+    const { runId } = await client.chat.send.mutate({ message: "a very private question" });
+    await collectRun(client, runId);
+    await fetch(`${url}/trpc/health?connectionParams=${encodeURIComponent('{"token":"alice-token-1"}')}`);
+    await server?.close();
+    const runLines = logs.filter((l) => l.includes('"run finished"'));
+    expect(runLines).toHaveLength(1);
+    expect(JSON.parse(runLines[0]!)).toMatchObject({
+      runId,
+      model: "demo",
+      outcome: "stop",
+      tokens: expect.any(Number),
+      durationMs: expect.any(Number),
+    });
+    const all = logs.join("\n");
+    expect(all).not.toContain("a very private question");
+    expect(all).not.toContain("alice-token-1");
+  });
+
+  it("falls back to the simulator when no Ollama answers (auto)", async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    await start({ CHAT_PROVIDER: "auto", OLLAMA_HOST: `http://127.0.0.1:${closedPort}` });
+    expect(server?.provider).toMatchObject({ kind: "sim", demo: true, defaultModel: "demo" });
+    expect(logs.some((l) => l.includes(`No Ollama at http://127.0.0.1:${closedPort}: using the built-in Ollama-protocol simulator (demo model)`))).toBe(true);
+  });
+});
+
+describe("redactUrl", () => {
+  it("hides connectionParams and token query values", () => {
+    expect(redactUrl("/trpc/chat.events?input=%7B%7D&connectionParams=%7B%22token%22%3A%22s%22%7D")).toBe(
+      "/trpc/chat.events?input=%7B%7D&connectionParams=[redacted]",
+    );
+    expect(redactUrl("/x?token=abc&y=1")).toBe("/x?token=[redacted]&y=1");
+  });
+});
+
+describe("OpenAI-compatible provider", () => {
+  it("answers through /v1/chat/completions, tools included", async () => {
+    const api = await startTestApi({ env: (sim) => ({ CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `${sim.url}/v1` }) });
+    try {
+      const client = api.client();
+      const { runId } = await client.chat.send.mutate({ message: "what time is it in Tokyo?" });
+      const received = await collectRun(client, runId);
+      expect(received[0]?.event).toMatchObject({ type: "run-start", provider: "openai", model: "demo" });
+      expect(received.find((r) => r.event.type === "tool-call")?.event).toMatchObject({
+        name: "current_time",
+        args: { timeZone: "Asia/Tokyo" },
+      });
+      expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+      expect(api.sim.chatRequests().every((r) => r.path === "/v1/chat/completions")).toBe(true);
+      expect(await client.health.query()).toMatchObject({ provider: "openai", demo: false });
+    } finally {
+      await api.close();
+    }
+  });
+});

@@ -1,0 +1,227 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import fastifyStatic from "@fastify/static";
+import {
+  fastifyTRPCPlugin,
+  type CreateFastifyContextOptions,
+  type FastifyTRPCPluginOptions,
+} from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { createMemoryStore, openSqliteStore, type ChatStore } from "@streamchat/store";
+import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
+import { createAuthenticator } from "./auth.js";
+import type { Config } from "./config.js";
+import { createProvider, type ProviderHandle } from "./provider.js";
+import { registerRest } from "./rest.js";
+import { appRouter, type AppRouter } from "./router/root.js";
+import { RunManager } from "./runs/run-manager.js";
+import { toolsFor } from "./tools.js";
+import type { Context } from "./trpc.js";
+
+export interface ApiServer {
+  app: FastifyInstance;
+  runs: RunManager;
+  store: ChatStore;
+  /** The in-process simulator when the provider is the simulator. */
+  sim?: Simulator;
+  provider: ProviderHandle;
+  /** Listens on HOST:PORT; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Graceful: stops accepting runs, lets them finish (SHUTDOWN_GRACE_MS), closes connections and the store. */
+  close(): Promise<void>;
+}
+
+export interface BuildServerOptions {
+  config: Config;
+  /** false: silent; true/undefined: pino at LOG_LEVEL; an object: pino options, or a pino logger instance. */
+  logger?: boolean | object;
+  /** Options for the in-process simulator (tests use a short token delay). */
+  simulator?: SimulatorOptions;
+  /** The built web app to serve at `/`; null disables it. Default: apps/web/dist of this repo. */
+  webDistDir?: string | URL | null;
+}
+
+// From src/app.ts (tsx, vitest) and dist/app.js alike: <repo>/apps/api/<dir>/ → <repo>/apps/web/dist.
+const defaultWebDist = new URL("../../web/dist", import.meta.url);
+
+/** Removes credentials a URL may carry (tRPC puts browser connectionParams in the SSE query string). */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:connectionParams|token)=)[^&]*/gi, "$1[redacted]");
+}
+
+function loggerOptions(config: Config, logger: BuildServerOptions["logger"]): Partial<FastifyServerOptions> {
+  if (logger === false) return { logger: false };
+  if (logger && typeof logger === "object" && typeof (logger as { child?: unknown }).child === "function") {
+    return { loggerInstance: logger as FastifyServerOptions["loggerInstance"] };
+  }
+  return {
+    logger: {
+      level: config.logLevel,
+      redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+      },
+      ...(typeof logger === "object" ? logger : {}),
+    },
+  };
+}
+
+function openStore(config: Config): ChatStore {
+  if (config.databasePath === ":memory:") return createMemoryStore();
+  const path = resolve(config.databasePath);
+  mkdirSync(dirname(path), { recursive: true });
+  return openSqliteStore({ path });
+}
+
+export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> {
+  const { config } = opts;
+  const app = Fastify({
+    ...loggerOptions(config, opts.logger),
+    bodyLimit: config.maxBodyBytes,
+    routerOptions: { maxParamLength: 5000 },
+  });
+
+  const store = openStore(config);
+  let provider: ProviderHandle;
+  try {
+    provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  const runs = new RunManager({
+    store,
+    model: provider.model,
+    provider: provider.kind,
+    defaultModel: provider.defaultModel,
+    limits: config,
+    toolsFor: (userId) => toolsFor(store, userId),
+    log: app.log,
+  });
+  const recovered = runs.recoverInterrupted();
+  if (recovered > 0) app.log.warn({ runs: recovered }, "closed runs left running by a previous process as interrupted");
+
+  const auth = createAuthenticator(config.authTokens);
+
+  // Before any route: Fastify binds the error handler to routes when they are added.
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, "request failed");
+      return reply.code(status).send({ error: "Something went wrong on the server.", code: "internal" });
+    }
+    const message = status === 413 ? `Request body is too large (at most ${config.maxBodyBytes} bytes).` : error.message;
+    return reply.code(status).send({ error: message, code: status === 429 ? "rate_limited" : "bad_request" });
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", "data:"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Served over plain HTTP on loopback by default; TLS terminators set their own HSTS.
+    strictTransportSecurity: false,
+  });
+  // No CORS headers at all by default: the web app is served from the same origin.
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    methods: ["GET", "POST", "OPTIONS"],
+    exposedHeaders: ["X-Conversation-Id", "X-Run-Id"],
+    maxAge: 600,
+  });
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req, info }: CreateFastifyContextOptions): Context => ({
+        userId: auth.userFor({ authorization: req.headers.authorization, token: info.connectionParams?.token }),
+        runs,
+        store,
+        provider,
+        config,
+      }),
+      onError: ({ error, path, type }) => {
+        if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error, path, type }, "tRPC procedure failed");
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+  });
+
+  registerRest(app, { runs, auth });
+
+  const webDist = opts.webDistDir === undefined ? defaultWebDist : opts.webDistDir;
+  const webRoot = webDist === null ? null : typeof webDist === "string" ? resolve(webDist) : fileURLToPath(webDist);
+  const serveWeb = webRoot !== null && existsSync(resolve(webRoot, "index.html"));
+  if (serveWeb) {
+    await app.register(fastifyStatic, {
+      root: webRoot,
+      prefix: "/",
+      index: ["index.html"],
+      cacheControl: false,
+      // Vite fingerprints everything under assets/: cache it for good, revalidate the rest (index.html).
+      setHeaders: (res, filePath) => {
+        const immutable = /[\\/]assets[\\/]/.test(filePath);
+        res.header("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      },
+    });
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?", 1)[0] ?? "/";
+    const isApi = path.startsWith("/api/") || path === "/api" || path.startsWith("/trpc");
+    // SPA fallback: client-side routes get index.html; missing files (with an extension) stay 404.
+    if (serveWeb && (request.method === "GET" || request.method === "HEAD") && !isApi && !/\.[a-z0-9]+$/i.test(path)) {
+      return reply.type("text/html; charset=utf-8").header("Cache-Control", "no-cache").sendFile("index.html");
+    }
+    return reply.code(404).send({ error: "Not found" });
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    // Stop taking connections and new runs; let running answers finish within the grace period.
+    const appClosed = app.close();
+    await runs.shutdown(config.shutdownGraceMs);
+    // Every run has ended, so every subscription has ended. Connections that went idle since close()
+    // began are kept alive by default; a connection still busy after 2 s is a stuck client.
+    app.server.closeIdleConnections();
+    const idleSweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      appClosed,
+      new Promise<void>((done) => {
+        timer = setTimeout(() => {
+          app.server.closeAllConnections();
+          done();
+        }, 2000);
+      }),
+    ]);
+    clearTimeout(timer);
+    clearInterval(idleSweep);
+    store.close();
+    await provider.close();
+  };
+
+  return {
+    app,
+    runs,
+    store,
+    ...(provider.sim ? { sim: provider.sim } : {}),
+    provider,
+    listen: () => app.listen({ port: config.port, host: config.host }),
+    close: () => (closing ??= close()),
+  };
+}

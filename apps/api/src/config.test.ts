@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, defaultSystemPrompt, isLoopbackHost, loadConfig } from "./config.js";
+
+function configError(env: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      host: "127.0.0.1",
+      provider: "auto",
+      ollamaHost: "http://127.0.0.1:11434",
+      openaiBaseUrl: undefined,
+      openaiApiKey: undefined,
+      chatModel: undefined,
+      databasePath: "./data/chat.db",
+      authTokens: null,
+      systemPrompt: defaultSystemPrompt,
+      maxMessageChars: 32_000,
+      maxRunsPerUser: 4,
+      toolTimeoutMs: 15_000,
+      maxSteps: 5,
+      maxContextMessages: 50,
+      chatIdleTimeoutMs: 60_000,
+      shutdownGraceMs: 10_000,
+      maxBodyBytes: 1_048_576,
+      corsOrigins: [],
+      logLevel: "info",
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      CHAT_PROVIDER: "openai",
+      OLLAMA_HOST: "http://10.0.0.2:11434/",
+      OPENAI_BASE_URL: "http://127.0.0.1:8081/v1",
+      OPENAI_API_KEY: "sk-test",
+      CHAT_MODEL: "qwen3",
+      DATABASE_PATH: "/tmp/x.db",
+      AUTH_TOKENS: "alice:token-alice, bob:token-bob",
+      SYSTEM_PROMPT: "Be brief.",
+      MAX_MESSAGE_CHARS: "100",
+      MAX_RUNS_PER_USER: "2",
+      TOOL_TIMEOUT_MS: "500",
+      MAX_STEPS: "3",
+      MAX_CONTEXT_MESSAGES: "10",
+      CHAT_IDLE_TIMEOUT_MS: "1000",
+      SHUTDOWN_GRACE_MS: "0",
+      MAX_BODY_BYTES: "2048",
+      CORS_ORIGINS: "http://localhost:5173, https://chat.example.com",
+      LOG_LEVEL: "debug",
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: "0.0.0.0",
+      provider: "openai",
+      ollamaHost: "http://10.0.0.2:11434",
+      openaiBaseUrl: "http://127.0.0.1:8081/v1",
+      openaiApiKey: "sk-test",
+      chatModel: "qwen3",
+      authTokens: [
+        { userId: "alice", token: "token-alice" },
+        { userId: "bob", token: "token-bob" },
+      ],
+      systemPrompt: "Be brief.",
+      maxMessageChars: 100,
+      maxRunsPerUser: 2,
+      shutdownGraceMs: 0,
+      corsOrigins: ["http://localhost:5173", "https://chat.example.com"],
+      logLevel: "debug",
+    });
+  });
+
+  it("treats empty values as unset", () => {
+    expect(loadConfig({ PORT: "", CHAT_MODEL: " " })).toMatchObject({ port: 3000, chatModel: undefined });
+  });
+
+  it.each([
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["CHAT_PROVIDER", "llamafile"],
+    ["OLLAMA_HOST", "localhost:11434"],
+    ["MAX_RUNS_PER_USER", "0"],
+    ["MAX_MESSAGE_CHARS", "-5"],
+    ["TOOL_TIMEOUT_MS", "1.5"],
+    ["MAX_STEPS", "many"],
+    ["MAX_CONTEXT_MESSAGES", "0"],
+    ["CHAT_IDLE_TIMEOUT_MS", "soon"],
+    ["SHUTDOWN_GRACE_MS", "x"],
+    ["MAX_BODY_BYTES", "10"],
+    ["CORS_ORIGINS", "not a url"],
+    ["LOG_LEVEL", "loud"],
+    ["AUTH_TOKENS", "no-colon"],
+    ["AUTH_TOKENS", "alice:short"],
+  ])("names %s when it is %j", (name, value) => {
+    const message = configError({ [name]: value });
+    expect(message).toContain(`${name}:`);
+  });
+
+  it("lists every bad variable at once", () => {
+    const message = configError({ PORT: "x", LOG_LEVEL: "y" });
+    expect(message).toContain("PORT:");
+    expect(message).toContain("LOG_LEVEL:");
+  });
+
+  it("never echoes tokens", () => {
+    expect(configError({ AUTH_TOKENS: "alice:short" })).not.toContain("short\"");
+  });
+
+  it("refuses a non-loopback HOST without AUTH_TOKENS", () => {
+    expect(configError({ HOST: "0.0.0.0" })).toMatch(/AUTH_TOKENS: required when HOST is not a loopback address/);
+    expect(loadConfig({ HOST: "0.0.0.0", AUTH_TOKENS: "a:token-aaaa" }).host).toBe("0.0.0.0");
+    expect(loadConfig({ HOST: "localhost" }).authTokens).toBeNull();
+  });
+
+  it("requires OPENAI_BASE_URL for the openai provider", () => {
+    expect(configError({ CHAT_PROVIDER: "openai" })).toContain("OPENAI_BASE_URL:");
+  });
+});
+
+describe("isLoopbackHost", () => {
+  it("knows loopback addresses", () => {
+    for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"]) expect(isLoopbackHost(host)).toBe(true);
+    for (const host of ["0.0.0.0", "::", "192.168.1.2", "example.com"]) expect(isLoopbackHost(host)).toBe(false);
+  });
+});

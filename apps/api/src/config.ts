@@ -1,0 +1,195 @@
+import { z } from "zod";
+
+/** Start-up configuration problem; the message names the variable and is safe to print as is. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export const providerNames = ["auto", "ollama", "openai", "sim"] as const;
+export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export const defaultSystemPrompt =
+  "You are a helpful assistant. Answer concisely and use Markdown where it helps. " +
+  "You can call tools: current_time (the current time, optionally in an IANA time zone), " +
+  "calculator (evaluates an arithmetic expression) and search_conversations (searches the user's past conversations). " +
+  "Use a tool when the answer depends on it; otherwise answer directly.";
+
+// Environment values are strings; an empty string counts as unset so `FOO= pnpm start` means the default.
+const unsetIfEmpty = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
+
+const int = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
+      .transform(Number)
+      .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
+      .default(fallback),
+  );
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    error: "must be an http:// or https:// URL",
+  })
+  .transform((value) => value.replace(/\/+$/, ""));
+
+const optionalString = z.preprocess(unsetIfEmpty, z.string().trim().optional());
+
+const authTokens = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .transform((value, ctx) => {
+      const entries: Array<{ userId: string; token: string }> = [];
+      for (const item of value.split(",").map((part) => part.trim()).filter(Boolean)) {
+        const at = item.indexOf(":");
+        const userId = at > 0 ? item.slice(0, at).trim() : "";
+        const token = at > 0 ? item.slice(at + 1).trim() : "";
+        if (!userId || !token) {
+          ctx.addIssue({ code: "custom", message: 'must be a comma list of "user:token" pairs' });
+          return z.NEVER;
+        }
+        // Short tokens are guessable; the check costs nothing at start-up.
+        if (token.length < 8) {
+          ctx.addIssue({ code: "custom", message: `token of user "${userId}" must be at least 8 characters` });
+          return z.NEVER;
+        }
+        entries.push({ userId, token });
+      }
+      if (entries.length === 0) {
+        ctx.addIssue({ code: "custom", message: 'must be a comma list of "user:token" pairs' });
+        return z.NEVER;
+      }
+      return entries;
+    })
+    .optional(),
+);
+
+const envSchema = z.object({
+  PORT: int(0, 65_535, 3000),
+  HOST: z.preprocess(unsetIfEmpty, z.string().trim().default("127.0.0.1")),
+  CHAT_PROVIDER: z.preprocess(
+    unsetIfEmpty,
+    z.enum(providerNames, { error: `must be one of ${providerNames.join(", ")}` }).default("auto"),
+  ),
+  OLLAMA_HOST: z.preprocess(unsetIfEmpty, httpUrl.default("http://127.0.0.1:11434")),
+  OPENAI_BASE_URL: z.preprocess(unsetIfEmpty, httpUrl.optional()),
+  OPENAI_API_KEY: optionalString,
+  CHAT_MODEL: optionalString,
+  DATABASE_PATH: z.preprocess(unsetIfEmpty, z.string().default("./data/chat.db")),
+  AUTH_TOKENS: authTokens,
+  SYSTEM_PROMPT: z.preprocess(unsetIfEmpty, z.string().default(defaultSystemPrompt)),
+  MAX_MESSAGE_CHARS: int(1, 10_000_000, 32_000),
+  MAX_RUNS_PER_USER: int(1, 1000, 4),
+  TOOL_TIMEOUT_MS: int(1, 3_600_000, 15_000),
+  MAX_STEPS: int(1, 100, 5),
+  MAX_CONTEXT_MESSAGES: int(1, 10_000, 50),
+  CHAT_IDLE_TIMEOUT_MS: int(1, 3_600_000, 60_000),
+  SHUTDOWN_GRACE_MS: int(0, 3_600_000, 10_000),
+  MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
+  CORS_ORIGINS: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean))
+      .pipe(z.array(httpUrl))
+      .optional(),
+  ),
+  LOG_LEVEL: z.preprocess(
+    unsetIfEmpty,
+    z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` }).default("info"),
+  ),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  provider: (typeof providerNames)[number];
+  ollamaHost: string;
+  openaiBaseUrl: string | undefined;
+  openaiApiKey: string | undefined;
+  /** Undefined when CHAT_MODEL is not set: the provider picks ("demo" on the simulator, else "llama3.2"). */
+  chatModel: string | undefined;
+  /** ":memory:" selects the in-memory store. */
+  databasePath: string;
+  /** Null when auth is off (one local user). */
+  authTokens: Array<{ userId: string; token: string }> | null;
+  systemPrompt: string;
+  maxMessageChars: number;
+  maxRunsPerUser: number;
+  toolTimeoutMs: number;
+  maxSteps: number;
+  maxContextMessages: number;
+  chatIdleTimeoutMs: number;
+  shutdownGraceMs: number;
+  maxBodyBytes: number;
+  /** Empty: same-origin only. */
+  corsOrigins: string[];
+  logLevel: (typeof logLevels)[number];
+}
+
+export const defaultChatModel = "llama3.2";
+export const demoChatModel = "demo";
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** Validates the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "environment");
+      const raw = env[name];
+      const got = raw === undefined ? "" : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
+      // Never echo secrets back.
+      const shown = name === "AUTH_TOKENS" || name === "OPENAI_API_KEY" ? "" : got;
+      return `${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  if (e.CHAT_PROVIDER === "openai" && !e.OPENAI_BASE_URL) {
+    throw new ConfigError(
+      "Invalid configuration:\n  OPENAI_BASE_URL: required when CHAT_PROVIDER=openai (e.g. http://127.0.0.1:8080/v1)",
+    );
+  }
+  if (!isLoopbackHost(e.HOST) && !e.AUTH_TOKENS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  AUTH_TOKENS: required when HOST is not a loopback address (HOST=${e.HOST}); ` +
+        'set AUTH_TOKENS="user:token,..." or listen on 127.0.0.1',
+    );
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    provider: e.CHAT_PROVIDER,
+    ollamaHost: e.OLLAMA_HOST,
+    openaiBaseUrl: e.OPENAI_BASE_URL,
+    openaiApiKey: e.OPENAI_API_KEY,
+    chatModel: e.CHAT_MODEL,
+    databasePath: e.DATABASE_PATH,
+    authTokens: e.AUTH_TOKENS ?? null,
+    systemPrompt: e.SYSTEM_PROMPT,
+    maxMessageChars: e.MAX_MESSAGE_CHARS,
+    maxRunsPerUser: e.MAX_RUNS_PER_USER,
+    toolTimeoutMs: e.TOOL_TIMEOUT_MS,
+    maxSteps: e.MAX_STEPS,
+    maxContextMessages: e.MAX_CONTEXT_MESSAGES,
+    chatIdleTimeoutMs: e.CHAT_IDLE_TIMEOUT_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    corsOrigins: e.CORS_ORIGINS ?? [],
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,88 @@
+import { TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { errorCodeMessages, type ErrorCode } from "@streamchat/core";
+
+type TRPCCode = TRPCError["code"];
+
+const trpcCodeFor: Record<ErrorCode, TRPCCode> = {
+  bad_request: "BAD_REQUEST",
+  model_unsupported: "BAD_REQUEST",
+  invalid_tool_args: "BAD_REQUEST",
+  unauthorized: "UNAUTHORIZED",
+  rate_limited: "TOO_MANY_REQUESTS",
+  model_not_found: "NOT_FOUND",
+  provider_unavailable: "SERVICE_UNAVAILABLE",
+  interrupted: "SERVICE_UNAVAILABLE",
+  provider_error: "BAD_GATEWAY",
+  stream_truncated: "BAD_GATEWAY",
+  tool_timeout: "TIMEOUT",
+  tool_failed: "INTERNAL_SERVER_ERROR",
+  cancelled: "CLIENT_CLOSED_REQUEST",
+  internal: "INTERNAL_SERVER_ERROR",
+};
+
+/** A TRPCError that carries our typed code; the errorFormatter puts it in `error.data.appCode`. */
+export class AppError extends TRPCError {
+  readonly appCode: ErrorCode;
+  constructor(appCode: ErrorCode, message: string = errorCodeMessages[appCode], code: TRPCCode = trpcCodeFor[appCode]) {
+    super({ code, message });
+    this.name = "AppError";
+    this.appCode = appCode;
+  }
+}
+
+export const notFound = (what: string) => new TRPCError({ code: "NOT_FOUND", message: `${what} not found` });
+
+/** Our code for any TRPCError: the explicit one, else derived from the tRPC code (null when none fits). */
+export function appCodeOf(error: TRPCError): ErrorCode | null {
+  if (error instanceof AppError) return error.appCode;
+  switch (error.code) {
+    case "BAD_REQUEST":
+    case "PARSE_ERROR":
+    case "PAYLOAD_TOO_LARGE":
+    case "UNPROCESSABLE_CONTENT":
+    case "UNSUPPORTED_MEDIA_TYPE":
+    case "METHOD_NOT_SUPPORTED":
+      return "bad_request";
+    case "UNAUTHORIZED":
+    case "FORBIDDEN":
+      return "unauthorized";
+    case "TOO_MANY_REQUESTS":
+      return "rate_limited";
+    case "INTERNAL_SERVER_ERROR":
+      return "internal";
+    default:
+      return null;
+  }
+}
+
+interface IssueLike {
+  message: string;
+  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
+}
+
+function hasIssues(value: unknown): value is { issues: IssueLike[] } {
+  return typeof value === "object" && value !== null && Array.isArray((value as { issues?: unknown }).issues);
+}
+
+/**
+ * The message a client may see. Unexpected errors become a generic line (their messages can hold
+ * internal paths or SQL); validation errors become "field: problem" instead of a JSON dump.
+ */
+export function publicMessage(error: TRPCError): string {
+  if (error instanceof AppError) return error.message;
+  if (hasIssues(error.cause)) {
+    return error.cause.issues
+      .map((issue) => {
+        const path = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".");
+        return path ? `${path}: ${issue.message}` : issue.message;
+      })
+      .join("; ");
+  }
+  if (error.code === "INTERNAL_SERVER_ERROR") return errorCodeMessages.internal;
+  return error.message;
+}
+
+export function httpStatusOf(error: TRPCError): number {
+  return getHTTPStatusCodeFromError(error);
+}

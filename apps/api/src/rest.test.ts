@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startTestApi, type TestApi } from "./test-support/harness.js";
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(() => api?.close());
+
+interface SseMessage {
+  event: string;
+  data: unknown;
+}
+
+/** Parses a complete text/event-stream body (comment lines skipped). */
+function parseSse(body: string): SseMessage[] {
+  return body
+    .split("\n\n")
+    .filter((block) => block.trim() && !block.startsWith(":"))
+    .map((block) => {
+      const lines = block.split("\n");
+      const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? "message";
+      const data = lines.find((l) => l.startsWith("data: "))?.slice(6) ?? "";
+      return { event, data: JSON.parse(data) as unknown };
+    });
+}
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+  fetch(`${api.url}${path}`, {
+    method: "POST",
+    ...(signal ? { signal } : {}),
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+
+describe("POST /api/chat/stream", () => {
+  it("streams thinking, tool, token events and one final done", async () => {
+    const res = await post("/api/chat/stream", { message: "what time is it in Tokyo?" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(res.headers.get("cache-control")).toBe("no-cache");
+    expect(res.headers.get("x-accel-buffering")).toBe("no");
+    const conversationId = res.headers.get("x-conversation-id");
+    expect(conversationId).toBeTruthy();
+
+    const messages = parseSse(await res.text());
+    expect(messages[0]).toEqual({ event: "thinking", data: "Processing your question..." });
+    expect(messages.filter((m) => m.event === "done")).toEqual([{ event: "done", data: null }]);
+    expect(messages.at(-1)).toEqual({ event: "done", data: null });
+    expect(messages).toContainEqual({ event: "tool", data: "Using tool: current_time..." });
+    const tokens = messages.filter((m) => m.event === "token");
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(tokens.every((m) => typeof m.data === "string")).toBe(true);
+    expect(new Set(messages.map((m) => m.event))).toEqual(new Set(["thinking", "tool", "token", "done"]));
+
+    const stored = api.server.store.listMessages(conversationId!);
+    expect(stored.at(-1)?.message.content).toBe(tokens.map((m) => m.data).join(""));
+  });
+
+  it("reports a model failure as an error event before done", async () => {
+    const res = await post("/api/chat/stream", { message: "hi", model: "sim-not-found" });
+    expect(res.status).toBe(200);
+    const messages = parseSse(await res.text());
+    expect(messages.map((m) => m.event)).toEqual(["thinking", "error", "done"]);
+    expect(messages[1]?.data).toEqual({ error: expect.stringContaining("not found") });
+  });
+
+  it("continues a conversation by conversationId", async () => {
+    const first = await post("/api/chat/stream", { message: "remember the word tulip" });
+    const conversationId = first.headers.get("x-conversation-id")!;
+    await first.text();
+    const second = await post("/api/chat/stream", { message: "which word?", conversationId });
+    await second.text();
+    const request = api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+    expect(request.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
+    expect(request.messages[1]?.content).toBe("remember the word tulip");
+  });
+});
+
+describe("REST stream disconnects", () => {
+  it("does not cancel the run when the client goes away", async () => {
+    const control = api.sim.control();
+    const abort = new AbortController();
+    const res = await post("/api/chat/stream", { message: "hang up on me" }, {}, abort.signal);
+    const runId = res.headers.get("x-run-id")!;
+    await control.connected;
+    const reader = res.body!.getReader();
+    await reader.read(); // the thinking event
+    abort.abort();
+    await reader.read().catch(() => undefined);
+    await eventually(() => api.server.runs.stats().subscriptions === 0, "the server to notice the disconnect");
+    expect(api.server.runs.stats().activeRuns).toBe(1);
+    await control.push({ content: "still " });
+    await control.push({ content: "here" });
+    await control.push({ done: true });
+    await api.server.runs.whenEnded(runId);
+    expect(api.server.store.getRun(runId)).toMatchObject({ status: "done", reason: "stop" });
+    const messages = api.server.store.listMessages(api.server.store.getRun(runId)!.conversationId);
+    expect(messages.at(-1)?.message.content).toBe("still here");
+  });
+});
+
+describe("POST /api/chat", () => {
+  it("answers with the full response, tool calls, usage and conversation", async () => {
+    const res = await post("/api/chat", { message: "what is 12*7?" });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      response: string;
+      toolCalls: Array<{ name: string; ok: boolean; result?: { result: string } }>;
+      usage: { completionTokens: number };
+      conversationId: string;
+    };
+    expect(body.response).toContain("84");
+    expect(body.toolCalls).toEqual([expect.objectContaining({ name: "calculator", ok: true, result: expect.objectContaining({ result: "84" }) })]);
+    expect(typeof body.usage.completionTokens).toBe("number");
+    expect(api.server.store.getConversation("local", body.conversationId)).toBeDefined();
+  });
+
+  it("maps a model failure to an HTTP error with the typed code", async () => {
+    const res = await post("/api/chat", { message: "hi", model: "sim-not-found" });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: expect.stringContaining("not found"), code: "model_not_found" });
+  });
+});
+
+describe("REST input errors", () => {
+  for (const path of ["/api/chat", "/api/chat/stream"]) {
+    it(`${path}: 400 when the message is missing, empty or not a string`, async () => {
+      for (const body of [{}, { message: "" }, { message: "   " }, { message: 42 }, { message: null }]) {
+        const res = await post(path, body);
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({ error: "Message is required" });
+      }
+    });
+  }
+
+  it("400 on a body that is not JSON", async () => {
+    const res = await post("/api/chat", "{nope");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: expect.any(String) });
+  });
+
+  it("404 JSON for an unknown conversation", async () => {
+    const res = await post("/api/chat", { message: "hi", conversationId: "missing" });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: "Conversation not found" });
+  });
+});

@@ -1,0 +1,156 @@
+import type { OutgoingHttpHeaders } from "node:http";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import type { Authenticator } from "./auth.js";
+import { appCodeOf, httpStatusOf, publicMessage, AppError } from "./errors.js";
+import type { RunManager, StartedRun } from "./runs/run-manager.js";
+import { summarize } from "./runs/transcript.js";
+
+/**
+ * The REST endpoints of the original plan, for existing clients and `curl -N`. Both are a run of the
+ * RunManager plus a subscription to it, so they share limits, storage and the model code path.
+ */
+
+const bodySchema = z.object({
+  message: z.string().refine((m) => m.trim() !== ""),
+  conversationId: z.string().min(1).max(200).nullish(),
+  model: z.string().min(1).max(200).optional(),
+});
+
+const pingIntervalMs = 15_000;
+
+interface Deps {
+  runs: RunManager;
+  auth: Authenticator;
+}
+
+function sendError(reply: FastifyReply, status: number, error: string, code?: string | null) {
+  return reply.code(status).type("application/json").send(code ? { error, code } : { error });
+}
+
+function sendTRPCError(reply: FastifyReply, error: TRPCError) {
+  return sendError(reply, httpStatusOf(error), publicMessage(error), appCodeOf(error));
+}
+
+/** Authenticates and validates; starts the run or answers with an error (and returns undefined). */
+function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth }: Deps): StartedRun | undefined {
+  const userId = auth.userFor({ authorization: request.headers.authorization });
+  if (userId === null) {
+    void sendError(reply, 401, "A valid token is required (Authorization: Bearer <token>).", "unauthorized");
+    return undefined;
+  }
+  const body = bodySchema.safeParse(request.body);
+  if (!body.success) {
+    const messageIssue = body.error.issues.some((issue) => issue.path[0] === "message");
+    void sendError(reply, 400, messageIssue ? "Message is required" : "Invalid request body", "bad_request");
+    return undefined;
+  }
+  try {
+    return runs.start({
+      userId,
+      conversationId: body.data.conversationId ?? undefined,
+      message: body.data.message,
+      model: body.data.model,
+    });
+  } catch (error) {
+    if (error instanceof TRPCError) {
+      void sendTRPCError(reply, error);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** An AbortSignal that fires when the client goes away (the run itself keeps going). */
+function disconnectSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once("close", () => controller.abort());
+  return controller.signal;
+}
+
+export function registerRest(app: FastifyInstance, deps: Deps) {
+  app.post("/api/chat", async (request, reply) => {
+    const started = startRun(request, reply, deps);
+    if (!started) return reply;
+    const summary = await summarize(deps.runs.subscribe(started.runId, 0, disconnectSignal(reply)));
+    if (summary.error || summary.reason === "cancelled") {
+      const error = summary.error ? new AppError(summary.error.code, summary.error.message) : new AppError("cancelled");
+      return sendTRPCError(reply, error);
+    }
+    return reply.send({
+      response: summary.text,
+      toolCalls: summary.toolCalls,
+      usage: summary.usage,
+      conversationId: started.conversationId,
+      runId: started.runId,
+    });
+  });
+
+  app.post("/api/chat/stream", async (request, reply) => {
+    const started = startRun(request, reply, deps);
+    if (!started) return reply;
+    const signal = disconnectSignal(reply);
+    reply.hijack();
+    const res = reply.raw;
+    // Headers set by plugins on the reply (CORS) are not sent by a hijacked reply on their own.
+    const pluginHeaders: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) pluginHeaders[name] = value;
+    res.writeHead(200, {
+      ...pluginHeaders,
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache",
+      "X-Accel-Buffering": "no",
+      Connection: "keep-alive",
+      "X-Conversation-Id": started.conversationId,
+      "X-Run-Id": started.runId,
+    });
+    res.flushHeaders();
+
+    const write = async (chunk: string) => {
+      if (signal.aborted) return;
+      // Respect backpressure from slow readers instead of buffering the whole answer in memory.
+      if (!res.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off("drain", done);
+            signal.removeEventListener("abort", done);
+            resolve();
+          };
+          res.on("drain", done);
+          signal.addEventListener("abort", done);
+        });
+      }
+    };
+    const send = (event: string, data: unknown) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    // A comment line now and then keeps proxies from closing a quiet stream (a long tool call).
+    const ping = setInterval(() => void write(": ping\n\n"), pingIntervalMs);
+    let doneSent = false;
+    try {
+      await send("thinking", "Processing your question...");
+      for await (const { event } of deps.runs.subscribe(started.runId, 0, signal)) {
+        if (event.type === "tool-call") await send("tool", `Using tool: ${event.name}...`);
+        else if (event.type === "token") await send("token", event.text);
+        else if (event.type === "error") await send("error", { error: event.message });
+        else if (event.type === "done") {
+          await send("done", null);
+          doneSent = true;
+        }
+      }
+      if (!doneSent) {
+        // Only when the run vanished without a done (a store failure): the stream still ends properly.
+        await send("error", { error: "The answer ended unexpectedly." });
+        await send("done", null);
+      }
+    } catch (error) {
+      request.log.error({ err: error, runId: started.runId }, "REST stream failed");
+      if (!doneSent) {
+        await send("error", { error: "Something went wrong on the server." });
+        await send("done", null);
+      }
+    } finally {
+      clearInterval(ping);
+      res.end();
+    }
+  });
+}

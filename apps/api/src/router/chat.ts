@@ -1,0 +1,92 @@
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { emptyUsage } from "@streamchat/core";
+import { AppError, notFound } from "../errors.js";
+import { summarize } from "../runs/transcript.js";
+import { authedProcedure, router } from "../trpc.js";
+
+const id = z.string().min(1).max(200);
+// Emptiness and MAX_MESSAGE_CHARS are checked by the RunManager (shared with REST), which knows the limit.
+const message = z.string().max(10_000_000);
+const model = id.optional();
+
+/** "12" → 12; tRPC hands us the SSE Last-Event-ID (or ?lastEventId=) as this string. */
+const lastEventId = z
+  .string()
+  .regex(/^\d+$/, { error: "lastEventId must be an event id received from this subscription" })
+  .transform(Number)
+  .nullish();
+
+export const chatRouter = router({
+  send: authedProcedure
+    .input(
+      z.object({
+        conversationId: id.nullish(),
+        message,
+        model,
+        clientRequestId: id.optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      ctx.runs.start({
+        userId: ctx.userId,
+        conversationId: input.conversationId ?? undefined,
+        message: input.message,
+        model: input.model,
+        clientRequestId: input.clientRequestId,
+      }),
+    ),
+
+  events: authedProcedure
+    .input(z.object({ runId: id, lastEventId }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const run = ctx.runs.getRunForUser(ctx.userId, input.runId);
+      if (!run) throw notFound("Run");
+      // Model failures arrive as error + done events; throwing here would make clients reconnect forever.
+      for await (const { seq, event } of ctx.runs.subscribe(run.id, input.lastEventId ?? 0, signal)) {
+        yield tracked(String(seq), event);
+      }
+    }),
+
+  cancel: authedProcedure
+    .input(z.object({ runId: id }))
+    .mutation(({ ctx, input }) => ({ cancelled: ctx.runs.cancel(ctx.userId, input.runId) })),
+
+  complete: authedProcedure
+    .input(z.object({ conversationId: id.nullish(), message, model }))
+    .mutation(async ({ ctx, input, signal }) => {
+      const started = ctx.runs.start({
+        userId: ctx.userId,
+        conversationId: input.conversationId ?? undefined,
+        message: input.message,
+        model: input.model,
+      });
+      const summary = await summarize(ctx.runs.subscribe(started.runId, 0, signal));
+      if (summary.error) throw new AppError(summary.error.code, summary.error.message);
+      if (summary.reason === "cancelled") throw new AppError("cancelled");
+      return {
+        ...started,
+        text: summary.text,
+        toolCalls: summary.toolCalls,
+        usage: summary.usage ?? emptyUsage(),
+      };
+    }),
+
+  regenerate: authedProcedure
+    .input(z.object({ conversationId: id, model }))
+    .mutation(({ ctx, input }) =>
+      ctx.runs.regenerate({ userId: ctx.userId, conversationId: input.conversationId, model: input.model }),
+    ),
+
+  edit: authedProcedure
+    .input(z.object({ conversationId: id, messageId: z.number().int().nonnegative(), message, model }))
+    .mutation(({ ctx, input }) =>
+      ctx.runs.edit({
+        userId: ctx.userId,
+        conversationId: input.conversationId,
+        messageId: input.messageId,
+        message: input.message,
+        model: input.model,
+      }),
+    ),
+});

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectRun, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
+
+let api: TestApi;
+let client: ApiClient;
+beforeAll(async () => {
+  api = await startTestApi();
+  client = api.client();
+});
+afterAll(() => api?.close());
+
+describe("conversations", () => {
+  it("lists, renames and deletes the user's conversations", async () => {
+    const a = await client.chat.send.mutate({ message: "first topic" });
+    await collectRun(client, a.runId);
+    const b = await client.chat.send.mutate({ message: "second topic" });
+    await collectRun(client, b.runId);
+
+    const list = await client.conversations.list.query();
+    expect(list.slice(0, 2).map((c) => [c.id, c.title, c.activeRunId])).toEqual([
+      [b.conversationId, "second topic", null],
+      [a.conversationId, "first topic", null],
+    ]);
+    expect(await client.conversations.list.query({ limit: 1 })).toHaveLength(1);
+
+    const renamed = await client.conversations.rename.mutate({ conversationId: a.conversationId, title: "  Renamed  " });
+    expect(renamed).toMatchObject({ id: a.conversationId, title: "Renamed", activeRunId: null });
+    expect((await client.conversations.get.query({ conversationId: a.conversationId })).title).toBe("Renamed");
+
+    expect(await client.conversations.delete.mutate({ conversationId: a.conversationId })).toEqual({ deleted: true });
+    expect((await client.conversations.list.query()).map((c) => c.id)).not.toContain(a.conversationId);
+    await expect(client.conversations.get.query({ conversationId: a.conversationId })).rejects.toMatchObject({
+      data: { code: "NOT_FOUND" },
+    });
+    // The run's log went with it.
+    await expect(collectRun(client, a.runId)).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
+  });
+
+  it("stops a running answer before deleting its conversation", async () => {
+    const control = api.sim.control();
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "delete me mid-answer" });
+    await control.connected;
+    expect((await client.conversations.get.query({ conversationId })).activeRunId).toBe(runId);
+    expect(await client.conversations.delete.mutate({ conversationId })).toEqual({ deleted: true });
+    await control.closedByClient;
+    expect(api.server.runs.stats().activeRuns).toBe(0);
+  });
+
+  it("returns messages with their runs and tool details", async () => {
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "what is 6*7?" });
+    await collectRun(client, runId);
+    const conversation = await client.conversations.get.query({ conversationId });
+    expect(conversation.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+    expect(conversation.messages.every((m) => m.runId === runId)).toBe(true);
+    expect(conversation.messages[1]?.toolCalls).toEqual([expect.objectContaining({ name: "calculator" })]);
+    expect(conversation.messages[2]).toMatchObject({ toolName: "calculator", toolCallId: expect.any(String) });
+    expect(conversation.runs).toEqual([
+      { id: runId, status: "done", reason: "stop", model: "demo", usage: expect.objectContaining({ completionTokens: expect.any(Number) }) },
+    ]);
+  });
+
+  it("validates titles", async () => {
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "title test" });
+    await collectRun(client, runId);
+    await expect(client.conversations.rename.mutate({ conversationId, title: "   " })).rejects.toMatchObject({
+      data: { code: "BAD_REQUEST", appCode: "bad_request" },
+    });
+  });
+});

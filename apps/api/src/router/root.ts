@@ -1,0 +1,14 @@
+import { router } from "../trpc.js";
+import { chatRouter } from "./chat.js";
+import { conversationsRouter } from "./conversations.js";
+import { healthProcedure } from "./health.js";
+import { modelsRouter } from "./models.js";
+
+export const appRouter = router({
+  chat: chatRouter,
+  conversations: conversationsRouter,
+  models: modelsRouter,
+  health: healthProcedure,
+});
+
+export type AppRouter = typeof appRouter;

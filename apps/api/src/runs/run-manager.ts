@@ -1,0 +1,459 @@
+import { randomUUID } from "node:crypto";
+import {
+  emptyUsage,
+  errorCodeMessages,
+  isRetryable,
+  runChat,
+  type AnyTool,
+  type ChatEvent,
+  type ChatModel,
+  type EventOf,
+  type RunResult,
+} from "@streamchat/core";
+import type { ChatStore, Conversation, RunRecord, StoredEvent } from "@streamchat/store";
+import type { Config } from "../config.js";
+import { AppError, notFound } from "../errors.js";
+import { buildContext, titleFrom } from "./context.js";
+import { withIdleTimeout } from "./idle-timeout.js";
+import { messagesFromEvents } from "./transcript.js";
+
+export interface RunLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export type RunLimits = Pick<
+  Config,
+  | "systemPrompt"
+  | "maxMessageChars"
+  | "maxRunsPerUser"
+  | "toolTimeoutMs"
+  | "maxSteps"
+  | "maxContextMessages"
+  | "chatIdleTimeoutMs"
+>;
+
+export interface RunManagerOptions {
+  store: ChatStore;
+  model: ChatModel;
+  /** Provider name recorded with each run ("ollama", "openai", "sim"). */
+  provider: string;
+  defaultModel: string;
+  limits: RunLimits;
+  /** The tools a user's runs may call (search_conversations is per user). */
+  toolsFor: (userId: string) => AnyTool[];
+  log: RunLog;
+  now?: () => number;
+}
+
+export interface StartInput {
+  userId: string;
+  conversationId?: string | undefined;
+  message: string;
+  model?: string | undefined;
+  clientRequestId?: string | undefined;
+}
+
+export interface StartedRun {
+  conversationId: string;
+  runId: string;
+}
+
+type Listener = (event: StoredEvent) => void;
+
+/** A run executing in this process. */
+interface LiveRun {
+  record: RunRecord;
+  controller: AbortController;
+  listeners: Set<Listener>;
+  /** Set after the last event: subscribers waiting for more stop waiting. */
+  closed: boolean;
+  wake: Set<() => void>;
+  /** Aborted by shutdown, not by the user: ends as interrupted instead of cancelled. */
+  interrupted: boolean;
+  ended: Promise<void>;
+}
+
+export interface RunManagerStats {
+  activeRuns: number;
+  listeners: number;
+  subscriptions: number;
+  startedTotal: number;
+}
+
+/**
+ * Owns the runs: starts them in the background (independent of any connection), writes every event to
+ * the store's log, fans events out to live subscribers, and closes runs on cancel, stall, shutdown and
+ * after a crash.
+ */
+export class RunManager {
+  private readonly store: ChatStore;
+  private readonly model: ChatModel;
+  private readonly opts: RunManagerOptions;
+  private readonly now: () => number;
+  private readonly live = new Map<string, LiveRun>();
+  private accepting = true;
+  private subscriptions = 0;
+  private startedTotal = 0;
+
+  constructor(opts: RunManagerOptions) {
+    this.opts = opts;
+    this.store = opts.store;
+    this.model = withIdleTimeout(opts.model, opts.limits.chatIdleTimeoutMs);
+    this.now = opts.now ?? Date.now;
+  }
+
+  // ---- starting runs -------------------------------------------------------------------------
+
+  /** Stores the user message and starts answering it. Synchronous up to the launch, so idempotency holds. */
+  start(input: StartInput): StartedRun {
+    this.assertAccepting();
+    const message = this.validMessage(input.message);
+    if (input.clientRequestId) {
+      const existing = this.store.findRunByClientRequestId(input.userId, input.clientRequestId);
+      if (existing) return { conversationId: existing.conversationId, runId: existing.id };
+    }
+    this.assertCapacity(input.userId);
+    const conversation = input.conversationId
+      ? this.ownConversation(input.userId, input.conversationId)
+      : this.store.createConversation({ id: randomUUID(), userId: input.userId, title: titleFrom(message) });
+    this.assertIdle(conversation.id);
+    const record = this.createRun(conversation, input.userId, input.model, input.clientRequestId);
+    this.store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+    this.launch(record);
+    return { conversationId: conversation.id, runId: record.id };
+  }
+
+  /** Answers the last user message again, dropping what came after it (chat.regenerate). */
+  regenerate(input: { userId: string; conversationId: string; model?: string | undefined }): StartedRun {
+    this.assertAccepting();
+    const conversation = this.ownConversation(input.userId, input.conversationId);
+    this.assertIdle(conversation.id);
+    this.assertCapacity(input.userId);
+    const messages = this.store.listMessages(conversation.id);
+    const lastUser = messages.findLastIndex((m) => m.message.role === "user");
+    if (lastUser < 0) throw new AppError("bad_request", "The conversation has no message to answer.");
+    const after = messages[lastUser + 1];
+    if (after) this.store.deleteMessagesFrom(conversation.id, after.id);
+    const record = this.createRun(conversation, input.userId, input.model, undefined);
+    this.launch(record);
+    return { conversationId: conversation.id, runId: record.id };
+  }
+
+  /** Replaces a user message, drops everything after it, and answers anew (chat.edit). */
+  edit(input: { userId: string; conversationId: string; messageId: number; message: string; model?: string | undefined }): StartedRun {
+    this.assertAccepting();
+    const message = this.validMessage(input.message);
+    const conversation = this.ownConversation(input.userId, input.conversationId);
+    this.assertIdle(conversation.id);
+    this.assertCapacity(input.userId);
+    const target = this.store.listMessages(conversation.id).find((m) => m.id === input.messageId);
+    if (!target || target.message.role !== "user") throw notFound("User message");
+    this.store.deleteMessagesFrom(conversation.id, target.id);
+    const record = this.createRun(conversation, input.userId, input.model, undefined);
+    this.store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+    this.launch(record);
+    return { conversationId: conversation.id, runId: record.id };
+  }
+
+  private assertAccepting() {
+    if (!this.accepting) throw new AppError("interrupted", "The server is shutting down; try again in a moment.");
+  }
+
+  private validMessage(message: string): string {
+    if (message.trim() === "") throw new AppError("bad_request", "Message is required");
+    if (message.length > this.opts.limits.maxMessageChars) {
+      throw new AppError("bad_request", `Message is too long (at most ${this.opts.limits.maxMessageChars} characters).`);
+    }
+    return message;
+  }
+
+  private assertCapacity(userId: string) {
+    let running = 0;
+    for (const run of this.live.values()) if (run.record.userId === userId) running++;
+    if (running >= this.opts.limits.maxRunsPerUser) {
+      throw new AppError(
+        "rate_limited",
+        `Too many answers at once (at most ${this.opts.limits.maxRunsPerUser}). Wait for one to finish or stop it.`,
+      );
+    }
+  }
+
+  private ownConversation(userId: string, conversationId: string): Conversation {
+    const conversation = this.store.getConversation(userId, conversationId);
+    if (!conversation) throw notFound("Conversation");
+    return conversation;
+  }
+
+  // Two runs answering the same conversation would interleave their histories.
+  private assertIdle(conversationId: string) {
+    for (const run of this.live.values()) {
+      if (run.record.conversationId === conversationId) {
+        throw new AppError(
+          "bad_request",
+          "This conversation is still answering. Wait for it or stop it first.",
+          "CONFLICT",
+        );
+      }
+    }
+  }
+
+  private createRun(conversation: Conversation, userId: string, model: string | undefined, clientRequestId: string | undefined) {
+    return this.store.createRun({
+      id: randomUUID(),
+      conversationId: conversation.id,
+      userId,
+      model: model ?? this.opts.defaultModel,
+      provider: this.opts.provider,
+      clientRequestId: clientRequestId ?? null,
+    });
+  }
+
+  private launch(record: RunRecord) {
+    let resolveEnded!: () => void;
+    const live: LiveRun = {
+      record,
+      controller: new AbortController(),
+      listeners: new Set(),
+      closed: false,
+      wake: new Set(),
+      interrupted: false,
+      ended: new Promise<void>((resolve) => (resolveEnded = resolve)),
+    };
+    this.live.set(record.id, live);
+    this.startedTotal++;
+    void this.execute(live)
+      .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "run failed outside the engine"))
+      .finally(() => {
+        live.closed = true;
+        for (const wake of live.wake) wake();
+        this.live.delete(record.id);
+        resolveEnded();
+      });
+  }
+
+  // ---- executing -----------------------------------------------------------------------------
+
+  private emit(live: LiveRun, event: ChatEvent) {
+    const seq = this.store.appendEvent(live.record.id, event);
+    for (const listener of live.listeners) listener({ seq, event });
+  }
+
+  private async execute(live: LiveRun) {
+    const { record } = live;
+    const startedAt = this.now();
+    let result: RunResult | undefined;
+    let done: EventOf<"done"> | undefined;
+    let tokens = 0;
+    try {
+      const context = buildContext(this.opts.limits.systemPrompt, this.store.listMessages(record.conversationId), {
+        maxMessages: this.opts.limits.maxContextMessages,
+      });
+      const run = runChat({
+        model: this.model,
+        modelName: record.model,
+        conversationId: record.conversationId,
+        runId: record.id,
+        messages: context,
+        tools: this.opts.toolsFor(record.userId),
+        maxSteps: this.opts.limits.maxSteps,
+        toolTimeoutMs: this.opts.limits.toolTimeoutMs,
+        signal: live.controller.signal,
+        now: this.now,
+      });
+      for (;;) {
+        const step = await run.next();
+        if (step.done) {
+          result = step.value;
+          break;
+        }
+        // `done` is held back until the produced messages are stored: a client that sees `done` and
+        // reloads the conversation must find the answer there.
+        if (step.value.type === "done") done = step.value;
+        else {
+          if (step.value.type === "token") tokens++;
+          this.emit(live, step.value);
+        }
+      }
+    } catch (err) {
+      // runChat reports failures as events; reaching here is a bug, still closed properly.
+      this.opts.log.error({ err, runId: record.id }, "run loop threw");
+      this.emit(live, this.errorEvent(record.id, "internal", errorCodeMessages.internal));
+      done = undefined;
+      result = undefined;
+    }
+    done ??= {
+      type: "done",
+      runId: record.id,
+      at: this.now(),
+      reason: result?.reason ?? "error",
+      usage: result?.usage ?? emptyUsage(),
+    };
+    if (live.interrupted && done.reason === "cancelled") {
+      this.emit(live, this.errorEvent(record.id, "interrupted", "The server shut down while answering."));
+      done = { ...done, reason: "interrupted" };
+    }
+    for (const message of result?.messages ?? []) {
+      this.store.appendMessage({ conversationId: record.conversationId, runId: record.id, message });
+    }
+    this.emit(live, done);
+    this.store.finishRun(record.id, { reason: done.reason, usage: done.usage });
+    this.opts.log.info(
+      {
+        runId: record.id,
+        model: record.model,
+        ttftMs: done.usage.ttftMs,
+        durationMs: done.usage.durationMs || this.now() - startedAt,
+        tokens,
+        completionTokens: done.usage.completionTokens,
+        outcome: done.reason,
+      },
+      "run finished",
+    );
+  }
+
+  private errorEvent(runId: string, code: EventOf<"error">["code"], message: string): EventOf<"error"> {
+    return { type: "error", runId, at: this.now(), code, message, retryable: isRetryable(code) };
+  }
+
+  // ---- reading and controlling runs ----------------------------------------------------------
+
+  /** The run when it belongs to the user; undefined otherwise (callers answer NOT_FOUND either way). */
+  getRunForUser(userId: string, runId: string): RunRecord | undefined {
+    const run = this.store.getRun(runId);
+    return run && run.userId === userId ? run : undefined;
+  }
+
+  /** The conversation's run executing now, if any. */
+  activeRunId(conversationId: string): string | null {
+    for (const run of this.live.values()) if (run.record.conversationId === conversationId) return run.record.id;
+    return null;
+  }
+
+  /** Aborts the user's run (the model request's socket closes). False when it already ended. */
+  cancel(userId: string, runId: string): boolean {
+    if (!this.getRunForUser(userId, runId)) throw notFound("Run");
+    const live = this.live.get(runId);
+    if (!live || live.controller.signal.aborted) return false;
+    live.controller.abort(new Error("cancelled by the user"));
+    return true;
+  }
+
+  /** Resolves when the run has ended (immediately when it is not running here). */
+  whenEnded(runId: string): Promise<void> {
+    return this.live.get(runId)?.ended ?? Promise.resolve();
+  }
+
+  /**
+   * The run's events after `afterSeq`: the stored log, then live events, each seq exactly once and in
+   * order; ends after `done` or when `signal` aborts.
+   */
+  async *subscribe(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
+    const live = this.live.get(runId);
+    const queue: StoredEvent[] = [];
+    let wake: (() => void) | null = null;
+    const wakeUp = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    const listener: Listener = (event) => {
+      queue.push(event);
+      wakeUp();
+    };
+    // Listen before reading the log: an event appended in between is then in the queue, the log, or
+    // both (deduplicated by seq), never in neither.
+    live?.listeners.add(listener);
+    live?.wake.add(wakeUp);
+    signal?.addEventListener("abort", wakeUp);
+    this.subscriptions++;
+    try {
+      let last = afterSeq;
+      for (const stored of this.store.readEvents(runId, afterSeq)) {
+        if (signal?.aborted) return;
+        yield stored;
+        last = stored.seq;
+        if (stored.event.type === "done") return;
+      }
+      if (!live) return;
+      while (!signal?.aborted) {
+        const next = queue.shift();
+        if (next) {
+          if (next.seq <= last) continue;
+          yield next;
+          last = next.seq;
+          if (next.event.type === "done") return;
+        } else if (live.closed) {
+          return;
+        } else {
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+      }
+    } finally {
+      live?.listeners.delete(listener);
+      live?.wake.delete(wakeUp);
+      signal?.removeEventListener("abort", wakeUp);
+      this.subscriptions--;
+    }
+  }
+
+  stats(): RunManagerStats {
+    let listeners = 0;
+    for (const run of this.live.values()) listeners += run.listeners.size;
+    return { activeRuns: this.live.size, listeners, subscriptions: this.subscriptions, startedTotal: this.startedTotal };
+  }
+
+  // ---- start-up and shutdown -----------------------------------------------------------------
+
+  /**
+   * Closes runs a previous process left `running` (it crashed or was killed): keeps what they had
+   * streamed, then appends error{interrupted} + done{interrupted}. Call once, before serving.
+   */
+  recoverInterrupted(): number {
+    let closed = 0;
+    for (const run of this.store.listRunningRuns()) {
+      if (this.live.has(run.id)) continue;
+      const events = this.store.readEvents(run.id);
+      const last = events.at(-1)?.event;
+      if (last?.type === "done") {
+        // It had finished; only the status update was lost.
+        this.store.finishRun(run.id, { reason: last.reason, usage: last.usage });
+        continue;
+      }
+      for (const message of messagesFromEvents(events)) {
+        this.store.appendMessage({ conversationId: run.conversationId, runId: run.id, message });
+      }
+      this.store.appendEvent(run.id, this.errorEvent(run.id, "interrupted", errorCodeMessages.interrupted));
+      const usage = emptyUsage();
+      this.store.appendEvent(run.id, { type: "done", runId: run.id, at: this.now(), reason: "interrupted", usage });
+      this.store.finishRun(run.id, { reason: "interrupted", usage });
+      closed++;
+    }
+    return closed;
+  }
+
+  /**
+   * Stops accepting runs, lets running ones finish for up to `graceMs`, then aborts the rest and closes
+   * them as interrupted.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const allEnded = () => Promise.all([...this.live.values()].map((run) => run.ended));
+    if (this.live.size === 0) return;
+    await raceTimeout(allEnded(), graceMs);
+    for (const run of this.live.values()) {
+      run.interrupted = true;
+      run.controller.abort(new Error("server shutting down"));
+    }
+    // Aborted runs end within a moment; a run stuck anyway is closed by recoverInterrupted next start.
+    await raceTimeout(allEnded(), 5000);
+    if (this.live.size > 0) this.opts.log.warn({ runs: [...this.live.keys()] }, "runs still open at shutdown");
+  }
+}
+
+async function raceTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

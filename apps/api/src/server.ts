@@ -1,0 +1,48 @@
+import { buildServer } from "./app.js";
+import { ConfigError, loadConfig } from "./config.js";
+
+// Entry of `pnpm start` (node apps/api/dist/server.js) and `pnpm dev` (tsx watch).
+async function main() {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const server = await buildServer({ config });
+  const log = server.app.log;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+
+  const url = await server.listen();
+  log.info(
+    { url, provider: server.provider.kind, demo: server.provider.demo, model: server.provider.defaultModel },
+    `streamchat API listening on ${url} (provider: ${server.provider.kind}${server.provider.demo ? ", demo model" : ""})`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
+import { EventSource } from "eventsource";
+import { chatEventSchema, type ChatEvent } from "@streamchat/core";
+import { startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
+import { buildServer, type ApiServer } from "../app.js";
+import { loadConfig } from "../config.js";
+import type { AppRouter } from "../router/root.js";
+
+export type ApiClient = TRPCClient<AppRouter>;
+
+export interface TestApi {
+  url: string;
+  server: ApiServer;
+  /** The simulator the API talks to (Ollama protocol). */
+  sim: Simulator;
+  /** Temp dir holding the SQLite file. */
+  dir: string;
+  dbPath: string;
+  /** A tRPC client; `token` goes in Authorization: Bearer on every request, SSE included. */
+  client(token?: string): ApiClient;
+  close(): Promise<void>;
+}
+
+export function makeClient(url: string, token?: string): ApiClient {
+  const authorization = token ? `Bearer ${token}` : undefined;
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url: `${url}/trpc`,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input, init) =>
+              fetch(input, { ...init, headers: { ...init?.headers, ...(authorization ? { authorization } : {}) } }),
+          }),
+        }),
+        false: httpBatchLink({
+          url: `${url}/trpc`,
+          headers: () => (authorization ? { authorization } : {}),
+        }),
+      }),
+    ],
+  });
+}
+
+/** The API on 127.0.0.1:0 with a SQLite file in a temp dir and a simulator as Ollama (model "demo"). */
+export async function startTestApi(
+  opts: {
+    /** Extra environment; a function gets the simulator (for URLs that point at it). */
+    env?: Record<string, string> | ((sim: Simulator) => Record<string, string>);
+    sim?: SimulatorOptions;
+    dir?: string;
+  } = {},
+): Promise<TestApi> {
+  const sim = await startSimulator({ tokenDelayMs: 1, ...opts.sim });
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "streamchat-api-"));
+  const dbPath = join(dir, "chat.db");
+  const config = loadConfig({
+    HOST: "127.0.0.1",
+    PORT: "0",
+    CHAT_PROVIDER: "ollama",
+    OLLAMA_HOST: sim.url,
+    CHAT_MODEL: "demo",
+    DATABASE_PATH: dbPath,
+    LOG_LEVEL: "silent",
+    SHUTDOWN_GRACE_MS: "500",
+    ...(typeof opts.env === "function" ? opts.env(sim) : opts.env),
+  });
+  const server = await buildServer({ config, logger: false, webDistDir: null });
+  const url = await server.listen();
+  return {
+    url,
+    server,
+    sim,
+    dir,
+    dbPath,
+    client: (token) => makeClient(url, token),
+    async close() {
+      await server.close();
+      await sim.close();
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Received {
+  id: string;
+  event: ChatEvent;
+}
+
+/** A live subscription to chat.events that records what arrives. */
+export interface EventRecorder {
+  received: Received[];
+  /** Resolves when the subscription completes (after done); rejects on a subscription error. */
+  completed: Promise<Received[]>;
+  /** Resolves once an event matching `predicate` has arrived. */
+  waitFor(predicate: (event: ChatEvent) => boolean): Promise<Received>;
+  unsubscribe(): void;
+}
+
+export function recordEvents(client: ApiClient, runId: string, lastEventId?: string): EventRecorder {
+  const received: Received[] = [];
+  const waiters: Array<{ predicate: (e: ChatEvent) => boolean; resolve: (r: Received) => void }> = [];
+  let complete!: (value: Received[]) => void;
+  let fail!: (error: unknown) => void;
+  const completed = new Promise<Received[]>((resolve, reject) => {
+    complete = resolve;
+    fail = reject;
+  });
+  completed.catch(() => {});
+  const subscription = client.chat.events.subscribe(
+    { runId, ...(lastEventId ? { lastEventId } : {}) },
+    {
+      onData(data) {
+        // Parsing also checks that what went over the wire is a valid event.
+        const item: Received = { id: data.id, event: chatEventSchema.parse(data.data) };
+        received.push(item);
+        for (const waiter of [...waiters]) {
+          if (waiter.predicate(item.event)) {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            waiter.resolve(item);
+          }
+        }
+      },
+      onComplete: () => complete(received),
+      onError: (error) => fail(error),
+    },
+  );
+  return {
+    received,
+    completed,
+    waitFor(predicate) {
+      const found = received.find((r) => predicate(r.event));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => waiters.push({ predicate, resolve }));
+    },
+    unsubscribe: () => subscription.unsubscribe(),
+  };
+}
+
+/** All events of a run, from the start (or after lastEventId) to done. */
+export function collectRun(client: ApiClient, runId: string, lastEventId?: string): Promise<Received[]> {
+  return recordEvents(client, runId, lastEventId).completed;
+}
+
+export const types = (received: Received[]) => received.map((r) => r.event.type);
+export const tokenText = (received: Received[]) =>
+  received.map((r) => (r.event.type === "token" ? r.event.text : "")).join("");
+
+/** Polls `check` on the event loop until it holds (for server-side state with no event to wait on). */
+export async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,54 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { ChatStore } from "@streamchat/store";
+import type { Config } from "./config.js";
+import { appCodeOf, publicMessage } from "./errors.js";
+import type { ProviderHandle } from "./provider.js";
+import type { RunManager } from "./runs/run-manager.js";
+
+// ---- context ---------------------------------------------------------------------------------
+
+export interface Context {
+  /** Null when auth is on and the request carried no valid token. */
+  userId: string | null;
+  runs: RunManager;
+  store: ChatStore;
+  provider: ProviderHandle;
+  config: Config;
+}
+
+// ---- instance --------------------------------------------------------------------------------
+
+const t = initTRPC.context<Context>().create({
+  // Never include stack traces, whatever NODE_ENV says.
+  isDev: false,
+  sse: {
+    // Pings keep proxies from closing idle streams; the client reconnects (with lastEventId) after
+    // 5 s without any byte, which the 2 s ping guarantees while the server is alive.
+    ping: { enabled: true, intervalMs: 2000 },
+    client: { reconnectAfterInactivityMs: 5000 },
+  },
+  errorFormatter({ shape, error }) {
+    return {
+      code: shape.code,
+      message: publicMessage(error),
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        appCode: appCodeOf(error),
+      },
+    };
+  },
+});
+
+// ---- procedures ------------------------------------------------------------------------------
+
+export const router = t.router;
+export const publicProcedure = t.procedure;
+
+export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+  if (ctx.userId === null) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "A valid token is required (Authorization: Bearer <token>)." });
+  }
+  return next({ ctx: { ...ctx, userId: ctx.userId } });
+});

@@ -1,0 +1,97 @@
+import { emptyUsage } from "@streamchat/core";
+import { describe, expect, it } from "vitest";
+import { answerFromStored, answerRunId, buildTurns, type RunView, type StoredMessageView } from "./history.js";
+
+let nextId = 1;
+function msg(fields: Partial<StoredMessageView> & Pick<StoredMessageView, "role" | "content">): StoredMessageView {
+  return { id: nextId++, runId: null, createdAt: 0, ...fields } as StoredMessageView;
+}
+
+const toolConversation: StoredMessageView[] = [
+  msg({ role: "system", content: "You are helpful." }),
+  msg({ role: "user", content: "What time is it in Tokyo?", runId: "r1" }),
+  msg({
+    role: "assistant",
+    content: "",
+    runId: "r1",
+    toolCalls: [{ id: "call_1", name: "current_time", args: { timeZone: "Asia/Tokyo" } }],
+  }),
+  msg({
+    role: "tool",
+    content: '{"timeZone":"Asia/Tokyo","formatted":"21:05"}',
+    toolCallId: "call_1",
+    toolName: "current_time",
+    runId: "r1",
+  }),
+  msg({ role: "assistant", content: "It is 21:05 in Tokyo.", runId: "r1" }),
+  msg({ role: "user", content: "Thanks!", runId: "r2" }),
+  msg({ role: "assistant", content: "You're welcome.", runId: "r3", thinking: "Be polite." }),
+];
+
+describe("buildTurns", () => {
+  it("groups answers under the user message before them and skips system messages", () => {
+    const turns = buildTurns(toolConversation);
+    expect(turns.map((t) => [t.user.content, t.answers.length, t.runIds])).toEqual([
+      ["What time is it in Tokyo?", 3, ["r1"]],
+      ["Thanks!", 1, ["r2", "r3"]],
+    ]);
+    expect(turns.map(answerRunId)).toEqual(["r1", "r3"]);
+  });
+
+  it("uses the question's run for a turn without an answer yet", () => {
+    const [turn] = buildTurns([msg({ role: "user", content: "Hi", runId: "r9" })]);
+    expect(turn!.answers).toEqual([]);
+    expect(answerRunId(turn!)).toBe("r9");
+  });
+});
+
+describe("answerFromStored", () => {
+  it("rebuilds text, tool cards and usage of a finished run", () => {
+    const [turn] = buildTurns(toolConversation);
+    const usage = { ...emptyUsage(), ttftMs: 80, tokensPerSecond: 30 };
+    const run = { id: "r1", status: "done", reason: "stop", usage, model: "demo" } as RunView;
+    const state = answerFromStored(turn!.answers, run);
+    expect(state).toMatchObject({
+      runId: "r1",
+      model: "demo",
+      text: "It is 21:05 in Tokyo.",
+      done: { reason: "stop", usage },
+      error: null,
+    });
+    expect(state.tools).toEqual([
+      {
+        callId: "call_1",
+        name: "current_time",
+        args: { timeZone: "Asia/Tokyo" },
+        state: "ok",
+        result: { timeZone: "Asia/Tokyo", formatted: "21:05" },
+      },
+    ]);
+  });
+
+  it("keeps the reasoning and marks a stopped run", () => {
+    const turns = buildTurns(toolConversation);
+    const run = { id: "r3", status: "done", reason: "cancelled", usage: null, model: "demo" } as RunView;
+    const state = answerFromStored(turns[1]!.answers, run);
+    expect(state).toMatchObject({ text: "You're welcome.", reasoning: "Be polite.", done: { reason: "cancelled" } });
+  });
+
+  it("shows a failed tool result as an error card", () => {
+    const state = answerFromStored(
+      [
+        msg({ role: "assistant", content: "", runId: "r", toolCalls: [{ id: "c", name: "calculator", args: {} }] }),
+        msg({ role: "tool", content: '{"error":"division by zero"}', toolCallId: "c", toolName: "calculator", runId: "r" }),
+      ],
+      undefined,
+    );
+    expect(state.tools).toEqual([
+      {
+        callId: "c",
+        name: "calculator",
+        args: {},
+        state: "error",
+        error: { code: "tool_failed", message: "division by zero" },
+      },
+    ]);
+  });
+});

@@ -1,0 +1,100 @@
+import { emptyUsage } from "@streamchat/core";
+import type { RouterOutputs } from "../trpc.js";
+import { emptyMessageState, type MessageState, type ToolCard } from "./reducer.js";
+
+export type ConversationDetail = RouterOutputs["conversations"]["get"];
+export type StoredMessageView = ConversationDetail["messages"][number];
+export type RunView = ConversationDetail["runs"][number];
+
+/** A user message and the stored messages of its answer (assistant rounds and tool results). */
+export interface Turn {
+  user: StoredMessageView;
+  answers: StoredMessageView[];
+  /** Every run this turn's messages came from, oldest first (a regenerated answer has a newer one). */
+  runIds: string[];
+}
+
+/** Groups a conversation's messages into turns; system messages are not shown. */
+export function buildTurns(messages: readonly StoredMessageView[]): Turn[] {
+  const turns: Turn[] = [];
+  for (const message of messages) {
+    if (message.role === "system") continue;
+    if (message.role === "user") {
+      turns.push({ user: message, answers: [], runIds: message.runId ? [message.runId] : [] });
+      continue;
+    }
+    const turn = turns.at(-1);
+    if (!turn) continue; // an answer without a question cannot be shown sensibly
+    turn.answers.push(message);
+    if (message.runId && !turn.runIds.includes(message.runId)) turn.runIds.push(message.runId);
+  }
+  return turns;
+}
+
+/** The run whose answer a turn shows: the newest run among its answers, else the one its question started. */
+export function answerRunId(turn: Turn): string | null {
+  for (let i = turn.answers.length - 1; i >= 0; i--) {
+    const runId = turn.answers[i]!.runId;
+    if (runId) return runId;
+  }
+  return turn.user.runId ?? null;
+}
+
+function parseToolContent(content: string): unknown {
+  try {
+    return JSON.parse(content);
+  } catch {
+    return content;
+  }
+}
+
+function toolErrorMessage(result: unknown): string | null {
+  if (typeof result !== "object" || result === null || !("error" in result)) return null;
+  const error = (result as { error: unknown }).error;
+  if (typeof error === "string") return error;
+  if (typeof error === "object" && error !== null && "message" in error) return String(error.message);
+  return null;
+}
+
+/**
+ * The answer of a finished run rebuilt from the stored messages, in the same shape the event reducer
+ * produces, so one component renders both. Stored data has no tool durations or error details.
+ */
+export function answerFromStored(answers: readonly StoredMessageView[], run: RunView | undefined): MessageState {
+  const state = emptyMessageState(run?.id ?? answers.find((m) => m.runId)?.runId ?? null);
+  const texts: string[] = [];
+  const reasoning: string[] = [];
+  const tools: ToolCard[] = [];
+
+  for (const message of answers) {
+    if (message.role === "assistant") {
+      if (message.content) texts.push(message.content);
+      if (message.thinking) reasoning.push(message.thinking);
+      for (const call of message.toolCalls ?? []) {
+        tools.push({ callId: call.id, name: call.name, args: call.args, state: "ok" });
+      }
+    } else if (message.role === "tool") {
+      const result = parseToolContent(message.content);
+      const index = tools.findIndex((t) => t.callId === message.toolCallId);
+      const errorMessage = toolErrorMessage(result);
+      const card: ToolCard = {
+        callId: message.toolCallId ?? `tool-${message.id}`,
+        name: message.toolName ?? tools[index]?.name ?? "tool",
+        args: tools[index]?.args,
+        state: errorMessage === null ? "ok" : "error",
+        ...(errorMessage === null ? { result } : { error: { code: "tool_failed" as const, message: errorMessage } }),
+      };
+      if (index >= 0) tools[index] = card;
+      else tools.push(card);
+    }
+  }
+
+  return {
+    ...state,
+    model: run?.model ?? null,
+    text: texts.join("\n\n"),
+    reasoning: reasoning.join("\n\n"),
+    tools,
+    done: { reason: run?.reason ?? "stop", usage: run?.usage ?? emptyUsage() },
+  };
+}

@@ -1,0 +1,124 @@
+import { emptyUsage } from "@streamchat/core";
+import { describe, expect, it } from "vitest";
+import type { RunView, StoredMessageView } from "./history.js";
+import { buildItems, type ChatItem } from "./items.js";
+import { emptyMessageState, type MessageState } from "./reducer.js";
+
+let nextId = 1;
+function msg(role: StoredMessageView["role"], content: string, runId: string | null): StoredMessageView {
+  return { id: nextId++, role, content, runId, createdAt: 0 };
+}
+const run = (id: string, reason: RunView["reason"] = "stop"): RunView =>
+  ({ id, status: reason ? "done" : "running", reason, usage: emptyUsage(), model: "demo" }) as RunView;
+
+const messages = [
+  msg("user", "First question", "r1"),
+  msg("assistant", "First answer", "r1"),
+  msg("user", "Second question", "r2"),
+  msg("assistant", "Second answer", "r2"),
+];
+const runs = [run("r1"), run("r2")];
+
+function liveState(runId: string, text: string, done = false): MessageState {
+  return {
+    ...emptyMessageState(runId),
+    text,
+    lastSeq: 3,
+    done: done ? { reason: "stop", usage: emptyUsage() } : null,
+  };
+}
+
+const base = {
+  messages,
+  runs,
+  optimisticEdit: null,
+  pendingUser: null,
+  storedHasPending: false,
+  runId: null,
+  live: null,
+  cachedRun: () => undefined,
+};
+
+/** A compact picture of the list: "U:text" / "A:text[:streaming][:last]". */
+function shape(items: ChatItem[]): string[] {
+  return items.map((i) =>
+    i.kind === "user"
+      ? `U:${i.text}${i.pending ? ":pending" : ""}`
+      : `A:${i.state.text}${i.streaming ? ":streaming" : ""}${i.last ? ":last" : ""}`,
+  );
+}
+
+describe("buildItems", () => {
+  it("shows stored turns, the last answer marked last", () => {
+    expect(shape(buildItems(base))).toEqual(["U:First question", "A:First answer", "U:Second question", "A:Second answer:last"]);
+  });
+
+  it("attaches the followed run to the turn that started it (reload mid-answer)", () => {
+    const items = buildItems({
+      ...base,
+      messages: [...messages, msg("user", "Third", "r3")],
+      runs: [...runs, run("r3", null)],
+      runId: "r3",
+      live: liveState("r3", "Par"),
+    });
+    expect(shape(items).slice(-2)).toEqual(["U:Third", "A:Par:streaming:last"]);
+  });
+
+  it("puts a regenerated answer in place of the last one before the store knows its run", () => {
+    const items = buildItems({ ...base, runId: "r9", live: liveState("r9", "New take") });
+    expect(shape(items)).toEqual(["U:First question", "A:First answer", "U:Second question", "A:New take:streaming:last"]);
+  });
+
+  it("shows a question that is not stored yet, with its answer", () => {
+    const items = buildItems({
+      ...base,
+      pendingUser: { text: "Third", runId: "r3", failed: false },
+      runId: "r3",
+      live: liveState("r3", "Thi"),
+    });
+    expect(shape(items)).toEqual([
+      "U:First question",
+      "A:First answer",
+      "U:Second question",
+      "A:Second answer",
+      "U:Third:pending",
+      "A:Thi:streaming:last",
+    ]);
+  });
+
+  it("shows the answer placeholder while chat.send is on its way", () => {
+    const items = buildItems({ ...base, pendingUser: { text: "Third", runId: null, failed: false } });
+    expect(shape(items).slice(-2)).toEqual(["U:Third:pending", "A::streaming:last"]);
+    const failed = buildItems({ ...base, pendingUser: { text: "Third", runId: null, failed: true } });
+    expect(shape(failed).slice(-1)).toEqual(["U:Third:pending"]);
+  });
+
+  it("hides the page-only question once the store has it", () => {
+    const stored = [...messages, msg("user", "Third", "r3")];
+    const items = buildItems({
+      ...base,
+      messages: stored,
+      pendingUser: { text: "Third", runId: "r3", failed: false },
+      storedHasPending: true,
+      runId: "r3",
+      live: liveState("r3", "Thi"),
+    });
+    expect(shape(items).filter((s) => s.startsWith("U:Third"))).toEqual(["U:Third"]);
+  });
+
+  it("shows an edit at once: new text, everything after it gone, the new run attached", () => {
+    const items = buildItems({
+      ...base,
+      optimisticEdit: { messageId: messages[0]!.id, text: "Edited question" },
+      runId: "r5",
+      live: liveState("r5", "Fresh"),
+    });
+    expect(shape(items)).toEqual(["U:Edited question", "A:Fresh:streaming:last"]);
+  });
+
+  it("prefers the answer this page followed to the end over the stored copy", () => {
+    const followed = { ...liveState("r1", "First answer (live copy)", true) };
+    const items = buildItems({ ...base, cachedRun: (id) => (id === "r1" ? followed : undefined) });
+    expect(shape(items)[1]).toBe("A:First answer (live copy)");
+  });
+});

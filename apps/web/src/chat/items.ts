@@ -1,0 +1,88 @@
+import { answerFromStored, answerRunId, buildTurns, type RunView, type StoredMessageView } from "./history.js";
+import { emptyMessageState, type MessageState } from "./reducer.js";
+
+export interface ChatItemUser {
+  kind: "user";
+  key: string;
+  text: string;
+  /** Stored message id (editable); null while it is only on this page. */
+  messageId: number | null;
+  pending: boolean;
+  failed: boolean;
+}
+export interface ChatItemAnswer {
+  kind: "answer";
+  key: string;
+  state: MessageState;
+  streaming: boolean;
+  last: boolean;
+}
+export type ChatItem = ChatItemUser | ChatItemAnswer;
+
+/**
+ * The list the view renders: stored turns (answers from this page's run cache when it has them, so
+ * tool durations and error details survive), the followed run attached to its turn — or to the last
+ * turn when the stored messages do not know it yet (regenerate, edit) — and a not-yet-stored question.
+ */
+export function buildItems(input: {
+  messages: readonly StoredMessageView[];
+  runs: readonly RunView[];
+  optimisticEdit: { messageId: number; text: string } | null;
+  pendingUser: { text: string; runId: string | null; failed: boolean } | null;
+  storedHasPending: boolean;
+  runId: string | null;
+  live: MessageState | null;
+  /** Answers this page followed to the end (they carry tool durations and error details). */
+  cachedRun: (runId: string) => MessageState | undefined;
+}): ChatItem[] {
+  const { optimisticEdit, pendingUser, runId, live } = input;
+  let turns = buildTurns(input.messages);
+  if (optimisticEdit) {
+    const index = turns.findIndex((t) => t.user.id === optimisticEdit.messageId);
+    if (index >= 0) {
+      const edited = turns[index]!;
+      turns = [...turns.slice(0, index), { user: { ...edited.user, content: optimisticEdit.text }, answers: [], runIds: [] }];
+    }
+  }
+  const runsById = new Map(input.runs.map((r) => [r.id, r]));
+  const showPending = pendingUser !== null && !input.storedHasPending;
+  const liveMatched = runId !== null && turns.some((t) => t.runIds.includes(runId));
+  const liveStreaming = live !== null && live.done === null;
+
+  const items: ChatItem[] = [];
+  turns.forEach((turn, index) => {
+    const last = index === turns.length - 1 && !showPending;
+    items.push({
+      kind: "user",
+      key: `u${turn.user.id}`,
+      text: turn.user.content,
+      messageId: turn.user.id,
+      pending: false,
+      failed: false,
+    });
+    const takesLive = live !== null && runId !== null && (turn.runIds.includes(runId) || (!liveMatched && !showPending && last));
+    if (takesLive) {
+      items.push({ kind: "answer", key: `a${turn.user.id}`, state: live, streaming: liveStreaming, last });
+      return;
+    }
+    const answerRun = answerRunId(turn);
+    const cached = answerRun ? input.cachedRun(answerRun) : undefined;
+    if (cached?.done) {
+      items.push({ kind: "answer", key: `a${turn.user.id}`, state: cached, streaming: false, last });
+    } else if (turn.answers.length > 0 || (answerRun && runsById.get(answerRun)?.reason)) {
+      const state = answerFromStored(turn.answers, answerRun ? runsById.get(answerRun) : undefined);
+      items.push({ kind: "answer", key: `a${turn.user.id}`, state, streaming: false, last });
+    }
+  });
+
+  if (showPending) {
+    items.push({ kind: "user", key: "pending", text: pendingUser.text, messageId: null, pending: true, failed: pendingUser.failed });
+    if (live !== null && runId !== null && !liveMatched && pendingUser.runId === runId) {
+      items.push({ kind: "answer", key: "pending-answer", state: live, streaming: liveStreaming, last: true });
+    } else if (pendingUser.runId === null && !pendingUser.failed) {
+      // chat.send is on its way: show the answer placeholder at once rather than after the round trip.
+      items.push({ kind: "answer", key: "pending-answer", state: emptyMessageState(), streaming: true, last: true });
+    }
+  }
+  return items;
+}

@@ -1,0 +1,38 @@
+import type { AppRouter } from "@streamchat/api";
+import { httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { createTRPCReact } from "@trpc/react-query";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { readToken } from "./lib/authToken.js";
+
+export const trpc = createTRPCReact<AppRouter>();
+
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+/**
+ * Subscriptions go over SSE (one EventSource each); everything else is batched HTTP.
+ * Browsers cannot set headers on an EventSource, so the token travels as tRPC connectionParams there.
+ */
+export function createTrpcClient(baseUrl = "/trpc") {
+  return trpc.createClient({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url: baseUrl,
+          connectionParams: () => {
+            const token = readToken();
+            return token ? { token } : null;
+          },
+        }),
+        false: httpBatchLink({
+          url: baseUrl,
+          headers: () => {
+            const token = readToken();
+            return token ? { Authorization: `Bearer ${token}` } : {};
+          },
+        }),
+      }),
+    ],
+  });
+}

@@ -1,0 +1,44 @@
+import { fileURLToPath } from "node:url";
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// The browser bundle uses the workspace packages' built `dist` (turbo builds dependencies first);
+// the type checker reads their sources through the "types" export condition.
+export default defineConfig({
+  plugins: [react()],
+  resolve: {
+    // See src/shims/node-crypto.ts: keeps `vite` (dev, unbundled) working with core's entry.
+    alias: { "node:crypto": fileURLToPath(new URL("./src/shims/node-crypto.ts", import.meta.url)) },
+  },
+  server: {
+    // Vite's proxy does not forward client disconnects (vitejs/vite#12157): test Stop against the API directly.
+    proxy: {
+      "/trpc": { target: "http://127.0.0.1:3000", changeOrigin: false },
+      "/api": { target: "http://127.0.0.1:3000", changeOrigin: false },
+    },
+  },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    sourcemap: true,
+    rolldownOptions: {
+      treeshake: {
+        // The page uses a few exports of @streamchat/core (event schema, error messages). Its other
+        // modules (providers, tools with mathjs, the run loop) run code at import time, so without
+        // this they would all be bundled; they have no side effects the page relies on.
+        moduleSideEffects: [{ test: /[\\/]packages[\\/]core[\\/]dist[\\/]/, sideEffects: false }],
+      },
+      output: {
+        // Libraries change less often than the app: separate chunks stay cached across deploys.
+        codeSplitting: {
+          groups: [
+            { name: "react", test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/ },
+            { name: "data", test: /node_modules[\\/](@trpc|@tanstack|zod)[\\/]/ },
+            // Earlier groups win ties, so this takes the rest of node_modules (markdown, highlighting).
+            { name: "vendor", test: /node_modules[\\/]/ },
+          ],
+        },
+      },
+    },
+  },
+});

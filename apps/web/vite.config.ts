@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
 
@@ -6,10 +5,6 @@ import { defineConfig } from "vite";
 // the type checker reads their sources through the "types" export condition.
 export default defineConfig({
   plugins: [react()],
-  resolve: {
-    // See src/shims/node-crypto.ts: keeps `vite` (dev, unbundled) working with core's entry.
-    alias: { "node:crypto": fileURLToPath(new URL("./src/shims/node-crypto.ts", import.meta.url)) },
-  },
   server: {
     // Vite's proxy does not forward client disconnects (vitejs/vite#12157): test Stop against the API directly.
     proxy: {
@@ -22,12 +17,6 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: true,
     rolldownOptions: {
-      treeshake: {
-        // The page uses a few exports of @streamchat/core (event schema, error messages). Its other
-        // modules (providers, tools with mathjs, the run loop) run code at import time, so without
-        // this they would all be bundled; they have no side effects the page relies on.
-        moduleSideEffects: [{ test: /[\\/]packages[\\/]core[\\/]dist[\\/]/, sideEffects: false }],
-      },
       output: {
         // Libraries change less often than the app: separate chunks stay cached across deploys.
         codeSplitting: {

@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
-
 const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 /** A tool-call id in Ollama's own shape (`call_` + 8 chars), for servers that send none (Ollama < 0.12.10). */
 export function newCallId(): string {
   let id = "call_";
-  for (const byte of randomBytes(8)) id += alphabet[byte % alphabet.length];
+  // Web Crypto, not node:crypto: core is also bundled for the browser (types flow to apps/web).
+  for (const byte of globalThis.crypto.getRandomValues(new Uint8Array(8))) id += alphabet[byte % alphabet.length];
   return id;
 }
 

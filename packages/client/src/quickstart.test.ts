@@ -4,7 +4,10 @@ import { main } from "../examples/quickstart.js";
 import { createChatClient } from "./client.js";
 import { startApi, type TestApi } from "./test-support/api.js";
 
-const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+const readmes = {
+  "packages/client/README.md": readFileSync(new URL("../README.md", import.meta.url), "utf8"),
+  "README.md": readFileSync(new URL("../../../README.md", import.meta.url), "utf8"),
+};
 const example = readFileSync(new URL("../examples/quickstart.ts", import.meta.url), "utf8");
 
 describe("README quick start (examples/quickstart.ts)", () => {
@@ -17,7 +20,7 @@ describe("README quick start (examples/quickstart.ts)", () => {
     await api?.close();
   });
 
-  it("is the example the README shows, verbatim", () => {
+  it.each(Object.entries(readmes))("is the example %s shows, verbatim", (_name, readme) => {
     const section = readme.slice(readme.indexOf("## Use it from TypeScript"));
     const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     expect(code).toBe(example);

@@ -12,7 +12,9 @@ import {
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { createMemoryStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
+import type { AnyTool } from "@streamchat/core";
 import { createAuthenticator } from "./auth.js";
+import { createHostGuard } from "./host-guard.js";
 import type { Config } from "./config.js";
 import { createProvider, type ProviderHandle } from "./provider.js";
 import { registerRest } from "./rest.js";
@@ -42,6 +44,8 @@ export interface BuildServerOptions {
   simulator?: SimulatorOptions;
   /** The built web app to serve at `/`; null disables it. Default: apps/web/dist of this repo. */
   webDistDir?: string | URL | null;
+  /** Tools offered to every run besides the built-ins (embedders; tests define failing or hanging tools). */
+  extraTools?: AnyTool[];
 }
 
 // From src/app.ts (tsx, vitest) and dist/app.js alike: <repo>/apps/api/<dir>/ → <repo>/apps/web/dist.
@@ -98,7 +102,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     provider: provider.kind,
     defaultModel: provider.defaultModel,
     limits: config,
-    toolsFor: (userId) => toolsFor(store, userId),
+    toolsFor: (userId) => [...toolsFor(store, userId), ...(opts.extraTools ?? [])],
     log: app.log,
   });
   const recovered = runs.recoverInterrupted();
@@ -142,6 +146,44 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     methods: ["GET", "POST", "OPTIONS"],
     exposedHeaders: ["X-Conversation-Id", "X-Run-Id"],
     maxAge: 600,
+  });
+
+  // Before anything else answers: a request for a host name we do not serve gets nothing else.
+  const hostAllowed = createHostGuard(config);
+  app.addHook("onRequest", async (request, reply) => {
+    if (!hostAllowed(request.headers.host)) {
+      await reply.code(403).send({
+        error: "This host name is not allowed. Use localhost, or add it to ALLOWED_HOSTS (or set AUTH_TOKENS).",
+        code: "unauthorized",
+      });
+    }
+  });
+
+  // tRPC percent-decodes the procedure path a second time, so `/trpc/%25` threw a URIError inside the
+  // adapter and answered 500. Procedure paths are plain names (batches joined by commas): refuse anything else.
+  app.addHook("onRequest", async (request, reply) => {
+    const path = request.url.split("?", 1)[0] ?? "";
+    if (!path.startsWith("/trpc/")) return;
+    let procedures = "";
+    try {
+      procedures = decodeURIComponent(path.slice("/trpc/".length));
+    } catch {
+      // not valid percent-encoding: not a procedure either
+    }
+    if (!/^[A-Za-z0-9_.,]+$/.test(procedures)) {
+      await reply.code(404).send({
+        error: { code: -32004, message: "No procedure found on this path", data: { code: "NOT_FOUND", httpStatus: 404, appCode: null } },
+      });
+    }
+  });
+
+  // tRPC answers some request errors (a missing content type, an unsupported method) with a JSON body
+  // but no content type, which the Response defaults to text/plain: label them as what they are.
+  app.addHook("onSend", async (_request, _reply, payload) => {
+    if (payload instanceof Response && payload.status >= 400 && payload.headers.get("content-type")?.startsWith("text/plain")) {
+      payload.headers.set("content-type", "application/json");
+    }
+    return payload;
   });
 
   await app.register(fastifyTRPCPlugin, {

@@ -33,6 +33,7 @@ describe("loadConfig", () => {
       shutdownGraceMs: 10_000,
       maxBodyBytes: 1_048_576,
       corsOrigins: [],
+      allowedHosts: [],
       logLevel: "info",
     });
   });
@@ -58,6 +59,7 @@ describe("loadConfig", () => {
       SHUTDOWN_GRACE_MS: "0",
       MAX_BODY_BYTES: "2048",
       CORS_ORIGINS: "http://localhost:5173, https://chat.example.com",
+      ALLOWED_HOSTS: "Chat.Example.com, box.lan",
       LOG_LEVEL: "debug",
     });
     expect(config).toMatchObject({
@@ -77,6 +79,7 @@ describe("loadConfig", () => {
       maxRunsPerUser: 2,
       shutdownGraceMs: 0,
       corsOrigins: ["http://localhost:5173", "https://chat.example.com"],
+      allowedHosts: ["chat.example.com", "box.lan"],
       logLevel: "debug",
     });
   });
@@ -99,6 +102,7 @@ describe("loadConfig", () => {
     ["SHUTDOWN_GRACE_MS", "x"],
     ["MAX_BODY_BYTES", "10"],
     ["CORS_ORIGINS", "not a url"],
+    ["ALLOWED_HOSTS", "http://chat.example.com"],
     ["LOG_LEVEL", "loud"],
     ["AUTH_TOKENS", "no-colon"],
     ["AUTH_TOKENS", "alice:short"],

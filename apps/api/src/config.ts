@@ -101,6 +101,14 @@ const envSchema = z.object({
       .pipe(z.array(httpUrl))
       .optional(),
   ),
+  ALLOWED_HOSTS: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .transform((value) => value.split(",").map((host) => host.trim().toLowerCase()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[a-z0-9.-]+$/, { error: "must be a comma list of host names (no ports or schemes)" })))
+      .optional(),
+  ),
   LOG_LEVEL: z.preprocess(
     unsetIfEmpty,
     z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` }).default("info"),
@@ -133,6 +141,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Empty: same-origin only. */
   corsOrigins: string[];
+  /** Host names (besides loopback) the API answers when auth is off; with auth, narrows it when set. */
+  allowedHosts: string[];
   logLevel: (typeof logLevels)[number];
 }
 
@@ -190,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     corsOrigins: e.CORS_ORIGINS ?? [],
+    allowedHosts: e.ALLOWED_HOSTS ?? [],
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -36,7 +36,7 @@ interface MessageEntry {
 interface RunEntry {
   record: RunRecord;
   /** Event JSON by position: seq = index + 1. */
-  events: string[];
+  events: Array<{ seq: number; json: string }>;
 }
 
 /**
@@ -240,24 +240,33 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       run.record = { ...run.record, status: "done", reason, usage: usage && copy(usage), finishedAt: now() };
     },
 
-    appendEvent(runId, event) {
+    appendEvent(runId, event, options) {
       live();
       const run = runs.get(runId);
       if (!run) throw new StoreError("not_found", `Unknown run ${runId}.`);
-      run.events.push(JSON.stringify(event));
-      return run.events.length;
+      const seq = Math.max((run.events.at(-1)?.seq ?? 0) + 1, Math.floor(options?.minSeq ?? 0));
+      run.events.push({ seq, json: JSON.stringify(event) });
+      return seq;
     },
 
-    readEvents(runId, afterSeq = 0) {
+    readEvents(runId, afterSeq = 0, limit) {
       live();
       const events = runs.get(runId)?.events ?? [];
-      const from = Math.max(0, Math.floor(afterSeq));
-      return events.slice(from).map((json, index): StoredEvent => ({ seq: from + index + 1, event: JSON.parse(json) as ChatEvent }));
+      // Seqs ascend (with gaps after a recovery): binary-search the first one after afterSeq.
+      let lo = 0;
+      let hi = events.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((events[mid]?.seq ?? 0) <= afterSeq) lo = mid + 1;
+        else hi = mid;
+      }
+      const page = events.slice(lo, limit === undefined ? undefined : lo + Math.max(0, Math.floor(limit)));
+      return page.map(({ seq, json }): StoredEvent => ({ seq, event: JSON.parse(json) as ChatEvent }));
     },
 
     lastSeq(runId) {
       live();
-      return runs.get(runId)?.events.length ?? 0;
+      return runs.get(runId)?.events.at(-1)?.seq ?? 0;
     },
 
     flush() {

@@ -197,6 +197,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     ),
     lastSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE run_id = ?"),
     readEvents: db.prepare("SELECT seq, json FROM events WHERE run_id = ? AND seq > ? ORDER BY seq"),
+    readEventsPage: db.prepare("SELECT seq, json FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
   };
 
   /** Last seq handed out per run with appends in this process; dropped once a run's `done` is committed. */
@@ -269,15 +270,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     }
   }
 
-  function nextSeq(runId: string): number {
+  function nextSeq(runId: string, minSeq = 0): number {
     let last = seqs.get(runId);
     if (last === undefined) {
       const row = getRow<{ found: number; last: number }>(sql.seqStart, runId, runId);
       if (!row?.found) throw new StoreError("not_found", `Unknown run ${runId}.`);
       last = row.last;
     }
-    seqs.set(runId, last + 1);
-    return last + 1;
+    const seq = Math.max(last + 1, Math.floor(minSeq));
+    seqs.set(runId, seq);
+    return seq;
   }
 
   const store: SqliteChatStore = {
@@ -422,9 +424,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       sql.finishRun.run(reason, usage === null ? null : JSON.stringify(usage), now(), runId);
     },
 
-    appendEvent(runId, event) {
+    appendEvent(runId, event, options) {
       live();
-      const seq = nextSeq(runId);
+      const seq = nextSeq(runId, options?.minSeq);
       // Serialised now, so later changes to the caller's object never reach the log.
       queue.push({ runId, seq, type: event.type, json: JSON.stringify(event) });
       if (event.type === "done") {
@@ -439,13 +441,15 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return seq;
     },
 
-    readEvents(runId, afterSeq = 0) {
+    readEvents(runId, afterSeq = 0, limit) {
       live();
-      const committed = allRows<EventRow>(sql.readEvents, runId, afterSeq).map(
-        (row): StoredEvent => ({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent }),
-      );
+      const max = limit === undefined ? Infinity : Math.max(0, Math.floor(limit));
+      const rows =
+        max === Infinity ? allRows<EventRow>(sql.readEvents, runId, afterSeq) : allRows<EventRow>(sql.readEventsPage, runId, afterSeq, max);
+      const committed = rows.map((row): StoredEvent => ({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent }));
       // Pending rows always follow the committed ones of their run (seqs are handed out in order).
       for (const row of queue) {
+        if (committed.length >= max) break;
         if (row.runId === runId && row.seq > afterSeq) committed.push({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent });
       }
       return committed;

@@ -51,6 +51,15 @@ export interface SearchHit {
   createdAt: number;
 }
 
+export interface AppendEventOptions {
+  /**
+   * The event's seq is at least this (leaving a gap). After a crash the uncommitted tail of a run's log is
+   * lost, but subscribers may have seen it: events appended on recovery skip past those seqs, so a seq
+   * never names two different events.
+   */
+  minSeq?: number;
+}
+
 export interface ChatStore {
   readonly kind: "sqlite" | "memory";
 
@@ -104,9 +113,9 @@ export interface ChatStore {
    * so a 200 tokens/s stream does not commit 200 times a second. readEvents always sees every append.
    * A `done` event is committed before appendEvent returns. Throws StoreError("not_found") for an unknown run.
    */
-  appendEvent(runId: string, event: ChatEvent): number;
-  /** Events of a run with seq > afterSeq, in order. */
-  readEvents(runId: string, afterSeq?: number): StoredEvent[];
+  appendEvent(runId: string, event: ChatEvent, options?: AppendEventOptions): number;
+  /** Events of a run with seq > afterSeq, in order; at most `limit` of them when given (paging a long log). */
+  readEvents(runId: string, afterSeq?: number, limit?: number): StoredEvent[];
   lastSeq(runId: string): number;
   /** Commits pending appends now. */
   flush(): void;

@@ -45,7 +45,21 @@ export interface RunManagerOptions {
   toolsFor: (userId: string) => AnyTool[];
   log: RunLog;
   now?: () => number;
+  /** Live events a subscriber may fall behind before it is switched to reading the log (default 1024). */
+  subscriberQueueLimit?: number;
+  /** Events read from the log at a time when replaying (default 256). */
+  logPageSize?: number;
+  /** Seqs skipped by the closing events of a run recovered after a crash (default 10 000). */
+  recoverySeqGap?: number;
 }
+
+/**
+ * Seqs skipped when closing a run a crashed process left open. The store commits every ~25 ms or 256
+ * events, so a crash loses at most a few hundred uncommitted events; this bound is far above that.
+ */
+const defaultRecoverySeqGap = 10_000;
+const defaultSubscriberQueueLimit = 1024;
+const defaultLogPageSize = 256;
 
 export interface StartInput {
   userId: string;
@@ -348,10 +362,17 @@ export class RunManager {
   /**
    * The run's events after `afterSeq`: the stored log, then live events, each seq exactly once and in
    * order; ends after `done` or when `signal` aborts.
+   *
+   * Memory per subscriber is bounded whatever the reader does: the log is read in pages, and a subscriber
+   * that falls more than `subscriberQueueLimit` live events behind (a client that stopped reading while
+   * the run keeps writing) drops its queue and catches up from the log instead of buffering the run.
    */
   async *subscribe(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
     const live = this.live.get(runId);
+    const queueLimit = this.opts.subscriberQueueLimit ?? defaultSubscriberQueueLimit;
+    const pageSize = this.opts.logPageSize ?? defaultLogPageSize;
     const queue: StoredEvent[] = [];
+    let lagging = false;
     let wake: (() => void) | null = null;
     const wakeUp = () => {
       const w = wake;
@@ -359,7 +380,13 @@ export class RunManager {
       w?.();
     };
     const listener: Listener = (event) => {
-      queue.push(event);
+      if (lagging) return;
+      if (queue.length >= queueLimit) {
+        lagging = true;
+        queue.length = 0;
+      } else {
+        queue.push(event);
+      }
       wakeUp();
     };
     // Listen before reading the log: an event appended in between is then in the queue, the log, or
@@ -370,22 +397,39 @@ export class RunManager {
     this.subscriptions++;
     try {
       let last = afterSeq;
-      for (const stored of this.store.readEvents(runId, afterSeq)) {
-        if (signal?.aborted) return;
-        yield stored;
-        last = stored.seq;
-        if (stored.event.type === "done") return;
-      }
-      if (!live) return;
+      let fromLog = true;
       while (!signal?.aborted) {
+        if (fromLog || lagging) {
+          // Queue again before reading: whatever is appended after this read lands in the queue.
+          lagging = false;
+          const page = this.store.readEvents(runId, last, pageSize);
+          for (const stored of page) {
+            if (signal?.aborted) return;
+            if (stored.seq <= last) continue;
+            yield stored;
+            last = stored.seq;
+            if (stored.event.type === "done") return;
+          }
+          // A full page: there may be more in the log. Otherwise live events take over (if the run is live).
+          fromLog = page.length === pageSize;
+          if (!fromLog && !live) return;
+          continue;
+        }
         const next = queue.shift();
         if (next) {
           if (next.seq <= last) continue;
+          // Never skip an event: anything missing from the queue is in the log.
+          if (next.seq !== last + 1) {
+            fromLog = true;
+            continue;
+          }
           yield next;
           last = next.seq;
           if (next.event.type === "done") return;
-        } else if (live.closed) {
-          return;
+        } else if (live?.closed) {
+          // The run ended; its done may have been dropped from an overflowing queue.
+          if (this.store.readEvents(runId, last, 1).length === 0) return;
+          fromLog = true;
         } else {
           await new Promise<void>((resolve) => (wake = resolve));
         }
@@ -424,7 +468,10 @@ export class RunManager {
       for (const message of messagesFromEvents(events)) {
         this.store.appendMessage({ conversationId: run.conversationId, runId: run.id, message });
       }
-      this.store.appendEvent(run.id, this.errorEvent(run.id, "interrupted", errorCodeMessages.interrupted));
+      // The crash lost the log's uncommitted tail, which live subscribers may have seen: skip past those
+      // seqs so a client resuming from the last id it saw still gets the end, and no id means two events.
+      const minSeq = (events.at(-1)?.seq ?? 0) + 1 + (this.opts.recoverySeqGap ?? defaultRecoverySeqGap);
+      this.store.appendEvent(run.id, this.errorEvent(run.id, "interrupted", errorCodeMessages.interrupted), { minSeq });
       const usage = emptyUsage();
       this.store.appendEvent(run.id, { type: "done", runId: run.id, at: this.now(), reason: "interrupted", usage });
       this.store.finishRun(run.id, { reason: "interrupted", usage });

@@ -1,0 +1,26 @@
+import { isLoopbackHost, type Config } from "./config.js";
+
+/** The hostname of a Host header ("[::1]:3000" → "::1", "Example.com:80" → "example.com"). */
+export function hostnameOf(host: string): string {
+  const value = host.trim().toLowerCase();
+  if (value.startsWith("[")) return value.slice(1, value.indexOf("]") > 0 ? value.indexOf("]") : undefined);
+  const colon = value.lastIndexOf(":");
+  return colon >= 0 && value.indexOf(":") === colon ? value.slice(0, colon) : value;
+}
+
+/**
+ * Which Host headers may reach the API. Without AUTH_TOKENS anyone who can reach the port is the user, and
+ * a web page can get there too by DNS rebinding (its own hostname re-pointed at 127.0.0.1, so the browser
+ * treats the API as same-origin). Such requests carry the page's hostname in Host: only loopback names and
+ * ALLOWED_HOSTS are accepted then. With tokens every host is fine unless ALLOWED_HOSTS narrows it.
+ */
+export function createHostGuard(config: Pick<Config, "authTokens" | "allowedHosts">): (host: string | undefined) => boolean {
+  if (config.authTokens && config.allowedHosts.length === 0) return () => true;
+  const allowed = new Set(config.allowedHosts);
+  return (host) => {
+    // HTTP/1.0 requests may lack Host; browsers (the rebinding vector) always send it.
+    if (host === undefined || host === "") return true;
+    const name = hostnameOf(host);
+    return isLoopbackHost(name) || allowed.has(name);
+  };
+}

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, type ApiClient } from "../test-support/harness.js";
+import { eventsPath, gc, heapUsedAfterGc, readAll, startApi, type ReliabilityApi } from "../test-support/reliability.js";
+
+/**
+ * Cancelled runs leave nothing behind: no live runs, listeners or subscriptions in the RunManager, no open
+ * model responses in the simulator, no extra handles (sockets, timers) in the process, and the heap after a
+ * full GC returns near its baseline. (The storm's leak check lives with the storm in fault-matrix.test.ts.)
+ */
+
+const cancelledRuns = 500;
+const concurrency = 8;
+
+let api: ReliabilityApi;
+let client: ApiClient;
+
+beforeAll(async () => {
+  api = await startApi({ env: { MAX_RUNS_PER_USER: String(concurrency * 2) } });
+  client = api.client();
+});
+afterAll(() => api?.close());
+
+/** Starts a run on a model that stalls after three tokens, cancels it, waits for its end. */
+async function cancelOne(i: number): Promise<string> {
+  const { runId } = await client.chat.send.mutate({ message: `cancel number ${i}`, model: "sim-stall" });
+  // Half of them are cancelled at once, half once the model has answered something.
+  if (i % 2 === 1) await eventually(() => api.server.store.readEvents(runId).some((e) => e.event.type === "token"), "a token");
+  expect(await client.chat.cancel.mutate({ runId })).toEqual({ cancelled: true });
+  await api.server.runs.whenEnded(runId);
+  return runId;
+}
+
+function quiet() {
+  const s = api.server.runs.stats();
+  return s.activeRuns === 0 && s.listeners === 0 && s.subscriptions === 0 && api.sim.activeResponses() === 0;
+}
+
+describe("leaks", () => {
+  it(`${cancelledRuns} cancelled runs leave no runs, listeners, model sockets, handles or heap behind`, { timeout: 120_000 }, async () => {
+    // Warm-up: JIT, module caches, connection pools, prepared statements.
+    for (let i = 0; i < concurrency * 2; i++) await cancelOne(-i - 1);
+    await eventually(quiet, "the warm-up to settle");
+    const heapBefore = heapUsedAfterGc();
+    const handlesBefore = process.getActiveResourcesInfo().length;
+    const startedBefore = api.server.runs.stats().startedTotal;
+    const simRequestsBefore = api.sim.chatRequests().length;
+
+    let next = 0;
+    const runIds: string[] = [];
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < cancelledRuns) runIds.push(await cancelOne(next++));
+      }),
+    );
+    expect(runIds).toHaveLength(cancelledRuns);
+    expect(api.server.runs.stats().startedTotal - startedBefore).toBe(cancelledRuns);
+
+    // Every run ended as cancelled, with exactly one done, in the log; a sample is also read over SSE.
+    for (const runId of runIds) {
+      const events = api.server.store.readEvents(runId);
+      expect(events.filter((e) => e.event.type === "done").map((e) => e.event)).toEqual([
+        expect.objectContaining({ reason: "cancelled" }),
+      ]);
+      expect(events.at(-1)?.event.type).toBe("done");
+    }
+    for (const runId of runIds.filter((_, i) => i % 50 === 0)) {
+      const { received, how } = await readAll(api.url, eventsPath(runId));
+      expect(how).toBe("return");
+      expect(received.map((r) => ({ seq: Number(r.id), event: r.event }))).toEqual(api.server.store.readEvents(runId));
+    }
+
+    // Every model request the runs made was closed by the API (none left streaming or stalled).
+    const modelRequests = api.sim.chatRequests().slice(simRequestsBefore);
+    await Promise.all(modelRequests.map((r) => r.finished));
+    expect(modelRequests.every((r) => r.clientClosedEarly)).toBe(true);
+
+    await eventually(quiet, "runs, listeners and model responses to drain");
+    expect(api.server.runs.stats()).toMatchObject({ activeRuns: 0, listeners: 0, subscriptions: 0 });
+    // Idle keep-alive sockets (client ↔ API, API ↔ simulator) expire within seconds; nothing else may stay.
+    await eventually(() => process.getActiveResourcesInfo().length <= handlesBefore + 4, "handles to close", 20_000);
+    gc();
+    expect(heapUsedAfterGc() - heapBefore).toBeLessThan(16 * 1024 * 1024);
+  });
+});

@@ -1,0 +1,92 @@
+import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOllamaModel } from "@streamchat/core";
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { createMemoryStore, openSqliteStore, type ChatStore, type StoredEvent } from "@streamchat/store";
+import { loadConfig } from "../config.js";
+import { RunManager } from "./run-manager.js";
+
+/**
+ * A subscriber that falls behind by more than `subscriberQueueLimit` live events drops its queue and
+ * catches up from the log in pages (memory stays bounded; see the slow-client row of the fault matrix).
+ * With tiny limits, every interleaving of pauses must still deliver each event once, in order.
+ */
+
+let sim: Simulator;
+const dir = mkdtempSync(join(tmpdir(), "streamchat-backlog-"));
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 1 });
+});
+afterAll(async () => {
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const silent = { info() {}, warn() {}, error() {} };
+
+function manager(store: ChatStore) {
+  return new RunManager({
+    store,
+    model: createOllamaModel({ baseUrl: sim.url }),
+    provider: "ollama",
+    defaultModel: "demo",
+    limits: loadConfig({}),
+    toolsFor: () => [],
+    log: silent,
+    subscriberQueueLimit: 3,
+    logPageSize: 2,
+  });
+}
+
+const stores: Array<[string, () => ChatStore]> = [
+  ["memory", () => createMemoryStore()],
+  ["sqlite", () => openSqliteStore({ path: join(dir, `${Math.random().toString(36).slice(2)}.db`), flushIntervalMs: 5 })],
+];
+
+describe.each(stores)("RunManager.subscribe with a backlog (%s store)", (_name, open) => {
+  it("a reader that stalls while the run writes gets every event once, in order", async () => {
+    const store = open();
+    const runs = manager(store);
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 30 }),
+          // Reader pauses: after how many received events, for how many pushed tokens.
+          fc.array(fc.tuple(fc.nat(30), fc.integer({ min: 1, max: 20 })), { maxLength: 4 }),
+          async (tokenCount, pauses) => {
+            const control = sim.control();
+            const { runId } = runs.start({ userId: "u", message: "backlog" });
+            await control.connected;
+            const iterator = runs.subscribe(runId, 0)[Symbol.asyncIterator]();
+            const got: StoredEvent[] = [];
+            let pushed = 0;
+            const push = async (n: number) => {
+              for (let i = 0; i < n && pushed < tokenCount; i++) await control.push({ content: `t${++pushed} ` });
+            };
+            for (;;) {
+              const pause = pauses.find(([after]) => after === got.length);
+              // While the reader is stalled the run keeps going, overflowing the tiny queue.
+              if (pause) await push(pause[1]);
+              else if (got.length >= 2) await push(1);
+              if (pushed === tokenCount && got.length >= 2) await control.push({ done: true }).catch(() => {});
+              const step = await iterator.next();
+              if (step.done) break;
+              got.push(step.value);
+            }
+            await runs.whenEnded(runId);
+            expect(got).toEqual(store.readEvents(runId));
+            expect(got.at(-1)?.event.type).toBe("done");
+            expect(got.filter((e) => e.event.type === "token")).toHaveLength(tokenCount);
+          },
+        ),
+        { numRuns: 25, seed: 7 },
+      );
+      expect(runs.stats()).toMatchObject({ activeRuns: 0, listeners: 0, subscriptions: 0 });
+    } finally {
+      store.close();
+    }
+  });
+});

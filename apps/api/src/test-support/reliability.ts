@@ -1,0 +1,328 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { chatEventSchema, type AnyTool } from "@streamchat/core";
+import { startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
+import { buildServer, type ApiServer } from "../app.js";
+import { loadConfig } from "../config.js";
+import { makeClient, type ApiClient, type Received } from "./harness.js";
+
+/**
+ * Helpers of the reliability suite (src/reliability): an API with any environment and extra tools, a raw
+ * SSE reader that controls its own socket (reconnect storms, clients that never read), the API as a child
+ * process (SIGKILL), and resource probes (GC, active handles).
+ */
+
+export interface ReliabilityApi {
+  url: string;
+  server: ApiServer;
+  sim: Simulator;
+  dir: string;
+  dbPath: string;
+  client(token?: string): ApiClient;
+  close(): Promise<void>;
+}
+
+export async function startApi(
+  opts: {
+    env?: Record<string, string> | ((sim: Simulator) => Record<string, string>);
+    sim?: SimulatorOptions;
+    extraTools?: AnyTool[];
+    webDistDir?: string | null;
+  } = {},
+): Promise<ReliabilityApi> {
+  const sim = await startSimulator({ tokenDelayMs: 1, ...opts.sim });
+  const dir = mkdtempSync(join(tmpdir(), "streamchat-rel-"));
+  const dbPath = join(dir, "chat.db");
+  let server: ApiServer;
+  try {
+    const config = loadConfig({
+      HOST: "127.0.0.1",
+      PORT: "0",
+      CHAT_PROVIDER: "ollama",
+      OLLAMA_HOST: sim.url,
+      CHAT_MODEL: "demo",
+      DATABASE_PATH: dbPath,
+      LOG_LEVEL: "silent",
+      SHUTDOWN_GRACE_MS: "500",
+      ...(typeof opts.env === "function" ? opts.env(sim) : opts.env),
+    });
+    server = await buildServer({
+      config,
+      logger: false,
+      webDistDir: opts.webDistDir ?? null,
+      ...(opts.extraTools ? { extraTools: opts.extraTools } : {}),
+    });
+  } catch (error) {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const url = await server.listen();
+  return {
+    url,
+    server,
+    sim,
+    dir,
+    dbPath,
+    client: (token) => makeClient(url, token),
+    async close() {
+      await server.close();
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+// ---- raw SSE ------------------------------------------------------------------------------------
+
+export const eventsPath = (runId: string, extraQuery = "") =>
+  `/trpc/chat.events?input=${encodeURIComponent(JSON.stringify({ runId }))}${extraQuery}`;
+
+export interface SseMessage {
+  event: string | undefined;
+  id: string | undefined;
+  data: string;
+}
+
+/** Incremental SSE parser (LF line ends, as tRPC writes them). */
+export class SseParser {
+  private buffer = "";
+  feed(text: string): SseMessage[] {
+    this.buffer += text;
+    const out: SseMessage[] = [];
+    let end: number;
+    while ((end = this.buffer.indexOf("\n\n")) >= 0) {
+      const block = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      const message: SseMessage = { event: undefined, id: undefined, data: "" };
+      let hasField = false;
+      for (const line of block.split("\n")) {
+        if (line === "" || line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        hasField = true;
+        if (field === "event") message.event = value;
+        else if (field === "id") message.id = value;
+        else if (field === "data") message.data = message.data ? `${message.data}\n${value}` : value;
+      }
+      if (hasField) out.push(message);
+    }
+    return out;
+  }
+}
+
+export interface RawSubscription {
+  /** Resolves with the response once headers arrived. */
+  response: Promise<IncomingMessage>;
+  /** Chat events (tracked data messages) in arrival order. */
+  received: Received[];
+  /** Other SSE messages (connected, ping, return, serialized-error). */
+  control: SseMessage[];
+  /** Resolves when the server ends the stream or the socket closes; never rejects. */
+  ended: Promise<"return" | "error" | "closed">;
+  /** Destroys the socket (a client vanishing). */
+  destroy(): void;
+}
+
+/**
+ * GET an SSE URL on its own socket (no agent pooling), parse chat events as they come. The caller owns the
+ * socket's fate: `destroy()` at any time. `onEvent` runs for every chat event.
+ */
+export function rawSubscribe(
+  baseUrl: string,
+  path: string,
+  opts: {
+    lastEventId?: string | undefined;
+    headers?: Record<string, string>;
+    onEvent?: (r: Received) => void;
+    /** Raw mode (cheap, for storms): the data line is handed over unparsed and `received` stays empty. */
+    onData?: (id: string, data: string) => void;
+  } = {},
+): RawSubscription {
+  const url = new URL(path, baseUrl);
+  const received: Received[] = [];
+  const control: SseMessage[] = [];
+  const parser = new SseParser();
+  let settle!: (how: "return" | "error" | "closed") => void;
+  const ended = new Promise<"return" | "error" | "closed">((resolve) => (settle = resolve));
+  let resolveResponse!: (res: IncomingMessage) => void;
+  let rejectResponse!: (error: unknown) => void;
+  const response = new Promise<IncomingMessage>((resolve, reject) => {
+    resolveResponse = resolve;
+    rejectResponse = reject;
+  });
+  response.catch(() => {});
+  const req = httpRequest(
+    {
+      host: url.hostname,
+      port: url.port,
+      path: `${url.pathname}${url.search}`,
+      method: "GET",
+      agent: false,
+      headers: {
+        accept: "text/event-stream",
+        ...(opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}),
+        ...opts.headers,
+      },
+    },
+    (res) => {
+      resolveResponse(res);
+      res.setEncoding("utf8");
+      res.on("data", (text: string) => {
+        for (const message of parser.feed(text)) {
+          if (message.event === undefined && message.id !== undefined && opts.onData) {
+            opts.onData(message.id, message.data);
+          } else if (message.event === undefined && message.id !== undefined) {
+            const item: Received = { id: message.id, event: chatEventSchema.parse(JSON.parse(message.data)) };
+            received.push(item);
+            opts.onEvent?.(item);
+          } else {
+            control.push(message);
+            if (message.event === "return") settle("return");
+            if (message.event === "serialized-error") settle("error");
+          }
+        }
+      });
+      res.on("end", () => settle("closed"));
+      res.on("close", () => settle("closed"));
+      res.on("error", () => settle("closed"));
+    },
+  );
+  req.on("error", (error) => {
+    rejectResponse(error);
+    settle("closed");
+  });
+  req.end();
+  return {
+    response,
+    received,
+    control,
+    ended,
+    destroy: () => req.destroy(),
+  };
+}
+
+/** An SSE subscription that reads to the end; resolves to the chat events and how it ended. */
+export async function readAll(
+  baseUrl: string,
+  path: string,
+  opts: { lastEventId?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; received: Received[]; control: SseMessage[]; how: "return" | "error" | "closed" }> {
+  const sub = rawSubscribe(baseUrl, path, opts);
+  const res = await sub.response;
+  const how = await sub.ended;
+  return { status: res.statusCode ?? 0, received: sub.received, control: sub.control, how };
+}
+
+// ---- the API as a child process ------------------------------------------------------------------
+
+const apiRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface ChildApi {
+  url: string;
+  child: ChildProcess;
+  /** Everything the child wrote to stdout/stderr (pino JSON lines). */
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** `src/server.ts` under tsx, as `pnpm dev` runs it; resolves once it logged its URL. */
+export async function spawnApi(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildApi> {
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/server.ts"], {
+    cwd: apiRoot,
+    env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // never leave a half-started server behind
+      reject(new Error(`API child did not start:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`API child exited (${code}) before listening:\n${output}`));
+    });
+  });
+  return {
+    url,
+    child,
+    output: () => output,
+    async kill(signal = "SIGKILL") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+// ---- resource probes ---------------------------------------------------------------------------
+
+let gcFn: (() => void) | undefined;
+/** A real full GC (the flag is set at run time; a fresh context exposes `gc`). */
+export function gc(): void {
+  if (!gcFn) {
+    setFlagsFromString("--expose-gc");
+    gcFn = runInNewContext("gc") as () => void;
+  }
+  gcFn();
+  gcFn();
+}
+
+export function heapUsedAfterGc(): number {
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** process.getActiveResourcesInfo() as counts per kind. */
+export function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Seeded PRNG (mulberry32): the storm is random but reproducible from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "streamchat-rel-"));
+}

@@ -35,6 +35,21 @@ describe("health and models", () => {
     expect(models.models.find((m) => m.name === "demo")?.capabilities).toContain("tools");
   });
 
+  it("hides the simulator's fault models from the picker", async () => {
+    const names = (await api.client().models.list.query()).models.map((m) => m.name);
+    expect(names).toEqual(["demo", "llama3.2", "qwen3", "gemma3"]);
+  });
+
+  it("lists the fault models with SIM_SHOW_FAULT_MODELS=1 (tests)", async () => {
+    const shown = await startTestApi({ env: { SIM_SHOW_FAULT_MODELS: "1" } });
+    try {
+      const names = (await shown.client().models.list.query()).models.map((m) => m.name);
+      expect(names).toEqual(expect.arrayContaining(["demo", "sim-error-mid-stream", "sim-no-thinking"]));
+    } finally {
+      await shown.close();
+    }
+  });
+
   it("hides unexpected failures behind a generic message with appCode internal", async () => {
     const store = api.server.store;
     const original = store.listConversations.bind(store);

@@ -35,6 +35,8 @@ describe("loadConfig", () => {
       corsOrigins: [],
       allowedHosts: [],
       logLevel: "info",
+      simShowFaultModels: false,
+      coalesceTokens: true,
     });
   });
 
@@ -61,6 +63,8 @@ describe("loadConfig", () => {
       CORS_ORIGINS: "http://localhost:5173, https://chat.example.com",
       ALLOWED_HOSTS: "Chat.Example.com, box.lan",
       LOG_LEVEL: "debug",
+      SIM_SHOW_FAULT_MODELS: "1",
+      COALESCE_TOKENS: "0",
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -81,6 +85,8 @@ describe("loadConfig", () => {
       corsOrigins: ["http://localhost:5173", "https://chat.example.com"],
       allowedHosts: ["chat.example.com", "box.lan"],
       logLevel: "debug",
+      simShowFaultModels: true,
+      coalesceTokens: false,
     });
   });
 
@@ -104,6 +110,7 @@ describe("loadConfig", () => {
     ["CORS_ORIGINS", "not a url"],
     ["ALLOWED_HOSTS", "http://chat.example.com"],
     ["LOG_LEVEL", "loud"],
+    ["SIM_SHOW_FAULT_MODELS", "yes"],
     ["AUTH_TOKENS", "no-colon"],
     ["AUTH_TOKENS", "alice:short"],
   ])("names %s when it is %j", (name, value) => {

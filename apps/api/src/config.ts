@@ -71,6 +71,13 @@ const authTokens = z.preprocess(
     .optional(),
 );
 
+/** A 1/0 (or true/false) switch. */
+const flag = (fallback: "0" | "1") =>
+  z.preprocess(
+    unsetIfEmpty,
+    z.enum(["0", "1", "false", "true"], { error: "must be 1 or 0" }).default(fallback).transform((v) => v === "1" || v === "true"),
+  );
+
 const envSchema = z.object({
   PORT: int(0, 65_535, 3000),
   HOST: z.preprocess(unsetIfEmpty, z.string().trim().default("127.0.0.1")),
@@ -113,6 +120,8 @@ const envSchema = z.object({
     unsetIfEmpty,
     z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` }).default("info"),
   ),
+  SIM_SHOW_FAULT_MODELS: flag("0"),
+  COALESCE_TOKENS: flag("1"),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -144,6 +153,10 @@ export interface Config {
   /** Host names (besides loopback) the API answers when auth is off; with auth, narrows it when set. */
   allowedHosts: string[];
   logLevel: (typeof logLevels)[number];
+  /** models.list also lists the simulator's fault models (sim-*); for tests, off by default. */
+  simShowFaultModels: boolean;
+  /** Merge the token events that arrive in one event-loop turn (runs/token-coalescer.ts); on by default. */
+  coalesceTokens: boolean;
 }
 
 export const defaultChatModel = "llama3.2";
@@ -202,5 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     corsOrigins: e.CORS_ORIGINS ?? [],
     allowedHosts: e.ALLOWED_HOSTS ?? [],
     logLevel: e.LOG_LEVEL,
+    simShowFaultModels: e.SIM_SHOW_FAULT_MODELS,
+    coalesceTokens: e.COALESCE_TOKENS,
   };
 }

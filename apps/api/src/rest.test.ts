@@ -116,6 +116,27 @@ describe("POST /api/chat", () => {
     expect(api.server.store.getConversation("local", body.conversationId)).toBeDefined();
   });
 
+  it("passes think to the model (REST /api/chat and /api/chat/stream)", async () => {
+    const res = await post("/api/chat", { message: "hello", model: "qwen3", think: true });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { conversationId: string; response: string };
+    expect(api.sim.chatRequests().at(-1)?.body).toMatchObject({ model: "qwen3", think: true });
+    const stored = api.server.store.listMessages(body.conversationId).at(-1)?.message;
+    expect(stored?.role === "assistant" && stored.thinking).toBeTruthy();
+
+    const unsupported = await post("/api/chat", { message: "hello", model: "llama3.2", think: true });
+    expect(unsupported.status).toBe(400);
+    expect(await unsupported.json()).toMatchObject({ code: "model_unsupported" });
+
+    const stream = await post("/api/chat/stream", { message: "hello", model: "llama3.2", think: true });
+    const messages = parseSse(await stream.text());
+    expect(messages.map((m) => m.event)).toEqual(["thinking", "error", "done"]);
+    expect(api.sim.chatRequests().at(-1)?.body).toMatchObject({ model: "llama3.2", think: true });
+
+    const bad = await post("/api/chat", { message: "hello", think: "yes" });
+    expect(bad.status).toBe(400);
+  });
+
   it("maps a model failure to an HTTP error with the typed code", async () => {
     const res = await post("/api/chat", { message: "hi", model: "sim-not-found" });
     expect(res.status).toBe(404);

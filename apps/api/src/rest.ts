@@ -16,6 +16,7 @@ const bodySchema = z.object({
   message: z.string().refine((m) => m.trim() !== ""),
   conversationId: z.string().min(1).max(200).nullish(),
   model: z.string().min(1).max(200).optional(),
+  think: z.boolean().optional(),
 });
 
 const pingIntervalMs = 15_000;
@@ -52,6 +53,7 @@ function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth }: 
       conversationId: body.data.conversationId ?? undefined,
       message: body.data.message,
       model: body.data.model,
+      think: body.data.think,
     });
   } catch (error) {
     if (error instanceof TRPCError) {

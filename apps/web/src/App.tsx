@@ -1,33 +1,40 @@
 import { useCallback, useEffect, useState } from "react";
+import { BackgroundQueues } from "./chat/BackgroundQueues.js";
 import { ChatPane } from "./components/ChatPane.js";
 import { Sidebar } from "./components/Sidebar.js";
 import { useConversationRoute } from "./lib/hashRoute.js";
 import { trpc } from "./trpc.js";
 
 const modelKey = "streamchat.model";
+const thinkKey = "streamchat.think";
 
-function useStoredModel(): [string | null, (model: string) => void] {
-  const [model, setModel] = useState<string | null>(() => {
+/** A setting kept in localStorage (when the browser allows it; else for this page only). */
+function useStoredSetting(key: string): [string | null, (value: string) => void] {
+  const [value, setValue] = useState<string | null>(() => {
     try {
-      return localStorage.getItem(modelKey);
+      return localStorage.getItem(key);
     } catch {
       return null;
     }
   });
-  const choose = useCallback((next: string) => {
-    setModel(next);
-    try {
-      localStorage.setItem(modelKey, next);
-    } catch {
-      // storage disabled: the choice lasts for this page
-    }
-  }, []);
-  return [model, choose];
+  const choose = useCallback(
+    (next: string) => {
+      setValue(next);
+      try {
+        localStorage.setItem(key, next);
+      } catch {
+        // storage disabled: the choice lasts for this page
+      }
+    },
+    [key],
+  );
+  return [value, choose];
 }
 
 export function App() {
   const [conversationId, navigate] = useConversationRoute();
-  const [model, setModel] = useStoredModel();
+  const [model, setModel] = useStoredSetting(modelKey);
+  const [thinkSetting, setThinkSetting] = useStoredSetting(thinkKey);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const utils = trpc.useUtils();
   const models = trpc.models.list.useQuery(undefined, { staleTime: 60_000 });
@@ -37,6 +44,12 @@ export function App() {
 
   // A model the server does not list (stale choice from another server) falls back to its default.
   const modelForSend = model && models.data?.models.some((m) => m.name === model) ? model : null;
+  // Think is offered only for a model that lists the thinking capability; a model without it would
+  // answer model_unsupported. The wish is remembered across models and reloads.
+  const selectedName = modelForSend ?? models.data?.defaultModel ?? null;
+  const thinkAvailable =
+    models.data?.models.some((m) => m.name === selectedName && m.capabilities.includes("thinking")) ?? false;
+  const thinkOn = thinkSetting === "1";
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -67,10 +80,12 @@ export function App() {
         onTokenChange={() => void utils.invalidate()}
         unauthorized={unauthorized}
       />
+      <BackgroundQueues currentId={conversationId} />
       <ChatPane
         key={conversationId ?? "new"}
         conversationId={conversationId}
         model={modelForSend}
+        think={{ available: thinkAvailable, on: thinkOn, onChange: (on) => setThinkSetting(on ? "1" : "0") }}
         demo={demo}
         unauthorized={unauthorized}
         onOpenSettings={() => {

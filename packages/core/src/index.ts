@@ -19,4 +19,4 @@ export {
 } from "./tools.js";
 export { currentTimeTool, calculatorTool, builtinTools, createCurrentTimeTool, isTimeZone, type CurrentTime } from "./tools/builtin.js";
 export { trimContext, type TrimOptions } from "./context.js";
-export { runChat, processingMessage, usingToolMessage, type RunOptions, type RunResult } from "./run.js";
+export { runChat, processingMessage, usingToolMessage, respondingMessage, type RunOptions, type RunResult } from "./run.js";

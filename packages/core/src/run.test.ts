@@ -52,6 +52,8 @@ function toolThenAnswer(first: SimChunk[], answer: SimChunk[] = [{ content: "It 
 }
 
 const head = ["run-start", "status:Processing your question…"];
+/** Announced once per round, right before its first answer token. */
+const responding = "status:Responding…";
 
 function bodiesOf(model: string): Array<{ messages: Array<Record<string, unknown>>; tools?: unknown[]; think?: unknown }> {
   return sim
@@ -64,7 +66,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
   it("streams a text-only answer: exact events, text, messages and usage", async () => {
     scenario("m-text", { chunks: [{ content: "Hel" }, { content: "lo " }, { content: "😀" }, { done: true }] });
     const { shapes, result, events } = await collect(run("m-text"));
-    expect(shapes).toEqual([...head, "token:Hel", "token:lo ", "token:😀", "done:stop"]);
+    expect(shapes).toEqual([...head, responding, "token:Hel", "token:lo ", "token:😀", "done:stop"]);
     expect(events[0]).toMatchObject({ type: "run-start", conversationId: "conv-1", model: "m-text", provider: "ollama" });
     expect(new Set(events.map((e) => e.runId))).toEqual(new Set([events[0]!.runId]));
     expect(result.text).toBe("Hello 😀");
@@ -88,7 +90,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
   it("streams thinking as reasoning events before the answer and sends think:true", async () => {
     scenario("m-think", { chunks: [{ thinking: "Let me " }, { thinking: "see." }, { content: "Yes." }, { done: true }] });
     const { shapes, result } = await collect(run("m-think", { think: true }));
-    expect(shapes).toEqual([...head, "reasoning:Let me ", "reasoning:see.", "token:Yes.", "done:stop"]);
+    expect(shapes).toEqual([...head, "reasoning:Let me ", "reasoning:see.", responding, "token:Yes.", "done:stop"]);
     expect(result.text).toBe("Yes.");
     expect(result.messages).toEqual([{ role: "assistant", content: "Yes.", thinking: "Let me see." }]);
     expect(bodiesOf("m-think")[0]).toMatchObject({ think: true });
@@ -105,10 +107,12 @@ describe("runChat against the simulator (Ollama wire)", () => {
     const { shapes, result, events } = await collect(run("m-tool"));
     expect(shapes).toEqual([
       ...head,
+      responding,
       "token:Checking. ",
       "tool-call:current_time",
       "status:Using tool: current_time…",
       "tool-result:current_time:ok",
+      responding,
       "token:It is ",
       "token:9 PM.",
       "done:stop",
@@ -142,8 +146,9 @@ describe("runChat against the simulator (Ollama wire)", () => {
 
   it("runs a tool called on the done:true chunk itself (built-in sim-tool-on-done)", async () => {
     const { shapes } = await collect(run("sim-tool-on-done"));
-    expect(shapes.slice(0, 6)).toEqual([
+    expect(shapes.slice(0, 7)).toEqual([
       ...head,
+      responding,
       "token:Let me check. ",
       "tool-call:current_time",
       "status:Using tool: current_time…",
@@ -208,7 +213,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
 
   it("reports an {error} line mid-stream as provider_error after the tokens before it", async () => {
     const { shapes, result, events } = await collect(run("sim-error-mid-stream"));
-    expect(shapes).toEqual([...head, "token:The ", "token:answer ", "token:starts ", "error:provider_error", "done:error"]);
+    expect(shapes).toEqual([...head, responding, "token:The ", "token:answer ", "token:starts ", "error:provider_error", "done:error"]);
     expect(events.at(-2)).toMatchObject({ message: expect.stringContaining("an error was encountered while running the model"), retryable: true });
     expect(result).toMatchObject({ reason: "error", text: "The answer starts ", error: { code: "provider_error" } });
     // The partial answer the user saw stays in the history.
@@ -217,13 +222,13 @@ describe("runChat against the simulator (Ollama wire)", () => {
 
   it("reports a stream cut without done as stream_truncated", async () => {
     const { shapes, result } = await collect(run("sim-truncated"));
-    expect(shapes).toEqual([...head, "token:The ", "token:answer ", "token:starts ", "error:stream_truncated", "done:error"]);
+    expect(shapes).toEqual([...head, responding, "token:The ", "token:answer ", "token:starts ", "error:stream_truncated", "done:error"]);
     expect(result.error?.code).toBe("stream_truncated");
   });
 
   it("reports a non-JSON line as provider_error instead of skipping it", async () => {
     const { shapes } = await collect(run("sim-garbage-line"));
-    expect(shapes).toEqual([...head, "token:Before ", "token:garbage. ", "error:provider_error", "done:error"]);
+    expect(shapes).toEqual([...head, responding, "token:Before ", "token:garbage. ", "error:provider_error", "done:error"]);
   });
 
   it("maps 404 to model_not_found and 400 'does not support tools' to model_unsupported", async () => {
@@ -255,7 +260,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
     }
     await ctl.push({ done: true });
     const { result } = await rec.finished;
-    expect(rec.shapes()).toEqual([...head, "token:one ", "token:two ", "token:three", "done:stop"]);
+    expect(rec.shapes()).toEqual([...head, responding, "token:one ", "token:two ", "token:three", "done:stop"]);
     expect(result.text).toBe("one two three");
   });
 
@@ -268,7 +273,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
     await rec.until((e) => e.type === "token");
     abort.abort();
     const { result } = await rec.finished;
-    expect(rec.shapes()).toEqual([...head, "token:Partial ", "done:cancelled"]);
+    expect(rec.shapes()).toEqual([...head, responding, "token:Partial ", "done:cancelled"]);
     expect(result).toMatchObject({ reason: "cancelled", text: "Partial ", messages: [{ role: "assistant", content: "Partial " }] });
     expect(result.error).toBeUndefined();
     await ctl.closedByClient;
@@ -290,7 +295,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
 
   it("fails a stalled model after idleTimeoutMs and closes its connection", async () => {
     const { shapes, events } = await collect(run("sim-stall", { idleTimeoutMs: 200 }));
-    expect(shapes).toEqual([...head, "token:The ", "token:answer ", "token:starts ", "error:provider_error", "done:error"]);
+    expect(shapes).toEqual([...head, responding, "token:The ", "token:answer ", "token:starts ", "error:provider_error", "done:error"]);
     expect(events.at(-2)).toMatchObject({ message: "The model server stopped sending (nothing for 0.2 s).", retryable: true });
     const record = sim.chatRequests().at(-1)!;
     await record.finished;
@@ -311,7 +316,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
     await ctl.push({ content: "Hi" });
     await consume;
     await ctl.closedByClient;
-    expect(seen).toEqual(["run-start", "status", "token"]);
+    expect(seen).toEqual(["run-start", "status", "status", "token"]);
     expect(await gen.next()).toEqual({ done: true, value: undefined });
   });
 
@@ -384,7 +389,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
       "tool-result:slow:tool_timeout",
       "tool-result:teleport:tool_failed",
     ]);
-    expect(shapes.slice(14)).toEqual(["token:It is ", "token:9 PM.", "done:stop"]);
+    expect(shapes.slice(14)).toEqual([responding, "token:It is ", "token:9 PM.", "done:stop"]);
     const errorOf = (callId: string) => events.find((e) => e.type === "tool-result" && e.callId === callId);
     expect(errorOf("call_boom0001")).toMatchObject({ error: { message: "Tool boom failed: database is down" } });
     expect(errorOf("call_slow0001")).toMatchObject({ error: { message: "Tool slow timed out after 20 ms." } });
@@ -454,7 +459,7 @@ describe("runChat contract edges (in-process models)", () => {
       throw new TypeError("Cannot read properties of undefined (reading 'secret')");
     });
     const { shapes, events, result } = await collect(runChat(opts(model)));
-    expect(shapes).toEqual([...head, "token:a", "error:internal", "done:error"]);
+    expect(shapes).toEqual([...head, responding, "token:a", "error:internal", "done:error"]);
     expect(events.at(-2)).toMatchObject({ message: "Something went wrong on the server.", retryable: true });
     expect(result.error).toEqual({ code: "internal", message: "Something went wrong on the server." });
   });
@@ -463,7 +468,7 @@ describe("runChat contract edges (in-process models)", () => {
     const model = modelOf(async function* () {
       yield { type: "text", text: "a" } as const;
     });
-    expect((await collect(runChat(opts(model)))).shapes).toEqual([...head, "token:a", "error:stream_truncated", "done:error"]);
+    expect((await collect(runChat(opts(model)))).shapes).toEqual([...head, responding, "token:a", "error:stream_truncated", "done:error"]);
   });
 
   it("cancels promptly even when the model ignores the signal", async () => {
@@ -479,7 +484,7 @@ describe("runChat contract edges (in-process models)", () => {
     await waiting;
     abort.abort();
     const { result } = await rec.finished;
-    expect(rec.shapes()).toEqual([...head, "token:a", "done:cancelled"]);
+    expect(rec.shapes()).toEqual([...head, responding, "token:a", "done:cancelled"]);
     expect(result.reason).toBe("cancelled");
   });
 
@@ -508,10 +513,44 @@ describe("runChat contract edges (in-process models)", () => {
       yield { type: "finish", reason: "length", metrics: { promptTokens: 7 } } as const;
     });
     const { events, result } = await collect(runChat(opts(model, { now })));
-    expect(events.map((e) => e.at)).toEqual([1000, 1000, 1100, 1200, 1300, 1500]);
+    // run-start, thinking, reasoning, responding + token (same instant), token, done.
+    expect(events.map((e) => e.at)).toEqual([1000, 1000, 1100, 1200, 1200, 1300, 1500]);
     // No eval metrics: 3 chunks measured from the first (1100) to the end of the round (1500).
     expect(result.usage).toEqual({ promptTokens: 7, completionTokens: 3, ttftMs: 100, durationMs: 500, loadMs: null, tokensPerSecond: 7.5 });
     expect(result.reason).toBe("length");
+  });
+
+  it("announces responding once per round, right before the round's first token", async () => {
+    let round = 0;
+    const model = modelOf(async function* () {
+      round += 1;
+      if (round === 1) {
+        yield { type: "reasoning", text: "hmm" } as const;
+        yield { type: "text", text: "Let me " } as const;
+        yield { type: "text", text: "check." } as const;
+        yield { type: "tool-call", call: { id: "c1", name: "calculator", args: { expression: "2*3" } } } as const;
+      } else {
+        yield { type: "text", text: "It is " } as const;
+        yield { type: "text", text: "6." } as const;
+      }
+      yield { type: "finish", reason: "stop", metrics: {} } as const;
+    });
+    const { shapes, events } = await collect(runChat(opts(model, { tools: [calculatorTool] })));
+    expect(shapes).toEqual([
+      ...head,
+      "reasoning:hmm",
+      responding,
+      "token:Let me ",
+      "token:check.",
+      "tool-call:calculator",
+      "status:Using tool: calculator…",
+      "tool-result:calculator:ok",
+      responding,
+      "token:It is ",
+      "token:6.",
+      "done:stop",
+    ]);
+    expect(events.filter((e) => e.type === "status" && e.phase === "responding")).toHaveLength(2);
   });
 
   it("does not count a slow consumer as a stalled model", async () => {
@@ -526,7 +565,7 @@ describe("runChat contract edges (in-process models)", () => {
       if (event.type === "token") await new Promise((r) => setTimeout(r, 300)); // the idle timer fires meanwhile
     }
     // Had the timer counted the consumer's time, the run would have failed with provider_error.
-    expect(seen).toEqual(["run-start", "status", "token", "token", "done"]);
+    expect(seen).toEqual(["run-start", "status", "status", "token", "token", "done"]);
   });
 
   it("takes tokens per second from the eval metrics when every round reports them", async () => {

@@ -42,6 +42,7 @@ export interface RunResult {
 
 export const processingMessage = "Processing your question…";
 export const usingToolMessage = (name: string) => `Using tool: ${name}…`;
+export const respondingMessage = "Responding…";
 
 type EventBody<T extends ChatEvent["type"]> = Omit<EventOf<T>, "runId" | "at">;
 
@@ -73,13 +74,21 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
     return { type, runId: opts.runId, at: now(), ...body } as unknown as ChatEvent;
   }
 
+  // The phase of the last status event: the answer's first token of a round announces "responding"
+  // when something else ("Processing…", "Using tool…") was the last thing said, so at most once a round.
+  let lastPhase: EventOf<"status">["phase"] | null = null;
+  function status(phase: EventOf<"status">["phase"], message: string): ChatEvent {
+    lastPhase = phase;
+    return event("status", { phase, message });
+  }
+
   let reason: DoneReason = "stop";
   let failure: { code: ErrorCode; message: string } | undefined;
 
   try {
     try {
       yield event("run-start", { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider });
-      yield event("status", { phase: "thinking", message: processingMessage });
+      yield status("thinking", processingMessage);
 
       for (let step = 1; ; step += 1) {
         // ---- one model round
@@ -116,6 +125,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
                 usage.chunk();
                 round.content += chunk.text;
                 text += chunk.text;
+                if (lastPhase !== "responding") yield status("responding", respondingMessage);
                 yield event("token", { text: chunk.text });
                 break;
               case "tool-call": {
@@ -168,7 +178,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           });
           // After a cancel, tools still running reject later: that is expected, not unhandled.
           for (const p of running) p.catch(() => undefined);
-          for (const { call } of checked) yield event("status", { phase: "tool", message: usingToolMessage(call.name) });
+          for (const { call } of checked) yield status("tool", usingToolMessage(call.name));
           const pending = new Map(running.map((p, i) => [i, p]));
           while (pending.size > 0) {
             const { index, call, outcome } = await untilAborted(Promise.race(pending.values()), signal);

@@ -215,6 +215,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return undefined;
     },
 
+    listRuns(conversationId) {
+      live();
+      // Map iteration is creation order; the stable sort keeps it on equal createdAt, like SQLite's rowid.
+      return runsOf(conversationId)
+        .sort((a, b) => a.record.createdAt - b.record.createdAt)
+        .map((run) => copy(run.record));
+    },
+
     activeRun(conversationId) {
       live();
       // Map iteration is creation order, so on equal createdAt the later run wins, as SQLite's rowid does.

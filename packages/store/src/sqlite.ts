@@ -185,6 +185,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       `SELECT ${runColumns} FROM runs WHERE conversation_id = ? AND status = 'running'
        ORDER BY created_at DESC, rowid DESC LIMIT 1`,
     ),
+    listRuns: db.prepare(`SELECT ${runColumns} FROM runs WHERE conversation_id = ? ORDER BY created_at, rowid`),
     listRunningRuns: db.prepare(`SELECT ${runColumns} FROM runs WHERE status = 'running' ORDER BY created_at, rowid`),
     finishRun: db.prepare(
       "UPDATE runs SET status = 'done', reason = ?, usage = ?, finished_at = ? WHERE id = ? AND status = 'running'",
@@ -406,6 +407,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       live();
       const row = getRow<RunRow>(sql.findRunByClientRequestId, userId, clientRequestId);
       return row && toRunRecord(row);
+    },
+
+    listRuns(conversationId) {
+      live();
+      return allRows<RunRow>(sql.listRuns, conversationId).map(toRunRecord);
     },
 
     activeRun(conversationId) {

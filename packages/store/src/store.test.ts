@@ -275,6 +275,29 @@ describe.each<{ name: string; open: Open }>([
       expect(store.activeRun("nope")).toBeUndefined();
     });
 
+    it("lists every run of a conversation, oldest first, running or done", () => {
+      conversation("a", "alice");
+      conversation("b", "bob");
+      clock.set(2_000);
+      run("r2", "a");
+      clock.set(1_000);
+      run("r1", "a");
+      clock.set(2_000);
+      run("r3", "a"); // same createdAt as r2: creation order decides
+      run("other", "b", "bob");
+      store.finishRun("r1", { reason: "error", usage: null });
+      expect(store.listRuns("a").map((r) => [r.id, r.status])).toEqual([
+        ["r1", "done"],
+        ["r2", "running"],
+        ["r3", "running"],
+      ]);
+      expect(store.listRuns("a")[0]).toEqual(store.getRun("r1"));
+      expect(store.listRuns("b").map((r) => r.id)).toEqual(["other"]);
+      expect(store.listRuns("nope")).toEqual([]);
+      store.deleteConversation("alice", "a");
+      expect(store.listRuns("a")).toEqual([]);
+    });
+
     it("reports the newest running run as the active one", () => {
       conversation("c1");
       run("r1", "c1");

@@ -102,6 +102,11 @@ export interface ChatStore {
   }): RunRecord;
   getRun(runId: string): RunRecord | undefined;
   findRunByClientRequestId(userId: string, clientRequestId: string): RunRecord | undefined;
+  /**
+   * Every run of the conversation, oldest first (creation order on equal createdAt), including runs whose
+   * messages were since deleted or that produced none (a regenerate that failed at once).
+   */
+  listRuns(conversationId: string): RunRecord[];
   /** The conversation's run still marked running, if any. */
   activeRun(conversationId: string): RunRecord | undefined;
   listRunningRuns(): RunRecord[];

@@ -278,7 +278,7 @@ describe("fault matrix", () => {
     await control.closedByClient;
     expect(request.clientClosedEarly).toBe(true);
     const received = await rec.completed;
-    expect(types(received)).toEqual(["run-start", "status", "token", "done"]);
+    expect(types(received)).toEqual(["run-start", "status", "status", "token", "done"]);
     expectClosedRun(api, runId, received, { reason: "cancelled" });
     await expectStoredAnswer(client, conversationId, runId, received, "cancelled");
     await expectServes(client);

@@ -43,10 +43,12 @@ describe("chat over SSE", () => {
     const received = await collectRun(client, runId);
 
     const kinds = types(received);
-    expect(kinds.slice(0, 2)).toEqual(["run-start", "status"]);
+    // run-start, "Processing…", then "Responding…" right before the first token.
+    expect(kinds.slice(0, 3)).toEqual(["run-start", "status", "status"]);
+    expect(received.slice(1, 3).map((r) => r.event.type === "status" && r.event.phase)).toEqual(["thinking", "responding"]);
     expect(kinds.at(-1)).toBe("done");
-    expect(kinds.slice(2, -1).every((k) => k === "token")).toBe(true);
-    expect(kinds.length).toBeGreaterThan(3);
+    expect(kinds.slice(3, -1).every((k) => k === "token")).toBe(true);
+    expect(kinds.length).toBeGreaterThan(4);
     expect(received.map((r) => r.id)).toEqual(received.map((_, i) => String(i + 1)));
     const done = received.at(-1)?.event;
     expect(done?.type === "done" && done.reason).toBe("stop");
@@ -81,7 +83,8 @@ describe("chat over SSE", () => {
 
     const all = [...first.received, ...rest];
     expect(all.map((r) => r.id)).toEqual(all.map((_, i) => String(i + 1)));
-    expect(types(all)).toEqual(["run-start", "status", "token", "token", "token", "token", "done"]);
+    expect(types(all)).toEqual(["run-start", "status", "status", "token", "token", "token", "token", "done"]);
+    expect(all[2]?.event).toMatchObject({ type: "status", phase: "responding" });
     expect(tokenText(all)).toBe("Hello world");
   });
 
@@ -139,7 +142,7 @@ describe("chat over SSE", () => {
     expect(await client.chat.cancel.mutate({ runId })).toEqual({ cancelled: true });
     await control.closedByClient;
     const received = await rec.completed;
-    expect(types(received)).toEqual(["run-start", "status", "token", "done"]);
+    expect(types(received)).toEqual(["run-start", "status", "status", "token", "done"]);
     const done = received.at(-1)?.event;
     expect(done?.type === "done" && done.reason).toBe("cancelled");
     expect(await client.chat.cancel.mutate({ runId })).toEqual({ cancelled: false });
@@ -298,6 +301,58 @@ describe("chat over SSE", () => {
     const request = api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> };
     expect(request.messages.map((m) => m.role)).toEqual(["system", "user"]);
     expect(request.messages[1]?.content).toBe("edited question");
+  });
+
+  it("asks the model to think on request: reasoning events, think:true in the model request", async () => {
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "explain streams", model: "qwen3", think: true });
+    const received = await collectRun(client, runId);
+    const kinds = types(received);
+    expect(kinds).toContain("reasoning");
+    expect(kinds.indexOf("reasoning")).toBeLessThan(kinds.indexOf("token"));
+    expect(kinds.at(-1)).toBe("done");
+    const request = api.sim.chatRequests().at(-1)?.body as { model: string; think?: unknown };
+    expect(request).toMatchObject({ model: "qwen3", think: true });
+    const reasoning = received.flatMap((r) => (r.event.type === "reasoning" ? [r.event.text] : [])).join("");
+    const stored = await client.conversations.get.query({ conversationId });
+    expect(stored.messages.at(-1)?.thinking).toBe(reasoning);
+
+    // Without think the request carries none and no reasoning streams.
+    const plain = await client.chat.send.mutate({ message: "explain streams", model: "qwen3" });
+    expect(types(await collectRun(client, plain.runId))).not.toContain("reasoning");
+    expect(api.sim.chatRequests().at(-1)?.body).not.toHaveProperty("think");
+  });
+
+  it("passes think through regenerate, edit and complete", async () => {
+    const first = await client.chat.send.mutate({ message: "hello", model: "demo" });
+    await collectRun(client, first.runId);
+    const regenerated = await client.chat.regenerate.mutate({ conversationId: first.conversationId, think: true });
+    expect(types(await collectRun(client, regenerated.runId))).toContain("reasoning");
+    expect(api.sim.chatRequests().at(-1)?.body).toMatchObject({ think: true });
+
+    const userMessage = (await client.conversations.get.query({ conversationId: first.conversationId })).messages[0]!;
+    const edited = await client.chat.edit.mutate({
+      conversationId: first.conversationId,
+      messageId: userMessage.id,
+      message: "hello again",
+      think: true,
+    });
+    expect(types(await collectRun(client, edited.runId))).toContain("reasoning");
+    expect(api.sim.chatRequests().at(-1)?.body).toMatchObject({ think: true });
+
+    await client.chat.complete.mutate({ message: "hello", think: true });
+    expect(api.sim.chatRequests().at(-1)?.body).toMatchObject({ think: true });
+  });
+
+  it("ends a think request to a model without the thinking capability with model_unsupported", async () => {
+    const { runId } = await client.chat.send.mutate({ message: "hi", model: "llama3.2", think: true });
+    const received = await collectRun(client, runId);
+    expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
+    expect(received[2]?.event).toMatchObject({ type: "error", code: "model_unsupported" });
+    expect(received[3]?.event).toMatchObject({ type: "done", reason: "error" });
+    expect(await appCodeOf(client.chat.complete.mutate({ message: "hi", model: "llama3.2", think: true }))).toMatchObject({
+      code: "BAD_REQUEST",
+      appCode: "model_unsupported",
+    });
   });
 
   it("rejects a second run on a conversation that is still answering", async () => {

@@ -9,6 +9,8 @@ const id = z.string().min(1).max(200);
 // Emptiness and MAX_MESSAGE_CHARS are checked by the RunManager (shared with REST), which knows the limit.
 const message = z.string().max(10_000_000);
 const model = id.optional();
+/** Ask the model to reason first; a model without the thinking capability ends the run with model_unsupported. */
+const think = z.boolean().optional();
 
 /** "12" → 12; tRPC hands us the SSE Last-Event-ID (or ?lastEventId=) as this string. */
 const lastEventId = z
@@ -25,6 +27,7 @@ export const chatRouter = router({
         message,
         model,
         clientRequestId: id.optional(),
+        think,
       }),
     )
     .mutation(({ ctx, input }) =>
@@ -34,6 +37,7 @@ export const chatRouter = router({
         message: input.message,
         model: input.model,
         clientRequestId: input.clientRequestId,
+        think: input.think,
       }),
     ),
 
@@ -53,13 +57,14 @@ export const chatRouter = router({
     .mutation(({ ctx, input }) => ({ cancelled: ctx.runs.cancel(ctx.userId, input.runId) })),
 
   complete: authedProcedure
-    .input(z.object({ conversationId: id.nullish(), message, model }))
+    .input(z.object({ conversationId: id.nullish(), message, model, think }))
     .mutation(async ({ ctx, input, signal }) => {
       const started = ctx.runs.start({
         userId: ctx.userId,
         conversationId: input.conversationId ?? undefined,
         message: input.message,
         model: input.model,
+        think: input.think,
       });
       const summary = await summarize(ctx.runs.subscribe(started.runId, 0, signal));
       if (summary.error) throw new AppError(summary.error.code, summary.error.message);
@@ -73,13 +78,13 @@ export const chatRouter = router({
     }),
 
   regenerate: authedProcedure
-    .input(z.object({ conversationId: id, model }))
+    .input(z.object({ conversationId: id, model, think }))
     .mutation(({ ctx, input }) =>
-      ctx.runs.regenerate({ userId: ctx.userId, conversationId: input.conversationId, model: input.model }),
+      ctx.runs.regenerate({ userId: ctx.userId, conversationId: input.conversationId, model: input.model, think: input.think }),
     ),
 
   edit: authedProcedure
-    .input(z.object({ conversationId: id, messageId: z.number().int().nonnegative(), message, model }))
+    .input(z.object({ conversationId: id, messageId: z.number().int().nonnegative(), message, model, think }))
     .mutation(({ ctx, input }) =>
       ctx.runs.edit({
         userId: ctx.userId,
@@ -87,6 +92,7 @@ export const chatRouter = router({
         messageId: input.messageId,
         message: input.message,
         model: input.model,
+        think: input.think,
       }),
     ),
 });

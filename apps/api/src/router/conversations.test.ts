@@ -54,9 +54,88 @@ describe("conversations", () => {
     expect(conversation.messages.every((m) => m.runId === runId)).toBe(true);
     expect(conversation.messages[1]?.toolCalls).toEqual([expect.objectContaining({ name: "calculator" })]);
     expect(conversation.messages[2]).toMatchObject({ toolName: "calculator", toolCallId: expect.any(String) });
+    const events = await collectRun(client, runId);
+    const result = events.find((r) => r.event.type === "tool-result")?.event;
+    expect(result?.type).toBe("tool-result");
     expect(conversation.runs).toEqual([
-      { id: runId, status: "done", reason: "stop", model: "demo", usage: expect.objectContaining({ completionTokens: expect.any(Number) }) },
+      {
+        id: runId,
+        status: "done",
+        reason: "stop",
+        model: "demo",
+        usage: expect.objectContaining({ completionTokens: expect.any(Number) }),
+        createdAt: expect.any(Number),
+        error: null,
+        // Tool durations come from the run's log: the stored tool message has none.
+        toolResults: [
+          {
+            callId: conversation.messages[2]!.toolCallId,
+            name: "calculator",
+            ok: true,
+            durationMs: result?.type === "tool-result" ? result.durationMs : -1,
+            error: null,
+          },
+        ],
+      },
     ]);
+  });
+
+  it("returns a failed run's error code and message, and every run including a regenerate that produced nothing", async () => {
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-error-mid-stream" });
+    const events = await collectRun(client, runId);
+    const errorEvent = events.find((r) => r.event.type === "error")?.event;
+    expect(errorEvent).toMatchObject({ code: "provider_error" });
+
+    const first = await client.conversations.get.query({ conversationId });
+    expect(first.runs).toEqual([
+      expect.objectContaining({
+        id: runId,
+        reason: "error",
+        error: { code: "provider_error", message: errorEvent?.type === "error" ? errorEvent.message : "" },
+        toolResults: [],
+      }),
+    ]);
+
+    // A regenerate that fails before any token stores no message; it is still listed, newest last.
+    const again = await client.chat.regenerate.mutate({ conversationId, model: "sim-not-found" });
+    await collectRun(client, again.runId);
+    const second = await client.conversations.get.query({ conversationId });
+    expect(second.messages.map((m) => m.role)).toEqual(["user"]);
+    expect(second.runs.map((r) => [r.id, r.reason, r.error?.code])).toEqual([
+      [runId, "error", "provider_error"],
+      [again.runId, "error", "model_not_found"],
+    ]);
+    expect(second.runs[1]!.createdAt).toBeGreaterThanOrEqual(second.runs[0]!.createdAt);
+  });
+
+  it("reports a failed tool call with its error and duration", async () => {
+    api.sim.addScenario({
+      name: "bad-tool-args",
+      match: { lastUserIncludes: "broken calculator" },
+      respond: (req) =>
+        req.messages.some((m) => m["role"] === "tool")
+          ? [{ content: "It failed." }, { done: true }]
+          : [{ toolCalls: [{ name: "calculator", arguments: { expression: "2 +" } }] }, { done: true }],
+    });
+    try {
+      const { conversationId, runId } = await client.chat.send.mutate({ message: "broken calculator" });
+      const events = await collectRun(client, runId);
+      const result = events.find((r) => r.event.type === "tool-result")?.event;
+      expect(result).toMatchObject({ ok: false });
+      const conversation = await client.conversations.get.query({ conversationId });
+      expect(conversation.runs[0]?.toolResults).toEqual([
+        {
+          callId: expect.any(String),
+          name: "calculator",
+          ok: false,
+          durationMs: expect.any(Number),
+          error: result?.type === "tool-result" ? result.error : null,
+        },
+      ]);
+      expect(conversation.runs[0]?.toolResults[0]?.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+    } finally {
+      api.sim.clearScenarios();
+    }
   });
 
   it("validates titles", async () => {

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import type { ChatMessage, ToolCall } from "@streamchat/core";
-import type { Conversation, StoredMessage } from "@streamchat/store";
+import type { ChatStore, Conversation, RunRecord, StoredMessage } from "@streamchat/store";
 import { notFound } from "../errors.js";
 import type { RunManager } from "../runs/run-manager.js";
+import { emptyOutcome, runOutcomeFromEvents } from "../runs/run-outcome.js";
 import { authedProcedure, router } from "../trpc.js";
 
 const conversationId = z.string().min(1).max(200);
@@ -46,6 +47,28 @@ function messageView({ id, message, runId, createdAt }: StoredMessage): MessageV
   }
 }
 
+/**
+ * A run as conversations.get shows it. `error` and `toolResults` come from the run's event log, so a
+ * page loaded later shows a failed answer's message and tool durations without replaying the run.
+ */
+function runView(store: ChatStore, run: RunRecord, messages: readonly StoredMessage[]) {
+  // Only finished runs that failed or called tools have anything to find in their log; skip reading the
+  // tokens of every plain answer. A running run is followed live by the client instead.
+  const failed = run.reason === "error" || run.reason === "interrupted";
+  const usedTools = messages.some((m) => m.runId === run.id && m.message.role === "tool");
+  const outcome = run.status === "done" && (failed || usedTools) ? runOutcomeFromEvents(store.readEvents(run.id)) : emptyOutcome();
+  return {
+    id: run.id,
+    status: run.status,
+    reason: run.reason,
+    usage: run.usage,
+    model: run.model,
+    createdAt: run.createdAt,
+    error: outcome.error,
+    toolResults: outcome.toolResults,
+  };
+}
+
 export const conversationsRouter = router({
   list: authedProcedure
     .input(z.object({ limit: z.number().int().min(1).max(500).optional() }).optional())
@@ -59,16 +82,7 @@ export const conversationsRouter = router({
     const conversation = ctx.store.getConversation(ctx.userId, input.conversationId);
     if (!conversation) throw notFound("Conversation");
     const messages = ctx.store.listMessages(conversation.id);
-    // The store has no per-conversation run listing; every run is referenced by its messages
-    // (the user message that started it, or the answer of a regenerate).
-    const runIds = new Set<string>();
-    for (const m of messages) if (m.runId) runIds.add(m.runId);
-    const active = ctx.runs.activeRunId(conversation.id);
-    if (active) runIds.add(active);
-    const runs = [...runIds].flatMap((runId) => {
-      const run = ctx.store.getRun(runId);
-      return run ? [{ id: run.id, status: run.status, reason: run.reason, usage: run.usage, model: run.model }] : [];
-    });
+    const runs = ctx.store.listRuns(conversation.id).map((run) => runView(ctx.store, run, messages));
     return { ...conversationView(conversation, ctx.runs), messages: messages.map(messageView), runs };
   }),
 

@@ -95,7 +95,7 @@ describe("graceful shutdown", () => {
     await api.server.close();
     await control.closedByClient;
     const received = await rec.completed;
-    expect(types(received)).toEqual(["run-start", "status", "token", "error", "done"]);
+    expect(types(received)).toEqual(["run-start", "status", "status", "token", "error", "done"]);
     expect(received.at(-2)?.event).toMatchObject({ type: "error", code: "interrupted" });
     expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "interrupted" });
 

@@ -16,6 +16,7 @@ import { AppError, notFound } from "../errors.js";
 import { buildContext, titleFrom } from "./context.js";
 import { withIdleTimeout } from "./idle-timeout.js";
 import { messagesFromEvents } from "./transcript.js";
+import { TokenCoalescer } from "./token-coalescer.js";
 
 export interface RunLog {
   info(obj: object, msg?: string): void;
@@ -26,6 +27,7 @@ export interface RunLog {
 export type RunLimits = Pick<
   Config,
   | "systemPrompt"
+  | "coalesceTokens"
   | "maxMessageChars"
   | "maxRunsPerUser"
   | "toolTimeoutMs"
@@ -67,6 +69,8 @@ export interface StartInput {
   message: string;
   model?: string | undefined;
   clientRequestId?: string | undefined;
+  /** Ask the model to think first (reasoning events). A model without that capability fails the run (model_unsupported). */
+  think?: boolean | undefined;
 }
 
 export interface StartedRun {
@@ -87,6 +91,8 @@ interface LiveRun {
   /** Aborted by shutdown, not by the user: ends as interrupted instead of cancelled. */
   interrupted: boolean;
   ended: Promise<void>;
+  /** Sent as the model request's `think`; undefined leaves it to the model. */
+  think: boolean | undefined;
 }
 
 export interface RunManagerStats {
@@ -135,12 +141,12 @@ export class RunManager {
     this.assertIdle(conversation.id);
     const record = this.createRun(conversation, input.userId, input.model, input.clientRequestId);
     this.store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
-    this.launch(record);
+    this.launch(record, input.think);
     return { conversationId: conversation.id, runId: record.id };
   }
 
   /** Answers the last user message again, dropping what came after it (chat.regenerate). */
-  regenerate(input: { userId: string; conversationId: string; model?: string | undefined }): StartedRun {
+  regenerate(input: { userId: string; conversationId: string; model?: string | undefined; think?: boolean | undefined }): StartedRun {
     this.assertAccepting();
     const conversation = this.ownConversation(input.userId, input.conversationId);
     this.assertIdle(conversation.id);
@@ -151,12 +157,19 @@ export class RunManager {
     const after = messages[lastUser + 1];
     if (after) this.store.deleteMessagesFrom(conversation.id, after.id);
     const record = this.createRun(conversation, input.userId, input.model, undefined);
-    this.launch(record);
+    this.launch(record, input.think);
     return { conversationId: conversation.id, runId: record.id };
   }
 
   /** Replaces a user message, drops everything after it, and answers anew (chat.edit). */
-  edit(input: { userId: string; conversationId: string; messageId: number; message: string; model?: string | undefined }): StartedRun {
+  edit(input: {
+    userId: string;
+    conversationId: string;
+    messageId: number;
+    message: string;
+    model?: string | undefined;
+    think?: boolean | undefined;
+  }): StartedRun {
     this.assertAccepting();
     const message = this.validMessage(input.message);
     const conversation = this.ownConversation(input.userId, input.conversationId);
@@ -167,7 +180,7 @@ export class RunManager {
     this.store.deleteMessagesFrom(conversation.id, target.id);
     const record = this.createRun(conversation, input.userId, input.model, undefined);
     this.store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
-    this.launch(record);
+    this.launch(record, input.think);
     return { conversationId: conversation.id, runId: record.id };
   }
 
@@ -224,7 +237,7 @@ export class RunManager {
     });
   }
 
-  private launch(record: RunRecord) {
+  private launch(record: RunRecord, think: boolean | undefined) {
     let resolveEnded!: () => void;
     const live: LiveRun = {
       record,
@@ -234,6 +247,7 @@ export class RunManager {
       wake: new Set(),
       interrupted: false,
       ended: new Promise<void>((resolve) => (resolveEnded = resolve)),
+      think,
     };
     this.live.set(record.id, live);
     this.startedTotal++;
@@ -260,6 +274,8 @@ export class RunManager {
     let result: RunResult | undefined;
     let done: EventOf<"done"> | undefined;
     let tokens = 0;
+    const emit = (event: ChatEvent) => this.emit(live, event);
+    const coalescer = this.opts.limits.coalesceTokens ? new TokenCoalescer(emit) : { push: emit, flush: () => {} };
     try {
       const context = buildContext(this.opts.limits.systemPrompt, this.store.listMessages(record.conversationId), {
         maxMessages: this.opts.limits.maxContextMessages,
@@ -273,6 +289,7 @@ export class RunManager {
         tools: this.opts.toolsFor(record.userId),
         maxSteps: this.opts.limits.maxSteps,
         toolTimeoutMs: this.opts.limits.toolTimeoutMs,
+        think: live.think,
         signal: live.controller.signal,
         now: this.now,
       });
@@ -287,12 +304,14 @@ export class RunManager {
         if (step.value.type === "done") done = step.value;
         else {
           if (step.value.type === "token") tokens++;
-          this.emit(live, step.value);
+          coalescer.push(step.value);
         }
       }
+      coalescer.flush();
     } catch (err) {
       // runChat reports failures as events; reaching here is a bug, still closed properly.
       this.opts.log.error({ err, runId: record.id }, "run loop threw");
+      coalescer.flush();
       this.emit(live, this.errorEvent(record.id, "internal", errorCodeMessages.internal));
       done = undefined;
       result = undefined;

@@ -33,7 +33,7 @@ function manager(store: ChatStore) {
     model: createOllamaModel({ baseUrl: sim.url }),
     provider: "ollama",
     defaultModel: "demo",
-    limits: loadConfig({}),
+    limits: loadConfig({ COALESCE_TOKENS: "0" }),
     toolsFor: () => [],
     log: silent,
     subscriberQueueLimit: 3,

@@ -33,7 +33,7 @@ describe("RunManager.subscribe", () => {
       model: createOllamaModel({ baseUrl: sim.url }),
       provider: "ollama",
       defaultModel: "demo",
-      limits: loadConfig({}),
+      limits: loadConfig({ COALESCE_TOKENS: "0" }),
       toolsFor: () => [],
       log: silent,
     });
@@ -85,7 +85,7 @@ describe("RunManager.subscribe", () => {
       model: createOllamaModel({ baseUrl: sim.url }),
       provider: "ollama",
       defaultModel: "demo",
-      limits: loadConfig({}),
+      limits: loadConfig({ COALESCE_TOKENS: "0" }),
       toolsFor: () => [],
       log: silent,
     });

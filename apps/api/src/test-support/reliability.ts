@@ -50,6 +50,8 @@ export async function startApi(
       CHAT_MODEL: "demo",
       DATABASE_PATH: dbPath,
       LOG_LEVEL: "silent",
+      // Tests push model chunks one by one and assert per-chunk events; coalescing has its own tests.
+      COALESCE_TOKENS: "0",
       SHUTDOWN_GRACE_MS: "500",
       ...(typeof opts.env === "function" ? opts.env(sim) : opts.env),
     });

@@ -1,6 +1,6 @@
 import { emptyUsage } from "@streamchat/core";
 import { describe, expect, it } from "vitest";
-import { answerFromStored, answerRunId, buildTurns, type RunView, type StoredMessageView } from "./history.js";
+import { answerFromStored, answerRunId, buildTurns, lastTurnRunId, type RunView, type StoredMessageView } from "./history.js";
 
 let nextId = 1;
 function msg(fields: Partial<StoredMessageView> & Pick<StoredMessageView, "role" | "content">): StoredMessageView {
@@ -45,6 +45,15 @@ describe("buildTurns", () => {
   });
 });
 
+describe("lastTurnRunId", () => {
+  it("is the conversation's newest run, even one that stored no message (a failed regenerate)", () => {
+    const turns = buildTurns(toolConversation);
+    const runs = ["r1", "r2", "r3", "r4"].map((id) => ({ id }) as RunView);
+    expect(lastTurnRunId(turns[1]!, runs)).toBe("r4");
+    expect(lastTurnRunId(turns[1]!, [])).toBe("r3");
+  });
+});
+
 describe("answerFromStored", () => {
   it("rebuilds text, tool cards and usage of a finished run", () => {
     const [turn] = buildTurns(toolConversation);
@@ -74,6 +83,40 @@ describe("answerFromStored", () => {
     const run = { id: "r3", status: "done", reason: "cancelled", usage: null, model: "demo" } as RunView;
     const state = answerFromStored(turns[1]!.answers, run);
     expect(state).toMatchObject({ text: "You're welcome.", reasoning: "Be polite.", done: { reason: "cancelled" } });
+  });
+
+  it("takes the run's error and tool durations from the run (no replay of its log needed)", () => {
+    const [turn] = buildTurns(toolConversation);
+    const run: RunView = {
+      id: "r1",
+      status: "done",
+      reason: "error",
+      usage: emptyUsage(),
+      model: "demo",
+      createdAt: 1,
+      error: { code: "provider_error", message: "an error was encountered while running the model" },
+      toolResults: [{ callId: "call_1", name: "current_time", ok: true, durationMs: 12.5, error: null }],
+    };
+    const state = answerFromStored(turn!.answers, run);
+    expect(state.error).toEqual({
+      code: "provider_error",
+      message: "an error was encountered while running the model",
+      retryable: true,
+    });
+    expect(state.tools).toEqual([expect.objectContaining({ callId: "call_1", state: "ok", durationMs: 12.5 })]);
+
+    const failedTool: RunView = {
+      ...run,
+      reason: "stop",
+      error: null,
+      toolResults: [
+        { callId: "call_1", name: "current_time", ok: false, durationMs: 15000, error: { code: "tool_timeout", message: "Tool timed out." } },
+      ],
+    };
+    expect(answerFromStored(turn!.answers, failedTool).tools).toEqual([
+      expect.objectContaining({ state: "error", durationMs: 15000, error: { code: "tool_timeout", message: "Tool timed out." } }),
+    ]);
+    expect(answerFromStored(turn!.answers, failedTool).error).toBeNull();
   });
 
   it("shows a failed tool result as an error card", () => {

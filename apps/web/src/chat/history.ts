@@ -1,4 +1,4 @@
-import { emptyUsage } from "@streamchat/core";
+import { emptyUsage, isRetryable } from "@streamchat/core";
 import type { RouterOutputs } from "../trpc.js";
 import { emptyMessageState, type MessageState, type ToolCard } from "./reducer.js";
 
@@ -40,6 +40,16 @@ export function answerRunId(turn: Turn): string | null {
   return turn.user.runId ?? null;
 }
 
+/**
+ * The run the last turn shows. Every run answers the conversation's last question when it starts (send
+ * appends the question, edit drops what followed, regenerate re-answers the last one), so the newest run
+ * (`runs` come oldest first) is the last turn's answer, even one that stored no message at all: a
+ * regenerate that failed at once.
+ */
+export function lastTurnRunId(turn: Turn, runs: readonly RunView[]): string | null {
+  return runs.at(-1)?.id ?? answerRunId(turn);
+}
+
 function parseToolContent(content: string): unknown {
   try {
     return JSON.parse(content);
@@ -58,7 +68,8 @@ function toolErrorMessage(result: unknown): string | null {
 
 /**
  * The answer of a finished run rebuilt from the stored messages, in the same shape the event reducer
- * produces, so one component renders both. Stored data has no tool durations or error details.
+ * produces, so one component renders both. The run's error and tool durations come with the run
+ * (conversations.get derives them from its event log).
  */
 export function answerFromStored(answers: readonly StoredMessageView[], run: RunView | undefined): MessageState {
   const state = emptyMessageState(run?.id ?? answers.find((m) => m.runId)?.runId ?? null);
@@ -89,12 +100,23 @@ export function answerFromStored(answers: readonly StoredMessageView[], run: Run
     }
   }
 
+  // Durations and typed errors of the calls, as the run's tool-result events reported them.
+  const results = new Map((run?.toolResults ?? []).map((r) => [r.callId, r]));
+  const withResults = tools.map((card): ToolCard => {
+    const result = results.get(card.callId);
+    if (!result) return card;
+    const finished: ToolCard = { ...card, state: result.ok ? "ok" : "error", durationMs: result.durationMs };
+    if (result.error) finished.error = result.error;
+    return finished;
+  });
+
   return {
     ...state,
     model: run?.model ?? null,
     text: texts.join("\n\n"),
     reasoning: reasoning.join("\n\n"),
-    tools,
+    tools: withResults,
+    error: run?.error ? { ...run.error, retryable: isRetryable(run.error.code) } : null,
     done: { reason: run?.reason ?? "stop", usage: run?.usage ?? emptyUsage() },
   };
 }

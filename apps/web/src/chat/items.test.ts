@@ -116,6 +116,20 @@ describe("buildItems", () => {
     expect(shape(items)).toEqual(["U:Edited question", "A:Fresh:streaming:last"]);
   });
 
+  it("shows a regenerate that failed before storing anything as the last answer, with its error", () => {
+    const failed: RunView = {
+      ...run("r3", "error"),
+      error: { code: "model_not_found", message: 'model "x" not found' },
+      toolResults: [],
+    };
+    // The regenerate deleted the old answer and stored nothing; only the run list knows r3.
+    const items = buildItems({ ...base, messages: messages.slice(0, 3), runs: [...runs, failed] });
+    expect(shape(items)).toEqual(["U:First question", "A:First answer", "U:Second question", "A::last"]);
+    const last = items.at(-1);
+    expect(last?.kind === "answer" && last.state.error).toMatchObject({ code: "model_not_found" });
+    expect(last?.kind === "answer" && last.state.runId).toBe("r3");
+  });
+
   it("prefers the answer this page followed to the end over the stored copy", () => {
     const followed = { ...liveState("r1", "First answer (live copy)", true) };
     const items = buildItems({ ...base, cachedRun: (id) => (id === "r1" ? followed : undefined) });

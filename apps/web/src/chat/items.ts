@@ -1,4 +1,4 @@
-import { answerFromStored, answerRunId, buildTurns, type RunView, type StoredMessageView } from "./history.js";
+import { answerFromStored, answerRunId, buildTurns, lastTurnRunId, type RunView, type StoredMessageView } from "./history.js";
 import { emptyMessageState, type MessageState } from "./reducer.js";
 
 export interface ChatItemUser {
@@ -20,8 +20,8 @@ export interface ChatItemAnswer {
 export type ChatItem = ChatItemUser | ChatItemAnswer;
 
 /**
- * The list the view renders: stored turns (answers from this page's run cache when it has them, so
- * tool durations and error details survive), the followed run attached to its turn — or to the last
+ * The list the view renders: stored turns (answers from this page's run cache when it has them, else
+ * rebuilt from the stored messages and the run's outcome), the followed run attached to its turn — or to the last
  * turn when the stored messages do not know it yet (regenerate, edit) — and a not-yet-stored question.
  */
 export function buildItems(input: {
@@ -65,7 +65,7 @@ export function buildItems(input: {
       items.push({ kind: "answer", key: `a${turn.user.id}`, state: live, streaming: liveStreaming, last });
       return;
     }
-    const answerRun = answerRunId(turn);
+    const answerRun = index === turns.length - 1 ? lastTurnRunId(turn, input.runs) : answerRunId(turn);
     const cached = answerRun ? input.cachedRun(answerRun) : undefined;
     if (cached?.done) {
       items.push({ kind: "answer", key: `a${turn.user.id}`, state: cached, streaming: false, last });

@@ -1,24 +1,19 @@
 import type { ChatEvent } from "@streamchat/core";
 import { skipToken } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { describeError, type DescribedError } from "../lib/errors.js";
 import { randomId } from "../lib/ids.js";
 import { trpc } from "../trpc.js";
-import { answerRunId, buildTurns } from "./history.js";
+import { pausedQueues } from "./BackgroundQueues.js";
 import { buildItems, type ChatItem } from "./items.js";
+import { queueStore, type QueuedMessage } from "./queueStore.js";
 import { runCache } from "./runCache.js";
 import { useRunEvents, type ConnectionState } from "./useRunEvents.js";
-
-interface QueuedMessage {
-  id: string;
-  text: string;
-}
 
 /** A new conversation's pane hands its run to the pane that opens once the server gave it an id. */
 interface Handoff {
   runId: string;
   text: string;
-  queue: QueuedMessage[];
 }
 const handoffs = new Map<string, Handoff>();
 
@@ -32,7 +27,7 @@ export interface ConversationChat {
   notFound: boolean;
   loading: boolean;
   items: ChatItem[];
-  queue: QueuedMessage[];
+  queue: readonly QueuedMessage[];
   busy: boolean;
   /** A run is streaming that chat.cancel can stop (false while chat.send is still on its way). */
   canStop: boolean;
@@ -48,18 +43,26 @@ export interface ConversationChat {
   dismissError(): void;
 }
 
-const endedWithError = new Set(["error", "interrupted"]);
+interface SendOptions {
+  requestId?: string;
+  model: string | null;
+  think: boolean;
+}
 
 /**
  * Everything one open conversation does: its stored messages, the run being followed, sending
- * (queued while a reply streams), stop, regenerate, edit, retry.
+ * (queued while a reply streams; the queue lives in queueStore and survives leaving the conversation),
+ * stop, regenerate, edit, retry.
  */
 export function useConversationChat(opts: {
   conversationId: string | null;
   model: string | null;
+  /** Ask the model to think (only true when the chosen model can). */
+  think: boolean;
   onCreated: (conversationId: string) => void;
 }): ConversationChat {
-  const { conversationId, model, onCreated } = opts;
+  const { conversationId, model, think, onCreated } = opts;
+  const queueKey = conversationId ?? "";
   const utils = trpc.useUtils();
 
   const [handoff] = useState(() => (conversationId ? handoffs.get(conversationId) : undefined));
@@ -67,20 +70,29 @@ export function useConversationChat(opts: {
     if (conversationId) handoffs.delete(conversationId);
   }, [conversationId]);
 
-  const conversation = trpc.conversations.get.useQuery(conversationId ? { conversationId } : skipToken);
+  // Asked again on every open: the queue below must not trust a copy cached before a reply started.
+  const conversation = trpc.conversations.get.useQuery(conversationId ? { conversationId } : skipToken, {
+    refetchOnMount: "always",
+  });
+  useEffect(() => {
+    // This pane sends the conversation's queue now (and shows why, if that fails).
+    if (conversationId) pausedQueues.delete(conversationId);
+  }, [conversationId]);
   const detail = conversation.data;
 
   const [runId, setRunId] = useState<string | null>(handoff?.runId ?? null);
   const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null; failed: boolean } | null>(
     handoff ? { text: handoff.text, runId: handoff.runId, failed: false } : null,
   );
-  const [queue, setQueue] = useState<QueuedMessage[]>(handoff?.queue ?? []);
+  const queue = useSyncExternalStore(
+    queueStore.subscribe,
+    () => queueStore.get(queueKey),
+    () => queueStore.get(queueKey),
+  );
   const [actionError, setActionError] = useState<ActionError | null>(null);
   const [optimisticEdit, setOptimisticEdit] = useState<{ messageId: number; text: string; since: number } | null>(null);
   const [sending, setSending] = useState(false);
   const sendingRef = useRef(false);
-  const queueRef = useRef(queue);
-  queueRef.current = queue;
 
   const send = trpc.chat.send.useMutation();
   const cancel = trpc.chat.cancel.useMutation();
@@ -92,20 +104,21 @@ export function useConversationChat(opts: {
     void utils.conversations.list.invalidate();
   }, [conversationId, utils]);
 
-  const doSendRef = useRef<(text: string, requestId?: string) => Promise<void>>(async () => {});
+  const doSendRef = useRef<(text: string, options: SendOptions) => Promise<void>>(async () => {});
+
+  const sendQueued = useCallback(() => {
+    if (sendingRef.current) return;
+    const next = queueStore.shift(queueKey);
+    if (next) void doSendRef.current(next.text, { requestId: next.id, model: next.model, think: next.think });
+  }, [queueKey]);
 
   const onEvent = useCallback(
     (event: ChatEvent) => {
       if (event.type !== "done") return;
       refresh();
-      const [next, ...rest] = queueRef.current;
-      if (next && !sendingRef.current) {
-        queueRef.current = rest;
-        setQueue(rest);
-        void doSendRef.current(next.text);
-      }
+      sendQueued();
     },
-    [refresh],
+    [refresh, sendQueued],
   );
 
   const live = useRunEvents(runId, onEvent);
@@ -116,19 +129,6 @@ export function useConversationChat(opts: {
     if (activeRunId && activeRunId !== runId && !runCache.get(activeRunId)?.done) setRunId(activeRunId);
   }, [activeRunId, runId]);
 
-  // After a reload, a last answer that failed is replayed once from the event log: the stored
-  // messages do not carry the error's code and message, the log does.
-  const lastTurnRun = useMemo(() => {
-    if (!detail || detail.activeRunId) return null;
-    const last = buildTurns(detail.messages).at(-1);
-    const id = last ? answerRunId(last) : null;
-    const run = detail.runs.find((r) => r.id === id);
-    return run && run.reason && endedWithError.has(run.reason) && !runCache.get(run.id) ? run.id : null;
-  }, [detail]);
-  useEffect(() => {
-    if (lastTurnRun && runId === null) setRunId(lastTurnRun);
-  }, [lastTurnRun, runId]);
-
   useEffect(() => {
     if (optimisticEdit && conversation.dataUpdatedAt > optimisticEdit.since) setOptimisticEdit(null);
   }, [conversation.dataUpdatedAt, optimisticEdit]);
@@ -136,8 +136,16 @@ export function useConversationChat(opts: {
   const liveDone = runId ? (live.state?.done ?? runCache.get(runId)?.done ?? null) !== null : true;
   const busy = sending || !liveDone;
 
+  // Back in a conversation whose reply ended while the page was elsewhere (or before the background
+  // sender got to it): its queue goes out now. Only on data fetched since this pane opened, so a cached
+  // copy from before the reply started cannot make it send into a conversation still answering.
+  const idleOnServer = conversation.isFetchedAfterMount && !conversation.isFetching && detail?.activeRunId === null;
+  useEffect(() => {
+    if (queue.length > 0 && idleOnServer && liveDone && !sendingRef.current) sendQueued();
+  }, [queue.length, idleOnServer, liveDone, sendQueued]);
+
   const doSend = useCallback(
-    async (text: string, requestId = randomId()) => {
+    async (text: string, { requestId = randomId(), model, think }: SendOptions) => {
       sendingRef.current = true;
       setSending(true);
       setActionError(null);
@@ -148,9 +156,11 @@ export function useConversationChat(opts: {
           message: text,
           model: model ?? undefined,
           clientRequestId: requestId,
+          ...(think ? { think } : {}),
         });
         if (!conversationId) {
-          handoffs.set(result.conversationId, { runId: result.runId, text, queue: queueRef.current });
+          handoffs.set(result.conversationId, { runId: result.runId, text });
+          queueStore.move("", result.conversationId);
           void utils.conversations.list.invalidate();
           onCreated(result.conversationId);
           return;
@@ -160,13 +170,17 @@ export function useConversationChat(opts: {
         refresh();
       } catch (error) {
         setPendingUser({ text, runId: null, failed: true });
-        setActionError({ ...describeError(error), action: "Message not sent", retry: () => void doSendRef.current(text, requestId) });
+        setActionError({
+          ...describeError(error),
+          action: "Message not sent",
+          retry: () => void doSendRef.current(text, { requestId, model, think }),
+        });
       } finally {
         sendingRef.current = false;
         setSending(false);
       }
     },
-    [conversationId, model, onCreated, refresh, send, utils],
+    [conversationId, onCreated, refresh, send, utils],
   );
   doSendRef.current = doSend;
 
@@ -174,14 +188,12 @@ export function useConversationChat(opts: {
     (text: string) => {
       const running = sendingRef.current || (runId !== null && !runCache.get(runId)?.done);
       if (running) {
-        const next = [...queueRef.current, { id: randomId(), text }];
-        queueRef.current = next;
-        setQueue(next);
+        queueStore.push(queueKey, { id: randomId(), text, model, think });
         return;
       }
-      void doSend(text);
+      void doSend(text, { model, think });
     },
-    [doSend, runId],
+    [doSend, runId, queueKey, model, think],
   );
 
   const stop = useCallback(() => {
@@ -196,7 +208,7 @@ export function useConversationChat(opts: {
     if (!conversationId) return;
     setActionError(null);
     regenerateMutation.mutate(
-      { conversationId, model: model ?? undefined },
+      { conversationId, model: model ?? undefined, ...(think ? { think } : {}) },
       {
         onSuccess: (result) => {
           setRunId(result.runId);
@@ -206,7 +218,7 @@ export function useConversationChat(opts: {
           setActionError({ ...describeError(error), action: "Could not regenerate", retry: () => regenerateRef.current() }),
       },
     );
-  }, [conversationId, model, refresh, regenerateMutation]);
+  }, [conversationId, model, think, refresh, regenerateMutation]);
   const regenerateRef = useRef(regenerate);
   regenerateRef.current = regenerate;
 
@@ -215,7 +227,7 @@ export function useConversationChat(opts: {
       if (!conversationId) return;
       setActionError(null);
       editMutation.mutate(
-        { conversationId, messageId, message: text, model: model ?? undefined },
+        { conversationId, messageId, message: text, model: model ?? undefined, ...(think ? { think } : {}) },
         {
           onSuccess: (result) => {
             setOptimisticEdit({ messageId, text, since: Date.now() });
@@ -226,7 +238,7 @@ export function useConversationChat(opts: {
         },
       );
     },
-    [conversationId, editMutation, model, refresh],
+    [conversationId, editMutation, model, think, refresh],
   );
 
   // Drop the page-only copy of a sent message once the stored conversation has it.
@@ -268,11 +280,7 @@ export function useConversationChat(opts: {
     stop,
     regenerate,
     edit,
-    unqueue: (id) => {
-      const next = queueRef.current.filter((q) => q.id !== id);
-      queueRef.current = next;
-      setQueue(next);
-    },
+    unqueue: (id) => queueStore.remove(queueKey, id),
     dismissError: () => setActionError(null),
   };
 }

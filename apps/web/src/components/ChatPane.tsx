@@ -2,7 +2,7 @@ import { errorCodeMessages } from "@streamchat/core";
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { useConversationChat } from "../chat/useConversationChat.js";
 import { AssistantMessage } from "./AssistantMessage.js";
-import { Composer } from "./Composer.js";
+import { Composer, type ThinkSetting } from "./Composer.js";
 import { ConnectionBadge } from "./ConnectionBadge.js";
 import { Icon } from "./Icon.js";
 import { DemoBadge } from "./ModelPicker.js";
@@ -11,6 +11,7 @@ import { UserMessage } from "./UserMessage.js";
 export interface ChatPaneProps {
   conversationId: string | null;
   model: string | null;
+  think: ThinkSetting;
   demo: boolean;
   unauthorized: boolean;
   onOpenSettings: () => void;
@@ -27,8 +28,8 @@ const suggestions = [
 ];
 
 export function ChatPane(props: ChatPaneProps) {
-  const { conversationId, model, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar } = props;
-  const chat = useConversationChat({ conversationId, model, onCreated });
+  const { conversationId, model, think, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar } = props;
+  const chat = useConversationChat({ conversationId, model, think: think.available && think.on, onCreated });
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
 
@@ -138,7 +139,14 @@ export function ChatPane(props: ChatPaneProps) {
         </div>
       )}
 
-      <Composer busy={chat.busy} canStop={chat.canStop} onSubmit={chat.submit} onStop={chat.stop} stopping={chat.stopping} />
+      <Composer
+        busy={chat.busy}
+        canStop={chat.canStop}
+        onSubmit={chat.submit}
+        onStop={chat.stop}
+        stopping={chat.stopping}
+        think={think}
+      />
     </main>
   );
 }

@@ -1,5 +1,12 @@
 import { useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
+/** The "Think" toggle: ask the model to reason before answering (models with the thinking capability). */
+export interface ThinkSetting {
+  available: boolean;
+  on: boolean;
+  onChange: (on: boolean) => void;
+}
+
 export interface ComposerProps {
   /** A reply is streaming: a new message gets queued, and Stop is offered. */
   busy: boolean;
@@ -7,10 +14,11 @@ export interface ComposerProps {
   onSubmit: (text: string) => void;
   onStop: () => void;
   stopping: boolean;
+  think: ThinkSetting;
 }
 
 /** The message box: Enter sends, Shift+Enter makes a new line; it stays usable while a reply streams. */
-export function Composer({ busy, canStop, onSubmit, onStop, stopping }: ComposerProps) {
+export function Composer({ busy, canStop, onSubmit, onStop, stopping, think }: ComposerProps) {
   const [text, setText] = useState("");
   const ref = useRef<HTMLTextAreaElement>(null);
 
@@ -50,6 +58,17 @@ export function Composer({ busy, canStop, onSubmit, onStop, stopping }: Composer
           autoFocus
         />
         <div className="composer__actions">
+          <button
+            type="button"
+            className={`button button--ghost think-toggle${think.available && think.on ? " is-on" : ""}`}
+            aria-pressed={think.available && think.on}
+            disabled={!think.available}
+            onClick={() => think.onChange(!think.on)}
+            title={think.available ? "Let the model reason before it answers" : "The selected model cannot think (no thinking capability)"}
+            data-testid="think-toggle"
+          >
+            Think
+          </button>
           {busy && (
             <button type="button" className="button button--danger" onClick={onStop} disabled={stopping || !canStop}>
               {stopping ? "Stopping…" : "Stop"}

@@ -1,4 +1,5 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
+import { useFocusTrap } from "../lib/useFocusTrap.js";
 import { readToken, writeToken } from "../lib/authToken.js";
 import { ConversationList } from "./ConversationList.js";
 import { Icon } from "./Icon.js";
@@ -20,10 +21,19 @@ export interface SidebarProps {
 
 export function Sidebar(props: SidebarProps) {
   const { open, currentId, model, onModelChange, onOpen, onNewChat, onDeleted, onClose, onTokenChange, unauthorized } = props;
+  const nav = useRef<HTMLElement>(null);
+  // Only the narrow layout's drawer is modal (it covers the chat); the wide sidebar is part of the page.
+  useFocusTrap(nav, open, drawerQuery, () => document.querySelector<HTMLElement>(".sidebar-toggle"));
   return (
     <>
       <div className={`sidebar-backdrop${open ? " is-open" : ""}`} onClick={onClose} aria-hidden="true" />
-      <nav className={`sidebar${open ? " is-open" : ""}`} aria-label="Conversations and settings" id="sidebar">
+      <nav
+        ref={nav}
+        className={`sidebar${open ? " is-open" : ""}`}
+        aria-label="Conversations and settings"
+        id="sidebar"
+        {...(open && isDrawer() ? { role: "dialog", "aria-modal": true } : {})}
+      >
         <div className="sidebar__top">
           <span className="brand">
             <span className="brand__mark" aria-hidden="true" />
@@ -47,6 +57,10 @@ export function Sidebar(props: SidebarProps) {
     </>
   );
 }
+
+/** Matches styles.css: below this width the sidebar is a drawer over the chat. */
+const drawerQuery = "(max-width: 760px)";
+const isDrawer = () => typeof window !== "undefined" && window.matchMedia(drawerQuery).matches;
 
 /** Only needed when the server runs with AUTH_TOKENS; kept in localStorage. */
 function TokenSetting({ onChange, required }: { onChange: () => void; required: boolean }) {

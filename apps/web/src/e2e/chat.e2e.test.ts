@@ -248,6 +248,12 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     expect(await answerText(page)).toContain("Tokyo");
 
     await page.screenshot({ path: join(artifacts, "chat.png"), fullPage: false });
+
+    // After a reload the card still shows how long the tool took: conversations.get carries it.
+    await page.reload();
+    await card.waitFor();
+    expect(await card.getAttribute("class")).toContain("tool-card--ok");
+    expect((await card.textContent()) ?? "").toMatch(/\d+(\.\d+)? (ms|s)/);
   });
 
   it("stops mid-answer: keeps the partial text, marks it stopped, and closes the model connection", async () => {
@@ -377,10 +383,16 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     expect(errorText).toContain("an error was encountered while running the model");
     expect(await lastAnswer(page).getAttribute("data-state")).toBe("error");
 
-    // After a reload the stored messages lack the error's details; the page replays the run's log for them.
+    // After a reload the error's code and message come with the conversation (conversations.get runs[]);
+    // the finished run is not replayed.
+    const subscriptions: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/trpc/chat.events")) subscriptions.push(request.url());
+    });
     await page.reload();
     await error.waitFor();
     expect(await error.textContent()).toBe(errorText);
+    expect(subscriptions).toEqual([]);
 
     // The model recovers: the next request for this message streams normally.
     server.sim!.addScenario({
@@ -562,6 +574,93 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     }
   });
 
+  it("thinks on request: the Think toggle (thinking models only, remembered) streams reasoning", async () => {
+    const page = await openApp();
+    const toggle = page.locator('[data-testid="think-toggle"]');
+    // The default model (demo) can think.
+    await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>('[data-testid="think-toggle"]')?.disabled);
+    expect(await toggle.getAttribute("aria-pressed")).toBe("false");
+    await toggle.click();
+    expect(await toggle.getAttribute("aria-pressed")).toBe("true");
+
+    await send(page, "Explain server-sent events in a short list");
+    await waitForAnswerState(page, "stop");
+    const reasoning = lastAnswer(page).locator("details.reasoning");
+    await reasoning.waitFor();
+    expect(((await reasoning.locator(".reasoning__text").textContent()) ?? "").length).toBeGreaterThan(10);
+    const request = server.sim!.chatRequests().at(-1)?.body as { think?: unknown };
+    expect(request.think).toBe(true);
+
+    // Remembered across reloads; a model without the thinking capability disables it.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('[data-testid="think-toggle"]')?.getAttribute("aria-pressed") === "true");
+    await page.selectOption("#model-select", "llama3.2");
+    await page.waitForFunction(() => document.querySelector<HTMLButtonElement>('[data-testid="think-toggle"]')?.disabled === true);
+    expect(await toggle.getAttribute("aria-pressed")).toBe("false");
+    await page.getByRole("button", { name: "New chat" }).click();
+    await send(page, "Hello without thinking");
+    await waitForAnswerState(page, "stop");
+    expect(server.sim!.chatRequests().at(-1)?.body).not.toHaveProperty("think");
+    expect(await lastAnswer(page).locator("details.reasoning").count()).toBe(0);
+    await page.evaluate(() => localStorage.clear());
+  });
+
+  it("keeps a queued message when the user switches conversations, and sends it when the reply ends", async () => {
+    const page = await openApp();
+    const stream = server.sim!.control({ lastUserIncludes: "leave-while-queued" });
+    await send(page, "Answer me leave-while-queued");
+    await stream.connected;
+    const conversationId = await conversationIdOf(page);
+    await stream.push({ content: "Working on it." });
+    await waitForAnswerText(page, "Working on it.");
+    await send(page, "Queued follow-up");
+    await page.locator('[data-testid="queued-message"]').waitFor();
+
+    // Leave for a new chat, then the reply ends while the user is elsewhere.
+    await page.getByRole("button", { name: "New chat" }).click();
+    await page.waitForFunction(() => location.hash === "#/");
+    expect(await page.locator('[data-testid="queued-message"]').count()).toBe(0);
+    await stream.push({ done: true });
+
+    // The queued message went to its own conversation, and was answered there.
+    await expect
+      .poll(async () => {
+        const stored = await getConversation(conversationId);
+        return stored.activeRunId === null ? stored.messages.map((m) => `${m.role}:${m.role === "user" ? m.content : ""}`) : [];
+      }, { timeout: 20_000 })
+      .toEqual(["user:Answer me leave-while-queued", "assistant:", "user:Queued follow-up", "assistant:"]);
+
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Answer me leave-while-queued" }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]').length === 2);
+    await waitForAnswerState(page, "stop");
+    expect(await page.locator('[data-testid="queued-message"]').count()).toBe(0);
+    const users = await page.locator('[data-testid="user-message"] .message__bubble').allTextContents();
+    expect(users).toEqual(["Answer me leave-while-queued", "Queued follow-up"]);
+  });
+
+  it("keeps a queued message with its conversation while the reply is still running elsewhere", async () => {
+    const page = await openApp();
+    const stream = server.sim!.control({ lastUserIncludes: "come-back-queued" });
+    await send(page, "Answer me come-back-queued");
+    await stream.connected;
+    await stream.push({ content: "Still going." });
+    await waitForAnswerText(page, "Still going.");
+    await send(page, "Kept for later");
+    await page.locator('[data-testid="queued-message"]').waitFor();
+
+    await page.getByRole("button", { name: "New chat" }).click();
+    await page.waitForFunction(() => location.hash === "#/");
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Answer me come-back-queued" }).click();
+    const queued = page.locator('[data-testid="queued-message"]');
+    await queued.waitFor();
+    expect(await queued.textContent()).toContain("Kept for later");
+
+    await stream.push({ done: true });
+    await queued.waitFor({ state: "detached" });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]').length === 2);
+    await waitForAnswerState(page, "stop");
+  });
+
   it("is usable at 375 px: no horizontal overflow, the sidebar behind a toggle", async () => {
     const page = await openApp({ width: 375, height: 740 }, true);
     await send(page, "Explain server-sent events in a short list");
@@ -574,7 +673,21 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     await page.locator("#sidebar").waitFor({ state: "visible" });
     await page.waitForTimeout(300); // the drawer's slide-in transition, for the screenshot only
     await page.screenshot({ path: join(artifacts, "chat-mobile-sidebar.png") });
+
+    // The open drawer is modal: focus moves in and Tab cycles inside it, both ways.
+    const focusInSidebar = () => page.evaluate(() => document.getElementById("sidebar")!.contains(document.activeElement));
+    await page.waitForFunction(() => document.getElementById("sidebar")!.contains(document.activeElement));
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press("Tab");
+      expect(await focusInSidebar()).toBe(true);
+    }
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press("Shift+Tab");
+      expect(await focusInSidebar()).toBe(true);
+    }
+    // Escape closes it and gives focus back to the toggle that opened it.
     await page.keyboard.press("Escape");
     await page.locator("#sidebar").waitFor({ state: "hidden" });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Show conversations");
   });
 });

@@ -1,0 +1,61 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { ChatEvent } from "@streamchat/core";
+import { describe, expect, it } from "vitest";
+import { TokenCoalescer } from "./token-coalescer.js";
+
+const token = (text: string, at = 1): ChatEvent => ({ type: "token", runId: "r", at, text });
+const status: ChatEvent = { type: "status", runId: "r", at: 2, phase: "tool", message: "Using tool: x…" };
+
+function collect() {
+  const out: ChatEvent[] = [];
+  return { out, coalescer: new TokenCoalescer((e) => out.push(e)) };
+}
+
+describe("TokenCoalescer", () => {
+  it("merges the tokens of one event-loop turn into one event, sent in the next turn", async () => {
+    const { out, coalescer } = collect();
+    coalescer.push(token("Hel", 5));
+    coalescer.push(token("lo", 6));
+    coalescer.push(token(" world", 7));
+    expect(out).toEqual([]);
+    await nextTurn();
+    expect(out).toEqual([{ type: "token", runId: "r", at: 5, text: "Hello world" }]);
+  });
+
+  it("keeps tokens of different turns apart (a slow model still streams token by token)", async () => {
+    const { out, coalescer } = collect();
+    coalescer.push(token("a"));
+    await nextTurn();
+    coalescer.push(token("b"));
+    await nextTurn();
+    expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["a", "b"]);
+  });
+
+  it("sends pending text before any other event, so order is kept", () => {
+    const { out, coalescer } = collect();
+    coalescer.push(token("x"));
+    coalescer.push(token("y"));
+    coalescer.push(status);
+    coalescer.push(token("z"));
+    coalescer.flush();
+    expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["xy", "status", "z"]);
+  });
+
+  it("sends a long run of text in bounded pieces whose concatenation is unchanged", () => {
+    const { out, coalescer } = collect();
+    const pieces = Array.from({ length: 5000 }, (_, i) => `tok${i} `);
+    for (const p of pieces) coalescer.push(token(p));
+    coalescer.flush();
+    expect(out.length).toBeGreaterThan(1);
+    expect(out.map((e) => (e.type === "token" ? e.text : "")).join("")).toBe(pieces.join(""));
+  });
+
+  it("does not mutate the caller's events", () => {
+    const { coalescer } = collect();
+    const first = token("a");
+    coalescer.push(first);
+    coalescer.push(token("b"));
+    coalescer.flush();
+    expect(first).toEqual(token("a"));
+  });
+});

@@ -1,0 +1,95 @@
+import http from "node:http";
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { planFor, runBench, type BenchResults } from "./bench.js";
+import { pathNames, targetFor } from "./paths.js";
+import { readStream } from "./reader.js";
+import { renderTables, summarize } from "./report.js";
+import { benchPrompt, benchTokens } from "./tokens.js";
+
+// Correctness only: every path, tiny sizes. Speed is never asserted (a loaded CI box must pass too).
+describe("bench harness smoke run", () => {
+  let results: BenchResults;
+
+  beforeAll(async () => {
+    results = await runBench({ plan: planFor("smoke", [...pathNames]) });
+  }, 180_000);
+
+  it("starts every server under test", () => {
+    expect(results.failures).toEqual([]);
+  });
+
+  it("delivers exactly the tokens sent, in order, on every path and level, with 0 errors", () => {
+    for (const path of pathNames) {
+      const floods = results.flood.filter((r) => r.path === path);
+      expect(floods.map((r) => [r.concurrency, r.errors, r.errorSamples])).toEqual([
+        [1, 0, []],
+        [3, 0, []],
+      ]);
+      // Verified tokens only count streams whose text matched token for token.
+      for (const r of floods) expect(r.tokens).toBe(r.streams * r.tokensPerStream);
+      const pacedRows = results.paced.filter((r) => r.path === path);
+      expect(pacedRows.map((r) => [r.concurrency, r.errors, r.errorSamples])).toEqual([[3, 0, []]]);
+      expect(pacedRows[0]?.ttftP50Ms).not.toBeNull();
+    }
+  });
+
+  it("measures the cost of one-token streams on every path, with 0 errors", () => {
+    expect(results.perStream.map((r) => [r.path, r.errors])).toEqual(pathNames.map((p) => [p, 0]));
+  });
+
+  it("holds streams open on every server path and reads its RSS", () => {
+    expect(results.hold.map((h) => [h.path, h.openAtMeasurement, h.errors])).toEqual(
+      pathNames.filter((p) => p !== "direct").map((p) => [p, 3, 0]),
+    );
+    for (const h of results.hold) expect(h.rssOpenKb).toBeGreaterThan(0);
+  });
+
+  it("reads server CPU from /proc for every path but direct", () => {
+    for (const r of results.flood) {
+      if (r.path === "direct") expect(r.serverCpuMs).toBeNull();
+      else expect(r.serverCpuMs).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("renders the tables and target checks", () => {
+    const summary = summarize(results);
+    expect(summary.totalErrors).toBe(0);
+    const text = renderTables(results, summary, true);
+    for (const path of pathNames) expect(text).toContain(`| ${path} |`);
+    expect(summary.targets.map((t) => t.target)).toContain("server CPU per 1,000 tokens ≤ 2× bare-relay");
+  });
+});
+
+describe("reader verification", () => {
+  let sim: Simulator;
+  const agent = new http.Agent({ keepAlive: false });
+  beforeAll(async () => {
+    sim = await startSimulator({ tokenDelayMs: 0 });
+  });
+  afterAll(async () => {
+    agent.destroy();
+    await sim.close();
+  });
+
+  it("accepts the exact tokens", async () => {
+    const target = targetFor("direct", { simUrl: sim.url, serverUrl: null }, "sim-bench");
+    const result = await readStream(target, benchPrompt(20, "[ok]"), { agent, timeoutMs: 10_000, expectedTokens: benchTokens(20) });
+    expect([result.ok, result.error, result.tokenEvents]).toEqual([true, null, 20]);
+  });
+
+  it("fails a stream that delivers other tokens than expected", async () => {
+    const target = targetFor("direct", { simUrl: sim.url, serverUrl: null }, "sim-bench");
+    const expected = benchTokens(20);
+    [expected[3], expected[4]] = [expected[4] as string, expected[3] as string];
+    const result = await readStream(target, benchPrompt(20, "[swap]"), { agent, timeoutMs: 10_000, expectedTokens: expected });
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/differs from the tokens sent at char 18/);
+  });
+
+  it("fails a stream cut before its done line", async () => {
+    const target = targetFor("direct", { simUrl: sim.url, serverUrl: null }, "sim-truncated");
+    const result = await readStream(target, "hello", { agent, timeoutMs: 10_000, expectedTokens: ["The ", "answer ", "starts "] });
+    expect([result.ok, result.error]).toEqual([false, "stream ended without a done event"]);
+  });
+});

@@ -1,0 +1,405 @@
+/**
+ * The harness: one simulator and one load generator in this process (one clock for latency), every server
+ * under test in its own child process (its CPU and RSS read from /proc), the same workloads on every path
+ * in the same run, interleaved by level so the paths see the same machine load.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { type ServerProcess, startServer } from "./child.js";
+import { benchAuthTokens, type PathName, pathDescriptions, targetFor } from "./paths.js";
+import { maxOpenStreams, openFileLimit } from "./proc-stats.js";
+import { flood, type FloodResult, hold, type HoldResult, paced, type PacedResult } from "./workloads.js";
+
+export type BenchMode = "smoke" | "quick" | "default" | "full";
+
+export interface PacedLevel {
+  concurrency: number;
+  streams: number;
+  tokensPerStream: number;
+  rampMs: number;
+  tokensPerSec: number;
+}
+
+export interface FloodLevel {
+  concurrency: number;
+  streams: number;
+  tokensPerStream: number;
+}
+
+export interface BenchPlan {
+  mode: BenchMode;
+  paths: PathName[];
+  flood: FloodLevel[];
+  /** Flood rounds per level; the reported row is the round with the median server CPU per token. */
+  rounds: number;
+  paced: PacedLevel[];
+  prefillMs: number;
+  /** One-token streams whose server CPU is the cost of a stream itself (request, run, teardown). */
+  perStream: { streams: number; concurrency: number };
+  /** Streams held open for the RSS measurement; 0 skips it. */
+  holdStreams: number;
+  /** Restart each server before the hold, so the baseline is not inflated by the heap the floods grew. */
+  freshServerForHold: boolean;
+  warmupTokens: number;
+  streamTimeoutMs: number;
+}
+
+export const model = "sim-bench";
+
+/** Streams of `tokens` tokens, enough of them to reach `budget` tokens at concurrency `c`. */
+function floodLevel(c: number, budget: number, maxTokens: number): FloodLevel {
+  const tokensPerStream = Math.max(20, Math.min(maxTokens, Math.floor(budget / c)));
+  return { concurrency: c, tokensPerStream, streams: Math.max(c, Math.ceil(budget / tokensPerStream)) };
+}
+
+/**
+ * Paced levels keep the aggregate at ≤ 3,000 tokens/s (30 tokens/s per stream up to C = 100, then less per
+ * stream): well below every path's capacity on a small box, so latency measures overhead, not overload.
+ */
+function pacedLevel(c: number, quick: boolean): PacedLevel {
+  if (c === 1) return { concurrency: 1, streams: quick ? 5 : 20, tokensPerStream: quick ? 5 : 10, rampMs: 0, tokensPerSec: 30 };
+  if (c <= 100) return { concurrency: c, streams: c, tokensPerStream: quick ? 30 : 60, rampMs: quick ? 500 : 1_000, tokensPerSec: 30 };
+  const tokensPerSec = Math.max(1, Math.floor(3_000 / c));
+  return { concurrency: c, streams: c, tokensPerStream: Math.max(3, tokensPerSec * 3), rampMs: 2_000, tokensPerSec };
+}
+
+export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStreams?: number } = {}): BenchPlan {
+  const base = { mode, paths, prefillMs: 20, streamTimeoutMs: 120_000 };
+  switch (mode) {
+    case "smoke":
+      return {
+        ...base,
+        flood: [
+          { concurrency: 1, streams: 2, tokensPerStream: 20 },
+          { concurrency: 3, streams: 3, tokensPerStream: 20 },
+        ],
+        rounds: 1,
+        paced: [{ concurrency: 3, streams: 3, tokensPerStream: 5, rampMs: 30, tokensPerSec: 100 }],
+        perStream: { streams: 3, concurrency: 1 },
+        prefillMs: 5,
+        holdStreams: overrides.holdStreams ?? 3,
+        freshServerForHold: false,
+        warmupTokens: 0,
+        streamTimeoutMs: 30_000,
+      };
+    case "quick":
+      return {
+        ...base,
+        flood: [floodLevel(1, 20_000, 500), floodLevel(100, 20_000, 500)],
+        rounds: 1,
+        paced: [pacedLevel(1, true), pacedLevel(100, true)],
+        perStream: { streams: 100, concurrency: 10 },
+        holdStreams: overrides.holdStreams ?? 500,
+        freshServerForHold: true,
+        warmupTokens: 5_000,
+      };
+    case "default":
+    case "full": {
+      const levels = [1, 100, 1_000];
+      return {
+        ...base,
+        flood: levels.map((c) => floodLevel(c, 100_000, 2_000)),
+        rounds: mode === "full" ? 3 : 1,
+        paced: levels.map((c) => pacedLevel(c, false)),
+        perStream: { streams: 300, concurrency: 10 },
+        holdStreams: overrides.holdStreams ?? (mode === "full" ? 10_000 : 1_000),
+        freshServerForHold: true,
+        warmupTokens: 20_000,
+      };
+    }
+  }
+}
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  openFileLimit: number | null;
+  loadAvgAtStart: number[];
+  loadAvgAtEnd: number[];
+}
+
+export interface FloodRow extends FloodResult {
+  path: PathName;
+  round: number;
+}
+export interface PacedRow extends PacedResult {
+  path: PathName;
+}
+export interface PerStreamRow {
+  path: PathName;
+  streams: number;
+  concurrency: number;
+  serverCpuMs: number | null;
+  serverCpuMsPerStream: number | null;
+  errors: number;
+  errorSamples: string[];
+}
+export interface HoldRow extends HoldResult {
+  path: PathName;
+  requestedStreams: number;
+  /** Why fewer streams were held than requested (file descriptor limit). */
+  cappedBy: string | null;
+}
+
+export interface BenchResults {
+  schema: 1;
+  mode: BenchMode;
+  startedAt: string;
+  durationMs: number;
+  machine: MachineInfo;
+  plan: BenchPlan;
+  paths: Array<{ name: PathName; description: string }>;
+  flood: FloodRow[];
+  paced: PacedRow[];
+  perStream: PerStreamRow[];
+  hold: HoldRow[];
+  /** Failures of the harness itself (a server that did not start...), never hidden. */
+  failures: string[];
+}
+
+export interface RunOptions {
+  plan: BenchPlan;
+  /** Write a CPU profile of every server under test into this directory (profiles include warm-up). */
+  cpuProfileDir?: string;
+  log?: (line: string) => void;
+}
+
+const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-rest"]);
+
+function serverEnv(path: PathName, simUrl: string, dataDir: string): Record<string, string> {
+  const common = { BENCH_SIM_URL: simUrl, BENCH_MODEL: model };
+  if (!stackPaths.has(path)) return common;
+  return {
+    ...common,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    CHAT_PROVIDER: "ollama",
+    OLLAMA_HOST: simUrl,
+    CHAT_MODEL: model,
+    DATABASE_PATH: path === "stack-memory" ? ":memory:" : join(dataDir, `${path}-${Date.now()}.db`),
+    // Several users: MAX_RUNS_PER_USER is capped at 1000, the bench holds more streams than that.
+    AUTH_TOKENS: benchAuthTokens(),
+    MAX_RUNS_PER_USER: "1000",
+    LOG_LEVEL: "warn",
+    SHUTDOWN_GRACE_MS: "1000",
+  };
+}
+
+export async function runBench(opts: RunOptions): Promise<BenchResults> {
+  const { plan } = opts;
+  const log = opts.log ?? (() => undefined);
+  const startedAt = Date.now();
+  const fileLimit = openFileLimit();
+  const results: BenchResults = {
+    schema: 1,
+    mode: plan.mode,
+    startedAt: new Date(startedAt).toISOString(),
+    durationMs: 0,
+    machine: {
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
+      node: process.version,
+      platform: `${os.type()} ${os.release()} ${os.arch()}`,
+      openFileLimit: Number.isFinite(fileLimit) ? fileLimit : null,
+      loadAvgAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      loadAvgAtEnd: [],
+    },
+    plan,
+    paths: plan.paths.map((name) => ({ name, description: pathDescriptions[name] })),
+    flood: [],
+    paced: [],
+    perStream: [],
+    hold: [],
+    failures: [],
+  };
+
+  const dataDir = mkdtempSync(join(os.tmpdir(), "streamchat-bench-"));
+  let sim: Simulator | undefined;
+  const servers = new Map<PathName, ServerProcess>();
+  const start = async (path: PathName): Promise<ServerProcess | null> => {
+    if (path === "direct" || !sim) return null;
+    const entry = stackPaths.has(path) ? "servers/stack" : path === "ai-sdk" ? "servers/ai-sdk-relay" : "servers/bare-relay";
+    return startServer({
+      name: path,
+      entry,
+      env: serverEnv(path, sim.url, dataDir),
+      startTimeoutMs: 60_000,
+      ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
+    });
+  };
+  const urls = (path: PathName) => ({ simUrl: sim?.url ?? "", serverUrl: servers.get(path)?.url ?? null });
+
+  try {
+    sim = await startSimulator({ tokenDelayMs: 0 });
+    const active: PathName[] = [];
+    const started = await Promise.allSettled(plan.paths.map((path) => start(path)));
+    started.forEach((outcome, i) => {
+      const path = plan.paths[i] as PathName;
+      if (outcome.status === "rejected") {
+        const message = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
+        results.failures.push(`${path}: ${message}`);
+        log(`FAILED to start ${path}: ${message}`);
+        return;
+      }
+      if (outcome.value) servers.set(path, outcome.value);
+      active.push(path);
+      log(`started ${path}${outcome.value ? ` (pid ${outcome.value.pid}, ${outcome.value.url})` : ""}`);
+    });
+
+    if (plan.warmupTokens > 0) {
+      for (const path of active) {
+        const tokensPerStream = 500;
+        const streams = Math.max(1, Math.round(plan.warmupTokens / tokensPerStream));
+        const w = await flood({
+          target: targetFor(path, urls(path), model),
+          server: servers.get(path) ?? null,
+          concurrency: 10,
+          streams,
+          tokensPerStream,
+          timeoutMs: plan.streamTimeoutMs,
+        });
+        log(`warmed up ${path}: ${w.tokens} tokens, ${w.errors} errors`);
+      }
+    }
+
+    const fits = (c: number, what: string) => {
+      if (c <= maxOpenStreams(fileLimit)) return true;
+      results.failures.push(`${what} C=${c} skipped: ulimit -n ${fileLimit} allows about ${maxOpenStreams(fileLimit)} open streams`);
+      return false;
+    };
+
+    for (const level of plan.flood) {
+      if (!fits(level.concurrency, "flood")) continue;
+      for (let round = 1; round <= plan.rounds; round++) {
+        for (const path of active) {
+          const row = await flood({
+            target: targetFor(path, urls(path), model),
+            server: servers.get(path) ?? null,
+            concurrency: level.concurrency,
+            streams: level.streams,
+            tokensPerStream: level.tokensPerStream,
+            timeoutMs: plan.streamTimeoutMs,
+          });
+          results.flood.push({ path, round, ...row });
+          log(
+            `flood  C=${level.concurrency} ${path.padEnd(12)} ${fmt(row.tokensPerSec, 0)} tok/s, ` +
+              `server ${fmt(row.serverCpuMsPer1kTokens, 2)} ms CPU/1k tokens, ${row.errors} errors`,
+          );
+        }
+      }
+    }
+
+    for (const level of plan.paced) {
+      if (!fits(level.concurrency, "paced")) continue;
+      for (const path of active) {
+        const row = await paced({
+          sim,
+          target: targetFor(path, urls(path), model),
+          server: servers.get(path) ?? null,
+          separateSubscription: path === "stack" || path === "stack-memory",
+          concurrency: level.concurrency,
+          streams: level.streams,
+          tokensPerStream: level.tokensPerStream,
+          tokensPerSec: level.tokensPerSec,
+          rampMs: level.rampMs,
+          prefillMs: plan.prefillMs,
+          timeoutMs: plan.streamTimeoutMs,
+        });
+        results.paced.push({ path, ...row });
+        log(
+          `paced  C=${level.concurrency} ${path.padEnd(12)} TTFT p50 ${fmt(row.ttftP50Ms, 2)} ms, p99 ${fmt(row.ttftP99Ms, 2)} ms, ` +
+            `server ${fmt(row.serverCpuMsPer1kTokens, 1)} ms CPU/1k tokens, ${row.errors} errors`,
+        );
+      }
+    }
+
+    for (const path of active) {
+      const server = servers.get(path) ?? null;
+      const { streams, concurrency } = plan.perStream;
+      const row = await flood({ target: targetFor(path, urls(path), model), server, concurrency, streams, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
+      const perStream = row.serverCpuMs === null ? null : row.serverCpuMs / streams;
+      results.perStream.push({
+        path,
+        streams,
+        concurrency,
+        serverCpuMs: row.serverCpuMs,
+        serverCpuMsPerStream: perStream,
+        errors: row.errors,
+        errorSamples: row.errorSamples,
+      });
+      log(`stream ${streams} × 1 token  ${path.padEnd(12)} server ${fmt(perStream, 2)} ms CPU per stream, ${row.errors} errors`);
+    }
+
+    if (plan.holdStreams > 0) {
+      const cap = maxOpenStreams(fileLimit);
+      const streams = Math.min(plan.holdStreams, cap);
+      const cappedBy = streams < plan.holdStreams ? `ulimit -n ${fileLimit} allows about ${cap} streams per process` : null;
+      if (cappedBy) log(`hold: ${cappedBy}; holding ${streams} instead of ${plan.holdStreams}`);
+      for (const path of active) {
+        if (path === "direct") continue;
+        if (plan.freshServerForHold) {
+          // A fresh process, so the baseline is not inflated by the heap the floods grew.
+          await servers.get(path)?.stop();
+          servers.delete(path);
+          try {
+            const fresh = await start(path);
+            if (fresh) servers.set(path, fresh);
+          } catch (error) {
+            results.failures.push(`${path} (restart for hold): ${(error as Error).message}`);
+            continue;
+          }
+        }
+        const server = servers.get(path);
+        if (!server) continue;
+        // Warm it with a few streams so lazily created state is in the baseline.
+        await flood({ target: targetFor(path, urls(path), model), server, concurrency: 2, streams: 4, tokensPerStream: 20, timeoutMs: plan.streamTimeoutMs });
+        let row: HoldResult;
+        try {
+          row = await hold({
+            sim,
+            target: targetFor(path, urls(path), model),
+            server,
+            separateSubscription: path === "stack" || path === "stack-memory",
+            streams,
+            openingAtOnce: 200,
+            tokensPerStream: 60,
+            dripMs: plan.mode === "smoke" ? 200 : 15_000,
+            idleWindowMs: plan.mode === "smoke" ? 100 : 5_000,
+            timeoutMs: Math.max(120_000, streams * 60),
+          });
+        } catch (error) {
+          // One path failing its hold (e.g. a server too busy to answer) must not lose the whole run.
+          results.failures.push(`${path} hold: ${(error as Error).message}`);
+          log(`hold   ${path} FAILED: ${(error as Error).message}`);
+          await server.stop();
+          servers.delete(path);
+          continue;
+        }
+        results.hold.push({ path, requestedStreams: plan.holdStreams, cappedBy, ...row });
+        log(
+          `hold   ${streams} streams ${path.padEnd(12)} opened in ${fmt(row.openMs / 1000, 1)} s, ` +
+            `${fmt(row.rssPerStreamKb, 1)} KB RSS per stream, idle ${fmt(row.idleCpuMsPerSecPer1kStreams, 1)} ms CPU/s per 1k streams, ` +
+            `${row.errors} errors`,
+        );
+        await server.stop();
+        servers.delete(path);
+      }
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.stop()));
+    await sim?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    results.durationMs = Date.now() - startedAt;
+    results.machine.loadAvgAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  }
+  return results;
+}
+
+export function fmt(value: number | null, digits: number): string {
+  if (value === null || !Number.isFinite(value)) return "n/a";
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}

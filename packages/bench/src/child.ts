@@ -1,0 +1,139 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ChildMessage, ParentMessage } from "./servers/child-ipc.js";
+import { readCpuMs, readRssKb } from "./proc-stats.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Run from TypeScript source (tests, `tsx`) or from the tsc build (`pnpm bench`): children follow suit. */
+export const runningFromSource = fileURLToPath(import.meta.url).endsWith(".ts");
+const packageDir = join(here, "..");
+
+/** A server under test in its own process, so its CPU and RSS can be read from /proc. */
+export interface ServerProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly url: string;
+  cpuMs(): number;
+  rssKb(): number;
+  /** Full GC in the child (it runs with --expose-gc), then resolves. */
+  gc(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServerSpec {
+  name: string;
+  /** Entry module: a bench server ("servers/bare-relay") or an absolute path to a .js/.ts file. */
+  entry: string;
+  env: Record<string, string>;
+  startTimeoutMs?: number;
+  /** Write a V8 CPU profile of the child into this directory when it exits (node --cpu-prof). */
+  cpuProfileDir?: string;
+}
+
+/** Every child ever started, so a crash or Ctrl-C of the bench still kills them all. */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  const killAll = () => {
+    for (const child of live) child.kill("SIGKILL");
+  };
+  process.on("exit", killAll);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}
+
+export function resolveEntry(entry: string): { file: string; execArgv: string[] } {
+  const isSource = entry.startsWith("/") ? entry.endsWith(".ts") : runningFromSource;
+  const file = entry.startsWith("/") ? entry : join(here, `${entry}${runningFromSource ? ".ts" : ".js"}`);
+  // Source runs resolve workspace packages to their TypeScript ("source" condition) through tsx, like vitest.
+  const execArgv = isSource ? ["--conditions=source", "--import", "tsx", "--expose-gc"] : ["--expose-gc"];
+  return { file, execArgv };
+}
+
+export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
+  installExitHook();
+  const { file, execArgv: baseArgv } = resolveEntry(spec.entry);
+  const execArgv = spec.cpuProfileDir
+    ? [...baseArgv, "--cpu-prof", `--cpu-prof-dir=${spec.cpuProfileDir}`, `--cpu-prof-name=${spec.name}-${Date.now()}.cpuprofile`]
+    : baseArgv;
+  const child = fork(file, [], {
+    cwd: packageDir,
+    execArgv,
+    env: { ...process.env, NODE_ENV: "production", ...spec.env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${spec.name}: could not start ${file}`);
+
+  let gcSeq = 0;
+  const gcWaiters = new Map<number, () => void>();
+  child.on("message", (message: ChildMessage) => {
+    if (message.type === "gc-done") {
+      gcWaiters.get(message.id)?.();
+      gcWaiters.delete(message.id);
+    }
+  });
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${spec.name}: not ready within ${spec.startTimeoutMs ?? 30_000} ms`)), spec.startTimeoutMs ?? 30_000);
+    const onMessage = (message: ChildMessage) => {
+      if (message.type === "ready") done(() => resolve(message.url));
+      else if (message.type === "failed") fail(new Error(`${spec.name} failed to start: ${message.error}`));
+    };
+    const onExit = (code: number | null) => fail(new Error(`${spec.name} exited with code ${code} before it was ready`));
+    const done = (then: () => void) => {
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+      then();
+    };
+    const fail = (err: Error) => done(() => {
+      child.kill("SIGKILL");
+      reject(err);
+    });
+    child.on("message", onMessage);
+    child.once("exit", onExit);
+  });
+
+  return {
+    name: spec.name,
+    pid,
+    url,
+    cpuMs: () => readCpuMs(pid),
+    rssKb: () => readRssKb(pid),
+    gc: () =>
+      new Promise<void>((resolve, reject) => {
+        const id = ++gcSeq;
+        // A full GC of a multi-GB heap on a starved box can take a while; still bounded.
+        const timer = setTimeout(() => reject(new Error(`${spec.name}: gc not acknowledged within 60 s`)), 60_000);
+        gcWaiters.set(id, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.send({ type: "gc", id } satisfies ParentMessage);
+      }),
+    stop: () => stopChild(child),
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * `pnpm bench [--quick | --full] [--paths=a,b] [--hold=N] [--no-write] [--cpu-prof=DIR]`
+ * Prints the tables, writes bench/results/latest.json and the results section of docs/benchmarks.md.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BenchMode, planFor, runBench } from "./bench.js";
+import { type PathName, pathNames } from "./paths.js";
+import { renderMachine, renderTables, summarize } from "./report.js";
+
+const startMarker = "<!-- bench:results:start -->";
+const endMarker = "<!-- bench:results:end -->";
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 10; i++) {
+    if (existsSync(join(dir, "pnpm-workspace.yaml"))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error("repository root (pnpm-workspace.yaml) not found");
+}
+
+interface CliArgs {
+  mode: BenchMode;
+  paths: PathName[];
+  hold?: number;
+  write: boolean;
+  profileDir?: string;
+}
+
+function parseArgs(argv: string[]): CliArgs {
+  let mode: BenchMode = "default";
+  let profileDir: string | undefined;
+  let paths: PathName[] = [...pathNames];
+  let hold: number | undefined;
+  let write = true;
+  for (const arg of argv) {
+    if (arg === "--") continue;
+    if (arg === "--quick") mode = "quick";
+    else if (arg === "--full") mode = "full";
+    else if (arg === "--no-write") write = false;
+    else if (arg.startsWith("--cpu-prof=")) profileDir = resolve(arg.slice("--cpu-prof=".length));
+    else if (arg.startsWith("--paths=")) {
+      const wanted = arg.slice("--paths=".length).split(",");
+      const unknown = wanted.filter((p) => !(pathNames as readonly string[]).includes(p));
+      if (unknown.length) throw new Error(`unknown path(s) ${unknown.join(", ")}; known: ${pathNames.join(", ")}`);
+      paths = wanted as PathName[];
+    } else if (arg.startsWith("--hold=")) {
+      hold = Number(arg.slice("--hold=".length));
+      if (!Number.isInteger(hold) || hold < 0) throw new Error("--hold must be a whole number of streams");
+    } else if (arg === "--help" || arg === "-h") {
+      console.log("pnpm bench [--quick | --full] [--paths=direct,bare-relay,ai-sdk,stack,stack-memory,stack-rest] [--hold=N] [--no-write] [--cpu-prof=DIR]");
+      process.exit(0);
+    } else throw new Error(`unknown option ${arg} (try --help)`);
+  }
+  return { mode, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
+}
+
+function updateDocs(path: string, section: string): void {
+  const block = `${startMarker}\n${section}\n${endMarker}`;
+  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
+  const start = current.indexOf(startMarker);
+  const end = current.indexOf(endMarker);
+  const next =
+    start !== -1 && end > start ? current.slice(0, start) + block + current.slice(end + endMarker.length) : `${current.trimEnd()}\n\n${block}\n`;
+  writeFileSync(path, next);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const plan = planFor(args.mode, args.paths, args.hold === undefined ? {} : { holdStreams: args.hold });
+  console.log(`streamchat bench — mode ${args.mode}, paths ${args.paths.join(", ")}`);
+  const results = await runBench({
+    plan,
+    log: (line) => console.log(`  ${line}`),
+    ...(args.profileDir ? { cpuProfileDir: args.profileDir } : {}),
+  });
+  const summary = summarize(results);
+
+  console.log(`\nMachine: ${renderMachine(results)}`);
+  console.log(`Run: ${results.mode} mode, ${(results.durationMs / 1000).toFixed(0)} s, ${summary.totalErrors} stream errors\n`);
+  console.log(renderTables(results, summary, false));
+  if (results.failures.length) console.log(`\nHarness failures:\n  ${results.failures.join("\n  ")}`);
+
+  if (args.write) {
+    const root = repoRoot();
+    const jsonPath = join(root, "bench", "results", "latest.json");
+    mkdirSync(dirname(jsonPath), { recursive: true });
+    writeFileSync(jsonPath, `${JSON.stringify({ ...results, summary }, null, 2)}\n`);
+    const section = [
+      `Last run: ${results.startedAt} — \`pnpm bench${args.mode === "default" ? "" : ` --${args.mode}`}\` (${results.mode} mode), ` +
+        `${(results.durationMs / 1000).toFixed(0)} s, ${summary.totalErrors} stream errors.`,
+      "",
+      `Machine: ${renderMachine(results)}.`,
+      "",
+      renderTables(results, summary, true),
+      ...(results.failures.length ? ["", `Harness failures: ${results.failures.join("; ")}`] : []),
+    ].join("\n");
+    updateDocs(join(root, "docs", "benchmarks.md"), section);
+    console.log(`\nWrote ${jsonPath} and docs/benchmarks.md`);
+  }
+  if (summary.totalErrors > 0 || results.failures.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+import type http from "node:http";
+import { aiSdkUiSse, bareSse, ollamaNdjson, restSse, trpcEventsSse } from "./protocols.js";
+import { requestJson, type StreamTarget } from "./reader.js";
+
+/** The ways a token can travel from the simulator to the load generator. */
+export const pathNames = ["direct", "bare-relay", "ai-sdk", "stack", "stack-memory", "stack-rest"] as const;
+export type PathName = (typeof pathNames)[number];
+
+export const pathDescriptions: Record<PathName, string> = {
+  direct: "reader straight on the simulator's NDJSON (no server in between)",
+  "bare-relay": "minimal node:http relay, NDJSON in, one SSE data event per token out",
+  "ai-sdk": "AI SDK 7 streamText + ai-sdk-ollama, UI message stream (SSE) on node:http",
+  stack: "this stack: tRPC chat.send + chat.events (SSE), durable SQLite log",
+  "stack-memory": "this stack: tRPC chat.send + chat.events (SSE), in-memory store",
+  "stack-rest": "this stack: REST POST /api/chat/stream (SSE), durable SQLite log",
+};
+
+/** The stack runs with AUTH_TOKENS for this many bench users: MAX_RUNS_PER_USER is capped at 1000 per user. */
+export const benchUsers = 16;
+export const benchUserToken = (i: number) => `bench-token-${String(i).padStart(2, "0")}`;
+export const benchAuthTokens = () =>
+  Array.from({ length: benchUsers }, (_, i) => `bench${i}:${benchUserToken(i)}`).join(",");
+
+function rotatingAuth(): () => Record<string, string> {
+  let next = 0;
+  return () => ({ authorization: `Bearer ${benchUserToken(next++ % benchUsers)}` });
+}
+
+export function targetFor(path: PathName, urls: { simUrl: string; serverUrl: string | null }, model: string): StreamTarget {
+  const server = () => {
+    if (urls.serverUrl === null) throw new Error(`${path} needs a server`);
+    return urls.serverUrl;
+  };
+  switch (path) {
+    case "direct":
+      return {
+        protocol: ollamaNdjson,
+        open: async (prompt) => ({
+          method: "POST",
+          url: `${urls.simUrl}/api/chat`,
+          body: { model, messages: [{ role: "user", content: prompt }], stream: true },
+        }),
+      };
+    case "bare-relay":
+      return { protocol: bareSse, open: async (prompt) => ({ method: "POST", url: `${server()}/chat`, body: { prompt } }) };
+    case "ai-sdk":
+      return { protocol: aiSdkUiSse, open: async (prompt) => ({ method: "POST", url: `${server()}/chat`, body: { prompt } }) };
+    case "stack":
+    case "stack-memory": {
+      const auth = rotatingAuth();
+      return {
+        protocol: trpcEventsSse,
+        open: async (prompt, agent: http.Agent, timeoutMs) => {
+          const headers = auth();
+          const sent = await requestJson(
+            { method: "POST", url: `${server()}/trpc/chat.send`, body: { message: prompt, model }, headers },
+            agent,
+            timeoutMs,
+          );
+          const runId = (sent as { result?: { data?: { runId?: unknown } } }).result?.data?.runId;
+          if (typeof runId !== "string") throw new Error(`chat.send answered without a runId: ${JSON.stringify(sent).slice(0, 200)}`);
+          const input = encodeURIComponent(JSON.stringify({ runId }));
+          return { method: "GET", url: `${server()}/trpc/chat.events?input=${input}`, headers };
+        },
+      };
+    }
+    case "stack-rest": {
+      const auth = rotatingAuth();
+      return {
+        protocol: restSse,
+        open: async (prompt) => ({ method: "POST", url: `${server()}/api/chat/stream`, body: { message: prompt }, headers: auth() }),
+      };
+    }
+  }
+}

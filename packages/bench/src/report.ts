@@ -1,0 +1,294 @@
+/**
+ * Turns raw results into what people read: per-path tables, this stack's ratios to the bare relay and to the
+ * AI SDK, and a pass/fail line per target. Pure functions of BenchResults, so the JSON can be re-rendered.
+ */
+import type { BenchResults, FloodRow, HoldRow, PacedRow, PerStreamRow } from "./bench.js";
+import { fmt } from "./bench.js";
+import type { PathName } from "./paths.js";
+
+export type Status = "pass" | "fail" | "n/a";
+
+export interface TargetCheck {
+  target: string;
+  path: PathName;
+  level: string;
+  measured: string;
+  status: Status;
+}
+
+export interface RatioRow {
+  path: PathName;
+  concurrency: number;
+  cpuVsBare: number | null;
+  cpuVsAiSdk: number | null;
+  tokensPerSecVsBare: number | null;
+  tokensPerSecVsAiSdk: number | null;
+  ttftP50AddedVsBareMs: number | null;
+  ttftP99AddedVsBareMs: number | null;
+  ttftP50AddedVsAiSdkMs: number | null;
+  ttftP99AddedVsAiSdkMs: number | null;
+  pacedCpuVsBare: number | null;
+  pacedCpuVsAiSdk: number | null;
+}
+
+export interface Summary {
+  flood: FloodRow[];
+  paced: PacedRow[];
+  perStream: PerStreamRow[];
+  hold: HoldRow[];
+  ratios: RatioRow[];
+  targets: TargetCheck[];
+  totalErrors: number;
+}
+
+const stackVariants: PathName[] = ["stack", "stack-memory", "stack-rest"];
+const durableVariants: PathName[] = ["stack", "stack-rest"];
+
+const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+  a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b;
+const diff = (a: number | null | undefined, b: number | null | undefined) =>
+  a === null || a === undefined || b === null || b === undefined ? null : a - b;
+
+/** With several flood rounds, the round with the median server CPU per token stands for the level. */
+function medianFloods(rows: FloodRow[]): FloodRow[] {
+  const groups = new Map<string, FloodRow[]>();
+  for (const row of rows) {
+    const key = `${row.path}|${row.concurrency}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.values()].map((group) => {
+    const sorted = [...group].sort((a, b) => (a.serverCpuMsPer1kTokens ?? a.benchCpuMs) - (b.serverCpuMsPer1kTokens ?? b.benchCpuMs));
+    return sorted[Math.floor((sorted.length - 1) / 2)] as FloodRow;
+  });
+}
+
+export function summarize(results: BenchResults): Summary {
+  const flood = medianFloods(results.flood);
+  const floodAt = (path: PathName, c: number) => flood.find((r) => r.path === path && r.concurrency === c);
+  const pacedAt = (path: PathName, c: number) => results.paced.find((r) => r.path === path && r.concurrency === c);
+  const levels = [...new Set([...flood.map((r) => r.concurrency), ...results.paced.map((r) => r.concurrency)])].sort((a, b) => a - b);
+
+  const ratios: RatioRow[] = [];
+  for (const path of stackVariants) {
+    for (const c of levels) {
+      const f = floodAt(path, c);
+      const p = pacedAt(path, c);
+      if (!f && !p) continue;
+      const bare = floodAt("bare-relay", c);
+      const ai = floodAt("ai-sdk", c);
+      const bareP = pacedAt("bare-relay", c);
+      const aiP = pacedAt("ai-sdk", c);
+      ratios.push({
+        path,
+        concurrency: c,
+        cpuVsBare: ratio(f?.serverCpuMsPer1kTokens, bare?.serverCpuMsPer1kTokens),
+        cpuVsAiSdk: ratio(f?.serverCpuMsPer1kTokens, ai?.serverCpuMsPer1kTokens),
+        tokensPerSecVsBare: ratio(f?.tokensPerSec, bare?.tokensPerSec),
+        tokensPerSecVsAiSdk: ratio(f?.tokensPerSec, ai?.tokensPerSec),
+        ttftP50AddedVsBareMs: diff(p?.ttftP50Ms, bareP?.ttftP50Ms),
+        ttftP99AddedVsBareMs: diff(p?.ttftP99Ms, bareP?.ttftP99Ms),
+        ttftP50AddedVsAiSdkMs: diff(p?.ttftP50Ms, aiP?.ttftP50Ms),
+        ttftP99AddedVsAiSdkMs: diff(p?.ttftP99Ms, aiP?.ttftP99Ms),
+        pacedCpuVsBare: ratio(p?.serverCpuMsPer1kTokens, bareP?.serverCpuMsPer1kTokens),
+        pacedCpuVsAiSdk: ratio(p?.serverCpuMsPer1kTokens, aiP?.serverCpuMsPer1kTokens),
+      });
+    }
+  }
+
+  const targets: TargetCheck[] = [];
+  const check = (target: string, path: PathName, level: string, value: number | null, limit: (v: number) => boolean, shown: string) =>
+    targets.push({ target, path, level, measured: value === null ? "not measured" : shown, status: value === null ? "n/a" : limit(value) ? "pass" : "fail" });
+
+  for (const path of durableVariants) {
+    for (const r of ratios.filter((x) => x.path === path)) {
+      const level = `C=${r.concurrency}`;
+      if (!floodAt(path, r.concurrency)) continue;
+      check("server CPU per 1,000 tokens ≤ 2× bare-relay", path, level, r.cpuVsBare, (v) => v <= 2, `${fmt(r.cpuVsBare, 2)}×`);
+      check("server CPU per 1,000 tokens ≤ 1/3 of ai-sdk", path, level, r.cpuVsAiSdk, (v) => v <= 1 / 3, `${fmt(r.cpuVsAiSdk, 2)}×`);
+      check("aggregate tokens/s ≥ 50 % of bare-relay", path, level, r.tokensPerSecVsBare, (v) => v >= 0.5, `${fmt((r.tokensPerSecVsBare ?? 0) * 100, 0)} %`);
+    }
+    const r100 = ratios.find((x) => x.path === path && x.concurrency === 100);
+    check("added TTFT p50 ≤ 1 ms over bare-relay (paced)", path, "C=100", r100?.ttftP50AddedVsBareMs ?? null, (v) => v <= 1, `${fmt(r100?.ttftP50AddedVsBareMs ?? null, 2)} ms`);
+    check("added TTFT p99 ≤ 5 ms over bare-relay (paced)", path, "C=100", r100?.ttftP99AddedVsBareMs ?? null, (v) => v <= 5, `${fmt(r100?.ttftP99AddedVsBareMs ?? null, 2)} ms`);
+
+    const h = results.hold.find((x) => x.path === path);
+    const at10k = h !== undefined && h.streams >= 10_000;
+    const holdLevel = h ? `${h.streams.toLocaleString("en-US")} open` : "10,000 open";
+    targets.push({
+      target: "10,000 concurrent open streams with 0 errors",
+      path,
+      level: holdLevel,
+      measured: h ? `${h.errors} errors${at10k ? "" : ` (held ${h.streams.toLocaleString("en-US")}, not 10,000${h.cappedBy ? `: ${h.cappedBy}` : ": run --full"})`}` : "not measured",
+      status: h && at10k ? (h.errors === 0 ? "pass" : "fail") : h && h.errors > 0 ? "fail" : "n/a",
+    });
+    check("≤ 20 KB server RSS per open stream", path, holdLevel, h?.rssPerStreamKb ?? null, (v) => v <= 20, `${fmt(h?.rssPerStreamKb ?? null, 1)} KB`);
+  }
+
+  for (const c of levels) {
+    const durable = floodAt("stack", c);
+    const memory = floodAt("stack-memory", c);
+    if (!durable || !memory) continue;
+    const overhead = ratio(durable.serverCpuMsPer1kTokens, memory.serverCpuMsPer1kTokens);
+    check("durable log ≤ +10 % CPU per token vs memory-only", "stack", `C=${c}`, overhead === null ? null : overhead - 1, (v) => v <= 0.1, `${overhead === null ? "n/a" : `${fmt((overhead - 1) * 100, 1)} %`}`);
+  }
+
+  const totalErrors = [...results.flood, ...results.paced, ...results.perStream, ...results.hold].reduce((s, r) => s + r.errors, 0);
+  return { flood, paced: results.paced, perStream: results.perStream, hold: results.hold, ratios, targets, totalErrors };
+}
+
+// ---- rendering -----------------------------------------------------------------------------------
+
+type Cell = string;
+
+function table(header: Cell[], rows: Cell[][], markdown: boolean): string {
+  if (markdown) {
+    const line = (cells: Cell[]) => `| ${cells.join(" | ")} |`;
+    return [line(header), line(header.map((_, i) => (i === 0 ? "---" : "---:"))), ...rows.map(line)].join("\n");
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: Cell[]) => cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const n = (v: number | null | undefined, d: number) => fmt(v ?? null, d);
+const times = (v: number | null) => (v === null ? "n/a" : `${fmt(v, 2)}×`);
+const plusMs = (v: number | null) => (v === null ? "n/a" : `${v >= 0 ? "+" : ""}${fmt(v, 2)} ms`);
+
+export function renderTables(results: BenchResults, summary: Summary, markdown: boolean): string {
+  const levels = [...new Set([...summary.flood.map((r) => r.concurrency), ...summary.paced.map((r) => r.concurrency)])].sort((a, b) => a - b);
+  const rows: Cell[][] = [];
+  for (const c of levels) {
+    for (const path of results.plan.paths) {
+      const f = summary.flood.find((r) => r.path === path && r.concurrency === c);
+      const p = summary.paced.find((r) => r.path === path && r.concurrency === c);
+      if (!f && !p) continue;
+      rows.push([
+        path,
+        String(c),
+        n(f?.tokensPerSec, 0),
+        n(f?.tokenEventsPerSec, 0),
+        path === "direct" ? "—" : n(f?.serverCpuMsPer1kTokens, 2),
+        n(p?.ttftP50Ms, 2),
+        n(p?.ttftP99Ms, 2),
+        n(p?.tokenLatencyP50Ms, 2),
+        n(p?.tokenLatencyP99Ms, 2),
+        path === "direct" ? "—" : n(p?.serverCpuMsPer1kTokens, 1),
+        String((f?.errors ?? 0) + (p?.errors ?? 0)),
+      ]);
+    }
+  }
+  const main = table(
+    [
+      "path",
+      "C",
+      "tokens/s",
+      "token events/s",
+      "server CPU ms / 1k tokens",
+      "TTFT p50 ms",
+      "TTFT p99 ms",
+      "token lat. p50 ms",
+      "token lat. p99 ms",
+      "paced CPU ms / 1k tokens",
+      "errors",
+    ],
+    rows,
+    markdown,
+  );
+
+  const perStreamAt = (path: PathName) => summary.perStream.find((r) => r.path === path)?.serverCpuMsPerStream ?? null;
+  const perStreamTable = table(
+    ["path", "1-token streams", "server CPU ms / stream", "vs bare-relay", "vs ai-sdk", "errors"],
+    summary.perStream.map((r) => [
+      r.path,
+      `${r.streams} (C=${r.concurrency})`,
+      r.path === "direct" ? "—" : n(r.serverCpuMsPerStream, 2),
+      r.path === "direct" ? "—" : times(ratio(r.serverCpuMsPerStream, perStreamAt("bare-relay"))),
+      r.path === "direct" ? "—" : times(ratio(r.serverCpuMsPerStream, perStreamAt("ai-sdk"))),
+      String(r.errors),
+    ]),
+    markdown,
+  );
+
+  const holdTable = table(
+    ["path", "open streams", "opened in s", "RSS before MB", "RSS open MB", "RSS KB / stream", "idle CPU ms/s per 1k streams", "errors"],
+    summary.hold.map((h) => [
+      h.path,
+      `${h.openAtMeasurement.toLocaleString("en-US")}${h.cappedBy ? "*" : ""}`,
+      n(h.openMs / 1000, 1),
+      n(h.rssBeforeKb / 1024, 1),
+      n(h.rssOpenKb / 1024, 1),
+      n(h.rssPerStreamKb, 1),
+      n(h.idleCpuMsPerSecPer1kStreams, 1),
+      String(h.errors),
+    ]),
+    markdown,
+  );
+
+  const ratioTable = table(
+    [
+      "path",
+      "C",
+      "CPU/token vs bare",
+      "CPU/token vs ai-sdk",
+      "tokens/s vs bare",
+      "tokens/s vs ai-sdk",
+      "TTFT p50 vs bare",
+      "TTFT p99 vs bare",
+      "TTFT p50 vs ai-sdk",
+      "TTFT p99 vs ai-sdk",
+      "paced CPU vs bare",
+      "paced CPU vs ai-sdk",
+    ],
+    summary.ratios.map((r) => [
+      r.path,
+      String(r.concurrency),
+      times(r.cpuVsBare),
+      times(r.cpuVsAiSdk),
+      times(r.tokensPerSecVsBare),
+      times(r.tokensPerSecVsAiSdk),
+      plusMs(r.ttftP50AddedVsBareMs),
+      plusMs(r.ttftP99AddedVsBareMs),
+      plusMs(r.ttftP50AddedVsAiSdkMs),
+      plusMs(r.ttftP99AddedVsAiSdkMs),
+      times(r.pacedCpuVsBare),
+      times(r.pacedCpuVsAiSdk),
+    ]),
+    markdown,
+  );
+
+  const targetTable = table(
+    ["target", "path", "level", "measured", "status"],
+    summary.targets.map((t) => [t.target, t.path, t.level, t.measured, markdown ? (t.status === "pass" ? "**pass**" : t.status === "fail" ? "**FAIL**" : "n/a") : t.status.toUpperCase()]),
+    markdown,
+  );
+
+  const capped = summary.hold.find((h) => h.cappedBy);
+  // Markdown needs a blank line between a heading and its table; the terminal reads better without.
+  const heading = (md: string, text: string) => (markdown ? [md, ""] : [text]);
+  const parts = [
+    ...heading("#### Throughput, CPU and latency", "Throughput (flood), server CPU, added latency (paced) per path and concurrency C"),
+    main,
+    "",
+    ...heading("#### Cost of a stream itself", "Server CPU per stream (1-token streams: request, run, teardown)"),
+    perStreamTable,
+    "",
+    ...heading("#### Memory per open stream", "Server RSS per open stream (slow-drip streams held open, after a full GC)"),
+    holdTable,
+    ...(capped ? ["", `${markdown ? "\\" : ""}* capped: ${capped.cappedBy}`] : []),
+    "",
+    ...heading("#### Ratios: this stack vs the bare relay and the AI SDK", "Ratios (this stack / reference; TTFT as ms added over the reference)"),
+    ratioTable,
+    "",
+    ...heading("#### Targets", "Targets"),
+    targetTable,
+  ];
+  return parts.join("\n");
+}
+
+export function renderMachine(results: BenchResults): string {
+  const m = results.machine;
+  return (
+    `${m.cpus} cores (${m.cpuModel}), Node ${m.node}, ${m.platform}, ulimit -n ${m.openFileLimit ?? "unlimited"}; ` +
+    `load average ${m.loadAvgAtStart.join(" / ")} at start, ${m.loadAvgAtEnd.join(" / ")} at end`
+  );
+}

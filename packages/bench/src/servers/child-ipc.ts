@@ -1,0 +1,40 @@
+/**
+ * The child side of a server under test: tells the bench its URL over the IPC channel, answers GC requests
+ * (so RSS is read after a full collection, the same way in every server), and exits when the bench goes away.
+ */
+
+export type ParentMessage = { type: "gc"; id: number };
+export type ChildMessage = { type: "ready"; url: string } | { type: "gc-done"; id: number } | { type: "failed"; error: string };
+
+function sendToParent(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+export function announceReady(url: string, onExit?: () => Promise<void> | void): void {
+  process.on("message", (message: ParentMessage) => {
+    if (message?.type !== "gc") return;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    sendToParent({ type: "gc-done", id: message.id });
+  });
+  const exit = () => {
+    void Promise.resolve(onExit?.()).finally(() => process.exit(0));
+    // a server that cannot close in time still goes
+    setTimeout(() => process.exit(0), 3_000).unref();
+  };
+  process.once("disconnect", exit);
+  process.once("SIGTERM", exit);
+  sendToParent({ type: "ready", url });
+}
+
+export function announceFailure(error: unknown): never {
+  sendToParent({ type: "failed", error: error instanceof Error ? error.stack ?? error.message : String(error) });
+  process.exit(1);
+}
+
+/** Simulator URL and model from the environment the bench sets for every server under test. */
+export function upstreamFromEnv(): { simUrl: string; model: string } {
+  const simUrl = process.env.BENCH_SIM_URL;
+  if (!simUrl) throw new Error("BENCH_SIM_URL is not set (the bench passes its simulator URL)");
+  return { simUrl, model: process.env.BENCH_MODEL ?? "sim-bench" };
+}

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
 import { EventSource } from "eventsource";
-import { chatEventSchema, type ChatEvent } from "@streamchat/core";
+import { chatEventSchema, type AnyTool, type ChatEvent } from "@streamchat/core";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
 import { buildServer, type ApiServer } from "../app.js";
 import { loadConfig } from "../config.js";
@@ -54,25 +54,44 @@ export async function startTestApi(
     env?: Record<string, string> | ((sim: Simulator) => Record<string, string>);
     sim?: SimulatorOptions;
     dir?: string;
+    /** Test-only tools (e.g. ones that throw or hang) next to the built-ins. */
+    extraTools?: AnyTool[];
+    /** A built web app to serve at `/`; none by default. */
+    webDistDir?: string | null;
   } = {},
 ): Promise<TestApi> {
   const sim = await startSimulator({ tokenDelayMs: 1, ...opts.sim });
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "streamchat-api-"));
   const dbPath = join(dir, "chat.db");
-  const config = loadConfig({
-    HOST: "127.0.0.1",
-    PORT: "0",
-    CHAT_PROVIDER: "ollama",
-    OLLAMA_HOST: sim.url,
-    CHAT_MODEL: "demo",
-    DATABASE_PATH: dbPath,
-    LOG_LEVEL: "silent",
-    // Tests push model chunks one by one and assert per-chunk events; coalescing has its own tests.
-    COALESCE_TOKENS: "0",
-    SHUTDOWN_GRACE_MS: "500",
-    ...(typeof opts.env === "function" ? opts.env(sim) : opts.env),
-  });
-  const server = await buildServer({ config, logger: false, webDistDir: null });
+  const removeDir = () => {
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+  };
+  let server: ApiServer;
+  try {
+    const config = loadConfig({
+      HOST: "127.0.0.1",
+      PORT: "0",
+      CHAT_PROVIDER: "ollama",
+      OLLAMA_HOST: sim.url,
+      CHAT_MODEL: "demo",
+      DATABASE_PATH: dbPath,
+      LOG_LEVEL: "silent",
+      // Tests push model chunks one by one and assert per-chunk events; coalescing has its own tests.
+      COALESCE_TOKENS: "0",
+      SHUTDOWN_GRACE_MS: "500",
+      ...(typeof opts.env === "function" ? opts.env(sim) : opts.env),
+    });
+    server = await buildServer({
+      config,
+      logger: false,
+      webDistDir: opts.webDistDir ?? null,
+      ...(opts.extraTools ? { extraTools: opts.extraTools } : {}),
+    });
+  } catch (error) {
+    await sim.close();
+    removeDir();
+    throw error;
+  }
   const url = await server.listen();
   return {
     url,
@@ -84,7 +103,7 @@ export async function startTestApi(
     async close() {
       await server.close();
       await sim.close();
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      removeDir();
     },
   };
 }

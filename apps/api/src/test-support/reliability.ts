@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { IncomingMessage, ServerResponse, request as httpRequest } from "node:http";
 import { Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,11 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getHeapSpaceStatistics, queryObjects, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { chatEventSchema, type AnyTool } from "@streamchat/core";
-import { startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
-import { buildServer, type ApiServer } from "../app.js";
-import { loadConfig } from "../config.js";
-import { makeClient, type ApiClient, type Received } from "./harness.js";
+import { chatEventSchema } from "@streamchat/core";
+import { startTestApi, type Received, type TestApi } from "./harness.js";
 
 /**
  * Helpers of the reliability suite (src/reliability): an API with any environment and extra tools, a raw
@@ -19,68 +16,9 @@ import { makeClient, type ApiClient, type Received } from "./harness.js";
  * process (SIGKILL), and resource probes (GC, active handles).
  */
 
-export interface ReliabilityApi {
-  url: string;
-  server: ApiServer;
-  sim: Simulator;
-  dir: string;
-  dbPath: string;
-  client(token?: string): ApiClient;
-  close(): Promise<void>;
-}
-
-export async function startApi(
-  opts: {
-    env?: Record<string, string> | ((sim: Simulator) => Record<string, string>);
-    sim?: SimulatorOptions;
-    extraTools?: AnyTool[];
-    webDistDir?: string | null;
-  } = {},
-): Promise<ReliabilityApi> {
-  const sim = await startSimulator({ tokenDelayMs: 1, ...opts.sim });
-  const dir = mkdtempSync(join(tmpdir(), "streamchat-rel-"));
-  const dbPath = join(dir, "chat.db");
-  let server: ApiServer;
-  try {
-    const config = loadConfig({
-      HOST: "127.0.0.1",
-      PORT: "0",
-      CHAT_PROVIDER: "ollama",
-      OLLAMA_HOST: sim.url,
-      CHAT_MODEL: "demo",
-      DATABASE_PATH: dbPath,
-      LOG_LEVEL: "silent",
-      // Tests push model chunks one by one and assert per-chunk events; coalescing has its own tests.
-      COALESCE_TOKENS: "0",
-      SHUTDOWN_GRACE_MS: "500",
-      ...(typeof opts.env === "function" ? opts.env(sim) : opts.env),
-    });
-    server = await buildServer({
-      config,
-      logger: false,
-      webDistDir: opts.webDistDir ?? null,
-      ...(opts.extraTools ? { extraTools: opts.extraTools } : {}),
-    });
-  } catch (error) {
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const url = await server.listen();
-  return {
-    url,
-    server,
-    sim,
-    dir,
-    dbPath,
-    client: (token) => makeClient(url, token),
-    async close() {
-      await server.close();
-      await sim.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+/** The API of the reliability suite: the ordinary test API (extra tools, any environment). */
+export type ReliabilityApi = TestApi;
+export const startApi = startTestApi;
 
 /** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {

@@ -168,17 +168,18 @@ describe("fault matrix", () => {
     await expectServes(client);
   });
 
-  // The API never asks for thinking (chat.send has no `think` input; the engine default is off), so a
-  // model without the thinking capability simply answers. This row pins that down: if `think` is ever
-  // sent, the simulator answers 400 and this test fails (then it must expect model_unsupported).
-  it("thinking not supported (400): never triggered, the API does not send think", async () => {
+  it("thinking not supported (400): model_unsupported when think is asked of a model without it", async () => {
     const before = api.sim.chatRequests().length;
-    const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-no-thinking" });
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-no-thinking", think: true });
     const received = await collectRun(client, runId);
-    expectClosedRun(api, runId, received, { reason: "stop" });
-    await expectStoredAnswer(client, conversationId, runId, received, "stop");
+    expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
+    expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
+    await expectStoredAnswer(client, conversationId, runId, received, "error");
     const request = api.sim.chatRequests()[before]?.body as Record<string, unknown>;
-    expect(request["think"]).toBeUndefined();
+    expect(request["think"]).toBe(true);
+    // Without think the same model answers: the failure was the capability, not the model.
+    const plain = await client.chat.send.mutate({ conversationId, message: "hi again", model: "sim-no-thinking" });
+    expectClosedRun(api, plain.runId, await collectRun(client, plain.runId), { reason: "stop" });
   });
 
   it('{"error"} line mid-stream: provider_error after the tokens before it', async () => {

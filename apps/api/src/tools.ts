@@ -3,6 +3,8 @@ import { builtinTools, defineTool, type AnyTool } from "@streamchat/core";
 import type { ChatStore } from "@streamchat/store";
 
 const maxHits = 10;
+// Built once: a new schema per run would also defeat toolSpec's JSON Schema cache.
+const searchInput = z.object({ query: z.string().min(1).max(200).describe("Text to look for (case-insensitive)") });
 
 /** search_conversations over one user's own past conversations. */
 export function searchConversationsTool(store: ChatStore, userId: string) {
@@ -10,7 +12,7 @@ export function searchConversationsTool(store: ChatStore, userId: string) {
     name: "search_conversations",
     description:
       "Search the user's past conversations for a word or phrase. Returns matching messages with their conversation title.",
-    input: z.object({ query: z.string().min(1).max(200).describe("Text to look for (case-insensitive)") }),
+    input: searchInput,
     execute: ({ query }) => {
       const hits = store.searchMessages(userId, query, { limit: maxHits });
       return {

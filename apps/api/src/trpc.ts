@@ -22,10 +22,12 @@ const t = initTRPC.context<Context>().create({
   // Never include stack traces, whatever NODE_ENV says.
   isDev: false,
   sse: {
-    // Pings keep proxies from closing idle streams; the client reconnects (with lastEventId) after
-    // 5 s without any byte, which the 2 s ping guarantees while the server is alive.
-    ping: { enabled: true, intervalMs: 2000 },
-    client: { reconnectAfterInactivityMs: 5000 },
+    // Pings keep proxies (which usually allow 60 s of silence) from closing idle streams; the client
+    // reconnects (with lastEventId) after 25 s without any byte, which the 10 s ping rules out while the
+    // server is alive even if one ping is late. Every ping costs a pipeline pass per open stream, so they
+    // are kept rare.
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 25_000 },
   },
   errorFormatter({ shape, error }) {
     return {

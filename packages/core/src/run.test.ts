@@ -296,7 +296,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
   it("fails a stalled model after idleTimeoutMs and closes its connection", async () => {
     const { shapes, events } = await collect(run("sim-stall", { idleTimeoutMs: 200 }));
     expect(shapes).toEqual([...head, responding, "token:The ", "token:answer ", "token:starts ", "error:provider_error", "done:error"]);
-    expect(events.at(-2)).toMatchObject({ message: "The model server stopped sending (nothing for 0.2 s).", retryable: true });
+    expect(events.at(-2)).toMatchObject({ message: "The model stalled: no data from the model server for 0.2 s.", retryable: true });
     const record = sim.chatRequests().at(-1)!;
     await record.finished;
     expect(record.clientClosedEarly).toBe(true);

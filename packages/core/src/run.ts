@@ -103,10 +103,17 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         const idle = new IdleTimer(idleTimeoutMs);
         const roundSignal = AbortSignal.any([signal, idle.signal]);
         const iterator = opts.model.stream(request, { signal: roundSignal })[Symbol.asyncIterator]();
+        const race = new AbortRace(roundSignal);
         let iteratorDone = false;
         try {
           for (;;) {
-            const next = await idle.watch(() => untilAborted(iterator.next(), roundSignal));
+            idle.arm();
+            let next: IteratorResult<ModelChunk>;
+            try {
+              next = await race.next(iterator);
+            } finally {
+              idle.disarm();
+            }
             if (next.done) {
               iteratorDone = true;
               break;
@@ -145,6 +152,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           keepPartial(produced, round);
           throw error;
         } finally {
+          race.close();
           idle.stop();
           // Not awaited: on abort the provider's pending read settles by itself once fetch is aborted.
           if (!iteratorDone) iterator.return?.()?.catch(() => undefined);
@@ -263,19 +271,20 @@ class IdleTimer {
     this.timer = setTimeout(() => {
       if (this.waiting) {
         const seconds = Math.round(this.ms / 100) / 10;
-        this.controller.abort(new ChatError("provider_error", `The model server stopped sending (nothing for ${seconds} s).`));
+        this.controller.abort(new ChatError("provider_error", `The model stalled: no data from the model server for ${seconds} s.`, { retryable: true }));
       }
     }, ms);
   }
 
-  async watch<T>(wait: () => Promise<T>): Promise<T> {
+  /** A wait on the model starts: the full `ms` again from now. */
+  arm(): void {
     this.timer.refresh();
     this.waiting = true;
-    try {
-      return await wait();
-    } finally {
-      this.waiting = false;
-    }
+  }
+
+  /** The wait ended; time until the next arm() (the consumer's) does not count. */
+  disarm(): void {
+    this.waiting = false;
   }
 
   stop(): void {
@@ -284,11 +293,42 @@ class IdleTimer {
 }
 
 /**
+ * `iterator.next()` that also rejects as soon as `signal` aborts (like untilAborted below), for the hot
+ * per-chunk loop: the abort listener is registered once per round instead of once per chunk, and it
+ * rejects whichever wait is pending. A provider that ignores the signal cannot hold the run.
+ */
+class AbortRace {
+  private rejectPending: ((error: unknown) => void) | undefined;
+  private readonly onAbort = () => this.rejectPending?.(abortReason(this.signal));
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  next<T>(iterator: AsyncIterator<T>): Promise<IteratorResult<T>> {
+    if (this.signal.aborted) return Promise.reject(abortReason(this.signal));
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.rejectPending = reject;
+      iterator.next().then(resolve, reject);
+    });
+  }
+
+  close(): void {
+    this.rejectPending = undefined;
+    this.signal.removeEventListener("abort", this.onAbort);
+  }
+}
+
+function abortReason(signal: AbortSignal): ChatError {
+  return signal.reason instanceof ChatError ? signal.reason : new ChatError("cancelled", errorCodeMessages.cancelled);
+}
+
+/**
  * Resolves or rejects with `promise`, or rejects as soon as `signal` aborts: with the abort reason when it
  * is a ChatError (a stall), else with ChatError("cancelled").
  */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  const reason = () => (signal.reason instanceof ChatError ? signal.reason : new ChatError("cancelled", errorCodeMessages.cancelled));
+  const reason = () => abortReason(signal);
   if (signal.aborted) {
     promise.catch(() => undefined);
     return Promise.reject(reason());

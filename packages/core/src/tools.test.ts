@@ -23,6 +23,12 @@ describe("toolSpec", () => {
     });
   });
 
+  it("converts a schema once and keeps each tool's own name and description", () => {
+    const twin = defineTool({ name: "add_again", description: "Same input", input: add.input, execute: () => 0 });
+    expect(toolSpec(twin).parameters).toBe(toolSpec(add).parameters);
+    expect(toolSpec(twin)).toMatchObject({ name: "add_again", description: "Same input" });
+  });
+
   it("rejects names providers refuse", () => {
     expect(() => defineTool({ name: "bad name!", description: "", input: z.object({}), execute: () => 1 })).toThrow(/must be/);
   });

@@ -37,11 +37,23 @@ export function defineTool<S extends z.ZodType, O>(def: {
 
 /** The tool as the model sees it: name, description and the input's JSON Schema (zod 4 toJSONSchema). */
 export function toolSpec(tool: Tool): ToolSpec {
-  // io "input": fields with defaults are optional for the caller; unrepresentable parts (refinements,
-  // transforms) become "any" instead of throwing.
-  const { $schema: _ignored, ...parameters } = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  let parameters = jsonSchemas.get(tool.input);
+  if (!parameters) {
+    // io "input": fields with defaults are optional for the caller; unrepresentable parts (refinements,
+    // transforms) become "any" instead of throwing.
+    const { $schema: _ignored, ...converted } = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+    parameters = converted;
+    jsonSchemas.set(tool.input, parameters);
+  }
   return { name: tool.name, description: tool.description, parameters };
 }
+
+/**
+ * Converting a schema costs about as much as a short run; every run asks again for the same few tool
+ * schemas. Keyed by the (immutable) zod schema object; the JSON Schema is only ever serialized, never
+ * changed, so runs share it.
+ */
+const jsonSchemas = new WeakMap<object, Record<string, unknown>>();
 
 export type ToolFailure = { code: ErrorCode; message: string };
 export type ToolOutcome = ({ ok: true; result: unknown } | { ok: false; error: ToolFailure }) & { durationMs: number };

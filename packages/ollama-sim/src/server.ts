@@ -115,6 +115,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       else res.destroy();
     });
   });
+  // Node's default 5 s keep-alive races clients that reuse a pooled connection just as it is closed
+  // (undici: "other side closed"). Ollama's Go server keeps idle connections far longer; so do we.
+  // headersTimeout must exceed keepAliveTimeout or Node cuts idle sockets early.
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
+  server.headersTimeout = Math.max(60_000, server.keepAliveTimeout + 1_000);
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));

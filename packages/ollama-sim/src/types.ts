@@ -99,6 +99,12 @@ export interface SimulatorOptions {
   tokenDelayMs?: number;
   /** /api/tags + /api/show; replaces `defaultModels` when given. Fault models (`sim-*`) always resolve. */
   models?: SimModel[];
+  /**
+   * How long an idle keep-alive connection stays open (default 65000; Node's own 5000 makes clients that
+   * reuse a pooled connection race its close). Clients honour the `Keep-Alive: timeout=` hint, so tests that
+   * wait for idle sockets to go away can set it low.
+   */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface ControlledStream {

@@ -26,7 +26,9 @@ let api: ReliabilityApi;
 let client: ApiClient;
 
 beforeAll(async () => {
-  api = await startApi({ env: { MAX_RUNS_PER_USER: String(concurrency * 2) } });
+  // Node's 5 s keep-alive on the simulator (not its 65 s default), so idle API ↔ simulator sockets expire
+  // within the handle check's wait below.
+  api = await startApi({ env: { MAX_RUNS_PER_USER: String(concurrency * 2) }, sim: { keepAliveTimeoutMs: 5_000 } });
   client = api.client();
 });
 afterAll(() => api?.close());

@@ -14,7 +14,6 @@ import type { ChatStore, Conversation, RunRecord, StoredEvent } from "@streamcha
 import type { Config } from "../config.js";
 import { AppError, notFound } from "../errors.js";
 import { buildContext, titleFrom } from "./context.js";
-import { withIdleTimeout } from "./idle-timeout.js";
 import { messagesFromEvents } from "./transcript.js";
 import { TokenCoalescer } from "./token-coalescer.js";
 
@@ -120,7 +119,7 @@ export class RunManager {
   constructor(opts: RunManagerOptions) {
     this.opts = opts;
     this.store = opts.store;
-    this.model = withIdleTimeout(opts.model, opts.limits.chatIdleTimeoutMs);
+    this.model = opts.model;
     this.now = opts.now ?? Date.now;
   }
 
@@ -289,6 +288,8 @@ export class RunManager {
         tools: this.opts.toolsFor(record.userId),
         maxSteps: this.opts.limits.maxSteps,
         toolTimeoutMs: this.opts.limits.toolTimeoutMs,
+        // A model silent this long fails the run with provider_error and its request is aborted.
+        idleTimeoutMs: this.opts.limits.chatIdleTimeoutMs,
         think: live.think,
         signal: live.controller.signal,
         now: this.now,

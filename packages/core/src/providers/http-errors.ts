@@ -101,6 +101,15 @@ function errorOf(failure: ProviderFailure): unknown {
   return failure.kind === "status" ? undefined : failure.error;
 }
 
+/**
+ * The connection was closed under a request before any response arrived (undici: UND_ERR_SOCKET "other
+ * side closed"; ECONNRESET/EPIPE from the socket): the classic keep-alive reuse race.
+ */
+export function isConnectionReset(error: unknown): boolean {
+  const code = networkCode(error);
+  return code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE";
+}
+
 /** ECONNREFUSED and friends hide in `cause` (undici wraps them in TypeError("fetch failed")). */
 function networkCode(error: unknown): string | undefined {
   let current: unknown = error;

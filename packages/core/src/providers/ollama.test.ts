@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChatError } from "../errors.js";
 import type { ChatModel, ModelChunk, ModelRequest } from "../model.js";
 import { startHttpServer } from "../test-support/http.js";
-import { createOllamaModel } from "./ollama.js";
+import { createOllamaModel, fromOllamaLine } from "./ollama.js";
 
 let sim: Simulator;
 let model: ChatModel;
@@ -274,5 +274,43 @@ describe("createOllamaModel — fuzz", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("fromOllamaLine", () => {
+  const line = (message: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    model: "m",
+    created_at: "2025-01-01T00:00:00Z",
+    message: { role: "assistant", ...message },
+    done: false,
+    ...extra,
+  });
+
+  it("maps plain content and thinking lines (the per-token fast path)", () => {
+    expect(fromOllamaLine(line({ content: "Hi" }))).toEqual([{ type: "text", text: "Hi" }]);
+    expect(fromOllamaLine(line({ content: "" }))).toEqual([]);
+    expect(fromOllamaLine(line({ content: "", thinking: "hm" }))).toEqual([{ type: "reasoning", text: "hm" }]);
+    expect(fromOllamaLine(line({ content: "a", thinking: null }))).toEqual([{ type: "text", text: "a" }]);
+  });
+
+  it("rejects lines that only look plain exactly as the schema does", () => {
+    for (const bad of [
+      line({ content: 1 }),
+      line({ content: "a", thinking: 2 }),
+      line({ content: "a" }, { eval_count: "x" }),
+      line({ content: "a", tool_calls: "nope" }),
+      { message: "a", done: false },
+    ]) {
+      expect(() => fromOllamaLine(bad)).toThrow(/not an Ollama chat chunk/);
+    }
+  });
+
+  it("still maps tool calls and metrics on non-plain lines", () => {
+    const chunks = fromOllamaLine(line({ content: "", tool_calls: [{ id: "c1", function: { name: "t", arguments: { a: 1 } } }] }));
+    expect(chunks).toEqual([{ type: "tool-call", call: { id: "c1", name: "t", args: { a: 1 } } }]);
+    expect(fromOllamaLine({ message: { content: "x" }, done: true, eval_count: 3 })).toEqual([
+      { type: "text", text: "x" },
+      { type: "finish", reason: "stop", metrics: { completionTokens: 3 } },
+    ]);
   });
 });

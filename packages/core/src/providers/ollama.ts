@@ -175,6 +175,8 @@ export function fromOllamaLine(line: unknown): ModelChunk[] {
   if (typeof line === "object" && line !== null && "error" in line) {
     throw new ChatError("provider_error", `The model server failed mid-answer: ${messageField(line) ?? "unknown error"}`);
   }
+  const plain = plainContentLine(line);
+  if (plain) return plain;
   const parsed = chunkSchema.safeParse(line);
   if (!parsed.success) {
     throw new ChatError("provider_error", "The model server sent a line that is not an Ollama chat chunk.");
@@ -205,6 +207,39 @@ export function fromOllamaLine(line: unknown): ModelChunk[] {
     if (totalMs !== undefined) metrics.totalMs = totalMs;
     out.push({ type: "finish", reason: chunk.done_reason === "length" ? "length" : "stop", metrics });
   }
+  return out;
+}
+
+/**
+ * The hot path: nearly every line of an answer is `{model, created_at, message:{role, content[, thinking]},
+ * done:false}`. Those are mapped without zod (a schema pass per token is a visible share of the server's
+ * CPU); anything else (done lines, tool calls, metrics, wrong types) returns undefined and goes through the
+ * schema, so what is accepted and rejected stays exactly the same.
+ */
+function plainContentLine(line: unknown): ModelChunk[] | undefined {
+  if (typeof line !== "object" || line === null) return undefined;
+  const l = line as Record<string, unknown>;
+  if (l["done"] !== false) return undefined;
+  if (
+    l["done_reason"] !== undefined ||
+    l["total_duration"] !== undefined ||
+    l["load_duration"] !== undefined ||
+    l["prompt_eval_count"] !== undefined ||
+    l["eval_count"] !== undefined ||
+    l["eval_duration"] !== undefined
+  ) {
+    return undefined;
+  }
+  const message = l["message"];
+  if (typeof message !== "object" || message === null) return undefined;
+  const m = message as Record<string, unknown>;
+  const content = m["content"];
+  const thinking = m["thinking"];
+  if (typeof content !== "string" || (m["tool_calls"] !== undefined && m["tool_calls"] !== null)) return undefined;
+  if (thinking !== undefined && thinking !== null && typeof thinking !== "string") return undefined;
+  const out: ModelChunk[] = [];
+  if (thinking) out.push({ type: "reasoning", text: thinking });
+  if (content) out.push({ type: "text", text: content });
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { ChatError } from "../errors.js";
-import { readErrorMessage, toChatError } from "./http-errors.js";
+import { isConnectionReset, readErrorMessage, toChatError } from "./http-errors.js";
 
 export interface HttpTarget {
   baseUrl: string;
@@ -17,16 +17,26 @@ export async function send(
   init: { method: "GET" | "POST"; body?: unknown; signal?: AbortSignal | undefined },
 ): Promise<Response> {
   const ctx = { baseUrl: target.baseUrl, signal: init.signal };
+  const url = joinUrl(target.baseUrl, path);
+  const requestInit: RequestInit = {
+    method: init.method,
+    headers: init.body === undefined ? target.headers : { "content-type": "application/json", ...target.headers },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    ...(init.signal ? { signal: init.signal } : {}),
+  };
   let res: Response;
-  try {
-    res = await target.fetch(joinUrl(target.baseUrl, path), {
-      method: init.method,
-      headers: init.body === undefined ? target.headers : { "content-type": "application/json", ...target.headers },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      ...(init.signal ? { signal: init.signal } : {}),
-    });
-  } catch (error) {
-    throw toChatError({ kind: "request", error }, ctx);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      res = await target.fetch(url, requestInit);
+      break;
+    } catch (error) {
+      // A pooled keep-alive connection can be closed by the server just as we reuse it: the request dies
+      // before any response header with a socket reset. The server never saw a request to answer, so one
+      // retry (on a fresh connection) is safe. Never after headers (that path does not come here), never
+      // on our own abort, never twice.
+      if (attempt === 1 && !init.signal?.aborted && isConnectionReset(error)) continue;
+      throw toChatError({ kind: "request", error }, ctx);
+    }
   }
   if (!res.ok) {
     const message = await readErrorMessage(res);

@@ -48,6 +48,17 @@ async function simulatorProvider(config: Config, options: SimulatorOptions | und
   };
 }
 
+function ollamaProvider(config: Config): ProviderHandle {
+  return {
+    kind: "ollama",
+    demo: false,
+    model: createOllamaModel({ baseUrl: config.ollamaHost }),
+    defaultModel: config.chatModel ?? defaultChatModel,
+    baseUrl: config.ollamaHost,
+    close: async () => {},
+  };
+}
+
 export async function createProvider(
   config: Config,
   log: Log,
@@ -56,14 +67,7 @@ export async function createProvider(
   const closeNothing = async () => {};
   switch (config.provider) {
     case "ollama":
-      return {
-        kind: "ollama",
-        demo: false,
-        model: createOllamaModel({ baseUrl: config.ollamaHost }),
-        defaultModel: config.chatModel ?? defaultChatModel,
-        baseUrl: config.ollamaHost,
-        close: closeNothing,
-      };
+      return ollamaProvider(config);
     case "openai": {
       // loadConfig guarantees the URL for this provider.
       const baseUrl = config.openaiBaseUrl ?? "";
@@ -81,14 +85,7 @@ export async function createProvider(
     case "auto": {
       if (await ollamaAnswers(config.ollamaHost)) {
         log.info({ ollamaHost: config.ollamaHost }, "Using Ollama");
-        return {
-          kind: "ollama",
-          demo: false,
-          model: createOllamaModel({ baseUrl: config.ollamaHost }),
-          defaultModel: config.chatModel ?? defaultChatModel,
-          baseUrl: config.ollamaHost,
-          close: closeNothing,
-        };
+        return ollamaProvider(config);
       }
       log.warn(`No Ollama at ${config.ollamaHost}: using the built-in Ollama-protocol simulator (demo model)`);
       return simulatorProvider(config, options.simulator);

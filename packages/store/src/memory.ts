@@ -9,6 +9,7 @@ import {
   snippet,
 } from "./search.js";
 import type { ChatStore, Conversation, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
+import { newRunRecord } from "./run-record.js";
 
 export interface MemoryStoreOptions {
   now?: () => number;
@@ -184,19 +185,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       if (runs.has(input.id) || (clientRequestId !== null && store.findRunByClientRequestId(input.userId, clientRequestId))) {
         throw new StoreError("conflict", `Run ${input.id} or its client request id already exists.`);
       }
-      const record: RunRecord = {
-        id: input.id,
-        conversationId: input.conversationId,
-        userId: input.userId,
-        model: input.model,
-        provider: input.provider,
-        clientRequestId,
-        status: "running",
-        reason: null,
-        usage: null,
-        createdAt: now(),
-        finishedAt: null,
-      };
+      const record = newRunRecord(input, now());
       runs.set(record.id, { record, events: [] });
       return copy(record);
     },

@@ -14,6 +14,7 @@ import {
   type SearchableRole,
 } from "./search.js";
 import type { ChatStore, Conversation, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
+import { newRunRecord } from "./run-record.js";
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. ":memory:" works for throwaway stores. */
@@ -382,19 +383,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
           throw error;
         }
       });
-      return {
-        id: input.id,
-        conversationId: input.conversationId,
-        userId: input.userId,
-        model: input.model,
-        provider: input.provider,
-        clientRequestId,
-        status: "running",
-        reason: null,
-        usage: null,
-        createdAt: at,
-        finishedAt: null,
-      };
+      return newRunRecord(input, at);
     },
 
     getRun(runId) {

@@ -2,8 +2,9 @@ import { startSimulator, simulatedOllamaVersion, type Simulator } from "@streamc
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChatError } from "../errors.js";
-import type { ChatModel, ModelChunk, ModelRequest } from "../model.js";
+import type { ChatModel, ModelChunk } from "../model.js";
 import { startHttpServer } from "../test-support/http.js";
+import { ask, chunks, failure } from "../test-support/provider-helpers.js";
 import { createOllamaModel, fromOllamaLine } from "./ollama.js";
 
 let sim: Simulator;
@@ -23,23 +24,6 @@ afterEach(() => sim.clearScenarios());
 afterAll(async () => {
   await sim.close();
 });
-
-async function chunks(m: ChatModel, request: ModelRequest, signal?: AbortSignal): Promise<ModelChunk[]> {
-  const out: ModelChunk[] = [];
-  for await (const chunk of m.stream(request, signal ? { signal } : {})) out.push(chunk);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ChatError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChatError);
-  return error as ChatError;
-}
-
-const ask = (modelName: string): ModelRequest => ({ model: modelName, messages: [{ role: "user", content: "hi" }] });
 
 describe("createOllamaModel — request", () => {
   it("maps every message kind, tools, think and options to Ollama's /api/chat body", async () => {

@@ -1,10 +1,10 @@
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ChatError } from "../errors.js";
-import type { ChatModel, ModelChunk, ModelRequest } from "../model.js";
+import type { ChatModel } from "../model.js";
 import { runChat } from "../run.js";
 import { collect } from "../test-support/recorder.js";
 import { startHttpServer, writeSse, type TestServer } from "../test-support/http.js";
+import { ask, chunks, failure } from "../test-support/provider-helpers.js";
 import { calculatorTool, createCurrentTimeTool } from "../tools/builtin.js";
 import { createOpenAIModel } from "./openai.js";
 
@@ -23,23 +23,6 @@ afterEach(async () => {
 afterAll(async () => {
   await sim.close();
 });
-
-async function chunks(m: ChatModel, request: ModelRequest, signal?: AbortSignal): Promise<ModelChunk[]> {
-  const out: ModelChunk[] = [];
-  for await (const chunk of m.stream(request, signal ? { signal } : {})) out.push(chunk);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ChatError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChatError);
-  return error as ChatError;
-}
-
-const ask = (name: string): ModelRequest => ({ model: name, messages: [{ role: "user", content: "hi" }] });
 
 /** A local SSE server answering every request with `events`. */
 async function sse(events: Array<string | object>, opts: { end?: boolean } = {}): Promise<{ server: TestServer; model: ChatModel }> {

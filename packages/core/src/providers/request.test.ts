@@ -1,8 +1,8 @@
 import type { ServerResponse } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { ChatError } from "../errors.js";
 import type { ChatModel, ModelChunk } from "../model.js";
 import { startHttpServer, writeSse, type TestServer } from "../test-support/http.js";
+import { ask, chunks, failure } from "../test-support/provider-helpers.js";
 import { createOllamaModel } from "./ollama.js";
 import { createOpenAIModel } from "./openai.js";
 
@@ -38,20 +38,7 @@ const providers: Array<{ name: string; answer: (res: ServerResponse) => void; cr
   { name: "openai", answer: openaiAnswer, create: (baseUrl, f) => createOpenAIModel({ baseUrl: `${baseUrl}/v1`, fetch: f }) },
 ];
 
-async function collect(model: ChatModel, signal?: AbortSignal): Promise<ModelChunk[]> {
-  const out: ModelChunk[] = [];
-  for await (const chunk of model.stream({ model: "m", messages: [{ role: "user", content: "x" }] }, signal ? { signal } : {})) out.push(chunk);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ChatError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChatError);
-  return error as ChatError;
-}
+const collect = (model: ChatModel, signal?: AbortSignal): Promise<ModelChunk[]> => chunks(model, ask("m"), signal);
 
 /** The real fetch, counting calls. */
 function countingFetch(): { fetch: typeof fetch; calls: () => number } {

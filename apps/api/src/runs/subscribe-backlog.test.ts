@@ -3,11 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOllamaModel } from "@streamchat/core";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { createMemoryStore, openSqliteStore, type ChatStore, type StoredEvent } from "@streamchat/store";
-import { loadConfig } from "../config.js";
-import { RunManager } from "./run-manager.js";
+import { testRunManager } from "../test-support/run-manager.js";
 
 /**
  * A subscriber that falls behind by more than `subscriberQueueLimit` live events drops its queue and
@@ -25,20 +23,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const silent = { info() {}, warn() {}, error() {} };
-
 function manager(store: ChatStore) {
-  return new RunManager({
-    store,
-    model: createOllamaModel({ baseUrl: sim.url }),
-    provider: "ollama",
-    defaultModel: "demo",
-    limits: loadConfig({ COALESCE_TOKENS: "0" }),
-    toolsFor: () => [],
-    log: silent,
-    subscriberQueueLimit: 3,
-    logPageSize: 2,
-  });
+  return testRunManager(store, sim, { subscriberQueueLimit: 3, logPageSize: 2 });
 }
 
 const stores: Array<[string, () => ChatStore]> = [

@@ -1,19 +1,15 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOllamaModel } from "@streamchat/core";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { createMemoryStore } from "@streamchat/store";
 import type { StoredEvent } from "@streamchat/store";
-import { loadConfig } from "../config.js";
-import { RunManager } from "./run-manager.js";
+import { testRunManager } from "../test-support/run-manager.js";
 
 let sim: Simulator;
 beforeAll(async () => {
   sim = await startSimulator({ tokenDelayMs: 1 });
 });
 afterAll(() => sim?.close());
-
-const silent = { info() {}, warn() {}, error() {} };
 
 /** Reads a subscription; a slow reader gives the model's next chunks time to arrive mid-replay. */
 async function drain(events: AsyncIterable<StoredEvent>, slow = false): Promise<StoredEvent[]> {
@@ -28,15 +24,7 @@ async function drain(events: AsyncIterable<StoredEvent>, slow = false): Promise<
 describe("RunManager.subscribe", () => {
   it("gives every subscriber exactly the events after its afterSeq, whenever it joins", async () => {
     const store = createMemoryStore();
-    const runs = new RunManager({
-      store,
-      model: createOllamaModel({ baseUrl: sim.url }),
-      provider: "ollama",
-      defaultModel: "demo",
-      limits: loadConfig({ COALESCE_TOKENS: "0" }),
-      toolsFor: () => [],
-      log: silent,
-    });
+    const runs = testRunManager(store, sim);
 
     await fc.assert(
       fc.asyncProperty(
@@ -80,15 +68,7 @@ describe("RunManager.subscribe", () => {
 
   it("stops waiting and removes its listener when the signal aborts", async () => {
     const store = createMemoryStore();
-    const runs = new RunManager({
-      store,
-      model: createOllamaModel({ baseUrl: sim.url }),
-      provider: "ollama",
-      defaultModel: "demo",
-      limits: loadConfig({ COALESCE_TOKENS: "0" }),
-      toolsFor: () => [],
-      log: silent,
-    });
+    const runs = testRunManager(store, sim);
     const control = sim.control();
     const { runId } = runs.start({ userId: "u", message: "abort me" });
     await control.connected;

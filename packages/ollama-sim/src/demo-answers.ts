@@ -299,7 +299,7 @@ export function fallbackAnswer(text: string, format: AnswerFormat): TextPlan {
     return {
       thinking: `The user wants a long answer about ${subject}. I have no notes on it; I'll be upfront, then show how a good long answer would be structured, without inventing facts.`,
       answer: [
-        `You asked for a long answer about **${subject}**. I'm the offline demo model, answering from a small set of built-in notes rather than real knowledge, and I have no notes on that subject, so instead of inventing facts I'll sketch how a good long answer would be built. A real model (start Ollama) fills that outline with substance.`,
+        `You asked for a long answer about ${subject}. I'm the offline demo model, answering from a small set of built-in notes rather than real knowledge, and I have no notes on that subject, so instead of inventing facts I'll sketch how a good long answer would be built. A real model (start Ollama) fills that outline with substance.`,
         `It would open with a plain definition of ${subject}, in one or two sentences a newcomer can follow, followed by a single concrete example. Examples anchor everything after them, and a reader who has one in mind can test each later claim against it.`,
         "Next comes how it works: the main parts, how they relate, and the cause and effect between them. This is where diagrams, numbers and comparisons with familiar things help most, and where vague wording hides gaps in understanding.",
         "Then the practical side: where it matters, what people get wrong, and which trade-offs are real rather than folklore. Sources belong here too, because the claims that matter most are the ones worth checking.",

@@ -249,7 +249,7 @@ describe("demo model answers what was asked", () => {
     expect(text).toContain("Write code");
     expect(text).not.toContain("Here is a short overview");
     const long = answer("Write a long answer about oceans").text;
-    expect(long).toContain("**oceans**");
+    expect(long).toContain("a long answer about oceans");
   });
 
   it("is deterministic per prompt and varied across prompts", () => {

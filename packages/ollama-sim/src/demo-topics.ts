@@ -394,7 +394,7 @@ export const topics: TopicNote[] = [
   },
   {
     id: "llm",
-    match: /\bllms?\b|\blarge language models?\b|\blanguage models?\b|\btokens?\b|\btransformers?\b|\bchatbots?\b/i,
+    match: /\bllms?\b|\blarge language models?\b|\blanguage models?\b|\btokens\b|\btokeni[sz]|\btransformers?\b|\bchatbots?\b/i,
     name: "large language models",
     short: "LLMs",
     summary:

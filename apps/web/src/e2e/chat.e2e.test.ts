@@ -116,6 +116,36 @@ async function getConversation(conversationId: string): Promise<ConversationDeta
 
 const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
 
+/** A page with one finished exchange open, so the next answer streams in the same pane. */
+async function openConversation(firstMessage: string): Promise<Page> {
+  const page = await openApp();
+  await send(page, firstMessage);
+  await waitForAnswerState(page, "stop");
+  await conversationIdOf(page);
+  return page;
+}
+
+/** The `lastEventId` a chat.events request asks to resume after (in its input, or as tRPC's own query parameter). */
+function lastEventIdOf(url: string): string | null {
+  const params = new URL(url).searchParams;
+  const input = JSON.parse(params.get("input") ?? "{}") as { lastEventId?: string | null };
+  return input.lastEventId ?? params.get("lastEventId");
+}
+
+/**
+ * A chat.events SSE body cut after event `maxSeq` and ended cleanly (tRPC's `return` event) without the run's
+ * `done`: what a server sends when it loses a run or drops a reader.
+ */
+function endWithoutDone(sse: string, maxSeq: number): string {
+  const blocks = sse.split(/\n{2,}/).filter((b) => b.trim() !== "");
+  const kept = blocks.filter((block) => {
+    const id = /^id: (\d+)$/m.exec(block);
+    if (!id) return block.startsWith("event: connected");
+    return Number(id[1]) <= maxSeq && !block.includes('"type":"done"');
+  });
+  return [...kept, "event: return\ndata: "].map((b) => `${b}\n\n`).join("");
+}
+
 const onePixelPng =
   "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
@@ -414,6 +444,53 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     expect(await page.locator('[data-testid="run-error"]').count()).toBe(0);
     expect(await page.locator('[data-testid="assistant-message"]').count()).toBe(1);
     server.sim!.clearScenarios();
+  });
+
+  it("treats a stream that ends without done as a dropped connection and resumes from the last event", async () => {
+    const page = await openConversation("Hello first-of-resume");
+    const asked: Array<string | null> = [];
+    await page.route(/\/trpc\/chat\.events/, async (route) => {
+      asked.push(lastEventIdOf(route.request().url()));
+      if (asked.length > 1) return route.continue();
+      // The first stream ends cleanly after 8 events, as a server does when it loses a run or drops a reader.
+      const response = await route.fetch();
+      await route.fulfill({ response, body: endWithoutDone(await response.text(), 8) });
+    });
+    await send(page, "Explain TypeScript in one sentence (resume-after-early-end)");
+    await waitForAnswerState(page, "stop");
+    expect(asked).toEqual([null, "8"]);
+    const stored = await getConversation(await conversationIdOf(page));
+    expect(normalize(await answerText(page))).toBe(normalize(stored.messages.at(-1)?.content ?? ""));
+    expect(await page.locator('[data-testid="action-error"]').count()).toBe(0);
+  });
+
+  it("stops waiting after a few early ends: the answer is marked disconnected and Retry continues it", async () => {
+    const page = await openConversation("Hello first-of-give-up");
+    const asked: Array<string | null> = [];
+    let cut = true;
+    await page.route(/\/trpc\/chat\.events/, async (route) => {
+      asked.push(lastEventIdOf(route.request().url()));
+      if (!cut) return route.continue();
+      const response = await route.fetch();
+      await route.fulfill({ response, body: endWithoutDone(await response.text(), 8) });
+    });
+    await send(page, "Explain TypeScript in one sentence (give-up-after-early-ends)");
+    const error = page.locator('[data-testid="action-error"]');
+    await error.waitFor();
+    expect(await error.textContent()).toContain("The answer stopped arriving before it finished.");
+    await waitForAnswerState(page, "disconnected");
+    expect(await lastAnswer(page).locator('[data-testid="disconnected"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="connection"]').getAttribute("data-state")).toBe("error");
+    // one stream, then a bounded number of resumes from the last event the page has
+    expect(asked).toEqual([null, "8", "8", "8"]);
+
+    cut = false;
+    await error.getByRole("button", { name: "Retry" }).click();
+    await waitForAnswerState(page, "stop");
+    expect(asked.at(-1)).toBe("8");
+    expect(await error.count()).toBe(0);
+    const stored = await getConversation(await conversationIdOf(page));
+    expect(normalize(await answerText(page))).toBe(normalize(stored.messages.at(-1)?.content ?? ""));
   });
 
   it("renders model HTML and javascript: links inertly", async () => {

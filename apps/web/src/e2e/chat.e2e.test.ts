@@ -641,6 +641,18 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     const options = await page.locator("#model-select option").allTextContents();
     expect(options.some((o) => o.startsWith("demo"))).toBe(true);
     expect(await page.locator(".model-picker .badge--on", { hasText: "tools" }).count()).toBe(1);
+    expect(await page.locator('[data-testid="tools-off-note"]').count()).toBe(0);
+
+    // A model without tool support says so in words, in the list and under it; it cannot think either,
+    // so the Think toggle is not offered.
+    expect(options.find((o) => o.startsWith("gemma3"))).toContain("no tools");
+    expect(options.find((o) => o.startsWith("qwen3"))).not.toContain("no tools");
+    await page.selectOption("#model-select", "gemma3");
+    const note = page.locator('[data-testid="tools-off-note"]');
+    await note.waitFor();
+    expect(await note.textContent()).toContain("Tools are off for gemma3");
+    expect(await page.locator(".model-picker .badge--off", { hasText: "tools" }).count()).toBe(1);
+    await page.locator('[data-testid="think-toggle"]').waitFor({ state: "detached" });
 
     // The picked model is the one that answers.
     await page.selectOption("#model-select", "qwen3");
@@ -691,7 +703,7 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     const page = await openApp();
     const toggle = page.locator('[data-testid="think-toggle"]');
     // The default model (demo) can think.
-    await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>('[data-testid="think-toggle"]')?.disabled);
+    await toggle.waitFor();
     expect(await toggle.getAttribute("aria-pressed")).toBe("false");
     await toggle.click();
     expect(await toggle.getAttribute("aria-pressed")).toBe("true");
@@ -711,13 +723,15 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     await page.reload();
     await page.waitForFunction(() => document.querySelector('[data-testid="think-toggle"]')?.getAttribute("aria-pressed") === "true");
     await page.selectOption("#model-select", "llama3.2");
-    await page.waitForFunction(() => document.querySelector<HTMLButtonElement>('[data-testid="think-toggle"]')?.disabled === true);
-    expect(await toggle.getAttribute("aria-pressed")).toBe("false");
+    await toggle.waitFor({ state: "detached" });
     await page.getByRole("button", { name: "New chat" }).click();
     await send(page, "Hello without thinking");
     await waitForAnswerState(page, "stop");
     expect(server.sim!.chatRequests().at(-1)?.body).not.toHaveProperty("think");
     expect(await lastAnswer(page).locator("details.reasoning").count()).toBe(0);
+    // Back on a thinking model the toggle returns, still on.
+    await page.selectOption("#model-select", "qwen3");
+    await page.waitForFunction(() => document.querySelector('[data-testid="think-toggle"]')?.getAttribute("aria-pressed") === "true");
     await page.evaluate(() => localStorage.clear());
   });
 

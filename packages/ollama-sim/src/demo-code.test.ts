@@ -24,7 +24,8 @@ function installed(command: string, args: string[] = ["--version"]): boolean {
 
 const all = process.env["SIM_CHECK_ALL_SNIPPETS"] === "1";
 const runners: Record<LanguageId, { file: string; enabled: boolean; run: (file: string) => Array<[string, string[]]> }> = {
-  typescript: { file: "main.mts", enabled: true, run: (f) => [[process.execPath, [f]]] },
+  // the flag: type stripping is on by default only from Node 22.18 / 23.6, and the engines field allows 22.13
+  typescript: { file: "main.mts", enabled: true, run: (f) => [[process.execPath, ["--experimental-strip-types", f]]] },
   javascript: { file: "main.mjs", enabled: true, run: (f) => [[process.execPath, [f]]] },
   python: { file: "main.py", enabled: installed("python3"), run: (f) => [["python3", [f]]] },
   go: { file: "main.go", enabled: all && installed("go", ["version"]), run: (f) => [["go", ["run", f]]] },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findCity, respondDemo, wordTokens } from "./demo-model.js";
+import { topics } from "./demo-topics.js";
 import { startSimulator } from "./server.js";
 import { allTools, chatLines, contentOf, thinkingOf, user, type Line } from "./test-support/http.js";
 import type { SimChatRequest, Simulator } from "./types.js";
@@ -107,21 +108,6 @@ describe("demo model over HTTP", () => {
     expect(contentOf(math)).toBe("2^10 / 4 = **256**");
   });
 
-  it("gives a markdown paragraph and list for general questions, code when asked", async () => {
-    const general = contentOf(await chatLines(sim.url, { model: "demo", messages: user("Tell me about tide pools") }));
-    expect(general).toMatch(/^Here is a short overview of \*\*tide pools\*\*\.\n\n/);
-    expect(general.match(/^- \*\*/gm)).toHaveLength(3);
-    const code = contentOf(await chatLines(sim.url, { model: "demo", messages: user("write a python function that greets") }));
-    expect(code).toContain("```python\ndef greet(name: str) -> str:");
-  });
-
-  it('"long" streams about 200 word tokens', async () => {
-    const lines = await chatLines(sim.url, { model: "demo", messages: user("give me a long answer about caching") });
-    const tokens = lines.filter((l) => l.message?.content).length;
-    expect(tokens).toBeGreaterThanOrEqual(195);
-    expect(tokens).toBeLessThanOrEqual(240);
-  });
-
   it("think:true streams thinking chunks before the answer", async () => {
     const lines = await chatLines(sim.url, { model: "qwen3", think: true, messages: user("hello") });
     const firstThinking = lines.findIndex((l) => l.message?.thinking);
@@ -138,6 +124,149 @@ describe("demo model over HTTP", () => {
     const text = contentOf(await chatLines(sim.url, { model: "demo", messages: user("show html [sim:html]") }));
     expect(text).toContain('<img src=x onerror="window.__xss=1">');
     expect(text).toContain("[click](javascript:window.__xss=1)");
+  });
+});
+
+/** What the demo streams for one user message (or a conversation of user messages), offline. */
+function answer(...userMessages: string[]): { text: string; thinking: string; tokens: number } {
+  const chunks = respondDemo({ model: "demo", think: true, messages: userMessages.map((content) => ({ role: "user", content })) }, { tokenDelayMs: 0 });
+  return {
+    text: chunks.map((c) => c.content ?? "").join(""),
+    thinking: chunks.map((c) => c.thinking ?? "").join(""),
+    tokens: chunks.filter((c) => c.content).length,
+  };
+}
+
+function paragraphs(text: string): string[] {
+  return text.split(/\n{2,}/).map((p) => p.trim()).filter((p) => p !== "");
+}
+
+/** The suggestion chips of the web UI's empty chat (apps/web/src/components/ChatPane.tsx). */
+const webSuggestions = ["What time is it in Tokyo?", "What is 12*7?", "Explain server-sent events in a short list", "Write a long answer about streaming"];
+
+describe("demo model answers what was asked", () => {
+  it("writes a Python function that reverses a string (not a greeting example)", () => {
+    const { text, thinking } = answer("write a python function to reverse a string");
+    expect(text).toContain("```python\n");
+    expect(text).toContain("def reverse_string(");
+    expect(text).toContain("[::-1]");
+    expect(text).toContain("`olleh`");
+    expect(text).not.toContain("greet");
+    expect(thinking).toContain("reverses a string");
+  });
+
+  it.each([
+    ["write fizzbuzz in javascript", "```js\n", "FizzBuzz"],
+    ["fibonacci function in rust", "```rust\n", "fn fibonacci("],
+    ["how do I sort a list in python", "```python\n", "sorted(numbers)"],
+    ["read a file in go", "```go\n", "bufio.NewScanner"],
+    ["make an HTTP request in TypeScript", "```ts\n", "await fetch("],
+    ["java program to check for a palindrome", "```java\n", "isPalindrome"],
+    ["write a function to reverse a string", "```ts\n", "Array.from(text).reverse()"],
+    ["Write code in typescript that greets", "```ts\n", "export function greet"],
+    ["write a python function that greets", "```python\n", "def greet(name: str) -> str:"],
+  ])("%s", (prompt, fence, code) => {
+    const { text } = answer(prompt);
+    expect(text).toContain(fence);
+    expect(text).toContain(code);
+  });
+
+  it("answers a follow-up such as \"now in Go\" with the same task in the new language", () => {
+    const { text } = answer("write fizzbuzz in python", "now in go");
+    expect(text).toContain("```go\n");
+    expect(text).toContain("func fizzbuzz(");
+  });
+
+  it("says so when it has no example, with a skeleton named after the task, instead of inventing code", () => {
+    const { text } = answer("write a python function to parse a CSV file");
+    expect(text).toContain("**parse a CSV file**");
+    expect(text).toContain("def parse_csv_file(");
+    expect(text).toContain("NotImplementedError");
+    const cpp = answer("write a C++ function to reverse a string").text;
+    expect(cpp).toContain("no C++ examples");
+    expect(cpp).toContain("reverseString");
+  });
+
+  it("answers the SSE suggestion chip with a short list about server-sent events", () => {
+    const { text, thinking } = answer(webSuggestions[2]!);
+    expect(text).not.toMatch(/in a short list\*\*/);
+    expect(text).toMatch(/^(Server-sent events \(SSE\)|The essentials of server-sent events)/);
+    const items = text.split("\n").filter((l) => l.startsWith("- **"));
+    expect(items.length).toBeGreaterThanOrEqual(3);
+    expect(items.length).toBeLessThanOrEqual(6);
+    expect(text).toContain("EventSource");
+    expect(text).toContain("Last-Event-ID");
+    expect(thinking.length).toBeGreaterThan(10);
+  });
+
+  it("answers the long-answer chip about streaming at length, without repeating a paragraph", () => {
+    const { text, tokens } = answer(webSuggestions[3]!);
+    expect(tokens).toBeGreaterThanOrEqual(180);
+    expect(text).toMatch(/^Streaming means/);
+    expect(text).toContain("NDJSON");
+    const paras = paragraphs(text);
+    expect(paras.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(paras).size).toBe(paras.length);
+  });
+
+  it("never repeats a paragraph in a long answer, on any topic it knows or does not know", () => {
+    for (const prompt of [...topics.map((t) => `write a long answer about ${t.name}`), "Write a long answer about oceans", "give me a long answer about caching"]) {
+      const { text, tokens } = answer(prompt);
+      const paras = paragraphs(text);
+      expect(new Set(paras).size, prompt).toBe(paras.length);
+      expect(tokens, prompt).toBeGreaterThanOrEqual(150);
+    }
+  });
+
+  it("knows every topic by its own name and explains it with a definition and key points", () => {
+    for (const note of topics) {
+      const { text } = answer(`what is ${note.name}?`);
+      expect(text.startsWith(note.summary), note.id).toBe(true);
+      expect(text.split("\n").filter((l) => l.startsWith("- **")), note.id).toHaveLength(note.points.length);
+    }
+  });
+
+  it("compares two topics in a markdown table and gives one topic a table when asked", () => {
+    const { text } = answer("compare SSE and WebSockets");
+    expect(text).toContain("| | SSE | WebSockets |");
+    expect(text).toContain("| --- | --- | --- |");
+    expect(text).toMatch(/\| \*\*Good for\*\* \| .*streaming LLM tokens .*\| .*games/);
+    const single = answer("tool calling as a table").text;
+    expect(single).toContain("| Aspect | Details |");
+    expect(single).toContain("| **Validate everything** |");
+  });
+
+  it("keeps a one-sentence answer to one sentence", () => {
+    expect(answer("explain typescript in one sentence").text).toBe(
+      "TypeScript is JavaScript with a static type system: you annotate values with types, the compiler checks them before the code runs, and the output is ordinary JavaScript.",
+    );
+  });
+
+  it("falls back gracefully on an unknown topic: names it, invents nothing, says what it can do", () => {
+    const { text } = answer("Tell me about tide pools");
+    expect(text).toContain("**tide pools**");
+    expect(text).toMatch(/demo model/);
+    expect(text).toContain("Write code");
+    expect(text).not.toContain("Here is a short overview");
+    const long = answer("Write a long answer about oceans").text;
+    expect(long).toContain("a long answer about oceans");
+  });
+
+  it("is deterministic per prompt and varied across prompts", () => {
+    expect(answer("Tell me about tide pools")).toEqual(answer("Tell me about tide pools"));
+    const openers = ["tide pools", "volcanoes", "medieval castles", "jazz", "origami", "knitting"].map((s) => paragraphs(answer(`tell me about ${s}`).text)[0]?.replace(/\*\*.*?\*\*/g, "X"));
+    expect(new Set(openers).size).toBeGreaterThan(1);
+    const intros = ["reverse a string", "fizzbuzz", "fibonacci", "factorial", "palindrome", "sort a list"].map((t) => paragraphs(answer(`${t} in python`).text)[0]);
+    expect(new Set(intros).size).toBe(intros.length);
+  });
+
+  it("still routes the other chips to tools and keeps the [sim:html] probe", () => {
+    const withTools = (text: string) =>
+      respondDemo({ model: "demo", messages: user(text), tools: allTools }, { tokenDelayMs: 0 }).flatMap((c) => c.toolCalls ?? []);
+    expect(withTools(webSuggestions[0]!)).toEqual([{ name: "current_time", arguments: { timeZone: "Asia/Tokyo" } }]);
+    expect(withTools(webSuggestions[1]!)).toEqual([{ name: "calculator", arguments: { expression: "12*7" } }]);
+    expect(withTools("write a function that returns the current time")).toEqual([]);
+    expect(withTools("explain time complexity")).toEqual([]);
   });
 });
 

@@ -1,10 +1,13 @@
 /**
- * The `demo` model: believable offline answers from templates, with real tool use — it asks for
- * `current_time`, `calculator` and `search_conversations` when the request offers them, and answers from the
- * tool results of the next round. Deterministic: the same request always streams the same tokens.
+ * The `demo` model: offline answers that match what was asked (code for common tasks, notes on common topics,
+ * honest fallbacks; see demo-answers.ts), with real tool use — it asks for `current_time`, `calculator` and
+ * `search_conversations` when the request offers them, and answers from the tool results of the next round.
+ * Deterministic: the same request always streams the same tokens.
  */
 import { evaluate, extractExpression, formatNumber } from "./arithmetic.js";
-import { lastUserText, offeredTools, toolResultsAfterLastUser, type ToolResult } from "./messages.js";
+import { capabilitiesAnswer, codeAnswer, codeRequest, fallbackAnswer, formatOf, jokeAnswer, topicAnswer } from "./demo-answers.js";
+import { topicsIn } from "./demo-topics.js";
+import { earlierUserTexts, lastUserText, offeredTools, toolResultsAfterLastUser, type ToolResult } from "./messages.js";
 import type { SimChatRequest, SimChunk, SimContext, SimToolCall } from "./types.js";
 
 /** Cities the demo model knows the IANA zone of (lower-case keys, longest names first when matching). */
@@ -82,7 +85,7 @@ function wantsThinking(req: SimChatRequest): boolean {
 export function respondDemo(req: SimChatRequest, ctx: SimContext): SimChunk[] {
   const results = toolResultsAfterLastUser(req);
   const userText = lastUserText(req);
-  const plan = results.length > 0 ? answerFromTools(results, userText) : plan1(userText, offeredTools(req));
+  const plan = results.length > 0 ? answerFromTools(results, userText) : plan1(userText, offeredTools(req), earlierUserTexts(req));
   const delayMs = ctx.tokenDelayMs;
   const out: SimChunk[] = [];
   if (wantsThinking(req)) for (const t of wordTokens(plan.thinking)) out.push({ thinking: t, delayMs });
@@ -95,7 +98,7 @@ export function respondDemo(req: SimChatRequest, ctx: SimContext): SimChunk[] {
   return out;
 }
 
-function plan1(text: string, tools: Set<string>): Plan {
+function plan1(text: string, tools: Set<string>, previous: string[]): Plan {
   if (text.includes("[sim:html]")) {
     return {
       thinking: "The user wants to see raw HTML and a link; a safe renderer must neutralise both.",
@@ -104,23 +107,9 @@ function plan1(text: string, tools: Set<string>): Plan {
         "[click](javascript:window.__xss=1) link. A safe renderer shows the tag as text and drops the link target.",
     };
   }
+  const clean = text.replace(/\[sim:[^\]]*\]/g, " ").trim();
 
-  if (/\b(time|clock)\b/i.test(text)) {
-    const place = findCity(text);
-    const where = place ? ` in ${place.city}` : "";
-    if (tools.has("current_time")) {
-      return {
-        thinking: `The user wants the current time${where}. I can't know it myself, so I'll call the current_time tool${place ? ` with the time zone ${place.timeZone}` : ""}.`,
-        call: { name: "current_time", arguments: place ? { timeZone: place.timeZone } : {} },
-      };
-    }
-    return {
-      thinking: "The user asks for the time but no clock tool is available.",
-      answer: `I can't check the clock right now${where}: no time tool is available in this conversation. Your device's clock will know.`,
-    };
-  }
-
-  const search = /\bsearch\s+(?:(?:my|our|the|all|past|previous|old)\s+)*(?:conversations?|chats?|history|messages)(?:\s+(?:for|about))?\s+(.+)/i.exec(text);
+  const search = /\bsearch\s+(?:(?:my|our|the|all|past|previous|old)\s+)*(?:conversations?|chats?|history|messages)(?:\s+(?:for|about))?\s+(.+)/i.exec(clean);
   if (search?.[1]) {
     const query = search[1].trim().replace(/^["'“”‘’]+|["'“”‘’.?!]+$/g, "");
     if (tools.has("search_conversations")) {
@@ -135,7 +124,26 @@ function plan1(text: string, tools: Set<string>): Plan {
     };
   }
 
-  const expression = extractExpression(text);
+  // before the time and arithmetic checks: "write a function that returns the current time" wants code
+  const code = codeRequest(clean, previous);
+  if (code) return codeAnswer(clean, code);
+
+  if (asksForTime.test(clean)) {
+    const place = findCity(clean);
+    const where = place ? ` in ${place.city}` : "";
+    if (tools.has("current_time")) {
+      return {
+        thinking: `The user wants the current time${where}. I can't know it myself, so I'll call the current_time tool${place ? ` with the time zone ${place.timeZone}` : ""}.`,
+        call: { name: "current_time", arguments: place ? { timeZone: place.timeZone } : {} },
+      };
+    }
+    return {
+      thinking: "The user asks for the time but no clock tool is available.",
+      answer: `I can't check the clock right now${where}: no time tool is available in this conversation. Your device's clock will know.`,
+    };
+  }
+
+  const expression = extractExpression(clean);
   if (expression !== undefined) {
     if (tools.has("calculator")) {
       return {
@@ -150,79 +158,30 @@ function plan1(text: string, tools: Set<string>): Plan {
     };
   }
 
-  if (/^\s*(hi|hello|hey|good (morning|afternoon|evening))\b/i.test(text)) {
+  const mentioned = topicsIn(clean);
+  if (/^\s*(hi|hello|hey|good (morning|afternoon|evening))\b/i.test(clean) && mentioned.length === 0) {
     return {
       thinking: "A greeting. I'll greet back and say what I can do.",
       answer:
         "Hello! I'm the offline **demo** model of this chat. I can tell the time in cities around the world, " +
-        "do arithmetic, search your past conversations, and give short answers to general questions.",
+        "do arithmetic, search your past conversations, explain common programming topics and write small code examples.",
     };
   }
+  if (/\b(what can you do|who are you|what are you|what do you know|your capabilities)\b|^\s*help\b/i.test(clean)) return capabilitiesAnswer();
+  if (/\bjokes?\b/i.test(clean)) return jokeAnswer(clean);
 
-  const topic = topicOf(text);
-  if (/\blong\b/i.test(text)) return { thinking: `The user wants a long answer about ${topic}.`, answer: longAnswer(topic) };
-  if (/\b(code|function|script|snippet|program|implement|typescript|javascript|python)\b/i.test(text)) {
-    return { thinking: `The user wants code for ${topic}. A small, complete example is best.`, answer: codeAnswer(text) };
+  const format = formatOf(clean);
+  if (mentioned.length > 0) return topicAnswer(clean, mentioned, format);
+  // "tell me more", "go on": continue the previous topic at length
+  if (/^\s*(tell me more|more|go on|continue|elaborate|expand on (?:that|this|it)|more details?)\b/i.test(clean)) {
+    const earlier = [...previous].reverse().map((t) => topicsIn(t)).find((found) => found.length > 0);
+    if (earlier) return topicAnswer(clean, earlier, "long");
   }
-  return {
-    thinking: `The user asks about ${topic}. A short paragraph and a few key points should cover it.`,
-    answer:
-      `Here is a short overview of **${topic}**.\n\n` +
-      "This is the offline demo model, so the answer comes from a template rather than real knowledge, " +
-      "but it streams exactly like a real model would.\n\n" +
-      `- **What it is:** the core idea behind ${topic}, in one sentence.\n` +
-      "- **Why it matters:** where it helps in practice.\n" +
-      "- **Next step:** ask a follow-up question to go deeper.\n",
-  };
+  return fallbackAnswer(clean, format);
 }
 
-function topicOf(text: string): string {
-  const cleaned = text
-    .replace(/\[sim:[^\]]*\]/g, "")
-    .replace(/^\s*(please\s+)?(tell me(?: about)?|explain|describe|what is|what are|what's|who is|how do i|how does|how to|can you|write)\s+/i, "")
-    .replace(/[?!.\s]+$/g, "")
-    .trim();
-  const short = cleaned.length > 60 ? `${cleaned.slice(0, 57)}…` : cleaned;
-  return short || "your question";
-}
-
-function longAnswer(topic: string): string {
-  const sentences = [
-    `Let's take ${topic} step by step, starting with the basics.`,
-    "Every good explanation begins with a clear definition and a concrete example.",
-    "From there, it helps to look at how the pieces fit together in a real system.",
-    "Trade-offs matter: what is simple to build is not always simple to run.",
-    "Measuring before optimising saves a great deal of time and guesswork.",
-    "Small, well-named modules make a codebase easier to read and to change.",
-    "Tests that exercise real parts catch the bugs that mocks quietly hide.",
-    "Finally, writing down the reasons behind a decision helps the next person.",
-  ];
-  const paragraphs: string[] = [];
-  let words = 0;
-  for (let p = 0; words < 200; p++) {
-    const para: string[] = [];
-    for (let s = 0; s < 4 && words < 200; s++) {
-      const sentence = sentences[(p * 4 + s) % sentences.length] ?? "";
-      para.push(sentence);
-      words += sentence.split(/\s+/).length;
-    }
-    paragraphs.push(para.join(" "));
-  }
-  return paragraphs.join("\n\n");
-}
-
-function codeAnswer(text: string): string {
-  if (/\bpython\b/i.test(text)) {
-    return (
-      "Here is a small, complete example:\n\n```python\ndef greet(name: str) -> str:\n" +
-      '    return f"Hello, {name}!"\n\n\nprint(greet("world"))\n```\n\nRunning it prints `Hello, world!`.'
-    );
-  }
-  return (
-    "Here is a small, complete example:\n\n```ts\nexport function greet(name: string): string {\n" +
-    "  return `Hello, ${name}!`;\n}\n\nconsole.log(greet(\"world\"));\n```\n\nRunning it prints `Hello, world!`."
-  );
-}
+/** "what time is it", "time in Paris?", "clock check": not "time complexity" or "a long time ago". */
+const asksForTime = /\b(?:what(?:'s| is)? the time|what time|current time|local time|time (?:is it|now|right now|in|at|zone in|over in)|the time in)\b|\bclock\b|^\s*time\??\s*$/i;
 
 function parseJson(text: string): unknown {
   try {

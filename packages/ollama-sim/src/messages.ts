@@ -22,6 +22,12 @@ export function lastUserText(req: SimChatRequest): string {
   return i >= 0 ? contentText(req.messages[i]?.["content"]) : "";
 }
 
+/** The user messages before the last one, oldest first (what a follow-up such as "now in Rust" refers to). */
+export function earlierUserTexts(req: SimChatRequest): string[] {
+  const last = lastUserIndex(req);
+  return req.messages.slice(0, Math.max(0, last)).filter((m) => m["role"] === "user").map((m) => contentText(m["content"]));
+}
+
 /** Names of the tools the request offers (`[{type:"function", function:{name}}]`, or a bare `{name}`). */
 export function offeredTools(req: SimChatRequest): Set<string> {
   const names = new Set<string>();

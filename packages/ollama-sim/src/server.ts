@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { respondDemo } from "./demo-model.js";
 import { defaultModels, ModelCatalog } from "./models.js";
 import { ChatResponder } from "./responder.js";
+import { defaultMaxRecordedBodyBytes, defaultMaxRecordedRequests, RequestLog } from "./request-log.js";
 import { matches, modelScenario, taggedScenario } from "./scenarios.js";
 import type { ControlledStream, RecordedRequest, Scenario, SimChatRequest, SimChunk, SimulatorOptions, Simulator } from "./types.js";
 import { estimatePromptTokens, ResponseMeter, type WireEncoder } from "./wire-common.js";
@@ -33,7 +34,7 @@ function sendText(res: ServerResponse, status: number, text: string, method: str
   res.end(method === "HEAD" ? undefined : text);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<{ text: string; bytes: number }> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of req as AsyncIterable<Buffer>) {
@@ -41,7 +42,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > maxBodyBytes) throw new BadRequest("request body too large");
     parts.push(part);
   }
-  return Buffer.concat(parts).toString("utf8");
+  return { text: Buffer.concat(parts).toString("utf8"), bytes: size };
 }
 
 function wantsThinking(think: unknown): boolean {
@@ -101,7 +102,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const catalog = new ModelCatalog(opts.models ?? defaultModels);
   let scenarios: Scenario[] = [...(opts.scenarios ?? [])];
   const controls: ControlHandle[] = [];
-  const requests: RecordedRequest[] = [];
+  const log = new RequestLog({
+    maxEntries: opts.maxRecordedRequests ?? defaultMaxRecordedRequests,
+    maxBodyBytes: opts.maxRecordedBodyBytes ?? defaultMaxRecordedBodyBytes,
+  });
+  const requests = log.entries;
   const sockets = new Set<Socket>();
   const active = new Set<ChatResponder>();
   const loaded = new Set<string>();
@@ -134,11 +139,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       method,
       path,
       body: undefined,
+      bodyBytes: 0,
       startedAt: Date.now(),
       clientClosedEarly: false,
       finished: new Promise((resolve) => (markFinished = resolve)),
     };
-    requests.push(record);
+    log.add(record);
     let responder: ChatResponder | undefined;
     res.on("close", () => {
       record.clientClosedEarly = !res.writableFinished && !closing && !(responder?.destroyedByUs ?? false);
@@ -147,9 +153,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     });
 
     let text = "";
+    let bytes = 0;
     if (method === "POST" || method === "PUT") {
       try {
-        text = await readBody(req);
+        ({ text, bytes } = await readBody(req));
       } catch (err) {
         if (err instanceof BadRequest) return sendJson(res, 413, { error: err.message });
         return; // the client went away while sending
@@ -165,7 +172,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         body = text;
       }
     }
-    record.body = body;
+    log.setBody(record, body, bytes);
 
     const route = `${method === "HEAD" ? "GET" : method} ${path}`;
     switch (route) {

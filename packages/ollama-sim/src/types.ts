@@ -73,7 +73,12 @@ export interface RecordedRequest {
   id: number;
   method: string;
   path: string;
+  /** The parsed JSON body (or the raw text when it was not JSON); undefined without a body or when dropped. */
   body: unknown;
+  /** Addition: the raw body's size in bytes (kept when the body itself was dropped). */
+  bodyBytes: number;
+  /** Addition: true when the body was dropped to keep the recorded bodies within `maxRecordedBodyBytes`. */
+  bodyDropped?: boolean;
   startedAt: number;
   /** true when the client closed the connection before the simulator finished writing. */
   clientClosedEarly: boolean;
@@ -105,6 +110,16 @@ export interface SimulatorOptions {
    * wait for idle sockets to go away can set it low.
    */
   keepAliveTimeoutMs?: number;
+  /**
+   * Addition: how many requests `requests` / `chatRequests()` keep, oldest dropped first (default 1000;
+   * 0 = record nothing, for a long-running simulator such as the API's demo fallback).
+   */
+  maxRecordedRequests?: number;
+  /**
+   * Addition: raw bytes of request bodies kept across the recorded requests, newest first (default 2 MiB);
+   * older entries keep their metadata, their `body` becomes undefined and `bodyDropped` true. 0 = metadata only.
+   */
+  maxRecordedBodyBytes?: number;
 }
 
 export interface ControlledStream {
@@ -122,9 +137,9 @@ export interface Simulator {
   /** http://127.0.0.1:PORT */
   url: string;
   port: number;
-  /** Every request, in order. */
+  /** The most recent requests, oldest first (bounded: see `maxRecordedRequests` / `maxRecordedBodyBytes`). */
   requests: RecordedRequest[];
-  /** Only /api/chat and /v1/chat/completions. */
+  /** Only /api/chat and /v1/chat/completions (of the recorded ones). */
   chatRequests(): RecordedRequest[];
   /** Prepended (wins over earlier ones). */
   addScenario(s: Scenario): void;

@@ -49,6 +49,16 @@ function shape(items: ChatItem[]): string[] {
 }
 
 describe("buildItems", () => {
+  it("marks the followed answer disconnected, not streaming, when the page gave up on its stream", () => {
+    const following = { ...base, messages: [...messages, msg("user", "Third", "r3")], runs: [...runs, run("r3", null)], runId: "r3", live: liveState("r3", "Partial") };
+    const streaming = buildItems(following).at(-1);
+    expect(streaming).toMatchObject({ kind: "answer", streaming: true });
+    expect(streaming).not.toHaveProperty("disconnected");
+    expect(buildItems({ ...following, liveInterrupted: true }).at(-1)).toMatchObject({ kind: "answer", streaming: false, disconnected: true });
+    // a finished answer is never shown as disconnected
+    expect(buildItems({ ...following, live: liveState("r3", "Whole", true), liveInterrupted: true }).at(-1)).not.toHaveProperty("disconnected");
+  });
+
   it("shows stored turns, the last answer marked last", () => {
     expect(shape(buildItems(base))).toEqual(["U:First question", "A:First answer", "U:Second question", "A:Second answer:last"]);
   });

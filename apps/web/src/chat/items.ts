@@ -15,6 +15,8 @@ export interface ChatItemAnswer {
   key: string;
   state: MessageState;
   streaming: boolean;
+  /** The page stopped following an unfinished answer whose stream kept ending early. */
+  disconnected?: boolean;
   last: boolean;
 }
 export type ChatItem = ChatItemUser | ChatItemAnswer;
@@ -32,6 +34,8 @@ export function buildItems(input: {
   storedHasPending: boolean;
   runId: string | null;
   live: MessageState | null;
+  /** The followed run's stream kept ending before `done` and the page gave up (until the user retries). */
+  liveInterrupted?: boolean;
   /** Answers this page followed to the end (they carry tool durations and error details). */
   cachedRun: (runId: string) => MessageState | undefined;
 }): ChatItem[] {
@@ -47,7 +51,9 @@ export function buildItems(input: {
   const runsById = new Map(input.runs.map((r) => [r.id, r]));
   const showPending = pendingUser !== null && !input.storedHasPending;
   const liveMatched = runId !== null && turns.some((t) => t.runIds.includes(runId));
-  const liveStreaming = live !== null && live.done === null;
+  const liveInterrupted = live !== null && live.done === null && input.liveInterrupted === true;
+  const liveStreaming = live !== null && live.done === null && !liveInterrupted;
+  const liveFlags = liveInterrupted ? { disconnected: true } : {};
 
   const items: ChatItem[] = [];
   turns.forEach((turn, index) => {
@@ -62,7 +68,7 @@ export function buildItems(input: {
     });
     const takesLive = live !== null && runId !== null && (turn.runIds.includes(runId) || (!liveMatched && !showPending && last));
     if (takesLive) {
-      items.push({ kind: "answer", key: `a${turn.user.id}`, state: live, streaming: liveStreaming, last });
+      items.push({ kind: "answer", key: `a${turn.user.id}`, state: live, streaming: liveStreaming, ...liveFlags, last });
       return;
     }
     const answerRun = index === turns.length - 1 ? lastTurnRunId(turn, input.runs) : answerRunId(turn);
@@ -78,7 +84,7 @@ export function buildItems(input: {
   if (showPending) {
     items.push({ kind: "user", key: "pending", text: pendingUser.text, messageId: null, pending: true, failed: pendingUser.failed });
     if (live !== null && runId !== null && !liveMatched && pendingUser.runId === runId) {
-      items.push({ kind: "answer", key: "pending-answer", state: live, streaming: liveStreaming, last: true });
+      items.push({ kind: "answer", key: "pending-answer", state: live, streaming: liveStreaming, ...liveFlags, last: true });
     } else if (pendingUser.runId === null && !pendingUser.failed) {
       // chat.send is on its way: show the answer placeholder at once rather than after the round trip.
       items.push({ kind: "answer", key: "pending-answer", state: emptyMessageState(), streaming: true, last: true });

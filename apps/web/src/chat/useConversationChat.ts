@@ -8,7 +8,7 @@ import { pausedQueues } from "./BackgroundQueues.js";
 import { buildItems, type ChatItem } from "./items.js";
 import { queueStore, type QueuedMessage } from "./queueStore.js";
 import { runCache } from "./runCache.js";
-import { useRunEvents, type ConnectionState } from "./useRunEvents.js";
+import { streamEndedMessage, useRunEvents, type ConnectionState } from "./useRunEvents.js";
 
 /** A new conversation's pane hands its run to the pane that opens once the server gave it an id. */
 interface Handoff {
@@ -122,6 +122,18 @@ export function useConversationChat(opts: {
   );
 
   const live = useRunEvents(runId, onEvent);
+  // The followed run's stream kept ending before `done`: an error with Retry instead of a spinner forever.
+  const [dismissedResume, setDismissedResume] = useState<(() => void) | null>(null);
+  const streamError: ActionError | null =
+    live.resume && live.resume !== dismissedResume
+      ? {
+          code: null,
+          title: streamEndedMessage,
+          detail: "Its stream ended early several times in a row. Retry continues from where it stopped.",
+          action: "Connection lost",
+          retry: live.resume,
+        }
+      : null;
 
   // Follow the run the server says is active (page load, reload, another tab started it).
   const activeRunId = detail?.activeRunId ?? null;
@@ -258,9 +270,10 @@ export function useConversationChat(opts: {
         storedHasPending,
         runId,
         live: live.state,
+        liveInterrupted: live.resume !== null,
         cachedRun: runCache.get,
       }),
-    [detail, optimisticEdit, pendingUser, storedHasPending, runId, live.state],
+    [detail, optimisticEdit, pendingUser, storedHasPending, runId, live.state, live.resume],
   );
 
   const notFound = conversation.error?.data?.code === "NOT_FOUND";
@@ -275,12 +288,15 @@ export function useConversationChat(opts: {
     stopping: cancel.isPending,
     connection: live.connection,
     connectionError: live.connectionError ?? (conversation.error && !notFound ? conversation.error.message : null),
-    actionError,
+    actionError: actionError ?? streamError,
     submit,
     stop,
     regenerate,
     edit,
     unqueue: (id) => queueStore.remove(queueKey, id),
-    dismissError: () => setActionError(null),
+    dismissError: () => {
+      if (actionError) setActionError(null);
+      else setDismissedResume(() => live.resume);
+    },
   };
 }

@@ -8,6 +8,8 @@ export interface AssistantMessageProps {
   state: MessageState;
   /** Events may still arrive (the run has not ended). */
   streaming: boolean;
+  /** Unfinished, and the page stopped following it: its stream kept ending early (the error bar offers Retry). */
+  disconnected?: boolean;
   /** Offer Retry / Regenerate (the last answer, while nothing runs). */
   actionsEnabled: boolean;
   onRetry?: () => void;
@@ -19,7 +21,7 @@ const reasonNotes: Partial<Record<string, string>> = {
   "max-steps": "Stopped after the maximum number of tool rounds.",
 };
 
-export function AssistantMessage({ state, streaming, actionsEnabled, onRetry, onRegenerate }: AssistantMessageProps) {
+export function AssistantMessage({ state, streaming, disconnected = false, actionsEnabled, onRetry, onRegenerate }: AssistantMessageProps) {
   const waiting = streaming && state.text === "";
   const reason = state.done?.reason;
   const stopped = reason === "cancelled";
@@ -30,7 +32,7 @@ export function AssistantMessage({ state, streaming, actionsEnabled, onRetry, on
       className={`message message--assistant${streaming ? " is-streaming" : ""}`}
       data-testid="assistant-message"
       data-run-id={state.runId ?? undefined}
-      data-state={streaming ? "streaming" : (reason ?? "done")}
+      data-state={streaming ? "streaming" : disconnected ? "disconnected" : (reason ?? "done")}
       aria-busy={streaming}
     >
       {state.reasoning && (
@@ -62,6 +64,11 @@ export function AssistantMessage({ state, streaming, actionsEnabled, onRetry, on
         </div>
       )}
 
+      {disconnected && (
+        <p className="note" data-testid="disconnected">
+          Not finished: the connection to this answer was lost.
+        </p>
+      )}
       {stopped && (
         <p className="note note--stopped" data-testid="stopped">
           Stopped

@@ -107,6 +107,7 @@ export function ChatPane(props: ChatPaneProps) {
                   key={item.key}
                   state={item.state}
                   streaming={item.streaming}
+                  disconnected={item.disconnected ?? false}
                   actionsEnabled={item.last && !chat.busy && conversationId !== null}
                   onRetry={chat.regenerate}
                   onRegenerate={chat.regenerate}

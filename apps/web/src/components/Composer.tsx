@@ -58,17 +58,19 @@ export function Composer({ busy, canStop, onSubmit, onStop, stopping, think }: C
           autoFocus
         />
         <div className="composer__actions">
-          <button
-            type="button"
-            className={`button button--ghost think-toggle${think.available && think.on ? " is-on" : ""}`}
-            aria-pressed={think.available && think.on}
-            disabled={!think.available}
-            onClick={() => think.onChange(!think.on)}
-            title={think.available ? "Let the model reason before it answers" : "The selected model cannot think (no thinking capability)"}
-            data-testid="think-toggle"
-          >
-            Think
-          </button>
+          {/* Only for models that list the thinking capability: for others there is nothing to turn on. */}
+          {think.available && (
+            <button
+              type="button"
+              className={`button button--ghost think-toggle${think.on ? " is-on" : ""}`}
+              aria-pressed={think.on}
+              onClick={() => think.onChange(!think.on)}
+              title="Let the model reason before it answers"
+              data-testid="think-toggle"
+            >
+              Think
+            </button>
+          )}
           {busy && (
             <button type="button" className="button button--danger" onClick={onStop} disabled={stopping || !canStop}>
               {stopping ? "Stopping…" : "Stop"}

@@ -34,3 +34,48 @@ describe("Markdown", () => {
     expect(good?.getAttribute("rel")).toContain("noopener");
   });
 });
+
+describe("Markdown images", () => {
+  const origin = window.location.origin;
+  const pixel = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+  it("does not load a remote image: shows it as a link with its text and URL instead", () => {
+    const { container } = render(<Markdown text={"Look: ![the secret](https://evil.example/?q=secret)"} />);
+    expect(container.querySelector("img")).toBeNull();
+    const link = container.querySelector<HTMLAnchorElement>('[data-testid="blocked-image"] a');
+    expect(link?.getAttribute("href")).toBe("https://evil.example/?q=secret");
+    expect(link?.getAttribute("rel")).toContain("noreferrer");
+    expect(link?.textContent).toBe("Image: the secret");
+    expect(container.textContent).toContain("(https://evil.example/?q=secret)");
+  });
+
+  it("treats protocol-relative, other-port and reference-style remote images the same way", () => {
+    const host = new URL(origin);
+    const otherPort = `${host.protocol}//${host.hostname}:${Number(host.port || 80) + 1}/x.png`;
+    const { container } = render(<Markdown text={`![a](//evil.example/a.png) ![b](${otherPort}) ![c][ref]\n\n[ref]: http://evil.example/c.png`} />);
+    expect(container.querySelector("img")).toBeNull();
+    expect([...container.querySelectorAll('[data-testid="blocked-image"] a')].map((a) => a.getAttribute("href"))).toEqual([
+      "//evil.example/a.png",
+      otherPort,
+      "http://evil.example/c.png",
+    ]);
+  });
+
+  it("renders same-origin and data: images", () => {
+    const { container } = render(<Markdown text={`![logo](/logo.png) ![abs](${origin}/a.png) ![dot](${pixel})`} />);
+    expect([...container.querySelectorAll("img")].map((img) => [img.getAttribute("alt"), img.getAttribute("src")])).toEqual([
+      ["logo", "/logo.png"],
+      ["abs", `${origin}/a.png`],
+      ["dot", pixel],
+    ]);
+    expect(container.querySelector('[data-testid="blocked-image"]')).toBeNull();
+  });
+
+  it("loads no image from an unsafe or SVG URL", () => {
+    const { container } = render(<Markdown text={"![x](javascript:alert(1)) ![svg](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=)"} />);
+    expect(container.querySelector("img")).toBeNull();
+    expect(container.querySelector('a[href^="javascript" i]')).toBeNull();
+    expect(container.querySelector('a[href^="data:" i]')).toBeNull();
+    expect(container.textContent).toContain("x");
+  });
+});

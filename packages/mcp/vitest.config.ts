@@ -6,6 +6,11 @@ import { defineConfig } from "vitest/config";
 // loading the MCP SDK, would follow it into eventsource-parser's own src/*.ts under node_modules and refuse
 // to run it.
 export default defineConfig({
-  resolve: { alias: { "@streamchat/core": fileURLToPath(new URL("../core/src/index.ts", import.meta.url)) } },
+  resolve: {
+    alias: {
+      "@streamchat/core": fileURLToPath(new URL("../core/src/index.ts", import.meta.url)),
+      "@streamchat/ollama-sim": fileURLToPath(new URL("../ollama-sim/src/index.ts", import.meta.url)),
+    },
+  },
   test: { include: ["src/**/*.test.ts"], testTimeout: 20_000, hookTimeout: 20_000 },
 });

@@ -315,8 +315,8 @@ export class McpServerConnection {
     this.failuresInARow++;
     this.endSession();
     const { initialDelayMs, maxDelayMs, maxAttempts } = this.options.restart;
-    if (this.failuresInARow > maxAttempts) {
-      this.error = `${reason}; gave up after ${maxAttempts} attempts in a row`;
+    if (this.failuresInARow >= maxAttempts) {
+      this.error = `${reason}; gave up after ${maxAttempts} attempt${maxAttempts === 1 ? "" : "s"} in a row`;
       this.nextRetryAt = undefined;
     } else {
       this.error = reason;

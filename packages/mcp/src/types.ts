@@ -57,7 +57,7 @@ export interface RestartPolicy {
   initialDelayMs?: number;
   /** Default 60000. */
   maxDelayMs?: number;
-  /** Failures in a row before the server is left `failed` for good. Default 10. */
+  /** Failed connection attempts in a row (the first start included) before the server is left `failed` for good. Default 10. */
   maxAttempts?: number;
   /** A connection that lasted this long resets the count of failures in a row. Default 60000. */
   stableAfterMs?: number;

@@ -148,6 +148,14 @@ describe("hub faults", () => {
     expect(hub.tools().every((t) => t.source === "every")).toBe(true);
   });
 
+  it("a crash after a connection that lasted starts the back-off afresh instead of counting towards giving up", async () => {
+    const { hub } = await startHub({ fault: faultServer() }, { restart: { initialDelayMs: 50, maxAttempts: 2, stableAfterMs: 0 } });
+    for (let crash = 1; crash <= 3; crash++) {
+      await executeTool(toolNamed(hub, "fault__exit"), {}, { signal, timeoutMs: 10_000 });
+      await until(() => stateOf(hub, "fault")?.state === "connected" && stateOf(hub, "fault")!.restarts === crash, `restart ${crash}`);
+    }
+  });
+
   it("a server that never answers initialize fails after the connect timeout", async () => {
     const { hub } = await startHub({ mute: faultServer(["--mute"]) }, { connectTimeoutMs: 300, restart: { maxAttempts: 1 } });
     expect(stateOf(hub, "mute")).toMatchObject({ state: "failed", error: "did not finish starting within 300 ms; gave up after 1 attempt in a row" });

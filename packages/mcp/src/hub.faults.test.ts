@@ -2,7 +2,7 @@
 import { ChatError, executeTool, validateToolCall } from "@streamchat/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMcpHub, type McpHub, type McpHubOptions } from "./hub.js";
-import { configOf, everythingServer, faultServer, recordingLogger, until } from "./test-support/servers.js";
+import { configOf, everythingServer, faultServer, faultServerPath, recordingLogger, until } from "./test-support/servers.js";
 import type { McpServerConfig } from "./config.js";
 
 const signal = new AbortController().signal;
@@ -168,6 +168,38 @@ describe("hub faults", () => {
     expect(isAlive(pid)).toBe(true);
     await hub.close();
     expect(isAlive(pid)).toBe(false);
+  });
+
+  it("close() also ends what a server started itself (its process group)", async () => {
+    const launcher = { command: "sh", args: ["-c", `sleep 300 & echo "background $!" >&2; exec "${process.execPath}" "${faultServerPath}"`], env: {}, requireApproval: false, enabled: true };
+    const { hub, log } = await startHub({ wrapped: launcher });
+    expect(stateOf(hub, "wrapped")!.state).toBe("connected");
+    const line = await until(() => log.stderr("wrapped").find((l) => l.startsWith("background ")), "the background pid");
+    const background = Number(line.split(" ")[1]);
+    expect(isAlive(background)).toBe(true);
+    await hub.close();
+    await until(() => !isAlive(background), "the background process to end", 10_000);
+  });
+
+  it("a server whose pipes outlive it (held by a daemon it started) is still seen to exit, and close() returns", async () => {
+    const launcher = {
+      command: "sh",
+      args: ["-c", `setsid sleep 300 & echo "daemon $!" >&2; exec "${process.execPath}" "${faultServerPath}"`],
+      env: {},
+      requireApproval: false,
+      enabled: true,
+    };
+    const { hub, log } = await startHub({ wrapped: launcher }, { restart: { maxAttempts: 1 } });
+    const line = await until(() => log.stderr("wrapped").find((l) => l.startsWith("daemon ")), "the daemon's pid");
+    const daemon = Number(line.split(" ")[1]);
+    try {
+      const outcome = await executeTool(toolNamed(hub, "wrapped__exit"), {}, { signal, timeoutMs: 10_000 });
+      expect(outcome).toMatchObject({ ok: false, error: { message: expect.stringContaining("stopped during the call (the process exited with code 3") } });
+      expect(stateOf(hub, "wrapped")!.state).toBe("failed");
+      await hub.close();
+    } finally {
+      process.kill(daemon, "SIGKILL");
+    }
   });
 
   it("calls after close() fail clearly", async () => {

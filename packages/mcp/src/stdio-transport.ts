@@ -38,6 +38,8 @@ export interface ProcessExit {
 }
 
 const stderrTailLines = 5;
+/** After the server process exited, how long its output may still arrive before the session ends. */
+const exitToCloseMs = 500;
 
 /**
  * The MCP stdio transport over a child process, with what the SDK's StdioClientTransport does not give:
@@ -112,6 +114,9 @@ export class StdioProcessTransport implements Transport {
     child.stdin?.on("error", () => undefined);
     child.on("exit", (code, signal) => {
       this.exited = { code, signal };
+      // "close" waits for stdout and stderr to end, which never happens while something the server
+      // started outside its group still holds them: give the last output a moment, then stop waiting.
+      setTimeout(() => this.finish(), exitToCloseMs).unref();
     });
     child.on("close", (code, signal) => {
       this.exited ??= { code, signal };
@@ -145,19 +150,21 @@ export class StdioProcessTransport implements Transport {
       return;
     }
     if (!this.exited) {
-      const gone = once(child, "close").then(() => true);
+      const gone = once(child, "exit").then(() => true);
       const wait = (ms: number) => Promise.race([gone, new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
       child.stdin?.end();
       if (!(await wait(this.options.graceMs))) {
         signalGroup(child, "SIGTERM");
         if (!(await wait(this.options.graceMs))) {
           signalGroup(child, "SIGKILL");
-          await gone;
+          await wait(this.options.graceMs);
         }
       }
     }
     // The server has exited; what it started in its group may not have.
     signalGroup(child, "SIGTERM");
+    child.stdout?.destroy();
+    child.stderr?.destroy();
     this.finish();
   }
 

@@ -60,7 +60,7 @@ describe("hub faults", () => {
   });
 
   it("a call to a server that is restarting waits for it, within the call's time", async () => {
-    const { hub } = await startHub({ fault: faultServer() }, { restart: { initialDelayMs: 300 } });
+    const { hub } = await startHub({ fault: faultServer() }, { restart: { initialDelayMs: 1_000 } });
     const echo = toolNamed(hub, "fault__echo");
     await executeTool(toolNamed(hub, "fault__exit"), {}, { signal, timeoutMs: 10_000 });
     expect(stateOf(hub, "fault")!.state).toBe("failed");

@@ -157,7 +157,8 @@ export class StdioProcessTransport implements Transport {
         signalGroup(child, "SIGTERM");
         if (!(await wait(this.options.graceMs))) {
           signalGroup(child, "SIGKILL");
-          await wait(this.options.graceMs);
+          // Only a process stuck in the kernel survives SIGKILL; do not wait for that forever.
+          await wait(Math.max(this.options.graceMs, 5_000));
         }
       }
     }

@@ -29,6 +29,13 @@ describe("toolSpec", () => {
     expect(toolSpec(twin)).toMatchObject({ name: "add_again", description: "Same input" });
   });
 
+  it("offers a tool's own JSON Schema as is instead of converting its input", () => {
+    const parameters = { type: "object", properties: { q: { type: "string", format: "uri" } }, required: ["q"], additionalProperties: false };
+    const external = defineTool({ name: "srv__fetch", description: "From a server", input: z.unknown(), parameters, execute: () => "" });
+    expect(toolSpec(external)).toEqual({ name: "srv__fetch", description: "From a server", parameters });
+    expect(toolSpec(external).parameters).toBe(parameters);
+  });
+
   it("rejects names providers refuse", () => {
     expect(() => defineTool({ name: "bad name!", description: "", input: z.object({}), execute: () => 1 })).toThrow(/must be/);
   });
@@ -130,6 +137,35 @@ describe("executeTool", () => {
     await startedP;
     controller.abort();
     await expect(outcome).rejects.toMatchObject({ code: "cancelled" });
+  });
+
+  it("keeps the tool's own text for the model beside the result", async () => {
+    const shot = defineTool({
+      name: "shot",
+      description: "",
+      input: z.object({}),
+      execute: () => ({ text: "A cat.", image: "iVBOR…" }),
+      toModelContent: (result) => `${result.text}\n[image]`,
+    });
+    const outcome = await executeTool(shot, {}, { signal: run, timeoutMs: 1000 });
+    expect(outcome).toMatchObject({ ok: true, result: { text: "A cat.", image: "iVBOR…" }, content: "A cat.\n[image]" });
+    expect(toolResultContent(outcome)).toBe("A cat.\n[image]");
+  });
+
+  it("turns a throw of toModelContent into tool_failed", async () => {
+    const odd = defineTool({
+      name: "odd",
+      description: "",
+      input: z.object({}),
+      execute: () => 1,
+      toModelContent: () => {
+        throw new Error("cannot describe");
+      },
+    });
+    await expect(executeTool(odd, {}, { signal: run, timeoutMs: 1000 })).resolves.toMatchObject({
+      ok: false,
+      error: { code: "tool_failed", message: "Tool odd failed: cannot describe" },
+    });
   });
 
   it("refuses results that are not JSON", async () => {

@@ -15,19 +15,32 @@ export interface Tool<I = unknown, O = unknown> {
   /** Overrides the run's per-call timeout. */
   timeoutMs?: number;
   execute(args: I, ctx: ToolContext): Promise<O> | O;
+  /**
+   * JSON Schema offered to the model as is, instead of one converted from `input` (an MCP server's own
+   * `inputSchema`). `input` still validates the arguments.
+   */
+  parameters?: Record<string, unknown>;
+  /** Where the tool comes from: the MCP server's name; absent for built-in tools. */
+  source?: string;
+  /** Each call waits for a person's approval before it runs. */
+  requiresApproval?: boolean;
+  /** The text the model reads back for a result; without it, the result as JSON (strings as is). */
+  toModelContent?(result: O): string;
 }
 
 // Tool<any, ...>: a list of tools with different inputs; callers never see `any` (args are validated first).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTool = Tool<any, unknown>;
 
-export function defineTool<S extends z.ZodType, O>(def: {
-  name: string;
-  description: string;
-  input: S;
-  timeoutMs?: number;
-  execute(args: z.infer<S>, ctx: ToolContext): Promise<O> | O;
-}): Tool<z.infer<S>, O> {
+export function defineTool<S extends z.ZodType, O>(
+  def: {
+    name: string;
+    description: string;
+    input: S;
+    timeoutMs?: number;
+    execute(args: z.infer<S>, ctx: ToolContext): Promise<O> | O;
+  } & Pick<Tool<z.infer<S>, O>, "parameters" | "source" | "requiresApproval" | "toModelContent">,
+): Tool<z.infer<S>, O> {
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(def.name)) {
     // The limits OpenAI enforces on function names; Ollama models cope badly with others too.
     throw new Error(`Tool name "${def.name}" must be 1-64 letters, digits, "_" or "-".`);
@@ -37,6 +50,7 @@ export function defineTool<S extends z.ZodType, O>(def: {
 
 /** The tool as the model sees it: name, description and the input's JSON Schema (zod 4 toJSONSchema). */
 export function toolSpec(tool: Tool): ToolSpec {
+  if (tool.parameters) return { name: tool.name, description: tool.description, parameters: tool.parameters };
   let parameters = jsonSchemas.get(tool.input);
   if (!parameters) {
     // io "input": fields with defaults are optional for the caller; unrepresentable parts (refinements,
@@ -56,7 +70,8 @@ export function toolSpec(tool: Tool): ToolSpec {
 const jsonSchemas = new WeakMap<object, Record<string, unknown>>();
 
 export type ToolFailure = { code: ErrorCode; message: string };
-export type ToolOutcome = ({ ok: true; result: unknown } | { ok: false; error: ToolFailure }) & { durationMs: number };
+/** `content`: the tool's own text for the model (Tool.toModelContent), when it has one. */
+export type ToolOutcome = ({ ok: true; result: unknown; content?: string } | { ok: false; error: ToolFailure }) & { durationMs: number };
 
 /**
  * Checks a model's tool call against the tool's schema. Fails with invalid_tool_args (naming every zod
@@ -122,6 +137,7 @@ export async function executeTool(tool: AnyTool, args: unknown, opts: ExecuteToo
     if (!isJsonSafe(result)) {
       return { ok: false, error: { code: "tool_failed", message: `Tool ${tool.name} returned a value that is not JSON.` }, durationMs: elapsed() };
     }
+    if (tool.toModelContent) return { ok: true, result, content: tool.toModelContent(result), durationMs: elapsed() };
     return { ok: true, result, durationMs: elapsed() };
   } catch (error) {
     if (opts.signal.aborted) throw cancelled();
@@ -137,6 +153,7 @@ export async function executeTool(tool: AnyTool, args: unknown, opts: ExecuteToo
 
 /** What the model reads back: the result as JSON (strings as is), or an error object it can act on. */
 export function toolResultContent(outcome: ToolOutcome): string {
+  if (outcome.ok && outcome.content !== undefined) return outcome.content;
   if (outcome.ok) return typeof outcome.result === "string" ? outcome.result : JSON.stringify(outcome.result ?? null);
   return JSON.stringify({ error: outcome.error });
 }

@@ -1,0 +1,378 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { CallToolResultSchema, ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ChatError } from "@streamchat/core";
+import { z } from "zod";
+import { isStdioServer, type McpServerConfig } from "./config.js";
+import { errorText, toToolResult, type McpToolResult } from "./result.js";
+import { InputSchemaCompiler, type InputSchemaCheck, type ToolArgs } from "./schema.js";
+import { StdioProcessTransport, serverEnvironment } from "./stdio-transport.js";
+import type { McpLogger, McpServerState, McpServerStatus, RestartPolicy } from "./types.js";
+
+/** One tool of a server's last listing. */
+export interface ListedTool {
+  mcpName: string;
+  description: string;
+  /** As the server gave it. */
+  inputSchema: Record<string, unknown>;
+  check: InputSchemaCheck;
+  requiresApproval: boolean;
+}
+
+export interface ConnectionOptions {
+  log: McpLogger;
+  toolTimeoutMs: number;
+  connectTimeoutMs: number;
+  shutdownGraceMs: number;
+  restart: Required<RestartPolicy>;
+  parentEnv: NodeJS.ProcessEnv;
+  /** After every change of state or of the tool list. */
+  onChange: () => void;
+}
+
+const clientInfo = { name: "streamchat", version: "0.1.0" };
+/** A server paging without end must not keep a listing going forever. */
+const maxListPages = 50;
+
+// Looser than the SDK's ListToolsResultSchema on purpose: one tool with a broken schema must not take
+// the whole listing (and every other tool of the server) down with it.
+const listPageSchema = z.object({ tools: z.array(z.unknown()), nextCursor: z.string().optional() });
+const listedToolSchema = z.looseObject({
+  name: z.string().min(1),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  inputSchema: z.unknown(),
+});
+
+/**
+ * One configured MCP server: connects, lists its tools (again on `tools/list_changed`), calls them, and
+ * restarts it with back-off after a crash or a failed start. Every session has a generation number;
+ * callbacks of a session that has ended ignore themselves.
+ */
+export class McpServerConnection {
+  private state: McpServerState = "starting";
+  private error: string | undefined;
+  private nextRetryAt: number | undefined;
+  private restarts = 0;
+  private failuresInARow = 0;
+  private listed: ListedTool[] = [];
+
+  private generation = 0;
+  private client: Client | undefined;
+  private transport: Transport | undefined;
+  private connectedAt: number | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly closing = new Set<Promise<void>>();
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
+  private stateChanged = deferred();
+  private readonly firstAttempt = deferred();
+  private connecting = false;
+
+  constructor(
+    readonly name: string,
+    private readonly config: McpServerConfig,
+    private readonly options: ConnectionOptions,
+  ) {}
+
+  get transportKind(): "stdio" | "http" {
+    return isStdioServer(this.config) ? "stdio" : "http";
+  }
+
+  /** Settles once the first connection attempt has (connected, failed, or the server is disabled). */
+  get settled(): Promise<void> {
+    return this.firstAttempt.promise;
+  }
+
+  get tools(): readonly ListedTool[] {
+    return this.listed;
+  }
+
+  get isConnected(): boolean {
+    return this.state === "connected";
+  }
+
+  start(): void {
+    if (!this.config.enabled) {
+      this.setState("disabled");
+      this.firstAttempt.resolve();
+      return;
+    }
+    void this.connect();
+  }
+
+  status(): Omit<McpServerStatus, "tools"> {
+    const status: Omit<McpServerStatus, "tools"> = { name: this.name, transport: this.transportKind, state: this.state, restarts: this.restarts };
+    if (this.error !== undefined && this.state !== "connected") status.error = this.error;
+    if (this.nextRetryAt !== undefined && this.state === "failed") status.nextRetryAt = this.nextRetryAt;
+    if (this.transport instanceof StdioProcessTransport && this.transport.pid !== undefined && !this.transport.exit) status.pid = this.transport.pid;
+    return status;
+  }
+
+  /**
+   * Calls a tool. Waits while the server is (re)starting, for as long as `signal` allows; fails at once
+   * when it is failed, disabled or shut down. Every failure is a ChatError with a message for the model.
+   */
+  async call(tool: ListedTool, offeredName: string, args: ToolArgs, signal: AbortSignal): Promise<McpToolResult> {
+    const { client, generation } = await this.connectedClient(offeredName, signal);
+    let result: Awaited<ReturnType<Client["callTool"]>>;
+    try {
+      // The signal is the run's (aborted on cancel and on TOOL_TIMEOUT_MS): the SDK then sends
+      // notifications/cancelled, so the server stops too.
+      result = await client.callTool({ name: tool.mcpName, arguments: args }, CallToolResultSchema, {
+        signal,
+        timeout: this.options.toolTimeoutMs,
+      });
+    } catch (error) {
+      throw this.callError(error, offeredName, generation, signal);
+    }
+    const normalized: CallToolResult =
+      "content" in result ? (result as CallToolResult) : { content: [{ type: "text", text: JSON.stringify(result.toolResult ?? null) }] };
+    if (normalized.isError) throw new ChatError("tool_failed", `Tool ${offeredName} failed: ${errorText(normalized)}`);
+    return toToolResult(normalized);
+  }
+
+  /** Stops restarts and ends the session; a stdio server is asked to exit, then terminated, then killed. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.nextRetryAt = undefined;
+    this.endSession();
+    this.firstAttempt.resolve();
+    this.stateChanged.resolve();
+    await Promise.all([...this.closing]);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const generation = ++this.generation;
+    this.nextRetryAt = undefined;
+    this.setState("starting");
+    const client = new Client(clientInfo, { capabilities: {} });
+    const transport = this.createTransport();
+    this.client = client;
+    this.transport = transport;
+    client.onclose = () => {
+      // While connecting, the failed connect() itself reports why (and in a better order than onclose).
+      if (generation !== this.generation || this.connecting) return;
+      this.fail(transport instanceof StdioProcessTransport ? transport.describeExit() : "the connection closed");
+    };
+    client.onerror = (error) => {
+      if (generation === this.generation) this.options.log.warn({ server: this.name, err: error.message }, "MCP server connection error");
+    };
+    let listChangedWhileStarting = false;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      if (generation !== this.generation) return;
+      if (this.state === "starting") listChangedWhileStarting = true;
+      else this.refreshTools(client, generation);
+    });
+    this.connecting = true;
+    try {
+      await client.connect(transport, { timeout: this.options.connectTimeoutMs });
+      const tools = await this.listTools(client);
+      this.connecting = false;
+      if (generation !== this.generation) return;
+      this.listed = tools;
+      this.connectedAt = Date.now();
+      this.error = undefined;
+      this.setState("connected");
+      this.firstAttempt.resolve();
+      this.options.log.info({ server: this.name, tools: tools.length }, "MCP server connected");
+      if (listChangedWhileStarting) this.refreshTools(client, generation);
+    } catch (error) {
+      this.connecting = false;
+      if (generation !== this.generation) return;
+      if (transport instanceof StdioProcessTransport && transport.exit) this.fail(transport.describeExit());
+      else if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+        this.fail(`did not finish starting within ${this.options.connectTimeoutMs} ms`);
+      } else this.fail(describeError(error));
+    }
+  }
+
+  private createTransport(): Transport {
+    const config = this.config;
+    if (isStdioServer(config)) {
+      const options: ConstructorParameters<typeof StdioProcessTransport>[0] = {
+        command: config.command,
+        args: config.args,
+        env: serverEnvironment(config.env, this.options.parentEnv),
+        graceMs: this.options.shutdownGraceMs,
+        onStderrLine: (line) => this.options.log.info({ server: this.name, stderr: line }, "MCP server stderr"),
+      };
+      if (config.cwd !== undefined) options.cwd = config.cwd;
+      return new StdioProcessTransport(options);
+    }
+    return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+  }
+
+  private async listTools(client: Client): Promise<ListedTool[]> {
+    const compiler = new InputSchemaCompiler();
+    const tools: ListedTool[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < maxListPages; page++) {
+      const result = await client.request({ method: "tools/list", params: cursor === undefined ? {} : { cursor } }, listPageSchema, {
+        timeout: this.options.connectTimeoutMs,
+      });
+      for (const raw of result.tools) {
+        const parsed = listedToolSchema.safeParse(raw);
+        if (!parsed.success || seen.has(parsed.data.name)) {
+          this.options.log.warn({ server: this.name, tool: raw }, "MCP server listed a tool without a usable name; skipped");
+          continue;
+        }
+        const { name, title, description, inputSchema } = parsed.data;
+        seen.add(name);
+        const approval = this.config.requireApproval;
+        tools.push({
+          mcpName: name,
+          description: description ?? title ?? "",
+          inputSchema: isRecord(inputSchema) ? inputSchema : {},
+          check: compiler.compile(inputSchema),
+          requiresApproval: approval === true || (Array.isArray(approval) && approval.includes(name)),
+        });
+      }
+      cursor = result.nextCursor;
+      if (cursor === undefined) break;
+    }
+    for (const tool of tools) {
+      if (!tool.check.ok) this.options.log.warn({ server: this.name, tool: tool.mcpName, reason: tool.check.reason }, "MCP tool not offered");
+    }
+    const approval = this.config.requireApproval;
+    for (const name of Array.isArray(approval) ? approval : []) {
+      if (!seen.has(name)) this.options.log.warn({ server: this.name, tool: name }, "requireApproval names a tool the server does not list");
+    }
+    return tools;
+  }
+
+  /** Re-lists after `tools/list_changed`; a notification during a listing lists once more after it. */
+  private refreshTools(client: Client, generation: number): void {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false;
+        const tools = await this.listTools(client);
+        if (generation !== this.generation) return;
+        this.listed = tools;
+        this.options.onChange();
+      } while (this.refreshAgain);
+    })()
+      .catch((error: unknown) => {
+        // The old list stays; a broken session shows up through onclose or the next call.
+        if (generation === this.generation) this.options.log.warn({ server: this.name, err: describeError(error) }, "MCP tools re-listing failed");
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+  }
+
+  private async connectedClient(offeredName: string, signal: AbortSignal): Promise<{ client: Client; generation: number }> {
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      if (this.stopped) throw unavailable(offeredName, `the MCP server "${this.name}" is shut down`);
+      if (this.state === "connected" && this.client) return { client: this.client, generation: this.generation };
+      if (this.state === "disabled") throw unavailable(offeredName, `the MCP server "${this.name}" is disabled`);
+      if (this.state === "failed") {
+        const retry = this.nextRetryAt === undefined ? "" : `; next attempt in ${Math.max(1, Math.round((this.nextRetryAt - Date.now()) / 1000))} s`;
+        throw unavailable(offeredName, `the MCP server "${this.name}" is not available (${this.error ?? "failed"}${retry})`);
+      }
+      const changed = this.stateChanged.promise;
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        void changed.then(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private callError(error: unknown, offeredName: string, generation: number, signal: AbortSignal): unknown {
+    if (signal.aborted) return signal.reason;
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+      return new ChatError("tool_timeout", `Tool ${offeredName} timed out after ${this.options.toolTimeoutMs} ms.`);
+    }
+    const sessionEnded = generation !== this.generation || this.state !== "connected";
+    if (sessionEnded || (error instanceof McpError && error.code === ErrorCode.ConnectionClosed)) {
+      return new ChatError("tool_failed", `Tool ${offeredName} failed: the MCP server "${this.name}" stopped during the call (${this.error ?? "the connection closed"}).`);
+    }
+    if (error instanceof McpError) return new ChatError("tool_failed", `Tool ${offeredName} failed: ${error.message}`);
+    // Not an answer from the server: the HTTP server is gone or its session expired. Reconnect with back-off.
+    const reason = describeError(error);
+    if (generation === this.generation) this.fail(`cannot reach the server: ${reason}`);
+    return new ChatError("tool_failed", `Tool ${offeredName} failed: cannot reach the MCP server "${this.name}" (${reason}).`);
+  }
+
+  private fail(reason: string): void {
+    if (this.stopped) return;
+    const lasted = this.connectedAt === undefined ? 0 : Date.now() - this.connectedAt;
+    if (lasted >= this.options.restart.stableAfterMs) this.failuresInARow = 0;
+    this.failuresInARow++;
+    this.endSession();
+    const { initialDelayMs, maxDelayMs, maxAttempts } = this.options.restart;
+    if (this.failuresInARow >= maxAttempts) {
+      this.error = `${reason}; gave up after ${maxAttempts} attempt${maxAttempts === 1 ? "" : "s"} in a row`;
+      this.nextRetryAt = undefined;
+    } else {
+      this.error = reason;
+      const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** (this.failuresInARow - 1));
+      this.nextRetryAt = Date.now() + delay;
+      this.retryTimer = setTimeout(() => {
+        this.restarts++;
+        void this.connect();
+      }, delay);
+      this.retryTimer.unref();
+    }
+    this.options.log.warn({ server: this.name, err: this.error, retryAt: this.nextRetryAt }, "MCP server failed");
+    this.setState("failed");
+    this.firstAttempt.resolve();
+  }
+
+  /** Invalidates the current session and closes it in the background (close() awaits it). */
+  private endSession(): void {
+    this.generation++;
+    this.connectedAt = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    const closing = client
+      .close()
+      .catch(() => undefined)
+      .finally(() => this.closing.delete(closing));
+    this.closing.add(closing);
+  }
+
+  private setState(state: McpServerState): void {
+    this.state = state;
+    const changed = this.stateChanged;
+    this.stateChanged = deferred();
+    changed.resolve();
+    this.options.onChange();
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function unavailable(offeredName: string, reason: string): ChatError {
+  return new ChatError("tool_failed", `Tool ${offeredName} failed: ${reason}.`);
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  // fetch puts the socket's reason (ECONNREFUSED…) in `cause`.
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

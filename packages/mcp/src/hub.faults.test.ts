@@ -1,0 +1,220 @@
+// Servers that crash, hang, are missing or list broken schemas: that tool or server fails, the others work.
+import { ChatError, executeTool, validateToolCall } from "@streamchat/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { createMcpHub, type McpHub, type McpHubOptions } from "./hub.js";
+import { configOf, everythingServer, faultServer, faultServerPath, recordingLogger, until } from "./test-support/servers.js";
+import type { McpServerConfig } from "./config.js";
+
+const signal = new AbortController().signal;
+const hubs: McpHub[] = [];
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((hub) => hub.close()));
+});
+
+async function startHub(servers: Record<string, McpServerConfig>, options: McpHubOptions = {}) {
+  const log = recordingLogger();
+  const hub = createMcpHub(configOf(servers), { log, shutdownGraceMs: 500, restart: { initialDelayMs: 100, maxDelayMs: 400 }, ...options });
+  hubs.push(hub);
+  await hub.ready();
+  return { hub, log };
+}
+
+function toolNamed(hub: McpHub, name: string) {
+  const tool = hub.tools().find((t) => t.name === name);
+  if (!tool) throw new Error(`no tool ${name} among ${hub.tools().map((t) => t.name).join(", ")}`);
+  return tool;
+}
+
+const stateOf = (hub: McpHub, server: string) => hub.status().find((s) => s.name === server);
+
+describe("hub faults", () => {
+  it("a missing command fails that server with the reason; the others keep working", async () => {
+    const { hub } = await startHub({ gone: { command: "/nonexistent/mcp-server", args: [], env: {}, requireApproval: false, enabled: true }, fault: faultServer() });
+    expect(stateOf(hub, "gone")).toMatchObject({
+      state: "failed",
+      error: 'cannot start "/nonexistent/mcp-server": spawn /nonexistent/mcp-server ENOENT',
+      nextRetryAt: expect.any(Number),
+      tools: [],
+    });
+    expect(hub.tools().every((t) => t.source === "fault")).toBe(true);
+    await expect(executeTool(toolNamed(hub, "fault__echo"), { text: "still here" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+  });
+
+  it("a server that exits mid-call fails that call clearly, is restarted, and works again", async () => {
+    const { hub } = await startHub({ fault: faultServer() });
+    const firstPid = stateOf(hub, "fault")!.pid;
+    const outcome = await executeTool(toolNamed(hub, "fault__exit"), {}, { signal, timeoutMs: 10_000 });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: {
+        code: "tool_failed",
+        message: 'Tool fault__exit failed: the MCP server "fault" stopped during the call (the process exited with code 3 (stderr: exiting mid-call)).',
+      },
+    });
+    await until(() => stateOf(hub, "fault")?.state === "connected" && stateOf(hub, "fault")!.restarts === 1, "the restart");
+    expect(stateOf(hub, "fault")!.pid).not.toBe(firstPid);
+    await expect(executeTool(toolNamed(hub, "fault__echo"), { text: "back" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+      ok: true,
+      result: { content: [{ type: "text", text: "back" }] },
+    });
+  });
+
+  it("a call to a server that is restarting waits for it, within the call's time", async () => {
+    const { hub } = await startHub({ fault: faultServer() }, { restart: { initialDelayMs: 1_000 } });
+    const echo = toolNamed(hub, "fault__echo");
+    await executeTool(toolNamed(hub, "fault__exit"), {}, { signal, timeoutMs: 10_000 });
+    expect(stateOf(hub, "fault")!.state).toBe("failed");
+    // Failed: the call says so at once, with the next attempt.
+    await expect(executeTool(echo, { text: "x" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/^Tool fault__echo failed: the MCP server "fault" is not available \(the process exited with code 3 .*; next attempt in \d+ s\)\.$/) },
+    });
+    await until(() => stateOf(hub, "fault")?.state === "starting", "the restart to begin", 10_000);
+    await expect(executeTool(echo, { text: "waited" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+  });
+
+  it("a hanging call times out, is cancelled at the server, and the server keeps working", async () => {
+    // The hub's own timeout is far away: only the run's signal can cancel the request in time.
+    const { hub, log } = await startHub({ fault: faultServer() }, { toolTimeoutMs: 120_000 });
+    const outcome = await executeTool(toolNamed(hub, "fault__hang"), {}, { signal, timeoutMs: 300 });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_timeout", message: "Tool fault__hang timed out after 300 ms." } });
+    await until(() => log.stderr("fault").includes("cancelled hang"), "the server to see the cancellation");
+    expect(stateOf(hub, "fault")!.state).toBe("connected");
+    await expect(executeTool(toolNamed(hub, "fault__echo"), { text: "ok" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+  });
+
+  it("the hub's own timeout fails a hanging call as tool_timeout too", async () => {
+    const { hub } = await startHub({ fault: faultServer() }, { toolTimeoutMs: 200 });
+    await expect(executeTool(toolNamed(hub, "fault__hang"), {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+      ok: false,
+      error: { code: "tool_timeout", message: "Tool fault__hang timed out after 200 ms." },
+    });
+  });
+
+  it("isError: true is a failed tool result with the server's message", async () => {
+    const { hub } = await startHub({ fault: faultServer() });
+    await expect(executeTool(toolNamed(hub, "fault__fail"), {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+      ok: false,
+      error: { code: "tool_failed", message: "Tool fault__fail failed: disk on fire" },
+    });
+  });
+
+  it("tools with a broken input schema are not offered, say why, and the others are", async () => {
+    const { hub } = await startHub({ fault: faultServer() });
+    const names = hub.tools().map((t) => t.name);
+    expect(names).toEqual(["fault__echo", "fault__exit", "fault__hang", "fault__fail", "fault__grow"]);
+    const tools = stateOf(hub, "fault")!.tools;
+    expect(tools.find((t) => t.mcpName === "broken")!.error).toMatch(/^not offered: its inputSchema is not a valid JSON Schema: schema is invalid: /);
+    expect(tools.find((t) => t.mcpName === "not_object")!.error).toBe('not offered: its inputSchema does not have "type": "object"');
+  });
+
+  it("rejects bad arguments before the server is called", async () => {
+    const { hub, log } = await startHub({ fault: faultServer() });
+    const tools = hub.tools();
+    const check = validateToolCall(tools, { id: "c1", name: "fault__echo", args: { text: 42, extra: true } });
+    expect(check).toEqual({
+      ok: false,
+      error: { code: "invalid_tool_args", message: 'Invalid arguments for fault__echo: must not have the property "extra"; text: must be string' },
+    });
+    const good = validateToolCall(tools, { id: "c2", name: "fault__echo", args: { text: "fine" } });
+    expect(good.ok).toBe(true);
+    if (good.ok) await executeTool(good.tool, good.args, { signal, timeoutMs: 10_000 });
+    // The server saw the valid call only (stderr is its own pipe: wait for the line).
+    await until(() => log.stderr("fault").includes('called echo {"text":"fine"}'), "the server's log of the call");
+    expect(log.stderr("fault").filter((line) => line.startsWith("called echo"))).toEqual(['called echo {"text":"fine"}']);
+  });
+
+  it("tools/list_changed: the new tool is offered and listeners hear of it", async () => {
+    const { hub } = await startHub({ fault: faultServer() });
+    let changes = 0;
+    hub.onChange(() => changes++);
+    await executeTool(toolNamed(hub, "fault__grow"), {}, { signal, timeoutMs: 10_000 });
+    const extra = await until(() => hub.tools().find((t) => t.name === "fault__extra"), "fault__extra");
+    expect(changes).toBeGreaterThan(0);
+    await expect(executeTool(extra, {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true, result: { content: [{ text: "extra answered" }] } });
+  });
+
+  it("a server that keeps crashing at start is retried with back-off, then left failed", async () => {
+    const { hub } = await startHub({ crashy: faultServer(["--crash-on-start"]), every: everythingServer() }, { restart: { initialDelayMs: 50, maxDelayMs: 100, maxAttempts: 3 } });
+    const status = await until(() => {
+      const s = stateOf(hub, "crashy");
+      return s?.state === "failed" && s.nextRetryAt === undefined ? s : undefined;
+    }, "giving up");
+    expect(status).toMatchObject({
+      restarts: 2,
+      error: "the process exited with code 2 (stderr: fault-server: cannot open the database); gave up after 3 attempts in a row",
+    });
+    expect(hub.tools().length).toBeGreaterThan(0);
+    expect(hub.tools().every((t) => t.source === "every")).toBe(true);
+  });
+
+  it("a crash after a connection that lasted starts the back-off afresh instead of counting towards giving up", async () => {
+    const { hub } = await startHub({ fault: faultServer() }, { restart: { initialDelayMs: 50, maxAttempts: 2, stableAfterMs: 0 } });
+    for (let crash = 1; crash <= 3; crash++) {
+      await executeTool(toolNamed(hub, "fault__exit"), {}, { signal, timeoutMs: 10_000 });
+      await until(() => stateOf(hub, "fault")?.state === "connected" && stateOf(hub, "fault")!.restarts === crash, `restart ${crash}`);
+    }
+  });
+
+  it("a server that never answers initialize fails after the connect timeout", async () => {
+    const { hub } = await startHub({ mute: faultServer(["--mute"]) }, { connectTimeoutMs: 300, restart: { maxAttempts: 1 } });
+    expect(stateOf(hub, "mute")).toMatchObject({ state: "failed", error: "did not finish starting within 300 ms; gave up after 1 attempt in a row" });
+    expect(stateOf(hub, "mute")).not.toHaveProperty("nextRetryAt");
+  });
+
+  it("close() ends a server that ignores stdin's end and SIGTERM with SIGKILL", async () => {
+    const { hub } = await startHub({ stubborn: faultServer(["--stubborn"]) }, { shutdownGraceMs: 200 });
+    const pid = stateOf(hub, "stubborn")!.pid!;
+    expect(isAlive(pid)).toBe(true);
+    await hub.close();
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it("close() also ends what a server started itself (its process group)", async () => {
+    const launcher = { command: "sh", args: ["-c", `sleep 300 & echo "background $!" >&2; exec "${process.execPath}" "${faultServerPath}"`], env: {}, requireApproval: false, enabled: true };
+    const { hub, log } = await startHub({ wrapped: launcher });
+    expect(stateOf(hub, "wrapped")!.state).toBe("connected");
+    const line = await until(() => log.stderr("wrapped").find((l) => l.startsWith("background ")), "the background pid");
+    const background = Number(line.split(" ")[1]);
+    expect(isAlive(background)).toBe(true);
+    await hub.close();
+    await until(() => !isAlive(background), "the background process to end", 10_000);
+  });
+
+  it("a server whose pipes outlive it (held by a daemon it started) is still seen to exit, and close() returns", async () => {
+    const launcher = {
+      command: "sh",
+      args: ["-c", `setsid sleep 300 & echo "daemon $!" >&2; exec "${process.execPath}" "${faultServerPath}"`],
+      env: {},
+      requireApproval: false,
+      enabled: true,
+    };
+    const { hub, log } = await startHub({ wrapped: launcher }, { restart: { maxAttempts: 1 } });
+    const line = await until(() => log.stderr("wrapped").find((l) => l.startsWith("daemon ")), "the daemon's pid");
+    const daemon = Number(line.split(" ")[1]);
+    try {
+      const outcome = await executeTool(toolNamed(hub, "wrapped__exit"), {}, { signal, timeoutMs: 10_000 });
+      expect(outcome).toMatchObject({ ok: false, error: { message: expect.stringContaining("stopped during the call (the process exited with code 3") } });
+      expect(stateOf(hub, "wrapped")!.state).toBe("failed");
+      await hub.close();
+    } finally {
+      process.kill(daemon, "SIGKILL");
+    }
+  });
+
+  it("calls after close() fail clearly", async () => {
+    const { hub } = await startHub({ fault: faultServer() });
+    const echo = toolNamed(hub, "fault__echo");
+    await hub.close();
+    await expect(echo.execute({ text: "late" }, { signal })).rejects.toEqual(new ChatError("tool_failed", 'Tool fault__echo failed: the MCP server "fault" is shut down.'));
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

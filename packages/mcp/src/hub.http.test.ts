@@ -1,0 +1,130 @@
+// Against the SDK's own Streamable HTTP server (McpServer + StreamableHTTPServerTransport on node:http).
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { executeTool } from "@streamchat/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createMcpHub, type McpHub } from "./hub.js";
+import { configOf, recordingLogger, startHttpMcpServer, until, type HttpMcpServer } from "./test-support/servers.js";
+
+const signal = new AbortController().signal;
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+let cancelledCalls = 0;
+
+function registerTools(server: McpServer): void {
+  server.registerTool("echo", { description: "Echoes", inputSchema: { message: z.string() } }, ({ message }) => ({
+    content: [{ type: "text", text: `echo: ${message}` }],
+  }));
+  server.registerTool("hang", { description: "Never answers" }, (extra) => {
+    return new Promise((_resolve, reject) => {
+      extra.signal.addEventListener("abort", () => {
+        cancelledCalls++;
+        reject(new Error("cancelled"));
+      });
+    });
+  });
+  server.registerTool("fail", { description: "Fails" }, () => ({ isError: true, content: [{ type: "text", text: "quota exceeded" }] }));
+  server.registerTool("grow", { description: "Adds a tool" }, () => {
+    server.registerTool("added", { description: "Added later" }, () => ({ content: [{ type: "text", text: "added answered" }] }));
+    return { content: [{ type: "text", text: "grown" }] };
+  });
+}
+
+async function startServer(port = 0): Promise<HttpMcpServer> {
+  const server = await startHttpMcpServer(registerTools, port);
+  cleanups.push(() => server.close());
+  return server;
+}
+
+async function startHub(url: string, options: Parameters<typeof createMcpHub>[1] = {}): Promise<McpHub> {
+  const hub = createMcpHub(configOf({ web: { url, headers: { Authorization: "Bearer web-token" }, requireApproval: ["echo"], enabled: true } }), {
+    log: recordingLogger(),
+    restart: { initialDelayMs: 100, maxDelayMs: 300 },
+    ...options,
+  });
+  cleanups.push(() => hub.close());
+  await hub.ready();
+  return hub;
+}
+
+function toolNamed(hub: McpHub, name: string) {
+  const tool = hub.tools().find((t) => t.name === name);
+  if (!tool) throw new Error(`no tool ${name} among ${hub.tools().map((t) => t.name).join(", ")}`);
+  return tool;
+}
+
+describe("hub with a Streamable HTTP server", () => {
+  it("offers and calls its tools, sending the configured headers", async () => {
+    const server = await startServer();
+    const hub = await startHub(server.url);
+    expect(hub.status()).toEqual([
+      expect.objectContaining({ name: "web", transport: "http", state: "connected", tools: expect.arrayContaining([expect.objectContaining({ name: "web__echo", requiresApproval: true })]) }),
+    ]);
+    expect(hub.tools().map((t) => t.name)).toEqual(["web__echo", "web__hang", "web__fail", "web__grow"]);
+    expect(toolNamed(hub, "web__echo").parameters).toMatchObject({ type: "object", properties: { message: { type: "string" } }, required: ["message"] });
+
+    const outcome = await executeTool(toolNamed(hub, "web__echo"), { message: "over http" }, { signal, timeoutMs: 10_000 });
+    expect(outcome).toMatchObject({ ok: true, result: { content: [{ type: "text", text: "echo: over http" }] } });
+    expect(server.headers.length).toBeGreaterThan(0);
+    expect(server.headers.every((h) => h.authorization === "Bearer web-token")).toBe(true);
+  });
+
+  it("cancels a hanging call at the server when the run's timeout aborts it", async () => {
+    const server = await startServer();
+    // The hub's own timeout is far away: only the run's signal can cancel the request in time.
+    const hub = await startHub(server.url, { toolTimeoutMs: 120_000 });
+    const before = cancelledCalls;
+    const outcome = await executeTool(toolNamed(hub, "web__hang"), {}, { signal, timeoutMs: 300 });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_timeout" } });
+    await until(() => cancelledCalls > before, "the server to see the cancellation");
+    await expect(executeTool(toolNamed(hub, "web__echo"), { message: "after" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+  });
+
+  it("isError: true is a failed tool result with the server's message", async () => {
+    const server = await startServer();
+    const hub = await startHub(server.url);
+    await expect(executeTool(toolNamed(hub, "web__fail"), {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+      ok: false,
+      error: { code: "tool_failed", message: "Tool web__fail failed: quota exceeded" },
+    });
+  });
+
+  it("picks up tools/list_changed", async () => {
+    const server = await startServer();
+    const hub = await startHub(server.url);
+    await executeTool(toolNamed(hub, "web__grow"), {}, { signal, timeoutMs: 10_000 });
+    const added = await until(() => hub.tools().find((t) => t.name === "web__added"), "web__added");
+    await expect(executeTool(added, {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true, result: { content: [{ text: "added answered" }] } });
+  });
+
+  it("a server that went away fails the call, and is reconnected when it is back", async () => {
+    const first = await startServer();
+    const hub = await startHub(first.url);
+    const echo = toolNamed(hub, "web__echo");
+    await first.close();
+
+    const outcome = await executeTool(echo, { message: "anyone?" }, { signal, timeoutMs: 10_000 });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_failed", message: expect.stringMatching(/^Tool web__echo failed: cannot reach the MCP server "web" \(fetch failed: .+\)\.$/) } });
+    expect(hub.status()[0]).toMatchObject({ state: expect.stringMatching(/^(failed|starting)$/) });
+
+    await startServer(first.port);
+    await until(() => hub.status()[0]!.state === "connected", "the reconnection");
+    expect(hub.status()[0]!.restarts).toBeGreaterThan(0);
+    await expect(executeTool(toolNamed(hub, "web__echo"), { message: "back" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+      ok: true,
+      result: { content: [{ text: "echo: back" }] },
+    });
+  });
+
+  it("an unreachable URL fails that server with the reason", async () => {
+    const server = await startServer();
+    const port = server.port;
+    await server.close();
+    const hub = await startHub(`http://127.0.0.1:${port}/mcp`, { restart: { maxAttempts: 1 } });
+    expect(hub.status()[0]).toMatchObject({ state: "failed", error: expect.stringMatching(/ECONNREFUSED/) });
+    expect(hub.tools()).toEqual([]);
+  });
+});

@@ -1,0 +1,81 @@
+import { validateToolCall, defineTool } from "@streamchat/core";
+import { describe, expect, it } from "vitest";
+import { InputSchemaCompiler } from "./schema.js";
+
+function inputOf(schema: unknown) {
+  const check = new InputSchemaCompiler().compile(schema);
+  if (!check.ok) throw new Error(check.reason);
+  return check.input;
+}
+
+describe("InputSchemaCompiler", () => {
+  it("validates a draft-07 schema with $ref to definitions, as zod-to-json-schema writes them", () => {
+    const input = inputOf({
+      $schema: "http://json-schema.org/draft-07/schema#",
+      type: "object",
+      definitions: { point: { type: "object", properties: { x: { type: "number" } }, required: ["x"] } },
+      properties: { from: { $ref: "#/definitions/point" }, to: { $ref: "#/definitions/point" } },
+      required: ["from"],
+      additionalProperties: false,
+    });
+    expect(input.safeParse({ from: { x: 1 }, to: { x: 2 } }).success).toBe(true);
+    const bad = input.safeParse({ from: { x: "1" }, extra: 1 });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["", 'must not have the property "extra"'],
+      ["from.x", "must be number"],
+    ]);
+  });
+
+  it("validates 2020-12 ($defs, a recursive $ref, if/then, formats): what zod's fromJSONSchema could not", () => {
+    const input = inputOf({
+      type: "object",
+      $defs: { node: { type: "object", properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#/$defs/node" } } } } },
+      properties: { tree: { $ref: "#/$defs/node" }, kind: { enum: ["url", "text"] }, value: { type: "string" } },
+      if: { properties: { kind: { const: "url" } } },
+      then: { properties: { value: { format: "uri" } } },
+    });
+    expect(input.safeParse({ tree: { name: "a", children: [{ name: "b" }] }, kind: "url", value: "https://example.com" }).success).toBe(true);
+    expect(input.safeParse({ tree: { name: "a", children: [{ name: 2 }] } }).error?.issues[0]).toMatchObject({
+      path: ["tree", "children", "0", "name"],
+      message: "must be string",
+    });
+    expect(input.safeParse({ kind: "url", value: "not a uri" }).error?.issues[0]).toMatchObject({ path: ["value"] });
+    expect(input.safeParse({ kind: "mail" }).error?.issues[0]?.message).toBe('must be one of "url", "text"');
+  });
+
+  it("never changes the arguments (no defaults filled in, nothing removed)", () => {
+    const input = inputOf({ type: "object", properties: { n: { type: "number", default: 3 } } });
+    const args = { m: "kept" };
+    const parsed = input.safeParse(args);
+    expect(parsed.success && parsed.data).toEqual({ m: "kept" });
+  });
+
+  it("refuses schemas that are broken or not object schemas, saying why", () => {
+    const compiler = new InputSchemaCompiler();
+    expect(compiler.compile({ type: "object", properties: { x: { type: "nonsense" } } })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^its inputSchema is not a valid JSON Schema: schema is invalid: /),
+    });
+    expect(compiler.compile({ type: "object", properties: { x: { $ref: "#/$defs/missing" } } })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/can't resolve reference #\/\$defs\/missing/),
+    });
+    expect(compiler.compile({ type: "string" })).toEqual({ ok: false, reason: 'its inputSchema does not have "type": "object"' });
+    expect(compiler.compile("x")).toEqual({ ok: false, reason: "its inputSchema is not a JSON object" });
+  });
+
+  it("plugs into the core's validateToolCall: bad arguments become invalid_tool_args naming each problem", () => {
+    const tool = defineTool({
+      name: "srv__add",
+      description: "",
+      input: inputOf({ type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] }),
+      execute: () => 0,
+    });
+    expect(validateToolCall([tool], { id: "c1", name: "srv__add", args: { a: "1" } })).toEqual({
+      ok: false,
+      error: { code: "invalid_tool_args", message: "Invalid arguments for srv__add: must have required property 'b'; a: must be number" },
+    });
+    expect(validateToolCall([tool], { id: "c1", name: "srv__add", args: { a: 1, b: 2 } })).toMatchObject({ ok: true, args: { a: 1, b: 2 } });
+  });
+});

@@ -1,0 +1,88 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { Ajv2019 } from "ajv/dist/2019.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import formatsModule from "ajv-formats";
+import { z } from "zod";
+
+// ajv-formats is CommonJS: its function is module.exports, and also module.exports.default (what TS sees).
+const addFormats = formatsModule.default;
+
+export type ToolArgs = Record<string, unknown>;
+
+/**
+ * Validates tool arguments against an MCP tool's inputSchema with ajv. (zod 4.6's z.fromJSONSchema was
+ * tried first: it refuses if/then/else and does not follow a recursive "$ref": "#", both found in real
+ * servers' schemas.) Arguments are never changed: no defaults filled in, no coercion, nothing removed,
+ * so the server receives exactly what the model sent.
+ */
+export type InputSchemaCheck = { ok: true; input: z.ZodType<ToolArgs> } | { ok: false; reason: string };
+
+type Dialect = "2020-12" | "2019-09" | "draft-07";
+
+/**
+ * Compiles the schemas of one tool listing. One compiler per listing: ajv keeps every schema it compiled,
+ * so a long-lived one would grow with each `tools/list_changed`.
+ */
+export class InputSchemaCompiler {
+  private readonly instances = new Map<Dialect, Ajv>();
+
+  compile(schema: unknown): InputSchemaCheck {
+    if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
+      return { ok: false, reason: "its inputSchema is not a JSON object" };
+    }
+    const { $schema, ...rest } = schema as Record<string, unknown>;
+    // The model is sent an object of arguments; OpenAI refuses function parameters of any other type.
+    if (rest["type"] !== "object") return { ok: false, reason: 'its inputSchema does not have "type": "object"' };
+    let validate: ValidateFunction;
+    try {
+      validate = this.instance(dialectOf($schema)).compile(rest);
+    } catch (error) {
+      return { ok: false, reason: `its inputSchema is not a valid JSON Schema: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const input = z.unknown().superRefine((value, ctx) => {
+      if (validate(value)) return;
+      for (const issue of (validate.errors ?? []).slice(0, 20)) ctx.addIssue({ code: "custom", path: pathOf(issue), message: messageOf(issue) });
+    }) as unknown as z.ZodType<ToolArgs>;
+    return { ok: true, input };
+  }
+
+  private instance(dialect: Dialect): Ajv {
+    let ajv = this.instances.get(dialect);
+    if (!ajv) {
+      // strict: false accepts the keywords servers add (examples, x-…, title on everything); the schema itself
+      // is still checked against its meta-schema, so a broken one is refused at compile time.
+      const options = { strict: false, allErrors: true, validateSchema: true, logger: false } as const;
+      ajv = dialect === "draft-07" ? new Ajv(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv2020(options);
+      addFormats(ajv);
+      this.instances.set(dialect, ajv);
+    }
+    return ajv;
+  }
+}
+
+/** MCP: a schema without "$schema" is JSON Schema 2020-12. */
+function dialectOf($schema: unknown): Dialect {
+  if (typeof $schema !== "string") return "2020-12";
+  if ($schema.includes("2019-09")) return "2019-09";
+  if (/draft-0[4-7]/.test($schema)) return "draft-07";
+  return "2020-12";
+}
+
+function pathOf(issue: ErrorObject): string[] {
+  const path = issue.instancePath
+    .split("/")
+    .slice(1)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return path;
+}
+
+function messageOf(issue: ErrorObject): string {
+  const params = issue.params as Record<string, unknown>;
+  if (issue.keyword === "additionalProperties" && typeof params["additionalProperty"] === "string") {
+    return `must not have the property "${params["additionalProperty"]}"`;
+  }
+  if (issue.keyword === "enum" && Array.isArray(params["allowedValues"])) {
+    return `must be one of ${params["allowedValues"].map((v) => JSON.stringify(v)).join(", ")}`;
+  }
+  return issue.message ?? "is not valid";
+}

@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+
+/**
+ * Variables a stdio server inherits from the API's environment; everything else of it (OPENAI_API_KEY,
+ * AUTH_TOKENS, DATABASE_URL…) stays out. The list of the MCP SDK's getDefaultEnvironment (sudo's), plus
+ * locale and temp-dir settings that programs need to behave.
+ */
+export const inheritedEnvVars = ["HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ"] as const;
+
+/** The environment of a stdio server: the inherited variables, then the server's configured `env`. */
+export function serverEnvironment(configured: Record<string, string>, parent: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of inheritedEnvVars) {
+    const value = parent[key];
+    // A value starting with "()" is an exported shell function (Shellshock): never pass it on.
+    if (value !== undefined && !value.startsWith("()")) env[key] = value;
+  }
+  return { ...env, ...configured };
+}
+
+export interface StdioProcessOptions {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** Waited for after closing stdin, and again after SIGTERM, before the next step. */
+  graceMs: number;
+  onStderrLine?: (line: string) => void;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const stderrTailLines = 5;
+/** After the server process exited, how long its output may still arrive before the session ends. */
+const exitToCloseMs = 500;
+
+/**
+ * The MCP stdio transport over a child process, with what the SDK's StdioClientTransport does not give:
+ * the exit code and the tail of stderr (for a failure's reason), and a process group, so that close()
+ * also reaches what the server started itself (`npx` → node, `uvx` → python).
+ *
+ * Closing follows the MCP lifecycle: end stdin, wait, SIGTERM, wait, SIGKILL. If the API itself is
+ * killed, the server sees stdin end, which is when a stdio server must exit.
+ */
+export class StdioProcessTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  private child: ChildProcess | undefined;
+  private readonly buffer = new ReadBuffer();
+  private readonly stderrTail: string[] = [];
+  private exited: ProcessExit | undefined;
+  private closed = false;
+
+  constructor(private readonly options: StdioProcessOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get exit(): ProcessExit | undefined {
+    return this.exited;
+  }
+
+  /** Why the process ended, for a server's `failed` state. */
+  describeExit(): string {
+    const exit = this.exited;
+    const how = !exit ? "the connection closed" : exit.signal ? `the process was killed by ${exit.signal}` : `the process exited with code ${exit.code}`;
+    const last = this.stderrTail.at(-1);
+    return last ? `${how} (stderr: ${last})` : how;
+  }
+
+  start(): Promise<void> {
+    if (this.child) throw new Error("StdioProcessTransport already started");
+    const { command, args, env, cwd } = this.options;
+    const child = spawn(command, args, { env, cwd, stdio: ["pipe", "pipe", "pipe"], detached: true, windowsHide: true });
+    this.child = child;
+    child.stdout?.on("data", (chunk: Buffer) => {
+      this.buffer.append(chunk);
+      for (;;) {
+        let message: JSONRPCMessage | null;
+        try {
+          message = this.buffer.readMessage();
+        } catch (error) {
+          // A line that is not JSON-RPC (a server printing to stdout): report it, keep reading.
+          this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+          continue;
+        }
+        if (message === null) break;
+        this.onmessage?.(message);
+      }
+    });
+    let partial = "";
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      const lines = (partial + chunk).split(/\r?\n/);
+      partial = lines.pop() ?? "";
+      if (partial.length > 4096) partial = partial.slice(-4096);
+      for (const line of lines) this.stderrLine(line);
+    });
+    child.stderr?.on("end", () => {
+      if (partial) this.stderrLine(partial);
+      partial = "";
+    });
+    // EPIPE when the server died between our check and the write: its exit is reported by "close".
+    child.stdin?.on("error", () => undefined);
+    child.on("exit", (code, signal) => {
+      this.exited = { code, signal };
+      // "close" waits for stdout and stderr to end, which never happens while something the server
+      // started outside its group still holds them: give the last output a moment, then stop waiting.
+      setTimeout(() => this.finish(), exitToCloseMs).unref();
+    });
+    child.on("close", (code, signal) => {
+      this.exited ??= { code, signal };
+      this.finish();
+    });
+    return new Promise((resolve, reject) => {
+      child.once("spawn", () => resolve());
+      child.once("error", (error) => {
+        // Before "spawn": the command is missing or not executable. After: a failed kill, nothing to do.
+        if (child.pid === undefined) {
+          reject(new Error(`cannot start "${command}": ${error.message}`));
+          this.finish();
+        }
+      });
+    });
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (!stdin || this.exited || !stdin.writable) return Promise.reject(new Error("the server process is not running"));
+    return new Promise((resolve) => {
+      if (stdin.write(serializeMessage(message))) resolve();
+      else stdin.once("drain", resolve);
+    });
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child || child.pid === undefined) {
+      this.finish();
+      return;
+    }
+    if (!this.exited) {
+      const gone = once(child, "exit").then(() => true);
+      const wait = (ms: number) => Promise.race([gone, new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
+      child.stdin?.end();
+      if (!(await wait(this.options.graceMs))) {
+        signalGroup(child, "SIGTERM");
+        if (!(await wait(this.options.graceMs))) {
+          signalGroup(child, "SIGKILL");
+          // Only a process stuck in the kernel survives SIGKILL; do not wait for that forever.
+          await wait(Math.max(this.options.graceMs, 5_000));
+        }
+      }
+    }
+    // The server has exited; what it started in its group may not have.
+    signalGroup(child, "SIGTERM");
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    this.finish();
+  }
+
+  private stderrLine(line: string): void {
+    const trimmed = line.trim();
+    if (!trimmed) return;
+    this.stderrTail.push(trimmed.length > 500 ? `${trimmed.slice(0, 500)}…` : trimmed);
+    if (this.stderrTail.length > stderrTailLines) this.stderrTail.shift();
+    this.options.onStderrLine?.(trimmed);
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.buffer.clear();
+    this.onclose?.();
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    // detached: the child leads its own process group, whose id is its pid.
+    process.kill(-child.pid!, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}

@@ -1,0 +1,84 @@
+// A stdio MCP server (the SDK's low-level Server, so tool schemas can be anything) whose tools misbehave
+// on request. Run by tests as a real child process: `node fault-server.ts [--crash-on-start] [--mute]
+// [--stubborn]`. It reports what happened to it on stderr ("called <tool>", "cancelled <tool>"), which the
+// hub passes to its logger.
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+
+const flags = new Set(process.argv.slice(2));
+
+if (flags.has("--crash-on-start")) {
+  process.stderr.write("fault-server: cannot open the database\n");
+  process.exit(2);
+}
+
+if (flags.has("--stubborn")) {
+  // Ignores SIGTERM and the end of stdin: only SIGKILL ends it.
+  process.on("SIGTERM", () => process.stderr.write("ignoring SIGTERM\n"));
+  setInterval(() => undefined, 1000);
+}
+
+const text = (value: string): CallToolResult => ({ content: [{ type: "text", text: value }] });
+
+const tools: Tool[] = [
+  {
+    name: "echo",
+    description: "Returns its text",
+    inputSchema: { type: "object", properties: { text: { type: "string" } }, required: ["text"], additionalProperties: false },
+  },
+  { name: "exit", description: "The server process exits while answering", inputSchema: { type: "object", properties: {} } },
+  { name: "hang", description: "Never answers", inputSchema: { type: "object", properties: {} } },
+  { name: "fail", description: "Answers with isError", inputSchema: { type: "object", properties: {} } },
+  { name: "grow", description: "Adds the tool `extra` and sends tools/list_changed", inputSchema: { type: "object", properties: {} } },
+  {
+    name: "broken",
+    description: "Its input schema is not a JSON Schema",
+    inputSchema: { type: "object", properties: { x: { type: "nonsense" } } } as unknown as Tool["inputSchema"],
+  },
+  {
+    name: "not_object",
+    description: "Its input schema is not an object schema",
+    inputSchema: { type: "string" } as unknown as Tool["inputSchema"],
+  },
+];
+
+const server = new Server({ name: "fault-server", version: "1.0.0" }, { capabilities: { tools: { listChanged: true } } });
+
+server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
+
+server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  const name = request.params.name;
+  process.stderr.write(`called ${name} ${JSON.stringify(request.params.arguments ?? {})}\n`);
+  switch (name) {
+    case "echo":
+      return text(String((request.params.arguments as { text?: unknown } | undefined)?.text));
+    case "extra":
+      return text("extra answered");
+    case "exit":
+      process.stderr.write("exiting mid-call\n");
+      process.exit(3);
+    // falls through (exit never returns)
+    case "hang":
+      return new Promise<never>(() => {
+        extra.signal.addEventListener("abort", () => process.stderr.write("cancelled hang\n"), { once: true });
+      });
+    case "fail":
+      return { isError: true, content: [{ type: "text", text: "disk on fire" }] };
+    case "grow":
+      if (!tools.some((t) => t.name === "extra")) {
+        tools.push({ name: "extra", description: "Added at run time", inputSchema: { type: "object", properties: {} } });
+      }
+      await server.sendToolListChanged();
+      return text("grown");
+    default:
+      return { isError: true, content: [{ type: "text", text: `unknown tool ${name}` }] };
+  }
+});
+
+if (flags.has("--mute")) {
+  // Reads stdin but never answers, not even initialize.
+  process.stdin.resume();
+} else {
+  await server.connect(new StdioServerTransport());
+}

@@ -73,7 +73,9 @@ describe("calculator off the main thread", () => {
   });
 
   it("other requests are served while a calculation runs; cancelling the run stops it", async () => {
-    const server: TestServer = await startHttpServer((_req, res) => res.end("pong"));
+    const server: TestServer = await startHttpServer((_req, res) => {
+      res.end("pong");
+    });
     try {
       const cancel = new AbortController();
       let settled = false;

@@ -233,6 +233,33 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     expect(e.message).toContain("context overflow");
   });
 
+  it("ends with provider_error and the server's message on an SSE `event: error` frame, even when [DONE] follows", async () => {
+    const { model: m } = await sse([delta({ content: "a" }), 'event: error\ndata: {"message":"overloaded"}\n\n', "data: [DONE]\n\n"]);
+    const e = await failure(chunks(m, ask("x")));
+    expect(e).toMatchObject({ code: "provider_error", message: "The model server failed mid-answer: overloaded" });
+    // Not JSON: the frame's text is the message.
+    const plain = await sse(["event: error\ndata: upstream timed out\n\n", "data: [DONE]\n\n"]);
+    expect(await failure(chunks(plain.model, ask("x")))).toMatchObject({
+      code: "provider_error",
+      message: "The model server failed mid-answer: upstream timed out",
+    });
+  });
+
+  it("ends with provider_error and the server's message on vLLM's {object: error} chunk", async () => {
+    const { model: m } = await sse([
+      delta({ content: "a" }),
+      { object: "error", message: "CUDA out of memory", type: "InternalServerError", param: null, code: 500 },
+    ]);
+    expect(await failure(chunks(m, ask("x")))).toMatchObject({ code: "provider_error", message: "The model server failed mid-answer: CUDA out of memory" });
+  });
+
+  it("an error frame ends the run with the error after the tokens before it", async () => {
+    const { model: m } = await sse([delta({ content: "partial" }), 'event: error\ndata: {"message":"overloaded"}\n\n', "data: [DONE]\n\n"]);
+    const { events, result } = await collect(runChat({ model: m, modelName: "x", conversationId: "c", runId: "r", messages: [{ role: "user", content: "hi" }] }));
+    expect(events.filter((e) => e.type === "token" || e.type === "error" || e.type === "done").map((e) => e.type)).toEqual(["token", "error", "done"]);
+    expect(result).toMatchObject({ reason: "error", error: { code: "provider_error", message: expect.stringContaining("overloaded") }, text: "partial" });
+  });
+
   it("maps 401 with an OpenAI error body to unauthorized", async () => {
     const server = await startHttpServer((_req, res) => {
       res.writeHead(401, { "content-type": "application/json" });

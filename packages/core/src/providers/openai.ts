@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ChatError } from "../errors.js";
 import type { ChatMessage, ChatModel, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, StreamOptions, ToolCall } from "../model.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
-import { messageField, toChatError } from "./http-errors.js";
+import { errorMessageOf, messageField, toChatError } from "./http-errors.js";
 import { send, sendJson, type HttpTarget } from "./request.js";
 
 export interface OpenAIModelOptions {
@@ -161,15 +161,19 @@ class StreamState {
       yield* this.end();
       return;
     }
+    // An SSE `event: error` frame (`data: {"message":"overloaded"}`, or plain text) ends the answer, whatever
+    // follows it ([DONE] often does).
+    if (event.event === "error") throw failedMidAnswer(errorMessageOf(event.data));
     let json: unknown;
     try {
       json = JSON.parse(event.data);
     } catch {
       throw new ChatError("provider_error", "The model server sent an event that is not JSON.");
     }
-    // llama.cpp and others: `data: {"error":{"code","message","type"}}` mid-stream, HTTP still 200.
-    if (typeof json === "object" && json !== null && "error" in json) {
-      throw new ChatError("provider_error", `The model server failed mid-answer: ${messageField(json) ?? "unknown error"}`);
+    // Mid-stream, HTTP still 200: llama.cpp and others `data: {"error":{"code","message","type"}}`, vLLM
+    // `data: {"object":"error","message":"CUDA out of memory",...}`.
+    if (typeof json === "object" && json !== null && ("error" in json || (json as { object?: unknown }).object === "error")) {
+      throw failedMidAnswer(messageField(json));
     }
     const parsed = chunkSchema.safeParse(json);
     if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected stream chunk.");
@@ -229,6 +233,10 @@ class StreamState {
       yield { type: "tool-call", call };
     }
   }
+}
+
+function failedMidAnswer(message: string | undefined): ChatError {
+  return new ChatError("provider_error", `The model server failed mid-answer: ${message?.trim() || "unknown error"}`);
 }
 
 /** SSE events from a byte stream (UTF-8 safe across chunk splits). */

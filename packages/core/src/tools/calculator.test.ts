@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startSimulator, type SimChatRequest, type Simulator } from "@streamchat/ollama-sim";
 import ts from "typescript";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ChatError } from "../errors.js";
 import { createOllamaModel } from "../providers/ollama.js";
 import { runChat } from "../run.js";
@@ -14,6 +14,7 @@ import { startHttpServer, type TestServer } from "../test-support/http.js";
 import { collect } from "../test-support/recorder.js";
 import { executeTool, validateToolCall, type ToolOutcome } from "../tools.js";
 import { calculatorTool } from "./builtin.js";
+import { calculatorWorkers } from "./calculator.js";
 
 /**
  * The calculator must not let a tool call crash, freeze or fill the server: every case here ran on the
@@ -113,6 +114,10 @@ describe("calculator off the main thread", () => {
       stopFirst.abort();
     }
     expect(await first).toMatchObject({ code: "cancelled" });
+    // Idle, one worker stays warm; the cancelled ones are gone.
+    await vi.waitFor(() => expect(calculatorWorkers()).toBe(1), { timeout: 10_000 });
+    await Promise.all([result("1 + 1"), result("2 + 2")]);
+    await vi.waitFor(() => expect(calculatorWorkers()).toBe(1), { timeout: 10_000 });
   });
 });
 

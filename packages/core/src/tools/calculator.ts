@@ -12,7 +12,7 @@ import type { CalculatorReply, CalculatorRequest } from "./calculator-worker.js"
 /** Per worker. The restricted mathjs instance itself takes ~40 MB of heap. */
 const resourceLimits = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 };
 
-/** Workers at most; more concurrent calculations wait for one (within their own timeout). */
+/** Workers at most; more concurrent calculations wait for one (within their own timeout). One is kept warm. */
 const maxWorkers = 2;
 
 // Next to this module: calculator-worker.ts when running from source (vitest, tsx; Node strips the
@@ -88,7 +88,9 @@ class CalculatorPool {
       const onMessage = (reply: CalculatorReply) => {
         if (reply.id !== id) return;
         cleanup();
-        this.idle.push(worker);
+        // One warm worker is kept (starting one costs a mathjs instance); a second idle one only holds memory.
+        if (this.idle.length === 0 || this.waiters.size > 0) this.idle.push(worker);
+        else void worker.terminate();
         this.wakeOne();
         resolve(reply);
       };

@@ -1,4 +1,4 @@
-import { createOllamaModel, createOpenAIModel, type ChatModel } from "@streamchat/core";
+import { createOllamaModel, createOpenAIModel, type ChatModel, type UnreachableFailure } from "@streamchat/core";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
 import { defaultChatModel, demoChatModel, type Config } from "./config.js";
 
@@ -24,6 +24,38 @@ interface Log {
 
 const probeTimeoutMs = 1500;
 
+/** A URL without credentials it may carry (user:password@), for the log. */
+export function loggableUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "[invalid URL]";
+  }
+}
+
+/**
+ * Where the model server was looked for goes to the server log only: users see "Cannot reach the model
+ * server", never the internal address (OLLAMA_HOST, OPENAI_BASE_URL).
+ */
+function logUnreachable(log: Log): (failure: UnreachableFailure) => void {
+  return ({ url, error }) => {
+    const code = errorCode(error);
+    log.warn({ url: loggableUrl(url), ...(code ? { code } : {}) }, "model server unreachable");
+  };
+}
+
+function errorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** True when an Ollama server answers /api/version within ~1.5 s. */
 export async function ollamaAnswers(baseUrl: string): Promise<boolean> {
   try {
@@ -35,12 +67,12 @@ export async function ollamaAnswers(baseUrl: string): Promise<boolean> {
   }
 }
 
-async function simulatorProvider(config: Config, options: SimulatorOptions | undefined): Promise<ProviderHandle> {
+async function simulatorProvider(config: Config, log: Log, options: SimulatorOptions | undefined): Promise<ProviderHandle> {
   const sim = await startSimulator({ ...options, port: 0, host: "127.0.0.1" });
   return {
     kind: "sim",
     demo: true,
-    model: createOllamaModel({ baseUrl: sim.url }),
+    model: createOllamaModel({ baseUrl: sim.url, onUnreachable: logUnreachable(log) }),
     defaultModel: config.chatModel ?? demoChatModel,
     baseUrl: sim.url,
     sim,
@@ -48,11 +80,11 @@ async function simulatorProvider(config: Config, options: SimulatorOptions | und
   };
 }
 
-function ollamaProvider(config: Config): ProviderHandle {
+function ollamaProvider(config: Config, log: Log): ProviderHandle {
   return {
     kind: "ollama",
     demo: false,
-    model: createOllamaModel({ baseUrl: config.ollamaHost }),
+    model: createOllamaModel({ baseUrl: config.ollamaHost, onUnreachable: logUnreachable(log) }),
     defaultModel: config.chatModel ?? defaultChatModel,
     baseUrl: config.ollamaHost,
     close: async () => {},
@@ -67,28 +99,32 @@ export async function createProvider(
   const closeNothing = async () => {};
   switch (config.provider) {
     case "ollama":
-      return ollamaProvider(config);
+      return ollamaProvider(config, log);
     case "openai": {
       // loadConfig guarantees the URL for this provider.
       const baseUrl = config.openaiBaseUrl ?? "";
       return {
         kind: "openai",
         demo: false,
-        model: createOpenAIModel({ baseUrl, ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}) }),
+        model: createOpenAIModel({
+          baseUrl,
+          ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
+          onUnreachable: logUnreachable(log),
+        }),
         defaultModel: config.chatModel ?? defaultChatModel,
         baseUrl,
         close: closeNothing,
       };
     }
     case "sim":
-      return simulatorProvider(config, options.simulator);
+      return simulatorProvider(config, log, options.simulator);
     case "auto": {
       if (await ollamaAnswers(config.ollamaHost)) {
         log.info({ ollamaHost: config.ollamaHost }, "Using Ollama");
-        return ollamaProvider(config);
+        return ollamaProvider(config, log);
       }
       log.warn(`No Ollama at ${config.ollamaHost}: using the built-in Ollama-protocol simulator (demo model)`);
-      return simulatorProvider(config, options.simulator);
+      return simulatorProvider(config, log, options.simulator);
     }
   }
 }

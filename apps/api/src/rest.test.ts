@@ -128,10 +128,12 @@ describe("POST /api/chat", () => {
     expect(unsupported.status).toBe(400);
     expect(await unsupported.json()).toMatchObject({ code: "model_unsupported" });
 
+    const requests = api.sim.chatRequests().length;
     const stream = await post("/api/chat/stream", { message: "hello", model: "llama3.2", think: true });
     const messages = parseSse(await stream.text());
     expect(messages.map((m) => m.event)).toEqual(["thinking", "error", "done"]);
-    expect(api.sim.chatRequests().at(-1)?.body).toMatchObject({ model: "llama3.2", think: true });
+    // llama3.2 lacks the thinking capability: the run ends before asking the model.
+    expect(api.sim.chatRequests()).toHaveLength(requests);
 
     const bad = await post("/api/chat", { message: "hello", think: "yes" });
     expect(bad.status).toBe(400);

@@ -4,6 +4,7 @@ export type * from "./model.js";
 export { decodeNdjson, type NdjsonOptions } from "./ndjson.js";
 export { createOllamaModel, type OllamaModelOptions } from "./providers/ollama.js";
 export { createOpenAIModel, type OpenAIModelOptions } from "./providers/openai.js";
+export type { UnreachableFailure } from "./providers/request.js";
 export {
   defineTool,
   toolSpec,

@@ -64,7 +64,20 @@ export interface ModelInfo {
   parameterSize?: string;
   quantization?: string;
   sizeBytes?: number;
+  /**
+   * Ollama's names ("completion", "tools", "thinking", "vision"…) from /api/show; [] when the server does
+   * not say. OpenAI-compatible servers: ["tools"] until the server refused tools for the model.
+   */
   capabilities: string[];
+}
+
+/**
+ * What a request to a model may carry, as far as the provider knows: true, false (known not to: the run
+ * loop leaves it out), or undefined (unknown: sent as asked, and a refusal is mapped to model_unsupported).
+ */
+export interface ModelCapabilities {
+  tools: boolean | undefined;
+  thinking: boolean | undefined;
 }
 
 /**
@@ -77,4 +90,9 @@ export interface ChatModel {
   listModels?(options?: StreamOptions): Promise<ModelInfo[]>;
   /** Server version, or throws provider_unavailable. */
   version?(options?: StreamOptions): Promise<string>;
+  /**
+   * What `model` accepts (cached by the provider). Never fails for want of an answer: an unreachable or
+   * silent server gives unknowns; only an abort of `options.signal` rejects (cancelled).
+   */
+  capabilities?(model: string, options?: StreamOptions): Promise<ModelCapabilities>;
 }

@@ -231,24 +231,89 @@ describe("runChat against the simulator (Ollama wire)", () => {
     expect(shapes).toEqual([...head, responding, "token:Before ", "token:garbage. ", "error:provider_error", "done:error"]);
   });
 
-  it("maps 404 to model_not_found and 400 'does not support tools' to model_unsupported", async () => {
+  it("maps 404 to model_not_found", async () => {
     const notFound = await collect(run("sim-not-found"));
     expect(notFound.shapes).toEqual([...head, "error:model_not_found", "done:error"]);
     expect(notFound.events.at(-2)).toMatchObject({ message: 'model "sim-not-found" not found, try pulling it first', retryable: false });
-    const noTools = await collect(run("sim-no-tools"));
-    expect(noTools.shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
-    expect(noTools.events.at(-2)).toMatchObject({ message: '"sim-no-tools" does not support tools' });
-    const noThinking = await collect(run("sim-no-thinking", { think: true, tools: [] }));
-    expect(noThinking.shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
   });
 
-  it("maps a refused connection to provider_unavailable", async () => {
+  it("maps a refused connection to provider_unavailable without the server's address", async () => {
     const port = await closedPort();
-    const { shapes, events } = await collect(runChat({ ...baseOptions(), model: createOllamaModel({ baseUrl: `http://127.0.0.1:${port}` }) }));
+    const unreachable: string[] = [];
+    const model = createOllamaModel({ baseUrl: `http://127.0.0.1:${port}`, onUnreachable: ({ url }) => unreachable.push(url) });
+    const { shapes, events } = await collect(runChat({ ...baseOptions(), model }));
     expect(shapes).toEqual([...head, "error:provider_unavailable", "done:error"]);
-    expect(events.at(-2)).toMatchObject({ message: expect.stringContaining("ECONNREFUSED"), retryable: true });
+    const error = events.at(-2);
+    expect(error).toMatchObject({ message: "Cannot reach the model server (ECONNREFUSED). Is it running?", retryable: true });
+    expect(JSON.stringify(events)).not.toContain(String(port));
+    // The address goes to whoever runs the server (the API logs it).
+    expect(unreachable).toContain(`http://127.0.0.1:${port}/api/chat`);
+  });
+});
+
+describe("runChat sends only what the model supports (capabilities from /api/show)", () => {
+  it("chats with models without the tools capability: the request carries no tools", async () => {
+    for (const model of ["gemma3", "sim-no-tools"]) {
+      const { shapes, result } = await collect(run(model));
+      expect(shapes.at(-1), model).toBe("done:stop");
+      expect(result.text.length, model).toBeGreaterThan(0);
+      expect(bodiesOf(model).at(-1), model).not.toHaveProperty("tools");
+    }
+    // A model with the capability still gets them.
+    await collect(run("llama3.2"));
+    expect(bodiesOf("llama3.2").at(-1)?.tools).toHaveLength(2);
   });
 
+  it("never sends think to a model without the thinking capability: think:true fails before any request, think:false is left out", async () => {
+    const before = bodiesOf("sim-no-thinking").length;
+    const asked = await collect(run("sim-no-thinking", { think: true }));
+    expect(asked.shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
+    expect(asked.events.at(-2)).toMatchObject({ message: '"sim-no-thinking" does not support thinking.', retryable: false });
+    expect(bodiesOf("sim-no-thinking")).toHaveLength(before);
+
+    const off = await collect(run("sim-no-thinking", { think: false }));
+    expect(off.shapes.at(-1)).toBe("done:stop");
+    expect(bodiesOf("sim-no-thinking").at(-1)).not.toHaveProperty("think");
+    // A thinking model gets both values as asked.
+    await collect(run("qwen3", { think: false }));
+    expect(bodiesOf("qwen3").at(-1)).toMatchObject({ think: false });
+  });
+
+  it("with unknown capabilities (no /api/show answer) sends as asked and maps the server's refusal to model_unsupported", async () => {
+    // "m-refuses" is not installed as far as /api/show knows (404): nothing is known about it.
+    scenario("m-refuses", {
+      reject: (req) =>
+        req.tools?.length
+          ? { status: 400, error: '"m-refuses" does not support tools' }
+          : req.think
+            ? { status: 400, error: '"m-refuses" does not support thinking' }
+            : undefined,
+      chunks: [{ content: "ok" }, { done: true }],
+    });
+    const tooled = await collect(run("m-refuses"));
+    expect(tooled.shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
+    expect(tooled.events.at(-2)).toMatchObject({ message: '"m-refuses" does not support tools' });
+    const thinking = await collect(run("m-refuses", { tools: [], think: true }));
+    expect(thinking.shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
+    expect(bodiesOf("m-refuses").at(-1)).toMatchObject({ think: true });
+    expect((await collect(run("m-refuses", { tools: [] }))).shapes.at(-1)).toBe("done:stop");
+  });
+
+  it("a cancel while the capabilities are being read ends the run at once", async () => {
+    const controller = new AbortController();
+    const model: ChatModel = {
+      provider: "test",
+      capabilities: () => new Promise(() => controller.abort()),
+      stream: () => {
+        throw new Error("must not be called");
+      },
+    };
+    const { shapes } = await collect(runChat({ ...baseOptions(), model, signal: controller.signal }));
+    expect(shapes).toEqual([...head, "done:cancelled"]);
+  });
+});
+
+describe("runChat against the simulator (Ollama wire), continued", () => {
   it("streams a slow drip chunk by chunk: each token is out before the next is written", async () => {
     const ctl = sim.control({ model: "m-drip" });
     const rec = new RunRecorder(run("m-drip"));

@@ -1,6 +1,6 @@
 import { ChatError, errorCodeMessages, isRetryable } from "./errors.js";
 import type { ChatEvent, DoneReason, ErrorCode, EventOf, Usage } from "./events.js";
-import type { ChatMessage, ChatModel, ModelChunk, ModelRequest, ToolCall } from "./model.js";
+import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelRequest, ToolCall } from "./model.js";
 import { newCallId } from "./providers/call-id.js";
 import { executeTool, toolResultContent, toolSpec, validateToolCall, type AnyTool, type ToolOutcome } from "./tools.js";
 import { UsageMeter } from "./usage.js";
@@ -17,6 +17,11 @@ export interface RunOptions {
   maxSteps?: number;
   /** Per call, default 15000; a tool's own timeoutMs wins. */
   toolTimeoutMs?: number;
+  /**
+   * Ask the model to reason first (true) or not (false); undefined leaves it to the model. A model known
+   * to lack the thinking capability gets no `think` at all: `true` then ends the run with model_unsupported
+   * before any model request, `false` is simply left out.
+   */
   think?: boolean;
   /** Abort ends the run with done{reason:"cancelled"} only (no error event). */
   signal?: AbortSignal;
@@ -59,8 +64,6 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   const maxSteps = Math.max(1, Math.floor(opts.maxSteps ?? 5));
   const toolTimeoutMs = opts.toolTimeoutMs ?? 15_000;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 300_000;
-  const tools = opts.tools ?? [];
-  const specs = tools.map((t) => toolSpec(t));
   // Our own controller also covers a consumer that stops iterating: the finally below aborts it.
   const controller = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
@@ -90,12 +93,21 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
       yield event("run-start", { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider });
       yield status("thinking", processingMessage);
 
+      // Only what the model accepts: a model without the tools capability still chats, without tools.
+      const capabilities = await capabilitiesOf(opts.model, opts.modelName, signal);
+      const tools = capabilities.tools === false ? [] : (opts.tools ?? []);
+      const specs = tools.map((t) => toolSpec(t));
+      if (opts.think === true && capabilities.thinking === false) {
+        throw new ChatError("model_unsupported", `"${opts.modelName}" does not support thinking.`);
+      }
+      const think = capabilities.thinking === false ? undefined : opts.think;
+
       for (let step = 1; ; step += 1) {
         // ---- one model round
         if (signal.aborted) throw new ChatError("cancelled", errorCodeMessages.cancelled);
         const request: ModelRequest = { model: opts.modelName, messages: [...opts.messages, ...produced] };
         if (specs.length > 0) request.tools = specs;
-        if (opts.think !== undefined) request.think = opts.think;
+        if (think !== undefined) request.think = think;
 
         const round = { content: "", thinking: "", calls: [] as ToolCall[] };
         let finish: Extract<ModelChunk, { type: "finish" }> | undefined;
@@ -236,6 +248,19 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   } finally {
     // Also reached when the consumer calls return(): stop the model request and any running tools.
     controller.abort(new ChatError("cancelled", "The run's consumer stopped listening."));
+  }
+}
+
+const unknownCapabilities: ModelCapabilities = { tools: undefined, thinking: undefined };
+
+/** The model's capabilities as its provider knows them; unknowns when it cannot say. Rejects only on abort. */
+async function capabilitiesOf(model: ChatModel, name: string, signal: AbortSignal): Promise<ModelCapabilities> {
+  if (!model.capabilities) return unknownCapabilities;
+  try {
+    return await untilAborted(model.capabilities(name, { signal }), signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return unknownCapabilities; // a provider bug must not stop the chat: send as asked
   }
 }
 

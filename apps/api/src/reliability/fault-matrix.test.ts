@@ -125,6 +125,19 @@ beforeAll(async () => {
   client = api.client();
   api.sim.addScenario(toolScenario("[rel:tool-throws]", "explode", {}));
   api.sim.addScenario(toolScenario("[rel:tool-hangs]", "hang_forever", {}));
+  // The server refuses what /api/show claims the model supports (a stale or wrong capability list).
+  api.sim.addScenario({
+    name: "refuse-tools",
+    match: { lastUserIncludes: "[rel:refuse-tools]" },
+    reject: (req) => (req.tools?.length ? { status: 400, error: `"${req.model}" does not support tools` } : undefined),
+    chunks: [{ content: "no tools here" }, { done: true }],
+  });
+  api.sim.addScenario({
+    name: "refuse-think",
+    match: { lastUserIncludes: "[rel:refuse-think]" },
+    reject: (req) => (req.think === true ? { status: 400, error: `"${req.model}" does not support thinking` } : undefined),
+    chunks: [{ content: "no thinking here" }, { done: true }],
+  });
 });
 afterAll(() => api?.close());
 
@@ -159,8 +172,18 @@ describe("fault matrix", () => {
     await expectServes(client);
   });
 
-  it("tools not supported (400): model_unsupported", async () => {
+  it("model without the tools capability: answers, the request carries no tools", async () => {
+    const before = api.sim.chatRequests().length;
     const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-no-tools" });
+    const received = await collectRun(client, runId);
+    expectClosedRun(api, runId, received, { reason: "stop" });
+    expect(tokenText(received).length).toBeGreaterThan(0);
+    await expectStoredAnswer(client, conversationId, runId, received, "stop");
+    expect(api.sim.chatRequests().slice(before).map((r) => (r.body as Record<string, unknown>)["tools"])).toEqual([undefined]);
+  });
+
+  it("tools refused by the server (400) although /api/show lists them: model_unsupported", async () => {
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "hi [rel:refuse-tools]", model: "llama3.2" });
     const received = await collectRun(client, runId);
     expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
     expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
@@ -168,17 +191,29 @@ describe("fault matrix", () => {
     await expectServes(client);
   });
 
-  it("thinking not supported (400): model_unsupported when think is asked of a model without it", async () => {
+  it("thinking asked of a model without the capability: model_unsupported before any model request", async () => {
     const before = api.sim.chatRequests().length;
     const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-no-thinking", think: true });
     const received = await collectRun(client, runId);
     expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
     expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
     await expectStoredAnswer(client, conversationId, runId, received, "error");
-    const request = api.sim.chatRequests()[before]?.body as Record<string, unknown>;
-    expect(request["think"]).toBe(true);
+    expect(api.sim.chatRequests()).toHaveLength(before);
     // Without think the same model answers: the failure was the capability, not the model.
     const plain = await client.chat.send.mutate({ conversationId, message: "hi again", model: "sim-no-thinking" });
+    expectClosedRun(api, plain.runId, await collectRun(client, plain.runId), { reason: "stop" });
+  });
+
+  it("thinking refused by the server (400) although /api/show lists it: model_unsupported", async () => {
+    const before = api.sim.chatRequests().length;
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "hi [rel:refuse-think]", model: "qwen3", think: true });
+    const received = await collectRun(client, runId);
+    expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
+    expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
+    await expectStoredAnswer(client, conversationId, runId, received, "error");
+    const request = api.sim.chatRequests()[before]?.body as Record<string, unknown>;
+    expect(request["think"]).toBe(true);
+    const plain = await client.chat.send.mutate({ conversationId, message: "hi again [rel:refuse-think]", model: "qwen3" });
     expectClosedRun(api, plain.runId, await collectRun(client, plain.runId), { reason: "stop" });
   });
 

@@ -7,6 +7,12 @@ const probeTimeoutMs = 1500;
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
 
+/**
+ * Public, for load balancers and the web app's first paint: anyone learns whether the service is up and
+ * whether it runs the demo model. What it runs on (provider kind, model server version, store kind, our
+ * version) helps an attacker pick exploits, so only a signed-in caller sees it (everyone when AUTH_TOKENS
+ * is unset: then every caller is the local user).
+ */
 export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
   const { model } = ctx.provider;
   let providerVersion: string | null = null;
@@ -20,8 +26,10 @@ export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
     providerReachable = false;
   }
   const storeOk = ctx.store.ping();
+  const ok = storeOk && providerReachable;
+  if (ctx.userId === null) return { ok, demo: ctx.provider.demo, store: { ok: storeOk } };
   return {
-    ok: storeOk && providerReachable,
+    ok,
     provider: ctx.provider.kind,
     demo: ctx.provider.demo,
     providerReachable,

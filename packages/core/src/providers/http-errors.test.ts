@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ChatError } from "../errors.js";
 import { errorMessageOf, toChatError } from "./http-errors.js";
 
-const ctx = { baseUrl: "http://127.0.0.1:11434" };
+const ctx = {};
 const refused = new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:11434"), { code: "ECONNREFUSED" }) });
 
 describe("toChatError", () => {
@@ -13,10 +13,19 @@ describe("toChatError", () => {
     expect(toChatError({ kind: "status", status: 500, message: "x" }, { ...ctx, signal }).code).toBe("cancelled");
   });
 
-  it("maps a failed connection to provider_unavailable naming the address and the cause", () => {
+  it("maps a failed connection to provider_unavailable naming the cause but not the address (users see it)", () => {
     const e = toChatError({ kind: "request", error: refused }, ctx);
     expect(e).toMatchObject({ code: "provider_unavailable", retryable: true });
-    expect(e.message).toBe("Cannot reach the model server at http://127.0.0.1:11434 (ECONNREFUSED). Is it running?");
+    expect(e.message).toBe("Cannot reach the model server (ECONNREFUSED). Is it running?");
+  });
+
+  it("leaves out a cause that names an address", () => {
+    for (const message of ["Failed to parse URL from http://ollama.internal:11434/api/chat", "connect to 10.0.0.7 failed", "localhost:11434 refused"]) {
+      expect(toChatError({ kind: "request", error: new TypeError(message) }, ctx).message, message).toBe(
+        "Cannot reach the model server. Is it running?",
+      );
+    }
+    expect(toChatError({ kind: "request", error: new TypeError("bad port") }, ctx).message).toBe("Cannot reach the model server (bad port). Is it running?");
   });
 
   it("finds the code inside an AggregateError (several addresses tried)", () => {

@@ -10,7 +10,6 @@ export type ProviderFailure =
   | { kind: "body"; error: unknown };
 
 export interface FailureContext {
-  baseUrl: string;
   signal?: AbortSignal | undefined;
 }
 
@@ -28,7 +27,9 @@ export function toChatError(failure: ProviderFailure, ctx: FailureContext): Chat
     if (failure.error instanceof ChatError) return failure.error;
 
     if (failure.kind === "request") {
-      return new ChatError("provider_unavailable", `Cannot reach the model server at ${ctx.baseUrl}${detail(failure.error)}. Is it running?`, {
+      // No address in the message: users see it, and the model server's address is the operator's business
+      // (providers report it through onUnreachable for the server log).
+      return new ChatError("provider_unavailable", `Cannot reach the model server${detail(failure.error)}. Is it running?`, {
         cause: failure.error,
       });
     }
@@ -127,11 +128,19 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** " (ECONNREFUSED)", or the innermost message ("bad port", "terminated") when there is no code. */
+/**
+ * " (ECONNREFUSED)", or the innermost message ("bad port", "terminated") when there is no code, unless it
+ * names an address: these details reach users, the model server's address is for the server log.
+ */
 function detail(error: unknown): string {
   const code = networkCode(error);
   if (code) return ` (${code})`;
   let innermost: unknown = error;
   while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
-  return innermost instanceof Error && innermost.message ? ` (${innermost.message})` : "";
+  if (!(innermost instanceof Error) || !innermost.message || namesAddress(innermost.message)) return "";
+  return ` (${innermost.message})`;
+}
+
+function namesAddress(text: string): boolean {
+  return /:\/\/|\b\d{1,3}(\.\d{1,3}){3}\b|\[[0-9a-f:]+\]|localhost|:\d{2,5}\b/i.test(text);
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { startSimulator, simulatedOllamaVersion, type Simulator } from "@streamchat/ollama-sim";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -214,14 +215,156 @@ describe("createOllamaModel — listModels and version", () => {
     expect(await model.version!()).toBe(simulatedOllamaVersion);
   });
 
-  it("reports provider_unavailable when nothing listens", async () => {
+  it("reports provider_unavailable when nothing listens, with the address only to onUnreachable", async () => {
     const server = await startHttpServer(() => undefined);
     const url = server.url;
     await server.close();
-    const offline = createOllamaModel({ baseUrl: url });
+    const reported: string[] = [];
+    const offline = createOllamaModel({ baseUrl: url, onUnreachable: (f) => reported.push(f.url) });
     expect((await failure(offline.version!())).code).toBe("provider_unavailable");
     expect((await failure(offline.listModels!())).code).toBe("provider_unavailable");
-    expect((await failure(chunks(offline, ask("demo")))).message).toContain("ECONNREFUSED");
+    const e = await failure(chunks(offline, ask("demo")));
+    expect(e.message).toBe("Cannot reach the model server (ECONNREFUSED). Is it running?");
+    expect(reported).toEqual([`${url}/api/version`, `${url}/api/tags`, `${url}/api/chat`]);
+    // Unreachable capabilities are unknown, not an error: the chat request decides.
+    expect(await offline.capabilities!("demo")).toEqual({ tools: undefined, thinking: undefined });
+  });
+});
+
+/** An Ollama-shaped server whose model list, capabilities and answers a test changes as it goes. */
+async function fakeOllama() {
+  const state = {
+    digest: "sha-1",
+    models: ["m1"],
+    /** null: /api/show without a capabilities field (Ollama before 0.6.4). */
+    capabilities: ["completion", "tools"] as string[] | null,
+    showStatus: 200,
+    chatError: undefined as string | undefined,
+  };
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  const server = await startHttpServer((req, res) => {
+    if (req.path === "/api/tags") return json(res, 200, { models: state.models.map((name) => ({ name: `${name}:latest`, digest: state.digest })) });
+    if (req.path === "/api/show") {
+      if (state.showStatus !== 200) return json(res, state.showStatus, { error: "show failed" });
+      return json(res, 200, state.capabilities === null ? { details: {} } : { capabilities: state.capabilities });
+    }
+    if (state.chatError) return json(res, 400, { error: state.chatError });
+    res.writeHead(200, { "content-type": "application/x-ndjson" });
+    res.end(`${JSON.stringify({ message: { role: "assistant", content: "ok" }, done: true, done_reason: "stop" })}\n`);
+  });
+  let clock = 1_000_000;
+  const model = createOllamaModel({ baseUrl: server.url, now: () => clock, capabilityTtlMs: 60_000 });
+  return {
+    state,
+    model,
+    shows: () => server.requests.filter((r) => r.path === "/api/show").length,
+    advance: (ms: number) => (clock += ms),
+    close: () => server.close(),
+  };
+}
+
+describe("createOllamaModel — capabilities", () => {
+  it("reads them from /api/show once per model and reuses them", async () => {
+    const shows = () => sim.requests.filter((r) => r.path === "/api/show").length;
+    const fresh = createOllamaModel({ baseUrl: sim.url });
+    const before = shows();
+    expect(await fresh.capabilities!("qwen3")).toEqual({ tools: true, thinking: true });
+    expect(await fresh.capabilities!("llama3.2")).toEqual({ tools: true, thinking: false });
+    expect(await fresh.capabilities!("sim-no-tools")).toEqual({ tools: false, thinking: true });
+    expect(await fresh.capabilities!("sim-no-thinking")).toEqual({ tools: true, thinking: false });
+    expect(shows() - before).toBe(4);
+    expect(await fresh.capabilities!("qwen3")).toEqual({ tools: true, thinking: true });
+    expect(await fresh.capabilities!("qwen3:latest")).toEqual({ tools: true, thinking: true }); // the same model
+    expect(shows() - before).toBe(4);
+    // Concurrent first asks share one read.
+    await Promise.all([fresh.capabilities!("sim-stall"), fresh.capabilities!("sim-stall")]);
+    expect(shows() - before).toBe(5);
+  });
+
+  it("a model /api/show does not know has unknown capabilities", async () => {
+    expect(await createOllamaModel({ baseUrl: sim.url }).capabilities!("not-installed")).toEqual({ tools: undefined, thinking: undefined });
+  });
+
+  it("reads them again after the TTL; a failed refresh keeps the last list, a failed first read is retried later", async () => {
+    const fake = await fakeOllama();
+    try {
+      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: false });
+      fake.state.capabilities = ["completion", "tools", "thinking"];
+      fake.advance(59_000);
+      expect(await fake.model.capabilities!("m1")).toMatchObject({ thinking: false });
+      expect(fake.shows()).toBe(1);
+      fake.advance(2_000);
+      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: true });
+      expect(fake.shows()).toBe(2);
+
+      fake.state.showStatus = 500;
+      fake.advance(61_000);
+      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: true }); // stale but known
+      expect(await fake.model.capabilities!("m2")).toEqual({ tools: undefined, thinking: undefined });
+      const failedReads = fake.shows();
+      expect(await fake.model.capabilities!("m2")).toEqual({ tools: undefined, thinking: undefined });
+      expect(fake.shows()).toBe(failedReads); // a broken /api/show is not asked on every run
+      fake.state.showStatus = 200;
+      fake.advance(31_000);
+      expect(await fake.model.capabilities!("m2")).toEqual({ tools: true, thinking: true });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a model list re-reads models whose digest changed and forgets removed ones", async () => {
+    const fake = await fakeOllama();
+    try {
+      expect((await fake.model.listModels!()).map((m) => [m.name, m.capabilities])).toEqual([["m1:latest", ["completion", "tools"]]]);
+      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: false });
+      await fake.model.listModels!(); // same digest: nothing read again
+      expect(fake.shows()).toBe(1);
+
+      // `ollama pull m1` brought a new version that thinks and lost tools.
+      fake.state.digest = "sha-2";
+      fake.state.capabilities = ["completion", "thinking"];
+      expect((await fake.model.listModels!())[0]?.capabilities).toEqual(["completion", "thinking"]);
+      expect(await fake.model.capabilities!("m1")).toEqual({ tools: false, thinking: true });
+      expect(fake.shows()).toBe(2);
+
+      // Removed, then installed again (same digest, other capabilities): the list dropped it meanwhile.
+      fake.state.models = [];
+      await fake.model.listModels!();
+      fake.state.models = ["m1"];
+      fake.state.capabilities = ["completion", "tools"];
+      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: false });
+      expect(fake.shows()).toBe(3);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a server that lists no capabilities (old Ollama) leaves them unknown, so tools are still sent", async () => {
+    const fake = await fakeOllama();
+    try {
+      fake.state.capabilities = null;
+      expect(await fake.model.capabilities!("m1")).toEqual({ tools: undefined, thinking: undefined });
+      expect((await fake.model.listModels!())[0]?.capabilities).toEqual([]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a request the server refuses for the model makes the next run read the capabilities again", async () => {
+    const fake = await fakeOllama();
+    try {
+      expect(await fake.model.capabilities!("m1")).toMatchObject({ tools: true });
+      fake.state.chatError = "registry.ollama.ai/library/m1:latest does not support tools";
+      fake.state.capabilities = ["completion"];
+      expect((await failure(chunks(fake.model, { ...ask("m1"), tools: [{ name: "t", description: "", parameters: {} }] }))).code).toBe("model_unsupported");
+      expect(await fake.model.capabilities!("m1")).toEqual({ tools: false, thinking: false });
+      expect(fake.shows()).toBe(2);
+    } finally {
+      await fake.close();
+    }
   });
 });
 

@@ -1,28 +1,57 @@
 import { z } from "zod";
 import { ChatError } from "../errors.js";
-import type { ChatMessage, ChatModel, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, StreamOptions } from "../model.js";
+import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, StreamOptions } from "../model.js";
 import { decodeNdjson } from "../ndjson.js";
+import { CapabilityCache } from "./capability-cache.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { messageField, toChatError } from "./http-errors.js";
-import { send, sendJson, type HttpTarget } from "./request.js";
+import { send, sendJson, type HttpTarget, type UnreachableFailure } from "./request.js";
 
 export interface OllamaModelOptions {
   /** e.g. http://127.0.0.1:11434 (OLLAMA_HOST) */
   baseUrl: string;
   fetch?: typeof fetch;
   headers?: Record<string, string>;
+  /** Called with the URL when a request finds no server there; the error users see does not name it. */
+  onUnreachable?: (failure: UnreachableFailure) => void;
+  /** How long a model's capabilities (/api/show) are reused before being read again. Default 5 minutes. */
+  capabilityTtlMs?: number;
+  /** Clock for the capability cache (tests). */
+  now?: () => number;
 }
+
+const unknownCapabilities: ModelCapabilities = { tools: undefined, thinking: undefined };
 
 /** A ChatModel over Ollama's native `POST /api/chat` NDJSON stream. */
 export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
-  const target: HttpTarget = { baseUrl: opts.baseUrl, fetch: opts.fetch ?? fetch, headers: opts.headers ?? {} };
+  const target: HttpTarget = {
+    baseUrl: opts.baseUrl,
+    fetch: opts.fetch ?? fetch,
+    headers: opts.headers ?? {},
+    onUnreachable: opts.onUnreachable,
+  };
+  const cache = new CapabilityCache({
+    read: (model, signal) => readCapabilities(target, model, signal),
+    ttlMs: opts.capabilityTtlMs ?? 5 * 60_000,
+    unknownTtlMs: 30_000,
+    readTimeoutMs: 5_000,
+    maxEntries: 256,
+    now: opts.now ?? Date.now,
+  });
 
   return {
     provider: "ollama",
 
     async *stream(request: ModelRequest, options?: StreamOptions): AsyncGenerator<ModelChunk> {
       const signal = options?.signal;
-      const res = await send(target, "/api/chat", { method: "POST", body: toOllamaRequest(request), signal });
+      let res: Response;
+      try {
+        res = await send(target, "/api/chat", { method: "POST", body: toOllamaRequest(request), signal });
+      } catch (error) {
+        // What the cache said may be stale (a model pulled again, removed): read it again next time.
+        if (error instanceof ChatError && (error.code === "model_unsupported" || error.code === "model_not_found")) cache.forget(request.model);
+        throw error;
+      }
       if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
 
       let finished = false;
@@ -38,10 +67,10 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       } catch (error) {
         // Trouble after done:true (a broken socket or junk while draining) cannot hurt a complete answer.
         if (finished && !signal?.aborted) return;
-        throw toChatError({ kind: "body", error }, { baseUrl: target.baseUrl, signal });
+        throw toChatError({ kind: "body", error }, { signal });
       }
       if (!finished) {
-        if (signal?.aborted) throw toChatError({ kind: "body", error: signal.reason }, { baseUrl: target.baseUrl, signal });
+        if (signal?.aborted) throw toChatError({ kind: "body", error: signal.reason }, { signal });
         // ollama-js: "Did not receive done or success response in stream."
         throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no done line).");
       }
@@ -51,10 +80,18 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       const signal = options?.signal;
       const tags = tagsSchema.safeParse(await sendJson(target, "/api/tags", { method: "GET", signal }));
       if (!tags.success) throw new ChatError("provider_error", "The model server sent an unexpected model list.");
-      // /api/tags has no capabilities; /api/show has them, one request per model.
-      return Promise.all(
+      // /api/tags has no capabilities; /api/show has them, one request per model not known by its digest.
+      const models = await Promise.all(
         tags.data.models.map(async (m): Promise<ModelInfo> => {
-          const info: ModelInfo = { name: m.name, capabilities: await capabilities(target, m.name, signal) };
+          let names = cache.forDigest(m.name, m.digest);
+          if (names === undefined) {
+            names = await readCapabilities(target, m.name, signal).catch((error: unknown) => {
+              if (signal?.aborted) throw error;
+              return undefined; // one model's broken /api/show should not hide the others
+            });
+            cache.set(m.name, names, m.digest);
+          }
+          const info: ModelInfo = { name: m.name, capabilities: names ?? [] };
           if (m.details?.family) info.family = m.details.family;
           if (m.details?.parameter_size) info.parameterSize = m.details.parameter_size;
           if (m.details?.quantization_level) info.quantization = m.details.quantization_level;
@@ -62,6 +99,8 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
           return info;
         }),
       );
+      cache.retain(models.map((m) => m.name));
+      return models;
     },
 
     async version(options?: StreamOptions): Promise<string> {
@@ -69,17 +108,20 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       if (!body.success) throw new ChatError("provider_error", "The model server sent an unexpected version answer.");
       return body.data.version;
     },
+
+    async capabilities(model: string, options?: StreamOptions): Promise<ModelCapabilities> {
+      const names = await cache.get(model, options?.signal);
+      if (names === undefined) return unknownCapabilities;
+      return { tools: names.includes("tools"), thinking: names.includes("thinking") };
+    },
   };
 }
 
-async function capabilities(target: HttpTarget, model: string, signal: AbortSignal | undefined): Promise<string[]> {
-  try {
-    const show = showSchema.safeParse(await sendJson(target, "/api/show", { method: "POST", body: { model }, signal }));
-    return show.success ? (show.data.capabilities ?? []) : [];
-  } catch (error) {
-    if (error instanceof ChatError && error.code === "cancelled") throw error;
-    return []; // one model's broken /api/show should not hide the others
-  }
+/** The model's capability names from /api/show; undefined when the server lists none (Ollama before 0.6.4). */
+async function readCapabilities(target: HttpTarget, model: string, signal: AbortSignal | undefined): Promise<string[] | undefined> {
+  const show = showSchema.safeParse(await sendJson(target, "/api/show", { method: "POST", body: { model }, signal }));
+  if (!show.success) throw new ChatError("provider_error", "The model server sent an unexpected /api/show answer.");
+  return show.data.capabilities ?? undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -247,6 +289,7 @@ const tagsSchema = z.object({
   models: z.array(
     z.object({
       name: z.string(),
+      digest: z.string().optional(),
       size: z.number().optional(),
       details: z
         .object({

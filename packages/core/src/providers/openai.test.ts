@@ -117,10 +117,47 @@ describe("createOpenAIModel against the simulator's /v1", () => {
     await ctl.closedByClient;
   });
 
-  it("lists models from /v1/models with unknown capabilities", async () => {
-    const models = await model.listModels!();
+  it("lists models from /v1/models with tools on (the list does not say otherwise)", async () => {
+    const models = await createOpenAIModel({ baseUrl: `${sim.url}/v1` }).listModels!();
     expect(models.length).toBeGreaterThan(0);
-    for (const m of models) expect(m.capabilities).toEqual([]);
+    for (const m of models) expect(m.capabilities).toEqual(["tools"]);
+  });
+
+  it("retries a round without tools when the server refuses them, and remembers it for the model", async () => {
+    const m = createOpenAIModel({ baseUrl: `${sim.url}/v1` });
+    const before = sim.chatRequests().length;
+    const tools = [{ name: "current_time", description: "time", parameters: { type: "object" } }];
+    const first = await chunks(m, { ...ask("gemma3"), tools });
+    expect(first.at(-1)).toMatchObject({ type: "finish", reason: "stop" });
+    const sent = sim.chatRequests().slice(before).map((r) => r.body as { tools?: unknown[] });
+    expect(sent.map((b) => b.tools?.length ?? 0)).toEqual([1, 0]); // refused (400), then once without
+    expect(await m.capabilities!("gemma3")).toEqual({ tools: false, thinking: undefined });
+
+    await chunks(m, { ...ask("gemma3"), tools });
+    expect(sim.chatRequests().slice(before).map((r) => (r.body as { tools?: unknown[] }).tools?.length ?? 0)).toEqual([1, 0, 0]);
+    // Per model: the others keep their tools, and the list says which model has them off.
+    await chunks(m, { ...ask("llama3.2"), tools });
+    expect((sim.chatRequests().at(-1)?.body as { tools?: unknown[] }).tools).toHaveLength(1);
+    expect(await m.capabilities!("llama3.2")).toEqual({ tools: undefined, thinking: undefined });
+    const listed = await m.listModels!();
+    expect(listed.find((x) => x.name === "gemma3")?.capabilities).toEqual([]);
+    expect(listed.find((x) => x.name === "llama3.2")?.capabilities).toEqual(["tools"]);
+  });
+
+  it("a run on a model that refuses tools answers (OpenAI-compatible server)", async () => {
+    const { shapes, result } = await collect(
+      runChat({
+        model: createOpenAIModel({ baseUrl: `${sim.url}/v1` }),
+        modelName: "gemma3",
+        conversationId: "c",
+        runId: "r",
+        messages: [{ role: "user", content: "What is 12 * 7?" }],
+        tools: [calculatorTool],
+      }),
+    );
+    expect(shapes.at(-1)).toBe("done:stop");
+    expect(shapes.some((x) => x.startsWith("tool-call"))).toBe(false);
+    expect(result.text).toContain("84");
   });
 });
 
@@ -231,6 +268,80 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     const e = await failure(chunks(m, ask("x")));
     expect(e.code).toBe("provider_error");
     expect(e.message).toContain("context overflow");
+  });
+
+  it("ends with provider_error and the server's message on an SSE `event: error` frame, even when [DONE] follows", async () => {
+    const { model: m } = await sse([delta({ content: "a" }), 'event: error\ndata: {"message":"overloaded"}\n\n', "data: [DONE]\n\n"]);
+    const e = await failure(chunks(m, ask("x")));
+    expect(e).toMatchObject({ code: "provider_error", message: "The model server failed mid-answer: overloaded" });
+    // Not JSON: the frame's text is the message.
+    const plain = await sse(["event: error\ndata: upstream timed out\n\n", "data: [DONE]\n\n"]);
+    expect(await failure(chunks(plain.model, ask("x")))).toMatchObject({
+      code: "provider_error",
+      message: "The model server failed mid-answer: upstream timed out",
+    });
+  });
+
+  it("ends with provider_error and the server's message on vLLM's {object: error} chunk", async () => {
+    const { model: m } = await sse([
+      delta({ content: "a" }),
+      { object: "error", message: "CUDA out of memory", type: "InternalServerError", param: null, code: 500 },
+    ]);
+    expect(await failure(chunks(m, ask("x")))).toMatchObject({ code: "provider_error", message: "The model server failed mid-answer: CUDA out of memory" });
+  });
+
+  it("an error frame ends the run with the error after the tokens before it", async () => {
+    const { model: m } = await sse([delta({ content: "partial" }), 'event: error\ndata: {"message":"overloaded"}\n\n', "data: [DONE]\n\n"]);
+    const { events, result } = await collect(runChat({ model: m, modelName: "x", conversationId: "c", runId: "r", messages: [{ role: "user", content: "hi" }] }));
+    expect(events.filter((e) => e.type === "token" || e.type === "error" || e.type === "done").map((e) => e.type)).toEqual(["token", "error", "done"]);
+    expect(result).toMatchObject({ reason: "error", error: { code: "provider_error", message: expect.stringContaining("overloaded") }, text: "partial" });
+  });
+
+  it.each([
+    ['"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set', 400], // vLLM
+    ["tools param requires --jinja flag", 400], // llama.cpp
+    ["This model does not support function calling.", 400],
+    ["Tool use is not supported for this model", 422],
+  ] as const)("retries without tools after %j (%i)", async (message, status) => {
+    const server = await startHttpServer((req, res) => {
+      if ((req.body as { tools?: unknown[] }).tools) {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message, type: "invalid_request_error" } }));
+      } else {
+        writeSse(res, [delta({ content: "ok" }, "stop"), "data: [DONE]\n\n"]);
+      }
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const out = await chunks(m, { ...ask("x"), tools: [{ name: "t", description: "", parameters: {} }] });
+    expect(out.at(-1)).toMatchObject({ type: "finish" });
+    expect(server.requests.map((r) => "tools" in (r.body as object))).toEqual([true, false]);
+  });
+
+  it("does not retry other 400s that mention tools, nor twice", async () => {
+    const server = await startHttpServer((req, res) => {
+      res.writeHead(400, { "content-type": "application/json" });
+      const tools = (req.body as { tools?: unknown[] }).tools;
+      const message = tools ? "Invalid 'tools[0].function.name': string does not match pattern" : "context length exceeded";
+      res.end(JSON.stringify({ error: { message } }));
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const e = await failure(chunks(m, { ...ask("x"), tools: [{ name: "t", description: "", parameters: {} }] }));
+    expect(e).toMatchObject({ code: "bad_request", status: 400 });
+    expect(e.message).toContain("tools[0].function.name");
+    expect(server.requests).toHaveLength(1);
+    expect(await m.capabilities!("x")).toEqual({ tools: undefined, thinking: undefined });
+  });
+
+  it("reports an unreachable server without its address in the message", async () => {
+    const server = await startHttpServer(() => undefined);
+    await server.close();
+    const reported: string[] = [];
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1`, onUnreachable: (f) => reported.push(f.url) });
+    const e = await failure(chunks(m, ask("x")));
+    expect(e).toMatchObject({ code: "provider_unavailable", message: "Cannot reach the model server (ECONNREFUSED). Is it running?" });
+    expect(reported).toEqual([`${server.url}/v1/chat/completions`]);
   });
 
   it("maps 401 with an OpenAI error body to unauthorized", async () => {

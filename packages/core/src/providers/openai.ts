@@ -1,22 +1,41 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { z } from "zod";
 import { ChatError } from "../errors.js";
-import type { ChatMessage, ChatModel, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, StreamOptions, ToolCall } from "../model.js";
+import type {
+  ChatMessage,
+  ChatModel,
+  ModelCapabilities,
+  ModelChunk,
+  ModelInfo,
+  ModelMetrics,
+  ModelRequest,
+  StreamOptions,
+  ToolCall,
+} from "../model.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
-import { messageField, toChatError } from "./http-errors.js";
-import { send, sendJson, type HttpTarget } from "./request.js";
+import { errorMessageOf, messageField, toChatError } from "./http-errors.js";
+import { send, sendJson, type HttpTarget, type UnreachableFailure } from "./request.js";
 
 export interface OpenAIModelOptions {
   /** Includes /v1, as in the OpenAI SDK: http://127.0.0.1:8080/v1 */
   baseUrl: string;
   apiKey?: string;
   fetch?: typeof fetch;
+  /** Called with the URL when a request finds no server there; the error users see does not name it. */
+  onUnreachable?: (failure: UnreachableFailure) => void;
 }
+
+/** Models remembered as refusing tools, at most (model names come from users). */
+const maxRememberedModels = 256;
 
 /**
  * A ChatModel over an OpenAI-compatible `POST /chat/completions` SSE stream (llama.cpp, vLLM, LM Studio,
  * Ollama's /v1). `think` has no portable equivalent there and is not sent; reasoning is still read from
  * `delta.reasoning` / `delta.reasoning_content` when the server streams it.
+ *
+ * These servers do not say which models take tools. Tools are sent until the server refuses them for a
+ * model (HTTP 400 naming tools or function calling as unsupported); that request is then sent again once
+ * without tools, and later requests for the model leave them out.
  *
  * Tool-call arguments arrive as string fragments per index; they are joined and JSON.parsed when the
  * choice finishes. Arguments that don't parse become a tool call with `argsError` (raw text in `args`):
@@ -28,14 +47,38 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     baseUrl: opts.baseUrl,
     fetch: opts.fetch ?? fetch,
     headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
+    onUnreachable: opts.onUnreachable,
   };
+  const withoutTools = new Set<string>();
+  const rememberWithoutTools = (model: string) => {
+    withoutTools.delete(model);
+    withoutTools.add(model);
+    for (const oldest of withoutTools) {
+      if (withoutTools.size <= maxRememberedModels) break;
+      withoutTools.delete(oldest);
+    }
+  };
+
+  async function open(request: ModelRequest, signal: AbortSignal | undefined): Promise<Response> {
+    const hasTools = (request.tools?.length ?? 0) > 0;
+    if (!hasTools || withoutTools.has(request.model)) {
+      return send(target, "/chat/completions", { method: "POST", body: toOpenAIRequest({ ...request, tools: [] }), signal });
+    }
+    try {
+      return await send(target, "/chat/completions", { method: "POST", body: toOpenAIRequest(request), signal });
+    } catch (error) {
+      if (!refusesTools(error)) throw error;
+      rememberWithoutTools(request.model);
+      return send(target, "/chat/completions", { method: "POST", body: toOpenAIRequest({ ...request, tools: [] }), signal });
+    }
+  }
 
   return {
     provider: "openai",
 
     async *stream(request: ModelRequest, options?: StreamOptions): AsyncGenerator<ModelChunk> {
       const signal = options?.signal;
-      const res = await send(target, "/chat/completions", { method: "POST", body: toOpenAIRequest(request), signal });
+      const res = await open(request, signal);
       if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
 
       const state = new StreamState();
@@ -47,10 +90,10 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
       } catch (error) {
         // Trouble after [DONE] (a broken socket or junk while draining) cannot hurt a complete answer.
         if (state.ended && !signal?.aborted) return;
-        throw toChatError({ kind: "body", error }, { baseUrl: target.baseUrl, signal });
+        throw toChatError({ kind: "body", error }, { signal });
       }
       if (!state.ended) {
-        if (signal?.aborted) throw toChatError({ kind: "body", error: signal.reason }, { baseUrl: target.baseUrl, signal });
+        if (signal?.aborted) throw toChatError({ kind: "body", error: signal.reason }, { signal });
         // Lenient on a missing [DONE] when the choice did finish (only the usage chunk can be lost then).
         if (state.finishReason === undefined) {
           throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no finish_reason or [DONE]).");
@@ -62,10 +105,30 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
       const parsed = modelsSchema.safeParse(await sendJson(target, "/models", { method: "GET", signal: options?.signal }));
       if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected model list.");
-      // The OpenAI model list says nothing about tools or thinking.
-      return parsed.data.data.map((m) => ({ name: m.id, capabilities: [] }));
+      // The OpenAI model list says nothing about tools or thinking: tools are on until refused.
+      return parsed.data.data.map((m) => ({ name: m.id, capabilities: withoutTools.has(m.id) ? [] : ["tools"] }));
+    },
+
+    async capabilities(model: string): Promise<ModelCapabilities> {
+      // think is never sent to these servers, so there is nothing to decide about it.
+      return { tools: withoutTools.has(model) ? false : undefined, thinking: undefined };
     },
   };
+}
+
+/**
+ * A 400 (422 on some FastAPI servers) that says tools are not supported: Ollama's /v1 `"gemma3" does not
+ * support tools`, llama.cpp `tools param requires --jinja flag`, vLLM `"auto" tool choice requires
+ * --enable-auto-tool-choice…`, "function calling is not supported". Other 400s that merely mention a tool
+ * (a bad schema in tools[0]) are not: retrying without tools would hide the real error.
+ */
+export function refusesTools(error: unknown): boolean {
+  if (!(error instanceof ChatError) || (error.status !== 400 && error.status !== 422)) return false;
+  const message = error.message;
+  return (
+    /\b(tools?|tool[ _]choice|function[ _-]?call(ing|s)?)\b/i.test(message) &&
+    /(\bnot|n't|\bun)[ -]?(supported|support|enabled|allowed|available)\b|\brequires?\b/i.test(message)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -161,15 +224,19 @@ class StreamState {
       yield* this.end();
       return;
     }
+    // An SSE `event: error` frame (`data: {"message":"overloaded"}`, or plain text) ends the answer, whatever
+    // follows it ([DONE] often does).
+    if (event.event === "error") throw failedMidAnswer(errorMessageOf(event.data));
     let json: unknown;
     try {
       json = JSON.parse(event.data);
     } catch {
       throw new ChatError("provider_error", "The model server sent an event that is not JSON.");
     }
-    // llama.cpp and others: `data: {"error":{"code","message","type"}}` mid-stream, HTTP still 200.
-    if (typeof json === "object" && json !== null && "error" in json) {
-      throw new ChatError("provider_error", `The model server failed mid-answer: ${messageField(json) ?? "unknown error"}`);
+    // Mid-stream, HTTP still 200: llama.cpp and others `data: {"error":{"code","message","type"}}`, vLLM
+    // `data: {"object":"error","message":"CUDA out of memory",...}`.
+    if (typeof json === "object" && json !== null && ("error" in json || (json as { object?: unknown }).object === "error")) {
+      throw failedMidAnswer(messageField(json));
     }
     const parsed = chunkSchema.safeParse(json);
     if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected stream chunk.");
@@ -229,6 +296,10 @@ class StreamState {
       yield { type: "tool-call", call };
     }
   }
+}
+
+function failedMidAnswer(message: string | undefined): ChatError {
+  return new ChatError("provider_error", `The model server failed mid-answer: ${message?.trim() || "unknown error"}`);
 }
 
 /** SSE events from a byte stream (UTF-8 safe across chunk splits). */

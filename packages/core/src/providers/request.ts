@@ -5,6 +5,14 @@ export interface HttpTarget {
   baseUrl: string;
   fetch: typeof fetch;
   headers: Record<string, string>;
+  /** Told the URL when a request finds no server there (provider_unavailable), for the server's log. */
+  onUnreachable?: ((failure: UnreachableFailure) => void) | undefined;
+}
+
+/** A request that could not reach the model server: where it went and why (never shown to users). */
+export interface UnreachableFailure {
+  url: string;
+  error: unknown;
 }
 
 /**
@@ -16,7 +24,7 @@ export async function send(
   path: string,
   init: { method: "GET" | "POST"; body?: unknown; signal?: AbortSignal | undefined },
 ): Promise<Response> {
-  const ctx = { baseUrl: target.baseUrl, signal: init.signal };
+  const ctx = { signal: init.signal };
   const url = joinUrl(target.baseUrl, path);
   const requestInit: RequestInit = {
     method: init.method,
@@ -35,7 +43,9 @@ export async function send(
       // retry (on a fresh connection) is safe. Never after headers (that path does not come here), never
       // on our own abort, never twice.
       if (attempt === 1 && !init.signal?.aborted && isConnectionReset(error)) continue;
-      throw toChatError({ kind: "request", error }, ctx);
+      const failure = toChatError({ kind: "request", error }, ctx);
+      if (failure.code === "provider_unavailable") target.onUnreachable?.({ url, error });
+      throw failure;
     }
   }
   if (!res.ok) {
@@ -59,7 +69,7 @@ export async function sendJson(
     if (error instanceof SyntaxError && !init.signal?.aborted) {
       throw new ChatError("provider_error", `The model server answered ${path} with invalid JSON.`, { cause: error });
     }
-    throw toChatError({ kind: "body", error }, { baseUrl: target.baseUrl, signal: init.signal });
+    throw toChatError({ kind: "body", error }, { signal: init.signal });
   }
 }
 

@@ -72,7 +72,7 @@ describe("calculator", () => {
   it("explains bad expressions", async () => {
     expect(await fail("1 +")).toEqual({ code: "invalid_tool_args", message: 'Cannot evaluate "1 +": Unexpected end of expression (char 4)' });
     expect((await fail("foo * 2")).message).toContain("Undefined symbol foo");
-    expect((await fail("f(x) = x^2")).message).toBe('"f(x) = x^2" does not compute a value.');
+    expect((await fail("f(x) = x^2")).message).toBe('Cannot evaluate "f(x) = x^2": defining functions is not supported in this calculator.');
     expect((await fail("")).code).toBe("invalid_tool_args");
   });
 

@@ -70,11 +70,11 @@ export const currentTimeTool = createCurrentTimeTool();
 export const calculatorTool: Tool<{ expression: string }, { expression: string; result: string }> = defineTool({
   name: "calculator",
   description:
-    "Evaluate a math expression exactly (arithmetic, powers, roots, trigonometry, units like '5 cm to inch', complex numbers). Use it instead of computing in your head.",
+    "Evaluate a math expression exactly (arithmetic, powers, roots, trigonometry, units like '5 cm to inch', complex numbers, small matrices). Use it instead of computing in your head. Defining functions is not supported.",
   input: z.object({
     expression: z.string().min(1).max(500).describe('The expression, e.g. "12 * 7" or "sqrt(2) ^ 3"'),
   }),
-  execute: ({ expression }) => ({ expression, result: calculate(expression) }),
+  execute: async ({ expression }, { signal }) => ({ expression, result: await calculate(expression, signal) }),
 });
 
 export const builtinTools: AnyTool[] = [currentTimeTool, calculatorTool];

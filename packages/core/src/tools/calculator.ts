@@ -1,86 +1,154 @@
-import { all, create, type MathJsInstance } from "mathjs";
+import { Worker } from "node:worker_threads";
 import { ChatError } from "../errors.js";
-
-/** Largest range (`1:n`) an expression may build: the parser allocates it whole, synchronously. */
-const maxRangeLength = 100_000;
+import type { CalculatorReply, CalculatorRequest } from "./calculator-worker.js";
 
 /**
- * A mathjs instance whose expressions cannot change or escape the calculator (mathjs "security" docs):
- * functions that alter the instance (import, createUnit, config), parse text into new expressions
- * (evaluate, parse, compile, simplify, derivative…) or allocate arbitrarily large matrices throw instead.
+ * Expressions are evaluated in worker threads: mathjs work is synchronous, so on the main thread a
+ * few characters (`diag(1:30000)`, a recursive function) could exhaust the server's heap or block its
+ * event loop for minutes, out of reach of any timeout. A worker has its own small heap (running out
+ * of it ends only that worker) and is terminated when the tool's timeout passes or the run is cancelled.
  */
-function createRestrictedMath(): { evaluate: (expression: string) => unknown; format: MathJsInstance["format"] } {
-  const math: MathJsInstance = create(all!, {}); // `all` is typed optional, it is always there
-  // Captured before the overrides below replace them in the expression namespace.
-  const evaluate = math.evaluate.bind(math);
-  const rangeInExpressions = (math.expression as unknown as { mathWithTransform: { range: (...args: unknown[]) => unknown } })
-    .mathWithTransform.range;
 
-  const disabled = (name: string) => () => {
-    throw new Error(`Function ${name} is disabled in this calculator`);
-  };
-  const names = [
-    // alter the instance
-    "import", "createUnit", "config", "reviver", "replacer",
-    // parse or transform arbitrary expressions
-    "evaluate", "parse", "compile", "parser", "chain", "resolve", "simplify", "simplifyConstant", "simplifyCore",
-    "derivative", "rationalize", "leafCount", "symbolicEqual", "help",
-    // allocate matrices of any size from a few characters
-    "zeros", "ones", "identity", "resize", "matrixFromFunction", "kron", "random", "randomInt", "pickRandom",
-  ];
-  const overrides: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, disabled(n)]));
-  // `a:b` and range(a, b) are useful; only their size is limited.
-  overrides["range"] = (...args: unknown[]) => {
-    checkRangeSize(args);
-    return rangeInExpressions(...args);
-  };
-  math.import(overrides, { override: true });
-  return { evaluate: (expression) => evaluate(expression, {}), format: math.format.bind(math) };
-}
+/** Per worker. The restricted mathjs instance itself takes ~40 MB of heap. */
+const resourceLimits = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 };
 
-function checkRangeSize(args: unknown[]): void {
-  const numbers = args.filter((a) => typeof a !== "boolean").map(toNumber);
-  if (numbers.length < 2 || numbers.some((n) => n === undefined)) {
-    throw new Error("range needs numbers: write start:end or start:step:end");
+/** Workers at most; more concurrent calculations wait for one (within their own timeout). One is kept warm. */
+const maxWorkers = 2;
+
+// Next to this module: calculator-worker.ts when running from source (vitest, tsx; Node strips the
+// types of the self-contained worker), calculator-worker.js from dist.
+const workerUrl = new URL(import.meta.url.endsWith(".ts") ? "./calculator-worker.ts" : "./calculator-worker.js", import.meta.url);
+
+class CalculatorPool {
+  private readonly workers = new Set<Worker>();
+  private readonly idle: Worker[] = [];
+  private readonly waiters = new Set<() => void>();
+  private nextId = 1;
+
+  /** Workers alive now (busy or idle); for tests. */
+  get size(): number {
+    return this.workers.size;
   }
-  const [start, end, step = 1] = numbers as number[];
-  const length = step === 0 ? Infinity : Math.floor(Math.abs((end! - start!) / step)) + 1;
-  if (!(length <= maxRangeLength)) throw new Error(`range is limited to ${maxRangeLength} elements`);
-}
 
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === "number") return value;
-  if (typeof value === "bigint") return Number(value);
-  if (typeof value === "object" && value !== null && "toNumber" in value && typeof value.toNumber === "function") {
-    const n: unknown = value.toNumber();
-    return typeof n === "number" ? n : undefined;
+  async evaluate(expression: string, signal: AbortSignal): Promise<CalculatorReply> {
+    const worker = await this.acquire(signal);
+    return this.run(worker, expression, signal);
   }
-  return undefined;
+
+  private async acquire(signal: AbortSignal): Promise<Worker> {
+    for (;;) {
+      if (signal.aborted) throw abortError(signal);
+      const worker = this.idle.pop();
+      if (worker) return worker;
+      if (this.workers.size < maxWorkers) return this.spawn();
+      await new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          this.waiters.delete(wake);
+          reject(abortError(signal));
+        };
+        this.waiters.add(wake);
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    }
+  }
+
+  private spawn(): Worker {
+    // execArgv []: the parent's flags are not the worker's business (`--input-type`, a loader) and some
+    // make a file worker fail to start.
+    const worker = new Worker(workerUrl, { resourceLimits, execArgv: [], stdout: false, stderr: false });
+    this.workers.add(worker);
+    // An idle worker must not keep a process alive; a busy one is ref'd for the duration of its work.
+    worker.unref();
+    worker.once("exit", () => {
+      this.workers.delete(worker);
+      const at = this.idle.indexOf(worker);
+      if (at >= 0) this.idle.splice(at, 1);
+      this.wakeOne();
+    });
+    // Errors are handled per calculation in run(); this keeps one between calculations from being unhandled.
+    worker.on("error", () => undefined);
+    return worker;
+  }
+
+  private run(worker: Worker, expression: string, signal: AbortSignal): Promise<CalculatorReply> {
+    const id = this.nextId++;
+    worker.ref();
+    return new Promise<CalculatorReply>((resolve, reject) => {
+      const cleanup = () => {
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        worker.off("exit", onExit);
+        signal.removeEventListener("abort", onAbort);
+        worker.unref();
+      };
+      const onMessage = (reply: CalculatorReply) => {
+        if (reply.id !== id) return;
+        cleanup();
+        // One warm worker is kept (starting one costs a mathjs instance); a second idle one only holds memory.
+        if (this.idle.length === 0 || this.waiters.size > 0) this.idle.push(worker);
+        else void worker.terminate();
+        this.wakeOne();
+        resolve(reply);
+      };
+      // The worker exits after an error (heap limit reached, or it could not start); its exit frees the slot.
+      const onError = (error: Error & { code?: string }) => {
+        cleanup();
+        if (error.code === "ERR_WORKER_OUT_OF_MEMORY") {
+          reject(new ChatError("tool_failed", `"${expression}" needs more memory than the calculator allows. Try a smaller calculation.`, { cause: error }));
+        } else {
+          reject(new ChatError("tool_failed", "The calculator stopped unexpectedly.", { cause: error }));
+        }
+      };
+      const onExit = () => {
+        cleanup();
+        reject(new ChatError("tool_failed", "The calculator stopped unexpectedly."));
+      };
+      const onAbort = () => {
+        cleanup();
+        void worker.terminate();
+        reject(abortError(signal));
+      };
+      if (signal.aborted) return onAbort();
+      worker.on("message", onMessage);
+      worker.once("error", onError);
+      worker.once("exit", onExit);
+      signal.addEventListener("abort", onAbort, { once: true });
+      const request: CalculatorRequest = { id, expression };
+      worker.postMessage(request);
+    });
+  }
+
+  private wakeOne(): void {
+    const [next] = this.waiters;
+    if (!next) return;
+    this.waiters.delete(next);
+    next();
+  }
 }
 
-let restricted: ReturnType<typeof createRestrictedMath> | undefined;
+function abortError(signal: AbortSignal): ChatError {
+  return signal.reason instanceof ChatError ? signal.reason : new ChatError("cancelled", "The answer was stopped.");
+}
+
+const pool = new CalculatorPool();
+
+/** Calculator workers alive now (busy or idle); for tests. */
+export function calculatorWorkers(): number {
+  return pool.size;
+}
 
 /**
- * Evaluates an arithmetic expression (units, complex numbers, matrices, trigonometry…) and formats the
- * result to 14 significant digits. Bad expressions throw ChatError("invalid_tool_args") with mathjs' reason.
+ * Evaluates an arithmetic expression (units, complex numbers, matrices, trigonometry…) in a worker and
+ * formats the result to 14 significant digits. Throws ChatError: invalid_tool_args for an expression
+ * that is wrong or refused (with mathjs' reason), tool_failed for a result too large to return or a
+ * calculation that ran out of memory; aborting `signal` terminates the calculation.
  */
-export function calculate(expression: string): string {
-  restricted ??= createRestrictedMath(); // lazily: building a mathjs instance takes a while
-  let value: unknown;
-  try {
-    value = restricted.evaluate(expression);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : "unknown error";
-    throw new ChatError("invalid_tool_args", `Cannot evaluate "${expression}": ${reason}`);
-  }
-  // "a = 2; a * 3" yields a ResultSet: the last value is the answer.
-  if (isResultSet(value)) value = value.entries.at(-1);
-  if (value === undefined || value === null || typeof value === "function") {
-    throw new ChatError("invalid_tool_args", `"${expression}" does not compute a value.`);
-  }
-  return restricted.format(value, { precision: 14 });
-}
-
-function isResultSet(value: unknown): value is { entries: unknown[] } {
-  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "ResultSet";
+export async function calculate(expression: string, signal: AbortSignal): Promise<string> {
+  const reply = await pool.evaluate(expression, signal);
+  if (reply.ok) return reply.result;
+  throw new ChatError(reply.kind === "invalid" ? "invalid_tool_args" : "tool_failed", reply.message);
 }

@@ -1,0 +1,70 @@
+import { createServer } from "node:net";
+import { Writable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { buildServer, type ApiServer } from "./app.js";
+import { loadConfig } from "./config.js";
+import { loggableUrl } from "./provider.js";
+import { collectRun, makeClient } from "./test-support/harness.js";
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("an unreachable model server", () => {
+  let server: ApiServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("is reported to users without its address, which goes to the server log", async () => {
+    const port = await closedPort();
+    const logs: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(...chunk.toString().split("\n").filter(Boolean));
+        done();
+      },
+    });
+    const config = loadConfig({
+      PORT: "0",
+      CHAT_PROVIDER: "ollama",
+      OLLAMA_HOST: `http://127.0.0.1:${port}`,
+      DATABASE_PATH: ":memory:",
+    });
+    server = await buildServer({ config, logger: { stream }, webDistDir: null });
+    const url = await server.listen();
+    const client = makeClient(url);
+
+    const { runId } = await client.chat.send.mutate({ message: "anyone there?" });
+    const received = await collectRun(client, runId);
+    const error = received.find((r) => r.event.type === "error")?.event;
+    expect(error).toMatchObject({ code: "provider_unavailable", message: "Cannot reach the model server (ECONNREFUSED). Is it running?" });
+
+    const complete = await client.chat.complete.mutate({ message: "still there?" }).catch((e: unknown) => e);
+    const rest = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "hello?" }),
+    });
+    const stored = await client.conversations.list.query();
+    const visible = JSON.stringify([received, String(complete), await rest.text(), stored]);
+    expect(visible).toContain("Cannot reach the model server");
+    expect(visible).not.toContain(String(port));
+    expect(visible).not.toContain("127.0.0.1");
+
+    const unreachable = logs.map((l) => JSON.parse(l) as { msg?: string; url?: string; code?: string }).filter((l) => l.msg === "model server unreachable");
+    expect(unreachable).toContainEqual(expect.objectContaining({ url: `http://127.0.0.1:${port}/api/chat`, code: "ECONNREFUSED" }));
+  });
+});
+
+describe("loggableUrl", () => {
+  it("drops credentials a URL carries", () => {
+    expect(loggableUrl("http://user:secret@ollama.internal:11434/api/chat")).toBe("http://ollama.internal:11434/api/chat");
+    expect(loggableUrl("not a url")).toBe("[invalid URL]");
+  });
+});

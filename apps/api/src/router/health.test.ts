@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApi, type TestApi } from "../test-support/harness.js";
+
+describe("health", () => {
+  describe("with AUTH_TOKENS", () => {
+    let api: TestApi;
+    beforeAll(async () => {
+      api = await startTestApi({ env: { AUTH_TOKENS: "alice:alice-token-1" } });
+    });
+    afterAll(() => api?.close());
+
+    it("tells an anonymous caller only whether the service is up, the store's state and the demo flag", async () => {
+      const anonymous = await api.client().health.query();
+      expect(anonymous).toEqual({ ok: true, demo: false, store: { ok: true } });
+      // The raw answer too: nothing else on the wire.
+      const raw = await (await fetch(`${api.url}/trpc/health`)).text();
+      expect(raw).not.toMatch(/ollama|providerVersion|sqlite|"version"/);
+    });
+
+    it("shows provider, versions and store kind to a signed-in caller", async () => {
+      expect(await api.client("alice-token-1").health.query()).toEqual({
+        ok: true,
+        provider: "ollama",
+        demo: false,
+        providerReachable: true,
+        providerVersion: expect.any(String),
+        store: { kind: "sqlite", ok: true },
+        version: "0.1.0",
+      });
+    });
+
+    it("a wrong token counts as anonymous", async () => {
+      expect(await api.client("not-a-token").health.query()).toEqual({ ok: true, demo: false, store: { ok: true } });
+    });
+  });
+
+  it("without AUTH_TOKENS every caller is the local user and sees the details", async () => {
+    const api = await startTestApi();
+    try {
+      expect(await api.client().health.query()).toMatchObject({ ok: true, provider: "ollama", providerVersion: expect.any(String) });
+    } finally {
+      await api.close();
+    }
+  });
+});

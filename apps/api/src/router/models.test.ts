@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectRun, startTestApi, tokenText, types, type TestApi } from "../test-support/harness.js";
+
+/**
+ * Models without tool support chat (item: "gemma3 … does not support tools" on every message): the
+ * capabilities reach models.list for the UI, and runs leave tools out for such models.
+ */
+describe("models without tools", () => {
+  describe("on Ollama (the simulator's /api/show)", () => {
+    let api: TestApi;
+    beforeAll(async () => {
+      api = await startTestApi();
+    });
+    afterAll(() => api?.close());
+
+    it("models.list returns each model's capabilities", async () => {
+      const { models } = await api.client().models.list.query();
+      const capabilities = Object.fromEntries(models.map((m) => [m.name, m.capabilities]));
+      expect(capabilities["gemma3"]).toEqual(["completion"]);
+      expect(capabilities["llama3.2"]).toEqual(["completion", "tools"]);
+      expect(capabilities["qwen3"]).toEqual(expect.arrayContaining(["tools", "thinking"]));
+    });
+
+    it("a gemma3 run answers without tools (tRPC and REST)", async () => {
+      const client = api.client();
+      const before = api.sim.chatRequests().length;
+      const { runId } = await client.chat.send.mutate({ message: "What time is it in Tokyo?", model: "gemma3" });
+      const received = await collectRun(client, runId);
+      expect(types(received)).not.toContain("error");
+      expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+      expect(tokenText(received).length).toBeGreaterThan(0);
+
+      const rest = await fetch(`${api.url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "hello", model: "gemma3" }),
+      });
+      expect(rest.status).toBe(200);
+      const sent = api.sim.chatRequests().slice(before).map((r) => r.body as Record<string, unknown>);
+      expect(sent.map((b) => [b["model"], b["tools"]])).toEqual([
+        ["gemma3", undefined],
+        ["gemma3", undefined],
+      ]);
+      // A model with tools still gets them.
+      const tooled = await client.chat.send.mutate({ message: "hello", model: "llama3.2" });
+      await collectRun(client, tooled.runId);
+      expect((api.sim.chatRequests().at(-1)?.body as { tools?: unknown[] }).tools?.length).toBeGreaterThan(0);
+    });
+  });
+
+  describe("on an OpenAI-compatible server that refuses tools", () => {
+    let api: TestApi;
+    beforeAll(async () => {
+      api = await startTestApi({ env: (sim) => ({ CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `${sim.url}/v1` }) });
+    });
+    afterAll(() => api?.close());
+
+    it("answers after one retry without tools, then sends none for that model, and models.list shows tools off", async () => {
+      const client = api.client();
+      const before = api.sim.chatRequests().length;
+      expect((await client.models.list.query()).models.find((m) => m.name === "gemma3")?.capabilities).toEqual(["tools"]);
+      for (const message of ["What is 12 * 7?", "hello again"]) {
+        const { runId } = await client.chat.send.mutate({ message, model: "gemma3" });
+        const received = await collectRun(client, runId);
+        expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+        expect(types(received)).not.toContain("error");
+      }
+      const sent = api.sim.chatRequests().slice(before).map((r) => Array.isArray((r.body as { tools?: unknown }).tools));
+      expect(sent).toEqual([true, false, false]);
+      const { models } = await client.models.list.query();
+      expect(models.find((m) => m.name === "gemma3")?.capabilities).toEqual([]);
+      expect(models.find((m) => m.name === "llama3.2")?.capabilities).toEqual(["tools"]);
+    });
+  });
+});

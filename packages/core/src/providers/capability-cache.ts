@@ -1,0 +1,121 @@
+import { ChatError } from "../errors.js";
+
+export interface CapabilityCacheOptions {
+  /** Reads a model's capability names; undefined when the server does not list any (old Ollama). */
+  read: (model: string, signal: AbortSignal) => Promise<string[] | undefined>;
+  /** How long known capabilities are used before they are read again. */
+  ttlMs: number;
+  /** How long a failed read is remembered (so a broken /api/show does not delay every run). */
+  unknownTtlMs: number;
+  /** A read taking longer than this counts as failed. */
+  readTimeoutMs: number;
+  /** Models remembered at most; model names come from users, so the map must stay bounded. */
+  maxEntries: number;
+  now: () => number;
+}
+
+interface Entry {
+  /** undefined: unknown (the read failed or the server does not say). */
+  names: string[] | undefined;
+  /** From /api/tags when the entry was filled or confirmed by a model list. */
+  digest: string | undefined;
+  expiresAt: number;
+}
+
+/** "gemma3" and "gemma3:latest" are the same model (Ollama's default tag). */
+export function modelKey(name: string): string {
+  const lastSegment = name.slice(name.lastIndexOf("/") + 1);
+  return lastSegment.includes(":") ? name : `${name}:latest`;
+}
+
+/**
+ * Capabilities per model, read once and reused: on the run's path every request would otherwise cost an
+ * /api/show first. Entries expire after `ttlMs`; a model list (/api/tags) re-reads models whose digest
+ * changed and drops models that are gone; a request the server refuses for the model drops its entry. A failed read is
+ * remembered as unknown for `unknownTtlMs`; a stale known entry outlives a failed refresh.
+ */
+export class CapabilityCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly reading = new Map<string, Promise<string[] | undefined>>();
+
+  constructor(private readonly opts: CapabilityCacheOptions) {}
+
+  /** The model's capability names, or undefined when unknown. Rejects only when `signal` aborts. */
+  async get(model: string, signal?: AbortSignal): Promise<string[] | undefined> {
+    const key = modelKey(model);
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt > this.opts.now()) return entry.names;
+    let read = this.reading.get(key);
+    if (!read) {
+      // Shared by concurrent callers, so it runs on its own timeout rather than one caller's signal.
+      read = this.refresh(key, model, entry);
+      this.reading.set(key, read);
+      void read.finally(() => this.reading.delete(key));
+    }
+    return signal ? untilAborted(read, signal) : read;
+  }
+
+  /** Known, unexpired names for a model the list shows with `digest`; undefined when it must be read again. */
+  forDigest(model: string, digest: string | undefined): string[] | undefined {
+    const entry = this.entries.get(modelKey(model));
+    if (!entry || digest === undefined || entry.digest !== digest || entry.expiresAt <= this.opts.now()) return undefined;
+    return entry.names;
+  }
+
+  set(model: string, names: string[] | undefined, digest: string | undefined): void {
+    const ttl = names === undefined ? this.opts.unknownTtlMs : this.opts.ttlMs;
+    this.store(modelKey(model), { names, digest, expiresAt: this.opts.now() + ttl });
+  }
+
+  forget(model: string): void {
+    this.entries.delete(modelKey(model));
+  }
+
+  /** After a model list: forget models that are no longer installed. */
+  retain(listed: Iterable<string>): void {
+    const keep = new Set([...listed].map(modelKey));
+    for (const key of this.entries.keys()) if (!keep.has(key)) this.entries.delete(key);
+  }
+
+  private async refresh(key: string, model: string, stale: Entry | undefined): Promise<string[] | undefined> {
+    let names: string[] | undefined;
+    try {
+      names = await this.opts.read(model, AbortSignal.timeout(this.opts.readTimeoutMs));
+    } catch {
+      // Unreachable, not found, garbage, too slow: the run goes ahead and the server's own answer decides.
+      // A capability list read before stays in use meanwhile.
+      const names = stale?.names;
+      this.store(key, { names, digest: stale?.digest, expiresAt: this.opts.now() + this.opts.unknownTtlMs });
+      return names;
+    }
+    this.store(key, { names, digest: stale?.digest, expiresAt: this.opts.now() + (names === undefined ? this.opts.unknownTtlMs : this.opts.ttlMs) });
+    return names;
+  }
+
+  private store(key: string, entry: Entry): void {
+    this.entries.delete(key); // re-inserted last: the map's order is least recently stored first
+    this.entries.set(key, entry);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.opts.maxEntries) break;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new ChatError("cancelled", "The answer was stopped."));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new ChatError("cancelled", "The answer was stopped."));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

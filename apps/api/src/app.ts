@@ -9,11 +9,13 @@ import {
   type CreateFastifyContextOptions,
   type FastifyTRPCPluginOptions,
 } from "@trpc/server/adapters/fastify";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { createMemoryStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
 import { createAuthenticator } from "./auth.js";
+import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { createHostGuard } from "./host-guard.js";
 import type { Config } from "./config.js";
 import { createProvider, type ProviderHandle } from "./provider.js";
@@ -117,8 +119,14 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       request.log.error({ err: error }, "request failed");
       return reply.code(status).send({ error: "Something went wrong on the server.", code: "internal" });
     }
-    const message = status === 413 ? `Request body is too large (at most ${config.maxBodyBytes} bytes).` : error.message;
-    return reply.code(status).send({ error: message, code: status === 429 ? "rate_limited" : "bad_request" });
+    const message =
+      status === 413
+        ? `Request body is too large (at most ${config.maxBodyBytes} bytes).`
+        : status === 415
+          ? jsonOnlyMessage
+          : error.message;
+    const code = status === 429 ? "rate_limited" : status === 404 ? "not_found" : "bad_request";
+    return reply.code(status).send({ error: message, code });
   });
 
   // helmet's middleware is built once here: @fastify/helmet rebuilds it (re-parsing the CSP) on every
@@ -164,6 +172,19 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     }
   });
 
+  // Bodies are JSON or nothing: any other body is refused on its headers, before a byte of it is read
+  // (body-guard.ts), and the connection is closed after the answer so the rest is never read either.
+  app.addHook("onRequest", async (request, reply) => {
+    if (!refuseBody(request.headers)) return;
+    reply.code(415).header("connection", "close");
+    if (request.url.startsWith("/trpc")) {
+      const data = { code: "UNSUPPORTED_MEDIA_TYPE", httpStatus: 415, appCode: "bad_request" };
+      await reply.send({ error: { code: TRPC_ERROR_CODES_BY_KEY.UNSUPPORTED_MEDIA_TYPE, message: jsonOnlyMessage, data } });
+    } else {
+      await reply.send({ error: jsonOnlyMessage, code: "bad_request" });
+    }
+  });
+
   // tRPC percent-decodes the procedure path a second time, so `/trpc/%25` threw a URIError inside the
   // adapter and answered 500. Procedure paths are plain names (batches joined by commas): refuse anything else.
   app.addHook("onRequest", async (request, reply) => {
@@ -177,7 +198,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     }
     if (!/^[A-Za-z0-9_.,]+$/.test(procedures)) {
       await reply.code(404).send({
-        error: { code: -32004, message: "No procedure found on this path", data: { code: "NOT_FOUND", httpStatus: 404, appCode: null } },
+        error: {
+          code: TRPC_ERROR_CODES_BY_KEY.NOT_FOUND,
+          message: "No procedure found on this path",
+          data: { code: "NOT_FOUND", httpStatus: 404, appCode: null },
+        },
       });
     }
   });
@@ -234,7 +259,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     if (serveWeb && (request.method === "GET" || request.method === "HEAD") && !isApi && !/\.[a-z0-9]+$/i.test(path)) {
       return reply.type("text/html; charset=utf-8").header("Cache-Control", "no-cache").sendFile("index.html");
     }
-    return reply.code(404).send({ error: "Not found" });
+    return reply.code(404).send({ error: "Not found", code: "not_found" });
   });
 
   let closing: Promise<void> | undefined;

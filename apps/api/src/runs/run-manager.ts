@@ -15,6 +15,7 @@ import type { Config } from "../config.js";
 import { AppError, notFound } from "../errors.js";
 import { closeRunFromLog, type RunEnding } from "./close-run.js";
 import { buildContext, titleFrom } from "./context.js";
+import { withProviderName } from "./named-model.js";
 import { TokenCoalescer } from "./token-coalescer.js";
 
 export interface RunLog {
@@ -38,7 +39,7 @@ export type RunLimits = Pick<
 export interface RunManagerOptions {
   store: ChatStore;
   model: ChatModel;
-  /** Provider name recorded with each run ("ollama", "openai", "sim"). */
+  /** Provider name recorded with each run and announced in its run-start ("ollama", "openai", "sim"). */
   provider: string;
   defaultModel: string;
   limits: RunLimits;
@@ -134,7 +135,7 @@ export class RunManager {
   constructor(opts: RunManagerOptions) {
     this.opts = opts;
     this.store = opts.store;
-    this.model = opts.model;
+    this.model = withProviderName(opts.model, opts.provider);
     this.now = opts.now ?? Date.now;
   }
 

@@ -16,6 +16,7 @@ import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
+import { createLogDestination, type LogDestination } from "./log-destination.js";
 import { createHostGuard } from "./host-guard.js";
 import type { Config } from "./config.js";
 import { createProvider, type ProviderHandle } from "./provider.js";
@@ -58,20 +59,30 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&](?:connectionParams|token)=)[^&]*/gi, "$1[redacted]");
 }
 
-function loggerOptions(config: Config, logger: BuildServerOptions["logger"]): Partial<FastifyServerOptions> {
-  if (logger === false) return { logger: false };
+function loggerOptions(
+  config: Config,
+  logger: BuildServerOptions["logger"],
+): { options: Partial<FastifyServerOptions>; destination?: LogDestination } {
+  if (logger === false) return { options: { logger: false } };
   if (logger && typeof logger === "object" && typeof (logger as { child?: unknown }).child === "function") {
-    return { loggerInstance: logger as FastifyServerOptions["loggerInstance"] };
+    return { options: { loggerInstance: logger as FastifyServerOptions["loggerInstance"] } };
   }
+  const given = typeof logger === "object" ? logger : {};
+  // stdout through a destination that never blocks (log-destination.ts), unless the caller brings a stream.
+  const destination = "stream" in given ? undefined : createLogDestination();
   return {
-    logger: {
-      level: config.logLevel,
-      redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
-      serializers: {
-        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+    options: {
+      logger: {
+        level: config.logLevel,
+        redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
+        serializers: {
+          req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+        },
+        ...(destination ? { stream: destination } : {}),
+        ...given,
       },
-      ...(typeof logger === "object" ? logger : {}),
     },
+    ...(destination ? { destination } : {}),
   };
 }
 
@@ -84,8 +95,9 @@ function openStore(config: Config): ChatStore {
 
 export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> {
   const { config } = opts;
+  const logging = loggerOptions(config, opts.logger);
   const app = Fastify({
-    ...loggerOptions(config, opts.logger),
+    ...logging.options,
     bodyLimit: config.maxBodyBytes,
     routerOptions: { maxParamLength: 5000 },
   });
@@ -285,6 +297,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     clearInterval(idleSweep);
     store.close();
     await provider.close();
+    // The last lines (shutdown) get a moment to reach a slow reader; a reader that is gone or stuck
+    // costs this second at most.
+    await logging.destination?.flush(1000);
+    logging.destination?.detach();
   };
 
   return {

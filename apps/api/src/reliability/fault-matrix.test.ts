@@ -16,7 +16,9 @@ import {
 } from "../test-support/harness.js";
 import {
   closedPort,
+  connectionCounts,
   connectionObjects,
+  connectionsClosed,
   eventsPath,
   heapUsedAfterGc,
   prng,
@@ -344,6 +346,7 @@ describe("fault matrix", () => {
       const { runId } = await c.chat.send.mutate({ message: "[rel:storm] go" });
       await control.connected;
       const heapBaseline = await smallObjectHeapAfterGc();
+      const connectionsBefore = await connectionCounts(storm.server.app.server);
       const objectsBefore = connectionObjects();
       const resourcesBefore = process.getActiveResourcesInfo().length;
       let stop = false;
@@ -414,7 +417,10 @@ describe("fault matrix", () => {
         return s.activeRuns === 0 && s.listeners === 0 && s.subscriptions === 0;
       }, "the storm's subscriptions to drain", 30_000);
       expect(storm.sim.activeResponses()).toBe(0);
-      await eventually(() => process.getActiveResourcesInfo().length <= resourcesBefore + 10, "sockets to close", 15_000);
+      // The storm's last connections may still be closing when their subscribers are done: count objects
+      // only once the server has no more connections than before and no more sockets are open.
+      await connectionsClosed(storm.server.app.server, connectionsBefore);
+      await eventually(() => process.getActiveResourcesInfo().length <= resourcesBefore + 10, "handles to close", 15_000);
       // Exact counts, whatever the GC timing: every connection's request, response, socket, fetch Request,
       // abort signal and stream (server and client side) was collected.
       const objectsAfter = connectionObjects();

@@ -557,8 +557,8 @@ export class RunManager {
     try {
       let last = afterSeq;
       let fromLog = true;
-      /** The log was read to its end since the last event: a seq missing before the next queued one is not in it. */
-      let logChecked = false;
+      /** A queued event after a gap, for which the log has since been read to its end. */
+      let gapChecked: number | undefined;
       while (!signal?.aborted) {
         if (fromLog || lagging) {
           // Queue again before reading: whatever is appended after this read lands in the queue.
@@ -573,7 +573,6 @@ export class RunManager {
           }
           // A full page: there may be more in the log. Otherwise live events take over (if the run is live).
           fromLog = page.length === pageSize;
-          logChecked = !fromLog;
           if (!fromLog && !live) return;
           continue;
         }
@@ -583,14 +582,15 @@ export class RunManager {
             queue.shift();
             continue;
           }
-          // Never skip an event: what is missing before it is in the log, unless the log was just read to
-          // its end (seqs skipped on purpose, or the end of a run the store failed to keep).
-          if (next.seq !== last + 1 && !logChecked) {
+          // Never skip an event: what is missing before it is in the log (every event is in the log before it
+          // is queued). Only when the log, read after this event was queued, has nothing more before it is
+          // the gap real (seqs skipped on purpose, or the end of a run the store failed to keep).
+          if (next.seq !== last + 1 && gapChecked !== next.seq) {
+            gapChecked = next.seq;
             fromLog = true;
             continue;
           }
           queue.shift();
-          logChecked = false;
           yield next;
           last = next.seq;
           if (next.event.type === "done") return;

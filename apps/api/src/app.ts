@@ -10,7 +10,7 @@ import {
   type FastifyTRPCPluginOptions,
 } from "@trpc/server/adapters/fastify";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { createMemoryStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
@@ -86,11 +86,15 @@ function loggerOptions(
   };
 }
 
-function openStore(config: Config): ChatStore {
+function openStore(config: Config, log: FastifyBaseLogger): ChatStore {
   if (config.databasePath === ":memory:") return createMemoryStore();
   const path = resolve(config.databasePath);
   mkdirSync(dirname(path), { recursive: true });
-  return openSqliteStore({ path });
+  return openSqliteStore({
+    path,
+    // A batch the timer could not commit (disk error, a lock held elsewhere) stays queued and is retried.
+    onFlushError: (error) => log.error({ err: error }, "committing the event log failed; retrying"),
+  });
 }
 
 export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> {
@@ -102,7 +106,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     routerOptions: { maxParamLength: 5000 },
   });
 
-  const store = openStore(config);
+  const store = openStore(config, app.log);
   let provider: ProviderHandle;
   try {
     provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});

@@ -288,7 +288,8 @@ describe("fault matrix", () => {
     await expectServes(client);
   });
 
-  it("slow client that never reads: the run completes and is stored, others finish, memory stays bounded", async () => {
+  // 32 MB through the API and the log: seconds on an idle box, but past vitest's default 20 s on a loaded one.
+  it("slow client that never reads: the run completes and is stored, others finish, memory stays bounded", { timeout: 120_000 }, async () => {
     const slow = await startApi({ sim: { tokenDelayMs: 0 }, env: { MAX_RUNS_PER_USER: "10" } });
     const chunk = "x".repeat(8000);
     const chunks = 4000; // ~32 MB of answer text: far more than socket buffers hold

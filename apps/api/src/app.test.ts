@@ -72,7 +72,7 @@ describe("health and models", () => {
   it("answers unknown API paths with JSON 404s and no stack traces", async () => {
     const rest = await fetch(`${api.url}/api/nope`);
     expect(rest.status).toBe(404);
-    expect(await rest.json()).toEqual({ error: "Not found" });
+    expect(await rest.json()).toEqual({ error: "Not found", code: "not_found" });
     const trpc = await fetch(`${api.url}/trpc/nope.nothing`);
     expect(trpc.status).toBe(404);
     const body = JSON.stringify(await trpc.json());
@@ -142,7 +142,7 @@ describe("HTTP surface", () => {
     expect(await route.text()).toContain("<title>streamchat</title>");
     const missing = await fetch(`${url}/assets/missing.js`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: "Not found" });
+    expect(await missing.json()).toEqual({ error: "Not found", code: "not_found" });
     // No CORS headers unless CORS_ORIGINS allows an origin.
     const cross = await fetch(`${url}/api/chat`, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "POST" } });
     expect(cross.headers.get("access-control-allow-origin")).toBeNull();
@@ -185,6 +185,11 @@ describe("HTTP surface", () => {
     const client = makeClient(url);
     expect(await client.models.list.query()).toMatchObject({ provider: "sim", demo: true, defaultModel: "demo" });
     expect(await client.health.query()).toMatchObject({ provider: "sim", demo: true, store: { kind: "memory", ok: true } });
+    // The run says so too (the simulator speaks Ollama's protocol, but it is not an Ollama).
+    const { runId } = await client.chat.send.mutate({ message: "hello" });
+    const received = await collectRun(client, runId);
+    expect(received[0]?.event).toMatchObject({ type: "run-start", provider: "sim", model: "demo" });
+    expect(server?.store.getRun(runId)?.provider).toBe("sim");
   });
 
   it("logs one line per run without message contents, and no credentials", async () => {

@@ -9,11 +9,14 @@ import {
   type CreateFastifyContextOptions,
   type FastifyTRPCPluginOptions,
 } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { createMemoryStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
 import { createAuthenticator } from "./auth.js";
+import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
+import { createLogDestination, type LogDestination } from "./log-destination.js";
 import { createHostGuard } from "./host-guard.js";
 import type { Config } from "./config.js";
 import { createProvider, type ProviderHandle } from "./provider.js";
@@ -56,39 +59,54 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&](?:connectionParams|token)=)[^&]*/gi, "$1[redacted]");
 }
 
-function loggerOptions(config: Config, logger: BuildServerOptions["logger"]): Partial<FastifyServerOptions> {
-  if (logger === false) return { logger: false };
+function loggerOptions(
+  config: Config,
+  logger: BuildServerOptions["logger"],
+): { options: Partial<FastifyServerOptions>; destination?: LogDestination } {
+  if (logger === false) return { options: { logger: false } };
   if (logger && typeof logger === "object" && typeof (logger as { child?: unknown }).child === "function") {
-    return { loggerInstance: logger as FastifyServerOptions["loggerInstance"] };
+    return { options: { loggerInstance: logger as FastifyServerOptions["loggerInstance"] } };
   }
+  const given = typeof logger === "object" ? logger : {};
+  // stdout through a destination that never blocks (log-destination.ts), unless the caller brings a stream.
+  const destination = "stream" in given ? undefined : createLogDestination();
   return {
-    logger: {
-      level: config.logLevel,
-      redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
-      serializers: {
-        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+    options: {
+      logger: {
+        level: config.logLevel,
+        redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
+        serializers: {
+          req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+        },
+        ...(destination ? { stream: destination } : {}),
+        ...given,
       },
-      ...(typeof logger === "object" ? logger : {}),
     },
+    ...(destination ? { destination } : {}),
   };
 }
 
-function openStore(config: Config): ChatStore {
+function openStore(config: Config, log: FastifyBaseLogger): ChatStore {
   if (config.databasePath === ":memory:") return createMemoryStore();
   const path = resolve(config.databasePath);
   mkdirSync(dirname(path), { recursive: true });
-  return openSqliteStore({ path });
+  return openSqliteStore({
+    path,
+    // A batch the timer could not commit (disk error, a lock held elsewhere) stays queued and is retried.
+    onFlushError: (error) => log.error({ err: error }, "committing the event log failed; retrying"),
+  });
 }
 
 export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> {
   const { config } = opts;
+  const logging = loggerOptions(config, opts.logger);
   const app = Fastify({
-    ...loggerOptions(config, opts.logger),
+    ...logging.options,
     bodyLimit: config.maxBodyBytes,
     routerOptions: { maxParamLength: 5000 },
   });
 
-  const store = openStore(config);
+  const store = openStore(config, app.log);
   let provider: ProviderHandle;
   try {
     provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});
@@ -117,8 +135,14 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       request.log.error({ err: error }, "request failed");
       return reply.code(status).send({ error: "Something went wrong on the server.", code: "internal" });
     }
-    const message = status === 413 ? `Request body is too large (at most ${config.maxBodyBytes} bytes).` : error.message;
-    return reply.code(status).send({ error: message, code: status === 429 ? "rate_limited" : "bad_request" });
+    const message =
+      status === 413
+        ? `Request body is too large (at most ${config.maxBodyBytes} bytes).`
+        : status === 415
+          ? jsonOnlyMessage
+          : error.message;
+    const code = status === 429 ? "rate_limited" : status === 404 ? "not_found" : "bad_request";
+    return reply.code(status).send({ error: message, code });
   });
 
   // helmet's middleware is built once here: @fastify/helmet rebuilds it (re-parsing the CSP) on every
@@ -164,6 +188,19 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     }
   });
 
+  // Bodies are JSON or nothing: any other body is refused on its headers, before a byte of it is read
+  // (body-guard.ts), and the connection is closed after the answer so the rest is never read either.
+  app.addHook("onRequest", async (request, reply) => {
+    if (!refuseBody(request.headers)) return;
+    reply.code(415).header("connection", "close");
+    if (request.url.startsWith("/trpc")) {
+      const data = { code: "UNSUPPORTED_MEDIA_TYPE", httpStatus: 415, appCode: "bad_request" };
+      await reply.send({ error: { code: TRPC_ERROR_CODES_BY_KEY.UNSUPPORTED_MEDIA_TYPE, message: jsonOnlyMessage, data } });
+    } else {
+      await reply.send({ error: jsonOnlyMessage, code: "bad_request" });
+    }
+  });
+
   // tRPC percent-decodes the procedure path a second time, so `/trpc/%25` threw a URIError inside the
   // adapter and answered 500. Procedure paths are plain names (batches joined by commas): refuse anything else.
   app.addHook("onRequest", async (request, reply) => {
@@ -177,7 +214,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     }
     if (!/^[A-Za-z0-9_.,]+$/.test(procedures)) {
       await reply.code(404).send({
-        error: { code: -32004, message: "No procedure found on this path", data: { code: "NOT_FOUND", httpStatus: 404, appCode: null } },
+        error: {
+          code: TRPC_ERROR_CODES_BY_KEY.NOT_FOUND,
+          message: "No procedure found on this path",
+          data: { code: "NOT_FOUND", httpStatus: 404, appCode: null },
+        },
       });
     }
   });
@@ -234,7 +275,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     if (serveWeb && (request.method === "GET" || request.method === "HEAD") && !isApi && !/\.[a-z0-9]+$/i.test(path)) {
       return reply.type("text/html; charset=utf-8").header("Cache-Control", "no-cache").sendFile("index.html");
     }
-    return reply.code(404).send({ error: "Not found" });
+    return reply.code(404).send({ error: "Not found", code: "not_found" });
   });
 
   let closing: Promise<void> | undefined;
@@ -260,6 +301,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     clearInterval(idleSweep);
     store.close();
     await provider.close();
+    // The last lines (shutdown) get a moment to reach a slow reader; a reader that is gone or stuck
+    // costs this second at most.
+    await logging.destination?.flush(1000);
+    logging.destination?.detach();
   };
 
   return {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, defaultSystemPrompt, isLoopbackHost, loadConfig } from "./config.js";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, defaultDatabasePath, defaultSystemPrompt, isLoopbackHost, loadConfig } from "./config.js";
 
 function configError(env: NodeJS.ProcessEnv): string {
   try {
@@ -21,7 +25,7 @@ describe("loadConfig", () => {
       openaiBaseUrl: undefined,
       openaiApiKey: undefined,
       chatModel: undefined,
-      databasePath: "./data/chat.db",
+      databasePath: defaultDatabasePath,
       authTokens: null,
       systemPrompt: defaultSystemPrompt,
       maxMessageChars: 32_000,
@@ -143,5 +147,33 @@ describe("isLoopbackHost", () => {
   it("knows loopback addresses", () => {
     for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"]) expect(isLoopbackHost(host)).toBe(true);
     for (const host of ["0.0.0.0", "::", "192.168.1.2", "example.com"]) expect(isLoopbackHost(host)).toBe(false);
+  });
+});
+
+describe("the default database file", () => {
+  const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+  const apiDir = fileURLToPath(new URL("../", import.meta.url));
+
+  it("is <repository>/data/chat.db, an absolute path", () => {
+    expect(existsSync(join(repoRoot, "pnpm-workspace.yaml"))).toBe(true);
+    expect(isAbsolute(defaultDatabasePath)).toBe(true);
+    expect(defaultDatabasePath).toBe(join(repoRoot, "data", "chat.db"));
+  });
+
+  it("is the same file from the root (pnpm start) and from apps/api (pnpm dev)", () => {
+    const pathFrom = (cwd: string) =>
+      execFileSync(
+        process.execPath,
+        ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", `import { loadConfig } from "${join(apiDir, "src", "config.ts")}"; process.stdout.write(loadConfig({}).databasePath);`],
+        { cwd, env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "" }, encoding: "utf8" },
+      );
+    const fromRoot = pathFrom(repoRoot);
+    expect(fromRoot).toBe(join(repoRoot, "data", "chat.db"));
+    expect(pathFrom(apiDir)).toBe(fromRoot);
+  });
+
+  it("leaves a DATABASE_PATH the user set as given (relative to the working directory)", () => {
+    expect(loadConfig({ DATABASE_PATH: "./here/chat.db" }).databasePath).toBe("./here/chat.db");
+    expect(loadConfig({ DATABASE_PATH: ":memory:" }).databasePath).toBe(":memory:");
   });
 });

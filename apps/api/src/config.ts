@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
 /** Start-up configuration problem; the message names the variable and is safe to print as is. */
@@ -7,6 +8,14 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+/**
+ * `<repository>/data/chat.db`, whatever directory the server starts in: `pnpm dev` runs in apps/api and
+ * `pnpm start` at the root, and a cwd-relative default gave them two different databases. Resolved from
+ * this module's own place (apps/api/src or apps/api/dist, both three levels below the root). A
+ * DATABASE_PATH the user sets is taken as given: a relative one stays relative to the working directory.
+ */
+export const defaultDatabasePath = fileURLToPath(new URL("../../../data/chat.db", import.meta.url));
 
 export const providerNames = ["auto", "ollama", "openai", "sim"] as const;
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -89,7 +98,7 @@ const envSchema = z.object({
   OPENAI_BASE_URL: z.preprocess(unsetIfEmpty, httpUrl.optional()),
   OPENAI_API_KEY: optionalString,
   CHAT_MODEL: optionalString,
-  DATABASE_PATH: z.preprocess(unsetIfEmpty, z.string().default("./data/chat.db")),
+  DATABASE_PATH: z.preprocess(unsetIfEmpty, z.string().default(defaultDatabasePath)),
   AUTH_TOKENS: authTokens,
   SYSTEM_PROMPT: z.preprocess(unsetIfEmpty, z.string().default(defaultSystemPrompt)),
   MAX_MESSAGE_CHARS: int(1, 10_000_000, 32_000),
@@ -135,7 +144,7 @@ export interface Config {
   openaiApiKey: string | undefined;
   /** Undefined when CHAT_MODEL is not set: the provider picks ("demo" on the simulator, else "llama3.2"). */
   chatModel: string | undefined;
-  /** ":memory:" selects the in-memory store. */
+  /** ":memory:" selects the in-memory store. Default: defaultDatabasePath (absolute); a set value may be cwd-relative. */
   databasePath: string;
   /** Null when auth is off (one local user). */
   authTokens: Array<{ userId: string; token: string }> | null;

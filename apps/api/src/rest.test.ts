@@ -148,24 +148,78 @@ describe("POST /api/chat", () => {
 
 describe("REST input errors", () => {
   for (const path of ["/api/chat", "/api/chat/stream"]) {
-    it(`${path}: 400 when the message is missing, empty or not a string`, async () => {
-      for (const body of [{}, { message: "" }, { message: "   " }, { message: 42 }, { message: null }]) {
+    it(`${path}: 400 "Message is required" when the message is missing or empty`, async () => {
+      for (const body of [{}, { message: "" }, { message: "   " }, { message: null }]) {
         const res = await post(path, body);
         expect(res.status).toBe(400);
-        expect(await res.json()).toMatchObject({ error: "Message is required" });
+        expect(await res.json()).toEqual({ error: "Message is required", code: "bad_request" });
       }
+    });
+
+    it(`${path}: 400 saying that message must be a string when it is not one`, async () => {
+      for (const body of [{ message: 42 }, { message: ["hi"] }, { message: { text: "hi" } }, { message: true }]) {
+        const res = await post(path, body);
+        expect(res.status).toBe(400);
+        expect(await res.json()).toEqual({ error: "message must be a string", code: "bad_request" });
+      }
+    });
+
+    it(`${path}: 400 naming the invalid field`, async () => {
+      const cases: Array<[unknown, RegExp]> = [
+        [{ message: "hi", conversationId: 5 }, /^conversationId: .*string/],
+        [{ message: "hi", model: "" }, /^model: /],
+        [{ message: "hi", think: "yes" }, /^think: .*boolean/],
+        [{ message: "hi", model: 1, think: 2 }, /^model: .*; think: /],
+        [[1, 2], /JSON object/],
+        ["null", /JSON object/],
+      ];
+      for (const [body, error] of cases) {
+        const res = await post(path, body);
+        expect(res.status, JSON.stringify(body)).toBe(400);
+        const json = (await res.json()) as { error: string; code: string };
+        expect(json.error, JSON.stringify(body)).toMatch(error);
+        expect(json.code).toBe("bad_request");
+      }
+    });
+
+    it(`${path}: 405 with Allow: POST for other methods`, async () => {
+      for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
+        const res = await fetch(`${api.url}${path}`, { method });
+        expect(res.status, method).toBe(405);
+        expect(res.headers.get("allow"), method).toBe("POST");
+        expect(await res.json()).toEqual({ error: "Method not allowed: use POST.", code: "bad_request" });
+      }
+      const head = await fetch(`${api.url}${path}`, { method: "HEAD" });
+      expect(head.status).toBe(405);
+      expect(head.headers.get("allow")).toBe("POST");
+    });
+
+    it(`${path}: 415 telling to send JSON for other content types`, async () => {
+      for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/octet-stream"]) {
+        const res = await post(path, JSON.stringify({ message: "hi" }), { "content-type": type });
+        expect(res.status, type).toBe(415);
+        expect(await res.json()).toEqual({
+          error: "Unsupported content type: send the request body as JSON (Content-Type: application/json).",
+          code: "bad_request",
+        });
+      }
+      // JSON with parameters is still JSON.
+      const ok = await post("/api/chat", { message: "hi" }, { "content-type": "Application/JSON; charset=utf-8" });
+      expect(ok.status).toBe(200);
     });
   }
 
   it("400 on a body that is not JSON", async () => {
     const res = await post("/api/chat", "{nope");
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: expect.any(String) });
+    expect(await res.json()).toMatchObject({ error: expect.any(String), code: "bad_request" });
   });
 
-  it("404 JSON for an unknown conversation", async () => {
-    const res = await post("/api/chat", { message: "hi", conversationId: "missing" });
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: "Conversation not found" });
+  it("404 JSON with a code for an unknown conversation", async () => {
+    for (const path of ["/api/chat", "/api/chat/stream"]) {
+      const res = await post(path, { message: "hi", conversationId: "missing" });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: "Conversation not found", code: "not_found" });
+    }
   });
 });

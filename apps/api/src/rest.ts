@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import type { ErrorCode } from "@streamchat/core";
 import type { Authenticator } from "./auth.js";
 import { appCodeOf, httpStatusOf, publicMessage, AppError } from "./errors.js";
 import type { RunManager, StartedRun } from "./runs/run-manager.js";
@@ -12,12 +13,29 @@ import { summarize } from "./runs/transcript.js";
  * RunManager plus a subscription to it, so they share limits, storage and the model code path.
  */
 
-const bodySchema = z.object({
-  message: z.string().refine((m) => m.trim() !== ""),
-  conversationId: z.string().min(1).max(200).nullish(),
-  model: z.string().min(1).max(200).optional(),
-  think: z.boolean().optional(),
-});
+const bodySchema = z.object(
+  {
+    message: z
+      .string({ error: (issue) => (issue.input == null ? "Message is required" : "message must be a string") })
+      .refine((m) => m.trim() !== "", { error: "Message is required" }),
+    conversationId: z.string().min(1).max(200).nullish(),
+    model: z.string().min(1).max(200).optional(),
+    think: z.boolean().optional(),
+  },
+  { error: "The request body must be a JSON object" },
+);
+
+/** Every REST error body has a code: ours (ErrorCode), or not_found for an unknown or foreign id. */
+export type RestErrorCode = ErrorCode | "not_found";
+
+/** "Message is required" alone when that is the problem; else each field named with its problem. */
+function bodyErrorMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+  const messageIssue = issues.find((issue) => issue.path[0] === "message");
+  if (messageIssue) return messageIssue.message;
+  return issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}
 
 const pingIntervalMs = 15_000;
 
@@ -26,12 +44,14 @@ interface Deps {
   auth: Authenticator;
 }
 
-function sendError(reply: FastifyReply, status: number, error: string, code?: string | null) {
-  return reply.code(status).type("application/json").send(code ? { error, code } : { error });
+function sendError(reply: FastifyReply, status: number, error: string, code: RestErrorCode) {
+  return reply.code(status).type("application/json").send({ error, code });
 }
 
 function sendTRPCError(reply: FastifyReply, error: TRPCError) {
-  return sendError(reply, httpStatusOf(error), publicMessage(error), appCodeOf(error));
+  const status = httpStatusOf(error);
+  const code = appCodeOf(error) ?? (status === 404 ? "not_found" : status >= 500 ? "internal" : "bad_request");
+  return sendError(reply, status, publicMessage(error), code);
 }
 
 /** Authenticates and validates; starts the run or answers with an error (and returns undefined). */
@@ -43,8 +63,7 @@ function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth }: 
   }
   const body = bodySchema.safeParse(request.body);
   if (!body.success) {
-    const messageIssue = body.error.issues.some((issue) => issue.path[0] === "message");
-    void sendError(reply, 400, messageIssue ? "Message is required" : "Invalid request body", "bad_request");
+    void sendError(reply, 400, bodyErrorMessage(body.error.issues), "bad_request");
     return undefined;
   }
   try {
@@ -71,7 +90,17 @@ function disconnectSignal(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
+/** Other methods on the REST paths: 405 with the one method they take (not a 404: the path exists). */
+function methodNotAllowed(_request: FastifyRequest, reply: FastifyReply) {
+  return sendError(reply.header("allow", "POST"), 405, "Method not allowed: use POST.", "bad_request");
+}
+
 export function registerRest(app: FastifyInstance, deps: Deps) {
+  for (const url of ["/api/chat", "/api/chat/stream"]) {
+    // HEAD comes with GET (Fastify's exposeHeadRoutes); OPTIONS stays with CORS preflight handling.
+    app.route({ method: ["GET", "PUT", "DELETE", "PATCH"], url, handler: methodNotAllowed });
+  }
+
   app.post("/api/chat", async (request, reply) => {
     const started = startRun(request, reply, deps);
     if (!started) return reply;

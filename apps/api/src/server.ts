@@ -2,7 +2,14 @@ import { buildServer } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 
 // Entry of `pnpm start` (node apps/api/dist/server.js) and `pnpm dev` (tsx watch).
+
+/** Shutdown ends at most this long after SHUTDOWN_GRACE_MS, whatever is stuck. */
+const shutdownSlackMs = 10_000;
+
 async function main() {
+  // A stderr reader that went away must not crash the server on its next warning (EPIPE); logs go to
+  // stdout through their own non-blocking destination (log-destination.ts).
+  process.stderr.on("error", () => {});
   let config;
   try {
     config = loadConfig(process.env);
@@ -24,6 +31,13 @@ async function main() {
     }
     stopping = true;
     log.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
+    // A backstop, not the plan: close() ends well before this (runs get the grace period, then 5 s to
+    // end once aborted; connections 2 s). Whatever hangs past it (a stuck socket, a stuck disk), we exit.
+    const deadline = setTimeout(() => {
+      log.error({ signal }, "shutdown took too long: exiting now");
+      process.exit(1);
+    }, config.shutdownGraceMs + shutdownSlackMs);
+    deadline.unref();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

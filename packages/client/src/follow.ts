@@ -54,6 +54,8 @@ function isConnectionFailure(error: ChatClientError): boolean {
   return error.status === undefined || error.status >= 500;
 }
 
+const backoffMs = (failures: number) => Math.min(250 * 2 ** failures, 4000);
+
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -71,8 +73,9 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /**
  * Every event of a run after `lastEventId`, until `done`. The subscription link already reconnects with
  * `Last-Event-ID` after a dropped connection; when it gives up instead (a non-200 answer, e.g. a proxy's 502
- * while the server restarts), this opens a new subscription from the last id seen. Ids at or before the last
- * one seen are skipped, so a replay never yields a duplicate.
+ * while the server restarts), or the subscription ends without `done`, this opens a new subscription from
+ * the last id seen. Ids at or before the last one seen are skipped, so a replay never yields a duplicate.
+ * After `maxRetries` tries in a row without a new event it fails with code `unreachable`.
  */
 export async function* followRun(
   trpc: TrpcClient,
@@ -103,14 +106,20 @@ export async function* followRun(
         yield event;
         if (event.type === "done") return;
       }
-      return; // the server ended the subscription: the run is over and everything was sent
+      // The subscription ended without `done`: not a finished run but a stream cut short (a proxy closing
+      // it, a server restarting, a run the server failed to close yet). Resume from the last id like any
+      // dropped connection, with the same bound on tries without progress.
+      if (++failures > maxRetries) {
+        throw new ChatClientError("unreachable", "The answer stream kept ending before the answer did.", { retryable: true });
+      }
+      await delay(backoffMs(failures), signal);
     } catch (error) {
       if (isAbortError(error) || signal?.aborted) throw error;
       // Our own verdicts (gave up, unreadable event) are final; the link's failures may be worth another try.
       if (error instanceof ChatClientError) throw error;
       const clientError = toChatClientError(error);
       if (!isConnectionFailure(clientError) || ++failures > maxRetries) throw clientError;
-      await delay(Math.min(250 * 2 ** failures, 4000), signal);
+      await delay(backoffMs(failures), signal);
     }
   }
 }

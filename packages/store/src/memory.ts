@@ -36,8 +36,8 @@ interface MessageEntry {
 
 interface RunEntry {
   record: RunRecord;
-  /** Event JSON by position: seq = index + 1. */
-  events: Array<{ seq: number; json: string }>;
+  /** Event JSON in seq order (seqs may skip after a recovery); the type kept aside, like SQLite's column. */
+  events: Array<{ seq: number; type: ChatEvent["type"]; json: string }>;
 }
 
 /**
@@ -242,7 +242,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       const run = runs.get(runId);
       if (!run) throw new StoreError("not_found", `Unknown run ${runId}.`);
       const seq = Math.max((run.events.at(-1)?.seq ?? 0) + 1, Math.floor(options?.minSeq ?? 0));
-      run.events.push({ seq, json: JSON.stringify(event) });
+      run.events.push({ seq, type: event.type, json: JSON.stringify(event) });
       return seq;
     },
 
@@ -259,6 +259,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       }
       const page = events.slice(lo, limit === undefined ? undefined : lo + Math.max(0, Math.floor(limit)));
       return page.map(({ seq, json }): StoredEvent => ({ seq, event: JSON.parse(json) as ChatEvent }));
+    },
+
+    readEventsOfTypes(runId, types) {
+      live();
+      const wanted = new Set<string>(types);
+      const found: StoredEvent[] = [];
+      for (const { seq, type, json } of runs.get(runId)?.events ?? []) {
+        if (wanted.has(type)) found.push({ seq, event: JSON.parse(json) as ChatEvent });
+      }
+      return found;
     },
 
     lastSeq(runId) {

@@ -200,6 +200,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     lastSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE run_id = ?"),
     readEvents: db.prepare("SELECT seq, json FROM events WHERE run_id = ? AND seq > ? ORDER BY seq"),
     readEventsPage: db.prepare("SELECT seq, json FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
+    // The types as one JSON array parameter: a statement per list length would be needed otherwise.
+    readEventsOfTypes: db.prepare(
+      "SELECT seq, json FROM events WHERE run_id = ? AND type IN (SELECT value FROM json_each(?)) ORDER BY seq",
+    ),
   };
 
   /** Last seq handed out per run with appends in this process; dropped once a run's `done` is committed. */
@@ -448,6 +452,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         if (row.runId === runId && row.seq > afterSeq) committed.push({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent });
       }
       return committed;
+    },
+
+    readEventsOfTypes(runId, types) {
+      live();
+      if (types.length === 0) return [];
+      const wanted = new Set<string>(types);
+      const found = allRows<EventRow>(sql.readEventsOfTypes, runId, JSON.stringify([...wanted])).map(
+        (row): StoredEvent => ({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent }),
+      );
+      for (const row of queue) {
+        if (row.runId === runId && wanted.has(row.type)) found.push({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent });
+      }
+      return found;
     },
 
     lastSeq(runId) {

@@ -352,6 +352,33 @@ describe.each<{ name: string; open: Open }>([
       expect(store.readEvents("r1")[0]?.event).toMatchObject({ args: { expression: "1+1" } });
     });
 
+    it("reads only the events of the asked types, in order, committed and pending alike", () => {
+      conversation("c1");
+      run("r1", "c1");
+      run("r2", "c1");
+      const events = runEvents("r1", "c1");
+      // Half committed, half still pending (sqlite: the long flush interval keeps them queued).
+      events.slice(0, 5).forEach((event) => store.appendEvent("r1", event));
+      store.flush();
+      events.slice(5, 9).forEach((event) => store.appendEvent("r1", event));
+      store.appendEvent("r2", { type: "error", runId: "r2", at: 1, code: "internal", message: "other run", retryable: true });
+
+      const picked = store.readEventsOfTypes("r1", ["tool-result", "error", "tool-call"]);
+      expect(picked).toEqual([
+        { seq: 4, event: events[3] },
+        { seq: 6, event: events[5] },
+        { seq: 9, event: events[8] },
+      ]);
+      // The same as filtering the whole log, which is what it replaces.
+      const wanted = new Set(["token", "done"]);
+      store.appendEvent("r1", events[9]!);
+      expect(store.readEventsOfTypes("r1", ["token", "done"])).toEqual(store.readEvents("r1").filter((e) => wanted.has(e.event.type)));
+      expect(store.readEventsOfTypes("r1", [])).toEqual([]);
+      expect(store.readEventsOfTypes("r1", ["reasoning", "reasoning"])).toEqual([{ seq: 3, event: events[2] }]);
+      expect(store.readEventsOfTypes("nope", ["error"])).toEqual([]);
+      expect(store.readEventsOfTypes("r2", ["error"]).map((e) => e.seq)).toEqual([1]);
+    });
+
     it("answers an unknown run with nothing and refuses appends to it", () => {
       expect(store.readEvents("nope")).toEqual([]);
       expect(store.lastSeq("nope")).toBe(0);

@@ -121,6 +121,11 @@ export interface ChatStore {
   appendEvent(runId: string, event: ChatEvent, options?: AppendEventOptions): number;
   /** Events of a run with seq > afterSeq, in order; at most `limit` of them when given (paging a long log). */
   readEvents(runId: string, afterSeq?: number, limit?: number): StoredEvent[];
+  /**
+   * The run's events of the given types only, in seq order (pending appends included, like readEvents).
+   * For readers that need a few facts of a long log (its error, its tool results) without parsing every token.
+   */
+  readEventsOfTypes(runId: string, types: ReadonlyArray<ChatEvent["type"]>): StoredEvent[];
   lastSeq(runId: string): number;
   /** Commits pending appends now. */
   flush(): void;

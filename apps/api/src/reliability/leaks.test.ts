@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type ApiClient } from "../test-support/harness.js";
 import {
+  connectionCounts,
   connectionObjects,
+  connectionsClosed,
+  type ConnectionCounts,
   eventsPath,
   gc,
   heapUsedAfterGc,
@@ -111,7 +114,7 @@ describe("SSE connection leaks", () => {
     }
   }
 
-  async function connections(runId: string, n: number): Promise<void> {
+  async function connections(runId: string, n: number, baseline: ConnectionCounts): Promise<void> {
     let next = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -119,6 +122,8 @@ describe("SSE connection leaks", () => {
       }),
     );
     await eventually(() => api.server.runs.stats().subscriptions === 0, "the subscriptions to end");
+    // A hung-up connection may still be closing on the server's side: measure only once it is gone.
+    await connectionsClosed(api.server.app.server, baseline);
   }
 
   // Compares two connection counts instead of one absolute bound: per connection retention, not warm-up, is
@@ -133,12 +138,13 @@ describe("SSE connection leaks", () => {
     await api.server.runs.whenEnded(runId);
 
     const perStep = 600;
-    await connections(runId, 200); // warm-up: JIT, HTTP parser pool, tRPC's WeakMap table
+    const baseline = await connectionCounts(api.server.app.server);
+    await connections(runId, 200, baseline); // warm-up: JIT, HTTP parser pool, tRPC's WeakMap table
     const heap0 = await smallObjectHeapAfterGc();
     const objects0 = connectionObjects();
-    await connections(runId, perStep);
+    await connections(runId, perStep, baseline);
     const heap1 = await smallObjectHeapAfterGc();
-    await connections(runId, perStep);
+    await connections(runId, perStep, baseline);
     const heap2 = await smallObjectHeapAfterGc();
     const objects2 = connectionObjects();
 

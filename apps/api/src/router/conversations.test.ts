@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { collectRun, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
 
 let api: TestApi;
@@ -106,6 +106,26 @@ describe("conversations", () => {
       [again.runId, "error", "model_not_found"],
     ]);
     expect(second.runs[1]!.createdAt).toBeGreaterThanOrEqual(second.runs[0]!.createdAt);
+  });
+
+  it("reads only the error and tool-result events of a long answer's log, not its tokens", async () => {
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "what is 6*7? tokens:400" });
+    await collectRun(client, runId);
+    const tokens = api.server.store.readEvents(runId).filter((e) => e.event.type === "token").length;
+    expect(tokens).toBeGreaterThan(1);
+    const readEvents = vi.spyOn(api.server.store, "readEvents");
+    const readEventsOfTypes = vi.spyOn(api.server.store, "readEventsOfTypes");
+    try {
+      const conversation = await client.conversations.get.query({ conversationId });
+      expect(conversation.runs[0]?.toolResults).toEqual([expect.objectContaining({ name: "calculator", ok: true })]);
+      expect(readEvents).not.toHaveBeenCalled();
+      expect(readEventsOfTypes).toHaveBeenCalledTimes(1);
+      const returned = readEventsOfTypes.mock.results[0]?.value as Array<{ event: { type: string } }>;
+      expect(returned.map((e) => e.event.type)).toEqual(["tool-result"]);
+    } finally {
+      readEvents.mockRestore();
+      readEventsOfTypes.mockRestore();
+    }
   });
 
   it("reports a failed tool call with its error and duration", async () => {

@@ -3,7 +3,7 @@ import type { ChatMessage, ToolCall } from "@streamchat/core";
 import type { ChatStore, Conversation, RunRecord, StoredMessage } from "@streamchat/store";
 import { notFound } from "../errors.js";
 import type { RunManager } from "../runs/run-manager.js";
-import { emptyOutcome, runOutcomeFromEvents } from "../runs/run-outcome.js";
+import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/run-outcome.js";
 import { authedProcedure, router } from "../trpc.js";
 
 const conversationId = z.string().min(1).max(200);
@@ -52,11 +52,15 @@ function messageView({ id, message, runId, createdAt }: StoredMessage): MessageV
  * page loaded later shows a failed answer's message and tool durations without replaying the run.
  */
 function runView(store: ChatStore, run: RunRecord, messages: readonly StoredMessage[]) {
-  // Only finished runs that failed or called tools have anything to find in their log; skip reading the
-  // tokens of every plain answer. A running run is followed live by the client instead.
+  // Only finished runs that failed or called tools have anything to find in their log, and only their
+  // error and tool-result events: the tokens of a long answer are never read. A running run is followed
+  // live by the client instead.
   const failed = run.reason === "error" || run.reason === "interrupted";
   const usedTools = messages.some((m) => m.runId === run.id && m.message.role === "tool");
-  const outcome = run.status === "done" && (failed || usedTools) ? runOutcomeFromEvents(store.readEvents(run.id)) : emptyOutcome();
+  const outcome =
+    run.status === "done" && (failed || usedTools)
+      ? runOutcomeFromEvents(store.readEventsOfTypes(run.id, outcomeEventTypes))
+      : emptyOutcome();
   return {
     id: run.id,
     status: run.status,

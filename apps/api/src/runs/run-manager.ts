@@ -13,8 +13,9 @@ import {
 import type { ChatStore, Conversation, RunRecord, StoredEvent } from "@streamchat/store";
 import type { Config } from "../config.js";
 import { AppError, notFound } from "../errors.js";
+import { closeRunFromLog, type RunEnding } from "./close-run.js";
 import { buildContext, titleFrom } from "./context.js";
-import { messagesFromEvents } from "./transcript.js";
+import { withProviderName } from "./named-model.js";
 import { TokenCoalescer } from "./token-coalescer.js";
 
 export interface RunLog {
@@ -38,7 +39,7 @@ export type RunLimits = Pick<
 export interface RunManagerOptions {
   store: ChatStore;
   model: ChatModel;
-  /** Provider name recorded with each run ("ollama", "openai", "sim"). */
+  /** Provider name recorded with each run and announced in its run-start ("ollama", "openai", "sim"). */
   provider: string;
   defaultModel: string;
   limits: RunLimits;
@@ -52,6 +53,8 @@ export interface RunManagerOptions {
   logPageSize?: number;
   /** Seqs skipped by the closing events of a run recovered after a crash (default 10 000). */
   recoverySeqGap?: number;
+  /** First wait before closing a run again whose close failed in the store (doubles, default 1 s). */
+  closeRetryMs?: number;
 }
 
 /**
@@ -59,6 +62,12 @@ export interface RunManagerOptions {
  * events, so a crash loses at most a few hundred uncommitted events; this bound is far above that.
  */
 const defaultRecoverySeqGap = 10_000;
+const defaultCloseRetryMs = 1000;
+/** Attempts to close a run after a store failure before leaving it to the next start's recovery (~17 min at 1 s). */
+const closeAttempts = 10;
+
+const interruptedEnding: RunEnding = { code: "interrupted", message: errorCodeMessages.interrupted, reason: "interrupted" };
+const storeFailureEnding: RunEnding = { code: "internal", message: errorCodeMessages.internal, reason: "error" };
 const defaultSubscriberQueueLimit = 1024;
 const defaultLogPageSize = 256;
 
@@ -92,6 +101,11 @@ interface LiveRun {
   ended: Promise<void>;
   /** Sent as the model request's `think`; undefined leaves it to the model. */
   think: boolean | undefined;
+  /** Highest seq handed to listeners, and the last event handed to them. */
+  lastSeq: number;
+  lastPublished: ChatEvent | undefined;
+  /** A store write failed: the run is stopped and nothing more is written by the run loop. */
+  storeFailed: boolean;
 }
 
 export interface RunManagerStats {
@@ -113,13 +127,15 @@ export class RunManager {
   private readonly now: () => number;
   private readonly live = new Map<string, LiveRun>();
   private accepting = true;
+  /** Runs whose close failed in the store, with the timer of their next attempt. */
+  private readonly pendingCloses = new Map<string, { timer: NodeJS.Timeout; retry: () => void }>();
   private subscriptions = 0;
   private startedTotal = 0;
 
   constructor(opts: RunManagerOptions) {
     this.opts = opts;
     this.store = opts.store;
-    this.model = opts.model;
+    this.model = withProviderName(opts.model, opts.provider);
     this.now = opts.now ?? Date.now;
   }
 
@@ -139,7 +155,9 @@ export class RunManager {
       : this.store.createConversation({ id: randomUUID(), userId: input.userId, title: titleFrom(message) });
     this.assertIdle(conversation.id);
     const record = this.createRun(conversation, input.userId, input.model, input.clientRequestId);
-    this.store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+    this.beforeLaunch(record, () =>
+      this.store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } }),
+    );
     this.launch(record, input.think);
     return { conversationId: conversation.id, runId: record.id };
   }
@@ -178,7 +196,9 @@ export class RunManager {
     if (!target || target.message.role !== "user") throw notFound("User message");
     this.store.deleteMessagesFrom(conversation.id, target.id);
     const record = this.createRun(conversation, input.userId, input.model, undefined);
-    this.store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+    this.beforeLaunch(record, () =>
+      this.store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } }),
+    );
     this.launch(record, input.think);
     return { conversationId: conversation.id, runId: record.id };
   }
@@ -236,6 +256,20 @@ export class RunManager {
     });
   }
 
+  /** Store work between creating a run and launching it: when it fails, the run is not left `running`. */
+  private beforeLaunch(record: RunRecord, work: () => void) {
+    try {
+      work();
+    } catch (error) {
+      try {
+        this.store.finishRun(record.id, { reason: "error", usage: null });
+      } catch {
+        // The store is failing: the next start's recovery closes the run.
+      }
+      throw error;
+    }
+  }
+
   private launch(record: RunRecord, think: boolean | undefined) {
     let resolveEnded!: () => void;
     const live: LiveRun = {
@@ -247,6 +281,9 @@ export class RunManager {
       interrupted: false,
       ended: new Promise<void>((resolve) => (resolveEnded = resolve)),
       think,
+      lastSeq: 0,
+      lastPublished: undefined,
+      storeFailed: false,
     };
     this.live.set(record.id, live);
     this.startedTotal++;
@@ -262,9 +299,27 @@ export class RunManager {
 
   // ---- executing -----------------------------------------------------------------------------
 
+  /** Appends the event to the log and hands it to live subscribers; throws what the store throws. */
   private emit(live: LiveRun, event: ChatEvent) {
     const seq = this.store.appendEvent(live.record.id, event);
-    for (const listener of live.listeners) listener({ seq, event });
+    this.publish(live, { seq, event });
+  }
+
+  private publish(live: LiveRun, stored: StoredEvent) {
+    live.lastSeq = Math.max(live.lastSeq, stored.seq);
+    live.lastPublished = stored.event;
+    for (const listener of live.listeners) listener(stored);
+  }
+
+  /**
+   * A store write failed: stop the run (its model request is aborted) and write nothing more from the
+   * run loop; closeAfterStoreFailure ends it. Never throws: it runs inside the coalescer's setImmediate too.
+   */
+  private storeFailed(live: LiveRun, error: unknown) {
+    if (live.storeFailed) return;
+    live.storeFailed = true;
+    this.opts.log.error({ err: error, runId: live.record.id }, "storing the run failed; stopping it");
+    live.controller.abort(new Error("the store failed"));
   }
 
   private async execute(live: LiveRun) {
@@ -273,7 +328,15 @@ export class RunManager {
     let result: RunResult | undefined;
     let done: EventOf<"done"> | undefined;
     let tokens = 0;
-    const emit = (event: ChatEvent) => this.emit(live, event);
+    // Never throws: a store failure stops the run instead (also when the coalescer flushes on its own).
+    const emit = (event: ChatEvent) => {
+      if (live.storeFailed) return;
+      try {
+        this.emit(live, event);
+      } catch (error) {
+        this.storeFailed(live, error);
+      }
+    };
     const coalescer = this.opts.limits.coalesceTokens ? new TokenCoalescer(emit) : { push: emit, flush: () => {} };
     try {
       const context = buildContext(this.opts.limits.systemPrompt, this.store.listMessages(record.conversationId), {
@@ -310,12 +373,18 @@ export class RunManager {
       }
       coalescer.flush();
     } catch (err) {
-      // runChat reports failures as events; reaching here is a bug, still closed properly.
+      // runChat reports failures as events; reaching here is a bug (or the store failed reading the
+      // history), still closed properly: the model request is stopped and the run ends with internal.
       this.opts.log.error({ err, runId: record.id }, "run loop threw");
+      live.controller.abort(new Error("the run loop failed"));
       coalescer.flush();
-      this.emit(live, this.errorEvent(record.id, "internal", errorCodeMessages.internal));
+      emit(this.errorEvent(record.id, "internal", errorCodeMessages.internal));
       done = undefined;
       result = undefined;
+    }
+    if (live.storeFailed) {
+      this.closeAfterStoreFailure(live);
+      return;
     }
     done ??= {
       type: "done",
@@ -324,15 +393,21 @@ export class RunManager {
       reason: result?.reason ?? "error",
       usage: result?.usage ?? emptyUsage(),
     };
-    if (live.interrupted && done.reason === "cancelled") {
-      this.emit(live, this.errorEvent(record.id, "interrupted", "The server shut down while answering."));
-      done = { ...done, reason: "interrupted" };
+    try {
+      if (live.interrupted && done.reason === "cancelled") {
+        this.emit(live, this.errorEvent(record.id, "interrupted", "The server shut down while answering."));
+        done = { ...done, reason: "interrupted" };
+      }
+      for (const message of result?.messages ?? []) {
+        this.store.appendMessage({ conversationId: record.conversationId, runId: record.id, message });
+      }
+      this.emit(live, done);
+      this.store.finishRun(record.id, { reason: done.reason, usage: done.usage });
+    } catch (error) {
+      this.storeFailed(live, error);
+      this.closeAfterStoreFailure(live);
+      return;
     }
-    for (const message of result?.messages ?? []) {
-      this.store.appendMessage({ conversationId: record.conversationId, runId: record.id, message });
-    }
-    this.emit(live, done);
-    this.store.finishRun(record.id, { reason: done.reason, usage: done.usage });
     this.opts.log.info(
       {
         runId: record.id,
@@ -345,6 +420,70 @@ export class RunManager {
       },
       "run finished",
     );
+  }
+
+  /**
+   * Ends a run whose store write failed: from its stored log (closeRunFromLog) with error{internal} +
+   * done{error}. When the store still fails, subscribers watching get that end anyway (best effort, with
+   * seqs past anything handed out: the log never reuses them) and the close is retried in the background,
+   * else by the next start's recovery.
+   */
+  private closeAfterStoreFailure(live: LiveRun) {
+    const { record } = live;
+    try {
+      closeRunFromLog(this.store, record, storeFailureEnding, {
+        now: this.now,
+        minSeq: this.nextSeqOf(live),
+        publish: (stored) => this.publish(live, stored),
+      });
+      this.opts.log.warn({ runId: record.id }, "run closed with an internal error after a store failure");
+    } catch (error) {
+      this.opts.log.error({ err: error, runId: record.id }, "closing the run failed in the store; retrying in the background");
+      const ended = live.lastPublished?.type === "done";
+      if (!ended) {
+        const erred = live.lastPublished?.type === "error" && live.lastPublished.code === storeFailureEnding.code;
+        if (!erred) {
+          const event = this.errorEvent(record.id, storeFailureEnding.code, storeFailureEnding.message);
+          this.publish(live, { seq: this.nextSeqOf(live), event });
+        }
+        const usage = emptyUsage();
+        const doneEvent: EventOf<"done"> = { type: "done", runId: record.id, at: this.now(), reason: storeFailureEnding.reason, usage };
+        this.publish(live, { seq: this.nextSeqOf(live), event: doneEvent });
+      }
+      this.closeLater(record, live.lastSeq + 1, 1);
+    }
+  }
+
+  /** A seq after every one the store or the listeners have seen for this run. */
+  private nextSeqOf(live: LiveRun): number {
+    let stored = 0;
+    try {
+      stored = this.store.lastSeq(live.record.id);
+    } catch {
+      // the store is failing; what the listeners saw is all we know
+    }
+    return Math.max(live.lastSeq, stored) + 1;
+  }
+
+  private closeLater(record: RunRecord, minSeq: number, attempt: number) {
+    if (!this.accepting) {
+      this.opts.log.error({ runId: record.id }, "shutting down: the next start's recovery closes the run");
+      return;
+    }
+    const retry = () => {
+      this.pendingCloses.delete(record.id);
+      try {
+        closeRunFromLog(this.store, record, storeFailureEnding, { now: this.now, minSeq });
+        this.opts.log.warn({ runId: record.id, attempt }, "run closed with an internal error after a store failure");
+      } catch (error) {
+        if (attempt < closeAttempts) this.closeLater(record, minSeq, attempt + 1);
+        else this.opts.log.error({ err: error, runId: record.id }, "closing the run failed; the next start's recovery closes it");
+      }
+    };
+    const delay = (this.opts.closeRetryMs ?? defaultCloseRetryMs) * 2 ** (attempt - 1);
+    const timer = setTimeout(retry, delay);
+    timer.unref();
+    this.pendingCloses.set(record.id, { timer, retry });
   }
 
   private errorEvent(runId: string, code: EventOf<"error">["code"], message: string): EventOf<"error"> {
@@ -418,6 +557,8 @@ export class RunManager {
     try {
       let last = afterSeq;
       let fromLog = true;
+      /** A queued event after a gap, for which the log has since been read to its end. */
+      let gapChecked: number | undefined;
       while (!signal?.aborted) {
         if (fromLog || lagging) {
           // Queue again before reading: whatever is appended after this read lands in the queue.
@@ -435,14 +576,21 @@ export class RunManager {
           if (!fromLog && !live) return;
           continue;
         }
-        const next = queue.shift();
+        const next = queue[0];
         if (next) {
-          if (next.seq <= last) continue;
-          // Never skip an event: anything missing from the queue is in the log.
-          if (next.seq !== last + 1) {
+          if (next.seq <= last) {
+            queue.shift();
+            continue;
+          }
+          // Never skip an event: what is missing before it is in the log (every event is in the log before it
+          // is queued). Only when the log, read after this event was queued, has nothing more before it is
+          // the gap real (seqs skipped on purpose, or the end of a run the store failed to keep).
+          if (next.seq !== last + 1 && gapChecked !== next.seq) {
+            gapChecked = next.seq;
             fromLog = true;
             continue;
           }
+          queue.shift();
           yield next;
           last = next.seq;
           if (next.event.type === "done") return;
@@ -472,30 +620,25 @@ export class RunManager {
 
   /**
    * Closes runs a previous process left `running` (it crashed or was killed): keeps what they had
-   * streamed, then appends error{interrupted} + done{interrupted}. Call once, before serving.
+   * streamed, answers their unanswered tool calls, then appends error{interrupted} + done{interrupted}.
+   * Call once, before serving. Safe to repeat after it failed half-way (closeRunFromLog is idempotent);
+   * a run the store refuses to close is logged and left for the next start.
    */
   recoverInterrupted(): number {
     let closed = 0;
     for (const run of this.store.listRunningRuns()) {
-      if (this.live.has(run.id)) continue;
-      const events = this.store.readEvents(run.id);
-      const last = events.at(-1)?.event;
-      if (last?.type === "done") {
-        // It had finished; only the status update was lost.
-        this.store.finishRun(run.id, { reason: last.reason, usage: last.usage });
-        continue;
+      if (this.live.has(run.id) || this.pendingCloses.has(run.id)) continue;
+      try {
+        // The crash lost the log's uncommitted tail, which live subscribers may have seen: the closing
+        // events skip past those seqs so a client resuming from the last id it saw still gets the end.
+        const outcome = closeRunFromLog(this.store, run, interruptedEnding, {
+          now: this.now,
+          seqGap: this.opts.recoverySeqGap ?? defaultRecoverySeqGap,
+        });
+        if (outcome === "closed") closed++;
+      } catch (error) {
+        this.opts.log.error({ err: error, runId: run.id }, "could not close a run left running; the next start retries");
       }
-      for (const message of messagesFromEvents(events)) {
-        this.store.appendMessage({ conversationId: run.conversationId, runId: run.id, message });
-      }
-      // The crash lost the log's uncommitted tail, which live subscribers may have seen: skip past those
-      // seqs so a client resuming from the last id it saw still gets the end, and no id means two events.
-      const minSeq = (events.at(-1)?.seq ?? 0) + 1 + (this.opts.recoverySeqGap ?? defaultRecoverySeqGap);
-      this.store.appendEvent(run.id, this.errorEvent(run.id, "interrupted", errorCodeMessages.interrupted), { minSeq });
-      const usage = emptyUsage();
-      this.store.appendEvent(run.id, { type: "done", runId: run.id, at: this.now(), reason: "interrupted", usage });
-      this.store.finishRun(run.id, { reason: "interrupted", usage });
-      closed++;
     }
     return closed;
   }
@@ -506,6 +649,11 @@ export class RunManager {
    */
   async shutdown(graceMs: number): Promise<void> {
     this.accepting = false;
+    // Runs whose close failed in the store: one last attempt now, else the next start closes them.
+    for (const { timer, retry } of [...this.pendingCloses.values()]) {
+      clearTimeout(timer);
+      retry();
+    }
     const allEnded = () => Promise.all([...this.live.values()].map((run) => run.ended));
     if (this.live.size === 0) return;
     await raceTimeout(allEnded(), graceMs);

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "@streamchat/core";
+import type { ChatEvent, ErrorCode } from "@streamchat/core";
 import type { StoredEvent } from "@streamchat/store";
 
 /** How one tool call of a run ended, as its `tool-result` event said. */
@@ -15,6 +15,9 @@ export interface RunOutcome {
   error: { code: ErrorCode; message: string } | null;
   toolResults: ToolResultView[];
 }
+
+/** The only events runOutcomeFromEvents looks at: read just these from the log (ChatStore.readEventsOfTypes). */
+export const outcomeEventTypes = ["error", "tool-result"] as const satisfies ReadonlyArray<ChatEvent["type"]>;
 
 export function emptyOutcome(): RunOutcome {
   return { error: null, toolResults: [] };

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { IncomingMessage, ServerResponse, request as httpRequest } from "node:http";
+import { IncomingMessage, ServerResponse, request as httpRequest, type Server as HttpServer } from "node:http";
 import { Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -271,6 +271,34 @@ export function connectionObjects(): Record<string, number> {
   return Object.fromEntries(
     Object.entries(classes).map(([name, ctor]) => [name, queryObjects(ctor as unknown as new () => object, { format: "count" })]),
   );
+}
+
+/** Open connections of the server, and open TCP sockets of this process (both ends of loopback connections). */
+export interface ConnectionCounts {
+  server: number;
+  tcpSockets: number;
+}
+
+export async function connectionCounts(server: HttpServer): Promise<ConnectionCounts> {
+  const open = await new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+  return { server: open, tcpSockets: activeResources()["TCPSocketWrap"] ?? 0 };
+}
+
+/**
+ * Waits until the server reports no more connections than `baseline` and the process holds no more TCP
+ * sockets: a connection whose client saw the end may still be closing (the server counts it until its
+ * socket is gone). Objects are counted after this, so a closing socket is never mistaken for a leaked one.
+ */
+export async function connectionsClosed(server: HttpServer, baseline: ConnectionCounts, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const now = await connectionCounts(server);
+    if (now.server <= baseline.server && now.tcpSockets <= baseline.tcpSockets) return;
+    if (Date.now() > until) {
+      throw new Error(`connections still open: ${JSON.stringify(now)}, baseline ${JSON.stringify(baseline)}`);
+    }
+    await sleep(20);
+  }
 }
 
 /** process.getActiveResourcesInfo() as counts per kind. */

@@ -2,7 +2,7 @@ import { createOllamaModel } from "@streamchat/core";
 import type { Simulator } from "@streamchat/ollama-sim";
 import type { ChatStore } from "@streamchat/store";
 import { loadConfig } from "../config.js";
-import { RunManager, type RunManagerOptions } from "../runs/run-manager.js";
+import { RunManager, type RunLimits, type RunLog, type RunManagerOptions } from "../runs/run-manager.js";
 
 const silent = { info() {}, warn() {}, error() {} };
 
@@ -10,16 +10,20 @@ const silent = { info() {}, warn() {}, error() {} };
 export function testRunManager(
   store: ChatStore,
   sim: Simulator,
-  extra: Partial<Pick<RunManagerOptions, "subscriberQueueLimit" | "logPageSize">> = {},
+  extra: Partial<Pick<RunManagerOptions, "subscriberQueueLimit" | "logPageSize" | "closeRetryMs" | "toolsFor">> & {
+    limits?: Partial<RunLimits>;
+    log?: RunLog;
+  } = {},
 ): RunManager {
+  const { limits, log, ...options } = extra;
   return new RunManager({
     store,
     model: createOllamaModel({ baseUrl: sim.url }),
     provider: "ollama",
     defaultModel: "demo",
-    limits: loadConfig({ COALESCE_TOKENS: "0" }),
+    limits: { ...loadConfig({ COALESCE_TOKENS: "0" }), ...limits },
     toolsFor: () => [],
-    log: silent,
-    ...extra,
+    log: log ?? silent,
+    ...options,
   });
 }

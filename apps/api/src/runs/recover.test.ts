@@ -1,0 +1,185 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOpenAIModel, type ChatEvent, type ChatMessage } from "@streamchat/core";
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { openSqliteStore, type ChatStore, type SqliteChatStore } from "@streamchat/store";
+import { loadConfig } from "../config.js";
+import { failingStore, type FailWhen } from "../test-support/failing-store.js";
+import { RunManager } from "./run-manager.js";
+
+/**
+ * Start-up recovery of runs a crashed process left `running`: every tool call keeps a result (else an
+ * OpenAI-compatible server refuses every later turn of the conversation), and a crash or store failure
+ * during recovery itself never duplicates what an earlier attempt stored.
+ */
+
+let sim: Simulator;
+let dir: string;
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 1 });
+  dir = mkdtempSync(join(tmpdir(), "streamchat-recover-"));
+});
+afterAll(async () => {
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const silent = { info() {}, warn() {}, error() {} };
+
+function manager(store: ChatStore): RunManager {
+  return new RunManager({
+    store,
+    // OpenAI's wire format: the simulator records the tool_call_id pairing a later turn sends.
+    model: createOpenAIModel({ baseUrl: `${sim.url}/v1` }),
+    provider: "openai",
+    defaultModel: "demo",
+    limits: loadConfig({ COALESCE_TOKENS: "0" }),
+    toolsFor: () => [],
+    log: silent,
+  });
+}
+
+/** What a process killed during a tool round left: two calls announced, one answered, no done. */
+function crashedRun(): { store: SqliteChatStore; path: string; conversationId: string; runId: string } {
+  const path = join(dir, `${randomUUID()}.db`);
+  const store = openSqliteStore({ path });
+  const conversationId = "c1";
+  const runId = "r1";
+  store.createConversation({ id: conversationId, userId: "u", title: "t" });
+  store.createRun({ id: runId, conversationId, userId: "u", model: "demo", provider: "openai" });
+  store.appendMessage({ conversationId, runId, message: { role: "user", content: "time and sum?" } });
+  const events: ChatEvent[] = [
+    { type: "run-start", runId, at: 1, conversationId, model: "demo", provider: "openai" },
+    { type: "status", runId, at: 2, phase: "thinking", message: "…" },
+    { type: "token", runId, at: 3, text: "Checking." },
+    { type: "tool-call", runId, at: 4, callId: "call_a", name: "current_time", args: {} },
+    { type: "tool-call", runId, at: 5, callId: "call_b", name: "calculator", args: { expression: "1+1" } },
+    { type: "tool-result", runId, at: 6, callId: "call_a", name: "current_time", ok: true, result: { iso: "x" }, durationMs: 2 },
+  ];
+  for (const event of events) store.appendEvent(runId, event);
+  store.flush();
+  return { store, path, conversationId, runId };
+}
+
+const interrupted = '{"error":{"code":"interrupted","message":"The server restarted while answering."}}';
+const expectedMessages: ChatMessage[] = [
+  { role: "user", content: "time and sum?" },
+  {
+    role: "assistant",
+    content: "Checking.",
+    toolCalls: [
+      { id: "call_a", name: "current_time", args: {} },
+      { id: "call_b", name: "calculator", args: { expression: "1+1" } },
+    ],
+  },
+  { role: "tool", toolCallId: "call_a", toolName: "current_time", content: '{"iso":"x"}' },
+  { role: "tool", toolCallId: "call_b", toolName: "calculator", content: interrupted },
+];
+
+const messages = (store: ChatStore, conversationId: string) => store.listMessages(conversationId).map((m) => m.message);
+const closingTypes = (store: ChatStore, runId: string) =>
+  store
+    .readEvents(runId)
+    .map((e) => e.event.type)
+    .filter((type) => type === "error" || type === "done");
+
+describe("recovering a run a crash left in a tool round", () => {
+  it("answers the unanswered call, so the next turn is a valid OpenAI conversation", async () => {
+    const { store, conversationId, runId } = crashedRun();
+    try {
+      const runs = manager(store);
+      expect(runs.recoverInterrupted()).toBe(1);
+      expect(messages(store, conversationId)).toEqual(expectedMessages);
+      expect(closingTypes(store, runId)).toEqual(["error", "done"]);
+      expect(store.getRun(runId)).toMatchObject({ status: "done", reason: "interrupted" });
+
+      // The next turn: every tool_calls id has its role:"tool" answer in the request the model server gets.
+      const before = sim.chatRequests().length;
+      const next = runs.start({ userId: "u", conversationId, message: "and now?" });
+      await runs.whenEnded(next.runId);
+      const request = sim.chatRequests().slice(before)[0];
+      const sent = (request?.body as { messages: Array<{ role: string; tool_calls?: Array<{ id: string }>; tool_call_id?: string }> })
+        .messages;
+      const callIds = sent.flatMap((m) => m.tool_calls?.map((c) => c.id) ?? []);
+      const answered = sent.filter((m) => m.role === "tool").map((m) => m.tool_call_id);
+      expect(callIds).toEqual(["call_a", "call_b"]);
+      expect(answered).toEqual(callIds);
+      expect(store.getRun(next.runId)).toMatchObject({ status: "done", reason: "stop" });
+    } finally {
+      store.close();
+    }
+  });
+
+  it("is idempotent: running it again appends nothing", () => {
+    const { store, conversationId, runId } = crashedRun();
+    try {
+      expect(manager(store).recoverInterrupted()).toBe(1);
+      const log = store.readEvents(runId);
+      expect(manager(store).recoverInterrupted()).toBe(0);
+      expect(messages(store, conversationId)).toEqual(expectedMessages);
+      expect(store.readEvents(runId)).toEqual(log);
+    } finally {
+      store.close();
+    }
+  });
+
+  // A crash during recovery is a recovery that stopped after some of its writes: simulate each stop point.
+  const stopPoints: Array<{ name: string; rule: () => FailWhen }> = [
+    { name: "after the first recovered message", rule: () => nth((method) => method === "appendMessage", 2) },
+    { name: "after all messages, before the error event", rule: () => nth((method, args) => method === "appendEvent" && isType(args, "error"), 1) },
+    { name: "after the error event, before done", rule: () => nth((method, args) => method === "appendEvent" && isType(args, "done"), 1) },
+    { name: "after done, before the status update", rule: () => nth((method) => method === "finishRun", 1) },
+  ];
+  for (const { name, rule } of stopPoints) {
+    it(`stopped ${name}: the next recovery completes it without duplicates`, () => {
+      const { store, conversationId, runId } = crashedRun();
+      try {
+        const failing = failingStore(store);
+        failing.failWhen(rule());
+        // The failed attempt is logged, not thrown: the server still starts, the run stays for next time.
+        expect(manager(failing.store).recoverInterrupted()).toBe(0);
+        expect(failing.failures).toHaveLength(1);
+        expect(store.getRun(runId)?.status).toBe("running");
+
+        manager(store).recoverInterrupted();
+        expect(messages(store, conversationId)).toEqual(expectedMessages);
+        expect(closingTypes(store, runId)).toEqual(["error", "done"]);
+        expect(store.getRun(runId)).toMatchObject({ status: "done", reason: "interrupted" });
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  it("a run whose own process had stored its messages before dying gets none twice", () => {
+    const { store, conversationId, runId } = crashedRun();
+    try {
+      // The engine's result was stored (as the run loop does before `done`), then the process died.
+      for (const message of expectedMessages.slice(1)) store.appendMessage({ conversationId, runId, message });
+      expect(manager(store).recoverInterrupted()).toBe(1);
+      expect(messages(store, conversationId)).toEqual(expectedMessages);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+function isType(args: readonly unknown[], type: ChatEvent["type"]): boolean {
+  return (args[1] as ChatEvent).type === type;
+}
+
+/** Fails the nth call the predicate picks, and every later one (the process is gone). */
+function nth(pick: FailWhen, n: number): FailWhen {
+  let seen = 0;
+  let failed = false;
+  return (method, args) => {
+    if (failed) return true;
+    if (!pick(method, args)) return false;
+    seen += 1;
+    failed = seen >= n;
+    return failed;
+  };
+}

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emptyUsage, type ChatEvent } from "@streamchat/core";
+import { createChatClient } from "./client.js";
+import { followRun } from "./follow.js";
+import { startApi, type TestApi } from "./test-support/api.js";
+import { drain, readUntil, seqs, types } from "./test-support/events.js";
+import { startCuttingProxy, type CuttingProxy } from "./test-support/proxy.js";
+
+// A subscription the server ends without `done` (the run's end is not in its log yet: a store that failed
+// to close the run, a server going down) is a dropped stream, not a finished run.
+
+describe("a subscription that ends without done", () => {
+  let api: TestApi;
+  let proxy: CuttingProxy;
+  let runs = 0;
+
+  beforeAll(async () => {
+    api = await startApi();
+    proxy = await startCuttingProxy(api.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await api?.close();
+  });
+
+  /** A run in the server's log that is not running in the server: its subscription ends after the log. */
+  function runWithoutEnd(): string {
+    const store = api.server.store;
+    const id = `open-${++runs}`;
+    const conversation = store.createConversation({ id: `conversation-${id}`, userId: "local", title: "t" });
+    store.createRun({ id, conversationId: conversation.id, userId: "local", model: "demo", provider: "sim" });
+    const events: ChatEvent[] = [
+      { type: "run-start", runId: id, at: 1, conversationId: conversation.id, model: "demo", provider: "sim" },
+      { type: "status", runId: id, at: 2, phase: "thinking", message: "…" },
+      { type: "token", runId: id, at: 3, text: "partial" },
+    ];
+    for (const event of events) store.appendEvent(id, event);
+    return id;
+  }
+
+  const subscriptionsTo = (runId: string) =>
+    proxy.sseRequests.filter((r) => (r.input as { runId?: string } | undefined)?.runId === runId);
+
+  it("resumes from the last id and finishes once the run's end is in the log", async () => {
+    const runId = runWithoutEnd();
+    const client = createChatClient({ url: proxy.url });
+    const stream = followRun(client.trpc, runId, { maxRetries: 5 });
+    const events = await readUntil(stream, (e) => e.type === "token");
+    // Pulling on: the first subscription has ended; the client must come back for more instead of stopping.
+    const rest = drain(stream);
+    await waitFor(() => subscriptionsTo(runId).length >= 2);
+    api.server.store.appendEvent(runId, { type: "done", runId, at: 4, reason: "error", usage: emptyUsage() });
+    events.push(...(await rest));
+
+    expect(types(events)).toEqual(["run-start", "status", "token", "done"]);
+    expect(seqs(events)).toEqual([1, 2, 3, 4]);
+    expect(subscriptionsTo(runId)[1]?.input).toMatchObject({ lastEventId: "3" });
+  });
+
+  it("fails with unreachable after maxRetries subscriptions in a row without a new event", async () => {
+    const runId = runWithoutEnd();
+    const client = createChatClient({ url: proxy.url });
+    const events: ChatEvent[] = [];
+    const failure = (async () => {
+      for await (const event of followRun(client.trpc, runId, { maxRetries: 2 })) events.push(event);
+    })();
+    await expect(failure).rejects.toMatchObject({ name: "ChatClientError", code: "unreachable", retryable: true });
+    expect(types(events)).toEqual(["run-start", "status", "token"]);
+    // The first subscription plus two resumes, each from the last id seen.
+    expect(subscriptionsTo(runId).map((r) => (r.input as { lastEventId?: unknown }).lastEventId ?? null)).toEqual([null, "3", "3"]);
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -21,7 +21,8 @@ async function main() {
     throw error;
   }
 
-  const server = await buildServer({ config });
+  // The production simulator keeps no request log: it exists for tests, and each request would stay in memory.
+  const server = await buildServer({ config, simulator: { maxRecordedRequests: 0 } });
   const log = server.app.log;
   let stopping = false;
   const stop = (signal: string) => {

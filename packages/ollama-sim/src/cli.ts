@@ -16,8 +16,9 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const sim = await startSimulator({ port: opts.port, host: opts.host, tokenDelayMs: opts.tokenDelayMs });
-  console.log(`Ollama-protocol simulator (not a real model) listening on ${sim.url} (token delay ${opts.tokenDelayMs} ms)`);
+  const sim = await startSimulator({ port: opts.port, host: opts.host, tokenDelayMs: opts.tokenDelayMs, loadDelayMs: opts.loadDelayMs });
+  const load = opts.loadDelayMs > 0 ? `, load delay ${opts.loadDelayMs} ms` : "";
+  console.log(`Ollama-protocol simulator (not a real model) listening on ${sim.url} (token delay ${opts.tokenDelayMs} ms${load})`);
   const stop = () => {
     void sim.close().then(() => process.exit(0));
   };

@@ -2,7 +2,7 @@
  * Model capabilities through runChat, over real HTTP against the simulator: images for vision models,
  * think levels, the context window (token trimming, num_ctx, truncation), model loading, keep_alive.
  */
-import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { capabilityModels, defaultModels, startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageAttachment } from "./attachments.js";
 import { checkModelSupport } from "./capabilities.js";
@@ -18,7 +18,7 @@ import { calculatorTool } from "./tools/builtin.js";
 let sim: Simulator;
 let runs = 0;
 beforeAll(async () => {
-  sim = await startSimulator({ tokenDelayMs: 0 });
+  sim = await startSimulator({ tokenDelayMs: 0, models: [...defaultModels, ...capabilityModels] });
 });
 afterAll(() => sim.close());
 
@@ -293,7 +293,7 @@ describe("models.list", () => {
   });
 
   it("Ollama: loaded follows /api/ps", async () => {
-    const cold = await startSimulator({ tokenDelayMs: 0, loadDelayMs: 1 });
+    const cold = await startSimulator({ tokenDelayMs: 0, loadDelayMs: 1, models: capabilityModels });
     try {
       const model = ollama({}, cold);
       expect((await model.listModels!()).find((m) => m.name === "llava")?.loaded).toBe(false);

@@ -3,6 +3,7 @@
  * a gpt-oss model with think levels, context lengths and num_ctx truncation, /api/ps and cold starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { capabilityModels, defaultModels } from "./models.js";
 import { startSimulator } from "./server.js";
 import { chatLines, contentOf, postJson, rawRequest, sseData, thinkingOf, user, type Line } from "./test-support/http.js";
 import { solidPng } from "./test-support/png.js";
@@ -16,6 +17,19 @@ afterAll(() => sim.close());
 
 const red = solidPng(4, 3, [255, 0, 0]).toString("base64");
 const doneLine = (lines: Line[]) => lines.find((l) => l.done) as Record<string, unknown> | undefined;
+
+describe("/api/tags", () => {
+  it("lists the capability models when the model list includes them (the CLI does), and resolves them anyway", async () => {
+    const names = async (target: Simulator) => (JSON.parse((await rawRequest(target.url, "/api/tags")).text) as { models: Array<{ name: string }> }).models.map((m) => m.name);
+    expect(await names(sim)).not.toContain("gpt-oss");
+    const listing = await startSimulator({ tokenDelayMs: 0, models: [...defaultModels, ...capabilityModels] });
+    try {
+      expect(await names(listing)).toEqual(expect.arrayContaining(["demo", "demo-vision", "llava", "gpt-oss", "gemma2"]));
+    } finally {
+      await listing.close();
+    }
+  });
+});
 
 describe("/api/show: context lengths, vision, think levels", () => {
   it("reports model_info[<architecture>.context_length] per model", async () => {

@@ -24,22 +24,28 @@ export const faultModels: SimModel[] = [
   ].map((name) => ({ name, capabilities: all })),
 ];
 
-/**
- * Listed by /api/tags when SimulatorOptions.models is not given: the demo aliases, the vision and
- * thinking-level demos, then the fault models. Context lengths as the real models report them.
- */
+/** Listed by /api/tags when SimulatorOptions.models is not given: the demo aliases, then the fault models. */
 export const defaultModels: SimModel[] = [
   { name: "demo", capabilities: all, contextLength: 131_072 },
   { name: "llama3.2", capabilities: ["completion", "tools"], contextLength: 131_072 },
   { name: "qwen3", capabilities: all, contextLength: 40_960 },
   { name: "gemma3", capabilities: ["completion"], contextLength: 131_072 },
-  // Answers about the images it receives (dimensions, dominant colour): see vision.ts.
+  ...faultModels,
+];
+
+/**
+ * Models that show capabilities beyond tools and thinking. Like the fault models they always resolve
+ * (/api/show, /api/chat); /api/tags lists them when SimulatorOptions.models includes them, as the CLI
+ * does: `models: [...defaultModels, ...capabilityModels]`. Context lengths as the real models report them.
+ */
+export const capabilityModels: SimModel[] = [
+  // Answers about the images it receives (dimensions, dominant colour): see image-info.ts.
   { name: "demo-vision", capabilities: ["completion", "tools", "vision"], contextLength: 131_072, family: "gemma3" },
   { name: "llava", capabilities: ["completion", "vision"], contextLength: 4096, family: "llama" },
   // gpt-oss: /api/show says family "gptoss" with the harmony template, so think takes "low" | "medium" | "high".
   { name: "gpt-oss", capabilities: all, contextLength: 131_072, family: "gptoss" },
+  // A small window (8k), for context trimming.
   { name: "gemma2", capabilities: ["completion"], contextLength: 8192 },
-  ...faultModels,
 ];
 
 /** What a simulated model is, beyond its capabilities: family/architecture, context length, template. */
@@ -67,7 +73,12 @@ export class ModelCatalog {
   private readonly byName = new Map<string, SimModel>();
 
   constructor(readonly listed: SimModel[]) {
-    for (const m of [...faultModels, ...listed]) this.byName.set(baseName(m.name), m);
+    for (const m of [...faultModels, ...capabilityModels, ...listed]) this.byName.set(baseName(m.name), m);
+  }
+
+  /** Every model that resolves, listed or not. */
+  all(): SimModel[] {
+    return [...new Set(this.byName.values())];
   }
 
   find(name: string): SimModel | undefined {

@@ -140,7 +140,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const loadedEntries = () => {
     if (loadDelayMs === 0) {
       const forever = Number.POSITIVE_INFINITY;
-      return catalog.listed.map((m) => ({ name: m.name, expiresAt: forever, numCtx: lastNumCtx.get(baseName(m.name)) ?? defaultNumCtx }));
+      return catalog.all().map((m) => ({ name: m.name, expiresAt: forever, numCtx: lastNumCtx.get(baseName(m.name)) ?? defaultNumCtx }));
     }
     const now = Date.now();
     return [...loaded].filter(([, e]) => e.expiresAt > now).map(([name, e]) => ({ name, ...e }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { trimContext } from "./context.js";
+import { fitContext, trimContext } from "./context.js";
 import type { ChatMessage } from "./model.js";
 
 const system: ChatMessage = { role: "system", content: "be nice" };
@@ -71,5 +71,40 @@ describe("trimContext", () => {
     expect(contents(trimContext([assistant("a"), assistant("b")], { maxMessages: 1 }))).toEqual(["assistant:b"]);
     expect(contents(trimContext([user("a"), assistant("b"), user("c")], { maxMessages: 2 }))).toEqual(["assistant:b", "user:c"]);
     expect(trimContext([], { maxMessages: 3 })).toEqual([]);
+  });
+
+  it("trims to a token budget, oldest first, never splitting a tool call from its results", () => {
+    // Every message costs 10 tokens in this estimate, whatever its content.
+    const estimateTokens = () => 10;
+    const messages = [system, user("1"), toolCall("a"), toolResult("a"), assistant("2"), user("3"), assistant("4"), user("now")];
+    const fit = (maxTokens: number) => fitContext(messages, { maxTokens, estimateTokens });
+    expect(fit(80)).toMatchObject({ droppedMessages: 0, estimatedTokens: 80 });
+    // 70 tokens: user:1 goes (70 left, fits).
+    expect(contents(fit(70).messages)).toEqual(["system:be nice", "assistant:", "tool:a", "assistant:2", "user:3", "assistant:4", "user:now"]);
+    // 60 or 50 tokens: the call and its result go together (50 left), never the call alone.
+    for (const budget of [60, 50]) {
+      expect(fit(budget)).toMatchObject({ droppedMessages: 3, estimatedTokens: 50 });
+      expect(contents(fit(budget).messages)).toEqual(["system:be nice", "assistant:2", "user:3", "assistant:4", "user:now"]);
+    }
+    // Nothing of the history fits: the system prompt and the question stay, over budget.
+    expect(fit(5)).toMatchObject({ droppedMessages: 6, estimatedTokens: 20 });
+  });
+
+  it("estimates tokens from the text and images by default", () => {
+    const image = { type: "image" as const, mimeType: "image/png" as const, data: "AAAA" };
+    const messages: ChatMessage[] = [system, { role: "user", content: "old", images: [image] }, assistant("ok"), user("new")];
+    const all = fitContext(messages, {});
+    expect(all.droppedMessages).toBe(0);
+    expect(all.estimatedTokens).toBeGreaterThan(768);
+    // The old image is what pushes it over: dropping that message alone fits.
+    const fitted = fitContext(messages, { maxTokens: 100 });
+    expect(fitted.droppedMessages).toBe(1);
+    expect(contents(fitted.messages)).toEqual(["system:be nice", "assistant:ok", "user:new"]);
+  });
+
+  it("counts what a message limit drops, and the orphan tool result it exposes", () => {
+    const messages = [system, toolResult("gone"), assistant("a"), user("b")];
+    expect(fitContext(messages, {})).toMatchObject({ droppedMessages: 1 });
+    expect(fitContext([system, user("1"), assistant("2"), user("3")], { maxMessages: 2 })).toMatchObject({ droppedMessages: 2 });
   });
 });

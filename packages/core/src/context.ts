@@ -1,10 +1,23 @@
 import type { ChatMessage } from "./model.js";
+import { estimateMessageTokens } from "./tokens.js";
 
 export interface TrimOptions {
-  /** Most messages to keep (kept messages that must stay, see below, can exceed it). */
-  maxMessages: number;
+  /** Most messages to keep (kept messages that must stay, see below, can exceed it). Default: no limit. */
+  maxMessages?: number;
   /** Most characters (content, thinking and tool-call arguments) to keep. */
   maxChars?: number;
+  /** Most estimated tokens to keep (see tokens.ts). */
+  maxTokens?: number;
+  /** The token estimate of one message; default `estimateMessageTokens` (uncalibrated). */
+  estimateTokens?: (message: ChatMessage) => number;
+}
+
+export interface TrimResult {
+  messages: ChatMessage[];
+  /** Messages left out (history only: the system prompt and the current question always stay). */
+  droppedMessages: number;
+  /** Estimated tokens of the kept messages, by `estimateTokens`. */
+  estimatedTokens: number;
 }
 
 /**
@@ -16,8 +29,15 @@ export interface TrimOptions {
  * returned anyway: an answer with a long prompt beats no answer.
  */
 export function trimContext(messages: ChatMessage[], opts: TrimOptions): ChatMessage[] {
-  const maxMessages = Math.max(0, opts.maxMessages);
+  return fitContext(messages, opts).messages;
+}
+
+/** `trimContext` that also says how much it left out and how many tokens remain. */
+export function fitContext(messages: ChatMessage[], opts: TrimOptions): TrimResult {
+  const maxMessages = Math.max(0, opts.maxMessages ?? Infinity);
   const maxChars = opts.maxChars ?? Infinity;
+  const maxTokens = opts.maxTokens ?? Infinity;
+  const estimate = opts.estimateTokens ?? ((m: ChatMessage) => estimateMessageTokens(m));
 
   let head = 0;
   while (head < messages.length && messages[head]?.role === "system") head += 1;
@@ -31,21 +51,29 @@ export function trimContext(messages: ChatMessage[], opts: TrimOptions): ChatMes
   const tailStart = lastUser === -1 ? messages.length : lastUser;
   const system = messages.slice(0, head);
   const tail = messages.slice(tailStart);
-  const history = units(messages.slice(head, tailStart));
+  const history = units(messages.slice(head, tailStart)).map((unit) => ({
+    unit,
+    chars: sizeOf(unit),
+    tokens: unit.reduce((n, m) => n + estimate(m), 0),
+  }));
+  const tokensOf = (list: ChatMessage[]) => list.reduce((n, m) => n + estimate(m), 0);
 
-  let count = system.length + tail.length + history.reduce((n, u) => n + u.length, 0);
-  let chars = sizeOf(system) + sizeOf(tail) + history.reduce((n, u) => n + sizeOf(u), 0);
+  let count = system.length + tail.length + history.reduce((n, u) => n + u.unit.length, 0);
+  let chars = sizeOf(system) + sizeOf(tail) + history.reduce((n, u) => n + u.chars, 0);
+  let tokens = tokensOf(system) + tokensOf(tail) + history.reduce((n, u) => n + u.tokens, 0);
   let drop = 0;
-  while (drop < history.length && (count > maxMessages || chars > maxChars)) {
+  while (drop < history.length && (count > maxMessages || chars > maxChars || tokens > maxTokens)) {
     const unit = history[drop]!;
-    count -= unit.length;
-    chars -= sizeOf(unit);
+    count -= unit.unit.length;
+    chars -= unit.chars;
+    tokens -= unit.tokens;
     drop += 1;
   }
   // A tool result never leads the kept history: it would answer a call the model can no longer see.
-  const kept = history.slice(drop).flat();
-  while (kept[0]?.role === "tool") kept.shift();
-  return [...system, ...kept, ...tail];
+  const kept = history.slice(drop).flatMap((u) => u.unit);
+  while (kept[0]?.role === "tool") tokens -= estimate(kept.shift()!);
+  const out = [...system, ...kept, ...tail];
+  return { messages: out, droppedMessages: messages.length - out.length, estimatedTokens: tokens };
 }
 
 /** Groups an assistant message with its tool calls together with the tool results that follow it. */

@@ -39,7 +39,7 @@ export function isChatError(value: unknown): value is ChatError {
 export const errorCodeMessages: Record<ErrorCode, string> = {
   provider_unavailable: "The model server is not reachable. Is Ollama running?",
   model_not_found: "That model is not installed on the model server.",
-  model_unsupported: "That model does not support what this request needs (tools or thinking).",
+  model_unsupported: "That model does not support what this request needs (tools, thinking or images).",
   provider_error: "The model server reported an error while answering.",
   stream_truncated: "The model server stopped before finishing the answer.",
   tool_failed: "A tool failed.",

@@ -26,6 +26,30 @@ export type StatusPhase = z.infer<typeof statusPhaseSchema>;
 export const doneReasonSchema = z.enum(["stop", "length", "cancelled", "max-steps", "error", "interrupted"]);
 export type DoneReason = z.infer<typeof doneReasonSchema>;
 
+/**
+ * How full the model's context is after a run (its last model round), for a meter near the composer:
+ * (promptTokens + completionTokens) / limitTokens is what the next turn starts from. Present when the
+ * limit is known or history was left out.
+ */
+export const contextUsageSchema = z.object({
+  /** The model's context length as the server reports it. */
+  contextLength: z.number().int().positive().optional(),
+  /** Tokens a request may fill: contextLength capped by maxContextTokens (the meter's denominator). */
+  limitTokens: z.number().int().positive().optional(),
+  /** The context window sent to Ollama (`options.num_ctx`) in the last round, when one was sent. */
+  numCtx: z.number().int().positive().optional(),
+  /** The last round's prompt tokens: reported by the server, else estimated (then promptTokensEstimated). */
+  promptTokens: z.number().int().nonnegative(),
+  promptTokensEstimated: z.boolean(),
+  /** The last round's answer tokens. */
+  completionTokens: z.number().int().nonnegative(),
+  /** Older history messages left out of the request to fit the limit (and MAX_CONTEXT_MESSAGES). */
+  droppedMessages: z.number().int().nonnegative(),
+  /** The server evaluated far fewer prompt tokens than were sent: it cut the prompt (Ollama does so silently). */
+  truncated: z.boolean(),
+});
+export type ContextUsage = z.infer<typeof contextUsageSchema>;
+
 /** Usage of a whole run (summed over its model rounds). Times in milliseconds. */
 export const usageSchema = z.object({
   promptTokens: z.number().int().nonnegative(),
@@ -37,6 +61,8 @@ export const usageSchema = z.object({
   loadMs: z.number().nonnegative().nullable(),
   /** eval_count / eval_duration where the provider reports them, else measured by the engine. */
   tokensPerSecond: z.number().nonnegative().nullable(),
+  /** Addition (optional): context window use of the last round. */
+  context: contextUsageSchema.optional(),
 });
 export type Usage = z.infer<typeof usageSchema>;
 
@@ -58,6 +84,11 @@ export const statusEventSchema = z.object({
   ...base,
   phase: statusPhaseSchema,
   message: z.string(),
+  /**
+   * Addition (optional): set on the status that tells the user older messages were left out to fit the
+   * context window (phase "thinking", before the model request).
+   */
+  contextTrimmed: z.object({ droppedMessages: z.number().int().positive() }).optional(),
 });
 export const reasoningEventSchema = z.object({ type: z.literal("reasoning"), ...base, text: z.string() });
 export const tokenEventSchema = z.object({ type: z.literal("token"), ...base, text: z.string() });

@@ -19,5 +19,40 @@ export {
   type ExecuteToolOptions,
 } from "./tools.js";
 export { currentTimeTool, calculatorTool, builtinTools, createCurrentTimeTool, isTimeZone, type CurrentTime } from "./tools/builtin.js";
-export { trimContext, type TrimOptions } from "./context.js";
-export { runChat, processingMessage, usingToolMessage, respondingMessage, type RunOptions, type RunResult } from "./run.js";
+export { trimContext, fitContext, type TrimOptions, type TrimResult } from "./context.js";
+export {
+  runChat,
+  processingMessage,
+  usingToolMessage,
+  respondingMessage,
+  loadingModelMessage,
+  contextTrimmedMessage,
+  type RunOptions,
+  type RunResult,
+} from "./run.js";
+export {
+  imageMimeTypes,
+  imageMimeTypeSchema,
+  imageAttachmentSchema,
+  maxImagesPerMessage,
+  defaultMaxImageBytes,
+  checkImages,
+  sniffImageType,
+  base64DecodedBytes,
+  formatBytes,
+  type ImageMimeType,
+  type ImageAttachment,
+  type ImageLimits,
+} from "./attachments.js";
+export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";
+export { parseKeepAlive, keepAliveSchema, type KeepAlive } from "./keep-alive.js";
+export { checkModelSupport, thinkToSend } from "./capabilities.js";
+export {
+  estimateTextTokens,
+  estimateMessageTokens,
+  estimateToolTokens,
+  estimatePromptTokens,
+  imageTokenEstimate,
+  messageOverheadTokens,
+} from "./tokens.js";
+export { defaultMaxContextTokens, answerReserve, chooseNumCtx, promptWasTruncated } from "./context-window.js";

@@ -1,7 +1,14 @@
+import { abortReason, untilAborted } from "./abort.js";
+import { capabilitiesOf, imagesOnLastUserMessage, imagesUnsupported, stateOf, thinkToSend } from "./capabilities.js";
+import { fitContext } from "./context.js";
+import { answerReserve, chooseNumCtx, contextMemoryOf, defaultMaxContextTokens, numCtxAnswerRoom, promptWasTruncated } from "./context-window.js";
 import { ChatError, errorCodeMessages, isRetryable } from "./errors.js";
-import type { ChatEvent, DoneReason, ErrorCode, EventOf, Usage } from "./events.js";
+import type { ChatEvent, ContextUsage, DoneReason, ErrorCode, EventOf, Usage } from "./events.js";
+import type { KeepAlive } from "./keep-alive.js";
 import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelRequest, ToolCall } from "./model.js";
 import { newCallId } from "./providers/call-id.js";
+import type { ThinkSetting } from "./think.js";
+import { estimateMessageTokens, estimateTextTokens, estimateToolTokens, messageImageCount, messageTextTokens } from "./tokens.js";
 import { executeTool, toolResultContent, toolSpec, validateToolCall, type AnyTool, type ToolOutcome } from "./tools.js";
 import { UsageMeter } from "./usage.js";
 
@@ -10,7 +17,11 @@ export interface RunOptions {
   modelName: string;
   conversationId: string;
   runId: string;
-  /** Full request context: system + history + the new user message. */
+  /**
+   * Full request context: system + history + the new user message (with its `images`). Pass the whole
+   * history: the run trims it to `maxContextMessages` and the model's context window itself, and reports
+   * what it left out (a status event with `contextTrimmed`, and `usage.context.droppedMessages`).
+   */
   messages: ChatMessage[];
   tools?: AnyTool[];
   /** Model rounds, default 5. */
@@ -18,11 +29,25 @@ export interface RunOptions {
   /** Per call, default 15000; a tool's own timeoutMs wins. */
   toolTimeoutMs?: number;
   /**
-   * Ask the model to reason first (true) or not (false); undefined leaves it to the model. A model known
-   * to lack the thinking capability gets no `think` at all: `true` then ends the run with model_unsupported
-   * before any model request, `false` is simply left out.
+   * Ask the model to reason first (true, or a level "low" | "medium" | "high") or not (false); undefined
+   * leaves it to the model. A model known to lack the thinking capability gets no `think` at all: true or a
+   * level then ends the run with model_unsupported before any model request, `false` is simply left out.
+   * A level for a model known to take only on/off is sent as `true`.
    */
-  think?: boolean;
+  think?: ThinkSetting;
+  /** Ollama `keep_alive` for this run's requests (overrides the provider's default). */
+  keepAlive?: KeepAlive;
+  /**
+   * Most messages sent besides the leading system message(s), the new question included, oldest dropped
+   * first (MAX_CONTEXT_MESSAGES, counted as the API's buildContext does). Default: only the token budget.
+   */
+  maxContextMessages?: number;
+  /**
+   * Most tokens a request may fill on servers that size the window per request (Ollama num_ctx): the
+   * model's context length is capped to it. Default 32768. On servers with a fixed window (OpenAI-
+   * compatible) it applies only when given.
+   */
+  maxContextTokens?: number;
   /** Abort ends the run with done{reason:"cancelled"} only (no error event). */
   signal?: AbortSignal;
   /** Clock for `at` and usage timings (default Date.now). */
@@ -80,13 +105,19 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   // The phase of the last status event: the answer's first token of a round announces "responding"
   // when something else ("Processing…", "Using tool…") was the last thing said, so at most once a round.
   let lastPhase: EventOf<"status">["phase"] | null = null;
-  function status(phase: EventOf<"status">["phase"], message: string): ChatEvent {
+  function status(phase: EventOf<"status">["phase"], message: string, extra: Pick<EventOf<"status">, "contextTrimmed"> = {}): ChatEvent {
     lastPhase = phase;
-    return event("status", { phase, message });
+    return event("status", { phase, message, ...extra });
   }
 
   let reason: DoneReason = "stop";
   let failure: { code: ErrorCode; message: string } | undefined;
+  // Context window bookkeeping for usage.context (see context-window.ts).
+  const memory = contextMemoryOf(opts.model);
+  let window: ContextWindow | undefined;
+  let droppedMessages = 0;
+  let truncated = false;
+  let lastRound: { promptTokens: number; estimated: boolean; completionTokens: number; numCtx: number | undefined } | undefined;
 
   try {
     try {
@@ -97,17 +128,64 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
       const capabilities = await capabilitiesOf(opts.model, opts.modelName, signal);
       const tools = capabilities.tools === false ? [] : (opts.tools ?? []);
       const specs = tools.map((t) => toolSpec(t));
-      if (opts.think === true && capabilities.thinking === false) {
-        throw new ChatError("model_unsupported", `"${opts.modelName}" does not support thinking.`);
+      const think = thinkToSend(opts.think, capabilities, opts.modelName);
+      let context = opts.messages;
+      if (capabilities.vision === false) {
+        // The question's own images cannot be answered; images earlier in the history (sent to another
+        // model) are left out so the conversation can go on with this one.
+        if (imagesOnLastUserMessage(context) > 0) throw imagesUnsupported(opts.modelName);
+        context = withoutImages(context);
       }
-      const think = capabilities.thinking === false ? undefined : opts.think;
+      window = contextWindowOf(capabilities, opts.maxContextTokens);
+      // Asked before the first request: a model that is not loaded keeps the answer silent for seconds.
+      const state = await stateOf(opts.model, opts.modelName, signal);
+      let trimAnnounced = false;
+      let overflowAnnounced = false;
 
       for (let step = 1; ; step += 1) {
         // ---- one model round
         if (signal.aborted) throw new ChatError("cancelled", errorCodeMessages.cancelled);
-        const request: ModelRequest = { model: opts.modelName, messages: [...opts.messages, ...produced] };
+        const ratio = memory.ratio(opts.modelName);
+        const all = [...context, ...produced];
+        const toolTokens = estimateToolTokens(specs, ratio);
+        const reserve = window.limit === undefined ? 0 : answerReserve(window.limit);
+        const fit = fitContext(all, {
+          ...(opts.maxContextMessages === undefined ? {} : { maxMessages: leadingSystemMessages(all) + Math.max(0, opts.maxContextMessages) }),
+          ...(window.limit === undefined ? {} : { maxTokens: Math.max(0, window.limit - reserve - toolTokens) }),
+          estimateTokens: (m) => estimateMessageTokens(m, ratio),
+        });
+        droppedMessages = Math.max(droppedMessages, fit.droppedMessages);
+        if (fit.droppedMessages > 0 && !trimAnnounced) {
+          trimAnnounced = true;
+          yield status("thinking", contextTrimmedMessage(fit.droppedMessages), { contextTrimmed: { droppedMessages: fit.droppedMessages } });
+        }
+        const expected = fit.estimatedTokens + toolTokens;
+        let numCtx: number | undefined;
+        if (window.limit !== undefined && capabilities.defaultContextTokens !== undefined) {
+          numCtx = chooseNumCtx({
+            need: expected + numCtxAnswerRoom(reserve),
+            defaultTokens: capabilities.defaultContextTokens,
+            limit: window.limit,
+            sticky: memory.stickyNumCtx(opts.modelName),
+            loadedTokens: state.contextTokens,
+          });
+        }
+        const serverWindow = numCtx ?? capabilities.defaultContextTokens ?? capabilities.contextLength;
+        if (serverWindow !== undefined && window.limit !== undefined && expected > serverWindow && !overflowAnnounced) {
+          overflowAnnounced = true;
+          yield status("thinking", overflowMessage(expected, serverWindow));
+        }
+        if (step === 1 && state.loaded === false) yield status("loading-model", loadingModelMessage(opts.modelName));
+
+        const request: ModelRequest = { model: opts.modelName, messages: fit.messages };
         if (specs.length > 0) request.tools = specs;
         if (think !== undefined) request.think = think;
+        if (opts.keepAlive !== undefined) request.keepAlive = opts.keepAlive;
+        if (numCtx !== undefined) {
+          request.options = { numCtx };
+          memory.sentNumCtx(opts.modelName, numCtx);
+        }
+        lastRound = { promptTokens: expected, estimated: true, completionTokens: 0, numCtx };
 
         const round = { content: "", thinking: "", calls: [] as ToolCall[] };
         let finish: Extract<ModelChunk, { type: "finish" }> | undefined;
@@ -135,6 +213,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
             switch (chunk.type) {
               case "reasoning":
                 if (chunk.text === "") break;
+                // The model is loaded once it speaks: "Loading…" must not stay up while it reasons.
+                if (lastPhase === "loading-model") yield status("thinking", processingMessage);
                 usage.chunk();
                 round.thinking += chunk.text;
                 yield event("reasoning", { text: chunk.text });
@@ -175,6 +255,19 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           throw new ChatError("stream_truncated", "The model stopped before finishing the answer.");
         }
         usage.endRound(finish.metrics);
+        const reported = finish.metrics.promptTokens;
+        const cut = promptWasTruncated({ expected, window: serverWindow, reported });
+        truncated ||= cut;
+        if (reported !== undefined && !cut && !fit.messages.some((m) => messageImageCount(m) > 0)) {
+          const text = fit.messages.reduce((n, m) => n + messageTextTokens(m), 0) + (specs.length > 0 ? estimateTextTokens(JSON.stringify(specs)) : 0);
+          memory.calibrate(opts.modelName, text, reported);
+        }
+        lastRound = {
+          promptTokens: reported ?? expected,
+          estimated: reported === undefined,
+          completionTokens: finish.metrics.completionTokens ?? 0,
+          numCtx,
+        };
 
         if (round.calls.length === 0) {
           produced.push(assistantMessage(round));
@@ -241,6 +334,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
     }
 
     const finalUsage = usage.snapshot();
+    const contextUsage = contextUsageOf(window, lastRound, droppedMessages, truncated);
+    if (contextUsage) finalUsage.context = contextUsage;
     yield event("done", { reason, usage: finalUsage });
     const result: RunResult = { reason, text, messages: produced, usage: finalUsage };
     if (failure) result.error = failure;
@@ -251,17 +346,58 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   }
 }
 
-const unknownCapabilities: ModelCapabilities = { tools: undefined, thinking: undefined };
+export const loadingModelMessage = (model: string) => `Loading ${model}…`;
+export const contextTrimmedMessage = (dropped: number) =>
+  `Left out ${dropped} older message${dropped === 1 ? "" : "s"} to fit the model's context window.`;
+const overflowMessage = (expected: number, window: number) =>
+  `The newest messages are longer than the model's context window (about ${expected} of ${window} tokens): the model may not see all of them.`;
 
-/** The model's capabilities as its provider knows them; unknowns when it cannot say. Rejects only on abort. */
-async function capabilitiesOf(model: ChatModel, name: string, signal: AbortSignal): Promise<ModelCapabilities> {
-  if (!model.capabilities) return unknownCapabilities;
-  try {
-    return await untilAborted(model.capabilities(name, { signal }), signal);
-  } catch (error) {
-    if (signal.aborted) throw error;
-    return unknownCapabilities; // a provider bug must not stop the chat: send as asked
-  }
+interface ContextWindow {
+  contextLength: number | undefined;
+  /** Tokens a request may fill; undefined when the model's context length is unknown (no token budget). */
+  limit: number | undefined;
+}
+
+function contextWindowOf(caps: ModelCapabilities, maxContextTokens: number | undefined): ContextWindow {
+  const contextLength = caps.contextLength;
+  if (contextLength === undefined) return { contextLength, limit: undefined };
+  // The cap guards memory where the window is chosen per request; a fixed server window is already paid for.
+  const cap = maxContextTokens ?? (caps.defaultContextTokens !== undefined ? defaultMaxContextTokens : undefined);
+  return { contextLength, limit: cap === undefined ? contextLength : Math.max(1, Math.min(contextLength, cap)) };
+}
+
+function contextUsageOf(
+  window: ContextWindow | undefined,
+  last: { promptTokens: number; estimated: boolean; completionTokens: number; numCtx: number | undefined } | undefined,
+  droppedMessages: number,
+  truncated: boolean,
+): ContextUsage | undefined {
+  if (!window || !last || (window.limit === undefined && droppedMessages === 0 && !truncated)) return undefined;
+  const out: ContextUsage = {
+    promptTokens: last.promptTokens,
+    promptTokensEstimated: last.estimated,
+    completionTokens: last.completionTokens,
+    droppedMessages,
+    truncated,
+  };
+  if (window.contextLength !== undefined) out.contextLength = window.contextLength;
+  if (window.limit !== undefined) out.limitTokens = window.limit;
+  if (last.numCtx !== undefined) out.numCtx = last.numCtx;
+  return out;
+}
+
+function leadingSystemMessages(messages: readonly ChatMessage[]): number {
+  let n = 0;
+  while (messages[n]?.role === "system") n += 1;
+  return n;
+}
+
+function withoutImages(messages: ChatMessage[]): ChatMessage[] {
+  return messages.map((m) => {
+    if (m.role !== "user" || !m.images) return m;
+    const { images: _images, ...rest } = m;
+    return rest;
+  });
 }
 
 function assistantMessage(round: { content: string; thinking: string; calls: ToolCall[] }): ChatMessage {
@@ -342,34 +478,4 @@ class AbortRace {
     this.rejectPending = undefined;
     this.signal.removeEventListener("abort", this.onAbort);
   }
-}
-
-function abortReason(signal: AbortSignal): ChatError {
-  return signal.reason instanceof ChatError ? signal.reason : new ChatError("cancelled", errorCodeMessages.cancelled);
-}
-
-/**
- * Resolves or rejects with `promise`, or rejects as soon as `signal` aborts: with the abort reason when it
- * is a ChatError (a stall), else with ChatError("cancelled").
- */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  const reason = () => abortReason(signal);
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(reason());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(reason());
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

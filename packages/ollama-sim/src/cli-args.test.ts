@@ -3,11 +3,12 @@ import { parseCliArgs } from "./cli-args.js";
 
 describe("parseCliArgs", () => {
   it("defaults to Ollama's port on loopback with a 20 ms token delay", () => {
-    expect(parseCliArgs([])).toEqual({ port: 11434, host: "127.0.0.1", tokenDelayMs: 20, help: false });
+    expect(parseCliArgs([])).toEqual({ port: 11434, host: "127.0.0.1", tokenDelayMs: 20, loadDelayMs: 0, help: false });
   });
 
   it("reads --port, --host and --token-delay-ms (0 allowed)", () => {
-    expect(parseCliArgs(["--port", "0", "--host", "::1", "--token-delay-ms", "0"])).toEqual({ port: 0, host: "::1", tokenDelayMs: 0, help: false });
+    expect(parseCliArgs(["--port", "0", "--host", "::1", "--token-delay-ms", "0"])).toEqual({ port: 0, host: "::1", tokenDelayMs: 0, loadDelayMs: 0, help: false });
+    expect(parseCliArgs(["--load-delay-ms", "1500"])).toMatchObject({ loadDelayMs: 1500 });
     expect(parseCliArgs(["--port=8080", "-h"])).toMatchObject({ port: 8080, help: true });
   });
 

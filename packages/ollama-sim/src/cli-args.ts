@@ -5,13 +5,16 @@ export interface CliOptions {
   port: number;
   host: string;
   tokenDelayMs: number;
+  /** 0 = models are always loaded; above 0 a model's first use (and after its keep_alive) waits this long. */
+  loadDelayMs: number;
   help: boolean;
 }
 
-export const usage = `Usage: ollama-sim [--port 11434] [--host 127.0.0.1] [--token-delay-ms 20]
+export const usage = `Usage: ollama-sim [--port 11434] [--host 127.0.0.1] [--token-delay-ms 20] [--load-delay-ms 0]
 
 An Ollama-protocol simulator (not a real model) for tests, benchmarks and the offline demo.
-Models: demo, llama3.2, qwen3, gemma3 and the fault models sim-* (see the package README).`;
+Models: demo, llama3.2, qwen3, gemma3, demo-vision, llava, gpt-oss, gemma2 and the fault models sim-*
+(see the package README). --load-delay-ms N makes a model's first use after idle wait N ms (a cold start).`;
 
 function integer(name: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -27,6 +30,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
       port: { type: "string" },
       host: { type: "string" },
       "token-delay-ms": { type: "string" },
+      "load-delay-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -36,6 +40,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     port: integer("port", values.port, 11434, 65535),
     host: values.host ?? "127.0.0.1",
     tokenDelayMs: integer("token-delay-ms", values["token-delay-ms"], 20, 600_000),
+    loadDelayMs: integer("load-delay-ms", values["load-delay-ms"], 0, 600_000),
     help: values.help === true,
   };
 }

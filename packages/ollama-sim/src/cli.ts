@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `ollama-sim` — runs the simulator until SIGINT/SIGTERM. */
 import { parseCliArgs, usage } from "./cli-args.js";
+import { capabilityModels, defaultModels } from "./models.js";
 import { startSimulator } from "./server.js";
 
 async function main(): Promise<void> {
@@ -16,8 +17,11 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const sim = await startSimulator({ port: opts.port, host: opts.host, tokenDelayMs: opts.tokenDelayMs });
-  console.log(`Ollama-protocol simulator (not a real model) listening on ${sim.url} (token delay ${opts.tokenDelayMs} ms)`);
+  // The offline demo shows every capability: the vision and think-level models are listed too.
+  const models = [...defaultModels, ...capabilityModels];
+  const sim = await startSimulator({ port: opts.port, host: opts.host, tokenDelayMs: opts.tokenDelayMs, loadDelayMs: opts.loadDelayMs, models });
+  const load = opts.loadDelayMs > 0 ? `, load delay ${opts.loadDelayMs} ms` : "";
+  console.log(`Ollama-protocol simulator (not a real model) listening on ${sim.url} (token delay ${opts.tokenDelayMs} ms${load})`);
   const stop = () => {
     void sim.close().then(() => process.exit(0));
   };

@@ -7,8 +7,10 @@
 import { evaluate, extractExpression, formatNumber } from "./arithmetic.js";
 import { capabilitiesAnswer, codeAnswer, codeRequest, fallbackAnswer, formatOf, jokeAnswer, topicAnswer } from "./demo-answers.js";
 import { topicsIn } from "./demo-topics.js";
-import { earlierUserTexts, lastUserText, offeredTools, toolResultsAfterLastUser, type ToolResult } from "./messages.js";
-import type { SimChatRequest, SimChunk, SimContext, SimToolCall } from "./types.js";
+import { describeImage } from "./image-info.js";
+import { earlierUserTexts, lastUserImages, lastUserText, offeredTools, toolResultsAfterLastUser, type MessageImage, type ToolResult } from "./messages.js";
+import { traitsOf } from "./models.js";
+import type { SimChatRequest, SimChunk, SimContext, SimModel, SimToolCall } from "./types.js";
 
 /** Cities the demo model knows the IANA zone of (lower-case keys, longest names first when matching). */
 export const cityZones: Record<string, string> = {
@@ -78,17 +80,51 @@ export function findCity(text: string): { city: string; timeZone: string } | und
   return undefined;
 }
 
-function wantsThinking(req: SimChatRequest): boolean {
-  return req.think === true || (typeof req.think === "string" && req.think !== "" && req.think !== "false");
+type Level = "low" | "medium" | "high";
+const levels: readonly string[] = ["low", "medium", "high"];
+
+/**
+ * How much the model reasons, if at all. Models with think levels (gpt-oss) always reason, as in Ollama
+ * where true/false do not turn gpt-oss's reasoning off: at the level asked, else "medium". Other models
+ * reason when `think` is true or any level ("plain" reasoning, one length).
+ */
+function reasoning(req: SimChatRequest, model: SimModel | undefined): Level | "plain" | undefined {
+  if (model && traitsOf(model).thinkLevels) return typeof req.think === "string" && levels.includes(req.think) ? (req.think as Level) : "medium";
+  return req.think === true || (typeof req.think === "string" && req.think !== "" && req.think !== "false") ? "plain" : undefined;
+}
+
+const mediumSteps = [
+  "Let me make sure I understood what is asked.",
+  "I'll keep the answer focused and check it once before replying.",
+];
+const highSteps = [
+  "First, restate the question and what a good answer needs.",
+  "Next, consider whether a tool or a worked example would help.",
+  "Then check the edge cases: empty input, units, time zones.",
+  "Decide the format: a sentence, a list or a table.",
+  "Finally, re-read the draft: nothing in it should contradict the question.",
+];
+
+/** The reasoning text for a level: low is the plan alone, medium adds a check, high a whole checklist. */
+export function reasoningText(thinking: string, level: Level | "plain"): string {
+  if (level === "plain" || level === "low") return thinking;
+  return [thinking, ...mediumSteps, ...(level === "high" ? highSteps : [])].join(" ");
 }
 
 export function respondDemo(req: SimChatRequest, ctx: SimContext): SimChunk[] {
   const results = toolResultsAfterLastUser(req);
   const userText = lastUserText(req);
-  const plan = results.length > 0 ? answerFromTools(results, userText) : plan1(userText, offeredTools(req), earlierUserTexts(req));
+  const images = lastUserImages(req);
+  const plan =
+    results.length > 0
+      ? answerFromTools(results, userText)
+      : images.length > 0
+        ? visionPlan(images)
+        : plan1(userText, offeredTools(req), earlierUserTexts(req));
   const delayMs = ctx.tokenDelayMs;
   const out: SimChunk[] = [];
-  if (wantsThinking(req)) for (const t of wordTokens(plan.thinking)) out.push({ thinking: t, delayMs });
+  const level = reasoning(req, ctx.model);
+  if (level) for (const t of wordTokens(reasoningText(plan.thinking, level))) out.push({ thinking: t, delayMs });
   if (plan.call) {
     out.push({ toolCalls: [plan.call], delayMs });
   } else {
@@ -96,6 +132,29 @@ export function respondDemo(req: SimChatRequest, ctx: SimContext): SimChunk[] {
   }
   out.push({ done: true, doneReason: "stop", delayMs });
   return out;
+}
+
+/** The vision demo: what the headers and (PNG) pixels of the question's images say. */
+function visionPlan(images: MessageImage[]): Plan {
+  const descriptions = images.map((image, i) => {
+    if (!image.bytes) return `I can't open image ${i + 1}: it is a link, and I only look at images sent with the message.`;
+    const info = describeImage(image.bytes);
+    if (!info) return `Image ${i + 1} is not a PNG, JPEG, GIF or WebP image I can read.`;
+    const size = `a ${info.kind} image of **${info.width}×${info.height}** pixels`;
+    if (info.dominant) {
+      const share = Math.round(info.dominant.share * 100);
+      return `${size}. Its dominant colour is **${info.dominant.name}** (${info.dominant.hex}), ${share}% of the visible pixels.`;
+    }
+    return `${size}. I can't tell its colours: ${info.note ?? "I could not decode it"}.`;
+  });
+  const n = images.length;
+  const thinking = `The user sent ${n === 1 ? "an image" : `${n} images`}. I'll read the header for the size and look at the pixels for the main colour.`;
+  if (n === 1) {
+    const only = descriptions[0]!;
+    return { thinking, answer: only.startsWith("a ") ? `I see ${only}` : only };
+  }
+  const list = descriptions.map((d, i) => `${i + 1}. ${d.startsWith("a ") ? d.replace(/^a /, "A ") : d}`);
+  return { thinking, answer: `I see ${n} images:\n\n${list.join("\n")}` };
 }
 
 function plan1(text: string, tools: Set<string>, previous: string[]): Plan {

@@ -1,6 +1,7 @@
 export { startSimulator, simulatedOllamaVersion } from "./server.js";
 export { builtinScenarios, benchToken, requestedTokens } from "./scenarios.js";
-export { defaultModels, faultModels } from "./models.js";
+export { defaultModels, faultModels, capabilityModels } from "./models.js";
+export { describeImage, colourName, type ImageInfo, type ImageKind, type DominantColour } from "./image-info.js";
 export { respondDemo, wordTokens, cityZones } from "./demo-model.js";
 export type {
   ControlledStream,

@@ -109,3 +109,42 @@ export function hasToolResultsAfterLastUser(req: SimChatRequest): boolean {
   const start = lastUserIndex(req);
   return req.messages.slice(start + 1).some((m) => m["role"] === "tool");
 }
+
+/** An image a message carries: Ollama `images` (base64), or an OpenAI `image_url` content part. */
+export interface MessageImage {
+  /** Decoded bytes; undefined for a URL the simulator cannot fetch (it never goes online). */
+  bytes: Buffer | undefined;
+  /** The MIME type the client declared (OpenAI data URLs), if any. */
+  declaredType?: string;
+}
+
+export function imagesOf(message: Record<string, unknown> | undefined): MessageImage[] {
+  if (!message) return [];
+  const out: MessageImage[] = [];
+  const images = message["images"];
+  if (Array.isArray(images)) {
+    for (const image of images) if (typeof image === "string") out.push({ bytes: Buffer.from(image, "base64") });
+  }
+  const content = message["content"];
+  if (Array.isArray(content)) {
+    for (const part of content as unknown[]) {
+      if (!part || typeof part !== "object" || (part as { type?: unknown }).type !== "image_url") continue;
+      const field = (part as { image_url?: unknown }).image_url;
+      const url = typeof field === "string" ? field : field && typeof field === "object" ? (field as { url?: unknown }).url : undefined;
+      const data = typeof url === "string" ? /^data:([^;,]*)(;base64)?,(.*)$/s.exec(url) : null;
+      if (data?.[2]) out.push({ bytes: Buffer.from(data[3] ?? "", "base64"), ...(data[1] ? { declaredType: data[1] } : {}) });
+      else out.push({ bytes: undefined });
+    }
+  }
+  return out;
+}
+
+/** The images on the last user message (the one being answered). */
+export function lastUserImages(req: SimChatRequest): MessageImage[] {
+  return imagesOf(req.messages[lastUserIndex(req)]);
+}
+
+/** Whether any message of the request carries an image. */
+export function hasImages(req: SimChatRequest): boolean {
+  return req.messages.some((m) => imagesOf(m).length > 0);
+}

@@ -60,11 +60,15 @@ describe("plain endpoints", () => {
     expect(missing).toMatchObject({ status: 404, json: { error: "model 'nope' not found" } });
   });
 
-  it("GET /api/ps lists models that answered, /v1/models lists all", async () => {
-    expect(JSON.parse((await rawRequest(sim.url, "/api/ps")).text)).toEqual({ models: [] });
-    await chatLines(sim.url, { model: "qwen3", messages: user("hi") });
-    const ps = JSON.parse((await rawRequest(sim.url, "/api/ps")).text) as { models: Array<{ name: string; expires_at: string }> };
-    expect(ps.models.map((m) => m.name)).toEqual(["qwen3"]);
+  it("GET /api/ps lists every model when loading is instant (no loadDelayMs), /v1/models lists all", async () => {
+    type Ps = { models: Array<{ name: string; expires_at: string; context_length: number }> };
+    const ps = JSON.parse((await rawRequest(sim.url, "/api/ps")).text) as Ps;
+    expect(ps.models.map((m) => m.name)).toEqual(expect.arrayContaining(["demo", "llama3.2", "qwen3", "gemma3", "gpt-oss", "sim-stall"]));
+    expect(ps.models.find((m) => m.name === "demo")).toMatchObject({ context_length: 4096, expires_at: expect.stringMatching(/^\d{4}-/) });
+    // The window a model ran with last is the one /api/ps reports.
+    await chatLines(sim.url, { model: "qwen3", messages: user("hi"), options: { num_ctx: 8192 } });
+    const after = JSON.parse((await rawRequest(sim.url, "/api/ps")).text) as Ps;
+    expect(after.models.find((m) => m.name === "qwen3")?.context_length).toBe(8192);
     const v1 = JSON.parse((await rawRequest(sim.url, "/v1/models")).text) as { object: string; data: Array<{ id: string; object: string }> };
     expect(v1.object).toBe("list");
     expect(v1.data.map((m) => m.id).slice(0, 4)).toEqual(["demo", "llama3.2", "qwen3", "gemma3"]);

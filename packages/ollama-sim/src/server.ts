@@ -6,12 +6,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { respondDemo } from "./demo-model.js";
-import { defaultModels, ModelCatalog } from "./models.js";
-import { ChatResponder } from "./responder.js";
+import { hasImages } from "./messages.js";
+import { baseName, defaultModels, ModelCatalog, traitsOf } from "./models.js";
+import { ChatResponder, sleep } from "./responder.js";
 import { defaultMaxRecordedBodyBytes, defaultMaxRecordedRequests, RequestLog } from "./request-log.js";
 import { matches, modelScenario, taggedScenario } from "./scenarios.js";
 import type { ControlledStream, RecordedRequest, Scenario, SimChatRequest, SimChunk, SimulatorOptions, Simulator } from "./types.js";
-import { estimatePromptTokens, ResponseMeter, type WireEncoder } from "./wire-common.js";
+import { fitPrompt, ResponseMeter, type WireEncoder } from "./wire-common.js";
 import { createOllamaEncoder } from "./wire-ollama.js";
 import { createOpenAIEncoder } from "./wire-openai.js";
 
@@ -47,6 +48,27 @@ async function readBody(req: IncomingMessage): Promise<{ text: string; bytes: nu
 
 function wantsThinking(think: unknown): boolean {
   return think === true || (typeof think === "string" && think !== "" && think !== "false");
+}
+
+const defaultKeepAliveMs = 5 * 60_000;
+const goDurationPart = /([+-]?(?:\d+(?:\.\d*)?|\.\d+))(ns|us|µs|ms|s|m|h)/g;
+const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Ollama's keep_alive: seconds as a number, or a Go duration; negative = forever, 0 = unload at once. */
+export function keepAliveMs(value: unknown): number {
+  if (typeof value === "number" && Number.isFinite(value)) return value < 0 ? Infinity : value * 1000;
+  if (typeof value === "string" && value.trim() !== "") {
+    const text = value.trim();
+    if (/^[+-]?\d+(\.\d+)?$/.test(text)) return keepAliveMs(Number(text));
+    let ms = 0;
+    let matched = "";
+    for (const m of text.matchAll(goDurationPart)) {
+      ms += Number(m[1]) * (unitMs[m[2] ?? "s"] ?? 1000);
+      matched += m[0];
+    }
+    if (matched === text) return text.startsWith("-") ? Infinity : ms;
+  }
+  return defaultKeepAliveMs;
 }
 
 class ControlHandle implements ControlledStream {
@@ -98,7 +120,7 @@ class ControlHandle implements ControlledStream {
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const host = opts.host ?? "127.0.0.1";
-  const ctx = { tokenDelayMs: opts.tokenDelayMs ?? 20 };
+  const baseCtx = { tokenDelayMs: opts.tokenDelayMs ?? 20 };
   const catalog = new ModelCatalog(opts.models ?? defaultModels);
   let scenarios: Scenario[] = [...(opts.scenarios ?? [])];
   const controls: ControlHandle[] = [];
@@ -109,7 +131,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const requests = log.entries;
   const sockets = new Set<Socket>();
   const active = new Set<ChatResponder>();
-  const loaded = new Set<string>();
+  const loadDelayMs = opts.loadDelayMs ?? 0;
+  const defaultNumCtx = opts.defaultNumCtx ?? 4096;
+  /** Loaded models by base name: when they unload and the window they run with (only used when loadDelayMs > 0). */
+  const loaded = new Map<string, { expiresAt: number; numCtx: number }>();
+  /** The window each model last ran with (for /api/ps when every model is always loaded). */
+  const lastNumCtx = new Map<string, number>();
+  const loadedEntries = () => {
+    if (loadDelayMs === 0) {
+      const forever = Number.POSITIVE_INFINITY;
+      return catalog.all().map((m) => ({ name: m.name, expiresAt: forever, numCtx: lastNumCtx.get(baseName(m.name)) ?? defaultNumCtx }));
+    }
+    const now = Date.now();
+    return [...loaded].filter(([, e]) => e.expiresAt > now).map(([name, e]) => ({ name, ...e }));
+  };
   let nextId = 1;
   let closing = false;
 
@@ -129,6 +164,25 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
+
+  function isLoaded(key: string, numCtx: number): boolean {
+    const entry = loaded.get(key);
+    // Ollama reloads a model to change its context window.
+    return entry !== undefined && entry.expiresAt > Date.now() && entry.numCtx === numCtx;
+  }
+
+  /** The model stays loaded for keep_alive after the request ends (0: unloaded as soon as it ends). */
+  function markLoaded(key: string, numCtx: number, keepAlive: unknown, record: RecordedRequest): void {
+    const ms = keepAliveMs(keepAlive);
+    lastNumCtx.set(key, numCtx);
+    loaded.set(key, { expiresAt: Number.POSITIVE_INFINITY, numCtx });
+    void record.finished.then(() => {
+      const entry = loaded.get(key);
+      if (!entry || entry.numCtx !== numCtx) return;
+      if (ms <= 0) loaded.delete(key);
+      else loaded.set(key, { expiresAt: Date.now() + ms, numCtx });
+    });
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? "GET";
@@ -183,7 +237,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       case "GET /api/tags":
         return sendJson(res, 200, catalog.tags());
       case "GET /api/ps":
-        return sendJson(res, 200, catalog.ps(loaded));
+        return sendJson(res, 200, catalog.ps(loadedEntries()));
       case "GET /v1/models":
         return sendJson(res, 200, catalog.openAIModels());
       case "POST /api/show": {
@@ -198,7 +252,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       case "POST /api/chat":
       case "POST /v1/chat/completions": {
         const wire: Wire = path === "/api/chat" ? "ollama" : "openai";
-        responder = chat(res, record, wire, body, badJson);
+        responder = await chat(res, record, wire, body, badJson);
         return;
       }
       default: {
@@ -210,7 +264,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   }
 
   /** Answers one chat request; returns the responder when a 200 answer started. */
-  function chat(res: ServerResponse, record: RecordedRequest, wire: Wire, body: unknown, badJson: string | undefined): ChatResponder | undefined {
+  async function chat(res: ServerResponse, record: RecordedRequest, wire: Wire, body: unknown, badJson: string | undefined): Promise<ChatResponder | undefined> {
     const fail = (enc: WireEncoder | undefined, status: number, message: string) => {
       sendJson(res, status, enc ? enc.errorBody(status, message) : wire === "ollama" ? { error: message } : { error: { message, type: "invalid_request_error", param: null, code: null } });
       return undefined;
@@ -229,11 +283,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       stream: wire === "ollama" ? b["stream"] !== false : b["stream"] === true,
     };
     if (Array.isArray(b["tools"])) simReq.tools = b["tools"];
-    const think = b["think"] ?? (wire === "openai" && b["reasoning_effort"] ? true : undefined);
+    // Ollama's /v1 reads reasoning_effort as its think level.
+    const think = b["think"] ?? (wire === "openai" && typeof b["reasoning_effort"] === "string" ? b["reasoning_effort"] : undefined);
     if (typeof think === "boolean" || typeof think === "string") simReq.think = think;
     if (b["options"] && typeof b["options"] === "object") simReq.options = b["options"] as Record<string, unknown>;
 
-    const meter = new ResponseMeter(estimatePromptTokens(simReq.messages));
+    // The context window, and the prompt cut to fit it as Ollama does (prompt_eval_count reports the rest).
+    const known = catalog.find(simReq.model);
+    const askedNumCtx = simReq.options?.["num_ctx"];
+    let numCtx = typeof askedNumCtx === "number" && Number.isInteger(askedNumCtx) && askedNumCtx > 0 ? askedNumCtx : defaultNumCtx;
+    if (known) numCtx = Math.min(numCtx, traitsOf(known).contextLength); // Ollama caps it at the trained length
+    const fitted = fitPrompt(simReq.messages, simReq.tools ?? [], numCtx);
+    record.prompt = { numCtx, tokens: fitted.tokens, droppedMessages: fitted.droppedMessages, truncated: fitted.truncated };
+    simReq.messages = fitted.messages;
+    const modelKey = baseName(simReq.model);
+    const cold = loadDelayMs > 0 && known !== undefined && !isLoaded(modelKey, numCtx);
+
+    const meter = new ResponseMeter(fitted.tokens, cold ? loadDelayMs : 0);
     const streamOptions = b["stream_options"] as { include_usage?: unknown } | undefined;
     const enc =
       wire === "ollama"
@@ -245,11 +311,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return r;
     };
 
+    const ctx = { ...baseCtx, ...(known ? { model: known } : {}) };
     const controlIndex = controls.findIndex((c) => matches(c.match, simReq));
     const control = controls[controlIndex];
     if (control) {
       controls.splice(controlIndex, 1);
       record.scenario = "control";
+      if (known) markLoaded(modelKey, numCtx, b["keep_alive"], record);
       const responder = newResponder();
       responder.start();
       control.attach(responder, record);
@@ -267,13 +335,26 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         return fail(enc, 400, `"${simReq.model}" does not support thinking`);
       }
       if (simReq.tools?.length && !model.capabilities.includes("tools")) return fail(enc, 400, `"${simReq.model}" does not support tools`);
+      // What Ollama's runner answers when a model without a vision projector gets images.
+      if (hasImages(simReq) && !model.capabilities.includes("vision")) return fail(enc, 500, "this model is missing data required for image input");
       scenario = byModel ?? taggedScenario(simReq);
-      loaded.add(simReq.model);
     }
 
     if (scenario?.httpError) return fail(enc, scenario.httpError.status, scenario.httpError.error);
     const refused = scenario?.reject?.(simReq);
     if (refused) return fail(enc, refused.status, refused.error);
+
+    if (known) {
+      if (cold) {
+        // Like Ollama, the answer (headers included) starts only once the model is in memory.
+        record.coldStart = true;
+        const gone = new AbortController();
+        res.once("close", () => gone.abort());
+        await sleep(loadDelayMs, gone.signal);
+        if (res.destroyed || closing) return undefined;
+      }
+      markLoaded(modelKey, numCtx, b["keep_alive"], record);
+    }
 
     record.scenario = scenario?.name ?? "demo";
     const chunks: Iterable<SimChunk> = scenario
@@ -315,6 +396,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     openConnections: () => sockets.size,
     activeResponses: () => active.size,
+    unload(model?: string) {
+      if (model === undefined) loaded.clear();
+      else loaded.delete(baseName(model));
+    },
     async close(): Promise<void> {
       closing = true;
       const socketsClosed = [...sockets].map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())));

@@ -46,6 +46,8 @@ export interface SimChatRequest {
 export interface SimContext {
   /** The simulator's default delay between word-sized tokens (SimulatorOptions.tokenDelayMs). */
   tokenDelayMs: number;
+  /** The catalog model answering, when the request names one (capabilities, family). */
+  model?: SimModel;
 }
 
 export interface SimHttpError {
@@ -86,11 +88,23 @@ export interface RecordedRequest {
   finished: Promise<void>;
   /** Addition: the scenario that answered a chat request ("demo", "sim-truncated", "control", a custom name…). */
   scenario?: string;
+  /**
+   * Addition: how the simulator fitted the prompt into the context window, as Ollama does: `numCtx` the
+   * window (options.num_ctx, else the default), `tokens` what prompt_eval_count reports, `droppedMessages`
+   * the oldest messages it left out, `truncated` whether anything was cut.
+   */
+  prompt?: { numCtx: number; tokens: number; droppedMessages: number; truncated: boolean };
+  /** Addition: the model was not loaded and this request waited `loadDelayMs` for it. */
+  coldStart?: boolean;
 }
 
 export interface SimModel {
   name: string;
   capabilities: string[];
+  /** Addition: /api/show `model_info["<architecture>.context_length"]` (default 131072). */
+  contextLength?: number;
+  /** Addition: /api/show `details.family` and `general.architecture` ("gptoss" makes think take levels). */
+  family?: string;
 }
 
 export interface SimulatorOptions {
@@ -120,6 +134,19 @@ export interface SimulatorOptions {
    * older entries keep their metadata, their `body` becomes undefined and `bodyDropped` true. 0 = metadata only.
    */
   maxRecordedBodyBytes?: number;
+  /**
+   * Addition: how long loading a model takes (default 0). 0 = every model is always loaded (/api/ps lists
+   * them all, no request waits). Above 0, a request for a model that is not loaded (first use, expired
+   * keep_alive, `unload()`, or a different num_ctx) waits this long before its answer starts, reports it
+   * as load_duration, and /api/ps lists only loaded models until their keep_alive (default 5m) runs out.
+   */
+  loadDelayMs?: number;
+  /**
+   * Addition: the context window a request gets without options.num_ctx (default 4096, Ollama 0.6.4+'s
+   * default). A prompt longer than the window is cut as Ollama does: the oldest messages after the system
+   * prompt are left out, and prompt_eval_count reports what remained.
+   */
+  defaultNumCtx?: number;
 }
 
 export interface ControlledStream {
@@ -151,5 +178,7 @@ export interface Simulator {
   openConnections(): number;
   /** Addition: chat responses still being written (or stalled). */
   activeResponses(): number;
+  /** Addition: unloads `model` (or every model): with `loadDelayMs` > 0 its next request is a cold start. */
+  unload(model?: string): void;
   close(): Promise<void>;
 }

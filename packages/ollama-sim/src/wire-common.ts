@@ -58,7 +58,11 @@ export class ResponseMeter {
   private nextIndex = 0;
   evalCount = 0;
 
-  constructor(readonly promptTokens: number) {}
+  /** `loadMs`: how long this request waited for its model to load (0 when it was loaded). */
+  constructor(
+    readonly promptTokens: number,
+    readonly loadMs = 0,
+  ) {}
 
   count(chunk: SimChunk): void {
     if (chunk.content || chunk.thinking || chunk.toolCalls?.length) {
@@ -74,7 +78,7 @@ export class ResponseMeter {
 
   metrics(): OllamaMetrics {
     const now = process.hrtime.bigint();
-    const loadNs = 1_250_000;
+    const loadNs = this.loadMs > 0 ? Math.round(this.loadMs * 1e6) : 1_250_000;
     const promptNs = this.promptTokens * 120_000;
     const evalNs = Math.max(1, Number(now - (this.firstTokenNs ?? now)));
     const totalNs = Math.max(Number(now - this.startNs), loadNs + promptNs + evalNs);
@@ -89,15 +93,63 @@ export class ResponseMeter {
   }
 }
 
-/** Rough prompt size: ~4 characters per token, as tokenizers average on English text. */
-export function estimatePromptTokens(messages: Array<Record<string, unknown>>): number {
-  let chars = 0;
-  for (const m of messages) {
-    const c = m["content"];
-    chars += typeof c === "string" ? c.length : JSON.stringify(c ?? "").length;
-    chars += 8; // role and template tokens
+/** Tokens an image costs in the simulated prompt (llava's 336×336 CLIP encoder: 24×24 patches). */
+export const imageTokens = 576;
+
+/** Rough size of one message: ~4 characters per token, 2 tokens of template, 576 per image. */
+export function messageTokens(m: Record<string, unknown>): number {
+  const c = m["content"];
+  let chars = 8; // role and template tokens
+  let images = Array.isArray(m["images"]) ? m["images"].length : 0;
+  if (typeof c === "string") chars += c.length;
+  else if (Array.isArray(c)) {
+    // OpenAI content parts: text counts as text, image_url parts as images (never their base64 length).
+    for (const part of c as unknown[]) {
+      if (!part || typeof part !== "object") continue;
+      const p = part as { type?: unknown; text?: unknown };
+      if (typeof p.text === "string") chars += p.text.length;
+      else if (p.type === "image_url") images += 1;
+    }
+  } else if (c !== undefined && c !== null) chars += JSON.stringify(c).length;
+  if (typeof m["thinking"] === "string") chars += m["thinking"].length;
+  if (m["tool_calls"] !== undefined) chars += JSON.stringify(m["tool_calls"]).length;
+  return Math.ceil(chars / 4) + images * imageTokens;
+}
+
+/** Rough prompt size: ~4 characters per token, as tokenizers average on English text; tools count as text. */
+export function estimatePromptTokens(messages: Array<Record<string, unknown>>, tools: unknown[] = []): number {
+  let tokens = tools.length > 0 ? Math.ceil(JSON.stringify(tools).length / 4) : 0;
+  for (const m of messages) tokens += messageTokens(m);
+  return Math.max(1, tokens);
+}
+
+export interface FittedPrompt {
+  messages: Array<Record<string, unknown>>;
+  /** What prompt_eval_count reports. */
+  tokens: number;
+  droppedMessages: number;
+  truncated: boolean;
+}
+
+/**
+ * Fits a prompt into `numCtx` tokens the way Ollama does (server/prompt.go chatPrompt): while it is too
+ * long, the oldest message after the system messages is left out, never the last one; if the last message
+ * alone is still too long, the runner cuts its tokens and evaluates exactly `numCtx`.
+ */
+export function fitPrompt(messages: Array<Record<string, unknown>>, tools: unknown[], numCtx: number): FittedPrompt {
+  const toolTokens = tools.length > 0 ? Math.ceil(JSON.stringify(tools).length / 4) : 0;
+  const sizes = messages.map(messageTokens);
+  let total = Math.max(1, toolTokens + sizes.reduce((a, b) => a + b, 0));
+  const keep = messages.map(() => true);
+  let dropped = 0;
+  for (let i = 0; i < messages.length - 1 && total > numCtx; i++) {
+    if (messages[i]?.["role"] === "system") continue;
+    keep[i] = false;
+    total -= sizes[i] ?? 0;
+    dropped += 1;
   }
-  return Math.max(1, Math.ceil(chars / 4));
+  const truncated = dropped > 0 || total > numCtx;
+  return { messages: messages.filter((_, i) => keep[i]), tokens: Math.min(total, numCtx), droppedMessages: dropped, truncated };
 }
 
 /** What a stream:false body is built from. */

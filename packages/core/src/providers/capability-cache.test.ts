@@ -32,7 +32,7 @@ describe("CapabilityCache", () => {
 
   it("a caller's abort rejects its own wait only; the shared read goes on for the others", async () => {
     let release!: (names: string[]) => void;
-    const cache = new CapabilityCache({
+    const cache = new CapabilityCache<string[]>({
       read: () => new Promise((resolve) => (release = resolve)),
       ttlMs: 60_000,
       unknownTtlMs: 1_000,

@@ -1,8 +1,8 @@
 import { ChatError } from "../errors.js";
 
-export interface CapabilityCacheOptions {
-  /** Reads a model's capability names; undefined when the server does not list any (old Ollama). */
-  read: (model: string, signal: AbortSignal) => Promise<string[] | undefined>;
+export interface CapabilityCacheOptions<T> {
+  /** Reads what is known about a model (Ollama: its /api/show); undefined when the server says nothing. */
+  read: (model: string, signal: AbortSignal) => Promise<T | undefined>;
   /** How long known capabilities are used before they are read again. */
   ttlMs: number;
   /** How long a failed read is remembered (so a broken /api/show does not delay every run). */
@@ -14,9 +14,9 @@ export interface CapabilityCacheOptions {
   now: () => number;
 }
 
-interface Entry {
+interface Entry<T> {
   /** undefined: unknown (the read failed or the server does not say). */
-  names: string[] | undefined;
+  names: T | undefined;
   /** From /api/tags when the entry was filled or confirmed by a model list. */
   digest: string | undefined;
   expiresAt: number;
@@ -34,14 +34,14 @@ export function modelKey(name: string): string {
  * changed and drops models that are gone; a request the server refuses for the model drops its entry. A failed read is
  * remembered as unknown for `unknownTtlMs`; a stale known entry outlives a failed refresh.
  */
-export class CapabilityCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly reading = new Map<string, Promise<string[] | undefined>>();
+export class CapabilityCache<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  private readonly reading = new Map<string, Promise<T | undefined>>();
 
-  constructor(private readonly opts: CapabilityCacheOptions) {}
+  constructor(private readonly opts: CapabilityCacheOptions<T>) {}
 
-  /** The model's capability names, or undefined when unknown. Rejects only when `signal` aborts. */
-  async get(model: string, signal?: AbortSignal): Promise<string[] | undefined> {
+  /** What is known about the model, or undefined when unknown. Rejects only when `signal` aborts. */
+  async get(model: string, signal?: AbortSignal): Promise<T | undefined> {
     const key = modelKey(model);
     const entry = this.entries.get(key);
     if (entry && entry.expiresAt > this.opts.now()) return entry.names;
@@ -56,13 +56,18 @@ export class CapabilityCache {
   }
 
   /** Known, unexpired names for a model the list shows with `digest`; undefined when it must be read again. */
-  forDigest(model: string, digest: string | undefined): string[] | undefined {
+  forDigest(model: string, digest: string | undefined): T | undefined {
     const entry = this.entries.get(modelKey(model));
     if (!entry || digest === undefined || entry.digest !== digest || entry.expiresAt <= this.opts.now()) return undefined;
     return entry.names;
   }
 
-  set(model: string, names: string[] | undefined, digest: string | undefined): void {
+  /** The cached value without reading (expired or not); undefined when nothing is known. */
+  peek(model: string): T | undefined {
+    return this.entries.get(modelKey(model))?.names;
+  }
+
+  set(model: string, names: T | undefined, digest: string | undefined): void {
     const ttl = names === undefined ? this.opts.unknownTtlMs : this.opts.ttlMs;
     this.store(modelKey(model), { names, digest, expiresAt: this.opts.now() + ttl });
   }
@@ -77,8 +82,8 @@ export class CapabilityCache {
     for (const key of this.entries.keys()) if (!keep.has(key)) this.entries.delete(key);
   }
 
-  private async refresh(key: string, model: string, stale: Entry | undefined): Promise<string[] | undefined> {
-    let names: string[] | undefined;
+  private async refresh(key: string, model: string, stale: Entry<T> | undefined): Promise<T | undefined> {
+    let names: T | undefined;
     try {
       names = await this.opts.read(model, AbortSignal.timeout(this.opts.readTimeoutMs));
     } catch {
@@ -92,7 +97,7 @@ export class CapabilityCache {
     return names;
   }
 
-  private store(key: string, entry: Entry): void {
+  private store(key: string, entry: Entry<T>): void {
     this.entries.delete(key); // re-inserted last: the map's order is least recently stored first
     this.entries.set(key, entry);
     for (const oldest of this.entries.keys()) {

@@ -33,6 +33,16 @@ describe("toChatError", () => {
     expect(toChatError({ kind: "request", error: aggregate }, ctx).message).toContain("(ECONNREFUSED)");
   });
 
+  it("maps Ollama's refusal of images for a model without vision to model_unsupported, whatever the status", () => {
+    for (const status of [400, 500]) {
+      expect(toChatError({ kind: "status", status, message: "this model is missing data required for image input" }, ctx)).toMatchObject({
+        code: "model_unsupported",
+        message: "The model does not support images: this model is missing data required for image input",
+        retryable: false,
+      });
+    }
+  });
+
   it("maps a connection lost mid-body to stream_truncated and passes typed errors through", () => {
     expect(toChatError({ kind: "body", error: new TypeError("terminated") }, ctx)).toMatchObject({
       code: "stream_truncated",

@@ -46,6 +46,10 @@ export function toChatError(failure: ProviderFailure, ctx: FailureContext): Chat
   if (status === 400 && /does not support/i.test(upstream)) {
     return new ChatError("model_unsupported", upstream, { status });
   }
+  // Ollama, images for a model without a vision projector (the runner's answer, a 500 on some versions).
+  if (/missing data required for image input/i.test(upstream)) {
+    return new ChatError("model_unsupported", `The model does not support images: ${upstream}`, { status });
+  }
   // Ollama: 404 `model "x" not found, try pulling it first`; OpenAI-compatible servers: 404 for unknown models.
   if (status === 404) return new ChatError("model_not_found", upstream, { status });
   if (status === 401 || status === 403) {

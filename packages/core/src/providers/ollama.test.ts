@@ -3,7 +3,7 @@ import { startSimulator, simulatedOllamaVersion, type Simulator } from "@streamc
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChatError } from "../errors.js";
-import type { ChatModel, ModelChunk } from "../model.js";
+import type { ChatModel, ModelCapabilities, ModelChunk } from "../model.js";
 import { startHttpServer } from "../test-support/http.js";
 import { ask, chunks, failure } from "../test-support/provider-helpers.js";
 import { createOllamaModel, fromOllamaLine } from "./ollama.js";
@@ -225,11 +225,14 @@ describe("createOllamaModel — listModels and version", () => {
     expect((await failure(offline.listModels!())).code).toBe("provider_unavailable");
     const e = await failure(chunks(offline, ask("demo")));
     expect(e.message).toBe("Cannot reach the model server (ECONNREFUSED). Is it running?");
-    expect(reported).toEqual([`${url}/api/version`, `${url}/api/tags`, `${url}/api/chat`]);
+    expect(reported).toEqual([`${url}/api/version`, `${url}/api/ps`, `${url}/api/tags`, `${url}/api/chat`]);
     // Unreachable capabilities are unknown, not an error: the chat request decides.
-    expect(await offline.capabilities!("demo")).toEqual({ tools: undefined, thinking: undefined });
+    expect(toolsAndThinking(await offline.capabilities!("demo"))).toEqual({ tools: undefined, thinking: undefined });
   });
 });
+
+/** The two capabilities these tests are about (the others have tests of their own). */
+const toolsAndThinking = (c: ModelCapabilities) => ({ tools: c.tools, thinking: c.thinking });
 
 /** An Ollama-shaped server whose model list, capabilities and answers a test changes as it goes. */
 async function fakeOllama() {
@@ -238,6 +241,10 @@ async function fakeOllama() {
     models: ["m1"],
     /** null: /api/show without a capabilities field (Ollama before 0.6.4). */
     capabilities: ["completion", "tools"] as string[] | null,
+    /** Extra /api/show fields (model_info, details, template). */
+    show: {} as Record<string, unknown>,
+    /** /api/ps models; null: a server without /api/ps (404). */
+    ps: [] as Array<Record<string, unknown>> | null,
     showStatus: 200,
     chatError: undefined as string | undefined,
   };
@@ -249,8 +256,9 @@ async function fakeOllama() {
     if (req.path === "/api/tags") return json(res, 200, { models: state.models.map((name) => ({ name: `${name}:latest`, digest: state.digest })) });
     if (req.path === "/api/show") {
       if (state.showStatus !== 200) return json(res, state.showStatus, { error: "show failed" });
-      return json(res, 200, state.capabilities === null ? { details: {} } : { capabilities: state.capabilities });
+      return json(res, 200, state.capabilities === null ? { details: {}, ...state.show } : { capabilities: state.capabilities, ...state.show });
     }
+    if (req.path === "/api/ps") return state.ps === null ? json(res, 404, { error: "404 page not found" }) : json(res, 200, { models: state.ps });
     if (state.chatError) return json(res, 400, { error: state.chatError });
     res.writeHead(200, { "content-type": "application/x-ndjson" });
     res.end(`${JSON.stringify({ message: { role: "assistant", content: "ok" }, done: true, done_reason: "stop" })}\n`);
@@ -271,13 +279,13 @@ describe("createOllamaModel — capabilities", () => {
     const shows = () => sim.requests.filter((r) => r.path === "/api/show").length;
     const fresh = createOllamaModel({ baseUrl: sim.url });
     const before = shows();
-    expect(await fresh.capabilities!("qwen3")).toEqual({ tools: true, thinking: true });
-    expect(await fresh.capabilities!("llama3.2")).toEqual({ tools: true, thinking: false });
-    expect(await fresh.capabilities!("sim-no-tools")).toEqual({ tools: false, thinking: true });
-    expect(await fresh.capabilities!("sim-no-thinking")).toEqual({ tools: true, thinking: false });
+    expect(toolsAndThinking(await fresh.capabilities!("qwen3"))).toEqual({ tools: true, thinking: true });
+    expect(toolsAndThinking(await fresh.capabilities!("llama3.2"))).toEqual({ tools: true, thinking: false });
+    expect(toolsAndThinking(await fresh.capabilities!("sim-no-tools"))).toEqual({ tools: false, thinking: true });
+    expect(toolsAndThinking(await fresh.capabilities!("sim-no-thinking"))).toEqual({ tools: true, thinking: false });
     expect(shows() - before).toBe(4);
-    expect(await fresh.capabilities!("qwen3")).toEqual({ tools: true, thinking: true });
-    expect(await fresh.capabilities!("qwen3:latest")).toEqual({ tools: true, thinking: true }); // the same model
+    expect(toolsAndThinking(await fresh.capabilities!("qwen3"))).toEqual({ tools: true, thinking: true });
+    expect(toolsAndThinking(await fresh.capabilities!("qwen3:latest"))).toEqual({ tools: true, thinking: true }); // the same model
     expect(shows() - before).toBe(4);
     // Concurrent first asks share one read.
     await Promise.all([fresh.capabilities!("sim-stall"), fresh.capabilities!("sim-stall")]);
@@ -285,31 +293,31 @@ describe("createOllamaModel — capabilities", () => {
   });
 
   it("a model /api/show does not know has unknown capabilities", async () => {
-    expect(await createOllamaModel({ baseUrl: sim.url }).capabilities!("not-installed")).toEqual({ tools: undefined, thinking: undefined });
+    expect(toolsAndThinking(await createOllamaModel({ baseUrl: sim.url }).capabilities!("not-installed"))).toEqual({ tools: undefined, thinking: undefined });
   });
 
   it("reads them again after the TTL; a failed refresh keeps the last list, a failed first read is retried later", async () => {
     const fake = await fakeOllama();
     try {
-      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: false });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toEqual({ tools: true, thinking: false });
       fake.state.capabilities = ["completion", "tools", "thinking"];
       fake.advance(59_000);
-      expect(await fake.model.capabilities!("m1")).toMatchObject({ thinking: false });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toMatchObject({ thinking: false });
       expect(fake.shows()).toBe(1);
       fake.advance(2_000);
-      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: true });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toEqual({ tools: true, thinking: true });
       expect(fake.shows()).toBe(2);
 
       fake.state.showStatus = 500;
       fake.advance(61_000);
-      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: true }); // stale but known
-      expect(await fake.model.capabilities!("m2")).toEqual({ tools: undefined, thinking: undefined });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toEqual({ tools: true, thinking: true }); // stale but known
+      expect(toolsAndThinking(await fake.model.capabilities!("m2"))).toEqual({ tools: undefined, thinking: undefined });
       const failedReads = fake.shows();
-      expect(await fake.model.capabilities!("m2")).toEqual({ tools: undefined, thinking: undefined });
+      expect(toolsAndThinking(await fake.model.capabilities!("m2"))).toEqual({ tools: undefined, thinking: undefined });
       expect(fake.shows()).toBe(failedReads); // a broken /api/show is not asked on every run
       fake.state.showStatus = 200;
       fake.advance(31_000);
-      expect(await fake.model.capabilities!("m2")).toEqual({ tools: true, thinking: true });
+      expect(toolsAndThinking(await fake.model.capabilities!("m2"))).toEqual({ tools: true, thinking: true });
     } finally {
       await fake.close();
     }
@@ -319,7 +327,7 @@ describe("createOllamaModel — capabilities", () => {
     const fake = await fakeOllama();
     try {
       expect((await fake.model.listModels!()).map((m) => [m.name, m.capabilities])).toEqual([["m1:latest", ["completion", "tools"]]]);
-      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: false });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toEqual({ tools: true, thinking: false });
       await fake.model.listModels!(); // same digest: nothing read again
       expect(fake.shows()).toBe(1);
 
@@ -327,7 +335,7 @@ describe("createOllamaModel — capabilities", () => {
       fake.state.digest = "sha-2";
       fake.state.capabilities = ["completion", "thinking"];
       expect((await fake.model.listModels!())[0]?.capabilities).toEqual(["completion", "thinking"]);
-      expect(await fake.model.capabilities!("m1")).toEqual({ tools: false, thinking: true });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toEqual({ tools: false, thinking: true });
       expect(fake.shows()).toBe(2);
 
       // Removed, then installed again (same digest, other capabilities): the list dropped it meanwhile.
@@ -335,7 +343,7 @@ describe("createOllamaModel — capabilities", () => {
       await fake.model.listModels!();
       fake.state.models = ["m1"];
       fake.state.capabilities = ["completion", "tools"];
-      expect(await fake.model.capabilities!("m1")).toEqual({ tools: true, thinking: false });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toEqual({ tools: true, thinking: false });
       expect(fake.shows()).toBe(3);
     } finally {
       await fake.close();
@@ -346,7 +354,7 @@ describe("createOllamaModel — capabilities", () => {
     const fake = await fakeOllama();
     try {
       fake.state.capabilities = null;
-      expect(await fake.model.capabilities!("m1")).toEqual({ tools: undefined, thinking: undefined });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toEqual({ tools: undefined, thinking: undefined });
       expect((await fake.model.listModels!())[0]?.capabilities).toEqual([]);
     } finally {
       await fake.close();
@@ -356,11 +364,11 @@ describe("createOllamaModel — capabilities", () => {
   it("a request the server refuses for the model makes the next run read the capabilities again", async () => {
     const fake = await fakeOllama();
     try {
-      expect(await fake.model.capabilities!("m1")).toMatchObject({ tools: true });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toMatchObject({ tools: true });
       fake.state.chatError = "registry.ollama.ai/library/m1:latest does not support tools";
       fake.state.capabilities = ["completion"];
       expect((await failure(chunks(fake.model, { ...ask("m1"), tools: [{ name: "t", description: "", parameters: {} }] }))).code).toBe("model_unsupported");
-      expect(await fake.model.capabilities!("m1")).toEqual({ tools: false, thinking: false });
+      expect(toolsAndThinking(await fake.model.capabilities!("m1"))).toEqual({ tools: false, thinking: false });
       expect(fake.shows()).toBe(2);
     } finally {
       await fake.close();
@@ -441,3 +449,51 @@ describe("fromOllamaLine", () => {
     ]);
   });
 });
+
+describe("createOllamaModel — what /api/show and /api/ps say", () => {
+  it("context length from model_info[<general.architecture>.context_length], vision, and think levels by the gpt-oss rule", async () => {
+    const fake = await fakeOllama();
+    try {
+      fake.state.capabilities = ["completion", "thinking", "vision"];
+      fake.state.show = {
+        details: { family: "gptoss" },
+        template: "<|start|>system<|message|>{{ .System }}<|end|>",
+        model_info: { "general.architecture": "gptoss", "gptoss.context_length": 131_072, "llama.context_length": 8 },
+      };
+      expect(await fake.model.capabilities!("m1")).toEqual({
+        tools: false,
+        thinking: true,
+        vision: true,
+        thinkLevels: true,
+        contextLength: 131_072,
+        defaultContextTokens: 2048,
+      });
+      // Another model: a gpt-oss fine-tune with its own template takes no levels; no architecture, one key.
+      fake.state.show = { details: { family: "gptoss" }, template: "{{ .Prompt }}", model_info: { "x.context_length": 4096 } };
+      expect(await fake.model.capabilities!("m2")).toMatchObject({ thinkLevels: false, contextLength: 4096 });
+      // Garbage in model_info is no context length.
+      fake.state.show = { model_info: { "general.architecture": "llama", "llama.context_length": "lots" } };
+      expect((await fake.model.capabilities!("m3")).contextLength).toBeUndefined();
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("state: loaded with its window from /api/ps; not loaded only for an installed model; unknown without /api/ps", async () => {
+    const fake = await fakeOllama();
+    try {
+      fake.state.ps = [{ name: "m1:latest", model: "m1:latest", context_length: 8192 }];
+      expect(await fake.model.state!("m1")).toEqual({ loaded: true, contextTokens: 8192 });
+      await fake.model.capabilities!("m2"); // /api/show answered: m2 is installed
+      expect(await fake.model.state!("m2")).toEqual({ loaded: false });
+      fake.state.showStatus = 404;
+      expect(await fake.model.state!("never-seen")).toEqual({ loaded: undefined });
+      fake.state.ps = null;
+      fake.advance(3_000); // past the 2 s the /api/ps answer is reused
+      expect(await fake.model.state!("m1")).toEqual({ loaded: undefined });
+    } finally {
+      await fake.close();
+    }
+  });
+});
+

@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { ChatError } from "../errors.js";
-import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, StreamOptions } from "../model.js";
+import type { KeepAlive } from "../keep-alive.js";
+import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, ModelState, StreamOptions } from "../model.js";
 import { decodeNdjson } from "../ndjson.js";
-import { CapabilityCache } from "./capability-cache.js";
+import { takesThinkLevels, thinkLevels } from "../think.js";
+import { CapabilityCache, modelKey } from "./capability-cache.js";
+import { LoadedModels, type LoadedModel } from "./loaded-models.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { messageField, toChatError } from "./http-errors.js";
 import { send, sendJson, type HttpTarget, type UnreachableFailure } from "./request.js";
@@ -18,6 +21,25 @@ export interface OllamaModelOptions {
   capabilityTtlMs?: number;
   /** Clock for the capability cache (tests). */
   now?: () => number;
+  /** `keep_alive` sent with every chat request unless the request sets its own (KEEP_ALIVE). Default: none (Ollama's 5m). */
+  keepAlive?: KeepAlive;
+  /**
+   * The context window Ollama gives a request without `num_ctx` (its OLLAMA_CONTEXT_LENGTH). Default 2048,
+   * the smallest any Ollama version uses, so a longer prompt always gets an explicit num_ctx.
+   */
+  defaultNumCtx?: number;
+  /** How long an /api/ps answer (which models are loaded) is reused. Default 2 s. */
+  loadedTtlMs?: number;
+}
+
+/** What /api/show says about a model. */
+export interface ShowInfo {
+  /** undefined: the server lists none (Ollama before 0.6.4). */
+  capabilities: string[] | undefined;
+  /** model_info["<general.architecture>.context_length"]. */
+  contextLength: number | undefined;
+  /** gpt-oss with the harmony template: takes "low" | "medium" | "high" (see think.ts). */
+  thinkLevels: boolean;
 }
 
 const unknownCapabilities: ModelCapabilities = { tools: undefined, thinking: undefined };
@@ -30,14 +52,22 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
     headers: opts.headers ?? {},
     onUnreachable: opts.onUnreachable,
   };
-  const cache = new CapabilityCache({
-    read: (model, signal) => readCapabilities(target, model, signal),
+  const now = opts.now ?? Date.now;
+  const cache = new CapabilityCache<ShowInfo>({
+    read: (model, signal) => readShow(target, model, signal),
     ttlMs: opts.capabilityTtlMs ?? 5 * 60_000,
     unknownTtlMs: 30_000,
     readTimeoutMs: 5_000,
     maxEntries: 256,
-    now: opts.now ?? Date.now,
+    now,
   });
+  const loaded = new LoadedModels({
+    read: (signal) => readLoaded(target, signal),
+    ttlMs: opts.loadedTtlMs ?? 2_000,
+    readTimeoutMs: 2_000,
+    now,
+  });
+  const defaultNumCtx = opts.defaultNumCtx ?? 2048;
 
   return {
     provider: "ollama",
@@ -46,7 +76,8 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       const signal = options?.signal;
       let res: Response;
       try {
-        res = await send(target, "/api/chat", { method: "POST", body: toOllamaRequest(request), signal });
+        const body = toOllamaRequest(opts.keepAlive === undefined || request.keepAlive !== undefined ? request : { ...request, keepAlive: opts.keepAlive });
+        res = await send(target, "/api/chat", { method: "POST", body, signal });
       } catch (error) {
         // What the cache said may be stale (a model pulled again, removed): read it again next time.
         if (error instanceof ChatError && (error.code === "model_unsupported" || error.code === "model_not_found")) cache.forget(request.model);
@@ -60,7 +91,10 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
           // Keep reading to the end after done:true so the keep-alive connection ends cleanly.
           if (finished) continue;
           for (const chunk of fromOllamaLine(line)) {
-            if (chunk.type === "finish") finished = true;
+            if (chunk.type === "finish") {
+              finished = true;
+              loaded.invalidate(); // it is loaded now: the next run must not call it cold from an older /api/ps
+            }
             yield chunk;
           }
         }
@@ -78,20 +112,27 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
 
     async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
       const signal = options?.signal;
+      // /api/ps is asked alongside (cached briefly): which models are in memory changes all the time.
+      const running = loaded.get(signal);
+      running.catch(() => undefined);
       const tags = tagsSchema.safeParse(await sendJson(target, "/api/tags", { method: "GET", signal }));
       if (!tags.success) throw new ChatError("provider_error", "The model server sent an unexpected model list.");
       // /api/tags has no capabilities; /api/show has them, one request per model not known by its digest.
+      const inMemory = await running;
       const models = await Promise.all(
         tags.data.models.map(async (m): Promise<ModelInfo> => {
-          let names = cache.forDigest(m.name, m.digest);
-          if (names === undefined) {
-            names = await readCapabilities(target, m.name, signal).catch((error: unknown) => {
+          let show = cache.forDigest(m.name, m.digest);
+          if (show === undefined) {
+            show = await readShow(target, m.name, signal).catch((error: unknown) => {
               if (signal?.aborted) throw error;
               return undefined; // one model's broken /api/show should not hide the others
             });
-            cache.set(m.name, names, m.digest);
+            cache.set(m.name, show, m.digest);
           }
-          const info: ModelInfo = { name: m.name, capabilities: names ?? [] };
+          const info: ModelInfo = { name: m.name, capabilities: show?.capabilities ?? [] };
+          if (show?.contextLength !== undefined) info.contextLength = show.contextLength;
+          if (show?.thinkLevels) info.thinkLevels = [...thinkLevels];
+          if (inMemory) info.loaded = inMemory.has(modelKey(m.name));
           if (m.details?.family) info.family = m.details.family;
           if (m.details?.parameter_size) info.parameterSize = m.details.parameter_size;
           if (m.details?.quantization_level) info.quantization = m.details.quantization_level;
@@ -110,18 +151,61 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
     },
 
     async capabilities(model: string, options?: StreamOptions): Promise<ModelCapabilities> {
-      const names = await cache.get(model, options?.signal);
-      if (names === undefined) return unknownCapabilities;
-      return { tools: names.includes("tools"), thinking: names.includes("thinking") };
+      const show = await cache.get(model, options?.signal);
+      if (show === undefined) return { ...unknownCapabilities, defaultContextTokens: defaultNumCtx };
+      const names = show.capabilities;
+      return {
+        tools: names?.includes("tools"),
+        thinking: names?.includes("thinking"),
+        vision: names?.includes("vision"),
+        thinkLevels: show.thinkLevels,
+        contextLength: show.contextLength,
+        defaultContextTokens: defaultNumCtx,
+      };
+    },
+
+    async state(model: string, options?: StreamOptions): Promise<ModelState> {
+      const entry = await loaded.find(model, options?.signal);
+      if (entry) return { loaded: true, contextTokens: entry.contextTokens };
+      // Not in /api/ps: cold only if the model is installed (its /api/show answered), else nothing to say.
+      if (entry === false && cache.peek(model) !== undefined) return { loaded: false };
+      return { loaded: undefined };
     },
   };
 }
 
-/** The model's capability names from /api/show; undefined when the server lists none (Ollama before 0.6.4). */
-async function readCapabilities(target: HttpTarget, model: string, signal: AbortSignal | undefined): Promise<string[] | undefined> {
+/** What /api/show says: capabilities, context length, think levels. */
+async function readShow(target: HttpTarget, model: string, signal: AbortSignal | undefined): Promise<ShowInfo> {
   const show = showSchema.safeParse(await sendJson(target, "/api/show", { method: "POST", body: { model }, signal }));
   if (!show.success) throw new ChatError("provider_error", "The model server sent an unexpected /api/show answer.");
-  return show.data.capabilities ?? undefined;
+  const info = show.data.model_info ?? {};
+  const architecture = typeof info["general.architecture"] === "string" ? info["general.architecture"] : undefined;
+  return {
+    capabilities: show.data.capabilities ?? undefined,
+    contextLength: contextLengthOf(info, architecture),
+    thinkLevels: takesThinkLevels({ family: show.data.details?.family ?? undefined, architecture, template: show.data.template ?? undefined }),
+  };
+}
+
+function contextLengthOf(info: Record<string, unknown>, architecture: string | undefined): number | undefined {
+  const positive = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : undefined);
+  if (architecture !== undefined) return positive(info[`${architecture}.context_length`]);
+  // No architecture named: a single *.context_length key is still unambiguous.
+  const keys = Object.keys(info).filter((k) => k.endsWith(".context_length"));
+  return keys.length === 1 ? positive(info[keys[0]!]) : undefined;
+}
+
+/** The models /api/ps lists, by name and by model (Ollama lists both, usually equal). */
+async function readLoaded(target: HttpTarget, signal: AbortSignal): Promise<Map<string, LoadedModel>> {
+  const ps = psSchema.safeParse(await sendJson(target, "/api/ps", { method: "GET", signal }));
+  if (!ps.success) throw new ChatError("provider_error", "The model server sent an unexpected /api/ps answer.");
+  const out = new Map<string, LoadedModel>();
+  for (const m of ps.data.models ?? []) {
+    const entry: LoadedModel = { contextTokens: m.context_length ?? undefined };
+    out.set(m.name, entry);
+    if (m.model) out.set(m.model, entry);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -132,7 +216,8 @@ interface OllamaToolCall {
   function: { name: string; arguments: unknown };
 }
 type OllamaMessage =
-  | { role: "system" | "user"; content: string }
+  | { role: "system"; content: string }
+  | { role: "user"; content: string; images?: string[] }
   | { role: "assistant"; content: string; thinking?: string; tool_calls?: OllamaToolCall[] }
   | { role: "tool"; content: string; tool_name: string; tool_call_id: string };
 
@@ -148,7 +233,9 @@ export function toOllamaRequest(request: ModelRequest): Record<string, unknown> 
       function: { name: t.name, description: t.description, parameters: t.parameters },
     }));
   }
+  // Levels ("low" | "medium" | "high") go as they are: Ollama reads them for gpt-oss.
   if (request.think !== undefined) body["think"] = request.think;
+  if (request.keepAlive !== undefined) body["keep_alive"] = request.keepAlive;
   const options: Record<string, number> = {};
   const o = request.options;
   if (o?.numPredict !== undefined) options["num_predict"] = o.numPredict;
@@ -162,8 +249,11 @@ export function toOllamaRequest(request: ModelRequest): Record<string, unknown> 
 function toOllamaMessage(message: ChatMessage): OllamaMessage {
   switch (message.role) {
     case "system":
+      return { role: "system", content: message.content };
     case "user":
-      return { role: message.role, content: message.content };
+      // Exactly the base64 the client sent: no decoding, no re-encoding.
+      if (message.images && message.images.length > 0) return { role: "user", content: message.content, images: message.images.map((i) => i.data) };
+      return { role: "user", content: message.content };
     case "assistant": {
       const out: OllamaMessage = { role: "assistant", content: message.content };
       if (message.thinking) out.thinking = message.thinking;
@@ -301,5 +391,15 @@ const tagsSchema = z.object({
     }),
   ),
 });
-const showSchema = z.object({ capabilities: z.array(z.string()).nullish() });
+const showSchema = z.object({
+  capabilities: z.array(z.string()).nullish(),
+  details: z.object({ family: z.string().nullish() }).nullish(),
+  model_info: z.record(z.string(), z.unknown()).nullish(),
+  template: z.string().nullish(),
+});
+const psSchema = z.object({
+  models: z
+    .array(z.object({ name: z.string(), model: z.string().nullish(), context_length: z.number().int().positive().nullish() }))
+    .nullish(),
+});
 const versionSchema = z.object({ version: z.string() });

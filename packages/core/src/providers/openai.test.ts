@@ -238,7 +238,8 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
       "tool-result:calculator:invalid_tool_args",
       "done:max-steps",
     ]);
-    expect(server.requests).toHaveLength(1);
+    // One chat request (the run also read /models once, for the context length).
+    expect(server.requests.filter((r) => r.path.endsWith("/chat/completions"))).toHaveLength(1);
   });
 
   it("accepts tool-call fragments without index and several calls", async () => {
@@ -321,7 +322,7 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
   it("does not retry other 400s that mention tools, nor twice", async () => {
     const server = await startHttpServer((req, res) => {
       res.writeHead(400, { "content-type": "application/json" });
-      const tools = (req.body as { tools?: unknown[] }).tools;
+      const tools = (req.body as { tools?: unknown[] } | undefined)?.tools;
       const message = tools ? "Invalid 'tools[0].function.name': string does not match pattern" : "context length exceeded";
       res.end(JSON.stringify({ error: { message } }));
     });
@@ -355,3 +356,53 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     expect(e.message).toContain("Incorrect API key provided");
   });
 });
+
+describe("createOpenAIModel — context lengths from /v1/models", () => {
+  it("reads max_model_len (vLLM), context_length and meta.n_ctx_train (llama.cpp); unknown otherwise", async () => {
+    const server = await startHttpServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          object: "list",
+          data: [
+            { id: "vllm-model", object: "model", max_model_len: 32_768 },
+            { id: "router-model", object: "model", context_length: 200_000 },
+            { id: "llamacpp-model", object: "model", meta: { n_vocab: 128_256, n_ctx_train: 131_072 } },
+            { id: "plain-model", object: "model" },
+            { id: "odd-model", object: "model", context_length: "8k" },
+          ],
+        }),
+      );
+    });
+    servers.push(server);
+    let clock = 0;
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1`, now: () => clock });
+    expect((await m.listModels!()).map((x) => [x.name, x.contextLength])).toEqual([
+      ["vllm-model", 32_768],
+      ["router-model", 200_000],
+      ["llamacpp-model", 131_072],
+      ["plain-model", undefined],
+      ["odd-model", undefined],
+    ]);
+    // capabilities() reuses the list it read; it reads /models itself once the list is older than 5 minutes.
+    expect(await m.capabilities!("vllm-model")).toEqual({ tools: undefined, thinking: undefined, contextLength: 32_768 });
+    expect(await m.capabilities!("plain-model")).toEqual({ tools: undefined, thinking: undefined });
+    expect(server.requests).toHaveLength(1);
+    clock += 5 * 60_000 + 1;
+    expect((await m.capabilities!("llamacpp-model")).contextLength).toBe(131_072);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("a server without /models leaves the context length unknown and is not asked on every run", async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("404 page not found");
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    expect(await m.capabilities!("x")).toEqual({ tools: undefined, thinking: undefined });
+    expect(await m.capabilities!("x")).toEqual({ tools: undefined, thinking: undefined });
+    expect(server.requests).toHaveLength(1);
+  });
+});
+

@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { z } from "zod";
+import { untilAborted } from "../abort.js";
 import { ChatError } from "../errors.js";
 import type {
   ChatMessage,
@@ -23,6 +24,10 @@ export interface OpenAIModelOptions {
   fetch?: typeof fetch;
   /** Called with the URL when a request finds no server there; the error users see does not name it. */
   onUnreachable?: (failure: UnreachableFailure) => void;
+  /** How long the /models list (context lengths) is reused by `capabilities`. Default 5 minutes. */
+  modelListTtlMs?: number;
+  /** Clock for that cache (tests). */
+  now?: () => number;
 }
 
 /** Models remembered as refusing tools, at most (model names come from users). */
@@ -30,8 +35,10 @@ const maxRememberedModels = 256;
 
 /**
  * A ChatModel over an OpenAI-compatible `POST /chat/completions` SSE stream (llama.cpp, vLLM, LM Studio,
- * Ollama's /v1). `think` has no portable equivalent there and is not sent; reasoning is still read from
- * `delta.reasoning` / `delta.reasoning_content` when the server streams it.
+ * Ollama's /v1). A think level goes as `reasoning_effort`; `think: true` is not sent (a reasoning model
+ * reasons by default, at "medium" on OpenAI's own API, and servers reject the field for other models) and
+ * neither is `false` (no portable way to turn reasoning off). Reasoning is read from `delta.reasoning` /
+ * `delta.reasoning_content` when the server streams it. Images go as `image_url` data-URL content parts.
  *
  * These servers do not say which models take tools. Tools are sent until the server refuses them for a
  * model (HTTP 400 naming tools or function calling as unsupported); that request is then sent again once
@@ -49,6 +56,13 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
     onUnreachable: opts.onUnreachable,
   };
+  const modelList = new ModelListCache({
+    read: async (signal) => parseModelList(await sendJson(target, "/models", { method: "GET", signal })),
+    ttlMs: opts.modelListTtlMs ?? 5 * 60_000,
+    unknownTtlMs: 30_000,
+    readTimeoutMs: 5_000,
+    now: opts.now ?? Date.now,
+  });
   const withoutTools = new Set<string>();
   const rememberWithoutTools = (model: string) => {
     withoutTools.delete(model);
@@ -103,15 +117,22 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     },
 
     async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
-      const parsed = modelsSchema.safeParse(await sendJson(target, "/models", { method: "GET", signal: options?.signal }));
-      if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected model list.");
+      const models = parseModelList(await sendJson(target, "/models", { method: "GET", signal: options?.signal }));
+      modelList.set(models);
       // The OpenAI model list says nothing about tools or thinking: tools are on until refused.
-      return parsed.data.data.map((m) => ({ name: m.id, capabilities: withoutTools.has(m.id) ? [] : ["tools"] }));
+      return models.map((m) => {
+        const info: ModelInfo = { name: m.id, capabilities: withoutTools.has(m.id) ? [] : ["tools"] };
+        if (m.contextLength !== undefined) info.contextLength = m.contextLength;
+        return info;
+      });
     },
 
-    async capabilities(model: string): Promise<ModelCapabilities> {
-      // think is never sent to these servers, so there is nothing to decide about it.
-      return { tools: withoutTools.has(model) ? false : undefined, thinking: undefined };
+    async capabilities(model: string, options?: StreamOptions): Promise<ModelCapabilities> {
+      // Thinking and vision are not listed by these servers: unknown, sent as asked.
+      const caps: ModelCapabilities = { tools: withoutTools.has(model) ? false : undefined, thinking: undefined };
+      const contextLength = await modelList.contextLength(model, options?.signal);
+      if (contextLength !== undefined) caps.contextLength = contextLength;
+      return caps;
     },
   };
 }
@@ -147,6 +168,7 @@ export function toOpenAIRequest(request: ModelRequest): Record<string, unknown> 
       function: { name: t.name, description: t.description, parameters: t.parameters },
     }));
   }
+  if (typeof request.think === "string") body["reasoning_effort"] = request.think;
   const o = request.options;
   if (o?.numPredict !== undefined) body["max_tokens"] = o.numPredict;
   if (o?.temperature !== undefined) body["temperature"] = o.temperature;
@@ -158,8 +180,13 @@ export function toOpenAIRequest(request: ModelRequest): Record<string, unknown> 
 function toOpenAIMessage(message: ChatMessage): Record<string, unknown> {
   switch (message.role) {
     case "system":
-    case "user":
-      return { role: message.role, content: message.content };
+      return { role: "system", content: message.content };
+    case "user": {
+      if (!message.images || message.images.length === 0) return { role: "user", content: message.content };
+      const parts: Array<Record<string, unknown>> = message.content === "" ? [] : [{ type: "text", text: message.content }];
+      for (const image of message.images) parts.push({ type: "image_url", image_url: { url: `data:${image.mimeType};base64,${image.data}` } });
+      return { role: "user", content: parts };
+    }
     case "assistant":
       if (!message.toolCalls || message.toolCalls.length === 0) return { role: "assistant", content: message.content };
       return {
@@ -339,4 +366,68 @@ async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<Event
   yield* events.splice(0);
 }
 
-const modelsSchema = z.object({ data: z.array(z.object({ id: z.string() })) });
+const positiveInt = z.number().int().positive();
+const modelsSchema = z.object({
+  data: z.array(
+    z.object({
+      id: z.string(),
+      // Where servers put the window, if anywhere: vLLM max_model_len (what it serves), OpenRouter and others
+      // context_length, llama.cpp meta.n_ctx_train (the training context; the server may run a smaller -c).
+      max_model_len: positiveInt.nullish().catch(undefined),
+      context_length: positiveInt.nullish().catch(undefined),
+      meta: z.object({ n_ctx_train: positiveInt.nullish().catch(undefined) }).nullish().catch(undefined),
+    }),
+  ),
+});
+
+interface ListedModel {
+  id: string;
+  contextLength: number | undefined;
+}
+
+export function parseModelList(body: unknown): ListedModel[] {
+  const parsed = modelsSchema.safeParse(body);
+  if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected model list.");
+  return parsed.data.data.map((m) => ({
+    id: m.id,
+    contextLength: m.max_model_len ?? m.context_length ?? m.meta?.n_ctx_train ?? undefined,
+  }));
+}
+
+/** The /models list for `capabilities`, read at most once per TTL and shared by concurrent callers. */
+class ModelListCache {
+  private cached: { models: Map<string, ListedModel> | undefined; expiresAt: number } | undefined;
+  private reading: Promise<Map<string, ListedModel> | undefined> | undefined;
+
+  constructor(
+    private readonly opts: {
+      read: (signal: AbortSignal) => Promise<ListedModel[]>;
+      ttlMs: number;
+      unknownTtlMs: number;
+      readTimeoutMs: number;
+      now: () => number;
+    },
+  ) {}
+
+  set(models: ListedModel[]): void {
+    this.cached = { models: new Map(models.map((m) => [m.id, m])), expiresAt: this.opts.now() + this.opts.ttlMs };
+  }
+
+  async contextLength(model: string, signal: AbortSignal | undefined): Promise<number | undefined> {
+    if (!this.cached || this.cached.expiresAt <= this.opts.now()) {
+      this.reading ??= this.refresh().finally(() => (this.reading = undefined));
+      await (signal ? untilAborted(this.reading, signal) : this.reading);
+    }
+    return this.cached?.models?.get(model)?.contextLength;
+  }
+
+  private async refresh(): Promise<Map<string, ListedModel> | undefined> {
+    try {
+      this.set(await this.opts.read(AbortSignal.timeout(this.opts.readTimeoutMs)));
+    } catch {
+      // Not every server has /models; the chat goes on without a context length.
+      this.cached = { models: undefined, expiresAt: this.opts.now() + this.opts.unknownTtlMs };
+    }
+    return this.cached?.models;
+  }
+}

@@ -15,7 +15,8 @@ export interface ConversationListProps {
 
 /** The user's conversations, newest activity first, in Today / Yesterday / Previous 7 days / Older. */
 export function ConversationList({ currentId, query, onOpen, onDeleted }: ConversationListProps) {
-  const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true });
+  // Asked again whenever the tab comes back into view: titles renamed elsewhere (or generated) show up.
+  const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true, staleTime: 0 });
   const search = useConversationSearch(query);
   if (list.isPending) return <p className="muted small pad">Loading…</p>;
   if (list.error) return <p className="muted small pad">Could not load conversations: {list.error.message}</p>;

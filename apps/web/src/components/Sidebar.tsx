@@ -47,12 +47,15 @@ export function Sidebar(props: SidebarProps) {
           type="button"
           className="sidebar__new"
           onClick={onNewChat}
+          aria-label="New chat"
           aria-keyshortcuts={shortcuts.newChat.aria}
           title={`New chat (${shortcuts.newChat.label})`}
         >
           <Icon name="newChat" size={17} />
           <span>New chat</span>
-          <kbd className="sidebar__kbd">{shortcuts.newChat.label}</kbd>
+          <kbd className="sidebar__kbd" aria-hidden="true">
+            {shortcuts.newChat.label}
+          </kbd>
         </button>
         <div className="sidebar__search" role="search">
           <Icon name="search" size={15} />
@@ -72,7 +75,9 @@ export function Sidebar(props: SidebarProps) {
             }}
             aria-keyshortcuts={shortcuts.search.aria}
           />
-          <kbd className="sidebar__kbd">{shortcuts.search.label}</kbd>
+          <kbd className="sidebar__kbd" aria-hidden="true">
+            {shortcuts.search.label}
+          </kbd>
         </div>
         <div className="sidebar__list">
           <ConversationList currentId={currentId} query={query} onOpen={onOpen} onDeleted={onDeleted} />

@@ -36,9 +36,20 @@ export function ToolItem({ tool }: { tool: ToolCard }) {
         <span className="tool__label">
           {verb[tool.state]} <span className="tool__name">{tool.name}</span>
         </span>
-        {summary && <span className="tool__summary">{summary}</span>}
-        {tool.state === "error" && tool.error && <span className="tool__failure">{tool.error.message}</span>}
-        {tool.durationMs !== undefined && <span className="tool__duration">{formatMs(tool.durationMs)}</span>}
+        {/* Real spaces between the parts: the line reads as one sentence to copy and to screen readers. */}
+        {summary && <> <span className="tool__summary">{summary}</span></>}
+        {tool.state === "error" && tool.error && (
+          <>
+            {" — "}
+            <span className="tool__failure">{tool.error.message}</span>
+          </>
+        )}
+        {tool.durationMs !== undefined && (
+          <>
+            {" · "}
+            <span className="tool__duration">{formatMs(tool.durationMs)}</span>
+          </>
+        )}
         <span className="tool__chevron" aria-hidden="true">
           <Icon name="chevronDown" size={14} />
         </span>

@@ -204,10 +204,11 @@ function ConfirmDelete({
         </p>
       )}
       <div className="dialog__buttons">
-        <button type="button" className="button" onClick={onCancel}>
+        {/* Focus starts on the harmless choice: Enter right away must not delete. */}
+        <button type="button" className="button" onClick={onCancel} autoFocus>
           Cancel
         </button>
-        <button type="button" className="button button--danger-solid" onClick={onConfirm} disabled={pending} autoFocus>
+        <button type="button" className="button button--danger-solid" onClick={onConfirm} disabled={pending}>
           {pending ? "Deleting…" : "Delete"}
         </button>
       </div>

@@ -121,7 +121,6 @@ export function ModelPicker({ value, onChange, describedBy }: ModelPickerProps) 
       <button
         ref={button}
         type="button"
-        id="model-select"
         className="model-picker__button"
         aria-haspopup="listbox"
         aria-expanded={open}

@@ -362,6 +362,8 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     it(`starts with suggestions that show off tools, streaming and reasoning (${look.name})`, async () => {
       const page = await e2e.openApp(look);
       const suggestions = page.getByRole("list", { name: "Suggestions" }).getByRole("button");
+      // The Think suggestion joins once the models (and their capabilities) are known.
+      await suggestions.filter({ hasText: "Thinks first" }).waitFor();
       const labels = await suggestions.allTextContents();
       expect(labels.some((l) => l.includes("Tokyo") && l.includes("clock tool"))).toBe(true);
       expect(labels.some((l) => l.includes("Thinks first"))).toBe(true); // the demo model can think
@@ -379,6 +381,24 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
       expect((e2e.sim.chatRequests().at(-1)?.body as { think?: unknown }).think).toBe(true);
       await lastAnswer(page).getByRole("button", { name: /^Thought for/ }).waitFor();
       expect(await lastAnswer(page).locator("table").count()).toBe(1);
+      // Table cells break between words, never inside one ("Wha / t"), also in a phone's narrow columns.
+      const splitWords = await lastAnswer(page)
+        .locator("table")
+        .evaluate((table) => {
+          const split: string[] = [];
+          const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const match of (node.textContent ?? "").matchAll(/\S+/g)) {
+              const range = document.createRange();
+              range.setStart(node, match.index);
+              range.setEnd(node, match.index + match[0].length);
+              const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+              if (lines.size > 1) split.push(match[0]);
+            }
+          }
+          return split;
+        });
+      expect(splitWords).toEqual([]);
     });
   }
 

@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { BackgroundQueues } from "./chat/BackgroundQueues.js";
 import { ChatPane } from "./components/ChatPane.js";
-import { Sidebar } from "./components/Sidebar.js";
+import { modelNote } from "./components/ModelPicker.js";
+import { isDrawer, Sidebar } from "./components/Sidebar.js";
 import { useConversationRoute } from "./lib/hashRoute.js";
+import { shortcuts, useShortcut } from "./lib/shortcuts.js";
 import { trpc } from "./trpc.js";
 
 const modelKey = "streamchat.model";
@@ -47,32 +49,54 @@ export function App() {
   // Think is offered only for a model that lists the thinking capability; a model without it would
   // answer model_unsupported. The wish is remembered across models and reloads.
   const selectedName = modelForSend ?? models.data?.defaultModel ?? null;
-  const thinkAvailable =
-    models.data?.models.some((m) => m.name === selectedName && m.capabilities.includes("thinking")) ?? false;
+  const selectedInfo = models.data?.models.find((m) => m.name === selectedName);
+  const thinkAvailable = selectedInfo?.capabilities.includes("thinking") ?? false;
   const thinkOn = thinkSetting === "1";
+  const searchRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
+    if (!sidebarOpen) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") setSidebarOpen(false);
+      if (e.key === "Escape" && !e.defaultPrevented) setSidebarOpen(false);
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  }, [sidebarOpen]);
 
   const open = (id: string | null) => {
     navigate(id);
     setSidebarOpen(false);
   };
 
+  const newChat = () => {
+    open(null);
+    // The composer of the fresh pane takes focus (it mounts with autoFocus; this covers "already new").
+    requestAnimationFrame(() => document.getElementById("composer-input")?.focus());
+  };
+  useShortcut(shortcuts.newChat, () => {
+    newChat();
+    return true;
+  });
+  useShortcut(shortcuts.search, () => {
+    if (isDrawer()) setSidebarOpen(true);
+    // The drawer may still be sliding in (hidden elements take no focus): try on the next frames too.
+    let tries = 0;
+    const focus = () => {
+      searchRef.current?.focus();
+      if (document.activeElement !== searchRef.current && ++tries < 30) requestAnimationFrame(focus);
+    };
+    focus();
+    return true;
+  });
+
   return (
     <div className="app">
       <Sidebar
         open={sidebarOpen}
         currentId={conversationId}
-        model={model}
-        onModelChange={setModel}
         onOpen={open}
-        onNewChat={() => open(null)}
+        onNewChat={newChat}
+        searchRef={searchRef}
         onDeleted={(id) => {
           if (id === conversationId) open(null);
         }}
@@ -85,6 +109,11 @@ export function App() {
         key={conversationId ?? "new"}
         conversationId={conversationId}
         model={modelForSend}
+        modelSetting={{
+          value: model,
+          onChange: setModel,
+          note: selectedName ? modelNote(selectedName, selectedInfo?.capabilities) : null,
+        }}
         think={{ available: thinkAvailable, on: thinkOn, onChange: (on) => setThinkSetting(on ? "1" : "0") }}
         demo={demo}
         unauthorized={unauthorized}
@@ -93,7 +122,7 @@ export function App() {
           requestAnimationFrame(() => document.getElementById("api-token")?.focus());
         }}
         onCreated={(id) => navigate(id)}
-        onNewChat={() => open(null)}
+        onNewChat={newChat}
         onToggleSidebar={() => setSidebarOpen((o) => !o)}
       />
     </div>

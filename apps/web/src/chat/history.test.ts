@@ -76,13 +76,31 @@ describe("answerFromStored", () => {
         result: { timeZone: "Asia/Tokyo", formatted: "21:05" },
       },
     ]);
+    expect(state.steps).toEqual([{ kind: "tool", callId: "call_1" }]);
+  });
+
+  it("keeps each round's reasoning apart, in order with its tool calls", () => {
+    const state = answerFromStored(
+      [
+        msg({ role: "assistant", content: "", thinking: "Ask the clock.", runId: "r", toolCalls: [{ id: "c", name: "current_time", args: {} }] }),
+        msg({ role: "tool", content: '{"formatted":"21:05"}', toolCallId: "c", toolName: "current_time", runId: "r" }),
+        msg({ role: "assistant", content: "It is 21:05.", thinking: "The tool answered.", runId: "r" }),
+      ],
+      undefined,
+    );
+    expect(state.steps.map((s) => (s.kind === "tool" ? `tool:${s.callId}` : `reasoning:${s.text}`))).toEqual([
+      "reasoning:Ask the clock.",
+      "tool:c",
+      "reasoning:The tool answered.",
+    ]);
   });
 
   it("keeps the reasoning and marks a stopped run", () => {
     const turns = buildTurns(toolConversation);
     const run = { id: "r3", status: "done", reason: "cancelled", usage: null, model: "demo" } as RunView;
     const state = answerFromStored(turns[1]!.answers, run);
-    expect(state).toMatchObject({ text: "You're welcome.", reasoning: "Be polite.", done: { reason: "cancelled" } });
+    expect(state).toMatchObject({ text: "You're welcome.", done: { reason: "cancelled" } });
+    expect(state.steps).toEqual([{ kind: "reasoning", text: "Be polite.", startedAt: null, endedAt: null }]);
   });
 
   it("takes the run's error and tool durations from the run (no replay of its log needed)", () => {

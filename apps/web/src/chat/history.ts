@@ -1,6 +1,6 @@
 import { emptyUsage, isRetryable } from "@streamchat/core";
 import type { RouterOutputs } from "../trpc.js";
-import { emptyMessageState, type MessageState, type ToolCard } from "./reducer.js";
+import { emptyMessageState, type MessageState, type Step, type ToolCard } from "./reducer.js";
 
 export type ConversationDetail = RouterOutputs["conversations"]["get"];
 export type StoredMessageView = ConversationDetail["messages"][number];
@@ -74,15 +74,17 @@ function toolErrorMessage(result: unknown): string | null {
 export function answerFromStored(answers: readonly StoredMessageView[], run: RunView | undefined): MessageState {
   const state = emptyMessageState(run?.id ?? answers.find((m) => m.runId)?.runId ?? null);
   const texts: string[] = [];
-  const reasoning: string[] = [];
+  const steps: Step[] = [];
   const tools: ToolCard[] = [];
 
   for (const message of answers) {
     if (message.role === "assistant") {
       if (message.content) texts.push(message.content);
-      if (message.thinking) reasoning.push(message.thinking);
+      // Stored rounds keep their reasoning but not when it happened: no duration to show.
+      if (message.thinking) steps.push({ kind: "reasoning", text: message.thinking, startedAt: null, endedAt: null });
       for (const call of message.toolCalls ?? []) {
         tools.push({ callId: call.id, name: call.name, args: call.args, state: "ok" });
+        steps.push({ kind: "tool", callId: call.id });
       }
     } else if (message.role === "tool") {
       const result = parseToolContent(message.content);
@@ -96,7 +98,10 @@ export function answerFromStored(answers: readonly StoredMessageView[], run: Run
         ...(errorMessage === null ? { result } : { error: { code: "tool_failed" as const, message: errorMessage } }),
       };
       if (index >= 0) tools[index] = card;
-      else tools.push(card);
+      else {
+        tools.push(card);
+        steps.push({ kind: "tool", callId: card.callId });
+      }
     }
   }
 
@@ -114,7 +119,7 @@ export function answerFromStored(answers: readonly StoredMessageView[], run: Run
     ...state,
     model: run?.model ?? null,
     text: texts.join("\n\n"),
-    reasoning: reasoning.join("\n\n"),
+    steps,
     tools: withResults,
     error: run?.error ? { ...run.error, retryable: isRetryable(run.error.code) } : null,
     done: { reason: run?.reason ?? "stop", usage: run?.usage ?? emptyUsage() },

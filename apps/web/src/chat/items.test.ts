@@ -82,7 +82,7 @@ describe("buildItems", () => {
   it("shows a question that is not stored yet, with its answer", () => {
     const items = buildItems({
       ...base,
-      pendingUser: { text: "Third", runId: "r3", failed: false },
+      pendingUser: { text: "Third", runId: "r3" },
       runId: "r3",
       live: liveState("r3", "Thi"),
     });
@@ -97,10 +97,8 @@ describe("buildItems", () => {
   });
 
   it("shows the answer placeholder while chat.send is on its way", () => {
-    const items = buildItems({ ...base, pendingUser: { text: "Third", runId: null, failed: false } });
+    const items = buildItems({ ...base, pendingUser: { text: "Third", runId: null } });
     expect(shape(items).slice(-2)).toEqual(["U:Third:pending", "A::streaming:last"]);
-    const failed = buildItems({ ...base, pendingUser: { text: "Third", runId: null, failed: true } });
-    expect(shape(failed).slice(-1)).toEqual(["U:Third:pending"]);
   });
 
   it("hides the page-only question once the store has it", () => {
@@ -108,7 +106,7 @@ describe("buildItems", () => {
     const items = buildItems({
       ...base,
       messages: stored,
-      pendingUser: { text: "Third", runId: "r3", failed: false },
+      pendingUser: { text: "Third", runId: "r3" },
       storedHasPending: true,
       runId: "r3",
       live: liveState("r3", "Thi"),

@@ -8,7 +8,6 @@ export interface ChatItemUser {
   /** Stored message id (editable); null while it is only on this page. */
   messageId: number | null;
   pending: boolean;
-  failed: boolean;
 }
 export interface ChatItemAnswer {
   kind: "answer";
@@ -30,7 +29,7 @@ export function buildItems(input: {
   messages: readonly StoredMessageView[];
   runs: readonly RunView[];
   optimisticEdit: { messageId: number; text: string } | null;
-  pendingUser: { text: string; runId: string | null; failed: boolean } | null;
+  pendingUser: { text: string; runId: string | null } | null;
   storedHasPending: boolean;
   runId: string | null;
   live: MessageState | null;
@@ -64,7 +63,6 @@ export function buildItems(input: {
       text: turn.user.content,
       messageId: turn.user.id,
       pending: false,
-      failed: false,
     });
     const takesLive = live !== null && runId !== null && (turn.runIds.includes(runId) || (!liveMatched && !showPending && last));
     if (takesLive) {
@@ -82,10 +80,10 @@ export function buildItems(input: {
   });
 
   if (showPending) {
-    items.push({ kind: "user", key: "pending", text: pendingUser.text, messageId: null, pending: true, failed: pendingUser.failed });
+    items.push({ kind: "user", key: "pending", text: pendingUser.text, messageId: null, pending: true });
     if (live !== null && runId !== null && !liveMatched && pendingUser.runId === runId) {
       items.push({ kind: "answer", key: "pending-answer", state: live, streaming: liveStreaming, ...liveFlags, last: true });
-    } else if (pendingUser.runId === null && !pendingUser.failed) {
+    } else if (pendingUser.runId === null) {
       // chat.send is on its way: show the answer placeholder at once rather than after the round trip.
       items.push({ kind: "answer", key: "pending-answer", state: emptyMessageState(), streaming: true, last: true });
     }

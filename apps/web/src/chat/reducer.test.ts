@@ -1,6 +1,6 @@
 import { emptyUsage, type ChatEvent } from "@streamchat/core";
 import { describe, expect, it } from "vitest";
-import { applyEvent, applyEvents, emptyMessageState, liveTtftMs, type SeqEvent } from "./reducer.js";
+import { applyEvent, applyEvents, emptyMessageState, liveTtftMs, reasoningText, type SeqEvent } from "./reducer.js";
 
 const runId = "run_1";
 const usage = { ...emptyUsage(), completionTokens: 3, ttftMs: 120, durationMs: 900, tokensPerSecond: 42.5 };
@@ -199,16 +199,50 @@ describe("applyEvent", () => {
     });
   });
 
-  it("accumulates reasoning separately from the answer", () => {
-    const thought = applyEvents(
+  it("accumulates reasoning separately from the answer, timed until the answer starts", () => {
+    const events = record([
+      ...start,
+      { type: "reasoning", runId, at: 1050, text: "The user greets. " },
+      { type: "reasoning", runId, at: 1060, text: "Greet back." },
+      { type: "token", runId, at: 2100, text: "Hi!" },
+    ]);
+    const thinking = applyEvents(emptyMessageState(), events.slice(0, 4));
+    expect(thinking.steps).toEqual([{ kind: "reasoning", text: "The user greets. Greet back.", startedAt: 1050, endedAt: null }]);
+    const thought = applyEvents(thinking, events);
+    expect(thought).toMatchObject({ text: "Hi!", firstTokenAt: 1050 });
+    expect(thought.steps).toEqual([{ kind: "reasoning", text: "The user greets. Greet back.", startedAt: 1050, endedAt: 2100 }]);
+  });
+
+  it("keeps the reasoning of each round apart, in order with the tool calls between them", () => {
+    const state = applyEvents(
       emptyMessageState(),
       record([
         ...start,
-        { type: "reasoning", runId, at: 1050, text: "The user greets. " },
-        { type: "reasoning", runId, at: 1060, text: "Greet back." },
-        { type: "token", runId, at: 1100, text: "Hi!" },
+        { type: "reasoning", runId, at: 1010, text: "I'll ask the clock for Sydney." },
+        { type: "tool-call", runId, at: 1500, callId: "c1", name: "current_time", args: { timeZone: "Australia/Sydney" } },
+        { type: "tool-result", runId, at: 1510, callId: "c1", name: "current_time", ok: true, result: {}, durationMs: 4 },
+        { type: "reasoning", runId, at: 1600, text: "The tool answered." },
+        { type: "token", runId, at: 1900, text: "It's late in Sydney." },
+        { type: "done", runId, at: 2000, reason: "stop", usage },
       ]),
     );
-    expect(thought).toMatchObject({ reasoning: "The user greets. Greet back.", text: "Hi!", firstTokenAt: 1050 });
+    expect(state.steps).toEqual([
+      { kind: "reasoning", text: "I'll ask the clock for Sydney.", startedAt: 1010, endedAt: 1500 },
+      { kind: "tool", callId: "c1" },
+      { kind: "reasoning", text: "The tool answered.", startedAt: 1600, endedAt: 1900 },
+    ]);
+    expect(reasoningText(state)).toBe("I'll ask the clock for Sydney.\n\nThe tool answered.");
+  });
+
+  it("ends open reasoning when the run ends without an answer", () => {
+    const state = applyEvents(
+      emptyMessageState(),
+      record([
+        ...start,
+        { type: "reasoning", runId, at: 1010, text: "Hmm." },
+        { type: "done", runId, at: 1300, reason: "cancelled", usage: emptyUsage() },
+      ]),
+    );
+    expect(state.steps).toEqual([{ kind: "reasoning", text: "Hmm.", startedAt: 1010, endedAt: 1300 }]);
   });
 });

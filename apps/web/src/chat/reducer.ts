@@ -11,12 +11,34 @@ export interface ToolCard {
   durationMs?: number;
 }
 
+/**
+ * One block of reasoning: what the model thought in one round, from its first reasoning event until the
+ * next thing it did (an answer token, a tool call, the end of the run). Times are server timestamps;
+ * null when unknown (an answer rebuilt from stored messages).
+ */
+export interface ReasoningStep {
+  kind: "reasoning";
+  text: string;
+  startedAt: number | null;
+  /** null while the model is still reasoning in this block. */
+  endedAt: number | null;
+}
+
+/** A tool call in the order it happened; its state lives in `tools` (keyed by callId). */
+export interface ToolStep {
+  kind: "tool";
+  callId: string;
+}
+
+/** What the model did before (and between) the answer's text, in order: reasoning of each round, tool calls. */
+export type Step = ReasoningStep | ToolStep;
+
 /** Everything the UI shows for one assistant answer (one run), accumulated from its events. */
 export interface MessageState {
   runId: string | null;
   model: string | null;
   text: string;
-  reasoning: string;
+  steps: Step[];
   tools: ToolCard[];
   /** The current status line; cleared when the run ends. */
   status: Pick<EventOf<"status">, "phase" | "message"> | null;
@@ -40,7 +62,7 @@ export function emptyMessageState(runId: string | null = null): MessageState {
     runId,
     model: null,
     text: "",
-    reasoning: "",
+    steps: [],
     tools: [],
     status: null,
     error: null,
@@ -49,6 +71,18 @@ export function emptyMessageState(runId: string | null = null): MessageState {
     firstTokenAt: null,
     lastSeq: 0,
   };
+}
+
+/** Ends a reasoning block still open at the end of `steps` (the model moved on at `at`). */
+function closeReasoning(steps: Step[], at: number): Step[] {
+  const last = steps.at(-1);
+  if (last?.kind !== "reasoning" || last.endedAt !== null) return steps;
+  return [...steps.slice(0, -1), { ...last, endedAt: at }];
+}
+
+function withToolStep(steps: Step[], callId: string, at: number): Step[] {
+  if (steps.some((s) => s.kind === "tool" && s.callId === callId)) return steps;
+  return [...closeReasoning(steps, at), { kind: "tool", callId }];
 }
 
 /**
@@ -66,18 +100,28 @@ export function applyEvent(state: MessageState, { seq, event }: SeqEvent): Messa
     case "status":
       next.status = { phase: event.phase, message: event.message };
       return next;
-    case "reasoning":
-      next.reasoning = state.reasoning + event.text;
+    case "reasoning": {
+      // Reasoning after anything else (a tool round, answer text) is a new block: rounds stay apart.
+      const last = state.steps.at(-1);
+      next.steps =
+        last?.kind === "reasoning" && last.endedAt === null
+          ? [...state.steps.slice(0, -1), { ...last, text: last.text + event.text }]
+          : [...state.steps, { kind: "reasoning", text: event.text, startedAt: event.at, endedAt: null }];
       next.firstTokenAt = state.firstTokenAt ?? event.at;
       return next;
+    }
     case "token":
+      next.steps = closeReasoning(state.steps, event.at);
       next.text = state.text + event.text;
       next.firstTokenAt = state.firstTokenAt ?? event.at;
       // The status line ("Processing…", "Using tool…") has served its purpose once the answer flows.
       next.status = null;
       return next;
     case "tool-call":
-      next.tools = [...state.tools, { callId: event.callId, name: event.name, args: event.args, state: "running" }];
+      next.steps = withToolStep(state.steps, event.callId, event.at);
+      next.tools = state.tools.some((t) => t.callId === event.callId)
+        ? state.tools
+        : [...state.tools, { callId: event.callId, name: event.name, args: event.args, state: "running" }];
       return next;
     case "tool-result": {
       const finished = (card: ToolCard): ToolCard => ({
@@ -88,6 +132,7 @@ export function applyEvent(state: MessageState, { seq, event }: SeqEvent): Messa
         durationMs: event.durationMs,
       });
       const known = state.tools.some((t) => t.callId === event.callId);
+      next.steps = withToolStep(state.steps, event.callId, event.at);
       next.tools = known
         ? state.tools.map((t) => (t.callId === event.callId ? finished(t) : t))
         : [...state.tools, finished({ callId: event.callId, name: event.name, args: undefined, state: "running" })];
@@ -101,6 +146,7 @@ export function applyEvent(state: MessageState, { seq, event }: SeqEvent): Messa
     case "done":
       next.done = { reason: event.reason, usage: event.usage };
       next.status = null;
+      next.steps = closeReasoning(state.steps, event.at);
       // A cancelled or failed run leaves calls without results; they will never finish.
       next.tools = state.tools.map((t) => (t.state === "running" ? { ...t, state: "error" } : t));
       return next;
@@ -111,6 +157,14 @@ export function applyEvents(state: MessageState, events: Iterable<SeqEvent>): Me
   let current = state;
   for (const e of events) current = applyEvent(current, e);
   return current;
+}
+
+/** All reasoning of an answer, its rounds separated by a blank line. */
+export function reasoningText(state: Pick<MessageState, "steps">): string {
+  return state.steps
+    .filter((s): s is ReasoningStep => s.kind === "reasoning")
+    .map((s) => s.text)
+    .join("\n\n");
 }
 
 /** True while the run can still produce events. */

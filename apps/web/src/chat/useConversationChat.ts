@@ -19,6 +19,7 @@ const handoffs = new Map<string, Handoff>();
 
 export interface ActionError extends DescribedError {
   action: string;
+  /** Only for failures that asking again can fix. */
   retry?: () => void;
 }
 
@@ -35,7 +36,8 @@ export interface ConversationChat {
   connection: ConnectionState;
   connectionError: string | null;
   actionError: ActionError | null;
-  submit(text: string): void;
+  /** Sends (or queues, while a reply streams); `think` overrides the toggle for this message. */
+  submit(text: string, options?: { think?: boolean }): void;
   stop(): void;
   regenerate(): void;
   edit(messageId: number, text: string): void;
@@ -60,8 +62,14 @@ export function useConversationChat(opts: {
   /** Ask the model to think (only true when the chosen model can). */
   think: boolean;
   onCreated: (conversationId: string) => void;
+  /** The draft, kept on any failure: a message that was not sent goes back to the composer… */
+  onDraftReturned?: (text: string) => void;
+  /** …and leaves it again when Retry sends it. */
+  onDraftSent?: (text: string) => void;
 }): ConversationChat {
   const { conversationId, model, think, onCreated } = opts;
+  const draftCallbacks = useRef(opts);
+  draftCallbacks.current = opts;
   const queueKey = conversationId ?? "";
   const utils = trpc.useUtils();
 
@@ -81,8 +89,8 @@ export function useConversationChat(opts: {
   const detail = conversation.data;
 
   const [runId, setRunId] = useState<string | null>(handoff?.runId ?? null);
-  const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null; failed: boolean } | null>(
-    handoff ? { text: handoff.text, runId: handoff.runId, failed: false } : null,
+  const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null } | null>(
+    handoff ? { text: handoff.text, runId: handoff.runId } : null,
   );
   const queue = useSyncExternalStore(
     queueStore.subscribe,
@@ -128,6 +136,7 @@ export function useConversationChat(opts: {
     live.resume && live.resume !== dismissedResume
       ? {
           code: null,
+          retryable: true,
           title: streamEndedMessage,
           detail: "Its stream ended early several times in a row. Retry continues from where it stopped.",
           action: "Connection lost",
@@ -161,7 +170,7 @@ export function useConversationChat(opts: {
       sendingRef.current = true;
       setSending(true);
       setActionError(null);
-      setPendingUser({ text, runId: null, failed: false });
+      setPendingUser({ text, runId: null });
       try {
         const result = await send.mutateAsync({
           conversationId: conversationId ?? undefined,
@@ -178,14 +187,25 @@ export function useConversationChat(opts: {
           return;
         }
         setRunId(result.runId);
-        setPendingUser({ text, runId: result.runId, failed: false });
+        setPendingUser({ text, runId: result.runId });
         refresh();
       } catch (error) {
-        setPendingUser({ text, runId: null, failed: true });
+        // Nothing is lost: the text goes back to the composer, and Retry is offered only when it can help.
+        // A retry keeps the clientRequestId: a send that did reach the server is not run twice.
+        setPendingUser(null);
+        draftCallbacks.current.onDraftReturned?.(text);
+        const described = describeError(error);
         setActionError({
-          ...describeError(error),
+          ...described,
           action: "Message not sent",
-          retry: () => void doSendRef.current(text, { requestId, model, think }),
+          ...(described.retryable
+            ? {
+                retry: () => {
+                  draftCallbacks.current.onDraftSent?.(text);
+                  void doSendRef.current(text, { requestId, model, think });
+                },
+              }
+            : {}),
         });
       } finally {
         sendingRef.current = false;
@@ -197,13 +217,14 @@ export function useConversationChat(opts: {
   doSendRef.current = doSend;
 
   const submit = useCallback(
-    (text: string) => {
+    (text: string, options?: { think?: boolean }) => {
+      const thinkNow = options?.think ?? think;
       const running = sendingRef.current || (runId !== null && !runCache.get(runId)?.done);
       if (running) {
-        queueStore.push(queueKey, { id: randomId(), text, model, think });
+        queueStore.push(queueKey, { id: randomId(), text, model, think: thinkNow });
         return;
       }
-      void doSend(text, { model, think });
+      void doSend(text, { model, think: thinkNow });
     },
     [doSend, runId, queueKey, model, think],
   );
@@ -226,8 +247,14 @@ export function useConversationChat(opts: {
           setRunId(result.runId);
           refresh();
         },
-        onError: (error) =>
-          setActionError({ ...describeError(error), action: "Could not regenerate", retry: () => regenerateRef.current() }),
+        onError: (error) => {
+          const described = describeError(error);
+          setActionError({
+            ...described,
+            action: "Could not regenerate",
+            ...(described.retryable ? { retry: () => regenerateRef.current() } : {}),
+          });
+        },
       },
     );
   }, [conversationId, model, think, refresh, regenerateMutation]);

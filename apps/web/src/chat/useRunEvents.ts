@@ -8,7 +8,11 @@ import { emptyMessageState, type MessageState } from "./reducer.js";
 import { runCache } from "./runCache.js";
 import { ResumeTracker } from "./streamResume.js";
 
-export type ConnectionState = "idle" | "connecting" | "live" | "reconnecting" | "caught-up" | "error";
+/**
+ * `error`: the subscription failed and tRPC is trying again; `lost`: the stream kept ending before the run's
+ * `done` and the page stopped following it (the user can Retry).
+ */
+export type ConnectionState = "idle" | "connecting" | "live" | "reconnecting" | "caught-up" | "error" | "lost";
 
 export interface RunEvents {
   /** The answer as last committed to React (at most once per animation frame). */
@@ -156,7 +160,8 @@ export function useRunEvents(runId: string | null, onEvent?: (event: ChatEvent, 
   let connection: ConnectionState;
   if (!runId) connection = "idle";
   else if (state?.done) connection = "caught-up";
-  else if (gaveUp || subscription.status === "error") connection = "error";
+  else if (gaveUp) connection = "lost";
+  else if (subscription.status === "error") connection = "error";
   else if (waitingToResume || endedByServer) connection = "reconnecting";
   else if (subscription.status === "connecting") connection = startedFor.current === runId ? "reconnecting" : "connecting";
   else if (subscription.status === "pending") connection = "live";

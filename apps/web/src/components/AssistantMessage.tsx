@@ -1,8 +1,13 @@
 import { errorCodeMessages } from "@streamchat/core";
-import type { MessageState } from "../chat/reducer.js";
+import { useState } from "react";
+import type { MessageState, ToolCard } from "../chat/reducer.js";
+import { copyText } from "../lib/clipboard.js";
+import { Icon } from "./Icon.js";
 import { Markdown } from "./Markdown.js";
-import { RunMetrics } from "./RunMetrics.js";
-import { ToolCard } from "./ToolCard.js";
+import { Popover } from "./Popover.js";
+import { Reasoning } from "./Reasoning.js";
+import { metricsOf, RunMetrics } from "./RunMetrics.js";
+import { ToolItem } from "./ToolItem.js";
 
 export interface AssistantMessageProps {
   state: MessageState;
@@ -10,9 +15,9 @@ export interface AssistantMessageProps {
   streaming: boolean;
   /** Unfinished, and the page stopped following it: its stream kept ending early (the error bar offers Retry). */
   disconnected?: boolean;
-  /** Offer Retry / Regenerate (the last answer, while nothing runs). */
-  actionsEnabled: boolean;
+  /** Answer again after a retryable failure; left out when retrying cannot help or is not possible now. */
   onRetry?: () => void;
+  /** Answer this question again; left out where regenerating is not offered (see ChatPane). */
   onRegenerate?: () => void;
 }
 
@@ -21,11 +26,23 @@ const reasonNotes: Partial<Record<string, string>> = {
   "max-steps": "Stopped after the maximum number of tool rounds.",
 };
 
-export function AssistantMessage({ state, streaming, disconnected = false, actionsEnabled, onRetry, onRegenerate }: AssistantMessageProps) {
-  const waiting = streaming && state.text === "";
+/** What the answer is doing while nothing else shows it: before the first event, between tool rounds. */
+function waitingMessage(state: MessageState): string {
+  if (state.status && state.status.phase !== "tool") return state.status.message;
+  return state.steps.length > 0 ? "Working on the answer…" : "Processing your question…";
+}
+
+export function AssistantMessage({ state, streaming, disconnected = false, onRetry, onRegenerate }: AssistantMessageProps) {
   const reason = state.done?.reason;
   const stopped = reason === "cancelled";
   const failed = state.error !== null || reason === "error" || reason === "interrupted";
+  const retryable = state.error ? state.error.retryable : true;
+  const tools = new Map<string, ToolCard>(state.tools.map((t) => [t.callId, t]));
+  const lastStep = state.steps.at(-1);
+  const reasoningLive = streaming && lastStep?.kind === "reasoning" && lastStep.endedAt === null;
+  const toolRunning = streaming && state.tools.some((t) => t.state === "running");
+  // One progress indicator at a time: the live reasoning or a running tool shows progress itself.
+  const showWaiting = streaming && state.text === "" && !reasoningLive && !toolRunning;
 
   return (
     <article
@@ -34,33 +51,34 @@ export function AssistantMessage({ state, streaming, disconnected = false, actio
       data-run-id={state.runId ?? undefined}
       data-state={streaming ? "streaming" : disconnected ? "disconnected" : (reason ?? "done")}
       aria-busy={streaming}
+      aria-label="Answer"
     >
-      {state.reasoning && (
-        <details className="reasoning">
-          <summary>{streaming && !state.text ? "Thinking…" : "Reasoning"}</summary>
-          <div className="reasoning__text">{state.reasoning}</div>
-        </details>
-      )}
-
-      {state.tools.length > 0 && (
-        <div className="tool-list">
-          {state.tools.map((tool) => (
-            <ToolCard key={tool.callId} tool={tool} />
-          ))}
+      {state.steps.length > 0 && (
+        <div className="steps">
+          {state.steps.map((step, i) =>
+            step.kind === "reasoning" ? (
+              <Reasoning key={`r${i}`} step={step} live={streaming && step.endedAt === null} />
+            ) : tools.has(step.callId) ? (
+              <ToolItem key={step.callId} tool={tools.get(step.callId)!} />
+            ) : null,
+          )}
         </div>
       )}
 
-      {streaming && (waiting || state.status) && (
+      {showWaiting && (
         <p className="status-line" data-testid="status-line">
-          <span className="spinner" aria-hidden="true" />
-          {state.status?.message ?? "Processing your question…"}
+          <span className="typing" aria-hidden="true">
+            <span />
+            <span />
+            <span />
+          </span>
+          {waitingMessage(state)}
         </p>
       )}
 
       {state.text && (
         <div className="message__body" data-testid="answer-text">
-          <Markdown text={state.text} />
-          {streaming && <span className="cursor" aria-hidden="true" />}
+          <Markdown text={state.text} streaming={streaming} />
         </div>
       )}
 
@@ -78,15 +96,18 @@ export function AssistantMessage({ state, streaming, disconnected = false, actio
 
       {failed && (
         <div className="error-box" role="alert" data-testid="run-error">
-          <strong>
-            {state.error
-              ? errorCodeMessages[state.error.code]
-              : reason === "interrupted"
-                ? errorCodeMessages.interrupted
-                : "This answer ended with an error."}
-          </strong>
-          {state.error?.message && <span className="error-box__detail">{state.error.message}</span>}
-          {actionsEnabled && onRetry && (
+          <Icon name="alert" size={18} />
+          <div className="error-box__text">
+            <strong>
+              {state.error
+                ? errorCodeMessages[state.error.code]
+                : reason === "interrupted"
+                  ? errorCodeMessages.interrupted
+                  : "This answer ended with an error."}
+            </strong>
+            {state.error?.message && <span className="error-box__detail">{state.error.message}</span>}
+          </div>
+          {retryable && onRetry && (
             <button type="button" className="button button--small" onClick={onRetry}>
               Retry
             </button>
@@ -94,14 +115,47 @@ export function AssistantMessage({ state, streaming, disconnected = false, actio
         </div>
       )}
 
-      <footer className="message__footer">
-        <RunMetrics state={state} />
-        {actionsEnabled && !failed && onRegenerate && (
-          <button type="button" className="button button--ghost button--small" onClick={onRegenerate}>
-            Regenerate
-          </button>
-        )}
-      </footer>
+      <AnswerActions state={state} hidden={streaming} onRegenerate={onRegenerate} />
     </article>
+  );
+}
+
+/**
+ * Copy, regenerate and the run's numbers under an answer. The row keeps its place while the answer streams
+ * (hidden, not absent), so nothing below jumps when it finishes. Versions (‹ 2/3 ›) will sit here too.
+ */
+function AnswerActions({ state, hidden, onRegenerate }: { state: MessageState; hidden: boolean; onRegenerate?: () => void }) {
+  const [copied, setCopied] = useState<"idle" | "copied" | "failed">("idle");
+  const metrics = metricsOf(state);
+  const copy = async () => {
+    setCopied((await copyText(state.text)) ? "copied" : "failed");
+    setTimeout(() => setCopied("idle"), 1500);
+  };
+  return (
+    <div className="answer-actions" data-testid="answer-actions" data-reserved={hidden || undefined}>
+      {state.text && (
+        <button type="button" className="icon-button icon-button--small" aria-label="Copy" title="Copy answer" onClick={copy}>
+          <Icon name={copied === "copied" ? "check" : "copy"} size={16} />
+        </button>
+      )}
+      {onRegenerate && (
+        <button type="button" className="icon-button icon-button--small" aria-label="Regenerate" title="Regenerate" onClick={onRegenerate}>
+          <Icon name="regenerate" size={16} />
+        </button>
+      )}
+      {metrics.length > 0 && (
+        <Popover
+          label="Answer details"
+          title="Model, speed and timing"
+          buttonClassName="icon-button icon-button--small"
+          buttonContent={<Icon name="info" size={16} />}
+        >
+          <RunMetrics items={metrics} />
+        </Popover>
+      )}
+      <span className="answer-actions__status" role="status">
+        {copied === "copied" ? "Copied" : copied === "failed" ? "Copy failed" : ""}
+      </span>
+    </div>
   );
 }

@@ -1,16 +1,22 @@
 import { errorCodeMessages } from "@streamchat/core";
-import { useEffect, useLayoutEffect, useRef } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import type { ChatItemAnswer } from "../chat/items.js";
 import { useConversationChat } from "../chat/useConversationChat.js";
+import { shortcuts, useShortcut } from "../lib/shortcuts.js";
+import { trpc } from "../trpc.js";
 import { AssistantMessage } from "./AssistantMessage.js";
-import { Composer, type ThinkSetting } from "./Composer.js";
-import { ConnectionBadge } from "./ConnectionBadge.js";
+import { Composer, type ComposerHandle, type ModelSetting, type ThinkSetting } from "./Composer.js";
+import { ConnectionStatus } from "./ConnectionStatus.js";
+import { EmptyState } from "./EmptyState.js";
 import { Icon } from "./Icon.js";
 import { DemoBadge } from "./ModelPicker.js";
 import { UserMessage } from "./UserMessage.js";
 
 export interface ChatPaneProps {
   conversationId: string | null;
+  /** The model to send with (null: the server's default). */
   model: string | null;
+  modelSetting: ModelSetting;
   think: ThinkSetting;
   demo: boolean;
   unauthorized: boolean;
@@ -20,18 +26,30 @@ export interface ChatPaneProps {
   onToggleSidebar: () => void;
 }
 
-const suggestions = [
-  "What time is it in Tokyo?",
-  "What is 12*7?",
-  "Explain server-sent events in a short list",
-  "Write a long answer about streaming",
-];
+/** The conversation's title as the sidebar list has it: a rename or a generated title shows as soon as the list refetches. */
+function useListedTitle(conversationId: string | null): string | undefined {
+  const listed = trpc.conversations.list.useQuery(undefined, {
+    enabled: conversationId !== null,
+    select: (list) => list.find((c) => c.id === conversationId)?.title,
+  });
+  return listed.data;
+}
 
 export function ChatPane(props: ChatPaneProps) {
-  const { conversationId, model, think, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar } = props;
-  const chat = useConversationChat({ conversationId, model, think: think.available && think.on, onCreated });
+  const { conversationId, model, modelSetting, think, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar } = props;
+  const composer = useRef<ComposerHandle>(null);
+  const chat = useConversationChat({
+    conversationId,
+    model,
+    think: think.available && think.on,
+    onCreated,
+    onDraftReturned: (text) => composer.current?.restore(text),
+    onDraftSent: (text) => composer.current?.clearIf(text),
+  });
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
+  const [atBottom, setAtBottom] = useState(true);
+  const title = useListedTitle(conversationId) ?? chat.title;
 
   // Follow the stream while the reader is at the bottom; leave them alone once they scrolled up.
   useLayoutEffect(() => {
@@ -40,24 +58,80 @@ export function ChatPane(props: ChatPaneProps) {
   });
   const onScroll = () => {
     const el = scroller.current;
-    if (el) stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    if (!el) return;
+    stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    if (stickToBottom.current !== atBottom) setAtBottom(stickToBottom.current);
+  };
+  const scrollToBottom = () => {
+    const el = scroller.current;
+    if (!el) return;
+    stickToBottom.current = true;
+    setAtBottom(true);
+    el.scrollTo({ top: el.scrollHeight, behavior: "smooth" });
   };
 
   useEffect(() => {
-    document.title = chat.title ? `${chat.title} · streamchat` : "streamchat";
-  }, [chat.title]);
+    document.title = title ? `${title} · streamchat` : "streamchat";
+  }, [title]);
+
+  const stop = chat.stop;
+  useShortcut(
+    shortcuts.stop,
+    useCallback(
+      (e: KeyboardEvent) => {
+        if (!chat.canStop || chat.stopping) return false;
+        // Escape elsewhere (the sidebar, a dialog, a menu, the edit box) means "close that", not "stop".
+        const target = e.target instanceof HTMLElement ? e.target : null;
+        if (target?.closest("#sidebar, dialog, [popover], [role=listbox]")) return false;
+        if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && target.id !== "composer-input") return false;
+        stop();
+        return true;
+      },
+      [chat.canStop, chat.stopping, stop],
+    ),
+  );
+  useShortcut(
+    shortcuts.focusComposer,
+    useCallback(() => {
+      composer.current?.focus();
+      return true;
+    }, []),
+  );
+
+  /**
+   * Which answers offer Regenerate. The API re-answers only the last question today
+   * (chat.regenerate { conversationId }); once it takes a message, this is the one place that changes.
+   */
+  const regenerateFor = (item: ChatItemAnswer) => (item.last && !chat.busy && conversationId !== null ? chat.regenerate : undefined);
 
   const empty = chat.items.length === 0 && chat.queue.length === 0 && !chat.loading;
 
   return (
     <main className="chat" aria-label="Chat">
       <header className="chat__header">
-        <button type="button" className="icon-button sidebar-toggle" onClick={onToggleSidebar} aria-label="Show conversations">
+        <button
+          type="button"
+          className="icon-button sidebar-toggle"
+          onClick={onToggleSidebar}
+          aria-label="Show conversations"
+          aria-controls="sidebar"
+        >
           <Icon name="menu" />
         </button>
-        <h1 className="chat__title">{conversationId ? (chat.title ?? "…") : "New chat"}</h1>
+        <h1 className="chat__title" title={title ?? undefined}>
+          {conversationId ? (title ?? "") : "New chat"}
+        </h1>
+        <ConnectionStatus state={chat.connection} error={chat.connectionError} />
         {demo && <DemoBadge />}
-        <ConnectionBadge state={chat.connection} error={chat.connectionError} />
+        <button
+          type="button"
+          className="icon-button header-new-chat"
+          onClick={onNewChat}
+          aria-label="New chat"
+          title={`New chat (${shortcuts.newChat.label})`}
+        >
+          <Icon name="newChat" />
+        </button>
       </header>
 
       {unauthorized && (
@@ -79,17 +153,11 @@ export function ChatPane(props: ChatPaneProps) {
             </button>
           </div>
         ) : empty ? (
-          <div className="empty">
-            <h2>How can I help?</h2>
-            <p className="muted">Answers stream in as they are written. Try one of these:</p>
-            <div className="suggestions">
-              {suggestions.map((s) => (
-                <button key={s} type="button" className="suggestion" onClick={() => chat.submit(s)}>
-                  {s}
-                </button>
-              ))}
-            </div>
-          </div>
+          <EmptyState
+            demo={demo}
+            canThink={think.available}
+            onPick={(s) => chat.submit(s.prompt, s.think && think.available ? { think: true } : undefined)}
+          />
         ) : (
           <div className="messages" role="log" aria-live="polite" aria-relevant="additions text" data-testid="messages">
             {chat.loading && <p className="muted pad">Loading conversation…</p>}
@@ -99,7 +167,6 @@ export function ChatPane(props: ChatPaneProps) {
                   key={item.key}
                   text={item.text}
                   pending={item.pending}
-                  failed={item.failed}
                   onEdit={item.messageId !== null && !chat.busy ? (text) => chat.edit(item.messageId!, text) : undefined}
                 />
               ) : (
@@ -108,9 +175,8 @@ export function ChatPane(props: ChatPaneProps) {
                   state={item.state}
                   streaming={item.streaming}
                   disconnected={item.disconnected ?? false}
-                  actionsEnabled={item.last && !chat.busy && conversationId !== null}
-                  onRetry={chat.regenerate}
-                  onRegenerate={chat.regenerate}
+                  onRetry={item.last && !chat.busy && conversationId !== null ? chat.regenerate : undefined}
+                  onRegenerate={regenerateFor(item)}
                 />
               ),
             )}
@@ -121,33 +187,43 @@ export function ChatPane(props: ChatPaneProps) {
         )}
       </div>
 
-      {chat.actionError && (
-        <div className="action-error" role="alert" data-testid="action-error">
-          <div>
-            <strong>{chat.actionError.action}:</strong> {chat.actionError.title}
-            {chat.actionError.detail && <span className="error-box__detail">{chat.actionError.detail}</span>}
-          </div>
-          <div className="action-error__buttons">
-            {chat.actionError.retry && (
-              <button type="button" className="button button--small" onClick={chat.actionError.retry}>
-                Retry
+      <div className="chat__bottom">
+        {!atBottom && !empty && (
+          <button type="button" className="scroll-down" onClick={scrollToBottom} aria-label="Scroll to the latest message">
+            <Icon name="arrowDown" size={18} />
+          </button>
+        )}
+        {chat.actionError && (
+          <div className="action-error" role="alert" data-testid="action-error">
+            <Icon name="alert" size={18} />
+            <div className="action-error__text">
+              <strong>{chat.actionError.action}:</strong> {chat.actionError.title}
+              {chat.actionError.detail && <span className="error-box__detail">{chat.actionError.detail}</span>}
+            </div>
+            <div className="action-error__buttons">
+              {chat.actionError.retry && (
+                <button type="button" className="button button--small" onClick={chat.actionError.retry}>
+                  Retry
+                </button>
+              )}
+              <button type="button" className="icon-button icon-button--small" onClick={chat.dismissError} aria-label="Dismiss error">
+                <Icon name="close" size={16} />
               </button>
-            )}
-            <button type="button" className="icon-button" onClick={chat.dismissError} aria-label="Dismiss error">
-              <Icon name="close" size={16} />
-            </button>
+            </div>
           </div>
-        </div>
-      )}
+        )}
 
-      <Composer
-        busy={chat.busy}
-        canStop={chat.canStop}
-        onSubmit={chat.submit}
-        onStop={chat.stop}
-        stopping={chat.stopping}
-        think={think}
-      />
+        <Composer
+          ref={composer}
+          busy={chat.busy}
+          canStop={chat.canStop}
+          onSubmit={chat.submit}
+          onStop={chat.stop}
+          stopping={chat.stopping}
+          think={think}
+          model={modelSetting}
+        />
+      </div>
     </main>
   );
 }

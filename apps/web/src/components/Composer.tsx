@@ -1,4 +1,8 @@
-import { useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useImperativeHandle, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent, type Ref } from "react";
+import { checkLength, formatCount, maxMessageChars, tooLongMessage } from "../lib/limits.js";
+import { shortcuts } from "../lib/shortcuts.js";
+import { Icon } from "./Icon.js";
+import { ModelPicker } from "./ModelPicker.js";
 
 /** The "Think" toggle: ask the model to reason before answering (models with the thinking capability). */
 export interface ThinkSetting {
@@ -7,7 +11,24 @@ export interface ThinkSetting {
   onChange: (on: boolean) => void;
 }
 
+export interface ModelSetting {
+  value: string | null;
+  onChange: (model: string) => void;
+  /** What the chosen model can do, in one sentence (shown under the composer). */
+  note: { text: string; toolsOff: boolean } | null;
+}
+
+/** What the pane can do with the draft: a send that failed gives its text back; a retry that went out takes it. */
+export interface ComposerHandle {
+  focus(): void;
+  /** Puts a message that was not sent back in the box (before anything typed meanwhile). */
+  restore(text: string): void;
+  /** Empties the box if it still holds exactly this text (it was just sent by Retry). */
+  clearIf(text: string): void;
+}
+
 export interface ComposerProps {
+  ref?: Ref<ComposerHandle>;
   /** A reply is streaming: a new message gets queued, and Stop is offered. */
   busy: boolean;
   canStop: boolean;
@@ -15,20 +36,49 @@ export interface ComposerProps {
   onStop: () => void;
   stopping: boolean;
   think: ThinkSetting;
+  model?: ModelSetting;
+  /** The longest message the server takes (MAX_MESSAGE_CHARS). */
+  maxChars?: number;
 }
 
+const maxInputHeight = 240;
+
 /** The message box: Enter sends, Shift+Enter makes a new line; it stays usable while a reply streams. */
-export function Composer({ busy, canStop, onSubmit, onStop, stopping, think }: ComposerProps) {
+export function Composer({ ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars }: ComposerProps) {
   const [text, setText] = useState("");
-  const ref = useRef<HTMLTextAreaElement>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+  const textRef = useRef(text);
+  textRef.current = text;
+  const length = checkLength(text, maxChars);
+
+  useImperativeHandle(ref, () => ({
+    focus: () => input.current?.focus(),
+    restore: (sent) => {
+      const current = textRef.current.trim();
+      if (current === "" || current === sent.trim()) setText(sent);
+      // Typed on meanwhile: keep both, the unsent message first.
+      else setText(`${sent}\n\n${textRef.current}`);
+    },
+    clearIf: (sent) => {
+      if (textRef.current.trim() === sent.trim()) setText("");
+    },
+  }));
+
+  // Grows with its content up to a limit, then scrolls: measured, so wrapped long lines count too.
+  useLayoutEffect(() => {
+    const el = input.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight, maxInputHeight)}px`;
+  }, [text]);
 
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     const message = text.trim();
-    if (!message) return;
+    if (!message || length.over) return;
     onSubmit(message);
     setText("");
-    ref.current?.focus();
+    input.current?.focus();
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -39,51 +89,90 @@ export function Composer({ busy, canStop, onSubmit, onStop, stopping, think }: C
     }
   };
 
+  const noteId = "composer-note";
+  const showNote = length.over || model?.note;
   return (
-    <>
-      <form className="composer" onSubmit={submit}>
+    <div className="composer-area">
+      <form className="composer" onSubmit={submit} data-over-limit={length.over || undefined}>
         <label htmlFor="composer-input" className="visually-hidden">
           Message
         </label>
         <textarea
           id="composer-input"
-          ref={ref}
+          ref={input}
           className="composer__input"
           value={text}
           onChange={(e) => setText(e.target.value)}
           onKeyDown={onKeyDown}
-          placeholder={busy ? "Next message (sent when this answer ends)" : "Send a message"}
-          aria-describedby="composer-hint"
-          rows={Math.min(8, Math.max(1, text.split("\n").length))}
+          placeholder={busy ? "Next message (sent when this answer ends)" : "Message streamchat"}
+          aria-describedby={`composer-hint${showNote ? ` ${noteId}` : ""}`}
+          aria-invalid={length.over || undefined}
+          aria-keyshortcuts={shortcuts.focusComposer.aria}
+          rows={1}
           autoFocus
         />
-        <div className="composer__actions">
-          {/* Only for models that list the thinking capability: for others there is nothing to turn on. */}
-          {think.available && (
-            <button
-              type="button"
-              className={`button button--ghost think-toggle${think.on ? " is-on" : ""}`}
-              aria-pressed={think.on}
-              onClick={() => think.onChange(!think.on)}
-              title="Let the model reason before it answers"
-              data-testid="think-toggle"
-            >
-              Think
-            </button>
-          )}
-          {busy && (
-            <button type="button" className="button button--danger" onClick={onStop} disabled={stopping || !canStop}>
-              {stopping ? "Stopping…" : "Stop"}
-            </button>
-          )}
-          <button type="submit" className="button button--primary" disabled={!text.trim()}>
-            {busy ? "Queue" : "Send"}
-          </button>
+        <span id="composer-hint" className="visually-hidden">
+          Enter sends, Shift+Enter starts a new line.{busy ? " Messages sent now are queued until the answer ends." : ""}
+        </span>
+        <div className="composer__bar">
+          <div className="composer__tools">
+            {model && <ModelPicker value={model.value} onChange={model.onChange} describedBy={model.note ? noteId : undefined} />}
+            {/* Only for models that list the thinking capability: for others there is nothing to turn on. */}
+            {think.available && (
+              <button
+                type="button"
+                className={`chip think-toggle${think.on ? " is-on" : ""}`}
+                aria-pressed={think.on}
+                onClick={() => think.onChange(!think.on)}
+                title="Let the model reason before it answers"
+                data-testid="think-toggle"
+              >
+                <Icon name="bulb" size={15} />
+                Think
+              </button>
+            )}
+          </div>
+          <div className="composer__end">
+            {length.near && (
+              <span className="composer__count" data-testid="char-count" data-over={length.over || undefined} aria-hidden="true">
+                {formatCount(length.count)} / {formatCount(length.limit)}
+              </span>
+            )}
+            {busy && (
+              <button
+                type="button"
+                className="round-button round-button--stop"
+                onClick={onStop}
+                disabled={stopping || !canStop}
+                aria-label={stopping ? "Stopping…" : "Stop"}
+                aria-keyshortcuts={shortcuts.stop.aria}
+                title={`Stop (${shortcuts.stop.label})`}
+              >
+                <Icon name="stop" size={16} />
+              </button>
+            )}
+            {(!busy || text.trim()) && (
+              <button
+                type="submit"
+                className="round-button round-button--send"
+                disabled={!text.trim() || length.over}
+                aria-label={busy ? "Queue" : "Send"}
+                title={busy ? "Queue: sent when this answer ends" : "Send (Enter)"}
+              >
+                <Icon name="send" size={18} />
+              </button>
+            )}
+          </div>
         </div>
       </form>
-      <p className="composer__hint" id="composer-hint">
-        Enter to send · Shift+Enter for a new line{busy ? " · messages sent now are queued" : ""}
+      <p
+        className={`composer__note${length.over ? " is-error" : ""}${model?.note?.toolsOff ? " is-important" : ""}`}
+        id={noteId}
+        data-testid={length.over ? "limit-note" : model?.note?.toolsOff ? "tools-off-note" : "model-note"}
+        role={length.over ? "alert" : undefined}
+      >
+        {length.over ? tooLongMessage(length) : (model?.note?.text ?? "")}
       </p>
-    </>
+    </div>
   );
 }

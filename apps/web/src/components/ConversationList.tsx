@@ -1,30 +1,50 @@
-import { useState, type KeyboardEvent } from "react";
-import { trpc, type RouterOutputs } from "../trpc.js";
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useConversationSearch, type ConversationSummary } from "../chat/conversationSearch.js";
+import { groupByDate } from "../lib/dateGroups.js";
 import { relativeTime } from "../lib/format.js";
+import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
-
-type ConversationSummary = RouterOutputs["conversations"]["list"][number];
 
 export interface ConversationListProps {
   currentId: string | null;
+  /** The search box's text; empty shows every conversation. */
+  query: string;
   onOpen: (conversationId: string) => void;
   onDeleted: (conversationId: string) => void;
 }
 
-/** The user's conversations, newest activity first: open, rename inline, delete after a confirm. */
-export function ConversationList({ currentId, onOpen, onDeleted }: ConversationListProps) {
-  const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true });
+/** The user's conversations, newest activity first, in Today / Yesterday / Previous 7 days / Older. */
+export function ConversationList({ currentId, query, onOpen, onDeleted }: ConversationListProps) {
+  // Asked again whenever the tab comes back into view: titles renamed elsewhere (or generated) show up.
+  const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true, staleTime: 0 });
+  const search = useConversationSearch(query);
   if (list.isPending) return <p className="muted small pad">Loading…</p>;
   if (list.error) return <p className="muted small pad">Could not load conversations: {list.error.message}</p>;
-  const conversations = [...list.data].sort((a, b) => b.updatedAt - a.updatedAt);
-  if (conversations.length === 0) return <p className="muted small pad">No conversations yet.</p>;
+  const shown = [...(search.results ?? list.data)].sort((a, b) => b.updatedAt - a.updatedAt);
+  if (search.results !== null && shown.length === 0) {
+    return (
+      <p className="muted small pad" role="status">
+        No conversation titles match “{query.trim()}”.
+      </p>
+    );
+  }
+  if (shown.length === 0) return <p className="muted small pad">No conversations yet.</p>;
   const now = Date.now();
   return (
-    <ul className="conversation-list" aria-label="Conversations">
-      {conversations.map((c) => (
-        <ConversationItem key={c.id} conversation={c} current={c.id === currentId} now={now} onOpen={onOpen} onDeleted={onDeleted} />
+    <div className="conversation-groups">
+      {groupByDate(shown, (c) => c.updatedAt, now).map((group) => (
+        <section key={group.label} className="conversation-group" aria-labelledby={`group-${group.label}`}>
+          <h2 className="conversation-group__label" id={`group-${group.label}`}>
+            {group.label}
+          </h2>
+          <ul className="conversation-list">
+            {group.items.map((c) => (
+              <ConversationItem key={c.id} conversation={c} current={c.id === currentId} now={now} onOpen={onOpen} onDeleted={onDeleted} />
+            ))}
+          </ul>
+        </section>
       ))}
-    </ul>
+    </div>
   );
 }
 
@@ -63,6 +83,8 @@ function ConversationItem({
   const onTitleKey = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === "Enter") saveTitle();
     if (e.key === "Escape") {
+      e.preventDefault(); // cancels the rename only (not the drawer, not the answer)
+      e.stopPropagation();
       setTitle(conversation.title);
       setMode("view");
     }
@@ -88,57 +110,109 @@ function ConversationItem({
           className="conversation__open"
           onClick={() => onOpen(conversation.id)}
           aria-current={current ? "page" : undefined}
+          title={`${label} · ${relativeTime(conversation.updatedAt, now)}`}
         >
-          <span className="conversation__title">
-            {conversation.activeRunId && <span className="live-dot" title="Answering now" aria-label="answering" />}
+          {conversation.activeRunId && <span className="live-dot" title="Answering now" aria-label="answering" role="img" />}
+          <span className="conversation__title" data-testid="conversation-title">
             {label}
           </span>
-          <span className="conversation__time">{relativeTime(conversation.updatedAt, now)}</span>
         </button>
       )}
-      {mode === "confirm-delete" ? (
-        <div className="conversation__confirm" role="group" aria-label={`Delete ${label}?`}>
-          <span className="small">Delete?</span>
+      {mode !== "rename" && (
+        <div className="conversation__tools">
           <button
             type="button"
-            className="button button--danger button--small"
-            onClick={() => remove.mutate({ conversationId: conversation.id })}
-            disabled={remove.isPending}
-            autoFocus
+            className="icon-button icon-button--small"
+            aria-label={`Rename ${label}`}
+            title="Rename"
+            onClick={() => {
+              setTitle(conversation.title);
+              setMode("rename");
+            }}
           >
-            Delete
+            <Icon name="pencil" size={15} />
           </button>
-          <button type="button" className="button button--ghost button--small" onClick={() => setMode("view")}>
-            Cancel
+          <button
+            type="button"
+            className="icon-button icon-button--small"
+            aria-label={`Delete ${label}`}
+            title="Delete"
+            onClick={() => setMode("confirm-delete")}
+          >
+            <Icon name="trash" size={15} />
           </button>
         </div>
-      ) : (
-        mode === "view" && (
-          <div className="conversation__tools">
-            <button
-              type="button"
-              className="icon-button"
-              aria-label={`Rename ${label}`}
-              title="Rename"
-              onClick={() => {
-                setTitle(conversation.title);
-                setMode("rename");
-              }}
-            >
-              <Icon name="pencil" size={16} />
-            </button>
-            <button
-              type="button"
-              className="icon-button"
-              aria-label={`Delete ${label}`}
-              title="Delete"
-              onClick={() => setMode("confirm-delete")}
-            >
-              <Icon name="trash" size={16} />
-            </button>
-          </div>
-        )
+      )}
+      {mode === "confirm-delete" && (
+        <ConfirmDelete
+          title={label}
+          pending={remove.isPending}
+          error={remove.error?.message ?? null}
+          onConfirm={() => remove.mutate({ conversationId: conversation.id })}
+          onCancel={() => setMode("view")}
+        />
       )}
     </li>
+  );
+}
+
+/** A modal question with room for the whole title (a native <dialog>: focus kept inside, Escape cancels). */
+function ConfirmDelete({
+  title,
+  pending,
+  error,
+  onConfirm,
+  onCancel,
+}: {
+  title: string;
+  pending: boolean;
+  error: string | null;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby="delete-title"
+      aria-describedby="delete-detail"
+      onCancel={(e) => {
+        e.preventDefault();
+        onCancel();
+      }}
+      onKeyDown={(e) => {
+        // Escape is this dialog's: not the drawer's, not the answer's.
+        if (e.key === "Escape") e.stopPropagation();
+      }}
+      onClick={(e) => {
+        if (e.target === e.currentTarget) onCancel(); // a click on the backdrop
+      }}
+    >
+      <div className="dialog__body">
+      <h2 id="delete-title">Delete this chat?</h2>
+      <p id="delete-detail">
+        <strong className="dialog__subject">{title}</strong> and all its messages will be deleted. This cannot be undone.
+      </p>
+      {error && (
+        <p className="dialog__error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="dialog__buttons">
+        {/* Focus starts on the harmless choice: Enter right away must not delete. */}
+        <button type="button" className="button" onClick={onCancel} autoFocus>
+          Cancel
+        </button>
+        <button type="button" className="button button--danger-solid" onClick={onConfirm} disabled={pending}>
+          {pending ? "Deleting…" : "Delete"}
+        </button>
+      </div>
+      </div>
+    </dialog>
   );
 }

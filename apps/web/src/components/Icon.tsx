@@ -4,12 +4,27 @@ const paths = {
   pencil: "M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4",
   trash: "M5 7h14M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3",
   close: "M6 6l12 12M18 6L6 18",
-  stop: "M7 7h10v10H7z",
-  send: "M5 12h13M13 6l6 6-6 6",
+  stop: "M8 8h8v8H8z",
+  send: "M12 19V5M6 11l6-6 6 6",
+  copy: "M9 9h10v11H9zM5 15H4V4h11v1",
+  check: "M5 12.5l4.5 4.5L19 7",
+  regenerate: "M20 11a8 8 0 0 0-14.9-3.5M4 4v4h4M4 13a8 8 0 0 0 14.9 3.5M20 20v-4h-4",
+  info: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 11v5M12 8h.01",
+  chevronDown: "M6 9l6 6 6-6",
+  chevronRight: "M9 6l6 6-6 6",
+  search: "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4",
+  bulb: "M9 18h6M10 21h4M12 3a6 6 0 0 0-3.6 10.8c.6.5 1 1.2 1.1 2h5c.1-.8.5-1.5 1.1-2A6 6 0 0 0 12 3z",
+  tool: "M14.7 6.3a4 4 0 0 0-5.4 5.4L4 17v3h3l5.3-5.3a4 4 0 0 0 5.4-5.4l-2.6 2.6-2.4-.6-.6-2.4z",
+  alert: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7.5v5.5M12 16.5h.01",
+  newChat: "M12 20H6a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h6M17.5 3.5a2.1 2.1 0 0 1 3 3L13 14l-4 1 1-4z",
+  arrowDown: "M12 5v14M6 13l6 6 6-6",
+  wrap: "M4 6h16M4 12h13a3 3 0 0 1 0 6h-4M4 18h5M15 16l-2 2 2 2",
 } as const;
 
+export type IconName = keyof typeof paths;
+
 /** Small stroke icons (inline SVG: no icon font, nothing to load). Decorative: buttons carry the label. */
-export function Icon({ name, size = 18 }: { name: keyof typeof paths; size?: number }) {
+export function Icon({ name, size = 18 }: { name: IconName; size?: number }) {
   return (
     <svg
       width={size}
@@ -22,6 +37,7 @@ export function Icon({ name, size = 18 }: { name: keyof typeof paths; size?: num
       strokeLinejoin="round"
       aria-hidden="true"
       focusable="false"
+      className="icon"
     >
       <path d={paths[name]} />
     </svg>

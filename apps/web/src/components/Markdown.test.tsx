@@ -35,6 +35,38 @@ describe("Markdown", () => {
   });
 });
 
+describe("Markdown streaming caret", () => {
+  const caretParent = (text: string) => {
+    const { container } = render(<Markdown text={text} streaming />);
+    const carets = container.querySelectorAll('[data-testid="caret"]');
+    expect(carets).toHaveLength(1);
+    return carets[0]!;
+  };
+
+  it("sits at the end of the last line, inside the last block", () => {
+    const inParagraph = caretParent("First paragraph.\n\nSecond one ends here");
+    expect(inParagraph.parentElement?.tagName).toBe("P");
+    expect(inParagraph.parentElement?.textContent).toBe("Second one ends here");
+    expect(inParagraph.nextSibling).toBeNull();
+    cleanup();
+
+    const inList = caretParent("Points:\n\n- one\n- two **bold**");
+    expect(inList.closest("li")?.textContent).toBe("two bold");
+    expect(inList.previousSibling?.textContent).toBe("bold");
+    cleanup();
+
+    // In code the caret goes before the closing newline: on the last line, not under it.
+    const inCode = caretParent("```js\nconst a = 1;\n");
+    expect(inCode.closest("code")).not.toBeNull();
+    expect(inCode.nextSibling?.textContent).toBe("\n");
+  });
+
+  it("is gone once the answer is finished", () => {
+    const { container } = render(<Markdown text="Done." />);
+    expect(container.querySelector('[data-testid="caret"]')).toBeNull();
+  });
+});
+
 describe("Markdown images", () => {
   const origin = window.location.origin;
   const pixel = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";

@@ -1,7 +1,10 @@
-import { memo, useState, type ComponentProps } from "react";
+import { memo, useCallback, useLayoutEffect, useRef, useState, type ComponentProps } from "react";
 import ReactMarkdown, { defaultUrlTransform, type Components, type ExtraProps, type UrlTransform } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
+import { copyText } from "../lib/clipboard.js";
+import { rehypeCaret } from "./caret.js";
+import { Icon } from "./Icon.js";
 
 type HastNode = NonNullable<ExtraProps["node"]>;
 type HastChild = HastNode["children"][number];
@@ -21,19 +24,36 @@ function languageOf(node: HastNode | undefined): string | null {
   return language ? language.slice("language-".length) : null;
 }
 
-async function copyText(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    return false; // clipboard denied (insecure context or permissions); the code stays selectable
-  }
+/**
+ * Whether a scroller has more to show to its right. A long code line on a phone is otherwise cut at the
+ * block's edge with nothing saying it scrolls (touch browsers hide scrollbars): the block shows a fade there.
+ */
+function useMoreToTheRight() {
+  const ref = useRef<HTMLPreElement>(null);
+  const [more, setMore] = useState(false);
+  const measure = useCallback(() => {
+    const el = ref.current;
+    if (el) setMore(el.scrollLeft + el.clientWidth < el.scrollWidth - 1);
+  }, []);
+  // After every render: streamed text can make a line longer without the block changing size.
+  useLayoutEffect(measure);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [measure]);
+  return { ref, more, measure };
 }
 
 function CodeBlock({ node, children, ...props }: ComponentProps<"pre"> & ExtraProps) {
   const [copied, setCopied] = useState<"idle" | "copied" | "failed">("idle");
+  const [wrap, setWrap] = useState(false);
+  const { ref, more, measure } = useMoreToTheRight();
   const language = languageOf(node);
   const onCopy = async () => {
+    // Denied (insecure context, permissions): say so; the code stays selectable.
     const ok = await copyText(node ? textOf(node).replace(/\n$/, "") : "");
     setCopied(ok ? "copied" : "failed");
     setTimeout(() => setCopied("idle"), 1500);
@@ -42,11 +62,31 @@ function CodeBlock({ node, children, ...props }: ComponentProps<"pre"> & ExtraPr
     <div className="code-block">
       <div className="code-block__bar">
         <span className="code-block__lang">{language ?? "code"}</span>
-        <button type="button" className="button button--ghost button--small" onClick={onCopy} aria-label="Copy code">
-          {copied === "copied" ? "Copied" : copied === "failed" ? "Copy failed" : "Copy"}
-        </button>
+        <span className="code-block__actions">
+          {(more || wrap) && (
+            <button
+              type="button"
+              className="button button--ghost button--small"
+              aria-pressed={wrap}
+              aria-label="Wrap lines"
+              title={wrap ? "Scroll long lines instead" : "Wrap long lines"}
+              onClick={() => setWrap((w) => !w)}
+            >
+              <Icon name="wrap" size={14} />
+              Wrap
+            </button>
+          )}
+          <button type="button" className="button button--ghost button--small" onClick={onCopy} aria-label="Copy code">
+            <Icon name={copied === "copied" ? "check" : "copy"} size={14} />
+            {copied === "copied" ? "Copied" : copied === "failed" ? "Copy failed" : "Copy"}
+          </button>
+        </span>
       </div>
-      <pre {...props}>{children}</pre>
+      <div className="code-block__body" data-more={more && !wrap ? "right" : undefined}>
+        <pre {...props} ref={ref} onScroll={measure} data-wrap={wrap || undefined} tabIndex={more ? 0 : undefined}>
+          {children}
+        </pre>
+      </div>
     </div>
   );
 }
@@ -99,15 +139,23 @@ const components: Components = { pre: CodeBlock, a: Link, img: Image };
 const remarkPlugins = [remarkGfm];
 // Only fenced blocks with a language are highlighted; guessing costs time on every streamed frame.
 const rehypePlugins = [rehypeHighlight];
+// The caret goes in last, after highlighting has split code into spans.
+const streamingRehypePlugins = [rehypeHighlight, rehypeCaret];
 
 /**
  * Model output as markdown. Raw HTML is not rendered (no rehype-raw: it shows as text), unsafe URLs such as
  * `javascript:` are dropped, and only same-origin or `data:` images load (others show as links).
+ * While `streaming`, a caret blinks at the end of the last line.
  */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+export const Markdown = memo(function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
   return (
     <div className="markdown">
-      <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components} urlTransform={urlTransform}>
+      <ReactMarkdown
+        remarkPlugins={remarkPlugins}
+        rehypePlugins={streaming ? streamingRehypePlugins : rehypePlugins}
+        components={components}
+        urlTransform={urlTransform}
+      >
         {text}
       </ReactMarkdown>
     </div>

@@ -1,5 +1,8 @@
-import { trpc } from "../trpc.js";
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { trpc, type RouterOutputs } from "../trpc.js";
+import { Icon } from "./Icon.js";
 
+type ModelInfo = RouterOutputs["models"]["list"]["models"][number];
 const shownCapabilities = ["tools", "thinking"] as const;
 type ShownCapability = (typeof shownCapabilities)[number];
 
@@ -12,63 +15,173 @@ export function capabilitySupport(capabilities: readonly string[] | undefined, c
   return capabilities.includes(capability) ? "yes" : "no";
 }
 
-const badgeText: Record<"yes" | "no" | "unknown", { mark: string; title: (c: string) => string }> = {
-  yes: { mark: "✓", title: (c) => `Supports ${c}` },
-  no: { mark: "–", title: (c) => `No ${c}` },
-  unknown: { mark: "?", title: (c) => `The server does not say whether this model supports ${c}` },
-};
+/** A model's capabilities in a few words, for its entry in the list. */
+export function capabilityWords(capabilities: readonly string[] | undefined): string {
+  const tools = capabilitySupport(capabilities, "tools");
+  if (tools === "unknown") return "Capabilities not reported by the server";
+  const thinks = capabilitySupport(capabilities, "thinking") === "yes";
+  return [tools === "yes" ? "Uses tools" : "No tools", thinks ? "can think first" : null].filter(Boolean).join(", ");
+}
+
+/** One sentence about what the chosen model can do, shown under the composer. */
+export function modelNote(name: string, capabilities: readonly string[] | undefined): { text: string; toolsOff: boolean } {
+  const tools = capabilitySupport(capabilities, "tools");
+  if (tools === "no") {
+    return {
+      text: `Tools are off for ${name}: it cannot call them, so it answers without the clock, the calculator or the conversation search.`,
+      toolsOff: true,
+    };
+  }
+  if (tools === "unknown") {
+    return { text: `The server does not say what ${name} supports: tools are offered, and it may not use them.`, toolsOff: false };
+  }
+  const thinks = capabilitySupport(capabilities, "thinking") === "yes";
+  return {
+    text: `${name} can check the clock, calculate and search your conversations${thinks ? ", and think before it answers" : ""}.`,
+    toolsOff: false,
+  };
+}
 
 export interface ModelPickerProps {
   value: string | null;
   onChange: (model: string) => void;
+  /** id of the element that describes the chosen model (the note under the composer). */
+  describedBy?: string;
 }
 
-/** Models from the provider with their capabilities; the server's default until the user picks one. */
-export function ModelPicker({ value, onChange }: ModelPickerProps) {
+/**
+ * The model menu next to the composer: a button showing the current model that opens a list of the server's
+ * models, each with its capabilities in words (listbox pattern: arrows, Home/End, Enter, Escape).
+ */
+export function ModelPicker({ value, onChange, describedBy }: ModelPickerProps) {
   const models = trpc.models.list.useQuery(undefined, { staleTime: 60_000 });
-  if (models.isPending) return <p className="muted small">Loading models…</p>;
-  if (models.error) return <p className="muted small">Models unavailable: {models.error.message}</p>;
+  const [open, setOpen] = useState(false);
+  const [active, setActive] = useState(0);
+  const button = useRef<HTMLButtonElement>(null);
+  const listbox = useRef<HTMLUListElement>(null);
+  const id = useId();
 
-  const { models: list, defaultModel, demo } = models.data;
+  const list: ModelInfo[] = models.data?.models ?? [];
+  const defaultModel = models.data?.defaultModel ?? null;
   const selected = value && list.some((m) => m.name === value) ? value : defaultModel;
-  const info = list.find((m) => m.name === selected);
-  const toolsOff = capabilitySupport(info?.capabilities, "tools") === "no";
+  // The server's default may be unlisted (an unreachable provider): still offered, capabilities unknown.
+  const options: ModelInfo[] =
+    selected && !list.some((m) => m.name === selected) ? [{ name: selected, capabilities: [] }, ...list] : list;
+
+  useEffect(() => {
+    if (open) listbox.current?.focus();
+  }, [open]);
+  useEffect(() => {
+    if (open) listbox.current?.querySelector(`[data-index="${active}"]`)?.scrollIntoView({ block: "nearest" });
+  }, [open, active]);
+
+  const show = () => {
+    setActive(Math.max(0, options.findIndex((m) => m.name === selected)));
+    setOpen(true);
+  };
+  const close = (refocus: boolean) => {
+    setOpen(false);
+    if (refocus) button.current?.focus();
+  };
+  const choose = (name: string) => {
+    onChange(name);
+    close(true);
+  };
+
+  const onListKey = (e: KeyboardEvent<HTMLUListElement>) => {
+    const last = options.length - 1;
+    const moves: Record<string, () => number> = {
+      ArrowDown: () => Math.min(last, active + 1),
+      ArrowUp: () => Math.max(0, active - 1),
+      Home: () => 0,
+      End: () => last,
+    };
+    const move = moves[e.key];
+    if (move) {
+      e.preventDefault();
+      setActive(move());
+    } else if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      const option = options[active];
+      if (option) choose(option.name);
+    } else if (e.key === "Escape") {
+      // This Escape closes the menu; it must not also stop a streaming answer or close the drawer.
+      e.preventDefault();
+      e.stopPropagation();
+      close(true);
+    } else if (e.key === "Tab") {
+      close(false);
+    }
+  };
+
+  if (models.error && !selected) return <span className="muted small">Models unavailable</span>;
 
   return (
     <div className="model-picker">
-      <label htmlFor="model-select" className="model-picker__label">
-        Model {demo && <span className="muted small">simulator</span>}
-      </label>
-      <select id="model-select" value={selected} onChange={(e) => onChange(e.target.value)} aria-describedby={toolsOff ? "tools-off-note" : undefined}>
-        {!list.some((m) => m.name === selected) && <option value={selected}>{selected}</option>}
-        {list.map((m) => (
-          <option key={m.name} value={m.name}>
-            {m.name}
-            {m.parameterSize ? ` · ${m.parameterSize}` : ""}
-            {capabilitySupport(m.capabilities, "tools") === "no" ? " · no tools" : ""}
-          </option>
-        ))}
-      </select>
-      <div className="badges" aria-label="Capabilities">
-        {shownCapabilities.map((capability) => {
-          const support = capabilitySupport(info?.capabilities, capability);
-          return (
-            <span
-              key={capability}
-              className={`badge ${support === "yes" ? "badge--on" : "badge--off"}`}
-              title={badgeText[support].title(capability)}
-              data-support={support}
+      <button
+        ref={button}
+        type="button"
+        className="model-picker__button"
+        aria-haspopup="listbox"
+        aria-expanded={open}
+        aria-controls={open ? `${id}-list` : undefined}
+        aria-label={`Model: ${selected ?? "loading"}`}
+        aria-describedby={describedBy}
+        disabled={models.isPending}
+        onClick={() => (open ? close(false) : show())}
+        onKeyDown={(e) => {
+          if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+            e.preventDefault();
+            show();
+          }
+        }}
+      >
+        <span className="model-picker__name">{selected ?? "Loading…"}</span>
+        <Icon name="chevronDown" size={14} />
+      </button>
+      {open && (
+        <ul
+          ref={listbox}
+          id={`${id}-list`}
+          className="model-menu"
+          role="listbox"
+          aria-label="Models"
+          tabIndex={-1}
+          aria-activedescendant={`${id}-option-${active}`}
+          onKeyDown={onListKey}
+          onBlur={(e) => {
+            if (!e.currentTarget.contains(e.relatedTarget as Node | null) && e.relatedTarget !== button.current) close(false);
+          }}
+        >
+          {options.map((m, index) => (
+            <li
+              key={m.name}
+              id={`${id}-option-${index}`}
+              data-index={index}
+              role="option"
+              aria-label={m.name}
+              aria-describedby={`${id}-caps-${index}`}
+              aria-selected={m.name === selected}
+              data-active={index === active || undefined}
+              className="model-option"
+              onClick={() => choose(m.name)}
+              onMouseMove={() => setActive(index)}
             >
-              {badgeText[support].mark} {capability}
-            </span>
-          );
-        })}
-      </div>
-      {toolsOff && (
-        <p className="model-picker__note" id="tools-off-note" data-testid="tools-off-note">
-          Tools are off for {selected}: it cannot call them, so it answers without the clock, the calculator or
-          the conversation search.
-        </p>
+              <span className="model-option__name">
+                {m.name}
+                {m.parameterSize && <span className="model-option__size">{m.parameterSize}</span>}
+              </span>
+              <span className="model-option__caps" id={`${id}-caps-${index}`} data-tools={capabilitySupport(m.capabilities, "tools")}>
+                {capabilityWords(m.capabilities)}
+              </span>
+              {m.name === selected && (
+                <span className="model-option__check" aria-hidden="true">
+                  <Icon name="check" size={16} />
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
       )}
     </div>
   );
@@ -81,7 +194,7 @@ export function DemoBadge() {
       data-testid="demo-badge"
       title="No model server was found: answers come from the built-in simulator."
     >
-      demo model
+      Demo
     </span>
   );
 }

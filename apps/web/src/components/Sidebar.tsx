@@ -1,15 +1,13 @@
-import { useRef, useState } from "react";
-import { useFocusTrap } from "../lib/useFocusTrap.js";
+import { useRef, useState, type RefObject } from "react";
 import { readToken, writeToken } from "../lib/authToken.js";
+import { shortcuts } from "../lib/shortcuts.js";
+import { useFocusTrap } from "../lib/useFocusTrap.js";
 import { ConversationList } from "./ConversationList.js";
 import { Icon } from "./Icon.js";
-import { ModelPicker } from "./ModelPicker.js";
 
 export interface SidebarProps {
   open: boolean;
   currentId: string | null;
-  model: string | null;
-  onModelChange: (model: string) => void;
   onOpen: (conversationId: string) => void;
   onNewChat: () => void;
   onDeleted: (conversationId: string) => void;
@@ -17,11 +15,13 @@ export interface SidebarProps {
   onTokenChange: () => void;
   /** The server wants a token this page does not have (AUTH_TOKENS is set). */
   unauthorized: boolean;
+  searchRef: RefObject<HTMLInputElement | null>;
 }
 
 export function Sidebar(props: SidebarProps) {
-  const { open, currentId, model, onModelChange, onOpen, onNewChat, onDeleted, onClose, onTokenChange, unauthorized } = props;
+  const { open, currentId, onOpen, onNewChat, onDeleted, onClose, onTokenChange, unauthorized, searchRef } = props;
   const nav = useRef<HTMLElement>(null);
+  const [query, setQuery] = useState("");
   // Only the narrow layout's drawer is modal (it covers the chat); the wide sidebar is part of the page.
   useFocusTrap(nav, open, drawerQuery, () => document.querySelector<HTMLElement>(".sidebar-toggle"));
   return (
@@ -43,14 +43,59 @@ export function Sidebar(props: SidebarProps) {
             <Icon name="close" />
           </button>
         </div>
-        <button type="button" className="button button--primary new-chat" onClick={onNewChat}>
-          <Icon name="plus" size={16} /> New chat
+        <button
+          type="button"
+          className="sidebar__new"
+          onClick={onNewChat}
+          aria-label="New chat"
+          aria-keyshortcuts={shortcuts.newChat.aria}
+          title={`New chat (${shortcuts.newChat.label})`}
+        >
+          <Icon name="newChat" size={17} />
+          <span>New chat</span>
+          <kbd className="sidebar__kbd" aria-hidden="true">
+            {shortcuts.newChat.label}
+          </kbd>
         </button>
+        <div className="sidebar__search" role="search">
+          <Icon name="search" size={15} />
+          <input
+            ref={searchRef}
+            type="search"
+            aria-label="Search conversations"
+            placeholder="Search"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Escape" && query) {
+                e.preventDefault(); // clears the search first; the next Escape closes the drawer
+                e.stopPropagation();
+                setQuery("");
+              }
+            }}
+            aria-keyshortcuts={shortcuts.search.aria}
+          />
+          <kbd className="sidebar__kbd" aria-hidden="true">
+            {shortcuts.search.label}
+          </kbd>
+        </div>
         <div className="sidebar__list">
-          <ConversationList currentId={currentId} onOpen={onOpen} onDeleted={onDeleted} />
+          <ConversationList currentId={currentId} query={query} onOpen={onOpen} onDeleted={onDeleted} />
         </div>
         <div className="sidebar__bottom">
-          <ModelPicker value={model} onChange={onModelChange} />
+          <details className="sidebar__details">
+            <summary>Keyboard shortcuts</summary>
+            <dl className="shortcut-list">
+              {Object.values(shortcuts).map((s) => (
+                <div key={s.aria}>
+                  <dt>{s.description}</dt>
+                  <dd>
+                    <kbd>{s.label}</kbd>
+                  </dd>
+                </div>
+              ))}
+            </dl>
+          </details>
           <TokenSetting onChange={onTokenChange} required={unauthorized} />
         </div>
       </nav>
@@ -59,15 +104,15 @@ export function Sidebar(props: SidebarProps) {
 }
 
 /** Matches styles.css: below this width the sidebar is a drawer over the chat. */
-const drawerQuery = "(max-width: 760px)";
-const isDrawer = () => typeof window !== "undefined" && window.matchMedia(drawerQuery).matches;
+export const drawerQuery = "(max-width: 760px)";
+export const isDrawer = () => typeof window !== "undefined" && window.matchMedia(drawerQuery).matches;
 
 /** Only needed when the server runs with AUTH_TOKENS; kept in localStorage. */
 function TokenSetting({ onChange, required }: { onChange: () => void; required: boolean }) {
   const [value, setValue] = useState(() => readToken() ?? "");
   const [saved, setSaved] = useState(false);
   return (
-    <details className="token-setting" open={required || undefined}>
+    <details className="sidebar__details token-setting" open={required || undefined}>
       <summary>API token</summary>
       {required && (
         <p className="token-setting__required" role="alert">

@@ -1,4 +1,5 @@
-import { useState, type KeyboardEvent } from "react";
+import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { checkLength, tooLongMessage } from "../lib/limits.js";
 
 export interface UserMessageProps {
   text: string;
@@ -10,13 +11,39 @@ export interface UserMessageProps {
   onUnqueue?: () => void;
 }
 
+/**
+ * Whether the bubble, folded by CSS to a few lines, hides text. Measured (not guessed from the length), so a
+ * long message on a wide screen that fits is never folded; again when the width changes.
+ */
+function useFolds(text: string) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [folds, setFolds] = useState(false);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => {
+      if (el.dataset.expanded !== "true") setFolds(el.scrollHeight > el.clientHeight + 1);
+    };
+    measure();
+    if (typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [text]);
+  return { ref, folds };
+}
+
 export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue }: UserMessageProps) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(text);
+  const [expanded, setExpanded] = useState(false);
+  const { ref, folds } = useFolds(text);
+  const bubbleId = useId();
+  const length = checkLength(draft);
 
   const save = () => {
     const next = draft.trim();
-    if (!next) return;
+    if (!next || length.over) return;
     setEditing(false);
     if (next !== text) onEdit?.(next);
   };
@@ -25,7 +52,10 @@ export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue }
       e.preventDefault();
       save();
     }
-    if (e.key === "Escape") setEditing(false);
+    if (e.key === "Escape") {
+      e.preventDefault(); // this Escape cancels the edit; it must not also stop the answer
+      setEditing(false);
+    }
   };
 
   if (editing) {
@@ -34,12 +64,26 @@ export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue }
         <label className="visually-hidden" htmlFor="edit-message">
           Edit message
         </label>
-        <textarea id="edit-message" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKeyDown} autoFocus rows={3} />
+        <textarea
+          id="edit-message"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={onKeyDown}
+          autoFocus
+          rows={Math.min(10, Math.max(3, draft.split("\n").length))}
+          aria-invalid={length.over || undefined}
+          aria-describedby={length.over ? "edit-message-limit" : undefined}
+        />
+        {length.over && (
+          <p className="limit-note" id="edit-message-limit" role="alert">
+            {tooLongMessage(length)}
+          </p>
+        )}
         <div className="message__edit-actions">
           <button type="button" className="button button--ghost button--small" onClick={() => setEditing(false)}>
             Cancel
           </button>
-          <button type="button" className="button button--primary button--small" onClick={save} disabled={!draft.trim()}>
+          <button type="button" className="button button--primary button--small" onClick={save} disabled={!draft.trim() || length.over}>
             Save &amp; send
           </button>
         </div>
@@ -52,7 +96,22 @@ export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue }
       className={`message message--user${queued ? " is-queued" : ""}${failed ? " is-failed" : ""}`}
       data-testid={queued ? "queued-message" : "user-message"}
     >
-      <div className="message__bubble">{text}</div>
+      <div className="message__column">
+        <div className="message__bubble" ref={ref} id={bubbleId} data-expanded={expanded || undefined} data-folded={folds && !expanded ? "true" : undefined}>
+          {text}
+        </div>
+        {(folds || expanded) && (
+          <button
+            type="button"
+            className="button button--ghost button--small message__more"
+            aria-expanded={expanded}
+            aria-controls={bubbleId}
+            onClick={() => setExpanded((e) => !e)}
+          >
+            {expanded ? "Show less" : "Show more"}
+          </button>
+        )}
+      </div>
       <div className="message__meta">
         {queued && (
           <>

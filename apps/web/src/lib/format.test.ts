@@ -4,6 +4,7 @@ import { formatMs, formatRate, formatValue, relativeTime } from "./format.js";
 describe("format helpers", () => {
   it("formats durations by magnitude", () => {
     expect(formatMs(12.4)).toBe("12 ms");
+    expect(formatMs(0.3)).toBe("<1 ms");
     expect(formatMs(1234)).toBe("1.2 s");
     expect(formatMs(42_000)).toBe("42 s");
     expect(formatMs(125_000)).toBe("2 min 5 s");

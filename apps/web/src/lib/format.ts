@@ -1,5 +1,6 @@
-/** Short human durations: 840 ms, 1.2 s, 2 min 5 s. */
+/** Short human durations: <1 ms, 840 ms, 1.2 s, 2 min 5 s. */
 export function formatMs(ms: number): string {
+  if (ms < 0.5) return "<1 ms";
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
   const minutes = Math.floor(ms / 60_000);

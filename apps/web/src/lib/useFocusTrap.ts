@@ -33,7 +33,8 @@ export function useFocusTrap(
     focusIn();
 
     const onKeyDown = (event: KeyboardEvent) => {
-      if (event.key !== "Tab") return;
+      // A modal dialog opened from the drawer (delete confirmation) keeps focus itself.
+      if (event.key !== "Tab" || document.querySelector("dialog:modal")) return;
       const items = tabbables(root);
       const first = items[0];
       const last = items.at(-1);
@@ -49,6 +50,7 @@ export function useFocusTrap(
     };
     // Focus that escapes anyway (a click on the backdrop, a screen reader) is brought back.
     const onFocusIn = (event: FocusEvent) => {
+      if (document.querySelector("dialog:modal")) return;
       if (event.target instanceof Node && !root.contains(event.target)) tabbables(root)[0]?.focus();
     };
     document.addEventListener("keydown", onKeyDown);

@@ -1,0 +1,61 @@
+// @vitest-environment jsdom
+import { emptyUsage } from "@streamchat/core";
+import { cleanup, render } from "@testing-library/react";
+import { afterEach, describe, expect, it } from "vitest";
+import { emptyMessageState, type MessageState } from "../chat/reducer.js";
+import { AssistantMessage } from "./AssistantMessage.js";
+import { thoughtLabel } from "./Reasoning.js";
+
+afterEach(cleanup);
+
+const finished = (patch: Partial<MessageState>): MessageState => ({
+  ...emptyMessageState("r1"),
+  model: "demo",
+  done: { reason: "stop", usage: { ...emptyUsage(), ttftMs: 120, durationMs: 900 } },
+  ...patch,
+});
+
+describe("AssistantMessage", () => {
+  it("shows only the live reasoning while the model thinks: no second progress line", () => {
+    const state: MessageState = {
+      ...emptyMessageState("r1"),
+      status: { phase: "thinking", message: "Processing your question…" },
+      steps: [{ kind: "reasoning", text: "Let me think.", startedAt: 1, endedAt: null }],
+    };
+    const { queryByTestId, getByRole } = render(<AssistantMessage state={state} streaming />);
+    expect(queryByTestId("status-line")).toBeNull();
+    expect(getByRole("button", { name: "Thinking…" }).getAttribute("aria-expanded")).toBe("true");
+    expect(queryByTestId("reasoning-text")?.textContent).toBe("Let me think.");
+  });
+
+  it("shows the waiting line before anything arrived", () => {
+    const { getByTestId } = render(<AssistantMessage state={emptyMessageState()} streaming />);
+    expect(getByTestId("status-line").textContent).toBe("Processing your question…");
+  });
+
+  it("offers Retry only for an error that retrying can fix", () => {
+    const retryable = finished({ error: { code: "provider_error", message: "boom", retryable: true }, done: { reason: "error", usage: emptyUsage() } });
+    const refused = finished({ error: { code: "model_not_found", message: "no such model", retryable: false }, done: { reason: "error", usage: emptyUsage() } });
+    const { queryByRole, rerender } = render(<AssistantMessage state={retryable} streaming={false} onRetry={() => {}} />);
+    expect(queryByRole("button", { name: "Retry" })).not.toBeNull();
+    rerender(<AssistantMessage state={refused} streaming={false} onRetry={() => {}} />);
+    expect(queryByRole("button", { name: "Retry" })).toBeNull();
+  });
+
+  it("has Copy and details for a finished answer, Regenerate only where offered", () => {
+    const { getByRole, queryByRole, rerender } = render(<AssistantMessage state={finished({ text: "Hi." })} streaming={false} />);
+    expect(getByRole("button", { name: "Copy" })).toBeTruthy();
+    expect(getByRole("button", { name: "Answer details" })).toBeTruthy();
+    expect(queryByRole("button", { name: "Regenerate" })).toBeNull();
+    rerender(<AssistantMessage state={finished({ text: "Hi." })} streaming={false} onRegenerate={() => {}} />);
+    expect(getByRole("button", { name: "Regenerate" })).toBeTruthy();
+  });
+});
+
+describe("thoughtLabel", () => {
+  it("says how long the model thought, in whole seconds, at least 1", () => {
+    expect(thoughtLabel({ startedAt: 1000, endedAt: 1300 })).toBe("Thought for 1 s");
+    expect(thoughtLabel({ startedAt: 1000, endedAt: 13_600 })).toBe("Thought for 13 s");
+    expect(thoughtLabel({ startedAt: null, endedAt: null })).toBe("Thought process");
+  });
+});

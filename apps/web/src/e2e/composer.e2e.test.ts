@@ -1,0 +1,480 @@
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import {
+  answers,
+  answerText,
+  box,
+  chooseModel,
+  conversationIdOf,
+  dark,
+  desktop,
+  lastAnswer,
+  looks,
+  mobile,
+  runBrowserTests,
+  send,
+  startApi,
+  useE2E,
+  waitForAnswerState,
+  waitForAnswerText,
+  webRoot,
+} from "./harness.js";
+
+const e2e = useE2E();
+
+const composerValue = (page: Page) => page.locator("#composer-input").inputValue();
+
+/** chat.send requests the page made (batched tRPC calls carry the procedure names in the path). */
+function countSends(page: Page): () => number {
+  let sends = 0;
+  page.on("request", (request) => {
+    if (/\/trpc\/[^?]*chat\.send/.test(request.url())) sends++;
+  });
+  return () => sends;
+}
+
+/**
+ * Tabs through the page and, at each stop, compares how the focused element and its two nearest ancestors
+ * look focused and blurred: a visible focus style changes one of outline, box-shadow or border colour.
+ */
+async function tabStops(page: Page, stops: number): Promise<{ visited: string[]; missing: string[] }> {
+  const missing: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < stops; i++) {
+    await page.keyboard.press("Tab");
+    const result = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const chain = [el, el.parentElement, el.parentElement?.parentElement].filter((e): e is HTMLElement => !!e);
+      const look = () =>
+        chain.map((e) => {
+          const s = getComputedStyle(e);
+          return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.borderColor].join("|");
+        });
+      const focused = look();
+      el.blur();
+      const blurred = look();
+      const name = `${el.tagName.toLowerCase()}[${el.getAttribute("aria-label") ?? el.textContent?.trim().slice(0, 30) ?? ""}]`;
+      return { name, visible: focused.some((f, k) => f !== blurred[k]) };
+    });
+    if (!result || seen.has(result.name)) continue;
+    seen.add(result.name);
+    if (!result.visible) missing.push(result.name);
+  }
+  return { visited: [...seen], missing };
+}
+
+describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think, keyboard", () => {
+  for (const look of looks) {
+    it(`counts near the limit and refuses a message over it, keeping the draft (${look.name})`, async () => {
+      const page = await e2e.openApp(look);
+      const sends = countSends(page);
+      const counter = page.getByTestId("char-count");
+      const sendButton = page.getByRole("button", { name: "Send" });
+
+      await page.fill("#composer-input", "a short message");
+      expect(await counter.count()).toBe(0);
+
+      await page.fill("#composer-input", "x".repeat(26_000));
+      await counter.waitFor();
+      expect(await counter.textContent()).toBe("26,000 / 32,000");
+      expect(await page.getByRole("alert").count()).toBe(0);
+      expect(await sendButton.isEnabled()).toBe(true);
+
+      const tooLong = "y".repeat(33_000);
+      await page.fill("#composer-input", tooLong);
+      expect(await counter.textContent()).toBe("33,000 / 32,000");
+      const alert = page.getByRole("alert");
+      await alert.waitFor();
+      expect(await alert.textContent()).toMatch(/too long.*33,000.*at most 32,000/);
+      expect(await sendButton.isDisabled()).toBe(true);
+      await page.press("#composer-input", "Enter");
+      // Nothing was sent, nothing was cleared.
+      expect(sends()).toBe(0);
+      expect(await composerValue(page)).toBe(tooLong);
+      expect(await answers(page).count()).toBe(0);
+      // The message is readable where it stands: inside the viewport.
+      const alertBox = await box(alert);
+      expect(alertBox.y + alertBox.height).toBeLessThanOrEqual(look.viewport.height);
+      expect(alertBox.x + alertBox.width).toBeLessThanOrEqual(look.viewport.width);
+
+      // Shortened to the limit, it goes.
+      await page.fill("#composer-input", "z".repeat(32_000));
+      await page.getByRole("alert").waitFor({ state: "detached" });
+      expect(await sendButton.isEnabled()).toBe(true);
+    });
+  }
+
+  it("keeps the draft when the server refuses a message, and offers no Retry that cannot succeed", async () => {
+    // A server with a lower limit than the page assumes: the refusal comes from the server.
+    const strict = await startApi({ MAX_MESSAGE_CHARS: "1000" }, 5);
+    try {
+      const url = await strict.listen();
+      const page = await e2e.newPage(desktop, url);
+      await page.locator("#composer-input").waitFor();
+      const draft = "w".repeat(2_000);
+      await send(page, draft);
+      const error = page.getByTestId("action-error");
+      await error.waitFor();
+      expect(await error.textContent()).toMatch(/Message not sent.*at most 1000 characters/);
+      expect(await error.getByRole("button", { name: "Retry" }).count()).toBe(0);
+      await page.waitForFunction((n) => (document.getElementById("composer-input") as HTMLTextAreaElement).value.length === n, draft.length);
+      expect(await composerValue(page)).toBe(draft);
+      // The refused message is not left behind as if it had been sent.
+      expect(await page.locator('[data-testid="user-message"]').count()).toBe(0);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("keeps the draft when sending fails on the way, and Retry sends it (once) and takes it out of the box", async () => {
+    const page = await e2e.openApp();
+    let failNext = true;
+    await page.route(/\/trpc\/[^?]*chat\.send/, (route) => {
+      if (!failNext) return route.continue();
+      failNext = false;
+      return route.abort("connectionreset");
+    });
+    await send(page, "Hello through a flaky network");
+    const error = page.getByTestId("action-error");
+    await error.waitFor();
+    expect(await error.textContent()).toContain("The server is not reachable.");
+    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "Hello through a flaky network");
+
+    await error.getByRole("button", { name: "Retry" }).click();
+    await waitForAnswerState(page, "stop");
+    expect(await composerValue(page)).toBe("");
+    expect(await error.count()).toBe(0);
+    const stored = await e2e.getConversation(await conversationIdOf(page));
+    expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Hello through a flaky network"]);
+  });
+
+  for (const look of looks) {
+    it(`folds a very long message behind "Show more" (${look.name})`, async () => {
+      const page = await e2e.openApp(look);
+      const long = Array.from({ length: 120 }, (_, i) => `Line ${i + 1} of a very long pasted message.`).join("\n");
+      e2e.sim.addScenario({ name: "short reply", match: { lastUserIncludes: "pasted message" }, chunks: [{ content: "Got it." }, { done: true }] });
+      await send(page, long);
+      await waitForAnswerState(page, "stop");
+      const message = page.locator('[data-testid="user-message"]').last();
+      const more = message.getByRole("button", { name: "Show more" });
+      await more.waitFor();
+      expect(await more.getAttribute("aria-expanded")).toBe("false");
+      const bubble = page.locator(`#${(await more.getAttribute("aria-controls"))!.replace(/:/g, "\\:")}`);
+      const folded = await box(bubble);
+      expect(folded.height).toBeLessThan(look.viewport.height * 0.6);
+      expect(await bubble.textContent()).toBe(long); // all of it is there, only folded
+
+      await more.click();
+      const less = message.getByRole("button", { name: "Show less" });
+      expect(await less.getAttribute("aria-expanded")).toBe("true");
+      expect((await box(bubble)).height).toBeGreaterThan(folded.height * 2);
+      await less.click();
+      expect((await box(bubble)).height).toBe(folded.height);
+
+      // A short message has nothing to fold.
+      await send(page, "Short one");
+      await waitForAnswerState(page, "stop");
+      expect(await page.locator('[data-testid="user-message"]').last().getByRole("button", { name: /Show/ }).count()).toBe(0);
+      e2e.sim.clearScenarios();
+    });
+  }
+
+  it("queues a message typed while a reply streams and sends it when the reply ends", async () => {
+    const page = await e2e.openApp();
+    const stream = e2e.sim.control({ lastUserIncludes: "first-of-two" });
+    await send(page, "Answer this first-of-two");
+    await stream.connected;
+    await stream.push({ content: "First answer." });
+
+    await send(page, "Hello again");
+    const queued = page.locator('[data-testid="queued-message"]');
+    await queued.waitFor();
+    expect(await queued.textContent()).toContain("Hello again");
+    expect(await page.getByRole("button", { name: "Stop" }).count()).toBe(1);
+
+    await stream.push({ done: true });
+    await queued.waitFor({ state: "detached" });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]').length === 2);
+    await waitForAnswerState(page, "stop");
+    expect(await answerText(page)).toContain("demo");
+    const users = await page.locator('[data-testid="user-message"]').allTextContents();
+    expect(users.map((u) => u.replace(/Edit$/, ""))).toEqual(["Answer this first-of-two", "Hello again"]);
+  });
+
+  it("keeps a queued message when the user switches conversations, and sends it when the reply ends", async () => {
+    const page = await e2e.openApp();
+    const stream = e2e.sim.control({ lastUserIncludes: "leave-while-queued" });
+    await send(page, "Answer me leave-while-queued");
+    await stream.connected;
+    const conversationId = await conversationIdOf(page);
+    await stream.push({ content: "Working on it." });
+    await waitForAnswerText(page, "Working on it.");
+    await send(page, "Queued follow-up");
+    await page.locator('[data-testid="queued-message"]').waitFor();
+
+    // Leave for a new chat, then the reply ends while the user is elsewhere.
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    expect(await page.locator('[data-testid="queued-message"]').count()).toBe(0);
+    await stream.push({ done: true });
+
+    // The queued message went to its own conversation, and was answered there.
+    await expect
+      .poll(
+        async () => {
+          const stored = await e2e.getConversation(conversationId);
+          return stored.activeRunId === null ? stored.messages.map((m) => `${m.role}:${m.role === "user" ? m.content : ""}`) : [];
+        },
+        { timeout: 20_000 },
+      )
+      .toEqual(["user:Answer me leave-while-queued", "assistant:", "user:Queued follow-up", "assistant:"]);
+
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Answer me leave-while-queued" }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]').length === 2);
+    await waitForAnswerState(page, "stop");
+    expect(await page.locator('[data-testid="queued-message"]').count()).toBe(0);
+    const users = await page.locator('[data-testid="user-message"] .message__bubble').allTextContents();
+    expect(users).toEqual(["Answer me leave-while-queued", "Queued follow-up"]);
+  });
+
+  it("keeps a queued message with its conversation while the reply is still running elsewhere", async () => {
+    const page = await e2e.openApp();
+    const stream = e2e.sim.control({ lastUserIncludes: "come-back-queued" });
+    await send(page, "Answer me come-back-queued");
+    await stream.connected;
+    await stream.push({ content: "Still going." });
+    await waitForAnswerText(page, "Still going.");
+    await send(page, "Kept for later");
+    await page.locator('[data-testid="queued-message"]').waitFor();
+
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Answer me come-back-queued" }).click();
+    const queued = page.locator('[data-testid="queued-message"]');
+    await queued.waitFor();
+    expect(await queued.textContent()).toContain("Kept for later");
+
+    await stream.push({ done: true });
+    await queued.waitFor({ state: "detached" });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]').length === 2);
+    await waitForAnswerState(page, "stop");
+  });
+
+  for (const look of looks) {
+    it(`picks the model next to the composer, with its capabilities in words (${look.name})`, async () => {
+      const page = await e2e.openApp(look);
+      await page.getByTestId("demo-badge").waitFor();
+      const picker = page.getByRole("button", { name: "Model: demo" });
+      // Where people look: in the main pane, next to the message box, not in the sidebar.
+      expect(await page.locator("main").getByRole("button", { name: /^Model/ }).count()).toBe(1);
+      const pickerBox = await box(picker);
+      const composerBox = await box(page.locator("main form"));
+      expect(pickerBox.y).toBeGreaterThanOrEqual(composerBox.y);
+      expect(pickerBox.y + pickerBox.height).toBeLessThanOrEqual(composerBox.y + composerBox.height);
+
+      await picker.click();
+      const list = page.getByRole("listbox", { name: "Models" });
+      await list.waitFor();
+      const names = await list.getByRole("option").evaluateAll((options) => options.map((o) => o.getAttribute("aria-label")));
+      expect(names).toEqual(["demo", "llama3.2", "qwen3", "gemma3"]);
+      expect(await list.getByRole("option", { name: "demo", exact: true }).getAttribute("aria-selected")).toBe("true");
+      // Capabilities in words, not badges.
+      const description = async (name: string) => {
+        const id = await list.getByRole("option", { name, exact: true }).getAttribute("aria-describedby");
+        return page.locator(`#${id!.replace(/:/g, "\\:")}`).textContent();
+      };
+      expect(await description("demo")).toBe("Uses tools, can think first");
+      expect(await description("llama3.2")).toBe("Uses tools");
+      expect(await description("gemma3")).toBe("No tools");
+      // The menu fits the screen.
+      const listBox = await box(list);
+      expect(listBox.x).toBeGreaterThanOrEqual(0);
+      expect(listBox.y).toBeGreaterThanOrEqual(0);
+      expect(listBox.x + listBox.width).toBeLessThanOrEqual(look.viewport.width);
+
+      // Keyboard: Escape closes and gives focus back; arrows and Enter choose.
+      await page.keyboard.press("Escape");
+      await list.waitFor({ state: "detached" });
+      expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Model: demo");
+      await page.keyboard.press("ArrowDown");
+      await list.waitFor();
+      await page.keyboard.press("End");
+      await page.keyboard.press("Enter");
+      await page.getByRole("button", { name: "Model: gemma3" }).waitFor();
+
+      // A model without tools says so in words under the composer; it cannot think either, so no Think.
+      const note = page.getByTestId("tools-off-note");
+      await note.waitFor();
+      expect(await note.textContent()).toContain("Tools are off for gemma3");
+      expect(await note.isVisible()).toBe(true);
+      await page.getByRole("button", { name: "Think", exact: true }).waitFor({ state: "detached" });
+
+      // The picked model is the one that answers.
+      await chooseModel(page, "qwen3");
+      await send(page, "Hello from the picker");
+      await waitForAnswerState(page, "stop");
+      await lastAnswer(page).getByRole("button", { name: "Answer details" }).click();
+      expect(await page.getByRole("dialog", { name: "Answer details" }).textContent()).toContain("qwen3");
+      await page.evaluate(() => localStorage.clear());
+    });
+  }
+
+  it("thinks on request: the Think toggle (thinking models only, remembered) streams reasoning", async () => {
+    const page = await e2e.openApp();
+    const toggle = page.getByRole("button", { name: "Think", exact: true });
+    // The default model (demo) can think.
+    await toggle.waitFor();
+    expect(await toggle.getAttribute("aria-pressed")).toBe("false");
+    await toggle.click();
+    expect(await toggle.getAttribute("aria-pressed")).toBe("true");
+
+    await send(page, "Explain server-sent events in a short list");
+    await waitForAnswerState(page, "stop");
+    const thought = lastAnswer(page).getByRole("button", { name: /^Thought for \d+ s$/ });
+    await thought.waitFor();
+    await thought.click();
+    expect(((await lastAnswer(page).getByTestId("reasoning-text").textContent()) ?? "").length).toBeGreaterThan(10);
+    // The suggestion gets what it asks for: a short list about server-sent events.
+    expect(await lastAnswer(page).locator(".markdown li").count()).toBeGreaterThanOrEqual(3);
+    expect(await answerText(page)).toContain("Last-Event-ID");
+    const request = e2e.sim.chatRequests().at(-1)?.body as { think?: unknown };
+    expect(request.think).toBe(true);
+
+    // Remembered across reloads; a model without the thinking capability hides it.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('[data-testid="think-toggle"]')?.getAttribute("aria-pressed") === "true");
+    await chooseModel(page, "llama3.2");
+    await toggle.waitFor({ state: "detached" });
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await send(page, "Hello without thinking");
+    await waitForAnswerState(page, "stop");
+    expect(e2e.sim.chatRequests().at(-1)?.body).not.toHaveProperty("think");
+    expect(await lastAnswer(page).getByTestId("reasoning").count()).toBe(0);
+    // Back on a thinking model the toggle returns, still on.
+    await chooseModel(page, "qwen3");
+    await page.waitForFunction(() => document.querySelector('[data-testid="think-toggle"]')?.getAttribute("aria-pressed") === "true");
+    await page.evaluate(() => localStorage.clear());
+  });
+
+  for (const look of looks) {
+    it(`starts with suggestions that show off tools, streaming and reasoning (${look.name})`, async () => {
+      const page = await e2e.openApp(look);
+      const suggestions = page.getByRole("list", { name: "Suggestions" }).getByRole("button");
+      // The Think suggestion joins once the models (and their capabilities) are known.
+      await suggestions.filter({ hasText: "Thinks first" }).waitFor();
+      const labels = await suggestions.allTextContents();
+      expect(labels.some((l) => l.includes("Tokyo") && l.includes("clock tool"))).toBe(true);
+      expect(labels.some((l) => l.includes("Thinks first"))).toBe(true); // the demo model can think
+      // All of them visible without scrolling.
+      for (const s of await suggestions.all()) {
+        const b = await box(s);
+        expect(b.y + b.height).toBeLessThanOrEqual(look.viewport.height);
+      }
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(look.viewport.width);
+
+      // The Think suggestion reasons even with the toggle off, and answers with a table.
+      expect(await page.getByRole("button", { name: "Think", exact: true }).getAttribute("aria-pressed")).toBe("false");
+      await suggestions.filter({ hasText: "Thinks first" }).click();
+      await waitForAnswerState(page, "stop");
+      expect((e2e.sim.chatRequests().at(-1)?.body as { think?: unknown }).think).toBe(true);
+      await lastAnswer(page).getByRole("button", { name: /^Thought for/ }).waitFor();
+      expect(await lastAnswer(page).locator("table").count()).toBe(1);
+      // Table cells break between words, never inside one ("Wha / t"), also in a phone's narrow columns.
+      const splitWords = await lastAnswer(page)
+        .locator("table")
+        .evaluate((table) => {
+          const split: string[] = [];
+          const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const match of (node.textContent ?? "").matchAll(/\S+/g)) {
+              const range = document.createRange();
+              range.setStart(node, match.index);
+              range.setEnd(node, match.index + match[0].length);
+              const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+              if (lines.size > 1) split.push(match[0]);
+            }
+          }
+          return split;
+        });
+      expect(splitWords).toEqual([]);
+    });
+  }
+
+  it("offers no Think suggestion for a model that cannot think, and the tool suggestion calls the tool", async () => {
+    const page = await e2e.openApp();
+    await chooseModel(page, "llama3.2");
+    const suggestions = page.getByRole("list", { name: "Suggestions" }).getByRole("button");
+    expect((await suggestions.allTextContents()).some((l) => l.includes("Thinks first"))).toBe(false);
+    await suggestions.filter({ hasText: "Tokyo" }).click();
+    await waitForAnswerState(page, "stop");
+    expect(await lastAnswer(page).getByRole("button").filter({ hasText: "current_time" }).count()).toBe(1);
+    await page.evaluate(() => localStorage.clear());
+  });
+
+  it("asks for the API token when the server requires one, then streams with it", async () => {
+    const authed = await startApi({ AUTH_TOKENS: "alice:alice-secret-token" }, 5);
+    try {
+      const page = await e2e.newPage(desktop, await authed.listen());
+      await page.getByTestId("auth-banner").waitFor();
+      await page.getByRole("button", { name: "Enter token" }).click();
+      await page.waitForFunction(() => document.activeElement?.id === "api-token");
+      await page.keyboard.type("alice-secret-token");
+      await page.keyboard.press("Enter");
+      await page.getByTestId("auth-banner").waitFor({ state: "detached" });
+
+      // chat.send carries the token as a Bearer header, the SSE subscription as connectionParams.
+      await send(page, "Hello with a token");
+      await waitForAnswerState(page, "stop");
+      expect(await answerText(page)).toContain("demo");
+    } finally {
+      await authed.close();
+    }
+  });
+
+  it("has the shortcuts people expect: new chat, search, focus the composer", async () => {
+    for (const look of [desktop, mobile]) {
+      const page = await e2e.openConversation("Hello shortcuts", look);
+      const conversationId = await conversationIdOf(page);
+
+      // Ctrl+Shift+O: a new chat, ready to type in.
+      await page.locator("main header").click();
+      await page.keyboard.press("Control+Shift+O");
+      await page.waitForFunction(() => location.hash === "#/");
+      await page.waitForFunction(() => document.activeElement?.id === "composer-input");
+
+      // Ctrl+K: the conversation search (on a phone the drawer opens for it).
+      await page.keyboard.press("Control+K");
+      await page.waitForFunction(() => document.activeElement?.getAttribute("type") === "search");
+      expect(await page.getByRole("searchbox").isVisible()).toBe(true);
+      await page.keyboard.type("shortcuts");
+      await page.locator('[data-testid="conversation-item"] button', { hasText: "Hello shortcuts" }).first().click();
+      await page.waitForFunction((id) => location.hash === `#/c/${id}`, conversationId);
+
+      // Shift+Escape: back to the message box from anywhere.
+      await page.locator("main header").click();
+      await page.keyboard.press("Shift+Escape");
+      await page.waitForFunction(() => document.activeElement?.id === "composer-input");
+    }
+  });
+
+  for (const look of [desktop, dark, mobile]) {
+    it(`shows where the keyboard focus is, on every control (${look.name})`, async () => {
+      const page = await e2e.openConversation("Hello focus", look);
+      await page.locator("main header").click({ position: { x: 200, y: 10 } });
+      if (look.mobile) {
+        await page.getByRole("button", { name: "Show conversations" }).focus();
+      } else {
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      }
+      const { visited, missing } = await tabStops(page, look.mobile ? 14 : 30);
+      expect(missing, "controls without a visible focus style").toEqual([]);
+      // The walk did reach the controls that matter.
+      const expected = ["button[Copy]", "button[Regenerate]", "button[Answer details]", "button[Model: demo]", "button[Think]", "textarea[]"];
+      if (!look.mobile) expected.push("input[Search conversations]", "button[New chat]");
+      for (const name of expected) expect(visited, `Tab reaches ${name}`).toContain(name);
+      await page.screenshot({ path: join(webRoot, "test-artifacts", `focus-${look.name}.png`) });
+    });
+  }
+});

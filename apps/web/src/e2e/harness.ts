@@ -1,0 +1,199 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildServer, loadConfig, type ApiServer } from "@streamchat/api";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { chromiumAvailable, launchChromium } from "./browser.js";
+
+export const webRoot = fileURLToPath(new URL("../..", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../../..", import.meta.url));
+export const artifacts = join(webRoot, "test-artifacts");
+export const runBrowserTests = chromiumAvailable();
+
+/** The sizes and themes every area is checked in. */
+export const desktop = { name: "desktop", viewport: { width: 1280, height: 800 }, mobile: false, colorScheme: "light" } as const;
+export const mobile = { name: "mobile", viewport: { width: 390, height: 844 }, mobile: true, colorScheme: "light" } as const;
+export const dark = { name: "dark", viewport: { width: 1280, height: 800 }, mobile: false, colorScheme: "dark" } as const;
+export type Look = { name: string; viewport: { width: number; height: number }; mobile: boolean; colorScheme: "light" | "dark" };
+export const looks: Look[] = [desktop, mobile, dark];
+
+export type ApiEnv = Record<string, string>;
+
+/**
+ * One real API (in-process, the simulator as the model, a temp SQLite file) serving the built web app, and one
+ * Chromium, for the test file that calls this at its top level. Every page error fails the test it happened in.
+ */
+export function useE2E(opts: { env?: ApiEnv; tokenDelayMs?: number } = {}) {
+  let server: ApiServer;
+  let baseUrl = "";
+  let browser: Browser;
+  let tmp = "";
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!runBrowserTests) return;
+    tmp = mkdtempSync(join(tmpdir(), "streamchat-web-e2e-"));
+    mkdirSync(artifacts, { recursive: true });
+    server = await startApi({ DATABASE_PATH: join(tmp, "chat.db"), ...opts.env }, opts.tokenDelayMs ?? 30);
+    baseUrl = await server.listen();
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
+    const errors = pageErrors.splice(0);
+    expect(errors, "uncaught errors in the page").toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function newPage(look: Look = desktop, url = baseUrl): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: look.viewport,
+      colorScheme: look.colorScheme,
+      isMobile: look.mobile,
+      hasTouch: look.mobile,
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    await page.goto(url + "/");
+    return page;
+  }
+
+  return {
+    get server() {
+      return server;
+    },
+    get sim() {
+      return server.sim!;
+    },
+    get baseUrl() {
+      return baseUrl;
+    },
+    get browser() {
+      return browser;
+    },
+    trackContext: (context: BrowserContext) => contexts.push(context),
+    onPageError: (message: string) => pageErrors.push(message),
+    /** The app at `look`'s size and theme, ready to type into. */
+    async openApp(look: Look = desktop): Promise<Page> {
+      const page = await newPage(look);
+      await page.locator("#composer-input").waitFor();
+      return page;
+    },
+    newPage,
+    /** A page with one finished exchange open, so the next answer streams in the same pane. */
+    async openConversation(firstMessage: string, look: Look = desktop): Promise<Page> {
+      const page = await this.openApp(look);
+      await send(page, firstMessage);
+      await waitForAnswerState(page, "stop");
+      await conversationIdOf(page);
+      return page;
+    },
+    /** conversations.get over plain tRPC HTTP, as any client would call it. */
+    async getConversation(conversationId: string): Promise<ConversationDetail> {
+      const input = encodeURIComponent(JSON.stringify({ conversationId }));
+      const response = await fetch(`${baseUrl}/trpc/conversations.get?input=${input}`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { result: { data: ConversationDetail } };
+      return body.result.data;
+    },
+    async renameConversation(conversationId: string, title: string): Promise<void> {
+      const response = await fetch(`${baseUrl}/trpc/conversations.rename`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ conversationId, title }),
+      });
+      expect(response.status).toBe(200);
+    },
+  };
+}
+
+export function startApi(env: ApiEnv, tokenDelayMs = 30): Promise<ApiServer> {
+  return buildServer({
+    config: loadConfig({ CHAT_PROVIDER: "sim", HOST: "127.0.0.1", PORT: "0", DATABASE_PATH: ":memory:", LOG_LEVEL: "silent", ...env }),
+    logger: false,
+    simulator: { tokenDelayMs },
+    webDistDir: join(webRoot, "dist"),
+  });
+}
+
+export interface ConversationDetail {
+  title: string;
+  activeRunId: string | null;
+  messages: Array<{ role: string; content: string; runId: string | null }>;
+}
+
+// ---- page helpers ------------------------------------------------------------------------------
+
+export async function send(page: Page, text: string): Promise<void> {
+  await page.fill("#composer-input", text);
+  await page.press("#composer-input", "Enter");
+}
+
+export const answers = (page: Page): Locator => page.locator('[data-testid="assistant-message"]');
+export const lastAnswer = (page: Page): Locator => answers(page).last();
+
+/** The rendered text of the last answer ("" before the first token). */
+export function answerText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const all = document.querySelectorAll('[data-testid="assistant-message"]');
+    return all[all.length - 1]?.querySelector('[data-testid="answer-text"] .markdown')?.textContent ?? "";
+  });
+}
+
+export async function waitForAnswerText(page: Page, text: string): Promise<void> {
+  await page.waitForFunction((expected) => {
+    const all = document.querySelectorAll('[data-testid="assistant-message"]');
+    return all[all.length - 1]?.querySelector('[data-testid="answer-text"] .markdown')?.textContent === expected;
+  }, text);
+}
+
+export async function waitForAnswerState(page: Page, state: string): Promise<void> {
+  await page.waitForFunction((s) => {
+    const all = document.querySelectorAll('[data-testid="assistant-message"]');
+    return all[all.length - 1]?.getAttribute("data-state") === s;
+  }, state);
+}
+
+export async function conversationIdOf(page: Page): Promise<string> {
+  await page.waitForFunction(() => /^#\/c\/.+/.test(location.hash));
+  return decodeURIComponent(new URL(page.url()).hash.slice("#/c/".length));
+}
+
+export const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
+
+/** Picks a model in the model menu next to the composer. */
+export async function chooseModel(page: Page, name: string): Promise<void> {
+  await page.getByRole("button", { name: /^Model/ }).click();
+  await page.getByRole("option", { name, exact: true }).click();
+  await page.getByRole("button", { name: `Model: ${name}` }).waitFor();
+}
+
+/** The bounding box of an element, or a failure naming it. */
+export async function box(locator: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
+  const b = await locator.boundingBox();
+  if (!b) throw new Error(`no bounding box for ${locator.toString()}`);
+  return b;
+}
+
+/**
+ * Screenshots of the main states: always into test-artifacts/ (git-ignored) for looking at, and into
+ * docs/screenshots/ (and docs/screenshot.png for the README) only when UPDATE_SCREENSHOTS=1, so CI never
+ * dirties the tree.
+ */
+export async function snap(page: Page, name: string, opts: { docs?: string[]; fullPage?: boolean } = {}): Promise<void> {
+  const shot = { animations: "disabled" as const, caret: "hide" as const, fullPage: opts.fullPage ?? false };
+  await page.screenshot({ ...shot, path: join(artifacts, `${name}.png`) });
+  if (process.env.UPDATE_SCREENSHOTS === "1") {
+    for (const doc of opts.docs ?? []) await page.screenshot({ ...shot, path: join(repoRoot, "docs", doc) });
+  }
+}

@@ -1,0 +1,204 @@
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { box, conversationIdOf, desktop, looks, mobile, runBrowserTests, send, snap, useE2E, waitForAnswerState, type Look } from "./harness.js";
+
+const e2e = useE2E({ tokenDelayMs: 5 });
+
+const dayMs = 86_400_000;
+
+/** Starts a conversation through the REST API (what any client can do) and returns its id. */
+async function createConversation(message: string): Promise<string> {
+  const response = await fetch(`${e2e.baseUrl}/api/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ message }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { conversationId: string }).conversationId;
+}
+
+const sidebar = (page: Page) => page.getByRole("navigation", { name: "Conversations and settings" });
+const item = (page: Page, title: string) => page.locator('[data-testid="conversation-item"]', { hasText: title });
+
+async function openDrawerIfNarrow(page: Page, look: Look): Promise<void> {
+  if (!look.mobile) return;
+  await page.getByRole("button", { name: "Show conversations" }).click();
+  await page.locator("#sidebar").waitFor({ state: "visible" });
+  await page.waitForFunction(() => {
+    const r = document.getElementById("sidebar")!.getBoundingClientRect();
+    return r.left >= 0; // slid in
+  });
+}
+
+describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delete", () => {
+  it("keeps the sidebar outside the main landmark, which holds the chat", async () => {
+    const page = await e2e.openApp();
+    expect(await page.getByRole("main").count()).toBe(1);
+    expect(await page.getByRole("main").getByRole("searchbox").count()).toBe(0);
+    expect(await sidebar(page).getByRole("searchbox", { name: /Search/ }).count()).toBe(1);
+    expect(await page.getByRole("main").locator("#composer-input").count()).toBe(1);
+  });
+
+  it("lists, renames and deletes conversations; the title updates wherever it shows", async () => {
+    const page = await e2e.openApp();
+    await send(page, "Hello sidebar");
+    await waitForAnswerState(page, "stop");
+    const conversationId = await conversationIdOf(page);
+    const current = page.locator('[data-testid="conversation-item"]:has([aria-current="page"])');
+    await current.waitFor();
+
+    await current.hover();
+    await current.getByRole("button", { name: /^Rename/ }).click();
+    await page.fill('input[aria-label="Conversation title"]', "Renamed chat");
+    await page.press('input[aria-label="Conversation title"]', "Enter");
+    await item(page, "Renamed chat").waitFor();
+    await page.getByRole("heading", { level: 1, name: "Renamed chat" }).waitFor();
+
+    // Renamed elsewhere (another tab, a generated title): shown as soon as the list is fetched again.
+    await e2e.renameConversation(conversationId, "Renamed from elsewhere");
+    await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange", { bubbles: true }))); // the tab comes back into view
+    await item(page, "Renamed from elsewhere").waitFor();
+    await page.getByRole("heading", { level: 1, name: "Renamed from elsewhere" }).waitFor();
+    expect(await page.title()).toBe("Renamed from elsewhere · streamchat");
+
+    const renamed = item(page, "Renamed from elsewhere");
+    await renamed.hover();
+    await renamed.getByRole("button", { name: /^Delete/ }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete this chat?" });
+    await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+    await renamed.waitFor({ state: "detached" });
+    await page.waitForFunction(() => location.hash === "#/");
+    const input = encodeURIComponent(JSON.stringify({ conversationId }));
+    expect((await fetch(`${e2e.baseUrl}/trpc/conversations.get?input=${input}`)).status).toBe(404);
+  });
+
+  for (const look of looks) {
+    it(`asks before deleting, with room for the whole title (${look.name})`, async () => {
+      const title = `Planning the spring trip to Kyoto and Osaka (${look.name})`;
+      const id = await createConversation("Hello delete dialog");
+      await e2e.renameConversation(id, title);
+      const page = await e2e.openApp(look);
+      await openDrawerIfNarrow(page, look);
+      const row = item(page, title);
+      await row.hover();
+      await row.getByRole("button", { name: `Delete ${title}` }).click();
+
+      const dialog = page.getByRole("dialog", { name: "Delete this chat?" });
+      await dialog.waitFor();
+      // The whole title, on at most two lines, not squeezed to a word; nothing else wraps oddly.
+      const subject = dialog.getByText(title, { exact: true });
+      expect(await subject.textContent()).toBe(title);
+      const lineHeight = await subject.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight));
+      expect((await box(subject)).height).toBeLessThanOrEqual(lineHeight * 2 + 1);
+      const panel = await box(dialog);
+      expect(panel.width).toBeGreaterThanOrEqual(Math.min(360, look.viewport.width - 40));
+      expect(panel.x).toBeGreaterThanOrEqual(0);
+      expect(panel.x + panel.width).toBeLessThanOrEqual(look.viewport.width);
+      const cancel = await box(dialog.getByRole("button", { name: "Cancel" }));
+      const confirm = await box(dialog.getByRole("button", { name: "Delete", exact: true }));
+      expect(Math.abs(cancel.y - confirm.y)).toBeLessThan(2); // one row of buttons
+      for (const b of [cancel, confirm]) expect(b.height).toBeLessThan(44); // labels on one line
+      await snap(page, `delete-dialog-${look.name}`);
+
+      // Escape cancels: nothing deleted, the row is still there.
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "detached" });
+      expect(await row.count()).toBe(1);
+      expect((await e2e.getConversation(id)).title).toBe(title);
+    });
+  }
+
+  for (const look of looks) {
+    it(`cuts long titles with an ellipsis on a box that can shrink (${look.name})`, async () => {
+      const long = `A very long conversation title that goes on and on about streaming tokens and tools and more (${look.name})`;
+      const id = await createConversation("Hello long title");
+      await e2e.renameConversation(id, long);
+      const page = await e2e.openApp(look);
+      await openDrawerIfNarrow(page, look);
+      const title = item(page, long).getByTestId("conversation-title");
+      const style = await title.evaluate((el) => {
+        const s = getComputedStyle(el);
+        return { overflow: s.overflowX, textOverflow: s.textOverflow, whiteSpace: s.whiteSpace, display: s.display, cut: el.scrollWidth > el.clientWidth };
+      });
+      expect(style).toEqual({ overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap", display: "block", cut: true });
+      const row = await box(item(page, long));
+      const t = await box(title);
+      expect(t.x + t.width).toBeLessThanOrEqual(row.x + row.width);
+      expect(t.height).toBeLessThan(26); // one line
+      // The whole title is one hover away.
+      expect(await item(page, long).getByRole("button").first().getAttribute("title")).toContain(long);
+    });
+  }
+
+  it("searches conversation titles and says when nothing matches", async () => {
+    await createConversation("Weather on Mars (searchable)");
+    await createConversation("Sourdough starter tips (searchable)");
+    for (const look of [desktop, mobile] as Look[]) {
+      const page = await e2e.openApp(look);
+      await openDrawerIfNarrow(page, look);
+      const search = page.getByRole("searchbox", { name: /Search/ });
+      expect(await search.getAttribute("type")).toBe("search");
+      await search.fill("mars");
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 1);
+      expect(await page.locator('[data-testid="conversation-item"]').textContent()).toContain("Weather on Mars");
+      await search.fill("searchable sourdough");
+      await item(page, "Sourdough starter tips").waitFor();
+      expect(await page.locator('[data-testid="conversation-item"]').count()).toBe(1);
+      await search.fill("zebra crossing");
+      await page.locator("#sidebar").getByRole("status").filter({ hasText: "No conversation titles match “zebra crossing”" }).waitFor();
+      // Escape clears the search first (and keeps the drawer open).
+      await search.press("Escape");
+      expect(await search.inputValue()).toBe("");
+      await item(page, "Weather on Mars").waitFor();
+      expect(await page.locator("#sidebar").isVisible()).toBe(true);
+    }
+  });
+
+  it("groups conversations into Today, Yesterday, Previous 7 days and Older", async () => {
+    await createConversation("Grouped conversation");
+    const headings = async (shiftDays: number) => {
+      const context = await e2e.browser.newContext({ viewport: desktop.viewport });
+      e2e.trackContext(context);
+      // The page's clock moves on; the conversation stays where it was: it ages.
+      await context.clock.setFixedTime(Date.now() + shiftDays * dayMs);
+      const page = await context.newPage();
+      page.on("pageerror", (error) => e2e.onPageError(error.message));
+      await page.goto(e2e.baseUrl + "/");
+      await item(page, "Grouped conversation").waitFor();
+      const names = await sidebar(page).getByRole("heading", { level: 2 }).allTextContents();
+      const section = await item(page, "Grouped conversation").evaluate(
+        (el) => el.closest("section")?.querySelector("h2")?.textContent ?? null,
+      );
+      return { names, section };
+    };
+    expect(await headings(0)).toEqual({ names: ["Today"], section: "Today" });
+    expect(await headings(1)).toEqual({ names: ["Yesterday"], section: "Yesterday" });
+    expect(await headings(4)).toEqual({ names: ["Previous 7 days"], section: "Previous 7 days" });
+    expect(await headings(40)).toEqual({ names: ["Older"], section: "Older" });
+  });
+
+  it("is usable at 390 px: no horizontal overflow, the sidebar a modal drawer behind a toggle", async () => {
+    const page = await e2e.openApp(mobile);
+    await send(page, "Explain server-sent events in a short list");
+    await waitForAnswerState(page, "stop");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.locator("#sidebar").isVisible()).toBe(false);
+
+    await openDrawerIfNarrow(page, mobile);
+    // The open drawer is modal: focus moves in and Tab cycles inside it, both ways.
+    const focusInSidebar = () => page.evaluate(() => document.getElementById("sidebar")!.contains(document.activeElement));
+    await page.waitForFunction(() => document.getElementById("sidebar")!.contains(document.activeElement));
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press("Tab");
+      expect(await focusInSidebar()).toBe(true);
+    }
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press("Shift+Tab");
+      expect(await focusInSidebar()).toBe(true);
+    }
+    // Escape closes it and gives focus back to the toggle that opened it.
+    await page.keyboard.press("Escape");
+    await page.locator("#sidebar").waitFor({ state: "hidden" });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Show conversations");
+  });
+});

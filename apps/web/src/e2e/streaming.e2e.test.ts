@@ -1,0 +1,523 @@
+import { errorCodeMessages } from "@streamchat/core";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import {
+  answers,
+  answerText,
+  box,
+  conversationIdOf,
+  dark,
+  desktop,
+  lastAnswer,
+  looks,
+  mobile,
+  normalize,
+  runBrowserTests,
+  send,
+  useE2E,
+  waitForAnswerState,
+  waitForAnswerText,
+} from "./harness.js";
+
+const e2e = useE2E();
+
+/** The `lastEventId` a chat.events request asks to resume after (in its input, or as tRPC's own query parameter). */
+function lastEventIdOf(url: string): string | null {
+  const params = new URL(url).searchParams;
+  const input = JSON.parse(params.get("input") ?? "{}") as { lastEventId?: string | null };
+  return input.lastEventId ?? params.get("lastEventId");
+}
+
+/**
+ * A chat.events SSE body cut after event `maxSeq` and ended cleanly (tRPC's `return` event) without the run's
+ * `done`: what a server sends when it loses a run or drops a reader.
+ */
+function endWithoutDone(sse: string, maxSeq: number): string {
+  const blocks = sse.split(/\n{2,}/).filter((b) => b.trim() !== "");
+  const kept = blocks.filter((block) => {
+    const id = /^id: (\d+)$/m.exec(block);
+    if (!id) return block.startsWith("event: connected");
+    return Number(id[1]) <= maxSeq && !block.includes('"type":"done"');
+  });
+  return [...kept, "event: return\ndata: "].map((b) => `${b}\n\n`).join("");
+}
+
+/** Samples the last answer's length until it reaches `atLeast` characters; returns every sample. */
+async function sampleGrowth(page: Page, atLeast: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < 600; i++) {
+    const length = (await answerText(page)).length;
+    samples.push(length);
+    if (length >= atLeast) return samples;
+    await page.waitForTimeout(30);
+  }
+  throw new Error(`answer never reached ${atLeast} characters; samples: ${samples.join(",")}`);
+}
+
+function distinctGrowth(samples: number[]): number[] {
+  return samples.filter((n, i) => n > 0 && n !== samples[i - 1]);
+}
+
+/** The header's connection status as a reader sees it: its text, and whether it takes any room at all. */
+function headerStatus(page: Page): Promise<{ text: string; state: string | null; shown: boolean }> {
+  return page.evaluate(() => {
+    const el = document.querySelector('main header [role="status"]');
+    const rect = el?.getBoundingClientRect();
+    return { text: el?.textContent ?? "", state: el?.getAttribute("data-state") ?? null, shown: !!rect && rect.width > 0 };
+  });
+}
+
+/**
+ * Where the caret is relative to the end of the answer's text: the caret's box and the box of the last
+ * character before it (a Range over the text node), in viewport coordinates.
+ */
+function caretGeometry(page: Page) {
+  return page.evaluate(() => {
+    const all = document.querySelectorAll('[data-testid="assistant-message"]');
+    const caret = all[all.length - 1]?.querySelector('[data-testid="caret"]');
+    if (!caret) return null;
+    let node: Node | null = caret.previousSibling;
+    while (node && !(node.textContent ?? "").trim()) node = node.previousSibling;
+    // The last text node before the caret (inside a <strong>, say, descend to its end).
+    while (node && node.nodeType !== Node.TEXT_NODE) node = node.lastChild;
+    if (!node) return null;
+    const range = document.createRange();
+    const text = node.textContent ?? "";
+    range.setStart(node, Math.max(0, text.trimEnd().length - 1));
+    range.setEnd(node, text.trimEnd().length);
+    const last = range.getBoundingClientRect();
+    const c = caret.getBoundingClientRect();
+    const block = caret.parentElement!.getBoundingClientRect();
+    return { caret: { left: c.left, top: c.top, bottom: c.bottom, height: c.height }, last: { right: last.right, top: last.top, bottom: last.bottom }, blockBottom: block.bottom, parentTag: caret.parentElement!.tagName };
+  });
+}
+
+describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API and the simulator", () => {
+  it("streams an answer token by token: one waiting line first, then strictly growing text; numbers one click away", async () => {
+    const page = await e2e.openApp();
+    const stream = e2e.sim.control({ lastUserIncludes: "controlled-stream" });
+    await send(page, "Say hello (controlled-stream)");
+    await stream.connected;
+
+    const status = page.locator('[data-testid="status-line"]');
+    await status.waitFor();
+    expect(await status.textContent()).toContain("Processing your question…");
+    expect(await answerText(page)).toBe("");
+
+    const pieces = ["Hello", " there,", " this answer", " arrives in", " pieces."];
+    const lengths: number[] = [];
+    let expected = "";
+    for (const [i, piece] of pieces.entries()) {
+      await stream.push({ content: piece });
+      expected += piece;
+      await waitForAnswerText(page, expected);
+      lengths.push((await answerText(page)).length);
+      if (i === 0) {
+        expect(await lastAnswer(page).getAttribute("data-state")).toBe("streaming");
+        expect(await status.count()).toBe(0);
+        // Per-answer buttons appear once it is finished (their row is reserved, not shown).
+        expect(await lastAnswer(page).getByRole("button", { name: "Copy", exact: true }).count()).toBe(0);
+      }
+    }
+    for (let i = 1; i < lengths.length; i++) expect(lengths[i]!).toBeGreaterThan(lengths[i - 1]!);
+
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+    expect(await answerText(page)).toBe("Hello there, this answer arrives in pieces.");
+    // Developer numbers are not under every answer: behind the details button, one click away.
+    expect(await page.getByText("Time to first token").isVisible()).toBe(false);
+    await lastAnswer(page).getByRole("button", { name: "Answer details" }).click();
+    const details = page.getByRole("dialog", { name: "Answer details" });
+    await details.waitFor();
+    expect(normalize((await details.textContent()) ?? "")).toMatch(/Model\s*demo.*Time to first token\s*\d+ ms/);
+    await page.keyboard.press("Escape");
+    await details.waitFor({ state: "hidden" });
+
+    const conversationId = await conversationIdOf(page);
+    const stored = await e2e.getConversation(conversationId);
+    expect(stored.messages.filter((m) => m.role === "assistant").at(-1)?.content).toBe(expected);
+  });
+
+  for (const look of looks) {
+    it(`keeps the caret at the end of the last line, in a paragraph and in a list (${look.name})`, async () => {
+      const page = await e2e.openApp(look);
+      const stream = e2e.sim.control({ lastUserIncludes: "caret-check" });
+      await send(page, "Show the caret caret-check");
+      await stream.connected;
+      await stream.push({ content: "The caret should follow this **text**" });
+      await waitForAnswerText(page, "The caret should follow this text");
+      let geometry = await caretGeometry(page);
+      expect(geometry, "a caret while streaming").not.toBeNull();
+      // On the same line as the last character, right after it — not on a line of its own below.
+      expect(Math.abs(geometry!.caret.top - geometry!.last.top)).toBeLessThan(8);
+      expect(geometry!.caret.left).toBeGreaterThanOrEqual(geometry!.last.right - 1);
+      expect(geometry!.caret.left - geometry!.last.right).toBeLessThan(12);
+      expect(geometry!.caret.bottom).toBeLessThanOrEqual(geometry!.blockBottom + 1);
+
+      await stream.push({ content: "\n\n- first point\n- second point" });
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="answer-text"] li')].at(-1)?.textContent === "second point");
+      geometry = await caretGeometry(page);
+      expect(geometry!.parentTag).toBe("LI");
+      expect(Math.abs(geometry!.caret.top - geometry!.last.top)).toBeLessThan(8);
+      expect(geometry!.caret.left - geometry!.last.right).toBeLessThan(12);
+
+      await stream.push({ done: true });
+      await waitForAnswerState(page, "stop");
+      expect(await page.locator('[data-testid="caret"]').count()).toBe(0);
+    });
+  }
+
+  it("moves nothing but the growing answer while tokens stream (desktop and mobile)", async () => {
+    for (const look of [desktop, mobile]) {
+      const page = await e2e.openConversation("Hello first-of-shift", look);
+      const stream = e2e.sim.control({ lastUserIncludes: "layout-shift" });
+      await send(page, "Tell me more (layout-shift)");
+      await stream.connected;
+      await stream.push({ content: "Start." });
+      await waitForAnswerText(page, "Start.");
+
+      // Page geometry: fixed parts in viewport coordinates, messages in the scrolled content's coordinates.
+      const measure = () =>
+        page.evaluate(() => {
+          const scroller = document.querySelector("main [data-testid=messages]")!.parentElement!;
+          const inContent = (el: Element) => {
+            const r = el.getBoundingClientRect();
+            return { top: Math.round(r.top + scroller.scrollTop), left: Math.round(r.left), width: Math.round(r.width), height: Math.round(r.height) };
+          };
+          const inViewport = (el: Element) => {
+            const r = el.getBoundingClientRect();
+            return { top: Math.round(r.top), left: Math.round(r.left), width: Math.round(r.width), height: Math.round(r.height) };
+          };
+          const users = [...document.querySelectorAll('[data-testid="user-message"]')];
+          const all = [...document.querySelectorAll('[data-testid="assistant-message"]')];
+          const growing = all[all.length - 1]!;
+          const growingBox = inContent(growing);
+          return {
+            composer: inViewport(document.querySelector("main form")!),
+            header: inViewport(document.querySelector("main header")!),
+            previous: [...users.map(inContent), ...all.slice(0, -1).map(inContent)],
+            answer: { top: growingBox.top, left: growingBox.left, width: growingBox.width },
+            height: growingBox.height,
+          };
+        });
+      const before = await measure();
+      const heights = [before.height];
+      const words = Array.from({ length: 14 }, (_, i) => ` word${i} and some more text to wrap lines`);
+      let expected = "Start.";
+      for (const word of words) {
+        await stream.push({ content: word });
+        expected += word;
+        await waitForAnswerText(page, expected);
+        const now = await measure();
+        expect(now.composer, `${look.name}: the composer stays put`).toEqual(before.composer);
+        expect(now.header, `${look.name}: the header stays put`).toEqual(before.header);
+        expect(now.previous, `${look.name}: earlier messages stay put`).toEqual(before.previous);
+        expect(now.answer, `${look.name}: the answer grows downwards only`).toEqual(before.answer);
+        heights.push(now.height);
+      }
+      expect(heights.at(-1)!).toBeGreaterThan(heights[0]!);
+      for (let i = 1; i < heights.length; i++) expect(heights[i]!).toBeGreaterThanOrEqual(heights[i - 1]!);
+
+      // Finishing adds the answer's buttons in the room kept for them: nothing jumps at the end either.
+      const streamingHeight = (await measure()).height;
+      await stream.push({ done: true });
+      await waitForAnswerState(page, "stop");
+      await lastAnswer(page).getByRole("button", { name: "Copy", exact: true }).waitFor();
+      const after = await measure();
+      expect(after.height).toBe(streamingHeight);
+      expect(after.composer).toEqual(before.composer);
+    }
+  });
+
+  it("commits buffered events at once when a hidden tab (no animation frames) becomes visible", async () => {
+    const page = await e2e.openApp();
+    // A hidden tab gets no requestAnimationFrame callbacks: hold them back from here on.
+    await page.evaluate(() => {
+      const w = window as unknown as { __hidden: boolean; __holdFrames: boolean; __heldFrames: FrameRequestCallback[] };
+      w.__hidden = false;
+      w.__holdFrames = false;
+      w.__heldFrames = [];
+      const realRaf = window.requestAnimationFrame.bind(window);
+      window.requestAnimationFrame = (callback) => {
+        if (!w.__holdFrames) return realRaf(callback);
+        w.__heldFrames.push(callback);
+        return -w.__heldFrames.length;
+      };
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (w.__hidden ? "hidden" : "visible") });
+    });
+
+    const stream = e2e.sim.control({ lastUserIncludes: "hide-me" });
+    await send(page, "Keep streaming hide-me");
+    await stream.connected;
+    await stream.push({ content: "Seen" });
+    await waitForAnswerText(page, "Seen");
+
+    await page.evaluate(() => {
+      const w = window as unknown as { __hidden: boolean; __holdFrames: boolean };
+      w.__hidden = true;
+      w.__holdFrames = true;
+      document.dispatchEvent(new Event("visibilitychange"));
+    });
+    await stream.push({ content: " while hidden" });
+    // The event arrived and was reduced: the batcher asked for a frame, which never comes.
+    // (Interval polling: Playwright's default polling uses requestAnimationFrame, which is held.)
+    await page.waitForFunction(() => (window as unknown as { __heldFrames: unknown[] }).__heldFrames.length > 0, undefined, {
+      polling: 20,
+    });
+    expect(await answerText(page)).toBe("Seen"); // buffered, not committed
+
+    // Shown again: the buffer is committed in the visibilitychange handler itself, frames still held.
+    const textRightAfterEvent = await page.evaluate(() => {
+      (window as unknown as { __hidden: boolean }).__hidden = false;
+      document.dispatchEvent(new Event("visibilitychange"));
+      return document.querySelector('[data-testid="answer-text"] .markdown')?.textContent ?? "";
+    });
+    expect(textRightAfterEvent).toBe("Seen while hidden");
+
+    await page.evaluate(() => {
+      const w = window as unknown as { __holdFrames: boolean; __heldFrames: FrameRequestCallback[] };
+      w.__holdFrames = false;
+      for (const callback of w.__heldFrames.splice(0)) callback(performance.now());
+    });
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+  });
+
+  it("stops mid-answer with the Stop button: keeps the partial text, marks it stopped, and closes the model connection", async () => {
+    const page = await e2e.openApp();
+    await send(page, "Write a long answer about oceans");
+    const samples = await sampleGrowth(page, 60);
+    const growth = distinctGrowth(samples);
+    expect(growth.length, `samples: ${samples.join(",")}`).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < growth.length; i++) expect(growth[i]!).toBeGreaterThan(growth[i - 1]!);
+
+    await page.getByRole("button", { name: "Stop" }).click();
+    await waitForAnswerState(page, "cancelled");
+    await lastAnswer(page).locator('[data-testid="stopped"]').waitFor();
+    const partial = await answerText(page);
+    expect(partial.length).toBeGreaterThanOrEqual(60);
+
+    const request = e2e.sim.chatRequests().find((r) => JSON.stringify(r.body).includes("long answer about oceans"));
+    expect(request).toBeDefined();
+    await request!.finished;
+    expect(request!.clientClosedEarly).toBe(true);
+
+    // What the page kept is what the server stored.
+    const stored = await e2e.getConversation(await conversationIdOf(page));
+    const storedAnswer = stored.messages.filter((m) => m.role === "assistant").at(-1)?.content ?? "";
+    expect(normalize(partial)).toBe(normalize(storedAnswer));
+    expect(storedAnswer.length).toBeLessThan(900); // the full answer is ~200 words
+  });
+
+  it("stops with Escape, wherever focus is in the chat", async () => {
+    const page = await e2e.openApp();
+    const stream = e2e.sim.control({ lastUserIncludes: "escape-stop" });
+    await send(page, "Keep going escape-stop");
+    await stream.connected;
+    await stream.push({ content: "Going" });
+    await waitForAnswerText(page, "Going");
+    // Focus is still in the composer after sending; Escape there stops the answer.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("composer-input");
+    await page.keyboard.press("Escape");
+    await waitForAnswerState(page, "cancelled");
+    expect(await answerText(page)).toBe("Going");
+  });
+
+  it("resumes after a reload mid-answer without duplicated or missing text", async () => {
+    const page = await e2e.openApp();
+    const stream = e2e.sim.control({ lastUserIncludes: "reload-me" });
+    await send(page, "Tell me a story reload-me");
+    await stream.connected;
+    const conversationId = await conversationIdOf(page);
+    const before = ["Once", " upon", " a time", " there was", " a stream."];
+    for (const piece of before) await stream.push({ content: piece });
+    await waitForAnswerText(page, before.join(""));
+
+    await page.reload();
+    // The run's log is replayed from the start and rebuilds exactly the text seen before the reload…
+    await waitForAnswerText(page, before.join(""));
+    expect(await lastAnswer(page).getAttribute("data-state")).toBe("streaming");
+
+    // …and the same subscription then goes on live.
+    const after = [" It flowed", " to the sea."];
+    for (const piece of after) await stream.push({ content: piece });
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+
+    const expected = [...before, ...after].join("");
+    expect(await answerText(page)).toBe(expected);
+    const detail = await e2e.getConversation(conversationId);
+    expect(detail.activeRunId).toBeNull();
+    expect(detail.messages.filter((m) => m.role === "assistant").at(-1)?.content).toBe(expected);
+    expect(await answers(page).count()).toBe(1);
+  });
+
+  it("says nothing in the header while all is well, and 'Reconnecting…' while the connection is back on its way", async () => {
+    const page = await e2e.openApp();
+    // Record every connection state and text the header shows (the reconnect can be brief).
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __statuses: string[] }).__statuses = seen;
+      new MutationObserver(() => {
+        const el = document.querySelector('main header [role="status"]');
+        const entry = `${el?.getAttribute("data-state")}:${el?.textContent ?? ""}`;
+        if (seen.at(-1) !== entry) seen.push(entry);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-state"] });
+    });
+    const stream = e2e.sim.control({ lastUserIncludes: "drop-me" });
+    await send(page, "Tell me a story drop-me");
+    await stream.connected;
+    await stream.push({ content: "Before" });
+    await stream.push({ content: " the drop," });
+    await waitForAnswerText(page, "Before the drop,");
+    // Streaming normally: the status is silent and takes no room.
+    expect(await headerStatus(page)).toEqual({ text: "", state: "live", shown: false });
+
+    // Drop every HTTP connection of the API (the SSE stream included); the run itself goes on,
+    // and what it produces meanwhile is replayed after the reconnect.
+    e2e.server.app.server.closeAllConnections();
+    await stream.push({ content: " during it," });
+    await stream.push({ content: " and after." });
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+
+    expect(await answerText(page)).toBe("Before the drop, during it, and after.");
+    const statuses = await page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
+    expect(statuses).toContain("live:");
+    expect(statuses.slice(statuses.indexOf("live:"))).toContain("reconnecting:Reconnecting…");
+    // No jargon ("live", "caught up") ever shows: only trouble has words.
+    expect(statuses.filter((s) => !s.endsWith(":")).every((s) => s === "reconnecting:Reconnecting…")).toBe(true);
+    expect(await headerStatus(page)).toMatchObject({ text: "", shown: false });
+  });
+
+  it("says 'Offline — retrying' while the browser is offline, and nothing once it is back", async () => {
+    for (const look of [desktop, mobile, dark]) {
+      const page = await e2e.openApp(look);
+      expect(await headerStatus(page)).toMatchObject({ text: "", shown: false });
+      await page.context().setOffline(true);
+      await page.waitForFunction(() => document.querySelector('main header [role="status"]')?.textContent === "Offline — retrying");
+      const status = await headerStatus(page);
+      expect(status.shown).toBe(true);
+      // It fits the header on a phone: one line, inside the viewport.
+      const rect = await box(page.locator('main header [role="status"]'));
+      expect(rect.height).toBeLessThan(30);
+      expect(rect.x + rect.width).toBeLessThanOrEqual(look.viewport.width);
+      await page.context().setOffline(false);
+      await page.waitForFunction(() => document.querySelector('main header [role="status"]')?.textContent === "");
+    }
+  });
+
+  it("resumes a conversation opened again from the last event it has, not from the start", async () => {
+    const page = await e2e.openApp();
+    const subscriptions: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/trpc/chat.events")) subscriptions.push(decodeURIComponent(request.url()));
+    });
+    const stream = e2e.sim.control({ lastUserIncludes: "come-back" });
+    await send(page, "Tell me something come-back");
+    await stream.connected;
+    const conversationId = await conversationIdOf(page);
+    await stream.push({ content: "Part one." });
+    await waitForAnswerText(page, "Part one.");
+
+    await page.getByRole("button", { name: "New chat" }).first().click(); // leaves the conversation mid-answer
+    await page.waitForFunction(() => location.hash === "#/");
+    await stream.push({ content: " Part two." });
+
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Tell me something come-back" }).click();
+    await waitForAnswerText(page, "Part one. Part two.");
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+    expect(await answerText(page)).toBe("Part one. Part two.");
+    expect(await conversationIdOf(page)).toBe(conversationId);
+
+    expect(subscriptions.length).toBe(2);
+    expect(subscriptions[0]).not.toMatch(/"lastEventId":"\d+"/);
+    expect(subscriptions[1]).toMatch(/"lastEventId":"[1-9]\d*"/);
+  });
+
+  it("shows a mid-stream model error with its human message, and Retry answers again", async () => {
+    const page = await e2e.openApp();
+    await send(page, "Please answer [sim:error-mid-stream]");
+    const error = lastAnswer(page).locator('[data-testid="run-error"]');
+    await error.waitFor();
+    const errorText = (await error.textContent()) ?? "";
+    expect(errorText).toContain(errorCodeMessages.provider_error);
+    expect(errorText).toContain("an error was encountered while running the model");
+    expect(await lastAnswer(page).getAttribute("data-state")).toBe("error");
+
+    // After a reload the error's code and message come with the conversation (conversations.get runs[]);
+    // the finished run is not replayed.
+    const subscriptions: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/trpc/chat.events")) subscriptions.push(request.url());
+    });
+    await page.reload();
+    await error.waitFor();
+    expect(await error.textContent()).toBe(errorText);
+    expect(subscriptions).toEqual([]);
+
+    // The model recovers: the next request for this message streams normally.
+    e2e.sim.addScenario({
+      name: "recovered",
+      match: { lastUserIncludes: "[sim:error-mid-stream]" },
+      chunks: [{ content: "Recovered " }, { content: "answer." }, { done: true }],
+    });
+    await error.getByRole("button", { name: "Retry" }).click();
+    await page.waitForFunction(() => {
+      const all = document.querySelectorAll('[data-testid="assistant-message"]');
+      const last = all[all.length - 1];
+      return last?.getAttribute("data-state") === "stop" && last.textContent?.includes("Recovered answer.");
+    });
+    expect(await page.locator('[data-testid="run-error"]').count()).toBe(0);
+    expect(await answers(page).count()).toBe(1);
+    e2e.sim.clearScenarios();
+  });
+
+  it("treats a stream that ends without done as a dropped connection and resumes from the last event", async () => {
+    const page = await e2e.openConversation("Hello first-of-resume");
+    const asked: Array<string | null> = [];
+    await page.route(/\/trpc\/chat\.events/, async (route) => {
+      asked.push(lastEventIdOf(route.request().url()));
+      if (asked.length > 1) return route.continue();
+      // The first stream ends cleanly after 8 events, as a server does when it loses a run or drops a reader.
+      const response = await route.fetch();
+      await route.fulfill({ response, body: endWithoutDone(await response.text(), 8) });
+    });
+    await send(page, "Explain TypeScript in one sentence (resume-after-early-end)");
+    await waitForAnswerState(page, "stop");
+    expect(asked).toEqual([null, "8"]);
+    const stored = await e2e.getConversation(await conversationIdOf(page));
+    expect(normalize(await answerText(page))).toBe(normalize(stored.messages.at(-1)?.content ?? ""));
+    expect(await page.locator('[data-testid="action-error"]').count()).toBe(0);
+  });
+
+  it("stops waiting after a few early ends: the answer is marked disconnected and Retry continues it", async () => {
+    const page = await e2e.openConversation("Hello first-of-give-up");
+    const asked: Array<string | null> = [];
+    let cut = true;
+    await page.route(/\/trpc\/chat\.events/, async (route) => {
+      asked.push(lastEventIdOf(route.request().url()));
+      if (!cut) return route.continue();
+      const response = await route.fetch();
+      await route.fulfill({ response, body: endWithoutDone(await response.text(), 8) });
+    });
+    await send(page, "Explain TypeScript in one sentence (give-up-after-early-ends)");
+    const error = page.locator('[data-testid="action-error"]');
+    await error.waitFor();
+    expect(await error.textContent()).toContain("The answer stopped arriving before it finished.");
+    await waitForAnswerState(page, "disconnected");
+    expect(await lastAnswer(page).locator('[data-testid="disconnected"]').count()).toBe(1);
+    expect(await headerStatus(page)).toMatchObject({ state: "lost", text: "Connection lost", shown: true });
+    // one stream, then a bounded number of resumes from the last event the page has
+    expect(asked).toEqual([null, "8", "8", "8"]);
+
+    cut = false;
+    await error.getByRole("button", { name: "Retry" }).click();
+    await waitForAnswerState(page, "stop");
+    expect(asked.at(-1)).toBe("8");
+    expect(await error.count()).toBe(0);
+    const stored = await e2e.getConversation(await conversationIdOf(page));
+    expect(normalize(await answerText(page))).toBe(normalize(stored.messages.at(-1)?.content ?? ""));
+  });
+});

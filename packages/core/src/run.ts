@@ -247,13 +247,16 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
               answer(index, { ok: false, error: unaskableFailure(call.name), durationMs: 0 });
               return;
             }
-            const expiresAt = asked?.expiresAt ?? now() + approvalTimeoutMs;
+            const askedAt = now();
+            const expiresAt = asked?.expiresAt ?? askedAt + approvalTimeoutMs;
             const source = sourceOf(check.tool);
             const request = { callId: call.id, name: call.name, args: check.args, source, tool: check.tool, expiresAt, resumed: asked !== undefined };
             track(index, askApproval(opts.approve, request, { signal, now }).then((decision) => ({ index, decision })));
             if (!asked) {
               const description = check.tool.description ? { description: check.tool.description } : {};
-              announcements.push(event("approval-request", { callId: call.id, name: call.name, args: check.args, source, ...description, expiresAt }));
+              // Stamped with the instant expiresAt counts from: expiresAt - at is the timeout.
+              const requestEvent = event("approval-request", { callId: call.id, name: call.name, args: check.args, source, ...description, expiresAt });
+              announcements.push({ ...requestEvent, at: askedAt });
             }
             announcements.push(status("waiting", waitingForApprovalMessage(call.name)));
           });

@@ -73,8 +73,9 @@ export interface RunOptions {
   idleTimeoutMs?: number;
   /**
    * Addition (DESIGN §10): asks a person about each validated call that needs approval (see
-   * `requiresApproval`), after its approval-request event. Without a hook such calls are refused
-   * (tool-result tool_denied), never run unasked.
+   * `requiresApproval`); called just before its approval-request event is yielded, so the decision can be
+   * taken as soon as anyone sees the request. Without a hook such calls are refused (tool-result
+   * tool_denied), never run unasked.
    */
   approve?: ApproveHook;
   /** Which calls need approval (e.g. per-server config); default: the tool's own `requiresApproval`. */

@@ -10,6 +10,8 @@ const sample: ChatEvent[] = [
   { type: "token", ...base, text: "Hello" },
   { type: "tool-call", ...base, callId: "k1", name: "calculator", args: { expression: "1+1" } },
   { type: "tool-result", ...base, callId: "k1", name: "calculator", ok: true, result: 2, durationMs: 1 },
+  { type: "approval-request", ...base, callId: "k2", name: "files__write", args: { path: "a" }, source: "files", expiresAt: 2 },
+  { type: "approval-result", ...base, callId: "k2", name: "files__write", approved: false, timedOut: true },
   { type: "token", ...base, text: ", world" },
   { type: "error", ...base, code: "provider_error", message: "boom", retryable: true },
   { type: "done", ...base, reason: "stop", usage: emptyUsage() },
@@ -22,6 +24,8 @@ const guardByType = {
   token: guards.isToken,
   "tool-call": guards.isToolCall,
   "tool-result": guards.isToolResult,
+  "approval-request": guards.isApprovalRequest,
+  "approval-result": guards.isApprovalResult,
   error: guards.isErrorEvent,
   done: guards.isDone,
 } satisfies Record<ChatEvent["type"], (event: ChatEvent) => boolean>;

@@ -7,6 +7,8 @@ export const isReasoning = isEventOf("reasoning");
 export const isToken = isEventOf("token");
 export const isToolCall = isEventOf("tool-call");
 export const isToolResult = isEventOf("tool-result");
+export const isApprovalRequest = isEventOf("approval-request");
+export const isApprovalResult = isEventOf("approval-result");
 export const isErrorEvent = isEventOf("error");
 export const isDone = isEventOf("done");
 

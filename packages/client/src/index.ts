@@ -23,6 +23,8 @@ export {
   isToken,
   isToolCall,
   isToolResult,
+  isApprovalRequest,
+  isApprovalResult,
   isErrorEvent,
   isDone,
 } from "./guards.js";

@@ -12,6 +12,8 @@ import {
   isToken,
   isToolCall,
   isToolResult,
+  isApprovalRequest,
+  isApprovalResult,
   type ChatClient,
   type ChatClientError,
   type ClientErrorCode,
@@ -30,6 +32,10 @@ function describeEvent(event: ChatEvent): string {
       return event.name;
     case "tool-result":
       return event.ok ? "ok" : "failed";
+    case "approval-request":
+      return `${event.name} from ${event.source}`;
+    case "approval-result":
+      return event.approved ? "approved" : "denied";
     case "error":
       return event.code;
     case "done":
@@ -50,6 +56,8 @@ export function describeEventWithoutDone(event: ChatEvent): string {
     case "token":
     case "tool-call":
     case "tool-result":
+    case "approval-request":
+    case "approval-result":
     case "error":
       return event.type;
     default: {
@@ -78,6 +86,8 @@ describe("types", () => {
     expectTypeOf(isToken).guards.toEqualTypeOf<EventOf<"token">>();
     expectTypeOf(isToolCall).guards.toEqualTypeOf<EventOf<"tool-call">>();
     expectTypeOf(isToolResult).guards.toEqualTypeOf<EventOf<"tool-result">>();
+    expectTypeOf(isApprovalRequest).guards.toEqualTypeOf<EventOf<"approval-request">>();
+    expectTypeOf(isApprovalResult).guards.toEqualTypeOf<EventOf<"approval-result">>();
     expectTypeOf(isErrorEvent).guards.toEqualTypeOf<EventOf<"error">>();
     expectTypeOf(isDone).guards.toEqualTypeOf<EventOf<"done">>();
   });

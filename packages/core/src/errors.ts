@@ -45,6 +45,7 @@ export const errorCodeMessages: Record<ErrorCode, string> = {
   tool_failed: "A tool failed.",
   tool_timeout: "A tool took too long and was stopped.",
   invalid_tool_args: "The model called a tool with invalid arguments.",
+  tool_denied: "A tool call was denied or not approved in time.",
   cancelled: "The answer was stopped.",
   interrupted: "The server restarted while answering.",
   rate_limited: "Too many requests at once. Wait for a running answer to finish.",

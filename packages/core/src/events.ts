@@ -10,6 +10,7 @@ export const errorCodes = [
   "tool_failed",
   "tool_timeout",
   "invalid_tool_args",
+  "tool_denied",
   "cancelled",
   "interrupted",
   "rate_limited",
@@ -20,7 +21,8 @@ export const errorCodes = [
 export const errorCodeSchema = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 
-export const statusPhaseSchema = z.enum(["thinking", "loading-model", "tool", "responding"]);
+/** `waiting`: a tool call waits for a person's approval (addition, see approval-request). */
+export const statusPhaseSchema = z.enum(["thinking", "loading-model", "tool", "waiting", "responding"]);
 export type StatusPhase = z.infer<typeof statusPhaseSchema>;
 
 export const doneReasonSchema = z.enum(["stop", "length", "cancelled", "max-steps", "error", "interrupted"]);
@@ -109,6 +111,40 @@ export const toolResultEventSchema = z.object({
   error: z.object({ code: errorCodeSchema, message: z.string() }).optional(),
   durationMs: z.number().nonnegative(),
 });
+/**
+ * Addition (DESIGN §10): a validated call of a tool that needs approval; the call waits until a person
+ * decides (approval-result) or `expiresAt` passes. Follows the round's `tool-call` events.
+ */
+export const approvalRequestEventSchema = z.object({
+  type: z.literal("approval-request"),
+  ...base,
+  callId: z.string(),
+  name: z.string(),
+  /** The validated arguments the tool would run with. */
+  args: z.unknown(),
+  /** "builtin", or the MCP server the tool comes from. */
+  source: z.string(),
+  /** The tool's description, for the approval card. */
+  description: z.string().optional(),
+  /** When the call is denied as timed out, ms since the epoch (at + the run's approval timeout). */
+  expiresAt: z.number(),
+});
+/**
+ * Addition: the decision on an approval-request, as soon as it is made (before an approved tool has
+ * finished), so a client that reloads knows the card was decided. Denied and timed-out calls are
+ * followed by their `tool-result` (ok:false, tool_denied); approved ones by the tool's own result.
+ */
+export const approvalResultEventSchema = z.object({
+  type: z.literal("approval-result"),
+  ...base,
+  callId: z.string(),
+  name: z.string(),
+  approved: z.boolean(),
+  /** The person's reason, as given (denials); absent when none was given. */
+  reason: z.string().optional(),
+  /** No one decided before expiresAt (approved is false). */
+  timedOut: z.boolean(),
+});
 export const errorEventSchema = z.object({
   type: z.literal("error"),
   ...base,
@@ -130,6 +166,8 @@ export const chatEventSchema = z.discriminatedUnion("type", [
   tokenEventSchema,
   toolCallEventSchema,
   toolResultEventSchema,
+  approvalRequestEventSchema,
+  approvalResultEventSchema,
   errorEventSchema,
   doneEventSchema,
 ]);

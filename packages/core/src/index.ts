@@ -19,6 +19,20 @@ export {
   type ExecuteToolOptions,
 } from "./tools.js";
 export { currentTimeTool, calculatorTool, builtinTools, createCurrentTimeTool, isTimeZone, type CurrentTime } from "./tools/builtin.js";
+export {
+  approvalDecisionSchema,
+  askApproval,
+  defaultApprovalTimeoutMs,
+  maxApprovalReasonChars,
+  waitingForApprovalMessage,
+  type ApprovalDecision,
+  type ApprovalRequest,
+  type ApprovalHookContext,
+  type ApproveHook,
+  type ApprovalOutcome,
+  type ApprovalPolicy,
+} from "./approval.js";
+export { runSnapshotOf, type RunSnapshot } from "./resume.js";
 export { trimContext, fitContext, type TrimOptions, type TrimResult } from "./context.js";
 export {
   runChat,

@@ -1,4 +1,16 @@
 import { abortReason, untilAborted } from "./abort.js";
+import {
+  askApproval,
+  defaultApprovalPolicy,
+  defaultApprovalTimeoutMs,
+  deniedFailure,
+  sourceOf,
+  unaskableFailure,
+  waitingForApprovalMessage,
+  type ApprovalOutcome,
+  type ApprovalPolicy,
+  type ApproveHook,
+} from "./approval.js";
 import { capabilitiesOf, imagesOnLastUserMessage, imagesUnsupported, stateOf, thinkToSend } from "./capabilities.js";
 import { fitContext } from "./context.js";
 import { answerReserve, chooseNumCtx, contextMemoryOf, defaultMaxContextTokens, numCtxAnswerRoom, promptWasTruncated } from "./context-window.js";
@@ -7,6 +19,7 @@ import type { ChatEvent, ContextUsage, DoneReason, ErrorCode, EventOf, Usage } f
 import type { KeepAlive } from "./keep-alive.js";
 import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelRequest, ToolCall } from "./model.js";
 import { newCallId } from "./providers/call-id.js";
+import { runSnapshotOf, type RunSnapshot } from "./resume.js";
 import type { ThinkSetting } from "./think.js";
 import { estimateMessageTokens, estimateTextTokens, estimateToolTokens, messageImageCount, messageTextTokens } from "./tokens.js";
 import { executeTool, toolResultContent, toolSpec, validateToolCall, type AnyTool, type ToolOutcome } from "./tools.js";
@@ -58,13 +71,32 @@ export interface RunOptions {
    * while it loads a model.
    */
   idleTimeoutMs?: number;
+  /**
+   * Addition (DESIGN §10): asks a person about each validated call that needs approval (see
+   * `requiresApproval`); called just before its approval-request event is yielded, so the decision can be
+   * taken as soon as anyone sees the request. Without a hook such calls are refused (tool-result
+   * tool_denied), never run unasked.
+   */
+  approve?: ApproveHook;
+  /** Which calls need approval (e.g. per-server config); default: the tool's own `requiresApproval`. */
+  requiresApproval?: ApprovalPolicy;
+  /** How long a call waits for a decision, default 600000 (TOOL_APPROVAL_TIMEOUT_MS); then tool_denied. */
+  approvalTimeoutMs?: number;
+  /**
+   * Continue a run an earlier process started and did not finish (it waited for approval when the API
+   * restarted): `events` is that run's log so far, in order. `messages` is then the context the run
+   * started with (without what it produced: that is rebuilt from the log). The run emits only what is
+   * new: no run-start, no tool-call or approval-request again; its pending calls are decided (logged
+   * approval-result), asked again (logged approval-request, same expiresAt) or run, then the next round.
+   */
+  resume?: { events: readonly ChatEvent[] };
 }
 
 export interface RunResult {
   reason: DoneReason;
-  /** Concatenation of all token events. */
+  /** Concatenation of all token events (a resumed run: those logged before the restart included). */
   text: string;
-  /** New messages: assistant (with toolCalls), tool results, final assistant. */
+  /** New messages: assistant (with toolCalls), tool results, final assistant. A resumed run: all of the run's, those before the restart included. */
   messages: ChatMessage[];
   usage: Usage;
   error?: { code: ErrorCode; message: string };
@@ -88,6 +120,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   const now = opts.now ?? Date.now;
   const maxSteps = Math.max(1, Math.floor(opts.maxSteps ?? 5));
   const toolTimeoutMs = opts.toolTimeoutMs ?? 15_000;
+  const approvalTimeoutMs = Math.max(1, opts.approvalTimeoutMs ?? defaultApprovalTimeoutMs);
+  const needsApproval = opts.requiresApproval ?? defaultApprovalPolicy;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 300_000;
   // Our own controller also covers a consumer that stops iterating: the finally below aborts it.
   const controller = new AbortController();
@@ -121,12 +155,24 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
 
   try {
     try {
-      yield event("run-start", { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider });
-      yield status("thinking", processingMessage);
+      // A resumed run's run-start (and the rest of its start) is in its log already.
+      if (!opts.resume) {
+        yield event("run-start", { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider });
+        yield status("thinking", processingMessage);
+      }
 
       // Only what the model accepts: a model without the tools capability still chats, without tools.
       const capabilities = await capabilitiesOf(opts.model, opts.modelName, signal);
       const tools = capabilities.tools === false ? [] : (opts.tools ?? []);
+      let resumed: RunSnapshot | undefined;
+      if (opts.resume) {
+        resumed = runSnapshotOf(opts.resume.events, tools);
+        if (resumed.finished) throw new ChatError("bad_request", "The run already finished: there is nothing to continue.");
+        if (resumed.answered) throw new ChatError("bad_request", "The run was answering when it stopped: there is no tool round to continue.");
+        produced.push(...resumed.messages);
+        text = resumed.text;
+        for (const m of resumed.messages) if (m.role === "assistant") for (const call of m.toolCalls ?? []) seenCallIds.add(call.id);
+      }
       const specs = tools.map((t) => toolSpec(t));
       const think = thinkToSend(opts.think, capabilities, opts.modelName);
       let context = opts.messages;
@@ -137,12 +183,135 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         context = withoutImages(context);
       }
       window = contextWindowOf(capabilities, opts.maxContextTokens);
-      // Asked before the first request: a model that is not loaded keeps the answer silent for seconds.
-      const state = await stateOf(opts.model, opts.modelName, signal);
       let trimAnnounced = false;
       let overflowAnnounced = false;
 
-      for (let step = 1; ; step += 1) {
+      /**
+       * One tool round: announce the calls, start those that need no approval (in parallel), ask about the
+       * others and start each once approved, report results in completion order. A resumed run passes its
+       * snapshot: the calls were announced (and some asked about or decided) before the restart.
+       */
+      const toolRound = async function* (calls: ToolCall[], prior?: RunSnapshot): AsyncGenerator<ChatEvent, void, void> {
+        const checked = calls.map((call) => ({ call, check: validateToolCall(tools, call) }));
+        if (!prior) {
+          for (const { call, check } of checked) {
+            yield event("tool-call", { callId: call.id, name: call.name, args: check.ok ? check.args : call.args });
+          }
+        }
+        type Settled = { index: number; outcome: ToolOutcome } | { index: number; decision: ApprovalOutcome };
+        const pending = new Map<number, Promise<Settled>>();
+        const outcomes = new Map<string, ToolOutcome>();
+        /** Per asked call: its approval timeout, for the timed-out message. */
+        const waits = new Map<number, number>();
+        const track = (index: number, settled: Promise<Settled>) => {
+          // After a cancel, tools and approvals still pending reject later: expected, not unhandled.
+          settled.catch(() => undefined);
+          pending.set(index, settled);
+        };
+        const start = (index: number, tool: AnyTool, args: unknown) =>
+          track(index, executeTool(tool, args, { signal, timeoutMs: toolTimeoutMs, now }).then((outcome) => ({ index, outcome })));
+        const answer = (index: number, outcome: ToolOutcome) => track(index, Promise.resolve({ index, outcome }));
+        const refusal = (index: number, decision: ApprovalOutcome): ToolOutcome => ({
+          ok: false,
+          error: deniedFailure(checked[index]!.call.name, decision, waits.get(index) ?? approvalTimeoutMs),
+          durationMs: 0,
+        });
+        try {
+          // Everything starts (and every hook is asked, so the API can take a decision as soon as a client
+          // sees the request) before the first event of the round goes out.
+          const announcements: ChatEvent[] = [];
+          checked.forEach(({ call, check }, index) => {
+            if (!check.ok) {
+              answer(index, { ok: false, error: check.error, durationMs: 0 });
+              announcements.push(status("tool", usingToolMessage(call.name)));
+              return;
+            }
+            if (!needsApproval(check.tool, check.args)) {
+              start(index, check.tool, check.args);
+              announcements.push(status("tool", usingToolMessage(call.name)));
+              return;
+            }
+            const logged = prior?.decided.get(call.id);
+            const asked = prior?.requested.get(call.id);
+            if (asked) waits.set(index, Math.max(0, asked.expiresAt - asked.at));
+            if (logged) {
+              // Decided before the restart: its approval-result is logged, the call only has to run.
+              if (logged.approved) {
+                start(index, check.tool, check.args);
+                announcements.push(status("tool", usingToolMessage(call.name)));
+              } else {
+                answer(index, refusal(index, { approved: false, timedOut: logged.timedOut, ...(logged.reason ? { reason: logged.reason } : {}) }));
+              }
+              return;
+            }
+            if (!opts.approve) {
+              answer(index, { ok: false, error: unaskableFailure(call.name), durationMs: 0 });
+              return;
+            }
+            const askedAt = now();
+            const expiresAt = asked?.expiresAt ?? askedAt + approvalTimeoutMs;
+            const source = sourceOf(check.tool);
+            const request = { callId: call.id, name: call.name, args: check.args, source, tool: check.tool, expiresAt, resumed: asked !== undefined };
+            track(index, askApproval(opts.approve, request, { signal, now }).then((decision) => ({ index, decision })));
+            if (!asked) {
+              const description = check.tool.description ? { description: check.tool.description } : {};
+              // Stamped with the instant expiresAt counts from: expiresAt - at is the timeout.
+              const requestEvent = event("approval-request", { callId: call.id, name: call.name, args: check.args, source, ...description, expiresAt });
+              announcements.push({ ...requestEvent, at: askedAt });
+            }
+            announcements.push(status("waiting", waitingForApprovalMessage(call.name)));
+          });
+          for (const announcement of announcements) yield announcement;
+
+          while (pending.size > 0) {
+            const settled = await untilAborted(Promise.race(pending.values()), signal);
+            pending.delete(settled.index);
+            const { call, check } = checked[settled.index]!;
+            if ("decision" in settled) {
+              const { approved, reason: given, timedOut } = settled.decision;
+              yield event("approval-result", { callId: call.id, name: call.name, approved, ...(given ? { reason: given } : {}), timedOut });
+              if (approved && check.ok) {
+                start(settled.index, check.tool, check.args);
+                yield status("tool", usingToolMessage(call.name));
+              } else {
+                answer(settled.index, refusal(settled.index, settled.decision));
+              }
+              continue;
+            }
+            const { outcome } = settled;
+            outcomes.set(call.id, outcome);
+            yield event("tool-result", {
+              callId: call.id,
+              name: call.name,
+              ok: outcome.ok,
+              ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }),
+              durationMs: outcome.durationMs,
+            });
+          }
+        } finally {
+          // In call order; a call cut short by cancel still gets an answer, so the history stays valid.
+          for (const call of calls) {
+            const outcome = outcomes.get(call.id) ?? {
+              ok: false as const,
+              error: { code: "cancelled" as const, message: errorCodeMessages.cancelled },
+              durationMs: 0,
+            };
+            produced.push({ role: "tool", toolCallId: call.id, toolName: call.name, content: toolResultContent(outcome) });
+          }
+        }
+      };
+
+      // ---- a resumed run first finishes the tool round it stopped in
+      const roundsBefore = resumed?.rounds ?? 0;
+      if (resumed) {
+        if (resumed.pendingCalls.length > 0) yield* toolRound(resumed.pendingCalls, resumed);
+        else yield status("thinking", processingMessage);
+        if (roundsBefore >= maxSteps) reason = "max-steps";
+      }
+      // Asked before the first request: a model that is not loaded keeps the answer silent for seconds.
+      const state = reason === "max-steps" ? { loaded: undefined } : await stateOf(opts.model, opts.modelName, signal);
+
+      for (let step = roundsBefore + 1; reason !== "max-steps"; step += 1) {
         // ---- one model round
         if (signal.aborted) throw new ChatError("cancelled", errorCodeMessages.cancelled);
         const ratio = memory.ratio(opts.modelName);
@@ -175,7 +344,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           overflowAnnounced = true;
           yield status("thinking", overflowMessage(expected, serverWindow));
         }
-        if (step === 1 && state.loaded === false) yield status("loading-model", loadingModelMessage(opts.modelName));
+        if (step === roundsBefore + 1 && state.loaded === false) yield status("loading-model", loadingModelMessage(opts.modelName));
 
         const request: ModelRequest = { model: opts.modelName, messages: fit.messages };
         if (specs.length > 0) request.tools = specs;
@@ -275,47 +444,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           break;
         }
 
-        // ---- tool round: announce, run in parallel, report in completion order
         produced.push(assistantMessage(round));
-        const checked = round.calls.map((call) => ({ call, check: validateToolCall(tools, call) }));
-        for (const { call, check } of checked) {
-          yield event("tool-call", { callId: call.id, name: call.name, args: check.ok ? check.args : call.args });
-        }
-        const outcomes = new Map<string, ToolOutcome>();
-        try {
-          const running = checked.map(({ call, check }, index) => {
-            const outcome: Promise<ToolOutcome> = check.ok
-              ? executeTool(check.tool, check.args, { signal, timeoutMs: toolTimeoutMs, now })
-              : Promise.resolve({ ok: false, error: check.error, durationMs: 0 });
-            return outcome.then((o) => ({ index, call, outcome: o }));
-          });
-          // After a cancel, tools still running reject later: that is expected, not unhandled.
-          for (const p of running) p.catch(() => undefined);
-          for (const { call } of checked) yield status("tool", usingToolMessage(call.name));
-          const pending = new Map(running.map((p, i) => [i, p]));
-          while (pending.size > 0) {
-            const { index, call, outcome } = await untilAborted(Promise.race(pending.values()), signal);
-            pending.delete(index);
-            outcomes.set(call.id, outcome);
-            yield event("tool-result", {
-              callId: call.id,
-              name: call.name,
-              ok: outcome.ok,
-              ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }),
-              durationMs: outcome.durationMs,
-            });
-          }
-        } finally {
-          // In call order; a call cut short by cancel still gets an answer, so the history stays valid.
-          for (const call of round.calls) {
-            const outcome = outcomes.get(call.id) ?? {
-              ok: false as const,
-              error: { code: "cancelled" as const, message: errorCodeMessages.cancelled },
-              durationMs: 0,
-            };
-            produced.push({ role: "tool", toolCallId: call.id, toolName: call.name, content: toolResultContent(outcome) });
-          }
-        }
+        yield* toolRound(round.calls);
 
         if (step >= maxSteps) {
           reason = "max-steps";

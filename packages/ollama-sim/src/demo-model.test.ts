@@ -99,6 +99,37 @@ describe("demo model over HTTP", () => {
     expect(contentOf(answer)).toBe("Sorry — the current_time tool failed: tool timed out");
   });
 
+  it("calls any offered tool it is asked to use, with the message's JSON object as arguments, and reports a denial", async () => {
+    const mcpTools = [
+      ...allTools,
+      { type: "function", function: { name: "files__write", description: "writes", parameters: { type: "object", properties: {} } } },
+    ];
+    const ask = 'Please use the files__write tool with {"path": "notes/a {b}.txt", "text": "say \\"hi\\""} now.';
+    const round1 = await chatLines(sim.url, { model: "demo", tools: mcpTools, messages: user(ask) });
+    expect(calls(round1)).toEqual([{ index: 0, name: "files__write", arguments: { path: "notes/a {b}.txt", text: 'say "hi"' } }]);
+    // Without JSON: no arguments. A tool that is not offered is not called.
+    expect(calls(await chatLines(sim.url, { model: "demo", tools: mcpTools, messages: user("call files__write") }))).toEqual([
+      { index: 0, name: "files__write", arguments: {} },
+    ]);
+    expect(calls(await chatLines(sim.url, { model: "demo", tools: allTools, messages: user("use the files__write tool") }))).toEqual([]);
+    // A built-in named without JSON keeps its own rule (the calculator finds the expression).
+    expect(calls(await chatLines(sim.url, { model: "demo", tools: mcpTools, messages: user("what is 3*4? use the calculator") }))).toEqual([
+      { index: 0, name: "calculator", arguments: { expression: "3*4" } },
+    ]);
+
+    const denial = { error: { code: "tool_denied", message: "The user denied the call to files__write: it was not run. Reason: wrong folder" } };
+    const answer = await chatLines(sim.url, {
+      model: "demo",
+      tools: mcpTools,
+      messages: [
+        ...user(ask),
+        { role: "assistant", content: "", tool_calls: [{ function: { name: "files__write", arguments: { path: "a" } } }] },
+        { role: "tool", tool_name: "files__write", content: JSON.stringify(denial) },
+      ],
+    });
+    expect(contentOf(answer)).toBe("I did not use files__write: The user denied the call to files__write: it was not run. Reason: wrong folder");
+  });
+
   it("answers without calling tools when the request offers none", async () => {
     const time = await chatLines(sim.url, { model: "demo", messages: user("What time is it in Tokyo?") });
     expect(calls(time)).toEqual([]);

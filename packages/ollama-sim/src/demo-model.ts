@@ -168,6 +168,11 @@ function plan1(text: string, tools: Set<string>, previous: string[]): Plan {
   }
   const clean = text.replace(/\[sim:[^\]]*\]/g, " ").trim();
 
+  // "use the files__write tool with {"path":"a.txt"}": any offered tool by name (MCP tools in demos and
+  // e2e tests), with the first JSON object of the message as its arguments.
+  const named = namedToolCall(clean, tools);
+  if (named) return named;
+
   const search = /\bsearch\s+(?:(?:my|our|the|all|past|previous|old)\s+)*(?:conversations?|chats?|history|messages)(?:\s+(?:for|about))?\s+(.+)/i.exec(clean);
   if (search?.[1]) {
     const query = search[1].trim().replace(/^["'“”‘’]+|["'“”‘’.?!]+$/g, "");
@@ -239,6 +244,46 @@ function plan1(text: string, tools: Set<string>, previous: string[]): Plan {
   return fallbackAnswer(clean, format);
 }
 
+const useTool = /\b(?:use|call|run)\s+(?:the\s+)?(?:tool\s+)?`?([A-Za-z0-9_-]{1,64})`?(?:\s+tool)?\b/gi;
+
+const builtinToolNames = new Set(["current_time", "calculator", "search_conversations"]);
+
+function namedToolCall(text: string, tools: Set<string>): Plan | undefined {
+  for (const match of text.matchAll(useTool)) {
+    const name = match[1]!;
+    if (!tools.has(name)) continue;
+    const given = firstJsonObject(text.slice((match.index ?? 0) + match[0].length));
+    // "what is 3*4? use the calculator" is the arithmetic rule's (it finds the expression).
+    if (!given && builtinToolNames.has(name)) continue;
+    const args = given ?? {};
+    const shown = Object.keys(args).length > 0 ? ` with ${JSON.stringify(args)}` : "";
+    return { thinking: `The user asks me to use the ${name} tool${shown}. I'll call it.`, call: { name, arguments: args } };
+  }
+  return undefined;
+}
+
+/** The first balanced {...} that parses as a JSON object. */
+function firstJsonObject(text: string): Record<string, unknown> | undefined {
+  for (let start = text.indexOf("{"); start !== -1; start = text.indexOf("{", start + 1)) {
+    let depth = 0;
+    let inString = false;
+    for (let i = start; i < text.length; i += 1) {
+      const c = text[i];
+      if (inString) {
+        if (c === "\\") i += 1;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === "{") depth += 1;
+      else if (c === "}" && (depth -= 1) === 0) {
+        const parsed = parseJson(text.slice(start, i + 1));
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+        break;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** "what time is it", "time in Paris?", "clock check": not "time complexity" or "a long time ago". */
 const asksForTime = /\b(?:what(?:'s| is)? the time|what time|current time|local time|time (?:is it|now|right now|in|at|zone in|over in)|the time in)\b|\bclock\b|^\s*time\??\s*$/i;
 
@@ -260,6 +305,11 @@ function errorOf(parsed: unknown, raw: string): string | undefined {
   return /^error\b/i.test(raw.trim()) ? raw.trim() : undefined;
 }
 
+function codeOf(parsed: unknown): unknown {
+  const e = parsed && typeof parsed === "object" ? (parsed as { error?: unknown }).error : undefined;
+  return e && typeof e === "object" ? (e as { code?: unknown }).code : undefined;
+}
+
 function answerFromTools(results: ToolResult[], userText: string): Plan {
   const sentences = results.map((r) => answerOne(r, userText));
   return { thinking: `The tool${results.length > 1 ? "s" : ""} answered. I'll give the user the result.`, answer: sentences.join("\n\n") };
@@ -268,6 +318,7 @@ function answerFromTools(results: ToolResult[], userText: string): Plan {
 function answerOne(r: ToolResult, userText: string): string {
   const parsed = parseJson(r.content);
   const failure = errorOf(parsed, r.content);
+  if (failure && codeOf(parsed) === "tool_denied") return `I did not use ${r.name}: ${failure}`;
   if (failure) return `Sorry — the ${r.name} tool failed: ${failure}`;
   const obj = parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
 

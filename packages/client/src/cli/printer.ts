@@ -78,6 +78,9 @@ export class EventPrinter {
     switch (event.type) {
       case "run-start":
       case "status":
+      // The approval prompt is the CLI's (issue 15); a denial still prints as the call's tool-result line.
+      case "approval-request":
+      case "approval-result":
         break;
       case "reasoning":
         this.toStderr(this.dim(event.text), event.text);

@@ -13,6 +13,10 @@ export function shape(event: ChatEvent): string {
       return `tool-call:${event.name}`;
     case "tool-result":
       return `tool-result:${event.name}:${event.ok ? "ok" : event.error?.code}`;
+    case "approval-request":
+      return `approval-request:${event.name}`;
+    case "approval-result":
+      return `approval-result:${event.name}:${event.approved ? "approved" : event.timedOut ? "timed-out" : "denied"}`;
     case "error":
       return `error:${event.code}`;
     case "done":

@@ -17,6 +17,7 @@ const trpcCodeFor: Record<ErrorCode, TRPCCode> = {
   stream_truncated: "BAD_GATEWAY",
   tool_timeout: "TIMEOUT",
   tool_failed: "INTERNAL_SERVER_ERROR",
+  tool_denied: "FORBIDDEN",
   cancelled: "CLIENT_CLOSED_REQUEST",
   internal: "INTERNAL_SERVER_ERROR",
 };

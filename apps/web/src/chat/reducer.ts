@@ -140,6 +140,10 @@ export function applyEvent(state: MessageState, { seq, event }: SeqEvent): Messa
       if (state.status?.phase === "tool" && !next.tools.some((t) => t.state === "running")) next.status = null;
       return next;
     }
+    case "approval-request":
+    case "approval-result":
+      // The approval card comes with the API's approval flow; until then the waiting status line shows the pause.
+      return next;
     case "error":
       next.error = { code: event.code, message: event.message, retryable: event.retryable };
       return next;

@@ -17,6 +17,12 @@ export interface StreamSettings {
 /** What a subscription sends after `connected`: the procedure's values, or the error that stopped it first. */
 export type StreamSource = { values: AsyncIterable<unknown> } | { error: unknown };
 
+/**
+ * The reason every stream's signal aborts with. `abort()` without one builds a DOMException, capturing a
+ * stack, for every stream that ends: a visible share of a short stream's CPU. Nothing reads its stack.
+ */
+const clientGone = new DOMException("The subscription ended", "AbortError");
+
 const isAbortError = (error: unknown) =>
   typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";
 
@@ -139,7 +145,7 @@ export class SubscriptionStream implements PingTarget {
   #stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#controller.abort();
+    this.#controller.abort(clientGone);
     this.#release();
     const wake = this.#wake;
     this.#wake = null;

@@ -23,7 +23,7 @@ import { createProvider, type ProviderHandle } from "./provider.js";
 import { registerRest } from "./rest.js";
 import { appRouter, type AppRouter } from "./router/root.js";
 import { RunManager } from "./runs/run-manager.js";
-import { registerLeanSubscriptions } from "./sse/subscription-route.js";
+import { fastifyTRPCPluginWithLeanSubscriptions } from "./sse/subscription-route.js";
 import { toolsFor } from "./tools.js";
 import type { Context } from "./trpc.js";
 
@@ -233,22 +233,23 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     return payload;
   });
 
-  const trpcOptions = {
-    router: appRouter,
-    createContext: ({ req, info }: CreateFastifyContextOptions): Context => ({
-      userId: auth.userFor({ authorization: req.headers.authorization, token: info.connectionParams?.token }),
-      runs,
-      store,
-      provider,
-      config,
-    }),
-    onError: ({ error, path, type }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error, path, type }, "tRPC procedure failed");
-    },
-  } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"];
-  // Subscriptions (chat.events) through the lean SSE writer, registered first; LEAN_SSE=0 leaves them to tRPC.
-  if (config.leanSse) registerLeanSubscriptions(app, { prefix: "/trpc", trpcOptions });
-  await app.register(fastifyTRPCPlugin, { prefix: "/trpc", trpcOptions });
+  // LEAN_SSE (default): subscriptions (chat.events) through the lean SSE writer in front of tRPC's plugin.
+  await app.register(config.leanSse ? fastifyTRPCPluginWithLeanSubscriptions : fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req, info }: CreateFastifyContextOptions): Context => ({
+        userId: auth.userFor({ authorization: req.headers.authorization, token: info.connectionParams?.token }),
+        runs,
+        store,
+        provider,
+        config,
+      }),
+      onError: ({ error, path, type }) => {
+        if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error, path, type }, "tRPC procedure failed");
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+  });
 
   registerRest(app, { runs, auth });
 

@@ -12,7 +12,7 @@ import { observable } from "@trpc/server/observable";
 import { EventSource } from "eventsource";
 import Fastify, { type FastifyInstance } from "fastify";
 import { z } from "zod";
-import { registerLeanSubscriptions } from "../sse/subscription-route.js";
+import { fastifyTRPCPluginWithLeanSubscriptions } from "../sse/subscription-route.js";
 
 // ---- the test router -------------------------------------------------------------------------------
 
@@ -259,8 +259,8 @@ export async function startTestServer(producer: Producer, sse: SseOptions): Prom
   // Closing the server also ends streams a failed test left open.
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const trpcOptions = trpcOptionsFor(router, log);
-  if (producer === "lean") registerLeanSubscriptions(app, { prefix: "/trpc", trpcOptions });
-  await app.register(fastifyTRPCPlugin, { prefix: "/trpc", trpcOptions });
+  // Registered exactly as apps/api registers them.
+  await app.register(producer === "lean" ? fastifyTRPCPluginWithLeanSubscriptions : fastifyTRPCPlugin, { prefix: "/trpc", trpcOptions });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return { producer, url, app, log };
 }

@@ -23,6 +23,7 @@ import { createProvider, type ProviderHandle } from "./provider.js";
 import { registerRest } from "./rest.js";
 import { appRouter, type AppRouter } from "./router/root.js";
 import { RunManager } from "./runs/run-manager.js";
+import { fastifyTRPCPluginWithLeanSubscriptions } from "./sse/subscription-route.js";
 import { toolsFor } from "./tools.js";
 import type { Context } from "./trpc.js";
 
@@ -232,7 +233,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     return payload;
   });
 
-  await app.register(fastifyTRPCPlugin, {
+  // LEAN_SSE (default): subscriptions (chat.events) through the lean SSE writer in front of tRPC's plugin.
+  await app.register(config.leanSse ? fastifyTRPCPluginWithLeanSubscriptions : fastifyTRPCPlugin, {
     prefix: "/trpc",
     trpcOptions: {
       router: appRouter,

@@ -41,6 +41,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       simShowFaultModels: false,
       coalesceTokens: true,
+      leanSse: true,
     });
   });
 
@@ -69,6 +70,7 @@ describe("loadConfig", () => {
       LOG_LEVEL: "debug",
       SIM_SHOW_FAULT_MODELS: "1",
       COALESCE_TOKENS: "0",
+      LEAN_SSE: "0",
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -91,6 +93,7 @@ describe("loadConfig", () => {
       logLevel: "debug",
       simShowFaultModels: true,
       coalesceTokens: false,
+      leanSse: false,
     });
   });
 

@@ -131,6 +131,7 @@ const envSchema = z.object({
   ),
   SIM_SHOW_FAULT_MODELS: flag("0"),
   COALESCE_TOKENS: flag("1"),
+  LEAN_SSE: flag("1"),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -166,6 +167,8 @@ export interface Config {
   simShowFaultModels: boolean;
   /** Merge the token events that arrive in one event-loop turn (runs/token-coalescer.ts); on by default. */
   coalesceTokens: boolean;
+  /** Serve subscriptions with the lean SSE writer (sse/subscription-route.ts) rather than tRPC's producer; on by default. */
+  leanSse: boolean;
 }
 
 export const defaultChatModel = "llama3.2";
@@ -226,5 +229,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     simShowFaultModels: e.SIM_SHOW_FAULT_MODELS,
     coalesceTokens: e.COALESCE_TOKENS,
+    leanSse: e.LEAN_SSE,
   };
 }

@@ -1,0 +1,232 @@
+import type { IncomingHttpHeaders } from "node:http";
+import {
+  callTRPCProcedure,
+  getErrorShape,
+  getTRPCErrorFromUnknown,
+  TRPCError,
+  type AnyTRPCRouter,
+} from "@trpc/server";
+import { fastifyRequestHandler, fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
+import { parseConnectionParamsFromString, type TRPCRequestInfo } from "@trpc/server/http";
+import { isObservable, observableToAsyncIterable } from "@trpc/server/observable";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { PingClock } from "./ping-clock.js";
+import { SubscriptionStream, type StreamSettings, type StreamSource } from "./subscription-stream.js";
+import { connectedFrame } from "./wire.js";
+
+export interface LeanSubscriptionOptions<TRouter extends AnyTRPCRouter> {
+  /** The prefix the tRPC plugin is registered under, e.g. "/trpc". */
+  prefix: string;
+  /** The very options given to the tRPC plugin: the router, createContext and onError are shared. */
+  trpcOptions: FastifyTRPCPluginOptions<TRouter>["trpcOptions"];
+}
+
+type Dict = Record<string, string | undefined>;
+
+interface SubscriptionProcedure {
+  _def: { type: string };
+}
+
+function isSubscription(value: unknown): value is SubscriptionProcedure {
+  return typeof value === "function" && (value as Partial<SubscriptionProcedure>)._def?.type === "subscription";
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  !!value && !Array.isArray(value) && typeof value === "object";
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  value != null && typeof value === "object" && Symbol.asyncIterator in value;
+
+const header = (headers: IncomingHttpHeaders, name: string): string | null => {
+  const value = headers[name];
+  return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+};
+
+/** tRPC's getAcceptHeader: `trpc-accept`, else `application/jsonl` when `accept` lists it. */
+function acceptOf(headers: IncomingHttpHeaders): "application/jsonl" | null {
+  const trpcAccept = header(headers, "trpc-accept");
+  if (trpcAccept !== null) return trpcAccept as "application/jsonl";
+  return header(headers, "accept")?.split(",").some((t) => t.trim() === "application/jsonl") ? "application/jsonl" : null;
+}
+
+/**
+ * Serves every subscription procedure of the router (`GET <prefix>/<path>`) with the lean SSE writer
+ * (subscription-stream.ts) instead of tRPC's fetch-adapter producer, while the procedure itself still runs
+ * through tRPC (`callTRPCProcedure`: its middlewares, its input parser, its output type). Register it
+ * before the tRPC plugin: its routes are static paths, so they win over the plugin's `<prefix>/:path` for
+ * GET only; HEAD, POST, batches (`?batch=1`), `application/jsonl` streams, non-JSON content types and
+ * unparsable connectionParams are handed to tRPC's own Fastify handler, which answers them as it always has.
+ */
+export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
+  app: FastifyInstance,
+  opts: LeanSubscriptionOptions<TRouter>,
+): { paths: string[] } {
+  const { trpcOptions, prefix } = opts;
+  const { router, onError } = trpcOptions;
+  // createContext is optional in tRPC's types when the router's context is an empty object.
+  const createContext = (trpcOptions as { createContext?: (o: { req: FastifyRequest; res: FastifyReply; info: TRPCRequestInfo }) => unknown })
+    .createContext;
+  if (trpcOptions.responseMeta) throw new Error("the lean SSE writer does not apply trpcOptions.responseMeta; serve subscriptions with tRPC's adapter");
+
+  const config = router._def._config;
+  const sse = config.sse ?? {};
+  // Subscriptions turned off: tRPC answers them with its own error.
+  if (sse.enabled === false) return { paths: [] };
+  if (sse.emitAndEndImmediately) throw new Error("the lean SSE writer does not implement sse.emitAndEndImmediately; serve subscriptions with tRPC's adapter");
+  const client = sse.client ?? {};
+  const pingEnabled = sse.ping?.enabled ?? false;
+  const pingIntervalMs = sse.ping?.intervalMs ?? 1000;
+  if (pingEnabled && client.reconnectAfterInactivityMs && pingIntervalMs > client.reconnectAfterInactivityMs) {
+    // tRPC's own check (sse.ts), made at start-up instead of on every request.
+    throw new Error(
+      `Ping interval must be less than client reconnect interval to prevent unnecessary reconnection - ping.intervalMs: ${pingIntervalMs} client.reconnectAfterInactivityMs: ${client.reconnectAfterInactivityMs}`,
+    );
+  }
+  const settings: StreamSettings = {
+    connected: connectedFrame(client),
+    clock: pingEnabled && pingIntervalMs !== Infinity && pingIntervalMs > 0 ? new PingClock(pingIntervalMs, client.reconnectAfterInactivityMs) : null,
+    maxDurationMs: sse.maxDurationMs || undefined,
+    serialize: (value) => config.transformer.output.serialize(value),
+  };
+
+  const paths: string[] = [];
+  const procedures = router._def.procedures as Record<string, unknown>;
+  for (const path of Object.keys(procedures)) {
+    const procedure = procedures[path];
+    if (!isSubscription(procedure)) continue;
+    paths.push(path);
+
+    const delegate = (request: FastifyRequest, reply: FastifyReply) =>
+      fastifyRequestHandler({ ...trpcOptions, req: request, res: reply, path });
+
+    const serve = async (request: FastifyRequest, reply: FastifyReply, url: URL, accept: "application/jsonl" | null, connectionParams: Dict | null) => {
+      const stream = new SubscriptionStream(reply.raw, settings);
+      const { signal } = stream;
+      const search = url.searchParams;
+      const headers = request.headers;
+
+      // The input as tRPC reads it (contentType.ts, jsonContentTypeHandler): JSON in ?input=, parsed once,
+      // with the SSE Last-Event-ID (header, else ?lastEventId= or ?Last-Event-Id=) merged into an object input.
+      let parsed: { input: unknown } | undefined;
+      const readInput = (): unknown => {
+        if (parsed) return parsed.input;
+        try {
+          const query = search.get("input");
+          const input = query ? config.transformer.input.deserialize(JSON.parse(query)) : undefined;
+          parsed = { input };
+          return input;
+        } catch (cause) {
+          if (cause instanceof TRPCError) throw cause;
+          throw new TRPCError({ code: "BAD_REQUEST", message: cause instanceof Error ? cause.message : "Invalid input", cause });
+        }
+      };
+      const getRawInput = async (): Promise<unknown> => {
+        let input = readInput();
+        const lastEventId = header(headers, "last-event-id") ?? search.get("lastEventId") ?? search.get("Last-Event-Id");
+        if (lastEventId) {
+          if (isObject(input)) input = { ...input, lastEventId };
+          else input ??= { lastEventId };
+        }
+        return input;
+      };
+      const result = () => parsed?.input;
+      const info: TRPCRequestInfo = {
+        accept,
+        type: "subscription",
+        isBatchCall: false,
+        calls: [{ path, getRawInput, result, procedure: procedure as TRPCRequestInfo["calls"][number]["procedure"], batchIndex: 0 }],
+        connectionParams,
+        signal,
+        url,
+      };
+
+      let ctx: unknown;
+      let source: StreamSource;
+      try {
+        ctx = await createContext?.({ req: request, res: reply, info });
+      } catch (cause) {
+        source = { error: cause };
+      }
+      source ??= await callTRPCProcedure({ router, path, getRawInput, ctx, type: "subscription", signal, batchIndex: 0 }).then(
+        (data: unknown): StreamSource =>
+          isObservable(data)
+            ? { values: observableToAsyncIterable(data, signal) }
+            : isAsyncIterable(data)
+              ? { values: data }
+              : {
+                  error: new TRPCError({
+                    message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
+                    code: "INTERNAL_SERVER_ERROR",
+                  }),
+                },
+        (cause: unknown): StreamSource => ({ error: cause }),
+      );
+
+      // Each error is reported to onError once (tRPC's adapter reports one thrown while setting up twice).
+      const formatError = (cause: unknown) => {
+        const error = getTRPCErrorFromUnknown(cause);
+        const input = result();
+        onError?.({ error, path, input, ctx, type: "subscription", req: request });
+        return getErrorShape({ config, ctx, error, input, path, type: "subscription" });
+      };
+      // Headers plugins put on the reply (CORS) are not sent by a hijacked reply on their own.
+      await stream.send(reply.getHeaders() as Record<string, string | number | readonly string[]>, source, formatError);
+    };
+
+    app.route({
+      method: "GET",
+      url: `${prefix}/${path}`,
+      // HEAD stays with tRPC (an empty 204).
+      exposeHeadRoute: false,
+      handler(request, reply) {
+        const raw = request.raw;
+        const accept = acceptOf(raw.headers);
+        const contentType = header(raw.headers, "content-type");
+        let url: URL;
+        let connectionParams: Dict | null = null;
+        try {
+          // As tRPC's adapter builds it (incomingMessageToRequest.ts createURL).
+          const encrypted = (raw.socket as { encrypted?: boolean } | null)?.encrypted === true;
+          url = new URL(raw.url ?? "/", `${encrypted ? "https:" : "http:"}//${raw.headers.host ?? "localhost"}`);
+          const params = url.searchParams.get("connectionParams");
+          if (params !== null) connectionParams = parseConnectionParamsFromString(params);
+        } catch {
+          // Let tRPC produce its own answer to a URL or connectionParams it cannot read.
+          return delegate(request, reply);
+        }
+        if (
+          url.searchParams.get("batch") === "1" ||
+          accept === "application/jsonl" ||
+          contentType?.startsWith("multipart/form-data") ||
+          contentType?.startsWith("application/octet-stream")
+        ) {
+          return delegate(request, reply);
+        }
+
+        reply.hijack();
+        // Fastify does not log the end of a hijacked reply.
+        reply.raw.once("finish", () => reply.log.info({ res: reply, responseTime: reply.elapsedTime }, "request completed"));
+        serve(request, reply, url, accept, connectionParams).catch((error: unknown) => {
+          request.log.error({ err: error, path }, "subscription stream failed");
+          reply.raw.destroy();
+        });
+        return undefined;
+      },
+    });
+  }
+  return { paths };
+}
+
+/**
+ * tRPC's Fastify plugin with the lean subscription routes in front of it: a drop-in for `fastifyTRPCPlugin`
+ * (`app.register(fastifyTRPCPluginWithLeanSubscriptions, { prefix, trpcOptions })`, same options).
+ */
+export async function fastifyTRPCPluginWithLeanSubscriptions<TRouter extends AnyTRPCRouter>(
+  app: FastifyInstance,
+  opts: FastifyTRPCPluginOptions<TRouter>,
+): Promise<void> {
+  // Fastify applies `prefix` to this plugin's routes, the lean ones and tRPC's alike (registered inside it).
+  registerLeanSubscriptions(app, { prefix: "", trpcOptions: opts.trpcOptions });
+  const { prefix: _prefix, ...trpcPluginOptions } = opts;
+  await app.register(fastifyTRPCPlugin, trpcPluginOptions);
+}

@@ -1,0 +1,176 @@
+import type { ServerResponse } from "node:http";
+import { isTrackedEnvelope } from "@trpc/server";
+import type { PingClock, PingTarget } from "./ping-clock.js";
+import { dataFrame, errorFrame, pingFrame, returnFrame, subscriptionHeaders } from "./wire.js";
+
+export interface StreamSettings {
+  /** The `connected` frame (the same for every stream of a router). */
+  connected: string;
+  /** Null when pings are off. */
+  clock: PingClock | null;
+  /** tRPC's `sse.maxDurationMs`: the response ends (without `return`, so the client resumes) after this long. */
+  maxDurationMs: number | undefined;
+  /** The router's transformer (`transformer.output.serialize`). */
+  serialize(value: unknown): unknown;
+}
+
+/** What a subscription sends after `connected`: the procedure's values, or the error that stopped it first. */
+export type StreamSource = { values: AsyncIterable<unknown> } | { error: unknown };
+
+/**
+ * The reason every stream's signal aborts with. `abort()` without one builds a DOMException, capturing a
+ * stack, for every stream that ends: a visible share of a short stream's CPU. Nothing reads its stack.
+ */
+const clientGone = new DOMException("The subscription ended", "AbortError");
+
+const isAbortError = (error: unknown) =>
+  typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";
+
+/**
+ * One subscription on one response, written with plain `res.write`: one pull from the procedure, one
+ * write, and no further pull while the socket's buffer is over its high-water mark — a slow reader holds
+ * at most one event beyond it, however much the procedure has to say.
+ *
+ * Created as soon as the request arrives, so a client that leaves while the context or the procedure is
+ * still being set up aborts `signal` as well.
+ */
+export class SubscriptionStream implements PingTarget {
+  lastWriteTick = 0;
+  /** Aborted when the client goes away (and when maxDurationMs ends the stream): the procedure's signal. */
+  readonly signal: AbortSignal;
+  readonly #res: ServerResponse;
+  readonly #settings: StreamSettings;
+  readonly #controller = new AbortController();
+  /** No more writes: the client left, or maxDurationMs ended the response. */
+  #stopped = false;
+  /** Resolves the wait for `drain` (also on stop). */
+  #wake: (() => void) | null = null;
+  #maxDuration: NodeJS.Timeout | undefined;
+
+  constructor(res: ServerResponse, settings: StreamSettings) {
+    this.#res = res;
+    this.#settings = settings;
+    this.signal = this.#controller.signal;
+    res.once("close", this.#onClose);
+    res.on("drain", this.#onDrain);
+  }
+
+  /**
+   * Status, headers and `connected`, then every value of the source as `data` (+ `id` when tracked) until
+   * it returns (`return`), throws (`serialized-error`, shaped by `formatError`) or the client leaves.
+   * `headers` are sent before tRPC's own (which win, as they do when tRPC answers).
+   */
+  async send(
+    headers: Record<string, string | number | readonly string[]>,
+    source: StreamSource,
+    formatError: (error: unknown) => unknown,
+  ): Promise<void> {
+    const res = this.#res;
+    const values = "values" in source ? source.values : null;
+    if (this.#stopped) {
+      // The client left before the procedure was set up: nothing to write; a generator that never ran has nothing to clean.
+      await values?.[Symbol.asyncIterator]().return?.();
+      return;
+    }
+    for (const name in headers) res.setHeader(name, headers[name] as string);
+    for (const [name, value] of subscriptionHeaders) res.setHeader(name, value);
+    res.writeHead(200);
+    this.#write(this.#settings.connected);
+    if (values === null) {
+      this.#writeError((source as { error: unknown }).error, formatError);
+      res.end();
+      return;
+    }
+
+    const { clock, maxDurationMs } = this.#settings;
+    clock?.add(this);
+    if (maxDurationMs !== undefined) this.#maxDuration = setTimeout(this.#expire, maxDurationMs);
+    const iterator = values[Symbol.asyncIterator]();
+    let settled = false;
+    try {
+      for (;;) {
+        if (res.writableNeedDrain && !this.#stopped) await new Promise<void>((resolve) => (this.#wake = resolve));
+        if (this.#stopped) break;
+        const result = await iterator.next();
+        if (result.done) {
+          settled = true;
+          if (!this.#stopped) this.#write(returnFrame);
+          break;
+        }
+        if (this.#stopped) break;
+        this.#write(this.#frame(result.value));
+      }
+    } catch (error) {
+      settled = true;
+      // An AbortError is the procedure noticing its signal: the stream just ends (tRPC does the same).
+      if (!this.#stopped && !isAbortError(error)) this.#writeError(error, formatError);
+    } finally {
+      this.#release();
+      if (!settled) {
+        // The client left (or maxDurationMs): run the generator's finally now. Its own errors have no one to go to.
+        await Promise.resolve(iterator.return?.()).catch(() => {});
+      }
+      if (!res.writableEnded) res.end();
+    }
+  }
+
+  /** Called by the clock after a quiet interval; a stream waiting for `drain` has bytes on the way already. */
+  ping(): void {
+    if (!this.#stopped && !this.#res.writableNeedDrain) this.#write(pingFrame);
+  }
+
+  #write(frame: string): void {
+    const clock = this.#settings.clock;
+    if (clock !== null) this.lastWriteTick = clock.tick;
+    this.#res.write(frame);
+  }
+
+  #frame(value: unknown): string {
+    const { serialize } = this.#settings;
+    if (isTrackedEnvelope(value)) return dataFrame(JSON.stringify(serialize(value[1])), value[0]);
+    return dataFrame(JSON.stringify(serialize(value)));
+  }
+
+  #writeError(error: unknown, formatError: (error: unknown) => unknown): void {
+    let frame: string;
+    try {
+      frame = errorFrame(JSON.stringify(this.#settings.serialize(formatError(error))));
+    } catch {
+      // An errorFormatter or transformer that throws: end the stream without an error frame, as tRPC's stream errors.
+      return;
+    }
+    this.#write(frame);
+  }
+
+  #stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#controller.abort(clientGone);
+    this.#release();
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #release(): void {
+    this.#settings.clock?.delete(this);
+    clearTimeout(this.#maxDuration);
+  }
+
+  readonly #onClose = (): void => {
+    this.#res.off("drain", this.#onDrain);
+    this.#stop();
+  };
+
+  readonly #onDrain = (): void => {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  };
+
+  /** maxDurationMs: like tRPC, abort the procedure and end the response now, without `return`. */
+  readonly #expire = (): void => {
+    this.#stop();
+    if (!this.#res.writableEnded) this.#res.end();
+  };
+}

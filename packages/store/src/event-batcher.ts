@@ -130,13 +130,11 @@ export class EventBatcher {
     private readonly sink: EventSink,
     private readonly options: EventBatcherOptions = {},
   ) {
+    checkBatcherOptions(options);
     this.flushIntervalMs = options.flushIntervalMs ?? 25;
     this.maxBatch = options.maxBatch ?? 256;
     this.retryForMs = options.retryForMs ?? 60_000;
     this.now = options.now ?? Date.now;
-    if (!(this.flushIntervalMs >= 0)) throw new RangeError("flushIntervalMs must be >= 0");
-    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new RangeError("maxBatch must be a positive integer");
-    if (!(this.retryForMs >= 0)) throw new RangeError("retryForMs must be >= 0");
   }
 
   /** Queues the event; the promise of its batch. Refuses a seq that is not above the run's last queued one. */
@@ -430,6 +428,14 @@ export class EventBatcher {
     this.counters.rejectedEvents += batch.rows.length;
     batch.reject(error);
   }
+}
+
+/** Throws RangeError for nonsensical options (the stores call it before opening their database). */
+export function checkBatcherOptions(options: EventBatcherOptions): void {
+  const { flushIntervalMs = 25, maxBatch = 256, retryForMs = 60_000 } = options;
+  if (!(flushIntervalMs >= 0)) throw new RangeError("flushIntervalMs must be >= 0");
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError("maxBatch must be a positive integer");
+  if (!(retryForMs >= 0)) throw new RangeError("retryForMs must be >= 0");
 }
 
 function newBatch(log: RunLog): Batch {

@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
 import { StoreError, closedError, conflict } from "./errors.js";
-import { EventBatcher, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind } from "./event-batcher.js";
+import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind } from "./event-batcher.js";
 import { normalizeLimit } from "./limits.js";
 import { migrate } from "./migrations.js";
 import {
@@ -129,6 +129,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const now = options.now ?? Date.now;
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new RangeError("busyTimeoutMs must be an integer >= 0");
+  checkBatcherOptions(options);
 
   const inMemory = options.path === ":memory:";
   const path = inMemory ? options.path : resolve(options.path);

@@ -1,7 +1,7 @@
 import pg from "pg";
 import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
 import { StoreError, closedError, conflict, type ConflictReason } from "../errors.js";
-import { EventBatcher, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind, type QueuedEvent } from "../event-batcher.js";
+import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind, type QueuedEvent } from "../event-batcher.js";
 import { normalizeLimit } from "../limits.js";
 import {
   containsFolded,
@@ -201,6 +201,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const now = options.now ?? Date.now;
   if (!Number.isInteger(poolSize) || poolSize < 1) throw new RangeError("poolSize must be a positive integer");
   if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1) throw new RangeError("connectTimeoutMs must be a positive integer");
+  checkBatcherOptions(options);
   const target = describeTarget(options.url);
 
   const pool = new pg.Pool({

@@ -9,6 +9,9 @@ class Unreachable extends Error {
 class Duplicate extends Error {
   override name = "Duplicate";
 }
+class Missing extends Error {
+  override name = "Missing";
+}
 
 /**
  * A log with the database's rules (unique (runId, seq), all-or-nothing inserts) whose next inserts can be made to
@@ -21,10 +24,12 @@ function fakeLog() {
   const key = (row: QueuedEvent) => `${row.runId}#${row.seq}`;
   let down = false;
   let loseAcks = 0;
+  const missingRuns = new Set<string>();
   const inserts: number[] = [];
   const sink: EventSink = {
     insert(batch) {
       if (down) throw new Unreachable("connect ECONNREFUSED");
+      if (batch.some((row) => missingRuns.has(row.runId))) throw new Missing("foreign key");
       if (batch.some((row) => rows.has(key(row)))) throw new Duplicate("duplicate key");
       for (const row of batch) rows.set(key(row), row.json);
       inserts.push(batch.length);
@@ -37,6 +42,7 @@ function fakeLog() {
       return error instanceof Unreachable ? "transient" : error instanceof Duplicate ? "duplicate" : "definitive";
     },
     describe(error) {
+      if (error instanceof Missing) return new StoreError("not_found", "unknown run");
       return error instanceof Duplicate ? new StoreError("conflict", "duplicate seq", { reason: "seq" }) : (error as Error);
     },
     notYetCommitted(batch) {
@@ -54,6 +60,7 @@ function fakeLog() {
     loseNextAcks(n: number) {
       loseAcks = n;
     },
+    missing: missingRuns,
   };
 }
 
@@ -173,6 +180,23 @@ describe("EventBatcher", () => {
       await batcher.append(`r${i}`, 2, doneEvent(`r${i}`));
     }
     expect((batcher as unknown as { runs: Map<string, unknown> }).runs.size).toBe(0);
+    await batcher.close();
+  });
+});
+
+describe("EventBatcher memory", () => {
+  it("keeps nothing for a run the database does not know (e.g. deleted while it was answering)", async () => {
+    const log = fakeLog();
+    log.missing.add("gone");
+    const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });
+    const runs = () => (batcher as unknown as { runs: Map<string, unknown> }).runs;
+    void batcher.append("ok", 1, tokenEvent("ok", "a"));
+    const lost = batcher.append("gone", 1, tokenEvent("gone", "a"));
+    expect(await settled(batcher.flush())).toMatchObject({ code: "not_found" });
+    expect(await settled(lost)).toMatchObject({ code: "not_found" });
+    expect(log.seqs("ok")).toEqual([1]);
+    expect(await settled(batcher.append("gone", 2, doneEvent("gone")))).toMatchObject({ code: "not_found" });
+    expect([...runs().keys()]).toEqual(["ok"]);
     await batcher.close();
   });
 });

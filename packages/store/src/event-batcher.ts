@@ -102,7 +102,8 @@ const maxRetryDelayMs = 1000;
  * - after a rejection the run's log has lost events: its later batches queued by then are rejected with the same
  *   error, and later appends of that run are refused with it, EXCEPT `error` and `done` events (with seqs above
  *   the lost ones), so the caller can still close the log, leaving a gap as crash recovery does. A committed
- *   `done` clears the run's state.
+ *   `done` clears the run's state. (A not_found rejection — the run does not exist — leaves no state: every
+ *   later append is refused by the database on its own.)
  * - an attempt whose commit was lost with the connection may have committed anyway: when such rows later hit
  *   their own duplicates, the ones already in the log with the same payload count as committed.
  *
@@ -414,6 +415,11 @@ export class EventBatcher {
         this.pendingCount -= batch.rows.length;
         this.settle(batch, failure);
       }
+    }
+    if (failure instanceof StoreError && failure.code === "not_found") {
+      // The run does not exist (or was deleted): every later append fails on its own; nothing to remember.
+      if (this.runs.get(log.runId) === log && log.batches.length === 0) this.runs.delete(log.runId);
+      return;
     }
     log.failure = failure;
     if (this.runs.get(log.runId) !== log) this.runs.set(log.runId, log);

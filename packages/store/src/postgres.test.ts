@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { postgresMigrations } from "./postgres/schema.js";
 import { openPostgresStore, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
 import { latestVersion } from "./migrations.js";
@@ -136,7 +136,7 @@ describePostgres("postgres store", () => {
     expect((error as Error).message).not.toContain("s3cret");
   });
 
-  describePostgres("the migrate command", () => {
+  describe("the migrate command", () => {
     it("applies the schema, then finds nothing to do", async () => {
       const { url } = await emptyDatabase();
       const first = await migrateCli({ DATABASE_URL: url });

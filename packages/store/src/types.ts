@@ -11,6 +11,20 @@ import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core
  * - (userId, clientRequestId) names one run (→ reason "client_request_id"; the caller returns the existing run);
  * - at most `maxRunningPerUser` running runs per user when given (→ StoreError("limit"));
  * - (runId, seq) names one event forever.
+ *
+ * Refusals are StoreErrors (errors.ts): not_found, conflict (with a `reason`: "id" | "client_request_id" |
+ * "conversation_busy" | "seq"), limit, unavailable (the database did not answer; retrying later may succeed),
+ * closed.
+ *
+ * Refinements of the contract as first committed (the shape is unchanged):
+ * - StoreError also has the code "unavailable", and conflicts on the event log have the reason "seq".
+ * - createRun reports one refusal when several apply, in this order: not_found, client_request_id, id,
+ *   conversation_busy, limit (a retried send at the limit still finds its run).
+ * - appendEvent: a seq that is not a positive integer rejects with RangeError; one not above the last seq this
+ *   process queued for the run rejects at once with conflict "seq". The batch promise is marked handled, so
+ *   ignoring it never raises an unhandled rejection. After a batch of a run is rejected for good, later appends
+ *   of that run are refused with the same error except `error` and `done` events (see appendEvent).
+ * - flush() rejects with the first commit failure; close() rejects whatever it could not commit with "closed".
  */
 
 export interface Conversation {
@@ -120,6 +134,8 @@ export interface ChatStore {
    * Starts a run in status "running". Throws StoreError("not_found") unless the conversation exists and
    * belongs to userId; StoreError("conflict") with `reason` "id" | "client_request_id" | "conversation_busy"
    * (another run of the conversation is running); StoreError("limit") when `maxRunningPerUser` is reached.
+   * When several apply, the first of: not_found, client_request_id, id, conversation_busy, limit.
+   * RangeError for a `maxRunningPerUser` that is not an integer >= 0.
    */
   createRun(input: CreateRunInput): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord | undefined>;
@@ -149,13 +165,22 @@ export interface ChatStore {
    * flush interval or batch size, so a 200 tokens/s stream does not commit 200 times a second; a `done` event
    * commits its batch at once.
    *
-   * Returns the promise of the batch the event joined (shared by the batch: no allocation per event): it
-   * resolves when the batch is committed and rejects when the commit failed for good (a constraint violation,
-   * e.g. a seq already used; or the database stayed unreachable). Callers that do not await it must handle
-   * its rejection. A failed batch is retried on the next flush while the database is merely unreachable.
+   * Returns the promise of the batch the event joined (shared by the run's events of one commit: no allocation
+   * per event): it resolves when the batch is committed and rejects when the commit failed for good (conflict
+   * "seq": a seq already in the log; not_found: an unknown or deleted run; unavailable: the database stayed
+   * unreachable for the store's `retryForMs`, default 60 s). While the database is merely unreachable the batch
+   * is retried with a backoff. The promise is marked handled: ignoring it never raises an unhandled rejection
+   * (failures are also reported to the store's onFlushError).
+   *
+   * After a batch of a run is rejected for good, the run's log has lost those events: its later batches queued
+   * by then are rejected with the same error, and later appends of the run are refused with it — except `error`
+   * and `done` events (with seqs above the lost ones), so the caller can still end the log past a gap, as crash
+   * recovery does. A committed `done` clears that state.
    *
    * Events are visible to this process's readEvents / lastSeq as soon as queued.
-   * Throws StoreError("not_found") (synchronously or as the rejection) for an unknown run.
+   * Rejects with StoreError("not_found") for an unknown run — at once (memory) or when its batch is committed
+   * (SQLite, PostgreSQL: the database's foreign key decides). Rejects at once with conflict "seq" when `seq` is
+   * not above the last seq this process queued for the run, and with RangeError when it is not a positive integer.
    */
   appendEvent(runId: string, seq: number, event: ChatEvent): Promise<void>;
   /** Events of a run with seq > afterSeq, in order; at most `limit` of them when given (paging a long log). */
@@ -164,13 +189,16 @@ export interface ChatStore {
   readEventsOfTypes(runId: string, types: readonly ChatEvent["type"][]): Promise<StoredEvent[]>;
   /** The highest seq of the run's log (queued appends included); 0 for none. */
   lastSeq(runId: string): Promise<number>;
-  /** Commits queued appends now. */
+  /** Commits queued appends now; rejects with the first failure (transiently failed batches stay queued). */
   flush(): Promise<void>;
 
   // ---- life cycle ----------------------------------------------------------------------------
 
   /** True while the store answers queries (for the health check); false once closed or unreachable. Never throws. */
   ping(): Promise<boolean>;
-  /** Flushes (best effort) and closes. */
+  /**
+   * Flushes (one attempt) and closes; appends it could not commit reject with StoreError("closed"). Idempotent;
+   * other calls afterwards reject with StoreError("closed").
+   */
   close(): Promise<void>;
 }

@@ -111,7 +111,7 @@ describe("conversations", () => {
   it("reads only the error and tool-result events of a long answer's log, not its tokens", async () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "what is 6*7? tokens:400" });
     await collectRun(client, runId);
-    const tokens = api.server.store.readEvents(runId).filter((e) => e.event.type === "token").length;
+    const tokens = (await api.server.store.readEvents(runId)).filter((e) => e.event.type === "token").length;
     expect(tokens).toBeGreaterThan(1);
     const readEvents = vi.spyOn(api.server.store, "readEvents");
     const readEventsOfTypes = vi.spyOn(api.server.store, "readEventsOfTypes");
@@ -120,7 +120,7 @@ describe("conversations", () => {
       expect(conversation.runs[0]?.toolResults).toEqual([expect.objectContaining({ name: "calculator", ok: true })]);
       expect(readEvents).not.toHaveBeenCalled();
       expect(readEventsOfTypes).toHaveBeenCalledTimes(1);
-      const returned = readEventsOfTypes.mock.results[0]?.value as Array<{ event: { type: string } }>;
+      const returned = (await readEventsOfTypes.mock.results[0]?.value) as Array<{ event: { type: string } }>;
       expect(returned.map((e) => e.event.type)).toEqual(["tool-result"]);
     } finally {
       readEvents.mockRestore();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "../test-support/harness.js";
+import { startTestApi, testBackend, type TestApi } from "../test-support/harness.js";
 
 describe("health", () => {
   describe("with AUTH_TOKENS", () => {
@@ -24,7 +24,7 @@ describe("health", () => {
         demo: false,
         providerReachable: true,
         providerVersion: expect.any(String),
-        store: { kind: "sqlite", ok: true },
+        store: { kind: testBackend, ok: true },
         version: "0.1.0",
       });
     });

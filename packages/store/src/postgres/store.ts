@@ -50,7 +50,13 @@ export interface PostgresStoreOptions {
   onFlushError?: (error: unknown) => void;
 }
 
-export type PostgresStoreStats = EventBatcherStats;
+export interface PostgresStoreStats extends EventBatcherStats {
+  /** Connections the pool holds open now (each a socket, idle ones with an idle timer), idle ones among them. */
+  poolConnections: number;
+  poolIdle: number;
+  /** Calls waiting for a free connection. */
+  poolWaiting: number;
+}
 
 export interface PostgresChatStore extends ChatStore {
   readonly kind: "postgres";
@@ -532,7 +538,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
 
     stats() {
-      return batcher.stats();
+      return { ...batcher.stats(), poolConnections: pool.totalCount, poolIdle: pool.idleCount, poolWaiting: pool.waitingCount };
     },
 
     async close() {

@@ -18,6 +18,7 @@ const backendIndependent = [
   "src/body-guard.test.ts",
   "src/provider.test.ts",
   "src/shutdown-logs.test.ts",
+  "src/startup-database.test.ts",
   "src/runs/run-outcome.test.ts",
   "src/runs/token-coalescer.test.ts",
   "src/runs/transcript.test.ts",

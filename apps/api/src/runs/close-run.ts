@@ -67,11 +67,9 @@ export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: 
   let seq = Math.max(logEnd + 1 + (opts.seqGap ?? 0), opts.minSeq ?? 0);
   const append = async (event: ChatEvent) => {
     opts.onSeqTried?.(seq);
-    const committed = store.appendEvent(run.id, seq, event);
-    // Commit now rather than on the batch timer, which does not keep a process alive (recovery runs before the
-    // server listens); rejects when this commit fails, and then `committed` is settled too.
-    if (event.type !== "done") await store.flush();
-    await committed;
+    // Committed now rather than on the batch timer, which does not keep a process alive (recovery runs before the
+    // server listens); a `done` commits at once by itself.
+    await Promise.all([store.appendEvent(run.id, seq, event), event.type === "done" ? undefined : store.flush()]);
     opts.publish?.({ seq, event });
     seq += 1;
   };

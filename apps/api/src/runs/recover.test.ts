@@ -131,7 +131,9 @@ describe("recovering a run a crash left in a tool round", () => {
         failing.failWhen(rule());
         // The failed attempt is logged, not thrown: the server still starts, the run stays for next time.
         expect(await manager(failing.store).recoverInterrupted()).toBe(0);
-        expect(failing.failures).toHaveLength(1);
+        expect(failing.failures.length).toBeGreaterThanOrEqual(1);
+        // Nothing was written after the stop point (an append's commit is asked for with it: flush, which fails too).
+        expect(failing.failures.slice(1).filter((f) => f.method !== "flush")).toEqual([]);
         expect((await store.getRun(runId))?.status).toBe("running");
 
         await manager(store).recoverInterrupted();

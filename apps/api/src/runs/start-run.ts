@@ -55,14 +55,27 @@ export const busyMessage = "This conversation is still answering. Wait for it or
 export class RunStarter {
   constructor(private readonly opts: RunStarterOptions) {}
 
-  /** Stores the user message and starts answering it. */
+  /** Stores the user message and starts answering it; the same clientRequestId again returns the same run. */
   async start(input: StartInput): Promise<StartedRun> {
     const message = this.validMessage(input.message);
     const { store } = this.opts;
-    if (input.clientRequestId) {
-      const existing = await store.findRunByClientRequestId(input.userId, input.clientRequestId);
-      if (existing) return started(existing);
+    const { clientRequestId } = input;
+    if (!clientRequestId) return this.startNew(input, message);
+    const existing = await store.findRunByClientRequestId(input.userId, clientRequestId);
+    if (existing) return started(existing);
+    try {
+      return await this.startNew(input, message);
+    } catch (error) {
+      // Refused because the same send started meanwhile (maybe on another process: its run now holds the
+      // conversation, or the user's last place): that run is the answer to this one too.
+      const meanwhile = await store.findRunByClientRequestId(input.userId, clientRequestId).catch(() => undefined);
+      if (meanwhile) return started(meanwhile);
+      throw error;
     }
+  }
+
+  private async startNew(input: StartInput, message: string): Promise<StartedRun> {
+    const { store } = this.opts;
     let conversation: Conversation;
     let created = false;
     if (input.conversationId) {
@@ -79,11 +92,6 @@ export class RunStarter {
     } catch (error) {
       // A new conversation for a run that did not start would be an empty one in the list.
       if (created) await store.deleteConversation(input.userId, conversation.id).catch(() => {});
-      if (isStoreError(error, "conflict") && error.reason === "client_request_id" && input.clientRequestId) {
-        // The same send, started meanwhile (maybe by another process): it is the answer to this one too.
-        const existing = await store.findRunByClientRequestId(input.userId, input.clientRequestId);
-        if (existing) return started(existing);
-      }
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     }
     await this.beforeLaunch(record, async () => {

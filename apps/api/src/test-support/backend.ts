@@ -80,9 +80,14 @@ export async function freshTestData(dir: string, backend: TestBackend = testBack
       openStore: async (options = {}) => openSqliteStore({ path: dbPath, ...options }),
     };
   }
-  const url = await freshSchemaUrl();
+  return postgresDataAt(await freshSchemaUrl(), dir);
+}
+
+/** Data on a given PostgreSQL database (a private cluster a test kills and restarts). */
+export function postgresDataAt(url: string, dir: string): TestData {
+  const dbPath = join(dir, "chat.db");
   return {
-    backend,
+    backend: "postgres",
     env: { DATABASE_PATH: dbPath, DATABASE_URL: url },
     dbPath,
     url,

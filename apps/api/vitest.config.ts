@@ -44,10 +44,16 @@ if (postgresUrl) {
       "(scripts/test-services.sh run pnpm test, or pnpm test:pg).",
   );
 } else {
-  console.warn(
-    "[postgres] SKIPPED the API suite on PostgreSQL: STREAMCHAT_TEST_DATABASE_URL is not set " +
-      "(run `pnpm test:pg`, or `scripts/test-services.sh run pnpm --filter @streamchat/api test`).",
-  );
+  // Once per run, although vitest evaluates this file more than once.
+  const noticed = Symbol.for("streamchat.api.postgres-skipped");
+  const global = globalThis as Record<symbol, unknown>;
+  if (!global[noticed]) {
+    global[noticed] = true;
+    console.warn(
+      "[postgres] SKIPPED the API suite on PostgreSQL: STREAMCHAT_TEST_DATABASE_URL is not set " +
+        "(run `pnpm test:pg`, or `scripts/test-services.sh run pnpm --filter @streamchat/api test`).",
+    );
+  }
 }
 
 // "source" resolves workspace packages to their TypeScript source, so tests never run stale dist builds.

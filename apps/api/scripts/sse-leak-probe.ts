@@ -61,7 +61,7 @@ if (mode === "live") {
   ({ runId } = await c.chat.send.mutate({ message: "tell me a story about a long road" }));
   await api.server.runs.whenEnded(runId);
 }
-const events = api.server.store.readEvents(runId).length;
+const events = (await api.server.store.readEvents(runId)).length;
 
 async function once(): Promise<void> {
   if (mode === "finished") {

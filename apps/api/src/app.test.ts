@@ -6,7 +6,7 @@ import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildServer, redactUrl, type ApiServer } from "./app.js";
 import { loadConfig } from "./config.js";
-import { collectRun, makeClient, startTestApi, type TestApi } from "./test-support/harness.js";
+import { collectRun, makeClient, startTestApi, testBackend, type TestApi } from "./test-support/harness.js";
 
 describe("health and models", () => {
   let api: TestApi;
@@ -23,7 +23,7 @@ describe("health and models", () => {
       demo: false,
       providerReachable: true,
       providerVersion: expect.any(String),
-      store: { kind: "sqlite", ok: true },
+      store: { kind: testBackend, ok: true },
       version: "0.1.0",
     });
   });
@@ -53,7 +53,7 @@ describe("health and models", () => {
   it("hides unexpected failures behind a generic message with appCode internal", async () => {
     const store = api.server.store;
     const original = store.listConversations.bind(store);
-    store.listConversations = () => {
+    store.listConversations = async () => {
       throw new Error("SQLITE_CORRUPT: database disk image is malformed at /work/secret/path.db");
     };
     try {
@@ -189,7 +189,7 @@ describe("HTTP surface", () => {
     const { runId } = await client.chat.send.mutate({ message: "hello" });
     const received = await collectRun(client, runId);
     expect(received[0]?.event).toMatchObject({ type: "run-start", provider: "sim", model: "demo" });
-    expect(server?.store.getRun(runId)?.provider).toBe("sim");
+    expect((await server?.store.getRun(runId))?.provider).toBe("sim");
   });
 
   it("logs one line per run without message contents, and no credentials", async () => {

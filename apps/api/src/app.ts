@@ -11,17 +11,19 @@ import {
 } from "@trpc/server/adapters/fastify";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { createMemoryStore, openSqliteStore, type ChatStore } from "@streamchat/store";
+import { createMemoryStore, isStoreError, openPostgresStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { createLogDestination, type LogDestination } from "./log-destination.js";
 import { createHostGuard } from "./host-guard.js";
-import type { Config } from "./config.js";
+import { databaseTarget, type Config } from "./config.js";
 import { createProvider, type ProviderHandle } from "./provider.js";
 import { registerRest } from "./rest.js";
 import { appRouter, type AppRouter } from "./router/root.js";
+import { localLiveness, newReplicaId, type ReplicaLiveness } from "./runs/liveness.js";
+import { openPostgresLiveness } from "./runs/postgres-liveness.js";
 import { RunManager } from "./runs/run-manager.js";
 import { fastifyTRPCPluginWithLeanSubscriptions } from "./sse/subscription-route.js";
 import { toolsFor } from "./tools.js";
@@ -31,6 +33,8 @@ export interface ApiServer {
   app: FastifyInstance;
   runs: RunManager;
   store: ChatStore;
+  /** This process's replica id: the owner recorded with the runs it executes (random per start). */
+  replicaId: string;
   /** The in-process simulator when the provider is the simulator. */
   sim?: Simulator;
   provider: ProviderHandle;
@@ -87,15 +91,49 @@ function loggerOptions(
   };
 }
 
-function openStore(config: Config, log: FastifyBaseLogger): ChatStore {
+/** Start-up cannot go on (the database is unreachable …); the message is one line, safe to print as is. */
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StartupError";
+  }
+}
+
+/** The error of a database that cannot be opened, naming DATABASE_URL and where it points (never the password). */
+function databaseStartupError(config: Config, error: unknown): StartupError {
+  const target = databaseTarget(config.databaseUrl ?? "");
+  const cause = isStoreError(error) && error.cause instanceof Error ? error.cause : error;
+  // A refused connection to a name with several addresses is an AggregateError with an empty message.
+  const code = (cause as { code?: unknown } | null)?.code;
+  const detail = ((cause instanceof Error && cause.message) || (typeof code === "string" && code) || String(cause)).replace(/\s+/g, " ");
+  const what = isStoreError(error, "unavailable") ? "cannot reach PostgreSQL" : "cannot open the PostgreSQL database";
+  return new StartupError(`DATABASE_URL: ${what} at ${target}: ${detail}`, { cause: error });
+}
+
+async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatStore> {
+  // A batch the timer could not commit (database away, disk error, a lock held elsewhere) stays queued and is retried.
+  const onFlushError = (error: unknown) => log.error({ err: error }, "committing the event log failed; retrying");
+  if (config.databaseUrl) {
+    try {
+      return await openPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, onFlushError });
+    } catch (error) {
+      throw databaseStartupError(config, error);
+    }
+  }
   if (config.databasePath === ":memory:") return createMemoryStore();
   const path = resolve(config.databasePath);
   mkdirSync(dirname(path), { recursive: true });
-  return openSqliteStore({
-    path,
-    // A batch the timer could not commit (disk error, a lock held elsewhere) stays queued and is retried.
-    onFlushError: (error) => log.error({ err: error }, "committing the event log failed; retrying"),
-  });
+  return openSqliteStore({ path, onFlushError });
+}
+
+/** Which processes are alive: on PostgreSQL, one advisory lock per process; else this process is the only one. */
+async function openLiveness(config: Config, replicaId: string, log: FastifyBaseLogger): Promise<ReplicaLiveness> {
+  if (!config.databaseUrl) return localLiveness(replicaId);
+  try {
+    return await openPostgresLiveness({ url: config.databaseUrl, replicaId, log });
+  } catch (error) {
+    throw databaseStartupError(config, error);
+  }
 }
 
 export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> {
@@ -107,14 +145,27 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     routerOptions: { maxParamLength: 5000 },
   });
 
-  const store = openStore(config, app.log);
+  const replicaId = newReplicaId();
+  const store = await openStore(config, app.log);
   let provider: ProviderHandle;
+  let liveness: ReplicaLiveness;
+  try {
+    liveness = await openLiveness(config, replicaId, app.log);
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
   try {
     provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});
   } catch (error) {
-    store.close();
+    await liveness.close();
+    await store.close().catch(() => {});
     throw error;
   }
+  app.log.info(
+    { replicaId, store: store.kind, ...(config.databaseUrl ? { database: databaseTarget(config.databaseUrl) } : {}) },
+    `replica ${replicaId} on the ${store.kind} store`,
+  );
   const runs = new RunManager({
     store,
     model: provider.model,
@@ -123,9 +174,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     limits: config,
     toolsFor: (userId) => [...toolsFor(store, userId), ...(opts.extraTools ?? [])],
     log: app.log,
+    liveness,
   });
-  const recovered = runs.recoverInterrupted();
+  const recovered = await runs.recoverInterrupted();
   if (recovered > 0) app.log.warn({ runs: recovered }, "closed runs left running by a previous process as interrupted");
+  // On PostgreSQL other processes may die while this one lives: their runs are closed within seconds.
+  runs.startRecovery();
 
   const auth = createAuthenticator(config.authTokens);
 
@@ -247,11 +301,18 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       }),
       onError: ({ error, path, type }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error, path, type }, "tRPC procedure failed");
+        else if (isStoreError(error.cause)) app.log.warn({ err: error.cause, path, type }, "tRPC procedure failed in the store");
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
 
   registerRest(app, { runs, auth });
+
+  // For load balancers and orchestrators: no auth, no details. 503 while the store does not answer.
+  app.get("/healthz", async (_request, reply) => {
+    const storeOk = await store.ping();
+    return reply.code(storeOk ? 200 : 503).header("cache-control", "no-store").send({ ok: storeOk, store: { ok: storeOk } });
+  });
 
   const webDist = opts.webDistDir === undefined ? defaultWebDist : opts.webDistDir;
   const webRoot = webDist === null ? null : typeof webDist === "string" ? resolve(webDist) : fileURLToPath(webDist);
@@ -301,7 +362,9 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     ]);
     clearTimeout(timer);
     clearInterval(idleSweep);
-    store.close();
+    await store.close().catch((error: unknown) => app.log.error({ err: error }, "closing the store failed"));
+    // Last: while this process holds its liveness, no other one closes its runs.
+    await liveness.close();
     await provider.close();
     // The last lines (shutdown) get a moment to reach a slow reader; a reader that is gone or stuck
     // costs this second at most.
@@ -313,6 +376,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     app,
     runs,
     store,
+    replicaId,
     ...(provider.sim ? { sim: provider.sim } : {}),
     provider,
     listen: () => app.listen({ port: config.port, host: config.host }),

@@ -122,8 +122,8 @@ describe("auth over HTTP", () => {
     const alice = api.client("alice-token-1");
     await alice.chat.complete.mutate({ message: "the zebra codeword is quartz" });
     const store = api.server.store;
-    expect(store.searchMessages("alice", "zebra codeword").length).toBeGreaterThan(0);
-    expect(store.searchMessages("bob", "zebra codeword")).toEqual([]);
+    expect((await store.searchMessages("alice", "zebra codeword")).length).toBeGreaterThan(0);
+    expect(await store.searchMessages("bob", "zebra codeword")).toEqual([]);
     const { toolsFor } = await import("./tools.js");
     const bobSearch = toolsFor(store, "bob").find((t) => t.name === "search_conversations");
     const aliceSearch = toolsFor(store, "alice").find((t) => t.name === "search_conversations");

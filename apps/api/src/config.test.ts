@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, defaultDatabasePath, defaultSystemPrompt, isLoopbackHost, loadConfig } from "./config.js";
+import { ConfigError, databaseTarget, defaultDatabasePath, defaultSystemPrompt, isLoopbackHost, loadConfig } from "./config.js";
 
 function configError(env: NodeJS.ProcessEnv): string {
   try {
@@ -26,6 +26,8 @@ describe("loadConfig", () => {
       openaiApiKey: undefined,
       chatModel: undefined,
       databasePath: defaultDatabasePath,
+      databaseUrl: undefined,
+      databasePoolSize: 10,
       authTokens: null,
       systemPrompt: defaultSystemPrompt,
       maxMessageChars: 32_000,
@@ -178,5 +180,33 @@ describe("the default database file", () => {
   it("leaves a DATABASE_PATH the user set as given (relative to the working directory)", () => {
     expect(loadConfig({ DATABASE_PATH: "./here/chat.db" }).databasePath).toBe("./here/chat.db");
     expect(loadConfig({ DATABASE_PATH: ":memory:" }).databasePath).toBe(":memory:");
+  });
+});
+
+describe("DATABASE_URL", () => {
+  it("selects PostgreSQL with a postgres:// or postgresql:// URL, with DATABASE_POOL_SIZE", () => {
+    expect(loadConfig({ DATABASE_URL: "postgres://chat:secret@db.internal:5433/chat" })).toMatchObject({
+      databaseUrl: "postgres://chat:secret@db.internal:5433/chat",
+      databasePoolSize: 10,
+    });
+    expect(loadConfig({ DATABASE_URL: "postgresql://127.0.0.1/chat", DATABASE_POOL_SIZE: "25" })).toMatchObject({
+      databaseUrl: "postgresql://127.0.0.1/chat",
+      databasePoolSize: 25,
+    });
+    expect(loadConfig({ DATABASE_URL: "" }).databaseUrl).toBeUndefined();
+  });
+
+  it("refuses other URLs and bad pool sizes, naming the variable but never echoing the URL (it may hold a password)", () => {
+    for (const url of ["mysql://u:hunter2@h/db", "postgres:///nohost", "not a url hunter2", "http://h/db"]) {
+      const message = configError({ DATABASE_URL: url });
+      expect(message).toMatch(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+      expect(message).not.toContain("hunter2");
+    }
+    expect(() => loadConfig({ DATABASE_URL: "postgres://h/db", DATABASE_POOL_SIZE: "0" })).toThrow(/DATABASE_POOL_SIZE: must be at least 1/);
+  });
+
+  it("names where it points without user or password", () => {
+    expect(databaseTarget("postgres://chat:secret@db.internal:5433/chat")).toBe("db.internal:5433/chat");
+    expect(databaseTarget("postgresql://127.0.0.1/chat?sslmode=require")).toBe("127.0.0.1:5432/chat");
   });
 });

@@ -50,6 +50,23 @@ const httpUrl = z
 
 const optionalString = z.preprocess(unsetIfEmpty, z.string().trim().optional());
 
+/** A PostgreSQL connection URL; selects the PostgreSQL store. */
+export function isPostgresUrl(value: string): boolean {
+  return URL.canParse(value) && /^postgres(ql)?:$/.test(new URL(value).protocol) && new URL(value).hostname !== "";
+}
+
+/**
+ * Where a DATABASE_URL points, for logs and start-up errors: "host:port/database", never the user or password.
+ */
+export function databaseTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname.length > 1 ? parsed.pathname : "/"}`;
+  } catch {
+    return "the configured database";
+  }
+}
+
 const authTokens = z.preprocess(
   unsetIfEmpty,
   z
@@ -99,6 +116,15 @@ const envSchema = z.object({
   OPENAI_API_KEY: optionalString,
   CHAT_MODEL: optionalString,
   DATABASE_PATH: z.preprocess(unsetIfEmpty, z.string().default(defaultDatabasePath)),
+  DATABASE_URL: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .refine(isPostgresUrl, { error: "must be a postgres:// or postgresql:// URL (postgres://user:password@host:5432/database)" })
+      .optional(),
+  ),
+  DATABASE_POOL_SIZE: int(1, 1000, 10),
   AUTH_TOKENS: authTokens,
   SYSTEM_PROMPT: z.preprocess(unsetIfEmpty, z.string().default(defaultSystemPrompt)),
   MAX_MESSAGE_CHARS: int(1, 10_000_000, 32_000),
@@ -145,8 +171,15 @@ export interface Config {
   openaiApiKey: string | undefined;
   /** Undefined when CHAT_MODEL is not set: the provider picks ("demo" on the simulator, else "llama3.2"). */
   chatModel: string | undefined;
-  /** ":memory:" selects the in-memory store. Default: defaultDatabasePath (absolute); a set value may be cwd-relative. */
+  /**
+   * SQLite file when `databaseUrl` is unset; ":memory:" selects the in-memory store. Default: defaultDatabasePath
+   * (absolute); a set value may be cwd-relative. Ignored (nothing is created there) when `databaseUrl` is set.
+   */
   databasePath: string;
+  /** postgres:// URL: selects the PostgreSQL store. */
+  databaseUrl: string | undefined;
+  /** Connections in the PostgreSQL pool. */
+  databasePoolSize: number;
   /** Null when auth is off (one local user). */
   authTokens: Array<{ userId: string; token: string }> | null;
   systemPrompt: string;
@@ -187,8 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       const name = String(issue.path[0] ?? "environment");
       const raw = env[name];
       const got = raw === undefined ? "" : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
-      // Never echo secrets back.
-      const shown = name === "AUTH_TOKENS" || name === "OPENAI_API_KEY" ? "" : got;
+      // Never echo secrets back (a database URL may carry a password).
+      const shown = name === "AUTH_TOKENS" || name === "OPENAI_API_KEY" || name === "DATABASE_URL" ? "" : got;
       return `${name}: ${issue.message}${shown}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
@@ -214,6 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     openaiApiKey: e.OPENAI_API_KEY,
     chatModel: e.CHAT_MODEL,
     databasePath: e.DATABASE_PATH,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     authTokens: e.AUTH_TOKENS ?? null,
     systemPrompt: e.SYSTEM_PROMPT,
     maxMessageChars: e.MAX_MESSAGE_CHARS,

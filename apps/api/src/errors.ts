@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { errorCodeMessages, type ErrorCode } from "@streamchat/core";
+import { isStoreError } from "@streamchat/store";
 
 type TRPCCode = TRPCError["code"];
 
@@ -25,11 +26,30 @@ const trpcCodeFor: Record<ErrorCode, TRPCCode> = {
 /** A TRPCError that carries our typed code; the errorFormatter puts it in `error.data.appCode`. */
 export class AppError extends TRPCError {
   readonly appCode: ErrorCode;
-  constructor(appCode: ErrorCode, message: string = errorCodeMessages[appCode], code: TRPCCode = trpcCodeFor[appCode]) {
-    super({ code, message });
+  constructor(
+    appCode: ErrorCode,
+    message: string = errorCodeMessages[appCode],
+    code: TRPCCode = trpcCodeFor[appCode],
+    options?: { cause?: unknown },
+  ) {
+    super({ code, message, ...(options?.cause === undefined ? {} : { cause: options.cause }) });
     this.name = "AppError";
     this.appCode = appCode;
   }
+}
+
+export const storeUnavailableMessage = "The database is unreachable; try again in a moment.";
+
+/**
+ * A store failure as clients see it, or undefined for anything else: the database unreachable (503, retry later) or
+ * the store closed by a shutdown (503, interrupted). Its details (host, SQL) stay in the server's log.
+ */
+export function storeFailure(error: unknown): AppError | undefined {
+  if (isStoreError(error, "unavailable")) return new AppError("internal", storeUnavailableMessage, "SERVICE_UNAVAILABLE", { cause: error });
+  if (isStoreError(error, "closed")) {
+    return new AppError("interrupted", "The server is shutting down; try again in a moment.", undefined, { cause: error });
+  }
+  return undefined;
 }
 
 export const notFound = (what: string) => new TRPCError({ code: "NOT_FOUND", message: `${what} not found` });

@@ -53,7 +53,7 @@ describe("POST /api/chat/stream", () => {
     expect(tokens.every((m) => typeof m.data === "string")).toBe(true);
     expect(new Set(messages.map((m) => m.event))).toEqual(new Set(["thinking", "tool", "token", "done"]));
 
-    const stored = api.server.store.listMessages(conversationId!);
+    const stored = await api.server.store.listMessages(conversationId!);
     expect(stored.at(-1)?.message.content).toBe(tokens.map((m) => m.data).join(""));
   });
 
@@ -94,8 +94,9 @@ describe("REST stream disconnects", () => {
     await control.push({ content: "here" });
     await control.push({ done: true });
     await api.server.runs.whenEnded(runId);
-    expect(api.server.store.getRun(runId)).toMatchObject({ status: "done", reason: "stop" });
-    const messages = api.server.store.listMessages(api.server.store.getRun(runId)!.conversationId);
+    const run = await api.server.store.getRun(runId);
+    expect(run).toMatchObject({ status: "done", reason: "stop" });
+    const messages = await api.server.store.listMessages(run!.conversationId);
     expect(messages.at(-1)?.message.content).toBe("still here");
   });
 });
@@ -113,7 +114,7 @@ describe("POST /api/chat", () => {
     expect(body.response).toContain("84");
     expect(body.toolCalls).toEqual([expect.objectContaining({ name: "calculator", ok: true, result: expect.objectContaining({ result: "84" }) })]);
     expect(typeof body.usage.completionTokens).toBe("number");
-    expect(api.server.store.getConversation("local", body.conversationId)).toBeDefined();
+    expect(await api.server.store.getConversation("local", body.conversationId)).toBeDefined();
   });
 
   it("passes think to the model (REST /api/chat and /api/chat/stream)", async () => {
@@ -121,7 +122,7 @@ describe("POST /api/chat", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { conversationId: string; response: string };
     expect(api.sim.chatRequests().at(-1)?.body).toMatchObject({ model: "qwen3", think: true });
-    const stored = api.server.store.listMessages(body.conversationId).at(-1)?.message;
+    const stored = (await api.server.store.listMessages(body.conversationId)).at(-1)?.message;
     expect(stored?.role === "assistant" && stored.thinking).toBeTruthy();
 
     const unsupported = await post("/api/chat", { message: "hello", model: "llama3.2", think: true });

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { ErrorCode } from "@streamchat/core";
 import type { Authenticator } from "./auth.js";
 import { appCodeOf, httpStatusOf, publicMessage, AppError } from "./errors.js";
+import { idSchema } from "./input-schemas.js";
 import type { RunManager, StartedRun } from "./runs/run-manager.js";
 import { summarize } from "./runs/transcript.js";
 
@@ -18,8 +19,8 @@ const bodySchema = z.object(
     message: z
       .string({ error: (issue) => (issue.input == null ? "Message is required" : "message must be a string") })
       .refine((m) => m.trim() !== "", { error: "Message is required" }),
-    conversationId: z.string().min(1).max(200).nullish(),
-    model: z.string().min(1).max(200).optional(),
+    conversationId: idSchema.nullish(),
+    model: idSchema.optional(),
     think: z.boolean().optional(),
   },
   { error: "The request body must be a JSON object" },
@@ -55,7 +56,7 @@ function sendTRPCError(reply: FastifyReply, error: TRPCError) {
 }
 
 /** Authenticates and validates; starts the run or answers with an error (and returns undefined). */
-function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth }: Deps): StartedRun | undefined {
+async function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth }: Deps): Promise<StartedRun | undefined> {
   const userId = auth.userFor({ authorization: request.headers.authorization });
   if (userId === null) {
     void sendError(reply, 401, "A valid token is required (Authorization: Bearer <token>).", "unauthorized");
@@ -67,7 +68,7 @@ function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth }: 
     return undefined;
   }
   try {
-    return runs.start({
+    return await runs.start({
       userId,
       conversationId: body.data.conversationId ?? undefined,
       message: body.data.message,
@@ -102,7 +103,7 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
   }
 
   app.post("/api/chat", async (request, reply) => {
-    const started = startRun(request, reply, deps);
+    const started = await startRun(request, reply, deps);
     if (!started) return reply;
     const summary = await summarize(deps.runs.subscribe(started.runId, 0, disconnectSignal(reply)));
     if (summary.error || summary.reason === "cancelled") {
@@ -119,7 +120,7 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
   });
 
   app.post("/api/chat/stream", async (request, reply) => {
-    const started = startRun(request, reply, deps);
+    const started = await startRun(request, reply, deps);
     if (!started) return reply;
     const signal = disconnectSignal(reply);
     reply.hijack();

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { freshTestData } from "./test-support/backend.js";
 import { collectRun, makeClient, recordEvents, startTestApi, tokenText, types } from "./test-support/harness.js";
 
 // The real entry point (src/server.ts via tsx) as a child process, so it can be killed like a real one.
@@ -55,8 +56,8 @@ async function startServerProcess(env: Record<string, string>): Promise<ServerPr
 
 describe("server process", () => {
   it("closes a run killed mid-answer as interrupted after a restart", async () => {
-    const env = { DATABASE_PATH: join(dir, "chat.db") };
-    const first = await startServerProcess(env);
+    const data = await freshTestData(dir);
+    const first = await startServerProcess(data.env);
     const client = makeClient(first.url);
     const { runId, conversationId } = await client.chat.send.mutate({ message: "drip please tokens:30", model: "sim-slow" });
     const live = recordEvents(client, runId);
@@ -66,7 +67,7 @@ describe("server process", () => {
     await first.exited;
 
     // Restart on the same database (in-process: one child process is enough to prove the crash part).
-    const second = await startTestApi({ dir });
+    const second = await startTestApi({ dir, data });
     try {
       const again = second.client();
       const replayed = await collectRun(again, runId);

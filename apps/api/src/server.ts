@@ -1,4 +1,4 @@
-import { buildServer } from "./app.js";
+import { StartupError, buildServer } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 
 // Entry of `pnpm start` (node apps/api/dist/server.js) and `pnpm dev` (tsx watch).
@@ -22,7 +22,17 @@ async function main() {
   }
 
   // The production simulator keeps no request log: it exists for tests, and each request would stay in memory.
-  const server = await buildServer({ config, simulator: { maxRecordedRequests: 0 } });
+  let server;
+  try {
+    server = await buildServer({ config, simulator: { maxRecordedRequests: 0 } });
+  } catch (error) {
+    if (error instanceof StartupError) {
+      // One line that names the setting to fix (e.g. DATABASE_URL and where it points, never its password).
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
   const log = server.app.log;
   let stopping = false;
   const stop = (signal: string) => {

@@ -13,8 +13,8 @@ export function searchConversationsTool(store: ChatStore, userId: string) {
     description:
       "Search the user's past conversations for a word or phrase. Returns matching messages with their conversation title.",
     input: searchInput,
-    execute: ({ query }) => {
-      const hits = store.searchMessages(userId, query, { limit: maxHits });
+    execute: async ({ query }) => {
+      const hits = await store.searchMessages(userId, query, { limit: maxHits });
       return {
         query,
         hits: hits.map((hit) => ({

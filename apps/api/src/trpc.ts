@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { ChatStore } from "@streamchat/store";
 import type { Config } from "./config.js";
-import { appCodeOf, publicMessage } from "./errors.js";
+import { appCodeOf, publicMessage, storeFailure } from "./errors.js";
 import type { ProviderHandle } from "./provider.js";
 import type { RunManager } from "./runs/run-manager.js";
 
@@ -46,9 +46,20 @@ const t = initTRPC.context<Context>().create({
 // ---- procedures ------------------------------------------------------------------------------
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
 
-export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+/** The database unreachable (or the store closing) answers 503 with a clear message, not a generic 500. */
+const storeFailures = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const failure = storeFailure(result.error.cause);
+    if (failure) throw failure;
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(storeFailures);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (ctx.userId === null) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "A valid token is required (Authorization: Bearer <token>)." });
   }

@@ -2,17 +2,30 @@ import http from "node:http";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planFor, runBench, type BenchResults } from "./bench.js";
-import { pathNames, targetFor } from "./paths.js";
+import { defaultPaths, targetFor } from "./paths.js";
 import { readStream } from "./reader.js";
 import { renderTables, summarize } from "./report.js";
 import { benchPrompt, benchTokens } from "./tokens.js";
+
+// The stack-postgres path runs on the test cluster when there is one (pnpm test:pg, CI); the run works in a schema
+// of its own there and drops it.
+const databaseUrl = process.env["STREAMCHAT_TEST_DATABASE_URL"] || undefined;
+const pathNames = defaultPaths(databaseUrl);
+const inCi = process.env["CI"] === "true" || process.env["CI"] === "1";
+if (!databaseUrl && !inCi) console.warn("[postgres] SKIPPED the stack-postgres path of the bench smoke run: STREAMCHAT_TEST_DATABASE_URL is not set");
+
+describe.runIf(!databaseUrl && inCi)("bench under CI", () => {
+  it("runs the stack-postgres path (STREAMCHAT_TEST_DATABASE_URL is required under CI=true)", () => {
+    throw new Error("STREAMCHAT_TEST_DATABASE_URL is not set: under CI=true the bench smoke run must include stack-postgres");
+  });
+});
 
 // Correctness only: every path, tiny sizes. Speed is never asserted (a loaded CI box must pass too).
 describe("bench harness smoke run", () => {
   let results: BenchResults;
 
   beforeAll(async () => {
-    results = await runBench({ plan: planFor("smoke", [...pathNames]) });
+    results = await runBench({ plan: planFor("smoke", [...pathNames]), ...(databaseUrl ? { databaseUrl } : {}) });
   }, 180_000);
 
   it("starts every server under test", () => {

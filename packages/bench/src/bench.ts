@@ -3,12 +3,14 @@
  * under test in its own child process (its CPU and RSS read from /proc), the same workloads on every path
  * in the same run, interleaved by level so the paths see the same machine load.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { type ServerProcess, startServer } from "./child.js";
-import { benchAuthTokens, type PathName, pathDescriptions, targetFor } from "./paths.js";
+import { benchAuthTokens, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
 import { maxOpenStreams, openFileLimit } from "./proc-stats.js";
 import { flood, type FloodResult, hold, type HoldResult, paced, type PacedResult } from "./workloads.js";
 
@@ -165,12 +167,17 @@ export interface RunOptions {
   plan: BenchPlan;
   /** Write a CPU profile of every server under test into this directory (profiles include warm-up). */
   cpuProfileDir?: string;
+  /**
+   * A PostgreSQL database for the stack-postgres path (BENCH_DATABASE_URL). The run works in a schema of its own,
+   * created at the start and dropped at the end: point it at a throwaway database, never at one that matters.
+   */
+  databaseUrl?: string;
   log?: (line: string) => void;
 }
 
-const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-rest"]);
+const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-postgres", "stack-rest"]);
 
-function serverEnv(path: PathName, simUrl: string, dataDir: string): Record<string, string> {
+function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl: string | undefined): Record<string, string> {
   const common = { BENCH_SIM_URL: simUrl, BENCH_MODEL: model };
   if (!stackPaths.has(path)) return common;
   return {
@@ -181,6 +188,7 @@ function serverEnv(path: PathName, simUrl: string, dataDir: string): Record<stri
     OLLAMA_HOST: simUrl,
     CHAT_MODEL: model,
     DATABASE_PATH: path === "stack-memory" ? ":memory:" : join(dataDir, `${path}-${Date.now()}.db`),
+    ...(path === "stack-postgres" && postgresUrl ? { DATABASE_URL: postgresUrl } : {}),
     // Several users: MAX_RUNS_PER_USER is capped at 1000, the bench holds more streams than that.
     AUTH_TOKENS: benchAuthTokens(),
     MAX_RUNS_PER_USER: "1000",
@@ -219,6 +227,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
 
   const dataDir = mkdtempSync(join(os.tmpdir(), "streamchat-bench-"));
   let sim: Simulator | undefined;
+  let schema: BenchSchema | undefined;
   const servers = new Map<PathName, ServerProcess>();
   const start = async (path: PathName): Promise<ServerProcess | null> => {
     if (path === "direct" || !sim) return null;
@@ -226,7 +235,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     return startServer({
       name: path,
       entry,
-      env: serverEnv(path, sim.url, dataDir),
+      env: serverEnv(path, sim.url, dataDir, schema?.url),
       startTimeoutMs: 60_000,
       ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
     });
@@ -234,6 +243,11 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const urls = (path: PathName) => ({ simUrl: sim?.url ?? "", serverUrl: servers.get(path)?.url ?? null });
 
   try {
+    if (plan.paths.some((path) => postgresPaths.has(path))) {
+      if (!opts.databaseUrl) throw new Error("stack-postgres needs a PostgreSQL URL (BENCH_DATABASE_URL)");
+      schema = await createBenchSchema(opts.databaseUrl);
+      log(`stack-postgres in schema ${schema.name} of ${describeDatabase(opts.databaseUrl)} (dropped at the end)`);
+    }
     sim = await startSimulator({ tokenDelayMs: 0 });
     const active: PathName[] = [];
     const started = await Promise.allSettled(plan.paths.map((path) => start(path)));
@@ -300,7 +314,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
           sim,
           target: targetFor(path, urls(path), model),
           server: servers.get(path) ?? null,
-          separateSubscription: path === "stack" || path === "stack-memory",
+          separateSubscription: trpcStackPaths.has(path),
           concurrency: level.concurrency,
           streams: level.streams,
           tokensPerStream: level.tokensPerStream,
@@ -363,7 +377,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
             sim,
             target: targetFor(path, urls(path), model),
             server,
-            separateSubscription: path === "stack" || path === "stack-memory",
+            separateSubscription: trpcStackPaths.has(path),
             streams,
             openingAtOnce: 200,
             tokensPerStream: 60,
@@ -392,11 +406,48 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     await sim?.close();
+    await schema?.drop().catch((error: unknown) => results.failures.push(`dropping schema ${schema?.name}: ${(error as Error).message}`));
     rmSync(dataDir, { recursive: true, force: true });
     results.durationMs = Date.now() - startedAt;
     results.machine.loadAvgAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
   }
   return results;
+}
+
+interface BenchSchema {
+  name: string;
+  /** The database URL with this schema first on the search_path (every connection of the API uses it). */
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A schema of its own in the given database, so runs never mix and nothing is left behind. */
+async function createBenchSchema(databaseUrl: string): Promise<BenchSchema> {
+  const name = `streamchat_bench_${process.pid}_${randomBytes(3).toString("hex")}`;
+  await adminQuery(databaseUrl, `CREATE SCHEMA ${name}`);
+  const url = new URL(databaseUrl);
+  url.searchParams.set("options", `-c search_path=${name}`);
+  return { name, url: url.toString(), drop: () => adminQuery(databaseUrl, `DROP SCHEMA ${name} CASCADE`) };
+}
+
+/** host:port/database, never the password. */
+export function describeDatabase(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`;
+  } catch {
+    return "the given database";
+  }
 }
 
 export function fmt(value: number | null, digits: number): string {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchMode, planFor, runBench } from "./bench.js";
-import { type PathName, pathNames } from "./paths.js";
+import { type PathName, defaultPaths, pathNames, postgresPaths } from "./paths.js";
 import { renderMachine, renderTables, summarize } from "./report.js";
 
 const startMarker = "<!-- bench:results:start -->";
@@ -29,10 +29,13 @@ interface CliArgs {
   profileDir?: string;
 }
 
+/** The PostgreSQL database of the stack-postgres path (a throwaway one: the run creates and drops a schema in it). */
+const databaseUrl = process.env["BENCH_DATABASE_URL"] || undefined;
+
 function parseArgs(argv: string[]): CliArgs {
   let mode: BenchMode = "default";
   let profileDir: string | undefined;
-  let paths: PathName[] = [...pathNames];
+  let paths: PathName[] = defaultPaths(databaseUrl);
   let hold: number | undefined;
   let write = true;
   for (const arg of argv) {
@@ -50,10 +53,12 @@ function parseArgs(argv: string[]): CliArgs {
       hold = Number(arg.slice("--hold=".length));
       if (!Number.isInteger(hold) || hold < 0) throw new Error("--hold must be a whole number of streams");
     } else if (arg === "--help" || arg === "-h") {
-      console.log("pnpm bench [--quick | --full] [--paths=direct,bare-relay,ai-sdk,stack,stack-memory,stack-rest] [--hold=N] [--no-write] [--cpu-prof=DIR]");
+      console.log(`pnpm bench [--quick | --full] [--paths=${pathNames.join(",")}] [--hold=N] [--no-write] [--cpu-prof=DIR]`);
+      console.log("stack-postgres runs when BENCH_DATABASE_URL=postgres://… names a throwaway database (a schema is created and dropped in it).");
       process.exit(0);
     } else throw new Error(`unknown option ${arg} (try --help)`);
   }
+  if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres needs BENCH_DATABASE_URL=postgres://… (a throwaway database)");
   return { mode, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
 }
 
@@ -71,8 +76,10 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const plan = planFor(args.mode, args.paths, args.hold === undefined ? {} : { holdStreams: args.hold });
   console.log(`streamchat bench — mode ${args.mode}, paths ${args.paths.join(", ")}`);
+  if (!databaseUrl) console.log("  (stack-postgres skipped: set BENCH_DATABASE_URL=postgres://… to a throwaway database to run it)");
   const results = await runBench({
     plan,
+    ...(databaseUrl ? { databaseUrl } : {}),
     log: (line) => console.log(`  ${line}`),
     ...(args.profileDir ? { cpuProfileDir: args.profileDir } : {}),
   });

@@ -3,8 +3,19 @@ import { aiSdkUiSse, bareSse, ollamaNdjson, restSse, trpcEventsSse } from "./pro
 import { requestJson, type StreamTarget } from "./reader.js";
 
 /** The ways a token can travel from the simulator to the load generator. */
-export const pathNames = ["direct", "bare-relay", "ai-sdk", "stack", "stack-memory", "stack-rest"] as const;
+export const pathNames = ["direct", "bare-relay", "ai-sdk", "stack", "stack-memory", "stack-postgres", "stack-rest"] as const;
 export type PathName = (typeof pathNames)[number];
+
+/** Paths that need a PostgreSQL database (BENCH_DATABASE_URL); run only when one is given. */
+export const postgresPaths: ReadonlySet<PathName> = new Set<PathName>(["stack-postgres"]);
+
+/** The paths a run takes by default: all of them, the PostgreSQL one only with a database URL. */
+export function defaultPaths(databaseUrl: string | undefined): PathName[] {
+  return pathNames.filter((path) => databaseUrl !== undefined || !postgresPaths.has(path));
+}
+
+/** This stack over tRPC (chat.send, then chat.events as its own request), whatever its store. */
+export const trpcStackPaths: ReadonlySet<PathName> = new Set<PathName>(["stack", "stack-memory", "stack-postgres"]);
 
 export const pathDescriptions: Record<PathName, string> = {
   direct: "reader straight on the simulator's NDJSON (no server in between)",
@@ -12,6 +23,7 @@ export const pathDescriptions: Record<PathName, string> = {
   "ai-sdk": "AI SDK 7 streamText + ai-sdk-ollama, UI message stream (SSE) on node:http",
   stack: "this stack: tRPC chat.send + chat.events (SSE), durable SQLite log",
   "stack-memory": "this stack: tRPC chat.send + chat.events (SSE), in-memory store",
+  "stack-postgres": "this stack: tRPC chat.send + chat.events (SSE), durable PostgreSQL log (API process CPU only)",
   "stack-rest": "this stack: REST POST /api/chat/stream (SSE), durable SQLite log",
 };
 
@@ -46,7 +58,8 @@ export function targetFor(path: PathName, urls: { simUrl: string; serverUrl: str
     case "ai-sdk":
       return { protocol: aiSdkUiSse, open: async (prompt) => ({ method: "POST", url: `${server()}/chat`, body: { prompt } }) };
     case "stack":
-    case "stack-memory": {
+    case "stack-memory":
+    case "stack-postgres": {
       const auth = rotatingAuth();
       return {
         protocol: trpcEventsSse,

@@ -41,8 +41,8 @@ export interface Summary {
   totalErrors: number;
 }
 
-const stackVariants: PathName[] = ["stack", "stack-memory", "stack-rest"];
-const durableVariants: PathName[] = ["stack", "stack-rest"];
+const stackVariants: PathName[] = ["stack", "stack-memory", "stack-postgres", "stack-rest"];
+const durableVariants: PathName[] = ["stack", "stack-postgres", "stack-rest"];
 
 const ratio = (a: number | null | undefined, b: number | null | undefined) =>
   a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b;
@@ -124,12 +124,14 @@ export function summarize(results: BenchResults): Summary {
     check("≤ 20 KB server RSS per open stream", path, holdLevel, h?.rssPerStreamKb ?? null, (v) => v <= 20, `${fmt(h?.rssPerStreamKb ?? null, 1)} KB`);
   }
 
-  for (const c of levels) {
-    const durable = floodAt("stack", c);
-    const memory = floodAt("stack-memory", c);
-    if (!durable || !memory) continue;
-    const overhead = ratio(durable.serverCpuMsPer1kTokens, memory.serverCpuMsPer1kTokens);
-    check("durable log ≤ +10 % CPU per token vs memory-only", "stack", `C=${c}`, overhead === null ? null : overhead - 1, (v) => v <= 0.1, `${overhead === null ? "n/a" : `${fmt((overhead - 1) * 100, 1)} %`}`);
+  for (const durablePath of ["stack", "stack-postgres"] as const) {
+    for (const c of levels) {
+      const durable = floodAt(durablePath, c);
+      const memory = floodAt("stack-memory", c);
+      if (!durable || !memory) continue;
+      const overhead = ratio(durable.serverCpuMsPer1kTokens, memory.serverCpuMsPer1kTokens);
+      check("durable log ≤ +10 % CPU per token vs memory-only", durablePath, `C=${c}`, overhead === null ? null : overhead - 1, (v) => v <= 0.1, `${overhead === null ? "n/a" : `${fmt((overhead - 1) * 100, 1)} %`}`);
+    }
   }
 
   const totalErrors = [...results.flood, ...results.paced, ...results.perStream, ...results.hold].reduce((s, r) => s + r.errors, 0);

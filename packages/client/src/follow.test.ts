@@ -6,8 +6,8 @@ import { startApi, type TestApi } from "./test-support/api.js";
 import { drain, readUntil, seqs, types } from "./test-support/events.js";
 import { startCuttingProxy, type CuttingProxy } from "./test-support/proxy.js";
 
-// A subscription the server ends without `done` (the run's end is not in its log yet: a store that failed
-// to close the run, a server going down) is a dropped stream, not a finished run.
+// A subscription the server ends without `done` (the run executes nowhere and its end is not in its log yet:
+// a store that failed to close the run, a server going down) is a dropped stream, not a finished run.
 
 describe("a subscription that ends without done", () => {
   let api: TestApi;
@@ -23,18 +23,23 @@ describe("a subscription that ends without done", () => {
     await api?.close();
   });
 
-  /** A run in the server's log that is not running in the server: its subscription ends after the log. */
-  function runWithoutEnd(): string {
+  /**
+   * A run the store holds as finished whose log lacks its end, executing nowhere: its subscription ends after
+   * the log. (A run still marked running is followed until its end appears: the server waits for it instead.)
+   */
+  async function runWithoutEnd(): Promise<string> {
     const store = api.server.store;
     const id = `open-${++runs}`;
-    const conversation = store.createConversation({ id: `conversation-${id}`, userId: "local", title: "t" });
-    store.createRun({ id, conversationId: conversation.id, userId: "local", model: "demo", provider: "sim" });
+    const conversation = await store.createConversation({ id: `conversation-${id}`, userId: "local", title: "t" });
+    await store.createRun({ id, conversationId: conversation.id, userId: "local", model: "demo", provider: "sim" });
     const events: ChatEvent[] = [
       { type: "run-start", runId: id, at: 1, conversationId: conversation.id, model: "demo", provider: "sim" },
       { type: "status", runId: id, at: 2, phase: "thinking", message: "…" },
       { type: "token", runId: id, at: 3, text: "partial" },
     ];
-    for (const event of events) store.appendEvent(id, event);
+    events.forEach((event, i) => void store.appendEvent(id, i + 1, event));
+    await store.flush();
+    await store.finishRun(id, { reason: "error", usage: null });
     return id;
   }
 
@@ -42,14 +47,14 @@ describe("a subscription that ends without done", () => {
     proxy.sseRequests.filter((r) => (r.input as { runId?: string } | undefined)?.runId === runId);
 
   it("resumes from the last id and finishes once the run's end is in the log", async () => {
-    const runId = runWithoutEnd();
+    const runId = await runWithoutEnd();
     const client = createChatClient({ url: proxy.url });
     const stream = followRun(client.trpc, runId, { maxRetries: 5 });
     const events = await readUntil(stream, (e) => e.type === "token");
     // Pulling on: the first subscription has ended; the client must come back for more instead of stopping.
     const rest = drain(stream);
     await waitFor(() => subscriptionsTo(runId).length >= 2);
-    api.server.store.appendEvent(runId, { type: "done", runId, at: 4, reason: "error", usage: emptyUsage() });
+    await api.server.store.appendEvent(runId, 4, { type: "done", runId, at: 4, reason: "error", usage: emptyUsage() });
     events.push(...(await rest));
 
     expect(types(events)).toEqual(["run-start", "status", "token", "done"]);
@@ -58,7 +63,7 @@ describe("a subscription that ends without done", () => {
   });
 
   it("fails with unreachable after maxRetries subscriptions in a row without a new event", async () => {
-    const runId = runWithoutEnd();
+    const runId = await runWithoutEnd();
     const client = createChatClient({ url: proxy.url });
     const events: ChatEvent[] = [];
     const failure = (async () => {

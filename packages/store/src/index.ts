@@ -1,9 +1,14 @@
 export { openSqliteStore } from "./sqlite.js";
 export type { SqliteChatStore, SqliteStoreOptions, SqliteStoreStats } from "./sqlite.js";
+export { openPostgresStore } from "./postgres/store.js";
+export type { PostgresChatStore, PostgresStoreOptions, PostgresStoreStats } from "./postgres/store.js";
+export { migratePostgres } from "./postgres/migrate.js";
+export { postgresMigrations } from "./postgres/schema.js";
 export { createMemoryStore } from "./memory.js";
 export type { MemoryChatStore, MemoryStoreOptions } from "./memory.js";
 export { migrations, migrate, latestVersion } from "./migrations.js";
 export type { Migration } from "./migrations.js";
+export type { EventBatcherStats } from "./event-batcher.js";
 export { StoreError, isStoreError } from "./errors.js";
-export type { StoreErrorCode } from "./errors.js";
+export type { StoreErrorCode, ConflictReason } from "./errors.js";
 export type * from "./types.js";

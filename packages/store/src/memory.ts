@@ -1,5 +1,5 @@
 import type { ChatEvent, ChatMessage } from "@streamchat/core";
-import { StoreError } from "./errors.js";
+import { StoreError, closedError, conflict } from "./errors.js";
 import { normalizeLimit } from "./limits.js";
 import {
   containsFolded,
@@ -9,7 +9,7 @@ import {
   snippet,
 } from "./search.js";
 import type { ChatStore, Conversation, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
-import { newRunRecord } from "./run-record.js";
+import { newRunRecord, runningLimit } from "./run-record.js";
 
 export interface MemoryStoreOptions {
   now?: () => number;
@@ -29,20 +29,23 @@ interface MessageEntry {
   id: number;
   conversationId: string;
   runId: string | null;
-  /** JSON, like the SQLite store: callers get copies and the same serialisation rules. */
+  /** JSON, like the database stores: callers get copies and the same serialisation rules. */
   json: string;
   createdAt: number;
 }
 
 interface RunEntry {
   record: RunRecord;
-  /** Event JSON in seq order (seqs may skip after a recovery); the type kept aside, like SQLite's column. */
+  /** Ascending by seq (gaps allowed). */
   events: Array<{ seq: number; type: ChatEvent["type"]; json: string }>;
 }
 
+const committed: Promise<void> = Promise.resolve();
+
 /**
- * The same contract as the SQLite store, held in memory: nothing survives the process. Used by the
- * benchmark to isolate the durable log's cost and by tests that need a store but not a file.
+ * The same contract as the database stores, held in one process's memory: nothing survives the process, and the
+ * invariants hold for this process only. Used by the benchmark to isolate the durable log's cost and by tests that
+ * need a store but not a database. Every call completes synchronously; the promises are for the shared contract.
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatStore {
   const now = options.now ?? Date.now;
@@ -54,7 +57,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
   let closed = false;
 
   function live(): void {
-    if (closed) throw new StoreError("closed", "The store is closed.");
+    if (closed) throw closedError();
   }
 
   function owned(userId: string, conversationId: string): ConversationEntry | undefined {
@@ -64,6 +67,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
 
   function runsOf(conversationId: string): RunEntry[] {
     return [...runs.values()].filter((run) => run.record.conversationId === conversationId);
+  }
+
+  function running(): RunEntry[] {
+    return [...runs.values()].filter((run) => run.record.status === "running");
+  }
+
+  function findByClientRequestId(userId: string, clientRequestId: string): RunEntry | undefined {
+    for (const run of runs.values()) {
+      if (run.record.userId === userId && run.record.clientRequestId === clientRequestId) return run;
+    }
+    return undefined;
   }
 
   const copy = <T>(value: T): T => structuredClone(value);
@@ -78,12 +92,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     };
   }
 
+  function toStoredEvents(list: RunEntry["events"]): StoredEvent[] {
+    return list.map(({ seq, json }) => ({ seq, event: JSON.parse(json) as ChatEvent }));
+  }
+
   const store: MemoryChatStore = {
     kind: "memory",
 
-    createConversation({ id, userId, title }) {
+    async createConversation({ id, userId, title }) {
       live();
-      if (conversations.has(id)) throw new StoreError("conflict", `Conversation ${id} already exists.`);
+      if (conversations.has(id)) throw conflict("id", `Conversation ${id} already exists.`);
       const at = now();
       const conversation: Conversation = { id, userId, title, createdAt: at, updatedAt: at };
       conversations.set(id, { conversation, order: nextOrder++ });
@@ -91,13 +109,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return copy(conversation);
     },
 
-    getConversation(userId, conversationId) {
+    async getConversation(userId, conversationId) {
       live();
       const entry = owned(userId, conversationId);
       return entry && copy(entry.conversation);
     },
 
-    listConversations(userId, listOptions) {
+    async listConversations(userId, listOptions) {
       live();
       const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
       return [...conversations.values()]
@@ -107,7 +125,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         .map((entry) => copy(entry.conversation));
     },
 
-    renameConversation(userId, conversationId, title) {
+    async renameConversation(userId, conversationId, title) {
       live();
       const entry = owned(userId, conversationId);
       if (!entry) return undefined;
@@ -115,7 +133,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return copy(entry.conversation);
     },
 
-    deleteConversation(userId, conversationId) {
+    async deleteConversation(userId, conversationId) {
       live();
       if (!owned(userId, conversationId)) return false;
       for (const run of runsOf(conversationId)) runs.delete(run.record.id);
@@ -124,7 +142,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return true;
     },
 
-    searchMessages(userId, query, searchOptions) {
+    async searchMessages(userId, query, searchOptions) {
       live();
       const limit = normalizeLimit(searchOptions?.limit, defaultSearchLimit);
       if (query === "" || limit === 0) return [];
@@ -150,7 +168,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         .map(({ id: _id, ...hit }) => hit);
     },
 
-    appendMessage({ conversationId, runId, message }) {
+    async appendMessage({ conversationId, runId, message }) {
       live();
       const entry = conversations.get(conversationId);
       const list = messages.get(conversationId);
@@ -162,12 +180,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return toStoredMessage(stored);
     },
 
-    listMessages(conversationId) {
+    async listMessages(conversationId) {
       live();
       return (messages.get(conversationId) ?? []).map(toStoredMessage);
     },
 
-    deleteMessagesFrom(conversationId, fromMessageId) {
+    async deleteMessagesFrom(conversationId, fromMessageId) {
       live();
       const list = messages.get(conversationId);
       if (!list) return 0;
@@ -176,35 +194,42 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return list.length - kept.length;
     },
 
-    createRun(input) {
+    async createRun(input) {
       live();
+      const max = runningLimit(input);
       if (!owned(input.userId, input.conversationId)) {
         throw new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
       }
       const clientRequestId = input.clientRequestId ?? null;
-      if (runs.has(input.id) || (clientRequestId !== null && store.findRunByClientRequestId(input.userId, clientRequestId))) {
-        throw new StoreError("conflict", `Run ${input.id} or its client request id already exists.`);
+      // The same order of refusals as the database stores (see ChatStore.createRun).
+      if (clientRequestId !== null && findByClientRequestId(input.userId, clientRequestId)) {
+        throw conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`);
+      }
+      if (runs.has(input.id)) throw conflict("id", `Run ${input.id} already exists.`);
+      if (runsOf(input.conversationId).some((run) => run.record.status === "running")) {
+        throw conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
+      }
+      if (max !== undefined && running().filter((run) => run.record.userId === input.userId).length >= max) {
+        throw new StoreError("limit", `The user already has ${max} running runs.`);
       }
       const record = newRunRecord(input, now());
       runs.set(record.id, { record, events: [] });
       return copy(record);
     },
 
-    getRun(runId) {
+    async getRun(runId) {
       live();
       const run = runs.get(runId);
       return run && copy(run.record);
     },
 
-    findRunByClientRequestId(userId, clientRequestId) {
+    async findRunByClientRequestId(userId, clientRequestId) {
       live();
-      for (const run of runs.values()) {
-        if (run.record.userId === userId && run.record.clientRequestId === clientRequestId) return copy(run.record);
-      }
-      return undefined;
+      const run = findByClientRequestId(userId, clientRequestId);
+      return run && copy(run.record);
     },
 
-    listRuns(conversationId) {
+    async listRuns(conversationId) {
       live();
       // Map iteration is creation order; the stable sort keeps it on equal createdAt, like SQLite's rowid.
       return runsOf(conversationId)
@@ -212,41 +237,50 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         .map((run) => copy(run.record));
     },
 
-    activeRun(conversationId) {
+    async activeRun(conversationId) {
       live();
-      // Map iteration is creation order, so on equal createdAt the later run wins, as SQLite's rowid does.
-      let newest: RunEntry | undefined;
-      for (const run of runsOf(conversationId)) {
-        if (run.record.status === "running" && (!newest || run.record.createdAt >= newest.record.createdAt)) newest = run;
-      }
-      return newest && copy(newest.record);
+      const run = runsOf(conversationId).find((entry) => entry.record.status === "running");
+      return run && copy(run.record);
     },
 
-    listRunningRuns() {
+    async listRunningRuns(listOptions) {
       live();
-      return [...runs.values()]
-        .filter((run) => run.record.status === "running")
+      const owner = listOptions?.owner;
+      return running()
+        .filter((run) => owner === undefined || run.record.owner === owner)
         .sort((a, b) => a.record.createdAt - b.record.createdAt)
         .map((run) => copy(run.record));
     },
 
-    finishRun(runId, { reason, usage }) {
+    async countRunningRuns(userId) {
+      live();
+      return running().filter((run) => run.record.userId === userId).length;
+    },
+
+    async finishRun(runId, { reason, usage }) {
       live();
       const run = runs.get(runId);
-      if (!run || run.record.status !== "running") return;
+      if (!run || run.record.status !== "running") return false;
       run.record = { ...run.record, status: "done", reason, usage: usage && copy(usage), finishedAt: now() };
+      return true;
     },
 
-    appendEvent(runId, event, options) {
-      live();
-      const run = runs.get(runId);
-      if (!run) throw new StoreError("not_found", `Unknown run ${runId}.`);
-      const seq = Math.max((run.events.at(-1)?.seq ?? 0) + 1, Math.floor(options?.minSeq ?? 0));
-      run.events.push({ seq, type: event.type, json: JSON.stringify(event) });
-      return seq;
+    appendEvent(runId, seq, event) {
+      try {
+        live();
+        if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError(`seq must be a positive integer (got ${seq}).`);
+        const run = runs.get(runId);
+        if (!run) throw new StoreError("not_found", `Unknown run ${runId}.`);
+        const last = run.events.at(-1)?.seq ?? 0;
+        if (seq <= last) throw conflict("seq", `Run ${runId}: seq ${seq} is not above ${last}, the last one in the log.`);
+        run.events.push({ seq, type: event.type, json: JSON.stringify(event) });
+        return committed;
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
     },
 
-    readEvents(runId, afterSeq = 0, limit) {
+    async readEvents(runId, afterSeq = 0, limit) {
       live();
       const events = runs.get(runId)?.events ?? [];
       // Seqs ascend (with gaps after a recovery): binary-search the first one after afterSeq.
@@ -257,34 +291,29 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         if ((events[mid]?.seq ?? 0) <= afterSeq) lo = mid + 1;
         else hi = mid;
       }
-      const page = events.slice(lo, limit === undefined ? undefined : lo + Math.max(0, Math.floor(limit)));
-      return page.map(({ seq, json }): StoredEvent => ({ seq, event: JSON.parse(json) as ChatEvent }));
+      return toStoredEvents(events.slice(lo, limit === undefined ? undefined : lo + Math.max(0, Math.floor(limit))));
     },
 
-    readEventsOfTypes(runId, types) {
+    async readEventsOfTypes(runId, types) {
       live();
       const wanted = new Set<string>(types);
-      const found: StoredEvent[] = [];
-      for (const { seq, type, json } of runs.get(runId)?.events ?? []) {
-        if (wanted.has(type)) found.push({ seq, event: JSON.parse(json) as ChatEvent });
-      }
-      return found;
+      return toStoredEvents((runs.get(runId)?.events ?? []).filter((event) => wanted.has(event.type)));
     },
 
-    lastSeq(runId) {
+    async lastSeq(runId) {
       live();
       return runs.get(runId)?.events.at(-1)?.seq ?? 0;
     },
 
-    flush() {
+    async flush() {
       live();
     },
 
-    ping() {
+    async ping() {
       return !closed;
     },
 
-    close() {
+    async close() {
       closed = true;
     },
   };

@@ -1,6 +1,11 @@
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { latestVersion, migrate, migrations, type Migration } from "./migrations.js";
+import { openSqliteStore } from "./sqlite.js";
+import { doneEvent, tokenEvent } from "./test-support/fixtures.js";
 
 describe("migrate", () => {
   const dbs: DatabaseSync[] = [];
@@ -20,7 +25,7 @@ describe("migrate", () => {
   const versions = (db: DatabaseSync) =>
     db.prepare("SELECT version, applied_at FROM schema_migrations ORDER BY version").all().map((r) => ({ ...r }));
 
-  it("applies the shipped schema once and records it", () => {
+  it("applies the shipped schema once and records it (v1 then v2)", () => {
     const db = fresh();
     expect(migrate(db, migrations, () => 42)).toEqual(migrations.map((m) => m.version));
     expect(tables(db)).toEqual(["conversations", "events", "messages", "runs", "schema_migrations"]);
@@ -68,5 +73,57 @@ describe("migrate", () => {
   it("reports the latest shipped version", () => {
     expect(latestVersion()).toBe(migrations.at(-1)?.version);
     expect(latestVersion([])).toBe(0);
+  });
+});
+
+describe("migration 2 on a database the v1 store wrote", () => {
+  // fixtures/v1-chat.sqlite was written by the store as shipped at schema version 1 (scripts/make-v1-fixture.sh):
+  // alice's finished run r1 in c1; in bob's c2, two runs left running (v1 allowed that): r2, then r3.
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps every row, adds owner, keeps the newest running run of a conversation and closes the older one", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v1-"));
+    const path = join(dir, "chat.db");
+    copyFileSync(new URL("./test-support/fixtures/v1-chat.sqlite", import.meta.url), path);
+    const before = new DatabaseSync(path);
+    expect(before.prepare("SELECT version FROM schema_migrations").all().map((r) => r.version)).toEqual([1]);
+    const counts = (db: DatabaseSync) =>
+      ["conversations", "messages", "runs", "events"].map((table) => Number(db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n));
+    const countsBefore = counts(before);
+    before.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000 });
+    try {
+      const probe = new DatabaseSync(path);
+      expect(probe.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) => r.version)).toEqual([1, 2]);
+      expect(counts(probe)).toEqual(countsBefore);
+      probe.close();
+
+      expect((await store.listConversations("alice")).map((c) => c.title)).toEqual(["Trip to Tokyo"]);
+      expect((await store.listMessages("c1")).map((m) => m.message.content)).toEqual(["What time is it in TOKYO?", "It is 14:05 in Tokyo."]);
+      expect(await store.getRun("r1")).toMatchObject({ status: "done", reason: "stop", owner: null, clientRequestId: "req-1" });
+      expect((await store.readEvents("r1")).map((e) => e.event.type)).toEqual(["run-start", "token", "done"]);
+      expect((await store.searchMessages("alice", "tokyo")).length).toBe(2);
+
+      expect(await store.getRun("r2")).toMatchObject({ status: "done", reason: "interrupted", owner: null });
+      expect((await store.getRun("r2"))?.finishedAt).toEqual(expect.any(Number));
+      expect(await store.readEvents("r2")).toEqual([{ seq: 1, event: tokenEvent("r2", "Let me", expect.any(Number)) }]);
+      expect((await store.listRunningRuns()).map((r) => r.id)).toEqual(["r3"]);
+      expect((await store.activeRun("c2"))?.id).toBe("r3");
+
+      // The new invariants hold on the old data.
+      const start = (id: string, conversationId: string, userId: string, clientRequestId?: string) =>
+        store.createRun({ id, conversationId, userId, model: "demo", provider: "sim", clientRequestId }).catch((e: unknown) => e);
+      expect(await start("r4", "c2", "bob")).toMatchObject({ code: "conflict", reason: "conversation_busy" });
+      expect(await start("r4", "c1", "alice", "req-1")).toMatchObject({ code: "conflict", reason: "client_request_id" });
+      expect(await store.countRunningRuns("bob")).toBe(1);
+      // The run left running continues its log (recovery) and ends.
+      await store.appendEvent("r3", 2, doneEvent("r3", "interrupted"));
+      expect(await store.finishRun("r3", { reason: "interrupted", usage: null })).toBe(true);
+      expect((await start("r4", "c2", "bob")) as { status?: string }).toMatchObject({ status: "running", owner: null });
+    } finally {
+      await store.close();
+    }
   });
 });

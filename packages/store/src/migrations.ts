@@ -70,6 +70,32 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    up: `
+      -- Which API process executes (executed) the run; NULL for runs started before v2.
+      ALTER TABLE runs ADD COLUMN owner TEXT;
+
+      -- v1 allowed several running runs per conversation. Keep the newest running (start-up recovery closes it
+      -- with its log) and mark the older ones done as interrupted, so that the unique index below can exist.
+      UPDATE runs
+         SET status = 'done', reason = 'interrupted',
+             finished_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+       WHERE status = 'running'
+         AND EXISTS (SELECT 1 FROM runs AS newer
+                      WHERE newer.conversation_id = runs.conversation_id AND newer.status = 'running'
+                        AND (newer.created_at, newer.rowid) > (runs.created_at, runs.rowid));
+
+      -- At most one running run per conversation, enforced by the database (createRun → conversation_busy).
+      CREATE UNIQUE INDEX runs_one_running_per_conversation ON runs (conversation_id) WHERE status = 'running';
+      -- countRunningRuns and createRun's maxRunningPerUser.
+      CREATE INDEX runs_running_by_user ON runs (user_id) WHERE status = 'running';
+
+      -- readEventsOfTypes (errors, tool results …) without reading a run's thousands of token and reasoning
+      -- chunks; the streamed chunks, most of the log, are not in it, so appending them does not touch it.
+      CREATE INDEX events_not_streamed ON events (run_id, seq) WHERE type NOT IN ('token', 'reasoning');
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {
@@ -117,7 +143,7 @@ export function migrate(db: DatabaseSync, list: readonly Migration[] = migration
   }
 }
 
-function assertOrdered(list: readonly Migration[]): void {
+export function assertOrdered(list: readonly Migration[]): void {
   list.forEach((migration, index) => {
     const previous = index === 0 ? 0 : list[index - 1]!.version;
     if (!Number.isInteger(migration.version) || migration.version <= previous) {

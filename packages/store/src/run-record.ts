@@ -1,7 +1,7 @@
-import type { ChatStore, RunRecord } from "./types.js";
+import type { CreateRunInput, RunRecord } from "./types.js";
 
-/** A new run's record, as both stores create it: running, no outcome yet. */
-export function newRunRecord(input: Parameters<ChatStore["createRun"]>[0], createdAt: number): RunRecord {
+/** A new run's record, as every store creates it: running, no outcome yet. */
+export function newRunRecord(input: CreateRunInput, createdAt: number): RunRecord {
   return {
     id: input.id,
     conversationId: input.conversationId,
@@ -12,7 +12,16 @@ export function newRunRecord(input: Parameters<ChatStore["createRun"]>[0], creat
     status: "running",
     reason: null,
     usage: null,
+    owner: input.owner ?? null,
     createdAt,
     finishedAt: null,
   };
+}
+
+/** `maxRunningPerUser` as given by the caller: a non-negative integer or none. */
+export function runningLimit(input: CreateRunInput): number | undefined {
+  const max = input.maxRunningPerUser;
+  if (max === undefined) return undefined;
+  if (!Number.isInteger(max) || max < 0) throw new RangeError(`maxRunningPerUser must be an integer >= 0 (got ${max}).`);
+  return max;
 }

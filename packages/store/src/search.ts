@@ -1,14 +1,37 @@
 /**
- * Text helpers shared by both stores so that search behaves identically in memory and in SQLite.
+ * Text helpers shared by every store so that search behaves identically in memory, SQLite and PostgreSQL.
  *
- * Matching is a case-insensitive substring test on `foldCase`d text. SQLite's own LIKE folds ASCII only,
- * so the SQLite store registers `foldCase` as a SQL function and compares folded text with an escaped
- * LIKE pattern: a query of "%" or "_" matches those characters literally, never everything.
+ * Matching is a case-insensitive substring test on `foldCase`d text (JavaScript's String#toLowerCase — the
+ * memory store's `containsFolded` is the reference). SQL's own case folding differs: SQLite's LIKE folds ASCII
+ * only, PostgreSQL's lower() depends on the database's locale (ASCII only under C; and no locale folds "K" (Kelvin)
+ * or a final "Σ" the way JavaScript does). So the SQL stores match an escaped LIKE pattern of the folded query
+ * against text folded in JavaScript (SQLite: a registered SQL function; PostgreSQL: a folded copy stored beside
+ * each message): "%" and "_" match themselves, never everything.
+ *
+ * The stored text is UTF-8, which cannot hold a lone surrogate (it becomes U+FFFD), and NUL ends a string for
+ * SQLite's LIKE and is refused in PostgreSQL text (it is stored as U+FFFD). A query free of NUL, U+FFFD and lone
+ * surrogates matches such text exactly as JavaScript does; the few other queries are answered by scanning the
+ * user's messages with `containsFolded` (`likeAnswersExactly`).
  */
 
-/** Unicode-aware case folding (String#toLowerCase), the one definition both stores use. */
+/** Unicode-aware case folding (String#toLowerCase), the one definition every store uses. */
 export function foldCase(text: string): string {
   return text.toLowerCase();
+}
+
+/** What the SQL stores match LIKE patterns against: the folded text, NUL as U+FFFD. */
+export function searchableText(text: string): string {
+  return foldCase(text).replaceAll("\0", "\uFFFD");
+}
+
+const inexactInSql = /[\0\uFFFD]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Whether `LIKE containsPattern(query)` over `searchableText` stored as UTF-8 finds exactly what `containsFolded`
+ * finds: true unless the folded query holds NUL, U+FFFD or a lone surrogate.
+ */
+export function likeAnswersExactly(query: string): boolean {
+  return !inexactInSql.test(foldCase(query));
 }
 
 export const likeEscapeChar = "\\";

@@ -2,42 +2,41 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
-import { StoreError } from "./errors.js";
+import { StoreError, closedError, conflict } from "./errors.js";
+import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind } from "./event-batcher.js";
 import { normalizeLimit } from "./limits.js";
 import { migrate } from "./migrations.js";
 import {
+  containsFolded,
   containsPattern,
   defaultConversationLimit,
   defaultSearchLimit,
-  foldCase,
+  likeAnswersExactly,
+  searchableText,
   snippet,
   type SearchableRole,
 } from "./search.js";
+import { notStreamedPredicate, onlyNotStreamed } from "./streamed-types.js";
 import type { ChatStore, Conversation, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
-import { newRunRecord } from "./run-record.js";
+import { newRunRecord, runningLimit } from "./run-record.js";
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. ":memory:" works for throwaway stores. */
   path: string;
   /** Longest an appended event waits before it is committed. Default 25 ms. */
   flushIntervalMs?: number;
-  /** Pending events that force a commit at once. Default 256. */
+  /** Queued events that force a commit at once. Default 256. */
   maxBatch?: number;
+  /** How long a batch of events is retried while the database is locked or full before it is rejected. Default 60 s. */
+  retryForMs?: number;
   /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number;
   now?: () => number;
-  /** Called when a timer flush fails; the batch stays queued and is retried on the next flush. */
+  /** Called for every failed commit of a batch of events (the batch stays queued while the failure is transient). */
   onFlushError?: (error: unknown) => void;
 }
 
-export interface SqliteStoreStats {
-  /** Event-batch transactions committed so far. Lets tests and the benchmark count commits, not time them. */
-  commits: number;
-  /** Events appended but not committed yet. */
-  pendingEvents: number;
-  /** Timer flushes that failed. */
-  flushErrors: number;
-}
+export type SqliteStoreStats = EventBatcherStats;
 
 export interface SqliteChatStore extends ChatStore {
   readonly kind: "sqlite";
@@ -69,6 +68,7 @@ interface RunRow {
   status: RunRecord["status"];
   reason: string | null;
   usage: string | null;
+  owner: string | null;
   created_at: number;
   finished_at: number | null;
 }
@@ -80,14 +80,8 @@ interface SearchRow {
   conversation_id: string;
   title: string;
   role: SearchableRole;
-  content: string;
-  created_at: number;
-}
-interface PendingEvent {
-  runId: string;
-  seq: number;
-  type: ChatEvent["type"];
   json: string;
+  created_at: number;
 }
 
 // Row shapes are fixed by migrations.ts; node:sqlite types every row as Record<string, SQLOutputValue>.
@@ -99,28 +93,43 @@ function allRows<T>(statement: StatementSync, ...params: SQLInputValue[]): T[] {
 }
 
 const runColumns =
-  "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, created_at, finished_at";
+  "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
+
+// SQLite result codes (extended codes keep the primary one in the low byte).
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_FULL = 13;
+const SQLITE_CONSTRAINT = 19;
+const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
+const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
+
+function errcode(error: unknown): number | undefined {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === "number" ? code : undefined;
+}
+
+function isConstraintError(error: unknown): boolean {
+  return ((errcode(error) ?? 0) & 0xff) === SQLITE_CONSTRAINT;
+}
 
 /**
- * The durable store: one SQLite file in WAL mode through Node's built-in `node:sqlite`.
+ * The embedded store: one SQLite file in WAL mode through Node's built-in `node:sqlite`.
  *
  * Durability trade-off of the event log: appends are queued in memory and committed in one transaction
- * every `flushIntervalMs` (or at `maxBatch` pending, or at once for a `done` event), and with
- * `journal_mode=WAL` + `synchronous=NORMAL` a commit is not fsynced until the next checkpoint. A process
+ * every `flushIntervalMs` (or at `maxBatch` queued, or at once for a `done` event) by the shared EventBatcher,
+ * and with `journal_mode=WAL` + `synchronous=NORMAL` a commit is not fsynced until the next checkpoint. A process
  * crash can therefore lose the last ≤ flushIntervalMs of events (an OS crash or power loss can lose the
- * last commits), but never corrupts the log: each batch lands whole or not at all, seqs stay gapless,
- * and a run's end (`done`) is committed before appendEvent returns. Everything else (conversations,
- * messages, runs) commits immediately. Call `close()` on shutdown: the flush timer is unref'd and will
- * not keep the process alive to flush for you.
+ * last commits), but never corrupts the log: each batch lands whole or not at all, and a run's end (`done`) is
+ * committed before its append's promise resolves. Everything else (conversations, messages, runs) commits
+ * immediately. Invariants (one running run per conversation, unique client request ids, the per-user limit) are
+ * checked inside BEGIN IMMEDIATE, which serialises writers across processes sharing the file, and backed by
+ * unique indexes. Call `close()` on shutdown: the flush timer is unref'd and will not keep the process alive.
  */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
-  const flushIntervalMs = options.flushIntervalMs ?? 25;
-  const maxBatch = options.maxBatch ?? 256;
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const now = options.now ?? Date.now;
-  if (!(flushIntervalMs >= 0)) throw new RangeError("flushIntervalMs must be >= 0");
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError("maxBatch must be a positive integer");
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new RangeError("busyTimeoutMs must be an integer >= 0");
+  checkBatcherOptions(options);
 
   const inMemory = options.path === ":memory:";
   const path = inMemory ? options.path : resolve(options.path);
@@ -137,7 +146,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     db.close();
     throw error;
   }
-  db.function("fold_case", { deterministic: true }, (text) => (typeof text === "string" ? foldCase(text) : text));
+  db.function("fold_case", { deterministic: true }, (text) => (typeof text === "string" ? searchableText(text) : text));
 
   // Prepared once, reused for the life of the store.
   const sql = {
@@ -161,10 +170,17 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     runIdsOfConversation: db.prepare("SELECT id FROM runs WHERE conversation_id = ?"),
     deleteConversation: db.prepare("DELETE FROM conversations WHERE id = ? AND user_id = ?"),
     searchMessages: db.prepare(
-      `SELECT m.conversation_id, c.title, m.role, m.content, m.created_at
+      `SELECT m.conversation_id, c.title, m.role, m.json, m.created_at
        FROM messages m JOIN conversations c ON c.id = m.conversation_id
        WHERE c.user_id = ? AND m.role IN ('user', 'assistant') AND fold_case(m.content) LIKE ? ESCAPE '\\'
        ORDER BY m.created_at DESC, m.id DESC LIMIT ?`,
+    ),
+    // For the few queries LIKE cannot answer exactly (search.ts likeAnswersExactly): every candidate, newest first.
+    scanSearchable: db.prepare(
+      `SELECT m.conversation_id, c.title, m.role, m.json, m.created_at
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id
+       WHERE c.user_id = ? AND m.role IN ('user', 'assistant')
+       ORDER BY m.created_at DESC, m.id DESC`,
     ),
 
     insertMessage: db.prepare(
@@ -176,46 +192,37 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     deleteMessagesFrom: db.prepare("DELETE FROM messages WHERE conversation_id = ? AND id >= ?"),
 
     insertRun: db.prepare(
-      `INSERT INTO runs (id, conversation_id, user_id, model, provider, client_request_id, status, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'running', ?)`,
+      `INSERT INTO runs (id, conversation_id, user_id, model, provider, client_request_id, owner, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
     ),
     conversationOwned: db.prepare("SELECT 1 AS found FROM conversations WHERE id = ? AND user_id = ?"),
+    runExists: db.prepare("SELECT 1 AS found FROM runs WHERE id = ?"),
     getRun: db.prepare(`SELECT ${runColumns} FROM runs WHERE id = ?`),
     findRunByClientRequestId: db.prepare(`SELECT ${runColumns} FROM runs WHERE user_id = ? AND client_request_id = ?`),
-    activeRun: db.prepare(
-      `SELECT ${runColumns} FROM runs WHERE conversation_id = ? AND status = 'running'
-       ORDER BY created_at DESC, rowid DESC LIMIT 1`,
-    ),
+    activeRun: db.prepare(`SELECT ${runColumns} FROM runs WHERE conversation_id = ? AND status = 'running'`),
     listRuns: db.prepare(`SELECT ${runColumns} FROM runs WHERE conversation_id = ? ORDER BY created_at, rowid`),
     listRunningRuns: db.prepare(`SELECT ${runColumns} FROM runs WHERE status = 'running' ORDER BY created_at, rowid`),
+    listRunningRunsOf: db.prepare(
+      `SELECT ${runColumns} FROM runs WHERE status = 'running' AND owner = ? ORDER BY created_at, rowid`,
+    ),
+    countRunning: db.prepare("SELECT COUNT(*) AS n FROM runs WHERE user_id = ? AND status = 'running'"),
     finishRun: db.prepare(
       "UPDATE runs SET status = 'done', reason = ?, usage = ?, finished_at = ? WHERE id = ? AND status = 'running'",
     ),
 
     insertEvent: db.prepare("INSERT INTO events (run_id, seq, type, json) VALUES (?, ?, ?, ?)"),
-    seqStart: db.prepare(
-      `SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?) AS found,
-              COALESCE((SELECT MAX(seq) FROM events WHERE run_id = ?), 0) AS last`,
-    ),
+    eventJson: db.prepare("SELECT json FROM events WHERE run_id = ? AND seq = ?"),
     lastSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE run_id = ?"),
     readEvents: db.prepare("SELECT seq, json FROM events WHERE run_id = ? AND seq > ? ORDER BY seq"),
     readEventsPage: db.prepare("SELECT seq, json FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
-    // The types as one JSON array parameter: a statement per list length would be needed otherwise.
     readEventsOfTypes: db.prepare(
       "SELECT seq, json FROM events WHERE run_id = ? AND type IN (SELECT value FROM json_each(?)) ORDER BY seq",
     ),
+    readNotStreamedOfTypes: db.prepare(
+      `SELECT seq, json FROM events
+       WHERE run_id = ? AND ${notStreamedPredicate} AND type IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+    ),
   };
-
-  /** Last seq handed out per run with appends in this process; dropped once a run's `done` is committed. */
-  const seqs = new Map<string, number>();
-  let queue: PendingEvent[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  const stats = { commits: 0, flushErrors: 0 };
-
-  function live(): void {
-    if (closed) throw new StoreError("closed", "The store is closed.");
-  }
 
   function transaction<T>(work: () => T): T {
     sql.begin.run();
@@ -234,121 +241,111 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     }
   }
 
-  function isConstraintError(error: unknown): boolean {
-    // SQLITE_CONSTRAINT is primary result code 19; extended codes keep it in the low byte.
-    const errcode = (error as { errcode?: unknown } | null)?.errcode;
-    return typeof errcode === "number" && (errcode & 0xff) === 19;
-  }
-
-  function flushQueue(): void {
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    if (queue.length === 0) return;
-    const batch = queue;
-    try {
+  const sink: EventSink = {
+    insert(rows) {
       transaction(() => {
-        for (const row of batch) sql.insertEvent.run(row.runId, row.seq, row.type, row.json);
+        for (const row of rows) sql.insertEvent.run(row.runId, row.seq, row.type, row.json);
       });
-    } catch (error) {
-      // The batch stays queued (readEvents keeps serving it) and is retried on the next flush.
-      armTimer();
-      throw error;
-    }
-    stats.commits += 1;
-    queue = [];
+    },
+    classify(error): FailureKind {
+      const code = errcode(error);
+      if (code === undefined) return "definitive";
+      if (code === SQLITE_CONSTRAINT_PRIMARYKEY) return "duplicate";
+      const primary = code & 0xff;
+      return primary === SQLITE_BUSY || primary === SQLITE_LOCKED || primary === SQLITE_FULL ? "transient" : "definitive";
+    },
+    describe(error, rows) {
+      const runId = rows[0]?.runId;
+      if (errcode(error) === SQLITE_CONSTRAINT_FOREIGNKEY) return new StoreError("not_found", `Unknown run ${runId}.`, { cause: error });
+      if (errcode(error) === SQLITE_CONSTRAINT_PRIMARYKEY) return conflict("seq", `Run ${runId}: a seq of this batch is already in the log.`, error);
+      return error instanceof Error ? error : new Error(String(error));
+    },
+    notYetCommitted(rows) {
+      return rows.filter((row) => getRow<{ json: string }>(sql.eventJson, row.runId, row.seq)?.json !== row.json);
+    },
+  };
+  const batcher = new EventBatcher(sink, {
+    flushIntervalMs: options.flushIntervalMs,
+    maxBatch: options.maxBatch,
+    retryForMs: options.retryForMs,
+    now,
+    onFlushError: options.onFlushError,
+  });
+
+  let closed = false;
+  function live(): void {
+    if (closed) throw closedError();
   }
 
-  function armTimer(): void {
-    if (timer !== undefined || closed) return;
-    timer = setTimeout(onTimer, flushIntervalMs);
-    timer.unref();
-  }
-
-  function onTimer(): void {
-    timer = undefined;
-    try {
-      flushQueue();
-    } catch (error) {
-      stats.flushErrors += 1;
-      options.onFlushError?.(error);
-    }
-  }
-
-  function nextSeq(runId: string, minSeq = 0): number {
-    let last = seqs.get(runId);
-    if (last === undefined) {
-      const row = getRow<{ found: number; last: number }>(sql.seqStart, runId, runId);
-      if (!row?.found) throw new StoreError("not_found", `Unknown run ${runId}.`);
-      last = row.last;
-    }
-    const seq = Math.max(last + 1, Math.floor(minSeq));
-    seqs.set(runId, seq);
-    return seq;
+  function toHit(row: SearchRow, query: string): SearchHit {
+    const content = (JSON.parse(row.json) as ChatMessage).content;
+    return { conversationId: row.conversation_id, title: row.title, role: row.role, snippet: snippet(content, query), createdAt: row.created_at };
   }
 
   const store: SqliteChatStore = {
     kind: "sqlite",
     path,
 
-    createConversation({ id, userId, title }) {
+    async createConversation({ id, userId, title }) {
       live();
       const at = now();
       try {
         sql.insertConversation.run(id, userId, title, at, at);
       } catch (error) {
-        if (isConstraintError(error)) throw new StoreError("conflict", `Conversation ${id} already exists.`, { cause: error });
+        if (isConstraintError(error)) throw conflict("id", `Conversation ${id} already exists.`, error);
         throw error;
       }
       return { id, userId, title, createdAt: at, updatedAt: at };
     },
 
-    getConversation(userId, conversationId) {
+    async getConversation(userId, conversationId) {
       live();
       const row = getRow<ConversationRow>(sql.getConversation, conversationId, userId);
       return row && toConversation(row);
     },
 
-    listConversations(userId, listOptions) {
+    async listConversations(userId, listOptions) {
       live();
       const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
       return allRows<ConversationRow>(sql.listConversations, userId, limit).map(toConversation);
     },
 
-    renameConversation(userId, conversationId, title) {
+    async renameConversation(userId, conversationId, title) {
       live();
       sql.renameConversation.run(title, conversationId, userId);
       return store.getConversation(userId, conversationId);
     },
 
-    deleteConversation(userId, conversationId) {
+    async deleteConversation(userId, conversationId) {
       live();
-      if (!getRow(sql.getConversation, conversationId, userId)) return false;
-      // Commit queued events first: a batch holding rows of deleted runs would fail on its foreign key.
-      flushQueue();
-      const runIds = allRows<{ id: string }>(sql.runIdsOfConversation, conversationId);
-      const { changes } = sql.deleteConversation.run(conversationId, userId);
-      for (const { id } of runIds) seqs.delete(id);
-      return Number(changes) > 0;
+      const deleted = transaction(() => {
+        if (!getRow(sql.getConversation, conversationId, userId)) return undefined;
+        const runIds = allRows<{ id: string }>(sql.runIdsOfConversation, conversationId).map((row) => row.id);
+        sql.deleteConversation.run(conversationId, userId);
+        return runIds;
+      });
+      if (!deleted) return false;
+      batcher.discard(deleted, new StoreError("not_found", `The run's conversation ${conversationId} was deleted.`));
+      return true;
     },
 
-    searchMessages(userId, query, searchOptions) {
+    async searchMessages(userId, query, searchOptions) {
       live();
       const limit = normalizeLimit(searchOptions?.limit, defaultSearchLimit);
       if (query === "" || limit === 0) return [];
-      return allRows<SearchRow>(sql.searchMessages, userId, containsPattern(query), limit).map(
-        (row): SearchHit => ({
-          conversationId: row.conversation_id,
-          title: row.title,
-          role: row.role,
-          snippet: snippet(row.content, query),
-          createdAt: row.created_at,
-        }),
-      );
+      if (likeAnswersExactly(query)) {
+        return allRows<SearchRow>(sql.searchMessages, userId, containsPattern(query), limit).map((row) => toHit(row, query));
+      }
+      const hits: SearchHit[] = [];
+      for (const row of sql.scanSearchable.iterate(userId) as Iterable<SearchRow>) {
+        if (!containsFolded((JSON.parse(row.json) as ChatMessage).content, query)) continue;
+        hits.push(toHit(row, query));
+        if (hits.length >= limit) break;
+      }
+      return hits;
     },
 
-    appendMessage({ conversationId, runId, message }) {
+    async appendMessage({ conversationId, runId, message }) {
       live();
       const at = now();
       const json = JSON.stringify(message);
@@ -360,124 +357,122 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return { id, conversationId, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
     },
 
-    listMessages(conversationId) {
+    async listMessages(conversationId) {
       live();
       return allRows<MessageRow>(sql.listMessages, conversationId).map(toStoredMessage);
     },
 
-    deleteMessagesFrom(conversationId, fromMessageId) {
+    async deleteMessagesFrom(conversationId, fromMessageId) {
       live();
       return Number(sql.deleteMessagesFrom.run(conversationId, fromMessageId).changes);
     },
 
-    createRun(input) {
+    async createRun(input) {
       live();
+      const max = runningLimit(input);
       const at = now();
       const clientRequestId = input.clientRequestId ?? null;
+      // BEGIN IMMEDIATE holds the write lock from the first check to the insert: another process on the same
+      // file cannot slip a run in between. The unique indexes back the checks up.
       transaction(() => {
         if (!getRow(sql.conversationOwned, input.conversationId, input.userId)) {
           throw new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
         }
+        if (clientRequestId !== null && getRow(sql.findRunByClientRequestId, input.userId, clientRequestId)) {
+          throw conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`);
+        }
+        if (getRow(sql.runExists, input.id)) throw conflict("id", `Run ${input.id} already exists.`);
+        if (getRow(sql.activeRun, input.conversationId)) {
+          throw conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
+        }
+        if (max !== undefined && (getRow<{ n: number }>(sql.countRunning, input.userId)?.n ?? 0) >= max) {
+          throw new StoreError("limit", `The user already has ${max} running runs.`);
+        }
         try {
-          sql.insertRun.run(input.id, input.conversationId, input.userId, input.model, input.provider, clientRequestId, at);
+          sql.insertRun.run(input.id, input.conversationId, input.userId, input.model, input.provider, clientRequestId, input.owner ?? null, at);
         } catch (error) {
-          if (isConstraintError(error)) {
-            throw new StoreError("conflict", `Run ${input.id} or its client request id already exists.`, { cause: error });
-          }
+          if (isConstraintError(error)) throw conflict(runConflictReason(error), `Run ${input.id} conflicts with another run.`, error);
           throw error;
         }
       });
       return newRunRecord(input, at);
     },
 
-    getRun(runId) {
+    async getRun(runId) {
       live();
       const row = getRow<RunRow>(sql.getRun, runId);
       return row && toRunRecord(row);
     },
 
-    findRunByClientRequestId(userId, clientRequestId) {
+    async findRunByClientRequestId(userId, clientRequestId) {
       live();
       const row = getRow<RunRow>(sql.findRunByClientRequestId, userId, clientRequestId);
       return row && toRunRecord(row);
     },
 
-    listRuns(conversationId) {
+    async listRuns(conversationId) {
       live();
       return allRows<RunRow>(sql.listRuns, conversationId).map(toRunRecord);
     },
 
-    activeRun(conversationId) {
+    async activeRun(conversationId) {
       live();
       const row = getRow<RunRow>(sql.activeRun, conversationId);
       return row && toRunRecord(row);
     },
 
-    listRunningRuns() {
+    async listRunningRuns(listOptions) {
       live();
-      return allRows<RunRow>(sql.listRunningRuns).map(toRunRecord);
+      const owner = listOptions?.owner;
+      const rows = owner === undefined ? allRows<RunRow>(sql.listRunningRuns) : allRows<RunRow>(sql.listRunningRunsOf, owner);
+      return rows.map(toRunRecord);
     },
 
-    finishRun(runId, { reason, usage }) {
+    async countRunningRuns(userId) {
       live();
-      sql.finishRun.run(reason, usage === null ? null : JSON.stringify(usage), now(), runId);
+      return getRow<{ n: number }>(sql.countRunning, userId)?.n ?? 0;
     },
 
-    appendEvent(runId, event, options) {
+    async finishRun(runId, { reason, usage }) {
       live();
-      const seq = nextSeq(runId, options?.minSeq);
-      // Serialised now, so later changes to the caller's object never reach the log.
-      queue.push({ runId, seq, type: event.type, json: JSON.stringify(event) });
-      if (event.type === "done") {
-        // The API reports a run finished only after this returns: its end must be committed.
-        flushQueue();
-        seqs.delete(runId); // bounded memory; the next append (if any) re-reads MAX(seq) from the committed log
-      } else if (queue.length >= maxBatch) {
-        flushQueue();
-      } else {
-        armTimer();
-      }
-      return seq;
+      const { changes } = sql.finishRun.run(reason, usage === null ? null : JSON.stringify(usage), now(), runId);
+      return Number(changes) === 1;
     },
 
-    readEvents(runId, afterSeq = 0, limit) {
+    appendEvent(runId, seq, event) {
+      if (closed) return Promise.reject(closedError());
+      return batcher.append(runId, seq, event);
+    },
+
+    async readEvents(runId, afterSeq = 0, limit) {
       live();
+      const queued = batcher.queued(runId);
       const max = limit === undefined ? Infinity : Math.max(0, Math.floor(limit));
       const rows =
         max === Infinity ? allRows<EventRow>(sql.readEvents, runId, afterSeq) : allRows<EventRow>(sql.readEventsPage, runId, afterSeq, max);
-      const committed = rows.map((row): StoredEvent => ({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent }));
-      // Pending rows always follow the committed ones of their run (seqs are handed out in order).
-      for (const row of queue) {
-        if (committed.length >= max) break;
-        if (row.runId === runId && row.seq > afterSeq) committed.push({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent });
-      }
-      return committed;
+      return mergeQueued(rows.map(toStoredEvent), queued, afterSeq, max);
     },
 
-    readEventsOfTypes(runId, types) {
+    async readEventsOfTypes(runId, types) {
       live();
-      if (types.length === 0) return [];
-      const wanted = new Set<string>(types);
-      const found = allRows<EventRow>(sql.readEventsOfTypes, runId, JSON.stringify([...wanted])).map(
-        (row): StoredEvent => ({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent }),
-      );
-      for (const row of queue) {
-        if (row.runId === runId && wanted.has(row.type)) found.push({ seq: row.seq, event: JSON.parse(row.json) as ChatEvent });
-      }
-      return found;
+      const queued = batcher.queued(runId);
+      const statement = onlyNotStreamed(types) ? sql.readNotStreamedOfTypes : sql.readEventsOfTypes;
+      const rows = allRows<EventRow>(statement, runId, JSON.stringify(types));
+      return mergeQueued(rows.map(toStoredEvent), queued, 0, Infinity, new Set<string>(types));
     },
 
-    lastSeq(runId) {
+    async lastSeq(runId) {
       live();
-      return seqs.get(runId) ?? getRow<{ last: number }>(sql.lastSeq, runId)?.last ?? 0;
+      const queued = batcher.lastQueuedSeq(runId);
+      return Math.max(queued, getRow<{ last: number }>(sql.lastSeq, runId)?.last ?? 0);
     },
 
-    flush() {
+    async flush() {
       live();
-      flushQueue();
+      await batcher.flush();
     },
 
-    ping() {
+    async ping() {
       if (closed) return false;
       try {
         return getRow<{ ok: number }>(sql.ping)?.ok === 1;
@@ -487,22 +482,28 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     },
 
     stats() {
-      return { commits: stats.commits, pendingEvents: queue.length, flushErrors: stats.flushErrors };
+      return batcher.stats();
     },
 
-    close() {
+    async close() {
       if (closed) return;
+      closed = true;
       try {
-        flushQueue();
+        await batcher.close();
       } finally {
-        closed = true;
-        if (timer !== undefined) clearTimeout(timer);
-        timer = undefined;
         db.close();
       }
     },
   };
   return store;
+}
+
+/** Which unique index refused a run (a backstop: createRun checks each one first). */
+function runConflictReason(error: unknown): "id" | "client_request_id" | "conversation_busy" {
+  const message = error instanceof Error ? error.message : "";
+  if (message.includes("runs.client_request_id")) return "client_request_id";
+  if (message.includes("runs.conversation_id")) return "conversation_busy";
+  return "id";
 }
 
 function toConversation(row: ConversationRow): Conversation {
@@ -519,6 +520,10 @@ function toStoredMessage(row: MessageRow): StoredMessage {
   };
 }
 
+function toStoredEvent(row: EventRow): StoredEvent {
+  return { seq: row.seq, event: JSON.parse(row.json) as ChatEvent };
+}
+
 function toRunRecord(row: RunRow): RunRecord {
   return {
     id: row.id,
@@ -530,7 +535,9 @@ function toRunRecord(row: RunRow): RunRecord {
     status: row.status,
     reason: row.reason as DoneReason | null,
     usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
+    owner: row.owner,
     createdAt: row.created_at,
     finishedAt: row.finished_at,
   };
 }
+

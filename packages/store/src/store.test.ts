@@ -1,145 +1,165 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { ChatEvent, ChatMessage } from "@streamchat/core";
 import { StoreError } from "./errors.js";
-import { createMemoryStore } from "./memory.js";
-import { openSqliteStore } from "./sqlite.js";
+import { containsFolded } from "./search.js";
+import { allBackends, type BackendContext, type TestStore } from "./test-support/backends.js";
 import { doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
-import type { ChatStore } from "./types.js";
+import { describeEachBackend } from "./test-support/postgres.js";
+import type { CreateRunInput } from "./types.js";
 
-type Open = (dir: string, now: () => number) => ChatStore;
+/** Settles to the error (or undefined), so a test can look at a rejection without racing it. */
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
 
-// The one behaviour both implementations promise; SQLite-only behaviour lives in sqlite.test.ts.
-describe.each<{ name: string; open: Open }>([
-  { name: "memory", open: (_dir, now) => createMemoryStore({ now }) },
-  // A long flush interval: every read below must see appends that the timer has not committed.
-  { name: "sqlite", open: (dir, now) => openSqliteStore({ path: join(dir, "chat.db"), now, flushIntervalMs: 60_000 }) },
-])("$name store", ({ open }) => {
-  let dir: string;
-  let store: ChatStore;
+const storeError = (code: string, reason?: string) =>
+  expect.objectContaining(reason === undefined ? { name: "StoreError", code } : { name: "StoreError", code, reason });
+
+// The one behaviour every store promises (memory, SQLite, PostgreSQL). Backend-only behaviour lives in
+// sqlite.test.ts and postgres.test.ts. The database stores run with a 60 s flush interval unless a test asks for
+// less: every read must see appends the timer has not committed.
+describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend) => {
+  const ctx: BackendContext = backend.context();
+  let store: TestStore;
   let clock: ReturnType<typeof manualClock>;
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "store-test-"));
+  beforeEach(async () => {
     clock = manualClock();
-    store = open(dir, clock.now);
-  });
-  afterEach(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    store = await ctx.open({ now: clock.now });
   });
 
   function conversation(id: string, userId = "alice", title = `Title ${id}`) {
     return store.createConversation({ id, userId, title });
   }
-  function run(id: string, conversationId: string, userId = "alice", clientRequestId?: string | null) {
-    return store.createRun({ id, conversationId, userId, model: "demo", provider: "sim", clientRequestId });
+  function run(id: string, conversationId: string, userId = "alice", clientRequestId?: string | null, extra: Partial<CreateRunInput> = {}) {
+    return store.createRun({ id, conversationId, userId, model: "demo", provider: "sim", clientRequestId, ...extra });
+  }
+  /** Appends and commits now (a token's batch would otherwise wait for the 60 s timer). */
+  async function commit(target: TestStore, runId: string, seq: number, event: ChatEvent): Promise<void> {
+    const appended = target.appendEvent(runId, seq, event);
+    await target.flush();
+    await appended;
+  }
+  /** An append the test expects to fail: on a batched store its batch fails when committed. */
+  async function appendFailure(target: TestStore, runId: string, seq: number, event: ChatEvent): Promise<unknown> {
+    const appended = target.appendEvent(runId, seq, event);
+    await target.flush().catch(() => {});
+    return failure(appended);
   }
 
   describe("conversations", () => {
-    it("creates and reads back a conversation", () => {
+    it("creates and reads back a conversation", async () => {
       clock.set(5_000);
-      const created = conversation("c1");
+      const created = await conversation("c1");
       const expected = { id: "c1", userId: "alice", title: "Title c1", createdAt: 5_000, updatedAt: 5_000 };
       expect(created).toEqual(expected);
-      expect(store.getConversation("alice", "c1")).toEqual(expected);
-      expect(store.getConversation("alice", "missing")).toBeUndefined();
+      expect(await store.getConversation("alice", "c1")).toEqual(expected);
+      expect(await store.getConversation("alice", "missing")).toBeUndefined();
     });
 
-    it("refuses a duplicate id", () => {
-      conversation("c1");
-      expect(() => conversation("c1", "bob")).toThrow(StoreError);
-      expect(() => conversation("c1", "bob")).toThrow(expect.objectContaining({ code: "conflict" }));
-      expect(store.getConversation("bob", "c1")).toBeUndefined();
+    it("refuses a duplicate id", async () => {
+      await conversation("c1");
+      expect(await failure(conversation("c1", "bob"))).toBeInstanceOf(StoreError);
+      expect(await failure(conversation("c1", "bob"))).toEqual(storeError("conflict", "id"));
+      expect(await store.getConversation("bob", "c1")).toBeUndefined();
     });
 
-    it("keeps each user's conversations to that user", () => {
-      conversation("a1", "alice", "Alice's");
-      expect(store.getConversation("bob", "a1")).toBeUndefined();
-      expect(store.listConversations("bob")).toEqual([]);
-      expect(store.renameConversation("bob", "a1", "hijacked")).toBeUndefined();
-      expect(store.deleteConversation("bob", "a1")).toBe(false);
-      expect(store.searchMessages("bob", "Alice")).toEqual([]);
-      expect(() => run("r1", "a1", "bob")).toThrow(expect.objectContaining({ code: "not_found" }));
-      expect(store.getConversation("alice", "a1")?.title).toBe("Alice's");
+    it("keeps each user's conversations to that user", async () => {
+      await conversation("a1", "alice", "Alice's");
+      expect(await store.getConversation("bob", "a1")).toBeUndefined();
+      expect(await store.listConversations("bob")).toEqual([]);
+      expect(await store.renameConversation("bob", "a1", "hijacked")).toBeUndefined();
+      expect(await store.deleteConversation("bob", "a1")).toBe(false);
+      expect(await store.searchMessages("bob", "Alice")).toEqual([]);
+      expect(await failure(run("r1", "a1", "bob"))).toEqual(storeError("not_found"));
+      expect((await store.getConversation("alice", "a1"))?.title).toBe("Alice's");
     });
 
-    it("renames without reordering", () => {
+    it("renames without reordering", async () => {
       clock.set(1_000);
-      conversation("old");
+      await conversation("old");
       clock.set(2_000);
-      conversation("new");
+      await conversation("new");
       clock.set(3_000);
-      expect(store.renameConversation("alice", "old", "Renamed")).toEqual({
+      expect(await store.renameConversation("alice", "old", "Renamed")).toEqual({
         id: "old",
         userId: "alice",
         title: "Renamed",
         createdAt: 1_000,
         updatedAt: 1_000,
       });
-      expect(store.listConversations("alice").map((c) => [c.id, c.title])).toEqual([
+      expect((await store.listConversations("alice")).map((c) => [c.id, c.title])).toEqual([
         ["new", "Title new"],
         ["old", "Renamed"],
       ]);
     });
 
-    it("lists newest activity first; appending a message bumps updatedAt", () => {
+    it("lists newest activity first; appending a message bumps updatedAt", async () => {
       for (const [i, id] of ["c1", "c2", "c3"].entries()) {
         clock.set(1_000 * (i + 1));
-        conversation(id);
+        await conversation(id);
       }
-      conversation("b1", "bob");
-      expect(store.listConversations("alice").map((c) => c.id)).toEqual(["c3", "c2", "c1"]);
+      await conversation("b1", "bob");
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c3", "c2", "c1"]);
 
       clock.set(10_000);
-      store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "hi" } });
-      const listed = store.listConversations("alice");
+      await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "hi" } });
+      const listed = await store.listConversations("alice");
       expect(listed.map((c) => c.id)).toEqual(["c1", "c3", "c2"]);
       expect(listed[0]).toEqual({ id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 10_000 });
-      expect(store.listConversations("alice", { limit: 2 }).map((c) => c.id)).toEqual(["c1", "c3"]);
-      expect(store.listConversations("bob").map((c) => c.id)).toEqual(["b1"]);
+      expect((await store.listConversations("alice", { limit: 2 })).map((c) => c.id)).toEqual(["c1", "c3"]);
+      expect((await store.listConversations("bob")).map((c) => c.id)).toEqual(["b1"]);
     });
 
-    it("breaks updatedAt ties by creation, newest first", () => {
-      conversation("first");
-      conversation("second");
-      expect(store.listConversations("alice").map((c) => c.id)).toEqual(["second", "first"]);
+    it("breaks updatedAt ties by creation, newest first", async () => {
+      await conversation("first");
+      await conversation("second");
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["second", "first"]);
     });
 
-    it("deletes a conversation with its messages, runs and events", () => {
-      conversation("c1");
-      conversation("keep");
-      store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "doomed" } });
-      run("r1", "c1", "alice", "req-1");
-      store.appendEvent("r1", tokenEvent("r1", "pending, not yet flushed"));
-      run("r2", "keep");
-      store.appendEvent("r2", tokenEvent("r2", "kept"));
+    it("deletes a conversation with its messages, runs and events, queued ones included", async () => {
+      await conversation("c1");
+      await conversation("keep");
+      await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "doomed" } });
+      await run("r1", "c1", "alice", "req-1");
+      await commit(store, "r1", 1, tokenEvent("r1", "committed"));
+      const queued = store.appendEvent("r1", 2, tokenEvent("r1", "queued, not yet committed"));
+      await run("r2", "keep");
+      void store.appendEvent("r2", 1, tokenEvent("r2", "kept"));
 
-      expect(store.deleteConversation("alice", "c1")).toBe(true);
-      expect(store.getConversation("alice", "c1")).toBeUndefined();
-      expect(store.listMessages("c1")).toEqual([]);
-      expect(store.getRun("r1")).toBeUndefined();
-      expect(store.findRunByClientRequestId("alice", "req-1")).toBeUndefined();
-      expect(store.readEvents("r1")).toEqual([]);
-      expect(store.lastSeq("r1")).toBe(0);
-      expect(store.listRunningRuns().map((r) => r.id)).toEqual(["r2"]);
-      expect(store.searchMessages("alice", "doomed")).toEqual([]);
-      expect(() => store.appendEvent("r1", tokenEvent("r1", "late"))).toThrow(expect.objectContaining({ code: "not_found" }));
-      expect(store.deleteConversation("alice", "c1")).toBe(false);
+      expect(await store.deleteConversation("alice", "c1")).toBe(true);
+      expect(await store.getConversation("alice", "c1")).toBeUndefined();
+      expect(await store.listMessages("c1")).toEqual([]);
+      expect(await store.getRun("r1")).toBeUndefined();
+      expect(await store.findRunByClientRequestId("alice", "req-1")).toBeUndefined();
+      expect(await store.readEvents("r1")).toEqual([]);
+      expect(await store.lastSeq("r1")).toBe(0);
+      expect((await store.listRunningRuns()).map((r) => r.id)).toEqual(["r2"]);
+      expect(await store.searchMessages("alice", "doomed")).toEqual([]);
+      if (backend.batched) expect(await failure(queued)).toEqual(storeError("not_found"));
+      expect(await appendFailure(store, "r1", 3, tokenEvent("r1", "late"))).toEqual(storeError("not_found"));
+      expect(await store.deleteConversation("alice", "c1")).toBe(false);
       // The other conversation is untouched.
-      expect(store.readEvents("r2").map((e) => e.seq)).toEqual([1]);
-      expect(store.getRun("r2")?.status).toBe("running");
+      await store.flush();
+      expect((await store.readEvents("r2")).map((e) => e.seq)).toEqual([1]);
+      expect(await ctx.committedSeqs("r2")).toEqual([1]);
+      expect((await store.getRun("r2"))?.status).toBe("running");
     });
   });
 
   describe("messages", () => {
-    it("round-trips every ChatMessage variant exactly, in order", () => {
-      conversation("c1");
-      const stored = everyMessageVariant.map((message, i) => {
+    it("round-trips every ChatMessage variant exactly, in order", async () => {
+      await conversation("c1");
+      const stored = [];
+      for (const [i, message] of everyMessageVariant.entries()) {
         clock.set(2_000 + i);
-        return store.appendMessage({ conversationId: "c1", runId: i === 0 ? null : "r1", message });
-      });
+        stored.push(await store.appendMessage({ conversationId: "c1", runId: i === 0 ? null : "r1", message }));
+      }
       const ids = stored.map((m) => m.id);
       expect(ids).toEqual([...ids].sort((a, b) => a - b));
       expect(new Set(ids).size).toBe(ids.length);
@@ -152,52 +172,64 @@ describe.each<{ name: string; open: Open }>([
         createdAt: 2_000 + i,
       }));
       expect(stored).toEqual(expected);
-      expect(store.listMessages("c1")).toEqual(expected);
-      // Exact shape: no fields gained or lost (toEqual ignores undefined-valued keys, so compare JSON too).
-      expect(JSON.stringify(store.listMessages("c1").map((m) => m.message))).toBe(JSON.stringify(everyMessageVariant));
+      expect(await store.listMessages("c1")).toEqual(expected);
+      // Exact shape: no fields gained or lost, keys in order (toEqual ignores undefined-valued keys and key order).
+      expect(JSON.stringify((await store.listMessages("c1")).map((m) => m.message))).toBe(JSON.stringify(everyMessageVariant));
     });
 
-    it("stores a copy: later changes to the caller's object do not leak in", () => {
-      conversation("c1");
+    it("keeps text no database column type holds as is: NUL, lone surrogates, astral characters", async () => {
+      await conversation("c1");
+      const odd: ChatMessage[] = [
+        { role: "user", content: "nul\u0000inside" },
+        { role: "assistant", content: "lone \ud800 high, lone \udc00 low, pair 😀, replacement \ufffd" },
+        { role: "tool", toolCallId: "t\u0000", toolName: "calculator", content: '{"x":"\\u0000"}' },
+      ];
+      for (const message of odd) await store.appendMessage({ conversationId: "c1", runId: null, message });
+      expect((await store.listMessages("c1")).map((m) => m.message)).toEqual(odd);
+    });
+
+    it("stores a copy: later changes to the caller's object do not leak in", async () => {
+      await conversation("c1");
       const message = { role: "assistant" as const, content: "v1", toolCalls: [{ id: "t", name: "calculator", args: { x: 1 } }] };
-      store.appendMessage({ conversationId: "c1", runId: null, message });
+      await store.appendMessage({ conversationId: "c1", runId: null, message });
       message.content = "v2";
       message.toolCalls[0]!.args.x = 2;
-      expect(store.listMessages("c1")[0]?.message).toEqual({
+      expect((await store.listMessages("c1"))[0]?.message).toEqual({
         role: "assistant",
         content: "v1",
         toolCalls: [{ id: "t", name: "calculator", args: { x: 1 } }],
       });
     });
 
-    it("refuses a message for an unknown conversation", () => {
-      expect(() => store.appendMessage({ conversationId: "nope", runId: null, message: { role: "user", content: "x" } })).toThrow(
-        expect.objectContaining({ code: "not_found" }),
-      );
+    it("refuses a message for an unknown conversation", async () => {
+      const appended = store.appendMessage({ conversationId: "nope", runId: null, message: { role: "user", content: "x" } });
+      expect(await failure(appended)).toEqual(storeError("not_found"));
     });
 
-    it("deletes from a message on (edit, regenerate) and never reuses ids", () => {
-      conversation("c1");
-      conversation("c2");
-      const [m1, m2, m3] = ["one", "two", "three"].map((content) =>
-        store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content } }),
-      );
-      const other = store.appendMessage({ conversationId: "c2", runId: null, message: { role: "user", content: "other" } });
-      expect(store.deleteMessagesFrom("c1", m2!.id)).toBe(2);
-      expect(store.listMessages("c1").map((m) => m.message.content)).toEqual(["one"]);
-      expect(store.listMessages("c2").map((m) => m.id)).toEqual([other.id]);
-      const next = store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "two again" } });
-      expect(next.id).toBeGreaterThan(Math.max(m3!.id, other.id));
-      expect(store.listMessages("c1").map((m) => m.id)).toEqual([m1!.id, next.id]);
-      expect(store.deleteMessagesFrom("c1", next.id + 100)).toBe(0);
+    it("deletes from a message on (edit, regenerate) and never reuses ids", async () => {
+      await conversation("c1");
+      await conversation("c2");
+      const appended = [];
+      for (const content of ["one", "two", "three"]) {
+        appended.push(await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content } }));
+      }
+      const [first, second, third] = appended;
+      const other = await store.appendMessage({ conversationId: "c2", runId: null, message: { role: "user", content: "other" } });
+      expect(await store.deleteMessagesFrom("c1", second!.id)).toBe(2);
+      expect((await store.listMessages("c1")).map((m) => m.message.content)).toEqual(["one"]);
+      expect((await store.listMessages("c2")).map((m) => m.id)).toEqual([other.id]);
+      const next = await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "two again" } });
+      expect(next.id).toBeGreaterThan(Math.max(third!.id, other.id));
+      expect((await store.listMessages("c1")).map((m) => m.id)).toEqual([first!.id, next.id]);
+      expect(await store.deleteMessagesFrom("c1", next.id + 100)).toBe(0);
     });
   });
 
   describe("runs", () => {
-    it("creates a running run and finds it by id, client request id and conversation", () => {
-      conversation("c1");
+    it("creates a running run and finds it by id, client request id, conversation and owner", async () => {
+      await conversation("c1");
       clock.set(7_000);
-      const created = run("r1", "c1", "alice", "req-1");
+      const created = await run("r1", "c1", "alice", "req-1", { owner: "replica-a" });
       const expected = {
         id: "r1",
         conversationId: "c1",
@@ -208,236 +240,553 @@ describe.each<{ name: string; open: Open }>([
         status: "running",
         reason: null,
         usage: null,
+        owner: "replica-a",
         createdAt: 7_000,
         finishedAt: null,
       };
       expect(created).toEqual(expected);
-      expect(store.getRun("r1")).toEqual(expected);
-      expect(store.findRunByClientRequestId("alice", "req-1")).toEqual(expected);
-      expect(store.findRunByClientRequestId("bob", "req-1")).toBeUndefined();
-      expect(store.findRunByClientRequestId("alice", "req-2")).toBeUndefined();
-      expect(store.activeRun("c1")).toEqual(expected);
-      expect(store.listRunningRuns()).toEqual([expected]);
-      expect(store.getRun("missing")).toBeUndefined();
+      expect(await store.getRun("r1")).toEqual(expected);
+      expect(await store.findRunByClientRequestId("alice", "req-1")).toEqual(expected);
+      expect(await store.findRunByClientRequestId("bob", "req-1")).toBeUndefined();
+      expect(await store.findRunByClientRequestId("alice", "req-2")).toBeUndefined();
+      expect(await store.activeRun("c1")).toEqual(expected);
+      expect(await store.listRunningRuns()).toEqual([expected]);
+      expect(await store.getRun("missing")).toBeUndefined();
+      await conversation("c2");
+      expect((await run("r2", "c2")).owner).toBeNull();
     });
 
-    it("makes (user, clientRequestId) unique, but only per user and only when set", () => {
-      conversation("a", "alice");
-      conversation("b", "bob");
-      run("r1", "a", "alice", "req-1");
-      expect(() => run("r2", "a", "alice", "req-1")).toThrow(expect.objectContaining({ code: "conflict" }));
-      expect(() => run("r1", "a", "alice", "req-other")).toThrow(expect.objectContaining({ code: "conflict" }));
-      expect(run("r3", "b", "bob", "req-1").clientRequestId).toBe("req-1");
-      expect(run("r4", "a", "alice", null).clientRequestId).toBeNull();
-      expect(run("r5", "a", "alice").clientRequestId).toBeNull();
-      expect(store.findRunByClientRequestId("alice", "req-1")?.id).toBe("r1");
-      expect(store.findRunByClientRequestId("bob", "req-1")?.id).toBe("r3");
+    it("makes (user, clientRequestId) unique, but only per user and only when set", async () => {
+      await conversation("a", "alice");
+      await conversation("a2", "alice");
+      await conversation("b", "bob");
+      await run("r1", "a", "alice", "req-1");
+      await store.finishRun("r1", { reason: "stop", usage: null });
+      expect(await failure(run("r2", "a2", "alice", "req-1"))).toEqual(storeError("conflict", "client_request_id"));
+      expect(await failure(run("r1", "a2", "alice", "req-other"))).toEqual(storeError("conflict", "id"));
+      expect((await run("r3", "b", "bob", "req-1")).clientRequestId).toBe("req-1");
+      expect((await run("r4", "a", "alice", null)).clientRequestId).toBeNull();
+      await store.finishRun("r4", { reason: "stop", usage: null });
+      expect((await run("r5", "a", "alice")).clientRequestId).toBeNull();
+      expect((await store.findRunByClientRequestId("alice", "req-1"))?.id).toBe("r1");
+      expect((await store.findRunByClientRequestId("bob", "req-1"))?.id).toBe("r3");
     });
 
-    it("finishes a run once: status, reason, usage and finishedAt; the first finish wins", () => {
-      conversation("c1");
+    it("refuses a second running run in a conversation until the first finishes", async () => {
+      await conversation("c1");
+      await conversation("c2");
+      await run("r1", "c1");
+      expect(await failure(run("r2", "c1"))).toEqual(storeError("conflict", "conversation_busy"));
+      expect(await store.getRun("r2")).toBeUndefined();
+      expect((await run("other", "c2")).status).toBe("running"); // other conversations are free
+      expect(await store.finishRun("r1", { reason: "cancelled", usage: null })).toBe(true);
+      expect((await run("r2", "c1")).status).toBe("running");
+      expect((await store.activeRun("c1"))?.id).toBe("r2");
+    });
+
+    it("reports refusals in one order: not_found, client_request_id, id, conversation_busy, limit", async () => {
+      await conversation("c1");
+      await conversation("c2");
+      await run("r1", "c1", "alice", "req-1");
+      const limited = { maxRunningPerUser: 1 };
+      // A retried send (same client request id) while its run is running, at the limit: the caller must find its run.
+      expect(await failure(run("r9", "c1", "alice", "req-1", limited))).toEqual(storeError("conflict", "client_request_id"));
+      expect(await failure(run("r1", "c1", "alice", "req-2", limited))).toEqual(storeError("conflict", "id"));
+      expect(await failure(run("r9", "c1", "alice", "req-2", limited))).toEqual(storeError("conflict", "conversation_busy"));
+      expect(await failure(run("r9", "c2", "alice", "req-2", limited))).toEqual(storeError("limit"));
+      expect(await failure(run("r9", "missing", "alice", "req-1", limited))).toEqual(storeError("not_found"));
+      expect(await failure(run("r9", "c1", "bob", "req-1", limited))).toEqual(storeError("not_found"));
+    });
+
+    it("limits running runs per user when asked, counting every running run of that user", async () => {
+      for (const id of ["c1", "c2", "c3", "c4"]) await conversation(id);
+      await conversation("b1", "bob");
+      const max = { maxRunningPerUser: 2 };
+      await run("r1", "c1", "alice", null, max);
+      await run("r2", "c2"); // without a limit: counted all the same
+      expect(await store.countRunningRuns("alice")).toBe(2);
+      expect(await failure(run("r3", "c3", "alice", null, max))).toEqual(storeError("limit"));
+      expect(await store.getRun("r3")).toBeUndefined();
+      expect((await run("b", "b1", "bob", null, max)).status).toBe("running"); // per user
+      await store.finishRun("r1", { reason: "stop", usage: null });
+      expect(await store.countRunningRuns("alice")).toBe(1);
+      expect((await run("r3", "c3", "alice", null, max)).status).toBe("running");
+      expect(await failure(run("r4", "c4", "alice", null, { maxRunningPerUser: 0 }))).toEqual(storeError("limit"));
+      expect(await failure(run("r4", "c4", "alice", null, { maxRunningPerUser: -1 }))).toBeInstanceOf(RangeError);
+    });
+
+    it("lets exactly maxRunningPerUser of 10 concurrent starts through", async () => {
+      const ids = Array.from({ length: 10 }, (_, i) => `c${i}`);
+      for (const id of ids) await conversation(id);
+      const results = await Promise.allSettled(ids.map((id) => run(`r-${id}`, id, "alice", null, { maxRunningPerUser: 4 })));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
+      for (const result of results.filter((r) => r.status === "rejected")) expect(result.reason).toEqual(storeError("limit"));
+      expect(await store.countRunningRuns("alice")).toBe(4);
+      expect(await store.listRunningRuns()).toHaveLength(4);
+    });
+
+    it("finishes a run once: status, reason, usage and finishedAt; the first finish wins", async () => {
+      await conversation("c1");
       clock.set(1_000);
-      run("r1", "c1");
+      await run("r1", "c1");
       clock.set(2_000);
-      store.finishRun("r1", { reason: "stop", usage: sampleUsage });
-      const finished = store.getRun("r1");
+      expect(await store.finishRun("r1", { reason: "stop", usage: sampleUsage })).toBe(true);
+      const finished = await store.getRun("r1");
       expect(finished).toMatchObject({ status: "done", reason: "stop", usage: sampleUsage, createdAt: 1_000, finishedAt: 2_000 });
-      expect(store.activeRun("c1")).toBeUndefined();
-      expect(store.listRunningRuns()).toEqual([]);
+      expect(await store.activeRun("c1")).toBeUndefined();
+      expect(await store.listRunningRuns()).toEqual([]);
 
       clock.set(3_000);
-      store.finishRun("r1", { reason: "cancelled", usage: null });
-      expect(store.getRun("r1")).toEqual(finished);
-      store.finishRun("missing", { reason: "stop", usage: null });
-      expect(store.getRun("missing")).toBeUndefined();
+      expect(await store.finishRun("r1", { reason: "cancelled", usage: null })).toBe(false);
+      expect(await store.getRun("r1")).toEqual(finished);
+      expect(await store.finishRun("missing", { reason: "stop", usage: null })).toBe(false);
+      expect(await store.getRun("missing")).toBeUndefined();
     });
 
-    it("stores a finish without usage as null", () => {
-      conversation("c1");
-      run("r1", "c1");
-      store.finishRun("r1", { reason: "interrupted", usage: null });
-      expect(store.getRun("r1")).toMatchObject({ status: "done", reason: "interrupted", usage: null });
+    it("stores a finish without usage as null", async () => {
+      await conversation("c1");
+      await run("r1", "c1");
+      await store.finishRun("r1", { reason: "interrupted", usage: null });
+      expect(await store.getRun("r1")).toMatchObject({ status: "done", reason: "interrupted", usage: null });
     });
 
-    it("lists running runs across conversations and users, oldest first", () => {
-      conversation("a", "alice");
-      conversation("b", "bob");
+    it("lists running runs across conversations and users, oldest first, all or one owner's; counts per user", async () => {
+      await conversation("a", "alice");
+      await conversation("a2", "alice");
+      await conversation("b", "bob");
       clock.set(1_000);
-      run("r1", "a");
+      await run("r1", "a", "alice", null, { owner: "p1" });
       clock.set(2_000);
-      run("r2", "b", "bob");
+      await run("r2", "b", "bob", null, { owner: "p2" });
       clock.set(3_000);
-      run("r3", "a");
-      store.finishRun("r3", { reason: "stop", usage: null });
-      expect(store.listRunningRuns().map((r) => r.id)).toEqual(["r1", "r2"]);
-      expect(store.activeRun("a")?.id).toBe("r1");
-      expect(store.activeRun("b")?.id).toBe("r2");
-      expect(store.activeRun("nope")).toBeUndefined();
+      await run("r3", "a2", "alice", null, { owner: "p1" });
+      clock.set(4_000);
+      await store.finishRun("r1", { reason: "stop", usage: null });
+      await run("r4", "a", "alice");
+      expect((await store.listRunningRuns()).map((r) => r.id)).toEqual(["r2", "r3", "r4"]);
+      expect((await store.listRunningRuns({ owner: "p1" })).map((r) => r.id)).toEqual(["r3"]);
+      expect((await store.listRunningRuns({ owner: "p2" })).map((r) => r.id)).toEqual(["r2"]);
+      expect(await store.listRunningRuns({ owner: "nobody" })).toEqual([]);
+      expect(await store.countRunningRuns("alice")).toBe(2);
+      expect(await store.countRunningRuns("bob")).toBe(1);
+      expect(await store.countRunningRuns("carol")).toBe(0);
+      expect((await store.activeRun("a"))?.id).toBe("r4");
+      expect((await store.activeRun("b"))?.id).toBe("r2");
+      expect(await store.activeRun("nope")).toBeUndefined();
     });
 
-    it("lists every run of a conversation, oldest first, running or done", () => {
-      conversation("a", "alice");
-      conversation("b", "bob");
+    it("lists every run of a conversation, oldest first, running or done", async () => {
+      await conversation("a", "alice");
+      await conversation("b", "bob");
       clock.set(2_000);
-      run("r2", "a");
+      await run("r2", "a");
+      await store.finishRun("r2", { reason: "stop", usage: null });
       clock.set(1_000);
-      run("r1", "a");
+      await run("r1", "a");
+      await store.finishRun("r1", { reason: "error", usage: null });
       clock.set(2_000);
-      run("r3", "a"); // same createdAt as r2: creation order decides
-      run("other", "b", "bob");
-      store.finishRun("r1", { reason: "error", usage: null });
-      expect(store.listRuns("a").map((r) => [r.id, r.status])).toEqual([
+      await run("r3", "a"); // same createdAt as r2: creation order decides
+      await run("other", "b", "bob");
+      expect((await store.listRuns("a")).map((r) => [r.id, r.status])).toEqual([
         ["r1", "done"],
-        ["r2", "running"],
+        ["r2", "done"],
         ["r3", "running"],
       ]);
-      expect(store.listRuns("a")[0]).toEqual(store.getRun("r1"));
-      expect(store.listRuns("b").map((r) => r.id)).toEqual(["other"]);
-      expect(store.listRuns("nope")).toEqual([]);
-      store.deleteConversation("alice", "a");
-      expect(store.listRuns("a")).toEqual([]);
-    });
-
-    it("reports the newest running run as the active one", () => {
-      conversation("c1");
-      run("r1", "c1");
-      run("r2", "c1"); // same timestamp: creation order decides
-      expect(store.activeRun("c1")?.id).toBe("r2");
+      expect((await store.listRuns("a"))[0]).toEqual(await store.getRun("r1"));
+      expect((await store.listRuns("b")).map((r) => r.id)).toEqual(["other"]);
+      expect(await store.listRuns("nope")).toEqual([]);
+      await store.deleteConversation("alice", "a");
+      expect(await store.listRuns("a")).toEqual([]);
     });
   });
 
-  describe("events", () => {
-    it("numbers each run's events from 1 and reads them back exactly", () => {
-      conversation("c1");
-      run("r1", "c1");
-      run("r2", "c1");
-      const events = runEvents("r1", "c1");
-      const seqs = events.map((event) => store.appendEvent("r1", event));
-      expect(seqs).toEqual(events.map((_, i) => i + 1));
-      expect(store.appendEvent("r2", tokenEvent("r2", "other run"))).toBe(1);
+  describe("the event log", () => {
+    beforeEach(async () => {
+      await conversation("c1");
+      await conversation("c2");
+      await run("r1", "c1");
+      await run("r2", "c2");
+    });
 
-      expect(store.readEvents("r1")).toEqual(events.map((event, i) => ({ seq: i + 1, event })));
-      expect(store.readEvents("r1", 0)).toEqual(store.readEvents("r1"));
-      expect(store.readEvents("r1", 7)).toEqual([
+    it("keeps each event under the seq its caller gave, and reads them back exactly", async () => {
+      const events = runEvents("r1", "c1");
+      const appended = events.map((event, i) => store.appendEvent("r1", i + 1, event));
+      await commit(store, "r2", 1, tokenEvent("r2", "other run"));
+      await Promise.all(appended);
+
+      expect(await store.readEvents("r1")).toEqual(events.map((event, i) => ({ seq: i + 1, event })));
+      expect(await store.readEvents("r1", 0)).toEqual(await store.readEvents("r1"));
+      expect(await store.readEvents("r1", 7)).toEqual([
         { seq: 8, event: events[7] },
         { seq: 9, event: events[8] },
         { seq: 10, event: events[9] },
       ]);
-      expect(store.readEvents("r1", 10)).toEqual([]);
-      expect(store.readEvents("r1", 99)).toEqual([]);
-      expect(store.lastSeq("r1")).toBe(10);
-      expect(store.readEvents("r2")).toEqual([{ seq: 1, event: tokenEvent("r2", "other run") }]);
-      expect(store.lastSeq("r2")).toBe(1);
+      expect(await store.readEvents("r1", 10)).toEqual([]);
+      expect(await store.readEvents("r1", 99)).toEqual([]);
+      expect(await store.lastSeq("r1")).toBe(10);
+      expect(await store.readEvents("r2")).toEqual([{ seq: 1, event: tokenEvent("r2", "other run") }]);
+      expect(await store.lastSeq("r2")).toBe(1);
     });
 
-    it("sees every append, before and after a flush, and keeps counting after done", () => {
-      conversation("c1");
-      run("r1", "c1");
-      for (let i = 1; i <= 5; i++) expect(store.appendEvent("r1", tokenEvent("r1", `t${i}`))).toBe(i);
-      expect(store.readEvents("r1", 3).map((e) => e.seq)).toEqual([4, 5]);
-      store.flush();
-      expect(store.appendEvent("r1", doneEvent("r1"))).toBe(6);
-      expect(store.lastSeq("r1")).toBe(6);
-      // An append after done (e.g. recovery writing to a run) continues the sequence.
-      expect(store.appendEvent("r1", tokenEvent("r1", "after"))).toBe(7);
-      expect(store.readEvents("r1").map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    it("sees queued appends before any commit, and keeps reading the same after one", async () => {
+      for (let seq = 1; seq <= 5; seq++) void store.appendEvent("r1", seq, tokenEvent("r1", `t${seq}`));
+      expect((await store.readEvents("r1", 3)).map((e) => e.seq)).toEqual([4, 5]);
+      expect(await store.lastSeq("r1")).toBe(5);
+      if (backend.batched) expect(await ctx.committedSeqs("r1")).toEqual([]);
+      await store.flush();
+      expect(await ctx.committedSeqs("r1")).toEqual([1, 2, 3, 4, 5]);
+      void store.appendEvent("r1", 6, tokenEvent("r1", "queued again"));
+      expect((await store.readEvents("r1", 3)).map((e) => e.seq)).toEqual([4, 5, 6]);
+      await store.appendEvent("r1", 7, doneEvent("r1"));
+      // An append after done (recovery writing to a finished run) continues the log.
+      await commit(store, "r1", 8, tokenEvent("r1", "after"));
+      expect((await store.readEvents("r1")).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     });
 
-    it("stores a copy of each event", () => {
-      conversation("c1");
-      run("r1", "c1");
-      const event = { type: "tool-call" as const, runId: "r1", at: 1, callId: "c", name: "calculator", args: { expression: "1+1" } };
-      store.appendEvent("r1", event);
-      event.args.expression = "changed";
-      expect(store.readEvents("r1")[0]?.event).toMatchObject({ args: { expression: "1+1" } });
+    it("pages with a limit across committed and queued events", async () => {
+      for (let seq = 1; seq <= 8; seq++) void store.appendEvent("r1", seq, tokenEvent("r1", `t${seq}`));
+      await store.flush();
+      for (let seq = 9; seq <= 10; seq++) void store.appendEvent("r1", seq, tokenEvent("r1", `t${seq}`)); // queued
+      const seqs = async (after: number, limit?: number) => (await store.readEvents("r1", after, limit)).map((e) => e.seq);
+      expect(await seqs(0, 3)).toEqual([1, 2, 3]);
+      expect(await seqs(3, 3)).toEqual([4, 5, 6]);
+      expect(await seqs(6, 3)).toEqual([7, 8, 9]);
+      expect(await seqs(9, 3)).toEqual([10]);
+      expect(await seqs(10, 3)).toEqual([]);
+      expect(await seqs(7, 0)).toEqual([]);
+      expect(await seqs(5)).toEqual([6, 7, 8, 9, 10]);
+      const paged = [];
+      for (let after = 0, page = await store.readEvents("r1", 0, 4); page.length > 0; page = await store.readEvents("r1", after, 4)) {
+        paged.push(...page);
+        after = page.at(-1)?.seq ?? after;
+      }
+      expect(paged).toEqual(await store.readEvents("r1"));
+      await store.appendEvent("r1", 11, doneEvent("r1"));
+      expect((await store.readEvents("r1", 10, 5)).map((e) => e.event.type)).toEqual(["done"]);
     });
 
-    it("reads only the events of the asked types, in order, committed and pending alike", () => {
-      conversation("c1");
-      run("r1", "c1");
-      run("r2", "c1");
-      const events = runEvents("r1", "c1");
-      // Half committed, half still pending (sqlite: the long flush interval keeps them queued).
-      events.slice(0, 5).forEach((event) => store.appendEvent("r1", event));
-      store.flush();
-      events.slice(5, 9).forEach((event) => store.appendEvent("r1", event));
-      store.appendEvent("r2", { type: "error", runId: "r2", at: 1, code: "internal", message: "other run", retryable: true });
+    it("keeps a gap in the seqs (the crash-recovery gap) and reads and pages across it", async () => {
+      void store.appendEvent("r1", 1, tokenEvent("r1", "a"));
+      await store.flush();
+      void store.appendEvent("r1", 100, tokenEvent("r1", "b"));
+      void store.appendEvent("r1", 101, tokenEvent("r1", "c"));
+      await store.appendEvent("r1", 102, doneEvent("r1"));
+      expect(await store.lastSeq("r1")).toBe(102);
+      expect((await store.readEvents("r1")).map((e) => e.seq)).toEqual([1, 100, 101, 102]);
+      expect((await store.readEvents("r1", 1)).map((e) => e.seq)).toEqual([100, 101, 102]);
+      expect((await store.readEvents("r1", 50, 2)).map((e) => e.seq)).toEqual([100, 101]);
+      expect((await store.readEvents("r1", 101)).map((e) => e.event.type)).toEqual(["done"]);
+    });
 
-      const picked = store.readEventsOfTypes("r1", ["tool-result", "error", "tool-call"]);
-      expect(picked).toEqual([
-        { seq: 4, event: events[3] },
-        { seq: 6, event: events[5] },
-        { seq: 9, event: events[8] },
+    it("refuses a seq that is not above the run's last one, and keeps the log as it was", async () => {
+      void store.appendEvent("r1", 1, tokenEvent("r1", "a"));
+      void store.appendEvent("r1", 2, tokenEvent("r1", "b"));
+      expect(await failure(store.appendEvent("r1", 2, tokenEvent("r1", "again")))).toEqual(storeError("conflict", "seq"));
+      expect(await failure(store.appendEvent("r1", 1, tokenEvent("r1", "back")))).toEqual(storeError("conflict", "seq"));
+      expect(await failure(store.appendEvent("r1", 0, tokenEvent("r1", "zero")))).toBeInstanceOf(RangeError);
+      expect(await failure(store.appendEvent("r1", 2.5, tokenEvent("r1", "half")))).toBeInstanceOf(RangeError);
+      await store.appendEvent("r1", 3, doneEvent("r1"));
+      // After `done` the run's seqs are only in the log: a used seq is refused there.
+      expect(await appendFailure(store, "r1", 2, tokenEvent("r1", "late duplicate"))).toEqual(storeError("conflict", "seq"));
+      expect((await store.readEvents("r1")).map((e) => [e.seq, e.event.type === "token" ? e.event.text : e.event.type])).toEqual([
+        [1, "a"],
+        [2, "b"],
+        [3, "done"],
       ]);
-      // The same as filtering the whole log, which is what it replaces.
-      const wanted = new Set(["token", "done"]);
-      store.appendEvent("r1", events[9]!);
-      expect(store.readEventsOfTypes("r1", ["token", "done"])).toEqual(store.readEvents("r1").filter((e) => wanted.has(e.event.type)));
-      expect(store.readEventsOfTypes("r1", [])).toEqual([]);
-      expect(store.readEventsOfTypes("r1", ["reasoning", "reasoning"])).toEqual([{ seq: 3, event: events[2] }]);
-      expect(store.readEventsOfTypes("nope", ["error"])).toEqual([]);
-      expect(store.readEventsOfTypes("r2", ["error"]).map((e) => e.seq)).toEqual([1]);
+      expect(await ctx.committedSeqs("r1")).toEqual([1, 2, 3]);
     });
 
-    it("answers an unknown run with nothing and refuses appends to it", () => {
-      expect(store.readEvents("nope")).toEqual([]);
-      expect(store.lastSeq("nope")).toBe(0);
-      expect(() => store.appendEvent("nope", tokenEvent("nope", "x"))).toThrow(expect.objectContaining({ code: "not_found" }));
+    it("reads only the events of the asked types, in order, committed and queued", async () => {
+      const events = runEvents("r1", "c1");
+      for (const [i, event] of events.slice(0, 6).entries()) void store.appendEvent("r1", i + 1, event);
+      await store.flush();
+      for (const [i, event] of events.slice(6).entries()) void store.appendEvent("r1", i + 7, event); // queued
+      const types = async (...wanted: ChatEvent["type"][]) =>
+        (await store.readEventsOfTypes("r1", wanted)).map((e) => [e.seq, e.event.type]);
+      expect(await types("error", "tool-result")).toEqual([
+        [6, "tool-result"],
+        [9, "error"],
+      ]);
+      expect(await types("token")).toEqual([
+        [7, "token"],
+        [8, "token"],
+      ]);
+      expect(await types("status", "token", "done")).toEqual([
+        [2, "status"],
+        [5, "status"],
+        [7, "token"],
+        [8, "token"],
+        [10, "done"],
+      ]);
+      expect(await types()).toEqual([]);
+      expect(await store.readEventsOfTypes("r1", ["tool-result"])).toEqual([{ seq: 6, event: events[5] }]);
+      expect(await store.readEventsOfTypes("r2", ["error"])).toEqual([]);
+      expect(await store.readEventsOfTypes("nope", ["error"])).toEqual([]);
+    });
+
+    it("stores a copy of each event", async () => {
+      const event = { type: "tool-call" as const, runId: "r1", at: 1, callId: "c", name: "calculator", args: { expression: "1+1" } };
+      void store.appendEvent("r1", 1, event);
+      event.args.expression = "changed";
+      expect((await store.readEvents("r1"))[0]?.event).toMatchObject({ args: { expression: "1+1" } });
+      await store.flush();
+      expect((await store.readEvents("r1"))[0]?.event).toMatchObject({ args: { expression: "1+1" } });
+    });
+
+    it("answers an unknown run with nothing and refuses appends to it", async () => {
+      expect(await store.readEvents("nope")).toEqual([]);
+      expect(await store.lastSeq("nope")).toBe(0);
+      expect(await appendFailure(store, "nope", 1, tokenEvent("nope", "x"))).toEqual(storeError("not_found"));
+      expect(await store.readEvents("nope")).toEqual([]);
+    });
+  });
+
+  describe.runIf(backend.batched)("batched commits", () => {
+    beforeEach(async () => {
+      await conversation("c1");
+      await conversation("c2");
+      await run("r1", "c1");
+      await run("r2", "c2");
+    });
+
+    it("commits a burst of appends in a few transactions of up to maxBatch, one promise per batch", async () => {
+      const batched = await ctx.open({ maxBatch: 256 });
+      const n = 1000;
+      const promises = Array.from({ length: n }, (_, i) => batched.appendEvent("r1", i + 1, tokenEvent("r1", `tok${i + 1}`)));
+      // Readable at once, committed or not.
+      expect((await batched.readEvents("r1", 990)).map((e) => e.seq)).toEqual([991, 992, 993, 994, 995, 996, 997, 998, 999, 1000]);
+      expect(await batched.lastSeq("r1")).toBe(n);
+      // Events of one batch share its promise: far fewer promises than events.
+      expect(new Set(promises).size).toBeLessThanOrEqual(Math.ceil(n / 256) + 2);
+      expect(promises[0]).toBe(promises[1]);
+      await batched.flush();
+      await Promise.all(promises);
+      const { commits, pendingEvents, flushErrors } = batched.stats!();
+      expect({ pendingEvents, flushErrors }).toEqual({ pendingEvents: 0, flushErrors: 0 });
+      expect(commits).toBeGreaterThanOrEqual(2);
+      expect(commits).toBeLessThanOrEqual(Math.ceil(n / 256) + 1);
+      expect(await ctx.committedSeqs("r1")).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      const read = await batched.readEvents("r1");
+      expect(read[n - 1]?.event).toEqual(tokenEvent("r1", `tok${n}`));
+      await batched.flush(); // nothing queued: no empty transaction
+      expect(batched.stats!().commits).toBe(commits);
+    });
+
+    it("commits a done event, with everything queued before it, at once and in one transaction", async () => {
+      const before = store.stats!().commits;
+      const a = store.appendEvent("r1", 1, tokenEvent("r1", "a"));
+      const other = store.appendEvent("r2", 1, tokenEvent("r2", "other run"));
+      const b = store.appendEvent("r1", 2, tokenEvent("r1", "b"));
+      expect(await ctx.committedSeqs("r1")).toEqual([]);
+      const done = store.appendEvent("r1", 3, doneEvent("r1"));
+      expect(a).toBe(done); // one batch, one promise
+      expect(b).toBe(done);
+      await done; // the flush interval is 60 s: only the done's own commit can resolve it
+      expect(store.stats!()).toMatchObject({ commits: before + 1, pendingEvents: 0 });
+      expect(await ctx.committedSeqs("r1")).toEqual([1, 2, 3]);
+      await other; // the other run's events rode in the same transaction
+      expect(await ctx.committedSeqs("r2")).toEqual([1]);
+    });
+
+    it("commits on the timer without any further call", async () => {
+      const timed = await ctx.open({ flushIntervalMs: 5 });
+      const first = timed.appendEvent("r1", 1, tokenEvent("r1", "a"));
+      const second = timed.appendEvent("r1", 2, tokenEvent("r1", "b"));
+      expect(second).toBe(first);
+      await first;
+      expect(timed.stats!()).toMatchObject({ commits: 1, pendingEvents: 0 });
+      expect(await ctx.committedSeqs("r1")).toEqual([1, 2]);
+    });
+
+    it("commits what is queued on close", async () => {
+      void store.appendEvent("r1", 1, tokenEvent("r1", "a"));
+      void store.appendEvent("r1", 2, tokenEvent("r1", "b"));
+      await store.close();
+      expect(await ctx.committedSeqs("r1")).toEqual([1, 2]);
+      expect(await failure(store.appendEvent("r1", 3, tokenEvent("r1", "c")))).toEqual(storeError("closed"));
+    });
+  });
+
+  describe.runIf(backend.shared)("two processes on one database", () => {
+    let other: TestStore;
+    beforeEach(async () => {
+      other = await ctx.open({ now: clock.now });
+      for (let i = 0; i < 10; i++) await conversation(`c${i}`);
+    });
+
+    it("lets exactly maxRunningPerUser of concurrent starts on both through", async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 === 0 ? store : other).createRun({ id: `r${i}`, conversationId: `c${i}`, userId: "alice", model: "m", provider: "p", maxRunningPerUser: 4 }),
+        ),
+      );
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
+      for (const result of results.filter((r) => r.status === "rejected")) expect(result.reason).toEqual(storeError("limit"));
+      expect(await other.countRunningRuns("alice")).toBe(4);
+    });
+
+    it("starts one run of a conversation when both try at once", async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 === 0 ? store : other).createRun({ id: `r${i}`, conversationId: "c0", userId: "alice", model: "m", provider: "p" }),
+        ),
+      );
+      const started = results.filter((r) => r.status === "fulfilled");
+      expect(started).toHaveLength(1);
+      for (const result of results.filter((r) => r.status === "rejected")) {
+        expect(result.reason).toEqual(storeError("conflict", "conversation_busy"));
+      }
+      expect((await other.activeRun("c0"))?.id).toBe(started[0]!.value.id);
+    });
+
+    it("starts one run for one client request id sent to both", async () => {
+      const results = await Promise.allSettled(
+        [store, other, store, other].map((target, i) =>
+          target.createRun({ id: `r${i}`, conversationId: `c${i}`, userId: "alice", model: "m", provider: "p", clientRequestId: "req" }),
+        ),
+      );
+      const started = results.filter((r) => r.status === "fulfilled");
+      expect(started).toHaveLength(1);
+      for (const result of results.filter((r) => r.status === "rejected")) {
+        expect(result.reason).toEqual(storeError("conflict", "client_request_id"));
+      }
+      expect((await other.findRunByClientRequestId("alice", "req"))?.id).toBe(started[0]!.value.id);
+    });
+
+    it("refuses a seq another process committed; the run's later events are refused, except its error and done", async () => {
+      await run("r1", "c1");
+      await run("r2", "c2");
+      await commit(store, "r1", 1, tokenEvent("r1", "mine"));
+      await commit(other, "r1", 2, tokenEvent("r1", "theirs")); // e.g. another process took the run over
+      // One batch with a row of each run: the duplicate costs r2 nothing.
+      const mine = store.appendEvent("r1", 2, tokenEvent("r1", "mine too"));
+      const unrelated = store.appendEvent("r2", 1, tokenEvent("r2", "unrelated"));
+      expect(await failure(store.flush())).toEqual(storeError("conflict", "seq"));
+      expect(await failure(mine)).toEqual(storeError("conflict", "seq"));
+      await unrelated;
+      expect(await ctx.committedSeqs("r2")).toEqual([1]);
+      // The log lost r1's seq 2 of this process: tokens after it would hide the hole, the run's end would not.
+      expect(await failure(store.appendEvent("r1", 3, tokenEvent("r1", "more")))).toEqual(storeError("conflict", "seq"));
+      await commit(store, "r1", 10, { type: "error", runId: "r1", at: 1, code: "internal", message: "log conflict", retryable: true });
+      await store.appendEvent("r1", 11, doneEvent("r1", "error"));
+      expect(await ctx.committedSeqs("r1")).toEqual([1, 2, 10, 11]);
+      expect((await other.readEvents("r1")).map((e) => e.event.type === "token" ? e.event.text : e.event.type)).toEqual([
+        "mine",
+        "theirs",
+        "error",
+        "done",
+      ]);
+      // A committed done clears the run's state: the next append is judged by the log alone.
+      expect(await appendFailure(store, "r1", 11, tokenEvent("r1", "x"))).toEqual(storeError("conflict", "seq"));
+      await store.appendEvent("r1", 12, doneEvent("r1"));
     });
   });
 
   describe("searchMessages", () => {
-    beforeEach(() => {
-      conversation("c1", "alice", "Trip planning");
-      conversation("c2", "alice", "Maths");
-      conversation("b1", "bob", "Bob's");
-      const add = (conversationId: string, at: number, message: (typeof everyMessageVariant)[number]) => {
+    beforeEach(async () => {
+      await conversation("c1", "alice", "Trip planning");
+      await conversation("c2", "alice", "Maths");
+      await conversation("b1", "bob", "Bob's");
+      const add = async (conversationId: string, at: number, message: ChatMessage) => {
         clock.set(at);
-        store.appendMessage({ conversationId, runId: null, message });
+        await store.appendMessage({ conversationId, runId: null, message });
       };
-      add("c1", 1_000, { role: "system", content: "System prompt mentions Tokyo" });
-      add("c1", 2_000, { role: "user", content: "What time is it in TOKYO?" });
-      add("c1", 3_000, { role: "tool", toolCallId: "x", toolName: "current_time", content: "tokyo tool output" });
-      add("c1", 4_000, { role: "assistant", content: "It is 14:05 in Tokyo.", thinking: "secret thoughts" });
-      add("c2", 5_000, { role: "user", content: "What is 50% of 80? Use snake_case." });
-      add("c2", 6_000, { role: "assistant", content: "40. Backslash \\ here. ÉMILE says hi." });
-      add("b1", 7_000, { role: "user", content: "Bob also asks about Tokyo and 100%" });
+      await add("c1", 1_000, { role: "system", content: "System prompt mentions Tokyo" });
+      await add("c1", 2_000, { role: "user", content: "What time is it in TOKYO?" });
+      await add("c1", 3_000, { role: "tool", toolCallId: "x", toolName: "current_time", content: "tokyo tool output" });
+      await add("c1", 4_000, { role: "assistant", content: "It is 14:05 in Tokyo.", thinking: "secret thoughts" });
+      await add("c2", 5_000, { role: "user", content: "What is 50% of 80? Use snake_case." });
+      await add("c2", 6_000, { role: "assistant", content: "40. Backslash \\ here. ÉMILE says hi." });
+      await add("b1", 7_000, { role: "user", content: "Bob also asks about Tokyo and 100%" });
     });
 
-    it("matches case-insensitively in the user's user and assistant messages, newest first", () => {
-      expect(store.searchMessages("alice", "tokyo")).toEqual([
+    it("matches case-insensitively in the user's user and assistant messages, newest first", async () => {
+      expect(await store.searchMessages("alice", "tokyo")).toEqual([
         { conversationId: "c1", title: "Trip planning", role: "assistant", snippet: "It is 14:05 in Tokyo.", createdAt: 4_000 },
         { conversationId: "c1", title: "Trip planning", role: "user", snippet: "What time is it in TOKYO?", createdAt: 2_000 },
       ]);
-      expect(store.searchMessages("alice", "tokyo", { limit: 1 }).map((h) => h.createdAt)).toEqual([4_000]);
-      expect(store.searchMessages("alice", "secret")).toEqual([]); // thinking is not searched
-      expect(store.searchMessages("bob", "tokyo").map((h) => h.conversationId)).toEqual(["b1"]);
+      expect((await store.searchMessages("alice", "tokyo", { limit: 1 })).map((h) => h.createdAt)).toEqual([4_000]);
+      expect(await store.searchMessages("alice", "secret")).toEqual([]); // thinking is not searched
+      expect((await store.searchMessages("bob", "tokyo")).map((h) => h.conversationId)).toEqual(["b1"]);
     });
 
-    it("folds non-ASCII case too", () => {
-      expect(store.searchMessages("alice", "émile").map((h) => h.createdAt)).toEqual([6_000]);
+    it("folds non-ASCII case too", async () => {
+      expect((await store.searchMessages("alice", "émile")).map((h) => h.createdAt)).toEqual([6_000]);
     });
 
-    it("treats LIKE wildcards and the escape character literally", () => {
-      expect(store.searchMessages("alice", "%").map((h) => h.createdAt)).toEqual([5_000]);
-      expect(store.searchMessages("alice", "_").map((h) => h.createdAt)).toEqual([5_000]);
-      expect(store.searchMessages("alice", "0%").map((h) => h.createdAt)).toEqual([5_000]);
-      expect(store.searchMessages("alice", "\\").map((h) => h.createdAt)).toEqual([6_000]);
-      expect(store.searchMessages("alice", "T_kyo")).toEqual([]);
-      expect(store.searchMessages("alice", "%tokyo%")).toEqual([]);
+    it("treats LIKE wildcards and the escape character literally", async () => {
+      const at = async (query: string) => (await store.searchMessages("alice", query)).map((h) => h.createdAt);
+      expect(await at("%")).toEqual([5_000]);
+      expect(await at("_")).toEqual([5_000]);
+      expect(await at("0%")).toEqual([5_000]);
+      expect(await at("\\")).toEqual([6_000]);
+      expect(await at("T_kyo")).toEqual([]);
+      expect(await at("%tokyo%")).toEqual([]);
     });
 
-    it("finds nothing for an empty query or a zero limit", () => {
-      expect(store.searchMessages("alice", "")).toEqual([]);
-      expect(store.searchMessages("alice", "tokyo", { limit: 0 })).toEqual([]);
+    it("finds nothing for an empty query or a zero limit", async () => {
+      expect(await store.searchMessages("alice", "")).toEqual([]);
+      expect(await store.searchMessages("alice", "tokyo", { limit: 0 })).toEqual([]);
+    });
+
+    it("folds case exactly as JavaScript's toLowerCase does, where SQL's lower() differs", async () => {
+      await conversation("u1", "carol", "Unicode");
+      const texts = [
+        "İstanbul in winter", // İ → i̇ (two code units)
+        "ΟΔΟΣ ends in a final sigma", // → οδος with ς
+        "It is 5 \u212A outside", // KELVIN SIGN → k
+        "GROSSE STRAẞE", // ẞ → ß
+        "ǅemal, a title-case digraph", // ǅ → ǆ
+        "ＦＵＬＬＷＩＤＴＨ letters",
+        "Ǆ and ǆ", // the other digraph cases
+      ];
+      for (const [i, content] of texts.entries()) {
+        clock.set(10_000 + i);
+        await store.appendMessage({ conversationId: "u1", runId: null, message: { role: "user", content } });
+      }
+      const queries = ["i̇stanbul", "istanbul", "İSTANBUL", "οδος", "οδοσ", "ΟΔΟΣ", "5 k", "5 K", "straße", "STRASSE", "ǆemal", "ǅEMAL", "ｆｕｌｌ", "ǆ and ǆ"];
+      for (const query of queries) {
+        const expected = texts
+          .map((content, i) => ({ content, at: 10_000 + i }))
+          .filter(({ content }) => containsFolded(content, query))
+          .map(({ at }) => at)
+          .reverse();
+        expect((await store.searchMessages("carol", query)).map((h) => h.createdAt), query).toEqual(expected);
+      }
+      // The reference itself, so the loop above cannot pass by finding nothing everywhere.
+      const hits = async (query: string) => (await store.searchMessages("carol", query)).length;
+      expect(await hits("5 k")).toBe(1);
+      expect(await hits("οδος")).toBe(1);
+      expect(await hits("οδοσ")).toBe(0);
+      expect(await hits("istanbul")).toBe(0);
+      expect(await hits("i̇stanbul")).toBe(1);
+      expect(await hits("ǆ and ǆ")).toBe(1);
+    });
+
+    it("finds NUL, lone surrogates and U+FFFD exactly, and text after a NUL", async () => {
+      await conversation("u2", "dave", "Odd");
+      const texts = ["nul\u0000here", "lone \ud800 surrogate", "real \ufffd replacement", "pair 😀 emoji"];
+      for (const [i, content] of texts.entries()) {
+        clock.set(20_000 + i);
+        await store.appendMessage({ conversationId: "u2", runId: null, message: { role: "assistant", content } });
+      }
+      const at = async (query: string) => (await store.searchMessages("dave", query)).map((h) => h.createdAt);
+      expect(await at("here")).toEqual([20_000]);
+      expect(await at("\u0000")).toEqual([20_000]);
+      expect(await at("L\u0000H")).toEqual([20_000]);
+      expect(await at("\ud800")).toEqual([20_001]);
+      expect(await at("\ufffd")).toEqual([20_002]);
+      expect(await at("😀")).toEqual([20_003]);
+      expect(await at("\ud83d")).toEqual([20_003]); // half of the pair: a code-unit substring, as in JavaScript
+      expect((await store.searchMessages("dave", "here"))[0]?.snippet).toBe("nul\u0000here");
     });
   });
 
-  it("answers ping until closed, then refuses calls", () => {
-    expect(store.ping()).toBe(true);
-    store.close();
-    expect(store.ping()).toBe(false);
-    expect(() => store.listConversations("alice")).toThrow(expect.objectContaining({ code: "closed" }));
-    store.close(); // idempotent (afterEach closes again)
+  it("answers ping until closed, then refuses calls", async () => {
+    expect(await store.ping()).toBe(true);
+    await store.close();
+    expect(await store.ping()).toBe(false);
+    expect(await failure(store.listConversations("alice"))).toEqual(storeError("closed"));
+    await store.close(); // idempotent (afterEach closes again)
   });
 });

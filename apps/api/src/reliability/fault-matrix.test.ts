@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineTool, type ChatEvent, type ErrorCode } from "@streamchat/core";
@@ -16,6 +15,7 @@ import {
 } from "../test-support/harness.js";
 import {
   closedPort,
+  activeHandles,
   connectionCounts,
   connectionObjects,
   connectionsClosed,
@@ -32,6 +32,7 @@ import {
   type ChildApi,
   type ReliabilityApi,
 } from "../test-support/reliability.js";
+import { freshTestData } from "../test-support/backend.js";
 
 /**
  * The fault matrix: one test per failure, through the whole API over real HTTP (tRPC client or raw SSE),
@@ -43,7 +44,7 @@ import {
 type DoneReason = Extract<ChatEvent, { type: "done" }>["reason"];
 
 /** The row's outcome as the subscriber saw it, checked against the store. */
-function expectClosedRun(
+async function expectClosedRun(
   api: { server: ReliabilityApi["server"] },
   runId: string,
   received: Received[],
@@ -61,7 +62,7 @@ function expectClosedRun(
     expect(errors).toEqual([]);
   }
   expect(received.map((r) => r.id)).toEqual(received.map((_, i) => String(i + 1)));
-  const stored = api.server.store.readEvents(runId).map(({ seq, event }) => ({ id: String(seq), event }));
+  const stored = (await api.server.store.readEvents(runId)).map(({ seq, event }) => ({ id: String(seq), event }));
   expect(stored).toEqual(received);
 }
 
@@ -152,14 +153,14 @@ describe("fault matrix", () => {
       const { conversationId, runId } = await downClient.chat.send.mutate({ message: "anyone there?" });
       const received = await collectRun(downClient, runId);
       expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
-      expectClosedRun(down, runId, received, { code: "provider_unavailable", reason: "error" });
+      await expectClosedRun(down, runId, received, { code: "provider_unavailable", reason: "error" });
       expect(received[2]?.event).toMatchObject({ retryable: true });
       await expectStoredAnswer(downClient, conversationId, runId, received, "error");
       const health = await downClient.health.query();
       expect(health).toMatchObject({ providerReachable: false, store: { ok: true } });
       // A second run fails the same way instead of hanging: the server is fine, the model server is not.
       const again = await downClient.chat.send.mutate({ conversationId, message: "still there?" });
-      expectClosedRun(down, again.runId, await collectRun(downClient, again.runId), { code: "provider_unavailable", reason: "error" });
+      await expectClosedRun(down, again.runId, await collectRun(downClient, again.runId), { code: "provider_unavailable", reason: "error" });
     } finally {
       await down.close();
     }
@@ -169,7 +170,7 @@ describe("fault matrix", () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-not-found" });
     const received = await collectRun(client, runId);
     expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
-    expectClosedRun(api, runId, received, { code: "model_not_found", reason: "error" });
+    await expectClosedRun(api, runId, received, { code: "model_not_found", reason: "error" });
     await expectStoredAnswer(client, conversationId, runId, received, "error");
     await expectServes(client);
   });
@@ -178,7 +179,7 @@ describe("fault matrix", () => {
     const before = api.sim.chatRequests().length;
     const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-no-tools" });
     const received = await collectRun(client, runId);
-    expectClosedRun(api, runId, received, { reason: "stop" });
+    await expectClosedRun(api, runId, received, { reason: "stop" });
     expect(tokenText(received).length).toBeGreaterThan(0);
     await expectStoredAnswer(client, conversationId, runId, received, "stop");
     expect(api.sim.chatRequests().slice(before).map((r) => (r.body as Record<string, unknown>)["tools"])).toEqual([undefined]);
@@ -188,7 +189,7 @@ describe("fault matrix", () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "hi [rel:refuse-tools]", model: "llama3.2" });
     const received = await collectRun(client, runId);
     expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
-    expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
+    await expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
     await expectStoredAnswer(client, conversationId, runId, received, "error");
     await expectServes(client);
   });
@@ -198,12 +199,12 @@ describe("fault matrix", () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-no-thinking", think: true });
     const received = await collectRun(client, runId);
     expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
-    expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
+    await expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
     await expectStoredAnswer(client, conversationId, runId, received, "error");
     expect(api.sim.chatRequests()).toHaveLength(before);
     // Without think the same model answers: the failure was the capability, not the model.
     const plain = await client.chat.send.mutate({ conversationId, message: "hi again", model: "sim-no-thinking" });
-    expectClosedRun(api, plain.runId, await collectRun(client, plain.runId), { reason: "stop" });
+    await expectClosedRun(api, plain.runId, await collectRun(client, plain.runId), { reason: "stop" });
   });
 
   it("thinking refused by the server (400) although /api/show lists it: model_unsupported", async () => {
@@ -211,19 +212,19 @@ describe("fault matrix", () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "hi [rel:refuse-think]", model: "qwen3", think: true });
     const received = await collectRun(client, runId);
     expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
-    expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
+    await expectClosedRun(api, runId, received, { code: "model_unsupported", reason: "error" });
     await expectStoredAnswer(client, conversationId, runId, received, "error");
     const request = api.sim.chatRequests()[before]?.body as Record<string, unknown>;
     expect(request["think"]).toBe(true);
     const plain = await client.chat.send.mutate({ conversationId, message: "hi again [rel:refuse-think]", model: "qwen3" });
-    expectClosedRun(api, plain.runId, await collectRun(client, plain.runId), { reason: "stop" });
+    await expectClosedRun(api, plain.runId, await collectRun(client, plain.runId), { reason: "stop" });
   });
 
   it('{"error"} line mid-stream: provider_error after the tokens before it', async () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-error-mid-stream" });
     const received = await collectRun(client, runId);
     expect(types(received)).toContain("token");
-    expectClosedRun(api, runId, received, { code: "provider_error", reason: "error" });
+    await expectClosedRun(api, runId, received, { code: "provider_error", reason: "error" });
     await expectStoredAnswer(client, conversationId, runId, received, "error");
     await expectServes(client);
   });
@@ -232,7 +233,7 @@ describe("fault matrix", () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "hi", model: "sim-truncated" });
     const received = await collectRun(client, runId);
     expect(tokenText(received).length).toBeGreaterThan(0);
-    expectClosedRun(api, runId, received, { code: "stream_truncated", reason: "error" });
+    await expectClosedRun(api, runId, received, { code: "stream_truncated", reason: "error" });
     await expectStoredAnswer(client, conversationId, runId, received, "error");
     await expectServes(client);
   });
@@ -244,7 +245,7 @@ describe("fault matrix", () => {
       const { conversationId, runId } = await c.chat.send.mutate({ message: "hi", model: "sim-stall" });
       const received = await collectRun(c, runId);
       expect(tokenText(received).length).toBeGreaterThan(0);
-      expectClosedRun(stalled, runId, received, { code: "provider_error", reason: "error" });
+      await expectClosedRun(stalled, runId, received, { code: "provider_error", reason: "error" });
       expect(received.at(-2)?.event).toMatchObject({ message: expect.stringContaining("stalled") });
       await expectStoredAnswer(c, conversationId, runId, received, "error");
       // The simulator saw the client close the stalled response.
@@ -264,7 +265,7 @@ describe("fault matrix", () => {
     const result = received.find((r) => r.event.type === "tool-result")?.event;
     expect(result).toMatchObject({ name: "explode", ok: false, error: { code: "tool_failed" } });
     expect(JSON.stringify(result)).not.toMatch(/\n\s+at |node_modules/);
-    expectClosedRun(api, runId, received, { reason: "stop" });
+    await expectClosedRun(api, runId, received, { reason: "stop" });
     expect(tokenText(received)).toBe("after tool");
     await expectStoredAnswer(client, conversationId, runId, received, "stop");
     await expectServes(client);
@@ -280,7 +281,7 @@ describe("fault matrix", () => {
       error: { code: "tool_timeout" },
     });
     expect((hangSignal as AbortSignal | undefined)?.aborted).toBe(true);
-    expectClosedRun(api, runId, received, { reason: "stop" });
+    await expectClosedRun(api, runId, received, { reason: "stop" });
     expect(tokenText(received)).toBe("after tool");
     await expectStoredAnswer(client, conversationId, runId, received, "stop");
     await expectServes(client);
@@ -301,7 +302,7 @@ describe("fault matrix", () => {
     const received = await collectRun(client, runId);
     expect(tokenText(received)).toBe("one two");
     expect(received.slice(0, sub.received.length)).toEqual(sub.received);
-    expectClosedRun(api, runId, received, { reason: "stop" });
+    await expectClosedRun(api, runId, received, { reason: "stop" });
     await expectStoredAnswer(client, conversationId, runId, received, "stop");
     await expectServes(client);
   });
@@ -318,7 +319,7 @@ describe("fault matrix", () => {
     expect(request.clientClosedEarly).toBe(true);
     const received = await rec.completed;
     expect(types(received)).toEqual(["run-start", "status", "status", "token", "done"]);
-    expectClosedRun(api, runId, received, { reason: "cancelled" });
+    await expectClosedRun(api, runId, received, { reason: "cancelled" });
     await expectStoredAnswer(client, conversationId, runId, received, "cancelled");
     await expectServes(client);
   });
@@ -356,7 +357,7 @@ describe("fault matrix", () => {
       const rssGrowth = process.memoryUsage().rss - rssBefore;
       expect(heapGrowth).toBeLessThan(16 * 1024 * 1024);
       expect(rssGrowth).toBeLessThan(512 * 1024 * 1024);
-      const stored = slow.server.store.readEvents(runId);
+      const stored = await slow.server.store.readEvents(runId);
       expect(stored.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
       expect(stored.filter((e) => e.event.type === "token")).toHaveLength(chunks);
       // Once it reads, it gets the whole run in order, from the log.
@@ -382,9 +383,9 @@ describe("fault matrix", () => {
       const { runId } = await c.chat.send.mutate({ message: "[rel:storm] go" });
       await control.connected;
       const heapBaseline = await smallObjectHeapAfterGc();
-      const connectionsBefore = await connectionCounts(storm.server.app.server);
+      const connectionsBefore = await connectionCounts(storm.server.app.server, storm.server.store);
       const objectsBefore = connectionObjects();
-      const resourcesBefore = process.getActiveResourcesInfo().length;
+      const resourcesBefore = activeHandles(storm.server.store);
       let stop = false;
       let pushed = 0;
       const producer = (async () => {
@@ -436,7 +437,7 @@ describe("fault matrix", () => {
       await stormEnd;
       await producer;
       await storm.server.runs.whenEnded(runId);
-      const stored = storm.server.store.readEvents(runId);
+      const stored = await storm.server.store.readEvents(runId);
       expect(stored.filter((e) => e.event.type === "token")).toHaveLength(pushed);
       const expected = createHash("sha256");
       for (const { seq, event } of stored) expected.update(`${seq}\n${JSON.stringify(event)}\n`);
@@ -455,8 +456,8 @@ describe("fault matrix", () => {
       expect(storm.sim.activeResponses()).toBe(0);
       // The storm's last connections may still be closing when their subscribers are done: count objects
       // only once the server has no more connections than before and no more sockets are open.
-      await connectionsClosed(storm.server.app.server, connectionsBefore);
-      await eventually(() => process.getActiveResourcesInfo().length <= resourcesBefore + 10, "handles to close", 15_000);
+      await connectionsClosed(storm.server.app.server, connectionsBefore, undefined, storm.server.store);
+      await eventually(() => activeHandles(storm.server.store) <= resourcesBefore + 10, "handles to close", 15_000);
       // Exact counts, whatever the GC timing: every connection's request, response, socket, fetch Request,
       // abort signal and stream (server and client side) was collected.
       const objectsAfter = connectionObjects();
@@ -487,12 +488,13 @@ describe("fault matrix: API process killed", () => {
   });
 
   it("SIGKILL mid-run, restart: resume yields the transcript + error{interrupted} + done{interrupted}", async () => {
+    const data = await freshTestData(dir);
     const env = {
       CHAT_PROVIDER: "ollama",
       OLLAMA_HOST: sim.url,
       CHAT_MODEL: "demo",
-      DATABASE_PATH: `${dir}/chat.db`,
       LOG_LEVEL: "info",
+      ...data.env,
     };
     const first = await spawnApi(env);
     children.push(first);
@@ -504,13 +506,12 @@ describe("fault matrix: API process killed", () => {
     await control.push({ content: " one" });
     const sub = rawSubscribe(first.url, eventsPath(runId));
     await eventually(() => tokenText(sub.received) === "Part one", "the tokens to arrive");
-    // Events are committed in batches (≤ 25 ms); wait until what the subscriber saw is on disk.
-    const db = new DatabaseSync(`${dir}/chat.db`, { readOnly: true });
+    // Events are committed in batches (≤ 25 ms); wait until what the subscriber saw is committed.
+    const observer = await data.openStore();
     try {
-      const count = db.prepare("SELECT count(*) AS n FROM events WHERE run_id = ?");
-      await eventually(() => (count.get(runId) as { n: number }).n === sub.received.length, "the events to be committed");
+      await eventually(async () => (await observer.readEvents(runId)).length === sub.received.length, "the events to be committed");
     } finally {
-      db.close();
+      await observer.close();
     }
     await first.kill("SIGKILL");
     expect(await sub.ended).toBe("closed");

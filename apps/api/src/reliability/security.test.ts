@@ -342,21 +342,39 @@ describe("Host header (DNS rebinding)", () => {
 });
 
 describe("SQL only through parameters", () => {
-  // A review aid that fails loudly: SQL text in the store may interpolate only fixed column lists and the
-  // validated busy_timeout integer; every value goes through `?` placeholders.
+  // A review aid that fails loudly: SQL text in the store may interpolate only fixed column lists, a fixed
+  // predicate, the validated busy_timeout integer and (PostgreSQL) numbered placeholders of a multi-row INSERT;
+  // every value goes through `?` / `$n` placeholders.
   it("no template-literal interpolation into SQL in packages/store except the allow-listed ones", () => {
     const storeSrc = fileURLToPath(new URL("../../../../packages/store/src/", import.meta.url));
-    const allowed = new Set(["${runColumns}", "${busyTimeoutMs}"]);
+    const allowed = new Set([
+      "${runColumns}",
+      "${conversationColumns}",
+      "${busyTimeoutMs}",
+      "${notStreamedPredicate}",
+      // postgres/store.ts insertEventsText: the tuples of "$1, $2 …" placeholders for n rows, joined.
+      '${tuples.join(", ")}',
+    ]);
     const offenders: string[] = [];
-    for (const file of readdirSync(storeSrc).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
+    const files = [
+      ...readdirSync(storeSrc).map((f) => f),
+      ...readdirSync(join(storeSrc, "postgres")).map((f) => `postgres/${f}`),
+    ].filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"));
+    expect(files).toContain("postgres/store.ts");
+    for (const file of files) {
       const text = readFileSync(join(storeSrc, file), "utf8");
-      for (const match of text.matchAll(/(?:prepare|exec)\(\s*`([^`]*)`/g)) {
+      const sqlTemplates = [
+        ...text.matchAll(/(?:prepare|exec)\(\s*`([^`]*)`/g),
+        // PostgreSQL statements are template literals that start like SQL (the store's `q` table, INSERT texts).
+        ...text.matchAll(/`(\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|DROP|ALTER)\b[^`]*)`/g),
+      ];
+      for (const match of sqlTemplates) {
         for (const interpolation of match[1]?.match(/\$\{[^}]*\}/g) ?? []) {
           if (!allowed.has(interpolation)) offenders.push(`${file}: ${interpolation}`);
         }
       }
-      // String concatenation into prepare/exec is just as bad.
-      for (const match of text.matchAll(/(?:prepare|exec)\(\s*["'][^"']*["']\s*\+/g)) offenders.push(`${file}: ${match[0]}`);
+      // String concatenation into prepare/exec/query is just as bad.
+      for (const match of text.matchAll(/(?:prepare|exec|query)\(\s*["'][^"']*["']\s*\+/g)) offenders.push(`${file}: ${match[0]}`);
     }
     expect(offenders).toEqual([]);
   });

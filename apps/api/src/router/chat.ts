@@ -2,10 +2,11 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { emptyUsage } from "@streamchat/core";
 import { AppError, notFound } from "../errors.js";
+import { idSchema } from "../input-schemas.js";
 import { summarize } from "../runs/transcript.js";
 import { authedProcedure, router } from "../trpc.js";
 
-const id = z.string().min(1).max(200);
+const id = idSchema;
 // Emptiness and MAX_MESSAGE_CHARS are checked by the RunManager (shared with REST), which knows the limit.
 const message = z.string().max(10_000_000);
 const model = id.optional();
@@ -44,7 +45,7 @@ export const chatRouter = router({
   events: authedProcedure
     .input(z.object({ runId: id, lastEventId }))
     .subscription(async function* ({ ctx, input, signal }) {
-      const run = ctx.runs.getRunForUser(ctx.userId, input.runId);
+      const run = await ctx.runs.getRunForUser(ctx.userId, input.runId);
       if (!run) throw notFound("Run");
       // Model failures arrive as error + done events; throwing here would make clients reconnect forever.
       for await (const { seq, event } of ctx.runs.subscribe(run.id, input.lastEventId ?? 0, signal)) {
@@ -54,12 +55,12 @@ export const chatRouter = router({
 
   cancel: authedProcedure
     .input(z.object({ runId: id }))
-    .mutation(({ ctx, input }) => ({ cancelled: ctx.runs.cancel(ctx.userId, input.runId) })),
+    .mutation(async ({ ctx, input }) => ({ cancelled: await ctx.runs.cancel(ctx.userId, input.runId) })),
 
   complete: authedProcedure
     .input(z.object({ conversationId: id.nullish(), message, model, think }))
     .mutation(async ({ ctx, input, signal }) => {
-      const started = ctx.runs.start({
+      const started = await ctx.runs.start({
         userId: ctx.userId,
         conversationId: input.conversationId ?? undefined,
         message: input.message,

@@ -111,7 +111,7 @@ describe("conversations", () => {
   it("reads only the error and tool-result events of a long answer's log, not its tokens", async () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "what is 6*7? tokens:400" });
     await collectRun(client, runId);
-    const tokens = api.server.store.readEvents(runId).filter((e) => e.event.type === "token").length;
+    const tokens = (await api.server.store.readEvents(runId)).filter((e) => e.event.type === "token").length;
     expect(tokens).toBeGreaterThan(1);
     const readEvents = vi.spyOn(api.server.store, "readEvents");
     const readEventsOfTypes = vi.spyOn(api.server.store, "readEventsOfTypes");
@@ -120,7 +120,7 @@ describe("conversations", () => {
       expect(conversation.runs[0]?.toolResults).toEqual([expect.objectContaining({ name: "calculator", ok: true })]);
       expect(readEvents).not.toHaveBeenCalled();
       expect(readEventsOfTypes).toHaveBeenCalledTimes(1);
-      const returned = readEventsOfTypes.mock.results[0]?.value as Array<{ event: { type: string } }>;
+      const returned = (await readEventsOfTypes.mock.results[0]?.value) as Array<{ event: { type: string } }>;
       expect(returned.map((e) => e.event.type)).toEqual(["tool-result"]);
     } finally {
       readEvents.mockRestore();
@@ -164,5 +164,44 @@ describe("conversations", () => {
     await expect(client.conversations.rename.mutate({ conversationId, title: "   " })).rejects.toMatchObject({
       data: { code: "BAD_REQUEST", appCode: "bad_request" },
     });
+  });
+});
+
+// PostgreSQL refuses NUL in text (and stores an unpaired surrogate as U+FFFD): ids, titles and model names with
+// them are refused at the edge with bad_request on every backend, instead of a database error (500) on one.
+// Message text may hold anything: it is stored as JSON, which escapes both.
+describe("NUL and unpaired surrogates", () => {
+  const badRequest = { data: { code: "BAD_REQUEST", appCode: "bad_request" } };
+
+  it("are refused in ids, titles, model names and client request ids", async () => {
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "nul test" });
+    await collectRun(client, runId);
+    for (const bad of ["a\u0000b", "a\uD800b"]) {
+      await expect(client.conversations.get.query({ conversationId: bad })).rejects.toMatchObject(badRequest);
+      await expect(client.conversations.rename.mutate({ conversationId, title: `t${bad}` })).rejects.toMatchObject(badRequest);
+      await expect(client.chat.send.mutate({ conversationId: bad, message: "hi" })).rejects.toMatchObject(badRequest);
+      await expect(client.chat.send.mutate({ message: "hi", clientRequestId: bad })).rejects.toMatchObject(badRequest);
+      await expect(client.chat.send.mutate({ message: "hi", model: bad })).rejects.toMatchObject(badRequest);
+      await expect(client.chat.cancel.mutate({ runId: bad })).rejects.toMatchObject(badRequest);
+      const rest = await fetch(`${api.url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "hi", conversationId: bad }),
+      });
+      expect(rest.status).toBe(400);
+    }
+    expect((await client.conversations.get.query({ conversationId })).title).toBe("nul test");
+  });
+
+  it("are kept in message text as sent, and replaced in the title made from it", async () => {
+    const message = "zero\u0000byte and half \uD83D pair, whole 🙂";
+    const { conversationId, runId } = await client.chat.send.mutate({ message });
+    await collectRun(client, runId);
+    const conversation = await client.conversations.get.query({ conversationId });
+    expect(conversation.messages[0]).toMatchObject({ role: "user", content: message });
+    expect(conversation.title).toBe("zero\uFFFDbyte and half \uFFFD pair, whole 🙂");
+    // Searchable like any other text.
+    const hits = await api.server.store.searchMessages("local", "zero\u0000byte");
+    expect(hits.map((hit) => hit.conversationId)).toContain(conversationId);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "../test-support/harness.js";
+import { startTestApi, testBackend, type TestApi } from "../test-support/harness.js";
 
 describe("health", () => {
   describe("with AUTH_TOKENS", () => {
@@ -24,7 +24,7 @@ describe("health", () => {
         demo: false,
         providerReachable: true,
         providerVersion: expect.any(String),
-        store: { kind: "sqlite", ok: true },
+        store: { kind: testBackend, ok: true },
         version: "0.1.0",
       });
     });
@@ -32,6 +32,27 @@ describe("health", () => {
     it("a wrong token counts as anonymous", async () => {
       expect(await api.client("not-a-token").health.query()).toEqual({ ok: true, demo: false, store: { ok: true } });
     });
+
+    it("GET /healthz needs no token and says only whether the store answers", async () => {
+      const res = await fetch(`${api.url}/healthz`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect(await res.json()).toEqual({ ok: true, store: { ok: true } });
+    });
+  });
+
+  it("GET /healthz answers 503 while the store does not answer", async () => {
+    const api = await startTestApi();
+    try {
+      // A store that no longer answers (closed: its ping is false, as for a database that went away).
+      await api.server.store.close();
+      const res = await fetch(`${api.url}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ ok: false, store: { ok: false } });
+      expect(await api.client().health.query()).toMatchObject({ ok: false, store: { ok: false } });
+    } finally {
+      await api.close();
+    }
   });
 
   it("without AUTH_TOKENS every caller is the local user and sees the details", async () => {

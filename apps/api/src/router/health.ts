@@ -25,7 +25,7 @@ export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
   } catch {
     providerReachable = false;
   }
-  const storeOk = ctx.store.ping();
+  const storeOk = await ctx.store.ping();
   const ok = storeOk && providerReachable;
   if (ctx.userId === null) return { ok, demo: ctx.provider.demo, store: { ok: storeOk } };
   return {

@@ -1,4 +1,4 @@
-import { emptyUsage, isRetryable, type DoneReason, type ErrorCode } from "@streamchat/core";
+import { emptyUsage, isRetryable, type ChatEvent, type DoneReason, type ErrorCode } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { messagesFromEvents } from "./transcript.js";
 
@@ -15,48 +15,67 @@ export interface CloseOptions {
   minSeq?: number;
   /** Seqs skipped past the log's last one (a crash may have lost a tail that subscribers saw). */
   seqGap?: number;
-  /** Receives each event appended (live subscribers). */
+  /**
+   * Called with each seq before its append is tried: a failed attempt's seq may still be refused later (the store
+   * refuses a seq not above one it was given), so a retry must start above it.
+   */
+  onSeqTried?: (seq: number) => void;
+  /** Receives each closing event once it is committed (live subscribers), and a `done` the log already ended with. */
   publish?: (stored: StoredEvent) => void;
+}
+
+/** What closing did: "finished" when the log already ended (only the status was stale), "closed" otherwise. */
+export interface CloseOutcome {
+  outcome: "finished" | "closed";
+  /** The seq of the log's `done`. */
+  lastSeq: number;
 }
 
 /**
  * Closes a run from its stored log alone: stores the messages its events produced that are not stored
  * yet (tool calls without a result answered as failed), appends error + done, marks it done.
  *
- * Idempotent, so it can be retried after it failed half-way (a crash or a store failure during it):
+ * Idempotent, so it can be retried after it failed half-way (a crash or a store failure during it), by this
+ * process or another one:
  * - a log that ends with `done` only gets its status fixed;
  * - the run's assistant and tool messages already stored count as the first ones rebuilt from the log
  *   (they are appended in that order, by the run or by an earlier attempt), so only the rest is appended;
- * - an `error` with the ending's code already last in the log (an earlier attempt's) is not repeated.
+ * - an `error` with the ending's code already last in the log (an earlier attempt's) is not repeated;
+ * - `done` is appended only once the error is committed, so a log never ends with `done` but without its error.
  *
- * Returns "finished" when the log already ended (only the status was stale), "closed" otherwise.
  * Throws what the store throws; whatever was written before stays and the next attempt continues from it.
  */
-export function closeRunFromLog(store: ChatStore, run: RunRecord, ending: RunEnding, opts: CloseOptions): "finished" | "closed" {
-  const events = store.readEvents(run.id);
+export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: RunEnding, opts: CloseOptions): Promise<CloseOutcome> {
+  const events = await store.readEvents(run.id);
   const last = events.at(-1);
   if (last?.event.type === "done") {
-    store.finishRun(run.id, { reason: last.event.reason, usage: last.event.usage });
-    return "finished";
+    await store.finishRun(run.id, { reason: last.event.reason, usage: last.event.usage });
+    opts.publish?.(last);
+    return { outcome: "finished", lastSeq: last.seq };
   }
 
   const rebuilt = messagesFromEvents(events, { code: ending.code, message: ending.message });
-  const stored = store
-    .listMessages(run.conversationId)
-    .filter((m) => m.runId === run.id && m.message.role !== "user").length;
+  const stored = (await store.listMessages(run.conversationId)).filter(
+    (m) => m.runId === run.id && m.message.role !== "user",
+  ).length;
   for (const message of rebuilt.slice(stored)) {
-    store.appendMessage({ conversationId: run.conversationId, runId: run.id, message });
+    await store.appendMessage({ conversationId: run.conversationId, runId: run.id, message });
   }
 
-  let minSeq = Math.max((last?.seq ?? 0) + 1 + (opts.seqGap ?? 0), opts.minSeq ?? 0);
-  const append = (event: Parameters<ChatStore["appendEvent"]>[1]) => {
-    const seq = store.appendEvent(run.id, event, { minSeq });
-    minSeq = 0;
+  // lastSeq also counts this process's queued appends (the log as `events` showed it may be older by now).
+  const logEnd = Math.max(last?.seq ?? 0, await store.lastSeq(run.id));
+  let seq = Math.max(logEnd + 1 + (opts.seqGap ?? 0), opts.minSeq ?? 0);
+  const append = async (event: ChatEvent) => {
+    opts.onSeqTried?.(seq);
+    // Committed now rather than on the batch timer, which does not keep a process alive (recovery runs before the
+    // server listens); a `done` commits at once by itself.
+    await Promise.all([store.appendEvent(run.id, seq, event), event.type === "done" ? undefined : store.flush()]);
     opts.publish?.({ seq, event });
+    seq += 1;
   };
   const errorWritten = last?.event.type === "error" && last.event.code === ending.code;
   if (!errorWritten) {
-    append({
+    await append({
       type: "error",
       runId: run.id,
       at: opts.now(),
@@ -66,7 +85,7 @@ export function closeRunFromLog(store: ChatStore, run: RunRecord, ending: RunEnd
     });
   }
   const usage = emptyUsage();
-  append({ type: "done", runId: run.id, at: opts.now(), reason: ending.reason, usage });
-  store.finishRun(run.id, { reason: ending.reason, usage });
-  return "closed";
+  await append({ type: "done", runId: run.id, at: opts.now(), reason: ending.reason, usage });
+  await store.finishRun(run.id, { reason: ending.reason, usage });
+  return { outcome: "closed", lastSeq: seq - 1 };
 }

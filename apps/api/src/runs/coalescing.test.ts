@@ -26,7 +26,7 @@ describe("token coalescing through the API (COALESCE_TOKENS=1)", () => {
     expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
     expect(received.map((r) => Number(r.id))).toEqual(received.map((_, i) => i + 1));
 
-    const stored = api.server.store.readEvents(runId);
+    const stored = await api.server.store.readEvents(runId);
     expect(stored.map((s) => s.event)).toEqual(received.map((r) => r.event));
     const conversation = await client.conversations.get.query({ conversationId });
     expect(conversation.messages.at(-1)).toMatchObject({ role: "assistant", content: expected });
@@ -42,8 +42,8 @@ describe("token coalescing through the API (COALESCE_TOKENS=1)", () => {
     for (const text of ["one ", "two ", "three"]) {
       await control.push({ content: text });
       // Wait until the API has published this token before writing the next one.
-      await waitUntil(() => {
-        const events = api.server.store.readEvents(runId).flatMap((s) => (s.event.type === "token" ? [s.event.text] : []));
+      await waitUntil(async () => {
+        const events = (await api.server.store.readEvents(runId)).flatMap((s) => (s.event.type === "token" ? [s.event.text] : []));
         return events.length === seen.length + 1;
       });
       seen.push(text);
@@ -54,7 +54,7 @@ describe("token coalescing through the API (COALESCE_TOKENS=1)", () => {
   });
 });
 
-async function waitUntil(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(check()).toBe(true);
+async function waitUntil(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2000 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(await check()).toBe(true);
 }

@@ -14,9 +14,19 @@ export function buildContext(
 
 const titleMaxChars = 60;
 
-/** A conversation title from its first message: the first line, whitespace collapsed, at most 60 chars. */
+/** NUL and unpaired surrogates, which a title column cannot hold as given (input-schemas.ts). */
+const unstorable = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A conversation title from its first message: the first line, whitespace collapsed, at most 60 chars. A message
+ * may hold NUL or an unpaired surrogate (stored escaped in its JSON); its title gets U+FFFD in their place.
+ */
 export function titleFrom(message: string): string {
-  const line = message.trim().split(/\r?\n/, 1)[0]?.replace(/\s+/g, " ").trim() ?? "";
+  const line = message.trim().split(/\r?\n/, 1)[0]?.replace(unstorable, "\uFFFD").replace(/\s+/g, " ").trim() ?? "";
   if (!line) return "New conversation";
-  return line.length <= titleMaxChars ? line : `${line.slice(0, titleMaxChars - 1).trimEnd()}…`;
+  if (line.length <= titleMaxChars) return line;
+  // Never cut a surrogate pair in half (the half left would be unstorable).
+  const high = line.charCodeAt(titleMaxChars - 2);
+  const cut = high >= 0xd800 && high <= 0xdbff ? titleMaxChars - 2 : titleMaxChars - 1;
+  return `${line.slice(0, cut).trimEnd()}…`;
 }

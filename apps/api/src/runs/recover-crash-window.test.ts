@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createOllamaModel, emptyUsage, type ChatEvent } from "@streamchat/core";
-import { openSqliteStore, type StoredEvent } from "@streamchat/store";
+import type { StoredEvent } from "@streamchat/store";
 import { loadConfig } from "../config.js";
+import { freshTestData } from "../test-support/backend.js";
 import { RunManager } from "./run-manager.js";
 
 /**
@@ -27,21 +28,21 @@ async function drain(events: AsyncIterable<StoredEvent>): Promise<StoredEvent[]>
 
 describe("recovery after a crash that lost the log's tail", () => {
   it("closes the run with seqs past anything a subscriber saw", async () => {
-    const path = join(dir, "chat.db");
+    const data = await freshTestData(dir);
     // The crashed process: two events committed, two more published to subscribers but never committed.
-    const crashed = openSqliteStore({ path, flushIntervalMs: 60_000 });
-    crashed.createConversation({ id: "c1", userId: "u", title: "t" });
-    crashed.createRun({ id: "r1", conversationId: "c1", userId: "u", model: "demo", provider: "sim" });
-    crashed.appendEvent("r1", { type: "run-start", runId: "r1", at: 1, conversationId: "c1", model: "demo", provider: "ollama" });
-    crashed.appendEvent("r1", token("r1", "kept"));
-    crashed.flush();
-    crashed.appendEvent("r1", token("r1", " lost1"));
-    crashed.appendEvent("r1", token("r1", " lost2"));
-    const seenBySubscriber = crashed.readEvents("r1");
+    const crashed = await data.openStore({ flushIntervalMs: 60_000 });
+    await crashed.createConversation({ id: "c1", userId: "u", title: "t" });
+    await crashed.createRun({ id: "r1", conversationId: "c1", userId: "u", model: "demo", provider: "sim", owner: "crashed" });
+    void crashed.appendEvent("r1", 1, { type: "run-start", runId: "r1", at: 1, conversationId: "c1", model: "demo", provider: "ollama" });
+    void crashed.appendEvent("r1", 2, token("r1", "kept"));
+    await crashed.flush();
+    void crashed.appendEvent("r1", 3, token("r1", " lost1"));
+    void crashed.appendEvent("r1", 4, token("r1", " lost2"));
+    const seenBySubscriber = await crashed.readEvents("r1");
     expect(seenBySubscriber.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
 
-    // The new process opens the same file (the crashed one never flushed or closed).
-    const restarted = openSqliteStore({ path });
+    // The new process opens the same data (the crashed one never flushed or closed).
+    const restarted = await data.openStore();
     try {
       const runs = new RunManager({
         store: restarted,
@@ -52,7 +53,7 @@ describe("recovery after a crash that lost the log's tail", () => {
         toolsFor: () => [],
         log: silent,
       });
-      expect(runs.recoverInterrupted()).toBe(1);
+      expect(await runs.recoverInterrupted()).toBe(1);
 
       const resumed = await drain(runs.subscribe("r1", 4));
       expect(resumed.map((e) => e.event.type)).toEqual(["error", "done"]);
@@ -66,9 +67,11 @@ describe("recovery after a crash that lost the log's tail", () => {
       expect(replay.slice(2)).toEqual(resumed);
       // A subscriber that only saw committed events also gets the end.
       expect((await drain(runs.subscribe("r1", 2))).map((e) => e.event.type)).toEqual(["error", "done"]);
-      expect(restarted.getRun("r1")).toMatchObject({ status: "done", reason: "interrupted" });
+      expect(await restarted.getRun("r1")).toMatchObject({ status: "done", reason: "interrupted" });
     } finally {
-      restarted.close();
+      await restarted.close();
+      // Its queued events now reach the log, below the closing seqs: they never take a seq of the end.
+      await crashed.close().catch(() => {});
     }
   });
 });

@@ -1,6 +1,5 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterEach, describe, expect, it } from "vitest";
-import { openSqliteStore } from "@streamchat/store";
 import { collectRun, recordEvents, startTestApi, tokenText, types, type TestApi } from "../test-support/harness.js";
 
 let api: TestApi | undefined;
@@ -73,7 +72,7 @@ describe("graceful shutdown", () => {
     await rec.waitFor((e) => e.type === "status");
 
     const closed = api.server.close();
-    expect(() => api!.server.runs.start({ userId: "local", message: "too late" })).toThrow(/shutting down/);
+    await expect(api.server.runs.start({ userId: "local", message: "too late" })).rejects.toThrow(/shutting down/);
     await control.push({ content: "done in time" });
     await control.push({ done: true });
     const received = await rec.completed;
@@ -99,12 +98,12 @@ describe("graceful shutdown", () => {
     expect(received.at(-2)?.event).toMatchObject({ type: "error", code: "interrupted" });
     expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "interrupted" });
 
-    const store = openSqliteStore({ path: api.dbPath });
+    const store = await api.openStore();
     try {
-      expect(store.getRun(runId)).toMatchObject({ status: "done", reason: "interrupted" });
-      expect(store.listMessages(conversationId).map((m) => m.message.content)).toEqual(["too slow", "half an ans"]);
+      expect(await store.getRun(runId)).toMatchObject({ status: "done", reason: "interrupted" });
+      expect((await store.listMessages(conversationId)).map((m) => m.message.content)).toEqual(["too slow", "half an ans"]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -1,37 +1,34 @@
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatEvent } from "@streamchat/core";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { openSqliteStore, type ChatStore, type SqliteStoreOptions, type StoredEvent } from "@streamchat/store";
+import type { ChatStore, StoredEvent } from "@streamchat/store";
+import { openTestStore, testBackend } from "../test-support/backend.js";
 import { failingStore, type FailWhen } from "../test-support/failing-store.js";
 import { eventually } from "../test-support/harness.js";
 import { testRunManager } from "../test-support/run-manager.js";
 import type { RunManager } from "./run-manager.js";
 
 /**
- * A store write that fails mid-run (disk error, a lock held by another process) must not crash the
- * process or strand the run: the run stops (its model request is closed), subscribers get error{internal}
- * + done{error}, and the run is closed in the store, at once or once the store works again.
+ * A store write that fails mid-run (disk error, a lock held by another process, the database gone) must not
+ * crash the process or strand the run: the run stops (its model request is closed), subscribers get
+ * error{internal} + done{error}, and the run is closed in the store, at once or once the store works again.
+ *
+ * Events reach subscribers before their batch is committed (run-events.ts), so a subscriber may have seen an event
+ * whose commit then failed, as after a crash: the log lacks it, and the closing events take seqs past it.
  */
 
 let sim: Simulator;
-let dir: string;
 const uncaught: unknown[] = [];
 const onUncaught = (error: unknown) => uncaught.push(error);
 
 beforeAll(async () => {
   process.on("uncaughtException", onUncaught);
   sim = await startSimulator({ tokenDelayMs: 1 });
-  dir = mkdtempSync(join(tmpdir(), "streamchat-store-failure-"));
 });
 afterAll(async () => {
   process.off("uncaughtException", onUncaught);
   await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const once = (pick: FailWhen): FailWhen => {
@@ -42,18 +39,15 @@ const once = (pick: FailWhen): FailWhen => {
     return true;
   };
 };
-const eventArg = (args: readonly unknown[]) => args[1] as ChatEvent;
+const eventArg = (args: readonly unknown[]) => args[2] as ChatEvent;
+const seqArg = (args: readonly unknown[]) => args[1] as number;
 const types = (events: StoredEvent[]) => events.map((e) => e.event.type);
 const tokenText = (events: StoredEvent[]) => events.map((e) => (e.event.type === "token" ? e.event.text : "")).join("");
-
-function sqlite(options: Partial<SqliteStoreOptions> = {}) {
-  return openSqliteStore({ path: join(dir, `${randomUUID()}.db`), ...options });
-}
 
 /** A run on a controlled model, followed by a subscriber from the start. */
 async function startRun(runs: RunManager, tag: string) {
   const control = sim.control({ lastUserIncludes: tag });
-  const { runId, conversationId } = runs.start({ userId: "u", message: `${tag} go` });
+  const { runId, conversationId } = await runs.start({ userId: "u", message: `${tag} go` });
   const request = await control.connected;
   const received: StoredEvent[] = [];
   const subscribed = (async () => {
@@ -63,13 +57,19 @@ async function startRun(runs: RunManager, tag: string) {
   return { control, runId, conversationId, request, received, subscribed };
 }
 
-function messagesOf(store: ChatStore, conversationId: string) {
-  return store.listMessages(conversationId).map((m) => [m.message.role, m.message.content]);
+async function messagesOf(store: ChatStore, conversationId: string) {
+  return (await store.listMessages(conversationId)).map((m) => [m.message.role, m.message.content]);
+}
+
+/** Strictly increasing: each seq names one event (gaps allowed: a seq whose append failed is not used again). */
+function expectIncreasing(events: StoredEvent[]) {
+  const seqs = events.map((e) => e.seq);
+  expect(seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!)).toBe(true);
 }
 
 describe("a store write failing mid-run", () => {
   it("inside the token coalescer's setImmediate: no uncaught exception; the run ends with internal and the model request is closed", async () => {
-    const inner = sqlite();
+    const inner = await openTestStore();
     const failing = failingStore(inner);
     const runs = testRunManager(failing.store, sim, { limits: { coalesceTokens: true } });
     try {
@@ -90,19 +90,23 @@ describe("a store write failing mid-run", () => {
       expect(run.request.clientClosedEarly).toBe(true);
 
       await runs.whenEnded(run.runId);
-      expect(inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
-      expect(inner.readEvents(run.runId)).toEqual(received);
-      expect(messagesOf(inner, run.conversationId)).toEqual([
+      expect(await inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
+      // The subscriber saw the token whose append failed; the log lacks it, and the end comes after its seq.
+      const lost = seqArg(failing.failures[0]!.args);
+      expect(received.find((e) => e.seq === lost)?.event).toMatchObject({ type: "token", text: "two " });
+      expect(await inner.readEvents(run.runId)).toEqual(received.filter((e) => e.seq !== lost));
+      expect(received.at(-2)!.seq).toBeGreaterThan(lost);
+      expect(await messagesOf(inner, run.conversationId)).toEqual([
         ["user", "[fail:coalesced] go"],
         ["assistant", "one "],
       ]);
     } finally {
-      inner.close();
+      await inner.close();
     }
   });
 
   it("the stored answer failing at the end: error + done still come, and the answer is stored once", async () => {
-    const inner = sqlite();
+    const inner = await openTestStore();
     const failing = failingStore(inner);
     const runs = testRunManager(failing.store, sim);
     try {
@@ -116,19 +120,19 @@ describe("a store write failing mid-run", () => {
       expect(types(received).slice(-2)).toEqual(["error", "done"]);
       expect(received.at(-1)?.event).toMatchObject({ reason: "error" });
       await runs.whenEnded(run.runId);
-      expect(inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
-      expect(inner.readEvents(run.runId)).toEqual(received);
-      expect(messagesOf(inner, run.conversationId)).toEqual([
+      expect(await inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
+      expect(await inner.readEvents(run.runId)).toEqual(received);
+      expect(await messagesOf(inner, run.conversationId)).toEqual([
         ["user", "[fail:messages] go"],
         ["assistant", "the answer"],
       ]);
     } finally {
-      inner.close();
+      await inner.close();
     }
   });
 
   it("a store that keeps failing: subscribers still get the end, and the run is closed once the store works again", async () => {
-    const inner = sqlite();
+    const inner = await openTestStore();
     const failing = failingStore(inner);
     const runs = testRunManager(failing.store, sim, { closeRetryMs: 20 });
     try {
@@ -142,20 +146,22 @@ describe("a store write failing mid-run", () => {
       expect(uncaught).toEqual([]);
       expect(types(received).slice(-3)).toEqual(["token", "error", "done"]);
       expect(received.at(-2)?.event).toMatchObject({ code: "internal" });
-      expect(received.map((e) => e.seq)).toEqual(received.map((_, i) => i + 1));
+      expectIncreasing(received);
       await run.request.finished;
       expect(run.request.clientClosedEarly).toBe(true);
       await runs.whenEnded(run.runId);
       expect(runs.activeRunId(run.conversationId)).toBeNull();
-      // Nothing could be written: the log still ends with the token.
-      expect(inner.getRun(run.runId)?.status).toBe("running");
-      expect(inner.readEvents(run.runId)).toEqual(received.slice(0, -2));
+      // Nothing could be written: the log still ends with the token before the one whose append failed.
+      expect((await inner.getRun(run.runId))?.status).toBe("running");
+      const kept = received.slice(0, -3);
+      expect(received.at(-3)?.seq).toBe(seqArg(failing.failures[0]!.args));
+      expect(await inner.readEvents(run.runId)).toEqual(kept);
 
       failing.failWhen(() => false); // the disk is back
-      await eventually(() => inner.getRun(run.runId)?.status === "done", "the run to be closed in the background");
-      expect(inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
-      const log = inner.readEvents(run.runId);
-      expect(log.slice(0, -2)).toEqual(received.slice(0, -2));
+      await eventually(async () => (await inner.getRun(run.runId))?.status === "done", "the run to be closed in the background");
+      expect(await inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
+      const log = await inner.readEvents(run.runId);
+      expect(log.slice(0, -2)).toEqual(kept);
       expect(log.slice(-2).map((e) => e.event)).toEqual([
         expect.objectContaining({ type: "error", code: "internal" }),
         expect.objectContaining({ type: "done", reason: "error" }),
@@ -163,22 +169,23 @@ describe("a store write failing mid-run", () => {
       // The closing events never reuse a seq a subscriber saw for another event.
       expect(log.at(-2)!.seq).toBeGreaterThan(received.at(-1)!.seq);
       // The first close attempt stored the answer before failing on the events; the retry did not repeat it.
-      expect(messagesOf(inner, run.conversationId)).toEqual([
+      expect(await messagesOf(inner, run.conversationId)).toEqual([
         ["user", "[fail:broken] go"],
         ["assistant", "kept "],
       ]);
     } finally {
-      inner.close();
+      await inner.close();
     }
   });
 
-  it("a real SQLite lock held by another connection: the run stops, ends for subscribers, and is closed after the lock goes", async () => {
-    const path = join(dir, `${randomUUID()}.db`);
-    // A short busy timeout (the store's option) so a locked write fails quickly; a small batch so the
-    // run's own appends hit the lock mid-stream instead of only the timer.
-    const store = openSqliteStore({ path, busyTimeoutMs: 50, maxBatch: 4, flushIntervalMs: 5 });
+  // On PostgreSQL the database going away mid-run is tested with a real server (reliability/database-restart.test.ts).
+  it.runIf(testBackend === "sqlite")("a real SQLite lock held by another connection: the run stops, ends for subscribers, and is closed after the lock goes", async () => {
+    // A short busy timeout (the store's option) so a locked write fails quickly; a small batch so the run's own
+    // appends hit the lock mid-stream instead of only the timer; a short retry window, so a batch that cannot be
+    // committed is given up (and the run stopped) in a moment rather than after the default minute.
+    const store = await openTestStore({ busyTimeoutMs: 50, maxBatch: 4, flushIntervalMs: 5, retryForMs: 300 });
     const runs = testRunManager(store, sim, { closeRetryMs: 20 });
-    const locker = new DatabaseSync(path);
+    const locker = new DatabaseSync(store.data.dbPath);
     try {
       const run = await startRun(runs, "[fail:locked]");
       await run.control.push({ content: "before " });
@@ -196,25 +203,24 @@ describe("a store write failing mid-run", () => {
       await run.request.finished;
       expect(run.request.clientClosedEarly).toBe(true);
       await runs.whenEnded(run.runId);
-      expect(store.getRun(run.runId)?.status).toBe("running");
+      expect((await store.getRun(run.runId))?.status).toBe("running");
 
       locker.exec("ROLLBACK");
-      await eventually(() => store.getRun(run.runId)?.status === "done", "the run to be closed after the lock");
-      expect(store.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
-      const log = store.readEvents(run.runId);
+      await eventually(async () => (await store.getRun(run.runId))?.status === "done", "the run to be closed after the lock");
+      expect(await store.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
+      const log = await store.readEvents(run.runId);
       expect(types(log).slice(-2)).toEqual(["error", "done"]);
       expect(log.filter((e) => e.event.type === "done")).toHaveLength(1);
-      const seqs = log.map((e) => e.seq);
-      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+      expectIncreasing(log);
       // What the log kept of the answer is what the conversation stores, once.
-      expect(messagesOf(store, run.conversationId)).toEqual([
+      expect(await messagesOf(store, run.conversationId)).toEqual([
         ["user", "[fail:locked] go"],
         ["assistant", tokenText(log)],
       ]);
       expect(tokenText(log).startsWith("before ")).toBe(true);
     } finally {
       locker.close();
-      store.close();
+      await store.close();
     }
   });
 });

@@ -1,10 +1,8 @@
-import { join } from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { createMemoryStore, openSqliteStore, type ChatStore, type StoredEvent } from "@streamchat/store";
+import { createMemoryStore, type ChatStore, type StoredEvent } from "@streamchat/store";
+import { openTestStore, testBackend } from "../test-support/backend.js";
 import { testRunManager } from "../test-support/run-manager.js";
 
 /**
@@ -14,27 +12,26 @@ import { testRunManager } from "../test-support/run-manager.js";
  */
 
 let sim: Simulator;
-const dir = mkdtempSync(join(tmpdir(), "streamchat-backlog-"));
 beforeAll(async () => {
   sim = await startSimulator({ tokenDelayMs: 1 });
 });
 afterAll(async () => {
   await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function manager(store: ChatStore) {
   return testRunManager(store, sim, { subscriberQueueLimit: 3, logPageSize: 2 });
 }
 
-const stores: Array<[string, () => ChatStore]> = [
-  ["memory", () => createMemoryStore()],
-  ["sqlite", () => openSqliteStore({ path: join(dir, `${Math.random().toString(36).slice(2)}.db`), flushIntervalMs: 5 })],
+// The memory store, and this project's database (committing often, so the log is read both committed and queued).
+const stores: Array<[string, () => Promise<ChatStore>]> = [
+  ["memory", async () => createMemoryStore()],
+  [testBackend, () => openTestStore({ flushIntervalMs: 5 })],
 ];
 
 describe.each(stores)("RunManager.subscribe with a backlog (%s store)", (_name, open) => {
   it("a reader that stalls while the run writes gets every event once, in order", async () => {
-    const store = open();
+    const store = await open();
     const runs = manager(store);
     try {
       await fc.assert(
@@ -44,7 +41,7 @@ describe.each(stores)("RunManager.subscribe with a backlog (%s store)", (_name, 
           fc.array(fc.tuple(fc.nat(30), fc.integer({ min: 1, max: 20 })), { maxLength: 4 }),
           async (tokenCount, pauses) => {
             const control = sim.control();
-            const { runId } = runs.start({ userId: "u", message: "backlog" });
+            const { runId } = await runs.start({ userId: "u", message: "backlog" });
             await control.connected;
             const iterator = runs.subscribe(runId, 0)[Symbol.asyncIterator]();
             const got: StoredEvent[] = [];
@@ -63,7 +60,7 @@ describe.each(stores)("RunManager.subscribe with a backlog (%s store)", (_name, 
               got.push(step.value);
             }
             await runs.whenEnded(runId);
-            expect(got).toEqual(store.readEvents(runId));
+            expect(got).toEqual(await store.readEvents(runId));
             expect(got.at(-1)?.event.type).toBe("done");
             expect(got.filter((e) => e.event.type === "token")).toHaveLength(tokenCount);
           },
@@ -72,7 +69,7 @@ describe.each(stores)("RunManager.subscribe with a backlog (%s store)", (_name, 
       );
       expect(runs.stats()).toMatchObject({ activeRuns: 0, listeners: 0, subscriptions: 0 });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

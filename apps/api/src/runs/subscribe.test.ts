@@ -33,13 +33,13 @@ describe("RunManager.subscribe", () => {
         fc.array(fc.tuple(fc.nat(12), fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean()), { maxLength: 4 }),
         async (tokens, joins) => {
           const control = sim.control();
-          const { runId } = runs.start({ userId: "u", message: "property" });
+          const { runId } = await runs.start({ userId: "u", message: "property" });
           await control.connected;
           const subscribers: Array<{ afterSeq: number; events: Promise<StoredEvent[]> }> = [];
           for (let step = 0; step <= tokens.length; step++) {
             for (const [at, fraction, slow] of joins) {
               if (at % (tokens.length + 1) !== step) continue;
-              const afterSeq = Math.floor(store.lastSeq(runId) * fraction);
+              const afterSeq = Math.floor((await store.lastSeq(runId)) * fraction);
               subscribers.push({ afterSeq, events: drain(runs.subscribe(runId, afterSeq), slow) });
             }
             const token = tokens[step];
@@ -49,9 +49,9 @@ describe("RunManager.subscribe", () => {
           await runs.whenEnded(runId);
           const late = drain(runs.subscribe(runId, 0));
           for (const { afterSeq, events } of [...subscribers, { afterSeq: 0, events: late }]) {
-            expect(await events).toEqual(store.readEvents(runId, afterSeq));
+            expect(await events).toEqual(await store.readEvents(runId, afterSeq));
           }
-          const all = store.readEvents(runId);
+          const all = await store.readEvents(runId);
           expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
           expect(all.at(-1)?.event.type).toBe("done");
           expect(all.filter((e) => e.event.type === "token").map((e) => (e.event.type === "token" ? e.event.text : ""))).toEqual(
@@ -63,14 +63,14 @@ describe("RunManager.subscribe", () => {
       { numRuns: 15 },
     );
     await runs.shutdown(0);
-    store.close();
+    await store.close();
   });
 
   it("stops waiting and removes its listener when the signal aborts", async () => {
     const store = createMemoryStore();
     const runs = testRunManager(store, sim);
     const control = sim.control();
-    const { runId } = runs.start({ userId: "u", message: "abort me" });
+    const { runId } = await runs.start({ userId: "u", message: "abort me" });
     await control.connected;
     const controller = new AbortController();
     const events = drain(runs.subscribe(runId, 0, controller.signal));
@@ -79,9 +79,9 @@ describe("RunManager.subscribe", () => {
     controller.abort();
     await events;
     expect(runs.stats()).toMatchObject({ activeRuns: 1, listeners: 0, subscriptions: 0 });
-    runs.cancel("u", runId);
+    await runs.cancel("u", runId);
     await runs.whenEnded(runId);
     await control.closedByClient;
-    store.close();
+    await store.close();
   });
 });

@@ -4,18 +4,22 @@ type Method = {
   [K in keyof ChatStore]: ChatStore[K] extends (...args: never[]) => unknown ? K : never;
 }[keyof ChatStore];
 
-/** What a failing store decides per call: throw this call or not. */
+/** What a failing store decides per call: fail this call or not. */
 export type FailWhen = (method: Method, args: readonly unknown[]) => boolean;
 
 export interface FailingStore {
   store: ChatStore;
   /** Replaces the rule (initially: never fail). */
   failWhen(rule: FailWhen): void;
-  /** Calls that threw, in order. */
+  /** Calls that failed, in order. */
   failures: Array<{ method: Method; args: readonly unknown[] }>;
 }
 
-/** The store with injected failures: a call the rule picks throws before reaching `inner` (a disk error, a lock). */
+/**
+ * The store with injected failures: a call the rule picks is rejected before reaching `inner` (a disk error, a lock,
+ * the database gone), as the asynchronous contract reports failures. An appendEvent the rule picks is rejected on
+ * its own, as if its batch's commit had failed for good.
+ */
 export function failingStore(inner: ChatStore): FailingStore {
   let rule: FailWhen = () => false;
   const failures: FailingStore["failures"] = [];
@@ -27,7 +31,7 @@ export function failingStore(inner: ChatStore): FailingStore {
         const method = key as Method;
         if (rule(method, args)) {
           failures.push({ method, args });
-          throw new Error(`injected ${method} failure (disk I/O error)`);
+          return Promise.reject(new Error(`injected ${method} failure (disk I/O error)`));
         }
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };

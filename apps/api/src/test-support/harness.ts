@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
@@ -8,6 +8,9 @@ import { startSimulator, type Simulator, type SimulatorOptions } from "@streamch
 import { buildServer, type ApiServer } from "../app.js";
 import { loadConfig } from "../config.js";
 import type { AppRouter } from "../router/root.js";
+import { freshTestData, type TestData, type TestStore, type TestStoreOptions } from "./backend.js";
+
+export { testBackend } from "./backend.js";
 
 export type ApiClient = TRPCClient<AppRouter>;
 
@@ -16,9 +19,13 @@ export interface TestApi {
   server: ApiServer;
   /** The simulator the API talks to (Ollama protocol). */
   sim: Simulator;
-  /** Temp dir holding the SQLite file. */
+  /** Temp dir holding the SQLite file (on PostgreSQL: where none may appear). */
   dir: string;
   dbPath: string;
+  /** The API's data on this project's backend (SQLite file or PostgreSQL schema). */
+  data: TestData;
+  /** Opens another store on the API's data (a second process's view; also after the API closed). Caller closes it. */
+  openStore(options?: TestStoreOptions): Promise<TestStore>;
   /** A tRPC client; `token` goes in Authorization: Bearer on every request, SSE included. */
   client(token?: string): ApiClient;
   close(): Promise<void>;
@@ -47,7 +54,10 @@ export function makeClient(url: string, token?: string): ApiClient {
   });
 }
 
-/** The API on 127.0.0.1:0 with a SQLite file in a temp dir and a simulator as Ollama (model "demo"). */
+/**
+ * The API on 127.0.0.1:0 with fresh data on this project's backend (a SQLite file in a temp dir, or a PostgreSQL
+ * schema of its own) and a simulator as Ollama (model "demo").
+ */
 export async function startTestApi(
   opts: {
     /** Extra environment; a function gets the simulator (for URLs that point at it). */
@@ -58,23 +68,26 @@ export async function startTestApi(
     extraTools?: AnyTool[];
     /** A built web app to serve at `/`; none by default. */
     webDistDir?: string | null;
+    /** Existing data to start on (a restart), instead of fresh data in `dir`. */
+    data?: TestData;
   } = {},
 ): Promise<TestApi> {
   const sim = await startSimulator({ tokenDelayMs: 1, ...opts.sim });
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "streamchat-api-"));
-  const dbPath = join(dir, "chat.db");
   const removeDir = () => {
     if (!opts.dir) rmSync(dir, { recursive: true, force: true });
   };
   let server: ApiServer;
+  let data: TestData;
   try {
+    data = opts.data ?? (await freshTestData(dir));
     const config = loadConfig({
       HOST: "127.0.0.1",
       PORT: "0",
       CHAT_PROVIDER: "ollama",
       OLLAMA_HOST: sim.url,
       CHAT_MODEL: "demo",
-      DATABASE_PATH: dbPath,
+      ...data.env,
       LOG_LEVEL: "silent",
       // Tests push model chunks one by one and assert per-chunk events; coalescing has its own tests.
       COALESCE_TOKENS: "0",
@@ -98,12 +111,17 @@ export async function startTestApi(
     server,
     sim,
     dir,
-    dbPath,
+    dbPath: data.dbPath,
+    data,
+    openStore: (options) => data.openStore(options),
     client: (token) => makeClient(url, token),
     async close() {
       await server.close();
       await sim.close();
+      // With DATABASE_URL set, nothing is created at DATABASE_PATH (checked for every API of the postgres project).
+      const sqliteFile = data.url !== undefined && existsSync(data.dbPath);
       removeDir();
+      if (sqliteFile) throw new Error(`a SQLite file was created at DATABASE_PATH although DATABASE_URL was set (${data.dbPath})`);
     },
   };
 }
@@ -173,9 +191,9 @@ export const tokenText = (received: Received[]) =>
   received.map((r) => (r.event.type === "token" ? r.event.text : "")).join("");
 
 /** Polls `check` on the event loop until it holds (for server-side state with no event to wait on). */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

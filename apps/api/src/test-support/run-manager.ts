@@ -10,7 +10,9 @@ const silent = { info() {}, warn() {}, error() {} };
 export function testRunManager(
   store: ChatStore,
   sim: Simulator,
-  extra: Partial<Pick<RunManagerOptions, "subscriberQueueLimit" | "logPageSize" | "closeRetryMs" | "toolsFor">> & {
+  extra: Partial<
+    Pick<RunManagerOptions, "subscriberQueueLimit" | "logPageSize" | "closeRetryMs" | "toolsFor" | "liveness" | "remotePollMs" | "model">
+  > & {
     limits?: Partial<RunLimits>;
     log?: RunLog;
   } = {},

@@ -1,0 +1,132 @@
+import { emptyUsage, errorCodeMessages, isRetryable, type EventOf } from "@streamchat/core";
+import { isStoreError, type ChatStore } from "@streamchat/store";
+import { closeRunFromLog, type RunEnding } from "./close-run.js";
+import type { LiveRun, LiveRuns } from "./live-runs.js";
+import type { RunLog } from "./run-log.js";
+
+export const storeFailureEnding: RunEnding = { code: "internal", message: errorCodeMessages.internal, reason: "error" };
+
+export interface FailedRunCloserOptions {
+  store: ChatStore;
+  live: LiveRuns;
+  log: RunLog;
+  now: () => number;
+  /** First wait before closing a run again whose close failed in the store (doubles up to `maxRetryMs`). Default 1 s. */
+  retryMs?: number;
+  /** Longest wait between two attempts. Default 5 s: a run is closed within seconds of the database coming back. */
+  maxRetryMs?: number;
+}
+
+/** Attempts after a failure other than "the database is unreachable" before leaving the run to recovery. */
+const closeAttempts = 10;
+
+/**
+ * Ends the runs of this process whose store writes failed (the database went away, a disk error, a lock held too
+ * long): from the stored log (closeRunFromLog) with error{internal} + done{error}.
+ *
+ * When the store still fails, subscribers watching get that end anyway (best effort, with seqs past anything handed
+ * out, so the log never reuses them) and the close is retried in the background: until it succeeds while the
+ * database is merely unreachable (every few seconds, so the run is closed as soon as it is back), at most
+ * `closeAttempts` times for other failures; what is left is closed by a later start's recovery.
+ */
+export class FailedRunCloser {
+  private readonly pending = new Map<string, { timer: NodeJS.Timeout; retry: () => Promise<void> }>();
+  private accepting = true;
+
+  constructor(private readonly opts: FailedRunCloserOptions) {}
+
+  isPending(runId: string): boolean {
+    return this.pending.has(runId);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  async close(run: LiveRun): Promise<void> {
+    const { record } = run;
+    try {
+      await this.attempt(run);
+      this.opts.log.warn({ runId: record.id }, "run closed with an internal error after a store failure");
+    } catch (error) {
+      this.opts.log.error({ err: error, runId: record.id }, "closing the run failed in the store; retrying in the background");
+      this.endForSubscribers(run);
+      this.later(run, 1);
+    }
+  }
+
+  /** Stops retrying in the background: one last attempt for each run now, else a later start's recovery closes it. */
+  async shutdown(): Promise<void> {
+    this.accepting = false;
+    const pending = [...this.pending.values()];
+    for (const { timer } of pending) clearTimeout(timer);
+    await Promise.all(pending.map(({ retry }) => retry()));
+  }
+
+  private attempt(run: LiveRun) {
+    return closeRunFromLog(this.opts.store, run.record, storeFailureEnding, {
+      now: this.opts.now,
+      minSeq: run.seq + 1,
+      onSeqTried: (seq) => {
+        if (seq > run.seq) run.seq = seq;
+      },
+      publish: (stored) => {
+        if (run.lastPublished?.type !== "done") this.opts.live.publish(run, stored);
+      },
+    });
+  }
+
+  /** The store could not take the end: subscribers still get one (the log gets it later, past these seqs). */
+  private endForSubscribers(run: LiveRun) {
+    if (run.lastPublished?.type === "done") return;
+    const { live, now } = this.opts;
+    if (run.committedDone) {
+      // The log ended already (only marking the run finished failed): that is the end to tell.
+      live.publish(run, run.committedDone);
+      return;
+    }
+    const runId = run.record.id;
+    const last = run.lastPublished;
+    if (!(last?.type === "error" && last.code === storeFailureEnding.code)) {
+      const error: EventOf<"error"> = {
+        type: "error",
+        runId,
+        at: now(),
+        code: storeFailureEnding.code,
+        message: storeFailureEnding.message,
+        retryable: isRetryable(storeFailureEnding.code),
+      };
+      live.publish(run, { seq: run.seq + 1, event: error });
+    }
+    const done: EventOf<"done"> = { type: "done", runId, at: now(), reason: storeFailureEnding.reason, usage: emptyUsage() };
+    live.publish(run, { seq: run.seq + 1, event: done });
+  }
+
+  private later(run: LiveRun, attempt: number) {
+    const runId = run.record.id;
+    if (!this.accepting) {
+      this.opts.log.error({ runId }, "shutting down: a later start's recovery closes the run");
+      return;
+    }
+    const retry = async () => {
+      this.pending.delete(runId);
+      try {
+        await this.attempt(run);
+        this.opts.log.warn({ runId, attempt }, "run closed with an internal error after a store failure");
+      } catch (error) {
+        if (isStoreError(error, "not_found")) {
+          this.opts.log.warn({ runId }, "the run's conversation was deleted meanwhile: nothing left to close");
+        } else if (this.accepting && (isStoreError(error, "unavailable") || attempt < closeAttempts)) {
+          this.later(run, attempt + 1);
+        } else {
+          this.opts.log.error({ err: error, runId }, "closing the run failed; a later start's recovery closes it");
+        }
+      }
+    };
+    const first = this.opts.retryMs ?? 1000;
+    const delay = Math.min(first * 2 ** Math.min(attempt - 1, 20), Math.max(first, this.opts.maxRetryMs ?? 5000));
+    const timer = setTimeout(() => void retry(), delay);
+    timer.unref();
+    this.pending.set(runId, { timer, retry });
+  }
+}

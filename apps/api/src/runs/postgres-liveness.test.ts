@@ -1,0 +1,114 @@
+import pg from "pg";
+import { afterEach, describe, expect, it } from "vitest";
+import { freshSchemaUrl, testBackend } from "../test-support/backend.js";
+import { eventually } from "../test-support/harness.js";
+import { localLiveness } from "./liveness.js";
+import { openPostgresLiveness, type PostgresLiveness, type PostgresLivenessOptions } from "./postgres-liveness.js";
+import { silentLog } from "./run-log.js";
+
+/**
+ * Which processes are alive, on PostgreSQL: a session advisory lock per process. Several "processes" here are
+ * several livenesses in one test process, each with its own connection: exactly what PostgreSQL sees of processes.
+ */
+
+const opened: PostgresLiveness[] = [];
+afterEach(async () => {
+  for (const liveness of opened.splice(0)) await liveness.close();
+});
+
+async function open(url: string, replicaId: string, options: Partial<PostgresLivenessOptions> = {}): Promise<PostgresLiveness> {
+  const liveness = await openPostgresLiveness({ url, replicaId, log: silentLog, ...options });
+  opened.push(liveness);
+  return liveness;
+}
+
+async function sql(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResultRow[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe.runIf(testBackend === "postgres")("PostgreSQL liveness", () => {
+  it("a live process is never dead; a closed one is, once seen without its lock for confirmMs", async () => {
+    const url = await freshSchemaUrl();
+    const a = await open(url, "proc-a");
+    const b = await open(url, "proc-b", { confirmMs: 300 });
+    const owners = new Set(["proc-a", "proc-b"]);
+    expect(await b.deadOwners(owners)).toEqual(new Set());
+    expect(await a.deadOwners(owners)).toEqual(new Set());
+
+    await a.close();
+    // The first sighting only makes it a suspect: a restart of the database drops every lock at once.
+    expect(await b.deadOwners(owners)).toEqual(new Set());
+    await eventually(async () => (await b.deadOwners(owners)).has("proc-a"), "proc-a to be confirmed dead", 5000);
+    // Never itself.
+    expect((await b.deadOwners(owners)).has("proc-b")).toBe(false);
+  });
+
+  it("runs of no recorded owner and of owners no process ever had are orphans; the checks take no lock for good", async () => {
+    const url = await freshSchemaUrl();
+    const b = await open(url, "proc-b", { confirmMs: 0 });
+    expect(await b.deadOwners(new Set([null]))).toEqual(new Set([null]));
+    await b.deadOwners(new Set(["never-existed"])); // suspect
+    expect(await b.deadOwners(new Set(["never-existed"]))).toEqual(new Set(["never-existed"]));
+    // The check's try-lock was given back: that process could start now and take its lock.
+    const late = await open(url, "never-existed");
+    expect(late.holdsLock()).toBe(true);
+    expect(await b.deadOwners(new Set(["never-existed"]))).toEqual(new Set());
+  });
+
+  it("a process whose lock connection is cut takes its lock again, and is not taken for dead meanwhile", async () => {
+    const url = await freshSchemaUrl();
+    const a = await open(url, "proc-a", { maxReconnectDelayMs: 200 });
+    const b = await open(url, "proc-b");
+    const owners = new Set(["proc-a"]);
+    const [{ terminated }] = (await sql(
+      url,
+      "SELECT count(pg_terminate_backend(pid))::integer AS terminated FROM pg_stat_activity WHERE application_name = 'streamchat-liveness' AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted) AND pid <> pg_backend_pid()",
+    )) as [{ terminated: number }];
+    expect(terminated).toBeGreaterThanOrEqual(1); // a's (and maybe b's) session
+    await b.deadOwners(owners); // may see proc-a without its lock: a suspect, not dead
+    await eventually(() => a.holdsLock(), "proc-a to take its lock again", 10_000);
+    await eventually(() => b.holdsLock(), "proc-b to take its lock again", 10_000);
+    expect(await b.deadOwners(owners)).toEqual(new Set());
+  });
+
+  it("closing a run is exclusive across processes", async () => {
+    const url = await freshSchemaUrl();
+    const a = await open(url, "proc-a");
+    const b = await open(url, "proc-b");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const first = a.exclusive("run-1", async () => {
+      entered();
+      await held;
+    });
+    await inside;
+    expect(await b.exclusive("run-1", async () => {})).toBe(false);
+    expect(await a.exclusive("run-1", async () => {})).toBe(false); // the same process too
+    expect(await b.exclusive("run-2", async () => {})).toBe(true); // another run is free
+    release();
+    expect(await first).toBe(true);
+    let ran = false;
+    expect(
+      await b.exclusive("run-1", async () => {
+        ran = true;
+      }),
+    ).toBe(true);
+    expect(ran).toBe(true);
+  });
+});
+
+describe("local liveness (SQLite, memory: one process per store)", () => {
+  it("every other owner is a previous process, gone; this one is alive; recovery runs once", async () => {
+    const liveness = localLiveness("me");
+    expect(liveness.sweepIntervalMs).toBeNull();
+    expect(await liveness.deadOwners(new Set(["me", "before", null]))).toEqual(new Set(["before", null]));
+  });
+});

@@ -1,0 +1,113 @@
+import { errorCodeMessages } from "@streamchat/core";
+import type { ChatStore, RunRecord } from "@streamchat/store";
+import { closeRunFromLog, type RunEnding } from "./close-run.js";
+import type { ReplicaLiveness } from "./liveness.js";
+import type { RunLog } from "./run-log.js";
+
+export const interruptedEnding: RunEnding = { code: "interrupted", message: errorCodeMessages.interrupted, reason: "interrupted" };
+
+/**
+ * Seqs skipped when closing a run a dead process left open. The store commits every ~25 ms or 256 events (and
+ * holds a batch at most while it retries), so a crash loses at most a few hundred uncommitted events that
+ * subscribers may have seen; this bound is far above that.
+ */
+export const defaultRecoverySeqGap = 10_000;
+
+export interface OrphanSweeperOptions {
+  store: ChatStore;
+  liveness: ReplicaLiveness;
+  log: RunLog;
+  now: () => number;
+  /** Runs this process is executing or closing itself: never orphans. */
+  isOwnedHere: (runId: string) => boolean;
+  seqGap?: number;
+}
+
+/**
+ * Closes orphaned runs: runs left `running` by a process that is gone (it crashed or was killed). Keeps what they
+ * had streamed, answers their unanswered tool calls, then appends error{interrupted} + done{interrupted}, with seqs
+ * past the log's end plus a gap (the crash lost the log's uncommitted tail, which live subscribers may have seen: a
+ * client resuming from the last id it saw still gets the end).
+ *
+ * Which owners are gone is the liveness's call (liveness.ts): on SQLite every previous process, once at start-up; on
+ * PostgreSQL a process whose advisory lock can be taken, checked at start-up and then every `sweepIntervalMs`, so a
+ * crashed process's runs are closed by a live one within seconds. Closing is idempotent and exclusive across
+ * processes; a run the store refuses to close is logged and left for the next sweep (or start).
+ */
+export class OrphanSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  /** The last sweep failed (logged once per outage, not every second). */
+  private failing = false;
+  private stopped = false;
+
+  constructor(private readonly opts: OrphanSweeperOptions) {}
+
+  /** One pass; resolves to the number of runs it closed. A pass already under way is joined, not repeated. */
+  sweep(): Promise<number> {
+    this.running ??= this.pass().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Sweeps every `liveness.sweepIntervalMs` (nothing when null) until `stop()`. */
+  start(): void {
+    const interval = this.opts.liveness.sweepIntervalMs;
+    if (interval === null || this.timer !== undefined || this.stopped) return;
+    this.timer = setInterval(() => {
+      this.sweep().then(
+        (closed) => {
+          if (this.failing) this.opts.log.info({}, "orphan sweep works again");
+          this.failing = false;
+          if (closed > 0) this.opts.log.warn({ runs: closed }, "closed runs of a process that is gone as interrupted");
+        },
+        (error: unknown) => {
+          if (!this.failing) this.opts.log.error({ err: error }, "looking for orphaned runs failed; retrying");
+          this.failing = true;
+        },
+      );
+    }, interval);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => {});
+  }
+
+  private async pass(): Promise<number> {
+    const { store, liveness } = this.opts;
+    const candidates = (await store.listRunningRuns()).filter(
+      (run) => run.owner !== liveness.replicaId && !this.opts.isOwnedHere(run.id),
+    );
+    if (candidates.length === 0) return 0;
+    const dead = await liveness.deadOwners(new Set(candidates.map((run) => run.owner)));
+    let closed = 0;
+    for (const run of candidates) {
+      if (this.stopped || !dead.has(run.owner)) continue;
+      try {
+        if (await this.close(run)) closed++;
+      } catch (error) {
+        this.opts.log.error({ err: error, runId: run.id }, "could not close a run left running; retrying later");
+      }
+    }
+    return closed;
+  }
+
+  /** True when this call closed the run (another process may be doing it, or have done it). */
+  private async close(run: RunRecord): Promise<boolean> {
+    let closed = false;
+    await this.opts.liveness.exclusive(run.id, async () => {
+      // Someone may have closed it between the list and the lock.
+      const current = await this.opts.store.getRun(run.id);
+      if (current?.status !== "running") return;
+      const { outcome } = await closeRunFromLog(this.opts.store, current, interruptedEnding, {
+        now: this.opts.now,
+        seqGap: this.opts.seqGap ?? defaultRecoverySeqGap,
+      });
+      closed = outcome === "closed";
+    });
+    return closed;
+  }
+}

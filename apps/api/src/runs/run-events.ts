@@ -1,0 +1,56 @@
+import type { ChatEvent, EventOf } from "@streamchat/core";
+import type { ChatStore, StoredEvent } from "@streamchat/store";
+import type { LiveRun, LiveRuns } from "./live-runs.js";
+
+/**
+ * A run's write path: each event gets the run's next seq, goes to the store's log, and then to live subscribers.
+ *
+ * The token path stays lean: `emit` does not wait for the commit (the store batches appends and commits every
+ * ~25 ms) and allocates nothing per event for the commit's outcome. The store hands back the promise of the batch
+ * the event joined, shared by the run's events of one commit; a failure handler is attached once per batch (when
+ * the promise differs from the last one seen), never per token.
+ *
+ * Subscribers may therefore see an event before it is committed, as they always could (a crash loses the log's
+ * uncommitted tail): closing events of a run whose log lost events skip past every seq handed out (close-run.ts).
+ * `done` is different: `commitDone` waits for the commit, and the caller hands it to subscribers only after.
+ */
+export class RunEvents {
+  constructor(
+    private readonly store: ChatStore,
+    private readonly live: LiveRuns,
+    /** A commit of the run's events failed for good (or the store threw): stop the run. Must not throw. */
+    private readonly onStoreFailure: (run: LiveRun, error: unknown) => void,
+  ) {}
+
+  /** Appends `event` under the run's next seq and hands it to live subscribers. Never throws; a no-op once the store failed. */
+  emit(run: LiveRun, event: ChatEvent): void {
+    if (run.storeFailed) return;
+    const seq = run.seq + 1;
+    let batch: Promise<void>;
+    try {
+      batch = this.store.appendEvent(run.record.id, seq, event);
+    } catch (error) {
+      // The contract rejects instead of throwing; a store that throws anyway must not break the run loop.
+      this.onStoreFailure(run, error);
+      return;
+    }
+    if (batch !== run.batch) {
+      run.batch = batch;
+      batch.then(undefined, (error: unknown) => this.onStoreFailure(run, error));
+    }
+    this.live.publish(run, { seq, event });
+  }
+
+  /**
+   * Appends the run's `done` and waits until it is committed; rejects when it is not. The caller hands the
+   * returned event to subscribers (after marking the run finished), so a client never sees an end the log lacks.
+   */
+  async commitDone(run: LiveRun, done: EventOf<"done">): Promise<StoredEvent & { event: EventOf<"done"> }> {
+    const seq = run.seq + 1;
+    run.seq = seq; // taken even if the append fails: no later event reuses it
+    await this.store.appendEvent(run.record.id, seq, done);
+    const stored = { seq, event: done };
+    run.committedDone = stored;
+    return stored;
+  }
+}

@@ -1,0 +1,14 @@
+import type { Config } from "../config.js";
+
+/** The configuration a RunManager works with. */
+export type RunLimits = Pick<
+  Config,
+  | "systemPrompt"
+  | "coalesceTokens"
+  | "maxMessageChars"
+  | "maxRunsPerUser"
+  | "toolTimeoutMs"
+  | "maxSteps"
+  | "maxContextMessages"
+  | "chatIdleTimeoutMs"
+>;

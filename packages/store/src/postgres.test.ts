@@ -1,0 +1,232 @@
+import { execFile } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { postgresMigrations } from "./postgres/schema.js";
+import { openPostgresStore, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
+import { latestVersion } from "./migrations.js";
+import { doneEvent, tokenEvent } from "./test-support/fixtures.js";
+import { postgresBinDir, startPrivateCluster, type PrivateCluster } from "./test-support/pg-cluster.js";
+import { connect, createTestDatabase, describePostgres, type TestDatabase } from "./test-support/postgres.js";
+
+// PostgreSQL-only behaviour: schema and migrations, the migrate command, connection loss, pool, plans.
+// The contract itself is in store.test.ts (which runs on PostgreSQL too).
+
+const packageDir = fileURLToPath(new URL("..", import.meta.url));
+
+describePostgres("postgres store", () => {
+  const databases: TestDatabase[] = [];
+  const stores: PostgresChatStore[] = [];
+  async function emptyDatabase(): Promise<TestDatabase> {
+    const database = await createTestDatabase("pg");
+    databases.push(database);
+    return database;
+  }
+  async function open(options: PostgresStoreOptions): Promise<PostgresChatStore> {
+    const store = await openPostgresStore(options);
+    stores.push(store);
+    return store;
+  }
+  async function sql<T extends Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+    const client = await connect(url);
+    try {
+      return (await client.query<T>(text, values)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close().catch(() => {});
+  });
+  afterAll(async () => {
+    for (const database of databases.splice(0)) await database.drop();
+  });
+
+  it("creates its schema in an empty database at open, once", async () => {
+    const { url } = await emptyDatabase();
+    expect(url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\//); // no password
+    const store = await open({ url });
+    expect(store.target).toMatch(/^127\.0\.0\.1:\d+\/streamchat_pg_/);
+    expect(await store.ping()).toBe(true);
+    const versions = async () => (await sql<{ version: number }>(url, "SELECT version FROM schema_migrations ORDER BY version")).map((r) => r.version);
+    expect(await versions()).toEqual(postgresMigrations.map((m) => m.version));
+    const schema = async () =>
+      sql(url, "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname");
+    const before = await schema();
+    expect(before.map((r) => r.indexname)).toEqual(
+      expect.arrayContaining(["runs_one_running_per_conversation", "runs_client_request_id_key", "events_pkey", "events_not_streamed"]),
+    );
+    await store.close();
+    await open({ url });
+    expect(await versions()).toEqual(postgresMigrations.map((m) => m.version));
+    expect(await schema()).toEqual(before);
+  });
+
+  it("lets several processes open an empty database at once: one applies the schema, the others find it", async () => {
+    const { url } = await emptyDatabase();
+    const opened = await Promise.allSettled(Array.from({ length: 4 }, () => open({ url, poolSize: 2 })));
+    expect(opened.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+    expect(await sql(url, "SELECT version FROM schema_migrations ORDER BY version")).toEqual(
+      postgresMigrations.map((m) => ({ version: m.version })),
+    );
+    const [a, b] = opened.map((r) => (r as PromiseFulfilledResult<PostgresChatStore>).value);
+    await a!.createConversation({ id: "c1", userId: "u", title: "t" });
+    expect((await b!.getConversation("u", "c1"))?.title).toBe("t");
+  });
+
+  it("refuses a database whose schema is newer than this build", async () => {
+    const { url } = await emptyDatabase();
+    await (await open({ url })).close();
+    await sql(url, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)", [latestVersion(postgresMigrations) + 1]);
+    await expect(openPostgresStore({ url })).rejects.toThrow(/newer than this build/);
+  });
+
+  it("stores message text and events readably, timestamps as bigint milliseconds", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url, now: () => 1_700_000_000_123 });
+    await store.createConversation({ id: "c1", userId: "u", title: "Readable" });
+    await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "Ünïcode text, \"quoted\"" } });
+    await store.createRun({ id: "r1", conversationId: "c1", userId: "u", model: "m", provider: "p" });
+    await store.appendEvent("r1", 1, doneEvent("r1"));
+    expect(await sql(url, "SELECT json::json->>'content' AS content, search_text, created_at FROM messages")).toEqual([
+      { content: "Ünïcode text, \"quoted\"", search_text: "ünïcode text, \"quoted\"", created_at: "1700000000123" },
+    ]);
+    expect(await sql(url, "SELECT pg_typeof(created_at)::text AS t FROM conversations")).toEqual([{ t: "bigint" }]);
+    expect(await sql(url, "SELECT seq, type, json::json->>'reason' AS reason FROM events")).toEqual([{ seq: "1", type: "done", reason: "stop" }]);
+    // The store reads them back as numbers.
+    expect((await store.listMessages("c1"))[0]).toMatchObject({ id: 1, createdAt: 1_700_000_000_123 });
+  });
+
+  it("reads the non-streamed event types through their partial index", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url, maxBatch: 1000 });
+    await store.createConversation({ id: "c1", userId: "u", title: "t" });
+    await store.createRun({ id: "r1", conversationId: "c1", userId: "u", model: "m", provider: "p" });
+    for (let seq = 1; seq <= 5000; seq++) void store.appendEvent("r1", seq, tokenEvent("r1", `t${seq}`));
+    await store.appendEvent("r1", 5001, doneEvent("r1"));
+    await sql(url, "ANALYZE events");
+    const plan = await sql<{ "QUERY PLAN": string }>(
+      url,
+      `EXPLAIN SELECT seq, json FROM events WHERE run_id = 'r1' AND type NOT IN ('token', 'reasoning')
+       AND type = ANY ('{done,error}'::text[]) ORDER BY seq`,
+    );
+    expect(plan.map((row) => row["QUERY PLAN"]).join("\n")).toContain("events_not_streamed");
+    expect((await store.readEventsOfTypes("r1", ["done", "error"])).map((e) => e.seq)).toEqual([5001]);
+  });
+
+  it("keeps to its pool size", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url, poolSize: 3, applicationName: "pool-size-test" });
+    await store.createConversation({ id: "c1", userId: "u", title: "t" });
+    await Promise.all(Array.from({ length: 30 }, () => store.listConversations("u")));
+    const [{ n }] = (await sql<{ n: number }>(
+      url,
+      "SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = 'pool-size-test'",
+    )) as [{ n: number }];
+    expect(n).toBeGreaterThanOrEqual(1);
+    expect(n).toBeLessThanOrEqual(3);
+    // What the pool holds is in its stats (the API's leak tests tell the pool's sockets from leaked ones by it).
+    expect(store.stats()).toMatchObject({ poolConnections: n, poolIdle: n, poolWaiting: 0 });
+  });
+
+  it("fails to open with an unavailable error naming host:port/database, never the password", async () => {
+    const port = await closedPort();
+    const error = await openPostgresStore({ url: `postgres://app:s3cret@127.0.0.1:${port}/chat`, connectTimeoutMs: 2000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "StoreError", code: "unavailable" });
+    expect((error as Error).message).toContain(`127.0.0.1:${port}/chat`);
+    expect((error as Error).message).toMatch(/ECONNREFUSED/);
+    expect((error as Error).message).not.toContain("s3cret");
+  });
+
+  describe("the migrate command", () => {
+    it("applies the schema, then finds nothing to do", async () => {
+      const { url } = await emptyDatabase();
+      const first = await migrateCli({ DATABASE_URL: url });
+      expect(first).toMatchObject({ code: 0 });
+      expect(first.stdout).toMatch(new RegExp(`applied version 1.*version ${latestVersion(postgresMigrations)}`));
+      expect(await sql(url, "SELECT count(*)::integer AS n FROM schema_migrations")).toEqual([{ n: postgresMigrations.length }]);
+      const again = await migrateCli({ DATABASE_URL: url });
+      expect(again).toMatchObject({ code: 0 });
+      expect(again.stdout).toMatch(/up to date/);
+    });
+
+    it("says what is wrong in one line: no DATABASE_URL (2), unreachable (1)", async () => {
+      const missing = await migrateCli({ DATABASE_URL: "" });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr.trim()).toMatch(/^migrate: DATABASE_URL is not set/);
+      const port = await closedPort();
+      const down = await migrateCli({ DATABASE_URL: `postgres://app:s3cret@127.0.0.1:${port}/chat` });
+      expect(down.code).toBe(1);
+      expect(down.stderr.trim().split("\n")).toHaveLength(1);
+      expect(down.stderr).toContain(`cannot connect to PostgreSQL at 127.0.0.1:${port}/chat (DATABASE_URL)`);
+      expect(down.stderr).not.toContain("s3cret");
+    });
+  });
+});
+
+// A server of our own, stopped and restarted under the store (the shared cluster serves other test files).
+describePostgres("postgres store when the database goes away", () => {
+  let cluster: PrivateCluster | undefined;
+  const hasBinaries = postgresBinDir() !== undefined;
+  beforeAll(async () => {
+    if (hasBinaries) cluster = await startPrivateCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+
+  it.skipIf(!hasBinaries)("fails calls clearly, answers ping false, keeps queued events, and reconnects by itself", async () => {
+    const store = await openPostgresStore({ url: cluster!.url, flushIntervalMs: 60_000, connectTimeoutMs: 2000 });
+    try {
+      await store.createConversation({ id: "c1", userId: "u", title: "t" });
+      await store.createRun({ id: "r1", conversationId: "c1", userId: "u", model: "m", provider: "p" });
+      const committed = store.appendEvent("r1", 1, tokenEvent("r1", "before"));
+      await store.flush();
+      await committed;
+
+      await cluster!.kill();
+      const down = await store.listConversations("u").catch((e: unknown) => e);
+      expect(down).toMatchObject({ name: "StoreError", code: "unavailable" });
+      expect((down as Error).message).toMatch(/^PostgreSQL at 127\.0\.0\.1:\d+\/postgres is unreachable: /);
+      expect(await store.ping()).toBe(false);
+      // Appends keep queuing and stay readable in this process; their commit waits for the database.
+      const waiting = store.appendEvent("r1", 2, tokenEvent("r1", "during"));
+      const ending = store.appendEvent("r1", 3, doneEvent("r1"));
+      expect(ending).toBe(waiting);
+      await expect(store.flush()).rejects.toMatchObject({ code: "unavailable" });
+      expect(store.stats().pendingEvents).toBe(2);
+      expect(store.stats().flushErrors).toBeGreaterThanOrEqual(1);
+
+      await cluster!.start();
+      await vi.waitFor(async () => expect(await store.ping()).toBe(true), { timeout: 30_000, interval: 100 });
+      await ending; // the retry timer committed the batch: no call needed, no restart of the store
+      expect((await store.readEvents("r1")).map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(await store.finishRun("r1", { reason: "stop", usage: null })).toBe(true);
+      expect((await store.listConversations("u")).map((c) => c.id)).toEqual(["c1"]);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+});
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function migrateCli(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "src/postgres/migrate-cli.ts"],
+      { cwd: packageDir, env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
+}

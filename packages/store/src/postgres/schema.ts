@@ -1,0 +1,102 @@
+import type { Migration } from "../migrations.js";
+
+/**
+ * The PostgreSQL schema, as an append-only list (the SQLite one is migrations.ts): never edit a shipped step, add
+ * a new version. Applied by migrate.ts under an advisory lock, one transaction for all pending steps.
+ *
+ * Timestamps are bigint milliseconds since the epoch (as in SQLite and the API). Messages, events and usage are JSON
+ * text in `text` columns, as in SQLite: readable in psql (`json::json->>'content'`), and stored verbatim, so they read
+ * back exactly (key order, and the escapes JSON.stringify writes for NUL and lone surrogates, which the json type
+ * would refuse). `search_text` is the message text folded in JavaScript (search.ts): PostgreSQL's lower() folds
+ * differently, so the search never uses it.
+ */
+export const postgresMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    up: `
+      CREATE TABLE conversations (
+        id            text PRIMARY KEY,
+        user_id       text NOT NULL,
+        title         text NOT NULL,
+        created_at    bigint NOT NULL,
+        updated_at    bigint NOT NULL,
+        -- Creation order: the tie-break of listConversations on equal updated_at.
+        created_order bigint GENERATED ALWAYS AS IDENTITY
+      );
+      CREATE INDEX conversations_by_user_activity ON conversations (user_id, updated_at DESC, created_order DESC);
+
+      CREATE TABLE messages (
+        -- An identity never hands out a number twice: ids of deleted messages (edit, regenerate) are not reused.
+        id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        -- No foreign key: the user message that starts a run is stored before the run row exists.
+        run_id          text,
+        role            text NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+        -- searchableText(content) for user and assistant messages, '' for the others.
+        search_text     text NOT NULL,
+        json            text NOT NULL,
+        created_at      bigint NOT NULL
+      );
+      CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+
+      CREATE TABLE runs (
+        id                text PRIMARY KEY,
+        conversation_id   text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        user_id           text NOT NULL,
+        model             text NOT NULL,
+        provider          text NOT NULL,
+        client_request_id text,
+        -- Replica id of the API process executing the run.
+        owner             text,
+        status            text NOT NULL CHECK (status IN ('running', 'done')),
+        reason            text,
+        usage             text,
+        created_at        bigint NOT NULL,
+        finished_at       bigint,
+        created_order     bigint GENERATED ALWAYS AS IDENTITY,
+        -- Idempotent chat.send from any process; NULLs never collide, so runs without a client id are unconstrained.
+        CONSTRAINT runs_client_request_id_key UNIQUE (user_id, client_request_id)
+      );
+      -- At most one running run per conversation, across every process (createRun → conversation_busy).
+      CREATE UNIQUE INDEX runs_one_running_per_conversation ON runs (conversation_id) WHERE status = 'running';
+      -- countRunningRuns and maxRunningPerUser.
+      CREATE INDEX runs_running_by_user ON runs (user_id) WHERE status = 'running';
+      -- listRunningRuns (recovery), oldest first.
+      CREATE INDEX runs_running ON runs (created_at, created_order) WHERE status = 'running';
+      -- listRuns, and the cascade from conversations.
+      CREATE INDEX runs_by_conversation ON runs (conversation_id, created_at, created_order);
+
+      CREATE TABLE events (
+        run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        seq    bigint NOT NULL,
+        type   text NOT NULL,
+        json   text NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );
+      -- readEventsOfTypes for errors, tool results …, without the token and reasoning chunks (most of a log).
+      CREATE INDEX events_not_streamed ON events (run_id, seq) WHERE type NOT IN ('token', 'reasoning');
+
+      -- createRun in one round trip. With a limit, the per-user advisory lock serialises run starts of one user
+      -- across every process, so two cannot both take the last place; each statement of a VOLATILE function takes
+      -- a new snapshot, so the count sees every run committed before the lock was granted. Unique violations
+      -- (id, client request id, one running run per conversation) surface as errors with the constraint's name.
+      -- False: nothing inserted (the conversation is not the user's, or the limit is reached).
+      CREATE FUNCTION streamchat_create_run(
+        p_id text, p_conversation_id text, p_user_id text, p_model text, p_provider text,
+        p_client_request_id text, p_owner text, p_created_at bigint, p_max_running integer
+      ) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        IF p_max_running IS NOT NULL THEN
+          PERFORM pg_advisory_xact_lock(hashtextextended('streamchat:running-runs:' || p_user_id, 0));
+        END IF;
+        INSERT INTO runs (id, conversation_id, user_id, model, provider, client_request_id, owner, status, created_at)
+        SELECT p_id, p_conversation_id, p_user_id, p_model, p_provider, p_client_request_id, p_owner, 'running', p_created_at
+         WHERE EXISTS (SELECT 1 FROM conversations WHERE id = p_conversation_id AND user_id = p_user_id)
+           AND (p_max_running IS NULL
+                OR (SELECT count(*) FROM runs WHERE user_id = p_user_id AND status = 'running') < p_max_running);
+        RETURN FOUND;
+      END
+      $$;
+    `,
+  },
+];

@@ -1,0 +1,590 @@
+import pg from "pg";
+import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
+import { StoreError, closedError, conflict, type ConflictReason } from "../errors.js";
+import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind, type QueuedEvent } from "../event-batcher.js";
+import { normalizeLimit } from "../limits.js";
+import {
+  containsFolded,
+  containsPattern,
+  defaultConversationLimit,
+  defaultSearchLimit,
+  isSearchableRole,
+  likeAnswersExactly,
+  searchableText,
+  snippet,
+  type SearchableRole,
+} from "../search.js";
+import { notStreamedPredicate, onlyNotStreamed } from "../streamed-types.js";
+import type { ChatStore, Conversation, CreateRunInput, RunRecord, SearchHit, StoredEvent, StoredMessage } from "../types.js";
+import { newRunRecord, runningLimit } from "../run-record.js";
+import {
+  constraintOf,
+  describeTarget,
+  foreignKeyViolation,
+  isConnectionError,
+  sqlState,
+  unavailable,
+  uniqueViolation,
+} from "./errors.js";
+import { migratePostgres } from "./migrate.js";
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database (the API's DATABASE_URL). */
+  url: string;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number;
+  /** How long to wait for a new connection before the call fails as unavailable. Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** Apply pending migrations at open, under the advisory lock. Default true. */
+  migrate?: boolean;
+  /** Shown in pg_stat_activity. Default "streamchat". */
+  applicationName?: string;
+  /** Longest an appended event waits before it is committed. Default 25 ms. */
+  flushIntervalMs?: number;
+  /** Queued events that force a commit at once. Default 256. */
+  maxBatch?: number;
+  /** How long a batch of events is retried while the database is unreachable before it is rejected. Default 60 s. */
+  retryForMs?: number;
+  now?: () => number;
+  /** Called for every failed commit of a batch of events (the batch stays queued while the failure is transient). */
+  onFlushError?: (error: unknown) => void;
+}
+
+export interface PostgresStoreStats extends EventBatcherStats {
+  /** Connections the pool holds open now (each a socket, idle ones with an idle timer), idle ones among them. */
+  poolConnections: number;
+  poolIdle: number;
+  /** Calls waiting for a free connection. */
+  poolWaiting: number;
+}
+
+export interface PostgresChatStore extends ChatStore {
+  readonly kind: "postgres";
+  /** "host:port/database", for logs (never the password). */
+  readonly target: string;
+  stats(): PostgresStoreStats;
+}
+
+interface ConversationRow {
+  id: string;
+  user_id: string;
+  title: string;
+  created_at: number;
+  updated_at: number;
+}
+interface MessageRow {
+  id: number;
+  conversation_id: string;
+  run_id: string | null;
+  json: string;
+  created_at: number;
+}
+interface RunRow {
+  id: string;
+  conversation_id: string;
+  user_id: string;
+  model: string;
+  provider: string;
+  client_request_id: string | null;
+  status: RunRecord["status"];
+  reason: string | null;
+  usage: string | null;
+  owner: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+interface EventRow {
+  seq: number;
+  json: string;
+}
+interface SearchRow {
+  id: number;
+  conversation_id: string;
+  title: string;
+  role: SearchableRole;
+  json: string;
+  created_at: number;
+}
+
+const int8 = 20;
+// bigint columns (timestamps in ms, seqs, message ids) fit a double: read them as numbers, not strings.
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === int8 && format !== "binary" ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const conversationColumns = "id, user_id, title, created_at, updated_at";
+const runColumns =
+  "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
+/** Rows per INSERT statement of an event batch (4 parameters a row; PostgreSQL allows 65535 parameters). */
+const rowsPerInsert = 1000;
+/** Rows per page when a search query has to be answered by scanning (search.ts likeAnswersExactly). */
+const scanPage = 500;
+
+// Fixed statements are named: node-postgres prepares each once per connection.
+const q = {
+  insertConversation: "INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+  getConversation: `SELECT ${conversationColumns} FROM conversations WHERE id = $1 AND user_id = $2`,
+  listConversations: `SELECT ${conversationColumns} FROM conversations WHERE user_id = $1
+    ORDER BY updated_at DESC, created_order DESC LIMIT $2`,
+  renameConversation: `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
+  // The CTE and the outer query share one snapshot: the runs are still listed although the cascade deletes them.
+  deleteConversation: `WITH gone AS (DELETE FROM conversations WHERE id = $1 AND user_id = $2 RETURNING id)
+    SELECT (SELECT count(*) FROM gone)::integer AS deleted,
+           ARRAY(SELECT r.id FROM runs r WHERE r.conversation_id = $1 AND EXISTS (SELECT 1 FROM gone)) AS run_ids`,
+  searchMessages: `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at
+    FROM messages m JOIN conversations c ON c.id = m.conversation_id
+    WHERE c.user_id = $1 AND m.role IN ('user', 'assistant') AND m.search_text LIKE $2 ESCAPE '\\'
+    ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
+  scanSearchable: `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at
+    FROM messages m JOIN conversations c ON c.id = m.conversation_id
+    WHERE c.user_id = $1 AND m.role IN ('user', 'assistant') AND (m.created_at, m.id) < ($2, $3)
+    ORDER BY m.created_at DESC, m.id DESC LIMIT $4`,
+  // One statement: the conversation's activity and the message commit together, or neither (unknown conversation).
+  appendMessage: `WITH touched AS (UPDATE conversations SET updated_at = $2 WHERE id = $1 RETURNING id)
+    INSERT INTO messages (conversation_id, run_id, role, search_text, json, created_at)
+    SELECT id, $3, $4, $5, $6, $2 FROM touched RETURNING id`,
+  listMessages: "SELECT id, conversation_id, run_id, json, created_at FROM messages WHERE conversation_id = $1 ORDER BY id",
+  deleteMessagesFrom: "DELETE FROM messages WHERE conversation_id = $1 AND id >= $2",
+  createRun: "SELECT streamchat_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9) AS created",
+  whyNoRun: `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $2 AND user_id = $3) AS owned,
+    EXISTS (SELECT 1 FROM runs WHERE user_id = $3 AND client_request_id = $4) AS client_request_id,
+    EXISTS (SELECT 1 FROM runs WHERE id = $1) AS id,
+    EXISTS (SELECT 1 FROM runs WHERE conversation_id = $2 AND status = 'running') AS busy`,
+  getRun: `SELECT ${runColumns} FROM runs WHERE id = $1`,
+  findRunByClientRequestId: `SELECT ${runColumns} FROM runs WHERE user_id = $1 AND client_request_id = $2`,
+  listRuns: `SELECT ${runColumns} FROM runs WHERE conversation_id = $1 ORDER BY created_at, created_order`,
+  activeRun: `SELECT ${runColumns} FROM runs WHERE conversation_id = $1 AND status = 'running'`,
+  listRunningRuns: `SELECT ${runColumns} FROM runs WHERE status = 'running' AND ($1::text IS NULL OR owner = $1)
+    ORDER BY created_at, created_order`,
+  countRunning: "SELECT count(*)::integer AS n FROM runs WHERE user_id = $1 AND status = 'running'",
+  finishRun: "UPDATE runs SET status = 'done', reason = $2, usage = $3, finished_at = $4 WHERE id = $1 AND status = 'running'",
+  readEvents: "SELECT seq, json FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+  readEventsOfTypes: "SELECT seq, json FROM events WHERE run_id = $1 AND type = ANY ($2::text[]) ORDER BY seq",
+  readNotStreamedOfTypes: `SELECT seq, json FROM events WHERE run_id = $1 AND ${notStreamedPredicate} AND type = ANY ($2::text[])
+    ORDER BY seq`,
+  lastSeq: "SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE run_id = $1",
+  eventsAt: "SELECT seq, json FROM events WHERE run_id = $1 AND seq = ANY ($2::bigint[])",
+} as const;
+type StatementName = keyof typeof q;
+
+/** INSERT … VALUES ($1, $2, $3, $4), (…) … for `n` rows; the text varies with n, so it is not a named statement. */
+const insertTexts = new Map<number, string>();
+function insertEventsText(n: number): string {
+  let text = insertTexts.get(n);
+  if (text === undefined) {
+    const tuples: string[] = [];
+    for (let i = 0; i < n; i++) tuples.push(`($${4 * i + 1}, $${4 * i + 2}, $${4 * i + 3}, $${4 * i + 4})`);
+    text = `INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`;
+    if (insertTexts.size < 300) insertTexts.set(n, text);
+  }
+  return text;
+}
+
+function insertEventsValues(rows: readonly QueuedEvent[]): unknown[] {
+  const values: unknown[] = new Array(rows.length * 4);
+  rows.forEach((row, i) => {
+    values[4 * i] = row.runId;
+    values[4 * i + 1] = row.seq;
+    values[4 * i + 2] = row.type;
+    values[4 * i + 3] = row.json;
+  });
+  return values;
+}
+
+/**
+ * The store on PostgreSQL through node-postgres (`pg`; why pg and not postgres.js: docs/architecture.md): a pool
+ * of `poolSize` connections, the schema applied at open under an advisory lock (migrate.ts), events committed by
+ * the shared EventBatcher as multi-row INSERTs, invariants held by the database (unique indexes, and a per-user
+ * advisory lock for maxRunningPerUser) so that several API processes can share it.
+ *
+ * When the database goes away, calls fail with StoreError("unavailable") naming host:port/database, ping() answers
+ * false, queued events wait and are retried; the pool opens new connections by itself once it is back.
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresChatStore> {
+  const poolSize = options.poolSize ?? 10;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  const now = options.now ?? Date.now;
+  if (!Number.isInteger(poolSize) || poolSize < 1) throw new RangeError("poolSize must be a positive integer");
+  if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1) throw new RangeError("connectTimeoutMs must be a positive integer");
+  checkBatcherOptions(options);
+  const target = describeTarget(options.url);
+
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: poolSize,
+    connectionTimeoutMillis: connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName ?? "streamchat",
+    types,
+  });
+  // An idle connection that dies (server restart, network) is dropped by the pool; the next query opens a new one.
+  // Without this listener its 'error' event would crash the process.
+  pool.on("error", () => {});
+
+  if (options.migrate !== false) {
+    try {
+      const client = await pool.connect();
+      try {
+        await migratePostgres(client, undefined, now);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw isConnectionError(error) ? unavailable(target, error) : error;
+    }
+  }
+
+  async function query<R extends pg.QueryResultRow>(name: StatementName, values: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>({ name, text: q[name], values });
+    } catch (error) {
+      throw isConnectionError(error) ? unavailable(target, error) : error;
+    }
+  }
+
+  const sink: EventSink = {
+    async insert(rows) {
+      if (rows.length <= rowsPerInsert) {
+        // One statement is one transaction: no BEGIN/COMMIT round trips.
+        await pool.query(insertEventsText(rows.length), insertEventsValues(rows));
+        return;
+      }
+      // A batch that grew while the database was away: several statements, one transaction.
+      const client = await pool.connect();
+      let broken: unknown;
+      const onError = (error: unknown) => (broken = error);
+      client.on("error", onError);
+      try {
+        await client.query("BEGIN");
+        for (let at = 0; at < rows.length; at += rowsPerInsert) {
+          const chunk = rows.slice(at, at + rowsPerInsert);
+          await client.query(insertEventsText(chunk.length), insertEventsValues(chunk));
+        }
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK").catch((again: unknown) => (broken ??= again));
+        throw error;
+      } finally {
+        client.off("error", onError);
+        client.release(broken === undefined ? undefined : true);
+      }
+    },
+    classify(error): FailureKind {
+      if (isConnectionError(error)) return "transient";
+      return sqlState(error) === uniqueViolation ? "duplicate" : "definitive";
+    },
+    describe(error, rows) {
+      const runId = rows[0]?.runId;
+      const state = sqlState(error);
+      if (state === foreignKeyViolation) return new StoreError("not_found", `Unknown run ${runId}.`, { cause: error });
+      if (state === uniqueViolation) return conflict("seq", `Run ${runId}: a seq of this batch is already in the log.`, error);
+      return error instanceof Error ? error : new Error(String(error));
+    },
+    async notYetCommitted(rows) {
+      const byRun = new Map<string, QueuedEvent[]>();
+      for (const row of rows) byRun.set(row.runId, [...(byRun.get(row.runId) ?? []), row]);
+      const missing: QueuedEvent[] = [];
+      for (const [runId, list] of byRun) {
+        const { rows: found } = await pool.query<EventRow>({ name: "eventsAt", text: q.eventsAt, values: [runId, list.map((row) => row.seq)] });
+        const stored = new Map(found.map((row) => [row.seq, row.json]));
+        missing.push(...list.filter((row) => stored.get(row.seq) !== row.json));
+      }
+      return missing;
+    },
+  };
+  const batcher = new EventBatcher(sink, {
+    flushIntervalMs: options.flushIntervalMs,
+    maxBatch: options.maxBatch,
+    retryForMs: options.retryForMs,
+    now,
+    onFlushError: options.onFlushError,
+  });
+
+  let closed = false;
+  function live(): void {
+    if (closed) throw closedError();
+  }
+
+  /** Why streamchat_create_run inserted nothing or hit a unique index, in the order every store reports it. */
+  async function runRefusal(input: CreateRunInput, max: number | undefined, cause?: unknown): Promise<StoreError> {
+    const clientRequestId = input.clientRequestId ?? null;
+    const { rows } = await query<{ owned: boolean; client_request_id: boolean; id: boolean; busy: boolean }>("whyNoRun", [
+      input.id,
+      input.conversationId,
+      input.userId,
+      clientRequestId,
+    ]);
+    const why = rows[0]!;
+    if (!why.owned && cause === undefined) return new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
+    if (why.client_request_id) {
+      return conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`, cause);
+    }
+    if (why.id) return conflict("id", `Run ${input.id} already exists.`, cause);
+    if (why.busy) return conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`, cause);
+    if (cause !== undefined) {
+      // The conflicting run has finished (or was deleted) since: name the index that refused.
+      const reason: ConflictReason = constraintOf(cause) === "runs_client_request_id_key" ? "client_request_id"
+        : constraintOf(cause) === "runs_one_running_per_conversation" ? "conversation_busy" : "id";
+      return conflict(reason, `Run ${input.id} conflicts with another run.`, cause);
+    }
+    return new StoreError("limit", `The user already has ${max} running runs.`);
+  }
+
+  function toHit(row: SearchRow, query: string): SearchHit {
+    const content = (JSON.parse(row.json) as ChatMessage).content;
+    return { conversationId: row.conversation_id, title: row.title, role: row.role, snippet: snippet(content, query), createdAt: row.created_at };
+  }
+
+  const store: PostgresChatStore = {
+    kind: "postgres",
+    target,
+
+    async createConversation({ id, userId, title }) {
+      live();
+      const at = now();
+      try {
+        await query("insertConversation", [id, userId, title, at]);
+      } catch (error) {
+        if (sqlState(error) === uniqueViolation) throw conflict("id", `Conversation ${id} already exists.`, error);
+        throw error;
+      }
+      return { id, userId, title, createdAt: at, updatedAt: at };
+    },
+
+    async getConversation(userId, conversationId) {
+      live();
+      const row = (await query<ConversationRow>("getConversation", [conversationId, userId])).rows[0];
+      return row && toConversation(row);
+    },
+
+    async listConversations(userId, listOptions) {
+      live();
+      const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
+      return (await query<ConversationRow>("listConversations", [userId, limit])).rows.map(toConversation);
+    },
+
+    async renameConversation(userId, conversationId, title) {
+      live();
+      const row = (await query<ConversationRow>("renameConversation", [conversationId, userId, title])).rows[0];
+      return row && toConversation(row);
+    },
+
+    async deleteConversation(userId, conversationId) {
+      live();
+      const row = (await query<{ deleted: number; run_ids: string[] }>("deleteConversation", [conversationId, userId])).rows[0];
+      if (!row || row.deleted === 0) return false;
+      batcher.discard(row.run_ids, new StoreError("not_found", `The run's conversation ${conversationId} was deleted.`));
+      return true;
+    },
+
+    async searchMessages(userId, text, searchOptions) {
+      live();
+      const limit = normalizeLimit(searchOptions?.limit, defaultSearchLimit);
+      if (text === "" || limit === 0) return [];
+      if (likeAnswersExactly(text)) {
+        return (await query<SearchRow>("searchMessages", [userId, containsPattern(text), limit])).rows.map((row) => toHit(row, text));
+      }
+      const hits: SearchHit[] = [];
+      let before: [number, number] = [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+      for (;;) {
+        const { rows } = await query<SearchRow>("scanSearchable", [userId, before[0], before[1], scanPage]);
+        for (const row of rows) {
+          if (!containsFolded((JSON.parse(row.json) as ChatMessage).content, text)) continue;
+          hits.push(toHit(row, text));
+          if (hits.length >= limit) return hits;
+        }
+        const last = rows.at(-1);
+        if (!last || rows.length < scanPage) return hits;
+        before = [last.created_at, last.id];
+      }
+    },
+
+    async appendMessage({ conversationId, runId, message }) {
+      live();
+      const at = now();
+      const json = JSON.stringify(message);
+      const search = isSearchableRole(message.role) ? searchableText(message.content) : "";
+      const row = (await query<{ id: number }>("appendMessage", [conversationId, at, runId, message.role, search, json])).rows[0];
+      if (!row) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      return { id: row.id, conversationId, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
+    },
+
+    async listMessages(conversationId) {
+      live();
+      return (await query<MessageRow>("listMessages", [conversationId])).rows.map(toStoredMessage);
+    },
+
+    async deleteMessagesFrom(conversationId, fromMessageId) {
+      live();
+      return (await query("deleteMessagesFrom", [conversationId, fromMessageId])).rowCount ?? 0;
+    },
+
+    async createRun(input) {
+      live();
+      const max = runningLimit(input);
+      const at = now();
+      let created: boolean;
+      try {
+        const { rows } = await query<{ created: boolean }>("createRun", [
+          input.id,
+          input.conversationId,
+          input.userId,
+          input.model,
+          input.provider,
+          input.clientRequestId ?? null,
+          input.owner ?? null,
+          at,
+          max ?? null,
+        ]);
+        created = rows[0]?.created === true;
+      } catch (error) {
+        if (sqlState(error) === uniqueViolation) throw await runRefusal(input, max, error);
+        throw error;
+      }
+      if (!created) throw await runRefusal(input, max);
+      return newRunRecord(input, at);
+    },
+
+    async getRun(runId) {
+      live();
+      const row = (await query<RunRow>("getRun", [runId])).rows[0];
+      return row && toRunRecord(row);
+    },
+
+    async findRunByClientRequestId(userId, clientRequestId) {
+      live();
+      const row = (await query<RunRow>("findRunByClientRequestId", [userId, clientRequestId])).rows[0];
+      return row && toRunRecord(row);
+    },
+
+    async listRuns(conversationId) {
+      live();
+      return (await query<RunRow>("listRuns", [conversationId])).rows.map(toRunRecord);
+    },
+
+    async activeRun(conversationId) {
+      live();
+      const row = (await query<RunRow>("activeRun", [conversationId])).rows[0];
+      return row && toRunRecord(row);
+    },
+
+    async listRunningRuns(listOptions) {
+      live();
+      return (await query<RunRow>("listRunningRuns", [listOptions?.owner ?? null])).rows.map(toRunRecord);
+    },
+
+    async countRunningRuns(userId) {
+      live();
+      return (await query<{ n: number }>("countRunning", [userId])).rows[0]?.n ?? 0;
+    },
+
+    async finishRun(runId, { reason, usage }) {
+      live();
+      const { rowCount } = await query("finishRun", [runId, reason, usage === null ? null : JSON.stringify(usage), now()]);
+      return rowCount === 1;
+    },
+
+    appendEvent(runId, seq, event) {
+      if (closed) return Promise.reject(closedError());
+      return batcher.append(runId, seq, event);
+    },
+
+    async readEvents(runId, afterSeq = 0, limit) {
+      live();
+      const queued = batcher.queued(runId); // before the query: see mergeQueued
+      const max = limit === undefined ? Infinity : Math.max(0, Math.floor(limit));
+      const { rows } = await query<EventRow>("readEvents", [runId, afterSeq, max === Infinity ? null : max]);
+      return mergeQueued(rows.map(toStoredEvent), queued, afterSeq, max);
+    },
+
+    async readEventsOfTypes(runId, wanted) {
+      live();
+      const queued = batcher.queued(runId);
+      const { rows } = await query<EventRow>(onlyNotStreamed(wanted) ? "readNotStreamedOfTypes" : "readEventsOfTypes", [runId, wanted]);
+      return mergeQueued(rows.map(toStoredEvent), queued, 0, Infinity, new Set<string>(wanted));
+    },
+
+    async lastSeq(runId) {
+      live();
+      const queued = batcher.lastQueuedSeq(runId);
+      const { rows } = await query<{ last: number }>("lastSeq", [runId]);
+      return Math.max(queued, rows[0]?.last ?? 0);
+    },
+
+    async flush() {
+      live();
+      await batcher.flush();
+    },
+
+    async ping() {
+      if (closed) return false;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const answered = pool.query("SELECT 1").then(
+          () => true,
+          () => false,
+        );
+        const timedOut = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), connectTimeoutMs);
+        });
+        return await Promise.race([answered, timedOut]);
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    stats() {
+      return { ...batcher.stats(), poolConnections: pool.totalCount, poolIdle: pool.idleCount, poolWaiting: pool.waitingCount };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await batcher.close();
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+  return store;
+}
+
+function toConversation(row: ConversationRow): Conversation {
+  return { id: row.id, userId: row.user_id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+function toStoredMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    runId: row.run_id,
+    message: JSON.parse(row.json) as ChatMessage,
+    createdAt: row.created_at,
+  };
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return { seq: row.seq, event: JSON.parse(row.json) as ChatEvent };
+}
+
+function toRunRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    userId: row.user_id,
+    model: row.model,
+    provider: row.provider,
+    clientRequestId: row.client_request_id,
+    status: row.status,
+    reason: row.reason as DoneReason | null,
+    usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
+    owner: row.owner,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+  };
+}

@@ -102,8 +102,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     const list = messages.get(conversationId);
     if (!entry || !list) return [];
     const tree = new MessageTree(list);
-    const byId = new Map(list.map((message) => [message.id, toStoredMessage(message)]));
-    return tree.withVersions(tree.pathTo(entry.headId), byId);
+    const path = tree.pathTo(entry.headId);
+    const onPath = new Set(path);
+    const byId = new Map(list.filter((message) => onPath.has(message.id)).map((message) => [message.id, toStoredMessage(message)]));
+    return tree.withVersions(path, byId);
   }
 
   function messageOf(conversationId: string, messageId: number): MessageEntry | undefined {

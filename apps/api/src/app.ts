@@ -200,6 +200,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
           ? jsonOnlyMessage
           : error.message;
     const code = status === 429 ? "rate_limited" : status === 404 ? "not_found" : "bad_request";
+    if (status === 413 && request.url.startsWith("/trpc/")) {
+      // In tRPC's error shape, so its clients show the message (a batch applies it to each of its calls).
+      const data = { code: "PAYLOAD_TOO_LARGE", httpStatus: 413, appCode: code };
+      return reply.code(status).send({ error: { code: TRPC_ERROR_CODES_BY_KEY.PAYLOAD_TOO_LARGE, message, data } });
+    }
     return reply.code(status).send({ error: message, code });
   });
 

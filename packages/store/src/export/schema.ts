@@ -42,6 +42,17 @@ export const exportedChatMessageSchema = z.discriminatedUnion("role", [
 ]);
 
 const messageId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Text stored in a plain text column (title, model, provider): no NUL (PostgreSQL refuses it) and no unpaired
+ * surrogate (not UTF-8). The API refuses both in what users send (its input-schemas.ts); an imported file is held to
+ * the same rule. Message contents and events need none: they are stored as JSON, which escapes both.
+ */
+const storableText = z
+  .string()
+  .refine((text) => !/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text), {
+    error: "must not contain NUL or unpaired surrogate characters",
+  });
 const timestamp = z.number().finite();
 
 export const exportedMessageSchema = z.object({
@@ -61,8 +72,8 @@ export const exportedEventSchema = z.object({
 
 export const exportedRunSchema = z.object({
   id: z.string().min(1),
-  model: z.string(),
-  provider: z.string(),
+  model: storableText.max(200),
+  provider: storableText.max(200),
   status: z.enum(["running", "done"]),
   reason: doneReasonSchema.nullable(),
   usage: usageSchema.nullable(),
@@ -79,7 +90,7 @@ export const conversationExportSchema = z
     conversation: z.object({
       /** The exporting store's id, for reference; an import creates a new conversation. */
       id: z.string(),
-      title: z.string().min(1).max(200),
+      title: storableText.min(1).max(200),
       createdAt: timestamp,
       updatedAt: timestamp,
     }),

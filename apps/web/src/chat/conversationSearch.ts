@@ -1,4 +1,3 @@
-import { keepPreviousData } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { trpc, type RouterOutputs } from "../trpc.js";
 
@@ -54,11 +53,12 @@ export function useConversationSearch(query: string): ConversationSearch {
   const asked = useDebounced(q, debounceMs).slice(0, 200);
   const server = trpc.conversations.search.useQuery(
     { query: asked, limit: 100 },
-    { enabled: asked.length > 0, placeholderData: keepPreviousData, staleTime: 10_000 },
+    { enabled: asked.length > 0, staleTime: 10_000 },
   );
   if (!q) return { results: null, scope: "titles and messages", loading: false };
-  // Hits of an older query are kept while the new one is asked (no flicker), but only ever add to title matches.
-  const hits = server.data ?? [];
+  // Only hits for exactly this query: an older query's would show conversations this one does not match. Until they
+  // come, the title matches show (the hits only ever add to them).
+  const hits = asked === q ? (server.data ?? []) : [];
   return {
     results: searchResults(list.data ?? [], q, hits),
     scope: "titles and messages",

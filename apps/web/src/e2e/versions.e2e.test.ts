@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { answers, conversationIdOf, lastAnswer, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
+import { answers, conversationIdOf, lastAnswer, runBrowserTests, send, snap, useE2E, waitForAnswerState } from "./harness.js";
 
 const e2e = useE2E({ tokenDelayMs: 5 });
 let answered = 0;
@@ -71,6 +71,7 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
     expect(await answerTexts(page)).toEqual([second]);
     expect(fetches()).toBe(0);
+    await snap(page, "versions-answer");
 
     // The server keeps the version shown: a reload shows the same.
     await page.reload();
@@ -115,6 +116,7 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     await question.getByRole("button", { name: "Previous version of this message" }).click();
     await count(question).filter({ hasText: "1 / 2" }).waitFor();
     expect(await question.locator(".message__bubble").textContent()).toBe("#what is a comet");
+    await snap(page, "versions-question");
     expect(await answerTexts(page)).toEqual([original]);
   });
 
@@ -138,6 +140,10 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     const doc = JSON.parse(json.content) as { format: string; version: number; messages: unknown[] };
     expect(doc).toMatchObject({ format: "streamchat.conversation", version: 1 });
     expect(doc.messages).toHaveLength(3); // the question and both versions of the answer
+    await page.getByRole("button", { name: "Conversation options" }).click();
+    await page.getByRole("menuitem", { name: "Export as JSON" }).waitFor();
+    await snap(page, "conversation-menu");
+    await page.keyboard.press("Escape");
     const markdown = await exportAs("Export as Markdown");
     expect(markdown.name).toMatch(/\.md$/);
     expect(markdown.content).toContain("#export me");

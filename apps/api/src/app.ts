@@ -371,11 +371,13 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   let closing: Promise<void> | undefined;
   const close = async () => {
-    // Stop taking connections and new runs; let running answers finish within the grace period. Feed streams never
-    // end on their own: they end now (their clients reconnect, to another process or after the restart).
-    await feed.close();
+    // Stop taking connections and new runs (at once: shutdown refuses starts before its first await); let running
+    // answers finish within the grace period. Feed streams never end on their own: they end now (their clients
+    // reconnect, to another process or after the restart).
     const appClosed = app.close();
-    await runs.shutdown(config.shutdownGraceMs);
+    const runsEnded = runs.shutdown(config.shutdownGraceMs);
+    await feed.close();
+    await runsEnded;
     await titles?.close();
     // Every run has ended, so every subscription has ended. Connections that went idle since close()
     // began are kept alive by default; a connection still busy after 2 s is a stuck client.

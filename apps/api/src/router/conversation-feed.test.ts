@@ -144,6 +144,13 @@ describe("conversations.feed", () => {
     foreign.unsubscribe();
   });
 
+  it("refuses an over-long lastEventId with BAD_REQUEST, which clients do not retry", async () => {
+    const bad = recordFeed(alice, "x".repeat(500));
+    await eventually(() => bad.error !== undefined, "an error");
+    expect(bad.error).toMatchObject({ data: { code: "BAD_REQUEST" } });
+    bad.unsubscribe();
+  });
+
   it("refuses a client without a valid token", async () => {
     const anonymous = recordFeed(api.client());
     await eventually(() => anonymous.error !== undefined, "an error");

@@ -10,6 +10,7 @@ import {
 } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { titleFrom } from "./context.js";
+import type { RunHooks } from "./run-hooks.js";
 import type { RunLimits } from "./run-limits.js";
 
 export interface StartInput {
@@ -59,6 +60,7 @@ export interface RunStarterOptions {
   replicaId: string;
   /** Starts executing a created run in the background. */
   launch: (record: RunRecord, think: boolean | undefined) => void;
+  hooks?: RunHooks;
 }
 
 export const busyMessage = "This conversation is still answering. Wait for it or stop it first.";
@@ -113,7 +115,8 @@ export class RunStarter {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     }
     await this.beforeLaunch(record, async () => {
-      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+      this.opts.hooks?.messageAdded?.(input.userId, stored);
     });
     this.opts.launch(record, input.think);
     return started(record);
@@ -152,7 +155,8 @@ export class RunStarter {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
     await this.beforeLaunch(record, async () => {
-      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: edited, parentId: target.parentId });
+      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: edited, parentId: target.parentId });
+      this.opts.hooks?.messageAdded?.(input.userId, stored);
     });
     this.opts.launch(record, input.think);
     return started(record);

@@ -16,6 +16,7 @@ import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
+import { importBodyLimit, importProcedure, registerImportRoute } from "./import-route.js";
 import { createLogDestination, type LogDestination } from "./log-destination.js";
 import { createHostGuard } from "./host-guard.js";
 import { databaseTarget, type Config } from "./config.js";
@@ -218,11 +219,18 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     }
     const message =
       status === 413
-        ? `Request body is too large (at most ${config.maxBodyBytes} bytes).`
+        ? request.routeOptions.url === `/trpc/${importProcedure}`
+          ? `The file is too large to import (at most ${config.maxImportBytes} bytes).`
+          : `Request body is too large (at most ${request.routeOptions.bodyLimit ?? config.maxBodyBytes} bytes).`
         : status === 415
           ? jsonOnlyMessage
           : error.message;
     const code = status === 429 ? "rate_limited" : status === 404 ? "not_found" : "bad_request";
+    if (status === 413 && request.url.startsWith("/trpc/")) {
+      // In tRPC's error shape, so its clients show the message (a batch applies it to each of its calls).
+      const data = { code: "PAYLOAD_TOO_LARGE", httpStatus: 413, appCode: code };
+      return reply.code(status).send({ error: { code: TRPC_ERROR_CODES_BY_KEY.PAYLOAD_TOO_LARGE, message, data } });
+    }
     return reply.code(status).send({ error: message, code });
   });
 
@@ -313,26 +321,26 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     return payload;
   });
 
+  const trpcOptions = {
+    router: appRouter,
+    createContext: ({ req, info }: CreateFastifyContextOptions): Context => ({
+      userId: auth.userFor({ authorization: req.headers.authorization, token: info.connectionParams?.token }),
+      runs,
+      store,
+      provider,
+      config,
+      feed,
+      publish,
+    }),
+    onError: ({ error, path, type }) => {
+      if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error, path, type }, "tRPC procedure failed");
+      else if (isStoreError(error.cause)) app.log.warn({ err: error.cause, path, type }, "tRPC procedure failed in the store");
+    },
+  } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"];
   // LEAN_SSE (default): subscriptions (chat.events) through the lean SSE writer in front of tRPC's plugin.
-  await app.register(config.leanSse ? fastifyTRPCPluginWithLeanSubscriptions : fastifyTRPCPlugin, {
-    prefix: "/trpc",
-    trpcOptions: {
-      router: appRouter,
-      createContext: ({ req, info }: CreateFastifyContextOptions): Context => ({
-        userId: auth.userFor({ authorization: req.headers.authorization, token: info.connectionParams?.token }),
-        runs,
-        store,
-        provider,
-        config,
-        feed,
-        publish,
-      }),
-      onError: ({ error, path, type }) => {
-        if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error, path, type }, "tRPC procedure failed");
-        else if (isStoreError(error.cause)) app.log.warn({ err: error.cause, path, type }, "tRPC procedure failed in the store");
-      },
-    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
-  });
+  await app.register(config.leanSse ? fastifyTRPCPluginWithLeanSubscriptions : fastifyTRPCPlugin, { prefix: "/trpc", trpcOptions });
+  // conversations.import takes files up to MAX_IMPORT_BYTES: its route has a body limit of its own.
+  await registerImportRoute(app, { prefix: "/trpc", bodyLimit: importBodyLimit(config.maxImportBytes), trpcOptions });
 
   registerRest(app, { runs, auth });
 

@@ -135,6 +135,7 @@ const envSchema = z.object({
   CHAT_IDLE_TIMEOUT_MS: int(1, 3_600_000, 60_000),
   SHUTDOWN_GRACE_MS: int(0, 3_600_000, 10_000),
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
+  MAX_IMPORT_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
   CORS_ORIGINS: z.preprocess(
     unsetIfEmpty,
     z
@@ -192,6 +193,11 @@ export interface Config {
   chatIdleTimeoutMs: number;
   shutdownGraceMs: number;
   maxBodyBytes: number;
+  /**
+   * The largest conversation file conversations.import takes (UTF-8 bytes of its content). Its route's body limit is
+   * sized for it (import-route.ts), not MAX_BODY_BYTES.
+   */
+  maxImportBytes: number;
   /** Empty: same-origin only. */
   corsOrigins: string[];
   /** Host names (besides loopback) the API answers when auth is off; with auth, narrows it when set. */
@@ -262,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     chatIdleTimeoutMs: e.CHAT_IDLE_TIMEOUT_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    maxImportBytes: e.MAX_IMPORT_BYTES,
     corsOrigins: e.CORS_ORIGINS ?? [],
     allowedHosts: e.ALLOWED_HOSTS ?? [],
     logLevel: e.LOG_LEVEL,

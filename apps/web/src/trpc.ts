@@ -1,5 +1,5 @@
 import type { AppRouter } from "@streamchat/api";
-import { httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { createTRPCReact } from "@trpc/react-query";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { readToken } from "./lib/authToken.js";
@@ -10,9 +10,15 @@ export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
 /**
- * Subscriptions go over SSE (one EventSource each); everything else is batched HTTP.
+ * Subscriptions go over SSE (one EventSource each); everything else is batched HTTP, but for an import: it goes
+ * alone to its own route, whose body limit is MAX_IMPORT_BYTES (a batch has MAX_BODY_BYTES).
  * Browsers cannot set headers on an EventSource, so the token travels as tRPC connectionParams there.
  */
+function authHeaders(): Record<string, string> {
+  const token = readToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 export function createTrpcClient(baseUrl = "/trpc") {
   return trpc.createClient({
     links: [
@@ -25,12 +31,10 @@ export function createTrpcClient(baseUrl = "/trpc") {
             return token ? { token } : null;
           },
         }),
-        false: httpBatchLink({
-          url: baseUrl,
-          headers: () => {
-            const token = readToken();
-            return token ? { Authorization: `Bearer ${token}` } : {};
-          },
+        false: splitLink({
+          condition: (op) => op.path === "conversations.import",
+          true: httpLink({ url: baseUrl, headers: authHeaders }),
+          false: httpBatchLink({ url: baseUrl, headers: authHeaders }),
         }),
       }),
     ],

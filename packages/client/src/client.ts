@@ -14,6 +14,10 @@ export type SendResult = Outputs["chat"]["send"];
 export type CompleteResult = Outputs["chat"]["complete"];
 export type ConversationSummary = Outputs["conversations"]["list"][number];
 export type ConversationDetail = Outputs["conversations"]["get"];
+/** A conversation file: `content` to save as `filename`. */
+export type ExportedConversation = Outputs["conversations"]["export"];
+export type ExportFormat = Inputs["conversations"]["export"]["format"];
+export type SearchHit = Outputs["conversations"]["search"][number];
 export type ModelList = Outputs["models"]["list"];
 export type Health = Outputs["health"];
 
@@ -52,6 +56,17 @@ export interface ChatClient {
     get(conversationId: string): Promise<ConversationDetail>;
     rename(conversationId: string, title: string): Promise<Outputs["conversations"]["rename"]>;
     delete(conversationId: string): Promise<Outputs["conversations"]["delete"]>;
+    /**
+     * Shows another version: the active path goes through `messageId` (any message, e.g. a sibling from a
+     * message's `versions.siblingIds`, or a search hit) and down its most recent children. Returns what `get` returns.
+     */
+    switchBranch(conversationId: string, messageId: number): Promise<ConversationDetail>;
+    /** `json` (default: the whole tree, what `import` reads) or `markdown` (the active path, to read). */
+    export(conversationId: string, opts?: { format?: ExportFormat }): Promise<ExportedConversation>;
+    /** A JSON export as a new conversation (new ids; never overwrites). Sent unbatched, up to MAX_IMPORT_BYTES. */
+    import(content: string): Promise<Outputs["conversations"]["import"]>;
+    /** The user's messages containing `query` (case-insensitive), on every branch, newest first. */
+    search(query: string, opts?: { limit?: number }): Promise<SearchHit[]>;
   };
   models(): Promise<ModelList>;
   health(): Promise<Health>;
@@ -134,6 +149,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       get: (conversationId) => call(() => trpc.conversations.get.query({ conversationId })),
       rename: (conversationId, title) => call(() => trpc.conversations.rename.mutate({ conversationId, title })),
       delete: (conversationId) => call(() => trpc.conversations.delete.mutate({ conversationId })),
+      switchBranch: (conversationId, messageId) => call(() => trpc.conversations.switchBranch.mutate({ conversationId, messageId })),
+      export: (conversationId, opts = {}) =>
+        call(() => trpc.conversations.export.query({ conversationId, ...(opts.format ? { format: opts.format } : {}) })),
+      import: (content) => call(() => trpc.conversations.import.mutate({ content })),
+      search: (query, opts = {}) => call(() => trpc.conversations.search.query({ query, ...(opts.limit === undefined ? {} : { limit: opts.limit }) })),
     },
     models: () => call(() => trpc.models.list.query()),
     health: () => call(() => trpc.health.query()),

@@ -10,6 +10,9 @@ export {
   type CompleteResult,
   type ConversationSummary,
   type ConversationDetail,
+  type ExportedConversation,
+  type ExportFormat,
+  type SearchHit,
   type ModelList,
   type Health,
 } from "./client.js";

@@ -1,4 +1,4 @@
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource as FetchEventSource } from "eventsource";
 import type { AppRouter } from "@streamchat/api";
 
@@ -46,6 +46,7 @@ export function createTransport(opts: TransportOptions): TrpcClient {
     (FetchEventSource as unknown as EventSourceConstructor);
   const { token } = opts;
 
+  const headers = () => (token === undefined ? {} : { Authorization: `Bearer ${token}` });
   const sseFetch: typeof globalThis.fetch = (input, init) =>
     fetchImpl(input, token === undefined ? init : { ...init, headers: withAuthorization(init, token) });
 
@@ -67,10 +68,11 @@ export function createTransport(opts: TransportOptions): TrpcClient {
               ? { connectionParams: { token } }
               : {}),
         }),
-        false: httpBatchLink({
-          url,
-          fetch: fetchImpl,
-          headers: () => (token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+        false: splitLink({
+          // An import is sent on its own: its route takes bodies up to MAX_IMPORT_BYTES, a batch only MAX_BODY_BYTES.
+          condition: (op) => op.path === "conversations.import",
+          true: httpLink({ url, fetch: fetchImpl, headers }),
+          false: httpBatchLink({ url, fetch: fetchImpl, headers }),
         }),
       }),
     ],

@@ -12,3 +12,18 @@ export type { EventBatcherStats } from "./event-batcher.js";
 export { StoreError, isStoreError } from "./errors.js";
 export type { StoreErrorCode, ConflictReason } from "./errors.js";
 export type * from "./types.js";
+export { MessageTree, questionToRegenerate } from "./tree.js";
+export type { TreeNode } from "./tree.js";
+export { exportConversation, buildConversationExport } from "./export/export.js";
+export type { ExportFormat, ExportedFile, ExportOptions } from "./export/export.js";
+export { importConversation, parseConversationExport, defaultImportMaxBytes } from "./export/import.js";
+export type { ImportOptions } from "./export/import.js";
+export { conversationMarkdown } from "./export/markdown.js";
+export {
+  conversationExportSchema,
+  conversationExportFormat,
+  conversationExportVersion,
+} from "./export/schema.js";
+export type { ConversationExport, ExportedMessage, ExportedRun, ExportedEvent } from "./export/schema.js";
+export { ImportError, isImportError } from "./export/errors.js";
+export type { ImportErrorReason } from "./export/errors.js";

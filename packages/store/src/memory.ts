@@ -8,8 +8,9 @@ import {
   isSearchableRole,
   snippet,
 } from "./search.js";
-import type { ChatStore, Conversation, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
+import type { ChatStore, Conversation, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
+import { MessageTree } from "./tree.js";
 
 export interface MemoryStoreOptions {
   now?: () => number;
@@ -23,11 +24,14 @@ interface ConversationEntry {
   conversation: Conversation;
   /** Creation order, the tie-break of listConversations (SQLite's rowid). */
   order: number;
+  /** The last message of the active path. */
+  headId: number | null;
 }
 
 interface MessageEntry {
   id: number;
   conversationId: string;
+  parentId: number | null;
   runId: string | null;
   /** JSON, like the database stores: callers get copies and the same serialisation rules. */
   json: string;
@@ -86,10 +90,26 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     return {
       id: entry.id,
       conversationId: entry.conversationId,
+      parentId: entry.parentId,
       runId: entry.runId,
       message: JSON.parse(entry.json) as ChatMessage,
       createdAt: entry.createdAt,
     };
+  }
+
+  function activePathOf(conversationId: string): PathMessage[] {
+    const entry = conversations.get(conversationId);
+    const list = messages.get(conversationId);
+    if (!entry || !list) return [];
+    const tree = new MessageTree(list);
+    const path = tree.pathTo(entry.headId);
+    const onPath = new Set(path);
+    const byId = new Map(list.filter((message) => onPath.has(message.id)).map((message) => [message.id, toStoredMessage(message)]));
+    return tree.withVersions(path, byId);
+  }
+
+  function messageOf(conversationId: string, messageId: number): MessageEntry | undefined {
+    return messages.get(conversationId)?.find((entry) => entry.id === messageId);
   }
 
   function toStoredEvents(list: RunEntry["events"]): StoredEvent[] {
@@ -104,7 +124,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       if (conversations.has(id)) throw conflict("id", `Conversation ${id} already exists.`);
       const at = now();
       const conversation: Conversation = { id, userId, title, createdAt: at, updatedAt: at };
-      conversations.set(id, { conversation, order: nextOrder++ });
+      conversations.set(id, { conversation, order: nextOrder++, headId: null });
       messages.set(id, []);
       return copy(conversation);
     },
@@ -156,6 +176,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
           hits.push({
             id: entry.id,
             conversationId: conversation.id,
+            messageId: entry.id,
             title: conversation.title,
             role: message.role,
             snippet: snippet(message.content, query),
@@ -169,14 +190,26 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         .map(({ id: _id, ...hit }) => hit);
     },
 
-    async appendMessage({ conversationId, runId, message }) {
+    async appendMessage({ conversationId, runId, message, parentId }) {
       live();
       const entry = conversations.get(conversationId);
       const list = messages.get(conversationId);
       if (!entry || !list) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      const parent = parentId === undefined ? entry.headId : parentId;
+      if (parent !== null && !messageOf(conversationId, parent)) {
+        throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
+      }
       const at = now();
-      const stored: MessageEntry = { id: nextMessageId++, conversationId, runId, json: JSON.stringify(message), createdAt: at };
+      const stored: MessageEntry = {
+        id: nextMessageId++,
+        conversationId,
+        parentId: parent,
+        runId,
+        json: JSON.stringify(message),
+        createdAt: at,
+      };
       list.push(stored);
+      entry.headId = stored.id;
       entry.conversation.updatedAt = at;
       return toStoredMessage(stored);
     },
@@ -186,13 +219,30 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return (messages.get(conversationId) ?? []).map(toStoredMessage);
     },
 
-    async deleteMessagesFrom(conversationId, fromMessageId) {
+    async activePath(conversationId) {
       live();
+      return activePathOf(conversationId);
+    },
+
+    async switchBranch(conversationId, messageId) {
+      live();
+      const entry = conversations.get(conversationId);
       const list = messages.get(conversationId);
-      if (!list) return 0;
-      const kept = list.filter((entry) => entry.id < fromMessageId);
-      messages.set(conversationId, kept);
-      return list.length - kept.length;
+      if (!entry || !list || !messageOf(conversationId, messageId)) {
+        throw new StoreError("not_found", `Message ${messageId} is not in conversation ${conversationId}.`);
+      }
+      entry.headId = new MessageTree(list).newestLeafBelow(messageId);
+      return activePathOf(conversationId);
+    },
+
+    async rewindActivePath(conversationId, messageId) {
+      live();
+      const entry = conversations.get(conversationId);
+      if (!entry) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      if (messageId !== null && !messageOf(conversationId, messageId)) {
+        throw new StoreError("not_found", `Message ${messageId} is not in conversation ${conversationId}.`);
+      }
+      entry.headId = messageId;
     },
 
     async createRun(input) {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { latestVersion, migrate, migrations, type Migration } from "./migrations.js";
 import { openSqliteStore } from "./sqlite.js";
 import { doneEvent, tokenEvent } from "./test-support/fixtures.js";
+import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 
 describe("migrate", () => {
   const dbs: DatabaseSync[] = [];
@@ -25,7 +26,7 @@ describe("migrate", () => {
   const versions = (db: DatabaseSync) =>
     db.prepare("SELECT version, applied_at FROM schema_migrations ORDER BY version").all().map((r) => ({ ...r }));
 
-  it("applies the shipped schema once and records it (v1 then v2)", () => {
+  it("applies the shipped schema once and records it (v1, v2, v3)", () => {
     const db = fresh();
     expect(migrate(db, migrations, () => 42)).toEqual(migrations.map((m) => m.version));
     expect(tables(db)).toEqual(["conversations", "events", "messages", "runs", "schema_migrations"]);
@@ -76,7 +77,7 @@ describe("migrate", () => {
   });
 });
 
-describe("migration 2 on a database the v1 store wrote", () => {
+describe("migrations 2 and 3 on a database the v1 store wrote", () => {
   // fixtures/v1-chat.sqlite was written by the store as shipped at schema version 1 (scripts/make-v1-fixture.sh):
   // alice's finished run r1 in c1; in bob's c2, two runs left running (v1 allowed that): r2, then r3.
   let dir: string;
@@ -96,12 +97,13 @@ describe("migration 2 on a database the v1 store wrote", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000 });
     try {
       const probe = new DatabaseSync(path);
-      expect(probe.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) => r.version)).toEqual([1, 2]);
+      expect(probe.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) => r.version)).toEqual([1, 2, 3]);
       expect(counts(probe)).toEqual(countsBefore);
       probe.close();
 
       expect((await store.listConversations("alice")).map((c) => c.title)).toEqual(["Trip to Tokyo"]);
       expect((await store.listMessages("c1")).map((m) => m.message.content)).toEqual(["What time is it in TOKYO?", "It is 14:05 in Tokyo."]);
+      expect((await store.activePath("c1")).map((m) => m.parentId)).toEqual([null, (await store.listMessages("c1"))[0]?.id]);
       expect(await store.getRun("r1")).toMatchObject({ status: "done", reason: "stop", owner: null, clientRequestId: "req-1" });
       expect((await store.readEvents("r1")).map((e) => e.event.type)).toEqual(["run-start", "token", "done"]);
       expect((await store.searchMessages("alice", "tokyo")).length).toBe(2);
@@ -122,6 +124,42 @@ describe("migration 2 on a database the v1 store wrote", () => {
       await store.appendEvent("r3", 2, doneEvent("r3", "interrupted"));
       expect(await store.finishRun("r3", { reason: "interrupted", usage: null })).toBe(true);
       expect((await start("r4", "c2", "bob")) as { status?: string }).toMatchObject({ status: "running", owner: null });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("migration 3 (message trees) on a database the v2 store wrote", () => {
+  // fixtures/v2-chat.sqlite was written by the store as shipped at schema version 2 (scripts/make-v2-fixture.sh);
+  // its contents are listed in test-support/upgraded-v2.ts.
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("makes each linear conversation a single-branch tree headed by its last message, keeping every row", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v2-"));
+    const path = join(dir, "chat.db");
+    copyFileSync(new URL("./test-support/fixtures/v2-chat.sqlite", import.meta.url), path);
+    const counts = (db: DatabaseSync) =>
+      ["conversations", "messages", "runs", "events"].map((table) => Number(db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n));
+    const before = new DatabaseSync(path);
+    expect(before.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) => r.version)).toEqual([1, 2]);
+    const countsBefore = counts(before);
+    expect(countsBefore).toEqual([3, 8, 5, 7]);
+    before.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000 });
+    try {
+      const probe = new DatabaseSync(path);
+      expect(probe.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) => r.version)).toEqual([1, 2, 3]);
+      expect(counts(probe)).toEqual(countsBefore);
+      expect(probe.prepare("SELECT id, head_message_id AS head FROM conversations ORDER BY id").all().map((r) => ({ ...r }))).toEqual([
+        { id: "c1", head: 9 },
+        { id: "c2", head: 11 },
+        { id: "c3", head: null },
+      ]);
+      probe.close();
+      await expectUpgradedV2(store);
     } finally {
       await store.close();
     }

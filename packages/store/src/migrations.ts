@@ -96,6 +96,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX events_not_streamed ON events (run_id, seq) WHERE type NOT IN ('token', 'reasoning');
     `,
   },
+  {
+    version: 3,
+    up: `
+      -- Conversation versions: messages form a tree (edit and regenerate add a sibling instead of deleting), and
+      -- the conversation has an active path, from a first message down to its head. No foreign key on parent_id:
+      -- the store checks in the append's transaction that the parent is a message of the same conversation (a
+      -- one-column key could not say "same conversation"), and messages are deleted only with their conversation.
+      ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+      -- Linear conversations become single-branch trees: each message follows the one before it by id (ids grow
+      -- in append order; edit and regenerate used to delete what came after, so no row points past a gap).
+      UPDATE messages
+         SET parent_id = (SELECT MAX(previous.id) FROM messages AS previous
+                           WHERE previous.conversation_id = messages.conversation_id AND previous.id < messages.id);
+
+      -- The last message of the active path; NULL for an empty conversation.
+      ALTER TABLE conversations ADD COLUMN head_message_id INTEGER;
+      UPDATE conversations SET head_message_id = (SELECT MAX(m.id) FROM messages AS m WHERE m.conversation_id = conversations.id);
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

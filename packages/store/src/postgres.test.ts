@@ -2,12 +2,16 @@ import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { ChatEvent, ChatMessage } from "@streamchat/core";
+import { migratePostgres } from "./postgres/migrate.js";
 import { postgresMigrations } from "./postgres/schema.js";
+import { isSearchableRole, searchableText } from "./search.js";
 import { openPostgresStore, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
 import { latestVersion } from "./migrations.js";
 import { doneEvent, tokenEvent } from "./test-support/fixtures.js";
 import { postgresBinDir, startPrivateCluster, type PrivateCluster } from "./test-support/pg-cluster.js";
 import { connect, createTestDatabase, describePostgres, type TestDatabase } from "./test-support/postgres.js";
+import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 
 // PostgreSQL-only behaviour: schema and migrations, the migrate command, connection loss, pool, plans.
 // The contract itself is in store.test.ts (which runs on PostgreSQL too).
@@ -138,6 +142,35 @@ describePostgres("postgres store", () => {
     expect((error as Error).message).not.toContain("s3cret");
   });
 
+  it("migration 2 makes each linear conversation of a v1 database a single-branch tree headed by its last message", async () => {
+    const { url } = await emptyDatabase();
+    const client = await connect(url);
+    try {
+      expect(await migratePostgres(client, postgresMigrations.slice(0, 1))).toEqual([1]);
+      await writeV1Data(client);
+      const counts = async () =>
+        Promise.all(
+          ["conversations", "messages", "runs", "events"].map(async (table) => Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)),
+        );
+      const countsBefore = await counts();
+      expect(countsBefore).toEqual([3, 8, 5, 7]);
+
+      const store = await open({ url, flushIntervalMs: 60_000 });
+      expect((await client.query("SELECT version FROM schema_migrations ORDER BY version")).rows.map((r) => r.version)).toEqual(
+        postgresMigrations.map((m) => m.version),
+      );
+      expect(await counts()).toEqual(countsBefore);
+      expect((await client.query("SELECT id, head_message_id AS head FROM conversations ORDER BY id")).rows).toEqual([
+        { id: "c1", head: "9" },
+        { id: "c2", head: "11" },
+        { id: "c3", head: null },
+      ]);
+      await expectUpgradedV2(store);
+    } finally {
+      await client.end();
+    }
+  });
+
   describe("the migrate command", () => {
     it("applies the schema, then finds nothing to do", async () => {
       const { url } = await emptyDatabase();
@@ -229,4 +262,80 @@ function migrateCli(env: Record<string, string>): Promise<{ code: number | null;
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
     );
   });
+}
+
+/**
+ * The rows of test-support/upgraded-v2.ts, written with the statements of the store as shipped at PostgreSQL schema
+ * version 1 (commit 9d08bd2): edit and regenerate deleted messages then, leaving gaps in the ids.
+ */
+async function writeV1Data(client: import("pg").Client): Promise<void> {
+  let t = 1_700_000_000_000;
+  const usage = { promptTokens: 12, completionTokens: 8, ttftMs: 40, durationMs: 900, loadMs: null, tokensPerSecond: 9.5 };
+  const conversation = (id: string, userId: string, title: string) =>
+    client.query("INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)", [id, userId, title, (t += 1000)]);
+  const say = async (conversationId: string, runId: string | null, message: ChatMessage): Promise<number> => {
+    const search = isSearchableRole(message.role) ? searchableText(message.content) : "";
+    const { rows } = await client.query(
+      `WITH touched AS (UPDATE conversations SET updated_at = $2 WHERE id = $1 RETURNING id)
+       INSERT INTO messages (conversation_id, run_id, role, search_text, json, created_at)
+       SELECT id, $3, $4, $5, $6, $2 FROM touched RETURNING id`,
+      [conversationId, (t += 1000), runId, message.role, search, JSON.stringify(message)],
+    );
+    return Number(rows[0].id);
+  };
+  const deleteFrom = (conversationId: string, id: number) =>
+    client.query("DELETE FROM messages WHERE conversation_id = $1 AND id >= $2", [conversationId, id]);
+  const run = (id: string, conversationId: string, userId: string, clientRequestId: string | null = null, owner: string | null = null) =>
+    client.query("SELECT streamchat_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9)", [id, conversationId, userId, "demo", "sim", clientRequestId, owner, (t += 1000), null]);
+  const events = (runId: string, list: ChatEvent[]) =>
+    Promise.all(
+      list.map((event, i) =>
+        client.query("INSERT INTO events (run_id, seq, type, json) VALUES ($1, $2, $3, $4)", [runId, i + 1, event.type, JSON.stringify(event)]),
+      ),
+    );
+  const finish = (runId: string, withUsage: boolean) =>
+    client.query("UPDATE runs SET status = 'done', reason = 'stop', usage = $2, finished_at = $3 WHERE id = $1 AND status = 'running'", [
+      runId,
+      withUsage ? JSON.stringify(usage) : null,
+      (t += 1000),
+    ]);
+  const done = (runId: string): ChatEvent => ({ type: "done", runId, at: t, reason: "stop", usage });
+
+  await conversation("c1", "alice", "Trip to Tokyo");
+  await conversation("c2", "bob", "Maths");
+  await conversation("c3", "alice", "Empty");
+  await run("r1", "c1", "alice", "req-1", "replica-a");
+  await say("c1", "r1", { role: "user", content: "What time is it in TOKYO?" });
+  await run("r4", "c2", "bob");
+  await say("c2", "r4", { role: "user", content: "What is 12*7?" });
+  await events("r1", [
+    { type: "run-start", runId: "r1", at: t, conversationId: "c1", model: "demo", provider: "sim" },
+    { type: "tool-call", runId: "r1", at: t, callId: "t1", name: "current_time", args: { timeZone: "Asia/Tokyo" } },
+    { type: "tool-result", runId: "r1", at: t, callId: "t1", name: "current_time", ok: true, result: { iso: "2026-01-01T05:05:00Z" }, durationMs: 3 },
+    { type: "token", runId: "r1", at: t, text: "It is 14:05 in Tokyo." },
+    done("r1"),
+  ]);
+  await say("c1", "r1", { role: "assistant", content: "", toolCalls: [{ id: "t1", name: "current_time", args: { timeZone: "Asia/Tokyo" } }] });
+  await say("c1", "r1", { role: "tool", toolCallId: "t1", toolName: "current_time", content: '{"iso":"2026-01-01T05:05:00Z"}' });
+  await say("c1", "r1", { role: "assistant", content: "It is 14:05 in Tokyo.", thinking: "Use the tool." });
+  await finish("r1", true);
+
+  await run("r2", "c1", "alice");
+  const typo = await say("c1", "r2", { role: "user", content: "And in Osaka?" });
+  await say("c1", "r2", { role: "assistant", content: "Osaka is in the same time zone." });
+  await events("r2", [done("r2")]);
+  await finish("r2", true);
+  await deleteFrom("c1", typo); // chat.edit
+  await run("r3", "c1", "alice");
+  await say("c1", "r3", { role: "user", content: "And in Kyoto?" });
+  await say("c1", "r3", { role: "assistant", content: "Kyoto is in the same time zone too." });
+  await events("r3", [done("r3")]);
+  await finish("r3", true);
+
+  const wrong = await say("c2", "r4", { role: "assistant", content: "82" });
+  await finish("r4", false);
+  await deleteFrom("c2", wrong); // chat.regenerate
+  await run("r5", "c2", "bob");
+  await say("c2", "r5", { role: "assistant", content: "84" });
+  await finish("r5", false);
 }

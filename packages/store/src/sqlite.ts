@@ -17,8 +17,9 @@ import {
   type SearchableRole,
 } from "./search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "./streamed-types.js";
-import type { ChatStore, Conversation, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
+import type { ChatStore, Conversation, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
+import { MessageTree, type TreeNode } from "./tree.js";
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. ":memory:" works for throwaway stores. */
@@ -54,6 +55,7 @@ interface ConversationRow {
 interface MessageRow {
   id: number;
   conversation_id: string;
+  parent_id: number | null;
   run_id: string | null;
   json: string;
   created_at: number;
@@ -77,6 +79,7 @@ interface EventRow {
   json: string;
 }
 interface SearchRow {
+  id: number;
   conversation_id: string;
   title: string;
   role: SearchableRole;
@@ -92,6 +95,7 @@ function allRows<T>(statement: StatementSync, ...params: SQLInputValue[]): T[] {
   return statement.all(...params) as T[];
 }
 
+const messageColumns = "id, conversation_id, parent_id, run_id, json, created_at";
 const runColumns =
   "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
 
@@ -151,6 +155,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   // Prepared once, reused for the life of the store.
   const sql = {
     begin: db.prepare("BEGIN IMMEDIATE"),
+    // A read transaction: one snapshot for several statements (another process may write in between).
+    beginRead: db.prepare("BEGIN"),
     commit: db.prepare("COMMIT"),
     rollback: db.prepare("ROLLBACK"),
     ping: db.prepare("SELECT 1 AS ok"),
@@ -167,30 +173,32 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     ),
     renameConversation: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ?"),
     renameConversationIf: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ? AND title = ?"),
-    touchConversation: db.prepare("UPDATE conversations SET updated_at = ? WHERE id = ?"),
     runIdsOfConversation: db.prepare("SELECT id FROM runs WHERE conversation_id = ?"),
     deleteConversation: db.prepare("DELETE FROM conversations WHERE id = ? AND user_id = ?"),
     searchMessages: db.prepare(
-      `SELECT m.conversation_id, c.title, m.role, m.json, m.created_at
+      `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at
        FROM messages m JOIN conversations c ON c.id = m.conversation_id
        WHERE c.user_id = ? AND m.role IN ('user', 'assistant') AND fold_case(m.content) LIKE ? ESCAPE '\\'
        ORDER BY m.created_at DESC, m.id DESC LIMIT ?`,
     ),
     // For the few queries LIKE cannot answer exactly (search.ts likeAnswersExactly): every candidate, newest first.
     scanSearchable: db.prepare(
-      `SELECT m.conversation_id, c.title, m.role, m.json, m.created_at
+      `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at
        FROM messages m JOIN conversations c ON c.id = m.conversation_id
        WHERE c.user_id = ? AND m.role IN ('user', 'assistant')
        ORDER BY m.created_at DESC, m.id DESC`,
     ),
 
     insertMessage: db.prepare(
-      "INSERT INTO messages (conversation_id, run_id, role, content, json, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (conversation_id, parent_id, run_id, role, content, json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
-    listMessages: db.prepare(
-      "SELECT id, conversation_id, run_id, json, created_at FROM messages WHERE conversation_id = ? ORDER BY id",
-    ),
-    deleteMessagesFrom: db.prepare("DELETE FROM messages WHERE conversation_id = ? AND id >= ?"),
+    listMessages: db.prepare(`SELECT ${messageColumns} FROM messages WHERE conversation_id = ? ORDER BY id`),
+    messagesByIds: db.prepare(`SELECT ${messageColumns} FROM messages WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`),
+    messageInConversation: db.prepare("SELECT 1 AS found FROM messages WHERE id = ? AND conversation_id = ?"),
+    treeOf: db.prepare("SELECT id, parent_id FROM messages WHERE conversation_id = ?"),
+    headOf: db.prepare("SELECT head_message_id AS head FROM conversations WHERE id = ?"),
+    setHead: db.prepare("UPDATE conversations SET head_message_id = ? WHERE id = ?"),
+    appendedMessage: db.prepare("UPDATE conversations SET updated_at = ?, head_message_id = ? WHERE id = ?"),
 
     insertRun: db.prepare(
       `INSERT INTO runs (id, conversation_id, user_id, model, provider, client_request_id, owner, status, created_at)
@@ -280,7 +288,46 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
 
   function toHit(row: SearchRow, query: string): SearchHit {
     const content = (JSON.parse(row.json) as ChatMessage).content;
-    return { conversationId: row.conversation_id, title: row.title, role: row.role, snippet: snippet(content, query), createdAt: row.created_at };
+    return {
+      conversationId: row.conversation_id,
+      messageId: row.id,
+      title: row.title,
+      role: row.role,
+      snippet: snippet(content, query),
+      createdAt: row.created_at,
+    };
+  }
+
+  /** The conversation's head, or undefined for an unknown conversation. */
+  function headOf(conversationId: string): number | null | undefined {
+    return getRow<{ head: number | null }>(sql.headOf, conversationId)?.head;
+  }
+
+  function treeOf(conversationId: string): MessageTree {
+    return new MessageTree(allRows<{ id: number; parent_id: number | null }>(sql.treeOf, conversationId).map(toTreeNode));
+  }
+
+  function inConversation(conversationId: string, messageId: number): boolean {
+    return getRow(sql.messageInConversation, messageId, conversationId) !== undefined;
+  }
+
+  /** Reads the active path inside the caller's transaction. */
+  function readActivePath(conversationId: string): PathMessage[] {
+    const head = headOf(conversationId);
+    if (head === undefined || head === null) return [];
+    const tree = treeOf(conversationId);
+    const path = tree.pathTo(head);
+    const rows = allRows<MessageRow>(sql.messagesByIds, JSON.stringify(path));
+    return tree.withVersions(path, new Map(rows.map((row) => [row.id, toStoredMessage(row)])));
+  }
+
+  function readTransaction<T>(work: () => T): T {
+    sql.beginRead.run();
+    try {
+      return work();
+    } finally {
+      sql.commit.run();
+    }
   }
 
   const store: SqliteChatStore = {
@@ -348,16 +395,23 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return hits;
     },
 
-    async appendMessage({ conversationId, runId, message }) {
+    async appendMessage({ conversationId, runId, message, parentId }) {
       live();
       const at = now();
       const json = JSON.stringify(message);
-      const id = transaction(() => {
-        const { changes } = sql.touchConversation.run(at, conversationId);
-        if (Number(changes) === 0) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-        return Number(sql.insertMessage.run(conversationId, runId, message.role, message.content, json, at).lastInsertRowid);
+      // BEGIN IMMEDIATE: the head read here is still the head when the message lands under it, across processes.
+      const stored = transaction(() => {
+        const head = headOf(conversationId);
+        if (head === undefined) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+        const parent = parentId === undefined ? head : parentId;
+        if (parent !== null && !inConversation(conversationId, parent)) {
+          throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
+        }
+        const id = Number(sql.insertMessage.run(conversationId, parent, runId, message.role, message.content, json, at).lastInsertRowid);
+        sql.appendedMessage.run(at, id, conversationId);
+        return { id, parent };
       });
-      return { id, conversationId, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
+      return { id: stored.id, conversationId, parentId: stored.parent, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
     },
 
     async listMessages(conversationId) {
@@ -365,9 +419,31 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return allRows<MessageRow>(sql.listMessages, conversationId).map(toStoredMessage);
     },
 
-    async deleteMessagesFrom(conversationId, fromMessageId) {
+    async activePath(conversationId) {
       live();
-      return Number(sql.deleteMessagesFrom.run(conversationId, fromMessageId).changes);
+      return readTransaction(() => readActivePath(conversationId));
+    },
+
+    async switchBranch(conversationId, messageId) {
+      live();
+      return transaction(() => {
+        if (!inConversation(conversationId, messageId)) {
+          throw new StoreError("not_found", `Message ${messageId} is not in conversation ${conversationId}.`);
+        }
+        sql.setHead.run(treeOf(conversationId).newestLeafBelow(messageId), conversationId);
+        return readActivePath(conversationId);
+      });
+    },
+
+    async rewindActivePath(conversationId, messageId) {
+      live();
+      transaction(() => {
+        if (headOf(conversationId) === undefined) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+        if (messageId !== null && !inConversation(conversationId, messageId)) {
+          throw new StoreError("not_found", `Message ${messageId} is not in conversation ${conversationId}.`);
+        }
+        sql.setHead.run(messageId, conversationId);
+      });
     },
 
     async createRun(input) {
@@ -517,10 +593,15 @@ function toStoredMessage(row: MessageRow): StoredMessage {
   return {
     id: row.id,
     conversationId: row.conversation_id,
+    parentId: row.parent_id,
     runId: row.run_id,
     message: JSON.parse(row.json) as ChatMessage,
     createdAt: row.created_at,
   };
+}
+
+function toTreeNode(row: { id: number; parent_id: number | null }): TreeNode {
+  return { id: row.id, parentId: row.parent_id };
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {

@@ -3,6 +3,7 @@ import type { ChatEvent, ChatMessage } from "@streamchat/core";
 import { StoreError } from "./errors.js";
 import { containsFolded } from "./search.js";
 import { allBackends, type BackendContext, type TestStore } from "./test-support/backends.js";
+import { questionToRegenerate } from "./tree.js";
 import { doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
 import { describeEachBackend } from "./test-support/postgres.js";
 import type { CreateRunInput } from "./types.js";
@@ -177,12 +178,14 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       const expected = everyMessageVariant.map((message, i) => ({
         id: ids[i],
         conversationId: "c1",
+        parentId: i === 0 ? null : ids[i - 1],
         runId: i === 0 ? null : "r1",
         message,
         createdAt: 2_000 + i,
       }));
       expect(stored).toEqual(expected);
       expect(await store.listMessages("c1")).toEqual(expected);
+      expect(await store.activePath("c1")).toEqual(expected); // one branch: the path is the whole tree, no versions
       // Exact shape: no fields gained or lost, keys in order (toEqual ignores undefined-valued keys and key order).
       expect(JSON.stringify((await store.listMessages("c1")).map((m) => m.message))).toBe(JSON.stringify(everyMessageVariant));
     });
@@ -216,22 +219,258 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await failure(appended)).toEqual(storeError("not_found"));
     });
 
-    it("deletes from a message on (edit, regenerate) and never reuses ids", async () => {
+    it("hands out increasing ids, never reused, across conversations", async () => {
       await conversation("c1");
       await conversation("c2");
-      const appended = [];
-      for (const content of ["one", "two", "three"]) {
-        appended.push(await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content } }));
+      const ids = [];
+      for (const [i, conversationId] of ["c1", "c2", "c1", "c2"].entries()) {
+        ids.push((await store.appendMessage({ conversationId, runId: null, message: { role: "user", content: `m${i}` } })).id);
       }
-      const [first, second, third] = appended;
-      const other = await store.appendMessage({ conversationId: "c2", runId: null, message: { role: "user", content: "other" } });
-      expect(await store.deleteMessagesFrom("c1", second!.id)).toBe(2);
-      expect((await store.listMessages("c1")).map((m) => m.message.content)).toEqual(["one"]);
-      expect((await store.listMessages("c2")).map((m) => m.id)).toEqual([other.id]);
-      const next = await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "two again" } });
-      expect(next.id).toBeGreaterThan(Math.max(third!.id, other.id));
-      expect((await store.listMessages("c1")).map((m) => m.id)).toEqual([first!.id, next.id]);
-      expect(await store.deleteMessagesFrom("c1", next.id + 100)).toBe(0);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(new Set(ids).size).toBe(4);
+      await store.deleteConversation("alice", "c1");
+      await conversation("c1");
+      const next = await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "again" } });
+      expect(next.id).toBeGreaterThan(Math.max(...ids));
+      expect(next.parentId).toBeNull(); // the re-created conversation starts a new tree
+    });
+  });
+
+  describe("message tree", () => {
+    type Role = "user" | "assistant";
+    /** Appends a message (under the head unless `parentId` says otherwise) and returns its id. */
+    async function say(role: Role, content: string, options: { parentId?: number | null; runId?: string | null; conversationId?: string } = {}) {
+      const message: ChatMessage = { role, content };
+      const input = { conversationId: options.conversationId ?? "c1", runId: options.runId ?? null, message };
+      return (await store.appendMessage(options.parentId === undefined ? input : { ...input, parentId: options.parentId })).id;
+    }
+    const contents = async (conversationId = "c1") => (await store.activePath(conversationId)).map((m) => m.message.content);
+    const versions = async (conversationId = "c1") =>
+      (await store.activePath(conversationId)).map((m) => (m.versions ? [m.message.content, m.versions] : m.message.content));
+
+    beforeEach(async () => {
+      await conversation("c1");
+    });
+
+    it("appends under the head: a linear conversation is a chain, and the path is all of it", async () => {
+      expect(await store.activePath("c1")).toEqual([]);
+      const u1 = await say("user", "u1");
+      const a1 = await say("assistant", "a1");
+      const u2 = await say("user", "u2");
+      const tree = await store.listMessages("c1");
+      expect(tree.map((m) => [m.id, m.parentId])).toEqual([
+        [u1, null],
+        [a1, u1],
+        [u2, a1],
+      ]);
+      expect(await store.activePath("c1")).toEqual(tree);
+      expect(await store.activePath("unknown")).toEqual([]);
+    });
+
+    it("edits a user message as a new sibling: the old branch stays, the path follows the new one", async () => {
+      const u1 = await say("user", "u1");
+      const a1 = await say("assistant", "a1");
+      const u2 = await say("user", "u2");
+      await say("assistant", "a2");
+      clock.set(50_000);
+      // chat.edit of u2: a sibling under u2's parent, then the new run's answer under it (the default parent).
+      const edited = await store.appendMessage({ conversationId: "c1", runId: "r2", message: { role: "user", content: "u2 edited" }, parentId: a1 });
+      expect(edited).toMatchObject({ parentId: a1, runId: "r2", createdAt: 50_000 });
+      await say("assistant", "a2 for the edit");
+      expect(await versions()).toEqual(["u1", "a1", ["u2 edited", { index: 2, count: 2, siblingIds: [u2, edited.id] }], "a2 for the edit"]);
+      expect((await store.listMessages("c1")).map((m) => m.message.content)).toEqual(["u1", "a1", "u2", "a2", "u2 edited", "a2 for the edit"]);
+      // The model's context is the path: the old branch is not in it.
+      expect((await store.activePath("c1")).map((m) => m.parentId)).toEqual([null, u1, a1, edited.id]);
+    });
+
+    it("edits a first message as a sibling without a parent: versions on first messages too", async () => {
+      const first = await say("user", "first");
+      await say("assistant", "answer");
+      const second = await say("user", "first, edited", { parentId: null });
+      const third = await say("user", "first, edited again", { parentId: null });
+      expect(await versions()).toEqual([["first, edited again", { index: 3, count: 3, siblingIds: [first, second, third] }]]);
+      await store.switchBranch("c1", second);
+      expect(await versions()).toEqual([["first, edited", { index: 2, count: 3, siblingIds: [first, second, third] }]]);
+      await store.switchBranch("c1", first);
+      expect(await versions()).toEqual([["first", { index: 1, count: 3, siblingIds: [first, second, third] }], "answer"]);
+    });
+
+    it("regenerates an answer with tool calls: the new answer is a version of the chain's first message", async () => {
+      const question = await say("user", "time in Tokyo?", { runId: "r1" });
+      const call = await store.appendMessage({
+        conversationId: "c1",
+        runId: "r1",
+        message: { role: "assistant", content: "", toolCalls: [{ id: "t1", name: "current_time", args: { timeZone: "Asia/Tokyo" } }] },
+      });
+      await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "tool", toolCallId: "t1", toolName: "current_time", content: "{}" } });
+      const final = await say("assistant", "It is 14:05.", { runId: "r1" });
+      const path = await store.activePath("c1");
+      // The UI may ask to regenerate any message of the answer: the question is the user message before it.
+      expect(questionToRegenerate(path, final)?.id).toBe(question);
+      expect(questionToRegenerate(path, call.id)?.id).toBe(question);
+      expect(questionToRegenerate(path)?.id).toBe(question);
+      expect(questionToRegenerate(path, question)?.id).toBe(question);
+      expect(questionToRegenerate(path, 123_456)).toBeUndefined();
+
+      // chat.regenerate: rewind to the question (the model's context ends there), the new run's answer goes under it.
+      await store.rewindActivePath("c1", question);
+      expect(await contents()).toEqual(["time in Tokyo?"]);
+      expect((await store.activePath("c1"))[0]?.versions).toBeUndefined();
+      const again = await say("assistant", "Tokyo: 14:06.", { runId: "r2" });
+      expect(await versions()).toEqual(["time in Tokyo?", ["Tokyo: 14:06.", { index: 2, count: 2, siblingIds: [call.id, again] }]]);
+      // The versions navigation on the first answer message switches the whole chain.
+      const back = await store.switchBranch("c1", call.id);
+      expect(back.map((m) => m.message.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+      expect(back[1]?.versions).toEqual({ index: 1, count: 2, siblingIds: [call.id, again] });
+      expect(back.slice(2).map((m) => m.versions)).toEqual([undefined, undefined]);
+      expect(back.map((m) => m.runId)).toEqual(["r1", "r1", "r1", "r1"]);
+    });
+
+    it("switches through user and assistant messages, continuing down the most recently created children", async () => {
+      const u1 = await say("user", "u1");
+      const a1 = await say("assistant", "a1");
+      const u2 = await say("user", "u2");
+      const a2 = await say("assistant", "a2");
+      const u3 = await say("user", "u3");
+      await say("user", "u2 v2", { parentId: a1 });
+      await say("assistant", "a2 for v2");
+      await say("user", "u2 v3", { parentId: a1 }); // the newest version of u2, unanswered
+      const u2v4 = await say("user", "u2 v4", { parentId: a1 });
+      const a2v4 = await say("assistant", "a2 for v4");
+      await store.rewindActivePath("c1", u2v4);
+      await say("assistant", "a2 for v4, regenerated"); // newer than a2v4
+      clock.set(90_000);
+      const before = await store.getConversation("alice", "c1");
+
+      // Through an assistant message high up: down the newest children (u2 v4, then its newest answer).
+      const switched = await store.switchBranch("c1", a1);
+      expect(switched.map((m) => m.message.content)).toEqual(["u1", "a1", "u2 v4", "a2 for v4, regenerated"]);
+      expect(await store.activePath("c1")).toEqual(switched);
+      // Through a user message: its own branch, down to the leaf.
+      expect((await store.switchBranch("c1", u2)).map((m) => m.message.content)).toEqual(["u1", "a1", "u2", "a2", "u3"]);
+      expect((await store.activePath("c1")).at(-1)?.id).toBe(u3);
+      // Through the older answer of a regenerate.
+      expect(await versions()).toEqual(["u1", "a1", ["u2", { index: 1, count: 4, siblingIds: expect.any(Array) }], "a2", "u3"]);
+      expect((await store.switchBranch("c1", a2v4)).map((m) => m.message.content)).toEqual(["u1", "a1", "u2 v4", "a2 for v4"]);
+      expect((await store.activePath("c1")).at(-1)?.versions).toMatchObject({ index: 1, count: 2 });
+      // Through a leaf: the leaf itself; through the first message: everything below its newest children.
+      expect((await store.switchBranch("c1", a2)).at(-1)?.id).toBe(u3);
+      expect((await store.switchBranch("c1", u1)).map((m) => m.message.content)).toEqual(["u1", "a1", "u2 v4", "a2 for v4, regenerated"]);
+      // Switching is not activity.
+      expect(await store.getConversation("alice", "c1")).toEqual(before);
+    });
+
+    it("appends after a switch at the end of the active path", async () => {
+      await say("user", "u1");
+      const a1 = await say("assistant", "a1");
+      const u2 = await say("user", "u2");
+      const a2 = await say("assistant", "a2");
+      await say("user", "u2 edited", { parentId: a1 });
+      await say("assistant", "a2 edited");
+      await store.switchBranch("c1", u2);
+      const u3 = await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "u3" } });
+      expect(u3.parentId).toBe(a2);
+      expect(await contents()).toEqual(["u1", "a1", "u2", "a2", "u3"]);
+    });
+
+    it("rewinds to an empty path: the next append starts a new first message", async () => {
+      const first = await say("user", "first");
+      await say("assistant", "answer");
+      await store.rewindActivePath("c1", null);
+      expect(await store.activePath("c1")).toEqual([]);
+      const other = await say("user", "another start");
+      expect(await versions()).toEqual([["another start", { index: 2, count: 2, siblingIds: [first, other] }]]);
+    });
+
+    it("refuses parents, switches and rewinds outside the conversation, changing nothing", async () => {
+      await conversation("c2");
+      const mine = await say("user", "mine");
+      const theirs = await say("user", "theirs", { conversationId: "c2" });
+      const before = await store.listMessages("c1");
+      expect(await failure(say("assistant", "x", { parentId: theirs }))).toEqual(storeError("not_found"));
+      expect(await failure(say("assistant", "x", { parentId: theirs + 1000 }))).toEqual(storeError("not_found"));
+      expect(await failure(say("assistant", "x", { conversationId: "nope", parentId: null }))).toEqual(storeError("not_found"));
+      expect(await failure(store.switchBranch("c1", theirs))).toEqual(storeError("not_found"));
+      expect(await failure(store.switchBranch("nope", mine))).toEqual(storeError("not_found"));
+      expect(await failure(store.rewindActivePath("c1", theirs))).toEqual(storeError("not_found"));
+      expect(await failure(store.rewindActivePath("nope", null))).toEqual(storeError("not_found"));
+      expect(await store.listMessages("c1")).toEqual(before);
+      expect((await store.activePath("c1")).map((m) => m.id)).toEqual([mine]);
+      expect((await store.activePath("c2")).map((m) => m.id)).toEqual([theirs]);
+    });
+
+    it("keeps runs, events and usage attached to their messages on every branch", async () => {
+      const question = await say("user", "q", { runId: "r1" });
+      await run("r1", "c1");
+      for (const [i, event] of runEvents("r1", "c1").entries()) void store.appendEvent("r1", i + 1, event);
+      const first = await say("assistant", "first answer", { runId: "r1" });
+      await store.finishRun("r1", { reason: "stop", usage: sampleUsage });
+
+      await run("r2", "c1");
+      await store.rewindActivePath("c1", question);
+      void store.appendEvent("r2", 1, tokenEvent("r2", "second answer"));
+      await store.appendEvent("r2", 2, doneEvent("r2"));
+      const second = await say("assistant", "second answer", { runId: "r2" });
+      await store.finishRun("r2", { reason: "stop", usage: { ...sampleUsage, completionTokens: 2 } });
+
+      const byRun = async () => (await store.activePath("c1")).map((m) => [m.message.content, m.runId]);
+      expect(await byRun()).toEqual([
+        ["q", "r1"],
+        ["second answer", "r2"],
+      ]);
+      await store.switchBranch("c1", first);
+      expect(await byRun()).toEqual([
+        ["q", "r1"],
+        ["first answer", "r1"],
+      ]);
+      // Runs are per conversation: both stay, with their usage and logs, whichever branch is shown.
+      expect((await store.listRuns("c1")).map((r) => [r.id, r.usage?.completionTokens])).toEqual([
+        ["r1", sampleUsage.completionTokens],
+        ["r2", 2],
+      ]);
+      expect((await store.readEvents("r1")).map((e) => e.event.type)).toEqual(runEvents("r1", "c1").map((e) => e.type));
+      expect((await store.readEventsOfTypes("r1", ["tool-result"])).length).toBe(1);
+      expect((await store.readEvents("r2")).map((e) => e.event.type)).toEqual(["token", "done"]);
+      expect((await store.listMessages("c1")).map((m) => [m.id, m.runId])).toEqual([
+        [question, "r1"],
+        [first, "r1"],
+        [second, "r2"],
+      ]);
+    });
+
+    it("searches every branch; a hit names its message, and switching to it shows it", async () => {
+      await say("user", "plan a trip");
+      const a1 = await say("assistant", "Try Kyoto in autumn.");
+      const u1 = (await store.activePath("c1"))[0]!.id;
+      await store.rewindActivePath("c1", u1);
+      await say("assistant", "Try Lisbon in spring.");
+      const hits = await store.searchMessages("alice", "kyoto");
+      expect(hits).toEqual([expect.objectContaining({ conversationId: "c1", messageId: a1, role: "assistant" })]);
+      expect(await contents()).toEqual(["plan a trip", "Try Lisbon in spring."]);
+      await store.switchBranch("c1", hits[0]!.messageId);
+      expect(await contents()).toEqual(["plan a trip", "Try Kyoto in autumn."]);
+    });
+
+    it("deletes the whole tree with its conversation", async () => {
+      const u1 = await say("user", "doomed question", { runId: "r1" });
+      await run("r1", "c1");
+      await say("assistant", "doomed answer one", { runId: "r1" });
+      await store.finishRun("r1", { reason: "stop", usage: null });
+      await run("r2", "c1");
+      await store.rewindActivePath("c1", u1);
+      await say("assistant", "doomed answer two", { runId: "r2" });
+      await say("user", "doomed edit", { parentId: null });
+      await store.finishRun("r2", { reason: "stop", usage: null });
+      expect(await store.deleteConversation("alice", "c1")).toBe(true);
+      expect(await store.listMessages("c1")).toEqual([]);
+      expect(await store.activePath("c1")).toEqual([]);
+      expect(await store.searchMessages("alice", "doomed")).toEqual([]);
+      expect(await store.listRuns("c1")).toEqual([]);
+      expect(await failure(store.switchBranch("c1", u1))).toEqual(storeError("not_found"));
+      // The id can be used again, for an empty conversation: no head, no message left behind.
+      await conversation("c1");
+      expect(await store.activePath("c1")).toEqual([]);
+      expect((await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "fresh" } })).parentId).toBeNull();
     });
   });
 
@@ -635,6 +874,19 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await other.countRunningRuns("alice")).toBe(4);
     });
 
+    it("chains concurrent appends under the head from both: never two siblings", async () => {
+      const appended = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 === 0 ? store : other).appendMessage({ conversationId: "c0", runId: null, message: { role: "user", content: `m${i}` } }),
+        ),
+      );
+      const tree = await other.listMessages("c0");
+      expect(tree).toHaveLength(12);
+      expect(tree.map((m) => m.parentId)).toEqual([null, ...tree.slice(0, -1).map((m) => m.id)]);
+      expect((await store.activePath("c0")).map((m) => m.id)).toEqual(tree.map((m) => m.id));
+      expect(appended.map((m) => m.parentId).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(tree.map((m) => m.parentId));
+    });
+
     it("starts one run of a conversation when both try at once", async () => {
       const results = await Promise.allSettled(
         Array.from({ length: 6 }, (_, i) =>
@@ -711,9 +963,10 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
     });
 
     it("matches case-insensitively in the user's user and assistant messages, newest first", async () => {
+      const c1 = (await store.listMessages("c1")).map((m) => m.id);
       expect(await store.searchMessages("alice", "tokyo")).toEqual([
-        { conversationId: "c1", title: "Trip planning", role: "assistant", snippet: "It is 14:05 in Tokyo.", createdAt: 4_000 },
-        { conversationId: "c1", title: "Trip planning", role: "user", snippet: "What time is it in TOKYO?", createdAt: 2_000 },
+        { conversationId: "c1", messageId: c1[3], title: "Trip planning", role: "assistant", snippet: "It is 14:05 in Tokyo.", createdAt: 4_000 },
+        { conversationId: "c1", messageId: c1[1], title: "Trip planning", role: "user", snippet: "What time is it in TOKYO?", createdAt: 2_000 },
       ]);
       expect((await store.searchMessages("alice", "tokyo", { limit: 1 })).map((h) => h.createdAt)).toEqual([4_000]);
       expect(await store.searchMessages("alice", "secret")).toEqual([]); // thinking is not searched

@@ -25,6 +25,10 @@ import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core
  *   ignoring it never raises an unhandled rejection. After a batch of a run is rejected for good, later appends
  *   of that run are refused with the same error except `error` and `done` events (see appendEvent).
  * - flush() rejects with the first commit failure; close() rejects whatever it could not commit with "closed".
+ *
+ * Conversation versions (schema: SQLite v3, PostgreSQL v2): messages form a tree with an active path (see the
+ * messages section); `deleteMessagesFrom` is gone (edit and regenerate add siblings), StoredMessage has
+ * `parentId`, SearchHit has `messageId`. Existing linear conversations became single-branch trees.
  */
 
 export interface Conversation {
@@ -35,14 +39,41 @@ export interface Conversation {
   updatedAt: number;
 }
 
-/** A message of a conversation, in the engine's shape, with where it came from. */
+/**
+ * A message of a conversation, in the engine's shape, with where it came from and where it sits in the
+ * conversation's tree.
+ */
 export interface StoredMessage {
   id: number;
   conversationId: string;
+  /**
+   * The message it follows; null for a first message. A message's parent is always older (smaller id), and in
+   * the same conversation. Several children of one parent are versions of one another (edit, regenerate).
+   */
+  parentId: number | null;
   /** The run that produced it (assistant and tool messages; the user message that started the run). */
   runId: string | null;
   message: ChatMessage;
   createdAt: number;
+}
+
+/**
+ * Where a message stands among its siblings (the children of its parent; for a first message, the
+ * conversation's other first messages). Present only when there are several.
+ */
+export interface MessageVersions {
+  /** 1-based: siblingIds[index - 1] is the message's own id. */
+  index: number;
+  /** siblingIds.length (> 1). */
+  count: number;
+  /** Oldest first (creation order). */
+  siblingIds: number[];
+}
+
+/** A message of the active path. */
+export interface PathMessage extends StoredMessage {
+  /** Only on messages whose parent has several children (first messages: when there are several). */
+  versions?: MessageVersions;
 }
 
 export type RunStatus = "running" | "done";
@@ -72,6 +103,8 @@ export interface StoredEvent {
 
 export interface SearchHit {
   conversationId: string;
+  /** The message found, on any branch: conversations.switchBranch to it shows it. */
+  messageId: number;
   title: string;
   role: ChatMessage["role"];
   snippet: string;
@@ -115,27 +148,61 @@ export interface ChatStore {
     title: string,
     options?: { ifTitle?: string },
   ): Promise<Conversation | undefined>;
-  /** Deletes the conversation with its messages, runs and events. False when not found for that user. */
+  /** Deletes the conversation with its whole message tree, runs and events. False when not found for that user. */
   deleteConversation(userId: string, conversationId: string): Promise<boolean>;
   /**
-   * Case-insensitive substring search over the user's own messages (user and assistant text), newest
-   * first, default limit 20. The query is literal: "%" and "_" are not wildcards. An empty query finds nothing.
+   * Case-insensitive substring search over the user's own messages (user and assistant text) on every branch,
+   * newest first, default limit 20. The query is literal: "%" and "_" are not wildcards. An empty query finds nothing.
    * Case folding is JavaScript's String#toLowerCase on every backend (search.ts `foldCase`).
    */
   searchMessages(userId: string, query: string, options?: { limit?: number }): Promise<SearchHit[]>;
 
   // ---- messages ------------------------------------------------------------------------------
+  //
+  // A conversation's messages form a tree: each has a parent (null for a first message); editing or
+  // regenerating adds a sibling instead of deleting anything. The conversation has a head, the last message of
+  // its ACTIVE PATH (the head and its ancestors): what the model sees as context and what the conversation shows.
+  // Messages are never deleted one by one, only with their conversation; ids are increasing per store and never
+  // reused, so a parent's id is always smaller than its children's and "most recent" means "highest id".
+  //
+  // The messages of one run form a chain (assistant with tool calls → tool results → … → the final assistant
+  // message); the first message after the user message is "the answer": a regenerate appends the new answer
+  // under the same user message, a sibling of the old first message, whose `versions` then navigate the answers.
 
-  /** Bumps the conversation's updatedAt. Throws StoreError("not_found") for an unknown conversation. */
-  appendMessage(input: { conversationId: string; runId: string | null; message: ChatMessage }): Promise<StoredMessage>;
-  /** In id order. Ids are increasing per store and never reused. */
+  /**
+   * Appends a message and makes it the head. `parentId`: omitted → under the head (the end of the active path;
+   * the first message of an empty conversation); null → a new first message (editing a first message); a number →
+   * under that message of the conversation (edit: the edited message's parentId).
+   * Bumps the conversation's updatedAt. StoreError("not_found") for an unknown conversation or a parentId that is
+   * not a message of this conversation. Atomic with respect to other appends: concurrent appends under the head
+   * form a chain, never two siblings.
+   */
+  appendMessage(input: {
+    conversationId: string;
+    runId: string | null;
+    message: ChatMessage;
+    parentId?: number | null;
+  }): Promise<StoredMessage>;
+  /** The whole tree: every message of every branch, in id order (parents before children). [] for an unknown conversation. */
   listMessages(conversationId: string): Promise<StoredMessage[]>;
   /**
-   * Deletes the conversation's messages with id >= fromMessageId; returns how many. For chat.edit (from the
-   * edited user message) and chat.regenerate (from the message after the last user message).
-   * Message ids are never reused afterwards.
+   * The active path, first message first, with `versions` on messages that have siblings: what the model sees and
+   * conversations.get shows. [] for an unknown or empty conversation.
    */
-  deleteMessagesFrom(conversationId: string, fromMessageId: number): Promise<number>;
+  activePath(conversationId: string): Promise<PathMessage[]>;
+  /**
+   * Moves the active path through `messageId` (any message: user, assistant, tool): the head becomes the newest
+   * leaf below it, following the most recently created child at each step. Returns the new active path.
+   * Not activity: updatedAt stays. StoreError("not_found") when the message is not in the conversation.
+   */
+  switchBranch(conversationId: string, messageId: number): Promise<PathMessage[]>;
+  /**
+   * Makes `messageId` the head itself, its descendants staying in the tree off the path (null: an empty path, the
+   * next append starts a new first message). For regenerate: rewind to the user message, then the run's answer is
+   * appended under it as a new version. Not activity: updatedAt stays. StoreError("not_found") when the message
+   * (or, for null, the conversation) is unknown.
+   */
+  rewindActivePath(conversationId: string, messageId: number | null): Promise<void>;
 
   // ---- runs ----------------------------------------------------------------------------------
 
@@ -150,8 +217,8 @@ export interface ChatStore {
   getRun(runId: string): Promise<RunRecord | undefined>;
   findRunByClientRequestId(userId: string, clientRequestId: string): Promise<RunRecord | undefined>;
   /**
-   * Every run of the conversation, oldest first (creation order on equal createdAt), including runs whose
-   * messages were since deleted or that produced none (a regenerate that failed at once).
+   * Every run of the conversation, on every branch, oldest first (creation order on equal createdAt), including
+   * runs that produced no message (a regenerate that failed at once).
    */
   listRuns(conversationId: string): Promise<RunRecord[]>;
   /** The conversation's run still marked running, if any. */

@@ -25,13 +25,16 @@ const mutations = [
   "chat.edit",
   "conversations.rename",
   "conversations.delete",
+  "conversations.switchBranch",
+  "conversations.import",
 ] as const;
-const queries = ["conversations.list", "conversations.get", "models.list", "health"] as const;
+const queries = ["conversations.list", "conversations.get", "conversations.export", "conversations.search", "models.list", "health"] as const;
 const procedures = [...mutations, ...queries, "chat.events"] as const;
 
 let api: ReliabilityApi;
 let client: ApiClient;
 const known = { conversationId: "", runId: "", messageId: 0 };
+const exported = { content: "" };
 
 beforeAll(async () => {
   api = await startApi({ env: { MAX_RUNS_PER_USER: "3", MAX_BODY_BYTES: "65536" } });
@@ -42,6 +45,7 @@ beforeAll(async () => {
   known.conversationId = started.conversationId;
   known.runId = started.runId;
   known.messageId = conversation.messages[0]?.id ?? 0;
+  exported.content = (await client.conversations.export.query({ conversationId: started.conversationId, format: "json" })).content;
 });
 afterAll(() => api?.close());
 
@@ -101,6 +105,15 @@ const shapedInput = fc
       limit: fc.oneof(fc.integer({ min: -5, max: 500 }), anyValue),
       lastEventId: fc.oneof(fc.constantFrom("0", "1", "-1", "abc", "999999999999999999999"), anyValue),
       clientRequestId: anyValue,
+      format: fc.oneof(fc.constantFrom("json", "markdown", "pdf"), anyValue),
+      query: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom("%", "_", "seed"), anyValue),
+      content: fc.oneof(
+        fc.string({ maxLength: 80 }),
+        fc.constant(() => exported.content),
+        fc.constant(() => exported.content.replace('"version": 1', '"version": 2')),
+        fc.constant(() => exported.content.replace(/"title": "[^"]*"/, '"title": "nul \\u0000 in it"')),
+        anyValue,
+      ),
     },
     { requiredKeys: [] },
   )

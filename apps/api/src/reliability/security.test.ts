@@ -349,6 +349,7 @@ describe("SQL only through parameters", () => {
     const storeSrc = fileURLToPath(new URL("../../../../packages/store/src/", import.meta.url));
     const allowed = new Set([
       "${runColumns}",
+      "${messageColumns}",
       "${conversationColumns}",
       "${busyTimeoutMs}",
       "${notStreamedPredicate}",

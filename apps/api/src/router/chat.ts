@@ -10,6 +10,7 @@ const id = idSchema;
 // Emptiness and MAX_MESSAGE_CHARS are checked by the RunManager (shared with REST), which knows the limit.
 const message = z.string().max(10_000_000);
 const model = id.optional();
+const messageId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /** Ask the model to reason first; a model without the thinking capability ends the run with model_unsupported. */
 const think = z.boolean().optional();
 
@@ -78,14 +79,22 @@ export const chatRouter = router({
       };
     }),
 
+  /** A new version of an answer (the previous ones stay): `messageId` is any message of it; default the last answer. */
   regenerate: authedProcedure
-    .input(z.object({ conversationId: id, model, think }))
+    .input(z.object({ conversationId: id, messageId: messageId.optional(), model, think }))
     .mutation(({ ctx, input }) =>
-      ctx.runs.regenerate({ userId: ctx.userId, conversationId: input.conversationId, model: input.model, think: input.think }),
+      ctx.runs.regenerate({
+        userId: ctx.userId,
+        conversationId: input.conversationId,
+        messageId: input.messageId,
+        model: input.model,
+        think: input.think,
+      }),
     ),
 
+  /** A new version of any user message (the original and its answers stay), then its answer. */
   edit: authedProcedure
-    .input(z.object({ conversationId: id, messageId: z.number().int().nonnegative(), message, model, think }))
+    .input(z.object({ conversationId: id, messageId, message, model, think }))
     .mutation(({ ctx, input }) =>
       ctx.runs.edit({
         userId: ctx.userId,

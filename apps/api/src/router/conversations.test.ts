@@ -96,11 +96,13 @@ describe("conversations", () => {
       }),
     ]);
 
-    // A regenerate that fails before any token stores no message; it is still listed, newest last.
+    // A regenerate that fails before any token stores no message; it is still listed, newest last, and the
+    // conversation shows the answer it had (the partial one the first run stored).
     const again = await client.chat.regenerate.mutate({ conversationId, model: "sim-not-found" });
     await collectRun(client, again.runId);
     const second = await client.conversations.get.query({ conversationId });
-    expect(second.messages.map((m) => m.role)).toEqual(["user"]);
+    expect(first.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(second.messages).toEqual(first.messages);
     expect(second.runs.map((r) => [r.id, r.reason, r.error?.code])).toEqual([
       [runId, "error", "provider_error"],
       [again.runId, "error", "model_not_found"],

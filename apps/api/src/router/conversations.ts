@@ -1,13 +1,26 @@
 import { z } from "zod";
 import type { ChatMessage, ToolCall } from "@streamchat/core";
-import type { ChatStore, Conversation, RunRecord, StoredMessage } from "@streamchat/store";
-import { notFound } from "../errors.js";
+import {
+  exportConversation,
+  importConversation,
+  isImportError,
+  isStoreError,
+  type ChatStore,
+  type Conversation,
+  type MessageVersions,
+  type PathMessage,
+  type RunRecord,
+  type StoredMessage,
+} from "@streamchat/store";
+import { AppError, notFound } from "../errors.js";
 import { idSchema, titleSchema } from "../input-schemas.js";
 import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/run-outcome.js";
+import { busyMessage } from "../runs/start-run.js";
 import { authedProcedure, router } from "../trpc.js";
 import { conversationFeedProcedure } from "./conversation-feed.js";
 
 const conversationId = idSchema;
+const messageId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 function conversationView(conversation: Conversation, activeRunId: string | null) {
   return {
@@ -21,6 +34,14 @@ function conversationView(conversation: Conversation, activeRunId: string | null
 /** One shape for every role, so clients can read `toolCalls` etc. without narrowing first. */
 export interface MessageView {
   id: number;
+  /** The message it follows in the conversation's tree (null: a first message). */
+  parentId: number | null;
+  /**
+   * Present when the message has siblings (other versions: edits of a user message, regenerated answers). An
+   * answer's versions are on its first message (the one right after the question); `siblingIds[index - 1]` is this
+   * message's id, oldest first. conversations.switchBranch to a sibling shows that version.
+   */
+  versions?: MessageVersions;
   role: ChatMessage["role"];
   content: string;
   thinking?: string;
@@ -31,8 +52,8 @@ export interface MessageView {
   createdAt: number;
 }
 
-function messageView({ id, message, runId, createdAt }: StoredMessage): MessageView {
-  const base: MessageView = { id, role: message.role, content: message.content, runId, createdAt };
+function messageView({ id, parentId, message, runId, createdAt, versions }: PathMessage): MessageView {
+  const base: MessageView = { id, parentId, ...(versions ? { versions } : {}), role: message.role, content: message.content, runId, createdAt };
   switch (message.role) {
     case "assistant":
       return {
@@ -73,6 +94,23 @@ async function runView(store: ChatStore, run: RunRecord, messages: readonly Stor
   };
 }
 
+async function ownConversation(store: ChatStore, userId: string, id: string): Promise<Conversation> {
+  const conversation = await store.getConversation(userId, id);
+  if (!conversation) throw notFound("Conversation");
+  return conversation;
+}
+
+/**
+ * What `get` and `switchBranch` return: the active path's messages and every run of the conversation (on every
+ * branch: a message names its run, so switching versions shows the right usage and outcome without another call).
+ */
+async function conversationDetail(store: ChatStore, conversation: Conversation, path: readonly PathMessage[]) {
+  const records = await store.listRuns(conversation.id);
+  const runs = await Promise.all(records.map((run) => runView(store, run, path)));
+  const active = records.find((run) => run.status === "running")?.id ?? null;
+  return { ...conversationView(conversation, active), messages: path.map(messageView), runs };
+}
+
 /** The conversations of the user answering now, on any process: the running runs are few (MAX_RUNS_PER_USER each). */
 async function activeRunsOf(store: ChatStore, userId: string): Promise<Map<string, string>> {
   const running = await store.listRunningRuns();
@@ -90,14 +128,67 @@ export const conversationsRouter = router({
       return conversations.map((c) => conversationView(c, active.get(c.id) ?? null));
     }),
 
+  /** The conversation as shown: its active path (with versions on branch points) and every run of every branch. */
   get: authedProcedure.input(z.object({ conversationId })).query(async ({ ctx, input }) => {
-    const conversation = await ctx.store.getConversation(ctx.userId, input.conversationId);
-    if (!conversation) throw notFound("Conversation");
-    const [messages, records] = await Promise.all([ctx.store.listMessages(conversation.id), ctx.store.listRuns(conversation.id)]);
-    const runs = await Promise.all(records.map((run) => runView(ctx.store, run, messages)));
-    const active = records.find((run) => run.status === "running")?.id ?? null;
-    return { ...conversationView(conversation, active), messages: messages.map(messageView), runs };
+    const conversation = await ownConversation(ctx.store, ctx.userId, input.conversationId);
+    return conversationDetail(ctx.store, conversation, await ctx.store.activePath(conversation.id));
   }),
+
+  /**
+   * Shows another version: the active path goes through `messageId` (any message of the tree) and then down its most
+   * recently created children. Refused (CONFLICT) while the conversation is answering: the answer lands on the path.
+   * Returns the conversation as `get` does, on the new path.
+   */
+  switchBranch: authedProcedure.input(z.object({ conversationId, messageId })).mutation(async ({ ctx, input }) => {
+    const conversation = await ownConversation(ctx.store, ctx.userId, input.conversationId);
+    if (await ctx.store.activeRun(conversation.id)) throw new AppError("bad_request", busyMessage, "CONFLICT");
+    const path = await ctx.store.switchBranch(conversation.id, input.messageId).catch((error: unknown) => {
+      throw isStoreError(error, "not_found") ? notFound("Message") : error;
+    });
+    return conversationDetail(ctx.store, conversation, path);
+  }),
+
+  /**
+   * The conversation as a file: `json` (versioned, the whole tree with runs, usage and attachments; what `import`
+   * reads) or `markdown` (the active path, to read).
+   */
+  export: authedProcedure
+    .input(z.object({ conversationId, format: z.enum(["json", "markdown"]).default("json") }))
+    .query(async ({ ctx, input }) => {
+      await ownConversation(ctx.store, ctx.userId, input.conversationId);
+      return exportConversation(ctx.store, ctx.userId, input.conversationId, input.format).catch((error: unknown) => {
+        throw isStoreError(error, "not_found") ? notFound("Conversation") : error;
+      });
+    }),
+
+  /**
+   * A JSON export as a new conversation of the caller (new ids; never overwrites anything). At most MAX_IMPORT_BYTES of
+   * content; a refused file (too large, not JSON, another format or version, invalid) is bad_request with what is
+   * wrong, and creates nothing.
+   */
+  import: authedProcedure.input(z.object({ content: z.string() })).mutation(async ({ ctx, input }) => {
+    try {
+      return await importConversation(ctx.store, ctx.userId, input.content, { maxBytes: ctx.config.maxImportBytes });
+    } catch (error) {
+      if (isImportError(error)) throw new AppError("bad_request", error.message, undefined, { cause: error });
+      throw error;
+    }
+  }),
+
+  /** The caller's messages containing `query` (case-insensitive) on every branch of every conversation, newest first. */
+  search: authedProcedure
+    .input(z.object({ query: z.string().trim().min(1).max(200), limit: z.number().int().min(1).max(100).optional() }))
+    .query(async ({ ctx, input }) => {
+      const hits = await ctx.store.searchMessages(ctx.userId, input.query, input.limit === undefined ? undefined : { limit: input.limit });
+      return hits.map(({ conversationId, title, messageId, role, snippet, createdAt }) => ({
+        conversationId,
+        title,
+        messageId,
+        role,
+        snippet,
+        createdAt,
+      }));
+    }),
 
   rename: authedProcedure
     .input(z.object({ conversationId, title: titleSchema }))

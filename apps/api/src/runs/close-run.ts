@@ -1,5 +1,6 @@
 import { emptyUsage, isRetryable, type ChatEvent, type DoneReason, type ErrorCode } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
+import { keepPreviousAnswer } from "./answer-versions.js";
 import { messagesFromEvents } from "./transcript.js";
 
 /** How a run that cannot finish normally is closed: its error event and its done reason. */
@@ -61,6 +62,7 @@ export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: 
   for (const message of rebuilt.slice(stored)) {
     await store.appendMessage({ conversationId: run.conversationId, runId: run.id, message });
   }
+  if (stored === 0 && rebuilt.length === 0) await keepPreviousAnswer(store, run.conversationId);
 
   // lastSeq also counts this process's queued appends (the log as `events` showed it may be older by now).
   const logEnd = Math.max(last?.seq ?? 0, await store.lastSeq(run.id));

@@ -10,6 +10,7 @@ import {
   type RunResult,
 } from "@streamchat/core";
 import type { ChatStore } from "@streamchat/store";
+import { keepPreviousAnswer } from "./answer-versions.js";
 import { buildContext } from "./context.js";
 import type { FailedRunCloser } from "./failed-run-closer.js";
 import type { LiveRun, LiveRuns } from "./live-runs.js";
@@ -66,7 +67,8 @@ export class RunExecutor {
     const emit = (event: ChatEvent) => events.emit(run, event);
     const coalescer = limits.coalesceTokens ? new TokenCoalescer(emit) : { push: emit, flush: () => {} };
     try {
-      const history = await store.listMessages(record.conversationId);
+      // The active path only: other branches (earlier versions) are not the model's context.
+      const history = await store.activePath(record.conversationId);
       const chat = runChat({
         model: this.opts.model,
         modelName: record.model,
@@ -127,6 +129,7 @@ export class RunExecutor {
         const stored = await store.appendMessage({ conversationId: record.conversationId, runId: record.id, message });
         this.opts.hooks?.messageAdded?.(record.userId, stored);
       }
+      if (!result?.messages.length) await keepPreviousAnswer(store, record.conversationId);
       if (run.storeFailed) throw new Error("an event batch of the run failed");
       const stored = await events.commitDone(run, done);
       await store.finishRun(record.id, { reason: done.reason, usage: done.usage });

@@ -130,12 +130,12 @@ export class RunManager {
     return this.guardedStart((starter) => starter.start(input));
   }
 
-  /** Answers the last user message again, dropping what came after it (chat.regenerate). */
+  /** Answers a question again as a new version of its answer (chat.regenerate). */
   regenerate(input: RegenerateInput): Promise<StartedRun> {
     return this.guardedStart((starter) => starter.regenerate(input));
   }
 
-  /** Replaces a user message, drops everything after it, and answers anew (chat.edit). */
+  /** Asks an edited user message as a new version of it, and answers it (chat.edit). */
   edit(input: EditInput): Promise<StartedRun> {
     return this.guardedStart((starter) => starter.edit(input));
   }

@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { isStoreError, type ChatStore, type Conversation, type RunRecord } from "@streamchat/store";
+import {
+  isStoreError,
+  MessageTree,
+  questionToRegenerate,
+  type ChatStore,
+  type Conversation,
+  type RunRecord,
+  type StoredMessage,
+} from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { titleFrom } from "./context.js";
 import type { RunHooks } from "./run-hooks.js";
@@ -15,14 +23,24 @@ export interface StartInput {
   think?: boolean | undefined;
 }
 
-export interface RegenerateInput {
+interface RestartInput {
   userId: string;
   conversationId: string;
   model?: string | undefined;
   think?: boolean | undefined;
 }
 
-export interface EditInput extends RegenerateInput {
+export interface RegenerateInput extends RestartInput {
+  /**
+   * The message to answer again: any message of the conversation's tree (an answer, one of its tool rounds, or a
+   * user message); the question answered again is the nearest user message at or before it. Default: the last
+   * question of the active path.
+   */
+  messageId?: number | undefined;
+}
+
+export interface EditInput extends RestartInput {
+  /** Any user message of the conversation's tree. */
   messageId: number;
   message: string;
 }
@@ -104,46 +122,62 @@ export class RunStarter {
     return started(record);
   }
 
-  /** Answers the last user message again, dropping what came after it (chat.regenerate). */
+  /**
+   * Answers a question again, keeping the answers it had (chat.regenerate): the active path is rewound to the
+   * question once the run holds the conversation, and the run's answer lands under it as a new version (a sibling of
+   * the old answer's first message). A run that stores no answer goes back to the previous one (answer-versions.ts).
+   */
   async regenerate(input: RegenerateInput): Promise<StartedRun> {
     const { store } = this.opts;
     const conversation = await this.ownConversation(input.userId, input.conversationId);
-    if (!(await store.listMessages(conversation.id)).some((m) => m.message.role === "user")) {
-      throw new AppError("bad_request", "The conversation has no message to answer.");
-    }
+    const question = await this.questionOf(conversation.id, input.messageId);
     const record = await this.createRun(conversation.id, input.userId, input.model, undefined).catch((error: unknown) => {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
-    // The run holds the conversation now: its messages can change under no one else.
+    // The run holds the conversation now: no other run moves its path until this one ends.
+    await this.beforeLaunch(record, () => store.rewindActivePath(conversation.id, question.id));
+    this.opts.launch(record, input.think);
+    return started(record);
+  }
+
+  /**
+   * Asks an edited user message as a new version (chat.edit): a sibling of the message (same parent) with the new
+   * text, keeping its other parts (attachments), then answers it. The original and its answers stay in the tree.
+   */
+  async edit(input: EditInput): Promise<StartedRun> {
+    const { store } = this.opts;
+    const message = this.validMessage(input.message);
+    const conversation = await this.ownConversation(input.userId, input.conversationId);
+    const target = (await store.listMessages(conversation.id)).find((m) => m.id === input.messageId && m.message.role === "user");
+    if (!target || target.message.role !== "user") throw notFound("User message");
+    const edited = { ...target.message, content: message };
+    const record = await this.createRun(conversation.id, input.userId, input.model, undefined).catch((error: unknown) => {
+      throw refusal(error, this.opts.limits.maxRunsPerUser);
+    });
     await this.beforeLaunch(record, async () => {
-      const messages = await store.listMessages(conversation.id);
-      const lastUser = messages.findLastIndex((m) => m.message.role === "user");
-      if (lastUser < 0) throw new AppError("bad_request", "The conversation has no message to answer.");
-      const after = messages[lastUser + 1];
-      if (after) await store.deleteMessagesFrom(conversation.id, after.id);
+      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: edited, parentId: target.parentId });
+      this.opts.hooks?.messageAdded?.(input.userId, stored);
     });
     this.opts.launch(record, input.think);
     return started(record);
   }
 
-  /** Replaces a user message, drops everything after it, and answers anew (chat.edit). */
-  async edit(input: EditInput): Promise<StartedRun> {
+  /** The user message a regenerate answers again (tree.ts questionToRegenerate), from the message's own branch. */
+  private async questionOf(conversationId: string, messageId: number | undefined): Promise<StoredMessage> {
     const { store } = this.opts;
-    const message = this.validMessage(input.message);
-    const conversation = await this.ownConversation(input.userId, input.conversationId);
-    const isTarget = (m: { id: number; message: { role: string } }) => m.id === input.messageId && m.message.role === "user";
-    if (!(await store.listMessages(conversation.id)).some(isTarget)) throw notFound("User message");
-    const record = await this.createRun(conversation.id, input.userId, input.model, undefined).catch((error: unknown) => {
-      throw refusal(error, this.opts.limits.maxRunsPerUser);
-    });
-    await this.beforeLaunch(record, async () => {
-      if (!(await store.listMessages(conversation.id)).some(isTarget)) throw notFound("User message");
-      await store.deleteMessagesFrom(conversation.id, input.messageId);
-      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
-      this.opts.hooks?.messageAdded?.(input.userId, stored);
-    });
-    this.opts.launch(record, input.think);
-    return started(record);
+    let question: StoredMessage | undefined;
+    if (messageId === undefined) {
+      question = questionToRegenerate(await store.activePath(conversationId));
+    } else {
+      // Any message of the tree, not only the active path: its branch is the path from the first message down to it.
+      const messages = await store.listMessages(conversationId);
+      const tree = new MessageTree(messages);
+      if (!tree.has(messageId)) throw notFound("Message");
+      const byId = new Map(messages.map((m) => [m.id, m]));
+      question = questionToRegenerate(tree.withVersions(tree.pathTo(messageId), byId), messageId);
+    }
+    if (!question) throw new AppError("bad_request", "The conversation has no message to answer.");
+    return question;
   }
 
   private validMessage(message: string): string {
@@ -183,6 +217,8 @@ export class RunStarter {
     } catch (error) {
       // The store is failing: the next recovery (or start) closes the run.
       await this.opts.store.finishRun(record.id, { reason: "error", usage: null }).catch(() => {});
+      // Deleted meanwhile (the run was created a moment before): the conversation or its message is gone.
+      if (isStoreError(error, "not_found")) throw notFound("Conversation");
       throw storeFailure(error) ?? error;
     }
   }

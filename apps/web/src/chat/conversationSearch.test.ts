@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { titleMatches } from "./conversationSearch.js";
+import { searchResults, titleMatches, type ConversationSummary, type SearchHit } from "./conversationSearch.js";
 
 describe("titleMatches", () => {
   it("finds every word of the query in any order, ignoring case and accents", () => {
@@ -7,5 +7,19 @@ describe("titleMatches", () => {
     expect(titleMatches("Café opening hours", "cafe")).toBe(true);
     expect(titleMatches("What time is it in Tokyo?", "tokyo weather")).toBe(false);
     expect(titleMatches("Anything", "   ")).toBe(true);
+  });
+});
+
+describe("searchResults", () => {
+  const conversation = (id: string, title: string): ConversationSummary => ({ id, title, createdAt: 0, updatedAt: 0, activeRunId: null });
+  const list = [conversation("a", "Trip to Kyoto"), conversation("b", "Groceries"), conversation("c", "")];
+  const hit = (conversationId: string): SearchHit => ({ conversationId, title: "", messageId: 1, role: "user", snippet: "…", createdAt: 0 });
+
+  it("shows title matches and conversations the server found the text in, in the list's order", () => {
+    expect(searchResults(list, "kyoto", []).map((c) => c.id)).toEqual(["a"]);
+    expect(searchResults(list, "kyoto", [hit("c"), hit("b")]).map((c) => c.id)).toEqual(["a", "b", "c"]);
+    // A hit in a conversation this page does not list (yet) shows nothing.
+    expect(searchResults(list, "zzz", [hit("gone")])).toEqual([]);
+    expect(searchResults(list, "untitled", []).map((c) => c.id)).toEqual(["c"]);
   });
 });

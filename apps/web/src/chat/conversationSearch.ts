@@ -1,6 +1,8 @@
+import { useEffect, useState } from "react";
 import { trpc, type RouterOutputs } from "../trpc.js";
 
 export type ConversationSummary = RouterOutputs["conversations"]["list"][number];
+export type SearchHit = RouterOutputs["conversations"]["search"][number];
 
 /** Lower case without accents, so "cafe" finds "Café". */
 function fold(text: string): string {
@@ -14,26 +16,52 @@ export function titleMatches(title: string, query: string): boolean {
   return words.every((w) => haystack.includes(w));
 }
 
+/**
+ * The conversations a search shows: those whose title matches (checked here, at once) and those where the server
+ * found the text in a message (conversations.search: every version of every message), in the list's order.
+ */
+export function searchResults(list: readonly ConversationSummary[], query: string, hits: readonly SearchHit[]): ConversationSummary[] {
+  const found = new Set(hits.map((h) => h.conversationId));
+  return list.filter((c) => found.has(c.id) || titleMatches(c.title || "Untitled", query));
+}
+
 export interface ConversationSearch {
   /** null while there is no query: the sidebar shows the whole list. */
   results: ConversationSummary[] | null;
   /** What was searched, for the "no match" text. */
-  scope: "titles";
+  scope: "titles and messages";
+  /** The server has not answered for this query yet (title matches already show). */
   loading: boolean;
 }
 
-/**
- * The sidebar's search, in one place. The API has no search procedure yet (the store's searchMessages is only
- * reachable through the model's search_conversations tool), so this filters the listed conversations by title
- * on the page. When `conversations.search` exists, only this hook changes: ask it with the query, keep the shape.
- */
+/** Typing pauses this long before the server is asked. */
+const debounceMs = 200;
+
+function useDebounced(value: string, ms: number): string {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setDebounced(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return debounced;
+}
+
+/** The sidebar's search, in one place: titles on the page, message text on the server. */
 export function useConversationSearch(query: string): ConversationSearch {
   const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true });
   const q = query.trim();
-  if (!q) return { results: null, scope: "titles", loading: false };
+  const asked = useDebounced(q, debounceMs).slice(0, 200);
+  const server = trpc.conversations.search.useQuery(
+    { query: asked, limit: 100 },
+    { enabled: asked.length > 0, staleTime: 10_000 },
+  );
+  if (!q) return { results: null, scope: "titles and messages", loading: false };
+  // Only hits for exactly this query: an older query's would show conversations this one does not match. Until they
+  // come, the title matches show (the hits only ever add to them).
+  const hits = asked === q ? (server.data ?? []) : [];
   return {
-    results: (list.data ?? []).filter((c) => titleMatches(c.title || "Untitled", q)),
-    scope: "titles",
-    loading: list.isPending,
+    results: searchResults(list.data ?? [], q, hits),
+    scope: "titles and messages",
+    loading: list.isPending || asked !== q || server.isFetching,
   };
 }

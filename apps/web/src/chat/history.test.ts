@@ -1,6 +1,6 @@
 import { emptyUsage } from "@streamchat/core";
 import { describe, expect, it } from "vitest";
-import { answerFromStored, answerRunId, buildTurns, lastTurnRunId, type RunView, type StoredMessageView } from "./history.js";
+import { answerFromStored, answerRunId, buildTurns, type RunView, type StoredMessageView } from "./history.js";
 
 let nextId = 1;
 function msg(fields: Partial<StoredMessageView> & Pick<StoredMessageView, "role" | "content">): StoredMessageView {
@@ -42,15 +42,6 @@ describe("buildTurns", () => {
     const [turn] = buildTurns([msg({ role: "user", content: "Hi", runId: "r9" })]);
     expect(turn!.answers).toEqual([]);
     expect(answerRunId(turn!)).toBe("r9");
-  });
-});
-
-describe("lastTurnRunId", () => {
-  it("is the conversation's newest run, even one that stored no message (a failed regenerate)", () => {
-    const turns = buildTurns(toolConversation);
-    const runs = ["r1", "r2", "r3", "r4"].map((id) => ({ id }) as RunView);
-    expect(lastTurnRunId(turns[1]!, runs)).toBe("r4");
-    expect(lastTurnRunId(turns[1]!, [])).toBe("r3");
   });
 });
 

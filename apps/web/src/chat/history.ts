@@ -5,6 +5,8 @@ import { emptyMessageState, type MessageState, type Step, type ToolCard } from "
 export type ConversationDetail = RouterOutputs["conversations"]["get"];
 export type StoredMessageView = ConversationDetail["messages"][number];
 export type RunView = ConversationDetail["runs"][number];
+/** Where a message is among its versions (edits of a question, regenerated answers); see conversations.get. */
+export type MessageVersions = NonNullable<StoredMessageView["versions"]>;
 
 /** A user message and the stored messages of its answer (assistant rounds and tool results). */
 export interface Turn {
@@ -31,23 +33,17 @@ export function buildTurns(messages: readonly StoredMessageView[]): Turn[] {
   return turns;
 }
 
-/** The run whose answer a turn shows: the newest run among its answers, else the one its question started. */
+/**
+ * The run whose answer a turn shows: the newest run among its answers, else the one its question started. The
+ * messages are the active path, so a turn holds one version of its answer; `runs` (every branch's) are not used:
+ * the newest run may be another version's. A regenerate that stored nothing leaves the previous answer on the path.
+ */
 export function answerRunId(turn: Turn): string | null {
   for (let i = turn.answers.length - 1; i >= 0; i--) {
     const runId = turn.answers[i]!.runId;
     if (runId) return runId;
   }
   return turn.user.runId ?? null;
-}
-
-/**
- * The run the last turn shows. Every run answers the conversation's last question when it starts (send
- * appends the question, edit drops what followed, regenerate re-answers the last one), so the newest run
- * (`runs` come oldest first) is the last turn's answer, even one that stored no message at all: a
- * regenerate that failed at once.
- */
-export function lastTurnRunId(turn: Turn, runs: readonly RunView[]): string | null {
-  return runs.at(-1)?.id ?? answerRunId(turn);
 }
 
 function parseToolContent(content: string): unknown {

@@ -5,8 +5,8 @@ import { buildItems, type ChatItem } from "./items.js";
 import { emptyMessageState, type MessageState } from "./reducer.js";
 
 let nextId = 1;
-function msg(role: StoredMessageView["role"], content: string, runId: string | null): StoredMessageView {
-  return { id: nextId++, role, content, runId, createdAt: 0 };
+function msg(role: StoredMessageView["role"], content: string, runId: string | null, extra: Partial<StoredMessageView> = {}): StoredMessageView {
+  return { id: nextId++, parentId: null, role, content, runId, createdAt: 0, ...extra };
 }
 const run = (id: string, reason: RunView["reason"] = "stop"): RunView =>
   ({ id, status: reason ? "done" : "running", reason, usage: emptyUsage(), model: "demo" }) as RunView;
@@ -124,18 +124,40 @@ describe("buildItems", () => {
     expect(shape(items)).toEqual(["U:Edited question", "A:Fresh:streaming:last"]);
   });
 
-  it("shows a regenerate that failed before storing anything as the last answer, with its error", () => {
+  it("shows the previous answer after a regenerate that stored nothing, and the followed run's error while the page has it", () => {
     const failed: RunView = {
       ...run("r3", "error"),
       error: { code: "model_not_found", message: 'model "x" not found' },
       toolResults: [],
     };
-    // The regenerate deleted the old answer and stored nothing; only the run list knows r3.
-    const items = buildItems({ ...base, messages: messages.slice(0, 3), runs: [...runs, failed] });
-    expect(shape(items)).toEqual(["U:First question", "A:First answer", "U:Second question", "A::last"]);
-    const last = items.at(-1);
-    expect(last?.kind === "answer" && last.state.error).toMatchObject({ code: "model_not_found" });
-    expect(last?.kind === "answer" && last.state.runId).toBe("r3");
+    // The server went back to the previous answer; only the run list knows r3 (it is not another version's answer).
+    const stored = buildItems({ ...base, runs: [...runs, failed] });
+    expect(shape(stored)).toEqual(["U:First question", "A:First answer", "U:Second question", "A:Second answer:last"]);
+    const errored = { ...liveState("r3", "", true), error: { code: "model_not_found" as const, message: "gone", retryable: false } };
+    const followed = buildItems({ ...base, runs: [...runs, failed], runId: "r3", live: errored, regenerating: { runId: "r3", questionId: messages[0]!.id, optimistic: false } });
+    // On the question it regenerated, not on the last turn.
+    expect(shape(followed)).toEqual(["U:First question", "A:", "U:Second question", "A:Second answer:last"]);
+    expect(followed[1]?.kind === "answer" && followed[1].state.error).toMatchObject({ code: "model_not_found" });
+  });
+
+  it("regenerating an earlier answer hides it and the later turns at once, and streams under its question", () => {
+    const items = buildItems({ ...base, runId: "r7", live: liveState("r7", "Again"), regenerating: { runId: "r7", questionId: messages[0]!.id, optimistic: true } });
+    expect(shape(items)).toEqual(["U:First question", "A:Again:streaming:last"]);
+    expect(items[1]).toMatchObject({ questionId: messages[0]!.id });
+  });
+
+  it("carries the versions of edited questions and regenerated answers, and each answer's question", () => {
+    const versions = { index: 2, count: 2, siblingIds: [90, 91] };
+    const branched = [
+      msg("user", "Edited", "r1", { versions }),
+      msg("assistant", "Answer v2", "r2", { versions: { index: 2, count: 3, siblingIds: [92, 93, 94] } }),
+    ];
+    const items = buildItems({ ...base, messages: branched, runs: [run("r1"), run("r2")] });
+    expect(items[0]).toMatchObject({ kind: "user", versions });
+    expect(items[1]).toMatchObject({ kind: "answer", questionId: branched[0]!.id, versions: { index: 2, count: 3 }, state: { runId: "r2", text: "Answer v2" } });
+    // Another version's newer run (r9) is not this answer's.
+    const other = buildItems({ ...base, messages: branched, runs: [run("r1"), run("r2"), run("r9")], cachedRun: (id) => (id === "r9" ? liveState("r9", "v3", true) : undefined) });
+    expect(shape(other)).toEqual(["U:Edited", "A:Answer v2:last"]);
   });
 
   it("prefers the answer this page followed to the end over the stored copy", () => {

@@ -1,4 +1,4 @@
-import { answerFromStored, answerRunId, buildTurns, lastTurnRunId, type RunView, type StoredMessageView } from "./history.js";
+import { answerFromStored, answerRunId, buildTurns, type MessageVersions, type RunView, type StoredMessageView } from "./history.js";
 import { emptyMessageState, type MessageState } from "./reducer.js";
 
 export interface ChatItemUser {
@@ -8,6 +8,8 @@ export interface ChatItemUser {
   /** Stored message id (editable); null while it is only on this page. */
   messageId: number | null;
   pending: boolean;
+  /** Set when the question was edited: its versions (‹ 2 / 3 ›). */
+  versions?: MessageVersions;
 }
 export interface ChatItemAnswer {
   kind: "answer";
@@ -17,18 +19,32 @@ export interface ChatItemAnswer {
   /** The page stopped following an unfinished answer whose stream kept ending early. */
   disconnected?: boolean;
   last: boolean;
+  /** The stored question this answers (what chat.regenerate re-answers); null while the question is only on this page. */
+  questionId: number | null;
+  /** Set when the answer was regenerated: its versions (‹ 2 / 3 ›). */
+  versions?: MessageVersions;
 }
 export type ChatItem = ChatItemUser | ChatItemAnswer;
 
+/** A regenerate this page started: its run answers `questionId` again. */
+export interface Regenerating {
+  runId: string;
+  questionId: number;
+  /** Until the stored conversation is fetched again: the question's answer and every later turn are hidden at once. */
+  optimistic: boolean;
+}
+
 /**
  * The list the view renders: stored turns (answers from this page's run cache when it has them, else
- * rebuilt from the stored messages and the run's outcome), the followed run attached to its turn — or to the last
- * turn when the stored messages do not know it yet (regenerate, edit) — and a not-yet-stored question.
+ * rebuilt from the stored messages and the run's outcome), the followed run attached to its turn — or, when the
+ * stored messages do not know it yet, to the question it regenerates, else to the last turn (edit) — and a
+ * not-yet-stored question.
  */
 export function buildItems(input: {
   messages: readonly StoredMessageView[];
   runs: readonly RunView[];
   optimisticEdit: { messageId: number; text: string } | null;
+  regenerating?: Regenerating | null;
   pendingUser: { text: string; runId: string | null } | null;
   storedHasPending: boolean;
   runId: string | null;
@@ -47,9 +63,18 @@ export function buildItems(input: {
       turns = [...turns.slice(0, index), { user: { ...edited.user, content: optimisticEdit.text }, answers: [], runIds: [] }];
     }
   }
+  const regenerating = input.regenerating ?? null;
+  if (regenerating?.optimistic) {
+    const index = turns.findIndex((t) => t.user.id === regenerating.questionId);
+    if (index >= 0) turns = [...turns.slice(0, index), { user: turns[index]!.user, answers: [], runIds: [] }];
+  }
   const runsById = new Map(input.runs.map((r) => [r.id, r]));
   const showPending = pendingUser !== null && !input.storedHasPending;
-  const liveMatched = runId !== null && turns.some((t) => t.runIds.includes(runId));
+  const matchedIndex = runId === null ? -1 : turns.findIndex((t) => t.runIds.includes(runId));
+  const targetIndex = regenerating !== null && regenerating.runId === runId ? turns.findIndex((t) => t.user.id === regenerating.questionId) : -1;
+  const liveIndex =
+    live === null || runId === null ? -1 : matchedIndex >= 0 ? matchedIndex : targetIndex >= 0 ? targetIndex : showPending ? -1 : turns.length - 1;
+  const liveMatched = matchedIndex >= 0 || targetIndex >= 0;
   const liveInterrupted = live !== null && live.done === null && input.liveInterrupted === true;
   const liveStreaming = live !== null && live.done === null && !liveInterrupted;
   const liveFlags = liveInterrupted ? { disconnected: true } : {};
@@ -63,29 +88,31 @@ export function buildItems(input: {
       text: turn.user.content,
       messageId: turn.user.id,
       pending: false,
+      ...(turn.user.versions ? { versions: turn.user.versions } : {}),
     });
-    const takesLive = live !== null && runId !== null && (turn.runIds.includes(runId) || (!liveMatched && !showPending && last));
-    if (takesLive) {
-      items.push({ kind: "answer", key: `a${turn.user.id}`, state: live, streaming: liveStreaming, ...liveFlags, last });
+    const versions = turn.answers[0]?.versions;
+    const answer = { kind: "answer" as const, key: `a${turn.user.id}`, last, questionId: turn.user.id, ...(versions ? { versions } : {}) };
+    if (index === liveIndex) {
+      items.push({ ...answer, state: live!, streaming: liveStreaming, ...liveFlags });
       return;
     }
-    const answerRun = index === turns.length - 1 ? lastTurnRunId(turn, input.runs) : answerRunId(turn);
+    const answerRun = answerRunId(turn);
     const cached = answerRun ? input.cachedRun(answerRun) : undefined;
     if (cached?.done) {
-      items.push({ kind: "answer", key: `a${turn.user.id}`, state: cached, streaming: false, last });
+      items.push({ ...answer, state: cached, streaming: false });
     } else if (turn.answers.length > 0 || (answerRun && runsById.get(answerRun)?.reason)) {
       const state = answerFromStored(turn.answers, answerRun ? runsById.get(answerRun) : undefined);
-      items.push({ kind: "answer", key: `a${turn.user.id}`, state, streaming: false, last });
+      items.push({ ...answer, state, streaming: false });
     }
   });
 
   if (showPending) {
     items.push({ kind: "user", key: "pending", text: pendingUser.text, messageId: null, pending: true });
     if (live !== null && runId !== null && !liveMatched && pendingUser.runId === runId) {
-      items.push({ kind: "answer", key: "pending-answer", state: live, streaming: liveStreaming, ...liveFlags, last: true });
+      items.push({ kind: "answer", key: "pending-answer", state: live, streaming: liveStreaming, ...liveFlags, last: true, questionId: null });
     } else if (pendingUser.runId === null) {
       // chat.send is on its way: show the answer placeholder at once rather than after the round trip.
-      items.push({ kind: "answer", key: "pending-answer", state: emptyMessageState(), streaming: true, last: true });
+      items.push({ kind: "answer", key: "pending-answer", state: emptyMessageState(), streaming: true, last: true, questionId: null });
     }
   }
   return items;

@@ -5,7 +5,7 @@ import { describeError, type DescribedError } from "../lib/errors.js";
 import { randomId } from "../lib/ids.js";
 import { trpc } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
-import { buildItems, type ChatItem } from "./items.js";
+import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import { queueStore, type QueuedMessage } from "./queueStore.js";
 import { runCache } from "./runCache.js";
 import { streamEndedMessage, useRunEvents, type ConnectionState } from "./useRunEvents.js";
@@ -39,8 +39,12 @@ export interface ConversationChat {
   /** Sends (or queues, while a reply streams); `think` overrides the toggle for this message. */
   submit(text: string, options?: { think?: boolean }): void;
   stop(): void;
-  regenerate(): void;
+  /** A new version of the answer to `questionId` (default: the last question). */
+  regenerate(questionId?: number): void;
   edit(messageId: number, text: string): void;
+  /** Shows another version (a sibling from an item's `versions`); the view changes when the server answers. */
+  switchVersion(messageId: number): void;
+  switching: boolean;
   unqueue(id: string): void;
   dismissError(): void;
 }
@@ -99,6 +103,7 @@ export function useConversationChat(opts: {
   );
   const [actionError, setActionError] = useState<ActionError | null>(null);
   const [optimisticEdit, setOptimisticEdit] = useState<{ messageId: number; text: string; since: number } | null>(null);
+  const [regenerating, setRegenerating] = useState<(Omit<Regenerating, "optimistic"> & { since: number }) | null>(null);
   const [sending, setSending] = useState(false);
   const sendingRef = useRef(false);
 
@@ -106,6 +111,7 @@ export function useConversationChat(opts: {
   const cancel = trpc.chat.cancel.useMutation();
   const regenerateMutation = trpc.chat.regenerate.useMutation();
   const editMutation = trpc.chat.edit.useMutation();
+  const switchMutation = trpc.conversations.switchBranch.useMutation();
 
   const refresh = useCallback(() => {
     if (conversationId) void utils.conversations.get.invalidate({ conversationId });
@@ -237,14 +243,15 @@ export function useConversationChat(opts: {
     );
   }, [cancel, runId]);
 
-  const regenerate = useCallback(() => {
+  const regenerate = useCallback((questionId?: number) => {
     if (!conversationId) return;
     setActionError(null);
     regenerateMutation.mutate(
-      { conversationId, model: model ?? undefined, ...(think ? { think } : {}) },
+      { conversationId, ...(questionId === undefined ? {} : { messageId: questionId }), model: model ?? undefined, ...(think ? { think } : {}) },
       {
         onSuccess: (result) => {
           setRunId(result.runId);
+          setRegenerating(questionId === undefined ? null : { runId: result.runId, questionId, since: Date.now() });
           refresh();
         },
         onError: (error) => {
@@ -252,7 +259,7 @@ export function useConversationChat(opts: {
           setActionError({
             ...described,
             action: "Could not regenerate",
-            ...(described.retryable ? { retry: () => regenerateRef.current() } : {}),
+            ...(described.retryable ? { retry: () => regenerateRef.current(questionId) } : {}),
           });
         },
       },
@@ -280,6 +287,27 @@ export function useConversationChat(opts: {
     [conversationId, editMutation, model, think, refresh],
   );
 
+  const switchVersion = useCallback(
+    (messageId: number) => {
+      if (!conversationId) return;
+      setActionError(null);
+      switchMutation.mutate(
+        { conversationId, messageId },
+        {
+          // The answer is the conversation on its new path: it replaces the cached one, so nothing refetches or flashes.
+          onSuccess: (detail) => {
+            utils.conversations.get.setData({ conversationId }, detail);
+            // The answer this page followed last may be another version's now: the path's own answers show.
+            setRunId((current) => (current && runCache.get(current)?.done ? null : current));
+            setRegenerating(null);
+          },
+          onError: (error) => setActionError({ ...describeError(error), action: "Could not show that version" }),
+        },
+      );
+    },
+    [conversationId, switchMutation, utils],
+  );
+
   // Drop the page-only copy of a sent message once the stored conversation has it.
   const storedHasPending =
     pendingUser?.runId != null && (detail?.messages.some((m) => m.role === "user" && m.runId === pendingUser.runId) ?? false);
@@ -293,6 +321,7 @@ export function useConversationChat(opts: {
         messages: detail?.messages ?? [],
         runs: detail?.runs ?? [],
         optimisticEdit,
+        regenerating: regenerating && { ...regenerating, optimistic: conversation.dataUpdatedAt <= regenerating.since },
         pendingUser,
         storedHasPending,
         runId,
@@ -300,7 +329,7 @@ export function useConversationChat(opts: {
         liveInterrupted: live.resume !== null,
         cachedRun: runCache.get,
       }),
-    [detail, optimisticEdit, pendingUser, storedHasPending, runId, live.state, live.resume],
+    [detail, conversation.dataUpdatedAt, optimisticEdit, regenerating, pendingUser, storedHasPending, runId, live.state, live.resume],
   );
 
   const notFound = conversation.error?.data?.code === "NOT_FOUND";
@@ -320,6 +349,8 @@ export function useConversationChat(opts: {
     stop,
     regenerate,
     edit,
+    switchVersion,
+    switching: switchMutation.isPending,
     unqueue: (id) => queueStore.remove(queueKey, id),
     dismissError: () => {
       if (actionError) setActionError(null);

@@ -1,5 +1,5 @@
 import { errorCodeMessages } from "@streamchat/core";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import type { MessageState, ToolCard } from "../chat/reducer.js";
 import { copyText } from "../lib/clipboard.js";
 import { Icon } from "./Icon.js";
@@ -19,6 +19,8 @@ export interface AssistantMessageProps {
   onRetry?: () => void;
   /** Answer this question again; left out where regenerating is not offered (see ChatPane). */
   onRegenerate?: () => void;
+  /** ‹ 2 / 3 › when the answer was regenerated (VersionNav). */
+  versionNav?: ReactNode;
 }
 
 const reasonNotes: Partial<Record<string, string>> = {
@@ -32,7 +34,7 @@ function waitingMessage(state: MessageState): string {
   return state.steps.length > 0 ? "Working on the answer…" : "Processing your question…";
 }
 
-export function AssistantMessage({ state, streaming, disconnected = false, onRetry, onRegenerate }: AssistantMessageProps) {
+export function AssistantMessage({ state, streaming, disconnected = false, onRetry, onRegenerate, versionNav }: AssistantMessageProps) {
   const reason = state.done?.reason;
   const stopped = reason === "cancelled";
   const failed = state.error !== null || reason === "error" || reason === "interrupted";
@@ -115,16 +117,26 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
         </div>
       )}
 
-      <AnswerActions state={state} hidden={streaming} onRegenerate={onRegenerate} />
+      <AnswerActions state={state} hidden={streaming} onRegenerate={onRegenerate} versionNav={versionNav} />
     </article>
   );
 }
 
 /**
  * Copy, regenerate and the run's numbers under an answer. The row keeps its place while the answer streams
- * (hidden, not absent), so nothing below jumps when it finishes. Versions (‹ 2/3 ›) will sit here too.
+ * (hidden, not absent), so nothing below jumps when it finishes. The answer's versions (‹ 2 / 3 ›) come first.
  */
-function AnswerActions({ state, hidden, onRegenerate }: { state: MessageState; hidden: boolean; onRegenerate?: () => void }) {
+function AnswerActions({
+  state,
+  hidden,
+  onRegenerate,
+  versionNav,
+}: {
+  state: MessageState;
+  hidden: boolean;
+  onRegenerate?: () => void;
+  versionNav?: ReactNode;
+}) {
   const [copied, setCopied] = useState<"idle" | "copied" | "failed">("idle");
   const metrics = metricsOf(state);
   const copy = async () => {
@@ -133,6 +145,7 @@ function AnswerActions({ state, hidden, onRegenerate }: { state: MessageState; h
   };
   return (
     <div className="answer-actions" data-testid="answer-actions" data-reserved={hidden || undefined}>
+      {versionNav}
       {state.text && (
         <button type="button" className="icon-button icon-button--small" aria-label="Copy" title="Copy answer" onClick={copy}>
           <Icon name={copied === "copied" ? "check" : "copy"} size={16} />

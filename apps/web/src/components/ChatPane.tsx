@@ -11,6 +11,8 @@ import { EmptyState } from "./EmptyState.js";
 import { Icon } from "./Icon.js";
 import { DemoBadge } from "./ModelPicker.js";
 import { UserMessage } from "./UserMessage.js";
+import { ConversationMenu } from "./ConversationMenu.js";
+import { VersionNav } from "./VersionNav.js";
 
 export interface ChatPaneProps {
   conversationId: string | null;
@@ -98,11 +100,11 @@ export function ChatPane(props: ChatPaneProps) {
     }, []),
   );
 
-  /**
-   * Which answers offer Regenerate. The API re-answers only the last question today
-   * (chat.regenerate { conversationId }); once it takes a message, this is the one place that changes.
-   */
-  const regenerateFor = (item: ChatItemAnswer) => (item.last && !chat.busy && conversationId !== null ? chat.regenerate : undefined);
+  /** Every stored answer offers Regenerate (a new version of it) while nothing is answering. */
+  const regenerateFor = (item: ChatItemAnswer) =>
+    !chat.busy && conversationId !== null && item.questionId !== null ? () => chat.regenerate(item.questionId!) : undefined;
+  const versionNav = (versions: ChatItemAnswer["versions"], of: string) =>
+    versions && <VersionNav versions={versions} of={of} disabled={chat.busy || chat.switching} onSwitch={chat.switchVersion} />;
 
   const empty = chat.items.length === 0 && chat.queue.length === 0 && !chat.loading;
 
@@ -122,6 +124,7 @@ export function ChatPane(props: ChatPaneProps) {
           {conversationId ? (title ?? "") : "New chat"}
         </h1>
         <ConnectionStatus state={chat.connection} error={chat.connectionError} />
+        {conversationId && !chat.notFound && <ConversationMenu conversationId={conversationId} />}
         {demo && <DemoBadge />}
         <button
           type="button"
@@ -168,6 +171,7 @@ export function ChatPane(props: ChatPaneProps) {
                   text={item.text}
                   pending={item.pending}
                   onEdit={item.messageId !== null && !chat.busy ? (text) => chat.edit(item.messageId!, text) : undefined}
+                  versionNav={versionNav(item.versions, "message")}
                 />
               ) : (
                 <AssistantMessage
@@ -175,8 +179,9 @@ export function ChatPane(props: ChatPaneProps) {
                   state={item.state}
                   streaming={item.streaming}
                   disconnected={item.disconnected ?? false}
-                  onRetry={item.last && !chat.busy && conversationId !== null ? chat.regenerate : undefined}
+                  onRetry={item.last && !chat.busy && conversationId !== null ? () => chat.regenerate(item.questionId ?? undefined) : undefined}
                   onRegenerate={regenerateFor(item)}
+                  versionNav={versionNav(item.versions, "answer")}
                 />
               ),
             )}

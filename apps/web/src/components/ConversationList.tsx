@@ -24,7 +24,7 @@ export function ConversationList({ currentId, query, onOpen, onDeleted }: Conver
   if (search.results !== null && shown.length === 0) {
     return (
       <p className="muted small pad" role="status">
-        No conversation titles match “{query.trim()}”.
+        {search.loading ? "Searching…" : `No conversation matches “${query.trim()}”.`}
       </p>
     );
   }

@@ -4,6 +4,7 @@ import { shortcuts } from "../lib/shortcuts.js";
 import { useFocusTrap } from "../lib/useFocusTrap.js";
 import { ConversationList } from "./ConversationList.js";
 import { Icon } from "./Icon.js";
+import { ImportButton, useConversationImport, useFileDrop } from "./ImportConversation.js";
 
 export interface SidebarProps {
   open: boolean;
@@ -24,15 +25,18 @@ export function Sidebar(props: SidebarProps) {
   const [query, setQuery] = useState("");
   // Only the narrow layout's drawer is modal (it covers the chat); the wide sidebar is part of the page.
   useFocusTrap(nav, open, drawerQuery, () => document.querySelector<HTMLElement>(".sidebar-toggle"));
+  const importer = useConversationImport(onOpen);
+  const drop = useFileDrop(importer.importFile);
   return (
     <>
       <div className={`sidebar-backdrop${open ? " is-open" : ""}`} onClick={onClose} aria-hidden="true" />
       <nav
         ref={nav}
-        className={`sidebar${open ? " is-open" : ""}`}
+        className={`sidebar${open ? " is-open" : ""}${drop.dragging ? " is-drop-target" : ""}`}
         aria-label="Conversations and settings"
         id="sidebar"
         {...(open && isDrawer() ? { role: "dialog", "aria-modal": true } : {})}
+        {...drop.props}
       >
         <div className="sidebar__top">
           <span className="brand">
@@ -57,6 +61,7 @@ export function Sidebar(props: SidebarProps) {
             {shortcuts.newChat.label}
           </kbd>
         </button>
+        <ImportButton importer={importer} dragging={drop.dragging} />
         <div className="sidebar__search" role="search">
           <Icon name="search" size={15} />
           <input

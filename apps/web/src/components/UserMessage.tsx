@@ -1,4 +1,4 @@
-import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { checkLength, tooLongMessage } from "../lib/limits.js";
 
 export interface UserMessageProps {
@@ -9,6 +9,8 @@ export interface UserMessageProps {
   failed?: boolean;
   queued?: boolean;
   onUnqueue?: () => void;
+  /** ‹ 2 / 3 › when the message was edited (VersionNav). */
+  versionNav?: ReactNode;
 }
 
 /**
@@ -33,7 +35,7 @@ function useFolds(text: string) {
   return { ref, folds };
 }
 
-export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue }: UserMessageProps) {
+export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, versionNav }: UserMessageProps) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(text);
   const [expanded, setExpanded] = useState(false);
@@ -123,6 +125,7 @@ export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue }
         )}
         {pending && !failed && <span className="muted small">sending…</span>}
         {failed && <span className="badge badge--error">not sent</span>}
+        {versionNav}
         {onEdit && (
           <button
             type="button"

@@ -208,7 +208,7 @@ describe.skipIf(!runBrowserTests)("answers: tools, reasoning, actions, markdown"
     });
   }
 
-  it("regenerates the last answer and edits a question, replacing what followed", async () => {
+  it("regenerates any answer and edits any question as a new version, keeping the old one", async () => {
     const page = await e2e.openApp();
     await send(page, "Hello there");
     await waitForAnswerState(page, "stop");
@@ -216,8 +216,8 @@ describe.skipIf(!runBrowserTests)("answers: tools, reasoning, actions, markdown"
 
     await send(page, "What is 12*7?");
     await waitForAnswerState(page, "stop");
-    // Regenerate is offered on the last answer (the API re-answers only the last question today).
-    expect(await answers(page).nth(0).getByRole("button", { name: "Regenerate" }).count()).toBe(0);
+    // Every answer offers Regenerate, not only the last.
+    expect(await answers(page).nth(0).getByRole("button", { name: "Regenerate" }).count()).toBe(1);
     expect(await answers(page).nth(0).getByRole("button", { name: "Copy", exact: true }).count()).toBe(1);
     const secondRun = await lastAnswer(page).getAttribute("data-run-id");
     await lastAnswer(page).getByRole("button", { name: "Regenerate" }).click();
@@ -227,6 +227,7 @@ describe.skipIf(!runBrowserTests)("answers: tools, reasoning, actions, markdown"
       return all.length === 2 && last?.getAttribute("data-run-id") !== old && last?.getAttribute("data-state") === "stop";
     }, secondRun);
     expect(await answers(page).nth(0).getAttribute("data-run-id")).toBe(firstRun);
+    await lastAnswer(page).getByTestId("version-count").filter({ hasText: "2 / 2" }).waitFor();
 
     await page.locator('[data-testid="user-message"]').first().hover();
     await page.getByRole("button", { name: "Edit" }).first().click();
@@ -238,6 +239,8 @@ describe.skipIf(!runBrowserTests)("answers: tools, reasoning, actions, markdown"
     });
     const users = await page.locator('[data-testid="user-message"] .message__bubble').allTextContents();
     expect(users).toEqual(["What is 6*7?"]);
+    await page.locator('[data-testid="user-message"]').first().getByTestId("version-count").filter({ hasText: "2 / 2" }).waitFor();
+    // The conversation shows the edited version; the original turns are still stored, on the other branch.
     const stored = await e2e.getConversation(await conversationIdOf(page));
     expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["What is 6*7?"]);
   });

@@ -130,9 +130,11 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
     });
   }
 
-  it("searches conversation titles and says when nothing matches", async () => {
+  it("searches conversation titles and messages and says when nothing matches", async () => {
     await createConversation("Weather on Mars (searchable)");
     await createConversation("Sourdough starter tips (searchable)");
+    // Found by what was said in it, not by its title (conversations.search on the server).
+    await e2e.renameConversation(await createConversation("Notes on the aurora borealis"), "Sky notes");
     for (const look of [desktop, mobile] as Look[]) {
       const page = await e2e.openApp(look);
       await openDrawerIfNarrow(page, look);
@@ -144,8 +146,11 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
       await search.fill("searchable sourdough");
       await item(page, "Sourdough starter tips").waitFor();
       expect(await page.locator('[data-testid="conversation-item"]').count()).toBe(1);
+      await search.fill("aurora borealis");
+      await item(page, "Sky notes").waitFor();
+      expect(await page.locator('[data-testid="conversation-item"]').count()).toBe(1);
       await search.fill("zebra crossing");
-      await page.locator("#sidebar").getByRole("status").filter({ hasText: "No conversation titles match “zebra crossing”" }).waitFor();
+      await page.locator("#sidebar").getByRole("status").filter({ hasText: "No conversation matches “zebra crossing”" }).waitFor();
       // Escape clears the search first (and keeps the drawer open).
       await search.press("Escape");
       expect(await search.inputValue()).toBe("");

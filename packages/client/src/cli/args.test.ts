@@ -43,4 +43,35 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["--help", "--bogus-ignored-after"], {})).toMatchObject({ kind: "usage-error" });
     expect(parseCliArgs(["-h"], {})).toEqual({ kind: "help" });
   });
+
+  it("reads chat export and chat import", () => {
+    const env = { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "tok" };
+    expect(parseCliArgs(["export", "c1"], env)).toEqual({
+      kind: "export",
+      options: { conversationId: "c1", format: "json", output: undefined, url: "http://127.0.0.1:4000", token: "tok" },
+    });
+    expect(parseCliArgs(["--url", "http://127.0.0.1:5000", "export", "c1", "--format", "markdown", "-o", "out.md"], env)).toMatchObject({
+      kind: "export",
+      options: { conversationId: "c1", format: "markdown", output: "out.md", url: "http://127.0.0.1:5000" },
+    });
+    expect(parseCliArgs(["import", "chat.json", "-t", "flag"], env)).toEqual({
+      kind: "import",
+      options: { file: "chat.json", url: "http://127.0.0.1:4000", token: "flag" },
+    });
+    expect(parseCliArgs(["import", "-"], {})).toMatchObject({ kind: "import", options: { file: "-" } });
+    // A question that merely starts with the word, quoted as one argument, is still a question.
+    expect(parseCliArgs(["export my notes as a table"], {})).toMatchObject({ kind: "run", options: { question: "export my notes as a table" } });
+  });
+
+  it("reports usage errors of the commands", () => {
+    const error = (argv: string[]) => parseCliArgs(argv, {});
+    expect(error(["export"])).toEqual({ kind: "usage-error", message: "chat export needs one conversation id" });
+    expect(error(["export", "a", "b"])).toEqual({ kind: "usage-error", message: "chat export needs one conversation id" });
+    expect(error(["export", "c1", "--format", "pdf"])).toEqual({ kind: "usage-error", message: '--format must be json or markdown (got "pdf")' });
+    expect(error(["export", "c1", "-o", " "])).toEqual({ kind: "usage-error", message: "--output needs a file name" });
+    expect(error(["export", "c1", "--model", "x"])).toEqual({ kind: "usage-error", message: "--model is not an option of chat export" });
+    expect(error(["import"])).toEqual({ kind: "usage-error", message: "chat import needs one file (- for stdin)" });
+    expect(error(["import", "a.json", "-o", "x"])).toEqual({ kind: "usage-error", message: "--output is an option of chat export" });
+    expect(error(["--format", "json", "hi"])).toEqual({ kind: "usage-error", message: "--format is an option of chat export" });
+  });
 });

@@ -1,9 +1,16 @@
 import { parseArgs } from "node:util";
 
 export const usage = `Usage: chat [options] [question]
+       chat export <conversation-id> [--format json|markdown] [-o <file>] [options]
+       chat import <file> [options]
 
 Streams the answer to a question from the streamchat API. Without a question, starts an
 interactive session (/new starts a new conversation, /exit leaves).
+
+export writes a conversation to stdout, or to <file> with -o: json (default; the whole
+conversation with every version, what import reads) or markdown (the conversation as shown).
+import reads a JSON export (<file>, or - for stdin) into a new conversation and prints its id.
+A question that starts with the word export or import is asked when it is one quoted argument.
 
 Options:
   -m, --model <name>         model to use (default: the server's default model)
@@ -11,6 +18,8 @@ Options:
   -u, --url <url>            API base URL (default: $CHAT_URL or http://127.0.0.1:3000)
   -t, --token <token>        bearer token when the server has AUTH_TOKENS (default: $CHAT_TOKEN)
       --json                 print every event as one JSON line on stdout (NDJSON)
+  -f, --format <format>      export: json or markdown (default json)
+  -o, --output <file>        export: write to this file instead of stdout
   -h, --help                 show this help
 
 The answer goes to stdout; reasoning, tool calls and errors go to stderr.
@@ -28,7 +37,29 @@ export interface CliOptions {
   json: boolean;
 }
 
-export type ParsedArgs = { kind: "help" } | { kind: "run"; options: CliOptions } | { kind: "usage-error"; message: string };
+/** Where the server is and who asks: every command has these. */
+export type ServerOptions = Pick<CliOptions, "url" | "token">;
+
+export interface ExportCommand extends ServerOptions {
+  conversationId: string;
+  format: "json" | "markdown";
+  /** The file to write; undefined (or "-"): stdout. */
+  output: string | undefined;
+}
+
+export interface ImportCommand extends ServerOptions {
+  /** The file to read; "-": stdin. */
+  file: string;
+}
+
+export type ParsedArgs =
+  | { kind: "help" }
+  | { kind: "run"; options: CliOptions }
+  | { kind: "export"; options: ExportCommand }
+  | { kind: "import"; options: ImportCommand }
+  | { kind: "usage-error"; message: string };
+
+const commands = ["export", "import"] as const;
 
 const emptyToUndefined = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value);
 
@@ -45,6 +76,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         url: { type: "string", short: "u" },
         token: { type: "string", short: "t" },
         json: { type: "boolean", default: false },
+        format: { type: "string", short: "f" },
+        output: { type: "string", short: "o" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -58,6 +91,13 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   const url = emptyToUndefined(values.url) ?? emptyToUndefined(env.CHAT_URL) ?? defaultUrl;
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     return { kind: "usage-error", message: `--url must be an http:// or https:// URL (got ${JSON.stringify(url)})` };
+  }
+  const token = emptyToUndefined(values.token) ?? emptyToUndefined(env.CHAT_TOKEN);
+  // A command is a first word on its own ("chat export <id>"); a quoted question starting with the word is not.
+  const command = commands.find((name) => positionals[0] === name);
+  if (command) return parseCommand(command, positionals.slice(1), values, { url, token });
+  if (values.format !== undefined || values.output !== undefined) {
+    return { kind: "usage-error", message: `--${values.format !== undefined ? "format" : "output"} is an option of chat export` };
   }
   const question = positionals.length > 0 ? positionals.join(" ") : undefined;
   if (question !== undefined && question.trim() === "") {
@@ -75,8 +115,32 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       model: values.model,
       conversationId: values.conversation,
       url,
-      token: emptyToUndefined(values.token) ?? emptyToUndefined(env.CHAT_TOKEN),
+      token,
       json: values.json,
     },
   };
+}
+
+function parseCommand(
+  command: (typeof commands)[number],
+  args: string[],
+  values: { format?: string | undefined; output?: string | undefined; model?: string | undefined; conversation?: string | undefined; json?: boolean },
+  server: ServerOptions,
+): ParsedArgs {
+  const misplaced = (["model", "conversation"] as const).find((name) => values[name] !== undefined) ?? (values.json ? "json" : undefined);
+  if (misplaced) return { kind: "usage-error", message: `--${misplaced} is not an option of chat ${command}` };
+  if (command === "export") {
+    if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat export needs one conversation id" };
+    const format = values.format ?? "json";
+    if (format !== "json" && format !== "markdown") {
+      return { kind: "usage-error", message: `--format must be json or markdown (got ${JSON.stringify(format)})` };
+    }
+    if (values.output !== undefined && values.output.trim() === "") return { kind: "usage-error", message: "--output needs a file name" };
+    return { kind: "export", options: { ...server, conversationId: args[0]!, format, output: values.output } };
+  }
+  if (values.format !== undefined || values.output !== undefined) {
+    return { kind: "usage-error", message: `--${values.format !== undefined ? "format" : "output"} is an option of chat export` };
+  }
+  if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat import needs one file (- for stdin)" };
+  return { kind: "import", options: { ...server, file: args[0]! } };
 }

@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient } from "../client.js";
@@ -6,11 +9,13 @@ import { startApi, type TestApi } from "../test-support/api.js";
 import { exitCodes, runCli } from "./main.js";
 
 /** runCli in this process with captured output (the spawned-process tests are in src/cli.test.ts). */
-async function run(argv: string[], env: Record<string, string | undefined> = {}) {
+async function run(argv: string[], env: Record<string, string | undefined> = {}, input?: string) {
   let stdout = "";
   let stderr = "";
+  const stdin = new PassThrough();
+  if (input !== undefined) stdin.end(input);
   const code = await runCli(argv, {
-    stdin: new PassThrough(),
+    stdin,
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     env,
@@ -88,5 +93,60 @@ describe("runCli", () => {
     const bad = await run(["--url", "not a url", "Hi"]);
     expect(bad.code).toBe(exitCodes.usage);
     expect(bad.stderr).toMatch(/^chat: --url must be an http/);
+  });
+
+  describe("export and import", () => {
+    const env = () => ({ CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" });
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "streamchat-cli-export-"));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("exports JSON to stdout and Markdown to a file, and imports the JSON as a new conversation", async () => {
+      const client = createChatClient({ url: api.url, token: "alice-secret-token" });
+      const { conversationId } = await client.complete("What is 6*7?");
+      const detail = await client.conversations.get(conversationId);
+
+      const json = await run(["export", conversationId], env());
+      expect(json).toMatchObject({ code: exitCodes.ok, stderr: "" });
+      expect(JSON.parse(json.stdout)).toMatchObject({ format: "streamchat.conversation", version: 1, conversation: { id: conversationId } });
+
+      const file = join(dir, "chat.md");
+      const markdown = await run(["export", conversationId, "--format", "markdown", "-o", file], env());
+      expect(markdown).toMatchObject({ code: exitCodes.ok, stdout: "" });
+      expect(markdown.stderr).toMatch(new RegExp(`^Exported to ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(\\d+ bytes\\)\\.\n$`));
+      expect(readFileSync(file, "utf8")).toContain(`## User\n\nWhat is 6*7?\n`);
+      // Never over an existing file.
+      const again = await run(["export", conversationId, "--format", "markdown", "-o", file], env());
+      expect(again).toMatchObject({ code: exitCodes.failed, stderr: `error: cannot write ${file}: it already exists (choose another name or remove it)\n` });
+
+      const saved = join(dir, "chat.json");
+      writeFileSync(saved, json.stdout);
+      const imported = await run(["import", saved], env());
+      expect(imported.code).toBe(exitCodes.ok);
+      const copyId = imported.stdout.trim();
+      expect(copyId).not.toBe(conversationId);
+      expect(imported.stderr).toBe(`Imported as a new conversation (continue it with: chat --conversation ${copyId}).\n`);
+      const copy = await client.conversations.get(copyId);
+      expect(copy.messages.map((m) => [m.role, m.content])).toEqual(detail.messages.map((m) => [m.role, m.content]));
+      // From stdin too.
+      const piped = await run(["import", "-"], env(), json.stdout);
+      expect(piped.code).toBe(exitCodes.ok);
+      expect(piped.stdout.trim()).not.toBe(copyId);
+    });
+
+    it("says what is wrong with a file, a refused import or an unknown conversation, and returns 1", async () => {
+      const missing = join(dir, "nope.json");
+      expect(await run(["import", missing], env())).toEqual({ code: exitCodes.failed, stdout: "", stderr: `error: cannot read ${missing}: no such file or directory\n` });
+      const other = join(dir, "other.json");
+      writeFileSync(other, JSON.stringify({ format: "someone.else", version: 1 }));
+      const refused = await run(["import", other], env());
+      expect(refused).toMatchObject({ code: exitCodes.failed, stdout: "" });
+      expect(refused.stderr).toMatch(/^error: bad_request — Not a streamchat conversation export \(format "someone.else"/);
+      const unknown = await run(["export", "no-such-conversation"], env());
+      expect(unknown).toMatchObject({ code: exitCodes.failed, stdout: "" });
+      expect(unknown.stderr).toMatch(/^error: \S+ — Conversation not found\n$/);
+    });
   });
 });

@@ -1,8 +1,9 @@
+import { readFile, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { errorCodeMessages } from "@streamchat/core";
 import { createChatClient, type ChatClient } from "../client.js";
 import { isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
-import { parseCliArgs, usage, type CliOptions } from "./args.js";
+import { parseCliArgs, usage, type CliOptions, type ExportCommand, type ImportCommand, type ServerOptions } from "./args.js";
 import { colorEnabled, EventPrinter, formatError, type Output } from "./printer.js";
 
 export interface CliIo {
@@ -24,7 +25,7 @@ interface Session {
   io: CliIo;
 }
 
-function describeClientError(error: ChatClientError, options: CliOptions): string {
+function describeClientError(error: ChatClientError, options: ServerOptions): string {
   if (error.code === "unreachable") {
     return `error: cannot reach the chat server at ${options.url} — is it running? Start it with "pnpm start", or pass --url / set CHAT_URL.\n`;
   }
@@ -161,7 +162,79 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`chat: ${parsed.message}\n\n${usage}`);
     return exitCodes.usage;
   }
+  if (parsed.kind === "export") return exportCommand(parsed.options, io);
+  if (parsed.kind === "import") return importCommand(parsed.options, io);
   const { options } = parsed;
   const session: Session = { client: createChatClient({ url: options.url, token: options.token }), options, io };
   return options.question === undefined ? repl(session) : askOnce(session, options.question);
+}
+
+/** chat export: the file's content to stdout, or to --output. */
+async function exportCommand(options: ExportCommand, io: CliIo): Promise<number> {
+  const client = createChatClient({ url: options.url, token: options.token });
+  let file;
+  try {
+    file = await client.conversations.export(options.conversationId, { format: options.format });
+  } catch (error) {
+    io.stderr.write(describeClientError(toChatClientError(error), options));
+    return exitCodes.failed;
+  }
+  if (options.output === undefined || options.output === "-") {
+    io.stdout.write(file.content);
+    return exitCodes.ok;
+  }
+  try {
+    // "wx": never overwrite a file that is there (an earlier export, or anything else).
+    await writeFile(options.output, file.content, { encoding: "utf8", flag: "wx" });
+  } catch (error) {
+    io.stderr.write(`error: cannot write ${options.output}: ${fileProblem(error)}\n`);
+    return exitCodes.failed;
+  }
+  io.stderr.write(`Exported to ${options.output} (${Buffer.byteLength(file.content)} bytes).\n`);
+  return exitCodes.ok;
+}
+
+/** chat import: a JSON export (a file, or - for stdin) as a new conversation; its id on stdout. */
+async function importCommand(options: ImportCommand, io: CliIo): Promise<number> {
+  let content: string;
+  try {
+    content = options.file === "-" ? await readAll(io.stdin) : await readFile(options.file, "utf8");
+  } catch (error) {
+    io.stderr.write(`error: cannot read ${options.file}: ${fileProblem(error)}\n`);
+    return exitCodes.failed;
+  }
+  const client = createChatClient({ url: options.url, token: options.token });
+  try {
+    const { conversationId } = await client.conversations.import(content);
+    io.stdout.write(`${conversationId}\n`);
+    io.stderr.write(`Imported as a new conversation (continue it with: chat --conversation ${conversationId}).\n`);
+    return exitCodes.ok;
+  } catch (error) {
+    io.stderr.write(describeClientError(toChatClientError(error), options));
+    return exitCodes.failed;
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A file system error as one short phrase ("no such file", "it already exists"), never a stack. */
+function fileProblem(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EEXIST":
+      return "it already exists (choose another name or remove it)";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "it is a directory";
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
 }

@@ -99,4 +99,25 @@ export const postgresMigrations: readonly Migration[] = [
       $$;
     `,
   },
+  {
+    version: 2,
+    up: `
+      -- Conversation versions: messages form a tree (edit and regenerate add a sibling instead of deleting), and
+      -- the conversation has an active path, from a first message down to its head. No foreign key on parent_id:
+      -- the store checks in the append's transaction that the parent is a message of the same conversation, and
+      -- messages are deleted only with their conversation.
+      ALTER TABLE messages ADD COLUMN parent_id bigint;
+      -- Linear conversations become single-branch trees: each message follows the one before it by id (ids grow
+      -- in append order; edit and regenerate used to delete what came after). One pass over the table.
+      UPDATE messages AS m SET parent_id = linear.previous
+        FROM (SELECT id, lag(id) OVER (PARTITION BY conversation_id ORDER BY id) AS previous FROM messages) AS linear
+       WHERE m.id = linear.id AND linear.previous IS NOT NULL;
+
+      -- The last message of the active path; NULL for an empty conversation.
+      ALTER TABLE conversations ADD COLUMN head_message_id bigint;
+      UPDATE conversations AS c SET head_message_id = last.id
+        FROM (SELECT conversation_id, max(id) AS id FROM messages GROUP BY conversation_id) AS last
+       WHERE c.id = last.conversation_id;
+    `,
+  },
 ];

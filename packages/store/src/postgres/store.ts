@@ -15,8 +15,9 @@ import {
   type SearchableRole,
 } from "../search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "../streamed-types.js";
-import type { ChatStore, Conversation, CreateRunInput, RunRecord, SearchHit, StoredEvent, StoredMessage } from "../types.js";
+import type { ChatStore, Conversation, CreateRunInput, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "../types.js";
 import { newRunRecord, runningLimit } from "../run-record.js";
+import { MessageTree } from "../tree.js";
 import {
   constraintOf,
   describeTarget,
@@ -75,6 +76,7 @@ interface ConversationRow {
 interface MessageRow {
   id: number;
   conversation_id: string;
+  parent_id: number | null;
   run_id: string | null;
   json: string;
   created_at: number;
@@ -114,6 +116,7 @@ const types = {
 };
 
 const conversationColumns = "id, user_id, title, created_at, updated_at";
+const messageColumns = "id, conversation_id, parent_id, run_id, json, created_at";
 const runColumns =
   "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
 /** Rows per INSERT statement of an event batch (4 parameters a row; PostgreSQL allows 65535 parameters). */
@@ -141,12 +144,21 @@ const q = {
     FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE c.user_id = $1 AND m.role IN ('user', 'assistant') AND (m.created_at, m.id) < ($2, $3)
     ORDER BY m.created_at DESC, m.id DESC LIMIT $4`,
-  // One statement: the conversation's activity and the message commit together, or neither (unknown conversation).
-  appendMessage: `WITH touched AS (UPDATE conversations SET updated_at = $2 WHERE id = $1 RETURNING id)
-    INSERT INTO messages (conversation_id, run_id, role, search_text, json, created_at)
-    SELECT id, $3, $4, $5, $6, $2 FROM touched RETURNING id`,
-  listMessages: "SELECT id, conversation_id, run_id, json, created_at FROM messages WHERE conversation_id = $1 ORDER BY id",
-  deleteMessagesFrom: "DELETE FROM messages WHERE conversation_id = $1 AND id >= $2",
+  // In a transaction after lockConversation: appends to one conversation take turns, so the head read is still the
+  // head when the message lands under it (concurrent appends form a chain, never siblings).
+  lockConversation: "SELECT head_message_id AS head FROM conversations WHERE id = $1 FOR UPDATE",
+  insertMessage: `WITH inserted AS (
+      INSERT INTO messages (conversation_id, parent_id, run_id, role, search_text, json, created_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)
+    UPDATE conversations SET updated_at = $7, head_message_id = inserted.id FROM inserted WHERE conversations.id = $1
+    RETURNING inserted.id`,
+  messageInConversation: "SELECT 1 AS found FROM messages WHERE id = $1 AND conversation_id = $2",
+  setHead: "UPDATE conversations SET head_message_id = $2 WHERE id = $1",
+  // The head and the tree in one statement (one snapshot); no rows for an unknown conversation.
+  treeOf: `SELECT c.head_message_id AS head, m.id, m.parent_id
+    FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id WHERE c.id = $1`,
+  messagesByIds: `SELECT ${messageColumns} FROM messages WHERE id = ANY ($1::bigint[]) ORDER BY id`,
+  listMessages: `SELECT ${messageColumns} FROM messages WHERE conversation_id = $1 ORDER BY id`,
   createRun: "SELECT streamchat_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9) AS created",
   whyNoRun: `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $2 AND user_id = $3) AS owned,
     EXISTS (SELECT 1 FROM runs WHERE user_id = $3 AND client_request_id = $4) AS client_request_id,
@@ -168,6 +180,8 @@ const q = {
   eventsAt: "SELECT seq, json FROM events WHERE run_id = $1 AND seq = ANY ($2::bigint[])",
 } as const;
 type StatementName = keyof typeof q;
+/** A named statement on the pool or on one transaction's connection. */
+type Run = (name: StatementName, values: unknown[]) => Promise<pg.QueryResult>;
 
 /** INSERT … VALUES ($1, $2, $3, $4), (…) … for `n` rows; the text varies with n, so it is not a named statement. */
 const insertTexts = new Map<number, string>();
@@ -335,7 +349,62 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   function toHit(row: SearchRow, query: string): SearchHit {
     const content = (JSON.parse(row.json) as ChatMessage).content;
-    return { conversationId: row.conversation_id, title: row.title, role: row.role, snippet: snippet(content, query), createdAt: row.created_at };
+    return {
+      conversationId: row.conversation_id,
+      messageId: row.id,
+      title: row.title,
+      role: row.role,
+      snippet: snippet(content, query),
+      createdAt: row.created_at,
+    };
+  }
+
+  /** Runs `work` in one transaction on one pooled connection; connection failures become unavailable. */
+  async function transaction<T>(work: (run: Run) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw isConnectionError(error) ? unavailable(target, error) : error;
+    }
+    let broken: unknown;
+    const onError = (error: unknown) => (broken = error);
+    client.on("error", onError);
+    try {
+      await client.query("BEGIN");
+      const result = await work((name, values) => client.query({ name, text: q[name], values }));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch((again: unknown) => (broken ??= again));
+      throw isConnectionError(error) ? unavailable(target, error) : error;
+    } finally {
+      client.off("error", onError);
+      client.release(broken === undefined ? undefined : true);
+    }
+  }
+
+  async function inConversation(run: Run, conversationId: string, messageId: number): Promise<boolean> {
+    return (await run("messageInConversation", [messageId, conversationId])).rows.length > 0;
+  }
+
+  /** The head and the tree, or undefined for an unknown conversation. */
+  async function treeOf(run: Run, conversationId: string): Promise<{ head: number | null; tree: MessageTree } | undefined> {
+    const { rows } = await run("treeOf", [conversationId]);
+    const typed = rows as Array<{ head: number | null; id: number | null; parent_id: number | null }>;
+    if (typed.length === 0) return undefined;
+    const nodes = typed.flatMap((row) => (row.id === null ? [] : [{ id: row.id, parentId: row.parent_id }]));
+    return { head: typed[0]!.head, tree: new MessageTree(nodes) };
+  }
+
+  async function readActivePath(run: Run, conversationId: string): Promise<PathMessage[]> {
+    const found = await treeOf(run, conversationId);
+    if (!found || found.head === null) return [];
+    const path = found.tree.pathTo(found.head);
+    const rows = (await run("messagesByIds", [path])).rows as MessageRow[];
+    // Outside a transaction the conversation may be deleted between the two statements: then it has no path.
+    if (rows.length !== path.length) return [];
+    return found.tree.withVersions(path, new Map(rows.map((row) => [row.id, toStoredMessage(row)])));
   }
 
   const store: PostgresChatStore = {
@@ -407,14 +476,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }
     },
 
-    async appendMessage({ conversationId, runId, message }) {
+    async appendMessage({ conversationId, runId, message, parentId }) {
       live();
       const at = now();
       const json = JSON.stringify(message);
       const search = isSearchableRole(message.role) ? searchableText(message.content) : "";
-      const row = (await query<{ id: number }>("appendMessage", [conversationId, at, runId, message.role, search, json])).rows[0];
-      if (!row) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-      return { id: row.id, conversationId, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
+      const stored = await transaction(async (run) => {
+        const locked = (await run("lockConversation", [conversationId])).rows[0] as { head: number | null } | undefined;
+        if (!locked) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+        const parent = parentId === undefined ? locked.head : parentId;
+        if (parent !== null && !(await inConversation(run, conversationId, parent))) {
+          throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
+        }
+        const { rows } = await run("insertMessage", [conversationId, parent, runId, message.role, search, json, at]);
+        return { id: (rows[0] as { id: number }).id, parent };
+      });
+      return { id: stored.id, conversationId, parentId: stored.parent, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
     },
 
     async listMessages(conversationId) {
@@ -422,9 +499,35 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return (await query<MessageRow>("listMessages", [conversationId])).rows.map(toStoredMessage);
     },
 
-    async deleteMessagesFrom(conversationId, fromMessageId) {
+    async activePath(conversationId) {
       live();
-      return (await query("deleteMessagesFrom", [conversationId, fromMessageId])).rowCount ?? 0;
+      return readActivePath(query, conversationId);
+    },
+
+    async switchBranch(conversationId, messageId) {
+      live();
+      return transaction(async (run) => {
+        // The lock orders the switch with appends: the leaf found below is still a leaf when it becomes the head.
+        const locked = (await run("lockConversation", [conversationId])).rows[0];
+        if (!locked || !(await inConversation(run, conversationId, messageId))) {
+          throw new StoreError("not_found", `Message ${messageId} is not in conversation ${conversationId}.`);
+        }
+        const found = await treeOf(run, conversationId);
+        await run("setHead", [conversationId, found!.tree.newestLeafBelow(messageId)]);
+        return readActivePath(run, conversationId);
+      });
+    },
+
+    async rewindActivePath(conversationId, messageId) {
+      live();
+      await transaction(async (run) => {
+        const locked = (await run("lockConversation", [conversationId])).rows[0];
+        if (!locked) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+        if (messageId !== null && !(await inConversation(run, conversationId, messageId))) {
+          throw new StoreError("not_found", `Message ${messageId} is not in conversation ${conversationId}.`);
+        }
+        await run("setHead", [conversationId, messageId]);
+      });
     },
 
     async createRun(input) {
@@ -568,6 +671,7 @@ function toStoredMessage(row: MessageRow): StoredMessage {
   return {
     id: row.id,
     conversationId: row.conversation_id,
+    parentId: row.parent_id,
     runId: row.run_id,
     message: JSON.parse(row.json) as ChatMessage,
     createdAt: row.created_at,

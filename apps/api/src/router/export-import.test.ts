@@ -1,0 +1,248 @@
+import { TRPCClientError } from "@trpc/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConversationExport } from "@streamchat/store";
+import { collectRun, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
+
+/**
+ * conversations.export / import / search through the API, on both store backends: the round trip, the refusals (which
+ * create nothing), the import's own body limit, and search over every branch.
+ */
+
+let api: TestApi;
+let client: ApiClient;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  client = api.client();
+});
+afterAll(() => api?.close());
+
+async function failure(promise: Promise<unknown>) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCClientError);
+  const data = (error as TRPCClientError<never>).data as { code: string; appCode: string | null; httpStatus: number } | undefined;
+  return { code: data?.code, appCode: data?.appCode, status: data?.httpStatus, message: (error as Error).message };
+}
+
+async function finished<T extends { runId: string }>(promise: Promise<T>): Promise<T> {
+  const started = await promise;
+  await collectRun(client, started.runId);
+  return started;
+}
+
+/**
+ * A conversation with every part an export carries: a tool round (calculator), a regenerated answer, an edited
+ * question with its own answer, and the active path back on the first branch.
+ */
+async function branchyConversation() {
+  const { conversationId } = await finished(client.chat.send.mutate({ message: "what is 6*7?" }));
+  await finished(client.chat.send.mutate({ conversationId, message: "and in words?" }));
+  const [u1, a1] = (await client.conversations.get.query({ conversationId })).messages;
+  await finished(client.chat.regenerate.mutate({ conversationId }));
+  await finished(client.chat.edit.mutate({ conversationId, messageId: u1!.id, message: "what is 7*8?" }));
+  await client.conversations.switchBranch.mutate({ conversationId, messageId: a1!.id });
+  return conversationId;
+}
+
+/** The export with ids replaced by positions and timestamps dropped: what a round trip keeps. */
+function comparable(doc: ConversationExport) {
+  const messageIndex = new Map(doc.messages.map((m, i) => [m.id, i]));
+  const runIndex = new Map(doc.runs.map((r, i) => [r.id, i]));
+  const at = (id: number | null) => (id === null ? null : messageIndex.get(id));
+  return {
+    format: doc.format,
+    version: doc.version,
+    title: doc.conversation.title,
+    active: at(doc.activeMessageId),
+    messages: doc.messages.map((m) => ({ parent: at(m.parentId), run: m.runId === null ? null : runIndex.get(m.runId), message: m.message })),
+    runs: doc.runs.map(({ model, provider, status, reason, usage, events }) => ({
+      model,
+      provider,
+      status,
+      reason,
+      usage,
+      events: events.map(({ seq, event }) => {
+        const { runId: _runId, ...rest } = event;
+        return { seq, event: event.type === "run-start" ? { ...rest, conversationId: "(the conversation)" } : rest };
+      }),
+    })),
+  };
+}
+
+const exportJson = async (conversationId: string) =>
+  JSON.parse((await client.conversations.export.query({ conversationId, format: "json" })).content) as ConversationExport;
+
+describe("conversations.export and import", () => {
+  it("round-trips: export → import → export is equal except ids and timestamps", async () => {
+    const conversationId = await branchyConversation();
+    const file = await client.conversations.export.query({ conversationId, format: "json" });
+    expect(file).toMatchObject({ filename: "what-is-6-7.json", mimeType: "application/json" });
+    const original = JSON.parse(file.content) as ConversationExport;
+    // The whole tree: 2 turns on the first branch (the first with a tool round), a regenerated answer, an edit and its answer.
+    expect(original.messages.length).toBeGreaterThanOrEqual(8);
+    expect(original.runs.map((r) => r.usage?.completionTokens)).toEqual([expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)]);
+    expect(original.runs[0]!.events.map((e) => e.event.type)).toEqual(expect.arrayContaining(["run-start", "tool-call", "tool-result", "done"]));
+    expect(original.runs.flatMap((r) => r.events).some((e) => e.event.type === "token")).toBe(false);
+
+    const { conversationId: copyId } = await client.conversations.import.mutate({ content: file.content });
+    expect(copyId).not.toBe(conversationId);
+    const copy = await exportJson(copyId);
+    expect(comparable(copy)).toEqual(comparable(original));
+    // New ids: nothing of the copy points into the original.
+    const originalIds = new Set(original.messages.map((m) => m.id));
+    expect(copy.messages.some((m) => originalIds.has(m.id))).toBe(false);
+    expect(copy.runs.some((r) => original.runs.some((o) => o.id === r.id))).toBe(false);
+
+    // The copy works like the original: same path and versions, and it can be continued.
+    const view = async (id: string) =>
+      (await client.conversations.get.query({ conversationId: id })).messages.map((m) => [m.role, m.content, m.versions?.index ?? null, m.versions?.count ?? null]);
+    expect(await view(copyId)).toEqual(await view(conversationId));
+    expect((await client.conversations.list.query()).map((c) => c.id)).toContain(copyId);
+    await finished(client.chat.send.mutate({ conversationId: copyId, message: "one more" }));
+    // The original did not change.
+    expect(comparable(await exportJson(conversationId))).toEqual(comparable(original));
+  });
+
+  it("exports Markdown: the active path, text verbatim, tool calls as short quotes", async () => {
+    const question = "Show me *this* verbatim:\n\n```\nfence kept\n```";
+    const { conversationId } = await finished(client.chat.send.mutate({ message: question }));
+    await finished(client.chat.send.mutate({ conversationId, message: "what is 6*7?" }));
+    const detail = await client.conversations.get.query({ conversationId });
+    const file = await client.conversations.export.query({ conversationId, format: "markdown" });
+    expect(file.mimeType).toBe("text/markdown; charset=utf-8");
+    expect(file.filename).toMatch(/^show-me-this-verbatim.*\.md$/);
+    expect(file.content).toContain(`## User\n\n${question}\n`);
+    for (const m of detail.messages.filter((m) => m.role === "assistant" && m.content)) expect(file.content).toContain(m.content);
+    expect(file.content).toMatch(/> \*\*Tool call\*\* `calculator`/);
+    // The default format is JSON.
+    expect((await client.conversations.export.query({ conversationId })).mimeType).toBe("application/json");
+  });
+
+  it("refuses another format, version 2, invalid JSON and invalid files with bad_request, creating nothing", async () => {
+    const conversationId = (await finished(client.chat.send.mutate({ message: "to be exported" }))).conversationId;
+    const valid = await exportJson(conversationId);
+    const before = await client.conversations.list.query();
+    const attempts: Array<[string, RegExp]> = [
+      [JSON.stringify({ ...valid, format: "someone.else" }), /Not a streamchat conversation export \(format "someone.else"/],
+      [JSON.stringify({ ...valid, version: 2 }), /Unsupported export version 2: this server imports version 1/],
+      ["{ not json", /The file is not JSON/],
+      ["", /The file is not JSON/],
+      [JSON.stringify({ ...valid, messages: [{ ...valid.messages[1], parentId: 424242 }] }), /The conversation export is invalid: messages\.0\.parentId/],
+      // Text a store cannot keep as given (PostgreSQL refuses NUL in text columns).
+      [JSON.stringify({ ...valid, conversation: { ...valid.conversation, title: "nul \u0000 title" } }), /conversation\.title/],
+      [JSON.stringify({ ...valid, runs: [{ ...valid.runs[0], model: "bad \ud800 model" }] }), /runs\.0\.model/],
+    ];
+    for (const [content, message] of attempts) {
+      expect(await failure(client.conversations.import.mutate({ content })), message.source).toMatchObject({
+        code: "BAD_REQUEST",
+        appCode: "bad_request",
+        message: expect.stringMatching(message),
+      });
+    }
+    expect(await client.conversations.list.query()).toEqual(before);
+  });
+
+  it("exports only the caller's existing conversations, in a known format", async () => {
+    expect(await failure(client.conversations.export.query({ conversationId: "nope", format: "json" }))).toMatchObject({ code: "NOT_FOUND" });
+    const { conversationId } = await finished(client.chat.send.mutate({ message: "formats" }));
+    expect(await failure(client.conversations.export.query({ conversationId, format: "pdf" as "json" }))).toMatchObject({ code: "BAD_REQUEST" });
+  });
+});
+
+describe("conversations.search", () => {
+  it("finds messages on every branch; switching to a hit shows it", async () => {
+    const { conversationId } = await finished(client.chat.send.mutate({ message: "the zebra question" }));
+    const [u1] = (await client.conversations.get.query({ conversationId })).messages;
+    await finished(client.chat.edit.mutate({ conversationId, messageId: u1!.id, message: "the giraffe question" }));
+    // The zebra is off the active path now, and still found.
+    expect((await client.conversations.get.query({ conversationId })).messages.some((m) => m.content.includes("zebra"))).toBe(false);
+    const hits = await client.conversations.search.query({ query: "ZEBRA question" });
+    const hit = hits.find((h) => h.role === "user");
+    expect(hit).toEqual({
+      conversationId,
+      title: "the zebra question",
+      messageId: u1!.id,
+      role: "user",
+      snippet: expect.stringContaining("zebra question"),
+      createdAt: expect.any(Number),
+    });
+    const shown = await client.conversations.switchBranch.mutate({ conversationId, messageId: hit!.messageId });
+    expect(shown.messages[0]).toMatchObject({ id: u1!.id, content: "the zebra question", versions: { index: 1, count: 2 } });
+
+    expect(await client.conversations.search.query({ query: "question", limit: 1 })).toHaveLength(1);
+    expect(await client.conversations.search.query({ query: "no such words anywhere" })).toEqual([]);
+    expect(await failure(client.conversations.search.query({ query: "   " }))).toMatchObject({ code: "BAD_REQUEST" });
+    expect(await failure(client.conversations.search.query({ query: "x", limit: 0 }))).toMatchObject({ code: "BAD_REQUEST" });
+  });
+});
+
+describe("the import's body limit", () => {
+  const maxImportBytes = 64 * 1024;
+  let small: TestApi;
+  beforeAll(async () => {
+    small = await startTestApi({ env: { MAX_BODY_BYTES: "4096", MAX_IMPORT_BYTES: String(maxImportBytes) } });
+  });
+  afterAll(() => small?.close());
+
+  /** A valid export of `size` bytes or a little more (one long message). */
+  function exportOfSize(size: number): string {
+    const doc = {
+      format: "streamchat.conversation",
+      version: 1,
+      exportedAt: 1,
+      conversation: { id: "c", title: "Big one", createdAt: 1, updatedAt: 1 },
+      activeMessageId: 1,
+      messages: [{ id: 1, parentId: null, runId: null, createdAt: 1, message: { role: "user", content: "" } }],
+      runs: [],
+    };
+    const base = JSON.stringify(doc).length;
+    doc.messages[0]!.message.content = "x".repeat(Math.max(0, size - base));
+    return JSON.stringify(doc);
+  }
+
+  const post = (path: string, body: string) =>
+    fetch(`${small.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+
+  it("takes files up to MAX_IMPORT_BYTES, larger than MAX_BODY_BYTES, while other procedures keep MAX_BODY_BYTES", async () => {
+    const c = small.client();
+    const content = exportOfSize(40_000);
+    const { conversationId } = await c.conversations.import.mutate({ content });
+    expect((await c.conversations.get.query({ conversationId })).messages[0]!.content).toHaveLength(JSON.parse(content).messages[0].message.content.length);
+    // Not batched either.
+    const plain = await post("/trpc/conversations.import", JSON.stringify({ content }));
+    expect(plain.status).toBe(200);
+
+    // Everything else is still limited to MAX_BODY_BYTES, and so is an import batched with other calls.
+    const send = await post("/trpc/chat.send", JSON.stringify({ message: "x".repeat(10_000) }));
+    expect(send.status).toBe(413);
+    expect(await send.json()).toMatchObject({ error: { message: "Request body is too large (at most 4096 bytes).", data: { httpStatus: 413 } } });
+    const batched = await post("/trpc/conversations.list,conversations.import?batch=1", JSON.stringify({ 1: { content } }));
+    expect(batched.status).toBe(413);
+  });
+
+  it("refuses a larger file with a clear error, creating nothing", async () => {
+    const c = small.client();
+    const before = await c.conversations.list.query();
+    // Over MAX_IMPORT_BYTES: the import says so.
+    const over = exportOfSize(maxImportBytes + 10);
+    const error = await failure(c.conversations.import.mutate({ content: over }));
+    expect(error).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
+    expect(error.message).toBe(`The file is too large to import (${Buffer.byteLength(over)} bytes; at most ${maxImportBytes}).`);
+    // Far over it: the body is refused before it is read.
+    const huge = exportOfSize(3 * maxImportBytes);
+    const refused = await post("/trpc/conversations.import", JSON.stringify({ content: huge }));
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toMatchObject({ error: { message: `The file is too large to import (at most ${maxImportBytes} bytes).` } });
+    // In tRPC's error shape: a client shows the message.
+    expect(await failure(c.conversations.import.mutate({ content: huge }))).toMatchObject({
+      status: 413,
+      code: "PAYLOAD_TOO_LARGE",
+      appCode: "bad_request",
+      message: `The file is too large to import (at most ${maxImportBytes} bytes).`,
+    });
+    expect(await c.conversations.list.query()).toEqual(before);
+  });
+});

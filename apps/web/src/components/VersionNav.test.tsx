@@ -1,0 +1,30 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render } from "@testing-library/react";
+import { afterEach, describe, expect, it } from "vitest";
+import { VersionNav } from "./VersionNav.js";
+
+afterEach(cleanup);
+
+describe("VersionNav", () => {
+  const versions = { index: 2, count: 3, siblingIds: [10, 20, 30] };
+
+  it("names the version for screen readers and switches to the neighbouring sibling", () => {
+    const switched: number[] = [];
+    const { getByRole, getByTestId } = render(<VersionNav versions={versions} of="answer" disabled={false} onSwitch={(id) => switched.push(id)} />);
+    expect(getByRole("group", { name: "Versions of this answer" })).toBeTruthy();
+    expect(getByTestId("version-count").textContent).toBe("2 / 3");
+    expect(getByTestId("version-count").getAttribute("aria-label")).toBe("Version 2 of 3");
+    fireEvent.click(getByRole("button", { name: "Previous version of this answer" }));
+    fireEvent.click(getByRole("button", { name: "Next version of this answer" }));
+    expect(switched).toEqual([10, 30]);
+  });
+
+  it("disables the way past either end, and both ways while switching is not possible", () => {
+    const first = render(<VersionNav versions={{ ...versions, index: 1 }} of="message" disabled={false} onSwitch={() => {}} />);
+    expect((first.getByRole("button", { name: "Previous version of this message" }) as HTMLButtonElement).disabled).toBe(true);
+    expect((first.getByRole("button", { name: "Next version of this message" }) as HTMLButtonElement).disabled).toBe(false);
+    cleanup();
+    const busy = render(<VersionNav versions={versions} of="message" disabled onSwitch={() => {}} />);
+    for (const button of busy.getAllByRole("button")) expect((button as HTMLButtonElement).disabled).toBe(true);
+  });
+});

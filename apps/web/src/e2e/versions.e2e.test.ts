@@ -1,0 +1,200 @@
+import { readFileSync } from "node:fs";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { answers, conversationIdOf, lastAnswer, runBrowserTests, send, snap, useE2E, waitForAnswerState } from "./harness.js";
+
+const e2e = useE2E({ tokenDelayMs: 5 });
+let answered = 0;
+
+beforeAll(() => {
+  if (!runBrowserTests) return;
+  // Every answer differs ("Answer <n> to <question>"), so versions can be told apart.
+  e2e.sim.addScenario({
+    name: "numbered answers",
+    match: { lastUserIncludes: "#" },
+    respond: (req) => {
+      const last = [...req.messages].reverse().find((m) => m["role"] === "user");
+      return [{ content: `Answer ${++answered} to ${String(last?.["content"])}` }, { done: true }];
+    },
+  });
+});
+
+const userMessages = (page: Page) => page.locator('[data-testid="user-message"]');
+const answerTexts = (page: Page) => page.locator('[data-testid="assistant-message"] [data-testid="answer-text"]').allTextContents();
+const count = (scope: ReturnType<Page["locator"]>) => scope.getByTestId("version-count");
+
+/** Waits until the page shows exactly these answers (their text), every one finished. */
+async function waitForAnswers(page: Page, expected: RegExp[]): Promise<void> {
+  await page.waitForFunction(
+    (patterns) => {
+      const all = [...document.querySelectorAll('[data-testid="assistant-message"]')];
+      return (
+        all.length === patterns.length &&
+        all.every((el, i) => el.getAttribute("data-state") === "stop" && new RegExp(patterns[i]!).test(el.textContent ?? ""))
+      );
+    },
+    expected.map((r) => r.source),
+  );
+}
+
+/** Counts conversations.get requests from now on: switching versions must not refetch. */
+function countConversationFetches(page: Page): () => number {
+  let fetches = 0;
+  page.on("request", (request) => {
+    if (request.url().includes("conversations.get")) fetches++;
+  });
+  return () => fetches;
+}
+
+/** Waits until no conversations.get was asked for a while (the live feed's refetches after an answer are over). */
+async function settled(fetches: () => number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let last = fetches();
+  let since = Date.now();
+  while (Date.now() - since < 1000) {
+    if (Date.now() > deadline) throw new Error("conversations.get kept being fetched");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (fetches() !== last) {
+      last = fetches();
+      since = Date.now();
+    }
+  }
+}
+
+describe.skipIf(!runBrowserTests)("versions, export and import", () => {
+  it("regenerates an answer into versions and switches between them without a refetch", async () => {
+    const page = await e2e.openApp();
+    const fetches = countConversationFetches(page);
+    await send(page, "#sky colour");
+    await waitForAnswers(page, [/Answer \d+ to #sky colour/]);
+    const first = (await answerTexts(page))[0]!;
+    // One version: no navigation.
+    expect(await lastAnswer(page).getByTestId("versions").count()).toBe(0);
+
+    await lastAnswer(page).getByRole("button", { name: "Regenerate" }).click();
+    await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
+    await waitForAnswerState(page, "stop");
+    const second = (await answerTexts(page))[0]!;
+    expect(second).not.toBe(first);
+    expect(await count(lastAnswer(page)).getAttribute("aria-label")).toBe("Version 2 of 2");
+
+    await settled(fetches);
+    const before = fetches();
+    await lastAnswer(page).getByRole("button", { name: "Previous version of this answer" }).click();
+    await count(lastAnswer(page)).filter({ hasText: "1 / 2" }).waitFor();
+    expect(await answerTexts(page)).toEqual([first]);
+    expect(await lastAnswer(page).getByRole("button", { name: "Previous version of this answer" }).isDisabled()).toBe(true);
+    await lastAnswer(page).getByRole("button", { name: "Next version of this answer" }).click();
+    await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
+    expect(await answerTexts(page)).toEqual([second]);
+    expect(fetches()).toBe(before);
+    await snap(page, "versions-answer");
+
+    // The server keeps the version shown: a reload shows the same.
+    await page.reload();
+    await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
+    expect(await answerTexts(page)).toEqual([second]);
+  });
+
+  it("regenerates an earlier answer: the later turns stay on the old version", async () => {
+    const page = await e2e.openApp();
+    await send(page, "#first question");
+    await waitForAnswers(page, [/to #first question/]);
+    await send(page, "#second question");
+    await waitForAnswers(page, [/to #first question/, /to #second question/]);
+    const before = await answerTexts(page);
+
+    await answers(page).first().getByRole("button", { name: "Regenerate" }).click();
+    await waitForAnswers(page, [/to #first question/]);
+    expect(await userMessages(page).count()).toBe(1);
+    await count(answers(page).first()).filter({ hasText: "2 / 2" }).waitFor();
+    expect((await answerTexts(page))[0]).not.toBe(before[0]);
+
+    await answers(page).first().getByRole("button", { name: "Previous version of this answer" }).click();
+    await waitForAnswers(page, [/to #first question/, /to #second question/]);
+    expect(await answerTexts(page)).toEqual(before);
+  });
+
+  it("edits a question into versions; the original and its answer are one click away", async () => {
+    const page = await e2e.openApp();
+    await send(page, "#what is a comet");
+    await waitForAnswers(page, [/to #what is a comet/]);
+    const original = (await answerTexts(page))[0]!;
+
+    await userMessages(page).first().hover();
+    await userMessages(page).first().getByRole("button", { name: "Edit" }).click();
+    await page.fill("#edit-message", "#what is a meteor");
+    await page.getByRole("button", { name: "Save & send" }).click();
+    await waitForAnswers(page, [/to #what is a meteor/]);
+    const question = userMessages(page).first();
+    await count(question).filter({ hasText: "2 / 2" }).waitFor();
+    expect(await question.locator(".message__bubble").textContent()).toBe("#what is a meteor");
+
+    await question.getByRole("button", { name: "Previous version of this message" }).click();
+    await count(question).filter({ hasText: "1 / 2" }).waitFor();
+    expect(await question.locator(".message__bubble").textContent()).toBe("#what is a comet");
+    await snap(page, "versions-question");
+    expect(await answerTexts(page)).toEqual([original]);
+  });
+
+  it("exports a conversation (JSON and Markdown) and imports the JSON as a new conversation with the same messages", async () => {
+    const page = await e2e.openApp();
+    await send(page, "#export me");
+    await waitForAnswers(page, [/to #export me/]);
+    await lastAnswer(page).getByRole("button", { name: "Regenerate" }).click();
+    await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
+    await waitForAnswerState(page, "stop");
+    const conversationId = await conversationIdOf(page);
+    const shown = await answerTexts(page);
+
+    const exportAs = async (item: string) => {
+      await page.getByRole("button", { name: "Conversation options" }).click();
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("menuitem", { name: item }).click()]);
+      return { name: download.suggestedFilename(), content: readFileSync((await download.path())!, "utf8") };
+    };
+    const json = await exportAs("Export as JSON");
+    expect(json.name).toMatch(/\.json$/);
+    const doc = JSON.parse(json.content) as { format: string; version: number; messages: unknown[] };
+    expect(doc).toMatchObject({ format: "streamchat.conversation", version: 1 });
+    expect(doc.messages).toHaveLength(3); // the question and both versions of the answer
+    await page.getByRole("button", { name: "Conversation options" }).click();
+    await page.getByRole("menuitem", { name: "Export as JSON" }).waitFor();
+    await snap(page, "conversation-menu");
+    await page.keyboard.press("Escape");
+    const markdown = await exportAs("Export as Markdown");
+    expect(markdown.name).toMatch(/\.md$/);
+    expect(markdown.content).toContain("#export me");
+    expect(markdown.content).toContain(shown[0]!);
+
+    // Import from the sidebar's file picker: a new conversation opens, with the same messages and versions.
+    await page.getByTestId("import-file").setInputFiles({ name: json.name, mimeType: "application/json", buffer: Buffer.from(json.content) });
+    await page.waitForFunction((old) => /^#\/c\/.+/.test(location.hash) && !location.hash.endsWith(encodeURIComponent(old)), conversationId);
+    const copyId = await conversationIdOf(page);
+    expect(copyId).not.toBe(conversationId);
+    await waitForAnswers(page, [/to #export me/]);
+    expect(await answerTexts(page)).toEqual(shown);
+    await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
+    const [original, copy] = await Promise.all([e2e.getConversation(conversationId), e2e.getConversation(copyId)]);
+    expect(copy.messages.map((m) => [m.role, m.content])).toEqual(original.messages.map((m) => [m.role, m.content]));
+
+    // Dropped on the sidebar: another copy. A file that is not an export is refused with the reason.
+    const drop = (name: string, content: string) =>
+      page.evaluate(
+        ([name, content]) => {
+          const data = new DataTransfer();
+          data.items.add(new File([content!], name!, { type: "application/json" }));
+          const sidebar = document.getElementById("sidebar")!;
+          for (const type of ["dragenter", "dragover", "drop"]) sidebar.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: data }));
+        },
+        [name, content],
+      );
+    await drop("notes.json", JSON.stringify({ format: "something.else", version: 1 }));
+    await page.getByRole("alert").filter({ hasText: /Could not import notes\.json: Not a streamchat conversation export/ }).waitFor();
+    expect(await conversationIdOf(page)).toBe(copyId);
+    await page.getByRole("button", { name: "Dismiss import error" }).click();
+    await drop(json.name, json.content);
+    await page.waitForFunction((old) => !location.hash.endsWith(encodeURIComponent(old)), copyId);
+    await waitForAnswers(page, [/to #export me/]);
+    expect(await answerTexts(page)).toEqual(shown);
+  });
+});

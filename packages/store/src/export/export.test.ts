@@ -1,0 +1,380 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import type { ChatEvent, ChatMessage } from "@streamchat/core";
+import { allBackends, type BackendContext, type TestStore } from "../test-support/backends.js";
+import { manualClock, sampleUsage } from "../test-support/fixtures.js";
+import { describeEachBackend } from "../test-support/postgres.js";
+import type { ChatStore } from "../types.js";
+import { ImportError } from "./errors.js";
+import { buildConversationExport, exportConversation, filenameBase } from "./export.js";
+import { importConversation, parseConversationExport } from "./import.js";
+import { conversationExportSchema, type ConversationExport } from "./schema.js";
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** A user message with images, as core's ChatMessage will allow (another change adds `images` to the type). */
+const withImage = {
+  role: "user",
+  content: "And this photo? `code` *stars* # not a heading",
+  images: [{ mimeType: "image/png", data: "iVBORw0KGgo=" }],
+} as ChatMessage;
+
+/**
+ * A conversation with every part an export carries, on branches:
+ *   u1 "What time is it in Tokyo?" (r1)
+ *   ├─ a1 tool call → t1 result → f1 "It is 14:05 in Tokyo." (r1: reasoning in 3 chunks, tokens, tool round, done)
+ *   └─ a2 "Tokyo: 14:06." (r2, a regenerate: reasoning in 2 chunks, done)           ← the active path ends here
+ *   u1' with an image (r3, an edit of the first message) → b1 "A tower." (r3, finished at the length limit)
+ */
+async function seed(store: ChatStore, conversationId = "c1") {
+  await store.createConversation({ id: conversationId, userId: "alice", title: "Trip to Tokyo 🗼" });
+  const say = async (runId: string | null, message: ChatMessage, parentId?: number | null) =>
+    (await store.appendMessage({ conversationId, runId, message, ...(parentId === undefined ? {} : { parentId }) })).id;
+  const log = async (runId: string, events: Array<Record<string, unknown> & { type: ChatEvent["type"] }>, firstSeq = 1) => {
+    let seq = firstSeq;
+    for (const event of events) void store.appendEvent(runId, seq++, { runId, at: 5_000 + seq, ...event } as ChatEvent);
+  };
+
+  await store.createRun({ id: "r1", conversationId, userId: "alice", model: "qwen3", provider: "ollama", clientRequestId: "req-1" });
+  const u1 = await say("r1", { role: "user", content: "What time is it in Tokyo?" });
+  await log("r1", [
+    { type: "run-start", conversationId, model: "qwen3", provider: "ollama" },
+    { type: "status", phase: "thinking", message: "Processing your question…" },
+    { type: "reasoning", text: "The user " },
+    { type: "reasoning", text: "wants the " },
+    { type: "reasoning", text: "time." },
+    { type: "tool-call", callId: "t1", name: "current_time", args: { timeZone: "Asia/Tokyo" } },
+    { type: "tool-result", callId: "t1", name: "current_time", ok: true, result: { iso: "2026-01-01T05:05:00Z" }, durationMs: 4 },
+    { type: "token", text: "It is " },
+    { type: "token", text: "14:05 in Tokyo." },
+    { type: "done", reason: "stop", usage: sampleUsage },
+  ]);
+  await say("r1", {
+    role: "assistant",
+    content: "",
+    thinking: "The user wants the time.",
+    toolCalls: [{ id: "t1", name: "current_time", args: { timeZone: "Asia/Tokyo" } }],
+  });
+  await say("r1", { role: "tool", toolCallId: "t1", toolName: "current_time", content: '{"iso":"2026-01-01T05:05:00Z"}' });
+  await say("r1", { role: "assistant", content: "It is 14:05 in Tokyo." });
+  await store.finishRun("r1", { reason: "stop", usage: sampleUsage });
+
+  await store.createRun({ id: "r2", conversationId, userId: "alice", model: "qwen3", provider: "ollama" });
+  await store.rewindActivePath(conversationId, u1);
+  await log("r2", [
+    { type: "reasoning", text: "Again: " },
+    { type: "token", text: "Tokyo: " },
+    { type: "reasoning", text: "check the clock." },
+    { type: "token", text: "14:06." },
+    { type: "error", code: "tool_timeout", message: "slow clock", retryable: true },
+    { type: "done", reason: "stop", usage: { ...sampleUsage, completionTokens: 3 } },
+  ], 3);
+  const a2 = await say("r2", { role: "assistant", content: "Tokyo: 14:06." });
+  await store.finishRun("r2", { reason: "stop", usage: { ...sampleUsage, completionTokens: 3 } });
+
+  await store.createRun({ id: "r3", conversationId, userId: "alice", model: "llava", provider: "ollama" });
+  await say("r3", withImage, null);
+  await say("r3", { role: "assistant", content: "A tower." });
+  await store.finishRun("r3", { reason: "length", usage: null });
+
+  await store.switchBranch(conversationId, a2);
+  await store.flush();
+  return { u1, a2 };
+}
+
+/** The export with every id replaced by its position and every timestamp dropped: what a round trip must keep. */
+function comparable(doc: ConversationExport) {
+  const messageIndex = new Map(doc.messages.map((m, i) => [m.id, i]));
+  const runIndex = new Map(doc.runs.map((r, i) => [r.id, `run${i}`]));
+  const message = (id: number | null) => (id === null ? null : messageIndex.get(id));
+  return {
+    format: doc.format,
+    version: doc.version,
+    title: doc.conversation.title,
+    activeMessage: message(doc.activeMessageId),
+    messages: doc.messages.map((m) => ({
+      parent: message(m.parentId),
+      run: m.runId === null ? null : runIndex.get(m.runId),
+      message: JSON.stringify(m.message), // exact: key order and every field
+    })),
+    runs: doc.runs.map(({ id, createdAt: _c, finishedAt: _f, events, ...run }) => ({
+      ...run,
+      events: events.map(({ seq, event }) => ({
+        seq,
+        // An import validates events with core's schema, which writes their keys in its own order.
+        event: {
+          ...event,
+          runId: runIndex.get(event.runId) ?? `unknown ${event.runId}`,
+          ...(event.type === "run-start" ? { conversationId: "the conversation" } : {}),
+        },
+      })),
+    })),
+  };
+}
+
+describeEachBackend((backend) => `export and import on the ${backend.name} store`, allBackends, (backend) => {
+  const ctx: BackendContext = backend.context();
+  let store: TestStore;
+  let clock: ReturnType<typeof manualClock>;
+
+  beforeEach(async () => {
+    clock = manualClock(1_700_000_000_000);
+    store = await ctx.open({ now: () => (clock.set(clock.now() + 1_000), clock.now()) });
+  });
+
+  const exportJson = async (conversationId: string) =>
+    JSON.parse((await exportConversation(store, "alice", conversationId, "json")).content) as ConversationExport;
+
+  it("exports the whole tree, the active path's end, every run's usage and events without tokens", async () => {
+    const { a2 } = await seed(store);
+    const file = await exportConversation(store, "alice", "c1", "json", { now: () => 1_800_000_000_000 });
+    expect(file).toMatchObject({ filename: "trip-to-tokyo.json", mimeType: "application/json" });
+    const doc = JSON.parse(file.content) as ConversationExport;
+    expect(conversationExportSchema.parse(doc)).toEqual(doc); // the file is valid for the schema, field for field
+    expect(doc).toMatchObject({ format: "streamchat.conversation", version: 1, exportedAt: 1_800_000_000_000, activeMessageId: a2 });
+    expect(doc.conversation).toMatchObject({ id: "c1", title: "Trip to Tokyo 🗼" });
+    expect(doc.messages.map((m) => m.message.content)).toEqual([
+      "What time is it in Tokyo?",
+      "",
+      '{"iso":"2026-01-01T05:05:00Z"}',
+      "It is 14:05 in Tokyo.",
+      "Tokyo: 14:06.",
+      withImage.content,
+      "A tower.",
+    ]);
+    expect(doc.messages.map((m) => m.message)).toEqual((await store.listMessages("c1")).map((m) => m.message));
+    expect(doc.messages[5]?.message).toEqual(withImage); // attachments come along
+    expect(doc.messages.map((m) => m.parentId)).toEqual((await store.listMessages("c1")).map((m) => m.parentId));
+
+    expect(doc.runs.map((r) => [r.id, r.model, r.status, r.reason, r.usage])).toEqual([
+      ["r1", "qwen3", "done", "stop", sampleUsage],
+      ["r2", "qwen3", "done", "stop", { ...sampleUsage, completionTokens: 3 }],
+      ["r3", "llava", "done", "length", null],
+    ]);
+    // Tokens left out; each span of reasoning chunks joined at its first chunk's seq.
+    const events = (i: number) => doc.runs[i]!.events.map(({ seq, event }) => [seq, event.type, "text" in event ? event.text : undefined]);
+    expect(events(0)).toEqual([
+      [1, "run-start", undefined],
+      [2, "status", undefined],
+      [3, "reasoning", "The user wants the time."],
+      [6, "tool-call", undefined],
+      [7, "tool-result", undefined],
+      [10, "done", undefined],
+    ]);
+    expect(events(1)).toEqual([
+      [3, "reasoning", "Again: check the clock."],
+      [7, "error", undefined],
+      [8, "done", undefined],
+    ]);
+    expect(doc.runs[0]!.events[4]?.event).toMatchObject({ result: { iso: "2026-01-01T05:05:00Z" }, durationMs: 4 });
+    expect(doc.runs[2]!.events).toEqual([]);
+  });
+
+  it("round-trips: export → import → export is equal except ids and timestamps", async () => {
+    await seed(store);
+    const first = await exportConversation(store, "alice", "c1", "json");
+    const { conversationId } = await importConversation(store, "alice", first.content);
+    expect(conversationId).not.toBe("c1");
+    const original = JSON.parse(first.content) as ConversationExport;
+    const copy = await exportJson(conversationId);
+    expect(comparable(copy)).toEqual(comparable(original));
+
+    // New ids everywhere: nothing of the copy points into the original.
+    expect(copy.conversation.id).toBe(conversationId);
+    const originalIds = new Set(original.messages.map((m) => m.id));
+    expect(copy.messages.filter((m) => originalIds.has(m.id))).toEqual([]);
+    expect(copy.runs.map((r) => r.id).filter((id) => ["r1", "r2", "r3"].includes(id))).toEqual([]);
+    for (const run of copy.runs) {
+      for (const { event } of run.events) {
+        expect(event.runId).toBe(run.id);
+        if (event.type === "run-start") expect(event.conversationId).toBe(conversationId);
+      }
+    }
+    // The imported conversation works like the original: same path, versions, runs.
+    const shape = async (id: string) =>
+      (await store.activePath(id)).map((m) => [m.message.content, m.versions ? [m.versions.index, m.versions.count] : null]);
+    expect(await shape(conversationId)).toEqual(await shape("c1"));
+    expect(await shape(conversationId)).toEqual([
+      ["What time is it in Tokyo?", [1, 2]],
+      ["Tokyo: 14:06.", [2, 2]],
+    ]);
+    expect((await store.listRuns(conversationId)).map((r) => [r.status, r.reason, r.usage, r.clientRequestId])).toEqual([
+      ["done", "stop", sampleUsage, null],
+      ["done", "stop", { ...sampleUsage, completionTokens: 3 }, null],
+      ["done", "length", null, null],
+    ]);
+    // And again: a copy of the copy is the same.
+    const again = await importConversation(store, "alice", JSON.stringify(copy));
+    expect(comparable(await exportJson(again.conversationId))).toEqual(comparable(original));
+    // The Markdown of the copy reads the same.
+    const markdown = async (id: string) =>
+      (await exportConversation(store, "alice", id, "markdown")).content.replace(/^_Exported from .*$/m, "");
+    expect(await markdown(conversationId)).toEqual(await markdown("c1"));
+  });
+
+  it("imports as a new conversation every time, never changing the original", async () => {
+    await seed(store);
+    const snapshot = async () => ({
+      conversation: await store.getConversation("alice", "c1"),
+      tree: await store.listMessages("c1"),
+      path: await store.activePath("c1"),
+      runs: await store.listRuns("c1"),
+      events: await Promise.all(["r1", "r2", "r3"].map((id) => store.readEvents(id))),
+    });
+    const before = await snapshot();
+    const { content } = await exportConversation(store, "alice", "c1", "json");
+    const one = await importConversation(store, "alice", content);
+    const two = await importConversation(store, "alice", content);
+    expect(one.conversationId).not.toBe(two.conversationId);
+    expect(await snapshot()).toEqual(before);
+    expect((await store.listConversations("alice")).map((c) => c.id).sort()).toEqual(["c1", one.conversationId, two.conversationId].sort());
+    // Into another user's account: theirs alone.
+    const bobs = await importConversation(store, "bob", content);
+    expect((await store.listConversations("bob")).map((c) => c.id)).toEqual([bobs.conversationId]);
+    expect((await store.listRuns(bobs.conversationId)).every((run) => run.userId === "bob")).toBe(true);
+    expect(await store.getConversation("alice", bobs.conversationId)).toBeUndefined();
+  });
+
+  it("round-trips an empty conversation and an empty active path", async () => {
+    await store.createConversation({ id: "empty", userId: "alice", title: "Nothing yet" });
+    const empty = await exportJson("empty");
+    expect(empty).toMatchObject({ activeMessageId: null, messages: [], runs: [] });
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(empty));
+    expect(comparable(await exportJson(conversationId))).toEqual(comparable(empty));
+
+    await store.createConversation({ id: "rewound", userId: "alice", title: "Rewound" });
+    await store.appendMessage({ conversationId: "rewound", runId: null, message: { role: "user", content: "hidden" } });
+    await store.rewindActivePath("rewound", null);
+    const rewound = await exportJson("rewound");
+    const copy = await importConversation(store, "alice", JSON.stringify(rewound));
+    expect(await store.activePath(copy.conversationId)).toEqual([]);
+    expect((await store.listMessages(copy.conversationId)).map((m) => m.message.content)).toEqual(["hidden"]);
+  });
+
+  it("imports a run exported while it was running as interrupted", async () => {
+    await store.createConversation({ id: "c1", userId: "alice", title: "Busy" });
+    await store.createRun({ id: "r1", conversationId: "c1", userId: "alice", model: "m", provider: "p" });
+    await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "still answering" } });
+    const doc = await buildConversationExport(store, "alice", "c1");
+    expect(doc.runs.map((r) => [r.status, r.reason])).toEqual([["running", null]]);
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(doc));
+    expect((await store.listRuns(conversationId)).map((r) => [r.status, r.reason])).toEqual([["done", "interrupted"]]);
+    expect(await store.activeRun(conversationId)).toBeUndefined();
+  });
+
+  it("refuses content that is not a valid version-1 export with a bad_request ImportError, creating nothing", async () => {
+    await seed(store);
+    const valid = await exportJson("c1");
+    const attempts: Array<[string, string, RegExp]> = [
+      ["not_json", "# Trip to Tokyo\n\nnot json", /not JSON/],
+      ["wrong_format", JSON.stringify({ ...valid, format: "librechat.conversation" }), /format "librechat\.conversation"; expected "streamchat\.conversation"/],
+      ["wrong_format", JSON.stringify([1, 2]), /format none/],
+      ["unsupported_version", JSON.stringify({ ...valid, version: 2 }), /version 2: this server imports version 1/],
+      ["unsupported_version", JSON.stringify({ ...valid, version: "1" }), /version "1"/],
+      ["invalid", JSON.stringify({ ...valid, messages: [{ ...valid.messages[0], message: { role: "robot", content: "x" } }] }), /messages\.0\.message/],
+      ["invalid", JSON.stringify({ ...valid, messages: valid.messages.slice(1) }), /parent \d+ is not a message listed before this one/],
+      ["invalid", JSON.stringify({ ...valid, messages: [...valid.messages].reverse() }), /is not a message listed before/],
+      ["invalid", JSON.stringify({ ...valid, runs: valid.runs.slice(1) }), /run "r1" is not in runs/],
+      ["invalid", JSON.stringify({ ...valid, activeMessageId: 999_999 }), /activeMessageId: message 999999 is not in messages/],
+      ["invalid", JSON.stringify({ ...valid, runs: [{ ...valid.runs[0], events: [...valid.runs[0]!.events].reverse() }, ...valid.runs.slice(1)] }), /seqs must increase/],
+      ["invalid", JSON.stringify({ ...valid, runs: [{ ...valid.runs[0], events: [{ seq: 1, event: { type: "telepathy" } }] }, ...valid.runs.slice(1)] }), /runs\.0\.events\.0\.event/],
+      ["invalid", JSON.stringify({ ...valid, conversation: { ...valid.conversation, title: "" } }), /conversation\.title/],
+    ];
+    for (const [reason, content, message] of attempts) {
+      const error = await failure(importConversation(store, "alice", content));
+      expect(error, reason).toBeInstanceOf(ImportError);
+      expect(error, reason).toMatchObject({ name: "ImportError", code: "bad_request", reason });
+      expect((error as Error).message, reason).toMatch(message);
+    }
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
+  });
+
+  it("refuses content over the size limit before reading it", async () => {
+    await seed(store);
+    const { content } = await exportConversation(store, "alice", "c1", "json");
+    const bytes = Buffer.byteLength(content);
+    const error = await failure(importConversation(store, "alice", content, { maxBytes: bytes - 1 }));
+    expect(error).toMatchObject({ name: "ImportError", code: "bad_request", reason: "too_large" });
+    expect((error as Error).message).toBe(`The file is too large to import (${bytes} bytes; at most ${bytes - 1}).`);
+    // Multi-byte text counts in UTF-8 bytes, not characters.
+    expect(await failure(importConversation(store, "alice", "🗼".repeat(10), { maxBytes: 39 }))).toMatchObject({ reason: "too_large" });
+    expect((await importConversation(store, "alice", content, { maxBytes: bytes })).conversationId).toEqual(expect.any(String));
+  });
+
+  it("deletes what it imported when the store fails half-way", async () => {
+    await seed(store);
+    const { content } = await exportConversation(store, "alice", "c1", "json");
+    let appends = 0;
+    const failing: ChatStore = {
+      ...store,
+      async appendMessage(input) {
+        if (++appends === 4) throw new Error("disk full");
+        return store.appendMessage(input);
+      },
+    };
+    expect(await failure(importConversation(failing, "alice", content))).toMatchObject({ message: "disk full" });
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
+    expect((await store.listRunningRuns()).length).toBe(0);
+  });
+
+  it("exports only the user's own conversation", async () => {
+    await seed(store);
+    expect(await failure(exportConversation(store, "bob", "c1", "json"))).toMatchObject({ name: "StoreError", code: "not_found" });
+    expect(await failure(exportConversation(store, "alice", "nope", "markdown"))).toMatchObject({ name: "StoreError", code: "not_found" });
+  });
+});
+
+describe("parseConversationExport", () => {
+  it("names at most three problems, with their place", () => {
+    const doc = {
+      format: "streamchat.conversation",
+      version: 1,
+      exportedAt: 1,
+      conversation: { id: "c", title: "t", createdAt: 1, updatedAt: 1 },
+      activeMessageId: null,
+      messages: [1, 2, 3, 4, 5].map((id) => ({ id, parentId: null, runId: null, createdAt: "yesterday", message: { role: "user", content: "x" } })),
+      runs: [],
+    };
+    const error = (() => {
+      try {
+        parseConversationExport(JSON.stringify(doc));
+      } catch (e) {
+        return e as ImportError;
+      }
+      return undefined;
+    })();
+    expect(error?.reason).toBe("invalid");
+    expect(error?.message).toMatch(/^The conversation export is invalid: messages\.0\.createdAt: .*; messages\.1\.createdAt: .*; messages\.2\.createdAt: .* \(and 2 more\)\.$/);
+  });
+
+  it("keeps message fields it does not know, and checks the ones it does", () => {
+    const doc = {
+      format: "streamchat.conversation",
+      version: 1,
+      exportedAt: 1,
+      conversation: { id: "c", title: "t", createdAt: 1, updatedAt: 1 },
+      activeMessageId: 1,
+      messages: [{ id: 1, parentId: null, runId: null, createdAt: 1, message: { role: "user", content: "x", lang: "fr", images: [] } }],
+      runs: [],
+    };
+    expect(parseConversationExport(JSON.stringify(doc)).messages[0]?.message).toEqual({ role: "user", content: "x", lang: "fr", images: [] });
+    const badImage = { ...doc, messages: [{ ...doc.messages[0], message: { role: "user", content: "x", images: [{ mimeType: "image/png" }] } }] };
+    expect(() => parseConversationExport(JSON.stringify(badImage))).toThrow(/messages\.0\.message\.images\.0\.data/);
+  });
+});
+
+describe("filenameBase", () => {
+  it("makes a short ASCII slug of the title", () => {
+    expect(filenameBase("Trip to Tokyo 🗼")).toBe("trip-to-tokyo");
+    expect(filenameBase("Émile's café — notes")).toBe("emile-s-cafe-notes");
+    expect(filenameBase("🗼🗼")).toBe("conversation");
+    expect(filenameBase("../../etc/passwd")).toBe("etc-passwd");
+    expect(filenameBase("a".repeat(100))).toHaveLength(60);
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { conversationMarkdown } from "./markdown.js";
+import { conversationExportSchema, type ConversationExport, type ExportedMessage } from "./schema.js";
+
+function doc(messages: Array<Pick<ExportedMessage, "id" | "parentId" | "message">>, activeMessageId: number | null): ConversationExport {
+  return conversationExportSchema.parse({
+    format: "streamchat.conversation",
+    version: 1,
+    exportedAt: Date.UTC(2026, 0, 2, 3, 4, 5),
+    conversation: { id: "c1", title: "Trip to Tokyo", createdAt: 1, updatedAt: 2 },
+    activeMessageId,
+    messages: messages.map((m) => ({ ...m, runId: null, createdAt: 1 })),
+    runs: [],
+  });
+}
+
+describe("conversationMarkdown", () => {
+  it("writes the active path: verbatim text, an answer's chain under one heading, tool calls as short quotes", () => {
+    const longResult = JSON.stringify({ iso: "2026-01-01T05:05:00Z", note: "x".repeat(300) });
+    const markdown = conversationMarkdown(
+      doc(
+        [
+          { id: 1, parentId: null, message: { role: "system", content: "Be brief." } },
+          { id: 2, parentId: 1, message: { role: "user", content: "What time is it in *Tokyo*?\n\n```\nkeep this fence\n```" } },
+          {
+            id: 3,
+            parentId: 2,
+            message: {
+              role: "assistant",
+              content: "",
+              thinking: "left out of the Markdown",
+              toolCalls: [{ id: "t1", name: "current_time", args: { timeZone: "Asia/Tokyo", odd: "a `tick`" } }],
+            },
+          },
+          { id: 4, parentId: 3, message: { role: "tool", toolCallId: "t1", toolName: "current_time", content: longResult } },
+          { id: 5, parentId: 4, message: { role: "assistant", content: "It is **14:05**.\n\n- one\n- two" } },
+          { id: 6, parentId: 5, message: { role: "user", content: "Thanks", images: [{ mimeType: "image/jpeg", data: "AAAA" }] } as never },
+          { id: 7, parentId: 6, message: { role: "assistant", content: "You're welcome." } },
+          { id: 8, parentId: 5, message: { role: "user", content: "Not shown: another branch" } },
+        ],
+        7,
+      ),
+    );
+    const quotedResult = `${longResult.slice(0, 159)}…`;
+    expect(markdown).toBe(
+      [
+        "# Trip to Tokyo",
+        "_Exported from streamchat on 2026-01-02T03:04:05.000Z._",
+        "## System",
+        "Be brief.",
+        "## User",
+        "What time is it in *Tokyo*?\n\n```\nkeep this fence\n```",
+        "## Assistant",
+        '> **Tool call** `current_time` ``{"timeZone":"Asia/Tokyo","odd":"a `tick`"}``',
+        `> **Tool result** \`current_time\` \`${quotedResult}\``,
+        "It is **14:05**.\n\n- one\n- two",
+        "## User (version 1 of 2)",
+        "> **Image** (image/jpeg)",
+        "Thanks",
+        "## Assistant",
+        "You're welcome.",
+      ].join("\n\n") + "\n",
+    );
+    expect(markdown).not.toContain("left out");
+    expect(markdown).not.toContain("another branch");
+  });
+
+  it("marks the versions of an answer and of a first message", () => {
+    const markdown = conversationMarkdown(
+      doc(
+        [
+          { id: 1, parentId: null, message: { role: "user", content: "first" } },
+          { id: 2, parentId: 1, message: { role: "assistant", content: "old answer" } },
+          { id: 3, parentId: 1, message: { role: "assistant", content: "new answer" } },
+          { id: 4, parentId: null, message: { role: "user", content: "first, edited" } },
+        ],
+        3,
+      ),
+    );
+    expect(markdown).toContain("## User (version 1 of 2)\n\nfirst\n\n## Assistant (version 2 of 2)\n\nnew answer\n");
+    expect(conversationMarkdown(doc([], null))).toBe("# Trip to Tokyo\n\n_Exported from streamchat on 2026-01-02T03:04:05.000Z._\n");
+  });
+});

@@ -1,0 +1,72 @@
+import { MessageTree } from "../tree.js";
+import type { MessageVersions, StoredMessage } from "../types.js";
+import type { ConversationExport, ExportedMessage } from "./schema.js";
+
+/** Longest a tool call's arguments or a tool's result is quoted, in characters. */
+const quoteMaxChars = 160;
+
+/**
+ * The active path of an export as Markdown, to read: a `#` title, then one `##` section per turn — "User", or
+ * "Assistant" for the whole chain of an answer (its tool calls and results, then its text) — marked "version i of
+ * n" where the conversation has other versions. Message text is written verbatim; tool calls and results are short
+ * one-line quotes (collapsed whitespace, cut at 160 characters); attached images are named, not embedded; reasoning
+ * is left out (the JSON export has it).
+ */
+export function conversationMarkdown(doc: ConversationExport): string {
+  const tree = new MessageTree(doc.messages);
+  const byId = new Map(doc.messages.map((message) => [message.id, message]));
+  const path = tree.pathTo(doc.activeMessageId).map((id) => byId.get(id)!);
+
+  const blocks: string[] = [`# ${doc.conversation.title}`, `_Exported from streamchat on ${new Date(doc.exportedAt).toISOString()}._`];
+  let previousRole: string | undefined;
+  for (const entry of path) {
+    const { message } = entry;
+    const section = message.role === "tool" ? "assistant" : message.role;
+    const versions = tree.versionsOf(entry.id);
+    // An answer's chain (assistant, tool results, assistant …) is one section; each user message starts its own.
+    if (section !== previousRole || section !== "assistant" || versions) blocks.push(heading(section, versions));
+    previousRole = section;
+    blocks.push(...messageBlocks(entry));
+  }
+  return `${blocks.join("\n\n")}\n`;
+}
+
+function heading(role: StoredMessage["message"]["role"], versions: MessageVersions | undefined): string {
+  const name = role === "user" ? "User" : role === "system" ? "System" : "Assistant";
+  return versions ? `## ${name} (version ${versions.index} of ${versions.count})` : `## ${name}`;
+}
+
+function messageBlocks({ message }: ExportedMessage): string[] {
+  const blocks: string[] = [];
+  switch (message.role) {
+    case "assistant":
+      for (const call of message.toolCalls ?? []) blocks.push(`> **Tool call** ${code(call.name)} ${code(short(JSON.stringify(call.args) ?? ""))}`);
+      break;
+    case "tool":
+      blocks.push(`> **Tool result** ${code(message.toolName)} ${code(short(message.content))}`);
+      return blocks;
+    case "user":
+      for (const image of message.images ?? []) blocks.push(`> **Image** (${image.mimeType})`);
+      break;
+    default:
+      break;
+  }
+  if (message.content !== "") blocks.push(message.content);
+  return blocks;
+}
+
+function short(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  if (flat.length <= quoteMaxChars) return flat;
+  let end = quoteMaxChars - 1;
+  if (/[\uD800-\uDBFF]/.test(flat.charAt(end - 1))) end -= 1; // never half a surrogate pair
+  return `${flat.slice(0, end)}…`;
+}
+
+/** Inline code that holds any text: a fence longer than the text's longest run of backticks. */
+function code(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") || text === "" ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}

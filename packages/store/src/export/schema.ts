@@ -1,0 +1,131 @@
+import { chatEventSchema, doneReasonSchema, usageSchema } from "@streamchat/core";
+import { z } from "zod";
+
+/**
+ * The JSON export of one conversation, version 1: the one definition of the format (the TypeScript type is
+ * inferred from it). Written by exportConversation, read back by importConversation.
+ *
+ * - `messages`: the whole tree, every branch, in the exporting store's id order, so a parent always comes before
+ *   its children. `id`, `parentId`, `activeMessageId` and `runId` are the exporting store's ids: they only link the
+ *   file's parts together; an import gives everything new ids.
+ * - `message`: the engine's ChatMessage exactly as stored. Known fields are checked (a user message's `images`:
+ *   `{ mimeType, data }`); message fields this version does not know are kept as they are.
+ * - `runs`: every run of the conversation with its usage and its event log WITHOUT `token` events (their text is
+ *   the messages' content; a long answer has thousands) and with each span of consecutive `reasoning` chunks joined
+ *   into one event (at the seq and time of the span's first chunk). Run-start, status, tool calls and results,
+ *   errors and done (with usage) are kept as logged. Seqs keep their gaps.
+ */
+export const conversationExportFormat = "streamchat.conversation";
+export const conversationExportVersion = 1;
+
+// Tool calls and images are checked field by field (what the engine and the UI rely on); the message itself is a
+// loose object, so message fields this version does not know are kept.
+const toolCallSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  args: z.unknown(),
+  argsError: z.string().optional(),
+});
+
+const imageSchema = z.object({ mimeType: z.string().min(1), data: z.string() });
+
+export const exportedChatMessageSchema = z.discriminatedUnion("role", [
+  z.looseObject({ role: z.literal("system"), content: z.string() }),
+  z.looseObject({ role: z.literal("user"), content: z.string(), images: z.array(imageSchema).optional() }),
+  z.looseObject({
+    role: z.literal("assistant"),
+    content: z.string(),
+    thinking: z.string().optional(),
+    toolCalls: z.array(toolCallSchema).optional(),
+  }),
+  z.looseObject({ role: z.literal("tool"), toolCallId: z.string(), toolName: z.string(), content: z.string() }),
+]);
+
+const messageId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Text stored in a plain text column (title, model, provider): no NUL (PostgreSQL refuses it) and no unpaired
+ * surrogate (not UTF-8). The API refuses both in what users send (its input-schemas.ts); an imported file is held to
+ * the same rule. Message contents and events need none: they are stored as JSON, which escapes both.
+ */
+const storableText = z
+  .string()
+  .refine((text) => !/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text), {
+    error: "must not contain NUL or unpaired surrogate characters",
+  });
+const timestamp = z.number().finite();
+
+export const exportedMessageSchema = z.object({
+  id: messageId,
+  /** null for a first message. */
+  parentId: messageId.nullable(),
+  /** The run that produced it (one of `runs`), or null. */
+  runId: z.string().min(1).nullable(),
+  createdAt: timestamp,
+  message: exportedChatMessageSchema,
+});
+
+export const exportedEventSchema = z.object({
+  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  event: chatEventSchema,
+});
+
+export const exportedRunSchema = z.object({
+  id: z.string().min(1),
+  model: storableText.max(200),
+  provider: storableText.max(200),
+  status: z.enum(["running", "done"]),
+  reason: doneReasonSchema.nullable(),
+  usage: usageSchema.nullable(),
+  createdAt: timestamp,
+  finishedAt: timestamp.nullable(),
+  events: z.array(exportedEventSchema),
+});
+
+export const conversationExportSchema = z
+  .object({
+    format: z.literal(conversationExportFormat),
+    version: z.literal(conversationExportVersion),
+    exportedAt: timestamp,
+    conversation: z.object({
+      /** The exporting store's id, for reference; an import creates a new conversation. */
+      id: z.string(),
+      title: storableText.min(1).max(200),
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    }),
+    /** The last message of the active path (the one shown); null for an empty path. */
+    activeMessageId: messageId.nullable(),
+    messages: z.array(exportedMessageSchema),
+    runs: z.array(exportedRunSchema),
+  })
+  .superRefine((doc, ctx) => {
+    // The parts must link up: a file that does not is refused whole, never imported in part.
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    const runIds = new Set<string>();
+    doc.runs.forEach((run, i) => {
+      if (runIds.has(run.id)) issue(["runs", i, "id"], `run id "${run.id}" appears twice`);
+      runIds.add(run.id);
+      run.events.forEach((stored, j) => {
+        const previous = run.events[j - 1];
+        if (previous && stored.seq <= previous.seq) issue(["runs", i, "events", j, "seq"], "seqs must increase");
+      });
+    });
+    const seen = new Set<number>();
+    doc.messages.forEach((message, i) => {
+      if (seen.has(message.id)) issue(["messages", i, "id"], `message id ${message.id} appears twice`);
+      if (message.parentId !== null && !seen.has(message.parentId)) {
+        issue(["messages", i, "parentId"], `parent ${message.parentId} is not a message listed before this one`);
+      }
+      if (message.runId !== null && !runIds.has(message.runId)) issue(["messages", i, "runId"], `run "${message.runId}" is not in runs`);
+      seen.add(message.id);
+    });
+    if (doc.activeMessageId !== null && !seen.has(doc.activeMessageId)) {
+      issue(["activeMessageId"], `message ${doc.activeMessageId} is not in messages`);
+    }
+  });
+
+export type ConversationExport = z.infer<typeof conversationExportSchema>;
+export type ExportedMessage = z.infer<typeof exportedMessageSchema>;
+export type ExportedRun = z.infer<typeof exportedRunSchema>;
+export type ExportedEvent = z.infer<typeof exportedEventSchema>;

@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import { appCodeOf, publicMessage, storeFailure } from "./errors.js";
 import type { ProviderHandle } from "./provider.js";
 import type { RunManager } from "./runs/run-manager.js";
+import type { ToolCatalog } from "./tools.js";
 
 // ---- context ---------------------------------------------------------------------------------
 
@@ -14,6 +15,8 @@ export interface Context {
   store: ChatStore;
   provider: ProviderHandle;
   config: Config;
+  /** The tools of each user's runs (built-ins, MCP servers) for tools.list. */
+  tools: ToolCatalog;
 }
 
 // ---- instance --------------------------------------------------------------------------------

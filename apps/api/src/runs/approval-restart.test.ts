@@ -94,12 +94,13 @@ describe("a run waiting for approval across a restart", () => {
     const lastSeq = log.at(-1)!.seq;
     await store.close();
 
+    const restartedAt = Date.now();
     const second = await start(dir, first);
     const client = second.client();
     // A reload after the restart: the log replays the request, the continued run says it waits again.
     const reloaded = recordEvents(client, runId);
     expect((await reloaded.waitFor(isRequest)).event).toEqual(request);
-    const waitingAgain = await reloaded.waitFor((e) => e.type === "status" && e.phase === "waiting" && e.at > request.at + 0);
+    const waitingAgain = await reloaded.waitFor((e) => e.type === "status" && e.phase === "waiting" && e.at >= restartedAt);
     expect(Number(waitingAgain.id)).toBe(lastSeq + defaultRecoverySeqGap + 1);
     expect((await client.conversations.get.query({ conversationId })).activeRunId).toBe(runId);
 

@@ -11,9 +11,12 @@ Options:
   -u, --url <url>            API base URL (default: $CHAT_URL or http://127.0.0.1:3000)
   -t, --token <token>        bearer token when the server has AUTH_TOKENS (default: $CHAT_TOKEN)
       --json                 print every event as one JSON line on stdout (NDJSON)
+      --auto-deny            deny every tool call that asks for approval, without asking
   -h, --help                 show this help
 
 The answer goes to stdout; reasoning, tool calls and errors go to stderr.
+A tool call that needs approval asks on stderr "Approve? [y/N]" and reads the answer from stdin:
+only y or yes approves; anything else, or the end of input, denies it.
 Exit codes: 0 done, 1 the run or the request failed, 2 usage error, 130 interrupted (Ctrl-C).
 `;
 
@@ -26,6 +29,8 @@ export interface CliOptions {
   url: string;
   token: string | undefined;
   json: boolean;
+  /** Deny tool calls that ask for approval without prompting. */
+  autoDeny: boolean;
 }
 
 export type ParsedArgs = { kind: "help" } | { kind: "run"; options: CliOptions } | { kind: "usage-error"; message: string };
@@ -45,6 +50,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         url: { type: "string", short: "u" },
         token: { type: "string", short: "t" },
         json: { type: "boolean", default: false },
+        "auto-deny": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -77,6 +83,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       url,
       token: emptyToUndefined(values.token) ?? emptyToUndefined(env.CHAT_TOKEN),
       json: values.json,
+      autoDeny: values["auto-deny"],
     },
   };
 }

@@ -4,6 +4,7 @@ import { shortcuts } from "../lib/shortcuts.js";
 import { useFocusTrap } from "../lib/useFocusTrap.js";
 import { ConversationList } from "./ConversationList.js";
 import { Icon } from "./Icon.js";
+import { ToolsPanel } from "./ToolsPanel.js";
 
 export interface SidebarProps {
   open: boolean;
@@ -96,6 +97,7 @@ export function Sidebar(props: SidebarProps) {
               ))}
             </dl>
           </details>
+          <ToolsPanel />
           <TokenSetting onChange={onTokenChange} required={unauthorized} />
         </div>
       </nav>

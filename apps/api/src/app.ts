@@ -14,7 +14,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import { createMemoryStore, isStoreError, openPostgresStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
-import { createMcpHub, loadMcpConfig, McpConfigError, type McpConfig, type McpHub, type McpHubOptions } from "@streamchat/mcp";
+import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { createLogDestination, type LogDestination } from "./log-destination.js";
@@ -117,13 +117,19 @@ function databaseStartupError(config: Config, error: unknown): StartupError {
   return new StartupError(`DATABASE_URL: ${what} at ${target}: ${detail}`, { cause: error });
 }
 
-/** MCP_CONFIG, read and checked before anything starts: a bad file stops start-up with one line naming the problem. */
-async function readMcpConfig(config: Config): Promise<McpConfig | undefined> {
+type McpModule = typeof import("@streamchat/mcp");
+
+/**
+ * MCP_CONFIG, read and checked before anything starts: a bad file stops start-up with one line naming the problem.
+ * The MCP client (the SDK, ajv) is loaded only then: without MCP_CONFIG start-up does not pay for it.
+ */
+async function readMcpConfig(config: Config): Promise<{ mcpModule: McpModule; mcpConfig: McpConfig } | undefined> {
   if (!config.mcpConfigPath) return undefined;
+  const mcpModule = await import("@streamchat/mcp");
   try {
-    return await loadMcpConfig(config.mcpConfigPath);
+    return { mcpModule, mcpConfig: await mcpModule.loadMcpConfig(config.mcpConfigPath) };
   } catch (error) {
-    if (error instanceof McpConfigError) throw new StartupError(error.message, { cause: error });
+    if (error instanceof mcpModule.McpConfigError) throw new StartupError(error.message, { cause: error });
     throw error;
   }
 }
@@ -164,7 +170,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   });
 
   const replicaId = newReplicaId();
-  const mcpConfig = await readMcpConfig(config);
+  const mcpSetup = await readMcpConfig(config);
   const store = await openStore(config, app.log);
   let provider: ProviderHandle;
   let liveness: ReplicaLiveness;
@@ -186,8 +192,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     `replica ${replicaId} on the ${store.kind} store`,
   );
   // Servers start in the background: start-up does not wait, their tools are offered as each one connects.
-  const mcp = mcpConfig ? createMcpHub(mcpConfig, { ...opts.mcp, log: app.log, toolTimeoutMs: config.toolTimeoutMs }) : undefined;
-  if (mcpConfig) app.log.info({ servers: mcpConfig.servers.map((s) => s.name) }, "starting MCP servers");
+  const mcp = mcpSetup
+    ? mcpSetup.mcpModule.createMcpHub(mcpSetup.mcpConfig, { ...opts.mcp, log: app.log, toolTimeoutMs: config.toolTimeoutMs })
+    : undefined;
+  if (mcpSetup) app.log.info({ servers: mcpSetup.mcpConfig.servers.map((s) => s.name) }, "starting MCP servers");
   const tools = new ToolCatalog({ store, hub: mcp, extraTools: opts.extraTools });
   const runs = new RunManager({
     store,

@@ -121,7 +121,11 @@ export class RunExecutor {
         // `done` is held back until the produced messages are stored: a client that sees `done` and
         // reloads the conversation must find the answer there.
         if (step.value.type === "done") done = step.value;
-        else {
+        else if (step.value.type === "approval-request") {
+          // Durable before anyone sees it: the pause must survive a crash once a person may act on it.
+          coalescer.flush();
+          await events.emitCommitted(run, step.value);
+        } else {
           if (step.value.type === "token") tokens++;
           coalescer.push(step.value);
         }

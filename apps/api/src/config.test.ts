@@ -46,6 +46,7 @@ describe("loadConfig", () => {
       simShowFaultModels: false,
       coalesceTokens: true,
       leanSse: true,
+      generateTitles: true,
     });
   });
 
@@ -77,6 +78,7 @@ describe("loadConfig", () => {
       SIM_SHOW_FAULT_MODELS: "1",
       COALESCE_TOKENS: "0",
       LEAN_SSE: "0",
+      GENERATE_TITLES: "0",
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -102,6 +104,7 @@ describe("loadConfig", () => {
       simShowFaultModels: true,
       coalesceTokens: false,
       leanSse: false,
+      generateTitles: false,
     });
   });
 

@@ -10,12 +10,14 @@ import { LiveRuns } from "./live-runs.js";
 import { withProviderName } from "./named-model.js";
 import { OrphanSweeper, defaultRecoverySeqGap } from "./recovery.js";
 import { RunEvents } from "./run-events.js";
+import type { RunHooks } from "./run-hooks.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { endRunsForShutdown } from "./shutdown.js";
 import { RunStarter, type EditInput, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
 import { subscribeToRun } from "./subscribe.js";
 
+export type { RunHooks } from "./run-hooks.js";
 export type { RunLimits } from "./run-limits.js";
 export type { RunLog } from "./run-log.js";
 export type { StartInput, StartedRun } from "./start-run.js";
@@ -50,6 +52,8 @@ export interface RunManagerOptions {
    * every second when other processes share the store (PostgreSQL), never otherwise.
    */
   approvalPollMs?: number | null;
+  /** Told about runs starting and ending and the messages they store (the conversation feed, titles). */
+  hooks?: RunHooks;
 }
 
 export interface RunManagerStats {
@@ -121,6 +125,7 @@ export class RunManager {
       closer: this.closer,
       log: opts.log,
       now,
+      ...(opts.hooks ? { hooks: opts.hooks } : {}),
     });
     this.starter = new RunStarter({
       store: opts.store,
@@ -129,6 +134,7 @@ export class RunManager {
       provider: opts.provider,
       replicaId: this.replicaId,
       launch: (record, think) => this.launch(record, think),
+      ...(opts.hooks ? { hooks: opts.hooks } : {}),
     });
     this.sweeper = new OrphanSweeper({
       store: opts.store,
@@ -174,6 +180,7 @@ export class RunManager {
   private launch(record: RunRecord, think: boolean | undefined) {
     const { live, end } = this.live.add(record, think);
     this.startedTotal++;
+    this.opts.hooks?.runStarted?.(record);
     void this.executor
       .execute(live)
       .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "run failed outside the engine"))

@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import { workspaceSourceAliases } from "../../scripts/workspace-source.js";
 
 /**
  * Two projects: the suite on SQLite ("sqlite", every test) and again on PostgreSQL ("postgres": every test whose
@@ -58,10 +59,9 @@ if (postgresUrl) {
   }
 }
 
-// "source" resolves workspace packages to their TypeScript source, so tests never run stale dist builds.
+// Workspace packages resolve to their TypeScript source (scripts/workspace-source.ts says why by alias).
 export default defineConfig({
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"] } },
+  resolve: { alias: workspaceSourceAliases() },
   // isolate: false shares the module cache between test files of a worker: every file imports Fastify, tRPC
   // and the workspace sources, and importing them again per file tripled the suite time on a loaded box.
   // No module here keeps global state (each test starts its own server).

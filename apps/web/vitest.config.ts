@@ -1,11 +1,9 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vitest/config";
+import { workspaceSourceAliases } from "../../scripts/workspace-source.js";
 
-// "source" resolves workspace packages to their TypeScript source, so tests never run stale dist builds.
-const workspaceSource = {
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"] } },
-};
+// Workspace packages resolve to their TypeScript source (scripts/workspace-source.ts says why by alias).
+const workspaceSource = { resolve: { alias: workspaceSourceAliases() } };
 
 export default defineConfig({
   test: {

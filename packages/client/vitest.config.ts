@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
+import { workspaceSourceAliases } from "../../scripts/workspace-source.js";
 
-// "source" resolves workspace packages to their TypeScript source, so tests never run stale dist builds.
+// Workspace packages resolve to their TypeScript source (scripts/workspace-source.ts says why by alias).
 export default defineConfig({
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"] } },
+  resolve: { alias: workspaceSourceAliases() },
   test: { include: ["src/**/*.test.ts"], testTimeout: 20_000, hookTimeout: 20_000 },
 });

@@ -14,6 +14,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import { createMemoryStore, isStoreError, openPostgresStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
+import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { importBodyLimit, importProcedure, registerImportRoute } from "./import-route.js";
@@ -31,7 +32,7 @@ import { openPostgresLiveness } from "./runs/postgres-liveness.js";
 import { RunManager } from "./runs/run-manager.js";
 import { fastifyTRPCPluginWithLeanSubscriptions } from "./sse/subscription-route.js";
 import { TitleGenerator } from "./titles/title-generator.js";
-import { toolsFor } from "./tools.js";
+import { ToolCatalog } from "./tools.js";
 import type { Context } from "./trpc.js";
 
 export interface ApiServer {
@@ -43,6 +44,10 @@ export interface ApiServer {
   /** The in-process simulator when the provider is the simulator. */
   sim?: Simulator;
   provider: ProviderHandle;
+  /** The MCP servers of MCP_CONFIG (absent without it). */
+  mcp?: McpHub;
+  /** Every user's tools: built-ins, extra tools, MCP servers' tools. */
+  tools: ToolCatalog;
   /** The users' live feeds of conversation changes (conversations.feed). */
   feed: ConversationFeed;
   /** Names conversations after their first answer; undefined with GENERATE_TITLES=0. */
@@ -63,6 +68,8 @@ export interface BuildServerOptions {
   webDistDir?: string | URL | null;
   /** Tools offered to every run besides the built-ins (embedders; tests define failing or hanging tools). */
   extraTools?: AnyTool[];
+  /** Options of the MCP client besides its logger and TOOL_TIMEOUT_MS (tests shorten restarts). */
+  mcp?: Omit<McpHubOptions, "log" | "toolTimeoutMs">;
 }
 
 // From src/app.ts (tsx, vitest) and dist/app.js alike: <repo>/apps/api/<dir>/ → <repo>/apps/web/dist.
@@ -119,6 +126,23 @@ function databaseStartupError(config: Config, error: unknown): StartupError {
   return new StartupError(`DATABASE_URL: ${what} at ${target}: ${detail}`, { cause: error });
 }
 
+type McpModule = typeof import("@streamchat/mcp");
+
+/**
+ * MCP_CONFIG, read and checked before anything starts: a bad file stops start-up with one line naming the problem.
+ * The MCP client (the SDK, ajv) is loaded only then: without MCP_CONFIG start-up does not pay for it.
+ */
+async function readMcpConfig(config: Config): Promise<{ mcpModule: McpModule; mcpConfig: McpConfig } | undefined> {
+  if (!config.mcpConfigPath) return undefined;
+  const mcpModule = await import("@streamchat/mcp");
+  try {
+    return { mcpModule, mcpConfig: await mcpModule.loadMcpConfig(config.mcpConfigPath) };
+  } catch (error) {
+    if (error instanceof mcpModule.McpConfigError) throw new StartupError(error.message, { cause: error });
+    throw error;
+  }
+}
+
 async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatStore> {
   // A batch the timer could not commit (database away, disk error, a lock held elsewhere) stays queued and is retried.
   const onFlushError = (error: unknown) => log.error({ err: error }, "committing the event log failed; retrying");
@@ -155,6 +179,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   });
 
   const replicaId = newReplicaId();
+  const mcpSetup = await readMcpConfig(config);
   const store = await openStore(config, app.log);
   let provider: ProviderHandle;
   let liveness: ReplicaLiveness;
@@ -175,6 +200,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     { replicaId, store: store.kind, ...(config.databaseUrl ? { database: databaseTarget(config.databaseUrl) } : {}) },
     `replica ${replicaId} on the ${store.kind} store`,
   );
+  // Servers start in the background: start-up does not wait, their tools are offered as each one connects.
+  const mcp = mcpSetup
+    ? mcpSetup.mcpModule.createMcpHub(mcpSetup.mcpConfig, { ...opts.mcp, log: app.log, toolTimeoutMs: config.toolTimeoutMs })
+    : undefined;
+  if (mcpSetup) app.log.info({ servers: mcpSetup.mcpConfig.servers.map((s) => s.name) }, "starting MCP servers");
+  const tools = new ToolCatalog({ store, hub: mcp, extraTools: opts.extraTools });
   const feed = openConversationFeed(config);
   const publish = new FeedPublisher(feed, app.log);
   const titles = config.generateTitles
@@ -191,7 +222,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     provider: provider.kind,
     defaultModel: provider.defaultModel,
     limits: config,
-    toolsFor: (userId) => [...toolsFor(store, userId), ...(opts.extraTools ?? [])],
+    toolsFor: (userId, toolOpts) => tools.toolsFor(userId, toolOpts),
     log: app.log,
     liveness,
     hooks: {
@@ -203,7 +234,14 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       },
     },
   });
-  const recovered = await runs.recoverInterrupted();
+  let recovered: number;
+  try {
+    // Closes runs a previous process left open, and continues those that wait for approval.
+    recovered = await runs.recoverInterrupted();
+  } catch (error) {
+    await mcp?.close();
+    throw error;
+  }
   if (recovered > 0) app.log.warn({ runs: recovered }, "closed runs left running by a previous process as interrupted");
   // On PostgreSQL other processes may die while this one lives: their runs are closed within seconds.
   runs.startRecovery();
@@ -329,6 +367,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       store,
       provider,
       config,
+      tools,
       feed,
       publish,
     }),
@@ -403,7 +442,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     ]);
     clearTimeout(timer);
     clearInterval(idleSweep);
-    await store.close().catch((error: unknown) => app.log.error({ err: error }, "closing the store failed"));
+    // Every run has ended (or was suspended): no tool call is left for the MCP servers. They are stopped with the
+    // store's last commit: a stdio server gets its stdin closed, then SIGTERM, then SIGKILL.
+    await Promise.all([
+      mcp?.close().catch((error: unknown) => app.log.error({ err: error }, "closing the MCP servers failed")),
+      store.close().catch((error: unknown) => app.log.error({ err: error }, "closing the store failed")),
+    ]);
     // Last: while this process holds its liveness, no other one closes its runs.
     await liveness.close();
     await provider.close();
@@ -420,6 +464,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     replicaId,
     ...(provider.sim ? { sim: provider.sim } : {}),
     provider,
+    ...(mcp ? { mcp } : {}),
+    tools,
     feed,
     titles,
     listen: () => app.listen({ port: config.port, host: config.host }),

@@ -130,6 +130,8 @@ const envSchema = z.object({
   MAX_MESSAGE_CHARS: int(1, 10_000_000, 32_000),
   MAX_RUNS_PER_USER: int(1, 1000, 4),
   TOOL_TIMEOUT_MS: int(1, 3_600_000, 15_000),
+  TOOL_APPROVAL_TIMEOUT_MS: int(1, 604_800_000, 600_000),
+  MCP_CONFIG: optionalString,
   MAX_STEPS: int(1, 100, 5),
   MAX_CONTEXT_MESSAGES: int(1, 10_000, 50),
   CHAT_IDLE_TIMEOUT_MS: int(1, 3_600_000, 60_000),
@@ -188,6 +190,10 @@ export interface Config {
   maxMessageChars: number;
   maxRunsPerUser: number;
   toolTimeoutMs: number;
+  /** How long a tool call waits for a person's approval before it is denied as timed out. */
+  toolApprovalTimeoutMs: number;
+  /** Path of the MCP servers' JSON file (read at start-up); undefined: no MCP servers. */
+  mcpConfigPath: string | undefined;
   maxSteps: number;
   maxContextMessages: number;
   chatIdleTimeoutMs: number;
@@ -263,6 +269,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     maxRunsPerUser: e.MAX_RUNS_PER_USER,
     toolTimeoutMs: e.TOOL_TIMEOUT_MS,
+    toolApprovalTimeoutMs: e.TOOL_APPROVAL_TIMEOUT_MS,
+    mcpConfigPath: e.MCP_CONFIG,
     maxSteps: e.MAX_STEPS,
     maxContextMessages: e.MAX_CONTEXT_MESSAGES,
     chatIdleTimeoutMs: e.CHAT_IDLE_TIMEOUT_MS,

@@ -1,5 +1,7 @@
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { builtinTools, defineTool, type AnyTool } from "@streamchat/core";
+import type { McpHub, McpServerState } from "@streamchat/mcp";
 import type { ChatStore } from "@streamchat/store";
 
 const maxHits = 10;
@@ -29,7 +31,120 @@ export function searchConversationsTool(store: ChatStore, userId: string) {
   });
 }
 
-/** Every tool a user's runs may call. */
+/** The built-in tools of a user's runs. */
 export function toolsFor(store: ChatStore, userId: string): AnyTool[] {
   return [...builtinTools, searchConversationsTool(store, userId)];
+}
+
+/** One tool as `tools.list` shows it. */
+export interface ToolView {
+  /** Exactly as offered to the model. */
+  name: string;
+  /** "builtin" or the MCP server's name. */
+  source: string;
+  description: string;
+  requiresApproval: boolean;
+  /** Offered to this user's runs now. */
+  offered: boolean;
+  /** Why it is not offered: the user turned its server off, the server is not connected, its schema is broken. */
+  unavailable?: string;
+}
+
+/** One MCP server as `tools.list` shows it. */
+export interface ServerView {
+  name: string;
+  transport: "stdio" | "http";
+  /** `disabled`: `"enabled": false` in MCP_CONFIG (no user can turn it on). */
+  state: McpServerState;
+  /** Why it failed (state `failed`). */
+  error?: string;
+  /** When a failed server is tried again (ms since the epoch). */
+  nextRetryAt?: number;
+  /** The user's switch: its tools are offered to the user's runs (when connected). */
+  enabled: boolean;
+}
+
+export interface ToolsList {
+  tools: ToolView[];
+  servers: ServerView[];
+}
+
+/**
+ * Every tool a user's runs may call: the built-ins, tools the embedder adds, and the tools of the MCP servers
+ * the user has not turned off (tools of servers that are not connected are not offered). Backs the runs and
+ * `tools.list` / `tools.setServerEnabled`.
+ */
+export class ToolCatalog {
+  constructor(
+    private readonly opts: {
+      store: ChatStore;
+      hub?: McpHub | undefined;
+      extraTools?: readonly AnyTool[] | undefined;
+    },
+  ) {}
+
+  /** A resumed run waits for the MCP servers' first connection: the call it continues may be one of theirs. */
+  async toolsFor(userId: string, opts: { resumed?: boolean } = {}): Promise<AnyTool[]> {
+    const { store, hub } = this.opts;
+    const local = [...toolsFor(store, userId), ...(this.opts.extraTools ?? [])];
+    if (!hub) return local;
+    if (opts.resumed) await hub.ready();
+    const off = await this.serversOff(userId);
+    const servers = hub.status().map((server) => server.name).filter((name) => !off.has(name));
+    return [...local, ...hub.tools({ servers })];
+  }
+
+  async list(userId: string): Promise<ToolsList> {
+    const { store, hub } = this.opts;
+    const local: ToolView[] = [...toolsFor(store, userId), ...(this.opts.extraTools ?? [])].map((tool) => ({
+      name: tool.name,
+      source: tool.source ?? "builtin",
+      description: tool.description,
+      requiresApproval: tool.requiresApproval === true,
+      offered: true,
+    }));
+    if (!hub) return { tools: local, servers: [] };
+    const off = await this.serversOff(userId);
+    const servers: ServerView[] = [];
+    const tools: ToolView[] = [...local];
+    for (const server of hub.status()) {
+      const enabled = !off.has(server.name);
+      servers.push({
+        name: server.name,
+        transport: server.transport,
+        state: server.state,
+        ...(server.error === undefined ? {} : { error: server.error }),
+        ...(server.nextRetryAt === undefined ? {} : { nextRetryAt: server.nextRetryAt }),
+        enabled,
+      });
+      for (const tool of server.tools) {
+        const unavailable =
+          tool.error ?? (!enabled ? "turned off" : server.state === "connected" ? undefined : `server ${server.state}`);
+        tools.push({
+          name: tool.name,
+          source: server.name,
+          description: tool.description,
+          requiresApproval: tool.requiresApproval,
+          offered: unavailable === undefined,
+          ...(unavailable === undefined ? {} : { unavailable }),
+        });
+      }
+    }
+    return { tools, servers };
+  }
+
+  /** Turns an MCP server on or off for the user's runs (stored). */
+  async setServerEnabled(userId: string, server: string, enabled: boolean): Promise<ServerView> {
+    const status = this.opts.hub?.status().find((s) => s.name === server);
+    if (!status) throw new TRPCError({ code: "NOT_FOUND", message: `No MCP server is named ${JSON.stringify(server)}.` });
+    await this.opts.store.setToolServerEnabled(userId, server, enabled);
+    const view = (await this.list(userId)).servers.find((s) => s.name === server);
+    if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `No MCP server is named ${JSON.stringify(server)}.` });
+    return view;
+  }
+
+  private async serversOff(userId: string): Promise<Set<string>> {
+    const settings = await this.opts.store.listToolServerSettings(userId);
+    return new Set(settings.filter((s) => !s.enabled).map((s) => s.server));
+  }
 }

@@ -6,6 +6,7 @@ import type { ConversationFeed } from "./feed/conversation-feed.js";
 import type { FeedPublisher } from "./feed/feed-publisher.js";
 import type { ProviderHandle } from "./provider.js";
 import type { RunManager } from "./runs/run-manager.js";
+import type { ToolCatalog } from "./tools.js";
 
 // ---- context ---------------------------------------------------------------------------------
 
@@ -16,6 +17,8 @@ export interface Context {
   store: ChatStore;
   provider: ProviderHandle;
   config: Config;
+  /** The tools of each user's runs (built-ins, MCP servers) for tools.list. */
+  tools: ToolCatalog;
   /** The users' live feeds of conversation changes (conversations.feed)… */
   feed: ConversationFeed;
   /** …and what changes them outside runs (rename, delete) tells them through. */

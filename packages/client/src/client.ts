@@ -20,6 +20,9 @@ export type ExportFormat = Inputs["conversations"]["export"]["format"];
 export type SearchHit = Outputs["conversations"]["search"][number];
 export type ModelList = Outputs["models"]["list"];
 export type Health = Outputs["health"];
+export type ApproveResult = Outputs["chat"]["approve"];
+export type ToolsList = Outputs["tools"]["list"];
+export type ToolServerView = Outputs["tools"]["setServerEnabled"];
 
 export interface StreamOptions {
   /** Continue this conversation; a new one is created when absent. */
@@ -51,6 +54,18 @@ export interface ChatClient {
   /** Attaches to an existing run (e.g. after a restart of this process). */
   events(runId: string, opts?: EventsOptions): ChatStream;
   cancel(runId: string): Promise<{ cancelled: boolean }>;
+  /**
+   * Decides a tool call that waits for approval (an `approval-request` event of the run): approved, it runs; denied,
+   * the model gets `tool_denied` and goes on. Any client of the same user may decide; the first decision wins, a
+   * conflicting later one fails with a CONFLICT error (`trpcCode`).
+   */
+  approve(runId: string, callId: string, approved: boolean, opts?: { reason?: string | undefined }): Promise<ApproveResult>;
+  tools: {
+    /** The user's tools (built-ins and MCP servers' tools) and each MCP server's state. */
+    list(): Promise<ToolsList>;
+    /** Turns an MCP server's tools on or off for the user's chats. */
+    setServerEnabled(server: string, enabled: boolean): Promise<ToolServerView>;
+  };
   conversations: {
     list(opts?: { limit?: number }): Promise<ConversationSummary[]>;
     get(conversationId: string): Promise<ConversationDetail>;
@@ -144,6 +159,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ),
     events: (runId, opts = {}) => followRun(trpc, runId, opts),
     cancel: (runId) => call(() => trpc.chat.cancel.mutate({ runId })),
+    approve: (runId, callId, approved, opts = {}) =>
+      call(() => trpc.chat.approve.mutate({ runId, callId, approved, ...(opts.reason === undefined ? {} : { reason: opts.reason }) })),
+    tools: {
+      list: () => call(() => trpc.tools.list.query()),
+      setServerEnabled: (server, enabled) => call(() => trpc.tools.setServerEnabled.mutate({ server, enabled })),
+    },
     conversations: {
       list: (opts) => call(() => trpc.conversations.list.query(opts)),
       get: (conversationId) => call(() => trpc.conversations.get.query({ conversationId })),

@@ -15,6 +15,9 @@ export {
   type SearchHit,
   type ModelList,
   type Health,
+  type ApproveResult,
+  type ToolsList,
+  type ToolServerView,
 } from "./client.js";
 export { ChatClientError, isChatClientError, type ClientErrorCode } from "./errors.js";
 export { eventIdOf } from "./follow.js";

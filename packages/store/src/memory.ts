@@ -8,7 +8,17 @@ import {
   isSearchableRole,
   snippet,
 } from "./search.js";
-import type { ChatStore, Conversation, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
+import type {
+  ApprovalDecisionRecord,
+  ChatStore,
+  Conversation,
+  PathMessage,
+  RunRecord,
+  SearchHit,
+  StoredEvent,
+  StoredMessage,
+  ToolServerSetting,
+} from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
 import { MessageTree } from "./tree.js";
 
@@ -42,6 +52,8 @@ interface RunEntry {
   record: RunRecord;
   /** Ascending by seq (gaps allowed). */
   events: Array<{ seq: number; type: ChatEvent["type"]; json: string }>;
+  /** chat.approve's decisions, by callId (they go with the run, as the database's cascade takes them). */
+  decisions: Map<string, ApprovalDecisionRecord>;
 }
 
 const committed: Promise<void> = Promise.resolve();
@@ -56,6 +68,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
   const conversations = new Map<string, ConversationEntry>();
   const messages = new Map<string, MessageEntry[]>(); // by conversation, in id order
   const runs = new Map<string, RunEntry>();
+  const toolServerSettings = new Map<string, Map<string, ToolServerSetting>>(); // by user, then server
   let nextMessageId = 1;
   let nextOrder = 1;
   let closed = false;
@@ -264,7 +277,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         throw new StoreError("limit", `The user already has ${max} running runs.`);
       }
       const record = newRunRecord(input, now());
-      runs.set(record.id, { record, events: [] });
+      runs.set(record.id, { record, events: [], decisions: new Map() });
       return copy(record);
     },
 
@@ -316,6 +329,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return true;
     },
 
+    async claimRun(runId, { from, to }) {
+      live();
+      const run = runs.get(runId);
+      if (!run || run.record.status !== "running" || run.record.owner !== from) return false;
+      run.record = { ...run.record, owner: to };
+      return true;
+    },
+
     appendEvent(runId, seq, event) {
       try {
         live();
@@ -354,6 +375,38 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     async lastSeq(runId) {
       live();
       return runs.get(runId)?.events.at(-1)?.seq ?? 0;
+    },
+
+    async recordApprovalDecision({ runId, callId, approved, reason = null }) {
+      live();
+      const run = runs.get(runId);
+      if (!run) throw new StoreError("not_found", `Unknown run ${runId}.`);
+      const existing = run.decisions.get(callId);
+      if (existing) return { decision: copy(existing), recorded: false };
+      const decision: ApprovalDecisionRecord = { runId, callId, approved, reason, decidedAt: now() };
+      run.decisions.set(callId, decision);
+      return { decision: copy(decision), recorded: true };
+    },
+
+    async getApprovalDecision(runId, callId) {
+      live();
+      const decision = runs.get(runId)?.decisions.get(callId);
+      return decision && copy(decision);
+    },
+
+    async listToolServerSettings(userId) {
+      live();
+      // Code-unit order, as SQLite's BINARY and PostgreSQL's "C" collation sort.
+      return [...(toolServerSettings.get(userId)?.values() ?? [])].sort((a, b) => (a.server < b.server ? -1 : a.server > b.server ? 1 : 0)).map(copy);
+    },
+
+    async setToolServerEnabled(userId, server, enabled) {
+      live();
+      const setting: ToolServerSetting = { server, enabled, updatedAt: now() };
+      const settings = toolServerSettings.get(userId) ?? new Map<string, ToolServerSetting>();
+      settings.set(server, setting);
+      toolServerSettings.set(userId, settings);
+      return copy(setting);
     },
 
     async flush() {

@@ -29,7 +29,7 @@ describe("migrate", () => {
   it("applies the shipped schema once and records it (v1, v2, v3)", () => {
     const db = fresh();
     expect(migrate(db, migrations, () => 42)).toEqual(migrations.map((m) => m.version));
-    expect(tables(db)).toEqual(["conversations", "events", "messages", "runs", "schema_migrations"]);
+    expect(tables(db)).toEqual(["approval_decisions", "conversations", "events", "messages", "runs", "schema_migrations", "tool_server_settings"]);
     expect(versions(db)).toEqual(migrations.map((m) => ({ version: m.version, applied_at: 42 })));
     expect(migrate(db, migrations, () => 99)).toEqual([]);
     expect(versions(db)).toEqual(migrations.map((m) => ({ version: m.version, applied_at: 42 })));
@@ -97,7 +97,7 @@ describe("migrations 2 and 3 on a database the v1 store wrote", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000 });
     try {
       const probe = new DatabaseSync(path);
-      expect(probe.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) => r.version)).toEqual([1, 2, 3]);
+      expect(probe.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) => r.version)).toEqual(migrations.map((m) => m.version));
       expect(counts(probe)).toEqual(countsBefore);
       probe.close();
 

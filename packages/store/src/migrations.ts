@@ -115,6 +115,30 @@ export const migrations: readonly Migration[] = [
       UPDATE conversations SET head_message_id = (SELECT MAX(m.id) FROM messages AS m WHERE m.conversation_id = conversations.id);
     `,
   },
+  {
+    version: 4,
+    up: `
+      -- chat.approve's decisions, kept until the waiting run reads them: a decision survives a restart of the
+      -- process running the run, and the first one wins when two clients decide at once.
+      CREATE TABLE approval_decisions (
+        run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        call_id    TEXT NOT NULL,
+        approved   INTEGER NOT NULL CHECK (approved IN (0, 1)),
+        reason     TEXT,
+        decided_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, call_id)
+      ) WITHOUT ROWID;
+
+      -- A user's MCP server switches (the tools panel); a server without a row is on.
+      CREATE TABLE tool_server_settings (
+        user_id    TEXT NOT NULL,
+        server     TEXT NOT NULL,
+        enabled    INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, server)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

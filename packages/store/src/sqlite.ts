@@ -17,7 +17,7 @@ import {
   type SearchableRole,
 } from "./search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "./streamed-types.js";
-import type { ChatStore, Conversation, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
+import type { ApprovalDecisionRecord, ChatStore, Conversation, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
 import { MessageTree, type TreeNode } from "./tree.js";
 
@@ -77,6 +77,13 @@ interface RunRow {
 interface EventRow {
   seq: number;
   json: string;
+}
+interface DecisionRow {
+  run_id: string;
+  call_id: string;
+  approved: number;
+  reason: string | null;
+  decided_at: number;
 }
 interface SearchRow {
   id: number;
@@ -230,6 +237,22 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     readNotStreamedOfTypes: db.prepare(
       `SELECT seq, json FROM events
        WHERE run_id = ? AND ${notStreamedPredicate} AND type IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+    ),
+
+    claimRun: db.prepare("UPDATE runs SET owner = ? WHERE id = ? AND status = 'running' AND owner IS ?"),
+    insertDecision: db.prepare(
+      `INSERT INTO approval_decisions (run_id, call_id, approved, reason, decided_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, call_id) DO NOTHING`,
+    ),
+    getDecision: db.prepare(
+      "SELECT run_id, call_id, approved, reason, decided_at FROM approval_decisions WHERE run_id = ? AND call_id = ?",
+    ),
+    listToolServerSettings: db.prepare(
+      "SELECT server, enabled, updated_at FROM tool_server_settings WHERE user_id = ? ORDER BY server",
+    ),
+    setToolServerEnabled: db.prepare(
+      `INSERT INTO tool_server_settings (user_id, server, enabled, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id, server) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
     ),
   };
 
@@ -518,6 +541,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return Number(changes) === 1;
     },
 
+    async claimRun(runId, { from, to }) {
+      live();
+      return Number(sql.claimRun.run(to, runId, from).changes) === 1;
+    },
+
     appendEvent(runId, seq, event) {
       if (closed) return Promise.reject(closedError());
       return batcher.append(runId, seq, event);
@@ -544,6 +572,43 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       live();
       const queued = batcher.lastQueuedSeq(runId);
       return Math.max(queued, getRow<{ last: number }>(sql.lastSeq, runId)?.last ?? 0);
+    },
+
+    async recordApprovalDecision({ runId, callId, approved, reason = null }) {
+      live();
+      const at = now();
+      let changes: number | bigint;
+      try {
+        ({ changes } = sql.insertDecision.run(runId, callId, approved ? 1 : 0, reason, at));
+      } catch (error) {
+        if (errcode(error) === SQLITE_CONSTRAINT_FOREIGNKEY) throw new StoreError("not_found", `Unknown run ${runId}.`, { cause: error });
+        throw error;
+      }
+      const row = getRow<DecisionRow>(sql.getDecision, runId, callId);
+      if (!row) throw new StoreError("not_found", `Unknown run ${runId}.`);
+      return { decision: toDecision(row), recorded: Number(changes) === 1 };
+    },
+
+    async getApprovalDecision(runId, callId) {
+      live();
+      const row = getRow<DecisionRow>(sql.getDecision, runId, callId);
+      return row && toDecision(row);
+    },
+
+    async listToolServerSettings(userId) {
+      live();
+      return allRows<{ server: string; enabled: number; updated_at: number }>(sql.listToolServerSettings, userId).map((row) => ({
+        server: row.server,
+        enabled: row.enabled === 1,
+        updatedAt: row.updated_at,
+      }));
+    },
+
+    async setToolServerEnabled(userId, server, enabled) {
+      live();
+      const at = now();
+      sql.setToolServerEnabled.run(userId, server, enabled ? 1 : 0, at);
+      return { server, enabled, updatedAt: at };
     },
 
     async flush() {
@@ -602,6 +667,10 @@ function toStoredMessage(row: MessageRow): StoredMessage {
 
 function toTreeNode(row: { id: number; parent_id: number | null }): TreeNode {
   return { id: row.id, parentId: row.parent_id };
+}
+
+function toDecision(row: DecisionRow): ApprovalDecisionRecord {
+  return { runId: row.run_id, callId: row.call_id, approved: row.approved === 1, reason: row.reason, decidedAt: row.decided_at };
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {

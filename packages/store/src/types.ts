@@ -111,6 +111,23 @@ export interface SearchHit {
   createdAt: number;
 }
 
+/** A user's choice for one MCP server (the tools panel's switch); a server without one is on. */
+export interface ToolServerSetting {
+  /** The server's name in MCP_CONFIG. */
+  server: string;
+  enabled: boolean;
+  updatedAt: number;
+}
+
+/** A person's decision on a tool call that waits for approval (chat.approve), kept until the run reads it. */
+export interface ApprovalDecisionRecord {
+  runId: string;
+  callId: string;
+  approved: boolean;
+  reason: string | null;
+  decidedAt: number;
+}
+
 export interface CreateRunInput {
   id: string;
   conversationId: string;
@@ -232,6 +249,12 @@ export interface ChatStore {
    * Returns true when this call finished it.
    */
   finishRun(runId: string, input: { reason: DoneReason; usage: Usage | null }): Promise<boolean>;
+  /**
+   * Hands a running run from owner `from` to owner `to` (a process taking over a run whose process is gone, to
+   * continue it). Compare-and-set: false, and nothing changed, when the run is unknown, finished, or owned by
+   * someone other than `from` (another process took it first).
+   */
+  claimRun(runId: string, owners: { from: string | null; to: string }): Promise<boolean>;
 
   // ---- the event log -------------------------------------------------------------------------
 
@@ -267,6 +290,25 @@ export interface ChatStore {
   lastSeq(runId: string): Promise<number>;
   /** Commits queued appends now; rejects with the first failure (transiently failed batches stay queued). */
   flush(): Promise<void>;
+
+  // ---- approvals and per-user tool settings ------------------------------------------------------
+
+  /**
+   * Keeps the first decision on a call of a run: `recorded` is true when this call stored it, false when one was
+   * stored before (that one is returned, unchanged). Throws StoreError("not_found") for an unknown run. Deleting the
+   * run's conversation deletes its decisions.
+   */
+  recordApprovalDecision(input: {
+    runId: string;
+    callId: string;
+    approved: boolean;
+    reason?: string | null;
+  }): Promise<{ decision: ApprovalDecisionRecord; recorded: boolean }>;
+  getApprovalDecision(runId: string, callId: string): Promise<ApprovalDecisionRecord | undefined>;
+  /** The user's MCP server switches, by server name. Servers never switched have none (they are on). */
+  listToolServerSettings(userId: string): Promise<ToolServerSetting[]>;
+  /** Turns an MCP server on or off for the user's chats (insert or update). */
+  setToolServerEnabled(userId: string, server: string, enabled: boolean): Promise<ToolServerSetting>;
 
   // ---- life cycle ----------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { emptyUsage } from "@streamchat/core";
+import { approvalDecisionSchema, emptyUsage } from "@streamchat/core";
 import { AppError, notFound } from "../errors.js";
 import { idSchema } from "../input-schemas.js";
 import { summarize } from "../runs/transcript.js";
@@ -57,6 +57,11 @@ export const chatRouter = router({
   cancel: authedProcedure
     .input(z.object({ runId: id }))
     .mutation(async ({ ctx, input }) => ({ cancelled: await ctx.runs.cancel(ctx.userId, input.runId) })),
+
+  /** Approves or denies a tool call of the user's run that waits for approval (its approval-request event). */
+  approve: authedProcedure
+    .input(z.object({ runId: id, callId: id, ...approvalDecisionSchema.shape }))
+    .mutation(({ ctx, input }) => ctx.runs.approve(ctx.userId, input)),
 
   complete: authedProcedure
     .input(z.object({ conversationId: id.nullish(), message, model, think }))

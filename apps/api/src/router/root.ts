@@ -3,11 +3,13 @@ import { chatRouter } from "./chat.js";
 import { conversationsRouter } from "./conversations.js";
 import { healthProcedure } from "./health.js";
 import { modelsRouter } from "./models.js";
+import { toolsRouter } from "./tools.js";
 
 export const appRouter = router({
   chat: chatRouter,
   conversations: conversationsRouter,
   models: modelsRouter,
+  tools: toolsRouter,
   health: healthProcedure,
 });
 

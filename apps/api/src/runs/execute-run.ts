@@ -9,8 +9,9 @@ import {
   type EventOf,
   type RunResult,
 } from "@streamchat/core";
-import type { ChatStore } from "@streamchat/store";
+import type { ChatStore, StoredEvent } from "@streamchat/store";
 import { keepPreviousAnswer } from "./answer-versions.js";
+import type { ApprovalWaits } from "./approvals.js";
 import { buildContext } from "./context.js";
 import type { FailedRunCloser } from "./failed-run-closer.js";
 import type { LiveRun, LiveRuns } from "./live-runs.js";
@@ -18,13 +19,20 @@ import type { RunHooks } from "./run-hooks.js";
 import type { RunEvents } from "./run-events.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
+import { interruptedResults } from "./resume-run.js";
+import { isSuspended } from "./suspend.js";
 import { TokenCoalescer } from "./token-coalescer.js";
+
+/** The tools a user's runs may call; a resumed run may wait for tools still starting (MCP servers after a restart). */
+export type ToolsFor = (userId: string, opts?: { resumed?: boolean }) => AnyTool[] | Promise<AnyTool[]>;
 
 export interface RunExecutorOptions {
   store: ChatStore;
   model: ChatModel;
   limits: RunLimits;
-  toolsFor: (userId: string) => AnyTool[];
+  toolsFor: ToolsFor;
+  /** The `approve` hooks of runs (calls of tools that need a person's approval wait on them). */
+  approvals: ApprovalWaits;
   live: LiveRuns;
   events: RunEvents;
   closer: FailedRunCloser;
@@ -40,6 +48,10 @@ export interface RunExecutorOptions {
  *
  * A store write that fails (a batch of events rejected for good, a message not stored) stops the run: its model
  * request is aborted, the run loop writes nothing more, and FailedRunCloser ends it (error{internal} + done{error}).
+ *
+ * A run suspended by a shutdown while it waits for approval (suspend.ts) stops without an end: what the run loop
+ * yields after the suspension is not logged, nothing is stored, the run stays `running`. `resume` continues such a run
+ * in a later process from its log (resume-run.ts).
  */
 export class RunExecutor {
   constructor(private readonly opts: RunExecutorOptions) {}
@@ -56,7 +68,7 @@ export class RunExecutor {
     run.controller.abort(new Error("the store failed"));
   }
 
-  async execute(run: LiveRun): Promise<void> {
+  async execute(run: LiveRun, resume?: { log: readonly StoredEvent[] }): Promise<void> {
     const { record } = run;
     const { store, limits, events, log } = this.opts;
     const startedAt = this.opts.now();
@@ -66,21 +78,33 @@ export class RunExecutor {
     // Never throws: a store failure stops the run instead (also when the coalescer flushes on its own).
     const emit = (event: ChatEvent) => events.emit(run, event);
     const coalescer = limits.coalesceTokens ? new TokenCoalescer(emit) : { push: emit, flush: () => {} };
+    let suspendedAt: number | undefined;
     try {
       // The active path only: other branches (earlier versions) are not the model's context.
       const history = await store.activePath(record.conversationId);
+      const tools = await this.opts.toolsFor(record.userId, { resumed: resume !== undefined });
+      let resumeFrom: ChatEvent[] | undefined;
+      if (resume) {
+        const logged = resume.log.map((stored) => stored.event);
+        const answered = interruptedResults(logged, record.id, this.opts.now());
+        for (const result of answered) emit(result);
+        resumeFrom = [...logged, ...answered];
+      }
       const chat = runChat({
         model: this.opts.model,
         modelName: record.model,
         conversationId: record.conversationId,
         runId: record.id,
         messages: buildContext(limits.systemPrompt, history, { maxMessages: limits.maxContextMessages }),
-        tools: this.opts.toolsFor(record.userId),
+        tools,
         maxSteps: limits.maxSteps,
         toolTimeoutMs: limits.toolTimeoutMs,
         // A model silent this long fails the run with provider_error and its request is aborted.
         idleTimeoutMs: limits.chatIdleTimeoutMs,
         think: run.think,
+        approve: this.opts.approvals.hookFor(record.id),
+        approvalTimeoutMs: limits.toolApprovalTimeoutMs,
+        ...(resumeFrom ? { resume: { events: resumeFrom } } : {}),
         signal: run.controller.signal,
         now: this.opts.now,
       });
@@ -90,10 +114,22 @@ export class RunExecutor {
           result = step.value;
           break;
         }
+        // Suspended: what the run loop says from now on (its cancel) is not the run's story; the next start goes on.
+        if (isSuspended(run)) {
+          if (suspendedAt === undefined) {
+            suspendedAt = run.seq;
+            coalescer.flush();
+          }
+          continue;
+        }
         // `done` is held back until the produced messages are stored: a client that sees `done` and
         // reloads the conversation must find the answer there.
         if (step.value.type === "done") done = step.value;
-        else {
+        else if (step.value.type === "approval-request") {
+          // Durable before anyone sees it: the pause must survive a crash once a person may act on it.
+          coalescer.flush();
+          await events.emitCommitted(run, step.value);
+        } else {
           if (step.value.type === "token") tokens++;
           coalescer.push(step.value);
         }
@@ -105,12 +141,16 @@ export class RunExecutor {
       log.error({ err, runId: record.id }, "run loop threw");
       run.controller.abort(new Error("the run loop failed"));
       coalescer.flush();
-      emit(this.errorEvent(record.id, "internal", errorCodeMessages.internal));
+      if (!isSuspended(run)) emit(this.errorEvent(record.id, "internal", errorCodeMessages.internal));
       done = undefined;
       result = undefined;
     }
     if (run.storeFailed) {
       await this.opts.closer.close(run);
+      return;
+    }
+    if (isSuspended(run)) {
+      log.info({ runId: record.id, lastSeq: suspendedAt ?? run.seq }, "run suspended while it waits for approval");
       return;
     }
     done ??= {

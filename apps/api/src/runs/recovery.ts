@@ -1,7 +1,8 @@
 import { errorCodeMessages } from "@streamchat/core";
-import type { ChatStore, RunRecord } from "@streamchat/store";
+import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { closeRunFromLog, type RunEnding } from "./close-run.js";
 import type { ReplicaLiveness } from "./liveness.js";
+import { waitingLog } from "./resume-run.js";
 import type { RunLog } from "./run-log.js";
 
 export const interruptedEnding: RunEnding = { code: "interrupted", message: errorCodeMessages.interrupted, reason: "interrupted" };
@@ -21,6 +22,11 @@ export interface OrphanSweeperOptions {
   /** Runs this process is executing or closing itself: never orphans. */
   isOwnedHere: (runId: string) => boolean;
   seqGap?: number;
+  /**
+   * Continues an orphan that waits for a person's approval, in this process (which now owns it): its record and its
+   * log. Without it such runs are closed like the others.
+   */
+  resume?: (run: RunRecord, log: StoredEvent[]) => void;
 }
 
 /**
@@ -33,6 +39,9 @@ export interface OrphanSweeperOptions {
  * PostgreSQL a process whose advisory lock can be taken, checked at start-up and then every `sweepIntervalMs`, so a
  * crashed process's runs are closed by a live one within seconds. Closing is idempotent and exclusive across
  * processes; a run the store refuses to close is logged and left for the next sweep (or start).
+ *
+ * An orphan whose log ends waiting for a person's approval is not closed: a person may still decide, after a
+ * restart too. This process takes it over (claimRun: exactly one process does) and continues it (`resume`).
  */
 export class OrphanSweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -98,10 +107,18 @@ export class OrphanSweeper {
   /** True when this call closed the run (another process may be doing it, or have done it). */
   private async close(run: RunRecord): Promise<boolean> {
     let closed = false;
-    await this.opts.liveness.exclusive(run.id, async () => {
-      // Someone may have closed it between the list and the lock.
-      const current = await this.opts.store.getRun(run.id);
-      if (current?.status !== "running") return;
+    const { store, liveness, resume } = this.opts;
+    await liveness.exclusive(run.id, async () => {
+      // Someone may have closed it, or taken it over, between the list and the lock.
+      const current = await store.getRun(run.id);
+      if (current?.status !== "running" || current.owner !== run.owner) return;
+      const waiting = resume ? await waitingLog(store, current) : undefined;
+      if (resume && waiting) {
+        if (!(await store.claimRun(current.id, { from: current.owner, to: liveness.replicaId }))) return;
+        this.opts.log.info({ runId: current.id, previousOwner: current.owner }, "continuing a run that waits for approval");
+        resume({ ...current, owner: liveness.replicaId }, waiting);
+        return;
+      }
       const { outcome } = await closeRunFromLog(this.opts.store, current, interruptedEnding, {
         now: this.opts.now,
         seqGap: this.opts.seqGap ?? defaultRecoverySeqGap,

@@ -42,6 +42,35 @@ export class RunEvents {
   }
 
   /**
+   * Appends `event` and hands it to subscribers only once it is committed, like `done`: for an `approval-request`,
+   * so that no client shows an approval card a crash of this process could still take out of the log (the run is
+   * then closed instead of continued by the next start). The caller awaits it before it emits anything else.
+   * Never rejects; a failed commit stops the run as for `emit`.
+   */
+  async emitCommitted(run: LiveRun, event: ChatEvent): Promise<void> {
+    if (run.storeFailed) return;
+    const seq = run.seq + 1;
+    run.seq = seq; // taken now: nothing else is emitted until it is published
+    let batch: Promise<void>;
+    try {
+      batch = this.store.appendEvent(run.record.id, seq, event);
+    } catch (error) {
+      this.onStoreFailure(run, error);
+      return;
+    }
+    if (batch !== run.batch) {
+      run.batch = batch;
+      batch.then(undefined, (error: unknown) => this.onStoreFailure(run, error));
+    }
+    try {
+      await batch;
+    } catch {
+      return; // onStoreFailure stops the run
+    }
+    this.live.publish(run, { seq, event });
+  }
+
+  /**
    * Appends the run's `done` and waits until it is committed; rejects when it is not. The caller hands the
    * returned event to subscribers (after marking the run finished), so a client never sees an end the log lacks.
    */

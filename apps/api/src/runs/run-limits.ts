@@ -8,6 +8,7 @@ export type RunLimits = Pick<
   | "maxMessageChars"
   | "maxRunsPerUser"
   | "toolTimeoutMs"
+  | "toolApprovalTimeoutMs"
   | "maxSteps"
   | "maxContextMessages"
   | "chatIdleTimeoutMs"

@@ -1,12 +1,14 @@
-import type { AnyTool, ChatModel } from "@streamchat/core";
+import type { ChatModel } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
-import { RunExecutor } from "./execute-run.js";
+import { ApprovalWaits, localDecisionSignal, type DecisionSignal } from "./approvals.js";
+import { approveCall, type ApproveCallInput, type ApproveCallResult } from "./approve-call.js";
+import { RunExecutor, type ToolsFor } from "./execute-run.js";
 import { FailedRunCloser } from "./failed-run-closer.js";
 import { localLiveness, type ReplicaLiveness } from "./liveness.js";
 import { LiveRuns } from "./live-runs.js";
 import { withProviderName } from "./named-model.js";
-import { OrphanSweeper } from "./recovery.js";
+import { OrphanSweeper, defaultRecoverySeqGap } from "./recovery.js";
 import { RunEvents } from "./run-events.js";
 import type { RunHooks } from "./run-hooks.js";
 import type { RunLimits } from "./run-limits.js";
@@ -27,8 +29,8 @@ export interface RunManagerOptions {
   provider: string;
   defaultModel: string;
   limits: RunLimits;
-  /** The tools a user's runs may call (search_conversations is per user). */
-  toolsFor: (userId: string) => AnyTool[];
+  /** The tools a user's runs may call (search_conversations is per user, MCP servers per user's switches). */
+  toolsFor: ToolsFor;
   log: RunLog;
   now?: () => number;
   /** Which API processes are alive; its replica id owns this process's runs. Default: one process per store. */
@@ -43,6 +45,13 @@ export interface RunManagerOptions {
   recoverySeqGap?: number;
   /** First wait before closing a run again whose close failed in the store (doubles up to 5 s, default 1 s). */
   closeRetryMs?: number;
+  /** How chat.approve's decisions reach the process running the run (default: in this process; approvals.ts). */
+  decisionSignal?: DecisionSignal;
+  /**
+   * How often a waiting call also reads the store for its decision (another process may have taken it). Default:
+   * every second when other processes share the store (PostgreSQL), never otherwise.
+   */
+  approvalPollMs?: number | null;
   /** Told about runs starting and ending and the messages they store (the conversation feed, titles). */
   hooks?: RunHooks;
 }
@@ -61,6 +70,8 @@ export interface RunManagerStats {
  * - subscribe.ts: following a run (log, then live; or the log of a run on another process);
  * - failed-run-closer.ts: ending runs whose store writes failed;
  * - recovery.ts + liveness.ts: closing runs of processes that are gone (at start-up, then periodically);
+ * - approvals.ts + approve-call.ts: calls waiting for a person's approval, and chat.approve deciding them;
+ * - resume-run.ts + suspend.ts: runs that wait for approval outlive a shutdown and continue at the next start;
  * - shutdown.ts: ending runs when the process stops.
  */
 export class RunManager {
@@ -72,6 +83,9 @@ export class RunManager {
   private readonly executor: RunExecutor;
   private readonly closer: FailedRunCloser;
   private readonly sweeper: OrphanSweeper;
+  private readonly approvals: ApprovalWaits;
+  private readonly decisionSignal: DecisionSignal;
+  private readonly now: () => number;
   private accepting = true;
   /** Starts under way (between their first store call and the launch): shutdown waits for them. */
   private readonly starting = new Set<Promise<unknown>>();
@@ -82,8 +96,16 @@ export class RunManager {
     this.opts = opts;
     this.store = opts.store;
     const now = opts.now ?? Date.now;
+    this.now = now;
     const liveness = opts.liveness ?? localLiveness();
     this.replicaId = liveness.replicaId;
+    this.decisionSignal = opts.decisionSignal ?? localDecisionSignal();
+    this.approvals = new ApprovalWaits({
+      store: opts.store,
+      signal: this.decisionSignal,
+      pollMs: opts.approvalPollMs !== undefined ? opts.approvalPollMs : liveness.sweepIntervalMs === null ? null : 1000,
+      log: opts.log,
+    });
     this.closer = new FailedRunCloser({
       store: opts.store,
       live: this.live,
@@ -97,6 +119,7 @@ export class RunManager {
       model: withProviderName(opts.model, opts.provider),
       limits: opts.limits,
       toolsFor: opts.toolsFor,
+      approvals: this.approvals,
       live: this.live,
       events,
       closer: this.closer,
@@ -120,6 +143,7 @@ export class RunManager {
       now,
       isOwnedHere: (runId) => this.live.has(runId) || this.closer.isPending(runId),
       ...(opts.recoverySeqGap === undefined ? {} : { seqGap: opts.recoverySeqGap }),
+      resume: (record, log) => this.resume(record, log),
     });
   }
 
@@ -163,6 +187,24 @@ export class RunManager {
       .finally(end);
   }
 
+  /**
+   * Continues a run an earlier process left waiting for approval (recovery.ts found it and this process owns it now).
+   * Its seqs continue past the log's end plus the recovery gap: a process that died may have handed seqs to
+   * subscribers that never reached the log, and an id a client saw must not name another event.
+   */
+  private resume(record: RunRecord, log: StoredEvent[]) {
+    const { live, end } = this.live.add(record, undefined);
+    live.seq = (log.at(-1)?.seq ?? 0) + (this.opts.recoverySeqGap ?? defaultRecoverySeqGap);
+    this.approvals.expect(record.id);
+    void this.executor
+      .execute(live, { log })
+      .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "resumed run failed outside the engine"))
+      .finally(() => {
+        this.approvals.forget(record.id);
+        end();
+      });
+  }
+
   // ---- reading and controlling runs ----------------------------------------------------------
 
   /** The run when it belongs to the user; undefined otherwise (callers answer NOT_FOUND either way). */
@@ -186,6 +228,15 @@ export class RunManager {
     if (!live || live.controller.signal.aborted) return false;
     live.controller.abort(new Error("cancelled by the user"));
     return true;
+  }
+
+  /** Decides a call of the user's run that waits for approval (chat.approve; approve-call.ts). */
+  async approve(userId: string, input: ApproveCallInput): Promise<ApproveCallResult> {
+    try {
+      return await approveCall({ store: this.store, signal: this.decisionSignal, now: this.now }, userId, input);
+    } catch (error) {
+      throw storeFailure(error) ?? error;
+    }
   }
 
   /** Resolves when the run has ended (immediately when it is not running here). */
@@ -241,7 +292,8 @@ export class RunManager {
     this.accepting = false;
     await Promise.allSettled([...this.starting]);
     await this.sweeper.stop();
-    await endRunsForShutdown(this.live, graceMs, this.opts.log);
+    await endRunsForShutdown(this.live, graceMs, this.opts.log, this.approvals);
+    this.approvals.close();
     // Runs whose close failed in the store: one last attempt now, else a later recovery closes them.
     await this.closer.shutdown();
   }

@@ -5,7 +5,7 @@ import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type 
 import { EventSource } from "eventsource";
 import { chatEventSchema, type AnyTool, type ChatEvent } from "@streamchat/core";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
-import { buildServer, type ApiServer } from "../app.js";
+import { buildServer, type ApiServer, type BuildServerOptions } from "../app.js";
 import { loadConfig } from "../config.js";
 import type { AppRouter } from "../router/root.js";
 import { freshTestData, type TestData, type TestStore, type TestStoreOptions } from "./backend.js";
@@ -70,6 +70,8 @@ export async function startTestApi(
     webDistDir?: string | null;
     /** Existing data to start on (a restart), instead of fresh data in `dir`. */
     data?: TestData;
+    /** MCP client options (tests shorten restarts and shutdown grace); MCP_CONFIG goes in `env`. */
+    mcp?: BuildServerOptions["mcp"];
   } = {},
 ): Promise<TestApi> {
   const sim = await startSimulator({ tokenDelayMs: 1, ...opts.sim });
@@ -102,6 +104,7 @@ export async function startTestApi(
       logger: false,
       webDistDir: opts.webDistDir ?? null,
       ...(opts.extraTools ? { extraTools: opts.extraTools } : {}),
+      ...(opts.mcp ? { mcp: opts.mcp } : {}),
     });
   } catch (error) {
     await sim.close();

@@ -9,6 +9,17 @@ export interface ToolCard {
   result?: EventOf<"tool-result">["result"];
   error?: EventOf<"tool-result">["error"];
   durationMs?: number;
+  /** The call needed a person's approval (approval-request), and what was decided. */
+  approval?: ToolApproval;
+}
+
+export interface ToolApproval {
+  /** "builtin" or the MCP server the tool comes from. */
+  source: string;
+  description?: string | undefined;
+  expiresAt: number;
+  decision: "waiting" | "approved" | "denied" | "timed-out";
+  reason?: string | undefined;
 }
 
 /**
@@ -140,10 +151,21 @@ export function applyEvent(state: MessageState, { seq, event }: SeqEvent): Messa
       if (state.status?.phase === "tool" && !next.tools.some((t) => t.state === "running")) next.status = null;
       return next;
     }
-    case "approval-request":
-    case "approval-result":
-      // The approval card comes with the API's approval flow; until then the waiting status line shows the pause.
+    case "approval-request": {
+      const approval: ToolApproval = { source: event.source, description: event.description, expiresAt: event.expiresAt, decision: "waiting" };
+      next.steps = withToolStep(state.steps, event.callId, event.at);
+      next.tools = state.tools.some((t) => t.callId === event.callId)
+        ? state.tools.map((t) => (t.callId === event.callId ? { ...t, approval } : t))
+        : [...state.tools, { callId: event.callId, name: event.name, args: event.args, state: "running", approval }];
       return next;
+    }
+    case "approval-result": {
+      const decision = event.approved ? "approved" : event.timedOut ? "timed-out" : "denied";
+      next.tools = state.tools.map((t) =>
+        t.callId === event.callId && t.approval ? { ...t, approval: { ...t.approval, decision, reason: event.reason } } : t,
+      );
+      return next;
+    }
     case "error":
       next.error = { code: event.code, message: event.message, retryable: event.retryable };
       return next;

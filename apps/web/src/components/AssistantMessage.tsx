@@ -2,6 +2,7 @@ import { errorCodeMessages } from "@streamchat/core";
 import { useState, type ReactNode } from "react";
 import type { MessageState, ToolCard } from "../chat/reducer.js";
 import { copyText } from "../lib/clipboard.js";
+import { ApprovalCard } from "./ApprovalCard.js";
 import { Icon } from "./Icon.js";
 import { Markdown } from "./Markdown.js";
 import { Popover } from "./Popover.js";
@@ -34,6 +35,17 @@ function waitingMessage(state: MessageState): string {
   return state.steps.length > 0 ? "Working on the answer…" : "Processing your question…";
 }
 
+/** A tool call, with its approval card while it waits for the user (and its decision once made). */
+function ToolStepView({ runId, tool, live }: { runId: string | null; tool: ToolCard; live: boolean }) {
+  const { approval } = tool;
+  return (
+    <>
+      <ToolItem tool={tool} />
+      {approval && runId && <ApprovalCard runId={runId} tool={{ ...tool, approval }} live={live} />}
+    </>
+  );
+}
+
 export function AssistantMessage({ state, streaming, disconnected = false, onRetry, onRegenerate, versionNav }: AssistantMessageProps) {
   const reason = state.done?.reason;
   const stopped = reason === "cancelled";
@@ -61,7 +73,7 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
             step.kind === "reasoning" ? (
               <Reasoning key={`r${i}`} step={step} live={streaming && step.endedAt === null} />
             ) : tools.has(step.callId) ? (
-              <ToolItem key={step.callId} tool={tools.get(step.callId)!} />
+              <ToolStepView key={step.callId} runId={state.runId} tool={tools.get(step.callId)!} live={streaming} />
             ) : null,
           )}
         </div>

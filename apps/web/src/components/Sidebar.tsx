@@ -5,6 +5,7 @@ import { useFocusTrap } from "../lib/useFocusTrap.js";
 import { ConversationList } from "./ConversationList.js";
 import { Icon } from "./Icon.js";
 import { ImportButton, useConversationImport, useFileDrop } from "./ImportConversation.js";
+import { ToolsPanel } from "./ToolsPanel.js";
 
 export interface SidebarProps {
   open: boolean;
@@ -101,6 +102,7 @@ export function Sidebar(props: SidebarProps) {
               ))}
             </dl>
           </details>
+          <ToolsPanel />
           <TokenSetting onChange={onTokenChange} required={unauthorized} />
         </div>
       </nav>

@@ -12,18 +12,19 @@ describe("parseCliArgs", () => {
         url: "http://127.0.0.1:4000",
         token: "tok",
         json: false,
+        autoDeny: false,
       },
     });
   });
 
   it("prefers flags over the environment", () => {
     const parsed = parseCliArgs(
-      ["-m", "qwen3", "--conversation", "c1", "--url", "http://127.0.0.1:5000/", "--token", "flag", "--json", "hi"],
+      ["-m", "qwen3", "--conversation", "c1", "--url", "http://127.0.0.1:5000/", "--token", "flag", "--json", "--auto-deny", "hi"],
       { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "env" },
     );
     expect(parsed).toEqual({
       kind: "run",
-      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true },
+      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, autoDeny: true },
     });
   });
 

@@ -20,9 +20,12 @@ Options:
       --json                 print every event as one JSON line on stdout (NDJSON)
   -f, --format <format>      export: json or markdown (default json)
   -o, --output <file>        export: write to this file instead of stdout
+      --auto-deny            deny every tool call that asks for approval, without asking
   -h, --help                 show this help
 
 The answer goes to stdout; reasoning, tool calls and errors go to stderr.
+A tool call that needs approval asks on stderr "Approve? [y/N]" and reads the answer from stdin:
+only y or yes approves; anything else, or the end of input, denies it.
 Exit codes: 0 done, 1 the run or the request failed, 2 usage error, 130 interrupted (Ctrl-C).
 `;
 
@@ -35,6 +38,8 @@ export interface CliOptions {
   url: string;
   token: string | undefined;
   json: boolean;
+  /** Deny tool calls that ask for approval without prompting. */
+  autoDeny: boolean;
 }
 
 /** Where the server is and who asks: every command has these. */
@@ -78,6 +83,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         json: { type: "boolean", default: false },
         format: { type: "string", short: "f" },
         output: { type: "string", short: "o" },
+        "auto-deny": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -117,6 +123,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       url,
       token,
       json: values.json,
+      autoDeny: values["auto-deny"],
     },
   };
 }

@@ -1,8 +1,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { errorCodeMessages } from "@streamchat/core";
+import { errorCodeMessages, type EventOf } from "@streamchat/core";
 import { createChatClient, type ChatClient } from "../client.js";
 import { isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
+import { askApproval, type NextLine } from "./approval-prompt.js";
 import { parseCliArgs, usage, type CliOptions, type ExportCommand, type ImportCommand, type ServerOptions } from "./args.js";
 import { colorEnabled, EventPrinter, formatError, type Output } from "./printer.js";
 
@@ -23,6 +24,8 @@ interface Session {
   client: ChatClient;
   options: CliOptions;
   io: CliIo;
+  /** The next line of input (an approval's y/N; in interactive mode the same lines the prompt reads). */
+  nextLine: NextLine;
 }
 
 function describeClientError(error: ChatClientError, options: ServerOptions): string {
@@ -53,6 +56,11 @@ async function ask(
     for await (const event of session.client.stream(question, { conversationId, model: options.model, signal })) {
       if (event.type === "run-start") conversation = event.conversationId;
       printer.handle(event);
+      if (event.type === "approval-request") {
+        // Half-written answer lines end first: the question goes on a line of its own.
+        printer.finish();
+        await decide(session, event, signal);
+      }
     }
   } catch (error) {
     printer.finish();
@@ -75,14 +83,48 @@ async function ask(
   return { exitCode: exitCodes.ok, conversationId: conversation };
 }
 
+/** Asks the person (or denies with --auto-deny) and sends the decision; one made elsewhere first is reported. */
+async function decide(session: Session, request: EventOf<"approval-request">, signal: AbortSignal): Promise<void> {
+  const { io, options } = session;
+  const answer = await askApproval(request, { autoDeny: options.autoDeny, nextLine: session.nextLine, stderr: io.stderr, signal });
+  if (signal.aborted) return;
+  try {
+    await session.client.approve(request.runId, request.callId, answer.approved, { reason: answer.reason });
+  } catch (error) {
+    const failure = toChatClientError(error);
+    // Another client (or the timeout) decided first: the run goes on with that decision.
+    if (failure.trpcCode !== "CONFLICT") throw error;
+    io.stderr.write(`(${failure.message})\n`);
+  }
+}
+
+/** Lines of stdin, read only when an approval asks (a one-shot question reads no input otherwise). */
+function stdinLines(io: CliIo): { nextLine: NextLine; close(): void } {
+  let lines: AsyncIterator<string> | undefined;
+  let rl: ReturnType<typeof createInterface> | undefined;
+  return {
+    async nextLine() {
+      if (!rl) {
+        rl = createInterface({ input: io.stdin, terminal: false });
+        lines = rl[Symbol.asyncIterator]();
+      }
+      const next = await lines!.next();
+      return next.done ? undefined : next.value;
+    },
+    close: () => rl?.close(),
+  };
+}
+
 async function askOnce(session: Session, question: string): Promise<number> {
   const controller = new AbortController();
   const removeInterrupt = session.io.onInterrupt(() =>
     controller.signal.aborted ? session.io.exit(exitCodes.interrupted) : controller.abort(),
   );
+  const input = stdinLines(session.io);
   try {
-    return (await ask(session, question, session.options.conversationId, controller.signal)).exitCode;
+    return (await ask({ ...session, nextLine: input.nextLine }, question, session.options.conversationId, controller.signal)).exitCode;
   } finally {
+    input.close();
     removeInterrupt();
   }
 }
@@ -123,9 +165,15 @@ async function repl(session: Session): Promise<number> {
   rl.on("SIGINT", interrupt);
   const removeInterrupt = io.onInterrupt(interrupt);
   if (terminal) io.stderr.write(replHelp);
+  // One reader for the prompt and for approvals' y/N answers asked while an answer streams.
+  const lines = rl[Symbol.asyncIterator]();
+  const nextLine: NextLine = async () => {
+    const next = await lines.next();
+    return next.done ? undefined : next.value;
+  };
   try {
     prompt();
-    for await (const raw of rl) {
+    for (let raw = await nextLine(); raw !== undefined; raw = await nextLine()) {
       const line = raw.trim();
       if (line === "/exit" || line === "/quit") break;
       if (line === "/new") {
@@ -137,7 +185,7 @@ async function repl(session: Session): Promise<number> {
         io.stderr.write(`unknown command ${line}. ${replHelp}`);
       } else if (line) {
         running = new AbortController();
-        const result = await ask(session, line, conversationId, running.signal);
+        const result = await ask({ ...session, nextLine }, line, conversationId, running.signal);
         running = undefined;
         if (result.exitCode === exitCodes.interrupted) io.stderr.write("(stopped)\n");
         conversationId = result.conversationId ?? conversationId;
@@ -165,7 +213,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (parsed.kind === "export") return exportCommand(parsed.options, io);
   if (parsed.kind === "import") return importCommand(parsed.options, io);
   const { options } = parsed;
-  const session: Session = { client: createChatClient({ url: options.url, token: options.token }), options, io };
+  const session: Session = {
+    client: createChatClient({ url: options.url, token: options.token }),
+    options,
+    io,
+    nextLine: async () => undefined,
+  };
   return options.question === undefined ? repl(session) : askOnce(session, options.question);
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildServer, loadConfig, type ApiServer } from "@streamchat/api";
+import type { AnyTool } from "@streamchat/core";
 import type { Simulator } from "@streamchat/ollama-sim";
 
 export interface TestApi {
@@ -12,7 +13,7 @@ export interface TestApi {
 }
 
 /** The real API on 127.0.0.1:0 with the in-process simulator as its model server and SQLite in a temp dir. */
-export async function startApi(env: Record<string, string> = {}): Promise<TestApi> {
+export async function startApi(env: Record<string, string> = {}, opts: { extraTools?: AnyTool[] } = {}): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), "streamchat-client-"));
   const config = loadConfig({
     HOST: "127.0.0.1",
@@ -25,7 +26,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<TestAp
     GENERATE_TITLES: "0",
     ...env,
   });
-  const server = await buildServer({ config, logger: false, simulator: { tokenDelayMs: 1 }, webDistDir: null });
+  const server = await buildServer({ config, logger: false, simulator: { tokenDelayMs: 1 }, webDistDir: null, ...opts });
   const url = await server.listen();
   const { sim } = server;
   if (!sim) throw new Error("CHAT_PROVIDER=sim should start the simulator");

@@ -120,4 +120,28 @@ export const postgresMigrations: readonly Migration[] = [
        WHERE c.id = last.conversation_id;
     `,
   },
+  {
+    version: 3,
+    up: `
+      -- chat.approve's decisions, kept until the waiting run reads them (from any process, after any restart); the
+      -- primary key makes the first decision win when two clients decide at once.
+      CREATE TABLE approval_decisions (
+        run_id     text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        call_id    text NOT NULL,
+        approved   boolean NOT NULL,
+        reason     text,
+        decided_at bigint NOT NULL,
+        PRIMARY KEY (run_id, call_id)
+      );
+
+      -- A user's MCP server switches (the tools panel); a server without a row is on.
+      CREATE TABLE tool_server_settings (
+        user_id    text NOT NULL,
+        server     text NOT NULL,
+        enabled    boolean NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (user_id, server)
+      );
+    `,
+  },
 ];

@@ -15,7 +15,17 @@ import {
   type SearchableRole,
 } from "../search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "../streamed-types.js";
-import type { ChatStore, Conversation, CreateRunInput, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "../types.js";
+import type {
+  ApprovalDecisionRecord,
+  ChatStore,
+  Conversation,
+  CreateRunInput,
+  PathMessage,
+  RunRecord,
+  SearchHit,
+  StoredEvent,
+  StoredMessage,
+} from "../types.js";
 import { newRunRecord, runningLimit } from "../run-record.js";
 import { MessageTree } from "../tree.js";
 import {
@@ -99,6 +109,13 @@ interface EventRow {
   seq: number;
   json: string;
 }
+interface DecisionRow {
+  run_id: string;
+  call_id: string;
+  approved: boolean;
+  reason: string | null;
+  decided_at: number;
+}
 interface SearchRow {
   id: number;
   conversation_id: string;
@@ -178,6 +195,20 @@ const q = {
     ORDER BY seq`,
   lastSeq: "SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE run_id = $1",
   eventsAt: "SELECT seq, json FROM events WHERE run_id = $1 AND seq = ANY ($2::bigint[])",
+  claimRun: "UPDATE runs SET owner = $3 WHERE id = $1 AND status = 'running' AND owner IS NOT DISTINCT FROM $2",
+  // The CTE and the outer query share one snapshot: an existing row is read by the outer SELECT when nothing was inserted.
+  recordDecision: `WITH inserted AS (
+      INSERT INTO approval_decisions (run_id, call_id, approved, reason, decided_at) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (run_id, call_id) DO NOTHING
+      RETURNING run_id, call_id, approved, reason, decided_at)
+    SELECT run_id, call_id, approved, reason, decided_at, true AS recorded FROM inserted
+    UNION ALL
+    SELECT run_id, call_id, approved, reason, decided_at, false AS recorded FROM approval_decisions
+     WHERE run_id = $1 AND call_id = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+  getDecision: "SELECT run_id, call_id, approved, reason, decided_at FROM approval_decisions WHERE run_id = $1 AND call_id = $2",
+  listToolServerSettings: "SELECT server, enabled, updated_at FROM tool_server_settings WHERE user_id = $1 ORDER BY server COLLATE \"C\"",
+  setToolServerEnabled: `INSERT INTO tool_server_settings (user_id, server, enabled, updated_at) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (user_id, server) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
 } as const;
 type StatementName = keyof typeof q;
 /** A named statement on the pool or on one transaction's connection. */
@@ -595,6 +626,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return rowCount === 1;
     },
 
+    async claimRun(runId, { from, to }) {
+      live();
+      return (await query("claimRun", [runId, from, to])).rowCount === 1;
+    },
+
     appendEvent(runId, seq, event) {
       if (closed) return Promise.reject(closedError());
       return batcher.append(runId, seq, event);
@@ -620,6 +656,38 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const queued = batcher.lastQueuedSeq(runId);
       const { rows } = await query<{ last: number }>("lastSeq", [runId]);
       return Math.max(queued, rows[0]?.last ?? 0);
+    },
+
+    async recordApprovalDecision({ runId, callId, approved, reason = null }) {
+      live();
+      let row: (DecisionRow & { recorded: boolean }) | undefined;
+      try {
+        row = (await query<DecisionRow & { recorded: boolean }>("recordDecision", [runId, callId, approved, reason, now()])).rows[0];
+      } catch (error) {
+        if (sqlState(error) === foreignKeyViolation) throw new StoreError("not_found", `Unknown run ${runId}.`, { cause: error });
+        throw error;
+      }
+      if (!row) throw new StoreError("not_found", `Unknown run ${runId}.`);
+      return { decision: toDecision(row), recorded: row.recorded };
+    },
+
+    async getApprovalDecision(runId, callId) {
+      live();
+      const row = (await query<DecisionRow>("getDecision", [runId, callId])).rows[0];
+      return row && toDecision(row);
+    },
+
+    async listToolServerSettings(userId) {
+      live();
+      const { rows } = await query<{ server: string; enabled: boolean; updated_at: number }>("listToolServerSettings", [userId]);
+      return rows.map((row) => ({ server: row.server, enabled: row.enabled, updatedAt: row.updated_at }));
+    },
+
+    async setToolServerEnabled(userId, server, enabled) {
+      live();
+      const at = now();
+      await query("setToolServerEnabled", [userId, server, enabled, at]);
+      return { server, enabled, updatedAt: at };
     },
 
     async flush() {
@@ -676,6 +744,10 @@ function toStoredMessage(row: MessageRow): StoredMessage {
     message: JSON.parse(row.json) as ChatMessage,
     createdAt: row.created_at,
   };
+}
+
+function toDecision(row: DecisionRow): ApprovalDecisionRecord {
+  return { runId: row.run_id, callId: row.call_id, approved: row.approved, reason: row.reason, decidedAt: row.decided_at };
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {

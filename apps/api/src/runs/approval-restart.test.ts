@@ -1,0 +1,205 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { defineTool, type ChatEvent, type EventOf } from "@streamchat/core";
+import { eventually, recordEvents, startTestApi, types, type Received, type TestApi } from "../test-support/harness.js";
+import { localDecisionSignal } from "./approvals.js";
+import { approveCall } from "./approve-call.js";
+import { defaultRecoverySeqGap } from "./recovery.js";
+import { interruptedCallMessage } from "./resume-run.js";
+
+// A run that waits for a person's approval outlives its process: a graceful shutdown suspends it (no end is logged,
+// it stays running), the next start continues it (same runId, seqs past the log's end plus the recovery gap), and
+// the same callId can then be decided. In-process APIs on the same data here; as child processes with SIGTERM and
+// SIGKILL and a real MCP server in reliability/approval-restart.test.ts.
+
+const ran: string[] = [];
+const deleteFile = defineTool({
+  name: "delete_file",
+  description: "Deletes a file",
+  input: z.object({ path: z.string() }),
+  requiresApproval: true,
+  execute: async ({ path }) => {
+    ran.push(path);
+    return { deleted: path };
+  },
+});
+let slowStarted: () => void = () => {};
+const slowTool = defineTool({
+  name: "slow_copy",
+  description: "Copies slowly (never finishes in a test)",
+  input: z.object({ path: z.string() }),
+  execute: (_args, { signal }) =>
+    new Promise((_resolve, reject) => {
+      slowStarted();
+      signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
+    }),
+});
+
+const apis: TestApi[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const api of apis.splice(0)) await api.close().catch(() => {});
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(dir: string, from?: TestApi, env: Record<string, string> = {}): Promise<TestApi> {
+  const api = await startTestApi({ dir, extraTools: [deleteFile, slowTool], env, ...(from ? { data: from.data } : {}) });
+  apis.push(api);
+  return api;
+}
+
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "streamchat-approval-"));
+  dirs.push(dir);
+  return dir;
+}
+
+const isRequest = (e: ChatEvent): e is EventOf<"approval-request"> => e.type === "approval-request";
+const eventOf = <T extends ChatEvent["type"]>(received: Received[], type: T) =>
+  received.map((r) => r.event).find((e): e is EventOf<T> => e.type === type);
+
+async function waitingRun(api: TestApi, message: string) {
+  const client = api.client();
+  const started = await client.chat.send.mutate({ message });
+  const events = recordEvents(client, started.runId);
+  const request = (await events.waitFor(isRequest)).event as EventOf<"approval-request">;
+  await events.waitFor((e) => e.type === "status" && e.phase === "waiting");
+  return { ...started, events, request };
+}
+
+async function stop(api: TestApi) {
+  apis.splice(apis.indexOf(api), 1);
+  await api.close();
+}
+
+describe("a run waiting for approval across a restart", () => {
+  it("is suspended by a graceful shutdown and continued by the next start: approving the same callId finishes the same run", async () => {
+    const dir = freshDir();
+    const first = await start(dir);
+    const { runId, conversationId, events, request } = await waitingRun(first, 'use the delete_file tool with {"path":"keep.txt"}');
+    const seenBefore = events.received.length;
+    await stop(first);
+
+    // Nothing ended the run: no error, no done, still running, no answer stored.
+    const store = await first.openStore();
+    const log = await store.readEvents(runId);
+    expect(types(log.map((e) => ({ id: String(e.seq), event: e.event })))).not.toContain("done");
+    expect(log.at(-1)?.event).toMatchObject({ type: "status", phase: "waiting" });
+    expect(log).toHaveLength(seenBefore);
+    expect(await store.getRun(runId)).toMatchObject({ status: "running" });
+    expect((await store.listMessages(conversationId)).map((m) => m.message.role)).toEqual(["user"]);
+    const lastSeq = log.at(-1)!.seq;
+    await store.close();
+
+    const restartedAt = Date.now();
+    const second = await start(dir, first);
+    const client = second.client();
+    // A reload after the restart: the log replays the request, the continued run says it waits again.
+    const reloaded = recordEvents(client, runId);
+    expect((await reloaded.waitFor(isRequest)).event).toEqual(request);
+    const waitingAgain = await reloaded.waitFor((e) => e.type === "status" && e.phase === "waiting" && e.at >= restartedAt);
+    expect(Number(waitingAgain.id)).toBe(lastSeq + defaultRecoverySeqGap + 1);
+    expect((await client.conversations.get.query({ conversationId })).activeRunId).toBe(runId);
+
+    await client.chat.approve.mutate({ runId, callId: request.callId, approved: true });
+    const received = await reloaded.completed;
+    expect(received.filter((r) => r.event.type === "run-start")).toHaveLength(1);
+    expect(received.filter((r) => r.event.type === "approval-request")).toHaveLength(1);
+    expect(eventOf(received, "approval-result")).toMatchObject({ callId: request.callId, approved: true });
+    expect(eventOf(received, "tool-result")).toMatchObject({ callId: request.callId, ok: true, result: { deleted: "keep.txt" } });
+    expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+    const ids = received.map((r) => Number(r.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(ran.filter((p) => p === "keep.txt")).toHaveLength(1);
+    // The whole run's messages are stored, as for a run that never stopped.
+    const stored = await client.conversations.get.query({ conversationId });
+    expect(stored.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+    expect(stored.runs).toEqual([expect.objectContaining({ id: runId, status: "done", reason: "stop" })]);
+  });
+
+  it("takes a decision made while no process ran the run (stored), and goes on with it at the next start", async () => {
+    const dir = freshDir();
+    const first = await start(dir);
+    const { runId, request } = await waitingRun(first, 'use the delete_file tool with {"path":"offline.txt"}');
+    await stop(first);
+
+    // chat.approve on a process that does not run the run: the decision goes to the store.
+    const store = await first.openStore();
+    await approveCall({ store, signal: localDecisionSignal(), now: Date.now }, "local", {
+      runId,
+      callId: request.callId,
+      approved: false,
+      reason: "decided while the server was down",
+    });
+    await store.close();
+
+    const second = await start(dir, first);
+    const received = await recordEvents(second.client(), runId).completed;
+    expect(eventOf(received, "approval-result")).toMatchObject({ approved: false, reason: "decided while the server was down", timedOut: false });
+    expect(eventOf(received, "tool-result")).toMatchObject({ ok: false, error: { code: "tool_denied" } });
+    expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+    expect(ran).not.toContain("offline.txt");
+  });
+
+  it("keeps the deadline: a request that expired while the server was down times out at once after the restart", async () => {
+    const dir = freshDir();
+    const first = await start(dir, undefined, { TOOL_APPROVAL_TIMEOUT_MS: "1500" });
+    const { runId, request } = await waitingRun(first, 'use the delete_file tool with {"path":"expired.txt"}');
+    await stop(first);
+    await eventually(() => Date.now() > request.expiresAt + 50, "the request's deadline to pass", 10_000);
+
+    // A longer timeout now: the logged expiresAt decides, not the new setting.
+    const second = await start(dir, first, { TOOL_APPROVAL_TIMEOUT_MS: "600000" });
+    const received = await recordEvents(second.client(), runId).completed;
+    expect(eventOf(received, "approval-result")).toMatchObject({ approved: false, timedOut: true });
+    expect(eventOf(received, "tool-result")?.error).toEqual({
+      code: "tool_denied",
+      message: "Approval for delete_file timed out after 1.5 s: the call was not run.",
+    });
+    expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+    expect(ran).not.toContain("expired.txt");
+  });
+
+  it("suspends a run that starts waiting during the grace period, and answers a call that was running as interrupted", async () => {
+    const dir = freshDir();
+    const first = await start(dir, undefined, { SHUTDOWN_GRACE_MS: "60000" });
+    const client = first.client();
+    const control = first.sim.control({ lastUserIncludes: "[grace]" });
+    const { runId } = await client.chat.send.mutate({ message: "[grace] copy and delete" });
+    await control.connected;
+    const events = recordEvents(client, runId);
+    await events.waitFor((e) => e.type === "status" && e.phase === "thinking");
+
+    // Shutdown begins while the model still answers; then it asks for two tools: one runs, one waits.
+    const slow = new Promise<void>((resolve) => (slowStarted = resolve));
+    const closing = stop(first);
+    await control.push({
+      toolCalls: [
+        { name: "slow_copy", arguments: { path: "src.txt" } },
+        { name: "delete_file", arguments: { path: "src.txt" } },
+      ],
+    });
+    await control.push({ done: true });
+    await slow;
+    // Suspended as soon as it waits, not after the 60 s grace (the test's own timeout is far below it).
+    await closing;
+
+    const store = await first.openStore();
+    expect(await store.getRun(runId)).toMatchObject({ status: "running" });
+    await store.close();
+    const second = await start(dir, first);
+    const reloaded = recordEvents(second.client(), runId);
+    const request = (await reloaded.waitFor(isRequest)).event as EventOf<"approval-request">;
+    // The copy had started: it is answered, not run again.
+    const interrupted = await reloaded.waitFor((e) => e.type === "tool-result" && e.name === "slow_copy");
+    expect(interrupted.event).toMatchObject({ ok: false, error: { code: "interrupted", message: interruptedCallMessage } });
+    await second.client().chat.approve.mutate({ runId, callId: request.callId, approved: true });
+    const received = await reloaded.completed;
+    expect(eventOf(received, "tool-result")).toMatchObject({ name: "slow_copy", ok: false });
+    expect(received.find((r) => r.event.type === "tool-result" && r.event.name === "delete_file")?.event).toMatchObject({ ok: true });
+    expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+  });
+});

@@ -1,0 +1,92 @@
+import { useEffect, useState } from "react";
+import type { ToolCard } from "../chat/reducer.js";
+import { describeError } from "../lib/errors.js";
+import { formatValue } from "../lib/format.js";
+import { trpc } from "../trpc.js";
+import { Icon } from "./Icon.js";
+import "./tools.css";
+
+/** "built-in tool" or the MCP server a tool comes from, as the card names it. */
+export function sourceLabel(source: string): string {
+  return source === "builtin" ? "built-in tool" : `MCP server “${source}”`;
+}
+
+function remaining(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return s >= 120 ? `${Math.ceil(s / 60)} min` : `${s} s`;
+}
+
+/**
+ * A tool call that waits for the user's approval: the tool, its server, its exact arguments, and Approve / Deny.
+ * The decision goes to chat.approve; the card changes once the run logs the decision (approval-result), which
+ * every open tab sees, so two tabs never disagree on what happened.
+ */
+export function ApprovalCard({
+  runId,
+  tool,
+  live,
+}: {
+  runId: string;
+  tool: ToolCard & { approval: NonNullable<ToolCard["approval"]> };
+  /** The run can still take the decision (an ended run's undecided call was never run). */
+  live: boolean;
+}) {
+  const approve = trpc.chat.approve.useMutation();
+  const [now, setNow] = useState(() => Date.now());
+  const { approval } = tool;
+  const waiting = approval.decision === "waiting" && live;
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [waiting]);
+
+  const decide = (approved: boolean) => approve.mutate({ runId, callId: tool.callId, approved });
+  const failure = approve.error ? describeError(approve.error) : null;
+  const sent = approve.isPending || approve.isSuccess;
+
+  return (
+    <section className="approval" data-testid="approval-card" data-decision={approval.decision} aria-label={`Approve ${tool.name}?`}>
+      <header className="approval__head">
+        <Icon name="alert" size={16} />
+        <span>
+          {waiting ? "Allow this tool call?" : "Tool call"} <strong className="approval__tool">{tool.name}</strong>
+          <span className="approval__source" data-testid="approval-source">
+            {" "}
+            · {sourceLabel(approval.source)}
+          </span>
+        </span>
+      </header>
+      {approval.description && <p className="approval__description">{approval.description}</p>}
+      <pre className="approval__args" data-testid="approval-args">
+        {formatValue(tool.args)}
+      </pre>
+      {waiting ? (
+        <div className="approval__actions">
+          <button type="button" className="button button--primary" disabled={sent} onClick={() => decide(true)}>
+            Approve
+          </button>
+          <button type="button" className="button" disabled={sent} onClick={() => decide(false)}>
+            Deny
+          </button>
+          <span className="approval__expires muted small">Denied automatically in {remaining(approval.expiresAt - now)}</span>
+        </div>
+      ) : (
+        <p className="approval__decided small" data-testid="approval-decision">
+          {approval.decision === "waiting"
+            ? "No decision was made: the call was not run."
+            : approval.decision === "approved"
+            ? "Approved"
+            : approval.decision === "timed-out"
+              ? "Not approved in time: denied"
+              : `Denied${approval.reason ? `: ${approval.reason}` : ""}`}
+        </p>
+      )}
+      {failure && (
+        <p className="approval__error" role="alert">
+          {failure.detail}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,49 @@
+import type { EventOf } from "@streamchat/core";
+import type { Output } from "./printer.js";
+
+/** Lines a person types, one at a time; undefined once input has ended. */
+export type NextLine = () => Promise<string | undefined>;
+
+export interface ApprovalAnswer {
+  approved: boolean;
+  reason?: string;
+}
+
+function shownArgs(args: unknown): string {
+  const json = JSON.stringify(args) ?? "";
+  return json.length > 500 ? `${json.slice(0, 499)}…` : json;
+}
+
+/** The question asked on stderr: the tool, where it comes from, and the exact arguments it would run with. */
+export function approvalQuestion(request: EventOf<"approval-request">): string {
+  const from = request.source === "builtin" ? "built-in tool" : `MCP server "${request.source}"`;
+  const about = request.description ? `\n  ${request.description}` : "";
+  return `? The model wants to run ${request.name} (${from}) with ${shownArgs(request.args)}${about}\n  Approve? [y/N] `;
+}
+
+/** Only an explicit yes approves: a tool with side effects must never run on a stray Enter. */
+export function isYes(answer: string | undefined): boolean {
+  return answer !== undefined && /^\s*(y|yes)\s*$/i.test(answer);
+}
+
+/**
+ * Decides an approval request at the terminal: denied at once with `autoDeny`, else asked as a y/N question.
+ * The end of input denies (a script piping a question in cannot approve by accident); so does Ctrl-C (`signal`).
+ */
+export async function askApproval(
+  request: EventOf<"approval-request">,
+  opts: { autoDeny: boolean; nextLine: NextLine; stderr: Output; signal: AbortSignal },
+): Promise<ApprovalAnswer> {
+  if (opts.autoDeny) {
+    opts.stderr.write(`→ ${request.name}: denied (--auto-deny)\n`);
+    return { approved: false, reason: "denied automatically (--auto-deny)" };
+  }
+  opts.stderr.write(approvalQuestion(request));
+  const aborted = new Promise<undefined>((resolve) => {
+    if (opts.signal.aborted) resolve(undefined);
+    else opts.signal.addEventListener("abort", () => resolve(undefined), { once: true });
+  });
+  const answer = await Promise.race([opts.nextLine(), aborted]);
+  if (answer === undefined) opts.stderr.write("\n");
+  return isYes(answer) ? { approved: true } : { approved: false };
+}

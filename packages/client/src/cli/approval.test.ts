@@ -1,0 +1,107 @@
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { defineTool } from "@streamchat/core";
+import { startApi, type TestApi } from "../test-support/api.js";
+import { approvalQuestion, isYes } from "./approval-prompt.js";
+import { exitCodes, runCli } from "./main.js";
+
+// The CLI's y/N prompt for tool calls that need approval, against the real API (a tool of the test's own that asks).
+
+const archived: string[] = [];
+const archive = defineTool({
+  name: "archive_file",
+  description: "Archives a file",
+  input: z.object({ path: z.string() }),
+  requiresApproval: true,
+  execute: async ({ path }) => {
+    archived.push(path);
+    return { archived: path };
+  },
+});
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startApi({}, { extraTools: [archive] });
+});
+afterAll(() => api?.close());
+
+/** runCli with `input` as the whole of stdin (ended after it). */
+async function run(argv: string[], input: string | undefined) {
+  const stdin = new PassThrough();
+  if (input !== undefined) stdin.end(input);
+  else stdin.end();
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(["--url", api.url, ...argv], {
+    stdin,
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: {},
+    onInterrupt: () => () => {},
+    exit: (c) => {
+      throw new Error(`unexpected exit ${c}`);
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+const ask = (path: string) => `use the archive_file tool with {"path":"${path}"}`;
+
+describe("chat CLI approval prompt", () => {
+  it("asks y/N with the tool and its arguments; y runs the tool and the answer follows", async () => {
+    const { code, stdout, stderr } = await run([ask("yes.txt")], "y\n");
+    expect(stderr).toContain('? The model wants to run archive_file (built-in tool) with {"path":"yes.txt"}\n  Archives a file\n  Approve? [y/N] ');
+    expect(stderr).toMatch(/→ archive_file \{"path":"yes.txt"\} ✓ \d+ ms/);
+    expect(code).toBe(exitCodes.ok);
+    expect(stdout.length).toBeGreaterThan(1);
+    expect(archived).toContain("yes.txt");
+  });
+
+  it("denies on anything but yes: tool_denied is printed and the model's answer continues", async () => {
+    const { code, stdout, stderr } = await run([ask("no.txt")], "\n");
+    expect(stderr).toContain("Approve? [y/N] ");
+    expect(stderr).toMatch(/→ archive_file \{"path":"no.txt"\} ✗ tool_denied — The user denied the call to archive_file/);
+    expect(stdout).toContain("I did not use archive_file");
+    expect(code).toBe(exitCodes.ok);
+    expect(archived).not.toContain("no.txt");
+  });
+
+  it("denies when input ends before an answer (a piped question cannot approve by accident)", async () => {
+    const { code, stderr } = await run([ask("eof.txt")], undefined);
+    expect(stderr).toContain("Approve? [y/N] ");
+    expect(stderr).toContain("✗ tool_denied");
+    expect(code).toBe(exitCodes.ok);
+    expect(archived).not.toContain("eof.txt");
+  });
+
+  it("--auto-deny denies without asking", async () => {
+    const { code, stdout, stderr } = await run(["--auto-deny", ask("auto.txt")], "y\n");
+    expect(stderr).not.toContain("Approve?");
+    expect(stderr).toContain("→ archive_file: denied (--auto-deny)");
+    expect(stderr).toContain("✗ tool_denied");
+    expect(stdout).toContain("I did not use archive_file");
+    expect(code).toBe(exitCodes.ok);
+    expect(archived).not.toContain("auto.txt");
+  });
+
+  it("asks in interactive mode too, reading the answer from the same input as the questions", async () => {
+    const { code, stderr } = await run([], `${ask("repl.txt")}\ny\n/exit\n`);
+    expect(stderr).toContain("Approve? [y/N] ");
+    expect(stderr).toMatch(/→ archive_file \{"path":"repl.txt"\} ✓/);
+    expect(code).toBe(exitCodes.ok);
+    expect(archived).toContain("repl.txt");
+  });
+});
+
+describe("approval prompt helpers", () => {
+  it("only y or yes approves", () => {
+    for (const yes of ["y", "Y", "yes", " YES "]) expect(isYes(yes)).toBe(true);
+    for (const no of ["", "n", "no", "yep", "y es", undefined]) expect(isYes(no)).toBe(false);
+  });
+
+  it("names the MCP server of an MCP tool", () => {
+    const question = approvalQuestion({ type: "approval-request", runId: "r", at: 0, callId: "c", name: "files__write", args: { path: "x" }, source: "files", expiresAt: 1 });
+    expect(question).toBe('? The model wants to run files__write (MCP server "files") with {"path":"x"}\n  Approve? [y/N] ');
+  });
+});

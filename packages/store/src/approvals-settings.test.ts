@@ -1,0 +1,127 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { allBackends, type BackendContext, type TestStore } from "./test-support/backends.js";
+import { manualClock } from "./test-support/fixtures.js";
+import { describeEachBackend } from "./test-support/postgres.js";
+
+// The approval flow's and the tools panel's part of the shared behaviour (memory, SQLite, PostgreSQL): decisions
+// kept for a waiting run (first one wins, across processes too), taking over a run (claimRun), per-user MCP
+// server switches.
+describeEachBackend((backend) => `${backend.name} store: approvals, run takeover, tool settings`, allBackends, (backend) => {
+  const ctx: BackendContext = backend.context();
+  let store: TestStore;
+  let clock: ReturnType<typeof manualClock>;
+
+  beforeEach(async () => {
+    clock = manualClock();
+    store = await ctx.open({ now: clock.now });
+    await store.createConversation({ id: "c1", userId: "alice", title: "t" });
+    await store.createRun({ id: "r1", conversationId: "c1", userId: "alice", model: "m", provider: "p", owner: "old" });
+  });
+
+  async function failure(promise: Promise<unknown>): Promise<unknown> {
+    return promise.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  }
+
+  describe("approval decisions", () => {
+    it("keeps the first decision on a call; a later one changes nothing and gets the first back", async () => {
+      clock.set(5_000);
+      const first = await store.recordApprovalDecision({ runId: "r1", callId: "call_1", approved: false, reason: "not that folder" });
+      expect(first).toEqual({
+        recorded: true,
+        decision: { runId: "r1", callId: "call_1", approved: false, reason: "not that folder", decidedAt: 5_000 },
+      });
+      clock.set(6_000);
+      const second = await store.recordApprovalDecision({ runId: "r1", callId: "call_1", approved: true });
+      expect(second).toEqual({ recorded: false, decision: first.decision });
+      expect(await store.getApprovalDecision("r1", "call_1")).toEqual(first.decision);
+    });
+
+    it("keeps calls apart, stores no reason as null, and answers undefined for a call without one", async () => {
+      await store.recordApprovalDecision({ runId: "r1", callId: "a", approved: true });
+      expect(await store.getApprovalDecision("r1", "a")).toEqual({ runId: "r1", callId: "a", approved: true, reason: null, decidedAt: 1_000 });
+      expect(await store.getApprovalDecision("r1", "b")).toBeUndefined();
+      expect(await store.getApprovalDecision("unknown", "a")).toBeUndefined();
+    });
+
+    it("refuses a decision for an unknown run", async () => {
+      expect(await failure(store.recordApprovalDecision({ runId: "nope", callId: "a", approved: true }))).toEqual(
+        expect.objectContaining({ name: "StoreError", code: "not_found" }),
+      );
+    });
+
+    it("deletes a run's decisions with its conversation", async () => {
+      await store.recordApprovalDecision({ runId: "r1", callId: "a", approved: true });
+      expect(await store.deleteConversation("alice", "c1")).toBe(true);
+      expect(await store.getApprovalDecision("r1", "a")).toBeUndefined();
+    });
+  });
+
+  describe("claimRun", () => {
+    it("hands a running run to a new owner only from the owner it names", async () => {
+      expect(await store.claimRun("r1", { from: "someone-else", to: "new" })).toBe(false);
+      expect((await store.getRun("r1"))?.owner).toBe("old");
+      expect(await store.claimRun("r1", { from: "old", to: "new" })).toBe(true);
+      expect((await store.getRun("r1"))?.owner).toBe("new");
+      expect((await store.listRunningRuns({ owner: "new" })).map((r) => r.id)).toEqual(["r1"]);
+      // Taken already: the second claimer loses.
+      expect(await store.claimRun("r1", { from: "old", to: "third" })).toBe(false);
+      expect((await store.getRun("r1"))?.owner).toBe("new");
+    });
+
+    it("claims a run recorded without an owner from null, and never a finished or unknown one", async () => {
+      await store.createConversation({ id: "c2", userId: "alice", title: "t" });
+      await store.createRun({ id: "r2", conversationId: "c2", userId: "alice", model: "m", provider: "p" });
+      expect(await store.claimRun("r2", { from: null, to: "new" })).toBe(true);
+      expect((await store.getRun("r2"))?.owner).toBe("new");
+      await store.finishRun("r1", { reason: "stop", usage: null });
+      expect(await store.claimRun("r1", { from: "old", to: "new" })).toBe(false);
+      expect((await store.getRun("r1"))?.owner).toBe("old");
+      expect(await store.claimRun("missing", { from: null, to: "new" })).toBe(false);
+    });
+  });
+
+  describe("tool server settings", () => {
+    it("has none until a switch is used; then keeps each user's switches apart, updated in place, by name", async () => {
+      expect(await store.listToolServerSettings("alice")).toEqual([]);
+      clock.set(2_000);
+      expect(await store.setToolServerEnabled("alice", "files", false)).toEqual({ server: "files", enabled: false, updatedAt: 2_000 });
+      await store.setToolServerEnabled("alice", "Zeta", true);
+      await store.setToolServerEnabled("bob", "files", true);
+      clock.set(3_000);
+      await store.setToolServerEnabled("alice", "files", true);
+      expect(await store.listToolServerSettings("alice")).toEqual([
+        { server: "Zeta", enabled: true, updatedAt: 2_000 },
+        { server: "files", enabled: true, updatedAt: 3_000 },
+      ]);
+      expect(await store.listToolServerSettings("bob")).toEqual([{ server: "files", enabled: true, updatedAt: 2_000 }]);
+    });
+  });
+
+  describe.runIf(backend.shared)("two processes on one database", () => {
+    let other: TestStore;
+    beforeEach(async () => {
+      other = await ctx.open({ now: clock.now });
+    });
+
+    it("records one decision when both decide the same call at once", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 === 0 ? store : other).recordApprovalDecision({ runId: "r1", callId: "call", approved: i % 3 === 0, reason: `client ${i}` }),
+        ),
+      );
+      const recorded = results.filter((r) => r.recorded);
+      expect(recorded).toHaveLength(1);
+      for (const result of results) expect(result.decision).toEqual(recorded[0]!.decision);
+      expect(await other.getApprovalDecision("r1", "call")).toEqual(recorded[0]!.decision);
+    });
+
+    it("lets one of two processes claim an orphaned run", async () => {
+      const results = await Promise.all([store.claimRun("r1", { from: "old", to: "a" }), other.claimRun("r1", { from: "old", to: "b" })]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await other.getRun("r1"))?.owner).toBe(results[0] ? "a" : "b");
+    });
+  });
+});

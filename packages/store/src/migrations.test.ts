@@ -151,7 +151,7 @@ describe("migration 3 (message trees) on a database the v2 store wrote", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000 });
     try {
       const probe = new DatabaseSync(path);
-      expect(probe.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) => r.version)).toEqual([1, 2, 3]);
+      expect(probe.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) => r.version)).toEqual(migrations.map((m) => m.version));
       expect(counts(probe)).toEqual(countsBefore);
       expect(probe.prepare("SELECT id, head_message_id AS head FROM conversations ORDER BY id").all().map((r) => ({ ...r }))).toEqual([
         { id: "c1", head: 9 },

@@ -667,8 +667,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (sqlState(error) === foreignKeyViolation) throw new StoreError("not_found", `Unknown run ${runId}.`, { cause: error });
         throw error;
       }
-      if (!row) throw new StoreError("not_found", `Unknown run ${runId}.`);
-      return { decision: toDecision(row), recorded: row.recorded };
+      if (row) return { decision: toDecision(row), recorded: row.recorded };
+      // ON CONFLICT waited for a concurrent decider's insert, which committed after this statement's snapshot:
+      // the statement sees neither row. A new statement does.
+      const existing = (await query<DecisionRow>("getDecision", [runId, callId])).rows[0];
+      if (!existing) throw new StoreError("not_found", `Unknown run ${runId}.`);
+      return { decision: toDecision(existing), recorded: false };
     },
 
     async getApprovalDecision(runId, callId) {

@@ -168,15 +168,16 @@ describe("HTTP surface", () => {
     expect(await res.json()).toEqual({ error: "Something went wrong on the server.", code: "internal" });
   });
 
-  it("answers a too large body with 413 JSON", async () => {
-    const url = await start();
-    const res = await fetch(`${url}/api/chat`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message: "x".repeat(5000) }),
-    });
+  it("answers a too large body with 413 JSON naming the route's limit", async () => {
+    const url = await start({ MAX_IMAGE_BYTES: "1024" });
+    const post = (path: string, body: string) => fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const res = await post("/api/chat", JSON.stringify({ message: "x".repeat(9000) }));
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ error: expect.stringContaining("too large") });
+    // 4 images of 1024 bytes as base64, plus MAX_BODY_BYTES.
+    expect(await res.json()).toEqual({ error: "Request body is too large (at most 7510 bytes).", code: "bad_request" });
+    const rename = await post("/trpc/conversations.rename", JSON.stringify({ conversationId: "c", title: "x".repeat(3000) }));
+    expect(rename.status).toBe(413);
+    expect(await rename.json()).toEqual({ error: "Request body is too large (at most 2048 bytes).", code: "bad_request" });
   });
 
   it("runs on the in-process simulator as the demo model", async () => {

@@ -16,6 +16,7 @@ import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
+import { bodyLimitFor, bodyLimitsOf, registerBodyLimits } from "./body-limits.js";
 import { createLogDestination, type LogDestination } from "./log-destination.js";
 import { createHostGuard } from "./host-guard.js";
 import { databaseTarget, type Config } from "./config.js";
@@ -182,6 +183,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   runs.startRecovery();
 
   const auth = createAuthenticator(config.authTokens);
+  const bodyLimits = bodyLimitsOf(config);
 
   // Before any route: Fastify binds the error handler to routes when they are added.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -192,7 +194,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     }
     const message =
       status === 413
-        ? `Request body is too large (at most ${config.maxBodyBytes} bytes).`
+        ? `Request body is too large (at most ${bodyLimitFor(request.url, bodyLimits)} bytes).`
         : status === 415
           ? jsonOnlyMessage
           : error.message;
@@ -256,6 +258,9 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     }
   });
 
+  // MAX_BODY_BYTES everywhere, but room for four images on the routes that take attachments (body-limits.ts).
+  registerBodyLimits(app, bodyLimits);
+
   // tRPC percent-decodes the procedure path a second time, so `/trpc/%25` threw a URIError inside the
   // adapter and answered 500. Procedure paths are plain names (batches joined by commas): refuse anything else.
   app.addHook("onRequest", async (request, reply) => {
@@ -306,7 +311,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
 
-  registerRest(app, { runs, auth });
+  registerRest(app, { runs, auth, provider, config });
 
   // For load balancers and orchestrators: no auth, no details. 503 while the store does not answer.
   app.get("/healthz", async (_request, reply) => {

@@ -5,6 +5,8 @@ import { notFound } from "../errors.js";
 import { idSchema, titleSchema } from "../input-schemas.js";
 import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/run-outcome.js";
 import { authedProcedure, router } from "../trpc.js";
+import { attachmentViews, type AttachmentView } from "./attachment-view.js";
+import { conversationUsage } from "./conversation-usage.js";
 
 const conversationId = idSchema;
 
@@ -26,13 +28,19 @@ export interface MessageView {
   toolCalls?: ToolCall[];
   toolCallId?: string;
   toolName?: string;
+  /** Images on a user message (attachment-view.ts). */
+  attachments?: AttachmentView[];
   runId: string | null;
   createdAt: number;
 }
 
-function messageView({ id, message, runId, createdAt }: StoredMessage): MessageView {
+function messageView({ id, message, runId, createdAt }: StoredMessage, withAttachmentData: boolean): MessageView {
   const base: MessageView = { id, role: message.role, content: message.content, runId, createdAt };
   switch (message.role) {
+    case "user": {
+      const attachments = attachmentViews(message.images, withAttachmentData);
+      return attachments ? { ...base, attachments } : base;
+    }
     case "assistant":
       return {
         ...base,
@@ -89,14 +97,40 @@ export const conversationsRouter = router({
       return conversations.map((c) => conversationView(c, active.get(c.id) ?? null));
     }),
 
-  get: authedProcedure.input(z.object({ conversationId })).query(async ({ ctx, input }) => {
-    const conversation = await ctx.store.getConversation(ctx.userId, input.conversationId);
-    if (!conversation) throw notFound("Conversation");
-    const [messages, records] = await Promise.all([ctx.store.listMessages(conversation.id), ctx.store.listRuns(conversation.id)]);
-    const runs = await Promise.all(records.map((run) => runView(ctx.store, run, messages)));
-    const active = records.find((run) => run.status === "running")?.id ?? null;
-    return { ...conversationView(conversation, active), messages: messages.map(messageView), runs };
-  }),
+  get: authedProcedure
+    .input(
+      z.object({
+        conversationId,
+        /** false: images without their data (`bytes` instead), each fetched with conversations.attachment. */
+        attachmentData: z.boolean().optional(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const conversation = await ctx.store.getConversation(ctx.userId, input.conversationId);
+      if (!conversation) throw notFound("Conversation");
+      const [messages, records] = await Promise.all([ctx.store.listMessages(conversation.id), ctx.store.listRuns(conversation.id)]);
+      const runs = await Promise.all(records.map((run) => runView(ctx.store, run, messages)));
+      const active = records.find((run) => run.status === "running")?.id ?? null;
+      const withData = input.attachmentData ?? true;
+      return {
+        ...conversationView(conversation, active),
+        messages: messages.map((m) => messageView(m, withData)),
+        runs,
+        usage: conversationUsage(records),
+      };
+    }),
+
+  /** One image of a message, with its data (for a client that listed the conversation with attachmentData: false). */
+  attachment: authedProcedure
+    .input(z.object({ conversationId, messageId: z.number().int().nonnegative(), index: z.number().int().nonnegative() }))
+    .query(async ({ ctx, input }) => {
+      const conversation = await ctx.store.getConversation(ctx.userId, input.conversationId);
+      if (!conversation) throw notFound("Conversation");
+      const stored = (await ctx.store.listMessages(conversation.id)).find((m) => m.id === input.messageId);
+      const image = stored?.message.role === "user" ? stored.message.images?.[input.index] : undefined;
+      if (!image) throw notFound("Attachment");
+      return { type: image.type, mimeType: image.mimeType, data: image.data };
+    }),
 
   rename: authedProcedure
     .input(z.object({ conversationId, title: titleSchema }))

@@ -10,5 +10,7 @@ export type RunLimits = Pick<
   | "toolTimeoutMs"
   | "maxSteps"
   | "maxContextMessages"
+  | "maxContextTokens"
+  | "keepAlive"
   | "chatIdleTimeoutMs"
 >;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { ChatMessage, ImageAttachment, ThinkSetting } from "@streamchat/core";
 import { isStoreError, type ChatStore, type Conversation, type RunRecord } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { titleFrom } from "./context.js";
@@ -10,20 +11,27 @@ export interface StartInput {
   message: string;
   model?: string | undefined;
   clientRequestId?: string | undefined;
-  /** Ask the model to think first (reasoning events). A model without that capability fails the run (model_unsupported). */
-  think?: boolean | undefined;
+  /**
+   * Ask the model to think first (reasoning events), or at a level ("low" | "medium" | "high", sent as is). A model
+   * without that capability fails the run (model_unsupported).
+   */
+  think?: ThinkSetting | undefined;
+  /** Images on the message, checked at the edge (attachments.ts); stored with it. */
+  attachments?: ImageAttachment[] | undefined;
 }
 
 export interface RegenerateInput {
   userId: string;
   conversationId: string;
   model?: string | undefined;
-  think?: boolean | undefined;
+  think?: ThinkSetting | undefined;
 }
 
 export interface EditInput extends RegenerateInput {
   messageId: number;
   message: string;
+  /** The edited message's images; undefined keeps those of the message it replaces, [] removes them. */
+  attachments?: ImageAttachment[] | undefined;
 }
 
 export interface StartedRun {
@@ -40,7 +48,7 @@ export interface RunStarterOptions {
   /** This process: the owner recorded with each run it starts. */
   replicaId: string;
   /** Starts executing a created run in the background. */
-  launch: (record: RunRecord, think: boolean | undefined) => void;
+  launch: (record: RunRecord, think: ThinkSetting | undefined) => void;
 }
 
 export const busyMessage = "This conversation is still answering. Wait for it or stop it first.";
@@ -95,7 +103,7 @@ export class RunStarter {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     }
     await this.beforeLaunch(record, async () => {
-      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: userMessage(message, input.attachments) });
     });
     this.opts.launch(record, input.think);
     return started(record);
@@ -134,9 +142,11 @@ export class RunStarter {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
     await this.beforeLaunch(record, async () => {
-      if (!(await store.listMessages(conversation.id)).some(isTarget)) throw notFound("User message");
+      const target = (await store.listMessages(conversation.id)).find(isTarget);
+      if (!target) throw notFound("User message");
+      const images = input.attachments ?? (target.message.role === "user" ? target.message.images : undefined);
       await store.deleteMessagesFrom(conversation.id, input.messageId);
-      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: userMessage(message, images) });
     });
     this.opts.launch(record, input.think);
     return started(record);
@@ -182,6 +192,11 @@ export class RunStarter {
       throw storeFailure(error) ?? error;
     }
   }
+}
+
+/** The stored user message: its images only when it has some (no empty `images` in the store or the request). */
+function userMessage(content: string, images: ImageAttachment[] | undefined): ChatMessage {
+  return { role: "user", content, ...(images?.length ? { images } : {}) };
 }
 
 function started(record: RunRecord): StartedRun {

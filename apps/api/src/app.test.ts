@@ -193,6 +193,26 @@ describe("HTTP surface", () => {
     expect((await server?.store.getRun(runId))?.provider).toBe("sim");
   });
 
+  it("the built-in simulator offers the vision and think-level models in the picker, with their capabilities", async () => {
+    const url = await start();
+    const { models } = await makeClient(url).models.list.query();
+    expect(models.map((m) => m.name)).toEqual(["demo", "llama3.2", "qwen3", "gemma3", "demo-vision", "llava", "gpt-oss", "gemma2"]);
+    const byName = new Map(models.map((m) => [m.name, m]));
+    expect(byName.get("demo-vision")).toMatchObject({ capabilities: expect.arrayContaining(["vision"]), contextLength: 131_072, loaded: true });
+    expect(byName.get("llava")).toMatchObject({ capabilities: ["completion", "vision"], contextLength: 4096 });
+    expect(byName.get("gpt-oss")).toMatchObject({ capabilities: expect.arrayContaining(["thinking"]), thinkLevels: ["low", "medium", "high"] });
+    expect(byName.get("qwen3")?.thinkLevels).toBeUndefined();
+    expect(byName.get("gemma2")?.contextLength).toBe(8192);
+  });
+
+  it("runs on the built-in simulator know the model's capabilities and window (named as the sim provider)", async () => {
+    const client = makeClient(await start());
+    const answer = await client.chat.complete.mutate({ message: "explain streams", model: "qwen3", think: "high" });
+    // qwen3 thinks on/off only: the level goes as true, which only a run that read /api/show knows.
+    expect((server?.sim?.chatRequests().at(-1)?.body as { think?: unknown }).think).toBe(true);
+    expect(answer.usage.context).toMatchObject({ contextLength: 40_960, limitTokens: 32_768 });
+  });
+
   it("logs one line per run without message contents, and no credentials", async () => {
     const url = await start({ AUTH_TOKENS: "alice:alice-token-1" });
     const client = makeClient(url, "alice-token-1");

@@ -12,7 +12,10 @@ export {
   type ConversationDetail,
   type ModelList,
   type Health,
+  type Attachments,
+  type ThinkSetting,
 } from "./client.js";
+export { readImageAttachment } from "./image-file.js";
 export { ChatClientError, isChatClientError, type ClientErrorCode } from "./errors.js";
 export { eventIdOf } from "./follow.js";
 export {

@@ -12,6 +12,9 @@ describe("parseCliArgs", () => {
         url: "http://127.0.0.1:4000",
         token: "tok",
         json: false,
+        images: [],
+        think: undefined,
+        usage: undefined,
       },
     });
   });
@@ -23,7 +26,7 @@ describe("parseCliArgs", () => {
     );
     expect(parsed).toEqual({
       kind: "run",
-      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true },
+      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, images: [], think: undefined, usage: undefined },
     });
   });
 
@@ -42,5 +45,14 @@ describe("parseCliArgs", () => {
   it("shows help", () => {
     expect(parseCliArgs(["--help", "--bogus-ignored-after"], {})).toMatchObject({ kind: "usage-error" });
     expect(parseCliArgs(["-h"], {})).toEqual({ kind: "help" });
+  });
+
+  it("takes repeated --image paths and --think levels or on/off", () => {
+    const parsed = parseCliArgs(["--image", "a.png", "-i", "b.jpg", "--think", "High", "--usage", "what is this?"], {});
+    expect(parsed).toMatchObject({ kind: "run", options: { images: ["a.png", "b.jpg"], think: "high", usage: true } });
+    expect(parseCliArgs(["--think", "on", "x"], {})).toMatchObject({ options: { think: true } });
+    expect(parseCliArgs(["--think", "off", "x"], {})).toMatchObject({ options: { think: false } });
+    expect(parseCliArgs(["--think", "max", "x"], {})).toEqual({ kind: "usage-error", message: '--think must be low, medium, high, on or off (got "max")' });
+    expect(parseCliArgs(["--image", " ", "x"], {})).toEqual({ kind: "usage-error", message: "--image needs a file path" });
   });
 });

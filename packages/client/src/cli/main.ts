@@ -1,6 +1,7 @@
 import { createInterface } from "node:readline";
 import { errorCodeMessages } from "@streamchat/core";
-import { createChatClient, type ChatClient } from "../client.js";
+import { createChatClient, type Attachments, type ChatClient } from "../client.js";
+import { readImageAttachment } from "../image-file.js";
 import { isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
 import { parseCliArgs, usage, type CliOptions } from "./args.js";
 import { colorEnabled, EventPrinter, formatError, type Output } from "./printer.js";
@@ -22,6 +23,8 @@ interface Session {
   client: ChatClient;
   options: CliOptions;
   io: CliIo;
+  /** The --image files, read once; sent with the next question only. */
+  attachments: Attachments | undefined;
 }
 
 function describeClientError(error: ChatClientError, options: CliOptions): string {
@@ -46,10 +49,13 @@ async function ask(
     json: options.json,
     color: colorEnabled(io.stderr, io.env),
     sharedTerminal: io.stdout.isTTY === true && io.stderr.isTTY === true,
+    usage: options.usage ?? io.stderr.isTTY === true,
   });
+  const attachments = session.attachments;
+  session.attachments = undefined;
   let conversation = conversationId;
   try {
-    for await (const event of session.client.stream(question, { conversationId, model: options.model, signal })) {
+    for await (const event of session.client.stream(question, { conversationId, model: options.model, think: options.think, attachments, signal })) {
       if (event.type === "run-start") conversation = event.conversationId;
       printer.handle(event);
     }
@@ -162,6 +168,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return exitCodes.usage;
   }
   const { options } = parsed;
-  const session: Session = { client: createChatClient({ url: options.url, token: options.token }), options, io };
+  let attachments: Attachments | undefined;
+  try {
+    attachments = options.images.length > 0 ? await Promise.all(options.images.map(readImageAttachment)) : undefined;
+  } catch (error) {
+    io.stderr.write(`chat: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitCodes.usage;
+  }
+  const session: Session = { client: createChatClient({ url: options.url, token: options.token }), options, io, attachments };
   return options.question === undefined ? repl(session) : askOnce(session, options.question);
 }

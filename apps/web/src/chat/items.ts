@@ -8,6 +8,8 @@ export interface ChatItemUser {
   /** Stored message id (editable); null while it is only on this page. */
   messageId: number | null;
   pending: boolean;
+  /** Images on the stored message. */
+  attachments?: StoredMessageView["attachments"];
 }
 export interface ChatItemAnswer {
   kind: "answer";
@@ -63,6 +65,7 @@ export function buildItems(input: {
       text: turn.user.content,
       messageId: turn.user.id,
       pending: false,
+      ...(turn.user.attachments ? { attachments: turn.user.attachments } : {}),
     });
     const takesLive = live !== null && runId !== null && (turn.runIds.includes(runId) || (!liveMatched && !showPending && last));
     if (takesLive) {

@@ -1,4 +1,5 @@
 import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { MessageImages, type MessageImage } from "../capabilities/MessageImages.js";
 import { checkLength, tooLongMessage } from "../lib/limits.js";
 
 export interface UserMessageProps {
@@ -9,6 +10,8 @@ export interface UserMessageProps {
   failed?: boolean;
   queued?: boolean;
   onUnqueue?: () => void;
+  /** Images on the message: thumbnails that open full size. */
+  images?: readonly MessageImage[] | undefined;
 }
 
 /**
@@ -33,7 +36,7 @@ function useFolds(text: string) {
   return { ref, folds };
 }
 
-export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue }: UserMessageProps) {
+export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, images }: UserMessageProps) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(text);
   const [expanded, setExpanded] = useState(false);
@@ -97,6 +100,7 @@ export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue }
       data-testid={queued ? "queued-message" : "user-message"}
     >
       <div className="message__column">
+        <MessageImages images={images} />
         <div className="message__bubble" ref={ref} id={bubbleId} data-expanded={expanded || undefined} data-folded={folds && !expanded ? "true" : undefined}>
           {text}
         </div>

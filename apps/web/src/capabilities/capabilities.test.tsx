@@ -1,6 +1,8 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
+import { emptyMessageState } from "../chat/reducer.js";
+import { AssistantMessage } from "../components/AssistantMessage.js";
 import { pickerWords } from "../components/ModelPicker.js";
 import { ContextMeter, contextFullness, leftOutNotice } from "./ContextMeter.js";
 import { MessageImages } from "./MessageImages.js";
@@ -71,5 +73,13 @@ describe("model picker words", () => {
     expect(pickerWords({ capabilities: ["completion", "vision"], capabilitiesInWords: ["sees images", "4K context"], loaded: true })).toBe("No tools, sees images, 4K context · loaded");
     expect(pickerWords({ capabilities: ["completion", "tools", "thinking"], capabilitiesInWords: ["uses tools", "thinks (low, medium, high)"] })).toBe("Uses tools, thinks (low, medium, high)");
     expect(pickerWords({ capabilities: [], capabilitiesInWords: [] })).toBe("Capabilities not reported by the server");
+  });
+});
+
+describe("model state", () => {
+  it('says "Loading <model>…" while the model loads', () => {
+    const state = { ...emptyMessageState("r1"), status: { phase: "loading-model" as const, message: "Loading llava…" } };
+    const { getByTestId } = render(<AssistantMessage state={state} streaming />);
+    expect(getByTestId("status-line").textContent).toBe("Loading llava…");
   });
 });

@@ -25,6 +25,8 @@ const backendIndependent = [
   "src/runs/subscribe.test.ts",
   "src/router/model-list-cache.test.ts",
   "src/router/model-words.test.ts",
+  "src/feed/in-process-feed.test.ts",
+  "src/titles/title-prompt.test.ts",
 ];
 
 const projects: TestProjectInlineConfiguration[] = [

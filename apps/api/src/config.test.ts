@@ -48,6 +48,7 @@ describe("loadConfig", () => {
       simShowFaultModels: false,
       coalesceTokens: true,
       leanSse: true,
+      generateTitles: true,
     });
   });
 
@@ -81,6 +82,7 @@ describe("loadConfig", () => {
       SIM_SHOW_FAULT_MODELS: "1",
       COALESCE_TOKENS: "0",
       LEAN_SSE: "0",
+      GENERATE_TITLES: "0",
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -108,6 +110,7 @@ describe("loadConfig", () => {
       simShowFaultModels: true,
       coalesceTokens: false,
       leanSse: false,
+      generateTitles: false,
     });
   });
 

@@ -7,6 +7,7 @@ import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/r
 import { authedProcedure, router } from "../trpc.js";
 import { attachmentViews, type AttachmentView } from "./attachment-view.js";
 import { conversationUsage } from "./conversation-usage.js";
+import { conversationFeedProcedure } from "./conversation-feed.js";
 
 const conversationId = idSchema;
 
@@ -137,6 +138,7 @@ export const conversationsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const renamed = await ctx.store.renameConversation(ctx.userId, input.conversationId, input.title);
       if (!renamed) throw notFound("Conversation");
+      ctx.publish.titleChanged(ctx.userId, renamed.id, renamed.title);
       return conversationView(renamed, (await ctx.store.activeRun(renamed.id))?.id ?? null);
     }),
 
@@ -150,6 +152,9 @@ export const conversationsRouter = router({
       await ctx.runs.whenEnded(active);
     }
     if (!(await ctx.store.deleteConversation(ctx.userId, input.conversationId))) throw notFound("Conversation");
+    ctx.publish.conversationDeleted(ctx.userId, input.conversationId);
     return { deleted: true as const };
   }),
+
+  feed: conversationFeedProcedure,
 });

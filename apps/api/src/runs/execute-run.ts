@@ -13,6 +13,7 @@ import type { ChatStore } from "@streamchat/store";
 import { buildContext } from "./context.js";
 import type { FailedRunCloser } from "./failed-run-closer.js";
 import type { LiveRun, LiveRuns } from "./live-runs.js";
+import type { RunHooks } from "./run-hooks.js";
 import type { RunEvents } from "./run-events.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
@@ -28,6 +29,7 @@ export interface RunExecutorOptions {
   closer: FailedRunCloser;
   log: RunLog;
   now: () => number;
+  hooks?: RunHooks;
 }
 
 /**
@@ -125,12 +127,14 @@ export class RunExecutor {
         done = { ...done, reason: "interrupted" };
       }
       for (const message of result?.messages ?? []) {
-        await store.appendMessage({ conversationId: record.conversationId, runId: record.id, message });
+        const stored = await store.appendMessage({ conversationId: record.conversationId, runId: record.id, message });
+        this.opts.hooks?.messageAdded?.(record.userId, stored);
       }
       if (run.storeFailed) throw new Error("an event batch of the run failed");
       const stored = await events.commitDone(run, done);
       await store.finishRun(record.id, { reason: done.reason, usage: done.usage });
       this.opts.live.publish(run, stored);
+      this.opts.hooks?.runFinished?.(record, stored.event);
     } catch (error) {
       this.storeFailed(run, error);
       run.storeFailed = true; // also after `done` was committed: the closer finishes the job

@@ -3,6 +3,7 @@ import type { ChatMessage, ImageAttachment, ThinkSetting } from "@streamchat/cor
 import { isStoreError, type ChatStore, type Conversation, type RunRecord } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { titleFrom } from "./context.js";
+import type { RunHooks } from "./run-hooks.js";
 import type { RunLimits } from "./run-limits.js";
 
 export interface StartInput {
@@ -49,6 +50,7 @@ export interface RunStarterOptions {
   replicaId: string;
   /** Starts executing a created run in the background. */
   launch: (record: RunRecord, think: ThinkSetting | undefined) => void;
+  hooks?: RunHooks;
 }
 
 export const busyMessage = "This conversation is still answering. Wait for it or stop it first.";
@@ -103,7 +105,8 @@ export class RunStarter {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     }
     await this.beforeLaunch(record, async () => {
-      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: userMessage(message, input.attachments) });
+      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: userMessage(message, input.attachments) });
+      this.opts.hooks?.messageAdded?.(input.userId, stored);
     });
     this.opts.launch(record, input.think);
     return started(record);
@@ -146,7 +149,8 @@ export class RunStarter {
       if (!target) throw notFound("User message");
       const images = input.attachments ?? (target.message.role === "user" ? target.message.images : undefined);
       await store.deleteMessagesFrom(conversation.id, input.messageId);
-      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: userMessage(message, images) });
+      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: userMessage(message, images) });
+      this.opts.hooks?.messageAdded?.(input.userId, stored);
     });
     this.opts.launch(record, input.think);
     return started(record);

@@ -168,15 +168,16 @@ describe("HTTP surface", () => {
     expect(await res.json()).toEqual({ error: "Something went wrong on the server.", code: "internal" });
   });
 
-  it("answers a too large body with 413 JSON", async () => {
-    const url = await start();
-    const res = await fetch(`${url}/api/chat`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message: "x".repeat(5000) }),
-    });
+  it("answers a too large body with 413 JSON naming the route's limit", async () => {
+    const url = await start({ MAX_IMAGE_BYTES: "1024" });
+    const post = (path: string, body: string) => fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const res = await post("/api/chat", JSON.stringify({ message: "x".repeat(9000) }));
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ error: expect.stringContaining("too large") });
+    // 4 images of 1024 bytes as base64, plus MAX_BODY_BYTES.
+    expect(await res.json()).toEqual({ error: "Request body is too large (at most 7510 bytes).", code: "bad_request" });
+    const rename = await post("/trpc/conversations.rename", JSON.stringify({ conversationId: "c", title: "x".repeat(3000) }));
+    expect(rename.status).toBe(413);
+    expect(await rename.json()).toEqual({ error: "Request body is too large (at most 2048 bytes).", code: "bad_request" });
   });
 
   it("runs on the in-process simulator as the demo model", async () => {
@@ -190,6 +191,26 @@ describe("HTTP surface", () => {
     const received = await collectRun(client, runId);
     expect(received[0]?.event).toMatchObject({ type: "run-start", provider: "sim", model: "demo" });
     expect((await server?.store.getRun(runId))?.provider).toBe("sim");
+  });
+
+  it("the built-in simulator offers the vision and think-level models in the picker, with their capabilities", async () => {
+    const url = await start();
+    const { models } = await makeClient(url).models.list.query();
+    expect(models.map((m) => m.name)).toEqual(["demo", "llama3.2", "qwen3", "gemma3", "demo-vision", "llava", "gpt-oss", "gemma2"]);
+    const byName = new Map(models.map((m) => [m.name, m]));
+    expect(byName.get("demo-vision")).toMatchObject({ capabilities: expect.arrayContaining(["vision"]), contextLength: 131_072, loaded: true });
+    expect(byName.get("llava")).toMatchObject({ capabilities: ["completion", "vision"], contextLength: 4096 });
+    expect(byName.get("gpt-oss")).toMatchObject({ capabilities: expect.arrayContaining(["thinking"]), thinkLevels: ["low", "medium", "high"] });
+    expect(byName.get("qwen3")?.thinkLevels).toBeUndefined();
+    expect(byName.get("gemma2")?.contextLength).toBe(8192);
+  });
+
+  it("runs on the built-in simulator know the model's capabilities and window (named as the sim provider)", async () => {
+    const client = makeClient(await start());
+    const answer = await client.chat.complete.mutate({ message: "explain streams", model: "qwen3", think: "high" });
+    // qwen3 thinks on/off only: the level goes as true, which only a run that read /api/show knows.
+    expect((server?.sim?.chatRequests().at(-1)?.body as { think?: unknown }).think).toBe(true);
+    expect(answer.usage.context).toMatchObject({ contextLength: 40_960, limitTokens: 32_768 });
   });
 
   it("logs one line per run without message contents, and no credentials", async () => {

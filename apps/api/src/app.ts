@@ -18,6 +18,7 @@ import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { importBodyLimit, importProcedure, registerImportRoute } from "./import-route.js";
+import { bodyLimitFor, bodyLimitsOf, registerBodyLimits } from "./body-limits.js";
 import { createLogDestination, type LogDestination } from "./log-destination.js";
 import { createHostGuard } from "./host-guard.js";
 import { databaseTarget, type Config } from "./config.js";
@@ -247,6 +248,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   runs.startRecovery();
 
   const auth = createAuthenticator(config.authTokens);
+  const bodyLimits = bodyLimitsOf(config);
 
   // Before any route: Fastify binds the error handler to routes when they are added.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -259,7 +261,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       status === 413
         ? request.routeOptions.url === `/trpc/${importProcedure}`
           ? `The file is too large to import (at most ${config.maxImportBytes} bytes).`
-          : `Request body is too large (at most ${request.routeOptions.bodyLimit ?? config.maxBodyBytes} bytes).`
+          : `Request body is too large (at most ${bodyLimitFor(request.url, bodyLimits)} bytes).`
         : status === 415
           ? jsonOnlyMessage
           : error.message;
@@ -328,6 +330,9 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     }
   });
 
+  // MAX_BODY_BYTES everywhere, but room for four images on the routes that take attachments (body-limits.ts).
+  registerBodyLimits(app, bodyLimits);
+
   // tRPC percent-decodes the procedure path a second time, so `/trpc/%25` threw a URIError inside the
   // adapter and answered 500. Procedure paths are plain names (batches joined by commas): refuse anything else.
   app.addHook("onRequest", async (request, reply) => {
@@ -381,7 +386,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   // conversations.import takes files up to MAX_IMPORT_BYTES: its route has a body limit of its own.
   await registerImportRoute(app, { prefix: "/trpc", bodyLimit: importBodyLimit(config.maxImportBytes), trpcOptions });
 
-  registerRest(app, { runs, auth });
+  registerRest(app, { runs, auth, provider, config });
 
   // For load balancers and orchestrators: no auth, no details. 503 while the store does not answer.
   app.get("/healthz", async (_request, reply) => {

@@ -111,7 +111,8 @@ describe("a large non-JSON body", () => {
 
   it("a JSON body past MAX_BODY_BYTES: 413, read no further than the limit and what was in flight", async () => {
     const before = bytesReadByServer();
-    const { status, body } = await upload("/trpc/chat.send", { "content-type": "application/json", "transfer-encoding": "chunked" }, total);
+    // conversations.rename takes no attachments: MAX_BODY_BYTES (body-limits.test.ts has the routes that do).
+    const { status, body } = await upload("/trpc/conversations.rename", { "content-type": "application/json", "transfer-encoding": "chunked" }, total);
     expect(status).toBe(413);
     // In tRPC's error shape on /trpc, so its clients show the message.
     expect(JSON.parse(body)).toMatchObject({ error: { message: expect.stringMatching(/too large/), data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413, appCode: "bad_request" } } });

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, databaseTarget, defaultDatabasePath, defaultSystemPrompt, isLoopbackHost, loadConfig } from "./config.js";
+import { attachmentBodyLimit, ConfigError, databaseTarget, defaultDatabasePath, defaultSystemPrompt, isLoopbackHost, loadConfig } from "./config.js";
 
 function configError(env: NodeJS.ProcessEnv): string {
   try {
@@ -37,6 +37,10 @@ describe("loadConfig", () => {
       mcpConfigPath: undefined,
       maxSteps: 5,
       maxContextMessages: 50,
+      maxContextTokens: 32_768,
+      maxImageBytes: 5 * 1024 * 1024,
+      keepAlive: undefined,
+      ollamaContextLength: undefined,
       chatIdleTimeoutMs: 60_000,
       shutdownGraceMs: 10_000,
       maxBodyBytes: 1_048_576,
@@ -74,6 +78,10 @@ describe("loadConfig", () => {
       SHUTDOWN_GRACE_MS: "0",
       MAX_BODY_BYTES: "2048",
       MAX_IMPORT_BYTES: "4096",
+      MAX_IMAGE_BYTES: "65536",
+      MAX_CONTEXT_TOKENS: "8192",
+      KEEP_ALIVE: "10m",
+      OLLAMA_CONTEXT_LENGTH: "4096",
       CORS_ORIGINS: "http://localhost:5173, https://chat.example.com",
       ALLOWED_HOSTS: "Chat.Example.com, box.lan",
       LOG_LEVEL: "debug",
@@ -102,6 +110,10 @@ describe("loadConfig", () => {
       shutdownGraceMs: 0,
       maxBodyBytes: 2048,
       maxImportBytes: 4096,
+      maxImageBytes: 65_536,
+      maxContextTokens: 8192,
+      keepAlive: "10m",
+      ollamaContextLength: 4096,
       corsOrigins: ["http://localhost:5173", "https://chat.example.com"],
       allowedHosts: ["chat.example.com", "box.lan"],
       logLevel: "debug",
@@ -110,6 +122,19 @@ describe("loadConfig", () => {
       leanSse: false,
       generateTitles: false,
     });
+  });
+
+  it("reads KEEP_ALIVE as Ollama does: a bare number is seconds, anything else a Go duration", () => {
+    expect(loadConfig({ KEEP_ALIVE: "300" }).keepAlive).toBe(300);
+    expect(loadConfig({ KEEP_ALIVE: "-1" }).keepAlive).toBe(-1);
+    expect(loadConfig({ KEEP_ALIVE: "1h30m" }).keepAlive).toBe("1h30m");
+    expect(configError({ KEEP_ALIVE: "5 minutes" })).toMatch(/KEEP_ALIVE: must be a duration such as "5m"/);
+  });
+
+  it("sizes the attachment routes' body limit for 4 images of MAX_IMAGE_BYTES in base64, plus MAX_BODY_BYTES", () => {
+    const config = loadConfig({});
+    expect(attachmentBodyLimit(config)).toBe(Math.ceil((4 * 5 * 1024 * 1024 * 4) / 3) + 1024 * 1024);
+    expect(attachmentBodyLimit(loadConfig({ MAX_IMAGE_BYTES: "3000", MAX_BODY_BYTES: "2048" }))).toBe(16_000 + 2048);
   });
 
   it("treats empty values as unset", () => {
@@ -131,6 +156,10 @@ describe("loadConfig", () => {
     ["CHAT_IDLE_TIMEOUT_MS", "soon"],
     ["SHUTDOWN_GRACE_MS", "x"],
     ["MAX_BODY_BYTES", "10"],
+    ["MAX_IMAGE_BYTES", "5MB"],
+    ["MAX_CONTEXT_TOKENS", "100"],
+    ["KEEP_ALIVE", "five minutes"],
+    ["OLLAMA_CONTEXT_LENGTH", "big"],
     ["CORS_ORIGINS", "not a url"],
     ["ALLOWED_HOSTS", "http://chat.example.com"],
     ["LOG_LEVEL", "loud"],

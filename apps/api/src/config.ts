@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { defaultMaxContextTokens, defaultMaxImageBytes, keepAliveSchema, maxImagesPerMessage, type KeepAlive } from "@streamchat/core";
 
 /** Start-up configuration problem; the message names the variable and is safe to print as is. */
 export class ConfigError extends Error {
@@ -38,6 +39,17 @@ const int = (min: number, max: number, fallback: number) =>
       .transform(Number)
       .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
       .default(fallback),
+  );
+
+const optionalInt = (min: number, max: number) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
+      .transform(Number)
+      .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
+      .optional(),
   );
 
 const httpUrl = z
@@ -138,6 +150,10 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: int(0, 3_600_000, 10_000),
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
   MAX_IMPORT_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
+  MAX_IMAGE_BYTES: int(1024, 100 * 1024 * 1024, defaultMaxImageBytes),
+  MAX_CONTEXT_TOKENS: int(256, 10_000_000, defaultMaxContextTokens),
+  KEEP_ALIVE: z.preprocess(unsetIfEmpty, keepAliveSchema.optional()),
+  OLLAMA_CONTEXT_LENGTH: optionalInt(256, 10_000_000),
   CORS_ORIGINS: z.preprocess(
     unsetIfEmpty,
     z
@@ -196,6 +212,17 @@ export interface Config {
   mcpConfigPath: string | undefined;
   maxSteps: number;
   maxContextMessages: number;
+  /**
+   * Most tokens a request may fill (prompt + room for the answer) on Ollama, which sizes the window per request:
+   * the model's context length is capped to it (memory for the KV cache grows with it).
+   */
+  maxContextTokens: number;
+  /** Largest decoded image on a message (attachments); at most 4 per message. */
+  maxImageBytes: number;
+  /** Ollama `keep_alive` sent with every request: how long the model stays loaded afterwards. Undefined: Ollama's default. */
+  keepAlive: KeepAlive | undefined;
+  /** The window Ollama gives a request without num_ctx (set this to the server's OLLAMA_CONTEXT_LENGTH); default 2048. */
+  ollamaContextLength: number | undefined;
   chatIdleTimeoutMs: number;
   shutdownGraceMs: number;
   maxBodyBytes: number;
@@ -221,6 +248,15 @@ export interface Config {
 
 export const defaultChatModel = "llama3.2";
 export const demoChatModel = "demo";
+
+/**
+ * The body limit of the routes that take image attachments (chat.send, chat.complete, chat.edit, POST /api/chat,
+ * /api/chat/stream): 4 images of MAX_IMAGE_BYTES as base64 (4/3 of their size), plus MAX_BODY_BYTES for the
+ * rest of the request (the message, a tRPC batch around it). Never below MAX_BODY_BYTES.
+ */
+export function attachmentBodyLimit(config: Pick<Config, "maxImageBytes" | "maxBodyBytes">): number {
+  return Math.ceil((maxImagesPerMessage * config.maxImageBytes * 4) / 3) + config.maxBodyBytes;
+}
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
@@ -273,6 +309,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     mcpConfigPath: e.MCP_CONFIG,
     maxSteps: e.MAX_STEPS,
     maxContextMessages: e.MAX_CONTEXT_MESSAGES,
+    maxContextTokens: e.MAX_CONTEXT_TOKENS,
+    maxImageBytes: e.MAX_IMAGE_BYTES,
+    keepAlive: e.KEEP_ALIVE,
+    ollamaContextLength: e.OLLAMA_CONTEXT_LENGTH,
     chatIdleTimeoutMs: e.CHAT_IDLE_TIMEOUT_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,

@@ -1,5 +1,5 @@
 import { createOllamaModel, createOpenAIModel, type ChatModel, type UnreachableFailure } from "@streamchat/core";
-import { startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
+import { capabilityModels, defaultModels, startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
 import { defaultChatModel, demoChatModel, type Config } from "./config.js";
 
 export type ProviderKind = "ollama" | "openai" | "sim";
@@ -67,12 +67,20 @@ export async function ollamaAnswers(baseUrl: string): Promise<boolean> {
   }
 }
 
+/** The simulator's window without num_ctx (its default, Ollama 0.6.4+'s). */
+const simDefaultNumCtx = 4096;
+
 async function simulatorProvider(config: Config, log: Log, options: SimulatorOptions | undefined): Promise<ProviderHandle> {
-  const sim = await startSimulator({ ...options, port: 0, host: "127.0.0.1" });
+  // The offline demo lists the vision and think-level models too, so the picker shows images and levels.
+  const sim = await startSimulator({ models: [...defaultModels, ...capabilityModels], ...options, port: 0, host: "127.0.0.1" });
   return {
     kind: "sim",
     demo: true,
-    model: createOllamaModel({ baseUrl: sim.url, onUnreachable: logUnreachable(log) }),
+    model: createOllamaModel({
+      baseUrl: sim.url,
+      onUnreachable: logUnreachable(log),
+      defaultNumCtx: options?.defaultNumCtx ?? simDefaultNumCtx,
+    }),
     defaultModel: config.chatModel ?? demoChatModel,
     baseUrl: sim.url,
     sim,
@@ -84,7 +92,11 @@ function ollamaProvider(config: Config, log: Log): ProviderHandle {
   return {
     kind: "ollama",
     demo: false,
-    model: createOllamaModel({ baseUrl: config.ollamaHost, onUnreachable: logUnreachable(log) }),
+    model: createOllamaModel({
+      baseUrl: config.ollamaHost,
+      onUnreachable: logUnreachable(log),
+      ...(config.ollamaContextLength === undefined ? {} : { defaultNumCtx: config.ollamaContextLength }),
+    }),
     defaultModel: config.chatModel ?? defaultChatModel,
     baseUrl: config.ollamaHost,
     close: async () => {},

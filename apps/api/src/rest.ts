@@ -3,9 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { ErrorCode } from "@streamchat/core";
+import { attachmentsSchema, checkAttachments, thinkSchema } from "./attachments.js";
 import type { Authenticator } from "./auth.js";
+import type { Config } from "./config.js";
 import { appCodeOf, httpStatusOf, publicMessage, AppError } from "./errors.js";
 import { idSchema } from "./input-schemas.js";
+import type { ProviderHandle } from "./provider.js";
 import type { RunManager, StartedRun } from "./runs/run-manager.js";
 import { summarize } from "./runs/transcript.js";
 
@@ -21,7 +24,8 @@ const bodySchema = z.object(
       .refine((m) => m.trim() !== "", { error: "Message is required" }),
     conversationId: idSchema.nullish(),
     model: idSchema.optional(),
-    think: z.boolean().optional(),
+    think: thinkSchema,
+    attachments: attachmentsSchema,
   },
   { error: "The request body must be a JSON object" },
 );
@@ -43,6 +47,9 @@ const pingIntervalMs = 15_000;
 interface Deps {
   runs: RunManager;
   auth: Authenticator;
+  /** For checking attachments against the model (attachments.ts). */
+  provider: Pick<ProviderHandle, "model" | "defaultModel">;
+  config: Pick<Config, "maxImageBytes">;
 }
 
 function sendError(reply: FastifyReply, status: number, error: string, code: RestErrorCode) {
@@ -56,7 +63,7 @@ function sendTRPCError(reply: FastifyReply, error: TRPCError) {
 }
 
 /** Authenticates and validates; starts the run or answers with an error (and returns undefined). */
-async function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth }: Deps): Promise<StartedRun | undefined> {
+async function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth, provider, config }: Deps): Promise<StartedRun | undefined> {
   const userId = auth.userFor({ authorization: request.headers.authorization });
   if (userId === null) {
     void sendError(reply, 401, "A valid token is required (Authorization: Bearer <token>).", "unauthorized");
@@ -68,12 +75,15 @@ async function startRun(request: FastifyRequest, reply: FastifyReply, { runs, au
     return undefined;
   }
   try {
+    const { attachments, model } = body.data;
+    await checkAttachments(attachments, { model: provider.model, modelName: model ?? provider.defaultModel, config });
     return await runs.start({
       userId,
       conversationId: body.data.conversationId ?? undefined,
       message: body.data.message,
-      model: body.data.model,
+      model,
       think: body.data.think,
+      attachments,
     });
   } catch (error) {
     if (error instanceof TRPCError) {

@@ -3,6 +3,7 @@ import { BackgroundQueues } from "./chat/BackgroundQueues.js";
 import { useConversationFeed } from "./chat/useConversationFeed.js";
 import { ChatPane } from "./components/ChatPane.js";
 import { modelNote } from "./components/ModelPicker.js";
+import { storedThink, thinkToStore } from "./capabilities/think-setting.js";
 import { isDrawer, Sidebar } from "./components/Sidebar.js";
 import { useConversationRoute } from "./lib/hashRoute.js";
 import { shortcuts, useShortcut } from "./lib/shortcuts.js";
@@ -52,7 +53,8 @@ export function App() {
   const selectedName = modelForSend ?? models.data?.defaultModel ?? null;
   const selectedInfo = models.data?.models.find((m) => m.name === selectedName);
   const thinkAvailable = selectedInfo?.capabilities.includes("thinking") ?? false;
-  const thinkOn = thinkSetting === "1";
+  const thinkValue = storedThink(thinkSetting);
+  const visionAvailable = selectedInfo?.capabilities.includes("vision") ?? false;
   const searchRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -120,7 +122,14 @@ export function App() {
           onChange: setModel,
           note: selectedName ? modelNote(selectedName, selectedInfo?.capabilities) : null,
         }}
-        think={{ available: thinkAvailable, on: thinkOn, onChange: (on) => setThinkSetting(on ? "1" : "0") }}
+        think={{
+          available: thinkAvailable,
+          on: thinkValue !== false,
+          value: thinkValue,
+          levels: selectedInfo?.thinkLevels,
+          onChange: (value) => setThinkSetting(thinkToStore(value)),
+        }}
+        vision={visionAvailable}
         demo={demo}
         unauthorized={unauthorized}
         onOpenSettings={() => {

@@ -24,10 +24,17 @@ export type ApproveResult = Outputs["chat"]["approve"];
 export type ToolsList = Outputs["tools"]["list"];
 export type ToolServerView = Outputs["tools"]["setServerEnabled"];
 
+/** Images on the message (PNG, JPEG, WebP or GIF, base64; at most 4): only for vision models. */
+export type Attachments = NonNullable<Inputs["chat"]["send"]["attachments"]>;
+/** true / false, or a level ("low" | "medium" | "high") for models that take levels. */
+export type ThinkSetting = NonNullable<Inputs["chat"]["send"]["think"]>;
+
 export interface StreamOptions {
   /** Continue this conversation; a new one is created when absent. */
   conversationId?: string | undefined;
   model?: string | undefined;
+  attachments?: Attachments | undefined;
+  think?: ThinkSetting | undefined;
   /** Aborting cancels the run on the server and makes the iteration throw the abort reason. */
   signal?: AbortSignal | undefined;
 }
@@ -83,7 +90,8 @@ export interface ChatClient {
     /** The user's messages containing `query` (case-insensitive), on every branch, newest first. */
     search(query: string, opts?: { limit?: number }): Promise<SearchHit[]>;
   };
-  models(): Promise<ModelList>;
+  /** The models, with capabilities (in words too), context length and whether loaded; `refresh` skips the API's short cache. */
+  models(opts?: { refresh?: boolean }): Promise<ModelList>;
   health(): Promise<Health>;
   /** The underlying tRPC client, for procedures this wrapper does not cover. */
   trpc: TrpcClient;
@@ -99,6 +107,11 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 const sendAttempts = 3;
+
+/** The fields every run-starting procedure shares; absent options stay absent on the wire. */
+function runInput(message: string, opts: Omit<StreamOptions, "signal">): Inputs["chat"]["complete"] {
+  return { message, conversationId: opts.conversationId, model: opts.model, think: opts.think, attachments: opts.attachments };
+}
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
   const trpc = createTransport(options);
@@ -128,12 +141,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     const { signal } = opts;
     signal?.throwIfAborted();
     // Not aborted mid-flight: the server may already have created the run, and we need its id to cancel it.
-    const { runId } = await send({
-      message,
-      conversationId: opts.conversationId,
-      model: opts.model,
-      clientRequestId: requestId(),
-    });
+    const { runId } = await send({ ...runInput(message, opts), clientRequestId: requestId() });
     let finished = false;
     try {
       signal?.throwIfAborted();
@@ -148,15 +156,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   return {
     stream,
-    send: (message, opts = {}) =>
-      send({ message, conversationId: opts.conversationId, model: opts.model, clientRequestId: requestId() }),
-    complete: (message, opts = {}) =>
-      call(() =>
-        trpc.chat.complete.mutate(
-          { message, conversationId: opts.conversationId, model: opts.model },
-          { signal: opts.signal },
-        ),
-      ),
+    send: (message, opts = {}) => send({ ...runInput(message, opts), clientRequestId: requestId() }),
+    complete: (message, opts = {}) => call(() => trpc.chat.complete.mutate(runInput(message, opts), { signal: opts.signal })),
     events: (runId, opts = {}) => followRun(trpc, runId, opts),
     cancel: (runId) => call(() => trpc.chat.cancel.mutate({ runId })),
     approve: (runId, callId, approved, opts = {}) =>
@@ -176,7 +177,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       import: (content) => call(() => trpc.conversations.import.mutate({ content })),
       search: (query, opts = {}) => call(() => trpc.conversations.search.query({ query, ...(opts.limit === undefined ? {} : { limit: opts.limit }) })),
     },
-    models: () => call(() => trpc.models.list.query()),
+    models: (opts) => call(() => trpc.models.list.query(opts)),
     health: () => call(() => trpc.health.query()),
     trpc,
   };

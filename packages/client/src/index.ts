@@ -18,7 +18,10 @@ export {
   type ApproveResult,
   type ToolsList,
   type ToolServerView,
+  type Attachments,
+  type ThinkSetting,
 } from "./client.js";
+export { readImageAttachment } from "./image-file.js";
 export { ChatClientError, isChatClientError, type ClientErrorCode } from "./errors.js";
 export { eventIdOf } from "./follow.js";
 export {

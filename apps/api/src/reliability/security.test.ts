@@ -72,7 +72,7 @@ describe("with auth on", () => {
   let userMessageId: number;
 
   beforeAll(async () => {
-    api = await startApi({ env: { AUTH_TOKENS: `alice:${aliceToken},bob:${bobToken}`, MAX_MESSAGE_CHARS: "1000", MAX_BODY_BYTES: "4096" } });
+    api = await startApi({ env: { AUTH_TOKENS: `alice:${aliceToken},bob:${bobToken}`, MAX_MESSAGE_CHARS: "1000", MAX_BODY_BYTES: "4096", MAX_IMAGE_BYTES: "1024" } });
     alice = api.client(aliceToken);
     bob = api.client(bobToken);
     const started = await alice.chat.send.mutate({ message: "alice's secret: the cake is a lie" });
@@ -162,8 +162,9 @@ describe("with auth on", () => {
   });
 
   it("limits: oversized bodies are 413 JSON, over-long messages are bad_request, on tRPC and REST", async () => {
-    const big = JSON.stringify({ message: "x".repeat(8000) });
-    for (const path of ["/api/chat", "/api/chat/stream", "/trpc/chat.send"]) {
+    // The routes taking images allow 4 × MAX_IMAGE_BYTES in base64 + MAX_BODY_BYTES (9558 bytes here), the rest MAX_BODY_BYTES.
+    const big = JSON.stringify({ message: "x".repeat(10_000) });
+    for (const path of ["/api/chat", "/api/chat/stream", "/trpc/chat.send", "/trpc/conversations.rename"]) {
       const res = await fetch(`${api.url}${path}`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${aliceToken}` },
@@ -205,7 +206,7 @@ describe("errors never show internals", () => {
       ["/trpc/%25", { method: "GET" }],
       ["/api/chat", { method: "POST", headers: { "content-type": "application/json" }, body: "{bad json" }],
       ["/api/chat", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }],
-      ["/api/chat", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "x".repeat(5000) }) }],
+      ["/api/chat", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "x".repeat(40_000) }) }],
       ["/api/chat", { method: "POST", headers: { "content-type": "text/xml" }, body: "<a/>" }],
       ["/api/nothing", { method: "GET" }],
       ["/../../etc/passwd", { method: "GET" }],

@@ -1,18 +1,24 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { approvalDecisionSchema, emptyUsage } from "@streamchat/core";
+import { attachmentsSchema, checkAttachments, thinkSchema } from "../attachments.js";
 import { AppError, notFound } from "../errors.js";
 import { idSchema } from "../input-schemas.js";
 import { summarize } from "../runs/transcript.js";
-import { authedProcedure, router } from "../trpc.js";
+import { authedProcedure, router, type Context } from "../trpc.js";
 
 const id = idSchema;
 // Emptiness and MAX_MESSAGE_CHARS are checked by the RunManager (shared with REST), which knows the limit.
 const message = z.string().max(10_000_000);
 const model = id.optional();
 const messageId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-/** Ask the model to reason first; a model without the thinking capability ends the run with model_unsupported. */
-const think = z.boolean().optional();
+/**
+ * Ask the model to reason first (true, or a level passed to Ollama unchanged); a model without the thinking
+ * capability ends the run with model_unsupported.
+ */
+const think = thinkSchema;
+/** Images on the message (DESIGN §9): checked before anything is stored or started (attachments.ts). */
+const attachments = attachmentsSchema;
 
 /** "12" → 12; tRPC hands us the SSE Last-Event-ID (or ?lastEventId=) as this string. */
 const lastEventId = z
@@ -20,6 +26,10 @@ const lastEventId = z
   .regex(/^\d+$/, { error: "lastEventId must be an event id received from this subscription" })
   .transform(Number)
   .nullish();
+
+function attachmentCheck(ctx: Pick<Context, "provider" | "config">, model: string | undefined) {
+  return { model: ctx.provider.model, modelName: model ?? ctx.provider.defaultModel, config: ctx.config };
+}
 
 export const chatRouter = router({
   send: authedProcedure
@@ -30,18 +40,21 @@ export const chatRouter = router({
         model,
         clientRequestId: id.optional(),
         think,
+        attachments,
       }),
     )
-    .mutation(({ ctx, input }) =>
-      ctx.runs.start({
+    .mutation(async ({ ctx, input, signal }) => {
+      await checkAttachments(input.attachments, attachmentCheck(ctx, input.model), signal);
+      return ctx.runs.start({
         userId: ctx.userId,
         conversationId: input.conversationId ?? undefined,
         message: input.message,
         model: input.model,
         clientRequestId: input.clientRequestId,
         think: input.think,
-      }),
-    ),
+        attachments: input.attachments,
+      });
+    }),
 
   events: authedProcedure
     .input(z.object({ runId: id, lastEventId }))
@@ -64,14 +77,16 @@ export const chatRouter = router({
     .mutation(({ ctx, input }) => ctx.runs.approve(ctx.userId, input)),
 
   complete: authedProcedure
-    .input(z.object({ conversationId: id.nullish(), message, model, think }))
+    .input(z.object({ conversationId: id.nullish(), message, model, think, attachments }))
     .mutation(async ({ ctx, input, signal }) => {
+      await checkAttachments(input.attachments, attachmentCheck(ctx, input.model), signal);
       const started = await ctx.runs.start({
         userId: ctx.userId,
         conversationId: input.conversationId ?? undefined,
         message: input.message,
         model: input.model,
         think: input.think,
+        attachments: input.attachments,
       });
       const summary = await summarize(ctx.runs.subscribe(started.runId, 0, signal));
       if (summary.error) throw new AppError(summary.error.code, summary.error.message);
@@ -99,15 +114,17 @@ export const chatRouter = router({
 
   /** A new version of any user message (the original and its answers stay), then its answer. */
   edit: authedProcedure
-    .input(z.object({ conversationId: id, messageId, message, model, think }))
-    .mutation(({ ctx, input }) =>
-      ctx.runs.edit({
+    .input(z.object({ conversationId: id, messageId, message, model, think, attachments }))
+    .mutation(async ({ ctx, input, signal }) => {
+      await checkAttachments(input.attachments, attachmentCheck(ctx, input.model), signal);
+      return ctx.runs.edit({
         userId: ctx.userId,
         conversationId: input.conversationId,
         messageId: input.messageId,
         message: input.message,
         model: input.model,
         think: input.think,
-      }),
-    ),
+        attachments: input.attachments,
+      });
+    }),
 });

@@ -17,6 +17,8 @@ import { idSchema, titleSchema } from "../input-schemas.js";
 import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/run-outcome.js";
 import { busyMessage } from "../runs/start-run.js";
 import { authedProcedure, router } from "../trpc.js";
+import { attachmentViews, type AttachmentView } from "./attachment-view.js";
+import { conversationUsage } from "./conversation-usage.js";
 import { conversationFeedProcedure } from "./conversation-feed.js";
 
 const conversationId = idSchema;
@@ -48,13 +50,19 @@ export interface MessageView {
   toolCalls?: ToolCall[];
   toolCallId?: string;
   toolName?: string;
+  /** Images on a user message (attachment-view.ts). */
+  attachments?: AttachmentView[];
   runId: string | null;
   createdAt: number;
 }
 
-function messageView({ id, parentId, message, runId, createdAt, versions }: PathMessage): MessageView {
+function messageView({ id, parentId, message, runId, createdAt, versions }: PathMessage, withAttachmentData: boolean): MessageView {
   const base: MessageView = { id, parentId, ...(versions ? { versions } : {}), role: message.role, content: message.content, runId, createdAt };
   switch (message.role) {
+    case "user": {
+      const attachments = attachmentViews(message.images, withAttachmentData);
+      return attachments ? { ...base, attachments } : base;
+    }
     case "assistant":
       return {
         ...base,
@@ -104,11 +112,16 @@ async function ownConversation(store: ChatStore, userId: string, id: string): Pr
  * What `get` and `switchBranch` return: the active path's messages and every run of the conversation (on every
  * branch: a message names its run, so switching versions shows the right usage and outcome without another call).
  */
-async function conversationDetail(store: ChatStore, conversation: Conversation, path: readonly PathMessage[]) {
+async function conversationDetail(store: ChatStore, conversation: Conversation, path: readonly PathMessage[], withAttachmentData = true) {
   const records = await store.listRuns(conversation.id);
   const runs = await Promise.all(records.map((run) => runView(store, run, path)));
   const active = records.find((run) => run.status === "running")?.id ?? null;
-  return { ...conversationView(conversation, active), messages: path.map(messageView), runs };
+  return {
+    ...conversationView(conversation, active),
+    messages: path.map((m) => messageView(m, withAttachmentData)),
+    runs,
+    usage: conversationUsage(records),
+  };
 }
 
 /** The conversations of the user answering now, on any process: the running runs are few (MAX_RUNS_PER_USER each). */
@@ -129,10 +142,29 @@ export const conversationsRouter = router({
     }),
 
   /** The conversation as shown: its active path (with versions on branch points) and every run of every branch. */
-  get: authedProcedure.input(z.object({ conversationId })).query(async ({ ctx, input }) => {
-    const conversation = await ownConversation(ctx.store, ctx.userId, input.conversationId);
-    return conversationDetail(ctx.store, conversation, await ctx.store.activePath(conversation.id));
-  }),
+  get: authedProcedure
+    .input(
+      z.object({
+        conversationId,
+        /** false: images without their data (`bytes` instead), each fetched with conversations.attachment. */
+        attachmentData: z.boolean().optional(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const conversation = await ownConversation(ctx.store, ctx.userId, input.conversationId);
+      return conversationDetail(ctx.store, conversation, await ctx.store.activePath(conversation.id), input.attachmentData ?? true);
+    }),
+
+  /** One image of a message, with its data (for a client that listed the conversation with attachmentData: false). */
+  attachment: authedProcedure
+    .input(z.object({ conversationId, messageId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), index: z.number().int().nonnegative() }))
+    .query(async ({ ctx, input }) => {
+      const conversation = await ownConversation(ctx.store, ctx.userId, input.conversationId);
+      const stored = (await ctx.store.listMessages(conversation.id)).find((m) => m.id === input.messageId);
+      const image = stored?.message.role === "user" ? stored.message.images?.[input.index] : undefined;
+      if (!image) throw notFound("Attachment");
+      return { type: image.type, mimeType: image.mimeType, data: image.data };
+    }),
 
   /**
    * Shows another version: the active path goes through `messageId` (any message of the tree) and then down its most

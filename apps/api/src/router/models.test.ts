@@ -19,6 +19,24 @@ describe("models without tools", () => {
       expect(capabilities["gemma3"]).toEqual(["completion"]);
       expect(capabilities["llama3.2"]).toEqual(["completion", "tools"]);
       expect(capabilities["qwen3"]).toEqual(expect.arrayContaining(["tools", "thinking"]));
+      const words = Object.fromEntries(models.map((m) => [m.name, m.capabilitiesInWords]));
+      expect(words["qwen3"]).toEqual(["uses tools", "thinks", "40K context"]);
+      expect(words["gemma3"]).toEqual(["128K context"]);
+    });
+
+    it("keeps the list a few seconds, reads it again on refresh and after a run (which loads a model)", async () => {
+      const client = api.client();
+      const tagReads = () => api.sim.requests.filter((r) => r.path === "/api/tags").length;
+      await client.models.list.query({ refresh: true });
+      const before = tagReads();
+      await Promise.all([client.models.list.query(), client.models.list.query()]);
+      expect(tagReads()).toBe(before);
+      await client.models.list.query({ refresh: true });
+      expect(tagReads()).toBe(before + 1);
+      await client.chat.complete.mutate({ message: "hello", model: "gemma3" });
+      const { models } = await client.models.list.query();
+      expect(tagReads()).toBe(before + 2);
+      expect(models.find((m) => m.name === "gemma3")?.loaded).toBe(true);
     });
 
     it("a gemma3 run answers without tools (tRPC and REST)", async () => {

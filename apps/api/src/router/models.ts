@@ -1,7 +1,8 @@
 import type { ModelInfo } from "@streamchat/core";
+import { z } from "zod";
 import { authedProcedure, router } from "../trpc.js";
-
-const listTimeoutMs = 3000;
+import { modelListOf } from "./model-list-cache.js";
+import { capabilitiesInWords } from "./model-words.js";
 
 /**
  * The simulator's fault models (sim-error-mid-stream, sim-stall…) exist for tests; offering them in the
@@ -11,16 +12,29 @@ export function isFaultModel(name: string): boolean {
   return name.startsWith("sim-");
 }
 
+/** A models.list item: the provider's facts plus the capabilities in words for the picker. */
+export type ListedModel = ModelInfo & { capabilitiesInWords: string[] };
+
+const listInput = z
+  .object({
+    /** Read the list anew instead of the one cached for a few seconds (the picker's refresh). */
+    refresh: z.boolean().optional(),
+  })
+  .strict()
+  .optional();
+
 export const modelsRouter = router({
-  list: authedProcedure.query(async ({ ctx }) => {
+  list: authedProcedure.input(listInput).query(async ({ ctx, input }) => {
     const { provider } = ctx;
     let models: ModelInfo[] = [];
     try {
-      models = (await provider.model.listModels?.({ signal: AbortSignal.timeout(listTimeoutMs) })) ?? [];
+      const runs = ctx.runs.stats();
+      models = await modelListOf(provider).get({ refresh: input?.refresh ?? false, stamp: `${runs.startedTotal}/${runs.activeRuns}` });
     } catch {
       // Unreachable provider: the picker still offers the default model; `health` tells why.
     }
     if (!ctx.config.simShowFaultModels) models = models.filter((m) => !isFaultModel(m.name));
-    return { provider: provider.kind, demo: provider.demo, defaultModel: provider.defaultModel, models };
+    const listed: ListedModel[] = models.map((m) => ({ ...m, capabilitiesInWords: capabilitiesInWords(m) }));
+    return { provider: provider.kind, demo: provider.demo, defaultModel: provider.defaultModel, models: listed };
   }),
 });

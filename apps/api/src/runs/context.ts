@@ -1,15 +1,13 @@
-import { trimContext, type ChatMessage } from "@streamchat/core";
+import type { ChatMessage } from "@streamchat/core";
 import type { StoredMessage } from "@streamchat/store";
 
-/** The request context of a run: system prompt + the stored conversation, trimmed oldest-first. */
-export function buildContext(
-  systemPrompt: string,
-  history: StoredMessage[],
-  limits: { maxMessages: number },
-): ChatMessage[] {
-  const messages: ChatMessage[] = [{ role: "system", content: systemPrompt }, ...history.map((m) => m.message)];
-  // The system prompt is not counted against MAX_CONTEXT_MESSAGES: it is always sent.
-  return trimContext(messages, { maxMessages: limits.maxMessages + 1 });
+/**
+ * The request context of a run: system prompt + the whole stored conversation. Not trimmed here: runChat trims it
+ * (MAX_CONTEXT_MESSAGES, not counting the system prompt, and the model's context window) and reports what it left
+ * out (a contextTrimmed status, usage.context.droppedMessages), which it can only count from the whole history.
+ */
+export function buildContext(systemPrompt: string, history: StoredMessage[]): ChatMessage[] {
+  return [{ role: "system", content: systemPrompt }, ...history.map((m) => m.message)];
 }
 
 const titleMaxChars = 60;

@@ -1,4 +1,4 @@
-import type { ChatEvent, EventOf } from "@streamchat/core";
+import type { ChatEvent, EventOf, ThinkSetting } from "@streamchat/core";
 import type { RunRecord, StoredEvent } from "@streamchat/store";
 
 export type Listener = (event: StoredEvent) => void;
@@ -15,7 +15,7 @@ export interface LiveRun {
   interrupted: boolean;
   ended: Promise<void>;
   /** Sent as the model request's `think`; undefined leaves it to the model. */
-  think: boolean | undefined;
+  think: ThinkSetting | undefined;
   /**
    * The last seq this process assigned to the run: this process owns the run's seqs (the store refuses one that
    * does not increase). Every seq appended or handed to listeners is at most this.
@@ -44,7 +44,7 @@ export class LiveRuns {
   private readonly runs = new Map<string, LiveRun>();
 
   /** Registers a run about to execute; `end()` unregisters it and wakes its subscribers. */
-  add(record: RunRecord, think: boolean | undefined): { live: LiveRun; end: () => void } {
+  add(record: RunRecord, think: ThinkSetting | undefined): { live: LiveRun; end: () => void } {
     let resolveEnded!: () => void;
     const live: LiveRun = {
       record,

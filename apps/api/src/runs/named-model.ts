@@ -11,10 +11,14 @@ export function withProviderName(model: ChatModel, provider: string): ChatModel 
     provider,
     stream: (request, options) => model.stream(request, options),
   };
-  const { listModels, version } = model;
+  // Everything else the engine asks of the model goes through: without `capabilities` and `state` a run would not
+  // know what the model takes (images, think levels), its context window, or that it is loading.
+  const { listModels, version, capabilities, state } = model;
   return {
     ...named,
     ...(listModels ? { listModels: (options) => listModels.call(model, options) } : {}),
     ...(version ? { version: (options) => version.call(model, options) } : {}),
+    ...(capabilities ? { capabilities: (name, options) => capabilities.call(model, name, options) } : {}),
+    ...(state ? { state: (name, options) => state.call(model, name, options) } : {}),
   };
 }

@@ -11,5 +11,7 @@ export type RunLimits = Pick<
   | "toolApprovalTimeoutMs"
   | "maxSteps"
   | "maxContextMessages"
+  | "maxContextTokens"
+  | "keepAlive"
   | "chatIdleTimeoutMs"
 >;

@@ -1,4 +1,4 @@
-import type { ChatModel } from "@streamchat/core";
+import type { AnyTool, ChatModel, ThinkSetting } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { ApprovalWaits, localDecisionSignal, type DecisionSignal } from "./approvals.js";
@@ -177,7 +177,7 @@ export class RunManager {
     }
   }
 
-  private launch(record: RunRecord, think: boolean | undefined) {
+  private launch(record: RunRecord, think: ThinkSetting | undefined) {
     const { live, end } = this.live.add(record, think);
     this.startedTotal++;
     this.opts.hooks?.runStarted?.(record);

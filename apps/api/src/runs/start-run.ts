@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { ChatMessage, ImageAttachment, ThinkSetting } from "@streamchat/core";
 import {
   isStoreError,
   MessageTree,
@@ -19,15 +20,20 @@ export interface StartInput {
   message: string;
   model?: string | undefined;
   clientRequestId?: string | undefined;
-  /** Ask the model to think first (reasoning events). A model without that capability fails the run (model_unsupported). */
-  think?: boolean | undefined;
+  /**
+   * Ask the model to think first (reasoning events), or at a level ("low" | "medium" | "high", sent as is). A model
+   * without that capability fails the run (model_unsupported).
+   */
+  think?: ThinkSetting | undefined;
+  /** Images on the message, checked at the edge (attachments.ts); stored with it. */
+  attachments?: ImageAttachment[] | undefined;
 }
 
 interface RestartInput {
   userId: string;
   conversationId: string;
   model?: string | undefined;
-  think?: boolean | undefined;
+  think?: ThinkSetting | undefined;
 }
 
 export interface RegenerateInput extends RestartInput {
@@ -43,6 +49,8 @@ export interface EditInput extends RestartInput {
   /** Any user message of the conversation's tree. */
   messageId: number;
   message: string;
+  /** The edited message's images; undefined keeps those of the message it replaces, [] removes them. */
+  attachments?: ImageAttachment[] | undefined;
 }
 
 export interface StartedRun {
@@ -59,7 +67,7 @@ export interface RunStarterOptions {
   /** This process: the owner recorded with each run it starts. */
   replicaId: string;
   /** Starts executing a created run in the background. */
-  launch: (record: RunRecord, think: boolean | undefined) => void;
+  launch: (record: RunRecord, think: ThinkSetting | undefined) => void;
   hooks?: RunHooks;
 }
 
@@ -115,7 +123,7 @@ export class RunStarter {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     }
     await this.beforeLaunch(record, async () => {
-      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: userMessage(message, input.attachments) });
       this.opts.hooks?.messageAdded?.(input.userId, stored);
     });
     this.opts.launch(record, input.think);
@@ -150,7 +158,7 @@ export class RunStarter {
     const conversation = await this.ownConversation(input.userId, input.conversationId);
     const target = (await store.listMessages(conversation.id)).find((m) => m.id === input.messageId && m.message.role === "user");
     if (!target || target.message.role !== "user") throw notFound("User message");
-    const edited = { ...target.message, content: message };
+    const edited = userMessage(message, input.attachments ?? target.message.images);
     const record = await this.createRun(conversation.id, input.userId, input.model, undefined).catch((error: unknown) => {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
@@ -222,6 +230,11 @@ export class RunStarter {
       throw storeFailure(error) ?? error;
     }
   }
+}
+
+/** The stored user message: its images only when it has some (no empty `images` in the store or the request). */
+function userMessage(content: string, images: ImageAttachment[] | undefined): ChatMessage {
+  return { role: "user", content, ...(images?.length ? { images } : {}) };
 }
 
 function started(record: RunRecord): StartedRun {

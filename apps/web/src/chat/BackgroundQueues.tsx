@@ -51,7 +51,8 @@ function QueueRunner({ conversationId }: { conversationId: string }) {
         message: next.text,
         model: next.model ?? undefined,
         clientRequestId: next.id,
-        ...(next.think ? { think: true } : {}),
+        ...(next.think ? { think: next.think } : {}),
+        ...(next.attachments?.length ? { attachments: next.attachments } : {}),
       })
       .then((result) => setSentRunId(result.runId))
       .catch(() => {

@@ -10,6 +10,8 @@ export interface ChatItemUser {
   pending: boolean;
   /** Set when the question was edited: its versions (‹ 2 / 3 ›). */
   versions?: MessageVersions;
+  /** Images on the stored message. */
+  attachments?: StoredMessageView["attachments"];
 }
 export interface ChatItemAnswer {
   kind: "answer";
@@ -89,6 +91,7 @@ export function buildItems(input: {
       messageId: turn.user.id,
       pending: false,
       ...(turn.user.versions ? { versions: turn.user.versions } : {}),
+      ...(turn.user.attachments ? { attachments: turn.user.attachments } : {}),
     });
     const versions = turn.answers[0]?.versions;
     const answer = { kind: "answer" as const, key: `a${turn.user.id}`, last, questionId: turn.user.id, ...(versions ? { versions } : {}) };

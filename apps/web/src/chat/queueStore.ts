@@ -8,7 +8,9 @@ export interface QueuedMessage {
   text: string;
   /** Chosen when it was queued: it is sent with these even if the picker changed meanwhile. */
   model: string | null;
-  think: boolean;
+  think: boolean | "low" | "medium" | "high";
+  /** Images (vision models), sent with it. */
+  attachments?: Array<{ type: "image"; mimeType: "image/png" | "image/jpeg" | "image/webp" | "image/gif"; data: string }>;
 }
 
 const empty: readonly QueuedMessage[] = Object.freeze([]);

@@ -1,9 +1,9 @@
-import type { ChatEvent } from "@streamchat/core";
+import type { ChatEvent, ContextUsage } from "@streamchat/core";
 import { skipToken } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { describeError, type DescribedError } from "../lib/errors.js";
 import { randomId } from "../lib/ids.js";
-import { trpc } from "../trpc.js";
+import { trpc, type RouterInputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import { queueStore, type QueuedMessage } from "./queueStore.js";
@@ -25,6 +25,8 @@ export interface ActionError extends DescribedError {
 
 export interface ConversationChat {
   title: string | null;
+  /** How full the model's context was after the last answer (conversations.get usage.context). */
+  context: ContextUsage | null;
   notFound: boolean;
   loading: boolean;
   items: ChatItem[];
@@ -37,7 +39,7 @@ export interface ConversationChat {
   connectionError: string | null;
   actionError: ActionError | null;
   /** Sends (or queues, while a reply streams); `think` overrides the toggle for this message. */
-  submit(text: string, options?: { think?: boolean }): void;
+  submit(text: string, options?: { think?: Think; attachments?: Attachments }): void;
   stop(): void;
   /** A new version of the answer to `questionId` (default: the last question). */
   regenerate(questionId?: number): void;
@@ -49,10 +51,14 @@ export interface ConversationChat {
   dismissError(): void;
 }
 
+type Think = NonNullable<RouterInputs["chat"]["send"]["think"]>;
+type Attachments = NonNullable<RouterInputs["chat"]["send"]["attachments"]>;
+
 interface SendOptions {
   requestId?: string;
   model: string | null;
-  think: boolean;
+  think: Think;
+  attachments?: Attachments | undefined;
 }
 
 /**
@@ -63,8 +69,8 @@ interface SendOptions {
 export function useConversationChat(opts: {
   conversationId: string | null;
   model: string | null;
-  /** Ask the model to think (only true when the chosen model can). */
-  think: boolean;
+  /** Ask the model to think, or how hard (only set when the chosen model can). */
+  think: Think;
   onCreated: (conversationId: string) => void;
   /** The draft, kept on any failure: a message that was not sent goes back to the composer… */
   onDraftReturned?: (text: string) => void;
@@ -123,7 +129,7 @@ export function useConversationChat(opts: {
   const sendQueued = useCallback(() => {
     if (sendingRef.current) return;
     const next = queueStore.shift(queueKey);
-    if (next) void doSendRef.current(next.text, { requestId: next.id, model: next.model, think: next.think });
+    if (next) void doSendRef.current(next.text, { requestId: next.id, model: next.model, think: next.think, attachments: next.attachments });
   }, [queueKey]);
 
   const onEvent = useCallback(
@@ -172,7 +178,7 @@ export function useConversationChat(opts: {
   }, [queue.length, idleOnServer, liveDone, sendQueued]);
 
   const doSend = useCallback(
-    async (text: string, { requestId = randomId(), model, think }: SendOptions) => {
+    async (text: string, { requestId = randomId(), model, think, attachments }: SendOptions) => {
       sendingRef.current = true;
       setSending(true);
       setActionError(null);
@@ -184,6 +190,7 @@ export function useConversationChat(opts: {
           model: model ?? undefined,
           clientRequestId: requestId,
           ...(think ? { think } : {}),
+          ...(attachments?.length ? { attachments } : {}),
         });
         if (!conversationId) {
           handoffs.set(result.conversationId, { runId: result.runId, text });
@@ -208,7 +215,7 @@ export function useConversationChat(opts: {
             ? {
                 retry: () => {
                   draftCallbacks.current.onDraftSent?.(text);
-                  void doSendRef.current(text, { requestId, model, think });
+                  void doSendRef.current(text, { requestId, model, think, attachments });
                 },
               }
             : {}),
@@ -223,14 +230,15 @@ export function useConversationChat(opts: {
   doSendRef.current = doSend;
 
   const submit = useCallback(
-    (text: string, options?: { think?: boolean }) => {
+    (text: string, options?: { think?: Think; attachments?: Attachments }) => {
       const thinkNow = options?.think ?? think;
+      const attachments = options?.attachments;
       const running = sendingRef.current || (runId !== null && !runCache.get(runId)?.done);
       if (running) {
-        queueStore.push(queueKey, { id: randomId(), text, model, think: thinkNow });
+        queueStore.push(queueKey, { id: randomId(), text, model, think: thinkNow, ...(attachments ? { attachments } : {}) });
         return;
       }
-      void doSend(text, { model, think: thinkNow });
+      void doSend(text, { model, think: thinkNow, attachments });
     },
     [doSend, runId, queueKey, model, think],
   );
@@ -335,6 +343,7 @@ export function useConversationChat(opts: {
   const notFound = conversation.error?.data?.code === "NOT_FOUND";
   return {
     title: detail?.title ?? null,
+    context: detail?.usage.context ?? null,
     notFound,
     loading: conversationId !== null && conversation.isPending,
     items,

@@ -13,6 +13,8 @@ import { DemoBadge } from "./ModelPicker.js";
 import { UserMessage } from "./UserMessage.js";
 import { ConversationMenu } from "./ConversationMenu.js";
 import { VersionNav } from "./VersionNav.js";
+import { ContextMeter } from "../capabilities/ContextMeter.js";
+import { useImageDrafts } from "../capabilities/useImageDrafts.js";
 
 export interface ChatPaneProps {
   conversationId: string | null;
@@ -20,6 +22,8 @@ export interface ChatPaneProps {
   model: string | null;
   modelSetting: ModelSetting;
   think: ThinkSetting;
+  /** The chosen model takes images: the composer offers attaching them. */
+  vision?: boolean;
   demo: boolean;
   unauthorized: boolean;
   onOpenSettings: () => void;
@@ -38,12 +42,13 @@ function useListedTitle(conversationId: string | null): string | undefined {
 }
 
 export function ChatPane(props: ChatPaneProps) {
-  const { conversationId, model, modelSetting, think, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar } = props;
+  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar } = props;
+  const images = useImageDrafts();
   const composer = useRef<ComposerHandle>(null);
   const chat = useConversationChat({
     conversationId,
     model,
-    think: think.available && think.on,
+    think: think.available && think.on ? (think.value ?? true) : false,
     onCreated,
     onDraftReturned: (text) => composer.current?.restore(text),
     onDraftSent: (text) => composer.current?.clearIf(text),
@@ -169,6 +174,7 @@ export function ChatPane(props: ChatPaneProps) {
                 <UserMessage
                   key={item.key}
                   text={item.text}
+                  images={item.attachments}
                   pending={item.pending}
                   onEdit={item.messageId !== null && !chat.busy ? (text) => chat.edit(item.messageId!, text) : undefined}
                   versionNav={versionNav(item.versions, "message")}
@@ -218,11 +224,16 @@ export function ChatPane(props: ChatPaneProps) {
           </div>
         )}
 
+        <ContextMeter context={chat.context} />
         <Composer
           ref={composer}
           busy={chat.busy}
           canStop={chat.canStop}
-          onSubmit={chat.submit}
+          onSubmit={(text) => {
+            const drafts = vision ? images.take() : [];
+            chat.submit(text, drafts.length ? { attachments: drafts.map((d) => d.attachment) } : undefined);
+          }}
+          images={vision ? images : undefined}
           onStop={chat.stop}
           stopping={chat.stopping}
           think={think}

@@ -16,7 +16,7 @@ describe("Composer Think toggle", () => {
   });
 
   it("is shown for a thinking model, pressed as remembered, and toggles", () => {
-    const changes: boolean[] = [];
+    const changes: unknown[] = [];
     const { getByTestId } = renderComposer({ available: true, on: true, onChange: (on) => changes.push(on) });
     const toggle = getByTestId("think-toggle");
     expect(toggle.getAttribute("aria-pressed")).toBe("true");

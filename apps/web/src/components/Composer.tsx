@@ -1,4 +1,8 @@
-import { useImperativeHandle, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent, type Ref } from "react";
+import { useImperativeHandle, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, type Ref } from "react";
+import type { ThinkLevel } from "@streamchat/core";
+import { AttachButton, DraftTray, type ImagesSetting } from "../capabilities/ImageDraft.js";
+import { imageFiles } from "../capabilities/images.js";
+import { ThinkControl, type ThinkChoice } from "../capabilities/ThinkControl.js";
 import { checkLength, formatCount, maxMessageChars, tooLongMessage } from "../lib/limits.js";
 import { shortcuts } from "../lib/shortcuts.js";
 import { Icon } from "./Icon.js";
@@ -8,7 +12,10 @@ import { ModelPicker } from "./ModelPicker.js";
 export interface ThinkSetting {
   available: boolean;
   on: boolean;
-  onChange: (on: boolean) => void;
+  /** The levels the model takes (a select instead of the toggle), and the one chosen. */
+  levels?: readonly ThinkLevel[] | undefined;
+  value?: ThinkChoice;
+  onChange: (value: ThinkChoice) => void;
 }
 
 export interface ModelSetting {
@@ -39,12 +46,14 @@ export interface ComposerProps {
   model?: ModelSetting;
   /** The longest message the server takes (MAX_MESSAGE_CHARS). */
   maxChars?: number;
+  /** Images for the message: only given for models with the vision capability. */
+  images?: ImagesSetting | undefined;
 }
 
 const maxInputHeight = 240;
 
 /** The message box: Enter sends, Shift+Enter makes a new line; it stays usable while a reply streams. */
-export function Composer({ ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars }: ComposerProps) {
+export function Composer({ ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, images }: ComposerProps) {
   const [text, setText] = useState("");
   const input = useRef<HTMLTextAreaElement>(null);
   const textRef = useRef(text);
@@ -89,11 +98,29 @@ export function Composer({ ref, busy, canStop, onSubmit, onStop, stopping, think
     }
   };
 
+  // Pasted or dropped images go to the tray (vision models only); anything else is left to the browser.
+  const onPaste = (e: ClipboardEvent) => {
+    const files = images ? imageFiles(e.clipboardData) : [];
+    if (files.length === 0) return;
+    e.preventDefault();
+    images?.add(files);
+  };
+  const onDrop = (e: DragEvent) => {
+    const files = images ? imageFiles(e.dataTransfer) : [];
+    if (files.length === 0) return;
+    e.preventDefault();
+    images?.add(files);
+  };
+  const onDragOver = (e: DragEvent) => {
+    if (images && Array.from(e.dataTransfer.types).includes("Files")) e.preventDefault();
+  };
+
   const noteId = "composer-note";
   const showNote = length.over || model?.note;
   return (
     <div className="composer-area">
-      <form className="composer" onSubmit={submit} data-over-limit={length.over || undefined}>
+      <form className="composer" onSubmit={submit} data-over-limit={length.over || undefined} onPaste={onPaste} onDrop={onDrop} onDragOver={onDragOver}>
+        {images && <DraftTray images={images} />}
         <label htmlFor="composer-input" className="visually-hidden">
           Message
         </label>
@@ -117,20 +144,9 @@ export function Composer({ ref, busy, canStop, onSubmit, onStop, stopping, think
         <div className="composer__bar">
           <div className="composer__tools">
             {model && <ModelPicker value={model.value} onChange={model.onChange} describedBy={model.note ? noteId : undefined} />}
+            {images && <AttachButton images={images} />}
             {/* Only for models that list the thinking capability: for others there is nothing to turn on. */}
-            {think.available && (
-              <button
-                type="button"
-                className={`chip think-toggle${think.on ? " is-on" : ""}`}
-                aria-pressed={think.on}
-                onClick={() => think.onChange(!think.on)}
-                title="Let the model reason before it answers"
-                data-testid="think-toggle"
-              >
-                <Icon name="bulb" size={15} />
-                Think
-              </button>
-            )}
+            {think.available && <ThinkControl levels={think.levels} value={think.on ? (think.value ?? true) : false} onChange={think.onChange} />}
           </div>
           <div className="composer__end">
             {length.near && (

@@ -23,6 +23,7 @@ const paths = {
   newChat: "M12 20H6a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h6M17.5 3.5a2.1 2.1 0 0 1 3 3L13 14l-4 1 1-4z",
   arrowDown: "M12 5v14M6 13l6 6 6-6",
   wrap: "M4 6h16M4 12h13a3 3 0 0 1 0 6h-4M4 18h5M15 16l-2 2 2 2",
+  image: "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15.5 9.5h.01",
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -23,6 +23,19 @@ export function capabilityWords(capabilities: readonly string[] | undefined): st
   return [tools === "yes" ? "Uses tools" : "No tools", thinks ? "can think first" : null].filter(Boolean).join(", ");
 }
 
+/**
+ * A model's entry in the list: the server's words for what it can do ("sees images, uses tools, thinks (low,
+ * medium, high), 128K context"), "no tools" where it is known to lack them, and "loaded" when it is in memory.
+ */
+export function pickerWords(m: Pick<ModelInfo, "capabilities" | "capabilitiesInWords" | "loaded">): string {
+  if (m.capabilities.length === 0 && m.capabilitiesInWords.length === 0) return capabilityWords(m.capabilities);
+  const words = [...m.capabilitiesInWords];
+  if (capabilitySupport(m.capabilities, "tools") === "no") words.unshift("no tools");
+  const text = words.join(", ");
+  const sentence = text ? text[0]!.toUpperCase() + text.slice(1) : "";
+  return m.loaded ? `${sentence} · loaded` : sentence;
+}
+
 /** One sentence about what the chosen model can do, shown under the composer. */
 export function modelNote(name: string, capabilities: readonly string[] | undefined): { text: string; toolsOff: boolean } {
   const tools = capabilitySupport(capabilities, "tools");
@@ -66,7 +79,7 @@ export function ModelPicker({ value, onChange, describedBy }: ModelPickerProps) 
   const selected = value && list.some((m) => m.name === value) ? value : defaultModel;
   // The server's default may be unlisted (an unreachable provider): still offered, capabilities unknown.
   const options: ModelInfo[] =
-    selected && !list.some((m) => m.name === selected) ? [{ name: selected, capabilities: [] }, ...list] : list;
+    selected && !list.some((m) => m.name === selected) ? [{ name: selected, capabilities: [], capabilitiesInWords: [] }, ...list] : list;
 
   useEffect(() => {
     if (open) listbox.current?.focus();
@@ -172,7 +185,7 @@ export function ModelPicker({ value, onChange, describedBy }: ModelPickerProps) 
                 {m.parameterSize && <span className="model-option__size">{m.parameterSize}</span>}
               </span>
               <span className="model-option__caps" id={`${id}-caps-${index}`} data-tools={capabilitySupport(m.capabilities, "tools")}>
-                {capabilityWords(m.capabilities)}
+                {pickerWords(m)}
               </span>
               {m.name === selected && (
                 <span className="model-option__check" aria-hidden="true">

@@ -1,4 +1,5 @@
 import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { MessageImages, type MessageImage } from "../capabilities/MessageImages.js";
 import { checkLength, tooLongMessage } from "../lib/limits.js";
 
 export interface UserMessageProps {
@@ -11,6 +12,8 @@ export interface UserMessageProps {
   onUnqueue?: () => void;
   /** ‹ 2 / 3 › when the message was edited (VersionNav). */
   versionNav?: ReactNode;
+  /** Images on the message: thumbnails that open full size. */
+  images?: readonly MessageImage[] | undefined;
 }
 
 /**
@@ -35,7 +38,7 @@ function useFolds(text: string) {
   return { ref, folds };
 }
 
-export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, versionNav }: UserMessageProps) {
+export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, versionNav, images }: UserMessageProps) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(text);
   const [expanded, setExpanded] = useState(false);
@@ -99,6 +102,7 @@ export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, 
       data-testid={queued ? "queued-message" : "user-message"}
     >
       <div className="message__column">
+        <MessageImages images={images} />
         <div className="message__bubble" ref={ref} id={bubbleId} data-expanded={expanded || undefined} data-folded={folds && !expanded ? "true" : undefined}>
           {text}
         </div>

@@ -278,16 +278,18 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
       const list = page.getByRole("listbox", { name: "Models" });
       await list.waitFor();
       const names = await list.getByRole("option").evaluateAll((options) => options.map((o) => o.getAttribute("aria-label")));
-      expect(names).toEqual(["demo", "llama3.2", "qwen3", "gemma3"]);
+      expect(names).toEqual(["demo", "llama3.2", "qwen3", "gemma3", "demo-vision", "llava", "gpt-oss", "gemma2"]);
       expect(await list.getByRole("option", { name: "demo", exact: true }).getAttribute("aria-selected")).toBe("true");
       // Capabilities in words, not badges.
       const description = async (name: string) => {
         const id = await list.getByRole("option", { name, exact: true }).getAttribute("aria-describedby");
         return page.locator(`#${id!.replace(/:/g, "\\:")}`).textContent();
       };
-      expect(await description("demo")).toBe("Uses tools, can think first");
-      expect(await description("llama3.2")).toBe("Uses tools");
-      expect(await description("gemma3")).toBe("No tools");
+      expect(await description("demo")).toBe("Uses tools, thinks, 128K context · loaded");
+      expect(await description("llama3.2")).toBe("Uses tools, 128K context · loaded");
+      expect(await description("gemma3")).toBe("No tools, 128K context · loaded");
+      expect(await description("llava")).toBe("No tools, sees images, 4K context · loaded");
+      expect(await description("gpt-oss")).toBe("Uses tools, thinks (low, medium, high), 128K context · loaded");
       // The menu fits the screen.
       const listBox = await box(list);
       expect(listBox.x).toBeGreaterThanOrEqual(0);
@@ -302,12 +304,13 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
       await list.waitFor();
       await page.keyboard.press("End");
       await page.keyboard.press("Enter");
-      await page.getByRole("button", { name: "Model: gemma3" }).waitFor();
+      // End: the last model listed (gemma2: no tools, no thinking).
+      await page.getByRole("button", { name: "Model: gemma2" }).waitFor();
 
       // A model without tools says so in words under the composer; it cannot think either, so no Think.
       const note = page.getByTestId("tools-off-note");
       await note.waitFor();
-      expect(await note.textContent()).toContain("Tools are off for gemma3");
+      expect(await note.textContent()).toContain("Tools are off for gemma2");
       expect(await note.isVisible()).toBe(true);
       await page.getByRole("button", { name: "Think", exact: true }).waitFor({ state: "detached" });
 

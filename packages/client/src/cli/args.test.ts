@@ -13,6 +13,9 @@ describe("parseCliArgs", () => {
         token: "tok",
         json: false,
         autoDeny: false,
+        images: [],
+        think: undefined,
+        usage: undefined,
       },
     });
   });
@@ -24,7 +27,7 @@ describe("parseCliArgs", () => {
     );
     expect(parsed).toEqual({
       kind: "run",
-      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, autoDeny: true },
+      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, autoDeny: true, images: [], think: undefined, usage: undefined },
     });
   });
 
@@ -74,5 +77,14 @@ describe("parseCliArgs", () => {
     expect(error(["import"])).toEqual({ kind: "usage-error", message: "chat import needs one file (- for stdin)" });
     expect(error(["import", "a.json", "-o", "x"])).toEqual({ kind: "usage-error", message: "--output is an option of chat export" });
     expect(error(["--format", "json", "hi"])).toEqual({ kind: "usage-error", message: "--format is an option of chat export" });
+  });
+
+  it("takes repeated --image paths and --think levels or on/off", () => {
+    const parsed = parseCliArgs(["--image", "a.png", "-i", "b.jpg", "--think", "High", "--usage", "what is this?"], {});
+    expect(parsed).toMatchObject({ kind: "run", options: { images: ["a.png", "b.jpg"], think: "high", usage: true } });
+    expect(parseCliArgs(["--think", "on", "x"], {})).toMatchObject({ options: { think: true } });
+    expect(parseCliArgs(["--think", "off", "x"], {})).toMatchObject({ options: { think: false } });
+    expect(parseCliArgs(["--think", "max", "x"], {})).toEqual({ kind: "usage-error", message: '--think must be low, medium, high, on or off (got "max")' });
+    expect(parseCliArgs(["--image", " ", "x"], {})).toEqual({ kind: "usage-error", message: "--image needs a file path" });
   });
 });

@@ -17,6 +17,10 @@ Options:
   -c, --conversation <id>    continue this conversation
   -u, --url <url>            API base URL (default: $CHAT_URL or http://127.0.0.1:3000)
   -t, --token <token>        bearer token when the server has AUTH_TOKENS (default: $CHAT_TOKEN)
+  -i, --image <path>         attach an image (PNG, JPEG, WebP, GIF; repeat for up to 4) — vision models
+                             only; in a session it goes with the first question
+      --think <level>        low, medium or high (models with levels), on or off
+      --usage                after each answer print tokens and context use to stderr (default in a terminal)
       --json                 print every event as one JSON line on stdout (NDJSON)
   -f, --format <format>      export: json or markdown (default json)
   -o, --output <file>        export: write to this file instead of stdout
@@ -40,6 +44,10 @@ export interface CliOptions {
   json: boolean;
   /** Deny tool calls that ask for approval without prompting. */
   autoDeny: boolean;
+  images: string[];
+  think: boolean | "low" | "medium" | "high" | undefined;
+  /** Print usage and status lines; undefined: when stderr is a terminal. */
+  usage: boolean | undefined;
 }
 
 /** Where the server is and who asks: every command has these. */
@@ -84,6 +92,9 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         format: { type: "string", short: "f" },
         output: { type: "string", short: "o" },
         "auto-deny": { type: "boolean", default: false },
+        image: { type: "string", short: "i", multiple: true },
+        think: { type: "string" },
+        usage: { type: "boolean" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -109,6 +120,10 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   if (question !== undefined && question.trim() === "") {
     return { kind: "usage-error", message: "the question is empty" };
   }
+  const think = parseThink(values.think);
+  if (think === null) return { kind: "usage-error", message: `--think must be low, medium, high, on or off (got ${JSON.stringify(values.think)})` };
+  const images = values.image ?? [];
+  if (images.some((path) => path.trim() === "")) return { kind: "usage-error", message: "--image needs a file path" };
   for (const name of ["model", "conversation", "token"] as const) {
     if (values[name] !== undefined && values[name].trim() === "") {
       return { kind: "usage-error", message: `--${name} needs a value` };
@@ -124,6 +139,9 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       token,
       json: values.json,
       autoDeny: values["auto-deny"],
+      images,
+      think,
+      usage: values.usage,
     },
   };
 }
@@ -150,4 +168,14 @@ function parseCommand(
   }
   if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat import needs one file (- for stdin)" };
   return { kind: "import", options: { ...server, file: args[0]! } };
+}
+
+/** undefined: not given; null: not a setting. */
+function parseThink(value: string | undefined): CliOptions["think"] | null {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === "on" || v === "true") return true;
+  if (v === "off" || v === "false") return false;
+  if (v === "low" || v === "medium" || v === "high") return v;
+  return null;
 }

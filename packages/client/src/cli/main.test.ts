@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
 import { exitCodes, runCli } from "./main.js";
+import { solidPng } from "../test-support/png.js";
 
 /** runCli in this process with captured output (the spawned-process tests are in src/cli.test.ts). */
 async function run(argv: string[], env: Record<string, string | undefined> = {}, input?: string) {
@@ -147,6 +148,53 @@ describe("runCli", () => {
       const unknown = await run(["export", "no-such-conversation"], env());
       expect(unknown).toMatchObject({ code: exitCodes.failed, stdout: "" });
       expect(unknown.stderr).toMatch(/^error: \S+ — Conversation not found\n$/);
+    });
+  });
+
+  describe("images, think levels and usage", () => {
+    let dir: string;
+    const auth = ["--url", "", "--token", "alice-secret-token"];
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "chat-cli-images-"));
+      auth[1] = api.url;
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("--image sends the file's exact bytes to a vision model, which answers about it; --usage prints tokens and context", async () => {
+      const png = solidPng(24, 16, [220, 30, 30]);
+      const path = join(dir, "red.png");
+      writeFileSync(path, png);
+      const before = api.sim.chatRequests().length;
+      const { code, stdout, stderr } = await run([...auth, "-m", "demo-vision", "--image", path, "--usage", "What is in this picture?"]);
+      expect(code).toBe(exitCodes.ok);
+      expect(stdout).toContain("24×16");
+      expect(stdout.toLowerCase()).toContain("red");
+      const sent = api.sim.chatRequests().slice(before).map((r) => r.body as { messages: Array<{ role: string; images?: string[] }> });
+      expect(sent.at(-1)?.messages.at(-1)?.images).toEqual([png.toString("base64")]);
+      expect(stderr).toMatch(/^\d+ prompt \+ \d+ answer tokens( · [^\n]+)? · context [\d.K]+ of 32K \(\d+%\)\n$/m);
+    });
+
+    it("--think passes the level through; a non-image file and a model without vision are clear errors", async () => {
+      const before = api.sim.chatRequests().length;
+      const thought = await run([...auth, "-m", "gpt-oss", "--think", "low", "explain streams"]);
+      expect(thought.code).toBe(exitCodes.ok);
+      expect((api.sim.chatRequests().at(-1)?.body as { think?: unknown }).think).toBe("low");
+
+      const text = join(dir, "notes.png");
+      writeFileSync(text, "just text");
+      const notImage = await run([...auth, "-m", "demo-vision", "--image", text, "hi"]);
+      expect(notImage).toMatchObject({ code: exitCodes.usage, stdout: "" });
+      expect(notImage.stderr).toBe("chat: notes.png is not a PNG, JPEG, WebP or GIF image (9 bytes)\n");
+      const missing = await run([...auth, "--image", join(dir, "nope.png"), "hi"]);
+      expect(missing.stderr).toMatch(/^chat: cannot read .*nope\.png \(ENOENT\)\n$/);
+
+      const png = join(dir, "blue.png");
+      writeFileSync(png, solidPng(4, 4, [0, 0, 255]));
+      const blind = await run([...auth, "-m", "gemma3", "--image", png, "hi"]);
+      expect(blind.code).toBe(exitCodes.failed);
+      expect(blind.stderr).toMatch(/^error: model_unsupported — .+\n$/);
+      // Only the gpt-oss question reached the model.
+      expect(api.sim.chatRequests().length).toBe(before + 1);
     });
   });
 });

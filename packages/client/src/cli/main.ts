@@ -1,7 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { errorCodeMessages, type EventOf } from "@streamchat/core";
-import { createChatClient, type ChatClient } from "../client.js";
+import { createChatClient, type Attachments, type ChatClient } from "../client.js";
+import { readImageAttachment } from "../image-file.js";
 import { isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
 import { askApproval, type NextLine } from "./approval-prompt.js";
 import { parseCliArgs, usage, type CliOptions, type ExportCommand, type ImportCommand, type ServerOptions } from "./args.js";
@@ -26,6 +27,8 @@ interface Session {
   io: CliIo;
   /** The next line of input (an approval's y/N; in interactive mode the same lines the prompt reads). */
   nextLine: NextLine;
+  /** The --image files, read once; sent with the next question only. */
+  attachments: Attachments | undefined;
 }
 
 function describeClientError(error: ChatClientError, options: ServerOptions): string {
@@ -50,10 +53,13 @@ async function ask(
     json: options.json,
     color: colorEnabled(io.stderr, io.env),
     sharedTerminal: io.stdout.isTTY === true && io.stderr.isTTY === true,
+    usage: options.usage ?? io.stderr.isTTY === true,
   });
+  const attachments = session.attachments;
+  session.attachments = undefined;
   let conversation = conversationId;
   try {
-    for await (const event of session.client.stream(question, { conversationId, model: options.model, signal })) {
+    for await (const event of session.client.stream(question, { conversationId, model: options.model, think: options.think, attachments, signal })) {
       if (event.type === "run-start") conversation = event.conversationId;
       printer.handle(event);
       if (event.type === "approval-request") {
@@ -213,12 +219,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (parsed.kind === "export") return exportCommand(parsed.options, io);
   if (parsed.kind === "import") return importCommand(parsed.options, io);
   const { options } = parsed;
-  const session: Session = {
-    client: createChatClient({ url: options.url, token: options.token }),
-    options,
-    io,
-    nextLine: async () => undefined,
-  };
+  let attachments: Attachments | undefined;
+  try {
+    attachments = options.images.length > 0 ? await Promise.all(options.images.map(readImageAttachment)) : undefined;
+  } catch (error) {
+    io.stderr.write(`chat: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitCodes.usage;
+  }
+  const session: Session = { client: createChatClient({ url: options.url, token: options.token }), options, io, attachments, nextLine: async () => undefined };
   return options.question === undefined ? repl(session) : askOnce(session, options.question);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyUsage, type ChatEvent } from "@streamchat/core";
-import { colorEnabled, EventPrinter, formatToolLine, type PrinterOptions } from "./printer.js";
+import { colorEnabled, EventPrinter, formatToolLine, formatUsage, type PrinterOptions } from "./printer.js";
 
 const base = { runId: "r1", at: 1 };
 const toolRun: ChatEvent[] = [
@@ -90,5 +90,41 @@ describe("EventPrinter", () => {
     expect(colorEnabled({ isTTY: true }, {})).toBe(true);
     expect(colorEnabled({ isTTY: true }, { NO_COLOR: "1" })).toBe(false);
     expect(colorEnabled({ isTTY: false }, {})).toBe(false);
+  });
+});
+
+describe("usage and context lines", () => {
+  const usage = {
+    ...emptyUsage(),
+    promptTokens: 1234,
+    completionTokens: 56,
+    tokensPerSecond: 41.6,
+    loadMs: 2300,
+    context: { contextLength: 131_072, limitTokens: 32_768, promptTokens: 1234, promptTokensEstimated: false, completionTokens: 56, droppedMessages: 0, truncated: false },
+  };
+
+  it("formats tokens, load time, speed and how full the context is", () => {
+    expect(formatUsage(usage)).toBe("1234 prompt + 56 answer tokens · model loaded in 2.3 s · 42 tok/s · context 1.3K of 32K (4%)");
+    expect(formatUsage({ ...emptyUsage(), promptTokens: 3, completionTokens: 4 })).toBe("3 prompt + 4 answer tokens");
+    expect(formatUsage({ ...usage, loadMs: null, tokensPerSecond: null, context: { ...usage.context, promptTokensEstimated: true, truncated: true } })).toBe(
+      "1234 prompt + 56 answer tokens · context 1.3K of 32K (4%) est. · the server cut the prompt",
+    );
+  });
+
+  it("always says when older messages were left out; loading and usage lines only when asked", () => {
+    const trimmed: ChatEvent = { type: "status", ...base, phase: "thinking", message: "2 older messages were left out to fit the context window.", contextTrimmed: { droppedMessages: 2 } };
+    const loading: ChatEvent = { type: "status", ...base, phase: "loading-model", message: "Loading demo…" };
+    const done: ChatEvent = { type: "done", ...base, reason: "stop", usage };
+    const quiet = capture();
+    for (const e of [trimmed, loading, done]) quiet.printer.handle(e);
+    expect(quiet.out.stderr).toBe("(2 older messages were left out to fit the context window.)\n");
+    const told = capture({ usage: true });
+    for (const e of [trimmed, loading, done]) told.printer.handle(e);
+    expect(told.out.stderr.split("\n")).toEqual([
+      "(2 older messages were left out to fit the context window.)",
+      "Loading demo…",
+      formatUsage(usage),
+      "",
+    ]);
   });
 });

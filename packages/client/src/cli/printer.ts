@@ -13,6 +13,8 @@ export interface PrinterOptions {
   color: boolean;
   /** Both streams go to the same terminal: keep stderr lines off a half-written stdout line. */
   sharedTerminal: boolean;
+  /** "Loading <model>…" and a usage line after the answer, on stderr. */
+  usage?: boolean;
 }
 
 /** What a finished run means for the exit code. */
@@ -48,6 +50,27 @@ export function formatToolLine(
   return `→ ${result.name}${args} ${outcome}\n`;
 }
 
+/** "12 prompt + 40 answer tokens · 38 tok/s · context 1.2K of 32K (4%)". */
+export function formatUsage(usage: EventOf<"done">["usage"]): string {
+  const parts = [`${usage.promptTokens} prompt + ${usage.completionTokens} answer tokens`];
+  if (usage.loadMs !== null && usage.loadMs >= 1000) parts.push(`model loaded in ${(usage.loadMs / 1000).toFixed(1)} s`);
+  if (usage.tokensPerSecond !== null) parts.push(`${Math.round(usage.tokensPerSecond)} tok/s`);
+  const context = usage.context;
+  if (context?.limitTokens !== undefined) {
+    const used = context.promptTokens + context.completionTokens;
+    const percent = Math.min(100, Math.round((used / context.limitTokens) * 100));
+    parts.push(`context ${compact(used)} of ${compact(context.limitTokens)} (${percent}%)${context.promptTokensEstimated ? " est." : ""}`);
+  }
+  if (context?.truncated) parts.push("the server cut the prompt");
+  return parts.join(" · ");
+}
+
+/** Windows as people write them (32768 → "32K"); other counts to one decimal (1234 → "1.2K"). */
+function compact(tokens: number): string {
+  if (tokens >= 1024 && tokens % 1024 === 0) return `${tokens / 1024}K`;
+  return tokens >= 1000 ? `${(tokens / 1000).toFixed(1).replace(/\.0$/, "")}K` : String(tokens);
+}
+
 export function formatError(code: string, message: string): string {
   return `error: ${code} — ${message}\n`;
 }
@@ -76,8 +99,12 @@ export class EventPrinter {
       return;
     }
     switch (event.type) {
-      case "run-start":
       case "status":
+        // Left-out history is always said: an answer that forgot the start of the conversation should not surprise.
+        if (event.contextTrimmed) this.stderrLine(this.dim(`(${event.message})`) + "\n");
+        else if (event.phase === "loading-model" && this.opts.usage) this.stderrLine(this.dim(event.message) + "\n");
+        break;
+      case "run-start":
       // The approval prompt is the CLI's (issue 15); a denial still prints as the call's tool-result line.
       case "approval-request":
       case "approval-result":
@@ -99,6 +126,7 @@ export class EventPrinter {
         break;
       case "done":
         this.finish();
+        if (this.opts.usage && event.reason !== "error") this.stderrLine(this.dim(formatUsage(event.usage)) + "\n");
         break;
       default: {
         const exhaustive: never = event;

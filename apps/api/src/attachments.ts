@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { checkImages, checkModelSupport, imageAttachmentSchema, thinkLevelSchema, type ChatModel, type ImageAttachment, type ThinkSetting } from "@streamchat/core";
+import type { Config } from "./config.js";
+import { AppError } from "./errors.js";
+
+/**
+ * `attachments` of chat.send, chat.complete, chat.edit and the REST endpoints (DESIGN §9). The shape only: count,
+ * size and content are checked by `checkAttachments`, whose messages name the limits. An array longer than any
+ * body could carry is refused by the body limit first.
+ */
+export const attachmentsSchema = z.array(imageAttachmentSchema).optional();
+
+/** `think`: on/off, or a level ("low" | "medium" | "high") passed to Ollama unchanged (core's ThinkSetting). */
+export const thinkSchema = z
+  .union([z.boolean(), thinkLevelSchema], { error: 'must be a boolean or one of "low", "medium", "high"' })
+  .optional() satisfies z.ZodType<ThinkSetting | undefined>;
+
+export interface AttachmentCheck {
+  model: ChatModel;
+  /** The model the run would use (the request's, else the provider's default). */
+  modelName: string;
+  config: Pick<Config, "maxImageBytes">;
+}
+
+/**
+ * Refuses a request's images before anything is stored or started: more than 4, not base64, over MAX_IMAGE_BYTES
+ * decoded, bytes that are no PNG/JPEG/WebP/GIF or not the declared type (bad_request), or images for a model the
+ * server says has no `vision` (model_unsupported). Unknown capabilities pass: the run loop checks again.
+ * Without images nothing is asked of the model server.
+ */
+export async function checkAttachments(attachments: readonly ImageAttachment[] | undefined, check: AttachmentCheck, signal?: AbortSignal): Promise<void> {
+  if (!attachments || attachments.length === 0) return;
+  const bad = checkImages(attachments, { maxBytes: check.config.maxImageBytes });
+  if (bad) throw new AppError(bad.code, bad.message);
+  const unsupported = await checkModelSupport(check.model, check.modelName, { images: attachments.length }, signal ? { signal } : {});
+  if (unsupported) throw new AppError(unsupported.code, unsupported.message);
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { crc32, deflateSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { chooseModel, lastAnswer, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
+
+const e2e = useE2E({ tokenDelayMs: 5 });
+
+/** A real solid-colour 8-bit RGB PNG: signature, IHDR, one zlib IDAT, IEND. */
+function solidPng(width: number, height: number, rgb: [number, number, number]): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = 2;
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => rgb).flat())]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.concat(Array.from({ length: height }, () => row)))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "streamchat-e2e-images-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
+  it("attaches an image to the vision model: thumbnail before sending, an answer about it, the thumbnail in the transcript opening full size, and the context meter", async () => {
+    const png = solidPng(32, 24, [220, 30, 30]);
+    const path = join(dir, "red.png");
+    writeFileSync(path, png);
+    const page = await e2e.openApp();
+    // A model without vision offers no attach button.
+    await chooseModel(page, "gemma3");
+    expect(await page.getByRole("button", { name: "Attach image" }).count()).toBe(0);
+    await chooseModel(page, "demo-vision");
+    await page.getByRole("button", { name: "Attach image" }).waitFor();
+
+    await page.getByTestId("attach-input").setInputFiles(path);
+    const draft = page.getByTestId("draft-images").getByRole("img", { name: "red.png" });
+    await draft.waitFor();
+    // Remove before sending, then attach again by dropping the file on the composer.
+    await page.getByRole("button", { name: "Remove red.png" }).click();
+    await draft.waitFor({ state: "detached" });
+    await page.evaluate(async (base64) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+      document.querySelector("form.composer")!.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, png.toString("base64"));
+    await page.getByTestId("draft-images").getByRole("img", { name: "dropped.png" }).waitFor();
+
+    await send(page, "What is in this picture?");
+    await waitForAnswerState(page, "stop");
+    const answer = (await lastAnswer(page).textContent()) ?? "";
+    expect(answer).toContain("32×24");
+    expect(answer.toLowerCase()).toContain("red");
+    // The model got exactly the image's bytes.
+    const body = e2e.sim.chatRequests().at(-1)?.body as { model: string; messages: Array<{ images?: string[] }> };
+    expect(body.model).toBe("demo-vision");
+    expect(body.messages.at(-1)?.images).toEqual([png.toString("base64")]);
+    expect(await page.getByTestId("draft-images").count()).toBe(0);
+
+    const thumb = page.getByTestId("messages").getByRole("button", { name: "Open image 1 full size" });
+    await thumb.waitFor();
+    expect(await thumb.locator("img").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(32);
+    await thumb.click();
+    const full = page.getByTestId("image-full");
+    await full.waitFor();
+    expect(await full.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([32, 24]);
+    await page.keyboard.press("Escape");
+    await full.waitFor({ state: "hidden" });
+
+    // The context meter: last prompt + answer tokens of the model's 32K limit.
+    const meter = page.getByRole("meter", { name: "Context used" });
+    await meter.waitFor();
+    expect(await meter.textContent()).toMatch(/^[\d.]+K? \/ 32K context$/);
+    expect(Number(await meter.getAttribute("aria-valuenow"))).toBeGreaterThan(0);
+  });
+
+  it("offers think levels for gpt-oss and sends the chosen one; on/off for qwen3", async () => {
+    const page = await e2e.openApp();
+    await chooseModel(page, "gpt-oss");
+    const level = page.getByRole("combobox", { name: /^Think/ });
+    await level.selectOption("high");
+    await send(page, "explain streams");
+    await waitForAnswerState(page, "stop");
+    expect((e2e.sim.chatRequests().at(-1)?.body as { think?: unknown }).think).toBe("high");
+    await lastAnswer(page).getByText(/^Thought for \d+ s$/).waitFor();
+    await chooseModel(page, "qwen3");
+    expect(await page.getByRole("button", { name: /^Think/ }).getAttribute("aria-pressed")).toBe("true");
+    expect(await page.getByRole("combobox", { name: /^Think/ }).count()).toBe(0);
+  });
+});

@@ -18,6 +18,7 @@ import {
   activeHandles,
   connectionCounts,
   connectionObjects,
+  connectionObjectsSettled,
   connectionsClosed,
   eventsPath,
   heapUsedAfterGc,
@@ -460,7 +461,7 @@ describe("fault matrix", () => {
       await eventually(() => activeHandles(storm.server.store) <= resourcesBefore + 10, "handles to close", 15_000);
       // Exact counts, whatever the GC timing: every connection's request, response, socket, fetch Request,
       // abort signal and stream (server and client side) was collected.
-      const objectsAfter = connectionObjects();
+      const objectsAfter = await connectionObjectsSettled(objectsBefore, 10);
       for (const [name, before] of Object.entries(objectsBefore)) expect(objectsAfter[name], name).toBeLessThanOrEqual(before + 10);
       // Bytes: the storm made thousands of connections; a leak of even 2 KB each shows. (Not the whole heap:
       // code and tRPC's WeakMap table grow to a high-water mark that varies by 8-16 MB with GC timing; see

@@ -4,6 +4,7 @@ import {
   activeHandles,
   connectionCounts,
   connectionObjects,
+  connectionObjectsSettled,
   connectionsClosed,
   type ConnectionCounts,
   eventsPath,
@@ -154,7 +155,7 @@ describe("SSE connection leaks", () => {
     const heap1 = await smallObjectHeapAfterGc();
     await connections(runId, perStep, baseline);
     const heap2 = await smallObjectHeapAfterGc();
-    const objects2 = connectionObjects();
+    const objects2 = await connectionObjectsSettled(objects0, 4);
 
     // Not one request, response, socket, signal or stream per connection stays reachable.
     for (const [name, before] of Object.entries(objects0)) expect(objects2[name], name).toBeLessThanOrEqual(before + 4);

@@ -274,6 +274,22 @@ export function connectionObjects(): Record<string, number> {
   );
 }
 
+/**
+ * connectionObjects() once each class is back within `slack` of `before`, or the last count at the deadline. A
+ * closed connection's objects can outlive it by a few event-loop turns (a socket's close callbacks, a stream's
+ * pending cancel, finalizers the GC queued): counting at one instant made leak checks flaky under load. A leak stays
+ * above the bound at any time and still fails the caller's assertion.
+ */
+export async function connectionObjectsSettled(before: Record<string, number>, slack: number, timeoutMs = 20_000): Promise<Record<string, number>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const now = connectionObjects();
+    const settled = Object.entries(before).every(([name, count]) => (now[name] ?? 0) <= count + slack);
+    if (settled || Date.now() > until) return now;
+    await sleep(100);
+  }
+}
+
 /** Open connections of the server, and open TCP sockets of this process (both ends of loopback connections). */
 export interface ConnectionCounts {
   server: number;

@@ -12,8 +12,8 @@ import {
 import type { ChatStore } from "@streamchat/store";
 import { buildContext } from "./context.js";
 import type { FailedRunCloser } from "./failed-run-closer.js";
-import type { LiveRun, LiveRuns } from "./live-runs.js";
-import type { RunEvents } from "./run-events.js";
+import type { LiveRun } from "./live-runs.js";
+import type { RunStreams } from "./run-streams.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { TokenCoalescer } from "./token-coalescer.js";
@@ -23,8 +23,10 @@ export interface RunExecutorOptions {
   model: ChatModel;
   limits: RunLimits;
   toolsFor: (userId: string) => AnyTool[];
-  live: LiveRuns;
-  events: RunEvents;
+  /** The run's events: appended, committed and published through the RunStreams seam. */
+  events: Pick<RunStreams, "append" | "commitDone" | "publish">;
+  /** This process's replica id, in the run's log line. */
+  replicaId: string;
   closer: FailedRunCloser;
   log: RunLog;
   now: () => number;
@@ -61,7 +63,7 @@ export class RunExecutor {
     let done: EventOf<"done"> | undefined;
     let tokens = 0;
     // Never throws: a store failure stops the run instead (also when the coalescer flushes on its own).
-    const emit = (event: ChatEvent) => events.emit(run, event);
+    const emit = (event: ChatEvent) => events.append(run, event);
     const coalescer = limits.coalesceTokens ? new TokenCoalescer(emit) : { push: emit, flush: () => {} };
     try {
       const history = await store.listMessages(record.conversationId);
@@ -127,7 +129,7 @@ export class RunExecutor {
       if (run.storeFailed) throw new Error("an event batch of the run failed");
       const stored = await events.commitDone(run, done);
       await store.finishRun(record.id, { reason: done.reason, usage: done.usage });
-      this.opts.live.publish(run, stored);
+      events.publish(run, stored);
     } catch (error) {
       this.storeFailed(run, error);
       run.storeFailed = true; // also after `done` was committed: the closer finishes the job
@@ -137,6 +139,7 @@ export class RunExecutor {
     log.info(
       {
         runId: record.id,
+        replicaId: this.opts.replicaId,
         model: record.model,
         ttftMs: done.usage.ttftMs,
         durationMs: done.usage.durationMs || this.opts.now() - startedAt,

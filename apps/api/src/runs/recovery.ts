@@ -3,6 +3,7 @@ import type { ChatStore, RunRecord } from "@streamchat/store";
 import { closeRunFromLog, type RunEnding } from "./close-run.js";
 import type { ReplicaLiveness } from "./liveness.js";
 import type { RunLog } from "./run-log.js";
+import type { RunStreams } from "./run-streams.js";
 
 export const interruptedEnding: RunEnding = { code: "interrupted", message: errorCodeMessages.interrupted, reason: "interrupted" };
 
@@ -18,6 +19,8 @@ export interface OrphanSweeperOptions {
   liveness: ReplicaLiveness;
   log: RunLog;
   now: () => number;
+  /** Where followers on any replica see the closing events (and what they may have seen already). */
+  streams: Pick<RunStreams, "lastSeenSeq" | "publishClosing">;
   /** Runs this process is executing or closing itself: never orphans. */
   isOwnedHere: (runId: string) => boolean;
   seqGap?: number;
@@ -102,9 +105,18 @@ export class OrphanSweeper {
       // Someone may have closed it between the list and the lock.
       const current = await this.opts.store.getRun(run.id);
       if (current?.status !== "running") return;
+      const { streams, log } = this.opts;
+      // Followers may have seen events the durable log never got (the live stream is written first): end above them.
+      const seen = await streams.lastSeenSeq(run.id);
       const { outcome } = await closeRunFromLog(this.opts.store, current, interruptedEnding, {
         now: this.opts.now,
         seqGap: this.opts.seqGap ?? defaultRecoverySeqGap,
+        minSeq: seen + 1,
+        publish: (stored) => {
+          streams.publishClosing(run.id, stored).catch((error: unknown) => {
+            log.warn({ err: error, runId: run.id }, "could not publish a closing event; followers find it in the log");
+          });
+        },
       });
       closed = outcome === "closed";
     });

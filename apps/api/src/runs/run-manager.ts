@@ -1,4 +1,4 @@
-import type { AnyTool, ChatModel } from "@streamchat/core";
+import type { AnyTool, ChatModel, EventOf } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { RunExecutor } from "./execute-run.js";
@@ -7,16 +7,27 @@ import { localLiveness, type ReplicaLiveness } from "./liveness.js";
 import { LiveRuns } from "./live-runs.js";
 import { withProviderName } from "./named-model.js";
 import { OrphanSweeper } from "./recovery.js";
-import { RunEvents } from "./run-events.js";
+import { embeddedRunStreams } from "./embedded-streams.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { endRunsForShutdown } from "./shutdown.js";
 import { RunStarter, type EditInput, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
-import { subscribeToRun } from "./subscribe.js";
+import type { RunControl, RunStreams, RunStreamsFactory } from "./run-streams.js";
 
 export type { RunLimits } from "./run-limits.js";
 export type { RunLog } from "./run-log.js";
 export type { StartInput, StartedRun } from "./start-run.js";
+export type { RunControl } from "./run-streams.js";
+
+/** What RunManager reports about its runs (metrics.ts counts them). All optional; none may throw. */
+export interface RunObserver {
+  started?(run: RunRecord): void;
+  /** The run ended here: its `done` as followers got it (undefined when it never got one, e.g. stuck at shutdown). */
+  finished?(run: RunRecord, done: EventOf<"done"> | undefined): void;
+}
+
+/** Receives approval decisions (chat.approve) for runs executing here, from any replica; true when applied. */
+export type ApprovalHandler = (runId: string, decision: Extract<RunControl, { type: "approval" }>) => boolean;
 
 export interface RunManagerOptions {
   store: ChatStore;
@@ -31,12 +42,19 @@ export interface RunManagerOptions {
   now?: () => number;
   /** Which API processes are alive; its replica id owns this process's runs. Default: one process per store. */
   liveness?: ReplicaLiveness;
-  /** Live events a subscriber may fall behind before it is switched to reading the log (default 1024). */
+  /**
+   * How a run's events reach followers and control messages reach the run (the RunStreams seam). Default: embedded
+   * (in-process), built from the three options below; a cluster passes the Redis implementation (cluster/).
+   */
+  streams?: RunStreamsFactory;
+  /** Live events a subscriber may fall behind before it is switched to reading the log (default 1024; embedded). */
   subscriberQueueLimit?: number;
-  /** Events read from the log at a time when replaying (default 256). */
+  /** Events read from the log at a time when replaying (default 256; embedded). */
   logPageSize?: number;
-  /** How often a subscriber reads the log of a run executing in another process (default 250 ms). */
+  /** How often a subscriber reads the log of a run executing in another process (default 250 ms; embedded). */
   remotePollMs?: number;
+  /** Told about runs starting and ending (metrics). */
+  observer?: RunObserver;
   /** Seqs skipped by the closing events of a run recovered after a crash (default 10 000). */
   recoverySeqGap?: number;
   /** First wait before closing a run again whose close failed in the store (doubles up to 5 s, default 1 s). */
@@ -68,10 +86,11 @@ export class RunManager {
   private readonly executor: RunExecutor;
   private readonly closer: FailedRunCloser;
   private readonly sweeper: OrphanSweeper;
+  private readonly streams: RunStreams;
+  private approvalHandler: ApprovalHandler | undefined;
   private accepting = true;
   /** Starts under way (between their first store call and the launch): shutdown waits for them. */
   private readonly starting = new Set<Promise<unknown>>();
-  private subscriptions = 0;
   private startedTotal = 0;
 
   constructor(opts: RunManagerOptions) {
@@ -80,21 +99,34 @@ export class RunManager {
     const now = opts.now ?? Date.now;
     const liveness = opts.liveness ?? localLiveness();
     this.replicaId = liveness.replicaId;
-    this.closer = new FailedRunCloser({
+    const streams = (opts.streams ??
+      embeddedRunStreams({
+        ...(opts.subscriberQueueLimit === undefined ? {} : { queueLimit: opts.subscriberQueueLimit }),
+        ...(opts.logPageSize === undefined ? {} : { pageSize: opts.logPageSize }),
+        ...(opts.remotePollMs === undefined ? {} : { pollMs: opts.remotePollMs }),
+      }))({
       store: opts.store,
       live: this.live,
+      replicaId: this.replicaId,
+      log: opts.log,
+      onWriteFailure: (run, error) => this.executor.storeFailed(run, error),
+      onControl: (runId, message) => this.handleControl(runId, message),
+    });
+    this.streams = streams;
+    this.closer = new FailedRunCloser({
+      store: opts.store,
+      publish: (run, stored) => streams.publish(run, stored),
       log: opts.log,
       now,
       ...(opts.closeRetryMs === undefined ? {} : { retryMs: opts.closeRetryMs }),
     });
-    const events = new RunEvents(opts.store, this.live, (run, error) => this.executor.storeFailed(run, error));
     this.executor = new RunExecutor({
       store: opts.store,
       model: withProviderName(opts.model, opts.provider),
       limits: opts.limits,
       toolsFor: opts.toolsFor,
-      live: this.live,
-      events,
+      events: streams,
+      replicaId: this.replicaId,
       closer: this.closer,
       log: opts.log,
       now,
@@ -112,6 +144,7 @@ export class RunManager {
       liveness,
       log: opts.log,
       now,
+      streams,
       isOwnedHere: (runId) => this.live.has(runId) || this.closer.isPending(runId),
       ...(opts.recoverySeqGap === undefined ? {} : { seqGap: opts.recoverySeqGap }),
     });
@@ -136,6 +169,8 @@ export class RunManager {
 
   private async guardedStart(work: (starter: RunStarter) => Promise<StartedRun>): Promise<StartedRun> {
     if (!this.accepting) throw new AppError("interrupted", "The server is shutting down; try again in a moment.");
+    // Fails fast when the run's events could not reach its followers (Redis unreachable).
+    this.streams.assertWritable();
     const started = work(this.starter);
     this.starting.add(started);
     try {
@@ -150,10 +185,15 @@ export class RunManager {
   private launch(record: RunRecord, think: boolean | undefined) {
     const { live, end } = this.live.add(record, think);
     this.startedTotal++;
+    this.opts.observer?.started?.(record);
     void this.executor
       .execute(live)
       .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "run failed outside the engine"))
-      .finally(end);
+      .finally(() => {
+        end();
+        const last = live.lastPublished;
+        this.opts.observer?.finished?.(record, last?.type === "done" ? last : undefined);
+      });
   }
 
   // ---- reading and controlling runs ----------------------------------------------------------
@@ -170,15 +210,44 @@ export class RunManager {
   }
 
   /**
-   * Aborts the user's run (the model request's socket closes). False when it already ended, or when it executes in
-   * another process (stopping those needs a channel between processes, which is not there yet).
+   * Aborts the user's run (the model request's socket closes), on whichever replica executes it. False when it
+   * already ended, or executes where no control channel reaches (another process without a cluster channel).
    */
   async cancel(userId: string, runId: string): Promise<boolean> {
-    if (!(await this.getRunForUser(userId, runId))) throw notFound("Run");
+    const run = await this.getRunForUser(userId, runId);
+    if (!run) throw notFound("Run");
+    if (run.status !== "running" && !this.live.has(runId)) return false;
+    return this.streams.control(run, { type: "cancel" });
+  }
+
+  /**
+   * Delivers a control message to the user's run wherever it executes (chat.approve: approval decisions). False
+   * when the run is not waiting there (ended, or no channel reaches it).
+   */
+  async sendControl(userId: string, runId: string, message: RunControl): Promise<boolean> {
+    const run = await this.getRunForUser(userId, runId);
+    if (!run) throw notFound("Run");
+    if (run.status !== "running" && !this.live.has(runId)) return false;
+    return this.streams.control(run, message);
+  }
+
+  /** Where approval decisions for runs executing here go (the approval registry registers itself). */
+  onApproval(handler: ApprovalHandler | undefined): void {
+    this.approvalHandler = handler;
+  }
+
+  /** A control message for a run executing here, from this replica or another (RunStreams delivers it). */
+  private handleControl(runId: string, message: RunControl): boolean {
     const live = this.live.get(runId);
-    if (!live || live.controller.signal.aborted) return false;
-    live.controller.abort(new Error("cancelled by the user"));
-    return true;
+    if (!live) return false;
+    switch (message.type) {
+      case "cancel":
+        if (live.controller.signal.aborted) return false;
+        live.controller.abort(new Error("cancelled by the user"));
+        return true;
+      case "approval":
+        return this.approvalHandler?.(runId, message) ?? false;
+    }
   }
 
   /** Resolves when the run has ended (immediately when it is not running here). */
@@ -186,29 +255,22 @@ export class RunManager {
     return this.live.get(runId)?.ended ?? Promise.resolve();
   }
 
-  /** The run's events after `afterSeq`, each seq once and in order, to `done` (subscribe.ts). */
-  async *subscribe(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
-    this.subscriptions++;
-    try {
-      yield* subscribeToRun(
-        {
-          store: this.store,
-          live: this.live,
-          ...(this.opts.subscriberQueueLimit === undefined ? {} : { queueLimit: this.opts.subscriberQueueLimit }),
-          ...(this.opts.logPageSize === undefined ? {} : { pageSize: this.opts.logPageSize }),
-          ...(this.opts.remotePollMs === undefined ? {} : { pollMs: this.opts.remotePollMs }),
-        },
-        runId,
-        afterSeq,
-        signal,
-      );
-    } finally {
-      this.subscriptions--;
-    }
+  /** The run's events after `afterSeq`, each seq once and in order, to `done` (RunStreams.follow). */
+  subscribe(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
+    return this.streams.follow(runId, afterSeq, signal);
+  }
+
+  /** The live channel between replicas: null without one (embedded); `ok` false while it is unreachable. */
+  streamsHealth(): Promise<{ ok: boolean } | null> {
+    return this.streams.health();
+  }
+
+  get streamsKind(): RunStreams["kind"] {
+    return this.streams.kind;
   }
 
   stats(): RunManagerStats {
-    return { ...this.live.stats(), subscriptions: this.subscriptions, startedTotal: this.startedTotal };
+    return { ...this.live.stats(), subscriptions: this.streams.followers, startedTotal: this.startedTotal };
   }
 
   // ---- start-up and shutdown -----------------------------------------------------------------
@@ -237,5 +299,7 @@ export class RunManager {
     await endRunsForShutdown(this.live, graceMs, this.opts.log);
     // Runs whose close failed in the store: one last attempt now, else a later recovery closes them.
     await this.closer.shutdown();
+    // Followers of runs executing elsewhere end now (their clients resume on another replica).
+    await this.streams.close();
   }
 }

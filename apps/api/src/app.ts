@@ -25,6 +25,8 @@ import { appRouter, type AppRouter } from "./router/root.js";
 import { localLiveness, newReplicaId, type ReplicaLiveness } from "./runs/liveness.js";
 import { openPostgresLiveness } from "./runs/postgres-liveness.js";
 import { RunManager } from "./runs/run-manager.js";
+import { openRunStreams, redisTarget } from "./cluster/index.js";
+import { ApiMetrics } from "./metrics.js";
 import { fastifyTRPCPluginWithLeanSubscriptions } from "./sse/subscription-route.js";
 import { toolsFor } from "./tools.js";
 import type { Context } from "./trpc.js";
@@ -126,6 +128,14 @@ async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatSt
   return openSqliteStore({ path, onFlushError });
 }
 
+/** REDIS_URL could not be used at start-up: one line naming it and where it points (never a password). */
+function redisStartupError(config: Config, error: unknown): StartupError {
+  const detail = (error instanceof Error && error.message) || String(error);
+  return new StartupError(`REDIS_URL: cannot reach Redis at ${redisTarget(config.redisUrl ?? "")}: ${detail.replace(/\s+/g, " ")}`, {
+    cause: error,
+  });
+}
+
 /** Which processes are alive: on PostgreSQL, one advisory lock per process; else this process is the only one. */
 async function openLiveness(config: Config, replicaId: string, log: FastifyBaseLogger): Promise<ReplicaLiveness> {
   if (!config.databaseUrl) return localLiveness(replicaId);
@@ -155,16 +165,41 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     await store.close().catch(() => {});
     throw error;
   }
+  let streams: Awaited<ReturnType<typeof openRunStreams>>;
+  try {
+    streams = await openRunStreams({ redisUrl: config.redisUrl, replicaId, log: app.log });
+  } catch (error) {
+    await liveness.close();
+    await store.close().catch(() => {});
+    throw redisStartupError(config, error);
+  }
   try {
     provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});
   } catch (error) {
+    await streams.abort();
     await liveness.close();
     await store.close().catch(() => {});
     throw error;
   }
   app.log.info(
-    { replicaId, store: store.kind, ...(config.databaseUrl ? { database: databaseTarget(config.databaseUrl) } : {}) },
-    `replica ${replicaId} on the ${store.kind} store`,
+    {
+      replicaId,
+      store: store.kind,
+      ...(config.databaseUrl ? { database: databaseTarget(config.databaseUrl) } : {}),
+      streams: streams.describe,
+    },
+    `replica ${replicaId} on the ${store.kind} store, run streams: ${streams.describe}`,
+  );
+  // The gauges read the RunManager, which takes the metrics' observer: built first, pointed at it after.
+  const scraped: { runs?: RunManager } = {};
+  const metrics = new ApiMetrics(
+    {
+      activeRuns: () => scraped.runs?.stats().activeRuns ?? 0,
+      subscriptions: () => scraped.runs?.stats().subscriptions ?? 0,
+      storeUp: () => store.ping(),
+      redisUp: async () => (await scraped.runs?.streamsHealth())?.ok ?? null,
+    },
+    replicaId,
   );
   const runs = new RunManager({
     store,
@@ -175,7 +210,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     toolsFor: (userId) => [...toolsFor(store, userId), ...(opts.extraTools ?? [])],
     log: app.log,
     liveness,
+    streams: streams.factory,
+    observer: metrics.observer,
   });
+  scraped.runs = runs;
   const recovered = await runs.recoverInterrupted();
   if (recovered > 0) app.log.warn({ runs: recovered }, "closed runs left running by a previous process as interrupted");
   // On PostgreSQL other processes may die while this one lives: their runs are closed within seconds.
@@ -308,11 +346,17 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   registerRest(app, { runs, auth });
 
-  // For load balancers and orchestrators: no auth, no details. 503 while the store does not answer.
+  // For load balancers and orchestrators: no auth, no details. 503 while the store (or Redis, when configured) does not answer.
   app.get("/healthz", async (_request, reply) => {
-    const storeOk = await store.ping();
-    return reply.code(storeOk ? 200 : 503).header("cache-control", "no-store").send({ ok: storeOk, store: { ok: storeOk } });
+    const [storeOk, redis] = await Promise.all([store.ping(), runs.streamsHealth()]);
+    const ok = storeOk && (redis?.ok ?? true);
+    return reply
+      .code(ok ? 200 : 503)
+      .header("cache-control", "no-store")
+      .send({ ok, store: { ok: storeOk }, ...(redis ? { redis: { ok: redis.ok } } : {}) });
   });
+
+  metrics.register(app, config.metricsToken);
 
   const webDist = opts.webDistDir === undefined ? defaultWebDist : opts.webDistDir;
   const webRoot = webDist === null ? null : typeof webDist === "string" ? resolve(webDist) : fileURLToPath(webDist);

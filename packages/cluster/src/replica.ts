@@ -15,6 +15,8 @@ export interface Replica {
   readonly url: string;
   /** The id the API logged at start-up (`replica <id> on the … store`), once it did. */
   replicaId(): string | undefined;
+  /** Resolves when the process has exited (for whatever reason). */
+  readonly exited: Promise<void>;
   /** Its stdout and stderr so far (the last MB). */
   output(): string;
   /** Sends a signal and waits for the exit (SIGKILL: a crash; SIGTERM: a rolling deploy's graceful stop). */
@@ -87,6 +89,7 @@ function describeReplica(spec: ReplicaSpec, child: ChildProcess, url: string, ou
     pid: child.pid as number,
     port: spec.port,
     url,
+    exited,
     replicaId: () => /"replicaId":"([^"]+)"/.exec(output())?.[1],
     output,
     async kill(signal = "SIGKILL") {

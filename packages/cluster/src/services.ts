@@ -106,9 +106,16 @@ export async function createSchema(databaseUrl: string, prefix = "streamchat_clu
 
 /** PostgreSQL's postmaster pid (server on this machine): the parent of the backend that answers us. */
 export async function postgresPid(databaseUrl: string): Promise<number> {
-  const [row] = await adminQuery<{ pid: number }>(databaseUrl, "SELECT pg_backend_pid() AS pid");
-  if (!row) throw new Error("pg_backend_pid() returned nothing");
-  return parentPid(row.pid);
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    // Read while connected: the backend ends with the connection.
+    const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    if (!rows[0]) throw new Error("pg_backend_pid() returned nothing");
+    return parentPid(rows[0].pid);
+  } finally {
+    await client.end();
+  }
 }
 
 /** One inline command to Redis and its whole reply (small replies only: INFO, PING). */

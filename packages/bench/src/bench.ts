@@ -10,7 +10,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { type ServerProcess, startServer } from "./child.js";
-import { benchAuthTokens, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
+import { type ClusterCpu, startClusterServer } from "./cluster-server.js";
+import { benchAuthTokens, clusterPaths, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
 import { maxOpenStreams, openFileLimit } from "./proc-stats.js";
 import { flood, type FloodResult, hold, type HoldResult, paced, type PacedResult } from "./workloads.js";
 
@@ -159,6 +160,11 @@ export interface BenchResults {
   paced: PacedRow[];
   perStream: PerStreamRow[];
   hold: HoldRow[];
+  /**
+   * Where the stack-cluster path's CPU went over the whole run (warm-up and every workload): its replicas, nginx,
+   * Redis and PostgreSQL, in ms; absent without that path.
+   */
+  clusterCpu?: ClusterCpu;
   /** Failures of the harness itself (a server that did not start...), never hidden. */
   failures: string[];
 }
@@ -172,10 +178,12 @@ export interface RunOptions {
    * created at the start and dropped at the end: point it at a throwaway database, never at one that matters.
    */
   databaseUrl?: string;
+  /** Redis for the stack-cluster path (BENCH_REDIS_URL): a throwaway one (its keys are the runs' streams). */
+  redisUrl?: string;
   log?: (line: string) => void;
 }
 
-const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-postgres", "stack-rest"]);
+const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-postgres", "stack-cluster", "stack-rest"]);
 
 function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl: string | undefined): Record<string, string> {
   const common = { BENCH_SIM_URL: simUrl, BENCH_MODEL: model };
@@ -188,7 +196,7 @@ function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl:
     OLLAMA_HOST: simUrl,
     CHAT_MODEL: model,
     DATABASE_PATH: path === "stack-memory" ? ":memory:" : join(dataDir, `${path}-${Date.now()}.db`),
-    ...(path === "stack-postgres" && postgresUrl ? { DATABASE_URL: postgresUrl } : {}),
+    ...(postgresPaths.has(path) && postgresUrl ? { DATABASE_URL: postgresUrl } : {}),
     // Several users: MAX_RUNS_PER_USER is capped at 1000, the bench holds more streams than that.
     AUTH_TOKENS: benchAuthTokens(),
     MAX_RUNS_PER_USER: "1000",
@@ -228,9 +236,25 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const dataDir = mkdtempSync(join(os.tmpdir(), "streamchat-bench-"));
   let sim: Simulator | undefined;
   let schema: BenchSchema | undefined;
+  /** stack-cluster's own schema: its replicas and stack-postgres's process must not sweep each other's runs. */
+  let clusterSchema: BenchSchema | undefined;
   const servers = new Map<PathName, ServerProcess>();
+  const clusterCpu: ClusterCpu = { replicas: 0, nginx: 0, redis: 0, postgres: 0 };
   const start = async (path: PathName): Promise<ServerProcess | null> => {
     if (path === "direct" || !sim) return null;
+    if (clusterPaths.has(path)) {
+      if (!schema || !opts.databaseUrl || !opts.redisUrl) throw new Error("stack-cluster needs BENCH_DATABASE_URL and BENCH_REDIS_URL");
+      return startClusterServer({
+        name: path,
+        env: serverEnv(path, sim.url, dataDir, clusterSchema?.url ?? schema.url),
+        adminDatabaseUrl: opts.databaseUrl,
+        redisUrl: opts.redisUrl,
+        onStop: (cpu) => {
+          for (const key of Object.keys(clusterCpu) as Array<keyof ClusterCpu>) clusterCpu[key] += cpu[key];
+        },
+        ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
+      });
+    }
     const entry = stackPaths.has(path) ? "servers/stack" : path === "ai-sdk" ? "servers/ai-sdk-relay" : "servers/bare-relay";
     return startServer({
       name: path,
@@ -244,9 +268,13 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
 
   try {
     if (plan.paths.some((path) => postgresPaths.has(path))) {
-      if (!opts.databaseUrl) throw new Error("stack-postgres needs a PostgreSQL URL (BENCH_DATABASE_URL)");
+      if (!opts.databaseUrl) throw new Error("stack-postgres and stack-cluster need a PostgreSQL URL (BENCH_DATABASE_URL)");
       schema = await createBenchSchema(opts.databaseUrl);
-      log(`stack-postgres in schema ${schema.name} of ${describeDatabase(opts.databaseUrl)} (dropped at the end)`);
+      log(`stack-postgres/stack-cluster in schema ${schema.name} of ${describeDatabase(opts.databaseUrl)} (dropped at the end)`);
+    }
+    if (plan.paths.some((path) => clusterPaths.has(path))) {
+      if (!opts.redisUrl || !opts.databaseUrl) throw new Error("stack-cluster needs a Redis URL (BENCH_REDIS_URL)");
+      clusterSchema = await createBenchSchema(opts.databaseUrl);
     }
     sim = await startSimulator({ tokenDelayMs: 0 });
     const active: PathName[] = [];
@@ -406,7 +434,9 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     await sim?.close();
+    if (plan.paths.some((path) => clusterPaths.has(path))) results.clusterCpu = clusterCpu;
     await schema?.drop().catch((error: unknown) => results.failures.push(`dropping schema ${schema?.name}: ${(error as Error).message}`));
+    await clusterSchema?.drop().catch((error: unknown) => results.failures.push(`dropping schema ${clusterSchema?.name}: ${(error as Error).message}`));
     rmSync(dataDir, { recursive: true, force: true });
     results.durationMs = Date.now() - startedAt;
     results.machine.loadAvgAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);

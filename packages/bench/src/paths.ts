@@ -3,19 +3,27 @@ import { aiSdkUiSse, bareSse, ollamaNdjson, restSse, trpcEventsSse } from "./pro
 import { requestJson, type StreamTarget } from "./reader.js";
 
 /** The ways a token can travel from the simulator to the load generator. */
-export const pathNames = ["direct", "bare-relay", "ai-sdk", "stack", "stack-memory", "stack-postgres", "stack-rest"] as const;
+export const pathNames = ["direct", "bare-relay", "ai-sdk", "stack", "stack-memory", "stack-postgres", "stack-cluster", "stack-rest"] as const;
 export type PathName = (typeof pathNames)[number];
 
 /** Paths that need a PostgreSQL database (BENCH_DATABASE_URL); run only when one is given. */
-export const postgresPaths: ReadonlySet<PathName> = new Set<PathName>(["stack-postgres"]);
+export const postgresPaths: ReadonlySet<PathName> = new Set<PathName>(["stack-postgres", "stack-cluster"]);
 
-/** The paths a run takes by default: all of them, the PostgreSQL one only with a database URL. */
-export function defaultPaths(databaseUrl: string | undefined): PathName[] {
-  return pathNames.filter((path) => databaseUrl !== undefined || !postgresPaths.has(path));
+/** Paths that also need Redis (BENCH_REDIS_URL) and nginx: replicas behind a load balancer. */
+export const clusterPaths: ReadonlySet<PathName> = new Set<PathName>(["stack-cluster"]);
+
+/**
+ * The paths a run takes by default: all of them, the PostgreSQL ones only with a database URL, the cluster one only
+ * with a Redis URL as well.
+ */
+export function defaultPaths(databaseUrl: string | undefined, redisUrl?: string): PathName[] {
+  return pathNames.filter(
+    (path) => (databaseUrl !== undefined || !postgresPaths.has(path)) && (redisUrl !== undefined || !clusterPaths.has(path)),
+  );
 }
 
-/** This stack over tRPC (chat.send, then chat.events as its own request), whatever its store. */
-export const trpcStackPaths: ReadonlySet<PathName> = new Set<PathName>(["stack", "stack-memory", "stack-postgres"]);
+/** This stack over tRPC (chat.send, then chat.events as its own request), whatever its store or topology. */
+export const trpcStackPaths: ReadonlySet<PathName> = new Set<PathName>(["stack", "stack-memory", "stack-postgres", "stack-cluster"]);
 
 export const pathDescriptions: Record<PathName, string> = {
   direct: "reader straight on the simulator's NDJSON (no server in between)",
@@ -24,6 +32,8 @@ export const pathDescriptions: Record<PathName, string> = {
   stack: "this stack: tRPC chat.send + chat.events (SSE), durable SQLite log",
   "stack-memory": "this stack: tRPC chat.send + chat.events (SSE), in-memory store",
   "stack-postgres": "this stack: tRPC chat.send + chat.events (SSE), durable PostgreSQL log (API process CPU only)",
+  "stack-cluster":
+    "this stack, 2 replicas behind nginx (Redis Streams + PostgreSQL log): tRPC chat.send + chat.events (SSE); CPU of both replicas, nginx, Redis and PostgreSQL",
   "stack-rest": "this stack: REST POST /api/chat/stream (SSE), durable SQLite log",
 };
 
@@ -59,7 +69,8 @@ export function targetFor(path: PathName, urls: { simUrl: string; serverUrl: str
       return { protocol: aiSdkUiSse, open: async (prompt) => ({ method: "POST", url: `${server()}/chat`, body: { prompt } }) };
     case "stack":
     case "stack-memory":
-    case "stack-postgres": {
+    case "stack-postgres":
+    case "stack-cluster": {
       const auth = rotatingAuth();
       return {
         protocol: trpcEventsSse,

@@ -41,7 +41,7 @@ export interface Summary {
   totalErrors: number;
 }
 
-const stackVariants: PathName[] = ["stack", "stack-memory", "stack-postgres", "stack-rest"];
+const stackVariants: PathName[] = ["stack", "stack-memory", "stack-postgres", "stack-cluster", "stack-rest"];
 const durableVariants: PathName[] = ["stack", "stack-postgres", "stack-rest"];
 
 const ratio = (a: number | null | undefined, b: number | null | undefined) =>
@@ -264,6 +264,23 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     markdown,
   );
 
+  const split = results.clusterCpu;
+  const splitTotal = split ? split.replicas + split.nginx + split.redis + split.postgres : 0;
+  const share = (ms: number) => `${fmt(ms / 1000, 1)} s (${fmt(splitTotal > 0 ? (ms / splitTotal) * 100 : null, 0)} %)`;
+  const clusterTable =
+    split && splitTotal > 0
+      ? table(
+          ["stack-cluster part", "CPU over the whole run"],
+          [
+            ["2 API replicas", share(split.replicas)],
+            ["nginx (master + worker)", share(split.nginx)],
+            ["Redis", share(split.redis)],
+            ["PostgreSQL (postmaster + backends)", share(split.postgres)],
+          ],
+          markdown,
+        )
+      : null;
+
   const capped = summary.hold.find((h) => h.cappedBy);
   // Markdown needs a blank line between a heading and its table; the terminal reads better without.
   const heading = (md: string, text: string) => (markdown ? [md, ""] : [text]);
@@ -283,6 +300,16 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     "",
     ...heading("#### Targets", "Targets"),
     targetTable,
+    ...(clusterTable
+      ? [
+          "",
+          ...heading(
+            "#### Where stack-cluster's CPU goes",
+            "stack-cluster CPU by part (warm-up and every workload; its rows above count all four)",
+          ),
+          clusterTable,
+        ]
+      : []),
   ];
   return parts.join("\n");
 }

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type NginxProcess, startNginx } from "./nginx.js";
-import { type Replica, type ReplicaStarter, apiReplicaStarter, startReplica } from "./replica.js";
+import { type Replica, type ReplicaHandle, type ReplicaStarter, apiReplicaStarter, startReplica } from "./replica.js";
 
-export interface ClusterOptions {
+export interface ClusterOptions<R extends ReplicaHandle = Replica> {
   /** The replicas' DATABASE_URL, as is (a schema of its own: createSchema). */
   databaseUrl: string;
   /** The replicas' REDIS_URL. */
@@ -16,17 +16,17 @@ export interface ClusterOptions {
   /** Start from this process's environment (the `pnpm cluster` command: a user's OLLAMA_HOST, AUTH_TOKENS…); tests leave it off. */
   inheritEnv?: boolean;
   /** How replicas are started (default: apps/api's server, from source under tests). */
-  startReplica?: ReplicaStarter;
+  startReplica?: ReplicaStarter<R>;
   /** nginx's port (default: a free one) and worker count (default 1). */
   nginx?: { port?: number; workerProcesses?: number };
   /** Where nginx's files go (default: a temp directory removed by close()). */
   dir?: string;
 }
 
-export interface Cluster {
+export interface Cluster<R extends ReplicaHandle = Replica> {
   /** nginx: the one address clients use. */
   readonly url: string;
-  readonly replicas: Replica[];
+  readonly replicas: R[];
   readonly nginx: NginxProcess;
   /** The environment every replica got (without HOST and PORT). */
   readonly replicaEnv: Record<string, string>;
@@ -44,14 +44,16 @@ function inheritedEnv(): Record<string, string> {
  * N API replicas on one PostgreSQL and one Redis, nginx in front (deploy/nginx.conf): the topology of
  * docs/scaling.md on loopback ports. The services must be up (startServices or the test run's).
  */
-export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+export async function startCluster(opts: ClusterOptions<Replica>): Promise<Cluster<Replica>>;
+export async function startCluster<R extends ReplicaHandle>(opts: ClusterOptions<R> & { startReplica: ReplicaStarter<R> }): Promise<Cluster<R>>;
+export async function startCluster<R extends ReplicaHandle>(opts: ClusterOptions<R>): Promise<Cluster<R>> {
   const count = opts.replicas ?? 2;
-  const starter = opts.startReplica ?? apiReplicaStarter();
+  const starter = (opts.startReplica ?? apiReplicaStarter()) as ReplicaStarter<R>;
   const base = opts.inheritEnv ? inheritedEnv() : { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "" };
   const replicaEnv: Record<string, string> = { ...base, ...opts.env, DATABASE_URL: opts.databaseUrl, REDIS_URL: opts.redisUrl };
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "streamchat-cluster-"));
-  const replicas: Replica[] = [];
+  const replicas: R[] = [];
   let nginx: NginxProcess | undefined;
   const close = async () => {
     await Promise.all(replicas.map((r) => r.stop()));

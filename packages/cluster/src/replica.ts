@@ -5,14 +5,20 @@ import { freePort } from "./free-port.js";
 import { apiDir, runningFromSource } from "./paths.js";
 import { hasExited, stopChild, waitUntil } from "./process.js";
 
-/** One API replica as the cluster sees it: a process on a loopback port. */
-export interface Replica {
-  /** "api-1", "api-2", … (the API's own replica id is in its log: replicaId()). */
+/** What the cluster needs of a replica: a process on a loopback port it can stop. */
+export interface ReplicaHandle {
+  /** "api-1", "api-2", … */
   readonly name: string;
   readonly pid: number;
   readonly port: number;
   /** http://127.0.0.1:<port>, straight to this replica (not through nginx). */
   readonly url: string;
+  /** SIGTERM (the replica finishes or closes its runs), SIGKILL after `timeoutMs`. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** An API replica started by apiReplicaStarter (`pnpm cluster`, the tests). */
+export interface Replica extends ReplicaHandle {
   /** The id the API logged at start-up (`replica <id> on the … store`), once it did. */
   replicaId(): string | undefined;
   /** Resolves when the process has exited (for whatever reason). */
@@ -21,8 +27,6 @@ export interface Replica {
   output(): string;
   /** Sends a signal and waits for the exit (SIGKILL: a crash; SIGTERM: a rolling deploy's graceful stop). */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** SIGTERM, SIGKILL after `timeoutMs`. */
-  stop(timeoutMs?: number): Promise<void>;
 }
 
 export interface ReplicaSpec {
@@ -33,7 +37,7 @@ export interface ReplicaSpec {
 }
 
 /** How a replica process is started: the default runs apps/api's server; the bench passes its own (IPC, GC). */
-export type ReplicaStarter = (spec: ReplicaSpec) => Promise<Replica>;
+export type ReplicaStarter<R extends ReplicaHandle = Replica> = (spec: ReplicaSpec) => Promise<R>;
 
 export interface ApiReplicaOptions {
   /** Run apps/api/src/server.ts through tsx (tests) rather than apps/api/dist/server.js (`pnpm cluster`). */
@@ -46,7 +50,7 @@ export interface ApiReplicaOptions {
 const maxOutput = 1024 * 1024;
 
 /** apps/api's server (`pnpm start`) as a child process, ready once its /healthz answers 200. */
-export function apiReplicaStarter(opts: ApiReplicaOptions = {}): ReplicaStarter {
+export function apiReplicaStarter(opts: ApiReplicaOptions = {}): ReplicaStarter<Replica> {
   const source = opts.source ?? runningFromSource;
   return async (spec) => {
     const args = source ? ["--conditions=source", "--import", "tsx", "src/server.ts"] : ["dist/server.js"];
@@ -111,7 +115,7 @@ async function healthy(url: string): Promise<boolean> {
 }
 
 /** Starts a replica on a free port; a port taken meanwhile (the process exits at once) gets a second try. */
-export async function startReplica(starter: ReplicaStarter, name: string, env: Record<string, string>): Promise<Replica> {
+export async function startReplica<R extends ReplicaHandle>(starter: ReplicaStarter<R>, name: string, env: Record<string, string>): Promise<R> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {

@@ -180,6 +180,8 @@ export interface RunOptions {
   databaseUrl?: string;
   /** Redis for the stack-cluster path (BENCH_REDIS_URL): a throwaway one (its keys are the runs' streams). */
   redisUrl?: string;
+  /** API replicas behind nginx on the stack-cluster path (BENCH_CLUSTER_REPLICAS; default 2). */
+  clusterReplicas?: number;
   log?: (line: string) => void;
 }
 
@@ -249,6 +251,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         env: serverEnv(path, sim.url, dataDir, clusterSchema?.url ?? schema.url),
         adminDatabaseUrl: opts.databaseUrl,
         redisUrl: opts.redisUrl,
+        replicas: opts.clusterReplicas ?? 2,
         onStop: (cpu) => {
           for (const key of Object.keys(clusterCpu) as Array<keyof ClusterCpu>) clusterCpu[key] += cpu[key];
         },

@@ -33,7 +33,7 @@ export const pathDescriptions: Record<PathName, string> = {
   "stack-memory": "this stack: tRPC chat.send + chat.events (SSE), in-memory store",
   "stack-postgres": "this stack: tRPC chat.send + chat.events (SSE), durable PostgreSQL log (API process CPU only)",
   "stack-cluster":
-    "this stack, 2 replicas behind nginx (Redis Streams + PostgreSQL log): tRPC chat.send + chat.events (SSE); CPU of both replicas, nginx, Redis and PostgreSQL",
+    "this stack, API replicas (2; BENCH_CLUSTER_REPLICAS) behind nginx, Redis Streams + PostgreSQL log: tRPC chat.send + chat.events (SSE); CPU of the replicas, nginx, Redis and PostgreSQL",
   "stack-rest": "this stack: REST POST /api/chat/stream (SSE), durable SQLite log",
 };
 

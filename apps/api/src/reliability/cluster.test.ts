@@ -304,6 +304,43 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     expect(all.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
   });
 
+  it("SIGTERM with an answer longer than the grace period: A closes it as interrupted, B's followers get the end", async () => {
+    const data = await freshTestData(dir);
+    const [a, b] = await Promise.all([replica(data, { SHUTDOWN_GRACE_MS: "300" }), replica(data)]);
+    const onA = makeClient(a.url);
+    const tag = newTag();
+    const control = sim.control({ lastUserIncludes: tag });
+    const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
+    await control.connected;
+    await control.push({ content: "cut short" });
+    const sub = rawSubscribe(b.url, eventsPath(runId));
+    await eventually(() => tokenText(sub.received) === "cut short", "the token on B");
+    await a.kill("SIGTERM");
+    expect(a.child.exitCode).toBe(0);
+    await control.closedByClient;
+    expect(await sub.ended).toBe("return");
+    expect(sub.received.slice(-2).map((r) => r.event)).toEqual([
+      expect.objectContaining({ type: "error", code: "interrupted" }),
+      expect.objectContaining({ type: "done", reason: "interrupted" }),
+    ]);
+    expect(ids(sub.received)).toEqual(sub.received.map((_, i) => i + 1));
+    expect((await makeClient(b.url).conversations.get.query({ conversationId })).activeRunId).toBeNull();
+  });
+
+  it("start-up with an unreachable REDIS_URL: one line naming it and where it points, exit 1", async () => {
+    const data = await freshTestData(dir);
+    const port = await closedPort();
+    const failed = await replica(data, { REDIS_URL: `redis://:hunter2@127.0.0.1:${port}` }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(Error);
+    const message = (failed as Error).message;
+    expect(message).toContain("exited (1)");
+    expect(message).toContain(`REDIS_URL: cannot reach Redis at 127.0.0.1:${port}`);
+    expect(message).not.toContain("hunter2");
+  });
+
   it("a reconnect storm across the two replicas: 0 lost and 0 duplicated events", async () => {
     const data = await freshTestData(dir);
     const [a, b] = await Promise.all([replica(data), replica(data)]);

@@ -197,7 +197,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       activeRuns: () => scraped.runs?.stats().activeRuns ?? 0,
       subscriptions: () => scraped.runs?.stats().subscriptions ?? 0,
       storeUp: () => store.ping(),
-      redisUp: async () => (await scraped.runs?.streamsHealth())?.ok ?? null,
+      ...(config.redisUrl ? { redisUp: async () => (await scraped.runs?.streamsHealth())?.ok ?? false } : {}),
     },
     replicaId,
   );

@@ -9,8 +9,8 @@ export interface MetricsSources {
   subscriptions(): number;
   /** 1 when the store answers. */
   storeUp(): Promise<boolean>;
-  /** null without Redis (embedded). */
-  redisUp(): Promise<boolean | null>;
+  /** Cluster mode only (REDIS_URL): without it there is no streamchat_redis_up series at all. */
+  redisUp?: () => Promise<boolean>;
 }
 
 /** Time-to-first-token buckets (seconds): a local model answers in tens of ms, a loaded one in seconds. */
@@ -65,16 +65,17 @@ export class ApiMetrics {
         this.set((await sources.storeUp()) ? 1 : 0);
       },
     });
-    new Gauge({
-      name: "streamchat_redis_up",
-      help: "1 when Redis answers (cluster mode only; absent in embedded mode).",
-      registers,
-      async collect() {
-        const up = await sources.redisUp();
-        if (up === null) this.reset();
-        else this.set(up ? 1 : 0);
-      },
-    });
+    const redisUp = sources.redisUp;
+    if (redisUp) {
+      new Gauge({
+        name: "streamchat_redis_up",
+        help: "1 when Redis answers (cluster mode only; absent in embedded mode).",
+        registers,
+        async collect() {
+          this.set((await redisUp()) ? 1 : 0);
+        },
+      });
+    }
     new Counter({
       name: "streamchat_process_cpu_seconds_total",
       help: "CPU time (user + system) of this process.",

@@ -29,6 +29,8 @@ export interface RedisStreamsOptions extends FollowOptions {
   stallMs?: number;
   /** How long a control message waits for the owner's reply (default 2000 ms). */
   controlReplyTimeoutMs?: number;
+  /** How long one blocking XREAD of the stream reader waits before it starts over (default 5000 ms). */
+  blockMs?: number;
 }
 
 /** The three connections of a replica: commands (shared), the blocking reader, the control subscriber. */
@@ -96,6 +98,7 @@ export class RedisRunStreams implements RunStreams {
       replicaId: deps.replicaId,
       log: deps.log,
       ...(opts.stallMs === undefined ? {} : { stallMs: opts.stallMs }),
+      ...(opts.blockMs === undefined ? {} : { blockMs: opts.blockMs }),
     });
     this.source = {
       read: (runId, afterSeq, limit) => this.read(runId, afterSeq, limit),

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import type { ChatEvent } from "@streamchat/core";
 import type { StoredEvent } from "@streamchat/store";
 import { openRedis, closeRedis, type Redis } from "../cluster/redis-connection.js";
 import { eventField, runStreamKey, streamId } from "../cluster/redis-keys.js";
@@ -225,13 +226,7 @@ describe.each(implementations)("RunStreams conformance: $name", (impl) => {
     const conversation = await store.createConversation({ id: randomUUID(), userId: "u", title: "orphan" });
     const runId = randomUUID();
     await store.createRun({ id: runId, conversationId: conversation.id, userId: "u", model: "demo", provider: "ollama", owner });
-    const events = [
-      { type: "token", text: "one " },
-      { type: "token", text: "two " },
-      { type: "token", text: "three " },
-      { type: "token", text: "four " },
-      { type: "token", text: "five " },
-    ] as const;
+    const events: ChatEvent[] = ["one ", "two ", "three ", "four ", "five "].map((text) => ({ type: "token", runId, at: 1, text }));
     for (let i = 0; i < 3; i++) await store.appendEvent(runId, i + 1, events[i]!);
     await store.flush();
     let redis: Redis | undefined;

@@ -11,7 +11,7 @@ import pg from "pg";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { type ServerProcess, startServer } from "./child.js";
 import { type ClusterCpu, startClusterServer } from "./cluster-server.js";
-import { benchAuthTokens, clusterPaths, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
+import { benchAuthTokens, clusterPaths, clusterReplicasOf, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
 import { maxOpenStreams, openFileLimit } from "./proc-stats.js";
 import { flood, type FloodResult, hold, type HoldResult, paced, type PacedResult } from "./workloads.js";
 
@@ -161,10 +161,10 @@ export interface BenchResults {
   perStream: PerStreamRow[];
   hold: HoldRow[];
   /**
-   * Where the stack-cluster path's CPU went over the whole run (warm-up and every workload): its replicas, nginx,
-   * Redis and PostgreSQL, in ms; absent without that path.
+   * Where each cluster path's CPU went over the whole run (warm-up and every workload): its replicas, nginx, Redis
+   * and PostgreSQL, in ms; absent without those paths.
    */
-  clusterCpu?: ClusterCpu;
+  clusterCpu?: Partial<Record<PathName, ClusterCpu>>;
   /** Failures of the harness itself (a server that did not start...), never hidden. */
   failures: string[];
 }
@@ -185,7 +185,7 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-postgres", "stack-cluster", "stack-rest"]);
+const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster", "stack-rest"]);
 
 function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl: string | undefined): Record<string, string> {
   const common = { BENCH_SIM_URL: simUrl, BENCH_MODEL: model };
@@ -238,22 +238,24 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const dataDir = mkdtempSync(join(os.tmpdir(), "streamchat-bench-"));
   let sim: Simulator | undefined;
   let schema: BenchSchema | undefined;
-  /** stack-cluster's own schema: its replicas and stack-postgres's process must not sweep each other's runs. */
-  let clusterSchema: BenchSchema | undefined;
+  /** Each cluster path's own schema: its replicas and the other paths' processes never see each other's runs. */
+  const clusterSchemas = new Map<PathName, BenchSchema>();
   const servers = new Map<PathName, ServerProcess>();
-  const clusterCpu: ClusterCpu = { replicas: 0, nginx: 0, redis: 0, postgres: 0 };
+  const clusterCpu: Partial<Record<PathName, ClusterCpu>> = {};
   const start = async (path: PathName): Promise<ServerProcess | null> => {
     if (path === "direct" || !sim) return null;
     if (clusterPaths.has(path)) {
-      if (!schema || !opts.databaseUrl || !opts.redisUrl) throw new Error("stack-cluster needs BENCH_DATABASE_URL and BENCH_REDIS_URL");
+      const own = clusterSchemas.get(path);
+      if (!own || !opts.databaseUrl || !opts.redisUrl) throw new Error(`${path} needs BENCH_DATABASE_URL and BENCH_REDIS_URL`);
       return startClusterServer({
         name: path,
-        env: serverEnv(path, sim.url, dataDir, clusterSchema?.url ?? schema.url),
+        env: serverEnv(path, sim.url, dataDir, own.url),
         adminDatabaseUrl: opts.databaseUrl,
         redisUrl: opts.redisUrl,
-        replicas: opts.clusterReplicas ?? 2,
+        replicas: clusterReplicasOf(path, opts.clusterReplicas ?? 2),
         onStop: (cpu) => {
-          for (const key of Object.keys(clusterCpu) as Array<keyof ClusterCpu>) clusterCpu[key] += cpu[key];
+          const sum = (clusterCpu[path] ??= { replicas: 0, nginx: 0, redis: 0, postgres: 0 });
+          for (const key of Object.keys(sum) as Array<keyof ClusterCpu>) sum[key] += cpu[key];
         },
         ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
       });
@@ -275,9 +277,9 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       schema = await createBenchSchema(opts.databaseUrl);
       log(`stack-postgres/stack-cluster in schema ${schema.name} of ${describeDatabase(opts.databaseUrl)} (dropped at the end)`);
     }
-    if (plan.paths.some((path) => clusterPaths.has(path))) {
-      if (!opts.redisUrl || !opts.databaseUrl) throw new Error("stack-cluster needs a Redis URL (BENCH_REDIS_URL)");
-      clusterSchema = await createBenchSchema(opts.databaseUrl);
+    for (const path of plan.paths.filter((p) => clusterPaths.has(p))) {
+      if (!opts.redisUrl || !opts.databaseUrl) throw new Error(`${path} needs a Redis URL (BENCH_REDIS_URL)`);
+      clusterSchemas.set(path, await createBenchSchema(opts.databaseUrl));
     }
     sim = await startSimulator({ tokenDelayMs: 0 });
     const active: PathName[] = [];
@@ -439,7 +441,9 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     await sim?.close();
     if (plan.paths.some((path) => clusterPaths.has(path))) results.clusterCpu = clusterCpu;
     await schema?.drop().catch((error: unknown) => results.failures.push(`dropping schema ${schema?.name}: ${(error as Error).message}`));
-    await clusterSchema?.drop().catch((error: unknown) => results.failures.push(`dropping schema ${clusterSchema?.name}: ${(error as Error).message}`));
+    for (const own of clusterSchemas.values()) {
+      await own.drop().catch((error: unknown) => results.failures.push(`dropping schema ${own.name}: ${(error as Error).message}`));
+    }
     rmSync(dataDir, { recursive: true, force: true });
     results.durationMs = Date.now() - startedAt;
     results.machine.loadAvgAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);

@@ -41,7 +41,7 @@ export interface Summary {
   totalErrors: number;
 }
 
-const stackVariants: PathName[] = ["stack", "stack-memory", "stack-postgres", "stack-cluster", "stack-rest"];
+const stackVariants: PathName[] = ["stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster", "stack-rest"];
 const durableVariants: PathName[] = ["stack", "stack-postgres", "stack-rest"];
 
 const ratio = (a: number | null | undefined, b: number | null | undefined) =>
@@ -264,19 +264,21 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     markdown,
   );
 
-  const split = results.clusterCpu;
-  const splitTotal = split ? split.replicas + split.nginx + split.redis + split.postgres : 0;
-  const share = (ms: number) => `${fmt(ms / 1000, 1)} s (${fmt(splitTotal > 0 ? (ms / splitTotal) * 100 : null, 0)} %)`;
+  const splits = Object.entries(results.clusterCpu ?? {}) as Array<[PathName, NonNullable<BenchResults["clusterCpu"]>[PathName]]>;
+  const cpuTotal = (cpu: (typeof splits)[number][1]) => (cpu ? cpu.replicas + cpu.nginx + cpu.redis + cpu.postgres : 0);
+  const share = (ms: number, total: number) => `${fmt(ms / 1000, 1)} s (${fmt(total > 0 ? (ms / total) * 100 : null, 0)} %)`;
   const clusterTable =
-    split && splitTotal > 0
+    splits.length > 0
       ? table(
-          ["stack-cluster part", "CPU over the whole run"],
-          [
-            ["2 API replicas", share(split.replicas)],
-            ["nginx (master + worker)", share(split.nginx)],
-            ["Redis", share(split.redis)],
-            ["PostgreSQL (postmaster + backends)", share(split.postgres)],
-          ],
+          ["part", ...splits.map(([path]) => path)],
+          (
+            [
+              ["API replicas", "replicas"],
+              ["nginx (master + worker)", "nginx"],
+              ["Redis", "redis"],
+              ["PostgreSQL (postmaster + backends)", "postgres"],
+            ] as const
+          ).map(([label, key]) => [label, ...splits.map(([, cpu]) => (cpu ? share(cpu[key], cpuTotal(cpu)) : "n/a"))]),
           markdown,
         )
       : null;
@@ -304,8 +306,8 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
       ? [
           "",
           ...heading(
-            "#### Where stack-cluster's CPU goes",
-            "stack-cluster CPU by part (warm-up and every workload; its rows above count all four)",
+            "#### Where the cluster paths' CPU goes",
+            "Cluster paths: CPU by part over the whole run (warm-up and every workload; their rows above count all four)",
           ),
           clusterTable,
         ]

@@ -82,14 +82,16 @@ describe("bench harness smoke run", () => {
   it.runIf(pathNames.includes("stack-cluster"))("counts the replicas', nginx's, Redis's and PostgreSQL's CPU in stack-cluster's cost", () => {
     const cpu = results.clusterCpu?.["stack-cluster"];
     expect(cpu).toBeDefined();
-    // Every part did work: two replicas streamed, nginx proxied, Redis carried the streams, PostgreSQL stored them.
+    // Every part is read (/proc counts in 10 ms ticks: over smoke-sized windows nginx, Redis or even PostgreSQL may
+    // read 0; packages/cluster's tests check the readings themselves).
+    expect(Object.keys(cpu!).sort()).toEqual(["nginx", "postgres", "redis", "replicas"]);
     expect(cpu!.replicas).toBeGreaterThan(0);
-    expect(cpu!.postgres).toBeGreaterThan(0);
-    expect(cpu!.redis + cpu!.nginx).toBeGreaterThan(0);
+    for (const part of Object.values(cpu!)) expect(part).toBeGreaterThanOrEqual(0);
     const total = cpu!.replicas + cpu!.nginx + cpu!.redis + cpu!.postgres;
-    // The workloads' rows count the same four parts (over shorter windows than the whole run).
+    // The split covers the same windows as the workloads' rows (and the warm-up): at least what the rows counted.
     const rows = [...results.flood, ...results.paced].filter((r) => r.path === "stack-cluster");
     const measured = rows.reduce((sum, r) => sum + (r.serverCpuMs ?? 0), 0);
+    expect(measured).toBeGreaterThan(0);
     expect(measured).toBeLessThanOrEqual(total);
     expect(renderTables(results, summarize(results), true)).toContain("Where the cluster paths' CPU goes");
   });

@@ -161,8 +161,8 @@ export interface BenchResults {
   perStream: PerStreamRow[];
   hold: HoldRow[];
   /**
-   * Where each cluster path's CPU went over the whole run (warm-up and every workload): its replicas, nginx, Redis
-   * and PostgreSQL, in ms; absent without those paths.
+   * Where each cluster path's CPU went in its measured windows (warm-up, floods, paced runs, the hold's idle window):
+   * its replicas, nginx, Redis and PostgreSQL, in ms; absent without those paths.
    */
   clusterCpu?: Partial<Record<PathName, ClusterCpu>>;
   /** Failures of the harness itself (a server that did not start...), never hidden. */

@@ -23,7 +23,7 @@ export interface ClusterServerOptions {
   adminDatabaseUrl: string;
   redisUrl: string;
   replicas?: number;
-  /** Told, when the path stops, the CPU each part used while it was up. */
+  /** Told, when the path stops, the CPU each part used in the path's measured windows. */
   onStop?: (cpu: ClusterCpu) => void;
   cpuProfileDir?: string;
 }
@@ -56,7 +56,11 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
     redis: treeCpuMs(redis),
     postgres: treeCpuMs(postgres),
   });
-  const atStart = read();
+  // PostgreSQL and Redis serve every path of the run, so their CPU between this path's workloads is other paths'
+  // work. The workloads read cpuMs() at the start and the end of each measured window (warm-up, flood, paced, the
+  // hold's idle window): only those windows count in the split by part.
+  const inWindows: ClusterCpu = { replicas: 0, nginx: 0, redis: 0, postgres: 0 };
+  let windowStart: ClusterCpu | null = null;
   let stopped = false;
   return {
     name: opts.name,
@@ -64,6 +68,11 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
     url: cluster.url,
     cpuMs: () => {
       const cpu = read();
+      if (windowStart === null) windowStart = cpu;
+      else {
+        for (const key of Object.keys(inWindows) as Array<keyof ClusterCpu>) inWindows[key] += cpu[key] - windowStart[key];
+        windowStart = null;
+      }
       return cpu.replicas + cpu.nginx + cpu.redis + cpu.postgres;
     },
     // PostgreSQL is left out: every backend maps the same shared buffers, so summing its processes' RSS would count
@@ -73,13 +82,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
     async stop() {
       if (stopped) return;
       stopped = true;
-      const cpu = read();
-      opts.onStop?.({
-        replicas: cpu.replicas - atStart.replicas,
-        nginx: cpu.nginx - atStart.nginx,
-        redis: cpu.redis - atStart.redis,
-        postgres: cpu.postgres - atStart.postgres,
-      });
+      opts.onStop?.({ ...inWindows });
       await cluster.close();
     },
   };

@@ -307,7 +307,7 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
           "",
           ...heading(
             "#### Where the cluster paths' CPU goes",
-            "Cluster paths: CPU by part over the whole run (warm-up and every workload; their rows above count all four)",
+            "Cluster paths: CPU by part in their measured windows (warm-up and every workload; their rows above count all four)",
           ),
           clusterTable,
         ]

@@ -5,7 +5,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { freshTestData, testBackend, type TestData } from "../test-support/backend.js";
-import { collectRun, eventually, makeClient, tokenText, type Received } from "../test-support/harness.js";
+import { collectRun, eventually as eventuallyWithin, makeClient, tokenText, type Received } from "../test-support/harness.js";
 import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
 
 /**
@@ -71,6 +71,9 @@ async function failure(promise: Promise<unknown>): Promise<{ code: string; appCo
   return (error as TRPCClientError<never>).data as unknown as { code: string; appCode: string | null; httpStatus: number };
 }
 
+/** Two child processes on a shared 2-core box: conditions get a generous deadline (contract limits stay explicit). */
+const eventually = (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) => eventuallyWithin(check, what, timeoutMs);
+
 const ids = (received: Received[]) => received.map((r) => Number(r.id));
 let tags = 0;
 const newTag = () => `[cluster:${process.pid}:${++tags}]`;
@@ -114,7 +117,7 @@ async function healthz(url: string): Promise<{ status: number; body: { ok: boole
 }
 
 describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () => {
-  it("send on A, stream on B: live, each id once and in order, the same ids as on A; /healthz and /metrics on both", async () => {
+  it("send on A, stream on B: live, each id once and in order, the same ids as on A; /healthz and /metrics on both", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const [a, b] = await Promise.all([replica(data), replica(data)]);
     expect(a.output()).toContain("run streams: redis");
@@ -165,7 +168,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     expect(b.output()).not.toContain('"msg":"run finished"');
   });
 
-  it("cancel on B stops A's model request; the run ends cancelled everywhere and its slot is free within 5 s", async () => {
+  it("cancel on B stops A's model request; the run ends cancelled everywhere and its slot is free within 5 s", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const [a, b] = await Promise.all([replica(data, { MAX_RUNS_PER_USER: "1" }), replica(data, { MAX_RUNS_PER_USER: "1" })]);
     const onA = makeClient(a.url);
@@ -196,7 +199,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     expect(await onA.chat.cancel.mutate({ runId })).toEqual({ cancelled: false });
   });
 
-  it("limits across replicas: one running run per conversation, MAX_RUNS_PER_USER, one run per clientRequestId", async () => {
+  it("limits across replicas: one running run per conversation, MAX_RUNS_PER_USER, one run per clientRequestId", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const [a, b] = await Promise.all([replica(data, { MAX_RUNS_PER_USER: "1" }), replica(data, { MAX_RUNS_PER_USER: "1" })]);
     const onA = makeClient(a.url);
@@ -240,7 +243,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     );
   });
 
-  it("SIGKILL of the replica running an answer: its followers on the other end with interrupted + done above every id sent, within 15 s", async () => {
+  it("SIGKILL of the replica running an answer: its followers on the other end with interrupted + done above every id sent, within 15 s", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const [a, b] = await Promise.all([replica(data, { MAX_RUNS_PER_USER: "1" }), replica(data, { MAX_RUNS_PER_USER: "1" })]);
     const onA = makeClient(a.url);
@@ -277,7 +280,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     expect((await collectRun(onB, next.runId)).at(-1)?.event).toMatchObject({ type: "done" });
   });
 
-  it("SIGTERM of one replica: it finishes its answer within the grace period; followers it served resume on the other", async () => {
+  it("SIGTERM of one replica: it finishes its answer within the grace period; followers it served resume on the other", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const [a, b] = await Promise.all([replica(data, { SHUTDOWN_GRACE_MS: "10000" }), replica(data)]);
     const onA = makeClient(a.url);
@@ -304,7 +307,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     expect(all.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
   });
 
-  it("SIGTERM with an answer longer than the grace period: A closes it as interrupted, B's followers get the end", async () => {
+  it("SIGTERM with an answer longer than the grace period: A closes it as interrupted, B's followers get the end", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const [a, b] = await Promise.all([replica(data, { SHUTDOWN_GRACE_MS: "300" }), replica(data)]);
     const onA = makeClient(a.url);
@@ -327,7 +330,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     expect((await makeClient(b.url).conversations.get.query({ conversationId })).activeRunId).toBeNull();
   });
 
-  it("start-up with an unreachable REDIS_URL: one line naming it and where it points, exit 1", async () => {
+  it("start-up with an unreachable REDIS_URL: one line naming it and where it points, exit 1", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const port = await closedPort();
     const failed = await replica(data, { REDIS_URL: `redis://:hunter2@127.0.0.1:${port}` }).then(
@@ -341,7 +344,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     expect(message).not.toContain("hunter2");
   });
 
-  it("a reconnect storm across the two replicas: 0 lost and 0 duplicated events", async () => {
+  it("a reconnect storm across the two replicas: 0 lost and 0 duplicated events", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const [a, b] = await Promise.all([replica(data), replica(data)]);
     const urls = [a.url, b.url];
@@ -393,7 +396,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
 });
 
 describe.skipIf(skipReason)("Redis faults under two replicas", () => {
-  it("Redis down: sends fail fast with a typed error, /healthz 503, the running answer ends with a typed error; all recovers when Redis returns", async () => {
+  it("Redis down: sends fail fast with a typed error, /healthz 503, the running answer ends with a typed error; all recovers when Redis returns", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const port = await closedPort();
     let redis = await startRedis(port);

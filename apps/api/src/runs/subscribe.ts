@@ -109,7 +109,24 @@ export async function* followRun(
         // A full page: there may be more. Otherwise live events take over, if there is a live feed.
         fromLog = page.length === pageSize;
         if (fromLog) continue;
-        if (handle?.closed) stopLive();
+        if (handle?.closed) {
+          // The feed ended (the run ended here, or the channel broke). What it delivered past `last` is still the
+          // run's: hand it out first. History was just read to its end, so a gap before it is real (the closing
+          // events of a run whose store failed skip seqs, and may never reach history).
+          const pending = lagging ? [] : queue.filter((stored) => stored.seq > last);
+          stopLive();
+          if (pending.length > 0) {
+            for (const stored of pending) {
+              if (signal?.aborted) return;
+              if (stored.seq <= last) continue;
+              yield stored;
+              last = stored.seq;
+              if (stored.event.type === "done") return;
+            }
+            fromLog = true;
+            continue;
+          }
+        }
         if (!handle) {
           handle = await source.listen(runId, last, listener, wakeUp);
           if (handle) {

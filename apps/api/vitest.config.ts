@@ -23,6 +23,8 @@ const backendIndependent = [
   "src/runs/token-coalescer.test.ts",
   "src/runs/transcript.test.ts",
   "src/runs/subscribe.test.ts",
+  "src/feed/in-process-feed.test.ts",
+  "src/titles/title-prompt.test.ts",
 ];
 
 const projects: TestProjectInlineConfiguration[] = [

@@ -19,6 +19,9 @@ import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { createLogDestination, type LogDestination } from "./log-destination.js";
 import { createHostGuard } from "./host-guard.js";
 import { databaseTarget, type Config } from "./config.js";
+import type { ConversationFeed } from "./feed/conversation-feed.js";
+import { FeedPublisher } from "./feed/feed-publisher.js";
+import { openConversationFeed } from "./feed/open-feed.js";
 import { createProvider, type ProviderHandle } from "./provider.js";
 import { registerRest } from "./rest.js";
 import { appRouter, type AppRouter } from "./router/root.js";
@@ -28,6 +31,7 @@ import { RunManager } from "./runs/run-manager.js";
 import { openRunStreams, redisTarget } from "./cluster/index.js";
 import { ApiMetrics } from "./metrics.js";
 import { fastifyTRPCPluginWithLeanSubscriptions } from "./sse/subscription-route.js";
+import { TitleGenerator } from "./titles/title-generator.js";
 import { toolsFor } from "./tools.js";
 import type { Context } from "./trpc.js";
 
@@ -40,6 +44,10 @@ export interface ApiServer {
   /** The in-process simulator when the provider is the simulator. */
   sim?: Simulator;
   provider: ProviderHandle;
+  /** The users' live feeds of conversation changes (conversations.feed). */
+  feed: ConversationFeed;
+  /** Names conversations after their first answer; undefined with GENERATE_TITLES=0. */
+  titles: TitleGenerator | undefined;
   /** Listens on HOST:PORT; resolves to the base URL. */
   listen(): Promise<string>;
   /** Graceful: stops accepting runs, lets them finish (SHUTDOWN_GRACE_MS), closes connections and the store. */
@@ -201,6 +209,16 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     },
     replicaId,
   );
+  const feed = openConversationFeed(config);
+  const publish = new FeedPublisher(feed, app.log);
+  const titles = config.generateTitles
+    ? new TitleGenerator({
+        store,
+        model: provider.model,
+        log: app.log,
+        onTitle: (userId, conversationId, title) => publish.titleChanged(userId, conversationId, title),
+      })
+    : undefined;
   const runs = new RunManager({
     store,
     model: provider.model,
@@ -212,6 +230,14 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     liveness,
     streams: streams.factory,
     observer: metrics.observer,
+    hooks: {
+      runStarted: (record) => publish.runStarted(record),
+      messageAdded: (userId, stored) => publish.messageAdded(userId, stored),
+      runFinished: (record, done) => {
+        publish.runFinished(record, done.reason);
+        titles?.afterRun(record, done);
+      },
+    },
   });
   scraped.runs = runs;
   const recovered = await runs.recoverInterrupted();
@@ -336,6 +362,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
         store,
         provider,
         config,
+        feed,
+        publish,
       }),
       onError: ({ error, path, type }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") app.log.error({ err: error, path, type }, "tRPC procedure failed");
@@ -387,9 +415,14 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   let closing: Promise<void> | undefined;
   const close = async () => {
-    // Stop taking connections and new runs; let running answers finish within the grace period.
+    // Stop taking connections and new runs (at once: shutdown refuses starts before its first await); let running
+    // answers finish within the grace period. Feed streams never end on their own: they end now (their clients
+    // reconnect, to another process or after the restart).
     const appClosed = app.close();
-    await runs.shutdown(config.shutdownGraceMs);
+    const runsEnded = runs.shutdown(config.shutdownGraceMs);
+    await feed.close();
+    await runsEnded;
+    await titles?.close();
     // Every run has ended, so every subscription has ended. Connections that went idle since close()
     // began are kept alive by default; a connection still busy after 2 s is a stuck client.
     app.server.closeIdleConnections();
@@ -423,6 +456,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     replicaId,
     ...(provider.sim ? { sim: provider.sim } : {}),
     provider,
+    feed,
+    titles,
     listen: () => app.listen({ port: config.port, host: config.host }),
     close: () => (closing ??= close()),
   };

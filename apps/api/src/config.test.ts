@@ -44,6 +44,7 @@ describe("loadConfig", () => {
       simShowFaultModels: false,
       coalesceTokens: true,
       leanSse: true,
+      generateTitles: true,
     });
   });
 
@@ -73,6 +74,7 @@ describe("loadConfig", () => {
       SIM_SHOW_FAULT_MODELS: "1",
       COALESCE_TOKENS: "0",
       LEAN_SSE: "0",
+      GENERATE_TITLES: "0",
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -96,6 +98,7 @@ describe("loadConfig", () => {
       simShowFaultModels: true,
       coalesceTokens: false,
       leanSse: false,
+      generateTitles: false,
     });
   });
 

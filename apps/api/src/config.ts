@@ -171,6 +171,7 @@ const envSchema = z.object({
   SIM_SHOW_FAULT_MODELS: flag("0"),
   COALESCE_TOKENS: flag("1"),
   LEAN_SSE: flag("1"),
+  GENERATE_TITLES: flag("1"),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -219,6 +220,8 @@ export interface Config {
   coalesceTokens: boolean;
   /** Serve subscriptions with the lean SSE writer (sse/subscription-route.ts) rather than tRPC's producer; on by default. */
   leanSse: boolean;
+  /** Name a conversation with the model after its first answer (titles/title-generator.ts); on by default. */
+  generateTitles: boolean;
 }
 
 export const defaultChatModel = "llama3.2";
@@ -291,5 +294,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     simShowFaultModels: e.SIM_SHOW_FAULT_MODELS,
     coalesceTokens: e.COALESCE_TOKENS,
     leanSse: e.LEAN_SSE,
+    generateTitles: e.GENERATE_TITLES,
   };
 }

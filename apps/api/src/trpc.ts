@@ -2,6 +2,8 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import type { ChatStore } from "@streamchat/store";
 import type { Config } from "./config.js";
 import { appCodeOf, publicMessage, storeFailure } from "./errors.js";
+import type { ConversationFeed } from "./feed/conversation-feed.js";
+import type { FeedPublisher } from "./feed/feed-publisher.js";
 import type { ProviderHandle } from "./provider.js";
 import type { RunManager } from "./runs/run-manager.js";
 
@@ -14,6 +16,10 @@ export interface Context {
   store: ChatStore;
   provider: ProviderHandle;
   config: Config;
+  /** The users' live feeds of conversation changes (conversations.feed)… */
+  feed: ConversationFeed;
+  /** …and what changes them outside runs (rename, delete) tells them through. */
+  publish: FeedPublisher;
 }
 
 // ---- instance --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { BackgroundQueues } from "./chat/BackgroundQueues.js";
+import { useConversationFeed } from "./chat/useConversationFeed.js";
 import { ChatPane } from "./components/ChatPane.js";
 import { modelNote } from "./components/ModelPicker.js";
 import { isDrawer, Sidebar } from "./components/Sidebar.js";
@@ -67,6 +68,8 @@ export function App() {
     navigate(id);
     setSidebarOpen(false);
   };
+  // Other tabs and devices: the list, the open conversation and its running answer stay current.
+  const feed = useConversationFeed({ onDeleted: (id) => id === conversationId && open(null) });
 
   const newChat = () => {
     open(null);
@@ -101,7 +104,10 @@ export function App() {
           if (id === conversationId) open(null);
         }}
         onClose={() => setSidebarOpen(false)}
-        onTokenChange={() => void utils.invalidate()}
+        onTokenChange={() => {
+          void utils.invalidate();
+          feed.restart();
+        }}
         unauthorized={unauthorized}
       />
       <BackgroundQueues currentId={conversationId} />

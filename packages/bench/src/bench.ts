@@ -204,6 +204,8 @@ function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl:
     MAX_RUNS_PER_USER: "1000",
     LOG_LEVEL: "warn",
     SHUTDOWN_GRACE_MS: "1000",
+    // The relays compared against name nothing: a title request per conversation would be extra load on one side only.
+    GENERATE_TITLES: "0",
   };
 }
 

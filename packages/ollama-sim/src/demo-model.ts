@@ -6,6 +6,7 @@
  */
 import { evaluate, extractExpression, formatNumber } from "./arithmetic.js";
 import { capabilitiesAnswer, codeAnswer, codeRequest, fallbackAnswer, formatOf, jokeAnswer, topicAnswer } from "./demo-answers.js";
+import { isTitleRequest, titleForRequest } from "./demo-title.js";
 import { topicsIn } from "./demo-topics.js";
 import { describeImage } from "./image-info.js";
 import { earlierUserTexts, lastUserImages, lastUserText, offeredTools, toolResultsAfterLastUser, type MessageImage, type ToolResult } from "./messages.js";
@@ -112,6 +113,10 @@ export function reasoningText(thinking: string, level: Level | "plain"): string 
 }
 
 export function respondDemo(req: SimChatRequest, ctx: SimContext): SimChunk[] {
+  // Asked to name the conversation (the API does after its first answer): the title alone, no reasoning.
+  if (isTitleRequest(req)) {
+    return [...wordTokens(titleForRequest(req)).map((content) => ({ content, delayMs: ctx.tokenDelayMs })), { done: true, doneReason: "stop" }];
+  }
   const results = toolResultsAfterLastUser(req);
   const userText = lastUserText(req);
   const images = lastUserImages(req);

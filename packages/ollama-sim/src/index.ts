@@ -16,3 +16,4 @@ export type {
   Simulator,
   SimulatorOptions,
 } from "./types.js";
+export { demoTitle, isTitleRequest } from "./demo-title.js";

@@ -125,10 +125,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         .map((entry) => copy(entry.conversation));
     },
 
-    async renameConversation(userId, conversationId, title) {
+    async renameConversation(userId, conversationId, title, renameOptions) {
       live();
       const entry = owned(userId, conversationId);
       if (!entry) return undefined;
+      if (renameOptions?.ifTitle !== undefined && entry.conversation.title !== renameOptions.ifTitle) return undefined;
       entry.conversation.title = title;
       return copy(entry.conversation);
     },

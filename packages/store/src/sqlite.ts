@@ -166,6 +166,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
        WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC LIMIT ?`,
     ),
     renameConversation: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ?"),
+    renameConversationIf: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ? AND title = ?"),
     touchConversation: db.prepare("UPDATE conversations SET updated_at = ? WHERE id = ?"),
     runIdsOfConversation: db.prepare("SELECT id FROM runs WHERE conversation_id = ?"),
     deleteConversation: db.prepare("DELETE FROM conversations WHERE id = ? AND user_id = ?"),
@@ -310,9 +311,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return allRows<ConversationRow>(sql.listConversations, userId, limit).map(toConversation);
     },
 
-    async renameConversation(userId, conversationId, title) {
+    async renameConversation(userId, conversationId, title, renameOptions) {
       live();
-      sql.renameConversation.run(title, conversationId, userId);
+      const ifTitle = renameOptions?.ifTitle;
+      if (ifTitle === undefined) sql.renameConversation.run(title, conversationId, userId);
+      else if (Number(sql.renameConversationIf.run(title, conversationId, userId, ifTitle).changes) === 0) return undefined;
       return store.getConversation(userId, conversationId);
     },
 

@@ -80,6 +80,16 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect((await store.getConversation("alice", "a1"))?.title).toBe("Alice's");
     });
 
+    it("renames only while the title is still the one expected (ifTitle)", async () => {
+      await conversation("c1", "alice", "Auto title");
+      expect(await store.renameConversation("alice", "c1", "Generated", { ifTitle: "Something else" })).toBeUndefined();
+      expect((await store.getConversation("alice", "c1"))?.title).toBe("Auto title");
+      expect((await store.renameConversation("alice", "c1", "Generated", { ifTitle: "Auto title" }))?.title).toBe("Generated");
+      expect((await store.getConversation("alice", "c1"))?.title).toBe("Generated");
+      expect(await store.renameConversation("bob", "c1", "Hijacked", { ifTitle: "Generated" })).toBeUndefined();
+      expect(await store.renameConversation("alice", "missing", "x", { ifTitle: "Generated" })).toBeUndefined();
+    });
+
     it("renames without reordering", async () => {
       clock.set(1_000);
       await conversation("old");

@@ -104,8 +104,17 @@ export interface ChatStore {
   getConversation(userId: string, conversationId: string): Promise<Conversation | undefined>;
   /** Newest activity first (updatedAt: creation or the last appended message; ties: newest created first). Default limit 100. */
   listConversations(userId: string, options?: { limit?: number }): Promise<Conversation[]>;
-  /** Renaming is not activity: updatedAt and the list order stay. */
-  renameConversation(userId: string, conversationId: string, title: string): Promise<Conversation | undefined>;
+  /**
+   * Renaming is not activity: updatedAt and the list order stay. Undefined when not found for that user, or when
+   * `ifTitle` is given and the title is not (exactly) that any more: a background writer (a generated title) never
+   * overwrites a title set meanwhile.
+   */
+  renameConversation(
+    userId: string,
+    conversationId: string,
+    title: string,
+    options?: { ifTitle?: string },
+  ): Promise<Conversation | undefined>;
   /** Deletes the conversation with its messages, runs and events. False when not found for that user. */
   deleteConversation(userId: string, conversationId: string): Promise<boolean>;
   /**

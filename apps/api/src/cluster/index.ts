@@ -1,8 +1,7 @@
 import type { RunLog } from "../runs/run-log.js";
 import type { RunStreamsFactory } from "../runs/run-streams.js";
 import { embeddedRunStreams } from "../runs/embedded-streams.js";
-import { openRedisRunStreams } from "./redis-streams.js";
-import { redisTarget } from "./redis-connection.js";
+import { redisTarget } from "./redis-target.js";
 
 /**
  * Cluster mode lives in this folder: with REDIS_URL the runs' events, their followers and their control messages go
@@ -19,9 +18,10 @@ export interface RunStreamsChoice {
 
 export async function openRunStreams(opts: { redisUrl: string | undefined; replicaId: string; log: RunLog }): Promise<RunStreamsChoice> {
   if (!opts.redisUrl) return { factory: embeddedRunStreams(), describe: "embedded", abort: async () => {} };
+  // Loaded only in cluster mode: an embedded process does not pay for the Redis client at start-up.
+  const { openRedisRunStreams } = await import("./redis-streams.js");
   const redis = await openRedisRunStreams({ url: opts.redisUrl, replicaId: opts.replicaId, log: opts.log });
   return { factory: redis.factory, describe: `redis ${redisTarget(opts.redisUrl)}`, abort: redis.abort };
 }
 
-export { redisTarget } from "./redis-connection.js";
-export { redisUnavailableMessage } from "./redis-streams.js";
+export { redisTarget } from "./redis-target.js";

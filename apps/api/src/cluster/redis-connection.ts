@@ -1,5 +1,8 @@
 import { createClient } from "redis";
 import type { RunLog } from "../runs/run-log.js";
+import { redisTarget } from "./redis-target.js";
+
+export { redisTarget } from "./redis-target.js";
 
 /** The client as created here (RESP3, node-redis 6's default). */
 export type Redis = ReturnType<typeof newClient>;
@@ -10,16 +13,6 @@ function newClient(url: string, connectTimeoutMs: number, reconnectDelay: (retri
     disableOfflineQueue: true,
     socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelay },
   });
-}
-
-/** Where a REDIS_URL points, for logs and start-up errors: "host:port", never a password. */
-export function redisTarget(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || "6379"}`;
-  } catch {
-    return "the configured Redis";
-  }
 }
 
 export interface RedisConnectionOptions {

@@ -42,11 +42,12 @@ afterEach(async () => {
   for (const server of redisServers.splice(0)) await stopRedis(server);
 });
 afterAll(async () => {
+  for (const child of sharedChildren.splice(0)) await child.kill("SIGKILL");
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function replica(data: TestData, env: Record<string, string> = {}): Promise<ChildApi> {
+async function replica(data: TestData, env: Record<string, string> = {}, keep = children): Promise<ChildApi> {
   const child = await spawnApi({
     CHAT_PROVIDER: "ollama",
     OLLAMA_HOST: sim.url,
@@ -58,8 +59,21 @@ async function replica(data: TestData, env: Record<string, string> = {}): Promis
     ...data.env,
     ...env,
   });
-  children.push(child);
+  keep.push(child);
   return child;
+}
+
+/**
+ * The pair most tests share (spawning processes is the slow part on a loaded box): MAX_RUNS_PER_USER=1, and every
+ * test leaves no run running. Tests that kill or stop a replica start their own.
+ */
+const sharedChildren: ChildApi[] = [];
+let sharedPair: Promise<[ChildApi, ChildApi]> | undefined;
+function pair(): Promise<[ChildApi, ChildApi]> {
+  sharedPair ??= freshTestData(dir).then((data) =>
+    Promise.all([replica(data, { MAX_RUNS_PER_USER: "1" }, sharedChildren), replica(data, { MAX_RUNS_PER_USER: "1" }, sharedChildren)]),
+  );
+  return sharedPair;
 }
 
 async function failure(promise: Promise<unknown>): Promise<{ code: string; appCode: string | null; httpStatus: number }> {
@@ -118,8 +132,7 @@ async function healthz(url: string): Promise<{ status: number; body: { ok: boole
 
 describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () => {
   it("send on A, stream on B: live, each id once and in order, the same ids as on A; /healthz and /metrics on both", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
-    const [a, b] = await Promise.all([replica(data), replica(data)]);
+    const [a, b] = await pair();
     expect(a.output()).toContain("run streams: redis");
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
@@ -169,8 +182,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
   });
 
   it("cancel on B stops A's model request; the run ends cancelled everywhere and its slot is free within 5 s", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
-    const [a, b] = await Promise.all([replica(data, { MAX_RUNS_PER_USER: "1" }), replica(data, { MAX_RUNS_PER_USER: "1" })]);
+    const [a, b] = await pair();
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     const tag = newTag();
@@ -200,8 +212,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
   });
 
   it("limits across replicas: one running run per conversation, MAX_RUNS_PER_USER, one run per clientRequestId", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
-    const [a, b] = await Promise.all([replica(data, { MAX_RUNS_PER_USER: "1" }), replica(data, { MAX_RUNS_PER_USER: "1" })]);
+    const [a, b] = await pair();
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     const tag = newTag();
@@ -345,8 +356,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
   });
 
   it("a reconnect storm across the two replicas: 0 lost and 0 duplicated events", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
-    const [a, b] = await Promise.all([replica(data), replica(data)]);
+    const [a, b] = await pair();
     const urls = [a.url, b.url];
     const tag = newTag();
     const control = sim.control({ lastUserIncludes: tag });

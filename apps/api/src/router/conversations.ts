@@ -5,6 +5,7 @@ import { notFound } from "../errors.js";
 import { idSchema, titleSchema } from "../input-schemas.js";
 import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/run-outcome.js";
 import { authedProcedure, router } from "../trpc.js";
+import { conversationFeedProcedure } from "./conversation-feed.js";
 
 const conversationId = idSchema;
 
@@ -103,6 +104,7 @@ export const conversationsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const renamed = await ctx.store.renameConversation(ctx.userId, input.conversationId, input.title);
       if (!renamed) throw notFound("Conversation");
+      ctx.publish.titleChanged(ctx.userId, renamed.id, renamed.title);
       return conversationView(renamed, (await ctx.store.activeRun(renamed.id))?.id ?? null);
     }),
 
@@ -116,6 +118,9 @@ export const conversationsRouter = router({
       await ctx.runs.whenEnded(active);
     }
     if (!(await ctx.store.deleteConversation(ctx.userId, input.conversationId))) throw notFound("Conversation");
+    ctx.publish.conversationDeleted(ctx.userId, input.conversationId);
     return { deleted: true as const };
   }),
+
+  feed: conversationFeedProcedure,
 });

@@ -13,6 +13,7 @@ import type { ChatStore } from "@streamchat/store";
 import { buildContext } from "./context.js";
 import type { FailedRunCloser } from "./failed-run-closer.js";
 import type { LiveRun } from "./live-runs.js";
+import type { RunHooks } from "./run-hooks.js";
 import type { RunStreams } from "./run-streams.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
@@ -30,6 +31,7 @@ export interface RunExecutorOptions {
   closer: FailedRunCloser;
   log: RunLog;
   now: () => number;
+  hooks?: RunHooks;
 }
 
 /**
@@ -124,12 +126,14 @@ export class RunExecutor {
         done = { ...done, reason: "interrupted" };
       }
       for (const message of result?.messages ?? []) {
-        await store.appendMessage({ conversationId: record.conversationId, runId: record.id, message });
+        const stored = await store.appendMessage({ conversationId: record.conversationId, runId: record.id, message });
+        this.opts.hooks?.messageAdded?.(record.userId, stored);
       }
       if (run.storeFailed) throw new Error("an event batch of the run failed");
       const stored = await events.commitDone(run, done);
       await store.finishRun(record.id, { reason: done.reason, usage: done.usage });
       events.publish(run, stored);
+      this.opts.hooks?.runFinished?.(record, stored.event);
     } catch (error) {
       this.storeFailed(run, error);
       run.storeFailed = true; // also after `done` was committed: the closer finishes the job

@@ -8,12 +8,14 @@ import { LiveRuns } from "./live-runs.js";
 import { withProviderName } from "./named-model.js";
 import { OrphanSweeper } from "./recovery.js";
 import { embeddedRunStreams } from "./embedded-streams.js";
+import type { RunHooks } from "./run-hooks.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { endRunsForShutdown } from "./shutdown.js";
 import { RunStarter, type EditInput, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
 import type { RunControl, RunStreams, RunStreamsFactory } from "./run-streams.js";
 
+export type { RunHooks } from "./run-hooks.js";
 export type { RunLimits } from "./run-limits.js";
 export type { RunLog } from "./run-log.js";
 export type { StartInput, StartedRun } from "./start-run.js";
@@ -59,6 +61,8 @@ export interface RunManagerOptions {
   recoverySeqGap?: number;
   /** First wait before closing a run again whose close failed in the store (doubles up to 5 s, default 1 s). */
   closeRetryMs?: number;
+  /** Told about runs starting and ending and the messages they store (the conversation feed, titles). */
+  hooks?: RunHooks;
 }
 
 export interface RunManagerStats {
@@ -130,6 +134,7 @@ export class RunManager {
       closer: this.closer,
       log: opts.log,
       now,
+      ...(opts.hooks ? { hooks: opts.hooks } : {}),
     });
     this.starter = new RunStarter({
       store: opts.store,
@@ -138,6 +143,7 @@ export class RunManager {
       provider: opts.provider,
       replicaId: this.replicaId,
       launch: (record, think) => this.launch(record, think),
+      ...(opts.hooks ? { hooks: opts.hooks } : {}),
     });
     this.sweeper = new OrphanSweeper({
       store: opts.store,
@@ -186,6 +192,7 @@ export class RunManager {
     const { live, end } = this.live.add(record, think);
     this.startedTotal++;
     this.opts.observer?.started?.(record);
+    this.opts.hooks?.runStarted?.(record);
     void this.executor
       .execute(live)
       .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "run failed outside the engine"))

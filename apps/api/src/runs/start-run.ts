@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { isStoreError, type ChatStore, type Conversation, type RunRecord } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { titleFrom } from "./context.js";
+import type { RunHooks } from "./run-hooks.js";
 import type { RunLimits } from "./run-limits.js";
 
 export interface StartInput {
@@ -41,6 +42,7 @@ export interface RunStarterOptions {
   replicaId: string;
   /** Starts executing a created run in the background. */
   launch: (record: RunRecord, think: boolean | undefined) => void;
+  hooks?: RunHooks;
 }
 
 export const busyMessage = "This conversation is still answering. Wait for it or stop it first.";
@@ -95,7 +97,8 @@ export class RunStarter {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     }
     await this.beforeLaunch(record, async () => {
-      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+      this.opts.hooks?.messageAdded?.(input.userId, stored);
     });
     this.opts.launch(record, input.think);
     return started(record);
@@ -136,7 +139,8 @@ export class RunStarter {
     await this.beforeLaunch(record, async () => {
       if (!(await store.listMessages(conversation.id)).some(isTarget)) throw notFound("User message");
       await store.deleteMessagesFrom(conversation.id, input.messageId);
-      await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: { role: "user", content: message } });
+      this.opts.hooks?.messageAdded?.(input.userId, stored);
     });
     this.opts.launch(record, input.think);
     return started(record);

@@ -91,6 +91,9 @@ export async function startTestApi(
       LOG_LEVEL: "silent",
       // Tests push model chunks one by one and assert per-chunk events; coalescing has its own tests.
       COALESCE_TOKENS: "0",
+      // A title request after each first answer would change titles and the simulator's request log under tests
+      // that assert them; title generation has its own tests (titles/*.test.ts), which turn it on.
+      GENERATE_TITLES: "0",
       SHUTDOWN_GRACE_MS: "500",
       ...(typeof opts.env === "function" ? opts.env(sim) : opts.env),
     });

@@ -119,7 +119,8 @@ export function useE2E(opts: { env?: ApiEnv; tokenDelayMs?: number } = {}) {
 
 export function startApi(env: ApiEnv, tokenDelayMs = 30): Promise<ApiServer> {
   return buildServer({
-    config: loadConfig({ CHAT_PROVIDER: "sim", HOST: "127.0.0.1", PORT: "0", DATABASE_PATH: ":memory:", LOG_LEVEL: "silent", ...env }),
+    // Titles stay the first message unless a test turns generation on (sync.e2e.test.ts): the other areas check titles.
+    config: loadConfig({ CHAT_PROVIDER: "sim", HOST: "127.0.0.1", PORT: "0", DATABASE_PATH: ":memory:", LOG_LEVEL: "silent", GENERATE_TITLES: "0", ...env }),
     logger: false,
     simulator: { tokenDelayMs },
     webDistDir: join(webRoot, "dist"),

@@ -21,6 +21,8 @@ export async function startApi(env: Record<string, string> = {}): Promise<TestAp
     DATABASE_PATH: join(dir, "chat.db"),
     LOG_LEVEL: "silent",
     SHUTDOWN_GRACE_MS: "200",
+    // The client's tests count the simulator's requests; a generated title would add one per conversation.
+    GENERATE_TITLES: "0",
     ...env,
   });
   const server = await buildServer({ config, logger: false, simulator: { tokenDelayMs: 1 }, webDistDir: null });

@@ -128,6 +128,7 @@ const q = {
   listConversations: `SELECT ${conversationColumns} FROM conversations WHERE user_id = $1
     ORDER BY updated_at DESC, created_order DESC LIMIT $2`,
   renameConversation: `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
+  renameConversationIf: `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 AND title = $4 RETURNING ${conversationColumns}`,
   // The CTE and the outer query share one snapshot: the runs are still listed although the cascade deletes them.
   deleteConversation: `WITH gone AS (DELETE FROM conversations WHERE id = $1 AND user_id = $2 RETURNING id)
     SELECT (SELECT count(*) FROM gone)::integer AS deleted,
@@ -365,9 +366,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return (await query<ConversationRow>("listConversations", [userId, limit])).rows.map(toConversation);
     },
 
-    async renameConversation(userId, conversationId, title) {
+    async renameConversation(userId, conversationId, title, renameOptions) {
       live();
-      const row = (await query<ConversationRow>("renameConversation", [conversationId, userId, title])).rows[0];
+      const ifTitle = renameOptions?.ifTitle;
+      const row = (
+        ifTitle === undefined
+          ? await query<ConversationRow>("renameConversation", [conversationId, userId, title])
+          : await query<ConversationRow>("renameConversationIf", [conversationId, userId, title, ifTitle])
+      ).rows[0];
       return row && toConversation(row);
     },
 

@@ -1,0 +1,38 @@
+import type { FeedDelivery, FeedEvent } from "./feed-events.js";
+
+/**
+ * The per-user stream of conversation changes behind `conversations.feed`. The in-process implementation
+ * (in-process-feed.ts) serves one API process; a shared one (Redis streams / pub-sub) implements the same contract
+ * so that every process's changes reach every process's subscribers.
+ *
+ * Contract:
+ * - `publish` hands the event to the user's current subscribers (on every process, for a shared backend) and keeps
+ *   it for a while for reconnecting ones. Ids are opaque strings, increasing per user in delivery order.
+ * - `subscribe` with `lastEventId: null` yields the user's events published from now on. With the id of the last
+ *   event a client received it first yields what the user missed after it, in order, then live events; when the
+ *   feed no longer holds all of them (too far behind, an unknown or foreign id) it yields one `resync` delivery
+ *   instead (whose id is a valid resume point), then live events. Never ends on its own; ends when `signal` aborts
+ *   or the feed closes. Memory per subscriber stays bounded whatever the reader does.
+ * - Publishing never waits for subscribers.
+ */
+export interface ConversationFeed {
+  publish(userId: string, event: FeedEvent): Promise<void>;
+  subscribe(userId: string, options: { lastEventId: string | null; signal: AbortSignal }): AsyncGenerator<FeedDelivery, void, void>;
+  stats(): FeedStats;
+  /** Ends every subscription (they throw FeedClosedError, so clients reconnect, elsewhere); later publishes are dropped. */
+  close(): Promise<void>;
+}
+
+export interface FeedStats {
+  subscribers: number;
+  /** Users whose recent events are held for reconnecting clients. */
+  users: number;
+}
+
+/** A subscription ended because its feed closed (the process is stopping): the client should reconnect. */
+export class FeedClosedError extends Error {
+  constructor() {
+    super("The server is restarting; reconnect.");
+    this.name = "FeedClosedError";
+  }
+}

@@ -1,0 +1,54 @@
+import { z } from "zod";
+
+const conversationId = z.string().min(1);
+const runId = z.string().min(1);
+/** Server time (ms) of the change. */
+const at = z.number();
+
+/**
+ * What `conversations.feed` tells a user's clients about their conversations, as it happens. Events name what
+ * changed, not the whole new state: a client refetches what it shows (conversations.get / list), so an event that
+ * arrives late or twice does no harm. A feed backend that carries events between processes (Redis) parses them with
+ * this schema on the way in.
+ */
+export const feedEventSchema = z.discriminatedUnion("type", [
+  /** A run started answering (chat.send, regenerate, edit): follow it with chat.events. */
+  z.object({ type: z.literal("run-started"), conversationId, runId, at }),
+  /** The run ended (its `done` is in its log). */
+  z.object({
+    type: z.literal("run-finished"),
+    conversationId,
+    runId,
+    reason: z.enum(["stop", "length", "cancelled", "max-steps", "error", "interrupted"]),
+    at,
+  }),
+  /** A message was stored (the user's, or what a run produced). */
+  z.object({
+    type: z.literal("message-added"),
+    conversationId,
+    runId: runId.nullable(),
+    messageId: z.number().int(),
+    role: z.enum(["system", "user", "assistant", "tool"]),
+    at,
+  }),
+  /** Renamed by the user or given a generated title. */
+  z.object({ type: z.literal("title-changed"), conversationId, title: z.string(), at }),
+  z.object({ type: z.literal("conversation-deleted"), conversationId, at }),
+]);
+
+export type FeedEvent = z.infer<typeof feedEventSchema>;
+
+/**
+ * Sent instead of what a reconnecting client missed when the feed no longer holds it (too far behind, or the id is
+ * from another server process): the client refetches everything it shows.
+ */
+export interface ResyncEvent {
+  type: "resync";
+  at: number;
+}
+
+/** One item of a subscription: `id` goes out as the SSE id, and comes back as Last-Event-ID on a reconnect. */
+export interface FeedDelivery {
+  id: string;
+  event: FeedEvent | ResyncEvent;
+}

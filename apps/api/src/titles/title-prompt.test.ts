@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { cleanTitle, titleInstruction, titleRequestMessages } from "./title-prompt.js";
+
+describe("cleanTitle", () => {
+  it("keeps the title from what models answer around it", () => {
+    expect(cleanTitle("Current time in Tokyo")).toBe("Current time in Tokyo");
+    expect(cleanTitle('"Planning a Kyoto Trip."')).toBe("Planning a Kyoto Trip");
+    expect(cleanTitle("Title: **SSE vs WebSockets**\n\nThis title captures…")).toBe("SSE vs WebSockets");
+    expect(cleanTitle("<think>The user asked about bread.</think>\n\n# Sourdough starter tips!")).toBe("Sourdough starter tips");
+    expect(cleanTitle("  \n  “Rust ownership basics”  ")).toBe("Rust ownership basics");
+  });
+
+  it("gives up on nothing usable, and cuts long titles at a word with an ellipsis", () => {
+    expect(cleanTitle("")).toBeUndefined();
+    expect(cleanTitle(' "" \n')).toBeUndefined();
+    expect(cleanTitle("...")).toBeUndefined();
+    const long = cleanTitle("A very long title that keeps going well past the sixty characters a sidebar can show");
+    expect(long).toBe("A very long title that keeps going well past the sixty…");
+    expect(long!.length).toBeLessThanOrEqual(61);
+    // Never half a surrogate pair, nor NUL.
+    const emoji = cleanTitle(`${"x".repeat(59)}🎉 and more words`)!;
+    expect(emoji).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    expect(cleanTitle("a\u0000b")).toBe("ab");
+  });
+});
+
+describe("titleRequestMessages", () => {
+  it("sends the first exchange, cut to an excerpt, then the instruction", () => {
+    const messages = titleRequestMessages("q".repeat(5000), "short answer");
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(messages[0]!.content.length).toBeLessThan(1600);
+    expect(messages[2]!.content).toBe(titleInstruction);
+  });
+});

@@ -1,0 +1,54 @@
+import type { ChatMessage } from "@streamchat/core";
+
+/** The last message of a title request. The demo model (ollama-sim) recognises it by its first words. */
+export const titleInstruction =
+  "Write a short title (3 to 6 words) for the conversation above. Reply with the title only: no quotes, no punctuation at the end.";
+
+/** How much of the first question and answer the model sees: enough to name the topic, cheap to read. */
+const excerptChars = 1500;
+export const titleMaxChars = 60;
+
+function excerpt(text: string): string {
+  return text.length <= excerptChars ? text : `${text.slice(0, excerptChars)}…`;
+}
+
+/** The whole request: the first exchange, then the instruction (no system prompt, no tools). */
+export function titleRequestMessages(question: string, answer: string): ChatMessage[] {
+  return [
+    { role: "user", content: excerpt(question) },
+    { role: "assistant", content: excerpt(answer) },
+    { role: "user", content: titleInstruction },
+  ];
+}
+
+/**
+ * The title in what the model answered: its first non-empty line without "Title:", quotes, markdown emphasis or
+ * trailing punctuation, at most 60 characters (cut at a word). Undefined when nothing usable is left.
+ */
+export function cleanTitle(answer: string): string | undefined {
+  const line = answer
+    // Reasoning some models inline in their answer.
+    .replace(/<think>[\s\S]*?<\/think>/gi, "")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l !== "");
+  if (!line) return undefined;
+  let title = line
+    .replace(/^#+\s*/, "")
+    .replace(/^(?:conversation\s+)?title\s*:\s*/i, "")
+    .replace(/[*_`]+/g, "")
+    .replace(/^["'“”‘’«»]+|["'“”‘’«»]+$/g, "")
+    // Control characters, and NUL or unpaired surrogates a title column cannot hold.
+    .replace(/[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "")
+    .replace(/\s+/g, " ")
+    .replace(/[\s.,;:!]+$/, "")
+    .trim();
+  if (title.length > titleMaxChars) {
+    // Never cut a surrogate pair in half.
+    const end = /[\uD800-\uDBFF]/.test(title.charAt(titleMaxChars - 1)) ? titleMaxChars - 1 : titleMaxChars;
+    const cut = title.slice(0, end);
+    const space = cut.lastIndexOf(" ");
+    title = `${(space > 20 ? cut.slice(0, space) : cut).replace(/[\s.,;:!-]+$/, "")}…`;
+  }
+  return title === "" ? undefined : title;
+}

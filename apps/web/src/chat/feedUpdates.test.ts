@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { feedUpdateFor } from "./feedUpdates.js";
+
+describe("feedUpdateFor", () => {
+  it("makes the conversation a run started in stale, so the open pane refetches it and follows the run", () => {
+    expect(feedUpdateFor({ type: "run-started", conversationId: "c1", runId: "r1", at: 1 })).toMatchObject({
+      list: true,
+      conversationId: "c1",
+      everything: false,
+    });
+    expect(feedUpdateFor({ type: "message-added", conversationId: "c1", runId: "r1", messageId: 3, role: "user", at: 1 })).toMatchObject({
+      conversationId: "c1",
+    });
+  });
+
+  it("patches titles and deletions into the list at once", () => {
+    expect(feedUpdateFor({ type: "title-changed", conversationId: "c1", title: "New", at: 1 })).toMatchObject({
+      retitle: { conversationId: "c1", title: "New" },
+      list: true,
+    });
+    expect(feedUpdateFor({ type: "conversation-deleted", conversationId: "c1", at: 1 })).toMatchObject({ removed: "c1", list: true });
+  });
+
+  it("refetches everything on resync, and the list on an event it does not know", () => {
+    expect(feedUpdateFor({ type: "resync", at: 1 }).everything).toBe(true);
+    const unknown = { type: "something-new", at: 1 } as unknown as Parameters<typeof feedUpdateFor>[0];
+    expect(feedUpdateFor(unknown)).toMatchObject({ list: true, everything: false });
+  });
+});

@@ -1,0 +1,42 @@
+import type { FeedDelivery } from "@streamchat/api";
+
+/** The data of one `conversations.feed` item (a change, or `resync`). */
+export type FeedEventData = FeedDelivery["event"];
+
+/** What the page does about one feed event: which cached queries are stale, and what it can patch at once. */
+export interface FeedUpdate {
+  /** Refetch everything about conversations (the feed could not say what was missed). */
+  everything: boolean;
+  /** The sidebar's list is stale. */
+  list: boolean;
+  /** This conversation's detail is stale (its messages, its running run). */
+  conversationId: string | null;
+  /** Patched into the cached list before the refetch answers. */
+  retitle: { conversationId: string; title: string } | null;
+  removed: string | null;
+}
+
+const none: FeedUpdate = { everything: false, list: false, conversationId: null, retitle: null, removed: null };
+
+/**
+ * Feed events name what changed; the page refetches what shows it (so a late or repeated event is harmless). A run
+ * that started makes the open conversation's detail stale: its refetch carries the new user message and the
+ * `activeRunId` the pane then follows over chat.events.
+ */
+export function feedUpdateFor(event: FeedEventData): FeedUpdate {
+  switch (event.type) {
+    case "resync":
+      return { ...none, everything: true };
+    case "run-started":
+    case "run-finished":
+    case "message-added":
+      return { ...none, list: true, conversationId: event.conversationId };
+    case "title-changed":
+      return { ...none, list: true, conversationId: event.conversationId, retitle: { conversationId: event.conversationId, title: event.title } };
+    case "conversation-deleted":
+      return { ...none, list: true, removed: event.conversationId };
+    default:
+      // A newer server's event this page does not know: refetching the list is always safe.
+      return { ...none, list: true };
+  }
+}

@@ -1,0 +1,42 @@
+import { useRef } from "react";
+import { trpc } from "../trpc.js";
+import { feedUpdateFor } from "./feedUpdates.js";
+
+/**
+ * Keeps this tab current with what the user's other tabs and devices do (conversations.feed, one subscription per
+ * tab): the sidebar list, the open conversation (a message sent elsewhere appears, and its answer is followed as
+ * it streams), titles, deletions. tRPC's link resumes after the last id on a reconnect; when the server cannot
+ * say what was missed it sends `resync` and everything is refetched.
+ */
+export function useConversationFeed(opts: { onDeleted: (conversationId: string) => void }): { restart: () => void } {
+  const utils = trpc.useUtils();
+  const onDeletedRef = useRef(opts.onDeleted);
+  onDeletedRef.current = opts.onDeleted;
+  const subscription = trpc.conversations.feed.useSubscription(
+    {},
+    {
+      // Also after a reconnect that could not resume: whatever changed before the feed was there is fetched.
+      onStarted: () => void utils.conversations.list.invalidate(),
+      onData: ({ data }) => {
+        const update = feedUpdateFor(data);
+        if (update.everything) {
+          void utils.conversations.invalidate();
+          return;
+        }
+        if (update.retitle) {
+          const { conversationId, title } = update.retitle;
+          utils.conversations.list.setData(undefined, (list) => list?.map((c) => (c.id === conversationId ? { ...c, title } : c)));
+        }
+        if (update.removed) {
+          const removed = update.removed;
+          utils.conversations.list.setData(undefined, (list) => list?.filter((c) => c.id !== removed));
+          onDeletedRef.current(removed);
+        }
+        if (update.conversationId) void utils.conversations.get.invalidate({ conversationId: update.conversationId });
+        if (update.list) void utils.conversations.list.invalidate();
+      },
+    },
+  );
+  // A subscription refused (no token yet) is started again when asked (a new token).
+  return { restart: subscription.reset };
+}

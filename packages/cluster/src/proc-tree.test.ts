@@ -9,11 +9,12 @@ const ownCpuMs = (pid: number) => {
 };
 
 describe("process-tree CPU", () => {
-  it("counts a child's CPU in its parent's tree, while it runs and after it ended", async () => {
+  // Generous deadlines: on a saturated 2-core box a child may wait long for its 250 ms of CPU.
+  it("counts a child's CPU in its parent's tree, while it runs and after it ended", { timeout: 180_000 }, async () => {
     // A parent that starts a CPU-burning child, reports its pid, waits for it to end, reports, then idles until killed.
     const script = `
       const { spawn } = require("node:child_process");
-      const child = spawn(process.execPath, ["-e", "while (process.cpuUsage().user < 400000) {}; setTimeout(() => {}, 300)"], { stdio: "ignore" });
+      const child = spawn(process.execPath, ["-e", "while (process.cpuUsage().user < 250000) {}; setTimeout(() => {}, 300)"], { stdio: "ignore" });
       console.log("child " + child.pid);
       child.on("exit", () => console.log("reaped"));
       setInterval(() => {}, 1000);
@@ -28,9 +29,9 @@ describe("process-tree CPU", () => {
       expect(parentPid(childPid)).toBe(parent.pid);
       await waitFor(() => out.includes("reaped"));
       expect(processTree(parent.pid!)).toEqual([parent.pid]);
-      // The child's 400+ ms of CPU (measured by itself) are gone from the live processes but not from the tree's total.
+      // The child's 250+ ms of CPU (measured by itself) are gone from the live processes but not from the tree's total.
       const tree = treeCpuMs(parent.pid!);
-      expect(tree - ownCpuMs(parent.pid!)).toBeGreaterThanOrEqual(380);
+      expect(tree - ownCpuMs(parent.pid!)).toBeGreaterThanOrEqual(240);
     } finally {
       parent.kill("SIGKILL");
     }
@@ -41,7 +42,7 @@ describe("process-tree CPU", () => {
   });
 });
 
-async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function waitFor(check: () => boolean, timeoutMs = 150_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error("condition not met in time");

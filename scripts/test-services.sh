@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throwaway servers for the test suites (today PostgreSQL; Redis joins later), on free loopback ports,
+# Throwaway servers for the test suites (PostgreSQL and Redis), on free loopback ports,
 # with their data in one temp directory that `stop` deletes. Nothing here touches a system service.
 #
 #   scripts/test-services.sh run CMD [ARGS…]   start the services, run CMD with their variables exported,
@@ -11,9 +11,10 @@
 #   STREAMCHAT_TEST_SERVICES_DIR   the temp directory (data, sockets, logs, env file)
 #   STREAMCHAT_TEST_DATABASE_URL   admin connection to the throwaway PostgreSQL cluster (trust auth, user postgres);
 #                                  the tests create one database per test file on it
+#   STREAMCHAT_TEST_REDIS_URL      a throwaway Redis (no auth, no persistence); the tests' keys are unique per run
 #
 # Settings:
-#   STREAMCHAT_TEST_SERVICES       services to start, space-separated (default: "postgres")
+#   STREAMCHAT_TEST_SERVICES       services to start, space-separated (default: "postgres redis")
 #   STREAMCHAT_TEST_PG_BIN         PostgreSQL's bin directory (default: the newest /usr/lib/postgresql/*/bin, else PATH)
 #   STREAMCHAT_TEST_PG_DURABLE=1   keep fsync and synchronous_commit on (benchmarks); off by default for speed
 #
@@ -21,7 +22,7 @@
 # stop_<name> DIR, and add <name> to the default of STREAMCHAT_TEST_SERVICES.
 set -euo pipefail
 
-services="${STREAMCHAT_TEST_SERVICES:-postgres}"
+services="${STREAMCHAT_TEST_SERVICES:-postgres redis}"
 
 log() { echo "test-services: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -79,6 +80,50 @@ stop_postgres() {
   local dir="$1/postgres"
   [ -f "$dir/data/postmaster.pid" ] || return 0
   as_service_user "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null || log "pg_ctl stop failed (see $dir/server.log)"
+}
+
+# ---- Redis ----------------------------------------------------------------------------------------
+
+start_redis() {
+  local dir="$1/redis" port attempt
+  command -v redis-server >/dev/null 2>&1 || die "redis-server not found: install it (Debian: apt-get install redis-server)"
+  mkdir -p "$dir"
+  for attempt in 1 2 3; do
+    port="$(free_port)"
+    # No persistence (save "", no AOF): the data dies with the directory. Runs as the caller (Redis does not refuse root).
+    if redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$dir" \
+      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/server.log" >/dev/null; then
+      local waited=0
+      while [ "$waited" -lt 100 ]; do
+        if redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; then
+          echo "$port" >"$dir/port"
+          add_env STREAMCHAT_TEST_REDIS_URL "redis://127.0.0.1:$port"
+          log "Redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on 127.0.0.1:$port (data in $dir)"
+          return 0
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+      done
+      stop_redis "$1"
+    fi
+    log "Redis did not start on port $port (attempt $attempt); server log:"
+    tail -n 5 "$dir/server.log" >&2 || true
+  done
+  die "Redis did not start"
+}
+
+stop_redis() {
+  local dir="$1/redis" pid
+  [ -f "$dir/redis.pid" ] || return 0
+  pid="$(cat "$dir/redis.pid")"
+  if [ -f "$dir/port" ]; then
+    redis-cli -h 127.0.0.1 -p "$(cat "$dir/port")" shutdown nosave >/dev/null 2>&1 || true
+  fi
+  # Only the pid this script started (from its pidfile), and only if it still runs.
+  local waited=0
+  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
+  kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null || true
+  rm -f "$dir/redis.pid"
 }
 
 # ---- commands --------------------------------------------------------------------------------------

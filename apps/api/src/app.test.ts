@@ -177,9 +177,13 @@ describe("HTTP surface", () => {
     expect(await res.json()).toEqual({ error: "Request body is too large (at most 7510 bytes).", code: "bad_request" });
     const rename = await post("/trpc/conversations.rename", JSON.stringify({ conversationId: "c", title: "x".repeat(3000) }));
     expect(rename.status).toBe(413);
-    // On /trpc in tRPC's error shape, so its clients show the message.
-    expect(await rename.json()).toMatchObject({
-      error: { message: "Request body is too large (at most 2048 bytes).", data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 } },
+    // On /trpc in tRPC's error shape (its clients show the message).
+    expect(await rename.json()).toEqual({
+      error: {
+        code: -32013,
+        message: "Request body is too large (at most 2048 bytes).",
+        data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413, appCode: "bad_request" },
+      },
     });
   });
 

@@ -31,6 +31,8 @@ import { appRouter, type AppRouter } from "./router/root.js";
 import { localLiveness, newReplicaId, type ReplicaLiveness } from "./runs/liveness.js";
 import { openPostgresLiveness } from "./runs/postgres-liveness.js";
 import { RunManager } from "./runs/run-manager.js";
+import { openRunStreams, redisTarget } from "./cluster/index.js";
+import { ApiMetrics } from "./metrics.js";
 import { fastifyTRPCPluginWithLeanSubscriptions } from "./sse/subscription-route.js";
 import { TitleGenerator } from "./titles/title-generator.js";
 import { ToolCatalog } from "./tools.js";
@@ -160,6 +162,14 @@ async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatSt
   return openSqliteStore({ path, onFlushError });
 }
 
+/** REDIS_URL could not be used at start-up: one line naming it and where it points (never a password). */
+function redisStartupError(config: Config, error: unknown): StartupError {
+  const detail = (error instanceof Error && error.message) || String(error);
+  return new StartupError(`REDIS_URL: cannot reach Redis at ${redisTarget(config.redisUrl ?? "")}: ${detail.replace(/\s+/g, " ")}`, {
+    cause: error,
+  });
+}
+
 /** Which processes are alive: on PostgreSQL, one advisory lock per process; else this process is the only one. */
 async function openLiveness(config: Config, replicaId: string, log: FastifyBaseLogger): Promise<ReplicaLiveness> {
   if (!config.databaseUrl) return localLiveness(replicaId);
@@ -190,16 +200,41 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     await store.close().catch(() => {});
     throw error;
   }
+  let streams: Awaited<ReturnType<typeof openRunStreams>>;
+  try {
+    streams = await openRunStreams({ redisUrl: config.redisUrl, replicaId, log: app.log });
+  } catch (error) {
+    await liveness.close();
+    await store.close().catch(() => {});
+    throw redisStartupError(config, error);
+  }
   try {
     provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});
   } catch (error) {
+    await streams.abort();
     await liveness.close();
     await store.close().catch(() => {});
     throw error;
   }
   app.log.info(
-    { replicaId, store: store.kind, ...(config.databaseUrl ? { database: databaseTarget(config.databaseUrl) } : {}) },
-    `replica ${replicaId} on the ${store.kind} store`,
+    {
+      replicaId,
+      store: store.kind,
+      ...(config.databaseUrl ? { database: databaseTarget(config.databaseUrl) } : {}),
+      streams: streams.describe,
+    },
+    `replica ${replicaId} on the ${store.kind} store, run streams: ${streams.describe}`,
+  );
+  // The gauges read the RunManager, which takes the metrics' observer: built first, pointed at it after.
+  const scraped: { runs?: RunManager } = {};
+  const metrics = new ApiMetrics(
+    {
+      activeRuns: () => scraped.runs?.stats().activeRuns ?? 0,
+      subscriptions: () => scraped.runs?.stats().subscriptions ?? 0,
+      storeUp: () => store.ping(),
+      ...(config.redisUrl ? { redisUp: async () => (await scraped.runs?.streamsHealth())?.ok ?? false } : {}),
+    },
+    replicaId,
   );
   // Servers start in the background: start-up does not wait, their tools are offered as each one connects.
   const mcp = mcpSetup
@@ -226,6 +261,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     toolsFor: (userId, toolOpts) => tools.toolsFor(userId, toolOpts),
     log: app.log,
     liveness,
+    streams: streams.factory,
+    observer: metrics.observer,
     hooks: {
       runStarted: (record) => publish.runStarted(record),
       messageAdded: (userId, stored) => publish.messageAdded(userId, stored),
@@ -235,6 +272,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       },
     },
   });
+  scraped.runs = runs;
   let recovered: number;
   try {
     // Closes runs a previous process left open, and continues those that wait for approval.
@@ -388,11 +426,17 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   registerRest(app, { runs, auth, provider, config });
 
-  // For load balancers and orchestrators: no auth, no details. 503 while the store does not answer.
+  // For load balancers and orchestrators: no auth, no details. 503 while the store (or Redis, when configured) does not answer.
   app.get("/healthz", async (_request, reply) => {
-    const storeOk = await store.ping();
-    return reply.code(storeOk ? 200 : 503).header("cache-control", "no-store").send({ ok: storeOk, store: { ok: storeOk } });
+    const [storeOk, redis] = await Promise.all([store.ping(), runs.streamsHealth()]);
+    const ok = storeOk && (redis?.ok ?? true);
+    return reply
+      .code(ok ? 200 : 503)
+      .header("cache-control", "no-store")
+      .send({ ok, store: { ok: storeOk }, ...(redis ? { redis: { ok: redis.ok } } : {}) });
   });
+
+  metrics.register(app, config.metricsToken);
 
   const webDist = opts.webDistDir === undefined ? defaultWebDist : opts.webDistDir;
   const webRoot = webDist === null ? null : typeof webDist === "string" ? resolve(webDist) : fileURLToPath(webDist);

@@ -254,3 +254,35 @@ describe("DATABASE_URL", () => {
     expect(databaseTarget("postgresql://127.0.0.1/chat?sslmode=require")).toBe("127.0.0.1:5432/chat");
   });
 });
+
+describe("REDIS_URL and METRICS_TOKEN", () => {
+  const pg = "postgres://chat:secret@db.internal:5433/chat";
+  it("REDIS_URL turns on cluster mode with DATABASE_URL; empty or unset is embedded mode", () => {
+    expect(loadConfig({ DATABASE_URL: pg, REDIS_URL: "redis://10.0.0.5:6379" }).redisUrl).toBe("redis://10.0.0.5:6379");
+    expect(loadConfig({ DATABASE_URL: pg, REDIS_URL: "rediss://cache.internal" }).redisUrl).toBe("rediss://cache.internal");
+    expect(loadConfig({ REDIS_URL: "" }).redisUrl).toBeUndefined();
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+  });
+
+  it("refuses REDIS_URL with SQLite, naming both variables", () => {
+    const message = configError({ REDIS_URL: "redis://127.0.0.1:6379" });
+    expect(message).toMatch(/REDIS_URL: requires DATABASE_URL/);
+    expect(message).toContain("DATABASE_PATH");
+  });
+
+  it("refuses a REDIS_URL that is not redis:// or rediss://, without echoing it (it may hold a password)", () => {
+    for (const url of ["http://u:hunter2@h:6379", "redis://", "not a url hunter2"]) {
+      const message = configError({ DATABASE_URL: pg, REDIS_URL: url });
+      expect(message).toMatch(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+      expect(message).not.toContain("hunter2");
+    }
+  });
+
+  it("METRICS_TOKEN: at least 8 characters, never echoed; unset means /metrics needs no auth", () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: "long-enough" }).metricsToken).toBe("long-enough");
+    const message = configError({ METRICS_TOKEN: "short7!" });
+    expect(message).toMatch(/METRICS_TOKEN: must be at least 8 characters/);
+    expect(message).not.toContain("short7!");
+  });
+});

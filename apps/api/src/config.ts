@@ -79,6 +79,11 @@ export function databaseTarget(url: string): string {
   }
 }
 
+/** A Redis connection URL (redis:// or rediss://); turns on cluster mode. */
+export function isRedisUrl(value: string): boolean {
+  return URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol) && new URL(value).hostname !== "";
+}
+
 const authTokens = z.preprocess(
   unsetIfEmpty,
   z
@@ -137,6 +142,14 @@ const envSchema = z.object({
       .optional(),
   ),
   DATABASE_POOL_SIZE: int(1, 1000, 10),
+  REDIS_URL: z.preprocess(
+    unsetIfEmpty,
+    z.string().trim().refine(isRedisUrl, { error: "must be a redis:// or rediss:// URL (redis://host:6379)" }).optional(),
+  ),
+  METRICS_TOKEN: z.preprocess(
+    unsetIfEmpty,
+    z.string().trim().min(8, { error: "must be at least 8 characters" }).optional(),
+  ),
   AUTH_TOKENS: authTokens,
   SYSTEM_PROMPT: z.preprocess(unsetIfEmpty, z.string().default(defaultSystemPrompt)),
   MAX_MESSAGE_CHARS: int(1, 10_000_000, 32_000),
@@ -200,6 +213,10 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. */
   databasePoolSize: number;
+  /** redis:// URL: cluster mode (runs shared between replicas through Redis Streams); requires databaseUrl. */
+  redisUrl: string | undefined;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
   /** Null when auth is off (one local user). */
   authTokens: Array<{ userId: string; token: string }> | null;
   systemPrompt: string;
@@ -272,7 +289,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       const raw = env[name];
       const got = raw === undefined ? "" : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
       // Never echo secrets back (a database URL may carry a password).
-      const shown = name === "AUTH_TOKENS" || name === "OPENAI_API_KEY" || name === "DATABASE_URL" ? "" : got;
+      const secret = ["AUTH_TOKENS", "OPENAI_API_KEY", "DATABASE_URL", "REDIS_URL", "METRICS_TOKEN"].includes(name);
+      const shown = secret ? "" : got;
       return `${name}: ${issue.message}${shown}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
@@ -281,6 +299,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.CHAT_PROVIDER === "openai" && !e.OPENAI_BASE_URL) {
     throw new ConfigError(
       "Invalid configuration:\n  OPENAI_BASE_URL: required when CHAT_PROVIDER=openai (e.g. http://127.0.0.1:8080/v1)",
+    );
+  }
+  if (e.REDIS_URL && !e.DATABASE_URL) {
+    throw new ConfigError(
+      "Invalid configuration:\n  REDIS_URL: requires DATABASE_URL (PostgreSQL): replicas share runs through Redis and " +
+        "their data through PostgreSQL; a SQLite file (DATABASE_PATH) belongs to one process. Set DATABASE_URL or unset REDIS_URL.",
     );
   }
   if (!isLoopbackHost(e.HOST) && !e.AUTH_TOKENS) {
@@ -300,6 +324,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databasePath: e.DATABASE_PATH,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    redisUrl: e.REDIS_URL,
+    metricsToken: e.METRICS_TOKEN,
     authTokens: e.AUTH_TOKENS ?? null,
     systemPrompt: e.SYSTEM_PROMPT,
     maxMessageChars: e.MAX_MESSAGE_CHARS,

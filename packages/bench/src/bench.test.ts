@@ -1,4 +1,5 @@
 import http from "node:http";
+import { clusterAvailability, inCi } from "@streamchat/cluster";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planFor, runBench, type BenchResults } from "./bench.js";
@@ -10,13 +11,22 @@ import { benchPrompt, benchTokens } from "./tokens.js";
 // The stack-postgres path runs on the test cluster when there is one (pnpm test:pg, CI); the run works in a schema
 // of its own there and drops it.
 const databaseUrl = process.env["STREAMCHAT_TEST_DATABASE_URL"] || undefined;
-const pathNames = defaultPaths(databaseUrl);
-const inCi = process.env["CI"] === "true" || process.env["CI"] === "1";
+// The stack-cluster path (2 replicas behind nginx) also needs the test run's Redis and an nginx binary.
+const cluster = clusterAvailability();
+const redisUrl = cluster.urls?.redisUrl;
+const pathNames = defaultPaths(databaseUrl, redisUrl);
 if (!databaseUrl && !inCi) console.warn("[postgres] SKIPPED the stack-postgres path of the bench smoke run: STREAMCHAT_TEST_DATABASE_URL is not set");
+if (!redisUrl && !inCi) console.warn(`[cluster] SKIPPED the stack-cluster path of the bench smoke run: ${cluster.missing.join(", ")} missing`);
 
 describe.runIf(!databaseUrl && inCi)("bench under CI", () => {
   it("runs the stack-postgres path (STREAMCHAT_TEST_DATABASE_URL is required under CI=true)", () => {
     throw new Error("STREAMCHAT_TEST_DATABASE_URL is not set: under CI=true the bench smoke run must include stack-postgres");
+  });
+});
+
+describe.runIf(!redisUrl && inCi)("bench under CI", () => {
+  it("runs the stack-cluster path (Redis, PostgreSQL and nginx are required under CI=true)", () => {
+    throw new Error(`under CI=true the bench smoke run must include stack-cluster; missing: ${cluster.missing.join(", ")}`);
   });
 });
 
@@ -25,7 +35,11 @@ describe("bench harness smoke run", () => {
   let results: BenchResults;
 
   beforeAll(async () => {
-    results = await runBench({ plan: planFor("smoke", [...pathNames]), ...(databaseUrl ? { databaseUrl } : {}) });
+    results = await runBench({
+      plan: planFor("smoke", [...pathNames]),
+      ...(databaseUrl ? { databaseUrl } : {}),
+      ...(redisUrl ? { redisUrl } : {}),
+    });
   }, 180_000);
 
   it("starts every server under test", () => {
@@ -63,6 +77,23 @@ describe("bench harness smoke run", () => {
       if (r.path === "direct") expect(r.serverCpuMs).toBeNull();
       else expect(r.serverCpuMs).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it.runIf(pathNames.includes("stack-cluster"))("counts the replicas', nginx's, Redis's and PostgreSQL's CPU in stack-cluster's cost", () => {
+    const cpu = results.clusterCpu?.["stack-cluster"];
+    expect(cpu).toBeDefined();
+    // Every part is read (/proc counts in 10 ms ticks: over smoke-sized windows nginx, Redis or even PostgreSQL may
+    // read 0; packages/cluster's tests check the readings themselves).
+    expect(Object.keys(cpu!).sort()).toEqual(["nginx", "postgres", "redis", "replicas"]);
+    expect(cpu!.replicas).toBeGreaterThan(0);
+    for (const part of Object.values(cpu!)) expect(part).toBeGreaterThanOrEqual(0);
+    const total = cpu!.replicas + cpu!.nginx + cpu!.redis + cpu!.postgres;
+    // The split covers the same windows as the workloads' rows (and the warm-up): at least what the rows counted.
+    const rows = [...results.flood, ...results.paced].filter((r) => r.path === "stack-cluster");
+    const measured = rows.reduce((sum, r) => sum + (r.serverCpuMs ?? 0), 0);
+    expect(measured).toBeGreaterThan(0);
+    expect(measured).toBeLessThanOrEqual(total);
+    expect(renderTables(results, summarize(results), true)).toContain("Where the cluster paths' CPU goes");
   });
 
   it("renders the tables and target checks", () => {

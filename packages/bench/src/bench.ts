@@ -10,7 +10,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { type ServerProcess, startServer } from "./child.js";
-import { benchAuthTokens, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
+import { type ClusterCpu, startClusterServer } from "./cluster-server.js";
+import { benchAuthTokens, clusterPaths, clusterReplicasOf, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
 import { maxOpenStreams, openFileLimit } from "./proc-stats.js";
 import { flood, type FloodResult, hold, type HoldResult, paced, type PacedResult } from "./workloads.js";
 
@@ -159,6 +160,11 @@ export interface BenchResults {
   paced: PacedRow[];
   perStream: PerStreamRow[];
   hold: HoldRow[];
+  /**
+   * Where each cluster path's CPU went in its measured windows (warm-up, floods, paced runs, the hold's idle window):
+   * its replicas, nginx, Redis and PostgreSQL, in ms; absent without those paths.
+   */
+  clusterCpu?: Partial<Record<PathName, ClusterCpu>>;
   /** Failures of the harness itself (a server that did not start...), never hidden. */
   failures: string[];
 }
@@ -172,10 +178,14 @@ export interface RunOptions {
    * created at the start and dropped at the end: point it at a throwaway database, never at one that matters.
    */
   databaseUrl?: string;
+  /** Redis for the stack-cluster path (BENCH_REDIS_URL): a throwaway one (its keys are the runs' streams). */
+  redisUrl?: string;
+  /** API replicas behind nginx on the stack-cluster path (BENCH_CLUSTER_REPLICAS; default 2). */
+  clusterReplicas?: number;
   log?: (line: string) => void;
 }
 
-const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-postgres", "stack-rest"]);
+const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster", "stack-rest"]);
 
 function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl: string | undefined): Record<string, string> {
   const common = { BENCH_SIM_URL: simUrl, BENCH_MODEL: model };
@@ -188,7 +198,7 @@ function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl:
     OLLAMA_HOST: simUrl,
     CHAT_MODEL: model,
     DATABASE_PATH: path === "stack-memory" ? ":memory:" : join(dataDir, `${path}-${Date.now()}.db`),
-    ...(path === "stack-postgres" && postgresUrl ? { DATABASE_URL: postgresUrl } : {}),
+    ...(postgresPaths.has(path) && postgresUrl ? { DATABASE_URL: postgresUrl } : {}),
     // Several users: MAX_RUNS_PER_USER is capped at 1000, the bench holds more streams than that.
     AUTH_TOKENS: benchAuthTokens(),
     MAX_RUNS_PER_USER: "1000",
@@ -230,9 +240,28 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const dataDir = mkdtempSync(join(os.tmpdir(), "streamchat-bench-"));
   let sim: Simulator | undefined;
   let schema: BenchSchema | undefined;
+  /** Each cluster path's own schema: its replicas and the other paths' processes never see each other's runs. */
+  const clusterSchemas = new Map<PathName, BenchSchema>();
   const servers = new Map<PathName, ServerProcess>();
+  const clusterCpu: Partial<Record<PathName, ClusterCpu>> = {};
   const start = async (path: PathName): Promise<ServerProcess | null> => {
     if (path === "direct" || !sim) return null;
+    if (clusterPaths.has(path)) {
+      const own = clusterSchemas.get(path);
+      if (!own || !opts.databaseUrl || !opts.redisUrl) throw new Error(`${path} needs BENCH_DATABASE_URL and BENCH_REDIS_URL`);
+      return startClusterServer({
+        name: path,
+        env: serverEnv(path, sim.url, dataDir, own.url),
+        adminDatabaseUrl: opts.databaseUrl,
+        redisUrl: opts.redisUrl,
+        replicas: clusterReplicasOf(path, opts.clusterReplicas ?? 2),
+        onStop: (cpu) => {
+          const sum = (clusterCpu[path] ??= { replicas: 0, nginx: 0, redis: 0, postgres: 0 });
+          for (const key of Object.keys(sum) as Array<keyof ClusterCpu>) sum[key] += cpu[key];
+        },
+        ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
+      });
+    }
     const entry = stackPaths.has(path) ? "servers/stack" : path === "ai-sdk" ? "servers/ai-sdk-relay" : "servers/bare-relay";
     return startServer({
       name: path,
@@ -246,9 +275,13 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
 
   try {
     if (plan.paths.some((path) => postgresPaths.has(path))) {
-      if (!opts.databaseUrl) throw new Error("stack-postgres needs a PostgreSQL URL (BENCH_DATABASE_URL)");
+      if (!opts.databaseUrl) throw new Error("stack-postgres and stack-cluster need a PostgreSQL URL (BENCH_DATABASE_URL)");
       schema = await createBenchSchema(opts.databaseUrl);
-      log(`stack-postgres in schema ${schema.name} of ${describeDatabase(opts.databaseUrl)} (dropped at the end)`);
+      log(`stack-postgres/stack-cluster in schema ${schema.name} of ${describeDatabase(opts.databaseUrl)} (dropped at the end)`);
+    }
+    for (const path of plan.paths.filter((p) => clusterPaths.has(p))) {
+      if (!opts.redisUrl || !opts.databaseUrl) throw new Error(`${path} needs a Redis URL (BENCH_REDIS_URL)`);
+      clusterSchemas.set(path, await createBenchSchema(opts.databaseUrl));
     }
     sim = await startSimulator({ tokenDelayMs: 0 });
     const active: PathName[] = [];
@@ -408,7 +441,11 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     await sim?.close();
+    if (plan.paths.some((path) => clusterPaths.has(path))) results.clusterCpu = clusterCpu;
     await schema?.drop().catch((error: unknown) => results.failures.push(`dropping schema ${schema?.name}: ${(error as Error).message}`));
+    for (const own of clusterSchemas.values()) {
+      await own.drop().catch((error: unknown) => results.failures.push(`dropping schema ${own.name}: ${(error as Error).message}`));
+    }
     rmSync(dataDir, { recursive: true, force: true });
     results.durationMs = Date.now() - startedAt;
     results.machine.loadAvgAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchMode, planFor, runBench } from "./bench.js";
-import { type PathName, defaultPaths, pathNames, postgresPaths } from "./paths.js";
+import { type PathName, clusterPaths, defaultPaths, pathNames, postgresPaths } from "./paths.js";
 import { renderMachine, renderTables, summarize } from "./report.js";
 
 const startMarker = "<!-- bench:results:start -->";
@@ -31,11 +31,15 @@ interface CliArgs {
 
 /** The PostgreSQL database of the stack-postgres path (a throwaway one: the run creates and drops a schema in it). */
 const databaseUrl = process.env["BENCH_DATABASE_URL"] || undefined;
+/** The Redis of the stack-cluster path (a throwaway one), with BENCH_DATABASE_URL. */
+const redisUrl = process.env["BENCH_REDIS_URL"] || undefined;
+/** How many API replicas stack-cluster runs behind nginx (default 2): 1 measures what nginx + Redis cost alone. */
+const clusterReplicas = Number(process.env["BENCH_CLUSTER_REPLICAS"] || "2");
 
 function parseArgs(argv: string[]): CliArgs {
   let mode: BenchMode = "default";
   let profileDir: string | undefined;
-  let paths: PathName[] = defaultPaths(databaseUrl);
+  let paths: PathName[] = defaultPaths(databaseUrl, redisUrl);
   let hold: number | undefined;
   let write = true;
   for (const arg of argv) {
@@ -55,10 +59,13 @@ function parseArgs(argv: string[]): CliArgs {
     } else if (arg === "--help" || arg === "-h") {
       console.log(`pnpm bench [--quick | --full] [--paths=${pathNames.join(",")}] [--hold=N] [--no-write] [--cpu-prof=DIR]`);
       console.log("stack-postgres runs when BENCH_DATABASE_URL=postgres://… names a throwaway database (a schema is created and dropped in it).");
+      console.log("stack-cluster (2 replicas behind nginx) runs when BENCH_REDIS_URL=redis://… names a throwaway Redis as well; stack-cluster-1 (1 replica) only when --paths names it.");
+      console.log("BENCH_CLUSTER_REPLICAS=N sets its replica count (default 2). Both services at once, throwaway: pnpm bench:services [options]");
       process.exit(0);
     } else throw new Error(`unknown option ${arg} (try --help)`);
   }
-  if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres needs BENCH_DATABASE_URL=postgres://… (a throwaway database)");
+  if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres and stack-cluster need BENCH_DATABASE_URL=postgres://… (a throwaway database)");
+  if (!redisUrl && paths.some((p) => clusterPaths.has(p))) throw new Error("stack-cluster needs BENCH_REDIS_URL=redis://… (a throwaway Redis)");
   return { mode, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
 }
 
@@ -74,12 +81,16 @@ function updateDocs(path: string, section: string): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (!Number.isInteger(clusterReplicas) || clusterReplicas < 1 || clusterReplicas > 16) throw new Error("BENCH_CLUSTER_REPLICAS must be 1 to 16");
   const plan = planFor(args.mode, args.paths, args.hold === undefined ? {} : { holdStreams: args.hold });
   console.log(`streamchat bench — mode ${args.mode}, paths ${args.paths.join(", ")}`);
   if (!databaseUrl) console.log("  (stack-postgres skipped: set BENCH_DATABASE_URL=postgres://… to a throwaway database to run it)");
+  if (!databaseUrl || !redisUrl) console.log("  (stack-cluster skipped: set BENCH_DATABASE_URL and BENCH_REDIS_URL, or run \`pnpm bench:services\`)");
   const results = await runBench({
     plan,
     ...(databaseUrl ? { databaseUrl } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+    clusterReplicas,
     log: (line) => console.log(`  ${line}`),
     ...(args.profileDir ? { cpuProfileDir: args.profileDir } : {}),
   });

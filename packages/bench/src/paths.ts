@@ -3,19 +3,36 @@ import { aiSdkUiSse, bareSse, ollamaNdjson, restSse, trpcEventsSse } from "./pro
 import { requestJson, type StreamTarget } from "./reader.js";
 
 /** The ways a token can travel from the simulator to the load generator. */
-export const pathNames = ["direct", "bare-relay", "ai-sdk", "stack", "stack-memory", "stack-postgres", "stack-rest"] as const;
+export const pathNames = ["direct", "bare-relay", "ai-sdk", "stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster", "stack-rest"] as const;
 export type PathName = (typeof pathNames)[number];
 
 /** Paths that need a PostgreSQL database (BENCH_DATABASE_URL); run only when one is given. */
-export const postgresPaths: ReadonlySet<PathName> = new Set<PathName>(["stack-postgres"]);
+export const postgresPaths: ReadonlySet<PathName> = new Set<PathName>(["stack-postgres", "stack-cluster-1", "stack-cluster"]);
 
-/** The paths a run takes by default: all of them, the PostgreSQL one only with a database URL. */
-export function defaultPaths(databaseUrl: string | undefined): PathName[] {
-  return pathNames.filter((path) => databaseUrl !== undefined || !postgresPaths.has(path));
+/** Paths that also need Redis (BENCH_REDIS_URL) and nginx: replicas behind a load balancer. */
+export const clusterPaths: ReadonlySet<PathName> = new Set<PathName>(["stack-cluster-1", "stack-cluster"]);
+
+/** API replicas behind nginx on a cluster path: stack-cluster-1 one (what nginx and Redis cost alone), stack-cluster N. */
+export const clusterReplicasOf = (path: PathName, replicas: number) => (path === "stack-cluster-1" ? 1 : replicas);
+
+/** Paths a run takes only when asked for (--paths): the one-replica cluster, a reference for stack-cluster. */
+export const optInPaths: ReadonlySet<PathName> = new Set<PathName>(["stack-cluster-1"]);
+
+/**
+ * The paths a run takes by default: all but the opt-in ones, the PostgreSQL ones only with a database URL, the
+ * cluster one only with a Redis URL as well.
+ */
+export function defaultPaths(databaseUrl: string | undefined, redisUrl?: string): PathName[] {
+  return pathNames.filter(
+    (path) =>
+      !optInPaths.has(path) &&
+      (databaseUrl !== undefined || !postgresPaths.has(path)) &&
+      (redisUrl !== undefined || !clusterPaths.has(path)),
+  );
 }
 
-/** This stack over tRPC (chat.send, then chat.events as its own request), whatever its store. */
-export const trpcStackPaths: ReadonlySet<PathName> = new Set<PathName>(["stack", "stack-memory", "stack-postgres"]);
+/** This stack over tRPC (chat.send, then chat.events as its own request), whatever its store or topology. */
+export const trpcStackPaths: ReadonlySet<PathName> = new Set<PathName>(["stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster"]);
 
 export const pathDescriptions: Record<PathName, string> = {
   direct: "reader straight on the simulator's NDJSON (no server in between)",
@@ -24,6 +41,10 @@ export const pathDescriptions: Record<PathName, string> = {
   stack: "this stack: tRPC chat.send + chat.events (SSE), durable SQLite log",
   "stack-memory": "this stack: tRPC chat.send + chat.events (SSE), in-memory store",
   "stack-postgres": "this stack: tRPC chat.send + chat.events (SSE), durable PostgreSQL log (API process CPU only)",
+  "stack-cluster-1":
+    "this stack, 1 API replica behind nginx, Redis Streams + PostgreSQL log: tRPC chat.send + chat.events (SSE); CPU of the replica, nginx, Redis and PostgreSQL",
+  "stack-cluster":
+    "this stack, API replicas (2; BENCH_CLUSTER_REPLICAS) behind nginx, Redis Streams + PostgreSQL log: tRPC chat.send + chat.events (SSE); CPU of the replicas, nginx, Redis and PostgreSQL",
   "stack-rest": "this stack: REST POST /api/chat/stream (SSE), durable SQLite log",
 };
 
@@ -59,7 +80,9 @@ export function targetFor(path: PathName, urls: { simUrl: string; serverUrl: str
       return { protocol: aiSdkUiSse, open: async (prompt) => ({ method: "POST", url: `${server()}/chat`, body: { prompt } }) };
     case "stack":
     case "stack-memory":
-    case "stack-postgres": {
+    case "stack-postgres":
+    case "stack-cluster-1":
+    case "stack-cluster": {
       const auth = rotatingAuth();
       return {
         protocol: trpcEventsSse,

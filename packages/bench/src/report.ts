@@ -41,7 +41,7 @@ export interface Summary {
   totalErrors: number;
 }
 
-const stackVariants: PathName[] = ["stack", "stack-memory", "stack-postgres", "stack-rest"];
+const stackVariants: PathName[] = ["stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster", "stack-rest"];
 const durableVariants: PathName[] = ["stack", "stack-postgres", "stack-rest"];
 
 const ratio = (a: number | null | undefined, b: number | null | undefined) =>
@@ -264,6 +264,25 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     markdown,
   );
 
+  const splits = Object.entries(results.clusterCpu ?? {}) as Array<[PathName, NonNullable<BenchResults["clusterCpu"]>[PathName]]>;
+  const cpuTotal = (cpu: (typeof splits)[number][1]) => (cpu ? cpu.replicas + cpu.nginx + cpu.redis + cpu.postgres : 0);
+  const share = (ms: number, total: number) => `${fmt(ms / 1000, 1)} s (${fmt(total > 0 ? (ms / total) * 100 : null, 0)} %)`;
+  const clusterTable =
+    splits.length > 0
+      ? table(
+          ["part", ...splits.map(([path]) => path)],
+          (
+            [
+              ["API replicas", "replicas"],
+              ["nginx (master + worker)", "nginx"],
+              ["Redis", "redis"],
+              ["PostgreSQL (postmaster + backends)", "postgres"],
+            ] as const
+          ).map(([label, key]) => [label, ...splits.map(([, cpu]) => (cpu ? share(cpu[key], cpuTotal(cpu)) : "n/a"))]),
+          markdown,
+        )
+      : null;
+
   const capped = summary.hold.find((h) => h.cappedBy);
   // Markdown needs a blank line between a heading and its table; the terminal reads better without.
   const heading = (md: string, text: string) => (markdown ? [md, ""] : [text]);
@@ -283,6 +302,16 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     "",
     ...heading("#### Targets", "Targets"),
     targetTable,
+    ...(clusterTable
+      ? [
+          "",
+          ...heading(
+            "#### Where the cluster paths' CPU goes",
+            "Cluster paths: CPU by part in their measured windows (warm-up and every workload; their rows above count all four)",
+          ),
+          clusterTable,
+        ]
+      : []),
   ];
   return parts.join("\n");
 }

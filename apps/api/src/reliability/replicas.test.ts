@@ -47,7 +47,7 @@ async function failure(promise: Promise<unknown>): Promise<{ code: string; appCo
 const replicaIdOf = (child: ChildApi) => /"replicaId":"([^"]+)"/.exec(child.output())?.[1];
 
 describe.runIf(testBackend === "postgres")("two API processes on one DATABASE_URL", () => {
-  it("CONFLICT for a send into a conversation answering on the other; one run per clientRequestId; MAX_RUNS_PER_USER across both; no SQLite file", async () => {
+  it("CONFLICT for a send into a conversation answering on the other; one run per clientRequestId; MAX_RUNS_PER_USER across both; no SQLite file", { timeout: 60_000 }, async () => {
     const data = await freshTestData(dir);
     const a = await spawn(data, { MAX_RUNS_PER_USER: "2" });
     const onA = makeClient(a.url);

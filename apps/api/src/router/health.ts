@@ -25,11 +25,14 @@ export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
   } catch {
     providerReachable = false;
   }
-  const storeOk = await ctx.store.ping();
-  const ok = storeOk && providerReachable;
-  if (ctx.userId === null) return { ok, demo: ctx.provider.demo, store: { ok: storeOk } };
+  const [storeOk, redisHealth] = await Promise.all([ctx.store.ping(), ctx.runs.streamsHealth()]);
+  // Redis only in cluster mode (REDIS_URL): then a replica without it cannot stream runs.
+  const redis = redisHealth ? { redis: { ok: redisHealth.ok } } : {};
+  const ok = storeOk && providerReachable && (redisHealth?.ok ?? true);
+  if (ctx.userId === null) return { ok, demo: ctx.provider.demo, store: { ok: storeOk }, ...redis };
   return {
     ok,
+    ...redis,
     provider: ctx.provider.kind,
     demo: ctx.provider.demo,
     providerReachable,

@@ -15,9 +15,9 @@ export interface DecidedCall {
  * store (chat.approve records it first), so a signal only says when to read it, and a lost signal delays a decision
  * without losing it: hooks also read the store when they start waiting and, with several processes, every `pollMs`.
  *
- * Embedded (one process): `localDecisionSignal`, in-process. Several processes: a shared channel (Redis pub/sub on
- * the owner's replica id) implements the same two methods; until one is configured, the store polling carries
- * decisions between processes.
+ * Embedded (one process): `localDecisionSignal`, in-process. RunManager adds the RunStreams control channel for a
+ * run owned by another replica (Redis pub/sub on the owner's replica id, cluster mode); without one (several
+ * processes on PostgreSQL without Redis) the store polling carries decisions between processes.
  */
 export interface DecisionSignal {
   publish(decided: DecidedCall): Promise<void>;
@@ -70,7 +70,7 @@ export class ApprovalWaits {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly opts: ApprovalWaitsOptions) {
-    this.unsubscribe = opts.signal.subscribe(({ runId, callId }) => this.waiting.get(runId)?.get(callId)?.check());
+    this.unsubscribe = opts.signal.subscribe(({ runId, callId }) => this.decided(runId, callId));
   }
 
   /** The `approve` hook of one run. */
@@ -91,6 +91,13 @@ export class ApprovalWaits {
   /** The run ended here: it is not expected to wait any more. */
   forget(runId: string): void {
     this.expected.delete(runId);
+  }
+
+  /** A call's decision landed in the store: a waiting call reads it now. True when the call waits here. */
+  decided(runId: string, callId: string): boolean {
+    const waiter = this.waiting.get(runId)?.get(callId);
+    waiter?.check();
+    return waiter !== undefined;
   }
 
   /** `listener(runId)` whenever a call starts waiting (after its hook registered it); returns the unsubscribe function. */

@@ -14,9 +14,9 @@ import { keepPreviousAnswer } from "./answer-versions.js";
 import type { ApprovalWaits } from "./approvals.js";
 import { buildContext } from "./context.js";
 import type { FailedRunCloser } from "./failed-run-closer.js";
-import type { LiveRun, LiveRuns } from "./live-runs.js";
+import type { LiveRun } from "./live-runs.js";
 import type { RunHooks } from "./run-hooks.js";
-import type { RunEvents } from "./run-events.js";
+import type { RunStreams } from "./run-streams.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { interruptedResults } from "./resume-run.js";
@@ -33,8 +33,10 @@ export interface RunExecutorOptions {
   toolsFor: ToolsFor;
   /** The `approve` hooks of runs (calls of tools that need a person's approval wait on them). */
   approvals: ApprovalWaits;
-  live: LiveRuns;
-  events: RunEvents;
+  /** The run's events: appended, committed and published through the RunStreams seam. */
+  events: Pick<RunStreams, "append" | "appendCommitted" | "commitDone" | "publish">;
+  /** This process's replica id, in the run's log line. */
+  replicaId: string;
   closer: FailedRunCloser;
   log: RunLog;
   now: () => number;
@@ -76,7 +78,7 @@ export class RunExecutor {
     let done: EventOf<"done"> | undefined;
     let tokens = 0;
     // Never throws: a store failure stops the run instead (also when the coalescer flushes on its own).
-    const emit = (event: ChatEvent) => events.emit(run, event);
+    const emit = (event: ChatEvent) => events.append(run, event);
     const coalescer = limits.coalesceTokens ? new TokenCoalescer(emit) : { push: emit, flush: () => {} };
     let suspendedAt: number | undefined;
     try {
@@ -131,7 +133,7 @@ export class RunExecutor {
         else if (step.value.type === "approval-request") {
           // Durable before anyone sees it: the pause must survive a crash once a person may act on it.
           coalescer.flush();
-          await events.emitCommitted(run, step.value);
+          await events.appendCommitted(run, step.value);
         } else {
           if (step.value.type === "token") tokens++;
           coalescer.push(step.value);
@@ -176,7 +178,7 @@ export class RunExecutor {
       if (run.storeFailed) throw new Error("an event batch of the run failed");
       const stored = await events.commitDone(run, done);
       await store.finishRun(record.id, { reason: done.reason, usage: done.usage });
-      this.opts.live.publish(run, stored);
+      events.publish(run, stored);
       this.opts.hooks?.runFinished?.(record, stored.event);
     } catch (error) {
       this.storeFailed(run, error);
@@ -187,6 +189,7 @@ export class RunExecutor {
     log.info(
       {
         runId: record.id,
+        replicaId: this.opts.replicaId,
         model: record.model,
         ttftMs: done.usage.ttftMs,
         durationMs: done.usage.durationMs || this.opts.now() - startedAt,

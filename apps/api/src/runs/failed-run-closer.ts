@@ -1,14 +1,16 @@
 import { emptyUsage, errorCodeMessages, isRetryable, type EventOf } from "@streamchat/core";
 import { isStoreError, type ChatStore } from "@streamchat/store";
 import { closeRunFromLog, type RunEnding } from "./close-run.js";
-import type { LiveRun, LiveRuns } from "./live-runs.js";
+import type { LiveRun } from "./live-runs.js";
+import type { StoredEvent } from "@streamchat/store";
 import type { RunLog } from "./run-log.js";
 
 export const storeFailureEnding: RunEnding = { code: "internal", message: errorCodeMessages.internal, reason: "error" };
 
 export interface FailedRunCloserOptions {
   store: ChatStore;
-  live: LiveRuns;
+  /** Hands a closing event to the run's followers (RunStreams.publish: in-process, and on every replica in a cluster). */
+  publish: (run: LiveRun, stored: StoredEvent) => void;
   log: RunLog;
   now: () => number;
   /** First wait before closing a run again whose close failed in the store (doubles up to `maxRetryMs`). Default 1 s. */
@@ -71,7 +73,7 @@ export class FailedRunCloser {
         if (seq > run.seq) run.seq = seq;
       },
       publish: (stored) => {
-        if (run.lastPublished?.type !== "done") this.opts.live.publish(run, stored);
+        if (run.lastPublished?.type !== "done") this.opts.publish(run, stored);
       },
     });
   }
@@ -79,10 +81,10 @@ export class FailedRunCloser {
   /** The store could not take the end: subscribers still get one (the log gets it later, past these seqs). */
   private endForSubscribers(run: LiveRun) {
     if (run.lastPublished?.type === "done") return;
-    const { live, now } = this.opts;
+    const { publish, now } = this.opts;
     if (run.committedDone) {
       // The log ended already (only marking the run finished failed): that is the end to tell.
-      live.publish(run, run.committedDone);
+      publish(run, run.committedDone);
       return;
     }
     const runId = run.record.id;
@@ -96,10 +98,10 @@ export class FailedRunCloser {
         message: storeFailureEnding.message,
         retryable: isRetryable(storeFailureEnding.code),
       };
-      live.publish(run, { seq: run.seq + 1, event: error });
+      publish(run, { seq: run.seq + 1, event: error });
     }
     const done: EventOf<"done"> = { type: "done", runId, at: now(), reason: storeFailureEnding.reason, usage: emptyUsage() };
-    live.publish(run, { seq: run.seq + 1, event: done });
+    publish(run, { seq: run.seq + 1, event: done });
   }
 
   private later(run: LiveRun, attempt: number) {

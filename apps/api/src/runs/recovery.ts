@@ -4,6 +4,7 @@ import { closeRunFromLog, type RunEnding } from "./close-run.js";
 import type { ReplicaLiveness } from "./liveness.js";
 import { waitingLog } from "./resume-run.js";
 import type { RunLog } from "./run-log.js";
+import type { RunStreams } from "./run-streams.js";
 
 export const interruptedEnding: RunEnding = { code: "interrupted", message: errorCodeMessages.interrupted, reason: "interrupted" };
 
@@ -19,14 +20,17 @@ export interface OrphanSweeperOptions {
   liveness: ReplicaLiveness;
   log: RunLog;
   now: () => number;
+  /** Where followers on any replica see the closing events (and what they may have seen already). */
+  streams: Pick<RunStreams, "lastSeenSeq" | "publishClosing">;
   /** Runs this process is executing or closing itself: never orphans. */
   isOwnedHere: (runId: string) => boolean;
   seqGap?: number;
   /**
    * Continues an orphan that waits for a person's approval, in this process (which now owns it): its record and its
-   * log. Without it such runs are closed like the others.
+   * log, and the lowest seq its next event may take (above anything a follower may have seen). Without it such runs
+   * are closed like the others.
    */
-  resume?: (run: RunRecord, log: StoredEvent[]) => void;
+  resume?: (run: RunRecord, log: StoredEvent[], minSeq: number) => void;
 }
 
 /**
@@ -107,21 +111,29 @@ export class OrphanSweeper {
   /** True when this call closed the run (another process may be doing it, or have done it). */
   private async close(run: RunRecord): Promise<boolean> {
     let closed = false;
-    const { store, liveness, resume } = this.opts;
+    const { store, liveness, resume, streams, log } = this.opts;
     await liveness.exclusive(run.id, async () => {
       // Someone may have closed it, or taken it over, between the list and the lock.
       const current = await store.getRun(run.id);
       if (current?.status !== "running" || current.owner !== run.owner) return;
+      // Followers may have seen events the durable log never got (the live stream is written first): go above them.
+      const seen = await streams.lastSeenSeq(run.id);
       const waiting = resume ? await waitingLog(store, current) : undefined;
       if (resume && waiting) {
         if (!(await store.claimRun(current.id, { from: current.owner, to: liveness.replicaId }))) return;
-        this.opts.log.info({ runId: current.id, previousOwner: current.owner }, "continuing a run that waits for approval");
-        resume({ ...current, owner: liveness.replicaId }, waiting);
+        log.info({ runId: current.id, previousOwner: current.owner }, "continuing a run that waits for approval");
+        resume({ ...current, owner: liveness.replicaId }, waiting, seen + 1);
         return;
       }
       const { outcome } = await closeRunFromLog(this.opts.store, current, interruptedEnding, {
         now: this.opts.now,
         seqGap: this.opts.seqGap ?? defaultRecoverySeqGap,
+        minSeq: seen + 1,
+        publish: (stored) => {
+          streams.publishClosing(run.id, stored).catch((error: unknown) => {
+            log.warn({ err: error, runId: run.id }, "could not publish a closing event; followers find it in the log");
+          });
+        },
       });
       closed = outcome === "closed";
     });

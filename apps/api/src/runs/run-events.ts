@@ -1,9 +1,10 @@
 import type { ChatEvent, EventOf } from "@streamchat/core";
 import type { ChatStore, StoredEvent } from "@streamchat/store";
-import type { LiveRun, LiveRuns } from "./live-runs.js";
+import type { LiveRun } from "./live-runs.js";
 
 /**
- * A run's write path: each event gets the run's next seq, goes to the store's log, and then to live subscribers.
+ * A run's write path, shared by every RunStreams implementation: each event gets the run's next seq, goes to the
+ * store's log, and then to live followers (`publish`: in-process, and in a cluster the run's Redis stream).
  *
  * The token path stays lean: `emit` does not wait for the commit (the store batches appends and commits every
  * ~25 ms) and allocates nothing per event for the commit's outcome. The store hands back the promise of the batch
@@ -17,7 +18,8 @@ import type { LiveRun, LiveRuns } from "./live-runs.js";
 export class RunEvents {
   constructor(
     private readonly store: ChatStore,
-    private readonly live: LiveRuns,
+    /** Hands an event to live followers (it is in this process's view of the log already). */
+    private readonly publish: (run: LiveRun, stored: StoredEvent) => void,
     /** A commit of the run's events failed for good (or the store threw): stop the run. Must not throw. */
     private readonly onStoreFailure: (run: LiveRun, error: unknown) => void,
   ) {}
@@ -38,7 +40,7 @@ export class RunEvents {
       run.batch = batch;
       batch.then(undefined, (error: unknown) => this.onStoreFailure(run, error));
     }
-    this.live.publish(run, { seq, event });
+    this.publish(run, { seq, event });
   }
 
   /**
@@ -67,7 +69,7 @@ export class RunEvents {
     } catch {
       return; // onStoreFailure stops the run
     }
-    this.live.publish(run, { seq, event });
+    this.publish(run, { seq, event });
   }
 
   /**

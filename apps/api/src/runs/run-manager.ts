@@ -1,4 +1,4 @@
-import type { AnyTool, ChatModel, ThinkSetting } from "@streamchat/core";
+import type { AnyTool, ChatModel, EventOf, ThinkSetting } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { ApprovalWaits, localDecisionSignal, type DecisionSignal } from "./approvals.js";
@@ -9,18 +9,26 @@ import { localLiveness, type ReplicaLiveness } from "./liveness.js";
 import { LiveRuns } from "./live-runs.js";
 import { withProviderName } from "./named-model.js";
 import { OrphanSweeper, defaultRecoverySeqGap } from "./recovery.js";
-import { RunEvents } from "./run-events.js";
+import { embeddedRunStreams } from "./embedded-streams.js";
 import type { RunHooks } from "./run-hooks.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { endRunsForShutdown } from "./shutdown.js";
 import { RunStarter, type EditInput, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
-import { subscribeToRun } from "./subscribe.js";
+import type { RunControl, RunStreams, RunStreamsFactory } from "./run-streams.js";
 
 export type { RunHooks } from "./run-hooks.js";
 export type { RunLimits } from "./run-limits.js";
 export type { RunLog } from "./run-log.js";
 export type { StartInput, StartedRun } from "./start-run.js";
+export type { RunControl } from "./run-streams.js";
+
+/** What RunManager reports about its runs (metrics.ts counts them). All optional; none may throw. */
+export interface RunObserver {
+  started?(run: RunRecord): void;
+  /** The run ended here: its `done` as followers got it (undefined when it never got one, e.g. stuck at shutdown). */
+  finished?(run: RunRecord, done: EventOf<"done"> | undefined): void;
+}
 
 export interface RunManagerOptions {
   store: ChatStore;
@@ -35,12 +43,19 @@ export interface RunManagerOptions {
   now?: () => number;
   /** Which API processes are alive; its replica id owns this process's runs. Default: one process per store. */
   liveness?: ReplicaLiveness;
-  /** Live events a subscriber may fall behind before it is switched to reading the log (default 1024). */
+  /**
+   * How a run's events reach followers and control messages reach the run (the RunStreams seam). Default: embedded
+   * (in-process), built from the three options below; a cluster passes the Redis implementation (cluster/).
+   */
+  streams?: RunStreamsFactory;
+  /** Live events a subscriber may fall behind before it is switched to reading the log (default 1024; embedded). */
   subscriberQueueLimit?: number;
-  /** Events read from the log at a time when replaying (default 256). */
+  /** Events read from the log at a time when replaying (default 256; embedded). */
   logPageSize?: number;
-  /** How often a subscriber reads the log of a run executing in another process (default 250 ms). */
+  /** How often a subscriber reads the log of a run executing in another process (default 250 ms; embedded). */
   remotePollMs?: number;
+  /** Told about runs starting and ending (metrics). */
+  observer?: RunObserver;
   /** Seqs skipped by the closing events of a run recovered after a crash (default 10 000). */
   recoverySeqGap?: number;
   /** First wait before closing a run again whose close failed in the store (doubles up to 5 s, default 1 s). */
@@ -83,13 +98,13 @@ export class RunManager {
   private readonly executor: RunExecutor;
   private readonly closer: FailedRunCloser;
   private readonly sweeper: OrphanSweeper;
+  private readonly streams: RunStreams;
   private readonly approvals: ApprovalWaits;
   private readonly decisionSignal: DecisionSignal;
   private readonly now: () => number;
   private accepting = true;
   /** Starts under way (between their first store call and the launch): shutdown waits for them. */
   private readonly starting = new Set<Promise<unknown>>();
-  private subscriptions = 0;
   private startedTotal = 0;
 
   constructor(opts: RunManagerOptions) {
@@ -99,29 +114,42 @@ export class RunManager {
     this.now = now;
     const liveness = opts.liveness ?? localLiveness();
     this.replicaId = liveness.replicaId;
-    this.decisionSignal = opts.decisionSignal ?? localDecisionSignal();
+    this.decisionSignal = opts.decisionSignal ?? this.routedDecisionSignal();
     this.approvals = new ApprovalWaits({
       store: opts.store,
       signal: this.decisionSignal,
       pollMs: opts.approvalPollMs !== undefined ? opts.approvalPollMs : liveness.sweepIntervalMs === null ? null : 1000,
       log: opts.log,
     });
-    this.closer = new FailedRunCloser({
+    const streams = (opts.streams ??
+      embeddedRunStreams({
+        ...(opts.subscriberQueueLimit === undefined ? {} : { queueLimit: opts.subscriberQueueLimit }),
+        ...(opts.logPageSize === undefined ? {} : { pageSize: opts.logPageSize }),
+        ...(opts.remotePollMs === undefined ? {} : { pollMs: opts.remotePollMs }),
+      }))({
       store: opts.store,
       live: this.live,
+      replicaId: this.replicaId,
+      log: opts.log,
+      onWriteFailure: (run, error) => this.executor.storeFailed(run, error),
+      onControl: (runId, message) => this.handleControl(runId, message),
+    });
+    this.streams = streams;
+    this.closer = new FailedRunCloser({
+      store: opts.store,
+      publish: (run, stored) => streams.publish(run, stored),
       log: opts.log,
       now,
       ...(opts.closeRetryMs === undefined ? {} : { retryMs: opts.closeRetryMs }),
     });
-    const events = new RunEvents(opts.store, this.live, (run, error) => this.executor.storeFailed(run, error));
     this.executor = new RunExecutor({
       store: opts.store,
       model: withProviderName(opts.model, opts.provider),
       limits: opts.limits,
       toolsFor: opts.toolsFor,
       approvals: this.approvals,
-      live: this.live,
-      events,
+      events: streams,
+      replicaId: this.replicaId,
       closer: this.closer,
       log: opts.log,
       now,
@@ -141,9 +169,10 @@ export class RunManager {
       liveness,
       log: opts.log,
       now,
+      streams,
       isOwnedHere: (runId) => this.live.has(runId) || this.closer.isPending(runId),
       ...(opts.recoverySeqGap === undefined ? {} : { seqGap: opts.recoverySeqGap }),
-      resume: (record, log) => this.resume(record, log),
+      resume: (record, log, minSeq) => this.resume(record, log, minSeq),
     });
   }
 
@@ -166,6 +195,8 @@ export class RunManager {
 
   private async guardedStart(work: (starter: RunStarter) => Promise<StartedRun>): Promise<StartedRun> {
     if (!this.accepting) throw new AppError("interrupted", "The server is shutting down; try again in a moment.");
+    // Fails fast when the run's events could not reach its followers (Redis unreachable).
+    this.streams.assertWritable();
     const started = work(this.starter);
     this.starting.add(started);
     try {
@@ -180,21 +211,27 @@ export class RunManager {
   private launch(record: RunRecord, think: ThinkSetting | undefined) {
     const { live, end } = this.live.add(record, think);
     this.startedTotal++;
+    this.opts.observer?.started?.(record);
     this.opts.hooks?.runStarted?.(record);
     void this.executor
       .execute(live)
       .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "run failed outside the engine"))
-      .finally(end);
+      .finally(() => {
+        end();
+        const last = live.lastPublished;
+        this.opts.observer?.finished?.(record, last?.type === "done" ? last : undefined);
+      });
   }
 
   /**
    * Continues a run an earlier process left waiting for approval (recovery.ts found it and this process owns it now).
-   * Its seqs continue past the log's end plus the recovery gap: a process that died may have handed seqs to
-   * subscribers that never reached the log, and an id a client saw must not name another event.
+   * Its seqs continue past the log's end plus the recovery gap, and past `minSeq` (what its live stream may have
+   * handed out): a process that died may have handed seqs to subscribers that never reached the log, and an id a
+   * client saw must not name another event.
    */
-  private resume(record: RunRecord, log: StoredEvent[]) {
+  private resume(record: RunRecord, log: StoredEvent[], minSeq: number) {
     const { live, end } = this.live.add(record, undefined);
-    live.seq = (log.at(-1)?.seq ?? 0) + (this.opts.recoverySeqGap ?? defaultRecoverySeqGap);
+    live.seq = Math.max((log.at(-1)?.seq ?? 0) + (this.opts.recoverySeqGap ?? defaultRecoverySeqGap), minSeq - 1);
     this.approvals.expect(record.id);
     void this.executor
       .execute(live, { log })
@@ -219,15 +256,48 @@ export class RunManager {
   }
 
   /**
-   * Aborts the user's run (the model request's socket closes). False when it already ended, or when it executes in
-   * another process (stopping those needs a channel between processes, which is not there yet).
+   * Aborts the user's run (the model request's socket closes), on whichever replica executes it. False when it
+   * already ended, or executes where no control channel reaches (another process without a cluster channel).
    */
   async cancel(userId: string, runId: string): Promise<boolean> {
-    if (!(await this.getRunForUser(userId, runId))) throw notFound("Run");
+    const run = await this.getRunForUser(userId, runId);
+    if (!run) throw notFound("Run");
+    if (run.status !== "running" && !this.live.has(runId)) return false;
+    return this.streams.control(run, { type: "cancel" });
+  }
+
+  /**
+   * chat.approve's news "this call was decided": in this process, and, for a run recorded as executing on another
+   * replica, over the control channel to it (cluster mode; embedded has no channel and the store polling carries it).
+   * The decision is in the store already, so a lost message only delays it until the waiting side's next poll.
+   */
+  private routedDecisionSignal(): DecisionSignal {
+    const local = localDecisionSignal();
+    return {
+      subscribe: (listener) => local.subscribe(listener),
+      publish: async (decided) => {
+        await local.publish(decided);
+        if (!decided.owner || decided.owner === this.replicaId || this.live.has(decided.runId)) return;
+        await this.streams.control({ id: decided.runId, owner: decided.owner }, { type: "approval", callId: decided.callId }).catch(
+          (error: unknown) => this.opts.log.warn({ err: error, runId: decided.runId }, "could not signal an approval decision; the run's poll finds it"),
+        );
+      },
+    };
+  }
+
+  /** A control message for a run executing here, from this replica or another (RunStreams delivers it). */
+  private handleControl(runId: string, message: RunControl): boolean {
     const live = this.live.get(runId);
-    if (!live || live.controller.signal.aborted) return false;
-    live.controller.abort(new Error("cancelled by the user"));
-    return true;
+    if (!live) return false;
+    switch (message.type) {
+      case "cancel":
+        if (live.controller.signal.aborted) return false;
+        live.controller.abort(new Error("cancelled by the user"));
+        return true;
+      case "approval":
+        // The decision is in the store already (chat.approve wrote it on whichever replica): the wait reads it now.
+        return this.approvals.decided(runId, message.callId);
+    }
   }
 
   /** Decides a call of the user's run that waits for approval (chat.approve; approve-call.ts). */
@@ -244,29 +314,22 @@ export class RunManager {
     return this.live.get(runId)?.ended ?? Promise.resolve();
   }
 
-  /** The run's events after `afterSeq`, each seq once and in order, to `done` (subscribe.ts). */
-  async *subscribe(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
-    this.subscriptions++;
-    try {
-      yield* subscribeToRun(
-        {
-          store: this.store,
-          live: this.live,
-          ...(this.opts.subscriberQueueLimit === undefined ? {} : { queueLimit: this.opts.subscriberQueueLimit }),
-          ...(this.opts.logPageSize === undefined ? {} : { pageSize: this.opts.logPageSize }),
-          ...(this.opts.remotePollMs === undefined ? {} : { pollMs: this.opts.remotePollMs }),
-        },
-        runId,
-        afterSeq,
-        signal,
-      );
-    } finally {
-      this.subscriptions--;
-    }
+  /** The run's events after `afterSeq`, each seq once and in order, to `done` (RunStreams.follow). */
+  subscribe(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
+    return this.streams.follow(runId, afterSeq, signal);
+  }
+
+  /** The live channel between replicas: null without one (embedded); `ok` false while it is unreachable. */
+  streamsHealth(): Promise<{ ok: boolean } | null> {
+    return this.streams.health();
+  }
+
+  get streamsKind(): RunStreams["kind"] {
+    return this.streams.kind;
   }
 
   stats(): RunManagerStats {
-    return { ...this.live.stats(), subscriptions: this.subscriptions, startedTotal: this.startedTotal };
+    return { ...this.live.stats(), subscriptions: this.streams.followers, startedTotal: this.startedTotal };
   }
 
   // ---- start-up and shutdown -----------------------------------------------------------------
@@ -296,5 +359,7 @@ export class RunManager {
     this.approvals.close();
     // Runs whose close failed in the store: one last attempt now, else a later recovery closes them.
     await this.closer.shutdown();
+    // Followers of runs executing elsewhere end now (their clients resume on another replica).
+    await this.streams.close();
   }
 }

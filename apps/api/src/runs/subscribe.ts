@@ -1,43 +1,65 @@
-import type { ChatStore, StoredEvent } from "@streamchat/store";
+import type { StoredEvent } from "@streamchat/store";
 import type { Listener, LiveRuns } from "./live-runs.js";
-
-export interface SubscribeOptions {
-  store: ChatStore;
-  live: LiveRuns;
-  /** Live events a subscriber may fall behind before it is switched to reading the log (default 1024). */
-  queueLimit?: number;
-  /** Events read from the log at a time when replaying (default 256). */
-  pageSize?: number;
-  /** How often the log of a run executing in another process is read for new events (default 250 ms). */
-  pollMs?: number;
-}
+import { replicaClosing } from "./run-streams.js";
 
 export const defaultSubscriberQueueLimit = 1024;
 export const defaultLogPageSize = 256;
 export const defaultRemotePollMs = 250;
 
+/** A follower's live feed of one run: events with seq above the cursor it was opened at, through `listener`. */
+export interface LiveHandle {
+  /** No more live events will come through it: the run ended on this process, or the channel broke. */
+  readonly closed: boolean;
+  /**
+   * True once (then reset) when the feed stayed silent for a while and cannot tell by itself whether the run still
+   * runs (a run executing on another replica whose owner may be gone): the follower then asks the durable record.
+   */
+  takeStalled(): boolean;
+  stop(): void;
+}
+
+/** Where a follower reads a run from: an implementation of RunStreams provides it. */
+export interface FollowSource {
+  /** History: events with seq > afterSeq, in order, at most `limit`. */
+  read(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Live events of the run from now on (never fewer than those with seq > fromSeq appended after this resolves);
+   * null when there is no live channel for it now (the follower polls the durable log instead). `wake` is called
+   * after each delivery and whenever the handle's state changes.
+   */
+  listen(runId: string, fromSeq: number, listener: Listener, wake: () => void): Promise<LiveHandle | null>;
+  /** The durable record says the run is still running (somewhere). */
+  isRunning(runId: string): Promise<boolean>;
+  /** How often the durable log is read while there is no live channel (default 250 ms). */
+  pollMs?: number;
+  /** Aborted when the replica shuts down: followers still here end with an AbortError (their clients resume elsewhere). */
+  closing?: AbortSignal;
+}
+
 /**
- * The run's events after `afterSeq`: the stored log, then live events, each seq exactly once and in order; ends
- * after `done` or when `signal` aborts.
+ * The run's events after `afterSeq`: history, then live events, each seq exactly once and in order; ends after
+ * `done` or when `signal` aborts. The one follow algorithm of every RunStreams implementation.
  *
- * A run executing in this process is followed live (its events reach the listener as they are appended). A run
- * executing in another process is followed through the log, read every `pollMs` until it ends; that is the seam a
- * shared event channel between processes replaces.
+ * Live first, then history: the follower opens its live feed before reading history, so an event appended in
+ * between is in the queue, in history, or both (deduplicated by seq), never in neither. Without a live feed (a run
+ * on another process with no shared channel, or the channel is down) it reads the durable log every `pollMs` until
+ * the run ends, and tries to go live again each time.
  *
- * Memory per subscriber is bounded whatever the reader does: the log is read in pages, and a subscriber that falls
- * more than `queueLimit` live events behind (a client that stopped reading while the run keeps writing) drops its
- * queue and catches up from the log instead of buffering the run.
+ * Memory per follower is bounded whatever the reader does: history is read in pages, and a follower that falls more
+ * than `queueLimit` live events behind (a client that stopped reading while the run keeps writing) drops its queue
+ * and catches up from history instead of buffering the run.
  */
-export async function* subscribeToRun(
-  opts: SubscribeOptions,
+export async function* followRun(
+  source: FollowSource,
   runId: string,
   afterSeq: number,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  opts: { queueLimit?: number | undefined; pageSize?: number | undefined } = {},
 ): AsyncGenerator<StoredEvent, void, void> {
-  const { store } = opts;
-  const live = opts.live.get(runId);
   const queueLimit = opts.queueLimit ?? defaultSubscriberQueueLimit;
   const pageSize = opts.pageSize ?? defaultLogPageSize;
+  const pollMs = source.pollMs ?? defaultRemotePollMs;
+  const closing = source.closing;
   const queue: StoredEvent[] = [];
   let lagging = false;
   let wake: (() => void) | null = null;
@@ -56,21 +78,27 @@ export async function* subscribeToRun(
     }
     wakeUp();
   };
-  // Listen before reading the log: an event appended in between is then in the queue, the log, or
-  // both (deduplicated by seq), never in neither.
-  live?.listeners.add(listener);
-  live?.wake.add(wakeUp);
   signal?.addEventListener("abort", wakeUp);
+  closing?.addEventListener("abort", wakeUp);
+  let handle: LiveHandle | null = null;
+  const stopLive = () => {
+    handle?.stop();
+    handle = null;
+    queue.length = 0;
+    lagging = false;
+  };
   try {
     let last = afterSeq;
+    handle = await source.listen(runId, last, listener, wakeUp);
     let fromLog = true;
-    /** A queued event after a gap, for which the log has since been read to its end. */
+    /** A queued event after a gap, for which history has since been read to its end. */
     let gapChecked: number | undefined;
     while (!signal?.aborted) {
+      if (closing?.aborted) throw replicaClosing();
       if (fromLog || lagging) {
         // Queue again before reading: whatever is appended after this read lands in the queue.
         lagging = false;
-        const page = await store.readEvents(runId, last, pageSize);
+        const page = await source.read(runId, last, pageSize);
         for (const stored of page) {
           if (signal?.aborted) return;
           if (stored.seq <= last) continue;
@@ -78,16 +106,40 @@ export async function* subscribeToRun(
           last = stored.seq;
           if (stored.event.type === "done") return;
         }
-        // A full page: there may be more in the log. Otherwise live events take over (if the run is live here).
+        // A full page: there may be more. Otherwise live events take over, if there is a live feed.
         fromLog = page.length === pageSize;
-        if (!fromLog && !live) {
-          if (!(await runningElsewhere(store, runId))) {
-            // Finished (or unknown): anything it appended before it was marked finished is in the log by now.
+        if (fromLog) continue;
+        if (handle?.closed) {
+          // The feed ended (the run ended here, or the channel broke). What it delivered past `last` is still the
+          // run's: hand it out first. History was just read to its end, so a gap before it is real (the closing
+          // events of a run whose store failed skip seqs, and may never reach history).
+          const pending = lagging ? [] : queue.filter((stored) => stored.seq > last);
+          stopLive();
+          if (pending.length > 0) {
+            for (const stored of pending) {
+              if (signal?.aborted) return;
+              if (stored.seq <= last) continue;
+              yield stored;
+              last = stored.seq;
+              if (stored.event.type === "done") return;
+            }
             fromLog = true;
-            if ((await store.readEvents(runId, last, 1)).length === 0) return;
             continue;
           }
-          await sleep(opts.pollMs ?? defaultRemotePollMs, signal);
+        }
+        if (!handle) {
+          handle = await source.listen(runId, last, listener, wakeUp);
+          if (handle) {
+            // Read once more: what was appended before the feed opened is only in history.
+            fromLog = true;
+            continue;
+          }
+          if (!(await source.isRunning(runId))) {
+            // Finished (or unknown): anything it appended before it was marked finished is in the log by now.
+            if ((await source.read(runId, last, 1)).length === 0) return;
+          } else {
+            await sleep(pollMs, signal, closing);
+          }
           fromLog = true;
         }
         continue;
@@ -98,9 +150,9 @@ export async function* subscribeToRun(
           queue.shift();
           continue;
         }
-        // Never skip an event: what is missing before it is in the log (every event is in the log before it
-        // is queued). Only when the log, read after this event was queued, has nothing more before it is
-        // the gap real (seqs skipped on purpose, or the end of a run the store failed to keep).
+        // Never skip an event: what is missing before it is in history (every event is there before it is
+        // queued). Only when history, read after this event was queued, has nothing more before it is the gap
+        // real (seqs skipped on purpose, or the end of a run whose store failed).
         if (next.seq !== last + 1 && gapChecked !== next.seq) {
           gapChecked = next.seq;
           fromLog = true;
@@ -110,33 +162,54 @@ export async function* subscribeToRun(
         yield next;
         last = next.seq;
         if (next.event.type === "done") return;
-      } else if (live?.closed) {
-        // The run ended; its done may have been dropped from an overflowing queue.
-        if ((await store.readEvents(runId, last, 1)).length === 0) return;
+      } else if (!handle || handle.closed) {
+        // The run ended here (its done may have been dropped from an overflowing queue), or the feed broke.
         fromLog = true;
+      } else if (handle.takeStalled()) {
+        // Silent for a while: a run whose replica died is closed by another one, which may not reach this feed.
+        if (!(await source.isRunning(runId))) {
+          if ((await source.read(runId, last, 1)).length === 0) return;
+          fromLog = true;
+        }
       } else {
         await new Promise<void>((resolve) => (wake = resolve));
       }
     }
   } finally {
-    live?.listeners.delete(listener);
-    live?.wake.delete(wakeUp);
+    handle?.stop();
     signal?.removeEventListener("abort", wakeUp);
+    closing?.removeEventListener("abort", wakeUp);
   }
 }
 
-async function runningElsewhere(store: ChatStore, runId: string): Promise<boolean> {
-  return (await store.getRun(runId))?.status === "running";
+/** The live feed of a run executing in this process (its in-process listeners); null when it does not run here. */
+export function localLiveHandle(live: LiveRuns, runId: string, listener: Listener, wake: () => void): LiveHandle | null {
+  const run = live.get(runId);
+  if (!run) return null;
+  run.listeners.add(listener);
+  run.wake.add(wake);
+  return {
+    get closed() {
+      return run.closed;
+    },
+    takeStalled: () => false,
+    stop() {
+      run.listeners.delete(listener);
+      run.wake.delete(wake);
+    },
+  };
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function sleep(ms: number, signal: AbortSignal | undefined, closing: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);
+      closing?.removeEventListener("abort", done);
       resolve();
     };
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done);
+    closing?.addEventListener("abort", done);
   });
 }

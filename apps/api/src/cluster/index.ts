@@ -1,0 +1,27 @@
+import type { RunLog } from "../runs/run-log.js";
+import type { RunStreamsFactory } from "../runs/run-streams.js";
+import { embeddedRunStreams } from "../runs/embedded-streams.js";
+import { redisTarget } from "./redis-target.js";
+
+/**
+ * Cluster mode lives in this folder: with REDIS_URL the runs' events, their followers and their control messages go
+ * through Redis (redis-streams.ts); without it, through this process alone (runs/embedded-streams.ts). This is the
+ * one place that chooses; everything else talks to the RunStreams interface.
+ */
+export interface RunStreamsChoice {
+  factory: RunStreamsFactory;
+  /** "embedded", or "redis host:port" (start-up log line). */
+  describe: string;
+  /** Releases what was opened when start-up fails before a RunManager took it. */
+  abort(): Promise<void>;
+}
+
+export async function openRunStreams(opts: { redisUrl: string | undefined; replicaId: string; log: RunLog }): Promise<RunStreamsChoice> {
+  if (!opts.redisUrl) return { factory: embeddedRunStreams(), describe: "embedded", abort: async () => {} };
+  // Loaded only in cluster mode: an embedded process does not pay for the Redis client at start-up.
+  const { openRedisRunStreams } = await import("./redis-streams.js");
+  const redis = await openRedisRunStreams({ url: opts.redisUrl, replicaId: opts.replicaId, log: opts.log });
+  return { factory: redis.factory, describe: `redis ${redisTarget(opts.redisUrl)}`, abort: redis.abort };
+}
+
+export { redisTarget } from "./redis-target.js";

@@ -1,0 +1,45 @@
+import type { ChatEvent } from "@streamchat/core";
+import type { StoredEvent } from "@streamchat/store";
+
+/**
+ * Redis names. One stream per run whose entry ids are the events' seqs (`<seq>-0`), so a stream id and an SSE event
+ * id name the same event on every replica, and XADD itself refuses an id that does not increase.
+ */
+export const runStreamKey = (runId: string) => `streamchat:run:${runId}`;
+/** Per replica: an XADD here wakes its blocked reader so it reads a new set of streams. */
+export const wakeStreamKey = (replicaId: string) => `streamchat:wake:${replicaId}`;
+/** Per replica: the pub/sub channel its control messages (cancel, approval decisions) and their replies arrive on. */
+export const controlChannel = (replicaId: string) => `streamchat:control:${replicaId}`;
+
+/** The one field of a stream entry: the event as JSON. */
+export const eventField = "e";
+
+export const streamId = (seq: number) => `${seq}-0`;
+
+/** `<seq>-0` → seq. */
+export function seqOf(id: string): number {
+  const dash = id.indexOf("-");
+  return Number(dash < 0 ? id : id.slice(0, dash));
+}
+
+type RawEntry = [id: string, fields: string[]];
+
+/** A stream entry as XRANGE/XREAD return it → the stored event. The JSON is our own replicas' (trusted). */
+export function entryToEvent(entry: unknown): StoredEvent | undefined {
+  if (!Array.isArray(entry)) return undefined;
+  const [id, fields] = entry as RawEntry;
+  if (typeof id !== "string" || !Array.isArray(fields)) return undefined;
+  const at = fields.indexOf(eventField);
+  const json = at >= 0 ? fields[at + 1] : undefined;
+  if (typeof json !== "string") return undefined;
+  return { seq: seqOf(id), event: JSON.parse(json) as ChatEvent };
+}
+
+/** XREAD's reply (RESP2: [[key, entries]…]; RESP3: { key: entries }) → [key, entries] pairs. */
+export function xreadPairs(reply: unknown): Array<[string, unknown[]]> {
+  if (reply === null || reply === undefined) return [];
+  if (Array.isArray(reply)) return reply.filter((pair): pair is [string, unknown[]] => Array.isArray(pair) && typeof pair[0] === "string");
+  if (reply instanceof Map) return [...reply.entries()] as Array<[string, unknown[]]>;
+  if (typeof reply === "object") return Object.entries(reply as Record<string, unknown[]>);
+  return [];
+}

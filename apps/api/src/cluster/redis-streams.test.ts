@@ -1,0 +1,120 @@
+import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import type { StoredEvent } from "@streamchat/store";
+import { freshTestData } from "../test-support/backend.js";
+import { eventually } from "../test-support/harness.js";
+import { tempDir } from "../test-support/reliability.js";
+import { testRunManager } from "../test-support/run-manager.js";
+import { localLiveness } from "../runs/liveness.js";
+import type { RunManager } from "../runs/run-manager.js";
+import { silentLog } from "../runs/run-log.js";
+import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
+import { runStreamKey } from "./redis-keys.js";
+import { openRedisRunStreams, type RedisStreamsOptions } from "./redis-streams.js";
+
+/**
+ * What only the Redis implementation of RunStreams has (the shared behaviour is run-streams.conformance.test.ts):
+ * the blocking reads stay off the shared command connection, and a run's stream expires after its end, its history
+ * then coming from the database. Against the real redis-server in STREAMCHAT_TEST_REDIS_URL.
+ */
+
+const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
+const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
+if (skip) console.warn(`[redis-streams] SKIPPED: ${skip}`);
+
+let sim: Simulator;
+let dir: string;
+let redis: Redis | undefined;
+const cleanup: Array<() => Promise<void>> = [];
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 1 });
+  dir = tempDir();
+  if (redisUrl) redis = await openRedis({ url: redisUrl, role: "test", log: silentLog });
+});
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step().catch(() => {});
+});
+afterAll(async () => {
+  if (redis) await closeRedis(redis);
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function drain(events: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+async function twoReplicas(opts: Partial<RedisStreamsOptions> = {}) {
+  const data = await freshTestData(dir);
+  const store = await data.openStore();
+  cleanup.push(() => store.close());
+  const replica = async (): Promise<RunManager> => {
+    const replicaId = `r-${randomUUID()}`;
+    const { factory } = await openRedisRunStreams({ url: redisUrl!, replicaId, log: silentLog, ...opts });
+    const runs = testRunManager(store, sim, { liveness: localLiveness(replicaId), streams: factory });
+    cleanup.push(() => runs.shutdown(0));
+    return runs;
+  };
+  return { store, a: await replica(), b: await replica() };
+}
+
+describe.skipIf(skip)("RedisRunStreams", () => {
+  it("followers blocked in XREAD hold nothing else up: commands and cancels answer at once while reads block for a minute", async () => {
+    // A blocking read on the shared command connection would hold every command behind it for blockMs: longer
+    // than this test's timeout.
+    const { a, b } = await twoReplicas({ blockMs: 60_000 });
+    const runs: Array<{ runId: string; followed: Promise<StoredEvent[]>; control: ReturnType<Simulator["control"]> }> = [];
+    for (let i = 0; i < 3; i++) {
+      const tag = `[blocking:${randomUUID()}]`;
+      const control = sim.control({ lastUserIncludes: tag });
+      const { runId } = await a.start({ userId: "u", message: `${tag} go` });
+      await control.connected;
+      runs.push({ runId, control, followed: drain(b.subscribe(runId, 0)) });
+    }
+    await eventually(() => b.stats().subscriptions === 3, "the followers on B");
+    for (let round = 0; round < 3; round++) {
+      // B's reader is blocked now (nothing new): its command connection still answers, promptly enough to cancel.
+      expect(await b.streamsHealth()).toEqual({ ok: true });
+      for (const { control } of runs) await control.push({ content: `${round} ` });
+    }
+    for (const { runId, control } of runs) {
+      expect(await b.cancel("u", runId)).toBe(true);
+      await control.closedByClient;
+    }
+    for (const { followed } of runs) {
+      const events = await followed;
+      expect(events.filter((e) => e.event.type === "token").map((e) => (e.event.type === "token" ? e.event.text : ""))).toEqual([
+        "0 ",
+        "1 ",
+        "2 ",
+      ]);
+      expect(events.at(-1)?.event).toMatchObject({ type: "done", reason: "cancelled" });
+    }
+  });
+
+  it("a run's stream expires after its end; history then comes from the database, the same events with the same ids", async () => {
+    const { store, a, b } = await twoReplicas({ ttlAfterDoneMs: 300, maxTtlMs: 60_000 });
+    const tag = `[expiry:${randomUUID()}]`;
+    const control = sim.control({ lastUserIncludes: tag });
+    const { runId } = await a.start({ userId: "u", message: `${tag} go` });
+    await control.connected;
+    await control.push({ content: "kept " });
+    await eventually(async () => (await redis!.exists(runStreamKey(runId))) === 1, "the run's stream");
+    // While it runs, the stream lives up to maxTtlMs.
+    const runningTtl = await redis!.pTTL(runStreamKey(runId));
+    expect(runningTtl).toBeGreaterThan(300);
+    expect(runningTtl).toBeLessThanOrEqual(60_000);
+    await control.push({ content: "forever" });
+    await control.push({ done: true });
+    await a.whenEnded(runId);
+    const log = await store.readEvents(runId);
+    expect(await drain(b.subscribe(runId, 0))).toEqual(log);
+    await eventually(async () => (await redis!.exists(runStreamKey(runId))) === 0, "the stream to expire");
+    expect(await drain(b.subscribe(runId, 0))).toEqual(log);
+    expect(await drain(b.subscribe(runId, 2))).toEqual(log.slice(2));
+  });
+});

@@ -1,0 +1,309 @@
+import type { ChatEvent, EventOf } from "@streamchat/core";
+import type { RunRecord, StoredEvent } from "@streamchat/store";
+import { AppError } from "../errors.js";
+import type { LiveRun } from "../runs/live-runs.js";
+import { RunEvents } from "../runs/run-events.js";
+import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, StoredDone } from "../runs/run-streams.js";
+import { followRun, localLiveHandle, type FollowSource } from "../runs/subscribe.js";
+import { ControlChannel } from "./control-channel.js";
+import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
+import { entryToEvent, eventField, runStreamKey, streamId } from "./redis-keys.js";
+import { StreamReader } from "./stream-reader.js";
+
+export const redisUnavailableMessage = "The event bus (Redis) is unreachable; try again in a moment.";
+
+/** New sends while Redis is down: code internal, HTTP 503 (as when the database is unreachable). */
+export function redisUnavailable(): AppError {
+  return new AppError("internal", redisUnavailableMessage, "SERVICE_UNAVAILABLE");
+}
+
+export interface RedisStreamsOptions extends FollowOptions {
+  url: string;
+  /** How long a run's stream stays in Redis after its `done` (default 10 min); later, history comes from the database. */
+  ttlAfterDoneMs?: number;
+  /** Longest a run's stream lives in Redis, ended or not (default 24 h): a stream nobody ended does not stay forever. */
+  maxTtlMs?: number;
+  /** How often a follower reads the database while Redis is down (default 250 ms). */
+  pollMs?: number;
+  /** A followed stream silent this long has its followers check the run's record (default 3000 ms). */
+  stallMs?: number;
+  /** How long a control message waits for the owner's reply (default 2000 ms). */
+  controlReplyTimeoutMs?: number;
+  /** How long one blocking XREAD of the stream reader waits before it starts over (default 5000 ms). */
+  blockMs?: number;
+}
+
+/** The three connections of a replica: commands (shared), the blocking reader, the control subscriber. */
+export interface RedisConnections {
+  command: Redis;
+  reader: Redis;
+  subscriber: Redis;
+}
+
+export async function openRedisConnections(url: string, log: RedisStreamsDeps["log"]): Promise<RedisConnections> {
+  const command = await openRedis({ url, role: "commands", log });
+  try {
+    const [reader, subscriber] = await Promise.all([
+      openRedis({ url, role: "reader", log }),
+      openRedis({ url, role: "control", log }),
+    ]);
+    return { command, reader, subscriber };
+  } catch (error) {
+    command.destroy();
+    throw error;
+  }
+}
+
+type RedisStreamsDeps = RunStreamsDeps;
+
+/**
+ * RunStreams over Redis Streams (cluster mode, REDIS_URL): any replica follows and controls any run.
+ *
+ * - Write (owner): each event goes to the durable log (batched, as embedded), to this replica's in-process followers,
+ *   and to the run's stream (`XADD streamchat:run:<id> <seq>-0`, pipelined, not awaited). A failed XADD stops the
+ *   run (it ends with error{internal}). `done` is committed to the database before it is published.
+ * - Follow: a run executing here is followed in-process (as embedded); any other through this replica's
+ *   StreamReader (one blocking reader connection, multiplexed). History is the stream (XRANGE), and the database
+ *   where the stream has expired or lost entries. While Redis is down, followers read the database.
+ * - Control: pub/sub to the owner's channel (ControlChannel).
+ * - Liveness is not here: it is the database's (PostgreSQL session locks, postgres-liveness.ts), which also works
+ *   while Redis is down; see docs/architecture.md.
+ */
+export class RedisRunStreams implements RunStreams {
+  readonly kind = "redis";
+  followers = 0;
+  private readonly writer: RunEvents;
+  private readonly reader: StreamReader;
+  private readonly closing = new AbortController();
+  private readonly source: FollowSource;
+  private readonly command: Redis;
+  private readonly ttlAfterDone: string;
+  private readonly maxTtl: string;
+  private closed = false;
+
+  constructor(
+    private readonly deps: RedisStreamsDeps,
+    private readonly redis: RedisConnections,
+    private readonly control_: ControlChannel,
+    private readonly opts: RedisStreamsOptions,
+  ) {
+    const { store, live } = deps;
+    this.command = redis.command;
+    this.ttlAfterDone = String(opts.ttlAfterDoneMs ?? 600_000);
+    this.maxTtl = String(opts.maxTtlMs ?? 86_400_000);
+    this.writer = new RunEvents(store, (run, stored) => this.publishLive(run, stored), deps.onWriteFailure);
+    this.reader = new StreamReader({
+      reader: redis.reader,
+      command: redis.command,
+      replicaId: deps.replicaId,
+      log: deps.log,
+      ...(opts.stallMs === undefined ? {} : { stallMs: opts.stallMs }),
+      ...(opts.blockMs === undefined ? {} : { blockMs: opts.blockMs }),
+    });
+    this.source = {
+      read: (runId, afterSeq, limit) => this.read(runId, afterSeq, limit),
+      listen: async (runId, _fromSeq, listener, wake) =>
+        localLiveHandle(live, runId, listener, wake) ?? (await this.reader.listen(runId, listener, wake)),
+      isRunning: async (runId) => (await store.getRun(runId))?.status === "running",
+      ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),
+      closing: this.closing.signal,
+    };
+  }
+
+  assertWritable(): void {
+    if (this.closed || !this.command.isReady || !this.reader.isHealthy) throw redisUnavailable();
+  }
+
+  append(run: LiveRun, event: ChatEvent): void {
+    this.writer.emit(run, event);
+  }
+
+  appendCommitted(run: LiveRun, event: ChatEvent): Promise<void> {
+    return this.writer.emitCommitted(run, event);
+  }
+
+  commitDone(run: LiveRun, done: EventOf<"done">): Promise<StoredDone> {
+    return this.writer.commitDone(run, done);
+  }
+
+  publish(run: LiveRun, stored: StoredEvent): void {
+    this.publishLive(run, stored);
+  }
+
+  async lastSeenSeq(runId: string): Promise<number> {
+    const logEnd = await this.deps.store.lastSeq(runId);
+    try {
+      return Math.max(logEnd, await this.streamTop(runId));
+    } catch {
+      // Redis is down: the recovery gap (10 000 seqs) is far above what a stream can be ahead of the log.
+      return logEnd;
+    }
+  }
+
+  async publishClosing(runId: string, stored: StoredEvent): Promise<void> {
+    await this.xadd(runId, stored).catch((error: unknown) => {
+      // Already there (a replica published it before it died, or another closer did): followers have it.
+      if (!isIdTooSmall(error)) throw error;
+    });
+  }
+
+  /**
+   * History from the stream; from the database where the stream does not continue right after `afterSeq` (expired
+   * after the run ended, lost by a Redis restart, or a recovery gap). Events only the stream has after a gap the
+   * database does not confirm are held back: the database gets them within a commit interval, and the follower
+   * reads again.
+   */
+  async read(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    let fromStream: StoredEvent[] = [];
+    try {
+      const reply = await this.command.sendCommand<unknown>([
+        "XRANGE",
+        runStreamKey(runId),
+        `(${streamId(afterSeq)}`,
+        "+",
+        "COUNT",
+        String(limit),
+      ]);
+      if (Array.isArray(reply)) {
+        for (const entry of reply) {
+          const stored = entryToEvent(entry);
+          if (stored) fromStream.push(stored);
+        }
+      }
+    } catch {
+      fromStream = [];
+    }
+    if (fromStream[0]?.seq === afterSeq + 1) return fromStream;
+    const fromLog = await this.deps.store.readEvents(runId, afterSeq, limit);
+    if (fromStream.length === 0) return fromLog;
+    return mergeHistory(afterSeq, fromLog, fromStream, limit);
+  }
+
+  async *follow(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
+    this.followers++;
+    try {
+      yield* followRun(this.source, runId, afterSeq, signal, this.opts);
+    } finally {
+      this.followers--;
+    }
+  }
+
+  async control(run: Pick<RunRecord, "id" | "owner">, message: RunControl): Promise<boolean> {
+    if (this.deps.live.has(run.id)) return this.deps.onControl(run.id, message);
+    if (!run.owner || run.owner === this.deps.replicaId || this.closed) return false;
+    return this.control_.send(run.owner, run.id, message);
+  }
+
+  async health(): Promise<{ ok: boolean }> {
+    if (this.closed || !this.command.isReady) return { ok: false };
+    try {
+      await this.command.sendCommand(["PING"], { timeout: 1000 });
+      return { ok: this.reader.isHealthy };
+    } catch {
+      return { ok: false };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    await this.control_.close();
+    await this.reader.close();
+    await closeRedis(this.redis.subscriber);
+    // Last: the closing events of this replica's runs are still on their way to the streams.
+    await closeRedis(this.command);
+  }
+
+  get readerFeeds(): number {
+    return this.reader.size;
+  }
+
+  private publishLive(run: LiveRun, stored: StoredEvent): void {
+    this.deps.live.publish(run, stored);
+    this.xadd(run.record.id, stored).catch((error: unknown) => {
+      if (isIdTooSmall(error)) return;
+      // Followers elsewhere would miss the rest of the run: stop it (it ends with error{internal}).
+      this.deps.onWriteFailure(run, error);
+    });
+  }
+
+  private xadd(runId: string, stored: StoredEvent): Promise<unknown> {
+    const key = runStreamKey(runId);
+    // Commands of one connection are sent and answered in order: the stream gets the run's events in seq order.
+    const added = this.command.sendCommand(["XADD", key, streamId(stored.seq), eventField, JSON.stringify(stored.event)]);
+    const type = stored.event.type;
+    if (type === "run-start" || type === "done") {
+      const ttl = type === "done" ? this.ttlAfterDone : this.maxTtl;
+      this.command.sendCommand(["PEXPIRE", key, ttl]).catch(() => {});
+    }
+    return added;
+  }
+
+  private async streamTop(runId: string): Promise<number> {
+    const reply = await this.command.sendCommand<unknown>(["XREVRANGE", runStreamKey(runId), "+", "-", "COUNT", "1"]);
+    const stored = Array.isArray(reply) ? entryToEvent(reply[0]) : undefined;
+    return stored?.seq ?? 0;
+  }
+}
+
+/**
+ * The stream and the log merged by seq: every event of the log, and the stream's events up to the first gap the log
+ * does not confirm (a gap in the log is real: seqs skipped on purpose; one only in the stream may be events the log
+ * has not committed yet).
+ */
+export function mergeHistory(afterSeq: number, fromLog: StoredEvent[], fromStream: StoredEvent[], limit: number): StoredEvent[] {
+  const bySeq = new Map<number, StoredEvent>();
+  for (const stored of fromStream) bySeq.set(stored.seq, stored);
+  const logged = new Set<number>();
+  for (const stored of fromLog) {
+    bySeq.set(stored.seq, stored);
+    logged.add(stored.seq);
+  }
+  const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  const out: StoredEvent[] = [];
+  let last = afterSeq;
+  for (const stored of merged) {
+    if (out.length >= limit) break;
+    if (stored.seq !== last + 1 && !logged.has(stored.seq)) break;
+    out.push(stored);
+    last = stored.seq;
+  }
+  return out;
+}
+
+function isIdTooSmall(error: unknown): boolean {
+  return error instanceof Error && /equal or smaller than the target stream top item/.test(error.message);
+}
+
+/** Opens the Redis connections and the control channel; the factory builds the RunStreams for a RunManager. */
+export async function openRedisRunStreams(
+  opts: RedisStreamsOptions & { replicaId: string; log: RedisStreamsDeps["log"] },
+): Promise<{ factory: (deps: RunStreamsDeps) => RedisRunStreams; abort: () => Promise<void> }> {
+  const connections = await openRedisConnections(opts.url, opts.log);
+  let apply: (runId: string, control: RunControl) => boolean = () => false;
+  let control: ControlChannel;
+  try {
+    control = await ControlChannel.open({
+      command: connections.command,
+      subscriber: connections.subscriber,
+      replicaId: opts.replicaId,
+      log: opts.log,
+      apply: (runId, message) => apply(runId, message),
+      ...(opts.controlReplyTimeoutMs === undefined ? {} : { replyTimeoutMs: opts.controlReplyTimeoutMs }),
+    });
+  } catch (error) {
+    for (const connection of Object.values(connections)) connection.destroy();
+    throw error;
+  }
+  return {
+    factory: (deps) => {
+      apply = deps.onControl;
+      return new RedisRunStreams(deps, connections, control, opts);
+    },
+    // Start-up failed after the connections were opened (before a RunManager took them).
+    abort: async () => {
+      for (const connection of Object.values(connections)) connection.destroy();
+    },
+  };
+}

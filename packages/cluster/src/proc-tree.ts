@@ -1,0 +1,92 @@
+import { readFileSync, readdirSync } from "node:fs";
+
+// Linux reports CPU times in clock ticks; USER_HZ is 100 on every mainstream kernel (getconf CLK_TCK): 10 ms a tick.
+const MS_PER_TICK = 10;
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** utime + stime: this process's own CPU. */
+  ownTicks: number;
+  /** cutime + cstime: CPU of its children that ended and were waited for. */
+  reapedChildrenTicks: number;
+}
+
+function readStat(pid: number): ProcStat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null; // gone meanwhile
+  }
+  // The command name (field 2) may hold spaces and parentheses: count fields after the last ")".
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const n = (i: number) => Number(fields[i]);
+  // After the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+  return { pid, ppid: n(1), ownTicks: n(11) + n(12), reapedChildrenTicks: n(13) + n(14) };
+}
+
+function allStats(): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat) out.push(stat);
+  }
+  return out;
+}
+
+/** The pid and every live descendant of it (PostgreSQL's backends, nginx's workers). */
+export function processTree(rootPid: number, stats: ProcStat[] = allStats()): number[] {
+  const children = new Map<number, number[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
+  const alive = new Set(stats.map((s) => s.pid));
+  const out: number[] = [];
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (!alive.has(pid) || out.includes(pid)) continue;
+    out.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/**
+ * CPU time (user + system, ms) a process tree has used so far: every live member's own CPU plus the CPU of the
+ * members that ended and were reaped (counted in their parent's cutime/cstime). PostgreSQL starts a backend per
+ * connection and nginx runs its workers as children: reading the root alone would miss most of their work.
+ * Children that ended but were not waited for yet are missed until their parent reaps them.
+ */
+export function treeCpuMs(rootPid: number): number {
+  const stats = allStats();
+  const byPid = new Map(stats.map((s) => [s.pid, s]));
+  let ticks = 0;
+  for (const pid of processTree(rootPid, stats)) {
+    const s = byPid.get(pid);
+    if (s) ticks += s.ownTicks + s.reapedChildrenTicks;
+  }
+  if (!byPid.has(rootPid)) throw new Error(`process ${rootPid} is gone`);
+  return ticks * MS_PER_TICK;
+}
+
+/** Resident set size of a process tree in KB (VmRSS summed; shared pages count once per process). */
+export function treeRssKb(rootPid: number): number {
+  let kb = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      kb += Number(match?.[1] ?? 0);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return kb;
+}
+
+/** The parent of a process (e.g. PostgreSQL's postmaster from one of its backends). */
+export function parentPid(pid: number): number {
+  const stat = readStat(pid);
+  if (!stat) throw new Error(`process ${pid} is gone`);
+  return stat.ppid;
+}

@@ -127,7 +127,7 @@ export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, 
             </button>
           </>
         )}
-        {pending && !failed && <span className="muted small">sending…</span>}
+        {pending && !failed && <span className="muted small message__sending">sending…</span>}
         {failed && <span className="badge badge--error">not sent</span>}
         {versionNav}
         {onEdit && (

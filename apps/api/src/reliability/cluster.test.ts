@@ -5,6 +5,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { freshTestData, testBackend, type TestData } from "../test-support/backend.js";
+import type { FeedDelivery } from "../feed/feed-events.js";
 import { collectRun, eventually as eventuallyWithin, makeClient, tokenText, type Received } from "../test-support/harness.js";
 import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
 
@@ -179,6 +180,43 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     expect(finished).toEqual([expect.objectContaining({ runId, outcome: "stop", replicaId: expect.any(String) })]);
     expect(a.output()).toContain(`"replicaId":"${finished[0]!.replicaId}"`);
     expect(b.output()).not.toContain('"msg":"run finished"');
+  });
+
+  it("conversations.feed: a change made on A reaches the user's feed on B, in order with A's ids; a client resumes on A with B's id", { timeout: 120_000 }, async () => {
+    const [a, b] = await pair();
+    const onA = makeClient(a.url);
+    const onB = makeClient(b.url);
+    const feedOn = (client: typeof onA, lastEventId?: string) => {
+      const received: FeedDelivery[] = [];
+      let markStarted!: () => void;
+      const started = new Promise<void>((resolve) => (markStarted = resolve));
+      const subscription = client.conversations.feed.subscribe(
+        { ...(lastEventId ? { lastEventId } : {}) },
+        { onStarted: () => markStarted(), onData: ({ id, data }) => received.push({ id, event: data }) },
+      );
+      return { received, started, stop: () => subscription.unsubscribe() };
+    };
+    const tabOnB = feedOn(onB);
+    const tabOnA = feedOn(onA);
+    await Promise.all([tabOnB.started, tabOnA.started]);
+    const { runId, conversationId } = await onA.chat.send.mutate({ message: `${newTag()} hello` });
+    await collectRun(onA, runId);
+    await onA.conversations.rename.mutate({ conversationId, title: "Across replicas" });
+    const ofIt = (items: FeedDelivery[]) =>
+      items.filter((d) => "conversationId" in d.event && d.event.conversationId === conversationId);
+    const kinds = (items: FeedDelivery[]) => ofIt(items).map((d) => d.event.type);
+    await eventually(() => kinds(tabOnB.received).includes("title-changed"), "title-changed on B");
+    await eventually(() => kinds(tabOnA.received).includes("title-changed"), "title-changed on A");
+    expect(kinds(tabOnB.received)).toEqual(["message-added", "run-started", "message-added", "run-finished", "title-changed"]);
+    expect(ofIt(tabOnA.received)).toEqual(ofIt(tabOnB.received));
+    tabOnA.stop();
+    tabOnB.stop();
+    // A client that saw only the first change on B reconnects to A: it gets the rest, nothing twice.
+    const seen = ofIt(tabOnB.received);
+    const resumed = feedOn(onA, seen[0]!.id);
+    await eventually(() => kinds(resumed.received).includes("title-changed"), "the rest on A");
+    expect(ofIt(resumed.received)).toEqual(seen.slice(1));
+    resumed.stop();
   });
 
   it("cancel on B stops A's model request; the run ends cancelled everywhere and its slot is free within 5 s", { timeout: 120_000 }, async () => {

@@ -109,7 +109,8 @@ describe.each(implementations)("ConversationFeed: $name", ({ skip, open, held })
     expect(titles(first!)).toEqual(["one", "two"]);
     expect(second).toEqual(first);
     expect(titles(bobs!)).toEqual(["bob's"]);
-    expect(new Set([...first!, ...bobs!].map((d) => d.id)).size).toBe(3);
+    // Ids are per user (the contract: increasing per user); two users' streams may give out the same id.
+    expect(new Set(first!.map((d) => d.id)).size).toBe(2);
     expect(feed.stats().subscribers).toBe(3);
     stop.abort();
     await Promise.all([a1.next(), a2.next(), b.next()]);

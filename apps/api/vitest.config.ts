@@ -26,7 +26,7 @@ const backendIndependent = [
   "src/runs/subscribe.test.ts",
   "src/router/model-list-cache.test.ts",
   "src/router/model-words.test.ts",
-  "src/feed/in-process-feed.test.ts",
+  "src/feed/conversation-feed.test.ts",
   "src/titles/title-prompt.test.ts",
 ];
 

@@ -208,9 +208,19 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     await store.close().catch(() => {});
     throw redisStartupError(config, error);
   }
+  let feed: ConversationFeed;
+  try {
+    feed = await openConversationFeed({ redisUrl: config.redisUrl, log: app.log });
+  } catch (error) {
+    await streams.abort();
+    await liveness.close();
+    await store.close().catch(() => {});
+    throw redisStartupError(config, error);
+  }
   try {
     provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});
   } catch (error) {
+    await feed.close();
     await streams.abort();
     await liveness.close();
     await store.close().catch(() => {});
@@ -242,7 +252,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     : undefined;
   if (mcpSetup) app.log.info({ servers: mcpSetup.mcpConfig.servers.map((s) => s.name) }, "starting MCP servers");
   const tools = new ToolCatalog({ store, hub: mcp, extraTools: opts.extraTools });
-  const feed = openConversationFeed(config);
   const publish = new FeedPublisher(feed, app.log);
   const titles = config.generateTitles
     ? new TitleGenerator({

@@ -5,6 +5,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { freshTestData, testBackend, type TestData } from "../test-support/backend.js";
+import type { FeedDelivery } from "../feed/feed-events.js";
 import { collectRun, eventually as eventuallyWithin, makeClient, tokenText, type Received } from "../test-support/harness.js";
 import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
 
@@ -179,6 +180,65 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     expect(finished).toEqual([expect.objectContaining({ runId, outcome: "stop", replicaId: expect.any(String) })]);
     expect(a.output()).toContain(`"replicaId":"${finished[0]!.replicaId}"`);
     expect(b.output()).not.toContain('"msg":"run finished"');
+  });
+
+  it("conversations.feed: a change made on A reaches the user's feed on B, in order with A's ids; a client resumes on A with B's id", { timeout: 120_000 }, async () => {
+    const [a, b] = await pair();
+    const onA = makeClient(a.url);
+    const onB = makeClient(b.url);
+    const feedOn = (client: typeof onA, lastEventId?: string) => {
+      const received: FeedDelivery[] = [];
+      let markStarted!: () => void;
+      const started = new Promise<void>((resolve) => (markStarted = resolve));
+      const subscription = client.conversations.feed.subscribe(
+        { ...(lastEventId ? { lastEventId } : {}) },
+        { onStarted: () => markStarted(), onData: ({ id, data }) => received.push({ id, event: data }) },
+      );
+      return { received, started, stop: () => subscription.unsubscribe() };
+    };
+    const tabOnB = feedOn(onB);
+    const tabOnA = feedOn(onA);
+    await Promise.all([tabOnB.started, tabOnA.started]);
+    // tRPC reports a subscription started before the procedure first reads the feed: a probe change proves both
+    // tabs are following before the changes the test counts.
+    const first = await onA.chat.send.mutate({ message: `${newTag()} hello` });
+    const conversationId = first.conversationId;
+    await collectRun(onA, first.runId);
+    const probeSeen = (items: FeedDelivery[], title: string) =>
+      items.some((d) => d.event.type === "title-changed" && d.event.conversationId === conversationId && d.event.title === title);
+    for (let probe = 1; ; probe++) {
+      await onA.conversations.rename.mutate({ conversationId, title: `probe ${probe}` });
+      const both = await eventuallyWithin(() => probeSeen(tabOnB.received, `probe ${probe}`) && probeSeen(tabOnA.received, `probe ${probe}`), "probe", 2000).then(() => true, () => false);
+      if (both) break;
+      if (probe >= 10) throw new Error("the feeds never saw a probe change");
+    }
+    const from = { b: tabOnB.received.length, a: tabOnA.received.length };
+    const { runId } = await onA.chat.send.mutate({ message: `${newTag()} again`, conversationId });
+    await collectRun(onA, runId);
+    await onA.conversations.rename.mutate({ conversationId, title: "Across replicas" });
+    // The conversation's changes after the probe, leaving out a generated title (GENERATE_TITLES).
+    const ofIt = (items: FeedDelivery[]) =>
+      items.filter(
+        (d) =>
+          "conversationId" in d.event &&
+          d.event.conversationId === conversationId &&
+          (d.event.type !== "title-changed" || d.event.title === "Across replicas"),
+      );
+    const kinds = (items: FeedDelivery[]) => ofIt(items).map((d) => d.event.type);
+    await eventually(() => kinds(tabOnB.received).includes("title-changed"), "the rename on B");
+    await eventually(() => kinds(tabOnA.received).includes("title-changed"), "the rename on A");
+    tabOnB.received.splice(0, from.b);
+    tabOnA.received.splice(0, from.a);
+    expect(kinds(tabOnB.received)).toEqual(["message-added", "run-started", "message-added", "run-finished", "title-changed"]);
+    expect(ofIt(tabOnA.received)).toEqual(ofIt(tabOnB.received));
+    tabOnA.stop();
+    tabOnB.stop();
+    // A client that saw only the first change on B reconnects to A: it gets the rest, nothing twice.
+    const seen = ofIt(tabOnB.received);
+    const resumed = feedOn(onA, seen[0]!.id);
+    await eventually(() => kinds(resumed.received).includes("title-changed"), "the rest on A");
+    expect(ofIt(resumed.received)).toEqual(seen.slice(1));
+    resumed.stop();
   });
 
   it("cancel on B stops A's model request; the run ends cancelled everywhere and its slot is free within 5 s", { timeout: 120_000 }, async () => {

@@ -343,7 +343,9 @@ export function useConversationChat(opts: {
   const notFound = conversation.error?.data?.code === "NOT_FOUND";
   return {
     title: detail?.title ?? null,
-    context: detail?.usage.context ?? null,
+    // The answer that just finished says it first: the refetch after its done can still read the run before its
+    // usage is stored (the store finishes the run after done is delivered), and nothing refetches again.
+    context: live.state?.done?.usage.context ?? detail?.usage.context ?? null,
     notFound,
     loading: conversationId !== null && conversation.isPending,
     items,

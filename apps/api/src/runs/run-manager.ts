@@ -141,6 +141,7 @@ export class RunManager {
       log: opts.log,
       now,
       ...(opts.closeRetryMs === undefined ? {} : { retryMs: opts.closeRetryMs }),
+      hooks: opts.hooks,
     });
     this.executor = new RunExecutor({
       store: opts.store,
@@ -171,6 +172,7 @@ export class RunManager {
       now,
       streams,
       isOwnedHere: (runId) => this.live.has(runId) || this.closer.isPending(runId),
+      hooks: opts.hooks,
       ...(opts.recoverySeqGap === undefined ? {} : { seqGap: opts.recoverySeqGap }),
       resume: (record, log, minSeq) => this.resume(record, log, minSeq),
     });

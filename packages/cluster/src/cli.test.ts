@@ -18,7 +18,7 @@ interface RunningCli {
 }
 
 function startCli(args: string[]): RunningCli {
-  const env = { ...process.env, LOG_LEVEL: "warn" };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn" };
   // The simulator answers: a model server configured for the test run must not leak in.
   for (const name of ["OLLAMA_HOST", "OPENAI_BASE_URL", "CHAT_PROVIDER", "DATABASE_URL", "REDIS_URL"]) delete env[name];
   const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: packageDir, env, stdio: ["ignore", "pipe", "pipe"] });

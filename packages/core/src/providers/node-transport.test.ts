@@ -168,6 +168,64 @@ describe("default transport — edge cases on small node:http servers", () => {
     expect(JSON.parse(seen?.body ?? "")).toMatchObject({ model: "m", stream: true });
   });
 
+  it("sends fetch's accept and user-agent unless the headers set their own", async () => {
+    const server = await rawServer((_req, res) => answerOllama(res));
+    await text(createOllamaModel({ baseUrl: server.url }), "m");
+    await text(createOllamaModel({ baseUrl: server.url, headers: { "User-Agent": "mine/1" } }), "m");
+    expect(server.seen.map((s) => [s.headers["accept"], s.headers["user-agent"]])).toEqual([
+      ["*/*", "node"],
+      ["*/*", "mine/1"],
+    ]);
+  });
+
+  it("follows redirects as fetch does: 307/308 keep the POST and its body, credentials stay with their origin", async () => {
+    const target = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "hi" }, finish_reason: "stop" }] })}\n\ndata: [DONE]\n\n`);
+    });
+    const proxy = await rawServer((req, res) => {
+      const location = req.url === "/v1/chat/completions" ? "/moved/chat/completions" : `${target.url}/final`;
+      res.writeHead(req.url === "/v1/chat/completions" ? 308 : 307, { location });
+      res.end();
+    });
+    const openai = createOpenAIModel({ baseUrl: `${proxy.url}/v1`, apiKey: "sk-secret" });
+    expect(await text(openai, "m")).toBe("hi");
+    expect(proxy.seen.map((s) => s.path)).toEqual(["/v1/chat/completions", "/moved/chat/completions"]);
+    expect(proxy.seen[1]?.headers["authorization"]).toBe("Bearer sk-secret");
+    expect(proxy.seen[1]?.body).toBe(proxy.seen[0]?.body);
+    expect(target.seen).toHaveLength(1);
+    expect(target.seen[0]).toMatchObject({ path: "/final", body: proxy.seen[0]?.body });
+    expect(target.seen[0]?.headers["authorization"]).toBeUndefined();
+  });
+
+  it("a 303 after a POST is followed with a GET without the body", async () => {
+    const server = await rawServer((req, res) => {
+      if (req.method === "POST") {
+        res.writeHead(303, { location: "/api/tags" });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ models: [] }));
+    });
+    const response = await nodeTransport().request({ url: `${server.url}/api/show`, method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(await response.json()).toEqual({ models: [] });
+    expect(server.seen.map((s) => [s.path, s.body, s.headers["content-type"]])).toEqual([
+      ["/api/show", "{}", "application/json"],
+      ["/api/tags", "", undefined],
+    ]);
+  });
+
+  it("a redirect loop ends as provider_unavailable", async () => {
+    const server = await rawServer((_req, res) => {
+      res.writeHead(302, { location: "/api/version" });
+      res.end();
+    });
+    const error = await failure(createOllamaModel({ baseUrl: server.url }).version!());
+    expect(error.code).toBe("provider_unavailable");
+    expect(server.seen).toHaveLength(21);
+  });
+
   it("a refused port is provider_unavailable (ECONNREFUSED) and onUnreachable gets the URL and the errno error", async () => {
     const server = await rawServer(() => undefined);
     const url = server.url;

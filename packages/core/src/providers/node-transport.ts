@@ -17,33 +17,60 @@ const silenceTimeoutMs = 300_000;
 export function nodeTransport(): Transport {
   let httpAgent: HttpAgent | undefined;
   let httpsAgent: HttpsAgent | undefined;
+  const sendTo = (url: URL, request: TransportRequest): Promise<NodeResponse> => {
+    if (url.protocol === "http:") return send(httpRequest, url, (httpAgent ??= new HttpAgent({ keepAlive: true })), request);
+    if (url.protocol === "https:") return send(httpsRequest, url, (httpsAgent ??= new HttpsAgent({ keepAlive: true })), request);
+    return Promise.reject(Object.assign(new TypeError(`unsupported protocol ${url.protocol}`), { code: "ERR_INVALID_PROTOCOL" }));
+  };
   return {
-    request(request) {
-      let url: URL;
-      try {
-        url = new URL(request.url);
-      } catch (error) {
-        return Promise.reject(error);
+    async request(request) {
+      let url = new URL(request.url);
+      let current: TransportRequest = { ...request, headers: { ...fetchDefaults, ...request.headers } };
+      // Redirects are followed as fetch follows them (a proxy moving http to https, a renamed path).
+      for (let hops = 0; ; hops += 1) {
+        const res = await sendTo(url, current);
+        const location = redirectStatuses.has(res.status) ? res.location : undefined;
+        if (location === undefined) return res;
+        res.cancel();
+        if (hops === maxRedirects) throw new TypeError("redirect count exceeded");
+        const next = new URL(location, url);
+        current = redirected(current, res.status, url, next);
+        url = next;
       }
-      if (url.protocol === "http:") {
-        httpAgent ??= new HttpAgent({ keepAlive: true });
-        return send(httpRequest, url, httpAgent, request);
-      }
-      if (url.protocol === "https:") {
-        httpsAgent ??= new HttpsAgent({ keepAlive: true });
-        return send(httpsRequest, url, httpsAgent, request);
-      }
-      return Promise.reject(Object.assign(new TypeError(`unsupported protocol ${url.protocol}`), { code: "ERR_INVALID_PROTOCOL" }));
     },
   };
 }
 
+/** What fetch sends unless told otherwise: some hosted servers refuse requests without a user agent. */
+const fetchDefaults: Readonly<Record<string, string>> = { accept: "*/*", "user-agent": "node" };
+
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+const maxRedirects = 20; // fetch's limit
+
+/** The request fetch would send to `to` (the Fetch standard's HTTP-redirect fetch). */
+function redirected(request: TransportRequest, status: number, from: URL, to: URL): TransportRequest {
+  let headers = request.headers;
+  let { method, body } = request;
+  if ((status === 303 && method !== "GET") || ((status === 301 || status === 302) && method === "POST")) {
+    method = "GET";
+    body = undefined;
+    headers = withoutHeaders(headers, ["content-type", "content-length"]);
+  }
+  // Credentials stay with the origin they were meant for.
+  if (from.origin !== to.origin) headers = withoutHeaders(headers, ["authorization", "proxy-authorization", "cookie"]);
+  return { ...request, method, body, headers };
+}
+
+function withoutHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())));
+}
+
 type RequestFn = (url: URL, options: RequestOptions) => ClientRequest;
 
-function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: TransportRequest): Promise<TransportResponse> {
+function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: TransportRequest): Promise<NodeResponse> {
   const { signal, body } = request;
   if (signal?.aborted) return Promise.reject(abortError(signal));
-  return new Promise<TransportResponse>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const headers = body === undefined ? request.headers : { ...request.headers, "content-length": String(Buffer.byteLength(body)) };
     const req = requestFn(url, { method: request.method, headers, agent });
     let res: IncomingMessage | undefined;
@@ -72,7 +99,12 @@ function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: Transpo
   });
 }
 
-function nodeResponse(res: IncomingMessage): TransportResponse {
+interface NodeResponse extends TransportResponse {
+  /** The Location header (redirects). */
+  location: string | undefined;
+}
+
+function nodeResponse(res: IncomingMessage): NodeResponse {
   const text = async (): Promise<string> => {
     const parts: Buffer[] = [];
     for await (const part of res as AsyncIterable<Buffer>) parts.push(part);
@@ -80,6 +112,7 @@ function nodeResponse(res: IncomingMessage): TransportResponse {
   };
   return {
     status: res.statusCode ?? 0,
+    location: res.headers.location,
     body: res,
     text,
     json: async () => JSON.parse(await text()) as unknown,

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageAttachment } from "@streamchat/core";
 import { collectRun, startTestApi, tokenText, type ApiClient, type TestApi } from "./test-support/harness.js";
-import { jpegHeader, pngBase64 } from "./test-support/png.js";
+import { jpegHeader, solidPng } from "@streamchat/ollama-sim";
 
 /**
  * Images on messages (DESIGN §9, issue 14): checked at the edge, stored with the message, sent to Ollama exactly as
  * received on that message's `images`, returned by conversations.get; refusals start nothing.
  */
 
-const redPng = pngBase64(3, 2, [255, 0, 0]);
-const bluePng = pngBase64(5, 4, [0, 0, 255]);
+const redPng = solidPng(3, 2, [255, 0, 0]).toString("base64");
+const bluePng = solidPng(5, 4, [0, 0, 255]).toString("base64");
 const png = (data: string): ImageAttachment => ({ type: "image", mimeType: "image/png", data });
 
 type SentMessage = { role: string; content: string; images?: string[] };
@@ -96,7 +96,7 @@ describe("attachments", () => {
   });
 
   describe("refusals fail the mutation and start nothing: no conversation, no run, no model request", async () => {
-    const tooBig = pngBase64(2, 2, [0, 255, 0], { bytes: 4097 });
+    const tooBig = solidPng(2, 2, [0, 255, 0], { bytes: 4097 }).toString("base64");
     const cases: Array<[string, { model?: string; attachments: ImageAttachment[] }, { appCode: string; message: RegExp }]> = [
       ["a model without vision", { model: "llama3.2", attachments: [png(redPng)] }, { appCode: "model_unsupported", message: /"llama3\.2" does not support images/ }],
       ["5 images", { model: "demo-vision", attachments: Array.from({ length: 5 }, () => png(redPng)) }, { appCode: "bad_request", message: /at most 4 per message, got 5/ }],
@@ -138,7 +138,7 @@ describe("attachments", () => {
   });
 
   it("an image of exactly MAX_IMAGE_BYTES is taken", async () => {
-    const atLimit = pngBase64(2, 2, [0, 255, 0], { bytes: 4096 });
+    const atLimit = solidPng(2, 2, [0, 255, 0], { bytes: 4096 }).toString("base64");
     const result = await client.chat.complete.mutate({ message: "size?", model: "demo-vision", attachments: [png(atLimit)] });
     expect(result.text).toContain("2×2");
     expect(result.text.toLowerCase()).toContain("green");

@@ -29,6 +29,11 @@ export class ApiMetrics {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ replica: replicaId });
     const started = new Counter({ name: "streamchat_runs_started_total", help: "Runs started on this replica.", registers });
+    const resumed = new Counter({
+      name: "streamchat_runs_resumed_total",
+      help: "Runs another process started and left waiting for approval, continued on this replica (their end counts in finished).",
+      registers,
+    });
     const finished = new Counter({
       name: "streamchat_runs_finished_total",
       help: "Runs that ended on this replica, by done reason.",
@@ -88,6 +93,7 @@ export class ApiMetrics {
     });
     this.observer = {
       started: () => started.inc(),
+      resumed: () => resumed.inc(),
       finished: (_run, done) => {
         finished.inc({ reason: done?.reason ?? "interrupted" });
         const ttftMs = done?.usage.ttftMs;

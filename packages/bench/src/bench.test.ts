@@ -101,7 +101,7 @@ describe("bench harness smoke run", () => {
     expect(summary.totalErrors).toBe(0);
     const text = renderTables(results, summary, true);
     for (const path of pathNames) expect(text).toContain(`| ${path} |`);
-    expect(summary.targets.map((t) => t.target)).toContain("server CPU per 1,000 tokens ≤ 2× bare-relay");
+    expect(summary.targets.map((t) => t.target)).toContain("flood CPU per token ≤ 2× bare-relay");
   });
 });
 

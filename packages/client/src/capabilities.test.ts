@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient, type ChatClient } from "./client.js";
 import { ChatClientError } from "./errors.js";
 import { startApi, type TestApi } from "./test-support/api.js";
-import { solidPng } from "./test-support/png.js";
+import { solidPng } from "@streamchat/ollama-sim";
 
 /** Images, think levels and model capabilities through the typed client, against the real API on loopback. */
 describe("client: images, think, models", () => {

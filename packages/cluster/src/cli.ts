@@ -62,9 +62,16 @@ async function main(): Promise<void> {
     process.on(signal, () => {
       signals++;
       if (signals > 1) {
+        // The stop under way goes on (PostgreSQL and Redis are stopped and their data deleted): it no longer waits.
         say("second signal: killing the replicas and nginx now");
         for (const replica of cluster?.replicas ?? []) void replica.kill("SIGKILL");
-        if (cluster) process.kill(cluster.nginx.pid, "SIGKILL");
+        if (cluster) {
+          try {
+            process.kill(cluster.nginx.pid, "SIGKILL");
+          } catch {
+            // nginx is gone already (ESRCH): the first stop got to it.
+          }
+        }
         return;
       }
       void stop(signal).then(() => process.exit(0));

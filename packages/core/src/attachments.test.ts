@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { base64DecodedBytes, checkImages, defaultMaxImageBytes, formatBytes, imageAttachmentSchema, sniffImageType, type ImageAttachment } from "./attachments.js";
-import { pngBase64, solidPng } from "./test-support/png.js";
+import { solidPng } from "@streamchat/ollama-sim";
 
-const png: ImageAttachment = { type: "image", mimeType: "image/png", data: pngBase64(4, 3, [255, 0, 0]) };
+const png: ImageAttachment = { type: "image", mimeType: "image/png", data: solidPng(4, 3, [255, 0, 0]).toString("base64") };
 const b64 = (bytes: number[] | Buffer) => Buffer.from(bytes).toString("base64");
 
 describe("sniffImageType", () => {

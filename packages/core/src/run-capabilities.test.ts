@@ -2,7 +2,7 @@
  * Model capabilities through runChat, over real HTTP against the simulator: images for vision models,
  * think levels, the context window (token trimming, num_ctx, truncation), model loading, keep_alive.
  */
-import { capabilityModels, defaultModels, startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { capabilityModels, defaultModels, solidPng, startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageAttachment } from "./attachments.js";
 import { checkModelSupport } from "./capabilities.js";
@@ -11,7 +11,6 @@ import type { ChatMessage, ChatModel } from "./model.js";
 import { createOllamaModel, type OllamaModelOptions } from "./providers/ollama.js";
 import { createOpenAIModel } from "./providers/openai.js";
 import { runChat, type RunOptions } from "./run.js";
-import { pngBase64 } from "./test-support/png.js";
 import { collect } from "./test-support/recorder.js";
 import { calculatorTool } from "./tools/builtin.js";
 
@@ -24,7 +23,7 @@ afterAll(() => sim.close());
 
 const system: ChatMessage = { role: "system", content: "You are helpful." };
 const ask = (content: string, images?: ImageAttachment[]): ChatMessage => (images ? { role: "user", content, images } : { role: "user", content });
-const redPng = pngBase64(4, 3, [255, 0, 0]);
+const redPng = solidPng(4, 3, [255, 0, 0]).toString("base64");
 const redImage: ImageAttachment = { type: "image", mimeType: "image/png", data: redPng };
 const head = ["run-start", "status:Processing your question…"];
 

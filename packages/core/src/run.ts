@@ -472,9 +472,15 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
     return result;
   } finally {
     // Also reached when the consumer calls return(): stop the model request and any running tools.
-    controller.abort(new ChatError("cancelled", "The run's consumer stopped listening."));
+    controller.abort(consumerStopped);
   }
 }
+
+/**
+ * The reason every run's own controller aborts with when the run ends. One shared instance: building an Error
+ * captures a stack, a visible share of a short run's CPU, and nothing reads this one's stack.
+ */
+const consumerStopped = new ChatError("cancelled", "The run's consumer stopped listening.");
 
 export const loadingModelMessage = (model: string) => `Loading ${model}…`;
 export const contextTrimmedMessage = (dropped: number) =>

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capabilityModels, defaultModels } from "./models.js";
 import { startSimulator } from "./server.js";
 import { chatLines, contentOf, postJson, rawRequest, sseData, thinkingOf, user, type Line } from "./test-support/http.js";
-import { solidPng } from "./test-support/png.js";
+import { solidPng } from "./test-images.js";
 import type { Simulator } from "./types.js";
 
 let sim: Simulator;

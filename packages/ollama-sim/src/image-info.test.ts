@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { colourName, describeImage } from "./image-info.js";
-import { encodePng, solidPng } from "./test-support/png.js";
+import { encodePng, solidPng } from "./test-images.js";
 
 describe("describeImage — PNG (decoded pixels)", () => {
   it("reads the size and the dominant colour of a solid RGB image", () => {

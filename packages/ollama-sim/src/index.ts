@@ -17,3 +17,4 @@ export type {
   SimulatorOptions,
 } from "./types.js";
 export { demoTitle, isTitleRequest } from "./demo-title.js";
+export { encodePng, solidPng, jpegHeader, type PngOptions } from "./test-images.js";

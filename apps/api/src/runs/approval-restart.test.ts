@@ -142,6 +142,11 @@ describe("a run waiting for approval across a restart", () => {
     expect(eventOf(received, "tool-result")).toMatchObject({ ok: false, error: { code: "tool_denied" } });
     expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
     expect(ran).not.toContain("offline.txt");
+    // The continued run counts in this process's metrics: resumed here, and ended here.
+    const metrics = await (await fetch(`${second.url}/metrics`)).text();
+    expect(metrics).toMatch(/^streamchat_runs_resumed_total\{replica="[^"]+"\} 1$/m);
+    expect(metrics).toMatch(/^streamchat_runs_finished_total\{reason="stop",replica="[^"]+"\} 1$/m);
+    expect(metrics).toMatch(/^streamchat_runs_started_total\{replica="[^"]+"\} 0$/m);
   });
 
   it("keeps the deadline: a request that expired while the server was down times out at once after the restart", async () => {

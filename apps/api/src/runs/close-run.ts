@@ -1,6 +1,7 @@
-import { emptyUsage, isRetryable, type ChatEvent, type DoneReason, type ErrorCode } from "@streamchat/core";
+import { emptyUsage, isRetryable, type ChatEvent, type DoneReason, type ErrorCode, type EventOf } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { keepPreviousAnswer } from "./answer-versions.js";
+import type { RunHooks } from "./run-hooks.js";
 import { messagesFromEvents } from "./transcript.js";
 
 /** How a run that cannot finish normally is closed: its error event and its done reason. */
@@ -23,6 +24,11 @@ export interface CloseOptions {
   onSeqTried?: (seq: number) => void;
   /** Receives each closing event once it is committed (live subscribers), and a `done` the log already ended with. */
   publish?: (stored: StoredEvent) => void;
+  /**
+   * Told of the messages closing stores and of the run's end (also when only its status was stale), like a run that
+   * ends normally: the conversation feed tells the user's other tabs.
+   */
+  hooks?: Pick<RunHooks, "messageAdded" | "runFinished"> | undefined;
 }
 
 /** What closing did: "finished" when the log already ended (only the status was stale), "closed" otherwise. */
@@ -52,6 +58,7 @@ export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: 
   if (last?.event.type === "done") {
     await store.finishRun(run.id, { reason: last.event.reason, usage: last.event.usage });
     opts.publish?.(last);
+    opts.hooks?.runFinished?.(run, last.event);
     return { outcome: "finished", lastSeq: last.seq };
   }
 
@@ -60,7 +67,8 @@ export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: 
     (m) => m.runId === run.id && m.message.role !== "user",
   ).length;
   for (const message of rebuilt.slice(stored)) {
-    await store.appendMessage({ conversationId: run.conversationId, runId: run.id, message });
+    const added = await store.appendMessage({ conversationId: run.conversationId, runId: run.id, message });
+    opts.hooks?.messageAdded?.(run.userId, added);
   }
   if (stored === 0 && rebuilt.length === 0) await keepPreviousAnswer(store, run.conversationId);
 
@@ -86,8 +94,9 @@ export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: 
       retryable: isRetryable(ending.code),
     });
   }
-  const usage = emptyUsage();
-  await append({ type: "done", runId: run.id, at: opts.now(), reason: ending.reason, usage });
-  await store.finishRun(run.id, { reason: ending.reason, usage });
+  const done: EventOf<"done"> = { type: "done", runId: run.id, at: opts.now(), reason: ending.reason, usage: emptyUsage() };
+  await append(done);
+  await store.finishRun(run.id, { reason: ending.reason, usage: done.usage });
+  opts.hooks?.runFinished?.(run, done);
   return { outcome: "closed", lastSeq: seq - 1 };
 }

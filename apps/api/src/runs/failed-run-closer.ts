@@ -4,6 +4,7 @@ import { closeRunFromLog, type RunEnding } from "./close-run.js";
 import type { LiveRun } from "./live-runs.js";
 import type { StoredEvent } from "@streamchat/store";
 import type { RunLog } from "./run-log.js";
+import type { RunHooks } from "./run-hooks.js";
 
 export const storeFailureEnding: RunEnding = { code: "internal", message: errorCodeMessages.internal, reason: "error" };
 
@@ -17,6 +18,8 @@ export interface FailedRunCloserOptions {
   retryMs?: number;
   /** Longest wait between two attempts. Default 5 s: a run is closed within seconds of the database coming back. */
   maxRetryMs?: number;
+  /** Told of the messages and the end closing stores (the conversation feed). */
+  hooks?: RunHooks | undefined;
 }
 
 /** Attempts after a failure other than "the database is unreachable" before leaving the run to recovery. */
@@ -69,6 +72,7 @@ export class FailedRunCloser {
     return closeRunFromLog(this.opts.store, run.record, storeFailureEnding, {
       now: this.opts.now,
       minSeq: run.seq + 1,
+      hooks: this.opts.hooks,
       onSeqTried: (seq) => {
         if (seq > run.seq) run.seq = seq;
       },

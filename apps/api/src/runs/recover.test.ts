@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOpenAIModel, type ChatEvent, type ChatMessage } from "@streamchat/core";
+import { createOpenAIModel, emptyUsage, type ChatEvent, type ChatMessage } from "@streamchat/core";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import type { ChatStore } from "@streamchat/store";
 import { loadConfig } from "../config.js";
 import { openTestStore, type TestStore } from "../test-support/backend.js";
 import { failingStore, type FailWhen } from "../test-support/failing-store.js";
-import { RunManager } from "./run-manager.js";
+import { RunManager, type RunHooks } from "./run-manager.js";
 
 /**
  * Start-up recovery of runs a crashed process left `running`: every tool call keeps a result (else an
@@ -23,8 +23,9 @@ afterAll(async () => {
 
 const silent = { info() {}, warn() {}, error() {} };
 
-function manager(store: ChatStore): RunManager {
+function manager(store: ChatStore, hooks?: RunHooks): RunManager {
   return new RunManager({
+    ...(hooks ? { hooks } : {}),
     store,
     // OpenAI's wire format: the simulator records the tool_call_id pairing a later turn sends.
     model: createOpenAIModel({ baseUrl: `${sim.url}/v1` }),
@@ -98,6 +99,39 @@ describe("recovering a run a crash left in a tool round", () => {
       expect(callIds).toEqual(["call_a", "call_b"]);
       expect(answered).toEqual(callIds);
       expect(await store.getRun(next.runId)).toMatchObject({ status: "done", reason: "stop" });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("tells the run hooks (the conversation feed) what it stored and that the run ended, also when only the status was stale", async () => {
+    const { store, conversationId, runId } = await crashedRun();
+    try {
+      const told: string[] = [];
+      const hooks: RunHooks = {
+        messageAdded: (userId, stored) => told.push(`${userId} message ${stored.conversationId} ${stored.message.role}`),
+        runFinished: (record, done) => told.push(`${record.userId} finished ${record.id} ${done.reason}`),
+      };
+      expect(await manager(store, hooks).recoverInterrupted()).toBe(1);
+      expect(told).toEqual([
+        `u message ${conversationId} assistant`,
+        `u message ${conversationId} tool`,
+        `u message ${conversationId} tool`,
+        `u finished ${runId} interrupted`,
+      ]);
+
+      // A run whose log ended with done before its process died (only finishRun was missing): the end is told too.
+      const second = await crashedRun();
+      await second.store.appendEvent(second.runId, 7, { type: "done", runId: second.runId, at: 7, reason: "stop", usage: emptyUsage() });
+      await second.store.flush();
+      told.length = 0;
+      try {
+        expect(await manager(second.store, hooks).recoverInterrupted()).toBe(0);
+        expect(told).toEqual([`u finished ${second.runId} stop`]);
+        expect(await second.store.getRun(second.runId)).toMatchObject({ status: "done", reason: "stop" });
+      } finally {
+        await second.store.close();
+      }
     } finally {
       await store.close();
     }

@@ -3,6 +3,7 @@ import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { closeRunFromLog, type RunEnding } from "./close-run.js";
 import type { ReplicaLiveness } from "./liveness.js";
 import { waitingLog } from "./resume-run.js";
+import type { RunHooks } from "./run-hooks.js";
 import type { RunLog } from "./run-log.js";
 import type { RunStreams } from "./run-streams.js";
 
@@ -31,6 +32,8 @@ export interface OrphanSweeperOptions {
    * are closed like the others.
    */
   resume?: (run: RunRecord, log: StoredEvent[], minSeq: number) => void;
+  /** Told of the messages and the end closing stores (the conversation feed). */
+  hooks?: RunHooks | undefined;
 }
 
 /**
@@ -129,6 +132,7 @@ export class OrphanSweeper {
         now: this.opts.now,
         seqGap: this.opts.seqGap ?? defaultRecoverySeqGap,
         minSeq: seen + 1,
+        hooks: this.opts.hooks,
         publish: (stored) => {
           streams.publishClosing(run.id, stored).catch((error: unknown) => {
             log.warn({ err: error, runId: run.id }, "could not publish a closing event; followers find it in the log");

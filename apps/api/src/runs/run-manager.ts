@@ -26,6 +26,8 @@ export type { RunControl } from "./run-streams.js";
 /** What RunManager reports about its runs (metrics.ts counts them). All optional; none may throw. */
 export interface RunObserver {
   started?(run: RunRecord): void;
+  /** A run another process started (and left waiting for approval) continues here; `finished` follows as for a start. */
+  resumed?(run: RunRecord): void;
   /** The run ended here: its `done` as followers got it (undefined when it never got one, e.g. stuck at shutdown). */
   finished?(run: RunRecord, done: EventOf<"done"> | undefined): void;
 }
@@ -141,6 +143,7 @@ export class RunManager {
       log: opts.log,
       now,
       ...(opts.closeRetryMs === undefined ? {} : { retryMs: opts.closeRetryMs }),
+      hooks: opts.hooks,
     });
     this.executor = new RunExecutor({
       store: opts.store,
@@ -171,6 +174,7 @@ export class RunManager {
       now,
       streams,
       isOwnedHere: (runId) => this.live.has(runId) || this.closer.isPending(runId),
+      hooks: opts.hooks,
       ...(opts.recoverySeqGap === undefined ? {} : { seqGap: opts.recoverySeqGap }),
       resume: (record, log, minSeq) => this.resume(record, log, minSeq),
     });
@@ -233,12 +237,15 @@ export class RunManager {
     const { live, end } = this.live.add(record, undefined);
     live.seq = Math.max((log.at(-1)?.seq ?? 0) + (this.opts.recoverySeqGap ?? defaultRecoverySeqGap), minSeq - 1);
     this.approvals.expect(record.id);
+    this.opts.observer?.resumed?.(record);
     void this.executor
       .execute(live, { log })
       .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "resumed run failed outside the engine"))
       .finally(() => {
         this.approvals.forget(record.id);
         end();
+        const last = live.lastPublished;
+        this.opts.observer?.finished?.(record, last?.type === "done" ? last : undefined);
       });
   }
 

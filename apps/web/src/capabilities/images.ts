@@ -43,9 +43,14 @@ export async function readDraftImages(files: readonly File[], already: number, m
       problem = `${file.name || "The image"}: ${error.message.replace(/^The image /, "it ")}`;
       continue;
     }
-    images.push({ id: randomId(), name: file.name || "pasted image", attachment, url: `data:${mimeType};base64,${attachment.data}` });
+    images.push(draftImage(attachment, file.name || "pasted image"));
   }
   return { images, problem };
+}
+
+/** A tray entry for an image: a new one, or one given back by a message that was not sent. */
+export function draftImage(attachment: ImageAttachment, name: string): DraftImage {
+  return { id: randomId(), name, attachment, url: `data:${attachment.mimeType};base64,${attachment.data}` };
 }
 
 /** The image files among a paste's or a drop's items. */

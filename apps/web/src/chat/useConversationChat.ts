@@ -72,10 +72,10 @@ export function useConversationChat(opts: {
   /** Ask the model to think, or how hard (only set when the chosen model can). */
   think: Think;
   onCreated: (conversationId: string) => void;
-  /** The draft, kept on any failure: a message that was not sent goes back to the composer… */
-  onDraftReturned?: (text: string) => void;
+  /** The draft, kept on any failure: a message that was not sent goes back to the composer, its images too… */
+  onDraftReturned?: (text: string, attachments: Attachments) => void;
   /** …and leaves it again when Retry sends it. */
-  onDraftSent?: (text: string) => void;
+  onDraftSent?: (text: string, attachments: Attachments) => void;
 }): ConversationChat {
   const { conversationId, model, think, onCreated } = opts;
   const draftCallbacks = useRef(opts);
@@ -206,7 +206,7 @@ export function useConversationChat(opts: {
         // Nothing is lost: the text goes back to the composer, and Retry is offered only when it can help.
         // A retry keeps the clientRequestId: a send that did reach the server is not run twice.
         setPendingUser(null);
-        draftCallbacks.current.onDraftReturned?.(text);
+        draftCallbacks.current.onDraftReturned?.(text, attachments ?? []);
         const described = describeError(error);
         setActionError({
           ...described,
@@ -214,7 +214,7 @@ export function useConversationChat(opts: {
           ...(described.retryable
             ? {
                 retry: () => {
-                  draftCallbacks.current.onDraftSent?.(text);
+                  draftCallbacks.current.onDraftSent?.(text, attachments ?? []);
                   void doSendRef.current(text, { requestId, model, think, attachments });
                 },
               }

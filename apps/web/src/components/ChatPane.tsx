@@ -44,14 +44,22 @@ function useListedTitle(conversationId: string | null): string | undefined {
 export function ChatPane(props: ChatPaneProps) {
   const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar } = props;
   const images = useImageDrafts();
+  /** The names of the images of the message sent last, for the tray if it comes back unsent. */
+  const sentNames = useRef(new Map<string, string>());
   const composer = useRef<ComposerHandle>(null);
   const chat = useConversationChat({
     conversationId,
     model,
     think: think.available && think.on ? (think.value ?? true) : false,
     onCreated,
-    onDraftReturned: (text) => composer.current?.restore(text),
-    onDraftSent: (text) => composer.current?.clearIf(text),
+    onDraftReturned: (text, attachments) => {
+      composer.current?.restore(text);
+      images.restore(attachments, (a) => sentNames.current.get(a.data) ?? "image");
+    },
+    onDraftSent: (text, attachments) => {
+      composer.current?.clearIf(text);
+      images.drop(attachments);
+    },
   });
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
@@ -231,6 +239,7 @@ export function ChatPane(props: ChatPaneProps) {
           canStop={chat.canStop}
           onSubmit={(text) => {
             const drafts = vision ? images.take() : [];
+            if (drafts.length) sentNames.current = new Map(drafts.map((d) => [d.attachment.data, d.name]));
             chat.submit(text, drafts.length ? { attachments: drafts.map((d) => d.attachment) } : undefined);
           }}
           images={vision ? images : undefined}

@@ -1,40 +1,46 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { crc32, deflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { chooseModel, lastAnswer, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
+import { solidPng } from "@streamchat/ollama-sim";
+import { chooseModel, desktop, lastAnswer, runBrowserTests, send, startApi, useE2E, waitForAnswerState } from "./harness.js";
 
 const e2e = useE2E({ tokenDelayMs: 5 });
-
-/** A real solid-colour 8-bit RGB PNG: signature, IHDR, one zlib IDAT, IEND. */
-function solidPng(width: number, height: number, rgb: [number, number, number]): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => rgb).flat())]);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(Buffer.concat(Array.from({ length: height }, () => row)))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
 
 const dir = mkdtempSync(join(tmpdir(), "streamchat-e2e-images-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
+  it("gives a refused message's images back to the composer with its text; they go with the next send", async () => {
+    const png = solidPng(8, 8, [20, 200, 40]);
+    const path = join(dir, "green.png");
+    writeFileSync(path, png);
+    // A server with a lower limit than the page assumes: the refusal comes from the server, after the tray was emptied.
+    const strict = await startApi({ MAX_MESSAGE_CHARS: "1000" }, 5);
+    try {
+      const page = await e2e.newPage(desktop, await strict.listen());
+      await chooseModel(page, "demo-vision");
+      await page.getByTestId("attach-input").setInputFiles(path);
+      const tray = page.getByTestId("draft-images");
+      await tray.getByRole("img", { name: "green.png" }).waitFor();
+      const draft = "w".repeat(2_000);
+      await send(page, draft);
+      await page.getByTestId("action-error").waitFor();
+      await page.waitForFunction((n) => (document.getElementById("composer-input") as HTMLTextAreaElement).value.length === n, draft.length);
+      // The image is back in the tray, under its own name, once.
+      await tray.getByRole("img", { name: "green.png" }).waitFor();
+      expect(await tray.getByRole("img").count()).toBe(1);
+
+      // Shortened, the message goes with the image, and the tray empties.
+      await send(page, "What colour is this?");
+      await waitForAnswerState(page, "stop");
+      expect((await lastAnswer(page).textContent())?.toLowerCase()).toContain("green");
+      expect(await page.getByTestId("draft-images").count()).toBe(0);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it("attaches an image to the vision model: thumbnail before sending, an answer about it, the thumbnail in the transcript opening full size, and the context meter", async () => {
     const png = solidPng(32, 24, [220, 30, 30]);
     const path = join(dir, "red.png");

@@ -1,8 +1,8 @@
 import type { EventOf } from "@streamchat/core";
 import type { Output } from "./printer.js";
 
-/** Lines a person types, one at a time; undefined once input has ended. */
-export type NextLine = () => Promise<string | undefined>;
+/** Lines a person types, one at a time; undefined once input has ended, or when `signal` aborts first. */
+export type NextLine = (signal?: AbortSignal) => Promise<string | undefined>;
 
 export interface ApprovalAnswer {
   approved: boolean;
@@ -28,7 +28,8 @@ export function isYes(answer: string | undefined): boolean {
 
 /**
  * Decides an approval request at the terminal: denied at once with `autoDeny`, else asked as a y/N question.
- * The end of input denies (a script piping a question in cannot approve by accident); so does Ctrl-C (`signal`).
+ * The end of input denies (a script piping a question in cannot approve by accident); so does Ctrl-C, and a decision
+ * made elsewhere first (`signal`: the caller then sends nothing).
  */
 export async function askApproval(
   request: EventOf<"approval-request">,
@@ -39,11 +40,9 @@ export async function askApproval(
     return { approved: false, reason: "denied automatically (--auto-deny)" };
   }
   opts.stderr.write(approvalQuestion(request));
-  const aborted = new Promise<undefined>((resolve) => {
-    if (opts.signal.aborted) resolve(undefined);
-    else opts.signal.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
-  const answer = await Promise.race([opts.nextLine(), aborted]);
-  if (answer === undefined) opts.stderr.write("\n");
+  // Given up when `signal` aborts: the line typed next is not taken as this answer.
+  const answer = await opts.nextLine(opts.signal);
+  // The end of input leaves the question's line open; whoever aborted `signal` says why on it.
+  if (answer === undefined && !opts.signal.aborted) opts.stderr.write("\n");
   return isYes(answer) ? { approved: true } : { approved: false };
 }

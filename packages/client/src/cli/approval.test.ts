@@ -2,6 +2,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineTool } from "@streamchat/core";
+import { createChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
 import { approvalQuestion, isYes } from "./approval-prompt.js";
 import { exitCodes, runCli } from "./main.js";
@@ -91,6 +92,58 @@ describe("chat CLI approval prompt", () => {
     expect(stderr).toMatch(/→ archive_file \{"path":"repl.txt"\} ✓/);
     expect(code).toBe(exitCodes.ok);
     expect(archived).toContain("repl.txt");
+  });
+});
+
+/** Polls `check` until it holds (or fails after `ms`): what the CLI printed is read while it runs. */
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("chat CLI approval prompt when another client decides first", () => {
+  it("stops asking, says so, and takes the next line typed as the next command, not as the answer", async () => {
+    const stdin = new PassThrough();
+    let stderr = "";
+    const exit = runCli(["--url", api.url], {
+      stdin,
+      stdout: { write: () => true },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: {},
+      onInterrupt: () => () => {},
+      exit: (c) => {
+        throw new Error(`unexpected exit ${c}`);
+      },
+    });
+    stdin.write(`${ask("elsewhere.txt")}\n`);
+    await until(() => stderr.includes("Approve? [y/N] "));
+
+    // Another tab of the same user approves the call.
+    const other = createChatClient({ url: api.url });
+    let runId: string | null = null;
+    for (const conversation of await other.conversations.list()) {
+      runId ??= (await other.conversations.get(conversation.id)).activeRunId;
+    }
+    expect(runId).toBeTruthy();
+    let callId: string | undefined;
+    for await (const event of other.events(runId!)) {
+      if (event.type === "approval-request") {
+        callId = event.callId;
+        break;
+      }
+    }
+    await other.approve(runId!, callId!, true);
+
+    await until(() => /✓/.test(stderr));
+    expect(stderr).toContain("Approve? [y/N] \n(archive_file: approved elsewhere)\n");
+    expect(archived).toContain("elsewhere.txt");
+    // The prompt gave up its read: "/exit" reaches the command loop and the CLI leaves.
+    stdin.write("/exit\n");
+    expect(await exit).toBe(exitCodes.ok);
+    expect(stderr).not.toContain("already decided");
   });
 });
 

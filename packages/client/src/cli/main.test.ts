@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
 import { exitCodes, runCli } from "./main.js";
-import { solidPng } from "../test-support/png.js";
+import { solidPng } from "@streamchat/ollama-sim";
 
 /** runCli in this process with captured output (the spawned-process tests are in src/cli.test.ts). */
 async function run(argv: string[], env: Record<string, string | undefined> = {}, input?: string) {

@@ -5,6 +5,7 @@ import { createChatClient, type Attachments, type ChatClient } from "../client.j
 import { readImageAttachment } from "../image-file.js";
 import { isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
 import { askApproval, type NextLine } from "./approval-prompt.js";
+import { LineReader } from "./line-reader.js";
 import { parseCliArgs, usage, type CliOptions, type ExportCommand, type ImportCommand, type ServerOptions } from "./args.js";
 import { colorEnabled, EventPrinter, formatError, type Output } from "./printer.js";
 
@@ -58,17 +59,52 @@ async function ask(
   const attachments = session.attachments;
   session.attachments = undefined;
   let conversation = conversationId;
+  // Prompts still waiting for a y/N, by callId: the stream is read on meanwhile, so a decision another client makes
+  // first (its approval-result) ends the prompt instead of leaving it waiting for input that no longer matters.
+  const prompts = new Map<string, { controller: AbortController; shown: boolean }>();
+  // One question at a time: a second request waits until the first is answered (or decided elsewhere).
+  let decisions: Promise<void> = Promise.resolve();
+  // A decision that could not be sent ends the answer (the run would wait for it until it expires).
+  const failed = new AbortController();
+  let failure: unknown;
+  const streamSignal = AbortSignal.any([signal, failed.signal]);
   try {
-    for await (const event of session.client.stream(question, { conversationId, model: options.model, think: options.think, attachments, signal })) {
+    for await (const event of session.client.stream(question, { conversationId, model: options.model, think: options.think, attachments, signal: streamSignal })) {
       if (event.type === "run-start") conversation = event.conversationId;
       printer.handle(event);
       if (event.type === "approval-request") {
         // Half-written answer lines end first: the question goes on a line of its own.
         printer.finish();
-        await decide(session, event, signal);
+        const prompt = { controller: new AbortController(), shown: false };
+        prompts.set(event.callId, prompt);
+        const promptSignal = AbortSignal.any([signal, prompt.controller.signal]);
+        decisions = decisions.then(() => {
+          if (promptSignal.aborted) return;
+          prompt.shown = true;
+          return decide(session, event, promptSignal, () => prompts.delete(event.callId)).catch((error: unknown) => {
+            failure ??= error;
+            failed.abort();
+          });
+        });
+      } else if (event.type === "approval-result") {
+        const prompt = prompts.get(event.callId);
+        if (prompt) {
+          prompts.delete(event.callId);
+          prompt.controller.abort();
+          // Said on the open question's line's end, or on a line of its own for a question not asked yet.
+          const decided = event.timedOut ? "not decided in time" : event.approved ? "approved elsewhere" : "denied elsewhere";
+          io.stderr.write(`${prompt.shown ? "\n" : ""}(${event.name}: ${decided})\n`);
+        }
       }
     }
-  } catch (error) {
+    await decisions;
+    if (failure !== undefined) throw failure;
+  } catch (caught) {
+    // A question still open (Ctrl-C, the connection lost) is given up; its line ends.
+    if ([...prompts.values()].some((p) => p.shown)) io.stderr.write("\n");
+    for (const prompt of prompts.values()) prompt.controller.abort();
+    await decisions;
+    const error = failure ?? caught;
     printer.finish();
     if (isAbortError(error) || signal.aborted) return { exitCode: exitCodes.interrupted, conversationId: conversation };
     io.stderr.write(describeClientError(toChatClientError(error), options));
@@ -89,11 +125,15 @@ async function ask(
   return { exitCode: exitCodes.ok, conversationId: conversation };
 }
 
-/** Asks the person (or denies with --auto-deny) and sends the decision; one made elsewhere first is reported. */
-async function decide(session: Session, request: EventOf<"approval-request">, signal: AbortSignal): Promise<void> {
+/**
+ * Asks the person (or denies with --auto-deny) and sends the decision; one made elsewhere first is reported. `signal`
+ * gives the question up (Ctrl-C, or the decision came from elsewhere); `answered` is called once the answer is in.
+ */
+async function decide(session: Session, request: EventOf<"approval-request">, signal: AbortSignal, answered: () => void): Promise<void> {
   const { io, options } = session;
   const answer = await askApproval(request, { autoDeny: options.autoDeny, nextLine: session.nextLine, stderr: io.stderr, signal });
   if (signal.aborted) return;
+  answered();
   try {
     await session.client.approve(request.runId, request.callId, answer.approved, { reason: answer.reason });
   } catch (error) {
@@ -106,16 +146,15 @@ async function decide(session: Session, request: EventOf<"approval-request">, si
 
 /** Lines of stdin, read only when an approval asks (a one-shot question reads no input otherwise). */
 function stdinLines(io: CliIo): { nextLine: NextLine; close(): void } {
-  let lines: AsyncIterator<string> | undefined;
+  let reader: LineReader | undefined;
   let rl: ReturnType<typeof createInterface> | undefined;
   return {
-    async nextLine() {
+    nextLine(signal) {
       if (!rl) {
         rl = createInterface({ input: io.stdin, terminal: false });
-        lines = rl[Symbol.asyncIterator]();
+        reader = new LineReader(rl[Symbol.asyncIterator]());
       }
-      const next = await lines!.next();
-      return next.done ? undefined : next.value;
+      return reader!.next(signal);
     },
     close: () => rl?.close(),
   };
@@ -172,11 +211,8 @@ async function repl(session: Session): Promise<number> {
   const removeInterrupt = io.onInterrupt(interrupt);
   if (terminal) io.stderr.write(replHelp);
   // One reader for the prompt and for approvals' y/N answers asked while an answer streams.
-  const lines = rl[Symbol.asyncIterator]();
-  const nextLine: NextLine = async () => {
-    const next = await lines.next();
-    return next.done ? undefined : next.value;
-  };
+  const lines = new LineReader(rl[Symbol.asyncIterator]());
+  const nextLine: NextLine = (signal) => lines.next(signal);
   try {
     prompt();
     for (let raw = await nextLine(); raw !== undefined; raw = await nextLine()) {

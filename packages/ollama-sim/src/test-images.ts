@@ -1,4 +1,7 @@
-/** A real PNG encoder for tests: signature, IHDR, PLTE/tRNS when asked, zlib-deflated IDAT, IEND, CRCs. */
+/**
+ * Real images for tests of image input (this package's and every other's): a PNG encoder (signature, IHDR, PLTE/tRNS
+ * when asked, zlib-deflated IDAT, IEND, CRCs) and a JPEG header. Exported so the workspace has one encoder.
+ */
 import { crc32, deflateSync } from "node:zlib";
 
 export interface PngOptions {
@@ -11,6 +14,8 @@ export interface PngOptions {
   paletteAlpha?: number[];
   /** The filter type written before each row (0–4), cycled over the rows (default [0]). */
   filters?: number[];
+  /** Pads the file to exactly this many bytes with a tEXt chunk (ancillary: decoders skip it), for images at a size limit. */
+  bytes?: number;
 }
 
 function chunk(type: string, data: Buffer): Buffer {
@@ -71,11 +76,25 @@ export function encodePng(width: number, height: number, sample: (x: number, y: 
   const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header)];
   if (opts.palette) parts.push(chunk("PLTE", Buffer.from(opts.palette.flat())));
   if (opts.paletteAlpha) parts.push(chunk("tRNS", Buffer.from(opts.paletteAlpha)));
-  parts.push(chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0)));
-  return Buffer.concat(parts);
+  parts.push(chunk("IDAT", deflateSync(Buffer.concat(rows))));
+  const end = chunk("IEND", Buffer.alloc(0));
+  if (opts.bytes !== undefined) {
+    // The tEXt chunk's data: keyword, NUL, text; 12 bytes of chunk framing around it.
+    const data = opts.bytes - Buffer.concat(parts).length - end.length - 12;
+    if (data < 8) throw new Error(`a ${width}×${height} PNG padded with a tEXt chunk needs more than ${opts.bytes} bytes`);
+    parts.push(chunk("tEXt", Buffer.concat([Buffer.from("Comment\0", "latin1"), Buffer.alloc(data - 8, "x")])));
+  }
+  return Buffer.concat([...parts, end]);
 }
 
-/** A solid-colour RGB PNG. */
-export function solidPng(width: number, height: number, rgb: [number, number, number]): Buffer {
-  return encodePng(width, height, () => rgb);
+/** A solid-colour 8-bit RGB PNG (`bytes`: padded to exactly that size). */
+export function solidPng(width: number, height: number, rgb: [number, number, number], opts: { bytes?: number } = {}): Buffer {
+  return encodePng(width, height, () => rgb, opts);
+}
+
+/** A tiny real JPEG header (SOI, APP0 JFIF, SOF0 with the size): enough for signature checks and the simulator's size reading. */
+export function jpegHeader(width: number, height: number): Buffer {
+  const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+  const sof = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof, Buffer.from([0xff, 0xd9])]);
 }

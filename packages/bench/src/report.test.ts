@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import { type BenchResults, type FloodRow, type HoldRow, type PacedRow, type PerStreamRow, planFor } from "./bench.js";
+import type { PathName } from "./paths.js";
+import { summarize, type TargetCheck } from "./report.js";
+
+const noErrors = { errors: 0, errorSamples: [] as string[] };
+
+function floodRow(path: PathName, concurrency: number, cpuPer1k: number, tokensPerSec: number): FloodRow {
+  return {
+    ...noErrors,
+    path,
+    round: 1,
+    concurrency,
+    streams: concurrency,
+    tokensPerStream: 100,
+    tokens: 100 * concurrency,
+    tokenEvents: 100 * concurrency,
+    wallMs: 1000,
+    tokensPerSec,
+    tokenEventsPerSec: tokensPerSec,
+    serverCpuMs: cpuPer1k,
+    serverCpuMsPer1kTokens: cpuPer1k,
+    benchCpuMs: 1,
+  };
+}
+
+function pacedRow(path: PathName, cpuPer1k: number, ttftP50Ms: number, ttftP99Ms: number): PacedRow {
+  return {
+    ...noErrors,
+    path,
+    concurrency: 100,
+    streams: 100,
+    tokensPerStream: 30,
+    tokensPerSec: 30,
+    ttftP50Ms,
+    ttftP99Ms,
+    tokenLatencyP50Ms: ttftP50Ms,
+    tokenLatencyP99Ms: ttftP99Ms,
+    wallMs: 2000,
+    serverCpuMs: cpuPer1k * 3,
+    serverCpuMsPer1kTokens: cpuPer1k,
+  };
+}
+
+function perStreamRow(path: PathName, cpuMsPerStream: number): PerStreamRow {
+  return { ...noErrors, path, streams: 100, concurrency: 10, serverCpuMs: cpuMsPerStream * 100, serverCpuMsPerStream: cpuMsPerStream };
+}
+
+function holdRow(path: PathName, streams: number, rssPerStreamKb: number, idleCpu: number, errors = 0): HoldRow {
+  return {
+    ...noErrors,
+    errors,
+    path,
+    streams,
+    requestedStreams: streams,
+    cappedBy: null,
+    openAtMeasurement: streams,
+    openMs: 1000,
+    rssBeforeKb: 100_000,
+    rssOpenKb: 100_000 + rssPerStreamKb * streams,
+    rssPerStreamKb,
+    idleCpuMsPerSecPer1kStreams: idleCpu,
+    wallMs: 5000,
+  };
+}
+
+function results(parts: Pick<BenchResults, "flood" | "paced" | "perStream" | "hold">, paths: PathName[]): BenchResults {
+  return {
+    schema: 1,
+    mode: "quick",
+    startedAt: "2026-11-30T00:00:00.000Z",
+    durationMs: 1,
+    machine: { cpus: 2, cpuModel: "test", node: "v24", platform: "linux", openFileLimit: 20_000, loadAvgAtStart: [0], loadAvgAtEnd: [0] },
+    plan: planFor("quick", paths),
+    paths: paths.map((name) => ({ name, description: name })),
+    failures: [],
+    ...parts,
+  };
+}
+
+const statusOf = (targets: TargetCheck[], target: string, level?: string) =>
+  targets.filter((t) => t.path === "stack" && t.target === target && (level === undefined || t.level === level)).map((t) => [t.status, t.measured]);
+
+describe("target checks (issue #12's goals, against the bare relay of the same run)", () => {
+  const paths: PathName[] = ["bare-relay", "stack", "stack-memory"];
+  const base = {
+    flood: [
+      floodRow("bare-relay", 1, 10, 50_000),
+      floodRow("stack", 1, 19, 26_000),
+      floodRow("stack-memory", 1, 18, 30_000),
+      floodRow("bare-relay", 100, 10, 60_000),
+      floodRow("stack", 100, 21, 29_000),
+      floodRow("stack-memory", 100, 20, 30_000),
+    ],
+    paced: [pacedRow("bare-relay", 100, 1, 5), pacedRow("stack", 160, 1.5, 12)],
+    perStream: [perStreamRow("bare-relay", 0.5), perStreamRow("stack", 1.4)],
+    hold: [holdRow("bare-relay", 500, 60, 0), holdRow("stack", 500, 100, 12)],
+  };
+
+  it("passes a ratio at the limit and fails one just over it", () => {
+    const { targets } = summarize(results(base, paths));
+    expect(statusOf(targets, "flood CPU per token ≤ 2× bare-relay")).toEqual([
+      ["pass", "1.90×"],
+      ["fail", "2.10×"],
+    ]);
+    expect(statusOf(targets, "flood tokens/s ≥ 50 % of bare-relay")).toEqual([
+      ["pass", "52 %"],
+      ["fail", "48 %"],
+    ]);
+    expect(statusOf(targets, "paced CPU per token ≤ 1.5× bare-relay")).toEqual([["fail", "1.60×"]]);
+    expect(statusOf(targets, "added TTFT p50 ≤ 1 ms over bare-relay (paced)")).toEqual([["pass", "0.50 ms"]]);
+    expect(statusOf(targets, "added TTFT p99 ≤ 5 ms over bare-relay (paced)")).toEqual([["fail", "7.00 ms"]]);
+    expect(statusOf(targets, "CPU per 1-token stream ≤ 3× bare-relay")).toEqual([["pass", "2.80×"]]);
+    expect(statusOf(targets, "RSS per open stream ≤ 1.5× bare-relay")).toEqual([["fail", "1.67× (100.0 KB)"]]);
+    expect(statusOf(targets, "idle CPU ≤ 10 ms/s per 1,000 open streams")).toEqual([["fail", "12.0 ms/s"]]);
+    expect(statusOf(targets, "durable log ≤ +10 % CPU per token vs memory-only")).toEqual([
+      ["pass", "5.6 %"],
+      ["pass", "5.0 %"],
+    ]);
+  });
+
+  it("reports 10,000 open streams only when that many were held, and fails any hold error", () => {
+    const below = summarize(results(base, paths)).targets;
+    expect(statusOf(below, "10,000 open streams with 0 errors")).toEqual([["n/a", "0 errors (held 500, not 10,000: run --full)"]]);
+    const full = summarize(results({ ...base, hold: [holdRow("bare-relay", 10_000, 40, 0), holdRow("stack", 10_000, 50, 5)] }, paths)).targets;
+    expect(statusOf(full, "10,000 open streams with 0 errors")).toEqual([["pass", "0 errors"]]);
+    const failed = summarize(results({ ...base, hold: [holdRow("bare-relay", 500, 40, 0), holdRow("stack", 500, 50, 5, 3)] }, paths)).targets;
+    expect(statusOf(failed, "10,000 open streams with 0 errors")).toEqual([["fail", "3 errors (held 500, not 10,000: run --full)"]]);
+  });
+
+  it("says 'not measured' instead of passing a target whose baseline is missing", () => {
+    const { targets } = summarize(results({ ...base, perStream: [perStreamRow("stack", 1)] }, paths));
+    expect(statusOf(targets, "CPU per 1-token stream ≤ 3× bare-relay")).toEqual([["n/a", "not measured"]]);
+  });
+
+  it("checks only the paths the run measured", () => {
+    const { targets } = summarize(results(base, paths));
+    expect(new Set(targets.map((t) => t.path))).toEqual(new Set(["stack"]));
+  });
+});

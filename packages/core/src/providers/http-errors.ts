@@ -4,7 +4,7 @@ import { ChatError } from "../errors.js";
 export type ProviderFailure =
   /** The server answered with a non-2xx status before streaming. `message` is its error text. */
   | { kind: "status"; status: number; message: string }
-  /** fetch() itself threw: no connection, DNS, reset before headers, or our own abort. */
+  /** The request got no response: no connection, DNS, reset before headers, or our own abort. */
   | { kind: "request"; error: unknown }
   /** Reading the body threw after a 2xx: the connection broke mid-answer, or our own abort. */
   | { kind: "body"; error: unknown };
@@ -67,7 +67,7 @@ export function toChatError(failure: ProviderFailure, ctx: FailureContext): Chat
  * The error text of a non-2xx response: Ollama `{"error":"..."}`, OpenAI `{"error":{"message":"..."}}`,
  * or plain text. Never throws.
  */
-export async function readErrorMessage(res: Response): Promise<string> {
+export async function readErrorMessage(res: { text(): Promise<string> }): Promise<string> {
   let text: string;
   try {
     text = await res.text();

@@ -8,11 +8,13 @@ import { CapabilityCache, modelKey } from "./capability-cache.js";
 import { LoadedModels, type LoadedModel } from "./loaded-models.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { messageField, toChatError } from "./http-errors.js";
-import { send, sendJson, type HttpTarget, type UnreachableFailure } from "./request.js";
+import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
+import type { TransportResponse } from "./transport.js";
 
 export interface OllamaModelOptions {
   /** e.g. http://127.0.0.1:11434 (OLLAMA_HOST) */
   baseUrl: string;
+  /** Sends every request through this fetch (a proxy, a mock). Default: node:http(s) with a keep-alive agent. */
   fetch?: typeof fetch;
   headers?: Record<string, string>;
   /** Called with the URL when a request finds no server there; the error users see does not name it. */
@@ -48,7 +50,7 @@ const unknownCapabilities: ModelCapabilities = { tools: undefined, thinking: und
 export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
   const target: HttpTarget = {
     baseUrl: opts.baseUrl,
-    fetch: opts.fetch ?? fetch,
+    transport: transportFor(opts.fetch),
     headers: opts.headers ?? {},
     onUnreachable: opts.onUnreachable,
   };
@@ -74,7 +76,7 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
 
     async *stream(request: ModelRequest, options?: StreamOptions): AsyncGenerator<ModelChunk> {
       const signal = options?.signal;
-      let res: Response;
+      let res: TransportResponse;
       try {
         const body = toOllamaRequest(opts.keepAlive === undefined || request.keepAlive !== undefined ? request : { ...request, keepAlive: opts.keepAlive });
         res = await send(target, "/api/chat", { method: "POST", body, signal });

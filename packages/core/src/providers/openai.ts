@@ -15,12 +15,14 @@ import type {
 } from "../model.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { errorMessageOf, messageField, toChatError } from "./http-errors.js";
-import { send, sendJson, type HttpTarget, type UnreachableFailure } from "./request.js";
+import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
+import type { TransportResponse } from "./transport.js";
 
 export interface OpenAIModelOptions {
   /** Includes /v1, as in the OpenAI SDK: http://127.0.0.1:8080/v1 */
   baseUrl: string;
   apiKey?: string;
+  /** Sends every request through this fetch (a proxy, a mock). Default: node:http(s) with a keep-alive agent. */
   fetch?: typeof fetch;
   /** Called with the URL when a request finds no server there; the error users see does not name it. */
   onUnreachable?: (failure: UnreachableFailure) => void;
@@ -52,7 +54,7 @@ const maxRememberedModels = 256;
 export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   const target: HttpTarget = {
     baseUrl: opts.baseUrl,
-    fetch: opts.fetch ?? fetch,
+    transport: transportFor(opts.fetch),
     headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
     onUnreachable: opts.onUnreachable,
   };
@@ -73,7 +75,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     }
   };
 
-  async function open(request: ModelRequest, signal: AbortSignal | undefined): Promise<Response> {
+  async function open(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
     const hasTools = (request.tools?.length ?? 0) > 0;
     if (!hasTools || withoutTools.has(request.model)) {
       return send(target, "/chat/completions", { method: "POST", body: toOpenAIRequest({ ...request, tools: [] }), signal });

@@ -1,9 +1,12 @@
 import { ChatError } from "../errors.js";
+import { fetchTransport } from "./fetch-transport.js";
 import { isConnectionReset, readErrorMessage, toChatError } from "./http-errors.js";
+import { nodeTransport } from "./node-transport.js";
+import type { Transport, TransportResponse } from "./transport.js";
 
 export interface HttpTarget {
   baseUrl: string;
-  fetch: typeof fetch;
+  transport: Transport;
   headers: Record<string, string>;
   /** Told the URL when a request finds no server there (provider_unavailable), for the server's log. */
   onUnreachable?: ((failure: UnreachableFailure) => void) | undefined;
@@ -15,27 +18,33 @@ export interface UnreachableFailure {
   error: unknown;
 }
 
+/** The user's fetch when given (proxies, mocks), else node:http with a keep-alive agent of its own. */
+export function transportFor(fetchImpl: typeof fetch | undefined): Transport {
+  return fetchImpl ? fetchTransport(fetchImpl) : nodeTransport();
+}
+
 /**
  * One HTTP request to a model server. Returns the 2xx response (body unread) or throws a typed ChatError.
- * The signal goes to fetch, so aborting closes the socket (and stops generation on the server).
+ * The signal goes to the transport, so aborting closes the socket (and stops generation on the server).
  */
 export async function send(
   target: HttpTarget,
   path: string,
   init: { method: "GET" | "POST"; body?: unknown; signal?: AbortSignal | undefined },
-): Promise<Response> {
+): Promise<TransportResponse> {
   const ctx = { signal: init.signal };
   const url = joinUrl(target.baseUrl, path);
-  const requestInit: RequestInit = {
+  const request = {
+    url,
     method: init.method,
     headers: init.body === undefined ? target.headers : { "content-type": "application/json", ...target.headers },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    ...(init.signal ? { signal: init.signal } : {}),
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    signal: init.signal,
   };
-  let res: Response;
+  let res: TransportResponse;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      res = await target.fetch(url, requestInit);
+      res = await target.transport.request(request);
       break;
     } catch (error) {
       // A pooled keep-alive connection can be closed by the server just as we reuse it: the request dies
@@ -48,7 +57,7 @@ export async function send(
       throw failure;
     }
   }
-  if (!res.ok) {
+  if (res.status < 200 || res.status > 299) {
     const message = await readErrorMessage(res);
     throw toChatError({ kind: "status", status: res.status, message }, ctx);
   }

@@ -1,0 +1,399 @@
+import { execFile } from "node:child_process";
+import { getEventListeners } from "node:events";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ChatModel } from "../model.js";
+import { ask, chunks, failure } from "../test-support/provider-helpers.js";
+import { nodeTransport } from "./node-transport.js";
+import { createOllamaModel } from "./ollama.js";
+import { createOpenAIModel } from "./openai.js";
+import type { UnreachableFailure } from "./request.js";
+
+// The default transport (no `fetch` option): node:http with a keep-alive agent per provider instance.
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 0 });
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+interface RawServer {
+  url: string;
+  /** Every request seen: its headers and raw body, and the socket it came on. */
+  seen: Array<{ path: string; headers: IncomingHttpHeaders; body: string; socket: Socket }>;
+  close(): Promise<void>;
+}
+
+const servers: RawServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** A plain node:http server (keep-alive as Ollama's: idle connections stay 65 s) that hands each request to `handler`. */
+async function rawServer(handler: (req: IncomingMessage, res: ServerResponse, index: number) => void): Promise<RawServer> {
+  const seen: RawServer["seen"] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const seenRequest = { path: req.url ?? "", headers: req.headers, body: "", socket: req.socket };
+    seen.push(seenRequest);
+    const index = seen.length;
+    req.setEncoding("utf8");
+    req.on("data", (part: string) => (seenRequest.body += part));
+    req.once("end", () => handler(req, res, index));
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const raw: RawServer = {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  servers.push(raw);
+  return raw;
+}
+
+const doneLines = `${JSON.stringify({ message: { role: "assistant", content: "hi" }, done: false })}\n${JSON.stringify({ done: true, done_reason: "stop" })}\n`;
+const answerOllama = (res: ServerResponse) => {
+  res.writeHead(200, { "content-type": "application/x-ndjson" });
+  res.end(doneLines);
+};
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const text = (model: ChatModel, modelName: string, signal?: AbortSignal) =>
+  chunks(model, ask(modelName), signal).then((all) => all.flatMap((c) => (c.type === "text" ? [c.text] : [])).join(""));
+
+describe("default transport against the simulator", () => {
+  it("streams answers over one kept-alive connection and leaves no abort listener behind", async () => {
+    const model = createOllamaModel({ baseUrl: sim.url });
+    const controller = new AbortController();
+    const before = sim.requests.length;
+    for (let i = 0; i < 3; i += 1) expect(await text(model, "demo", controller.signal)).not.toBe("");
+    expect(sim.requests.length - before).toBe(3);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    // Sequential requests reuse the pooled socket: the simulator holds a single connection from this model.
+    expect(sim.openConnections()).toBe(1);
+  });
+
+  it("abort mid-answer closes the connection (the simulator sees it) and maps to cancelled", async () => {
+    const model = createOllamaModel({ baseUrl: sim.url });
+    const stream = sim.control({ model: "m-abort" });
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const run = (async () => {
+      for await (const chunk of model.stream(ask("m-abort"), { signal: controller.signal })) {
+        if (chunk.type === "text") {
+          seen.push(chunk.text);
+          controller.abort();
+        }
+      }
+    })();
+    await stream.connected;
+    await stream.push({ content: "first " });
+    const error = await failure(run);
+    expect(error.code).toBe("cancelled");
+    expect(seen).toEqual(["first "]);
+    await stream.closedByClient;
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("an abort before the headers destroys the request; the signal's reason is the cause", async () => {
+    const model = createOllamaModel({ baseUrl: sim.url });
+    const stream = sim.control({ model: "m-early" });
+    const controller = new AbortController();
+    const run = chunks(model, ask("m-early"), controller.signal);
+    const request = await stream.connected;
+    const reason = new Error("user stop");
+    controller.abort(reason);
+    const error = await failure(run);
+    expect(error).toMatchObject({ code: "cancelled", cause: reason });
+    await request.finished;
+    expect(request.clientClosedEarly).toBe(true);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("an already aborted signal sends nothing", async () => {
+    const model = createOllamaModel({ baseUrl: sim.url });
+    const before = sim.requests.length;
+    const error = await failure(chunks(model, ask("demo"), AbortSignal.abort()));
+    expect(error.code).toBe("cancelled");
+    expect(sim.requests.length).toBe(before);
+  });
+
+  it("maps the simulator's 404 to model_not_found with its message", async () => {
+    const model = createOllamaModel({ baseUrl: sim.url });
+    const error = await failure(chunks(model, ask("no-such-model")));
+    expect(error.code).toBe("model_not_found");
+    expect(error.message).toContain("no-such-model");
+  });
+
+  it("a cut stream (no done line) is stream_truncated", async () => {
+    const model = createOllamaModel({ baseUrl: sim.url });
+    sim.addScenario({ name: "cut", match: { model: "m-cut" }, chunks: [{ content: "par" }] });
+    try {
+      expect((await failure(chunks(model, ask("m-cut")))).code).toBe("stream_truncated");
+    } finally {
+      sim.clearScenarios();
+    }
+  });
+});
+
+describe("default transport — edge cases on small node:http servers", () => {
+  it("sends the JSON body with its content-length and the configured headers", async () => {
+    const server = await rawServer((_req, res) => answerOllama(res));
+    expect(await text(createOllamaModel({ baseUrl: server.url, headers: { "x-team": "a" } }), "m")).toBe("hi");
+    const [seen] = server.seen;
+    expect(seen?.headers).toMatchObject({ "content-type": "application/json", "x-team": "a", "content-length": String(Buffer.byteLength(seen?.body ?? "")) });
+    expect(seen?.headers["transfer-encoding"]).toBeUndefined();
+    expect(JSON.parse(seen?.body ?? "")).toMatchObject({ model: "m", stream: true });
+  });
+
+  it("sends fetch's accept and user-agent unless the headers set their own", async () => {
+    const server = await rawServer((_req, res) => answerOllama(res));
+    await text(createOllamaModel({ baseUrl: server.url }), "m");
+    await text(createOllamaModel({ baseUrl: server.url, headers: { "User-Agent": "mine/1" } }), "m");
+    expect(server.seen.map((s) => [s.headers["accept"], s.headers["user-agent"]])).toEqual([
+      ["*/*", "node"],
+      ["*/*", "mine/1"],
+    ]);
+  });
+
+  it("follows redirects as fetch does: 307/308 keep the POST and its body, credentials stay with their origin", async () => {
+    const target = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "hi" }, finish_reason: "stop" }] })}\n\ndata: [DONE]\n\n`);
+    });
+    const proxy = await rawServer((req, res) => {
+      const location = req.url === "/v1/chat/completions" ? "/moved/chat/completions" : `${target.url}/final`;
+      res.writeHead(req.url === "/v1/chat/completions" ? 308 : 307, { location });
+      res.end();
+    });
+    const openai = createOpenAIModel({ baseUrl: `${proxy.url}/v1`, apiKey: "sk-secret" });
+    expect(await text(openai, "m")).toBe("hi");
+    expect(proxy.seen.map((s) => s.path)).toEqual(["/v1/chat/completions", "/moved/chat/completions"]);
+    expect(proxy.seen[1]?.headers["authorization"]).toBe("Bearer sk-secret");
+    expect(proxy.seen[1]?.body).toBe(proxy.seen[0]?.body);
+    expect(target.seen).toHaveLength(1);
+    expect(target.seen[0]).toMatchObject({ path: "/final", body: proxy.seen[0]?.body });
+    expect(target.seen[0]?.headers["authorization"]).toBeUndefined();
+  });
+
+  it("a 303 after a POST is followed with a GET without the body", async () => {
+    const server = await rawServer((req, res) => {
+      if (req.method === "POST") {
+        res.writeHead(303, { location: "/api/tags" });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ models: [] }));
+    });
+    const response = await nodeTransport().request({ url: `${server.url}/api/show`, method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(await response.json()).toEqual({ models: [] });
+    expect(server.seen.map((s) => [s.path, s.body, s.headers["content-type"]])).toEqual([
+      ["/api/show", "{}", "application/json"],
+      ["/api/tags", "", undefined],
+    ]);
+  });
+
+  it("a redirect loop ends as provider_unavailable", async () => {
+    const server = await rawServer((_req, res) => {
+      res.writeHead(302, { location: "/api/version" });
+      res.end();
+    });
+    const error = await failure(createOllamaModel({ baseUrl: server.url }).version!());
+    expect(error.code).toBe("provider_unavailable");
+    expect(server.seen).toHaveLength(21);
+  });
+
+  it("a refused port is provider_unavailable (ECONNREFUSED) and onUnreachable gets the URL and the errno error", async () => {
+    const server = await rawServer(() => undefined);
+    const url = server.url;
+    await server.close();
+    const reported: UnreachableFailure[] = [];
+    const model = createOpenAIModel({ baseUrl: `${url}/v1`, onUnreachable: (f) => reported.push(f) });
+    const error = await failure(chunks(model, ask("m")));
+    expect(error).toMatchObject({ code: "provider_unavailable", message: "Cannot reach the model server (ECONNREFUSED). Is it running?" });
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.url).toBe(`${url}/v1/chat/completions`);
+    expect(reported[0]?.error).toMatchObject({ code: "ECONNREFUSED" });
+  });
+
+  it("an unknown host is provider_unavailable", async () => {
+    const model = createOllamaModel({ baseUrl: "http://no-such-host.invalid:11434" });
+    const error = await failure(model.version!());
+    expect(error.code).toBe("provider_unavailable");
+    expect(error.message).toMatch(/\((ENOTFOUND|EAI_AGAIN)\)/);
+  });
+
+  it("a reset before the headers on a reused keep-alive socket is retried once, on a fresh connection", async () => {
+    const server = await rawServer((req, res, index) => {
+      if (index === 2) req.socket.destroy(); // the pooled connection dies under the second request
+      else answerOllama(res);
+    });
+    const model = createOllamaModel({ baseUrl: server.url });
+    expect(await text(model, "m")).toBe("hi");
+    expect(await text(model, "m")).toBe("hi");
+    expect(server.seen).toHaveLength(3);
+    expect(server.seen[1]?.socket).toBe(server.seen[0]?.socket); // the second went out on the reused socket
+    expect(server.seen[2]?.socket).not.toBe(server.seen[1]?.socket);
+  });
+
+  it("is not retried twice: a second reset is provider_unavailable", async () => {
+    const server = await rawServer((req, res, index) => {
+      if (index >= 2) req.socket.destroy();
+      else answerOllama(res);
+    });
+    const model = createOllamaModel({ baseUrl: server.url });
+    expect(await text(model, "m")).toBe("hi");
+    const error = await failure(chunks(model, ask("m")));
+    expect(error.code).toBe("provider_unavailable");
+    expect(error.message).toContain("(ECONNRESET)");
+    expect(server.seen).toHaveLength(3);
+  });
+
+  it("abort mid-stream: the server sees the connection close, no listener is left on the signal", async () => {
+    let serverSocketClosed = false;
+    const server = await rawServer((req, res) => {
+      req.socket.once("close", () => (serverSocketClosed = true));
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(`${JSON.stringify({ message: { role: "assistant", content: "a" }, done: false })}\n`);
+    });
+    const model = createOllamaModel({ baseUrl: server.url });
+    const controller = new AbortController();
+    const iterator = model.stream(ask("m"), { signal: controller.signal })[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toEqual({ type: "text", text: "a" });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+    const pending = iterator.next();
+    controller.abort();
+    expect((await failure(pending)).code).toBe("cancelled");
+    await until(() => serverSocketClosed, "the server to see the close");
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("a consumer that stops reading closes the connection too", async () => {
+    let serverSocketClosed = false;
+    const server = await rawServer((req, res) => {
+      req.socket.once("close", () => (serverSocketClosed = true));
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(`${JSON.stringify({ message: { role: "assistant", content: "a" }, done: false })}\n`);
+    });
+    const controller = new AbortController();
+    for await (const chunk of createOllamaModel({ baseUrl: server.url }).stream(ask("m"), { signal: controller.signal })) {
+      expect(chunk).toEqual({ type: "text", text: "a" });
+      break;
+    }
+    await until(() => serverSocketClosed, "the server to see the close");
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("non-2xx: the server's JSON error message, typed by status", async () => {
+    const server = await rawServer((_req, res) => {
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "Incorrect API key provided", type: "invalid_request_error" } }));
+    });
+    const error = await failure(chunks(createOpenAIModel({ baseUrl: `${server.url}/v1`, apiKey: "k" }), ask("m")));
+    expect(error).toMatchObject({ code: "unauthorized", status: 401 });
+    expect(error.message).toContain("Incorrect API key provided");
+  });
+
+  it("a JSON endpoint answering something else is provider_error", async () => {
+    const server = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("<html>proxy login</html>");
+    });
+    const error = await failure(createOllamaModel({ baseUrl: server.url }).version!());
+    expect(error.code).toBe("provider_error");
+    expect(error.message).toContain("invalid JSON");
+  });
+
+  it("a connection cut mid-answer is stream_truncated, and not retried", async () => {
+    const server = await rawServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write('{"message":{"content":"h', () => req.socket.destroy());
+    });
+    const error = await failure(chunks(createOllamaModel({ baseUrl: server.url }), ask("m")));
+    expect(error.code).toBe("stream_truncated");
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it("keeps no cap on concurrent connections (every request is open at once)", async () => {
+    const count = 300;
+    const waiting: ServerResponse[] = [];
+    const server = await rawServer((_req, res) => {
+      waiting.push(res);
+      // Nothing is answered until every request arrived: a capped pool would never get there.
+      if (waiting.length === count) for (const r of waiting) answerOllama(r);
+    });
+    const model = createOllamaModel({ baseUrl: server.url });
+    const answers = await Promise.all(Array.from({ length: count }, () => text(model, "m")));
+    expect(answers.every((a) => a === "hi")).toBe(true);
+    expect(new Set(server.seen.map((s) => s.socket)).size).toBe(count);
+  });
+
+  it("an https URL speaks TLS (node:https), and a failed handshake is provider_unavailable", async () => {
+    let firstByte: number | undefined;
+    const sockets = new Set<Socket>();
+    const tcp = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.once("data", (data: Buffer) => {
+        firstByte = data[0];
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
+    const { port } = tcp.address() as AddressInfo;
+    try {
+      const error = await failure(chunks(createOpenAIModel({ baseUrl: `https://127.0.0.1:${port}/v1` }), ask("m")));
+      expect(error.code).toBe("provider_unavailable");
+      expect(firstByte).toBe(0x16); // a TLS handshake record, not "POST"
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    }
+  });
+
+  it("an idle pooled connection does not keep the process alive", async () => {
+    const server = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"version":"1"}');
+    });
+    const script = [
+      `import { nodeTransport } from ${JSON.stringify(fileURLToPath(new URL("./node-transport.ts", import.meta.url)))};`,
+      `const res = await nodeTransport().request({ url: ${JSON.stringify(`${server.url}/api/version`)}, method: "GET", headers: {} });`,
+      `console.log(JSON.stringify(await res.json()));`,
+    ].join("\n");
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 15_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+    expect(output.trim()).toBe('{"version":"1"}');
+    // The server still held the connection open (65 s keep-alive) when the child exited on its own.
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it("rejects a URL with another scheme as provider_unavailable", async () => {
+    const error = await failure(createOllamaModel({ baseUrl: "ftp://127.0.0.1:1" }).version!());
+    expect(error.code).toBe("provider_unavailable");
+    await expect(nodeTransport().request({ url: "ftp://127.0.0.1:1/x", method: "GET", headers: {} })).rejects.toMatchObject({ code: "ERR_INVALID_PROTOCOL" });
+  });
+});

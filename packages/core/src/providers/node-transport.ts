@@ -1,0 +1,129 @@
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Transport, TransportRequest, TransportResponse } from "./transport.js";
+
+/** Like undici's headers and body timeouts: a server silent this long on a connection has hung. */
+const silenceTimeoutMs = 300_000;
+
+/**
+ * The default Transport: node:http / node:https with one keep-alive agent per protocol, per provider
+ * instance. Several times cheaper per request than fetch (no web streams, no undici dispatcher layers) and
+ * the body is read as the socket's own chunks.
+ *
+ * The agents keep no cap on sockets (like undici's per-origin pool): a thousand concurrent answers get a
+ * thousand connections. Idle pooled sockets are unref'd by node, so they never keep a process alive, and a
+ * server's `Keep-Alive: timeout` hint retires them before the server closes them.
+ */
+export function nodeTransport(): Transport {
+  let httpAgent: HttpAgent | undefined;
+  let httpsAgent: HttpsAgent | undefined;
+  const sendTo = (url: URL, request: TransportRequest): Promise<NodeResponse> => {
+    if (url.protocol === "http:") return send(httpRequest, url, (httpAgent ??= new HttpAgent({ keepAlive: true })), request);
+    if (url.protocol === "https:") return send(httpsRequest, url, (httpsAgent ??= new HttpsAgent({ keepAlive: true })), request);
+    return Promise.reject(Object.assign(new TypeError(`unsupported protocol ${url.protocol}`), { code: "ERR_INVALID_PROTOCOL" }));
+  };
+  return {
+    async request(request) {
+      let url = new URL(request.url);
+      let current: TransportRequest = { ...request, headers: { ...fetchDefaults, ...request.headers } };
+      // Redirects are followed as fetch follows them (a proxy moving http to https, a renamed path).
+      for (let hops = 0; ; hops += 1) {
+        const res = await sendTo(url, current);
+        const location = redirectStatuses.has(res.status) ? res.location : undefined;
+        if (location === undefined) return res;
+        res.cancel();
+        if (hops === maxRedirects) throw new TypeError("redirect count exceeded");
+        const next = new URL(location, url);
+        current = redirected(current, res.status, url, next);
+        url = next;
+      }
+    },
+  };
+}
+
+/** What fetch sends unless told otherwise: some hosted servers refuse requests without a user agent. */
+const fetchDefaults: Readonly<Record<string, string>> = { accept: "*/*", "user-agent": "node" };
+
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+const maxRedirects = 20; // fetch's limit
+
+/** The request fetch would send to `to` (the Fetch standard's HTTP-redirect fetch). */
+function redirected(request: TransportRequest, status: number, from: URL, to: URL): TransportRequest {
+  let headers = request.headers;
+  let { method, body } = request;
+  if ((status === 303 && method !== "GET") || ((status === 301 || status === 302) && method === "POST")) {
+    method = "GET";
+    body = undefined;
+    headers = withoutHeaders(headers, ["content-type", "content-length"]);
+  }
+  // Credentials stay with the origin they were meant for.
+  if (from.origin !== to.origin) headers = withoutHeaders(headers, ["authorization", "proxy-authorization", "cookie"]);
+  return { ...request, method, body, headers };
+}
+
+function withoutHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())));
+}
+
+type RequestFn = (url: URL, options: RequestOptions) => ClientRequest;
+
+function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: TransportRequest): Promise<NodeResponse> {
+  const { signal, body } = request;
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  return new Promise((resolve, reject) => {
+    const headers = body === undefined ? request.headers : { ...request.headers, "content-length": String(Buffer.byteLength(body)) };
+    const req = requestFn(url, { method: request.method, headers, agent });
+    let res: IncomingMessage | undefined;
+    // One listener per request, gone when the request closes (response read to the end, or destroyed).
+    const onAbort = () => {
+      // Destroying the response (or the request before one) destroys the socket: the server sees the close.
+      const error = abortError(signal);
+      if (res) res.destroy(error);
+      else req.destroy(error);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    req.once("close", () => signal?.removeEventListener("abort", onAbort));
+    // Stays for the request's life: a socket error after the headers is re-emitted here too (the response
+    // reports it to its reader), and an 'error' without a listener would crash the process.
+    req.on("error", reject);
+    req.setTimeout(silenceTimeoutMs, () => {
+      const error = Object.assign(new Error(`no data from the server for ${silenceTimeoutMs / 1000} s`), { code: "ETIMEDOUT" });
+      if (res) res.destroy(error);
+      else req.destroy(error);
+    });
+    req.once("response", (incoming: IncomingMessage) => {
+      res = incoming;
+      resolve(nodeResponse(incoming));
+    });
+    req.end(body);
+  });
+}
+
+interface NodeResponse extends TransportResponse {
+  /** The Location header (redirects). */
+  location: string | undefined;
+}
+
+function nodeResponse(res: IncomingMessage): NodeResponse {
+  const text = async (): Promise<string> => {
+    const parts: Buffer[] = [];
+    for await (const part of res as AsyncIterable<Buffer>) parts.push(part);
+    return Buffer.concat(parts).toString("utf8");
+  };
+  return {
+    status: res.statusCode ?? 0,
+    location: res.headers.location,
+    body: res,
+    text,
+    json: async () => JSON.parse(await text()) as unknown,
+    cancel: () => {
+      if (!res.destroyed) res.destroy();
+    },
+  };
+}
+
+/** What fetch rejects with on abort: the signal's reason when it is an error, else an AbortError. */
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new DOMException("This operation was aborted", "AbortError");
+}

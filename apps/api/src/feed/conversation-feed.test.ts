@@ -97,9 +97,9 @@ describe.each(implementations)("ConversationFeed: $name", ({ skip, open, held })
     users();
     const feed = await open();
     const stop = new AbortController();
-    const a1 = feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
-    const a2 = feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
-    const b = feed.subscribe(bob, { lastEventId: null, signal: stop.signal });
+    const a1 = await feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
+    const a2 = await feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
+    const b = await feed.subscribe(bob, { lastEventId: null, signal: stop.signal });
     const reads = [take(a1, 2), take(a2, 2), take(b, 1)];
     await ready(feed, 3);
     await feed.publish(alice, renamed("one"));
@@ -117,11 +117,34 @@ describe.each(implementations)("ConversationFeed: $name", ({ skip, open, held })
     expect(feed.stats().subscribers).toBe(0);
   });
 
+  it.skipIf(skip)("a subscription has its starting point once subscribe resolves: a change published before its first read reaches it", async () => {
+    users();
+    const feed = await open();
+    const stop = new AbortController();
+    const sub = await feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
+    // A client refetches its state once subscribed; a change made right then must still come through the feed.
+    await feed.publish(alice, renamed("right away"));
+    expect(titles(await take(sub, 1))).toEqual(["right away"]);
+    stop.abort();
+    await sub.next();
+    expect(feed.stats().subscribers).toBe(0);
+  });
+
+  it.skipIf(skip)("ends a subscription returned before its first read (a client that left while it was set up)", async () => {
+    users();
+    const feed = await open();
+    const stop = new AbortController();
+    const sub = await feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
+    expect(feed.stats().subscribers).toBe(1);
+    await sub.return();
+    expect(feed.stats().subscribers).toBe(0);
+  });
+
   it.skipIf(skip)("gives a reconnecting client what it missed after its last id, then live events", async () => {
     users();
     const feed = await open();
     const stop = new AbortController();
-    const first = feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
+    const first = await feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
     const got = take(first, 1);
     await ready(feed, 1);
     await feed.publish(alice, renamed("seen"));
@@ -131,7 +154,7 @@ describe.each(implementations)("ConversationFeed: $name", ({ skip, open, held })
     await feed.publish(alice, renamed("missed 1"));
     await feed.publish(bob, renamed("not alice's"));
     await feed.publish(alice, renamed("missed 2"));
-    const again = feed.subscribe(alice, { lastEventId: seen!.id, signal: stop.signal });
+    const again = await feed.subscribe(alice, { lastEventId: seen!.id, signal: stop.signal });
     expect(titles(await take(again, 2))).toEqual(["missed 1", "missed 2"]);
     const live = take(again, 1);
     await feed.publish(alice, renamed("live"));
@@ -143,7 +166,7 @@ describe.each(implementations)("ConversationFeed: $name", ({ skip, open, held })
     users();
     const feed = await open({ bufferSize: 4 });
     const stop = new AbortController();
-    const sub = feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
+    const sub = await feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
     const got = take(sub, 1);
     await ready(feed, 1);
     await feed.publish(alice, renamed("seen"));
@@ -151,7 +174,7 @@ describe.each(implementations)("ConversationFeed: $name", ({ skip, open, held })
     await sub.return();
     for (let i = 0; i < 10; i++) await feed.publish(alice, renamed(`missed ${i}`));
 
-    const behind = feed.subscribe(alice, { lastEventId: seen!.id, signal: stop.signal });
+    const behind = await feed.subscribe(alice, { lastEventId: seen!.id, signal: stop.signal });
     const [marker] = await take(behind, 1);
     expect(marker!.event.type).toBe("resync");
     const live = take(behind, 1);
@@ -159,11 +182,11 @@ describe.each(implementations)("ConversationFeed: $name", ({ skip, open, held })
     expect(titles(await live)).toEqual(["after resync"]);
 
     // The resync's id is a resume point: nothing is missed after it.
-    const resumed = feed.subscribe(alice, { lastEventId: marker!.id, signal: stop.signal });
+    const resumed = await feed.subscribe(alice, { lastEventId: marker!.id, signal: stop.signal });
     expect(titles(await take(resumed, 1))).toEqual(["after resync"]);
 
     for (const foreign of ["0badbeef-1", "garbage", `${seen!.id.split("-")[0]}-999999`, "1-0", "99999999999999-0"]) {
-      const sub2 = feed.subscribe(alice, { lastEventId: foreign, signal: stop.signal });
+      const sub2 = await feed.subscribe(alice, { lastEventId: foreign, signal: stop.signal });
       expect((await take(sub2, 1))[0]!.event.type).toBe("resync");
       await sub2.return();
     }
@@ -174,7 +197,7 @@ describe.each(implementations)("ConversationFeed: $name", ({ skip, open, held })
     users();
     const feed = await open({ bufferSize: 8 });
     const stop = new AbortController();
-    const slow = feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
+    const slow = await feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
     const firstRead = take(slow, 1);
     await ready(feed, 1);
     await feed.publish(alice, renamed("0"));
@@ -194,12 +217,12 @@ describe.each(implementations)("ConversationFeed: $name", ({ skip, open, held })
     users();
     const feed = await open();
     const stop = new AbortController();
-    const sub = feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
+    const sub = await feed.subscribe(alice, { lastEventId: null, signal: stop.signal });
     const pending = sub.next();
     await ready(feed, 1);
     await feed.close();
     await expect(pending).rejects.toBeInstanceOf(FeedClosedError);
-    await expect(feed.subscribe(alice, { lastEventId: null, signal: stop.signal }).next()).rejects.toBeInstanceOf(FeedClosedError);
+    await expect(feed.subscribe(alice, { lastEventId: null, signal: stop.signal })).rejects.toBeInstanceOf(FeedClosedError);
     expect(feed.stats().subscribers).toBe(0);
   });
 });
@@ -226,8 +249,8 @@ describe.skipIf(redisSkip)("RedisFeed across replicas (two feeds on one Redis)",
     const [a, b] = await twoReplicas();
     const user = `u-${randomUUID()}`;
     const stop = new AbortController();
-    const onB = b.subscribe(user, { lastEventId: null, signal: stop.signal });
-    const onA = a.subscribe(user, { lastEventId: null, signal: stop.signal });
+    const onB = await b.subscribe(user, { lastEventId: null, signal: stop.signal });
+    const onA = await a.subscribe(user, { lastEventId: null, signal: stop.signal });
     const readsB = take(onB, 20);
     const readsA = take(onA, 20);
     await ready(b, 1);
@@ -244,7 +267,7 @@ describe.skipIf(redisSkip)("RedisFeed across replicas (two feeds on one Redis)",
     const [a, b] = await twoReplicas();
     const user = `u-${randomUUID()}`;
     const stop = new AbortController();
-    const first = a.subscribe(user, { lastEventId: null, signal: stop.signal });
+    const first = await a.subscribe(user, { lastEventId: null, signal: stop.signal });
     const got = take(first, 1);
     await ready(a, 1);
     await a.publish(user, renamed("seen"));
@@ -252,7 +275,7 @@ describe.skipIf(redisSkip)("RedisFeed across replicas (two feeds on one Redis)",
     await first.return();
     await a.publish(user, renamed("missed on a"));
     await b.publish(user, renamed("missed on b"));
-    const resumed = b.subscribe(user, { lastEventId: seen!.id, signal: stop.signal });
+    const resumed = await b.subscribe(user, { lastEventId: seen!.id, signal: stop.signal });
     expect(titles(await take(resumed, 2))).toEqual(["missed on a", "missed on b"]);
     const live = take(resumed, 1);
     await a.publish(user, renamed("live from a"));
@@ -264,9 +287,9 @@ describe.skipIf(redisSkip)("RedisFeed across replicas (two feeds on one Redis)",
     const [a, b] = await twoReplicas();
     const user = `u-${randomUUID()}`;
     const stop = new AbortController();
-    const onA = a.subscribe(user, { lastEventId: null, signal: stop.signal });
+    const onA = await a.subscribe(user, { lastEventId: null, signal: stop.signal });
     const pendingA = onA.next();
-    const onB = b.subscribe(user, { lastEventId: null, signal: stop.signal });
+    const onB = await b.subscribe(user, { lastEventId: null, signal: stop.signal });
     const readB = take(onB, 1);
     await ready(a, 1);
     await ready(b, 1);

@@ -8,7 +8,9 @@ import type { FeedDelivery, FeedEvent } from "./feed-events.js";
  * Contract:
  * - `publish` hands the event to the user's current subscribers (on every process, for a shared backend) and keeps
  *   it for a while for reconnecting ones. Ids are opaque strings, increasing per user in delivery order.
- * - `subscribe` with `lastEventId: null` yields the user's events published from now on. With the id of the last
+ * - `subscribe` resolves once the subscription's starting point is fixed: with `lastEventId: null` it then yields
+ *   the user's events published from that moment on, including any published before its first `next()` (so a
+ *   client that refetches once it is subscribed misses nothing). With the id of the last
  *   event a client received it first yields what the user missed after it, in order, then live events; when the
  *   feed no longer holds all of them (too far behind, an unknown or foreign id) it yields one `resync` delivery
  *   instead (whose id is a valid resume point), then live events. Never ends on its own; ends when `signal` aborts
@@ -17,7 +19,7 @@ import type { FeedDelivery, FeedEvent } from "./feed-events.js";
  */
 export interface ConversationFeed {
   publish(userId: string, event: FeedEvent): Promise<void>;
-  subscribe(userId: string, options: { lastEventId: string | null; signal: AbortSignal }): AsyncGenerator<FeedDelivery, void, void>;
+  subscribe(userId: string, options: { lastEventId: string | null; signal: AbortSignal }): Promise<AsyncGenerator<FeedDelivery, void, void>>;
   stats(): FeedStats;
   /** Ends every subscription (they throw FeedClosedError, so clients reconnect, elsewhere); later publishes are dropped. */
   close(): Promise<void>;
@@ -35,4 +37,22 @@ export class FeedClosedError extends Error {
     super("The server is restarting; reconnect.");
     this.name = "FeedClosedError";
   }
+}
+
+/** What an implementation's follow generator yields once its starting point is fixed, before any delivery. */
+export const feedStarted: unique symbol = Symbol("feed subscription started");
+
+/**
+ * Runs a follow generator up to its `feedStarted` (its starting point is then fixed, and its `finally` will run
+ * whenever it is returned) and hands it out as the subscription.
+ */
+export async function startedSubscription(
+  follow: AsyncGenerator<FeedDelivery | typeof feedStarted, void, void>,
+): Promise<AsyncGenerator<FeedDelivery, void, void>> {
+  const first = await follow.next();
+  if (first.done || first.value !== feedStarted) {
+    await follow.return();
+    throw new Error("a feed subscription must yield feedStarted first");
+  }
+  return follow as AsyncGenerator<FeedDelivery, void, void>;
 }

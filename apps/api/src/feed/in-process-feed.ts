@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { FeedClosedError, type ConversationFeed, type FeedStats } from "./conversation-feed.js";
+import { FeedClosedError, feedStarted, startedSubscription, type ConversationFeed, type FeedStats } from "./conversation-feed.js";
 import type { FeedDelivery, FeedEvent } from "./feed-events.js";
 
 export interface InProcessFeedOptions {
@@ -68,7 +68,14 @@ export class InProcessFeed implements ConversationFeed {
     for (const wake of channel.wakers) wake();
   }
 
-  async *subscribe(userId: string, { lastEventId, signal }: { lastEventId: string | null; signal: AbortSignal }): AsyncGenerator<FeedDelivery, void, void> {
+  subscribe(userId: string, options: { lastEventId: string | null; signal: AbortSignal }): Promise<AsyncGenerator<FeedDelivery, void, void>> {
+    return startedSubscription(this.follow(userId, options));
+  }
+
+  private async *follow(
+    userId: string,
+    { lastEventId, signal }: { lastEventId: string | null; signal: AbortSignal },
+  ): AsyncGenerator<FeedDelivery | typeof feedStarted, void, void> {
     if (this.closed) throw new FeedClosedError();
     this.sweep();
     const channel = this.channel(userId);
@@ -89,6 +96,7 @@ export class InProcessFeed implements ConversationFeed {
     signal.addEventListener("abort", waker);
     this.subscribers++;
     try {
+      yield feedStarted;
       for (;;) {
         if (signal.aborted) return;
         if (this.closed) throw new FeedClosedError();

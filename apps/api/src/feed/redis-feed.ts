@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { RunLog } from "../runs/run-log.js";
 import { closeRedis, openRedis, type Redis } from "../cluster/redis-connection.js";
 import { feedStreamKey, feedWakeStreamKey, xreadPairs } from "../cluster/redis-keys.js";
-import { FeedClosedError, type ConversationFeed, type FeedStats } from "./conversation-feed.js";
+import { FeedClosedError, feedStarted, startedSubscription, type ConversationFeed, type FeedStats } from "./conversation-feed.js";
 import { feedEventSchema, type FeedDelivery, type FeedEvent } from "./feed-events.js";
 import { defaultFeedBufferSize, defaultFeedIdleRetentionMs } from "./in-process-feed.js";
 
@@ -76,7 +76,14 @@ export class RedisFeed implements ConversationFeed {
     await this.add(feedStreamKey(userId), eventField, JSON.stringify(event));
   }
 
-  async *subscribe(userId: string, { lastEventId, signal }: { lastEventId: string | null; signal: AbortSignal }): AsyncGenerator<FeedDelivery, void, void> {
+  subscribe(userId: string, options: { lastEventId: string | null; signal: AbortSignal }): Promise<AsyncGenerator<FeedDelivery, void, void>> {
+    return startedSubscription(this.follow(userId, options));
+  }
+
+  private async *follow(
+    userId: string,
+    { lastEventId, signal }: { lastEventId: string | null; signal: AbortSignal },
+  ): AsyncGenerator<FeedDelivery | typeof feedStarted, void, void> {
     if (this.closed) throw new FeedClosedError();
     let wake: (() => void) | null = null;
     const waker = () => {
@@ -99,6 +106,7 @@ export class RedisFeed implements ConversationFeed {
       // Counted once its starting point is fixed: from here on it misses nothing published.
       this.subscribers++;
       counted = true;
+      yield feedStarted;
       for (;;) {
         if (signal.aborted) return;
         if (this.closed) throw new FeedClosedError();

@@ -7,7 +7,7 @@ import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModel } from "../model.js";
 import { ask, chunks, failure } from "../test-support/provider-helpers.js";
-import { nodeTransport } from "./node-transport.js";
+import { idleSocketTimeoutMs, nodeTransport } from "./node-transport.js";
 import { createOllamaModel } from "./ollama.js";
 import { createOpenAIModel } from "./openai.js";
 import type { UnreachableFailure } from "./request.js";
@@ -72,8 +72,8 @@ const answerOllama = (res: ServerResponse) => {
   res.end(doneLines);
 };
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -390,6 +390,24 @@ describe("default transport — edge cases on small node:http servers", () => {
     // The server still held the connection open (65 s keep-alive) when the child exited on its own.
     expect(server.seen).toHaveLength(1);
   });
+
+  it("closes a pooled connection once it has been idle a few seconds, and not while a slow answer streams", async () => {
+    const closed: number[] = [];
+    const server = await rawServer((_req, res, index) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      // The first answer pauses longer than the idle timeout between its lines: an active request is not idle.
+      const pauseMs = index === 1 ? idleSocketTimeoutMs + 1_000 : 0;
+      res.write(`${JSON.stringify({ message: { role: "assistant", content: "h" }, done: false })}\n`);
+      setTimeout(() => res.end(`${JSON.stringify({ message: { role: "assistant", content: "i" }, done: false })}\n${JSON.stringify({ done: true, done_reason: "stop" })}\n`), pauseMs);
+    });
+    const model = createOllamaModel({ baseUrl: server.url });
+    expect(await text(model, "m")).toBe("hi");
+    const socket = server.seen[0]!.socket;
+    socket.once("close", () => closed.push(Date.now()));
+    // The server keeps idle connections 65 s: the client is the one that closes this one.
+    await until(() => closed.length === 1, "the idle connection to close");
+    expect(server.seen).toHaveLength(1);
+  }, 30_000);
 
   it("rejects a URL with another scheme as provider_unavailable", async () => {
     const error = await failure(createOllamaModel({ baseUrl: "ftp://127.0.0.1:1" }).version!());

@@ -6,20 +6,27 @@ import type { Transport, TransportRequest, TransportResponse } from "./transport
 const silenceTimeoutMs = 300_000;
 
 /**
+ * How long a pooled connection may sit idle before it is closed (undici's keep-alive default): Ollama keeps idle
+ * connections open indefinitely, so without this a burst of a thousand answers would hold a thousand sockets (and
+ * the server's goroutines) for good. The agent applies it to free sockets only; a request sets its own timeout.
+ */
+export const idleSocketTimeoutMs = 4_000;
+
+/**
  * The default Transport: node:http / node:https with one keep-alive agent per protocol, per provider
  * instance. Several times cheaper per request than fetch (no web streams, no undici dispatcher layers) and
  * the body is read as the socket's own chunks.
  *
  * The agents keep no cap on sockets (like undici's per-origin pool): a thousand concurrent answers get a
- * thousand connections. Idle pooled sockets are unref'd by node, so they never keep a process alive, and a
- * server's `Keep-Alive: timeout` hint retires them before the server closes them.
+ * thousand connections. Idle pooled sockets are unref'd by node, so they never keep a process alive, and are closed
+ * after `idleSocketTimeoutMs` (or a server's shorter `Keep-Alive: timeout` hint).
  */
 export function nodeTransport(): Transport {
   let httpAgent: HttpAgent | undefined;
   let httpsAgent: HttpsAgent | undefined;
   const sendTo = (url: URL, request: TransportRequest): Promise<NodeResponse> => {
-    if (url.protocol === "http:") return send(httpRequest, url, (httpAgent ??= new HttpAgent({ keepAlive: true })), request);
-    if (url.protocol === "https:") return send(httpsRequest, url, (httpsAgent ??= new HttpsAgent({ keepAlive: true })), request);
+    if (url.protocol === "http:") return send(httpRequest, url, (httpAgent ??= new HttpAgent(agentOptions)), request);
+    if (url.protocol === "https:") return send(httpsRequest, url, (httpsAgent ??= new HttpsAgent(agentOptions)), request);
     return Promise.reject(Object.assign(new TypeError(`unsupported protocol ${url.protocol}`), { code: "ERR_INVALID_PROTOCOL" }));
   };
   return {
@@ -40,6 +47,8 @@ export function nodeTransport(): Transport {
     },
   };
 }
+
+const agentOptions = { keepAlive: true, timeout: idleSocketTimeoutMs };
 
 /** What fetch sends unless told otherwise: some hosted servers refuse requests without a user agent. */
 const fetchDefaults: Readonly<Record<string, string>> = { accept: "*/*", "user-agent": "node" };

@@ -1,3 +1,4 @@
+import { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type ApiClient } from "../test-support/harness.js";
 import {
@@ -14,6 +15,7 @@ import {
   rawSubscribe,
   readAll,
   smallObjectHeapAfterGc,
+  storeHandles,
   startApi,
   type ReliabilityApi,
 } from "../test-support/reliability.js";
@@ -49,6 +51,25 @@ async function cancelOne(i: number): Promise<string> {
   return runId;
 }
 
+/**
+ * Closes the API's idle keep-alive connections (both ends of them are in this process). How many the test's client
+ * keeps open (Fastify's ~70 s keep-alive) depends on how many requests overlapped, i.e. on the machine's load, not on
+ * the server; a connection that is not idle (a leak) stays and is counted.
+ */
+function closeIdleClientConnections(): void {
+  api.server.app.server.closeIdleConnections();
+}
+
+/** The process's open TCP sockets by the ports they connect (what a failed handle check leaves open). */
+function describeSockets(): string {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return JSON.stringify(
+    handles
+      .filter((h): h is Socket => h instanceof Socket)
+      .map((s) => `${s.localPort ?? "?"}->${s.remotePort ?? "?"}${s.destroyed ? " destroyed" : ""}`),
+  );
+}
+
 function quiet() {
   const s = api.server.runs.stats();
   return s.activeRuns === 0 && s.listeners === 0 && s.subscriptions === 0 && api.sim.activeResponses() === 0;
@@ -66,6 +87,12 @@ describe("leaks", () => {
       }),
     );
     await eventually(quiet, "the warm-up to settle");
+    closeIdleClientConnections();
+    const http = api.server.app.server;
+    await eventually(
+      () => new Promise<boolean>((resolve) => http.getConnections((error, count) => resolve(!error && count === 0))),
+      "the warm-up's idle connections to close",
+    );
     const heapBefore = heapUsedAfterGc();
     const handlesBefore = activeHandles(api.server.store);
     const startedBefore = api.server.runs.stats().startedTotal;
@@ -102,11 +129,17 @@ describe("leaks", () => {
 
     await eventually(quiet, "runs, listeners and model responses to drain");
     expect(api.server.runs.stats()).toMatchObject({ activeRuns: 0, listeners: 0, subscriptions: 0 });
-    // Idle keep-alive sockets (client ↔ API, API ↔ simulator) expire within seconds; nothing else may stay.
-    // A generous deadline (a loaded CI box once needed more than 20 s); a leak never gets there and still fails, with
-    // what is left open.
-    await eventually(() => activeHandles(api.server.store) <= handlesBefore + 4, "handles to close", 45_000).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}: ${JSON.stringify(activeResources())}, ${handlesBefore} handles before`);
+    // Idle keep-alive sockets (client ↔ API: closed here, else the client keeps them for the ~70 s Fastify hints;
+    // API ↔ simulator: expire within seconds); nothing else may stay. A generous deadline; a leak never gets there and
+    // still fails, naming what is left open.
+    await eventually(() => {
+      closeIdleClientConnections();
+      return activeHandles(api.server.store) <= handlesBefore + 4;
+    }, "handles to close", 45_000).catch((error: unknown) => {
+      throw new Error(
+        `${(error as Error).message}: ${JSON.stringify(activeResources())}, store ${JSON.stringify(storeHandles(api.server.store))}, ` +
+          `sockets ${describeSockets()}, ${handlesBefore} handles before`,
+      );
     });
     gc();
     expect(heapUsedAfterGc() - heapBefore).toBeLessThan(16 * 1024 * 1024);

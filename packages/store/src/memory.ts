@@ -12,6 +12,7 @@ import type {
   ApprovalDecisionRecord,
   ChatStore,
   Conversation,
+  CreateRunInput,
   PathMessage,
   RunRecord,
   SearchHit,
@@ -125,6 +126,62 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     return messages.get(conversationId)?.find((entry) => entry.id === messageId);
   }
 
+  /** Where appendMessage puts a message (see ChatStore.appendMessage); refuses a parent outside the conversation. */
+  function parentOf(conversationId: string, head: number | null, parentId: number | null | undefined): number | null {
+    const parent = parentId === undefined ? head : parentId;
+    if (parent !== null && !messageOf(conversationId, parent)) {
+      throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
+    }
+    return parent;
+  }
+
+  /** Appends under `parent` (checked by parentOf) and makes the message the head. */
+  function addMessage(entry: ConversationEntry, parent: number | null, runId: string | null, message: ChatMessage, at: number): MessageEntry {
+    const conversationId = entry.conversation.id;
+    const stored: MessageEntry = { id: nextMessageId++, conversationId, parentId: parent, runId, json: JSON.stringify(message), createdAt: at };
+    messages.get(conversationId)!.push(stored);
+    entry.headId = stored.id;
+    entry.conversation.updatedAt = at;
+    return stored;
+  }
+
+  function addConversation(id: string, userId: string, title: string, at: number): ConversationEntry {
+    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at }, order: nextOrder++, headId: null };
+    conversations.set(id, entry);
+    messages.set(id, []);
+    return entry;
+  }
+
+  /**
+   * createRun's refusals, in the contract's order, before anything is written. `newConversation`: the run's
+   * conversation is created with it (startRun), so its id must be free instead of owned.
+   */
+  function checkNewRun(input: CreateRunInput, max: number | undefined, newConversation: boolean): void {
+    if (!newConversation && !owned(input.userId, input.conversationId)) {
+      throw new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
+    }
+    const clientRequestId = input.clientRequestId ?? null;
+    if (clientRequestId !== null && findByClientRequestId(input.userId, clientRequestId)) {
+      throw conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`);
+    }
+    if (runs.has(input.id)) throw conflict("id", `Run ${input.id} already exists.`);
+    if (newConversation && conversations.has(input.conversationId)) {
+      throw conflict("id", `Conversation ${input.conversationId} already exists.`);
+    }
+    if (runsOf(input.conversationId).some((run) => run.record.status === "running")) {
+      throw conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
+    }
+    if (max !== undefined && running().filter((run) => run.record.userId === input.userId).length >= max) {
+      throw new StoreError("limit", `The user already has ${max} running runs.`);
+    }
+  }
+
+  function addRun(input: CreateRunInput, at: number): RunRecord {
+    const record = newRunRecord(input, at);
+    runs.set(record.id, { record, events: [], decisions: new Map() });
+    return record;
+  }
+
   function toStoredEvents(list: RunEntry["events"]): StoredEvent[] {
     return list.map(({ seq, json }) => ({ seq, event: JSON.parse(json) as ChatEvent }));
   }
@@ -135,11 +192,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     async createConversation({ id, userId, title }) {
       live();
       if (conversations.has(id)) throw conflict("id", `Conversation ${id} already exists.`);
-      const at = now();
-      const conversation: Conversation = { id, userId, title, createdAt: at, updatedAt: at };
-      conversations.set(id, { conversation, order: nextOrder++, headId: null });
-      messages.set(id, []);
-      return copy(conversation);
+      return copy(addConversation(id, userId, title, now()).conversation);
     },
 
     async getConversation(userId, conversationId) {
@@ -206,25 +259,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     async appendMessage({ conversationId, runId, message, parentId }) {
       live();
       const entry = conversations.get(conversationId);
-      const list = messages.get(conversationId);
-      if (!entry || !list) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-      const parent = parentId === undefined ? entry.headId : parentId;
-      if (parent !== null && !messageOf(conversationId, parent)) {
-        throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
-      }
-      const at = now();
-      const stored: MessageEntry = {
-        id: nextMessageId++,
-        conversationId,
-        parentId: parent,
-        runId,
-        json: JSON.stringify(message),
-        createdAt: at,
-      };
-      list.push(stored);
-      entry.headId = stored.id;
-      entry.conversation.updatedAt = at;
-      return toStoredMessage(stored);
+      if (!entry) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      return toStoredMessage(addMessage(entry, parentOf(conversationId, entry.headId, parentId), runId, message, now()));
     },
 
     async listMessages(conversationId) {
@@ -260,25 +296,23 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
 
     async createRun(input) {
       live();
+      checkNewRun(input, runningLimit(input), false);
+      return copy(addRun(input, now()));
+    },
+
+    async startRun(input) {
+      live();
       const max = runningLimit(input);
-      if (!owned(input.userId, input.conversationId)) {
-        throw new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
-      }
-      const clientRequestId = input.clientRequestId ?? null;
-      // The same order of refusals as the database stores (see ChatStore.createRun).
-      if (clientRequestId !== null && findByClientRequestId(input.userId, clientRequestId)) {
-        throw conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`);
-      }
-      if (runs.has(input.id)) throw conflict("id", `Run ${input.id} already exists.`);
-      if (runsOf(input.conversationId).some((run) => run.record.status === "running")) {
-        throw conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
-      }
-      if (max !== undefined && running().filter((run) => run.record.userId === input.userId).length >= max) {
-        throw new StoreError("limit", `The user already has ${max} running runs.`);
-      }
-      const record = newRunRecord(input, now());
-      runs.set(record.id, { record, events: [], decisions: new Map() });
-      return copy(record);
+      const { conversationId } = input;
+      const newConversation = input.conversation !== undefined;
+      // Every check before the first write: a refusal leaves nothing behind.
+      checkNewRun(input, max, newConversation);
+      const parent = parentOf(conversationId, conversations.get(conversationId)?.headId ?? null, input.question.parentId);
+      const at = now();
+      const entry = input.conversation ? addConversation(conversationId, input.userId, input.conversation.title, at) : conversations.get(conversationId)!;
+      const record = addRun(input, at);
+      const question = addMessage(entry, parent, record.id, input.question.message, at);
+      return { run: copy(record), conversation: copy(entry.conversation), question: toStoredMessage(question) };
     },
 
     async getRun(runId) {

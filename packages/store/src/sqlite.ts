@@ -17,7 +17,7 @@ import {
   type SearchableRole,
 } from "./search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "./streamed-types.js";
-import type { ApprovalDecisionRecord, ChatStore, Conversation, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
+import type { ApprovalDecisionRecord, ChatStore, Conversation, CreateRunInput, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
 import { MessageTree, type TreeNode } from "./tree.js";
 
@@ -212,6 +212,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
     ),
     conversationOwned: db.prepare("SELECT 1 AS found FROM conversations WHERE id = ? AND user_id = ?"),
+    conversationExists: db.prepare("SELECT 1 AS found FROM conversations WHERE id = ?"),
     runExists: db.prepare("SELECT 1 AS found FROM runs WHERE id = ?"),
     getRun: db.prepare(`SELECT ${runColumns} FROM runs WHERE id = ?`),
     findRunByClientRequestId: db.prepare(`SELECT ${runColumns} FROM runs WHERE user_id = ? AND client_request_id = ?`),
@@ -344,6 +345,52 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     return tree.withVersions(path, new Map(rows.map((row) => [row.id, toStoredMessage(row)])));
   }
 
+  /** appendMessage inside the caller's transaction (BEGIN IMMEDIATE: the head read is still the head at the insert). */
+  function insertMessage(conversationId: string, runId: string | null, message: ChatMessage, parentId: number | null | undefined, at: number): StoredMessage {
+    const json = JSON.stringify(message);
+    const head = headOf(conversationId);
+    if (head === undefined) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+    const parent = parentId === undefined ? head : parentId;
+    if (parent !== null && !inConversation(conversationId, parent)) {
+      throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
+    }
+    const id = Number(sql.insertMessage.run(conversationId, parent, runId, message.role, message.content, json, at).lastInsertRowid);
+    sql.appendedMessage.run(at, id, conversationId);
+    return { id, conversationId, parentId: parent, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
+  }
+
+  /**
+   * createRun inside the caller's transaction: its refusals in the contract's order, then the insert. With
+   * `newConversationTitle` (startRun) the run's conversation is inserted with it: its id must be free, not owned.
+   */
+  function insertRun(input: CreateRunInput, max: number | undefined, at: number, newConversationTitle?: string): void {
+    const clientRequestId = input.clientRequestId ?? null;
+    const newConversation = newConversationTitle !== undefined;
+    if (!newConversation && !getRow(sql.conversationOwned, input.conversationId, input.userId)) {
+      throw new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
+    }
+    if (clientRequestId !== null && getRow(sql.findRunByClientRequestId, input.userId, clientRequestId)) {
+      throw conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`);
+    }
+    if (getRow(sql.runExists, input.id)) throw conflict("id", `Run ${input.id} already exists.`);
+    if (newConversation && getRow(sql.conversationExists, input.conversationId)) {
+      throw conflict("id", `Conversation ${input.conversationId} already exists.`);
+    }
+    if (getRow(sql.activeRun, input.conversationId)) {
+      throw conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
+    }
+    if (max !== undefined && (getRow<{ n: number }>(sql.countRunning, input.userId)?.n ?? 0) >= max) {
+      throw new StoreError("limit", `The user already has ${max} running runs.`);
+    }
+    if (newConversation) sql.insertConversation.run(input.conversationId, input.userId, newConversationTitle, at, at);
+    try {
+      sql.insertRun.run(input.id, input.conversationId, input.userId, input.model, input.provider, clientRequestId, input.owner ?? null, at);
+    } catch (error) {
+      if (isConstraintError(error)) throw conflict(runConflictReason(error), `Run ${input.id} conflicts with another run.`, error);
+      throw error;
+    }
+  }
+
   function readTransaction<T>(work: () => T): T {
     sql.beginRead.run();
     try {
@@ -421,20 +468,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     async appendMessage({ conversationId, runId, message, parentId }) {
       live();
       const at = now();
-      const json = JSON.stringify(message);
-      // BEGIN IMMEDIATE: the head read here is still the head when the message lands under it, across processes.
-      const stored = transaction(() => {
-        const head = headOf(conversationId);
-        if (head === undefined) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-        const parent = parentId === undefined ? head : parentId;
-        if (parent !== null && !inConversation(conversationId, parent)) {
-          throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
-        }
-        const id = Number(sql.insertMessage.run(conversationId, parent, runId, message.role, message.content, json, at).lastInsertRowid);
-        sql.appendedMessage.run(at, id, conversationId);
-        return { id, parent };
-      });
-      return { id: stored.id, conversationId, parentId: stored.parent, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
+      return transaction(() => insertMessage(conversationId, runId, message, parentId, at));
     },
 
     async listMessages(conversationId) {
@@ -473,31 +507,24 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       live();
       const max = runningLimit(input);
       const at = now();
-      const clientRequestId = input.clientRequestId ?? null;
       // BEGIN IMMEDIATE holds the write lock from the first check to the insert: another process on the same
       // file cannot slip a run in between. The unique indexes back the checks up.
-      transaction(() => {
-        if (!getRow(sql.conversationOwned, input.conversationId, input.userId)) {
-          throw new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
-        }
-        if (clientRequestId !== null && getRow(sql.findRunByClientRequestId, input.userId, clientRequestId)) {
-          throw conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`);
-        }
-        if (getRow(sql.runExists, input.id)) throw conflict("id", `Run ${input.id} already exists.`);
-        if (getRow(sql.activeRun, input.conversationId)) {
-          throw conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
-        }
-        if (max !== undefined && (getRow<{ n: number }>(sql.countRunning, input.userId)?.n ?? 0) >= max) {
-          throw new StoreError("limit", `The user already has ${max} running runs.`);
-        }
-        try {
-          sql.insertRun.run(input.id, input.conversationId, input.userId, input.model, input.provider, clientRequestId, input.owner ?? null, at);
-        } catch (error) {
-          if (isConstraintError(error)) throw conflict(runConflictReason(error), `Run ${input.id} conflicts with another run.`, error);
-          throw error;
-        }
-      });
+      transaction(() => insertRun(input, max, at));
       return newRunRecord(input, at);
+    },
+
+    async startRun(input) {
+      live();
+      const max = runningLimit(input);
+      const at = now();
+      const { conversationId, userId } = input;
+      // One BEGIN IMMEDIATE … COMMIT: a refusal anywhere (the run's checks, the question's parent) rolls back all.
+      return transaction(() => {
+        insertRun(input, max, at, input.conversation?.title);
+        const question = insertMessage(conversationId, input.id, input.question.message, input.question.parentId, at);
+        const conversation = toConversation(getRow<ConversationRow>(sql.getConversation, conversationId, userId)!);
+        return { run: newRunRecord(input, at), conversation, question };
+      });
     },
 
     async getRun(runId) {

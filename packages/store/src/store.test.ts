@@ -6,7 +6,7 @@ import { allBackends, type BackendContext, type TestStore } from "./test-support
 import { questionToRegenerate } from "./tree.js";
 import { doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
 import { describeEachBackend } from "./test-support/postgres.js";
-import type { CreateRunInput } from "./types.js";
+import type { CreateRunInput, StartRunInput } from "./types.js";
 
 /** Settles to the error (or undefined), so a test can look at a rejection without racing it. */
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -649,6 +649,152 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
     });
   });
 
+  describe("startRun: the run, its question and a new conversation in one transaction", () => {
+    const question = (content: string): ChatMessage => ({ role: "user", content });
+    function start(id: string, conversationId: string, options: Partial<StartRunInput> & { content?: string } = {}) {
+      const { content = `question of ${id}`, ...rest } = options;
+      return store.startRun({ id, conversationId, userId: "alice", model: "demo", provider: "sim", question: { message: question(content) }, ...rest });
+    }
+    /** Everything a refused start could have written: the users' conversations, and each one's messages and runs. */
+    async function everything(userIds = ["alice", "bob"]) {
+      const conversations = (await Promise.all(userIds.map((userId) => store.listConversations(userId)))).flat();
+      const ids = [...conversations.map((c) => c.id), "new", "c-new"];
+      return {
+        conversations,
+        messages: await Promise.all(ids.map((id) => store.listMessages(id))),
+        runs: await Promise.all(ids.map((id) => store.listRuns(id))),
+        heads: await Promise.all(ids.map((id) => store.activePath(id))),
+        running: await Promise.all(userIds.map((userId) => store.countRunningRuns(userId))),
+      };
+    }
+    /** `newRunId`: the refused run's id, when it is not taken (then no run has it afterwards either). */
+    async function refusedWithoutTrace(attempt: () => Promise<unknown>, expected: unknown, newRunId?: string) {
+      const before = await everything();
+      expect(await failure(attempt())).toEqual(expected);
+      expect(await everything()).toEqual(before);
+      if (newRunId !== undefined) expect(await store.getRun(newRunId)).toBeUndefined();
+    }
+
+    it("creates the conversation, the run and the question together", async () => {
+      clock.set(9_000);
+      const started = await start("r1", "new", { conversation: { title: "Hello" }, clientRequestId: "req-1", owner: "p1", content: "hello there" });
+      const conversation = { id: "new", userId: "alice", title: "Hello", createdAt: 9_000, updatedAt: 9_000 };
+      expect(started.conversation).toEqual(conversation);
+      expect(await store.getConversation("alice", "new")).toEqual(conversation);
+      expect(started.run).toEqual({
+        id: "r1",
+        conversationId: "new",
+        userId: "alice",
+        model: "demo",
+        provider: "sim",
+        clientRequestId: "req-1",
+        status: "running",
+        reason: null,
+        usage: null,
+        owner: "p1",
+        createdAt: 9_000,
+        finishedAt: null,
+      });
+      expect(await store.getRun("r1")).toEqual(started.run);
+      expect(await store.activeRun("new")).toEqual(started.run);
+      expect(started.question).toEqual({ id: expect.any(Number), conversationId: "new", parentId: null, runId: "r1", message: question("hello there"), createdAt: 9_000 });
+      expect(await store.listMessages("new")).toEqual([started.question]);
+      expect(await store.activePath("new")).toEqual([started.question]);
+      expect((await store.searchMessages("alice", "THERE")).map((hit) => hit.messageId)).toEqual([started.question.id]);
+    });
+
+    it("appends a follow-up under the head and an edit under the given parent, as appendMessage does", async () => {
+      clock.set(1_000);
+      const first = await start("r1", "c-new", { conversation: { title: "T" }, content: "u1" });
+      const answer = await store.appendMessage({ conversationId: "c-new", runId: "r1", message: { role: "assistant", content: "a1" } });
+      await store.finishRun("r1", { reason: "stop", usage: null });
+      await conversation("other"); // newer: the follow-up must bring c-new back to the top
+      clock.set(2_000);
+      const followUp = await start("r2", "c-new", { content: "u2" });
+      expect(followUp.question).toMatchObject({ parentId: answer.id, runId: "r2", createdAt: 2_000 });
+      expect(followUp.conversation).toEqual({ id: "c-new", userId: "alice", title: "T", createdAt: 1_000, updatedAt: 2_000 });
+      expect(await store.getConversation("alice", "c-new")).toEqual(followUp.conversation);
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c-new", "other"]);
+      expect((await store.activePath("c-new")).map((m) => m.message.content)).toEqual(["u1", "a1", "u2"]);
+      await store.finishRun("r2", { reason: "stop", usage: null });
+
+      // chat.edit of u2 (parent: a1), then of u1 (parent: none).
+      const edit = await start("r3", "c-new", { content: "u2 edited", question: { message: question("u2 edited"), parentId: answer.id } });
+      expect(edit.question.parentId).toBe(answer.id);
+      expect((await store.activePath("c-new")).map((m) => m.message.content)).toEqual(["u1", "a1", "u2 edited"]);
+      await store.finishRun("r3", { reason: "stop", usage: null });
+      const firstEdit = await start("r4", "c-new", { question: { message: question("u1 edited"), parentId: null } });
+      expect(firstEdit.question.parentId).toBeNull();
+      const path = await store.activePath("c-new");
+      expect(path.map((m) => [m.message.content, m.versions?.siblingIds])).toEqual([["u1 edited", [first.question.id, firstEdit.question.id]]]);
+      expect((await store.listRuns("c-new")).map((r) => r.id)).toEqual(["r1", "r2", "r3", "r4"]);
+    });
+
+    it("refuses a new conversation at the limit and leaves no empty conversation behind", async () => {
+      await conversation("c1");
+      await run("r1", "c1", "alice", "req-1");
+      await refusedWithoutTrace(() => start("r2", "new", { conversation: { title: "T" }, maxRunningPerUser: 1 }), storeError("limit"), "r2");
+      expect(await store.getConversation("alice", "new")).toBeUndefined();
+      await refusedWithoutTrace(() => start("r2", "new", { conversation: { title: "T" }, maxRunningPerUser: 0 }), storeError("limit"), "r2");
+      // Below the limit it starts.
+      expect((await start("r2", "new", { conversation: { title: "T" }, maxRunningPerUser: 2 })).run.status).toBe("running");
+    });
+
+    it("refuses a new conversation's taken client request id, run id or conversation id, writing nothing", async () => {
+      await conversation("c1");
+      await conversation("b1", "bob");
+      await run("r1", "c1", "alice", "req-1");
+      await store.finishRun("r1", { reason: "stop", usage: null });
+      const fresh = { conversation: { title: "T" } };
+      await refusedWithoutTrace(() => start("r2", "new", { ...fresh, clientRequestId: "req-1" }), storeError("conflict", "client_request_id"), "r2");
+      await refusedWithoutTrace(() => start("r1", "new", fresh), storeError("conflict", "id"));
+      expect(await store.getRun("r1")).toMatchObject({ conversationId: "c1", status: "done" }); // untouched
+      // Another user's conversation id: refused, and that conversation is not touched.
+      const bobs = await store.getConversation("bob", "b1");
+      await refusedWithoutTrace(() => start("r2", "b1", fresh), storeError("conflict", "id"), "r2");
+      expect(await store.getConversation("bob", "b1")).toEqual(bobs);
+      expect(await store.listMessages("b1")).toEqual([]);
+      // A retried send at the limit still learns it is a retry (client_request_id comes before id and limit).
+      await refusedWithoutTrace(
+        () => start("r1", "c1", { ...fresh, clientRequestId: "req-1", maxRunningPerUser: 0 }),
+        storeError("conflict", "client_request_id"),
+      );
+    });
+
+    it("refuses an existing conversation that is busy, unknown or another user's, writing nothing", async () => {
+      await conversation("c1");
+      await conversation("b1", "bob");
+      await store.appendMessage({ conversationId: "b1", runId: null, message: question("bob's") });
+      const first = await start("r1", "c1", { clientRequestId: "req-1" });
+      await refusedWithoutTrace(() => start("r2", "c1"), storeError("conflict", "conversation_busy"), "r2");
+      expect(await store.listMessages("c1")).toEqual([first.question]);
+      await refusedWithoutTrace(() => start("r2", "missing"), storeError("not_found"), "r2");
+      await refusedWithoutTrace(() => start("r2", "b1"), storeError("not_found"), "r2");
+      // The contract's order: not_found, client_request_id, id, conversation_busy, limit.
+      await refusedWithoutTrace(() => start("r2", "b1", { clientRequestId: "req-1" }), storeError("not_found"), "r2");
+      await refusedWithoutTrace(() => start("r9", "c1", { clientRequestId: "req-1", maxRunningPerUser: 0 }), storeError("conflict", "client_request_id"), "r9");
+      await refusedWithoutTrace(() => start("r1", "c1", { maxRunningPerUser: 0 }), storeError("conflict", "id"));
+      await refusedWithoutTrace(() => start("r2", "c1", { maxRunningPerUser: 0 }), storeError("conflict", "conversation_busy"), "r2");
+      await store.finishRun("r1", { reason: "stop", usage: null });
+      await refusedWithoutTrace(() => start("r2", "c1", { maxRunningPerUser: 0 }), storeError("limit"), "r2");
+      await refusedWithoutTrace(() => start("r2", "c1", { maxRunningPerUser: -1 }), expect.any(RangeError), "r2");
+    });
+
+    it("refuses a parent that is not a message of the conversation, without starting the run", async () => {
+      await conversation("c1");
+      await conversation("c2");
+      const elsewhere = await store.appendMessage({ conversationId: "c2", runId: null, message: question("in c2") });
+      await refusedWithoutTrace(() => start("r1", "c1", { question: { message: question("q"), parentId: elsewhere.id } }), storeError("not_found"), "r1");
+      await refusedWithoutTrace(
+        () => start("r1", "new", { conversation: { title: "T" }, question: { message: question("q"), parentId: elsewhere.id } }),
+        storeError("not_found"),
+        "r1",
+      );
+      expect(await store.activeRun("c1")).toBeUndefined();
+      expect(await store.getConversation("alice", "new")).toBeUndefined();
+    });
+  });
+
   describe("the event log", () => {
     beforeEach(async () => {
       await conversation("c1");
@@ -913,6 +1059,50 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         expect(result.reason).toEqual(storeError("conflict", "client_request_id"));
       }
       expect((await other.findRunByClientRequestId("alice", "req"))?.id).toBe(started[0]!.value.id);
+    });
+
+    it("starts exactly maxRunningPerUser new conversations from both at once; the refused leave none behind", async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          (i % 2 === 0 ? store : other).startRun({
+            id: `r${i}`,
+            conversationId: `new-${i}`,
+            userId: "bob",
+            model: "m",
+            provider: "p",
+            maxRunningPerUser: 3,
+            conversation: { title: `T${i}` },
+            question: { message: { role: "user", content: `q${i}` } },
+          }),
+        ),
+      );
+      const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      expect(started).toHaveLength(3);
+      for (const result of results.filter((r) => r.status === "rejected")) expect(result.reason).toEqual(storeError("limit"));
+      const conversations = await other.listConversations("bob");
+      expect(conversations.map((c) => c.id).sort()).toEqual(started.map((s) => s.conversation.id).sort());
+      for (const { conversation: c, question } of started) expect(await other.listMessages(c.id)).toEqual([question]);
+    });
+
+    it("starts one run with its question when both start in one conversation at once", async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 === 0 ? store : other).startRun({
+            id: `r${i}`,
+            conversationId: "c0",
+            userId: "alice",
+            model: "m",
+            provider: "p",
+            question: { message: { role: "user", content: `q${i}` } },
+          }),
+        ),
+      );
+      const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      expect(started).toHaveLength(1);
+      for (const result of results.filter((r) => r.status === "rejected")) {
+        expect(result.reason).toEqual(storeError("conflict", "conversation_busy"));
+      }
+      expect(await other.listMessages("c0")).toEqual([started[0]!.question]);
     });
 
     it("refuses a seq another process committed; the run's later events are refused, except its error and done", async () => {

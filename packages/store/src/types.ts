@@ -26,6 +26,9 @@ import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core
  *   of that run are refused with the same error except `error` and `done` events (see appendEvent).
  * - flush() rejects with the first commit failure; close() rejects whatever it could not commit with "closed".
  *
+ * - startRun (schema: PostgreSQL v4) creates a run with its question, and its conversation when asked, in one
+ *   transaction; createConversation / createRun / appendMessage stay for the other callers.
+ *
  * Conversation versions (schema: SQLite v3, PostgreSQL v2): messages form a tree with an active path (see the
  * messages section); `deleteMessagesFrom` is gone (edit and regenerate add siblings), StoredMessage has
  * `parentId`, SearchHit has `messageId`. Existing linear conversations became single-branch trees.
@@ -144,6 +147,27 @@ export interface CreateRunInput {
   maxRunningPerUser?: number;
 }
 
+/**
+ * A run together with what it needs in place before it executes: its question (the user message it answers) and,
+ * for a first message, its conversation. See ChatStore.startRun.
+ */
+export interface StartRunInput extends CreateRunInput {
+  /**
+   * Create the conversation (id = `conversationId`, owned by `userId`) with the run. Omitted: the conversation must
+   * exist and belong to `userId`.
+   */
+  conversation?: { title: string };
+  /** The user message the run answers, appended as appendMessage would with `runId` = the run's id. */
+  question: { message: ChatMessage; parentId?: number | null };
+}
+
+export interface StartedRunRecord {
+  run: RunRecord;
+  /** The conversation as it is after the append (updatedAt = the question's createdAt). */
+  conversation: Conversation;
+  question: StoredMessage;
+}
+
 export interface ChatStore {
   readonly kind: "memory" | "sqlite" | "postgres";
 
@@ -231,6 +255,15 @@ export interface ChatStore {
    * RangeError for a `maxRunningPerUser` that is not an integer >= 0.
    */
   createRun(input: CreateRunInput): Promise<RunRecord>;
+  /**
+   * Starts a run with its question in ONE transaction (one commit): the conversation when asked
+   * (`input.conversation`), the run as createRun creates it, and the question as appendMessage appends it (its
+   * parent, the head, updatedAt, search). All or nothing: when refused, no conversation, run or message is written.
+   * Refusals as createRun's, in the same order; for a new conversation there is no not_found and no
+   * conversation_busy, and a conversation id that is taken (by anyone) is conflict "id", after the run's own id.
+   * Then StoreError("not_found") when `question.parentId` is not a message of the conversation.
+   */
+  startRun(input: StartRunInput): Promise<StartedRunRecord>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   findRunByClientRequestId(userId: string, clientRequestId: string): Promise<RunRecord | undefined>;
   /**

@@ -18,6 +18,10 @@ export function constraintOf(error: unknown): string | undefined {
 
 export const uniqueViolation = "23505";
 export const foreignKeyViolation = "23503";
+/** no_data_found, raised by streamchat_append_message for a conversation or parent that is not there. */
+export const noDataFound = "P0002";
+/** Raised by streamchat_start_run when streamchat_create_run inserted nothing (not the user's, or the limit). */
+export const runNotStarted = "SC001";
 
 const transientStates = new Set([
   "57P01", // admin_shutdown: the server is shutting down

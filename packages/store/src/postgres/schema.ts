@@ -144,4 +144,66 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    up: `
+      -- appendMessage in one round trip (it was BEGIN, a row lock, a parent check, the insert, COMMIT), and the
+      -- append that startRun makes inside its own call. Each statement of a VOLATILE function takes a new snapshot:
+      -- the parent check sees every message committed before the row lock was granted.
+      -- p_under_head: append under the head (appendMessage without parentId); else under p_parent_id (NULL: a new
+      -- first message). A conversation or parent that is not there raises no_data_found (P0002): StoreError
+      -- not_found in the store, and the whole calling statement is rolled back.
+      CREATE FUNCTION streamchat_append_message(
+        p_conversation_id text, p_run_id text, p_created_at bigint,
+        p_under_head boolean, p_parent_id bigint, p_role text, p_search_text text, p_json text,
+        OUT message_id bigint, OUT message_parent_id bigint
+      ) LANGUAGE plpgsql VOLATILE AS $$
+      DECLARE
+        v_head bigint;
+      BEGIN
+        -- The row lock makes appends to one conversation take turns: the head read here is still the head when the
+        -- message lands under it (concurrent appends form a chain, never siblings).
+        SELECT head_message_id INTO v_head FROM conversations WHERE id = p_conversation_id FOR UPDATE;
+        IF NOT FOUND THEN
+          RAISE EXCEPTION 'Unknown conversation %.', p_conversation_id USING ERRCODE = 'no_data_found';
+        END IF;
+        message_parent_id := CASE WHEN p_under_head THEN v_head ELSE p_parent_id END;
+        IF message_parent_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM messages WHERE id = message_parent_id AND conversation_id = p_conversation_id) THEN
+          RAISE EXCEPTION 'Message % is not in conversation %.', message_parent_id, p_conversation_id USING ERRCODE = 'no_data_found';
+        END IF;
+        INSERT INTO messages (conversation_id, parent_id, run_id, role, search_text, json, created_at)
+        VALUES (p_conversation_id, message_parent_id, p_run_id, p_role, p_search_text, p_json, p_created_at)
+        RETURNING id INTO message_id;
+        UPDATE conversations SET updated_at = p_created_at, head_message_id = message_id WHERE id = p_conversation_id;
+      END
+      $$;
+
+      -- startRun in one round trip, one transaction: the conversation when p_title is given, the run (as
+      -- streamchat_create_run, with its lock and counted insert), its question (as streamchat_append_message). When
+      -- the run is refused (the conversation is not the user's, or the limit is reached) it raises 'SC001' so the
+      -- conversation inserted before is rolled back with it; unique violations and no_data_found roll back the same.
+      CREATE FUNCTION streamchat_start_run(
+        p_id text, p_conversation_id text, p_user_id text, p_model text, p_provider text,
+        p_client_request_id text, p_owner text, p_created_at bigint, p_max_running integer, p_title text,
+        p_under_head boolean, p_parent_id bigint, p_role text, p_search_text text, p_json text,
+        OUT message_id bigint, OUT message_parent_id bigint, OUT conversation_title text, OUT conversation_created_at bigint
+      ) LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        IF p_title IS NOT NULL THEN
+          INSERT INTO conversations (id, user_id, title, created_at, updated_at)
+          VALUES (p_conversation_id, p_user_id, p_title, p_created_at, p_created_at);
+        END IF;
+        IF NOT streamchat_create_run(p_id, p_conversation_id, p_user_id, p_model, p_provider, p_client_request_id,
+                                     p_owner, p_created_at, p_max_running) THEN
+          RAISE EXCEPTION 'Run % was not started.', p_id USING ERRCODE = 'SC001';
+        END IF;
+        SELECT a.message_id, a.message_parent_id INTO message_id, message_parent_id
+          FROM streamchat_append_message(p_conversation_id, p_id, p_created_at, p_under_head, p_parent_id, p_role,
+                                         p_search_text, p_json) AS a;
+        SELECT c.title, c.created_at INTO conversation_title, conversation_created_at FROM conversations c WHERE c.id = p_conversation_id;
+      END
+      $$;
+    `,
+  },
 ];

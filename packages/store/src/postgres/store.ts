@@ -33,6 +33,8 @@ import {
   describeTarget,
   foreignKeyViolation,
   isConnectionError,
+  noDataFound,
+  runNotStarted,
   sqlState,
   unavailable,
   uniqueViolation,
@@ -164,11 +166,8 @@ const q = {
   // In a transaction after lockConversation: appends to one conversation take turns, so the head read is still the
   // head when the message lands under it (concurrent appends form a chain, never siblings).
   lockConversation: "SELECT head_message_id AS head FROM conversations WHERE id = $1 FOR UPDATE",
-  insertMessage: `WITH inserted AS (
-      INSERT INTO messages (conversation_id, parent_id, run_id, role, search_text, json, created_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)
-    UPDATE conversations SET updated_at = $7, head_message_id = inserted.id FROM inserted WHERE conversations.id = $1
-    RETURNING inserted.id`,
+  // The conversation's row lock, the parent check, the insert and the new head: one call (schema v4).
+  appendMessage: "SELECT message_id, message_parent_id FROM streamchat_append_message($1, $2, $3, $4, $5, $6, $7, $8)",
   messageInConversation: "SELECT 1 AS found FROM messages WHERE id = $1 AND conversation_id = $2",
   setHead: "UPDATE conversations SET head_message_id = $2 WHERE id = $1",
   // The head and the tree in one statement (one snapshot); no rows for an unknown conversation.
@@ -177,7 +176,11 @@ const q = {
   messagesByIds: `SELECT ${messageColumns} FROM messages WHERE id = ANY ($1::bigint[]) ORDER BY id`,
   listMessages: `SELECT ${messageColumns} FROM messages WHERE conversation_id = $1 ORDER BY id`,
   createRun: "SELECT streamchat_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9) AS created",
+  // The run's conversation (when asked), the run and its question: one call, one transaction (schema v4).
+  startRun: `SELECT message_id, message_parent_id, conversation_title, conversation_created_at
+    FROM streamchat_start_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
   whyNoRun: `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $2 AND user_id = $3) AS owned,
+    EXISTS (SELECT 1 FROM conversations WHERE id = $2) AS conversation_taken,
     EXISTS (SELECT 1 FROM runs WHERE user_id = $3 AND client_request_id = $4) AS client_request_id,
     EXISTS (SELECT 1 FROM runs WHERE id = $1) AS id,
     EXISTS (SELECT 1 FROM runs WHERE conversation_id = $2 AND status = 'running') AS busy`,
@@ -213,6 +216,21 @@ const q = {
 type StatementName = keyof typeof q;
 /** A named statement on the pool or on one transaction's connection. */
 type Run = (name: StatementName, values: unknown[]) => Promise<pg.QueryResult>;
+
+interface AppendedRow {
+  message_id: number;
+  message_parent_id: number | null;
+}
+interface StartedRow extends AppendedRow {
+  conversation_title: string;
+  conversation_created_at: number;
+}
+
+/** The message's parameters of streamchat_append_message and streamchat_start_run, in their order. */
+function messageValues(message: ChatMessage, json: string, parentId: number | null | undefined): unknown[] {
+  const search = isSearchableRole(message.role) ? searchableText(message.content) : "";
+  return [parentId === undefined, parentId ?? null, message.role, search, json];
+}
 
 /** INSERT … VALUES ($1, $2, $3, $4), (…) … for `n` rows; the text varies with n, so it is not a named statement. */
 const insertTexts = new Map<number, string>();
@@ -353,29 +371,37 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     if (closed) throw closedError();
   }
 
-  /** Why streamchat_create_run inserted nothing or hit a unique index, in the order every store reports it. */
-  async function runRefusal(input: CreateRunInput, max: number | undefined, cause?: unknown): Promise<StoreError> {
+  /**
+   * Why streamchat_create_run (or streamchat_start_run) inserted nothing or hit a unique index, in the order every
+   * store reports it. `newConversation`: the run's conversation was to be created with it (startRun): its id had to
+   * be free rather than owned.
+   */
+  async function runRefusal(input: CreateRunInput, max: number | undefined, cause?: unknown, newConversation = false): Promise<StoreError> {
     const clientRequestId = input.clientRequestId ?? null;
-    const { rows } = await query<{ owned: boolean; client_request_id: boolean; id: boolean; busy: boolean }>("whyNoRun", [
-      input.id,
-      input.conversationId,
-      input.userId,
-      clientRequestId,
-    ]);
+    const { rows } = await query<{ owned: boolean; conversation_taken: boolean; client_request_id: boolean; id: boolean; busy: boolean }>(
+      "whyNoRun",
+      [input.id, input.conversationId, input.userId, clientRequestId],
+    );
     const why = rows[0]!;
-    if (!why.owned && cause === undefined) return new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
+    if (!newConversation && !why.owned && cause === undefined) return new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
     if (why.client_request_id) {
       return conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`, cause);
     }
     if (why.id) return conflict("id", `Run ${input.id} already exists.`, cause);
-    if (why.busy) return conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`, cause);
+    if (newConversation && why.conversation_taken) return conflict("id", `Conversation ${input.conversationId} already exists.`, cause);
+    if (!newConversation && why.busy) return conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`, cause);
     if (cause !== undefined) {
-      // The conflicting run has finished (or was deleted) since: name the index that refused.
+      // The conflicting row has gone (a run finished or was deleted) since: name the index that refused.
       const reason: ConflictReason = constraintOf(cause) === "runs_client_request_id_key" ? "client_request_id"
         : constraintOf(cause) === "runs_one_running_per_conversation" ? "conversation_busy" : "id";
       return conflict(reason, `Run ${input.id} conflicts with another run.`, cause);
     }
     return new StoreError("limit", `The user already has ${max} running runs.`);
+  }
+
+  /** streamchat_append_message's refusal (no_data_found) as the store's not_found. */
+  function appendRefusal(error: unknown): unknown {
+    return sqlState(error) === noDataFound && error instanceof Error ? new StoreError("not_found", error.message, { cause: error }) : error;
   }
 
   function toHit(row: SearchRow, query: string): SearchHit {
@@ -511,18 +537,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       live();
       const at = now();
       const json = JSON.stringify(message);
-      const search = isSearchableRole(message.role) ? searchableText(message.content) : "";
-      const stored = await transaction(async (run) => {
-        const locked = (await run("lockConversation", [conversationId])).rows[0] as { head: number | null } | undefined;
-        if (!locked) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-        const parent = parentId === undefined ? locked.head : parentId;
-        if (parent !== null && !(await inConversation(run, conversationId, parent))) {
-          throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
-        }
-        const { rows } = await run("insertMessage", [conversationId, parent, runId, message.role, search, json, at]);
-        return { id: (rows[0] as { id: number }).id, parent };
-      });
-      return { id: stored.id, conversationId, parentId: stored.parent, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
+      let row: AppendedRow;
+      try {
+        row = (await query<AppendedRow>("appendMessage", [conversationId, runId, at, ...messageValues(message, json, parentId)])).rows[0]!;
+      } catch (error) {
+        throw appendRefusal(error);
+      }
+      return { id: row.message_id, conversationId, parentId: row.message_parent_id, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
     },
 
     async listMessages(conversationId) {
@@ -585,6 +606,53 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }
       if (!created) throw await runRefusal(input, max);
       return newRunRecord(input, at);
+    },
+
+    async startRun(input) {
+      live();
+      const max = runningLimit(input);
+      const at = now();
+      const { message, parentId } = input.question;
+      const json = JSON.stringify(message);
+      const newConversation = input.conversation !== undefined;
+      let row: StartedRow;
+      try {
+        // One statement, so one transaction: a refusal anywhere in it leaves nothing behind.
+        row = (await query<StartedRow>("startRun", [
+          input.id,
+          input.conversationId,
+          input.userId,
+          input.model,
+          input.provider,
+          input.clientRequestId ?? null,
+          input.owner ?? null,
+          at,
+          max ?? null,
+          input.conversation?.title ?? null,
+          ...messageValues(message, json, parentId),
+        ])).rows[0]!;
+      } catch (error) {
+        const state = sqlState(error);
+        if (state === uniqueViolation) throw await runRefusal(input, max, error, newConversation);
+        if (state === runNotStarted) throw await runRefusal(input, max, undefined, newConversation);
+        throw appendRefusal(error);
+      }
+      const conversation: Conversation = {
+        id: input.conversationId,
+        userId: input.userId,
+        title: row.conversation_title,
+        createdAt: row.conversation_created_at,
+        updatedAt: at,
+      };
+      const question: StoredMessage = {
+        id: row.message_id,
+        conversationId: input.conversationId,
+        parentId: row.message_parent_id,
+        runId: input.id,
+        message: JSON.parse(json) as ChatMessage,
+        createdAt: at,
+      };
+      return { run: newRunRecord(input, at), conversation, question };
     },
 
     async getRun(runId) {

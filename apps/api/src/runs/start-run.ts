@@ -6,7 +6,9 @@ import {
   questionToRegenerate,
   type ChatStore,
   type Conversation,
+  type CreateRunInput,
   type RunRecord,
+  type StartRunInput,
   type StoredMessage,
 } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
@@ -77,8 +79,9 @@ export const busyMessage = "This conversation is still answering. Wait for it or
  * Starting runs: chat.send, chat.regenerate, chat.edit. The database decides what may start, so that several API
  * processes on one database keep the rules: at most one running run per conversation (CONFLICT), one run per
  * (user, clientRequestId) (a retried send returns the run it started, from any process), at most MAX_RUNS_PER_USER
- * running runs per user (rate_limited). The run record is created before the conversation is changed, so a refused
- * start changes nothing.
+ * running runs per user (rate_limited). A question is stored with its run, and a first message's conversation with
+ * them, in one store transaction (ChatStore.startRun): a refused or failed start changes nothing. A regenerate
+ * creates its run before it moves the conversation's path.
  */
 export class RunStarter {
   constructor(private readonly opts: RunStarterOptions) {}
@@ -103,31 +106,14 @@ export class RunStarter {
   }
 
   private async startNew(input: StartInput, message: string): Promise<StartedRun> {
-    const { store } = this.opts;
-    let conversation: Conversation;
-    let created = false;
-    if (input.conversationId) {
-      conversation = await this.ownConversation(input.userId, input.conversationId);
-    } else {
-      // Checked before a new conversation is made for a run that may not start (createRun checks it again, atomically).
-      await this.assertCapacity(input.userId);
-      conversation = await store.createConversation({ id: randomUUID(), userId: input.userId, title: titleFrom(message) });
-      created = true;
-    }
-    let record: RunRecord;
-    try {
-      record = await this.createRun(conversation.id, input.userId, input.model, input.clientRequestId);
-    } catch (error) {
-      // A new conversation for a run that did not start would be an empty one in the list.
-      if (created) await store.deleteConversation(input.userId, conversation.id).catch(() => {});
-      throw refusal(error, this.opts.limits.maxRunsPerUser);
-    }
-    await this.beforeLaunch(record, async () => {
-      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: userMessage(message, input.attachments) });
-      this.opts.hooks?.messageAdded?.(input.userId, stored);
+    const existing = input.conversationId || undefined;
+    // The store checks that an existing conversation is the user's (not_found) and the limit, atomically with the
+    // writes: a refused start creates no (empty) conversation, and a failed one leaves no run without its question.
+    return this.startWithQuestion(input, {
+      ...this.runInput(existing ?? randomUUID(), input.userId, input.model, input.clientRequestId),
+      ...(existing ? {} : { conversation: { title: titleFrom(message) } }),
+      question: { message: userMessage(message, input.attachments) },
     });
-    this.opts.launch(record, input.think);
-    return started(record);
   }
 
   /**
@@ -139,7 +125,7 @@ export class RunStarter {
     const { store } = this.opts;
     const conversation = await this.ownConversation(input.userId, input.conversationId);
     const question = await this.questionOf(conversation.id, input.messageId);
-    const record = await this.createRun(conversation.id, input.userId, input.model, undefined).catch((error: unknown) => {
+    const record = await store.createRun(this.runInput(conversation.id, input.userId, input.model, undefined)).catch((error: unknown) => {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
     // The run holds the conversation now: no other run moves its path until this one ends.
@@ -159,13 +145,18 @@ export class RunStarter {
     const target = (await store.listMessages(conversation.id)).find((m) => m.id === input.messageId && m.message.role === "user");
     if (!target || target.message.role !== "user") throw notFound("User message");
     const edited = userMessage(message, input.attachments ?? target.message.images);
-    const record = await this.createRun(conversation.id, input.userId, input.model, undefined).catch((error: unknown) => {
+    return this.startWithQuestion(input, {
+      ...this.runInput(conversation.id, input.userId, input.model, undefined),
+      question: { message: edited, parentId: target.parentId },
+    });
+  }
+
+  /** Stores the run with its question in one transaction (ChatStore.startRun), then launches it. */
+  private async startWithQuestion(input: { userId: string; think?: ThinkSetting | undefined }, run: StartRunInput): Promise<StartedRun> {
+    const { run: record, question } = await this.opts.store.startRun(run).catch((error: unknown) => {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
-    await this.beforeLaunch(record, async () => {
-      const stored = await store.appendMessage({ conversationId: conversation.id, runId: record.id, message: edited, parentId: target.parentId });
-      this.opts.hooks?.messageAdded?.(input.userId, stored);
-    });
+    this.opts.hooks?.messageAdded?.(input.userId, question);
     this.opts.launch(record, input.think);
     return started(record);
   }
@@ -195,18 +186,14 @@ export class RunStarter {
     return message;
   }
 
-  private async assertCapacity(userId: string) {
-    if ((await this.opts.store.countRunningRuns(userId)) >= this.opts.limits.maxRunsPerUser) throw tooManyRuns(this.opts.limits.maxRunsPerUser);
-  }
-
   private async ownConversation(userId: string, conversationId: string): Promise<Conversation> {
     const conversation = await this.opts.store.getConversation(userId, conversationId);
     if (!conversation) throw notFound("Conversation");
     return conversation;
   }
 
-  private createRun(conversationId: string, userId: string, model: string | undefined, clientRequestId: string | undefined) {
-    return this.opts.store.createRun({
+  private runInput(conversationId: string, userId: string, model: string | undefined, clientRequestId: string | undefined): CreateRunInput {
+    return {
       id: randomUUID(),
       conversationId,
       userId,
@@ -215,7 +202,7 @@ export class RunStarter {
       clientRequestId: clientRequestId ?? null,
       owner: this.opts.replicaId,
       maxRunningPerUser: this.opts.limits.maxRunsPerUser,
-    });
+    };
   }
 
   /** Store work between creating a run and launching it: when it fails, the run is not left `running`. */

@@ -61,6 +61,15 @@ async function messagesOf(store: ChatStore, conversationId: string) {
   return (await store.listMessages(conversationId)).map((m) => [m.message.role, m.message.content]);
 }
 
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
 /** Strictly increasing: each seq names one event (gaps allowed: a seq whose append failed is not used again). */
 function expectIncreasing(events: StoredEvent[]) {
   const seqs = events.map((e) => e.seq);
@@ -100,6 +109,36 @@ describe("a store write failing mid-run", () => {
         ["user", "[fail:coalesced] go"],
         ["assistant", "one "],
       ]);
+    } finally {
+      await inner.close();
+    }
+  });
+
+  it("storing the question failing: the send fails and leaves no conversation, run or message behind", async () => {
+    const inner = await openTestStore();
+    const failing = failingStore(inner);
+    const runs = testRunManager(failing.store, sim);
+    // Whatever call stores the question (with its run, and for a first message its conversation) fails.
+    const storesQuestion: FailWhen = (method) => method === "appendMessage" || method === "startRun";
+    try {
+      failing.failWhen(once(storesQuestion));
+      expect(await failure(runs.start({ userId: "u", message: "[fail:question] first" }))).toBeInstanceOf(Error);
+      expect(failing.failures).toHaveLength(1);
+      expect(await inner.listConversations("u")).toEqual([]);
+      expect(await inner.listRunningRuns()).toEqual([]);
+
+      // A follow-up in an existing conversation: no run without its question either.
+      const first = await startRun(runs, "[fail:question-2]");
+      await first.control.push({ content: "answer" });
+      await first.control.push({ done: true });
+      await first.subscribed;
+      await runs.whenEnded(first.runId);
+      const before = { runs: await inner.listRuns(first.conversationId), messages: await inner.listMessages(first.conversationId) };
+      failing.failWhen(once(storesQuestion));
+      expect(await failure(runs.start({ userId: "u", conversationId: first.conversationId, message: "[fail:question-2] again" }))).toBeInstanceOf(Error);
+      expect(failing.failures).toHaveLength(2);
+      expect({ runs: await inner.listRuns(first.conversationId), messages: await inner.listMessages(first.conversationId) }).toEqual(before);
+      expect(uncaught).toEqual([]);
     } finally {
       await inner.close();
     }

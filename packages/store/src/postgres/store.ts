@@ -163,8 +163,8 @@ const q = {
     FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE c.user_id = $1 AND m.role IN ('user', 'assistant') AND (m.created_at, m.id) < ($2, $3)
     ORDER BY m.created_at DESC, m.id DESC LIMIT $4`,
-  // In a transaction after lockConversation: appends to one conversation take turns, so the head read is still the
-  // head when the message lands under it (concurrent appends form a chain, never siblings).
+  // switchBranch and rewindActivePath take the conversation's row lock that streamchat_append_message takes: they and
+  // the appends to one conversation take turns (concurrent appends form a chain, never siblings).
   lockConversation: "SELECT head_message_id AS head FROM conversations WHERE id = $1 FOR UPDATE",
   // The conversation's row lock, the parent check, the insert and the new head: one call (schema v4).
   appendMessage: "SELECT message_id, message_parent_id FROM streamchat_append_message($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { clientList, isBlockedRead } from "../test-support/cluster-mode.js";
 import { eventually } from "../test-support/harness.js";
 import { silentLog } from "../runs/run-log.js";
 import { BlockingStreamReader, type StreamEntry } from "./blocking-stream-reader.js";
@@ -38,15 +39,8 @@ type ClientInfo = Record<string, string>;
 
 /** CLIENT LIST, the connections named for `id`. */
 async function clientsOf(id: string): Promise<ClientInfo[]> {
-  const reply = String(await probe.sendCommand(["CLIENT", "LIST"]));
-  return reply
-    .split("\n")
-    .filter((line) => line.trim())
-    .map((line) => Object.fromEntries(line.trim().split(" ").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])))
-    .filter((client) => client["name"]?.startsWith(`streamchat:${id}:`));
+  return (await clientList(probe)).filter((client) => client["name"]?.startsWith(`streamchat:${id}:`));
 }
-
-const isBlockedRead = (client: ClientInfo | undefined) => client?.["cmd"] === "xread" && (client["flags"] ?? "").includes("b");
 
 async function blockedReader(id: string): Promise<ClientInfo> {
   let found: ClientInfo | undefined;

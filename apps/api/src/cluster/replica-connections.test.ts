@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testBackend } from "../test-support/backend.js";
+import { clientList, clusterSkipReason, isBlockedRead, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { eventually, startTestApi } from "../test-support/harness.js";
 import { silentLog } from "../runs/run-log.js";
 import { closeRedis, connectionName, openRedis, type Redis } from "./redis-connection.js";
@@ -12,14 +12,7 @@ import { closeRedis, connectionName, openRedis, type Redis } from "./redis-conne
  * also with a feed open and the reader blocked. Postgres project only (cluster mode needs PostgreSQL).
  */
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const skip =
-  testBackend !== "postgres"
-    ? "cluster mode needs PostgreSQL (postgres project)"
-    : redisUrl
-      ? undefined
-      : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-if (skip && testBackend === "postgres") console.warn(`[replica-connections] SKIPPED: ${skip}`);
+const skip = clusterSkipReason("replica-connections");
 
 let probe: Redis | undefined;
 beforeAll(async () => {
@@ -29,14 +22,9 @@ afterAll(async () => {
   if (probe) await closeRedis(probe);
 });
 
-/** CLIENT LIST: the connections named for `replicaId`, with the command each runs and its flags. */
-async function connectionsOf(replicaId: string): Promise<Array<{ name: string; cmd: string; flags: string }>> {
-  const reply = String(await probe!.sendCommand(["CLIENT", "LIST"]));
-  return reply
-    .split("\n")
-    .map((line) => Object.fromEntries(line.trim().split(" ").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])))
-    .filter((client) => client["name"]?.startsWith(`streamchat:${replicaId}:`))
-    .map((client) => ({ name: client["name"]!, cmd: client["cmd"] ?? "", flags: client["flags"] ?? "" }));
+/** CLIENT LIST: the connections named for `replicaId`. */
+async function connectionsOf(replicaId: string): Promise<Array<Record<string, string>>> {
+  return (await clientList(probe!)).filter((client) => client["name"]?.startsWith(`streamchat:${replicaId}:`));
 }
 
 describe.skipIf(skip)("a replica's Redis connections", () => {
@@ -54,12 +42,12 @@ describe.skipIf(skip)("a replica's Redis connections", () => {
         { onStarted: () => started(), onData: ({ data }) => delivered.push(data.type) },
       );
       await opened;
-      await eventually(async () => (await connectionsOf(replicaId)).some((c) => c.cmd === "xread" && c.flags.includes("b")), "the reader blocked");
+      await eventually(async () => (await connectionsOf(replicaId)).some(isBlockedRead), "the reader blocked");
       const connections = await connectionsOf(replicaId);
-      expect(connections.map((c) => c.name).sort()).toEqual(
+      expect(connections.map((c) => c["name"]).sort()).toEqual(
         ["commands", "control", "stream reader"].map((role) => connectionName(replicaId, role)).sort(),
       );
-      expect(connections.filter((c) => c.cmd === "xread").map((c) => c.name)).toEqual([connectionName(replicaId, "stream reader")]);
+      expect(connections.filter((c) => c["cmd"] === "xread").map((c) => c["name"])).toEqual([connectionName(replicaId, "stream reader")]);
       // The feed is read by that reader: a change reaches the open subscription.
       const { conversationId } = await client.chat.send.mutate({ message: `hello ${randomUUID()}` });
       await eventually(() => delivered.includes("run-finished"), "the run's end in the feed");

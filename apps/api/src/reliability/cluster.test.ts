@@ -4,10 +4,11 @@ import { join } from "node:path";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { freshTestData, testBackend, type TestData } from "../test-support/backend.js";
+import { freshTestData, type TestData } from "../test-support/backend.js";
 import type { FeedDelivery } from "../feed/feed-events.js";
 import { closeRedis, connectionName, openRedis } from "../cluster/redis-connection.js";
 import { silentLog } from "../runs/run-log.js";
+import { clientList, clusterSkipReason, isBlockedRead, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { collectRun, eventually as eventuallyWithin, makeClient, tokenText, type Received } from "../test-support/harness.js";
 import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
 
@@ -20,16 +21,7 @@ import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir,
  * runs in the postgres project only.
  */
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const skipReason =
-  testBackend !== "postgres"
-    ? "cluster mode needs PostgreSQL (postgres project)"
-    : redisUrl
-      ? undefined
-      : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-const inCi = process.env["CI"] === "true" || process.env["CI"] === "1";
-if (skipReason && testBackend === "postgres" && inCi) throw new Error(`under CI=true the cluster tests must run: ${skipReason}`);
-if (skipReason && testBackend === "postgres") console.warn(`[cluster] SKIPPED the two-replica acceptance tests: ${skipReason}`);
+const skipReason = clusterSkipReason("cluster");
 
 let sim: Simulator;
 let dir: string;
@@ -482,12 +474,8 @@ describe.skipIf(skipReason)("Redis faults under two replicas", () => {
       await eventually(() => tokenText(sub.received) === "shared", "the token on B");
       const replicaIdOf = (child: ChildApi) => /"replicaId":"([^"]+)"/.exec(child.output())?.[1] ?? "";
       const probeId = String(await probe.sendCommand(["CLIENT", "ID"]));
-      const clients = async () =>
-        String(await probe.sendCommand(["CLIENT", "LIST"]))
-          .split("\n")
-          .filter((line) => line.trim() && !line.startsWith(`id=${probeId} `))
-          .map((line) => Object.fromEntries(line.trim().split(" ").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])));
-      const blockedReads = async () => (await clients()).filter((c) => c["cmd"] === "xread" && (c["flags"] ?? "").includes("b"));
+      const clients = async () => (await clientList(probe)).filter((c) => c["id"] !== probeId);
+      const blockedReads = async () => (await clients()).filter(isBlockedRead);
       // Each replica's reader spends its time blocked; between two reads it is briefly not.
       await eventually(async () => (await blockedReads()).length === 2, "both readers blocked in XREAD");
       const all = await clients();

@@ -27,6 +27,7 @@ const backendIndependent = [
   "src/router/model-list-cache.test.ts",
   "src/router/model-words.test.ts",
   "src/feed/conversation-feed.test.ts",
+  "src/cluster/blocking-stream-reader.test.ts",
   "src/titles/title-prompt.test.ts",
 ];
 

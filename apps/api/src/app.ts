@@ -210,7 +210,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   }
   let feed: ConversationFeed;
   try {
-    feed = await openConversationFeed({ redisUrl: config.redisUrl, log: app.log });
+    // Cluster mode: on the run streams' Redis connections (one blocking reader per replica, shared).
+    feed = await openConversationFeed({ redis: streams.redis });
   } catch (error) {
     await streams.abort();
     await liveness.close();

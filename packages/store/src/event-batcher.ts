@@ -1,4 +1,4 @@
-import type { ChatEvent } from "@streamchat/core";
+import type { ChatEvent, DoneReason } from "@streamchat/core";
 import { StoreError, conflict } from "./errors.js";
 import type { StoredEvent } from "./types.js";
 
@@ -8,6 +8,17 @@ export interface QueuedEvent {
   seq: number;
   type: ChatEvent["type"];
   json: string;
+  /**
+   * Set on a `done` row: the run is marked done with these (as finishRun would) in the transaction that commits
+   * the row, so a log that ends with `done` never belongs to a run still marked running.
+   */
+  finish?: RunFinish;
+}
+
+/** How a committed `done` finishes its run: its reason and its usage (as the JSON the runs table stores). */
+export interface RunFinish {
+  reason: DoneReason;
+  usage: string;
 }
 
 /** How a database-specific failure is to be treated. */
@@ -21,7 +32,10 @@ export type FailureKind =
 
 /** What the SQLite and PostgreSQL backends give the batcher: where rows go and what their errors mean. */
 export interface EventSink {
-  /** Inserts the rows in ONE transaction: all or none. May finish synchronously (SQLite). */
+  /**
+   * Inserts the rows in ONE transaction: all or none, and marks the run of each row with `finish` done in it (a run
+   * already finished keeps its first finish). May finish synchronously (SQLite).
+   */
   insert(rows: readonly QueuedEvent[]): void | Promise<void>;
   classify(error: unknown): FailureKind;
   /** The error the appenders see for a definitive failure (e.g. StoreError not_found / conflict "seq"). */
@@ -165,17 +179,17 @@ export class EventBatcher {
       log.batches.push(batch);
       this.queue.add(batch);
     }
-    batch.rows.push({ runId, seq, type: event.type, json });
     this.pendingCount++;
     if (event.type === "done") {
+      batch.rows.push({ runId, seq, type: event.type, json, finish: { reason: event.reason, usage: JSON.stringify(event.usage) } });
       // The caller reports the run finished once this resolves: commit now, not in flushIntervalMs.
       batch.hasDone = true;
       this.kick();
-    } else if (this.pendingCount >= this.maxBatch) {
-      this.kick();
-    } else {
-      this.arm(this.flushIntervalMs);
+      return batch.promise;
     }
+    batch.rows.push({ runId, seq, type: event.type, json });
+    if (this.pendingCount >= this.maxBatch) this.kick();
+    else this.arm(this.flushIntervalMs);
     return batch.promise;
   }
 

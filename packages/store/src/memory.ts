@@ -380,6 +380,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         const last = run.events.at(-1)?.seq ?? 0;
         if (seq <= last) throw conflict("seq", `Run ${runId}: seq ${seq} is not above ${last}, the last one in the log.`);
         run.events.push({ seq, type: event.type, json: JSON.stringify(event) });
+        if (event.type === "done" && run.record.status === "running") {
+          // As the database stores do in the done's transaction: a log ending with done is a finished run.
+          run.record = { ...run.record, status: "done", reason: event.reason, usage: copy(event.usage), finishedAt: now() };
+        }
         return committed;
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));

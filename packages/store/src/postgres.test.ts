@@ -101,6 +101,21 @@ describePostgres("postgres store", () => {
     expect((await store.listMessages("c1"))[0]).toMatchObject({ id: 1, createdAt: 1_700_000_000_123 });
   });
 
+  it("commits a batch larger than one INSERT with its done in one transaction that also finishes the run", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url, maxBatch: 5000, flushIntervalMs: 60_000, now: () => 42 });
+    await store.createConversation({ id: "c1", userId: "u", title: "t" });
+    await store.createRun({ id: "r1", conversationId: "c1", userId: "u", model: "m", provider: "p" });
+    const commits = store.stats().commits;
+    for (let seq = 1; seq <= 2500; seq++) void store.appendEvent("r1", seq, tokenEvent("r1", `t${seq}`));
+    await store.appendEvent("r1", 2501, doneEvent("r1", "length"));
+    expect(store.stats().commits).toBe(commits + 1);
+    expect(await sql(url, "SELECT count(*)::int AS n FROM events WHERE run_id = 'r1'")).toEqual([{ n: 2501 }]);
+    expect(await sql(url, "SELECT status, reason, finished_at FROM runs WHERE id = 'r1'")).toEqual([
+      { status: "done", reason: "length", finished_at: "42" },
+    ]);
+  });
+
   it("reads the non-streamed event types through their partial index", async () => {
     const { url } = await emptyDatabase();
     const store = await open({ url, maxBatch: 1000 });
@@ -234,7 +249,8 @@ describePostgres("postgres store when the database goes away", () => {
       await vi.waitFor(async () => expect(await store.ping()).toBe(true), { timeout: 30_000, interval: 100 });
       await ending; // the retry timer committed the batch: no call needed, no restart of the store
       expect((await store.readEvents("r1")).map((e) => e.seq)).toEqual([1, 2, 3]);
-      expect(await store.finishRun("r1", { reason: "stop", usage: null })).toBe(true);
+      // The retried commit finished the run with its done, in the same transaction.
+      expect(await store.getRun("r1")).toMatchObject({ status: "done", reason: "stop" });
       expect((await store.listConversations("u")).map((c) => c.id)).toEqual(["c1"]);
     } finally {
       await store.close();

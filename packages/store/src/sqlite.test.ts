@@ -171,7 +171,7 @@ describe("sqlite store on a real file", () => {
     const interruption = { type: "error" as const, runId: "r1", at: 2, code: "interrupted" as const, message: "restart", retryable: true };
     void restarted.appendEvent("r1", next, interruption);
     await restarted.appendEvent("r1", next + 1, doneEvent("r1", "interrupted"));
-    expect(await restarted.finishRun("r1", { reason: "interrupted", usage: null })).toBe(true);
+    expect(await restarted.getRun("r1")).toMatchObject({ status: "done", reason: "interrupted" });
     expect(await restarted.listRunningRuns()).toEqual([]);
     expect((await restarted.readEvents("r1")).map((e) => [e.seq, e.event.type])).toEqual([
       [1, "token"],

@@ -277,7 +277,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   const sink: EventSink = {
     insert(rows) {
       transaction(() => {
-        for (const row of rows) sql.insertEvent.run(row.runId, row.seq, row.type, row.json);
+        for (const row of rows) {
+          sql.insertEvent.run(row.runId, row.seq, row.type, row.json);
+          if (row.finish) sql.finishRun.run(row.finish.reason, row.finish.usage, now(), row.runId);
+        }
       });
     },
     classify(error): FailureKind {

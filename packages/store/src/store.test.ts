@@ -409,9 +409,8 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await run("r2", "c1");
       await store.rewindActivePath("c1", question);
       void store.appendEvent("r2", 1, tokenEvent("r2", "second answer"));
-      await store.appendEvent("r2", 2, doneEvent("r2"));
       const second = await say("assistant", "second answer", { runId: "r2" });
-      await store.finishRun("r2", { reason: "stop", usage: { ...sampleUsage, completionTokens: 2 } });
+      await store.appendEvent("r2", 2, { ...doneEvent("r2"), usage: { ...sampleUsage, completionTokens: 2 } });
 
       const byRun = async () => (await store.activePath("c1")).map((m) => [m.message.content, m.runId]);
       expect(await byRun()).toEqual([
@@ -891,6 +890,23 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await ctx.committedSeqs("r1")).toEqual([1, 2, 3]);
     });
 
+    it("finishes the run with its committed done, in the same commit: reason, usage, finishedAt; the first finish wins", async () => {
+      clock.set(5_000);
+      await commit(store, "r1", 1, tokenEvent("r1", "a"));
+      expect(await store.getRun("r1")).toMatchObject({ status: "running" });
+      await store.appendEvent("r1", 2, doneEvent("r1", "length"));
+      // No finishRun call: a log that ends with done never shows its run running.
+      expect(await store.getRun("r1")).toMatchObject({ status: "done", reason: "length", usage: sampleUsage, finishedAt: 5_000 });
+      expect(await store.activeRun("c1")).toBeUndefined();
+      expect(await store.finishRun("r1", { reason: "cancelled", usage: null })).toBe(false);
+
+      // A run finished before its done (a closer won) keeps that finish.
+      expect(await store.finishRun("r2", { reason: "interrupted", usage: null })).toBe(true);
+      clock.set(6_000);
+      await store.appendEvent("r2", 1, doneEvent("r2", "stop"));
+      expect(await store.getRun("r2")).toMatchObject({ status: "done", reason: "interrupted", usage: null, finishedAt: 5_000 });
+    });
+
     it("reads only the events of the asked types, in order, committed and queued", async () => {
       const events = runEvents("r1", "c1");
       for (const [i, event] of events.slice(0, 6).entries()) void store.appendEvent("r1", i + 1, event);
@@ -1031,6 +1047,15 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(tree.map((m) => m.parentId)).toEqual([null, ...tree.slice(0, -1).map((m) => m.id)]);
       expect((await store.activePath("c0")).map((m) => m.id)).toEqual(tree.map((m) => m.id));
       expect(appended.map((m) => m.parentId).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(tree.map((m) => m.parentId));
+    });
+
+    it("leaves the run running when its done is refused by the log (a seq another process committed)", async () => {
+      await run("r1", "c0");
+      await commit(other, "r1", 1, tokenEvent("r1", "from the other process"));
+      expect(await appendFailure(store, "r1", 1, doneEvent("r1"))).toEqual(storeError("conflict", "seq"));
+      expect(await other.getRun("r1")).toMatchObject({ status: "running", reason: null });
+      await store.appendEvent("r1", 2, doneEvent("r1", "cancelled"));
+      expect(await other.getRun("r1")).toMatchObject({ status: "done", reason: "cancelled" });
     });
 
     it("starts one run of a conversation when both try at once", async () => {

@@ -278,7 +278,8 @@ export interface ChatStore {
   /** How many runs of the user are running (on every process). */
   countRunningRuns(userId: string): Promise<number>;
   /**
-   * Marks a running run done. The first finish wins: a finished or unknown run is left unchanged.
+   * Marks a running run done (a run whose log gets its `done` is finished by appendEvent: this is for runs that end
+   * without one). The first finish wins: a finished or unknown run is left unchanged.
    * Returns true when this call finished it.
    */
   finishRun(runId: string, input: { reason: DoneReason; usage: Usage | null }): Promise<boolean>;
@@ -308,6 +309,10 @@ export interface ChatStore {
    * by then are rejected with the same error, and later appends of the run are refused with it — except `error`
    * and `done` events (with seqs above the lost ones), so the caller can still end the log past a gap, as crash
    * recovery does. A committed `done` clears that state.
+   *
+   * A `done` event finishes its run in the transaction that commits it, as finishRun would with the done's reason
+   * and usage (the first finish still wins): a log that ends with `done` never belongs to a run marked running, and
+   * the caller needs no finishRun of its own.
    *
    * Events are visible to this process's readEvents / lastSeq as soon as queued.
    * Rejects with StoreError("not_found") for an unknown run — at once (memory) or when its batch is committed

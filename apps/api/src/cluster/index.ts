@@ -2,6 +2,7 @@ import type { RunLog } from "../runs/run-log.js";
 import type { RunStreamsFactory } from "../runs/run-streams.js";
 import { embeddedRunStreams } from "../runs/embedded-streams.js";
 import { redisTarget } from "./redis-target.js";
+import type { ReplicaRedis } from "./replica-redis.js";
 
 /**
  * Cluster mode lives in this folder: with REDIS_URL the runs' events, their followers and their control messages go
@@ -14,6 +15,11 @@ export interface RunStreamsChoice {
   describe: string;
   /** Releases what was opened when start-up fails before a RunManager took it. */
   abort(): Promise<void>;
+  /**
+   * Cluster mode: the replica's command connection and its one blocking stream reader, for the conversation feed
+   * to share (feed/open-feed.ts), so that a replica holds one blocking Redis connection, not one per user of it.
+   */
+  redis?: ReplicaRedis;
 }
 
 export async function openRunStreams(opts: { redisUrl: string | undefined; replicaId: string; log: RunLog }): Promise<RunStreamsChoice> {
@@ -21,7 +27,7 @@ export async function openRunStreams(opts: { redisUrl: string | undefined; repli
   // Loaded only in cluster mode: an embedded process does not pay for the Redis client at start-up.
   const { openRedisRunStreams } = await import("./redis-streams.js");
   const redis = await openRedisRunStreams({ url: opts.redisUrl, replicaId: opts.replicaId, log: opts.log });
-  return { factory: redis.factory, describe: `redis ${redisTarget(opts.redisUrl)}`, abort: redis.abort };
+  return { factory: redis.factory, describe: `redis ${redisTarget(opts.redisUrl)}`, abort: redis.abort, redis: redis.redis };
 }
 
 export { redisTarget } from "./redis-target.js";

@@ -7,9 +7,10 @@ export { redisTarget } from "./redis-target.js";
 /** The client as created here (RESP3, node-redis 6's default). */
 export type Redis = ReturnType<typeof newClient>;
 
-function newClient(url: string, connectTimeoutMs: number, reconnectDelay: (retries: number, cause: Error) => number | Error) {
+function newClient(url: string, name: string | undefined, connectTimeoutMs: number, reconnectDelay: (retries: number, cause: Error) => number | Error) {
   return createClient({
     url,
+    ...(name === undefined ? {} : { name }),
     disableOfflineQueue: true,
     socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelay },
   });
@@ -19,6 +20,8 @@ export interface RedisConnectionOptions {
   url: string;
   /** What this connection is for, in logs ("commands", "reader", "control"). */
   role: string;
+  /** Names the connection in Redis (CLIENT LIST: `streamchat:<replicaId>:<role>`), so an operator tells whose it is. */
+  replicaId?: string;
   log: RunLog;
   /** How long to wait for the first connection. Default 5000 ms. */
   connectTimeoutMs?: number;
@@ -34,7 +37,8 @@ export async function openRedis(options: RedisConnectionOptions): Promise<Redis>
   let connected = false;
   let down = false;
   // Before the first connection: give up soon (start-up reports it); afterwards: retry for as long as it takes.
-  const client = newClient(url, options.connectTimeoutMs ?? 5000, (retries, cause) =>
+  const name = options.replicaId === undefined ? undefined : connectionName(options.replicaId, role);
+  const client = newClient(url, name, options.connectTimeoutMs ?? 5000, (retries, cause) =>
     connected ? Math.min(50 * 2 ** Math.min(retries, 5), 1000) : retries >= 2 ? cause : 200,
   );
   client.on("error", (error: unknown) => {
@@ -49,6 +53,11 @@ export async function openRedis(options: RedisConnectionOptions): Promise<Redis>
   await client.connect();
   connected = true;
   return client;
+}
+
+/** A connection's name in Redis (CLIENT SETNAME takes no spaces). */
+export function connectionName(replicaId: string, role: string): string {
+  return `streamchat:${replicaId}:${role}`.replace(/\s+/g, "-");
 }
 
 /** Closes a connection: waits for its pending commands when it is up, else drops them. Never throws. */

@@ -6,12 +6,10 @@ import type { StoredEvent } from "@streamchat/store";
  * id name the same event on every replica, and XADD itself refuses an id that does not increase.
  */
 export const runStreamKey = (runId: string) => `streamchat:run:${runId}`;
-/** Per replica: an XADD here wakes its blocked reader so it reads a new set of streams. */
+/** Per replica: an XADD here wakes its blocked stream reader so it reads a new set of streams (runs' and feeds'). */
 export const wakeStreamKey = (replicaId: string) => `streamchat:wake:${replicaId}`;
 /** Per user: their conversation feed (feed/redis-feed.ts). */
 export const feedStreamKey = (userId: string) => `streamchat:feed:${userId}`;
-/** Per feed instance: an XADD here wakes its blocked feed reader so it reads a new set of streams. */
-export const feedWakeStreamKey = (instanceId: string) => `streamchat:feedwake:${instanceId}`;
 /** Per replica: the pub/sub channel its control messages (cancel, approval decisions) and their replies arrive on. */
 export const controlChannel = (replicaId: string) => `streamchat:control:${replicaId}`;
 

@@ -8,7 +8,8 @@ import { followRun, localLiveHandle, type FollowSource } from "../runs/subscribe
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { entryToEvent, eventField, runStreamKey, streamId } from "./redis-keys.js";
-import { StreamReader } from "./stream-reader.js";
+import { ReplicaRedis } from "./replica-redis.js";
+import { RunStreamFollowers } from "./run-stream-followers.js";
 
 export const redisUnavailableMessage = "The event bus (Redis) is unreachable; try again in a moment.";
 
@@ -29,29 +30,17 @@ export interface RedisStreamsOptions extends FollowOptions {
   stallMs?: number;
   /** How long a control message waits for the owner's reply (default 2000 ms). */
   controlReplyTimeoutMs?: number;
-  /** How long one blocking XREAD of the stream reader waits before it starts over (default 5000 ms). */
+  /**
+   * How long one blocking XREAD of the stream reader waits before it starts over (default 5000 ms). Only where
+   * openRedisRunStreams opens the replica's connections itself (no `redis` given).
+   */
   blockMs?: number;
 }
 
-/** The three connections of a replica: commands (shared), the blocking reader, the control subscriber. */
+/** The three connections of a replica: commands and the blocking reader (shared with the feed), the control subscriber. */
 export interface RedisConnections {
-  command: Redis;
-  reader: Redis;
+  redis: ReplicaRedis;
   subscriber: Redis;
-}
-
-export async function openRedisConnections(url: string, log: RedisStreamsDeps["log"]): Promise<RedisConnections> {
-  const command = await openRedis({ url, role: "commands", log });
-  try {
-    const [reader, subscriber] = await Promise.all([
-      openRedis({ url, role: "reader", log }),
-      openRedis({ url, role: "control", log }),
-    ]);
-    return { command, reader, subscriber };
-  } catch (error) {
-    command.destroy();
-    throw error;
-  }
 }
 
 type RedisStreamsDeps = RunStreamsDeps;
@@ -63,7 +52,7 @@ type RedisStreamsDeps = RunStreamsDeps;
  *   and to the run's stream (`XADD streamchat:run:<id> <seq>-0`, pipelined, not awaited). A failed XADD stops the
  *   run (it ends with error{internal}). `done` is committed to the database before it is published.
  * - Follow: a run executing here is followed in-process (as embedded); any other through this replica's
- *   StreamReader (one blocking reader connection, multiplexed). History is the stream (XRANGE), and the database
+ *   RunStreamFollowers over the replica's one blocking reader (shared with the conversation feed). History is the stream (XRANGE), and the database
  *   where the stream has expired or lost entries. While Redis is down, followers read the database.
  * - Control: pub/sub to the owner's channel (ControlChannel).
  * - Liveness is not here: it is the database's (PostgreSQL session locks, postgres-liveness.ts), which also works
@@ -73,13 +62,14 @@ export class RedisRunStreams implements RunStreams {
   readonly kind = "redis";
   followers = 0;
   private readonly writer: RunEvents;
-  private readonly reader: StreamReader;
+  private readonly reader: RunStreamFollowers;
   private readonly closing = new AbortController();
   private readonly source: FollowSource;
   private readonly command: Redis;
   private readonly ttlAfterDone: string;
   private readonly maxTtl: string;
   private closed = false;
+  private readonly release: () => Promise<void>;
 
   constructor(
     private readonly deps: RedisStreamsDeps,
@@ -88,17 +78,15 @@ export class RedisRunStreams implements RunStreams {
     private readonly opts: RedisStreamsOptions,
   ) {
     const { store, live } = deps;
-    this.command = redis.command;
+    this.command = redis.redis.command;
+    this.release = redis.redis.retain();
     this.ttlAfterDone = String(opts.ttlAfterDoneMs ?? 600_000);
     this.maxTtl = String(opts.maxTtlMs ?? 86_400_000);
     this.writer = new RunEvents(store, (run, stored) => this.publishLive(run, stored), deps.onWriteFailure);
-    this.reader = new StreamReader({
-      reader: redis.reader,
-      command: redis.command,
-      replicaId: deps.replicaId,
-      log: deps.log,
+    this.reader = new RunStreamFollowers({
+      reader: redis.redis.reader,
+      command: this.command,
       ...(opts.stallMs === undefined ? {} : { stallMs: opts.stallMs }),
-      ...(opts.blockMs === undefined ? {} : { blockMs: opts.blockMs }),
     });
     this.source = {
       read: (runId, afterSeq, limit) => this.read(runId, afterSeq, limit),
@@ -209,10 +197,11 @@ export class RedisRunStreams implements RunStreams {
     this.closed = true;
     this.closing.abort();
     await this.control_.close();
-    await this.reader.close();
+    this.reader.close();
     await closeRedis(this.redis.subscriber);
-    // Last: the closing events of this replica's runs are still on their way to the streams.
-    await closeRedis(this.command);
+    // Last: the closing events of this replica's runs are still on their way to the streams. The command
+    // connection and the blocking reader close when the feed has given its share back too.
+    await this.release();
   }
 
   get readerFeeds(): number {
@@ -276,26 +265,34 @@ function isIdTooSmall(error: unknown): boolean {
   return error instanceof Error && /equal or smaller than the target stream top item/.test(error.message);
 }
 
-/** Opens the Redis connections and the control channel; the factory builds the RunStreams for a RunManager. */
+/**
+ * Opens the control channel, and the replica's shared connections unless `redis` gives them; the factory builds the
+ * RunStreams for a RunManager (which takes a share of `redis`, given back when it closes).
+ */
 export async function openRedisRunStreams(
-  opts: RedisStreamsOptions & { replicaId: string; log: RedisStreamsDeps["log"] },
-): Promise<{ factory: (deps: RunStreamsDeps) => RedisRunStreams; abort: () => Promise<void> }> {
-  const connections = await openRedisConnections(opts.url, opts.log);
-  let apply: (runId: string, control: RunControl) => boolean = () => false;
+  opts: RedisStreamsOptions & { replicaId: string; log: RedisStreamsDeps["log"]; redis?: ReplicaRedis },
+): Promise<{ factory: (deps: RunStreamsDeps) => RedisRunStreams; abort: () => Promise<void>; redis: ReplicaRedis }> {
+  const { url, replicaId, log } = opts;
+  const redis = opts.redis ?? (await ReplicaRedis.open({ url, replicaId, log, ...(opts.blockMs === undefined ? {} : { blockMs: opts.blockMs }) }));
+  let subscriber: Redis | undefined;
   let control: ControlChannel;
+  let apply: (runId: string, control: RunControl) => boolean = () => false;
   try {
+    subscriber = await openRedis({ url, role: "control", replicaId, log });
     control = await ControlChannel.open({
-      command: connections.command,
-      subscriber: connections.subscriber,
-      replicaId: opts.replicaId,
-      log: opts.log,
+      command: redis.command,
+      subscriber,
+      replicaId,
+      log,
       apply: (runId, message) => apply(runId, message),
       ...(opts.controlReplyTimeoutMs === undefined ? {} : { replyTimeoutMs: opts.controlReplyTimeoutMs }),
     });
   } catch (error) {
-    for (const connection of Object.values(connections)) connection.destroy();
+    subscriber?.destroy();
+    if (!opts.redis) await redis.abort();
     throw error;
   }
+  const connections: RedisConnections = { redis, subscriber };
   return {
     factory: (deps) => {
       apply = deps.onControl;
@@ -303,7 +300,9 @@ export async function openRedisRunStreams(
     },
     // Start-up failed after the connections were opened (before a RunManager took them).
     abort: async () => {
-      for (const connection of Object.values(connections)) connection.destroy();
+      subscriber.destroy();
+      await redis.abort();
     },
+    redis,
   };
 }

@@ -1,23 +1,23 @@
 import { randomBytes } from "node:crypto";
 import type { RunLog } from "../runs/run-log.js";
-import { closeRedis, openRedis, type Redis } from "../cluster/redis-connection.js";
-import { feedStreamKey, feedWakeStreamKey, xreadPairs } from "../cluster/redis-keys.js";
+import type { FollowedStream, StreamEntry } from "../cluster/blocking-stream-reader.js";
+import type { Redis } from "../cluster/redis-connection.js";
+import { feedStreamKey } from "../cluster/redis-keys.js";
+import { ReplicaRedis } from "../cluster/replica-redis.js";
 import { FeedClosedError, feedStarted, startedSubscription, type ConversationFeed, type FeedStats } from "./conversation-feed.js";
 import { feedEventSchema, type FeedDelivery, type FeedEvent } from "./feed-events.js";
 import { defaultFeedBufferSize, defaultFeedIdleRetentionMs } from "./in-process-feed.js";
 
 export interface RedisFeedOptions {
-  /** Shared command connection (XADD, XRANGE). */
-  command: Redis;
-  /** Dedicated connection for the one blocking XREAD loop: nothing else may use it; the feed closes it. */
-  reader: Redis;
-  log: RunLog;
+  /**
+   * The replica's shared connections: commands (XADD, XRANGE) and its one blocking stream reader, which reads the
+   * feed streams of the users with a subscriber here. The feed takes a share and gives it back when it closes.
+   */
+  redis: ReplicaRedis;
   /** Events kept per user in Redis (exact MAXLEN, default 256); a client further behind gets `resync`. */
   bufferSize?: number;
   /** How long a user's stream lives after their last event (default 10 min). */
   idleRetentionMs?: number;
-  /** How long one blocking read waits before it starts over (default 5000 ms). */
-  blockMs?: number;
 }
 
 const eventField = "e";
@@ -29,12 +29,12 @@ interface Entry {
   event: FeedEvent | null;
 }
 
-/** One user's stream as this replica follows it: entries read by the loop after `floor`, at most bufferSize. */
+/** One user's stream as this replica follows it: entries read by the reader after `floor`, at most bufferSize. */
 interface Channel {
   key: string;
-  /** The last id read by the loop (the next XREAD starts after it). */
-  cursor: string;
-  /** `ring` holds every entry of the stream after this id (up to `cursor`). */
+  /** The stream as the replica's reader follows it (its cursor: the last id read). */
+  stream: FollowedStream;
+  /** `ring` holds every entry of the stream after this id (up to the reader's cursor). */
   floor: string;
   ring: Entry[];
   wakers: Set<() => void>;
@@ -49,26 +49,25 @@ interface Channel {
  * after it is there too); else `resync`, whose id is the stream's newest entry (a marker entry is added to an empty
  * stream so that there is one).
  *
- * Live reads: ONE blocking XREAD loop per replica on a dedicated connection over the streams of the users with a
- * subscriber here (as cluster/stream-reader.ts does for runs; its wake stream restarts the read when the set changes).
- * Entries go to a per-user ring of bufferSize shared by that user's subscribers, which keep only a cursor; one that
- * fell behind the ring reads Redis (XRANGE, bufferSize at a time) or gets `resync`.
+ * Live reads: the replica's one blocking reader (cluster/blocking-stream-reader.ts, shared with the run streams)
+ * follows the streams of the users with a subscriber here. Entries go to a per-user ring of bufferSize shared by
+ * that user's subscribers, which keep only a cursor; one that fell behind the ring reads Redis (XRANGE, bufferSize
+ * at a time) or gets `resync`. Across a Redis outage the reader keeps following from where it was.
  */
 export class RedisFeed implements ConversationFeed {
-  private readonly replicaId = randomBytes(6).toString("hex");
-  private readonly wakeKey = feedWakeStreamKey(this.replicaId);
-  private wakeCursor = "0-0";
   private readonly bufferSize: number;
   private readonly retentionMs: string;
   private readonly channels = new Map<string, Channel>();
+  private readonly command: Redis;
+  private readonly release: () => Promise<void>;
   private subscribers = 0;
   private closed = false;
-  private readonly loop: Promise<void>;
 
   constructor(private readonly opts: RedisFeedOptions) {
     this.bufferSize = Math.max(1, opts.bufferSize ?? defaultFeedBufferSize);
     this.retentionMs = String(opts.idleRetentionMs ?? defaultFeedIdleRetentionMs);
-    this.loop = this.run();
+    this.command = opts.redis.command;
+    this.release = opts.redis.retain();
   }
 
   async publish(userId: string, event: FeedEvent): Promise<void> {
@@ -147,8 +146,10 @@ export class RedisFeed implements ConversationFeed {
       channel.wakers.delete(waker);
       signal.removeEventListener("abort", waker);
       if (counted) this.subscribers--;
-      // The next read leaves the stream out; no wake-up needed for that.
-      if (channel.wakers.size === 0 && this.channels.get(userId) === channel) this.channels.delete(userId);
+      if (channel.wakers.size === 0 && this.channels.get(userId) === channel) {
+        this.channels.delete(userId);
+        channel.stream.stop();
+      }
     }
   }
 
@@ -159,15 +160,16 @@ export class RedisFeed implements ConversationFeed {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const channel of this.channels.values()) for (const wake of channel.wakers) wake();
-    // Ends the blocked read at once.
-    this.opts.reader.destroy();
-    await this.loop.catch(() => {});
-    await closeRedis(this.opts.command);
+    for (const channel of this.channels.values()) {
+      channel.stream.stop();
+      for (const wake of channel.wakers) wake();
+    }
+    // The reader and the command connection close with the replica's last share.
+    await this.release();
   }
 
   private async add(key: string, field: string, value: string): Promise<string> {
-    const { command } = this.opts;
+    const { command } = this;
     const [id] = await Promise.all([
       command.sendCommand<unknown>(["XADD", key, "MAXLEN", String(this.bufferSize), "*", field, value]),
       command.sendCommand(["PEXPIRE", key, this.retentionMs]),
@@ -186,9 +188,15 @@ export class RedisFeed implements ConversationFeed {
       // Another subscriber may have opened it meanwhile (its floor is at most this top: it reads what comes next).
       channel = this.channels.get(userId);
       if (!channel) {
-        channel = { key, cursor: top, floor: top, ring: [], wakers: new Set() };
+        const opened: Channel = {
+          key,
+          floor: top,
+          ring: [],
+          wakers: new Set(),
+          stream: this.opts.redis.reader.follow(key, top, (entries) => this.receive(opened, entries)),
+        };
+        channel = opened;
         this.channels.set(userId, channel);
-        this.wakeUp();
       }
     }
     channel.wakers.add(waker);
@@ -196,7 +204,7 @@ export class RedisFeed implements ConversationFeed {
   }
 
   private async top(key: string): Promise<string | undefined> {
-    const reply = await this.opts.command.sendCommand<unknown>(["XREVRANGE", key, "+", "-", "COUNT", "1"]);
+    const reply = await this.command.sendCommand<unknown>(["XREVRANGE", key, "+", "-", "COUNT", "1"]);
     return toEntries(reply)[0]?.id;
   }
 
@@ -206,64 +214,21 @@ export class RedisFeed implements ConversationFeed {
   }
 
   private async holds(key: string, id: string): Promise<boolean> {
-    const reply = await this.opts.command.sendCommand<unknown>(["XRANGE", key, id, id]);
+    const reply = await this.command.sendCommand<unknown>(["XRANGE", key, id, id]);
     return toEntries(reply).length === 1;
   }
 
   /** Entries from `from` (inclusive), at most bufferSize + 1. */
   private async range(key: string, from: string): Promise<Entry[]> {
-    const reply = await this.opts.command.sendCommand<unknown>(["XRANGE", key, from, "+", "COUNT", String(this.bufferSize + 1)]);
+    const reply = await this.command.sendCommand<unknown>(["XRANGE", key, from, "+", "COUNT", String(this.bufferSize + 1)]);
     return toEntries(reply);
   }
 
-  private wakeUp(): void {
-    this.opts.command
-      .sendCommand(["XADD", this.wakeKey, "MAXLEN", "~", "16", "*", "w", "1"])
-      .then(() => this.opts.command.sendCommand(["PEXPIRE", this.wakeKey, "3600000"]))
-      .catch(() => {
-        // Redis down: the read fails by itself and the loop starts over with the current key set.
-      });
-  }
-
-  private async run(): Promise<void> {
-    const { reader, log } = this.opts;
-    const block = String(this.opts.blockMs ?? 5000);
-    let failures = 0;
-    while (!this.closed) {
-      const channels = [...this.channels.values()];
-      const args = ["XREAD", "COUNT", String(this.bufferSize), "BLOCK", block, "STREAMS", this.wakeKey];
-      for (const channel of channels) args.push(channel.key);
-      args.push(this.wakeCursor);
-      for (const channel of channels) args.push(channel.cursor);
-      let reply: unknown;
-      try {
-        reply = await reader.sendCommand<unknown>(args);
-      } catch (error) {
-        if (this.closed) return;
-        // Cursors are concrete ids: the next read after the outage misses nothing that is still in the stream.
-        if (failures === 0) log.warn({ err: error }, "the conversation feed's Redis reader lost its connection; retrying");
-        failures++;
-        await new Promise<void>((resolve) => setTimeout(resolve, Math.min(50 * 2 ** Math.min(failures, 5), 1000)));
-        continue;
-      }
-      failures = 0;
-      for (const [key, raw] of xreadPairs(reply)) {
-        const entries = toEntries(raw);
-        if (key === this.wakeKey) {
-          const last = entries.at(-1);
-          if (last) this.wakeCursor = last.id;
-          continue;
-        }
-        const channel = channels.find((c) => c.key === key);
-        if (!channel || entries.length === 0) continue;
-        for (const entry of entries) {
-          channel.ring.push(entry);
-          channel.cursor = entry.id;
-        }
-        while (channel.ring.length > this.bufferSize) channel.floor = channel.ring.shift()!.id;
-        for (const wake of channel.wakers) wake();
-      }
-    }
+  /** A read's new entries of the user's stream: into the ring (bufferSize at most), then the subscribers wake. */
+  private receive(channel: Channel, raw: StreamEntry[]): void {
+    for (const entry of toEntries(raw)) channel.ring.push(entry);
+    while (channel.ring.length > this.bufferSize) channel.floor = channel.ring.shift()!.id;
+    for (const wake of channel.wakers) wake();
   }
 }
 
@@ -304,15 +269,13 @@ function compareIds(a: string, b: string): number {
   return am === bm ? (as === bs ? 0 : as < bs ? -1 : 1) : am < bm ? -1 : 1;
 }
 
-/** A RedisFeed on two connections of its own (commands, the blocking reader). */
+/** A RedisFeed on connections of its own (commands, a blocking reader): a replica's feed shares the run streams' instead. */
 export async function openRedisFeed(opts: { url: string; log: RunLog; bufferSize?: number; blockMs?: number }): Promise<RedisFeed> {
-  const command = await openRedis({ url: opts.url, role: "feed commands", log: opts.log });
-  let reader: Redis;
-  try {
-    reader = await openRedis({ url: opts.url, role: "feed reader", log: opts.log });
-  } catch (error) {
-    command.destroy();
-    throw error;
-  }
-  return new RedisFeed({ command, reader, log: opts.log, ...(opts.bufferSize ? { bufferSize: opts.bufferSize } : {}), ...(opts.blockMs ? { blockMs: opts.blockMs } : {}) });
+  const redis = await ReplicaRedis.open({
+    url: opts.url,
+    replicaId: `feed-${randomBytes(6).toString("hex")}`,
+    log: opts.log,
+    ...(opts.blockMs ? { blockMs: opts.blockMs } : {}),
+  });
+  return new RedisFeed({ redis, ...(opts.bufferSize ? { bufferSize: opts.bufferSize } : {}) });
 }

@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatEvent, EventOf } from "@streamchat/core";
 import { everythingServer } from "@streamchat/mcp/test-support";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { freshTestData, testBackend, type TestData } from "../test-support/backend.js";
+import { freshTestData, type TestData } from "../test-support/backend.js";
+import { clusterSkipReason, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { eventually, makeClient, recordEvents, type ApiClient } from "../test-support/harness.js";
 import { spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
 
@@ -18,15 +19,7 @@ import { spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js
  * project only.
  */
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const skipReason =
-  testBackend !== "postgres"
-    ? "cluster mode needs PostgreSQL (postgres project)"
-    : redisUrl
-      ? undefined
-      : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-const inCi = process.env["CI"] === "true" || process.env["CI"] === "1";
-if (skipReason && testBackend === "postgres" && inCi) throw new Error(`under CI=true the cluster tests must run: ${skipReason}`);
+const skipReason = clusterSkipReason("cluster-approval");
 
 let sim: Simulator;
 let dir: string;

@@ -4,8 +4,11 @@ import { join } from "node:path";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { freshTestData, testBackend, type TestData } from "../test-support/backend.js";
+import { freshTestData, type TestData } from "../test-support/backend.js";
 import type { FeedDelivery } from "../feed/feed-events.js";
+import { closeRedis, connectionName, openRedis } from "../cluster/redis-connection.js";
+import { silentLog } from "../runs/run-log.js";
+import { clientList, clusterSkipReason, isBlockedRead, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { collectRun, eventually as eventuallyWithin, makeClient, tokenText, type Received } from "../test-support/harness.js";
 import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
 
@@ -18,16 +21,7 @@ import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir,
  * runs in the postgres project only.
  */
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const skipReason =
-  testBackend !== "postgres"
-    ? "cluster mode needs PostgreSQL (postgres project)"
-    : redisUrl
-      ? undefined
-      : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-const inCi = process.env["CI"] === "true" || process.env["CI"] === "1";
-if (skipReason && testBackend === "postgres" && inCi) throw new Error(`under CI=true the cluster tests must run: ${skipReason}`);
-if (skipReason && testBackend === "postgres") console.warn(`[cluster] SKIPPED the two-replica acceptance tests: ${skipReason}`);
+const skipReason = clusterSkipReason("cluster");
 
 let sim: Simulator;
 let dir: string;
@@ -458,6 +452,51 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
 });
 
 describe.skipIf(skipReason)("Redis faults under two replicas", () => {
+  it("each replica holds three Redis connections, one of them blocked in XREAD: the run streams and the feed share the reader and the commands", { timeout: 120_000 }, async () => {
+    const data = await freshTestData(dir);
+    const port = await closedPort();
+    await startRedis(port);
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    const [a, b] = await Promise.all([replica(data, { REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
+    const probe = await openRedis({ url: redisUrl, role: "test", log: silentLog });
+    try {
+      const onA = makeClient(a.url);
+      const onB = makeClient(b.url);
+      // B follows a run executing on A and serves a tab's feed: both go through its one reader.
+      const tab = feedOn(onB);
+      await tab.started;
+      const tag = newTag();
+      const control = sim.control({ lastUserIncludes: tag });
+      const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
+      await control.connected;
+      const sub = rawSubscribe(b.url, eventsPath(runId));
+      await control.push({ content: "shared" });
+      await eventually(() => tokenText(sub.received) === "shared", "the token on B");
+      const replicaIdOf = (child: ChildApi) => /"replicaId":"([^"]+)"/.exec(child.output())?.[1] ?? "";
+      const probeId = String(await probe.sendCommand(["CLIENT", "ID"]));
+      const clients = async () => (await clientList(probe)).filter((c) => c["id"] !== probeId);
+      const blockedReads = async () => (await clients()).filter(isBlockedRead);
+      // Each replica's reader spends its time blocked; between two reads it is briefly not.
+      await eventually(async () => (await blockedReads()).length === 2, "both readers blocked in XREAD");
+      const all = await clients();
+      expect(all).toHaveLength(6);
+      for (const child of [a, b]) {
+        const id = replicaIdOf(child);
+        expect(all.map((c) => c["name"]).filter((name) => name?.startsWith(`streamchat:${id}:`)).sort()).toEqual(
+          [connectionName(id, "commands"), connectionName(id, "control"), connectionName(id, "stream reader")].sort(),
+        );
+      }
+      expect((await blockedReads()).map((c) => c["name"]).sort()).toEqual([a, b].map((child) => connectionName(replicaIdOf(child), "stream reader")).sort());
+      // The feed on that reader follows: the run's end reaches the tab on B.
+      await control.push({ done: true });
+      expect(await sub.ended).toBe("return");
+      await eventually(() => tab.received.some((d) => d.event.type === "run-finished" && d.event.runId === runId), "the run's end in the feed on B");
+      tab.stop();
+    } finally {
+      await closeRedis(probe);
+    }
+  });
+
   it("Redis down: sends fail fast with a typed error, /healthz 503, the running answer ends with a typed error; all recovers when Redis returns", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const port = await closedPort();

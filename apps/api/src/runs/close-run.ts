@@ -40,11 +40,11 @@ export interface CloseOutcome {
 
 /**
  * Closes a run from its stored log alone: stores the messages its events produced that are not stored
- * yet (tool calls without a result answered as failed), appends error + done, marks it done.
+ * yet (tool calls without a result answered as failed), appends error + done (which marks it done).
  *
  * Idempotent, so it can be retried after it failed half-way (a crash or a store failure during it), by this
  * process or another one:
- * - a log that ends with `done` only gets its status fixed;
+ * - a log that ends with `done` only gets its status fixed (if an older version left it running);
  * - the run's assistant and tool messages already stored count as the first ones rebuilt from the log
  *   (they are appended in that order, by the run or by an earlier attempt), so only the rest is appended;
  * - an `error` with the ending's code already last in the log (an earlier attempt's) is not repeated;
@@ -56,6 +56,7 @@ export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: 
   const events = await store.readEvents(run.id);
   const last = events.at(-1);
   if (last?.event.type === "done") {
+    // Only a log written before `done` finished its run in the same commit (an older version) gets here running.
     await store.finishRun(run.id, { reason: last.event.reason, usage: last.event.usage });
     opts.publish?.(last);
     opts.hooks?.runFinished?.(run, last.event);
@@ -95,8 +96,7 @@ export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: 
     });
   }
   const done: EventOf<"done"> = { type: "done", runId: run.id, at: opts.now(), reason: ending.reason, usage: emptyUsage() };
-  await append(done);
-  await store.finishRun(run.id, { reason: ending.reason, usage: done.usage });
+  await append(done); // finishes the run too
   opts.hooks?.runFinished?.(run, done);
   return { outcome: "closed", lastSeq: seq - 1 };
 }

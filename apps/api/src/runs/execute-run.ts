@@ -176,8 +176,8 @@ export class RunExecutor {
       }
       if (!result?.messages.length) await keepPreviousAnswer(store, record.conversationId);
       if (run.storeFailed) throw new Error("an event batch of the run failed");
+      // Committing the done also marks the run finished (one transaction): subscribers get it after both.
       const stored = await events.commitDone(run, done);
-      await store.finishRun(record.id, { reason: done.reason, usage: done.usage });
       events.publish(run, stored);
       this.opts.hooks?.runFinished?.(record, stored.event);
     } catch (error) {

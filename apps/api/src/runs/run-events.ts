@@ -73,8 +73,9 @@ export class RunEvents {
   }
 
   /**
-   * Appends the run's `done` and waits until it is committed; rejects when it is not. The caller hands the
-   * returned event to subscribers (after marking the run finished), so a client never sees an end the log lacks.
+   * Appends the run's `done` and waits until it is committed — the same commit marks the run finished — and rejects
+   * when it is not. The caller hands the returned event to subscribers after, so a client never sees an end the log
+   * (or the run's status) lacks.
    */
   async commitDone(run: LiveRun, done: EventOf<"done">): Promise<StoredEvent & { event: EventOf<"done"> }> {
     const seq = run.seq + 1;

@@ -115,3 +115,28 @@ export async function openTestStore(options: TestStoreOptions = {}): Promise<Tes
     },
   });
 }
+
+/**
+ * Marks a finished run running again, as a version before a committed `done` finished its run in the same
+ * transaction could leave it (its process died between the two): the state recovery still has to mend.
+ */
+export async function unfinishRun(data: TestData, runId: string): Promise<void> {
+  const text = "UPDATE runs SET status = 'running', reason = NULL, usage = NULL, finished_at = NULL WHERE id = ";
+  if (data.url === undefined) {
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(data.dbPath);
+    try {
+      db.prepare(`${text}?`).run(runId);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: data.url });
+  await client.connect();
+  try {
+    await client.query(`${text}$1`, [runId]);
+  } finally {
+    await client.end();
+  }
+}

@@ -232,15 +232,31 @@ function messageValues(message: ChatMessage, json: string, parentId: number | nu
   return [parentId === undefined, parentId ?? null, message.role, search, json];
 }
 
-/** INSERT … VALUES ($1, $2, $3, $4), (…) … for `n` rows; the text varies with n, so it is not a named statement. */
-const insertTexts = new Map<number, string>();
-function insertEventsText(n: number): string {
-  let text = insertTexts.get(n);
+/**
+ * INSERT … VALUES ($1, $2, $3, $4), (…) … for `n` rows; the text varies with n, so it is not a named statement.
+ * A `finishing` one also marks the runs of its `done` rows finished, as finishRun does, in the same statement (a
+ * data-modifying WITH always runs to completion, in the statement's transaction): a batch with a `done` still costs
+ * one round trip. Its $1–$3 are finishArrays', $4 the time, and the rows' placeholders start at $5.
+ */
+const insertTexts = new Map<string, string>();
+function insertEventsText(n: number, finishing = false): string {
+  const key = `${n}${finishing ? "f" : ""}`;
+  let text = insertTexts.get(key);
   if (text === undefined) {
+    const first = finishing ? 4 : 0;
     const tuples: string[] = [];
-    for (let i = 0; i < n; i++) tuples.push(`($${4 * i + 1}, $${4 * i + 2}, $${4 * i + 3}, $${4 * i + 4})`);
-    text = `INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`;
-    if (insertTexts.size < 300) insertTexts.set(n, text);
+    for (let i = 0; i < n; i++) {
+      const at = first + 4 * i;
+      tuples.push(`($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4})`);
+    }
+    text = finishing
+      ? `WITH finished AS (
+          UPDATE runs SET status = 'done', reason = f.reason, usage = f.usage, finished_at = $4
+          FROM unnest($1::text[], $2::text[], $3::text[]) AS f (id, reason, usage)
+          WHERE runs.id = f.id AND runs.status = 'running')
+        INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`
+      : `INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`;
+    if (insertTexts.size < 300) insertTexts.set(key, text);
   }
   return text;
 }
@@ -254,6 +270,19 @@ function insertEventsValues(rows: readonly QueuedEvent[]): unknown[] {
     values[4 * i + 3] = row.json;
   });
   return values;
+}
+
+/** The runs the batch's `done` rows finish, as three parallel arrays ($1–$3 of a finishing INSERT); undefined for none. */
+function finishArrays(rows: readonly QueuedEvent[]): [string[], string[], string[]] | undefined {
+  let arrays: [string[], string[], string[]] | undefined;
+  for (const row of rows) {
+    if (!row.finish) continue;
+    arrays ??= [[], [], []];
+    arrays[0].push(row.runId);
+    arrays[1].push(row.finish.reason);
+    arrays[2].push(row.finish.usage);
+  }
+  return arrays;
 }
 
 /**
@@ -310,9 +339,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   const sink: EventSink = {
     async insert(rows) {
+      const finishes = finishArrays(rows);
+      /** The INSERT of these rows, finishing the batch's runs when it has `done`s and `finishing`. */
+      const insert = (on: Pick<pg.Pool, "query">, chunk: readonly QueuedEvent[], finishing: boolean) =>
+        finishing && finishes
+          ? on.query(insertEventsText(chunk.length, true), [...finishes, now(), ...insertEventsValues(chunk)])
+          : on.query(insertEventsText(chunk.length), insertEventsValues(chunk));
       if (rows.length <= rowsPerInsert) {
         // One statement is one transaction: no BEGIN/COMMIT round trips.
-        await pool.query(insertEventsText(rows.length), insertEventsValues(rows));
+        await insert(pool, rows, true);
         return;
       }
       // A batch that grew while the database was away: several statements, one transaction.
@@ -324,7 +359,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         await client.query("BEGIN");
         for (let at = 0; at < rows.length; at += rowsPerInsert) {
           const chunk = rows.slice(at, at + rowsPerInsert);
-          await client.query(insertEventsText(chunk.length), insertEventsValues(chunk));
+          await insert(client, chunk, at === 0);
         }
         await client.query("COMMIT");
       } catch (error) {

@@ -1,0 +1,175 @@
+import type { RunLog } from "../runs/run-log.js";
+import type { Redis } from "./redis-connection.js";
+import { xreadPairs } from "./redis-keys.js";
+
+/** A stream entry as XREAD returns it: its id, and its fields as the reply has them. */
+export type StreamEntry = readonly [id: string, fields: unknown];
+
+/** One stream followed by the reader; `cursor` is the last id read (the next read starts after it). */
+export interface FollowedStream {
+  readonly key: string;
+  readonly cursor: string;
+  /** Leaves the stream out of the next reads; entries of a read under way are dropped. */
+  stop(): void;
+}
+
+export interface BlockingStreamReaderOptions {
+  /** The dedicated connection for the blocking reads: nothing else may use it; close() destroys it. */
+  connection: Redis;
+  /** A command connection for the wake-ups (not closed here). */
+  command: Redis;
+  /** This reader's own wake stream: an entry there ends the read under way, so the next one has the new key set. */
+  wakeKey: string;
+  log: RunLog;
+  /** In the reader's log lines (e.g. the replica id). */
+  logContext?: Record<string, unknown>;
+  /** Entries per stream per read (default 512). */
+  count?: number;
+  /** How long one blocking read waits (default 5000 ms). */
+  blockMs?: number;
+}
+
+interface Followed extends FollowedStream {
+  cursor: string;
+  deliver: (entries: StreamEntry[]) => void;
+}
+
+/**
+ * ONE blocking `XREAD … BLOCK` loop on a dedicated connection over every stream its users follow (the run streams
+ * followed by this replica, the feed streams of the users it serves): a replica holds one blocking connection,
+ * whatever it follows. Never a shared command connection: a blocking read there would hold every other command
+ * behind it.
+ *
+ * The key set changes while the read blocks: the wake stream is part of every read, and following a new stream
+ * writes an entry there, which ends the current read at once; the next one includes the new stream. Cursors are
+ * always concrete ids (never `$`), so no entry falls between two reads, nor across an outage: when the connection
+ * breaks the loop retries (backoff up to 1 s) and resumes every stream still followed from its cursor. Users that
+ * must not wait for that (the run followers go back to the database) hear it through onHealth.
+ */
+export class BlockingStreamReader {
+  private readonly streams = new Map<string, Followed>();
+  private readonly healthListeners = new Set<(healthy: boolean) => void>();
+  private wakeCursor = "0-0";
+  private healthy = true;
+  private closed = false;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly opts: BlockingStreamReaderOptions) {
+    this.loop = this.run();
+  }
+
+  /** False from a failed read until the next one succeeds, and once closed. */
+  get isHealthy(): boolean {
+    return this.healthy && !this.closed;
+  }
+
+  /** Streams followed. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Reads `key` after `cursor` (a concrete id) from now on: `deliver` gets each read's new entries, in order. One
+   * follower per key (its user fans out): a second one is a bug.
+   */
+  follow(key: string, cursor: string, deliver: (entries: StreamEntry[]) => void): FollowedStream {
+    if (this.closed) throw new Error("the stream reader is closed");
+    if (key === this.opts.wakeKey || this.streams.has(key)) throw new Error(`the stream ${key} is followed already`);
+    const streams = this.streams;
+    const followed: Followed = {
+      key,
+      cursor,
+      deliver,
+      stop() {
+        // The next read leaves the stream out; no wake-up needed for that.
+        if (streams.get(key) === followed) streams.delete(key);
+      },
+    };
+    streams.set(key, followed);
+    this.wakeUp();
+    return followed;
+  }
+
+  /** `listener(false)` when a read fails while healthy, `listener(true)` at the first read that succeeds after. */
+  onHealth(listener: (healthy: boolean) => void): () => void {
+    this.healthListeners.add(listener);
+    return () => this.healthListeners.delete(listener);
+  }
+
+  /** Ends the loop (the blocked read at once) and destroys the connection, which is this reader's alone. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.opts.connection.destroy();
+    await this.loop.catch(() => {});
+    this.streams.clear();
+  }
+
+  private wakeUp(): void {
+    const { command, wakeKey } = this.opts;
+    command
+      .sendCommand(["XADD", wakeKey, "MAXLEN", "~", "16", "*", "w", "1"])
+      .then(() => command.sendCommand(["PEXPIRE", wakeKey, "3600000"]))
+      .catch(() => {
+        // Redis down: the read fails by itself and the loop starts over with the current key set.
+      });
+  }
+
+  private setHealthy(healthy: boolean): void {
+    if (this.healthy === healthy) return;
+    this.healthy = healthy;
+    for (const listener of [...this.healthListeners]) listener(healthy);
+  }
+
+  private async run(): Promise<void> {
+    const { connection, log, wakeKey } = this.opts;
+    const count = String(this.opts.count ?? 512);
+    const block = String(this.opts.blockMs ?? 5000);
+    let failures = 0;
+    while (!this.closed) {
+      const streams = [...this.streams.values()];
+      const args = ["XREAD", "COUNT", count, "BLOCK", block, "STREAMS", wakeKey];
+      for (const stream of streams) args.push(stream.key);
+      args.push(this.wakeCursor);
+      for (const stream of streams) args.push(stream.cursor);
+      let reply: unknown;
+      try {
+        reply = await connection.sendCommand<unknown>(args);
+      } catch (error) {
+        if (this.closed) return;
+        if (failures === 0) log.warn({ err: error, ...this.opts.logContext }, "the blocking Redis stream reader lost its connection; retrying");
+        failures++;
+        this.setHealthy(false);
+        await sleep(Math.min(50 * 2 ** Math.min(failures, 5), 1000));
+        continue;
+      }
+      if (this.closed) return;
+      if (failures > 0) log.info({ ...this.opts.logContext }, "the blocking Redis stream reader is back");
+      failures = 0;
+      this.setHealthy(true);
+      const read = new Map(streams.map((stream) => [stream.key, stream]));
+      for (const [key, raw] of xreadPairs(reply)) {
+        const entries = raw.filter((entry): entry is StreamEntry => Array.isArray(entry) && typeof entry[0] === "string");
+        const last = entries.at(-1);
+        if (!last) continue;
+        if (key === wakeKey) {
+          this.wakeCursor = last[0];
+          continue;
+        }
+        // Only to the follower this read was made for, if it still follows: one that stopped and followed again
+        // meanwhile has a cursor of its own, and reads these entries itself if they are after it.
+        const stream = read.get(key);
+        if (!stream || this.streams.get(key) !== stream) continue;
+        stream.cursor = last[0];
+        try {
+          stream.deliver(entries);
+        } catch (error) {
+          // One user's bug must not stop the reads of every other.
+          log.error({ err: error, key, ...this.opts.logContext }, "a stream follower failed on its entries");
+        }
+      }
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

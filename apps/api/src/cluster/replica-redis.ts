@@ -1,0 +1,76 @@
+import type { RunLog } from "../runs/run-log.js";
+import { BlockingStreamReader } from "./blocking-stream-reader.js";
+import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
+import { wakeStreamKey } from "./redis-keys.js";
+
+export interface ReplicaRedisOptions {
+  url: string;
+  /** Names the connections (`streamchat:<replicaId>:<role>` in CLIENT LIST) and the reader's wake stream. */
+  replicaId: string;
+  log: RunLog;
+  /** How long one blocking XREAD waits before it starts over (default 5000 ms). */
+  blockMs?: number;
+}
+
+/**
+ * The Redis connections a replica's users share: the command connection, and the ONE blocking stream reader on a
+ * connection of its own, which reads the run streams this replica follows and the feed streams of the users it
+ * serves. (The control subscriber is the run streams' alone: cluster/redis-streams.ts.)
+ *
+ * The run streams and the conversation feed each take a share and give it back when they close; the last one
+ * back closes the reader, then the command connection once its pending commands are answered (the closing events
+ * of this replica's runs may still be on their way to their streams). So the two close in any order.
+ */
+export class ReplicaRedis {
+  private shares = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly command: Redis,
+    readonly reader: BlockingStreamReader,
+  ) {}
+
+  static async open(opts: ReplicaRedisOptions): Promise<ReplicaRedis> {
+    const { url, replicaId, log } = opts;
+    const command = await openRedis({ url, role: "commands", replicaId, log });
+    let connection: Redis;
+    try {
+      connection = await openRedis({ url, role: "stream reader", replicaId, log });
+    } catch (error) {
+      command.destroy();
+      throw error;
+    }
+    const reader = new BlockingStreamReader({
+      connection,
+      command,
+      wakeKey: wakeStreamKey(replicaId),
+      log,
+      logContext: { replicaId },
+      ...(opts.blockMs === undefined ? {} : { blockMs: opts.blockMs }),
+    });
+    return new ReplicaRedis(command, reader);
+  }
+
+  /** Takes a share; the function gives it back (once, however often it is called). */
+  retain(): () => Promise<void> {
+    if (this.closing) throw new Error("the replica's Redis connections are closed");
+    this.shares++;
+    let released: Promise<void> | undefined;
+    return () => (released ??= this.release());
+  }
+
+  /** Start-up failed before every user took its share: everything closes now, shares or not. */
+  abort(): Promise<void> {
+    return (this.closing ??= this.closeAll());
+  }
+
+  private async release(): Promise<void> {
+    this.shares--;
+    if (this.shares === 0) await this.abort();
+  }
+
+  private async closeAll(): Promise<void> {
+    await this.reader.close();
+    await closeRedis(this.command);
+  }
+}

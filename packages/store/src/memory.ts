@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatMessage } from "@streamchat/core";
+import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
 import { StoreError, closedError, conflict } from "./errors.js";
 import { normalizeLimit } from "./limits.js";
 import {
@@ -83,19 +83,48 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     return entry?.conversation.userId === userId ? entry : undefined;
   }
 
+  // Indexes over `runs`, as the databases have theirs: a long-lived `:memory:` server must not scan every run it
+  // ever started on each start. Each keeps creation order (insertion); a run leaves `runningRuns` when it finishes.
+  const runsByConversation = new Map<string, Set<RunEntry>>();
+  const runningRuns = new Set<RunEntry>();
+  const runsByClientRequest = new Map<string, RunEntry>();
+  const clientRequestKey = (userId: string, clientRequestId: string) => `${userId}\u0000${clientRequestId}`;
+
   function runsOf(conversationId: string): RunEntry[] {
-    return [...runs.values()].filter((run) => run.record.conversationId === conversationId);
+    return [...(runsByConversation.get(conversationId) ?? [])];
   }
 
   function running(): RunEntry[] {
-    return [...runs.values()].filter((run) => run.record.status === "running");
+    return [...runningRuns];
   }
 
   function findByClientRequestId(userId: string, clientRequestId: string): RunEntry | undefined {
-    for (const run of runs.values()) {
-      if (run.record.userId === userId && run.record.clientRequestId === clientRequestId) return run;
+    return runsByClientRequest.get(clientRequestKey(userId, clientRequestId));
+  }
+
+  function indexRun(run: RunEntry): void {
+    const { id, conversationId, userId, clientRequestId, status } = run.record;
+    runs.set(id, run);
+    let ofConversation = runsByConversation.get(conversationId);
+    if (!ofConversation) runsByConversation.set(conversationId, (ofConversation = new Set()));
+    ofConversation.add(run);
+    if (status === "running") runningRuns.add(run);
+    if (clientRequestId !== null) runsByClientRequest.set(clientRequestKey(userId, clientRequestId), run);
+  }
+
+  function dropRunsOf(conversationId: string): void {
+    for (const run of runsOf(conversationId)) {
+      const { id, userId, clientRequestId } = run.record;
+      runs.delete(id);
+      runningRuns.delete(run);
+      if (clientRequestId !== null) runsByClientRequest.delete(clientRequestKey(userId, clientRequestId));
     }
-    return undefined;
+    runsByConversation.delete(conversationId);
+  }
+
+  function finish(run: RunEntry, reason: DoneReason, usage: Usage | null): void {
+    run.record = { ...run.record, status: "done", reason, usage: usage && copy(usage), finishedAt: now() };
+    runningRuns.delete(run);
   }
 
   const copy = <T>(value: T): T => structuredClone(value);
@@ -178,7 +207,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
 
   function addRun(input: CreateRunInput, at: number): RunRecord {
     const record = newRunRecord(input, at);
-    runs.set(record.id, { record, events: [], decisions: new Map() });
+    indexRun({ record, events: [], decisions: new Map() });
     return record;
   }
 
@@ -223,7 +252,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     async deleteConversation(userId, conversationId) {
       live();
       if (!owned(userId, conversationId)) return false;
-      for (const run of runsOf(conversationId)) runs.delete(run.record.id);
+      dropRunsOf(conversationId);
       messages.delete(conversationId);
       conversations.delete(conversationId);
       return true;
@@ -359,7 +388,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       live();
       const run = runs.get(runId);
       if (!run || run.record.status !== "running") return false;
-      run.record = { ...run.record, status: "done", reason, usage: usage && copy(usage), finishedAt: now() };
+      finish(run, reason, usage);
       return true;
     },
 
@@ -382,7 +411,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         run.events.push({ seq, type: event.type, json: JSON.stringify(event) });
         if (event.type === "done" && run.record.status === "running") {
           // As the database stores do in the done's transaction: a log ending with done is a finished run.
-          run.record = { ...run.record, status: "done", reason: event.reason, usage: copy(event.usage), finishedAt: now() };
+          finish(run, event.reason, event.usage);
         }
         return committed;
       } catch (error) {

@@ -160,6 +160,11 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect((await store.readEvents("r2")).map((e) => e.seq)).toEqual([1]);
       expect(await ctx.committedSeqs("r2")).toEqual([1]);
       expect((await store.getRun("r2"))?.status).toBe("running");
+      expect(await store.countRunningRuns("alice")).toBe(1);
+      // Its id, run id and client request id are free again.
+      await conversation("c1");
+      expect(await run("r1", "c1", "alice", "req-1")).toMatchObject({ status: "running", clientRequestId: "req-1" });
+      expect((await store.listRuns("c1")).map((r) => r.id)).toEqual(["r1"]);
     });
   });
 

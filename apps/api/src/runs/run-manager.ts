@@ -253,6 +253,9 @@ export class RunManager {
 
   /** The run when it belongs to the user; undefined otherwise (callers answer NOT_FOUND either way). */
   async getRunForUser(userId: string, runId: string): Promise<RunRecord | undefined> {
+    // A run executing here is known without a store read (every chat.events of a fresh answer asks for it).
+    const live = this.live.get(runId)?.record;
+    if (live) return live.userId === userId ? live : undefined;
     const run = await this.store.getRun(runId);
     return run && run.userId === userId ? run : undefined;
   }

@@ -5,6 +5,7 @@ import { ChatPane } from "./components/ChatPane.js";
 import { modelNote } from "./components/ModelPicker.js";
 import { storedThink, thinkToStore } from "./capabilities/think-setting.js";
 import { isDrawer, Sidebar } from "./components/Sidebar.js";
+import type { OpenAt } from "./chat/openAt.js";
 import { useConversationRoute } from "./lib/hashRoute.js";
 import { shortcuts, useShortcut } from "./lib/shortcuts.js";
 import { trpc } from "./trpc.js";
@@ -66,7 +67,10 @@ export function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, [sidebarOpen]);
 
-  const open = (id: string | null) => {
+  // Where the open conversation was opened from a search hit (null: as the server shows it).
+  const [openAt, setOpenAt] = useState<OpenAt | null>(null);
+  const open = (id: string | null, at?: OpenAt) => {
+    setOpenAt(at ?? null);
     navigate(id);
     setSidebarOpen(false);
   };
@@ -99,7 +103,7 @@ export function App() {
       <Sidebar
         open={sidebarOpen}
         currentId={conversationId}
-        onOpen={open}
+        onOpen={(id, at) => open(id, at)}
         onNewChat={newChat}
         searchRef={searchRef}
         onDeleted={(id) => {
@@ -137,6 +141,7 @@ export function App() {
           requestAnimationFrame(() => document.getElementById("api-token")?.focus());
         }}
         onCreated={(id) => navigate(id)}
+        openAt={openAt}
         onNewChat={newChat}
         onToggleSidebar={() => setSidebarOpen((o) => !o)}
       />

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { searchResults, titleMatches, type ConversationSummary, type SearchHit } from "./conversationSearch.js";
+import { newestHits, searchResults, titleMatches, type ConversationSummary, type SearchHit } from "./conversationSearch.js";
 
 describe("titleMatches", () => {
   it("finds every word of the query in any order, ignoring case and accents", () => {
@@ -21,5 +21,25 @@ describe("searchResults", () => {
     // A hit in a conversation this page does not list (yet) shows nothing.
     expect(searchResults(list, "zzz", [hit("gone")])).toEqual([]);
     expect(searchResults(list, "untitled", []).map((c) => c.id)).toEqual(["c"]);
+  });
+});
+
+describe("newestHits", () => {
+  const hit = (conversationId: string, messageId: number, createdAt: number): SearchHit => ({
+    conversationId,
+    title: "",
+    messageId,
+    role: "user",
+    snippet: "…",
+    createdAt,
+  });
+
+  it("keeps each conversation's newest hit, whatever the order, the first of equally new ones", () => {
+    const hits = [hit("a", 1, 10), hit("b", 7, 5), hit("a", 3, 30), hit("a", 2, 20), hit("b", 8, 5)];
+    expect([...newestHits(hits)]).toEqual([
+      ["a", 3],
+      ["b", 7],
+    ]);
+    expect(newestHits([]).size).toBe(0);
   });
 });

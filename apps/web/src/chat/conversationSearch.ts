@@ -25,14 +25,32 @@ export function searchResults(list: readonly ConversationSummary[], query: strin
   return list.filter((c) => found.has(c.id) || titleMatches(c.title || "Untitled", query));
 }
 
+/**
+ * Each conversation's newest message hit (conversationId → messageId). The hit may be on a branch the conversation does
+ * not show: opening the conversation from the search switches to it, so the reader sees what they searched for.
+ */
+export function newestHits(hits: readonly SearchHit[]): Map<string, number> {
+  const newest = new Map<string, SearchHit>();
+  for (const hit of hits) {
+    const known = newest.get(hit.conversationId);
+    // Ties keep the earlier hit: the server lists newest first.
+    if (!known || hit.createdAt > known.createdAt) newest.set(hit.conversationId, hit);
+  }
+  return new Map([...newest].map(([id, hit]) => [id, hit.messageId]));
+}
+
 export interface ConversationSearch {
   /** null while there is no query: the sidebar shows the whole list. */
   results: ConversationSummary[] | null;
+  /** The message to open each conversation found by its messages at (newestHits); empty without a query. */
+  hits: ReadonlyMap<string, number>;
   /** What was searched, for the "no match" text. */
   scope: "titles and messages";
   /** The server has not answered for this query yet (title matches already show). */
   loading: boolean;
 }
+
+const noHits: ReadonlyMap<string, number> = new Map();
 
 /** Typing pauses this long before the server is asked. */
 const debounceMs = 200;
@@ -55,12 +73,13 @@ export function useConversationSearch(query: string): ConversationSearch {
     { query: asked, limit: 100 },
     { enabled: asked.length > 0, staleTime: 10_000 },
   );
-  if (!q) return { results: null, scope: "titles and messages", loading: false };
+  if (!q) return { results: null, hits: noHits, scope: "titles and messages", loading: false };
   // Only hits for exactly this query: an older query's would show conversations this one does not match. Until they
   // come, the title matches show (the hits only ever add to them).
   const hits = asked === q ? (server.data ?? []) : [];
   return {
     results: searchResults(list.data ?? [], q, hits),
+    hits: newestHits(hits),
     scope: "titles and messages",
     loading: list.isPending || asked !== q || server.isFetching,
   };

@@ -6,9 +6,12 @@ import { randomId } from "../lib/ids.js";
 import { trpc, type RouterInputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
+import { itemKeyOf, onPath, type OpenAt } from "./openAt.js";
 import { queueStore, type QueuedMessage } from "./queueStore.js";
 import { runCache } from "./runCache.js";
 import { streamEndedMessage, useRunEvents, type ConnectionState } from "./useRunEvents.js";
+
+const noItems: ChatItem[] = [];
 
 /** A new conversation's pane hands its run to the pane that opens once the server gave it an id. */
 interface Handoff {
@@ -47,6 +50,8 @@ export interface ConversationChat {
   /** Shows another version (a sibling from an item's `versions`); the view changes when the server answers. */
   switchVersion(messageId: number): void;
   switching: boolean;
+  /** The item showing the message the conversation was opened at (`openAt`), once it shows; ChatPane scrolls to it. */
+  revealed: { key: string; request: OpenAt } | null;
   unqueue(id: string): void;
   dismissError(): void;
 }
@@ -76,6 +81,8 @@ export function useConversationChat(opts: {
   onDraftReturned?: (text: string, attachments: Attachments) => void;
   /** …and leaves it again when Retry sends it. */
   onDraftSent?: (text: string, attachments: Attachments) => void;
+  /** Open at this message (a search hit): its branch is switched to when the path does not show it. */
+  openAt?: OpenAt | null;
 }): ConversationChat {
   const { conversationId, model, think, onCreated } = opts;
   const draftCallbacks = useRef(opts);
@@ -118,6 +125,63 @@ export function useConversationChat(opts: {
   const regenerateMutation = trpc.chat.regenerate.useMutation();
   const editMutation = trpc.chat.edit.useMutation();
   const switchMutation = trpc.conversations.switchBranch.useMutation();
+
+  /** The conversation on another path (switchBranch's answer) replaces the cached one: nothing refetches or flashes. */
+  const showPath = useCallback(
+    (next: NonNullable<typeof detail>) => {
+      if (!conversationId) return;
+      utils.conversations.get.setData({ conversationId }, next);
+      // The answer this page followed last may be another version's now: the path's own answers show.
+      setRunId((current) => (current && runCache.get(current)?.done ? null : current));
+      setRegenerating(null);
+    },
+    [conversationId, utils],
+  );
+
+  // Opened at a search hit: once the conversation is fresh from the server, its branch is shown if the path does not
+  // hold the message, then the message is revealed. Meanwhile the chat says "Loading", not the other branch.
+  const openAt = opts.openAt ?? null;
+  const [target, setTarget] = useState<OpenAt | null>(openAt);
+  const [seenOpenAt, setSeenOpenAt] = useState<OpenAt | null>(openAt);
+  if (openAt !== seenOpenAt) {
+    // Another open of this same conversation (the pane stays mounted): adjusted while rendering, so no frame shows
+    // the old path as if it were the answer.
+    setSeenOpenAt(openAt);
+    setTarget(openAt);
+  }
+  const [revealing, setRevealing] = useState<OpenAt | null>(null);
+  const switchingTo = useRef<OpenAt | null>(null);
+  const fresh = conversation.isFetchedAfterMount && !conversation.isFetching;
+  const targetShown = target !== null && detail !== undefined && onPath(detail.messages, target.messageId);
+  const conversationError = conversation.error !== null;
+  useEffect(() => {
+    if (!target || !conversationId) return;
+    const done = () => setTarget((current) => (current === target ? null : current));
+    if (conversationError) return done(); // the pane says what is wrong
+    if (!fresh || !detail) return;
+    if (onPath(detail.messages, target.messageId)) {
+      setRevealing(target);
+      return done();
+    }
+    // switchBranch is refused while an answer streams (it lands on the path): the conversation shows as it is.
+    if (detail.activeRunId) return done();
+    if (switchingTo.current === target) return;
+    switchingTo.current = target;
+    switchMutation.mutate(
+      { conversationId, messageId: target.messageId },
+      {
+        onSuccess: (next) => {
+          showPath(next);
+          setRevealing(target);
+        },
+        onError: (error) => setActionError({ ...describeError(error), action: "Could not show the message found" }),
+        onSettled: done,
+      },
+    );
+  }, [target, conversationId, conversationError, fresh, detail, switchMutation, showPath]);
+  const opening = target !== null && !targetShown && !conversationError;
+  const revealedKey = revealing && detail ? itemKeyOf(detail.messages, revealing.messageId) : null;
+  const revealed = useMemo(() => (revealing && revealedKey ? { key: revealedKey, request: revealing } : null), [revealing, revealedKey]);
 
   const refresh = useCallback(() => {
     if (conversationId) void utils.conversations.get.invalidate({ conversationId });
@@ -302,18 +366,12 @@ export function useConversationChat(opts: {
       switchMutation.mutate(
         { conversationId, messageId },
         {
-          // The answer is the conversation on its new path: it replaces the cached one, so nothing refetches or flashes.
-          onSuccess: (detail) => {
-            utils.conversations.get.setData({ conversationId }, detail);
-            // The answer this page followed last may be another version's now: the path's own answers show.
-            setRunId((current) => (current && runCache.get(current)?.done ? null : current));
-            setRegenerating(null);
-          },
+          onSuccess: showPath,
           onError: (error) => setActionError({ ...describeError(error), action: "Could not show that version" }),
         },
       );
     },
-    [conversationId, switchMutation, utils],
+    [conversationId, switchMutation, showPath],
   );
 
   // Drop the page-only copy of a sent message once the stored conversation has it.
@@ -347,8 +405,8 @@ export function useConversationChat(opts: {
     // usage is stored (the store finishes the run after done is delivered), and nothing refetches again.
     context: live.state?.done?.usage.context ?? detail?.usage.context ?? null,
     notFound,
-    loading: conversationId !== null && conversation.isPending,
-    items,
+    loading: conversationId !== null && (conversation.isPending || opening),
+    items: opening ? noItems : items,
     queue,
     busy,
     canStop: runId !== null && !liveDone,
@@ -362,6 +420,7 @@ export function useConversationChat(opts: {
     edit,
     switchVersion,
     switching: switchMutation.isPending,
+    revealed,
     unqueue: (id) => queueStore.remove(queueKey, id),
     dismissError: () => {
       if (actionError) setActionError(null);

@@ -22,6 +22,8 @@ export interface AssistantMessageProps {
   onRegenerate?: () => void;
   /** ‹ 2 / 3 › when the answer was regenerated (VersionNav). */
   versionNav?: ReactNode;
+  /** The element's id (ChatPane scrolls to a message opened from the search by it). */
+  id?: string | undefined;
 }
 
 const reasonNotes: Partial<Record<string, string>> = {
@@ -46,7 +48,7 @@ function ToolStepView({ runId, tool, live }: { runId: string | null; tool: ToolC
   );
 }
 
-export function AssistantMessage({ state, streaming, disconnected = false, onRetry, onRegenerate, versionNav }: AssistantMessageProps) {
+export function AssistantMessage({ state, streaming, disconnected = false, onRetry, onRegenerate, versionNav, id }: AssistantMessageProps) {
   const reason = state.done?.reason;
   const stopped = reason === "cancelled";
   const failed = state.error !== null || reason === "error" || reason === "interrupted";
@@ -61,6 +63,7 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
   return (
     <article
       className={`message message--assistant${streaming ? " is-streaming" : ""}`}
+      id={id}
       data-testid="assistant-message"
       data-run-id={state.runId ?? undefined}
       data-state={streaming ? "streaming" : disconnected ? "disconnected" : (reason ?? "done")}

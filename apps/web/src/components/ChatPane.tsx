@@ -1,6 +1,7 @@
 import { errorCodeMessages } from "@streamchat/core";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ChatItemAnswer } from "../chat/items.js";
+import { itemElementId, type OpenAt } from "../chat/openAt.js";
 import { useConversationChat } from "../chat/useConversationChat.js";
 import { shortcuts, useShortcut } from "../lib/shortcuts.js";
 import { trpc } from "../trpc.js";
@@ -30,6 +31,8 @@ export interface ChatPaneProps {
   onCreated: (conversationId: string) => void;
   onNewChat: () => void;
   onToggleSidebar: () => void;
+  /** Opened from a search hit: show this message (on its branch) instead of the end of the conversation. */
+  openAt?: OpenAt | null;
 }
 
 /** The conversation's title as the sidebar list has it: a rename or a generated title shows as soon as the list refetches. */
@@ -42,7 +45,7 @@ function useListedTitle(conversationId: string | null): string | undefined {
 }
 
 export function ChatPane(props: ChatPaneProps) {
-  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar } = props;
+  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar, openAt } = props;
   const images = useImageDrafts();
   /** The names of the images of the message sent last, for the tray if it comes back unsent. */
   const sentNames = useRef(new Map<string, string>());
@@ -52,6 +55,7 @@ export function ChatPane(props: ChatPaneProps) {
     model,
     think: think.available && think.on ? (think.value ?? true) : false,
     onCreated,
+    openAt,
     onDraftReturned: (text, attachments) => {
       composer.current?.restore(text);
       images.restore(attachments, (a) => sentNames.current.get(a.data) ?? "image");
@@ -84,6 +88,16 @@ export function ChatPane(props: ChatPaneProps) {
     setAtBottom(true);
     el.scrollTo({ top: el.scrollHeight, behavior: "smooth" });
   };
+
+  // A message opened from the search shows where it is, not the end of the conversation.
+  const revealed = chat.revealed;
+  useEffect(() => {
+    if (!revealed) return;
+    const el = document.getElementById(itemElementId(revealed.key));
+    if (!el) return;
+    stickToBottom.current = false;
+    el.scrollIntoView({ block: "start" });
+  }, [revealed]);
 
   useEffect(() => {
     document.title = title ? `${title} · streamchat` : "streamchat";
@@ -181,6 +195,7 @@ export function ChatPane(props: ChatPaneProps) {
               item.kind === "user" ? (
                 <UserMessage
                   key={item.key}
+                  id={itemElementId(item.key)}
                   text={item.text}
                   images={item.attachments}
                   pending={item.pending}
@@ -190,6 +205,7 @@ export function ChatPane(props: ChatPaneProps) {
               ) : (
                 <AssistantMessage
                   key={item.key}
+                  id={itemElementId(item.key)}
                   state={item.state}
                   streaming={item.streaming}
                   disconnected={item.disconnected ?? false}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useConversationSearch, type ConversationSummary } from "../chat/conversationSearch.js";
+import type { OpenAt } from "../chat/openAt.js";
 import { groupByDate } from "../lib/dateGroups.js";
 import { relativeTime } from "../lib/format.js";
 import { trpc } from "../trpc.js";
@@ -9,7 +10,8 @@ export interface ConversationListProps {
   currentId: string | null;
   /** The search box's text; empty shows every conversation. */
   query: string;
-  onOpen: (conversationId: string) => void;
+  /** `at`: the conversation was found by a message (its newest hit), which may be on another branch. */
+  onOpen: (conversationId: string, at?: OpenAt) => void;
   onDeleted: (conversationId: string) => void;
 }
 
@@ -39,7 +41,15 @@ export function ConversationList({ currentId, query, onOpen, onDeleted }: Conver
           </h2>
           <ul className="conversation-list">
             {group.items.map((c) => (
-              <ConversationItem key={c.id} conversation={c} current={c.id === currentId} now={now} onOpen={onOpen} onDeleted={onDeleted} />
+              <ConversationItem
+                key={c.id}
+                conversation={c}
+                current={c.id === currentId}
+                now={now}
+                // Found by a message: open where it is. Found by the title only, or no search: open as today.
+                onOpen={search.hits.has(c.id) ? (id) => onOpen(id, { messageId: search.hits.get(c.id)! }) : (id) => onOpen(id)}
+                onDeleted={onDeleted}
+              />
             ))}
           </ul>
         </section>

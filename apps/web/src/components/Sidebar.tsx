@@ -1,4 +1,5 @@
 import { useRef, useState, type RefObject } from "react";
+import type { OpenAt } from "../chat/openAt.js";
 import { readToken, writeToken } from "../lib/authToken.js";
 import { shortcuts } from "../lib/shortcuts.js";
 import { useFocusTrap } from "../lib/useFocusTrap.js";
@@ -10,7 +11,8 @@ import { ToolsPanel } from "./ToolsPanel.js";
 export interface SidebarProps {
   open: boolean;
   currentId: string | null;
-  onOpen: (conversationId: string) => void;
+  /** `at`: opened from a search hit in one of its messages (ChatPane shows that message's branch). */
+  onOpen: (conversationId: string, at?: OpenAt) => void;
   onNewChat: () => void;
   onDeleted: (conversationId: string) => void;
   onClose: () => void;
@@ -26,7 +28,7 @@ export function Sidebar(props: SidebarProps) {
   const [query, setQuery] = useState("");
   // Only the narrow layout's drawer is modal (it covers the chat); the wide sidebar is part of the page.
   useFocusTrap(nav, open, drawerQuery, () => document.querySelector<HTMLElement>(".sidebar-toggle"));
-  const importer = useConversationImport(onOpen);
+  const importer = useConversationImport((id) => onOpen(id));
   const drop = useFileDrop(importer.importFile);
   return (
     <>

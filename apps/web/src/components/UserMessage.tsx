@@ -14,6 +14,8 @@ export interface UserMessageProps {
   versionNav?: ReactNode;
   /** Images on the message: thumbnails that open full size. */
   images?: readonly MessageImage[] | undefined;
+  /** The element's id (ChatPane scrolls to a message opened from the search by it). */
+  id?: string | undefined;
 }
 
 /**
@@ -38,7 +40,7 @@ function useFolds(text: string) {
   return { ref, folds };
 }
 
-export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, versionNav, images }: UserMessageProps) {
+export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, versionNav, images, id }: UserMessageProps) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(text);
   const [expanded, setExpanded] = useState(false);
@@ -65,7 +67,7 @@ export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, 
 
   if (editing) {
     return (
-      <div className="message message--user is-editing">
+      <div className="message message--user is-editing" id={id}>
         <label className="visually-hidden" htmlFor="edit-message">
           Edit message
         </label>
@@ -99,6 +101,7 @@ export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, 
   return (
     <div
       className={`message message--user${queued ? " is-queued" : ""}${failed ? " is-failed" : ""}`}
+      id={id}
       data-testid={queued ? "queued-message" : "user-message"}
     >
       <div className="message__column">

@@ -33,7 +33,8 @@ export function ConversationList({ currentId, query, onOpen, onDeleted }: Conver
   if (shown.length === 0) return <p className="muted small pad">No conversations yet.</p>;
   const now = Date.now();
   return (
-    <div className="conversation-groups">
+    // Busy while the server's message search for this query is still out (only title matches show until then).
+    <div className="conversation-groups" aria-busy={search.loading || undefined}>
       {groupByDate(shown, (c) => c.updatedAt, now).map((group) => (
         <section key={group.label} className="conversation-group" aria-labelledby={`group-${group.label}`}>
           <h2 className="conversation-group__label" id={`group-${group.label}`}>

@@ -137,6 +137,65 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     expect(await answerTexts(page)).toEqual([original]);
   });
 
+  it("opens a search hit on another branch at that branch: the first version of an edited question, without showing the other", async () => {
+    const first = await e2e.openApp();
+    await send(first, "#tell me about quasars");
+    await waitForAnswers(first, [/to #tell me about quasars/]);
+    const conversationId = await conversationIdOf(first);
+    await userMessages(first).first().hover();
+    await userMessages(first).first().getByRole("button", { name: "Edit" }).click();
+    await first.fill("#edit-message", "#tell me about pulsars");
+    await first.getByRole("button", { name: "Save & send" }).click();
+    await waitForAnswers(first, [/to #tell me about pulsars/]);
+    await count(userMessages(first).first()).filter({ hasText: "2 / 2" }).waitFor();
+
+    // Another page (nothing cached): "quasars" is only in the first version, which the conversation no longer shows.
+    const page = await e2e.openApp();
+    const search = page.getByRole("searchbox", { name: /Search/ });
+    await search.fill("quasars");
+    const hit = page.locator('[data-testid="conversation-item"]');
+    // The title may match too: the message hits are what is waited for (the list is busy until they came).
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="conversation-item"]').length === 1 && !document.querySelector(".conversation-groups[aria-busy]"),
+    );
+    // Every question bubble the chat shows from the click on: the other branch must not show first.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seenQuestions: string[] }).seenQuestions = seen;
+      const record = () => document.querySelectorAll('[data-testid="user-message"] .message__bubble').forEach((b) => seen.push(b.textContent ?? ""));
+      new MutationObserver(record).observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
+    await hit.getByRole("button").first().click();
+    await page.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, conversationId);
+    const question = userMessages(page).first();
+    await count(question).filter({ hasText: "1 / 2" }).waitFor();
+    expect(await question.locator(".message__bubble").textContent()).toBe("#tell me about quasars");
+    await waitForAnswers(page, [/to #tell me about quasars/]);
+    expect(await page.evaluate(() => (window as unknown as { seenQuestions: string[] }).seenQuestions)).not.toContain("#tell me about pulsars");
+    expect(await page.getByTestId("action-error").count()).toBe(0);
+    // The server shows that branch now (a reload keeps it), as a switch with the version buttons does.
+    expect((await e2e.getConversation(conversationId)).messages.map((m) => m.content)).toContain("#tell me about quasars");
+
+    // Back to the second version with the buttons; opening the hit again (same conversation, still open) switches again.
+    await question.getByRole("button", { name: "Next version of this message" }).click();
+    await count(question).filter({ hasText: "2 / 2" }).waitFor();
+    await hit.getByRole("button").first().click();
+    await count(question).filter({ hasText: "1 / 2" }).waitFor();
+    expect(await question.locator(".message__bubble").textContent()).toBe("#tell me about quasars");
+
+    // Without a query the list opens the conversation as the server shows it (no switch): the second version stays.
+    await question.getByRole("button", { name: "Next version of this message" }).click();
+    await count(question).filter({ hasText: "2 / 2" }).waitFor();
+    await search.fill("");
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    const { title } = await e2e.getConversation(conversationId);
+    await page.locator('[data-testid="conversation-item"]', { hasText: title || "Untitled" }).getByRole("button").first().click();
+    await page.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, conversationId);
+    await count(userMessages(page).first()).filter({ hasText: "2 / 2" }).waitFor();
+    expect(await userMessages(page).first().locator(".message__bubble").textContent()).toBe("#tell me about pulsars");
+  });
+
   it("exports a conversation (JSON and Markdown) and imports the JSON as a new conversation with the same messages", async () => {
     const page = await e2e.openApp();
     await send(page, "#export me");

@@ -67,10 +67,12 @@ export function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, [sidebarOpen]);
 
-  // Where the open conversation was opened from a search hit (null: as the server shows it).
-  const [openAt, setOpenAt] = useState<OpenAt | null>(null);
+  // Where the last conversation opened from the sidebar was opened: at a search hit, or as the server shows it (null).
+  // Kept with its conversation: a later route change (back, another tab's link) must not apply it to another one.
+  const [openedAt, setOpenedAt] = useState<{ conversationId: string; at: OpenAt } | null>(null);
+  const openAt = openedAt && openedAt.conversationId === conversationId ? openedAt.at : null;
   const open = (id: string | null, at?: OpenAt) => {
-    setOpenAt(at ?? null);
+    setOpenedAt(id && at ? { conversationId: id, at } : null);
     navigate(id);
     setSidebarOpen(false);
   };

@@ -172,6 +172,32 @@ describe("EventBatcher", () => {
     expect(batcher.stats().pendingEvents).toBe(0);
   });
 
+  it("holds a run's whole log only from its seq 1 until its first batch is committed, rejected or discarded", async () => {
+    const log = fakeLog();
+    const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });
+    void batcher.append("fresh", 1, tokenEvent("fresh", "a"));
+    void batcher.append("fresh", 2, tokenEvent("fresh", "b"));
+    // A log that starts above 1 (a run continued after a restart) has its beginning in the database.
+    void batcher.append("continued", 10_001, tokenEvent("continued", "c"));
+    void batcher.append("deleted", 1, tokenEvent("deleted", "d"));
+    log.setDown(true); // a failed attempt keeps every row queued: still whole
+    await settled(batcher.flush());
+    expect(["fresh", "continued", "deleted", "unknown"].map((runId) => batcher.holdsWholeLog(runId))).toEqual([true, false, true, false]);
+    batcher.discard(["deleted"], new StoreError("not_found", "deleted"));
+    log.setDown(false);
+    await batcher.flush();
+    void batcher.append("fresh", 3, tokenEvent("fresh", "e"));
+    expect(batcher.holdsWholeLog("fresh")).toBe(false); // seqs 1–2 are in the database now
+    log.rows.set("taken#1", "{}"); // another writer's row: this one's batch is refused
+    const refused = batcher.append("taken", 1, tokenEvent("taken", "f"));
+    expect(batcher.holdsWholeLog("taken")).toBe(true);
+    await settled(batcher.flush());
+    expect(await settled(refused)).toMatchObject({ code: "conflict" });
+    expect(batcher.holdsWholeLog("taken")).toBe(false);
+    expect(batcher.holdsWholeLog("deleted")).toBe(false);
+    await batcher.close();
+  });
+
   it("forgets a finished run: memory does not grow with the number of runs", async () => {
     const log = fakeLog();
     const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });

@@ -92,6 +92,11 @@ interface RunLog {
   open: Batch | undefined;
   /** Set once a batch of the run was rejected for good: later appends are refused, except `error` and `done`. */
   failure: Error | undefined;
+  /**
+   * Every event of the run is still queued here: this process appended its first one (seq 1: seqs of a run ascend
+   * from there, and one process writes them) and none of its batches has been committed, rejected or discarded.
+   */
+  whole: boolean;
 }
 
 const empty: readonly QueuedEvent[] = Object.freeze([]);
@@ -168,7 +173,7 @@ export class EventBatcher {
       return Promise.reject(error instanceof Error ? error : new TypeError(String(error)));
     }
     if (!log) {
-      log = { runId, lastSeq: 0, batches: [], open: undefined, failure: undefined };
+      log = { runId, lastSeq: 0, batches: [], open: undefined, failure: undefined, whole: seq === 1 };
       this.runs.set(runId, log);
     }
     log.lastSeq = seq;
@@ -200,6 +205,14 @@ export class EventBatcher {
     return log.batches.length === 1 ? [...log.batches[0]!.rows] : log.batches.flatMap((batch) => batch.rows);
   }
 
+  /**
+   * The run's whole log is in the queue (see RunLog.whole): a read of it needs no query. Every subscriber of a fresh
+   * answer asks for its history within its first flush interval, when it is only here.
+   */
+  holdsWholeLog(runId: string): boolean {
+    return this.runs.get(runId)?.whole === true;
+  }
+
   /** The highest seq among the run's uncommitted events; 0 for none. */
   lastQueuedSeq(runId: string): number {
     return this.runs.get(runId)?.batches.at(-1)?.rows.at(-1)?.seq ?? 0;
@@ -213,6 +226,7 @@ export class EventBatcher {
     for (const runId of runIds) {
       const log = this.runs.get(runId);
       if (!log) continue;
+      log.whole = false;
       for (const batch of [...log.batches]) {
         if (this.queue.delete(batch)) {
           this.pendingCount -= batch.rows.length;
@@ -410,6 +424,7 @@ export class EventBatcher {
     for (const batch of batches) {
       this.inflightCount -= batch.rows.length;
       const log = batch.log;
+      log.whole = false;
       log.batches.splice(log.batches.indexOf(batch), 1);
       // A finished run needs no state: bounded memory. An append after `done` (recovery) starts afresh.
       if (batch.hasDone && log.batches.length === 0 && this.runs.get(log.runId) === log) this.runs.delete(log.runId);
@@ -420,6 +435,7 @@ export class EventBatcher {
   /** Rejects the run's failed batches and, since its log now has a hole, its later batches queued by now. */
   private reject(group: Batch[], failure: Error): void {
     const log = group[0]!.log;
+    log.whole = false;
     for (const batch of group) {
       this.inflightCount -= batch.rows.length;
       this.settle(batch, failure);

@@ -228,11 +228,20 @@ describePostgres("postgres store when the database goes away", () => {
     try {
       await store.createConversation({ id: "c1", userId: "u", title: "t" });
       await store.createRun({ id: "r1", conversationId: "c1", userId: "u", model: "m", provider: "p" });
+      await store.createConversation({ id: "c2", userId: "u", title: "fresh" });
+      await store.createRun({ id: "r2", conversationId: "c2", userId: "u", model: "m", provider: "p" });
       const committed = store.appendEvent("r1", 1, tokenEvent("r1", "before"));
       await store.flush();
       await committed;
 
       await cluster!.kill();
+      // A run whose whole log is still queued here (nothing committed yet) is read without the database: its
+      // subscribers get its history; a run with committed events needs the database.
+      void store.appendEvent("r2", 1, tokenEvent("r2", "fresh a"));
+      void store.appendEvent("r2", 2, tokenEvent("r2", "fresh b"));
+      expect((await store.readEvents("r2", 1)).map((e) => e.seq)).toEqual([2]);
+      expect((await store.readEvents("r2", 0, 1)).map((e) => e.seq)).toEqual([1]);
+      expect(await store.readEvents("r1").catch((e: unknown) => e)).toMatchObject({ code: "unavailable" });
       const down = await store.listConversations("u").catch((e: unknown) => e);
       expect(down).toMatchObject({ name: "StoreError", code: "unavailable" });
       expect((down as Error).message).toMatch(/^PostgreSQL at 127\.0\.0\.1:\d+\/postgres is unreachable: /);
@@ -242,7 +251,7 @@ describePostgres("postgres store when the database goes away", () => {
       const ending = store.appendEvent("r1", 3, doneEvent("r1"));
       expect(ending).toBe(waiting);
       await expect(store.flush()).rejects.toMatchObject({ code: "unavailable" });
-      expect(store.stats().pendingEvents).toBe(2);
+      expect(store.stats().pendingEvents).toBe(4);
       expect(store.stats().flushErrors).toBeGreaterThanOrEqual(1);
 
       await cluster!.start();
@@ -251,7 +260,9 @@ describePostgres("postgres store when the database goes away", () => {
       expect((await store.readEvents("r1")).map((e) => e.seq)).toEqual([1, 2, 3]);
       // The retried commit finished the run with its done, in the same transaction.
       expect(await store.getRun("r1")).toMatchObject({ status: "done", reason: "stop" });
-      expect((await store.listConversations("u")).map((c) => c.id)).toEqual(["c1"]);
+      expect((await store.listConversations("u")).map((c) => c.id)).toEqual(["c2", "c1"]);
+      await store.flush();
+      expect((await store.readEvents("r2")).map((e) => e.seq)).toEqual([1, 2]); // committed now, read from the database
     } finally {
       await store.close();
     }

@@ -585,6 +585,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       live();
       const queued = batcher.queued(runId);
       const max = limit === undefined ? Infinity : Math.max(0, Math.floor(limit));
+      if (batcher.holdsWholeLog(runId)) return mergeQueued([], queued, afterSeq, max);
       const rows =
         max === Infinity ? allRows<EventRow>(sql.readEvents, runId, afterSeq) : allRows<EventRow>(sql.readEventsPage, runId, afterSeq, max);
       return mergeQueued(rows.map(toStoredEvent), queued, afterSeq, max);

@@ -743,6 +743,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       live();
       const queued = batcher.queued(runId); // before the query: see mergeQueued
       const max = limit === undefined ? Infinity : Math.max(0, Math.floor(limit));
+      if (batcher.holdsWholeLog(runId)) return mergeQueued([], queued, afterSeq, max);
       const { rows } = await query<EventRow>("readEvents", [runId, afterSeq, max === Infinity ? null : max]);
       return mergeQueued(rows.map(toStoredEvent), queued, afterSeq, max);
     },

@@ -272,6 +272,11 @@ function insertEventsValues(rows: readonly QueuedEvent[]): unknown[] {
   return values;
 }
 
+/** createRun's parameters $1–$9 (streamchat_create_run's, which streamchat_start_run's begin with). */
+function runValues(input: CreateRunInput, at: number, max: number | undefined): unknown[] {
+  return [input.id, input.conversationId, input.userId, input.model, input.provider, input.clientRequestId ?? null, input.owner ?? null, at, max ?? null];
+}
+
 /** The runs the batch's `done` rows finish, as three parallel arrays ($1–$3 of a finishing INSERT); undefined for none. */
 function finishArrays(rows: readonly QueuedEvent[]): [string[], string[], string[]] | undefined {
   let arrays: [string[], string[], string[]] | undefined;
@@ -623,17 +628,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const at = now();
       let created: boolean;
       try {
-        const { rows } = await query<{ created: boolean }>("createRun", [
-          input.id,
-          input.conversationId,
-          input.userId,
-          input.model,
-          input.provider,
-          input.clientRequestId ?? null,
-          input.owner ?? null,
-          at,
-          max ?? null,
-        ]);
+        const { rows } = await query<{ created: boolean }>("createRun", runValues(input, at, max));
         created = rows[0]?.created === true;
       } catch (error) {
         if (sqlState(error) === uniqueViolation) throw await runRefusal(input, max, error);
@@ -654,15 +649,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       try {
         // One statement, so one transaction: a refusal anywhere in it leaves nothing behind.
         row = (await query<StartedRow>("startRun", [
-          input.id,
-          input.conversationId,
-          input.userId,
-          input.model,
-          input.provider,
-          input.clientRequestId ?? null,
-          input.owner ?? null,
-          at,
-          max ?? null,
+          ...runValues(input, at, max),
           input.conversation?.title ?? null,
           ...messageValues(message, json, parentId),
         ])).rows[0]!;

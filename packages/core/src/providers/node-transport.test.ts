@@ -7,7 +7,7 @@ import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModel } from "../model.js";
 import { ask, chunks, failure } from "../test-support/provider-helpers.js";
-import { idleSocketTimeoutMs, nodeTransport } from "./node-transport.js";
+import { defaultSilenceTimeoutMs, idleSocketTimeoutMs, nodeTransport } from "./node-transport.js";
 import { createOllamaModel } from "./ollama.js";
 import { createOpenAIModel } from "./openai.js";
 import type { UnreachableFailure } from "./request.js";
@@ -335,6 +335,46 @@ describe("default transport — edge cases on small node:http servers", () => {
     const error = await failure(chunks(createOllamaModel({ baseUrl: server.url }), ask("m")));
     expect(error.code).toBe("stream_truncated");
     expect(server.seen).toHaveLength(1);
+  });
+
+  it("a server silent for the silence timeout fails the request, before the headers or mid-body, and the connection closes", async () => {
+    expect(defaultSilenceTimeoutMs).toBe(300_000); // undici's headers/body timeouts, which fetch had
+    const transport = nodeTransport({ silenceTimeoutMs: 300 });
+    const post = (url: string) => transport.request({ url: `${url}/api/chat`, method: "POST", headers: {}, body: "{}" });
+
+    const hung = await rawServer(() => {}); // takes the request, never answers
+    expect(await post(hung.url).catch((e: unknown) => e)).toMatchObject({ code: "ETIMEDOUT" });
+    await until(() => hung.seen[0]?.socket.destroyed === true, "the hung server's connection to close");
+
+    const stalled = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write('{"message":{"content":"h"}}\n'); // then nothing
+    });
+    const res = await post(stalled.url);
+    const read: string[] = [];
+    const broke = await (async () => {
+      for await (const part of res.body!) read.push(Buffer.from(part).toString("utf8"));
+    })().catch((e: unknown) => e);
+    expect(read.join("")).toBe('{"message":{"content":"h"}}\n');
+    expect(broke).toMatchObject({ code: "ETIMEDOUT" });
+    await until(() => stalled.seen[0]?.socket.destroyed === true, "the stalled server's connection to close");
+  });
+
+  it("the silence timeout counts silence, not the answer's length: a server that keeps sending is read to the end", async () => {
+    const transport = nodeTransport({ silenceTimeoutMs: 5_000 });
+    const server = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write(`${sent}\n`);
+        if (++sent === 5) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 10);
+    });
+    const res = await transport.request({ url: `${server.url}/api/chat`, method: "POST", headers: {}, body: "{}" });
+    expect(await res.text()).toBe("0\n1\n2\n3\n4\n");
   });
 
   it("keeps no cap on concurrent connections (every request is open at once)", async () => {

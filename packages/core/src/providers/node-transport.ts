@@ -3,7 +3,12 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Transport, TransportRequest, TransportResponse } from "./transport.js";
 
 /** Like undici's headers and body timeouts: a server silent this long on a connection has hung. */
-const silenceTimeoutMs = 300_000;
+export const defaultSilenceTimeoutMs = 300_000;
+
+export interface NodeTransportOptions {
+  /** How long a server may send nothing (before or during the response) before the request fails with ETIMEDOUT. */
+  silenceTimeoutMs?: number;
+}
 
 /**
  * How long a pooled connection may sit idle before it is closed (undici's keep-alive default): Ollama keeps idle
@@ -21,12 +26,13 @@ export const idleSocketTimeoutMs = 4_000;
  * thousand connections. Idle pooled sockets are unref'd by node, so they never keep a process alive, and are closed
  * after `idleSocketTimeoutMs` (or a server's shorter `Keep-Alive: timeout` hint).
  */
-export function nodeTransport(): Transport {
+export function nodeTransport(options: NodeTransportOptions = {}): Transport {
+  const silenceMs = options.silenceTimeoutMs ?? defaultSilenceTimeoutMs;
   let httpAgent: HttpAgent | undefined;
   let httpsAgent: HttpsAgent | undefined;
   const sendTo = (url: URL, request: TransportRequest): Promise<NodeResponse> => {
-    if (url.protocol === "http:") return send(httpRequest, url, (httpAgent ??= new HttpAgent(agentOptions)), request);
-    if (url.protocol === "https:") return send(httpsRequest, url, (httpsAgent ??= new HttpsAgent(agentOptions)), request);
+    if (url.protocol === "http:") return send(httpRequest, url, (httpAgent ??= new HttpAgent(agentOptions)), request, silenceMs);
+    if (url.protocol === "https:") return send(httpsRequest, url, (httpsAgent ??= new HttpsAgent(agentOptions)), request, silenceMs);
     return Promise.reject(Object.assign(new TypeError(`unsupported protocol ${url.protocol}`), { code: "ERR_INVALID_PROTOCOL" }));
   };
   return {
@@ -76,7 +82,7 @@ function withoutHeaders(headers: Record<string, string>, names: string[]): Recor
 
 type RequestFn = (url: URL, options: RequestOptions) => ClientRequest;
 
-function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: TransportRequest): Promise<NodeResponse> {
+function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: TransportRequest, silenceTimeoutMs: number): Promise<NodeResponse> {
   const { signal, body } = request;
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise((resolve, reject) => {

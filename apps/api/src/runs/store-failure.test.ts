@@ -61,15 +61,6 @@ async function messagesOf(store: ChatStore, conversationId: string) {
   return (await store.listMessages(conversationId)).map((m) => [m.message.role, m.message.content]);
 }
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
-
 /** Strictly increasing: each seq names one event (gaps allowed: a seq whose append failed is not used again). */
 function expectIncreasing(events: StoredEvent[]) {
   const seqs = events.map((e) => e.seq);
@@ -122,7 +113,7 @@ describe("a store write failing mid-run", () => {
     const storesQuestion: FailWhen = (method) => method === "appendMessage" || method === "startRun";
     try {
       failing.failWhen(once(storesQuestion));
-      expect(await failure(runs.start({ userId: "u", message: "[fail:question] first" }))).toBeInstanceOf(Error);
+      await expect(runs.start({ userId: "u", message: "[fail:question] first" })).rejects.toBeInstanceOf(Error);
       expect(failing.failures).toHaveLength(1);
       expect(await inner.listConversations("u")).toEqual([]);
       expect(await inner.listRunningRuns()).toEqual([]);
@@ -135,7 +126,7 @@ describe("a store write failing mid-run", () => {
       await runs.whenEnded(first.runId);
       const before = { runs: await inner.listRuns(first.conversationId), messages: await inner.listMessages(first.conversationId) };
       failing.failWhen(once(storesQuestion));
-      expect(await failure(runs.start({ userId: "u", conversationId: first.conversationId, message: "[fail:question-2] again" }))).toBeInstanceOf(Error);
+      await expect(runs.start({ userId: "u", conversationId: first.conversationId, message: "[fail:question-2] again" })).rejects.toBeInstanceOf(Error);
       expect(failing.failures).toHaveLength(2);
       expect({ runs: await inner.listRuns(first.conversationId), messages: await inner.listMessages(first.conversationId) }).toEqual(before);
       expect(uncaught).toEqual([]);

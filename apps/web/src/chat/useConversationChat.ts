@@ -401,8 +401,8 @@ export function useConversationChat(opts: {
   const notFound = conversation.error?.data?.code === "NOT_FOUND";
   return {
     title: detail?.title ?? null,
-    // The answer that just finished says it first: the refetch after its done can still read the run before its
-    // usage is stored (the store finishes the run after done is delivered), and nothing refetches again.
+    // The answer that just finished says it first: its done carries the usage the store saved with it, so the pane
+    // shows it without waiting for the refetch that follows.
     context: live.state?.done?.usage.context ?? detail?.usage.context ?? null,
     notFound,
     loading: conversationId !== null && (conversation.isPending || opening),

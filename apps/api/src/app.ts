@@ -18,7 +18,7 @@ import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { importBodyLimit, importProcedure, registerImportRoute } from "./import-route.js";
-import { bodyLimitFor, bodyLimitsOf, registerBodyLimits } from "./body-limits.js";
+import { attachmentProcedures, bodyLimitFor, bodyLimitsOf, registerBodyLimits } from "./body-limits.js";
 import { createLogDestination, type LogDestination } from "./log-destination.js";
 import { createHostGuard } from "./host-guard.js";
 import { databaseTarget, type Config } from "./config.js";
@@ -33,7 +33,8 @@ import { openPostgresLiveness } from "./runs/postgres-liveness.js";
 import { RunManager } from "./runs/run-manager.js";
 import { openRunStreams, redisTarget } from "./cluster/index.js";
 import { ApiMetrics } from "./metrics.js";
-import { fastifyTRPCPluginWithLeanSubscriptions } from "./sse/subscription-route.js";
+import { registerLeanSubscriptions } from "./sse/subscription-route.js";
+import { registerLeanMutations } from "./lean-mutations.js";
 import { TitleGenerator } from "./titles/title-generator.js";
 import { ToolCatalog } from "./tools.js";
 import type { Context } from "./trpc.js";
@@ -429,8 +430,23 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       else if (isStoreError(error.cause)) app.log.warn({ err: error.cause, path, type }, "tRPC procedure failed in the store");
     },
   } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"];
-  // LEAN_SSE (default): subscriptions (chat.events) through the lean SSE writer in front of tRPC's plugin.
-  await app.register(config.leanSse ? fastifyTRPCPluginWithLeanSubscriptions : fastifyTRPCPlugin, { prefix: "/trpc", trpcOptions });
+  await app.register(
+    async (scope) => {
+      // LEAN_SSE (default): subscriptions (chat.events) through the lean SSE writer in front of tRPC's plugin.
+      if (config.leanSse) registerLeanSubscriptions(scope, { prefix: "", trpcOptions });
+      // LEAN_MUTATIONS (default): mutations (chat.send) answered without tRPC's fetch adapter, same answers.
+      if (config.leanMutations) {
+        await registerLeanMutations(scope, {
+          prefix: "",
+          trpcOptions,
+          exclude: new Set([importProcedure]),
+          bodyLimit: (path) => (attachmentProcedures.has(path) ? bodyLimits.attachments : bodyLimits.normal),
+        });
+      }
+      await scope.register(fastifyTRPCPlugin, { trpcOptions });
+    },
+    { prefix: "/trpc" },
+  );
   // conversations.import takes files up to MAX_IMPORT_BYTES: its route has a body limit of its own.
   await registerImportRoute(app, { prefix: "/trpc", bodyLimit: importBodyLimit(config.maxImportBytes), trpcOptions });
 

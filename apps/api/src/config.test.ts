@@ -51,6 +51,7 @@ describe("loadConfig", () => {
       simShowFaultModels: false,
       coalesceTokens: true,
       leanSse: true,
+      leanMutations: true,
       generateTitles: true,
     });
   });
@@ -88,6 +89,7 @@ describe("loadConfig", () => {
       SIM_SHOW_FAULT_MODELS: "1",
       COALESCE_TOKENS: "0",
       LEAN_SSE: "0",
+      LEAN_MUTATIONS: "0",
       GENERATE_TITLES: "0",
     });
     expect(config).toMatchObject({
@@ -120,6 +122,7 @@ describe("loadConfig", () => {
       simShowFaultModels: true,
       coalesceTokens: false,
       leanSse: false,
+      leanMutations: false,
       generateTitles: false,
     });
   });

@@ -190,6 +190,7 @@ const envSchema = z.object({
   SIM_SHOW_FAULT_MODELS: flag("0"),
   COALESCE_TOKENS: flag("1"),
   LEAN_SSE: flag("1"),
+  LEAN_MUTATIONS: flag("1"),
   GENERATE_TITLES: flag("1"),
 });
 
@@ -259,6 +260,8 @@ export interface Config {
   coalesceTokens: boolean;
   /** Serve subscriptions with the lean SSE writer (sse/subscription-route.ts) rather than tRPC's producer; on by default. */
   leanSse: boolean;
+  /** Serve mutations (chat.send) without tRPC's fetch adapter (lean-mutations.ts); on by default. */
+  leanMutations: boolean;
   /** Name a conversation with the model after its first answer (titles/title-generator.ts); on by default. */
   generateTitles: boolean;
 }
@@ -349,6 +352,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     simShowFaultModels: e.SIM_SHOW_FAULT_MODELS,
     coalesceTokens: e.COALESCE_TOKENS,
     leanSse: e.LEAN_SSE,
+    leanMutations: e.LEAN_MUTATIONS,
     generateTitles: e.GENERATE_TITLES,
   };
 }

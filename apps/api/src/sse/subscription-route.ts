@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from "node:http";
 import {
   callTRPCProcedure,
   getErrorShape,
@@ -10,6 +9,7 @@ import { fastifyRequestHandler, fastifyTRPCPlugin, type FastifyTRPCPluginOptions
 import { parseConnectionParamsFromString, type TRPCRequestInfo } from "@trpc/server/http";
 import { isObservable, observableToAsyncIterable } from "@trpc/server/observable";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { acceptOf, header, isObject, requestUrl } from "../trpc-http.js";
 import { PingClock } from "./ping-clock.js";
 import { SubscriptionStream, type StreamSettings, type StreamSource } from "./subscription-stream.js";
 import { connectedFrame } from "./wire.js";
@@ -31,23 +31,8 @@ function isSubscription(value: unknown): value is SubscriptionProcedure {
   return typeof value === "function" && (value as Partial<SubscriptionProcedure>)._def?.type === "subscription";
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  !!value && !Array.isArray(value) && typeof value === "object";
-
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   value != null && typeof value === "object" && Symbol.asyncIterator in value;
-
-const header = (headers: IncomingHttpHeaders, name: string): string | null => {
-  const value = headers[name];
-  return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
-};
-
-/** tRPC's getAcceptHeader: `trpc-accept`, else `application/jsonl` when `accept` lists it. */
-function acceptOf(headers: IncomingHttpHeaders): "application/jsonl" | null {
-  const trpcAccept = header(headers, "trpc-accept");
-  if (trpcAccept !== null) return trpcAccept as "application/jsonl";
-  return header(headers, "accept")?.split(",").some((t) => t.trim() === "application/jsonl") ? "application/jsonl" : null;
-}
 
 /**
  * Serves every subscription procedure of the router (`GET <prefix>/<path>`) with the lean SSE writer
@@ -185,9 +170,7 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
         let url: URL;
         let connectionParams: Dict | null = null;
         try {
-          // As tRPC's adapter builds it (incomingMessageToRequest.ts createURL).
-          const encrypted = (raw.socket as { encrypted?: boolean } | null)?.encrypted === true;
-          url = new URL(raw.url ?? "/", `${encrypted ? "https:" : "http:"}//${raw.headers.host ?? "localhost"}`);
+          url = requestUrl(raw);
           const params = url.searchParams.get("connectionParams");
           if (params !== null) connectionParams = parseConnectionParamsFromString(params);
         } catch {

@@ -259,7 +259,7 @@ export async function startTestServer(producer: Producer, sse: SseOptions): Prom
   // Closing the server also ends streams a failed test left open.
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const trpcOptions = trpcOptionsFor(router, log);
-  // Registered exactly as apps/api registers them.
+  // The lean routes in front of tRPC's plugin, as apps/api registers them (app.ts does the same in its own scope).
   await app.register(producer === "lean" ? fastifyTRPCPluginWithLeanSubscriptions : fastifyTRPCPlugin, { prefix: "/trpc", trpcOptions });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return { producer, url, app, log };

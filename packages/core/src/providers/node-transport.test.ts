@@ -307,6 +307,40 @@ describe("default transport — edge cases on small node:http servers", () => {
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
+  it("a reader that is slower than the server holds the socket, not memory: the server's writes back up", async () => {
+    const chunk = "x".repeat(64 * 1024);
+    const total = 400; // 25 MiB: far more than the socket buffers on both ends
+    let written = 0;
+    let backedUp = false;
+    const server = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      const pump = () => {
+        while (written < total) {
+          written += 1;
+          if (!res.write(chunk)) {
+            backedUp = true;
+            res.once("drain", pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    const res = await nodeTransport().request({ url: `${server.url}/big`, method: "GET", headers: {} });
+    const iterator = res.body![Symbol.asyncIterator]();
+    const first = await iterator.next();
+    let bytes = first.done ? 0 : first.value.byteLength;
+    // The reader takes one chunk and then nothing for a while: the server must be stopped by backpressure.
+    await until(() => backedUp, "the server's writes to back up");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(written).toBeLessThan(total);
+    // Read on to the end: every byte arrives.
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) bytes += next.value.byteLength;
+    expect(bytes).toBe(total * chunk.length);
+    expect(written).toBe(total);
+  });
+
   it("non-2xx: the server's JSON error message, typed by status", async () => {
     const server = await rawServer((_req, res) => {
       res.writeHead(401, { "content-type": "application/json" });

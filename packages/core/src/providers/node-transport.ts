@@ -128,11 +128,102 @@ function nodeResponse(res: IncomingMessage): NodeResponse {
   return {
     status: res.statusCode ?? 0,
     location: res.headers.location,
-    body: res,
+    body: chunksOf(res),
     text,
     json: async () => JSON.parse(await text()) as unknown,
     cancel: () => {
       if (!res.destroyed) res.destroy();
+    },
+  };
+}
+
+/**
+ * The response's chunks as they arrive, for one reader. Readable's own async iterator (`for await (… of res)`) costs
+ * a `read()` call, its events and a promise chain per chunk — on a model streaming one token per chunk, a visible
+ * share of a token's CPU. This one takes the 'data' events and hands each to the waiting reader at once; while the
+ * reader is busy it queues what arrives and pauses the response at `queuedChunksLimit` chunks, so a slow reader holds
+ * the socket, not memory. Ends at 'end'; throws the response's error (an abort's reason, ETIMEDOUT, a reset), or a premature
+ * close when the connection closed before the end without one. A reader that stops early destroys the response
+ * (closing the connection), as Readable's iterator does.
+ */
+const queuedChunksLimit = 16;
+
+function chunksOf(res: IncomingMessage): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const queue: Buffer[] = [];
+      let ended = false;
+      let failure: Error | undefined;
+      let waiting: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: Error) => void } | undefined;
+      const settle = () => {
+        const w = waiting;
+        if (!w) return;
+        if (queue.length > 0) {
+          waiting = undefined;
+          w.resolve({ value: queue.shift()!, done: false });
+        } else if (failure) {
+          waiting = undefined;
+          w.reject(failure);
+        } else if (ended) {
+          waiting = undefined;
+          w.resolve({ value: undefined, done: true });
+        }
+      };
+      const onData = (chunk: Buffer) => {
+        queue.push(chunk);
+        if (queue.length >= queuedChunksLimit) res.pause();
+        settle();
+      };
+      const onEnd = () => {
+        ended = true;
+        settle();
+      };
+      const onError = (error: Error) => {
+        failure ??= error;
+        settle();
+      };
+      const onClose = () => {
+        if (!ended) failure ??= Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+        settle();
+      };
+      const detach = () => {
+        res.off("data", onData);
+        res.off("end", onEnd);
+        res.off("error", onError);
+        res.off("close", onClose);
+      };
+      res.on("data", onData);
+      res.on("end", onEnd);
+      res.on("error", onError);
+      res.on("close", onClose);
+      if (res.readableEnded) ended = true;
+      else if (res.destroyed) onClose();
+      return {
+        next() {
+          if (queue.length > 0) {
+            const value = queue.shift()!;
+            if (res.isPaused() && !ended) res.resume();
+            return Promise.resolve({ value, done: false });
+          }
+          if (failure) {
+            detach();
+            return Promise.reject(failure);
+          }
+          if (ended) {
+            detach();
+            return Promise.resolve({ value: undefined, done: true });
+          }
+          if (res.isPaused()) res.resume();
+          return new Promise((resolve, reject) => (waiting = { resolve, reject }));
+        },
+        return() {
+          detach();
+          // An 'error' after this (the destroy below, a late reset) has no reader: keep one listener for it.
+          res.on("error", () => {});
+          if (!ended) res.destroy();
+          return Promise.resolve({ value: undefined, done: true });
+        },
+      };
     },
   };
 }

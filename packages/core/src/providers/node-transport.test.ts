@@ -3,6 +3,8 @@ import { getEventListeners } from "node:events";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModel } from "../model.js";
@@ -71,6 +73,14 @@ const answerOllama = (res: ServerResponse) => {
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   res.end(doneLines);
 };
+
+/** A real full GC: the flag is set at run time, and a fresh context exposes `gc`. */
+function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  gc();
+  gc();
+}
 
 async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -339,6 +349,42 @@ describe("default transport — edge cases on small node:http servers", () => {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) bytes += next.value.byteLength;
     expect(bytes).toBe(total * chunk.length);
     expect(written).toBe(total);
+  });
+
+  it("keeps no hold on the request body (the whole conversation) while the answer streams", async () => {
+    // A server of its own: rawServer keeps the bodies it receives, in this very heap.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.once("end", () => {
+        res.writeHead(200, { "content-type": "application/x-ndjson" });
+        // One line, and then the answer stays open until the test ends.
+        res.write(`${JSON.stringify({ message: { role: "assistant", content: "a" }, done: false })}\n`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/chat`;
+    const controller = new AbortController();
+    const transport = nodeTransport();
+    try {
+      collectGarbage();
+      const before = process.memoryUsage().heapUsed;
+      const open: Array<AsyncIterator<Uint8Array>> = [];
+      for (let i = 0; i < 20; i++) {
+        // 2 MB each: what a long conversation's request is. Built here, so nothing but the transport can keep it.
+        const res = await transport.request({ url, method: "POST", headers: {}, body: JSON.stringify({ n: i, text: "x".repeat(2_000_000) }), signal: controller.signal });
+        const iterator = res.body![Symbol.asyncIterator]();
+        expect((await iterator.next()).done).toBe(false);
+        open.push(iterator);
+      }
+      collectGarbage();
+      // 20 answers still streaming; their 40 MB of requests must not be in the heap any more.
+      expect(process.memoryUsage().heapUsed - before).toBeLessThan(10_000_000);
+      expect(open).toHaveLength(20);
+    } finally {
+      controller.abort();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("non-2xx: the server's JSON error message, typed by status", async () => {

@@ -83,11 +83,14 @@ function withoutHeaders(headers: Record<string, string>, names: string[]): Recor
 type RequestFn = (url: URL, options: RequestOptions) => ClientRequest;
 
 function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: TransportRequest, silenceTimeoutMs: number): Promise<NodeResponse> {
-  const { signal, body } = request;
+  const signal = request.signal;
   if (signal?.aborted) return Promise.reject(abortError(signal));
-  return new Promise((resolve, reject) => {
-    const headers = body === undefined ? request.headers : { ...request.headers, "content-length": String(Buffer.byteLength(body)) };
-    const req = requestFn(url, { method: request.method, headers, agent });
+  // The body (the whole conversation, for a chat) is only used here, never in the closures below, which live as long
+  // as the answer streams: a variable a closure uses would keep it in memory for the whole answer.
+  const body = request.body;
+  const headers = body === undefined ? request.headers : { ...request.headers, "content-length": String(Buffer.byteLength(body)) };
+  const req = requestFn(url, { method: request.method, headers, agent });
+  const response = new Promise<NodeResponse>((resolve, reject) => {
     let res: IncomingMessage | undefined;
     // One listener per request, gone when the request closes (response read to the end, or destroyed).
     const onAbort = () => {
@@ -110,8 +113,9 @@ function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: Transpo
       res = incoming;
       resolve(nodeResponse(incoming));
     });
-    req.end(body);
   });
+  req.end(body);
+  return response;
 }
 
 interface NodeResponse extends TransportResponse {

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { registerLeanMutations } from "./lean-mutations.js";
+import { echoingErrorFormatter } from "./test-support/sse-conformance.js";
 
 /**
  * Conformance: the same requests through tRPC's own Fastify plugin and through the lean mutation routes in front of
@@ -39,12 +40,7 @@ function createRouter(log: ServerLog, transformer: boolean) {
   const t = initTRPC.context<Ctx>().create({
     isDev: false,
     ...(transformer ? { transformer: tagged } : {}),
-    errorFormatter({ shape, error, input, path, type, ctx }) {
-      return {
-        ...shape,
-        data: { ...shape.data, seen: { input: input ?? null, path: path ?? null, type, hasCtx: ctx !== undefined, cause: error.cause?.name ?? null } },
-      };
-    },
+    errorFormatter: echoingErrorFormatter,
   });
   const authed = t.procedure.use(({ ctx, next }) => {
     if (ctx.user === null) throw new TRPCError({ code: "UNAUTHORIZED", message: "a token is required" });

@@ -100,17 +100,30 @@ const errorCodes = [
   "INTERNAL_SERVER_ERROR",
 ] as const;
 
+/**
+ * An errorFormatter that echoes what tRPC hands it, so a difference in input, path, type or ctx between two
+ * servers shows in the bytes (the conformance suites of the lean routes use it).
+ */
+export function echoingErrorFormatter<S extends { data: object }>(opts: {
+  shape: S;
+  error: TRPCError;
+  input: unknown;
+  path: string | undefined;
+  type: string;
+  ctx: unknown;
+}) {
+  const { shape, error, input, path, type, ctx } = opts;
+  return {
+    ...shape,
+    data: { ...shape.data, seen: { input: input ?? null, path: path ?? null, type, hasCtx: ctx !== undefined, cause: error.cause?.name ?? null } },
+  };
+}
+
 export function createTestRouter(sse: SseOptions, log: ServerLog) {
   const t = initTRPC.context<TestContext>().create({
     isDev: false,
     sse,
-    // Echoes what tRPC hands the formatter, so a difference in input, path, type or ctx shows in the bytes.
-    errorFormatter({ shape, error, input, path, type, ctx }) {
-      return {
-        ...shape,
-        data: { ...shape.data, seen: { input: input ?? null, path: path ?? null, type, hasCtx: ctx !== undefined, cause: error.cause?.name ?? null } },
-      };
-    },
+    errorFormatter: echoingErrorFormatter,
   });
   const authed = t.procedure.use(({ ctx, next }) => {
     if (ctx.user === null) throw new TRPCError({ code: "UNAUTHORIZED", message: "a token is required" });

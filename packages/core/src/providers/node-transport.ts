@@ -141,6 +141,9 @@ function nodeResponse(res: IncomingMessage): NodeResponse {
   };
 }
 
+/** How many chunks a busy reader may have waiting before the response is paused (its socket then holds the rest). */
+const queuedChunksLimit = 16;
+
 /**
  * The response's chunks as they arrive, for one reader. Readable's own async iterator (`for await (… of res)`) costs
  * a `read()` call, its events and a promise chain per chunk — on a model streaming one token per chunk, a visible
@@ -150,9 +153,8 @@ function nodeResponse(res: IncomingMessage): NodeResponse {
  * close when the connection closed before the end without one. A reader that stops early destroys the response
  * (closing the connection), as Readable's iterator does.
  */
-const queuedChunksLimit = 16;
-
 function chunksOf(res: IncomingMessage): AsyncIterable<Uint8Array> {
+  const ignore = () => {};
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const queue: Buffer[] = [];
@@ -195,6 +197,8 @@ function chunksOf(res: IncomingMessage): AsyncIterable<Uint8Array> {
         res.off("end", onEnd);
         res.off("error", onError);
         res.off("close", onClose);
+        // An 'error' after the reader is gone (the destroy in return(), a late reset) must still have a listener.
+        res.on("error", ignore);
       };
       res.on("data", onData);
       res.on("end", onEnd);
@@ -222,8 +226,6 @@ function chunksOf(res: IncomingMessage): AsyncIterable<Uint8Array> {
         },
         return() {
           detach();
-          // An 'error' after this (the destroy below, a late reset) has no reader: keep one listener for it.
-          res.on("error", () => {});
           if (!ended) res.destroy();
           return Promise.resolve({ value: undefined, done: true });
         },

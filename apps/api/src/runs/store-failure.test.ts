@@ -76,7 +76,7 @@ describe("a store write failing mid-run", () => {
       const run = await startRun(runs, "[fail:coalesced]");
       await run.control.push({ content: "one " });
       await eventually(() => run.received.some((e) => e.event.type === "token"), "the first token");
-      // Token events are only appended from the coalescer's setImmediate.
+      // After a run's first token, token events are only appended from the coalescer's setImmediate.
       failing.failWhen(once((method, args) => method === "appendEvent" && eventArg(args).type === "token"));
       await run.control.push({ content: "two " });
 

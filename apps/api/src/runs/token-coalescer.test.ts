@@ -12,14 +12,29 @@ function collect() {
 }
 
 describe("TokenCoalescer", () => {
-  it("merges the tokens of one event-loop turn into one event, sent in the next turn", async () => {
+  it("sends the first token at once and merges the tokens after it in one event-loop turn, sent in the next turn", async () => {
     const { out, coalescer } = collect();
-    coalescer.push(token("Hel", 5));
+    coalescer.push(token("He", 4));
+    expect(out).toEqual([{ type: "token", runId: "r", at: 4, text: "He" }]);
+    coalescer.push(token("l", 5));
     coalescer.push(token("lo", 6));
     coalescer.push(token(" world", 7));
-    expect(out).toEqual([]);
+    expect(out).toHaveLength(1);
     await nextTurn();
-    expect(out).toEqual([{ type: "token", runId: "r", at: 5, text: "Hello world" }]);
+    expect(out.slice(1)).toEqual([{ type: "token", runId: "r", at: 5, text: "llo world" }]);
+  });
+
+  it("sends the first token after any other event at once too (a status, a tool result)", async () => {
+    const { out, coalescer } = collect();
+    coalescer.push(token("a"));
+    coalescer.push(token("b"));
+    coalescer.push(status);
+    coalescer.push(token("c"));
+    expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["a", "b", "status", "c"]);
+    coalescer.push(token("d"));
+    coalescer.push(token("e"));
+    await nextTurn();
+    expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["a", "b", "status", "c", "de"]);
   });
 
   it("keeps tokens of different turns apart (a slow model still streams token by token)", async () => {
@@ -33,12 +48,13 @@ describe("TokenCoalescer", () => {
 
   it("sends pending text before any other event, so order is kept", () => {
     const { out, coalescer } = collect();
+    coalescer.push(token("w"));
     coalescer.push(token("x"));
     coalescer.push(token("y"));
     coalescer.push(status);
     coalescer.push(token("z"));
     coalescer.flush();
-    expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["xy", "status", "z"]);
+    expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["w", "xy", "status", "z"]);
   });
 
   it("sends a long run of text in bounded pieces whose concatenation is unchanged", () => {

@@ -370,6 +370,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return run && copy(run.record);
     },
 
+    async runningOwners() {
+      live();
+      return [...new Set(running().map((run) => run.record.owner ?? null))];
+    },
     async listRunningRuns(listOptions) {
       live();
       const owner = listOptions?.owner;

@@ -219,6 +219,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     activeRun: db.prepare(`SELECT ${runColumns} FROM runs WHERE conversation_id = ? AND status = 'running'`),
     listRuns: db.prepare(`SELECT ${runColumns} FROM runs WHERE conversation_id = ? ORDER BY created_at, rowid`),
     listRunningRuns: db.prepare(`SELECT ${runColumns} FROM runs WHERE status = 'running' ORDER BY created_at, rowid`),
+    runningOwners: db.prepare("SELECT DISTINCT owner FROM runs WHERE status = 'running'"),
     listRunningRunsOf: db.prepare(
       `SELECT ${runColumns} FROM runs WHERE status = 'running' AND owner = ? ORDER BY created_at, rowid`,
     ),
@@ -553,6 +554,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return row && toRunRecord(row);
     },
 
+    async runningOwners() {
+      live();
+      return allRows<{ owner: string | null }>(sql.runningOwners).map((row) => row.owner);
+    },
     async listRunningRuns(listOptions) {
       live();
       const owner = listOptions?.owner;

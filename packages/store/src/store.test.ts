@@ -620,12 +620,17 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect((await store.listRunningRuns({ owner: "p1" })).map((r) => r.id)).toEqual(["r3"]);
       expect((await store.listRunningRuns({ owner: "p2" })).map((r) => r.id)).toEqual(["r2"]);
       expect(await store.listRunningRuns({ owner: "nobody" })).toEqual([]);
+      // Each owner once (r1 of p1 is done, r3 of p1 is not), and null for the run started without one.
+      const owners = async () => (await store.runningOwners()).map((owner) => owner ?? "(none)").sort();
+      expect(await owners()).toEqual(["(none)", "p1", "p2"]);
       expect(await store.countRunningRuns("alice")).toBe(2);
       expect(await store.countRunningRuns("bob")).toBe(1);
       expect(await store.countRunningRuns("carol")).toBe(0);
       expect((await store.activeRun("a"))?.id).toBe("r4");
       expect((await store.activeRun("b"))?.id).toBe("r2");
       expect(await store.activeRun("nope")).toBeUndefined();
+      await store.finishRun("r2", { reason: "stop", usage: null });
+      expect(await owners()).toEqual(["(none)", "p1"]);
     });
 
     it("lists every run of a conversation, oldest first, running or done", async () => {

@@ -275,6 +275,12 @@ export interface ChatStore {
   activeRun(conversationId: string): Promise<RunRecord | undefined>;
   /** Running runs, oldest first; only those of `owner` when given. */
   listRunningRuns(options?: { owner?: string }): Promise<RunRecord[]>;
+  /**
+   * The distinct owners of the running runs (null: runs started before owners were recorded), in no particular
+   * order. The orphan sweep asks this every second: a few ids however many runs are running, where listRunningRuns
+   * would read every one of them.
+   */
+  runningOwners(): Promise<Array<string | null>>;
   /** How many runs of the user are running (on every process). */
   countRunningRuns(userId: string): Promise<number>;
   /**

@@ -75,7 +75,44 @@ async function startProcess(
   return { store, runs };
 }
 
+/** Counts the store's listRunningRuns calls (a read of every running run). */
+function countingRunningReads(): { wrap: (store: ChatStore) => ChatStore; reads: () => number } {
+  let reads = 0;
+  const wrap = (store: ChatStore) =>
+    new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "listRunningRuns") reads++;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+  return { wrap, reads: () => reads };
+}
+
 describe.runIf(testBackend === "postgres")("recovery by several live processes", () => {
+  it("a sweep reads no running run while every owner is alive; the runs of one that is gone are closed", async () => {
+    const url = await freshSchemaUrl();
+    const counting = countingRunningReads();
+    const a = await startProcess(url, "proc-a", counting.wrap);
+    // proc-b: a live process (its liveness holds its lock) with a run of its own.
+    const b = await startProcess(url, "proc-b", (store) => store);
+    await b.store.createConversation({ id: "c-b", userId: "u", title: "t" });
+    await b.store.createRun({ id: "r-b", conversationId: "c-b", userId: "u", model: "demo", provider: "ollama", owner: "proc-b" });
+    await b.store.appendMessage({ conversationId: "c-b", runId: "r-b", message: { role: "user", content: "hi" } });
+    const before = counting.reads();
+    for (let i = 0; i < 3; i++) expect(await a.runs.recoverInterrupted()).toBe(0);
+    expect(counting.reads()).toBe(before);
+    expect(await a.store.getRun("r-b")).toMatchObject({ status: "running" });
+
+    // proc-b goes away (its liveness connection with it): A suspects it once, then closes its run.
+    const livenessOfB = opened.splice(opened.length - 1, 1)[0]!;
+    await livenessOfB.close();
+    expect(await a.runs.recoverInterrupted()).toBe(0);
+    expect(await a.runs.recoverInterrupted()).toBe(1);
+    expect(counting.reads()).toBeGreaterThan(before);
+    expect(await a.store.getRun("r-b")).toMatchObject({ status: "done", reason: "interrupted" });
+  });
+
+
   it("closes an orphan once, whichever process gets to it", async () => {
     const url = await freshSchemaUrl();
     const meet = meetAtMessages();

@@ -94,14 +94,18 @@ export class OrphanSweeper {
 
   private async pass(): Promise<number> {
     const { store, liveness } = this.opts;
+    // The owners first (a few ids), the runs only of the owners that are gone: a sweep every second must not read
+    // every running run of every replica.
+    const owners = new Set((await store.runningOwners()).filter((owner) => owner !== liveness.replicaId));
+    if (owners.size === 0) return 0;
+    const dead = await liveness.deadOwners(owners);
+    if (dead.size === 0) return 0;
     const candidates = (await store.listRunningRuns()).filter(
-      (run) => run.owner !== liveness.replicaId && !this.opts.isOwnedHere(run.id),
+      (run) => dead.has(run.owner) && run.owner !== liveness.replicaId && !this.opts.isOwnedHere(run.id),
     );
-    if (candidates.length === 0) return 0;
-    const dead = await liveness.deadOwners(new Set(candidates.map((run) => run.owner)));
     let closed = 0;
     for (const run of candidates) {
-      if (this.stopped || !dead.has(run.owner)) continue;
+      if (this.stopped) continue;
       try {
         if (await this.close(run)) closed++;
       } catch (error) {

@@ -190,6 +190,7 @@ const q = {
   activeRun: `SELECT ${runColumns} FROM runs WHERE conversation_id = $1 AND status = 'running'`,
   listRunningRuns: `SELECT ${runColumns} FROM runs WHERE status = 'running' AND ($1::text IS NULL OR owner = $1)
     ORDER BY created_at, created_order`,
+  runningOwners: "SELECT DISTINCT owner FROM runs WHERE status = 'running'",
   countRunning: "SELECT count(*)::integer AS n FROM runs WHERE user_id = $1 AND status = 'running'",
   finishRun: "UPDATE runs SET status = 'done', reason = $2, usage = $3, finished_at = $4 WHERE id = $1 AND status = 'running'",
   readEvents: "SELECT seq, json FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -700,6 +701,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return row && toRunRecord(row);
     },
 
+    async runningOwners() {
+      live();
+      return (await query<{ owner: string | null }>("runningOwners", [])).rows.map((row) => row.owner);
+    },
     async listRunningRuns(listOptions) {
       live();
       return (await query<RunRow>("listRunningRuns", [listOptions?.owner ?? null])).rows.map(toRunRecord);

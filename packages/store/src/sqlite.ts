@@ -205,7 +205,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     treeOf: db.prepare("SELECT id, parent_id FROM messages WHERE conversation_id = ?"),
     headOf: db.prepare("SELECT head_message_id AS head FROM conversations WHERE id = ?"),
     setHead: db.prepare("UPDATE conversations SET head_message_id = ? WHERE id = ?"),
-    appendedMessage: db.prepare("UPDATE conversations SET updated_at = ?, head_message_id = ? WHERE id = ?"),
+    // RETURNING: startRun answers with the conversation as the append leaves it, without reading it again.
+    appendedMessage: db.prepare(
+      "UPDATE conversations SET updated_at = ?, head_message_id = ? WHERE id = ? RETURNING id, user_id, title, created_at, updated_at",
+    ),
 
     insertRun: db.prepare(
       `INSERT INTO runs (id, conversation_id, user_id, model, provider, client_request_id, owner, status, created_at)
@@ -350,7 +353,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   }
 
   /** appendMessage inside the caller's transaction (BEGIN IMMEDIATE: the head read is still the head at the insert). */
-  function insertMessage(conversationId: string, runId: string | null, message: ChatMessage, parentId: number | null | undefined, at: number): StoredMessage {
+  function insertMessage(
+    conversationId: string,
+    runId: string | null,
+    message: ChatMessage,
+    parentId: number | null | undefined,
+    at: number,
+  ): StoredMessage & { conversation: Conversation } {
     const json = JSON.stringify(message);
     const head = headOf(conversationId);
     if (head === undefined) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
@@ -359,8 +368,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
     }
     const id = Number(sql.insertMessage.run(conversationId, parent, runId, message.role, message.content, json, at).lastInsertRowid);
-    sql.appendedMessage.run(at, id, conversationId);
-    return { id, conversationId, parentId: parent, runId, message: JSON.parse(json) as ChatMessage, createdAt: at };
+    const conversation = toConversation(getRow<ConversationRow>(sql.appendedMessage, at, id, conversationId)!);
+    return { id, conversationId, parentId: parent, runId, message: JSON.parse(json) as ChatMessage, createdAt: at, conversation };
   }
 
   /**
@@ -472,7 +481,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     async appendMessage({ conversationId, runId, message, parentId }) {
       live();
       const at = now();
-      return transaction(() => insertMessage(conversationId, runId, message, parentId, at));
+      const { conversation: _conversation, ...stored } = transaction(() => insertMessage(conversationId, runId, message, parentId, at));
+      return stored;
     },
 
     async listMessages(conversationId) {
@@ -521,12 +531,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       live();
       const max = runningLimit(input);
       const at = now();
-      const { conversationId, userId } = input;
+      const { conversationId } = input;
       // One BEGIN IMMEDIATE … COMMIT: a refusal anywhere (the run's checks, the question's parent) rolls back all.
       return transaction(() => {
         insertRun(input, max, at, input.conversation?.title);
-        const question = insertMessage(conversationId, input.id, input.question.message, input.question.parentId, at);
-        const conversation = toConversation(getRow<ConversationRow>(sql.getConversation, conversationId, userId)!);
+        const { conversation, ...question } = insertMessage(conversationId, input.id, input.question.message, input.question.parentId, at);
         return { run: newRunRecord(input, at), conversation, question };
       });
     },

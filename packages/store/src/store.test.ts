@@ -37,6 +37,10 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
   function conversation(id: string, userId = "alice", title = `Title ${id}`) {
     return store.createConversation({ id, userId, title });
   }
+  /** A run record as a run of alice's on model demo / provider sim is stored when it starts. */
+  function runningRecord(fields: { id: string; conversationId: string; clientRequestId: string | null; owner: string | null; createdAt: number }) {
+    return { userId: "alice", model: "demo", provider: "sim", status: "running", reason: null, usage: null, finishedAt: null, ...fields };
+  }
   function run(id: string, conversationId: string, userId = "alice", clientRequestId?: string | null, extra: Partial<CreateRunInput> = {}) {
     return store.createRun({ id, conversationId, userId, model: "demo", provider: "sim", clientRequestId, ...extra });
   }
@@ -483,20 +487,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await conversation("c1");
       clock.set(7_000);
       const created = await run("r1", "c1", "alice", "req-1", { owner: "replica-a" });
-      const expected = {
-        id: "r1",
-        conversationId: "c1",
-        userId: "alice",
-        model: "demo",
-        provider: "sim",
-        clientRequestId: "req-1",
-        status: "running",
-        reason: null,
-        usage: null,
-        owner: "replica-a",
-        createdAt: 7_000,
-        finishedAt: null,
-      };
+      const expected = runningRecord({ id: "r1", conversationId: "c1", clientRequestId: "req-1", owner: "replica-a", createdAt: 7_000 });
       expect(created).toEqual(expected);
       expect(await store.getRun("r1")).toEqual(expected);
       expect(await store.findRunByClientRequestId("alice", "req-1")).toEqual(expected);
@@ -690,20 +681,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       const conversation = { id: "new", userId: "alice", title: "Hello", createdAt: 9_000, updatedAt: 9_000 };
       expect(started.conversation).toEqual(conversation);
       expect(await store.getConversation("alice", "new")).toEqual(conversation);
-      expect(started.run).toEqual({
-        id: "r1",
-        conversationId: "new",
-        userId: "alice",
-        model: "demo",
-        provider: "sim",
-        clientRequestId: "req-1",
-        status: "running",
-        reason: null,
-        usage: null,
-        owner: "p1",
-        createdAt: 9_000,
-        finishedAt: null,
-      });
+      expect(started.run).toEqual(runningRecord({ id: "r1", conversationId: "new", clientRequestId: "req-1", owner: "p1", createdAt: 9_000 }));
       expect(await store.getRun("r1")).toEqual(started.run);
       expect(await store.activeRun("new")).toEqual(started.run);
       expect(started.question).toEqual({ id: expect.any(Number), conversationId: "new", parentId: null, runId: "r1", message: question("hello there"), createdAt: 9_000 });

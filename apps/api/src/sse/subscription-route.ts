@@ -5,7 +5,7 @@ import {
   TRPCError,
   type AnyTRPCRouter,
 } from "@trpc/server";
-import { fastifyRequestHandler, fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
+import { fastifyRequestHandler, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import { parseConnectionParamsFromString, type TRPCRequestInfo } from "@trpc/server/http";
 import { isObservable, observableToAsyncIterable } from "@trpc/server/observable";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -198,18 +198,4 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
     });
   }
   return { paths };
-}
-
-/**
- * tRPC's Fastify plugin with the lean subscription routes in front of it: a drop-in for `fastifyTRPCPlugin`
- * (`app.register(fastifyTRPCPluginWithLeanSubscriptions, { prefix, trpcOptions })`, same options).
- */
-export async function fastifyTRPCPluginWithLeanSubscriptions<TRouter extends AnyTRPCRouter>(
-  app: FastifyInstance,
-  opts: FastifyTRPCPluginOptions<TRouter>,
-): Promise<void> {
-  // Fastify applies `prefix` to this plugin's routes, the lean ones and tRPC's alike (registered inside it).
-  registerLeanSubscriptions(app, { prefix: "", trpcOptions: opts.trpcOptions });
-  const { prefix: _prefix, ...trpcPluginOptions } = opts;
-  await app.register(fastifyTRPCPlugin, trpcPluginOptions);
 }

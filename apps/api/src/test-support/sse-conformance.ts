@@ -12,7 +12,7 @@ import { observable } from "@trpc/server/observable";
 import { EventSource } from "eventsource";
 import Fastify, { type FastifyInstance } from "fastify";
 import { z } from "zod";
-import { fastifyTRPCPluginWithLeanSubscriptions } from "../sse/subscription-route.js";
+import { registerLeanSubscriptions } from "../sse/subscription-route.js";
 
 // ---- the test router -------------------------------------------------------------------------------
 
@@ -272,8 +272,14 @@ export async function startTestServer(producer: Producer, sse: SseOptions): Prom
   // Closing the server also ends streams a failed test left open.
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const trpcOptions = trpcOptionsFor(router, log);
-  // The lean routes in front of tRPC's plugin, as apps/api registers them (app.ts does the same in its own scope).
-  await app.register(producer === "lean" ? fastifyTRPCPluginWithLeanSubscriptions : fastifyTRPCPlugin, { prefix: "/trpc", trpcOptions });
+  // The lean routes in front of tRPC's plugin, in one prefixed scope, as app.ts registers them.
+  await app.register(
+    async (scope) => {
+      if (producer === "lean") registerLeanSubscriptions(scope, { prefix: "", trpcOptions });
+      await scope.register(fastifyTRPCPlugin, { trpcOptions });
+    },
+    { prefix: "/trpc" },
+  );
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return { producer, url, app, log };
 }

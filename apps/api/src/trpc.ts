@@ -57,20 +57,22 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 
 /** The database unreachable (or the store closing) answers 503 with a clear message, not a generic 500. */
-const storeFailures = t.middleware(async ({ next }) => {
-  const result = await next();
+function mapStoreFailure<R extends { ok: true } | { ok: false; error: TRPCError }>(result: R): R {
   if (!result.ok) {
     const failure = storeFailure(result.error.cause);
     if (failure) throw failure;
   }
   return result;
-});
+}
 
-export const publicProcedure = t.procedure.use(storeFailures);
+export const publicProcedure = t.procedure.use(async ({ next }) => mapStoreFailure(await next()));
 
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+// One middleware, not the store mapping and the check stacked: tRPC copies a call's options and context at every
+// level, and every chat.send and chat.events passes through here. Only `userId` is overridden; tRPC merges it into
+// the context it has.
+export const authedProcedure = t.procedure.use(async ({ ctx, next }) => {
   if (ctx.userId === null) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "A valid token is required (Authorization: Bearer <token>)." });
   }
-  return next({ ctx: { ...ctx, userId: ctx.userId } });
+  return mapStoreFailure(await next({ ctx: { userId: ctx.userId } }));
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { createServer } from "node:net";
 import { startSimulator, type Scenario, type SimChatRequest, type SimChunk, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -344,6 +345,23 @@ describe("runChat against the simulator (Ollama wire), continued", () => {
     await ctl.closedByClient;
     await record.finished;
     expect(record.clientClosedEarly).toBe(true);
+  });
+
+  it("leaves no listener on the caller's signal, after tool rounds and after a consumer that stops", async () => {
+    scenario("m-listeners", { respond: toolThenAnswer([{ toolCalls: [{ name: "calculator", arguments: { expression: "1+1" } }] }, { done: true }]) });
+    const signal = new AbortController().signal;
+    const { shapes } = await collect(run("m-listeners", { signal }));
+    expect(shapes.at(-1)).toBe("done:stop");
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
+
+    const ctl = sim.control({ model: "m-listeners-stop" });
+    const stopped = run("m-listeners-stop", { signal });
+    void ctl.connected.then(() => ctl.push({ content: "Partial " }));
+    for (let next = await stopped.next(); !next.done && next.value.type !== "token"; next = await stopped.next());
+    expect(getEventListeners(signal, "abort").length).toBeGreaterThan(0);
+    await stopped.return(undefined as never);
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
+    await ctl.closedByClient;
   });
 
   it("cancels while waiting for the first byte of a stalled model", async () => {

@@ -1,4 +1,4 @@
-import { abortReason, untilAborted } from "./abort.js";
+import { abortReason, linkedController, untilAborted } from "./abort.js";
 import {
   askApproval,
   defaultApprovalPolicy,
@@ -124,8 +124,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   const needsApproval = opts.requiresApproval ?? defaultApprovalPolicy;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 300_000;
   // Our own controller also covers a consumer that stops iterating: the finally below aborts it.
-  const controller = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
+  const { controller, unlink } = linkedController(opts.signal);
+  const signal = controller.signal;
   const usage = new UsageMeter(now(), now);
   const produced: ChatMessage[] = [];
   const seenCallIds = new Set<string>();
@@ -359,8 +359,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         const round = { content: "", thinking: "", calls: [] as ToolCall[] };
         let finish: Extract<ModelChunk, { type: "finish" }> | undefined;
         usage.startRound();
-        const idle = new IdleTimer(idleTimeoutMs);
-        const roundSignal = AbortSignal.any([signal, idle.signal]);
+        const idle = new IdleTimer(idleTimeoutMs, signal);
+        const roundSignal = idle.signal;
         const iterator = opts.model.stream(request, { signal: roundSignal })[Symbol.asyncIterator]();
         const race = new AbortRace(roundSignal);
         let iteratorDone = false;
@@ -472,6 +472,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
     return result;
   } finally {
     // Also reached when the consumer calls return(): stop the model request and any running tools.
+    unlink();
     controller.abort(consumerStopped);
   }
 }
@@ -555,16 +556,23 @@ function asChatError(error: unknown): ChatError {
 }
 
 /**
- * Aborts its signal when a watched wait on the model lasts longer than `ms`. Only time spent waiting
- * counts: a slow consumer between two chunks never trips it. One timer per round, re-armed per wait.
+ * A model round's signal: aborts when the run's does, or when a watched wait on the model lasts longer than `ms`.
+ * Only time spent waiting counts: a slow consumer between two chunks never trips it. One timer per round,
+ * re-armed per wait.
  */
 class IdleTimer {
-  private readonly controller = new AbortController();
+  private readonly controller: AbortController;
+  private readonly unlink: () => void;
   private readonly timer: NodeJS.Timeout;
   private waiting = false;
-  readonly signal = this.controller.signal;
+  readonly signal: AbortSignal;
 
-  constructor(private readonly ms: number) {
+  constructor(
+    private readonly ms: number,
+    run: AbortSignal,
+  ) {
+    ({ controller: this.controller, unlink: this.unlink } = linkedController(run));
+    this.signal = this.controller.signal;
     this.timer = setTimeout(() => {
       if (this.waiting) {
         const seconds = Math.round(this.ms / 100) / 10;
@@ -586,6 +594,7 @@ class IdleTimer {
 
   stop(): void {
     clearTimeout(this.timer);
+    this.unlink();
   }
 }
 

@@ -26,6 +26,8 @@ class ServerLog {
   /** Per key: whether the call's signal was aborted when it ended. */
   readonly ended = new Map<string, boolean>();
   readonly started = new Set<string>();
+  /** Per key: the call's signal, kept past its answer. */
+  readonly signals = new Map<string, AbortSignal | undefined>();
 }
 
 /** A transformer that changes the wire format, so its use on input and output shows in the bytes. */
@@ -66,6 +68,11 @@ function createRouter(log: ServerLog, transformer: boolean) {
       });
       log.ended.set(input.key, signal?.aborted === true);
       return "done";
+    }),
+    /** Answers at once and keeps its signal, to see what becomes of it after the answer. */
+    keepsSignal: t.procedure.input(z.object({ key: z.string() })).mutation(({ input, signal }) => {
+      log.signals.set(input.key, signal);
+      return "kept";
     }),
     list: t.procedure.query(() => [1, 2]),
   });
@@ -163,7 +170,7 @@ describe.each([
   const batch = (v: unknown) => JSON.stringify({ 0: wire(v) });
 
   it("serves every mutation but the excluded ones, and nothing else", () => {
-    expect(pairOf().lean.paths.sort()).toEqual(["authed", "echo", "fails", "nothing", "optional", "slow", "streamLike"]);
+    expect(pairOf().lean.paths.sort()).toEqual(["authed", "echo", "fails", "keepsSignal", "nothing", "optional", "slow", "streamLike"]);
   });
 
   it("answers a call and a batch of one with tRPC's bytes", async () => {
@@ -289,7 +296,7 @@ describe.each([
 });
 
 describe("the call's signal", () => {
-  it("aborts when the client leaves before the answer, on both; a finished call's signal is left alone by the lean route", async () => {
+  it("aborts when the client leaves before the answer, on both", async () => {
     for (const served of ["trpc", "lean"] as const) {
       const server = plain[served];
       const key = `left-${served}`;
@@ -305,5 +312,21 @@ describe("the call's signal", () => {
       expect(JSON.parse(answer.body)).toEqual({ result: { data: "done" } });
       expect(server.log.ended.get(finished)).toBe(false);
     }
+  });
+
+  it("aborts once the answer is sent and the response closes, on both, with an AbortError", async () => {
+    const reasons: Record<string, unknown> = {};
+    for (const served of ["trpc", "lean"] as const) {
+      const server = plain[served];
+      const key = `kept-${served}`;
+      const answer = await raw(`${server.url}/trpc/keepsSignal`, post(JSON.stringify({ key })));
+      expect(JSON.parse(answer.body)).toEqual({ result: { data: "kept" } });
+      const signal = server.log.signals.get(key);
+      await expect.poll(() => signal?.aborted, { timeout: 10_000 }).toBe(true);
+      const reason = signal?.reason as DOMException;
+      reasons[served] = { type: reason.constructor.name, name: reason.name, message: reason.message };
+    }
+    expect(reasons["lean"]).toEqual(reasons["trpc"]);
+    expect(reasons["lean"]).toMatchObject({ type: "DOMException", name: "AbortError" });
   });
 });

@@ -41,14 +41,20 @@ function isDataStream(value: unknown): boolean {
   return Object.values(value).some(isPromise) || Object.values(value).some(isAsyncIterable);
 }
 
+/**
+ * The reason a call's signal aborts with when its response closes: what `abort()` without a reason makes, built once
+ * (a DOMException captures a stack, a visible cost on every short request).
+ */
+const responseClosed = new DOMException("This operation was aborted", "AbortError");
+
 /** What tRPC's answers to a JSON call carry besides the body (resolveResponse.ts). */
 const responseHeaders = { vary: "trpc-accept, accept", "content-type": "application/json" } as const;
 
 /**
  * Serves every mutation procedure of the router (`POST <prefix>/<path>`, alone or as a batch of one) without tRPC's
- * fetch adapter: no `Request`/`Response` per call, no web streams, and the call's `AbortSignal` is aborted only when
- * the connection closes before the answer (tRPC's adapter aborts one with a fresh `DOMException` at the end of every
- * request). The procedure itself runs through tRPC exactly as before — its middlewares, its input parser, its output —
+ * fetch adapter: no `Request`/`Response` per call and no web streams. The call's `AbortSignal` is aborted when the
+ * response closes, as tRPC's adapter aborts it, with the same kind of reason (an AbortError `DOMException`, one shared
+ * instance instead of a fresh one per request). The procedure itself runs through tRPC exactly as before — its middlewares, its input parser, its output —
  * and its answer is tRPC's: the same JSON (`transformTRPCResponse`), the same error shape (`getErrorShape`, the
  * router's errorFormatter), the same HTTP status (`getHTTPStatusCode`), `onError` called as tRPC's adapter calls it.
  *
@@ -96,13 +102,10 @@ export async function registerLeanMutations<TRouter extends AnyTRPCRouter>(
         url: URL,
         connectionParams: TRPCRequestInfo["connectionParams"],
       ) => {
-        // Aborted when the client leaves before the answer (a long chat.complete stops following its run).
+        // Aborted when the response closes, as tRPC's adapter does: when the client leaves before the answer (a long
+        // chat.complete stops following its run), and after every answer.
         const controller = new AbortController();
-        const res = reply.raw;
-        const onClose = () => {
-          if (!res.writableFinished) controller.abort();
-        };
-        res.once("close", onClose);
+        reply.raw.once("close", () => controller.abort(responseClosed));
 
         // The input as tRPC's JSON handler reads it (contentType.ts): parsed once, a batch's entry 0 when batched.
         let input: { value: unknown } | { error: unknown } | undefined;
@@ -174,7 +177,6 @@ export async function registerLeanMutations<TRouter extends AnyTRPCRouter>(
             : { error: getErrorShape({ config, ctx, error: outcome.error, input: result(), path, type: "mutation" }) };
           answer = isBatchCall ? [entry] : entry;
         }
-        res.off("close", onClose);
         const status = getHTTPStatusCode((Array.isArray(answer) ? answer : [answer]) as Parameters<typeof getHTTPStatusCode>[0]);
         return reply
           .code(status)

@@ -19,10 +19,30 @@ import type { FeedDelivery, FeedEvent } from "./feed-events.js";
  */
 export interface ConversationFeed {
   publish(userId: string, event: FeedEvent): Promise<void>;
-  subscribe(userId: string, options: { lastEventId: string | null; signal: AbortSignal }): Promise<AsyncGenerator<FeedDelivery, void, void>>;
+  subscribe(userId: string, options: SubscribeOptions): Promise<AsyncGenerator<FeedDelivery, void, void>>;
   stats(): FeedStats;
   /** Ends every subscription (they throw FeedClosedError, so clients reconnect, elsewhere); later publishes are dropped. */
   close(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  lastEventId: string | null;
+  signal: AbortSignal;
+}
+
+/** What a follow generator yields: `feedStarted` first (its starting point is then fixed), then deliveries. */
+export type FollowGenerator = AsyncGenerator<FeedDelivery | typeof feedStarted, void, void>;
+
+/** The backends' common `subscribe`: each writes its own `follow` generator. */
+export abstract class FollowingFeed implements ConversationFeed {
+  subscribe(userId: string, options: SubscribeOptions): Promise<AsyncGenerator<FeedDelivery, void, void>> {
+    return startedSubscription(this.follow(userId, options));
+  }
+
+  protected abstract follow(userId: string, options: SubscribeOptions): FollowGenerator;
+  abstract publish(userId: string, event: FeedEvent): Promise<void>;
+  abstract stats(): FeedStats;
+  abstract close(): Promise<void>;
 }
 
 export interface FeedStats {
@@ -46,13 +66,29 @@ export const feedStarted: unique symbol = Symbol("feed subscription started");
  * Runs a follow generator up to its `feedStarted` (its starting point is then fixed, and its `finally` will run
  * whenever it is returned) and hands it out as the subscription.
  */
-export async function startedSubscription(
-  follow: AsyncGenerator<FeedDelivery | typeof feedStarted, void, void>,
-): Promise<AsyncGenerator<FeedDelivery, void, void>> {
+export async function startedSubscription(follow: FollowGenerator): Promise<AsyncGenerator<FeedDelivery, void, void>> {
   const first = await follow.next();
   if (first.done || first.value !== feedStarted) {
     await follow.return();
     throw new Error("a feed subscription must yield feedStarted first");
   }
   return follow as AsyncGenerator<FeedDelivery, void, void>;
+}
+
+/**
+ * One subscriber's wake-up call, shared by the backends: the channel and the subscription's signal call `wake`, the
+ * follow loop awaits `next()` once it has yielded everything it had. A wake while nobody waits is dropped: the loop
+ * looks at its channel again before it waits.
+ */
+export class SubscriberWake {
+  private waiting: (() => void) | null = null;
+  readonly wake = (): void => {
+    const resolve = this.waiting;
+    this.waiting = null;
+    resolve?.();
+  };
+
+  next(): Promise<void> {
+    return new Promise<void>((resolve) => (this.waiting = resolve));
+  }
 }

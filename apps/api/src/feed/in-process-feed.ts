@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { FeedClosedError, feedStarted, startedSubscription, type ConversationFeed, type FeedStats } from "./conversation-feed.js";
+import { FeedClosedError, feedStarted, FollowingFeed, SubscriberWake, type FeedStats, type FollowGenerator, type SubscribeOptions } from "./conversation-feed.js";
 import type { FeedDelivery, FeedEvent } from "./feed-events.js";
 
 export interface InProcessFeedOptions {
@@ -36,7 +36,7 @@ interface Channel {
  * of recent events shared by the user's subscribers. A reader slower than the ring (more than bufferSize events
  * behind) finds its cursor fell off the ring and gets `resync`; memory per subscriber is a cursor and a callback.
  */
-export class InProcessFeed implements ConversationFeed {
+export class InProcessFeed extends FollowingFeed {
   private readonly epoch = randomBytes(4).toString("hex");
   private readonly bufferSize: number;
   private readonly idleRetentionMs: number;
@@ -48,6 +48,7 @@ export class InProcessFeed implements ConversationFeed {
   private lastSweep: number;
 
   constructor(opts: InProcessFeedOptions = {}) {
+    super();
     this.bufferSize = Math.max(1, opts.bufferSize ?? defaultFeedBufferSize);
     this.idleRetentionMs = opts.idleRetentionMs ?? defaultFeedIdleRetentionMs;
     this.now = opts.now ?? Date.now;
@@ -68,14 +69,7 @@ export class InProcessFeed implements ConversationFeed {
     for (const wake of channel.wakers) wake();
   }
 
-  subscribe(userId: string, options: { lastEventId: string | null; signal: AbortSignal }): Promise<AsyncGenerator<FeedDelivery, void, void>> {
-    return startedSubscription(this.follow(userId, options));
-  }
-
-  private async *follow(
-    userId: string,
-    { lastEventId, signal }: { lastEventId: string | null; signal: AbortSignal },
-  ): AsyncGenerator<FeedDelivery | typeof feedStarted, void, void> {
+  protected async *follow(userId: string, { lastEventId, signal }: SubscribeOptions): FollowGenerator {
     if (this.closed) throw new FeedClosedError();
     this.sweep();
     const channel = this.channel(userId);
@@ -86,12 +80,8 @@ export class InProcessFeed implements ConversationFeed {
       if (seq === undefined || seq < channel.missingThrough) resync = true;
       else cursor = seq;
     }
-    let wake: (() => void) | null = null;
-    const waker = () => {
-      const w = wake;
-      wake = null;
-      w?.();
-    };
+    const wakeup = new SubscriberWake();
+    const waker = wakeup.wake;
     channel.wakers.add(waker);
     signal.addEventListener("abort", waker);
     this.subscribers++;
@@ -112,7 +102,7 @@ export class InProcessFeed implements ConversationFeed {
           yield next.delivery;
           continue;
         }
-        await new Promise<void>((resolve) => (wake = resolve));
+        await wakeup.next();
       }
     } finally {
       channel.wakers.delete(waker);

@@ -4,7 +4,7 @@ import type { FollowedStream, StreamEntry } from "../cluster/blocking-stream-rea
 import type { Redis } from "../cluster/redis-connection.js";
 import { feedStreamKey } from "../cluster/redis-keys.js";
 import { ReplicaRedis } from "../cluster/replica-redis.js";
-import { FeedClosedError, feedStarted, startedSubscription, type ConversationFeed, type FeedStats } from "./conversation-feed.js";
+import { FeedClosedError, feedStarted, FollowingFeed, SubscriberWake, type FeedStats, type FollowGenerator, type SubscribeOptions } from "./conversation-feed.js";
 import { feedEventSchema, type FeedDelivery, type FeedEvent } from "./feed-events.js";
 import { defaultFeedBufferSize, defaultFeedIdleRetentionMs } from "./in-process-feed.js";
 
@@ -54,7 +54,7 @@ interface Channel {
  * that user's subscribers, which keep only a cursor; one that fell behind the ring reads Redis (XRANGE, bufferSize
  * at a time) or gets `resync`. Across a Redis outage the reader keeps following from where it was.
  */
-export class RedisFeed implements ConversationFeed {
+export class RedisFeed extends FollowingFeed {
   private readonly bufferSize: number;
   private readonly retentionMs: string;
   private readonly channels = new Map<string, Channel>();
@@ -64,6 +64,7 @@ export class RedisFeed implements ConversationFeed {
   private closed = false;
 
   constructor(private readonly opts: RedisFeedOptions) {
+    super();
     this.bufferSize = Math.max(1, opts.bufferSize ?? defaultFeedBufferSize);
     this.retentionMs = String(opts.idleRetentionMs ?? defaultFeedIdleRetentionMs);
     this.command = opts.redis.command;
@@ -75,21 +76,10 @@ export class RedisFeed implements ConversationFeed {
     await this.add(feedStreamKey(userId), eventField, JSON.stringify(event));
   }
 
-  subscribe(userId: string, options: { lastEventId: string | null; signal: AbortSignal }): Promise<AsyncGenerator<FeedDelivery, void, void>> {
-    return startedSubscription(this.follow(userId, options));
-  }
-
-  private async *follow(
-    userId: string,
-    { lastEventId, signal }: { lastEventId: string | null; signal: AbortSignal },
-  ): AsyncGenerator<FeedDelivery | typeof feedStarted, void, void> {
+  protected async *follow(userId: string, { lastEventId, signal }: SubscribeOptions): FollowGenerator {
     if (this.closed) throw new FeedClosedError();
-    let wake: (() => void) | null = null;
-    const waker = () => {
-      const w = wake;
-      wake = null;
-      w?.();
-    };
+    const wakeup = new SubscriberWake();
+    const waker = wakeup.wake;
     const channel = await this.join(userId, waker);
     signal.addEventListener("abort", waker);
     let counted = false;
@@ -122,7 +112,7 @@ export class RedisFeed implements ConversationFeed {
             if (next.event) yield { id: next.id, event: next.event };
             continue;
           }
-          await new Promise<void>((resolve) => (wake = resolve));
+          await wakeup.next();
           continue;
         }
         // Behind the ring: read Redis from the cursor, which must still be there.

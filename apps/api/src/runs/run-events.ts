@@ -28,19 +28,7 @@ export class RunEvents {
   emit(run: LiveRun, event: ChatEvent): void {
     if (run.storeFailed) return;
     const seq = run.seq + 1;
-    let batch: Promise<void>;
-    try {
-      batch = this.store.appendEvent(run.record.id, seq, event);
-    } catch (error) {
-      // The contract rejects instead of throwing; a store that throws anyway must not break the run loop.
-      this.onStoreFailure(run, error);
-      return;
-    }
-    if (batch !== run.batch) {
-      run.batch = batch;
-      batch.then(undefined, (error: unknown) => this.onStoreFailure(run, error));
-    }
-    this.publish(run, { seq, event });
+    if (this.append(run, seq, event)) this.publish(run, { seq, event });
   }
 
   /**
@@ -53,23 +41,34 @@ export class RunEvents {
     if (run.storeFailed) return;
     const seq = run.seq + 1;
     run.seq = seq; // taken now: nothing else is emitted until it is published
-    let batch: Promise<void>;
-    try {
-      batch = this.store.appendEvent(run.record.id, seq, event);
-    } catch (error) {
-      this.onStoreFailure(run, error);
-      return;
-    }
-    if (batch !== run.batch) {
-      run.batch = batch;
-      batch.then(undefined, (error: unknown) => this.onStoreFailure(run, error));
-    }
+    const batch = this.append(run, seq, event);
+    if (!batch) return;
     try {
       await batch;
     } catch {
       return; // onStoreFailure stops the run
     }
     this.publish(run, { seq, event });
+  }
+
+  /**
+   * Queues the event in the store's log; the promise of the batch it joined, or undefined when the store threw. A
+   * failure handler is attached once per batch; either failure stops the run through onStoreFailure.
+   */
+  private append(run: LiveRun, seq: number, event: ChatEvent): Promise<void> | undefined {
+    let batch: Promise<void>;
+    try {
+      batch = this.store.appendEvent(run.record.id, seq, event);
+    } catch (error) {
+      // The contract rejects instead of throwing; a store that throws anyway must not break the run loop.
+      this.onStoreFailure(run, error);
+      return undefined;
+    }
+    if (batch !== run.batch) {
+      run.batch = batch;
+      batch.then(undefined, (error: unknown) => this.onStoreFailure(run, error));
+    }
+    return batch;
   }
 
   /**

@@ -4,10 +4,12 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
+import type { Transform } from "node:stream";
 import { runInNewContext } from "node:vm";
+import { createBrotliCompress, createDeflate, createGzip, gzipSync } from "node:zlib";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ChatModel } from "../model.js";
+import type { ChatModel, ModelChunk } from "../model.js";
 import { ask, chunks, failure } from "../test-support/provider-helpers.js";
 import { defaultSilenceTimeoutMs, idleSocketTimeoutMs, nodeTransport } from "./node-transport.js";
 import { createOllamaModel } from "./ollama.js";
@@ -178,14 +180,95 @@ describe("default transport — edge cases on small node:http servers", () => {
     expect(JSON.parse(seen?.body ?? "")).toMatchObject({ model: "m", stream: true });
   });
 
-  it("sends fetch's accept and user-agent unless the headers set their own", async () => {
+  it("sends fetch's accept and user-agent unless the headers set their own, and asks for no compression", async () => {
     const server = await rawServer((_req, res) => answerOllama(res));
     await text(createOllamaModel({ baseUrl: server.url }), "m");
     await text(createOllamaModel({ baseUrl: server.url, headers: { "User-Agent": "mine/1" } }), "m");
-    expect(server.seen.map((s) => [s.headers["accept"], s.headers["user-agent"]])).toEqual([
-      ["*/*", "node"],
-      ["*/*", "mine/1"],
+    expect(server.seen.map((s) => [s.headers["accept"], s.headers["accept-encoding"], s.headers["user-agent"]])).toEqual([
+      ["*/*", "identity", "node"],
+      ["*/*", "identity", "mine/1"],
     ]);
+  });
+
+  it("decodes a body that comes compressed anyway (gzip, deflate, br, stacked), line by line as the server flushes", async () => {
+    const lines = [
+      `${JSON.stringify({ message: { role: "assistant", content: "comp" }, done: false })}\n`,
+      `${JSON.stringify({ message: { role: "assistant", content: "ressed ✓" }, done: false })}\n`,
+      `${JSON.stringify({ done: true, done_reason: "stop" })}\n`,
+    ];
+    const encoders: Record<string, () => Transform[]> = {
+      gzip: () => [createGzip()],
+      deflate: () => [createDeflate()],
+      br: () => [createBrotliCompress()],
+      "gzip, br": () => [createGzip(), createBrotliCompress()],
+    };
+    // The second line is written only once the client has read the first: a decoder that waited for more would hang.
+    let firstRead: () => void = () => {};
+    const server = await rawServer((req, res) => {
+      const coding = req.headers["x-coding"] as string;
+      res.writeHead(200, { "content-type": "application/x-ndjson", "content-encoding": coding });
+      const chain = encoders[coding]!();
+      chain.slice(1).reduce<Transform>((from, to) => from.pipe(to), chain[0]!).pipe(res);
+      const flush = async (line: string) => {
+        chain[0]!.write(line);
+        for (const stage of chain) await new Promise<void>((resolve) => (stage as unknown as { flush(cb: () => void): void }).flush(resolve));
+      };
+      void (async () => {
+        await flush(lines[0]!);
+        await new Promise<void>((resolve) => (firstRead = resolve));
+        await flush(lines[1]!);
+        chain[0]!.end(lines[2]);
+      })();
+    });
+    for (const coding of Object.keys(encoders)) {
+      const model = createOllamaModel({ baseUrl: server.url, headers: { "x-coding": coding } });
+      const seen: ModelChunk[] = [];
+      for await (const chunk of model.stream(ask("m"))) {
+        seen.push(chunk);
+        if (seen.length === 1) firstRead();
+      }
+      expect(seen.slice(0, 2), coding).toEqual([
+        { type: "text", text: "comp" },
+        { type: "text", text: "ressed ✓" },
+      ]);
+      expect(seen.at(-1), coding).toMatchObject({ type: "finish", reason: "stop" });
+    }
+  });
+
+  it("reads a compressed JSON answer, and leaves a coding it does not know as it came", async () => {
+    const tags = JSON.stringify({ models: [{ name: "packed:1b", model: "packed:1b" }] });
+    const server = await rawServer((req, res) => {
+      if (req.url === "/api/tags" && req.headers["x-coding"] === "unknown") {
+        res.writeHead(200, { "content-type": "application/json", "content-encoding": "x-unknown" });
+        res.end(tags);
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });
+      res.end(gzipSync(tags));
+    });
+    expect((await createOllamaModel({ baseUrl: server.url }).listModels!()).map((m) => m.name)).toEqual(["packed:1b"]);
+    const unknown = createOllamaModel({ baseUrl: server.url, headers: { "x-coding": "unknown" } });
+    expect((await unknown.listModels!()).map((m) => m.name)).toEqual(["packed:1b"]);
+  });
+
+  it("an abort while a compressed answer streams rejects as cancelled and closes the connection", async () => {
+    let serverSocketClosed = false;
+    const server = await rawServer((req, res) => {
+      req.socket.once("close", () => (serverSocketClosed = true));
+      res.writeHead(200, { "content-type": "application/x-ndjson", "content-encoding": "gzip" });
+      const gzip = createGzip();
+      gzip.pipe(res);
+      gzip.write(`${JSON.stringify({ message: { role: "assistant", content: "a" }, done: false })}\n`);
+      gzip.flush();
+    });
+    const controller = new AbortController();
+    const iterator = createOllamaModel({ baseUrl: server.url }).stream(ask("m"), { signal: controller.signal })[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toEqual({ type: "text", text: "a" });
+    const pending = iterator.next();
+    controller.abort();
+    expect((await failure(pending)).code).toBe("cancelled");
+    await until(() => serverSocketClosed, "the server to see the close");
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
   it("follows redirects as fetch does: 307/308 keep the POST and its body, credentials stay with their origin", async () => {

@@ -1,5 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { pipeline, type Readable, type Transform } from "node:stream";
+import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Transport, TransportRequest, TransportResponse } from "./transport.js";
 
 /** Like undici's headers and body timeouts: a server silent this long on a connection has hung. */
@@ -56,8 +58,12 @@ export function nodeTransport(options: NodeTransportOptions = {}): Transport {
 
 const agentOptions = { keepAlive: true, timeout: idleSocketTimeoutMs };
 
-/** What fetch sends unless told otherwise: some hosted servers refuse requests without a user agent. */
-const fetchDefaults: Readonly<Record<string, string>> = { accept: "*/*", "user-agent": "node" };
+/**
+ * What fetch sends unless told otherwise (some hosted servers refuse requests without a user agent), but for the
+ * coding: fetch asks for gzip, which makes a streamed answer wait in the server's compressor; bodies that come
+ * compressed anyway are decoded (`decoded`).
+ */
+const fetchDefaults: Readonly<Record<string, string>> = { accept: "*/*", "accept-encoding": "identity", "user-agent": "node" };
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 const maxRedirects = 20; // fetch's limit
@@ -124,21 +130,47 @@ interface NodeResponse extends TransportResponse {
 }
 
 function nodeResponse(res: IncomingMessage): NodeResponse {
+  const body = decoded(res);
   const text = async (): Promise<string> => {
     const parts: Buffer[] = [];
-    for await (const part of res as AsyncIterable<Buffer>) parts.push(part);
+    for await (const part of body as AsyncIterable<Buffer>) parts.push(part);
     return Buffer.concat(parts).toString("utf8");
   };
   return {
     status: res.statusCode ?? 0,
     location: res.headers.location,
-    body: chunksOf(res),
+    body: chunksOf(body),
     text,
     json: async () => JSON.parse(await text()) as unknown,
     cancel: () => {
+      if (!body.destroyed) body.destroy();
       if (!res.destroyed) res.destroy();
     },
   };
+}
+
+const decoders: Readonly<Record<string, () => Transform>> = {
+  gzip: () => createGunzip(zlibStreaming),
+  "x-gzip": () => createGunzip(zlibStreaming),
+  deflate: () => createInflate(zlibStreaming),
+  br: () => createBrotliDecompress({ finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH }),
+};
+/** A server that flushes after each line must get each line out as it arrives, and a cut stream is not an error of zlib's. */
+const zlibStreaming = { flush: zlibConstants.Z_SYNC_FLUSH, finishFlush: zlibConstants.Z_SYNC_FLUSH };
+
+/**
+ * The body as its content codings say, decoded as fetch decodes it (gzip, deflate, br, in the order they were
+ * applied). Requests ask for `identity` (a streamed answer must not wait in a compressor), but a server or a proxy in
+ * front of it may compress anyway. Codings we do not know leave the body as it came, as fetch leaves it. Errors,
+ * aborts and an early close of the response reach the reader through the decoders (`pipeline`).
+ */
+function decoded(res: IncomingMessage): Readable {
+  const header = res.headers["content-encoding"];
+  if (header === undefined) return res;
+  const codings = header.toLowerCase().split(",").map((coding) => coding.trim()).filter((coding) => coding !== "" && coding !== "identity");
+  if (codings.length === 0 || !codings.every((coding) => coding in decoders)) return res;
+  const chain = codings.reverse().map((coding) => decoders[coding]!());
+  return pipeline([res, ...chain], () => {}) as unknown as Readable;
 }
 
 /** How many chunks a busy reader may have waiting before the response is paused (its socket then holds the rest). */
@@ -153,7 +185,7 @@ const queuedChunksLimit = 16;
  * close when the connection closed before the end without one. A reader that stops early destroys the response
  * (closing the connection), as Readable's iterator does.
  */
-function chunksOf(res: IncomingMessage): AsyncIterable<Uint8Array> {
+function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
   const ignore = () => {};
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

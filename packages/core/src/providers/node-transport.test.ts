@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { getEventListeners } from "node:events";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -573,6 +575,55 @@ describe("default transport — edge cases on small node:http servers", () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    }
+  });
+
+  it("streams over https from a server whose CA the process trusts (NODE_EXTRA_CA_CERTS), two requests on one TLS connection", async () => {
+    const tls = (name: string) => readFileSync(fileURLToPath(new URL(`../test-support/tls/${name}`, import.meta.url)));
+    let handshakes = 0;
+    let answered = 0;
+    const server = createHttpsServer({ cert: tls("localhost-cert.pem"), key: tls("localhost-key.pem") }, (req, res) => {
+      req.resume();
+      req.once("end", () => {
+        answered += 1;
+        res.writeHead(200, { "content-type": "application/x-ndjson" });
+        res.write(`${JSON.stringify({ message: { role: "assistant", content: `over tls ${answered}` }, done: false })}\n`);
+        setTimeout(() => res.end(`${JSON.stringify({ done: true, done_reason: "stop" })}\n`), 20);
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    server.on("secureConnection", () => (handshakes += 1));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const script = [
+      `import { nodeTransport } from ${JSON.stringify(fileURLToPath(new URL("./node-transport.ts", import.meta.url)))};`,
+      `const transport = nodeTransport();`,
+      `for (let i = 0; i < 2; i++) {`,
+      `  const res = await transport.request({ url: "https://127.0.0.1:${port}/api/chat", method: "POST", headers: {}, body: "{}" });`,
+      `  const parts = [];`,
+      `  for await (const part of res.body) parts.push(Buffer.from(part).toString("utf8"));`,
+      `  console.log(JSON.stringify({ status: res.status, parts }));`,
+      `}`,
+      `process.exit(0);`,
+    ].join("\n");
+    try {
+      const output = await new Promise<string>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ["--input-type=module", "-e", script],
+          { timeout: 15_000, env: { ...process.env, NODE_EXTRA_CA_CERTS: fileURLToPath(new URL("../test-support/tls/localhost-cert.pem", import.meta.url)) } },
+          (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+        );
+      });
+      const answers = output.trim().split("\n").map((line) => JSON.parse(line) as { status: number; parts: string[] });
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      // Each answer arrived as it was written: the line, then (20 ms later) the done line.
+      expect(answers.map((a) => a.parts.length >= 2)).toEqual([true, true]);
+      expect(answers.map((a) => a.parts.join(""))).toEqual([1, 2].map((n) => `${JSON.stringify({ message: { role: "assistant", content: `over tls ${n}` }, done: false })}\n${JSON.stringify({ done: true, done_reason: "stop" })}\n`));
+      expect(handshakes).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 

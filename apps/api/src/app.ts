@@ -152,7 +152,7 @@ async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatSt
   const onFlushError = (error: unknown) => log.error({ err: error }, "committing the event log failed; retrying");
   if (config.databaseUrl) {
     try {
-      return await openPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, onFlushError });
+      return await openPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, flushIntervalMs: config.eventFlushMs, onFlushError });
     } catch (error) {
       throw databaseStartupError(config, error);
     }
@@ -160,7 +160,7 @@ async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatSt
   if (config.databasePath === ":memory:") return createMemoryStore();
   const path = resolve(config.databasePath);
   mkdirSync(dirname(path), { recursive: true });
-  return openSqliteStore({ path, onFlushError });
+  return openSqliteStore({ path, flushIntervalMs: config.eventFlushMs, onFlushError });
 }
 
 /** REDIS_URL could not be used at start-up: one line naming it and where it points (never a password). */

@@ -28,6 +28,7 @@ describe("loadConfig", () => {
       databasePath: defaultDatabasePath,
       databaseUrl: undefined,
       databasePoolSize: 10,
+      eventFlushMs: 100,
       authTokens: null,
       systemPrompt: defaultSystemPrompt,
       maxMessageChars: 32_000,
@@ -250,6 +251,13 @@ describe("DATABASE_URL", () => {
       expect(message).not.toContain("hunter2");
     }
     expect(() => loadConfig({ DATABASE_URL: "postgres://h/db", DATABASE_POOL_SIZE: "0" })).toThrow(/DATABASE_POOL_SIZE: must be at least 1/);
+  });
+
+  it("reads EVENT_FLUSH_MS, the event log's commit interval, within 1–1000 ms", () => {
+    expect(loadConfig({}).eventFlushMs).toBe(100);
+    expect(loadConfig({ EVENT_FLUSH_MS: "25" }).eventFlushMs).toBe(25);
+    expect(() => loadConfig({ EVENT_FLUSH_MS: "0" })).toThrow(/EVENT_FLUSH_MS: must be at least 1/);
+    expect(() => loadConfig({ EVENT_FLUSH_MS: "5000" })).toThrow(/EVENT_FLUSH_MS/);
   });
 
   it("names where it points without user or password", () => {

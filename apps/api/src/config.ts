@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { defaultMaxContextTokens, defaultMaxImageBytes, keepAliveSchema, maxImagesPerMessage, type KeepAlive } from "@streamchat/core";
+import { defaultFlushIntervalMs } from "@streamchat/store";
 
 /** Start-up configuration problem; the message names the variable and is safe to print as is. */
 export class ConfigError extends Error {
@@ -142,6 +143,7 @@ const envSchema = z.object({
       .optional(),
   ),
   DATABASE_POOL_SIZE: int(1, 1000, 10),
+  EVENT_FLUSH_MS: int(1, 1000, defaultFlushIntervalMs),
   REDIS_URL: z.preprocess(
     unsetIfEmpty,
     z.string().trim().refine(isRedisUrl, { error: "must be a redis:// or rediss:// URL (redis://host:6379)" }).optional(),
@@ -214,6 +216,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. */
   databasePoolSize: number;
+  /** How long an event waits for the log's commit (SQLite, PostgreSQL); what a hard kill can lose of the tail. */
+  eventFlushMs: number;
   /** redis:// URL: cluster mode (runs shared between replicas through Redis Streams); requires databaseUrl. */
   redisUrl: string | undefined;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
@@ -327,6 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databasePath: e.DATABASE_PATH,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    eventFlushMs: e.EVENT_FLUSH_MS,
     redisUrl: e.REDIS_URL,
     metricsToken: e.METRICS_TOKEN,
     authTokens: e.AUTH_TOKENS ?? null,

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { StoreError } from "./errors.js";
-import { EventBatcher, mergeQueued, type EventSink, type FailureKind, type QueuedEvent } from "./event-batcher.js";
+import type { ChatEvent } from "@streamchat/core";
+import { defaultFlushIntervalMs, EventBatcher, mergeQueued, type EventSink, type FailureKind, type QueuedEvent } from "./event-batcher.js";
 import { doneEvent, manualClock, tokenEvent } from "./test-support/fixtures.js";
 
 class Unreachable extends Error {
@@ -170,6 +171,21 @@ describe("EventBatcher", () => {
     expect(await settled(pending)).toMatchObject({ code: "closed" });
     expect(await settled(batcher.append("r1", 2, tokenEvent("r1", "b")))).toMatchObject({ code: "closed" });
     expect(batcher.stats().pendingEvents).toBe(0);
+  });
+
+  it("commits an approval request at once, like a done; other events wait for the flush interval (100 ms by default)", async () => {
+    expect(defaultFlushIntervalMs).toBe(100);
+    const log = fakeLog();
+    const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });
+    void batcher.append("r", 1, tokenEvent("r", "a"));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log.seqs("r")).toEqual([]);
+    const request: ChatEvent = { type: "approval-request", runId: "r", at: 1_000, callId: "c1", name: "delete_file", args: { path: "x" }, source: "builtin", expiresAt: 61_000 };
+    await batcher.append("r", 2, request);
+    expect(log.seqs("r")).toEqual([1, 2]);
+    await batcher.append("r", 3, doneEvent("r"));
+    expect(log.seqs("r")).toEqual([1, 2, 3]);
+    await batcher.close();
   });
 
   it("holds a run's whole log only from its seq 1 until its first batch is committed, rejected or discarded", async () => {

@@ -49,7 +49,7 @@ export interface EventSink {
 }
 
 export interface EventBatcherOptions {
-  /** Longest an appended event waits before its batch is committed. Default 25 ms. */
+  /** Longest an appended event waits before its batch is committed. Default 100 ms (defaultFlushIntervalMs). */
   flushIntervalMs?: number;
   /** Queued events that start a commit at once. Default 256. */
   maxBatch?: number;
@@ -99,6 +99,14 @@ interface RunLog {
   whole: boolean;
 }
 
+/**
+ * How long an appended event may wait for its commit by default. Each commit writes every page its rows touch, and
+ * at a realistic pace (one token per event) the rows of one commit belong to as many runs as are answering: 100 ms
+ * writes a third of the pages 25 ms did for the same events (docs/benchmarks.md, stop 23). It is also what a hard kill
+ * of the process can lose of the log's tail; `done` and approval requests are committed at once.
+ */
+export const defaultFlushIntervalMs = 100;
+
 const empty: readonly QueuedEvent[] = Object.freeze([]);
 const maxRetryDelayMs = 1000;
 
@@ -106,8 +114,9 @@ const maxRetryDelayMs = 1000;
  * The event-log write path shared by the SQLite and PostgreSQL stores.
  *
  * Appends are queued in memory and committed together, ONE transaction (one multi-row INSERT) for every run's
- * events, every `flushIntervalMs`, as soon as `maxBatch` events are queued, or at once for a `done`. Each run's
- * events of one commit share one promise (no allocation per event), which resolves when they are committed.
+ * events, every `flushIntervalMs`, as soon as `maxBatch` events are queued, or at once for a `done` or an
+ * `approval-request`. Each run's events of one commit share one promise (no allocation per event), which resolves
+ * when they are committed.
  * Queued events stay readable (`queued`) until committed. One commit runs at a time: events appended meanwhile
  * form the next batch, which starts as soon as the running commit ends if it holds a `done` or is full.
  *
@@ -151,7 +160,7 @@ export class EventBatcher {
     private readonly options: EventBatcherOptions = {},
   ) {
     checkBatcherOptions(options);
-    this.flushIntervalMs = options.flushIntervalMs ?? 25;
+    this.flushIntervalMs = options.flushIntervalMs ?? defaultFlushIntervalMs;
     this.maxBatch = options.maxBatch ?? 256;
     this.retryForMs = options.retryForMs ?? 60_000;
     this.now = options.now ?? Date.now;
@@ -193,7 +202,8 @@ export class EventBatcher {
       return batch.promise;
     }
     batch.rows.push({ runId, seq, type: event.type, json });
-    if (this.pendingCount >= this.maxBatch) this.kick();
+    // A run waits for its approval request to be durable before anyone is shown it: commit now, like a `done`.
+    if (event.type === "approval-request" || this.pendingCount >= this.maxBatch) this.kick();
     else this.arm(this.flushIntervalMs);
     return batch.promise;
   }
@@ -468,7 +478,7 @@ export class EventBatcher {
 
 /** Throws RangeError for nonsensical options (the stores call it before opening their database). */
 export function checkBatcherOptions(options: EventBatcherOptions): void {
-  const { flushIntervalMs = 25, maxBatch = 256, retryForMs = 60_000 } = options;
+  const { flushIntervalMs = defaultFlushIntervalMs, maxBatch = 256, retryForMs = 60_000 } = options;
   if (!(flushIntervalMs >= 0)) throw new RangeError("flushIntervalMs must be >= 0");
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError("maxBatch must be a positive integer");
   if (!(retryForMs >= 0)) throw new RangeError("retryForMs must be >= 0");

@@ -8,7 +8,7 @@ export { createMemoryStore } from "./memory.js";
 export type { MemoryChatStore, MemoryStoreOptions } from "./memory.js";
 export { migrations, migrate, latestVersion } from "./migrations.js";
 export type { Migration } from "./migrations.js";
-export type { EventBatcherStats } from "./event-batcher.js";
+export { defaultFlushIntervalMs, type EventBatcherStats } from "./event-batcher.js";
 export { StoreError, isStoreError } from "./errors.js";
 export type { StoreErrorCode, ConflictReason } from "./errors.js";
 export type * from "./types.js";

@@ -165,3 +165,62 @@ describe("migration 3 (message trees) on a database the v2 store wrote", () => {
     }
   });
 });
+
+describe("migration 5 (the event log as a rowid table) on a v4 database", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps every event in order, keeps the partial index and the cascade, and the table appends by rowid", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v4-"));
+    const path = join(dir, "chat.db");
+    const v4 = new DatabaseSync(path);
+    v4.exec("PRAGMA foreign_keys = ON");
+    migrate(v4, migrations.filter((m) => m.version <= 4));
+    v4.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ('c1', 'alice', 'One', 1, 1), ('c2', 'alice', 'Two', 1, 1)`);
+    for (const [run, conversation] of [["r1", "c1"], ["r2", "c2"]] as const) {
+      v4.prepare(
+        "INSERT INTO runs (id, conversation_id, user_id, model, provider, status, created_at) VALUES (?, ?, 'alice', 'demo', 'sim', 'done', 1)",
+      ).run(run, conversation);
+    }
+    const insert = v4.prepare("INSERT INTO events (run_id, seq, type, json) VALUES (?, ?, ?, ?)");
+    // Interleaved, as concurrent runs write them.
+    const logged = [
+      ["r1", 1, { type: "run-start", runId: "r1", at: 1, conversationId: "c1", model: "demo", provider: "sim" }],
+      ["r2", 1, tokenEvent("r2", "x")],
+      ["r1", 2, tokenEvent("r1", "a")],
+      ["r1", 3, { type: "error", runId: "r1", at: 1, code: "provider_error", message: "boom", retryable: true }],
+      ["r2", 2, tokenEvent("r2", "y")],
+      ["r1", 4, doneEvent("r1", "error")],
+    ] as const;
+    for (const [run, seq, event] of logged) insert.run(run, seq, event.type, JSON.stringify(event));
+    v4.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000 });
+    try {
+      const probe = new DatabaseSync(path);
+      const definition = String(probe.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'events'").get()?.sql);
+      expect(definition).not.toMatch(/WITHOUT ROWID/i);
+      expect(probe.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND name NOT LIKE 'sqlite_%'").all().map((r) => r.name)).toEqual(["events_not_streamed"]);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(latestVersion());
+      probe.close();
+
+      expect((await store.readEvents("r1")).map((e) => [e.seq, e.event.type])).toEqual([[1, "run-start"], [2, "token"], [3, "error"], [4, "done"]]);
+      expect((await store.readEvents("r2", 1)).map((e) => e.event)).toEqual([tokenEvent("r2", "y")]);
+      expect((await store.readEventsOfTypes("r1", ["error", "done"])).map((e) => e.seq)).toEqual([3, 4]);
+      expect(await store.lastSeq("r2")).toBe(2);
+      // The key still refuses a seq twice, and the log goes on.
+      const twice = store.appendEvent("r2", 2, tokenEvent("r2", "again")).catch((e: unknown) => e);
+      await store.flush().catch(() => undefined);
+      expect(await twice).toMatchObject({ code: "conflict" });
+      await store.appendEvent("r2", 3, doneEvent("r2"));
+      expect((await store.readEvents("r2")).map((e) => e.seq)).toEqual([1, 2, 3]);
+      // Deleting a conversation still takes its runs' events with it.
+      expect(await store.deleteConversation("alice", "c1")).toBe(true);
+      const after = new DatabaseSync(path);
+      expect(after.prepare("SELECT run_id, COUNT(*) AS n FROM events GROUP BY run_id").all().map((r) => ({ ...r }))).toEqual([{ run_id: "r2", n: 3 }]);
+      after.close();
+    } finally {
+      await store.close();
+    }
+  });
+});

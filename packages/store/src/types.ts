@@ -301,8 +301,8 @@ export interface ChatStore {
   /**
    * Queues `event` for the run's log under `seq`, which the caller assigns (the process executing the run owns
    * its seqs; strictly increasing per run). Appends are batched: one transaction (one multi-row INSERT) per
-   * flush interval or batch size, so a 200 tokens/s stream does not commit 200 times a second; a `done` event
-   * commits its batch at once.
+   * flush interval (100 ms by default) or batch size, so a 200 tokens/s stream does not commit 200 times a second; a
+   * `done` or `approval-request` event commits its batch at once.
    *
    * Returns the promise of the batch the event joined (shared by the run's events of one commit: no allocation
    * per event): it resolves when the batch is committed and rejects when the commit failed for good (conflict

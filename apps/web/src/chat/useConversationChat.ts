@@ -6,9 +6,10 @@ import { randomId } from "../lib/ids.js";
 import { trpc, type RouterInputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
-import { itemKeyOf, onPath, type OpenAt } from "./openAt.js";
+import type { OpenAt } from "./openAt.js";
 import { queueStore, type QueuedMessage } from "./queueStore.js";
 import { runCache } from "./runCache.js";
+import { useOpenAt } from "./useOpenAt.js";
 import { streamEndedMessage, useRunEvents, type ConnectionState } from "./useRunEvents.js";
 
 const noItems: ChatItem[] = [];
@@ -138,50 +139,32 @@ export function useConversationChat(opts: {
     [conversationId, utils],
   );
 
-  // Opened at a search hit: once the conversation is fresh from the server, its branch is shown if the path does not
-  // hold the message, then the message is revealed. Meanwhile the chat says "Loading", not the other branch.
-  const openAt = opts.openAt ?? null;
-  const [target, setTarget] = useState<OpenAt | null>(openAt);
-  const [seenOpenAt, setSeenOpenAt] = useState<OpenAt | null>(openAt);
-  if (openAt !== seenOpenAt) {
-    // Another open of this same conversation (the pane stays mounted): adjusted while rendering, so no frame shows
-    // the old path as if it were the answer.
-    setSeenOpenAt(openAt);
-    setTarget(openAt);
-  }
-  const [revealing, setRevealing] = useState<OpenAt | null>(null);
-  const switchingTo = useRef<OpenAt | null>(null);
-  const fresh = conversation.isFetchedAfterMount && !conversation.isFetching;
-  const targetShown = target !== null && detail !== undefined && onPath(detail.messages, target.messageId);
-  const conversationError = conversation.error !== null;
-  useEffect(() => {
-    if (!target || !conversationId) return;
-    const done = () => setTarget((current) => (current === target ? null : current));
-    if (conversationError) return done(); // the pane says what is wrong
-    if (!fresh || !detail) return;
-    if (onPath(detail.messages, target.messageId)) {
-      setRevealing(target);
-      return done();
-    }
-    // switchBranch is refused while an answer streams (it lands on the path): the conversation shows as it is.
-    if (detail.activeRunId) return done();
-    if (switchingTo.current === target) return;
-    switchingTo.current = target;
-    switchMutation.mutate(
-      { conversationId, messageId: target.messageId },
-      {
-        onSuccess: (next) => {
-          showPath(next);
-          setRevealing(target);
+  // Opened at a search hit: the branch holding the message is shown, then the message is revealed.
+  const switchToFound = useCallback(
+    (messageId: number, handlers: { onSuccess: () => void; onSettled: () => void }) => {
+      if (!conversationId) return;
+      switchMutation.mutate(
+        { conversationId, messageId },
+        {
+          onSuccess: (next) => {
+            showPath(next);
+            handlers.onSuccess();
+          },
+          onError: (error) => setActionError({ ...describeError(error), action: "Could not show the message found" }),
+          onSettled: handlers.onSettled,
         },
-        onError: (error) => setActionError({ ...describeError(error), action: "Could not show the message found" }),
-        onSettled: done,
-      },
-    );
-  }, [target, conversationId, conversationError, fresh, detail, switchMutation, showPath]);
-  const opening = target !== null && !targetShown && !conversationError;
-  const revealedKey = revealing && detail ? itemKeyOf(detail.messages, revealing.messageId) : null;
-  const revealed = useMemo(() => (revealing && revealedKey ? { key: revealedKey, request: revealing } : null), [revealing, revealedKey]);
+      );
+    },
+    [conversationId, switchMutation, showPath],
+  );
+  const { opening, revealed } = useOpenAt({
+    openAt: opts.openAt ?? null,
+    conversationId,
+    detail,
+    fresh: conversation.isFetchedAfterMount && !conversation.isFetching,
+    failed: conversation.error !== null,
+    switchTo: switchToFound,
+  });
 
   const refresh = useCallback(() => {
     if (conversationId) void utils.conversations.get.invalidate({ conversationId });

@@ -374,6 +374,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       live();
       return [...new Set(running().map((run) => run.record.owner ?? null))];
     },
+    async runningAmong(runIds) {
+      live();
+      return new Set(runIds.filter((id) => runs.get(id)?.record.status === "running"));
+    },
     async listRunningRuns(listOptions) {
       live();
       const owner = listOptions?.owner;

@@ -223,6 +223,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     listRuns: db.prepare(`SELECT ${runColumns} FROM runs WHERE conversation_id = ? ORDER BY created_at, rowid`),
     listRunningRuns: db.prepare(`SELECT ${runColumns} FROM runs WHERE status = 'running' ORDER BY created_at, rowid`),
     runningOwners: db.prepare("SELECT DISTINCT owner FROM runs WHERE status = 'running'"),
+    runningAmong: db.prepare("SELECT id FROM runs WHERE status = 'running' AND id IN (SELECT value FROM json_each(?))"),
     listRunningRunsOf: db.prepare(
       `SELECT ${runColumns} FROM runs WHERE status = 'running' AND owner = ? ORDER BY created_at, rowid`,
     ),
@@ -566,6 +567,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     async runningOwners() {
       live();
       return allRows<{ owner: string | null }>(sql.runningOwners).map((row) => row.owner);
+    },
+    async runningAmong(runIds) {
+      live();
+      if (runIds.length === 0) return new Set();
+      return new Set(allRows<{ id: string }>(sql.runningAmong, JSON.stringify(runIds)).map((row) => row.id));
     },
     async listRunningRuns(listOptions) {
       live();

@@ -622,6 +622,9 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await store.activeRun("nope")).toBeUndefined();
       await store.finishRun("r2", { reason: "stop", usage: null });
       expect(await owners()).toEqual(["(none)", "p1"]);
+      // Of the runs asked about, those running; finished and unknown ids are not.
+      expect([...(await store.runningAmong(["r1", "r2", "r3", "r4", "nope"]))].sort()).toEqual(["r3", "r4"]);
+      expect([...(await store.runningAmong([]))]).toEqual([]);
     });
 
     it("lists every run of a conversation, oldest first, running or done", async () => {

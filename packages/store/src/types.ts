@@ -281,6 +281,11 @@ export interface ChatStore {
    * would read every one of them.
    */
   runningOwners(): Promise<Array<string | null>>;
+  /**
+   * Which of these runs are marked running (unknown ids are not). One read for many runs: a replica asks it for every
+   * run whose live feed has been quiet, where a status read per follower would cost a query per open stream.
+   */
+  runningAmong(runIds: readonly string[]): Promise<Set<string>>;
   /** How many runs of the user are running (on every process). */
   countRunningRuns(userId: string): Promise<number>;
   /**

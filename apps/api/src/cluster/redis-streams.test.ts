@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { emptyUsage } from "@streamchat/core";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import type { StoredEvent } from "@streamchat/store";
 import { freshTestData } from "../test-support/backend.js";
@@ -116,5 +117,56 @@ describe.skipIf(skip)("RedisRunStreams", () => {
     await eventually(async () => (await redis!.exists(runStreamKey(runId))) === 0, "the stream to expire");
     expect(await drain(b.subscribe(runId, 0))).toEqual(log);
     expect(await drain(b.subscribe(runId, 2))).toEqual(log.slice(2));
+  });
+
+  it("followers of a quiet answer cost one status read per sweep, not one per follower; the answer then reaches all", async () => {
+    const { store, a, b } = await twoReplicas({ stallMs: 50 });
+    const tag = `[quiet:${randomUUID()}]`;
+    const control = sim.control({ lastUserIncludes: tag });
+    const { runId } = await a.start({ userId: "u", message: `${tag} go` });
+    await control.connected;
+    await control.push({ content: "thinking… " });
+    const statusReads = { perRun: 0, batched: 0 };
+    const getRun = store.getRun.bind(store);
+    const runningAmong = store.runningAmong.bind(store);
+    store.getRun = (id) => ((statusReads.perRun += id === runId ? 1 : 0), getRun(id));
+    store.runningAmong = (ids) => ((statusReads.batched += ids.includes(runId) ? 1 : 0), runningAmong(ids));
+    const followers = Array.from({ length: 5 }, () => drain(b.subscribe(runId, 0)));
+    await eventually(() => b.stats().subscriptions === 5, "the followers on B");
+    const before = { ...statusReads };
+    await eventually(() => statusReads.batched >= before.batched + 4, "four sweeps of B's silent feed");
+    // Each sweep asked once for the run of the silent feed; no follower asked on its own.
+    expect(statusReads.perRun).toBe(before.perRun);
+    await control.push({ content: "answer" });
+    await control.push({ done: true });
+    await a.whenEnded(runId);
+    const log = await store.readEvents(runId);
+    for (const events of await Promise.all(followers)) expect(events).toEqual(log);
+  });
+
+  it("a run closed without its end reaching the stream: its silent followers find the end in the log", async () => {
+    const { store, b } = await twoReplicas({ stallMs: 50 });
+    // A run whose replica is gone: nobody writes its stream. The closing events go to the log only.
+    const runId = `run-${randomUUID()}`;
+    const conversationId = `conv-${randomUUID()}`;
+    await store.startRun({
+      id: runId,
+      conversationId,
+      userId: "u",
+      model: "m",
+      provider: "sim",
+      owner: "a-replica-that-died",
+      conversation: { title: "orphan" },
+      question: { message: { role: "user", content: "hello?" } },
+    });
+    await store.appendEvent(runId, 1, { type: "run-start", runId, at: 1, conversationId, model: "m", provider: "sim" });
+    await store.flush();
+    const followers = Array.from({ length: 3 }, () => drain(b.subscribe(runId, 0)));
+    await eventually(() => b.stats().subscriptions === 3, "the followers on B");
+    await store.appendEvent(runId, 10_001, { type: "error", runId, at: 2, code: "interrupted", message: "The server shut down while answering.", retryable: true });
+    await store.appendEvent(runId, 10_002, { type: "done", runId, at: 2, reason: "interrupted", usage: emptyUsage() });
+    for (const events of await Promise.all(followers)) {
+      expect(events.map((e) => [e.seq, e.event.type])).toEqual([[1, "run-start"], [10_001, "error"], [10_002, "done"]]);
+    }
   });
 });

@@ -86,6 +86,7 @@ export class RedisRunStreams implements RunStreams {
     this.reader = new RunStreamFollowers({
       reader: redis.redis.reader,
       command: this.command,
+      runningAmong: (runIds) => store.runningAmong(runIds),
       ...(opts.stallMs === undefined ? {} : { stallMs: opts.stallMs }),
     });
     this.source = {

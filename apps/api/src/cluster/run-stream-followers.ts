@@ -10,8 +10,13 @@ export interface RunStreamFollowersOptions {
   reader: BlockingStreamReader;
   /** The shared command connection (stream tops). */
   command: Redis;
-  /** A feed silent this long is flagged stalled for its followers to check the durable record (default 3000 ms). */
+  /**
+   * Every this often (default 3000 ms), the runs of the feeds that were silent since the last time are looked up:
+   * the followers of one no longer running check the durable record (its end may not have reached the stream).
+   */
   stallMs?: number;
+  /** Which of these runs are still running: one read for every silent feed (ChatStore.runningAmong). */
+  runningAmong: (runIds: string[]) => Promise<Set<string>>;
 }
 
 interface Follower {
@@ -22,6 +27,7 @@ interface Follower {
 
 /** One run's stream as this replica reads it, with the followers it fans out to. */
 interface Feed {
+  runId: string;
   stream: FollowedStream;
   followers: Set<Follower>;
   /** Deliveries since the last stall sweep. */
@@ -42,10 +48,11 @@ export class RunStreamFollowers {
   private generation = 0;
   private closed = false;
   private readonly stallTimer: NodeJS.Timeout;
+  private sweeping = false;
   private readonly stopHealth: () => void;
 
   constructor(private readonly opts: RunStreamFollowersOptions) {
-    this.stallTimer = setInterval(() => this.sweepStalled(), opts.stallMs ?? 3000);
+    this.stallTimer = setInterval(() => void this.sweepStalled(), opts.stallMs ?? 3000);
     this.stallTimer.unref();
     this.stopHealth = opts.reader.onHealth((healthy) => {
       if (!healthy) this.closeFeeds();
@@ -82,6 +89,7 @@ export class RunStreamFollowers {
       if (!feed) {
         const followers = new Set<Follower>();
         const opened: Feed = {
+          runId,
           followers,
           active: false,
           stream: this.opts.reader.follow(key, streamId(top), (entries) => this.deliver(opened, entries)),
@@ -149,12 +157,32 @@ export class RunStreamFollowers {
     }
   }
 
-  private sweepStalled(): void {
+  /**
+   * A run whose replica died is closed by another one, whose closing events may not reach this feed: the followers
+   * of a silent feed whose run is no longer running are told to look at the durable record. One status read for all
+   * silent feeds per sweep (a quiet answer — a model thinking, a tool waiting for approval — is the common case, and a
+   * read per follower cost a database query per open stream every sweep). Skipped while a sweep is still reading, and
+   * when the read fails (the followers could not check either; the next sweep asks again).
+   */
+  private async sweepStalled(): Promise<void> {
+    if (this.sweeping) return;
+    const silent: Feed[] = [];
     for (const feed of this.feeds.values()) {
-      if (feed.active) {
-        feed.active = false;
-        continue;
-      }
+      if (feed.active) feed.active = false;
+      else silent.push(feed);
+    }
+    if (silent.length === 0) return;
+    this.sweeping = true;
+    let running: Set<string>;
+    try {
+      running = await this.opts.runningAmong(silent.map((feed) => feed.runId));
+    } catch {
+      return;
+    } finally {
+      this.sweeping = false;
+    }
+    for (const feed of silent) {
+      if (running.has(feed.runId)) continue;
       for (const follower of feed.followers) {
         follower.stalled = true;
         follower.wake();

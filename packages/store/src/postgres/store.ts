@@ -191,6 +191,7 @@ const q = {
   listRunningRuns: `SELECT ${runColumns} FROM runs WHERE status = 'running' AND ($1::text IS NULL OR owner = $1)
     ORDER BY created_at, created_order`,
   runningOwners: "SELECT DISTINCT owner FROM runs WHERE status = 'running'",
+  runningAmong: "SELECT id FROM runs WHERE id = ANY ($1::text[]) AND status = 'running'",
   countRunning: "SELECT count(*)::integer AS n FROM runs WHERE user_id = $1 AND status = 'running'",
   finishRun: "UPDATE runs SET status = 'done', reason = $2, usage = $3, finished_at = $4 WHERE id = $1 AND status = 'running'",
   readEvents: "SELECT seq, json FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -704,6 +705,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async runningOwners() {
       live();
       return (await query<{ owner: string | null }>("runningOwners", [])).rows.map((row) => row.owner);
+    },
+    async runningAmong(runIds) {
+      live();
+      if (runIds.length === 0) return new Set();
+      return new Set((await query<{ id: string }>("runningAmong", [runIds])).rows.map((row) => row.id));
     },
     async listRunningRuns(listOptions) {
       live();

@@ -54,9 +54,10 @@ const responseHeaders = { vary: "trpc-accept, accept", "content-type": "applicat
  * Serves every mutation procedure of the router (`POST <prefix>/<path>`, alone or as a batch of one) without tRPC's
  * fetch adapter: no `Request`/`Response` per call and no web streams. The call's `AbortSignal` is aborted when the
  * response closes, as tRPC's adapter aborts it, with the same kind of reason (an AbortError `DOMException`, one shared
- * instance instead of a fresh one per request). The procedure itself runs through tRPC exactly as before — its middlewares, its input parser, its output —
- * and its answer is tRPC's: the same JSON (`transformTRPCResponse`), the same error shape (`getErrorShape`, the
- * router's errorFormatter), the same HTTP status (`getHTTPStatusCode`), `onError` called as tRPC's adapter calls it.
+ * instance instead of a fresh one per request). The procedure itself runs through tRPC exactly as before — its
+ * middlewares, its input parser, its output — and its answer is tRPC's: the same JSON (`transformTRPCResponse`), the
+ * same error shape (`getErrorShape`, the router's errorFormatter), the same HTTP status (`getHTTPStatusCode`), `onError`
+ * called as tRPC's adapter calls it.
  *
  * Everything else goes to tRPC's own Fastify handler and is answered as it always was: batches of several calls
  * (another route), `application/jsonl` streaming calls, bodies that are not JSON (multipart, octet streams), a

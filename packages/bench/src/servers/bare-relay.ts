@@ -7,7 +7,8 @@ import http from "node:http";
 import { announceFailure, announceReady, upstreamFromEnv } from "./child-ipc.js";
 
 const { simUrl, model } = upstreamFromEnv();
-const upstreamAgent = new http.Agent({ keepAlive: true });
+// TCP keep-alive after 30 s of silence, as the stack's model connections (node-transport.ts): the same kernel work per held stream.
+const upstreamAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000 });
 const chatUrl = new URL("/api/chat", simUrl);
 
 function readBody(req: http.IncomingMessage): Promise<string> {

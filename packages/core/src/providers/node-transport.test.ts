@@ -627,6 +627,33 @@ describe("default transport — edge cases on small node:http servers", () => {
     }
   });
 
+  it.skipIf(process.platform !== "linux")("a quiet answer's connection gets TCP keep-alive after 30 s of silence, not after 1 s (Node's default)", async () => {
+    let clientPort = 0;
+    const server = await rawServer((req, res) => {
+      clientPort = req.socket.remotePort ?? 0;
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(`${JSON.stringify({ message: { role: "assistant", content: "a" }, done: false })}\n`);
+    });
+    const serverPort = Number(new URL(server.url).port);
+    const controller = new AbortController();
+    const iterator = createOllamaModel({ baseUrl: server.url }).stream(ask("m"), { signal: controller.signal })[Symbol.asyncIterator]();
+    try {
+      expect((await iterator.next()).value).toEqual({ type: "text", text: "a" });
+      // The kernel's view of the client's socket: its timer ("02" keep-alive) and when it fires, in 1/100 s.
+      const row = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .flatMap((file) => readFileSync(file, "utf8").split("\n").slice(1))
+        .map((line) => line.trim().split(/\s+/))
+        .find((cols) => cols.length > 5 && parseInt(cols[1]!.split(":")[1]!, 16) === clientPort && parseInt(cols[2]!.split(":")[1]!, 16) === serverPort);
+      expect(row, "the client's socket in /proc/net/tcp").toBeDefined();
+      const [timer, when] = row![5]!.split(":");
+      expect(timer).toBe("02");
+      expect(parseInt(when!, 16) / 100).toBeGreaterThan(20);
+    } finally {
+      controller.abort();
+      await iterator.next().catch(() => undefined);
+    }
+  });
+
   it("an idle pooled connection does not keep the process alive", async () => {
     const server = await rawServer((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });

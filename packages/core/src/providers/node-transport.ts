@@ -56,7 +56,16 @@ export function nodeTransport(options: NodeTransportOptions = {}): Transport {
   };
 }
 
-const agentOptions = { keepAlive: true, timeout: idleSocketTimeoutMs };
+/**
+ * TCP keep-alive on a connection that carries no bytes (a model loading or thinking, an answer held open) starts after
+ * this long. Node's agents default to 1 s, and libuv then probes every second and gives up after 10 probes: with
+ * thousands of open answers, every quiet connection sent a probe a second, in bursts that overflowed the kernel's
+ * loopback queue, and some connections were reset after 10 lost probes (docs/benchmarks.md, stop 23). The silence
+ * timeout catches a server that stops answering; this only keeps NAT and firewall mappings of quiet answers alive.
+ */
+export const tcpKeepAliveIdleMs = 30_000;
+
+const agentOptions = { keepAlive: true, keepAliveMsecs: tcpKeepAliveIdleMs, timeout: idleSocketTimeoutMs };
 
 /**
  * What fetch sends unless told otherwise (some hosted servers refuse requests without a user agent), but for the

@@ -216,8 +216,9 @@ describe("default transport — edge cases on small node:http servers", () => {
         for (const stage of chain) await new Promise<void>((resolve) => (stage as unknown as { flush(cb: () => void): void }).flush(resolve));
       };
       void (async () => {
+        const readByClient = new Promise<void>((resolve) => (firstRead = resolve));
         await flush(lines[0]!);
-        await new Promise<void>((resolve) => (firstRead = resolve));
+        await readByClient;
         await flush(lines[1]!);
         chain[0]!.end(lines[2]);
       })();

@@ -4,7 +4,7 @@ import { AppError } from "../errors.js";
 import type { LiveRun } from "../runs/live-runs.js";
 import { RunEvents } from "../runs/run-events.js";
 import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, StoredDone } from "../runs/run-streams.js";
-import { followRun, localLiveHandle, type FollowSource } from "../runs/subscribe.js";
+import { followOptions, followRun, localLiveHandle, type FollowSource } from "../runs/subscribe.js";
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { entryToEvent, eventField, runStreamKey, streamId } from "./redis-keys.js";
@@ -65,6 +65,7 @@ export class RedisRunStreams implements RunStreams {
   private readonly reader: RunStreamFollowers;
   private readonly closing = new AbortController();
   private readonly source: FollowSource;
+  private readonly followOptions: ReturnType<typeof followOptions>;
   private readonly command: Redis;
   private readonly ttlAfterDone: string;
   private readonly maxTtl: string;
@@ -89,6 +90,7 @@ export class RedisRunStreams implements RunStreams {
       runningAmong: (runIds) => store.runningAmong(runIds),
       ...(opts.stallMs === undefined ? {} : { stallMs: opts.stallMs }),
     });
+    this.followOptions = followOptions(this, opts);
     this.source = {
       read: (runId, afterSeq, limit) => this.read(runId, afterSeq, limit),
       listen: async (runId, _fromSeq, listener, wake) =>
@@ -168,13 +170,8 @@ export class RedisRunStreams implements RunStreams {
     return mergeHistory(afterSeq, fromLog, fromStream, limit);
   }
 
-  async *follow(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
-    this.followers++;
-    try {
-      yield* followRun(this.source, runId, afterSeq, signal, this.opts);
-    } finally {
-      this.followers--;
-    }
+  follow(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
+    return followRun(this.source, runId, afterSeq, signal, this.followOptions);
   }
 
   async control(run: Pick<RunRecord, "id" | "owner">, message: RunControl): Promise<boolean> {

@@ -3,7 +3,7 @@ import type { RunRecord, StoredEvent } from "@streamchat/store";
 import type { LiveRun } from "./live-runs.js";
 import { RunEvents } from "./run-events.js";
 import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, StoredDone } from "./run-streams.js";
-import { followRun, localLiveHandle, type FollowSource } from "./subscribe.js";
+import { followOptions, followRun, localLiveHandle, type FollowSource } from "./subscribe.js";
 
 export interface EmbeddedStreamsOptions extends FollowOptions {
   /** How often a follower reads the log of a run executing in another process (default 250 ms). */
@@ -21,6 +21,7 @@ export class EmbeddedRunStreams implements RunStreams {
   private readonly writer: RunEvents;
   private readonly closing = new AbortController();
   private readonly source: FollowSource;
+  private readonly followOptions: ReturnType<typeof followOptions>;
 
   constructor(
     private readonly deps: RunStreamsDeps,
@@ -28,6 +29,7 @@ export class EmbeddedRunStreams implements RunStreams {
   ) {
     const { store, live } = deps;
     this.writer = new RunEvents(store, (run, stored) => live.publish(run, stored), deps.onWriteFailure);
+    this.followOptions = followOptions(this, opts);
     this.source = {
       read: (runId, afterSeq, limit) => store.readEvents(runId, afterSeq, limit),
       listen: async (runId, _fromSeq, listener, wake) => localLiveHandle(live, runId, listener, wake),
@@ -66,13 +68,8 @@ export class EmbeddedRunStreams implements RunStreams {
     return this.deps.store.readEvents(runId, afterSeq, limit);
   }
 
-  async *follow(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
-    this.followers++;
-    try {
-      yield* followRun(this.source, runId, afterSeq, signal, this.opts);
-    } finally {
-      this.followers--;
-    }
+  follow(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
+    return followRun(this.source, runId, afterSeq, signal, this.followOptions);
   }
 
   /** Only a run executing in this process: there is no channel to another one. */

@@ -1,6 +1,6 @@
 import type { StoredEvent } from "@streamchat/store";
 import type { Listener, LiveRuns } from "./live-runs.js";
-import { replicaClosing } from "./run-streams.js";
+import { replicaClosing, type FollowOptions } from "./run-streams.js";
 
 export const defaultSubscriberQueueLimit = 1024;
 export const defaultLogPageSize = 256;
@@ -54,7 +54,7 @@ export async function* followRun(
   runId: string,
   afterSeq: number,
   signal: AbortSignal | undefined,
-  opts: { queueLimit?: number | undefined; pageSize?: number | undefined } = {},
+  opts: { queueLimit?: number | undefined; pageSize?: number | undefined; track?: FollowerTally | undefined } = {},
 ): AsyncGenerator<StoredEvent, void, void> {
   const queueLimit = opts.queueLimit ?? defaultSubscriberQueueLimit;
   const pageSize = opts.pageSize ?? defaultLogPageSize;
@@ -87,6 +87,7 @@ export async function* followRun(
     queue.length = 0;
     lagging = false;
   };
+  opts.track?.start();
   try {
     let last = afterSeq;
     handle = await source.listen(runId, last, listener, wakeUp);
@@ -179,7 +180,31 @@ export async function* followRun(
     handle?.stop();
     signal?.removeEventListener("abort", wakeUp);
     closing?.removeEventListener("abort", wakeUp);
+    opts.track?.end();
   }
+}
+
+/**
+ * Counts a RunStreams' followers from inside followRun (from its first step to its end), so that `follow` can hand
+ * out followRun's own generator: a counting generator around it (`yield*`) was one more async step for every event
+ * and one more suspended frame per open stream.
+ */
+export interface FollowerTally {
+  start(): void;
+  end(): void;
+}
+
+/** followRun's options for a RunStreams implementation: its queue and page sizes, and its count of followers. */
+export function followOptions(streams: { followers: number }, opts: FollowOptions): Parameters<typeof followRun>[4] {
+  const track: FollowerTally = {
+    start: () => {
+      streams.followers++;
+    },
+    end: () => {
+      streams.followers--;
+    },
+  };
+  return { queueLimit: opts.queueLimit, pageSize: opts.pageSize, track };
 }
 
 /** The live feed of a run executing in this process (its in-process listeners); null when it does not run here. */

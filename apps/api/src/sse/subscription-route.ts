@@ -84,11 +84,22 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
     const delegate = (request: FastifyRequest, reply: FastifyReply) =>
       fastifyRequestHandler({ ...trpcOptions, req: request, res: reply, path });
 
-    const serve = async (request: FastifyRequest, reply: FastifyReply, url: URL, accept: "application/jsonl" | null, connectionParams: Dict | null) => {
-      const stream = new SubscriptionStream(reply.raw, settings);
-      const { signal } = stream;
+    /**
+     * The call up to the source of its events, and how its errors are formatted: what the stream needs for the rest
+     * of its life. Its own frame (the URL, tRPC's request info) is gone once it resolves; only the strings the
+     * closures below use stay (the URL and its searchParams are ~1 KB per open stream).
+     */
+    const open = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      url: URL,
+      accept: "application/jsonl" | null,
+      connectionParams: Dict | null,
+      signal: AbortSignal,
+    ): Promise<{ source: StreamSource; formatError: (cause: unknown) => unknown }> => {
       const search = url.searchParams;
-      const headers = request.headers;
+      const query = search.get("input");
+      const lastEventId = header(request.headers, "last-event-id") ?? search.get("lastEventId") ?? search.get("Last-Event-Id");
 
       // The input as tRPC reads it (contentType.ts, jsonContentTypeHandler): JSON in ?input=, parsed once,
       // with the SSE Last-Event-ID (header, else ?lastEventId= or ?Last-Event-Id=) merged into an object input.
@@ -96,7 +107,6 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
       const readInput = (): unknown => {
         if (parsed) return parsed.input;
         try {
-          const query = search.get("input");
           const input = query ? config.transformer.input.deserialize(JSON.parse(query)) : undefined;
           parsed = { input };
           return input;
@@ -107,7 +117,6 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
       };
       const getRawInput = async (): Promise<unknown> => {
         let input = readInput();
-        const lastEventId = header(headers, "last-event-id") ?? search.get("lastEventId") ?? search.get("Last-Event-Id");
         if (lastEventId) {
           if (isObject(input)) input = { ...input, lastEventId };
           else input ??= { lastEventId };
@@ -154,8 +163,7 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
         onError?.({ error, path, input, ctx, type: "subscription", req: request });
         return getErrorShape({ config, ctx, error, input, path, type: "subscription" });
       };
-      // Headers plugins put on the reply (CORS) are not sent by a hijacked reply on their own.
-      await stream.send(reply.getHeaders() as Record<string, string | number | readonly string[]>, source, formatError);
+      return { source, formatError };
     };
 
     app.route({
@@ -189,10 +197,14 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
         reply.hijack();
         // Fastify does not log the end of a hijacked reply.
         reply.raw.once("finish", () => reply.log.info({ res: reply, responseTime: reply.elapsedTime }, "request completed"));
-        serve(request, reply, url, accept, connectionParams).catch((error: unknown) => {
-          request.log.error({ err: error, path }, "subscription stream failed");
-          reply.raw.destroy();
-        });
+        const stream = new SubscriptionStream(reply.raw, settings);
+        open(request, reply, url, accept, connectionParams, stream.signal)
+          // Headers plugins put on the reply (CORS) are not sent by a hijacked reply on their own.
+          .then(({ source, formatError }) => stream.send(reply.getHeaders() as Record<string, string | number | readonly string[]>, source, formatError))
+          .catch((error: unknown) => {
+            request.log.error({ err: error, path }, "subscription stream failed");
+            reply.raw.destroy();
+          });
         return undefined;
       },
     });

@@ -100,9 +100,12 @@ export class OrphanSweeper {
     if (owners.size === 0) return 0;
     const dead = await liveness.deadOwners(owners);
     if (dead.size === 0) return 0;
-    const candidates = (await store.listRunningRuns()).filter(
-      (run) => dead.has(run.owner) && run.owner !== liveness.replicaId && !this.opts.isOwnedHere(run.id),
-    );
+    const candidates: RunRecord[] = [];
+    for (const owner of dead) {
+      // Runs started before owners were recorded have none: only the full list finds them.
+      const runs = owner === null ? (await store.listRunningRuns()).filter((run) => run.owner === null) : await store.listRunningRuns({ owner });
+      candidates.push(...runs.filter((run) => !this.opts.isOwnedHere(run.id)));
+    }
     let closed = 0;
     for (const run of candidates) {
       if (this.stopped) continue;

@@ -1,7 +1,7 @@
 export * from "./events.js";
 export * from "./errors.js";
 export type * from "./model.js";
-export { decodeNdjson, type NdjsonOptions } from "./ndjson.js";
+export { decodeNdjson, NdjsonDecoder, type NdjsonOptions } from "./ndjson.js";
 export { createOllamaModel, type OllamaModelOptions } from "./providers/ollama.js";
 export { createOpenAIModel, type OpenAIModelOptions } from "./providers/openai.js";
 export type { UnreachableFailure } from "./providers/request.js";

@@ -60,9 +60,14 @@ export interface ModelMetrics {
   totalMs?: number;
 }
 
+/**
+ * What a provider's stream yields. `pieces`: how many of the model server's stream chunks a text or reasoning chunk
+ * joins (default 1); a provider merges what arrived in one network read. The engine counts pieces as tokens where
+ * the server reports no count of its own.
+ */
 export type ModelChunk =
-  | { type: "reasoning"; text: string }
-  | { type: "text"; text: string }
+  | { type: "reasoning"; text: string; pieces?: number }
+  | { type: "text"; text: string; pieces?: number }
   | { type: "tool-call"; call: ToolCall }
   | { type: "finish"; reason: "stop" | "length"; metrics: ModelMetrics };
 

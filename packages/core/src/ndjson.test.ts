@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ChatError } from "./errors.js";
-import { decodeNdjson } from "./ndjson.js";
+import { decodeNdjson, NdjsonDecoder } from "./ndjson.js";
 
 const encoder = new TextEncoder();
 
@@ -118,5 +118,27 @@ describe("decodeNdjson", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("NdjsonDecoder", () => {
+  it("hands out the values of the lines each chunk completes, all at once, and the last line at the end", () => {
+    const decoder = new NdjsonDecoder();
+    const take = (text?: string) => {
+      const into: unknown[] = [];
+      if (text === undefined) decoder.end(into);
+      else decoder.push(encoder.encode(text), into);
+      return into;
+    };
+    expect(take('{"a":1}\n{"b":2}\n{"c"')).toEqual([{ a: 1 }, { b: 2 }]);
+    expect(take(":3}\n")).toEqual([{ c: 3 }]);
+    expect(take('{"d":4}')).toEqual([]);
+    expect(take()).toEqual([{ d: 4 }]);
+  });
+
+  it("throws at a line that is not JSON with the values before it already handed out", () => {
+    const into: unknown[] = [];
+    expect(() => new NdjsonDecoder().push(encoder.encode('{"a":1}\n{"b":2}\nnope\n{"c":3}\n'), into)).toThrow(/not JSON \(line 3\)/);
+    expect(into).toEqual([{ a: 1 }, { b: 2 }]);
   });
 });

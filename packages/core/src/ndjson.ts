@@ -8,59 +8,93 @@ export interface NdjsonOptions {
 const defaultMaxLineLength = 8 * 1024 * 1024;
 
 /**
- * Decodes a newline-delimited JSON byte stream into values, one per non-empty line.
+ * Newline-delimited JSON, decoded chunk by chunk as the bytes arrive, without an async step per line: a reader that
+ * handles a whole network read at once (the Ollama provider merges the text of one read into one chunk) pays for the
+ * read, not for each line in it.
  *
- * Chunks may split lines and multi-byte UTF-8 characters anywhere (TCP does). `\r\n` is accepted, blank
- * lines are skipped and a last line without a trailing newline still counts. A line that is not JSON, or
- * bytes that are not UTF-8, throw ChatError("provider_error"): a corrupt stream is reported, not skipped
- * (ollama-js skips such lines, which hides half-lost answers).
+ * Chunks may split lines and multi-byte UTF-8 characters anywhere (TCP does). `\r\n` is accepted, blank lines are
+ * skipped and a last line without a trailing newline still counts (`end`). A line that is not JSON, or bytes that are
+ * not UTF-8, throw ChatError("provider_error"): a corrupt stream is reported, not skipped (ollama-js skips such lines,
+ * which hides half-lost answers). The values of the lines before it are in `into` by then.
  */
-export async function* decodeNdjson(body: AsyncIterable<Uint8Array>, options: NdjsonOptions = {}): AsyncGenerator<unknown> {
-  const maxLineLength = options.maxLineLength ?? defaultMaxLineLength;
+export class NdjsonDecoder {
+  private readonly maxLineLength: number;
   // fatal: invalid UTF-8 throws instead of silently becoming U+FFFD; stream mode keeps a split character's
   // leading bytes until the next chunk completes it.
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let buffer = "";
-  let lineNumber = 0;
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+  private buffer = "";
+  private lineNumber = 0;
 
-  const parse = (line: string): { value: unknown } | undefined => {
-    lineNumber += 1;
-    const text = line.endsWith("\r") ? line.slice(0, -1) : line;
-    if (text.trim() === "") return undefined;
-    try {
-      return { value: JSON.parse(text) };
-    } catch {
-      throw new ChatError("provider_error", `The model server sent a line that is not JSON (line ${lineNumber}): ${preview(text)}`);
-    }
-  };
+  constructor(options: NdjsonOptions = {}) {
+    this.maxLineLength = options.maxLineLength ?? defaultMaxLineLength;
+  }
 
-  const decode = (chunk?: Uint8Array): string => {
-    try {
-      return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
-    } catch (cause) {
-      throw new ChatError("provider_error", "The model server sent bytes that are not valid UTF-8.", { cause });
-    }
-  };
-
-  for await (const chunk of body) {
-    buffer += decode(chunk);
+  /** Appends the values of the lines `chunk` completes to `into`, in order. */
+  push(chunk: Uint8Array, into: unknown[]): void {
+    const buffer = this.buffer + this.decode(chunk);
     // Walk the lines by index and cut the buffer once per chunk: a flood of short lines stays linear.
     let start = 0;
     let newline = buffer.indexOf("\n");
-    while (newline !== -1) {
-      const parsed = parse(buffer.slice(start, newline));
-      start = newline + 1;
-      if (parsed) yield parsed.value;
-      newline = buffer.indexOf("\n", start);
+    try {
+      while (newline !== -1) {
+        this.parse(buffer.slice(start, newline), into);
+        start = newline + 1;
+        newline = buffer.indexOf("\n", start);
+      }
+    } finally {
+      this.buffer = buffer.slice(start);
     }
-    buffer = buffer.slice(start);
-    if (buffer.length > maxLineLength) {
-      throw new ChatError("provider_error", `The model server sent a line longer than ${maxLineLength} characters.`);
+    if (this.buffer.length > this.maxLineLength) {
+      throw new ChatError("provider_error", `The model server sent a line longer than ${this.maxLineLength} characters.`);
     }
   }
-  buffer += decode();
-  const last = parse(buffer);
-  if (last) yield last.value;
+
+  /** The stream ended: appends the value of a last line without a newline, if there is one. */
+  end(into: unknown[]): void {
+    const last = this.buffer + this.decode();
+    this.buffer = "";
+    this.parse(last, into);
+  }
+
+  private parse(line: string, into: unknown[]): void {
+    this.lineNumber += 1;
+    const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+    if (text.trim() === "") return;
+    try {
+      into.push(JSON.parse(text));
+    } catch {
+      throw new ChatError("provider_error", `The model server sent a line that is not JSON (line ${this.lineNumber}): ${preview(text)}`);
+    }
+  }
+
+  private decode(chunk?: Uint8Array): string {
+    try {
+      return chunk === undefined ? this.decoder.decode() : this.decoder.decode(chunk, { stream: true });
+    } catch (cause) {
+      throw new ChatError("provider_error", "The model server sent bytes that are not valid UTF-8.", { cause });
+    }
+  }
+}
+
+/** Decodes a newline-delimited JSON byte stream into values, one per non-empty line (see NdjsonDecoder). */
+export async function* decodeNdjson(body: AsyncIterable<Uint8Array>, options: NdjsonOptions = {}): AsyncGenerator<unknown> {
+  const decoder = new NdjsonDecoder(options);
+  for await (const chunk of body) yield* decodedBy(decoder, chunk);
+  yield* decodedBy(decoder);
+}
+
+/** The values of one chunk (or of the end), then the error that stopped the chunk's lines, if one did. */
+function* decodedBy(decoder: NdjsonDecoder, chunk?: Uint8Array): Generator<unknown> {
+  const values: unknown[] = [];
+  let failure: unknown;
+  try {
+    if (chunk === undefined) decoder.end(values);
+    else decoder.push(chunk, values);
+  } catch (error) {
+    failure = error;
+  }
+  yield* values;
+  if (failure !== undefined) throw failure;
 }
 
 function preview(text: string): string {

@@ -67,7 +67,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
   it("streams a text-only answer: exact events, text, messages and usage", async () => {
     scenario("m-text", { chunks: [{ content: "Hel" }, { content: "lo " }, { content: "😀" }, { done: true }] });
     const { shapes, result, events } = await collect(run("m-text"));
-    expect(shapes).toEqual([...head, responding, "token:Hel", "token:lo ", "token:😀", "done:stop"]);
+    expect(shapes).toEqual([...head, responding, "token:Hello 😀", "done:stop"]);
     expect(events[0]).toMatchObject({ type: "run-start", conversationId: "conv-1", model: "m-text", provider: "ollama" });
     expect(new Set(events.map((e) => e.runId))).toEqual(new Set([events[0]!.runId]));
     expect(result.text).toBe("Hello 😀");
@@ -91,7 +91,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
   it("streams thinking as reasoning events before the answer and sends think:true", async () => {
     scenario("m-think", { chunks: [{ thinking: "Let me " }, { thinking: "see." }, { content: "Yes." }, { done: true }] });
     const { shapes, result } = await collect(run("m-think", { think: true }));
-    expect(shapes).toEqual([...head, "reasoning:Let me ", "reasoning:see.", responding, "token:Yes.", "done:stop"]);
+    expect(shapes).toEqual([...head, "reasoning:Let me see.", responding, "token:Yes.", "done:stop"]);
     expect(result.text).toBe("Yes.");
     expect(result.messages).toEqual([{ role: "assistant", content: "Yes.", thinking: "Let me see." }]);
     expect(bodiesOf("m-think")[0]).toMatchObject({ think: true });
@@ -114,8 +114,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
       "status:Using tool: current_time…",
       "tool-result:current_time:ok",
       responding,
-      "token:It is ",
-      "token:9 PM.",
+      "token:It is 9 PM.",
       "done:stop",
     ]);
     const expected = { timeZone: "Asia/Tokyo", iso: "2026-11-29T21:05:00+09:00", formatted: "Sunday, November 29, 2026 at 9:05:00 PM GMT+9" };
@@ -214,7 +213,7 @@ describe("runChat against the simulator (Ollama wire)", () => {
 
   it("reports an {error} line mid-stream as provider_error after the tokens before it", async () => {
     const { shapes, result, events } = await collect(run("sim-error-mid-stream"));
-    expect(shapes).toEqual([...head, responding, "token:The ", "token:answer ", "token:starts ", "error:provider_error", "done:error"]);
+    expect(shapes).toEqual([...head, responding, "token:The answer starts ", "error:provider_error", "done:error"]);
     expect(events.at(-2)).toMatchObject({ message: expect.stringContaining("an error was encountered while running the model"), retryable: true });
     expect(result).toMatchObject({ reason: "error", text: "The answer starts ", error: { code: "provider_error" } });
     // The partial answer the user saw stays in the history.
@@ -223,13 +222,13 @@ describe("runChat against the simulator (Ollama wire)", () => {
 
   it("reports a stream cut without done as stream_truncated", async () => {
     const { shapes, result } = await collect(run("sim-truncated"));
-    expect(shapes).toEqual([...head, responding, "token:The ", "token:answer ", "token:starts ", "error:stream_truncated", "done:error"]);
+    expect(shapes).toEqual([...head, responding, "token:The answer starts ", "error:stream_truncated", "done:error"]);
     expect(result.error?.code).toBe("stream_truncated");
   });
 
   it("reports a non-JSON line as provider_error instead of skipping it", async () => {
     const { shapes } = await collect(run("sim-garbage-line"));
-    expect(shapes).toEqual([...head, responding, "token:Before ", "token:garbage. ", "error:provider_error", "done:error"]);
+    expect(shapes).toEqual([...head, responding, "token:Before garbage. ", "error:provider_error", "done:error"]);
   });
 
   it("maps 404 to model_not_found", async () => {
@@ -322,11 +321,12 @@ describe("runChat against the simulator (Ollama wire), continued", () => {
     for (const word of ["one ", "two ", "three"]) {
       await ctl.push({ content: word });
       await rec.until((e) => e.type === "token" && e.text === word);
-      expect(rec.shapes().filter((s) => s.startsWith("token:")).at(-1)).toBe(`token:${word}`);
     }
     await ctl.push({ done: true });
     const { result } = await rec.finished;
-    expect(rec.shapes()).toEqual([...head, responding, "token:one ", "token:two ", "token:three", "done:stop"]);
+    // One network read each: one token event each, none held back to be joined with the next.
+    expect(rec.events.flatMap((e) => (e.type === "token" ? [e.text] : []))).toEqual(["one ", "two ", "three"]);
+    expect(rec.shapes()).toEqual([...head, responding, "token:one two three", "done:stop"]);
     expect(result.text).toBe("one two three");
   });
 
@@ -367,7 +367,7 @@ describe("runChat against the simulator (Ollama wire), continued", () => {
   it("cancels while waiting for the first byte of a stalled model", async () => {
     const abort = new AbortController();
     const rec = new RunRecorder(run("sim-stall", { signal: abort.signal }));
-    await rec.until((e) => e.type === "token" && e.text === "starts ");
+    await rec.until((e) => e.type === "token" && e.text.endsWith("starts "));
     abort.abort();
     await rec.finished;
     expect(rec.shapes().at(-1)).toBe("done:cancelled");
@@ -378,7 +378,7 @@ describe("runChat against the simulator (Ollama wire), continued", () => {
 
   it("fails a stalled model after idleTimeoutMs and closes its connection", async () => {
     const { shapes, events } = await collect(run("sim-stall", { idleTimeoutMs: 200 }));
-    expect(shapes).toEqual([...head, responding, "token:The ", "token:answer ", "token:starts ", "error:provider_error", "done:error"]);
+    expect(shapes).toEqual([...head, responding, "token:The answer starts ", "error:provider_error", "done:error"]);
     expect(events.at(-2)).toMatchObject({ message: "The model stalled: no data from the model server for 0.2 s.", retryable: true });
     const record = sim.chatRequests().at(-1)!;
     await record.finished;
@@ -472,7 +472,7 @@ describe("runChat against the simulator (Ollama wire), continued", () => {
       "tool-result:slow:tool_timeout",
       "tool-result:teleport:tool_failed",
     ]);
-    expect(shapes.slice(14)).toEqual([responding, "token:It is ", "token:9 PM.", "done:stop"]);
+    expect(shapes.slice(14)).toEqual([responding, "token:It is 9 PM.", "done:stop"]);
     const errorOf = (callId: string) => events.find((e) => e.type === "tool-result" && e.callId === callId);
     expect(errorOf("call_boom0001")).toMatchObject({ error: { message: "Tool boom failed: database is down" } });
     expect(errorOf("call_slow0001")).toMatchObject({ error: { message: "Tool slow timed out after 20 ms." } });
@@ -603,6 +603,20 @@ describe("runChat contract edges (in-process models)", () => {
     expect(result.reason).toBe("length");
   });
 
+  it("counts a chunk's pieces as tokens where the model reports no count", async () => {
+    let t = 1000;
+    const model = modelOf(async function* () {
+      t = 1100;
+      yield { type: "text", text: "abc", pieces: 3 } as const;
+      t = 1500;
+      yield { type: "text", text: "d" } as const;
+      yield { type: "finish", reason: "stop", metrics: {} } as const;
+    });
+    const { result } = await collect(runChat(opts(model, { now: () => t })));
+    // 4 tokens from the first chunk (1100) to the end of the round (1500).
+    expect(result.usage).toMatchObject({ completionTokens: 4, tokensPerSecond: 10 });
+  });
+
   it("announces responding once per round, right before the round's first token", async () => {
     let round = 0;
     const model = modelOf(async function* () {
@@ -623,14 +637,12 @@ describe("runChat contract edges (in-process models)", () => {
       ...head,
       "reasoning:hmm",
       responding,
-      "token:Let me ",
-      "token:check.",
+      "token:Let me check.",
       "tool-call:calculator",
       "status:Using tool: calculator…",
       "tool-result:calculator:ok",
       responding,
-      "token:It is ",
-      "token:6.",
+      "token:It is 6.",
       "done:stop",
     ]);
     expect(events.filter((e) => e.type === "status" && e.phase === "responding")).toHaveLength(2);

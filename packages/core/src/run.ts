@@ -384,13 +384,13 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
                 if (chunk.text === "") break;
                 // The model is loaded once it speaks: "Loading…" must not stay up while it reasons.
                 if (lastPhase === "loading-model") yield status("thinking", processingMessage);
-                usage.chunk();
+                usage.chunk(chunk.pieces);
                 round.thinking += chunk.text;
                 yield event("reasoning", { text: chunk.text });
                 break;
               case "text":
                 if (chunk.text === "") break;
-                usage.chunk();
+                usage.chunk(chunk.pieces);
                 round.content += chunk.text;
                 text += chunk.text;
                 if (lastPhase !== "responding") yield status("responding", respondingMessage);

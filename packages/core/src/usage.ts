@@ -28,12 +28,12 @@ export class UsageMeter {
   }
 
   /** An answer or reasoning chunk arrived. */
-  chunk(): void {
+  chunk(pieces = 1): void {
     const at = this.now();
     this.firstTokenAt ??= at;
     if (!this.current) this.startRound();
     const current = this.current!;
-    current.chunks += 1;
+    current.chunks += pieces;
     current.firstChunkAt ??= at;
   }
 

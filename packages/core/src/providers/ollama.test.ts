@@ -147,6 +147,34 @@ describe("createOllamaModel — response", () => {
     expect(record.clientClosedEarly).toBe(false);
   });
 
+  it("joins the lines of one network read into one chunk per kind, counting its pieces; reads apart stay apart", async () => {
+    const line = (message: { content?: string; thinking?: string }) => `${JSON.stringify({ message: { role: "assistant", content: "", ...message }, done: false })}\n`;
+    const ctl = sim.control({ model: "m-join" });
+    const reading = chunks(model, ask("m-join"));
+    await ctl.connected;
+    await ctl.push({ raw: line({ thinking: "a" }) + line({ thinking: "b" }) + line({ content: "c" }) + line({ content: "d" }) + line({ content: "e" }) });
+    await ctl.push({ content: "f" });
+    await ctl.push({ done: true });
+    expect((await reading).filter((c) => c.type !== "finish")).toEqual([
+      { type: "reasoning", text: "ab", pieces: 2 },
+      { type: "text", text: "cde", pieces: 3 },
+      { type: "text", text: "f" },
+    ]);
+  });
+
+  it("a failure line hands out the text of its read before it, then provider_error", async () => {
+    const line = (content: string) => `${JSON.stringify({ message: { role: "assistant", content }, done: false })}\n`;
+    sim.addScenario({ name: "fail-in-read", match: { model: "m-fail-read" }, chunks: [{ raw: `${line("x")}${line("y")}{"error":"boom"}\n${line("z")}` }] });
+    const seen: ModelChunk[] = [];
+    const reading = (async () => {
+      for await (const chunk of model.stream(ask("m-fail-read"))) seen.push(chunk);
+    })();
+    const error = await failure(reading);
+    expect(error.code).toBe("provider_error");
+    expect(error.message).toContain("boom");
+    expect(seen).toEqual([{ type: "text", text: "xy", pieces: 2 }]);
+  });
+
   it("keeps a complete answer when junk follows the done line", async () => {
     const doneLine = JSON.stringify({ message: { role: "assistant", content: "" }, done: true });
     sim.addScenario({ name: "junk", match: { model: "m-junk" }, chunks: [{ content: "a" }, { raw: `${doneLine}\nnot json\n` }] });

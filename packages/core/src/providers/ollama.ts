@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ChatError } from "../errors.js";
 import type { KeepAlive } from "../keep-alive.js";
 import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, ModelState, StreamOptions } from "../model.js";
-import { decodeNdjson } from "../ndjson.js";
+import { NdjsonDecoder } from "../ndjson.js";
 import { takesThinkLevels, thinkLevels } from "../think.js";
 import { CapabilityCache, modelKey } from "./capability-cache.js";
 import { LoadedModels, type LoadedModel } from "./loaded-models.js";
@@ -88,17 +88,47 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
 
       let finished = false;
-      try {
-        for await (const line of decodeNdjson(res.body)) {
+      const decoder = new NdjsonDecoder();
+      const lines: unknown[] = [];
+      const chunks: ModelChunk[] = [];
+      /** One network read's lines (`bytes`), or the end's: their chunks, then the error that stopped them, if one did. */
+      const read = (bytes: Uint8Array | undefined): unknown => {
+        lines.length = 0;
+        chunks.length = 0;
+        let failure: unknown;
+        try {
+          if (bytes === undefined) decoder.end(lines);
+          else decoder.push(bytes, lines);
+        } catch (error) {
+          failure = error;
+        }
+        try {
           // Keep reading to the end after done:true so the keep-alive connection ends cleanly.
-          if (finished) continue;
-          for (const chunk of fromOllamaLine(line)) {
-            if (chunk.type === "finish") {
-              finished = true;
-              loaded.invalidate(); // it is loaded now: the next run must not call it cold from an older /api/ps
+          for (let i = 0; i < lines.length && !finished; i++) {
+            for (const chunk of fromOllamaLine(lines[i])) {
+              if (chunk.type === "finish") {
+                finished = true;
+                loaded.invalidate(); // it is loaded now: the next run must not call it cold from an older /api/ps
+              }
+              appendMerged(chunks, chunk);
             }
-            yield chunk;
           }
+        } catch (error) {
+          failure = error;
+        }
+        return failure;
+      };
+      try {
+        for await (const bytes of res.body) {
+          if (finished) continue;
+          const failure = read(bytes);
+          for (const chunk of chunks) yield chunk;
+          if (failure !== undefined) throw failure;
+        }
+        if (!finished) {
+          const failure = read(undefined);
+          for (const chunk of chunks) yield chunk;
+          if (failure !== undefined) throw failure;
         }
       } catch (error) {
         // Trouble after done:true (a broken socket or junk while draining) cannot hurt a complete answer.
@@ -174,6 +204,19 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       return { loaded: undefined };
     },
   };
+}
+
+/**
+ * Appends `chunk`, joined to the last one when both are text (or both reasoning): the lines of one network read become
+ * one chunk, so the engine, the log and every subscriber handle a read, not each token in it. Order is kept.
+ */
+function appendMerged(chunks: ModelChunk[], chunk: ModelChunk): void {
+  const last = chunks[chunks.length - 1];
+  if (last !== undefined && (chunk.type === "text" || chunk.type === "reasoning") && last.type === chunk.type) {
+    chunks[chunks.length - 1] = { type: chunk.type, text: last.text + chunk.text, pieces: (last.pieces ?? 1) + (chunk.pieces ?? 1) };
+  } else {
+    chunks.push(chunk);
+  }
 }
 
 /** What /api/show says: capabilities, context length, think levels. */

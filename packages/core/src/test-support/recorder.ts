@@ -27,6 +27,25 @@ export function shape(event: ChatEvent): string {
 }
 
 /**
+ * The shapes of a sequence, consecutive token (and reasoning) events joined into one: how a provider cuts the text
+ * into events follows the model server's network reads (one chunk per read), which tests do not control. The joined
+ * text is the contract.
+ */
+export function shapes(events: readonly ChatEvent[]): string[] {
+  const out: string[] = [];
+  let previous: ChatEvent | undefined;
+  for (const event of events) {
+    if ((event.type === "token" || event.type === "reasoning") && previous?.type === event.type) {
+      out[out.length - 1] += event.text;
+    } else {
+      out.push(shape(event));
+    }
+    previous = event;
+  }
+  return out;
+}
+
+/**
  * Consumes a run in the background, checking every event against the zod union, and lets a test wait for
  * the event it needs before acting (instead of sleeping).
  */
@@ -65,11 +84,11 @@ export class RunRecorder {
   }
 
   shapes(): string[] {
-    return this.events.map(shape);
+    return shapes(this.events);
   }
 }
 
 export async function collect(run: AsyncGenerator<ChatEvent, RunResult, void>): Promise<{ events: ChatEvent[]; shapes: string[]; result: RunResult }> {
   const { events, result } = await new RunRecorder(run).finished;
-  return { events, shapes: events.map(shape), result };
+  return { events, shapes: shapes(events), result };
 }

@@ -62,7 +62,7 @@ export interface ModelMetrics {
 
 /**
  * What a provider's stream yields. `pieces`: how many of the model server's stream chunks a text or reasoning chunk
- * joins (default 1); a provider merges what arrived in one network read. The engine counts pieces as tokens where
+ * joins (default 1); a provider joins what arrived in one body chunk. The engine counts pieces as tokens where
  * the server reports no count of its own.
  */
 export type ModelChunk =

@@ -9,8 +9,8 @@ const defaultMaxLineLength = 8 * 1024 * 1024;
 
 /**
  * Newline-delimited JSON, decoded chunk by chunk as the bytes arrive, without an async step per line: a reader that
- * handles a whole network read at once (the Ollama provider merges the text of one read into one chunk) pays for the
- * read, not for each line in it.
+ * handles a whole body chunk at once (the Ollama provider joins the text of one chunk) pays for the chunk, not for
+ * each line in it.
  *
  * Chunks may split lines and multi-byte UTF-8 characters anywhere (TCP does). `\r\n` is accepted, blank lines are
  * skipped and a last line without a trailing newline still counts (`end`). A line that is not JSON, or bytes that are

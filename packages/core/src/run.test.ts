@@ -324,7 +324,7 @@ describe("runChat against the simulator (Ollama wire), continued", () => {
     }
     await ctl.push({ done: true });
     const { result } = await rec.finished;
-    // One network read each: one token event each, none held back to be joined with the next.
+    // One body chunk each: one token event each, none held back to be joined with the next.
     expect(rec.events.flatMap((e) => (e.type === "token" ? [e.text] : []))).toEqual(["one ", "two ", "three"]);
     expect(rec.shapes()).toEqual([...head, responding, "token:one two three", "done:stop"]);
     expect(result.text).toBe("one two three");

@@ -6,6 +6,7 @@ import { ChatError } from "../errors.js";
 import type { ChatModel, ModelCapabilities, ModelChunk } from "../model.js";
 import { startHttpServer } from "../test-support/http.js";
 import { ask, chunks, failure } from "../test-support/provider-helpers.js";
+import { joinedTextLimit } from "./joined-chunks.js";
 import { createOllamaModel, fromOllamaLine } from "./ollama.js";
 
 let sim: Simulator;
@@ -147,19 +148,33 @@ describe("createOllamaModel — response", () => {
     expect(record.clientClosedEarly).toBe(false);
   });
 
-  it("joins the lines of one network read into one chunk per kind, counting its pieces; reads apart stay apart", async () => {
+  it("joins the lines of one body chunk into one chunk per kind, counting its pieces; chunks apart stay apart", async () => {
     const line = (message: { content?: string; thinking?: string }) => `${JSON.stringify({ message: { role: "assistant", content: "", ...message }, done: false })}\n`;
     const ctl = sim.control({ model: "m-join" });
-    const reading = chunks(model, ask("m-join"));
+    const stream = model.stream(ask("m-join"))[Symbol.asyncIterator]();
+    const first = stream.next();
     await ctl.connected;
     await ctl.push({ raw: line({ thinking: "a" }) + line({ thinking: "b" }) + line({ content: "c" }) + line({ content: "d" }) + line({ content: "e" }) });
+    expect((await first).value).toEqual({ type: "reasoning", text: "ab", pieces: 2 });
+    expect((await stream.next()).value).toEqual({ type: "text", text: "cde", pieces: 3 });
+    // Read by now: the next line comes in a read of its own.
+    const next = stream.next();
     await ctl.push({ content: "f" });
+    expect((await next).value).toEqual({ type: "text", text: "f" });
     await ctl.push({ done: true });
-    expect((await reading).filter((c) => c.type !== "finish")).toEqual([
-      { type: "reasoning", text: "ab", pieces: 2 },
-      { type: "text", text: "cde", pieces: 3 },
-      { type: "text", text: "f" },
+    expect((await stream.next()).value).toMatchObject({ type: "finish" });
+  });
+
+  it("a joined chunk stops growing at joinedTextLimit: the next line starts a chunk of its own", async () => {
+    const long = "x".repeat(10 * 1024);
+    const line = (content: string) => `${JSON.stringify({ message: { role: "assistant", content }, done: false })}\n`;
+    sim.addScenario({ name: "long-read", match: { model: "m-long-read" }, chunks: [{ raw: line(long) + line(long) + line(long) }, { done: true }] });
+    const texts = (await chunks(model, ask("m-long-read"))).filter((c) => c.type === "text");
+    expect(texts.map((c) => [c.text.length, c.pieces ?? 1])).toEqual([
+      [2 * long.length, 2],
+      [long.length, 1],
     ]);
+    expect(joinedTextLimit).toBeLessThan(2 * long.length);
   });
 
   it("a failure line hands out the text of its read before it, then provider_error", async () => {

@@ -8,6 +8,7 @@ import { CapabilityCache, modelKey } from "./capability-cache.js";
 import { LoadedModels, type LoadedModel } from "./loaded-models.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { messageField, toChatError } from "./http-errors.js";
+import { appendJoined } from "./joined-chunks.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
 import type { TransportResponse } from "./transport.js";
 
@@ -91,7 +92,7 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       const decoder = new NdjsonDecoder();
       const lines: unknown[] = [];
       const chunks: ModelChunk[] = [];
-      /** One network read's lines (`bytes`), or the end's: their chunks, then the error that stopped them, if one did. */
+      /** One body chunk's lines (`bytes`), or the end's: their chunks, then the error that stopped them, if one did. */
       const read = (bytes: Uint8Array | undefined): unknown => {
         lines.length = 0;
         chunks.length = 0;
@@ -110,7 +111,7 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
                 finished = true;
                 loaded.invalidate(); // it is loaded now: the next run must not call it cold from an older /api/ps
               }
-              appendMerged(chunks, chunk);
+              appendJoined(chunks, chunk);
             }
           }
         } catch (error) {
@@ -204,19 +205,6 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       return { loaded: undefined };
     },
   };
-}
-
-/**
- * Appends `chunk`, joined to the last one when both are text (or both reasoning): the lines of one network read become
- * one chunk, so the engine, the log and every subscriber handle a read, not each token in it. Order is kept.
- */
-function appendMerged(chunks: ModelChunk[], chunk: ModelChunk): void {
-  const last = chunks[chunks.length - 1];
-  if (last !== undefined && (chunk.type === "text" || chunk.type === "reasoning") && last.type === chunk.type) {
-    chunks[chunks.length - 1] = { type: chunk.type, text: last.text + chunk.text, pieces: (last.pieces ?? 1) + (chunk.pieces ?? 1) };
-  } else {
-    chunks.push(chunk);
-  }
 }
 
 /** What /api/show says: capabilities, context length, think levels. */

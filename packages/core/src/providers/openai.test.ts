@@ -4,7 +4,7 @@ import type { ChatModel } from "../model.js";
 import { runChat } from "../run.js";
 import { collect } from "../test-support/recorder.js";
 import { startHttpServer, writeSse, type TestServer } from "../test-support/http.js";
-import { ask, chunks, failure } from "../test-support/provider-helpers.js";
+import { ask, chunks, failure, joined } from "../test-support/provider-helpers.js";
 import { calculatorTool, createCurrentTimeTool } from "../tools/builtin.js";
 import { createOpenAIModel } from "./openai.js";
 
@@ -40,14 +40,13 @@ describe("createOpenAIModel against the simulator's /v1", () => {
       match: { model: "o-text" },
       chunks: [{ thinking: "hmm" }, { content: "Hel" }, { content: "lo" }, { done: true }],
     });
-    const out = await chunks(model, ask("o-text"));
-    expect(out.slice(0, 3)).toEqual([
-      { type: "reasoning", text: "hmm" },
-      { type: "text", text: "Hel" },
-      { type: "text", text: "lo" },
+    const out = joined(await chunks(model, ask("o-text")));
+    expect(out.slice(0, 2)).toEqual([
+      { type: "reasoning", text: "hmm", pieces: 1 },
+      { type: "text", text: "Hello", pieces: 2 },
     ]);
-    expect(out[3]).toMatchObject({ type: "finish", reason: "stop", metrics: { completionTokens: 3 } });
-    expect((out[3] as { metrics: { promptTokens?: number } }).metrics.promptTokens).toBeGreaterThan(0);
+    expect(out[2]).toMatchObject({ type: "finish", reason: "stop", metrics: { completionTokens: 3 } });
+    expect((out[2] as { metrics: { promptTokens?: number } }).metrics.promptTokens).toBeGreaterThan(0);
     expect(sim.chatRequests().at(-1)?.body).toMatchObject({ model: "o-text", stream: true, stream_options: { include_usage: true } });
   });
 
@@ -207,6 +206,16 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
       { type: "reasoning", text: "think" },
       { type: "text", text: "a" },
       { type: "finish", reason: "length", metrics: { promptTokens: 5, completionTokens: 2 } },
+    ]);
+  });
+
+  it("joins the text deltas of one body chunk into one chunk, counting its pieces", async () => {
+    const events = [delta({ reasoning_content: "th" }), delta({ reasoning_content: "ink" }), delta({ content: "a" }), delta({ content: "b" }), delta({ content: "c" })];
+    // One write: one HTTP chunk, as a server sends what it has buffered.
+    const { model: m } = await sse([events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(""), delta({}, "stop"), "data: [DONE]\n\n"]);
+    expect((await chunks(m, ask("x"))).slice(0, 2)).toEqual([
+      { type: "reasoning", text: "think", pieces: 2 },
+      { type: "text", text: "abc", pieces: 3 },
     ]);
   });
 

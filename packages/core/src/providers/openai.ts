@@ -15,6 +15,7 @@ import type {
 } from "../model.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { errorMessageOf, messageField, toChatError } from "./http-errors.js";
+import { appendJoined } from "./joined-chunks.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
 import type { TransportResponse } from "./transport.js";
 
@@ -98,10 +99,39 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
       if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
 
       const state = new StreamState();
+      const decoder = new SseDecoder();
+      const events: EventSourceMessage[] = [];
+      const chunks: ModelChunk[] = [];
+      /** One body chunk's events (`bytes`), or the end's: their chunks, then the error that stopped them, if one did. */
+      const read = (bytes: Uint8Array | undefined): unknown => {
+        events.length = 0;
+        chunks.length = 0;
+        let failure: unknown;
+        try {
+          if (bytes === undefined) decoder.end(events);
+          else decoder.push(bytes, events);
+        } catch (error) {
+          failure = error;
+        }
+        try {
+          // Drain to the end after [DONE] so the connection closes cleanly.
+          for (let i = 0; i < events.length && !state.ended; i++) for (const chunk of state.accept(events[i]!)) appendJoined(chunks, chunk);
+        } catch (error) {
+          failure = error;
+        }
+        return failure;
+      };
       try {
-        for await (const event of decodeSse(res.body)) {
-          if (state.ended) continue; // drain to the end so the connection closes cleanly
-          yield* state.accept(event);
+        for await (const bytes of res.body) {
+          if (state.ended) continue;
+          const failure = read(bytes);
+          for (const chunk of chunks) yield chunk;
+          if (failure !== undefined) throw failure;
+        }
+        if (!state.ended) {
+          const failure = read(undefined);
+          for (const chunk of chunks) yield chunk;
+          if (failure !== undefined) throw failure;
         }
       } catch (error) {
         // Trouble after [DONE] (a broken socket or junk while draining) cannot hurt a complete answer.
@@ -331,41 +361,48 @@ function failedMidAnswer(message: string | undefined): ChatError {
   return new ChatError("provider_error", `The model server failed mid-answer: ${message?.trim() || "unknown error"}`);
 }
 
-/** SSE events from a byte stream (UTF-8 safe across chunk splits). */
-async function* decodeSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<EventSourceMessage> {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  const events: EventSourceMessage[] = [];
-  let failure: ChatError | undefined;
-  const parser = createParser({
+/** SSE events from a byte stream, a body chunk at a time (UTF-8 safe across chunk splits). */
+class SseDecoder {
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+  private events: EventSourceMessage[] = [];
+  private failure: ChatError | undefined;
+  private readonly parser = createParser({
     maxBufferSize: 8 * 1024 * 1024,
-    onEvent: (event) => events.push(event),
+    onEvent: (event) => this.events.push(event),
     onError: (error) => {
       // Unknown fields are legal SSE noise; only a runaway buffer is fatal.
-      if (error.type === "max-buffer-size-exceeded") failure ??= new ChatError("provider_error", "The model server sent an oversized event.");
+      if (error.type === "max-buffer-size-exceeded") this.failure ??= new ChatError("provider_error", "The model server sent an oversized event.");
     },
   });
-  const feed = (text: string) => {
-    parser.feed(text);
-    if (failure) throw failure;
-  };
-  for await (const chunk of body) {
+
+  /** Appends the events `chunk` completes to `into`; throws (after them) when the stream broke. */
+  push(chunk: Uint8Array, into: EventSourceMessage[]): void {
     let text: string;
     try {
-      text = decoder.decode(chunk, { stream: true });
+      text = this.decoder.decode(chunk, { stream: true });
     } catch (cause) {
       throw new ChatError("provider_error", "The model server sent bytes that are not valid UTF-8.", { cause });
     }
-    feed(text);
-    yield* events.splice(0);
+    this.feed(text, into);
   }
-  try {
-    feed(decoder.decode());
-  } catch (cause) {
-    throw cause instanceof ChatError ? cause : new ChatError("provider_error", "The model server sent bytes that are not valid UTF-8.", { cause });
+
+  /** The stream ended: appends a last event without its blank line (it still counts). */
+  end(into: EventSourceMessage[]): void {
+    let text: string;
+    try {
+      text = this.decoder.decode();
+    } catch (cause) {
+      throw new ChatError("provider_error", "The model server sent bytes that are not valid UTF-8.", { cause });
+    }
+    this.feed(text, into);
+    this.parser.reset({ consume: true });
   }
-  // A last event without its blank line still counts.
-  parser.reset({ consume: true });
-  yield* events.splice(0);
+
+  private feed(text: string, into: EventSourceMessage[]): void {
+    this.events = into;
+    this.parser.feed(text);
+    if (this.failure) throw this.failure;
+  }
 }
 
 const positiveInt = z.number().int().positive();

@@ -93,7 +93,8 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         flood: [floodLevel(1, 20_000, 500), floodLevel(100, 20_000, 500)],
         rounds: 1,
         paced: [pacedLevel(1, true), pacedLevel(100, true)],
-        perStream: { streams: 100, concurrency: 10 },
+        // As many as the default run: the bare relay's streams must span enough 10-ms CPU ticks for a stable ratio.
+        perStream: { streams: 300, concurrency: 10 },
         holdStreams: overrides.holdStreams ?? 500,
         freshServerForHold: true,
         warmupTokens: 5_000,

@@ -25,3 +25,45 @@ export function appendJoined(chunks: ModelChunk[], chunk: ModelChunk): void {
     chunks.push(chunk);
   }
 }
+
+/** Decodes a body chunk at a time into items (NDJSON lines, SSE events). */
+export interface ChunkDecoder<T> {
+  push(chunk: Uint8Array, into: T[]): void;
+  end(into: T[]): void;
+}
+
+/**
+ * A provider's reading of its body, a chunk at a time and without an async step per item: `read(bytes)` decodes the
+ * chunk (undefined: the body ended) and turns each item into model chunks with `accept`, joined into `chunks`, until
+ * `ended()` (the answer is complete; what follows is drained, not read). It returns the error that stopped the chunk,
+ * to be thrown once the chunks before it are handed out.
+ */
+export class JoinedReader<T> {
+  readonly chunks: ModelChunk[] = [];
+  private readonly items: T[] = [];
+
+  constructor(
+    private readonly decoder: ChunkDecoder<T>,
+    private readonly accept: (item: T) => Iterable<ModelChunk>,
+    private readonly ended: () => boolean,
+  ) {}
+
+  read(bytes: Uint8Array | undefined): unknown {
+    const { items, chunks } = this;
+    items.length = 0;
+    chunks.length = 0;
+    let failure: unknown;
+    try {
+      if (bytes === undefined) this.decoder.end(items);
+      else this.decoder.push(bytes, items);
+    } catch (error) {
+      failure = error;
+    }
+    try {
+      for (let i = 0; i < items.length && !this.ended(); i++) for (const chunk of this.accept(items[i]!)) appendJoined(chunks, chunk);
+    } catch (error) {
+      failure = error; // an earlier item than the decoder's failure: it comes first
+    }
+    return failure;
+  }
+}

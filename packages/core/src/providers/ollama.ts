@@ -8,7 +8,7 @@ import { CapabilityCache, modelKey } from "./capability-cache.js";
 import { LoadedModels, type LoadedModel } from "./loaded-models.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { messageField, toChatError } from "./http-errors.js";
-import { appendJoined } from "./joined-chunks.js";
+import { JoinedReader } from "./joined-chunks.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
 import type { TransportResponse } from "./transport.js";
 
@@ -89,46 +89,29 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
 
       let finished = false;
-      const decoder = new NdjsonDecoder();
-      const lines: unknown[] = [];
-      const chunks: ModelChunk[] = [];
-      /** One body chunk's lines (`bytes`), or the end's: their chunks, then the error that stopped them, if one did. */
-      const read = (bytes: Uint8Array | undefined): unknown => {
-        lines.length = 0;
-        chunks.length = 0;
-        let failure: unknown;
-        try {
-          if (bytes === undefined) decoder.end(lines);
-          else decoder.push(bytes, lines);
-        } catch (error) {
-          failure = error;
-        }
-        try {
-          // Keep reading to the end after done:true so the keep-alive connection ends cleanly.
-          for (let i = 0; i < lines.length && !finished; i++) {
-            for (const chunk of fromOllamaLine(lines[i])) {
-              if (chunk.type === "finish") {
-                finished = true;
-                loaded.invalidate(); // it is loaded now: the next run must not call it cold from an older /api/ps
-              }
-              appendJoined(chunks, chunk);
-            }
+      const reader = new JoinedReader(
+        new NdjsonDecoder(),
+        (line: unknown) => {
+          const chunks = fromOllamaLine(line);
+          if (chunks.some((chunk) => chunk.type === "finish")) {
+            finished = true;
+            loaded.invalidate(); // it is loaded now: the next run must not call it cold from an older /api/ps
           }
-        } catch (error) {
-          failure = error;
-        }
-        return failure;
-      };
+          return chunks;
+        },
+        () => finished,
+      );
       try {
         for await (const bytes of res.body) {
+          // Keep reading to the end after done:true so the keep-alive connection ends cleanly.
           if (finished) continue;
-          const failure = read(bytes);
-          for (const chunk of chunks) yield chunk;
+          const failure = reader.read(bytes);
+          for (const chunk of reader.chunks) yield chunk;
           if (failure !== undefined) throw failure;
         }
         if (!finished) {
-          const failure = read(undefined);
-          for (const chunk of chunks) yield chunk;
+          const failure = reader.read(undefined);
+          for (const chunk of reader.chunks) yield chunk;
           if (failure !== undefined) throw failure;
         }
       } catch (error) {

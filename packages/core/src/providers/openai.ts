@@ -15,7 +15,7 @@ import type {
 } from "../model.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { errorMessageOf, messageField, toChatError } from "./http-errors.js";
-import { appendJoined } from "./joined-chunks.js";
+import { JoinedReader } from "./joined-chunks.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
 import type { TransportResponse } from "./transport.js";
 
@@ -99,38 +99,17 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
       if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
 
       const state = new StreamState();
-      const decoder = new SseDecoder();
-      const events: EventSourceMessage[] = [];
-      const chunks: ModelChunk[] = [];
-      /** One body chunk's events (`bytes`), or the end's: their chunks, then the error that stopped them, if one did. */
-      const read = (bytes: Uint8Array | undefined): unknown => {
-        events.length = 0;
-        chunks.length = 0;
-        let failure: unknown;
-        try {
-          if (bytes === undefined) decoder.end(events);
-          else decoder.push(bytes, events);
-        } catch (error) {
-          failure = error;
-        }
-        try {
-          // Drain to the end after [DONE] so the connection closes cleanly.
-          for (let i = 0; i < events.length && !state.ended; i++) for (const chunk of state.accept(events[i]!)) appendJoined(chunks, chunk);
-        } catch (error) {
-          failure = error;
-        }
-        return failure;
-      };
+      const reader = new JoinedReader(new SseDecoder(), (event: EventSourceMessage) => state.accept(event), () => state.ended);
       try {
         for await (const bytes of res.body) {
-          if (state.ended) continue;
-          const failure = read(bytes);
-          for (const chunk of chunks) yield chunk;
+          if (state.ended) continue; // drain to the end after [DONE] so the connection closes cleanly
+          const failure = reader.read(bytes);
+          for (const chunk of reader.chunks) yield chunk;
           if (failure !== undefined) throw failure;
         }
         if (!state.ended) {
-          const failure = read(undefined);
-          for (const chunk of chunks) yield chunk;
+          const failure = reader.read(undefined);
+          for (const chunk of reader.chunks) yield chunk;
           if (failure !== undefined) throw failure;
         }
       } catch (error) {

@@ -356,25 +356,21 @@ class SseDecoder {
 
   /** Appends the events `chunk` completes to `into`; throws (after them) when the stream broke. */
   push(chunk: Uint8Array, into: EventSourceMessage[]): void {
-    let text: string;
-    try {
-      text = this.decoder.decode(chunk, { stream: true });
-    } catch (cause) {
-      throw new ChatError("provider_error", "The model server sent bytes that are not valid UTF-8.", { cause });
-    }
-    this.feed(text, into);
+    this.feed(this.text(chunk), into);
   }
 
   /** The stream ended: appends a last event without its blank line (it still counts). */
   end(into: EventSourceMessage[]): void {
-    let text: string;
+    this.feed(this.text(), into);
+    this.parser.reset({ consume: true });
+  }
+
+  private text(chunk?: Uint8Array): string {
     try {
-      text = this.decoder.decode();
+      return chunk === undefined ? this.decoder.decode() : this.decoder.decode(chunk, { stream: true });
     } catch (cause) {
       throw new ChatError("provider_error", "The model server sent bytes that are not valid UTF-8.", { cause });
     }
-    this.feed(text, into);
-    this.parser.reset({ consume: true });
   }
 
   private feed(text: string, into: EventSourceMessage[]): void {

@@ -77,6 +77,34 @@ describe.runIf(testBackend === "postgres")("PostgreSQL liveness", () => {
     expect(await b.deadOwners(owners)).toEqual(new Set());
   });
 
+  it("a check whose own session is cut under it judges nobody, and does not fail", async () => {
+    const url = await freshSchemaUrl();
+    const livenessPids = async () =>
+      (await sql(url, "SELECT pid FROM pg_stat_activity WHERE application_name = 'streamchat-liveness'")).map((row) => row["pid"] as number);
+    await open(url, "proc-a");
+    const others = new Set(await livenessPids()); // proc-a's session and those of earlier tests' schemas
+    const b = await open(url, "proc-b", { maxReconnectDelayMs: 50, confirmMs: 0 });
+    const owners = new Set(["proc-a"]);
+    const killer = new pg.Client({ connectionString: url });
+    await killer.connect();
+    try {
+      // The session's end reaches b on its own socket, in a race with the next check: repeated, the check meets it
+      // both before and after b has noticed.
+      const killed = new Set<number>();
+      for (let round = 0; round < 20; round++) {
+        let pid: number | undefined;
+        await eventually(async () => {
+          pid = (await livenessPids()).find((candidate) => !others.has(candidate) && !killed.has(candidate));
+          return pid !== undefined && b.holdsLock();
+        }, "proc-b to hold its lock on a new session", 10_000);
+        killed.add(pid!);
+        await Promise.all([killer.query("SELECT pg_terminate_backend($1)", [pid]), b.deadOwners(owners).then((dead) => expect(dead).toEqual(new Set()))]);
+      }
+    } finally {
+      await killer.end();
+    }
+  });
+
   it("closing a run is exclusive across processes", async () => {
     const url = await freshSchemaUrl();
     const a = await open(url, "proc-a");

@@ -136,12 +136,20 @@ export async function openPostgresLiveness(options: PostgresLivenessOptions): Pr
       const session = client;
       // Without our own lock we cannot tell a dead process from one that is reconnecting as we are.
       if (!session || named.length === 0) return session ? dead : new Set();
-      const { rows } = await session.query<{ owner: string; free: boolean }>(
-        `SELECT o AS owner, pg_try_advisory_lock(${replicaKey}) AS free FROM unnest($1::text[]) AS o`,
-        [named],
-      );
-      const free = rows.filter((row) => row.free).map((row) => row.owner);
-      if (free.length > 0) await session.query(`SELECT pg_advisory_unlock(${replicaKey}) FROM unnest($1::text[]) AS o`, [free]);
+      let free: string[];
+      try {
+        const { rows } = await session.query<{ owner: string; free: boolean }>(
+          `SELECT o AS owner, pg_try_advisory_lock(${replicaKey}) AS free FROM unnest($1::text[]) AS o`,
+          [named],
+        );
+        free = rows.filter((row) => row.free).map((row) => row.owner);
+        if (free.length > 0) await session.query(`SELECT pg_advisory_unlock(${replicaKey}) FROM unnest($1::text[]) AS o`, [free]);
+      } catch (error) {
+        // Our own session broke under the check (it is reconnecting; its 'error' may come after this rejection):
+        // as without a session, nobody can be judged now. The next sweep asks again.
+        log.warn({ err: error, replicaId }, "liveness check failed; no owner judged this sweep");
+        return new Set();
+      }
       const at = now();
       for (const owner of named) {
         if (!free.includes(owner)) {

@@ -10,6 +10,7 @@ import { closeRedis, connectionName, openRedis } from "../cluster/redis-connecti
 import { silentLog } from "../runs/run-log.js";
 import { clientList, clusterSkipReason, isBlockedRead, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { collectRun, eventually as eventuallyWithin, makeClient, tokenText, type Received } from "../test-support/harness.js";
+import { ApartPusher } from "../test-support/push-apart.js";
 import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
 
 /**
@@ -438,11 +439,15 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
         replicaIndex = 1 - replicaIndex;
       }
     });
+    // A steady follower, so that each push is an event of its own (see ApartPusher): the storm needs many.
+    const pusher = new ApartPusher(control);
+    const steady = rawSubscribe(a.url, eventsPath(runId), { onEvent: (r) => pusher.seen(r.event) });
     for (let i = 0; i < 300; i++) {
-      await control.push({ content: `${i} ` });
+      await pusher.push(`${i} `);
       if (i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await control.push({ done: true });
+    expect(await steady.ended).toBe("return");
     const results = await Promise.all(storm);
     const reference = await collectRun(makeClient(b.url), runId);
     expect(reference.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });

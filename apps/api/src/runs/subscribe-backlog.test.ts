@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { createMemoryStore, type ChatStore, type StoredEvent } from "@streamchat/store";
 import { openTestStore, testBackend } from "../test-support/backend.js";
+import { ApartPusher, follow } from "../test-support/push-apart.js";
 import { testRunManager } from "../test-support/run-manager.js";
 
 /**
@@ -43,11 +44,14 @@ describe.each(stores)("RunManager.subscribe with a backlog (%s store)", (_name, 
             const control = sim.control();
             const { runId } = await runs.start({ userId: "u", message: "backlog" });
             await control.connected;
+            // Another follower reads all along, so that each push is an event of its own (see ApartPusher).
+            const pusher = new ApartPusher(control);
+            const watching = follow(runs.subscribe(runId, 0), pusher.seen);
             const iterator = runs.subscribe(runId, 0)[Symbol.asyncIterator]();
             const got: StoredEvent[] = [];
             let pushed = 0;
             const push = async (n: number) => {
-              for (let i = 0; i < n && pushed < tokenCount; i++) await control.push({ content: `t${++pushed} ` });
+              for (let i = 0; i < n && pushed < tokenCount; i++) await pusher.push(`t${++pushed} `);
             };
             for (;;) {
               const pause = pauses.find(([after]) => after === got.length);
@@ -60,6 +64,7 @@ describe.each(stores)("RunManager.subscribe with a backlog (%s store)", (_name, 
               got.push(step.value);
             }
             await runs.whenEnded(runId);
+            await watching;
             expect(got).toEqual(await store.readEvents(runId));
             expect(got.at(-1)?.event.type).toBe("done");
             expect(got.filter((e) => e.event.type === "token")).toHaveLength(tokenCount);

@@ -238,6 +238,21 @@ describe("default transport — edge cases on small node:http servers", () => {
     }
   });
 
+  it("hands what queued while the reader was busy over as one chunk: one pass for the lines a server flushed apart", async () => {
+    const line = (content: string) => `${JSON.stringify({ message: { role: "assistant", content }, done: false })}\n`;
+    const server = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      // One HTTP chunk per line, as Ollama flushes them; written in one tick, they arrive in one socket read.
+      for (const word of ["one ", "two ", "three ", "four "]) res.write(line(word));
+      res.end(`${JSON.stringify({ done: true, done_reason: "stop" })}\n`);
+    });
+    const texts = (await chunks(createOllamaModel({ baseUrl: server.url }), ask("m"))).filter((c) => c.type === "text");
+    // The first goes to the waiting reader at once; the rest queued meanwhile and come as one.
+    expect(texts.map((c) => c.text).join("")).toBe("one two three four ");
+    expect(texts.length).toBeLessThan(4);
+    expect(texts.reduce((n, c) => n + (c.pieces ?? 1), 0)).toBe(4);
+  });
+
   it("reads a compressed JSON answer, and leaves a coding it does not know as it came", async () => {
     const tags = JSON.stringify({ models: [{ name: "packed:1b", model: "packed:1b" }] });
     const server = await rawServer((req, res) => {

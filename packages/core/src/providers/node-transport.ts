@@ -189,10 +189,12 @@ const queuedChunksLimit = 16;
  * The response's chunks as they arrive, for one reader. Readable's own async iterator (`for await (… of res)`) costs
  * a `read()` call, its events and a promise chain per chunk — on a model streaming one token per chunk, a visible
  * share of a token's CPU. This one takes the 'data' events and hands each to the waiting reader at once; while the
- * reader is busy it queues what arrives and pauses the response at `queuedChunksLimit` chunks, so a slow reader holds
- * the socket, not memory. Ends at 'end'; throws the response's error (an abort's reason, ETIMEDOUT, a reset), or a premature
- * close when the connection closed before the end without one. A reader that stops early destroys the response
- * (closing the connection), as Readable's iterator does.
+ * reader is busy it queues what arrives and hands it over as one chunk at the next pull (Ollama flushes every line as
+ * an HTTP chunk of its own: under load many arrive in one socket read, and the reader then makes one pass for them
+ * instead of one each). It pauses the response at `queuedChunksLimit` queued chunks, so a slow reader holds the
+ * socket, not memory. Ends at 'end'; throws the response's error (an abort's reason, ETIMEDOUT, a reset), or a
+ * premature close when the connection closed before the end without one. A reader that stops early destroys the
+ * response (closing the connection), as Readable's iterator does.
  */
 function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
   const ignore = () => {};
@@ -202,6 +204,12 @@ function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
       let ended = false;
       let failure: Error | undefined;
       let waiting: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: Error) => void } | undefined;
+      /** What queued while the reader was busy, as one chunk: one pass of the reader for all of it. */
+      const take = (): Buffer => {
+        const value = queue.length === 1 ? queue[0]! : Buffer.concat(queue);
+        queue.length = 0;
+        return value;
+      };
       const settle = () => {
         const w = waiting;
         if (!w) return;
@@ -250,7 +258,7 @@ function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
       return {
         next() {
           if (queue.length > 0) {
-            const value = queue.shift()!;
+            const value = take();
             if (res.isPaused() && !ended) res.resume();
             return Promise.resolve({ value, done: false });
           }

@@ -6,9 +6,10 @@ const maxPendingChars = 16 * 1024;
 /**
  * Merges the token events that arrive within one turn of the event loop into one event.
  *
- * Why: every event costs a log append and an SSE frame per subscriber, and a model server writing fast
- * delivers dozens of NDJSON lines per socket read. Merging what arrived together cuts that cost by the
- * batch size while adding no waiting: the merged event goes out in the same loop turn (setImmediate runs
+ * Why: every event costs a log append and an SSE frame per subscriber. The built-in providers already join what
+ * one read of the model's socket brought into one chunk (core `providers/joined-chunks.ts`); this catches the chunks
+ * that still come several per turn: text past a joined chunk's 16 K limit, a provider given its own `fetch`, any other
+ * ChatModel. Merging them adds no waiting: the merged event goes out in the same loop turn (setImmediate runs
  * right after the I/O that produced the tokens). A slow model (one token per read) still gets one event
  * per token. Any other event flushes the pending text first, so order is kept; the concatenation of the
  * token events is unchanged.

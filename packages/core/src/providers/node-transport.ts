@@ -215,7 +215,7 @@ function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
         if (!w) return;
         if (queue.length > 0) {
           waiting = undefined;
-          w.resolve({ value: queue.shift()!, done: false });
+          w.resolve({ value: take(), done: false });
         } else if (failure) {
           waiting = undefined;
           w.reject(failure);

@@ -10,6 +10,7 @@ export { migrations, migrate, latestVersion } from "./migrations.js";
 export type { Migration } from "./migrations.js";
 export { defaultFlushIntervalMs, type EventBatcherStats } from "./event-batcher.js";
 export { StoreError, isStoreError } from "./errors.js";
+export { newRecordId } from "./ids.js";
 export type { StoreErrorCode, ConflictReason } from "./errors.js";
 export type * from "./types.js";
 export { MessageTree, questionToRegenerate } from "./tree.js";

@@ -160,6 +160,15 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX events_not_streamed ON events (run_id, seq) WHERE type NOT IN ('token', 'reasoning');
     `,
   },
+  {
+    version: 6,
+    up: `
+      -- Every query of running runs (start-up recovery, the orphan sweep's owners, runningAmong) reads the running-only
+      -- partial index runs_running_by_user instead: a handful of rows, sorted in memory. This index held every run, so
+      -- each run's start inserted into it and its finish moved its entry: two of the ~25 B-tree pages an answer writes.
+      DROP INDEX runs_by_status;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

@@ -93,7 +93,7 @@ describe("sqlite store on a real file", () => {
     expect(schema.map((row) => row.name)).toEqual(
       expect.arrayContaining([
         ...["conversations", "messages", "runs", "events", "schema_migrations"],
-        ...["conversations_by_user_activity", "messages_by_conversation", "runs_by_status", "runs_by_conversation"],
+        ...["conversations_by_user_activity", "messages_by_conversation", "runs_by_conversation"],
         ...["runs_one_running_per_conversation", "runs_running_by_user", "events_not_streamed"],
       ]),
     );
@@ -120,6 +120,24 @@ describe("sqlite store on a real file", () => {
       .map((row) => String(row.detail));
     expect(plan.join("\n")).toContain("events_not_streamed");
     expect((await store.readEventsOfTypes("r1", ["done", "error"])).map((e) => e.seq)).toEqual([501]);
+  });
+
+  it("finds running runs through the running-only index, and keeps no index of finished runs", async () => {
+    const store = open({ flushIntervalMs: 60_000 });
+    await seed(store);
+    const probe = raw();
+    const names = probe.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'runs'").all();
+    expect(names.map((row) => row.name)).not.toContain("runs_by_status");
+    for (const query of [
+      "SELECT * FROM runs WHERE status = 'running' ORDER BY created_at, rowid",
+      "SELECT DISTINCT owner FROM runs WHERE status = 'running'",
+      "SELECT * FROM runs WHERE status = 'running' AND owner = 'p' ORDER BY created_at, rowid",
+    ]) {
+      const plan = probe.prepare(`EXPLAIN QUERY PLAN ${query}`).all().map((row) => String(row.detail));
+      // "SCAN runs" alone would read every run ever started, every second (the orphan sweep asks for owners).
+      expect(plan.join("\n"), query).toContain("USING INDEX runs_running_by_user");
+    }
+    expect((await store.listRunningRuns()).map((run) => run.id)).toEqual(["r1"]);
   });
 
   it("cascades a conversation delete through runs, events and messages in the file", async () => {

@@ -168,6 +168,17 @@ describe("chat over SSE", () => {
     expect(all.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
   });
 
+  it("names new conversations and runs with time-ordered ids (UUID v7), the later one sorting after", async () => {
+    const first = await client.chat.send.mutate({ message: "first of two" });
+    await collectRun(client, first.runId);
+    const second = await client.chat.send.mutate({ message: "second of two" });
+    await collectRun(client, second.runId);
+    const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const id of [first.conversationId, first.runId, second.conversationId, second.runId]) expect(id).toMatch(v7);
+    expect(second.conversationId > first.conversationId).toBe(true);
+    expect(second.runId > first.runId).toBe(true);
+  });
+
   it("returns the same run for the same clientRequestId", async () => {
     const before = api.sim.chatRequests().length;
     const first = await client.chat.send.mutate({ message: "only once", clientRequestId: "req-1" });

@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import type { ChatMessage, ImageAttachment, ThinkSetting } from "@streamchat/core";
 import {
   isStoreError,
   MessageTree,
+  newRecordId,
   questionToRegenerate,
   type ChatStore,
   type Conversation,
@@ -110,7 +110,7 @@ export class RunStarter {
     // The store checks that an existing conversation is the user's (not_found) and the limit, atomically with the
     // writes: a refused start creates no (empty) conversation, and a failed one leaves no run without its question.
     return this.startWithQuestion(input, {
-      ...this.runInput(existing ?? randomUUID(), input.userId, input.model, input.clientRequestId),
+      ...this.runInput(existing ?? newRecordId(), input.userId, input.model, input.clientRequestId),
       ...(existing ? {} : { conversation: { title: titleFrom(message) } }),
       question: { message: userMessage(message, input.attachments) },
     });
@@ -194,7 +194,7 @@ export class RunStarter {
 
   private runInput(conversationId: string, userId: string, model: string | undefined, clientRequestId: string | undefined): CreateRunInput {
     return {
-      id: randomUUID(),
+      id: newRecordId(),
       conversationId,
       userId,
       model: model ?? this.opts.defaultModel,

@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
 import type { ChatEvent, ChatMessage } from "@streamchat/core";
+import { newRecordId } from "../ids.js";
 import type { ChatStore } from "../types.js";
 import { ImportError } from "./errors.js";
 import { conversationExportFormat, conversationExportSchema, conversationExportVersion, type ConversationExport } from "./schema.js";
@@ -10,7 +10,7 @@ export const defaultImportMaxBytes = 10 * 1024 * 1024;
 export interface ImportOptions {
   /** Largest content accepted, in UTF-8 bytes. Default 10 MiB. */
   maxBytes?: number;
-  /** Ids of the new conversation and runs. Default crypto.randomUUID. */
+  /** Ids of the new conversation and runs. Default newRecordId (time-ordered UUIDs). */
   newId?: () => string;
 }
 
@@ -69,7 +69,7 @@ export async function importConversation(
   options: ImportOptions = {},
 ): Promise<{ conversationId: string }> {
   const doc = parseConversationExport(content, options);
-  const newId = options.newId ?? randomUUID;
+  const newId = options.newId ?? newRecordId;
   const conversationId = newId();
   await store.createConversation({ id: conversationId, userId, title: doc.conversation.title });
   try {

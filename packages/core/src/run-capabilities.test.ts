@@ -13,6 +13,8 @@ import { createOpenAIModel } from "./providers/openai.js";
 import { runChat, type RunOptions } from "./run.js";
 import { collect } from "./test-support/recorder.js";
 import { calculatorTool } from "./tools/builtin.js";
+import { defineTool } from "./tools.js";
+import { z } from "zod";
 
 let sim: Simulator;
 let runs = 0;
@@ -189,6 +191,19 @@ describe("context window", () => {
     // result it does not, and the result cannot stay without its call.
     await collect(run(ollama(), "gemma2", { messages }));
     expect(lastBody().messages.map((m) => m["role"])).toEqual(["system", "assistant", "user"]);
+  });
+
+  it("counts the tools' schemas against the window", async () => {
+    // 8192 tokens, 2048 of them kept for the answer: ~4,000 tokens of history fit, not with ~2,500 more of schemas.
+    const messages: ChatMessage[] = [system, ask(filler(2000)), { role: "assistant", content: filler(2000, "dolor") }, ask("next")];
+    await collect(run(ollama(), "qwen3", { messages, maxContextTokens: 8192 }));
+    expect(lastBody().messages.map((m) => m["role"])).toEqual(["system", "user", "assistant", "user"]);
+    const bulky = defineTool({ name: "bulky", description: filler(2500, "ipsum"), input: z.object({}), execute: () => "ok" });
+    const { result } = await collect(run(ollama(), "qwen3", { messages, maxContextTokens: 8192, tools: [bulky] }));
+    // The oldest message goes: the newest history that fits beside the schemas stays.
+    expect(lastBody().messages.map((m) => m["role"])).toEqual(["system", "assistant", "user"]);
+    expect(lastBody()).toMatchObject({ tools: [expect.objectContaining({ function: expect.objectContaining({ name: "bulky" }) })] });
+    expect(result.usage.context?.droppedMessages).toBe(1);
   });
 
   it("applies MAX_CONTEXT_MESSAGES (maxContextMessages) and reports those left out too", async () => {

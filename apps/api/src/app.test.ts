@@ -6,7 +6,33 @@ import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildServer, redactUrl, type ApiServer } from "./app.js";
 import { loadConfig } from "./config.js";
+import type { ChatStore, EventBatcherStats } from "@streamchat/store";
 import { collectRun, makeClient, startTestApi, testBackend, type TestApi } from "./test-support/harness.js";
+
+const batcherStats = (api: TestApi) => (api.server.store as ChatStore & { stats(): EventBatcherStats }).stats();
+
+describe("the event log's commit interval (EVENT_FLUSH_MS)", () => {
+  it("is 100 ms unless set, and the store of either database is opened with the one set", async () => {
+    const plain = await startTestApi();
+    const set = await startTestApi({ env: { EVENT_FLUSH_MS: "37" } });
+    try {
+      expect(batcherStats(plain).flushIntervalMs).toBe(100);
+      expect(batcherStats(set).flushIntervalMs).toBe(37);
+      // And the run's events do get committed: the answer is in the log another process reads.
+      const client = set.client();
+      const { runId } = await client.chat.send.mutate({ message: "hello" });
+      await collectRun(client, runId);
+      const other = await set.data.openStore();
+      try {
+        expect((await other.readEvents(runId)).at(-1)?.event.type).toBe("done");
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await Promise.all([plain.close(), set.close()]);
+    }
+  });
+});
 
 describe("health and models", () => {
   let api: TestApi;

@@ -69,6 +69,8 @@ export interface EventBatcherStats {
   flushErrors: number;
   /** Events whose batch was rejected for good. */
   rejectedEvents: number;
+  /** How long an event waits for its commit at most (the option; the API's EVENT_FLUSH_MS). */
+  flushIntervalMs: number;
 }
 
 /** One run's share of a commit: the events it queued since its previous batch closed, and their one promise. */
@@ -271,7 +273,7 @@ export class EventBatcher {
   }
 
   stats(): EventBatcherStats {
-    return { ...this.counters, pendingEvents: this.pendingCount + this.inflightCount };
+    return { ...this.counters, pendingEvents: this.pendingCount + this.inflightCount, flushIntervalMs: this.flushIntervalMs };
   }
 
   // ---- scheduling ----------------------------------------------------------------------------

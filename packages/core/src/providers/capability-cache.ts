@@ -1,4 +1,4 @@
-import { ChatError } from "../errors.js";
+import { untilAborted } from "../abort.js";
 
 export interface CapabilityCacheOptions<T> {
   /** Reads what is known about a model (Ollama: its /api/show); undefined when the server says nothing. */
@@ -105,22 +105,4 @@ export class CapabilityCache<T> {
       this.entries.delete(oldest);
     }
   }
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new ChatError("cancelled", "The answer was stopped."));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new ChatError("cancelled", "The answer was stopped."));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -284,7 +284,8 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       if (!opts.redisUrl || !opts.databaseUrl) throw new Error(`${path} needs a Redis URL (BENCH_REDIS_URL)`);
       clusterSchemas.set(path, await createBenchSchema(opts.databaseUrl));
     }
-    sim = await startSimulator({ tokenDelayMs: 0 });
+    // Ollama flushes after every NDJSON line (gin's Stream): one HTTP chunk per token, also in a flood.
+    sim = await startSimulator({ tokenDelayMs: 0, chunkPerLine: true });
     const active: PathName[] = [];
     const started = await Promise.allSettled(plan.paths.map((path) => start(path)));
     started.forEach((outcome, i) => {

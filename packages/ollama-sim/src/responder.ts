@@ -41,6 +41,8 @@ export class ChatResponder {
     private readonly enc: WireEncoder,
     private readonly meter: ResponseMeter,
     private readonly streaming: boolean,
+    /** Each line of a batch is an HTTP chunk of its own (SimulatorOptions.chunkPerLine). */
+    private readonly chunkPerLine = false,
   ) {
     let markClientClosed!: () => void;
     this.closedByClient = new Promise((resolve) => (markClientClosed = resolve));
@@ -82,13 +84,16 @@ export class ChatResponder {
   async run(chunks: Iterable<SimChunk>, stall: boolean): Promise<void> {
     this.start();
     let buf = "";
+    /** Where each line of `buf` ends, when lines are written as chunks of their own. */
+    const lines: number[] = [];
     for (const chunk of chunks) {
       if (!this.open) return;
       const delay = chunk.delayMs ?? 0;
       const special = chunk.raw !== undefined || chunk.splitUtf8 === true || !this.streaming;
       if (buf && (delay > 0 || special)) {
-        const pending = this.flush(buf);
+        const pending = this.flushBatch(buf, lines);
         buf = "";
+        lines.length = 0;
         if (pending) await pending;
       }
       if (special) {
@@ -98,20 +103,22 @@ export class ChatResponder {
       if (delay > 0) await sleep(delay, this.signal);
       if (!this.open) return;
       buf += this.encode(chunk);
+      if (this.chunkPerLine) lines.push(buf.length);
       if (isTerminal(chunk)) {
-        const pending = this.flush(buf);
+        const pending = this.flushBatch(buf, lines);
         if (pending) await pending;
         this.complete(chunk);
         return;
       }
       if (buf.length >= batchChars) {
-        const pending = this.flush(buf);
+        const pending = this.flushBatch(buf, lines);
         buf = "";
+        lines.length = 0;
         if (pending) await pending;
       }
     }
     if (buf) {
-      const pending = this.flush(buf);
+      const pending = this.flushBatch(buf, lines);
       if (pending) await pending;
     }
     if (!this.open || stall) return; // a stall keeps the socket open until the client or close() ends it
@@ -180,10 +187,31 @@ export class ChatResponder {
     this.res.end(text);
   }
 
+  /** A batch of lines: one chunk, or (chunkPerLine) one chunk per line, in one socket write either way. */
+  private flushBatch(buf: string, lineEnds: readonly number[]): Promise<void> | undefined {
+    if (lineEnds.length < 2) return this.flush(buf);
+    const socket = this.res.socket;
+    if (!this.open || !socket) return undefined;
+    // The socket's cork, not the response's: a corked response joins its writes into one chunk.
+    socket.cork();
+    let start = 0;
+    let full = false;
+    for (const end of lineEnds) {
+      full = !this.res.write(buf.slice(start, end)) || full;
+      start = end;
+    }
+    socket.uncork();
+    return this.afterWrite(!full);
+  }
+
   /** Writes now; returns a promise only when the caller must wait (backpressure or a periodic yield). */
   private flush(data: string | Uint8Array): Promise<void> | undefined {
     if (!this.open) return undefined;
-    if (!this.res.write(data)) return this.drained();
+    return this.afterWrite(this.res.write(data));
+  }
+
+  private afterWrite(accepted: boolean): Promise<void> | undefined {
+    if (!accepted) return this.drained();
     if (++this.writesSinceYield >= writesPerYield) {
       this.writesSinceYield = 0;
       return new Promise((resolve) => setImmediate(resolve));

@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator } from "./server.js";
 import { allTools, chatLines, contentOf, parseLines, postJson, rawRequest, user } from "./test-support/http.js";
@@ -148,6 +149,22 @@ describe("/api/chat streaming", () => {
     }
     expect(last?.["eval_count"]).toBe(lines.length - 1);
     expect(last?.["total_duration"]).toBeGreaterThanOrEqual((last?.["load_duration"] as number) + (last?.["eval_duration"] as number));
+  });
+
+  it("writes a batch of lines as one HTTP chunk, or one chunk per line like Ollama (chunkPerLine)", async () => {
+    const perLine = await startSimulator({ tokenDelayMs: 0, chunkPerLine: true });
+    try {
+      const batched = await httpChunks(sim.url, { model: "demo", messages: user("hello") });
+      const ollamaLike = await httpChunks(perLine.url, { model: "demo", messages: user("hello") });
+      // The same lines either way.
+      expect(parseLines(ollamaLike.join("")).map((l) => l.message?.content)).toEqual(parseLines(batched.join("")).map((l) => l.message?.content));
+      expect(ollamaLike.length).toBeGreaterThan(5);
+      for (const chunk of ollamaLike) expect(chunk.match(/\n/g)?.length, chunk).toBe(1);
+      expect(batched.length).toBeLessThan(ollamaLike.length);
+      expect(batched.some((chunk) => (chunk.match(/\n/g)?.length ?? 0) > 1)).toBe(true);
+    } finally {
+      await perLine.close();
+    }
   });
 
   it("stream:false returns one JSON object with the whole message, tool calls and metrics", async () => {
@@ -368,3 +385,32 @@ describe("close()", () => {
     // afterEach closes again: close() must be safe to call twice
   });
 });
+
+/** The HTTP chunks of a streamed /api/chat answer, as the server framed them (read off a raw socket). */
+async function httpChunks(url: string, body: Record<string, unknown>): Promise<string[]> {
+  const { hostname, port } = new URL(url);
+  const payload = JSON.stringify(body);
+  const raw = await new Promise<Buffer>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(
+        `POST /api/chat HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
+      );
+    });
+    const parts: Buffer[] = [];
+    socket.on("data", (part: Buffer) => parts.push(part));
+    socket.on("end", () => resolve(Buffer.concat(parts)));
+    socket.on("error", reject);
+  });
+  const text = raw.toString("utf8");
+  let at = text.indexOf("\r\n\r\n") + 4;
+  expect(text.slice(0, at)).toMatch(/transfer-encoding: chunked/i);
+  const chunks: string[] = [];
+  for (;;) {
+    const lineEnd = text.indexOf("\r\n", at);
+    const size = parseInt(text.slice(at, lineEnd), 16);
+    if (size === 0) return chunks;
+    // Sizes count bytes; the answers here are ASCII.
+    chunks.push(text.slice(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+}

@@ -306,7 +306,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         ? createOllamaEncoder(simReq.model, meter)
         : createOpenAIEncoder({ model: simReq.model, meter, includeUsage: streamOptions?.include_usage === true });
     const newResponder = () => {
-      const r = new ChatResponder(res, enc, meter, simReq.stream === true);
+      const r = new ChatResponder(res, enc, meter, simReq.stream === true, opts.chunkPerLine === true);
       active.add(r);
       return r;
     };

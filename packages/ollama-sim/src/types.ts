@@ -147,6 +147,12 @@ export interface SimulatorOptions {
    * prompt are left out, and prompt_eval_count reports what remained.
    */
   defaultNumCtx?: number;
+  /**
+   * Addition: write each line of a batched (undelayed) answer as an HTTP chunk of its own, as Ollama does (it
+   * flushes after every line). The lines of one batch still leave in one socket write, so a flood stays a flood.
+   * Default false: a batch is one chunk, which costs a reader fewer body events (tests that only need the bytes).
+   */
+  chunkPerLine?: boolean;
 }
 
 export interface ControlledStream {

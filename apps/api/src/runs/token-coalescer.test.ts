@@ -46,16 +46,6 @@ describe("TokenCoalescer", () => {
     expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["a", "b"]);
   });
 
-  it("sends the first token of every turn at once: a model at its own pace never waits for a turn to end", async () => {
-    const { out, coalescer } = collect();
-    for (const text of ["a", "b", "c"]) {
-      coalescer.push(token(text));
-      expect(out.at(-1)).toEqual(token(text));
-      await nextTurn();
-    }
-    expect(out).toHaveLength(3);
-  });
-
   it("sends pending text before any other event, so order is kept", () => {
     const { out, coalescer } = collect();
     coalescer.push(token("w"));

@@ -21,7 +21,7 @@ import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelReques
 import { newCallId } from "./providers/call-id.js";
 import { runSnapshotOf, type RunSnapshot } from "./resume.js";
 import type { ThinkSetting } from "./think.js";
-import { estimateMessageTokens, estimateTextTokens, messageImageCount, messageTextTokens } from "./tokens.js";
+import { estimateMessageTokens, messageImageCount, messageTextTokens, toolTextTokens } from "./tokens.js";
 import { executeTool, toolResultContent, toolSpec, validateToolCall, type AnyTool, type ToolOutcome } from "./tools.js";
 import { UsageMeter } from "./usage.js";
 
@@ -175,7 +175,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
       }
       const specs = tools.map((t) => toolSpec(t));
       // The schemas' text is the same every round: serialized and counted once per run, not twice per round.
-      const toolText = specs.length > 0 ? estimateTextTokens(JSON.stringify(specs)) : 0;
+      const toolText = toolTextTokens(specs);
       const think = thinkToSend(opts.think, capabilities, opts.modelName);
       let context = opts.messages;
       if (capabilities.vision === false) {
@@ -318,7 +318,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         if (signal.aborted) throw new ChatError("cancelled", errorCodeMessages.cancelled);
         const ratio = memory.ratio(opts.modelName);
         const all = [...context, ...produced];
-        const toolTokens = Math.ceil(toolText * ratio); // estimateToolTokens(specs, ratio)
+        const toolTokens = Math.ceil(toolText * ratio); // as estimateToolTokens(specs, ratio) computes it
         const reserve = window.limit === undefined ? 0 : answerReserve(window.limit);
         const fit = fitContext(all, {
           ...(opts.maxContextMessages === undefined ? {} : { maxMessages: leadingSystemMessages(all) + Math.max(0, opts.maxContextMessages) }),

@@ -50,10 +50,14 @@ export function estimateMessageTokens(message: ChatMessage, ratio = 1): number {
   return Math.ceil(messageTextTokens(message) * ratio) + messageImageCount(message) * imageTokenEstimate;
 }
 
+/** The text tokens of the tool schemas sent with a request, before the per-model ratio (0 for none). */
+export function toolTextTokens(tools: readonly ToolSpec[]): number {
+  return tools.length === 0 ? 0 : estimateTextTokens(JSON.stringify(tools));
+}
+
 /** Estimated tokens of the tool schemas sent with a request. */
 export function estimateToolTokens(tools: readonly ToolSpec[], ratio = 1): number {
-  if (tools.length === 0) return 0;
-  return Math.ceil(estimateTextTokens(JSON.stringify(tools)) * ratio);
+  return Math.ceil(toolTextTokens(tools) * ratio);
 }
 
 /** Estimated prompt tokens of a whole request. */

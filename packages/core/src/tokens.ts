@@ -50,9 +50,34 @@ export function estimateMessageTokens(message: ChatMessage, ratio = 1): number {
   return Math.ceil(messageTextTokens(message) * ratio) + messageImageCount(message) * imageTokenEstimate;
 }
 
-/** The text tokens of the tool schemas sent with a request, before the per-model ratio (0 for none). */
+/**
+ * The text tokens of the tool schemas sent with a request, before the per-model ratio (0 for none): those of
+ * `JSON.stringify(tools)`, counted without serializing every schema for every run.
+ */
 export function toolTextTokens(tools: readonly ToolSpec[]): number {
-  return tools.length === 0 ? 0 : estimateTextTokens(JSON.stringify(tools));
+  if (tools.length === 0) return 0;
+  let tokens = (tools.length + 1) / 4; // "[", "]" and the commas between the tools
+  for (const tool of tools) tokens += toolSpecTokens(tool);
+  return tokens;
+}
+
+/**
+ * Tokens of each tool's JSON Schema text, by schema object. A run's tools are new objects, but their schemas are the
+ * same few objects run after run (toolSpec's cache, an MCP server's listing), and serializing them was a visible share
+ * of a short run. The count is of text only, so it adds up part by part: name and description are counted each time.
+ */
+const parameterTokens = new WeakMap<object, number>();
+
+function toolSpecTokens(spec: ToolSpec): number {
+  const parameters: unknown = spec.parameters;
+  if (typeof parameters !== "object" || parameters === null) return estimateTextTokens(JSON.stringify(spec));
+  let tokens = parameterTokens.get(parameters);
+  if (tokens === undefined) {
+    tokens = estimateTextTokens(JSON.stringify(parameters));
+    parameterTokens.set(parameters, tokens);
+  }
+  // The spec with its schema replaced by "0" (one ASCII character, a quarter of a token), plus the schema.
+  return estimateTextTokens(JSON.stringify({ ...spec, parameters: 0 })) - 1 / 4 + tokens;
 }
 
 /** Estimated tokens of the tool schemas sent with a request. */

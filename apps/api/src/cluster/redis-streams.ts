@@ -4,7 +4,7 @@ import { AppError } from "../errors.js";
 import type { LiveRun } from "../runs/live-runs.js";
 import { RunEvents } from "../runs/run-events.js";
 import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, StoredDone } from "../runs/run-streams.js";
-import { followOptions, followRun, localLiveHandle, type FollowSource } from "../runs/subscribe.js";
+import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource } from "../runs/subscribe.js";
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { entryToEvent, eventField, runStreamKey, streamId } from "./redis-keys.js";
@@ -170,8 +170,8 @@ export class RedisRunStreams implements RunStreams {
     return mergeHistory(afterSeq, fromLog, fromStream, limit);
   }
 
-  follow(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
-    return followRun(this.source, runId, afterSeq, signal, this.followOptions);
+  follow(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): AsyncGenerator<StoredEvent, void, void> {
+    return followRun(this.source, runId, afterSeq, signal, direct ? { ...this.followOptions, direct } : this.followOptions);
   }
 
   async control(run: Pick<RunRecord, "id" | "owner">, message: RunControl): Promise<boolean> {

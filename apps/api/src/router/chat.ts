@@ -1,10 +1,10 @@
-import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { approvalDecisionSchema, emptyUsage } from "@streamchat/core";
 import { attachmentsSchema, checkAttachments, thinkSchema } from "../attachments.js";
 import { AppError, notFound } from "../errors.js";
 import { idSchema } from "../input-schemas.js";
 import { summarize } from "../runs/transcript.js";
+import { RunEventFeed } from "./run-event-feed.js";
 import { authedProcedure, router, type Context } from "../trpc.js";
 
 const id = idSchema;
@@ -58,13 +58,12 @@ export const chatRouter = router({
 
   events: authedProcedure
     .input(z.object({ runId: id, lastEventId }))
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(async ({ ctx, input, signal }) => {
       const run = await ctx.runs.getRunForUser(ctx.userId, input.runId);
       if (!run) throw notFound("Run");
-      // Model failures arrive as error + done events; throwing here would make clients reconnect forever.
-      for await (const { seq, event } of ctx.runs.subscribe(run.id, input.lastEventId ?? 0, signal)) {
-        yield tracked(String(seq), event);
-      }
+      // Each event as tracked(seq, event). Model failures arrive as error + done events; throwing after this
+      // point would make clients reconnect forever.
+      return new RunEventFeed((direct) => ctx.runs.subscribe(run.id, input.lastEventId ?? 0, signal, direct));
     }),
 
   cancel: authedProcedure

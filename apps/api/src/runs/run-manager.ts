@@ -16,6 +16,7 @@ import type { RunLog } from "./run-log.js";
 import { endRunsForShutdown } from "./shutdown.js";
 import { RunStarter, type EditInput, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
 import type { RunControl, RunStreams, RunStreamsFactory } from "./run-streams.js";
+import type { DirectSlot } from "./subscribe.js";
 
 export type { RunHooks } from "./run-hooks.js";
 export type { RunLimits } from "./run-limits.js";
@@ -324,9 +325,12 @@ export class RunManager {
     return this.live.get(runId)?.ended ?? Promise.resolve();
   }
 
-  /** The run's events after `afterSeq`, each seq once and in order, to `done` (RunStreams.follow). */
-  subscribe(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void> {
-    return this.streams.follow(runId, afterSeq, signal);
+  /**
+   * The run's events after `afterSeq`, each seq once and in order, to `done` (RunStreams.follow); `direct`: a reader
+   * that takes events straight from the run while it is caught up (subscribe.ts).
+   */
+  subscribe(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): AsyncGenerator<StoredEvent, void, void> {
+    return this.streams.follow(runId, afterSeq, signal, direct);
   }
 
   /** The live channel between replicas: null without one (embedded); `ok` false while it is unreachable. */

@@ -2,6 +2,7 @@ import type { ChatEvent, EventOf } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import type { LiveRun, LiveRuns } from "./live-runs.js";
 import type { RunLog } from "./run-log.js";
+import type { DirectSlot } from "./subscribe.js";
 
 /**
  * A message for the replica executing a run, sent from any replica: `cancel` (chat.cancel), and `approval`: a
@@ -88,7 +89,7 @@ export interface RunStreams {
    * aborts). Memory per follower is bounded whatever the reader does. When the replica closes, followers of runs that
    * execute elsewhere end with an AbortError (their clients reconnect to another replica and resume).
    */
-  follow(runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<StoredEvent, void, void>;
+  follow(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): AsyncGenerator<StoredEvent, void, void>;
   /** Followers right now (for stats and metrics). */
   readonly followers: number;
 

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { createMemoryStore } from "@streamchat/store";
 import type { StoredEvent } from "@streamchat/store";
+import { ApartPusher } from "../test-support/push-apart.js";
 import { testRunManager } from "../test-support/run-manager.js";
+import type { DirectSlot } from "./subscribe.js";
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -81,6 +83,85 @@ describe("RunManager.subscribe", () => {
     await runs.cancel("u", runId);
     await runs.whenEnded(runId);
     await control.closedByClient;
+    await store.close();
+  });
+
+  /**
+   * A subscriber with a direct reader (the SSE writer): every event it gets, in the order it gets them, and by which
+   * way. `refuse` makes the reader turn an event down (a response waiting for drain).
+   */
+  async function directSubscriber(
+    runs: ReturnType<typeof testRunManager>,
+    runId: string,
+    seen: (stored: StoredEvent) => void,
+    refuse: (stored: StoredEvent) => boolean = () => false,
+  ) {
+    const arrivals: Array<{ seq: number; via: "direct" | "next"; type: string }> = [];
+    const slot: DirectSlot = { reader: null };
+    const events = runs.subscribe(runId, 0, undefined, slot);
+    slot.reader = {
+      take(stored) {
+        if (refuse(stored)) return false;
+        arrivals.push({ seq: stored.seq, via: "direct", type: stored.event.type });
+        seen(stored);
+        return true;
+      },
+    };
+    const done = (async () => {
+      for await (const stored of events) {
+        arrivals.push({ seq: stored.seq, via: "next", type: stored.event.type });
+        seen(stored);
+      }
+    })();
+    return { arrivals, done };
+  }
+
+  it("hands a caught-up subscriber's live events to its direct reader, in order, and ends through next() with done", async () => {
+    const store = createMemoryStore();
+    const runs = testRunManager(store, sim);
+    const control = sim.control();
+    const { runId } = await runs.start({ userId: "u", message: "direct" });
+    await control.connected;
+    const pusher = new ApartPusher(control);
+    const { arrivals, done } = await directSubscriber(runs, runId, (stored) => pusher.seen(stored.event));
+    for (const token of ["one ", "two ", "three "]) await pusher.push(token);
+    await control.push({ done: true });
+    await done;
+
+    const logged = await store.readEvents(runId);
+    expect(arrivals.map((a) => a.seq)).toEqual(logged.map((e) => e.seq));
+    const tokens = arrivals.filter((a) => a.type === "token");
+    expect(tokens.length).toBeGreaterThanOrEqual(3);
+    // The subscriber was caught up when each token came: none of them went through the generator.
+    expect(tokens.every((a) => a.via === "direct")).toBe(true);
+    expect(arrivals.at(-1)).toMatchObject({ type: "done", via: "next" });
+    expect(runs.stats()).toMatchObject({ listeners: 0, subscriptions: 0 });
+    await runs.shutdown(0);
+    await store.close();
+  });
+
+  it("hands what the direct reader turns down through next(), without losing or reordering anything", async () => {
+    const store = createMemoryStore();
+    const runs = testRunManager(store, sim);
+    const control = sim.control();
+    const { runId } = await runs.start({ userId: "u", message: "refused" });
+    await control.connected;
+    const pusher = new ApartPusher(control);
+    let offered = 0;
+    // Every other token is turned down, as by a response over its high-water mark.
+    const refuse = (stored: StoredEvent) => stored.event.type === "token" && offered++ % 2 === 0;
+    const { arrivals, done } = await directSubscriber(runs, runId, (stored) => pusher.seen(stored.event), refuse);
+    for (const token of ["a", "b", "c", "d", "e", "f"]) await pusher.push(token);
+    await control.push({ done: true });
+    await done;
+
+    const logged = await store.readEvents(runId);
+    expect(arrivals.map((a) => a.seq)).toEqual(logged.map((e) => e.seq));
+    const tokens = arrivals.filter((a) => a.type === "token");
+    expect(tokens.some((a) => a.via === "direct")).toBe(true);
+    expect(tokens.some((a) => a.via === "next")).toBe(true);
+    expect(runs.stats()).toMatchObject({ listeners: 0, subscriptions: 0 });
+    await runs.shutdown(0);
     await store.close();
   });
 });

@@ -37,6 +37,19 @@ export interface FollowSource {
 }
 
 /**
+ * A follower's reader that can take an event straight from the run's publish: the SSE writer of a subscription.
+ * `take` writes it (true) or cannot now (false: a response waiting for `drain`, a client gone); it must not throw.
+ */
+export interface DirectReader {
+  take(stored: StoredEvent): boolean;
+}
+
+/** Where a follower finds its direct reader: attached whenever the reader is ready (null: none yet). */
+export interface DirectSlot {
+  reader: DirectReader | null;
+}
+
+/**
  * The run's events after `afterSeq`: history, then live events, each seq exactly once and in order; ends after
  * `done` or when `signal` aborts. The one follow algorithm of every RunStreams implementation.
  *
@@ -54,14 +67,23 @@ export async function* followRun(
   runId: string,
   afterSeq: number,
   signal: AbortSignal | undefined,
-  opts: { queueLimit?: number | undefined; pageSize?: number | undefined; track?: FollowerTally | undefined } = {},
+  opts: {
+    queueLimit?: number | undefined;
+    pageSize?: number | undefined;
+    track?: FollowerTally | undefined;
+    direct?: DirectSlot | undefined;
+  } = {},
 ): AsyncGenerator<StoredEvent, void, void> {
   const queueLimit = opts.queueLimit ?? defaultSubscriberQueueLimit;
   const pageSize = opts.pageSize ?? defaultLogPageSize;
   const pollMs = source.pollMs ?? defaultRemotePollMs;
   const closing = source.closing;
+  const direct = opts.direct;
   const queue: StoredEvent[] = [];
   let lagging = false;
+  /** The last seq handed out, through `yield` or to the direct reader. */
+  let last = afterSeq;
+  /** Set while the generator waits for a live event, with nothing queued (every queued event wakes it). */
   let wake: (() => void) | null = null;
   const wakeUp = () => {
     const w = wake;
@@ -70,6 +92,14 @@ export async function* followRun(
   };
   const listener: Listener = (event) => {
     if (lagging) return;
+    // The short cut of a caught-up follower: while it waits for the next live event, so does its reader (a
+    // generator waits only inside a `next()`), and nothing is queued or on its way. The next event in order then
+    // goes to the reader from here, with no promise, queue or generator step per event. `done` goes the normal
+    // way, so that the generator ends with it; so does anything the reader cannot take now (backpressure).
+    if (wake !== null && event.seq === last + 1 && event.event.type !== "done" && direct?.reader?.take(event)) {
+      last = event.seq;
+      return;
+    }
     if (queue.length >= queueLimit) {
       lagging = true;
       queue.length = 0;
@@ -89,7 +119,6 @@ export async function* followRun(
   };
   opts.track?.start();
   try {
-    let last = afterSeq;
     handle = await source.listen(runId, last, listener, wakeUp);
     let fromLog = true;
     /** A queued event after a gap, for which history has since been read to its end. */

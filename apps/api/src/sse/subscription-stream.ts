@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { isTrackedEnvelope } from "@trpc/server";
+import { acceptsDirectWrites, attachWriter } from "./direct-writes.js";
 import type { PingClock, PingTarget } from "./ping-clock.js";
 import { dataFrame, errorFrame, pingFrame, returnFrame, subscriptionHeaders } from "./wire.js";
 
@@ -86,6 +87,7 @@ export class SubscriptionStream implements PingTarget {
     clock?.add(this);
     if (maxDurationMs !== undefined) this.#maxDuration = setTimeout(this.#expire, maxDurationMs);
     const iterator = values[Symbol.asyncIterator]();
+    if (acceptsDirectWrites(values)) values[attachWriter](this.#take);
     let settled = false;
     try {
       for (;;) {
@@ -124,6 +126,22 @@ export class SubscriptionStream implements PingTarget {
     if (clock !== null) this.lastWriteTick = clock.tick;
     this.#res.write(frame);
   }
+
+  /**
+   * A value the source writes itself while `send` waits in `next()` (direct-writes.ts): written as `send` would,
+   * unless the response waits for `drain` or is done; then the source hands it out through `next()`.
+   */
+  readonly #take = (value: unknown): boolean => {
+    if (this.#stopped || this.#res.writableNeedDrain) return false;
+    let frame: string;
+    try {
+      frame = this.#frame(value);
+    } catch {
+      return false; // `send` meets the same error through next() and reports it
+    }
+    this.#write(frame);
+    return true;
+  };
 
   #frame(value: unknown): string {
     const { serialize } = this.#settings;

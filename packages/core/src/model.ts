@@ -134,6 +134,12 @@ export interface ModelState {
 export interface ChatModel {
   readonly provider: string;
   stream(request: ModelRequest, options?: StreamOptions): AsyncIterable<ModelChunk>;
+  /**
+   * Optional: the same answer as `stream`, handed to `onChunk` as it arrives (synchronously, in order) instead of
+   * through an iterator. Resolves after the last chunk; rejects with what `stream` would throw. runChat uses it
+   * for a consumer that takes events as they come (RunOptions.onStreamEvent).
+   */
+  streamTo?(request: ModelRequest, options: StreamOptions | undefined, onChunk: (chunk: ModelChunk) => void): Promise<void>;
   listModels?(options?: StreamOptions): Promise<ModelInfo[]>;
   /** Server version, or throws provider_unavailable. */
   version?(options?: StreamOptions): Promise<string>;

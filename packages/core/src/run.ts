@@ -90,6 +90,15 @@ export interface RunOptions {
    * approval-result), asked again (logged approval-request, same expiresAt) or run, then the next round.
    */
   resume?: { events: readonly ChatEvent[] };
+  /**
+   * Takes the model's answer as it streams instead of the generator: the round's token and reasoning events and the
+   * statuses between them, called synchronously as each chunk arrives, in order with what the generator yields (it
+   * yields nothing while a round streams). Used only with a model that has `streamTo`; otherwise every event is
+   * yielded. Must not throw. For a consumer that passes events on at once (the API's run executor): it saves the
+   * iterator steps per chunk between the model's socket and the consumer. Such a consumer's `return()` takes effect
+   * after the round, so stop a run through `signal`.
+   */
+  onStreamEvent?: (event: ChatEvent) => void;
 }
 
 export interface RunResult {
@@ -363,62 +372,95 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         usage.startRound();
         const idle = new IdleTimer(idleTimeoutMs, signal);
         const roundSignal = idle.signal;
-        const iterator = opts.model.stream(request, { signal: roundSignal })[Symbol.asyncIterator]();
-        const race = new AbortRace(roundSignal);
-        let iteratorDone = false;
-        try {
-          for (;;) {
-            idle.arm();
-            let next: IteratorResult<ModelChunk>;
-            try {
-              next = await race.next(iterator);
-            } finally {
-              idle.disarm();
-            }
-            if (next.done) {
-              iteratorDone = true;
+        /** What one chunk of the answer adds to the round, and the events it makes (to `out`, in order). */
+        const take = (chunk: ModelChunk, out: (event: ChatEvent) => void): void => {
+          if (finish) return; // a well-behaved model ends right after finish
+          switch (chunk.type) {
+            case "reasoning":
+              if (chunk.text === "") break;
+              // The model is loaded once it speaks: "Loading…" must not stay up while it reasons.
+              if (lastPhase === "loading-model") out(status("thinking", processingMessage));
+              usage.chunk(chunk.pieces);
+              round.thinking += chunk.text;
+              out(event("reasoning", { text: chunk.text }));
+              break;
+            case "text":
+              if (chunk.text === "") break;
+              usage.chunk(chunk.pieces);
+              round.content += chunk.text;
+              text += chunk.text;
+              if (lastPhase !== "responding") out(status("responding", respondingMessage));
+              out(event("token", { text: chunk.text }));
+              break;
+            case "tool-call": {
+              // Ids must be unique within the conversation's round trip; old servers send none.
+              const id = chunk.call.id && !seenCallIds.has(chunk.call.id) ? chunk.call.id : newCallId();
+              seenCallIds.add(id);
+              round.calls.push({ ...chunk.call, id });
               break;
             }
-            const chunk = next.value;
-            if (finish) continue; // a well-behaved model ends right after finish
-            switch (chunk.type) {
-              case "reasoning":
-                if (chunk.text === "") break;
-                // The model is loaded once it speaks: "Loading…" must not stay up while it reasons.
-                if (lastPhase === "loading-model") yield status("thinking", processingMessage);
-                usage.chunk(chunk.pieces);
-                round.thinking += chunk.text;
-                yield event("reasoning", { text: chunk.text });
-                break;
-              case "text":
-                if (chunk.text === "") break;
-                usage.chunk(chunk.pieces);
-                round.content += chunk.text;
-                text += chunk.text;
-                if (lastPhase !== "responding") yield status("responding", respondingMessage);
-                yield event("token", { text: chunk.text });
-                break;
-              case "tool-call": {
-                // Ids must be unique within the conversation's round trip; old servers send none.
-                const id = chunk.call.id && !seenCallIds.has(chunk.call.id) ? chunk.call.id : newCallId();
-                seenCallIds.add(id);
-                round.calls.push({ ...chunk.call, id });
+            case "finish":
+              finish = chunk;
+              break;
+          }
+        };
+        const race = new AbortRace(roundSignal);
+        const onStreamEvent = opts.onStreamEvent;
+        const streamTo = opts.model.streamTo;
+        if (onStreamEvent && streamTo) {
+          // The answer handed over as it arrives: no iterator step per chunk, nothing yielded while it streams.
+          let reading = true;
+          const onChunk = (chunk: ModelChunk): void => {
+            if (!reading) return; // after an abort or a failure, nothing more is the run's
+            idle.arm(); // silence is counted from the last chunk
+            take(chunk, onStreamEvent);
+          };
+          try {
+            idle.arm();
+            await race.wait(streamTo.call(opts.model, request, { signal: roundSignal }, onChunk));
+          } catch (error) {
+            usage.endRound();
+            keepPartial(produced, round);
+            throw error;
+          } finally {
+            reading = false;
+            race.close();
+            idle.stop();
+          }
+        } else {
+          const iterator = opts.model.stream(request, { signal: roundSignal })[Symbol.asyncIterator]();
+          const events: ChatEvent[] = [];
+          const collect = (e: ChatEvent): void => {
+            events.push(e);
+          };
+          let iteratorDone = false;
+          try {
+            for (;;) {
+              idle.arm();
+              let next: IteratorResult<ModelChunk>;
+              try {
+                next = await race.next(iterator);
+              } finally {
+                idle.disarm();
+              }
+              if (next.done) {
+                iteratorDone = true;
                 break;
               }
-              case "finish":
-                finish = chunk;
-                break;
+              take(next.value, collect);
+              for (const e of events) yield e;
+              events.length = 0;
             }
+          } catch (error) {
+            usage.endRound();
+            keepPartial(produced, round);
+            throw error;
+          } finally {
+            race.close();
+            idle.stop();
+            // Not awaited: on abort the provider's pending read settles by itself once fetch is aborted.
+            if (!iteratorDone) iterator.return?.()?.catch(() => undefined);
           }
-        } catch (error) {
-          usage.endRound();
-          keepPartial(produced, round);
-          throw error;
-        } finally {
-          race.close();
-          idle.stop();
-          // Not awaited: on abort the provider's pending read settles by itself once fetch is aborted.
-          if (!iteratorDone) iterator.return?.()?.catch(() => undefined);
         }
         if (!finish) {
           usage.endRound();
@@ -618,6 +660,18 @@ class AbortRace {
     return new Promise<IteratorResult<T>>((resolve, reject) => {
       this.rejectPending = reject;
       iterator.next().then(resolve, reject);
+    });
+  }
+
+  /** `work`, or the abort's reason as soon as the signal aborts (`work` then settles unobserved). */
+  wait<T>(work: Promise<T>): Promise<T> {
+    if (this.signal.aborted) {
+      work.catch(() => undefined);
+      return Promise.reject(abortReason(this.signal));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.rejectPending = reject;
+      work.then(resolve, reject);
     });
   }
 

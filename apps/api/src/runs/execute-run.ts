@@ -81,6 +81,19 @@ export class RunExecutor {
     const emit = (event: ChatEvent) => events.append(run, event);
     const coalescer = limits.coalesceTokens ? new TokenCoalescer(emit) : { push: emit, flush: () => {} };
     let suspendedAt: number | undefined;
+    /** An event of the run's story, in order: to the log and its followers (coalesced), unless the run is suspended. */
+    const forward = (event: ChatEvent): void => {
+      // Suspended: what the run loop says from now on (its cancel) is not the run's story; the next start goes on.
+      if (isSuspended(run)) {
+        if (suspendedAt === undefined) {
+          suspendedAt = run.seq;
+          coalescer.flush();
+        }
+        return;
+      }
+      if (event.type === "token") tokens++;
+      coalescer.push(event);
+    };
     try {
       // The active path only: other branches (earlier versions) are not the model's context.
       const history = await store.activePath(record.conversationId);
@@ -112,6 +125,8 @@ export class RunExecutor {
         ...(resumeFrom ? { resume: { events: resumeFrom } } : {}),
         signal: run.controller.signal,
         now: this.opts.now,
+        // The answer's tokens come as they arrive, not through the generator: one step less per model chunk.
+        onStreamEvent: forward,
       });
       for (;;) {
         const step = await chat.next();
@@ -119,12 +134,8 @@ export class RunExecutor {
           result = step.value;
           break;
         }
-        // Suspended: what the run loop says from now on (its cancel) is not the run's story; the next start goes on.
         if (isSuspended(run)) {
-          if (suspendedAt === undefined) {
-            suspendedAt = run.seq;
-            coalescer.flush();
-          }
+          forward(step.value);
           continue;
         }
         // `done` is held back until the produced messages are stored: a client that sees `done` and
@@ -135,8 +146,7 @@ export class RunExecutor {
           coalescer.flush();
           await events.appendCommitted(run, step.value);
         } else {
-          if (step.value.type === "token") tokens++;
-          coalescer.push(step.value);
+          forward(step.value);
         }
       }
       coalescer.flush();

@@ -72,58 +72,65 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
   });
   const defaultNumCtx = opts.defaultNumCtx ?? 2048;
 
+  /** Sends a chat request; its answer, to be read a body chunk at a time (`stream` and `streamTo`). */
+  const openAnswer = async (request: ModelRequest, signal: AbortSignal | undefined): Promise<OllamaAnswer> => {
+    let res: TransportResponse;
+    try {
+      const body = toOllamaRequest(opts.keepAlive === undefined || request.keepAlive !== undefined ? request : { ...request, keepAlive: opts.keepAlive });
+      res = await send(target, "/api/chat", { method: "POST", body, signal });
+    } catch (error) {
+      // What the cache said may be stale (a model pulled again, removed): read it again next time.
+      if (error instanceof ChatError && (error.code === "model_unsupported" || error.code === "model_not_found")) cache.forget(request.model);
+      throw error;
+    }
+    if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
+    // It is loaded now: the next run must not call it cold from an older /api/ps.
+    return new OllamaAnswer(res.body, signal, () => loaded.invalidate());
+  };
+
   return {
     provider: "ollama",
 
     async *stream(request: ModelRequest, options?: StreamOptions): AsyncGenerator<ModelChunk> {
-      const signal = options?.signal;
-      let res: TransportResponse;
+      const answer = await openAnswer(request, options?.signal);
       try {
-        const body = toOllamaRequest(opts.keepAlive === undefined || request.keepAlive !== undefined ? request : { ...request, keepAlive: opts.keepAlive });
-        res = await send(target, "/api/chat", { method: "POST", body, signal });
-      } catch (error) {
-        // What the cache said may be stale (a model pulled again, removed): read it again next time.
-        if (error instanceof ChatError && (error.code === "model_unsupported" || error.code === "model_not_found")) cache.forget(request.model);
-        throw error;
-      }
-      if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
-
-      let finished = false;
-      const reader = new JoinedReader(
-        new NdjsonDecoder(),
-        (line: unknown) => {
-          const chunks = fromOllamaLine(line);
-          if (chunks.some((chunk) => chunk.type === "finish")) {
-            finished = true;
-            loaded.invalidate(); // it is loaded now: the next run must not call it cold from an older /api/ps
-          }
-          return chunks;
-        },
-        () => finished,
-      );
-      try {
-        for await (const bytes of res.body) {
+        for await (const bytes of answer.body) {
           // Keep reading to the end after done:true so the keep-alive connection ends cleanly.
-          if (finished) continue;
-          const failure = reader.read(bytes);
-          for (const chunk of reader.chunks) yield chunk;
+          if (answer.finished) continue;
+          const failure = answer.read(bytes);
+          for (const chunk of answer.chunks) yield chunk;
           if (failure !== undefined) throw failure;
         }
-        if (!finished) {
-          const failure = reader.read(undefined);
-          for (const chunk of reader.chunks) yield chunk;
+        if (!answer.finished) {
+          const failure = answer.read(undefined);
+          for (const chunk of answer.chunks) yield chunk;
           if (failure !== undefined) throw failure;
         }
       } catch (error) {
-        // Trouble after done:true (a broken socket or junk while draining) cannot hurt a complete answer.
-        if (finished && !signal?.aborted) return;
-        throw toChatError({ kind: "body", error }, { signal });
+        answer.failed(error);
       }
-      if (!finished) {
-        if (signal?.aborted) throw toChatError({ kind: "body", error: signal.reason }, { signal });
-        // ollama-js: "Did not receive done or success response in stream."
-        throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no done line).");
+      answer.ended();
+    },
+
+    // `stream`'s loop with a call instead of a yield: the same reading, failures and end.
+    async streamTo(request: ModelRequest, options: StreamOptions | undefined, onChunk: (chunk: ModelChunk) => void): Promise<void> {
+      const answer = await openAnswer(request, options?.signal);
+      try {
+        for await (const bytes of answer.body) {
+          if (answer.finished) continue;
+          const failure = answer.read(bytes);
+          for (const chunk of answer.chunks) onChunk(chunk);
+          if (failure !== undefined) throw failure;
+        }
+        if (!answer.finished) {
+          const failure = answer.read(undefined);
+          for (const chunk of answer.chunks) onChunk(chunk);
+          if (failure !== undefined) throw failure;
+        }
+      } catch (error) {
+        answer.failed(error);
       }
+      answer.ended();
     },
 
     async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
@@ -419,3 +426,55 @@ const psSchema = z.object({
     .nullish(),
 });
 const versionSchema = z.object({ version: z.string() });
+
+/**
+ * One chat answer being read: its NDJSON lines as model chunks, joined per body chunk (JoinedReader), and how its
+ * reading ends. Reading stops at the `done:true` line; the rest of the body is drained by the caller.
+ */
+class OllamaAnswer {
+  finished = false;
+  private readonly reader: JoinedReader<unknown>;
+
+  constructor(
+    readonly body: AsyncIterable<Uint8Array>,
+    private readonly signal: AbortSignal | undefined,
+    onFinish: () => void,
+  ) {
+    this.reader = new JoinedReader(
+      new NdjsonDecoder(),
+      (line: unknown) => {
+        const chunks = fromOllamaLine(line);
+        if (chunks.some((chunk) => chunk.type === "finish")) {
+          this.finished = true;
+          onFinish();
+        }
+        return chunks;
+      },
+      () => this.finished,
+    );
+  }
+
+  /** The chunks the last `read` decoded. */
+  get chunks(): readonly ModelChunk[] {
+    return this.reader.chunks;
+  }
+
+  /** Decodes a body chunk (undefined: the body ended); the error that stopped it, to throw after its chunks. */
+  read(bytes: Uint8Array | undefined): unknown {
+    return this.reader.read(bytes);
+  }
+
+  /** Reading threw: a ChatError, unless the answer was complete (trouble while draining cannot hurt it). */
+  failed(error: unknown): void {
+    if (this.finished && !this.signal?.aborted) return;
+    throw toChatError({ kind: "body", error }, { signal: this.signal });
+  }
+
+  /** The body ended: an answer without its done line was cut. */
+  ended(): void {
+    if (this.finished) return;
+    if (this.signal?.aborted) throw toChatError({ kind: "body", error: this.signal.reason }, { signal: this.signal });
+    // ollama-js: "Did not receive done or success response in stream."
+    throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no done line).");
+  }
+}

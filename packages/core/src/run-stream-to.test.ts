@@ -1,0 +1,187 @@
+import { getEventListeners } from "node:events";
+import { startSimulator, type Scenario, type Simulator } from "@streamchat/ollama-sim";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { chatEventSchema, type ChatEvent } from "./events.js";
+import type { ChatMessage, ChatModel } from "./model.js";
+import { createOllamaModel } from "./providers/ollama.js";
+import { runChat, type RunOptions, type RunResult } from "./run.js";
+import { collect, shapes } from "./test-support/recorder.js";
+import type { AnyTool } from "./tools.js";
+import { calculatorTool, createCurrentTimeTool } from "./tools/builtin.js";
+
+/**
+ * runChat with `onStreamEvent` over a model with `streamTo` (the API's run executor): the answer's events come
+ * through the callback as each chunk arrives instead of through the generator. The run must say exactly what it
+ * says through the generator alone, fail and stop the same ways, and hand each chunk on as it arrives.
+ */
+
+let sim: Simulator;
+let runCount = 0;
+
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 0 });
+});
+afterEach(() => sim.clearScenarios());
+afterAll(async () => {
+  await sim.close();
+});
+
+const tools: AnyTool[] = [createCurrentTimeTool({ now: () => Date.UTC(2026, 10, 29, 12, 5, 0) }), calculatorTool];
+const question: ChatMessage[] = [
+  { role: "system", content: "You are helpful." },
+  { role: "user", content: "What time is it in Tokyo?" },
+];
+
+function options(model: string, extra: Partial<RunOptions> = {}): RunOptions {
+  runCount += 1;
+  return {
+    model: createOllamaModel({ baseUrl: sim.url }),
+    modelName: model,
+    conversationId: "conv-1",
+    runId: `run-${runCount}`,
+    messages: question,
+    tools,
+    ...extra,
+  };
+}
+
+function scenario(model: string, s: Omit<Scenario, "name" | "match">): void {
+  sim.addScenario({ name: model, match: { model }, ...s });
+}
+
+/** A run read with onStreamEvent: every event in the order the run said it, and which came through the callback. */
+class StreamedRun {
+  readonly events: ChatEvent[] = [];
+  readonly streamed: ChatEvent[] = [];
+  readonly finished: Promise<RunResult>;
+  private waiters: Array<{ test: (e: ChatEvent) => boolean; resolve: () => void }> = [];
+
+  constructor(opts: RunOptions) {
+    const run = runChat({
+      ...opts,
+      onStreamEvent: (event) => {
+        this.streamed.push(event);
+        this.add(event);
+      },
+    });
+    this.finished = (async () => {
+      for (;;) {
+        const next = await run.next();
+        if (next.done) return next.value;
+        this.add(next.value);
+      }
+    })();
+  }
+
+  until(test: (e: ChatEvent) => boolean): Promise<void> {
+    if (this.events.some(test)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  shapes(): string[] {
+    return shapes(this.events);
+  }
+
+  private add(event: ChatEvent): void {
+    chatEventSchema.parse(event);
+    this.events.push(event);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.test(event)) return true;
+      w.resolve();
+      return false;
+    });
+  }
+}
+
+/** A result without what differs between two runs anyway: timings and the ids made up for tool calls. */
+const comparable = (result: RunResult): unknown =>
+  JSON.parse(JSON.stringify({ ...result, usage: { ...result.usage, durationMs: 0, ttftMs: 0, tokensPerSecond: 0 } }).replace(/call_[a-z0-9]+/g, "call"));
+
+describe("runChat with onStreamEvent over Ollama's streamTo", () => {
+  it("says what the generator alone says, for answers, reasoning, tool rounds, split characters and failures", async () => {
+    scenario("m-text", { chunks: [{ content: "Hel" }, { content: "lo " }, { content: "😀" }, { done: true }] });
+    scenario("m-think", { chunks: [{ thinking: "Let me " }, { thinking: "see." }, { content: "Yes." }, { done: true }] });
+    const cases: Array<[string, Partial<RunOptions>]> = [
+      ["m-text", {}],
+      ["m-think", { think: true }],
+      ["sim-tool-on-done", {}],
+      ["sim-two-tools", {}],
+      ["sim-utf8-split", {}],
+      ["sim-error-mid-stream", {}],
+      ["sim-truncated", {}],
+      ["sim-garbage-line", {}],
+      ["sim-not-found", {}],
+    ];
+    for (const [model, extra] of cases) {
+      const pulled = await collect(runChat(options(model, extra)));
+      const streamed = new StreamedRun(options(model, extra));
+      const result = await streamed.finished;
+      expect(streamed.shapes(), model).toEqual(pulled.shapes);
+      expect(comparable(result), model).toEqual(comparable(pulled.result));
+      // The answer's own events came through the callback, none through the generator.
+      const answer = streamed.events.filter((e) => e.type === "token" || e.type === "reasoning");
+      expect(answer.every((e) => streamed.streamed.includes(e)), model).toBe(true);
+      expect(streamed.streamed.every((e) => e.type === "token" || e.type === "reasoning" || e.type === "status"), model).toBe(true);
+    }
+  });
+
+  it("hands each chunk on as it arrives: every token is out before the next is written", async () => {
+    const ctl = sim.control({ model: "m-drip" });
+    const run = new StreamedRun(options("m-drip"));
+    await ctl.connected;
+    for (const word of ["one ", "two ", "three"]) {
+      await ctl.push({ content: word });
+      await run.until((e) => e.type === "token" && e.text === word);
+    }
+    await ctl.push({ done: true });
+    const result = await run.finished;
+    expect(run.streamed.flatMap((e) => (e.type === "token" ? [e.text] : []))).toEqual(["one ", "two ", "three"]);
+    expect(result.text).toBe("one two three");
+  });
+
+  it("cancels mid-stream: done{cancelled}, the partial answer kept, and the model connection closed", async () => {
+    const ctl = sim.control({ model: "m-cancel" });
+    const abort = new AbortController();
+    const signal = abort.signal;
+    const run = new StreamedRun(options("m-cancel", { signal }));
+    const record = await ctl.connected;
+    await ctl.push({ content: "Partial " });
+    await run.until((e) => e.type === "token");
+    abort.abort();
+    const result = await run.finished;
+    expect(run.shapes()).toEqual(["run-start", "status:Processing your question…", "status:Responding…", "token:Partial ", "done:cancelled"]);
+    expect(result).toMatchObject({ reason: "cancelled", text: "Partial ", messages: [{ role: "assistant", content: "Partial " }] });
+    await ctl.closedByClient;
+    await record.finished;
+    expect(record.clientClosedEarly).toBe(true);
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
+  });
+
+  it("fails a model silent for idleTimeoutMs after its last chunk and closes its connection", async () => {
+    const run = new StreamedRun(options("sim-stall", { idleTimeoutMs: 200 }));
+    await run.finished;
+    expect(run.shapes()).toEqual([
+      "run-start",
+      "status:Processing your question…",
+      "status:Responding…",
+      "token:The answer starts ",
+      "error:provider_error",
+      "done:error",
+    ]);
+    expect(run.events.at(-2)).toMatchObject({ message: "The model stalled: no data from the model server for 0.2 s." });
+    const record = sim.chatRequests().at(-1)!;
+    await record.finished;
+    expect(record.clientClosedEarly).toBe(true);
+  });
+
+  it("yields everything from a model without streamTo, as if no callback were given", async () => {
+    const ollama = createOllamaModel({ baseUrl: sim.url });
+    const iteratorOnly: ChatModel = { provider: "ollama", stream: (request, opts) => ollama.stream(request, opts) };
+    scenario("m-plain", { chunks: [{ content: "Just " }, { content: "text." }, { done: true }] });
+    const run = new StreamedRun(options("m-plain", { model: iteratorOnly }));
+    const result = await run.finished;
+    expect(run.streamed).toEqual([]);
+    expect(run.shapes()).toEqual(["run-start", "status:Processing your question…", "status:Responding…", "token:Just text.", "done:stop"]);
+    expect(result.text).toBe("Just text.");
+  });
+});

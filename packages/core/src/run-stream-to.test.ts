@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { chatEventSchema, type ChatEvent } from "./events.js";
 import type { ChatMessage, ChatModel } from "./model.js";
 import { createOllamaModel } from "./providers/ollama.js";
+import { createOpenAIModel } from "./providers/openai.js";
 import { runChat, type RunOptions, type RunResult } from "./run.js";
 import { collect, shapes } from "./test-support/recorder.js";
 import type { AnyTool } from "./tools.js";
@@ -122,6 +123,18 @@ describe("runChat with onStreamEvent over Ollama's streamTo", () => {
       const answer = streamed.events.filter((e) => e.type === "token" || e.type === "reasoning");
       expect(answer.every((e) => streamed.streamed.includes(e)), model).toBe(true);
       expect(streamed.streamed.every((e) => e.type === "token" || e.type === "reasoning" || e.type === "status"), model).toBe(true);
+    }
+  });
+
+  it("says the same over the OpenAI-compatible provider's streamTo", async () => {
+    for (const model of ["sim-two-tools", "sim-utf8-split", "sim-error-mid-stream"]) {
+      const openai = { model: createOpenAIModel({ baseUrl: `${sim.url}/v1` }) };
+      const pulled = await collect(runChat(options(model, openai)));
+      const streamed = new StreamedRun(options(model, openai));
+      const result = await streamed.finished;
+      expect(streamed.shapes(), model).toEqual(pulled.shapes);
+      expect(comparable(result), model).toEqual(comparable(pulled.result));
+      expect(streamed.streamed.some((e) => e.type === "token"), model).toBe(true);
     }
   });
 

@@ -12,7 +12,7 @@ import { createBrotliCompress, createDeflate, createGzip, gzipSync } from "node:
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModel, ModelChunk } from "../model.js";
-import { ask, chunks, failure } from "../test-support/provider-helpers.js";
+import { ask, chunks, chunksTo, failure } from "../test-support/provider-helpers.js";
 import { defaultSilenceTimeoutMs, idleSocketTimeoutMs, nodeTransport } from "./node-transport.js";
 import { createOllamaModel } from "./ollama.js";
 import { createOpenAIModel } from "./openai.js";
@@ -710,5 +710,88 @@ describe("default transport — edge cases on small node:http servers", () => {
     const error = await failure(createOllamaModel({ baseUrl: "ftp://127.0.0.1:1" }).version!());
     expect(error.code).toBe("provider_unavailable");
     await expect(nodeTransport().request({ url: "ftp://127.0.0.1:1/x", method: "GET", headers: {} })).rejects.toMatchObject({ code: "ERR_INVALID_PROTOCOL" });
+  });
+});
+
+describe("default transport — streamTo: the body handed over as it arrives (forEach)", () => {
+  const line = (content: string) => `${JSON.stringify({ message: { role: "assistant", content }, done: false })}\n`;
+  const done = `${JSON.stringify({ done: true, done_reason: "stop", eval_count: 5 })}\n`;
+
+  it("hands each socket read over as it arrives, the HTTP chunks of one read as one", async () => {
+    let firstSeen: () => void = () => {};
+    const seenFirst = new Promise<void>((resolve) => (firstSeen = resolve));
+    const server = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(line("one "));
+      void seenFirst.then(() => {
+        // One HTTP chunk per line, as Ollama flushes them; written in one tick, they arrive in one socket read.
+        for (const word of ["two ", "three ", "four "]) res.write(line(word));
+        res.end(done);
+      });
+    });
+    const out: ModelChunk[] = [];
+    await createOllamaModel({ baseUrl: server.url }).streamTo!(ask("m"), {}, (chunk) => {
+      out.push(chunk);
+      if (chunk.type === "text" && chunk.text === "one ") firstSeen();
+    });
+    const texts = out.filter((c) => c.type === "text");
+    // The first came alone, before the server wrote the rest; the rest in fewer passes than lines.
+    expect(texts[0]).toEqual({ type: "text", text: "one " });
+    expect(texts.map((c) => c.text).join("")).toBe("one two three four ");
+    expect(texts.length).toBeLessThan(4);
+    expect(texts.reduce((n, c) => n + (c.pieces ?? 1), 0)).toBe(4);
+    expect(out.at(-1)).toMatchObject({ type: "finish", reason: "stop" });
+  });
+
+  it("gives the same chunks as stream, and reads to the end after the done line", async () => {
+    const server = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.end(line("a") + line("b") + done + "junk after done\n");
+    });
+    const model = createOllamaModel({ baseUrl: server.url });
+    expect(await chunksTo(model, ask("m"))).toEqual(await chunks(model, ask("m")));
+    // Both answers on one connection: the first was read to its end, not cut.
+    expect(new Set(server.seen.map((s) => s.socket)).size).toBe(1);
+  });
+
+  it("a connection cut mid-answer is stream_truncated", async () => {
+    const server = await rawServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(line("h"), () => req.socket.destroy());
+    });
+    const out: ModelChunk[] = [];
+    const error = await failure(createOllamaModel({ baseUrl: server.url }).streamTo!(ask("m"), {}, (chunk) => out.push(chunk)));
+    expect(error.code).toBe("stream_truncated");
+    expect(out).toEqual([{ type: "text", text: "h" }]);
+  });
+
+  it("abort mid-answer: cancelled, the server sees the connection close, no listener is left on the signal", async () => {
+    let serverSocketClosed = false;
+    const server = await rawServer((req, res) => {
+      req.socket.once("close", () => (serverSocketClosed = true));
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(line("a"));
+    });
+    const controller = new AbortController();
+    const streaming = createOllamaModel({ baseUrl: server.url }).streamTo!(ask("m"), { signal: controller.signal }, (chunk) => {
+      if (chunk.type === "text") controller.abort();
+    });
+    expect((await failure(streaming)).code).toBe("cancelled");
+    await until(() => serverSocketClosed, "the server to see the close");
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("a callback that throws closes the connection and fails the answer", async () => {
+    let serverSocketClosed = false;
+    const server = await rawServer((req, res) => {
+      req.socket.once("close", () => (serverSocketClosed = true));
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(line("a"));
+    });
+    const streaming = createOllamaModel({ baseUrl: server.url }).streamTo!(ask("m"), {}, () => {
+      throw new Error("the reader broke");
+    });
+    expect((await failure(streaming)).code).toBe("stream_truncated");
+    await until(() => serverSocketClosed, "the server to see the close");
   });
 });

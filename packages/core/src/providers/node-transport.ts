@@ -149,6 +149,7 @@ function nodeResponse(res: IncomingMessage): NodeResponse {
     status: res.statusCode ?? 0,
     location: res.headers.location,
     body: chunksOf(body),
+    forEach: (onBytes) => forEachChunk(body, onBytes),
     text,
     json: async () => JSON.parse(await text()) as unknown,
     cancel: () => {
@@ -281,6 +282,73 @@ function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
       };
     },
   };
+}
+
+/**
+ * The response's chunks handed to `onBytes` as they arrive, for a reader that takes each at once (a model's answer
+ * read by the run): no promise per chunk. What one socket read brings is handed over as one chunk: Ollama flushes
+ * every line as an HTTP chunk of its own, the HTTP parser emits them one by one within the read, and a flood must
+ * not cost the run one pass per line (a microtask after the first of them, which runs once the read is parsed, hands
+ * them over together). Settles as chunksOf's reader would end: at 'end', with the response's error, or with a
+ * premature close, after what arrived before. A throw of `onBytes` destroys the response (closing the connection)
+ * and rejects with it.
+ */
+function forEachChunk(res: Readable, onBytes: (bytes: Uint8Array) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const ignore = () => {};
+    const pending: Buffer[] = [];
+    let scheduled = false;
+    let settled = false;
+    const settle = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      res.off("data", onData);
+      res.off("end", onEnd);
+      res.off("error", onError);
+      res.off("close", onClose);
+      // An 'error' after the reader is gone (the destroy below, a late reset) must still have a listener.
+      res.on("error", ignore);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const handOver = () => {
+      scheduled = false;
+      if (settled || pending.length === 0) return;
+      const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+      pending.length = 0;
+      try {
+        onBytes(bytes);
+      } catch (error) {
+        settle(error as Error);
+        res.destroy();
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      pending.push(chunk);
+      if (scheduled) return;
+      scheduled = true;
+      queueMicrotask(handOver);
+    };
+    const onEnd = () => {
+      handOver();
+      settle();
+    };
+    const onError = (error: Error) => {
+      handOver();
+      settle(error);
+    };
+    const onClose = () => {
+      handOver();
+      if (!res.readableEnded) settle(Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+    };
+    if (res.readableEnded) return settle();
+    if (res.destroyed) return onClose();
+    res.on("data", onData);
+    res.on("end", onEnd);
+    res.on("error", onError);
+    res.on("close", onClose);
+    if (res.isPaused()) res.resume();
+  });
 }
 
 /** What fetch rejects with on abort: the signal's reason when it is an error, else an AbortError. */

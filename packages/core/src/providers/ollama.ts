@@ -7,8 +7,9 @@ import { takesThinkLevels, thinkLevels } from "../think.js";
 import { CapabilityCache, modelKey } from "./capability-cache.js";
 import { LoadedModels, type LoadedModel } from "./loaded-models.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
-import { messageField, toChatError } from "./http-errors.js";
+import { messageField } from "./http-errors.js";
 import { JoinedReader } from "./joined-chunks.js";
+import { answerChunks, answerChunksTo, type ModelAnswer } from "./model-answer.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
 import type { TransportResponse } from "./transport.js";
 
@@ -73,7 +74,7 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
   const defaultNumCtx = opts.defaultNumCtx ?? 2048;
 
   /** Sends a chat request; its answer, to be read a body chunk at a time (`stream` and `streamTo`). */
-  const openAnswer = async (request: ModelRequest, signal: AbortSignal | undefined): Promise<OllamaAnswer> => {
+  const openAnswer = async (request: ModelRequest, signal: AbortSignal | undefined): Promise<ModelAnswer> => {
     let res: TransportResponse;
     try {
       const body = toOllamaRequest(opts.keepAlive === undefined || request.keepAlive !== undefined ? request : { ...request, keepAlive: opts.keepAlive });
@@ -83,55 +84,40 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       if (error instanceof ChatError && (error.code === "model_unsupported" || error.code === "model_not_found")) cache.forget(request.model);
       throw error;
     }
-    if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
-    // It is loaded now: the next run must not call it cold from an older /api/ps.
-    return new OllamaAnswer(res.body, signal, () => loaded.invalidate());
+    const body = res.body;
+    if (!body) throw new ChatError("provider_error", "The model server sent an empty response.");
+    let finished = false;
+    const reader = new JoinedReader(
+      new NdjsonDecoder(),
+      (line: unknown) => {
+        const chunks = fromOllamaLine(line);
+        if (chunks.some((chunk) => chunk.type === "finish")) {
+          finished = true;
+          loaded.invalidate(); // it is loaded now: the next run must not call it cold from an older /api/ps
+        }
+        return chunks;
+      },
+      () => finished,
+    );
+    return {
+      response: res,
+      body,
+      reader,
+      complete: () => finished,
+      cut: () => {
+        // ollama-js: "Did not receive done or success response in stream."
+        throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no done line).");
+      },
+    };
   };
 
   return {
     provider: "ollama",
 
-    async *stream(request: ModelRequest, options?: StreamOptions): AsyncGenerator<ModelChunk> {
-      const answer = await openAnswer(request, options?.signal);
-      try {
-        for await (const bytes of answer.body) {
-          // Keep reading to the end after done:true so the keep-alive connection ends cleanly.
-          if (answer.finished) continue;
-          const failure = answer.read(bytes);
-          for (const chunk of answer.chunks) yield chunk;
-          if (failure !== undefined) throw failure;
-        }
-        if (!answer.finished) {
-          const failure = answer.read(undefined);
-          for (const chunk of answer.chunks) yield chunk;
-          if (failure !== undefined) throw failure;
-        }
-      } catch (error) {
-        answer.failed(error);
-      }
-      answer.ended();
-    },
+    stream: (request: ModelRequest, options?: StreamOptions) => answerChunks(() => openAnswer(request, options?.signal), options?.signal),
 
-    // `stream`'s loop with a call instead of a yield: the same reading, failures and end.
-    async streamTo(request: ModelRequest, options: StreamOptions | undefined, onChunk: (chunk: ModelChunk) => void): Promise<void> {
-      const answer = await openAnswer(request, options?.signal);
-      try {
-        for await (const bytes of answer.body) {
-          if (answer.finished) continue;
-          const failure = answer.read(bytes);
-          for (const chunk of answer.chunks) onChunk(chunk);
-          if (failure !== undefined) throw failure;
-        }
-        if (!answer.finished) {
-          const failure = answer.read(undefined);
-          for (const chunk of answer.chunks) onChunk(chunk);
-          if (failure !== undefined) throw failure;
-        }
-      } catch (error) {
-        answer.failed(error);
-      }
-      answer.ended();
-    },
+    streamTo: (request: ModelRequest, options: StreamOptions | undefined, onChunk: (chunk: ModelChunk) => void) =>
+      answerChunksTo(() => openAnswer(request, options?.signal), options?.signal, onChunk),
 
     async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
       const signal = options?.signal;
@@ -427,54 +413,3 @@ const psSchema = z.object({
 });
 const versionSchema = z.object({ version: z.string() });
 
-/**
- * One chat answer being read: its NDJSON lines as model chunks, joined per body chunk (JoinedReader), and how its
- * reading ends. Reading stops at the `done:true` line; the rest of the body is drained by the caller.
- */
-class OllamaAnswer {
-  finished = false;
-  private readonly reader: JoinedReader<unknown>;
-
-  constructor(
-    readonly body: AsyncIterable<Uint8Array>,
-    private readonly signal: AbortSignal | undefined,
-    onFinish: () => void,
-  ) {
-    this.reader = new JoinedReader(
-      new NdjsonDecoder(),
-      (line: unknown) => {
-        const chunks = fromOllamaLine(line);
-        if (chunks.some((chunk) => chunk.type === "finish")) {
-          this.finished = true;
-          onFinish();
-        }
-        return chunks;
-      },
-      () => this.finished,
-    );
-  }
-
-  /** The chunks the last `read` decoded. */
-  get chunks(): readonly ModelChunk[] {
-    return this.reader.chunks;
-  }
-
-  /** Decodes a body chunk (undefined: the body ended); the error that stopped it, to throw after its chunks. */
-  read(bytes: Uint8Array | undefined): unknown {
-    return this.reader.read(bytes);
-  }
-
-  /** Reading threw: a ChatError, unless the answer was complete (trouble while draining cannot hurt it). */
-  failed(error: unknown): void {
-    if (this.finished && !this.signal?.aborted) return;
-    throw toChatError({ kind: "body", error }, { signal: this.signal });
-  }
-
-  /** The body ended: an answer without its done line was cut. */
-  ended(): void {
-    if (this.finished) return;
-    if (this.signal?.aborted) throw toChatError({ kind: "body", error: this.signal.reason }, { signal: this.signal });
-    // ollama-js: "Did not receive done or success response in stream."
-    throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no done line).");
-  }
-}

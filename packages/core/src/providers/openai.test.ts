@@ -1,10 +1,10 @@
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ChatModel } from "../model.js";
+import type { ChatModel, ModelChunk } from "../model.js";
 import { runChat } from "../run.js";
 import { collect } from "../test-support/recorder.js";
 import { startHttpServer, writeSse, type TestServer } from "../test-support/http.js";
-import { ask, chunks, failure, joined } from "../test-support/provider-helpers.js";
+import { ask, chunks, chunksTo, failure, joined } from "../test-support/provider-helpers.js";
 import { calculatorTool, createCurrentTimeTool } from "../tools/builtin.js";
 import { createOpenAIModel } from "./openai.js";
 
@@ -97,6 +97,18 @@ describe("createOpenAIModel against the simulator's /v1", () => {
     const notFound = await failure(chunks(model, ask("sim-not-found")));
     expect(notFound).toMatchObject({ code: "model_not_found", status: 404 });
     expect(notFound.message).toContain("not found");
+  });
+
+  it("hands the same chunks to streamTo's callback as stream yields, and fails the same ways", async () => {
+    // The simulator makes up the calls' ids per answer.
+    const comparable = (out: ModelChunk[]) => JSON.stringify(joined(out)).replace(/call_[a-z0-9]+/g, "call");
+    for (const name of ["sim-utf8-split", "sim-two-tools", "sim-tool-on-done"]) {
+      expect(comparable(await chunksTo(model, ask(name))), name).toBe(comparable(await chunks(model, ask(name))));
+    }
+    expect((await failure(chunksTo(model, ask("sim-error-mid-stream")))).code).toBe("provider_error");
+    expect((await failure(chunksTo(model, ask("sim-truncated")))).code).toBe("stream_truncated");
+    expect((await failure(chunksTo(model, ask("sim-garbage-line")))).code).toBe("provider_error");
+    expect(await failure(chunksTo(model, ask("sim-not-found")))).toMatchObject({ code: "model_not_found", status: 404 });
   });
 
   it("decodes multi-byte characters split across writes", async () => {

@@ -14,8 +14,9 @@ import type {
   ToolCall,
 } from "../model.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
-import { errorMessageOf, messageField, toChatError } from "./http-errors.js";
+import { errorMessageOf, messageField } from "./http-errors.js";
 import { JoinedReader } from "./joined-chunks.js";
+import { answerChunks, answerChunksTo, type ModelAnswer } from "./model-answer.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
 import type { TransportResponse } from "./transport.js";
 
@@ -90,42 +91,34 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     }
   }
 
-  return {
-    provider: "openai",
-
-    async *stream(request: ModelRequest, options?: StreamOptions): AsyncGenerator<ModelChunk> {
-      const signal = options?.signal;
-      const res = await open(request, signal);
-      if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
-
-      const state = new StreamState();
-      const reader = new JoinedReader(new SseDecoder(), (event: EventSourceMessage) => state.accept(event), () => state.ended);
-      try {
-        for await (const bytes of res.body) {
-          if (state.ended) continue; // drain to the end after [DONE] so the connection closes cleanly
-          const failure = reader.read(bytes);
-          for (const chunk of reader.chunks) yield chunk;
-          if (failure !== undefined) throw failure;
-        }
-        if (!state.ended) {
-          const failure = reader.read(undefined);
-          for (const chunk of reader.chunks) yield chunk;
-          if (failure !== undefined) throw failure;
-        }
-      } catch (error) {
-        // Trouble after [DONE] (a broken socket or junk while draining) cannot hurt a complete answer.
-        if (state.ended && !signal?.aborted) return;
-        throw toChatError({ kind: "body", error }, { signal });
-      }
-      if (!state.ended) {
-        if (signal?.aborted) throw toChatError({ kind: "body", error: signal.reason }, { signal });
+  /** Sends a chat request; its answer, to be read a body chunk at a time (`stream` and `streamTo`). */
+  async function openAnswer(request: ModelRequest, signal: AbortSignal | undefined): Promise<ModelAnswer> {
+    const res = await open(request, signal);
+    const body = res.body;
+    if (!body) throw new ChatError("provider_error", "The model server sent an empty response.");
+    const state = new StreamState();
+    return {
+      response: res,
+      body,
+      reader: new JoinedReader(new SseDecoder(), (event: EventSourceMessage) => state.accept(event), () => state.ended),
+      complete: () => state.ended,
+      cut: () => {
         // Lenient on a missing [DONE] when the choice did finish (only the usage chunk can be lost then).
         if (state.finishReason === undefined) {
           throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no finish_reason or [DONE]).");
         }
-        yield* state.end();
-      }
-    },
+        return state.end();
+      },
+    };
+  }
+
+  return {
+    provider: "openai",
+
+    stream: (request: ModelRequest, options?: StreamOptions) => answerChunks(() => openAnswer(request, options?.signal), options?.signal),
+
+    streamTo: (request: ModelRequest, options: StreamOptions | undefined, onChunk: (chunk: ModelChunk) => void) =>
+      answerChunksTo(() => openAnswer(request, options?.signal), options?.signal, onChunk),
 
     async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
       const models = parseModelList(await sendJson(target, "/models", { method: "GET", signal: options?.signal }));

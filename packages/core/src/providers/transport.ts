@@ -31,4 +31,10 @@ export interface TransportResponse {
   json(): Promise<unknown>;
   /** Drops the body unread (closes the connection). Safe to call at any time, more than once. */
   cancel(): void;
+  /**
+   * Optional: the body's chunks handed to `onBytes` as they arrive, instead of through `body` (use one or the
+   * other); resolves at the end, rejects as reading `body` would throw. When `onBytes` throws, the connection is
+   * closed and the promise rejects with that error.
+   */
+  forEach?(onBytes: (bytes: Uint8Array) => void): Promise<void>;
 }

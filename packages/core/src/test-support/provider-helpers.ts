@@ -10,6 +10,13 @@ export async function chunks(model: ChatModel, request: ModelRequest, signal?: A
   return out;
 }
 
+/** Every chunk a model hands to `streamTo`'s callback for `request`. */
+export async function chunksTo(model: ChatModel, request: ModelRequest, signal?: AbortSignal): Promise<ModelChunk[]> {
+  const out: ModelChunk[] = [];
+  await model.streamTo!(request, signal ? { signal } : {}, (chunk) => out.push(chunk));
+  return out;
+}
+
 /**
  * `chunks` with consecutive text (and reasoning) joined and their pieces counted: how a provider cuts text into
  * chunks follows the network reads, which a test does not control; the joined text and the count are the contract.

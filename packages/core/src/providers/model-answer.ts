@@ -33,7 +33,8 @@ export async function* answerChunks(open: () => Promise<ModelAnswer>, signal: Ab
       if (answer.complete()) continue;
       const failure = reader.read(bytes);
       for (const chunk of reader.chunks) yield chunk;
-      if (failure !== undefined) throw failure;
+      // What broke after the end of the answer (in the same body chunk) is drained, not read.
+      if (failure !== undefined && !answer.complete()) throw failure;
     }
     if (!answer.complete()) {
       const failure = reader.read(undefined);
@@ -63,7 +64,7 @@ export async function answerChunksTo(
     if (answer.complete()) return;
     const failure = reader.read(bytes);
     for (const chunk of reader.chunks) onChunk(chunk);
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined && !answer.complete()) throw failure;
   };
   try {
     if (response.forEach) await response.forEach(read);

@@ -717,7 +717,7 @@ describe("default transport — streamTo: the body handed over as it arrives (fo
   const line = (content: string) => `${JSON.stringify({ message: { role: "assistant", content }, done: false })}\n`;
   const done = `${JSON.stringify({ done: true, done_reason: "stop", eval_count: 5 })}\n`;
 
-  it("hands each socket read over as it arrives, the HTTP chunks of one read as one", async () => {
+  it("hands each socket read over as it arrives: its first HTTP chunk at once, the rest of the read as one", async () => {
     let firstSeen: () => void = () => {};
     const seenFirst = new Promise<void>((resolve) => (firstSeen = resolve));
     const server = await rawServer((_req, res) => {
@@ -779,6 +779,30 @@ describe("default transport — streamTo: the body handed over as it arrives (fo
     expect((await failure(streaming)).code).toBe("cancelled");
     await until(() => serverSocketClosed, "the server to see the close");
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("keeps nothing of its reader once the answer ended, while the connection waits in the pool for the next", async () => {
+    const server = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.end(line("a") + done);
+    });
+    const transport = nodeTransport();
+    const readers: Array<WeakRef<object>> = [];
+    // A function of its own, so that nothing of the answer stays in the test's frame.
+    const readOne = async () => {
+      // What a run's reader holds (its whole answer so far), reachable only through the callback.
+      const answer = { text: "x".repeat(1_000_000) };
+      readers.push(new WeakRef(answer));
+      const res = await transport.request({ url: `${server.url}/api/chat`, method: "POST", headers: {}, body: "{}" });
+      await res.forEach!(() => {
+        answer.text += "";
+      });
+    };
+    for (let i = 0; i < 3; i++) await readOne();
+    collectGarbage();
+    expect(readers.map((reader) => reader.deref() === undefined)).toEqual([true, true, true]);
+    // The answers came over one kept-alive connection, which is still open.
+    expect(new Set(server.seen.map((s) => s.socket)).size).toBe(1);
   });
 
   it("a callback that throws closes the connection and fails the answer", async () => {

@@ -284,18 +284,19 @@ function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
   };
 }
 
+const ignoreError = (): void => {};
+
 /**
  * The response's chunks handed to `onBytes` as they arrive, for a reader that takes each at once (a model's answer
- * read by the run): no promise per chunk. What one socket read brings is handed over as one chunk: Ollama flushes
- * every line as an HTTP chunk of its own, the HTTP parser emits them one by one within the read, and a flood must
- * not cost the run one pass per line (a microtask after the first of them, which runs once the read is parsed, hands
- * them over together). Settles as chunksOf's reader would end: at 'end', with the response's error, or with a
+ * read by the run): no promise per chunk. The first HTTP chunk of a socket read goes at once and the rest of that read
+ * as one chunk, as chunksOf hands them to a waiting reader: Ollama flushes every line as an HTTP chunk of its own,
+ * the HTTP parser emits them one by one within the read, and a flood must not cost the run one pass per line (a
+ * microtask queued at the first of them runs once the read is parsed and hands the others over together). Settles as chunksOf's reader would end: at 'end', with the response's error, or with a
  * premature close, after what arrived before. A throw of `onBytes` destroys the response (closing the connection)
  * and rejects with it.
  */
 function forEachChunk(res: Readable, onBytes: (bytes: Uint8Array) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const ignore = () => {};
     const pending: Buffer[] = [];
     let scheduled = false;
     let settled = false;
@@ -306,16 +307,14 @@ function forEachChunk(res: Readable, onBytes: (bytes: Uint8Array) => void): Prom
       res.off("end", onEnd);
       res.off("error", onError);
       res.off("close", onClose);
-      // An 'error' after the reader is gone (the destroy below, a late reset) must still have a listener.
-      res.on("error", ignore);
+      // An 'error' after the reader is gone (the destroy below, a late reset) must still have a listener: one made
+      // outside this scope, since a closure made here would keep all of it (the reader, and through it the run's
+      // answer) for as long as the response object lives.
+      res.on("error", ignoreError);
       if (error === undefined) resolve();
       else reject(error);
     };
-    const handOver = () => {
-      scheduled = false;
-      if (settled || pending.length === 0) return;
-      const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-      pending.length = 0;
+    const give = (bytes: Buffer) => {
       try {
         onBytes(bytes);
       } catch (error) {
@@ -323,11 +322,22 @@ function forEachChunk(res: Readable, onBytes: (bytes: Uint8Array) => void): Prom
         res.destroy();
       }
     };
+    const handOver = () => {
+      scheduled = false;
+      if (settled || pending.length === 0) return;
+      const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+      pending.length = 0;
+      give(bytes);
+    };
     const onData = (chunk: Buffer) => {
-      pending.push(chunk);
-      if (scheduled) return;
+      if (scheduled) {
+        pending.push(chunk);
+        return;
+      }
+      // The first chunk of a read goes at once (a token the user waits for); the rest of the read follows as one.
       scheduled = true;
       queueMicrotask(handOver);
+      give(chunk);
     };
     const onEnd = () => {
       handOver();

@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectRun, startTestApi, type TestApi } from "../test-support/harness.js";
 import { normalised, rawGet } from "../test-support/sse-conformance.js";
@@ -66,6 +67,30 @@ describe("chat.events in the API, LEAN_SSE=1 against LEAN_SSE=0", () => {
     expect(viaLean!.resumed.body).toMatch(/^event: connected\n.*\n\n\ndata: [^\n]*\nid: 4\n/s);
   });
 
+  it("the same bytes for a run followed live, token by token (the lean writer takes them straight from the run)", async () => {
+    const answers = await Promise.all(
+      [lean, trpc].map(async (api) => {
+        const control = api.sim.control();
+        const { runId, conversationId } = await api.client("alice-token-1").chat.send.mutate({ message: "live please" });
+        await control.connected;
+        const live = openEvents(events(api, { runId }), { authorization, origin });
+        await live.until('"type":"run-start"');
+        // Each token is written once the previous one reached the client: the subscriber is caught up every time.
+        for (const text of ["alpha ", "beta ", "gamma"]) {
+          await control.push({ content: text });
+          await live.until(`"text":"${text}"`);
+        }
+        await control.push({ done: true });
+        const answer = await live.ended;
+        return { ...answer, body: scrub(answer.body, runId, conversationId) };
+      }),
+    );
+    const [viaLean, viaTrpc] = answers;
+    expect(viaLean).toEqual(viaTrpc);
+    expect(viaLean!.body.match(/"type":"token"/g)).toHaveLength(3);
+    expect(viaLean!.body).toMatch(/"type":"done".*\nid: \d+\n\n\nevent: return\ndata: \n\n\n$/s);
+  });
+
   it("the same errors: no token, a token in connectionParams, an unknown run, a bad lastEventId", async () => {
     const cases: Array<[unknown, Record<string, string>, string]> = [
       [{ runId: "nope" }, {}, ""],
@@ -81,3 +106,30 @@ describe("chat.events in the API, LEAN_SSE=1 against LEAN_SSE=0", () => {
     }
   });
 });
+
+/** A GET of an SSE stream read as it arrives: wait for text in it, and its whole (normalised) answer at the end. */
+function openEvents(url: string, headers: Record<string, string>) {
+  let body = "";
+  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const ended = new Promise<ReturnType<typeof normalised>>((resolve, reject) => {
+    const req = httpRequest(url, { headers, agent: false }, (res) => {
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+        for (const waiter of waiters.splice(0)) {
+          if (body.includes(waiter.text)) waiter.resolve();
+          else waiters.push(waiter);
+        }
+      });
+      res.on("end", () => resolve(normalised({ status: res.statusCode ?? 0, headers: res.headers, body })));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  return {
+    ended,
+    until: (text: string) =>
+      body.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve })),
+  };
+}

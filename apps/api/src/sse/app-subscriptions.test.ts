@@ -1,4 +1,4 @@
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectRun, startTestApi, type TestApi } from "../test-support/harness.js";
 import { normalised, rawGet } from "../test-support/sse-conformance.js";
@@ -91,6 +91,36 @@ describe("chat.events in the API, LEAN_SSE=1 against LEAN_SSE=0", () => {
     expect(viaLean!.body).toMatch(/"type":"done".*\nid: \d+\n\n\nevent: return\ndata: \n\n\n$/s);
   });
 
+  it("a keep-alive connection serves request after request after live streams written straight from their runs", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const control = lean.sim.control();
+        const { runId } = await lean.client("alice-token-1").chat.send.mutate({ message: `keep-alive ${i}` });
+        await control.connected;
+        const live = openEvents(events(lean, { runId }), { authorization }, agent);
+        await live.until('"type":"run-start"');
+        // The last token and the done in one push: the writer's held direct write and the pulled done share a turn.
+        await control.push({ content: `token ${i}` });
+        await live.until(`"text":"token ${i}"`);
+        await control.push({ done: true });
+        const answer = await live.ended;
+        expect(answer.status).toBe(200);
+        expect(answer.body).toMatch(/"type":"done".*\nevent: return\ndata: \n\n\n$/s);
+      }
+      // Every stream went over the one pooled connection, and it still answers.
+      const health = await new Promise<number>((resolve, reject) => {
+        httpRequest(`${lean.url}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        }).on("error", reject).end();
+      });
+      expect(health).toBe(200);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it("the same errors: no token, a token in connectionParams, an unknown run, a bad lastEventId", async () => {
     const cases: Array<[unknown, Record<string, string>, string]> = [
       [{ runId: "nope" }, {}, ""],
@@ -108,11 +138,11 @@ describe("chat.events in the API, LEAN_SSE=1 against LEAN_SSE=0", () => {
 });
 
 /** A GET of an SSE stream read as it arrives: wait for text in it, and its whole (normalised) answer at the end. */
-function openEvents(url: string, headers: Record<string, string>) {
+function openEvents(url: string, headers: Record<string, string>, agent: Agent | false = false) {
   let body = "";
   const waiters: Array<{ text: string; resolve: () => void }> = [];
   const ended = new Promise<ReturnType<typeof normalised>>((resolve, reject) => {
-    const req = httpRequest(url, { headers, agent: false }, (res) => {
+    const req = httpRequest(url, { headers, agent }, (res) => {
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
         body += chunk;

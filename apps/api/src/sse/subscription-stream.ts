@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { isTrackedEnvelope } from "@trpc/server";
 import { acceptsDirectWrites, attachWriter } from "./direct-writes.js";
 import type { PingClock, PingTarget } from "./ping-clock.js";
@@ -139,8 +140,29 @@ export class SubscriptionStream implements PingTarget {
     } catch {
       return false; // `send` meets the same error through next() and reports it
     }
+    const socket = this.#res.socket;
+    if (this.#corked === null && socket !== null) {
+      // A direct write happens outside the promise jobs in which the run's next events (its `done`, right after the
+      // last token) reach `send`; Node would send it alone before them. Held until those jobs ran, they leave in one
+      // write (one syscall, one wake-up of the client) as pulled values of one turn always did. The socket itself
+      // is corked, and uncorked, so that a response that ends meanwhile (and lets go of it) cannot leave it corked.
+      this.#corked = socket;
+      socket.cork();
+      queueMicrotask(this.#uncorkAfterJobs);
+    }
     this.#write(frame);
     return true;
+  };
+
+  /** The socket a direct write corked, until it is uncorked. */
+  #corked: Socket | null = null;
+  readonly #uncorkAfterJobs = (): void => {
+    process.nextTick(this.#uncork);
+  };
+  readonly #uncork = (): void => {
+    const socket = this.#corked;
+    this.#corked = null;
+    socket?.uncork();
   };
 
   #frame(value: unknown): string {

@@ -2,13 +2,12 @@ import { getEventListeners } from "node:events";
 import { startSimulator, type Scenario, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { chatEventSchema, type ChatEvent } from "./events.js";
-import type { ChatMessage, ChatModel } from "./model.js";
+import type { ChatModel } from "./model.js";
 import { createOllamaModel } from "./providers/ollama.js";
 import { createOpenAIModel } from "./providers/openai.js";
 import { runChat, type RunOptions, type RunResult } from "./run.js";
 import { collect, shapes } from "./test-support/recorder.js";
-import type { AnyTool } from "./tools.js";
-import { calculatorTool, createCurrentTimeTool } from "./tools/builtin.js";
+import { modelScenario, simRunOptions } from "./test-support/sim-run.js";
 
 /**
  * runChat with `onStreamEvent` over a model with `streamTo` (the API's run executor): the answer's events come
@@ -17,7 +16,6 @@ import { calculatorTool, createCurrentTimeTool } from "./tools/builtin.js";
  */
 
 let sim: Simulator;
-let runCount = 0;
 
 beforeAll(async () => {
   sim = await startSimulator({ tokenDelayMs: 0 });
@@ -27,28 +25,8 @@ afterAll(async () => {
   await sim.close();
 });
 
-const tools: AnyTool[] = [createCurrentTimeTool({ now: () => Date.UTC(2026, 10, 29, 12, 5, 0) }), calculatorTool];
-const question: ChatMessage[] = [
-  { role: "system", content: "You are helpful." },
-  { role: "user", content: "What time is it in Tokyo?" },
-];
-
-function options(model: string, extra: Partial<RunOptions> = {}): RunOptions {
-  runCount += 1;
-  return {
-    model: createOllamaModel({ baseUrl: sim.url }),
-    modelName: model,
-    conversationId: "conv-1",
-    runId: `run-${runCount}`,
-    messages: question,
-    tools,
-    ...extra,
-  };
-}
-
-function scenario(model: string, s: Omit<Scenario, "name" | "match">): void {
-  sim.addScenario({ name: model, match: { model }, ...s });
-}
+const options = (model: string, extra: Partial<RunOptions> = {}): RunOptions => simRunOptions(sim, model, extra);
+const scenario = (model: string, s: Omit<Scenario, "name" | "match">) => modelScenario(sim, model, s);
 
 /** A run read with onStreamEvent: every event in the order the run said it, and which came through the callback. */
 class StreamedRun {

@@ -3,15 +3,15 @@ import { createServer } from "node:net";
 import { startSimulator, type Scenario, type SimChatRequest, type SimChunk, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { ChatMessage, ChatModel } from "./model.js";
+import type { ChatModel } from "./model.js";
 import { createOllamaModel } from "./providers/ollama.js";
 import { runChat, type RunOptions } from "./run.js";
 import { collect, RunRecorder } from "./test-support/recorder.js";
-import { defineTool, type AnyTool } from "./tools.js";
-import { calculatorTool, createCurrentTimeTool } from "./tools/builtin.js";
+import { modelScenario, simQuestion, simRunOptions, simTools, timeTool } from "./test-support/sim-run.js";
+import { defineTool } from "./tools.js";
+import { calculatorTool } from "./tools/builtin.js";
 
 let sim: Simulator;
-let runCount = 0;
 
 beforeAll(async () => {
   sim = await startSimulator({ tokenDelayMs: 0 });
@@ -21,31 +21,10 @@ afterAll(async () => {
   await sim.close();
 });
 
-const fixedTime = Date.UTC(2026, 10, 29, 12, 5, 0);
-const timeTool = createCurrentTimeTool({ now: () => fixedTime });
-const tools: AnyTool[] = [timeTool, calculatorTool];
-const question: ChatMessage[] = [
-  { role: "system", content: "You are helpful." },
-  { role: "user", content: "What time is it in Tokyo?" },
-];
-
-function run(model: string, extra: Partial<RunOptions> = {}) {
-  runCount += 1;
-  return runChat({
-    model: createOllamaModel({ baseUrl: sim.url }),
-    modelName: model,
-    conversationId: "conv-1",
-    runId: `run-${runCount}`,
-    messages: question,
-    tools,
-    ...extra,
-  });
-}
-
-/** Registers a scenario answering only `model`, so tests never see each other's scenarios. */
-function scenario(model: string, s: Omit<Scenario, "name" | "match">): void {
-  sim.addScenario({ name: model, match: { model }, ...s });
-}
+const tools = simTools;
+const question = simQuestion;
+const run = (model: string, extra: Partial<RunOptions> = {}) => runChat(simRunOptions(sim, model, extra));
+const scenario = (model: string, s: Omit<Scenario, "name" | "match">) => modelScenario(sim, model, s);
 
 /** Round 1 calls tools; once tool results are in, answer with `answer`. */
 function toolThenAnswer(first: SimChunk[], answer: SimChunk[] = [{ content: "It is " }, { content: "9 PM." }, { done: true }]) {
@@ -504,15 +483,7 @@ describe("runChat against the simulator (Ollama wire), continued", () => {
 });
 
 function baseOptions(): RunOptions {
-  runCount += 1;
-  return {
-    model: createOllamaModel({ baseUrl: sim.url }),
-    modelName: "demo",
-    conversationId: "conv-1",
-    runId: `run-${runCount}`,
-    messages: question,
-    tools,
-  };
+  return simRunOptions(sim, "demo");
 }
 
 /** A port nothing listens on: bind an ephemeral one, then release it. */

@@ -407,34 +407,26 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         const race = new AbortRace(roundSignal);
         const onStreamEvent = opts.onStreamEvent;
         const streamTo = opts.model.streamTo;
-        if (onStreamEvent && streamTo) {
-          // The answer handed over as it arrives: no iterator step per chunk, nothing yielded while it streams.
-          let reading = true;
-          const onChunk = (chunk: ModelChunk): void => {
-            if (!reading) return; // after an abort or a failure, nothing more is the run's
-            idle.arm(); // silence is counted from the last chunk
-            take(chunk, onStreamEvent);
-          };
-          try {
+        /** Chunks still count for the run (not once the round ended, by an abort or a failure). */
+        let reading = true;
+        let iterator: AsyncIterator<ModelChunk> | undefined;
+        let iteratorDone = false;
+        try {
+          if (onStreamEvent && streamTo) {
+            // The answer handed over as it arrives: no iterator step per chunk, nothing yielded while it streams.
+            const onChunk = (chunk: ModelChunk): void => {
+              if (!reading) return;
+              idle.arm(); // silence is counted from the last chunk
+              take(chunk, onStreamEvent);
+            };
             idle.arm();
             await race.wait(streamTo.call(opts.model, request, { signal: roundSignal }, onChunk));
-          } catch (error) {
-            usage.endRound();
-            keepPartial(produced, round);
-            throw error;
-          } finally {
-            reading = false;
-            race.close();
-            idle.stop();
-          }
-        } else {
-          const iterator = opts.model.stream(request, { signal: roundSignal })[Symbol.asyncIterator]();
-          const events: ChatEvent[] = [];
-          const collect = (e: ChatEvent): void => {
-            events.push(e);
-          };
-          let iteratorDone = false;
-          try {
+          } else {
+            iterator = opts.model.stream(request, { signal: roundSignal })[Symbol.asyncIterator]();
+            const events: ChatEvent[] = [];
+            const collect = (e: ChatEvent): void => {
+              events.push(e);
+            };
             for (;;) {
               idle.arm();
               let next: IteratorResult<ModelChunk>;
@@ -451,16 +443,17 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
               for (const e of events) yield e;
               events.length = 0;
             }
-          } catch (error) {
-            usage.endRound();
-            keepPartial(produced, round);
-            throw error;
-          } finally {
-            race.close();
-            idle.stop();
-            // Not awaited: on abort the provider's pending read settles by itself once fetch is aborted.
-            if (!iteratorDone) iterator.return?.()?.catch(() => undefined);
           }
+        } catch (error) {
+          usage.endRound();
+          keepPartial(produced, round);
+          throw error;
+        } finally {
+          reading = false;
+          race.close();
+          idle.stop();
+          // Not awaited: on abort the provider's pending read settles by itself once fetch is aborted.
+          if (iterator && !iteratorDone) iterator.return?.()?.catch(() => undefined);
         }
         if (!finish) {
           usage.endRound();

@@ -48,6 +48,8 @@ export class SubscriptionStream implements PingTarget {
   /** Resolves the wait for `drain` (also on stop). */
   #wake: (() => void) | null = null;
   #maxDuration: NodeJS.Timeout | undefined;
+  /** The socket a direct write corked, until it is uncorked. */
+  #corked: Socket | null = null;
 
   constructor(res: ServerResponse, settings: StreamSettings) {
     this.#res = res;
@@ -154,8 +156,6 @@ export class SubscriptionStream implements PingTarget {
     return true;
   };
 
-  /** The socket a direct write corked, until it is uncorked. */
-  #corked: Socket | null = null;
   readonly #uncorkAfterJobs = (): void => {
     process.nextTick(this.#uncork);
   };

@@ -183,6 +183,12 @@ function decoded(res: IncomingMessage): Readable {
   return pipeline([res, ...chain], () => {}) as unknown as Readable;
 }
 
+/** The 'error' listener left on a response once its reader is gone (made here: a closure would keep its scope alive). */
+const ignoreError = (): void => {};
+
+/** What a reader of a response that closed before its end gets (the error Readable's own iterator throws then). */
+const prematureClose = (): Error => Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+
 /** How many chunks a busy reader may have waiting before the response is paused (its socket then holds the rest). */
 const queuedChunksLimit = 16;
 
@@ -198,7 +204,6 @@ const queuedChunksLimit = 16;
  * response (closing the connection), as Readable's iterator does.
  */
 function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
-  const ignore = () => {};
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const queue: Buffer[] = [];
@@ -239,7 +244,7 @@ function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
         settle();
       };
       const onClose = () => {
-        if (!ended) failure ??= Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+        if (!ended) failure ??= prematureClose();
         settle();
       };
       const detach = () => {
@@ -248,7 +253,7 @@ function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
         res.off("error", onError);
         res.off("close", onClose);
         // An 'error' after the reader is gone (the destroy in return(), a late reset) must still have a listener.
-        res.on("error", ignore);
+        res.on("error", ignoreError);
       };
       res.on("data", onData);
       res.on("end", onEnd);
@@ -284,16 +289,14 @@ function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
   };
 }
 
-const ignoreError = (): void => {};
-
 /**
  * The response's chunks handed to `onBytes` as they arrive, for a reader that takes each at once (a model's answer
  * read by the run): no promise per chunk. The first HTTP chunk of a socket read goes at once and the rest of that read
  * as one chunk, as chunksOf hands them to a waiting reader: Ollama flushes every line as an HTTP chunk of its own,
  * the HTTP parser emits them one by one within the read, and a flood must not cost the run one pass per line (a
- * microtask queued at the first of them runs once the read is parsed and hands the others over together). Settles as chunksOf's reader would end: at 'end', with the response's error, or with a
- * premature close, after what arrived before. A throw of `onBytes` destroys the response (closing the connection)
- * and rejects with it.
+ * microtask queued at the first of them runs once the read is parsed and hands the others over together).
+ * Settles as chunksOf's reader ends: at 'end', with the response's error, or with a premature close, after what
+ * arrived before. A throw of `onBytes` destroys the response (closing the connection) and rejects with it.
  */
 function forEachChunk(res: Readable, onBytes: (bytes: Uint8Array) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -349,7 +352,7 @@ function forEachChunk(res: Readable, onBytes: (bytes: Uint8Array) => void): Prom
     };
     const onClose = () => {
       handOver();
-      if (!res.readableEnded) settle(Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+      if (!res.readableEnded) settle(prematureClose());
     };
     if (res.readableEnded) return settle();
     if (res.destroyed) return onClose();

@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatEvent, ChatMessage } from "@streamchat/core";
 import { migratePostgres } from "./postgres/migrate.js";
@@ -17,6 +19,13 @@ import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 // The contract itself is in store.test.ts (which runs on PostgreSQL too).
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
+
+/** V8's heap in use after a full GC (the flag is set at run time; a fresh context then exposes `gc`). */
+function heapUsedAfterGc(): number {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+  return process.memoryUsage().heapUsed;
+}
 
 describePostgres("postgres store", () => {
   const databases: TestDatabase[] = [];
@@ -146,6 +155,21 @@ describePostgres("postgres store", () => {
     expect(n).toBeLessThanOrEqual(3);
     // What the pool holds is in its stats (the API's leak tests tell the pool's sockets from leaked ones by it).
     expect(store.stats()).toMatchObject({ poolConnections: n, poolIdle: n, poolWaiting: 0 });
+  });
+
+  it("keeps no query's parameters after it ran, also of one that opened a new connection of the pool", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url });
+    await store.createConversation({ id: "c1", userId: "u", title: "t" });
+    expect(store.stats()).toMatchObject({ poolConnections: 1, poolIdle: 1 });
+    // A flat string in V8's heap: repeat() makes a rope, which writing it would flatten (a copy) after `before`.
+    const content = JSON.parse(JSON.stringify("y".repeat(16 * 1024 * 1024))) as string;
+    const before = heapUsedAfterGc();
+    // The first call takes the pool's idle connection: the append (its JSON, a second copy of the 16 MB) opens another.
+    await Promise.all([store.listConversations("u"), store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content } })]);
+    expect(store.stats()).toMatchObject({ poolConnections: 2 });
+    expect(heapUsedAfterGc() - before).toBeLessThan(8 * 1024 * 1024);
+    expect((await store.listMessages("c1"))[0]?.message.content).toHaveLength(content.length);
   });
 
   it("fails to open with an unavailable error naming host:port/database, never the password", async () => {

@@ -40,6 +40,7 @@ import {
   uniqueViolation,
 } from "./errors.js";
 import { migratePostgres } from "./migrate.js";
+import { queryPool } from "./pool-query.js";
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database (the API's DATABASE_URL). */
@@ -338,7 +339,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   async function query<R extends pg.QueryResultRow>(name: StatementName, values: unknown[]): Promise<pg.QueryResult<R>> {
     try {
-      return await pool.query<R>({ name, text: q[name], values });
+      return await queryPool<R>(pool, { name, text: q[name], values });
     } catch (error) {
       throw isConnectionError(error) ? unavailable(target, error) : error;
     }
@@ -348,13 +349,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async insert(rows) {
       const finishes = finishArrays(rows);
       /** The INSERT of these rows, finishing the batch's runs when it has `done`s and `finishing`. */
-      const insert = (on: Pick<pg.Pool, "query">, chunk: readonly QueuedEvent[], finishing: boolean) =>
+      const insert = (run: (config: pg.QueryConfig) => Promise<unknown>, chunk: readonly QueuedEvent[], finishing: boolean) =>
         finishing && finishes
-          ? on.query(insertEventsText(chunk.length, true), [...finishes, now(), ...insertEventsValues(chunk)])
-          : on.query(insertEventsText(chunk.length), insertEventsValues(chunk));
+          ? run({ text: insertEventsText(chunk.length, true), values: [...finishes, now(), ...insertEventsValues(chunk)] })
+          : run({ text: insertEventsText(chunk.length), values: insertEventsValues(chunk) });
       if (rows.length <= rowsPerInsert) {
         // One statement is one transaction: no BEGIN/COMMIT round trips.
-        await insert(pool, rows, true);
+        await insert((config) => queryPool(pool, config), rows, true);
         return;
       }
       // A batch that grew while the database was away: several statements, one transaction.
@@ -366,7 +367,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         await client.query("BEGIN");
         for (let at = 0; at < rows.length; at += rowsPerInsert) {
           const chunk = rows.slice(at, at + rowsPerInsert);
-          await insert(client, chunk, at === 0);
+          await insert((config) => client.query(config), chunk, at === 0);
         }
         await client.query("COMMIT");
       } catch (error) {
@@ -393,7 +394,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       for (const row of rows) byRun.set(row.runId, [...(byRun.get(row.runId) ?? []), row]);
       const missing: QueuedEvent[] = [];
       for (const [runId, list] of byRun) {
-        const { rows: found } = await pool.query<EventRow>({ name: "eventsAt", text: q.eventsAt, values: [runId, list.map((row) => row.seq)] });
+        const { rows: found } = await queryPool<EventRow>(pool, { name: "eventsAt", text: q.eventsAt, values: [runId, list.map((row) => row.seq)] });
         const stored = new Map(found.map((row) => [row.seq, row.json]));
         missing.push(...list.filter((row) => stored.get(row.seq) !== row.json));
       }

@@ -34,6 +34,10 @@ function fakeLog() {
       if (batch.some((row) => rows.has(key(row)))) throw new Duplicate("duplicate key");
       for (const row of batch) rows.set(key(row), row.json);
       inserts.push(batch.length);
+      // An answer "stored" by this attempt: its ids tell which attempt it was.
+      for (const { runId, answer } of batch) {
+        if (answer) answer.stored = answer.messages.map((message, i) => ({ id: inserts.length * 100 + i, conversationId: answer.conversationId, parentId: null, runId, message, createdAt: 0 }));
+      }
       if (loseAcks > 0) {
         loseAcks--;
         throw new Unreachable("Connection terminated unexpectedly");
@@ -90,6 +94,25 @@ describe("EventBatcher", () => {
     await second;
     expect(log.seqs("r1")).toEqual([1, 2]);
     expect(batcher.stats()).toMatchObject({ commits: 1, pendingEvents: 0 });
+    await batcher.close();
+  });
+
+  it("appendDone: the answer goes to the sink with the done row; resolves with what the committing attempt stored", async () => {
+    const log = fakeLog();
+    const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });
+    void batcher.append("r1", 1, tokenEvent("r1", "Hi"));
+    log.setDown(true);
+    const answer = { conversationId: "c1", messages: [{ role: "assistant" as const, content: "Hi" }] };
+    const done = batcher.appendDone("r1", 2, doneEvent("r1"), answer);
+    expect(batcher.queued("r1").map((row) => [row.seq, row.answer?.messages])).toEqual([
+      [1, undefined],
+      [2, answer.messages],
+    ]);
+    await vi.waitFor(() => expect(batcher.stats().flushErrors).toBeGreaterThan(0));
+    log.setDown(false);
+    // The retry (one insert of both rows, the first that got through) stored it.
+    expect(await done).toEqual([{ id: 100, conversationId: "c1", parentId: null, runId: "r1", message: answer.messages[0], createdAt: 0 }]);
+    expect(log.inserts).toEqual([2]);
     await batcher.close();
   });
 

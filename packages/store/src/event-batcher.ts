@@ -1,6 +1,6 @@
 import type { ChatEvent, DoneReason } from "@streamchat/core";
 import { StoreError, conflict } from "./errors.js";
-import type { StoredEvent } from "./types.js";
+import type { RunAnswer, StoredEvent, StoredMessage } from "./types.js";
 
 /** One event waiting for its commit, serialised at append time (later changes to the caller's object never reach the log). */
 export interface QueuedEvent {
@@ -13,6 +13,14 @@ export interface QueuedEvent {
    * the row, so a log that ends with `done` never belongs to a run still marked running.
    */
   finish?: RunFinish;
+  /** Set on a `done` row of appendDone: the sink appends these messages in the transaction that commits the row. */
+  answer?: QueuedAnswer;
+}
+
+/** A run's answer waiting for its `done`'s commit (ChatStore.appendDone). */
+export interface QueuedAnswer extends RunAnswer {
+  /** Set by the sink's insert, each attempt anew: the messages as the attempt stored them. */
+  stored?: StoredMessage[];
 }
 
 /** How a committed `done` finishes its run: its reason and its usage (as the JSON the runs table stores). */
@@ -34,7 +42,9 @@ export type FailureKind =
 export interface EventSink {
   /**
    * Inserts the rows in ONE transaction: all or none, and marks the run of each row with `finish` done in it (a run
-   * already finished keeps its first finish). May finish synchronously (SQLite).
+   * already finished keeps its first finish). A row with an `answer` (only SQLite's appendDone queues one) has its
+   * messages appended before it, in the same transaction, and their stored form set on `answer.stored`. May finish
+   * synchronously (SQLite).
    */
   insert(rows: readonly QueuedEvent[]): void | Promise<void>;
   classify(error: unknown): FailureKind;
@@ -168,8 +178,17 @@ export class EventBatcher {
     this.now = options.now ?? Date.now;
   }
 
+  /**
+   * Queues the run's `done` with its answer (ChatStore.appendDone): the sink stores the messages in the transaction
+   * that commits the done. Resolves with them as stored.
+   */
+  appendDone(runId: string, seq: number, done: Extract<ChatEvent, { type: "done" }>, answer: RunAnswer): Promise<StoredMessage[]> {
+    const queued: QueuedAnswer = { conversationId: answer.conversationId, messages: answer.messages };
+    return this.append(runId, seq, done, queued).then(() => queued.stored ?? []);
+  }
+
   /** Queues the event; the promise of its batch. Refuses a seq that is not above the run's last queued one. */
-  append(runId: string, seq: number, event: ChatEvent): Promise<void> {
+  append(runId: string, seq: number, event: ChatEvent, answer?: QueuedAnswer): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError("closed", "The store is closed."));
     if (!Number.isSafeInteger(seq) || seq < 1) return Promise.reject(new RangeError(`seq must be a positive integer (got ${seq}).`));
     let log = this.runs.get(runId);
@@ -197,7 +216,8 @@ export class EventBatcher {
     }
     this.pendingCount++;
     if (event.type === "done") {
-      batch.rows.push({ runId, seq, type: event.type, json, finish: { reason: event.reason, usage: JSON.stringify(event.usage) } });
+      const finish = { reason: event.reason, usage: JSON.stringify(event.usage) };
+      batch.rows.push(answer ? { runId, seq, type: event.type, json, finish, answer } : { runId, seq, type: event.type, json, finish });
       // The caller reports the run finished once this resolves: commit now, not in flushIntervalMs.
       batch.hasDone = true;
       this.kick();

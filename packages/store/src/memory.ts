@@ -155,6 +155,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     return messages.get(conversationId)?.find((entry) => entry.id === messageId);
   }
 
+  /** The run an append of `seq` goes to; appendEvent's refusals. */
+  function runOpenTo(runId: string, seq: number): RunEntry {
+    if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError(`seq must be a positive integer (got ${seq}).`);
+    const run = runs.get(runId);
+    if (!run) throw new StoreError("not_found", `Unknown run ${runId}.`);
+    const last = run.events.at(-1)?.seq ?? 0;
+    if (seq <= last) throw conflict("seq", `Run ${runId}: seq ${seq} is not above ${last}, the last one in the log.`);
+    return run;
+  }
+
+  function pushEvent(run: RunEntry, seq: number, event: ChatEvent): void {
+    run.events.push({ seq, type: event.type, json: JSON.stringify(event) });
+    if (event.type === "done" && run.record.status === "running") {
+      // As the database stores do in the done's transaction: a log ending with done is a finished run.
+      finish(run, event.reason, event.usage);
+    }
+  }
+
   /** Where appendMessage puts a message (see ChatStore.appendMessage); refuses a parent outside the conversation. */
   function parentOf(conversationId: string, head: number | null, parentId: number | null | undefined): number | null {
     const parent = parentId === undefined ? head : parentId;
@@ -411,17 +429,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     appendEvent(runId, seq, event) {
       try {
         live();
-        if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError(`seq must be a positive integer (got ${seq}).`);
-        const run = runs.get(runId);
-        if (!run) throw new StoreError("not_found", `Unknown run ${runId}.`);
-        const last = run.events.at(-1)?.seq ?? 0;
-        if (seq <= last) throw conflict("seq", `Run ${runId}: seq ${seq} is not above ${last}, the last one in the log.`);
-        run.events.push({ seq, type: event.type, json: JSON.stringify(event) });
-        if (event.type === "done" && run.record.status === "running") {
-          // As the database stores do in the done's transaction: a log ending with done is a finished run.
-          finish(run, event.reason, event.usage);
-        }
+        pushEvent(runOpenTo(runId, seq), seq, event);
         return committed;
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+
+    appendDone(runId, seq, done, answer) {
+      try {
+        live();
+        // Every refusal before the first write: a refused done stores no message either (one commit, as SQLite).
+        const run = runOpenTo(runId, seq);
+        const entry = conversations.get(answer.conversationId);
+        if (!entry) throw new StoreError("not_found", `Unknown conversation ${answer.conversationId}.`);
+        const at = now();
+        const stored = answer.messages.map((message) => toStoredMessage(addMessage(entry, entry.headId, runId, message, at)));
+        pushEvent(run, seq, done);
+        return Promise.resolve(stored);
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }

@@ -17,7 +17,7 @@ import {
   type SearchableRole,
 } from "./search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "./streamed-types.js";
-import type { ApprovalDecisionRecord, ChatStore, Conversation, CreateRunInput, PathMessage, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
+import type { ApprovalDecisionRecord, ChatStore, Conversation, CreateRunInput, PathMessage, RunAnswer, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
 import { MessageTree, type TreeNode } from "./tree.js";
 
@@ -283,6 +283,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     insert(rows) {
       transaction(() => {
         for (const row of rows) {
+          if (row.answer) row.answer.stored = insertAnswer(row.runId, row.answer);
           sql.insertEvent.run(row.runId, row.seq, row.type, row.json);
           if (row.finish) sql.finishRun.run(row.finish.reason, row.finish.usage, now(), row.runId);
         }
@@ -371,6 +372,15 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     const id = Number(sql.insertMessage.run(conversationId, parent, runId, message.role, message.content, json, at).lastInsertRowid);
     const conversation = toConversation(getRow<ConversationRow>(sql.appendedMessage, at, id, conversationId)!);
     return { id, conversationId, parentId: parent, runId, message: JSON.parse(json) as ChatMessage, createdAt: at, conversation };
+  }
+
+  /** A run's answer, inside the transaction that commits its `done` (appendDone). */
+  function insertAnswer(runId: string, answer: RunAnswer): StoredMessage[] {
+    const at = now();
+    return answer.messages.map((message) => {
+      const { conversation: _conversation, ...stored } = insertMessage(answer.conversationId, runId, message, undefined, at);
+      return stored;
+    });
   }
 
   /**
@@ -599,6 +609,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     appendEvent(runId, seq, event) {
       if (closed) return Promise.reject(closedError());
       return batcher.append(runId, seq, event);
+    },
+
+    appendDone(runId, seq, done, answer) {
+      if (closed) return Promise.reject(closedError());
+      return batcher.appendDone(runId, seq, done, answer);
     },
 
     async readEvents(runId, afterSeq = 0, limit) {

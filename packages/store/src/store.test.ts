@@ -898,6 +898,53 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await store.getRun("r2")).toMatchObject({ status: "done", reason: "interrupted", usage: null, finishedAt: 5_000 });
     });
 
+    describe("appendDone: a run's answer with its done", () => {
+      // A tool round's chain: the assistant's calls, their results, the final answer.
+      const answer = everyMessageVariant.slice(2, 6);
+
+      it("stores the answer under the head and ends the log; resolves with the messages as stored", async () => {
+        clock.set(5_000);
+        const question = await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "time?" } });
+        void store.appendEvent("r1", 1, tokenEvent("r1", "It is 14:00"));
+        clock.set(6_000);
+        const stored = await store.appendDone("r1", 2, doneEvent("r1"), { conversationId: "c1", messages: answer });
+
+        expect(stored.map((m) => m.message)).toEqual(answer);
+        expect(stored.map((m) => [m.runId, m.conversationId, m.createdAt])).toEqual(answer.map(() => ["r1", "c1", 6_000]));
+        expect(stored[0]!.parentId).toBe(question.id);
+        expect(stored.slice(1).map((m) => m.parentId)).toEqual(stored.slice(0, -1).map((m) => m.id));
+        const path = await store.activePath("c1");
+        expect(path.map((m) => m.id)).toEqual([question.id, ...stored.map((m) => m.id)]);
+        expect(await store.listMessages("c1")).toEqual([question, ...stored]);
+        expect((await store.readEvents("r1")).map((e) => [e.seq, e.event.type])).toEqual([
+          [1, "token"],
+          [2, "done"],
+        ]);
+        expect(await store.getRun("r1")).toMatchObject({ status: "done", reason: "stop", finishedAt: 6_000 });
+        expect((await store.getConversation("alice", "c1"))?.updatedAt).toBe(6_000);
+      });
+
+      it("ends the log alone when the run produced no message", async () => {
+        expect(await store.appendDone("r1", 1, doneEvent("r1", "error"), { conversationId: "c1", messages: [] })).toEqual([]);
+        expect(await store.listMessages("c1")).toEqual([]);
+        expect(await store.getRun("r1")).toMatchObject({ status: "done", reason: "error" });
+      });
+
+      it("refuses an unknown conversation with not_found; the run stays running", async () => {
+        const refused = await failure(store.appendDone("r1", 1, doneEvent("r1"), { conversationId: "gone", messages: answer }));
+        expect(refused).toEqual(storeError("not_found"));
+        expect(await store.getRun("r1")).toMatchObject({ status: "running" });
+      });
+
+      // PostgreSQL stores the messages first (see ChatStore.appendDone): there a refused done may leave them.
+      it.runIf(backend.name !== "postgres")("stores nothing when the done is refused: the answer and the done are one commit", async () => {
+        const refused = await failure(store.appendDone("nope", 1, doneEvent("nope"), { conversationId: "c1", messages: answer }));
+        expect(refused).toEqual(storeError("not_found"));
+        expect(await store.listMessages("c1")).toEqual([]);
+        expect(await store.activePath("c1")).toEqual([]);
+      });
+    });
+
     it("reads only the events of the asked types, in order, committed and queued", async () => {
       const events = runEvents("r1", "c1");
       for (const [i, event] of events.slice(0, 6).entries()) void store.appendEvent("r1", i + 1, event);

@@ -26,6 +26,7 @@ import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core
  *   of that run are refused with the same error except `error` and `done` events (see appendEvent).
  * - flush() rejects with the first commit failure; close() rejects whatever it could not commit with "closed".
  *
+ * - appendDone stores a run's answer with its `done` (one commit on SQLite and in memory).
  * - startRun (schema: PostgreSQL v4) creates a run with its question, and its conversation when asked, in one
  *   transaction; createConversation / createRun / appendMessage stay for the other callers.
  *
@@ -159,6 +160,13 @@ export interface StartRunInput extends CreateRunInput {
   conversation?: { title: string };
   /** The user message the run answers, appended as appendMessage would with `runId` = the run's id. */
   question: { message: ChatMessage; parentId?: number | null };
+}
+
+/** What a run produced, stored with its `done` (ChatStore.appendDone). */
+export interface RunAnswer {
+  conversationId: string;
+  /** The run's messages (assistant, tool results, ...), in order; may be empty. */
+  messages: readonly ChatMessage[];
 }
 
 export interface StartedRunRecord {
@@ -331,6 +339,16 @@ export interface ChatStore {
    * not above the last seq this process queued for the run, and with RangeError when it is not a positive integer.
    */
   appendEvent(runId: string, seq: number, event: ChatEvent): Promise<void>;
+  /**
+   * Ends the run's log with its `done` (as appendEvent) and stores the run's answer with it: `answer.messages` are
+   * appended in order as appendMessage appends them (each under the head, with the run's id), and resolve as stored
+   * once the done is committed. They are never committed after the done: a client that sees the run end finds its
+   * answer. SQLite and memory store both in ONE commit (a rejection stores neither); PostgreSQL appends the messages
+   * first (as appendMessage, one round trip each), then commits the done, so there a rejection may leave the
+   * messages stored — the caller's closing path must tolerate an answer already stored (close-run does).
+   * Rejects as appendEvent does for a `done`, and with StoreError("not_found") for an unknown conversation.
+   */
+  appendDone(runId: string, seq: number, done: Extract<ChatEvent, { type: "done" }>, answer: RunAnswer): Promise<StoredMessage[]>;
   /** Events of a run with seq > afterSeq, in order; at most `limit` of them when given (paging a long log). */
   readEvents(runId: string, afterSeq?: number, limit?: number): Promise<StoredEvent[]>;
   /** Only the events of these types, in order (conversations.get reads errors and tool results, not tokens). */

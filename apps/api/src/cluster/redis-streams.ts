@@ -1,9 +1,9 @@
-import type { ChatEvent, EventOf } from "@streamchat/core";
+import type { ChatEvent, ChatMessage, EventOf } from "@streamchat/core";
 import type { RunRecord, StoredEvent } from "@streamchat/store";
 import { AppError } from "../errors.js";
 import type { LiveRun } from "../runs/live-runs.js";
 import { RunEvents } from "../runs/run-events.js";
-import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, StoredDone } from "../runs/run-streams.js";
+import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, CommittedDone } from "../runs/run-streams.js";
 import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource } from "../runs/subscribe.js";
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
@@ -113,8 +113,8 @@ export class RedisRunStreams implements RunStreams {
     return this.writer.emitCommitted(run, event);
   }
 
-  commitDone(run: LiveRun, done: EventOf<"done">): Promise<StoredDone> {
-    return this.writer.commitDone(run, done);
+  commitDone(run: LiveRun, done: EventOf<"done">, messages: readonly ChatMessage[]): Promise<CommittedDone> {
+    return this.writer.commitDone(run, done, messages);
   }
 
   publish(run: LiveRun, stored: StoredEvent): void {

@@ -1,8 +1,8 @@
-import type { ChatEvent, EventOf } from "@streamchat/core";
+import type { ChatEvent, ChatMessage, EventOf } from "@streamchat/core";
 import type { RunRecord, StoredEvent } from "@streamchat/store";
 import type { LiveRun } from "./live-runs.js";
 import { RunEvents } from "./run-events.js";
-import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, StoredDone } from "./run-streams.js";
+import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, CommittedDone } from "./run-streams.js";
 import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource } from "./subscribe.js";
 
 export interface EmbeddedStreamsOptions extends FollowOptions {
@@ -49,8 +49,8 @@ export class EmbeddedRunStreams implements RunStreams {
     return this.writer.emitCommitted(run, event);
   }
 
-  commitDone(run: LiveRun, done: EventOf<"done">): Promise<StoredDone> {
-    return this.writer.commitDone(run, done);
+  commitDone(run: LiveRun, done: EventOf<"done">, messages: readonly ChatMessage[]): Promise<CommittedDone> {
+    return this.writer.commitDone(run, done, messages);
   }
 
   publish(run: LiveRun, stored: StoredEvent): void {

@@ -180,14 +180,13 @@ export class RunExecutor {
         emit(this.errorEvent(record.id, "interrupted", "The server shut down while answering."));
         done = { ...done, reason: "interrupted" };
       }
-      for (const message of result?.messages ?? []) {
-        const stored = await store.appendMessage({ conversationId: record.conversationId, runId: record.id, message });
-        this.opts.hooks?.messageAdded?.(record.userId, stored);
-      }
-      if (!result?.messages.length) await keepPreviousAnswer(store, record.conversationId);
+      const messages = result?.messages ?? [];
+      if (messages.length === 0) await keepPreviousAnswer(store, record.conversationId);
       if (run.storeFailed) throw new Error("an event batch of the run failed");
-      // Committing the done also marks the run finished (one transaction): subscribers get it after both.
-      const stored = await events.commitDone(run, done);
+      // The answer is stored with the done, which also marks the run finished: subscribers get the done after all
+      // of it is committed, and a client that then reloads the conversation finds the answer.
+      const { messages: added, ...stored } = await events.commitDone(run, done, messages);
+      for (const message of added) this.opts.hooks?.messageAdded?.(record.userId, message);
       events.publish(run, stored);
       this.opts.hooks?.runFinished?.(record, stored.event);
     } catch (error) {

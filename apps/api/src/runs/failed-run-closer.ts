@@ -82,7 +82,11 @@ export class FailedRunCloser {
     });
   }
 
-  /** The store could not take the end: subscribers still get one (the log gets it later, past these seqs). */
+  /**
+   * The store could not take the end: subscribers still get one (the log gets it later, past these seqs). It follows
+   * the last event they were handed without a gap, also when the run took a seq for a done that failed: a follower
+   * that sees a gap looks for the missing events in the log, which may be what failed.
+   */
   private endForSubscribers(run: LiveRun) {
     if (run.lastPublished?.type === "done") return;
     const { publish, now } = this.opts;
@@ -102,10 +106,10 @@ export class FailedRunCloser {
         message: storeFailureEnding.message,
         retryable: isRetryable(storeFailureEnding.code),
       };
-      publish(run, { seq: run.seq + 1, event: error });
+      publish(run, { seq: run.publishedSeq + 1, event: error });
     }
     const done: EventOf<"done"> = { type: "done", runId, at: now(), reason: storeFailureEnding.reason, usage: emptyUsage() };
-    publish(run, { seq: run.seq + 1, event: done });
+    publish(run, { seq: run.publishedSeq + 1, event: done });
   }
 
   private later(run: LiveRun, attempt: number) {

@@ -23,6 +23,8 @@ export interface LiveRun {
   seq: number;
   /** The last event handed to listeners. */
   lastPublished: ChatEvent | undefined;
+  /** Its seq (0 before the first): an end told to listeners without the log follows it without a gap. */
+  publishedSeq: number;
   /** A store write failed: the run is stopped and nothing more is written by the run loop. */
   storeFailed: boolean;
   /** The run's `done` is committed to the log (set before it is handed to listeners). */
@@ -57,6 +59,7 @@ export class LiveRuns {
       think,
       seq: 0,
       lastPublished: undefined,
+      publishedSeq: 0,
       storeFailed: false,
       committedDone: undefined,
       batch: undefined,
@@ -97,6 +100,7 @@ export class LiveRuns {
   publish(live: LiveRun, stored: StoredEvent): void {
     if (stored.seq > live.seq) live.seq = stored.seq;
     live.lastPublished = stored.event;
+    live.publishedSeq = stored.seq;
     for (const listener of live.listeners) listener(stored);
   }
 

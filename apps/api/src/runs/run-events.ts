@@ -1,6 +1,9 @@
-import type { ChatEvent, EventOf } from "@streamchat/core";
-import type { ChatStore, StoredEvent } from "@streamchat/store";
+import type { ChatEvent, ChatMessage, EventOf } from "@streamchat/core";
+import type { ChatStore, StoredEvent, StoredMessage } from "@streamchat/store";
 import type { LiveRun } from "./live-runs.js";
+
+/** A run's committed `done`, with the messages stored in its commit. */
+export type CommittedDone = StoredEvent & { event: EventOf<"done">; messages: StoredMessage[] };
 
 /**
  * A run's write path, shared by every RunStreams implementation: each event gets the run's next seq, goes to the
@@ -72,16 +75,17 @@ export class RunEvents {
   }
 
   /**
-   * Appends the run's `done` and waits until it is committed — the same commit marks the run finished — and rejects
-   * when it is not. The caller hands the returned event to subscribers after, so a client never sees an end the log
-   * (or the run's status) lacks.
+   * Appends the run's `done` with the messages it produced (ChatStore.appendDone: one commit on SQLite) and waits
+   * until it is committed — the same commit marks the run finished — and rejects when it is not. The caller hands
+   * the returned event to subscribers after, so a client never sees an end the log (or the run's status, or the
+   * conversation's messages) lacks.
    */
-  async commitDone(run: LiveRun, done: EventOf<"done">): Promise<StoredEvent & { event: EventOf<"done"> }> {
+  async commitDone(run: LiveRun, done: EventOf<"done">, messages: readonly ChatMessage[]): Promise<CommittedDone> {
     const seq = run.seq + 1;
     run.seq = seq; // taken even if the append fails: no later event reuses it
-    await this.store.appendEvent(run.record.id, seq, done);
-    const stored = { seq, event: done };
-    run.committedDone = stored;
-    return stored;
+    const stored = await this.store.appendDone(run.record.id, seq, done, { conversationId: run.record.conversationId, messages });
+    const event = { seq, event: done };
+    run.committedDone = event;
+    return { ...event, messages: stored };
   }
 }

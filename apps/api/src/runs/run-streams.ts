@@ -1,8 +1,11 @@
-import type { ChatEvent, EventOf } from "@streamchat/core";
+import type { ChatEvent, ChatMessage, EventOf } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import type { LiveRun, LiveRuns } from "./live-runs.js";
 import type { RunLog } from "./run-log.js";
+import type { CommittedDone } from "./run-events.js";
 import type { DirectSlot } from "./subscribe.js";
+
+export type { CommittedDone };
 
 /**
  * A message for the replica executing a run, sent from any replica: `cancel` (chat.cancel), and `approval`: a
@@ -11,9 +14,6 @@ import type { DirectSlot } from "./subscribe.js";
 export type RunControl =
   | { type: "cancel" }
   | { type: "approval"; callId: string };
-
-/** A `done` that is in the durable log. */
-export type StoredDone = StoredEvent & { event: EventOf<"done"> };
 
 /** What a RunStreams implementation is built from (RunManager hands these over). */
 export interface RunStreamsDeps {
@@ -68,8 +68,11 @@ export interface RunStreams {
    * stops the run as for `append`.
    */
   appendCommitted(run: LiveRun, event: ChatEvent): Promise<void>;
-  /** Appends the run's `done` to the durable log and waits until it is committed. The caller publishes it after. */
-  commitDone(run: LiveRun, done: EventOf<"done">): Promise<StoredDone>;
+  /**
+   * Appends the run's `done` to the durable log with the messages the run produced (its answer) and waits until
+   * both are committed. The caller publishes it after.
+   */
+  commitDone(run: LiveRun, done: EventOf<"done">, messages: readonly ChatMessage[]): Promise<CommittedDone>;
   /** Hands an event that is in the durable log already (done, closing events) to every follower. */
   publish(run: LiveRun, stored: StoredEvent): void;
 

@@ -142,11 +142,12 @@ describe("a store write failing mid-run", () => {
     try {
       const run = await startRun(runs, "[fail:messages]");
       await run.control.push({ content: "the answer" });
-      failing.failWhen(once((method) => method === "appendMessage"));
+      // The answer is stored with the done (appendDone): that commit fails, so the closer stores the answer.
+      failing.failWhen(once((method) => method === "appendDone"));
       await run.control.push({ done: true });
 
       const received = await run.subscribed;
-      expect(failing.failures.map((f) => f.method)).toEqual(["appendMessage"]);
+      expect(failing.failures.map((f) => f.method)).toEqual(["appendDone"]);
       expect(types(received).slice(-2)).toEqual(["error", "done"]);
       expect(received.at(-1)?.event).toMatchObject({ reason: "error" });
       await runs.whenEnded(run.runId);
@@ -161,6 +162,39 @@ describe("a store write failing mid-run", () => {
     }
   });
 
+  it("the answer's commit failing while the log cannot be read either: subscribers get error + done at once, without a gap", async () => {
+    const inner = await openTestStore();
+    const failing = failingStore(inner);
+    const runs = testRunManager(failing.store, sim, { closeRetryMs: 20 });
+    try {
+      const run = await startRun(runs, "[fail:end-unreadable]");
+      await run.control.push({ content: "kept" });
+      await eventually(() => run.received.some((e) => e.event.type === "token"), "the token");
+      // The database is gone: the done (and its answer) cannot be committed, and a follower that saw a gap in the
+      // seqs would look for the missing events in the log, which cannot be read now.
+      failing.failWhen((method) => method === "appendDone" || method === "appendEvent" || method === "readEvents" || method === "finishRun");
+      await run.control.push({ done: true });
+
+      const received = await run.subscribed;
+      expect(types(received).slice(-2)).toEqual(["error", "done"]);
+      expect(received.map((e) => e.seq)).toEqual(received.map((_, i) => i + 1));
+      expect(failing.failures.map((f) => f.method)).toContain("appendDone");
+
+      failing.failWhen(() => false); // the database is back: the run is closed in the log, past the seqs handed out
+      await eventually(async () => (await inner.getRun(run.runId))?.status === "done", "the run to be closed in the background");
+      const log = await inner.readEvents(run.runId);
+      expect(types(log).slice(-2)).toEqual(["error", "done"]);
+      expect(log.at(-2)!.seq).toBeGreaterThan(received.at(-1)!.seq);
+      expect(await messagesOf(inner, run.conversationId)).toEqual([
+        ["user", "[fail:end-unreadable] go"],
+        ["assistant", "kept"],
+      ]);
+      expect(uncaught).toEqual([]);
+    } finally {
+      await inner.close();
+    }
+  });
+
   it("a store that keeps failing: subscribers still get the end, and the run is closed once the store works again", async () => {
     const inner = await openTestStore();
     const failing = failingStore(inner);
@@ -169,7 +203,7 @@ describe("a store write failing mid-run", () => {
       const run = await startRun(runs, "[fail:broken]");
       await run.control.push({ content: "kept " });
       await eventually(() => run.received.some((e) => e.event.type === "token"), "the first token");
-      failing.failWhen((method) => method === "appendEvent" || method === "finishRun");
+      failing.failWhen((method) => method === "appendEvent" || method === "appendDone" || method === "finishRun");
       await run.control.push({ content: "never stored" });
 
       const received = await run.subscribed;

@@ -738,6 +738,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return batcher.append(runId, seq, event);
     },
 
+    async appendDone(runId, seq, done, answer) {
+      live();
+      // The messages first (a round trip each), then the done: one transaction would add two round trips (BEGIN,
+      // COMMIT) to these, and an answer stored without its done is also what a crash between the two leaves, which
+      // closing a run handles.
+      const stored: StoredMessage[] = [];
+      for (const message of answer.messages) stored.push(await store.appendMessage({ conversationId: answer.conversationId, runId, message }));
+      await batcher.append(runId, seq, done);
+      return stored;
+    },
+
     async readEvents(runId, afterSeq = 0, limit) {
       live();
       const queued = batcher.queued(runId); // before the query: see mergeQueued

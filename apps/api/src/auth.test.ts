@@ -24,6 +24,16 @@ describe("createAuthenticator", () => {
     expect(auth.userFor({ token: 42 })).toBeNull();
   });
 
+  it("finds each of many users, the first entry of a token shared by two, and none for a near miss", () => {
+    const many = createAuthenticator([
+      ...Array.from({ length: 1000 }, (_, i) => ({ userId: `user${i}`, token: `token-${i}-secret` })),
+      { userId: "late", token: "token-7-secret" },
+    ]);
+    for (const i of [0, 7, 500, 999]) expect(many.userFor({ authorization: `Bearer token-${i}-secret` })).toBe(`user${i}`);
+    expect(many.userFor({ token: "token-1000-secret" })).toBeNull();
+    expect(many.userFor({ token: "token-5-secreT" })).toBeNull();
+  });
+
   it("is the local user when auth is off", () => {
     expect(createAuthenticator(null).userFor({})).toBe("local");
     expect(bearerToken(["Bearer x1"])).toBe("x1");

@@ -1,4 +1,4 @@
-import type { ChatEvent, DoneReason } from "@streamchat/core";
+import type { ChatEvent, DoneReason, EventOf } from "@streamchat/core";
 import { StoreError, conflict } from "./errors.js";
 import type { RunAnswer, StoredEvent, StoredMessage } from "./types.js";
 
@@ -182,7 +182,7 @@ export class EventBatcher {
    * Queues the run's `done` with its answer (ChatStore.appendDone): the sink stores the messages in the transaction
    * that commits the done. Resolves with them as stored.
    */
-  appendDone(runId: string, seq: number, done: Extract<ChatEvent, { type: "done" }>, answer: RunAnswer): Promise<StoredMessage[]> {
+  appendDone(runId: string, seq: number, done: EventOf<"done">, answer: RunAnswer): Promise<StoredMessage[]> {
     const queued: QueuedAnswer = { conversationId: answer.conversationId, messages: answer.messages };
     return this.append(runId, seq, done, queued).then(() => queued.stored ?? []);
   }

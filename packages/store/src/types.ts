@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
+import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@streamchat/core";
 
 /**
  * The durable state behind the API: one asynchronous contract, three backends (memory, SQLite, PostgreSQL),
@@ -348,7 +348,7 @@ export interface ChatStore {
    * messages stored — the caller's closing path must tolerate an answer already stored (close-run does).
    * Rejects as appendEvent does for a `done`, and with StoreError("not_found") for an unknown conversation.
    */
-  appendDone(runId: string, seq: number, done: Extract<ChatEvent, { type: "done" }>, answer: RunAnswer): Promise<StoredMessage[]>;
+  appendDone(runId: string, seq: number, done: EventOf<"done">, answer: RunAnswer): Promise<StoredMessage[]>;
   /** Events of a run with seq > afterSeq, in order; at most `limit` of them when given (paging a long log). */
   readEvents(runId: string, afterSeq?: number, limit?: number): Promise<StoredEvent[]>;
   /** Only the events of these types, in order (conversations.get reads errors and tool results, not tokens). */

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { apiNodeFlags } from "@streamchat/cluster";
 import type { ChildMessage, ParentMessage } from "./servers/child-ipc.js";
 import { readCpuMs, readRssKb } from "./proc-stats.js";
 
@@ -53,8 +54,10 @@ function installExitHook(): void {
 export function resolveEntry(entry: string): { file: string; execArgv: string[] } {
   const isSource = entry.startsWith("/") ? entry.endsWith(".ts") : runningFromSource;
   const file = entry.startsWith("/") ? entry : join(here, `${entry}${runningFromSource ? ".ts" : ".js"}`);
-  // Source runs resolve workspace packages to their TypeScript ("source" condition) through tsx, like vitest.
-  const execArgv = isSource ? ["--conditions=source", "--import", "tsx", "--expose-gc"] : ["--expose-gc"];
+  // Every server under test runs with the API's Node flags (`pnpm start`'s), the baselines too: a ratio then
+  // compares code, not V8 settings. Source runs resolve workspace packages to their TypeScript ("source"
+  // condition) through tsx, like vitest.
+  const execArgv = [...apiNodeFlags(), ...(isSource ? ["--conditions=source", "--import", "tsx"] : []), "--expose-gc"];
   return { file, execArgv };
 }
 

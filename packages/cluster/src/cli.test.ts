@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { apiNodeFlags } from "./node-flags.js";
+import { processTree } from "./proc-tree.js";
 import { clusterAvailability } from "./test-cluster.js";
 
 // `pnpm cluster` as a user runs it: its own PostgreSQL and Redis, a replica, nginx; Ctrl-C (SIGINT) stops everything
@@ -65,6 +67,10 @@ async function readyCli(): Promise<{ cli: RunningCli; url: string; databaseUrl: 
 describe.runIf(urls !== null)("pnpm cluster", () => {
   it("serves through nginx, and Ctrl-C stops the replica, nginx, PostgreSQL and Redis and deletes the data", async () => {
     const { cli, url, databaseUrl, redisUrl, dataDir } = await readyCli();
+    // The replica runs with the API's Node flags, as `pnpm start` does.
+    const commandLines = processTree(cli.child.pid!).map((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"));
+    const replica = commandLines.find((args) => args.includes("src/server.ts"));
+    expect(replica?.slice(1, 1 + apiNodeFlags().length)).toEqual(apiNodeFlags());
     cli.child.kill("SIGINT");
     expect(await cli.exit).toBe(0);
     expect(cli.output()).toContain("cluster: stopped");

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
+import { apiNodeFlags } from "./node-flags.js";
 import { apiDir, runningFromSource } from "./paths.js";
 import { hasExited, stopChild, waitUntil } from "./process.js";
 
@@ -53,7 +54,7 @@ const maxOutput = 1024 * 1024;
 export function apiReplicaStarter(opts: ApiReplicaOptions = {}): ReplicaStarter<Replica> {
   const source = opts.source ?? runningFromSource;
   return async (spec) => {
-    const args = source ? ["--conditions=source", "--import", "tsx", "src/server.ts"] : ["dist/server.js"];
+    const args = [...apiNodeFlags(), ...(source ? ["--conditions=source", "--import", "tsx", "src/server.ts"] : ["dist/server.js"])];
     const child = spawn(process.execPath, args, {
       cwd: apiDir,
       env: { ...spec.env, HOST: "127.0.0.1", PORT: String(spec.port) },

@@ -17,6 +17,7 @@ import type { AnyTool } from "@streamchat/core";
 import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
+import { constantHeaders } from "./security-headers.js";
 import { importBodyLimit, importProcedure, registerImportRoute } from "./import-route.js";
 import { attachmentProcedures, bodyLimitFor, bodyLimitsOf, registerBodyLimits } from "./body-limits.js";
 import { createLogDestination, type LogDestination } from "./log-destination.js";
@@ -323,9 +324,9 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     return reply.code(status).send({ error: message, code });
   });
 
-  // helmet's middleware is built once here: @fastify/helmet rebuilds it (re-parsing the CSP) on every
-  // request, a visible share of a short request's CPU. Same headers, same options.
-  const securityHeaders = helmet({
+  // helmet's headers are computed once here (security-headers.ts): @fastify/helmet rebuilds its middleware (re-parsing
+  // the CSP) on every request, and even a prebuilt one sets them on each raw response. Same headers, same options.
+  const securityHeaders = constantHeaders(helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -343,9 +344,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     },
     // Served over plain HTTP on loopback by default; TLS terminators set their own HSTS.
     strictTransportSecurity: false,
-  });
-  app.addHook("onRequest", (request, reply, done) => {
-    securityHeaders(request.raw, reply.raw, (err) => done(err instanceof Error ? err : undefined));
+  }));
+  app.addHook("onRequest", (_request, reply, done) => {
+    reply.headers(securityHeaders);
+    done();
   });
   // No CORS headers at all by default: the web app is served from the same origin.
   await app.register(cors, {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { OutgoingHttpHeader, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { isTrackedEnvelope } from "@trpc/server";
 import { acceptsDirectWrites, attachWriter } from "./direct-writes.js";
@@ -23,6 +23,9 @@ export type StreamSource = { values: AsyncIterable<unknown> } | { error: unknown
  * The reason every stream's signal aborts with. `abort()` without one builds a DOMException, capturing a
  * stack, for every stream that ends: a visible share of a short stream's CPU. Nothing reads its stack.
  */
+/** The names tRPC's own headers win over (the caller's headers are lower-case, as Fastify's `getHeaders` gives them). */
+const subscriptionHeaderNames = new Set(subscriptionHeaders.map(([name]) => name));
+
 const clientGone = new DOMException("The subscription ended", "AbortError");
 
 const isAbortError = (error: unknown) =>
@@ -76,9 +79,11 @@ export class SubscriptionStream implements PingTarget {
       await values?.[Symbol.asyncIterator]().return?.();
       return;
     }
-    for (const name in headers) res.setHeader(name, headers[name] as string);
-    for (const [name, value] of subscriptionHeaders) res.setHeader(name, value);
-    res.writeHead(200);
+    // One flat list for writeHead: Node then keeps no header map on the response for the stream's life.
+    const head: OutgoingHttpHeader[] = [];
+    for (const name in headers) if (!subscriptionHeaderNames.has(name)) head.push(name, headers[name] as OutgoingHttpHeader);
+    for (const [name, value] of subscriptionHeaders) head.push(name, value);
+    res.writeHead(200, head);
     this.#write(this.#settings.connected);
     if (values === null) {
       this.#writeError((source as { error: unknown }).error, formatError);

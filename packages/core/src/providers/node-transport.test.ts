@@ -31,7 +31,7 @@ afterAll(async () => {
 interface RawServer {
   url: string;
   /** Every request seen: its headers and raw body, and the socket it came on. */
-  seen: Array<{ path: string; headers: IncomingHttpHeaders; body: string; socket: Socket }>;
+  seen: Array<{ path: string; headers: IncomingHttpHeaders; rawHeaders: string[]; body: string; socket: Socket }>;
   close(): Promise<void>;
 }
 
@@ -45,7 +45,7 @@ async function rawServer(handler: (req: IncomingMessage, res: ServerResponse, in
   const seen: RawServer["seen"] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
-    const seenRequest = { path: req.url ?? "", headers: req.headers, body: "", socket: req.socket };
+    const seenRequest = { path: req.url ?? "", headers: req.headers, rawHeaders: req.rawHeaders, body: "", socket: req.socket };
     seen.push(seenRequest);
     const index = seen.length;
     req.setEncoding("utf8");
@@ -190,6 +190,21 @@ describe("default transport — edge cases on small node:http servers", () => {
       ["*/*", "identity", "node"],
       ["*/*", "identity", "mine/1"],
     ]);
+  });
+
+  it("sends one of each header whatever its case, Host as the URL names it, and a URL's credentials as Basic auth", async () => {
+    const server = await rawServer((_req, res) => answerOllama(res));
+    const names = () => server.seen.at(-1)!.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+    await text(createOllamaModel({ baseUrl: `${server.url}/`, headers: { "User-Agent": "mine/1", ACCEPT: "application/x-ndjson", "Content-Length": "1" } }), "m");
+    expect(names()).toHaveLength(new Set(names()).size);
+    expect(server.seen.at(-1)!.headers).toMatchObject({ host: server.url.slice("http://".length), accept: "application/x-ndjson", "user-agent": "mine/1" });
+    expect(server.seen.at(-1)!.headers["content-length"]).toBe(String(Buffer.byteLength(server.seen.at(-1)!.body)));
+    const withCredentials = new URL(server.url);
+    withCredentials.username = "ann";
+    withCredentials.password = "s3cret/x";
+    await text(createOllamaModel({ baseUrl: withCredentials.href }), "m");
+    expect(server.seen.at(-1)!.headers["authorization"]).toBe(`Basic ${Buffer.from("ann:s3cret/x").toString("base64")}`);
+    expect(names()).toHaveLength(new Set(names()).size);
   });
 
   it("decodes a body that comes compressed anyway (gzip, deflate, br, stacked), line by line as the server flushes", async () => {

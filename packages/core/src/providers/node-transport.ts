@@ -40,7 +40,7 @@ export function nodeTransport(options: NodeTransportOptions = {}): Transport {
   return {
     async request(request) {
       let url = new URL(request.url);
-      let current: TransportRequest = { ...request, headers: { ...fetchDefaults, ...request.headers } };
+      let current: TransportRequest = { ...request, headers: withDefaults(request.headers) };
       // Redirects are followed as fetch follows them (a proxy moving http to https, a renamed path).
       for (let hops = 0; ; hops += 1) {
         const res = await sendTo(url, current);
@@ -74,6 +74,13 @@ const agentOptions = { keepAlive: true, keepAliveMsecs: tcpKeepAliveIdleMs, time
  */
 const fetchDefaults: Readonly<Record<string, string>> = { accept: "*/*", "accept-encoding": "identity", "user-agent": "node" };
 
+/** fetchDefaults overridden by `headers`, by lower-case name (header names are case-insensitive; the request sends one of each). */
+function withDefaults(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const merged: Record<string, string> = { ...fetchDefaults };
+  for (const name in headers) merged[name.toLowerCase()] = headers[name]!;
+  return merged;
+}
+
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 const maxRedirects = 20; // fetch's limit
 
@@ -95,7 +102,29 @@ function withoutHeaders(headers: Record<string, string>, names: string[]): Recor
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())));
 }
 
-type RequestFn = (url: URL, options: RequestOptions) => ClientRequest;
+type RequestFn = (options: RequestOptions) => ClientRequest;
+
+/**
+ * node:http's options for `request` to `url`: what `http.request(url, …)` derives from a URL, with the headers as one
+ * flat list (Host and Content-Length included). Given a list, Node writes the head from it and keeps no header map
+ * on the request, and no copy of every URL field: both would stay in memory as long as the answer streams, and the
+ * options as long as the pooled socket lives (the agent's listeners hold them). A URL with credentials goes the
+ * object way, where Node turns them into an Authorization header.
+ */
+function requestOptions(url: URL, request: TransportRequest, body: string | undefined, agent: HttpAgent): RequestOptions {
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  const target = { protocol: url.protocol, hostname, port: url.port === "" ? undefined : Number(url.port), path: url.pathname + url.search, method: request.method, agent };
+  if (url.username !== "" || url.password !== "") {
+    const headers = body === undefined ? request.headers : { ...request.headers, "content-length": String(Buffer.byteLength(body)) };
+    return { ...target, auth: `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`, headers };
+  }
+  // The names are lower-case and unique (withDefaults).
+  const head: string[] = [];
+  for (const name in request.headers) if (name !== "content-length" || body === undefined) head.push(name, request.headers[name]!);
+  if (request.headers["host"] === undefined) head.push("host", url.host);
+  if (body !== undefined) head.push("content-length", String(Buffer.byteLength(body)));
+  return { ...target, headers: head };
+}
 
 function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: TransportRequest, silenceTimeoutMs: number): Promise<NodeResponse> {
   const signal = request.signal;
@@ -103,8 +132,7 @@ function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: Transpo
   // The body (the whole conversation, for a chat) is only used here, never in the closures below, which live as long
   // as the answer streams: a variable a closure uses would keep it in memory for the whole answer.
   const body = request.body;
-  const headers = body === undefined ? request.headers : { ...request.headers, "content-length": String(Buffer.byteLength(body)) };
-  const req = requestFn(url, { method: request.method, headers, agent });
+  const req = requestFn(requestOptions(url, request, body, agent));
   const response = new Promise<NodeResponse>((resolve, reject) => {
     let res: IncomingMessage | undefined;
     // One listener per request, gone when the request closes (response read to the end, or destroyed).

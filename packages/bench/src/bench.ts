@@ -263,7 +263,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
       });
     }
-    const entry = stackPaths.has(path) ? "servers/stack" : path === "ai-sdk" ? "servers/ai-sdk-relay" : "servers/bare-relay";
+    const entry = stackPaths.has(path) ? "servers/stack" : path === "ai-sdk" ? "servers/ai-sdk-relay" : path === "trpc-floor" ? "servers/trpc-floor" : "servers/bare-relay";
     return startServer({
       name: path,
       entry,

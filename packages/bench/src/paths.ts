@@ -3,7 +3,7 @@ import { aiSdkUiSse, bareSse, ollamaNdjson, restSse, trpcEventsSse } from "./pro
 import { requestJson, type StreamTarget } from "./reader.js";
 
 /** The ways a token can travel from the simulator to the load generator. */
-export const pathNames = ["direct", "bare-relay", "ai-sdk", "stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster", "stack-rest"] as const;
+export const pathNames = ["direct", "bare-relay", "trpc-floor", "ai-sdk", "stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster", "stack-rest"] as const;
 export type PathName = (typeof pathNames)[number];
 
 /** Paths that need a PostgreSQL database (BENCH_DATABASE_URL); run only when one is given. */
@@ -31,12 +31,14 @@ export function defaultPaths(databaseUrl: string | undefined, redisUrl?: string)
   );
 }
 
-/** This stack over tRPC (chat.send, then chat.events as its own request), whatever its store or topology. */
-export const trpcStackPaths: ReadonlySet<PathName> = new Set<PathName>(["stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster"]);
+/** chat.send, then chat.events as its own request: this stack over tRPC, whatever its store or topology, and its floor. */
+export const trpcStackPaths: ReadonlySet<PathName> = new Set<PathName>(["trpc-floor", "stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster"]);
 
 export const pathDescriptions: Record<PathName, string> = {
   direct: "reader straight on the simulator's NDJSON (no server in between)",
   "bare-relay": "minimal node:http relay, NDJSON in, one SSE data event per token out",
+  "trpc-floor":
+    "the protocol's floor: node:http answering chat.send, then chat.events on tRPC's SSE wire; no framework, auth, validation or store",
   "ai-sdk": "AI SDK 7 streamText + ai-sdk-ollama, UI message stream (SSE) on node:http",
   stack: "this stack: tRPC chat.send + chat.events (SSE), durable SQLite log",
   "stack-memory": "this stack: tRPC chat.send + chat.events (SSE), in-memory store",
@@ -78,6 +80,7 @@ export function targetFor(path: PathName, urls: { simUrl: string; serverUrl: str
       return { protocol: bareSse, open: async (prompt) => ({ method: "POST", url: `${server()}/chat`, body: { prompt } }) };
     case "ai-sdk":
       return { protocol: aiSdkUiSse, open: async (prompt) => ({ method: "POST", url: `${server()}/chat`, body: { prompt } }) };
+    case "trpc-floor":
     case "stack":
     case "stack-memory":
     case "stack-postgres":

@@ -1,5 +1,6 @@
 import http from "node:http";
 import { performance } from "node:perf_hooks";
+import { forEachLine } from "./lines.js";
 import type { Protocol, StreamSink } from "./protocols.js";
 
 /** One HTTP request of the load generator. */
@@ -170,22 +171,8 @@ export async function readStream(target: StreamTarget, prompt: string, opts: Rea
         return;
       }
       opts.onHeaders?.();
-      let buffered = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buffered += chunk;
-        let start = 0;
-        let newline = buffered.indexOf("\n");
-        while (newline !== -1) {
-          decode(buffered.slice(start, newline));
-          start = newline + 1;
-          newline = buffered.indexOf("\n", start);
-        }
-        buffered = start === 0 ? buffered : buffered.slice(start);
-      });
       res.on("error", (err) => settle(`response failed: ${err.message}`));
-      res.on("end", () => {
-        if (buffered !== "") decode(buffered);
+      forEachLine(res, decode, () => {
         if (ended === null) settle("stream ended without a done event");
         else settle(ended.ok ? null : `stream reported error: ${ended.error}`);
       });

@@ -6,19 +6,10 @@ import http from "node:http";
 import { pipeUIMessageStreamToResponse, streamText, toUIMessageStream } from "ai";
 import { createOllama } from "ai-sdk-ollama";
 import { announceFailure, announceReady, upstreamFromEnv } from "./child-ipc.js";
+import { readBody } from "./relay-io.js";
 
 const { simUrl, model } = upstreamFromEnv();
 const ollama = createOllama({ baseURL: simUrl });
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => (body += chunk));
-    req.on("end", () => resolve(body));
-    req.on("error", reject);
-  });
-}
 
 async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const { prompt } = JSON.parse(await readBody(req)) as { prompt: string };

@@ -5,28 +5,19 @@
  */
 import http from "node:http";
 import { announceFailure, announceReady, upstreamFromEnv } from "./child-ipc.js";
+import { forEachLine } from "../lines.js";
+import { readBody, upstreamAgent } from "./relay-io.js";
 
 const { simUrl, model } = upstreamFromEnv();
-// TCP keep-alive after 30 s of silence, as the stack's model connections (node-transport.ts): the same kernel work per held stream.
-const upstreamAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000 });
+const agent = upstreamAgent();
 const chatUrl = new URL("/api/chat", simUrl);
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => (body += chunk));
-    req.on("end", () => resolve(body));
-    req.on("error", reject);
-  });
-}
 
 async function relay(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const { prompt } = JSON.parse(await readBody(req)) as { prompt: string };
   const payload = JSON.stringify({ model, messages: [{ role: "user", content: prompt }], stream: true });
   const upstream = http.request(chatUrl, {
     method: "POST",
-    agent: upstreamAgent,
+    agent,
     headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
   });
   res.on("close", () => {
@@ -43,7 +34,6 @@ async function relay(req: http.IncomingMessage, res: http.ServerResponse): Promi
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" });
-    let buffered = "";
     let finished = false;
     const line = (text: string) => {
       if (text === "" || finished) return;
@@ -65,20 +55,7 @@ async function relay(req: http.IncomingMessage, res: http.ServerResponse): Promi
         res.end("event: done\ndata: {}\n\n");
       }
     };
-    up.setEncoding("utf8");
-    up.on("data", (data: string) => {
-      buffered += data;
-      let start = 0;
-      let newline = buffered.indexOf("\n");
-      while (newline !== -1) {
-        line(buffered.slice(start, newline));
-        start = newline + 1;
-        newline = buffered.indexOf("\n", start);
-      }
-      buffered = buffered.slice(start);
-    });
-    up.on("end", () => {
-      if (buffered !== "") line(buffered);
+    forEachLine(up, line, () => {
       if (!finished) res.end(`event: error\ndata: "upstream ended without done"\n\n`);
     });
   });

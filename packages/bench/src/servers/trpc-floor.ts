@@ -7,10 +7,11 @@
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { announceFailure, announceReady, upstreamFromEnv } from "./child-ipc.js";
+import { forEachLine } from "../lines.js";
+import { readBody, upstreamAgent } from "./relay-io.js";
 
 const { simUrl, model } = upstreamFromEnv();
-// As the bare relay's and the stack's model connections: TCP keep-alive after 30 s of silence.
-const upstreamAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000 });
+const agent = upstreamAgent();
 const chatUrl = new URL("/api/chat", simUrl);
 
 interface FloorRun {
@@ -24,16 +25,6 @@ interface FloorRun {
 
 const runs = new Map<string, FloorRun>();
 const returnFrame = "event: return\ndata: \n\n";
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => (body += chunk));
-    req.on("end", () => resolve(body));
-    req.on("error", reject);
-  });
-}
 
 /** Hands one event to the subscriber (or keeps it until one comes), with backpressure on the model's response. */
 function emit(id: string, run: FloorRun, event: object, last = false): void {
@@ -63,7 +54,7 @@ async function send(req: http.IncomingMessage, res: http.ServerResponse): Promis
   const payload = JSON.stringify({ model, messages: [{ role: "user", content: message }], stream: true });
   const upstream = http.request(chatUrl, {
     method: "POST",
-    agent: upstreamAgent,
+    agent,
     headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
   });
   upstream.on("error", (err) => {
@@ -72,24 +63,14 @@ async function send(req: http.IncomingMessage, res: http.ServerResponse): Promis
   upstream.on("response", (up) => {
     run.upstream = up;
     emit(id, run, { type: "run-start", runId: id });
-    let buffered = "";
     const line = (text: string) => {
       if (text === "" || run.ended) return;
       const chunk = JSON.parse(text) as { message?: { content?: string }; done?: boolean };
       if (chunk.message?.content) emit(id, run, { type: "token", text: chunk.message.content });
       if (chunk.done) emit(id, run, { type: "done", reason: "stop" }, true);
     };
-    up.setEncoding("utf8");
-    up.on("data", (data: string) => {
-      buffered += data;
-      let start = 0;
-      let newline = buffered.indexOf("\n");
-      while (newline !== -1) {
-        line(buffered.slice(start, newline));
-        start = newline + 1;
-        newline = buffered.indexOf("\n", start);
-      }
-      buffered = buffered.slice(start);
+    forEachLine(up, line, () => {
+      if (!run.ended) emit(id, run, { type: "done", reason: "error", message: "upstream ended without done" }, true);
     });
   });
   upstream.end(payload);

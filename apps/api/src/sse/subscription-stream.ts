@@ -19,13 +19,13 @@ export interface StreamSettings {
 /** What a subscription sends after `connected`: the procedure's values, or the error that stopped it first. */
 export type StreamSource = { values: AsyncIterable<unknown> } | { error: unknown };
 
+/** The names tRPC's own headers win over (the caller's headers are lower-case, as Fastify's `getHeaders` gives them). */
+const subscriptionHeaderNames = new Set(subscriptionHeaders.map(([name]) => name));
+
 /**
  * The reason every stream's signal aborts with. `abort()` without one builds a DOMException, capturing a
  * stack, for every stream that ends: a visible share of a short stream's CPU. Nothing reads its stack.
  */
-/** The names tRPC's own headers win over (the caller's headers are lower-case, as Fastify's `getHeaders` gives them). */
-const subscriptionHeaderNames = new Set(subscriptionHeaders.map(([name]) => name));
-
 const clientGone = new DOMException("The subscription ended", "AbortError");
 
 const isAbortError = (error: unknown) =>

@@ -6,7 +6,7 @@ import type { StoredMessage } from "@streamchat/store";
  * (MAX_CONTEXT_MESSAGES, not counting the system prompt, and the model's context window) and reports what it left
  * out (a contextTrimmed status, usage.context.droppedMessages), which it can only count from the whole history.
  */
-export function buildContext(systemPrompt: string, history: StoredMessage[]): ChatMessage[] {
+export function buildContext(systemPrompt: string, history: readonly StoredMessage[]): ChatMessage[] {
   return [{ role: "system", content: systemPrompt }, ...history.map((m) => m.message)];
 }
 

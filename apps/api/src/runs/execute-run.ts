@@ -9,7 +9,7 @@ import {
   type EventOf,
   type RunResult,
 } from "@streamchat/core";
-import type { ChatStore, StoredEvent } from "@streamchat/store";
+import type { ChatStore, StoredEvent, StoredMessage } from "@streamchat/store";
 import { keepPreviousAnswer } from "./answer-versions.js";
 import type { ApprovalWaits } from "./approvals.js";
 import { buildContext } from "./context.js";
@@ -70,7 +70,12 @@ export class RunExecutor {
     run.controller.abort(new Error("the store failed"));
   }
 
-  async execute(run: LiveRun, resume?: { log: readonly StoredEvent[] }): Promise<void> {
+  /**
+   * `from.log`: a suspended run resumed from its log. `from.history`: the conversation's active path, when the starter
+   * knows it without a read.
+   */
+  async execute(run: LiveRun, from?: { log: readonly StoredEvent[] } | { history: readonly StoredMessage[] }): Promise<void> {
+    const resume = from && "log" in from ? from : undefined;
     const { record } = run;
     const { store, limits, events, log } = this.opts;
     const startedAt = this.opts.now();
@@ -96,7 +101,7 @@ export class RunExecutor {
     };
     try {
       // The active path only: other branches (earlier versions) are not the model's context.
-      const history = await store.activePath(record.conversationId);
+      const history = from && "history" in from ? from.history : await store.activePath(record.conversationId);
       const tools = await this.opts.toolsFor(record.userId, { resumed: resume !== undefined });
       let resumeFrom: ChatEvent[] | undefined;
       if (resume) {

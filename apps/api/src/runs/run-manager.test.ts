@@ -107,3 +107,29 @@ describe("graceful shutdown", () => {
     }
   });
 });
+
+describe("a run's history", () => {
+  it("is not read back for a new conversation's first answer; a follow-up reads the conversation's active path", async () => {
+    api = await startTestApi();
+    const store = api.server.store;
+    const activePath = store.activePath.bind(store);
+    const reads: string[] = [];
+    store.activePath = (conversationId) => {
+      reads.push(conversationId);
+      return activePath(conversationId);
+    };
+    const client = api.client();
+    const messagesSent = () => ((api!.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> }).messages);
+
+    const first = await client.chat.send.mutate({ message: "first question" });
+    await collectRun(client, first.runId);
+    expect(reads).toEqual([]);
+    expect(messagesSent().filter((m) => m.role === "user").map((m) => m.content)).toEqual(["first question"]);
+
+    const second = await client.chat.send.mutate({ message: "second question", conversationId: first.conversationId });
+    await collectRun(client, second.runId);
+    expect(reads).toEqual([first.conversationId]);
+    expect(messagesSent().map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
+    expect(messagesSent().at(-1)?.content).toBe("second question");
+  });
+});

@@ -1,5 +1,5 @@
 import type { AnyTool, ChatModel, EventOf, ThinkSetting } from "@streamchat/core";
-import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
+import type { ChatStore, RunRecord, StoredEvent, StoredMessage } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { ApprovalWaits, localDecisionSignal, type DecisionSignal } from "./approvals.js";
 import { approveCall, type ApproveCallInput, type ApproveCallResult } from "./approve-call.js";
@@ -165,7 +165,7 @@ export class RunManager {
       defaultModel: opts.defaultModel,
       provider: opts.provider,
       replicaId: this.replicaId,
-      launch: (record, think) => this.launch(record, think),
+      launch: (record, think, history) => this.launch(record, think, history),
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
     });
     this.sweeper = new OrphanSweeper({
@@ -213,13 +213,13 @@ export class RunManager {
     }
   }
 
-  private launch(record: RunRecord, think: ThinkSetting | undefined) {
+  private launch(record: RunRecord, think: ThinkSetting | undefined, history?: readonly StoredMessage[]) {
     const { live, end } = this.live.add(record, think);
     this.startedTotal++;
     this.opts.observer?.started?.(record);
     this.opts.hooks?.runStarted?.(record);
     void this.executor
-      .execute(live)
+      .execute(live, history ? { history } : undefined)
       .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "run failed outside the engine"))
       .finally(() => {
         end();

@@ -68,8 +68,11 @@ export interface RunStarterOptions {
   provider: string;
   /** This process: the owner recorded with each run it starts. */
   replicaId: string;
-  /** Starts executing a created run in the background. */
-  launch: (record: RunRecord, think: ThinkSetting | undefined) => void;
+  /**
+   * Starts executing a created run in the background. `history`: the conversation's active path when the caller
+   * knows it without a read (a conversation created with its question holds just that question).
+   */
+  launch: (record: RunRecord, think: ThinkSetting | undefined, history?: readonly StoredMessage[]) => void;
   hooks?: RunHooks;
 }
 
@@ -157,7 +160,8 @@ export class RunStarter {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
     this.opts.hooks?.messageAdded?.(input.userId, question);
-    this.opts.launch(record, input.think);
+    // A conversation this transaction created holds the question alone, and no one else knows its id yet.
+    this.opts.launch(record, input.think, run.conversation ? [question] : undefined);
     return started(record);
   }
 

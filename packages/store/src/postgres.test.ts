@@ -1,10 +1,9 @@
 import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatEvent, ChatMessage } from "@streamchat/core";
+import { heapUsedAfterGc } from "@streamchat/core/test-support";
 import { migratePostgres } from "./postgres/migrate.js";
 import { postgresMigrations } from "./postgres/schema.js";
 import { isSearchableRole, searchableText } from "./search.js";
@@ -19,13 +18,6 @@ import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 // The contract itself is in store.test.ts (which runs on PostgreSQL too).
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
-
-/** V8's heap in use after a full GC (the flag is set at run time; a fresh context then exposes `gc`). */
-function heapUsedAfterGc(): number {
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
-  return process.memoryUsage().heapUsed;
-}
 
 describePostgres("postgres store", () => {
   const databases: TestDatabase[] = [];

@@ -5,9 +5,9 @@ import { Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getHeapSpaceStatistics, queryObjects, setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { getHeapSpaceStatistics, queryObjects } from "node:v8";
 import { chatEventSchema } from "@streamchat/core";
+import { collectGarbage, heapUsedAfterGc } from "@streamchat/core/test-support";
 import type { ChatStore } from "@streamchat/store";
 import { startTestApi, type Received, type TestApi } from "./harness.js";
 
@@ -227,21 +227,7 @@ export async function spawnApi(env: Record<string, string>, timeoutMs = 30_000):
 
 // ---- resource probes ---------------------------------------------------------------------------
 
-let gcFn: (() => void) | undefined;
-/** A real full GC (the flag is set at run time; a fresh context exposes `gc`). */
-export function gc(): void {
-  if (!gcFn) {
-    setFlagsFromString("--expose-gc");
-    gcFn = runInNewContext("gc") as () => void;
-  }
-  gcFn();
-  gcFn();
-}
-
-export function heapUsedAfterGc(): number {
-  gc();
-  return process.memoryUsage().heapUsed;
-}
+export { collectGarbage as gc, heapUsedAfterGc };
 
 /**
  * Bytes of live small objects (V8's new and old spaces) after a full GC: what a per-connection leak
@@ -254,10 +240,10 @@ export function heapUsedAfterGc(): number {
 export async function smallObjectHeapAfterGc(): Promise<number> {
   // Collect, let the finalizers the GC queued run (AbortSignal.any cleanups), collect again.
   for (let i = 0; i < 3; i++) {
-    gc();
+    collectGarbage();
     await sleep(20);
   }
-  gc();
+  collectGarbage();
   let used = 0;
   for (const space of getHeapSpaceStatistics()) {
     if (space.space_name === "new_space" || space.space_name === "old_space") used += space.space_used_size;
@@ -267,7 +253,7 @@ export async function smallObjectHeapAfterGc(): Promise<number> {
 
 /** Live instances of the per-connection classes (both ends of the loopback HTTP), counted exactly after a GC. */
 export function connectionObjects(): Record<string, number> {
-  gc();
+  collectGarbage();
   const classes = { IncomingMessage, ServerResponse, Socket, Request, AbortSignal, ReadableStream };
   return Object.fromEntries(
     Object.entries(classes).map(([name, ctor]) => [name, queryObjects(ctor as unknown as new () => object, { format: "count" })]),

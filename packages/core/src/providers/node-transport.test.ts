@@ -5,13 +5,12 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
 import type { Transform } from "node:stream";
-import { runInNewContext } from "node:vm";
 import { createBrotliCompress, createDeflate, createGzip, gzipSync } from "node:zlib";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModel, ModelChunk } from "../model.js";
+import { collectGarbage } from "../test-support/heap.js";
 import { ask, chunks, chunksTo, failure } from "../test-support/provider-helpers.js";
 import { defaultSilenceTimeoutMs, idleSocketTimeoutMs, nodeTransport } from "./node-transport.js";
 import { createOllamaModel } from "./ollama.js";
@@ -77,14 +76,6 @@ const answerOllama = (res: ServerResponse) => {
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   res.end(doneLines);
 };
-
-/** A real full GC: the flag is set at run time, and a fresh context exposes `gc`. */
-function collectGarbage(): void {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  gc();
-  gc();
-}
 
 async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

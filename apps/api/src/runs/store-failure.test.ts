@@ -1,5 +1,5 @@
 import { DatabaseSync } from "node:sqlite";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatEvent } from "@streamchat/core";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import type { ChatStore, StoredEvent } from "@streamchat/store";
@@ -30,6 +30,19 @@ afterAll(async () => {
   process.off("uncaughtException", onUncaught);
   await sim?.close();
 });
+
+const opened: ChatStore[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+
+/** A store of this run's backend behind a wrapper whose calls fail on demand, and a run manager on the wrapper. */
+async function failingSetup(options?: Parameters<typeof testRunManager>[2]) {
+  const inner = await openTestStore();
+  opened.push(inner);
+  const failing = failingStore(inner);
+  return { inner, failing, runs: testRunManager(failing.store, sim, options) };
+}
 
 const once = (pick: FailWhen): FailWhen => {
   let fired = false;
@@ -69,177 +82,147 @@ function expectIncreasing(events: StoredEvent[]) {
 
 describe("a store write failing mid-run", () => {
   it("inside the token coalescer's setImmediate: no uncaught exception; the run ends with internal and the model request is closed", async () => {
-    const inner = await openTestStore();
-    const failing = failingStore(inner);
-    const runs = testRunManager(failing.store, sim, { limits: { coalesceTokens: true } });
-    try {
-      const run = await startRun(runs, "[fail:coalesced]");
-      await run.control.push({ content: "one " });
-      await eventually(() => run.received.some((e) => e.event.type === "token"), "the first token");
-      // After a run's first token, token events are only appended from the coalescer's setImmediate.
-      failing.failWhen(once((method, args) => method === "appendEvent" && eventArg(args).type === "token"));
-      await run.control.push({ content: "two " });
+    const { inner, failing, runs } = await failingSetup({ limits: { coalesceTokens: true } });
+    const run = await startRun(runs, "[fail:coalesced]");
+    await run.control.push({ content: "one " });
+    await eventually(() => run.received.some((e) => e.event.type === "token"), "the first token");
+    // After a run's first token, token events are only appended from the coalescer's setImmediate.
+    failing.failWhen(once((method, args) => method === "appendEvent" && eventArg(args).type === "token"));
+    await run.control.push({ content: "two " });
 
-      const received = await run.subscribed;
-      expect(failing.failures).toHaveLength(1);
-      expect(uncaught).toEqual([]);
-      expect(types(received).slice(-2)).toEqual(["error", "done"]);
-      expect(received.at(-2)?.event).toMatchObject({ code: "internal", message: "Something went wrong on the server." });
-      expect(received.at(-1)?.event).toMatchObject({ reason: "error" });
-      await run.request.finished;
-      expect(run.request.clientClosedEarly).toBe(true);
+    const received = await run.subscribed;
+    expect(failing.failures).toHaveLength(1);
+    expect(uncaught).toEqual([]);
+    expect(types(received).slice(-2)).toEqual(["error", "done"]);
+    expect(received.at(-2)?.event).toMatchObject({ code: "internal", message: "Something went wrong on the server." });
+    expect(received.at(-1)?.event).toMatchObject({ reason: "error" });
+    await run.request.finished;
+    expect(run.request.clientClosedEarly).toBe(true);
 
-      await runs.whenEnded(run.runId);
-      expect(await inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
-      // The subscriber saw the token whose append failed; the log lacks it, and the end comes after its seq.
-      const lost = seqArg(failing.failures[0]!.args);
-      expect(received.find((e) => e.seq === lost)?.event).toMatchObject({ type: "token", text: "two " });
-      expect(await inner.readEvents(run.runId)).toEqual(received.filter((e) => e.seq !== lost));
-      expect(received.at(-2)!.seq).toBeGreaterThan(lost);
-      expect(await messagesOf(inner, run.conversationId)).toEqual([
-        ["user", "[fail:coalesced] go"],
-        ["assistant", "one "],
-      ]);
-    } finally {
-      await inner.close();
-    }
+    await runs.whenEnded(run.runId);
+    expect(await inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
+    // The subscriber saw the token whose append failed; the log lacks it, and the end comes after its seq.
+    const lost = seqArg(failing.failures[0]!.args);
+    expect(received.find((e) => e.seq === lost)?.event).toMatchObject({ type: "token", text: "two " });
+    expect(await inner.readEvents(run.runId)).toEqual(received.filter((e) => e.seq !== lost));
+    expect(received.at(-2)!.seq).toBeGreaterThan(lost);
+    expect(await messagesOf(inner, run.conversationId)).toEqual([
+      ["user", "[fail:coalesced] go"],
+      ["assistant", "one "],
+    ]);
   });
 
   it("storing the question failing: the send fails and leaves no conversation, run or message behind", async () => {
-    const inner = await openTestStore();
-    const failing = failingStore(inner);
-    const runs = testRunManager(failing.store, sim);
+    const { inner, failing, runs } = await failingSetup();
     // Whatever call stores the question (with its run, and for a first message its conversation) fails.
     const storesQuestion: FailWhen = (method) => method === "appendMessage" || method === "startRun";
-    try {
-      failing.failWhen(once(storesQuestion));
-      await expect(runs.start({ userId: "u", message: "[fail:question] first" })).rejects.toBeInstanceOf(Error);
-      expect(failing.failures).toHaveLength(1);
-      expect(await inner.listConversations("u")).toEqual([]);
-      expect(await inner.listRunningRuns()).toEqual([]);
+    failing.failWhen(once(storesQuestion));
+    await expect(runs.start({ userId: "u", message: "[fail:question] first" })).rejects.toBeInstanceOf(Error);
+    expect(failing.failures).toHaveLength(1);
+    expect(await inner.listConversations("u")).toEqual([]);
+    expect(await inner.listRunningRuns()).toEqual([]);
 
-      // A follow-up in an existing conversation: no run without its question either.
-      const first = await startRun(runs, "[fail:question-2]");
-      await first.control.push({ content: "answer" });
-      await first.control.push({ done: true });
-      await first.subscribed;
-      await runs.whenEnded(first.runId);
-      const before = { runs: await inner.listRuns(first.conversationId), messages: await inner.listMessages(first.conversationId) };
-      failing.failWhen(once(storesQuestion));
-      await expect(runs.start({ userId: "u", conversationId: first.conversationId, message: "[fail:question-2] again" })).rejects.toBeInstanceOf(Error);
-      expect(failing.failures).toHaveLength(2);
-      expect({ runs: await inner.listRuns(first.conversationId), messages: await inner.listMessages(first.conversationId) }).toEqual(before);
-      expect(uncaught).toEqual([]);
-    } finally {
-      await inner.close();
-    }
+    // A follow-up in an existing conversation: no run without its question either.
+    const first = await startRun(runs, "[fail:question-2]");
+    await first.control.push({ content: "answer" });
+    await first.control.push({ done: true });
+    await first.subscribed;
+    await runs.whenEnded(first.runId);
+    const before = { runs: await inner.listRuns(first.conversationId), messages: await inner.listMessages(first.conversationId) };
+    failing.failWhen(once(storesQuestion));
+    await expect(runs.start({ userId: "u", conversationId: first.conversationId, message: "[fail:question-2] again" })).rejects.toBeInstanceOf(Error);
+    expect(failing.failures).toHaveLength(2);
+    expect({ runs: await inner.listRuns(first.conversationId), messages: await inner.listMessages(first.conversationId) }).toEqual(before);
+    expect(uncaught).toEqual([]);
   });
 
   it("the stored answer failing at the end: error + done still come, and the answer is stored once", async () => {
-    const inner = await openTestStore();
-    const failing = failingStore(inner);
-    const runs = testRunManager(failing.store, sim);
-    try {
-      const run = await startRun(runs, "[fail:messages]");
-      await run.control.push({ content: "the answer" });
-      // The answer is stored with the done (appendDone): that commit fails, so the closer stores the answer.
-      failing.failWhen(once((method) => method === "appendDone"));
-      await run.control.push({ done: true });
+    const { inner, failing, runs } = await failingSetup();
+    const run = await startRun(runs, "[fail:messages]");
+    await run.control.push({ content: "the answer" });
+    // The answer is stored with the done (appendDone): that commit fails, so the closer stores the answer.
+    failing.failWhen(once((method) => method === "appendDone"));
+    await run.control.push({ done: true });
 
-      const received = await run.subscribed;
-      expect(failing.failures.map((f) => f.method)).toEqual(["appendDone"]);
-      expect(types(received).slice(-2)).toEqual(["error", "done"]);
-      expect(received.at(-1)?.event).toMatchObject({ reason: "error" });
-      await runs.whenEnded(run.runId);
-      expect(await inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
-      expect(await inner.readEvents(run.runId)).toEqual(received);
-      expect(await messagesOf(inner, run.conversationId)).toEqual([
-        ["user", "[fail:messages] go"],
-        ["assistant", "the answer"],
-      ]);
-    } finally {
-      await inner.close();
-    }
+    const received = await run.subscribed;
+    expect(failing.failures.map((f) => f.method)).toEqual(["appendDone"]);
+    expect(types(received).slice(-2)).toEqual(["error", "done"]);
+    expect(received.at(-1)?.event).toMatchObject({ reason: "error" });
+    await runs.whenEnded(run.runId);
+    expect(await inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
+    expect(await inner.readEvents(run.runId)).toEqual(received);
+    expect(await messagesOf(inner, run.conversationId)).toEqual([
+      ["user", "[fail:messages] go"],
+      ["assistant", "the answer"],
+    ]);
   });
 
   it("the answer's commit failing while the log cannot be read either: subscribers get error + done at once, without a gap", async () => {
-    const inner = await openTestStore();
-    const failing = failingStore(inner);
-    const runs = testRunManager(failing.store, sim, { closeRetryMs: 20 });
-    try {
-      const run = await startRun(runs, "[fail:end-unreadable]");
-      await run.control.push({ content: "kept" });
-      await eventually(() => run.received.some((e) => e.event.type === "token"), "the token");
-      // The database is gone: the done (and its answer) cannot be committed, and a follower that saw a gap in the
-      // seqs would look for the missing events in the log, which cannot be read now.
-      failing.failWhen((method) => method === "appendDone" || method === "appendEvent" || method === "readEvents" || method === "finishRun");
-      await run.control.push({ done: true });
+    const { inner, failing, runs } = await failingSetup({ closeRetryMs: 20 });
+    const run = await startRun(runs, "[fail:end-unreadable]");
+    await run.control.push({ content: "kept" });
+    await eventually(() => run.received.some((e) => e.event.type === "token"), "the token");
+    // The database is gone: the done (and its answer) cannot be committed, and a follower that saw a gap in the
+    // seqs would look for the missing events in the log, which cannot be read now.
+    failing.failWhen((method) => method === "appendDone" || method === "appendEvent" || method === "readEvents" || method === "finishRun");
+    await run.control.push({ done: true });
 
-      const received = await run.subscribed;
-      expect(types(received).slice(-2)).toEqual(["error", "done"]);
-      expect(received.map((e) => e.seq)).toEqual(received.map((_, i) => i + 1));
-      expect(failing.failures.map((f) => f.method)).toContain("appendDone");
+    const received = await run.subscribed;
+    expect(types(received).slice(-2)).toEqual(["error", "done"]);
+    expect(received.map((e) => e.seq)).toEqual(received.map((_, i) => i + 1));
+    expect(failing.failures.map((f) => f.method)).toContain("appendDone");
 
-      failing.failWhen(() => false); // the database is back: the run is closed in the log, past the seqs handed out
-      await eventually(async () => (await inner.getRun(run.runId))?.status === "done", "the run to be closed in the background");
-      const log = await inner.readEvents(run.runId);
-      expect(types(log).slice(-2)).toEqual(["error", "done"]);
-      expect(log.at(-2)!.seq).toBeGreaterThan(received.at(-1)!.seq);
-      expect(await messagesOf(inner, run.conversationId)).toEqual([
-        ["user", "[fail:end-unreadable] go"],
-        ["assistant", "kept"],
-      ]);
-      expect(uncaught).toEqual([]);
-    } finally {
-      await inner.close();
-    }
+    failing.failWhen(() => false); // the database is back: the run is closed in the log, past the seqs handed out
+    await eventually(async () => (await inner.getRun(run.runId))?.status === "done", "the run to be closed in the background");
+    const log = await inner.readEvents(run.runId);
+    expect(types(log).slice(-2)).toEqual(["error", "done"]);
+    expect(log.at(-2)!.seq).toBeGreaterThan(received.at(-1)!.seq);
+    expect(await messagesOf(inner, run.conversationId)).toEqual([
+      ["user", "[fail:end-unreadable] go"],
+      ["assistant", "kept"],
+    ]);
+    expect(uncaught).toEqual([]);
   });
 
   it("a store that keeps failing: subscribers still get the end, and the run is closed once the store works again", async () => {
-    const inner = await openTestStore();
-    const failing = failingStore(inner);
-    const runs = testRunManager(failing.store, sim, { closeRetryMs: 20 });
-    try {
-      const run = await startRun(runs, "[fail:broken]");
-      await run.control.push({ content: "kept " });
-      await eventually(() => run.received.some((e) => e.event.type === "token"), "the first token");
-      failing.failWhen((method) => method === "appendEvent" || method === "appendDone" || method === "finishRun");
-      await run.control.push({ content: "never stored" });
+    const { inner, failing, runs } = await failingSetup({ closeRetryMs: 20 });
+    const run = await startRun(runs, "[fail:broken]");
+    await run.control.push({ content: "kept " });
+    await eventually(() => run.received.some((e) => e.event.type === "token"), "the first token");
+    failing.failWhen((method) => method === "appendEvent" || method === "appendDone" || method === "finishRun");
+    await run.control.push({ content: "never stored" });
 
-      const received = await run.subscribed;
-      expect(uncaught).toEqual([]);
-      expect(types(received).slice(-3)).toEqual(["token", "error", "done"]);
-      expect(received.at(-2)?.event).toMatchObject({ code: "internal" });
-      expectIncreasing(received);
-      await run.request.finished;
-      expect(run.request.clientClosedEarly).toBe(true);
-      await runs.whenEnded(run.runId);
-      expect(runs.activeRunId(run.conversationId)).toBeNull();
-      // Nothing could be written: the log still ends with the token before the one whose append failed.
-      expect((await inner.getRun(run.runId))?.status).toBe("running");
-      const kept = received.slice(0, -3);
-      expect(received.at(-3)?.seq).toBe(seqArg(failing.failures[0]!.args));
-      expect(await inner.readEvents(run.runId)).toEqual(kept);
+    const received = await run.subscribed;
+    expect(uncaught).toEqual([]);
+    expect(types(received).slice(-3)).toEqual(["token", "error", "done"]);
+    expect(received.at(-2)?.event).toMatchObject({ code: "internal" });
+    expectIncreasing(received);
+    await run.request.finished;
+    expect(run.request.clientClosedEarly).toBe(true);
+    await runs.whenEnded(run.runId);
+    expect(runs.activeRunId(run.conversationId)).toBeNull();
+    // Nothing could be written: the log still ends with the token before the one whose append failed.
+    expect((await inner.getRun(run.runId))?.status).toBe("running");
+    const kept = received.slice(0, -3);
+    expect(received.at(-3)?.seq).toBe(seqArg(failing.failures[0]!.args));
+    expect(await inner.readEvents(run.runId)).toEqual(kept);
 
-      failing.failWhen(() => false); // the disk is back
-      await eventually(async () => (await inner.getRun(run.runId))?.status === "done", "the run to be closed in the background");
-      expect(await inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
-      const log = await inner.readEvents(run.runId);
-      expect(log.slice(0, -2)).toEqual(kept);
-      expect(log.slice(-2).map((e) => e.event)).toEqual([
-        expect.objectContaining({ type: "error", code: "internal" }),
-        expect.objectContaining({ type: "done", reason: "error" }),
-      ]);
-      // The closing events never reuse a seq a subscriber saw for another event.
-      expect(log.at(-2)!.seq).toBeGreaterThan(received.at(-1)!.seq);
-      // The first close attempt stored the answer before failing on the events; the retry did not repeat it.
-      expect(await messagesOf(inner, run.conversationId)).toEqual([
-        ["user", "[fail:broken] go"],
-        ["assistant", "kept "],
-      ]);
-    } finally {
-      await inner.close();
-    }
+    failing.failWhen(() => false); // the disk is back
+    await eventually(async () => (await inner.getRun(run.runId))?.status === "done", "the run to be closed in the background");
+    expect(await inner.getRun(run.runId)).toMatchObject({ status: "done", reason: "error" });
+    const log = await inner.readEvents(run.runId);
+    expect(log.slice(0, -2)).toEqual(kept);
+    expect(log.slice(-2).map((e) => e.event)).toEqual([
+      expect.objectContaining({ type: "error", code: "internal" }),
+      expect.objectContaining({ type: "done", reason: "error" }),
+    ]);
+    // The closing events never reuse a seq a subscriber saw for another event.
+    expect(log.at(-2)!.seq).toBeGreaterThan(received.at(-1)!.seq);
+    // The first close attempt stored the answer before failing on the events; the retry did not repeat it.
+    expect(await messagesOf(inner, run.conversationId)).toEqual([
+      ["user", "[fail:broken] go"],
+      ["assistant", "kept "],
+    ]);
   });
 
   // On PostgreSQL the database going away mid-run is tested with a real server (reliability/database-restart.test.ts).

@@ -38,8 +38,11 @@ describe("the API's Node flags", () => {
       const space = require("node:v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
       process.stdout.write(String(space.space_size));`;
     const run = (flags: readonly string[]) => Number(execFileSync(process.execPath, [...flags, "-e", script], { encoding: "utf8" }));
-    expect(run(nodeFlags)).toBeLessThanOrEqual(2 * semiSpaceMb * 1024 * 1024);
+    // Two semi-spaces of the cap, with room for the few pages V8 can hold past it while a scavenge runs (33.75 MB for
+    // a 32 MB cap was seen once on a loaded machine).
+    const bound = 1.5 * 2 * semiSpaceMb * 1024 * 1024;
+    expect(run(nodeFlags)).toBeLessThanOrEqual(bound);
     // The check can fail: with a bigger cap the same script grows the young generation past this one's bound.
-    expect(run([`--max-semi-space-size=${4 * semiSpaceMb}`])).toBeGreaterThan(2 * semiSpaceMb * 1024 * 1024);
+    expect(run([`--max-semi-space-size=${4 * semiSpaceMb}`])).toBeGreaterThan(bound);
   });
 });

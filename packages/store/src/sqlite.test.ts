@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, StatementSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { migrations } from "./migrations.js";
 import { openSqliteStore, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
@@ -244,6 +244,67 @@ describe("sqlite store on a real file", () => {
     expect(() =>
       raw().prepare("INSERT INTO runs (id, conversation_id, user_id, model, provider, status, created_at) VALUES ('x', 'c1', 'alice', 'm', 'p', 'running', 0)").run(),
     ).toThrow(/UNIQUE constraint failed: runs.conversation_id/);
+  });
+
+  it("commits the runs started in one turn in one transaction, and rolls a refused one back alone", async () => {
+    const store = open();
+    await seed(store); // c1 has a running run
+    const start = (id: string, conversationId: string, options: { title?: string; parentId?: number } = {}) =>
+      store.startRun({
+        id,
+        conversationId,
+        userId: "alice",
+        model: "demo",
+        provider: "sim",
+        ...(options.title === undefined ? {} : { conversation: { title: options.title } }),
+        question: { message: { role: "user", content: `question of ${id}` }, ...(options.parentId === undefined ? {} : { parentId: options.parentId }) },
+      });
+    const run = vi.spyOn(StatementSync.prototype, "run");
+    const commits = () => run.mock.contexts.filter((statement) => (statement as StatementSync).sourceSQL === "COMMIT").length;
+    try {
+      const results = await Promise.allSettled([
+        start("ra", "ca", { title: "A" }),
+        start("rb", "c1"), // refused: c1's run is running
+        start("rc", "cc", { title: "C" }),
+        start("rd", "ca"), // refused: ra, started earlier in the same group, is running in ca
+        start("re", "ce", { title: "E", parentId: 999 }), // refused after its conversation's insert: no such parent
+      ]);
+      expect(commits()).toBe(1);
+      expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected", "rejected"]);
+      expect(results[1]).toMatchObject({ reason: { code: "conflict", reason: "conversation_busy" } });
+      expect(results[3]).toMatchObject({ reason: { code: "conflict", reason: "conversation_busy" } });
+      expect(results[4]).toMatchObject({ reason: { code: "not_found" } });
+    } finally {
+      run.mockRestore();
+    }
+    const db = raw();
+    expect(db.prepare("SELECT id FROM conversations ORDER BY id").all().map((row) => row.id)).toEqual(["c1", "ca", "cc"]);
+    expect(db.prepare("SELECT id FROM runs ORDER BY id").all().map((row) => row.id)).toEqual(["r1", "ra", "rc"]);
+    expect(db.prepare("SELECT content FROM messages ORDER BY id").all().map((row) => row.content)).toEqual(["question of ra", "question of rc"]);
+  });
+
+  it("fails every run of a group whose transaction cannot start, and stores none of them", async () => {
+    const store = open({ busyTimeoutMs: 20 });
+    await store.createConversation({ id: "c1", userId: "alice", title: "First" });
+    const locker = raw();
+    locker.exec("BEGIN IMMEDIATE");
+    const start = (id: string, conversationId: string) =>
+      store.startRun({ id, conversationId, userId: "alice", model: "demo", provider: "sim", conversation: { title: id }, question: { message: { role: "user", content: id } } });
+    const results = await Promise.allSettled([start("ra", "ca"), start("rb", "cb")]);
+    locker.exec("ROLLBACK");
+    expect(results.map((result) => result.status)).toEqual(["rejected", "rejected"]);
+    expect(results[0]).toMatchObject({ reason: { message: expect.stringMatching(/locked/) } });
+    expect(await store.listConversations("alice")).toHaveLength(1);
+    await expect(start("rc", "cc")).resolves.toMatchObject({ run: { id: "rc" } });
+  });
+
+  it("commits the runs started before close", async () => {
+    const store = open();
+    await store.createConversation({ id: "c1", userId: "alice", title: "First" });
+    const started = store.startRun({ id: "r1", conversationId: "c1", userId: "alice", model: "demo", provider: "sim", question: { message: { role: "user", content: "hi" } } });
+    await store.close();
+    await expect(started).resolves.toMatchObject({ run: { id: "r1", status: "running" } });
+    expect((await open().getRun("r1"))?.status).toBe("running");
   });
 
   it("rejects nonsensical batching options without opening the file", () => {

@@ -17,7 +17,7 @@ import {
   type SearchableRole,
 } from "./search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "./streamed-types.js";
-import type { ApprovalDecisionRecord, ChatStore, Conversation, CreateRunInput, PathMessage, RunAnswer, RunRecord, SearchHit, StoredEvent, StoredMessage } from "./types.js";
+import type { ApprovalDecisionRecord, ChatStore, Conversation, CreateRunInput, PathMessage, RunAnswer, RunRecord, SearchHit, StartedRunRecord, StoredEvent, StoredMessage } from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
 import { MessageTree, type TreeNode } from "./tree.js";
 
@@ -131,8 +131,9 @@ function isConstraintError(error: unknown): boolean {
  * and with `journal_mode=WAL` + `synchronous=NORMAL` a commit is not fsynced until the next checkpoint. A process
  * crash can therefore lose the last ≤ flushIntervalMs of events (an OS crash or power loss can lose the
  * last commits), but never corrupts the log: each batch lands whole or not at all, and a run's end (`done`) is
- * committed before its append's promise resolves. Everything else (conversations, messages, runs) commits
- * immediately. Invariants (one running run per conversation, unique client request ids, the per-user limit) are
+ * committed before its append's promise resolves. The runs started in one turn of the event loop commit together
+ * (`startRun`'s group commit, each run under its own savepoint) before their promises resolve; everything else
+ * (conversations, messages, runs) commits immediately. Invariants (one running run per conversation, unique client request ids, the per-user limit) are
  * checked inside BEGIN IMMEDIATE, which serialises writers across processes sharing the file, and backed by
  * unique indexes. Call `close()` on shutdown: the flush timer is unref'd and will not keep the process alive.
  */
@@ -162,6 +163,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   // Prepared once, reused for the life of the store.
   const sql = {
     begin: db.prepare("BEGIN IMMEDIATE"),
+    // One per run of a group of starts (startRun): a refused run is undone alone.
+    savepoint: db.prepare("SAVEPOINT run_start"),
+    release: db.prepare("RELEASE run_start"),
+    rollbackTo: db.prepare("ROLLBACK TO run_start"),
     // A read transaction: one snapshot for several statements (another process may write in between).
     beginRead: db.prepare("BEGIN"),
     commit: db.prepare("COMMIT"),
@@ -277,6 +282,46 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * Group commit of the runs started in one turn of the event loop: one BEGIN IMMEDIATE … COMMIT for all of them, each
+   * under its own savepoint, so a refused run (its checks, its question's parent) is rolled back alone and the others
+   * commit. Why: a start writes ~13 pages (one per B-tree it touches), and concurrent starts touch the same ones (the
+   * right edges of indexes keyed by time-ordered ids), so a group writes little more than one start. The wait is the
+   * rest of the turn: setImmediate runs right after the I/O that brought the requests.
+   */
+  let queuedStarts: Array<{ start: () => StartedRunRecord; resolve: (started: StartedRunRecord) => void; reject: (error: unknown) => void }> = [];
+  let startsScheduled: NodeJS.Immediate | undefined;
+
+  function commitStarts(): void {
+    startsScheduled = undefined;
+    const group = queuedStarts;
+    queuedStarts = [];
+    const outcomes: Array<{ ok: true; started: StartedRunRecord } | { ok: false; error: unknown }> = [];
+    try {
+      transaction(() => {
+        for (const { start } of group) {
+          sql.savepoint.run();
+          try {
+            outcomes.push({ ok: true, started: start() });
+          } catch (error) {
+            // A failed ROLLBACK TO (the transaction itself is gone) fails the whole group, below.
+            sql.rollbackTo.run();
+            outcomes.push({ ok: false, error });
+          }
+          sql.release.run();
+        }
+      });
+    } catch (error) {
+      for (const { reject } of group) reject(error);
+      return;
+    }
+    group.forEach(({ resolve, reject }, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) resolve(outcome.started);
+      else reject(outcome.error);
+    });
   }
 
   const sink: EventSink = {
@@ -543,11 +588,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       const max = runningLimit(input);
       const at = now();
       const { conversationId } = input;
-      // One BEGIN IMMEDIATE … COMMIT: a refusal anywhere (the run's checks, the question's parent) rolls back all.
-      return transaction(() => {
+      // Under its savepoint in the group's transaction (commitStarts): a refusal anywhere (the run's checks, the
+      // question's parent) rolls back this run, its question and its new conversation.
+      const start = (): StartedRunRecord => {
         insertRun(input, max, at, input.conversation?.title);
         const { conversation, ...question } = insertMessage(conversationId, input.id, input.question.message, input.question.parentId, at);
         return { run: newRunRecord(input, at), conversation, question };
+      };
+      return new Promise<StartedRunRecord>((resolve, reject) => {
+        queuedStarts.push({ start, resolve, reject });
+        startsScheduled ??= setImmediate(commitStarts);
       });
     },
 
@@ -698,6 +748,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     async close() {
       if (closed) return;
       closed = true;
+      // Starts accepted before close are committed, not dropped.
+      if (startsScheduled) {
+        clearImmediate(startsScheduled);
+        commitStarts();
+      }
       try {
         await batcher.close();
       } finally {

@@ -133,9 +133,9 @@ function isConstraintError(error: unknown): boolean {
  * last commits), but never corrupts the log: each batch lands whole or not at all, and a run's end (`done`) is
  * committed before its append's promise resolves. The runs started in one turn of the event loop commit together
  * (`startRun`'s group commit, each run under its own savepoint) before their promises resolve; everything else
- * (conversations, messages, runs) commits immediately. Invariants (one running run per conversation, unique client request ids, the per-user limit) are
- * checked inside BEGIN IMMEDIATE, which serialises writers across processes sharing the file, and backed by
- * unique indexes. Call `close()` on shutdown: the flush timer is unref'd and will not keep the process alive.
+ * (conversations, messages, runs) commits immediately. Invariants (one running run per conversation, unique client
+ * request ids, the per-user limit) are checked inside BEGIN IMMEDIATE, which serialises writers across processes
+ * sharing the file, and backed by unique indexes. Call `close()` on shutdown: the flush timer is unref'd and will not keep the process alive.
  */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
@@ -306,8 +306,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
           try {
             outcomes.push({ ok: true, started: start() });
           } catch (error) {
-            // A failed ROLLBACK TO (the transaction itself is gone) fails the whole group, below.
-            sql.rollbackTo.run();
+            try {
+              sql.rollbackTo.run();
+            } catch {
+              // The transaction itself is gone (SQLite rolls it back on some I/O errors): the whole group fails, below.
+              throw error;
+            }
             outcomes.push({ ok: false, error });
           }
           sql.release.run();

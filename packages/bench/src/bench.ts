@@ -187,6 +187,8 @@ export interface RunOptions {
 }
 
 const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster", "stack-rest"]);
+/** The reference servers other than the bare relay, by path. */
+const referenceServers: Partial<Record<PathName, string>> = { "ai-sdk": "servers/ai-sdk-relay", "trpc-floor": "servers/trpc-floor" };
 
 function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl: string | undefined): Record<string, string> {
   const common = { BENCH_SIM_URL: simUrl, BENCH_MODEL: model };
@@ -263,7 +265,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
       });
     }
-    const entry = stackPaths.has(path) ? "servers/stack" : path === "ai-sdk" ? "servers/ai-sdk-relay" : path === "trpc-floor" ? "servers/trpc-floor" : "servers/bare-relay";
+    const entry = stackPaths.has(path) ? "servers/stack" : (referenceServers[path] ?? "servers/bare-relay");
     return startServer({
       name: path,
       entry,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineTool, type ChatEvent, type ErrorCode } from "@streamchat/core";
+import { heapUsedAfterGc } from "@streamchat/core/test-support";
 import { startSimulator, type Scenario, type SimChatRequest, type Simulator } from "@streamchat/ollama-sim";
 import {
   collectRun,
@@ -21,7 +22,6 @@ import {
   connectionObjectsSettled,
   connectionsClosed,
   eventsPath,
-  heapUsedAfterGc,
   prng,
   rawSubscribe,
   readAll,

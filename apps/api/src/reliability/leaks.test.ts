@@ -1,5 +1,6 @@
 import { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectGarbage, heapUsedAfterGc } from "@streamchat/core/test-support";
 import { eventually, type ApiClient } from "../test-support/harness.js";
 import {
   activeHandles,
@@ -10,8 +11,6 @@ import {
   connectionsClosed,
   type ConnectionCounts,
   eventsPath,
-  gc,
-  heapUsedAfterGc,
   rawSubscribe,
   readAll,
   smallObjectHeapAfterGc,
@@ -141,7 +140,7 @@ describe("leaks", () => {
           `sockets ${describeSockets()}, ${handlesBefore} handles before`,
       );
     });
-    gc();
+    collectGarbage();
     expect(heapUsedAfterGc() - heapBefore).toBeLessThan(16 * 1024 * 1024);
   });
 });

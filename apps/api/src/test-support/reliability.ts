@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getHeapSpaceStatistics, queryObjects } from "node:v8";
 import { chatEventSchema } from "@streamchat/core";
-import { collectGarbage, heapUsedAfterGc } from "@streamchat/core/test-support";
+import { collectGarbage } from "@streamchat/core/test-support";
 import type { ChatStore } from "@streamchat/store";
 import { startTestApi, type Received, type TestApi } from "./harness.js";
 
@@ -226,8 +226,6 @@ export async function spawnApi(env: Record<string, string>, timeoutMs = 30_000):
 }
 
 // ---- resource probes ---------------------------------------------------------------------------
-
-export { collectGarbage as gc, heapUsedAfterGc };
 
 /**
  * Bytes of live small objects (V8's new and old spaces) after a full GC: what a per-connection leak

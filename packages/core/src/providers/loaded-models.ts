@@ -17,8 +17,8 @@ export interface LoadedModelsOptions {
 
 /**
  * Which models the server has in memory, read at most once per `ttlMs` and shared by concurrent callers.
- * A failed read counts as "cannot say" for the same time. A finished answer invalidates it, so the next
- * run does not take a model it just used for a cold one.
+ * A failed read counts as "cannot say" for the same time. A finished answer corrects an answer that calls its model
+ * absent (`answered`), so the next run does not take a model it just used for a cold one.
  */
 export class LoadedModels {
   private cached: { models: Map<string, LoadedModel> | undefined; expiresAt: number } | undefined;
@@ -48,7 +48,18 @@ export class LoadedModels {
     return models.get(modelKey(model)) ?? false;
   }
 
-  invalidate(): void {
+  /**
+   * The model just answered, so it is in memory now. A fresh answer that already lists it (or cannot say) still holds
+   * and is kept: dropping it made every run read /api/ps again before its request. One that calls it absent is dropped,
+   * so the next run does not announce a cold start for a model it just used.
+   */
+  answered(model: string): void {
+    const cached = this.cached;
+    if (cached && cached.expiresAt > this.opts.now() && (cached.models === undefined || cached.models.has(modelKey(model)))) return;
+    this.invalidate();
+  }
+
+  private invalidate(): void {
     this.generation += 1;
     this.cached = undefined;
     this.reading = undefined;

@@ -312,6 +312,7 @@ async function fakeOllama() {
     state,
     model,
     shows: () => server.requests.filter((r) => r.path === "/api/show").length,
+    psReads: () => server.requests.filter((r) => r.path === "/api/ps").length,
     advance: (ms: number) => (clock += ms),
     close: () => server.close(),
   };
@@ -534,6 +535,35 @@ describe("createOllamaModel — what /api/show and /api/ps say", () => {
       fake.state.ps = null;
       fake.advance(3_000); // past the 2 s the /api/ps answer is reused
       expect(await fake.model.state!("m1")).toEqual({ loaded: undefined });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("state after an answer: a fresh /api/ps answer that lists the model is kept; one that calls it absent is read again", async () => {
+    const fake = await fakeOllama();
+    const answer = async (model: string) => {
+      for await (const chunk of fake.model.stream({ model, messages: [{ role: "user", content: "hi" }] })) void chunk;
+    };
+    try {
+      fake.state.ps = [{ name: "m1:latest", model: "m1:latest", context_length: 8192 }];
+      expect(await fake.model.state!("m1")).toEqual({ loaded: true, contextTokens: 8192 });
+      await answer("m1");
+      await answer("m1");
+      expect(await fake.model.state!("m1")).toEqual({ loaded: true, contextTokens: 8192 });
+      expect(fake.psReads()).toBe(1); // every answer used to drop it: one /api/ps read per run
+
+      await fake.model.capabilities!("m2"); // installed, and /api/ps does not list it: cold
+      expect(await fake.model.state!("m2")).toEqual({ loaded: false });
+      fake.state.ps = [...fake.state.ps, { name: "m2:latest", model: "m2:latest", context_length: 4096 }];
+      await answer("m2"); // it answered, so it is loaded now: the cached "absent" is not reused
+      expect(await fake.model.state!("m2")).toEqual({ loaded: true, contextTokens: 4096 });
+      expect(fake.psReads()).toBe(2);
+
+      fake.advance(3_000); // past the 2 s an answer is reused: read again, answer or not
+      await answer("m1");
+      expect(await fake.model.state!("m1")).toEqual({ loaded: true, contextTokens: 8192 });
+      expect(fake.psReads()).toBe(3);
     } finally {
       await fake.close();
     }

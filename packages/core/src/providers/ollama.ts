@@ -93,7 +93,7 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
         const chunks = fromOllamaLine(line);
         if (chunks.some((chunk) => chunk.type === "finish")) {
           finished = true;
-          loaded.invalidate(); // it is loaded now: the next run must not call it cold from an older /api/ps
+          loaded.answered(request.model);
         }
         return chunks;
       },

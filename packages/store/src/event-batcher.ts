@@ -42,9 +42,8 @@ export type FailureKind =
 export interface EventSink {
   /**
    * Inserts the rows in ONE transaction: all or none, and marks the run of each row with `finish` done in it (a run
-   * already finished keeps its first finish). A row with an `answer` (only SQLite's appendDone queues one) has its
-   * messages appended before it, in the same transaction, and their stored form set on `answer.stored`. May finish
-   * synchronously (SQLite).
+   * already finished keeps its first finish). A row with an `answer` (appendDone queues one) has its messages
+   * appended in the same transaction, and their stored form set on `answer.stored`. May finish synchronously (SQLite).
    */
   insert(rows: readonly QueuedEvent[]): void | Promise<void>;
   classify(error: unknown): FailureKind;
@@ -53,7 +52,8 @@ export interface EventSink {
   /**
    * The rows that are not in the log yet with exactly this payload. Asked only after a "duplicate" failure of
    * rows that had already failed transiently once: the earlier attempt may have committed them (the connection
-   * dropped before the commit was acknowledged), and then they must count as committed, not as a conflict.
+   * dropped before the commit was acknowledged), and then they must count as committed, not as a conflict. A
+   * committed row with an `answer` gets `answer.stored` set to its messages as that attempt stored them.
    */
   notYetCommitted(rows: readonly QueuedEvent[]): QueuedEvent[] | Promise<QueuedEvent[]>;
 }

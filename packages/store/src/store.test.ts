@@ -936,8 +936,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         expect(await store.getRun("r1")).toMatchObject({ status: "running" });
       });
 
-      // PostgreSQL stores the messages first (see ChatStore.appendDone): there a refused done may leave them.
-      it.runIf(backend.name !== "postgres")("stores nothing when the done is refused: the answer and the done are one commit", async () => {
+      it("stores nothing when the done is refused: the answer and the done are one commit", async () => {
         const refused = await failure(store.appendDone("nope", 1, doneEvent("nope"), { conversationId: "c1", messages: answer }));
         expect(refused).toEqual(storeError("not_found"));
         expect(await store.listMessages("c1")).toEqual([]);

@@ -26,7 +26,7 @@ import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@stream
  *   of that run are refused with the same error except `error` and `done` events (see appendEvent).
  * - flush() rejects with the first commit failure; close() rejects whatever it could not commit with "closed".
  *
- * - appendDone stores a run's answer with its `done` (one commit on SQLite and in memory).
+ * - appendDone stores a run's answer with its `done` (one commit; on PostgreSQL since schema v5).
  * - startRun (schema: PostgreSQL v4) creates a run with its question, and its conversation when asked, in one
  *   transaction; createConversation / createRun / appendMessage stay for the other callers.
  *
@@ -342,10 +342,9 @@ export interface ChatStore {
   /**
    * Ends the run's log with its `done` (as appendEvent) and stores the run's answer with it: `answer.messages` are
    * appended in order as appendMessage appends them (each under the head, with the run's id), and resolve as stored
-   * once the done is committed. They are never committed after the done: a client that sees the run end finds its
-   * answer. SQLite and memory store both in ONE commit (a rejection stores neither); PostgreSQL appends the messages
-   * first (as appendMessage, one round trip each), then commits the done, so there a rejection may leave the
-   * messages stored — the caller's closing path must tolerate an answer already stored (close-run does).
+   * once the done is committed. Every store commits both at once (a rejection stores neither): a client that sees
+   * the run end finds its answer. On SQLite and PostgreSQL the answer goes with the done's batch (PostgreSQL: in the
+   * statement that inserts it, schema v5), so the answers of runs that end together share one commit.
    * Rejects as appendEvent does for a `done`, and with StoreError("not_found") for an unknown conversation.
    */
   appendDone(runId: string, seq: number, done: EventOf<"done">, answer: RunAnswer): Promise<StoredMessage[]>;

@@ -206,4 +206,24 @@ export const postgresMigrations: readonly Migration[] = [
       $$;
     `,
   },
+  {
+    version: 5,
+    up: `
+      -- A run's answer in the statement that commits its done (appendDone): the messages of the batch's answers, each
+      -- appended as streamchat_append_message appends it under the head, in array order (RETURN NEXT keeps it), one
+      -- row each. It was one round trip per message before the done's own.
+      CREATE FUNCTION streamchat_append_answers(
+        p_conversation_ids text[], p_run_ids text[], p_created_at bigint, p_roles text[], p_search_texts text[], p_jsons text[]
+      ) RETURNS TABLE (message_id bigint, message_parent_id bigint) LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(p_jsons, 1), 0) LOOP
+          SELECT a.message_id, a.message_parent_id INTO message_id, message_parent_id
+            FROM streamchat_append_message(p_conversation_ids[i], p_run_ids[i], p_created_at, true, NULL, p_roles[i],
+                                           p_search_texts[i], p_jsons[i]) AS a;
+          RETURN NEXT;
+        END LOOP;
+      END
+      $$;
+    `,
+  },
 ];

@@ -21,6 +21,7 @@ import type {
   Conversation,
   CreateRunInput,
   PathMessage,
+  RunAnswer,
   RunRecord,
   SearchHit,
   StoredEvent,
@@ -176,6 +177,7 @@ const q = {
     FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id WHERE c.id = $1`,
   messagesByIds: `SELECT ${messageColumns} FROM messages WHERE id = ANY ($1::bigint[]) ORDER BY id`,
   listMessages: `SELECT ${messageColumns} FROM messages WHERE conversation_id = $1 ORDER BY id`,
+  lastMessagesOfRun: `SELECT ${messageColumns} FROM messages WHERE conversation_id = $1 AND run_id = $2 ORDER BY id DESC LIMIT $3`,
   createRun: "SELECT streamchat_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9) AS created",
   // The run's conversation (when asked), the run and its question: one call, one transaction (schema v4).
   startRun: `SELECT message_id, message_parent_id, conversation_title, conversation_created_at
@@ -231,34 +233,44 @@ interface StartedRow extends AppendedRow {
 
 /** The message's parameters of streamchat_append_message and streamchat_start_run, in their order. */
 function messageValues(message: ChatMessage, json: string, parentId: number | null | undefined): unknown[] {
-  const search = isSearchableRole(message.role) ? searchableText(message.content) : "";
-  return [parentId === undefined, parentId ?? null, message.role, search, json];
+  return [parentId === undefined, parentId ?? null, message.role, searchTextOf(message), json];
+}
+
+/** The message's `search_text` column: its folded text (search.ts) for the roles a search finds, else "". */
+function searchTextOf(message: ChatMessage): string {
+  return isSearchableRole(message.role) ? searchableText(message.content) : "";
 }
 
 /**
  * INSERT … VALUES ($1, $2, $3, $4), (…) … for `n` rows; the text varies with n, so it is not a named statement.
  * A `finishing` one also marks the runs of its `done` rows finished, as finishRun does, in the same statement (a
  * data-modifying WITH always runs to completion, in the statement's transaction): a batch with a `done` still costs
- * one round trip. Its $1–$3 are finishArrays', $4 the time, and the rows' placeholders start at $5.
+ * one round trip. Its $1–$3 are finishArrays', $4 the time, and the rows' placeholders start at $5. An `answering`
+ * one also appends the answers of those `done`s (appendDone) and returns their rows: $5–$9 are answerArrays', and the
+ * rows' placeholders start at $10.
  */
 const insertTexts = new Map<string, string>();
-function insertEventsText(n: number, finishing = false): string {
-  const key = `${n}${finishing ? "f" : ""}`;
+function insertEventsText(n: number, finishing = false, answering = false): string {
+  const key = `${n}${finishing ? "f" : ""}${answering ? "a" : ""}`;
   let text = insertTexts.get(key);
   if (text === undefined) {
-    const first = finishing ? 4 : 0;
+    const first = answering ? 9 : finishing ? 4 : 0;
     const tuples: string[] = [];
     for (let i = 0; i < n; i++) {
       const at = first + 4 * i;
       tuples.push(`($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4})`);
     }
-    text = finishing
-      ? `WITH finished AS (
+    const insert = `INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`;
+    const finish = `finished AS (
           UPDATE runs SET status = 'done', reason = f.reason, usage = f.usage, finished_at = $4
           FROM unnest($1::text[], $2::text[], $3::text[]) AS f (id, reason, usage)
-          WHERE runs.id = f.id AND runs.status = 'running')
-        INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`
-      : `INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`;
+          WHERE runs.id = f.id AND runs.status = 'running')`;
+    text = answering
+      ? `WITH ${finish}, inserted AS (${insert})
+        SELECT message_id, message_parent_id FROM streamchat_append_answers($5::text[], $6::text[], $4, $7::text[], $8::text[], $9::text[])`
+      : finishing
+        ? `WITH ${finish} ${insert}`
+        : insert;
     if (insertTexts.size < 300) insertTexts.set(key, text);
   }
   return text;
@@ -278,6 +290,40 @@ function insertEventsValues(rows: readonly QueuedEvent[]): unknown[] {
 /** createRun's parameters $1–$9 (streamchat_create_run's, which streamchat_start_run's begin with). */
 function runValues(input: CreateRunInput, at: number, max: number | undefined): unknown[] {
   return [input.id, input.conversationId, input.userId, input.model, input.provider, input.clientRequestId ?? null, input.owner ?? null, at, max ?? null];
+}
+
+/**
+ * The messages of the batch's answers (appendDone), in row order, as streamchat_append_answers' five parallel arrays
+ * ($5–$9 of an answering INSERT); undefined for none.
+ */
+function answerArrays(rows: readonly QueuedEvent[]): [string[], string[], string[], string[], string[]] | undefined {
+  let arrays: [string[], string[], string[], string[], string[]] | undefined;
+  for (const row of rows) {
+    for (const message of row.answer?.messages ?? []) {
+      arrays ??= [[], [], [], [], []];
+      arrays[0].push(row.answer!.conversationId);
+      arrays[1].push(row.runId);
+      arrays[2].push(message.role);
+      arrays[3].push(searchTextOf(message));
+      arrays[4].push(JSON.stringify(message));
+    }
+  }
+  return arrays;
+}
+
+/** Sets each answer's `stored` from the statement's rows (one per message, in the order answerArrays put them). */
+function setStoredAnswers(rows: readonly QueuedEvent[], appended: readonly AppendedRow[], jsons: readonly string[], at: number): void {
+  let i = 0;
+  for (const row of rows) {
+    const answer = row.answer;
+    if (!answer) continue;
+    answer.stored = answer.messages.map(() => {
+      const { message_id: id, message_parent_id: parentId } = appended[i]!;
+      const message = JSON.parse(jsons[i]!) as ChatMessage;
+      i += 1;
+      return { id, conversationId: answer.conversationId, parentId, runId: row.runId, message, createdAt: at };
+    });
+  }
 }
 
 /** The runs the batch's `done` rows finish, as three parallel arrays ($1–$3 of a finishing INSERT); undefined for none. */
@@ -348,11 +394,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const sink: EventSink = {
     async insert(rows) {
       const finishes = finishArrays(rows);
-      /** The INSERT of these rows, finishing the batch's runs when it has `done`s and `finishing`. */
-      const insert = (run: (config: pg.QueryConfig) => Promise<unknown>, chunk: readonly QueuedEvent[], finishing: boolean) =>
-        finishing && finishes
-          ? run({ text: insertEventsText(chunk.length, true), values: [...finishes, now(), ...insertEventsValues(chunk)] })
-          : run({ text: insertEventsText(chunk.length), values: insertEventsValues(chunk) });
+      const answers = answerArrays(rows);
+      const at = now();
+      /**
+       * The INSERT of these rows; with `finishing`, it also finishes the batch's runs (its `done`s) and appends their
+       * answers, whose stored form it sets.
+       */
+      const insert = async (run: (config: pg.QueryConfig) => Promise<pg.QueryResult>, chunk: readonly QueuedEvent[], finishing: boolean) => {
+        if (!finishing || !finishes) return run({ text: insertEventsText(chunk.length), values: insertEventsValues(chunk) });
+        if (!answers) return run({ text: insertEventsText(chunk.length, true), values: [...finishes, at, ...insertEventsValues(chunk)] });
+        const result = await run({ text: insertEventsText(chunk.length, true, true), values: [...finishes, at, ...answers, ...insertEventsValues(chunk)] });
+        setStoredAnswers(rows, result.rows as AppendedRow[], answers[4], at);
+        return result;
+      };
       if (rows.length <= rowsPerInsert) {
         // One statement is one transaction: no BEGIN/COMMIT round trips.
         await insert((config) => queryPool(pool, config), rows, true);
@@ -386,6 +440,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const runId = rows[0]?.runId;
       const state = sqlState(error);
       if (state === foreignKeyViolation) return new StoreError("not_found", `Unknown run ${runId}.`, { cause: error });
+      if (state === noDataFound) return appendRefusal(error) as Error; // an answer's conversation is gone
       if (state === uniqueViolation) return conflict("seq", `Run ${runId}: a seq of this batch is already in the log.`, error);
       return error instanceof Error ? error : new Error(String(error));
     },
@@ -396,7 +451,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       for (const [runId, list] of byRun) {
         const { rows: found } = await queryPool<EventRow>(pool, { name: "eventsAt", text: q.eventsAt, values: [runId, list.map((row) => row.seq)] });
         const stored = new Map(found.map((row) => [row.seq, row.json]));
-        missing.push(...list.filter((row) => stored.get(row.seq) !== row.json));
+        for (const row of list) {
+          if (stored.get(row.seq) !== row.json) missing.push(row);
+          // Committed by the attempt whose answer was lost: its messages are the run's last ones.
+          else if (row.answer) row.answer.stored = await committedAnswer(runId, row.answer);
+        }
       }
       return missing;
     },
@@ -440,6 +499,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return conflict(reason, `Run ${input.id} conflicts with another run.`, cause);
     }
     return new StoreError("limit", `The user already has ${max} running runs.`);
+  }
+
+  /** What a commit whose acknowledgement was lost stored of the answer: the run's last messages in its conversation. */
+  async function committedAnswer(runId: string, answer: RunAnswer): Promise<StoredMessage[]> {
+    if (answer.messages.length === 0) return [];
+    const values = [answer.conversationId, runId, answer.messages.length];
+    const { rows } = await queryPool<MessageRow>(pool, { name: "lastMessagesOfRun", text: q.lastMessagesOfRun, values });
+    return rows.reverse().map(toStoredMessage);
   }
 
   /** streamchat_append_message's refusal (no_data_found) as the store's not_found. */
@@ -738,15 +805,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return batcher.append(runId, seq, event);
     },
 
-    async appendDone(runId, seq, done, answer) {
-      live();
-      // The messages first (a round trip each), then the done: one transaction would add two round trips (BEGIN,
-      // COMMIT) to these, and an answer stored without its done is also what a crash between the two leaves, which
-      // closing a run handles.
-      const stored: StoredMessage[] = [];
-      for (const message of answer.messages) stored.push(await store.appendMessage({ conversationId: answer.conversationId, runId, message }));
-      await batcher.append(runId, seq, done);
-      return stored;
+    appendDone(runId, seq, done, answer) {
+      if (closed) return Promise.reject(closedError());
+      return batcher.appendDone(runId, seq, done, answer);
     },
 
     async readEvents(runId, afterSeq = 0, limit) {

@@ -89,21 +89,22 @@ export const busyMessage = "This conversation is still answering. Wait for it or
 export class RunStarter {
   constructor(private readonly opts: RunStarterOptions) {}
 
-  /** Stores the user message and starts answering it; the same clientRequestId again returns the same run. */
+  /**
+   * Stores the user message and starts answering it; the same clientRequestId again returns the same run. The web app
+   * and the typed client send one with every message, so it is not looked up first: the store refuses a second run
+   * with it (ahead of a busy conversation and the user's limit), and only then is the run that has it read.
+   */
   async start(input: StartInput): Promise<StartedRun> {
     const message = this.validMessage(input.message);
-    const { store } = this.opts;
     const { clientRequestId } = input;
-    if (!clientRequestId) return this.startNew(input, message);
-    const existing = await store.findRunByClientRequestId(input.userId, clientRequestId);
-    if (existing) return started(existing);
     try {
       return await this.startNew(input, message);
     } catch (error) {
-      // Refused because the same send started meanwhile (maybe on another process: its run now holds the
-      // conversation, or the user's last place): that run is the answer to this one too.
-      const meanwhile = await store.findRunByClientRequestId(input.userId, clientRequestId).catch(() => undefined);
-      if (meanwhile) return started(meanwhile);
+      if (!clientRequestId) throw error;
+      // Refused because the same send started before or meanwhile (maybe on another process: its run may also hold
+      // the conversation, or the user's last place): that run is the answer to this one too.
+      const existing = await this.opts.store.findRunByClientRequestId(input.userId, clientRequestId).catch(() => undefined);
+      if (existing) return started(existing);
       throw error;
     }
   }

@@ -344,8 +344,8 @@ describe("Host header (DNS rebinding)", () => {
 
 describe("SQL only through parameters", () => {
   // A review aid that fails loudly: SQL text in the store may interpolate only fixed column lists, a fixed
-  // predicate, the validated busy_timeout integer and (PostgreSQL) numbered placeholders of a multi-row INSERT;
-  // every value goes through `?` / `$n` placeholders.
+  // predicate, the validated busy_timeout integer and (PostgreSQL) the numbered placeholders and the fixed CTE of a
+  // multi-row INSERT; every value goes through `?` / `$n` placeholders.
   it("no template-literal interpolation into SQL in packages/store except the allow-listed ones", () => {
     const storeSrc = fileURLToPath(new URL("../../../../packages/store/src/", import.meta.url));
     const allowed = new Set([
@@ -354,8 +354,10 @@ describe("SQL only through parameters", () => {
       "${conversationColumns}",
       "${busyTimeoutMs}",
       "${notStreamedPredicate}",
-      // postgres/store.ts insertEventsText: the tuples of "$1, $2 …" placeholders for n rows, joined.
+      // postgres/store.ts insertEventsText: the tuples of "$1, $2 …" placeholders for n rows, joined, and the fixed
+      // runs UPDATE of a finishing INSERT (placeholders only).
       '${tuples.join(", ")}',
+      "${finishRunsCte}",
     ]);
     const offenders: string[] = [];
     const files = [

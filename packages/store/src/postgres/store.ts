@@ -250,6 +250,11 @@ function searchTextOf(message: ChatMessage): string {
  * rows' placeholders start at $10.
  */
 const insertTexts = new Map<string, string>();
+/** A finishing INSERT's runs UPDATE: $1–$3 finishArrays', $4 the time. */
+const finishRunsCte = `finished AS (
+          UPDATE runs SET status = 'done', reason = f.reason, usage = f.usage, finished_at = $4
+          FROM unnest($1::text[], $2::text[], $3::text[]) AS f (id, reason, usage)
+          WHERE runs.id = f.id AND runs.status = 'running')`;
 function insertEventsText(n: number, finishing = false, answering = false): string {
   const key = `${n}${finishing ? "f" : ""}${answering ? "a" : ""}`;
   let text = insertTexts.get(key);
@@ -260,17 +265,12 @@ function insertEventsText(n: number, finishing = false, answering = false): stri
       const at = first + 4 * i;
       tuples.push(`($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4})`);
     }
-    const insert = `INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`;
-    const finish = `finished AS (
-          UPDATE runs SET status = 'done', reason = f.reason, usage = f.usage, finished_at = $4
-          FROM unnest($1::text[], $2::text[], $3::text[]) AS f (id, reason, usage)
-          WHERE runs.id = f.id AND runs.status = 'running')`;
     text = answering
-      ? `WITH ${finish}, inserted AS (${insert})
+      ? `WITH ${finishRunsCte}, inserted AS (INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")})
         SELECT message_id, message_parent_id FROM streamchat_append_answers($5::text[], $6::text[], $4, $7::text[], $8::text[], $9::text[])`
       : finishing
-        ? `WITH ${finish} ${insert}`
-        : insert;
+        ? `WITH ${finishRunsCte} INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`
+        : `INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`;
     if (insertTexts.size < 300) insertTexts.set(key, text);
   }
   return text;

@@ -1,4 +1,5 @@
 import type http from "node:http";
+import { randomUUID } from "node:crypto";
 import { aiSdkUiSse, bareSse, ollamaNdjson, restSse, trpcEventsSse } from "./protocols.js";
 import { requestJson, type StreamTarget } from "./reader.js";
 
@@ -92,7 +93,8 @@ export function targetFor(path: PathName, urls: { simUrl: string; serverUrl: str
         open: async (prompt, agent: http.Agent, timeoutMs) => {
           const headers = auth();
           const sent = await requestJson(
-            { method: "POST", url: `${server()}/trpc/chat.send`, body: { message: prompt, model }, headers },
+            // With a clientRequestId, as the web app and the typed client send every message (a retry is then safe).
+            { method: "POST", url: `${server()}/trpc/chat.send`, body: { message: prompt, model, clientRequestId: randomUUID() }, headers },
             agent,
             timeoutMs,
           );

@@ -61,8 +61,8 @@ describe("bench harness smoke run", () => {
     }
   });
 
-  it("measures the cost of one-token streams on every path, with 0 errors", () => {
-    expect(results.perStream.map((r) => [r.path, r.errors])).toEqual(pathNames.map((p) => [p, 0]));
+  it("measures the cost of one-token streams on every path, after unmeasured ones, with 0 errors", () => {
+    expect(results.perStream.map((r) => [r.path, r.warmupStreams, r.warmupErrors, r.errors])).toEqual(pathNames.map((p) => [p, 2, 0, 0]));
   });
 
   it("holds streams open on every server path and reads its RSS", () => {

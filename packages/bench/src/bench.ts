@@ -39,8 +39,12 @@ export interface BenchPlan {
   rounds: number;
   paced: PacedLevel[];
   prefillMs: number;
-  /** One-token streams whose server CPU is the cost of a stream itself (request, run, teardown). */
-  perStream: { streams: number; concurrency: number };
+  /**
+   * One-token streams whose server CPU is the cost of a stream itself (request, run, teardown), measured after
+   * `warmupStreams` unmeasured ones: the floods before run few streams, so without them the first measured streams
+   * also pay for compiling the per-stream code (300 streams measured 2–2.5× the steady cost on every path).
+   */
+  perStream: { streams: number; concurrency: number; warmupStreams: number };
   /** Streams held open for the RSS measurement; 0 skips it. */
   holdStreams: number;
   /** Restart each server before the hold, so the baseline is not inflated by the heap the floods grew. */
@@ -80,7 +84,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         ],
         rounds: 1,
         paced: [{ concurrency: 3, streams: 3, tokensPerStream: 5, rampMs: 30, tokensPerSec: 100 }],
-        perStream: { streams: 3, concurrency: 1 },
+        perStream: { streams: 3, concurrency: 1, warmupStreams: 2 },
         prefillMs: 5,
         holdStreams: overrides.holdStreams ?? 3,
         freshServerForHold: false,
@@ -93,8 +97,8 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         flood: [floodLevel(1, 20_000, 500), floodLevel(100, 20_000, 500)],
         rounds: 1,
         paced: [pacedLevel(1, true), pacedLevel(100, true)],
-        // As many as the default run: the bare relay's streams must span enough 10-ms CPU ticks for a stable ratio.
-        perStream: { streams: 300, concurrency: 10 },
+        // As many as the default run: the bare relay's 1,000 streams span ~25 of /proc's 10-ms CPU ticks (300 spanned ~7).
+        perStream: { streams: 1000, concurrency: 10, warmupStreams: 500 },
         holdStreams: overrides.holdStreams ?? 500,
         freshServerForHold: true,
         warmupTokens: 5_000,
@@ -107,7 +111,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         flood: levels.map((c) => floodLevel(c, 100_000, 2_000)),
         rounds: mode === "full" ? 3 : 1,
         paced: levels.map((c) => pacedLevel(c, false)),
-        perStream: { streams: 300, concurrency: 10 },
+        perStream: { streams: 1000, concurrency: 10, warmupStreams: 500 },
         holdStreams: overrides.holdStreams ?? (mode === "full" ? 10_000 : 1_000),
         freshServerForHold: true,
         warmupTokens: 20_000,
@@ -137,6 +141,9 @@ export interface PerStreamRow {
   path: PathName;
   streams: number;
   concurrency: number;
+  /** Unmeasured one-token streams run first, and how many of them failed (counted in `errors` too). */
+  warmupStreams: number;
+  warmupErrors: number;
   serverCpuMs: number | null;
   serverCpuMsPerStream: number | null;
   errors: number;
@@ -372,17 +379,22 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
 
     for (const path of active) {
       const server = servers.get(path) ?? null;
-      const { streams, concurrency } = plan.perStream;
-      const row = await flood({ target: targetFor(path, urls(path), model), server, concurrency, streams, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
+      const { streams, concurrency, warmupStreams } = plan.perStream;
+      const oneToken = (count: number) =>
+        flood({ target: targetFor(path, urls(path), model), server, concurrency, streams: count, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
+      const warmup = warmupStreams > 0 ? await oneToken(warmupStreams) : undefined;
+      const row = await oneToken(streams);
       const perStream = row.serverCpuMs === null ? null : row.serverCpuMs / streams;
       results.perStream.push({
         path,
         streams,
         concurrency,
+        warmupStreams,
+        warmupErrors: warmup?.errors ?? 0,
         serverCpuMs: row.serverCpuMs,
         serverCpuMsPerStream: perStream,
-        errors: row.errors,
-        errorSamples: row.errorSamples,
+        errors: row.errors + (warmup?.errors ?? 0),
+        errorSamples: [...(warmup?.errorSamples ?? []), ...row.errorSamples].slice(0, 5),
       });
       log(`stream ${streams} × 1 token  ${path.padEnd(12)} server ${fmt(perStream, 2)} ms CPU per stream, ${row.errors} errors`);
     }

@@ -43,7 +43,16 @@ function pacedRow(path: PathName, cpuPer1k: number, ttftP50Ms: number, ttftP99Ms
 }
 
 function perStreamRow(path: PathName, cpuMsPerStream: number): PerStreamRow {
-  return { ...noErrors, path, streams: 100, concurrency: 10, serverCpuMs: cpuMsPerStream * 100, serverCpuMsPerStream: cpuMsPerStream };
+  return {
+    ...noErrors,
+    path,
+    streams: 100,
+    concurrency: 10,
+    warmupStreams: 200,
+    warmupErrors: 0,
+    serverCpuMs: cpuMsPerStream * 100,
+    serverCpuMsPerStream: cpuMsPerStream,
+  };
 }
 
 function holdRow(path: PathName, streams: number, rssPerStreamKb: number, idleCpu: number, errors = 0): HoldRow {

@@ -215,7 +215,7 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     ["path", "1-token streams", "server CPU ms / stream", "vs bare-relay", "vs ai-sdk", "errors"],
     summary.perStream.map((r) => [
       r.path,
-      `${r.streams} (C=${r.concurrency})`,
+      `${r.streams} (C=${r.concurrency}${r.warmupStreams > 0 ? `, after ${r.warmupStreams}` : ""})`,
       r.path === "direct" ? "—" : n(r.serverCpuMsPerStream, 2),
       r.path === "direct" ? "—" : times(ratio(r.serverCpuMsPerStream, perStreamAt("bare-relay"))),
       r.path === "direct" ? "—" : times(ratio(r.serverCpuMsPerStream, perStreamAt("ai-sdk"))),

@@ -1,6 +1,6 @@
 import { apiNodeFlags } from "@streamchat/cluster";
 import { describe, expect, it } from "vitest";
-import { resolveEntry } from "./child.js";
+import { cpuProfileArgs, resolveEntry } from "./child.js";
 
 describe("resolveEntry", () => {
   it("starts every server under test with the API's Node flags, baselines included", () => {
@@ -9,5 +9,13 @@ describe("resolveEntry", () => {
       expect(execArgv.slice(0, apiNodeFlags().length)).toEqual(apiNodeFlags());
       expect(execArgv).toContain("--expose-gc");
     }
+  });
+});
+
+describe("cpuProfileArgs", () => {
+  it("names a cluster replica's profile as one file in the folder, not a subfolder that does not exist", () => {
+    const [flag, dir, name] = cpuProfileArgs("/tmp/profiles", "stack-cluster/api-1");
+    expect([flag, dir]).toEqual(["--cpu-prof", "--cpu-prof-dir=/tmp/profiles"]);
+    expect(name).toMatch(/^--cpu-prof-name=stack-cluster-api-1-\d+\.cpuprofile$/);
   });
 });

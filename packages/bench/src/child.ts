@@ -61,12 +61,18 @@ export function resolveEntry(entry: string): { file: string; execArgv: string[] 
   return { file, execArgv };
 }
 
+/**
+ * Node's flags for a CPU profile of the server named `name`, written into `dir` when it exits. A cluster replica's
+ * name has a slash ("stack-cluster/api-1"): it is not a folder.
+ */
+export function cpuProfileArgs(dir: string, name: string): string[] {
+  return ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name.replaceAll("/", "-")}-${Date.now()}.cpuprofile`];
+}
+
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   installExitHook();
   const { file, execArgv: baseArgv } = resolveEntry(spec.entry);
-  const execArgv = spec.cpuProfileDir
-    ? [...baseArgv, "--cpu-prof", `--cpu-prof-dir=${spec.cpuProfileDir}`, `--cpu-prof-name=${spec.name}-${Date.now()}.cpuprofile`]
-    : baseArgv;
+  const execArgv = spec.cpuProfileDir ? [...baseArgv, ...cpuProfileArgs(spec.cpuProfileDir, spec.name)] : baseArgv;
   const child = fork(file, [], {
     cwd: packageDir,
     execArgv,

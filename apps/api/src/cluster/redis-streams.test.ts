@@ -7,6 +7,7 @@ import type { StoredEvent } from "@streamchat/store";
 import { freshTestData } from "../test-support/backend.js";
 import { eventually } from "../test-support/harness.js";
 import { tempDir } from "../test-support/reliability.js";
+import { startTcpRelay } from "../test-support/tcp-relay.js";
 import { testRunManager } from "../test-support/run-manager.js";
 import { localLiveness } from "../runs/liveness.js";
 import type { RunManager } from "../runs/run-manager.js";
@@ -95,6 +96,23 @@ describe.skipIf(skip)("RedisRunStreams", () => {
       ]);
       expect(events.at(-1)?.event).toMatchObject({ type: "done", reason: "cancelled" });
     }
+  });
+
+  it("health says down while Redis stops answering (connections open, no reply), and up once it answers again", async () => {
+    const relay = await startTcpRelay(redisUrl!);
+    cleanup.push(() => relay.close());
+    const { factory } = await openRedisRunStreams({ url: relay.url, replicaId: `r-${randomUUID()}`, log: silentLog });
+    const data = await freshTestData(dir);
+    const store = await data.openStore();
+    cleanup.push(() => store.close());
+    const runs = testRunManager(store, sim, { liveness: localLiveness("health"), streams: factory });
+    cleanup.push(() => runs.shutdown(0));
+    expect(await runs.streamsHealth()).toEqual({ ok: true });
+    relay.freeze();
+    // Before, the PING waited for its answer forever: this call (and /healthz with it) never returned.
+    expect(await runs.streamsHealth()).toEqual({ ok: false });
+    relay.thaw();
+    await eventually(async () => (await runs.streamsHealth())?.ok === true, "health back");
   });
 
   it("a run's stream expires after its end; history then comes from the database, the same events with the same ids", async () => {

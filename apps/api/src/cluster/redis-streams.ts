@@ -12,6 +12,8 @@ import { ReplicaRedis } from "./replica-redis.js";
 import { RunStreamFollowers } from "./run-stream-followers.js";
 
 export const redisUnavailableMessage = "The event bus (Redis) is unreachable; try again in a moment.";
+/** How long health() waits for Redis's PING. */
+const healthDeadlineMs = 1000;
 
 /** New sends while Redis is down: code internal, HTTP 503 (as when the database is unreachable). */
 export function redisUnavailable(): AppError {
@@ -180,13 +182,22 @@ export class RedisRunStreams implements RunStreams {
     return this.control_.send(run.owner, run.id, message);
   }
 
+  /**
+   * Down unless a PING is answered within a second. The deadline is this method's own: node-redis's command timeout
+   * only covers a command's wait to be written, so a Redis that stops answering kept /healthz waiting forever.
+   */
   async health(): Promise<{ ok: boolean }> {
     if (this.closed || !this.command.isReady) return { ok: false };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), healthDeadlineMs)));
+    const answered = this.command.sendCommand(["PING"]).then(
+      () => this.reader.isHealthy,
+      () => false,
+    );
     try {
-      await this.command.sendCommand(["PING"], { timeout: 1000 });
-      return { ok: this.reader.isHealthy };
-    } catch {
-      return { ok: false };
+      return { ok: await Promise.race([answered, late]) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
-import { connect as connectTcp, createServer } from "node:net";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatEvent, ChatMessage } from "@streamchat/core";
-import { heapUsedAfterGc } from "@streamchat/core/test-support";
+import { heapUsedAfterGc, startTcpRelay } from "@streamchat/core/test-support";
 import { migratePostgres } from "./postgres/migrate.js";
 import { postgresMigrations } from "./postgres/schema.js";
 import { isSearchableRole, searchableText } from "./search.js";
@@ -147,22 +147,23 @@ describePostgres("postgres store", () => {
 
   it("reads an answer back when its commit went through but the acknowledgement was lost with the connection", async () => {
     const { url } = await emptyDatabase();
-    const proxy = await lossyProxy(url);
-    const store = await open({ url: proxy.url, now: () => 42 });
+    const relay = await startTcpRelay(url);
+    const store = await open({ url: relay.url, now: () => 42 });
     try {
       await store.createConversation({ id: "c1", userId: "u", title: "t" });
       const question = await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "time?" } });
       await store.createRun({ id: "r1", conversationId: "c1", userId: "u", model: "m", provider: "p" });
       const answer: ChatMessage[] = [{ role: "assistant", content: "It is 14:00" }, { role: "assistant", content: "Anything else?" }];
-      proxy.loseAnswerTo("streamchat_append_answers");
+      // The statement reaches the server and commits; the connection is cut at its ReadyForQuery ('Z', length 5).
+      relay.loseReplyTo("streamchat_append_answers", Buffer.from([0x5a, 0, 0, 0, 5]));
       const stored = await store.appendDone("r1", 1, doneEvent("r1"), { conversationId: "c1", messages: answer });
-      expect(proxy.lost()).toBe(1);
+      expect(relay.lost()).toBe(1);
       expect(store.stats().flushErrors).toBe(2); // the attempt that committed unacknowledged, then its retry: a duplicate
       expect(stored.map((m) => m.message)).toEqual(answer);
       expect(await store.listMessages("c1")).toEqual([question, ...stored]); // stored once, and read back as stored
       expect(await store.getRun("r1")).toMatchObject({ status: "done", reason: "stop" });
     } finally {
-      await proxy.close();
+      await relay.close();
     }
   });
 
@@ -333,62 +334,6 @@ describePostgres("postgres store when the database goes away", () => {
     }
   }, 120_000);
 });
-
-/**
- * A TCP relay to the database that can lose the server's reply to one statement: the statement reaches the server
- * and commits, then the client's connection is cut before anything of the reply reaches it.
- */
-async function lossyProxy(databaseUrl: string): Promise<{ url: string; loseAnswerTo(marker: string): void; lost(): number; close(): Promise<void> }> {
-  const target = new URL(databaseUrl);
-  let marker: string | undefined;
-  let lost = 0;
-  const sockets = new Set<import("node:net").Socket>();
-  const server = createServer((client) => {
-    const upstream = connectTcp(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    let losing = false;
-    let reply = Buffer.alloc(0);
-    client.on("data", (data) => {
-      if (marker !== undefined && data.includes(marker)) {
-        marker = undefined;
-        losing = true;
-      }
-      upstream.write(data);
-    });
-    upstream.on("data", (data) => {
-      if (!losing) return void client.write(data);
-      // Held back until ReadyForQuery ('Z', length 5): the statement's transaction has ended on the server.
-      reply = Buffer.concat([reply, data]);
-      if (!reply.includes(Buffer.from([0x5a, 0, 0, 0, 5]))) return;
-      lost += 1;
-      client.destroy();
-      upstream.destroy();
-    });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on("close", end).on("error", end);
-    upstream.on("close", end).on("error", end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  const url = new URL(databaseUrl);
-  url.hostname = "127.0.0.1";
-  url.port = String(address.port);
-  return {
-    url: url.toString(),
-    loseAnswerTo: (text) => (marker = text),
-    lost: () => lost,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 async function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import type { StoredEvent } from "@streamchat/store";
 import { freshTestData } from "../test-support/backend.js";
 import { eventually } from "../test-support/harness.js";
 import { tempDir } from "../test-support/reliability.js";
-import { startTcpRelay } from "../test-support/tcp-relay.js";
+import { startTcpRelay } from "@streamchat/core/test-support";
 import { testRunManager } from "../test-support/run-manager.js";
 import { localLiveness } from "../runs/liveness.js";
 import type { RunManager } from "../runs/run-manager.js";

@@ -3,3 +3,4 @@
  * source under every condition, never built (like "@streamchat/store/test-support").
  */
 export { collectGarbage, heapUsedAfterGc } from "./heap.js";
+export { startTcpRelay, type TcpRelay } from "./tcp-relay.js";

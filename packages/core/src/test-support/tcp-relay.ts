@@ -7,26 +7,55 @@ export interface TcpRelay {
   freeze(): void;
   /** Sends what was held back and relays again. */
   thaw(): void;
+  /**
+   * The next client message that contains `marker` reaches the server, but its reply does not: the client's connection
+   * is cut once the reply holds `replyEnd` (e.g. PostgreSQL's ReadyForQuery: the statement's transaction has ended).
+   */
+  loseReplyTo(marker: string, replyEnd: Buffer): void;
+  /** Replies lost so far. */
+  lost(): number;
   close(): Promise<void>;
 }
 
-/** A TCP relay on loopback to the host and port of `targetUrl` (redis://, postgres://…), for faults a socket can show. */
+/**
+ * A TCP relay on loopback to the host and port of `targetUrl` (redis://, postgres://…), for the faults a connection
+ * can show: a server that stops answering, a reply lost after the server acted.
+ */
 export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
   const target = new URL(targetUrl);
   let frozen = false;
   const held: Array<{ client: Socket; data: Buffer }> = [];
+  let losing: { marker: string; replyEnd: Buffer } | undefined;
+  let lost = 0;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
     sockets.add(client).add(upstream);
-    client.on("data", (data) => upstream.write(data));
-    upstream.on("data", (data) => (frozen ? held.push({ client, data }) : client.write(data)));
+    let replyEnd: Buffer | undefined;
+    let reply = Buffer.alloc(0);
     const end = () => {
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
     };
+    client.on("data", (data) => {
+      if (losing && data.includes(losing.marker)) {
+        replyEnd = losing.replyEnd;
+        losing = undefined;
+      }
+      upstream.write(data);
+    });
+    upstream.on("data", (data) => {
+      if (replyEnd) {
+        reply = Buffer.concat([reply, data]);
+        if (!reply.includes(replyEnd)) return;
+        lost += 1;
+        return end();
+      }
+      if (frozen) held.push({ client, data });
+      else client.write(data);
+    });
     client.on("close", end).on("error", end);
     upstream.on("close", end).on("error", end);
   });
@@ -45,6 +74,10 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
       frozen = false;
       for (const { client, data } of held.splice(0)) if (!client.destroyed) client.write(data);
     },
+    loseReplyTo: (marker, end) => {
+      losing = { marker, replyEnd: end };
+    },
+    lost: () => lost,
     close: () => {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));

@@ -250,25 +250,27 @@ function searchTextOf(message: ChatMessage): string {
  * rows' placeholders start at $10.
  */
 const insertTexts = new Map<string, string>();
+/** What an INSERT of events does besides: nothing, finish its `done`s' runs, or that and append their answers. */
+type InsertKind = "plain" | "finishing" | "answering";
 /** A finishing INSERT's runs UPDATE: $1–$3 finishArrays', $4 the time. */
 const finishRunsCte = `finished AS (
           UPDATE runs SET status = 'done', reason = f.reason, usage = f.usage, finished_at = $4
           FROM unnest($1::text[], $2::text[], $3::text[]) AS f (id, reason, usage)
           WHERE runs.id = f.id AND runs.status = 'running')`;
-function insertEventsText(n: number, finishing = false, answering = false): string {
-  const key = `${n}${finishing ? "f" : ""}${answering ? "a" : ""}`;
+function insertEventsText(n: number, kind: InsertKind = "plain"): string {
+  const key = `${n}${kind}`;
   let text = insertTexts.get(key);
   if (text === undefined) {
-    const first = answering ? 9 : finishing ? 4 : 0;
+    const first = kind === "answering" ? 9 : kind === "finishing" ? 4 : 0;
     const tuples: string[] = [];
     for (let i = 0; i < n; i++) {
       const at = first + 4 * i;
       tuples.push(`($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4})`);
     }
-    text = answering
+    text = kind === "answering"
       ? `WITH ${finishRunsCte}, inserted AS (INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")})
         SELECT message_id, message_parent_id FROM streamchat_append_answers($5::text[], $6::text[], $4, $7::text[], $8::text[], $9::text[])`
-      : finishing
+      : kind === "finishing"
         ? `WITH ${finishRunsCte} INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`
         : `INSERT INTO events (run_id, seq, type, json) VALUES ${tuples.join(", ")}`;
     if (insertTexts.size < 300) insertTexts.set(key, text);
@@ -402,8 +404,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
        */
       const insert = async (run: (config: pg.QueryConfig) => Promise<pg.QueryResult>, chunk: readonly QueuedEvent[], finishing: boolean) => {
         if (!finishing || !finishes) return run({ text: insertEventsText(chunk.length), values: insertEventsValues(chunk) });
-        if (!answers) return run({ text: insertEventsText(chunk.length, true), values: [...finishes, at, ...insertEventsValues(chunk)] });
-        const result = await run({ text: insertEventsText(chunk.length, true, true), values: [...finishes, at, ...answers, ...insertEventsValues(chunk)] });
+        if (!answers) return run({ text: insertEventsText(chunk.length, "finishing"), values: [...finishes, at, ...insertEventsValues(chunk)] });
+        const values = [...finishes, at, ...answers, ...insertEventsValues(chunk)];
+        const result = await run({ text: insertEventsText(chunk.length, "answering"), values });
         setStoredAnswers(rows, result.rows as AppendedRow[], answers[4], at);
         return result;
       };
@@ -440,7 +443,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const runId = rows[0]?.runId;
       const state = sqlState(error);
       if (state === foreignKeyViolation) return new StoreError("not_found", `Unknown run ${runId}.`, { cause: error });
-      if (state === noDataFound) return appendRefusal(error) as Error; // an answer's conversation is gone
+      // An answer's conversation is gone.
+      if (state === noDataFound && error instanceof Error) return new StoreError("not_found", error.message, { cause: error });
       if (state === uniqueViolation) return conflict("seq", `Run ${runId}: a seq of this batch is already in the log.`, error);
       return error instanceof Error ? error : new Error(String(error));
     },

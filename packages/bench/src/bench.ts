@@ -385,6 +385,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       const warmup = warmupStreams > 0 ? await oneToken(warmupStreams) : undefined;
       const row = await oneToken(streams);
       const perStream = row.serverCpuMs === null ? null : row.serverCpuMs / streams;
+      const errors = row.errors + (warmup?.errors ?? 0);
       results.perStream.push({
         path,
         streams,
@@ -393,10 +394,10 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         warmupErrors: warmup?.errors ?? 0,
         serverCpuMs: row.serverCpuMs,
         serverCpuMsPerStream: perStream,
-        errors: row.errors + (warmup?.errors ?? 0),
+        errors,
         errorSamples: [...(warmup?.errorSamples ?? []), ...row.errorSamples].slice(0, 5),
       });
-      log(`stream ${streams} × 1 token  ${path.padEnd(12)} server ${fmt(perStream, 2)} ms CPU per stream, ${row.errors} errors`);
+      log(`stream ${streams} × 1 token  ${path.padEnd(12)} server ${fmt(perStream, 2)} ms CPU per stream, ${errors} errors`);
     }
 
     if (plan.holdStreams > 0) {

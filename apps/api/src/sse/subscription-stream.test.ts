@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isFlatString } from "@streamchat/core/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { SubscriptionStream } from "./subscription-stream.js";
 
@@ -53,5 +54,9 @@ describe("SubscriptionStream's head", () => {
     // The head went out as one list: Node built no name → value map for the response to keep while it streams.
     expect(response.headersSent).toBe(true);
     expect(response.getHeaderNames()).toEqual([]);
+    // …and the head it keeps is one string, not the pieces Node concatenated (compactHead).
+    const head = Reflect.get(response, "_header") as string;
+    expect(isFlatString(head)).toBe(true); // first: reading it in a check would flatten it
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*content-type: text\/event-stream\r\n[^]*\r\n\r\n$/);
   });
 });

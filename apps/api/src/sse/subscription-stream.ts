@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeader, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { isTrackedEnvelope } from "@trpc/server";
+import { compactHead } from "@streamchat/core";
 import { acceptsDirectWrites, attachWriter } from "./direct-writes.js";
 import type { PingClock, PingTarget } from "./ping-clock.js";
 import { dataFrame, errorFrame, pingFrame, returnFrame, subscriptionHeaders } from "./wire.js";
@@ -84,6 +85,8 @@ export class SubscriptionStream implements PingTarget {
     for (const name in headers) if (!subscriptionHeaderNames.has(name)) head.push(name, headers[name] as OutgoingHttpHeader);
     for (const [name, value] of subscriptionHeaders) head.push(name, value);
     res.writeHead(200, head);
+    // The head stays with the response for the stream's life: one string, not the pieces Node built it from.
+    compactHead(res);
     this.#write(this.#settings.connected);
     if (values === null) {
       this.#writeError((source as { error: unknown }).error, formatError);

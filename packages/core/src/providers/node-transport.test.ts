@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { getEventListeners } from "node:events";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -10,7 +11,7 @@ import { createBrotliCompress, createDeflate, createGzip, gzipSync } from "node:
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModel, ModelChunk } from "../model.js";
-import { collectGarbage } from "../test-support/heap.js";
+import { collectGarbage, isFlatString } from "../test-support/heap.js";
 import { ask, chunks, chunksTo, failure } from "../test-support/provider-helpers.js";
 import { defaultSilenceTimeoutMs, idleSocketTimeoutMs, nodeTransport } from "./node-transport.js";
 import { createOllamaModel } from "./ollama.js";
@@ -491,6 +492,34 @@ describe("default transport — edge cases on small node:http servers", () => {
       controller.abort();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("keeps the request's head, which lives as long as the answer streams, as one string", async () => {
+    const server = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(`${JSON.stringify({ message: { role: "assistant", content: "a" }, done: false })}\n`);
+    });
+    const created: ClientRequest[] = [];
+    const onCreated = (message: unknown) => created.push((message as { request: ClientRequest }).request);
+    subscribe("http.client.request.created", onCreated);
+    const controller = new AbortController();
+    try {
+      const res = await nodeTransport().request({
+        url: `${server.url}/api/chat`,
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer x", "x-a": "1", "x-b": "2" },
+        body: "{}",
+        signal: controller.signal,
+      });
+      expect((await res.body![Symbol.asyncIterator]().next()).done).toBe(false);
+      expect(created).toHaveLength(1);
+      const head = Reflect.get(created[0]!, "_header") as string;
+      expect(isFlatString(head)).toBe(true); // first: reading it in a check would flatten it
+      expect(head).toMatch(/^POST \/api\/chat HTTP\/1\.1\r\n[^]*authorization: Bearer x\r\n[^]*\r\n\r\n$/);
+    } finally {
+      unsubscribe("http.client.request.created", onCreated);
+      controller.abort();
     }
   });
 

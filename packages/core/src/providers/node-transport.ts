@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { pipeline, type Readable, type Transform } from "node:stream";
 import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { compactHead } from "../http-head.js";
 import type { Transport, TransportRequest, TransportResponse } from "./transport.js";
 
 /** Like undici's headers and body timeouts: a server silent this long on a connection has hung. */
@@ -158,6 +159,8 @@ function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: Transpo
     });
   });
   req.end(body);
+  // The request lives as long as the answer streams: its head as one string, not the pieces Node built it from.
+  compactHead(req);
   return response;
 }
 

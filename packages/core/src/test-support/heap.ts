@@ -21,3 +21,17 @@ export function heapUsedAfterGc(): number {
   collectGarbage();
   return process.memoryUsage().heapUsed;
 }
+
+let stringIsFlat: ((value: string) => boolean) | undefined;
+
+/**
+ * Whether V8 holds `value` as one flat string rather than a rope of concatenated pieces (V8's own test intrinsic; the
+ * flag is set at run time, before the function using it is compiled).
+ */
+export function isFlatString(value: string): boolean {
+  if (!stringIsFlat) {
+    setFlagsFromString("--allow-natives-syntax");
+    stringIsFlat = new Function("value", "return %StringIsFlat(value)") as (value: string) => boolean;
+  }
+  return stringIsFlat(value);
+}

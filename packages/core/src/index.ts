@@ -70,4 +70,4 @@ export {
   messageOverheadTokens,
 } from "./tokens.js";
 export { defaultMaxContextTokens, answerReserve, chooseNumCtx, promptWasTruncated } from "./context-window.js";
-export { compactHead } from "./http-head.js";
+export { compactHead } from "./providers/node-transport.js";

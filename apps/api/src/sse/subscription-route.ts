@@ -195,8 +195,8 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
         }
 
         reply.hijack();
-        // Fastify does not log the end of a hijacked reply.
-        reply.raw.once("finish", () => reply.log.info({ res: reply, responseTime: reply.elapsedTime }, "request completed"));
+        // Fastify does not log the end of a hijacked reply. (`on`: "finish" comes once; `once` would add a wrapper.)
+        reply.raw.on("finish", () => reply.log.info({ res: reply, responseTime: reply.elapsedTime }, "request completed"));
         const stream = new SubscriptionStream(reply.raw, settings);
         open(request, reply, url, accept, connectionParams, stream.signal)
           // Headers plugins put on the reply (CORS) are not sent by a hijacked reply on their own.

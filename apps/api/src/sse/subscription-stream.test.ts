@@ -58,5 +58,7 @@ describe("SubscriptionStream's head", () => {
     const head = Reflect.get(response, "_header") as string;
     expect(isFlatString(head)).toBe(true); // first: reading it in a check would flatten it
     expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*content-type: text\/event-stream\r\n[^]*\r\n\r\n$/);
+    // No once-wrapper (which has `.listener`) of the writer's stays on the response for the stream's life.
+    expect(response.rawListeners("close").filter((listener) => "listener" in listener)).toEqual([]);
   });
 });

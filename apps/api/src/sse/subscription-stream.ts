@@ -59,7 +59,8 @@ export class SubscriptionStream implements PingTarget {
     this.#res = res;
     this.#settings = settings;
     this.signal = this.#controller.signal;
-    res.once("close", this.#onClose);
+    // `on`: "close" comes once, and `once` would keep a wrapper of its own with the response for the stream's life.
+    res.on("close", this.#onClose);
     res.on("drain", this.#onDrain);
   }
 

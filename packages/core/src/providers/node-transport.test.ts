@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { getEventListeners } from "node:events";
 import { readFileSync } from "node:fs";
-import { createServer, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, OutgoingMessage, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModel, ModelChunk } from "../model.js";
 import { collectGarbage, isFlatString } from "../test-support/heap.js";
 import { ask, chunks, chunksTo, failure } from "../test-support/provider-helpers.js";
-import { defaultSilenceTimeoutMs, idleSocketTimeoutMs, nodeTransport } from "./node-transport.js";
+import { compactHead, defaultSilenceTimeoutMs, idleSocketTimeoutMs, nodeTransport } from "./node-transport.js";
 import { createOllamaModel } from "./ollama.js";
 import { createOpenAIModel } from "./openai.js";
 import type { UnreachableFailure } from "./request.js";
@@ -495,7 +495,7 @@ describe("default transport — edge cases on small node:http servers", () => {
     }
   });
 
-  it("keeps the request's head, which lives as long as the answer streams, as one string", async () => {
+  it("keeps what lives as long as the answer streams small: the request's head as one string, no once-wrappers", async () => {
     const server = await rawServer((_req, res) => {
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       res.write(`${JSON.stringify({ message: { role: "assistant", content: "a" }, done: false })}\n`);
@@ -517,6 +517,9 @@ describe("default transport — edge cases on small node:http servers", () => {
       const head = Reflect.get(created[0]!, "_header") as string;
       expect(isFlatString(head)).toBe(true); // first: reading it in a check would flatten it
       expect(head).toMatch(/^POST \/api\/chat HTTP\/1\.1\r\n[^]*authorization: Bearer x\r\n[^]*\r\n\r\n$/);
+      // `once` wraps its listener (the wrapper has `.listener`), and the wrapper stays until the event comes.
+      const wrapped = ["close", "timeout", "error"].flatMap((event) => created[0]!.rawListeners(event).filter((listener) => "listener" in listener));
+      expect(wrapped).toEqual([]);
     } finally {
       unsubscribe("http.client.request.created", onCreated);
       controller.abort();
@@ -852,5 +855,44 @@ describe("default transport — streamTo: the body handed over as it arrives (fo
     });
     expect((await failure(streaming)).code).toBe("stream_truncated");
     await until(() => serverSocketClosed, "the server to see the close");
+  });
+});
+
+const headOf = (message: object): string => Reflect.get(message, "_header") as string;
+
+describe("compactHead", () => {
+  const closers: (() => void)[] = [];
+  afterEach(() => {
+    for (const close of closers.splice(0)) close();
+  });
+
+  it("leaves the head a response keeps as one flat string, byte for byte the same", async () => {
+    let held: ServerResponse | undefined;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, ["content-type", "text/event-stream", "cache-control", "no-cache", "x-a", "1", "x-b", "2", "x-c", "3"]);
+      res.write(": open\n\n");
+      held = res;
+    }).listen(0, "127.0.0.1");
+    closers.push(() => server.closeAllConnections(), () => server.close());
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    const req = request({ host: "127.0.0.1", port, path: "/" });
+    closers.push(() => req.destroy());
+    await new Promise((resolve) => req.once("response", resolve).end());
+
+    const res = held!;
+    const before = headOf(res);
+    // What this is for: Node keeps the head as the pieces it concatenated.
+    expect(isFlatString(before)).toBe(false);
+    compactHead(res);
+    expect(isFlatString(headOf(res))).toBe(true);
+    expect(headOf(res)).toBe(before);
+    expect(headOf(res)).toMatch(/^HTTP\/1\.1 200 OK\r\ncontent-type: text\/event-stream\r\n[^]*\r\n\r\n$/);
+  });
+
+  it("does nothing to a message that has no head yet", () => {
+    const message = new OutgoingMessage();
+    compactHead(message);
+    expect(Reflect.get(message, "_header")).toBeNull();
   });
 });

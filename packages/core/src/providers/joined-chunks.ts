@@ -63,6 +63,10 @@ export class JoinedReader<T> {
       for (let i = 0; i < items.length && !this.ended(); i++) for (const chunk of this.accept(items[i]!)) appendJoined(chunks, chunk);
     } catch (error) {
       failure = error; // an earlier item than the decoder's failure: it comes first
+    } finally {
+      // The decoded items (whole NDJSON lines, SSE events) are not kept until the next body chunk, which can be
+      // minutes away in a held answer.
+      items.length = 0;
     }
     return failure;
   }

@@ -69,7 +69,12 @@ describe("bench harness smoke run", () => {
     expect(results.hold.map((h) => [h.path, h.openAtMeasurement, h.errors])).toEqual(
       pathNames.filter((p) => p !== "direct").map((p) => [p, 3, 0]),
     );
-    for (const h of results.hold) expect(h.rssOpenKb).toBeGreaterThan(0);
+    for (const h of results.hold) {
+      expect(h.rssOpenKb).toBeGreaterThan(0);
+      // The servers report their young generation and code after each GC: the net figure takes their growth out.
+      expect(Number.isFinite(h.vmFixedGrowthKb)).toBe(true);
+      expect(h.rssPerStreamNetKb).toBeCloseTo((h.rssOpenKb - h.rssBeforeKb - h.vmFixedGrowthKb) / h.openAtMeasurement, 6);
+    }
   });
 
   it("reads server CPU from /proc for every path but direct", () => {

@@ -448,7 +448,8 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         results.hold.push({ path, requestedStreams: plan.holdStreams, cappedBy, ...row });
         log(
           `hold   ${streams} streams ${path.padEnd(12)} opened in ${fmt(row.openMs / 1000, 1)} s, ` +
-            `${fmt(row.rssPerStreamKb, 1)} KB RSS per stream, idle ${fmt(row.idleCpuMsPerSecPer1kStreams, 1)} ms CPU/s per 1k streams, ` +
+            `${fmt(row.rssPerStreamKb, 1)} KB RSS per stream (${fmt(row.rssPerStreamNetKb, 1)} net of V8's young generation and code), ` +
+            `idle ${fmt(row.idleCpuMsPerSecPer1kStreams, 1)} ms CPU/s per 1k streams, ` +
             `${row.errors} errors`,
         );
         await server.stop();

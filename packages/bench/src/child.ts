@@ -10,6 +10,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const runningFromSource = fileURLToPath(import.meta.url).endsWith(".ts");
 const packageDir = join(here, "..");
 
+/** What a server read of its V8 heap right after a full GC. */
+export interface GcReport {
+  /** Physical KB of V8's young generation and compiled code: bounded per process, not per stream (child-ipc.ts). */
+  vmFixedKb: number;
+}
+
 /** A server under test in its own process, so its CPU and RSS can be read from /proc. */
 export interface ServerProcess {
   readonly name: string;
@@ -17,8 +23,8 @@ export interface ServerProcess {
   readonly url: string;
   cpuMs(): number;
   rssKb(): number;
-  /** Full GC in the child (it runs with --expose-gc), then resolves. */
-  gc(): Promise<void>;
+  /** Full GC in the child (it runs with --expose-gc), then resolves with what it read after it. */
+  gc(): Promise<GcReport>;
   stop(): Promise<void>;
 }
 
@@ -85,10 +91,10 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   if (pid === undefined) throw new Error(`${spec.name}: could not start ${file}`);
 
   let gcSeq = 0;
-  const gcWaiters = new Map<number, () => void>();
+  const gcWaiters = new Map<number, (report: GcReport) => void>();
   child.on("message", (message: ChildMessage) => {
     if (message.type === "gc-done") {
-      gcWaiters.get(message.id)?.();
+      gcWaiters.get(message.id)?.({ vmFixedKb: message.vmFixedKb });
       gcWaiters.delete(message.id);
     }
   });
@@ -121,13 +127,13 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
     cpuMs: () => readCpuMs(pid),
     rssKb: () => readRssKb(pid),
     gc: () =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<GcReport>((resolve, reject) => {
         const id = ++gcSeq;
         // A full GC of a multi-GB heap on a starved box can take a while; still bounded.
         const timer = setTimeout(() => reject(new Error(`${spec.name}: gc not acknowledged within 60 s`)), 60_000);
-        gcWaiters.set(id, () => {
+        gcWaiters.set(id, (report) => {
           clearTimeout(timer);
-          resolve();
+          resolve(report);
         });
         child.send({ type: "gc", id } satisfies ParentMessage);
       }),

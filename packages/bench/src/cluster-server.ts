@@ -78,7 +78,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
     // PostgreSQL is left out: every backend maps the same shared buffers, so summing its processes' RSS would count
     // them once per connection.
     rssKb: () => children.reduce((sum, child) => sum + child.rssKb(), 0) + treeRssKb(cluster.nginx.pid) + treeRssKb(redis),
-    gc: async () => void (await Promise.all(children.map((child) => child.gc()))),
+    gc: async () => ({ vmFixedKb: (await Promise.all(children.map((child) => child.gc()))).reduce((sum, report) => sum + report.vmFixedKb, 0) }),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -339,7 +339,16 @@ export interface HoldResult extends StreamErrors {
   openMs: number;
   rssBeforeKb: number;
   rssOpenKb: number;
+  /** (RSS open − RSS before) / open streams. */
   rssPerStreamKb: number | null;
+  /**
+   * How much of that growth was V8's young generation and compiled code (child-ipc.ts): bounded per process, so
+   * counted once, not per stream. Opening a few hundred streams grows both towards their bounds, and the growth
+   * divided by the streams is most of a small hold's "per stream" figure.
+   */
+  vmFixedGrowthKb: number;
+  /** RSS per open stream net of that growth: what holding one more stream costs. The target is checked on it. */
+  rssPerStreamNetKb: number | null;
   /** Server CPU while all streams were open and quiet, in ms per second per 1,000 open streams. */
   idleCpuMsPerSecPer1kStreams: number | null;
   wallMs: number;
@@ -362,7 +371,7 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
     }
   }, opts.dripMs);
   try {
-    await opts.server.gc();
+    const gcBefore = await opts.server.gc();
     const rssBeforeKb = opts.server.rssKb();
 
     const firstTokens: Promise<void>[] = [];
@@ -405,8 +414,9 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
     await Promise.all(dripping);
     let openAtMeasurement = 0;
     for (const s of streams) if (s.hasFirstToken && !s.settled) openAtMeasurement++;
-    await opts.server.gc();
+    const gcOpen = await opts.server.gc();
     const rssOpenKb = opts.server.rssKb();
+    const vmFixedGrowthKb = gcOpen.vmFixedKb - gcBefore.vmFixedKb;
     // What open but quiet streams cost (keep-alive pings, timers): server CPU over a window with no tokens.
     const idleCpuBefore = opts.server.cpuMs();
     await sleep(opts.idleWindowMs);
@@ -433,6 +443,8 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
       rssBeforeKb,
       rssOpenKb,
       rssPerStreamKb: openAtMeasurement > 0 ? (rssOpenKb - rssBeforeKb) / openAtMeasurement : null,
+      vmFixedGrowthKb,
+      rssPerStreamNetKb: openAtMeasurement > 0 ? (rssOpenKb - rssBeforeKb - vmFixedGrowthKb) / openAtMeasurement : null,
       idleCpuMsPerSecPer1kStreams:
         openAtMeasurement > 0 ? idleCpuMs / (opts.idleWindowMs / 1000) / (openAtMeasurement / 1000) : null,
       wallMs: performance.now() - started,

@@ -3,8 +3,23 @@
  * (so RSS is read after a full collection, the same way in every server), and exits when the bench goes away.
  */
 
+import { getHeapSpaceStatistics } from "node:v8";
+
 export type ParentMessage = { type: "gc"; id: number };
-export type ChildMessage = { type: "ready"; url: string } | { type: "gc-done"; id: number } | { type: "failed"; error: string };
+export type ChildMessage = { type: "ready"; url: string } | { type: "gc-done"; id: number; vmFixedKb: number } | { type: "failed"; error: string };
+
+/**
+ * The spaces of V8's heap whose size does not grow with open streams: the young generation (at most three
+ * semi-spaces of `--max-semi-space-size`, which every server here runs with) and compiled code (bytecode and machine
+ * code, at most the program's). Both grow while a process warms up; RSS per open stream is read net of them.
+ */
+const fixedSpaces = new Set(["new_space", "code_space", "code_large_object_space", "trusted_space", "trusted_large_object_space"]);
+
+function vmFixedKb(): number {
+  let bytes = 0;
+  for (const space of getHeapSpaceStatistics()) if (fixedSpaces.has(space.space_name)) bytes += space.physical_space_size;
+  return bytes / 1024;
+}
 
 function sendToParent(message: ChildMessage): void {
   process.send?.(message);
@@ -15,7 +30,7 @@ export function announceReady(url: string, onExit?: () => Promise<void> | void):
     if (message?.type !== "gc") return;
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
-    sendToParent({ type: "gc-done", id: message.id });
+    sendToParent({ type: "gc-done", id: message.id, vmFixedKb: vmFixedKb() });
   });
   const exit = () => {
     void Promise.resolve(onExit?.()).finally(() => process.exit(0));

@@ -343,8 +343,8 @@ export interface HoldResult extends StreamErrors {
   rssPerStreamKb: number | null;
   /**
    * How much of that growth was V8's young generation and compiled code (child-ipc.ts): bounded per process, so
-   * counted once, not per stream. Opening a few hundred streams grows both towards their bounds, and the growth
-   * divided by the streams is most of a small hold's "per stream" figure.
+   * counted once, not per stream. Opening a few hundred streams grows both towards their bounds: divided by 500
+   * streams, the growth was a third of this stack's "per stream" figure.
    */
   vmFixedGrowthKb: number;
   /** RSS per open stream net of that growth: what holding one more stream costs. The target is checked on it. */

@@ -71,9 +71,12 @@ describe("bench harness smoke run", () => {
     );
     for (const h of results.hold) {
       expect(h.rssOpenKb).toBeGreaterThan(0);
-      // The servers report their young generation and code after each GC: the net figure takes their growth out.
+      // RSS is read again once half of the streams are open; the servers report their young generation and code
+      // after each GC, and the per-stream figure is the second half's, net of their growth.
+      expect(h.openAtHalf).toBe(1);
+      expect(h.rssHalfKb).toBeGreaterThan(0);
       expect(Number.isFinite(h.vmFixedGrowthKb)).toBe(true);
-      expect(h.rssPerStreamNetKb).toBeCloseTo((h.rssOpenKb - h.rssBeforeKb - h.vmFixedGrowthKb) / h.openAtMeasurement, 6);
+      expect(h.rssPerStreamMarginalKb).toBeCloseTo((h.rssOpenKb - h.rssHalfKb - h.vmFixedGrowthKb) / (h.openAtMeasurement - h.openAtHalf), 6);
     }
   });
 

@@ -339,16 +339,24 @@ export interface HoldResult extends StreamErrors {
   openMs: number;
   rssBeforeKb: number;
   rssOpenKb: number;
-  /** (RSS open − RSS before) / open streams. */
+  /** (RSS open − RSS before) / open streams: what the process grew by, one-time growth included. */
   rssPerStreamKb: number | null;
+  /** Streams open, and RSS after a full GC, once the first half of the streams was open. */
+  openAtHalf: number;
+  rssHalfKb: number;
   /**
-   * How much of that growth was V8's young generation and compiled code (child-ipc.ts): bounded per process, so
-   * counted once, not per stream. Opening a few hundred streams grows both towards their bounds: divided by 500
-   * streams, the growth was a third of this stack's "per stream" figure.
+   * How much V8's young generation and compiled code (child-ipc.ts) grew over the second half: bounded per process
+   * (three semi-spaces of --max-semi-space-size; the program's code), so not a cost of the streams. A process that
+   * allocates little per stream is still growing them at a few hundred streams.
    */
   vmFixedGrowthKb: number;
-  /** RSS per open stream net of that growth: what holding one more stream costs. The target is checked on it. */
-  rssPerStreamNetKb: number | null;
+  /**
+   * What one more open stream costs: RSS over the second half of the streams, net of that growth, per stream opened
+   * in it. Growth that happens once per process (the young generation, code, the allocator's and SQLite's caches
+   * filling, the first sockets' buffers) is mostly done by the first half; divided among a few hundred streams it
+   * made the figure from none depend on how many were held. The target is checked on it.
+   */
+  rssPerStreamMarginalKb: number | null;
   /** Server CPU while all streams were open and quiet, in ms per second per 1,000 open streams. */
   idleCpuMsPerSecPer1kStreams: number | null;
   wallMs: number;
@@ -371,10 +379,9 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
     }
   }, opts.dripMs);
   try {
-    const gcBefore = await opts.server.gc();
+    await opts.server.gc();
     const rssBeforeKb = opts.server.rssKb();
 
-    const firstTokens: Promise<void>[] = [];
     let opening = 0;
     // This loop is the only waiter: a stream that finished opening wakes it (or a 1 s tick, as a bound).
     let wakeOpener: (() => void) | null = null;
@@ -383,40 +390,52 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
       wakeOpener = null;
       wake?.();
     };
-    for (let i = 0; i < opts.streams && performance.now() < deadline; i++) {
-      while (opening >= opts.openingAtOnce && performance.now() < deadline) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 1_000);
-          wakeOpener = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+    /** Opens streams `from` to `to` (at most openingAtOnce connecting at once); resolves once each has its first token. */
+    const open = async (from: number, to: number): Promise<void> => {
+      const firstTokens: Promise<void>[] = [];
+      for (let i = from; i < to && performance.now() < deadline; i++) {
+        while (opening >= opts.openingAtOnce && performance.now() < deadline) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 1_000);
+            wakeOpener = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        opening++;
+        const stream = new DrivenStream(opts.sim, opts.target, agent, opts.tokensPerStream, `${runTag}-${i}`, opts.timeoutMs);
+        streams.push(stream);
+        const first = stream
+          .ready(opts.separateSubscription, opts.timeoutMs)
+          .then(() => stream.push(0))
+          .then(() => stream.firstToken.promise)
+          .catch(() => undefined)
+          .finally(() => {
+            opening--;
+            slotFreed();
+          });
+        firstTokens.push(first);
       }
-      opening++;
-      const stream = new DrivenStream(opts.sim, opts.target, agent, opts.tokensPerStream, `${runTag}-${i}`, opts.timeoutMs);
-      streams.push(stream);
-      const first = stream
-        .ready(opts.separateSubscription, opts.timeoutMs)
-        .then(() => stream.push(0))
-        .then(() => stream.firstToken.promise)
-        .catch(() => undefined)
-        .finally(() => {
-          opening--;
-          slotFreed();
-        });
-      firstTokens.push(first);
-    }
-    await withTimeout(Promise.all(firstTokens), Math.max(1_000, deadline - performance.now()), "opening streams").catch(() => undefined);
+      await withTimeout(Promise.all(firstTokens), Math.max(1_000, deadline - performance.now()), "opening streams").catch(() => undefined);
+    };
+    const openNow = () => streams.filter((s) => s.hasFirstToken && !s.settled).length;
+
+    const half = Math.floor(opts.streams / 2);
+    await open(0, half);
+    const gcHalf = await opts.server.gc();
+    const rssHalfKb = opts.server.rssKb();
+    const openAtHalf = openNow();
+    await open(half, opts.streams);
     const openMs = performance.now() - started;
 
     clearInterval(drip);
     await Promise.all(dripping);
-    let openAtMeasurement = 0;
-    for (const s of streams) if (s.hasFirstToken && !s.settled) openAtMeasurement++;
+    const openAtMeasurement = openNow();
     const gcOpen = await opts.server.gc();
     const rssOpenKb = opts.server.rssKb();
-    const vmFixedGrowthKb = gcOpen.vmFixedKb - gcBefore.vmFixedKb;
+    const vmFixedGrowthKb = gcOpen.vmFixedKb - gcHalf.vmFixedKb;
+    const secondHalf = openAtMeasurement - openAtHalf;
     // What open but quiet streams cost (keep-alive pings, timers): server CPU over a window with no tokens.
     const idleCpuBefore = opts.server.cpuMs();
     await sleep(opts.idleWindowMs);
@@ -443,8 +462,10 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
       rssBeforeKb,
       rssOpenKb,
       rssPerStreamKb: openAtMeasurement > 0 ? (rssOpenKb - rssBeforeKb) / openAtMeasurement : null,
+      openAtHalf,
+      rssHalfKb,
       vmFixedGrowthKb,
-      rssPerStreamNetKb: openAtMeasurement > 0 ? (rssOpenKb - rssBeforeKb - vmFixedGrowthKb) / openAtMeasurement : null,
+      rssPerStreamMarginalKb: secondHalf > 0 ? (rssOpenKb - rssHalfKb - vmFixedGrowthKb) / secondHalf : null,
       idleCpuMsPerSecPer1kStreams:
         openAtMeasurement > 0 ? idleCpuMs / (opts.idleWindowMs / 1000) / (openAtMeasurement / 1000) : null,
       wallMs: performance.now() - started,

@@ -65,13 +65,7 @@ async function main(): Promise<void> {
         // The stop under way goes on (PostgreSQL and Redis are stopped and their data deleted): it no longer waits.
         say("second signal: killing the replicas and nginx now");
         for (const replica of cluster?.replicas ?? []) void replica.kill("SIGKILL");
-        if (cluster) {
-          try {
-            process.kill(cluster.nginx.pid, "SIGKILL");
-          } catch {
-            // nginx is gone already (ESRCH): the first stop got to it.
-          }
-        }
+        cluster?.nginx.kill();
         return;
       }
       void stop(signal).then(() => process.exit(0));

@@ -1,10 +1,39 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inCi } from "./test-cluster.js";
 import { type NginxProcess, localNginxConfig, renderNginxSite, startNginx } from "./nginx.js";
 import { nginxBinary, nginxTemplatePath } from "./paths.js";
+import { waitUntil } from "./process.js";
+
+/** Whether a process of the group `pgid` still runs (/proc; a zombie waiting to be reaped does not count). */
+function groupAlive(pgid: number): boolean {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so read after its last ")".
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z") return true;
+  }
+  return false;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
 
 const template = readFileSync(nginxTemplatePath, "utf8");
 /** The template's directives, comments left out. */
@@ -139,6 +168,15 @@ describe.runIf(haveNginx)("nginx from deploy/nginx.conf in front of two upstream
       answered.push(await response.text());
     }
     expect(answered).toEqual(["a", "a", "a", "a", "a", "a"]);
+  });
+
+  it("kill() ends the master and its workers at once: nothing is left accepting on the port", async () => {
+    const other = await startNginx({ upstreams: [a.hostPort], workerProcesses: 2 });
+    other.kill();
+    // The whole process group goes (a worker whose master alone was killed went on serving the port).
+    await waitUntil(() => !groupAlive(other.pid), { timeoutMs: 10_000, what: "nginx's process group to end" });
+    expect(await accepts(other.port)).toBe(false);
+    await other.stop();
   });
 
   it("stop() ends the master and its workers", async () => {

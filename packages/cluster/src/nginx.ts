@@ -80,6 +80,11 @@ export interface NginxProcess {
   errorLog(): string;
   /** Graceful stop (SIGQUIT: open connections finish), SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
+  /**
+   * SIGKILL to the master and its workers at once (nginx runs in a process group of its own). A worker whose master
+   * is killed alone is left running, still accepting on the port.
+   */
+  kill(): void;
 }
 
 /**
@@ -124,6 +129,13 @@ export async function startNginx(opts: NginxOptions): Promise<NginxProcess> {
         async stop(timeoutMs = 10_000) {
           await stopChild(child, "SIGQUIT", timeoutMs);
           if (ownDir) rmSync(dir, { recursive: true, force: true });
+        },
+        kill() {
+          try {
+            process.kill(-(child.pid as number), "SIGKILL");
+          } catch {
+            // The group is gone already (ESRCH).
+          }
         },
       };
     } catch (error) {

@@ -128,24 +128,30 @@ export async function startNginx(opts: NginxOptions): Promise<NginxProcess> {
         errorLog,
         async stop(timeoutMs = 10_000) {
           await stopChild(child, "SIGQUIT", timeoutMs);
+          // When the master had to be killed after `timeoutMs`, its workers were not.
+          killGroup(child.pid as number);
           if (ownDir) rmSync(dir, { recursive: true, force: true });
         },
-        kill() {
-          try {
-            process.kill(-(child.pid as number), "SIGKILL");
-          } catch {
-            // The group is gone already (ESRCH).
-          }
-        },
+        kill: () => killGroup(child.pid as number),
       };
     } catch (error) {
       await stopChild(child, "SIGKILL", 1_000);
+      killGroup(child.pid as number);
       lastError = new Error(`${(error as Error).message}\n${stderr}${errorLog()}`.trim());
       if (opts.port !== undefined) break;
     }
   }
   if (ownDir) rmSync(dir, { recursive: true, force: true });
   throw lastError;
+}
+
+/** SIGKILL to nginx's process group (it is spawned detached, the master leading it): the master and its workers. */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // The group is gone already (ESRCH).
+  }
 }
 
 async function canConnect(port: number): Promise<boolean> {

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inCi } from "./test-cluster.js";
-import { type NginxProcess, localNginxConfig, renderNginxSite, startNginx } from "./nginx.js";
+import { canConnect, type NginxProcess, localNginxConfig, renderNginxSite, startNginx } from "./nginx.js";
 import { nginxBinary, nginxTemplatePath } from "./paths.js";
 import { waitUntil } from "./process.js";
 
@@ -22,17 +22,6 @@ function groupAlive(pgid: number): boolean {
     if (Number(pgrp) === pgid && state !== "Z") return true;
   }
   return false;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 const template = readFileSync(nginxTemplatePath, "utf8");
@@ -175,7 +164,7 @@ describe.runIf(haveNginx)("nginx from deploy/nginx.conf in front of two upstream
     other.kill();
     // The whole process group goes (a worker whose master alone was killed went on serving the port).
     await waitUntil(() => !groupAlive(other.pid), { timeoutMs: 10_000, what: "nginx's process group to end" });
-    expect(await accepts(other.port)).toBe(false);
+    expect(await canConnect(other.port)).toBe(false);
     await other.stop();
   });
 

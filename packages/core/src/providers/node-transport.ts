@@ -412,7 +412,7 @@ const lastRead = { code: 0 };
 /**
  * Makes the head Node keeps of a request or a response one flat string. Node builds the head header by header with
  * `+=` and keeps it (`_header`) as long as the message lives: for a stream held open that is a rope of a few dozen
- * pieces (~2.3 KB with this API's SSE headers, for a head of ~700 bytes) that V8 never flattens on its own, since
+ * pieces (~2.3 KB with this API's SSE headers, for a head of ~800 bytes) that V8 never flattens on its own, since
  * nothing reads it again. Reading one character makes V8 flatten it in place: the same string, one piece. For
  * messages that stay open (an answer streaming, thousands at once); short ones are gone before it matters.
  */

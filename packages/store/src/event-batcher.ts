@@ -532,6 +532,10 @@ function groupByRun(batches: Batch[]): Batch[][] {
 /**
  * A page of a run's log: the committed events (read from the database AFTER `queued` was taken, so an event
  * committed in between is in one or both, never in neither) merged with the queued ones, by seq.
+ *
+ * A queued `done` is left out: it is read once committed, with its run marked finished and its answer stored. A
+ * client that saw its run end from a read between the two (a subscription opened then) would otherwise send its next
+ * message to a conversation still busy, or past MAX_RUNS_PER_USER, and might not find the answer.
  */
 export function mergeQueued(
   committed: StoredEvent[],
@@ -544,7 +548,7 @@ export function mergeQueued(
   const out: StoredEvent[] = [];
   let i = 0;
   for (const row of queued) {
-    if (row.seq <= afterSeq || (types && !types.has(row.type))) continue;
+    if (row.seq <= afterSeq || row.finish || (types && !types.has(row.type))) continue;
     while (i < committed.length && committed[i]!.seq < row.seq && out.length < limit) out.push(committed[i++]!);
     if (out.length >= limit) return out;
     if (i < committed.length && committed[i]!.seq === row.seq) continue; // committed while we read: the database's copy wins

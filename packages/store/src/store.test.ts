@@ -924,6 +924,37 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         expect((await store.getConversation("alice", "c1"))?.updatedAt).toBe(6_000);
       });
 
+      it("is read only once committed: whoever reads the done finds the run finished and its answer stored", async () => {
+        // A client that sees its run end sends the next message at once: the run must not still count as running
+        // (conversation_busy, rate_limited), and the answer must be there. PostgreSQL commits a round trip later,
+        // SQLite before appendDone returns (unless a commit is running), memory at once.
+        await conversation("c3");
+        await run("r3", "c3");
+        // r1's whole log is queued (read without a query), r3's first event committed (read from the database too).
+        await commit(store, "r3", 1, tokenEvent("r3", "It is 14:00"));
+        void store.appendEvent("r1", 1, tokenEvent("r1", "It is 14:00"));
+        for (const [runId, conversationId] of [["r1", "c1"], ["r3", "c3"]] as const) {
+          const committed = store.appendDone(runId, 2, doneEvent(runId), { conversationId, messages: answer });
+          const reads = [
+            await store.readEvents(runId),
+            await store.readEvents(runId, 1, 5),
+            await store.readEventsOfTypes(runId, ["token", "done"]),
+          ];
+          // Read after the events: a commit in between can only make the run look more finished, not less.
+          const record = await store.getRun(runId);
+          const stored = (await store.listMessages(conversationId)).length;
+          for (const read of reads) {
+            if (read.at(-1)?.event.type !== "done") continue;
+            expect({ status: record?.status, stored }).toEqual({ status: "done", stored: answer.length });
+          }
+          // Read from the queue alone, before the commit's round trip could end.
+          if (backend.name === "postgres" && runId === "r1") expect(reads.slice(0, 2).map((read) => read.map((e) => e.seq))).toEqual([[1], []]);
+          await committed;
+          expect((await store.readEvents(runId)).map((e) => e.seq)).toEqual([1, 2]);
+          expect((await store.readEventsOfTypes(runId, ["done"])).map((e) => e.seq)).toEqual([2]);
+        }
+      });
+
       it("ends the log alone when the run produced no message", async () => {
         expect(await store.appendDone("r1", 1, doneEvent("r1", "error"), { conversationId: "c1", messages: [] })).toEqual([]);
         expect(await store.listMessages("c1")).toEqual([]);

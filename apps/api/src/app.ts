@@ -17,6 +17,7 @@ import type { AnyTool } from "@streamchat/core";
 import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
+import { registerLingeringClose } from "./lingering-close.js";
 import { constantHeaders } from "./security-headers.js";
 import { importBodyLimit, importProcedure, registerImportRoute } from "./import-route.js";
 import { attachmentProcedures, bodyLimitFor, bodyLimitsOf, registerBodyLimits } from "./body-limits.js";
@@ -369,7 +370,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   });
 
   // Bodies are JSON or nothing: any other body is refused on its headers, before a byte of it is read
-  // (body-guard.ts), and the connection is closed after the answer so the rest is never read either.
+  // (body-guard.ts), and the connection is closed after the answer so the rest is never read either (beyond a bounded
+  // moment for the client to read the answer: lingering-close.ts).
   app.addHook("onRequest", async (request, reply) => {
     if (!refuseBody(request.headers)) return;
     reply.code(415).header("connection", "close");
@@ -383,6 +385,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   // MAX_BODY_BYTES everywhere, but room for four images on the routes that take attachments (body-limits.ts).
   registerBodyLimits(app, bodyLimits);
+  // A refused upload's connection closes after the client could read the answer.
+  registerLingeringClose(app);
 
   // tRPC percent-decodes the procedure path a second time, so `/trpc/%25` threw a URIError inside the
   // adapter and answered 500. Procedure paths are plain names (batches joined by commas): refuse anything else.

@@ -43,8 +43,9 @@ function lingeringClose(socket: Socket, { maxMs, maxBytes }: Lingering): void {
   const timer = setTimeout(close, maxMs).unref();
   let left = maxBytes;
   // A `data` listener also takes the socket from the HTTP parser's direct reads, so each chunk is counted here;
-  // the parser still gets it and drops it (the request's body is dumped). Past maxBytes reading stops instead of
-  // closing at once: a client that has not read the answer yet still can until maxMs.
+  // the parser still gets it, for a request nobody reads any more (dropped, or held up to the request's buffer,
+  // which then pauses the socket). Past maxBytes reading stops instead of closing at once: a client that has not
+  // read the answer yet still can until maxMs.
   socket.on("data", (chunk: Buffer) => {
     left -= chunk.length;
     if (left < 0) socket.pause();

@@ -529,13 +529,19 @@ function groupByRun(batches: Batch[]): Batch[][] {
   return [...byRun.values()];
 }
 
+function shownOnceCommitted(type: ChatEvent["type"]): boolean {
+  return type === "done" || type === "approval-request";
+}
+
 /**
  * A page of a run's log: the committed events (read from the database AFTER `queued` was taken, so an event
  * committed in between is in one or both, never in neither) merged with the queued ones, by seq.
  *
- * A queued `done` is left out: it is read once committed, with its run marked finished and its answer stored. A
- * client that saw its run end from a read between the two (a subscription opened then) would otherwise send its next
- * message to a conversation still busy, or past MAX_RUNS_PER_USER, and might not find the answer.
+ * A queued `done` or `approval-request` is left out: the API shows both only once durable (nothing of the run is
+ * appended after either until it is). A `done` is read with its run marked finished and its answer stored: a client
+ * that saw its run end from a read before that (a subscription opened meanwhile) sent its next message to a
+ * conversation still busy, or past MAX_RUNS_PER_USER. An approval request is read once a crash can no longer take
+ * it out of the log.
  */
 export function mergeQueued(
   committed: StoredEvent[],
@@ -548,7 +554,7 @@ export function mergeQueued(
   const out: StoredEvent[] = [];
   let i = 0;
   for (const row of queued) {
-    if (row.seq <= afterSeq || row.finish || (types && !types.has(row.type))) continue;
+    if (row.seq <= afterSeq || shownOnceCommitted(row.type) || (types && !types.has(row.type))) continue;
     while (i < committed.length && committed[i]!.seq < row.seq && out.length < limit) out.push(committed[i++]!);
     if (out.length >= limit) return out;
     if (i < committed.length && committed[i]!.seq === row.seq) continue; // committed while we read: the database's copy wins

@@ -333,8 +333,9 @@ export interface ChatStore {
    * and usage (the first finish still wins): a log that ends with `done` never belongs to a run marked running, and
    * the caller needs no finishRun of its own.
    *
-   * Events are visible to this process's readEvents / lastSeq as soon as queued, except a `done` to readEvents and
-   * readEventsOfTypes: it is read once committed, so whoever reads it finds its run finished (and its answer stored).
+   * Events are visible to this process's readEvents / lastSeq as soon as queued, except a `done` and an
+   * `approval-request` to readEvents and readEventsOfTypes: they are read once committed, so that whoever reads a
+   * `done` finds its run finished (and its answer stored), and an approval request is not shown before it is durable.
    * Rejects with StoreError("not_found") for an unknown run — at once (memory) or when its batch is committed
    * (SQLite, PostgreSQL: the database's foreign key decides). Rejects at once with conflict "seq" when `seq` is
    * not above the last seq this process queued for the run, and with RangeError when it is not a positive integer.

@@ -955,27 +955,6 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         }
       });
 
-      it("reads an approval request only once committed (the API shows it only once durable)", async () => {
-        void store.appendEvent("r1", 1, tokenEvent("r1", "Let me check"));
-        const request: ChatEvent = {
-          type: "approval-request",
-          runId: "r1",
-          at: 1,
-          callId: "call_1",
-          name: "calculator",
-          args: { expression: "1+1" },
-          source: "builtin",
-          expiresAt: 60_000,
-        };
-        const committed = store.appendEvent("r1", 2, request);
-        const reads = [await store.readEvents("r1"), await store.readEvents("r1", 1)];
-        // Read from the queue alone: on PostgreSQL before the commit's round trip could end.
-        if (backend.name === "postgres") expect(reads.map((read) => read.map((e) => e.seq))).toEqual([[1], []]);
-        await committed;
-        expect((await store.readEvents("r1")).map((e) => e.event.type)).toEqual(["token", "approval-request"]);
-        expect(await store.readEventsOfTypes("r1", ["approval-request"])).toEqual([{ seq: 2, event: request }]);
-      });
-
       it("ends the log alone when the run produced no message", async () => {
         expect(await store.appendDone("r1", 1, doneEvent("r1", "error"), { conversationId: "c1", messages: [] })).toEqual([]);
         expect(await store.listMessages("c1")).toEqual([]);
@@ -994,6 +973,27 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         expect(await store.listMessages("c1")).toEqual([]);
         expect(await store.activePath("c1")).toEqual([]);
       });
+    });
+
+    it("reads an approval request only once committed (the API shows it only once durable)", async () => {
+      void store.appendEvent("r1", 1, tokenEvent("r1", "Let me check"));
+      const request: ChatEvent = {
+        type: "approval-request",
+        runId: "r1",
+        at: 1,
+        callId: "call_1",
+        name: "calculator",
+        args: { expression: "1+1" },
+        source: "builtin",
+        expiresAt: 60_000,
+      };
+      const committed = store.appendEvent("r1", 2, request);
+      const reads = [await store.readEvents("r1"), await store.readEvents("r1", 1)];
+      // Read from the queue alone: on PostgreSQL before the commit's round trip could end.
+      if (backend.name === "postgres") expect(reads.map((read) => read.map((e) => e.seq))).toEqual([[1], []]);
+      await committed;
+      expect((await store.readEvents("r1")).map((e) => e.event.type)).toEqual(["token", "approval-request"]);
+      expect(await store.readEventsOfTypes("r1", ["approval-request"])).toEqual([{ seq: 2, event: request }]);
     });
 
     it("reads only the events of the asked types, in order, committed and queued", async () => {

@@ -17,7 +17,7 @@ import type { AnyTool } from "@streamchat/core";
 import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
-import { registerLingeringClose } from "./lingering-close.js";
+import { lingerIfBodyUnread } from "./lingering-close.js";
 import { constantHeaders } from "./security-headers.js";
 import { importBodyLimit, importProcedure, registerImportRoute } from "./import-route.js";
 import { attachmentProcedures, bodyLimitFor, bodyLimitsOf, registerBodyLimits } from "./body-limits.js";
@@ -304,6 +304,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   // Before any route: Fastify binds the error handler to routes when they are added.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    // A refused upload (Fastify's body errors and body-limits.ts close the connection): the client reads the answer.
+    lingerIfBodyUnread(request, reply);
     if (status >= 500) {
       request.log.error({ err: error }, "request failed");
       return reply.code(status).send({ error: "Something went wrong on the server.", code: "internal" });
@@ -375,6 +377,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   app.addHook("onRequest", async (request, reply) => {
     if (!refuseBody(request.headers)) return;
     reply.code(415).header("connection", "close");
+    lingerIfBodyUnread(request, reply);
     if (request.url.startsWith("/trpc")) {
       const data = { code: "UNSUPPORTED_MEDIA_TYPE", httpStatus: 415, appCode: "bad_request" };
       await reply.send({ error: { code: TRPC_ERROR_CODES_BY_KEY.UNSUPPORTED_MEDIA_TYPE, message: jsonOnlyMessage, data } });
@@ -385,8 +388,6 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   // MAX_BODY_BYTES everywhere, but room for four images on the routes that take attachments (body-limits.ts).
   registerBodyLimits(app, bodyLimits);
-  // A refused upload's connection closes after the client could read the answer.
-  registerLingeringClose(app);
 
   // tRPC percent-decodes the procedure path a second time, so `/trpc/%25` threw a URIError inside the
   // adapter and answered 500. Procedure paths are plain names (batches joined by commas): refuse anything else.

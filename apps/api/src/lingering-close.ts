@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { FastifyInstance } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 
 /** How long a closing connection waits for the client to go, and how much more of the refused body it reads meanwhile. */
 export interface Lingering {
@@ -10,21 +10,20 @@ export interface Lingering {
 export const defaultLingering: Lingering = { maxMs: 2000, maxBytes: 8 * 1024 * 1024 };
 
 /**
- * Every answer that closes its connection before the request's body was read through (a 413 or 415 refusing an
- * upload, Fastify's own 413 and body errors) closes it the way RFC 9112 §9.6 asks: the server shuts down its
+ * When an answer closes its connection before the request's body was read through (a 413 or 415 refusing an
+ * upload, Fastify's own body errors), the close lingers, the way RFC 9112 §9.6 asks: the server shuts down its
  * sending side after the answer and waits until the client closes too, for at most `maxMs`, reading (and
- * discarding) at most `maxBytes` meanwhile. Register before the routes.
+ * discarding) at most `maxBytes` meanwhile. Call it once the `Connection: close` header is set, before the answer
+ * is sent: the app's error handler and its 415 hook do (every refusal goes through one of them), so answers that
+ * keep their connection pay nothing for it.
  *
  * Why: the client is usually still uploading when such an answer comes. Node closes the connection as soon as the
  * answer is written; with the client's data unread the kernel then sends a reset, and a client still writing gets
  * EPIPE or ECONNRESET and drops the answer it had not read yet: curl or a Node client saw "socket hang up" instead
  * of "too large" (a flaky test showed it).
  */
-export function registerLingeringClose(app: FastifyInstance, lingering: Lingering = defaultLingering): void {
-  app.addHook("onSend", (request, reply, payload, done) => {
-    if (!request.raw.complete && reply.getHeader("connection") === "close") lingerOnClose(request.raw.socket, lingering);
-    done(null, payload);
-  });
+export function lingerIfBodyUnread(request: FastifyRequest, reply: FastifyReply, lingering: Lingering = defaultLingering): void {
+  if (!request.raw.complete && reply.getHeader("connection") === "close") lingerOnClose(request.raw.socket, lingering);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,23 +6,7 @@ import { inCi } from "./test-cluster.js";
 import { canConnect, type NginxProcess, localNginxConfig, renderNginxSite, startNginx } from "./nginx.js";
 import { nginxBinary, nginxTemplatePath } from "./paths.js";
 import { waitUntil } from "./process.js";
-
-/** Whether a process of the group `pgid` still runs (/proc; a zombie waiting to be reaped does not count). */
-function groupAlive(pgid: number): boolean {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // gone meanwhile
-    }
-    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so read after its last ")".
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z") return true;
-  }
-  return false;
-}
+import { processGroup } from "./proc-tree.js";
 
 const template = readFileSync(nginxTemplatePath, "utf8");
 /** The template's directives, comments left out. */
@@ -163,7 +147,7 @@ describe.runIf(haveNginx)("nginx from deploy/nginx.conf in front of two upstream
     const other = await startNginx({ upstreams: [a.hostPort], workerProcesses: 2 });
     other.kill();
     // The whole process group goes (a worker whose master alone was killed went on serving the port).
-    await waitUntil(() => !groupAlive(other.pid), { timeoutMs: 10_000, what: "nginx's process group to end" });
+    await waitUntil(() => processGroup(other.pid).length === 0, { timeoutMs: 10_000, what: "nginx's process group to end" });
     expect(await canConnect(other.port)).toBe(false);
     await other.stop();
   });

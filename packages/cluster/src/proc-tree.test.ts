@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parentPid, processTree, treeCpuMs } from "./proc-tree.js";
+import { parentPid, processGroup, processTree, treeCpuMs } from "./proc-tree.js";
 
 const ownCpuMs = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -39,6 +39,21 @@ describe("process-tree CPU", () => {
 
   it("fails for a process that is not there", () => {
     expect(() => treeCpuMs(2 ** 22 + 1)).toThrow(/gone/);
+  });
+});
+
+describe("process group", () => {
+  it("lists a group's members, also one whose leader is gone, until they end", async () => {
+    // A shell leading a group of its own (detached), with a sleep in the background.
+    const leader = spawn("sh", ["-c", "sleep 60 & echo $!; wait"], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
+    const pgid = leader.pid as number;
+    const sleeper = Number(await new Promise<string>((resolve) => leader.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString()))));
+    expect(processGroup(pgid).sort()).toEqual([pgid, sleeper].sort());
+    leader.kill("SIGKILL");
+    await waitFor(() => !processGroup(pgid).includes(pgid));
+    expect(processGroup(pgid)).toEqual([sleeper]);
+    process.kill(-pgid, "SIGKILL");
+    await waitFor(() => processGroup(pgid).length === 0);
   });
 });
 

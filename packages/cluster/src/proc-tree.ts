@@ -6,6 +6,10 @@ const MS_PER_TICK = 10;
 interface ProcStat {
   pid: number;
   ppid: number;
+  /** The process group. */
+  pgrp: number;
+  /** A zombie (ended, not yet waited for by its parent). */
+  zombie: boolean;
   /** utime + stime: this process's own CPU. */
   ownTicks: number;
   /** cutime + cstime: CPU of its children that ended and were waited for. */
@@ -22,8 +26,8 @@ function readStat(pid: number): ProcStat | null {
   // The command name (field 2) may hold spaces and parentheses: count fields after the last ")".
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   const n = (i: number) => Number(fields[i]);
-  // After the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
-  return { pid, ppid: n(1), ownTicks: n(11) + n(12), reapedChildrenTicks: n(13) + n(14) };
+  // After the name: state(0) ppid(1) pgrp(2) … utime(11) stime(12) cutime(13) cstime(14).
+  return { pid, ppid: n(1), pgrp: n(2), zombie: fields[0] === "Z", ownTicks: n(11) + n(12), reapedChildrenTicks: n(13) + n(14) };
 }
 
 function allStats(): ProcStat[] {
@@ -82,6 +86,16 @@ export function treeRssKb(rootPid: number): number {
     }
   }
   return kb;
+}
+
+/**
+ * The live members of a process group (zombies left out): also the workers whose master was killed, which are no
+ * longer in its tree.
+ */
+export function processGroup(pgid: number): number[] {
+  return allStats()
+    .filter((s) => s.pgrp === pgid && !s.zombie)
+    .map((s) => s.pid);
 }
 
 /** The parent of a process (e.g. PostgreSQL's postmaster from one of its backends). */

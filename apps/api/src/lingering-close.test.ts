@@ -2,7 +2,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { lingerOnClose, type Lingering } from "./lingering-close.js";
+import { eventually } from "./test-support/harness.js";
 import { rawUpload } from "./test-support/raw-upload.js";
+import { sleep } from "./test-support/reliability.js";
 
 /** A server that refuses every request at once, before reading its body, and closes the connection after. */
 async function refusingServer(lingering: Lingering | undefined) {
@@ -22,14 +24,6 @@ function uploader(port: number, mib: number, readAfter: Promise<unknown>) {
   return rawUpload({ port, path: "/", headers: { "content-type": "application/json", "transfer-encoding": "chunked" }, mib, readAfter });
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until<T>(get: () => T | undefined): Promise<T> {
-  for (;;) {
-    const value = get();
-    if (value !== undefined) return value;
-    await delay(5);
-  }
-}
 let server: Server | undefined;
 afterEach(() => {
   server?.close();
@@ -44,7 +38,7 @@ describe("closing a connection whose request body was refused", () => {
     for (const lingering of [undefined, { maxMs: 5000, maxBytes: 64 * 1024 * 1024 }]) {
       const refusing = await refusingServer(lingering);
       server = refusing.server;
-      const { closed } = uploader(refusing.port, 8, delay(300));
+      const { closed } = uploader(refusing.port, 8, sleep(300));
       results.push(await closed);
       server.close();
     }
@@ -57,7 +51,8 @@ describe("closing a connection whose request body was refused", () => {
     const refusing = await refusingServer({ maxMs: 500, maxBytes });
     server = refusing.server;
     uploader(refusing.port, Infinity, new Promise(() => {}));
-    const socket = await until(() => refusing.sockets[0]);
+    await eventually(() => refusing.sockets.length > 0, "the server's connection");
+    const socket = refusing.sockets[0]!;
     // The test's own timeout is the bound on the wait: the server closes it (the paused client would not notice).
     await new Promise((resolve) => socket.once("close", resolve));
     // What the parser had read before the answer (in flight on loopback) plus at most maxBytes (and one read) after.

@@ -79,6 +79,18 @@ export function App() {
   // Other tabs and devices: the list, the open conversation and its running answer stay current.
   const feed = useConversationFeed({ onDeleted: (id) => id === conversationId && open(null) });
 
+  // A new chat's pane stays mounted as its conversation's once its first message created it: what the user typed,
+  // attached or scrolled meanwhile stays where it is. Any other change of conversation opens a fresh pane.
+  const [newPane, setNewPane] = useState(0);
+  const [adopted, setAdopted] = useState<{ conversationId: string; pane: number } | null>(null);
+  const paneKey =
+    conversationId !== null && adopted?.conversationId === conversationId ? `new-${adopted.pane}` : (conversationId ?? `new-${newPane}`);
+  const created = (id: string) => {
+    setAdopted({ conversationId: id, pane: newPane });
+    setNewPane((pane) => pane + 1);
+    navigate(id);
+  };
+
   const newChat = () => {
     open(null);
     // The composer of the fresh pane takes focus (it mounts with autoFocus; this covers "already new").
@@ -120,7 +132,7 @@ export function App() {
       />
       <BackgroundQueues currentId={conversationId} />
       <ChatPane
-        key={conversationId ?? "new"}
+        key={paneKey}
         conversationId={conversationId}
         model={modelForSend}
         modelSetting={{
@@ -142,7 +154,7 @@ export function App() {
           setSidebarOpen(true);
           requestAnimationFrame(() => document.getElementById("api-token")?.focus());
         }}
-        onCreated={(id) => navigate(id)}
+        onCreated={created}
         openAt={openAt}
         onNewChat={newChat}
         onToggleSidebar={() => setSidebarOpen((o) => !o)}

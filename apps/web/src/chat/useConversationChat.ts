@@ -14,13 +14,6 @@ import { streamEndedMessage, useRunEvents, type ConnectionState } from "./useRun
 
 const noItems: ChatItem[] = [];
 
-/** A new conversation's pane hands its run to the pane that opens once the server gave it an id. */
-interface Handoff {
-  runId: string;
-  text: string;
-}
-const handoffs = new Map<string, Handoff>();
-
 export interface ActionError extends DescribedError {
   action: string;
   /** Only for failures that asking again can fix. */
@@ -91,11 +84,6 @@ export function useConversationChat(opts: {
   const queueKey = conversationId ?? "";
   const utils = trpc.useUtils();
 
-  const [handoff] = useState(() => (conversationId ? handoffs.get(conversationId) : undefined));
-  useEffect(() => {
-    if (conversationId) handoffs.delete(conversationId);
-  }, [conversationId]);
-
   // Asked again on every open: the queue below must not trust a copy cached before a reply started.
   const conversation = trpc.conversations.get.useQuery(conversationId ? { conversationId } : skipToken, {
     refetchOnMount: "always",
@@ -106,10 +94,15 @@ export function useConversationChat(opts: {
   }, [conversationId]);
   const detail = conversation.data;
 
-  const [runId, setRunId] = useState<string | null>(handoff?.runId ?? null);
-  const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null } | null>(
-    handoff ? { text: handoff.text, runId: handoff.runId } : null,
-  );
+  const [runId, setRunId] = useState<string | null>(null);
+  const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null } | null>(null);
+  /**
+   * The conversation and run as of now, for sends: a new chat's first message makes this pane its conversation's
+   * (App keeps it mounted), and a message sent before the pane renders with the new id must queue there, not start
+   * another conversation.
+   */
+  const latest = useRef({ conversationId, runId, queueKey });
+  latest.current = { conversationId, runId, queueKey };
   const queue = useSyncExternalStore(
     queueStore.subscribe,
     () => queueStore.get(queueKey),
@@ -226,6 +219,7 @@ export function useConversationChat(opts: {
 
   const doSend = useCallback(
     async (text: string, { requestId = randomId(), model, think, attachments }: SendOptions) => {
+      const { conversationId } = latest.current;
       sendingRef.current = true;
       setSending(true);
       setActionError(null);
@@ -239,15 +233,16 @@ export function useConversationChat(opts: {
           ...(think ? { think } : {}),
           ...(attachments?.length ? { attachments } : {}),
         });
+        setRunId(result.runId);
+        setPendingUser({ text, runId: result.runId });
         if (!conversationId) {
-          handoffs.set(result.conversationId, { runId: result.runId, text });
+          // This pane becomes the new conversation's: what was queued here meanwhile goes with it.
+          latest.current = { conversationId: result.conversationId, runId: result.runId, queueKey: result.conversationId };
           queueStore.move("", result.conversationId);
           void utils.conversations.list.invalidate();
           onCreated(result.conversationId);
           return;
         }
-        setRunId(result.runId);
-        setPendingUser({ text, runId: result.runId });
         refresh();
       } catch (error) {
         // Nothing is lost: the text goes back to the composer, and Retry is offered only when it can help.
@@ -272,7 +267,7 @@ export function useConversationChat(opts: {
         setSending(false);
       }
     },
-    [conversationId, onCreated, refresh, send, utils],
+    [onCreated, refresh, send, utils],
   );
   doSendRef.current = doSend;
 
@@ -280,14 +275,15 @@ export function useConversationChat(opts: {
     (text: string, options?: { think?: Think; attachments?: Attachments }) => {
       const thinkNow = options?.think ?? think;
       const attachments = options?.attachments;
-      const running = sendingRef.current || (runId !== null && !runCache.get(runId)?.done);
+      const { runId: following, queueKey: key } = latest.current;
+      const running = sendingRef.current || (following !== null && !runCache.get(following)?.done);
       if (running) {
-        queueStore.push(queueKey, { id: randomId(), text, model, think: thinkNow, ...(attachments ? { attachments } : {}) });
+        queueStore.push(key, { id: randomId(), text, model, think: thinkNow, ...(attachments ? { attachments } : {}) });
         return;
       }
       void doSend(text, { model, think: thinkNow, attachments });
     },
-    [doSend, runId, queueKey, model, think],
+    [doSend, model, think],
   );
 
   const stop = useCallback(() => {

@@ -203,6 +203,46 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     expect(users.map((u) => u.replace(/Edit$/, ""))).toEqual(["Answer this first-of-two", "Hello again"]);
   });
 
+  it("keeps what the user types while a new chat's first message is on its way: the box, and a follow-up queued", async () => {
+    const page = await e2e.openApp();
+    const sends = countSends(page);
+    // The first message's chat.send waits in the browser until released: the user types on meanwhile.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/trpc\/[^?]*chat\.send/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const stream = e2e.sim.control({ lastUserIncludes: "typed-meanwhile" });
+    await send(page, "Answer this typed-meanwhile");
+    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "");
+    await send(page, "Follow-up sent meanwhile");
+    await page.locator('[data-testid="queued-message"]').waitFor();
+    await page.locator("#composer-input").pressSequentially("Still typ");
+
+    release();
+    await stream.connected;
+    await page.waitForFunction(() => location.hash.startsWith("#/c/"));
+    // The conversation's pane is the one typed in: the box keeps its text and its focus, the follow-up stays queued.
+    await page.keyboard.type("ing");
+    expect(await composerValue(page)).toBe("Still typing");
+    const queued = page.locator('[data-testid="queued-message"]');
+    expect(await queued.textContent()).toContain("Follow-up sent meanwhile");
+
+    await stream.push({ content: "First answer." });
+    await stream.push({ done: true });
+    await queued.waitFor({ state: "detached" });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]').length === 2);
+    await waitForAnswerState(page, "stop");
+    const stored = await e2e.getConversation(await conversationIdOf(page));
+    expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual([
+      "Answer this typed-meanwhile",
+      "Follow-up sent meanwhile",
+    ]);
+    expect(sends()).toBe(2);
+    expect(await composerValue(page)).toBe("Still typing");
+  });
+
   it("keeps a queued message when the user switches conversations, and sends it when the reply ends", async () => {
     const page = await e2e.openApp();
     const stream = e2e.sim.control({ lastUserIncludes: "leave-while-queued" });

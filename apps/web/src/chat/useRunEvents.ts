@@ -135,7 +135,9 @@ export function useRunEvents(runId: string | null, onEvent?: (event: ChatEvent, 
   // "idle" while following means the server ended the stream (tRPC's `return`). Not `onComplete`: tRPC also
   // calls that when this page unsubscribes itself (another run, leaving the conversation).
   // Each end is handled once: the flag clears only when a new subscription shows up (status leaves idle).
-  const endedByServer = input !== skipToken && subscription.status === "idle";
+  // Only once this run's stream started: the render that first follows a run (the page's next answer) still has
+  // the status of the time it followed none, "idle", until tRPC's effect subscribes.
+  const endedByServer = input !== skipToken && subscription.status === "idle" && startedFor.current === runId;
   const endHandled = useRef(false);
   if (!endedByServer) endHandled.current = false;
   useEffect(() => {
@@ -159,7 +161,8 @@ export function useRunEvents(runId: string | null, onEvent?: (event: ChatEvent, 
   const gaveUp = runId !== null && gaveUpOn === runId && !state?.done;
   let connection: ConnectionState;
   if (!runId) connection = "idle";
-  else if (state?.done) connection = "caught-up";
+  // The done may be in the run's cache a frame before React shows it, while tRPC already reports the stream's end.
+  else if (state?.done || runCache.get(runId)?.done) connection = "caught-up";
   else if (gaveUp) connection = "lost";
   else if (subscription.status === "error") connection = "error";
   else if (waitingToResume || endedByServer) connection = "reconnecting";

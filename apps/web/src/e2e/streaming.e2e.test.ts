@@ -390,6 +390,39 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     expect(await headerStatus(page)).toMatchObject({ text: "", shown: false });
   });
 
+  it("follows each new answer with one subscription and no 'Reconnecting…', in a new chat and in one already open", async () => {
+    const page = await e2e.openApp();
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __statuses: string[] }).__statuses = seen;
+      new MutationObserver(() => {
+        const el = document.querySelector('main header [role="status"]');
+        const entry = `${el?.getAttribute("data-state")}:${el?.textContent ?? ""}`;
+        if (seen.at(-1) !== entry) seen.push(entry);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-state"] });
+    });
+    const subscriptions: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/trpc/chat.events")) subscriptions.push(decodeURIComponent(request.url()));
+    });
+    for (const [turn, marker] of ["first-answer-follow", "second-answer-follow"].entries()) {
+      const stream = e2e.sim.control({ lastUserIncludes: marker });
+      await send(page, `Tell me ${marker}`);
+      await stream.connected;
+      await stream.push({ content: `Answer ${turn + 1},` });
+      await waitForAnswerText(page, `Answer ${turn + 1},`);
+      await stream.push({ content: " done." });
+      await stream.push({ done: true });
+      await waitForAnswerState(page, "stop");
+    }
+    const statuses = await page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
+    expect(statuses.filter((s) => s.startsWith("reconnecting"))).toEqual([]);
+    // One subscription per answer: none was dropped and taken up again.
+    const runs = subscriptions.map((url) => /"runId":"([^"]+)"/.exec(url)?.[1]);
+    expect(runs).toHaveLength(2);
+    expect(new Set(runs).size).toBe(2);
+  });
+
   it("says 'Offline — retrying' while the browser is offline, and nothing once it is back", async () => {
     for (const look of [desktop, mobile, dark]) {
       const page = await e2e.openApp(look);

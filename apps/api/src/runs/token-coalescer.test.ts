@@ -46,6 +46,50 @@ describe("TokenCoalescer", () => {
     expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["a", "b"]);
   });
 
+  it("flushes every run's pending text at the end of the turn, in the order the runs' text became pending", async () => {
+    const out: string[] = [];
+    const runs = ["a", "b", "c"].map((name) => new TokenCoalescer((e) => out.push(`${name}:${e.type === "token" ? e.text : e.type}`)));
+    for (const run of runs) run.push(token("1"));
+    runs[2]!.push(token("2"));
+    runs[0]!.push(token("2"));
+    runs[0]!.push(token("3"));
+    runs[1]!.push(token("2"));
+    expect(out).toEqual(["a:1", "b:1", "c:1"]);
+    await nextTurn();
+    expect(out).toEqual(["a:1", "b:1", "c:1", "c:2", "a:23", "b:2"]);
+  });
+
+  it("flushes text that became pending again after an early flush in the same turn, once", async () => {
+    const { out, coalescer } = collect();
+    coalescer.push(token("a"));
+    coalescer.push(token("b"));
+    coalescer.push(status); // flushes "b" now
+    coalescer.push(token("c"));
+    coalescer.push(token("d"));
+    await nextTurn();
+    await nextTurn();
+    expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["a", "b", "status", "c", "d"]);
+  });
+
+  it("sends text pushed while the turn's flush runs in the next turn, not in this one", async () => {
+    const out: string[] = [];
+    let second: TokenCoalescer | undefined;
+    const first = new TokenCoalescer((e) => {
+      out.push(`first:${e.type === "token" ? e.text : e.type}`);
+      // A listener reacting to the first run's text with text of another run (the case a loop would never end in).
+      if (e.type === "token" && e.text === "yz") second!.push(token("late"));
+    });
+    second = new TokenCoalescer((e) => out.push(`second:${e.type === "token" ? e.text : e.type}`));
+    second.push(token("s"));
+    first.push(token("x"));
+    first.push(token("y"));
+    first.push(token("z"));
+    await nextTurn();
+    expect(out).toEqual(["second:s", "first:x", "first:yz"]);
+    await nextTurn();
+    expect(out).toEqual(["second:s", "first:x", "first:yz", "second:late"]);
+  });
+
   it("sends pending text before any other event, so order is kept", () => {
     const { out, coalescer } = collect();
     coalescer.push(token("w"));

@@ -2,6 +2,7 @@ import { createServer, request, type IncomingHttpHeaders, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { isFlatString } from "@streamchat/core/test-support";
 import { afterEach, describe, expect, it } from "vitest";
+import { attachWriter, type DirectWrite } from "./direct-writes.js";
 import { SubscriptionStream } from "./subscription-stream.js";
 
 let close: (() => Promise<void>) | undefined;
@@ -60,5 +61,98 @@ describe("SubscriptionStream's head", () => {
     expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*content-type: text\/event-stream\r\n[^]*\r\n\r\n$/);
     // No once-wrapper (which has `.listener`) of the writer's stays on the response for the stream's life.
     expect(response.rawListeners("close").filter((listener) => "listener" in listener)).toEqual([]);
+  });
+});
+
+/** A subscription source that writes directly (direct-writes.ts) when told to, and hands out values pulled otherwise. */
+function directSource() {
+  let write: DirectWrite | undefined;
+  let pulled: ((result: IteratorResult<unknown>) => void) | undefined;
+  /** What the next pulls return, once `pull` gave them. */
+  const later: IteratorResult<unknown>[] = [];
+  const attached = Promise.withResolvers<void>();
+  const values = {
+    [attachWriter](writer: DirectWrite) {
+      write = writer;
+      attached.resolve();
+    },
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        const result = later.shift();
+        return result ? Promise.resolve(result) : new Promise<IteratorResult<unknown>>((resolve) => (pulled = resolve));
+      },
+      return: async () => ({ done: true as const, value: undefined }),
+    }),
+  };
+  return {
+    values,
+    attached: attached.promise,
+    write: (value: unknown) => write!(value),
+    /** Answers the pull the writer waits in, and the ones after it. */
+    pull: (first: IteratorResult<unknown>, ...rest: IteratorResult<unknown>[]) => {
+      later.push(...rest);
+      pulled!(first);
+    },
+  };
+}
+
+describe("SubscriptionStream's direct writes", () => {
+  it("hold a turn's direct writes of every stream until the turn's promise jobs ran: each leaves with the values pulled in them, in one write", async () => {
+    const sources = [directSource(), directSource()];
+    /** Per stream, the socket writes after the head and `connected` (each a list of the chunks one syscall takes). */
+    const writes: string[][][] = [[], []];
+    let next = 0;
+    const server = createServer((_req, res) => {
+      const index = next++;
+      const socket = res.socket!;
+      // Probes of what the socket hands to the kernel: `_writev` for corked chunks, `_write` for one alone.
+      const writev = socket._writev!.bind(socket);
+      const write = socket._write.bind(socket);
+      socket._writev = (chunks, callback) => {
+        writes[index]!.push(chunks.map(({ chunk }) => String(chunk)));
+        writev(chunks, callback);
+      };
+      socket._write = (chunk, encoding, callback) => {
+        writes[index]!.push([String(chunk)]);
+        write(chunk, encoding, callback);
+      };
+      const stream = new SubscriptionStream(res, { connected: "event: connected\ndata: {}\n\n", clock: null, maxDurationMs: undefined, serialize: (v) => v });
+      void stream.send({}, { values: sources[index]!.values }, (e) => e);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const bodies = [0, 1].map(async () => {
+      const body = await new Promise<string>((resolve, reject) => {
+        request({ port, host: "127.0.0.1", path: "/", agent: false }, (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (text += chunk));
+          res.on("end", () => resolve(text));
+        }).on("error", reject).end();
+      });
+      return body;
+    });
+    await Promise.all(sources.map((source) => source.attached));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // `connected` is out: what follows is written alone
+    for (const list of writes) list.length = 0;
+
+    // One turn: a token of each stream written directly, then (promise jobs of the same turn) each stream's end pulled.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        for (const [index, source] of sources.entries()) {
+          expect(source.write({ token: index })).toBe(true);
+          void Promise.resolve().then(() => source.pull({ done: false, value: { done: index } }, { done: true, value: undefined }));
+        }
+        resolve();
+      }),
+    );
+    const texts = await Promise.all(bodies);
+    for (const [index, text] of texts.entries()) {
+      expect(text).toMatch(new RegExp(`data: \\{"token":${index}\\}\\n+data: \\{"done":${index}\\}\\n+event: return\\n`));
+      const first = writes[index]![0]!.join("");
+      expect(first).toContain(`{"token":${index}}`);
+      expect(first).toContain(`{"done":${index}}`);
+    }
   });
 });

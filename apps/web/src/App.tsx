@@ -69,10 +69,13 @@ export function App() {
 
   // Where the last conversation opened from the sidebar was opened: at a search hit, or as the server shows it (null).
   // Kept with its conversation: a later route change (back, another tab's link) must not apply it to another one.
+  const [newPane, setNewPane] = useState(0);
   const [openedAt, setOpenedAt] = useState<{ conversationId: string; at: OpenAt } | null>(null);
   const openAt = openedAt && openedAt.conversationId === conversationId ? openedAt.at : null;
   const open = (id: string | null, at?: OpenAt) => {
     setOpenedAt(id && at ? { conversationId: id, at } : null);
+    // Each new chat opened is a pane of its own (see `created`).
+    if (id !== conversationId) setNewPane((pane) => pane + 1);
     navigate(id);
     setSidebarOpen(false);
   };
@@ -80,14 +83,17 @@ export function App() {
   const feed = useConversationFeed({ onDeleted: (id) => id === conversationId && open(null) });
 
   // A new chat's pane stays mounted as its conversation's once its first message created it: what the user typed,
-  // attached or scrolled meanwhile stays where it is. Any other change of conversation opens a fresh pane.
-  const [newPane, setNewPane] = useState(0);
-  const [adopted, setAdopted] = useState<{ conversationId: string; pane: number } | null>(null);
+  // attached or scrolled meanwhile stays where it is. Any other change of conversation opens a fresh pane. A user who
+  // went elsewhere while that message was on its way stays there (the list shows the new conversation).
+  const [adopted, setAdopted] = useState<{ conversationId: string; key: string } | null>(null);
   const paneKey =
-    conversationId !== null && adopted?.conversationId === conversationId ? `new-${adopted.pane}` : (conversationId ?? `new-${newPane}`);
-  const created = (id: string) => {
-    setAdopted({ conversationId: id, pane: newPane });
-    setNewPane((pane) => pane + 1);
+    conversationId !== null && adopted?.conversationId === conversationId ? adopted.key : (conversationId ?? `new-${newPane}`);
+  const shownPane = useRef(paneKey);
+  shownPane.current = paneKey;
+  const created = (pane: string, id: string) => {
+    if (pane !== shownPane.current) return;
+    setAdopted({ conversationId: id, key: pane });
+    setNewPane((next) => next + 1);
     navigate(id);
   };
 
@@ -154,7 +160,7 @@ export function App() {
           setSidebarOpen(true);
           requestAnimationFrame(() => document.getElementById("api-token")?.focus());
         }}
-        onCreated={created}
+        onCreated={(id) => created(paneKey, id)}
         openAt={openAt}
         onNewChat={newChat}
         onToggleSidebar={() => setSidebarOpen((o) => !o)}

@@ -243,6 +243,33 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     expect(await composerValue(page)).toBe("Still typing");
   });
 
+  it("leaves a user who opened another conversation while a new chat's first message was on its way where they went", async () => {
+    const page = await e2e.openConversation("Earlier chat stay-there");
+    const earlier = await conversationIdOf(page);
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/trpc\/[^?]*chat\.send/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const stream = e2e.sim.control({ lastUserIncludes: "left-meanwhile" });
+    await send(page, "Answer this left-meanwhile");
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Earlier chat stay-there" }).click();
+    await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(earlier)}`);
+
+    release();
+    await stream.connected;
+    // The new conversation shows up in the list; the page stays on the conversation the user opened.
+    await page.locator('[data-testid="conversation-item"]', { hasText: "Answer this left-meanwhile" }).waitFor();
+    // (the page learned of the new conversation, and decided where to be, before it asked for the list again)
+    await stream.push({ content: "Answered elsewhere." });
+    await stream.push({ done: true });
+    expect(new URL(page.url()).hash).toBe(`#/c/${encodeURIComponent(earlier)}`);
+    expect(await page.locator('[data-testid="user-message"]').allTextContents()).toEqual([expect.stringContaining("Earlier chat stay-there")]);
+  });
+
   it("keeps a queued message when the user switches conversations, and sends it when the reply ends", async () => {
     const page = await e2e.openApp();
     const stream = e2e.sim.control({ lastUserIncludes: "leave-while-queued" });

@@ -67,14 +67,14 @@ export function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, [sidebarOpen]);
 
+  // Numbers the new chats opened, each a pane of its own (see `created`).
+  const [newPane, setNewPane] = useState(0);
   // Where the last conversation opened from the sidebar was opened: at a search hit, or as the server shows it (null).
   // Kept with its conversation: a later route change (back, another tab's link) must not apply it to another one.
-  const [newPane, setNewPane] = useState(0);
   const [openedAt, setOpenedAt] = useState<{ conversationId: string; at: OpenAt } | null>(null);
   const openAt = openedAt && openedAt.conversationId === conversationId ? openedAt.at : null;
   const open = (id: string | null, at?: OpenAt) => {
     setOpenedAt(id && at ? { conversationId: id, at } : null);
-    // Each new chat opened is a pane of its own (see `created`).
     if (id !== conversationId) setNewPane((pane) => pane + 1);
     navigate(id);
     setSidebarOpen(false);

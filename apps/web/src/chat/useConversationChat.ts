@@ -384,7 +384,8 @@ export function useConversationChat(opts: {
     // shows it without waiting for the refetch that follows.
     context: live.state?.done?.usage.context ?? detail?.usage.context ?? null,
     notFound,
-    loading: conversationId !== null && (conversation.isPending || opening),
+    // Not while the pane shows the message it sent: a new chat's pane became the conversation's, and has it all.
+    loading: conversationId !== null && pendingUser === null && (conversation.isPending || opening),
     items: opening ? noItems : items,
     queue,
     busy,

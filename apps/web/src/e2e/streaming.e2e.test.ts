@@ -401,6 +401,14 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
         if (seen.at(-1) !== entry) seen.push(entry);
       }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-state"] });
     });
+    // Nor does the new chat's pane say it is loading the conversation it shows already.
+    await page.evaluate(() => {
+      const w = window as unknown as { __loadingShown: boolean };
+      w.__loadingShown = false;
+      new MutationObserver(() => {
+        if (document.querySelector('[data-testid="messages"]')?.textContent?.includes("Loading conversation")) w.__loadingShown = true;
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     const subscriptions: string[] = [];
     page.on("request", (request) => {
       if (request.url().includes("/trpc/chat.events")) subscriptions.push(decodeURIComponent(request.url()));
@@ -417,6 +425,7 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     }
     const statuses = await page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
     expect(statuses.filter((s) => s.startsWith("reconnecting"))).toEqual([]);
+    expect(await page.evaluate(() => (window as unknown as { __loadingShown: boolean }).__loadingShown)).toBe(false);
     // One subscription per answer: none was dropped and taken up again.
     const runs = subscriptions.map((url) => /"runId":"([^"]+)"/.exec(url)?.[1]);
     expect(runs).toHaveLength(2);

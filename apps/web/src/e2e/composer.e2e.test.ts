@@ -34,6 +34,17 @@ function countSends(page: Page): () => number {
   return () => sends;
 }
 
+/** Holds the page's chat.send requests in the browser until the returned function releases them. */
+async function holdSends(page: Page): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/trpc\/[^?]*chat\.send/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
 /**
  * Tabs through the page and, at each stop, compares how the focused element and its two nearest ancestors
  * look focused and blurred: a visible focus style changes one of outline, box-shadow or border colour.
@@ -207,12 +218,7 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     const page = await e2e.openApp();
     const sends = countSends(page);
     // The first message's chat.send waits in the browser until released: the user types on meanwhile.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route(/\/trpc\/[^?]*chat\.send/, async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdSends(page);
     const stream = e2e.sim.control({ lastUserIncludes: "typed-meanwhile" });
     await send(page, "Answer this typed-meanwhile");
     await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "");
@@ -248,12 +254,7 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     const earlier = await conversationIdOf(page);
     await page.getByRole("button", { name: "New chat" }).first().click();
     await page.waitForFunction(() => location.hash === "#/");
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route(/\/trpc\/[^?]*chat\.send/, async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdSends(page);
     const stream = e2e.sim.control({ lastUserIncludes: "left-meanwhile" });
     await send(page, "Answer this left-meanwhile");
     await page.locator('[data-testid="conversation-item"] button', { hasText: "Earlier chat stay-there" }).click();

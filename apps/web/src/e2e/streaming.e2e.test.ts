@@ -67,6 +67,20 @@ function headerStatus(page: Page): Promise<{ text: string; state: string | null;
   });
 }
 
+/** Records every connection state and text the header shows from now on (a reconnect can be brief); what it saw. */
+async function recordHeaderStatuses(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __statuses: string[] }).__statuses = seen;
+    new MutationObserver(() => {
+      const el = document.querySelector('main header [role="status"]');
+      const entry = `${el?.getAttribute("data-state")}:${el?.textContent ?? ""}`;
+      if (seen.at(-1) !== entry) seen.push(entry);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-state"] });
+  });
+  return () => page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
+}
+
 /**
  * Where the caret is relative to the end of the answer's text: the caret's box and the box of the last
  * character before it (a Range over the text node), in viewport coordinates.
@@ -354,16 +368,7 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
 
   it("says nothing in the header while all is well, and 'Reconnecting…' while the connection is back on its way", async () => {
     const page = await e2e.openApp();
-    // Record every connection state and text the header shows (the reconnect can be brief).
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { __statuses: string[] }).__statuses = seen;
-      new MutationObserver(() => {
-        const el = document.querySelector('main header [role="status"]');
-        const entry = `${el?.getAttribute("data-state")}:${el?.textContent ?? ""}`;
-        if (seen.at(-1) !== entry) seen.push(entry);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-state"] });
-    });
+    const statusesSeen = await recordHeaderStatuses(page);
     const stream = e2e.sim.control({ lastUserIncludes: "drop-me" });
     await send(page, "Tell me a story drop-me");
     await stream.connected;
@@ -382,7 +387,7 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     await waitForAnswerState(page, "stop");
 
     expect(await answerText(page)).toBe("Before the drop, during it, and after.");
-    const statuses = await page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
+    const statuses = await statusesSeen();
     expect(statuses).toContain("live:");
     expect(statuses.slice(statuses.indexOf("live:"))).toContain("reconnecting:Reconnecting…");
     // No jargon ("live", "caught up") ever shows: only trouble has words.
@@ -392,15 +397,7 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
 
   it("follows each new answer with one subscription and no 'Reconnecting…', in a new chat and in one already open", async () => {
     const page = await e2e.openApp();
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { __statuses: string[] }).__statuses = seen;
-      new MutationObserver(() => {
-        const el = document.querySelector('main header [role="status"]');
-        const entry = `${el?.getAttribute("data-state")}:${el?.textContent ?? ""}`;
-        if (seen.at(-1) !== entry) seen.push(entry);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-state"] });
-    });
+    const statusesSeen = await recordHeaderStatuses(page);
     // Nor does the new chat's pane say it is loading the conversation it shows already.
     await page.evaluate(() => {
       const w = window as unknown as { __loadingShown: boolean };
@@ -423,7 +420,7 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
       await stream.push({ done: true });
       await waitForAnswerState(page, "stop");
     }
-    const statuses = await page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
+    const statuses = await statusesSeen();
     expect(statuses.filter((s) => s.startsWith("reconnecting"))).toEqual([]);
     expect(await page.evaluate(() => (window as unknown as { __loadingShown: boolean }).__loadingShown)).toBe(false);
     // One subscription per answer: none was dropped and taken up again.

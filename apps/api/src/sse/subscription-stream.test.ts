@@ -1,7 +1,8 @@
-import { createServer, request, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isFlatString } from "@streamchat/core/test-support";
 import { afterEach, describe, expect, it } from "vitest";
+import { rawGet } from "../test-support/sse-conformance.js";
 import { attachWriter, type DirectWrite } from "./direct-writes.js";
 import { SubscriptionStream } from "./subscription-stream.js";
 
@@ -22,15 +23,8 @@ async function serve(headers: Record<string, string | number | readonly string[]
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   const { port } = server.address() as AddressInfo;
-  const answer = await new Promise<{ headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    request({ port, host: "127.0.0.1", path: "/", agent: false }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ headers: res.headers, body }));
-    }).on("error", reject).end();
-  });
-  return { ...answer, response };
+  const { headers: received, body } = await rawGet(`http://127.0.0.1:${port}/`);
+  return { headers: received, body, response };
 }
 
 describe("SubscriptionStream's head", () => {
@@ -70,11 +64,12 @@ function directSource() {
   let pulled: ((result: IteratorResult<unknown>) => void) | undefined;
   /** What the next pulls return, once `pull` gave them. */
   const later: IteratorResult<unknown>[] = [];
-  const attached = Promise.withResolvers<void>();
+  let onAttached!: () => void;
+  const attached = new Promise<void>((resolve) => (onAttached = resolve));
   const values = {
     [attachWriter](writer: DirectWrite) {
       write = writer;
-      attached.resolve();
+      onAttached();
     },
     [Symbol.asyncIterator]: () => ({
       next: () => {
@@ -86,7 +81,7 @@ function directSource() {
   };
   return {
     values,
-    attached: attached.promise,
+    attached,
     write: (value: unknown) => write!(value),
     /** Answers the pull the writer waits in, and the ones after it. */
     pull: (first: IteratorResult<unknown>, ...rest: IteratorResult<unknown>[]) => {
@@ -122,17 +117,7 @@ describe("SubscriptionStream's direct writes", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     close = () => new Promise<void>((resolve) => server.close(() => resolve()));
     const { port } = server.address() as AddressInfo;
-    const bodies = [0, 1].map(async () => {
-      const body = await new Promise<string>((resolve, reject) => {
-        request({ port, host: "127.0.0.1", path: "/", agent: false }, (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (chunk: string) => (text += chunk));
-          res.on("end", () => resolve(text));
-        }).on("error", reject).end();
-      });
-      return body;
-    });
+    const bodies = [0, 1].map(async () => (await rawGet(`http://127.0.0.1:${port}/`)).body);
     await Promise.all(sources.map((source) => source.attached));
     await new Promise((resolve) => setTimeout(resolve, 20)); // `connected` is out: what follows is written alone
     for (const list of writes) list.length = 0;

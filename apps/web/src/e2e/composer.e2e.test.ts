@@ -262,9 +262,9 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
 
     release();
     await stream.connected;
-    // The new conversation shows up in the list; the page stays on the conversation the user opened.
+    // The page decides where to be when chat.send answers, before it asks for the list again: once the list shows
+    // the new conversation, the decision is made. It stays on the conversation the user opened.
     await page.locator('[data-testid="conversation-item"]', { hasText: "Answer this left-meanwhile" }).waitFor();
-    // (the page learned of the new conversation, and decided where to be, before it asked for the list again)
     await stream.push({ content: "Answered elsewhere." });
     await stream.push({ done: true });
     expect(new URL(page.url()).hash).toBe(`#/c/${encodeURIComponent(earlier)}`);

@@ -237,6 +237,33 @@ describe("EventBatcher", () => {
     await batcher.close();
   });
 
+  it("does not hold a run's whole log while its last event is a done or an approval request on its way to the database", async () => {
+    // The database may have it already (a reader saw the run finished there) before this process hears of the commit:
+    // a read then asks the database instead of finding it hidden in the queue (the conformance suite's flake).
+    const log = fakeLog();
+    const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });
+    log.setDown(true); // every row stays queued
+    void batcher.append("ended", 1, tokenEvent("ended", "a"));
+    void batcher.append("asking", 1, tokenEvent("asking", "b"));
+    expect(["ended", "asking"].map((runId) => batcher.holdsWholeLog(runId))).toEqual([true, true]);
+    const done = settled(batcher.append("ended", 2, doneEvent("ended")));
+    const request: ChatEvent = {
+      type: "approval-request",
+      runId: "asking",
+      at: 1,
+      callId: "call_1",
+      name: "calculator",
+      args: { expression: "1+1" },
+      source: "builtin",
+      expiresAt: 60_000,
+    };
+    const asked = settled(batcher.append("asking", 2, request));
+    expect(["ended", "asking"].map((runId) => batcher.holdsWholeLog(runId))).toEqual([false, false]);
+    await settled(batcher.close());
+    await done;
+    await asked;
+  });
+
   it("forgets a finished run: memory does not grow with the number of runs", async () => {
     const log = fakeLog();
     const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });

@@ -242,7 +242,13 @@ export class EventBatcher {
    * answer asks for its history within its first flush interval, when it is only here.
    */
   holdsWholeLog(runId: string): boolean {
-    return this.runs.get(runId)?.whole === true;
+    const log = this.runs.get(runId);
+    if (log?.whole !== true) return false;
+    // Not while its last event is one a read shows only once committed (a `done`, an approval request; nothing is
+    // appended after it until then): the database may have it already, before this process heard of the commit, and
+    // a reader that saw the run finished there must find it in the log.
+    const last = log.batches.at(-1)?.rows.at(-1);
+    return last === undefined || !shownOnceCommitted(last.type);
   }
 
   /** The highest seq among the run's uncommitted events; 0 for none. */

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { trpc } from "../trpc.js";
-import { queueStore } from "./queueStore.js";
+import { isConversationKey, queueStore } from "./queueStore.js";
 import { runCache } from "./runCache.js";
 import { useRunEvents } from "./useRunEvents.js";
 
@@ -19,7 +19,7 @@ export const pausedQueues = new Set<string>();
  */
 export function BackgroundQueues({ currentId }: { currentId: string | null }) {
   const keys = useSyncExternalStore(queueStore.subscribe, queuedKeys, queuedKeys);
-  const others = keys.split("\n").filter((key) => key !== "" && key !== currentId);
+  const others = keys.split("\n").filter((key) => isConversationKey(key) && key !== currentId);
   return (
     <>
       {others.map((conversationId) => (

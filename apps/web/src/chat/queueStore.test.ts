@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { queueStore, type QueuedMessage } from "./queueStore.js";
+import { isConversationKey, newChatKey, queueStore, unsentKey, type QueuedMessage } from "./queueStore.js";
 
 const q = (id: string): QueuedMessage => ({ id, text: `text ${id}`, model: null, think: false });
 
@@ -37,11 +37,19 @@ describe("queueStore", () => {
     expect(calls).toBe(1);
   });
 
-  it("moves the new chat's queue to its conversation id", () => {
-    queueStore.push("", q("1"));
-    queueStore.move("", "c1");
-    expect(queueStore.get("")).toEqual([]);
+  it("moves a new chat's queue to its conversation id", () => {
+    const key = newChatKey();
+    queueStore.push(key, q("1"));
+    queueStore.move(key, "c1");
+    expect(queueStore.get(key)).toEqual([]);
     expect(queueStore.get("c1").map((m) => m.id)).toEqual(["1"]);
     expect(queueStore.keys()).toEqual(["c1"]);
+  });
+
+  it("keys each new chat apart from the others and from every conversation", () => {
+    const [a, b] = [newChatKey(), newChatKey()];
+    expect(a).not.toBe(b);
+    for (const key of [a, b, unsentKey]) expect(isConversationKey(key)).toBe(false);
+    expect(isConversationKey("01a2333b-a36d-7053-89ea-bb9ec9cace13")).toBe(true);
   });
 });

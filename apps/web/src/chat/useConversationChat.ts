@@ -7,7 +7,7 @@ import { trpc, type RouterInputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import type { OpenAt } from "./openAt.js";
-import { queueStore, type QueuedMessage } from "./queueStore.js";
+import { newChatKey, queueStore, unsentKey, type QueuedMessage } from "./queueStore.js";
 import { runCache } from "./runCache.js";
 import { useOpenAt } from "./useOpenAt.js";
 import { streamEndedMessage, useRunEvents, type ConnectionState } from "./useRunEvents.js";
@@ -81,7 +81,9 @@ export function useConversationChat(opts: {
   const { conversationId, model, think, onCreated } = opts;
   const draftCallbacks = useRef(opts);
   draftCallbacks.current = opts;
-  const queueKey = conversationId ?? "";
+  // A new chat queues under its own pane's key: another new chat opened meanwhile has a queue of its own.
+  const [newChatQueue] = useState(newChatKey);
+  const queueKey = conversationId ?? newChatQueue;
   const utils = trpc.useUtils();
 
   // Asked again on every open: the queue below must not trust a copy cached before a reply started.
@@ -113,6 +115,26 @@ export function useConversationChat(opts: {
   const [regenerating, setRegenerating] = useState<(Omit<Regenerating, "optimistic"> & { since: number }) | null>(null);
   const [sending, setSending] = useState(false);
   const sendingRef = useRef(false);
+  const mounted = useRef(false);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  // What a closed new chat could not send waits for the next new chat: this one, while it has no conversation. The
+  // message whose send failed goes back to the composer, as it would have in its own pane; the rest stays queued.
+  const unsent = useSyncExternalStore(queueStore.subscribe, () => queueStore.get(unsentKey).length);
+  useEffect(() => {
+    if (unsent === 0 || conversationId) return;
+    const waiting = queueStore.get(unsentKey);
+    queueStore.clear(unsentKey);
+    for (const message of waiting) {
+      if (message.returned) draftCallbacks.current.onDraftReturned?.(message.text, message.attachments ?? []);
+      else queueStore.push(newChatQueue, message);
+    }
+  }, [unsent, conversationId, newChatQueue]);
 
   const send = trpc.chat.send.useMutation();
   const cancel = trpc.chat.cancel.useMutation();
@@ -219,7 +241,7 @@ export function useConversationChat(opts: {
 
   const doSend = useCallback(
     async (text: string, { requestId = randomId(), model, think, attachments }: SendOptions) => {
-      const { conversationId } = latest.current;
+      const { conversationId, queueKey: sentFrom } = latest.current;
       sendingRef.current = true;
       setSending(true);
       setActionError(null);
@@ -238,7 +260,7 @@ export function useConversationChat(opts: {
         if (!conversationId) {
           // This pane becomes the new conversation's: what was queued here meanwhile goes with it.
           latest.current = { conversationId: result.conversationId, runId: result.runId, queueKey: result.conversationId };
-          queueStore.move("", result.conversationId);
+          queueStore.move(sentFrom, result.conversationId);
           void utils.conversations.list.invalidate();
           onCreated(result.conversationId);
           return;
@@ -248,6 +270,13 @@ export function useConversationChat(opts: {
         // Nothing is lost: the text goes back to the composer, and Retry is offered only when it can help.
         // A retry keeps the clientRequestId: a send that did reach the server is not run twice.
         setPendingUser(null);
+        if (!mounted.current && !conversationId) {
+          // The user left this new chat meanwhile: its composer is gone, so the message and the queue wait for the
+          // next new chat, which puts the message back in its composer.
+          queueStore.unshift(sentFrom, { id: requestId, text, model, think, returned: true, ...(attachments ? { attachments } : {}) });
+          queueStore.move(sentFrom, unsentKey);
+          return;
+        }
         draftCallbacks.current.onDraftReturned?.(text, attachments ?? []);
         const described = describeError(error);
         setActionError({

@@ -34,13 +34,18 @@ function countSends(page: Page): () => number {
   return () => sends;
 }
 
-/** Holds the page's chat.send requests in the browser until the returned function releases them. */
-async function holdSends(page: Page): Promise<() => void> {
+/**
+ * Holds the page's chat.send requests in the browser (the first `count` of them; all by default) until the returned
+ * function releases them: they then go on to the server, or fail as a lost connection would (`fail`).
+ */
+async function holdSends(page: Page, opts: { count?: number; fail?: boolean } = {}): Promise<() => void> {
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
+  let seen = 0;
   await page.route(/\/trpc\/[^?]*chat\.send/, async (route) => {
+    if (++seen > (opts.count ?? Infinity)) return route.continue();
     await held;
-    await route.continue();
+    await (opts.fail ? route.abort("connectionfailed") : route.continue());
   });
   return release;
 }
@@ -269,6 +274,97 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     await stream.push({ done: true });
     expect(new URL(page.url()).hash).toBe(`#/c/${encodeURIComponent(earlier)}`);
     expect(await page.locator('[data-testid="user-message"]').allTextContents()).toEqual([expect.stringContaining("Earlier chat stay-there")]);
+  });
+
+  it("gives each new chat its own queue: one opened while another's first message is on its way neither shows nor takes it", async () => {
+    const page = await e2e.openConversation("Earlier chat own-queue");
+    const earlier = await conversationIdOf(page);
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    const release = await holdSends(page, { count: 1 });
+    const first = e2e.sim.control({ lastUserIncludes: "first-own-queue" });
+    const second = e2e.sim.control({ lastUserIncludes: "second-own-queue" });
+    await send(page, "Answer this first-own-queue");
+    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "");
+    await send(page, "Queued in the first new chat");
+    await page.locator('[data-testid="queued-message"]').waitFor();
+
+    // Away and into another new chat, while the first one's chat.send is still held.
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Earlier chat own-queue" }).click();
+    await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(earlier)}`);
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    expect(await page.locator('[data-testid="queued-message"]').count()).toBe(0);
+
+    // The second new chat is created and answered first: the first one's queued message must not go with it.
+    await send(page, "Answer this second-own-queue");
+    await second.connected;
+    await page.waitForFunction(() => location.hash.startsWith("#/c/"));
+    const secondId = await conversationIdOf(page);
+    await second.push({ content: "Second answer." });
+    await second.push({ done: true });
+    await waitForAnswerState(page, "stop");
+
+    release();
+    await first.connected;
+    await first.push({ content: "First answer." });
+    await first.push({ done: true });
+    // The first chat's queued message is sent there once its answer ends (the user is elsewhere: in the background).
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Answer this first-own-queue" }).click();
+    const firstId = await conversationIdOf(page);
+    await expect
+      .poll(
+        async () => {
+          const stored = await e2e.getConversation(firstId);
+          return stored.activeRunId === null ? stored.messages.filter((m) => m.role === "user").map((m) => m.content) : [];
+        },
+        { timeout: 20_000 },
+      )
+      .toEqual(["Answer this first-own-queue", "Queued in the first new chat"]);
+    const stored = await e2e.getConversation(secondId);
+    expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Answer this second-own-queue"]);
+  });
+
+  it("gives a new chat's unsent message back in the next new chat when its send failed after the user left", async () => {
+    const page = await e2e.openConversation("Earlier chat unsent");
+    const earlier = await conversationIdOf(page);
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    const fail = await holdSends(page, { count: 1, fail: true });
+    await send(page, "Answer this unsent-first");
+    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "");
+    await send(page, "Queued unsent-second");
+    await page.locator('[data-testid="queued-message"]').waitFor();
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Earlier chat unsent" }).click();
+    await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(earlier)}`);
+    const failed = page.waitForEvent("requestfailed", (request) => /chat\.send/.test(request.url()));
+    fail();
+    await failed;
+
+    // The next new chat has the message back in its box, and the follow-up still queued behind it.
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value !== "");
+    expect(await composerValue(page)).toBe("Answer this unsent-first");
+    const queued = page.locator('[data-testid="queued-message"]');
+    expect(await queued.allTextContents()).toEqual([expect.stringContaining("Queued unsent-second")]);
+
+    const stream = e2e.sim.control({ lastUserIncludes: "unsent-first" });
+    await page.locator("#composer-input").press("Enter");
+    await stream.connected;
+    await page.waitForFunction(() => location.hash.startsWith("#/c/"));
+    await stream.push({ content: "Sent at last." });
+    await stream.push({ done: true });
+    await queued.waitFor({ state: "detached" });
+    const conversationId = await conversationIdOf(page);
+    await expect
+      .poll(
+        async () => {
+          const stored = await e2e.getConversation(conversationId);
+          return stored.activeRunId === null ? stored.messages.filter((m) => m.role === "user").map((m) => m.content) : [];
+        },
+        { timeout: 20_000 },
+      )
+      .toEqual(["Answer this unsent-first", "Queued unsent-second"]);
   });
 
   it("keeps a queued message when the user switches conversations, and sends it when the reply ends", async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isConversationKey, newChatKey, queueStore, unsentKey, type QueuedMessage } from "./queueStore.js";
+import { isConversationKey, newChatKey, queueStore, returnedDrafts, unsentKey, type QueuedMessage } from "./queueStore.js";
 
 const q = (id: string): QueuedMessage => ({ id, text: `text ${id}`, model: null, think: false });
 
@@ -18,6 +18,7 @@ describe("queueStore", () => {
     expect(queueStore.get("a").map((m) => m.id)).toEqual(["3"]);
     queueStore.unshift("a", q("1"));
     queueStore.remove("a", "3");
+    queueStore.remove("a", "unknown");
     expect(queueStore.get("a").map((m) => m.id)).toEqual(["1"]);
     expect(queueStore.keys().sort()).toEqual(["a", "b"]);
   });
@@ -51,5 +52,14 @@ describe("queueStore", () => {
     expect(a).not.toBe(b);
     for (const key of [a, b, unsentKey]) expect(isConversationKey(key)).toBe(false);
     expect(isConversationKey("01a2333b-a36d-7053-89ea-bb9ec9cace13")).toBe(true);
+  });
+
+  it("hands a conversation's returned drafts over once", () => {
+    returnedDrafts.push("c1", { text: "lost", attachments: [] });
+    returnedDrafts.push("c1", { text: "lost too", attachments: [] });
+    expect(returnedDrafts.get("c2")).toEqual([]);
+    expect(returnedDrafts.take("c1").map((d) => d.text)).toEqual(["lost", "lost too"]);
+    expect(returnedDrafts.take("c1")).toEqual([]);
+    expect(returnedDrafts.keys()).toEqual([]);
   });
 });

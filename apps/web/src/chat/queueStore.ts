@@ -11,9 +11,15 @@ export interface QueuedMessage {
   model: string | null;
   think: boolean | "low" | "medium" | "high";
   /** Images (vision models), sent with it. */
-  attachments?: Array<{ type: "image"; mimeType: "image/png" | "image/jpeg" | "image/webp" | "image/gif"; data: string }>;
-  /** A new chat's first message whose send failed after its pane closed: the next new chat's composer gets it back. */
-  returned?: true;
+  attachments?: Attachment[];
+}
+
+type Attachment = { type: "image"; mimeType: "image/png" | "image/jpeg" | "image/webp" | "image/gif"; data: string };
+
+/** A message whose send failed after the user left its pane: the composer it came from is gone. */
+export interface ReturnedDraft {
+  text: string;
+  attachments: Attachment[];
 }
 
 /** Conversation ids are UUIDs: no conversation's key starts like this. */
@@ -35,56 +41,62 @@ export function isConversationKey(key: string): boolean {
   return !key.startsWith(newChatPrefix);
 }
 
-const empty: readonly QueuedMessage[] = Object.freeze([]);
-const queues = new Map<string, readonly QueuedMessage[]>();
-const listeners = new Set<() => void>();
-
-function set(key: string, next: readonly QueuedMessage[]) {
-  if (next.length === 0) queues.delete(key);
-  else queues.set(key, next);
-  for (const listener of listeners) listener();
+/** Lists of items per key, outside React, for useSyncExternalStore. */
+function keyedLists<T>() {
+  const empty: readonly T[] = Object.freeze([]);
+  const lists = new Map<string, readonly T[]>();
+  const listeners = new Set<() => void>();
+  const set = (key: string, next: readonly T[]) => {
+    if (next.length === 0) lists.delete(key);
+    else lists.set(key, next);
+    for (const listener of listeners) listener();
+  };
+  const store = {
+    /** The same array until it changes (useSyncExternalStore snapshot). */
+    get: (key: string): readonly T[] => lists.get(key) ?? empty,
+    /** Keys with something in their list. */
+    keys: (): string[] => [...lists.keys()],
+    push: (key: string, item: T): void => set(key, [...store.get(key), item]),
+    /** Takes the first item off the list. */
+    shift(key: string): T | undefined {
+      const [next, ...rest] = store.get(key);
+      if (next) set(key, rest);
+      return next;
+    },
+    /** Puts an item back at the front (a send that failed). */
+    unshift: (key: string, item: T): void => set(key, [item, ...store.get(key)]),
+    /** Takes the whole list. */
+    take(key: string): readonly T[] {
+      const all = store.get(key);
+      if (all.length > 0) set(key, []);
+      return all;
+    },
+    /** Moves a whole list behind another's (a new chat got its id; a closed new chat's messages to the next). */
+    move(from: string, to: string): void {
+      const moving = store.get(from);
+      if (moving.length === 0) return;
+      lists.delete(from);
+      set(to, [...store.get(to), ...moving]);
+    },
+    /** Keeps only the items `keep` says yes to. */
+    keep: (key: string, keep: (item: T) => boolean): void => set(key, store.get(key).filter(keep)),
+    clear: (key: string): void => set(key, []),
+    subscribe(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return store;
 }
 
+const queues = keyedLists<QueuedMessage>();
 export const queueStore = {
-  /** The same array until it changes (useSyncExternalStore snapshot). */
-  get(key: string): readonly QueuedMessage[] {
-    return queues.get(key) ?? empty;
-  },
-  /** Conversations with something queued. */
-  keys(): string[] {
-    return [...queues.keys()];
-  },
-  push(key: string, message: QueuedMessage): void {
-    set(key, [...queueStore.get(key), message]);
-  },
-  /** Takes the next message off the queue. */
-  shift(key: string): QueuedMessage | undefined {
-    const [next, ...rest] = queueStore.get(key);
-    if (next) set(key, rest);
-    return next;
-  },
-  /** Puts a message back at the front (a send that failed). */
-  unshift(key: string, message: QueuedMessage): void {
-    set(key, [message, ...queueStore.get(key)]);
-  },
-  remove(key: string, id: string): void {
-    set(
-      key,
-      queueStore.get(key).filter((m) => m.id !== id),
-    );
-  },
-  /** Moves a whole queue behind another's (a new chat got its id; a closed new chat's messages to the next). */
-  move(from: string, to: string): void {
-    const moving = queueStore.get(from);
-    if (moving.length === 0) return;
-    queues.delete(from);
-    set(to, [...queueStore.get(to), ...moving]);
-  },
-  clear(key: string): void {
-    set(key, []);
-  },
-  subscribe(listener: () => void): () => void {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  },
+  ...queues,
+  remove: (key: string, id: string): void => queues.keep(key, (m) => m.id !== id),
 };
+
+/**
+ * Messages whose send failed after their pane was closed, per conversation (a new chat's under `unsentKey`): the
+ * conversation's pane, when it opens again (the next new chat), puts them back in its composer.
+ */
+export const returnedDrafts = keyedLists<ReturnedDraft>();

@@ -7,7 +7,7 @@ import { trpc, type RouterInputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import type { OpenAt } from "./openAt.js";
-import { newChatKey, queueStore, unsentKey, type QueuedMessage } from "./queueStore.js";
+import { newChatKey, queueStore, returnedDrafts, unsentKey, type QueuedMessage } from "./queueStore.js";
 import { runCache } from "./runCache.js";
 import { useOpenAt } from "./useOpenAt.js";
 import { streamEndedMessage, useRunEvents, type ConnectionState } from "./useRunEvents.js";
@@ -123,18 +123,18 @@ export function useConversationChat(opts: {
     };
   }, []);
 
-  // What a closed new chat could not send waits for the next new chat: this one, while it has no conversation. The
-  // message whose send failed goes back to the composer, as it would have in its own pane; the rest stays queued.
-  const unsent = useSyncExternalStore(queueStore.subscribe, () => queueStore.get(unsentKey).length);
+  // A message whose send failed after the user left its pane goes back to the composer when its conversation opens
+  // again (a new chat's: the next new chat), as it would have in its own pane; what was queued behind a new chat's
+  // first message comes with it.
+  const returnedKey = conversationId ?? unsentKey;
+  const returned = useSyncExternalStore(returnedDrafts.subscribe, () => returnedDrafts.get(returnedKey));
+  const unsentQueue = useSyncExternalStore(queueStore.subscribe, () => queueStore.get(unsentKey));
   useEffect(() => {
-    if (unsent === 0 || conversationId) return;
-    const waiting = queueStore.get(unsentKey);
-    queueStore.clear(unsentKey);
-    for (const message of waiting) {
-      if (message.returned) draftCallbacks.current.onDraftReturned?.(message.text, message.attachments ?? []);
-      else queueStore.push(newChatQueue, message);
-    }
-  }, [unsent, conversationId, newChatQueue]);
+    for (const draft of returnedDrafts.take(returnedKey)) draftCallbacks.current.onDraftReturned?.(draft.text, draft.attachments);
+  }, [returned, returnedKey]);
+  useEffect(() => {
+    if (!conversationId) queueStore.move(unsentKey, newChatQueue);
+  }, [unsentQueue, conversationId, newChatQueue]);
 
   const send = trpc.chat.send.useMutation();
   const cancel = trpc.chat.cancel.useMutation();
@@ -270,11 +270,12 @@ export function useConversationChat(opts: {
         // Nothing is lost: the text goes back to the composer, and Retry is offered only when it can help.
         // A retry keeps the clientRequestId: a send that did reach the server is not run twice.
         setPendingUser(null);
-        if (!mounted.current && !conversationId) {
-          // The user left this new chat meanwhile: its composer is gone, so the message and the queue wait for the
-          // next new chat, which puts the message back in its composer.
-          queueStore.unshift(sentFrom, { id: requestId, text, model, think, returned: true, ...(attachments ? { attachments } : {}) });
-          queueStore.move(sentFrom, unsentKey);
+        if (!mounted.current) {
+          // The user left meanwhile, and the composer with them: the message waits for the conversation's next pane.
+          // Its queue waits too (sent from there, not in the background): a new chat's goes to the next new chat.
+          returnedDrafts.push(conversationId ?? unsentKey, { text, attachments: attachments ?? [] });
+          if (conversationId) pausedQueues.add(conversationId);
+          else queueStore.move(sentFrom, unsentKey);
           return;
         }
         draftCallbacks.current.onDraftReturned?.(text, attachments ?? []);

@@ -367,6 +367,27 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
       .toEqual(["Answer this unsent-first", "Queued unsent-second"]);
   });
 
+  it("gives a message back in its conversation's box when its send failed after the user left for another", async () => {
+    const page = await e2e.openConversation("Chat left-before-failure");
+    const left = await conversationIdOf(page);
+    const fail = await holdSends(page, { count: 1, fail: true });
+    await send(page, "Lost on the way left-before-failure");
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    const failed = page.waitForEvent("requestfailed", (request) => /chat\.send/.test(request.url()));
+    fail();
+    await failed;
+    // Not in the new chat's box: it was written in the other conversation.
+    expect(await composerValue(page)).toBe("");
+
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Chat left-before-failure" }).click();
+    await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(left)}`);
+    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value !== "");
+    expect(await composerValue(page)).toBe("Lost on the way left-before-failure");
+    const stored = await e2e.getConversation(left);
+    expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Chat left-before-failure"]);
+  });
+
   it("keeps a queued message when the user switches conversations, and sends it when the reply ends", async () => {
     const page = await e2e.openApp();
     const stream = e2e.sim.control({ lastUserIncludes: "leave-while-queued" });

@@ -41,6 +41,9 @@ export interface ConversationChat {
   /** A new version of the answer to `questionId` (default: the last question). */
   regenerate(questionId?: number): void;
   edit(messageId: number, text: string): void;
+  /** An edit that failed: its message's editor opens again with the text (`editReopened` once it has). */
+  failedEdit: { messageId: number; text: string } | null;
+  editReopened(): void;
   /** Shows another version (a sibling from an item's `versions`); the view changes when the server answers. */
   switchVersion(messageId: number): void;
   switching: boolean;
@@ -113,6 +116,7 @@ export function useConversationChat(opts: {
   const [actionError, setActionError] = useState<ActionError | null>(null);
   const [optimisticEdit, setOptimisticEdit] = useState<{ messageId: number; text: string; since: number } | null>(null);
   const [regenerating, setRegenerating] = useState<(Omit<Regenerating, "optimistic"> & { since: number }) | null>(null);
+  const [failedEdit, setFailedEdit] = useState<{ messageId: number; text: string } | null>(null);
   const [sending, setSending] = useState(false);
   const sendingRef = useRef(false);
   const mounted = useRef(false);
@@ -353,6 +357,7 @@ export function useConversationChat(opts: {
     (messageId: number, text: string) => {
       if (!conversationId) return;
       setActionError(null);
+      setFailedEdit(null);
       editMutation.mutate(
         { conversationId, messageId, message: text, model: model ?? undefined, ...(think ? { think } : {}) },
         {
@@ -361,12 +366,18 @@ export function useConversationChat(opts: {
             setRunId(result.runId);
             refresh();
           },
-          onError: (error) => setActionError({ ...describeError(error), action: "Could not edit the message" }),
+          onError: (error) => {
+            // Nothing is lost: the edited text goes back into the message's editor, to save again.
+            setFailedEdit({ messageId, text });
+            setActionError({ ...describeError(error), action: "Could not edit the message" });
+          },
         },
       );
     },
     [conversationId, editMutation, model, think, refresh],
   );
+
+  const editReopened = useCallback(() => setFailedEdit(null), []);
 
   const switchVersion = useCallback(
     (messageId: number) => {
@@ -428,6 +439,8 @@ export function useConversationChat(opts: {
     stop,
     regenerate,
     edit,
+    failedEdit,
+    editReopened,
     switchVersion,
     switching: switchMutation.isPending,
     revealed,

@@ -200,6 +200,8 @@ export function ChatPane(props: ChatPaneProps) {
                   images={item.attachments}
                   pending={item.pending}
                   onEdit={item.messageId !== null && !chat.busy ? (text) => chat.edit(item.messageId!, text) : undefined}
+                  reopenWith={item.messageId !== null && chat.failedEdit?.messageId === item.messageId ? chat.failedEdit.text : undefined}
+                  onReopened={chat.editReopened}
                   versionNav={versionNav(item.versions, "message")}
                 />
               ) : (

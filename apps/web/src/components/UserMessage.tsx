@@ -1,4 +1,4 @@
-import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { MessageImages, type MessageImage } from "../capabilities/MessageImages.js";
 import { checkLength, tooLongMessage } from "../lib/limits.js";
 
@@ -16,6 +16,9 @@ export interface UserMessageProps {
   images?: readonly MessageImage[] | undefined;
   /** The element's id (ChatPane scrolls to a message opened from the search by it). */
   id?: string | undefined;
+  /** An edit of this message failed: the editor opens again with this text, then `onReopened` is called. */
+  reopenWith?: string | undefined;
+  onReopened?: () => void;
 }
 
 /**
@@ -40,9 +43,16 @@ function useFolds(text: string) {
   return { ref, folds };
 }
 
-export function UserMessage({ text, onEdit, pending, failed, queued, onUnqueue, versionNav, images, id }: UserMessageProps) {
+export function UserMessage(props: UserMessageProps) {
+  const { text, onEdit, pending, failed, queued, onUnqueue, versionNav, images, id, reopenWith, onReopened } = props;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(text);
+  useEffect(() => {
+    if (reopenWith === undefined) return;
+    setDraft(reopenWith);
+    setEditing(true);
+    onReopened?.();
+  }, [reopenWith, onReopened]);
   const [expanded, setExpanded] = useState(false);
   const { ref, folds } = useFolds(text);
   const bubbleId = useId();

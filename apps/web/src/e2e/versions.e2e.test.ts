@@ -137,6 +137,26 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     expect(await answerTexts(page)).toEqual([original]);
   });
 
+  it("gives a failed edit back in its editor, to save again", async () => {
+    const page = await e2e.openApp();
+    await send(page, "#what is a planet");
+    await waitForAnswers(page, [/to #what is a planet/]);
+    await page.route(/\/trpc\/[^?]*chat\.edit/, (route) => route.abort("connectionfailed"));
+    await userMessages(page).first().hover();
+    await userMessages(page).first().getByRole("button", { name: "Edit" }).click();
+    await page.fill("#edit-message", "#what is a dwarf planet");
+    await page.getByRole("button", { name: "Save & send" }).click();
+
+    await page.getByText("Could not edit the message").waitFor();
+    await page.locator("#edit-message").waitFor();
+    expect(await page.locator("#edit-message").inputValue()).toBe("#what is a dwarf planet");
+
+    await page.unroute(/\/trpc\/[^?]*chat\.edit/);
+    await page.getByRole("button", { name: "Save & send" }).click();
+    await waitForAnswers(page, [/to #what is a dwarf planet/]);
+    expect(await userMessages(page).first().locator(".message__bubble").textContent()).toBe("#what is a dwarf planet");
+  });
+
   it("opens a search hit on another branch at that branch: the first version of an edited question, without showing the other", async () => {
     const first = await e2e.openApp();
     await send(first, "#tell me about quasars");

@@ -25,6 +25,32 @@ const e2e = useE2E();
 
 const composerValue = (page: Page) => page.locator("#composer-input").inputValue();
 
+/** Sends a new chat's first message (held, see holdSends) and queues a follow-up behind it. */
+async function sendAndQueue(page: Page, first: string, queued: string): Promise<void> {
+  await send(page, first);
+  await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "");
+  await send(page, queued);
+  await page.locator('[data-testid="queued-message"]').waitFor();
+}
+
+/** Opens a conversation from the sidebar and waits for its route. */
+async function openFromList(page: Page, title: string, conversationId: string): Promise<void> {
+  await page.locator('[data-testid="conversation-item"] button', { hasText: title }).click();
+  await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(conversationId)}`);
+}
+
+/** Waits until nothing runs in the conversation (its queue sent and answered), then checks its questions. */
+const questionsOnceIdle = (conversationId: string, questions: string[]) =>
+  expect
+    .poll(
+      async () => {
+        const stored = await e2e.getConversation(conversationId);
+        return stored.activeRunId === null ? stored.messages.filter((m) => m.role === "user").map((m) => m.content) : [];
+      },
+      { timeout: 20_000 },
+    )
+    .toEqual(questions);
+
 /** chat.send requests the page made (batched tRPC calls carry the procedure names in the path). */
 function countSends(page: Page): () => number {
   let sends = 0;
@@ -284,14 +310,10 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     const release = await holdSends(page, { count: 1 });
     const first = e2e.sim.control({ lastUserIncludes: "first-own-queue" });
     const second = e2e.sim.control({ lastUserIncludes: "second-own-queue" });
-    await send(page, "Answer this first-own-queue");
-    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "");
-    await send(page, "Queued in the first new chat");
-    await page.locator('[data-testid="queued-message"]').waitFor();
+    await sendAndQueue(page, "Answer this first-own-queue", "Queued in the first new chat");
 
     // Away and into another new chat, while the first one's chat.send is still held.
-    await page.locator('[data-testid="conversation-item"] button', { hasText: "Earlier chat own-queue" }).click();
-    await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(earlier)}`);
+    await openFromList(page, "Earlier chat own-queue", earlier);
     await page.getByRole("button", { name: "New chat" }).first().click();
     await page.waitForFunction(() => location.hash === "#/");
     expect(await page.locator('[data-testid="queued-message"]').count()).toBe(0);
@@ -312,15 +334,7 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     // The first chat's queued message is sent there once its answer ends (the user is elsewhere: in the background).
     await page.locator('[data-testid="conversation-item"] button', { hasText: "Answer this first-own-queue" }).click();
     const firstId = await conversationIdOf(page);
-    await expect
-      .poll(
-        async () => {
-          const stored = await e2e.getConversation(firstId);
-          return stored.activeRunId === null ? stored.messages.filter((m) => m.role === "user").map((m) => m.content) : [];
-        },
-        { timeout: 20_000 },
-      )
-      .toEqual(["Answer this first-own-queue", "Queued in the first new chat"]);
+    await questionsOnceIdle(firstId, ["Answer this first-own-queue", "Queued in the first new chat"]);
     const stored = await e2e.getConversation(secondId);
     expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Answer this second-own-queue"]);
   });
@@ -331,12 +345,8 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     await page.getByRole("button", { name: "New chat" }).first().click();
     await page.waitForFunction(() => location.hash === "#/");
     const fail = await holdSends(page, { count: 1, fail: true });
-    await send(page, "Answer this unsent-first");
-    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "");
-    await send(page, "Queued unsent-second");
-    await page.locator('[data-testid="queued-message"]').waitFor();
-    await page.locator('[data-testid="conversation-item"] button', { hasText: "Earlier chat unsent" }).click();
-    await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(earlier)}`);
+    await sendAndQueue(page, "Answer this unsent-first", "Queued unsent-second");
+    await openFromList(page, "Earlier chat unsent", earlier);
     const failed = page.waitForEvent("requestfailed", (request) => /chat\.send/.test(request.url()));
     fail();
     await failed;
@@ -356,15 +366,7 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     await stream.push({ done: true });
     await queued.waitFor({ state: "detached" });
     const conversationId = await conversationIdOf(page);
-    await expect
-      .poll(
-        async () => {
-          const stored = await e2e.getConversation(conversationId);
-          return stored.activeRunId === null ? stored.messages.filter((m) => m.role === "user").map((m) => m.content) : [];
-        },
-        { timeout: 20_000 },
-      )
-      .toEqual(["Answer this unsent-first", "Queued unsent-second"]);
+    await questionsOnceIdle(conversationId, ["Answer this unsent-first", "Queued unsent-second"]);
   });
 
   it("gives a message back in its conversation's box when its send failed after the user left for another", async () => {
@@ -380,8 +382,7 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     // Not in the new chat's box: it was written in the other conversation.
     expect(await composerValue(page)).toBe("");
 
-    await page.locator('[data-testid="conversation-item"] button', { hasText: "Chat left-before-failure" }).click();
-    await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(left)}`);
+    await openFromList(page, "Chat left-before-failure", left);
     await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value !== "");
     expect(await composerValue(page)).toBe("Lost on the way left-before-failure");
     const stored = await e2e.getConversation(left);

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { BackgroundQueues } from "./chat/BackgroundQueues.js";
+import { draftStore } from "./chat/draftStore.js";
 import { useConversationFeed } from "./chat/useConversationFeed.js";
 import { ChatPane } from "./components/ChatPane.js";
 import { modelNote } from "./components/ModelPicker.js";
@@ -80,7 +81,12 @@ export function App() {
     setSidebarOpen(false);
   };
   // Other tabs and devices: the list, the open conversation and its running answer stay current.
-  const feed = useConversationFeed({ onDeleted: (id) => id === conversationId && open(null) });
+  // A deleted conversation (here or in another tab) takes its unsent draft with it.
+  const deleted = (id: string) => {
+    draftStore.set(id, "");
+    if (id === conversationId) open(null);
+  };
+  const feed = useConversationFeed({ onDeleted: deleted });
 
   // A new chat's pane stays mounted as its conversation's once its first message created it: what the user typed,
   // attached or scrolled meanwhile stays where it is. Any other change of conversation opens a fresh pane. A user who
@@ -126,9 +132,7 @@ export function App() {
         onOpen={(id, at) => open(id, at)}
         onNewChat={newChat}
         searchRef={searchRef}
-        onDeleted={(id) => {
-          if (id === conversationId) open(null);
-        }}
+        onDeleted={deleted}
         onClose={() => setSidebarOpen(false)}
         onTokenChange={() => {
           void utils.invalidate();

@@ -1,5 +1,6 @@
 import { errorCodeMessages } from "@streamchat/core";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { newChatDraft } from "../chat/draftStore.js";
 import type { ChatItemAnswer } from "../chat/items.js";
 import { itemElementId, type OpenAt } from "../chat/openAt.js";
 import { useConversationChat } from "../chat/useConversationChat.js";
@@ -261,6 +262,7 @@ export function ChatPane(props: ChatPaneProps) {
             chat.submit(text, drafts.length ? { attachments: drafts.map((d) => d.attachment) } : undefined);
           }}
           images={vision ? images : undefined}
+          draftKey={conversationId ?? newChatDraft}
           onStop={chat.stop}
           stopping={chat.stopping}
           think={think}

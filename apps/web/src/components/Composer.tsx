@@ -1,8 +1,9 @@
-import { useImperativeHandle, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, type Ref } from "react";
+import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, type Ref } from "react";
 import type { ThinkLevel } from "@streamchat/core";
 import { AttachButton, DraftTray, type ImagesSetting } from "../capabilities/ImageDraft.js";
 import { imageFiles } from "../capabilities/images.js";
 import { ThinkControl, type ThinkChoice } from "../capabilities/ThinkControl.js";
+import { draftStore } from "../chat/draftStore.js";
 import { checkLength, formatCount, maxMessageChars, tooLongMessage } from "../lib/limits.js";
 import { shortcuts } from "../lib/shortcuts.js";
 import { Icon } from "./Icon.js";
@@ -48,13 +49,16 @@ export interface ComposerProps {
   maxChars?: number;
   /** Images for the message: only given for models with the vision capability. */
   images?: ImagesSetting | undefined;
+  /** Whose draft the box holds (draftStore): it opens with it and keeps it as the user types. */
+  draftKey: string;
 }
 
 const maxInputHeight = 240;
 
 /** The message box: Enter sends, Shift+Enter makes a new line; it stays usable while a reply streams. */
-export function Composer({ ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, images }: ComposerProps) {
-  const [text, setText] = useState("");
+export function Composer(props: ComposerProps) {
+  const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, images, draftKey } = props;
+  const [text, setText] = useState(() => draftStore.get(draftKey));
   const input = useRef<HTMLTextAreaElement>(null);
   const textRef = useRef(text);
   textRef.current = text;
@@ -72,6 +76,14 @@ export function Composer({ ref, busy, canStop, onSubmit, onStop, stopping, think
       if (textRef.current.trim() === sent.trim()) setText("");
     },
   }));
+
+  // Every change is kept as the draft; a new chat's pane that became its conversation's takes its draft along.
+  const keptAs = useRef(draftKey);
+  useEffect(() => {
+    if (keptAs.current !== draftKey) draftStore.set(keptAs.current, "");
+    keptAs.current = draftKey;
+    draftStore.set(draftKey, text);
+  }, [draftKey, text]);
 
   // Grows with its content up to a limit, then scrolls: measured, so wrapped long lines count too.
   useLayoutEffect(() => {

@@ -389,6 +389,34 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Chat left-before-failure"]);
   });
 
+  it("keeps what the user typed and did not send, per conversation, across switching and a reload", async () => {
+    const page = await e2e.openConversation("Chat with a draft");
+    const withDraft = await conversationIdOf(page);
+    await page.locator("#composer-input").fill("Half a thought about this chat");
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    expect(await composerValue(page)).toBe("");
+    await page.locator("#composer-input").fill("An idea for a new chat");
+
+    await openFromList(page, "Chat with a draft", withDraft);
+    expect(await composerValue(page)).toBe("Half a thought about this chat");
+    await page.reload();
+    await page.locator("#composer-input").waitFor();
+    expect(await composerValue(page)).toBe("Half a thought about this chat");
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    expect(await composerValue(page)).toBe("An idea for a new chat");
+
+    // Sent, it is no draft any more.
+    await openFromList(page, "Chat with a draft", withDraft);
+    await page.locator("#composer-input").press("Enter");
+    await waitForAnswerState(page, "stop");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="user-message"]').length === 2);
+    await page.reload();
+    await page.locator('[data-testid="user-message"]').nth(1).waitFor();
+    expect(await composerValue(page)).toBe("");
+  });
+
   it("keeps a queued message when the user switches conversations, and sends it when the reply ends", async () => {
     const page = await e2e.openApp();
     const stream = e2e.sim.control({ lastUserIncludes: "leave-while-queued" });

@@ -1,0 +1,70 @@
+/**
+ * What the user typed and has not sent, per conversation (a new chat's under `newChatDraft`), kept in localStorage:
+ * opening another conversation, a reload or a closed tab keeps it, as the best chat apps do. Text only: images
+ * would soon fill localStorage's few MB, and stay with the page.
+ *
+ * One item per draft, written as the user types: a keystroke writes its own conversation's text, not every draft.
+ */
+export const newChatDraft = "new";
+
+const prefix = "streamchat.draft.";
+/** Drafts kept at most; the oldest go first (a draft left in a conversation never opened again). */
+export const maxDrafts = 50;
+
+type DraftStorage = Pick<Storage, "getItem" | "setItem" | "removeItem" | "key" | "length">;
+
+interface StoredDraft {
+  text: string;
+  /** When it was last written (ms): which drafts go first. */
+  at: number;
+}
+
+function parse(raw: string | null): StoredDraft | null {
+  if (raw === null) return null;
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value !== "object" || value === null) return null;
+    const { text, at } = value as Record<string, unknown>;
+    return typeof text === "string" && typeof at === "number" ? { text, at } : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createDraftStore(storage: () => DraftStorage | null) {
+  /** Storage can refuse any call (disabled, private mode, quota): a draft then lasts as long as the page. */
+  const attempt = <T>(fn: (s: DraftStorage) => T, fallback: T): T => {
+    try {
+      const s = storage();
+      return s ? fn(s) : fallback;
+    } catch {
+      return fallback;
+    }
+  };
+
+  const dropOldest = (s: DraftStorage) => {
+    const drafts: Array<{ item: string; at: number }> = [];
+    for (let i = 0; i < s.length; i++) {
+      const item = s.key(i);
+      if (item?.startsWith(prefix)) drafts.push({ item, at: parse(s.getItem(item))?.at ?? 0 });
+    }
+    drafts.sort((a, b) => a.at - b.at);
+    for (const { item } of drafts.slice(0, Math.max(0, drafts.length - maxDrafts))) s.removeItem(item);
+  };
+
+  return {
+    get: (key: string): string => attempt((s) => parse(s.getItem(prefix + key))?.text ?? "", ""),
+    /** Keeps `text` as the draft of `key`; blank text removes it. */
+    set(key: string, text: string): void {
+      attempt((s) => {
+        const item = prefix + key;
+        if (text.trim() === "") return s.removeItem(item);
+        const added = s.getItem(item) === null;
+        s.setItem(item, JSON.stringify({ text, at: Date.now() } satisfies StoredDraft));
+        if (added) dropOldest(s);
+      }, undefined);
+    },
+  };
+}
+
+export const draftStore = createDraftStore(() => (typeof localStorage === "undefined" ? null : localStorage));

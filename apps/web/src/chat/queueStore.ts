@@ -100,3 +100,6 @@ export const queueStore = {
  * conversation's pane, when it opens again (the next new chat), puts them back in its composer.
  */
 export const returnedDrafts = keyedLists<ReturnedDraft>();
+
+/** Edits that failed after their pane was closed, per conversation: its pane opens the message's editor with the text. */
+export const returnedEdits = keyedLists<{ messageId: number; text: string }>();

@@ -7,7 +7,7 @@ import { trpc, type RouterInputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import type { OpenAt } from "./openAt.js";
-import { newChatKey, queueStore, returnedDrafts, unsentKey, type QueuedMessage } from "./queueStore.js";
+import { newChatKey, queueStore, returnedDrafts, returnedEdits, unsentKey, type QueuedMessage } from "./queueStore.js";
 import { runCache } from "./runCache.js";
 import { useOpenAt } from "./useOpenAt.js";
 import { streamEndedMessage, useRunEvents, type ConnectionState } from "./useRunEvents.js";
@@ -139,6 +139,12 @@ export function useConversationChat(opts: {
   useEffect(() => {
     if (!conversationId) queueStore.move(unsentKey, newChatQueue);
   }, [unsentQueue, conversationId, newChatQueue]);
+  // An edit that failed after the user left: the message's editor opens again with it here (the last one, if several).
+  const returnedEdit = useSyncExternalStore(returnedEdits.subscribe, () => returnedEdits.get(conversationId ?? ""));
+  useEffect(() => {
+    const last = conversationId ? returnedEdits.take(conversationId).at(-1) : undefined;
+    if (last) setFailedEdit(last);
+  }, [returnedEdit, conversationId]);
 
   const send = trpc.chat.send.useMutation();
   const cancel = trpc.chat.cancel.useMutation();
@@ -358,19 +364,19 @@ export function useConversationChat(opts: {
       if (!conversationId) return;
       setActionError(null);
       setFailedEdit(null);
-      editMutation.mutate(
-        { conversationId, messageId, message: text, model: model ?? undefined, ...(think ? { think } : {}) },
-        {
-          onSuccess: (result) => {
-            setOptimisticEdit({ messageId, text, since: Date.now() });
-            setRunId(result.runId);
-            refresh();
-          },
-          onError: (error) => {
-            // Nothing is lost: the edited text goes back into the message's editor, to save again.
-            setFailedEdit({ messageId, text });
-            setActionError({ ...describeError(error), action: "Could not edit the message" });
-          },
+      // mutateAsync: mutate's own callbacks do not run once the pane is gone, and a failure must still be handed on.
+      editMutation.mutateAsync({ conversationId, messageId, message: text, model: model ?? undefined, ...(think ? { think } : {}) }).then(
+        (result) => {
+          setOptimisticEdit({ messageId, text, since: Date.now() });
+          setRunId(result.runId);
+          refresh();
+        },
+        (error: unknown) => {
+          // Nothing is lost: the edited text goes back into the message's editor, to save again (this
+          // conversation's next pane's, if the user has left).
+          if (!mounted.current) return returnedEdits.push(conversationId, { messageId, text });
+          setFailedEdit({ messageId, text });
+          setActionError({ ...describeError(error), action: "Could not edit the message" });
         },
       );
     },

@@ -157,6 +157,36 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     expect(await userMessages(page).first().locator(".message__bubble").textContent()).toBe("#what is a dwarf planet");
   });
 
+  it("gives an edit that failed after the user left back in its editor when the conversation is opened again", async () => {
+    const page = await e2e.openApp();
+    await send(page, "#what is a moon");
+    await waitForAnswers(page, [/to #what is a moon/]);
+    const conversationId = await conversationIdOf(page);
+    let fail!: () => void;
+    const failing = new Promise<void>((resolve) => (fail = resolve));
+    await page.route(/\/trpc\/[^?]*chat\.edit/, async (route) => {
+      await failing;
+      await route.abort("connectionfailed");
+    });
+    await userMessages(page).first().hover();
+    await userMessages(page).first().getByRole("button", { name: "Edit" }).click();
+    await page.fill("#edit-message", "#what is a moonlet");
+    await page.getByRole("button", { name: "Save & send" }).click();
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    const failed = page.waitForEvent("requestfailed", (request) => /chat\.edit/.test(request.url()));
+    fail();
+    await failed;
+
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "#what is a moon" }).click();
+    await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(conversationId)}`);
+    await page.locator("#edit-message").waitFor();
+    expect(await page.locator("#edit-message").inputValue()).toBe("#what is a moonlet");
+    await page.unroute(/\/trpc\/[^?]*chat\.edit/);
+    await page.getByRole("button", { name: "Save & send" }).click();
+    await waitForAnswers(page, [/to #what is a moonlet/]);
+  });
+
   it("opens a search hit on another branch at that branch: the first version of an edited question, without showing the other", async () => {
     const first = await e2e.openApp();
     await send(first, "#tell me about quasars");

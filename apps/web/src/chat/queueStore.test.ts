@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isConversationKey, newChatKey, queueStore, returnedDrafts, unsentKey, type QueuedMessage } from "./queueStore.js";
+import { isConversationKey, loadQueues, newChatKey, queueStore, returnedDrafts, unsentKey, type QueuedMessage } from "./queueStore.js";
 
 const q = (id: string): QueuedMessage => ({ id, text: `text ${id}`, model: null, think: false });
 
@@ -61,5 +61,23 @@ describe("queueStore", () => {
     expect(returnedDrafts.take("c1").map((d) => d.text)).toEqual(["lost", "lost too"]);
     expect(returnedDrafts.take("c1")).toEqual([]);
     expect(returnedDrafts.keys()).toEqual([]);
+  });
+
+  it("reads the queues an earlier page kept: a new chat's go to the next new chat, what it cannot read is left out", () => {
+    const image = { type: "image", mimeType: "image/png", data: "iVBORw0KGgo=" };
+    const kept = JSON.stringify({
+      c1: [q("1"), { ...q("2"), think: "high", attachments: [image] }, { id: "bad" }],
+      "new:abc": [q("3")],
+      "new:def": [q("4")],
+      c2: "not a list",
+      c3: [{ ...q("5"), think: "hard" }, { ...q("6"), attachments: [{ ...image, mimeType: "text/html" }] }],
+    });
+    const loaded = loadQueues(kept);
+    expect([...loaded.keys()]).toEqual(["c1", unsentKey]);
+    expect(loaded.get("c1")!.map((m) => m.id)).toEqual(["1", "2"]);
+    expect(loaded.get(unsentKey)!.map((m) => m.id)).toEqual(["3", "4"]);
+    expect(loadQueues("{not json").size).toBe(0);
+    expect(loadQueues(null).size).toBe(0);
+    expect(loadQueues("[1,2]").size).toBe(0);
   });
 });

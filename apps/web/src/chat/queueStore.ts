@@ -41,14 +41,15 @@ export function isConversationKey(key: string): boolean {
   return !key.startsWith(newChatPrefix);
 }
 
-/** Lists of items per key, outside React, for useSyncExternalStore. */
-function keyedLists<T>() {
+/** Lists of items per key, outside React, for useSyncExternalStore; `saved` hears of every change. */
+function keyedLists<T>(opts: { initial?: Map<string, readonly T[]>; saved?: (lists: ReadonlyMap<string, readonly T[]>) => void } = {}) {
   const empty: readonly T[] = Object.freeze([]);
-  const lists = new Map<string, readonly T[]>();
+  const lists = opts.initial ?? new Map<string, readonly T[]>();
   const listeners = new Set<() => void>();
   const set = (key: string, next: readonly T[]) => {
     if (next.length === 0) lists.delete(key);
     else lists.set(key, next);
+    opts.saved?.(lists);
     for (const listener of listeners) listener();
   };
   const store = {
@@ -89,7 +90,68 @@ function keyedLists<T>() {
   return store;
 }
 
-const queues = keyedLists<QueuedMessage>();
+/**
+ * The queues are kept in localStorage too, so a reload or a closed tab does not lose them: on the next load the
+ * background sender sends each one when its conversation's answer ends, as it would have. A new chat's queue goes to
+ * the next new chat. The server runs a clientRequestId once, so a message another open tab also sends runs once.
+ */
+const queuesStorageKey = "streamchat.queues";
+const thinks: ReadonlySet<unknown> = new Set([true, false, "low", "medium", "high"]);
+const mimeTypes: ReadonlySet<unknown> = new Set(["image/png", "image/jpeg", "image/webp", "image/gif"]);
+
+function isQueuedMessage(value: unknown): value is QueuedMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const m = value as Record<string, unknown>;
+  const attachmentsOk =
+    m.attachments === undefined ||
+    (Array.isArray(m.attachments) &&
+      m.attachments.every((a: Record<string, unknown> | null) => a?.type === "image" && mimeTypes.has(a.mimeType) && typeof a.data === "string"));
+  return typeof m.id === "string" && typeof m.text === "string" && (m.model === null || typeof m.model === "string") && thinks.has(m.think) && attachmentsOk;
+}
+
+/** What an earlier page kept; anything it cannot read is left out. */
+export function loadQueues(raw: string | null): Map<string, readonly QueuedMessage[]> {
+  const loaded = new Map<string, readonly QueuedMessage[]>();
+  let stored: unknown;
+  try {
+    stored = raw === null ? null : JSON.parse(raw);
+  } catch {
+    return loaded;
+  }
+  if (typeof stored !== "object" || stored === null) return loaded;
+  for (const [key, list] of Object.entries(stored)) {
+    const messages = Array.isArray(list) ? list.filter(isQueuedMessage) : [];
+    // A new chat's pane is gone with the page that had it: its queue waits for the next new chat.
+    const to = isConversationKey(key) ? key : unsentKey;
+    if (messages.length > 0) loaded.set(to, [...(loaded.get(to) ?? []), ...messages]);
+  }
+  return loaded;
+}
+
+function saveQueues(lists: ReadonlyMap<string, readonly QueuedMessage[]>): void {
+  try {
+    if (lists.size === 0) return localStorage.removeItem(queuesStorageKey);
+    try {
+      localStorage.setItem(queuesStorageKey, JSON.stringify(Object.fromEntries(lists)));
+    } catch {
+      // Over the quota: images are what make a queue large; the text of every message is still kept.
+      const textOnly = [...lists].map(([key, list]) => [key, list.filter((m) => !m.attachments?.length)]);
+      localStorage.setItem(queuesStorageKey, JSON.stringify(Object.fromEntries(textOnly)));
+    }
+  } catch {
+    // Storage disabled or full: the queues last as long as the page.
+  }
+}
+
+function storedQueues(): Map<string, readonly QueuedMessage[]> {
+  try {
+    return loadQueues(typeof localStorage === "undefined" ? null : localStorage.getItem(queuesStorageKey));
+  } catch {
+    return new Map();
+  }
+}
+
+const queues = keyedLists<QueuedMessage>({ initial: storedQueues(), saved: saveQueues });
 export const queueStore = {
   ...queues,
   remove: (key: string, id: string): void => queues.keep(key, (m) => m.id !== id),

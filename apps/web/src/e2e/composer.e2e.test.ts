@@ -39,6 +39,22 @@ async function openFromList(page: Page, title: string, conversationId: string): 
   await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(conversationId)}`);
 }
 
+/**
+ * Asks a new chat "Answer me <tag>", the answer held open by the simulator after `progress`, and queues `queued`
+ * behind it.
+ */
+async function queueBehindAnswer(page: Page, tag: string, progress: string, queued: string) {
+  const stream = e2e.sim.control({ lastUserIncludes: tag });
+  await send(page, `Answer me ${tag}`);
+  await stream.connected;
+  const conversationId = await conversationIdOf(page);
+  await stream.push({ content: progress });
+  await waitForAnswerText(page, progress);
+  await send(page, queued);
+  await page.locator('[data-testid="queued-message"]').waitFor();
+  return { stream, conversationId };
+}
+
 /** Waits until nothing runs in the conversation (its queue sent and answered), then checks its questions. */
 const questionsOnceIdle = (conversationId: string, questions: string[]) =>
   expect
@@ -417,16 +433,22 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     expect(await composerValue(page)).toBe("");
   });
 
+  it("keeps a queued message through a reload, and sends it when the answer ends", async () => {
+    const page = await e2e.openApp();
+    const { stream, conversationId } = await queueBehindAnswer(page, "reload-queued", "Still answering.", "Queued before the reload");
+
+    await page.reload();
+    const queued = page.locator('[data-testid="queued-message"]');
+    await queued.waitFor();
+    expect(await queued.allTextContents()).toEqual([expect.stringContaining("Queued before the reload")]);
+    await stream.push({ done: true });
+    await queued.waitFor({ state: "detached" });
+    await questionsOnceIdle(conversationId, ["Answer me reload-queued", "Queued before the reload"]);
+  });
+
   it("keeps a queued message when the user switches conversations, and sends it when the reply ends", async () => {
     const page = await e2e.openApp();
-    const stream = e2e.sim.control({ lastUserIncludes: "leave-while-queued" });
-    await send(page, "Answer me leave-while-queued");
-    await stream.connected;
-    const conversationId = await conversationIdOf(page);
-    await stream.push({ content: "Working on it." });
-    await waitForAnswerText(page, "Working on it.");
-    await send(page, "Queued follow-up");
-    await page.locator('[data-testid="queued-message"]').waitFor();
+    const { stream, conversationId } = await queueBehindAnswer(page, "leave-while-queued", "Working on it.", "Queued follow-up");
 
     // Leave for a new chat, then the reply ends while the user is elsewhere.
     await page.getByRole("button", { name: "New chat" }).first().click();

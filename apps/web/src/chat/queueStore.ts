@@ -91,9 +91,10 @@ function keyedLists<T>(opts: { initial?: Map<string, readonly T[]>; saved?: (lis
 }
 
 /**
- * The queues are kept in localStorage too, so a reload or a closed tab does not lose them: on the next load the
- * background sender sends each one when its conversation's answer ends, as it would have. A new chat's queue goes to
- * the next new chat. The server runs a clientRequestId once, so a message another open tab also sends runs once.
+ * Conversations' queues are kept in localStorage too, so a reload or a closed tab does not lose them: on the next
+ * load the background sender sends each one when its conversation's answer ends, as it would have. The server runs a
+ * clientRequestId once, so a message another open tab also sends runs once. A new chat's queue is not kept: it lives
+ * only while the chat's first message is on its way, and another tab must not take it for its own new chat.
  */
 const queuesStorageKey = "streamchat.queues";
 const thinks: ReadonlySet<unknown> = new Set([true, false, "low", "medium", "high"]);
@@ -121,21 +122,20 @@ export function loadQueues(raw: string | null): Map<string, readonly QueuedMessa
   if (typeof stored !== "object" || stored === null) return loaded;
   for (const [key, list] of Object.entries(stored)) {
     const messages = Array.isArray(list) ? list.filter(isQueuedMessage) : [];
-    // A new chat's pane is gone with the page that had it: its queue waits for the next new chat.
-    const to = isConversationKey(key) ? key : unsentKey;
-    if (messages.length > 0) loaded.set(to, [...(loaded.get(to) ?? []), ...messages]);
+    if (isConversationKey(key) && messages.length > 0) loaded.set(key, messages);
   }
   return loaded;
 }
 
 function saveQueues(lists: ReadonlyMap<string, readonly QueuedMessage[]>): void {
   try {
-    if (lists.size === 0) return localStorage.removeItem(queuesStorageKey);
+    const kept = [...lists].filter(([key]) => isConversationKey(key));
+    if (kept.length === 0) return localStorage.removeItem(queuesStorageKey);
     try {
-      localStorage.setItem(queuesStorageKey, JSON.stringify(Object.fromEntries(lists)));
+      localStorage.setItem(queuesStorageKey, JSON.stringify(Object.fromEntries(kept)));
     } catch {
       // Over the quota: images are what make a queue large; the text of every message is still kept.
-      const textOnly = [...lists].map(([key, list]) => [key, list.filter((m) => !m.attachments?.length)]);
+      const textOnly = kept.map(([key, list]) => [key, list.filter((m) => !m.attachments?.length)]);
       localStorage.setItem(queuesStorageKey, JSON.stringify(Object.fromEntries(textOnly)));
     }
   } catch {

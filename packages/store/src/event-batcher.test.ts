@@ -1,8 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { StoreError } from "./errors.js";
-import type { ChatEvent } from "@streamchat/core";
 import { defaultFlushIntervalMs, EventBatcher, mergeQueued, type EventSink, type FailureKind, type QueuedEvent } from "./event-batcher.js";
-import { doneEvent, manualClock, tokenEvent } from "./test-support/fixtures.js";
+import { approvalRequestEvent, doneEvent, manualClock, tokenEvent } from "./test-support/fixtures.js";
 
 class Unreachable extends Error {
   override name = "Unreachable";
@@ -203,8 +202,7 @@ describe("EventBatcher", () => {
     void batcher.append("r", 1, tokenEvent("r", "a"));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(log.seqs("r")).toEqual([]);
-    const request: ChatEvent = { type: "approval-request", runId: "r", at: 1_000, callId: "c1", name: "delete_file", args: { path: "x" }, source: "builtin", expiresAt: 61_000 };
-    await batcher.append("r", 2, request);
+    await batcher.append("r", 2, approvalRequestEvent("r"));
     expect(log.seqs("r")).toEqual([1, 2]);
     await batcher.append("r", 3, doneEvent("r"));
     expect(log.seqs("r")).toEqual([1, 2, 3]);
@@ -247,17 +245,7 @@ describe("EventBatcher", () => {
     void batcher.append("asking", 1, tokenEvent("asking", "b"));
     expect(["ended", "asking"].map((runId) => batcher.holdsWholeLog(runId))).toEqual([true, true]);
     const done = settled(batcher.append("ended", 2, doneEvent("ended")));
-    const request: ChatEvent = {
-      type: "approval-request",
-      runId: "asking",
-      at: 1,
-      callId: "call_1",
-      name: "calculator",
-      args: { expression: "1+1" },
-      source: "builtin",
-      expiresAt: 60_000,
-    };
-    const asked = settled(batcher.append("asking", 2, request));
+    const asked = settled(batcher.append("asking", 2, approvalRequestEvent("asking")));
     expect(["ended", "asking"].map((runId) => batcher.holdsWholeLog(runId))).toEqual([false, false]);
     await settled(batcher.close());
     await done;

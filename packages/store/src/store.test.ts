@@ -4,7 +4,7 @@ import { StoreError } from "./errors.js";
 import { containsFolded } from "./search.js";
 import { allBackends, type BackendContext, type TestStore } from "./test-support/backends.js";
 import { questionToRegenerate } from "./tree.js";
-import { doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
+import { approvalRequestEvent, doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
 import { describeEachBackend } from "./test-support/postgres.js";
 import type { CreateRunInput, StartRunInput } from "./types.js";
 
@@ -978,16 +978,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
 
     it("reads an approval request only once committed (the API shows it only once durable)", async () => {
       void store.appendEvent("r1", 1, tokenEvent("r1", "Let me check"));
-      const request: ChatEvent = {
-        type: "approval-request",
-        runId: "r1",
-        at: 1,
-        callId: "call_1",
-        name: "calculator",
-        args: { expression: "1+1" },
-        source: "builtin",
-        expiresAt: 60_000,
-      };
+      const request = approvalRequestEvent("r1");
       const committed = store.appendEvent("r1", 2, request);
       const reads = [await store.readEvents("r1"), await store.readEvents("r1", 1)];
       // Shown only from the database: a prefix of the log, with the request once it is committed.

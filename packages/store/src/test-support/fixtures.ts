@@ -47,6 +47,11 @@ export function doneEvent(runId: string, reason: DoneReason = "stop", at = 1_000
   return { type: "done", runId, at, reason, usage: sampleUsage };
 }
 
+/** A tool call waiting for a person's approval (the API shows it only once it is durable). */
+export function approvalRequestEvent(runId: string, at = 1_000): EventOf<"approval-request"> {
+  return { type: "approval-request", runId, at, callId: "call_1", name: "calculator", args: { expression: "1+1" }, source: "builtin", expiresAt: at + 60_000 };
+}
+
 /** A realistic run: run-start, status, reasoning, tool call + result, tokens, error, done. */
 export function runEvents(runId: string, conversationId: string): ChatEvent[] {
   return [

@@ -1,3 +1,5 @@
+import { randomId } from "../lib/ids.js";
+
 /**
  * Messages typed while a reply streams, per conversation, outside React: a queue outlives the pane that
  * showed it, so switching conversations keeps it, and the app's background sender (QueueRunner) sends it
@@ -27,7 +29,7 @@ const newChatPrefix = "new:";
 
 /** A key for one new chat's queue, taken by its pane. */
 export function newChatKey(): string {
-  return newChatPrefix + Math.random().toString(36).slice(2);
+  return newChatPrefix + randomId();
 }
 
 /**
@@ -41,15 +43,15 @@ export function isConversationKey(key: string): boolean {
   return !key.startsWith(newChatPrefix);
 }
 
-/** Lists of items per key, outside React, for useSyncExternalStore; `saved` hears of every change. */
-function keyedLists<T>(opts: { initial?: Map<string, readonly T[]>; saved?: (lists: ReadonlyMap<string, readonly T[]>) => void } = {}) {
+/** Lists of items per key, outside React, for useSyncExternalStore; `saved` hears of every change (and its key). */
+function keyedLists<T>(opts: { initial?: Map<string, readonly T[]>; saved?: (lists: ReadonlyMap<string, readonly T[]>, key: string) => void } = {}) {
   const empty: readonly T[] = Object.freeze([]);
   const lists = opts.initial ?? new Map<string, readonly T[]>();
   const listeners = new Set<() => void>();
   const set = (key: string, next: readonly T[]) => {
     if (next.length === 0) lists.delete(key);
     else lists.set(key, next);
-    opts.saved?.(lists);
+    opts.saved?.(lists, key);
     for (const listener of listeners) listener();
   };
   const store = {
@@ -127,7 +129,9 @@ export function loadQueues(raw: string | null): Map<string, readonly QueuedMessa
   return loaded;
 }
 
-function saveQueues(lists: ReadonlyMap<string, readonly QueuedMessage[]>): void {
+function saveQueues(lists: ReadonlyMap<string, readonly QueuedMessage[]>, changed: string): void {
+  // A new chat's queue is not kept: nothing to write when only such a queue changed.
+  if (!isConversationKey(changed)) return;
   try {
     const kept = [...lists].filter(([key]) => isConversationKey(key));
     if (kept.length === 0) return localStorage.removeItem(queuesStorageKey);

@@ -1,6 +1,6 @@
 /** A random id for `clientRequestId` (randomUUID needs a secure context; plain-http LAN use has none). */
 export function randomId(): string {
-  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function" && window.isSecureContext) {
+  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function" && globalThis.isSecureContext === true) {
     return crypto.randomUUID();
   }
   const bytes = crypto.getRandomValues(new Uint8Array(16));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isConversationKey, loadQueues, newChatKey, queueStore, returnedDrafts, unsentKey, type QueuedMessage } from "./queueStore.js";
+import { adoptStoredQueues, isConversationKey, loadQueues, newChatKey, queueStore, returnedDrafts, unsentKey, type QueuedMessage } from "./queueStore.js";
 
 const q = (id: string): QueuedMessage => ({ id, text: `text ${id}`, model: null, think: false });
 
@@ -78,5 +78,29 @@ describe("queueStore", () => {
     expect(loadQueues("{not json").size).toBe(0);
     expect(loadQueues(null).size).toBe(0);
     expect(loadQueues("[1,2]").size).toBe(0);
+  });
+
+  it("takes the conversations' queues another tab wrote, keeps its new chats' own, and the images storage had no room for", () => {
+    const image = { type: "image" as const, mimeType: "image/png" as const, data: "iVBORw0KGgo=" };
+    const newChat = newChatKey();
+    queueStore.push(newChat, q("n"));
+    queueStore.push("c1", { ...q("1"), attachments: [image] });
+    queueStore.push("c1", q("2"));
+    queueStore.push("c2", q("3"));
+    let calls = 0;
+    const unsubscribe = queueStore.subscribe(() => calls++);
+
+    // The other tab removed "2", queued "4" in c3, and dropped c2's; "1" was stored without its image.
+    adoptStoredQueues(JSON.stringify({ c1: [q("1")], c3: [q("4")] }));
+    expect(calls).toBe(1);
+    expect(queueStore.keys().sort()).toEqual(["c1", "c3", newChat].sort());
+    expect(queueStore.get("c1")).toEqual([{ ...q("1"), attachments: [image] }]);
+    expect(queueStore.get("c3").map((m) => m.id)).toEqual(["4"]);
+    expect(queueStore.get(newChat).map((m) => m.id)).toEqual(["n"]);
+
+    // Storage cleared there: no conversation has a queue here either.
+    adoptStoredQueues(null);
+    expect(queueStore.keys()).toEqual([newChat]);
+    unsubscribe();
   });
 });

@@ -81,6 +81,15 @@ function keyedLists<T>(opts: { initial?: Map<string, readonly T[]>; saved?: (lis
       lists.delete(from);
       set(to, [...store.get(to), ...moving]);
     },
+    /**
+     * Replaces the lists of the keys `owns` says are its with `next`'s, without telling `saved` (they came from
+     * where it writes to); the other keys' lists stay.
+     */
+    adopt(next: ReadonlyMap<string, readonly T[]>, owns: (key: string) => boolean): void {
+      for (const key of [...lists.keys()]) if (owns(key) && !next.has(key)) lists.delete(key);
+      for (const [key, list] of next) if (owns(key)) lists.set(key, list);
+      for (const listener of listeners) listener();
+    },
     /** Keeps only the items `keep` says yes to. */
     keep: (key: string, keep: (item: T) => boolean): void => set(key, store.get(key).filter(keep)),
     clear: (key: string): void => set(key, []),
@@ -156,6 +165,33 @@ function storedQueues(): Map<string, readonly QueuedMessage[]> {
 }
 
 const queues = keyedLists<QueuedMessage>({ initial: storedQueues(), saved: saveQueues });
+
+/**
+ * Takes the conversations' queues another tab wrote. Every tab writes all of them at once, so a tab that kept its own
+ * copy would write over another tab's queued messages (a reload or a crash then lost them) and would send a message
+ * the user had removed in the other tab. Both tabs may send the same message: the server runs its clientRequestId once.
+ * A message whose images did not fit in storage keeps them where they are still in memory.
+ */
+export function adoptStoredQueues(raw: string | null): void {
+  const stored = loadQueues(raw);
+  for (const [key, list] of stored) {
+    const here = new Map(queues.get(key).map((m) => [m.id, m]));
+    const withImages = list.map((m) => {
+      const images = here.get(m.id)?.attachments;
+      return !m.attachments?.length && images?.length ? { ...m, attachments: images } : m;
+    });
+    stored.set(key, withImages);
+  }
+  queues.adopt(stored, isConversationKey);
+}
+
+if (typeof window !== "undefined") {
+  window.addEventListener("storage", (event) => {
+    // key null: the other tab cleared all of storage.
+    if (event.storageArea === localStorage && (event.key === queuesStorageKey || event.key === null)) adoptStoredQueues(event.newValue);
+  });
+}
+
 export const queueStore = {
   ...queues,
   remove: (key: string, id: string): void => queues.keep(key, (m) => m.id !== id),

@@ -55,6 +55,15 @@ async function queueBehindAnswer(page: Page, tag: string, progress: string, queu
   return { stream, conversationId };
 }
 
+/** A second tab of the same browser profile (its storage shared with `page`'s), with the app open. */
+async function anotherTab(page: Page): Promise<Page> {
+  const tab = await page.context().newPage();
+  tab.on("pageerror", (error) => e2e.onPageError(error.message));
+  await tab.goto(e2e.baseUrl + "/");
+  await tab.locator("#composer-input").waitFor();
+  return tab;
+}
+
 /** Waits until nothing runs in the conversation (its queue sent and answered), then checks its questions. */
 const questionsOnceIdle = (conversationId: string, questions: string[]) =>
   expect
@@ -444,6 +453,40 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     await stream.push({ done: true });
     await queued.waitFor({ state: "detached" });
     await questionsOnceIdle(conversationId, ["Answer me reload-queued", "Queued before the reload"]);
+  });
+
+  it("keeps messages queued in two tabs when both are closed, and sends each when its answer ends", async () => {
+    const tabA = await e2e.openApp();
+    const tabB = await anotherTab(tabA);
+    // Both tabs were open before either queued: each wrote the queues it knew of over the other's.
+    const a = await queueBehindAnswer(tabA, "tab-a-queued", "Answering A.", "Queued in tab A");
+    const b = await queueBehindAnswer(tabB, "tab-b-queued", "Answering B.", "Queued in tab B");
+    await tabA.close();
+    await tabB.close();
+
+    // The same browser profile opened again, with neither tab.
+    await anotherTab(tabA);
+    await a.stream.push({ done: true });
+    await b.stream.push({ done: true });
+    await questionsOnceIdle(a.conversationId, ["Answer me tab-a-queued", "Queued in tab A"]);
+    await questionsOnceIdle(b.conversationId, ["Answer me tab-b-queued", "Queued in tab B"]);
+  });
+
+  it("does not send a queued message the user removed in another tab", async () => {
+    const tabA = await e2e.openApp();
+    const { stream, conversationId } = await queueBehindAnswer(tabA, "removed-elsewhere", "Answering.", "Removed in tab A");
+    const tabB = await anotherTab(tabA);
+    await openFromList(tabB, "Answer me removed-elsewhere", conversationId);
+    const queuedInB = tabB.locator('[data-testid="queued-message"]');
+    await queuedInB.waitFor();
+
+    await tabA.getByRole("button", { name: "Remove queued message" }).click();
+    await queuedInB.waitFor({ state: "detached" });
+    await stream.push({ done: true });
+    await waitForAnswerState(tabB, "stop");
+    // The next message is the one sent after the answer: the removed one never went.
+    await send(tabB, "Sent after the removal");
+    await questionsOnceIdle(conversationId, ["Answer me removed-elsewhere", "Sent after the removal"]);
   });
 
   it("keeps a queued message when the user switches conversations, and sends it when the reply ends", async () => {

@@ -49,4 +49,28 @@ describe("draftStore", () => {
     none.set("c1", "kept nowhere");
     expect(none.get("c1")).toBe("");
   });
+
+  it("hears of its conversation's draft written in another tab, and of one sent or cleared there", () => {
+    const heard: string[] = [];
+    const stop = draftStore.watch("c1", (text) => heard.push(text));
+    const fromAnotherTab = (key: string | null, newValue: string | null) =>
+      window.dispatchEvent(new StorageEvent("storage", { key, newValue, storageArea: localStorage }));
+    fromAnotherTab("streamchat.draft.c1", JSON.stringify({ text: "typed there", at: 1 }));
+    fromAnotherTab("streamchat.draft.c2", JSON.stringify({ text: "another conversation", at: 1 }));
+    fromAnotherTab("streamchat.draft.c1", null);
+    fromAnotherTab(null, null);
+    stop();
+    fromAnotherTab("streamchat.draft.c1", JSON.stringify({ text: "after stop", at: 1 }));
+    expect(heard).toEqual(["typed there", "", ""]);
+  });
+
+  it("does not write a draft again that storage already holds (it would tell every other tab)", () => {
+    draftStore.set("c1", "same");
+    const written = vi.spyOn(Storage.prototype, "setItem");
+    draftStore.set("c1", "same");
+    expect(written).not.toHaveBeenCalled();
+    draftStore.set("c1", "changed");
+    expect(written).toHaveBeenCalledTimes(1);
+    written.mockRestore();
+  });
 });

@@ -59,10 +59,25 @@ export function createDraftStore(storage: () => DraftStorage | null) {
       attempt((s) => {
         const item = prefix + key;
         if (text.trim() === "") return s.removeItem(item);
-        const added = s.getItem(item) === null;
+        const stored = s.getItem(item);
+        // Unchanged (a draft another tab wrote, now shown here): writing it again would only tell the others.
+        if (parse(stored)?.text === text) return;
+        const added = stored === null;
         s.setItem(item, JSON.stringify({ text, at: Date.now() } satisfies StoredDraft));
         if (added) dropOldest(s);
       }, undefined);
+    },
+    /**
+     * Hears of `key`'s draft written in another tab ("" when it was sent, emptied or storage cleared there): a box
+     * the user left alone takes it, so closing either tab keeps what was typed in the other.
+     */
+    watch(key: string, changed: (text: string) => void): () => void {
+      if (typeof window === "undefined") return () => {};
+      const listener = (event: StorageEvent) => {
+        if (event.key === prefix + key || event.key === null) changed(parse(event.newValue)?.text ?? "");
+      };
+      window.addEventListener("storage", listener);
+      return () => window.removeEventListener("storage", listener);
     },
   };
 }

@@ -79,11 +79,24 @@ export function Composer(props: ComposerProps) {
 
   // Every change is kept as the draft; a new chat's pane that became its conversation's takes its draft along.
   const keptAs = useRef(draftKey);
+  /** The text last read from or written to the draft: the box differs from it only while the user edits here. */
+  const synced = useRef(text);
   useEffect(() => {
     if (keptAs.current !== draftKey) draftStore.set(keptAs.current, "");
     keptAs.current = draftKey;
     draftStore.set(draftKey, text);
+    synced.current = text;
   }, [draftKey, text]);
+  // The same conversation open in another tab: what is typed (or sent) there shows here, unless edited here meanwhile.
+  useEffect(
+    () =>
+      draftStore.watch(draftKey, (typed) => {
+        if (textRef.current !== synced.current) return;
+        synced.current = typed;
+        setText(typed);
+      }),
+    [draftKey],
+  );
 
   // Grows with its content up to a limit, then scrolls: measured, so wrapped long lines count too.
   useLayoutEffect(() => {

@@ -55,6 +55,10 @@ async function queueBehindAnswer(page: Page, tag: string, progress: string, queu
   return { stream, conversationId };
 }
 
+/** Waits until the page's message box holds exactly `text`. */
+const composerShows = (page: Page, text: string) =>
+  page.waitForFunction((expected) => (document.getElementById("composer-input") as HTMLTextAreaElement).value === expected, text);
+
 /** A second tab of the same browser profile (its storage shared with `page`'s), with the app open. */
 async function anotherTab(page: Page): Promise<Page> {
   const tab = await page.context().newPage();
@@ -440,6 +444,31 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     await page.reload();
     await page.locator('[data-testid="user-message"]').nth(1).waitFor();
     expect(await composerValue(page)).toBe("");
+  });
+
+  it("shows a draft typed in another tab of the conversation, keeps it when that tab closes, and empties it when sent there", async () => {
+    const tabA = await e2e.openConversation("Chat shared-draft");
+    const conversationId = await conversationIdOf(tabA);
+    const tabB = await anotherTab(tabA);
+    await openFromList(tabB, "Chat shared-draft", conversationId);
+
+    await tabA.locator("#composer-input").fill("Typed in tab A");
+    await composerShows(tabB, "Typed in tab A");
+    // Closing the tab it was typed in keeps it: the other tab writes on from it, not over it.
+    await tabA.close();
+    await tabB.locator("#composer-input").press("End");
+    await tabB.locator("#composer-input").pressSequentially(", finished in B");
+    await tabB.reload();
+    await tabB.locator("#composer-input").waitFor();
+    expect(await composerValue(tabB)).toBe("Typed in tab A, finished in B");
+
+    // Sent from a third tab: the message left every box it was in.
+    const tabC = await anotherTab(tabB);
+    await openFromList(tabC, "Chat shared-draft", conversationId);
+    expect(await composerValue(tabC)).toBe("Typed in tab A, finished in B");
+    await tabC.locator("#composer-input").press("Enter");
+    await composerShows(tabB, "");
+    await questionsOnceIdle(conversationId, ["Chat shared-draft", "Typed in tab A, finished in B"]);
   });
 
   it("keeps a queued message through a reload, and sends it when the answer ends", async () => {

@@ -134,7 +134,8 @@ export function useConversationChat(opts: {
   const returned = useSyncExternalStore(returnedDrafts.subscribe, () => returnedDrafts.get(returnedKey));
   const unsentQueue = useSyncExternalStore(queueStore.subscribe, () => queueStore.get(unsentKey));
   useEffect(() => {
-    for (const draft of returnedDrafts.take(returnedKey)) draftCallbacks.current.onDraftReturned?.(draft.text, draft.attachments);
+    // Last first: each one goes before what the box holds, so they read in the order they were written.
+    for (const draft of [...returnedDrafts.take(returnedKey)].reverse()) draftCallbacks.current.onDraftReturned?.(draft.text, draft.attachments);
   }, [returned, returnedKey]);
   useEffect(() => {
     if (!conversationId) queueStore.move(unsentKey, newChatQueue);

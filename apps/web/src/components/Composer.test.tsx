@@ -1,7 +1,8 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render } from "@testing-library/react";
+import { act, cleanup, fireEvent, render } from "@testing-library/react";
+import { createRef } from "react";
 import { afterEach, describe, expect, it } from "vitest";
-import { Composer, type ThinkSetting } from "./Composer.js";
+import { Composer, type ComposerHandle, type ThinkSetting } from "./Composer.js";
 
 afterEach(cleanup);
 
@@ -56,5 +57,42 @@ describe("Composer draft", () => {
     expect(box(view).value).toBe("typed in the new chat");
     expect(localStorage.getItem("streamchat.draft.new")).toBeNull();
     expect(JSON.parse(localStorage.getItem("streamchat.draft.c9")!).text).toBe("typed in the new chat");
+  });
+
+  const fromAnotherTab = (key: string, text: string) =>
+    window.dispatchEvent(new StorageEvent("storage", { key, newValue: JSON.stringify({ text, at: 1 }), storageArea: localStorage }));
+
+  it("takes what another tab types while left alone, every write of it, and never writes it back", () => {
+    const view = render(composer("c1"));
+    // The other tab typed three times; two of its writes reach this tab before it renders again.
+    localStorage.setItem("streamchat.draft.c1", JSON.stringify({ text: "abc", at: 3 }));
+    act(() => {
+      fromAnotherTab("streamchat.draft.c1", "a");
+      fromAnotherTab("streamchat.draft.c1", "ab");
+    });
+    expect(box(view).value).toBe("ab");
+    // Writing "ab" back would take the other tab's "abc" away from it.
+    expect(JSON.parse(localStorage.getItem("streamchat.draft.c1")!).text).toBe("abc");
+    act(() => fromAnotherTab("streamchat.draft.c1", "abc"));
+    expect(box(view).value).toBe("abc");
+    act(() => fromAnotherTab("streamchat.draft.c2", "another conversation's"));
+    expect(box(view).value).toBe("abc");
+  });
+
+  it("keeps messages given back in one go, and one given back just before another tab's draft arrives", () => {
+    const handle = createRef<ComposerHandle>();
+    const view = render(<Composer ref={handle} busy={false} canStop={false} onSubmit={() => {}} onStop={() => {}} stopping={false} think={think} draftKey="c1" />);
+    // Two sends that failed after the user left come back together when the conversation is opened again (the last
+    // first: each goes before what the box holds).
+    act(() => {
+      handle.current!.restore("second unsent");
+      handle.current!.restore("first unsent");
+      fromAnotherTab("streamchat.draft.c1", "typed there");
+    });
+    expect(box(view).value).toBe("first unsent\n\nsecond unsent");
+    expect(JSON.parse(localStorage.getItem("streamchat.draft.c1")!).text).toBe("first unsent\n\nsecond unsent");
+    // Written, the box is in step with the draft again: the next one from the other tab shows.
+    act(() => fromAnotherTab("streamchat.draft.c1", "typed there later"));
+    expect(box(view).value).toBe("typed there later");
   });
 });

@@ -62,18 +62,23 @@ export function Composer(props: ComposerProps) {
   const input = useRef<HTMLTextAreaElement>(null);
   const textRef = useRef(text);
   textRef.current = text;
+  /** Every change of the text here: known at once, not at the next render, to what runs before it (below). */
+  const change = (next: string) => {
+    textRef.current = next;
+    setText(next);
+  };
   const length = checkLength(text, maxChars);
 
   useImperativeHandle(ref, () => ({
     focus: () => input.current?.focus(),
     restore: (sent) => {
       const current = textRef.current.trim();
-      if (current === "" || current === sent.trim()) setText(sent);
+      if (current === "" || current === sent.trim()) change(sent);
       // Typed on meanwhile: keep both, the unsent message first.
-      else setText(`${sent}\n\n${textRef.current}`);
+      else change(`${sent}\n\n${textRef.current}`);
     },
     clearIf: (sent) => {
-      if (textRef.current.trim() === sent.trim()) setText("");
+      if (textRef.current.trim() === sent.trim()) change("");
     },
   }));
 
@@ -82,18 +87,22 @@ export function Composer(props: ComposerProps) {
   /** The text last read from or written to the draft: the box differs from it only while the user edits here. */
   const synced = useRef(text);
   useEffect(() => {
-    if (keptAs.current !== draftKey) draftStore.set(keptAs.current, "");
+    const moved = keptAs.current !== draftKey;
+    if (moved) draftStore.set(keptAs.current, "");
     keptAs.current = draftKey;
-    draftStore.set(draftKey, text);
+    // Text taken from another tab is not written back: that tab may have typed on since, and would take it back.
+    if (moved || text !== synced.current) draftStore.set(draftKey, text);
     synced.current = text;
   }, [draftKey, text]);
-  // The same conversation open in another tab: what is typed (or sent) there shows here, unless edited here meanwhile.
+  // The same conversation open in another tab: what is typed (or sent) there shows here (one person types in one tab at
+  // a time, so the last write wins), unless a change here is not yet written (a returned message, say).
   useEffect(
     () =>
       draftStore.watch(draftKey, (typed) => {
         if (textRef.current !== synced.current) return;
+        // Several writes can arrive before this renders: each one is the box's text from now on.
         synced.current = typed;
-        setText(typed);
+        change(typed);
       }),
     [draftKey],
   );
@@ -111,7 +120,7 @@ export function Composer(props: ComposerProps) {
     const message = text.trim();
     if (!message || length.over) return;
     onSubmit(message);
-    setText("");
+    change("");
     input.current?.focus();
   };
 
@@ -154,7 +163,7 @@ export function Composer(props: ComposerProps) {
           ref={input}
           className="composer__input"
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => change(e.target.value)}
           onKeyDown={onKeyDown}
           placeholder={busy ? "Next message (sent when this answer ends)" : "Message streamchat"}
           aria-describedby={`composer-hint${showNote ? ` ${noteId}` : ""}`}

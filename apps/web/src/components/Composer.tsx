@@ -84,7 +84,7 @@ export function Composer(props: ComposerProps) {
 
   // Every change is kept as the draft; a new chat's pane that became its conversation's takes its draft along.
   const keptAs = useRef(draftKey);
-  /** The text last read from or written to the draft: the box differs from it only while the user edits here. */
+  /** The text last read from or written to the draft: the box differs from it only until a change here is written. */
   const synced = useRef(text);
   useEffect(() => {
     const moved = keptAs.current !== draftKey;

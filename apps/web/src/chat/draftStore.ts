@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * What the user typed and has not sent, per conversation (a new chat's under `newChatDraft`), kept in localStorage:
  * opening another conversation, a reload or a closed tab keeps it, as the best chat apps do. Text only: images
@@ -13,19 +15,17 @@ export const maxDrafts = 50;
 
 type DraftStorage = Pick<Storage, "getItem" | "setItem" | "removeItem" | "key" | "length">;
 
-interface StoredDraft {
-  text: string;
+const storedDraftSchema = z.object({
+  text: z.string(),
   /** When it was last written (ms): which drafts go first. */
-  at: number;
-}
+  at: z.number(),
+});
+type StoredDraft = z.infer<typeof storedDraftSchema>;
 
 function parse(raw: string | null): StoredDraft | null {
   if (raw === null) return null;
   try {
-    const value: unknown = JSON.parse(raw);
-    if (typeof value !== "object" || value === null) return null;
-    const { text, at } = value as Record<string, unknown>;
-    return typeof text === "string" && typeof at === "number" ? { text, at } : null;
+    return storedDraftSchema.safeParse(JSON.parse(raw)).data ?? null;
   } catch {
     return null;
   }

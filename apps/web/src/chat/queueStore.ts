@@ -1,3 +1,5 @@
+import { imageAttachmentSchema, thinkSettingSchema, type ImageAttachment } from "@streamchat/core";
+import { z } from "zod";
 import { randomId } from "../lib/ids.js";
 
 /**
@@ -6,22 +8,21 @@ import { randomId } from "../lib/ids.js";
  * to its own conversation when the reply ends there. A new chat (no id yet) queues under a key of its own pane
  * (`newChatKey()`), so two new chats never share one; see `unsentKey` for what a closed new chat leaves behind.
  */
-export interface QueuedMessage {
-  id: string;
-  text: string;
+const queuedMessageSchema = z.object({
+  id: z.string(),
+  text: z.string(),
   /** Chosen when it was queued: it is sent with these even if the picker changed meanwhile. */
-  model: string | null;
-  think: boolean | "low" | "medium" | "high";
+  model: z.string().nullable(),
+  think: thinkSettingSchema,
   /** Images (vision models), sent with it. */
-  attachments?: Attachment[];
-}
-
-type Attachment = { type: "image"; mimeType: "image/png" | "image/jpeg" | "image/webp" | "image/gif"; data: string };
+  attachments: z.array(imageAttachmentSchema).optional(),
+});
+export type QueuedMessage = z.infer<typeof queuedMessageSchema>;
 
 /** A message whose send failed after the user left its pane: the composer it came from is gone. */
 export interface ReturnedDraft {
   text: string;
-  attachments: Attachment[];
+  attachments: ImageAttachment[];
 }
 
 /** Conversation ids are UUIDs: no conversation's key starts like this. */
@@ -108,19 +109,6 @@ function keyedLists<T>(opts: { initial?: Map<string, readonly T[]>; saved?: (lis
  * only while the chat's first message is on its way, and another tab must not take it for its own new chat.
  */
 const queuesStorageKey = "streamchat.queues";
-const thinks: ReadonlySet<unknown> = new Set([true, false, "low", "medium", "high"]);
-const mimeTypes: ReadonlySet<unknown> = new Set(["image/png", "image/jpeg", "image/webp", "image/gif"]);
-
-function isQueuedMessage(value: unknown): value is QueuedMessage {
-  if (typeof value !== "object" || value === null) return false;
-  const m = value as Record<string, unknown>;
-  const attachmentsOk =
-    m.attachments === undefined ||
-    (Array.isArray(m.attachments) &&
-      m.attachments.every((a: Record<string, unknown> | null) => a?.type === "image" && mimeTypes.has(a.mimeType) && typeof a.data === "string"));
-  return typeof m.id === "string" && typeof m.text === "string" && (m.model === null || typeof m.model === "string") && thinks.has(m.think) && attachmentsOk;
-}
-
 /** What an earlier page kept; anything it cannot read is left out. */
 export function loadQueues(raw: string | null): Map<string, readonly QueuedMessage[]> {
   const loaded = new Map<string, readonly QueuedMessage[]>();
@@ -132,7 +120,7 @@ export function loadQueues(raw: string | null): Map<string, readonly QueuedMessa
   }
   if (typeof stored !== "object" || stored === null) return loaded;
   for (const [key, list] of Object.entries(stored)) {
-    const messages = Array.isArray(list) ? list.filter(isQueuedMessage) : [];
+    const messages = Array.isArray(list) ? list.flatMap((m) => queuedMessageSchema.safeParse(m).data ?? []) : [];
     if (isConversationKey(key) && messages.length > 0) loaded.set(key, messages);
   }
   return loaded;

@@ -6,12 +6,14 @@ import {
   answerText,
   box,
   chooseModel,
+  composerShows,
   conversationIdOf,
   dark,
   desktop,
   lastAnswer,
   looks,
   mobile,
+  openFromList,
   runBrowserTests,
   send,
   startApi,
@@ -28,15 +30,9 @@ const composerValue = (page: Page) => page.locator("#composer-input").inputValue
 /** Sends a new chat's first message (held, see holdSends) and queues a follow-up behind it. */
 async function sendAndQueue(page: Page, first: string, queued: string): Promise<void> {
   await send(page, first);
-  await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "");
+  await composerShows(page, "");
   await send(page, queued);
   await page.locator('[data-testid="queued-message"]').waitFor();
-}
-
-/** Opens a conversation from the sidebar and waits for its route. */
-async function openFromList(page: Page, title: string, conversationId: string): Promise<void> {
-  await page.locator('[data-testid="conversation-item"] button', { hasText: title }).click();
-  await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(conversationId)}`);
 }
 
 /**
@@ -54,10 +50,6 @@ async function queueBehindAnswer(page: Page, tag: string, progress: string, queu
   await page.locator('[data-testid="queued-message"]').waitFor();
   return { stream, conversationId };
 }
-
-/** Waits until the page's message box holds exactly `text`. */
-const composerShows = (page: Page, text: string) =>
-  page.waitForFunction((expected) => (document.getElementById("composer-input") as HTMLTextAreaElement).value === expected, text);
 
 /** A second tab of the same browser profile (its storage shared with `page`'s), with the app open. */
 async function anotherTab(page: Page): Promise<Page> {
@@ -211,7 +203,7 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     const error = page.getByTestId("action-error");
     await error.waitFor();
     expect(await error.textContent()).toContain("The server is not reachable.");
-    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "Hello through a flaky network");
+    await composerShows(page, "Hello through a flaky network");
 
     await error.getByRole("button", { name: "Retry" }).click();
     await waitForAnswerState(page, "stop");
@@ -281,7 +273,7 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     const release = await holdSends(page);
     const stream = e2e.sim.control({ lastUserIncludes: "typed-meanwhile" });
     await send(page, "Answer this typed-meanwhile");
-    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value === "");
+    await composerShows(page, "");
     await send(page, "Follow-up sent meanwhile");
     await page.locator('[data-testid="queued-message"]').waitFor();
     await page.locator("#composer-input").pressSequentially("Still typ");

@@ -165,6 +165,17 @@ export async function waitForAnswerState(page: Page, state: string): Promise<voi
   }, state);
 }
 
+/** Opens a conversation from the sidebar and waits for its route. */
+export async function openFromList(page: Page, title: string, conversationId: string): Promise<void> {
+  await page.locator('[data-testid="conversation-item"] button', { hasText: title }).click();
+  await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(conversationId)}`);
+}
+
+/** Waits until the page's message box holds exactly `text`. */
+export function composerShows(page: Page, text: string): Promise<unknown> {
+  return page.waitForFunction((expected) => (document.getElementById("composer-input") as HTMLTextAreaElement).value === expected, text);
+}
+
 export async function conversationIdOf(page: Page): Promise<string> {
   await page.waitForFunction(() => /^#\/c\/.+/.test(location.hash));
   return decodeURIComponent(new URL(page.url()).hash.slice("#/c/".length));

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { answers, conversationIdOf, lastAnswer, runBrowserTests, send, snap, useE2E, waitForAnswerState } from "./harness.js";
+import { answers, conversationIdOf, lastAnswer, openFromList, runBrowserTests, send, snap, useE2E, waitForAnswerState } from "./harness.js";
 
 const e2e = useE2E({ tokenDelayMs: 5 });
 let answered = 0;
@@ -178,8 +178,7 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     fail();
     await failed;
 
-    await page.locator('[data-testid="conversation-item"] button', { hasText: "#what is a moon" }).click();
-    await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(conversationId)}`);
+    await openFromList(page, "#what is a moon", conversationId);
     await page.locator("#edit-message").waitFor();
     expect(await page.locator("#edit-message").inputValue()).toBe("#what is a moonlet");
     await page.unroute(/\/trpc\/[^?]*chat\.edit/);

@@ -896,3 +896,19 @@ describe("compactHead", () => {
     expect(Reflect.get(message, "_header")).toBeNull();
   });
 });
+
+describe("request shapes", () => {
+  it("keeps later requests out of dictionary mode when a full GC ran after the first few finished", async () => {
+    // A fresh process: V8 fixes ClientRequest's size once per process, from its first seven requests.
+    const script = fileURLToPath(new URL("../test-support/request-shapes.ts", import.meta.url));
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ["--import", "tsx", "--allow-natives-syntax", "--expose-gc", script],
+        { timeout: 30_000 },
+        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+      );
+    });
+    expect(JSON.parse(output) as unknown).toEqual({ fast: [true, true, true] });
+  });
+});

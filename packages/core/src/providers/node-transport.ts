@@ -126,6 +126,18 @@ function requestOptions(url: URL, request: TransportRequest, body: string | unde
   return { ...target, headers: head };
 }
 
+/**
+ * One request that went through a whole exchange, kept for the life of the process so that V8 gives every later
+ * request fast properties. V8 sizes the objects a constructor makes from the shapes its first seven objects took
+ * (in-object slack tracking), and a full GC forgets the shapes of objects that died. A server that answered a chat or
+ * two (/api/show, /api/ps, the answers: six requests) and then went idle long enough for a full GC had no live request
+ * when its seventh was made: V8 then gave ClientRequest no in-object fields, and Node adds ~60 properties to each
+ * request, so every request after that was a dictionary (~2.6 KB more per open answer, slower to read) for the life of
+ * the process (docs/benchmarks.md, stop 36). A live request keeps its shape known. The cost is one finished request,
+ * its response and its socket.
+ */
+let shapeKeeper: ClientRequest | undefined;
+
 function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: TransportRequest, silenceTimeoutMs: number): Promise<NodeResponse> {
   const signal = request.signal;
   if (signal?.aborted) return Promise.reject(abortError(signal));
@@ -145,7 +157,10 @@ function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: Transpo
     signal?.addEventListener("abort", onAbort, { once: true });
     // `on` for the events that come once and whose listeners stay as long as the answer streams: `once` would keep a
     // wrapper of its own with each.
-    req.on("close", () => signal?.removeEventListener("abort", onAbort));
+    req.on("close", () => {
+      signal?.removeEventListener("abort", onAbort);
+      if (shapeKeeper === undefined && res?.complete === true) shapeKeeper = req;
+    });
     // Stays for the request's life: a socket error after the headers is re-emitted here too (the response
     // reports it to its reader), and an 'error' without a listener would crash the process.
     req.on("error", reject);

@@ -18,6 +18,7 @@ import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
 import { createAuthenticator } from "./auth.js";
 import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { lingerIfBodyUnread } from "./lingering-close.js";
+import { keepResponseShape } from "./response-shape.js";
 import { constantHeaders } from "./security-headers.js";
 import { importBodyLimit, importProcedure, registerImportRoute } from "./import-route.js";
 import { attachmentProcedures, bodyLimitFor, bodyLimitsOf, registerBodyLimits } from "./body-limits.js";
@@ -191,6 +192,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     bodyLimit: config.maxBodyBytes,
     routerOptions: { maxParamLength: 5000 },
   });
+  keepResponseShape(app.server);
 
   const replicaId = newReplicaId();
   const mcpSetup = await readMcpConfig(config);

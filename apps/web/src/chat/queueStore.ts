@@ -135,8 +135,9 @@ function saveQueues(lists: ReadonlyMap<string, readonly QueuedMessage[]>, change
     try {
       localStorage.setItem(queuesStorageKey, JSON.stringify(Object.fromEntries(kept)));
     } catch {
-      // Over the quota: images are what make a queue large; the text of every message is still kept.
-      const textOnly = kept.map(([key, list]) => [key, list.filter((m) => !m.attachments?.length)]);
+      // Over the quota: images are what make a queue large; the text of every message is still kept (its images stay
+      // in this page's memory, and adoptStoredQueues keeps them there).
+      const textOnly = kept.map(([key, list]) => [key, list.map((m) => (m.attachments?.length ? { ...m, attachments: [] } : m))]);
       localStorage.setItem(queuesStorageKey, JSON.stringify(Object.fromEntries(textOnly)));
     }
   } catch {

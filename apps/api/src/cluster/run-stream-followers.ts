@@ -102,24 +102,17 @@ export class RunStreamFollowers {
     feed.followers.add(follower);
     const generation = this.generation;
     const opened = feed;
-    const self = this;
-    return {
-      get closed() {
-        return self.generation !== generation || self.closed;
-      },
-      takeStalled() {
-        const stalled = follower.stalled;
-        follower.stalled = false;
-        return stalled;
-      },
-      stop: () => {
+    return new FeedHandle(
+      follower,
+      () => this.generation !== generation || this.closed,
+      () => {
         opened.followers.delete(follower);
         if (opened.followers.size === 0 && this.feeds.get(key) === opened) {
           this.feeds.delete(key);
           opened.stream.stop();
         }
       },
-    };
+    );
   }
 
   /** Ends every feed; the reader is the replica's (ReplicaRedis closes it). */
@@ -188,5 +181,27 @@ export class RunStreamFollowers {
         follower.wake();
       }
     }
+  }
+}
+
+/**
+ * A follower's handle on its feed. A class, not an object literal: V8 makes a literal with a getter (`closed`) a
+ * dictionary, larger and slower to read, and every open subscription keeps one.
+ */
+class FeedHandle implements LiveHandle {
+  constructor(
+    private readonly follower: Follower,
+    private readonly isClosed: () => boolean,
+    readonly stop: () => void,
+  ) {}
+
+  get closed(): boolean {
+    return this.isClosed();
+  }
+
+  takeStalled(): boolean {
+    const stalled = this.follower.stalled;
+    this.follower.stalled = false;
+    return stalled;
   }
 }

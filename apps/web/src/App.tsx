@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { BackgroundQueues } from "./chat/BackgroundQueues.js";
 import { draftStore } from "./chat/draftStore.js";
+import { returnedDrafts, returnedEdits } from "./chat/queueStore.js";
 import { useConversationFeed } from "./chat/useConversationFeed.js";
 import { ChatPane } from "./components/ChatPane.js";
 import { modelNote } from "./components/ModelPicker.js";
@@ -81,9 +82,11 @@ export function App() {
     setSidebarOpen(false);
   };
   // Other tabs and devices: the list, the open conversation and its running answer stay current.
-  // A deleted conversation (here or in another tab) takes its unsent draft with it.
+  // A deleted conversation (here or in another tab) takes its unsent draft with it, and what was given back to it.
   const deleted = (id: string) => {
     draftStore.set(id, "");
+    returnedDrafts.clear(id);
+    returnedEdits.clear(id);
     if (id === conversationId) open(null);
   };
   const feed = useConversationFeed({ onDeleted: deleted });

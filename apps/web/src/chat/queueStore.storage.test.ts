@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { adoptStoredQueues, loadQueues, queueStore, type QueuedMessage } from "./queueStore.js";
+import { adoptStoredQueues, loadQueues, queueStore, returnedDrafts, returnedEdits, unsentKey, type QueuedMessage } from "./queueStore.js";
 
 const conversation = "0196f0c4-0000-7000-8000-000000000001";
 const image = { type: "image" as const, mimeType: "image/png" as const, data: "A".repeat(5_000) };
@@ -8,7 +8,7 @@ const stored = () => loadQueues(localStorage.getItem("streamchat.queues"));
 
 afterEach(() => {
   vi.restoreAllMocks();
-  for (const key of queueStore.keys()) queueStore.clear(key);
+  for (const lists of [queueStore, returnedDrafts, returnedEdits]) for (const key of lists.keys()) lists.clear(key);
   localStorage.clear();
 });
 
@@ -33,5 +33,51 @@ describe("queues kept in localStorage", () => {
     // What another tab's write of the same queue looks like here (its storage event): the images stay.
     adoptStoredQueues(localStorage.getItem("streamchat.queues"));
     expect(queueStore.get(conversation).map((m) => m.attachments ?? [])).toEqual([[image], []]);
+  });
+});
+
+describe("messages and edits given back, kept in localStorage", () => {
+  it("keeps a message given back until a pane takes it, and a reload starts with it", async () => {
+    returnedDrafts.push(conversation, { text: "lost on the way", attachments: [image] });
+    returnedDrafts.push(unsentKey, { text: "a new chat's first message", attachments: [] });
+    returnedEdits.push(conversation, { messageId: 7, text: "edited on the way" });
+
+    // The next page (a reload, or a tab opened later) starts with what this one kept.
+    vi.resetModules();
+    const next = await import("./queueStore.js");
+    expect(next.returnedDrafts.get(conversation)).toEqual([{ text: "lost on the way", attachments: [image] }]);
+    expect(next.returnedDrafts.get(unsentKey)).toEqual([{ text: "a new chat's first message", attachments: [] }]);
+    expect(next.returnedEdits.get(conversation)).toEqual([{ messageId: 7, text: "edited on the way" }]);
+
+    // Taken by the conversation's pane: gone from storage too, so no later page gives it back twice.
+    next.returnedDrafts.take(conversation);
+    next.returnedEdits.take(conversation);
+    vi.resetModules();
+    const after = await import("./queueStore.js");
+    expect(after.returnedDrafts.get(conversation)).toEqual([]);
+    expect(after.returnedDrafts.get(unsentKey)).toHaveLength(1);
+    expect(after.returnedEdits.get(conversation)).toEqual([]);
+  });
+
+  it("keeps the text of a message given back when its images do not fit in storage", async () => {
+    const setItem = Storage.prototype.setItem;
+    vi.spyOn(Storage.prototype, "setItem").mockImplementation(function (this: Storage, key: string, value: string) {
+      if (value.length > 2_000) throw new DOMException("quota", "QuotaExceededError");
+      setItem.call(this, key, value);
+    });
+    returnedDrafts.push(conversation, { text: "with a photo", attachments: [image] });
+    expect(returnedDrafts.get(conversation)).toEqual([{ text: "with a photo", attachments: [image] }]);
+    vi.resetModules();
+    const next = await import("./queueStore.js");
+    expect(next.returnedDrafts.get(conversation)).toEqual([{ text: "with a photo", attachments: [] }]);
+  });
+
+  it("lets the pane of another tab take a message given back: this tab does not give it back again", () => {
+    returnedDrafts.push(conversation, { text: "lost on the way", attachments: [] });
+    const before = localStorage.getItem("streamchat.returnedDrafts");
+    expect(before).not.toBeNull();
+    // The other tab's pane took it: its write removed the item.
+    window.dispatchEvent(new StorageEvent("storage", { key: "streamchat.returnedDrafts", oldValue: before, newValue: null, storageArea: localStorage }));
+    expect(returnedDrafts.get(conversation)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { imageAttachmentSchema, thinkSettingSchema, type ImageAttachment } from "@streamchat/core";
+import { imageAttachmentSchema, thinkSettingSchema } from "@streamchat/core";
 import { z } from "zod";
 import { randomId } from "../lib/ids.js";
 
@@ -20,10 +20,12 @@ const queuedMessageSchema = z.object({
 export type QueuedMessage = z.infer<typeof queuedMessageSchema>;
 
 /** A message whose send failed after the user left its pane: the composer it came from is gone. */
-export interface ReturnedDraft {
-  text: string;
-  attachments: ImageAttachment[];
-}
+const returnedDraftSchema = z.object({ text: z.string(), attachments: z.array(imageAttachmentSchema) });
+export type ReturnedDraft = z.infer<typeof returnedDraftSchema>;
+
+/** An edit that failed after the user left its pane: the message and the text it was to get. */
+const returnedEditSchema = z.object({ messageId: z.number(), text: z.string() });
+type ReturnedEdit = z.infer<typeof returnedEditSchema>;
 
 /** Conversation ids are UUIDs: no conversation's key starts like this. */
 const newChatPrefix = "new:";
@@ -102,58 +104,85 @@ function keyedLists<T>(opts: { initial?: Map<string, readonly T[]>; saved?: (lis
   return store;
 }
 
-/**
- * Conversations' queues are kept in localStorage too, so a reload or a closed tab does not lose them: on the next
- * load the background sender sends each one when its conversation's answer ends, as it would have. The server runs a
- * clientRequestId once, so a message another open tab also sends runs once. A new chat's queue is not kept: it lives
- * only while the chat's first message is on its way, and another tab must not take it for its own new chat.
- */
-const queuesStorageKey = "streamchat.queues";
-/** What an earlier page kept; anything it cannot read is left out. */
-export function loadQueues(raw: string | null): Map<string, readonly QueuedMessage[]> {
-  const loaded = new Map<string, readonly QueuedMessage[]>();
+/** How a kind of list is kept in localStorage: under one item, every key's list at once. */
+interface StoredLists<T> {
+  storageKey: string;
+  item: z.ZodType<T>;
+  /** The keys whose lists are kept (the others last as long as the page). */
+  keeps: (key: string) => boolean;
+  /** The item without its images: what is kept of it when storage is over its quota. */
+  withoutImages: (item: T) => T;
+}
+
+/** What an earlier page (or another tab) kept; anything it cannot read is left out. */
+function loadLists<T>(raw: string | null, kind: StoredLists<T>): Map<string, readonly T[]> {
+  const loaded = new Map<string, readonly T[]>();
   let stored: unknown;
   try {
     stored = raw === null ? null : JSON.parse(raw);
   } catch {
     return loaded;
   }
-  if (typeof stored !== "object" || stored === null) return loaded;
+  if (typeof stored !== "object" || stored === null || Array.isArray(stored)) return loaded;
   for (const [key, list] of Object.entries(stored)) {
-    const messages = Array.isArray(list) ? list.flatMap((m) => queuedMessageSchema.safeParse(m).data ?? []) : [];
-    if (isConversationKey(key) && messages.length > 0) loaded.set(key, messages);
+    const items = Array.isArray(list) ? list.flatMap((m) => kind.item.safeParse(m).data ?? []) : [];
+    if (kind.keeps(key) && items.length > 0) loaded.set(key, items);
   }
   return loaded;
 }
 
-function saveQueues(lists: ReadonlyMap<string, readonly QueuedMessage[]>, changed: string): void {
-  // A new chat's queue is not kept: nothing to write when only such a queue changed.
-  if (!isConversationKey(changed)) return;
-  try {
-    const kept = [...lists].filter(([key]) => isConversationKey(key));
-    if (kept.length === 0) return localStorage.removeItem(queuesStorageKey);
+/** Writes every kept list of a kind once one of them changed (`changed`). */
+function saveLists<T>(kind: StoredLists<T>) {
+  return (lists: ReadonlyMap<string, readonly T[]>, changed: string): void => {
+    if (!kind.keeps(changed)) return;
     try {
-      localStorage.setItem(queuesStorageKey, JSON.stringify(Object.fromEntries(kept)));
+      const kept = [...lists].filter(([key]) => kind.keeps(key));
+      if (kept.length === 0) return localStorage.removeItem(kind.storageKey);
+      try {
+        localStorage.setItem(kind.storageKey, JSON.stringify(Object.fromEntries(kept)));
+      } catch {
+        // Over the quota: images are what make a list large; the text of every item is still kept (its images stay in
+        // this page's memory).
+        const textOnly = kept.map(([key, list]) => [key, list.map(kind.withoutImages)]);
+        localStorage.setItem(kind.storageKey, JSON.stringify(Object.fromEntries(textOnly)));
+      }
     } catch {
-      // Over the quota: images are what make a queue large; the text of every message is still kept (its images stay
-      // in this page's memory, and adoptStoredQueues keeps them there).
-      const textOnly = kept.map(([key, list]) => [key, list.map((m) => (m.attachments?.length ? { ...m, attachments: [] } : m))]);
-      localStorage.setItem(queuesStorageKey, JSON.stringify(Object.fromEntries(textOnly)));
+      // Storage disabled or full: the lists last as long as the page.
     }
-  } catch {
-    // Storage disabled or full: the queues last as long as the page.
-  }
+  };
 }
 
-function storedQueues(): Map<string, readonly QueuedMessage[]> {
+/** The lists of a kind this page starts with: what an earlier page kept. */
+function storedLists<T>(kind: StoredLists<T>): Map<string, readonly T[]> {
   try {
-    return loadQueues(typeof localStorage === "undefined" ? null : localStorage.getItem(queuesStorageKey));
+    return loadLists(typeof localStorage === "undefined" ? null : localStorage.getItem(kind.storageKey), kind);
   } catch {
     return new Map();
   }
 }
 
-const queues = keyedLists<QueuedMessage>({ initial: storedQueues(), saved: saveQueues });
+/** keyedLists kept in localStorage as `kind` says, starting with what an earlier page kept. */
+function keptLists<T>(kind: StoredLists<T>) {
+  return keyedLists<T>({ initial: storedLists(kind), saved: saveLists(kind) });
+}
+
+/**
+ * Conversations' queues are kept in localStorage too, so a reload or a closed tab does not lose them: on the next
+ * load the background sender sends each one when its conversation's answer ends, as it would have. The server runs a
+ * clientRequestId once, so a message another open tab also sends runs once. A new chat's queue is not kept: it lives
+ * only while the chat's first message is on its way, and another tab must not take it for its own new chat.
+ */
+const storedQueueKind: StoredLists<QueuedMessage> = {
+  storageKey: "streamchat.queues",
+  item: queuedMessageSchema,
+  keeps: isConversationKey,
+  withoutImages: (m) => (m.attachments?.length ? { ...m, attachments: [] } : m),
+};
+
+/** What an earlier page kept of the conversations' queues; anything it cannot read is left out. */
+export const loadQueues = (raw: string | null): Map<string, readonly QueuedMessage[]> => loadLists(raw, storedQueueKind);
+
+const queues = keptLists(storedQueueKind);
 
 /**
  * Takes the conversations' queues another tab wrote. Every tab writes all of them at once, so a tab that kept its own
@@ -174,13 +203,6 @@ export function adoptStoredQueues(raw: string | null): void {
   queues.adopt(stored, isConversationKey);
 }
 
-if (typeof window !== "undefined") {
-  window.addEventListener("storage", (event) => {
-    // key null: the other tab cleared all of storage.
-    if (event.storageArea === localStorage && (event.key === queuesStorageKey || event.key === null)) adoptStoredQueues(event.newValue);
-  });
-}
-
 export const queueStore = {
   ...queues,
   remove: (key: string, id: string): void => queues.keep(key, (m) => m.id !== id),
@@ -188,9 +210,34 @@ export const queueStore = {
 
 /**
  * Messages whose send failed after their pane was closed, per conversation (a new chat's under `unsentKey`): the
- * conversation's pane, when it opens again (the next new chat), puts them back in its composer.
+ * conversation's pane, when it opens again (the next new chat), puts them back in its composer. Kept in localStorage
+ * like the queues, so a reload or a closed tab before that pane opens loses none of them; the pane of whichever tab
+ * opens first takes them (the others hear of it, below).
  */
-export const returnedDrafts = keyedLists<ReturnedDraft>();
+const returnedDraftKind: StoredLists<ReturnedDraft> = {
+  storageKey: "streamchat.returnedDrafts",
+  item: returnedDraftSchema,
+  keeps: () => true,
+  withoutImages: (draft) => ({ ...draft, attachments: [] }),
+};
+export const returnedDrafts = keptLists(returnedDraftKind);
 
 /** Edits that failed after their pane was closed, per conversation: its pane opens the message's editor with the text. */
-export const returnedEdits = keyedLists<{ messageId: number; text: string }>();
+const returnedEditKind: StoredLists<ReturnedEdit> = {
+  storageKey: "streamchat.returnedEdits",
+  item: returnedEditSchema,
+  keeps: () => true,
+  withoutImages: (edit) => edit,
+};
+export const returnedEdits = keptLists(returnedEditKind);
+
+if (typeof window !== "undefined") {
+  window.addEventListener("storage", (event) => {
+    if (event.storageArea !== localStorage) return;
+    // key null: the other tab cleared all of storage.
+    if (event.key === storedQueueKind.storageKey || event.key === null) adoptStoredQueues(event.newValue);
+    // A message given back is taken by the first pane to open its conversation, in whichever tab: not twice.
+    if (event.key === returnedDraftKind.storageKey || event.key === null) returnedDrafts.adopt(loadLists(event.newValue, returnedDraftKind), () => true);
+    if (event.key === returnedEditKind.storageKey || event.key === null) returnedEdits.adopt(loadLists(event.newValue, returnedEditKind), () => true);
+  });
+}

@@ -52,6 +52,20 @@ async function queueBehindAnswer(page: Page, tag: string, progress: string, queu
 }
 
 /** A second tab of the same browser profile (its storage shared with `page`'s), with the app open. */
+/** Sends `text` in a new conversation `title`, leaves for a new chat while the send is on its way, then fails it. */
+async function failAfterLeaving(title: string, text: string): Promise<{ page: Page; left: string }> {
+  const page = await e2e.openConversation(title);
+  const left = await conversationIdOf(page);
+  const fail = await holdSends(page, { count: 1, fail: true });
+  await send(page, text);
+  await page.getByRole("button", { name: "New chat" }).first().click();
+  await page.waitForFunction(() => location.hash === "#/");
+  const failed = page.waitForEvent("requestfailed", (request) => /chat\.send/.test(request.url()));
+  fail();
+  await failed;
+  return { page, left };
+}
+
 async function anotherTab(page: Page): Promise<Page> {
   const tab = await page.context().newPage();
   tab.on("pageerror", (error) => e2e.onPageError(error.message));
@@ -391,15 +405,7 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
   });
 
   it("gives a message back in its conversation's box when its send failed after the user left for another", async () => {
-    const page = await e2e.openConversation("Chat left-before-failure");
-    const left = await conversationIdOf(page);
-    const fail = await holdSends(page, { count: 1, fail: true });
-    await send(page, "Lost on the way left-before-failure");
-    await page.getByRole("button", { name: "New chat" }).first().click();
-    await page.waitForFunction(() => location.hash === "#/");
-    const failed = page.waitForEvent("requestfailed", (request) => /chat\.send/.test(request.url()));
-    fail();
-    await failed;
+    const { page, left } = await failAfterLeaving("Chat left-before-failure", "Lost on the way left-before-failure");
     // Not in the new chat's box: it was written in the other conversation.
     expect(await composerValue(page)).toBe("");
 
@@ -408,6 +414,24 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     expect(await composerValue(page)).toBe("Lost on the way left-before-failure");
     const stored = await e2e.getConversation(left);
     expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Chat left-before-failure"]);
+  });
+
+  it("gives a message back in its conversation's box after a reload, when its send failed after the user left", async () => {
+    const { page, left } = await failAfterLeaving("Chat reload-before-reopen", "Lost on the way reload-before-reopen");
+    // The page has given up on the send (and kept the message) before it is reloaded.
+    await page.waitForFunction(() => localStorage.getItem("streamchat.returnedDrafts")?.includes("reload-before-reopen") === true);
+
+    await page.reload();
+    await page.locator("#composer-input").waitFor();
+    expect(await composerValue(page)).toBe("");
+    await openFromList(page, "Chat reload-before-reopen", left);
+    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value !== "");
+    expect(await composerValue(page)).toBe("Lost on the way reload-before-reopen");
+    // Given back once: it is the conversation's draft now, and another reload shows it once.
+    await page.reload();
+    await page.locator("#composer-input").waitFor();
+    await page.waitForFunction(() => (document.getElementById("composer-input") as HTMLTextAreaElement).value !== "");
+    expect(await composerValue(page)).toBe("Lost on the way reload-before-reopen");
   });
 
   it("keeps what the user typed and did not send, per conversation, across switching and a reload", async () => {

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { adoptStoredQueues, loadQueues, queueStore, returnedDrafts, returnedEdits, unsentKey, type QueuedMessage } from "./queueStore.js";
+import { adoptStoredQueues, adoptStoredReturnedDrafts, loadQueues, queueStore, returnedDrafts, returnedEdits, unsentKey, type QueuedMessage } from "./queueStore.js";
 
 const conversation = "0196f0c4-0000-7000-8000-000000000001";
 const image = { type: "image" as const, mimeType: "image/png" as const, data: "A".repeat(5_000) };
@@ -66,6 +66,9 @@ describe("messages and edits given back, kept in localStorage", () => {
       setItem.call(this, key, value);
     });
     returnedDrafts.push(conversation, { text: "with a photo", attachments: [image] });
+    expect(returnedDrafts.get(conversation)).toEqual([{ text: "with a photo", attachments: [image] }]);
+    // Another tab's write of the same lists (text only): the images stay in this tab.
+    adoptStoredReturnedDrafts(localStorage.getItem("streamchat.returnedDrafts"));
     expect(returnedDrafts.get(conversation)).toEqual([{ text: "with a photo", attachments: [image] }]);
     vi.resetModules();
     const next = await import("./queueStore.js");

@@ -222,6 +222,25 @@ const returnedDraftKind: StoredLists<ReturnedDraft> = {
 };
 export const returnedDrafts = keptLists(returnedDraftKind);
 
+/**
+ * Takes the messages given back that another tab wrote (its pane took some, or it gave one back). A message whose
+ * images did not fit in storage keeps them where they are still in memory.
+ */
+export function adoptStoredReturnedDrafts(raw: string | null): void {
+  const stored = loadLists(raw, returnedDraftKind);
+  for (const [key, list] of stored) {
+    const here = returnedDrafts.get(key);
+    stored.set(
+      key,
+      list.map((draft, i) => {
+        const images = here[i]?.text === draft.text ? here[i]?.attachments : undefined;
+        return draft.attachments.length === 0 && images?.length ? { ...draft, attachments: images } : draft;
+      }),
+    );
+  }
+  returnedDrafts.adopt(stored, () => true);
+}
+
 /** Edits that failed after their pane was closed, per conversation: its pane opens the message's editor with the text. */
 const returnedEditKind: StoredLists<ReturnedEdit> = {
   storageKey: "streamchat.returnedEdits",
@@ -237,7 +256,7 @@ if (typeof window !== "undefined") {
     // key null: the other tab cleared all of storage.
     if (event.key === storedQueueKind.storageKey || event.key === null) adoptStoredQueues(event.newValue);
     // A message given back is taken by the first pane to open its conversation, in whichever tab: not twice.
-    if (event.key === returnedDraftKind.storageKey || event.key === null) returnedDrafts.adopt(loadLists(event.newValue, returnedDraftKind), () => true);
+    if (event.key === returnedDraftKind.storageKey || event.key === null) adoptStoredReturnedDrafts(event.newValue);
     if (event.key === returnedEditKind.storageKey || event.key === null) returnedEdits.adopt(loadLists(event.newValue, returnedEditKind), () => true);
   });
 }

@@ -112,6 +112,11 @@ interface StoredLists<T> {
   keeps: (key: string) => boolean;
   /** The item without its images: what is kept of it when storage is over its quota. */
   withoutImages: (item: T) => T;
+  /**
+   * An item another tab wrote, with the images this page still has of it (`here`: this page's list of the same key,
+   * `index`: the item's place in the written list), when storage kept it without them.
+   */
+  keepImages: (item: T, here: readonly T[], index: number) => T;
 }
 
 /** What an earlier page (or another tab) kept; anything it cannot read is left out. */
@@ -161,9 +166,26 @@ function storedLists<T>(kind: StoredLists<T>): Map<string, readonly T[]> {
   }
 }
 
-/** keyedLists kept in localStorage as `kind` says, starting with what an earlier page kept. */
+/** Every kept kind's storage item, and how a page takes what another tab wrote there (the storage event, below). */
+const keptKinds: Array<{ storageKey: string; adoptStored: (raw: string | null) => void }> = [];
+
+/**
+ * keyedLists kept in localStorage as `kind` says, starting with what an earlier page kept. `adoptStored` takes what
+ * another tab wrote: every tab writes all of a kind's lists at once, so a tab that kept its own copy would write over
+ * the other's (a reload or a crash then lost what it held) and would still act on an item the other had taken away.
+ */
 function keptLists<T>(kind: StoredLists<T>) {
-  return keyedLists<T>({ initial: storedLists(kind), saved: saveLists(kind) });
+  const lists = keyedLists<T>({ initial: storedLists(kind), saved: saveLists(kind) });
+  const adoptStored = (raw: string | null): void => {
+    const stored = loadLists(raw, kind);
+    for (const [key, list] of stored) {
+      const here = lists.get(key);
+      stored.set(key, list.map((item, index) => kind.keepImages(item, here, index)));
+    }
+    lists.adopt(stored, kind.keeps);
+  };
+  keptKinds.push({ storageKey: kind.storageKey, adoptStored });
+  return { ...lists, adoptStored };
 }
 
 /**
@@ -177,6 +199,10 @@ const storedQueueKind: StoredLists<QueuedMessage> = {
   item: queuedMessageSchema,
   keeps: isConversationKey,
   withoutImages: (m) => (m.attachments?.length ? { ...m, attachments: [] } : m),
+  keepImages(m, here) {
+    const images = m.attachments?.length ? undefined : here.find((h) => h.id === m.id)?.attachments;
+    return images?.length ? { ...m, attachments: images } : m;
+  },
 };
 
 /** What an earlier page kept of the conversations' queues; anything it cannot read is left out. */
@@ -185,23 +211,10 @@ export const loadQueues = (raw: string | null): Map<string, readonly QueuedMessa
 const queues = keptLists(storedQueueKind);
 
 /**
- * Takes the conversations' queues another tab wrote. Every tab writes all of them at once, so a tab that kept its own
- * copy would write over another tab's queued messages (a reload or a crash then lost them) and would send a message
- * the user had removed in the other tab. Both tabs may send the same message: the server runs its clientRequestId once.
- * A message whose images did not fit in storage keeps them where they are still in memory.
+ * Takes the conversations' queues another tab wrote. Both tabs may send the same message: the server runs its
+ * clientRequestId once. A message whose images did not fit in storage keeps them where they are still in memory.
  */
-export function adoptStoredQueues(raw: string | null): void {
-  const stored = loadQueues(raw);
-  for (const [key, list] of stored) {
-    const here = new Map(queues.get(key).map((m) => [m.id, m]));
-    const withImages = list.map((m) => {
-      const images = here.get(m.id)?.attachments;
-      return !m.attachments?.length && images?.length ? { ...m, attachments: images } : m;
-    });
-    stored.set(key, withImages);
-  }
-  queues.adopt(stored, isConversationKey);
-}
+export const adoptStoredQueues = (raw: string | null): void => queues.adoptStored(raw);
 
 export const queueStore = {
   ...queues,
@@ -219,6 +232,10 @@ const returnedDraftKind: StoredLists<ReturnedDraft> = {
   item: returnedDraftSchema,
   keeps: () => true,
   withoutImages: (draft) => ({ ...draft, attachments: [] }),
+  keepImages(draft, here, index) {
+    const images = draft.attachments.length === 0 && here[index]?.text === draft.text ? here[index].attachments : [];
+    return images.length > 0 ? { ...draft, attachments: images } : draft;
+  },
 };
 export const returnedDrafts = keptLists(returnedDraftKind);
 
@@ -226,20 +243,7 @@ export const returnedDrafts = keptLists(returnedDraftKind);
  * Takes the messages given back that another tab wrote (its pane took some, or it gave one back). A message whose
  * images did not fit in storage keeps them where they are still in memory.
  */
-export function adoptStoredReturnedDrafts(raw: string | null): void {
-  const stored = loadLists(raw, returnedDraftKind);
-  for (const [key, list] of stored) {
-    const here = returnedDrafts.get(key);
-    stored.set(
-      key,
-      list.map((draft, i) => {
-        const images = here[i]?.text === draft.text ? here[i]?.attachments : undefined;
-        return draft.attachments.length === 0 && images?.length ? { ...draft, attachments: images } : draft;
-      }),
-    );
-  }
-  returnedDrafts.adopt(stored, () => true);
-}
+export const adoptStoredReturnedDrafts = (raw: string | null): void => returnedDrafts.adoptStored(raw);
 
 /** Edits that failed after their pane was closed, per conversation: its pane opens the message's editor with the text. */
 const returnedEditKind: StoredLists<ReturnedEdit> = {
@@ -247,16 +251,15 @@ const returnedEditKind: StoredLists<ReturnedEdit> = {
   item: returnedEditSchema,
   keeps: () => true,
   withoutImages: (edit) => edit,
+  keepImages: (edit) => edit,
 };
 export const returnedEdits = keptLists(returnedEditKind);
 
 if (typeof window !== "undefined") {
   window.addEventListener("storage", (event) => {
     if (event.storageArea !== localStorage) return;
-    // key null: the other tab cleared all of storage.
-    if (event.key === storedQueueKind.storageKey || event.key === null) adoptStoredQueues(event.newValue);
-    // A message given back is taken by the first pane to open its conversation, in whichever tab: not twice.
-    if (event.key === returnedDraftKind.storageKey || event.key === null) adoptStoredReturnedDrafts(event.newValue);
-    if (event.key === returnedEditKind.storageKey || event.key === null) returnedEdits.adopt(loadLists(event.newValue, returnedEditKind), () => true);
+    // key null: the other tab cleared all of storage. A message given back is taken by the first pane to open its
+    // conversation, in whichever tab: not twice.
+    for (const kept of keptKinds) if (event.key === kept.storageKey || event.key === null) kept.adoptStored(event.newValue);
   });
 }

@@ -27,11 +27,13 @@ export interface ModelAnswer {
 export async function* answerChunks(open: () => Promise<ModelAnswer>, signal: AbortSignal | undefined): AsyncGenerator<ModelChunk> {
   const answer = await open();
   const { reader } = answer;
+  const grace = new CompleteGrace(answer.response);
   try {
     for await (const bytes of answer.body) {
       // Keep reading to the end after the answer is complete, so that a keep-alive connection ends cleanly.
       if (answer.complete()) continue;
       const failure = reader.read(bytes);
+      grace.check(answer);
       for (const chunk of reader.chunks) yield chunk;
       // What broke after the end of the answer (in the same body chunk) is drained, not read.
       if (failure !== undefined && !answer.complete()) throw failure;
@@ -42,9 +44,11 @@ export async function* answerChunks(open: () => Promise<ModelAnswer>, signal: Ab
       if (failure !== undefined) throw failure;
     }
   } catch (error) {
-    // Trouble after the answer is complete (a broken socket or junk while draining) cannot hurt it.
+    // Trouble after the answer is complete (a broken socket, junk, the grace's cancel) cannot hurt it.
     if (answer.complete() && !signal?.aborted) return;
     throw toChatError({ kind: "body", error }, { signal });
+  } finally {
+    grace.stop();
   }
   if (!answer.complete()) yield* ended(answer, signal);
 }
@@ -60,9 +64,11 @@ export async function answerChunksTo(
 ): Promise<void> {
   const answer = await open();
   const { reader, response, body } = answer;
+  const grace = new CompleteGrace(response);
   const read = (bytes: Uint8Array | undefined): void => {
     if (answer.complete()) return;
     const failure = reader.read(bytes);
+    grace.check(answer);
     for (const chunk of reader.chunks) onChunk(chunk);
     if (failure !== undefined && !answer.complete()) throw failure;
   };
@@ -73,6 +79,8 @@ export async function answerChunksTo(
   } catch (error) {
     if (answer.complete() && !signal?.aborted) return;
     throw toChatError({ kind: "body", error }, { signal });
+  } finally {
+    grace.stop();
   }
   if (!answer.complete()) for (const chunk of ended(answer, signal)) onChunk(chunk);
 }
@@ -80,4 +88,32 @@ export async function answerChunksTo(
 function ended(answer: ModelAnswer, signal: AbortSignal | undefined): Iterable<ModelChunk> {
   if (signal?.aborted) throw toChatError({ kind: "body", error: signal.reason }, { signal });
   return answer.cut();
+}
+
+/**
+ * How long the body of a complete answer may stay open before its connection is closed. A complete answer is read to
+ * the body's end, so that a keep-alive connection ends cleanly (Ollama and the OpenAI-compatible servers end it right
+ * after the last line); a server or a proxy that holds it open instead must not hold the run until its idle timeout,
+ * which would fail an answer that is whole.
+ */
+export const completeAnswerGraceMs = 1_000;
+
+/** Closes the connection of a complete answer whose body has not ended `completeAnswerGraceMs` later. */
+class CompleteGrace {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly response: TransportResponse) {}
+
+  /** After each read: arms once the answer is complete. */
+  check(answer: ModelAnswer): void {
+    if (this.timer !== undefined || !answer.complete()) return;
+    const { response } = this;
+    this.timer = setTimeout(() => response.cancel(), completeAnswerGraceMs);
+    // A drained connection is no reason to keep the process up.
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
 }

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChatError } from "../errors.js";
 import type { ChatModel, ModelCapabilities, ModelChunk } from "../model.js";
 import { startHttpServer } from "../test-support/http.js";
-import { ask, chunks, failure } from "../test-support/provider-helpers.js";
+import { ask, chunks, chunksTo, failure } from "../test-support/provider-helpers.js";
 import { joinedTextLimit } from "./joined-chunks.js";
 import { createOllamaModel, fromOllamaLine } from "./ollama.js";
 
@@ -188,6 +188,18 @@ describe("createOllamaModel — response", () => {
     expect(error.code).toBe("provider_error");
     expect(error.message).toContain("boom");
     expect(seen).toEqual([{ type: "text", text: "xy", pieces: 2 }]);
+  });
+
+  it("ends an answer whose done line came while the server keeps the body open, then closes that connection", async () => {
+    const line = (content: string, done: boolean) => `${JSON.stringify({ message: { role: "assistant", content }, done })}\n`;
+    for (const read of [chunks, chunksTo]) {
+      const ctl = sim.control({ model: "m-held" });
+      const reading = read(model, ask("m-held"));
+      await ctl.connected;
+      await ctl.push({ raw: line("a", false) + line("", true) });
+      expect((await reading).map((c) => c.type)).toEqual(["text", "finish"]);
+      await ctl.closedByClient;
+    }
   });
 
   it("keeps a complete answer when junk follows the done line", async () => {

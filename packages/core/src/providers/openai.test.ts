@@ -304,6 +304,96 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     });
   });
 
+  it("reads llama.cpp's `error:` field as the failure it is, after the text before it, though [DONE] follows", async () => {
+    const failing = [
+      delta({ content: "Hel" }),
+      'error: {"code":500,"message":"the request exceeds the available context size","type":"exceed_context_size_error"}\n\n',
+      "data: [DONE]\n\n",
+    ];
+    const { model: m } = await sse(failing);
+    for (const read of [chunks, chunksTo]) {
+      expect(await failure(read(m, ask("x")))).toMatchObject({
+        code: "provider_error",
+        message: "The model server failed mid-answer: the request exceeds the available context size",
+      });
+    }
+    const { events, result } = await collect(runChat({ model: m, modelName: "x", conversationId: "c", runId: "r", messages: [{ role: "user", content: "hi" }] }));
+    expect(events.filter((e) => e.type === "token" || e.type === "error" || e.type === "done").map((e) => e.type)).toEqual(["token", "error", "done"]);
+    expect(result).toMatchObject({ reason: "error", text: "Hel" });
+  });
+
+  it("reads a whole JSON answer from a server that does not stream, through stream and streamTo", async () => {
+    const completion = {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: "Let me add.",
+            reasoning_content: "Two numbers.",
+            tool_calls: [
+              { id: "call_1", type: "function", function: { name: "calculator", arguments: '{"expression":"1+1"}' } },
+              { id: "call_2", type: "function", function: { name: "calculator", arguments: '{"expression":"2+2"}' } },
+            ],
+          },
+          finish_reason: "tool_calls",
+        },
+      ],
+      usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
+    };
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      // In two writes, the first one only blank: the body's kind is known from its first character that is not.
+      res.write("\n");
+      res.end(JSON.stringify(completion, null, 2));
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    for (const read of [chunks, chunksTo]) {
+      expect(joined(await read(m, ask("x")))).toEqual([
+        { type: "reasoning", text: "Two numbers.", pieces: 1 },
+        { type: "text", text: "Let me add.", pieces: 1 },
+        { type: "tool-call", call: { id: "call_1", name: "calculator", args: { expression: "1+1" } } },
+        { type: "tool-call", call: { id: "call_2", name: "calculator", args: { expression: "2+2" } } },
+        { type: "finish", reason: "stop", metrics: { promptTokens: 12, completionTokens: 7 } },
+      ]);
+    }
+  });
+
+  it("reports a 200 whose body is a JSON error with the server's message", async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded" } }));
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    for (const read of [chunks, chunksTo]) {
+      expect(await failure(read(m, ask("x")))).toMatchObject({
+        code: "provider_error",
+        message: "The model server answered with an error: Rate limit reached for requests",
+      });
+    }
+  });
+
+  it("ends a finished answer whose body the server keeps open, and closes that connection (node:http and fetch)", async () => {
+    const closed: Array<Promise<void>> = [];
+    const server = await startHttpServer((_req, res) => {
+      closed.push(new Promise((resolve) => res.on("close", () => resolve())));
+      writeSse(res, [delta({ content: "whole" }, "stop"), "data: [DONE]\n\n"], { end: false });
+    });
+    servers.push(server);
+    const models = [createOpenAIModel({ baseUrl: `${server.url}/v1` }), createOpenAIModel({ baseUrl: `${server.url}/v1`, fetch })];
+    for (const m of models) {
+      for (const read of [chunks, chunksTo]) {
+        expect((await read(m, ask("x"))).map((c) => c.type)).toEqual(["text", "finish"]);
+        await closed.at(-1);
+      }
+    }
+    expect(closed).toHaveLength(4);
+  });
+
   it("ends with provider_error and the server's message on vLLM's {object: error} chunk", async () => {
     const { model: m } = await sse([
       delta({ content: "a" }),

@@ -216,19 +216,19 @@ const deltaToolCallSchema = z.object({
   id: z.string().nullish(),
   function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
 });
+const deltaSchema = z.object({
+  content: z.string().nullish(),
+  reasoning: z.string().nullish(),
+  reasoning_content: z.string().nullish(),
+  tool_calls: z.array(deltaToolCallSchema).nullish(),
+});
 const chunkSchema = z.object({
   choices: z
     .array(
       z.object({
         index: z.number().nullish(),
-        delta: z
-          .object({
-            content: z.string().nullish(),
-            reasoning: z.string().nullish(),
-            reasoning_content: z.string().nullish(),
-            tool_calls: z.array(deltaToolCallSchema).nullish(),
-          })
-          .nullish(),
+        delta: deltaSchema.nullish(),
+        message: deltaSchema.nullish(),
         finish_reason: z.string().nullish(),
       }),
     )
@@ -267,6 +267,7 @@ class StreamState {
     // Mid-stream, HTTP still 200: llama.cpp and others `data: {"error":{"code","message","type"}}`, vLLM
     // `data: {"object":"error","message":"CUDA out of memory",...}`.
     if (typeof json === "object" && json !== null && ("error" in json || (json as { object?: unknown }).object === "error")) {
+      if (event.event === wholeAnswer) throw new ChatError("provider_error", `The model server answered with an error: ${messageField(json)?.trim() || "unknown error"}`);
       throw failedMidAnswer(messageField(json));
     }
     const parsed = chunkSchema.safeParse(json);
@@ -279,7 +280,8 @@ class StreamState {
     }
     const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0);
     if (!choice) return;
-    const delta = choice.delta;
+    // A whole answer (not streamed) has the message where a chunk has its delta.
+    const delta = choice.delta ?? choice.message;
     // vLLM renamed reasoning_content to reasoning; llama.cpp still sends reasoning_content.
     const reasoning = delta?.reasoning ?? delta?.reasoning_content;
     if (reasoning) yield { type: "reasoning", text: reasoning };
@@ -333,16 +335,35 @@ function failedMidAnswer(message: string | undefined): ChatError {
   return new ChatError("provider_error", `The model server failed mid-answer: ${message?.trim() || "unknown error"}`);
 }
 
-/** SSE events from a byte stream, a body chunk at a time (UTF-8 safe across chunk splits). */
+/** The largest event (or JSON answer) read: a bound on what one answer can make us buffer. */
+const maxEventBytes = 8 * 1024 * 1024;
+
+/** The `event` of the one event a JSON answer becomes (SseDecoder). */
+const wholeAnswer = "streamchat:whole-answer";
+
+/**
+ * SSE events from a byte stream, a body chunk at a time (UTF-8 safe across chunk splits).
+ *
+ * A body that starts with `{` is not SSE but one JSON document: a server that ignores `stream: true` and sends the
+ * whole completion, or a 200 carrying `{"error": …}`. It is read whole and handed on as one event (`wholeAnswer`)
+ * whose data is the document.
+ */
 class SseDecoder {
   private readonly decoder = new TextDecoder("utf-8", { fatal: true });
   private events: EventSourceMessage[] = [];
   private failure: ChatError | undefined;
+  /** What the body is, known from its first character that is not blank. */
+  private kind: "unknown" | "sse" | "json" = "unknown";
+  /** The body so far while its kind is unknown, or the JSON document. */
+  private held = "";
   private readonly parser = createParser({
-    maxBufferSize: 8 * 1024 * 1024,
+    maxBufferSize: maxEventBytes,
     onEvent: (event) => this.events.push(event),
     onError: (error) => {
-      // Unknown fields are legal SSE noise; only a runaway buffer is fatal.
+      // llama.cpp reports a failure mid-answer as an `error:` field (not `event: error`), then sends [DONE]: it
+      // becomes an error event in its place, so that what came before it is still read and nothing after it.
+      if (error.type === "unknown-field" && error.field === "error") this.events.push({ event: "error", data: error.value ?? "", id: undefined });
+      // Other unknown fields are legal SSE noise; only a runaway buffer is fatal.
       if (error.type === "max-buffer-size-exceeded") this.failure ??= new ChatError("provider_error", "The model server sent an oversized event.");
     },
   });
@@ -355,6 +376,8 @@ class SseDecoder {
   /** The stream ended: appends a last event without its blank line (it still counts). */
   end(into: EventSourceMessage[]): void {
     this.feed(this.text(), into);
+    if (this.kind === "json") into.push({ event: wholeAnswer, data: this.held, id: undefined });
+    this.held = "";
     this.parser.reset({ consume: true });
   }
 
@@ -367,6 +390,20 @@ class SseDecoder {
   }
 
   private feed(text: string, into: EventSourceMessage[]): void {
+    if (this.kind !== "sse") {
+      this.held += text;
+      if (this.held.length > maxEventBytes) throw new ChatError("provider_error", "The model server sent an oversized answer.");
+      if (this.kind === "json") return;
+      const start = this.held.trimStart();
+      if (start === "") return;
+      if (start.startsWith("{")) {
+        this.kind = "json";
+        return;
+      }
+      this.kind = "sse";
+      text = this.held;
+      this.held = "";
+    }
     this.events = into;
     this.parser.feed(text);
     if (this.failure) throw this.failure;

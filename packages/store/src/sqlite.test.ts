@@ -293,9 +293,44 @@ describe("sqlite store on a real file", () => {
     const results = await Promise.allSettled([start("ra", "ca"), start("rb", "cb")]);
     locker.exec("ROLLBACK");
     expect(results.map((result) => result.status)).toEqual(["rejected", "rejected"]);
-    expect(results[0]).toMatchObject({ reason: { message: expect.stringMatching(/locked/) } });
+    expect(results[0]).toMatchObject({ reason: { name: "StoreError", code: "unavailable", message: expect.stringMatching(/locked/) } });
     expect(await store.listConversations("alice")).toHaveLength(1);
     await expect(start("rc", "cc")).resolves.toMatchObject({ run: { id: "rc" } });
+  });
+
+  it("reports every write refused by another connection's lock as unavailable, the error the API answers 503 to", async () => {
+    const store = open({ busyTimeoutMs: 20 });
+    await seed(store);
+    const question = await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "hi" } });
+    const locker = raw();
+    locker.exec("BEGIN IMMEDIATE");
+    const writes: Record<string, () => Promise<unknown>> = {
+      createConversation: () => store.createConversation({ id: "c2", userId: "alice", title: "Second" }),
+      renameConversation: () => store.renameConversation("alice", "c1", "Renamed"),
+      renameConversationIf: () => store.renameConversation("alice", "c1", "Renamed", { ifTitle: "First" }),
+      deleteConversation: () => store.deleteConversation("alice", "c1"),
+      appendMessage: () => store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "assistant", content: "x" } }),
+      switchBranch: () => store.switchBranch("c1", question.id),
+      rewindActivePath: () => store.rewindActivePath("c1", null),
+      createRun: () => store.createRun({ id: "r2", conversationId: "c1", userId: "alice", model: "m", provider: "p" }),
+      startRun: () =>
+        store.startRun({ id: "r3", conversationId: "c3", userId: "alice", model: "m", provider: "p", conversation: { title: "T" }, question: { message: { role: "user", content: "q" } } }),
+      finishRun: () => store.finishRun("r1", { reason: "stop", usage: null }),
+      claimRun: () => store.claimRun("r1", { from: null, to: "me" }),
+      recordApprovalDecision: () => store.recordApprovalDecision({ runId: "r1", callId: "call-1", approved: true }),
+      setToolServerEnabled: () => store.setToolServerEnabled("alice", "files", false),
+    };
+    for (const [name, write] of Object.entries(writes)) {
+      expect(await write().then(() => "written", (e: unknown) => e), name).toMatchObject({
+        name: "StoreError",
+        code: "unavailable",
+        message: "The SQLite database cannot take writes now (another connection holds it locked).",
+      });
+    }
+    locker.exec("ROLLBACK");
+    // Nothing was half-written, and the store writes again once the lock is gone.
+    expect((await store.getRun("r1"))?.status).toBe("running");
+    expect(await store.finishRun("r1", { reason: "stop", usage: null })).toBe(true);
   });
 
   it("commits the runs started before close", async () => {

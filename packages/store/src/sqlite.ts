@@ -123,6 +123,31 @@ function isConstraintError(error: unknown): boolean {
   return ((errcode(error) ?? 0) & 0xff) === SQLITE_CONSTRAINT;
 }
 
+/** A write the database cannot take now, but may later: another connection held the lock past busy_timeout, a full disk. */
+function isTransient(error: unknown): boolean {
+  const primary = (errcode(error) ?? 0) & 0xff;
+  return primary === SQLITE_BUSY || primary === SQLITE_LOCKED || primary === SQLITE_FULL;
+}
+
+/**
+ * What a caller of the store sees of a transient failure: StoreError("unavailable"), as the PostgreSQL store reports a
+ * database it cannot reach (the API answers 503 "try again in a moment", not 500). The event log retries these itself.
+ */
+function reported(error: unknown): unknown {
+  if (!isTransient(error)) return error;
+  const why = ((errcode(error) ?? 0) & 0xff) === SQLITE_FULL ? "its disk is full" : "another connection holds it locked";
+  return new StoreError("unavailable", `The SQLite database cannot take writes now (${why}).`, { cause: error });
+}
+
+/** `work` (a store method's writes), its transient failures reported as unavailable. */
+function writing<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw reported(error);
+  }
+}
+
 /**
  * The embedded store: one SQLite file in WAL mode through Node's built-in `node:sqlite`.
  *
@@ -284,6 +309,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     }
   }
 
+  /** A store method's transaction: its transient failures reported as unavailable (the event log's sink retries them). */
+  function writeTransaction<T>(work: () => T): T {
+    return writing(() => transaction(work));
+  }
+
   /**
    * Group commit of the runs started in one turn of the event loop: one BEGIN IMMEDIATE … COMMIT for all of them, each
    * under its own savepoint, so a refused run (its checks, its question's parent) is rolled back alone and the others
@@ -318,7 +348,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         }
       });
     } catch (error) {
-      for (const { reject } of group) reject(error);
+      const failure = reported(error);
+      for (const { reject } of group) reject(failure);
       return;
     }
     group.forEach(({ resolve, reject }, i) => {
@@ -339,11 +370,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       });
     },
     classify(error): FailureKind {
-      const code = errcode(error);
-      if (code === undefined) return "definitive";
-      if (code === SQLITE_CONSTRAINT_PRIMARYKEY) return "duplicate";
-      const primary = code & 0xff;
-      return primary === SQLITE_BUSY || primary === SQLITE_LOCKED || primary === SQLITE_FULL ? "transient" : "definitive";
+      if (errcode(error) === SQLITE_CONSTRAINT_PRIMARYKEY) return "duplicate";
+      return isTransient(error) ? "transient" : "definitive";
     },
     describe(error, rows) {
       const runId = rows[0]?.runId;
@@ -481,7 +509,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       live();
       const at = now();
       try {
-        sql.insertConversation.run(id, userId, title, at, at);
+        writing(() => sql.insertConversation.run(id, userId, title, at, at));
       } catch (error) {
         if (isConstraintError(error)) throw conflict("id", `Conversation ${id} already exists.`, error);
         throw error;
@@ -504,14 +532,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     async renameConversation(userId, conversationId, title, renameOptions) {
       live();
       const ifTitle = renameOptions?.ifTitle;
-      if (ifTitle === undefined) sql.renameConversation.run(title, conversationId, userId);
-      else if (Number(sql.renameConversationIf.run(title, conversationId, userId, ifTitle).changes) === 0) return undefined;
+      const { changes } = writing(() =>
+        ifTitle === undefined ? sql.renameConversation.run(title, conversationId, userId) : sql.renameConversationIf.run(title, conversationId, userId, ifTitle),
+      );
+      if (ifTitle !== undefined && Number(changes) === 0) return undefined;
       return store.getConversation(userId, conversationId);
     },
 
     async deleteConversation(userId, conversationId) {
       live();
-      const deleted = transaction(() => {
+      const deleted = writeTransaction(() => {
         if (!getRow(sql.getConversation, conversationId, userId)) return undefined;
         const runIds = allRows<{ id: string }>(sql.runIdsOfConversation, conversationId).map((row) => row.id);
         sql.deleteConversation.run(conversationId, userId);
@@ -541,7 +571,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     async appendMessage({ conversationId, runId, message, parentId }) {
       live();
       const at = now();
-      const { conversation: _conversation, ...stored } = transaction(() => insertMessage(conversationId, runId, message, parentId, at));
+      const { conversation: _conversation, ...stored } = writeTransaction(() => insertMessage(conversationId, runId, message, parentId, at));
       return stored;
     },
 
@@ -557,7 +587,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
 
     async switchBranch(conversationId, messageId) {
       live();
-      return transaction(() => {
+      return writeTransaction(() => {
         if (!inConversation(conversationId, messageId)) {
           throw new StoreError("not_found", `Message ${messageId} is not in conversation ${conversationId}.`);
         }
@@ -568,7 +598,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
 
     async rewindActivePath(conversationId, messageId) {
       live();
-      transaction(() => {
+      writeTransaction(() => {
         if (headOf(conversationId) === undefined) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
         if (messageId !== null && !inConversation(conversationId, messageId)) {
           throw new StoreError("not_found", `Message ${messageId} is not in conversation ${conversationId}.`);
@@ -583,7 +613,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       const at = now();
       // BEGIN IMMEDIATE holds the write lock from the first check to the insert: another process on the same
       // file cannot slip a run in between. The unique indexes back the checks up.
-      transaction(() => insertRun(input, max, at));
+      writeTransaction(() => insertRun(input, max, at));
       return newRunRecord(input, at);
     },
 
@@ -651,13 +681,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
 
     async finishRun(runId, { reason, usage }) {
       live();
-      const { changes } = sql.finishRun.run(reason, usage === null ? null : JSON.stringify(usage), now(), runId);
+      const { changes } = writing(() => sql.finishRun.run(reason, usage === null ? null : JSON.stringify(usage), now(), runId));
       return Number(changes) === 1;
     },
 
     async claimRun(runId, { from, to }) {
       live();
-      return Number(sql.claimRun.run(to, runId, from).changes) === 1;
+      return Number(writing(() => sql.claimRun.run(to, runId, from)).changes) === 1;
     },
 
     appendEvent(runId, seq, event) {
@@ -699,7 +729,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       const at = now();
       let changes: number | bigint;
       try {
-        ({ changes } = sql.insertDecision.run(runId, callId, approved ? 1 : 0, reason, at));
+        ({ changes } = writing(() => sql.insertDecision.run(runId, callId, approved ? 1 : 0, reason, at)));
       } catch (error) {
         if (errcode(error) === SQLITE_CONSTRAINT_FOREIGNKEY) throw new StoreError("not_found", `Unknown run ${runId}.`, { cause: error });
         throw error;
@@ -727,7 +757,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     async setToolServerEnabled(userId, server, enabled) {
       live();
       const at = now();
-      sql.setToolServerEnabled.run(userId, server, enabled ? 1 : 0, at);
+      writing(() => sql.setToolServerEnabled.run(userId, server, enabled ? 1 : 0, at));
       return { server, enabled, updatedAt: at };
     },
 

@@ -200,7 +200,10 @@ export const conversationsRouter = router({
    */
   import: authedProcedure.input(z.object({ content: z.string() })).mutation(async ({ ctx, input }) => {
     try {
-      return await importConversation(ctx.store, ctx.userId, input.content, { maxBytes: ctx.config.maxImportBytes });
+      return await importConversation(ctx.store, ctx.userId, input.content, {
+        maxBytes: ctx.config.maxImportBytes,
+        imageLimits: { maxBytes: ctx.config.maxImageBytes },
+      });
     } catch (error) {
       if (isImportError(error)) throw new AppError("bad_request", error.message, undefined, { cause: error });
       throw error;

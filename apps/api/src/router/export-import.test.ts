@@ -183,7 +183,7 @@ describe("the import's body limit", () => {
   const maxImportBytes = 64 * 1024;
   let small: TestApi;
   beforeAll(async () => {
-    small = await startTestApi({ env: { MAX_BODY_BYTES: "4096", MAX_IMPORT_BYTES: String(maxImportBytes) } });
+    small = await startTestApi({ env: { MAX_BODY_BYTES: "4096", MAX_IMPORT_BYTES: String(maxImportBytes), MAX_IMAGE_BYTES: "1024" } });
   });
   afterAll(() => small?.close());
 
@@ -222,6 +222,25 @@ describe("the import's body limit", () => {
     expect(await rename.json()).toMatchObject({ error: { message: "Request body is too large (at most 4096 bytes).", data: { httpStatus: 413 } } });
     const batched = await post("/trpc/conversations.list,conversations.import?batch=1", JSON.stringify({ 1: { content } }));
     expect(batched.status).toBe(413);
+  });
+
+  it("holds a file's images to MAX_IMAGE_BYTES, as chat.send does", async () => {
+    const c = small.client();
+    const before = await c.conversations.list.query();
+    const png = (bytes: number) => Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.alloc(bytes - 8)]).toString("base64");
+    const withImage = (data: string) => {
+      const doc = JSON.parse(exportOfSize(0)) as { messages: Array<{ message: Record<string, unknown> }> };
+      doc.messages[0]!.message["images"] = [{ type: "image", mimeType: "image/png", data }];
+      return JSON.stringify(doc);
+    };
+    const error = await failure(c.conversations.import.mutate({ content: withImage(png(2048)) }));
+    expect(error).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
+    expect(error.message).toBe(
+      "The conversation export is invalid: messages.0.message.images: The image is 2 KiB (2048 bytes); each image may be at most 1 KiB (1024 bytes).",
+    );
+    expect(await c.conversations.list.query()).toEqual(before);
+    const { conversationId } = await c.conversations.import.mutate({ content: withImage(png(1024)) });
+    expect((await c.conversations.attachment.query({ conversationId, messageId: (await c.conversations.get.query({ conversationId })).messages[0]!.id, index: 0 })).type).toBe("image");
   });
 
   it("refuses a larger file with a clear error, creating nothing", async () => {

@@ -18,12 +18,12 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
   }
 }
 
-/** A user message with images, as core's ChatMessage will allow (another change adds `images` to the type). */
-const withImage = {
+/** A user message with an image, as chat.send stores it (the data: a PNG signature). */
+const withImage: ChatMessage = {
   role: "user",
   content: "And this photo? `code` *stars* # not a heading",
-  images: [{ mimeType: "image/png", data: "iVBORw0KGgo=" }],
-} as ChatMessage;
+  images: [{ type: "image", mimeType: "image/png", data: "iVBORw0KGgo=" }],
+};
 
 /**
  * A conversation with every part an export carries, on branches:
@@ -81,7 +81,8 @@ async function seed(store: ChatStore, conversationId = "c1") {
   await store.createRun({ id: "r3", conversationId, userId: "alice", model: "llava", provider: "ollama" });
   await say("r3", withImage, null);
   await say("r3", { role: "assistant", content: "A tower." });
-  await store.finishRun("r3", { reason: "length", usage: null });
+  await log("r3", [{ type: "done", reason: "length", usage: sampleUsage }]);
+  await store.finishRun("r3", { reason: "length", usage: sampleUsage });
 
   await store.switchBranch(conversationId, a2);
   await store.flush();
@@ -155,7 +156,7 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect(doc.runs.map((r) => [r.id, r.model, r.status, r.reason, r.usage])).toEqual([
       ["r1", "qwen3", "done", "stop", sampleUsage],
       ["r2", "qwen3", "done", "stop", { ...sampleUsage, completionTokens: 3 }],
-      ["r3", "llava", "done", "length", null],
+      ["r3", "llava", "done", "length", sampleUsage],
     ]);
     // Tokens left out; each span of reasoning chunks joined at its first chunk's seq.
     const events = (i: number) => doc.runs[i]!.events.map(({ seq, event }) => [seq, event.type, "text" in event ? event.text : undefined]);
@@ -173,7 +174,7 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
       [8, "done", undefined],
     ]);
     expect(doc.runs[0]!.events[4]?.event).toMatchObject({ result: { iso: "2026-01-01T05:05:00Z" }, durationMs: 4 });
-    expect(doc.runs[2]!.events).toEqual([]);
+    expect(events(2)).toEqual([[1, "done", undefined]]);
   });
 
   it("round-trips: export → import → export is equal except ids and timestamps", async () => {
@@ -207,7 +208,7 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect((await store.listRuns(conversationId)).map((r) => [r.status, r.reason, r.usage, r.clientRequestId])).toEqual([
       ["done", "stop", sampleUsage, null],
       ["done", "stop", { ...sampleUsage, completionTokens: 3 }, null],
-      ["done", "length", null, null],
+      ["done", "length", sampleUsage, null],
     ]);
     // And again: a copy of the copy is the same.
     const again = await importConversation(store, "alice", JSON.stringify(copy));
@@ -263,9 +264,77 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "still answering" } });
     const doc = await buildConversationExport(store, "alice", "c1");
     expect(doc.runs.map((r) => [r.status, r.reason])).toEqual([["running", null]]);
-    const { conversationId } = await importConversation(store, "alice", JSON.stringify(doc));
-    expect((await store.listRuns(conversationId)).map((r) => [r.status, r.reason])).toEqual([["done", "interrupted"]]);
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(doc), { now: () => 42 });
+    const [run] = await store.listRuns(conversationId);
+    expect([run?.status, run?.reason]).toEqual(["done", "interrupted"]);
     expect(await store.activeRun(conversationId)).toBeUndefined();
+    // Its log ends as a run closed after a crash does: a subscriber replaying it reaches `done`.
+    expect((await store.readEvents(run!.id)).map(({ seq, event }) => ({ seq, event }))).toEqual([
+      { seq: 1, event: { type: "error", runId: run!.id, at: 42, code: "interrupted", message: "The server restarted while answering.", retryable: true } },
+      { seq: 2, event: { type: "done", runId: run!.id, at: 42, reason: "interrupted", usage: expect.objectContaining({ promptTokens: 0 }) } },
+    ]);
+  });
+
+  it("ends every imported log with done, taken from the log over the file's status when they disagree", async () => {
+    await seed(store);
+    const valid = await exportJson("c1");
+    const [r1, r2, r3] = valid.runs as [ConversationExport["runs"][number], ConversationExport["runs"][number], ConversationExport["runs"][number]];
+    const logged = r1.events.at(-1)!;
+    expect(logged.event.type).toBe("done");
+    const edited: ConversationExport = {
+      ...valid,
+      runs: [
+        // Called running, but its log has its done{stop}: the log wins.
+        { ...r1, status: "running", reason: null },
+        // A finished run whose log was left out: closed with a done of its own reason and usage, after the last seq.
+        { ...r2, events: r2.events.filter((e) => e.event.type !== "done") },
+        { ...r3, events: [] },
+      ],
+    };
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(edited), { now: () => 7 });
+    const runs = await store.listRuns(conversationId);
+    expect(runs.map((r) => [r.status, r.reason])).toEqual([
+      ["done", "stop"],
+      ["done", "stop"],
+      ["done", "length"],
+    ]);
+    const lastOf = async (i: number) => (await store.readEvents(runs[i]!.id)).at(-1);
+    expect(await lastOf(0)).toMatchObject({ seq: logged.seq, event: { type: "done", reason: "stop" } });
+    const r2Last = r2.events.filter((e) => e.event.type !== "done").at(-1)!.seq;
+    expect(await lastOf(1)).toMatchObject({ seq: r2Last + 1, event: { type: "done", reason: "stop", at: 7, usage: r2.usage } });
+    expect(await store.readEvents(runs[2]!.id)).toMatchObject([{ seq: 1, event: { type: "done", reason: "length", usage: r3.usage } }]);
+  });
+
+  it("holds images to chat.send's rules: type, count, size and content; an image without type gets it", async () => {
+    await seed(store);
+    const valid = await exportJson("c1");
+    const index = valid.messages.findIndex((m) => m.message.role === "user" && "images" in m.message);
+    const withImages = (images: unknown[]) =>
+      JSON.stringify({ ...valid, messages: valid.messages.map((m, i) => (i === index ? { ...m, message: { ...m.message, images } } : m)) });
+    const png = { type: "image", mimeType: "image/png", data: "iVBORw0KGgo=" };
+    const html = Buffer.from("<html><script>x</script></html>").toString("base64");
+    const refused: Array<[unknown[], RegExp]> = [
+      [[{ ...png, mimeType: "text/html", data: html }], /images\.0\.mimeType/],
+      [[{ ...png, data: html }], /The image is not a PNG, JPEG, WebP or GIF image/],
+      [[{ ...png, mimeType: "image/jpeg" }], /declared image\/jpeg but its content is a PNG image/],
+      [[png, png, png, png, png], /Too many images: at most 4 per message, got 5/],
+      [[{ ...png, type: "file" }], /images\.0\.type/],
+    ];
+    for (const [images, message] of refused) {
+      const error = await failure(importConversation(store, "alice", withImages(images)));
+      expect(error, String(message)).toMatchObject({ name: "ImportError", reason: "invalid" });
+      expect((error as Error).message).toMatch(message);
+    }
+    const big = { ...png, data: Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.alloc(1024)]).toString("base64") };
+    expect(await failure(importConversation(store, "alice", withImages([big]), { imageLimits: { maxBytes: 1024 } }))).toMatchObject({
+      reason: "invalid",
+      message: expect.stringMatching(/each image may be at most 1 KiB/),
+    });
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
+
+    const { conversationId } = await importConversation(store, "alice", withImages([{ mimeType: "image/png", data: png.data }, big]));
+    const imported = (await store.listMessages(conversationId)).find((m) => m.message.role === "user" && m.message.images);
+    expect(imported?.message).toMatchObject({ images: [png, big] });
   });
 
   it("refuses content that is not a valid version-1 export with a bad_request ImportError, creating nothing", async () => {
@@ -285,6 +354,7 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
       ["invalid", JSON.stringify({ ...valid, runs: [{ ...valid.runs[0], events: [...valid.runs[0]!.events].reverse() }, ...valid.runs.slice(1)] }), /seqs must increase/],
       ["invalid", JSON.stringify({ ...valid, runs: [{ ...valid.runs[0], events: [{ seq: 1, event: { type: "telepathy" } }] }, ...valid.runs.slice(1)] }), /runs\.0\.events\.0\.event/],
       ["invalid", JSON.stringify({ ...valid, conversation: { ...valid.conversation, title: "" } }), /conversation\.title/],
+      ["invalid", JSON.stringify({ ...valid, conversation: { ...valid.conversation, title: " \n " } }), /conversation\.title: must not be blank/],
     ];
     for (const [reason, content, message] of attempts) {
       const error = await failure(importConversation(store, "alice", content));

@@ -1,8 +1,8 @@
-import type { ChatEvent, ChatMessage } from "@streamchat/core";
+import { checkImages, emptyUsage, errorCodeMessages, isRetryable, type ChatEvent, type ChatMessage, type DoneReason, type ImageLimits, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
 import type { ChatStore } from "../types.js";
 import { ImportError } from "./errors.js";
-import { conversationExportFormat, conversationExportSchema, conversationExportVersion, type ConversationExport } from "./schema.js";
+import { conversationExportFormat, conversationExportSchema, conversationExportVersion, type ConversationExport, type ExportedRun } from "./schema.js";
 
 /** Default size limit of an imported file: 10 MiB of UTF-8. */
 export const defaultImportMaxBytes = 10 * 1024 * 1024;
@@ -12,13 +12,17 @@ export interface ImportOptions {
   maxBytes?: number;
   /** Ids of the new conversation and runs. Default newRecordId (time-ordered UUIDs). */
   newId?: () => string;
+  /** What a message's images may be, as chat.send checks them (the API's MAX_IMAGE_BYTES). Default core's. */
+  imageLimits?: ImageLimits;
+  /** Clock of the events that close a log without `done`. Default Date.now. */
+  now?: () => number;
 }
 
 /**
  * Reads a JSON export (schema.ts), or throws an ImportError saying what is wrong: over `maxBytes`, not JSON, not a
  * conversation export, a version other than 1, or invalid (the first few problems, with where they are).
  */
-export function parseConversationExport(content: string, options: Pick<ImportOptions, "maxBytes"> = {}): ConversationExport {
+export function parseConversationExport(content: string, options: Pick<ImportOptions, "maxBytes" | "imageLimits"> = {}): ConversationExport {
   const maxBytes = options.maxBytes ?? defaultImportMaxBytes;
   // UTF-8 needs at most 3 bytes per UTF-16 code unit: most files are judged without measuring.
   const bytes = content.length * 3 <= maxBytes ? content.length : Buffer.byteLength(content, "utf8");
@@ -49,6 +53,12 @@ export function parseConversationExport(content: string, options: Pick<ImportOpt
     const more = parsed.error.issues.length > 3 ? ` (and ${parsed.error.issues.length - 3} more)` : "";
     throw new ImportError("invalid", `The conversation export is invalid: ${problems.join("; ")}${more}.`);
   }
+  // The images a conversation goes on with are sent to models again (regenerate, a next question): no other ones
+  // than chat.send takes.
+  for (const [i, { message }] of parsed.data.messages.entries()) {
+    const bad = message.role === "user" && message.images ? checkImages(message.images, options.imageLimits) : undefined;
+    if (bad) throw new ImportError("invalid", `The conversation export is invalid: messages.${i}.message.images: ${bad.message}`);
+  }
   return parsed.data;
 }
 
@@ -59,8 +69,10 @@ export function parseConversationExport(content: string, options: Pick<ImportOpt
  * after the partly imported conversation is deleted.
  *
  * Imported runs are created and finished at import time (createdAt / finishedAt are new); a run exported while it
- * was running is imported as done with reason "interrupted". Each run is briefly "running" while its log is
- * written, never two of the conversation at once; no clientRequestId or owner is carried over.
+ * was running is imported as done with reason "interrupted". Every imported log ends with `done`, as a finished run's
+ * must (a subscriber reads a log without one as cut off and waits for the rest): see closedLog. Each run is briefly
+ * "running" while its log is written, never two of the conversation at once; no clientRequestId or owner is carried
+ * over.
  */
 export async function importConversation(
   store: ChatStore,
@@ -70,6 +82,7 @@ export async function importConversation(
 ): Promise<{ conversationId: string }> {
   const doc = parseConversationExport(content, options);
   const newId = options.newId ?? newRecordId;
+  const now = options.now ?? Date.now;
   const conversationId = newId();
   await store.createConversation({ id: conversationId, userId, title: doc.conversation.title });
   try {
@@ -79,9 +92,9 @@ export async function importConversation(
       const runId = newId();
       runIds.set(run.id, runId);
       await store.createRun({ id: runId, conversationId, userId, model: run.model, provider: run.provider });
-      for (const { seq, event } of run.events) committed.push(store.appendEvent(runId, seq, rebased(event, runId, conversationId)));
-      const finished = run.status === "done" && run.reason !== null;
-      await store.finishRun(runId, { reason: finished ? run.reason! : "interrupted", usage: run.usage });
+      const { events, finish } = closedLog(run, now);
+      for (const { seq, event } of events) committed.push(store.appendEvent(runId, seq, rebased(event, runId, conversationId)));
+      await store.finishRun(runId, finish);
     }
     const messageIds = new Map<number, number>();
     for (const exported of doc.messages) {
@@ -109,4 +122,28 @@ export async function importConversation(
 /** The event as logged by the new run of the new conversation. */
 function rebased(event: ChatEvent, runId: string, conversationId: string): ChatEvent {
   return event.type === "run-start" ? { ...event, runId, conversationId } : { ...event, runId };
+}
+
+/**
+ * The run's log as imported, and how its run is finished. A log that ends with `done` says how the run ended (over the
+ * file's status and reason, which a hand-made file may contradict). Otherwise the log is closed after its last seq: a
+ * run that was still answering (or has no reason) as the server closes one after a crash, with error{interrupted} and
+ * done{interrupted}; a run the file calls finished with a done of its reason and usage.
+ */
+export function closedLog(
+  run: ExportedRun,
+  now: () => number,
+): { events: ExportedRun["events"]; finish: { reason: DoneReason; usage: Usage | null } } {
+  const last = run.events.at(-1);
+  if (last?.event.type === "done") return { events: run.events, finish: { reason: last.event.reason, usage: last.event.usage } };
+  const reason: DoneReason = run.status === "done" && run.reason !== null ? run.reason : "interrupted";
+  const at = now();
+  let seq = last?.seq ?? 0;
+  const closing: ExportedRun["events"] = [];
+  if (reason === "interrupted" && !(last?.event.type === "error" && last.event.code === "interrupted")) {
+    const message = errorCodeMessages.interrupted;
+    closing.push({ seq: ++seq, event: { type: "error", runId: run.id, at, code: "interrupted", message, retryable: isRetryable("interrupted") } });
+  }
+  closing.push({ seq: ++seq, event: { type: "done", runId: run.id, at, reason, usage: run.usage ?? emptyUsage() } });
+  return { events: [...run.events, ...closing], finish: { reason, usage: run.usage } };
 }

@@ -1,4 +1,4 @@
-import { chatEventSchema, doneReasonSchema, usageSchema } from "@streamchat/core";
+import { chatEventSchema, doneReasonSchema, imageAttachmentSchema, usageSchema } from "@streamchat/core";
 import { z } from "zod";
 
 /**
@@ -9,11 +9,13 @@ import { z } from "zod";
  *   its children. `id`, `parentId`, `activeMessageId` and `runId` are the exporting store's ids: they only link the
  *   file's parts together; an import gives everything new ids.
  * - `message`: the engine's ChatMessage exactly as stored. Known fields are checked (a user message's `images`:
- *   `{ mimeType, data }`); message fields this version does not know are kept as they are.
+ *   `{ type: "image", mimeType, data }`, held to chat.send's rules); message fields this version does not know are kept
+ *   as they are.
  * - `runs`: every run of the conversation with its usage and its event log WITHOUT `token` events (their text is
  *   the messages' content; a long answer has thousands) and with each span of consecutive `reasoning` chunks joined
  *   into one event (at the seq and time of the span's first chunk). Run-start, status, tool calls and results,
- *   errors and done (with usage) are kept as logged. Seqs keep their gaps.
+ *   errors and done (with usage) are kept as logged. Seqs keep their gaps. An import closes a log that does not end
+ *   with `done` (a run exported while it answered, a hand-made file) as the server closes a run after a crash.
  */
 export const conversationExportFormat = "streamchat.conversation";
 export const conversationExportVersion = 1;
@@ -27,7 +29,9 @@ const toolCallSchema = z.object({
   argsError: z.string().optional(),
 });
 
-const imageSchema = z.object({ mimeType: z.string().min(1), data: z.string() });
+// What chat.send takes (a PNG, JPEG, WebP or GIF); `type` may be missing from a hand-made file and is then added.
+// Count, size and content are checked by parseConversationExport against the importing server's limits.
+const imageSchema = imageAttachmentSchema.extend({ type: imageAttachmentSchema.shape.type.default("image") });
 
 export const exportedChatMessageSchema = z.discriminatedUnion("role", [
   z.looseObject({ role: z.literal("system"), content: z.string() }),
@@ -90,7 +94,7 @@ export const conversationExportSchema = z
     conversation: z.object({
       /** The exporting store's id, for reference; an import creates a new conversation. */
       id: z.string(),
-      title: storableText.min(1).max(200),
+      title: storableText.max(200).refine((title) => title.trim() !== "", { error: "must not be blank" }),
       createdAt: timestamp,
       updatedAt: timestamp,
     }),

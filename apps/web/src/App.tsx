@@ -9,7 +9,7 @@ import { storedThink, thinkToStore } from "./capabilities/think-setting.js";
 import { isDrawer, Sidebar } from "./components/Sidebar.js";
 import type { OpenAt } from "./chat/openAt.js";
 import { useConversationRoute } from "./lib/hashRoute.js";
-import { shortcuts, useShortcut } from "./lib/shortcuts.js";
+import { isComposing, shortcuts, useShortcut } from "./lib/shortcuts.js";
 import { trpc } from "./trpc.js";
 
 const modelKey = "streamchat.model";
@@ -63,7 +63,8 @@ export function App() {
   useEffect(() => {
     if (!sidebarOpen) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape" && !e.defaultPrevented) setSidebarOpen(false);
+      // An IME's Escape (the search box, a rename) drops its candidates, not the drawer.
+      if (e.key === "Escape" && !e.defaultPrevented && !isComposing(e)) setSidebarOpen(false);
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);

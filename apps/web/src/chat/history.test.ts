@@ -1,6 +1,7 @@
-import { emptyUsage } from "@streamchat/core";
+import { emptyUsage, type ChatEvent } from "@streamchat/core";
 import { describe, expect, it } from "vitest";
 import { answerFromStored, answerRunId, buildTurns, type RunView, type StoredMessageView } from "./history.js";
+import { applyEvents, emptyMessageState } from "./reducer.js";
 
 let nextId = 1;
 function msg(fields: Partial<StoredMessageView> & Pick<StoredMessageView, "role" | "content">): StoredMessageView {
@@ -84,6 +85,28 @@ describe("answerFromStored", () => {
       "tool:c",
       "reasoning:The tool answered.",
     ]);
+  });
+
+  it("reads the same as the live answer of the same run: text of rounds around a tool call apart", () => {
+    const stored = answerFromStored(
+      [
+        msg({ role: "assistant", content: "Let me check the clock.", runId: "r", toolCalls: [{ id: "c", name: "current_time", args: {} }] }),
+        msg({ role: "tool", content: '{"formatted":"12:00"}', toolCallId: "c", toolName: "current_time", runId: "r" }),
+        msg({ role: "assistant", content: "It is noon.", runId: "r" }),
+      ],
+      undefined,
+    );
+    const at = 1000;
+    const events: ChatEvent[] = [
+      { type: "token", runId: "r", at, text: "Let me check the clock." },
+      { type: "tool-call", runId: "r", at, callId: "c", name: "current_time", args: {} },
+      { type: "tool-result", runId: "r", at, callId: "c", name: "current_time", ok: true, result: { formatted: "12:00" }, durationMs: 1 },
+      { type: "token", runId: "r", at, text: "It is noon." },
+      { type: "done", runId: "r", at, reason: "stop", usage: emptyUsage() },
+    ];
+    const live = applyEvents(emptyMessageState(), events.map((event, i) => ({ seq: i + 1, event })));
+    expect(live.text).toBe(stored.text);
+    expect(stored.text).toBe("Let me check the clock.\n\nIt is noon.");
   });
 
   it("keeps the reasoning and marks a stopped run", () => {

@@ -138,6 +138,25 @@ describe("buildItems", () => {
     // On the question it regenerated, not on the last turn.
     expect(shape(followed)).toEqual(["U:First question", "A:", "U:Second question", "A:Second answer:last"]);
     expect(followed[1]?.kind === "answer" && followed[1].state.error).toMatchObject({ code: "model_not_found" });
+    // Regenerating the last answer: on the last turn, the previous answer (r2) being the newest version.
+    const last = buildItems({ ...base, runs: [...runs, failed], runId: "r3", live: errored });
+    expect(shape(last)).toEqual(["U:First question", "A:First answer", "U:Second question", "A::last"]);
+  });
+
+  it("shows the path's version, not the regenerate this page followed, once the path moved off it (another tab switched)", () => {
+    // Question, answer v1 (r1), answer v2 by the regenerate r2 that this page followed to its end; the path is on v1 now.
+    const question = msg("user", "Question", "r1");
+    const v1 = msg("assistant", "Answer v1", "r1", { versions: { index: 1, count: 2, siblingIds: [900, 901] } });
+    const followed = liveState("r2", "Answer v2", true);
+    const state = { ...base, messages: [question, v1], runs: [run("r1"), run("r2")], runId: "r2", live: followed };
+    expect(shape(buildItems(state))).toEqual(["U:Question", "A:Answer v1:last"]);
+    // Also while this page still remembers which question it regenerated.
+    const regenerating = { runId: "r2", questionId: question.id, optimistic: false };
+    expect(shape(buildItems({ ...state, regenerating }))).toEqual(["U:Question", "A:Answer v1:last"]);
+    // Another tab regenerated again (v3 by r3, the newest version): not this page's answer either.
+    const v3 = msg("assistant", "Answer v3", "r3", { versions: { index: 3, count: 3, siblingIds: [900, 901, 902] } });
+    const newer = { ...state, messages: [question, v3], runs: [run("r1"), run("r2"), run("r3")], regenerating };
+    expect(shape(buildItems(newer))).toEqual(["U:Question", "A:Answer v3:last"]);
   });
 
   it("regenerating an earlier answer hides it and the later turns at once, and streams under its question", () => {

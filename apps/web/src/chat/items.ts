@@ -1,4 +1,4 @@
-import { answerFromStored, answerRunId, buildTurns, type MessageVersions, type RunView, type StoredMessageView } from "./history.js";
+import { answerFromStored, answerRunId, buildTurns, type MessageVersions, type RunView, type StoredMessageView, type Turn } from "./history.js";
 import { emptyMessageState, type MessageState } from "./reducer.js";
 
 export interface ChatItemUser {
@@ -37,10 +37,23 @@ export interface Regenerating {
 }
 
 /**
+ * Whether a finished run that the path does not show stored nothing (a regenerate that failed at once: the server
+ * showed the previous answer again). Such a run leaves its turn on the newest version of the answer, made by an older
+ * run; one that stored an answer made a newer version, so a turn showing anything else was switched elsewhere.
+ */
+function storedNothing(turn: Turn | undefined, runId: string, runs: readonly RunView[]): boolean {
+  if (!turn) return false;
+  const versions = turn.answers[0]?.versions;
+  if (versions && versions.index !== versions.count) return false;
+  const age = (id: string | null) => runs.findIndex((r) => r.id === id); // runs are oldest first
+  return age(answerRunId(turn)) < age(runId);
+}
+
+/**
  * The list the view renders: stored turns (answers from this page's run cache when it has them, else
  * rebuilt from the stored messages and the run's outcome), the followed run attached to its turn — or, when the
- * stored messages do not know it yet, to the question it regenerates, else to the last turn (edit) — and a
- * not-yet-stored question.
+ * stored messages do not know it yet, to the question it regenerates, else to the last turn (edit; a finished run
+ * that the stored runs know goes there only if it stored nothing) — and a not-yet-stored question.
  */
 export function buildItems(input: {
   messages: readonly StoredMessageView[];
@@ -74,8 +87,12 @@ export function buildItems(input: {
   const showPending = pendingUser !== null && !input.storedHasPending;
   const matchedIndex = runId === null ? -1 : turns.findIndex((t) => t.runIds.includes(runId));
   const targetIndex = regenerating !== null && regenerating.runId === runId ? turns.findIndex((t) => t.user.id === regenerating.questionId) : -1;
+  const placeIndex = matchedIndex >= 0 ? matchedIndex : targetIndex >= 0 ? targetIndex : showPending ? -1 : turns.length - 1;
+  // The path moved off a finished run the store knows (another tab switched versions): the turn shows the path's own
+  // answer, unless the run stored nothing and its turn is still where it left it.
+  const offPath = matchedIndex < 0 && live?.done != null && runId !== null && runsById.has(runId);
   const liveIndex =
-    live === null || runId === null ? -1 : matchedIndex >= 0 ? matchedIndex : targetIndex >= 0 ? targetIndex : showPending ? -1 : turns.length - 1;
+    live === null || runId === null || (offPath && !storedNothing(turns[placeIndex], runId, input.runs)) ? -1 : placeIndex;
   const liveMatched = matchedIndex >= 0 || targetIndex >= 0;
   const liveInterrupted = live !== null && live.done === null && input.liveInterrupted === true;
   const liveStreaming = live !== null && live.done === null && !liveInterrupted;

@@ -234,6 +234,26 @@ describe("applyEvent", () => {
     expect(reasoningText(state)).toBe("I'll ask the clock for Sydney.\n\nThe tool answered.");
   });
 
+  it("keeps the text of rounds around a tool call apart by a blank line, as the stored answer does", () => {
+    const events = record([
+      ...start,
+      { type: "token", runId, at: 1100, text: "Let me check" },
+      { type: "token", runId, at: 1110, text: " the clock." },
+      { type: "tool-call", runId, at: 1200, callId: "c1", name: "current_time", args: { timeZone: "UTC" } },
+      { type: "tool-result", runId, at: 1210, callId: "c1", name: "current_time", ok: true, result: {}, durationMs: 3 },
+      { type: "token", runId, at: 1300, text: "It is" },
+      { type: "token", runId, at: 1310, text: " noon." },
+      { type: "done", runId, at: 1400, reason: "stop", usage },
+    ]);
+    expect(applyEvents(emptyMessageState(), events.slice(0, 6)).text).toBe("Let me check the clock.");
+    expect(applyEvents(emptyMessageState(), events).text).toBe("Let me check the clock.\n\nIt is noon.");
+    // A resume that replays the second round's first token again adds no second break.
+    const resumed = applyEvents(applyEvents(emptyMessageState(), events.slice(0, 7)), events.slice(5));
+    expect(resumed.text).toBe("Let me check the clock.\n\nIt is noon.");
+    // A first round with only a tool call has no text to keep apart.
+    expect(applyEvents(emptyMessageState(), [...events.slice(0, 2), ...events.slice(4)]).text).toBe("It is noon.");
+  });
+
   it("ends open reasoning when the run ends without an answer", () => {
     const state = applyEvents(
       emptyMessageState(),

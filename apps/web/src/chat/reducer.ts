@@ -60,6 +60,11 @@ export interface MessageState {
   firstTokenAt: number | null;
   /** Highest event seq applied; events at or below it are already in the state. */
   lastSeq: number;
+  /**
+   * A tool step came after the text so far: the next token starts another model round's text, which goes after a
+   * blank line, as the stored answer joins its rounds (answerFromStored), so the answer reads the same after a reload.
+   */
+  newRound: boolean;
 }
 
 /** One event of a run's log, as `chat.events` delivers it (`tracked(String(seq), event)`). */
@@ -81,6 +86,7 @@ export function emptyMessageState(runId: string | null = null): MessageState {
     startedAt: null,
     firstTokenAt: null,
     lastSeq: 0,
+    newRound: false,
   };
 }
 
@@ -123,13 +129,15 @@ export function applyEvent(state: MessageState, { seq, event }: SeqEvent): Messa
     }
     case "token":
       next.steps = closeReasoning(state.steps, event.at);
-      next.text = state.text + event.text;
+      next.text = state.newRound && state.text !== "" ? `${state.text}\n\n${event.text}` : state.text + event.text;
+      next.newRound = false;
       next.firstTokenAt = state.firstTokenAt ?? event.at;
       // The status line ("Processing…", "Using tool…") has served its purpose once the answer flows.
       next.status = null;
       return next;
     case "tool-call":
       next.steps = withToolStep(state.steps, event.callId, event.at);
+      next.newRound = true;
       next.tools = state.tools.some((t) => t.callId === event.callId)
         ? state.tools
         : [...state.tools, { callId: event.callId, name: event.name, args: event.args, state: "running" }];
@@ -144,6 +152,7 @@ export function applyEvent(state: MessageState, { seq, event }: SeqEvent): Messa
       });
       const known = state.tools.some((t) => t.callId === event.callId);
       next.steps = withToolStep(state.steps, event.callId, event.at);
+      next.newRound = true;
       next.tools = known
         ? state.tools.map((t) => (t.callId === event.callId ? finished(t) : t))
         : [...state.tools, finished({ callId: event.callId, name: event.name, args: undefined, state: "running" })];
@@ -154,6 +163,7 @@ export function applyEvent(state: MessageState, { seq, event }: SeqEvent): Messa
     case "approval-request": {
       const approval: ToolApproval = { source: event.source, description: event.description, expiresAt: event.expiresAt, decision: "waiting" };
       next.steps = withToolStep(state.steps, event.callId, event.at);
+      next.newRound = true;
       next.tools = state.tools.some((t) => t.callId === event.callId)
         ? state.tools.map((t) => (t.callId === event.callId ? { ...t, approval } : t))
         : [...state.tools, { callId: event.callId, name: event.name, args: event.args, state: "running", approval }];

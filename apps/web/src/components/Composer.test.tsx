@@ -79,6 +79,41 @@ describe("Composer draft", () => {
     expect(box(view).value).toBe("abc");
   });
 
+  it("does not send on the Enter of an IME composition, Safari's included", () => {
+    const sent: string[] = [];
+    const view = render(composer("c1", (text) => sent.push(text)));
+    fireEvent.change(box(view), { target: { value: "にほんご" } });
+    fireEvent.keyDown(box(view), { key: "Enter", isComposing: true });
+    // Safari sends the Enter that ends the composition with isComposing false, and keyCode 229.
+    fireEvent.keyDown(box(view), { key: "Enter", keyCode: 229 });
+    expect(sent).toEqual([]);
+    fireEvent.keyDown(box(view), { key: "Enter" });
+    expect(sent).toEqual(["にほんご"]);
+  });
+
+  it("Retry takes the message given back out of the box, keeping what was typed meanwhile", () => {
+    const handle = createRef<ComposerHandle>();
+    const sent: string[] = [];
+    const view = render(<Composer ref={handle} busy={false} canStop={false} onSubmit={(text) => sent.push(text)} onStop={() => {}} stopping={false} think={think} draftKey="c1" />);
+    fireEvent.change(box(view), { target: { value: "First message" } });
+    fireEvent.keyDown(box(view), { key: "Enter" });
+    fireEvent.change(box(view), { target: { value: "A follow-up" } }); // typed while the send was on its way
+    act(() => handle.current!.restore("First message")); // the send failed
+    expect(box(view).value).toBe("First message\n\nA follow-up");
+    act(() => handle.current!.clearIf("First message")); // Retry sent it again
+    expect(box(view).value).toBe("A follow-up");
+    fireEvent.keyDown(box(view), { key: "Enter" });
+    expect(sent).toEqual(["First message", "A follow-up"]);
+    // Alone in the box, it leaves it whole; a message changed since it came back is the user's now and stays.
+    act(() => handle.current!.restore("Second"));
+    act(() => handle.current!.clearIf("Second"));
+    expect(box(view).value).toBe("");
+    act(() => handle.current!.restore("Third"));
+    fireEvent.change(box(view), { target: { value: "Third, reworded" } });
+    act(() => handle.current!.clearIf("Third"));
+    expect(box(view).value).toBe("Third, reworded");
+  });
+
   it("keeps messages given back in one go, and one given back just before another tab's draft arrives", () => {
     const handle = createRef<ComposerHandle>();
     const view = render(<Composer ref={handle} busy={false} canStop={false} onSubmit={() => {}} onStop={() => {}} stopping={false} think={think} draftKey="c1" />);

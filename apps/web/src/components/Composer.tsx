@@ -5,7 +5,7 @@ import { imageFiles } from "../capabilities/images.js";
 import { ThinkControl, type ThinkChoice } from "../capabilities/ThinkControl.js";
 import { draftStore } from "../chat/draftStore.js";
 import { checkLength, formatCount, maxMessageChars, tooLongMessage } from "../lib/limits.js";
-import { shortcuts } from "../lib/shortcuts.js";
+import { isComposing, shortcuts } from "../lib/shortcuts.js";
 import { Icon } from "./Icon.js";
 import { ModelPicker } from "./ModelPicker.js";
 
@@ -31,7 +31,7 @@ export interface ComposerHandle {
   focus(): void;
   /** Puts a message that was not sent back in the box (before anything typed meanwhile). */
   restore(text: string): void;
-  /** Empties the box if it still holds exactly this text (it was just sent by Retry). */
+  /** Takes this text out of the box where `restore` put it (it was just sent by Retry); what was typed since stays. */
   clearIf(text: string): void;
 }
 
@@ -78,7 +78,10 @@ export function Composer(props: ComposerProps) {
       else change(`${sent}\n\n${textRef.current}`);
     },
     clearIf: (sent) => {
-      if (textRef.current.trim() === sent.trim()) change("");
+      const current = textRef.current;
+      if (current.trim() === sent.trim()) change("");
+      // Restored before what was typed meanwhile: only the message sent again leaves, or the next Enter sends it twice.
+      else if (current.startsWith(`${sent}\n\n`)) change(current.slice(sent.length + 2));
     },
   }));
 
@@ -125,8 +128,8 @@ export function Composer(props: ComposerProps) {
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    // isComposing: Enter that confirms an IME composition (Japanese, Chinese…) must not send.
-    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+    // Enter that confirms an IME composition (Japanese, Chinese…) must not send.
+    if (event.key === "Enter" && !event.shiftKey && !isComposing(event.nativeEvent)) {
       event.preventDefault();
       submit();
     }

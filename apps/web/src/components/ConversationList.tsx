@@ -3,6 +3,7 @@ import { useConversationSearch, type ConversationSummary } from "../chat/convers
 import type { OpenAt } from "../chat/openAt.js";
 import { groupByDate } from "../lib/dateGroups.js";
 import { relativeTime } from "../lib/format.js";
+import { isComposing } from "../lib/shortcuts.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
 
@@ -92,6 +93,8 @@ function ConversationItem({
     else setTitle(conversation.title);
   };
   const onTitleKey = (e: KeyboardEvent<HTMLInputElement>) => {
+    // Enter and Escape of an IME composition are the IME's: the title is still being typed.
+    if (isComposing(e.nativeEvent)) return;
     if (e.key === "Enter") saveTitle();
     if (e.key === "Escape") {
       e.preventDefault(); // cancels the rename only (not the drawer, not the answer)

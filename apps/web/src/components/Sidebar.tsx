@@ -1,7 +1,7 @@
 import { useRef, useState, type RefObject } from "react";
 import type { OpenAt } from "../chat/openAt.js";
 import { readToken, writeToken } from "../lib/authToken.js";
-import { shortcuts } from "../lib/shortcuts.js";
+import { isComposing, shortcuts } from "../lib/shortcuts.js";
 import { useFocusTrap } from "../lib/useFocusTrap.js";
 import { ConversationList } from "./ConversationList.js";
 import { Icon } from "./Icon.js";
@@ -75,7 +75,8 @@ export function Sidebar(props: SidebarProps) {
             value={query}
             onChange={(e) => setQuery(e.target.value)}
             onKeyDown={(e) => {
-              if (e.key === "Escape" && query) {
+              // An IME's Escape drops its candidates only: the query stays, and so does the drawer.
+              if (e.key === "Escape" && query && !isComposing(e.nativeEvent)) {
                 e.preventDefault(); // clears the search first; the next Escape closes the drawer
                 e.stopPropagation();
                 setQuery("");

@@ -1,6 +1,7 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { MessageImages, type MessageImage } from "../capabilities/MessageImages.js";
 import { checkLength, tooLongMessage } from "../lib/limits.js";
+import { isComposing } from "../lib/shortcuts.js";
 
 export interface UserMessageProps {
   text: string;
@@ -65,7 +66,9 @@ export function UserMessage(props: UserMessageProps) {
     if (next !== text) onEdit?.(next);
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+    // Enter and Escape of an IME composition are the IME's: they neither save nor cancel the edit.
+    if (isComposing(e.nativeEvent)) return;
+    if (e.key === "Enter" && !e.shiftKey) {
       e.preventDefault();
       save();
     }

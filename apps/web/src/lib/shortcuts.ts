@@ -12,6 +12,15 @@ export interface Shortcut {
   matches: (e: KeyboardEvent) => boolean;
 }
 
+/**
+ * The key belongs to an input method (Japanese, Chinese, Korean…) that is composing: its Enter picks a candidate and
+ * its Escape drops the candidates, neither is meant for the page. Safari sends the Enter that ends a composition with
+ * isComposing false; its keyCode 229 (deprecated, but the only sign left) still says the IME took it.
+ */
+export function isComposing(e: KeyboardEvent): boolean {
+  return e.isComposing || e.keyCode === 229;
+}
+
 /** The keys people know from the peers (ChatGPT: new chat, focus the composer; most apps: search). */
 export const shortcuts = {
   newChat: {
@@ -49,7 +58,7 @@ export function useShortcut(shortcut: Shortcut, handler: (e: KeyboardEvent) => b
   ref.current = handler;
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || e.isComposing || !shortcut.matches(e)) return;
+      if (e.defaultPrevented || isComposing(e) || !shortcut.matches(e)) return;
       if (ref.current(e)) e.preventDefault();
     };
     window.addEventListener("keydown", onKeyDown);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatEvent } from "@streamchat/core";
 import { EventSource } from "eventsource";
-import { createChatClient, type ChatClient } from "./client.js";
-import { ChatClientError } from "./errors.js";
+import { createChatClient, type ChatClient, type CompleteResult } from "./client.js";
+import { ChatClientError, toChatClientError } from "./errors.js";
 import { eventIdOf } from "./follow.js";
 import { drain, readUntil, runStart, seqs, strictlyIncreasing, text, types } from "./test-support/events.js";
 import { collectText } from "./guards.js";
@@ -163,6 +163,76 @@ describe("createChatClient against the API", () => {
     expect(events.at(-2)).toMatchObject({ type: "error", code: "model_not_found" });
     const error = await expectClientError(client.complete("Hello", { model: "sim-not-found" }));
     expect(error.code).toBe("model_not_found");
+  });
+
+  it("complete() gives what the server's chat.complete gives for the same scenario", async () => {
+    // Only what differs from run to run is set aside: the ids, and times.
+    const steady = (result: CompleteResult) => ({
+      ...result,
+      conversationId: "-",
+      runId: "-",
+      toolCalls: result.toolCalls.map((call) => ({ ...call, callId: "-" })),
+      usage: { ...result.usage, ttftMs: typeof result.usage.ttftMs, durationMs: "-", tokensPerSecond: typeof result.usage.tokensPerSecond },
+    });
+    for (const question of ["What is 12*7?", "Hello there"]) {
+      const fromServer = await client.trpc.chat.complete.mutate({ message: question });
+      const fromClient = await client.complete(question);
+      expect(steady(fromClient)).toEqual(steady(fromServer));
+      expect(fromClient.text).toBe((await client.conversations.get(fromClient.conversationId)).messages.at(-1)?.content);
+    }
+    const calculated = await client.complete("What is 12*7?");
+    expect(calculated.toolCalls).toEqual([expect.objectContaining({ name: "calculator", ok: true })]);
+
+    // A failed run: the same error both ways (but for trpcCode and status, which only an HTTP error answer has).
+    const failure = (error: ChatClientError) => ({ code: error.code, message: error.message, retryable: error.retryable });
+    for (const model of ["sim-not-found", "sim-error-mid-stream"]) {
+      const fromServer = toChatClientError(await client.trpc.chat.complete.mutate({ message: "Hello", model }).catch((e: unknown) => e));
+      const fromClient = await expectClientError(client.complete("Hello", { model }));
+      expect(failure(fromClient)).toEqual(failure(fromServer));
+    }
+  });
+
+  it("aborting complete() throws the signal's reason and cancels the run on the server", async () => {
+    const control = api.sim.control({ lastUserIncludes: "abort-complete" });
+    const abort = new AbortController();
+    const answer = client.complete("please abort-complete", { signal: abort.signal });
+    await control.connected;
+    await control.push({ content: "partial" });
+    abort.abort();
+    await expect(answer).rejects.toBe(abort.signal.reason);
+    await control.closedByClient;
+
+    const conversation = (await client.conversations.list()).find((c) => c.title.includes("abort-complete"));
+    const runs = (await client.conversations.get(conversation!.id)).runs;
+    expect(runs.map((r) => r.reason)).toEqual(["cancelled"]);
+  });
+
+  it("complete() holds no request open until the answer is whole: fetch's headers timeout cannot end it", async () => {
+    // Requests still waiting for their response's headers, failed at once when the test says the timeout went off.
+    const waiting = new Set<(error: Error) => void>();
+    const headersTimeout = () => {
+      const cause = Object.assign(new Error("Headers Timeout Error"), { code: "UND_ERR_HEADERS_TIMEOUT" });
+      for (const fail of waiting) fail(new TypeError("fetch failed", { cause }));
+    };
+    const timed = createChatClient({
+      url: api.url,
+      fetch: (input, init) =>
+        new Promise((resolve, reject) => {
+          waiting.add(reject);
+          fetch(input, init)
+            .then(resolve, reject)
+            .finally(() => waiting.delete(reject));
+        }),
+    });
+    const control = api.sim.control({ lastUserIncludes: "longer-than-headers-timeout" });
+    const answer = timed.complete("please longer-than-headers-timeout");
+    await control.connected;
+    await control.push({ content: "slow " });
+    // undici's headersTimeout (300 s) running out in the middle of the answer.
+    headersTimeout();
+    await control.push({ content: "answer" });
+    await control.push({ done: true });
+    expect((await answer).text).toBe("slow answer");
   });
 
   it("turns server errors into ChatClientError with our code", async () => {

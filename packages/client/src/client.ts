@@ -1,7 +1,7 @@
-import type { ChatEvent } from "@streamchat/core";
+import { emptyUsage, errorCodeMessages, type ChatEvent, type EventOf } from "@streamchat/core";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@streamchat/api";
-import { ChatClientError, isAbortError, toChatClientError } from "./errors.js";
+import { abortErrorIn, ChatClientError, toChatClientError } from "./errors.js";
 import { followRun } from "./follow.js";
 import { requestId } from "./ids.js";
 import { createTransport, type TransportOptions, type TrpcClient } from "./transport.js";
@@ -56,7 +56,10 @@ export interface ChatClient {
   stream(message: string, opts?: StreamOptions): ChatStream;
   /** Starts a run without following it. */
   send(message: string, opts?: Omit<StreamOptions, "signal">): Promise<SendResult>;
-  /** Waits for the whole answer. */
+  /**
+   * Waits for the whole answer: what `chat.complete` returns, folded here from the run's events, so that it survives
+   * dropped connections like `stream` and aborting `signal` cancels the run. A failed run throws ChatClientError.
+   */
   complete(message: string, opts?: CompleteOptions): Promise<CompleteResult>;
   /** Attaches to an existing run (e.g. after a restart of this process). */
   events(runId: string, opts?: EventsOptions): ChatStream;
@@ -97,13 +100,49 @@ export interface ChatClient {
   trpc: TrpcClient;
 }
 
-// Errors leave this package as ChatClientError; aborts keep their identity so `signal.reason` checks work.
+// Errors leave this package as ChatClientError; an abort leaves as the AbortError (unwrapped from tRPC's error), so
+// the caller's abort checks work.
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw isAbortError(error) ? error : toChatClientError(error);
+    throw abortErrorIn(error) ?? toChatClientError(error);
   }
+}
+
+/**
+ * A run's events folded into chat.complete's answer, exactly as the server's summarize (apps/api runs/transcript.ts)
+ * and chat.complete fold them, so both ways of asking give the same result and the same errors.
+ */
+async function completeResult(started: SendResult, events: ChatStream): Promise<CompleteResult> {
+  let text = "";
+  const toolCalls: CompleteResult["toolCalls"] = [];
+  const calls = new Map<string, CompleteResult["toolCalls"][number]>();
+  let failure: EventOf<"error"> | undefined;
+  let done: EventOf<"done"> | undefined;
+  for await (const event of events) {
+    if (event.type === "token") text += event.text;
+    else if (event.type === "tool-call") {
+      const call = { callId: event.callId, name: event.name, args: event.args, ok: false };
+      calls.set(event.callId, call);
+      toolCalls.push(call);
+    } else if (event.type === "tool-result") {
+      const call = calls.get(event.callId);
+      if (call) {
+        call.ok = event.ok;
+        if (event.result !== undefined) call.result = event.result;
+        if (event.error) call.error = event.error;
+      }
+    } else if (event.type === "error") failure = event;
+    else if (event.type === "done") done = event;
+  }
+  if (failure) {
+    // The message chat.complete's ChatClientError would carry (toChatClientError hides internal failures' details).
+    const { code } = failure;
+    throw new ChatClientError(code, code === "internal" || !failure.message ? errorCodeMessages[code] : failure.message);
+  }
+  if (done?.reason === "cancelled") throw new ChatClientError("cancelled", errorCodeMessages.cancelled);
+  return { conversationId: started.conversationId, runId: started.runId, text, toolCalls, usage: done?.usage ?? emptyUsage() };
 }
 
 const sendAttempts = 3;
@@ -137,11 +176,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
   }
 
-  async function* stream(message: string, opts: StreamOptions = {}): ChatStream {
-    const { signal } = opts;
-    signal?.throwIfAborted();
+  async function start(message: string, opts: StreamOptions): Promise<SendResult> {
+    opts.signal?.throwIfAborted();
     // Not aborted mid-flight: the server may already have created the run, and we need its id to cancel it.
-    const { runId } = await send({ ...runInput(message, opts), clientRequestId: requestId() });
+    return send({ ...runInput(message, opts), clientRequestId: requestId() });
+  }
+
+  /** A run this client started, to its end; stopping early (or aborting `signal`) cancels it. */
+  async function* own(runId: string, signal: AbortSignal | undefined): ChatStream {
     let finished = false;
     try {
       signal?.throwIfAborted();
@@ -154,10 +196,22 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
   }
 
+  async function* stream(message: string, opts: StreamOptions = {}): ChatStream {
+    const { runId } = await start(message, opts);
+    yield* own(runId, opts.signal);
+  }
+
+  // Not chat.complete: its one HTTP request gets no headers until the whole answer exists, so fetch gives up on a
+  // long answer (undici's 300 s headersTimeout), a dropped connection loses the answer, and an abort leaves the run going.
+  async function complete(message: string, opts: CompleteOptions = {}): Promise<CompleteResult> {
+    const started = await start(message, opts);
+    return completeResult(started, own(started.runId, opts.signal));
+  }
+
   return {
     stream,
     send: (message, opts = {}) => send({ ...runInput(message, opts), clientRequestId: requestId() }),
-    complete: (message, opts = {}) => call(() => trpc.chat.complete.mutate(runInput(message, opts), { signal: opts.signal })),
+    complete,
     events: (runId, opts = {}) => followRun(trpc, runId, opts),
     cancel: (runId) => call(() => trpc.chat.cancel.mutate({ runId })),
     approve: (runId, callId, approved, opts = {}) =>

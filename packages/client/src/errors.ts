@@ -116,6 +116,16 @@ export function toChatClientError(error: unknown): ChatClientError {
   });
 }
 
+/**
+ * The abort behind `error`: itself, or what a tRPC call wrapped (an aborted request's TRPCClientError carries the
+ * signal's reason as its cause). undefined when `error` is no abort.
+ */
+export function abortErrorIn(error: unknown): Error | undefined {
+  let e = error;
+  for (let depth = 0; e instanceof TRPCClientError && depth < 5; depth++) e = e.cause;
+  return e instanceof Error && (e.name === "AbortError" || e.name === "TimeoutError") ? e : undefined;
+}
+
 export function isAbortError(error: unknown): boolean {
-  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+  return abortErrorIn(error) !== undefined;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emptyUsage, type ChatEvent } from "@streamchat/core";
 import { createChatClient } from "./client.js";
-import { followRun } from "./follow.js";
+import { eventIdOf, followRun } from "./follow.js";
 import { startApi, type TestApi } from "./test-support/api.js";
 import { drain, readUntil, seqs, types } from "./test-support/events.js";
 import { startCuttingProxy, type CuttingProxy } from "./test-support/proxy.js";
@@ -73,6 +73,30 @@ describe("a subscription that ends without done", () => {
     expect(types(events)).toEqual(["run-start", "status", "token"]);
     // The first subscription plus two resumes, each from the last id seen.
     expect(subscriptionsTo(runId).map((r) => (r.input as { lastEventId?: unknown }).lastEventId ?? null)).toEqual([null, "3", "3"]);
+  });
+
+  it("resumes from the run's last event, not knowing it was done: no events, and no retries", async () => {
+    const client = createChatClient({ url: proxy.url });
+    const { runId } = await client.send("Hello");
+    const all = await drain(client.events(runId));
+    const before = subscriptionsTo(runId).length;
+
+    expect(await drain(client.events(runId, { lastEventId: eventIdOf(all.at(-1)!) }))).toEqual([]);
+    // The resume, then one look at the event it resumed from (from just before it).
+    const doneId = seqs(all).at(-1)!;
+    expect(subscriptionsTo(runId).slice(before).map((r) => (r.input as { lastEventId?: unknown }).lastEventId)).toEqual([
+      String(doneId),
+      String(doneId - 1),
+    ]);
+  });
+
+  it("still counts a resume from an event that is not done as a stream cut short", async () => {
+    const runId = await runWithoutEnd();
+    const client = createChatClient({ url: proxy.url });
+    await expect(drain(followRun(client.trpc, runId, { lastEventId: "3", maxRetries: 1 }))).rejects.toMatchObject({
+      code: "unreachable",
+    });
+    expect(subscriptionsTo(runId).map((r) => (r.input as { lastEventId?: unknown }).lastEventId)).toEqual(["3", "2", "3"]);
   });
 });
 

@@ -15,8 +15,8 @@ export interface FollowOptions {
   lastEventId?: string | null | undefined;
   signal?: AbortSignal | undefined;
   /**
-   * Failed reconnects (by the link) and resubscribes (by us) in a row, without a new event in between,
-   * before the stream fails with code `unreachable`. Default 5.
+   * Failed reconnects (by the link) and resubscribes (by us) in a row, without a new event or an accepted
+   * connection in between, before the stream fails with code `unreachable`. Default 5.
    */
   maxRetries?: number;
 }
@@ -71,11 +71,27 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /**
+ * Whether the run's event `id` is its `done`, asked by replaying from just before it. A subscription after `done`
+ * ends at once with nothing, just like one the server cut short, and only the event itself tells them apart.
+ */
+async function isDone(trpc: TrpcClient, runId: string, id: string, signal: AbortSignal | undefined): Promise<boolean> {
+  if (!/^[1-9]\d*$/.test(id)) return false;
+  const before = String(Number(id) - 1);
+  const replay = iterateSubscription<{ id: string; data: unknown }>(
+    (handlers) => trpc.chat.events.subscribe({ runId, lastEventId: before }, handlers),
+    { signal, maxReconnects: 0 },
+  );
+  for await (const event of replay) return event.id === id && (event.data as { type?: unknown } | null)?.type === "done";
+  return false;
+}
+
+/**
  * Every event of a run after `lastEventId`, until `done`. The subscription link already reconnects with
  * `Last-Event-ID` after a dropped connection; when it gives up instead (a non-200 answer, e.g. a proxy's 502
  * while the server restarts), or the subscription ends without `done`, this opens a new subscription from
  * the last id seen. Ids at or before the last one seen are skipped, so a replay never yields a duplicate.
- * After `maxRetries` tries in a row without a new event it fails with code `unreachable`.
+ * After `maxRetries` failed tries in a row it fails with code `unreachable`: a new event, or a connection the
+ * server had accepted being lost, starts a new row; a subscription ending without a new event is a failed try.
  */
 export async function* followRun(
   trpc: TrpcClient,
@@ -85,12 +101,16 @@ export async function* followRun(
   const { signal, maxRetries = 5 } = opts;
   let last = opts.lastEventId ?? null;
   let failures = 0;
+  // Asked once, and only while resuming from the caller's id: every later id is of an event we yielded, never `done`.
+  let askIfDone = last !== null;
   for (;;) {
+    let accepted = false;
     const tracked = iterateSubscription<{ id: string; data: unknown }>(
       (handlers) => trpc.chat.events.subscribe({ runId, lastEventId: last }, handlers),
       {
         signal,
         maxReconnects: maxRetries,
+        onConnected: () => (accepted = true),
         onGiveUp: (error) =>
           new ChatClientError("unreachable", "Lost the connection to the chat server.", { cause: error }),
       },
@@ -102,13 +122,18 @@ export async function* followRun(
         const event = parseEvent(data);
         if (!event) continue;
         failures = 0;
+        askIfDone = false;
         eventIds.set(event, id);
         yield event;
         if (event.type === "done") return;
       }
       // The subscription ended without `done`: not a finished run but a stream cut short (a proxy closing
       // it, a server restarting, a run the server failed to close yet). Resume from the last id like any
-      // dropped connection, with the same bound on tries without progress.
+      // dropped connection, with the same bound on tries without progress. Unless the caller resumed after `done`.
+      if (askIfDone && last !== null) {
+        askIfDone = false;
+        if (await isDone(trpc, runId, last, signal)) return;
+      }
       if (++failures > maxRetries) {
         throw new ChatClientError("unreachable", "The answer stream kept ending before the answer did.", { retryable: true });
       }
@@ -118,7 +143,10 @@ export async function* followRun(
       // Our own verdicts (gave up, unreadable event) are final; the link's failures may be worth another try.
       if (error instanceof ChatClientError) throw error;
       const clientError = toChatClientError(error);
-      if (!isConnectionFailure(clientError) || ++failures > maxRetries) throw clientError;
+      if (!isConnectionFailure(clientError)) throw clientError;
+      // Refused on a reconnect of the link's after the server had accepted this subscription: a new row of failures.
+      if (accepted) failures = 0;
+      if (++failures > maxRetries) throw clientError;
       await delay(backoffMs(failures), signal);
     }
   }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatEvent } from "@streamchat/core";
 import { createChatClient } from "./client.js";
-import { eventIdOf } from "./follow.js";
+import { eventIdOf, followRun } from "./follow.js";
 import { drain, readUntil, runStart, seqs, strictlyIncreasing, text, types } from "./test-support/events.js";
 import { startApi, type TestApi } from "./test-support/api.js";
 import { startCuttingProxy } from "./test-support/proxy.js";
@@ -90,4 +91,84 @@ describe("resuming a stream after the connection drops", () => {
     }
   });
 
+  // A run can be quiet for long (waiting for an approval, a slow tool) while proxies drop its connection again and
+  // again. Reconnects that succeed are no failures: only failures in a row may end the stream.
+
+  it("survives more dropped connections than maxRetries while each reconnect succeeds", async () => {
+    const proxy = await startCuttingProxy(api.url);
+    try {
+      const control = api.sim.control({ lastUserIncludes: "quiet-while-cut" });
+      const { runId } = await createChatClient({ url: api.url }).send("please quiet-while-cut");
+      const stream = followRun(createChatClient({ url: proxy.url }).trpc, runId, { maxRetries: 1 });
+      const events = await readUntil(stream, (e) => e.type === "status");
+      const rest = pulling(stream);
+      await control.connected;
+      for (let cut = 1; cut <= 2; cut++) {
+        await rest.until(() => proxy.acceptedSubscriptions() >= cut);
+        expect(proxy.cutSubscriptions()).toBe(1);
+      }
+      await rest.until(() => proxy.acceptedSubscriptions() >= 3);
+      await control.push({ content: "still here" });
+      await control.push({ done: true });
+      events.push(...(await rest.events));
+
+      expect(text(events)).toBe("still here");
+      expect(types(events).at(-1)).toBe("done");
+      // The link reconnected by itself each time: one subscription of ours.
+      expect(proxy.sseRequests.filter((r) => r.lastEventIdHeader === undefined)).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("survives more refused reconnects than maxRetries while each resubscribe succeeds", async () => {
+    const proxy = await startCuttingProxy(api.url);
+    try {
+      const control = api.sim.control({ lastUserIncludes: "quiet-while-refused" });
+      const { runId } = await createChatClient({ url: api.url }).send("please quiet-while-refused");
+      const stream = followRun(createChatClient({ url: proxy.url }).trpc, runId, { maxRetries: 1 });
+      const events = await readUntil(stream, (e) => e.type === "status");
+      const rest = pulling(stream);
+      await control.connected;
+      for (let cut = 1; cut <= 2; cut++) {
+        await rest.until(() => proxy.acceptedSubscriptions() >= cut);
+        // The link's own reconnect gets a 502 and fails for good; followRun subscribes anew, and that succeeds.
+        proxy.refuseSubscriptions(502, 1);
+        expect(proxy.cutSubscriptions()).toBe(1);
+      }
+      await rest.until(() => proxy.acceptedSubscriptions() >= 3);
+      await control.push({ content: "still here" });
+      await control.push({ done: true });
+      events.push(...(await rest.events));
+
+      expect(text(events)).toBe("still here");
+      expect(types(events).at(-1)).toBe("done");
+      // Ours, refused, ours, refused, ours.
+      expect(proxy.sseRequests).toHaveLength(5);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
+
+/** The rest of a stream, pulled meanwhile (as a consumer would); `until` fails at once if the stream fails. */
+function pulling(stream: AsyncIterable<ChatEvent>) {
+  let failure: { error: unknown } | undefined;
+  const events = drain(stream);
+  events.catch((error: unknown) => (failure = { error }));
+  return {
+    events,
+    async until(check: () => boolean) {
+      await waitFor(() => failure !== undefined || check());
+      if (failure) throw failure.error;
+    },
+  };
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

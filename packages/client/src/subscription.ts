@@ -1,3 +1,4 @@
+import { TRPCClientError } from "@trpc/client";
 import type { Unsubscribable } from "@trpc/server/observable";
 
 export interface SubscriptionHandlers<T> {
@@ -11,11 +12,20 @@ export interface IterateOptions {
   signal?: AbortSignal | undefined;
   /**
    * The link reconnects on its own after a dropped connection, forever. Give up after this many
-   * failed reconnects in a row (no event in between) so a dead server surfaces as an error.
+   * failed reconnects in a row (neither an event nor a connection the server accepted in between)
+   * so a dead server surfaces as an error.
    */
   maxReconnects?: number;
   /** Error to throw when maxReconnects is exceeded. */
   onGiveUp?: (lastError: unknown) => unknown;
+  /** Called each time the server accepts a connection (the first one and every reconnect). */
+  onConnected?: () => void;
+}
+
+// An error event the server sent on a connection it had accepted (tRPC's serialized-error), as opposed to a
+// connection that was refused or dropped.
+function sentByServer(error: unknown): boolean {
+  return error instanceof TRPCClientError && error.shape !== undefined;
 }
 
 type Item<T> = { kind: "data"; value: T } | { kind: "error"; error: unknown } | { kind: "end" };
@@ -35,6 +45,10 @@ export async function* iterateSubscription<T>(
     wake = undefined;
   };
   let failedReconnects = 0;
+  // The link reports "pending" once the server accepted a connection. A run quiet for long (waiting for an approval)
+  // may lose many connections, each reconnect succeeding: only failures since the last accepted one count. But one
+  // the server accepts only to send an error (its store down) is no success, or it would be retried forever.
+  let accepted = false;
   const subscription = subscribe({
     onData: (value) => {
       failedReconnects = 0;
@@ -43,7 +57,14 @@ export async function* iterateSubscription<T>(
     onError: (error) => push({ kind: "error", error }),
     onComplete: () => push({ kind: "end" }),
     onConnectionStateChange: ({ state, error }) => {
+      if (state === "pending") {
+        accepted = true;
+        opts.onConnected?.();
+        return;
+      }
       if (state !== "connecting" || !error) return;
+      if (accepted && !sentByServer(error)) failedReconnects = 0;
+      accepted = false;
       failedReconnects += 1;
       if (failedReconnects > maxReconnects) push({ kind: "error", error: opts.onGiveUp?.(error) ?? error });
     },

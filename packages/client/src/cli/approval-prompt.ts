@@ -1,5 +1,6 @@
 import type { EventOf } from "@streamchat/core";
 import type { Output } from "./printer.js";
+import { shorten } from "./shorten.js";
 
 /** Lines a person types, one at a time; undefined once input has ended, or when `signal` aborts first. */
 export type NextLine = (signal?: AbortSignal) => Promise<string | undefined>;
@@ -10,8 +11,7 @@ export interface ApprovalAnswer {
 }
 
 function shownArgs(args: unknown): string {
-  const json = JSON.stringify(args) ?? "";
-  return json.length > 500 ? `${json.slice(0, 499)}…` : json;
+  return shorten(JSON.stringify(args) ?? "", 500);
 }
 
 /** The question asked on stderr: the tool, where it comes from, and the exact arguments it would run with. */
@@ -33,7 +33,7 @@ export function isYes(answer: string | undefined): boolean {
  */
 export async function askApproval(
   request: EventOf<"approval-request">,
-  opts: { autoDeny: boolean; nextLine: NextLine; stderr: Output; signal: AbortSignal },
+  opts: { autoDeny: boolean; nextLine: NextLine; stderr: Output; signal: AbortSignal; inputEchoed: boolean },
 ): Promise<ApprovalAnswer> {
   if (opts.autoDeny) {
     opts.stderr.write(`→ ${request.name}: denied (--auto-deny)\n`);
@@ -42,7 +42,8 @@ export async function askApproval(
   opts.stderr.write(approvalQuestion(request));
   // Given up when `signal` aborts: the line typed next is not taken as this answer.
   const answer = await opts.nextLine(opts.signal);
-  // The end of input leaves the question's line open; whoever aborted `signal` says why on it.
-  if (answer === undefined && !opts.signal.aborted) opts.stderr.write("\n");
+  // A terminal shows the answer typed and its Enter; a piped answer, or the end of input, leaves the question's line
+  // open. Whoever aborted `signal` says why on it.
+  if (answer === undefined ? !opts.signal.aborted : !opts.inputEchoed) opts.stderr.write("\n");
   return isYes(answer) ? { approved: true } : { approved: false };
 }

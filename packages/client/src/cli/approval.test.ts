@@ -76,6 +76,22 @@ describe("chat CLI approval prompt", () => {
     expect(archived).not.toContain("eof.txt");
   });
 
+  it("ends the question's line after an answer piped in, which no terminal echoed", async () => {
+    const approved = await run([ask("piped-yes.txt")], "y\n");
+    expect(approved.stderr).toMatch(/Approve\? \[y\/N\] \n→ archive_file \{"path":"piped-yes.txt"\} ✓/);
+    const denied = await run([ask("piped-no.txt")], "n\n");
+    expect(denied.stderr).toMatch(/Approve\? \[y\/N\] \n→ archive_file \{"path":"piped-no.txt"\} ✗ tool_denied/);
+  });
+
+  it("shortens long arguments in the question and the tool line on whole characters (no U+FFFD)", async () => {
+    // 😀 (two UTF-16 units) right where the question (500) and the tool line (200) cut; `{"path":"` is 9 long.
+    const question = await run([ask(`${"b".repeat(489)}😀tail`)], "n\n");
+    expect(question.stderr).toContain(`with {"path":"${"b".repeat(489)}…\n`);
+    const toolLine = await run([ask(`${"a".repeat(189)}😀tail`)], "n\n");
+    expect(toolLine.stderr).toContain(`→ archive_file {"path":"${"a".repeat(189)}… ✗ tool_denied`);
+    for (const { stderr } of [question, toolLine]) expect(Buffer.from(stderr).toString()).toBe(stderr);
+  });
+
   it("--auto-deny denies without asking", async () => {
     const { code, stdout, stderr } = await run(["--auto-deny", ask("auto.txt")], "y\n");
     expect(stderr).not.toContain("Approve?");

@@ -60,7 +60,14 @@ async function ask(
   const attachments = session.attachments;
   session.attachments = undefined;
   let conversation = conversationId;
-  const approvals = new ApprovalQuestions({ client: session.client, nextLine: session.nextLine, stderr: io.stderr, autoDeny: options.autoDeny, signal });
+  const approvals = new ApprovalQuestions({
+    client: session.client,
+    nextLine: session.nextLine,
+    stderr: io.stderr,
+    autoDeny: options.autoDeny,
+    inputEchoed: io.stdin.isTTY === true,
+    signal,
+  });
   try {
     const streamSignal = AbortSignal.any([signal, approvals.failed]);
     for await (const event of session.client.stream(question, { conversationId, model: options.model, think: options.think, attachments, signal: streamSignal })) {

@@ -1,4 +1,5 @@
 import type { ChatEvent, DoneReason, EventOf } from "@streamchat/core";
+import { shorten } from "./shorten.js";
 
 export interface Output {
   write(text: string): unknown;
@@ -33,7 +34,7 @@ export function colorEnabled(stream: { isTTY?: boolean }, env: Record<string, st
 function formatArgs(args: unknown): string {
   const json = JSON.stringify(args);
   if (json === undefined || json === "{}") return "";
-  return ` ${json.length > 200 ? `${json.slice(0, 199)}…` : json}`;
+  return ` ${shorten(json, 200)}`;
 }
 
 export function formatToolLine(

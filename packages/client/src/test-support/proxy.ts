@@ -16,6 +16,11 @@ export interface SseRequest {
 export interface CuttingProxy {
   url: string;
   sseRequests: SseRequest[];
+  /**
+   * Subscription connections the server accepted (its `connected` event went through to the client), counted
+   * from the start. Cut after this, the client has seen its reconnect succeed.
+   */
+  acceptedSubscriptions(): number;
   /** Destroys every open connection that carried a chat.events request; returns how many. */
   cutSubscriptions(): number;
   /** Answers the next `count` subscription requests with this status instead of forwarding them. */
@@ -35,6 +40,8 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
   const sseSockets = new Set<Socket>();
   const allSockets = new Set<Socket>();
   const sseRequests: SseRequest[] = [];
+  const accepted = new WeakSet<Socket>();
+  let acceptedCount = 0;
   let refusals: { status: number; count: number } | undefined;
 
   const server = createServer((client) => {
@@ -64,7 +71,14 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
       }
       target.write(chunk);
     });
-    target.on("data", (chunk: Buffer) => client.write(chunk));
+    target.on("data", (chunk: Buffer) => {
+      client.write(chunk);
+      // Written before any cut: destroying a socket whose input was all read ends it with FIN, after this data.
+      if (sseSockets.has(client) && !accepted.has(client) && chunk.toString("latin1").includes("event: connected")) {
+        accepted.add(client);
+        acceptedCount += 1;
+      }
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -73,6 +87,7 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
   return {
     url: `http://127.0.0.1:${address.port}`,
     sseRequests,
+    acceptedSubscriptions: () => acceptedCount,
     cutSubscriptions() {
       const cut = [...sseSockets];
       for (const socket of cut) socket.destroy();

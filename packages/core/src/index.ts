@@ -71,3 +71,4 @@ export {
 } from "./tokens.js";
 export { defaultMaxContextTokens, answerReserve, chooseNumCtx, promptWasTruncated } from "./context-window.js";
 export { compactHead } from "./providers/node-transport.js";
+export { linkedController } from "./abort.js";

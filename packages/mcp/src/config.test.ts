@@ -41,6 +41,16 @@ describe("parseMcpConfig", () => {
     expect(() => parse({ mcpServers: { web: { url: "http://h/mcp", env: { A: "1" } } } })).toThrow(/server "web": .*env/);
   });
 
+  it("refuses server names that would not say which server a tool belongs to", () => {
+    expect(() => parse({ mcpServers: { a__b: { command: "x" } } })).toThrow(
+      'MCP_CONFIG /etc/streamchat/mcp.json: server "a__b": the name must not contain "__" nor end with "_" (its tools are offered as <server>__<tool>).',
+    );
+    expect(() => parse({ mcpServers: { "files.": { command: "x" } } })).toThrow(/server "files\.": the name must not contain "__" nor end with "_"/);
+    expect(() => parse({ mcpServers: { "my server": { command: "x" }, my_server: { command: "y" } } })).toThrow(
+      'MCP_CONFIG /etc/streamchat/mcp.json: server "my_server": the name gives its tools the same names as server "my server"\'s (my_server__…).',
+    );
+  });
+
   it("needs exactly one of command and url", () => {
     expect(() => parse({ mcpServers: { both: { command: "x", url: "http://h/mcp" } } })).toThrow(/server "both": needs either "command"/);
     expect(() => parse({ mcpServers: { none: { args: [] } } })).toThrow(/server "none": needs either "command"/);

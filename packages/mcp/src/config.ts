@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { serverNameProblem, serverPrefix } from "./names.js";
 
 /** A bad MCP_CONFIG file; the message names the file, the server and the field, and is safe to print. */
 export class McpConfigError extends Error {
@@ -81,8 +82,17 @@ export function parseMcpConfig(json: unknown, file: string, env: NodeJS.ProcessE
     throw new McpConfigError(`MCP_CONFIG ${file}: ${describe(top.error, "")}`);
   }
   const servers: McpConfig["servers"] = [];
+  const prefixes = new Map<string, string>();
   for (const [name, raw] of Object.entries(top.data.mcpServers)) {
     const where = `MCP_CONFIG ${file}: server "${name}"`;
+    // Its tools are offered as <server>__<tool>: a name must say which server a tool belongs to, whatever the others.
+    const problem = serverNameProblem(name);
+    if (problem) throw new McpConfigError(`${where}: the name ${problem}.`);
+    const other = prefixes.get(serverPrefix(name));
+    if (other !== undefined) {
+      throw new McpConfigError(`${where}: the name gives its tools the same names as server "${other}"'s (${serverPrefix(name)}__…).`);
+    }
+    prefixes.set(serverPrefix(name), name);
     const hasUrl = "url" in raw;
     if (hasUrl === "command" in raw) {
       throw new McpConfigError(`${where}: needs either "command" (a stdio server) or "url" (a Streamable HTTP server).`);

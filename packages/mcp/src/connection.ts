@@ -1,8 +1,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { CallToolResultSchema, ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { ChatError } from "@streamchat/core";
+import { ContentBlockSchema, ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ChatError, linkedController } from "@streamchat/core";
 import { z } from "zod";
 import { isStdioServer, type McpServerConfig } from "./config.js";
 import { errorText, toToolResult, type McpToolResult } from "./result.js";
@@ -34,6 +34,34 @@ export interface ConnectionOptions {
 const clientInfo = { name: "streamchat", version: "0.1.0" };
 /** A server paging without end must not keep a listing going forever. */
 const maxListPages = 50;
+
+// Looser than the SDK's CallToolResultSchema on purpose: a content block of a type this SDK does not know is passed
+// on (result.ts summarizes it for the model), not a reason to fail the call. Known blocks are checked by callResult.
+const callResultSchema = z.looseObject({
+  content: z.array(z.looseObject({ type: z.string() })).optional(),
+  structuredContent: z.record(z.string(), z.unknown()).optional(),
+  isError: z.boolean().optional(),
+  // Protocol version 2024-10-07's form of a result.
+  toolResult: z.unknown().optional(),
+});
+
+const knownBlockTypes: ReadonlySet<string> = new Set(["text", "image", "audio", "resource_link", "resource"]);
+
+function invalidResult(offeredName: string, server: string): ChatError {
+  return new ChatError("tool_failed", `Tool ${offeredName} failed: the MCP server "${server}" returned a result that is not valid MCP.`);
+}
+
+/** The call's result with its content blocks checked: a known block must be whole (a text block without text is no result). */
+function callResult(result: z.infer<typeof callResultSchema>, offeredName: string, server: string): CallToolResult {
+  if (result.content === undefined) {
+    const content = "toolResult" in result ? [{ type: "text" as const, text: JSON.stringify(result.toolResult ?? null) }] : [];
+    return { ...result, content };
+  }
+  for (const block of result.content) {
+    if (knownBlockTypes.has(block.type) && !ContentBlockSchema.safeParse(block).success) throw invalidResult(offeredName, server);
+  }
+  return result as CallToolResult;
+}
 
 // Looser than the SDK's ListToolsResultSchema on purpose: one tool with a broken schema must not take
 // the whole listing (and every other tool of the server) down with it.
@@ -117,19 +145,22 @@ export class McpServerConnection {
    */
   async call(tool: ListedTool, offeredName: string, args: ToolArgs, signal: AbortSignal): Promise<McpToolResult> {
     const { client, generation } = await this.connectedClient(offeredName, signal);
-    let result: Awaited<ReturnType<Client["callTool"]>>;
+    // The run's signal (aborted on cancel and on TOOL_TIMEOUT_MS) reaches the SDK through a signal of this call's
+    // own, unlinked once the call is over: the SDK keeps its abort listener on the signal it is given, and would send
+    // notifications/cancelled for a call long answered when the run ends.
+    const { controller, unlink } = linkedController(signal);
+    let result: z.infer<typeof callResultSchema>;
     try {
-      // The signal is the run's (aborted on cancel and on TOOL_TIMEOUT_MS): the SDK then sends
-      // notifications/cancelled, so the server stops too.
-      result = await client.callTool({ name: tool.mcpName, arguments: args }, CallToolResultSchema, {
-        signal,
+      result = await client.request({ method: "tools/call", params: { name: tool.mcpName, arguments: args } }, callResultSchema, {
+        signal: controller.signal,
         timeout: this.options.toolTimeoutMs,
       });
     } catch (error) {
       throw this.callError(error, offeredName, generation, signal);
+    } finally {
+      unlink();
     }
-    const normalized: CallToolResult =
-      "content" in result ? (result as CallToolResult) : { content: [{ type: "text", text: JSON.stringify(result.toolResult ?? null) }] };
+    const normalized = callResult(result, offeredName, this.name);
     if (normalized.isError) throw new ChatError("tool_failed", `Tool ${offeredName} failed: ${errorText(normalized)}`);
     return toToolResult(normalized);
   }
@@ -302,6 +333,10 @@ export class McpServerConnection {
       return new ChatError("tool_failed", `Tool ${offeredName} failed: the MCP server "${this.name}" stopped during the call (${this.error ?? "the connection closed"}).`);
     }
     if (error instanceof McpError) return new ChatError("tool_failed", `Tool ${offeredName} failed: ${error.message}`);
+    // An answer, but not an MCP result: this call failed, the session is fine (other calls on it go on).
+    if (error instanceof z.ZodError) return invalidResult(offeredName, this.name);
+    // A stdio server that stopped is reported by its process's exit; anything else there is no reason to restart it.
+    if (this.transport instanceof StdioProcessTransport) return new ChatError("tool_failed", `Tool ${offeredName} failed: ${describeError(error)}`);
     // Not an answer from the server: the HTTP server is gone or its session expired. Reconnect with back-off.
     const reason = describeError(error);
     if (generation === this.generation) this.fail(`cannot reach the server: ${reason}`);

@@ -1,5 +1,6 @@
 // Servers that crash, hang, are missing or list broken schemas: that tool or server fails, the others work.
 import { ChatError, executeTool, validateToolCall } from "@streamchat/core";
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMcpHub, type McpHub, type McpHubOptions } from "./hub.js";
 import { configOf, everythingServer, faultServer, faultServerPath, recordingLogger, until } from "./test-support/servers.js";
@@ -99,10 +100,38 @@ describe("hub faults", () => {
     });
   });
 
+  it("a result the SDK would not read fails that call alone: the session, and calls on it, go on", async () => {
+    const { hub } = await startHub({ fault: faultServer() }, { toolTimeoutMs: 120_000 });
+    // A call in flight on the same session when the bad result arrives.
+    const stop = new AbortController();
+    const hanging = executeTool(toolNamed(hub, "fault__hang"), {}, { signal: stop.signal, timeoutMs: 60_000 });
+    // A block of a type MCP does not define is passed on, and summarized for the model.
+    const odd = await executeTool(toolNamed(hub, "fault__odd"), {}, { signal, timeoutMs: 10_000 });
+    expect(odd).toMatchObject({ ok: true, result: { content: [{ type: "video" }, { type: "text", text: "see the video" }] } });
+    expect(odd.ok && odd.content).toBe("see the video\n[video content]");
+    // A known block that is not whole is an invalid result: a short message, not a dump of zod issues.
+    await expect(executeTool(toolNamed(hub, "fault__malformed"), {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+      ok: false,
+      error: { code: "tool_failed", message: 'Tool fault__malformed failed: the MCP server "fault" returned a result that is not valid MCP.' },
+    });
+    expect(stateOf(hub, "fault")).toMatchObject({ state: "connected", restarts: 0 });
+    stop.abort();
+    await expect(hanging).rejects.toMatchObject({ code: "cancelled" });
+    await expect(executeTool(toolNamed(hub, "fault__echo"), { text: "still here" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+  });
+
+  it("a finished call leaves nothing on its signal: ending the run later cancels no answered request", async () => {
+    const { hub } = await startHub({ fault: faultServer() });
+    const run = new AbortController();
+    await expect(toolNamed(hub, "fault__echo").execute({ text: "hi" }, { signal: run.signal })).resolves.toMatchObject({ content: [{ text: "hi" }] });
+    // The SDK's listener stayed on the signal it was given and sent notifications/cancelled when the run ended.
+    expect(getEventListeners(run.signal, "abort")).toHaveLength(0);
+  });
+
   it("tools with a broken input schema are not offered, say why, and the others are", async () => {
     const { hub } = await startHub({ fault: faultServer() });
     const names = hub.tools().map((t) => t.name);
-    expect(names).toEqual(["fault__echo", "fault__exit", "fault__hang", "fault__fail", "fault__grow"]);
+    expect(names).toEqual(["fault__echo", "fault__exit", "fault__hang", "fault__fail", "fault__grow", "fault__odd", "fault__malformed"]);
     const tools = stateOf(hub, "fault")!.tools;
     expect(tools.find((t) => t.mcpName === "broken")!.error).toMatch(/^not offered: its inputSchema is not a valid JSON Schema: schema is invalid: /);
     expect(tools.find((t) => t.mcpName === "not_object")!.error).toBe('not offered: its inputSchema does not have "type": "object"');

@@ -71,7 +71,7 @@ export function createMcpHub(config: McpConfig, options: McpHubOptions = {}): Mc
   const build = (): { tools: McpTool[]; status: McpServerStatus[] } => {
     if (cache) return cache;
     const entries = connections.flatMap((connection) => connection.tools.map((tool) => ({ connection, tool })));
-    const names = offeredNames(entries.map(({ connection, tool }) => ({ server: connection.name, tool: tool.mcpName })));
+    const names = connections.flatMap((connection) => offeredNames(connection.name, connection.tools.map((tool) => tool.mcpName)));
     const tools: McpTool[] = [];
     const statusTools = new Map<McpServerConnection, McpToolStatus[]>();
     entries.forEach(({ connection, tool }, i) => {

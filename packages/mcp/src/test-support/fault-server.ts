@@ -4,7 +4,7 @@
 // hub passes to its logger.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type JSONRPCMessage, type Tool } from "@modelcontextprotocol/sdk/types.js";
 
 const flags = new Set(process.argv.slice(2));
 
@@ -31,6 +31,8 @@ const tools: Tool[] = [
   { name: "hang", description: "Never answers", inputSchema: { type: "object", properties: {} } },
   { name: "fail", description: "Answers with isError", inputSchema: { type: "object", properties: {} } },
   { name: "grow", description: "Adds the tool `extra` and sends tools/list_changed", inputSchema: { type: "object", properties: {} } },
+  { name: "odd", description: "Answers with a content block of a type MCP does not define", inputSchema: { type: "object", properties: {} } },
+  { name: "malformed", description: "Answers with a text block without its text", inputSchema: { type: "object", properties: {} } },
   {
     name: "broken",
     description: "Its input schema is not a JSON Schema",
@@ -65,6 +67,10 @@ server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<
       });
     case "fail":
       return { isError: true, content: [{ type: "text", text: "disk on fire" }] };
+    case "odd":
+    case "malformed":
+      // The SDK's Server refuses to send such results: the transport swaps them in on the way out (rawResults).
+      return text(`raw:${name}`);
     case "grow":
       if (!tools.some((t) => t.name === "extra")) {
         tools.push({ name: "extra", description: "Added at run time", inputSchema: { type: "object", properties: {} } });
@@ -80,5 +86,21 @@ if (flags.has("--mute")) {
   // Reads stdin but never answers, not even initialize.
   process.stdin.resume();
 } else {
-  await server.connect(new StdioServerTransport());
+  const transport = new StdioServerTransport();
+  const send = transport.send.bind(transport);
+  transport.send = (message: JSONRPCMessage) => send(rawResult(message));
+  await server.connect(transport);
+}
+
+/** Results no MCP SDK server would send, as a server written without one can: what `odd` and `malformed` answer. */
+const rawResults: Record<string, unknown> = {
+  "raw:odd": { content: [{ type: "video", url: "https://example.com/v.mp4" }, { type: "text", text: "see the video" }] },
+  "raw:malformed": { content: [{ type: "text" }] },
+};
+
+function rawResult(message: JSONRPCMessage): JSONRPCMessage {
+  if (!("result" in message)) return message;
+  const first = (message.result as { content?: Array<{ text?: unknown }> }).content?.[0]?.text;
+  const raw = typeof first === "string" ? rawResults[first] : undefined;
+  return raw === undefined ? message : ({ ...message, result: raw } as JSONRPCMessage);
 }

@@ -4,7 +4,7 @@ import { createChatClient } from "./client.js";
 import { eventIdOf, followRun } from "./follow.js";
 import { drain, readUntil, runStart, seqs, strictlyIncreasing, text, types } from "./test-support/events.js";
 import { startApi, type TestApi } from "./test-support/api.js";
-import { startCuttingProxy } from "./test-support/proxy.js";
+import { startCuttingProxy, type CuttingProxy } from "./test-support/proxy.js";
 
 // Dropped connections, for real: a TCP proxy between client and API cuts the socket that carries the
 // subscription. The eventsource package waits 3 s before reconnecting, hence this file of its own.
@@ -94,47 +94,38 @@ describe("resuming a stream after the connection drops", () => {
   // A run can be quiet for long (waiting for an approval, a slow tool) while proxies drop its connection again and
   // again. Reconnects that succeed are no failures: only failures in a row may end the stream.
 
-  it("survives more dropped connections than maxRetries while each reconnect succeeds", async () => {
-    const proxy = await startCuttingProxy(api.url);
-    try {
-      const control = api.sim.control({ lastUserIncludes: "quiet-while-cut" });
-      const { runId } = await createChatClient({ url: api.url }).send("please quiet-while-cut");
-      const stream = followRun(createChatClient({ url: proxy.url }).trpc, runId, { maxRetries: 1 });
-      const events = await readUntil(stream, (e) => e.type === "status");
-      const rest = pulling(stream);
-      await control.connected;
-      for (let cut = 1; cut <= 2; cut++) {
-        await rest.until(() => proxy.acceptedSubscriptions() >= cut);
-        expect(proxy.cutSubscriptions()).toBe(1);
-      }
-      await rest.until(() => proxy.acceptedSubscriptions() >= 3);
-      await control.push({ content: "still here" });
-      await control.push({ done: true });
-      events.push(...(await rest.events));
-
-      expect(text(events)).toBe("still here");
-      expect(types(events).at(-1)).toBe("done");
+  const quietRunCuts = [
+    {
+      what: "dropped connections, each reconnect of the link's succeeding",
+      label: "quiet-while-cut",
+      cut: (proxy: CuttingProxy) => proxy.cutSubscriptions(),
       // The link reconnected by itself each time: one subscription of ours.
-      expect(proxy.sseRequests.filter((r) => r.lastEventIdHeader === undefined)).toHaveLength(1);
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  it("survives more refused reconnects than maxRetries while each resubscribe succeeds", async () => {
+      check: (proxy: CuttingProxy) => expect(proxy.sseRequests.filter((r) => r.lastEventIdHeader === undefined)).toHaveLength(1),
+    },
+    {
+      what: "refused reconnects, each resubscribe succeeding",
+      label: "quiet-while-refused",
+      // The link's own reconnect gets a 502 and fails for good; followRun subscribes anew, and that succeeds.
+      cut: (proxy: CuttingProxy) => {
+        proxy.refuseSubscriptions(502, 1);
+        return proxy.cutSubscriptions();
+      },
+      // Ours, refused, ours, refused, ours.
+      check: (proxy: CuttingProxy) => expect(proxy.sseRequests).toHaveLength(5),
+    },
+  ];
+  it.each(quietRunCuts.map((c) => [c.what, c] as const))("survives %s, more of them than maxRetries", async (_what, { label, cut, check }) => {
     const proxy = await startCuttingProxy(api.url);
     try {
-      const control = api.sim.control({ lastUserIncludes: "quiet-while-refused" });
-      const { runId } = await createChatClient({ url: api.url }).send("please quiet-while-refused");
+      const control = api.sim.control({ lastUserIncludes: label });
+      const { runId } = await createChatClient({ url: api.url }).send(`please ${label}`);
       const stream = followRun(createChatClient({ url: proxy.url }).trpc, runId, { maxRetries: 1 });
       const events = await readUntil(stream, (e) => e.type === "status");
       const rest = pulling(stream);
       await control.connected;
-      for (let cut = 1; cut <= 2; cut++) {
-        await rest.until(() => proxy.acceptedSubscriptions() >= cut);
-        // The link's own reconnect gets a 502 and fails for good; followRun subscribes anew, and that succeeds.
-        proxy.refuseSubscriptions(502, 1);
-        expect(proxy.cutSubscriptions()).toBe(1);
+      for (let round = 1; round <= 2; round++) {
+        await rest.until(() => proxy.acceptedSubscriptions() >= round);
+        expect(cut(proxy)).toBe(1);
       }
       await rest.until(() => proxy.acceptedSubscriptions() >= 3);
       await control.push({ content: "still here" });
@@ -143,8 +134,7 @@ describe("resuming a stream after the connection drops", () => {
 
       expect(text(events)).toBe("still here");
       expect(types(events).at(-1)).toBe("done");
-      // Ours, refused, ours, refused, ours.
-      expect(proxy.sseRequests).toHaveLength(5);
+      check(proxy);
     } finally {
       await proxy.close();
     }

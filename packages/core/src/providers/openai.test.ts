@@ -430,6 +430,26 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     expect(server.requests.map((r) => "tools" in (r.body as object))).toEqual([true, false]);
   });
 
+  it("asks again without stream_options when the server refuses it, and leaves it out from then on", async () => {
+    const server = await startHttpServer((req, res) => {
+      if ("stream_options" in (req.body as object)) {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "Unrecognized request argument supplied: stream_options", type: "invalid_request_error" } }));
+      } else {
+        writeSse(res, [delta({ content: "ok" }, "stop"), "data: [DONE]\n\n"]);
+      }
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    expect((await chunks(m, { ...ask("x"), tools: [{ name: "t", description: "", parameters: {} }] })).map((c) => c.type)).toEqual(["text", "finish"]);
+    expect((await chunksTo(m, ask("y"))).map((c) => c.type)).toEqual(["text", "finish"]);
+    expect(server.requests.map((r) => ["stream_options" in (r.body as object), "tools" in (r.body as object)])).toEqual([
+      [true, true],
+      [false, true], // the tools stay: only stream_options was refused
+      [false, false],
+    ]);
+  });
+
   it("does not retry other 400s that mention tools, nor twice", async () => {
     const server = await startHttpServer((req, res) => {
       res.writeHead(400, { "content-type": "application/json" });

@@ -77,17 +77,31 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     }
   };
 
+  /** The server refused `stream_options` once: its answers are asked for without it (and come without usage). */
+  let withoutStreamOptions = false;
+
+  /** One chat request; a server that refuses `stream_options` (older servers and proxies) is asked again without it. */
+  async function post(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
+    const body = (): Record<string, unknown> => toOpenAIRequest(request, { streamOptions: !withoutStreamOptions });
+    if (withoutStreamOptions) return send(target, "/chat/completions", { method: "POST", body: body(), signal });
+    try {
+      return await send(target, "/chat/completions", { method: "POST", body: body(), signal });
+    } catch (error) {
+      if (!refusesStreamOptions(error)) throw error;
+      withoutStreamOptions = true;
+      return send(target, "/chat/completions", { method: "POST", body: body(), signal });
+    }
+  }
+
   async function open(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
     const hasTools = (request.tools?.length ?? 0) > 0;
-    if (!hasTools || withoutTools.has(request.model)) {
-      return send(target, "/chat/completions", { method: "POST", body: toOpenAIRequest({ ...request, tools: [] }), signal });
-    }
+    if (!hasTools || withoutTools.has(request.model)) return post({ ...request, tools: [] }, signal);
     try {
-      return await send(target, "/chat/completions", { method: "POST", body: toOpenAIRequest(request), signal });
+      return await post(request, signal);
     } catch (error) {
       if (!refusesTools(error)) throw error;
       rememberWithoutTools(request.model);
-      return send(target, "/chat/completions", { method: "POST", body: toOpenAIRequest({ ...request, tools: [] }), signal });
+      return post({ ...request, tools: [] }, signal);
     }
   }
 
@@ -156,16 +170,26 @@ export function refusesTools(error: unknown): boolean {
   );
 }
 
+/**
+ * A 400 (422) that names `stream_options` as unknown or not allowed: servers that predate it (Azure OpenAI's older API
+ * versions: "Unrecognized request argument supplied: stream_options", strict proxies: "extra fields not permitted").
+ */
+export function refusesStreamOptions(error: unknown): boolean {
+  if (!(error instanceof ChatError) || (error.status !== 400 && error.status !== 422)) return false;
+  return /\bstream_options\b/.test(error.message);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Request mapping
 
-export function toOpenAIRequest(request: ModelRequest): Record<string, unknown> {
+/** `streamOptions: false` leaves out `stream_options` (usage in the last chunk), for a server that refuses it. */
+export function toOpenAIRequest(request: ModelRequest, opts: { streamOptions?: boolean } = {}): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: request.model,
     messages: request.messages.map(toOpenAIMessage),
     stream: true,
-    stream_options: { include_usage: true },
   };
+  if (opts.streamOptions !== false) body["stream_options"] = { include_usage: true };
   if (request.tools && request.tools.length > 0) {
     body["tools"] = request.tools.map((t) => ({
       type: "function",

@@ -60,11 +60,31 @@ async function main() {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 
-  const url = await server.listen();
+  let url: string;
+  try {
+    url = await server.listen();
+  } catch (error) {
+    console.error(listenFailure(error, config.host, config.port));
+    // What was started (MCP servers, the simulator, the store) is ended, not left to outlive us.
+    const closing = setTimeout(() => process.exit(1), shutdownSlackMs);
+    closing.unref();
+    await server.close().catch(() => {});
+    process.exit(1);
+  }
   log.info(
     { url, provider: server.provider.kind, demo: server.provider.demo, model: server.provider.defaultModel },
     `streamchat API listening on ${url} (provider: ${server.provider.kind}${server.provider.demo ? ", demo model" : ""})`,
   );
+}
+
+/** One line saying why the server cannot listen and which setting to change. */
+function listenFailure(error: unknown, host: string, port: number): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `${host}:${port}`;
+  if (code === "EADDRINUSE") return `PORT: ${where} is already in use (another server listens there); set PORT (or HOST) to a free one.`;
+  if (code === "EACCES") return `PORT: no permission to listen on ${where} (ports below 1024 need privileges); set PORT to another one.`;
+  if (code === "EADDRNOTAVAIL") return `HOST: ${host} is not an address of this machine; set HOST to one of its addresses (or 0.0.0.0).`;
+  return `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 main().catch((error: unknown) => {

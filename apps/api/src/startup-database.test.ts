@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { faultServerPath, until } from "@streamchat/mcp/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 import { closedPort } from "./test-support/reliability.js";
 
@@ -41,5 +43,47 @@ describe("start-up with DATABASE_URL", () => {
     // Nothing started: no log line claims otherwise.
     expect(stdout).not.toMatch(/listening/);
     expect(existsSync(dbPath)).toBe(false);
+  });
+});
+
+describe("start-up on a port in use", () => {
+  const pids: number[] = [];
+  afterAll(() => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL"); // only if the test failed: the server left it running
+      } catch {
+        // gone, as it should be
+      }
+    }
+  });
+
+  it("one line naming PORT, exit 1, and the MCP servers it started are ended, not orphaned", { timeout: 60_000 }, async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      // A server that ignores the end of its stdin and SIGTERM: only the hub's SIGKILL ends it. Its pid goes to a file.
+      const pidFile = join(dir, "mcp.pid");
+      const config = join(dir, "mcp.json");
+      const script = `echo $$ > '${pidFile}'; exec '${process.execPath}' '${faultServerPath}' --stubborn`;
+      writeFileSync(config, JSON.stringify({ mcpServers: { stubborn: { command: "/bin/sh", args: ["-c", script] } } }));
+      const { code, stdout, stderr } = await run({ PORT: String(port), MCP_CONFIG: config, DATABASE_PATH: join(dir, "port.db") });
+      const pid = Number(readFileSync(pidFile, "utf8"));
+      pids.push(pid);
+      expect(code).toBe(1);
+      expect(stderr.trim().split("\n")).toEqual([`PORT: 127.0.0.1:${port} is already in use (another server listens there); set PORT (or HOST) to a free one.`]);
+      expect(stdout).not.toMatch(/listening on/);
+      await until(() => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }, "the MCP server to be ended", 10_000);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 });

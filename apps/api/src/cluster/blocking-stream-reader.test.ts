@@ -149,6 +149,19 @@ describe.skipIf(skip)("BlockingStreamReader", () => {
     expect(health).toEqual([false, true]);
   });
 
+  it("is healthy again as soon as Redis answers, though nothing is written and a read blocks for a minute", { timeout }, async () => {
+    const { id, reader, health } = await openReader();
+    const followed = collect(reader, testKey());
+    const blocked = await blockedReader(id);
+    await probe.sendCommand(["CLIENT", "KILL", "ID", blocked["id"]!]);
+    await eventually(() => health.includes(false), "the reader down");
+    // Before, the first read after the outage blocked its whole minute with nothing to read: unhealthy until then.
+    await eventually(() => reader.isHealthy, "the reader back", 10_000);
+    expect(health).toEqual([false, true]);
+    expect(followed.got).toEqual([]);
+    expect((await blockedReader(id))["id"]).not.toBe(blocked["id"]);
+  });
+
   it("close while the read blocks for a minute returns, and ends the connection", { timeout }, async () => {
     const { id, reader, connection } = await openReader();
     collect(reader, testKey());

@@ -128,7 +128,9 @@ export class BlockingStreamReader {
     let failures = 0;
     while (!this.closed) {
       const streams = [...this.streams.values()];
-      const args = ["XREAD", "COUNT", count, "BLOCK", block, "STREAMS", wakeKey];
+      // The first read after a failure does not block: with nothing new to read, a blocking one would keep the
+      // reader unhealthy (sends refused with 503) for blockMs after Redis is back.
+      const args = failures > 0 ? ["XREAD", "COUNT", count, "STREAMS", wakeKey] : ["XREAD", "COUNT", count, "BLOCK", block, "STREAMS", wakeKey];
       for (const stream of streams) args.push(stream.key);
       args.push(this.wakeCursor);
       for (const stream of streams) args.push(stream.cursor);

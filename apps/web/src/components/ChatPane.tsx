@@ -71,14 +71,38 @@ export function ChatPane(props: ChatPaneProps) {
   const [atBottom, setAtBottom] = useState(true);
   const title = useListedTitle(conversationId) ?? chat.title;
 
+  /** The scroller's height when last seen: a scroll event that comes with a new height is the box resizing, not the reader. */
+  const seenHeight = useRef(0);
   // Follow the stream while the reader is at the bottom; leave them alone once they scrolled up.
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && stickToBottom.current) el.scrollTop = el.scrollHeight;
+    if (!el) return;
+    if (stickToBottom.current) el.scrollTop = el.scrollHeight;
+    seenHeight.current = el.clientHeight;
   });
+  // The composer grows with a paste, a phone's keyboard opens: the view gets shorter without the reader scrolling, and
+  // one who was following keeps following.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => {
+      seenHeight.current = el.clientHeight;
+      if (stickToBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
+    // The browser scrolls when the box shrinks, before any ResizeObserver hears of it: that scroll is no reason to stop following.
+    if (el.clientHeight !== seenHeight.current) {
+      seenHeight.current = el.clientHeight;
+      if (stickToBottom.current) {
+        el.scrollTop = el.scrollHeight;
+        return;
+      }
+    }
     stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
     if (stickToBottom.current !== atBottom) setAtBottom(stickToBottom.current);
   };
@@ -88,6 +112,11 @@ export function ChatPane(props: ChatPaneProps) {
     stickToBottom.current = true;
     setAtBottom(true);
     el.scrollTo({ top: el.scrollHeight, behavior: "smooth" });
+  };
+  /** Whoever sends (or queues) a message wants to see it and its answer, wherever they had scrolled to. */
+  const follow = () => {
+    stickToBottom.current = true;
+    setAtBottom(true);
   };
 
   // A message opened from the search shows where it is, not the end of the conversation.
@@ -187,7 +216,10 @@ export function ChatPane(props: ChatPaneProps) {
           <EmptyState
             demo={demo}
             canThink={think.available}
-            onPick={(s) => chat.submit(s.prompt, s.think && think.available ? { think: true } : undefined)}
+            onPick={(s) => {
+              follow();
+              chat.submit(s.prompt, s.think && think.available ? { think: true } : undefined);
+            }}
           />
         ) : (
           <div className="messages" role="log" aria-live="polite" aria-relevant="additions text" data-testid="messages">
@@ -200,7 +232,15 @@ export function ChatPane(props: ChatPaneProps) {
                   text={item.text}
                   images={item.attachments}
                   pending={item.pending}
-                  onEdit={item.messageId !== null && !chat.busy ? (text) => chat.edit(item.messageId!, text) : undefined}
+                  onEdit={
+                    item.messageId !== null && !chat.busy
+                      ? (text) => {
+                          // The editor and its Edit button leave while the new answer runs: the composer is where to go on.
+                          composer.current?.focus();
+                          chat.edit(item.messageId!, text);
+                        }
+                      : undefined
+                  }
                   reopenWith={item.messageId !== null && chat.failedEdit?.messageId === item.messageId ? chat.failedEdit.text : undefined}
                   onReopened={chat.editReopened}
                   versionNav={versionNav(item.versions, "message")}
@@ -257,11 +297,14 @@ export function ChatPane(props: ChatPaneProps) {
           busy={chat.busy}
           canStop={chat.canStop}
           onSubmit={(text) => {
+            follow();
+            // The composer sends nothing while images are attached for a model that cannot see them (it says why).
             const drafts = vision ? images.take() : [];
             if (drafts.length) sentNames.current = new Map(drafts.map((d) => [d.attachment.data, d.name]));
             chat.submit(text, drafts.length ? { attachments: drafts.map((d) => d.attachment) } : undefined);
           }}
-          images={vision ? images : undefined}
+          images={vision || images.drafts.length > 0 ? images : undefined}
+          vision={vision}
           draftKey={conversationId ?? newChatDraft}
           onStop={chat.stop}
           stopping={chat.stopping}

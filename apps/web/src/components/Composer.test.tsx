@@ -2,6 +2,8 @@
 import { act, cleanup, fireEvent, render } from "@testing-library/react";
 import { createRef } from "react";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ImagesSetting } from "../capabilities/ImageDraft.js";
+import { draftImage } from "../capabilities/images.js";
 import { Composer, type ComposerHandle, type ThinkSetting } from "./Composer.js";
 
 afterEach(cleanup);
@@ -129,5 +131,38 @@ describe("Composer draft", () => {
     // Written, the box is in step with the draft again: the next one from the other tab shows.
     act(() => fromAnotherTab("streamchat.draft.c1", "typed there later"));
     expect(box(view).value).toBe("typed there later");
+  });
+});
+
+describe("Composer images for a model that cannot see them", () => {
+  const think: ThinkSetting = { available: false, on: false, onChange: () => {} };
+  const red: ImagesSetting = {
+    drafts: [draftImage({ type: "image", mimeType: "image/png", data: "iVBORw0KGgo=" }, "red.png")],
+    add: () => {},
+    remove: () => {},
+    problem: null,
+  };
+
+  afterEach(() => localStorage.clear());
+
+  it("keeps the attached image in view, says the model cannot see it, and sends nothing until that changes", () => {
+    const sent: string[] = [];
+    const composer = (vision: boolean) => (
+      <Composer busy={false} canStop={false} onSubmit={(text) => sent.push(text)} onStop={() => {}} stopping={false} think={think} draftKey="new" images={red} vision={vision} />
+    );
+    const view = render(composer(false));
+    const box = view.container.querySelector("textarea")!;
+    fireEvent.change(box, { target: { value: "What colour is this image?" } });
+    fireEvent.keyDown(box, { key: "Enter" });
+
+    expect(sent).toEqual([]);
+    expect(box.value).toBe("What colour is this image?");
+    expect(view.getByRole("img", { name: "red.png" })).toBeTruthy();
+    expect(view.getByRole("alert").textContent).toMatch(/cannot see images/);
+    expect(view.queryByRole("button", { name: "Attach image" })).toBeNull();
+
+    view.rerender(composer(true));
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(sent).toEqual(["What colour is this image?"]);
   });
 });

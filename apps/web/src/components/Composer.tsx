@@ -47,17 +47,20 @@ export interface ComposerProps {
   model?: ModelSetting;
   /** The longest message the server takes (MAX_MESSAGE_CHARS). */
   maxChars?: number;
-  /** Images for the message: only given for models with the vision capability. */
+  /** Images for the message: given for models with the vision capability, and while images are attached. */
   images?: ImagesSetting | undefined;
+  /** The chosen model can see images (default true): otherwise nothing can be attached, and attached images block sending. */
+  vision?: boolean;
   /** Whose draft the box holds (draftStore): it opens with it and keeps it as the user types. */
   draftKey: string;
 }
 
 const maxInputHeight = 240;
+const unseenImagesMessage = "This model cannot see images. Remove them, or pick a model that can, to send.";
 
 /** The message box: Enter sends, Shift+Enter makes a new line; it stays usable while a reply streams. */
 export function Composer(props: ComposerProps) {
-  const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, images, draftKey } = props;
+  const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, images, vision = true, draftKey } = props;
   const [text, setText] = useState(() => draftStore.get(draftKey));
   const input = useRef<HTMLTextAreaElement>(null);
   const textRef = useRef(text);
@@ -68,6 +71,11 @@ export function Composer(props: ComposerProps) {
     setText(next);
   };
   const length = checkLength(text, maxChars);
+  const attach = vision ? images : undefined;
+  // Images attached for a vision model, which another model was then picked: sending refuses until they are removed or a
+  // vision model is picked again. Sending without them would answer another question than the one asked, and dropping
+  // them would lose what the user chose; so the choice stays theirs, and no image ever goes later with another message.
+  const unseen = !vision && (images?.drafts.length ?? 0) > 0;
 
   useImperativeHandle(ref, () => ({
     focus: () => input.current?.focus(),
@@ -121,7 +129,7 @@ export function Composer(props: ComposerProps) {
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     const message = text.trim();
-    if (!message || length.over) return;
+    if (!message || length.over || unseen) return;
     onSubmit(message);
     change("");
     input.current?.focus();
@@ -137,23 +145,23 @@ export function Composer(props: ComposerProps) {
 
   // Pasted or dropped images go to the tray (vision models only); anything else is left to the browser.
   const onPaste = (e: ClipboardEvent) => {
-    const files = images ? imageFiles(e.clipboardData) : [];
+    const files = attach ? imageFiles(e.clipboardData) : [];
     if (files.length === 0) return;
     e.preventDefault();
-    images?.add(files);
+    attach?.add(files);
   };
   const onDrop = (e: DragEvent) => {
-    const files = images ? imageFiles(e.dataTransfer) : [];
+    const files = attach ? imageFiles(e.dataTransfer) : [];
     if (files.length === 0) return;
     e.preventDefault();
-    images?.add(files);
+    attach?.add(files);
   };
   const onDragOver = (e: DragEvent) => {
-    if (images && Array.from(e.dataTransfer.types).includes("Files")) e.preventDefault();
+    if (attach && Array.from(e.dataTransfer.types).includes("Files")) e.preventDefault();
   };
 
   const noteId = "composer-note";
-  const showNote = length.over || model?.note;
+  const showNote = length.over || unseen || model?.note;
   return (
     <div className="composer-area">
       <form className="composer" onSubmit={submit} data-over-limit={length.over || undefined} onPaste={onPaste} onDrop={onDrop} onDragOver={onDragOver}>
@@ -181,7 +189,7 @@ export function Composer(props: ComposerProps) {
         <div className="composer__bar">
           <div className="composer__tools">
             {model && <ModelPicker value={model.value} onChange={model.onChange} describedBy={model.note ? noteId : undefined} />}
-            {images && <AttachButton images={images} />}
+            {attach && <AttachButton images={attach} />}
             {/* Only for models that list the thinking capability: for others there is nothing to turn on. */}
             {think.available && <ThinkControl levels={think.levels} value={think.on ? (think.value ?? true) : false} onChange={think.onChange} />}
           </div>
@@ -208,7 +216,7 @@ export function Composer(props: ComposerProps) {
               <button
                 type="submit"
                 className="round-button round-button--send"
-                disabled={!text.trim() || length.over}
+                disabled={!text.trim() || length.over || unseen}
                 aria-label={busy ? "Queue" : "Send"}
                 title={busy ? "Queue: sent when this answer ends" : "Send (Enter)"}
               >
@@ -219,12 +227,12 @@ export function Composer(props: ComposerProps) {
         </div>
       </form>
       <p
-        className={`composer__note${length.over ? " is-error" : ""}${model?.note?.toolsOff ? " is-important" : ""}`}
+        className={`composer__note${length.over || unseen ? " is-error" : ""}${model?.note?.toolsOff ? " is-important" : ""}`}
         id={noteId}
-        data-testid={length.over ? "limit-note" : model?.note?.toolsOff ? "tools-off-note" : "model-note"}
-        role={length.over ? "alert" : undefined}
+        data-testid={length.over ? "limit-note" : unseen ? "vision-note" : model?.note?.toolsOff ? "tools-off-note" : "model-note"}
+        role={length.over || unseen ? "alert" : undefined}
       >
-        {length.over ? tooLongMessage(length) : (model?.note?.text ?? "")}
+        {length.over ? tooLongMessage(length) : unseen ? unseenImagesMessage : (model?.note?.text ?? "")}
       </p>
     </div>
   );

@@ -44,3 +44,17 @@ describe("ConversationList rename keys", () => {
     expect(renames).toEqual([{ conversationId: "c1", title: "にほんご" }]);
   });
 });
+
+describe("ConversationList rename focus", () => {
+  it("gives focus back to the Rename button when the rename ends with Enter or Escape", async () => {
+    const { input } = await renaming();
+    fireEvent.keyDown(input()!, { key: "Enter" });
+    await act(async () => {});
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: /^Rename / }));
+
+    fireEvent.click(screen.getByRole("button", { name: /^Rename / }));
+    fireEvent.keyDown(input()!, { key: "Escape" });
+    await act(async () => {});
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: /^Rename / }));
+  });
+});

@@ -86,6 +86,15 @@ function ConversationItem({
     },
   });
 
+  const renameButton = useRef<HTMLButtonElement>(null);
+  /** A rename ended from the keyboard: focus goes back to Rename, or it falls to <body> and the user loses their place. */
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (mode !== "view" || !refocus.current) return;
+    refocus.current = false;
+    renameButton.current?.focus();
+  }, [mode]);
+
   const saveTitle = () => {
     const next = title.trim();
     setMode("view");
@@ -95,6 +104,8 @@ function ConversationItem({
   const onTitleKey = (e: KeyboardEvent<HTMLInputElement>) => {
     // Enter and Escape of an IME composition are the IME's: the title is still being typed.
     if (isComposing(e.nativeEvent)) return;
+    // Not on blur: focus moved on by itself then, and stays where the user put it.
+    if (e.key === "Enter" || e.key === "Escape") refocus.current = true;
     if (e.key === "Enter") saveTitle();
     if (e.key === "Escape") {
       e.preventDefault(); // cancels the rename only (not the drawer, not the answer)
@@ -135,6 +146,7 @@ function ConversationItem({
       {mode !== "rename" && (
         <div className="conversation__tools">
           <button
+            ref={renameButton}
             type="button"
             className="icon-button icon-button--small"
             aria-label={`Rename ${label}`}

@@ -42,3 +42,15 @@ describe("UserMessage editor keys", () => {
     expect(edits).toEqual(["reworded にほんご"]);
   });
 });
+
+describe("UserMessage focus", () => {
+  it("gives focus back to Edit when the editor closes with Escape or Cancel", () => {
+    const { view, box } = editing(() => {});
+    fireEvent.keyDown(box()!, { key: "Escape" });
+    expect(document.activeElement).toBe(view.getByRole("button", { name: "Edit" }));
+
+    fireEvent.click(view.getByRole("button", { name: "Edit" }));
+    fireEvent.click(view.getByRole("button", { name: "Cancel" }));
+    expect(document.activeElement).toBe(view.getByRole("button", { name: "Edit" }));
+  });
+});

@@ -58,12 +58,28 @@ export function UserMessage(props: UserMessageProps) {
   const { ref, folds } = useFolds(text);
   const bubbleId = useId();
   const length = checkLength(draft);
+  const editButton = useRef<HTMLButtonElement>(null);
+  /** The editor closed without sending: focus goes back to Edit, or it falls to <body> and a keyboard user loses their place. */
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (editing || !refocus.current) return;
+    refocus.current = false;
+    editButton.current?.focus();
+  }, [editing]);
+  const close = () => {
+    refocus.current = true;
+    setEditing(false);
+  };
 
   const save = () => {
     const next = draft.trim();
     if (!next || length.over) return;
-    setEditing(false);
-    if (next !== text) onEdit?.(next);
+    // A sent edit leaves focus to `onEdit` (the pane moves it to the composer); Edit is gone while the answer runs.
+    if (next === text) close();
+    else {
+      setEditing(false);
+      onEdit?.(next);
+    }
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     // Enter and Escape of an IME composition are the IME's: they neither save nor cancel the edit.
@@ -74,7 +90,7 @@ export function UserMessage(props: UserMessageProps) {
     }
     if (e.key === "Escape") {
       e.preventDefault(); // this Escape cancels the edit; it must not also stop the answer
-      setEditing(false);
+      close();
     }
   };
 
@@ -100,7 +116,7 @@ export function UserMessage(props: UserMessageProps) {
           </p>
         )}
         <div className="message__edit-actions">
-          <button type="button" className="button button--ghost button--small" onClick={() => setEditing(false)}>
+          <button type="button" className="button button--ghost button--small" onClick={close}>
             Cancel
           </button>
           <button type="button" className="button button--primary button--small" onClick={save} disabled={!draft.trim() || length.over}>
@@ -148,6 +164,7 @@ export function UserMessage(props: UserMessageProps) {
         {versionNav}
         {onEdit && (
           <button
+            ref={editButton}
             type="button"
             className="button button--ghost button--small message__edit"
             onClick={() => {

@@ -41,6 +41,28 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
     }
   });
 
+  it("keeps an attached image in view when a model without vision is picked, and sends nothing until it is removed", async () => {
+    const path = join(dir, "blue.png");
+    writeFileSync(path, solidPng(8, 8, [20, 40, 220]));
+    const page = await e2e.openApp();
+    await chooseModel(page, "demo-vision");
+    await page.getByTestId("attach-input").setInputFiles(path);
+    const image = page.getByTestId("draft-images").getByRole("img", { name: "blue.png" });
+    await image.waitFor();
+    await chooseModel(page, "demo");
+    await send(page, "What colour is this image?");
+    await page.getByTestId("vision-note").getByText("This model cannot see images", { exact: false }).waitFor();
+    expect(await image.count(), "the image stays in view").toBe(1);
+    expect(await page.locator('[data-testid="user-message"]').count(), "nothing was sent").toBe(0);
+
+    // Removed, the message goes without it, and no image waits in the tray for a later message.
+    await page.getByRole("button", { name: "Remove blue.png" }).click();
+    await page.press("#composer-input", "Enter");
+    await waitForAnswerState(page, "stop");
+    await chooseModel(page, "demo-vision");
+    expect(await page.getByTestId("draft-images").count()).toBe(0);
+  });
+
   it("attaches an image to the vision model: thumbnail before sending, an answer about it, the thumbnail in the transcript opening full size, and the context meter", async () => {
     const png = solidPng(32, 24, [220, 30, 30]);
     const path = join(dir, "red.png");

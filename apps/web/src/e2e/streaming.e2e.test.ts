@@ -227,6 +227,27 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     }
   });
 
+  it("follows a message sent after a long paste and its answer to the end (desktop and mobile)", async () => {
+    for (const look of [desktop, mobile]) {
+      const page = await e2e.openConversation("Explain streaming in a long answer", look);
+      await send(page, "Explain SSE as a table");
+      await waitForAnswerState(page, "stop");
+      // A paste of a few paragraphs grows the composer, so the chat above gets shorter without anyone scrolling.
+      await page.click("#composer-input");
+      const paragraph = "Please explain tool calling as a list. The model asks for a tool, the server runs it and sends the result back.";
+      await page.keyboard.insertText([paragraph, paragraph, paragraph, paragraph].join("\n\n"));
+      await page.keyboard.press("Enter");
+      await waitForAnswerState(page, "stop");
+      const view = await page.evaluate(() => {
+        const scroller = document.querySelector(".chat__scroll")!.getBoundingClientRect();
+        const answer = [...document.querySelectorAll('[data-testid="assistant-message"]')].at(-1)!.getBoundingClientRect();
+        return { scrollerBottom: scroller.bottom, answerBottom: answer.bottom };
+      });
+      expect(view.answerBottom, `${look.name}: the new answer's end is in view`).toBeLessThanOrEqual(view.scrollerBottom + 1);
+      await page.close();
+    }
+  });
+
   it("commits buffered events at once when a hidden tab (no animation frames) becomes visible", async () => {
     const page = await e2e.openApp();
     // A hidden tab gets no requestAnimationFrame callbacks: hold them back from here on.

@@ -106,7 +106,11 @@ function ConversationItem({
     if (isComposing(e.nativeEvent)) return;
     // Not on blur: focus moved on by itself then, and stays where the user put it.
     if (e.key === "Enter" || e.key === "Escape") refocus.current = true;
-    if (e.key === "Enter") saveTitle();
+    if (e.key === "Enter") {
+      // Focus goes back to Rename before the key's keypress: without this, that keypress presses Rename again.
+      e.preventDefault();
+      saveTitle();
+    }
     if (e.key === "Escape") {
       e.preventDefault(); // cancels the rename only (not the drawer, not the answer)
       e.stopPropagation();

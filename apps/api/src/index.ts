@@ -5,6 +5,6 @@ export { loadConfig, ConfigError, isLoopbackHost } from "./config.js";
 export type { Config } from "./config.js";
 export type { RunManager, RunManagerStats, StartedRun } from "./runs/run-manager.js";
 export type { ProviderHandle, ProviderKind } from "./provider.js";
-export type { ToolCallSummary } from "./runs/transcript.js";
+export type { ToolCallSummary } from "@streamchat/core";
 export type { FeedDelivery, FeedEvent, ResyncEvent } from "./feed/feed-events.js";
 export type { ConversationFeed, FeedStats } from "./feed/conversation-feed.js";

@@ -1,4 +1,4 @@
-import { emptyUsage, errorCodeMessages, type ChatEvent, type EventOf } from "@streamchat/core";
+import { emptyUsage, errorCodeMessages, RunSummaryFold, type ChatEvent } from "@streamchat/core";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@streamchat/api";
 import { abortErrorIn, ChatClientError, toChatClientError } from "./errors.js";
@@ -110,39 +110,18 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * A run's events folded into chat.complete's answer, exactly as the server's summarize (apps/api runs/transcript.ts)
- * and chat.complete fold them, so both ways of asking give the same result and the same errors.
- */
+/** A run's events folded into chat.complete's answer with the server's own fold, so both ways of asking agree. */
 async function completeResult(started: SendResult, events: ChatStream): Promise<CompleteResult> {
-  let text = "";
-  const toolCalls: CompleteResult["toolCalls"] = [];
-  const calls = new Map<string, CompleteResult["toolCalls"][number]>();
-  let failure: EventOf<"error"> | undefined;
-  let done: EventOf<"done"> | undefined;
-  for await (const event of events) {
-    if (event.type === "token") text += event.text;
-    else if (event.type === "tool-call") {
-      const call = { callId: event.callId, name: event.name, args: event.args, ok: false };
-      calls.set(event.callId, call);
-      toolCalls.push(call);
-    } else if (event.type === "tool-result") {
-      const call = calls.get(event.callId);
-      if (call) {
-        call.ok = event.ok;
-        if (event.result !== undefined) call.result = event.result;
-        if (event.error) call.error = event.error;
-      }
-    } else if (event.type === "error") failure = event;
-    else if (event.type === "done") done = event;
-  }
-  if (failure) {
+  const fold = new RunSummaryFold();
+  for await (const event of events) fold.add(event);
+  const { text, toolCalls, usage, reason, error } = fold.summary;
+  if (error) {
     // The message chat.complete's ChatClientError would carry (toChatClientError hides internal failures' details).
-    const { code } = failure;
-    throw new ChatClientError(code, code === "internal" || !failure.message ? errorCodeMessages[code] : failure.message);
+    const { code } = error;
+    throw new ChatClientError(code, code === "internal" || !error.message ? errorCodeMessages[code] : error.message);
   }
-  if (done?.reason === "cancelled") throw new ChatClientError("cancelled", errorCodeMessages.cancelled);
-  return { conversationId: started.conversationId, runId: started.runId, text, toolCalls, usage: done?.usage ?? emptyUsage() };
+  if (reason === "cancelled") throw new ChatClientError("cancelled", errorCodeMessages.cancelled);
+  return { conversationId: started.conversationId, runId: started.runId, text, toolCalls, usage: usage ?? emptyUsage() };
 }
 
 const sendAttempts = 3;

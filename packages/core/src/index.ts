@@ -33,6 +33,8 @@ export {
   type ApprovalPolicy,
 } from "./approval.js";
 export { runSnapshotOf, type RunSnapshot } from "./resume.js";
+export { RunSummaryFold, type RunSummary, type ToolCallSummary } from "./summary.js";
+export { closingEvents, interruptedEnding, type RunEnding } from "./closing.js";
 export { trimContext, fitContext, type TrimOptions, type TrimResult } from "./context.js";
 export {
   runChat,

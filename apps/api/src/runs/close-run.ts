@@ -1,15 +1,8 @@
-import { emptyUsage, isRetryable, type ChatEvent, type DoneReason, type ErrorCode, type EventOf } from "@streamchat/core";
+import { closingEvents, type ChatEvent, type RunEnding } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { keepPreviousAnswer } from "./answer-versions.js";
 import type { RunHooks } from "./run-hooks.js";
 import { messagesFromEvents } from "./transcript.js";
-
-/** How a run that cannot finish normally is closed: its error event and its done reason. */
-export interface RunEnding {
-  code: ErrorCode;
-  message: string;
-  reason: DoneReason;
-}
 
 export interface CloseOptions {
   now: () => number;
@@ -84,18 +77,9 @@ export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: 
     opts.publish?.({ seq, event });
     seq += 1;
   };
-  const errorWritten = last?.event.type === "error" && last.event.code === ending.code;
-  if (!errorWritten) {
-    await append({
-      type: "error",
-      runId: run.id,
-      at: opts.now(),
-      code: ending.code,
-      message: ending.message,
-      retryable: isRetryable(ending.code),
-    });
-  }
-  const done: EventOf<"done"> = { type: "done", runId: run.id, at: opts.now(), reason: ending.reason, usage: emptyUsage() };
+  // A log already ending with the ending's error (an earlier attempt's) only gets its done.
+  const { error, done } = closingEvents(run.id, last?.event, ending, opts.now());
+  if (error) await append(error);
   await append(done); // finishes the run too
   opts.hooks?.runFinished?.(run, done);
   return { outcome: "closed", lastSeq: seq - 1 };

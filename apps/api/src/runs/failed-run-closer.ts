@@ -1,6 +1,6 @@
-import { emptyUsage, errorCodeMessages, isRetryable, type EventOf } from "@streamchat/core";
+import { closingEvents, errorCodeMessages, type RunEnding } from "@streamchat/core";
 import { isStoreError, type ChatStore } from "@streamchat/store";
-import { closeRunFromLog, type RunEnding } from "./close-run.js";
+import { closeRunFromLog } from "./close-run.js";
 import type { LiveRun } from "./live-runs.js";
 import type { StoredEvent } from "@streamchat/store";
 import type { RunLog } from "./run-log.js";
@@ -95,20 +95,8 @@ export class FailedRunCloser {
       publish(run, run.committedDone);
       return;
     }
-    const runId = run.record.id;
-    const last = run.lastPublished;
-    if (!(last?.type === "error" && last.code === storeFailureEnding.code)) {
-      const error: EventOf<"error"> = {
-        type: "error",
-        runId,
-        at: now(),
-        code: storeFailureEnding.code,
-        message: storeFailureEnding.message,
-        retryable: isRetryable(storeFailureEnding.code),
-      };
-      publish(run, { seq: run.publishedSeq + 1, event: error });
-    }
-    const done: EventOf<"done"> = { type: "done", runId, at: now(), reason: storeFailureEnding.reason, usage: emptyUsage() };
+    const { error, done } = closingEvents(run.record.id, run.lastPublished, storeFailureEnding, now());
+    if (error) publish(run, { seq: run.publishedSeq + 1, event: error });
     publish(run, { seq: run.publishedSeq + 1, event: done });
   }
 

@@ -1,13 +1,11 @@
-import { errorCodeMessages } from "@streamchat/core";
+import { interruptedEnding } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
-import { closeRunFromLog, type RunEnding } from "./close-run.js";
+import { closeRunFromLog } from "./close-run.js";
 import type { ReplicaLiveness } from "./liveness.js";
 import { waitingLog } from "./resume-run.js";
 import type { RunHooks } from "./run-hooks.js";
 import type { RunLog } from "./run-log.js";
 import type { RunStreams } from "./run-streams.js";
-
-export const interruptedEnding: RunEnding = { code: "interrupted", message: errorCodeMessages.interrupted, reason: "interrupted" };
 
 /**
  * Seqs skipped when closing a run a dead process left open. The store commits every ~25 ms or 256 events (and

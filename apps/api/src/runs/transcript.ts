@@ -1,4 +1,4 @@
-import { errorCodeMessages, toolResultContent, type ChatEvent, type ChatMessage, type ToolCall, type ToolFailure, type Usage } from "@streamchat/core";
+import { errorCodeMessages, RunSummaryFold, toolResultContent, type ChatMessage, type RunSummary, type ToolCall, type ToolFailure } from "@streamchat/core";
 import type { StoredEvent } from "@streamchat/store";
 
 const interrupted: ToolFailure = { code: "interrupted", message: errorCodeMessages.interrupted };
@@ -57,58 +57,9 @@ export function messagesFromEvents(events: readonly StoredEvent[], unanswered: T
   return out;
 }
 
-export interface ToolCallSummary {
-  callId: string;
-  name: string;
-  args: unknown;
-  ok: boolean;
-  result?: unknown;
-  error?: { code: string; message: string };
-}
-
-export interface RunSummary {
-  text: string;
-  toolCalls: ToolCallSummary[];
-  usage: Usage | null;
-  reason: Extract<ChatEvent, { type: "done" }>["reason"] | null;
-  /** The run's failure, when it ended with an error event. */
-  error: Extract<ChatEvent, { type: "error" }> | null;
-}
-
 /** Folds a run's events into the full answer (chat.complete, POST /api/chat). */
 export async function summarize(events: AsyncIterable<StoredEvent>): Promise<RunSummary> {
-  const summary: RunSummary = { text: "", toolCalls: [], usage: null, reason: null, error: null };
-  const calls = new Map<string, ToolCallSummary>();
-  for await (const { event } of events) {
-    switch (event.type) {
-      case "token":
-        summary.text += event.text;
-        break;
-      case "tool-call": {
-        const call: ToolCallSummary = { callId: event.callId, name: event.name, args: event.args, ok: false };
-        calls.set(event.callId, call);
-        summary.toolCalls.push(call);
-        break;
-      }
-      case "tool-result": {
-        const call = calls.get(event.callId);
-        if (call) {
-          call.ok = event.ok;
-          if (event.result !== undefined) call.result = event.result;
-          if (event.error) call.error = event.error;
-        }
-        break;
-      }
-      case "error":
-        summary.error = event;
-        break;
-      case "done":
-        summary.usage = event.usage;
-        summary.reason = event.reason;
-        break;
-      default:
-        break;
-    }
-  }
-  return summary;
+  const fold = new RunSummaryFold();
+  for await (const { event } of events) fold.add(event);
+  return fold.summary;
 }

@@ -1,4 +1,4 @@
-import { checkImages, emptyUsage, errorCodeMessages, isRetryable, type ChatEvent, type ChatMessage, type DoneReason, type ImageLimits, type Usage } from "@streamchat/core";
+import { checkImages, closingEvents, emptyUsage, interruptedEnding, type ChatEvent, type ChatMessage, type DoneReason, type ImageLimits, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
 import type { ChatStore } from "../types.js";
 import { ImportError } from "./errors.js";
@@ -136,14 +136,17 @@ export function closedLog(
 ): { events: ExportedRun["events"]; finish: { reason: DoneReason; usage: Usage | null } } {
   const last = run.events.at(-1);
   if (last?.event.type === "done") return { events: run.events, finish: { reason: last.event.reason, usage: last.event.usage } };
-  const reason: DoneReason = run.status === "done" && run.reason !== null ? run.reason : "interrupted";
   const at = now();
+  const usage = run.usage ?? emptyUsage();
+  const told = run.status === "done" ? run.reason : null;
+  // A run left answering (or called interrupted) is closed as the server closes one after a crash.
+  const { error, done } =
+    told === null || told === interruptedEnding.reason
+      ? closingEvents(run.id, last?.event, interruptedEnding, at, usage)
+      : { error: undefined, done: { type: "done" as const, runId: run.id, at, reason: told, usage } };
   let seq = last?.seq ?? 0;
   const closing: ExportedRun["events"] = [];
-  if (reason === "interrupted" && !(last?.event.type === "error" && last.event.code === "interrupted")) {
-    const message = errorCodeMessages.interrupted;
-    closing.push({ seq: ++seq, event: { type: "error", runId: run.id, at, code: "interrupted", message, retryable: isRetryable("interrupted") } });
-  }
-  closing.push({ seq: ++seq, event: { type: "done", runId: run.id, at, reason, usage: run.usage ?? emptyUsage() } });
-  return { events: [...run.events, ...closing], finish: { reason, usage: run.usage } };
+  if (error) closing.push({ seq: ++seq, event: error });
+  closing.push({ seq: ++seq, event: done });
+  return { events: [...run.events, ...closing], finish: { reason: done.reason, usage: run.usage } };
 }

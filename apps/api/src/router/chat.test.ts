@@ -88,6 +88,30 @@ describe("chat over SSE", () => {
     expect(tokenText(all)).toBe("Hello world");
   });
 
+  it("refuses a lastEventId the run never sent with BAD_REQUEST, and ends at once after its done's id", async () => {
+    const control = api.sim.control();
+    const { runId } = await client.chat.send.mutate({ message: "ids" });
+    await control.connected;
+    await control.push({ content: "so far" });
+    const live = recordEvents(client, runId);
+    const seen = await live.waitFor(isToken("so far"));
+    live.unsubscribe();
+    // Running here: beyond its last seq (an id of another run, or made up) it would have skipped the run's done.
+    const ahead = recordEvents(client, runId, "999");
+    expect(await appCodeOf(ahead.completed)).toEqual({
+      code: "BAD_REQUEST",
+      appCode: "bad_request",
+      message: `lastEventId 999 is not an event of this run: its last event is ${seen.id}.`,
+    });
+    await control.push({ done: true });
+    const all = await collectRun(client, runId);
+    const doneId = Number(all.at(-1)?.id);
+    expect(all.at(-1)?.event.type).toBe("done");
+    // Finished: its done's id means "seen it all"; one past it was never sent.
+    await expect(recordEvents(client, runId, String(doneId)).completed).resolves.toEqual([]);
+    expect(await appCodeOf(recordEvents(client, runId, String(doneId + 1)).completed)).toMatchObject({ code: "BAD_REQUEST" });
+  });
+
   it("resumes by itself when the connection drops (Last-Event-ID)", async () => {
     const control = api.sim.control();
     const { runId } = await client.chat.send.mutate({ message: "drop the line" });

@@ -61,6 +61,13 @@ export const chatRouter = router({
     .subscription(async ({ ctx, input, signal }) => {
       const run = await ctx.runs.getRunForUser(ctx.userId, input.runId);
       if (!run) throw notFound("Run");
+      if (input.lastEventId) {
+        // An id this run never sent (from another run, or made up) would skip its done and end the stream without it.
+        const last = await ctx.runs.lastSentSeq(run);
+        if (last !== null && input.lastEventId > last) {
+          throw new AppError("bad_request", `lastEventId ${input.lastEventId} is not an event of this run: its last event is ${last}.`);
+        }
+      }
       // Each event as tracked(seq, event). Model failures arrive as error + done events; throwing after this
       // point would make clients reconnect forever.
       return new RunEventFeed((direct) => ctx.runs.subscribe(run.id, input.lastEventId ?? 0, signal, direct));

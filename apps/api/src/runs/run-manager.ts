@@ -261,6 +261,16 @@ export class RunManager {
     return run && run.userId === userId ? run : undefined;
   }
 
+  /**
+   * The last seq the run has sent, where this process can know it: a run executing here assigns its seqs here, and a
+   * finished run's log ends with its done, above every seq it sent. Null for a run executing on another replica.
+   */
+  async lastSentSeq(run: RunRecord): Promise<number | null> {
+    const live = this.live.get(run.id);
+    if (live) return live.seq;
+    return run.status === "done" ? this.store.lastSeq(run.id) : null;
+  }
+
   /** The conversation's run executing in this process, if any (the store knows every process's: `activeRun`). */
   activeRunId(conversationId: string): string | null {
     return this.live.forConversation(conversationId)?.record.id ?? null;

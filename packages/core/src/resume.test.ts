@@ -1,11 +1,28 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { chatEventSchema, type ChatEvent } from "./events.js";
+import type { ChatModel, ModelChunk } from "./model.js";
+import { fromOllamaLine } from "./providers/ollama.js";
 import { runSnapshotOf } from "./resume.js";
+import { runChat } from "./run.js";
+import { collect } from "./test-support/recorder.js";
 import { defineTool } from "./tools.js";
 
 type Body = ChatEvent extends infer E ? (E extends ChatEvent ? Omit<E, "runId" | "at"> : never) : never;
 const log = (bodies: Body[]): ChatEvent[] => bodies.map((b, i) => chatEventSchema.parse({ ...b, runId: "r1", at: 1000 + i }));
+
+/** A model that answers each round with the chunks its Ollama wire lines map to (the provider's own ToolCalls). */
+function scriptedModel(rounds: unknown[][]): ChatModel {
+  let round = 0;
+  return {
+    provider: "ollama",
+    async *stream(): AsyncGenerator<ModelChunk> {
+      for (const line of rounds[round++] ?? []) yield* fromOllamaLine(line);
+    },
+  };
+}
+
+const finish = { done: true, done_reason: "stop" };
 
 const start: Body[] = [
   { type: "run-start", conversationId: "c1", model: "m", provider: "ollama" },
@@ -80,5 +97,67 @@ describe("runSnapshotOf", () => {
     const finished = log([...start, { type: "token", text: "Hello" }, { type: "done", reason: "stop", usage: { promptTokens: 0, completionTokens: 0, ttftMs: null, durationMs: 0, loadMs: null, tokensPerSecond: null } }]);
     expect(runSnapshotOf(finished).finished).toBe(true);
     expect(runSnapshotOf(log(start))).toMatchObject({ answered: false, rounds: 0, messages: [] });
+  });
+
+  it("rebuilds the messages a finished run returned: results in call order, whatever order they finished in", async () => {
+    // Call order slow, fast; the fast one finishes (and is logged) first.
+    const slow = defineTool({
+      name: "slow",
+      description: "slow",
+      input: z.object({ n: z.number() }),
+      execute: async ({ n }) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { slow: n };
+      },
+    });
+    const fast = defineTool({ name: "fast", description: "fast", input: z.object({ n: z.number() }), execute: ({ n }) => ({ fast: n }) });
+    const model = scriptedModel([
+      [{ message: { content: "Both. ", tool_calls: [{ id: "c1", function: { name: "slow", arguments: { n: 1 } } }, { id: "c2", function: { name: "fast", arguments: { n: 2 } } }] } }, finish],
+      [{ message: { content: "Done." } }, finish],
+    ]);
+    const { events, result } = await collect(runChat({ model, modelName: "m", conversationId: "c1", runId: "r1", messages: [{ role: "user", content: "go" }], tools: [slow, fast] }));
+    expect(events.filter((e) => e.type === "tool-result").map((e) => e.name)).toEqual(["fast", "slow"]);
+    expect(result.messages.filter((m) => m.role === "tool").map((m) => m.toolName)).toEqual(["slow", "fast"]);
+    expect(runSnapshotOf(events, [slow, fast]).messages).toEqual(result.messages);
+  });
+
+  it("writes the logged results of a round cut short in call order, the unanswered calls pending", () => {
+    const snapshot = runSnapshotOf(
+      log([
+        ...start,
+        { type: "tool-call", callId: "k1", name: "lookup", args: { word: "a" } },
+        { type: "tool-call", callId: "k2", name: "files__write", args: { path: "a" } },
+        { type: "tool-call", callId: "k3", name: "lookup", args: { word: "b" } },
+        { type: "approval-request", callId: "k2", name: "files__write", args: { path: "a" }, source: "files", expiresAt: 9000 },
+        { type: "tool-result", callId: "k3", name: "lookup", ok: true, result: "b!", durationMs: 1 },
+        { type: "tool-result", callId: "k1", name: "lookup", ok: true, result: "a!", durationMs: 5 },
+      ]),
+    );
+    expect(snapshot.messages.slice(1)).toEqual([
+      { role: "tool", toolCallId: "k1", toolName: "lookup", content: "a!" },
+      { role: "tool", toolCallId: "k3", toolName: "lookup", content: "b!" },
+    ]);
+    expect(snapshot.pendingCalls.map((c) => c.id)).toEqual(["k2"]);
+  });
+
+  it("rebuilds a call whose arguments did not parse as the provider made it: raw text and argsError", async () => {
+    const calculator = defineTool({ name: "calculator", description: "calc", input: z.object({ expression: z.string() }), execute: () => "2" });
+    const model = scriptedModel([
+      [{ message: { tool_calls: [{ id: "c1", function: { name: "calculator", arguments: '{"expression": 1+' } }] } }, finish],
+      [{ message: { content: "Sorry." } }, finish],
+    ]);
+    const { events, result } = await collect(runChat({ model, modelName: "m", conversationId: "c1", runId: "r1", messages: [{ role: "user", content: "go" }], tools: [calculator] }));
+    const call = result.messages[0]?.role === "assistant" ? result.messages[0].toolCalls?.[0] : undefined;
+    expect(call).toMatchObject({ args: '{"expression": 1+', argsError: expect.stringContaining("not valid JSON") });
+    expect(runSnapshotOf(events, [calculator]).messages).toEqual(result.messages);
+
+    // Still pending (the process stopped before its result was logged): a resumed run validates the same call again.
+    const pending = runSnapshotOf(events.filter((e) => e.type === "run-start" || e.type === "tool-call"));
+    expect(pending.pendingCalls).toEqual([call]);
+  });
+
+  it("keeps a call's string arguments that did parse (a JSON string) as they are", () => {
+    const snapshot = runSnapshotOf(log([...start, { type: "tool-call", callId: "k1", name: "lookup", args: "{}" }]));
+    expect(snapshot.pendingCalls).toEqual([{ id: "k1", name: "lookup", args: "{}" }]);
   });
 });

@@ -451,8 +451,8 @@ describe("resuming a run that waited for approval (after an API restart)", () =>
           { id: "call_look0001", function: { name: "lookup", arguments: { word: "hi" } } },
         ],
       },
-      { role: "tool", content: JSON.stringify({ word: "hi", meaning: "a greeting" }), tool_name: "lookup", tool_call_id: "call_look0001" },
       { role: "tool", content: "wrote notes/hi.txt", tool_name: "files__write", tool_call_id: "call_write001" },
+      { role: "tool", content: JSON.stringify({ word: "hi", meaning: "a greeting" }), tool_name: "lookup", tool_call_id: "call_look0001" },
     ]);
     // The run's whole answer, to be stored as a normal run's.
     expect(result.text).toBe("Let me do that. Finished after 2 results.");

@@ -19,7 +19,7 @@ import type { ChatEvent, ContextUsage, DoneReason, ErrorCode, EventOf, Usage } f
 import type { KeepAlive } from "./keep-alive.js";
 import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelRequest, ToolCall } from "./model.js";
 import { newCallId } from "./providers/call-id.js";
-import { runSnapshotOf, type RunSnapshot } from "./resume.js";
+import { roundInCallOrder, runSnapshotOf, type RunSnapshot } from "./resume.js";
 import type { ThinkSetting } from "./think.js";
 import { estimateMessageTokens, messageImageCount, messageTextTokens, toolTextTokens } from "./tokens.js";
 import { executeTool, toolResultContent, toolSpec, validateToolCall, type AnyTool, type ToolOutcome } from "./tools.js";
@@ -309,6 +309,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
             };
             produced.push({ role: "tool", toolCallId: call.id, toolName: call.name, content: toolResultContent(outcome) });
           }
+          // A resumed round: the results logged before the restart came first; all of them in call order.
+          if (prior) roundInCallOrder(produced);
         }
       };
 

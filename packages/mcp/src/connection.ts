@@ -188,7 +188,8 @@ export class McpServerConnection {
     client.onclose = () => {
       // While connecting, the failed connect() itself reports why (and in a better order than onclose).
       if (generation !== this.generation || this.connecting) return;
-      this.fail(transport instanceof StdioProcessTransport ? transport.describeExit() : "the connection closed");
+      if (transport instanceof StdioProcessTransport) this.failExited(transport);
+      else this.fail("the connection closed");
     };
     client.onerror = (error) => {
       if (generation === this.generation) this.options.log.warn({ server: this.name, err: error.message }, "MCP server connection error");
@@ -215,7 +216,7 @@ export class McpServerConnection {
     } catch (error) {
       this.connecting = false;
       if (generation !== this.generation) return;
-      if (transport instanceof StdioProcessTransport && transport.exit) this.fail(transport.describeExit());
+      if (transport instanceof StdioProcessTransport && transport.exit) this.failExited(transport);
       else if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
         this.fail(`did not finish starting within ${this.options.connectTimeoutMs} ms`);
       } else this.fail(describeError(error));
@@ -343,7 +344,18 @@ export class McpServerConnection {
     return new ChatError("tool_failed", `Tool ${offeredName} failed: cannot reach the MCP server "${this.name}" (${reason}).`);
   }
 
-  private fail(reason: string): void {
+  /**
+   * A stdio server's process ended. Users see how (the state's error, the message of a call it cut short) and where
+   * to look; what it wrote to stderr goes to the log with the failure, as it may hold a secret.
+   */
+  private failExited(transport: StdioProcessTransport): void {
+    const stderrTail = transport.stderrTail;
+    const reason = transport.describeExit();
+    this.fail(stderrTail.length > 0 ? `${reason}; see the server log for its error output` : reason, stderrTail);
+  }
+
+  /** `stderrTail`: the last stderr lines of a stdio server's process, logged with the failure (never in `error`). */
+  private fail(reason: string, stderrTail: readonly string[] = []): void {
     if (this.stopped) return;
     const lasted = this.connectedAt === undefined ? 0 : Date.now() - this.connectedAt;
     if (lasted >= this.options.restart.stableAfterMs) this.failuresInARow = 0;
@@ -363,7 +375,7 @@ export class McpServerConnection {
       }, delay);
       this.retryTimer.unref();
     }
-    this.options.log.warn({ server: this.name, err: this.error, retryAt: this.nextRetryAt }, "MCP server failed");
+    this.options.log.warn({ server: this.name, err: this.error, retryAt: this.nextRetryAt, ...(stderrTail.length > 0 ? { stderrTail } : {}) }, "MCP server failed");
     this.setState("failed");
     this.firstAttempt.resolve();
   }

@@ -42,16 +42,18 @@ describe("hub faults", () => {
   });
 
   it("a server that exits mid-call fails that call clearly, is restarted, and works again", async () => {
-    const { hub } = await startHub({ fault: faultServer() });
+    const { hub, log } = await startHub({ fault: faultServer() });
     const firstPid = stateOf(hub, "fault")!.pid;
     const outcome = await executeTool(toolNamed(hub, "fault__exit"), {}, { signal, timeoutMs: 10_000 });
     expect(outcome).toMatchObject({
       ok: false,
       error: {
         code: "tool_failed",
-        message: 'Tool fault__exit failed: the MCP server "fault" stopped during the call (the process exited with code 3 (stderr: exiting mid-call)).',
+        message: 'Tool fault__exit failed: the MCP server "fault" stopped during the call (the process exited with code 3; see the server log for its error output).',
       },
     });
+    // What it printed as it stopped is logged with the failure, not shown.
+    expect(log.lines).toContainEqual({ message: "MCP server failed", data: expect.objectContaining({ server: "fault", stderrTail: expect.arrayContaining(["exiting mid-call"]) }) });
     await until(() => stateOf(hub, "fault")?.state === "connected" && stateOf(hub, "fault")!.restarts === 1, "the restart");
     expect(stateOf(hub, "fault")!.pid).not.toBe(firstPid);
     await expect(executeTool(toolNamed(hub, "fault__echo"), { text: "back" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
@@ -68,7 +70,7 @@ describe("hub faults", () => {
     // Failed: the call says so at once, with the next attempt.
     await expect(executeTool(echo, { text: "x" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
       ok: false,
-      error: { message: expect.stringMatching(/^Tool fault__echo failed: the MCP server "fault" is not available \(the process exited with code 3 .*; next attempt in \d+ s\)\.$/) },
+      error: { message: expect.stringMatching(/^Tool fault__echo failed: the MCP server "fault" is not available \(the process exited with code 3; see the server log for its error output; next attempt in \d+ s\)\.$/) },
     });
     await until(() => stateOf(hub, "fault")?.state === "starting", "the restart to begin", 10_000);
     await expect(executeTool(echo, { text: "waited" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
@@ -164,15 +166,20 @@ describe("hub faults", () => {
   });
 
   it("a server that keeps crashing at start is retried with back-off, then left failed", async () => {
-    const { hub } = await startHub({ crashy: faultServer(["--crash-on-start"]), every: everythingServer() }, { restart: { initialDelayMs: 50, maxDelayMs: 100, maxAttempts: 3 } });
+    const { hub, log } = await startHub({ crashy: faultServer(["--crash-on-start"]), every: everythingServer() }, { restart: { initialDelayMs: 50, maxDelayMs: 100, maxAttempts: 3 } });
     const status = await until(() => {
       const s = stateOf(hub, "crashy");
       return s?.state === "failed" && s.nextRetryAt === undefined ? s : undefined;
     }, "giving up");
     expect(status).toMatchObject({
       restarts: 2,
-      error: "the process exited with code 2 (stderr: fault-server: cannot open the database); gave up after 3 attempts in a row",
+      error: "the process exited with code 2; see the server log for its error output; gave up after 3 attempts in a row",
     });
+    // The line it printed holds a password: in the log with each failure, nowhere in what users see.
+    expect(JSON.stringify(hub.status())).not.toContain("hunter2");
+    const failures = log.lines.filter((l) => l.message === "MCP server failed" && l.data["server"] === "crashy");
+    expect(failures).toHaveLength(3);
+    for (const failure of failures) expect(failure.data["stderrTail"]).toEqual(["fault-server: cannot open postgres://app:hunter2@db/app"]);
     expect(hub.tools().length).toBeGreaterThan(0);
     expect(hub.tools().every((t) => t.source === "every")).toBe(true);
   });

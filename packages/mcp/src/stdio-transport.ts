@@ -43,7 +43,7 @@ const exitToCloseMs = 500;
 
 /**
  * The MCP stdio transport over a child process, with what the SDK's StdioClientTransport does not give:
- * the exit code and the tail of stderr (for a failure's reason), and a process group, so that close()
+ * the exit code (for a failure's reason), the tail of stderr (for the log), and a process group, so that close()
  * also reaches what the server started itself (`npx` → node, `uvx` → python).
  *
  * Closing follows the MCP lifecycle: end stdin, wait, SIGTERM, wait, SIGKILL. If the API itself is
@@ -56,7 +56,7 @@ export class StdioProcessTransport implements Transport {
 
   private child: ChildProcess | undefined;
   private readonly buffer = new ReadBuffer();
-  private readonly stderrTail: string[] = [];
+  private readonly lastStderr: string[] = [];
   private exited: ProcessExit | undefined;
   private closed = false;
 
@@ -70,12 +70,19 @@ export class StdioProcessTransport implements Transport {
     return this.exited;
   }
 
-  /** Why the process ended, for a server's `failed` state. */
+  /**
+   * Why the process ended, for a server's `failed` state and the calls it cut short, which users see. Never what
+   * it wrote to stderr: a server may print a token or a connection string as it crashes. That is `stderrTail`, for
+   * the log.
+   */
   describeExit(): string {
     const exit = this.exited;
-    const how = !exit ? "the connection closed" : exit.signal ? `the process was killed by ${exit.signal}` : `the process exited with code ${exit.code}`;
-    const last = this.stderrTail.at(-1);
-    return last ? `${how} (stderr: ${last})` : how;
+    return !exit ? "the connection closed" : exit.signal ? `the process was killed by ${exit.signal}` : `the process exited with code ${exit.code}`;
+  }
+
+  /** The last lines the process wrote to stderr (each already logged as it came), oldest first. */
+  get stderrTail(): string[] {
+    return [...this.lastStderr];
   }
 
   start(): Promise<void> {
@@ -172,8 +179,8 @@ export class StdioProcessTransport implements Transport {
   private stderrLine(line: string): void {
     const trimmed = line.trim();
     if (!trimmed) return;
-    this.stderrTail.push(trimmed.length > 500 ? `${trimmed.slice(0, 500)}…` : trimmed);
-    if (this.stderrTail.length > stderrTailLines) this.stderrTail.shift();
+    this.lastStderr.push(trimmed.length > 500 ? `${trimmed.slice(0, 500)}…` : trimmed);
+    if (this.lastStderr.length > stderrTailLines) this.lastStderr.shift();
     this.options.onStderrLine?.(trimmed);
   }
 

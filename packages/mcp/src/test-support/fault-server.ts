@@ -9,7 +9,8 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, typ
 const flags = new Set(process.argv.slice(2));
 
 if (flags.has("--crash-on-start")) {
-  process.stderr.write("fault-server: cannot open the database\n");
+  // With a secret in it, as a crashing server may print its configuration: it must reach the log, never users.
+  process.stderr.write("fault-server: cannot open postgres://app:hunter2@db/app\n");
   process.exit(2);
 }
 

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
-import { trpcWrapper } from "../test-support/trpc.js";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { serverError, trpcWrapper } from "../test-support/trpc.js";
 import { ConversationList } from "./ConversationList.js";
 
 afterEach(cleanup);
@@ -56,5 +56,106 @@ describe("ConversationList rename focus", () => {
     fireEvent.keyDown(input()!, { key: "Escape" });
     await act(async () => {});
     expect(document.activeElement).toBe(screen.getByRole("button", { name: /^Rename / }));
+  });
+});
+
+/** A list with one chat; the test says how the server answers its rename and its delete. */
+function withServer(answers: { rename?: (input: unknown) => unknown; remove?: () => unknown } = {}) {
+  let list = [{ id: "c1", title: "Old title", createdAt: Date.now(), updatedAt: Date.now(), activeRunId: null }];
+  const deleted: string[] = [];
+  const wrapper = trpcWrapper((path, input) => {
+    if (path === "conversations.list") return list;
+    if (path === "conversations.rename") return answers.rename?.(input) ?? null;
+    if (path === "conversations.delete") return answers.remove?.() ?? { deleted: true };
+    return null;
+  });
+  const view = render(<ConversationList currentId={null} query="" onOpen={() => {}} onDeleted={(id) => deleted.push(id)} />, { wrapper });
+  return {
+    view,
+    deleted,
+    /** What the server lists from now on (another tab deleted the chat). */
+    setList: (next: typeof list) => (list = next),
+    titles: () => view.queryAllByTestId("conversation-title").map((t) => t.textContent),
+  };
+}
+
+async function renameTo(view: ReturnType<typeof render>, title: string) {
+  fireEvent.click(await view.findByRole("button", { name: /^Rename / }));
+  fireEvent.change(view.getByRole("textbox", { name: "Conversation title" }), { target: { value: title } });
+  fireEvent.keyDown(view.getByRole("textbox", { name: "Conversation title" }), { key: "Enter" });
+}
+
+describe("ConversationList rename failures", () => {
+  it("shows the new title while it is saved, then the stored one again and why, when saving it failed", async () => {
+    let fail: (error: unknown) => void = () => {};
+    const server = withServer({ rename: () => new Promise((_, reject) => (fail = reject)) });
+    await renameTo(server.view, "New title");
+    await act(async () => {});
+    expect(server.titles()).toEqual(["New title"]);
+    expect(server.view.queryByRole("alert")).toBeNull();
+
+    await act(async () => fail(new TypeError("Failed to fetch")));
+    expect((await server.view.findByRole("alert")).textContent).toBe("“Old title” was not renamed. The server is not reachable.");
+    expect(server.titles()).toEqual(["Old title"]);
+
+    fireEvent.click(server.view.getByRole("button", { name: "Dismiss conversation error" }));
+    expect(server.view.queryByRole("alert")).toBeNull();
+  });
+
+  it("says what the server refused about the title", async () => {
+    const server = withServer({ rename: () => Promise.reject(serverError("BAD_REQUEST", "The title is too long.", "bad_request")) });
+    await renameTo(server.view, "New title");
+    expect((await server.view.findByRole("alert")).textContent).toBe("“Old title” was not renamed. The title is too long.");
+    expect(server.titles()).toEqual(["Old title"]);
+  });
+
+  it("says so when the chat was deleted in another tab, and the chat leaves the list", async () => {
+    const server = withServer({
+      rename: () => {
+        server.setList([]);
+        throw serverError("NOT_FOUND", "Conversation not found");
+      },
+    });
+    await renameTo(server.view, "New title");
+    expect((await server.view.findByRole("alert")).textContent).toBe(
+      "“Old title” was not renamed: this chat no longer exists. It may have been deleted in another tab.",
+    );
+    await waitFor(() => expect(server.titles()).toEqual([]));
+    expect(server.view.getByRole("alert")).toBeTruthy();
+  });
+});
+
+describe("ConversationList delete failures", () => {
+  beforeEach(() => {
+    // jsdom has no modal dialogs: open is enough here.
+    HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
+      this.open = true;
+    };
+  });
+
+  it("takes a chat already deleted elsewhere as deleted", async () => {
+    const server = withServer({
+      remove: () => {
+        server.setList([]);
+        throw serverError("NOT_FOUND", "Conversation not found");
+      },
+    });
+    fireEvent.click(await server.view.findByRole("button", { name: "Delete Old title" }));
+    fireEvent.click(server.view.getByRole("button", { name: "Delete" }));
+    await waitFor(() => expect(server.titles()).toEqual([]));
+    expect(server.deleted).toEqual(["c1"]);
+    expect(server.view.queryByRole("alert")).toBeNull();
+  });
+
+  it("says why a delete failed in the dialog, and asks afresh the next time", async () => {
+    const server = withServer({ remove: () => Promise.reject(new TypeError("Failed to fetch")) });
+    fireEvent.click(await server.view.findByRole("button", { name: "Delete Old title" }));
+    fireEvent.click(server.view.getByRole("button", { name: "Delete" }));
+    expect((await server.view.findByRole("alert")).textContent).toBe("Not deleted. The server is not reachable.");
+    expect(server.deleted).toEqual([]);
+
+    fireEvent.click(server.view.getByRole("button", { name: "Cancel" }));
+    fireEvent.click(server.view.getByRole("button", { name: "Delete Old title" }));
+    expect(server.view.queryByRole("alert")).toBeNull();
   });
 });

@@ -1,7 +1,10 @@
+import type { AppRouter } from "@streamchat/api";
+import type { TRPCClientErrorLike } from "@trpc/client";
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useConversationSearch, type ConversationSummary } from "../chat/conversationSearch.js";
 import type { OpenAt } from "../chat/openAt.js";
 import { groupByDate } from "../lib/dateGroups.js";
+import { describeError } from "../lib/errors.js";
 import { relativeTime } from "../lib/format.js";
 import { isComposing } from "../lib/shortcuts.js";
 import { trpc } from "../trpc.js";
@@ -16,8 +19,33 @@ export interface ConversationListProps {
   onDeleted: (conversationId: string) => void;
 }
 
-/** The user's conversations, newest activity first, in Today / Yesterday / Previous 7 days / Older. */
-export function ConversationList({ currentId, query, onOpen, onDeleted }: ConversationListProps) {
+/** The user's conversations, and why the last change to one of them failed (until dismissed). */
+export function ConversationList(props: ConversationListProps) {
+  // Said above the list, not on the item: a chat deleted in another tab leaves the list, and the reason must not go with it.
+  const [failure, setFailure] = useState<string | null>(null);
+  return (
+    <>
+      {failure && (
+        <div className="import__error conversation-list__error" role="alert">
+          <span>{failure}</span>
+          <button type="button" className="icon-button icon-button--small" aria-label="Dismiss conversation error" onClick={() => setFailure(null)}>
+            <Icon name="close" size={14} />
+          </button>
+        </div>
+      )}
+      <Conversations {...props} onFailure={setFailure} />
+    </>
+  );
+}
+
+/** Newest activity first, in Today / Yesterday / Previous 7 days / Older. */
+function Conversations({
+  currentId,
+  query,
+  onOpen,
+  onDeleted,
+  onFailure,
+}: ConversationListProps & { onFailure: (message: string | null) => void }) {
   // Asked again whenever the tab comes back into view: titles renamed elsewhere (or generated) show up.
   const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true, staleTime: 0 });
   const search = useConversationSearch(query);
@@ -51,6 +79,7 @@ export function ConversationList({ currentId, query, onOpen, onDeleted }: Conver
                 // Found by a message: open where it is. Found by the title only, or no search: open as today.
                 onOpen={search.hits.has(c.id) ? (id) => onOpen(id, { messageId: search.hits.get(c.id)! }) : (id) => onOpen(id)}
                 onDeleted={onDeleted}
+                onFailure={onFailure}
               />
             ))}
           </ul>
@@ -66,24 +95,33 @@ function ConversationItem({
   now,
   onOpen,
   onDeleted,
+  onFailure,
 }: {
   conversation: ConversationSummary;
   current: boolean;
   now: number;
   onOpen: (id: string) => void;
   onDeleted: (id: string) => void;
+  /** Says why a change to this chat failed (null: a new attempt, the old reason is stale). */
+  onFailure: (message: string | null) => void;
 }) {
   const utils = trpc.useUtils();
   const [mode, setMode] = useState<"view" | "rename" | "confirm-delete">("view");
   const [title, setTitle] = useState(conversation.title);
   const rename = trpc.conversations.rename.useMutation({
-    onSuccess: () => utils.conversations.invalidate(),
+    onMutate: () => onFailure(null),
+    onError: (error) => onFailure(renameFailure(conversation.title || "Untitled", error)),
+    // Also after a failure: the list then shows what the server has (the old title, or no chat at all if it was deleted).
+    onSettled: () => utils.conversations.invalidate(),
   });
+  const deleted = async () => {
+    onDeleted(conversation.id);
+    await utils.conversations.list.invalidate();
+  };
   const remove = trpc.conversations.delete.useMutation({
-    onSuccess: async () => {
-      onDeleted(conversation.id);
-      await utils.conversations.list.invalidate();
-    },
+    onSuccess: deleted,
+    // Deleted meanwhile (another tab, another device): what the user asked for is done.
+    onError: (error) => (isNotFound(error) ? deleted() : undefined),
   });
 
   const renameButton = useRef<HTMLButtonElement>(null);
@@ -119,7 +157,8 @@ function ConversationItem({
     }
   };
 
-  const label = conversation.title || "Untitled";
+  // The new title while it is being saved; the stored one again if saving it failed (and the error says so).
+  const label = (rename.isPending ? rename.variables.title : conversation.title) || "Untitled";
   return (
     <li className={`conversation${current ? " is-current" : ""}`} data-testid="conversation-item">
       {mode === "rename" ? (
@@ -177,13 +216,29 @@ function ConversationItem({
         <ConfirmDelete
           title={label}
           pending={remove.isPending}
-          error={remove.error?.message ?? null}
+          error={remove.error && !isNotFound(remove.error) ? `Not deleted. ${describeError(remove.error).title}` : null}
           onConfirm={() => remove.mutate({ conversationId: conversation.id })}
-          onCancel={() => setMode("view")}
+          onCancel={() => {
+            remove.reset(); // the next Delete asks afresh, without the last attempt's error
+            setMode("view");
+          }}
         />
       )}
     </li>
   );
+}
+
+type MutationError = TRPCClientErrorLike<AppRouter>;
+
+const isNotFound = (error: MutationError) => error.data?.code === "NOT_FOUND";
+
+/** Why a rename failed, in words for the person: a chat deleted elsewhere is no "something went wrong". */
+function renameFailure(title: string, error: MutationError): string {
+  if (isNotFound(error)) return `“${title}” was not renamed: this chat no longer exists. It may have been deleted in another tab.`;
+  const described = describeError(error);
+  // The server's own sentence says what is wrong with the title (too long, empty).
+  const why = described.code === "bad_request" && described.detail ? described.detail : described.title;
+  return `“${title}” was not renamed. ${why}`;
 }
 
 /** A modal question with room for the whole title (a native <dialog>: focus kept inside, Escape cancels). */

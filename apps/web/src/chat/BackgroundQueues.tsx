@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "
 import { trpc } from "../trpc.js";
 import { isConversationKey, queueStore } from "./queueStore.js";
 import { runCache } from "./runCache.js";
+import { sendsInFlight, useSendMadeElsewhere } from "./sendsInFlight.js";
 import { useRunEvents } from "./useRunEvents.js";
 
 const queuedKeys = () => queueStore.keys().join("\n");
@@ -36,15 +37,21 @@ function QueueRunner({ conversationId }: { conversationId: string }) {
   const send = trpc.chat.send.useMutation();
   const [sentRunId, setSentRunId] = useState<string | null>(null);
   const sendingRef = useRef(false);
+  // The pane the user just left may have a message on its way here: the next one waits for it, and for its answer.
+  const paneSending = useSendMadeElsewhere(conversationId, (runId) => {
+    if (runId) setSentRunId(runId);
+  });
 
   const activeRunId = conversation.data?.activeRunId ?? null;
   const followed = sentRunId ?? activeRunId;
 
   const sendNext = useCallback(() => {
-    if (sendingRef.current || pausedQueues.has(conversationId)) return;
+    if (sendingRef.current || pausedQueues.has(conversationId) || sendsInFlight.get(conversationId)) return;
     const next = queueStore.shift(conversationId);
     if (!next) return;
     sendingRef.current = true;
+    const settle = sendsInFlight.begin(conversationId);
+    let started: string | null = null;
     send
       .mutateAsync({
         conversationId,
@@ -54,7 +61,10 @@ function QueueRunner({ conversationId }: { conversationId: string }) {
         ...(next.think ? { think: next.think } : {}),
         ...(next.attachments?.length ? { attachments: next.attachments } : {}),
       })
-      .then((result) => setSentRunId(result.runId))
+      .then((result) => {
+        started = result.runId;
+        setSentRunId(result.runId);
+      })
       .catch(() => {
         // Left queued for the conversation's pane, which shows why it fails when the user is back.
         pausedQueues.add(conversationId);
@@ -62,6 +72,7 @@ function QueueRunner({ conversationId }: { conversationId: string }) {
       })
       .finally(() => {
         sendingRef.current = false;
+        settle(started);
         void utils.conversations.get.invalidate({ conversationId });
         void utils.conversations.list.invalidate();
       });
@@ -75,8 +86,8 @@ function QueueRunner({ conversationId }: { conversationId: string }) {
   const followedDone = followed === null || runCache.get(followed)?.done != null;
   const idle = conversation.isFetchedAfterMount && !conversation.isFetching && activeRunId === null;
   useEffect(() => {
-    if (idle && followedDone) sendNext();
-  }, [idle, followedDone, sendNext]);
+    if (idle && followedDone && !paneSending) sendNext();
+  }, [idle, followedDone, paneSending, sendNext]);
 
   // A deleted conversation takes its queue with it.
   const gone = conversation.error?.data?.code === "NOT_FOUND";

@@ -9,6 +9,7 @@ import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import type { OpenAt } from "./openAt.js";
 import { newChatKey, queueStore, returnedDrafts, returnedEdits, unsentKey, type QueuedMessage } from "./queueStore.js";
 import { runCache } from "./runCache.js";
+import { sendsInFlight, useSendMadeElsewhere } from "./sendsInFlight.js";
 import { useOpenAt } from "./useOpenAt.js";
 import { streamEndedMessage, useRunEvents, type ConnectionState } from "./useRunEvents.js";
 
@@ -100,6 +101,12 @@ export function useConversationChat(opts: {
   const detail = conversation.data;
 
   const [runId, setRunId] = useState<string | null>(null);
+  // The background sender (or this conversation's last pane) may have a message on its way here: this pane follows
+  // its answer, and sends nothing before it arrived. If it failed, the queue is this pane's to send (as on opening).
+  const sentElsewhere = useSendMadeElsewhere(conversationId, (sentRunId) => {
+    if (sentRunId) setRunId(sentRunId);
+    else if (conversationId) pausedQueues.delete(conversationId);
+  });
   const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null } | null>(null);
   /**
    * The conversation and run as of now, for sends: a new chat's first message makes this pane its conversation's
@@ -200,7 +207,7 @@ export function useConversationChat(opts: {
   const doSendRef = useRef<(text: string, options: SendOptions) => Promise<void>>(async () => {});
 
   const sendQueued = useCallback(() => {
-    if (sendingRef.current) return;
+    if (sendingRef.current || sendsInFlight.get(queueKey)) return;
     const next = queueStore.shift(queueKey);
     if (next) void doSendRef.current(next.text, { requestId: next.id, model: next.model, think: next.think, attachments: next.attachments });
   }, [queueKey]);
@@ -240,19 +247,22 @@ export function useConversationChat(opts: {
   }, [conversation.dataUpdatedAt, optimisticEdit]);
 
   const liveDone = runId ? (live.state?.done ?? runCache.get(runId)?.done ?? null) !== null : true;
-  const busy = sending || !liveDone;
+  const busy = sending || sentElsewhere || !liveDone;
 
   // Back in a conversation whose reply ended while the page was elsewhere (or before the background
   // sender got to it): its queue goes out now. Only on data fetched since this pane opened, so a cached
   // copy from before the reply started cannot make it send into a conversation still answering.
   const idleOnServer = conversation.isFetchedAfterMount && !conversation.isFetching && detail?.activeRunId === null;
   useEffect(() => {
-    if (queue.length > 0 && idleOnServer && liveDone && !sendingRef.current) sendQueued();
-  }, [queue.length, idleOnServer, liveDone, sendQueued]);
+    if (queue.length > 0 && idleOnServer && liveDone && !sentElsewhere && !sendingRef.current) sendQueued();
+  }, [queue.length, idleOnServer, liveDone, sentElsewhere, sendQueued]);
 
   const doSend = useCallback(
     async (text: string, { requestId = randomId(), model, think, attachments }: SendOptions) => {
       const { conversationId, queueKey: sentFrom } = latest.current;
+      // A new chat's first message needs no mark: no other sender knows its conversation before it is answered.
+      const settle = conversationId ? sendsInFlight.begin(conversationId) : null;
+      let started: string | null = null;
       sendingRef.current = true;
       setSending(true);
       setActionError(null);
@@ -266,6 +276,7 @@ export function useConversationChat(opts: {
           ...(think ? { think } : {}),
           ...(attachments?.length ? { attachments } : {}),
         });
+        started = result.runId;
         setRunId(result.runId);
         setPendingUser({ text, runId: result.runId });
         if (!conversationId) {
@@ -306,6 +317,7 @@ export function useConversationChat(opts: {
       } finally {
         sendingRef.current = false;
         setSending(false);
+        settle?.(started);
       }
     },
     [onCreated, refresh, send, utils],
@@ -317,7 +329,8 @@ export function useConversationChat(opts: {
       const thinkNow = options?.think ?? think;
       const attachments = options?.attachments;
       const { runId: following, queueKey: key } = latest.current;
-      const running = sendingRef.current || (following !== null && !runCache.get(following)?.done);
+      const running =
+        sendingRef.current || sendsInFlight.get(key) !== undefined || (following !== null && !runCache.get(following)?.done);
       if (running) {
         queueStore.push(key, { id: randomId(), text, model, think: thinkNow, ...(attachments ? { attachments } : {}) });
         return;

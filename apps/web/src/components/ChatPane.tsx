@@ -113,7 +113,10 @@ export function ChatPane(props: ChatPaneProps) {
     setAtBottom(true);
     el.scrollTo({ top: el.scrollHeight, behavior: "smooth" });
   };
-  /** Whoever sends (or queues) a message wants to see it and its answer, wherever they had scrolled to. */
+  /**
+   * Whoever sends (or queues) a message wants to see it and its answer, wherever they had scrolled to; so does whoever
+   * edits one, asks for another answer, or retries.
+   */
   const follow = () => {
     stickToBottom.current = true;
     setAtBottom(true);
@@ -159,7 +162,12 @@ export function ChatPane(props: ChatPaneProps) {
 
   /** Every stored answer offers Regenerate (a new version of it) while nothing is answering. */
   const regenerateFor = (item: ChatItemAnswer) =>
-    !chat.busy && conversationId !== null && item.questionId !== null ? () => chat.regenerate(item.questionId!) : undefined;
+    !chat.busy && conversationId !== null && item.questionId !== null
+      ? () => {
+          follow();
+          chat.regenerate(item.questionId!);
+        }
+      : undefined;
   const versionNav = (versions: ChatItemAnswer["versions"], of: string) =>
     versions && <VersionNav versions={versions} of={of} disabled={chat.busy || chat.switching} onSwitch={chat.switchVersion} />;
 
@@ -235,6 +243,7 @@ export function ChatPane(props: ChatPaneProps) {
                   onEdit={
                     item.messageId !== null && !chat.busy
                       ? (text) => {
+                          follow();
                           // The editor and its Edit button leave while the new answer runs: the composer is where to go on.
                           composer.current?.focus();
                           chat.edit(item.messageId!, text);
@@ -252,7 +261,14 @@ export function ChatPane(props: ChatPaneProps) {
                   state={item.state}
                   streaming={item.streaming}
                   disconnected={item.disconnected ?? false}
-                  onRetry={item.last && !chat.busy && conversationId !== null ? () => chat.regenerate(item.questionId ?? undefined) : undefined}
+                  onRetry={
+                    item.last && !chat.busy && conversationId !== null
+                      ? () => {
+                          follow();
+                          chat.regenerate(item.questionId ?? undefined);
+                        }
+                      : undefined
+                  }
                   onRegenerate={regenerateFor(item)}
                   versionNav={versionNav(item.versions, "answer")}
                 />
@@ -280,7 +296,14 @@ export function ChatPane(props: ChatPaneProps) {
             </div>
             <div className="action-error__buttons">
               {chat.actionError.retry && (
-                <button type="button" className="button button--small" onClick={chat.actionError.retry}>
+                <button
+                  type="button"
+                  className="button button--small"
+                  onClick={() => {
+                    follow(); // a message sent again, an answer asked for again, or followed again
+                    chat.actionError?.retry?.();
+                  }}
+                >
                   Retry
                 </button>
               )}

@@ -8,6 +8,13 @@ import type { StoredEvent } from "@streamchat/store";
 export const runStreamKey = (runId: string) => `streamchat:run:${runId}`;
 /** Per replica: an XADD here wakes its blocked stream reader so it reads a new set of streams (runs' and feeds'). */
 export const wakeStreamKey = (replicaId: string) => `streamchat:wake:${replicaId}`;
+/**
+ * One hash for the cluster: run id → "<replica id> <ms>", for each run whose `done` that replica is committing and
+ * whose end it has not published yet (RunStreams.pendingEnds). Entries live for a commit's round trip; a dead
+ * replica's stay until a survivor announces those ends. Replicas on another database sharing this Redis leave the
+ * entries of runs they do not know alone (for an hour: recovery.ts).
+ */
+export const pendingEndsKey = "streamchat:pending-ends";
 /** Per user: their conversation feed (feed/redis-feed.ts). */
 export const feedStreamKey = (userId: string) => `streamchat:feed:${userId}`;
 /** Per replica: the pub/sub channel its control messages (cancel, approval decisions) and their replies arrive on. */

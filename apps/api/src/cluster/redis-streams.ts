@@ -3,11 +3,11 @@ import type { RunRecord, StoredEvent } from "@streamchat/store";
 import { AppError } from "../errors.js";
 import type { LiveRun } from "../runs/live-runs.js";
 import { RunEvents } from "../runs/run-events.js";
-import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, CommittedDone } from "../runs/run-streams.js";
+import type { FollowOptions, PendingEnd, RunControl, RunStreams, RunStreamsDeps, CommittedDone } from "../runs/run-streams.js";
 import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource } from "../runs/subscribe.js";
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
-import { entryToEvent, eventField, runStreamKey, streamId } from "./redis-keys.js";
+import { entryToEvent, eventField, pendingEndsKey, runStreamKey, streamId } from "./redis-keys.js";
 import { ReplicaRedis } from "./replica-redis.js";
 import { RunStreamFollowers } from "./run-stream-followers.js";
 
@@ -116,11 +116,22 @@ export class RedisRunStreams implements RunStreams {
   }
 
   commitDone(run: LiveRun, done: EventOf<"done">, messages: readonly ChatMessage[]): Promise<CommittedDone> {
+    // Marked before the commit is sent (same connection as the end's publishes, ahead of them): should this replica die
+    // after the commit and before its end is out, a survivor finds the run here and announces it (recovery.ts). Not
+    // awaited: it leaves before the commit's statement does, and the commit takes a database round trip. A failure is
+    // Redis being down, when this run's end cannot reach the other replicas anyway.
+    this.command.sendCommand(["HSET", pendingEndsKey, run.record.id, `${this.deps.replicaId} ${Date.now()}`]).catch(() => {});
     return this.writer.commitDone(run, done, messages);
   }
 
   publish(run: LiveRun, stored: StoredEvent): void {
     this.publishLive(run, stored);
+    if (stored.event.type === "done") {
+      // Unmarked once the end is out: the caller tells the feed (RunHooks.runFinished, an XADD on this same connection)
+      // right after this, in this turn of the event loop or its microtasks; commands of one connection run in order.
+      const runId = run.record.id;
+      setImmediate(() => this.command.sendCommand(["HDEL", pendingEndsKey, runId]).catch(() => {}));
+    }
   }
 
   async lastSeenSeq(runId: string): Promise<number> {
@@ -138,6 +149,26 @@ export class RedisRunStreams implements RunStreams {
       // Already there (a replica published it before it died, or another closer did): followers have it.
       if (!isIdTooSmall(error)) throw error;
     });
+  }
+
+  async pendingEnds(): Promise<PendingEnd[]> {
+    const reply = await this.command.sendCommand<unknown>(["HGETALL", pendingEndsKey]);
+    const pending: PendingEnd[] = [];
+    // RESP2: [field, value, …]; RESP3: { field: value }.
+    const pairs = Array.isArray(reply) ? reply : reply && typeof reply === "object" ? Object.entries(reply).flat() : [];
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      const runId: unknown = pairs[i];
+      const value: unknown = pairs[i + 1];
+      if (typeof runId !== "string" || typeof value !== "string") continue;
+      // "<owner> <markedAt>" (a replica id has no space).
+      const space = value.lastIndexOf(" ");
+      pending.push({ runId, owner: space < 0 ? value : value.slice(0, space), markedAt: space < 0 ? 0 : Number(value.slice(space + 1)) || 0 });
+    }
+    return pending;
+  }
+
+  async takePendingEnd(runId: string): Promise<boolean> {
+    return Number(await this.command.sendCommand<unknown>(["HDEL", pendingEndsKey, runId])) > 0;
   }
 
   /**

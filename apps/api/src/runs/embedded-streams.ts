@@ -2,7 +2,7 @@ import type { ChatEvent, ChatMessage, EventOf } from "@streamchat/core";
 import type { RunRecord, StoredEvent } from "@streamchat/store";
 import type { LiveRun } from "./live-runs.js";
 import { RunEvents } from "./run-events.js";
-import type { FollowOptions, RunControl, RunStreams, RunStreamsDeps, CommittedDone } from "./run-streams.js";
+import type { FollowOptions, PendingEnd, RunControl, RunStreams, RunStreamsDeps, CommittedDone } from "./run-streams.js";
 import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource } from "./subscribe.js";
 
 export interface EmbeddedStreamsOptions extends FollowOptions {
@@ -63,6 +63,15 @@ export class EmbeddedRunStreams implements RunStreams {
 
   /** Followers of a run that does not execute here read its log: they find the closing events there. */
   async publishClosing(): Promise<void> {}
+
+  /** None: followers of another process's run read its log, and the feed is this process's own. */
+  async pendingEnds(): Promise<PendingEnd[]> {
+    return [];
+  }
+
+  async takePendingEnd(): Promise<boolean> {
+    return false;
+  }
 
   read(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     return this.deps.store.readEvents(runId, afterSeq, limit);

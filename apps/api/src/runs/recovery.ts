@@ -5,7 +5,7 @@ import type { ReplicaLiveness } from "./liveness.js";
 import { waitingLog } from "./resume-run.js";
 import type { RunHooks } from "./run-hooks.js";
 import type { RunLog } from "./run-log.js";
-import type { RunStreams } from "./run-streams.js";
+import type { PendingEnd, RunStreams } from "./run-streams.js";
 
 /**
  * Seqs skipped when closing a run a dead process left open. The store commits every ~25 ms or 256 events (and
@@ -14,13 +14,19 @@ import type { RunStreams } from "./run-streams.js";
  */
 export const defaultRecoverySeqGap = 10_000;
 
+/** A pending-end mark of a run this store does not know is dropped after this long (see announceEnd). */
+const staleMarkMs = 3_600_000;
+
 export interface OrphanSweeperOptions {
   store: ChatStore;
   liveness: ReplicaLiveness;
   log: RunLog;
   now: () => number;
-  /** Where followers on any replica see the closing events (and what they may have seen already). */
-  streams: Pick<RunStreams, "lastSeenSeq" | "publishClosing">;
+  /**
+   * Where followers on any replica see the closing events (and what they may have seen already), and which ends their
+   * owners may not have announced.
+   */
+  streams: Pick<RunStreams, "lastSeenSeq" | "publishClosing" | "pendingEnds" | "takePendingEnd">;
   /** Runs this process is executing or closing itself: never orphans. */
   isOwnedHere: (runId: string) => boolean;
   seqGap?: number;
@@ -47,6 +53,12 @@ export interface OrphanSweeperOptions {
  *
  * An orphan whose log ends waiting for a person's approval is not closed: a person may still decide, after a
  * restart too. This process takes it over (claimRun: exactly one process does) and continues it (`resume`).
+ *
+ * A process can also die after committing a run's `done` (which marks the run finished) and before announcing it:
+ * publishing it to the followers on other replicas and telling the conversation feed. Such a run is not running, so
+ * nothing above finds it; its owner marked it beforehand (RunStreams.pendingEnds), and the sweep announces the ends a
+ * dead owner left marked: the log's done to the followers, `runFinished` to the hooks (the feed) — once, the mark
+ * being taken under the run's exclusive lock.
  */
 export class OrphanSweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -95,7 +107,10 @@ export class OrphanSweeper {
     // The owners first (a few ids), the runs only of the owners that are gone: a sweep every second must not read
     // every running run of every replica.
     const owners = new Set((await store.runningOwners()).filter((owner) => owner !== liveness.replicaId));
+    const pendingEnds = (await this.pendingEnds()).filter((end) => end.owner !== liveness.replicaId);
+    for (const end of pendingEnds) owners.add(end.owner);
     if (owners.size === 0) return 0;
+    // One call with every owner: the liveness confirms a death over consecutive calls.
     const dead = await liveness.deadOwners(owners);
     if (dead.size === 0) return 0;
     const candidates: RunRecord[] = [];
@@ -113,7 +128,53 @@ export class OrphanSweeper {
         this.opts.log.error({ err: error, runId: run.id }, "could not close a run left running; retrying later");
       }
     }
+    for (const end of pendingEnds) {
+      if (this.stopped || !dead.has(end.owner) || this.opts.isOwnedHere(end.runId)) continue;
+      try {
+        await this.announceEnd(end);
+      } catch (error) {
+        this.opts.log.error({ err: error, runId: end.runId }, "could not announce the end of a run of a process that is gone; retrying later");
+      }
+    }
     return closed;
+  }
+
+  /** The ends dead owners may have left unannounced; none when they cannot be read now (the next sweep asks again). */
+  private async pendingEnds(): Promise<PendingEnd[]> {
+    try {
+      return await this.opts.streams.pendingEnds();
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Announces the end of a run whose owner died around its done's commit: the log's done to the followers, and the
+   * run's end to the hooks (the feed).
+   */
+  private async announceEnd(end: PendingEnd): Promise<void> {
+    const { store, liveness, streams, log } = this.opts;
+    await liveness.exclusive(end.runId, async () => {
+      const current = await store.getRun(end.runId);
+      // An orphan (closed above, or by the next sweep, which takes the mark), or a run another process took over
+      // (resumed: it marks the run again when it ends).
+      if (current?.status === "running") return;
+      // Unknown here: deleted since, or a run of processes on another database sharing this Redis (their survivors
+      // announce it); its mark is left to them, and dropped only once it is old.
+      if (!current && this.opts.now() - end.markedAt < staleMarkMs) return;
+      // Taken: another sweeper (before this one got the lock) announced it, or will not.
+      if (!(await streams.takePendingEnd(end.runId))) return;
+      if (!current) return; // deleted
+      // Its log ends with the done that finished it (the same commit).
+      const lastSeq = await store.lastSeq(current.id);
+      const [last] = await store.readEvents(current.id, lastSeq - 1, 1);
+      if (last?.event.type !== "done") return;
+      streams.publishClosing(current.id, last).catch((error: unknown) => {
+        log.warn({ err: error, runId: current.id }, "could not publish a run's end; followers find it in the log");
+      });
+      this.opts.hooks?.runFinished?.(current, last.event);
+      log.warn({ runId: current.id, previousOwner: end.owner }, "announced the end of a run whose process died before it could");
+    });
   }
 
   /** True when this call closed the run (another process may be doing it, or have done it). */
@@ -145,6 +206,8 @@ export class OrphanSweeper {
         },
       });
       closed = outcome === "closed";
+      // Announced just now: a mark its owner left (it died while committing its done) must not announce it again.
+      await streams.takePendingEnd(run.id).catch(() => {});
     });
     return closed;
   }

@@ -7,6 +7,15 @@ import type { DirectSlot } from "./subscribe.js";
 
 export type { CommittedDone };
 
+/** A run whose `done` its owner committed and may not have announced yet (RunStreams.pendingEnds). */
+export interface PendingEnd {
+  runId: string;
+  /** The replica that committed it. */
+  owner: string;
+  /** When it was marked (ms since the epoch, the owner's clock). */
+  markedAt: number;
+}
+
 /**
  * A message for the replica executing a run, sent from any replica: `cancel` (chat.cancel), and `approval`: a
  * call of a run waiting for one was decided (chat.approve stored the decision; the waiting side reads it there). The receiving replica hands it to RunManager.handleControl.
@@ -82,6 +91,17 @@ export interface RunStreams {
   lastSeenSeq(runId: string): Promise<number>;
   /** Hands a closing event of a run that does not execute here (already durable) to every follower. */
   publishClosing(runId: string, stored: StoredEvent): Promise<void>;
+  /**
+   * Runs whose `done` was (or is being) committed by their owner and whose end the owner may not have announced yet:
+   * published to followers on other replicas and to the conversation feed (RunHooks.runFinished). An owner that dies
+   * between the commit and those publishes leaves a run that is no longer `running`, which the orphan sweep would
+   * never look at: the sweep announces the ends its dead owners left here (recovery.ts). In a cluster each run is
+   * marked before its done's commit and unmarked once its end went out; embedded has none (its followers read the
+   * log, and its feed is in-process: a dead process's clients resync).
+   */
+  pendingEnds(): Promise<PendingEnd[]>;
+  /** Removes the run's mark: true when this call removed it (and so announces the end), false when it was gone. */
+  takePendingEnd(runId: string): Promise<boolean>;
 
   // ---- reading ---------------------------------------------------------------------------------------
 

@@ -6,8 +6,10 @@ import { everythingServer } from "@streamchat/mcp/test-support";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { freshTestData, type TestData } from "../test-support/backend.js";
 import { clusterSkipReason, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
+import { TRPCClientError } from "@trpc/client";
 import { eventually, makeClient, recordEvents, type ApiClient } from "../test-support/harness.js";
-import { spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
+import { sleep, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
+import { startTcpProxy, type TcpProxy } from "../test-support/tcp-proxy.js";
 
 /**
  * Durable approvals in cluster mode (REDIS_URL + DATABASE_URL): two real API processes with an MCP tool that needs
@@ -25,6 +27,7 @@ let sim: Simulator;
 let dir: string;
 let configPath: string;
 const children: ChildApi[] = [];
+const proxies: TcpProxy[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator({ tokenDelayMs: 1 });
@@ -34,12 +37,13 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const child of children.splice(0)) await child.kill("SIGKILL");
+  for (const proxy of proxies.splice(0)) await proxy.close();
 });
 afterAll(async () => {
   await sim?.close();
 });
 
-async function replica(data: TestData): Promise<ChildApi> {
+async function replica(data: TestData, env: Record<string, string> = {}): Promise<ChildApi> {
   const child = await spawnApi(
     {
       CHAT_PROVIDER: "ollama",
@@ -49,6 +53,7 @@ async function replica(data: TestData): Promise<ChildApi> {
       MCP_CONFIG: configPath,
       REDIS_URL: redisUrl ?? "",
       ...data.env,
+      ...env,
     },
     60_000,
   );
@@ -124,5 +129,58 @@ describe.skipIf(skipReason)("approvals across two replicas on one PostgreSQL and
     const ids = received.map((r) => Number(r.id));
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
+  });
+
+  it("a decision stored just before the deadline that reaches the waiting run too late: chat.approve answers what the run did", { timeout: 180_000 }, async () => {
+    const data = await freshTestData(dir);
+    // A's database goes through a proxy the test can hold: the decision B stores in time is read by A only later, as
+    // when it lands in the last milliseconds (the control message to A, A's read of it).
+    const database = new URL(data.env["DATABASE_URL"] ?? "");
+    const proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
+    proxies.push(proxy);
+    const timeout = { TOOL_APPROVAL_TIMEOUT_MS: "4000" };
+    const [a, b] = await Promise.all([replica(data, { ...timeout, DATABASE_URL: proxy.url(database.toString()) }), replica(data, timeout)]);
+    const onA = makeClient(a.url);
+    const onB = makeClient(b.url);
+    await Promise.all([connected(onA), connected(onB)]);
+    const { runId } = await onA.chat.send.mutate({ message: 'use the every__echo tool with {"message":"late"}' });
+    const followed = recordEvents(onB, runId);
+    const request = (await followed.waitFor(isRequest)).event as EventOf<"approval-request">;
+    await followed.waitFor((e) => e.type === "status" && e.phase === "waiting");
+
+    proxy.hold();
+    // Before the deadline (checked by B), stored by B.
+    const answer = onB.chat.approve.mutate({ runId, callId: request.callId, approved: true }).then(
+      (result) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error }),
+    );
+    // A's run stops waiting at expiresAt by itself: its approval-result, or the deadline well past.
+    const result = followed.waitFor((e) => e.type === "approval-result");
+    await Promise.race([result, sleep(Math.max(0, request.expiresAt + 1000 - Date.now()))]);
+    proxy.release();
+
+    const received = await followed.completed;
+    const decided = received.map((r) => r.event).find((e): e is EventOf<"approval-result"> => e.type === "approval-result");
+    const toolResult = received.map((r) => r.event).find((e) => e.type === "tool-result");
+    const { result: approved, error } = await answer;
+    if (decided?.approved) {
+      // The run took the decision: so says chat.approve, and the tool ran.
+      expect(approved).toEqual({ runId, callId: request.callId, approved: true });
+      expect(toolResult).toMatchObject({ ok: true });
+    } else {
+      // The run timed the call out: chat.approve must not have said it was approved.
+      expect(decided).toMatchObject({ approved: false, timedOut: true });
+      expect(toolResult).toMatchObject({ ok: false, error: { code: "tool_denied" } });
+      expect(approved).toBeUndefined();
+      expect(error).toBeInstanceOf(TRPCClientError);
+      expect((error as TRPCClientError<never>).message).toBe("This call's approval timed out: it was denied.");
+      expect((error as TRPCClientError<never>).data).toMatchObject({ code: "CONFLICT" });
+    }
+    // Asking again answers the same.
+    const again = await onB.chat.approve.mutate({ runId, callId: request.callId, approved: true }).then(
+      (result) => result.approved,
+      () => false,
+    );
+    expect(again).toBe(decided?.approved === true);
   });
 });

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import type { ApprovalDecision, EventOf } from "@streamchat/core";
-import type { ChatStore } from "@streamchat/store";
+import type { ChatStore, StoredEvent } from "@streamchat/store";
 import { AppError, notFound } from "../errors.js";
 import type { DecisionSignal } from "./approvals.js";
 
@@ -19,7 +19,17 @@ export interface ApproveCallDeps {
   store: ChatStore;
   signal: DecisionSignal;
   now: () => number;
+  /**
+   * The run's events after a seq, to its `done` (RunStreams.follow): chat.approve answers with what the run did with
+   * the decision. Without it (a tool deciding for a run no process runs) the stored decision is the answer.
+   */
+  follow?: (runId: string, afterSeq: number, signal: AbortSignal) => AsyncIterable<StoredEvent>;
+  /** Longest wait for the run to act on the decision (default 30 s); then TIMEOUT, and asking again tells. */
+  actWaitMs?: number;
 }
+
+/** How long chat.approve waits for the run to act on a decision by default. */
+export const defaultActWaitMs = 30_000;
 
 const conflict = (message: string) => new AppError("bad_request", message, "CONFLICT");
 
@@ -34,6 +44,13 @@ function decidedMessage(result: EventOf<"approval-result">): string {
  * or process, and it outlives a restart of the process running the run), then the process running the run is
  * told (DecisionSignal). Deciding again the same way is answered as the first time (a retried request); the other
  * way is refused.
+ *
+ * The answer is what the run did, read from its approval-result (which reaches followers only once it is in the log):
+ * a stored decision is not enough, because the run stops waiting at `expiresAt` by itself, and a decision stored just
+ * before that may reach it too late (the signal crossing replicas, the store read). The run then timed the call out,
+ * and so does this answer (CONFLICT, as for a decision after the deadline). A run that does not act on the decision
+ * within `actWaitMs` (its process died and no other took it over yet) gets TIMEOUT: the decision is kept, and asking
+ * again answers with what the run did by then.
  */
 export async function approveCall(deps: ApproveCallDeps, userId: string, input: ApproveCallInput): Promise<ApproveCallResult> {
   const { store } = deps;
@@ -57,5 +74,41 @@ export async function approveCall(deps: ApproveCallDeps, userId: string, input: 
     throw conflict(decision.approved ? "This call was already approved." : "This call was already denied.");
   }
   await deps.signal.publish({ runId: run.id, callId: input.callId, owner: run.owner });
-  return { ...answer, approved: decision.approved };
+  if (!deps.follow) return { ...answer, approved: decision.approved };
+  const acted = await whatTheRunDid(deps.follow, run.id, request.seq, input.callId, deps.actWaitMs ?? defaultActWaitMs);
+  if (acted === "ended") throw conflict("The run has ended: the call no longer waits for approval.");
+  if (acted === "pending") {
+    throw new TRPCError({
+      code: "TIMEOUT",
+      message: "The decision is recorded, but the run has not acted on it yet (its server may be restarting); ask again to see what it did.",
+    });
+  }
+  // The stored decision, unless the run timed the call out before it read it.
+  if (acted.timedOut) throw conflict(decidedMessage(acted));
+  return { ...answer, approved: acted.approved };
+}
+
+/** The call's approval-result, "ended" when the run's done came without one, "pending" after `waitMs`. */
+async function whatTheRunDid(
+  follow: NonNullable<ApproveCallDeps["follow"]>,
+  runId: string,
+  requestSeq: number,
+  callId: string,
+  waitMs: number,
+): Promise<EventOf<"approval-result"> | "ended" | "pending"> {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), waitMs);
+  try {
+    for await (const { event } of follow(runId, requestSeq, stop.signal)) {
+      if (event.type === "approval-result" && event.callId === callId) return event;
+      if (event.type === "done") return "ended";
+    }
+    return "pending";
+  } catch (error) {
+    if (stop.signal.aborted) return "pending";
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+  }
 }

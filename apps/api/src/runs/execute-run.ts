@@ -146,8 +146,9 @@ export class RunExecutor {
         // `done` is held back until the produced messages are stored: a client that sees `done` and
         // reloads the conversation must find the answer there.
         if (step.value.type === "done") done = step.value;
-        else if (step.value.type === "approval-request") {
-          // Durable before anyone sees it: the pause must survive a crash once a person may act on it.
+        else if (step.value.type === "approval-request" || step.value.type === "approval-result") {
+          // Durable before anyone sees it: the pause must survive a crash once a person may act on it, and the
+          // decision taken is what chat.approve answers (approve-call.ts), so a crash must not take it back.
           coalescer.flush();
           await events.appendCommitted(run, step.value);
         } else {

@@ -324,7 +324,9 @@ export class RunManager {
   /** Decides a call of the user's run that waits for approval (chat.approve; approve-call.ts). */
   async approve(userId: string, input: ApproveCallInput): Promise<ApproveCallResult> {
     try {
-      return await approveCall({ store: this.store, signal: this.decisionSignal, now: this.now }, userId, input);
+      // Followed to learn what the run did with the decision (approve-call.ts).
+      const follow = (runId: string, afterSeq: number, signal: AbortSignal) => this.streams.follow(runId, afterSeq, signal);
+      return await approveCall({ store: this.store, signal: this.decisionSignal, now: this.now, follow }, userId, input);
     } catch (error) {
       throw storeFailure(error) ?? error;
     }

@@ -3,13 +3,16 @@ import { defineConfig } from "vite";
 
 // The browser bundle uses the workspace packages' built `dist` (turbo builds dependencies first);
 // the type checker reads their sources through the "types" export condition.
+// `pnpm dev` runs the API beside this server: on PORT as it is, or at API_URL.
+const apiUrl = process.env["API_URL"] ?? `http://127.0.0.1:${process.env["PORT"] ?? "3000"}`;
+
 export default defineConfig({
   plugins: [react()],
   server: {
     // Vite's proxy does not forward client disconnects (vitejs/vite#12157): test Stop against the API directly.
     proxy: {
-      "/trpc": { target: "http://127.0.0.1:3000", changeOrigin: false },
-      "/api": { target: "http://127.0.0.1:3000", changeOrigin: false },
+      "/trpc": { target: apiUrl, changeOrigin: false },
+      "/api": { target: apiUrl, changeOrigin: false },
     },
   },
   build: {

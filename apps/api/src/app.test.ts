@@ -46,7 +46,7 @@ describe("health and models", () => {
     expect(health).toEqual({
       ok: true,
       provider: "ollama",
-      demo: false,
+      demo: true,
       providerReachable: true,
       providerVersion: expect.any(String),
       store: { kind: testBackend, ok: true },
@@ -56,7 +56,7 @@ describe("health and models", () => {
 
   it("lists the provider's models with the default model", async () => {
     const models = await api.client().models.list.query();
-    expect(models).toMatchObject({ provider: "ollama", demo: false, defaultModel: "demo" });
+    expect(models).toMatchObject({ provider: "ollama", demo: true, defaultModel: "demo" });
     expect(models.models.map((m) => m.name)).toContain("demo");
     expect(models.models.find((m) => m.name === "demo")?.capabilities).toContain("tools");
   });

@@ -1,9 +1,11 @@
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
+import { startSimulator } from "@streamchat/ollama-sim";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildServer, type ApiServer } from "./app.js";
 import { loadConfig } from "./config.js";
-import { loggableUrl } from "./provider.js";
+import { loggableUrl, probeOllama } from "./provider.js";
 import { collectRun, makeClient } from "./test-support/harness.js";
 
 async function closedPort(): Promise<number> {
@@ -66,5 +68,58 @@ describe("loggableUrl", () => {
   it("drops credentials a URL carries", () => {
     expect(loggableUrl("http://user:secret@ollama.internal:11434/api/chat")).toBe("http://ollama.internal:11434/api/chat");
     expect(loggableUrl("not a url")).toBe("[invalid URL]");
+  });
+});
+
+describe("what answers at OLLAMA_HOST", () => {
+  /** Ollama's /api/version as Ollama sends it: no word of being anything else. */
+  async function fakeOllama(): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      res.end('{"version":"0.13.0"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  async function started(ollamaHost: string) {
+    const logs: Array<{ level: number; msg?: string }> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split("\n").filter(Boolean)) logs.push(JSON.parse(line) as { level: number; msg?: string });
+        done();
+      },
+    });
+    const config = loadConfig({ PORT: "0", CHAT_PROVIDER: "ollama", OLLAMA_HOST: ollamaHost, DATABASE_PATH: ":memory:" });
+    const server = await buildServer({ config, logger: { stream }, webDistDir: null });
+    const health = await makeClient(await server.listen()).health.query();
+    await server.close();
+    return { demo: health.demo, logs };
+  }
+
+  it("tells the simulator from Ollama, and labels the simulator's answers as the demo's", async () => {
+    const sim = await startSimulator({ port: 0, host: "127.0.0.1" });
+    const ollama = await fakeOllama();
+    try {
+      expect(await probeOllama(sim.url)).toBe("simulator");
+      expect(await probeOllama(ollama.url)).toBe("ollama");
+      expect(await probeOllama(`http://127.0.0.1:${await closedPort()}`)).toBe("none");
+
+      const onSim = await started(sim.url);
+      expect(onSim.demo).toBe(true);
+      expect(onSim.logs).toContainEqual(expect.objectContaining({ level: 40, msg: "Using the Ollama-protocol simulator at OLLAMA_HOST (demo model), not Ollama" }));
+      const onOllama = await started(ollama.url);
+      expect(onOllama.demo).toBe(false);
+      expect(onOllama.logs).toContainEqual(expect.objectContaining({ msg: "Using Ollama" }));
+    } finally {
+      await Promise.all([sim.close(), ollama.close()]);
+    }
+  });
+
+  it("warns at start-up when nothing answers there yet", async () => {
+    const { demo, logs } = await started(`http://127.0.0.1:${await closedPort()}`);
+    expect(demo).toBe(false);
+    expect(logs.find((l) => l.msg?.startsWith("No Ollama answers at http://127.0.0.1:"))).toMatchObject({ level: 40 });
   });
 });

@@ -1,5 +1,5 @@
 import { createOllamaModel, createOpenAIModel, type ChatModel, type UnreachableFailure } from "@streamchat/core";
-import { capabilityModels, defaultModels, startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
+import { capabilityModels, defaultModels, simulatorHeader, startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
 import { defaultChatModel, demoChatModel, type Config } from "./config.js";
 
 export type ProviderKind = "ollama" | "openai" | "sim";
@@ -7,7 +7,7 @@ export type ProviderKind = "ollama" | "openai" | "sim";
 /** The model server the API talks to, chosen once at start-up. */
 export interface ProviderHandle {
   kind: ProviderKind;
-  /** True when answers come from the built-in simulator (shown as "demo model"). */
+  /** True when answers come from the simulator, built in or at OLLAMA_HOST (shown as "demo model"). */
   demo: boolean;
   model: ChatModel;
   defaultModel: string;
@@ -56,14 +56,18 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** True when an Ollama server answers /api/version within ~1.5 s. */
-export async function ollamaAnswers(baseUrl: string): Promise<boolean> {
+/**
+ * What answers Ollama's /api/version at `baseUrl` within ~1.5 s: Ollama, the simulator (it says so in a header), or
+ * nothing.
+ */
+export async function probeOllama(baseUrl: string): Promise<"ollama" | "simulator" | "none"> {
   try {
     const res = await fetch(`${baseUrl}/api/version`, { signal: AbortSignal.timeout(probeTimeoutMs) });
     await res.body?.cancel();
-    return res.ok;
+    if (!res.ok) return "none";
+    return res.headers.has(simulatorHeader) ? "simulator" : "ollama";
   } catch {
-    return false;
+    return "none";
   }
 }
 
@@ -88,10 +92,11 @@ async function simulatorProvider(config: Config, log: Log, options: SimulatorOpt
   };
 }
 
-function ollamaProvider(config: Config, log: Log): ProviderHandle {
+/** `demo`: the server at OLLAMA_HOST is the simulator (`pnpm cluster` runs one for its replicas). */
+function ollamaProvider(config: Config, log: Log, demo: boolean): ProviderHandle {
   return {
     kind: "ollama",
-    demo: false,
+    demo,
     model: createOllamaModel({
       baseUrl: config.ollamaHost,
       onUnreachable: logUnreachable(log),
@@ -110,8 +115,13 @@ export async function createProvider(
 ): Promise<ProviderHandle> {
   const closeNothing = async () => {};
   switch (config.provider) {
-    case "ollama":
-      return ollamaProvider(config, log);
+    case "ollama": {
+      // Not required to answer yet (Ollama may start after the API), but a person reading the log learns why chats fail.
+      const found = await probeOllama(config.ollamaHost);
+      if (found === "none") log.warn(`No Ollama answers at ${loggableUrl(config.ollamaHost)} yet: chats fail until it does`);
+      else logFound(log, config.ollamaHost, found);
+      return ollamaProvider(config, log, found === "simulator");
+    }
     case "openai": {
       // loadConfig guarantees the URL for this provider.
       const baseUrl = config.openaiBaseUrl ?? "";
@@ -131,12 +141,18 @@ export async function createProvider(
     case "sim":
       return simulatorProvider(config, log, options.simulator);
     case "auto": {
-      if (await ollamaAnswers(config.ollamaHost)) {
-        log.info({ ollamaHost: config.ollamaHost }, "Using Ollama");
-        return ollamaProvider(config, log);
+      const found = await probeOllama(config.ollamaHost);
+      if (found !== "none") {
+        logFound(log, config.ollamaHost, found);
+        return ollamaProvider(config, log, found === "simulator");
       }
       log.warn(`No Ollama at ${config.ollamaHost}: using the built-in Ollama-protocol simulator (demo model)`);
       return simulatorProvider(config, log, options.simulator);
     }
   }
+}
+
+function logFound(log: Log, ollamaHost: string, found: "ollama" | "simulator"): void {
+  if (found === "ollama") log.info({ ollamaHost: loggableUrl(ollamaHost) }, "Using Ollama");
+  else log.warn({ ollamaHost: loggableUrl(ollamaHost) }, "Using the Ollama-protocol simulator at OLLAMA_HOST (demo model), not Ollama");
 }

@@ -1,4 +1,4 @@
-export { startSimulator, simulatedOllamaVersion } from "./server.js";
+export { startSimulator, simulatedOllamaVersion, simulatorHeader } from "./server.js";
 export { builtinScenarios, benchToken, requestedTokens } from "./scenarios.js";
 export { defaultModels, faultModels, capabilityModels } from "./models.js";
 export { describeImage, colourName, type ImageInfo, type ImageKind, type DominantColour } from "./image-info.js";

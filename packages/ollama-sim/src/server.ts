@@ -16,6 +16,12 @@ import { fitPrompt, ResponseMeter, type WireEncoder } from "./wire-common.js";
 import { createOllamaEncoder } from "./wire-ollama.js";
 import { createOpenAIEncoder } from "./wire-openai.js";
 
+/**
+ * Sent with /api/version: tells whoever talks to this server that it is the simulator and not Ollama (the API labels
+ * its answers as the demo's). Clients of Ollama ignore it.
+ */
+export const simulatorHeader = "x-ollama-simulator";
+
 /** The Ollama version /api/version reports (tool-call ids and tool_call_id exist since 0.12.10). */
 export const simulatedOllamaVersion = "0.12.10";
 const maxBodyBytes = 32 * 1024 * 1024;
@@ -233,6 +239,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       case "GET /":
         return sendText(res, 200, "Ollama is running", method);
       case "GET /api/version":
+        // Ollama's body, and a header Ollama never sends: an API pointed at this server says it is the simulator.
+        res.setHeader(simulatorHeader, "1");
         return sendJson(res, 200, { version: simulatedOllamaVersion });
       case "GET /api/tags":
         return sendJson(res, 200, catalog.tags());

@@ -11,7 +11,7 @@ describe("health", () => {
 
     it("tells an anonymous caller only whether the service is up, the store's state and the demo flag", async () => {
       const anonymous = await api.client().health.query();
-      expect(anonymous).toEqual({ ok: true, demo: false, store: { ok: true } });
+      expect(anonymous).toEqual({ ok: true, demo: true, store: { ok: true } });
       // The raw answer too: nothing else on the wire.
       const raw = await (await fetch(`${api.url}/trpc/health`)).text();
       expect(raw).not.toMatch(/ollama|providerVersion|sqlite|"version"/);
@@ -21,7 +21,7 @@ describe("health", () => {
       expect(await api.client("alice-token-1").health.query()).toEqual({
         ok: true,
         provider: "ollama",
-        demo: false,
+        demo: true,
         providerReachable: true,
         providerVersion: expect.any(String),
         store: { kind: testBackend, ok: true },
@@ -30,7 +30,7 @@ describe("health", () => {
     });
 
     it("a wrong token counts as anonymous", async () => {
-      expect(await api.client("not-a-token").health.query()).toEqual({ ok: true, demo: false, store: { ok: true } });
+      expect(await api.client("not-a-token").health.query()).toEqual({ ok: true, demo: true, store: { ok: true } });
     });
 
     it("GET /healthz needs no token and says only whether the store answers", async () => {

@@ -37,7 +37,7 @@ export function EmptyState({
       <h2>How can I help?</h2>
       <p className="muted">
         {demo
-          ? "No model server was found, so a built-in demo model answers. It streams, uses tools and thinks like a real one."
+          ? "A demo model answers here: the Ollama-protocol simulator, not a real model (start Ollama, or set OLLAMA_HOST, for real answers). It streams, uses tools and thinks like a real one."
           : "Answers stream in as they are written. Try one of these:"}
       </p>
       <ul className="suggestions" aria-label="Suggestions">

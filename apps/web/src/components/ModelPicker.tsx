@@ -205,7 +205,7 @@ export function DemoBadge() {
     <span
       className="badge badge--demo"
       data-testid="demo-badge"
-      title="No model server was found: answers come from the built-in simulator."
+      title="Answers come from the Ollama-protocol simulator, not a real model."
     >
       Demo
     </span>

@@ -133,6 +133,8 @@ describe("loadConfig", () => {
     expect(loadConfig({ KEEP_ALIVE: "-1" }).keepAlive).toBe(-1);
     expect(loadConfig({ KEEP_ALIVE: "1h30m" }).keepAlive).toBe("1h30m");
     expect(configError({ KEEP_ALIVE: "5 minutes" })).toMatch(/KEEP_ALIVE: must be a duration such as "5m"/);
+    // The value once, by loadConfig (the schema's message does not repeat it).
+    expect(configError({ KEEP_ALIVE: "forever" }).match(/forever/g)).toHaveLength(1);
   });
 
   it("sizes the attachment routes' body limit for 4 images of MAX_IMAGE_BYTES in base64, plus MAX_BODY_BYTES", () => {

@@ -69,6 +69,23 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
     expect(conversation.runs.map((r) => r.reason)).toEqual(["cancelled"]);
   });
 
+  it("a reader of stdout that leaves (| head -1) stops the answer on the server, quietly", async ({ expect }) => {
+    const control = api.sim.control({ lastUserIncludes: "read-one-line" });
+    const cli = spawnCli(["--json", "please read-one-line"], env);
+    await control.connected;
+    await control.push({ content: "first-token" });
+    await cli.waitForStdout("first-token");
+    const { runId } = runStart(parseNdjson(cli.stdout().slice(0, cli.stdout().lastIndexOf("\n"))));
+    cli.child.stdout.destroy(); // what head does after its line
+    await control.push({ content: "nobody reads this" });
+    await control.closedByClient;
+    const { code, stderr } = await cli.exited;
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const client = createChatClient({ url: api.url });
+    expect((await drain(client.events(runId))).at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
+  });
+
   it("interactive mode keeps the conversation between turns until /new", async ({ expect }) => {
     const { code, stdout, stderr } = await spawnCli(["--json"], env, "Hello\nWhat is 2+3?\n/new\nHello again\n/exit\n").exited;
     expect(stderr).toBe("(new conversation)\n");

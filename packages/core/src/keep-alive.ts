@@ -19,15 +19,18 @@ export function parseKeepAlive(value: string): KeepAlive {
   const text = value.trim();
   if (seconds.test(text)) return Number(text);
   if (goDuration.test(text)) return text;
-  throw new Error(`must be a duration such as "5m", "1h30m" or "-1m", or a number of seconds such as 300 or -1; got "${value}"`);
+  throw new Error(`${keepAliveProblem}; got "${value}"`);
 }
+
+const keepAliveProblem = 'must be a duration such as "5m", "1h30m" or "-1m", or a number of seconds such as 300 or -1';
 
 /** `parseKeepAlive` as a zod schema (string in, KeepAlive out), for environment validation. */
 export const keepAliveSchema = z.string().transform((value, ctx): KeepAlive => {
   try {
     return parseKeepAlive(value);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
+  } catch {
+    // Without the value: whoever reports the issue shows it (loadConfig: "(got …)").
+    ctx.addIssue({ code: "custom", message: keepAliveProblem });
     return z.NEVER;
   }
 });

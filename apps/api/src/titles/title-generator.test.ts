@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordedRequest } from "@streamchat/ollama-sim";
 import { collectRun, eventually, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
+import { TitleGenerator } from "./title-generator.js";
 import { titleInstruction } from "./title-prompt.js";
 
 let api: TestApi;
@@ -103,5 +104,34 @@ describe("generated titles", () => {
     const again = await client.chat.send.mutate({ conversationId, message: "try again" });
     await collectRun(client, again.runId);
     await eventually(async () => (await titleOf(conversationId)) === "Plan a picnic for Saturday", "the title after a good answer");
+  });
+});
+
+describe("a title request under way at shutdown", () => {
+  it("is stopped without a warning: shutting down is no failure", async () => {
+    // Titles off in this API: the only title request is the generator's below.
+    const own = await startTestApi();
+    try {
+      const lines: Array<{ level: string; msg?: string }> = [];
+      const record = (level: string) => (_obj: object, msg?: string) => void lines.push({ level, msg });
+      const titles = new TitleGenerator({
+        store: own.server.store,
+        model: own.server.provider.model,
+        log: { info: record("info"), warn: record("warn"), error: record("error") },
+        onTitle: () => {},
+      });
+      const ownClient = own.client();
+      const { runId } = await ownClient.chat.send.mutate({ message: "Name me later" });
+      const done = (await collectRun(ownClient, runId)).at(-1)?.event;
+      const run = await own.server.store.getRun(runId);
+      expect(done?.type).toBe("done");
+      const held = own.sim.control({ lastUserIncludes: "Write a short title" });
+      if (run && done?.type === "done") titles.afterRun(run, done);
+      await held.connected;
+      await titles.close();
+      expect(lines).toEqual([{ level: "info", msg: "title generation stopped: shutting down" }]);
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -35,7 +35,12 @@ export class TitleGenerator {
   afterRun(record: RunRecord, done: EventOf<"done">): void {
     if (done.reason !== "stop" || this.controller.signal.aborted) return;
     const work = this.generate(record)
-      .catch((err: unknown) => this.opts.log.warn({ err, conversationId: record.conversationId }, "generating a conversation title failed"))
+      .catch((err: unknown) => {
+        const { conversationId } = record;
+        // Stopped by close() (shutdown): expected, and nothing went wrong worth a stack.
+        if (this.controller.signal.aborted) this.opts.log.info({ conversationId }, "title generation stopped: shutting down");
+        else this.opts.log.warn({ err, conversationId }, "generating a conversation title failed");
+      })
       .finally(() => this.pending.delete(work));
     this.pending.add(work);
   }

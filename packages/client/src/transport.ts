@@ -9,7 +9,7 @@ export interface TransportOptions {
   /** Base URL of the API server, e.g. `http://127.0.0.1:3000` (the tRPC endpoint is `<url>/trpc`). */
   url: string;
   /** Bearer token, when the server has `AUTH_TOKENS` set. */
-  token?: string;
+  token?: string | undefined;
   /** Used for queries, mutations and (with an EventSource that accepts one) subscriptions. */
   fetch?: typeof globalThis.fetch;
   EventSource?: EventSourceConstructor;

@@ -8,6 +8,10 @@ describe("cleanTitle", () => {
     expect(cleanTitle("Title: **SSE vs WebSockets**\n\nThis title captures…")).toBe("SSE vs WebSockets");
     expect(cleanTitle("<think>The user asked about bread.</think>\n\n# Sourdough starter tips!")).toBe("Sourdough starter tips");
     expect(cleanTitle("  \n  “Rust ownership basics”  ")).toBe("Rust ownership basics");
+    // Emphasis goes; what is written with * or _ stays.
+    expect(cleanTitle("Calculating 12*7")).toBe("Calculating 12*7");
+    expect(cleanTitle("*Reading* a `snake_case` name, __twice__ and _once_")).toBe("Reading a snake_case name, twice and once");
+    expect(cleanTitle("**Unclosed emphasis")).toBe("Unclosed emphasis");
   });
 
   it("gives up on nothing usable, and cuts long titles at a word with an ellipsis", () => {

@@ -36,7 +36,10 @@ export function cleanTitle(answer: string): string | undefined {
   let title = line
     .replace(/^#+\s*/, "")
     .replace(/^(?:conversation\s+)?title\s*:\s*/i, "")
-    .replace(/[*_`]+/g, "")
+    // Markdown emphasis and code around words; a `*` or `_` inside one ("12*7", "snake_case") is the title's own.
+    .replace(/(\*\*|\*|`)(?=\S)(.+?)(?<=\S)\1/g, "$2")
+    .replace(/(?<![\p{L}\p{N}])(__|_)(?=\S)(.+?)(?<=\S)\1(?![\p{L}\p{N}])/gu, "$2")
+    .replace(/^[*_`]+|[*_`]+$/g, "")
     .replace(/^["'“”‘’«»]+|["'“”‘’«»]+$/g, "")
     // Control characters, and NUL or unpaired surrogates a title column cannot hold.
     .replace(/[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "")

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { apiNodeFlags } from "./node-flags.js";
@@ -75,6 +76,10 @@ describe.runIf(urls !== null)("pnpm cluster", () => {
     expect(await cli.exit).toBe(0);
     expect(cli.output()).toContain("cluster: stopped");
     expect(existsSync(dataDir)).toBe(false);
+    // The replicas' logs go too (no replica exited on its own).
+    const logFile = / log (\S+\.log)/.exec(cli.output())?.[1];
+    expect(logFile).toBeDefined();
+    expect(existsSync(dirname(logFile!))).toBe(false);
     expect(await Promise.all([refused(url), refused(databaseUrl), refused(redisUrl)])).toEqual([true, true, true]);
   });
 

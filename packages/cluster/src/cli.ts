@@ -4,7 +4,7 @@
  * replicas (`pnpm start` each, on its own port), the Ollama-protocol simulator unless a model server is configured,
  * and nginx on one port in front (deploy/nginx.conf). Ctrl-C stops them all, in order, and deletes the data.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,7 +18,8 @@ const usage = `Usage: pnpm cluster [--replicas 2] [--port 8080]
 Starts PostgreSQL and Redis (throwaway), N API replicas and nginx on 127.0.0.1:<port> in front of them.
 Without OLLAMA_HOST, OPENAI_BASE_URL or CHAT_PROVIDER in the environment the replicas answer from the
 simulator (model "demo"). Every other API variable you set (AUTH_TOKENS, MAX_RUNS_PER_USER…) reaches the
-replicas. --port 0 picks a free port. Ctrl-C stops everything and deletes the data.`;
+replicas. --port 0 picks a free port. Ctrl-C stops everything and deletes the data and the replicas' logs
+(kept when a replica exited on its own).`;
 
 function parseCli(argv: string[]): { replicas: number; port: number } {
   const { values } = parseArgs({
@@ -45,6 +46,9 @@ async function main(): Promise<void> {
   let sim: Simulator | undefined;
   let cluster: Cluster | undefined;
   let stopping: Promise<void> | undefined;
+  let logDir: string | undefined;
+  /** A replica exited on its own: its log is kept for reading after the stop. */
+  let crashed = false;
 
   const stop = (why: string) => {
     if (stopping) return stopping;
@@ -53,6 +57,8 @@ async function main(): Promise<void> {
       await cluster?.close().catch((error: unknown) => say(`stopping the replicas or nginx failed: ${String(error)}`));
       await sim?.close().catch(() => {});
       await services?.stop().catch((error: unknown) => say(`stopping PostgreSQL or Redis failed: ${String(error)}`));
+      if (logDir && crashed) say(`the replicas' logs are kept in ${logDir}`);
+      else if (logDir) rmSync(logDir, { recursive: true, force: true });
       say("stopped");
     })();
     return stopping;
@@ -81,22 +87,25 @@ async function main(): Promise<void> {
       sim = await startSimulator({ maxRecordedRequests: 0 });
       Object.assign(env, { CHAT_PROVIDER: "ollama", OLLAMA_HOST: sim.url, CHAT_MODEL: process.env["CHAT_MODEL"] ?? "demo" });
     }
-    const logDir = mkdtempSync(join(tmpdir(), "streamchat-cluster-logs-"));
+    logDir = mkdtempSync(join(tmpdir(), "streamchat-cluster-logs-"));
+    const logs = logDir;
     cluster = await startCluster({
       databaseUrl: services.databaseUrl,
       redisUrl: services.redisUrl,
       replicas: args.replicas,
       env,
       inheritEnv: true,
-      startReplica: apiReplicaStarter({ logDir }),
+      startReplica: apiReplicaStarter({ logDir: logs }),
       nginx: args.port === 0 ? {} : { port: args.port },
     });
     say(`PostgreSQL ${services.databaseUrl}, Redis ${services.redisUrl} (data in ${services.dir}, deleted on stop)`);
     say(sim ? `model: the simulator at ${sim.url} (model "demo")` : "model: as configured in the environment");
     for (const replica of cluster.replicas) {
-      say(`${replica.name}: ${replica.url} pid ${replica.pid}, replica id ${replica.replicaId() ?? "?"}, log ${join(logDir, `${replica.name}.log`)}`);
+      say(`${replica.name}: ${replica.url} pid ${replica.pid}, replica id ${replica.replicaId() ?? "?"}, log ${join(logs, `${replica.name}.log`)}`);
       void replica.exited.then(() => {
-        if (!stopping) say(`${replica.name} exited on its own; nginx sends its requests to the others (log: ${join(logDir, `${replica.name}.log`)})`);
+        if (stopping) return;
+        crashed = true;
+        say(`${replica.name} exited on its own; nginx sends its requests to the others (log: ${join(logs, `${replica.name}.log`)}, kept after the stop)`);
       });
     }
     say(`ready: open ${cluster.url} (nginx over ${cluster.replicas.length} replicas). Ctrl-C stops everything.`);

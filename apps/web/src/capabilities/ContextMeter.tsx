@@ -1,4 +1,4 @@
-import type { ContextUsage } from "@streamchat/core";
+import type { ContextUsage } from "@streamchat/core/browser";
 
 /** 32768 → "32K", 1234 → "1.2K", 900 → "900". */
 export function tokensShort(tokens: number): string {

@@ -1,4 +1,4 @@
-import type { ThinkLevel } from "@streamchat/core";
+import type { ThinkLevel } from "@streamchat/core/browser";
 import { Icon } from "../components/Icon.js";
 
 /** What the composer asks for: off, on, or a level (models that take levels, such as gpt-oss). */

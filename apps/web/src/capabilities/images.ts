@@ -1,4 +1,4 @@
-import { checkImages, imageMimeTypes, maxImagesPerMessage, sniffImageType, type ImageAttachment } from "@streamchat/core";
+import { checkImages, imageMimeTypes, maxImagesPerMessage, sniffImageType, type ImageAttachment } from "@streamchat/core/browser";
 import { randomId } from "../lib/ids.js";
 
 /** An image waiting in the composer: what goes to the server, and a URL for its thumbnail. */

@@ -1,4 +1,4 @@
-import { isThinkLevel } from "@streamchat/core";
+import { isThinkLevel } from "@streamchat/core/browser";
 import type { ThinkChoice } from "./ThinkControl.js";
 
 /** The remembered Think choice: "1" on, "0" (or nothing) off, or a level. */

@@ -1,5 +1,5 @@
 import { useCallback, useState } from "react";
-import { maxImagesPerMessage, type ImageAttachment } from "@streamchat/core";
+import { maxImagesPerMessage, type ImageAttachment } from "@streamchat/core/browser";
 import { draftImage, readDraftImages, type DraftImage } from "./images.js";
 import type { ImagesSetting } from "./ImageDraft.js";
 

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { emptyUsage } from "@streamchat/core";
+import { emptyUsage } from "@streamchat/core/browser";
 import { act, cleanup, render } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { trpcWrapper } from "../test-support/trpc.js";

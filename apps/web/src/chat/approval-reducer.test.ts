@@ -1,4 +1,4 @@
-import type { ChatEvent } from "@streamchat/core";
+import type { ChatEvent } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
 import { applyEvents, emptyMessageState, type SeqEvent } from "./reducer.js";
 

@@ -1,4 +1,4 @@
-import { emptyUsage, type ChatEvent } from "@streamchat/core";
+import { emptyUsage, type ChatEvent } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
 import { answerFromStored, answerRunId, buildTurns, type RunView, type StoredMessageView } from "./history.js";
 import { applyEvents, emptyMessageState } from "./reducer.js";

@@ -1,4 +1,4 @@
-import { emptyUsage, isRetryable } from "@streamchat/core";
+import { emptyUsage, isRetryable } from "@streamchat/core/browser";
 import type { RouterOutputs } from "../trpc.js";
 import { emptyMessageState, type MessageState, type Step, type ToolCard } from "./reducer.js";
 

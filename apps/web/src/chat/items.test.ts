@@ -1,4 +1,4 @@
-import { emptyUsage } from "@streamchat/core";
+import { emptyUsage } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
 import type { RunView, StoredMessageView } from "./history.js";
 import { buildItems, type ChatItem } from "./items.js";

@@ -1,4 +1,4 @@
-import { imageAttachmentSchema, thinkSettingSchema } from "@streamchat/core";
+import { imageAttachmentSchema, thinkSettingSchema } from "@streamchat/core/browser";
 import { z } from "zod";
 import { randomId } from "../lib/ids.js";
 

@@ -1,4 +1,4 @@
-import { emptyUsage, type ChatEvent } from "@streamchat/core";
+import { emptyUsage, type ChatEvent } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
 import { applyEvent, applyEvents, emptyMessageState, liveTtftMs, reasoningText, type SeqEvent } from "./reducer.js";
 

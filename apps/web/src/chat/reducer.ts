@@ -1,4 +1,4 @@
-import type { ChatEvent, EventOf } from "@streamchat/core";
+import type { ChatEvent, EventOf } from "@streamchat/core/browser";
 
 /** One tool call of an answer, from `tool-call` until its `tool-result`. */
 export interface ToolCard {

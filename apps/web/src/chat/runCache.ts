@@ -1,4 +1,4 @@
-import type { ChatEvent } from "@streamchat/core";
+import type { ChatEvent } from "@streamchat/core/browser";
 import { applyEvent, emptyMessageState, type MessageState } from "./reducer.js";
 
 /**

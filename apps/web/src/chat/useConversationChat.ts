@@ -1,4 +1,4 @@
-import type { ChatEvent, ContextUsage } from "@streamchat/core";
+import type { ChatEvent, ContextUsage } from "@streamchat/core/browser";
 import { skipToken } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { describeError, type DescribedError } from "../lib/errors.js";

@@ -1,4 +1,4 @@
-import { chatEventSchema, type ChatEvent } from "@streamchat/core";
+import { chatEventSchema, type ChatEvent } from "@streamchat/core/browser";
 import { skipToken } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { flushSync } from "react-dom";

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { emptyUsage } from "@streamchat/core";
+import { emptyUsage } from "@streamchat/core/browser";
 import { cleanup, render } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { emptyMessageState, type MessageState } from "../chat/reducer.js";

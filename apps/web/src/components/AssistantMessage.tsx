@@ -1,4 +1,4 @@
-import { errorCodeMessages } from "@streamchat/core";
+import { errorCodeMessages } from "@streamchat/core/browser";
 import { useState, type ReactNode } from "react";
 import type { MessageState, ToolCard } from "../chat/reducer.js";
 import { copyText } from "../lib/clipboard.js";

@@ -1,4 +1,4 @@
-import { errorCodeMessages } from "@streamchat/core";
+import { errorCodeMessages } from "@streamchat/core/browser";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { newChatDraft } from "../chat/draftStore.js";
 import type { ChatItemAnswer } from "../chat/items.js";

@@ -1,5 +1,5 @@
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, type Ref } from "react";
-import type { ThinkLevel } from "@streamchat/core";
+import type { ThinkLevel } from "@streamchat/core/browser";
 import { AttachButton, DraftTray, type ImagesSetting } from "../capabilities/ImageDraft.js";
 import { imageFiles } from "../capabilities/images.js";
 import { ThinkControl, type ThinkChoice } from "../capabilities/ThinkControl.js";

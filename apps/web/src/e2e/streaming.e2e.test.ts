@@ -1,4 +1,4 @@
-import { errorCodeMessages } from "@streamchat/core";
+import { errorCodeMessages } from "@streamchat/core/browser";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import {

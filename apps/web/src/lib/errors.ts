@@ -1,4 +1,4 @@
-import { errorCodeMessages, errorCodes, isRetryable, type ErrorCode } from "@streamchat/core";
+import { errorCodeMessages, errorCodes, isRetryable, type ErrorCode } from "@streamchat/core/browser";
 
 export interface DescribedError {
   code: ErrorCode | null;

@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
 import { observable } from "@trpc/server/observable";
 import type { ReactNode } from "react";
-import type { ErrorCode } from "@streamchat/core";
+import type { ErrorCode } from "@streamchat/core/browser";
 import { trpc } from "../trpc.js";
 
 const rpcCodes = { NOT_FOUND: -32004, BAD_REQUEST: -32600, CONFLICT: -32009, INTERNAL_SERVER_ERROR: -32603 } as const;

@@ -1,0 +1,22 @@
+/**
+ * What a browser may import from the engine: the event contract, error codes, image and think-level rules. The main
+ * entry also holds the providers and tools, which import Node's http, worker_threads and zlib: a bundler building the
+ * web app from it has to replace those with empty modules (Vite warns for each) and rely on tree-shaking to drop them.
+ */
+export * from "./events.js";
+export * from "./errors.js";
+export {
+  imageMimeTypes,
+  imageMimeTypeSchema,
+  imageAttachmentSchema,
+  maxImagesPerMessage,
+  defaultMaxImageBytes,
+  checkImages,
+  sniffImageType,
+  base64DecodedBytes,
+  formatBytes,
+  type ImageMimeType,
+  type ImageAttachment,
+  type ImageLimits,
+} from "./attachments.js";
+export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

@@ -83,7 +83,7 @@ describe("what answers at OLLAMA_HOST", () => {
     return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
 
-  async function started(ollamaHost: string) {
+  async function started(ollamaHost: string, provider: Record<string, string> = { CHAT_PROVIDER: "ollama" }) {
     const logs: Array<{ level: number; msg?: string }> = [];
     const stream = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -91,7 +91,7 @@ describe("what answers at OLLAMA_HOST", () => {
         done();
       },
     });
-    const config = loadConfig({ PORT: "0", CHAT_PROVIDER: "ollama", OLLAMA_HOST: ollamaHost, DATABASE_PATH: ":memory:" });
+    const config = loadConfig({ PORT: "0", OLLAMA_HOST: ollamaHost, DATABASE_PATH: ":memory:", ...provider });
     const server = await buildServer({ config, logger: { stream }, webDistDir: null });
     const health = await makeClient(await server.listen()).health.query();
     await server.close();
@@ -117,9 +117,18 @@ describe("what answers at OLLAMA_HOST", () => {
     }
   });
 
-  it("warns at start-up when nothing answers there yet", async () => {
+  it("warns at start-up when nothing answers there yet (and at OPENAI_BASE_URL)", async () => {
     const { demo, logs } = await started(`http://127.0.0.1:${await closedPort()}`);
     expect(demo).toBe(false);
     expect(logs.find((l) => l.msg?.startsWith("No Ollama answers at http://127.0.0.1:"))).toMatchObject({ level: 40 });
+    const openai = await started("", { CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `http://127.0.0.1:${await closedPort()}/v1` });
+    expect(openai.logs.find((l) => l.msg?.startsWith("No answer from the model server at http://127.0.0.1:"))).toMatchObject({ level: 40 });
+    const sim = await startSimulator({ port: 0, host: "127.0.0.1" });
+    try {
+      const answering = await started("", { CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `${sim.url}/v1` });
+      expect(answering.logs.filter((l) => l.level >= 40)).toEqual([]);
+    } finally {
+      await sim.close();
+    }
   });
 });

@@ -125,14 +125,21 @@ export async function createProvider(
     case "openai": {
       // loadConfig guarantees the URL for this provider.
       const baseUrl = config.openaiBaseUrl ?? "";
+      const model = createOpenAIModel({
+        baseUrl,
+        ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
+        onUnreachable: logUnreachable(log),
+      });
+      // As for Ollama: not required yet, but the log says why chats fail.
+      const answers = await model.listModels?.({ signal: AbortSignal.timeout(probeTimeoutMs) }).then(
+        () => true,
+        () => false,
+      );
+      if (answers === false) log.warn(`No answer from the model server at ${loggableUrl(baseUrl)} (/models) yet: chats fail until it answers`);
       return {
         kind: "openai",
         demo: false,
-        model: createOpenAIModel({
-          baseUrl,
-          ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
-          onUnreachable: logUnreachable(log),
-        }),
+        model,
         defaultModel: config.chatModel ?? defaultChatModel,
         baseUrl,
         close: closeNothing,

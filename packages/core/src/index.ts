@@ -1,5 +1,5 @@
-export * from "./events.js";
-export * from "./errors.js";
+// The browser-safe part (events, error codes, image and think-level rules), then what needs Node.
+export * from "./browser.js";
 export type * from "./model.js";
 export { decodeNdjson, NdjsonDecoder, type NdjsonOptions } from "./ndjson.js";
 export { createOllamaModel, type OllamaModelOptions } from "./providers/ollama.js";
@@ -46,21 +46,6 @@ export {
   type RunOptions,
   type RunResult,
 } from "./run.js";
-export {
-  imageMimeTypes,
-  imageMimeTypeSchema,
-  imageAttachmentSchema,
-  maxImagesPerMessage,
-  defaultMaxImageBytes,
-  checkImages,
-  sniffImageType,
-  base64DecodedBytes,
-  formatBytes,
-  type ImageMimeType,
-  type ImageAttachment,
-  type ImageLimits,
-} from "./attachments.js";
-export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";
 export { parseKeepAlive, keepAliveSchema, type KeepAlive } from "./keep-alive.js";
 export { checkModelSupport, thinkToSend } from "./capabilities.js";
 export {

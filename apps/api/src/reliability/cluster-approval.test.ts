@@ -9,7 +9,7 @@ import { clusterSkipReason, testRedisUrl as redisUrl } from "../test-support/clu
 import { TRPCClientError } from "@trpc/client";
 import { eventually, makeClient, recordEvents, type ApiClient } from "../test-support/harness.js";
 import { sleep, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
-import { startTcpProxy, type TcpProxy } from "../test-support/tcp-proxy.js";
+import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
 
 /**
  * Durable approvals in cluster mode (REDIS_URL + DATABASE_URL): two real API processes with an MCP tool that needs
@@ -27,7 +27,7 @@ let sim: Simulator;
 let dir: string;
 let configPath: string;
 const children: ChildApi[] = [];
-const proxies: TcpProxy[] = [];
+const proxies: TcpRelay[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator({ tokenDelayMs: 1 });
@@ -133,13 +133,13 @@ describe.skipIf(skipReason)("approvals across two replicas on one PostgreSQL and
 
   it("a decision stored just before the deadline that reaches the waiting run too late: chat.approve answers what the run did", { timeout: 180_000 }, async () => {
     const data = await freshTestData(dir);
-    // A's database goes through a proxy the test can hold: the decision B stores in time is read by A only later, as
+    // A's database goes through a relay whose replies the test holds back: the decision B stores in time is read by A only later, as
     // when it lands in the last milliseconds (the control message to A, A's read of it).
     const database = new URL(data.env["DATABASE_URL"] ?? "");
-    const proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
+    const proxy = await startTcpRelay(database.toString());
     proxies.push(proxy);
     const timeout = { TOOL_APPROVAL_TIMEOUT_MS: "4000" };
-    const [a, b] = await Promise.all([replica(data, { ...timeout, DATABASE_URL: proxy.url(database.toString()) }), replica(data, timeout)]);
+    const [a, b] = await Promise.all([replica(data, { ...timeout, DATABASE_URL: proxy.url }), replica(data, timeout)]);
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     await Promise.all([connected(onA), connected(onB)]);
@@ -148,7 +148,7 @@ describe.skipIf(skipReason)("approvals across two replicas on one PostgreSQL and
     const request = (await followed.waitFor(isRequest)).event as EventOf<"approval-request">;
     await followed.waitFor((e) => e.type === "status" && e.phase === "waiting");
 
-    proxy.hold();
+    proxy.freeze();
     // Before the deadline (checked by B), stored by B.
     const answer = onB.chat.approve.mutate({ runId, callId: request.callId, approved: true }).then(
       (result) => ({ result, error: undefined }),
@@ -157,7 +157,7 @@ describe.skipIf(skipReason)("approvals across two replicas on one PostgreSQL and
     // A's run stops waiting at expiresAt by itself: its approval-result, or the deadline well past.
     const result = followed.waitFor((e) => e.type === "approval-result");
     await Promise.race([result, sleep(Math.max(0, request.expiresAt + 1000 - Date.now()))]);
-    proxy.release();
+    proxy.thaw();
 
     const received = await followed.completed;
     const decided = received.map((r) => r.event).find((e): e is EventOf<"approval-result"> => e.type === "approval-result");

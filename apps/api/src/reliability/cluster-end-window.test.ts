@@ -6,7 +6,7 @@ import { freshTestData, type TestData } from "../test-support/backend.js";
 import { clusterSkipReason, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { eventually, makeClient, tokenText } from "../test-support/harness.js";
 import { eventsPath, rawSubscribe, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
-import { startTcpProxy, type TcpProxy } from "../test-support/tcp-proxy.js";
+import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
 
 /**
  * Cluster mode (REDIS_URL + DATABASE_URL): a replica that dies after it committed an answer's `done` to the
@@ -24,7 +24,7 @@ const skipReason = clusterSkipReason("cluster-end-window");
 let sim: Simulator;
 let dir: string;
 const children: ChildApi[] = [];
-const proxies: TcpProxy[] = [];
+const proxies: TcpRelay[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator({ tokenDelayMs: 1 });
@@ -66,10 +66,9 @@ function feedOn(client: ReturnType<typeof makeClient>) {
 describe.skipIf(skipReason)("a replica dying between committing a run's done and publishing it", () => {
   it("the other replica's follower gets the done, and the user's feed gets the run's run-finished once", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
-    const redis = new URL(redisUrl ?? "");
-    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port) });
+    const proxy = await startTcpRelay(redisUrl ?? "");
     proxies.push(proxy);
-    const [a, b] = await Promise.all([replica(data, { REDIS_URL: proxy.url(redisUrl ?? "") }), replica(data)]);
+    const [a, b] = await Promise.all([replica(data, { REDIS_URL: proxy.url }), replica(data)]);
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     // A tab on B: it hears of the run A starts, and must hear of its end.
@@ -86,7 +85,7 @@ describe.skipIf(skipReason)("a replica dying between committing a run's done and
     await eventually(() => ofRun("run-started").length === 1, "run-started in the feed on B", 30_000);
 
     // A publishes the done only after its commit: once its XADD is on the way, the database has the end.
-    const cut = proxy.cutAt((chunk) => chunk.includes('"type":"done"'));
+    const cut = proxy.cutFrom((chunk) => chunk.includes('"type":"done"'));
     await control.push({ done: true });
     await cut;
     const store = await data.openStore();

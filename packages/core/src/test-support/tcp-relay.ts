@@ -14,6 +14,11 @@ export interface TcpRelay {
   loseReplyTo(marker: string, replyEnd: Buffer): void;
   /** Replies lost so far. */
   lost(): number;
+  /**
+   * From the first client chunk that `match`es, that chunk and everything clients send after it (on every connection)
+   * is dropped before the server: a process that dies right before those bytes leave it. Resolves at that chunk.
+   */
+  cutFrom(match: (chunk: Buffer) => boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,7 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
   const held: Array<{ client: Socket; data: Buffer }> = [];
   let losing: { marker: string; replyEnd: Buffer } | undefined;
   let lost = 0;
+  let cut: { match: (chunk: Buffer) => boolean; reached: () => void; done: boolean } | undefined;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
@@ -40,6 +46,11 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
       sockets.delete(upstream);
     };
     client.on("data", (data) => {
+      if (cut && !cut.done && cut.match(data)) {
+        cut.done = true;
+        cut.reached();
+      }
+      if (cut?.done) return;
       if (losing && data.includes(losing.marker)) {
         replyEnd = losing.replyEnd;
         losing = undefined;
@@ -78,6 +89,10 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
       losing = { marker, replyEnd: end };
     },
     lost: () => lost,
+    cutFrom: (match) =>
+      new Promise<void>((resolve) => {
+        cut = { match, reached: resolve, done: false };
+      }),
     close: () => {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));

@@ -535,6 +535,9 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     // Last: while this process holds its liveness, no other one closes its runs.
     await liveness.close();
     await provider.close();
+    // Said last, so that a reader knows the shutdown was clean: `pnpm start` follows a Ctrl-C with its own
+    // "ELIFECYCLE Command failed" whatever the server's exit code (pnpm's behaviour since 10.16).
+    app.log.info("stopped: every run has ended and the store is closed");
     // The last lines (shutdown) get a moment to reach a slow reader; a reader that is gone or stuck
     // costs this second at most.
     await logging.destination?.flush(1000);

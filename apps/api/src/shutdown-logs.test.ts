@@ -116,4 +116,18 @@ describe("shutdown whatever the log reader does", () => {
     expect(health.status).toBe(200);
     await expectExitAfterSigterm(child);
   });
+
+  it("a reader that reads: SIGINT (Ctrl-C) ends the server with code 0, and its last line says it stopped", { timeout: 120_000 }, async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = startServer(port);
+    let out = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+    await waitUntilServing(url, child);
+    child.kill("SIGINT");
+    expect(await exited(child)).toEqual({ code: 0, signal: null });
+    const lines = out.trim().split("\n").map((line) => JSON.parse(line) as { msg?: string });
+    expect(lines.at(-1)?.msg).toMatch(/^stopped/);
+    expect(lines.some((line) => line.msg === "shutting down")).toBe(true);
+  });
 });

@@ -31,8 +31,11 @@ const backendIndependent = [
   "src/titles/title-prompt.test.ts",
 ];
 
+/** The run's temp directory (reliability suites' data dirs), removed at its end. */
+const tempRoot = "src/test-support/temp-root.ts";
+
 const projects: TestProjectInlineConfiguration[] = [
-  { extends: true, test: { name: "sqlite", env: { STREAMCHAT_TEST_BACKEND: "sqlite" } } },
+  { extends: true, test: { name: "sqlite", env: { STREAMCHAT_TEST_BACKEND: "sqlite" }, globalSetup: [tempRoot] } },
 ];
 if (postgresUrl) {
   projects.push({
@@ -41,7 +44,7 @@ if (postgresUrl) {
       name: "postgres",
       env: { STREAMCHAT_TEST_BACKEND: "postgres" },
       exclude: [...configDefaults.exclude, ...backendIndependent],
-      globalSetup: ["src/test-support/postgres-setup.ts"],
+      globalSetup: [tempRoot, "src/test-support/postgres-setup.ts"],
     },
   });
 } else if (inCi) {

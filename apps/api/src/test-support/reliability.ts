@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { IncomingMessage, ServerResponse, request as httpRequest, type Server as HttpServer } from "node:http";
 import { Socket, createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getHeapSpaceStatistics, queryObjects } from "node:v8";
 import { chatEventSchema } from "@streamchat/core";
 import { collectGarbage } from "@streamchat/core/test-support";
 import type { ChatStore } from "@streamchat/store";
+import { inject } from "vitest";
 import { startTestApi, type Received, type TestApi } from "./harness.js";
 
 /**
@@ -344,6 +344,7 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** A fresh directory in the test run's temp root (test-support/temp-root.ts), which is removed when the run ends. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "streamchat-rel-"));
+  return mkdtempSync(join(inject("streamchatTestTempRoot"), "streamchat-rel-"));
 }

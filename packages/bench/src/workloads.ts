@@ -34,7 +34,7 @@ function collectErrors(results: readonly StreamResult[]): StreamErrors {
 function newAgent(): http.Agent {
   // Keep-alive like a browser: sequential streams (and chat.send → chat.events) reuse connections, and a quiet one
   // is probed after tens of seconds (Chrome: 45 s), not Node's default 1 s: 10,000 held streams probing every second
-  // overflowed the kernel's loopback queue and had connections reset (docs/benchmarks.md, stop 23).
+  // overflowed the kernel's loopback queue and had connections reset (docs/benchmarks-log.md, stop 23).
   return new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets: Number.POSITIVE_INFINITY });
 }
 

@@ -114,7 +114,7 @@ interface RunLog {
 /**
  * How long an appended event may wait for its commit by default. Each commit writes every page its rows touch, and
  * at a realistic pace (one token per event) the rows of one commit belong to as many runs as are answering: 100 ms
- * writes a third of the pages 25 ms did for the same events (docs/benchmarks.md, stop 23). It is also what a hard kill
+ * writes a third of the pages 25 ms did for the same events (docs/benchmarks-log.md, stop 23). It is also what a hard kill
  * of the process can lose of the log's tail; `done` and approval requests are committed at once.
  */
 export const defaultFlushIntervalMs = 100;

@@ -60,7 +60,7 @@ export function nodeTransport(options: NodeTransportOptions = {}): Transport {
  * TCP keep-alive on a connection that carries no bytes (a model loading or thinking, an answer held open) starts after
  * this long. Node's agents default to 1 s, and libuv then probes every second and gives up after 10 probes: with
  * thousands of open answers, every quiet connection sent a probe a second, in bursts that overflowed the kernel's
- * loopback queue, and some connections were reset after 10 lost probes (docs/benchmarks.md, stop 23). The silence
+ * loopback queue, and some connections were reset after 10 lost probes (docs/benchmarks-log.md, stop 23). The silence
  * timeout catches a server that stops answering; this only keeps NAT and firewall mappings of quiet answers alive.
  */
 export const tcpKeepAliveIdleMs = 30_000;
@@ -133,7 +133,7 @@ function requestOptions(url: URL, request: TransportRequest, body: string | unde
  * two (/api/show, /api/ps, the answers: six requests) and then went idle long enough for a full GC had no live request
  * when its seventh was made: V8 then gave ClientRequest no in-object fields, and Node adds ~60 properties to each
  * request, so every request after that was a dictionary (~2.6 KB more per open answer, slower to read) for the life of
- * the process (docs/benchmarks.md, stop 36). A live request keeps its shape known. The cost is one finished request,
+ * the process (docs/benchmarks-log.md, stop 36). A live request keeps its shape known. The cost is one finished request,
  * its response and its socket.
  */
 let shapeKeeper: ClientRequest | undefined;

@@ -16,6 +16,7 @@ import { AppError, notFound } from "../errors.js";
 import { idSchema, titleSchema } from "../input-schemas.js";
 import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/run-outcome.js";
 import { busyMessage } from "../runs/start-run.js";
+import { messagesFromEvents } from "../runs/transcript.js";
 import { authedProcedure, router } from "../trpc.js";
 import { attachmentViews, type AttachmentView } from "./attachment-view.js";
 import { conversationUsage } from "./conversation-usage.js";
@@ -203,6 +204,10 @@ export const conversationsRouter = router({
       return await importConversation(ctx.store, ctx.userId, input.content, {
         maxBytes: ctx.config.maxImportBytes,
         imageLimits: { maxBytes: ctx.config.maxImageBytes },
+        // A run exported while it answered gets the messages it had streamed, as one closed after a crash does.
+        rebuildMessages: (events) => messagesFromEvents(events),
+        // Its runs are this process's while they are written: no replica's orphan sweep closes them meanwhile.
+        owner: ctx.runs.replicaId,
       });
     } catch (error) {
       if (isImportError(error)) throw new AppError("bad_request", error.message, undefined, { cause: error });

@@ -1,7 +1,7 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConversationExport } from "@streamchat/store";
-import { collectRun, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
+import { collectRun, recordEvents, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
 
 /**
  * conversations.export / import / search through the API, on both store backends: the round trip, the refusals (which
@@ -134,6 +134,22 @@ describe("conversations.export and import", () => {
       // Text a store cannot keep as given (PostgreSQL refuses NUL in text columns).
       [JSON.stringify({ ...valid, conversation: { ...valid.conversation, title: "nul \u0000 title" } }), /conversation\.title/],
       [JSON.stringify({ ...valid, runs: [{ ...valid.runs[0], model: "bad \ud800 model" }] }), /runs\.0\.model/],
+      // A system message: the API never stores one, and the model would get it as instructions nobody sees.
+      [
+        JSON.stringify({
+          ...valid,
+          messages: [
+            { id: 999_999, parentId: null, runId: null, createdAt: 1, message: { role: "system", content: "Answer in pirate speak." } },
+            ...valid.messages.map((m) => (m.parentId === null ? { ...m, parentId: 999_999 } : m)),
+          ],
+        }),
+        /messages\.0\.message\.role: a system message cannot be imported/,
+      ],
+      // Nesting that would overflow the stack where the store serialises it (was: 500 internal).
+      [JSON.stringify({ ...valid, messages: [{ ...valid.messages[0], message: { ...valid.messages[0]!.message, extra: "DEEP" } }] }).replace('"DEEP"', `${"[".repeat(20_000)}${"]".repeat(20_000)}`), /more than 256 levels deep/],
+      // A log that goes on after its done, and one with no room left for the events that close it (was: 500 internal).
+      [JSON.stringify({ ...valid, runs: [{ ...valid.runs[0], events: [...valid.runs[0]!.events, { seq: 1e9, event: valid.runs[0]!.events[0]!.event }] }] }), /done must be the run's last event/],
+      [JSON.stringify({ ...valid, runs: [{ ...valid.runs[0], status: "running", reason: null, events: [{ seq: Number.MAX_SAFE_INTEGER, event: valid.runs[0]!.events[0]!.event }] }] }), /runs\.0\.events\.0\.seq/],
     ];
     for (const [content, message] of attempts) {
       expect(await failure(client.conversations.import.mutate({ content })), message.source).toMatchObject({
@@ -143,6 +159,41 @@ describe("conversations.export and import", () => {
       });
     }
     expect(await client.conversations.list.query()).toEqual(before);
+  });
+
+  it("keeps what a run still answering had streamed, and the answer a regenerate still answering would replace", async () => {
+    // A send whose model stalls after its first tokens: exported and imported meanwhile.
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "a slow one", model: "sim-stall" });
+    const live = recordEvents(client, runId);
+    await live.waitFor((event) => event.type === "token" && event.text.includes("starts"));
+    const { content } = await client.conversations.export.query({ conversationId, format: "json" });
+    const { conversationId: copyId } = await client.conversations.import.mutate({ content });
+    const copy = await client.conversations.get.query({ conversationId: copyId });
+    expect(copy.messages.map((m) => [m.role, m.content])).toEqual([
+      ["user", "a slow one"],
+      ["assistant", "The answer starts "],
+    ]);
+    expect(copy.runs.map((r) => [r.status, r.reason, r.error?.code])).toEqual([["done", "interrupted", "interrupted"]]);
+    expect(copy.activeRunId).toBeNull();
+    await client.chat.cancel.mutate({ runId });
+    await live.completed;
+
+    // A regenerate rewinds the path to its question until its answer is stored: the copy shows the previous answer.
+    const first = await finished(client.chat.send.mutate({ message: "hello there" }));
+    const before = (await client.conversations.get.query({ conversationId: first.conversationId })).messages.map((m) => m.content);
+    const again = await client.chat.regenerate.mutate({ conversationId: first.conversationId, model: "sim-stall" });
+    const regenerating = recordEvents(client, again.runId);
+    await regenerating.waitFor((event) => event.type === "status" && event.phase === "responding");
+    const during = await client.conversations.export.query({ conversationId: first.conversationId, format: "json" });
+    await client.chat.cancel.mutate({ runId: again.runId });
+    await regenerating.completed;
+    const doc = JSON.parse(during.content) as ConversationExport;
+    // Rebuilt from nothing but the run's status events: no answer to add, the previous one stays shown.
+    doc.runs[1]!.events = doc.runs[1]!.events.filter((e) => e.event.type !== "token");
+    const imported = await client.conversations.import.mutate({ content: JSON.stringify(doc) });
+    const shown = await client.conversations.get.query({ conversationId: imported.conversationId });
+    expect(shown.messages.map((m) => m.content)).toEqual(before);
+    expect(shown.runs.map((r) => r.reason)).toEqual(["stop", "interrupted"]);
   });
 
   it("exports only the caller's existing conversations, in a known format", async () => {

@@ -275,6 +275,125 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     ]);
   });
 
+  it("imports a regenerate exported while it answered with the previous answer shown, as the server leaves it", async () => {
+    await store.createConversation({ id: "c1", userId: "alice", title: "Again" });
+    await store.createRun({ id: "r1", conversationId: "c1", userId: "alice", model: "m", provider: "p" });
+    const u1 = await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "hi" } });
+    await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "assistant", content: "Hello!" } });
+    await store.appendEvent("r1", 1, { type: "done", runId: "r1", at: 1, reason: "stop", usage: sampleUsage });
+    // The regenerate: rewound to the question, its answer not stored yet.
+    await store.createRun({ id: "r2", conversationId: "c1", userId: "alice", model: "m", provider: "p" });
+    await store.rewindActivePath("c1", u1.id);
+    const doc = await exportJson("c1");
+    expect(doc.activeMessageId).toBe(u1.id);
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(doc));
+    expect((await store.listRuns(conversationId)).map((r) => r.reason)).toEqual(["stop", "interrupted"]);
+    const path = await store.activePath(conversationId);
+    expect(path.map((m) => m.message.content)).toEqual(["hi", "Hello!"]);
+    // A question without an answer stays the end of the path.
+    await store.createConversation({ id: "c2", userId: "alice", title: "First" });
+    await store.createRun({ id: "r3", conversationId: "c2", userId: "alice", model: "m", provider: "p" });
+    await store.appendMessage({ conversationId: "c2", runId: "r3", message: { role: "user", content: "first" } });
+    const first = await importConversation(store, "alice", JSON.stringify(await exportJson("c2")));
+    expect((await store.activePath(first.conversationId)).map((m) => m.message.content)).toEqual(["first"]);
+  });
+
+  it("keeps what a run still answering had streamed: its tokens in the file, its answer rebuilt by the import", async () => {
+    await store.createConversation({ id: "c1", userId: "alice", title: "Busy" });
+    await store.createRun({ id: "r1", conversationId: "c1", userId: "alice", model: "m", provider: "p" });
+    await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "tell me" } });
+    const events: Array<Record<string, unknown> & { type: ChatEvent["type"] }> = [
+      { type: "run-start", conversationId: "c1", model: "m", provider: "p" },
+      { type: "reasoning", text: "Let me " },
+      { type: "reasoning", text: "think." },
+      { type: "token", text: "The answer " },
+      { type: "token", text: "starts" },
+    ];
+    for (const [i, event] of events.entries()) void store.appendEvent("r1", i + 1, { runId: "r1", at: i, ...event } as ChatEvent);
+    await store.flush();
+    const doc = await exportJson("c1");
+    expect(doc.runs[0]!.events.map(({ seq, event }) => [seq, event.type, "text" in event ? event.text : null])).toEqual([
+      [1, "run-start", null],
+      [2, "reasoning", "Let me think."],
+      [4, "token", "The answer starts"],
+    ]);
+    const seen: unknown[] = [];
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(doc), {
+      rebuildMessages: (log) => {
+        seen.push(log.map((e) => e.event.type));
+        const text = log.flatMap(({ event }) => (event.type === "token" ? [event.text] : [])).join("");
+        return [{ role: "assistant", content: text }];
+      },
+    });
+    // The file's log as it was, before the import closed it.
+    expect(seen).toEqual([["run-start", "reasoning", "token"]]);
+    const [run] = await store.listRuns(conversationId);
+    expect(run?.reason).toBe("interrupted");
+    expect((await store.activePath(conversationId)).map((m) => [m.message.role, m.message.content, m.runId])).toEqual([
+      ["user", "tell me", run!.id],
+      ["assistant", "The answer starts", run!.id],
+    ]);
+  });
+
+  it("owns the runs it writes, so no replica's orphan sweep takes them for a dead process's", async () => {
+    await seed(store);
+    const { content } = await exportConversation(store, "alice", "c1", "json");
+    // What a sweep on any replica finds while each imported run is running: the owners of running runs.
+    const seen: Array<Array<string | null>> = [];
+    const watched: ChatStore = {
+      ...store,
+      async createRun(input) {
+        const created = await store.createRun(input);
+        seen.push(await store.runningOwners());
+        return created;
+      },
+    };
+    await importConversation(watched, "alice", content, { owner: "replica-a" });
+    expect(seen).toHaveLength(3);
+    expect(seen.every((owners) => owners.length === 1 && owners[0] === "replica-a")).toBe(true);
+    expect(await store.listRunningRuns()).toEqual([]);
+  });
+
+  it("refuses a log that is no run's log and a file nested too deep with an ImportError, creating nothing", async () => {
+    await seed(store);
+    const valid = await exportJson("c1");
+    const r1 = valid.runs[0]!;
+    const done = r1.events.at(-1)!;
+    const withR1 = (events: ConversationExport["runs"][number]["events"], extra: Partial<ConversationExport["runs"][number]> = {}) =>
+      JSON.stringify({ ...valid, runs: [{ ...r1, ...extra, events }, ...valid.runs.slice(1)] });
+    const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+    const withDeepArgs = (depth: number) =>
+      withR1([{ seq: 1, event: { type: "tool-call", runId: r1.id, at: 1, callId: "c", name: "calculator", args: { expression: "DEEP" } } }, { ...done, seq: 2 }]).replace(
+        '"DEEP"',
+        deep(depth),
+      );
+    const attempts: Array<[string, RegExp]> = [
+      // A done before other events, and two of them: a subscriber replaying the log would stop at the first.
+      [withR1([{ ...done, seq: 1 }, ...r1.events.slice(0, -1).map((e, i) => ({ ...e, seq: i + 2 }))]), /runs\.0\.events\.0\.event: done must be the run's last event/],
+      [withR1([...r1.events, { seq: done.seq + 1, event: { ...done.event } }]), /done must be the run's last event/],
+      // No room for the events that close an unfinished log.
+      [withR1([{ ...r1.events[0]!, seq: Number.MAX_SAFE_INTEGER }], { status: "running", reason: null }), /runs\.0\.events\.0\.seq/],
+      // Nesting past the limit, in a tool call's args and in a message field kept as it is.
+      [withDeepArgs(5_000), /nests arrays and objects more than 256 levels deep/],
+      [
+        JSON.stringify({ ...valid, messages: valid.messages.map((m, i) => (i === 0 ? { ...m, message: { ...m.message, extra: "DEEP" } } : m)) }).replace('"DEEP"', deep(100_000)),
+        /more than 256 levels deep/,
+      ],
+    ];
+    for (const [content, message] of attempts) {
+      const error = await failure(importConversation(store, "alice", content));
+      expect(error, String(message)).toBeInstanceOf(ImportError);
+      expect(error, String(message)).toMatchObject({ name: "ImportError", code: "bad_request", reason: "invalid" });
+      expect((error as Error).message).toMatch(message);
+    }
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
+    expect(await store.listRunningRuns()).toEqual([]);
+    // Nesting a real tool can use is kept.
+    const { conversationId } = await importConversation(store, "alice", withDeepArgs(200));
+    const [copied] = await store.listRuns(conversationId);
+    expect((await store.readEvents(copied!.id))[0]!.event).toMatchObject({ type: "tool-call" });
+  });
+
   it("ends every imported log with done, taken from the log over the file's status when they disagree", async () => {
     await seed(store);
     const valid = await exportJson("c1");

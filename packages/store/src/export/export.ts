@@ -24,7 +24,7 @@ export interface ExportOptions {
   now?: () => number;
 }
 
-/** Every event type but `token`: an export leaves the streamed answer text out (it is in the messages). */
+/** Every event type but `token`: an export leaves a finished run's streamed answer text out (it is in the messages). */
 const exportedEventTypes = chatEventTypes.filter((type) => type !== "token");
 
 /**
@@ -56,7 +56,8 @@ export async function buildConversationExport(
       usage: run.usage,
       createdAt: run.createdAt,
       finishedAt: run.finishedAt,
-      events: joinReasoning(await store.readEventsOfTypes(run.id, exportedEventTypes)),
+      // A run still answering has not stored its answer yet: its tokens are the only copy of what it streamed.
+      events: joinChunks(run.status === "running" ? await store.readEvents(run.id) : await store.readEventsOfTypes(run.id, exportedEventTypes)),
     });
   }
   return {
@@ -89,12 +90,12 @@ export async function exportConversation(
   return { filename: `${base}.md`, mimeType: "text/markdown; charset=utf-8", content: conversationMarkdown(doc) };
 }
 
-/** Consecutive reasoning chunks as one event: the first chunk's seq and time, the chunks' text joined. */
-function joinReasoning(events: readonly StoredEvent[]): ExportedEvent[] {
+/** Consecutive reasoning (or token) chunks as one event: the first chunk's seq and time, the chunks' text joined. */
+function joinChunks(events: readonly StoredEvent[]): ExportedEvent[] {
   const joined: ExportedEvent[] = [];
   for (const { seq, event } of events) {
     const last = joined.at(-1);
-    if (event.type === "reasoning" && last?.event.type === "reasoning") {
+    if ((event.type === "reasoning" || event.type === "token") && last?.event.type === event.type) {
       const merged: ChatEvent = { ...last.event, text: last.event.text + event.text };
       joined[joined.length - 1] = { seq: last.seq, event: merged };
     } else {

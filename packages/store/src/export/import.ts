@@ -1,11 +1,19 @@
 import { checkImages, closingEvents, emptyUsage, interruptedEnding, type ChatEvent, type ChatMessage, type DoneReason, type ImageLimits, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
-import type { ChatStore } from "../types.js";
+import type { ChatStore, StoredEvent } from "../types.js";
 import { ImportError } from "./errors.js";
 import { conversationExportFormat, conversationExportSchema, conversationExportVersion, type ConversationExport, type ExportedRun } from "./schema.js";
 
 /** Default size limit of an imported file: 10 MiB of UTF-8. */
 export const defaultImportMaxBytes = 10 * 1024 * 1024;
+
+/**
+ * Deepest nesting of arrays and objects an imported file may have (the file itself is level 1). JSON.parse reads any
+ * depth, but storing and serving the data recurses (JSON.stringify, structured clones): a few thousand levels in a
+ * tool call's args or a message field overflow the stack there, a failure no user can act on. A real export nests
+ * about ten levels plus what tools' args and results hold.
+ */
+export const maxImportNesting = 256;
 
 export interface ImportOptions {
   /** Largest content accepted, in UTF-8 bytes. Default 10 MiB. */
@@ -16,6 +24,17 @@ export interface ImportOptions {
   imageLimits?: ImageLimits;
   /** Clock of the events that close a log without `done`. Default Date.now. */
   now?: () => number;
+  /**
+   * The messages an unfinished run had produced (its answer so far, tool calls and results), rebuilt from its log as
+   * the server rebuilds them when it closes a run after a crash (the API's messagesFromEvents). Without it such a run
+   * keeps only its log.
+   */
+  rebuildMessages?: (events: readonly StoredEvent[]) => ChatMessage[];
+  /**
+   * Owner of the imported runs while they are briefly running: the importing process's replica id. A running run
+   * without one is every replica's orphan (nobody can be alive for it), which a sweep would close under the import.
+   */
+  owner?: string;
 }
 
 /**
@@ -34,6 +53,9 @@ export function parseConversationExport(content: string, options: Pick<ImportOpt
     json = JSON.parse(content);
   } catch (error) {
     throw new ImportError("not_json", "The file is not JSON: a conversation export (.json) is expected.", { cause: error });
+  }
+  if (nestedDeeperThan(json, maxImportNesting)) {
+    throw new ImportError("invalid", `The conversation export is invalid: it nests arrays and objects more than ${maxImportNesting} levels deep.`);
   }
   const head = typeof json === "object" && json !== null ? (json as { format?: unknown; version?: unknown }) : {};
   if (head.format !== conversationExportFormat) {
@@ -56,6 +78,11 @@ export function parseConversationExport(content: string, options: Pick<ImportOpt
   // The images a conversation goes on with are sent to models again (regenerate, a next question): no other ones
   // than chat.send takes.
   for (const [i, { message }] of parsed.data.messages.entries()) {
+    // The API never stores one (every request starts with its own system prompt): a file's would go to the model as
+    // instructions the conversation never shows.
+    if (message.role === "system") {
+      throw new ImportError("invalid", `The conversation export is invalid: messages.${i}.message.role: a system message cannot be imported.`);
+    }
     const bad = message.role === "user" && message.images ? checkImages(message.images, options.imageLimits) : undefined;
     if (bad) throw new ImportError("invalid", `The conversation export is invalid: messages.${i}.message.images: ${bad.message}`);
   }
@@ -69,10 +96,11 @@ export function parseConversationExport(content: string, options: Pick<ImportOpt
  * after the partly imported conversation is deleted.
  *
  * Imported runs are created and finished at import time (createdAt / finishedAt are new); a run exported while it
- * was running is imported as done with reason "interrupted". Every imported log ends with `done`, as a finished run's
+ * was running is imported as done with reason "interrupted", with the messages it had streamed (see
+ * endUnfinishedAnswer). Every imported log ends with `done`, as a finished run's
  * must (a subscriber reads a log without one as cut off and waits for the rest): see closedLog. Each run is briefly
- * "running" while its log is written, never two of the conversation at once; no clientRequestId or owner is carried
- * over.
+ * "running" while its log is written (owned by `options.owner`), never two of the conversation at once; no
+ * clientRequestId or owner is carried over.
  */
 export async function importConversation(
   store: ChatStore,
@@ -88,11 +116,14 @@ export async function importConversation(
   try {
     const runIds = new Map<string, string>();
     const committed: Promise<void>[] = [];
+    /** The runs the file left unfinished (no `done`), with their logs as the file has them. */
+    const unfinished: Array<{ runId: string; events: StoredEvent[] }> = [];
     for (const run of doc.runs) {
       const runId = newId();
       runIds.set(run.id, runId);
-      await store.createRun({ id: runId, conversationId, userId, model: run.model, provider: run.provider });
+      await store.createRun({ id: runId, conversationId, userId, model: run.model, provider: run.provider, owner: options.owner ?? null });
       const { events, finish } = closedLog(run, now);
+      if (run.events.at(-1)?.event.type !== "done") unfinished.push({ runId, events: run.events });
       for (const { seq, event } of events) committed.push(store.appendEvent(runId, seq, rebased(event, runId, conversationId)));
       await store.finishRun(runId, finish);
     }
@@ -108,6 +139,8 @@ export async function importConversation(
       messageIds.set(exported.id, stored.id);
     }
     await store.rewindActivePath(conversationId, doc.activeMessageId === null ? null : messageIds.get(doc.activeMessageId)!);
+    const last = unfinished.at(-1);
+    if (last) await endUnfinishedAnswer(store, conversationId, last.runId, options.rebuildMessages?.(last.events) ?? []);
     // Commit the queued events now; each append's own promise says whether its batch made it (flush() would also
     // report other runs' failures).
     await store.flush().catch(() => {});
@@ -117,6 +150,37 @@ export async function importConversation(
     throw error;
   }
   return { conversationId };
+}
+
+/**
+ * What the server does with a run it closes after a crash, for the last run the file left unfinished: a file exported
+ * while a run answered has its active path ending at the run's question (the answer is stored with the run's `done`).
+ * The messages the run had produced are appended under it as the run's answer; without any, the path goes down the
+ * question's most recent answer as the API's keepPreviousAnswer leaves it (a regenerate rewinds the path to its
+ * question, the previous answer off the path), and a question without answers stays the end of the path.
+ */
+async function endUnfinishedAnswer(store: ChatStore, conversationId: string, runId: string, messages: readonly ChatMessage[]): Promise<void> {
+  const head = (await store.activePath(conversationId)).at(-1);
+  if (head?.message.role !== "user") return;
+  if (messages.length === 0) {
+    await store.switchBranch(conversationId, head.id);
+    return;
+  }
+  for (const message of messages) await store.appendMessage({ conversationId, runId, message });
+}
+
+/** Whether `value` nests arrays and objects more than `limit` levels deep (iterative: any depth is measured safely). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== "object" || item === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === "object" && child !== null) pending.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** The event as logged by the new run of the new conversation. */

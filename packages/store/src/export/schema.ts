@@ -14,8 +14,10 @@ import { z } from "zod";
  * - `runs`: every run of the conversation with its usage and its event log WITHOUT `token` events (their text is
  *   the messages' content; a long answer has thousands) and with each span of consecutive `reasoning` chunks joined
  *   into one event (at the seq and time of the span's first chunk). Run-start, status, tool calls and results,
- *   errors and done (with usage) are kept as logged. Seqs keep their gaps. An import closes a log that does not end
- *   with `done` (a run exported while it answered, a hand-made file) as the server closes a run after a crash.
+ *   errors and done (with usage) are kept as logged. Seqs keep their gaps. A run exported while it answered keeps its
+ *   `token` events too (joined into spans likewise): its answer is not among the messages yet. An import closes a log
+ *   that does not end with `done` (such a run, a hand-made file) as the server closes a run after a crash, the
+ *   messages it had produced rebuilt from the log (ImportOptions.rebuildMessages).
  */
 export const conversationExportFormat = "streamchat.conversation";
 export const conversationExportVersion = 1;
@@ -70,7 +72,8 @@ export const exportedMessageSchema = z.object({
 });
 
 export const exportedEventSchema = z.object({
-  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  // Room above the last seq for the two events (error, done) an import may close an unfinished log with.
+  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER - 2),
   event: chatEventSchema,
 });
 
@@ -113,6 +116,8 @@ export const conversationExportSchema = z
       run.events.forEach((stored, j) => {
         const previous = run.events[j - 1];
         if (previous && stored.seq <= previous.seq) issue(["runs", i, "events", j, "seq"], "seqs must increase");
+        // A run's log has one `done`, its last event: what a subscriber replaying it stops at.
+        if (stored.event.type === "done" && j !== run.events.length - 1) issue(["runs", i, "events", j, "event"], "done must be the run's last event");
       });
     });
     const seen = new Set<number>();

@@ -27,6 +27,8 @@ export interface ConnectionOptions {
   shutdownGraceMs: number;
   restart: Required<RestartPolicy>;
   parentEnv: NodeJS.ProcessEnv;
+  /** Longest message a stdio server may send (stdio-transport.ts). */
+  maxMessageBytes: number;
   /** After every change of state or of the tool list. */
   onChange: () => void;
 }
@@ -231,6 +233,7 @@ export class McpServerConnection {
         args: config.args,
         env: serverEnvironment(config.env, this.options.parentEnv),
         graceMs: this.options.shutdownGraceMs,
+        maxMessageBytes: this.options.maxMessageBytes,
         onStderrLine: (line) => this.options.log.info({ server: this.name, stderr: line }, "MCP server stderr"),
       };
       if (config.cwd !== undefined) options.cwd = config.cwd;

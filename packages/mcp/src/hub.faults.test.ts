@@ -122,6 +122,29 @@ describe("hub faults", () => {
     await expect(executeTool(toolNamed(hub, "fault__echo"), { text: "still here" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
   });
 
+  it("a large result over stdio is read whole; one over maxMessageBytes fails its call and restarts the server, the API lives on", { timeout: 60_000 }, async () => {
+    // 12 MB: over the SDK's ReadBuffer limit (10 MiB), whose exception was thrown in the stdout listener, uncaught:
+    // it ended the whole process. Any file-reading server returning a big file did that.
+    const { hub, log } = await startHub({ fault: faultServer() }, { toolTimeoutMs: 60_000, maxMessageBytes: 16 * 1024 * 1024, restart: { initialDelayMs: 50 } });
+    const big = await executeTool(toolNamed(hub, "fault__big"), { bytes: 12_000_000 }, { signal, timeoutMs: 60_000 });
+    expect(big).toMatchObject({ ok: true });
+    expect((big.ok && (big.result as { content: Array<{ text: string }> }).content[0]?.text.length)).toBe(12_000_000);
+    expect(stateOf(hub, "fault")).toMatchObject({ state: "connected", restarts: 0 });
+
+    // Over the limit: the call fails saying why, the server is stopped and started again.
+    const huge = await executeTool(toolNamed(hub, "fault__big"), { bytes: 20_000_000 }, { signal, timeoutMs: 60_000 });
+    expect(huge).toMatchObject({
+      ok: false,
+      error: {
+        code: "tool_failed",
+        message: expect.stringMatching(/^Tool fault__big failed: the MCP server "fault" stopped during the call \(it sent a message larger than 16 MiB \(the limit\) and was stopped[;)]/),
+      },
+    });
+    await until(() => stateOf(hub, "fault")?.state === "connected" && stateOf(hub, "fault")!.restarts === 1, "the restart", 30_000);
+    await expect(executeTool(toolNamed(hub, "fault__echo"), { text: "back" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+    expect(log.lines.some((l) => l.message === "MCP server failed" && String(l.data["err"]).includes("larger than 16 MiB"))).toBe(true);
+  });
+
   it("a finished call leaves nothing on its signal: ending the run later cancels no answered request", async () => {
     const { hub } = await startHub({ fault: faultServer() });
     const run = new AbortController();
@@ -133,7 +156,7 @@ describe("hub faults", () => {
   it("tools with a broken input schema are not offered, say why, and the others are", async () => {
     const { hub } = await startHub({ fault: faultServer() });
     const names = hub.tools().map((t) => t.name);
-    expect(names).toEqual(["fault__echo", "fault__exit", "fault__hang", "fault__fail", "fault__grow", "fault__odd", "fault__malformed"]);
+    expect(names).toEqual(["fault__echo", "fault__exit", "fault__hang", "fault__fail", "fault__grow", "fault__odd", "fault__malformed", "fault__big"]);
     const tools = stateOf(hub, "fault")!.tools;
     expect(tools.find((t) => t.mcpName === "broken")!.error).toMatch(/^not offered: its inputSchema is not a valid JSON Schema: schema is invalid: /);
     expect(tools.find((t) => t.mcpName === "not_object")!.error).toBe('not offered: its inputSchema does not have "type": "object"');

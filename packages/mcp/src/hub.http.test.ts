@@ -83,6 +83,19 @@ describe("hub with a Streamable HTTP server", () => {
     await expect(executeTool(toolNamed(hub, "web__echo"), { message: "after" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
   });
 
+  it("a result of megabytes reaches the model cut to maxModelChars; the tool-result keeps it whole", async () => {
+    const text = "0123456789".repeat(500_000); // 5 MB
+    const server = await startHttpMcpServer((mcp) =>
+      mcp.registerTool("dump", { description: "Returns a whole log file" }, () => ({ content: [{ type: "text", text }] })),
+    );
+    cleanups.push(() => server.close());
+    const hub = await startHub(server.url, { maxModelChars: 1000 });
+    const outcome = await executeTool(toolNamed(hub, "web__dump"), {}, { signal, timeoutMs: 30_000 });
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    expect((outcome.result as { content: Array<{ text: string }> }).content[0]?.text).toHaveLength(5_000_000);
+    expect(outcome.content).toBe(`${text.slice(0, 1000)}\n[The result is cut here: it has 5000000 characters, of which the first 1000 are shown.]`);
+  });
+
   it("isError: true is a failed tool result with the server's message", async () => {
     const server = await startServer();
     const hub = await startHub(server.url);

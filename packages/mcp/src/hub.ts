@@ -2,7 +2,8 @@ import { defineTool } from "@streamchat/core";
 import type { McpConfig } from "./config.js";
 import { McpServerConnection, type ListedTool } from "./connection.js";
 import { offeredNames } from "./names.js";
-import { modelContent } from "./result.js";
+import { defaultMaxModelChars, modelContent } from "./result.js";
+import { defaultMaxMessageBytes } from "./stdio-transport.js";
 import { silentLogger, type McpLogger, type McpServerStatus, type McpTool, type McpToolStatus, type RestartPolicy } from "./types.js";
 
 export interface McpHubOptions {
@@ -16,6 +17,13 @@ export interface McpHubOptions {
   restart?: RestartPolicy;
   /** Where stdio servers inherit PATH, HOME… from; default process.env. */
   parentEnv?: NodeJS.ProcessEnv;
+  /**
+   * Longest message (JSON-RPC line) a stdio server may send, default 32 MiB: a longer one fails the calls waiting on
+   * the server and restarts it, instead of growing the API's memory without bound.
+   */
+  maxMessageBytes?: number;
+  /** Most characters of a result the model reads (the rest is cut, saying so); default 50000 (result.ts). */
+  maxModelChars?: number;
 }
 
 export interface McpHub {
@@ -37,6 +45,7 @@ export function createMcpHub(config: McpConfig, options: McpHubOptions = {}): Mc
   const listeners = new Set<() => void>();
   let cache: { tools: McpTool[]; status: McpServerStatus[] } | undefined;
   let closed = false;
+  const maxModelChars = options.maxModelChars ?? defaultMaxModelChars;
 
   const changed = () => {
     cache = undefined;
@@ -63,6 +72,7 @@ export function createMcpHub(config: McpConfig, options: McpHubOptions = {}): Mc
           stableAfterMs: options.restart?.stableAfterMs ?? 60_000,
         },
         parentEnv: options.parentEnv ?? process.env,
+        maxMessageBytes: options.maxMessageBytes ?? defaultMaxMessageBytes,
         onChange: changed,
       }),
   );
@@ -79,7 +89,7 @@ export function createMcpHub(config: McpConfig, options: McpHubOptions = {}): Mc
       const info: McpToolStatus = { name, mcpName: tool.mcpName, description: tool.description, requiresApproval: tool.requiresApproval };
       if (!tool.check.ok) info.error = `not offered: ${tool.check.reason}`;
       statusTools.set(connection, [...(statusTools.get(connection) ?? []), info]);
-      if (tool.check.ok && connection.isConnected) tools.push(toTool(connection, tool, name, tool.check.input));
+      if (tool.check.ok && connection.isConnected) tools.push(toTool(connection, tool, name, tool.check.input, maxModelChars));
     });
     const status = connections.map((connection) => ({ ...connection.status(), tools: statusTools.get(connection) ?? [] }));
     cache = { tools, status };
@@ -114,7 +124,7 @@ export function createMcpHub(config: McpConfig, options: McpHubOptions = {}): Mc
   };
 }
 
-function toTool(connection: McpServerConnection, tool: ListedTool, name: string, input: McpTool["input"]): McpTool {
+function toTool(connection: McpServerConnection, tool: ListedTool, name: string, input: McpTool["input"], maxModelChars: number): McpTool {
   const defined = defineTool({
     name,
     description: tool.description,
@@ -123,7 +133,7 @@ function toTool(connection: McpServerConnection, tool: ListedTool, name: string,
     source: connection.name,
     requiresApproval: tool.requiresApproval,
     execute: (args, { signal }) => connection.call(tool, name, args, signal),
-    toModelContent: modelContent,
+    toModelContent: (result) => modelContent(result, maxModelChars),
   });
   return { ...defined, source: connection.name, mcpName: tool.mcpName, requiresApproval: tool.requiresApproval, parameters: tool.inputSchema };
 }

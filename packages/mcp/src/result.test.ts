@@ -48,6 +48,19 @@ describe("modelContent", () => {
     );
   });
 
+  it("cuts a result longer than the model should read, saying how long it was; the result keeps it all", () => {
+    const log = "line of a log file\n".repeat(200_000); // 3.8 MB of text
+    const result = toToolResult({ content: [{ type: "text", text: log }] });
+    const text = modelContent(result);
+    expect(text.length).toBeLessThan(50_200);
+    expect(text.startsWith(log.slice(0, 50_000))).toBe(true);
+    expect(text.endsWith(`\n[The result is cut here: it has ${log.length} characters, of which the first 50000 are shown.]`)).toBe(true);
+    expect(result.content[0]).toEqual({ type: "text", text: log });
+    // A smaller limit, never inside a surrogate pair.
+    expect(modelContent(toToolResult({ content: [{ type: "text", text: "ab😀cd" }] }), 3)).toBe("ab\n[The result is cut here: it has 6 characters, of which the first 2 are shown.]");
+    expect(modelContent(toToolResult({ content: [{ type: "text", text: "short" }] }), 5)).toBe("short");
+  });
+
   it("says so when there is nothing", () => {
     expect(modelContent(toToolResult({ content: [] }))).toBe("(the tool returned no content)");
   });

@@ -16,11 +16,19 @@ export function toToolResult(result: CallToolResult): McpToolResult {
 }
 
 /**
+ * Most characters of a result the model reads by default (about 12 500 tokens): a server can answer with megabytes
+ * of text (a whole log file), which would fill the model's window many times over; Ollama then keeps the prompt's
+ * end, and the model loses the system prompt and the question.
+ */
+export const defaultMaxModelChars = 50_000;
+
+/**
  * The text the model reads back. It starts with the tool's text content (every text block, in order);
  * without any, the structuredContent as JSON. Other blocks follow as one-line summaries: a model gets no
- * use from megabytes of base64, and the data stays in the result for the UI.
+ * use from megabytes of base64, and the data stays in the result for the UI. Longer than `maxChars`, it is
+ * cut there, with a line saying how long it was (the result itself keeps everything).
  */
-export function modelContent(result: McpToolResult): string {
+export function modelContent(result: McpToolResult, maxChars = defaultMaxModelChars): string {
   const texts = result.content.flatMap((block) => (block.type === "text" ? [block.text] : []));
   const parts: string[] = [];
   if (texts.length > 0) parts.push(texts.join("\n"));
@@ -29,7 +37,16 @@ export function modelContent(result: McpToolResult): string {
     const summary = summarize(block);
     if (summary) parts.push(summary);
   }
-  return parts.length > 0 ? parts.join("\n") : "(the tool returned no content)";
+  return parts.length > 0 ? cut(parts.join("\n"), maxChars) : "(the tool returned no content)";
+}
+
+function cut(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  let end = maxChars;
+  // Not between the two halves of a surrogate pair.
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}\n[The result is cut here: it has ${text.length} characters, of which the first ${end} are shown.]`;
 }
 
 /** The text of a failed call (isError: true): the server's own message. */

@@ -44,6 +44,23 @@ describe("InputSchemaCompiler", () => {
     expect(input.safeParse({ kind: "mail" }).error?.issues[0]?.message).toBe('must be one of "url", "text"');
   });
 
+  it("compiles tools of one listing whose schemas share an $id (each validates with its own)", () => {
+    // Schema generators name every input the same; ajv registered each compiled $id and refused the second tool.
+    const compiler = new InputSchemaCompiler();
+    const first = compiler.compile({
+      $id: "https://example.com/tool-input",
+      type: "object",
+      $defs: { x: { type: "string" } },
+      properties: { x: { $ref: "https://example.com/tool-input#/$defs/x" }, self: { $ref: "#" } },
+    });
+    const second = compiler.compile({ $id: "https://example.com/tool-input", type: "object", $defs: { x: { type: "number" } }, properties: { y: { $ref: "#/$defs/x" } }, required: ["y"] });
+    if (!first.ok || !second.ok) throw new Error(`not compiled: ${JSON.stringify({ first, second })}`);
+    expect(first.input.safeParse({ x: "a", self: { x: "b" } }).success).toBe(true);
+    expect(first.input.safeParse({ self: { x: 1 } }).error?.issues[0]).toMatchObject({ path: ["self", "x"], message: "must be string" });
+    expect(second.input.safeParse({ y: 1 }).success).toBe(true);
+    expect(second.input.safeParse({ y: "1" }).error?.issues[0]).toMatchObject({ path: ["y"], message: "must be number" });
+  });
+
   it("never changes the arguments (no defaults filled in, nothing removed)", () => {
     const input = inputOf({ type: "object", properties: { n: { type: "number", default: 3 } } });
     const args = { m: "kept" };

@@ -50,8 +50,10 @@ export class InputSchemaCompiler {
     let ajv = this.instances.get(dialect);
     if (!ajv) {
       // strict: false accepts the keywords servers add (examples, x-…, title on everything); the schema itself
-      // is still checked against its meta-schema, so a broken one is refused at compile time.
-      const options = { strict: false, allErrors: true, validateSchema: true, logger: false } as const;
+      // is still checked against its meta-schema, so a broken one is refused at compile time. addUsedSchema false:
+      // a compiled schema's $id is not registered in the instance, so two tools whose schemas share an $id (schema
+      // generators give every input the same one) both compile; a schema's references to its own $id still resolve.
+      const options = { strict: false, allErrors: true, validateSchema: true, logger: false, addUsedSchema: false } as const;
       ajv = dialect === "draft-07" ? new Ajv(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv2020(options);
       addFormats(ajv);
       this.instances.set(dialect, ajv);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import { deserializeMessage, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 
@@ -30,7 +30,12 @@ export interface StdioProcessOptions {
   /** Waited for after closing stdin, and again after SIGTERM, before the next step. */
   graceMs: number;
   onStderrLine?: (line: string) => void;
+  /** Longest message (one line of stdout) taken from the server; a longer one stops it. Default 32 MiB. */
+  maxMessageBytes?: number;
 }
+
+/** Default longest message from a stdio server: far beyond a useful tool result, far below a threat to the heap. */
+export const defaultMaxMessageBytes = 32 * 1024 * 1024;
 
 export interface ProcessExit {
   code: number | null;
@@ -55,12 +60,16 @@ export class StdioProcessTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
 
   private child: ChildProcess | undefined;
-  private readonly buffer = new ReadBuffer();
+  private readonly lines: LineReader;
+  /** The process sent a message longer than maxMessageBytes: it is being stopped, and its output is dropped. */
+  private oversized = false;
   private readonly lastStderr: string[] = [];
   private exited: ProcessExit | undefined;
   private closed = false;
 
-  constructor(private readonly options: StdioProcessOptions) {}
+  constructor(private readonly options: StdioProcessOptions) {
+    this.lines = new LineReader(options.maxMessageBytes ?? defaultMaxMessageBytes);
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -76,6 +85,7 @@ export class StdioProcessTransport implements Transport {
    * the log.
    */
   describeExit(): string {
+    if (this.oversized) return `it sent a message larger than ${formatBytes(this.lines.maxBytes)} (the limit) and was stopped`;
     const exit = this.exited;
     return !exit ? "the connection closed" : exit.signal ? `the process was killed by ${exit.signal}` : `the process exited with code ${exit.code}`;
   }
@@ -91,18 +101,27 @@ export class StdioProcessTransport implements Transport {
     const child = spawn(command, args, { env, cwd, stdio: ["pipe", "pipe", "pipe"], detached: true, windowsHide: true });
     this.child = child;
     child.stdout?.on("data", (chunk: Buffer) => {
-      this.buffer.append(chunk);
-      for (;;) {
-        let message: JSONRPCMessage | null;
+      if (this.oversized) return;
+      // Never throws: an exception here would be uncaught and end the whole API (the SDK's ReadBuffer threw at 10 MB).
+      const lines = this.lines.push(chunk);
+      for (const line of lines) {
+        let message: JSONRPCMessage;
         try {
-          message = this.buffer.readMessage();
+          message = deserializeMessage(line.replace(/\r$/, ""));
         } catch (error) {
           // A line that is not JSON-RPC (a server printing to stdout): report it, keep reading.
           this.onerror?.(error instanceof Error ? error : new Error(String(error)));
           continue;
         }
-        if (message === null) break;
         this.onmessage?.(message);
+      }
+      if (this.lines.overflowed) {
+        // The message cannot be read (its id is in it), so the call it answers cannot be told apart: the session
+        // ends, the calls on it fail saying why, and the server is restarted like one that exited.
+        this.oversized = true;
+        this.lines.clear();
+        this.onerror?.(new Error(`the server sent a message larger than ${formatBytes(this.lines.maxBytes)}`));
+        void this.close();
       }
     });
     let partial = "";
@@ -187,9 +206,56 @@ export class StdioProcessTransport implements Transport {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
-    this.buffer.clear();
+    this.lines.clear();
     this.onclose?.();
   }
+}
+
+/**
+ * Splits a byte stream into lines (JSON-RPC messages) in linear time: chunks are kept as they came and joined once
+ * per line (the SDK's ReadBuffer copied the whole buffer on every chunk: a 5 MB message took seconds of CPU). A line
+ * longer than `maxBytes` sets `overflowed` instead of growing without bound.
+ */
+class LineReader {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  overflowed = false;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** The complete lines this chunk ends, decoded as UTF-8 (a line is decoded whole: no character is split). */
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    for (;;) {
+      const end = chunk.indexOf(0x0a, start);
+      if (end === -1) break;
+      if (this.pendingBytes + end - start > this.maxBytes) {
+        this.overflowed = true;
+        return lines;
+      }
+      const part = chunk.subarray(start, end);
+      lines.push(this.pending.length === 0 ? part.toString("utf8") : Buffer.concat([...this.pending, part]).toString("utf8"));
+      this.pending = [];
+      this.pendingBytes = 0;
+      start = end + 1;
+    }
+    if (start < chunk.length) {
+      this.pendingBytes += chunk.length - start;
+      if (this.pendingBytes > this.maxBytes) this.overflowed = true;
+      else this.pending.push(chunk.subarray(start));
+    }
+    return lines;
+  }
+
+  clear(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

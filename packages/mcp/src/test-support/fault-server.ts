@@ -35,6 +35,11 @@ const tools: Tool[] = [
   { name: "odd", description: "Answers with a content block of a type MCP does not define", inputSchema: { type: "object", properties: {} } },
   { name: "malformed", description: "Answers with a text block without its text", inputSchema: { type: "object", properties: {} } },
   {
+    name: "big",
+    description: "Answers with a text of `bytes` characters (as a file-reading server does with a large file)",
+    inputSchema: { type: "object", properties: { bytes: { type: "integer", minimum: 0 } }, required: ["bytes"] },
+  },
+  {
     name: "broken",
     description: "Its input schema is not a JSON Schema",
     inputSchema: { type: "object", properties: { x: { type: "nonsense" } } } as unknown as Tool["inputSchema"],
@@ -66,6 +71,8 @@ server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<
       return new Promise<never>(() => {
         extra.signal.addEventListener("abort", () => process.stderr.write("cancelled hang\n"), { once: true });
       });
+    case "big":
+      return text("x".repeat(Number((request.params.arguments as { bytes?: unknown } | undefined)?.bytes ?? 0)));
     case "fail":
       return { isError: true, content: [{ type: "text", text: "disk on fire" }] };
     case "odd":

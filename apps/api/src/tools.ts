@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { builtinTools, defineTool, type AnyTool } from "@streamchat/core";
+import { builtinTools, defineTool, prepareTools, type AnyTool } from "@streamchat/core";
 import type { McpHub, McpServerState } from "@streamchat/mcp";
 import type { ChatStore } from "@streamchat/store";
 
@@ -81,7 +81,11 @@ export class ToolCatalog {
       hub?: McpHub | undefined;
       extraTools?: readonly AnyTool[] | undefined;
     },
-  ) {}
+  ) {
+    // Registered now: tools that start something on first use (the calculator's worker) start it now instead,
+    // so the first call of a run does not wait for it.
+    prepareTools([...builtinTools, ...(opts.extraTools ?? [])]);
+  }
 
   /** A resumed run waits for the MCP servers' first connection: the call it continues may be one of theirs. */
   async toolsFor(userId: string, opts: { resumed?: boolean } = {}): Promise<AnyTool[]> {

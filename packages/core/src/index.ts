@@ -11,6 +11,7 @@ export {
   validateToolCall,
   executeTool,
   toolResultContent,
+  prepareTools,
   type Tool,
   type AnyTool,
   type ToolContext,

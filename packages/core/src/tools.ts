@@ -26,6 +26,12 @@ export interface Tool<I = unknown, O = unknown> {
   requiresApproval?: boolean;
   /** The text the model reads back for a result; without it, the result as JSON (strings as is). */
   toModelContent?(result: O): string;
+  /**
+   * Starts what the tool needs ahead of its first call (the calculator's worker), so that call does not wait for
+   * it. Called by whoever offers the tool when it is registered (the API at start-up, `prepareTools`); must
+   * return at once, not throw, and be cheap to call again. Optional: a tool works without it being called.
+   */
+  prepare?(): void;
 }
 
 // Tool<any, ...>: a list of tools with different inputs; callers never see `any` (args are validated first).
@@ -39,13 +45,27 @@ export function defineTool<S extends z.ZodType, O>(
     input: S;
     timeoutMs?: number;
     execute(args: z.infer<S>, ctx: ToolContext): Promise<O> | O;
-  } & Pick<Tool<z.infer<S>, O>, "parameters" | "source" | "requiresApproval" | "toModelContent">,
+  } & Pick<Tool<z.infer<S>, O>, "parameters" | "source" | "requiresApproval" | "toModelContent" | "prepare">,
 ): Tool<z.infer<S>, O> {
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(def.name)) {
     // The limits OpenAI enforces on function names; Ollama models cope badly with others too.
     throw new Error(`Tool name "${def.name}" must be 1-64 letters, digits, "_" or "-".`);
   }
   return def as Tool<z.infer<S>, O>;
+}
+
+/**
+ * Calls each tool's `prepare` (see Tool.prepare): where tools are registered, so their first calls do not pay a
+ * start-up. A prepare that throws is skipped: preparing is an optimisation, the call would start it anyway.
+ */
+export function prepareTools(tools: Iterable<AnyTool>): void {
+  for (const tool of tools) {
+    try {
+      tool.prepare?.();
+    } catch {
+      // The tool's first call starts what it needs instead (and reports a failure there, to the model).
+    }
+  }
 }
 
 /** The tool as the model sees it: name, description and the input's JSON Schema (zod 4 toJSONSchema). */

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
-import { executeTool, toolSpec, validateToolCall } from "../tools.js";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { executeTool, prepareTools, toolSpec, validateToolCall } from "../tools.js";
 import { builtinTools, calculatorTool, createCurrentTimeTool } from "./builtin.js";
+import { calculatorPoolState } from "./calculator.js";
 
 const signal = new AbortController().signal;
 const fixed = Date.UTC(2026, 10, 29, 12, 5, 9); // 2026-11-29T12:05:09Z, a Sunday
@@ -47,6 +48,13 @@ describe("current_time", () => {
 });
 
 describe("calculator", () => {
+  // As a server does when it registers the tool: the calls below (5 s each) then do not include a worker's start,
+  // which a loaded machine (the whole suite in parallel) can stretch past that.
+  beforeAll(async () => {
+    prepareTools([calculatorTool]);
+    await vi.waitFor(() => expect(calculatorPoolState().ready).toBe(1), { timeout: 60_000 });
+  }, 90_000);
+
   const ok = async (expression: string) => {
     const outcome = await call("calculator", { expression });
     if (!outcome.ok) throw new Error(`${expression}: ${outcome.error.message}`);

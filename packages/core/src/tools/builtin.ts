@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineTool, type AnyTool, type Tool } from "../tools.js";
-import { calculate } from "./calculator.js";
+import { calculate, prepareCalculator } from "./calculator.js";
 
 export function isTimeZone(name: string): boolean {
   try {
@@ -75,6 +75,8 @@ export const calculatorTool: Tool<{ expression: string }, { expression: string; 
     expression: z.string().min(1).max(500).describe('The expression, e.g. "12 * 7" or "sqrt(2) ^ 3"'),
   }),
   execute: async ({ expression }, { signal }) => ({ expression, result: await calculate(expression, signal) }),
+  // Its worker takes about a second of CPU to start: a server starts it when it offers the tool (prepareTools).
+  prepare: prepareCalculator,
 });
 
 export const builtinTools: AnyTool[] = [currentTimeTool, calculatorTool];

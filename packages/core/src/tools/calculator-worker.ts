@@ -18,6 +18,8 @@ const maxResultElements = 1_000;
 const maxResultChars = 4_000;
 
 export type CalculatorRequest = { id: number; expression: string };
+/** Posted once, when the worker has built its mathjs instance and takes requests without delay. */
+export type CalculatorReady = { ready: true };
 export type CalculatorReply =
   | { id: number; ok: true; result: string }
   /** invalid: the expression is at fault (syntax, unknown symbol, refused construct); failed: it is valid but its result is not usable. */
@@ -153,4 +155,6 @@ if (parentPort) {
     const reply: CalculatorReply = { id, ...evaluateExpression(math, expression) };
     port.postMessage(reply);
   });
+  const ready: CalculatorReady = { ready: true };
+  port.postMessage(ready);
 }

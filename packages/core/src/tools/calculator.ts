@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { ChatError } from "../errors.js";
-import type { CalculatorReply, CalculatorRequest } from "./calculator-worker.js";
+import type { CalculatorReady, CalculatorReply, CalculatorRequest } from "./calculator-worker.js";
 
 /**
  * Expressions are evaluated in worker threads: mathjs work is synchronous, so on the main thread a
@@ -12,22 +12,54 @@ import type { CalculatorReply, CalculatorRequest } from "./calculator-worker.js"
 /** Per worker. The restricted mathjs instance itself takes ~40 MB of heap. */
 const resourceLimits = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 };
 
-/** Workers at most; more concurrent calculations wait for one (within their own timeout). One is kept warm. */
+/**
+ * Workers at most; more concurrent calculations wait for one (within their own timeout). One is kept warm: after
+ * the first calculation, or from `prepareCalculator()` on (the server calls it at start-up, so that the first
+ * call does not pay a worker's start, about a second of CPU for the mathjs instance).
+ */
 const maxWorkers = 2;
 
 // Next to this module: calculator-worker.ts when running from source (vitest, tsx; Node strips the
 // types of the self-contained worker), calculator-worker.js from dist.
 const workerUrl = new URL(import.meta.url.endsWith(".ts") ? "./calculator-worker.ts" : "./calculator-worker.js", import.meta.url);
 
+/** What the pool holds now; for tests. */
+export interface CalculatorPoolState {
+  /** Workers alive (busy or idle). */
+  workers: number;
+  /** Of those, the ones that have built their mathjs instance (a request to them starts at once). */
+  ready: number;
+  /** Workers started since the process started. */
+  started: number;
+}
+
+const isReady = (message: CalculatorReply | CalculatorReady): message is CalculatorReady => "ready" in message;
+
 class CalculatorPool {
   private readonly workers = new Set<Worker>();
+  private readonly ready = new WeakSet<Worker>();
   private readonly idle: Worker[] = [];
   private readonly waiters = new Set<() => void>();
   private nextId = 1;
+  private started = 0;
+  /** prepare() was called: an idle worker is kept ready, also after one was terminated (timeout, cancel, heap). */
+  private keepWarm = false;
 
-  /** Workers alive now (busy or idle); for tests. */
-  get size(): number {
-    return this.workers.size;
+  state(): CalculatorPoolState {
+    let ready = 0;
+    for (const worker of this.workers) if (this.ready.has(worker)) ready++;
+    return { workers: this.workers.size, ready, started: this.started };
+  }
+
+  /** Starts a worker now unless one is idle (or the pool is full), and keeps one warm from then on. */
+  prepare(): void {
+    this.keepWarm = true;
+    this.replenish();
+  }
+
+  private replenish(): void {
+    if (!this.keepWarm || this.idle.length > 0 || this.waiters.size > 0 || this.workers.size >= maxWorkers) return;
+    this.idle.push(this.spawn());
   }
 
   async evaluate(expression: string, signal: AbortSignal): Promise<CalculatorReply> {
@@ -61,13 +93,24 @@ class CalculatorPool {
     // make a file worker fail to start.
     const worker = new Worker(workerUrl, { resourceLimits, execArgv: [], stdout: false, stderr: false });
     this.workers.add(worker);
+    this.started++;
     // An idle worker must not keep a process alive; a busy one is ref'd for the duration of its work.
     worker.unref();
+    const onReady = (message: CalculatorReply | CalculatorReady) => {
+      if (!isReady(message)) return;
+      this.ready.add(worker);
+      worker.off("message", onReady);
+    };
+    worker.on("message", onReady);
     worker.once("exit", () => {
+      worker.off("message", onReady);
       this.workers.delete(worker);
       const at = this.idle.indexOf(worker);
       if (at >= 0) this.idle.splice(at, 1);
       this.wakeOne();
+      // A worker that never became ready (it could not start) is not replaced here: that would loop. The next
+      // calculation starts one and reports the failure.
+      if (this.ready.has(worker)) this.replenish();
     });
     // Errors are handled per calculation in run(); this keeps one between calculations from being unhandled.
     worker.on("error", () => undefined);
@@ -85,8 +128,8 @@ class CalculatorPool {
         signal.removeEventListener("abort", onAbort);
         worker.unref();
       };
-      const onMessage = (reply: CalculatorReply) => {
-        if (reply.id !== id) return;
+      const onMessage = (reply: CalculatorReply | CalculatorReady) => {
+        if (isReady(reply) || reply.id !== id) return;
         cleanup();
         // One warm worker is kept (starting one costs a mathjs instance); a second idle one only holds memory.
         if (this.idle.length === 0 || this.waiters.size > 0) this.idle.push(worker);
@@ -138,7 +181,21 @@ const pool = new CalculatorPool();
 
 /** Calculator workers alive now (busy or idle); for tests. */
 export function calculatorWorkers(): number {
-  return pool.size;
+  return pool.state().workers;
+}
+
+/** The calculator's workers now; for tests. */
+export function calculatorPoolState(): CalculatorPoolState {
+  return pool.state();
+}
+
+/**
+ * Starts a calculator worker ahead of need and keeps one idle and ready from then on (also after a calculation
+ * was terminated): the first calculation then does not wait for a worker to build its mathjs instance. Call it
+ * where the tool is offered (a server's start-up), not on import: the idle worker holds ~50 MB. Cheap to call again.
+ */
+export function prepareCalculator(): void {
+  pool.prepare();
 }
 
 /**

@@ -140,7 +140,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       try {
         return await call(() => trpc.chat.send.mutate(input));
       } catch (error) {
-        const retry = error instanceof ChatClientError && error.code === "unreachable" && attempt < sendAttempts;
+        const retry = error instanceof ChatClientError && error.code === "unreachable" && error.retryable && attempt < sendAttempts;
         if (!retry) throw error;
         await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
       }

@@ -57,6 +57,29 @@ const networkErrorCodes = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
 
+// Node's TLS verification failures: the server answered, but with a certificate this process does not trust.
+const certificateErrorCodes = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REVOKED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** The code of a TLS certificate failure behind `error`, when it is one. */
+export function certificateProblem(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && certificateErrorCodes.has(code)) return code;
+  }
+  return undefined;
+}
+
 function networkCause(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
@@ -67,10 +90,37 @@ function networkCause(error: unknown): string | undefined {
   return undefined;
 }
 
-function httpStatusOf(error: unknown): number | undefined {
-  const cause = error instanceof TRPCClientError ? error.cause : undefined;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === "number" && code >= 100 && code < 600 ? code : undefined;
+/**
+ * An HTTP answer that is not the API's: not JSON (an HTML error page, a web server's index.html), so no tRPC error to
+ * read. The transport throws it from its fetch; toChatClientError finds it as a cause.
+ */
+export class NotTheApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly contentType: string,
+  ) {
+    super(`The server answered ${status} with ${contentType || "no content type"}, not JSON.`);
+    this.name = "NotTheApiError";
+  }
+}
+
+// The eventsource package fails a connection refused with a non-200 status with this message; tRPC passes the message
+// on but not the ErrorEvent that carried the status as `code`.
+const sseRefusal = /^Non-200 status code \((\d{3})\)$/;
+
+/** The HTTP status of an answer that came back without a tRPC error in it, when there was one. */
+function answerStatusOf(error: unknown): number | undefined {
+  for (let e: unknown = error, depth = 0; typeof e === "object" && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof NotTheApiError) return e.status;
+    // tRPC keeps the Response of a JSON answer it could not read as its own (another server's JSON 404).
+    const status = e instanceof TRPCClientError ? (e.meta as { response?: { status?: unknown } } | undefined)?.response?.status : undefined;
+    if (typeof status === "number") return status;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "number" && code >= 100 && code < 600) return code;
+    const refused = e instanceof Error ? sseRefusal.exec(e.message) : null;
+    if (refused?.[1]) return Number(refused[1]);
+  }
+  return undefined;
 }
 
 function codeByStatus(status: number): ErrorCode {
@@ -99,18 +149,39 @@ export function toChatClientError(error: unknown): ChatClientError {
       return new ChatClientError(code, message, { trpcCode: data.code, status, cause: error });
     }
   }
-  // The eventsource package fails a connection on a non-200 answer with an ErrorEvent carrying the status.
-  const status = httpStatusOf(error);
-  if (status !== undefined && status < 500) {
+  // Something answered, but not as the API does: a wrong URL or port, another service, a proxy's error page.
+  const status = answerStatusOf(error);
+  if (status === 401 || status === 403 || status === 429) {
     const code = codeByStatus(status);
     return new ChatClientError(code, errorCodeMessages[code], { status, cause: error });
+  }
+  if (status !== undefined && status < 500) {
+    return new ChatClientError("bad_request", `The server answered ${status}, which is not the streamchat API: is the URL right?`, {
+      status,
+      cause: error,
+    });
+  }
+  if (status !== undefined) {
+    // A proxy's 502 or 503 while the API restarts: worth another try.
+    return new ChatClientError("internal", `The server answered ${status} instead of the streamchat API (is it restarting?).`, {
+      status,
+      cause: error,
+      retryable: true,
+    });
+  }
+  const certificate = certificateProblem(error);
+  if (certificate !== undefined) {
+    // No use trying again: the next connection meets the same certificate.
+    return new ChatClientError("unreachable", `The chat server's TLS certificate is not trusted (${certificate}).`, {
+      cause: error,
+      retryable: false,
+    });
   }
   const network = networkCause(error);
   if (network !== undefined) {
     return new ChatClientError("unreachable", `Cannot reach the chat server (${network}).`, { cause: error });
   }
   return new ChatClientError("internal", "Unexpected response from the chat server.", {
-    status,
     cause: error,
     retryable: true,
   });

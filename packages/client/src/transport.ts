@@ -1,6 +1,7 @@
 import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource as FetchEventSource } from "eventsource";
 import type { AppRouter } from "@streamchat/api";
+import { NotTheApiError } from "./errors.js";
 
 /** Any WHATWG-style EventSource constructor (the browser's, Node's, or the `eventsource` package's). */
 export type EventSourceConstructor = typeof globalThis.EventSource;
@@ -46,6 +47,17 @@ export function createTransport(opts: TransportOptions): TrpcClient {
     (FetchEventSource as unknown as EventSourceConstructor);
   const { token } = opts;
 
+  // The API answers every query and mutation with JSON, errors too; anything else came from something else.
+  const apiFetch: typeof globalThis.fetch = async (input, init) => {
+    const response = await fetchImpl(input, init);
+    const contentType = response.headers.get("content-type") ?? "";
+    if (!/\bjson\b/i.test(contentType)) {
+      await response.body?.cancel();
+      throw new NotTheApiError(response.status, contentType.split(";")[0]!.trim());
+    }
+    return response;
+  };
+
   const headers = () => (token === undefined ? {} : { Authorization: `Bearer ${token}` });
   const sseFetch: typeof globalThis.fetch = (input, init) =>
     fetchImpl(input, token === undefined ? init : { ...init, headers: withAuthorization(init, token) });
@@ -71,8 +83,8 @@ export function createTransport(opts: TransportOptions): TrpcClient {
         false: splitLink({
           // An import is sent on its own: its route takes bodies up to MAX_IMPORT_BYTES, a batch only MAX_BODY_BYTES.
           condition: (op) => op.path === "conversations.import",
-          true: httpLink({ url, fetch: fetchImpl, headers }),
-          false: httpBatchLink({ url, fetch: fetchImpl, headers }),
+          true: httpLink({ url, fetch: apiFetch, headers }),
+          false: httpBatchLink({ url, fetch: apiFetch, headers }),
         }),
       }),
     ],

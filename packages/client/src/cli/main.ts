@@ -3,7 +3,7 @@ import { createInterface } from "node:readline";
 import { errorCodeMessages } from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
 import { readImageAttachment } from "../image-file.js";
-import { isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
+import { certificateProblem, isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
 import type { NextLine } from "./approval-prompt.js";
 import { ApprovalQuestions } from "./approval-questions.js";
 import { LineReader } from "./line-reader.js";
@@ -34,10 +34,20 @@ interface Session {
 }
 
 function describeClientError(error: ChatClientError, options: ServerOptions): string {
+  if (certificateProblem(error) !== undefined) {
+    return `error: cannot connect to the chat server at ${options.url}: ${error.message} For a server with a certificate of a private CA, run chat with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.\n`;
+  }
   if (error.code === "unreachable") {
     return `error: cannot reach the chat server at ${options.url} — is it running? Start it with "pnpm start", or pass --url / set CHAT_URL.\n`;
   }
-  const hint = error.code === "unauthorized" ? " (pass --token or set CHAT_TOKEN)" : "";
+  // An HTTP status without a tRPC code: what answered at the URL is not the API (or a proxy in front of it failed).
+  const notTheApi = error.status !== undefined && error.trpcCode === undefined;
+  const hint =
+    error.code === "unauthorized"
+      ? " (pass --token or set CHAT_TOKEN)"
+      : notTheApi
+        ? ` (at ${options.url}; pass --url or set CHAT_URL)`
+        : "";
   return formatError(error.code, `${error.message}${hint}`);
 }
 

@@ -225,6 +225,32 @@ describe("conversation versions", () => {
     ]);
   });
 
+  it("a regenerate that stores nothing leaves the version the user was looking at, not the newest", async () => {
+    // The demo model (the numbered answers would win over sim-not-found).
+    const { conversationId } = await send("pick one");
+    await finished(client.chat.regenerate.mutate({ conversationId }));
+    await finished(client.chat.regenerate.mutate({ conversationId }));
+    const newest = await get(conversationId);
+    expect(newest.messages[1]!.versions).toMatchObject({ index: 3, count: 3 });
+    // The user looks at the first answer, then asks again with a model that does not exist.
+    const viewed = await client.conversations.switchBranch.mutate({ conversationId, messageId: newest.messages[1]!.versions!.siblingIds[0]! });
+    expect(viewed.messages[1]!.versions).toMatchObject({ index: 1, count: 3 });
+    await finished(client.chat.regenerate.mutate({ conversationId, model: "sim-not-found" }));
+    expect((await get(conversationId)).messages).toEqual(viewed.messages);
+  });
+
+  it("a failed regenerate of a question on another branch leaves the branch the user was on", async () => {
+    // The demo model again: an edit of the first question makes a second branch, which is the one shown; the first
+    // branch's question is then regenerated (by its id) with a model that does not exist.
+    const { conversationId } = await send("first question");
+    await send("second question", conversationId);
+    const u1 = (await get(conversationId)).messages[0]!;
+    await finished(client.chat.edit.mutate({ conversationId, messageId: u1.id, message: "first question, edited" }));
+    const shown = await get(conversationId);
+    await finished(client.chat.regenerate.mutate({ conversationId, messageId: u1.id, model: "sim-not-found" }));
+    expect((await get(conversationId)).messages).toEqual(shown.messages);
+  });
+
   it("switchBranch is refused while the conversation answers, and for messages that are not the caller's", async () => {
     const { conversationId, a1 } = await twoTurns();
     const control = api.sim.control({ lastUserIncludes: "#hold" });

@@ -9,7 +9,7 @@ import {
   type EventOf,
   type RunResult,
 } from "@streamchat/core";
-import type { ChatStore, StoredEvent, StoredMessage } from "@streamchat/store";
+import type { ChatStore, StoredEvent } from "@streamchat/store";
 import { keepPreviousAnswer } from "./answer-versions.js";
 import type { ApprovalWaits } from "./approvals.js";
 import { buildContext } from "./context.js";
@@ -20,6 +20,7 @@ import type { RunStreams } from "./run-streams.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { interruptedResults } from "./resume-run.js";
+import type { LaunchContext } from "./start-run.js";
 import { isSuspended } from "./suspend.js";
 import { TokenCoalescer } from "./token-coalescer.js";
 
@@ -70,12 +71,10 @@ export class RunExecutor {
     run.controller.abort(new Error("the store failed"));
   }
 
-  /**
-   * `from.log`: a suspended run resumed from its log. `from.history`: the conversation's active path, when the starter
-   * knows it without a read.
-   */
-  async execute(run: LiveRun, from?: { log: readonly StoredEvent[] } | { history: readonly StoredMessage[] }): Promise<void> {
+  /** `from.log`: a suspended run resumed from its log. Otherwise what its starter knew (LaunchContext). */
+  async execute(run: LiveRun, from?: { log: readonly StoredEvent[] } | LaunchContext): Promise<void> {
     const resume = from && "log" in from ? from : undefined;
+    const launched = from && !("log" in from) ? from : undefined;
     const { record } = run;
     const { store, limits, events, log } = this.opts;
     const startedAt = this.opts.now();
@@ -101,7 +100,7 @@ export class RunExecutor {
     };
     try {
       // The active path only: other branches (earlier versions) are not the model's context.
-      const history = from && "history" in from ? from.history : await store.activePath(record.conversationId);
+      const history = launched?.history ?? (await store.activePath(record.conversationId));
       const tools = await this.opts.toolsFor(record.userId, { resumed: resume !== undefined });
       let resumeFrom: ChatEvent[] | undefined;
       if (resume) {
@@ -187,7 +186,7 @@ export class RunExecutor {
         done = { ...done, reason: "interrupted" };
       }
       const messages = result?.messages ?? [];
-      if (messages.length === 0) await keepPreviousAnswer(store, record.conversationId);
+      if (messages.length === 0) await keepPreviousAnswer(store, record.conversationId, launched?.previousHead);
       if (run.storeFailed) throw new Error("an event batch of the run failed");
       // The answer is stored with the done, which also marks the run finished: subscribers get the done after all
       // of it is committed, and a client that then reloads the conversation finds the answer.

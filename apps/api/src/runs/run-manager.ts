@@ -1,5 +1,5 @@
 import type { AnyTool, ChatModel, EventOf, ThinkSetting } from "@streamchat/core";
-import type { ChatStore, RunRecord, StoredEvent, StoredMessage } from "@streamchat/store";
+import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { ApprovalWaits, localDecisionSignal, type DecisionSignal } from "./approvals.js";
 import { approveCall, type ApproveCallInput, type ApproveCallResult } from "./approve-call.js";
@@ -14,7 +14,7 @@ import type { RunHooks } from "./run-hooks.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { endRunsForShutdown } from "./shutdown.js";
-import { RunStarter, type EditInput, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
+import { RunStarter, type EditInput, type LaunchContext, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
 import type { RunControl, RunStreams, RunStreamsFactory } from "./run-streams.js";
 import type { DirectSlot } from "./subscribe.js";
 
@@ -165,7 +165,7 @@ export class RunManager {
       defaultModel: opts.defaultModel,
       provider: opts.provider,
       replicaId: this.replicaId,
-      launch: (record, think, history) => this.launch(record, think, history),
+      launch: (record, think, context) => this.launch(record, think, context),
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
     });
     this.sweeper = new OrphanSweeper({
@@ -213,13 +213,13 @@ export class RunManager {
     }
   }
 
-  private launch(record: RunRecord, think: ThinkSetting | undefined, history?: readonly StoredMessage[]) {
+  private launch(record: RunRecord, think: ThinkSetting | undefined, context?: LaunchContext) {
     const { live, end } = this.live.add(record, think);
     this.startedTotal++;
     this.opts.observer?.started?.(record);
     this.opts.hooks?.runStarted?.(record);
     void this.executor
-      .execute(live, history ? { history } : undefined)
+      .execute(live, context)
       .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "run failed outside the engine"))
       .finally(() => {
         end();

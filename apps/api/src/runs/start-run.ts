@@ -60,6 +60,14 @@ export interface StartedRun {
   runId: string;
 }
 
+/** What the starter knows that the run would otherwise read or lose. */
+export interface LaunchContext {
+  /** The conversation's active path when the caller knows it without a read (a new conversation: its question). */
+  history?: readonly StoredMessage[];
+  /** A regenerate's: the end of the active path before it was rewound, where a run that stores nothing goes back to. */
+  previousHead?: number;
+}
+
 export interface RunStarterOptions {
   store: ChatStore;
   limits: Pick<RunLimits, "maxMessageChars" | "maxRunsPerUser">;
@@ -68,11 +76,8 @@ export interface RunStarterOptions {
   provider: string;
   /** This process: the owner recorded with each run it starts. */
   replicaId: string;
-  /**
-   * Starts executing a created run in the background. `history`: the conversation's active path when the caller
-   * knows it without a read (a conversation created with its question holds just that question).
-   */
-  launch: (record: RunRecord, think: ThinkSetting | undefined, history?: readonly StoredMessage[]) => void;
+  /** Starts executing a created run in the background (see LaunchContext). */
+  launch: (record: RunRecord, think: ThinkSetting | undefined, context?: LaunchContext) => void;
   hooks?: RunHooks;
 }
 
@@ -133,8 +138,12 @@ export class RunStarter {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
     // The run holds the conversation now: no other run moves its path until this one ends.
-    await this.beforeLaunch(record, () => store.rewindActivePath(conversation.id, question.id));
-    this.opts.launch(record, input.think);
+    let previousHead: number | undefined;
+    await this.beforeLaunch(record, async () => {
+      previousHead = (await store.activePath(conversation.id)).at(-1)?.id;
+      await store.rewindActivePath(conversation.id, question.id);
+    });
+    this.opts.launch(record, input.think, previousHead === undefined ? undefined : { previousHead });
     return started(record);
   }
 
@@ -162,7 +171,7 @@ export class RunStarter {
     });
     this.opts.hooks?.messageAdded?.(input.userId, question);
     // A conversation this transaction created holds the question alone, and no one else knows its id yet.
-    this.opts.launch(record, input.think, run.conversation ? [question] : undefined);
+    this.opts.launch(record, input.think, run.conversation ? { history: [question] } : undefined);
     return started(record);
   }
 

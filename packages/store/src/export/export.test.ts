@@ -249,6 +249,10 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     const { conversationId } = await importConversation(store, "alice", JSON.stringify(empty));
     expect(comparable(await exportJson(conversationId))).toEqual(comparable(empty));
 
+    // A hand-made title with blanks around it is trimmed, as a rename trims it.
+    const padded = await importConversation(store, "alice", JSON.stringify({ ...empty, conversation: { ...empty.conversation, title: "  Padded \n" } }));
+    expect((await store.getConversation("alice", padded.conversationId))?.title).toBe("Padded");
+
     await store.createConversation({ id: "rewound", userId: "alice", title: "Rewound" });
     await store.appendMessage({ conversationId: "rewound", runId: null, message: { role: "user", content: "hidden" } });
     await store.rewindActivePath("rewound", null);

@@ -112,7 +112,8 @@ export async function importConversation(
   const newId = options.newId ?? newRecordId;
   const now = options.now ?? Date.now;
   const conversationId = newId();
-  await store.createConversation({ id: conversationId, userId, title: doc.conversation.title });
+  // Trimmed as a rename trims it: the list shows no title with leading or trailing blanks.
+  await store.createConversation({ id: conversationId, userId, title: doc.conversation.title.trim() });
   try {
     const runIds = new Map<string, string>();
     const committed: Promise<void>[] = [];

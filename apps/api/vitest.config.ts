@@ -21,6 +21,7 @@ const backendIndependent = [
   "src/shutdown-logs.test.ts",
   "src/startup-database.test.ts",
   "src/runs/run-outcome.test.ts",
+  "src/runs/approve-call.test.ts",
   "src/runs/token-coalescer.test.ts",
   "src/runs/transcript.test.ts",
   "src/runs/subscribe.test.ts",

@@ -80,7 +80,7 @@ export const chatRouter = router({
   /** Approves or denies a tool call of the user's run that waits for approval (its approval-request event). */
   approve: authedProcedure
     .input(z.object({ runId: id, callId: id, ...approvalDecisionSchema.shape }))
-    .mutation(({ ctx, input }) => ctx.runs.approve(ctx.userId, input)),
+    .mutation(({ ctx, input, signal }) => ctx.runs.approve(ctx.userId, input, signal)),
 
   complete: authedProcedure
     .input(z.object({ conversationId: id.nullish(), message, model, think, attachments }))

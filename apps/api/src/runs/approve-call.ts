@@ -26,6 +26,8 @@ export interface ApproveCallDeps {
   follow?: (runId: string, afterSeq: number, signal: AbortSignal) => AsyncIterable<StoredEvent>;
   /** Longest wait for the run to act on the decision (default 30 s); then TIMEOUT, and asking again tells. */
   actWaitMs?: number;
+  /** The caller's (the request's): once it aborts (the client left), the run is no longer followed for an answer. */
+  callerSignal?: AbortSignal | undefined;
 }
 
 /** How long chat.approve waits for the run to act on a decision by default. */
@@ -75,7 +77,7 @@ export async function approveCall(deps: ApproveCallDeps, userId: string, input: 
   }
   await deps.signal.publish({ runId: run.id, callId: input.callId, owner: run.owner });
   if (!deps.follow) return { ...answer, approved: decision.approved };
-  const acted = await whatTheRunDid(deps.follow, run.id, request.seq, input.callId, deps.actWaitMs ?? defaultActWaitMs);
+  const acted = await whatTheRunDid(deps.follow, run.id, request.seq, input.callId, deps.actWaitMs ?? defaultActWaitMs, deps.callerSignal);
   if (acted === "ended") throw conflict("The run has ended: the call no longer waits for approval.");
   if (acted === "pending") {
     throw new TRPCError({
@@ -95,9 +97,14 @@ async function whatTheRunDid(
   requestSeq: number,
   callId: string,
   waitMs: number,
+  callerSignal: AbortSignal | undefined,
 ): Promise<EventOf<"approval-result"> | "ended" | "pending"> {
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), waitMs);
+  // A client that left gets no answer: its follower would otherwise stay for up to waitMs.
+  const callerLeft = () => stop.abort();
+  if (callerSignal?.aborted) stop.abort();
+  else callerSignal?.addEventListener("abort", callerLeft);
   try {
     for await (const { event } of follow(runId, requestSeq, stop.signal)) {
       if (event.type === "approval-result" && event.callId === callId) return event;
@@ -109,6 +116,7 @@ async function whatTheRunDid(
     throw error;
   } finally {
     clearTimeout(timer);
+    callerSignal?.removeEventListener("abort", callerLeft);
     stop.abort();
   }
 }

@@ -322,11 +322,12 @@ export class RunManager {
   }
 
   /** Decides a call of the user's run that waits for approval (chat.approve; approve-call.ts). */
-  async approve(userId: string, input: ApproveCallInput): Promise<ApproveCallResult> {
+  /** `signal`: the caller's; once it aborts, the run is no longer followed for the answer (approve-call.ts). */
+  async approve(userId: string, input: ApproveCallInput, signal?: AbortSignal): Promise<ApproveCallResult> {
     try {
       // Followed to learn what the run did with the decision (approve-call.ts).
-      const follow = (runId: string, afterSeq: number, signal: AbortSignal) => this.streams.follow(runId, afterSeq, signal);
-      return await approveCall({ store: this.store, signal: this.decisionSignal, now: this.now, follow }, userId, input);
+      const follow = (runId: string, afterSeq: number, stop: AbortSignal) => this.streams.follow(runId, afterSeq, stop);
+      return await approveCall({ store: this.store, signal: this.decisionSignal, now: this.now, follow, callerSignal: signal }, userId, input);
     } catch (error) {
       throw storeFailure(error) ?? error;
     }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { trpc } from "../trpc.js";
-import { isConversationKey, queueStore } from "./queueStore.js";
+import { isConversationKey, queueHolds, queueStore } from "./queueStore.js";
 import { runCache } from "./runCache.js";
 import { sendsInFlight, useSendMadeElsewhere } from "./sendsInFlight.js";
 import { useRunEvents } from "./useRunEvents.js";
@@ -20,7 +20,8 @@ export const pausedQueues = new Set<string>();
  */
 export function BackgroundQueues({ currentId }: { currentId: string | null }) {
   const keys = useSyncExternalStore(queueStore.subscribe, queuedKeys, queuedKeys);
-  const others = keys.split("\n").filter((key) => isConversationKey(key) && key !== currentId);
+  // Nothing queued is "", which split would make one key, "": a runner asking the server about no conversation.
+  const others = (keys === "" ? [] : keys.split("\n")).filter((key) => isConversationKey(key) && key !== currentId);
   return (
     <>
       {others.map((conversationId) => (
@@ -37,6 +38,8 @@ function QueueRunner({ conversationId }: { conversationId: string }) {
   const send = trpc.chat.send.useMutation();
   const [sentRunId, setSentRunId] = useState<string | null>(null);
   const sendingRef = useRef(false);
+  // Held behind a message that was not sent (it is in the conversation's composer): nothing goes before it.
+  const held = useSyncExternalStore(queueHolds.subscribe, () => queueHolds.get(conversationId) !== null);
   // The pane the user just left may have a message on its way here: the next one waits for it, and for its answer.
   const paneSending = useSendMadeElsewhere(conversationId, (runId) => {
     if (runId) setSentRunId(runId);
@@ -46,7 +49,7 @@ function QueueRunner({ conversationId }: { conversationId: string }) {
   const followed = sentRunId ?? activeRunId;
 
   const sendNext = useCallback(() => {
-    if (sendingRef.current || pausedQueues.has(conversationId) || sendsInFlight.get(conversationId)) return;
+    if (sendingRef.current || pausedQueues.has(conversationId) || queueHolds.get(conversationId) || sendsInFlight.get(conversationId)) return;
     const next = queueStore.shift(conversationId);
     if (!next) return;
     sendingRef.current = true;
@@ -86,13 +89,15 @@ function QueueRunner({ conversationId }: { conversationId: string }) {
   const followedDone = followed === null || runCache.get(followed)?.done != null;
   const idle = conversation.isFetchedAfterMount && !conversation.isFetching && activeRunId === null;
   useEffect(() => {
-    if (idle && followedDone && !paneSending) sendNext();
-  }, [idle, followedDone, paneSending, sendNext]);
+    if (idle && followedDone && !paneSending && !held) sendNext();
+  }, [idle, followedDone, paneSending, held, sendNext]);
 
   // A deleted conversation takes its queue with it.
   const gone = conversation.error?.data?.code === "NOT_FOUND";
   useEffect(() => {
-    if (gone) queueStore.clear(conversationId);
+    if (!gone) return;
+    queueStore.clear(conversationId);
+    queueHolds.release(conversationId);
   }, [gone, conversationId]);
 
   return null;

@@ -28,6 +28,9 @@ export interface ChatItemAnswer {
 }
 export type ChatItem = ChatItemUser | ChatItemAnswer;
 
+/** The key of a stored question's item (another version of it is another message, so another item). */
+export const userItemKey = (messageId: number): string => `u${messageId}`;
+
 /** A regenerate this page started: its run answers `questionId` again. */
 export interface Regenerating {
   runId: string;
@@ -103,7 +106,7 @@ export function buildItems(input: {
     const last = index === turns.length - 1 && !showPending;
     items.push({
       kind: "user",
-      key: `u${turn.user.id}`,
+      key: userItemKey(turn.user.id),
       text: turn.user.content,
       messageId: turn.user.id,
       pending: false,

@@ -1,6 +1,17 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { adoptStoredQueues, adoptStoredReturnedDrafts, loadQueues, queueStore, returnedDrafts, returnedEdits, unsentKey, type QueuedMessage } from "./queueStore.js";
+import {
+  adoptStoredQueues,
+  adoptStoredReturnedDrafts,
+  loadQueues,
+  newChatKey,
+  queueHolds,
+  queueStore,
+  returnedDrafts,
+  returnedEdits,
+  unsentKey,
+  type QueuedMessage,
+} from "./queueStore.js";
 
 const conversation = "0196f0c4-0000-7000-8000-000000000001";
 const image = { type: "image" as const, mimeType: "image/png" as const, data: "A".repeat(5_000) };
@@ -9,6 +20,7 @@ const stored = () => loadQueues(localStorage.getItem("streamchat.queues"));
 afterEach(() => {
   vi.restoreAllMocks();
   for (const lists of [queueStore, returnedDrafts, returnedEdits]) for (const key of lists.keys()) lists.clear(key);
+  for (const key of queueHolds.keys()) queueHolds.release(key);
   localStorage.clear();
 });
 
@@ -82,5 +94,27 @@ describe("messages and edits given back, kept in localStorage", () => {
     // The other tab's pane took it: its write removed the item.
     window.dispatchEvent(new StorageEvent("storage", { key: "streamchat.returnedDrafts", oldValue: before, newValue: null, storageArea: localStorage }));
     expect(returnedDrafts.get(conversation)).toEqual([]);
+  });
+});
+
+describe("a queue held behind a message that was not sent, kept in localStorage", () => {
+  it("is still held after a reload, and released in every tab", async () => {
+    const newChat = newChatKey();
+    queueHolds.hold(conversation, "not sent");
+    queueHolds.hold(conversation, "a later failure does not replace it");
+    queueHolds.hold(newChat, "a new chat's");
+    expect(queueHolds.get(conversation)).toEqual({ text: "not sent" });
+
+    vi.resetModules();
+    const next = await import("./queueStore.js");
+    expect(next.queueHolds.get(conversation)).toEqual({ text: "not sent" });
+    // A new chat's queue is not kept, nor what holds it.
+    expect(next.queueHolds.get(newChat)).toBeNull();
+
+    // Another tab sent it again: this one hears of it.
+    const before = localStorage.getItem("streamchat.heldQueues");
+    next.queueHolds.release(conversation);
+    window.dispatchEvent(new StorageEvent("storage", { key: "streamchat.heldQueues", oldValue: before, newValue: null, storageArea: localStorage }));
+    expect(queueHolds.get(conversation)).toBeNull();
   });
 });

@@ -255,6 +255,37 @@ const returnedEditKind: StoredLists<ReturnedEdit> = {
 };
 export const returnedEdits = keptLists(returnedEditKind);
 
+/**
+ * A conversation's queue held behind a message that was not sent (the message that failed, for the pane to name). The
+ * message went back to the composer; what was queued after it waits until the user sends it again (or another message
+ * in its place) or says to go on without it, so the conversation keeps the order the user wrote in. Kept in
+ * localStorage like the queues: a reload must not send the rest first. A new chat's hold lives as long as its queue.
+ */
+const heldQueueSchema = z.object({ text: z.string() });
+export type HeldQueue = z.infer<typeof heldQueueSchema>;
+const heldQueueKind: StoredLists<HeldQueue> = {
+  storageKey: "streamchat.heldQueues",
+  item: heldQueueSchema,
+  keeps: isConversationKey,
+  withoutImages: (held) => held,
+  keepImages: (held) => held,
+};
+const holds = keptLists(heldQueueKind);
+
+export const queueHolds = {
+  subscribe: holds.subscribe,
+  keys: holds.keys,
+  /** The failed message the queue of `key` waits for, or null: nothing holds it. */
+  get: (key: string): HeldQueue | null => holds.get(key)[0] ?? null,
+  /** Holds the queue of `key` behind the message `text` (the first message that failed, if it is held already). */
+  hold(key: string, text: string): void {
+    if (holds.get(key).length === 0) holds.push(key, { text });
+  },
+  release: (key: string): void => holds.clear(key),
+  /** Goes with its queue (queueStore.move). */
+  move: (from: string, to: string): void => holds.move(from, to),
+};
+
 if (typeof window !== "undefined") {
   window.addEventListener("storage", (event) => {
     if (event.storageArea !== localStorage) return;

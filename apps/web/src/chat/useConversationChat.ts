@@ -7,7 +7,16 @@ import { trpc, type RouterInputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import type { OpenAt } from "./openAt.js";
-import { newChatKey, queueStore, returnedDrafts, returnedEdits, unsentKey, type QueuedMessage } from "./queueStore.js";
+import {
+  newChatKey,
+  queueHolds,
+  queueStore,
+  returnedDrafts,
+  returnedEdits,
+  unsentKey,
+  type HeldQueue,
+  type QueuedMessage,
+} from "./queueStore.js";
 import { runCache } from "./runCache.js";
 import { sendsInFlight, useSendMadeElsewhere } from "./sendsInFlight.js";
 import { useOpenAt } from "./useOpenAt.js";
@@ -29,6 +38,12 @@ export interface ConversationChat {
   loading: boolean;
   items: ChatItem[];
   queue: readonly QueuedMessage[];
+  /**
+   * The message the queue waits for: it was not sent and went back to the composer, and what was queued after it
+   * goes only once it was sent again (or another message in its place), or `releaseQueue` says to go on without it.
+   */
+  queueHeld: HeldQueue | null;
+  releaseQueue(): void;
   busy: boolean;
   /** A run is streaming that chat.cancel can stop (false while chat.send is still on its way). */
   canStop: boolean;
@@ -120,6 +135,7 @@ export function useConversationChat(opts: {
     () => queueStore.get(queueKey),
     () => queueStore.get(queueKey),
   );
+  const held = useSyncExternalStore(queueHolds.subscribe, () => queueHolds.get(queueKey));
   const [actionError, setActionError] = useState<ActionError | null>(null);
   const [optimisticEdit, setOptimisticEdit] = useState<{ messageId: number; text: string; since: number } | null>(null);
   const [regenerating, setRegenerating] = useState<(Omit<Regenerating, "optimistic"> & { since: number }) | null>(null);
@@ -145,7 +161,9 @@ export function useConversationChat(opts: {
     for (const draft of [...returnedDrafts.take(returnedKey)].reverse()) draftCallbacks.current.onDraftReturned?.(draft.text, draft.attachments);
   }, [returned, returnedKey]);
   useEffect(() => {
-    if (!conversationId) queueStore.move(unsentKey, newChatQueue);
+    if (conversationId) return;
+    queueStore.move(unsentKey, newChatQueue);
+    queueHolds.move(unsentKey, newChatQueue);
   }, [unsentQueue, conversationId, newChatQueue]);
   // An edit that failed after the user left: the message's editor opens again with it here (the last one, if several).
   const returnedEdit = useSyncExternalStore(returnedEdits.subscribe, () => returnedEdits.get(conversationId ?? ""));
@@ -207,7 +225,7 @@ export function useConversationChat(opts: {
   const doSendRef = useRef<(text: string, options: SendOptions) => Promise<void>>(async () => {});
 
   const sendQueued = useCallback(() => {
-    if (sendingRef.current || sendsInFlight.get(queueKey)) return;
+    if (sendingRef.current || sendsInFlight.get(queueKey) || queueHolds.get(queueKey)) return;
     const next = queueStore.shift(queueKey);
     if (next) void doSendRef.current(next.text, { requestId: next.id, model: next.model, think: next.think, attachments: next.attachments });
   }, [queueKey]);
@@ -254,8 +272,8 @@ export function useConversationChat(opts: {
   // copy from before the reply started cannot make it send into a conversation still answering.
   const idleOnServer = conversation.isFetchedAfterMount && !conversation.isFetching && detail?.activeRunId === null;
   useEffect(() => {
-    if (queue.length > 0 && idleOnServer && liveDone && !sentElsewhere && !sendingRef.current) sendQueued();
-  }, [queue.length, idleOnServer, liveDone, sentElsewhere, sendQueued]);
+    if (queue.length > 0 && !held && idleOnServer && liveDone && !sentElsewhere && !sendingRef.current) sendQueued();
+  }, [queue.length, held, idleOnServer, liveDone, sentElsewhere, sendQueued]);
 
   const doSend = useCallback(
     async (text: string, { requestId = randomId(), model, think, attachments }: SendOptions) => {
@@ -283,6 +301,7 @@ export function useConversationChat(opts: {
           // This pane becomes the new conversation's: what was queued here meanwhile goes with it.
           latest.current = { conversationId: result.conversationId, runId: result.runId, queueKey: result.conversationId };
           queueStore.move(sentFrom, result.conversationId);
+          queueHolds.move(sentFrom, result.conversationId);
           void utils.conversations.list.invalidate();
           onCreated(result.conversationId);
           return;
@@ -292,12 +311,17 @@ export function useConversationChat(opts: {
         // Nothing is lost: the text goes back to the composer, and Retry is offered only when it can help.
         // A retry keeps the clientRequestId: a send that did reach the server is not run twice.
         setPendingUser(null);
+        // What was queued after it waits for it (the user sends it again, or goes on without it): it must not overtake
+        // the message written before it, here, in the background or after a reload.
+        if (queueStore.get(sentFrom).length > 0) queueHolds.hold(sentFrom, text);
         if (!mounted.current) {
-          // The user left meanwhile, and the composer with them: the message waits for the conversation's next pane.
-          // Its queue waits too (sent from there, not in the background): a new chat's goes to the next new chat.
+          // The user left meanwhile, and the composer with them: the message waits for the conversation's next pane,
+          // and so does its queue; a new chat's goes to the next new chat.
           returnedDrafts.push(conversationId ?? unsentKey, { text, attachments: attachments ?? [] });
-          if (conversationId) pausedQueues.add(conversationId);
-          else queueStore.move(sentFrom, unsentKey);
+          if (!conversationId) {
+            queueStore.move(sentFrom, unsentKey);
+            queueHolds.move(sentFrom, unsentKey);
+          }
           return;
         }
         draftCallbacks.current.onDraftReturned?.(text, attachments ?? []);
@@ -308,6 +332,7 @@ export function useConversationChat(opts: {
           ...(described.retryable
             ? {
                 retry: () => {
+                  queueHolds.release(sentFrom);
                   draftCallbacks.current.onDraftSent?.(text, attachments ?? []);
                   void doSendRef.current(text, { requestId, model, think, attachments });
                 },
@@ -331,8 +356,14 @@ export function useConversationChat(opts: {
       const { runId: following, queueKey: key } = latest.current;
       const running =
         sendingRef.current || sendsInFlight.get(key) !== undefined || (following !== null && !runCache.get(following)?.done);
+      // The queue waited for a message that was not sent: this one is it sent again (or what the user wrote in its
+      // place), so it goes first, and the queue after it.
+      const resent = queueHolds.get(key) !== null;
+      if (resent) queueHolds.release(key);
       if (running) {
-        queueStore.push(key, { id: randomId(), text, model, think: thinkNow, ...(attachments ? { attachments } : {}) });
+        const queued: QueuedMessage = { id: randomId(), text, model, think: thinkNow, ...(attachments ? { attachments } : {}) };
+        if (resent) queueStore.unshift(key, queued);
+        else queueStore.push(key, queued);
         return;
       }
       void doSend(text, { model, think: thinkNow, attachments });
@@ -399,6 +430,14 @@ export function useConversationChat(opts: {
 
   const editReopened = useCallback(() => setFailedEdit(null), []);
 
+  const releaseQueue = useCallback(() => {
+    const { conversationId: current, runId: following, queueKey: key } = latest.current;
+    queueHolds.release(key);
+    // A conversation's queue goes once it is idle on the server (the effect above); a new chat's has no conversation
+    // to ask, so its first message goes now unless something is on its way.
+    if (!current && (following === null || runCache.get(following)?.done)) sendQueued();
+  }, [sendQueued]);
+
   const switchVersion = useCallback(
     (messageId: number) => {
       if (!conversationId) return;
@@ -449,6 +488,8 @@ export function useConversationChat(opts: {
     loading: conversationId !== null && pendingUser === null && (conversation.isPending || opening),
     items: opening ? noItems : items,
     queue,
+    queueHeld: held,
+    releaseQueue,
     busy,
     canStop: runId !== null && !liveDone,
     stopping: cancel.isPending,
@@ -464,7 +505,11 @@ export function useConversationChat(opts: {
     switchVersion,
     switching: switchMutation.isPending,
     revealed,
-    unqueue: (id) => queueStore.remove(queueKey, id),
+    unqueue: (id) => {
+      queueStore.remove(queueKey, id);
+      // Nothing left to hold.
+      if (queueStore.get(queueKey).length === 0) queueHolds.release(queueKey);
+    },
     dismissError: () => {
       if (actionError) setActionError(null);
       else setDismissedResume(() => live.resume);

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { emptyUsage } from "@streamchat/core/browser";
+import { emptyUsage, errorCodeMessages } from "@streamchat/core/browser";
 import { cleanup, render } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { emptyMessageState, type MessageState } from "../chat/reducer.js";
@@ -40,6 +40,20 @@ describe("AssistantMessage", () => {
     expect(queryByRole("button", { name: "Retry" })).not.toBeNull();
     rerender(<AssistantMessage state={refused} streaming={false} onRetry={() => {}} />);
     expect(queryByRole("button", { name: "Retry" })).toBeNull();
+  });
+
+  it("says what went wrong once when the server's message is the code's own words (a restart)", () => {
+    const interrupted = finished({
+      text: "drip1 drip2",
+      error: { code: "interrupted", message: errorCodeMessages.interrupted, retryable: true },
+      done: { reason: "interrupted", usage: emptyUsage() },
+    });
+    const { getByTestId, rerender } = render(<AssistantMessage state={interrupted} streaming={false} />);
+    expect(getByTestId("run-error").textContent).toBe(errorCodeMessages.interrupted);
+    // A message of its own is shown under the code's words.
+    const own = finished({ error: { code: "provider_error", message: "boom", retryable: true }, done: { reason: "error", usage: emptyUsage() } });
+    rerender(<AssistantMessage state={own} streaming={false} />);
+    expect(getByTestId("run-error").textContent).toBe(`${errorCodeMessages.provider_error}boom`);
   });
 
   it("has Copy and details for a finished answer, Regenerate only where offered", () => {

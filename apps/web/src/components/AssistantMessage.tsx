@@ -53,6 +53,11 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
   const stopped = reason === "cancelled";
   const failed = state.error !== null || reason === "error" || reason === "interrupted";
   const retryable = state.error ? state.error.retryable : true;
+  const errorTitle = state.error
+    ? errorCodeMessages[state.error.code]
+    : reason === "interrupted"
+      ? errorCodeMessages.interrupted
+      : "This answer ended with an error.";
   const tools = new Map<string, ToolCard>(state.tools.map((t) => [t.callId, t]));
   const lastStep = state.steps.at(-1);
   const reasoningLive = streaming && lastStep?.kind === "reasoning" && lastStep.endedAt === null;
@@ -115,14 +120,9 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
         <div className="error-box" role="alert" data-testid="run-error">
           <Icon name="alert" size={18} />
           <div className="error-box__text">
-            <strong>
-              {state.error
-                ? errorCodeMessages[state.error.code]
-                : reason === "interrupted"
-                  ? errorCodeMessages.interrupted
-                  : "This answer ended with an error."}
-            </strong>
-            {state.error?.message && <span className="error-box__detail">{state.error.message}</span>}
+            <strong>{errorTitle}</strong>
+            {/* The server often says it in the code's own words (a restart): once is enough. */}
+            {state.error?.message && state.error.message !== errorTitle && <span className="error-box__detail">{state.error.message}</span>}
           </div>
           {retryable && onRetry && (
             <button type="button" className="button button--small" onClick={onRetry}>

@@ -1,7 +1,7 @@
 import { errorCodeMessages } from "@streamchat/core/browser";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { newChatDraft } from "../chat/draftStore.js";
-import type { ChatItemAnswer } from "../chat/items.js";
+import { userItemKey, type ChatItemAnswer } from "../chat/items.js";
 import { itemElementId, type OpenAt } from "../chat/openAt.js";
 import { useConversationChat } from "../chat/useConversationChat.js";
 import { shortcuts, useShortcut } from "../lib/shortcuts.js";
@@ -34,6 +34,12 @@ export interface ChatPaneProps {
   onToggleSidebar: () => void;
   /** Opened from a search hit: show this message (on its branch) instead of the end of the conversation. */
   openAt?: OpenAt | null;
+}
+
+/** The start of a message, to name it in a line of text. */
+function excerpt(text: string, chars = 60): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > chars ? `${line.slice(0, chars - 1).trimEnd()}…` : line;
 }
 
 /** The conversation's title as the sidebar list has it: a rename or a generated title shows as soon as the list refetches. */
@@ -168,8 +174,35 @@ export function ChatPane(props: ChatPaneProps) {
           chat.regenerate(item.questionId!);
         }
       : undefined;
+  /**
+   * The ‹ or › pressed to show another version of a question: that version is another message, its item replaces the
+   * one that had the focus, and the same button of the new item takes it (from the keyboard, the next press goes on).
+   */
+  const refocusVersion = useRef<{ itemId: string; label: string } | null>(null);
   const versionNav = (versions: ChatItemAnswer["versions"], of: string) =>
-    versions && <VersionNav versions={versions} of={of} disabled={chat.busy || chat.switching} onSwitch={chat.switchVersion} />;
+    versions && (
+      <VersionNav
+        versions={versions}
+        of={of}
+        disabled={chat.busy || chat.switching}
+        onSwitch={(messageId) => {
+          const label = document.activeElement?.closest(".versions") ? document.activeElement.getAttribute("aria-label") : null;
+          refocusVersion.current = of === "message" && label ? { itemId: itemElementId(userItemKey(messageId)), label } : null;
+          chat.switchVersion(messageId);
+        }}
+      />
+    );
+  useEffect(() => {
+    const wanted = refocusVersion.current;
+    if (!wanted) return;
+    const button = [...(document.getElementById(wanted.itemId)?.querySelectorAll<HTMLElement>(".versions button") ?? [])].find(
+      (b) => b.getAttribute("aria-label") === wanted.label,
+    );
+    if (!button) return;
+    refocusVersion.current = null;
+    // Only when the focus was lost with the old item: the user may have gone elsewhere meanwhile.
+    if (document.activeElement === document.body || document.activeElement === null) button.focus();
+  }, [chat.items]);
 
   const empty = chat.items.length === 0 && chat.queue.length === 0 && !chat.loading;
 
@@ -273,6 +306,19 @@ export function ChatPane(props: ChatPaneProps) {
                   versionNav={versionNav(item.versions, "answer")}
                 />
               ),
+            )}
+            {chat.queueHeld && chat.queue.length > 0 && (
+              <div className="queue-held" data-testid="queue-held">
+                <Icon name="alert" size={16} />
+                <p className="queue-held__text">
+                  {chat.queue.length === 1 ? "The queued message waits" : `The ${chat.queue.length} queued messages wait`} for “
+                  {excerpt(chat.queueHeld.text)}”, which was not sent. Send it again from the message box, or send the queue
+                  without it.
+                </p>
+                <button type="button" className="button button--small" onClick={chat.releaseQueue}>
+                  Send queue without it
+                </button>
+              </div>
             )}
             {chat.queue.map((q) => (
               <UserMessage key={q.id} text={q.text} queued onUnqueue={() => chat.unqueue(q.id)} />

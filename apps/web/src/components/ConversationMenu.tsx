@@ -38,12 +38,18 @@ export function ConversationMenu({ conversationId }: { conversationId: string })
       }
       setOpen(opening);
     };
+    // The first item takes the focus once the menu shows: `toggle` comes after the popover opened. (React renders the
+    // state set in `beforetoggle` before that, when the item cannot take the focus yet, and the button kept it.)
+    const onOpened = (event: Event) => {
+      if ((event as ToggleEvent).newState === "open") el.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    };
     el.addEventListener("beforetoggle", onToggle);
-    return () => el.removeEventListener("beforetoggle", onToggle);
+    el.addEventListener("toggle", onOpened);
+    return () => {
+      el.removeEventListener("beforetoggle", onToggle);
+      el.removeEventListener("toggle", onOpened);
+    };
   }, []);
-  useLayoutEffect(() => {
-    if (open) panel.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
-  }, [open]);
 
   const exportAs = async (format: ExportFormat) => {
     panel.current?.hidePopover();

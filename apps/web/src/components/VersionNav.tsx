@@ -24,6 +24,10 @@ export function VersionNav({
     const id = siblingIds[to - 1];
     if (id !== undefined && !disabled) onSwitch(id);
   };
+  // aria-disabled, not disabled: a button that becomes disabled drops the keyboard focus (to the page), and both do
+  // while a switch is on its way, or the one that led to the last version.
+  const canGoBack = !disabled && index > 1;
+  const canGoOn = !disabled && index < count;
   return (
     <div className="versions" role="group" aria-label={`Versions of this ${of}`} data-testid="versions">
       <button
@@ -31,8 +35,8 @@ export function VersionNav({
         className="icon-button icon-button--small"
         aria-label={`Previous version of this ${of}`}
         title="Previous version"
-        disabled={disabled || index <= 1}
-        onClick={() => go(index - 1)}
+        aria-disabled={!canGoBack}
+        onClick={() => canGoBack && go(index - 1)}
       >
         <Icon name="chevronLeft" size={16} />
       </button>
@@ -44,8 +48,8 @@ export function VersionNav({
         className="icon-button icon-button--small"
         aria-label={`Next version of this ${of}`}
         title="Next version"
-        disabled={disabled || index >= count}
-        onClick={() => go(index + 1)}
+        aria-disabled={!canGoOn}
+        onClick={() => canGoOn && go(index + 1)}
       >
         <Icon name="chevronRight" size={16} />
       </button>

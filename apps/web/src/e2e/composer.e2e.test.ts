@@ -13,6 +13,7 @@ import {
   lastAnswer,
   looks,
   mobile,
+  normalize,
   openFromList,
   runBrowserTests,
   send,
@@ -584,6 +585,44 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     await queued.waitFor({ state: "detached" });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]').length === 2);
     await waitForAnswerState(page, "stop");
+  });
+
+  it("holds the queue behind a message that was not sent until the user sends it again: the conversation keeps their order", async () => {
+    const page = await e2e.openConversation("Chat held-order");
+    const conversationId = await conversationIdOf(page);
+    const fail = await holdSends(page, { count: 1, fail: true });
+    await send(page, "Written first held-order");
+    await composerShows(page, "");
+    await send(page, "Written second held-order");
+    const queued = page.locator('[data-testid="queued-message"]');
+    await queued.waitFor();
+    const failed = page.waitForEvent("requestfailed", (request) => /chat\.send/.test(request.url()));
+    fail();
+    await failed;
+
+    // The message is back in the box, and the one queued after it says what it waits for.
+    await composerShows(page, "Written first held-order");
+    const held = page.getByTestId("queue-held");
+    await held.waitFor();
+    expect(normalize((await held.textContent()) ?? "")).toContain("The queued message waits for “Written first held-order”, which was not sent.");
+    expect(await held.getByRole("button", { name: "Send queue without it" }).isVisible()).toBe(true);
+
+    // Looking at another conversation and coming back (the background sender, then the pane) sends nothing before it.
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => location.hash === "#/");
+    await openFromList(page, "Chat held-order", conversationId);
+    await held.waitFor();
+    await composerShows(page, "Written first held-order");
+
+    // Sent again: it goes, then what was queued after it.
+    const stream = e2e.sim.control({ lastUserIncludes: "Written first held-order" });
+    await page.locator("#composer-input").press("Enter");
+    await stream.connected;
+    expect(await held.count()).toBe(0);
+    await stream.push({ content: "Answered first." });
+    await stream.push({ done: true });
+    await queued.waitFor({ state: "detached" });
+    await questionsOnceIdle(conversationId, ["Chat held-order", "Written first held-order", "Written second held-order"]);
   });
 
   for (const look of looks) {

@@ -245,6 +245,67 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     expect(await userMessages(page).first().locator(".message__bubble").textContent()).toBe("#tell me about pulsars");
   });
 
+  it("keeps the keyboard focus on ‹ and › while switching versions of an answer and of a question", async () => {
+    const page = await e2e.openApp();
+    await send(page, "#switch by keyboard");
+    await waitForAnswers(page, [/to #switch by keyboard/]);
+    await lastAnswer(page).getByRole("button", { name: "Regenerate" }).click();
+    await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
+    await waitForAnswerState(page, "stop");
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.tagName);
+
+    // The answer: ‹ to the first version (the way back is then at its end), › to the second again.
+    await lastAnswer(page).getByRole("button", { name: "Previous version of this answer" }).focus();
+    await page.keyboard.press("Enter");
+    await count(lastAnswer(page)).filter({ hasText: "1 / 2" }).waitFor();
+    await waitForAnswerState(page, "stop");
+    expect(await focused()).toBe("Previous version of this answer");
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("Next version of this answer");
+    await page.keyboard.press("Enter");
+    await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
+    expect(await focused()).toBe("Next version of this answer");
+
+    // The question: an edit makes its second version; ‹ shows the first (another message, shown in its place).
+    await userMessages(page).first().getByRole("button", { name: "Edit" }).click();
+    await page.fill("#edit-message", "#switch by keyboard, edited");
+    await page.getByRole("button", { name: "Save & send" }).click();
+    await waitForAnswers(page, [/to #switch by keyboard, edited/]);
+    const question = userMessages(page).first();
+    await question.getByRole("button", { name: "Previous version of this message" }).focus();
+    await page.keyboard.press("Enter");
+    await count(userMessages(page).first()).filter({ hasText: "1 / 2" }).waitFor();
+    await page.waitForFunction(() => document.activeElement !== document.body);
+    expect(await focused()).toBe("Previous version of this message");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await count(userMessages(page).first()).filter({ hasText: "2 / 2" }).waitFor();
+    await page.waitForFunction(() => document.activeElement !== document.body);
+    expect(await focused()).toBe("Next version of this message");
+  });
+
+  it("works the conversation menu from the keyboard: opening it focuses its first item, arrows move, Escape goes back", async () => {
+    const page = await e2e.openApp();
+    await send(page, "#menu by keyboard");
+    await waitForAnswers(page, [/to #menu by keyboard/]);
+    const focused = () => page.evaluate(() => `${document.activeElement?.getAttribute("role") ?? document.activeElement?.tagName}:${document.activeElement?.textContent?.trim() || document.activeElement?.getAttribute("aria-label")}`);
+    const button = page.getByRole("button", { name: "Conversation options" });
+    for (const key of ["Enter", "Space"]) {
+      await button.focus();
+      await page.keyboard.press(key);
+      await page.getByRole("menu").waitFor();
+      await page.waitForFunction(() => document.activeElement?.getAttribute("role") === "menuitem");
+      expect(await focused()).toBe("menuitem:Export as JSON");
+      await page.keyboard.press("ArrowDown");
+      expect(await focused()).toBe("menuitem:Export as Markdown");
+      await page.keyboard.press("ArrowDown");
+      expect(await focused()).toBe("menuitem:Export as JSON");
+      await page.keyboard.press("Escape");
+      await page.getByRole("menu").waitFor({ state: "hidden" });
+      expect(await focused()).toBe("BUTTON:Conversation options");
+    }
+  });
+
   it("exports a conversation (JSON and Markdown) and imports the JSON as a new conversation with the same messages", async () => {
     const page = await e2e.openApp();
     await send(page, "#export me");

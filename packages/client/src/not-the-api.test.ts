@@ -1,11 +1,11 @@
 // A URL where something answers, but not the streamchat API (a wrong path, another service on that port, a proxy's
 // error page): the error says what answered, with its status, and a subscription is not retried into a timeout.
 import { createServer, type Server } from "node:http";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient } from "./client.js";
 import { ChatClientError } from "./errors.js";
-import { exitCodes, runCli } from "./cli/main.js";
+import { exitCodes } from "./cli/main.js";
+import { runCliCaptured } from "./test-support/run-cli.js";
 
 async function clientError(promise: Promise<unknown>): Promise<ChatClientError> {
   const error = await promise.then(
@@ -63,17 +63,7 @@ describe("a server that is not the streamchat API", () => {
 
   it("the CLI names the status and the URL it used, exit 1", async () => {
     status = 404;
-    let stderr = "";
-    const code = await runCli(["Hello"], {
-      stdin: new PassThrough(),
-      stdout: { write: () => true },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { CHAT_URL: url },
-      onInterrupt: () => () => {},
-      exit: (c) => {
-        throw new Error(`unexpected exit ${c}`);
-      },
-    });
+    const { code, stderr } = await runCliCaptured(["Hello"], { CHAT_URL: url });
     expect(code).toBe(exitCodes.failed);
     expect(stderr).toContain("404");
     expect(stderr).toContain(url);

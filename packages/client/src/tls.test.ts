@@ -2,11 +2,11 @@
 // says so, rather than that the server is not running, and is not retried (another try meets the same certificate).
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient } from "./client.js";
 import { ChatClientError } from "./errors.js";
-import { exitCodes, runCli } from "./cli/main.js";
+import { exitCodes } from "./cli/main.js";
+import { runCliCaptured } from "./test-support/run-cli.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url));
 
@@ -44,17 +44,7 @@ describe("an https server with an untrusted certificate", () => {
   });
 
   it("the CLI says the certificate is not trusted and how to trust a private CA, exit 1", async () => {
-    let stderr = "";
-    const code = await runCli(["Hello"], {
-      stdin: new PassThrough(),
-      stdout: { write: () => true },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { CHAT_URL: url },
-      onInterrupt: () => () => {},
-      exit: (c) => {
-        throw new Error(`unexpected exit ${c}`);
-      },
-    });
+    const { code, stderr } = await runCliCaptured(["Hello"], { CHAT_URL: url });
     expect(code).toBe(exitCodes.failed);
     expect(stderr).toContain("certificate");
     expect(stderr).toContain("NODE_EXTRA_CA_CERTS");

@@ -2,31 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
-import { exitCodes, runCli } from "./main.js";
+import { runCliCaptured } from "../test-support/run-cli.js";
+import { exitCodes } from "./main.js";
 import { solidPng } from "@streamchat/ollama-sim";
 
-/** runCli in this process with captured output (the spawned-process tests are in src/cli.test.ts). */
-async function run(argv: string[], env: Record<string, string | undefined> = {}, input?: string) {
-  let stdout = "";
-  let stderr = "";
-  const stdin = new PassThrough();
-  if (input !== undefined) stdin.end(input);
-  const code = await runCli(argv, {
-    stdin,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-    onInterrupt: () => () => {},
-    exit: (code) => {
-      throw new Error(`unexpected exit ${code}`);
-    },
-  });
-  return { code, stdout, stderr };
-}
+const run = runCliCaptured;
 
 async function closedPort(): Promise<number> {
   const server = createServer();

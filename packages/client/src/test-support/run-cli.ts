@@ -1,0 +1,21 @@
+import { PassThrough } from "node:stream";
+import { runCli } from "../cli/main.js";
+
+/** runCli in this process with captured output (the spawned-process tests are in src/cli.test.ts). */
+export async function runCliCaptured(argv: string[], env: Record<string, string | undefined> = {}, input?: string) {
+  let stdout = "";
+  let stderr = "";
+  const stdin = new PassThrough();
+  if (input !== undefined) stdin.end(input);
+  const code = await runCli(argv, {
+    stdin,
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+    onInterrupt: () => () => {},
+    exit: (code) => {
+      throw new Error(`unexpected exit ${code}`);
+    },
+  });
+  return { code, stdout, stderr };
+}

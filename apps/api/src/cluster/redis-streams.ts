@@ -172,10 +172,11 @@ export class RedisRunStreams implements RunStreams {
   }
 
   /**
-   * History from the stream; from the database where the stream does not continue right after `afterSeq` (expired
-   * after the run ended, lost by a Redis restart, or a recovery gap). Events only the stream has after a gap the
-   * database does not confirm are held back: the database gets them within a commit interval, and the follower
-   * reads again.
+   * History from the stream; from the database where the stream does not continue right after `afterSeq` or skips a
+   * seq (expired after the run ended, lost by a Redis restart, a recovery gap, or events the owner could not add while
+   * its connection to Redis was down: those are in the database, and the run's closing events come after them in
+   * the stream). Events only the stream has after a gap the database does not confirm are held back: the database
+   * gets them within a commit interval, and the follower reads again.
    */
   async read(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     let fromStream: StoredEvent[] = [];
@@ -197,7 +198,7 @@ export class RedisRunStreams implements RunStreams {
     } catch {
       fromStream = [];
     }
-    if (fromStream[0]?.seq === afterSeq + 1) return fromStream;
+    if (isContiguous(afterSeq, fromStream)) return fromStream;
     const fromLog = await this.deps.store.readEvents(runId, afterSeq, limit);
     if (fromStream.length === 0) return fromLog;
     return mergeHistory(afterSeq, fromLog, fromStream, limit);
@@ -279,26 +280,35 @@ export class RedisRunStreams implements RunStreams {
 /**
  * The stream and the log merged by seq: every event of the log, and the stream's events up to the first gap the log
  * does not confirm (a gap in the log is real: seqs skipped on purpose; one only in the stream may be events the log
- * has not committed yet).
+ * has not committed yet). The log confirms a gap before a seq when it has that seq or a later one: a run's events
+ * are committed in seq order, so what the log lacks below its last seq it never gets (the uncommitted tail of a
+ * replica that died, whose run was closed above it).
  */
 export function mergeHistory(afterSeq: number, fromLog: StoredEvent[], fromStream: StoredEvent[], limit: number): StoredEvent[] {
   const bySeq = new Map<number, StoredEvent>();
   for (const stored of fromStream) bySeq.set(stored.seq, stored);
-  const logged = new Set<number>();
+  let lastLogged = afterSeq;
   for (const stored of fromLog) {
     bySeq.set(stored.seq, stored);
-    logged.add(stored.seq);
+    if (stored.seq > lastLogged) lastLogged = stored.seq;
   }
   const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   const out: StoredEvent[] = [];
   let last = afterSeq;
   for (const stored of merged) {
     if (out.length >= limit) break;
-    if (stored.seq !== last + 1 && !logged.has(stored.seq)) break;
+    if (stored.seq !== last + 1 && stored.seq > lastLogged) break;
     out.push(stored);
     last = stored.seq;
   }
   return out;
+}
+
+/** The stream's entries are afterSeq + 1, afterSeq + 2, … with none skipped (and there is at least one). */
+function isContiguous(afterSeq: number, fromStream: readonly StoredEvent[]): boolean {
+  if (fromStream.length === 0) return false;
+  for (let i = 0; i < fromStream.length; i++) if (fromStream[i]!.seq !== afterSeq + 1 + i) return false;
+  return true;
 }
 
 function isIdTooSmall(error: unknown): boolean {

@@ -183,10 +183,21 @@ export async function* followRun(
         // Never skip an event: what is missing before it is in history (every event is there before it is
         // queued). Only when history, read after this event was queued, has nothing more before it is the gap
         // real (seqs skipped on purpose, or the end of a run whose store failed).
-        if (next.seq !== last + 1 && gapChecked !== next.seq) {
-          gapChecked = next.seq;
-          fromLog = true;
-          continue;
+        if (next.seq !== last + 1) {
+          if (gapChecked !== next.seq) {
+            gapChecked = next.seq;
+            fromLog = true;
+            continue;
+          }
+          // ... and only once the run has ended: until then the missing events may still be on their way to the
+          // durable log. In a cluster the run's live stream has them first, and may lose them before the log
+          // commits them (Redis restarted within a commit interval): history then has neither, for a moment. Read
+          // again until it has them, or the run ended (its log is final: what it lacks is never coming).
+          if (await source.isRunning(runId)) {
+            await sleep(pollMs, signal, closing);
+            fromLog = true;
+            continue;
+          }
         }
         queue.shift();
         yield next;

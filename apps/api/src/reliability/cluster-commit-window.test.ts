@@ -1,0 +1,476 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { freshTestData, type TestData } from "../test-support/backend.js";
+import { clusterSkipReason } from "../test-support/cluster-mode.js";
+import { eventually, makeClient, tokenText, type Received } from "../test-support/harness.js";
+import { closedPort, eventsPath, rawSubscribe, spawnApi, tempDir, type ChildApi, type RawSubscription } from "../test-support/reliability.js";
+
+/**
+ * Cluster mode (REDIS_URL + DATABASE_URL), two replicas: the window between an event's XADD to the run's Redis
+ * stream and its commit to PostgreSQL (events are committed in batches, EVENT_FLUSH_MS later; a follower on another
+ * replica gets them from the stream first). The owner's database connections go through a relay that holds what it
+ * sends (its batches are not committed) for as long as the test needs: the window stays open with no timing
+ * assumption.
+ *
+ * - A follower that joins on the other replica inside the window, from the start or from a Last-Event-ID only the
+ *   stream has: each id once, in order.
+ * - The same window when the stream loses the events in it (Redis restarted, as it keeps no data): a follower that
+ *   joins afterwards finds them in neither history (stream lost, log not committed yet) and must wait for the log,
+ *   not jump over them to the next live event.
+ * - The owner out of reach of Redis for a moment: the events it could not add are missing from the stream (its
+ *   closing events come after them there); history fills the hole from the log.
+ * - SIGKILL of the owner inside the window (alone, and after a Redis restart lost part of the stream); the follower's
+ *   own replica losing Redis inside the window.
+ *
+ * Needs STREAMCHAT_TEST_DATABASE_URL and STREAMCHAT_TEST_REDIS_URL (`scripts/test-services.sh run …`); postgres
+ * project only. The second test runs a redis-server of its own (it restarts it).
+ */
+
+const skipReason = clusterSkipReason("cluster-commit-window");
+
+let sim: Simulator;
+let dir: string;
+const children: ChildApi[] = [];
+const closers: Array<() => Promise<void>> = [];
+const redisServers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 1 });
+  dir = tempDir();
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) await child.kill("SIGKILL");
+  for (const close of closers.splice(0)) await close();
+  for (const server of redisServers.splice(0)) await stopRedis(server);
+});
+afterAll(async () => {
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function replica(data: TestData, env: Record<string, string>): Promise<ChildApi> {
+  const child = await spawnApi({
+    CHAT_PROVIDER: "ollama",
+    OLLAMA_HOST: sim.url,
+    CHAT_MODEL: "demo",
+    LOG_LEVEL: "info",
+    GENERATE_TITLES: "0",
+    // One event per model chunk: the test counts events.
+    COALESCE_TOKENS: "0",
+    ...data.env,
+    ...env,
+  });
+  children.push(child);
+  return child;
+}
+
+/** A redis-server of the test's own (it kills and restarts it), on `port`, no persistence. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const data = join(dir, `redis-${port}`);
+  mkdirSync(data, { recursive: true });
+  const server = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", data], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  redisServers.push(server);
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+    server.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      if (output.includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    server.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited (${code}):\n${output}`));
+    });
+  });
+  return server;
+}
+
+async function stopRedis(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
+  server.kill("SIGKILL");
+  await exited;
+}
+
+/**
+ * A TCP relay on loopback to `target` (host:port of a redis:// or postgres:// URL). `hold()` keeps what its clients
+ * send from reaching the server (buffered, in order, connections open) until `release()`: for the owner's database,
+ * its event batches are neither sent nor committed meanwhile, a commit as late as the test wants. `count(marker)`: how
+ * many times the clients sent `marker` (e.g. a history read of one run's stream), so a test knows a replica read
+ * again without timing it. `cut()` breaks every connection and refuses new ones until `restore()`: the server out of
+ * reach of this client only (a network fault, a proxy restarting), with its data intact.
+ */
+async function relay(
+  targetUrl: string,
+): Promise<{ url: string; hold(): void; release(): void; count(marker: string): number; cut(): void; restore(): void }> {
+  const target = new URL(targetUrl);
+  const sockets = new Set<Socket>();
+  const held: Array<{ upstream: Socket; data: Buffer }> = [];
+  let holding = false;
+  let refusing = false;
+  let sent = "";
+  const server: Server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("data", (data: Buffer) => {
+      // Kept whole (a test sends a few thousand commands): a command split across two chunks still counts once.
+      sent += data.toString("latin1");
+      if (holding) held.push({ upstream, data });
+      else upstream.write(data);
+    });
+    upstream.on("data", (data: Buffer) => client.write(data));
+    client.on("close", end).on("error", end);
+    upstream.on("close", end).on("error", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the relay has no TCP port");
+  const url = new URL(targetUrl);
+  url.hostname = "127.0.0.1";
+  url.port = String(address.port);
+  closers.push(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return {
+    url: url.toString(),
+    hold: () => {
+      holding = true;
+    },
+    release: () => {
+      holding = false;
+      for (const { upstream, data } of held.splice(0)) if (!upstream.destroyed) upstream.write(data);
+    },
+    count: (marker) => sent.split(marker).length - 1,
+    cut: () => {
+      refusing = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore: () => {
+      refusing = false;
+    },
+  };
+}
+
+const ids = (received: Received[]) => received.map((r) => Number(r.id));
+const lines = (child: ChildApi, ...parts: string[]) => child.output().split("\n").filter((line) => parts.every((part) => line.includes(part))).length;
+
+/** Each id once and in order, from 1 (no Last-Event-ID) or from after `from`, ending with one done. */
+function expectWhole(received: Received[], from = 0) {
+  expect(ids(received)).toEqual(received.map((_, i) => from + i + 1));
+  expect(received.filter((r) => r.event.type === "done")).toHaveLength(1);
+  expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+}
+
+describe.skipIf(skipReason)("a follower on another replica inside the window between Redis and the database commit", () => {
+  it("joins while the stream has events the log has not committed: from the start and from a Last-Event-ID, each id once and in order", { timeout: 120_000 }, async () => {
+    const data = await freshTestData(dir);
+    const database = await relay(data.url ?? "");
+    const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
+    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
+    const onA = makeClient(a.url);
+    const tag = `[commit-window:${process.pid}:1]`;
+    const control = sim.control({ lastUserIncludes: tag });
+    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
+    await control.connected;
+    const first = rawSubscribe(b.url, eventsPath(runId));
+    let text = "";
+    const push = async (content: string) => {
+      text += content;
+      await control.push({ content });
+      await eventually(() => tokenText(first.received) === text, `"${content}" on B`, 30_000);
+    };
+    await push("a ");
+    const store = await data.openStore();
+    closers.push(() => store.close());
+    await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
+    const committed = await store.lastSeq(runId);
+
+    // A's commits stop reaching the database: what it streams now is in the Redis stream only.
+    database.hold();
+    for (const word of ["b ", "c ", "d "]) await push(word);
+    expect(await store.lastSeq(runId)).toBe(committed);
+    const top = Number(first.received.at(-1)?.id);
+    expect(top).toBeGreaterThan(committed);
+
+    // Followers that join on B now: from the start, and from an id the database does not have.
+    const fromStart = rawSubscribe(b.url, eventsPath(runId));
+    const fromMiddle = rawSubscribe(b.url, eventsPath(runId), { lastEventId: String(committed + 1) });
+    await eventually(() => tokenText(fromStart.received) === text, "the stream's history on the late follower", 30_000);
+    await eventually(() => Number(fromMiddle.received.at(-1)?.id) === top, "the stream's history on the resumed follower", 30_000);
+    await push("e ");
+    expect(await store.lastSeq(runId)).toBe(committed);
+
+    database.release();
+    await control.push({ content: "f " });
+    text += "f ";
+    await control.push({ done: true });
+    const subs: Array<[RawSubscription, number]> = [
+      [first, 0],
+      [fromStart, 0],
+      [fromMiddle, committed + 1],
+    ];
+    for (const [sub] of subs) expect(await sub.ended).toBe("return");
+    for (const [sub, from] of subs) expectWhole(sub.received, from);
+    expect(tokenText(first.received)).toBe(text);
+    expect(tokenText(fromStart.received)).toBe(text);
+    // The same events under the same ids as the durable log.
+    const logged = await store.readEvents(runId);
+    expect(first.received.map((r) => [Number(r.id), r.event.type])).toEqual(logged.map((e) => [e.seq, e.event.type]));
+  });
+
+  it("Redis restarts inside the window (the stream loses events the log has not committed yet): a follower that joins after waits for the log instead of skipping them", { timeout: 120_000 }, async () => {
+    const data = await freshTestData(dir);
+    const database = await relay(data.url ?? "");
+    const port = await closedPort();
+    let redis = await startRedis(port);
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    // B's commands go through a relay that counts its reads of the run's stream.
+    const counted = await relay(redisUrl);
+    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: counted.url })]);
+    const onA = makeClient(a.url);
+    const tag = `[commit-window:${process.pid}:2]`;
+    const control = sim.control({ lastUserIncludes: tag });
+    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
+    await control.connected;
+    const first = rawSubscribe(b.url, eventsPath(runId));
+    let text = "";
+    const push = async (content: string) => {
+      text += content;
+      await control.push({ content });
+      await eventually(() => tokenText(first.received) === text, `"${content}" on B`, 30_000);
+    };
+    await push("a ");
+    const store = await data.openStore();
+    closers.push(() => store.close());
+    await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
+    const committed = await store.lastSeq(runId);
+
+    database.hold();
+    for (const word of ["b ", "c "]) await push(word);
+    expect(await store.lastSeq(runId)).toBe(committed);
+
+    // Redis restarts while the answer is quiet (nothing is written meanwhile, so the run goes on): "b" and "c" were
+    // only in the stream, which is gone.
+    const reconnectsA = lines(a, '"role":"commands"', "connected to Redis again");
+    const readerBackB = lines(b, "the blocking Redis stream reader is back");
+    await stopRedis(redis);
+    redis = await startRedis(port);
+    await eventually(() => lines(a, '"role":"commands"', "connected to Redis again") > reconnectsA, "A's commands connection back", 30_000);
+    await eventually(() => lines(b, "the blocking Redis stream reader is back") > readerBackB, "B's stream reader back", 30_000);
+    for (const word of ["d ", "e "]) await push(word);
+    expect(await store.lastSeq(runId)).toBe(committed);
+
+    // Joins now: its history is the log up to `committed`, then nothing it can trust until the log has "b" and "c".
+    const late = rawSubscribe(b.url, eventsPath(runId));
+    await eventually(() => Number(late.received.at(-1)?.id) === committed, "the committed history on the late follower", 30_000);
+    const xrange = `XRANGE\r\n$${`streamchat:run:${runId}`.length}\r\nstreamchat:run:${runId}\r\n`;
+    const readsBefore = counted.count(xrange);
+    await push("f ");
+    // Either it jumped to "f" (over events it never got), or it read the history again twice after "f" came and
+    // still waits: both without a clock.
+    await eventually(() => late.received.length > committed || counted.count(xrange) >= readsBefore + 2, "the late follower to move or to read again", 30_000);
+
+    database.release();
+    await control.push({ done: true });
+    expect(await first.ended).toBe("return");
+    expect(await late.ended).toBe("return");
+    expectWhole(first.received);
+    expectWhole(late.received);
+    expect(tokenText(late.received)).toBe(text);
+    expect(late.received.map((r) => [r.id, r.event])).toEqual(first.received.map((r) => [r.id, r.event]));
+  });
+  it("the owner loses Redis for a moment (Redis keeps its data): events it could not add are missing from the stream, and a follower that joins after the end still gets them, from the log", { timeout: 120_000 }, async () => {
+    const data = await freshTestData(dir);
+    const database = await relay(data.url ?? "");
+    const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
+    const toRedis = await relay(redisUrl);
+    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: toRedis.url }), replica(data, { REDIS_URL: redisUrl })]);
+    const onA = makeClient(a.url);
+    const tag = `[commit-window:${process.pid}:3]`;
+    const control = sim.control({ lastUserIncludes: tag });
+    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
+    await control.connected;
+    const first = rawSubscribe(b.url, eventsPath(runId));
+    for (const word of ["a ", "b "]) {
+      await control.push({ content: word });
+      await eventually(() => tokenText(first.received).endsWith(word), `"${word}" on B`, 30_000);
+    }
+
+    // A's Redis connections break and stay broken; its database waits (so its run's end is written after Redis is back).
+    const lost = lines(a, '"role":"commands"', "lost the connection to Redis");
+    toRedis.cut();
+    await eventually(() => lines(a, '"role":"commands"', "lost the connection to Redis") > lost, "A to see its Redis connection gone", 30_000);
+    database.hold();
+    // The token goes to A's log (queued) but not to the stream: the run stops with an internal error.
+    await control.push({ content: "c " });
+    await eventually(() => lines(a, "storing the run failed; stopping it") > 0, "A to stop the run", 30_000);
+    const back = lines(a, '"role":"commands"', "connected to Redis again");
+    toRedis.restore();
+    await eventually(() => lines(a, '"role":"commands"', "connected to Redis again") > back, "A's commands connection back", 30_000);
+    database.release();
+
+    expect(await first.ended).toBe("return");
+    const store = await data.openStore();
+    closers.push(() => store.close());
+    const logged = await store.readEvents(runId);
+    expect(logged.at(-1)?.event).toMatchObject({ type: "done", reason: "error" });
+    expect(logged.map((e) => e.event.type === "token" ? e.event.text : "").join("")).toBe("a b c ");
+    const asLogged = logged.map((e) => [String(e.seq), e.event]);
+    // The follower that was there all along, and one that joins on B after the end (a reload while the stream lives).
+    expect(first.received.map((r) => [r.id, r.event])).toEqual(asLogged);
+    const late = rawSubscribe(b.url, eventsPath(runId));
+    expect(await late.ended).toBe("return");
+    expect(late.received.map((r) => [r.id, r.event])).toEqual(asLogged);
+  });
+  it("SIGKILL of the owner inside the window: B closes the run above every id the stream had; its followers and a client resuming on B from an id only the stream had get error + done once", { timeout: 120_000 }, async () => {
+    const data = await freshTestData(dir);
+    const database = await relay(data.url ?? "");
+    const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
+    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
+    const onA = makeClient(a.url);
+    const tag = `[commit-window:${process.pid}:4]`;
+    const control = sim.control({ lastUserIncludes: tag });
+    const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
+    await control.connected;
+    const first = rawSubscribe(b.url, eventsPath(runId));
+    const push = async (word: string) => {
+      await control.push({ content: word });
+      await eventually(() => tokenText(first.received).endsWith(word), `"${word}" on B`, 30_000);
+    };
+    await push("a ");
+    const store = await data.openStore();
+    closers.push(() => store.close());
+    await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
+    const committed = await store.lastSeq(runId);
+    database.hold();
+    for (const word of ["b ", "c "]) await push(word);
+    const seen = Number(first.received.at(-1)?.id);
+    expect(seen).toBeGreaterThan(committed);
+
+    // "b" and "c" die with A (its batch never reached the database); the stream had them.
+    await a.kill("SIGKILL");
+    await control.closedByClient;
+    expect(await first.ended).toBe("return");
+    const closing = first.received.slice(-2);
+    expect(closing.map((r) => r.event)).toEqual([
+      expect.objectContaining({ type: "error", code: "interrupted" }),
+      expect.objectContaining({ type: "done", reason: "interrupted" }),
+    ]);
+    expect(Number(closing[0]!.id)).toBeGreaterThan(seen);
+    expect(Number(closing[1]!.id)).toBe(Number(closing[0]!.id) + 1);
+    expect(ids(first.received.slice(0, -2))).toEqual(Array.from({ length: seen }, (_, i) => i + 1));
+    expect(tokenText(first.received)).toBe("a b c ");
+
+    // A client that saw "c" on A reconnects to B: the end, once. One that joins now: what the stream still has, then the end.
+    const resumed = rawSubscribe(b.url, eventsPath(runId), { lastEventId: String(seen) });
+    expect(await resumed.ended).toBe("return");
+    expect(resumed.received.map((r) => [r.id, r.event])).toEqual(closing.map((r) => [r.id, r.event]));
+    const late = rawSubscribe(b.url, eventsPath(runId));
+    expect(await late.ended).toBe("return");
+    expect(late.received.map((r) => [r.id, r.event])).toEqual(first.received.map((r) => [r.id, r.event]));
+    expect((await makeClient(b.url).conversations.get.query({ conversationId })).activeRunId).toBeNull();
+  });
+
+  it("the follower's replica loses Redis inside the window (the owner keeps streaming): its followers read the database meanwhile, then go live again, each id once and in order", { timeout: 120_000 }, async () => {
+    const data = await freshTestData(dir);
+    const database = await relay(data.url ?? "");
+    const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
+    const toRedis = await relay(redisUrl);
+    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: toRedis.url })]);
+    const onA = makeClient(a.url);
+    const tag = `[commit-window:${process.pid}:5]`;
+    const control = sim.control({ lastUserIncludes: tag });
+    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
+    await control.connected;
+    const onB = rawSubscribe(b.url, eventsPath(runId));
+    // A follower on A too: it tells the test when A has streamed a token.
+    const onOwner = rawSubscribe(a.url, eventsPath(runId));
+    let text = "";
+    const push = async (word: string, where: RawSubscription) => {
+      text += word;
+      await control.push({ content: word });
+      await eventually(() => tokenText(where.received) === text, `"${word}" streamed`, 30_000);
+    };
+    await push("a ", onB);
+    database.hold();
+    await push("b ", onB);
+
+    // B's Redis goes away; A streams on, into the stream only (its database is held).
+    const readerLost = lines(b, "the blocking Redis stream reader lost its connection");
+    toRedis.cut();
+    await eventually(() => lines(b, "the blocking Redis stream reader lost its connection") > readerLost, "B's reader to see Redis gone", 30_000);
+    for (const word of ["c ", "d "]) await push(word, onOwner);
+    const readerBack = lines(b, "the blocking Redis stream reader is back");
+    toRedis.restore();
+    await eventually(() => lines(b, "the blocking Redis stream reader is back") > readerBack, "B's reader back", 30_000);
+    await eventually(() => tokenText(onB.received) === text, "B's follower to catch up from the stream", 30_000);
+    await push("e ", onB);
+    database.release();
+    await control.push({ done: true });
+    for (const sub of [onB, onOwner]) {
+      expect(await sub.ended).toBe("return");
+      expectWhole(sub.received);
+      expect(tokenText(sub.received)).toBe(text);
+    }
+    expect(onB.received.map((r) => [r.id, r.event])).toEqual(onOwner.received.map((r) => [r.id, r.event]));
+  });
+  it("Redis restarts inside the window and then the owner is SIGKILLed: a follower that joins after the end gets what the stream kept, then error + done", { timeout: 120_000 }, async () => {
+    const data = await freshTestData(dir);
+    const database = await relay(data.url ?? "");
+    const port = await closedPort();
+    let redis = await startRedis(port);
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
+    const onA = makeClient(a.url);
+    const tag = `[commit-window:${process.pid}:6]`;
+    const control = sim.control({ lastUserIncludes: tag });
+    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
+    await control.connected;
+    const first = rawSubscribe(b.url, eventsPath(runId));
+    const push = async (word: string) => {
+      await control.push({ content: word });
+      await eventually(() => tokenText(first.received).endsWith(word), `"${word}" on B`, 30_000);
+    };
+    await push("a ");
+    const store = await data.openStore();
+    closers.push(() => store.close());
+    await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
+    database.hold();
+    await push("b ");
+    const reconnectsA = lines(a, '"role":"commands"', "connected to Redis again");
+    await stopRedis(redis);
+    redis = await startRedis(port);
+    await eventually(() => lines(a, '"role":"commands"', "connected to Redis again") > reconnectsA, "A's commands connection back", 30_000);
+    await push("c ");
+    // "b" was in the lost stream and in A's uncommitted batch only: it dies with A.
+    await a.kill("SIGKILL");
+    expect(await first.ended).toBe("return");
+    expect(first.received.at(-1)?.event).toMatchObject({ type: "done", reason: "interrupted" });
+
+    const late = rawSubscribe(b.url, eventsPath(runId));
+    expect(await late.ended).toBe("return");
+    expect(late.received.at(-1)?.event).toMatchObject({ type: "done", reason: "interrupted" });
+    expect(tokenText(late.received)).toBe("a c ");
+    expect(late.received.map((r) => [r.id, r.event])).toEqual(first.received.filter((r) => !(r.event.type === "token" && r.event.text === "b ")).map((r) => [r.id, r.event]));
+  });
+});

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { freshTestData, type TestData } from "../test-support/backend.js";
 import { clusterSkipReason } from "../test-support/cluster-mode.js";
@@ -101,74 +101,11 @@ async function stopRedis(server: ChildProcess): Promise<void> {
   await exited;
 }
 
-/**
- * A TCP relay on loopback to `target` (host:port of a redis:// or postgres:// URL). `hold()` keeps what its clients
- * send from reaching the server (buffered, in order, connections open) until `release()`: for the owner's database,
- * its event batches are neither sent nor committed meanwhile, a commit as late as the test wants. `count(marker)`: how
- * many times the clients sent `marker` (e.g. a history read of one run's stream), so a test knows a replica read
- * again without timing it. `cut()` breaks every connection and refuses new ones until `restore()`: the server out of
- * reach of this client only (a network fault, a proxy restarting), with its data intact.
- */
-async function relay(
-  targetUrl: string,
-): Promise<{ url: string; hold(): void; release(): void; count(marker: string): number; cut(): void; restore(): void }> {
-  const target = new URL(targetUrl);
-  const sockets = new Set<Socket>();
-  const held: Array<{ upstream: Socket; data: Buffer }> = [];
-  let holding = false;
-  let refusing = false;
-  let sent = "";
-  const server: Server = createServer((client) => {
-    if (refusing) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on("data", (data: Buffer) => {
-      // Kept whole (a test sends a few thousand commands): a command split across two chunks still counts once.
-      sent += data.toString("latin1");
-      if (holding) held.push({ upstream, data });
-      else upstream.write(data);
-    });
-    upstream.on("data", (data: Buffer) => client.write(data));
-    client.on("close", end).on("error", end);
-    upstream.on("close", end).on("error", end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the relay has no TCP port");
-  const url = new URL(targetUrl);
-  url.hostname = "127.0.0.1";
-  url.port = String(address.port);
-  closers.push(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return {
-    url: url.toString(),
-    hold: () => {
-      holding = true;
-    },
-    release: () => {
-      holding = false;
-      for (const { upstream, data } of held.splice(0)) if (!upstream.destroyed) upstream.write(data);
-    },
-    count: (marker) => sent.split(marker).length - 1,
-    cut: () => {
-      refusing = true;
-      for (const socket of sockets) socket.destroy();
-    },
-    restore: () => {
-      refusing = false;
-    },
-  };
+/** Core's TCP relay, closed after each test. */
+async function relay(targetUrl: string): Promise<TcpRelay> {
+  const started = await startTcpRelay(targetUrl);
+  closers.push(() => started.close());
+  return started;
 }
 
 const ids = (received: Received[]) => received.map((r) => Number(r.id));
@@ -206,7 +143,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     const committed = await store.lastSeq(runId);
 
     // A's commits stop reaching the database: what it streams now is in the Redis stream only.
-    database.hold();
+    database.holdRequests();
     for (const word of ["b ", "c ", "d "]) await push(word);
     expect(await store.lastSeq(runId)).toBe(committed);
     const top = Number(first.received.at(-1)?.id);
@@ -220,7 +157,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     await push("e ");
     expect(await store.lastSeq(runId)).toBe(committed);
 
-    database.release();
+    database.releaseRequests();
     await control.push({ content: "f " });
     text += "f ";
     await control.push({ done: true });
@@ -265,7 +202,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
     const committed = await store.lastSeq(runId);
 
-    database.hold();
+    database.holdRequests();
     for (const word of ["b ", "c "]) await push(word);
     expect(await store.lastSeq(runId)).toBe(committed);
 
@@ -284,13 +221,13 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     const late = rawSubscribe(b.url, eventsPath(runId));
     await eventually(() => Number(late.received.at(-1)?.id) === committed, "the committed history on the late follower", 30_000);
     const xrange = `XRANGE\r\n$${`streamchat:run:${runId}`.length}\r\nstreamchat:run:${runId}\r\n`;
-    const readsBefore = counted.count(xrange);
+    const readsBefore = counted.sent(xrange);
     await push("f ");
     // Either it jumped to "f" (over events it never got), or it read the history again twice after "f" came and
     // still waits: both without a clock.
-    await eventually(() => late.received.length > committed || counted.count(xrange) >= readsBefore + 2, "the late follower to move or to read again", 30_000);
+    await eventually(() => late.received.length > committed || counted.sent(xrange) >= readsBefore + 2, "the late follower to move or to read again", 30_000);
 
-    database.release();
+    database.releaseRequests();
     await control.push({ done: true });
     expect(await first.ended).toBe("return");
     expect(await late.ended).toBe("return");
@@ -320,14 +257,14 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     const lost = lines(a, '"role":"commands"', "lost the connection to Redis");
     toRedis.cut();
     await eventually(() => lines(a, '"role":"commands"', "lost the connection to Redis") > lost, "A to see its Redis connection gone", 30_000);
-    database.hold();
+    database.holdRequests();
     // The token goes to A's log (queued) but not to the stream: the run stops with an internal error.
     await control.push({ content: "c " });
     await eventually(() => lines(a, "storing the run failed; stopping it") > 0, "A to stop the run", 30_000);
     const back = lines(a, '"role":"commands"', "connected to Redis again");
     toRedis.restore();
     await eventually(() => lines(a, '"role":"commands"', "connected to Redis again") > back, "A's commands connection back", 30_000);
-    database.release();
+    database.releaseRequests();
 
     expect(await first.ended).toBe("return");
     const store = await data.openStore();
@@ -362,7 +299,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     closers.push(() => store.close());
     await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
     const committed = await store.lastSeq(runId);
-    database.hold();
+    database.holdRequests();
     for (const word of ["b ", "c "]) await push(word);
     const seen = Number(first.received.at(-1)?.id);
     expect(seen).toBeGreaterThan(committed);
@@ -412,7 +349,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
       await eventually(() => tokenText(where.received) === text, `"${word}" streamed`, 30_000);
     };
     await push("a ", onB);
-    database.hold();
+    database.holdRequests();
     await push("b ", onB);
 
     // B's Redis goes away; A streams on, into the stream only (its database is held).
@@ -425,7 +362,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     await eventually(() => lines(b, "the blocking Redis stream reader is back") > readerBack, "B's reader back", 30_000);
     await eventually(() => tokenText(onB.received) === text, "B's follower to catch up from the stream", 30_000);
     await push("e ", onB);
-    database.release();
+    database.releaseRequests();
     await control.push({ done: true });
     for (const sub of [onB, onOwner]) {
       expect(await sub.ended).toBe("return");
@@ -455,7 +392,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     const store = await data.openStore();
     closers.push(() => store.close());
     await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
-    database.hold();
+    database.holdRequests();
     await push("b ");
     const reconnectsA = lines(a, '"role":"commands"', "connected to Redis again");
     await stopRedis(redis);

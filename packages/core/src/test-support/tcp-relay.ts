@@ -19,12 +19,25 @@ export interface TcpRelay {
    * is dropped before the server: a process that dies right before those bytes leave it. Resolves at that chunk.
    */
   cutFrom(match: (chunk: Buffer) => boolean): Promise<void>;
+  /**
+   * From now on what clients send is held back before the server (in order, the connections open) until
+   * `releaseRequests`: a client whose writes (a database commit) are as late as a test wants.
+   */
+  holdRequests(): void;
+  /** Sends what was held back and relays again. */
+  releaseRequests(): void;
+  /** How many times clients have sent `marker` so far (e.g. one run's stream key in a read). */
+  sent(marker: string): number;
+  /** Breaks every connection and refuses new ones until `restore`: the server out of this client's reach, its data intact. */
+  cut(): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
 /**
  * A TCP relay on loopback to the host and port of `targetUrl` (redis://, postgres://…), for the faults a connection
- * can show: a server that stops answering, a reply lost after the server acted.
+ * can show: a server that stops answering, a reply lost after the server acted, requests held back, a server out of
+ * reach.
  */
 export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
   const target = new URL(targetUrl);
@@ -32,9 +45,18 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
   const held: Array<{ client: Socket; data: Buffer }> = [];
   let losing: { marker: string; replyEnd: Buffer } | undefined;
   let lost = 0;
-  let cut: { match: (chunk: Buffer) => boolean; reached: () => void; done: boolean } | undefined;
+  let cutting: { match: (chunk: Buffer) => boolean; reached: () => void; done: boolean } | undefined;
+  let holdingRequests = false;
+  const heldRequests: Array<{ upstream: Socket; data: Buffer }> = [];
+  let refusing = false;
+  // Kept whole: a marker split across two chunks still counts once.
+  let sentText = "";
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(Number(target.port), target.hostname);
     sockets.add(client).add(upstream);
     let replyEnd: Buffer | undefined;
@@ -46,16 +68,18 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
       sockets.delete(upstream);
     };
     client.on("data", (data) => {
-      if (cut && !cut.done && cut.match(data)) {
-        cut.done = true;
-        cut.reached();
+      if (cutting && !cutting.done && cutting.match(data)) {
+        cutting.done = true;
+        cutting.reached();
       }
-      if (cut?.done) return;
+      if (cutting?.done) return;
+      sentText += data.toString("latin1");
       if (losing && data.includes(losing.marker)) {
         replyEnd = losing.replyEnd;
         losing = undefined;
       }
-      upstream.write(data);
+      if (holdingRequests) heldRequests.push({ upstream, data });
+      else upstream.write(data);
     });
     upstream.on("data", (data) => {
       if (replyEnd) {
@@ -91,8 +115,23 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
     lost: () => lost,
     cutFrom: (match) =>
       new Promise<void>((resolve) => {
-        cut = { match, reached: resolve, done: false };
+        cutting = { match, reached: resolve, done: false };
       }),
+    holdRequests: () => {
+      holdingRequests = true;
+    },
+    releaseRequests: () => {
+      holdingRequests = false;
+      for (const { upstream, data } of heldRequests.splice(0)) if (!upstream.destroyed) upstream.write(data);
+    },
+    sent: (marker) => sentText.split(marker).length - 1,
+    cut: () => {
+      refusing = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore: () => {
+      refusing = false;
+    },
     close: () => {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));

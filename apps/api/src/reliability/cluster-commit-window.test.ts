@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { freshTestData, type TestData } from "../test-support/backend.js";
 import { clusterSkipReason } from "../test-support/cluster-mode.js";
 import { eventually, makeClient, tokenText, type Received } from "../test-support/harness.js";
+import { startRedisServer, stopRedisServer } from "../test-support/redis-server.js";
 import { closedPort, eventsPath, rawSubscribe, spawnApi, tempDir, type ChildApi, type RawSubscription } from "../test-support/reliability.js";
 
 /**
@@ -68,38 +68,14 @@ async function replica(data: TestData, env: Record<string, string>): Promise<Chi
   return child;
 }
 
-/** A redis-server of the test's own (it kills and restarts it), on `port`, no persistence. */
+/** A redis-server of the test's own (it kills and restarts it); stopped after each test. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const data = join(dir, `redis-${port}`);
-  mkdirSync(data, { recursive: true });
-  const server = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", data], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const server = await startRedisServer(dir, port);
   redisServers.push(server);
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-    server.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-      if (output.includes("Ready to accept connections")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    server.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited (${code}):\n${output}`));
-    });
-  });
   return server;
 }
 
-async function stopRedis(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
-  server.kill("SIGKILL");
-  await exited;
-}
+const stopRedis = stopRedisServer;
 
 /** Core's TCP relay, closed after each test. */
 async function relay(targetUrl: string): Promise<TcpRelay> {

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
@@ -11,6 +10,7 @@ import { silentLog } from "../runs/run-log.js";
 import { clientList, clusterSkipReason, isBlockedRead, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { collectRun, eventually as eventuallyWithin, makeClient, tokenText, type Received } from "../test-support/harness.js";
 import { ApartPusher } from "../test-support/push-apart.js";
+import { startRedisServer, stopRedisServer } from "../test-support/redis-server.js";
 import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
 
 /**
@@ -88,38 +88,14 @@ const ids = (received: Received[]) => received.map((r) => Number(r.id));
 let tags = 0;
 const newTag = () => `[cluster:${process.pid}:${++tags}]`;
 
-/** A redis-server of the test's own (it kills and restarts it), on `port`, no persistence. */
+/** A redis-server of the test's own (it kills and restarts it); stopped after each test. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const data = join(dir, `redis-${port}`);
-  mkdirSync(data, { recursive: true });
-  const server = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", data], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const server = await startRedisServer(dir, port);
   redisServers.push(server);
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-    server.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-      if (output.includes("Ready to accept connections")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    server.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited (${code}):\n${output}`));
-    });
-  });
   return server;
 }
 
-async function stopRedis(server: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
-  server.kill(signal);
-  await exited;
-}
+const stopRedis = stopRedisServer;
 
 async function healthz(url: string): Promise<{ status: number; body: { ok: boolean; redis?: { ok: boolean } } }> {
   const res = await fetch(`${url}/healthz`);

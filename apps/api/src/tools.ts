@@ -84,7 +84,7 @@ export class ToolCatalog {
   ) {
     // Registered now: tools that start something on first use (the calculator's worker) start it now instead,
     // so the first call of a run does not wait for it.
-    prepareTools([...builtinTools, ...(opts.extraTools ?? [])]);
+    void prepareTools([...builtinTools, ...(opts.extraTools ?? [])]);
   }
 
   /** A resumed run waits for the MCP servers' first connection: the call it continues may be one of theirs. */

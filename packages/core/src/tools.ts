@@ -29,9 +29,10 @@ export interface Tool<I = unknown, O = unknown> {
   /**
    * Starts what the tool needs ahead of its first call (the calculator's worker), so that call does not wait for
    * it. Called by whoever offers the tool when it is registered (the API at start-up, `prepareTools`); must
-   * return at once, not throw, and be cheap to call again. Optional: a tool works without it being called.
+   * return at once (a promise of being ready, at most), not throw, and be cheap to call again. Optional: a tool
+   * works without it being called.
    */
-  prepare?(): void;
+  prepare?(): void | Promise<void>;
 }
 
 // Tool<any, ...>: a list of tools with different inputs; callers never see `any` (args are validated first).
@@ -56,16 +57,20 @@ export function defineTool<S extends z.ZodType, O>(
 
 /**
  * Calls each tool's `prepare` (see Tool.prepare): where tools are registered, so their first calls do not pay a
- * start-up. A prepare that throws is skipped: preparing is an optimisation, the call would start it anyway.
+ * start-up. A prepare that throws is skipped: preparing is an optimisation, the call would start it anyway. The
+ * promise: every tool ready (a caller may ignore it).
  */
-export function prepareTools(tools: Iterable<AnyTool>): void {
+export function prepareTools(tools: Iterable<AnyTool>): Promise<void> {
+  const preparing: Array<void | Promise<void>> = [];
   for (const tool of tools) {
     try {
-      tool.prepare?.();
+      preparing.push(tool.prepare?.());
     } catch {
       // The tool's first call starts what it needs instead (and reports a failure there, to the model).
     }
   }
+  // Resolves once every tool is ready (or failed to get ready: not an error here, either).
+  return Promise.allSettled(preparing).then(() => undefined);
 }
 
 /** The tool as the model sees it: name, description and the input's JSON Schema (zod 4 toJSONSchema). */

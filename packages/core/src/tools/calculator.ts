@@ -44,6 +44,8 @@ class CalculatorPool {
   private started = 0;
   /** prepare() was called: an idle worker is kept ready, also after one was terminated (timeout, cancel, heap). */
   private keepWarm = false;
+  /** Promises of prepare(), settled once an idle worker is ready or none is starting (see prepared()). */
+  private readonly preparing = new Set<() => boolean>();
 
   state(): CalculatorPoolState {
     let ready = 0;
@@ -51,10 +53,32 @@ class CalculatorPool {
     return { workers: this.workers.size, ready, started: this.started };
   }
 
-  /** Starts a worker now unless one is idle (or the pool is full), and keeps one warm from then on. */
-  prepare(): void {
+  /**
+   * Starts a worker now unless one is idle (or the pool is full), and keeps one warm from then on. Resolves once an
+   * idle worker is ready, or no worker is starting any more (one that could not start: the first call reports it).
+   */
+  prepare(): Promise<void> {
     this.keepWarm = true;
     this.replenish();
+    return new Promise<void>((resolve) => {
+      const settled = () => {
+        if (!this.prepared()) return false;
+        this.preparing.delete(settled);
+        resolve();
+        return true;
+      };
+      if (!settled()) this.preparing.add(settled);
+    });
+  }
+
+  private prepared(): boolean {
+    if (this.idle.some((worker) => this.ready.has(worker))) return true;
+    for (const worker of this.workers) if (!this.ready.has(worker)) return false;
+    return true;
+  }
+
+  private settlePrepares(): void {
+    for (const settled of [...this.preparing]) settled();
   }
 
   private replenish(): void {
@@ -100,6 +124,7 @@ class CalculatorPool {
       if (!isReady(message)) return;
       this.ready.add(worker);
       worker.off("message", onReady);
+      this.settlePrepares();
     };
     worker.on("message", onReady);
     worker.once("exit", () => {
@@ -111,6 +136,7 @@ class CalculatorPool {
       // A worker that never became ready (it could not start) is not replaced here: that would loop. The next
       // calculation starts one and reports the failure.
       if (this.ready.has(worker)) this.replenish();
+      this.settlePrepares();
     });
     // Errors are handled per calculation in run(); this keeps one between calculations from being unhandled.
     worker.on("error", () => undefined);
@@ -193,9 +219,10 @@ export function calculatorPoolState(): CalculatorPoolState {
  * Starts a calculator worker ahead of need and keeps one idle and ready from then on (also after a calculation
  * was terminated): the first calculation then does not wait for a worker to build its mathjs instance. Call it
  * where the tool is offered (a server's start-up), not on import: the idle worker holds ~50 MB. Cheap to call again.
+ * Resolves once the worker is ready (or could not start), e.g. for a benchmark that measures after start-up.
  */
-export function prepareCalculator(): void {
-  pool.prepare();
+export function prepareCalculator(): Promise<void> {
+  return pool.prepare();
 }
 
 /**

@@ -218,7 +218,7 @@ export function calculatorPoolState(): CalculatorPoolState {
 /**
  * Starts a calculator worker ahead of need and keeps one idle and ready from then on (also after a calculation
  * was terminated): the first calculation then does not wait for a worker to build its mathjs instance. Call it
- * where the tool is offered (a server's start-up), not on import: the idle worker holds ~50 MB. Cheap to call again.
+ * where the tool is offered (a server's start-up), not on import: the idle worker holds ~50–90 MB of RSS. Cheap to call again.
  * Resolves once the worker is ready (or could not start), e.g. for a benchmark that measures after start-up.
  */
 export function prepareCalculator(): Promise<void> {

@@ -536,7 +536,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     await liveness.close();
     await provider.close();
     // Said last, so that a reader knows the shutdown was clean: `pnpm start` follows a Ctrl-C with its own
-    // "ELIFECYCLE Command failed" whatever the server's exit code (pnpm's behaviour since 10.16).
+    // "ELIFECYCLE Command failed" whatever the server's exit code (pnpm's own behaviour, pnpm/pnpm#9938).
     app.log.info("stopped: every run has ended and the store is closed");
     // The last lines (shutdown) get a moment to reach a slow reader; a reader that is gone or stuck
     // costs this second at most.

@@ -84,6 +84,23 @@ async function relay(targetUrl: string): Promise<TcpRelay> {
   return started;
 }
 
+/** A run started on replica A, its model answer held by the simulator (`control`) until the test pushes tokens. */
+async function runOnA(a: ChildApi, n: number) {
+  const tag = `[commit-window:${process.pid}:${n}]`;
+  const control = sim.control({ lastUserIncludes: tag });
+  const { runId, conversationId } = await makeClient(a.url).chat.send.mutate({ message: `${tag} go` });
+  await control.connected;
+  return { runId, conversationId, control };
+}
+
+/** The shared database (a store of the test's own), once it has committed what `follower` received so far. */
+async function committedUpTo(data: TestData, runId: string, follower: RawSubscription) {
+  const store = await data.openStore();
+  closers.push(() => store.close());
+  await eventually(async () => (await store.lastSeq(runId)) === Number(follower.received.at(-1)?.id), "the first token committed", 30_000);
+  return { store, committed: await store.lastSeq(runId) };
+}
+
 const ids = (received: Received[]) => received.map((r) => Number(r.id));
 const lines = (child: ChildApi, ...parts: string[]) => child.output().split("\n").filter((line) => parts.every((part) => line.includes(part))).length;
 
@@ -100,11 +117,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     const database = await relay(data.url ?? "");
     const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
     const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
-    const onA = makeClient(a.url);
-    const tag = `[commit-window:${process.pid}:1]`;
-    const control = sim.control({ lastUserIncludes: tag });
-    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
-    await control.connected;
+    const { runId, control } = await runOnA(a, 1);
     const first = rawSubscribe(b.url, eventsPath(runId));
     let text = "";
     const push = async (content: string) => {
@@ -113,10 +126,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
       await eventually(() => tokenText(first.received) === text, `"${content}" on B`, 30_000);
     };
     await push("a ");
-    const store = await data.openStore();
-    closers.push(() => store.close());
-    await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
-    const committed = await store.lastSeq(runId);
+    const { store, committed } = await committedUpTo(data, runId, first);
 
     // A's commits stop reaching the database: what it streams now is in the Redis stream only.
     database.holdRequests();
@@ -160,11 +170,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     // B's commands go through a relay that counts its reads of the run's stream.
     const counted = await relay(redisUrl);
     const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: counted.url })]);
-    const onA = makeClient(a.url);
-    const tag = `[commit-window:${process.pid}:2]`;
-    const control = sim.control({ lastUserIncludes: tag });
-    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
-    await control.connected;
+    const { runId, control } = await runOnA(a, 2);
     const first = rawSubscribe(b.url, eventsPath(runId));
     let text = "";
     const push = async (content: string) => {
@@ -173,10 +179,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
       await eventually(() => tokenText(first.received) === text, `"${content}" on B`, 30_000);
     };
     await push("a ");
-    const store = await data.openStore();
-    closers.push(() => store.close());
-    await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
-    const committed = await store.lastSeq(runId);
+    const { store, committed } = await committedUpTo(data, runId, first);
 
     database.holdRequests();
     for (const word of ["b ", "c "]) await push(word);
@@ -218,11 +221,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
     const toRedis = await relay(redisUrl);
     const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: toRedis.url }), replica(data, { REDIS_URL: redisUrl })]);
-    const onA = makeClient(a.url);
-    const tag = `[commit-window:${process.pid}:3]`;
-    const control = sim.control({ lastUserIncludes: tag });
-    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
-    await control.connected;
+    const { runId, control } = await runOnA(a, 3);
     const first = rawSubscribe(b.url, eventsPath(runId));
     for (const word of ["a ", "b "]) {
       await control.push({ content: word });
@@ -260,21 +259,14 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     const database = await relay(data.url ?? "");
     const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
     const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
-    const onA = makeClient(a.url);
-    const tag = `[commit-window:${process.pid}:4]`;
-    const control = sim.control({ lastUserIncludes: tag });
-    const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
-    await control.connected;
+    const { runId, conversationId, control } = await runOnA(a, 4);
     const first = rawSubscribe(b.url, eventsPath(runId));
     const push = async (word: string) => {
       await control.push({ content: word });
       await eventually(() => tokenText(first.received).endsWith(word), `"${word}" on B`, 30_000);
     };
     await push("a ");
-    const store = await data.openStore();
-    closers.push(() => store.close());
-    await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
-    const committed = await store.lastSeq(runId);
+    const { store, committed } = await committedUpTo(data, runId, first);
     database.holdRequests();
     for (const word of ["b ", "c "]) await push(word);
     const seen = Number(first.received.at(-1)?.id);
@@ -310,11 +302,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
     const toRedis = await relay(redisUrl);
     const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: toRedis.url })]);
-    const onA = makeClient(a.url);
-    const tag = `[commit-window:${process.pid}:5]`;
-    const control = sim.control({ lastUserIncludes: tag });
-    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
-    await control.connected;
+    const { runId, control } = await runOnA(a, 5);
     const onB = rawSubscribe(b.url, eventsPath(runId));
     // A follower on A too: it tells the test when A has streamed a token.
     const onOwner = rawSubscribe(a.url, eventsPath(runId));
@@ -354,20 +342,14 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     let redis = await startRedis(port);
     const redisUrl = `redis://127.0.0.1:${port}`;
     const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
-    const onA = makeClient(a.url);
-    const tag = `[commit-window:${process.pid}:6]`;
-    const control = sim.control({ lastUserIncludes: tag });
-    const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
-    await control.connected;
+    const { runId, control } = await runOnA(a, 6);
     const first = rawSubscribe(b.url, eventsPath(runId));
     const push = async (word: string) => {
       await control.push({ content: word });
       await eventually(() => tokenText(first.received).endsWith(word), `"${word}" on B`, 30_000);
     };
     await push("a ");
-    const store = await data.openStore();
-    closers.push(() => store.close());
-    await eventually(async () => (await store.lastSeq(runId)) === Number(first.received.at(-1)?.id), "the first token committed", 30_000);
+    const { store } = await committedUpTo(data, runId, first);
     database.holdRequests();
     await push("b ");
     const reconnectsA = lines(a, '"role":"commands"', "connected to Redis again");

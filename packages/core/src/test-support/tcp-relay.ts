@@ -15,10 +15,12 @@ export interface TcpRelay {
   /** Replies lost so far. */
   lost(): number;
   /**
-   * From the first client chunk that `match`es, that chunk and everything clients send after it (on every connection)
-   * is dropped before the server: a process that dies right before those bytes leave it. Resolves at that chunk.
+   * From the first `marker` clients send, the marker and everything after it (on every connection) is dropped before
+   * the server: a process that dies right before those bytes leave it. What came before the marker in the same chunk
+   * still reaches the server (the kernel may hand the relay two writes as one chunk, when it reads late). Resolves at
+   * the marker. A marker split across two chunks is not seen.
    */
-  cutFrom(match: (chunk: Buffer) => boolean): Promise<void>;
+  cutFrom(marker: string): Promise<void>;
   /**
    * From now on what clients send is held back before the server (in order, the connections open) until
    * `releaseRequests`: a client whose writes (a database commit) are as late as a test wants.
@@ -45,7 +47,7 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
   const held: Array<{ client: Socket; data: Buffer }> = [];
   let losing: { marker: string; replyEnd: Buffer } | undefined;
   let lost = 0;
-  let cutting: { match: (chunk: Buffer) => boolean; reached: () => void; done: boolean } | undefined;
+  let cutting: { marker: string; reached: () => void; done: boolean } | undefined;
   let holdingRequests = false;
   const heldRequests: Array<{ upstream: Socket; data: Buffer }> = [];
   let refusing = false;
@@ -67,12 +69,16 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
       sockets.delete(client);
       sockets.delete(upstream);
     };
-    client.on("data", (data) => {
-      if (cutting && !cutting.done && cutting.match(data)) {
+    client.on("data", (chunk: Buffer) => {
+      if (cutting?.done) return;
+      let data = chunk;
+      const at = cutting ? data.indexOf(cutting.marker) : -1;
+      if (cutting && at >= 0) {
         cutting.done = true;
         cutting.reached();
+        data = data.subarray(0, at);
+        if (data.length === 0) return;
       }
-      if (cutting?.done) return;
       sentText += data.toString("latin1");
       if (losing && data.includes(losing.marker)) {
         replyEnd = losing.replyEnd;
@@ -113,9 +119,9 @@ export async function startTcpRelay(targetUrl: string): Promise<TcpRelay> {
       losing = { marker, replyEnd: end };
     },
     lost: () => lost,
-    cutFrom: (match) =>
+    cutFrom: (marker) =>
       new Promise<void>((resolve) => {
-        cutting = { match, reached: resolve, done: false };
+        cutting = { marker, reached: resolve, done: false };
       }),
     holdRequests: () => {
       holdingRequests = true;

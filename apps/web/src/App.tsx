@@ -172,6 +172,7 @@ export function App() {
         openAt={openAt}
         onNewChat={newChat}
         onToggleSidebar={() => setSidebarOpen((o) => !o)}
+        feedUnreachable={feed.unreachable}
       />
     </div>
   );

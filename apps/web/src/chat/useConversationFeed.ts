@@ -1,5 +1,6 @@
 import { useRef } from "react";
 import { trpc } from "../trpc.js";
+import { feedUnreachable } from "../components/ConnectionStatus.js";
 import { feedUpdateFor } from "./feedUpdates.js";
 
 /**
@@ -8,7 +9,17 @@ import { feedUpdateFor } from "./feedUpdates.js";
  * it streams), titles, deletions. tRPC's link resumes after the last id on a reconnect; when the server cannot
  * say what was missed it sends `resync` and everything is refetched.
  */
-export function useConversationFeed(opts: { onDeleted: (conversationId: string) => void }): { restart: () => void } {
+export interface ConversationFeed {
+  /** Starts a refused subscription again (a new token). */
+  restart: () => void;
+  /**
+   * The server cannot be reached and the feed is trying again: the one connection a tab always holds, so the page can
+   * say so while no answer streams (an answer's own subscription says it then). Null while all is well.
+   */
+  unreachable: string | null;
+}
+
+export function useConversationFeed(opts: { onDeleted: (conversationId: string) => void }): ConversationFeed {
   const utils = trpc.useUtils();
   const onDeletedRef = useRef(opts.onDeleted);
   onDeletedRef.current = opts.onDeleted;
@@ -38,5 +49,5 @@ export function useConversationFeed(opts: { onDeleted: (conversationId: string) 
     },
   );
   // A subscription refused (no token yet) is started again when asked (a new token).
-  return { restart: subscription.reset };
+  return { restart: subscription.reset, unreachable: feedUnreachable(subscription) };
 }

@@ -8,7 +8,7 @@ import { shortcuts, useShortcut } from "../lib/shortcuts.js";
 import { trpc } from "../trpc.js";
 import { AssistantMessage } from "./AssistantMessage.js";
 import { Composer, type ComposerHandle, type ModelSetting, type ThinkSetting } from "./Composer.js";
-import { ConnectionStatus } from "./ConnectionStatus.js";
+import { ConnectionStatus, headerConnection } from "./ConnectionStatus.js";
 import { EmptyState } from "./EmptyState.js";
 import { Icon } from "./Icon.js";
 import { DemoBadge } from "./ModelPicker.js";
@@ -34,6 +34,8 @@ export interface ChatPaneProps {
   onToggleSidebar: () => void;
   /** Opened from a search hit: show this message (on its branch) instead of the end of the conversation. */
   openAt?: OpenAt | null;
+  /** The conversation feed cannot reach the server (useConversationFeed): why, or null. */
+  feedUnreachable?: string | null;
 }
 
 /** The start of a message, to name it in a line of text. */
@@ -52,7 +54,7 @@ function useListedTitle(conversationId: string | null): string | undefined {
 }
 
 export function ChatPane(props: ChatPaneProps) {
-  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar, openAt } = props;
+  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar, openAt, feedUnreachable = null } = props;
   const images = useImageDrafts();
   /** The names of the images of the message sent last, for the tray if it comes back unsent. */
   const sentNames = useRef(new Map<string, string>());
@@ -221,7 +223,7 @@ export function ChatPane(props: ChatPaneProps) {
         <h1 className="chat__title" title={title ?? undefined}>
           {conversationId ? (title ?? "") : "New chat"}
         </h1>
-        <ConnectionStatus state={chat.connection} error={chat.connectionError} />
+        <ConnectionStatus {...headerConnection({ state: chat.connection, error: chat.connectionError }, feedUnreachable)} />
         {conversationId && !chat.notFound && <ConversationMenu conversationId={conversationId} />}
         {demo && <DemoBadge />}
         <button

@@ -403,6 +403,25 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     expect(await headerStatus(page)).toMatchObject({ text: "", shown: false });
   });
 
+  it("says 'Reconnecting…' while the server cannot be reached and no answer streams, and nothing once it is back", async () => {
+    for (const opened of ["a new chat", "a finished answer"] as const) {
+      const page = opened === "a new chat" ? await e2e.openApp() : await e2e.openConversation("Hello while all is well");
+      await page.waitForFunction(() => document.querySelector('main header [role="status"]')?.getAttribute("data-state") !== "connecting");
+      expect(await headerStatus(page)).toMatchObject({ text: "", shown: false });
+
+      // The server out of reach: every request to it refused, its open connections (the feed's stream) dropped.
+      await page.route("**/trpc/**", (route) => route.abort("connectionrefused"));
+      e2e.server.app.server.closeAllConnections();
+      await page.waitForFunction(() => document.querySelector('main header [role="status"]')?.textContent === "Reconnecting…");
+      expect(await headerStatus(page)).toEqual({ text: "Reconnecting…", state: "reconnecting", shown: true });
+
+      await page.unroute("**/trpc/**");
+      await page.waitForFunction(() => document.querySelector('main header [role="status"]')?.textContent === "", null, { timeout: 20_000 });
+      expect(await headerStatus(page)).toMatchObject({ text: "", shown: false });
+      await page.context().close();
+    }
+  });
+
   it("follows each new answer with one subscription and no 'Reconnecting…', in a new chat and in one already open", async () => {
     const page = await e2e.openApp();
     const statusesSeen = await recordHeaderStatuses(page);

@@ -71,11 +71,22 @@ const certificateErrorCodes = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
-/** The code of a TLS certificate failure behind `error`, when it is one. */
+/** What a certificate failure says, here and through an EventSource, which keeps only an error's message. */
+export function untrustedCertificateMessage(code: string): string {
+  return `The chat server's TLS certificate is not trusted (${code}).`;
+}
+const carriedCertificate = /The chat server's TLS certificate is not trusted \(([A-Z_]+)\)/;
+
+/**
+ * The code of a TLS certificate failure behind `error`, when it is one: an error's code, or the code a subscription's
+ * failure carries in its message (the transport's EventSource fetch words it with untrustedCertificateMessage).
+ */
 export function certificateProblem(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && certificateErrorCodes.has(code)) return code;
+    const carried = carriedCertificate.exec(e.message)?.[1];
+    if (carried !== undefined && certificateErrorCodes.has(carried)) return carried;
   }
   return undefined;
 }
@@ -172,7 +183,7 @@ export function toChatClientError(error: unknown): ChatClientError {
   const certificate = certificateProblem(error);
   if (certificate !== undefined) {
     // No use trying again: the next connection meets the same certificate.
-    return new ChatClientError("unreachable", `The chat server's TLS certificate is not trusted (${certificate}).`, {
+    return new ChatClientError("unreachable", untrustedCertificateMessage(certificate), {
       cause: error,
       retryable: false,
     });

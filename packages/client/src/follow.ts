@@ -1,5 +1,5 @@
 import { chatEventSchema, chatEventTypes, type ChatEvent } from "@streamchat/core";
-import { ChatClientError, isAbortError, toChatClientError } from "./errors.js";
+import { certificateProblem, ChatClientError, isAbortError, toChatClientError } from "./errors.js";
 import { iterateSubscription } from "./subscription.js";
 import type { TrpcClient } from "./transport.js";
 
@@ -70,6 +70,11 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** A subscription that failed on the server's certificate: no reconnect meets another one, so it fails at once. */
+function untrustedCertificate(error: unknown): ChatClientError | undefined {
+  return certificateProblem(error) === undefined ? undefined : toChatClientError(error);
+}
+
 /**
  * Whether the run's event `id` is its `done`, asked by replaying from just before it. A subscription after `done`
  * ends at once with nothing, just like one the server cut short, and only the event itself tells them apart.
@@ -79,7 +84,7 @@ async function isDone(trpc: TrpcClient, runId: string, id: string, signal: Abort
   const before = String(Number(id) - 1);
   const replay = iterateSubscription<{ id: string; data: unknown }>(
     (handlers) => trpc.chat.events.subscribe({ runId, lastEventId: before }, handlers),
-    { signal, maxReconnects: 0 },
+    { signal, maxReconnects: 0, fatal: untrustedCertificate },
   );
   for await (const event of replay) return event.id === id && (event.data as { type?: unknown } | null)?.type === "done";
   return false;
@@ -110,6 +115,7 @@ export async function* followRun(
       {
         signal,
         maxReconnects: maxRetries,
+        fatal: untrustedCertificate,
         onConnected: () => (accepted = true),
         onGiveUp: (error) =>
           new ChatClientError("unreachable", "Lost the connection to the chat server.", { cause: error }),

@@ -20,6 +20,11 @@ export interface IterateOptions {
   onGiveUp?: (lastError: unknown) => unknown;
   /** Called each time the server accepts a connection (the first one and every reconnect). */
   onConnected?: () => void;
+  /**
+   * A failed connection no reconnect can fix (an untrusted certificate): what to throw at once. Undefined lets the
+   * link try again.
+   */
+  fatal?: (error: unknown) => unknown;
 }
 
 // An error event the server sent on a connection it had accepted (tRPC's serialized-error), as opposed to a
@@ -63,6 +68,8 @@ export async function* iterateSubscription<T>(
         return;
       }
       if (state !== "connecting" || !error) return;
+      const fatal = opts.fatal?.(error);
+      if (fatal !== undefined) return push({ kind: "error", error: fatal });
       if (accepted && !sentByServer(error)) failedReconnects = 0;
       accepted = false;
       failedReconnects += 1;

@@ -22,9 +22,12 @@ async function clientError(promise: Promise<unknown>): Promise<ChatClientError> 
 describe("an https server with an untrusted certificate", () => {
   let server: Server;
   let url: string;
+  let connections = 0;
 
   beforeAll(async () => {
     server = createServer({ key: fixture("key.pem"), cert: fixture("cert.pem") }, (_req, res) => res.end("{}"));
+    // TLS handshakes begun: one per try, the refused ones included.
+    server.on("connection", () => connections++);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const address = server.address();
     if (address === null || typeof address === "string") throw new Error("no port");
@@ -41,6 +44,18 @@ describe("an https server with an untrusted certificate", () => {
       expect(error).toMatchObject({ code: "unreachable", retryable: false });
       expect(error.message).toMatch(/certificate.*DEPTH_ZERO_SELF_SIGNED_CERT/);
     }
+  });
+
+  it("a run's events fail with the certificate's code at the first try, not as a lost connection after retries", async () => {
+    connections = 0;
+    const client = createChatClient({ url });
+    const events = (async () => {
+      for await (const event of client.events("run-1")) void event;
+    })();
+    const error = await clientError(events);
+    expect(error).toMatchObject({ code: "unreachable", retryable: false });
+    expect(error.message).toMatch(/certificate.*DEPTH_ZERO_SELF_SIGNED_CERT/);
+    expect(connections).toBe(1);
   });
 
   it("the CLI says the certificate is not trusted and how to trust a private CA, exit 1", async () => {

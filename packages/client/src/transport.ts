@@ -1,7 +1,7 @@
 import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource as FetchEventSource } from "eventsource";
 import type { AppRouter } from "@streamchat/api";
-import { NotTheApiError } from "./errors.js";
+import { certificateProblem, NotTheApiError, untrustedCertificateMessage } from "./errors.js";
 
 /** Any WHATWG-style EventSource constructor (the browser's, Node's, or the `eventsource` package's). */
 export type EventSourceConstructor = typeof globalThis.EventSource;
@@ -59,8 +59,16 @@ export function createTransport(opts: TransportOptions): TrpcClient {
   };
 
   const headers = () => (token === undefined ? {} : { Authorization: `Bearer ${token}` });
-  const sseFetch: typeof globalThis.fetch = (input, init) =>
-    fetchImpl(input, token === undefined ? init : { ...init, headers: withAuthorization(init, token) });
+  const sseFetch: typeof globalThis.fetch = async (input, init) => {
+    try {
+      return await fetchImpl(input, token === undefined ? init : { ...init, headers: withAuthorization(init, token) });
+    } catch (error) {
+      // The EventSource passes on only an error's message: a certificate failure's code rides in it, so the
+      // subscription can fail at once with it (followRun) instead of retrying as if the server were down.
+      const certificate = certificateProblem(error);
+      throw certificate === undefined ? error : new Error(untrustedCertificateMessage(certificate), { cause: error });
+    }
+  };
 
   // Headers where the EventSource lets us set them; otherwise (browsers) the token rides in connectionParams,
   // which the server reads in createContext.

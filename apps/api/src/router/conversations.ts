@@ -204,6 +204,7 @@ export const conversationsRouter = router({
       return await importConversation(ctx.store, ctx.userId, input.content, {
         maxBytes: ctx.config.maxImportBytes,
         imageLimits: { maxBytes: ctx.config.maxImageBytes },
+        maxMessageChars: ctx.config.maxMessageChars,
         // A run exported while it answered gets the messages it had streamed, as one closed after a crash does.
         rebuildMessages: (events) => messagesFromEvents(events),
         // Its runs are this process's while they are written: no replica's orphan sweep closes them meanwhile.

@@ -234,7 +234,9 @@ describe("the import's body limit", () => {
   const maxImportBytes = 64 * 1024;
   let small: TestApi;
   beforeAll(async () => {
-    small = await startTestApi({ env: { MAX_BODY_BYTES: "4096", MAX_IMPORT_BYTES: String(maxImportBytes), MAX_IMAGE_BYTES: "1024" } });
+    small = await startTestApi({
+      env: { MAX_BODY_BYTES: "4096", MAX_IMPORT_BYTES: String(maxImportBytes), MAX_IMAGE_BYTES: "1024", MAX_MESSAGE_CHARS: "50000" },
+    });
   });
   afterAll(() => small?.close());
 
@@ -273,6 +275,18 @@ describe("the import's body limit", () => {
     expect(await rename.json()).toMatchObject({ error: { message: "Request body is too large (at most 4096 bytes).", data: { httpStatus: 413 } } });
     const batched = await post("/trpc/conversations.list,conversations.import?batch=1", JSON.stringify({ 1: { content } }));
     expect(batched.status).toBe(413);
+  });
+
+  it("holds a file's user messages to MAX_MESSAGE_CHARS, as chat.send does", async () => {
+    const c = small.client();
+    const before = await c.conversations.list.query();
+    const content = exportOfSize(60_000);
+    const chars = (JSON.parse(content) as { messages: Array<{ message: { content: string } }> }).messages[0]!.message.content.length;
+    expect(chars).toBeGreaterThan(50_000);
+    const error = await failure(c.conversations.import.mutate({ content }));
+    expect(error).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
+    expect(error.message).toBe(`The conversation export is invalid: messages.0.message.content: ${chars} characters; this server takes messages of at most 50000.`);
+    expect(await c.conversations.list.query()).toEqual(before);
   });
 
   it("holds a file's images to MAX_IMAGE_BYTES, as chat.send does", async () => {

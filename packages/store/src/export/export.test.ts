@@ -460,6 +460,27 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect(imported?.message).toMatchObject({ images: [png, big] });
   });
 
+  it("holds user messages to chat.send's length limit, not answers", async () => {
+    await seed(store);
+    const valid = await exportJson("c1");
+    const chars = (i: number) => (valid.messages[i]!.message as { content: string }).content.length;
+    const questions = valid.messages.flatMap((m, i) => (m.message.role === "user" ? [i] : []));
+    const longestQuestion = Math.max(...questions.map(chars));
+    const first = questions.find((i) => chars(i) === longestQuestion)!;
+    const error = await failure(importConversation(store, "alice", JSON.stringify(valid), { maxMessageChars: longestQuestion - 1 }));
+    expect(error).toMatchObject({ name: "ImportError", code: "bad_request", reason: "invalid" });
+    expect((error as Error).message).toBe(
+      `The conversation export is invalid: messages.${first}.message.content: ${longestQuestion} characters; this server takes messages of at most ${longestQuestion - 1}.`,
+    );
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
+    // An answer over the limit is imported: a model may write more than a person may send.
+    const answer = valid.messages.findIndex((m) => m.message.role === "assistant");
+    const long = "x".repeat(longestQuestion + 10);
+    const longAnswer = { ...valid, messages: valid.messages.map((m, i) => (i === answer ? { ...m, message: { ...m.message, content: long } } : m)) };
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(longAnswer), { maxMessageChars: longestQuestion });
+    expect((await store.listMessages(conversationId)).some((m) => m.message.role === "assistant" && m.message.content === long)).toBe(true);
+  });
+
   it("refuses content that is not a valid version-1 export with a bad_request ImportError, creating nothing", async () => {
     await seed(store);
     const valid = await exportJson("c1");

@@ -22,6 +22,11 @@ export interface ImportOptions {
   newId?: () => string;
   /** What a message's images may be, as chat.send checks them (the API's MAX_IMAGE_BYTES). Default core's. */
   imageLimits?: ImageLimits;
+  /**
+   * Longest user message, in UTF-16 code units as chat.send counts them (the API's MAX_MESSAGE_CHARS). Default: no
+   * limit. Answers are not held to it: a model may write more than a person may send.
+   */
+  maxMessageChars?: number;
   /** Clock of the events that close a log without `done`. Default Date.now. */
   now?: () => number;
   /**
@@ -41,7 +46,10 @@ export interface ImportOptions {
  * Reads a JSON export (schema.ts), or throws an ImportError saying what is wrong: over `maxBytes`, not JSON, not a
  * conversation export, a version other than 1, or invalid (the first few problems, with where they are).
  */
-export function parseConversationExport(content: string, options: Pick<ImportOptions, "maxBytes" | "imageLimits"> = {}): ConversationExport {
+export function parseConversationExport(
+  content: string,
+  options: Pick<ImportOptions, "maxBytes" | "imageLimits" | "maxMessageChars"> = {},
+): ConversationExport {
   const maxBytes = options.maxBytes ?? defaultImportMaxBytes;
   // UTF-8 needs at most 3 bytes per UTF-16 code unit: most files are judged without measuring.
   const bytes = content.length * 3 <= maxBytes ? content.length : Buffer.byteLength(content, "utf8");
@@ -82,6 +90,15 @@ export function parseConversationExport(content: string, options: Pick<ImportOpt
     // instructions the conversation never shows.
     if (message.role === "system") {
       throw new ImportError("invalid", `The conversation export is invalid: messages.${i}.message.role: a system message cannot be imported.`);
+    }
+    // A question longer than chat.send takes would go to models again on every regenerate, and an edit of it would be
+    // refused; the file is refused instead, saying which message.
+    const max = options.maxMessageChars;
+    if (message.role === "user" && max !== undefined && message.content.length > max) {
+      throw new ImportError(
+        "invalid",
+        `The conversation export is invalid: messages.${i}.message.content: ${message.content.length} characters; this server takes messages of at most ${max}.`,
+      );
     }
     const bad = message.role === "user" && message.images ? checkImages(message.images, options.imageLimits) : undefined;
     if (bad) throw new ImportError("invalid", `The conversation export is invalid: messages.${i}.message.images: ${bad.message}`);

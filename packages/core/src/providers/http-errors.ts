@@ -88,6 +88,15 @@ export function errorMessageOf(text: string): string {
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
+/**
+ * A stream line or chunk that reports a failure: an object with an `error` that is not null. Some servers send
+ * `"error": null` on every chunk of a healthy answer (Microsoft Foundry Local, microsoft/foundry-local#273): that is
+ * no error.
+ */
+export function carriesError(body: unknown): boolean {
+  return typeof body === "object" && body !== null && (body as { error?: unknown }).error != null;
+}
+
 /** `{"error":"x"}`, `{"error":{"message":"x"}}` or `{"message":"x"}` → "x". */
 export function messageField(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null) return undefined;

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChatError } from "../errors.js";
 import type { ChatModel, ModelCapabilities, ModelChunk } from "../model.js";
 import { startHttpServer } from "../test-support/http.js";
-import { ask, chunks, chunksTo, failure } from "../test-support/provider-helpers.js";
+import { ask, chunks, chunksTo, failure, joined } from "../test-support/provider-helpers.js";
 import { joinedTextLimit } from "./joined-chunks.js";
 import { createOllamaModel, fromOllamaLine } from "./ollama.js";
 
@@ -188,6 +188,15 @@ describe("createOllamaModel — response", () => {
     expect(error.code).toBe("provider_error");
     expect(error.message).toContain("boom");
     expect(seen).toEqual([{ type: "text", text: "xy", pieces: 2 }]);
+  });
+
+  it("reads lines that carry `error: null` (a proxy's field on every line) as an answer, not as a failure", async () => {
+    const line = (content: string, done: boolean) => `${JSON.stringify({ message: { role: "assistant", content }, done, error: null })}\n`;
+    sim.addScenario({ name: "error-null", match: { model: "m-error-null" }, chunks: [{ raw: line("a", false) }, { raw: line("b", false) }, { raw: line("", true) }] });
+    expect(joined(await chunks(model, ask("m-error-null")))).toEqual([
+      { type: "text", text: "ab", pieces: 2 },
+      { type: "finish", reason: "stop", metrics: {} },
+    ]);
   });
 
   it("ends an answer whose done line came while the server keeps the body open, then closes that connection", async () => {

@@ -7,7 +7,7 @@ import { takesThinkLevels, thinkLevels } from "../think.js";
 import { CapabilityCache, modelKey } from "./capability-cache.js";
 import { LoadedModels, type LoadedModel } from "./loaded-models.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
-import { messageField } from "./http-errors.js";
+import { carriesError, messageField } from "./http-errors.js";
 import { JoinedReader } from "./joined-chunks.js";
 import { answerChunks, answerChunksTo, type ModelAnswer } from "./model-answer.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
@@ -313,7 +313,7 @@ const chunkSchema = z.object({
 /** One NDJSON line → zero or more chunks (thinking, text, tool calls, then finish when done:true). */
 export function fromOllamaLine(line: unknown): ModelChunk[] {
   // Mid-stream failures keep HTTP 200 and arrive as a last {"error":"..."} line.
-  if (typeof line === "object" && line !== null && "error" in line) {
+  if (carriesError(line)) {
     throw new ChatError("provider_error", `The model server failed mid-answer: ${messageField(line) ?? "unknown error"}`);
   }
   const plain = plainContentLine(line);

@@ -278,6 +278,77 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     ]);
   });
 
+  it("runs every call of an answer that sends each call whole under index 0 (Ollama /v1 0.20, ollama#15457)", async () => {
+    const timeTool = createCurrentTimeTool({ now: () => Date.UTC(2026, 10, 29, 12, 0, 0) });
+    const server = await startHttpServer((req, res) => {
+      if (!req.path.endsWith("/chat/completions")) {
+        res.writeHead(404).end();
+        return;
+      }
+      if ((req.body as { messages: unknown[] }).messages.length > 1) return writeSse(res, [delta({ content: "done" }, "stop"), "data: [DONE]\n\n"]);
+      writeSse(res, [
+        delta({ tool_calls: [{ id: "call_a", index: 0, type: "function", function: { name: "current_time", arguments: '{"timeZone":"Asia/Tokyo"}' } }] }),
+        delta({ tool_calls: [{ id: "call_b", index: 0, type: "function", function: { name: "calculator", arguments: '{"expression":"6*7"}' } }] }),
+        delta({}, "tool_calls"),
+        "data: [DONE]\n\n",
+      ]);
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const { shapes, result } = await collect(
+      runChat({ model: m, modelName: "x", conversationId: "c", runId: "r", messages: [{ role: "user", content: "time and math" }], tools: [timeTool, calculatorTool] }),
+    );
+    expect(shapes.filter((s) => s.startsWith("tool-")).sort()).toEqual([
+      "tool-call:calculator",
+      "tool-call:current_time",
+      "tool-result:calculator:ok",
+      "tool-result:current_time:ok",
+    ]);
+    expect(result.messages[0]).toMatchObject({
+      role: "assistant",
+      toolCalls: [
+        { id: "call_a", name: "current_time", args: { timeZone: "Asia/Tokyo" } },
+        { id: "call_b", name: "calculator", args: { expression: "6*7" } },
+      ],
+    });
+    expect(shapes.at(-1)).toBe("done:stop");
+  });
+
+  it("keeps one call whose later fragments change the id or repeat the name", async () => {
+    const { model: m } = await sse([
+      // The id changes after the first fragment (a server that sends a fresh id per chunk).
+      delta({ tool_calls: [{ index: 0, id: "first", type: "function", function: { name: "one", arguments: "" } }] }),
+      delta({ tool_calls: [{ index: 0, id: "second", function: { arguments: '{"n":' } }] }),
+      delta({ tool_calls: [{ index: 0, id: "second", function: { arguments: "1}" } }] }),
+      // The name repeated on every fragment, under the same id (and once under another, before any arguments).
+      delta({ tool_calls: [{ index: 1, id: "b0", type: "function", function: { name: "two", arguments: "" } }] }),
+      delta({ tool_calls: [{ index: 1, id: "b", type: "function", function: { name: "two", arguments: '{"m"' } }] }),
+      delta({ tool_calls: [{ index: 1, id: "b", type: "function", function: { name: "two", arguments: ":2}" } }] }),
+      delta({}, "tool_calls"),
+      "data: [DONE]\n\n",
+    ]);
+    const calls = (await chunks(m, ask("x"))).flatMap((c) => (c.type === "tool-call" ? [c.call] : []));
+    expect(calls).toEqual([
+      { id: "second", name: "one", args: { n: 1 } },
+      { id: "b", name: "two", args: { m: 2 } },
+    ]);
+  });
+
+  it("reads a last event the server ends the stream on without its blank line; one cut mid-line is not read", async () => {
+    // No [DONE], and the finishing chunk ends with one newline: the answer is whole.
+    const single = await sse([delta({ content: "a" }), `data: ${JSON.stringify(delta({}, "stop"))}\n`]);
+    expect(await chunks(single.model, ask("x"))).toEqual([
+      { type: "text", text: "a" },
+      { type: "finish", reason: "stop", metrics: {} },
+    ]);
+    // The usage chunk last, without a newline at all: its counts are read.
+    const usage = await sse([delta({ content: "a" }, "stop"), `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 2 } })}`]);
+    expect((await chunks(usage.model, ask("x"))).at(-1)).toEqual({ type: "finish", reason: "stop", metrics: { promptTokens: 5, completionTokens: 2 } });
+    // A finishing chunk cut mid-line is a cut answer.
+    const cut = await sse([delta({ content: "a" }), `data: ${JSON.stringify(delta({}, "stop")).slice(0, 30)}`]);
+    expect((await failure(chunks(cut.model, ask("x")))).code).toBe("stream_truncated");
+  });
+
   it("accepts a finished choice without [DONE], but not a stream without finish", async () => {
     const finished = await sse([delta({ content: "a" }, "stop")]);
     expect((await chunks(finished.model, ask("x"))).at(-1)).toMatchObject({ type: "finish", reason: "stop" });
@@ -392,6 +463,40 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
       }
     }
     expect(closed).toHaveLength(4);
+  });
+
+  it("reads chunks that carry `error: null` as the healthy chunks they are (Foundry Local), and a non-null one as the failure", async () => {
+    // The shape Microsoft Foundry Local streams (microsoft/foundry-local#273): its own fields on every chunk, `error` null.
+    const foundry = (content: string | null, finish: string | null) => ({
+      model: "qwen2.5-1.5b-instruct-generic-gpu:3",
+      choices: [
+        {
+          delta: { role: "assistant", content, name: null, tool_call_id: null, function_call: null, tool_calls: [] },
+          message: { role: "assistant", content, name: null, tool_call_id: null, function_call: null, tool_calls: [] },
+          index: 0,
+          finish_reason: finish,
+          finish_details: null,
+          logprobs: null,
+        },
+      ],
+      usage: null,
+      created: 1759756514,
+      id: "chat.id.1",
+      StreamEvent: null,
+      IsDelta: false,
+      Successful: true,
+      error: null,
+      HttpStatusCode: 0,
+      HeaderValues: null,
+      object: "chat.completion.chunk",
+    });
+    const { model: m } = await sse([foundry(" Hello", null), foundry(" there", null), foundry(null, "stop"), "data: [DONE]\n\n"]);
+    expect(joined(await chunks(m, ask("x")))).toEqual([
+      { type: "text", text: " Hello there", pieces: 2 },
+      { type: "finish", reason: "stop", metrics: {} },
+    ]);
+    const { model: failing } = await sse([{ ...foundry(" Hello", null), error: { message: "device lost" } }, "data: [DONE]\n\n"]);
+    expect(await failure(chunks(failing, ask("x")))).toMatchObject({ code: "provider_error", message: "The model server failed mid-answer: device lost" });
   });
 
   it("ends with provider_error and the server's message on vLLM's {object: error} chunk", async () => {

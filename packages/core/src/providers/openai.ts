@@ -14,7 +14,7 @@ import type {
   ToolCall,
 } from "../model.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
-import { errorMessageOf, messageField } from "./http-errors.js";
+import { carriesError, errorMessageOf, messageField } from "./http-errors.js";
 import { JoinedReader } from "./joined-chunks.js";
 import { answerChunks, answerChunksTo, type ModelAnswer } from "./model-answer.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
@@ -261,6 +261,8 @@ const chunkSchema = z.object({
 });
 
 interface PartialToolCall {
+  /** The server's `index` (or the one given to a call that came without). */
+  index: number;
   id: string | undefined;
   name: string;
   args: string;
@@ -270,7 +272,10 @@ interface PartialToolCall {
 class StreamState {
   ended = false;
   finishReason: string | undefined;
-  private readonly toolCalls = new Map<number, PartialToolCall>();
+  /** Every call, in the order its first fragment came. */
+  private readonly toolCalls: PartialToolCall[] = [];
+  /** The call a fragment with this index continues. */
+  private readonly openCalls = new Map<number, PartialToolCall>();
   private readonly metrics: ModelMetrics = {};
   private toolCallsEmitted = false;
 
@@ -290,7 +295,7 @@ class StreamState {
     }
     // Mid-stream, HTTP still 200: llama.cpp and others `data: {"error":{"code","message","type"}}`, vLLM
     // `data: {"object":"error","message":"CUDA out of memory",...}`.
-    if (typeof json === "object" && json !== null && ("error" in json || (json as { object?: unknown }).object === "error")) {
+    if (carriesError(json) || (typeof json === "object" && json !== null && (json as { object?: unknown }).object === "error")) {
       if (event.event === wholeAnswer) throw new ChatError("provider_error", `The model server answered with an error: ${messageField(json)?.trim() || "unknown error"}`);
       throw failedMidAnswer(messageField(json));
     }
@@ -326,33 +331,48 @@ class StreamState {
   /** id, type and name come only on an index's first fragment; arguments are fragments to concatenate. */
   private addFragment(fragment: z.infer<typeof deltaToolCallSchema>): void {
     const index = fragment.index ?? this.indexWithoutIndex(fragment.id ?? undefined);
-    const existing = this.toolCalls.get(index) ?? { id: undefined, name: "", args: "" };
-    if (fragment.id) existing.id = fragment.id;
-    if (fragment.function?.name) existing.name = existing.name === "" ? fragment.function.name : existing.name;
-    if (fragment.function?.arguments) existing.args += fragment.function.arguments;
-    this.toolCalls.set(index, existing);
+    let call = this.openCalls.get(index);
+    if (call === undefined || startsAnotherCall(call, fragment)) {
+      call = { index, id: undefined, name: "", args: "" };
+      this.toolCalls.push(call);
+      this.openCalls.set(index, call);
+    }
+    if (fragment.id) call.id = fragment.id;
+    if (fragment.function?.name) call.name = call.name === "" ? fragment.function.name : call.name;
+    if (fragment.function?.arguments) call.args += fragment.function.arguments;
   }
 
   /** Some servers omit `index`: a new id starts a new call, otherwise the fragment continues the last one. */
   private indexWithoutIndex(id: string | undefined): number {
-    const last = [...this.toolCalls.keys()].at(-1);
+    const last = this.toolCalls.at(-1);
     if (last === undefined) return 0;
-    if (id !== undefined && this.toolCalls.get(last)?.id !== id) return last + 1;
-    return last;
+    if (id !== undefined && last.id !== id) return Math.max(...this.openCalls.keys()) + 1;
+    return last.index;
   }
 
   private *flushToolCalls(): Generator<ModelChunk> {
     if (this.toolCallsEmitted) return;
     this.toolCallsEmitted = true;
-    for (const index of [...this.toolCalls.keys()].sort((a, b) => a - b)) {
-      const partial = this.toolCalls.get(index);
-      if (!partial) continue;
+    // By index; calls that shared one in the order they came (sort is stable).
+    for (const partial of [...this.toolCalls].sort((a, b) => a.index - b.index)) {
       const { args, argsError } = parseToolArgs(partial.args);
       const call: ToolCall = { id: partial.id ?? newCallId(), name: partial.name, args };
       if (argsError !== undefined) call.argsError = argsError;
       yield { type: "tool-call", call };
     }
   }
+}
+
+/**
+ * A fragment that names a function under another id, at an index whose call is whole (its arguments are JSON): a
+ * second call that reuses the index. Ollama's /v1 (0.20) sends every call of an answer whole with `index: 0`
+ * (ollama/ollama#15457); joined, two calls became one with arguments `{…}{…}` and the second never ran. A fragment
+ * without a name or an id continues the call, and so does one with another id but no name, or one that comes before
+ * any arguments (some servers change the id after the first fragment, or repeat the name on each).
+ */
+function startsAnotherCall(call: PartialToolCall, fragment: z.infer<typeof deltaToolCallSchema>): boolean {
+  if (!fragment.function?.name || call.name === "" || !fragment.id || call.id === undefined || fragment.id === call.id) return false;
+  return call.args.trim() !== "" && parseToolArgs(call.args).argsError === undefined;
 }
 
 function failedMidAnswer(message: string | undefined): ChatError {
@@ -397,12 +417,21 @@ class SseDecoder {
     this.feed(this.text(chunk), into);
   }
 
-  /** The stream ended: appends a last event without its blank line (it still counts). */
+  /** The stream ended: appends a last event without its blank line (it still counts), unless it was cut mid-event. */
   end(into: EventSourceMessage[]): void {
     this.feed(this.text(), into);
     if (this.kind === "json") into.push({ event: wholeAnswer, data: this.held, id: undefined });
+    if (this.kind === "sse" && this.failure === undefined) {
+      // The parser dispatches an event only at a blank line (`reset({ consume })` parses a last line, but never
+      // dispatches it): a server that closes right after its last `data:` line, without the blank line, lost that
+      // event (a finish_reason, the usage). The end of the stream ends the event; one cut mid-line is dropped, as
+      // before, so a cut answer stays stream_truncated instead of becoming an event that is not JSON.
+      const last: EventSourceMessage[] = [];
+      this.feed("\n\n", last);
+      for (const event of last) if (isWhole(event)) into.push(event);
+    }
     this.held = "";
-    this.parser.reset({ consume: true });
+    this.parser.reset();
   }
 
   private text(chunk?: Uint8Array): string {
@@ -431,6 +460,17 @@ class SseDecoder {
     this.events = into;
     this.parser.feed(text);
     if (this.failure) throw this.failure;
+  }
+}
+
+/** A last event that came whole: [DONE], an error frame, or data that is JSON. */
+function isWhole(event: EventSourceMessage): boolean {
+  if (event.data === "[DONE]" || event.event === "error") return true;
+  try {
+    JSON.parse(event.data);
+    return true;
+  } catch {
+    return false;
   }
 }
 

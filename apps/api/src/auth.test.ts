@@ -1,7 +1,8 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "node:net";
 import { bearerToken, createAuthenticator } from "./auth.js";
-import { collectRun, makeClient, startTestApi, type TestApi } from "./test-support/harness.js";
+import { collectRun, eventually, makeClient, startTestApi, type TestApi } from "./test-support/harness.js";
 
 describe("createAuthenticator", () => {
   const auth = createAuthenticator([
@@ -87,6 +88,32 @@ describe("auth over HTTP", () => {
     expect(ok.status).toBe(200);
   });
 
+  it("refuses REST without a token on its headers, before receiving the body (up to four images' worth)", async () => {
+    const { port } = new URL(api.url);
+    for (const path of ["/api/chat", "/api/chat/stream"]) {
+      for (const authorization of [undefined, "Bearer nope-nope-nope"]) {
+        // A client announcing 20 MB and sending none of it yet: the answer must not wait for the body.
+        const socket = connect(Number(port), "127.0.0.1");
+        let received = "";
+        socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
+        const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+        socket.on("error", () => {});
+        const head = [`POST ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`, "content-type: application/json", "content-length: 20000000"];
+        if (authorization) head.push(`authorization: ${authorization}`);
+        socket.write(`${head.join("\r\n")}\r\n\r\n{"message":"`);
+        await eventually(() => received.includes('"code":"unauthorized"}'), `a 401 for ${path} before the body`, 3000);
+        expect(received, path).toMatch(/^HTTP\/1\.1 401 /);
+        expect(received.toLowerCase()).toContain("connection: close");
+        expect(received.slice(received.indexOf("\r\n\r\n") + 4)).toBe(
+          JSON.stringify({ error: "A valid token is required (Authorization: Bearer <token>).", code: "unauthorized" }),
+        );
+        // The rest of the upload is never read: the server closes the connection (after a lingering moment).
+        socket.end();
+        await closed;
+      }
+    }
+  });
+
   it("accepts the token as connectionParams (browsers cannot set SSE headers)", async () => {
     const alice = api.client("alice-token-1");
     const { runId } = await alice.chat.send.mutate({ message: "from a browser" });
@@ -148,5 +175,32 @@ describe("auth over HTTP", () => {
 describe("makeClient", () => {
   it("is importable without a server", () => {
     expect(typeof makeClient("http://127.0.0.1:1").health.query).toBe("function");
+  });
+});
+
+describe("AUTH_TOKENS that no request could present", () => {
+  it("stops start-up with the variable named, instead of a server that answers every request 401", async () => {
+    // A passphrase with spaces: "Authorization: Bearer correct horse battery staple" is not a bearer token, so this
+    // user could never sign in; a non-ASCII token arrives as Latin-1 bytes and never matches either.
+    for (const tokens of ["alice:correct horse battery staple", "alice:пароль-пароль-1"]) {
+      let api: TestApi | undefined;
+      let error: unknown;
+      try {
+        api = await startTestApi({ env: { AUTH_TOKENS: tokens } });
+      } catch (caught) {
+        error = caught;
+      }
+      if (api) {
+        // The old behaviour: the server started, and the configured user is refused.
+        const res = await fetch(`${api.url}/api/chat`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${Buffer.from(tokens.slice(6), "utf8").toString("latin1")}` },
+          body: JSON.stringify({ message: "hi" }),
+        });
+        await api.close();
+        expect.fail(`started with AUTH_TOKENS=${JSON.stringify(tokens)}; its user got ${res.status}`);
+      }
+      expect(String(error)).toMatch(/AUTH_TOKENS: token of user "alice" must be printable ASCII without spaces/);
+    }
   });
 });

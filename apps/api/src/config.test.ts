@@ -147,6 +147,23 @@ describe("loadConfig", () => {
     expect(loadConfig({ PORT: "", CHAT_MODEL: " " })).toMatchObject({ port: 3000, chatModel: undefined });
   });
 
+  it("reads numbers, switches and names with whitespace around them (cmd.exe `set PORT=3000 &&`, CRLF env files)", () => {
+    expect(
+      loadConfig({
+        PORT: "3000 ",
+        MAX_RUNS_PER_USER: " 2\r",
+        OLLAMA_CONTEXT_LENGTH: "8192\r\n",
+        SIM_SHOW_FAULT_MODELS: "1 ",
+        LOG_LEVEL: "warn\r",
+        CHAT_PROVIDER: " sim",
+        KEEP_ALIVE: "10m ",
+      }),
+    ).toMatchObject({ port: 3000, maxRunsPerUser: 2, ollamaContextLength: 8192, simShowFaultModels: true, logLevel: "warn", provider: "sim", keepAlive: "10m" });
+    // Still refused when the value itself is wrong, and shown as given.
+    expect(configError({ PORT: "30 00" })).toContain('PORT: must be a whole number between 0 and 65535 (got "30 00")');
+    expect(configError({ PORT: "-1 " })).toContain("PORT: must be a whole number");
+  });
+
   it.each([
     ["PORT", "abc"],
     ["PORT", "70000"],
@@ -181,6 +198,22 @@ describe("loadConfig", () => {
     const message = configError({ PORT: "x", LOG_LEVEL: "y" });
     expect(message).toContain("PORT:");
     expect(message).toContain("LOG_LEVEL:");
+  });
+
+  it("refuses tokens that cannot travel in an Authorization header (spaces, non-ASCII), without echoing them", () => {
+    for (const tokens of ["alice:correct horse battery", "alice:пароль-пароль", "alice:token\tsecret", "alice:ok-token-1,bob:naïve-token"]) {
+      const message = configError({ AUTH_TOKENS: tokens });
+      expect(message, tokens).toMatch(/AUTH_TOKENS: token of user "(alice|bob)" must be printable ASCII without spaces/);
+      expect(message).not.toMatch(/horse|пароль|secret|naïve/);
+    }
+    for (const token of ["metrics token here", "métriques-secrètes"]) {
+      const message = configError({ METRICS_TOKEN: token });
+      expect(message, token).toMatch(/METRICS_TOKEN: must be printable ASCII without spaces/);
+      expect(message).not.toContain(token);
+    }
+    // Any printable ASCII is fine (the colon after the first one too); surrounding spaces are trimmed.
+    expect(loadConfig({ AUTH_TOKENS: " alice : a!b$c%d^e&f*g:h=~ " }).authTokens).toEqual([{ userId: "alice", token: "a!b$c%d^e&f*g:h=~" }]);
+    expect(loadConfig({ METRICS_TOKEN: " m3trics/+=token " }).metricsToken).toBe("m3trics/+=token");
   });
 
   it("never echoes tokens", () => {

@@ -31,9 +31,19 @@ export const defaultSystemPrompt =
 // Environment values are strings; an empty string counts as unset so `FOO= pnpm start` means the default.
 const unsetIfEmpty = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
 
+/**
+ * For numbers, switches and names from a fixed list: surrounding whitespace is not part of the value. It comes with
+ * the environment more often than not by accident — `set PORT=3000 && pnpm start` in cmd.exe sets "3000 ", an env
+ * file with CRLF line ends gives "3000\r" — and was refused ("must be a whole number") though the value is plain.
+ */
+const trimmedOrUnset = (value: unknown) => {
+  const unset = unsetIfEmpty(value);
+  return typeof unset === "string" ? unset.trim() : unset;
+};
+
 const int = (min: number, max: number, fallback: number) =>
   z.preprocess(
-    unsetIfEmpty,
+    trimmedOrUnset,
     z
       .string()
       .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
@@ -44,7 +54,7 @@ const int = (min: number, max: number, fallback: number) =>
 
 const optionalInt = (min: number, max: number) =>
   z.preprocess(
-    unsetIfEmpty,
+    trimmedOrUnset,
     z
       .string()
       .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
@@ -85,6 +95,10 @@ export function isRedisUrl(value: string): boolean {
   return URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol) && new URL(value).hostname !== "";
 }
 
+/** Tokens sent as `Authorization: Bearer <token>` (AUTH_TOKENS, METRICS_TOKEN): printable ASCII, no spaces. */
+const headerSafeToken = /^[\x21-\x7E]+$/;
+const headerSafeTokenRule = "must be printable ASCII without spaces (it is sent as Authorization: Bearer <token>)";
+
 const authTokens = z.preprocess(
   unsetIfEmpty,
   z
@@ -104,6 +118,12 @@ const authTokens = z.preprocess(
           ctx.addIssue({ code: "custom", message: `token of user "${userId}" must be at least 8 characters` });
           return z.NEVER;
         }
+        // The token travels in an HTTP header (Authorization: Bearer <token>): one with a space or a character outside
+        // ASCII could never be presented (the header ends the token at the space; bytes beyond ASCII arrive as Latin-1).
+        if (!headerSafeToken.test(token)) {
+          ctx.addIssue({ code: "custom", message: `token of user "${userId}" ${headerSafeTokenRule}` });
+          return z.NEVER;
+        }
         entries.push({ userId, token });
       }
       if (entries.length === 0) {
@@ -118,7 +138,7 @@ const authTokens = z.preprocess(
 /** A 1/0 (or true/false) switch. */
 const flag = (fallback: "0" | "1") =>
   z.preprocess(
-    unsetIfEmpty,
+    trimmedOrUnset,
     z.enum(["0", "1", "false", "true"], { error: "must be 1 or 0" }).default(fallback).transform((v) => v === "1" || v === "true"),
   );
 
@@ -126,7 +146,7 @@ const envSchema = z.object({
   PORT: int(0, 65_535, 3000),
   HOST: z.preprocess(unsetIfEmpty, z.string().trim().default("127.0.0.1")),
   CHAT_PROVIDER: z.preprocess(
-    unsetIfEmpty,
+    trimmedOrUnset,
     z.enum(providerNames, { error: `must be one of ${providerNames.join(", ")}` }).default("auto"),
   ),
   OLLAMA_HOST: z.preprocess(unsetIfEmpty, httpUrl.default("http://127.0.0.1:11434")),
@@ -150,7 +170,12 @@ const envSchema = z.object({
   ),
   METRICS_TOKEN: z.preprocess(
     unsetIfEmpty,
-    z.string().trim().min(8, { error: "must be at least 8 characters" }).optional(),
+    z
+      .string()
+      .trim()
+      .min(8, { error: "must be at least 8 characters" })
+      .regex(headerSafeToken, { error: headerSafeTokenRule })
+      .optional(),
   ),
   AUTH_TOKENS: authTokens,
   SYSTEM_PROMPT: z.preprocess(unsetIfEmpty, z.string().default(defaultSystemPrompt)),
@@ -167,7 +192,7 @@ const envSchema = z.object({
   MAX_IMPORT_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
   MAX_IMAGE_BYTES: int(1024, 100 * 1024 * 1024, defaultMaxImageBytes),
   MAX_CONTEXT_TOKENS: int(256, 10_000_000, defaultMaxContextTokens),
-  KEEP_ALIVE: z.preprocess(unsetIfEmpty, keepAliveSchema.optional()),
+  KEEP_ALIVE: z.preprocess(trimmedOrUnset, keepAliveSchema.optional()),
   OLLAMA_CONTEXT_LENGTH: optionalInt(256, 10_000_000),
   CORS_ORIGINS: z.preprocess(
     unsetIfEmpty,
@@ -186,7 +211,7 @@ const envSchema = z.object({
       .optional(),
   ),
   LOG_LEVEL: z.preprocess(
-    unsetIfEmpty,
+    trimmedOrUnset,
     z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` }).default("info"),
   ),
   SIM_SHOW_FAULT_MODELS: flag("0"),

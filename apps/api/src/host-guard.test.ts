@@ -30,3 +30,59 @@ describe("createHostGuard", () => {
     expect(narrowed("other.example.com")).toBe(false);
   });
 });
+
+describe("malformed Host headers", () => {
+  it("are refused whatever the configuration (they are no host name at all)", () => {
+    const guards = [
+      createHostGuard({ authTokens: null, allowedHosts: [] }),
+      createHostGuard({ authTokens: [{ userId: "a", token: "aaaaaaaa" }], allowedHosts: [] }),
+      createHostGuard({ authTokens: [{ userId: "a", token: "aaaaaaaa" }], allowedHosts: ["chat.example.com"] }),
+    ];
+    for (const allowed of guards) {
+      for (const host of ["exa mple", "[", "a:b:c", "%", "localhost:99999", "", "localhost:3000/x"]) {
+        expect(allowed(host), JSON.stringify(host)).toBe(false);
+      }
+      expect(allowed("localhost:3000")).toBe(true);
+    }
+  });
+});
+
+describe("malformed Host headers over HTTP", () => {
+  it("get a 4xx JSON answer on every route, never a 500", async () => {
+    const { connect } = await import("node:net");
+    const { startTestApi } = await import("./test-support/harness.js");
+    const api = await startTestApi({ env: { AUTH_TOKENS: "alice:alice-token-1" } });
+    try {
+      const { port } = new URL(api.url);
+      const raw = (request: string) =>
+        new Promise<string>((resolve) => {
+          const socket = connect(Number(port), "127.0.0.1");
+          let received = "";
+          socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
+          socket.on("error", () => {});
+          socket.on("close", () => resolve(received));
+          socket.write(request);
+        });
+      const body = JSON.stringify({ message: "hi" });
+      const auth = "authorization: Bearer alice-token-1\r\n";
+      for (const host of ["exa mple", "[", "a:b:c", "localhost:99999"]) {
+        for (const request of [
+          `POST /trpc/chat.send HTTP/1.1\r\nhost: ${host}\r\n${auth}content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+          `GET /trpc/health HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`,
+          `GET /trpc/chat.events?input=%7B%22runId%22%3A%22x%22%7D HTTP/1.1\r\nhost: ${host}\r\n${auth}connection: close\r\n\r\n`,
+          `POST /api/chat HTTP/1.1\r\nhost: ${host}\r\n${auth}content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        ]) {
+          const answer = await raw(request);
+          const what = `${request.split("\r\n", 1)[0]} with Host ${JSON.stringify(host)}`;
+          expect(answer, what).toMatch(/^HTTP\/1\.1 403 /);
+          expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)), what).toMatchObject({ code: "unauthorized" });
+        }
+      }
+      // A proper host name still works with tokens (any host is fine then).
+      const ok = await raw(`GET /trpc/health HTTP/1.1\r\nhost: chat.example.com:8080\r\nconnection: close\r\n\r\n`);
+      expect(ok).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      await api.close();
+    }
+  });
+});

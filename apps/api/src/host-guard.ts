@@ -15,12 +15,21 @@ export function hostnameOf(host: string): string {
  * ALLOWED_HOSTS are accepted then. With tokens every host is fine unless ALLOWED_HOSTS narrows it.
  */
 export function createHostGuard(config: Pick<Config, "authTokens" | "allowedHosts">): (host: string | undefined) => boolean {
-  if (config.authTokens && config.allowedHosts.length === 0) return () => true;
+  const anyHost = config.authTokens !== null && config.allowedHosts.length === 0;
   const allowed = new Set(config.allowedHosts);
   return (host) => {
     // HTTP/1.0 requests may lack Host; browsers (the rebinding vector) always send it.
-    if (host === undefined || host === "") return true;
+    if (host === undefined) return true;
+    // Not a host at all ("a b", "[", "x:99999", empty): the tRPC routes build the request's URL from it and failed
+    // with a 500 (logged as a server error) for what is the client's mistake. Refused here, before any route.
+    if (!isValidHost(host)) return false;
+    if (anyHost) return true;
     const name = hostnameOf(host);
     return isLoopbackHost(name) || allowed.has(name);
   };
+}
+
+/** A Host header that is a host (and port) only, and makes a URL (`http://<host>/`) as tRPC's adapters build one. */
+export function isValidHost(host: string): boolean {
+  return host !== "" && !/[/?#@\\]/.test(host) && URL.canParse(`http://${host}/`);
 }

@@ -56,4 +56,21 @@ describe("GET /metrics", () => {
     expect(await ok.text()).toContain("streamchat_ttft_seconds_bucket");
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
+
+  it("with METRICS_TOKEN: takes the bearer scheme in any case, as the other routes do", async () => {
+    const { url, client } = await api({ METRICS_TOKEN: "s3cret-metrics", AUTH_TOKENS: "alice:alice-token-1" });
+    // The same header form works on tRPC (auth.ts): HTTP auth schemes are case-insensitive.
+    expect(await client().health.query()).toBeDefined();
+    const trpc = await fetch(`${url}/trpc/models.list`, { headers: { authorization: "bearer alice-token-1" } });
+    expect(trpc.status).toBe(200);
+    for (const authorization of ["bearer s3cret-metrics", "BEARER s3cret-metrics", "Bearer  s3cret-metrics"]) {
+      const res = await fetch(`${url}/metrics`, { headers: { authorization } });
+      expect(res.status, authorization).toBe(200);
+    }
+    for (const authorization of ["Basic s3cret-metrics", "s3cret-metrics", "Bearer s3cret-metrics-", "Bearer"]) {
+      const res = await fetch(`${url}/metrics`, { headers: { authorization } });
+      expect(res.status, authorization).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe("Bearer");
+    }
+  });
 });

@@ -224,3 +224,36 @@ describe("REST input errors", () => {
     }
   });
 });
+
+describe("configuration with whitespace around values", () => {
+  it("starts and applies them (cmd.exe `set MAX_RUNS_PER_USER=1 && pnpm start` sets \"1 \")", async () => {
+    const spaced = await startTestApi({ env: { PORT: "0 ", MAX_RUNS_PER_USER: "1 ", MAX_MESSAGE_CHARS: "10\r" } });
+    try {
+      const long = await fetch(`${spaced.url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "x".repeat(11) }),
+      });
+      expect(long.status).toBe(400);
+      expect(await long.json()).toEqual({ error: "Message is too long (at most 10 characters).", code: "bad_request" });
+      const control = spaced.sim.control();
+      const first = await fetch(`${spaced.url}/api/chat/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "hold on" }),
+      });
+      await control.connected;
+      const second = await fetch(`${spaced.url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "me too" }),
+      });
+      expect(second.status).toBe(429);
+      expect(await second.json()).toMatchObject({ code: "rate_limited" });
+      await control.push({ done: true });
+      await first.text();
+    } finally {
+      await spaced.close();
+    }
+  });
+});

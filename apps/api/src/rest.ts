@@ -5,9 +5,11 @@ import { z } from "zod";
 import type { ErrorCode } from "@streamchat/core";
 import { attachmentsSchema, checkAttachments, thinkSchema } from "./attachments.js";
 import type { Authenticator } from "./auth.js";
+import { hasBody } from "./body-guard.js";
 import type { Config } from "./config.js";
 import { appCodeOf, httpStatusOf, publicMessage, AppError } from "./errors.js";
 import { idSchema } from "./input-schemas.js";
+import { lingerIfBodyUnread } from "./lingering-close.js";
 import type { ProviderHandle } from "./provider.js";
 import type { RunManager, StartedRun } from "./runs/run-manager.js";
 import { summarize } from "./runs/transcript.js";
@@ -44,6 +46,8 @@ function bodyErrorMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKe
 
 const pingIntervalMs = 15_000;
 
+const unauthorizedMessage = "A valid token is required (Authorization: Bearer <token>).";
+
 interface Deps {
   runs: RunManager;
   auth: Authenticator;
@@ -66,7 +70,7 @@ function sendTRPCError(reply: FastifyReply, error: TRPCError) {
 async function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth, provider, config }: Deps): Promise<StartedRun | undefined> {
   const userId = auth.userFor({ authorization: request.headers.authorization });
   if (userId === null) {
-    void sendError(reply, 401, "A valid token is required (Authorization: Bearer <token>).", "unauthorized");
+    void sendError(reply, 401, unauthorizedMessage, "unauthorized");
     return undefined;
   }
   const body = bodySchema.safeParse(request.body);
@@ -106,13 +110,32 @@ function methodNotAllowed(_request: FastifyRequest, reply: FastifyReply) {
   return sendError(reply.header("allow", "POST"), 405, "Method not allowed: use POST.", "bad_request");
 }
 
+/**
+ * With AUTH_TOKENS, a request without a valid token is refused on its headers, before its body is read: these routes
+ * take bodies of up to four images (tens of MB), which an anonymous client could otherwise make the server receive
+ * and parse only to answer 401. As with a 415, the connection then closes after the answer (lingering, so a client
+ * still uploading reads it).
+ */
+function refuseAnonymous(auth: Authenticator) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (auth.userFor({ authorization: request.headers.authorization }) !== null) return;
+    if (hasBody(request.headers)) {
+      reply.header("connection", "close");
+      lingerIfBodyUnread(request, reply);
+    }
+    await sendError(reply, 401, unauthorizedMessage, "unauthorized");
+  };
+}
+
 export function registerRest(app: FastifyInstance, deps: Deps) {
   for (const url of ["/api/chat", "/api/chat/stream"]) {
     // HEAD comes with GET (Fastify's exposeHeadRoutes); OPTIONS stays with CORS preflight handling.
     app.route({ method: ["GET", "PUT", "DELETE", "PATCH"], url, handler: methodNotAllowed });
   }
 
-  app.post("/api/chat", async (request, reply) => {
+  const onRequest = deps.auth.enabled ? refuseAnonymous(deps.auth) : undefined;
+
+  app.post("/api/chat", { ...(onRequest ? { onRequest } : {}) }, async (request, reply) => {
     const started = await startRun(request, reply, deps);
     if (!started) return reply;
     const summary = await summarize(deps.runs.subscribe(started.runId, 0, disconnectSignal(reply)));
@@ -129,7 +152,7 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
     });
   });
 
-  app.post("/api/chat/stream", async (request, reply) => {
+  app.post("/api/chat/stream", { ...(onRequest ? { onRequest } : {}) }, async (request, reply) => {
     const started = await startRun(request, reply, deps);
     if (!started) return reply;
     const signal = disconnectSignal(reply);

@@ -33,6 +33,20 @@ describe("health", () => {
       expect(await api.client("not-a-token").health.query()).toEqual({ ok: true, demo: true, store: { ok: true } });
     });
 
+    it("one anonymous batch of health calls probes the model server once, not once per call", async () => {
+      const before = api.sim.requests.length;
+      const res = await fetch(`${api.url}/trpc/${Array.from({ length: 200 }, () => "health").join(",")}?batch=1`);
+      expect(res.status).toBe(200);
+      const answers = (await res.json()) as Array<{ result: { data: unknown } }>;
+      expect(answers).toHaveLength(200);
+      for (const answer of answers) expect(answer.result.data).toEqual({ ok: true, demo: true, store: { ok: true } });
+      const probes = api.sim.requests.slice(before).filter((r) => r.path === "/api/version");
+      expect(probes.length).toBeLessThanOrEqual(2);
+      // Each later call probes anew: the answer is shared only while a probe is under way, never cached.
+      await api.client().health.query();
+      expect(api.sim.requests.slice(before).filter((r) => r.path === "/api/version").length).toBe(probes.length + 1);
+    });
+
     it("GET /healthz needs no token and says only whether the store answers", async () => {
       const res = await fetch(`${api.url}/healthz`);
       expect(res.status).toBe(200);

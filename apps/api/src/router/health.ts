@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { publicProcedure } from "../trpc.js";
+import { publicProcedure, type Context } from "../trpc.js";
 
 const probeTimeoutMs = 1500;
 
@@ -7,13 +7,24 @@ const probeTimeoutMs = 1500;
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
 
+interface Probe {
+  ok: boolean;
+  storeOk: boolean;
+  redisOk: boolean | undefined;
+  providerReachable: boolean;
+  providerVersion: string | null;
+}
+
+type ProbeContext = Pick<Context, "provider" | "store" | "runs">;
+
 /**
- * Public, for load balancers and the web app's first paint: anyone learns whether the service is up and
- * whether it runs the demo model. What it runs on (provider kind, model server version, store kind, our
- * version) helps an attacker pick exploits, so only a signed-in caller sees it (everyone when AUTH_TOKENS
- * is unset: then every caller is the local user).
+ * The probes under way, per server (its provider handle): every health call while one runs shares its answer. Without
+ * this one anonymous request could fan out to the model server and the database — a tRPC batch
+ * (`/trpc/health,health,…`) runs each of its hundreds of calls at once, and each probed on its own.
  */
-export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
+const inFlight = new WeakMap<object, Promise<Probe>>();
+
+async function probe(ctx: ProbeContext): Promise<Probe> {
   const { model } = ctx.provider;
   let providerVersion: string | null = null;
   let providerReachable = false;
@@ -26,9 +37,29 @@ export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
     providerReachable = false;
   }
   const [storeOk, redisHealth] = await Promise.all([ctx.store.ping(), ctx.runs.streamsHealth()]);
+  const redisOk = redisHealth?.ok;
+  return { ok: storeOk && providerReachable && (redisOk ?? true), storeOk, redisOk, providerReachable, providerVersion };
+}
+
+function sharedProbe(ctx: ProbeContext): Promise<Probe> {
+  let pending = inFlight.get(ctx.provider);
+  if (!pending) {
+    pending = probe(ctx).finally(() => inFlight.delete(ctx.provider));
+    inFlight.set(ctx.provider, pending);
+  }
+  return pending;
+}
+
+/**
+ * Public, for load balancers and the web app's first paint: anyone learns whether the service is up and
+ * whether it runs the demo model. What it runs on (provider kind, model server version, store kind, our
+ * version) helps an attacker pick exploits, so only a signed-in caller sees it (everyone when AUTH_TOKENS
+ * is unset: then every caller is the local user).
+ */
+export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
+  const { ok, storeOk, redisOk, providerReachable, providerVersion } = await sharedProbe(ctx);
   // Redis only in cluster mode (REDIS_URL): then a replica without it cannot stream runs.
-  const redis = redisHealth ? { redis: { ok: redisHealth.ok } } : {};
-  const ok = storeOk && providerReachable && (redisHealth?.ok ?? true);
+  const redis = redisOk === undefined ? {} : { redis: { ok: redisOk } };
   if (ctx.userId === null) return { ok, demo: ctx.provider.demo, store: { ok: storeOk }, ...redis };
   return {
     ok,

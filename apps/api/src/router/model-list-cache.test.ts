@@ -39,6 +39,18 @@ describe("ModelListCache", () => {
     expect(state.reads).toBe(3);
   });
 
+  it("a refresh while a read is under way shares it; one after it ended reads anew", async () => {
+    const { state, cache } = setup();
+    const [a, b, c] = await Promise.all([cache.get({ refresh: true }), cache.get({ refresh: true }), cache.get()]);
+    expect(state.reads).toBe(1);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect((await cache.get({ refresh: true }))[0]?.name).toBe("m2");
+    // Not across stamps: a read for another stamp is its own.
+    await Promise.all([cache.get({ stamp: "x" }), cache.get({ stamp: "y", refresh: true })]);
+    expect(state.reads).toBe(4);
+  });
+
   it("does not keep a failed read", async () => {
     const { state, cache } = setup();
     state.fail = true;

@@ -13,13 +13,17 @@ interface Entry {
   at: number;
   stamp: string;
   list: Promise<ModelInfo[]>;
+  /** The read is still under way. */
+  pending: boolean;
 }
 
 /**
  * The provider's model list, shared: callers within `modelListTtlMs` (and callers while a read is under way)
  * get the same answer, as long as `stamp` is the same. The stamp changes when a run starts or ends here: a
  * run loads its model and may teach the provider what the model refuses (tools), so the next list reads
- * again. A failed read is not kept, so the next caller asks again; `refresh` reads anew.
+ * again. A failed read is not kept, so the next caller asks again; `refresh` reads anew, unless a read is under way
+ * already (it is a fresh one): concurrent refreshes — a batch of them, several tabs — share one read rather than each
+ * asking the model server.
  */
 export class ModelListCache {
   private entry: Entry | undefined;
@@ -32,13 +36,22 @@ export class ModelListCache {
   get(options: { refresh?: boolean; stamp?: string } = {}): Promise<ModelInfo[]> {
     const current = this.entry;
     const stamp = options.stamp ?? "";
-    if (current && !options.refresh && current.stamp === stamp && this.now() - current.at < modelListTtlMs) return current.list;
+    if (current && current.stamp === stamp) {
+      if (current.pending) return current.list;
+      if (!options.refresh && this.now() - current.at < modelListTtlMs) return current.list;
+    }
     const list = this.read(AbortSignal.timeout(listTimeoutMs));
-    const entry: Entry = { at: this.now(), stamp, list };
+    const entry: Entry = { at: this.now(), stamp, list, pending: true };
     this.entry = entry;
-    list.catch(() => {
-      if (this.entry === entry) this.entry = undefined;
-    });
+    list.then(
+      () => {
+        entry.pending = false;
+      },
+      () => {
+        entry.pending = false;
+        if (this.entry === entry) this.entry = undefined;
+      },
+    );
     return list;
   }
 }

@@ -39,6 +39,23 @@ describe("models without tools", () => {
       expect(models.find((m) => m.name === "gemma3")?.loaded).toBe(true);
     });
 
+    it("a batch of refreshes reads the list once, not once per call", async () => {
+      const tagReads = () => api.sim.requests.filter((r) => r.path === "/api/tags").length;
+      const before = tagReads();
+      const n = 100;
+      const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { refresh: true }]));
+      const res = await fetch(`${api.url}/trpc/${Array.from({ length: n }, () => "models.list").join(",")}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`);
+      expect(res.status).toBe(200);
+      const answers = (await res.json()) as Array<{ result: { data: { models: unknown[] } } }>;
+      expect(answers).toHaveLength(n);
+      for (const answer of answers) expect(answer.result.data.models.length).toBeGreaterThan(0);
+      expect(tagReads() - before).toBeLessThanOrEqual(2);
+      // A refresh after that one ended still reads anew.
+      await api.client().models.list.query({ refresh: true });
+      expect(tagReads() - before).toBeLessThanOrEqual(3);
+      expect(tagReads()).toBeGreaterThan(before);
+    });
+
     it("a gemma3 run answers without tools (tRPC and REST)", async () => {
       const client = api.client();
       const before = api.sim.chatRequests().length;

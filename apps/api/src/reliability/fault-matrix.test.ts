@@ -240,7 +240,9 @@ describe("fault matrix", () => {
   });
 
   it("model stalls past CHAT_IDLE_TIMEOUT_MS: provider_error and the model request is aborted", async () => {
-    const stalled = await startApi({ env: { CHAT_IDLE_TIMEOUT_MS: "400" } });
+    // The idle timeout also bounds the wait for the model's first chunk: at 400 ms, a stall of the loaded test process
+    // (which runs the simulator and the API) before the API read that chunk ended the run with no token at all.
+    const stalled = await startApi({ env: { CHAT_IDLE_TIMEOUT_MS: "2500" } });
     try {
       const c = stalled.client();
       const { conversationId, runId } = await c.chat.send.mutate({ message: "hi", model: "sim-stall" });
@@ -490,7 +492,8 @@ describe("fault matrix: API process killed", () => {
     await sim?.close();
   });
 
-  it("SIGKILL mid-run, restart: resume yields the transcript + error{interrupted} + done{interrupted}", async () => {
+  // Two child processes started one after the other (seconds each on a loaded box): the suite's 20 s default is too little.
+  it("SIGKILL mid-run, restart: resume yields the transcript + error{interrupted} + done{interrupted}", { timeout: 120_000 }, async () => {
     const data = await freshTestData(dir);
     const env = {
       CHAT_PROVIDER: "ollama",

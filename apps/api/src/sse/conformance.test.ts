@@ -26,7 +26,9 @@ let pinged: Record<Producer, TestServer>;
 // Pings every 40 ms and a 2.5 s inactivity timeout: only the pings keep a quiet stream from being resubscribed. (The
 // margin is wide on purpose: a 600 ms timeout failed once in CI when the loaded box stalled the test process that long.)
 let pingedTight: Record<Producer, TestServer>;
-// No pings and a 400 ms inactivity timeout: the client gives up on a quiet stream and resubscribes with lastEventId.
+// No pings and a 2.5 s inactivity timeout: the client gives up on a quiet stream and resubscribes with lastEventId. (The
+// timeout also runs while the client resubscribes: at 400 ms, a stall of the loaded test process during that reconnect
+// timed it out a second time, with one more resubscription, on one producer and not the other.)
 let unpinged: Record<Producer, TestServer>;
 // maxDurationMs: the server ends every stream after 300 ms; the client resumes.
 let capped: Record<Producer, TestServer>;
@@ -35,7 +37,7 @@ beforeAll(async () => {
   [pinged, pingedTight, unpinged, capped] = await Promise.all([
     startPair({ ping: { enabled: true, intervalMs: 40 }, client: { reconnectAfterInactivityMs: 10_000 } }),
     startPair({ ping: { enabled: true, intervalMs: 40 }, client: { reconnectAfterInactivityMs: 2500 } }),
-    startPair({ ping: { enabled: false }, client: { reconnectAfterInactivityMs: 400 } }),
+    startPair({ ping: { enabled: false }, client: { reconnectAfterInactivityMs: 2500 } }),
     startPair({ maxDurationMs: 300 }),
   ]);
 });
@@ -225,7 +227,7 @@ describe("what the official client sees (httpSubscriptionLink + eventsource@4)",
     expect(kept.filter((o) => "state" in o).map((o) => (o as { state: string }).state)).toEqual(["connecting", "pending", "idle"]);
 
     const resumed = await sameTranscript(unpinged, "idle", { key: "client-timeout", idleMs: 5000 });
-    expect(resumed).toContainEqual({ state: "connecting", error: "Timeout of 400ms reached while waiting for a response" });
+    expect(resumed).toContainEqual({ state: "connecting", error: "Timeout of 2500ms reached while waiting for a response" });
     expect(resumed.filter((o) => "data" in o)).toEqual([{ data: { i: 1 }, id: "1" }, { data: { i: 2 }, id: "2" }]);
     for (const p of producers) {
       // A new EventSource: the link put lastEventId into the input this time.

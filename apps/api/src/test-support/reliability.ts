@@ -185,8 +185,13 @@ export interface ChildApi {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** `src/server.ts` under tsx, as `pnpm dev` runs it; resolves once it logged its URL. */
-export async function spawnApi(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildApi> {
+/**
+ * `src/server.ts` under tsx, as `pnpm dev` runs it; resolves once it logged its URL. The default deadline is for a
+ * loaded 2-core box: a child compiles the sources itself (tsx) and the first one of a run has no transform cache, so
+ * two started at once took ~11 s with the cache cold on a moderately loaded box, and once printed nothing at all within
+ * 30 s on a busier one.
+ */
+export async function spawnApi(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildApi> {
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/server.ts"], {
     cwd: apiRoot,
     env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", HOST: "127.0.0.1", PORT: "0", ...env },

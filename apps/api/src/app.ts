@@ -11,7 +11,7 @@ import {
 } from "@trpc/server/adapters/fastify";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { createMemoryStore, isStoreError, openPostgresStore, openSqliteStore, type ChatStore } from "@streamchat/store";
+import { createMemoryStore, isStoreError, migrationWaitMessage, openPostgresStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
 import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
@@ -155,7 +155,14 @@ async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatSt
   const onFlushError = (error: unknown) => log.error({ err: error }, "committing the event log failed; retrying");
   if (config.databaseUrl) {
     try {
-      return await openPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, flushIntervalMs: config.eventFlushMs, onFlushError });
+      return await openPostgresStore({
+        url: config.databaseUrl,
+        poolSize: config.databasePoolSize,
+        flushIntervalMs: config.eventFlushMs,
+        onFlushError,
+        // Start-up waits for it with no end of its own: the log says what it waits for.
+        onMigrationWait: (holder) => log.warn({ holder }, migrationWaitMessage(holder)),
+      });
     } catch (error) {
       throw databaseStartupError(config, error);
     }

@@ -82,7 +82,8 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const child = fork(file, [], {
     cwd: packageDir,
     execArgv,
-    env: { ...process.env, NODE_ENV: "production", ...spec.env },
+    // BENCH_SERVER_NAME: what a server names itself in what it prints (servers/stack.ts).
+    env: { ...process.env, NODE_ENV: "production", BENCH_SERVER_NAME: spec.name, ...spec.env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   live.add(child);

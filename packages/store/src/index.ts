@@ -2,7 +2,7 @@ export { openSqliteStore } from "./sqlite.js";
 export type { SqliteChatStore, SqliteStoreOptions, SqliteStoreStats } from "./sqlite.js";
 export { openPostgresStore } from "./postgres/store.js";
 export type { PostgresChatStore, PostgresStoreOptions, PostgresStoreStats } from "./postgres/store.js";
-export { migratePostgres } from "./postgres/migrate.js";
+export { migratePostgres, migrationWaitMessage, type MigrationLockHolder } from "./postgres/migrate.js";
 export { postgresMigrations } from "./postgres/schema.js";
 export { createMemoryStore } from "./memory.js";
 export type { MemoryChatStore, MemoryStoreOptions } from "./memory.js";

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatEvent, ChatMessage } from "@streamchat/core";
 import { heapUsedAfterGc, startTcpRelay } from "@streamchat/core/test-support";
-import { migratePostgres } from "./postgres/migrate.js";
+import { migratePostgres, migrationWaitMessage, type MigrationLockHolder } from "./postgres/migrate.js";
 import { postgresMigrations } from "./postgres/schema.js";
 import { isSearchableRole, searchableText } from "./search.js";
 import { openPostgresStore, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
@@ -212,6 +212,43 @@ describePostgres("postgres store", () => {
     expect(store.stats()).toMatchObject({ poolConnections: 2 });
     expect(heapUsedAfterGc() - before).toBeLessThan(8 * 1024 * 1024);
     expect((await store.listMessages("c1"))[0]?.message.content).toHaveLength(content.length);
+  });
+
+  it("says who holds the migration lock when another process has it at open, then opens once it is released", async () => {
+    const { url } = await emptyDatabase();
+    const holder = await connect(url);
+    try {
+      await holder.query("SET application_name = 'stuck-migrator'");
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock(hashtextextended('streamchat:migrations', 0))");
+      const { rows } = await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      const heard: MigrationLockHolder[] = [];
+      let opened = false;
+      const opening = open({ url, onMigrationWait: (h) => heard.push(h) }).then((store) => {
+        opened = true;
+        return store;
+      });
+      await vi.waitFor(() => expect(heard).toHaveLength(1), { timeout: 10_000 });
+      expect(heard[0]).toEqual({ pid: rows[0]!.pid, applicationName: "stuck-migrator", since: expect.any(Number) });
+      expect(migrationWaitMessage(heard[0]!, heard[0]!.since! + 61_000)).toBe(
+        `waiting for the database schema migration lock, held by process ${rows[0]!.pid} (stuck-migrator), its transaction open for 61 s: another API process migrating, or one stuck in an open transaction (pg_stat_activity shows it)`,
+      );
+      expect(opened).toBe(false);
+      await holder.query("COMMIT");
+      const store = await opening;
+      await store.createConversation({ id: "c1", userId: "u", title: "t" });
+      expect(heard).toHaveLength(1);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it("opens without a word when the migration lock is free", async () => {
+    const { url } = await emptyDatabase();
+    const heard: MigrationLockHolder[] = [];
+    await open({ url, onMigrationWait: (h) => heard.push(h) });
+    await open({ url, onMigrationWait: (h) => heard.push(h) });
+    expect(heard).toEqual([]);
   });
 
   it("fails to open with an unavailable error naming host:port/database, never the password", async () => {

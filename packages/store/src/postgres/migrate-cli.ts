@@ -9,7 +9,7 @@
 import pg from "pg";
 import { latestVersion } from "../migrations.js";
 import { describeTarget } from "./errors.js";
-import { migratePostgres } from "./migrate.js";
+import { migratePostgres, migrationWaitMessage } from "./migrate.js";
 import { postgresMigrations } from "./schema.js";
 
 const url = process.env.DATABASE_URL;
@@ -29,7 +29,7 @@ try {
   process.exit(1);
 }
 try {
-  const applied = await migratePostgres(client);
+  const applied = await migratePostgres(client, undefined, undefined, (holder) => console.error(migrationWaitMessage(holder)));
   const version = latestVersion(postgresMigrations);
   console.log(
     applied.length > 0

@@ -2,21 +2,60 @@ import type pg from "pg";
 import { assertOrdered, latestVersion, type Migration } from "../migrations.js";
 import { postgresMigrations } from "./schema.js";
 
+const migrationLockKey = "hashtextextended('streamchat:migrations', 0)";
+
+/** Who holds the migration lock, as pg_stat_activity shows it (all null when it is gone by the time it is asked). */
+export interface MigrationLockHolder {
+  pid: number | null;
+  applicationName: string | null;
+  /** When its transaction began (ms since the epoch). */
+  since: number | null;
+}
+
+/** One line for a log: who holds the migration lock, since when. */
+export function migrationWaitMessage(holder: MigrationLockHolder, now = Date.now()): string {
+  const who = holder.pid === null ? "another process" : `process ${holder.pid}${holder.applicationName ? ` (${holder.applicationName})` : ""}`;
+  const since = holder.since === null ? "" : `, its transaction open for ${Math.max(0, Math.round((now - holder.since) / 1000))} s`;
+  return `waiting for the database schema migration lock, held by ${who}${since}: another API process migrating, or one stuck in an open transaction (pg_stat_activity shows it)`;
+}
+
+async function lockHolder(client: pg.ClientBase): Promise<MigrationLockHolder> {
+  // The key as pg_locks splits a bigint advisory key: classid the high 32 bits, objid the low ones.
+  const { rows } = await client.query<{ pid: number; application_name: string | null; xact_start: Date | null }>(
+    `SELECT a.pid, a.application_name, a.xact_start
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.classid::bigint = ((${migrationLockKey}) >> 32) & 4294967295
+        AND l.objid::bigint = (${migrationLockKey}) & 4294967295
+      LIMIT 1`,
+  );
+  const row = rows[0];
+  return { pid: row?.pid ?? null, applicationName: row?.application_name ?? null, since: row?.xact_start?.getTime() ?? null };
+}
+
 /**
  * Brings the database to the latest version of `list` in ONE transaction under a transaction-level advisory lock:
  * two processes starting at once on the same database take turns, and the second finds the work done. The lock is
  * taken before anything else (even `CREATE TABLE IF NOT EXISTS`, which races with itself). Returns the versions
- * applied; refuses a database written by a newer schema.
+ * applied; refuses a database written by a newer schema. `onWait` hears who holds the lock when it is not free.
  */
 export async function migratePostgres(
   client: pg.ClientBase,
   list: readonly Migration[] = postgresMigrations,
   now: () => number = Date.now,
+  onWait?: (holder: MigrationLockHolder) => void,
 ): Promise<number[]> {
   assertOrdered(list);
   await client.query("BEGIN");
   try {
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('streamchat:migrations', 0))");
+    // Taken at once when free (the usual case). Otherwise another process is migrating, or one hangs holding the lock
+    // in an open transaction: the wait has no end then, so the caller is told who holds it before waiting.
+    const { rows: taken } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${migrationLockKey}) AS locked`);
+    if (!taken[0]?.locked) {
+      onWait?.(await lockHolder(client));
+      await client.query(`SELECT pg_advisory_xact_lock(${migrationLockKey})`);
+    }
     await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)");
     const { rows } = await client.query<{ version: number }>("SELECT COALESCE(MAX(version), 0)::integer AS version FROM schema_migrations");
     const current = rows[0]?.version ?? 0;

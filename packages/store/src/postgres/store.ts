@@ -40,7 +40,7 @@ import {
   unavailable,
   uniqueViolation,
 } from "./errors.js";
-import { migratePostgres } from "./migrate.js";
+import { migratePostgres, type MigrationLockHolder } from "./migrate.js";
 import { queryPool } from "./pool-query.js";
 
 export interface PostgresStoreOptions {
@@ -50,6 +50,11 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** How long to wait for a new connection before the call fails as unavailable. Default 5000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Told who holds the migration lock when another process has it at open (it is migrating, or hangs in an open
+   * transaction): the open waits for it, with no end of its own.
+   */
+  onMigrationWait?: (holder: MigrationLockHolder) => void;
   /** Apply pending migrations at open, under the advisory lock. Default true. */
   migrate?: boolean;
   /** Shown in pg_stat_activity. Default "streamchat". */
@@ -375,7 +380,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     try {
       const client = await pool.connect();
       try {
-        await migratePostgres(client, undefined, now);
+        await migratePostgres(client, undefined, now, options.onMigrationWait);
       } finally {
         client.release();
       }

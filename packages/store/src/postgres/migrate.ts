@@ -2,7 +2,8 @@ import type pg from "pg";
 import { assertOrdered, latestVersion, type Migration } from "../migrations.js";
 import { postgresMigrations } from "./schema.js";
 
-const migrationLockKey = "hashtextextended('streamchat:migrations', 0)";
+/** The advisory lock's name (a parameter of every statement that takes or looks for it: hashed to its bigint key). */
+const migrationLockName = "streamchat:migrations";
 
 /** Who holds the migration lock, as pg_stat_activity shows it (all null when it is gone by the time it is asked). */
 export interface MigrationLockHolder {
@@ -26,9 +27,10 @@ async function lockHolder(client: pg.ClientBase): Promise<MigrationLockHolder> {
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND l.classid::bigint = ((${migrationLockKey}) >> 32) & 4294967295
-        AND l.objid::bigint = (${migrationLockKey}) & 4294967295
+        AND l.classid::bigint = (hashtextextended($1, 0) >> 32) & 4294967295
+        AND l.objid::bigint = hashtextextended($1, 0) & 4294967295
       LIMIT 1`,
+    [migrationLockName],
   );
   const row = rows[0];
   return { pid: row?.pid ?? null, applicationName: row?.application_name ?? null, since: row?.xact_start?.getTime() ?? null };
@@ -51,10 +53,12 @@ export async function migratePostgres(
   try {
     // Taken at once when free (the usual case). Otherwise another process is migrating, or one hangs holding the lock
     // in an open transaction: the wait has no end then, so the caller is told who holds it before waiting.
-    const { rows: taken } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${migrationLockKey}) AS locked`);
+    const { rows: taken } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked", [
+      migrationLockName,
+    ]);
     if (!taken[0]?.locked) {
       onWait?.(await lockHolder(client));
-      await client.query(`SELECT pg_advisory_xact_lock(${migrationLockKey})`);
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [migrationLockName]);
     }
     await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)");
     const { rows } = await client.query<{ version: number }>("SELECT COALESCE(MAX(version), 0)::integer AS version FROM schema_migrations");

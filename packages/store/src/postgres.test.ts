@@ -243,6 +243,33 @@ describePostgres("postgres store", () => {
     }
   });
 
+  it("says nothing when the migration lock is released within moments (replicas starting together take turns)", async () => {
+    const { url } = await emptyDatabase();
+    const holder = await connect(url);
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock(hashtextextended('streamchat:migrations', 0))");
+      const heard: MigrationLockHolder[] = [];
+      const opening = open({ url, onMigrationWait: (h) => heard.push(h) });
+      // The open has found the lock taken before it is released. Asked outside the holder's
+      // transaction, which sees one snapshot of pg_stat_activity.
+      const observer = await connect(url);
+      await vi.waitFor(async () => {
+        const { rows } = await observer.query<{ waiting: number }>(
+          "SELECT count(*)::integer AS waiting FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%advisory_xact_lock%'",
+        );
+        expect(rows[0]!.waiting).toBeGreaterThan(0);
+      });
+      await observer.end();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await holder.query("COMMIT");
+      await opening;
+      expect(heard).toEqual([]);
+    } finally {
+      await holder.end();
+    }
+  });
+
   it("opens without a word when the migration lock is free", async () => {
     const { url } = await emptyDatabase();
     const heard: MigrationLockHolder[] = [];

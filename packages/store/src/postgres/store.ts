@@ -51,8 +51,8 @@ export interface PostgresStoreOptions {
   /** How long to wait for a new connection before the call fails as unavailable. Default 5000 ms. */
   connectTimeoutMs?: number;
   /**
-   * Told who holds the migration lock when another process has it at open (it is migrating, or hangs in an open
-   * transaction): the open waits for it, with no end of its own.
+   * Told who holds the migration lock when another process still has it 3 s into the open (it is migrating, or hangs
+   * in an open transaction): the open waits for it, with no end of its own.
    */
   onMigrationWait?: (holder: MigrationLockHolder) => void;
   /** Apply pending migrations at open, under the advisory lock. Default true. */

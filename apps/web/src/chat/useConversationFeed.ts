@@ -1,6 +1,6 @@
 import { useRef } from "react";
 import { trpc } from "../trpc.js";
-import { feedUnreachable } from "../components/ConnectionStatus.js";
+import { feedUnreachable } from "./connectionState.js";
 import { feedUpdateFor } from "./feedUpdates.js";
 
 /**

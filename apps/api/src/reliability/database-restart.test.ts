@@ -12,7 +12,8 @@ import { tempDir } from "../test-support/reliability.js";
  * liveness connection reconnect by themselves, and the run ends properly:
  * - an outage while the model is still answering costs nothing: queued events are committed once the database is
  *   back (the store retries a batch for up to a minute), and the answer ends as it would have;
- * - an outage through the end of the answer (storing it fails): subscribers get error{internal} + done at once,
+ * - an outage through the end of the answer: the done waits for the database (the store retries a batch for a minute,
+ *   so an outage shorter than that loses nothing); once the store gives up, subscribers get error{internal} + done,
  *   and the log gets them as soon as the database is back; the conversation is free again.
  *
  * A private cluster (a child process of the test), since the shared one serves every other test file.
@@ -94,7 +95,7 @@ describe.runIf(testBackend === "postgres")("PostgreSQL killed and restarted unde
     expect(uncaught).toEqual([]);
   });
 
-  it("an outage through the end of the answer: error + done at once, in the log once the database is back, the conversation free", { timeout: 120_000 }, async () => {
+  it("an outage through the end of the answer, longer than the store retries: error + done, in the log once the database is back, the conversation free", { timeout: 120_000 }, async () => {
     const client = api.client();
     const control = api.sim.control({ lastUserIncludes: "[pg:down]" });
     const { runId, conversationId } = await client.chat.send.mutate({ message: "[pg:down] go" });
@@ -105,7 +106,8 @@ describe.runIf(testBackend === "postgres")("PostgreSQL killed and restarted unde
     await eventually(() => stats().pendingEvents === 0, "the token to be committed");
 
     await outage();
-    // The answer ends while the database is away: storing it fails, the run ends for its subscribers anyway.
+    // The answer ends while the database is away: storing it fails (after the store's minute of retries), the run
+    // ends for its subscribers anyway.
     await control.push({ done: true });
     const received = await rec.completed;
     expect(types(received).slice(-2)).toEqual(["error", "done"]);

@@ -1,0 +1,192 @@
+import { rmSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { startPrivateCluster, type PrivateCluster } from "@streamchat/store/test-support";
+import { postgresDataAt, type TestData } from "../test-support/backend.js";
+import { clusterSkipReason, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
+import { eventually, makeClient, tokenText } from "../test-support/harness.js";
+import { eventsPath, rawSubscribe, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
+
+/**
+ * Cluster mode (REDIS_URL + DATABASE_URL) with PostgreSQL killed (immediate shutdown, as in a crash) and restarted
+ * under an answer that runs on replica A and is streamed from replica B. A restart drops every session, so every
+ * replica loses its liveness lock at the same moment: for a while each one sees the other without its lock. Neither
+ * may take the other for dead (and close its runs as interrupted) as long as it takes its own lock back in time.
+ *
+ * A private PostgreSQL cluster (a child process of the test), since the shared one serves every other test file; the
+ * shared throwaway Redis. Postgres project only.
+ */
+
+const skipReason = clusterSkipReason("cluster-database-restart");
+
+let sim: Simulator;
+let dir: string;
+let cluster: PrivateCluster | undefined;
+const children: ChildApi[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 1 });
+  dir = tempDir();
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) await child.kill("SIGKILL");
+});
+afterAll(async () => {
+  await cluster?.destroy();
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+async function replica(data: TestData): Promise<ChildApi> {
+  const child = await spawnApi({
+    CHAT_PROVIDER: "ollama",
+    OLLAMA_HOST: sim.url,
+    CHAT_MODEL: "demo",
+    LOG_LEVEL: "info",
+    GENERATE_TITLES: "0",
+    // One event per model chunk: the test compares ids.
+    COALESCE_TOKENS: "0",
+    REDIS_URL: redisUrl ?? "",
+    ...data.env,
+  });
+  children.push(child);
+  return child;
+}
+
+async function healthz(url: string): Promise<number> {
+  return (await fetch(`${url}/healthz`)).status;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function outage(a: ChildApi, b: ChildApi): Promise<void> {
+  await cluster!.kill();
+  await eventually(async () => (await healthz(a.url)) === 503 && (await healthz(b.url)) === 503, "both replicas to report the store down", 30_000);
+}
+
+async function recovery(a: ChildApi, b: ChildApi): Promise<void> {
+  await cluster!.start();
+  await eventually(async () => (await healthz(a.url)) === 200 && (await healthz(b.url)) === 200, "both replicas to report the store up", 60_000);
+  await eventually(
+    () => a.output().includes("liveness lock taken again") && b.output().includes("liveness lock taken again"),
+    "both replicas to take their liveness locks again",
+    30_000,
+  );
+}
+
+function expectNoReplicaTakenForDead(...replicas: ChildApi[]): void {
+  for (const replica of replicas) expect(replica.output()).not.toContain("closed runs of a process that is gone");
+}
+
+describe.skipIf(skipReason)("PostgreSQL restarted under two replicas", () => {
+  it(
+    "an answer on A streamed on B goes on through the restart: each event once and in order on B, stored once, no replica taken for dead",
+    { timeout: 180_000 },
+    async () => {
+      cluster ??= await startPrivateCluster();
+      const data = postgresDataAt(cluster.url, dir);
+      const [a, b] = await Promise.all([replica(data), replica(data)]);
+      const onA = makeClient(a.url);
+      const tag = `[cluster-pg-restart:${process.pid}]`;
+      const control = sim.control({ lastUserIncludes: tag });
+      const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
+      await control.connected;
+      await control.push({ content: "before " });
+      const sub = rawSubscribe(b.url, eventsPath(runId));
+      await eventually(() => tokenText(sub.received) === "before ", "the first token on B", 30_000);
+
+      await outage(a, b);
+      // The live stream is Redis's: B keeps receiving while the database is away.
+      await control.push({ content: "during " });
+      await eventually(() => tokenText(sub.received) === "before during ", "a token during the outage on B", 30_000);
+      // Longer than an owner may be seen without its lock (2.5 s) before its runs count as orphans.
+      await sleep(4000);
+
+      await recovery(a, b);
+      // Sweeps after the restart (one a second) have had the time to judge A, wrongly, if they were going to.
+      await sleep(4000);
+      await control.push({ content: "after" });
+      await control.push({ done: true });
+
+      expect(await sub.ended).toBe("return");
+      expect(tokenText(sub.received)).toBe("before during after");
+      expect(sub.received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+      expect(sub.received.filter((r) => r.event.type === "error")).toEqual([]);
+      const ids = sub.received.map((r) => Number(r.id));
+      expect(ids).toEqual(ids.map((_, i) => i + 1));
+      // What was streamed is what is stored, once.
+      const store = await data.openStore();
+      try {
+        await eventually(async () => (await store.getRun(runId))?.status === "done", "the run to be stored as done", 30_000);
+        expect(await store.getRun(runId)).toMatchObject({ status: "done", reason: "stop" });
+        const log = await store.readEvents(runId);
+        expect(log.map(({ seq, event }) => ({ id: String(seq), event }))).toEqual(sub.received);
+      } finally {
+        await store.close();
+      }
+      const conversation = await makeClient(b.url).conversations.get.query({ conversationId });
+      expect(conversation.messages.map((m) => [m.role, m.content])).toEqual([
+        ["user", `${tag} go`],
+        ["assistant", "before during after"],
+      ]);
+      expect(conversation.activeRunId).toBeNull();
+      expectNoReplicaTakenForDead(a, b);
+      for (const replica of [a, b]) expect(replica.output()).not.toContain("run closed with an internal error");
+    },
+  );
+
+  it(
+    "Stop pressed while PostgreSQL restarts: refused on B with a 503, taken on A; the end waits for the database and is stored once, B gets it without an error",
+    { timeout: 180_000 },
+    async () => {
+      cluster ??= await startPrivateCluster();
+      const data = postgresDataAt(cluster.url, dir);
+      const [a, b] = await Promise.all([replica(data), replica(data)]);
+      const onA = makeClient(a.url);
+      const onB = makeClient(b.url);
+      const tag = `[cluster-pg-stop:${process.pid}]`;
+      const control = sim.control({ lastUserIncludes: tag });
+      const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
+      const request = await control.connected;
+      await control.push({ content: "partial" });
+      const sub = rawSubscribe(b.url, eventsPath(runId));
+      await eventually(() => tokenText(sub.received) === "partial", "the token on B", 30_000);
+
+      await outage(a, b);
+      // A tab served by B cannot be told whose run it is without the database: a 503 it can retry, never a hang.
+      await expect(onB.chat.cancel.mutate({ runId })).rejects.toMatchObject({ data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503 } });
+      // A, where the run executes, knows it without the database: the model request stops at once.
+      expect(await onA.chat.cancel.mutate({ runId })).toEqual({ cancelled: true });
+      await request.finished;
+      // The end is not sent before it is stored (the store retries for a minute): nothing yet on B.
+      await sleep(1000);
+      expect(sub.received.filter((r) => r.event.type === "done")).toEqual([]);
+
+      await recovery(a, b);
+      expect(await sub.ended).toBe("return");
+      expect(tokenText(sub.received)).toBe("partial");
+      expect(sub.received.at(-1)?.event).toMatchObject({ type: "done", reason: "cancelled" });
+      expect(sub.received.filter((r) => r.event.type === "error")).toEqual([]);
+      const ids = sub.received.map((r) => Number(r.id));
+      expect(ids).toEqual(ids.map((_, i) => i + 1));
+      const store = await data.openStore();
+      try {
+        expect(await store.getRun(runId)).toMatchObject({ status: "done", reason: "cancelled" });
+        expect((await store.readEvents(runId)).map(({ seq, event }) => ({ id: String(seq), event }))).toEqual(sub.received);
+      } finally {
+        await store.close();
+      }
+      // Free on both replicas: the next question starts from B and streams from A.
+      expect((await onB.conversations.get.query({ conversationId })).activeRunId).toBeNull();
+      const again = sim.control({ lastUserIncludes: `${tag} again` });
+      const next = await onB.chat.send.mutate({ conversationId, message: `${tag} again` });
+      await again.connected;
+      await again.push({ content: "fine" });
+      await again.push({ done: true });
+      const followed = rawSubscribe(a.url, eventsPath(next.runId));
+      expect(await followed.ended).toBe("return");
+      expect(tokenText(followed.received)).toBe("fine");
+      expectNoReplicaTakenForDead(a, b);
+    },
+  );
+});

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -277,6 +277,99 @@ describe("HTTP surface", () => {
     await start({ CHAT_PROVIDER: "auto", OLLAMA_HOST: `http://127.0.0.1:${closedPort}` });
     expect(server?.provider).toMatchObject({ kind: "sim", demo: true, defaultModel: "demo" });
     expect(logs.some((l) => l.includes(`No Ollama at http://127.0.0.1:${closedPort}: using the built-in Ollama-protocol simulator (demo model)`))).toBe(true);
+  });
+});
+
+describe("requests refused before any route", () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ env: { CORS_ORIGINS: "http://app.example.test" } });
+  });
+  afterAll(() => api?.close());
+
+  /** Writes `requests` on one connection and resolves with everything the server sent until it closed. */
+  function exchange(...requests: string[]): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = connect(Number(new URL(api.url).port), "127.0.0.1");
+      let received = "";
+      socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
+      socket.on("error", () => {});
+      socket.on("close", () => resolve(received));
+      socket.write(requests.join(""));
+    });
+  }
+
+  /** The last response of an exchange: its status, headers (lowercase) and JSON body. */
+  function lastAnswer(received: string) {
+    const start = received.lastIndexOf("HTTP/1.1 ");
+    const headEnd = received.indexOf("\r\n\r\n", start);
+    const [statusLine = "", ...lines] = received.slice(start, headEnd).split("\r\n");
+    const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]));
+    return { status: Number(statusLine.split(" ")[1]), headers, body: JSON.parse(received.slice(headEnd + 4)) as unknown };
+  }
+
+  it("answers what Node's HTTP parser refuses in the API's error shape, with Connection: close", async () => {
+    const cases: Array<[string, number, RegExp]> = [
+      [`GET /trpc/health HTTP/1.1\r\nhost: localhost\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`, 431, /^Request headers are too large \(at most \d+ bytes in all\): send fewer or smaller headers/],
+      ["GARBAGE\r\n\r\n", 400, /^Malformed HTTP request \(.+\): check the request line and headers\.$/],
+      ["GET /trpc/health HTTP/1.1\r\nhost: localhost\r\nno colon here\r\n\r\n", 400, /^Malformed HTTP request/],
+    ];
+    for (const [request, status, message] of cases) {
+      const answer = lastAnswer(await exchange(request));
+      const what = request.slice(0, 40);
+      expect(answer.status, what).toBe(status);
+      expect(answer.headers["connection"], what).toBe("close");
+      expect(answer.headers["content-type"], what).toBe("application/json; charset=utf-8");
+      // The shape of every other error: a message and a typed code, nothing else (Fastify's had statusCode, no code).
+      expect(answer.body, what).toEqual({ error: expect.stringMatching(message), code: "bad_request" });
+    }
+  });
+
+  it("answers URLs Fastify's router refuses (broken percent-encoding, a path segment too long) in the API's error shape", async () => {
+    const cases: Array<[string, number, string]> = [
+      ["/api/%E0%A4%A", 400, "The URL is not valid (broken percent-encoding?): check the request path."],
+      [`/trpc/${"health,".repeat(1000)}health?batch=1`, 414, "The URL path is too long: shorten it (for a tRPC batch, send fewer calls at a time)."],
+    ];
+    for (const [path, status, error] of cases) {
+      const res = await fetch(`${api.url}${path}`);
+      expect(res.status, path.slice(0, 30)).toBe(status);
+      // Fastify's own answer echoed the path and had FST_ERR_* codes.
+      expect(await res.json()).toEqual({ error, code: "bad_request" });
+    }
+  });
+
+  it("answers a malformed request after a good one on the same connection, after the first's answer", async () => {
+    const received = await exchange("GET /trpc/health HTTP/1.1\r\nhost: localhost\r\n\r\n", "G@T / HTTP/1.1\r\nhost: localhost\r\n\r\n");
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    const answer = lastAnswer(received);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: "bad_request" });
+  });
+
+  it("answers a malformed chunked body at once, and closes the connection its request was waiting on", async () => {
+    const head = "POST /api/chat HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+    const answer = lastAnswer(await exchange(`${head}5\r\n{"mes\r\nzz\r\n`));
+    expect(answer.status).toBe(400);
+    expect(answer.headers["connection"]).toBe("close");
+    expect(answer.body).toEqual({ error: expect.stringMatching(/^Malformed HTTP request/), code: "bad_request" });
+  });
+
+  it("answers an OPTIONS request that is no CORS preflight with a JSON 400, and preflights as before", async () => {
+    for (const headers of [{}, { origin: "http://app.example.test" }, { "access-control-request-method": "POST" }]) {
+      const res = await fetch(`${api.url}/api/chat`, { method: "OPTIONS", headers });
+      expect(res.status, JSON.stringify(headers)).toBe(400);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual({
+        error: "OPTIONS is only answered as a CORS preflight: send Origin and Access-Control-Request-Method.",
+        code: "bad_request",
+      });
+    }
+    const preflight = await fetch(`${api.url}/trpc/chat.send`, {
+      method: "OPTIONS",
+      headers: { origin: "http://app.example.test", "access-control-request-method": "POST" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://app.example.test");
   });
 });
 

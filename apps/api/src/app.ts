@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
+import { maxHeaderSize, STATUS_CODES, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import cors from "@fastify/cors";
@@ -10,20 +12,21 @@ import {
   type FastifyTRPCPluginOptions,
 } from "@trpc/server/adapters/fastify";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { createMemoryStore, isStoreError, migrationWaitMessage, openPostgresStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import type { AnyTool } from "@streamchat/core";
 import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
-import { createAuthenticator } from "./auth.js";
-import { jsonOnlyMessage, refuseBody } from "./body-guard.js";
-import { lingerIfBodyUnread } from "./lingering-close.js";
+import { createAuthenticator, unauthorizedMessage, type Authenticator } from "./auth.js";
+import { hasBody, jsonOnlyMessage, refuseBody } from "./body-guard.js";
+import { clientErrorAnswer, protoKeyMessage } from "./errors.js";
+import { defaultLingering, lingerIfBodyUnread, lingerOnClose } from "./lingering-close.js";
 import { keepResponseShape } from "./response-shape.js";
 import { constantHeaders } from "./security-headers.js";
 import { importBodyLimit, importProcedure, registerImportRoute } from "./import-route.js";
 import { attachmentProcedures, bodyLimitFor, bodyLimitsOf, registerBodyLimits } from "./body-limits.js";
 import { createLogDestination, type LogDestination } from "./log-destination.js";
-import { createHostGuard } from "./host-guard.js";
+import { createHostGuard, hostRefusal } from "./host-guard.js";
 import { databaseTarget, type Config } from "./config.js";
 import type { ConversationFeed } from "./feed/conversation-feed.js";
 import { FeedPublisher } from "./feed/feed-publisher.js";
@@ -41,6 +44,7 @@ import { registerLeanMutations } from "./lean-mutations.js";
 import { TitleGenerator } from "./titles/title-generator.js";
 import { ToolCatalog } from "./tools.js";
 import type { Context } from "./trpc.js";
+import { batchTooLargeMessage, connectionParamsToken, maxBatchSize, trpcCallOf, trpcErrorBody, type TrpcCall } from "./trpc-http.js";
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -191,6 +195,132 @@ async function openLiveness(config: Config, replicaId: string, log: FastifyBaseL
   }
 }
 
+/** Connections whose parse error has been answered (or is to be, after the response under way). */
+const refusedConnections = new WeakSet<Socket>();
+
+/**
+ * Answers a request Node's HTTP parser refused (headers over the size limit, a malformed request line or header) in
+ * the API's error shape, with `Connection: close`: nothing more can be read from a connection after a parse error.
+ * The close lingers (lingering-close.ts) as after a refused upload, so a client still sending reads the answer rather
+ * than a reset.
+ */
+function answerClientError(error: Error & { code?: string; reason?: unknown }, socket: Socket): void {
+  // The parser reports each later chunk of the connection again.
+  if (refusedConnections.has(socket)) return;
+  refusedConnections.add(socket);
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const answer = () => writeClientError(error, socket);
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (pending && !pending.writableFinished) {
+    // A whole request read before the bad bytes (pipelined on a keep-alive connection) is still being answered: the
+    // refusal follows its response instead of cutting it off.
+    if (pending.req.complete) return void pending.once("finish", answer);
+    // The bad bytes are this request's own body, whose answer has begun: nothing can be said any more.
+    if (pending.headersSent) return void socket.destroy();
+  }
+  answer();
+}
+
+function writeClientError(error: Error & { code?: string; reason?: unknown }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, body } = clientErrorAnswer(error, maxHeaderSize);
+  const json = JSON.stringify(body);
+  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: application/json; charset=utf-8\r\n`;
+  socket.write(`${head}Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
+  lingerOnClose(socket, defaultLingering);
+  socket.destroySoon();
+}
+
+/**
+ * What Fastify's router refuses before any route or hook runs (a URL that is not valid percent-encoding, a path
+ * segment over maxParamLength: a tRPC batch of many calls) in the API's error shape: Fastify's own body echoed the
+ * path back and had no typed code.
+ */
+function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode ?? 500;
+  if (status >= 500) {
+    void reply.code(500).send({ error: "Something went wrong on the server.", code: "internal" });
+    return;
+  }
+  const message =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? "The URL path is too long: shorten it (for a tRPC batch, send fewer calls at a time)."
+      : "The URL is not valid (broken percent-encoding?): check the request path.";
+  void reply.code(status).send({ error: message, code: "bad_request" });
+}
+
+/**
+ * Fastify's JSON parser refuses a body with a `__proto__` key (onProtoPoisoning) with the message of malformed JSON,
+ * which such a body is not: the same parser, with that case named. The tRPC routes parse their bodies themselves
+ * (JSON.parse makes the key a plain property there, and their input schemas drop unknown keys).
+ */
+function parseJsonNamingProtoKeys(app: FastifyInstance): void {
+  type Done = (error: Error | null, value?: unknown) => void;
+  const parse = app.getDefaultJsonParser("error", "ignore") as (request: FastifyRequest, body: string, done: Done) => void;
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    parse(request, text, (error, value) => done(error && isJson(text) ? Object.assign(new Error(protoKeyMessage), { statusCode: 400 }) : error, value));
+  });
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An OPTIONS request that is no CORS preflight (no Origin, or no Access-Control-Request-Method): @fastify/cors
+ * refuses it with a plain-text 400, which this says in the API's error shape.
+ */
+async function refuseNonPreflightOptions(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.method !== "OPTIONS" || (request.headers.origin && request.headers["access-control-request-method"])) return;
+  await reply.code(400).send({
+    error: "OPTIONS is only answered as a CORS preflight: send Origin and Access-Control-Request-Method.",
+    code: "bad_request",
+  });
+}
+
+/** The procedures anonymous callers may use when AUTH_TOKENS is set (router/health.ts: publicProcedure). */
+const publicProcedures: ReadonlySet<string> = new Set(["health"]);
+
+/** A POST (a mutation: a body to read) to procedures that need a user, without a valid token. */
+function anonymousMutation(call: TrpcCall, request: FastifyRequest, auth: Authenticator): boolean {
+  if (!auth.enabled || request.method !== "POST" || call.paths.every((path) => publicProcedures.has(path))) return false;
+  const params = connectionParamsToken(call.query);
+  // connectionParams that do not parse: tRPC answers them as it always has.
+  if (params === null) return false;
+  return auth.userFor({ authorization: request.headers.authorization, token: params.token }) === null;
+}
+
+/**
+ * What a /trpc request is refused with before tRPC reads it, or undefined: a path that names no procedure (404), a
+ * batch over maxBatchSize (400), an anonymous mutation when AUTH_TOKENS is set (401, on the headers as REST's
+ * refuseAnonymous: otherwise a body of up to four images is received and parsed only to be refused).
+ */
+function trpcRefusal(request: FastifyRequest, auth: Authenticator): { status: number; body: ReturnType<typeof trpcErrorBody> } | undefined {
+  const call = trpcCallOf(request.url);
+  if (!call) return { status: 404, body: trpcErrorBody("NOT_FOUND", 404, "No procedure found on this path", null) };
+  if (call.batch && call.paths.length > maxBatchSize) {
+    return { status: 400, body: trpcErrorBody("BAD_REQUEST", 400, batchTooLargeMessage(call.paths.length), "bad_request") };
+  }
+  if (anonymousMutation(call, request, auth)) {
+    const path = call.batch ? undefined : call.paths[0];
+    return { status: 401, body: trpcErrorBody("UNAUTHORIZED", 401, unauthorizedMessage, "unauthorized", path) };
+  }
+  return undefined;
+}
+
 export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> {
   const { config } = opts;
   const logging = loggerOptions(config, opts.logger);
@@ -198,6 +328,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     ...logging.options,
     bodyLimit: config.maxBodyBytes,
     routerOptions: { maxParamLength: 5000 },
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   });
   keepResponseShape(app.server);
 
@@ -335,6 +467,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     }
     return reply.code(status).send({ error: message, code });
   });
+  // Before any route or plugin: they take the parsers the app has when they are added.
+  parseJsonNamingProtoKeys(app);
 
   // helmet's headers are computed once here (security-headers.ts): @fastify/helmet rebuilds its middleware (re-parsing
   // the CSP) on every request, and even a prebuilt one sets them on each raw response. Same headers, same options.
@@ -362,6 +496,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
     done();
   });
   // No CORS headers at all by default: the web app is served from the same origin.
+  if (config.corsOrigins.length > 0) app.addHook("onRequest", refuseNonPreflightOptions);
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     methods: ["GET", "POST", "OPTIONS"],
@@ -370,14 +505,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   });
 
   // Before anything else answers: a request for a host name we do not serve gets nothing else.
-  const hostAllowed = createHostGuard(config);
+  const hostVerdict = createHostGuard(config);
   app.addHook("onRequest", async (request, reply) => {
-    if (!hostAllowed(request.headers.host)) {
-      await reply.code(403).send({
-        error: "This host name is not allowed. Use localhost, or add it to ALLOWED_HOSTS (or set AUTH_TOKENS).",
-        code: "unauthorized",
-      });
-    }
+    const verdict = hostVerdict(request.headers.host);
+    if (verdict === "allowed") return;
+    const { status, body } = hostRefusal(verdict);
+    await reply.code(status).send(body);
   });
 
   // Bodies are JSON or nothing: any other body is refused on its headers, before a byte of it is read
@@ -398,26 +531,17 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   // MAX_BODY_BYTES everywhere, but room for four images on the routes that take attachments (body-limits.ts).
   registerBodyLimits(app, bodyLimits);
 
-  // tRPC percent-decodes the procedure path a second time, so `/trpc/%25` threw a URIError inside the
-  // adapter and answered 500. Procedure paths are plain names (batches joined by commas): refuse anything else.
+  // Requests tRPC should not read at all (trpcRefusal), refused on their headers.
   app.addHook("onRequest", async (request, reply) => {
-    const path = request.url.split("?", 1)[0] ?? "";
-    if (!path.startsWith("/trpc/")) return;
-    let procedures = "";
-    try {
-      procedures = decodeURIComponent(path.slice("/trpc/".length));
-    } catch {
-      // not valid percent-encoding: not a procedure either
+    if (!request.url.startsWith("/trpc/")) return;
+    const refusal = trpcRefusal(request, auth);
+    if (!refusal) return;
+    if (refusal.status === 401 && hasBody(request.headers)) {
+      // As with a 415: the rest of the body is never read (after a lingering moment for the client to read this).
+      reply.header("connection", "close");
+      lingerIfBodyUnread(request, reply);
     }
-    if (!/^[A-Za-z0-9_.,]+$/.test(procedures)) {
-      await reply.code(404).send({
-        error: {
-          code: TRPC_ERROR_CODES_BY_KEY.NOT_FOUND,
-          message: "No procedure found on this path",
-          data: { code: "NOT_FOUND", httpStatus: 404, appCode: null },
-        },
-      });
-    }
+    await reply.code(refusal.status).send(refusal.body);
   });
 
   // tRPC answers some request errors (a missing content type, an unsupported method) with a JSON body
@@ -431,6 +555,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
 
   const trpcOptions = {
     router: appRouter,
+    // trpcRefusal refuses larger batches first, with a message naming the limit; this is tRPC's own check of it.
+    maxBatchSize,
     createContext: ({ req, info }: CreateFastifyContextOptions): Context => ({
       userId: auth.userFor({ authorization: req.headers.authorization, token: info.connectionParams?.token }),
       runs,

@@ -114,6 +114,62 @@ describe("auth over HTTP", () => {
     }
   });
 
+  it("refuses tRPC mutations without a token on their headers, before receiving the body", async () => {
+    const { port } = new URL(api.url);
+    const paths = ["/trpc/chat.send", "/trpc/chat.send,chat.cancel?batch=1", "/trpc/conversations.import", "/trpc/health,chat.send?batch=1"];
+    for (const path of paths) {
+      for (const authorization of [undefined, "Bearer nope-nope-nope"]) {
+        // A client announcing 20 MB and sending none of it yet: the answer must not wait for the body.
+        const socket = connect(Number(port), "127.0.0.1");
+        let received = "";
+        socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
+        const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+        socket.on("error", () => {});
+        const head = [`POST ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`, "content-type: application/json", "content-length: 20000000"];
+        if (authorization) head.push(`authorization: ${authorization}`);
+        socket.write(`${head.join("\r\n")}\r\n\r\n{"0":{"message":"`);
+        await eventually(() => received.includes('"appCode":"unauthorized"}}}'), `a 401 for ${path} before the body`, 3000);
+        expect(received, path).toMatch(/^HTTP\/1\.1 401 /);
+        expect(received.toLowerCase()).toContain("connection: close");
+        // tRPC's error shape, as the procedures' own 401 (a batch's applies to each of its calls).
+        const batch = path.includes("batch=1");
+        expect(JSON.parse(received.slice(received.indexOf("\r\n\r\n") + 4))).toEqual({
+          error: {
+            code: -32001,
+            message: "A valid token is required (Authorization: Bearer <token>).",
+            data: { code: "UNAUTHORIZED", httpStatus: 401, ...(batch ? {} : { path: path.slice("/trpc/".length) }), appCode: "unauthorized" },
+          },
+        });
+        socket.end();
+        await closed;
+      }
+    }
+  });
+
+  it("takes a tRPC mutation's token from the header or connectionParams; health stays public", async () => {
+    const send = (query: string, headers: Record<string, string> = {}) =>
+      fetch(`${api.url}/trpc/chat.send${query}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ message: "hi" }),
+      });
+    expect((await send("", { authorization: "Bearer bob-token-22" })).status).toBe(200);
+    const params = `?connectionParams=${encodeURIComponent(JSON.stringify({ token: "bob-token-22" }))}`;
+    expect((await send(params)).status).toBe(200);
+    expect((await send(`?connectionParams=${encodeURIComponent(JSON.stringify({ token: "nope-nope-nope" }))}`)).status).toBe(401);
+    // An anonymous batch of health calls is still answered (queries, no body).
+    const health = await fetch(`${api.url}/trpc/health,health?batch=1`);
+    expect(health.status).toBe(200);
+    // The official client sees the refusal as every call's UNAUTHORIZED, batched or not.
+    const anonymous = api.client();
+    const [one, two] = await Promise.all([
+      errorOf(anonymous.chat.send.mutate({ message: "hi" })),
+      errorOf(anonymous.chat.cancel.mutate({ runId: "r" })),
+    ]);
+    expect(one).toMatchObject({ code: "UNAUTHORIZED", appCode: "unauthorized" });
+    expect(two).toMatchObject({ code: "UNAUTHORIZED", appCode: "unauthorized" });
+  });
+
   it("accepts the token as connectionParams (browsers cannot set SSE headers)", async () => {
     const alice = api.client("alice-token-1");
     const { runId } = await alice.chat.send.mutate({ message: "from a browser" });

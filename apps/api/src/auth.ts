@@ -1,6 +1,9 @@
 import { hash, timingSafeEqual } from "node:crypto";
 import type { Config } from "./config.js";
 
+/** What a request without a valid token is told, REST and tRPC alike. */
+export const unauthorizedMessage = "A valid token is required (Authorization: Bearer <token>).";
+
 /** The only user when AUTH_TOKENS is not set (a local, single-user install). */
 export const localUserId = "local";
 

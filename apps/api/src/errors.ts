@@ -107,3 +107,36 @@ export function publicMessage(error: TRPCError): string {
 export function httpStatusOf(error: TRPCError): number {
   return getHTTPStatusCodeFromError(error);
 }
+
+/** The body every error outside tRPC answers with (REST, the edges of /trpc before tRPC runs, the HTTP parser's refusals). */
+export interface ApiErrorBody {
+  error: string;
+  code: ErrorCode | "not_found";
+}
+
+/** The llhttp reason of a parse error: a fixed phrase of the parser (never request bytes), kept short and printable. */
+function parserReason(error: { reason?: unknown }): string | undefined {
+  const reason = typeof error.reason === "string" ? error.reason.replace(/[^\x20-\x7e]/g, "").slice(0, 120).trim() : "";
+  return reason || undefined;
+}
+
+/**
+ * The answer to a request Node's HTTP parser refused before any route saw it (Fastify's clientErrorHandler): the
+ * status, and the API's error body with a message saying what to change. Without it Fastify answered
+ * `{"error":"Bad Request","message":"Client Error","statusCode":400}`, a shape no client of this API reads.
+ */
+export function clientErrorAnswer(error: { code?: unknown; reason?: unknown }, maxHeaderBytes: number): { status: number; body: ApiErrorBody } {
+  if (error.code === "HPE_HEADER_OVERFLOW") {
+    const message = `Request headers are too large (at most ${maxHeaderBytes} bytes in all): send fewer or smaller headers (large cookies are the usual cause).`;
+    return { status: 431, body: { error: message, code: "bad_request" } };
+  }
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return { status: 408, body: { error: "The request took too long to arrive: send it again.", code: "bad_request" } };
+  }
+  const reason = parserReason(error);
+  const message = `Malformed HTTP request${reason ? ` (${reason})` : ""}: check the request line and headers.`;
+  return { status: 400, body: { error: message, code: "bad_request" } };
+}
+
+/** A JSON body with a `__proto__` key (Fastify refuses it, onProtoPoisoning) as the client sees it. */
+export const protoKeyMessage = 'The request body has a "__proto__" key, which is not accepted: remove it.';

@@ -16,23 +16,23 @@ describe("createHostGuard", () => {
   it("without auth: loopback names and ALLOWED_HOSTS only (DNS rebinding)", () => {
     const allowed = createHostGuard({ authTokens: null, allowedHosts: ["chat.lan"] });
     for (const host of ["localhost:3000", "127.0.0.1:3000", "[::1]:3000", "127.1.2.3", "chat.lan:3000", undefined]) {
-      expect(allowed(host), String(host)).toBe(true);
+      expect(allowed(host), String(host)).toBe("allowed");
     }
     for (const host of ["evil.example:3000", "attacker.localhost.evil", "10.0.0.5:3000", "chat.lan.evil", "0.0.0.0:3000"]) {
-      expect(allowed(host), host).toBe(false);
+      expect(allowed(host), host).toBe("not_allowed");
     }
   });
 
   it("with auth: any host, unless ALLOWED_HOSTS narrows it", () => {
-    expect(createHostGuard({ authTokens: tokens, allowedHosts: [] })("anything.example:1")).toBe(true);
+    expect(createHostGuard({ authTokens: tokens, allowedHosts: [] })("anything.example:1")).toBe("allowed");
     const narrowed = createHostGuard({ authTokens: tokens, allowedHosts: ["chat.example.com"] });
-    expect(narrowed("chat.example.com")).toBe(true);
-    expect(narrowed("other.example.com")).toBe(false);
+    expect(narrowed("chat.example.com")).toBe("allowed");
+    expect(narrowed("other.example.com")).toBe("not_allowed");
   });
 });
 
 describe("malformed Host headers", () => {
-  it("are refused whatever the configuration (they are no host name at all)", () => {
+  it("are malformed whatever the configuration (they are no host name at all)", () => {
     const guards = [
       createHostGuard({ authTokens: null, allowedHosts: [] }),
       createHostGuard({ authTokens: [{ userId: "a", token: "aaaaaaaa" }], allowedHosts: [] }),
@@ -40,15 +40,15 @@ describe("malformed Host headers", () => {
     ];
     for (const allowed of guards) {
       for (const host of ["exa mple", "[", "a:b:c", "%", "localhost:99999", "", "localhost:3000/x"]) {
-        expect(allowed(host), JSON.stringify(host)).toBe(false);
+        expect(allowed(host), JSON.stringify(host)).toBe("malformed");
       }
-      expect(allowed("localhost:3000")).toBe(true);
+      expect(allowed("localhost:3000")).toBe("allowed");
     }
   });
 });
 
 describe("malformed Host headers over HTTP", () => {
-  it("get a 4xx JSON answer on every route, never a 500", async () => {
+  it("get a 400 bad_request JSON answer on every route, never a 500 (nor the 403 of a host name not served)", async () => {
     const { connect } = await import("node:net");
     const { startTestApi } = await import("./test-support/harness.js");
     const api = await startTestApi({ env: { AUTH_TOKENS: "alice:alice-token-1" } });
@@ -74,8 +74,11 @@ describe("malformed Host headers over HTTP", () => {
         ]) {
           const answer = await raw(request);
           const what = `${request.split("\r\n", 1)[0]} with Host ${JSON.stringify(host)}`;
-          expect(answer, what).toMatch(/^HTTP\/1\.1 403 /);
-          expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)), what).toMatchObject({ code: "unauthorized" });
+          expect(answer, what).toMatch(/^HTTP\/1\.1 400 /);
+          expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)), what).toEqual({
+            error: "The Host header is not a valid host name and port: send the name the server is reached at, e.g. localhost:3000.",
+            code: "bad_request",
+          });
         }
       }
       // A proper host name still works with tokens (any host is fine then).

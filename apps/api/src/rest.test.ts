@@ -210,6 +210,21 @@ describe("REST input errors", () => {
     });
   }
 
+  it("400 naming a __proto__ key (Fastify's onProtoPoisoning), not calling the JSON malformed", async () => {
+    for (const path of ["/api/chat", "/api/chat/stream"]) {
+      for (const body of ['{"message":"hi","__proto__":{"admin":true}}', '{"message":"hi","attachments":[{"__proto__":{}}]}']) {
+        const res = await post(path, body);
+        expect(res.status, `${path} ${body}`).toBe(400);
+        expect(await res.json()).toEqual({ error: 'The request body has a "__proto__" key, which is not accepted: remove it.', code: "bad_request" });
+      }
+    }
+    // Malformed JSON still says so.
+    expect(await (await post("/api/chat", '{"__proto__":')).json()).toEqual({
+      error: "Body is not valid JSON but content-type is set to 'application/json'",
+      code: "bad_request",
+    });
+  });
+
   it("400 on a body that is not JSON", async () => {
     const res = await post("/api/chat", "{nope");
     expect(res.status).toBe(400);

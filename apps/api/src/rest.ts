@@ -4,7 +4,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { ErrorCode } from "@streamchat/core";
 import { attachmentsSchema, checkAttachments, thinkSchema } from "./attachments.js";
-import type { Authenticator } from "./auth.js";
+import { unauthorizedMessage, type Authenticator } from "./auth.js";
 import { hasBody } from "./body-guard.js";
 import type { Config } from "./config.js";
 import { appCodeOf, httpStatusOf, publicMessage, AppError } from "./errors.js";
@@ -45,8 +45,6 @@ function bodyErrorMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKe
 }
 
 const pingIntervalMs = 15_000;
-
-const unauthorizedMessage = "A valid token is required (Authorization: Bearer <token>).";
 
 interface Deps {
   runs: RunManager;

@@ -34,7 +34,8 @@ export function createTrpcClient(baseUrl = "/trpc") {
         false: splitLink({
           condition: (op) => op.path === "conversations.import",
           true: httpLink({ url: baseUrl, headers: authHeaders }),
-          false: httpBatchLink({ url: baseUrl, headers: authHeaders }),
+          // The API runs at most 32 calls per batch (apps/api trpc-http.ts maxBatchSize).
+          false: httpBatchLink({ url: baseUrl, headers: authHeaders, maxItems: 32 }),
         }),
       }),
     ],

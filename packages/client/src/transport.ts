@@ -92,7 +92,8 @@ export function createTransport(opts: TransportOptions): TrpcClient {
           // An import is sent on its own: its route takes bodies up to MAX_IMPORT_BYTES, a batch only MAX_BODY_BYTES.
           condition: (op) => op.path === "conversations.import",
           true: httpLink({ url, fetch: apiFetch, headers }),
-          false: httpBatchLink({ url, fetch: apiFetch, headers }),
+          // The API runs at most 32 calls per batch (apps/api trpc-http.ts maxBatchSize).
+          false: httpBatchLink({ url, fetch: apiFetch, headers, maxItems: 32 }),
         }),
       }),
     ],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, testBackend, type TestApi } from "../test-support/harness.js";
+import { maxBatchSize } from "../trpc-http.js";
 
 describe("health", () => {
   describe("with AUTH_TOKENS", () => {
@@ -35,10 +36,10 @@ describe("health", () => {
 
     it("one anonymous batch of health calls probes the model server once, not once per call", async () => {
       const before = api.sim.requests.length;
-      const res = await fetch(`${api.url}/trpc/${Array.from({ length: 200 }, () => "health").join(",")}?batch=1`);
+      const res = await fetch(`${api.url}/trpc/${Array.from({ length: maxBatchSize }, () => "health").join(",")}?batch=1`);
       expect(res.status).toBe(200);
       const answers = (await res.json()) as Array<{ result: { data: unknown } }>;
-      expect(answers).toHaveLength(200);
+      expect(answers).toHaveLength(maxBatchSize);
       for (const answer of answers) expect(answer.result.data).toEqual({ ok: true, demo: true, store: { ok: true } });
       const probes = api.sim.requests.slice(before).filter((r) => r.path === "/api/version");
       expect(probes.length).toBeLessThanOrEqual(2);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectRun, startTestApi, tokenText, types, type TestApi } from "../test-support/harness.js";
+import { maxBatchSize } from "../trpc-http.js";
 
 /**
  * Models without tool support chat (item: "gemma3 … does not support tools" on every message): the
@@ -42,7 +43,7 @@ describe("models without tools", () => {
     it("a batch of refreshes reads the list once, not once per call", async () => {
       const tagReads = () => api.sim.requests.filter((r) => r.path === "/api/tags").length;
       const before = tagReads();
-      const n = 100;
+      const n = maxBatchSize;
       const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { refresh: true }]));
       const res = await fetch(`${api.url}/trpc/${Array.from({ length: n }, () => "models.list").join(",")}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`);
       expect(res.status).toBe(200);

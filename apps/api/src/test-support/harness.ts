@@ -9,6 +9,7 @@ import { buildServer, type ApiServer, type BuildServerOptions } from "../app.js"
 import { loadConfig } from "../config.js";
 import type { AppRouter } from "../router/root.js";
 import { freshTestData, type TestData, type TestStore, type TestStoreOptions } from "./backend.js";
+import { maxBatchSize } from "../trpc-http.js";
 
 export { testBackend } from "./backend.js";
 
@@ -47,6 +48,7 @@ export function makeClient(url: string, token?: string): ApiClient {
         }),
         false: httpBatchLink({
           url: `${url}/trpc`,
+          maxItems: maxBatchSize,
           headers: () => (authorization ? { authorization } : {}),
         }),
       }),

@@ -297,7 +297,7 @@ const publicProcedures: ReadonlySet<string> = new Set(["health"]);
 /** A POST (a mutation: a body to read) to procedures that need a user, without a valid token. */
 function anonymousMutation(call: TrpcCall, request: FastifyRequest, auth: Authenticator): boolean {
   if (!auth.enabled || request.method !== "POST" || call.paths.every((path) => publicProcedures.has(path))) return false;
-  const params = connectionParamsToken(call.query);
+  const params = connectionParamsToken(call.search);
   // connectionParams that do not parse: tRPC answers them as it always has.
   if (params === null) return false;
   return auth.userFor({ authorization: request.headers.authorization, token: params.token }) === null;

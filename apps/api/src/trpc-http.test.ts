@@ -9,7 +9,8 @@ describe("trpcCallOf", () => {
     expect(trpcCallOf("/trpc/health,models.list?batch=1&input=%7B%7D")).toMatchObject({ paths: ["health", "models.list"], batch: true });
     expect(trpcCallOf("/trpc/health,models.list")).toMatchObject({ paths: ["health,models.list"], batch: false });
     expect(trpcCallOf("/trpc/health%2Chealth?batch=1")?.paths).toEqual(["health", "health"]);
-    expect(trpcCallOf("/trpc/health?x=1?batch=1")?.query.get("x")).toBe("1?batch=1");
+    expect(trpcCallOf("/trpc/health?x=1?batch=1")).toMatchObject({ paths: ["health"], batch: false, search: "x=1?batch=1" });
+    expect(trpcCallOf("/trpc/health,health?batch=%31")?.batch).toBe(true);
   });
 
   it("is undefined for anything but procedure names under /trpc/", () => {
@@ -19,8 +20,8 @@ describe("trpcCallOf", () => {
   });
 
   it("finds the token of connectionParams, and tells when they do not parse", () => {
-    const query = (params: string) => new URLSearchParams({ connectionParams: params });
-    expect(connectionParamsToken(new URLSearchParams())).toEqual({ token: undefined });
+    const query = (params: string) => new URLSearchParams({ connectionParams: params }).toString();
+    expect(connectionParamsToken("")).toEqual({ token: undefined });
     expect(connectionParamsToken(query(JSON.stringify({ token: "t-123456" })))).toEqual({ token: "t-123456" });
     expect(connectionParamsToken(query("{nope"))).toBeNull();
   });

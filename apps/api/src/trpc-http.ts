@@ -39,11 +39,12 @@ export const maxBatchSize = 32;
 export const batchTooLargeMessage = (calls: number) =>
   `Too many calls in one batch (${calls}, at most ${maxBatchSize}): split them into several requests (httpBatchLink's maxItems).`;
 
-/** A tRPC call's request: the procedure paths of its URL (a batch's, or the one) and its query. */
+/** A tRPC call's request: the procedure paths of its URL (a batch's, or the one) and its query string. */
 export interface TrpcCall {
   paths: string[];
   batch: boolean;
-  query: URLSearchParams;
+  /** The URL's query, undecoded (read only by the requests that need it: every stream's URL passes here). */
+  search: string;
 }
 
 /**
@@ -63,18 +64,17 @@ export function trpcCallOf(url: string): TrpcCall | undefined {
     return undefined;
   }
   if (!/^[A-Za-z0-9_.,]+$/.test(procedures)) return undefined;
-  const query = new URLSearchParams(search);
-  // As tRPC reads it (contentType.ts): only `batch=1` splits the path.
-  const batch = query.get("batch") === "1";
-  return { paths: batch ? procedures.split(",") : [procedures], batch, query };
+  // As tRPC reads it (contentType.ts): only `batch=1` splits the path. Most URLs have no batch parameter at all.
+  const batch = search.includes("batch") && new URLSearchParams(search).get("batch") === "1";
+  return { paths: batch ? procedures.split(",") : [procedures], batch, search };
 }
 
 /**
  * The token a request's `connectionParams` query parameter carries (browsers' SSE, which cannot set headers), as
  * tRPC's context gets it; null when the parameter does not parse (tRPC answers that itself).
  */
-export function connectionParamsToken(query: URLSearchParams): { token: unknown } | null {
-  const params = query.get("connectionParams");
+export function connectionParamsToken(search: string): { token: unknown } | null {
+  const params = search.includes("connectionParams") ? new URLSearchParams(search).get("connectionParams") : null;
   if (params === null) return { token: undefined };
   try {
     return { token: parseConnectionParamsFromString(params)?.["token"] };

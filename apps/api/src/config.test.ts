@@ -3,7 +3,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { attachmentBodyLimit, ConfigError, databaseTarget, defaultDatabasePath, defaultSystemPrompt, isLoopbackHost, loadConfig } from "./config.js";
+import { maxTimerMs } from "@streamchat/core";
+import { attachmentBodyLimit, ConfigError, databaseTarget, defaultDatabasePath, defaultSystemPrompt, durationVariables, isLoopbackHost, loadConfig } from "./config.js";
 
 function configError(env: NodeJS.ProcessEnv): string {
   try {
@@ -286,6 +287,21 @@ describe("DATABASE_URL", () => {
       expect(message).not.toContain("hunter2");
     }
     expect(() => loadConfig({ DATABASE_URL: "postgres://h/db", DATABASE_POOL_SIZE: "0" })).toThrow(/DATABASE_POOL_SIZE: must be at least 1/);
+  });
+
+  it("refuses every duration (*_MS) longer than Node's longest timer, 2^31 - 1 ms, naming the variable and its limit", () => {
+    // Node fires a longer timer after 1 ms (TimeoutOverflowWarning): a "very long" timeout would time out at once.
+    expect(durationVariables).toEqual(
+      expect.arrayContaining(["EVENT_FLUSH_MS", "TOOL_TIMEOUT_MS", "TOOL_APPROVAL_TIMEOUT_MS", "CHAT_IDLE_TIMEOUT_MS", "SHUTDOWN_GRACE_MS"]),
+    );
+    for (const name of durationVariables) {
+      for (const value of [String(maxTimerMs + 1), "99999999999999999999"]) {
+        const message = configError({ [name]: value });
+        const limit = new RegExp(`${name}: must be at most (\\d+)`).exec(message)?.[1];
+        expect(limit, `${name}=${value}: ${message}`).toBeDefined();
+        expect(Number(limit)).toBeLessThanOrEqual(maxTimerMs);
+      }
+    }
   });
 
   it("reads EVENT_FLUSH_MS, the event log's commit interval, within 1–1000 ms", () => {

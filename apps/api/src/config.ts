@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { defaultMaxContextTokens, defaultMaxImageBytes, keepAliveSchema, maxImagesPerMessage, type KeepAlive } from "@streamchat/core";
+import { defaultMaxContextTokens, defaultMaxImageBytes, keepAliveSchema, maxImagesPerMessage, maxTimerMs, type KeepAlive } from "@streamchat/core";
 import { defaultFlushIntervalMs } from "@streamchat/store";
 
 /** Start-up configuration problem; the message names the variable and is safe to print as is. */
@@ -51,6 +51,17 @@ const int = (min: number, max: number, fallback: number) =>
       .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
       .default(fallback),
   );
+
+/**
+ * A duration in milliseconds (the *_MS variables). Node fires a timer asked for more than 2^31 - 1 ms (about 24.8
+ * days) after 1 ms instead, with only a TimeoutOverflowWarning: a limit above that would let a setting meant as
+ * "very long" make every tool call, approval or stalled-model check time out at once. Checked where the limits are
+ * written, so raising one past Node's longest timer fails at start-up instead of at 1 ms.
+ */
+const durationMs = (min: number, max: number, fallback: number) => {
+  if (max > maxTimerMs) throw new Error(`a duration variable's limit (${max} ms) is longer than Node's longest timer (${maxTimerMs} ms)`);
+  return int(min, max, fallback);
+};
 
 const optionalInt = (min: number, max: number) =>
   z.preprocess(
@@ -163,7 +174,7 @@ const envSchema = z.object({
       .optional(),
   ),
   DATABASE_POOL_SIZE: int(1, 1000, 10),
-  EVENT_FLUSH_MS: int(1, 1000, defaultFlushIntervalMs),
+  EVENT_FLUSH_MS: durationMs(1, 1000, defaultFlushIntervalMs),
   REDIS_URL: z.preprocess(
     unsetIfEmpty,
     z.string().trim().refine(isRedisUrl, { error: "must be a redis:// or rediss:// URL (redis://host:6379)" }).optional(),
@@ -181,13 +192,13 @@ const envSchema = z.object({
   SYSTEM_PROMPT: z.preprocess(unsetIfEmpty, z.string().default(defaultSystemPrompt)),
   MAX_MESSAGE_CHARS: int(1, 10_000_000, 32_000),
   MAX_RUNS_PER_USER: int(1, 1000, 4),
-  TOOL_TIMEOUT_MS: int(1, 3_600_000, 15_000),
-  TOOL_APPROVAL_TIMEOUT_MS: int(1, 604_800_000, 600_000),
+  TOOL_TIMEOUT_MS: durationMs(1, 3_600_000, 15_000),
+  TOOL_APPROVAL_TIMEOUT_MS: durationMs(1, 604_800_000, 600_000),
   MCP_CONFIG: optionalString,
   MAX_STEPS: int(1, 100, 5),
   MAX_CONTEXT_MESSAGES: int(1, 10_000, 50),
-  CHAT_IDLE_TIMEOUT_MS: int(1, 3_600_000, 60_000),
-  SHUTDOWN_GRACE_MS: int(0, 3_600_000, 10_000),
+  CHAT_IDLE_TIMEOUT_MS: durationMs(1, 3_600_000, 60_000),
+  SHUTDOWN_GRACE_MS: durationMs(0, 3_600_000, 10_000),
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
   MAX_IMPORT_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
   MAX_IMAGE_BYTES: int(1024, 100 * 1024 * 1024, defaultMaxImageBytes),
@@ -222,6 +233,9 @@ const envSchema = z.object({
 });
 
 export type Env = z.input<typeof envSchema>;
+
+/** The variables holding durations in milliseconds (named *_MS): each is checked against Node's longest timer. */
+export const durationVariables = Object.keys(envSchema.shape).filter((name) => name.endsWith("_MS"));
 
 export interface Config {
   port: number;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { abortReason } from "./abort.js";
+import { timerDelay } from "./timers.js";
 import type { AnyTool, ToolFailure } from "./tools.js";
 
 /** TOOL_APPROVAL_TIMEOUT_MS default (DESIGN §10): ten minutes. */
@@ -67,8 +68,6 @@ export function unaskableFailure(name: string): ToolFailure {
 /** A hook that failed (not a cancel): the call is denied, never run without a decision. */
 const failedHookReason = "The approval could not be obtained.";
 
-// setTimeout fires at once for delays beyond 2^31 - 1 ms (about 24.8 days).
-const maxTimerMs = 2 ** 31 - 1;
 
 /**
  * Asks the hook and waits for its decision, at most until `expiresAt` (then a timed-out denial; the
@@ -98,7 +97,7 @@ export function askApproval(
     const timer = setTimeout(() => {
       settle(() => resolve({ approved: false, timedOut: true }));
       expiry.abort(new Error("the approval request timed out"));
-    }, Math.min(remaining, maxTimerMs));
+    }, timerDelay(remaining));
     let pending: Promise<ApprovalDecision>;
     try {
       pending = Promise.resolve(approve(request, { signal: hookSignal }));

@@ -31,18 +31,24 @@ describe("trimContext", () => {
     expect(contents(trimContext(messages, { maxMessages: 3 }))).toEqual(["system:be nice", "system:tools", "user:3"]);
   });
 
-  it("never separates an assistant tool call from its results", () => {
-    const messages = [system, user("1"), toolCall("a", "b"), toolResult("a"), toolResult("b"), assistant("2"), user("3")];
-    // 7 messages; dropping user:1 leaves 6 > 5, so the whole call unit (3 messages) goes with it.
-    expect(contents(trimContext(messages, { maxMessages: 5 }))).toEqual(["system:be nice", "assistant:2", "user:3"]);
-    expect(contents(trimContext(messages, { maxMessages: 6 }))).toEqual([
-      "system:be nice",
-      "assistant:",
-      "tool:a",
-      "tool:b",
-      "assistant:2",
-      "user:3",
-    ]);
+  it("drops whole turns, so the kept history starts with a question, never with an answer or a tool result", () => {
+    const messages = [system, user("1"), toolCall("a", "b"), toolResult("a"), toolResult("b"), assistant("2"), user("3"), assistant("4"), user("5")];
+    // Dropping only user:1 (or the call too) would fit 8 or 5 messages, but leave an answer without its question.
+    for (const maxMessages of [8, 6, 5, 4]) {
+      expect(contents(trimContext(messages, { maxMessages })), `maxMessages ${maxMessages}`).toEqual(["system:be nice", "user:3", "assistant:4", "user:5"]);
+    }
+    expect(contents(trimContext(messages, { maxMessages: 9 }))).toEqual(contents(messages));
+    expect(contents(trimContext(messages, { maxMessages: 3 }))).toEqual(["system:be nice", "user:5"]);
+    // The same with a token budget that falls inside the tool round.
+    const fit = fitContext(messages, { maxTokens: 70, estimateTokens: () => 10 });
+    expect(contents(fit.messages)).toEqual(["system:be nice", "user:3", "assistant:4", "user:5"]);
+    expect(fit).toMatchObject({ droppedMessages: 5, estimatedTokens: 40 });
+  });
+
+  it("drops what precedes the first question (a greeting) as one unit, before any turn", () => {
+    const messages = [system, assistant("hi"), assistant("how can I help?"), user("1"), assistant("2"), user("3")];
+    expect(contents(trimContext(messages, { maxMessages: 5 }))).toEqual(["system:be nice", "user:1", "assistant:2", "user:3"]);
+    expect(contents(trimContext(messages, { maxMessages: 6 }))).toEqual(contents(messages));
   });
 
   it("keeps the current run's tool rounds after the last user message", () => {
@@ -53,8 +59,9 @@ describe("trimContext", () => {
   it("trims to a character budget counting content and tool arguments", () => {
     const messages = [system, user("x".repeat(100)), assistant("y".repeat(100)), user("z")];
     // system 7 + z 1 = 8; each old message is 100.
-    expect(contents(trimContext(messages, { maxMessages: 50, maxChars: 120 }))).toEqual(["system:be nice", `assistant:${"y".repeat(100)}`, "user:z"]);
-    expect(contents(trimContext(messages, { maxMessages: 50, maxChars: 50 }))).toEqual(["system:be nice", "user:z"]);
+    expect(contents(trimContext(messages, { maxMessages: 50, maxChars: 208 }))).toEqual(contents(messages));
+    // The question and its answer go together, though the answer alone would fit.
+    expect(contents(trimContext(messages, { maxMessages: 50, maxChars: 120 }))).toEqual(["system:be nice", "user:z"]);
   });
 
   it("returns the must-keep parts even when they alone exceed the budget", () => {
@@ -69,22 +76,20 @@ describe("trimContext", () => {
 
   it("handles histories without a user message or without a system message", () => {
     expect(contents(trimContext([assistant("a"), assistant("b")], { maxMessages: 1 }))).toEqual(["assistant:b"]);
-    expect(contents(trimContext([user("a"), assistant("b"), user("c")], { maxMessages: 2 }))).toEqual(["assistant:b", "user:c"]);
+    expect(contents(trimContext([user("a"), assistant("b"), user("c")], { maxMessages: 2 }))).toEqual(["user:c"]);
     expect(trimContext([], { maxMessages: 3 })).toEqual([]);
   });
 
-  it("trims to a token budget, oldest first, never splitting a tool call from its results", () => {
+  it("trims to a token budget, oldest turn first, never splitting a tool call from its results", () => {
     // Every message costs 10 tokens in this estimate, whatever its content.
     const estimateTokens = () => 10;
     const messages = [system, user("1"), toolCall("a"), toolResult("a"), assistant("2"), user("3"), assistant("4"), user("now")];
     const fit = (maxTokens: number) => fitContext(messages, { maxTokens, estimateTokens });
     expect(fit(80)).toMatchObject({ droppedMessages: 0, estimatedTokens: 80 });
-    // 70 tokens: user:1 goes (70 left, fits).
-    expect(contents(fit(70).messages)).toEqual(["system:be nice", "assistant:", "tool:a", "assistant:2", "user:3", "assistant:4", "user:now"]);
-    // 60 or 50 tokens: the call and its result go together (50 left), never the call alone.
-    for (const budget of [60, 50]) {
-      expect(fit(budget)).toMatchObject({ droppedMessages: 3, estimatedTokens: 50 });
-      expect(contents(fit(budget).messages)).toEqual(["system:be nice", "assistant:2", "user:3", "assistant:4", "user:now"]);
+    // 70 to 40 tokens: the first turn goes whole (its question, the call, its result and the answer).
+    for (const budget of [70, 60, 50, 40]) {
+      expect(fit(budget)).toMatchObject({ droppedMessages: 4, estimatedTokens: 40 });
+      expect(contents(fit(budget).messages)).toEqual(["system:be nice", "user:3", "assistant:4", "user:now"]);
     }
     // Nothing of the history fits: the system prompt and the question stay, over budget.
     expect(fit(5)).toMatchObject({ droppedMessages: 6, estimatedTokens: 20 });
@@ -96,10 +101,10 @@ describe("trimContext", () => {
     const all = fitContext(messages, {});
     expect(all.droppedMessages).toBe(0);
     expect(all.estimatedTokens).toBeGreaterThan(768);
-    // The old image is what pushes it over: dropping that message alone fits.
+    // The old image is what pushes it over: its turn goes.
     const fitted = fitContext(messages, { maxTokens: 100 });
-    expect(fitted.droppedMessages).toBe(1);
-    expect(contents(fitted.messages)).toEqual(["system:be nice", "assistant:ok", "user:new"]);
+    expect(fitted.droppedMessages).toBe(2);
+    expect(contents(fitted.messages)).toEqual(["system:be nice", "user:new"]);
   });
 
   it("counts what a message limit drops, and the orphan tool result it exposes", () => {

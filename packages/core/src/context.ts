@@ -23,10 +23,12 @@ export interface TrimResult {
 /**
  * Drops the oldest history until the context fits the budget. Never dropped: the leading system
  * message(s) and everything from the last user message on (the question being answered and any tool
- * rounds of the current run). An assistant message with tool calls and the tool results that follow it
- * are one unit: dropped together or kept together, because providers reject a tool result without its
- * call (OpenAI) or lose track of it (Ollama). When even the kept parts exceed the budget, they are
- * returned anyway: an answer with a long prompt beats no answer.
+ * rounds of the current run). History goes a whole turn at a time (a user message and the answers and
+ * tool rounds up to the next one), so the kept history starts with a user message: a model shown an
+ * answer without its question misreads it, and a tool result without its call is rejected (OpenAI-
+ * compatible servers require tool messages to follow their tool_calls) or lost track of (Ollama).
+ * Messages before the first user message (a greeting) form one unit, dropped first. When even the kept
+ * parts exceed the budget, they are returned anyway: an answer with a long prompt beats no answer.
  */
 export function trimContext(messages: ChatMessage[], opts: TrimOptions): ChatMessage[] {
   return fitContext(messages, opts).messages;
@@ -51,7 +53,7 @@ export function fitContext(messages: ChatMessage[], opts: TrimOptions): TrimResu
   const tailStart = lastUser === -1 ? messages.length : lastUser;
   const system = messages.slice(0, head);
   const tail = messages.slice(tailStart);
-  const history = units(messages.slice(head, tailStart)).map((unit) => ({
+  const history = turns(messages.slice(head, tailStart)).map((unit) => ({
     unit,
     chars: sizeOf(unit),
     tokens: unit.reduce((n, m) => n + estimate(m), 0),
@@ -69,15 +71,32 @@ export function fitContext(messages: ChatMessage[], opts: TrimOptions): TrimResu
     tokens -= unit.tokens;
     drop += 1;
   }
-  // A tool result never leads the kept history: it would answer a call the model can no longer see.
+  // A history given starting with a tool result (its call already gone) still must not lead with it: it
+  // would answer a call the model cannot see.
   const kept = history.slice(drop).flatMap((u) => u.unit);
   while (kept[0]?.role === "tool") tokens -= estimate(kept.shift()!);
   const out = [...system, ...kept, ...tail];
   return { messages: out, droppedMessages: messages.length - out.length, estimatedTokens: tokens };
 }
 
+/**
+ * The history as droppable units, oldest first: what precedes the first user message, then one unit per
+ * turn. Without any user message (no turn to keep whole) the units are single messages, an assistant
+ * tool call grouped with its results.
+ */
+function turns(history: ChatMessage[]): ChatMessage[][] {
+  const firstUser = history.findIndex((m) => m.role === "user");
+  if (firstUser === -1) return callUnits(history);
+  const out: ChatMessage[][] = firstUser > 0 ? [history.slice(0, firstUser)] : [];
+  for (const message of history.slice(firstUser)) {
+    if (message.role === "user") out.push([message]);
+    else out.at(-1)!.push(message);
+  }
+  return out;
+}
+
 /** Groups an assistant message with its tool calls together with the tool results that follow it. */
-function units(messages: ChatMessage[]): ChatMessage[][] {
+function callUnits(messages: ChatMessage[]): ChatMessage[][] {
   const out: ChatMessage[][] = [];
   for (const message of messages) {
     const previous = out.at(-1);

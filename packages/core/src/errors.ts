@@ -15,19 +15,32 @@ export function isRetryable(code: ErrorCode): boolean {
   return retryableCodes.has(code);
 }
 
+/** What a model server refused a request for (a model_unsupported failure), where it says so. */
+export type UnsupportedFeature = "tools" | "thinking" | "images";
+
 /** A failure with one of the stack's typed codes. The message is safe to show to a user. */
 export class ChatError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   /** HTTP status of the upstream response, when there was one. */
   readonly status: number | undefined;
+  /**
+   * model_unsupported: the part of the request the server refused, when its answer names it. The run loop
+   * goes on without tools when they are refused; it never guesses from the message.
+   */
+  readonly unsupported: UnsupportedFeature | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { status?: number; cause?: unknown; retryable?: boolean }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { status?: number; cause?: unknown; retryable?: boolean; unsupported?: UnsupportedFeature },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ChatError";
     this.code = code;
     this.status = options?.status;
     this.retryable = options?.retryable ?? isRetryable(code);
+    this.unsupported = options?.unsupported;
   }
 }
 

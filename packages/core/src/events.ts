@@ -91,6 +91,12 @@ export const statusEventSchema = z.object({
    * context window (phase "thinking", before the model request).
    */
   contextTrimmed: z.object({ droppedMessages: z.number().int().positive() }).optional(),
+  /**
+   * Addition (optional): set on the status that tells the user the model server refused a feature for this
+   * model and the run goes on without it (phase "thinking"). Only "tools" so far: a model whose capabilities
+   * were unknown refused them, and the question is answered without tools.
+   */
+  unsupportedFeature: z.enum(["tools"]).optional(),
 });
 export const reasoningEventSchema = z.object({ type: z.literal("reasoning"), ...base, text: z.string() });
 export const tokenEventSchema = z.object({ type: z.literal("token"), ...base, text: z.string() });

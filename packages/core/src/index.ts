@@ -44,6 +44,7 @@ export {
   respondingMessage,
   loadingModelMessage,
   contextTrimmedMessage,
+  toolsRefusedMessage,
   type RunOptions,
   type RunResult,
 } from "./run.js";
@@ -60,3 +61,4 @@ export {
 export { defaultMaxContextTokens, answerReserve, chooseNumCtx, promptWasTruncated } from "./context-window.js";
 export { compactHead } from "./providers/node-transport.js";
 export { linkedController } from "./abort.js";
+export { maxTimerMs, timerDelay } from "./timers.js";

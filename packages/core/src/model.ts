@@ -101,7 +101,8 @@ export interface ModelInfo {
 
 /**
  * What a request to a model may carry, as far as the provider knows: true, false (known not to: the run
- * loop leaves it out), or undefined (unknown: sent as asked, and a refusal is mapped to model_unsupported).
+ * loop leaves it out), or undefined (unknown: sent as asked; a refusal of tools makes the run go on without them,
+ * other refusals end it with model_unsupported).
  */
 export interface ModelCapabilities {
   tools: boolean | undefined;

@@ -169,6 +169,8 @@ describe("context window", () => {
     const resultSent = sent.some((m) => m["role"] === "tool" && m["tool_call_id"] === call.id);
     expect(callSent).toBe(resultSent);
     expect(sent.findIndex((m) => m["role"] === "tool")).not.toBe(1);
+    // Whole turns go: what is kept starts with a question.
+    expect(sent[1]).toMatchObject({ role: "user" });
     // Said once, before the request, and kept in the usage of the run.
     const trimmed = statusEvents(events).filter((e) => e.contextTrimmed);
     expect(trimmed).toEqual([expect.objectContaining({ phase: "thinking", contextTrimmed: { droppedMessages: dropped }, message: `Left out ${dropped} older messages to fit the model's context window.` })]);
@@ -177,7 +179,7 @@ describe("context window", () => {
     expect(sim.chatRequests().at(-1)?.prompt).toMatchObject({ truncated: false });
   });
 
-  it("cuts the tool pair as one unit when the budget falls inside it", async () => {
+  it("drops the whole turn when the budget falls inside it: the request never starts with an answer", async () => {
     const call = { id: "call_pair0002", name: "calculator", args: { expression: "1+1" } };
     const messages: ChatMessage[] = [
       system,
@@ -187,10 +189,15 @@ describe("context window", () => {
       { role: "assistant", content: filler(2500) },
       ask("next"),
     ];
-    // 6144 tokens fit (8192 less 2048 for the answer): the 2500-token answer does, with the 4000-token
-    // result it does not, and the result cannot stay without its call.
-    await collect(run(ollama(), "gemma2", { messages }));
-    expect(lastBody().messages.map((m) => m["role"])).toEqual(["system", "assistant", "user"]);
+    // 6144 tokens fit (8192 less 2048 for the answer): the 2500-token answer would, but not without its
+    // question, and the question's turn with the 4000-token result does not.
+    const { events } = await collect(run(ollama(), "gemma2", { messages }));
+    expect(lastBody().messages.map((m) => m["role"])).toEqual(["system", "user"]);
+    expect(statusEvents(events).find((e) => e.contextTrimmed)?.contextTrimmed).toEqual({ droppedMessages: 4 });
+    // The same on an OpenAI-compatible server, trimmed by MAX_CONTEXT_MESSAGES.
+    const openai = createOpenAIModel({ baseUrl: `${sim.url}/v1` });
+    await collect(run(openai, "qwen3", { messages: [system, ask("first"), { role: "assistant", content: "an answer" }, ask("next")], maxContextMessages: 2 }));
+    expect(lastBody().messages.map((m) => m["role"])).toEqual(["system", "user"]);
   });
 
   it("counts the tools' schemas against the window", async () => {
@@ -200,10 +207,10 @@ describe("context window", () => {
     expect(lastBody().messages.map((m) => m["role"])).toEqual(["system", "user", "assistant", "user"]);
     const bulky = defineTool({ name: "bulky", description: filler(2500, "ipsum"), input: z.object({}), execute: () => "ok" });
     const { result } = await collect(run(ollama(), "qwen3", { messages, maxContextTokens: 8192, tools: [bulky] }));
-    // The oldest message goes: the newest history that fits beside the schemas stays.
-    expect(lastBody().messages.map((m) => m["role"])).toEqual(["system", "assistant", "user"]);
+    // The old turn no longer fits beside the schemas: it goes whole (an answer without its question would mislead).
+    expect(lastBody().messages.map((m) => m["role"])).toEqual(["system", "user"]);
     expect(lastBody()).toMatchObject({ tools: [expect.objectContaining({ function: expect.objectContaining({ name: "bulky" }) })] });
-    expect(result.usage.context?.droppedMessages).toBe(1);
+    expect(result.usage.context?.droppedMessages).toBe(2);
   });
 
   it("applies MAX_CONTEXT_MESSAGES (maxContextMessages) and reports those left out too", async () => {

@@ -258,24 +258,83 @@ describe("runChat sends only what the model supports (capabilities from /api/sho
     expect(bodiesOf("qwen3").at(-1)).toMatchObject({ think: false });
   });
 
-  it("with unknown capabilities (no /api/show answer) sends as asked and maps the server's refusal to model_unsupported", async () => {
+  it("with unknown capabilities (no /api/show answer), tools the server refuses: the round goes again without them, says so, and later runs leave them out", async () => {
     // "m-refuses" is not installed as far as /api/show knows (404): nothing is known about it.
     scenario("m-refuses", {
-      reject: (req) =>
-        req.tools?.length
-          ? { status: 400, error: '"m-refuses" does not support tools' }
-          : req.think
-            ? { status: 400, error: '"m-refuses" does not support thinking' }
-            : undefined,
+      reject: (req) => (req.tools?.length ? { status: 400, error: '"m-refuses" does not support tools' } : undefined),
       chunks: [{ content: "ok" }, { done: true }],
     });
-    const tooled = await collect(run("m-refuses"));
-    expect(tooled.shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
-    expect(tooled.events.at(-2)).toMatchObject({ message: '"m-refuses" does not support tools' });
-    const thinking = await collect(run("m-refuses", { tools: [], think: true }));
+    const model = createOllamaModel({ baseUrl: sim.url }); // one provider: it remembers the refusal
+    const first = await collect(runChat({ ...baseOptions(), model, modelName: "m-refuses", tools }));
+    expect(first.shapes).toEqual([...head, 'status:"m-refuses" does not support tools: answering without them.', responding, "token:ok", "done:stop"]);
+    expect(first.events[2]).toMatchObject({ type: "status", phase: "thinking", unsupportedFeature: "tools" });
+    expect(bodiesOf("m-refuses").map((b) => b.tools?.length ?? 0)).toEqual([2, 0]);
+    expect(first.result.messages).toEqual([{ role: "assistant", content: "ok" }]);
+    // Remembered: the next run sends no tools and pays no refused request.
+    expect(await model.capabilities!("m-refuses")).toMatchObject({ tools: false, thinking: undefined });
+    const second = await collect(runChat({ ...baseOptions(), model, modelName: "m-refuses", tools }));
+    expect(second.shapes).toEqual([...head, responding, "token:ok", "done:stop"]);
+    // The refused request counts for nothing: both runs report the same answer's usage.
+    expect(first.result.usage).toMatchObject({ completionTokens: second.result.usage.completionTokens, promptTokens: second.result.usage.promptTokens });
+    expect(bodiesOf("m-refuses").map((b) => b.tools?.length ?? 0)).toEqual([2, 0, 0]);
+    // The same when the answer is handed to onStreamEvent (the API's way).
+    const streamed: string[] = [];
+    const handed = await collect(
+      runChat({ ...baseOptions(), model: createOllamaModel({ baseUrl: sim.url }), modelName: "m-refuses", tools, onStreamEvent: (e) => void streamed.push(e.type) }),
+    );
+    expect(handed.shapes.slice(0, 3)).toEqual([...head, 'status:"m-refuses" does not support tools: answering without them.']);
+    expect(handed.shapes.at(-1)).toBe("done:stop");
+    expect(streamed).toContain("token");
+    expect(bodiesOf("m-refuses").map((b) => b.tools?.length ?? 0)).toEqual([2, 0, 0, 2, 0]);
+  });
+
+  it("goes on without tools when they are refused after a tool round (the history keeps its calls and results)", async () => {
+    // The model changed between the rounds (pulled again without tools): the second round's request is refused.
+    const secondRound = (req: SimChatRequest) => req.messages.at(-1)?.["role"] === "tool";
+    scenario("m-refuses-later", {
+      reject: (req) => (secondRound(req) && req.tools?.length ? { status: 400, error: '"m-refuses-later" does not support tools' } : undefined),
+      respond: toolThenAnswer([{ toolCalls: [{ name: "calculator", arguments: { expression: "6*7" } }] }, { done: true }], [{ content: "42." }, { done: true }]),
+    });
+    const { shapes, result } = await collect(run("m-refuses-later"));
+    expect(shapes.filter((s) => s.startsWith("status:\"") || s.startsWith("tool-") || s.startsWith("done"))).toEqual([
+      "tool-call:calculator",
+      "tool-result:calculator:ok",
+      'status:"m-refuses-later" does not support tools: answering without them.',
+      "done:stop",
+    ]);
+    expect(result.text).toBe("42.");
+    const last = bodiesOf("m-refuses-later").at(-1);
+    expect(last?.tools).toBeUndefined();
+    expect(last?.messages.map((m) => m["role"])).toEqual(["system", "user", "assistant", "tool"]);
+  });
+
+  it("tools refused although /api/show lists them: model_unsupported, not retried (the model changed; the next run reads it again)", async () => {
+    scenario("llama3.2", {
+      reject: (req) => (req.tools?.length ? { status: 400, error: '"llama3.2" does not support tools' } : undefined),
+      chunks: [{ content: "ok" }, { done: true }],
+    });
+    const before = bodiesOf("llama3.2").length;
+    const { shapes } = await collect(run("llama3.2"));
+    expect(shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
+    expect(bodiesOf("llama3.2")).toHaveLength(before + 1);
+  });
+
+  it("with unknown capabilities, thinking the server refuses ends the run with model_unsupported naming thinking (not retried), then before any request", async () => {
+    scenario("m-no-think", {
+      reject: (req) => (req.think ? { status: 400, error: '"m-no-think" does not support thinking' } : undefined),
+      chunks: [{ content: "ok" }, { done: true }],
+    });
+    const model = createOllamaModel({ baseUrl: sim.url });
+    const thinking = await collect(runChat({ ...baseOptions(), model, modelName: "m-no-think", tools: [], think: true }));
     expect(thinking.shapes).toEqual([...head, "error:model_unsupported", "done:error"]);
-    expect(bodiesOf("m-refuses").at(-1)).toMatchObject({ think: true });
-    expect((await collect(run("m-refuses", { tools: [] }))).shapes.at(-1)).toBe("done:stop");
+    expect(thinking.events.at(-2)).toMatchObject({ message: '"m-no-think" does not support thinking', retryable: false });
+    expect(bodiesOf("m-no-think")).toHaveLength(1);
+    // Remembered: the next such run stops before asking, like one on a model known to lack thinking.
+    const again = await collect(runChat({ ...baseOptions(), model, modelName: "m-no-think", tools: [], think: "high" }));
+    expect(again.events.at(-2)).toMatchObject({ code: "model_unsupported", message: '"m-no-think" does not support thinking.' });
+    expect(bodiesOf("m-no-think")).toHaveLength(1);
+    // Without think the same model answers.
+    expect((await collect(runChat({ ...baseOptions(), model, modelName: "m-no-think", tools: [] }))).shapes.at(-1)).toBe("done:stop");
   });
 
   it("a cancel while the capabilities are being read ends the run at once", async () => {

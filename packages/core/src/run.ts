@@ -21,6 +21,7 @@ import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelReques
 import { newCallId } from "./providers/call-id.js";
 import { roundInCallOrder, runSnapshotOf, type RunSnapshot } from "./resume.js";
 import type { ThinkSetting } from "./think.js";
+import { timerDelay } from "./timers.js";
 import { estimateMessageTokens, messageImageCount, messageTextTokens, toolTextTokens } from "./tokens.js";
 import { executeTool, toolResultContent, toolSpec, validateToolCall, type AnyTool, type ToolOutcome } from "./tools.js";
 import { UsageMeter } from "./usage.js";
@@ -39,7 +40,7 @@ export interface RunOptions {
   tools?: AnyTool[];
   /** Model rounds, default 5. */
   maxSteps?: number;
-  /** Per call, default 15000; a tool's own timeoutMs wins. */
+  /** Per call, default 15000; a tool's own timeoutMs wins. Capped at 2^31 - 1 ms (see timers.ts), as the others. */
   toolTimeoutMs?: number;
   /**
    * Ask the model to reason first (true, or a level "low" | "medium" | "high") or not (false); undefined
@@ -129,7 +130,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   const now = opts.now ?? Date.now;
   const maxSteps = Math.max(1, Math.floor(opts.maxSteps ?? 5));
   const toolTimeoutMs = opts.toolTimeoutMs ?? 15_000;
-  const approvalTimeoutMs = Math.max(1, opts.approvalTimeoutMs ?? defaultApprovalTimeoutMs);
+  // Capped so expiresAt stays a finite time a client can show (and the timer fires when it says).
+  const approvalTimeoutMs = Math.max(1, timerDelay(opts.approvalTimeoutMs ?? defaultApprovalTimeoutMs));
   const needsApproval = opts.requiresApproval ?? defaultApprovalPolicy;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 300_000;
   // Our own controller also covers a consumer that stops iterating: the finally below aborts it.
@@ -148,7 +150,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   // The phase of the last status event: the answer's first token of a round announces "responding"
   // when something else ("Processing…", "Using tool…") was the last thing said, so at most once a round.
   let lastPhase: EventOf<"status">["phase"] | null = null;
-  function status(phase: EventOf<"status">["phase"], message: string, extra: Pick<EventOf<"status">, "contextTrimmed"> = {}): ChatEvent {
+  function status(phase: EventOf<"status">["phase"], message: string, extra: Pick<EventOf<"status">, "contextTrimmed" | "unsupportedFeature"> = {}): ChatEvent {
     lastPhase = phase;
     return event("status", { phase, message, ...extra });
   }
@@ -182,9 +184,9 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         text = resumed.text;
         for (const m of resumed.messages) if (m.role === "assistant") for (const call of m.toolCalls ?? []) seenCallIds.add(call.id);
       }
-      const specs = tools.map((t) => toolSpec(t));
+      let specs = tools.map((t) => toolSpec(t));
       // The schemas' text is the same every round: serialized and counted once per run, not twice per round.
-      const toolText = toolTextTokens(specs);
+      let toolText = toolTextTokens(specs);
       const think = thinkToSend(opts.think, capabilities, opts.modelName);
       let context = opts.messages;
       if (capabilities.vision === false) {
@@ -413,6 +415,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         let reading = true;
         let iterator: AsyncIterator<ModelChunk> | undefined;
         let iteratorDone = false;
+        let refusedTools = false;
         try {
           if (onStreamEvent && streamTo) {
             // The answer handed over as it arrives: no iterator step per chunk, nothing yielded while it streams.
@@ -447,15 +450,31 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
             }
           }
         } catch (error) {
-          usage.endRound();
-          keepPartial(produced, round);
-          throw error;
+          // A refused round is sent again: it leaves nothing in the usage or the history.
+          if (capabilities.tools === undefined && toolsRefused(error, request, round)) {
+            refusedTools = true;
+          } else {
+            usage.endRound();
+            keepPartial(produced, round);
+            throw error;
+          }
         } finally {
           reading = false;
           race.close();
           idle.stop();
           // Not awaited: on abort the provider's pending read settles by itself once fetch is aborted.
           if (iterator && !iteratorDone) iterator.return?.()?.catch(() => undefined);
+        }
+        if (refusedTools) {
+          // Capabilities unknown, so the tools went as asked and the server refused them before answering: the
+          // question is answered without them rather than not at all, as for a model known to lack them. Said
+          // once; the provider remembers it for the model's next runs. (Known capabilities the server contradicts
+          // fail with model_unsupported: the model changed, and the next run reads what it takes now.)
+          specs = [];
+          toolText = 0;
+          yield status("thinking", toolsRefusedMessage(opts.modelName), { unsupportedFeature: "tools" });
+          step -= 1; // the same round again
+          continue;
         }
         if (!finish) {
           usage.endRound();
@@ -523,6 +542,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
 const consumerStopped = new ChatError("cancelled", "The run's consumer stopped listening.");
 
 export const loadingModelMessage = (model: string) => `Loading ${model}…`;
+export const toolsRefusedMessage = (model: string) => `"${model}" does not support tools: answering without them.`;
 export const contextTrimmedMessage = (dropped: number) =>
   `Left out ${dropped} older message${dropped === 1 ? "" : "s"} to fit the model's context window.`;
 const overflowMessage = (expected: number, window: number) =>
@@ -588,6 +608,19 @@ function keepPartial(produced: ChatMessage[], round: { content: string; thinking
   if (round.content || round.thinking) produced.push(assistantMessage({ ...round, calls: [] }));
 }
 
+/** The round's request was refused for its tools before anything of an answer arrived: it can go again without them. */
+function toolsRefused(error: unknown, request: ModelRequest, round: { content: string; thinking: string; calls: ToolCall[] }): boolean {
+  return (
+    error instanceof ChatError &&
+    error.code === "model_unsupported" &&
+    error.unsupported === "tools" &&
+    (request.tools?.length ?? 0) > 0 &&
+    round.content === "" &&
+    round.thinking === "" &&
+    round.calls.length === 0
+  );
+}
+
 function asChatError(error: unknown): ChatError {
   if (error instanceof ChatError) return error;
   // A bug or an unexpected throw: never pass its message or stack to the client.
@@ -617,7 +650,7 @@ class IdleTimer {
         const seconds = Math.round(this.ms / 100) / 10;
         this.controller.abort(new ChatError("provider_error", `The model stalled: no data from the model server for ${seconds} s.`, { retryable: true }));
       }
-    }, ms);
+    }, timerDelay(ms));
   }
 
   /** A wait on the model starts: the full `ms` again from now. */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ChatError } from "./errors.js";
 import type { ErrorCode } from "./events.js";
 import type { ToolCall, ToolSpec } from "./model.js";
+import { timerDelay } from "./timers.js";
 
 export interface ToolContext {
   /** Aborted when the run is cancelled or the tool's timeout passes. */
@@ -145,7 +146,7 @@ export async function executeTool(tool: AnyTool, args: unknown, opts: ExecuteToo
   const timeoutMs = tool.timeoutMs ?? opts.timeoutMs;
 
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new ChatError("tool_timeout", `Tool ${tool.name} timed out after ${timeoutMs} ms.`)), timeoutMs);
+  const timer = setTimeout(() => timeout.abort(new ChatError("tool_timeout", `Tool ${tool.name} timed out after ${timeoutMs} ms.`)), timerDelay(timeoutMs));
   const signal = AbortSignal.any([opts.signal, timeout.signal]);
   let onAbort: (() => void) | undefined;
   // Settles when the run is cancelled or the timeout passes, whether or not the tool listens to the signal.

@@ -48,4 +48,32 @@ describe("CapabilityCache", () => {
     release(["tools"]);
     expect(await patient).toEqual(["tools"]);
   });
+
+  it("remembers what the server refused per model for ttlMs, apart from what reads say, bounded, and forgets models gone", async () => {
+    let now = 0;
+    const cache = new CapabilityCache<string[]>({
+      read: async () => {
+        throw new Error("no /api/show");
+      },
+      ttlMs: 60_000,
+      unknownTtlMs: 1_000,
+      readTimeoutMs: 1_000,
+      maxEntries: 2,
+      now: () => now,
+    });
+    cache.refuse("m", "tools");
+    cache.refuse("m:latest", "thinking");
+    expect(await cache.get("m")).toBeUndefined(); // a failed read does not forget the refusals
+    cache.forget("m"); // neither does a refused request dropping the read
+    expect([...cache.refused("m")].sort()).toEqual(["thinking", "tools"]);
+    expect(cache.refused("other").size).toBe(0);
+    now = 60_000;
+    expect(cache.refused("m").size).toBe(0);
+    cache.refuse("a", "tools");
+    cache.refuse("b", "tools");
+    cache.refuse("c", "tools");
+    expect(cache.refused("a").size).toBe(0); // the oldest went when "c" came
+    cache.retain(["c"]);
+    expect([cache.refused("b").size, cache.refused("c").size]).toEqual([0, 1]);
+  });
 });

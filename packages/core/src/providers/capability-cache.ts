@@ -32,11 +32,15 @@ export function modelKey(name: string): string {
  * Capabilities per model, read once and reused: on the run's path every request would otherwise cost an
  * /api/show first. Entries expire after `ttlMs`; a model list (/api/tags) re-reads models whose digest
  * changed and drops models that are gone; a request the server refuses for the model drops its entry. A failed read is
- * remembered as unknown for `unknownTtlMs`; a stale known entry outlives a failed refresh.
+ * remembered as unknown for `unknownTtlMs`; a stale known entry outlives a failed refresh. What the server refused
+ * (`refuse`) is remembered apart, for `ttlMs`: it holds whatever a read says, and it is all that is known of a model
+ * whose capabilities cannot be read.
  */
 export class CapabilityCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
   private readonly reading = new Map<string, Promise<T | undefined>>();
+  /** Per model: each refused feature and when that is forgotten. */
+  private readonly refusals = new Map<string, Map<string, number>>();
 
   constructor(private readonly opts: CapabilityCacheOptions<T>) {}
 
@@ -76,10 +80,31 @@ export class CapabilityCache<T> {
     this.entries.delete(modelKey(model));
   }
 
+  /** The server refused a request for the model because of `feature` ("does not support tools"). */
+  refuse(model: string, feature: string): void {
+    const key = modelKey(model);
+    const features = this.refusals.get(key) ?? new Map<string, number>();
+    features.set(feature, this.opts.now() + this.opts.ttlMs);
+    this.refusals.delete(key); // re-inserted last, as in store()
+    this.refusals.set(key, features);
+    for (const oldest of this.refusals.keys()) {
+      if (this.refusals.size <= this.opts.maxEntries) break;
+      this.refusals.delete(oldest);
+    }
+  }
+
+  /** The features the server refused for the model, in the last `ttlMs`. */
+  refused(model: string): ReadonlySet<string> {
+    const features = this.refusals.get(modelKey(model));
+    const now = this.opts.now();
+    return new Set([...(features ?? [])].filter(([, expiresAt]) => expiresAt > now).map(([feature]) => feature));
+  }
+
   /** After a model list: forget models that are no longer installed. */
   retain(listed: Iterable<string>): void {
     const keep = new Set([...listed].map(modelKey));
     for (const key of this.entries.keys()) if (!keep.has(key)) this.entries.delete(key);
+    for (const key of this.refusals.keys()) if (!keep.has(key)) this.refusals.delete(key);
   }
 
   private async refresh(key: string, model: string, stale: Entry<T> | undefined): Promise<T | undefined> {

@@ -43,6 +43,15 @@ describe("toChatError", () => {
     }
   });
 
+  it("says which feature a model_unsupported refusal names (the run loop retries only a tools refusal), and none for others", () => {
+    const unsupported = (message: string) => toChatError({ kind: "status", status: 400, message }, ctx).unsupported;
+    expect(unsupported('"gemma3" does not support tools')).toBe("tools");
+    expect(unsupported('registry.ollama.ai/library/m1:latest does not support tools')).toBe("tools");
+    expect(unsupported('"llama3.2" does not support thinking')).toBe("thinking");
+    expect(unsupported('"llama3.2" does not support insert')).toBeUndefined();
+    expect(toChatError({ kind: "status", status: 500, message: "this model is missing data required for image input" }, ctx).unsupported).toBe("images");
+  });
+
   it("maps a connection lost mid-body to stream_truncated and passes typed errors through", () => {
     expect(toChatError({ kind: "body", error: new TypeError("terminated") }, ctx)).toMatchObject({
       code: "stream_truncated",

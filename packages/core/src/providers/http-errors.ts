@@ -1,4 +1,4 @@
-import { ChatError } from "../errors.js";
+import { ChatError, type UnsupportedFeature } from "../errors.js";
 
 /** What went wrong talking to a model server, before it is given one of our error codes. */
 export type ProviderFailure =
@@ -44,11 +44,12 @@ export function toChatError(failure: ProviderFailure, ctx: FailureContext): Chat
 
   // Ollama: 400 `"llama3.2" does not support tools` / `... does not support thinking` (also vision, insert).
   if (status === 400 && /does not support/i.test(upstream)) {
-    return new ChatError("model_unsupported", upstream, { status });
+    const unsupported = unsupportedFeatureOf(upstream);
+    return new ChatError("model_unsupported", upstream, { status, ...(unsupported ? { unsupported } : {}) });
   }
   // Ollama, images for a model without a vision projector (the runner's answer, a 500 on some versions).
   if (/missing data required for image input/i.test(upstream)) {
-    return new ChatError("model_unsupported", `The model does not support images: ${upstream}`, { status });
+    return new ChatError("model_unsupported", `The model does not support images: ${upstream}`, { status, unsupported: "images" });
   }
   // Ollama: 404 `model "x" not found, try pulling it first`; OpenAI-compatible servers: 404 for unknown models.
   if (status === 404) return new ChatError("model_not_found", upstream, { status });
@@ -61,6 +62,19 @@ export function toChatError(failure: ProviderFailure, ctx: FailureContext): Chat
   }
   // 5xx (Ollama: 500 runner errors, 503 queue full) and anything else unexpected.
   return new ChatError("provider_error", `The model server failed (HTTP ${status}): ${upstream}`, { status });
+}
+
+/**
+ * The one feature a "does not support …" refusal names (Ollama checks tools and thinking separately, so one
+ * answer names one); undefined when it names none of them, or several.
+ */
+function unsupportedFeatureOf(message: string): UnsupportedFeature | undefined {
+  const named = ([
+    ["tools", /does not support (tools|function calling)\b/i],
+    ["thinking", /does not support (thinking|reasoning)\b/i],
+    ["images", /does not support (vision|images?)\b/i],
+  ] as const).filter(([, pattern]) => pattern.test(message));
+  return named.length === 1 ? named[0]![0] : undefined;
 }
 
 /**

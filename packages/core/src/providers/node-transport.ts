@@ -169,7 +169,9 @@ function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: Transpo
       if (res) res.destroy(error);
       else req.destroy(error);
     });
-    req.setTimeout(silenceTimeoutMs);
+    // Node truncates a longer socket timeout to 2^31 - 1 ms with a TimeoutOverflowWarning (see timers.ts, not
+    // imported: this module has no value imports, its tests load it in a child process as plain .ts).
+    req.setTimeout(Math.min(silenceTimeoutMs, 2 ** 31 - 1));
     req.once("response", (incoming: IncomingMessage) => {
       res = incoming;
       resolve(nodeResponse(incoming));

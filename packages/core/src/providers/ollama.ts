@@ -80,8 +80,16 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       const body = toOllamaRequest(opts.keepAlive === undefined || request.keepAlive !== undefined ? request : { ...request, keepAlive: opts.keepAlive });
       res = await send(target, "/api/chat", { method: "POST", body, signal });
     } catch (error) {
-      // What the cache said may be stale (a model pulled again, removed): read it again next time.
-      if (error instanceof ChatError && (error.code === "model_unsupported" || error.code === "model_not_found")) cache.forget(request.model);
+      if (error instanceof ChatError) {
+        // Capabilities unknown (/api/show failed or lists none): the refusal is all there is to know. Remembered, later
+        // runs leave the feature out (tools) or stop before asking (thinking) instead of paying a refused request first.
+        // Known ones are read again instead (below): the model changed, and /api/show says how.
+        if ((error.unsupported === "tools" || error.unsupported === "thinking") && cache.peek(request.model)?.capabilities === undefined) {
+          cache.refuse(request.model, error.unsupported);
+        }
+        // What the cache said may be stale (a model pulled again, removed): read it again next time.
+        if (error.code === "model_unsupported" || error.code === "model_not_found") cache.forget(request.model);
+      }
       throw error;
     }
     const body = res.body;
@@ -138,7 +146,8 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
             });
             cache.set(m.name, show, m.digest);
           }
-          const info: ModelInfo = { name: m.name, capabilities: show?.capabilities ?? [] };
+          const refused = cache.refused(m.name);
+          const info: ModelInfo = { name: m.name, capabilities: (show?.capabilities ?? []).filter((c) => !refused.has(c)) };
           if (show?.contextLength !== undefined) info.contextLength = show.contextLength;
           if (show?.thinkLevels) info.thinkLevels = [...thinkLevels];
           if (inMemory) info.loaded = inMemory.has(modelKey(m.name));
@@ -161,11 +170,16 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
 
     async capabilities(model: string, options?: StreamOptions): Promise<ModelCapabilities> {
       const show = await cache.get(model, options?.signal);
-      if (show === undefined) return { ...unknownCapabilities, defaultContextTokens: defaultNumCtx };
+      const refused = cache.refused(model);
+      // What the chat endpoint refused wins over what /api/show says (or does not).
+      const has = (name: string, listed: string[] | undefined) => (refused.has(name) ? false : listed?.includes(name));
+      if (show === undefined) {
+        return { ...unknownCapabilities, tools: has("tools", undefined), thinking: has("thinking", undefined), defaultContextTokens: defaultNumCtx };
+      }
       const names = show.capabilities;
       return {
-        tools: names?.includes("tools"),
-        thinking: names?.includes("thinking"),
+        tools: has("tools", names),
+        thinking: has("thinking", names),
         vision: names?.includes("vision"),
         thinkLevels: show.thinkLevels,
         contextLength: show.contextLength,

@@ -555,6 +555,32 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     ]);
   });
 
+  it.each([
+    ["Unsupported parameter: 'reasoning_effort' is not supported with this model.", 400], // OpenAI
+    ["Unrecognized request argument supplied: reasoning_effort", 400], // Azure OpenAI
+    ["body.reasoning_effort: Extra inputs are not permitted", 422], // a strict FastAPI proxy
+  ] as const)("a think level the server refuses (%j, %i) is model_unsupported naming thinking, not bad_request, and not retried", async (message, status) => {
+    const server = await startHttpServer((req, res) => {
+      if ("reasoning_effort" in (req.body as object)) {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message, type: "invalid_request_error", param: "reasoning_effort" } }));
+      } else {
+        writeSse(res, [delta({ content: "ok" }, "stop"), "data: [DONE]\n\n"]);
+      }
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const e = await failure(chunks(m, { ...ask("o-mini"), think: "high" }));
+    expect(e).toMatchObject({ code: "model_unsupported", status, unsupported: "thinking", retryable: false });
+    expect(e.message).toContain('"o-mini" does not take a thinking level on this server (it refused reasoning_effort): ask without a level.');
+    expect(e.message).toContain(message);
+    expect(server.requests).toHaveLength(1);
+    // The same request without a level answers.
+    expect((await chunks(m, ask("o-mini"))).at(-1)).toMatchObject({ type: "finish" });
+    const run = await collect(runChat({ model: m, modelName: "o-mini", conversationId: "c", runId: "r", messages: [{ role: "user", content: "hi" }], think: "low" }));
+    expect(run.shapes.slice(-2)).toEqual(["error:model_unsupported", "done:error"]);
+  });
+
   it("does not retry other 400s that mention tools, nor twice", async () => {
     const server = await startHttpServer((req, res) => {
       res.writeHead(400, { "content-type": "application/json" });

@@ -94,6 +94,15 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   }
 
   async function open(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
+    try {
+      return await openWithTools(request, signal);
+    } catch (error) {
+      const refusal = typeof request.think === "string" ? thinkLevelRefusal(error, request.model) : undefined;
+      throw refusal ?? error;
+    }
+  }
+
+  async function openWithTools(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
     const hasTools = (request.tools?.length ?? 0) > 0;
     if (!hasTools || withoutTools.has(request.model)) return post({ ...request, tools: [] }, signal);
     try {
@@ -167,6 +176,23 @@ export function refusesTools(error: unknown): boolean {
   return (
     /\b(tools?|tool[ _]choice|function[ _-]?call(ing|s)?)\b/i.test(message) &&
     /(\bnot|n't|\bun)[ -]?(supported|support|enabled|allowed|available)\b|\brequires?\b/i.test(message)
+  );
+}
+
+/**
+ * A 400 (422) that names `reasoning_effort` (OpenAI: "Unsupported parameter: 'reasoning_effort' is not supported with
+ * this model."; Azure: "Unrecognized request argument supplied: reasoning_effort"; strict proxies: extra fields not
+ * permitted), for a request that sent a think level: model_unsupported naming thinking, as for a model known to lack
+ * it, instead of a bad_request the UI cannot explain. Not retried without it: a level asked for and silently not
+ * applied would hide the mistake (the same rule as `think` on a model without thinking). Undefined for other errors.
+ */
+export function thinkLevelRefusal(error: unknown, model: string): ChatError | undefined {
+  if (!(error instanceof ChatError) || (error.status !== 400 && error.status !== 422)) return undefined;
+  if (!/\breasoning[_ ]effort\b/i.test(error.message)) return undefined;
+  return new ChatError(
+    "model_unsupported",
+    `"${model}" does not take a thinking level on this server (it refused reasoning_effort): ask without a level. ${error.message}`,
+    { status: error.status, cause: error, unsupported: "thinking" },
   );
 }
 

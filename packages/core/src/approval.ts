@@ -68,7 +68,6 @@ export function unaskableFailure(name: string): ToolFailure {
 /** A hook that failed (not a cancel): the call is denied, never run without a decision. */
 const failedHookReason = "The approval could not be obtained.";
 
-
 /**
  * Asks the hook and waits for its decision, at most until `expiresAt` (then a timed-out denial; the
  * hook's signal is aborted). Rejects only when `signal` aborts (the run's cancel), with its reason.

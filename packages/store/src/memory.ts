@@ -1,5 +1,6 @@
 import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
 import { StoreError, closedError, conflict } from "./errors.js";
+import { checkInsertConversation } from "./insert-conversation.js";
 import { normalizeLimit } from "./limits.js";
 import {
   containsFolded,
@@ -265,6 +266,47 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       if (renameOptions?.ifTitle !== undefined && entry.conversation.title !== renameOptions.ifTitle) return undefined;
       entry.conversation.title = title;
       return copy(entry.conversation);
+    },
+
+    async insertConversation(input) {
+      live();
+      checkInsertConversation(input);
+      const { id, userId, title, createdAt, updatedAt } = input.conversation;
+      // Every refusal, and every serialisation (a value JSON.stringify throws on), before the first write.
+      if (conversations.has(id)) throw conflict("id", `Conversation ${id} already exists.`);
+      const taken = input.runs.find((run) => runs.has(run.id));
+      if (taken) throw conflict("id", `Run ${taken.id} already exists.`);
+      const logs = input.runs.map((run) => run.events.map(({ seq, event }) => ({ seq, type: event.type, json: JSON.stringify(event) })));
+      const jsons = input.messages.map(({ message }) => JSON.stringify(message));
+
+      const entry = addConversation(id, userId, title, createdAt);
+      entry.conversation.updatedAt = updatedAt;
+      input.runs.forEach((run, i) => {
+        const record: RunRecord = {
+          id: run.id,
+          conversationId: id,
+          userId,
+          model: run.model,
+          provider: run.provider,
+          clientRequestId: null,
+          status: "done",
+          reason: run.reason,
+          usage: run.usage && copy(run.usage),
+          owner: run.owner,
+          createdAt: run.createdAt,
+          finishedAt: run.finishedAt,
+        };
+        indexRun({ record, events: logs[i]!, decisions: new Map() });
+      });
+      const list = messages.get(id)!;
+      const messageIds: number[] = [];
+      input.messages.forEach(({ parent, runId, createdAt: at }, i) => {
+        const stored: MessageEntry = { id: nextMessageId++, conversationId: id, parentId: parent === null ? null : messageIds[parent]!, runId, json: jsons[i]!, createdAt: at };
+        list.push(stored);
+        messageIds.push(stored.id);
+      });
+      entry.headId = input.head === null ? null : messageIds[input.head]!;
+      return { conversation: copy(entry.conversation), messageIds };
     },
 
     async deleteConversation(userId, conversationId) {

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
 import { StoreError, closedError, conflict } from "./errors.js";
+import { checkInsertConversation } from "./insert-conversation.js";
 import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind } from "./event-batcher.js";
 import { normalizeLimit } from "./limits.js";
 import { migrate } from "./migrations.js";
@@ -243,6 +244,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     insertRun: db.prepare(
       `INSERT INTO runs (id, conversation_id, user_id, model, provider, client_request_id, owner, status, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
+    ),
+    // insertConversation's runs: finished as they are written.
+    insertFinishedRun: db.prepare(
+      `INSERT INTO runs (id, conversation_id, user_id, model, provider, owner, status, reason, usage, created_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?)`,
     ),
     conversationOwned: db.prepare("SELECT 1 AS found FROM conversations WHERE id = ? AND user_id = ?"),
     conversationExists: db.prepare("SELECT 1 AS found FROM conversations WHERE id = ?"),
@@ -537,6 +543,38 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       );
       if (ifTitle !== undefined && Number(changes) === 0) return undefined;
       return store.getConversation(userId, conversationId);
+    },
+
+    async insertConversation(input) {
+      live();
+      checkInsertConversation(input);
+      const { conversation, runs, messages, head } = input;
+      const { id, userId } = conversation;
+      // Serialised before BEGIN: the write lock is held only for the inserts.
+      const logs = runs.map((run) => run.events.map(({ seq, event }) => ({ seq, type: event.type, json: JSON.stringify(event) })));
+      const jsons = messages.map(({ message }) => JSON.stringify(message));
+      // One transaction, run synchronously to its COMMIT: no other call of this process can slip into it (they share
+      // the connection), and a process killed before the COMMIT leaves nothing (the WAL frames of an uncommitted
+      // transaction are never read back).
+      const messageIds = writeTransaction(() => {
+        if (getRow(sql.conversationExists, id)) throw conflict("id", `Conversation ${id} already exists.`);
+        sql.insertConversation.run(id, userId, conversation.title, conversation.createdAt, conversation.updatedAt);
+        runs.forEach((run, i) => {
+          if (getRow(sql.runExists, run.id)) throw conflict("id", `Run ${run.id} already exists.`);
+          const usage = run.usage === null ? null : JSON.stringify(run.usage);
+          sql.insertFinishedRun.run(run.id, id, userId, run.model, run.provider, run.owner, run.reason, usage, run.createdAt, run.finishedAt);
+          for (const event of logs[i]!) sql.insertEvent.run(run.id, event.seq, event.type, event.json);
+        });
+        const ids: number[] = [];
+        messages.forEach(({ parent, runId, message, createdAt }, i) => {
+          const parentId = parent === null ? null : ids[parent]!;
+          ids.push(Number(sql.insertMessage.run(id, parentId, runId, message.role, message.content, jsons[i]!, createdAt).lastInsertRowid));
+        });
+        sql.setHead.run(head === null ? null : ids[head]!, id);
+        return ids;
+      });
+      const { title, createdAt, updatedAt } = conversation;
+      return { conversation: { id, userId, title, createdAt, updatedAt }, messageIds };
     },
 
     async deleteConversation(userId, conversationId) {

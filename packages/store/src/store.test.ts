@@ -6,7 +6,7 @@ import { allBackends, type BackendContext, type TestStore } from "./test-support
 import { questionToRegenerate } from "./tree.js";
 import { approvalRequestEvent, doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
 import { describeEachBackend } from "./test-support/postgres.js";
-import type { CreateRunInput, StartRunInput } from "./types.js";
+import type { CreateRunInput, InsertConversationInput, InsertedMessage, InsertedRun, StartRunInput } from "./types.js";
 
 /** Settles to the error (or undefined), so a test can look at a rejection without racing it. */
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -782,6 +782,153 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       );
       expect(await store.activeRun("c1")).toBeUndefined();
       expect(await store.getConversation("alice", "new")).toBeUndefined();
+    });
+  });
+
+  describe("insertConversation: a whole conversation in one transaction", () => {
+    const say = (content: string, role: "user" | "assistant" = "user"): ChatMessage => ({ role, content });
+    /**
+     * u1 (r1) ─ a1 (r1)          ← u1 has two answers: a1, and a2 (r2), the head
+     *         └ a2 (r2)
+     * u1' (a first message, no run)
+     */
+    function input(overrides: Partial<InsertConversationInput> = {}): InsertConversationInput {
+      return {
+        conversation: { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500 },
+        runs: [
+          { id: "r1", model: "demo", provider: "sim", owner: "p1", reason: "stop", usage: sampleUsage, createdAt: 110, finishedAt: 150, events: [{ seq: 1, event: doneEvent("r1") }] },
+          { id: "r2", model: "demo", provider: "sim", owner: null, reason: "error", usage: null, createdAt: 200, finishedAt: 250, events: runEvents("r2", "imp").map((event, i) => ({ seq: 2 * i + 1, event })) },
+        ],
+        messages: [
+          { parent: null, runId: "r1", message: say("the imported question"), createdAt: 120 },
+          { parent: 0, runId: "r1", message: say("first answer", "assistant"), createdAt: 140 },
+          { parent: 0, runId: "r2", message: say("second answer", "assistant"), createdAt: 240 },
+          { parent: null, runId: null, message: everyMessageVariant[1]!, createdAt: 300 },
+        ],
+        head: 2,
+        ...overrides,
+      };
+    }
+    /** Everything a refused insert could have written. */
+    async function everything() {
+      return {
+        conversations: await store.listConversations("alice"),
+        messages: await store.listMessages("imp"),
+        runs: await Promise.all(["r1", "r2", "r-other"].map((id) => store.getRun(id))),
+        events: await Promise.all(["r1", "r2", "r-other"].map((id) => store.readEvents(id))),
+      };
+    }
+
+    it("writes the conversation with its times, its finished runs with their logs, its tree and its head", async () => {
+      clock.set(9_000);
+      await conversation("older"); // created and active at 9 000: after the import's 500
+      const { conversation: written, messageIds } = await store.insertConversation(input());
+      const imported = { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500 };
+      expect(written).toEqual(imported);
+      expect(await store.getConversation("alice", "imp")).toEqual(imported);
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["older", "imp"]);
+      expect(messageIds).toHaveLength(4);
+      expect([...messageIds].sort((a, b) => a - b)).toEqual(messageIds);
+      const [u1, a1, a2, u1b] = messageIds as [number, number, number, number];
+      expect((await store.listMessages("imp")).map((m) => [m.id, m.parentId, m.runId, m.message, m.createdAt])).toEqual([
+        [u1, null, "r1", say("the imported question"), 120],
+        [a1, u1, "r1", say("first answer", "assistant"), 140],
+        [a2, u1, "r2", say("second answer", "assistant"), 240],
+        [u1b, null, null, everyMessageVariant[1], 300],
+      ]);
+      expect((await store.activePath("imp")).map((m) => [m.id, m.versions?.index ?? null])).toEqual([
+        [u1, 1],
+        [a2, 2],
+      ]);
+      expect(await store.listRuns("imp")).toEqual([
+        { id: "r1", conversationId: "imp", userId: "alice", model: "demo", provider: "sim", clientRequestId: null, status: "done", reason: "stop", usage: sampleUsage, owner: "p1", createdAt: 110, finishedAt: 150 },
+        { id: "r2", conversationId: "imp", userId: "alice", model: "demo", provider: "sim", clientRequestId: null, status: "done", reason: "error", usage: null, owner: null, createdAt: 200, finishedAt: 250 },
+      ]);
+      expect(await store.readEvents("r2")).toEqual(runEvents("r2", "imp").map((event, i) => ({ seq: 2 * i + 1, event })));
+      expect(await store.readEventsOfTypes("r2", ["error", "done"])).toEqual([
+        { seq: 17, event: runEvents("r2", "imp")[8] },
+        { seq: 19, event: runEvents("r2", "imp")[9] },
+      ]);
+      expect(await store.lastSeq("r2")).toBe(19);
+      expect(await store.activeRun("imp")).toBeUndefined();
+      expect(await store.countRunningRuns("alice")).toBe(0);
+      expect((await store.searchMessages("alice", "ANSWER")).map((hit) => [hit.messageId, hit.createdAt])).toEqual([
+        [a2, 240],
+        [a1, 140],
+      ]);
+
+      // It goes on like any conversation: an append under the head, a new run, a delete of all of it.
+      clock.set(10_000);
+      const next = await store.appendMessage({ conversationId: "imp", runId: null, message: say("and then?") });
+      expect(next.parentId).toBe(a2);
+      expect(next.id).toBeGreaterThan(u1b);
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["imp", "older"]);
+      await run("r3", "imp");
+      expect(await store.deleteConversation("alice", "imp")).toBe(true);
+      expect(await everything()).toEqual({ conversations: [await store.getConversation("alice", "older")], messages: [], runs: [undefined, undefined, undefined], events: [[], [], []] });
+    });
+
+    it("writes a large conversation whole: thousands of messages and events, parents and seqs kept", async () => {
+      const messages = Array.from({ length: 6_001 }, (_, i) => ({ parent: i === 0 ? null : i - 1, runId: "r1", message: say(`m${i}`), createdAt: 1_000 + i }));
+      const events = Array.from({ length: 12_001 }, (_, i) => ({ seq: 2 * i + 1, event: tokenEvent("r1", `t${i}`) }));
+      const [r1] = input().runs as [InsertedRun];
+      const { messageIds } = await store.insertConversation(input({ runs: [{ ...r1, events }], messages, head: 6_000 }));
+      const stored = await store.listMessages("imp");
+      expect(stored.map((m) => m.id)).toEqual(messageIds);
+      expect(stored.every((m, i) => m.parentId === (i === 0 ? null : messageIds[i - 1]) && m.message.content === `m${i}` && m.createdAt === 1_000 + i)).toBe(true);
+      expect((await store.activePath("imp")).length).toBe(6_001);
+      expect(await store.readEvents("r1")).toEqual(events);
+    });
+
+    it("writes an empty conversation, and an empty path over messages", async () => {
+      await store.insertConversation(input({ runs: [], messages: [], head: null }));
+      expect(await store.listMessages("imp")).toEqual([]);
+      expect(await store.activePath("imp")).toEqual([]);
+      await store.insertConversation(input({ conversation: { id: "imp2", userId: "alice", title: "T", createdAt: 1, updatedAt: 1 }, runs: [], head: null, messages: input().messages.map((m) => ({ ...m, runId: null })) }));
+      expect(await store.activePath("imp2")).toEqual([]);
+      expect(await store.listMessages("imp2")).toHaveLength(4);
+      // The next append starts a new first message.
+      expect((await store.appendMessage({ conversationId: "imp2", runId: null, message: say("fresh") })).parentId).toBeNull();
+    });
+
+    it("refuses a taken conversation id or run id, writing nothing", async () => {
+      await conversation("other", "bob");
+      await conversation("c-other");
+      await run("r-other", "c-other");
+      const before = await everything();
+      const taken = input({ conversation: { id: "other", userId: "alice", title: "T", createdAt: 1, updatedAt: 1 } });
+      expect(await failure(store.insertConversation(taken))).toEqual(storeError("conflict", "id"));
+      expect(await everything()).toEqual(before);
+      expect(await store.getConversation("bob", "other")).toMatchObject({ title: "Title other" });
+      // The last run's id is taken: refused after the conversation and the first run are written, in its transaction.
+      const runTaken = input({ runs: [input().runs[0]!, { ...input().runs[1]!, id: "r-other" }], messages: [], head: null });
+      expect(await failure(store.insertConversation(runTaken))).toEqual(storeError("conflict", "id"));
+      expect(await everything()).toEqual(before);
+      expect(await store.getRun("r-other")).toMatchObject({ conversationId: "c-other", status: "running" });
+    });
+
+    it("refuses an input that does not hold together with a RangeError, writing nothing", async () => {
+      const before = await everything();
+      const [r1, r2] = input().runs as [InsertedRun, InsertedRun];
+      const [m0, m1] = input().messages as [InsertedMessage, InsertedMessage];
+      const broken: InsertConversationInput[] = [
+        input({ messages: [{ ...m0, parent: 1 }, m1], head: null }),
+        input({ messages: [{ ...m0, parent: 0 }], head: null }),
+        input({ messages: [m0, { ...m1, parent: 0.5 }], head: null }),
+        input({ head: 4 }),
+        input({ head: -1 }),
+        input({ runs: [r1, { ...r2, id: "r1" }] }),
+        input({ runs: [{ ...r1, events: [{ seq: 2, event: doneEvent("r1") }, { seq: 2, event: doneEvent("r1") }] }, r2] }),
+        input({ runs: [{ ...r1, events: [{ seq: 0, event: doneEvent("r1") }] }, r2] }),
+        input({ runs: [{ ...r1, createdAt: 1.5 }, r2] }),
+        input({ runs: [r1, { ...r2, finishedAt: -1 }] }),
+        input({ messages: [m0, { ...m1, createdAt: Number.NaN }] }),
+        input({ conversation: { ...input().conversation, updatedAt: 2 ** 53 } }),
+      ];
+      for (const attempt of broken) {
+        expect(await failure(store.insertConversation(attempt))).toBeInstanceOf(RangeError);
+      }
+      expect(await everything()).toEqual(before);
     });
   });
 

@@ -29,6 +29,8 @@ import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@stream
  * - appendDone stores a run's answer with its `done` (one commit; on PostgreSQL since schema v5).
  * - startRun (schema: PostgreSQL v4) creates a run with its question, and its conversation when asked, in one
  *   transaction; createConversation / createRun / appendMessage stay for the other callers.
+ * - insertConversation writes a whole conversation (finished runs with their logs, the message tree, the head, the
+ *   given times) in one transaction: what an import writes, all or nothing even across a crash.
  *
  * Conversation versions (schema: SQLite v3, PostgreSQL v2): messages form a tree with an active path (see the
  * messages section); `deleteMessagesFrom` is gone (edit and regenerate add siblings), StoredMessage has
@@ -169,6 +171,51 @@ export interface RunAnswer {
   messages: readonly ChatMessage[];
 }
 
+/**
+ * A whole conversation to write at once (ChatStore.insertConversation): what an import of an export writes. Messages
+ * are listed parents first and refer to each other by their place in `messages`; the store gives them its own ids.
+ * Times are integer milliseconds since the epoch (a safe integer >= 0), kept as given.
+ */
+export interface InsertConversationInput {
+  conversation: Conversation;
+  /** Finished runs, each with its whole log. No run of a conversation inserted this way is running. */
+  runs: readonly InsertedRun[];
+  /** The tree, parents before their children. */
+  messages: readonly InsertedMessage[];
+  /** The head (the end of the active path): an index into `messages`; null for an empty path. */
+  head: number | null;
+}
+
+/** A finished run of InsertConversationInput: status "done", no clientRequestId. */
+export interface InsertedRun {
+  id: string;
+  model: string;
+  provider: string;
+  owner: string | null;
+  reason: DoneReason;
+  usage: Usage | null;
+  createdAt: number;
+  finishedAt: number;
+  /** Its log: seqs are positive integers, increasing (gaps allowed). */
+  events: readonly StoredEvent[];
+}
+
+/** A message of InsertConversationInput. */
+export interface InsertedMessage {
+  /** The index in `messages` of its parent, an earlier message; null for a first message. */
+  parent: number | null;
+  /** One of the input's runs, or null. */
+  runId: string | null;
+  message: ChatMessage;
+  createdAt: number;
+}
+
+export interface InsertedConversationRecord {
+  conversation: Conversation;
+  /** The stored ids of the input's messages, in its order (increasing: a parent keeps a smaller id than its children). */
+  messageIds: number[];
+}
+
 export interface StartedRunRecord {
   run: RunRecord;
   /** The conversation as it is after the append (updatedAt = the question's createdAt). */
@@ -197,6 +244,17 @@ export interface ChatStore {
     title: string,
     options?: { ifTitle?: string },
   ): Promise<Conversation | undefined>;
+  /**
+   * Creates a conversation with its whole content in ONE transaction: the conversation with its times as given (it
+   * sorts among the user's by its `updatedAt`), its finished runs with their logs, its messages (new ids, increasing
+   * in list order) and its head. All or nothing, also across a crash: no reader sees a part of it, and a process that
+   * dies before the commit leaves nothing (no clean-up to run). Nothing is running meanwhile, so no sweep or limit is
+   * concerned. StoreError("conflict", { reason: "id" }) when the conversation's id or a run's id is taken; RangeError,
+   * before anything is written, for an input that does not hold together (a parent that is not an earlier message, a
+   * head outside `messages`, a run id given twice, seqs that are not increasing positive integers, a time that is not
+   * a safe integer >= 0).
+   */
+  insertConversation(input: InsertConversationInput): Promise<InsertedConversationRecord>;
   /** Deletes the conversation with its whole message tree, runs and events. False when not found for that user. */
   deleteConversation(userId: string, conversationId: string): Promise<boolean>;
   /**

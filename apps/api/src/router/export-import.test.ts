@@ -76,7 +76,7 @@ const exportJson = async (conversationId: string) =>
   JSON.parse((await client.conversations.export.query({ conversationId, format: "json" })).content) as ConversationExport;
 
 describe("conversations.export and import", () => {
-  it("round-trips: export → import → export is equal except ids and timestamps", async () => {
+  it("round-trips: export → import → export is equal except ids", async () => {
     const conversationId = await branchyConversation();
     const file = await client.conversations.export.query({ conversationId, format: "json" });
     expect(file).toMatchObject({ filename: "what-is-6-7.json", mimeType: "application/json" });
@@ -95,6 +95,14 @@ describe("conversations.export and import", () => {
     const originalIds = new Set(original.messages.map((m) => m.id));
     expect(copy.messages.some((m) => originalIds.has(m.id))).toBe(false);
     expect(copy.runs.some((r) => original.runs.some((o) => o.id === r.id))).toBe(false);
+    // The times too: the copy is listed where the original is (right before it: equal activity, created later).
+    expect(copy.conversation).toEqual({ ...original.conversation, id: copyId });
+    expect(copy.messages.map((m) => m.createdAt)).toEqual(original.messages.map((m) => m.createdAt));
+    expect(copy.runs.map((r) => [r.createdAt, r.finishedAt])).toEqual(original.runs.map((r) => [r.createdAt, r.finishedAt]));
+    await finished(client.chat.send.mutate({ message: "a newer conversation" }));
+    const listed = (await client.conversations.list.query()).map((c) => c.id);
+    expect(listed.indexOf(copyId)).toBe(listed.indexOf(conversationId) - 1);
+    expect(listed.indexOf(copyId)).toBeGreaterThan(0);
 
     // The copy works like the original: same path and versions, and it can be continued.
     const view = async (id: string) =>

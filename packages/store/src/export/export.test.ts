@@ -339,23 +339,73 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     ]);
   });
 
-  it("owns the runs it writes, so no replica's orphan sweep takes them for a dead process's", async () => {
+  it("writes the runs finished, owned by the importing replica: none is ever running, for a sweep or a limit to see", async () => {
     await seed(store);
     const { content } = await exportConversation(store, "alice", "c1", "json");
-    // What a sweep on any replica finds while each imported run is running: the owners of running runs.
-    const seen: Array<Array<string | null>> = [];
+    // What a sweep on any replica, or chat.send's per-user limit, would find while the import writes.
+    const seen: Array<{ owners: Array<string | null>; running: number }> = [];
     const watched: ChatStore = {
       ...store,
-      async createRun(input) {
-        const created = await store.createRun(input);
-        seen.push(await store.runningOwners());
-        return created;
+      async insertConversation(input) {
+        const inserted = await store.insertConversation(input);
+        seen.push({ owners: await store.runningOwners(), running: await store.countRunningRuns("alice") });
+        return inserted;
       },
     };
-    await importConversation(watched, "alice", content, { owner: "replica-a" });
-    expect(seen).toHaveLength(3);
-    expect(seen.every((owners) => owners.length === 1 && owners[0] === "replica-a")).toBe(true);
-    expect(await store.listRunningRuns()).toEqual([]);
+    const { conversationId } = await importConversation(watched, "alice", content, { owner: "replica-a" });
+    expect(seen).toEqual([{ owners: [], running: 0 }]);
+    expect((await store.listRuns(conversationId)).map((r) => [r.status, r.owner])).toEqual([
+      ["done", "replica-a"],
+      ["done", "replica-a"],
+      ["done", "replica-a"],
+    ]);
+  });
+
+  it("keeps the file's times: the copy sorts where the original did, its messages and runs keep theirs", async () => {
+    await seed(store);
+    await store.createConversation({ id: "newer", userId: "alice", title: "Newer" });
+    await store.appendMessage({ conversationId: "newer", runId: null, message: { role: "user", content: "later on" } });
+    const original = await exportJson("c1");
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(original));
+    const copy = await exportJson(conversationId);
+    expect(copy.conversation).toEqual({ ...original.conversation, id: conversationId });
+    expect(copy.messages.map((m) => m.createdAt)).toEqual(original.messages.map((m) => m.createdAt));
+    expect(copy.runs.map((r) => [r.createdAt, r.finishedAt])).toEqual(original.runs.map((r) => [r.createdAt, r.finishedAt]));
+    // Below the conversation active since, next to its original (equal updatedAt: the newer created first).
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["newer", conversationId, "c1"]);
+    // Search orders hits by their messages' times: the copy's keep theirs.
+    const hits = await store.searchMessages("alice", "tokyo");
+    expect(hits.filter((h) => h.conversationId === conversationId).map((h) => h.createdAt)).toEqual(
+      hits.filter((h) => h.conversationId === "c1").map((h) => h.createdAt),
+    );
+  });
+
+  it("gives the import's time to every time the file lacks or has wrong, keeping the others", async () => {
+    await seed(store);
+    const valid = await exportJson("c1");
+    const importedAt = clock.now() + 1_000_000;
+    const [m0, m1, m2, ...restOfMessages] = valid.messages;
+    const [r1, r2, r3] = valid.runs;
+    const { createdAt: _createdAt, ...r2WithoutCreatedAt } = r2!;
+    const edited = {
+      ...valid,
+      conversation: { id: "c1", title: valid.conversation.title, updatedAt: 1.5 },
+      messages: [{ ...m0, createdAt: -1 }, { ...m1, createdAt: importedAt + 1 }, { ...m2, createdAt: 12_345 }, ...restOfMessages],
+      runs: [{ ...r1, finishedAt: null }, r2WithoutCreatedAt, { ...r3, createdAt: 2 ** 53, finishedAt: Number.MAX_VALUE }],
+    };
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(edited), { now: () => importedAt });
+    const copy = await exportJson(conversationId);
+    expect([copy.conversation.createdAt, copy.conversation.updatedAt]).toEqual([importedAt, importedAt]);
+    expect(copy.messages.slice(0, 4).map((m) => m.createdAt)).toEqual([importedAt, importedAt, 12_345, valid.messages[3]!.createdAt]);
+    expect(copy.runs.map((r) => [r.createdAt, r.finishedAt])).toEqual([
+      [r1!.createdAt, importedAt],
+      [importedAt, importedAt], // never finished before it started
+      [importedAt, importedAt],
+    ]);
+    // A file whose last activity is older than its creation: created then.
+    const older = { ...valid, conversation: { ...valid.conversation, createdAt: 5_000, updatedAt: 4_000 } };
+    const again = await importConversation(store, "alice", JSON.stringify(older), { now: () => importedAt });
+    expect(await store.getConversation("alice", again.conversationId)).toMatchObject({ createdAt: 4_000, updatedAt: 4_000 });
   });
 
   it("refuses a log that is no run's log and a file nested too deep with an ImportError, creating nothing", async () => {
@@ -521,20 +571,25 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect((await importConversation(store, "alice", content, { maxBytes: bytes })).conversationId).toEqual(expect.any(String));
   });
 
-  it("deletes what it imported when the store fails half-way", async () => {
+  it("writes nothing when the store fails half-way: one transaction", async () => {
     await seed(store);
     const { content } = await exportConversation(store, "alice", "c1", "json");
-    let appends = 0;
-    const failing: ChatStore = {
-      ...store,
-      async appendMessage(input) {
-        if (++appends === 4) throw new Error("disk full");
-        return store.appendMessage(input);
-      },
-    };
-    expect(await failure(importConversation(failing, "alice", content))).toMatchObject({ message: "disk full" });
+    const before = { runs: await store.listRuns("c1"), events: await store.readEvents("r2") };
+    // The second run's id is taken: refused once the conversation and the first run (with its log) are written.
+    const ids = ["copy", "copy-r1", "r2", "copy-r3"];
+    const error = await failure(importConversation(store, "alice", content, { newId: () => ids.shift()! }));
+    expect(error).toMatchObject({ name: "StoreError", code: "conflict", reason: "id" });
     expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
-    expect((await store.listRunningRuns()).length).toBe(0);
+    expect(await store.getConversation("alice", "copy")).toBeUndefined();
+    expect(await store.listMessages("copy")).toEqual([]);
+    expect(await store.listRuns("copy")).toEqual([]);
+    expect(await store.getRun("copy-r1")).toBeUndefined();
+    expect(await store.readEvents("copy-r1")).toEqual([]);
+    expect(await store.listRunningRuns()).toEqual([]);
+    // The run whose id was taken is untouched.
+    expect({ runs: await store.listRuns("c1"), events: await store.readEvents("r2") }).toEqual(before);
+    // And the same file imports once the ids are free.
+    expect((await importConversation(store, "alice", content)).conversationId).toEqual(expect.any(String));
   });
 
   it("exports only the user's own conversation", async () => {

@@ -1,6 +1,7 @@
 import { checkImages, closingEvents, emptyUsage, interruptedEnding, type ChatEvent, type ChatMessage, type DoneReason, type ImageLimits, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
-import type { ChatStore, StoredEvent } from "../types.js";
+import { MessageTree } from "../tree.js";
+import type { ChatStore, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
 import { ImportError } from "./errors.js";
 import { conversationExportFormat, conversationExportSchema, conversationExportVersion, type ConversationExport, type ExportedRun } from "./schema.js";
 
@@ -27,7 +28,10 @@ export interface ImportOptions {
    * limit. Answers are not held to it: a model may write more than a person may send.
    */
   maxMessageChars?: number;
-  /** Clock of the events that close a log without `done`. Default Date.now. */
+  /**
+   * The import's clock: the time of the events that close a log without `done`, of the messages rebuilt for an
+   * unfinished run, and of every time the file lacks or has wrong (see isImportableTime). Default Date.now.
+   */
   now?: () => number;
   /**
    * The messages an unfinished run had produced (its answer so far, tool calls and results), rebuilt from its log as
@@ -36,8 +40,8 @@ export interface ImportOptions {
    */
   rebuildMessages?: (events: readonly StoredEvent[]) => ChatMessage[];
   /**
-   * Owner of the imported runs while they are briefly running: the importing process's replica id. A running run
-   * without one is every replica's orphan (nobody can be alive for it), which a sweep would close under the import.
+   * Recorded as the imported runs' owner: the importing process's replica id, the one that wrote them. The runs are
+   * written finished, so no sweep ever looks at it.
    */
   owner?: string;
 }
@@ -108,16 +112,18 @@ export function parseConversationExport(
 
 /**
  * Imports a JSON export as a NEW conversation of `userId`: new ids for the conversation, its messages and runs; the
- * same tree, active path, runs (usage, events) and message contents. Never touches an existing conversation.
- * ImportError (always `bad_request`) for content refused by parseConversationExport; a store failure is rethrown
- * after the partly imported conversation is deleted.
+ * same tree, active path, runs (usage, events), message contents and times. Never touches an existing conversation.
+ * ImportError (always `bad_request`) for content refused by parseConversationExport; a store failure is rethrown.
  *
- * Imported runs are created and finished at import time (createdAt / finishedAt are new); a run exported while it
- * was running is imported as done with reason "interrupted", with the messages it had streamed (see
- * endUnfinishedAnswer). Every imported log ends with `done`, as a finished run's
- * must (a subscriber reads a log without one as cut off and waits for the rest): see closedLog. Each run is briefly
- * "running" while its log is written (owned by `options.owner`), never two of the conversation at once; no
- * clientRequestId or owner is carried over.
+ * All or nothing: the whole conversation is written by one ChatStore.insertConversation, one transaction, so no
+ * reader ever sees a part of it, and a failure or a crash of the process half-way leaves nothing to clean up.
+ *
+ * Times are the file's (the conversation sorts in the list where it was, its messages and runs keep when they
+ * happened), each one the file lacks or that cannot be one (not an integer, negative, later than the import) replaced
+ * by the import's time (see isImportableTime). A run exported while it was running is imported as done with reason
+ * "interrupted", finished at the import, with the messages it had streamed (see endUnfinishedAnswer). Every imported
+ * log ends with `done`, as a finished run's must (a subscriber reads a log without one as cut off and waits for the
+ * rest): see closedLog. No run is ever running, no clientRequestId is carried over.
  */
 export async function importConversation(
   store: ChatStore,
@@ -128,46 +134,70 @@ export async function importConversation(
   const doc = parseConversationExport(content, options);
   const newId = options.newId ?? newRecordId;
   const now = options.now ?? Date.now;
+  const importedAt = now();
+  const time = (value: number | null | undefined) => (isImportableTime(value, importedAt) ? value : importedAt);
   const conversationId = newId();
-  // Trimmed as a rename trims it: the list shows no title with leading or trailing blanks.
-  await store.createConversation({ id: conversationId, userId, title: doc.conversation.title.trim() });
-  try {
-    const runIds = new Map<string, string>();
-    const committed: Promise<void>[] = [];
-    /** The runs the file left unfinished (no `done`), with their logs as the file has them. */
-    const unfinished: Array<{ runId: string; events: StoredEvent[] }> = [];
-    for (const run of doc.runs) {
-      const runId = newId();
-      runIds.set(run.id, runId);
-      await store.createRun({ id: runId, conversationId, userId, model: run.model, provider: run.provider, owner: options.owner ?? null });
-      const { events, finish } = closedLog(run, now);
-      if (run.events.at(-1)?.event.type !== "done") unfinished.push({ runId, events: run.events });
-      for (const { seq, event } of events) committed.push(store.appendEvent(runId, seq, rebased(event, runId, conversationId)));
-      await store.finishRun(runId, finish);
-    }
-    const messageIds = new Map<number, number>();
-    for (const exported of doc.messages) {
-      // The schema checked that parents come first and that runs exist: the lookups cannot miss.
-      const stored = await store.appendMessage({
-        conversationId,
-        runId: exported.runId === null ? null : runIds.get(exported.runId)!,
-        message: exported.message as ChatMessage,
-        parentId: exported.parentId === null ? null : messageIds.get(exported.parentId)!,
-      });
-      messageIds.set(exported.id, stored.id);
-    }
-    await store.rewindActivePath(conversationId, doc.activeMessageId === null ? null : messageIds.get(doc.activeMessageId)!);
-    const last = unfinished.at(-1);
-    if (last) await endUnfinishedAnswer(store, conversationId, last.runId, options.rebuildMessages?.(last.events) ?? []);
-    // Commit the queued events now; each append's own promise says whether its batch made it (flush() would also
-    // report other runs' failures).
-    await store.flush().catch(() => {});
-    await Promise.all(committed);
-  } catch (error) {
-    await store.deleteConversation(userId, conversationId).catch(() => {});
-    throw error;
+
+  const runIds = new Map<string, string>();
+  const runs: InsertedRun[] = [];
+  /** The last run the file left unfinished (no `done`), with its log as the file has it. */
+  let unfinished: { runId: string; events: StoredEvent[] } | undefined;
+  for (const run of doc.runs) {
+    const runId = newId();
+    runIds.set(run.id, runId);
+    const { events, finish } = closedLog(run, now);
+    if (run.events.at(-1)?.event.type !== "done") unfinished = { runId, events: run.events };
+    const createdAt = time(run.createdAt);
+    runs.push({
+      id: runId,
+      model: run.model,
+      provider: run.provider,
+      owner: options.owner ?? null,
+      reason: finish.reason,
+      usage: finish.usage,
+      createdAt,
+      // Never before its start; a run the file left running was finished by this import.
+      finishedAt: Math.max(time(run.finishedAt), createdAt),
+      events: events.map(({ seq, event }) => ({ seq, event: rebased(event, runId, conversationId) })),
+    });
   }
+
+  // The schema checked that parents come first and that runs exist: the lookups cannot miss.
+  const indexOf = new Map(doc.messages.map((exported, i) => [exported.id, i]));
+  const messages: InsertedMessage[] = doc.messages.map((exported) => ({
+    parent: exported.parentId === null ? null : indexOf.get(exported.parentId)!,
+    runId: exported.runId === null ? null : runIds.get(exported.runId)!,
+    message: exported.message as ChatMessage,
+    createdAt: time(exported.createdAt),
+  }));
+  let head = doc.activeMessageId === null ? null : indexOf.get(doc.activeMessageId)!;
+  if (unfinished) head = endUnfinishedAnswer(messages, head, unfinished.runId, options.rebuildMessages?.(unfinished.events) ?? [], importedAt);
+
+  const updatedAt = time(doc.conversation.updatedAt);
+  await store.insertConversation({
+    conversation: {
+      id: conversationId,
+      userId,
+      // Trimmed as a rename trims it: the list shows no title with leading or trailing blanks.
+      title: doc.conversation.title.trim(),
+      createdAt: Math.min(time(doc.conversation.createdAt), updatedAt),
+      // What the list sorts by: the file's, so the copy sits where the original did.
+      updatedAt,
+    },
+    runs,
+    messages,
+    head,
+  });
   return { conversationId };
+}
+
+/**
+ * Whether a file's time can be kept: integer milliseconds since the epoch, not after the import (a time from the
+ * future would pin the conversation to the top of the list). Anything else (missing, fractional, negative: what a
+ * hand-made file may hold, and what a database's integer column would refuse) is replaced by the import's time.
+ */
+function isImportableTime(value: number | null | undefined, importedAt: number): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 && value <= importedAt;
 }
 
 /**
@@ -176,15 +206,27 @@ export async function importConversation(
  * The messages the run had produced are appended under it as the run's answer; without any, the path goes down the
  * question's most recent answer as the API's keepPreviousAnswer leaves it (a regenerate rewinds the path to its
  * question, the previous answer off the path), and a question without answers stays the end of the path.
+ * Appends to `messages` (the import's list, indexes for ids) and returns the new head.
  */
-async function endUnfinishedAnswer(store: ChatStore, conversationId: string, runId: string, messages: readonly ChatMessage[]): Promise<void> {
-  const head = (await store.activePath(conversationId)).at(-1);
-  if (head?.message.role !== "user") return;
-  if (messages.length === 0) {
-    await store.switchBranch(conversationId, head.id);
-    return;
+function endUnfinishedAnswer(
+  messages: InsertedMessage[],
+  head: number | null,
+  runId: string,
+  answer: readonly ChatMessage[],
+  at: number,
+): number | null {
+  if (head === null || messages[head]!.message.role !== "user") return head;
+  if (answer.length === 0) {
+    // The store gives ids in list order, so a message's index orders it among its siblings as its id will.
+    const tree = new MessageTree(messages.map(({ parent }, i) => ({ id: i, parentId: parent })));
+    return tree.newestLeafBelow(head);
   }
-  for (const message of messages) await store.appendMessage({ conversationId, runId, message });
+  let parent = head;
+  for (const message of answer) {
+    messages.push({ parent, runId, message, createdAt: at });
+    parent = messages.length - 1;
+  }
+  return parent;
 }
 
 /** Whether `value` nests arrays and objects more than `limit` levels deep (iterative: any depth is measured safely). */

@@ -60,6 +60,12 @@ const storableText = z
     error: "must not contain NUL or unpaired surrogate characters",
   });
 const timestamp = z.number().finite();
+/**
+ * The times of the conversation, its messages and runs: milliseconds since the epoch, as every export writes them.
+ * A reader also takes a file without them (hand-made, or from another tool): an import keeps the times it can and
+ * gives the others its own (import.ts isImportableTime).
+ */
+const recordedTime = timestamp.optional();
 
 export const exportedMessageSchema = z.object({
   id: messageId,
@@ -67,7 +73,7 @@ export const exportedMessageSchema = z.object({
   parentId: messageId.nullable(),
   /** The run that produced it (one of `runs`), or null. */
   runId: z.string().min(1).nullable(),
-  createdAt: timestamp,
+  createdAt: recordedTime,
   message: exportedChatMessageSchema,
 });
 
@@ -84,8 +90,8 @@ export const exportedRunSchema = z.object({
   status: z.enum(["running", "done"]),
   reason: doneReasonSchema.nullable(),
   usage: usageSchema.nullable(),
-  createdAt: timestamp,
-  finishedAt: timestamp.nullable(),
+  createdAt: recordedTime,
+  finishedAt: timestamp.nullable().optional(),
   events: z.array(exportedEventSchema),
 });
 
@@ -98,8 +104,9 @@ export const conversationExportSchema = z
       /** The exporting store's id, for reference; an import creates a new conversation. */
       id: z.string(),
       title: storableText.max(200).refine((title) => title.trim() !== "", { error: "must not be blank" }),
-      createdAt: timestamp,
-      updatedAt: timestamp,
+      createdAt: recordedTime,
+      /** Its last activity: where the list sorts it, and where an import of it sorts the copy. */
+      updatedAt: recordedTime,
     }),
     /** The last message of the active path (the one shown); null for an empty path. */
     activeMessageId: messageId.nullable(),

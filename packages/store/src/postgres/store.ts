@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
 import { StoreError, closedError, conflict, type ConflictReason } from "../errors.js";
+import { checkInsertConversation } from "../insert-conversation.js";
 import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind, type QueuedEvent } from "../event-batcher.js";
 import { normalizeLimit } from "../limits.js";
 import {
@@ -147,6 +148,11 @@ const runColumns =
   "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
 /** Rows per INSERT statement of an event batch (4 parameters a row; PostgreSQL allows 65535 parameters). */
 const rowsPerInsert = 1000;
+/**
+ * Rows per statement of insertConversation's events and messages (one array parameter per column). A single huge array
+ * costs more to build, send and read back than a few: 70,000 events went in about half the time in chunks of 5,000.
+ */
+const rowsPerArrayInsert = 5000;
 /** Rows per page when a search query has to be answered by scanning (search.ts likeAnswersExactly). */
 const scanPage = 500;
 
@@ -183,6 +189,25 @@ const q = {
   messagesByIds: `SELECT ${messageColumns} FROM messages WHERE id = ANY ($1::bigint[]) ORDER BY id`,
   listMessages: `SELECT ${messageColumns} FROM messages WHERE conversation_id = $1 ORDER BY id`,
   lastMessagesOfRun: `SELECT ${messageColumns} FROM messages WHERE conversation_id = $1 AND run_id = $2 ORDER BY id DESC LIMIT $3`,
+  // insertConversation: a statement per table (per rowsPerArrayInsert rows), each row's values in parallel arrays
+  // (unnest). The message ids are taken first from the identity's sequence (sequences ignore transactions: a rolled
+  // back import only leaves a gap), so each row's parent_id is known when the rows are sent; ascending in list order,
+  // they keep a parent's id below its children's.
+  newMessageIds: "SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id FROM generate_series(1, $1)",
+  insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id)
+    VALUES ($1, $2, $3, $4, $5, $6)`,
+  // WITH ORDINALITY … ORDER BY: created_order (listRuns' tie-break on equal created_at) follows the list.
+  insertFinishedRuns: `INSERT INTO runs (id, conversation_id, user_id, model, provider, owner, status, reason, usage, created_at, finished_at)
+    SELECT r.id, $1, $2, r.model, r.provider, r.owner, 'done', r.reason, r.usage, r.created_at, r.finished_at
+      FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+           WITH ORDINALITY AS r (id, model, provider, owner, reason, usage, created_at, finished_at, n)
+     ORDER BY r.n`,
+  insertEventRows: `INSERT INTO events (run_id, seq, type, json)
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])`,
+  insertMessageRows: `INSERT INTO messages (id, conversation_id, parent_id, run_id, role, search_text, json, created_at) OVERRIDING SYSTEM VALUE
+    SELECT m.id, $1, m.parent_id, m.run_id, m.role, m.search_text, m.json, m.created_at
+      FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+           AS m (id, parent_id, run_id, role, search_text, json, created_at)`,
   createRun: "SELECT streamchat_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9) AS created",
   // The run's conversation (when asked), the run and its question: one call, one transaction (schema v4).
   startRun: `SELECT message_id, message_parent_id, conversation_title, conversation_created_at
@@ -620,6 +645,66 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           : await query<ConversationRow>("renameConversationIf", [conversationId, userId, title, ifTitle])
       ).rows[0];
       return row && toConversation(row);
+    },
+
+    async insertConversation(input) {
+      live();
+      checkInsertConversation(input);
+      const { conversation, runs, messages, head } = input;
+      const { id, userId, title, createdAt, updatedAt } = conversation;
+      // Every array built before the transaction starts: it holds its connection only for the statements.
+      const runArrays: [string[], string[], string[], Array<string | null>, string[], Array<string | null>, number[], number[]] = [[], [], [], [], [], [], [], []];
+      const eventArrays: [string[], number[], string[], string[]] = [[], [], [], []];
+      for (const run of runs) {
+        runArrays[0].push(run.id);
+        runArrays[1].push(run.model);
+        runArrays[2].push(run.provider);
+        runArrays[3].push(run.owner);
+        runArrays[4].push(run.reason);
+        runArrays[5].push(run.usage === null ? null : JSON.stringify(run.usage));
+        runArrays[6].push(run.createdAt);
+        runArrays[7].push(run.finishedAt);
+        for (const { seq, event } of run.events) {
+          eventArrays[0].push(run.id);
+          eventArrays[1].push(seq);
+          eventArrays[2].push(event.type);
+          eventArrays[3].push(JSON.stringify(event));
+        }
+      }
+      const messageArrays: [Array<string | null>, string[], string[], string[], number[]] = [[], [], [], [], []];
+      for (const { runId, message, createdAt: at } of messages) {
+        messageArrays[0].push(runId);
+        messageArrays[1].push(message.role);
+        messageArrays[2].push(searchTextOf(message));
+        messageArrays[3].push(JSON.stringify(message));
+        messageArrays[4].push(at);
+      }
+      let messageIds: number[];
+      try {
+        // One transaction: nothing of the conversation is visible before its COMMIT, and a connection that dies before
+        // it (a killed process) is rolled back by the server.
+        messageIds = await transaction(async (run) => {
+          const ids = messages.length === 0 ? [] : ((await run("newMessageIds", [messages.length])).rows as Array<{ id: number }>).map((row) => row.id).sort((a, b) => a - b);
+          const parentIds = messages.map(({ parent }) => (parent === null ? null : ids[parent]!));
+          await run("insertWholeConversation", [id, userId, title, createdAt, updatedAt, head === null ? null : ids[head]!]);
+          if (runs.length > 0) await run("insertFinishedRuns", [id, userId, ...runArrays]);
+          const chunk = <T>(column: readonly T[], at: number) => column.slice(at, at + rowsPerArrayInsert);
+          for (let at = 0; at < eventArrays[0].length; at += rowsPerArrayInsert) {
+            await run("insertEventRows", eventArrays.map((column) => chunk<unknown>(column, at)));
+          }
+          for (let at = 0; at < messages.length; at += rowsPerArrayInsert) {
+            await run("insertMessageRows", [id, chunk(ids, at), chunk(parentIds, at), ...messageArrays.map((column) => chunk<unknown>(column, at))]);
+          }
+          return ids;
+        });
+      } catch (error) {
+        if (sqlState(error) !== uniqueViolation) throw error;
+        const constraint = constraintOf(error);
+        if (constraint === "conversations_pkey") throw conflict("id", `Conversation ${id} already exists.`, error);
+        if (constraint === "runs_pkey") throw conflict("id", `A run id of conversation ${id} is taken.`, error);
+        throw error;
+      }
+      return { conversation: { id, userId, title, createdAt, updatedAt }, messageIds };
     },
 
     async deleteConversation(userId, conversationId) {

@@ -4,6 +4,28 @@ import { connect } from "node:net";
 import { bearerToken, createAuthenticator } from "./auth.js";
 import { collectRun, eventually, makeClient, startTestApi, type TestApi } from "./test-support/harness.js";
 
+
+/**
+ * A POST announcing 20 MB whose body has barely begun: the 401 must come on the headers, with Connection: close, and
+ * the rest of the upload is never read (the server closes the connection after a lingering moment). The answer's body.
+ */
+async function refusedBeforeBody(port: string, path: string, authorization: string | undefined, bodyStart: string, bodyEnd: string): Promise<string> {
+  const socket = connect(Number(port), "127.0.0.1");
+  let received = "";
+  socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
+  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  socket.on("error", () => {});
+  const head = [`POST ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`, "content-type: application/json", "content-length: 20000000"];
+  if (authorization) head.push(`authorization: ${authorization}`);
+  socket.write(`${head.join("\r\n")}\r\n\r\n${bodyStart}`);
+  await eventually(() => received.includes(bodyEnd), `a 401 for ${path} before the body`, 3000);
+  expect(received, path).toMatch(/^HTTP\/1\.1 401 /);
+  expect(received.toLowerCase()).toContain("connection: close");
+  socket.end();
+  await closed;
+  return received.slice(received.indexOf("\r\n\r\n") + 4);
+}
+
 describe("createAuthenticator", () => {
   const auth = createAuthenticator([
     { userId: "alice", token: "alice-token-1" },
@@ -92,24 +114,8 @@ describe("auth over HTTP", () => {
     const { port } = new URL(api.url);
     for (const path of ["/api/chat", "/api/chat/stream"]) {
       for (const authorization of [undefined, "Bearer nope-nope-nope"]) {
-        // A client announcing 20 MB and sending none of it yet: the answer must not wait for the body.
-        const socket = connect(Number(port), "127.0.0.1");
-        let received = "";
-        socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
-        const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-        socket.on("error", () => {});
-        const head = [`POST ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`, "content-type: application/json", "content-length: 20000000"];
-        if (authorization) head.push(`authorization: ${authorization}`);
-        socket.write(`${head.join("\r\n")}\r\n\r\n{"message":"`);
-        await eventually(() => received.includes('"code":"unauthorized"}'), `a 401 for ${path} before the body`, 3000);
-        expect(received, path).toMatch(/^HTTP\/1\.1 401 /);
-        expect(received.toLowerCase()).toContain("connection: close");
-        expect(received.slice(received.indexOf("\r\n\r\n") + 4)).toBe(
-          JSON.stringify({ error: "A valid token is required (Authorization: Bearer <token>).", code: "unauthorized" }),
-        );
-        // The rest of the upload is never read: the server closes the connection (after a lingering moment).
-        socket.end();
-        await closed;
+        const body = await refusedBeforeBody(port, path, authorization, '{"message":"', '"code":"unauthorized"}');
+        expect(body).toBe(JSON.stringify({ error: "A valid token is required (Authorization: Bearer <token>).", code: "unauthorized" }));
       }
     }
   });
@@ -119,29 +125,16 @@ describe("auth over HTTP", () => {
     const paths = ["/trpc/chat.send", "/trpc/chat.send,chat.cancel?batch=1", "/trpc/conversations.import", "/trpc/health,chat.send?batch=1"];
     for (const path of paths) {
       for (const authorization of [undefined, "Bearer nope-nope-nope"]) {
-        // A client announcing 20 MB and sending none of it yet: the answer must not wait for the body.
-        const socket = connect(Number(port), "127.0.0.1");
-        let received = "";
-        socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
-        const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-        socket.on("error", () => {});
-        const head = [`POST ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`, "content-type: application/json", "content-length: 20000000"];
-        if (authorization) head.push(`authorization: ${authorization}`);
-        socket.write(`${head.join("\r\n")}\r\n\r\n{"0":{"message":"`);
-        await eventually(() => received.includes('"appCode":"unauthorized"}}}'), `a 401 for ${path} before the body`, 3000);
-        expect(received, path).toMatch(/^HTTP\/1\.1 401 /);
-        expect(received.toLowerCase()).toContain("connection: close");
+        const body = await refusedBeforeBody(port, path, authorization, '{"0":{"message":"', '"appCode":"unauthorized"}}}');
         // tRPC's error shape, as the procedures' own 401 (a batch's applies to each of its calls).
         const batch = path.includes("batch=1");
-        expect(JSON.parse(received.slice(received.indexOf("\r\n\r\n") + 4))).toEqual({
+        expect(JSON.parse(body)).toEqual({
           error: {
             code: -32001,
             message: "A valid token is required (Authorization: Bearer <token>).",
             data: { code: "UNAUTHORIZED", httpStatus: 401, ...(batch ? {} : { path: path.slice("/trpc/".length) }), appCode: "unauthorized" },
           },
         });
-        socket.end();
-        await closed;
       }
     }
   });

@@ -74,6 +74,27 @@ async function recovery(a: ChildApi, b: ChildApi): Promise<void> {
   );
 }
 
+/**
+ * The subscription ended with the run's own done (`reason`, no error), each id once and in order, with `text`; and what
+ * was streamed is what is stored, once.
+ */
+async function expectStreamedOnceAndStored(sub: ReturnType<typeof rawSubscribe>, data: TestData, runId: string, text: string, reason: string) {
+  expect(await sub.ended).toBe("return");
+  expect(tokenText(sub.received)).toBe(text);
+  expect(sub.received.at(-1)?.event).toMatchObject({ type: "done", reason });
+  expect(sub.received.filter((r) => r.event.type === "error")).toEqual([]);
+  const ids = sub.received.map((r) => Number(r.id));
+  expect(ids).toEqual(ids.map((_, i) => i + 1));
+  const store = await data.openStore();
+  try {
+    await eventually(async () => (await store.getRun(runId))?.status === "done", "the run to be stored as done", 30_000);
+    expect(await store.getRun(runId)).toMatchObject({ status: "done", reason });
+    expect((await store.readEvents(runId)).map(({ seq, event }) => ({ id: String(seq), event }))).toEqual(sub.received);
+  } finally {
+    await store.close();
+  }
+}
+
 function expectNoReplicaTakenForDead(...replicas: ChildApi[]): void {
   for (const replica of replicas) expect(replica.output()).not.toContain("closed runs of a process that is gone");
 }
@@ -108,22 +129,7 @@ describe.skipIf(skipReason)("PostgreSQL restarted under two replicas", () => {
       await control.push({ content: "after" });
       await control.push({ done: true });
 
-      expect(await sub.ended).toBe("return");
-      expect(tokenText(sub.received)).toBe("before during after");
-      expect(sub.received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
-      expect(sub.received.filter((r) => r.event.type === "error")).toEqual([]);
-      const ids = sub.received.map((r) => Number(r.id));
-      expect(ids).toEqual(ids.map((_, i) => i + 1));
-      // What was streamed is what is stored, once.
-      const store = await data.openStore();
-      try {
-        await eventually(async () => (await store.getRun(runId))?.status === "done", "the run to be stored as done", 30_000);
-        expect(await store.getRun(runId)).toMatchObject({ status: "done", reason: "stop" });
-        const log = await store.readEvents(runId);
-        expect(log.map(({ seq, event }) => ({ id: String(seq), event }))).toEqual(sub.received);
-      } finally {
-        await store.close();
-      }
+      await expectStreamedOnceAndStored(sub, data, runId, "before during after", "stop");
       const conversation = await makeClient(b.url).conversations.get.query({ conversationId });
       expect(conversation.messages.map((m) => [m.role, m.content])).toEqual([
         ["user", `${tag} go`],
@@ -163,19 +169,7 @@ describe.skipIf(skipReason)("PostgreSQL restarted under two replicas", () => {
       expect(sub.received.filter((r) => r.event.type === "done")).toEqual([]);
 
       await recovery(a, b);
-      expect(await sub.ended).toBe("return");
-      expect(tokenText(sub.received)).toBe("partial");
-      expect(sub.received.at(-1)?.event).toMatchObject({ type: "done", reason: "cancelled" });
-      expect(sub.received.filter((r) => r.event.type === "error")).toEqual([]);
-      const ids = sub.received.map((r) => Number(r.id));
-      expect(ids).toEqual(ids.map((_, i) => i + 1));
-      const store = await data.openStore();
-      try {
-        expect(await store.getRun(runId)).toMatchObject({ status: "done", reason: "cancelled" });
-        expect((await store.readEvents(runId)).map(({ seq, event }) => ({ id: String(seq), event }))).toEqual(sub.received);
-      } finally {
-        await store.close();
-      }
+      await expectStreamedOnceAndStored(sub, data, runId, "partial", "cancelled");
       // Free on both replicas: the next question starts from B and streams from A.
       expect((await onB.conversations.get.query({ conversationId })).activeRunId).toBeNull();
       const again = sim.control({ lastUserIncludes: `${tag} again` });

@@ -194,6 +194,12 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
       for await (const { event } of deps.runs.subscribe(started.runId, 0, signal)) {
         if (event.type === "tool-call") await send("tool", `Using tool: ${event.name}...`);
         else if (event.type === "token") await send("token", event.text);
+        else if (event.type === "approval-request") {
+          // Without it a client of this format saw the stream go quiet for up to TOOL_APPROVAL_TIMEOUT_MS, with nothing
+          // to tell it why or which call to decide (chat.approve, or the web app).
+          const { callId, name, args, expiresAt } = event;
+          await send("approval", { runId: started.runId, callId, name, args, expiresAt });
+        }
         else if (event.type === "error") await send("error", { error: event.message });
         else if (event.type === "done") {
           await send("done", null);

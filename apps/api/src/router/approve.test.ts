@@ -159,6 +159,38 @@ describe("chat.approve", () => {
   });
 });
 
+describe("REST /api/chat/stream", () => {
+  it("names a call that waits for approval (event: approval) instead of going quiet; chat.approve lets it run", async () => {
+    const path = "/tmp/rest-approval.txt";
+    const res = await fetch(`${api.url}/api/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${alice}` },
+      body: JSON.stringify({ message: askToDelete(path) }),
+    });
+    expect(res.status).toBe(200);
+    const runId = res.headers.get("x-run-id")!;
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    /** Reads until the stream holds `marker` followed by the end of its event (a blank line). */
+    const until = async (marker: string) => {
+      while (!text.includes("\n\n", text.indexOf(marker) + 1) || !text.includes(marker)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended before ${marker}:\n${text}`);
+        text += value;
+      }
+    };
+    await until("event: approval\n");
+    const block = text.slice(text.indexOf("event: approval\n"));
+    const data = JSON.parse(block.slice(block.indexOf("data: ") + 6, block.indexOf("\n\n"))) as Record<string, unknown>;
+    expect(data).toEqual({ runId, callId: expect.any(String), name: "delete_file", args: { path }, expiresAt: expect.any(Number) });
+    expect(deleted).not.toContain(path);
+    await client.chat.approve.mutate({ runId, callId: data["callId"] as string, approved: true });
+    await until("event: done\n");
+    expect(deleted).toContain(path);
+    expect(text.indexOf("event: tool\n")).toBeLessThan(text.indexOf("event: approval\n"));
+  });
+});
+
 describe("approval timeout", () => {
   let quick: TestApi;
   beforeAll(async () => {

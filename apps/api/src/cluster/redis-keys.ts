@@ -20,8 +20,29 @@ export const feedStreamKey = (userId: string) => `streamchat:feed:${userId}`;
 /** Per replica: the pub/sub channel its control messages (cancel, approval decisions) and their replies arrive on. */
 export const controlChannel = (replicaId: string) => `streamchat:control:${replicaId}`;
 
-/** The one field of a stream entry: the event as JSON. */
+/** The field of a stream entry every entry has: the event as JSON. */
 export const eventField = "e";
+/**
+ * The run-start entry's other fields: the run's user and the replica executing it, so that any replica can route a
+ * cancel to the owner, and check whose run it is, while the database is unreachable.
+ */
+export const userField = "u";
+export const ownerField = "o";
+
+/** The user and owner a run-start entry carries (as XRANGE returns it); null for another entry or an older one. */
+export function ownershipOf(entry: unknown): { userId: string; owner: string } | null {
+  if (!Array.isArray(entry)) return null;
+  const fields: unknown = entry[1];
+  if (!Array.isArray(fields)) return null;
+  // Field names sit at even positions (a value may look like a name).
+  const valueOf = (name: string): unknown => {
+    for (let at = 0; at + 1 < fields.length; at += 2) if (fields[at] === name) return fields[at + 1];
+    return undefined;
+  };
+  const userId = valueOf(userField);
+  const owner = valueOf(ownerField);
+  return typeof userId === "string" && typeof owner === "string" && userId && owner ? { userId, owner } : null;
+}
 
 export const streamId = (seq: number) => `${seq}-0`;
 

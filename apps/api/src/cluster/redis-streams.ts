@@ -7,7 +7,7 @@ import type { FollowOptions, PendingEnd, RunControl, RunStreams, RunStreamsDeps,
 import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource } from "../runs/subscribe.js";
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
-import { entryToEvent, eventField, pendingEndsKey, runStreamKey, streamId } from "./redis-keys.js";
+import { entryToEvent, eventField, ownerField, ownershipOf, pendingEndsKey, runStreamKey, streamId, userField } from "./redis-keys.js";
 import { ReplicaRedis } from "./replica-redis.js";
 import { RunStreamFollowers } from "./run-stream-followers.js";
 
@@ -208,6 +208,11 @@ export class RedisRunStreams implements RunStreams {
     return followRun(this.source, runId, afterSeq, signal, direct ? { ...this.followOptions, direct } : this.followOptions);
   }
 
+  async liveOwnership(runId: string): Promise<{ userId: string; owner: string } | null> {
+    const reply = await this.command.sendCommand<unknown>(["XRANGE", runStreamKey(runId), "-", "+", "COUNT", "1"]);
+    return Array.isArray(reply) ? ownershipOf(reply[0]) : null;
+  }
+
   async control(run: Pick<RunRecord, "id" | "owner">, message: RunControl): Promise<boolean> {
     if (this.deps.live.has(run.id)) return this.deps.onControl(run.id, message);
     if (!run.owner || run.owner === this.deps.replicaId || this.closed) return false;
@@ -251,17 +256,20 @@ export class RedisRunStreams implements RunStreams {
 
   private publishLive(run: LiveRun, stored: StoredEvent): void {
     this.deps.live.publish(run, stored);
-    this.xadd(run.record.id, stored).catch((error: unknown) => {
+    this.xadd(run.record.id, stored, stored.event.type === "run-start" ? run.record.userId : undefined).catch((error: unknown) => {
       if (isIdTooSmall(error)) return;
       // Followers elsewhere would miss the rest of the run: stop it (it ends with error{internal}).
       this.deps.onWriteFailure(run, error);
     });
   }
 
-  private xadd(runId: string, stored: StoredEvent): Promise<unknown> {
+  /** `userId`: the run-start's, which carries the run's user and owner too (liveOwnership). */
+  private xadd(runId: string, stored: StoredEvent, userId?: string): Promise<unknown> {
     const key = runStreamKey(runId);
+    const entry = ["XADD", key, streamId(stored.seq), eventField, JSON.stringify(stored.event)];
+    if (userId !== undefined) entry.push(userField, userId, ownerField, this.deps.replicaId);
     // Commands of one connection are sent and answered in order: the stream gets the run's events in seq order.
-    const added = this.command.sendCommand(["XADD", key, streamId(stored.seq), eventField, JSON.stringify(stored.event)]);
+    const added = this.command.sendCommand(entry);
     const type = stored.event.type;
     if (type === "run-start" || type === "done") {
       const ttl = type === "done" ? this.ttlAfterDone : this.maxTtl;

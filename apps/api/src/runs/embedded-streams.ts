@@ -86,6 +86,10 @@ export class EmbeddedRunStreams implements RunStreams {
     return this.deps.live.has(run.id) ? this.deps.onControl(run.id, message) : false;
   }
 
+  async liveOwnership(): Promise<null> {
+    return null;
+  }
+
   async health(): Promise<null> {
     return null;
   }

@@ -1,5 +1,5 @@
 import type { AnyTool, ChatModel, EventOf, ThinkSetting } from "@streamchat/core";
-import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
+import { isStoreError, type ChatStore, type RunRecord, type StoredEvent } from "@streamchat/store";
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { ApprovalWaits, localDecisionSignal, type DecisionSignal } from "./approvals.js";
 import { approveCall, type ApproveCallInput, type ApproveCallResult } from "./approve-call.js";
@@ -281,7 +281,20 @@ export class RunManager {
    * already ended, or executes where no control channel reaches (another process without a cluster channel).
    */
   async cancel(userId: string, runId: string): Promise<boolean> {
-    const run = await this.getRunForUser(userId, runId);
+    let run: RunRecord | undefined;
+    try {
+      run = await this.getRunForUser(userId, runId);
+    } catch (error) {
+      // The database is unreachable: Stop still reaches a run executing on another replica when the live channel knows
+      // whose run it is and where it executes (cluster mode). Otherwise (or when that replica did not take it: the
+      // run ended, or moved to another replica since it started) the caller is told to try again.
+      if (!isStoreError(error, "unavailable")) throw error;
+      const live = await this.streams.liveOwnership(runId).catch(() => null);
+      if (!live) throw error;
+      if (live.userId !== userId) throw notFound("Run");
+      if (await this.streams.control({ id: runId, owner: live.owner }, { type: "cancel" })) return true;
+      throw error;
+    }
     if (!run) throw notFound("Run");
     if (run.status !== "running" && !this.live.has(runId)) return false;
     return this.streams.control(run, { type: "cancel" });

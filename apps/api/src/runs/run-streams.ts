@@ -123,6 +123,12 @@ export interface RunStreams {
    * there. False when the run is not executing anywhere reachable.
    */
   control(run: Pick<RunRecord, "id" | "owner">, message: RunControl): Promise<boolean>;
+  /**
+   * Whose run it is and which replica executes it, as the live channel knows it (without the database): what a cancel
+   * needs while the database is unreachable. Null when the channel cannot tell (embedded, whose live runs are known in
+   * process; a run whose live stream is gone or was written by an older replica).
+   */
+  liveOwnership(runId: string): Promise<{ userId: string; owner: string } | null>;
 
   // ---- life cycle ------------------------------------------------------------------------------------
 

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { chatEventSchema, type ChatEvent } from "@streamchat/core";
 import { createChatClient } from "./client.js";
@@ -48,8 +49,7 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
   it("exits 2 on usage errors", async ({ expect }) => {
     const bad = await spawnCli(["--modle", "demo", "Hello"], env).exited;
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("--modle");
-    expect(bad.stderr).toContain("Usage: chat");
+    expect(bad.stderr).toBe(`chat: unknown option --modle (a question that starts with "-" goes after "--": chat -- "--modle") — see chat --help\n`);
   });
 
   it("Ctrl-C cancels the run on the server and exits 130", async ({ expect }) => {
@@ -69,6 +69,31 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
     expect(conversation.runs.map((r) => r.reason)).toEqual(["cancelled"]);
   });
 
+  it("Ctrl-C while the server has not answered the question yet exits 130 at once", async ({ expect }) => {
+    // A server that takes the connection and the request, and never answers (hung, or stuck behind a proxy).
+    let requested!: () => void;
+    const requestArrived = new Promise<void>((resolve) => (requested = resolve));
+    const sockets = new Set<Socket>();
+    const hung = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("data", () => requested());
+    });
+    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+    try {
+      const cli = spawnCli(["--url", `http://127.0.0.1:${(hung.address() as AddressInfo).port}`, "Hello"], env);
+      await requestArrived;
+      cli.child.kill("SIGINT");
+      const { code, stderr } = await Promise.race([
+        cli.exited,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("still running 5 s after Ctrl-C")), 5000)),
+      ]);
+      expect({ code, stderr }).toEqual({ code: 130, stderr: "" });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+    }
+  });
+
   it("a reader of stdout that leaves (| head -1) stops the answer on the server, quietly", async ({ expect }) => {
     const control = api.sim.control({ lastUserIncludes: "read-one-line" });
     const cli = spawnCli(["--json", "please read-one-line"], env);
@@ -84,6 +109,25 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
     expect(code).toBe(0);
     const client = createChatClient({ url: api.url });
     expect((await drain(client.events(runId))).at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
+  });
+
+  it("a reader of stdout that leaves in interactive mode: the answer stops and no question piped in after it is asked", async ({ expect }) => {
+    const control = api.sim.control({ lastUserIncludes: "repl-reader-leaves" });
+    const cli = spawnCli(["--json"], env, "please repl-reader-leaves\nWhat is 2+3?\nHello\n");
+    await control.connected;
+    await control.push({ content: "first-token" });
+    await cli.waitForStdout("first-token");
+    const { conversationId } = runStart(parseNdjson(cli.stdout().slice(0, cli.stdout().lastIndexOf("\n"))));
+    cli.child.stdout.destroy();
+    // The next write finds the pipe closed.
+    await control.push({ content: "nobody reads this" });
+    await control.closedByClient;
+    const { code, stderr } = await cli.exited;
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const conversation = await createChatClient({ url: api.url }).conversations.get(conversationId);
+    expect(conversation.runs.map((r) => r.reason)).toEqual(["cancelled"]);
+    expect(conversation.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["please repl-reader-leaves"]);
   });
 
   it("interactive mode keeps the conversation between turns until /new", async ({ expect }) => {

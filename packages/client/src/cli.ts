@@ -26,6 +26,7 @@ const code = await runCli(process.argv.slice(2), {
     };
   },
   exit: (code) => process.exit(code),
+  stdoutClosed: () => readerGone,
 });
 // A reader that left is no failure (as for `head`'s other writers); nothing more can be written.
 if (readerGone) process.exit(0);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatEvent } from "@streamchat/core";
 import { EventSource } from "eventsource";
 import { createChatClient, type ChatClient, type CompleteResult } from "./client.js";
@@ -205,6 +205,35 @@ describe("createChatClient against the API", () => {
     const conversation = (await client.conversations.list()).find((c) => c.title.includes("abort-complete"));
     const runs = (await client.conversations.get(conversation!.id)).runs;
     expect(runs.map((r) => r.reason)).toEqual(["cancelled"]);
+  });
+
+  it("aborting while the server has not answered the send yet throws at once; the run it started anyway is cancelled", async () => {
+    // chat.send requests reach the server only when the test lets them: a server slow to answer (or one that hangs).
+    const held: Array<() => void> = [];
+    const slow = createChatClient({
+      url: api.url,
+      fetch: async (input, init) => {
+        if (new URL(input instanceof Request ? input.url : input).pathname === "/trpc/chat.send") {
+          await new Promise<void>((resolve) => held.push(resolve));
+        }
+        return fetch(input, init);
+      },
+    });
+    const tooLate = () => new Promise((resolve) => setTimeout(() => resolve("still waiting for the send"), 2000));
+    for (const how of ["stream", "send"] as const) {
+      // The model answers nothing until told: the cancel cannot come after the run ended by itself.
+      api.sim.control({ lastUserIncludes: `stop-before-start-${how}` });
+      const abort = new AbortController();
+      const started =
+        how === "stream" ? drain(slow.stream(`please stop-before-start-${how}`, { signal: abort.signal })) : slow.send(`please stop-before-start-${how}`, { signal: abort.signal });
+      await expect.poll(() => held.length).toBe(1);
+      abort.abort();
+      await expect(Promise.race([started, tooLate()])).rejects.toBe(abort.signal.reason);
+      // The request that was under way reaches the server and starts a run: it is cancelled once its id is known.
+      held.shift()!();
+      const conversation = await vi.waitUntil(async () => (await client.conversations.list()).find((c) => c.title.includes(`stop-before-start-${how}`)));
+      await expect.poll(async () => (await client.conversations.get(conversation.id)).runs.map((r) => r.reason)).toEqual(["cancelled"]);
+    }
   });
 
   it("complete() holds no request open until the answer is whole: fetch's headers timeout cannot end it", async () => {

@@ -2,7 +2,7 @@ import { emptyUsage, errorCodeMessages, RunSummaryFold, type ChatEvent } from "@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@streamchat/api";
 import { abortErrorIn, ChatClientError, toChatClientError } from "./errors.js";
-import { followRun } from "./follow.js";
+import { delay, followRun } from "./follow.js";
 import { requestId } from "./ids.js";
 import { createTransport, type TransportOptions, type TrpcClient } from "./transport.js";
 
@@ -54,8 +54,11 @@ export type ChatStream = AsyncGenerator<ChatEvent, void, undefined>;
 export interface ChatClient {
   /** Starts a run and streams its events; leaving the loop early or aborting cancels the run. */
   stream(message: string, opts?: StreamOptions): ChatStream;
-  /** Starts a run without following it. */
-  send(message: string, opts?: Omit<StreamOptions, "signal">): Promise<SendResult>;
+  /**
+   * Starts a run without following it. Aborting `signal` before the answer came throws the signal's reason at once,
+   * and cancels the run if the server started it all the same.
+   */
+  send(message: string, opts?: StreamOptions): Promise<SendResult>;
   /**
    * Waits for the whole answer: what `chat.complete` returns, folded here from the run's events, so that it survives
    * dropped connections like `stream` and aborting `signal` cancels the run. A failed run throws ChatClientError.
@@ -134,15 +137,16 @@ function runInput(message: string, opts: Omit<StreamOptions, "signal">): Inputs[
 export function createChatClient(options: ChatClientOptions): ChatClient {
   const trpc = createTransport(options);
 
-  async function send(input: Inputs["chat"]["send"]): Promise<SendResult> {
-    // The clientRequestId makes a repeated send return the same run, so a send whose answer was lost is safe to retry.
+  async function send(input: Inputs["chat"]["send"], signal: AbortSignal | undefined): Promise<SendResult> {
+    // The clientRequestId makes a repeated send return the same run, so a send whose answer was lost is safe to retry;
+    // not once the caller gave up (`signal`), which would only start a run nobody follows.
     for (let attempt = 1; ; attempt++) {
       try {
         return await call(() => trpc.chat.send.mutate(input));
       } catch (error) {
         const retry = error instanceof ChatClientError && error.code === "unreachable" && error.retryable && attempt < sendAttempts;
-        if (!retry) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        if (!retry || signal?.aborted) throw error;
+        await delay(200 * attempt, signal);
       }
     }
   }
@@ -156,9 +160,21 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   async function start(message: string, opts: StreamOptions): Promise<SendResult> {
-    opts.signal?.throwIfAborted();
-    // Not aborted mid-flight: the server may already have created the run, and we need its id to cancel it.
-    return send({ ...runInput(message, opts), clientRequestId: requestId() });
+    const { signal } = opts;
+    signal?.throwIfAborted();
+    // The request is not aborted with the signal: the server may already have created the run, and only its answer
+    // names the run to cancel. The caller does not wait for it, though: a server slow to answer (or one that took the
+    // connection and hangs) would hold Ctrl-C for as long as fetch waits for headers, five minutes.
+    const sending = send({ ...runInput(message, opts), clientRequestId: requestId() }, signal);
+    if (!signal) return sending;
+    return new Promise<SendResult>((resolve, reject) => {
+      const onAbort = () => {
+        sending.then(({ runId }) => cancelQuietly(runId), () => {});
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      sending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
   }
 
   /** A run this client started, to its end; stopping early (or aborting `signal`) cancels it. */
@@ -189,7 +205,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   return {
     stream,
-    send: (message, opts = {}) => send({ ...runInput(message, opts), clientRequestId: requestId() }),
+    send: (message, opts = {}) => start(message, opts),
     complete,
     events: (runId, opts = {}) => followRun(trpc, runId, opts),
     cancel: (runId) => call(() => trpc.chat.cancel.mutate({ runId })),

@@ -56,7 +56,8 @@ function isConnectionFailure(error: ChatClientError): boolean {
 
 const backoffMs = (failures: number) => Math.min(250 * 2 ** failures, 4000);
 
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`; an abort of `signal` ends the wait at once (rejecting with its reason) and leaves no timer behind. */
+export function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);

@@ -43,6 +43,26 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["--model", "", "hi"], {})).toMatchObject({ kind: "usage-error", message: "--model needs a value" });
   });
 
+  it("words parseArgs' errors as one line naming the option as typed", () => {
+    const message = (argv: string[]) => {
+      const parsed = parseCliArgs(argv, {});
+      return parsed.kind === "usage-error" ? parsed.message : `not a usage error: ${parsed.kind}`;
+    };
+    expect(message(["--bogus", "hi"])).toBe(`unknown option --bogus (a question that starts with "-" goes after "--": chat -- "--bogus")`);
+    expect(message(["-m"])).toBe("--model needs a value");
+    expect(message(["--json=yes", "hi"])).toBe("--json takes no value");
+    expect(message(["-m", "--json", "hi"])).toBe(`--model needs a value (one that starts with "-" is written --model=-…)`);
+    for (const argv of [["--bogus"], ["-x"], ["-m"], ["--think"], ["--json=1"], ["-m", "--json"], ["-c", "-m", "x"]]) {
+      expect(message(argv)).not.toContain("\n");
+    }
+  });
+
+  it("--no-usage turns the usage lines off (on by default in a terminal)", () => {
+    expect(parseCliArgs(["--no-usage", "hi"], {})).toMatchObject({ kind: "run", options: { usage: false } });
+    expect(parseCliArgs(["--usage", "hi"], {})).toMatchObject({ kind: "run", options: { usage: true } });
+    expect(parseCliArgs(["hi"], {})).toMatchObject({ kind: "run", options: { usage: undefined } });
+  });
+
   it("shows help", () => {
     expect(parseCliArgs(["--help", "--bogus-ignored-after"], {})).toMatchObject({ kind: "usage-error" });
     expect(parseCliArgs(["-h"], {})).toEqual({ kind: "help" });

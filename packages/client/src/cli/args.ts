@@ -20,7 +20,7 @@ Options:
   -i, --image <path>         attach an image (PNG, JPEG, WebP, GIF; repeat for up to 4) — vision models
                              only; in a session it goes with the first question
       --think <level>        low, medium or high (models with levels), on or off
-      --usage                after each answer print tokens and context use to stderr (default in a terminal)
+      --usage, --no-usage    after each answer print tokens and context use to stderr (default: on in a terminal)
       --json                 print every event as one JSON line on stdout (NDJSON)
   -f, --format <format>      export: json or markdown (default json)
   -o, --output <file>        export: write to this file instead of stdout
@@ -30,6 +30,9 @@ Options:
 The answer goes to stdout; reasoning, tool calls and errors go to stderr.
 A tool call that needs approval asks on stderr "Approve? [y/N]" and reads the answer from stdin:
 only y or yes approves; anything else, or the end of input, denies it.
+Ctrl-C stops the answer and cancels the run on the server; a second Ctrl-C leaves at once.
+With questions piped in (one per line), one that fails makes the exit code 1.
+Environment: CHAT_URL, CHAT_TOKEN, NO_COLOR (no colour on stderr).
 Exit codes: 0 done, 1 the run or the request failed, 2 usage error, 130 interrupted (Ctrl-C).
 `;
 
@@ -82,6 +85,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
+      // --no-usage: the usage lines are on by default in a terminal, and this turns them off.
+      allowNegative: true,
       strict: true,
       options: {
         model: { type: "string", short: "m" },
@@ -99,8 +104,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       },
     });
   } catch (error) {
-    // parseArgs' messages name the bad option ("Unknown option '--modle'"), which is what a user needs.
-    return { kind: "usage-error", message: error instanceof Error ? error.message : String(error) };
+    return { kind: "usage-error", message: parseErrorMessage(error) };
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: "help" };
@@ -178,4 +182,28 @@ function parseThink(value: string | undefined): CliOptions["think"] | null {
   if (v === "off" || v === "false") return false;
   if (v === "low" || v === "medium" || v === "high") return v;
   return null;
+}
+
+const longNames: Record<string, string> = { m: "model", c: "conversation", u: "url", t: "token", f: "format", o: "output", i: "image", h: "help" };
+
+/**
+ * parseArgs' error as one short line: its own messages run to three lines ("argument is ambiguous. Did you forget…")
+ * and name options as "-m, --model <value>", while a usage error is one line that names the option as typed.
+ */
+function parseErrorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  const named = /'(-[^' ,]+)/.exec(message)?.[1] ?? "";
+  const short = /^-([a-z])$/i.exec(named)?.[1];
+  const option = short !== undefined && longNames[short] ? `--${longNames[short]}` : named;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    return `unknown option ${named} (a question that starts with "-" goes after "--": chat -- ${JSON.stringify(named)})`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    if (/does not take an argument/.test(message)) return `${option} takes no value`;
+    // "-m --json": the value is missing, or it starts with a dash and must be written --model=-x.
+    if (/ambiguous/.test(message)) return `${option} needs a value (one that starts with "-" is written ${option}=-…)`;
+    return `${option} needs a value`;
+  }
+  return message.split("\n")[0]!;
 }

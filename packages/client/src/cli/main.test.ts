@@ -2,11 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
 import { runCliCaptured } from "../test-support/run-cli.js";
-import { exitCodes } from "./main.js";
+import { exitCodes, runCli } from "./main.js";
+import { startCuttingProxy } from "../test-support/proxy.js";
 import { solidPng } from "@streamchat/ollama-sim";
 
 const run = runCliCaptured;
@@ -70,6 +72,78 @@ describe("runCli", () => {
     );
   });
 
+  it("with questions piped in, exits 1 when one of them failed (a script must see it), 0 when all were answered", async () => {
+    const env = { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" };
+    const failed = await run(["-m", "sim-not-found"], env, "Hello\nHello again\n");
+    expect(failed.stderr).toMatch(/^error: model_not_found — .+\n/);
+    expect(failed.code).toBe(exitCodes.failed);
+    const answered = await run([], env, "Hello\n");
+    expect(answered).toMatchObject({ code: exitCodes.ok, stderr: "" });
+  });
+
+  it("Ctrl-C cancels the run; a second Ctrl-C while the server has not confirmed the cancel exits 130 at once", async () => {
+    const proxy = await startCuttingProxy(api.url);
+    try {
+      const control = api.sim.control({ lastUserIncludes: "second-ctrl-c" });
+      let interrupt: (() => void) | undefined;
+      let stdout = "";
+      const exits: number[] = [];
+      const finished = runCli(["--json", "please second-ctrl-c"], {
+        stdin: new PassThrough(),
+        stdout: { write: (text: string) => (stdout += text) },
+        stderr: { write: () => true },
+        env: { CHAT_URL: proxy.url, CHAT_TOKEN: "alice-secret-token" },
+        onInterrupt: (handler) => {
+          interrupt = handler;
+          return () => (interrupt = undefined);
+        },
+        exit: (code) => exits.push(code),
+      });
+      let returned = false;
+      void finished.then(() => (returned = true));
+      await control.connected;
+      await control.push({ content: "first-token" });
+      await vi.waitUntil(() => stdout.includes("first-token"));
+      // A server that hangs on the cancel: the first Ctrl-C waits for it, the second does not.
+      proxy.holdRequests("POST /trpc/chat.cancel");
+      interrupt!();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect({ exits, returned }).toEqual({ exits: [], returned: false });
+      interrupt!();
+      expect(exits).toEqual([exitCodes.interrupted]);
+      await proxy.close();
+      expect(await finished).toBe(exitCodes.interrupted);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("interactive at a terminal with stdout redirected: the prompt goes to stderr, stdout gets only the answers", async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin });
+    const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+    let prompted = "";
+    stderr.setEncoding("utf8").on("data", (chunk: string) => (prompted += chunk));
+    let stdout = "";
+    const finished = runCli([], {
+      stdin,
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr,
+      env: { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token", NO_COLOR: "1" },
+      onInterrupt: () => () => {},
+      exit: (code) => {
+        throw new Error(`unexpected exit ${code}`);
+      },
+    });
+    await vi.waitUntil(() => prompted.includes("› "), { timeout: 10_000 });
+    stdin.write("What is 2+3?\r");
+    await vi.waitUntil(() => stdout.includes("5"), { timeout: 10_000 });
+    stdin.write("/exit\r");
+    expect(await finished).toBe(exitCodes.ok);
+    expect(stdout).not.toContain("›");
+    expect(stdout).toMatch(/^2\+3 = \*\*5\*\*\n$/);
+    expect(prompted).toContain("Commands: /new");
+  });
+
   it("prints help on stdout and usage errors on stderr", async () => {
     const help = await run(["--help"]);
     expect(help).toMatchObject({ code: exitCodes.ok, stderr: "" });
@@ -77,6 +151,12 @@ describe("runCli", () => {
     const bad = await run(["--url", "not a url", "Hi"]);
     expect(bad.code).toBe(exitCodes.usage);
     expect(bad.stderr).toMatch(/^chat: --url must be an http/);
+    // One line that says what is wrong, not the mistake followed by thirty lines of help.
+    for (const argv of [["--url", "not a url", "Hi"], ["--modle", "x", "Hi"], ["-m", "--json", "Hi"], ["--think", "maybe", "Hi"], ["export"]]) {
+      const { code, stdout, stderr } = await run(argv);
+      expect({ code, stdout }).toEqual({ code: exitCodes.usage, stdout: "" });
+      expect(stderr).toMatch(/^chat: [^\n]+ — see chat --help\n$/);
+    }
   });
 
   describe("export and import", () => {

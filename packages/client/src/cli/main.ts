@@ -19,6 +19,11 @@ export interface CliIo {
   onInterrupt(handler: () => void): () => void;
   /** Leaves at once (a second Ctrl-C while the first is still cancelling the run). */
   exit(code: number): void;
+  /**
+   * Whether the reader of stdout left (`chat | head -1`; the caller also calls the interrupt handler then): nothing
+   * more is asked. Node's stdout never says so itself (it stays writable after EPIPE).
+   */
+  stdoutClosed?(): boolean;
 }
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -150,11 +155,13 @@ const replHelp = "Commands: /new starts a new conversation, /exit leaves. Ctrl-C
 
 async function repl(session: Session): Promise<number> {
   const { io } = session;
-  const terminal = io.stdin.isTTY === true && io.stdout.isTTY === true;
+  // Without a terminal (piped input) there is no one to prompt and nothing to edit. With answers going to a file or a
+  // pipe (`chat > notes.md`, `chat | tee log`) the person typing still needs the prompt: it goes to stderr then.
+  const promptTo = io.stdin.isTTY !== true ? undefined : io.stdout.isTTY === true ? io.stdout : io.stderr.isTTY === true ? io.stderr : undefined;
+  const terminal = promptTo !== undefined;
   const rl = createInterface({
     input: io.stdin,
-    // Without a terminal (piped input) there is no one to prompt and nothing to edit.
-    output: terminal ? (io.stdout as NodeJS.WritableStream) : undefined,
+    output: promptTo as NodeJS.WritableStream | undefined,
     terminal,
     historySize: 1000,
     removeHistoryDuplicates: true,
@@ -169,6 +176,10 @@ async function repl(session: Session): Promise<number> {
   let conversationId = session.options.conversationId;
   let running: AbortController | undefined;
   let exitCode: number = exitCodes.ok;
+  // Questions piped in are a script, which must learn that one failed (`echo … | chat && next-step`); a person at the
+  // terminal saw the error and leaves with /exit, which is no failure.
+  const scripted = io.stdin.isTTY !== true;
+  let anyFailed = false;
   const interrupt = () => {
     if (running) {
       if (running.signal.aborted) io.exit(exitCodes.interrupted);
@@ -188,6 +199,8 @@ async function repl(session: Session): Promise<number> {
   try {
     prompt();
     for (let raw = await nextLine(); raw !== undefined; raw = await nextLine()) {
+      // Nobody reads the answers any more: asking the questions still piped in would only run them for nothing.
+      if (io.stdoutClosed?.() === true) break;
       const line = raw.trim();
       if (line === "/exit" || line === "/quit") break;
       if (line === "/new") {
@@ -201,7 +214,9 @@ async function repl(session: Session): Promise<number> {
         running = new AbortController();
         const result = await ask({ ...session, nextLine }, line, conversationId, running.signal);
         running = undefined;
+        if (io.stdoutClosed?.() === true) break;
         if (result.exitCode === exitCodes.interrupted) io.stderr.write("(stopped)\n");
+        if (result.exitCode === exitCodes.failed) anyFailed = true;
         conversationId = result.conversationId ?? conversationId;
       }
       prompt();
@@ -210,8 +225,8 @@ async function repl(session: Session): Promise<number> {
     removeInterrupt();
     rl.close();
   }
-  if (terminal && exitCode === exitCodes.ok) io.stdout.write("\n");
-  return exitCode;
+  if (promptTo && exitCode === exitCodes.ok) promptTo.write("\n");
+  return exitCode === exitCodes.ok && scripted && anyFailed ? exitCodes.failed : exitCode;
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -221,7 +236,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return exitCodes.ok;
   }
   if (parsed.kind === "usage-error") {
-    io.stderr.write(`chat: ${parsed.message}\n\n${usage}`);
+    // One line: the mistake, and where the options are (the whole help would bury it).
+    io.stderr.write(`chat: ${parsed.message} — see chat --help\n`);
     return exitCodes.usage;
   }
   if (parsed.kind === "export") return exportCommand(parsed.options, io);

@@ -25,6 +25,11 @@ export interface CuttingProxy {
   cutSubscriptions(): number;
   /** Answers the next `count` subscription requests with this status instead of forwarding them. */
   refuseSubscriptions(status: number, count?: number): void;
+  /**
+   * Holds every later request whose line starts with `requestLine` (e.g. `POST /trpc/chat.cancel`): never forwarded,
+   * never answered, until the proxy closes (a server that hangs on that call).
+   */
+  holdRequests(requestLine: string): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,8 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
   const accepted = new WeakSet<Socket>();
   let acceptedCount = 0;
   let refusals: { status: number; count: number } | undefined;
+  const held: string[] = [];
+  const holding = new WeakSet<Socket>();
 
   const server = createServer((client) => {
     const target = connect({ host: upstream.hostname, port: Number(upstream.port) });
@@ -57,6 +64,11 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
     client.on("error", closeBoth).on("close", closeBoth);
     target.on("error", closeBoth).on("close", closeBoth);
     client.on("data", (chunk: Buffer) => {
+      const text = chunk.toString("latin1");
+      if (holding.has(client) || held.some((line) => text.startsWith(line))) {
+        holding.add(client);
+        return;
+      }
       // Request heads are a few hundred bytes and arrive in one chunk on loopback.
       const head = ssePath.exec(chunk.toString("latin1"));
       if (head?.[1]) {
@@ -95,6 +107,9 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
     },
     refuseSubscriptions(status, count = 1) {
       refusals = { status, count };
+    },
+    holdRequests(requestLine) {
+      held.push(requestLine);
     },
     async close() {
       for (const socket of allSockets) socket.destroy();

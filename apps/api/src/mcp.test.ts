@@ -16,6 +16,7 @@ const alice = "alice-token-123";
 const bob = "bob-token-4567";
 const removed: string[] = [];
 let hangCalls = 0;
+let hangCancelled = 0;
 
 let web: HttpMcpServer;
 let api: TestApi;
@@ -45,7 +46,12 @@ beforeAll(async () => {
     });
     server.registerTool("hang", { description: "Never answers" }, (extra) => {
       hangCalls += 1;
-      return new Promise((_resolve, reject) => extra.signal.addEventListener("abort", () => reject(new Error("cancelled"))));
+      return new Promise((_resolve, reject) =>
+        extra.signal.addEventListener("abort", () => {
+          hangCancelled += 1;
+          reject(new Error("cancelled"));
+        }),
+      );
     });
   });
   dir = mkdtempSync(join(tmpdir(), "streamchat-mcp-api-"));
@@ -140,6 +146,20 @@ describe("MCP tools over the API", () => {
     expect(eventOf(received, "tool-result")).toMatchObject({ name: "web__hang", ok: false, error: { code: "tool_timeout" } });
     expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
     expect(hangCalls).toBeGreaterThan(0);
+  });
+
+  it("cancelling a run during an MCP call cancels the call at the server and ends the run at once", async () => {
+    const { runId } = await aliceClient.chat.send.mutate({ message: "use the web__hang tool with {}" });
+    const events = recordEvents(aliceClient, runId);
+    await events.waitFor((e) => e.type === "tool-call" && e.name === "web__hang");
+    const before = hangCancelled;
+    const cancelledAt = Date.now();
+    await aliceClient.chat.cancel.mutate({ runId });
+    const received = await events.completed;
+    // Well before TOOL_TIMEOUT_MS (1500): the cancel, not the call's timeout, ended it.
+    expect(Date.now() - cancelledAt).toBeLessThan(1_000);
+    expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "cancelled" });
+    await eventually(async () => hangCancelled > before, "the server to see notifications/cancelled", 5_000);
   });
 
   it("turns a server off for one user only: its tools are not offered to that user's runs", async () => {

@@ -36,6 +36,20 @@ export function toolsFor(store: ChatStore, userId: string): AnyTool[] {
   return [...builtinTools, searchConversationsTool(store, userId)];
 }
 
+/**
+ * The tools of a run with each name once, the first kept: built-ins, then the embedder's tools, then the MCP servers'
+ * in config order. MCP tools are `<server>__<tool>` and never take a built-in's name, but an embedder's tool can take
+ * either's; two tools of one name make model APIs refuse the request, or the model calls one and the run the other.
+ */
+function firstOfEachName(tools: readonly AnyTool[]): AnyTool[] {
+  const seen = new Set<string>();
+  return tools.filter((tool) => {
+    if (seen.has(tool.name)) return false;
+    seen.add(tool.name);
+    return true;
+  });
+}
+
 /** One tool as `tools.list` shows it. */
 export interface ToolView {
   /** Exactly as offered to the model. */
@@ -46,7 +60,7 @@ export interface ToolView {
   requiresApproval: boolean;
   /** Offered to this user's runs now. */
   offered: boolean;
-  /** Why it is not offered: the user turned its server off, the server is not connected, its schema is broken. */
+  /** Why it is not offered: the user turned its server off, the server is not connected, its schema is broken, another tool has its name. */
   unavailable?: string;
 }
 
@@ -91,22 +105,35 @@ export class ToolCatalog {
   async toolsFor(userId: string, opts: { resumed?: boolean } = {}): Promise<AnyTool[]> {
     const { store, hub } = this.opts;
     const local = [...toolsFor(store, userId), ...(this.opts.extraTools ?? [])];
-    if (!hub) return local;
+    if (!hub) return firstOfEachName(local);
     if (opts.resumed) await hub.ready();
     const off = await this.serversOff(userId);
     const servers = hub.status().map((server) => server.name).filter((name) => !off.has(name));
-    return [...local, ...hub.tools({ servers })];
+    return firstOfEachName([...local, ...hub.tools({ servers })]);
   }
 
   async list(userId: string): Promise<ToolsList> {
     const { store, hub } = this.opts;
-    const local: ToolView[] = [...toolsFor(store, userId), ...(this.opts.extraTools ?? [])].map((tool) => ({
-      name: tool.name,
-      source: tool.source ?? "builtin",
-      description: tool.description,
-      requiresApproval: tool.requiresApproval === true,
-      offered: true,
-    }));
+    // Which tool holds each name (see firstOfEachName): a later one of the same name is not offered.
+    const holders = new Map<string, string>();
+    const holder = (name: string, source: string): string | undefined => {
+      const first = holders.get(name);
+      if (first !== undefined) return `its name is taken by the ${first === "builtin" ? "built-in" : `"${first}"`} tool ${name}`;
+      holders.set(name, source);
+      return undefined;
+    };
+    const local: ToolView[] = [...toolsFor(store, userId), ...(this.opts.extraTools ?? [])].map((tool) => {
+      const source = tool.source ?? "builtin";
+      const taken = holder(tool.name, source);
+      return {
+        name: tool.name,
+        source,
+        description: tool.description,
+        requiresApproval: tool.requiresApproval === true,
+        offered: taken === undefined,
+        ...(taken === undefined ? {} : { unavailable: taken }),
+      };
+    });
     if (!hub) return { tools: local, servers: [] };
     const off = await this.serversOff(userId);
     const servers: ServerView[] = [];
@@ -123,7 +150,9 @@ export class ToolCatalog {
       });
       for (const tool of server.tools) {
         const unavailable =
-          tool.error ?? (!enabled ? "turned off" : server.state === "connected" ? undefined : `server ${server.state}`);
+          tool.error ??
+          (!enabled ? "turned off" : server.state === "connected" ? undefined : `server ${server.state}`) ??
+          holder(tool.name, server.name);
         tools.push({
           name: tool.name,
           source: server.name,

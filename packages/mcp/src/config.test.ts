@@ -51,6 +51,34 @@ describe("parseMcpConfig", () => {
     );
   });
 
+  it("names the server and the field of values fetch or spawn would refuse at every start, never printing the value", () => {
+    expect(() => parse({ mcpServers: { web: { url: "http://h/mcp", headers: { "X Token": "a" } } } })).toThrow(
+      'MCP_CONFIG /etc/streamchat/mcp.json: server "web": headers: "X Token" is not a valid HTTP header name.',
+    );
+    expect(() => parse({ mcpServers: { web: { url: "http://h/mcp", headers: { Authorization: "Bearer ${TOKEN}" } } } }, { TOKEN: "abc\nX-Evil: 1" })).toThrow(
+      'MCP_CONFIG /etc/streamchat/mcp.json: server "web": headers.Authorization: must not contain a line break or a NUL character.',
+    );
+    // A token read from a file keeps its final newline: fetch trims it, so it is fine.
+    expect(parse({ mcpServers: { web: { url: "http://h/mcp", headers: { Authorization: "Bearer ${TOKEN}" } } } }, { TOKEN: "abc\n" }).servers).toHaveLength(1);
+    expect(() => parse({ mcpServers: { files: { command: "x", env: { "A=B": "1" } } } })).toThrow(
+      'MCP_CONFIG /etc/streamchat/mcp.json: server "files": env: "A=B" is not a valid variable name.',
+    );
+    expect(() => parse({ mcpServers: { files: { command: "x", env: { KEY: "${SECRET}" } } } }, { SECRET: "a\u0000b" })).toThrow(
+      'MCP_CONFIG /etc/streamchat/mcp.json: server "files": env.KEY: must not contain a NUL character.',
+    );
+    expect(() => parse({ mcpServers: { files: { command: "x", args: ["a\u0000"] } } })).toThrow(/server "files": args\.0: must not contain a NUL character\.$/);
+  });
+
+  it("says what to do with an entry that is not an object, or asks for the SSE transport", () => {
+    expect(() => parse({ mcpServers: { files: "npx -y @modelcontextprotocol/server-filesystem /srv" } })).toThrow(
+      'MCP_CONFIG /etc/streamchat/mcp.json: server "files": must be an object with "command" (a stdio server) or "url" (a Streamable HTTP server).',
+    );
+    expect(() => parse({ mcpServers: { old: { type: "sse", url: "http://h/sse" } } })).toThrow(
+      /^MCP_CONFIG \/etc\/streamchat\/mcp.json: server "old": type: "sse" \(the older HTTP\+SSE transport\) is not supported: give the url of the server's Streamable HTTP endpoint/,
+    );
+    expect(() => parse({ mcpServers: { odd: { type: "websocket", url: "http://h/ws" } } })).toThrow(/server "odd": type: Invalid option: expected one of "stdio"\|"http"\|"streamable-http"/);
+  });
+
   it("needs exactly one of command and url", () => {
     expect(() => parse({ mcpServers: { both: { command: "x", url: "http://h/mcp" } } })).toThrow(/server "both": needs either "command"/);
     expect(() => parse({ mcpServers: { none: { args: [] } } })).toThrow(/server "none": needs either "command"/);

@@ -18,7 +18,15 @@ const common = {
   requireApproval,
   enabled: z.boolean().default(true),
   // Accepted because other hosts' files carry it; the shape (command or url) decides.
-  type: z.enum(["stdio", "http", "streamable-http"]).optional(),
+  type: z
+    .enum(["stdio", "http", "streamable-http"], {
+      // Other hosts' files name the older HTTP+SSE transport so; this client speaks only its successor.
+      error: (issue) =>
+        issue.input === "sse"
+          ? '"sse" (the older HTTP+SSE transport) is not supported: give the url of the server\'s Streamable HTTP endpoint (often ending in /mcp) with "type": "http"'
+          : undefined,
+    })
+    .optional(),
 };
 
 const stdioServerSchema = z.strictObject({
@@ -51,7 +59,7 @@ export function isStdioServer(config: McpServerConfig): config is StdioServerCon
 
 const fileSchema = z.object({
   // Other keys of a host's file (Claude Desktop keeps its settings beside mcpServers) are ignored.
-  mcpServers: z.record(z.string().min(1).max(64), z.record(z.string(), z.unknown())),
+  mcpServers: z.record(z.string().min(1).max(64), z.unknown()),
 });
 
 /** Reads and validates the MCP_CONFIG file. */
@@ -93,6 +101,9 @@ export function parseMcpConfig(json: unknown, file: string, env: NodeJS.ProcessE
       throw new McpConfigError(`${where}: the name gives its tools the same names as server "${other}"'s (${serverPrefix(name)}__…).`);
     }
     prefixes.set(serverPrefix(name), name);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw new McpConfigError(`${where}: must be an object with "command" (a stdio server) or "url" (a Streamable HTTP server).`);
+    }
     const hasUrl = "url" in raw;
     if (hasUrl === "command" in raw) {
       throw new McpConfigError(`${where}: needs either "command" (a stdio server) or "url" (a Streamable HTTP server).`);
@@ -118,19 +129,38 @@ function expandServer(config: McpServerConfig, env: NodeJS.ProcessEnv, where: st
   const expandRecord = (record: Record<string, string>, field: string) =>
     Object.fromEntries(Object.entries(record).map(([key, value]) => [key, expand(value, `${field}.${key}`)]));
   if (isStdioServer(config)) {
-    return {
+    const expanded = {
       ...config,
-      command: expand(config.command, "command"),
-      args: config.args.map((arg, i) => expand(arg, `args.${i}`)),
+      command: noNul(expand(config.command, "command"), `${where}: command`),
+      args: config.args.map((arg, i) => noNul(expand(arg, `args.${i}`), `${where}: args.${i}`)),
       env: expandRecord(config.env, "env"),
-      ...(config.cwd === undefined ? {} : { cwd: expand(config.cwd, "cwd") }),
+      ...(config.cwd === undefined ? {} : { cwd: noNul(expand(config.cwd, "cwd"), `${where}: cwd`) }),
     };
+    for (const [key, value] of Object.entries(expanded.env)) {
+      // What spawn refuses (it throws at every start) or would turn into another variable ("A=B" sets A).
+      if (key === "" || key.includes("=") || key.includes("\0")) throw new McpConfigError(`${where}: env: ${JSON.stringify(key)} is not a valid variable name.`);
+      noNul(value, `${where}: env.${key}`);
+    }
+    return expanded;
   }
   const url = expand(config.url, "url");
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new McpConfigError(`${where}: url: must be an http:// or https:// URL.`);
   }
-  return { ...config, url, headers: expandRecord(config.headers, "headers") };
+  const headers = expandRecord(config.headers, "headers");
+  for (const [name, value] of Object.entries(headers)) {
+    // fetch refuses these on every request: the server would fail each attempt with fetch's message instead.
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new McpConfigError(`${where}: headers: ${JSON.stringify(name)} is not a valid HTTP header name.`);
+    // The value is not printed: it usually holds a credential.
+    if (/[\r\n\0]/.test(value.trim())) throw new McpConfigError(`${where}: headers.${name}: must not contain a line break or a NUL character.`);
+  }
+  return { ...config, url, headers };
+}
+
+/** The value, when it has no NUL character (which no process argument or variable can hold). Not printed: it may be a secret. */
+function noNul(value: string, where: string): string {
+  if (value.includes("\0")) throw new McpConfigError(`${where}: must not contain a NUL character.`);
+  return value;
 }
 
 function expandVariables(value: string, env: NodeJS.ProcessEnv, where: string): string {

@@ -1,12 +1,14 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ContentBlockSchema, ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { STATUS_CODES } from "node:http";
 import { ChatError, linkedController } from "@streamchat/core";
 import { z } from "zod";
 import { isStdioServer, type McpServerConfig } from "./config.js";
 import { errorText, toToolResult, type McpToolResult } from "./result.js";
 import { InputSchemaCompiler, type InputSchemaCheck, type ToolArgs } from "./schema.js";
+import { watchedFetch } from "./http-stream-watch.js";
 import { StdioProcessTransport, serverEnvironment } from "./stdio-transport.js";
 import type { McpLogger, McpServerState, McpServerStatus, RestartPolicy } from "./types.js";
 
@@ -46,6 +48,9 @@ const callResultSchema = z.looseObject({
   // Protocol version 2024-10-07's form of a result.
   toolResult: z.unknown().optional(),
 });
+
+/** The reason a call's HTTP response ended without its answer (http-stream-watch.ts); told apart by the error's data. */
+const responseCut = "the server closed the connection before answering";
 
 const knownBlockTypes: ReadonlySet<string> = new Set(["text", "image", "audio", "resource_link", "resource"]);
 
@@ -146,25 +151,42 @@ export class McpServerConnection {
    * when it is failed, disabled or shut down. Every failure is a ChatError with a message for the model.
    */
   async call(tool: ListedTool, offeredName: string, args: ToolArgs, signal: AbortSignal): Promise<McpToolResult> {
-    const { client, generation } = await this.connectedClient(offeredName, signal);
-    // The run's signal (aborted on cancel and on TOOL_TIMEOUT_MS) reaches the SDK through a signal of this call's
-    // own, unlinked once the call is over: the SDK keeps its abort listener on the signal it is given, and would send
-    // notifications/cancelled for a call long answered when the run ends.
-    const { controller, unlink } = linkedController(signal);
-    let result: z.infer<typeof callResultSchema>;
-    try {
-      result = await client.request({ method: "tools/call", params: { name: tool.mcpName, arguments: args } }, callResultSchema, {
-        signal: controller.signal,
-        timeout: this.options.toolTimeoutMs,
-      });
-    } catch (error) {
-      throw this.callError(error, offeredName, generation, signal);
-    } finally {
-      unlink();
+    let result: z.infer<typeof callResultSchema> | undefined;
+    for (let attempt = 1; result === undefined; attempt++) {
+      const { client, generation } = await this.connectedClient(offeredName, signal);
+      // The run's signal (aborted on cancel and on TOOL_TIMEOUT_MS) reaches the SDK through a signal of this call's
+      // own, unlinked once the call is over: the SDK keeps its abort listener on the signal it is given, and would send
+      // notifications/cancelled for a call long answered when the run ends.
+      const { controller, unlink } = linkedController(signal);
+      try {
+        result = await client.request({ method: "tools/call", params: { name: tool.mcpName, arguments: args } }, callResultSchema, {
+          signal: controller.signal,
+          timeout: this.options.toolTimeoutMs,
+        });
+      } catch (error) {
+        // MCP: 404 to a request with a session id means the server no longer knows the session (it restarted, or
+        // expired it) and did not run the request; the client must start a new session. Once, then call again.
+        if (attempt === 1 && !signal.aborted && error instanceof StreamableHTTPError && error.code === 404) {
+          this.renewSession(generation);
+          continue;
+        }
+        throw this.callError(error, offeredName, generation, signal);
+      } finally {
+        unlink();
+      }
     }
     const normalized = callResult(result, offeredName, this.name);
     if (normalized.isError) throw new ChatError("tool_failed", `Tool ${offeredName} failed: ${errorText(normalized)}`);
     return toToolResult(normalized);
+  }
+
+  /** Starts a new session at once (no back-off), unless another call already did since `generation`. */
+  private renewSession(generation: number): void {
+    if (generation !== this.generation || this.stopped) return;
+    this.options.log.info({ server: this.name }, "MCP server no longer knows the session; starting a new one");
+    this.endSession();
+    this.restarts++;
+    void this.connect();
   }
 
   /** Stops restarts and ends the session; a stdio server is asked to exit, then terminated, then killed. */
@@ -204,8 +226,11 @@ export class McpServerConnection {
     });
     this.connecting = true;
     try {
+      // One deadline for the whole start-up: a server that answers each request just in time (initialize, then every
+      // page of tools/list) would otherwise stay "starting" for connectTimeoutMs times the number of requests.
+      const deadline = Date.now() + this.options.connectTimeoutMs;
       await client.connect(transport, { timeout: this.options.connectTimeoutMs });
-      const tools = await this.listTools(client);
+      const tools = await this.listTools(client, deadline);
       this.connecting = false;
       if (generation !== this.generation) return;
       this.listed = tools;
@@ -239,17 +264,27 @@ export class McpServerConnection {
       if (config.cwd !== undefined) options.cwd = config.cwd;
       return new StdioProcessTransport(options);
     }
-    return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+    const transport: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(new URL(config.url), {
+      requestInit: { headers: config.headers },
+      // A response stream that ends before the answer fails its call now, as the answer can no longer come.
+      fetch: watchedFetch((ids) => {
+        for (const id of ids) {
+          transport.onmessage?.({ jsonrpc: "2.0", id, error: { code: ErrorCode.ConnectionClosed, message: responseCut, data: { reason: responseCut } } });
+        }
+      }),
+    });
+    return transport;
   }
 
-  private async listTools(client: Client): Promise<ListedTool[]> {
+  /** Every page of tools/list, all of them answered before `deadline` (epoch ms). */
+  private async listTools(client: Client, deadline = Date.now() + this.options.connectTimeoutMs): Promise<ListedTool[]> {
     const compiler = new InputSchemaCompiler();
     const tools: ListedTool[] = [];
     const seen = new Set<string>();
     let cursor: string | undefined;
     for (let page = 0; page < maxListPages; page++) {
       const result = await client.request({ method: "tools/list", params: cursor === undefined ? {} : { cursor } }, listPageSchema, {
-        timeout: this.options.connectTimeoutMs,
+        timeout: Math.max(1, deadline - Date.now()),
       });
       for (const raw of result.tools) {
         const parsed = listedToolSchema.safeParse(raw);
@@ -332,6 +367,10 @@ export class McpServerConnection {
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       return new ChatError("tool_timeout", `Tool ${offeredName} timed out after ${this.options.toolTimeoutMs} ms.`);
     }
+    if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed && isRecord(error.data) && error.data["reason"] === responseCut) {
+      // The session itself may be fine (a proxy cutting a long response): other calls and the server's state go on.
+      return new ChatError("tool_failed", `Tool ${offeredName} failed: the MCP server "${this.name}" closed the connection before answering.`);
+    }
     const sessionEnded = generation !== this.generation || this.state !== "connected";
     if (sessionEnded || (error instanceof McpError && error.code === ErrorCode.ConnectionClosed)) {
       return new ChatError("tool_failed", `Tool ${offeredName} failed: the MCP server "${this.name}" stopped during the call (${this.error ?? "the connection closed"}).`);
@@ -390,8 +429,20 @@ export class McpServerConnection {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
-    const closing = client
-      .close()
+    const transport = client.transport;
+    const closing = (async () => {
+      // MCP: a client that no longer needs its session DELETEs it; otherwise the server keeps it (and what it holds
+      // for it) until its own timeout, one more for every restart of the API. Bounded: the server may be gone.
+      if (transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          transport.terminateSession().catch(() => undefined),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.shutdownGraceMs))),
+        ]);
+        clearTimeout(timer);
+      }
+      await client.close();
+    })()
       .catch(() => undefined)
       .finally(() => this.closing.delete(closing));
     this.closing.add(closing);
@@ -416,11 +467,38 @@ function unavailable(offeredName: string, reason: string): ChatError {
   return new ChatError("tool_failed", `Tool ${offeredName} failed: ${reason}.`);
 }
 
+/**
+ * Longest reason taken from an error for a server's state and a call's message, which users and the model see. The
+ * SDK puts a failed HTTP request's whole response body in its message: a proxy's or framework's error page of
+ * hundreds of kilobytes would otherwise be shown in tools.list and fed to the model.
+ */
+const maxReasonChars = 300;
+
 function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
+  if (error instanceof StreamableHTTPError && error.code !== undefined && error.code >= 100) return describeHttpStatus(error);
+  if (!(error instanceof Error)) return bounded(String(error));
   // fetch puts the socket's reason (ECONNREFUSED…) in `cause`.
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return `${error.message}${cause}`;
+  return bounded(`${error.message}${cause}`);
+}
+
+/** "HTTP 401 Unauthorized", then what the body said (the SDK's message is "Streamable HTTP error: Error POSTing to endpoint: <body>"). */
+function describeHttpStatus(error: StreamableHTTPError): string {
+  const code = error.code!;
+  const status = `HTTP ${code}${STATUS_CODES[code] ? ` ${STATUS_CODES[code]}` : ""}`;
+  // An operator's fix, not the server's: this client authenticates with the configured headers only.
+  const hint = code === 401 || code === 403 ? "; check the server's headers (Authorization) in MCP_CONFIG" : "";
+  const body = error.message
+    .replace(/^Streamable HTTP error: /, "")
+    .replace(/^(Error POSTing to endpoint|Failed to open SSE stream|Failed to terminate session): /, "")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return bounded(`the server answered ${status}${hint}${body && body !== STATUS_CODES[code] ? `: ${body}` : ""}`);
+}
+
+function bounded(text: string): string {
+  return text.length <= maxReasonChars ? text : `${text.slice(0, maxReasonChars - 1)}…`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,5 @@
 // Servers that crash, hang, are missing or list broken schemas: that tool or server fails, the others work.
-import { ChatError, executeTool, validateToolCall } from "@streamchat/core";
+import { ChatError, executeTool, toolSpec, validateToolCall } from "@streamchat/core";
 import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMcpHub, type McpHub, type McpHubOptions } from "./hub.js";
@@ -94,6 +94,17 @@ describe("hub faults", () => {
     });
   });
 
+  it("lines on stdout that are not JSON-RPC are logged and skipped: the server and its calls go on", async () => {
+    const { hub, log } = await startHub({ noisy: faultServer(["--noisy"]) });
+    expect(stateOf(hub, "noisy")).toMatchObject({ state: "connected", restarts: 0 });
+    await expect(executeTool(toolNamed(hub, "noisy__echo"), { text: "through" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+      ok: true,
+      result: { content: [{ type: "text", text: "through" }] },
+    });
+    await until(() => log.lines.filter((l) => l.message === "MCP server connection error" && l.data["server"] === "noisy").length >= 2, "both lines logged");
+    expect(stateOf(hub, "noisy")).toMatchObject({ state: "connected", restarts: 0 });
+  });
+
   it("isError: true is a failed tool result with the server's message", async () => {
     const { hub } = await startHub({ fault: faultServer() });
     await expect(executeTool(toolNamed(hub, "fault__fail"), {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
@@ -156,10 +167,32 @@ describe("hub faults", () => {
   it("tools with a broken input schema are not offered, say why, and the others are", async () => {
     const { hub } = await startHub({ fault: faultServer() });
     const names = hub.tools().map((t) => t.name);
-    expect(names).toEqual(["fault__echo", "fault__exit", "fault__hang", "fault__fail", "fault__grow", "fault__odd", "fault__malformed", "fault__big"]);
+    expect(names).toEqual(["fault__echo", "fault__exit", "fault__hang", "fault__fail", "fault__grow", "fault__odd", "fault__malformed", "fault__big", "fault__pick"]);
     const tools = stateOf(hub, "fault")!.tools;
     expect(tools.find((t) => t.mcpName === "broken")!.error).toMatch(/^not offered: its inputSchema is not a valid JSON Schema: schema is invalid: /);
     expect(tools.find((t) => t.mcpName === "not_object")!.error).toBe('not offered: its inputSchema does not have "type": "object"');
+  });
+
+  it("a schema with oneOf at its top level is sent to the model in a form model APIs accept, and still checks the arguments", async () => {
+    // OpenAI refuses the whole request ("must not have 'oneOf'/'anyOf'/'allOf'/'enum'/'not' at the top level"): one
+    // such tool failed every run that offered it, whatever was asked.
+    const { hub } = await startHub({ fault: faultServer() });
+    const pick = toolNamed(hub, "fault__pick");
+    const spec = toolSpec(pick).parameters as Record<string, unknown>;
+    expect(Object.keys(spec).filter((key) => ["oneOf", "anyOf", "allOf", "not", "enum", "const"].includes(key))).toEqual([]);
+    expect(spec).toEqual({ type: "object", properties: { verbose: { type: "boolean" }, id: { type: "string" }, path: { type: "string" } } });
+    const tools = hub.tools();
+    expect(validateToolCall(tools, { id: "c1", name: "fault__pick", args: { verbose: true } })).toMatchObject({ ok: false, error: { code: "invalid_tool_args" } });
+    expect(validateToolCall(tools, { id: "c2", name: "fault__pick", args: { id: "a", path: "/b" } })).toMatchObject({ ok: false, error: { code: "invalid_tool_args" } });
+    await expect(executeTool(pick, { id: "a" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true, result: { content: [{ text: 'picked {"id":"a"}' }] } });
+  });
+
+  it("a cwd that does not exist is named as the reason, not the command", async () => {
+    const { hub } = await startHub({ fault: faultServer([], { cwd: "/nonexistent/mcp-dir" }) }, { restart: { maxAttempts: 1 } });
+    expect(stateOf(hub, "fault")).toMatchObject({
+      state: "failed",
+      error: `cannot start "${process.execPath}": its working directory (cwd) /nonexistent/mcp-dir is not a directory; gave up after 1 attempt in a row`,
+    });
   });
 
   it("rejects bad arguments before the server is called", async () => {
@@ -219,6 +252,27 @@ describe("hub faults", () => {
     const { hub } = await startHub({ mute: faultServer(["--mute"]) }, { connectTimeoutMs: 300, restart: { maxAttempts: 1 } });
     expect(stateOf(hub, "mute")).toMatchObject({ state: "failed", error: "did not finish starting within 300 ms; gave up after 1 attempt in a row" });
     expect(stateOf(hub, "mute")).not.toHaveProperty("nextRetryAt");
+  });
+
+  it("a server still starting (no answer to initialize) shows as starting, leaves the others' tools alone, and ends with close()", async () => {
+    const log = recordingLogger();
+    const hub = createMcpHub(configOf({ mute: faultServer(["--mute"]), fault: faultServer() }), { log, connectTimeoutMs: 60_000, shutdownGraceMs: 300 });
+    hubs.push(hub);
+    await until(() => stateOf(hub, "fault")?.state === "connected", "the other server");
+    expect(stateOf(hub, "mute")).toMatchObject({ state: "starting", pid: expect.any(Number) });
+    expect(hub.tools().every((t) => t.source === "fault")).toBe(true);
+    const pid = stateOf(hub, "mute")!.pid!;
+    const started = Date.now();
+    await hub.close();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it("connectTimeoutMs bounds the whole start-up, not each of its requests", async () => {
+    // Three pages of tools/list, each 1600 ms late: each within 3000 ms (the server's own start included), the listing not.
+    const { hub } = await startHub({ slow: faultServer(["--slow-list=1600"]) }, { connectTimeoutMs: 3_000, restart: { maxAttempts: 1 } });
+    // Before: connected after about 5 s, although connectTimeoutMs said 3000 (with 50 pages, 50 times that).
+    expect(stateOf(hub, "slow")).toMatchObject({ state: "failed", error: "did not finish starting within 3000 ms; gave up after 1 attempt in a row" });
   });
 
   it("close() ends a server that ignores stdin's end and SIGTERM with SIGKILL", async () => {

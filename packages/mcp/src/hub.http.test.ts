@@ -72,6 +72,16 @@ describe("hub with a Streamable HTTP server", () => {
     expect(server.headers.every((h) => h.authorization === "Bearer web-token")).toBe(true);
   });
 
+  it("ends its session at the server (DELETE) when the hub closes", async () => {
+    const server = await startServer();
+    const hub = await startHub(server.url);
+    expect(server.sessions).toHaveLength(1);
+    expect(server.sessions[0]!.isConnected()).toBe(true);
+    await hub.close();
+    // Before: the session stayed open at the server until its own timeout, one more after every restart of the API.
+    await until(() => !server.sessions[0]!.isConnected(), "the server to end the session", 3_000);
+  });
+
   it("cancels a hanging call at the server when the run's timeout aborts it", async () => {
     const server = await startServer();
     // The hub's own timeout is far away: only the run's signal can cancel the request in time.
@@ -130,6 +140,21 @@ describe("hub with a Streamable HTTP server", () => {
       ok: true,
       result: { content: [{ text: "echo: back" }] },
     });
+  });
+
+  it("a session the server no longer knows (404) is replaced by a new one, and the call goes through", async () => {
+    const server = await startServer();
+    const hub = await startHub(server.url);
+    const echo = toolNamed(hub, "web__echo");
+    // The server drops the session, as one does on expiry (or forgets all of them in a restart): 404 to its id.
+    await server.sessions[0]!.close();
+    // Before: the call failed ("cannot reach the MCP server … HTTP 404"), and the server was left failed for a second.
+    await expect(executeTool(echo, { message: "again" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+      ok: true,
+      result: { content: [{ text: "echo: again" }] },
+    });
+    expect(server.sessions).toHaveLength(2);
+    expect(hub.status()[0]).toMatchObject({ state: "connected", restarts: 1 });
   });
 
   it("an unreachable URL fails that server with the reason", async () => {

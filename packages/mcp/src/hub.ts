@@ -3,6 +3,7 @@ import type { McpConfig } from "./config.js";
 import { McpServerConnection, type ListedTool } from "./connection.js";
 import { offeredNames } from "./names.js";
 import { defaultMaxModelChars, modelContent } from "./result.js";
+import { modelSchema } from "./schema.js";
 import { defaultMaxMessageBytes } from "./stdio-transport.js";
 import { silentLogger, type McpLogger, type McpServerStatus, type McpTool, type McpToolStatus, type RestartPolicy } from "./types.js";
 
@@ -125,15 +126,16 @@ export function createMcpHub(config: McpConfig, options: McpHubOptions = {}): Mc
 }
 
 function toTool(connection: McpServerConnection, tool: ListedTool, name: string, input: McpTool["input"], maxModelChars: number): McpTool {
+  const parameters = modelSchema(tool.inputSchema);
   const defined = defineTool({
     name,
     description: tool.description,
     input,
-    parameters: tool.inputSchema,
+    parameters,
     source: connection.name,
     requiresApproval: tool.requiresApproval,
     execute: (args, { signal }) => connection.call(tool, name, args, signal),
     toModelContent: (result) => modelContent(result, maxModelChars),
   });
-  return { ...defined, source: connection.name, mcpName: tool.mcpName, requiresApproval: tool.requiresApproval, parameters: tool.inputSchema };
+  return { ...defined, source: connection.name, mcpName: tool.mcpName, requiresApproval: tool.requiresApproval, parameters };
 }

@@ -88,3 +88,47 @@ function messageOf(issue: ErrorObject): string {
   }
   return issue.message ?? "is not valid";
 }
+
+/**
+ * Keywords OpenAI's and Anthropic's APIs refuse at the top of a function's parameters ("schema must have type 'object'
+ * and not have 'oneOf'/'anyOf'/'allOf'/'enum'/'not' at the top level"). They refuse the whole request, so one such
+ * tool of one server would fail every run that offers it, whatever the model was asked.
+ */
+const refusedAtTop = ["oneOf", "anyOf", "allOf", "not", "enum", "const"] as const;
+
+/**
+ * The parameters schema the model is sent for an (object) inputSchema: the schema itself, or, when it combines
+ * variants at its top level, the schema without those keywords and with every variant's properties merged into its
+ * own (the model still learns each argument; a property the schema itself defines wins). Arguments are validated
+ * against the whole inputSchema all the same: a combination the variants do not allow is invalid_tool_args, naming why.
+ */
+export function modelSchema(inputSchema: Record<string, unknown>): Record<string, unknown> {
+  if (!refusedAtTop.some((key) => key in inputSchema)) return inputSchema;
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(inputSchema)) {
+    if (!(refusedAtTop as readonly string[]).includes(key)) rest[key] = value;
+  }
+  const properties: Record<string, unknown> = { ...(isObject(rest["properties"]) ? rest["properties"] : {}) };
+  const required = new Set(Array.isArray(rest["required"]) ? rest["required"].filter((r): r is string => typeof r === "string") : []);
+  for (const keyword of ["allOf", "anyOf", "oneOf"] as const) {
+    const variants = inputSchema[keyword];
+    if (!Array.isArray(variants)) continue;
+    for (const variant of variants) {
+      if (!isObject(variant)) continue;
+      if (isObject(variant["properties"])) {
+        for (const [name, schema] of Object.entries(variant["properties"])) if (!(name in properties)) properties[name] = schema;
+      }
+      // Every variant of allOf applies: what one requires is required. Of anyOf/oneOf only one does.
+      if (keyword === "allOf" && Array.isArray(variant["required"])) {
+        for (const name of variant["required"]) if (typeof name === "string") required.add(name);
+      }
+    }
+  }
+  const schema: Record<string, unknown> = { ...rest, properties };
+  if (required.size > 0) schema["required"] = [...required];
+  return schema;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

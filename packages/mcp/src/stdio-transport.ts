@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { statSync } from "node:fs";
 import { deserializeMessage, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
@@ -153,7 +154,7 @@ export class StdioProcessTransport implements Transport {
       child.once("error", (error) => {
         // Before "spawn": the command is missing or not executable. After: a failed kill, nothing to do.
         if (child.pid === undefined) {
-          reject(new Error(`cannot start "${command}": ${error.message}`));
+          reject(new Error(`cannot start "${command}": ${cwd !== undefined && !isDirectory(cwd) ? `its working directory (cwd) ${cwd} is not a directory` : error.message}`));
           this.finish();
         }
       });
@@ -256,6 +257,18 @@ class LineReader {
 
 function formatBytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}
+
+/**
+ * A missing cwd fails spawn with the same ENOENT as a missing command ("spawn node ENOENT"), which sends an operator
+ * looking for a program that is there.
+ */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -49,6 +49,7 @@ export interface McpTool extends Tool<ToolArgs, McpToolResult> {
   source: string;
   mcpName: string;
   requiresApproval: boolean;
+  /** What the model is sent: the server's inputSchema, without keywords model APIs refuse at its top (schema.ts modelSchema). */
   parameters: Record<string, unknown>;
 }
 

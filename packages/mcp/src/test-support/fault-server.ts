@@ -7,6 +7,8 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type JSONRPCMessage, type Tool } from "@modelcontextprotocol/sdk/types.js";
 
 const flags = new Set(process.argv.slice(2));
+// --slow-list=MS: lists its tools in three pages, each answered MS late.
+const slowListMs = Number(process.argv.find((arg) => arg.startsWith("--slow-list="))?.split("=")[1] ?? 0);
 
 if (flags.has("--crash-on-start")) {
   // With a secret in it, as a crashing server may print its configuration: it must reach the log, never users.
@@ -19,6 +21,10 @@ if (flags.has("--stubborn")) {
   process.on("SIGTERM", () => process.stderr.write("ignoring SIGTERM\n"));
   setInterval(() => undefined, 1000);
 }
+
+// --noisy: writes what is not JSON-RPC to stdout (a banner, structured log lines), as servers that log to stdout do.
+const noisy = flags.has("--noisy");
+if (noisy) process.stdout.write("fault-server 1.0 starting\n");
 
 const text = (value: string): CallToolResult => ({ content: [{ type: "text", text: value }] });
 
@@ -40,6 +46,18 @@ const tools: Tool[] = [
     inputSchema: { type: "object", properties: { bytes: { type: "integer", minimum: 0 } }, required: ["bytes"] },
   },
   {
+    name: "pick",
+    description: "Finds an item by id or by path: its schema combines the two at its top level (oneOf), as generated schemas of unions do",
+    inputSchema: {
+      type: "object",
+      properties: { verbose: { type: "boolean" } },
+      oneOf: [
+        { properties: { id: { type: "string" } }, required: ["id"] },
+        { properties: { path: { type: "string" } }, required: ["path"] },
+      ],
+    } as unknown as Tool["inputSchema"],
+  },
+  {
     name: "broken",
     description: "Its input schema is not a JSON Schema",
     inputSchema: { type: "object", properties: { x: { type: "nonsense" } } } as unknown as Tool["inputSchema"],
@@ -53,14 +71,22 @@ const tools: Tool[] = [
 
 const server = new Server({ name: "fault-server", version: "1.0.0" }, { capabilities: { tools: { listChanged: true } } });
 
-server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
+server.setRequestHandler(ListToolsRequestSchema, async (request) => {
+  if (slowListMs === 0) return { tools };
+  await new Promise((resolve) => setTimeout(resolve, slowListMs));
+  const page = Number(request.params?.cursor ?? 0);
+  return { tools: page === 0 ? tools : [], ...(page < 2 ? { nextCursor: String(page + 1) } : {}) };
+});
 
 server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
   const name = request.params.name;
   process.stderr.write(`called ${name} ${JSON.stringify(request.params.arguments ?? {})}\n`);
+  if (noisy) process.stdout.write(`${JSON.stringify({ level: 30, msg: `called ${name}` })}\n`);
   switch (name) {
     case "echo":
       return text(String((request.params.arguments as { text?: unknown } | undefined)?.text));
+    case "pick":
+      return text(`picked ${JSON.stringify(request.params.arguments ?? {})}`);
     case "extra":
       return text("extra answered");
     case "exit":

@@ -1,0 +1,139 @@
+// Streamable HTTP servers that misbehave at the HTTP level: error statuses with whole error pages as their bodies,
+// and responses cut off before the answer. The SDK's own server behind a small proxy that breaks chosen requests.
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { executeTool } from "@streamchat/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createMcpHub, type McpHub, type McpHubOptions } from "./hub.js";
+import { configOf, recordingLogger, startHttpMcpServer, until } from "./test-support/servers.js";
+
+const signal = new AbortController().signal;
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** What a reverse proxy or web framework sends with an error: a whole HTML page. */
+const errorPage = `<!DOCTYPE html><html><head><title>Error</title></head><body>${"<p>Something went wrong.</p>".repeat(10_000)}</body></html>`;
+
+let cancelled = 0;
+
+/**
+ * The SDK's Streamable HTTP server behind a proxy. `breakRequest` sees each POST's body and may answer it itself
+ * (returning true); otherwise the request goes through.
+ */
+async function startProxiedServer(breakRequest: (body: string, res: ServerResponse, req: IncomingMessage) => boolean): Promise<string> {
+  const real = await startHttpMcpServer((server) => {
+    server.registerTool("echo", { description: "Echoes", inputSchema: { message: z.string() } }, ({ message }) => ({ content: [{ type: "text", text: `echo: ${message}` }] }));
+    server.registerTool("slow", { description: "Answers after a while" }, async (extra) => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 60_000);
+        extra.signal.addEventListener("abort", () => {
+          cancelled++;
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return { content: [{ type: "text", text: "slow answered" }] };
+    });
+  });
+  const proxy: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      if (breakRequest(body, res, req)) return;
+      const upstream = request(real.url, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on("error", () => res.destroy());
+      upstream.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  cleanups.push(async () => {
+    proxy.closeAllConnections();
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await real.close();
+  });
+  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/mcp`;
+}
+
+async function startHub(url: string, options: McpHubOptions = {}): Promise<McpHub> {
+  const hub = createMcpHub(configOf({ web: { url, headers: { Authorization: "Bearer expired" }, requireApproval: false, enabled: true } }), {
+    log: recordingLogger(),
+    restart: { initialDelayMs: 60_000, maxAttempts: 1 },
+    ...options,
+  });
+  cleanups.push(() => hub.close());
+  await hub.ready();
+  return hub;
+}
+
+function toolNamed(hub: McpHub, name: string) {
+  const tool = hub.tools().find((t) => t.name === name);
+  if (!tool) throw new Error(`no tool ${name} among ${hub.tools().map((t) => t.name).join(", ")}`);
+  return tool;
+}
+
+describe("hub with a Streamable HTTP server that fails at the HTTP level", () => {
+  it("a 401 at start-up says so, points at the configured headers, and does not carry the error page", async () => {
+    const url = await startProxiedServer((_body, res) => {
+      res.writeHead(401, { "content-type": "text/html" }).end(errorPage);
+      return true;
+    });
+    const hub = await startHub(url);
+    const status = hub.status()[0]!;
+    expect(status.state).toBe("failed");
+    // Before: "Streamable HTTP error: Error POSTing to endpoint: <!DOCTYPE html>…", all 280 000 characters of it, without the status.
+    expect(status.error).toMatch(/^the server answered HTTP 401 Unauthorized; check the server's headers \(Authorization\) in MCP_CONFIG: Error Something went wrong\. /);
+    expect(status.error!.length).toBeLessThan(400);
+  });
+
+  it("a 500 with an error page fails the call with the status and a bounded message", async () => {
+    const url = await startProxiedServer((body, res) => {
+      if (!body.includes('"name":"echo"')) return false;
+      res.writeHead(500, { "content-type": "text/html" }).end(errorPage);
+      return true;
+    });
+    const hub = await startHub(url);
+    const outcome = await executeTool(toolNamed(hub, "web__echo"), { message: "hi" }, { signal, timeoutMs: 10_000 });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_failed", message: expect.stringMatching(/^Tool web__echo failed: cannot reach the MCP server "web" \(the server answered HTTP 500 Internal Server Error: Error Something/) } });
+    expect(!outcome.ok && outcome.error.message.length).toBeLessThan(500);
+    expect(JSON.stringify(hub.status())).not.toContain("Something went wrong. Something went wrong. Something went wrong.".repeat(10));
+  });
+
+  it("a response cut off before its answer fails the call at once, not at its timeout; the server stays connected", async () => {
+    const url = await startProxiedServer((body, res) => {
+      if (!body.includes('"name":"slow"')) return false;
+      // An event stream begun and dropped, as a proxy's idle timeout or a restarted server leaves it.
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(": waiting\n\n");
+      setTimeout(() => res.socket?.destroy(), 100);
+      return true;
+    });
+    const hub = await startHub(url, { toolTimeoutMs: 20_000 });
+    const started = Date.now();
+    const outcome = await executeTool(toolNamed(hub, "web__slow"), {}, { signal, timeoutMs: 20_000 });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_failed", message: 'Tool web__slow failed: the MCP server "web" closed the connection before answering.' } });
+    // Before: it waited the whole 20 s and read "Tool web__slow timed out after 20000 ms."
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(hub.status()[0]).toMatchObject({ state: "connected", restarts: 0 });
+    await expect(executeTool(toolNamed(hub, "web__echo"), { message: "still" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+  });
+
+  it("a call the run cancels is not reported as cut off, and the server is told", async () => {
+    const url = await startProxiedServer(() => false);
+    const log = recordingLogger();
+    const hub = await startHub(url, { toolTimeoutMs: 20_000, log });
+    const before = cancelled;
+    const outcome = await executeTool(toolNamed(hub, "web__slow"), {}, { signal, timeoutMs: 300 });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_timeout" } });
+    await until(() => cancelled > before, "the server to see the cancellation");
+    await expect(executeTool(toolNamed(hub, "web__echo"), { message: "after" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(log.lines.filter((l) => String(l.data["err"]).includes("unknown message ID"))).toEqual([]);
+  });
+});

@@ -265,4 +265,21 @@ describe("applyEvent", () => {
     );
     expect(state.steps).toEqual([{ kind: "reasoning", text: "Hmm.", startedAt: 1010, endedAt: 1300 }]);
   });
+  it("keeps the note that the model answers without tools after the status line moved on", () => {
+    const refused = "\"gemma3\" does not support tools: answering without them.";
+    const events = record([
+      ...start,
+      { type: "status", runId, at: 1050, phase: "thinking", message: refused, unsupportedFeature: "tools" },
+      { type: "status", runId, at: 1060, phase: "responding", message: "Responding…" },
+      { type: "token", runId, at: 1100, text: "Hi." },
+      { type: "done", runId, at: 1400, reason: "stop", usage },
+    ]);
+    const state = applyEvents(emptyMessageState(), events);
+    expect(state.status).toBeNull();
+    expect(state.notes).toEqual([refused]);
+    // A replay that overlaps (resume) does not say it twice.
+    expect(applyEvents(applyEvents(emptyMessageState(), events.slice(0, 3)), events).notes).toEqual([refused]);
+    // An ordinary status is not a note.
+    expect(applyEvents(emptyMessageState(), plainAnswer).notes).toEqual([]);
+  });
 });

@@ -53,6 +53,11 @@ export interface MessageState {
   tools: ToolCard[];
   /** The current status line; cleared when the run ends. */
   status: Pick<EventOf<"status">, "phase" | "message"> | null;
+  /**
+   * Status messages that change what the answer is (the model refused tools and answers without them): the next status
+   * or the first token replaces the status line almost at once, so they are kept to be shown with the answer.
+   */
+  notes: string[];
   error: Pick<EventOf<"error">, "code" | "message" | "retryable"> | null;
   done: Pick<EventOf<"done">, "reason" | "usage"> | null;
   /** Server timestamps (`at`) of run-start and of the first answer or reasoning token: live TTFT. */
@@ -81,6 +86,7 @@ export function emptyMessageState(runId: string | null = null): MessageState {
     steps: [],
     tools: [],
     status: null,
+    notes: [],
     error: null,
     done: null,
     startedAt: null,
@@ -116,6 +122,7 @@ export function applyEvent(state: MessageState, { seq, event }: SeqEvent): Messa
       return next;
     case "status":
       next.status = { phase: event.phase, message: event.message };
+      if (event.unsupportedFeature && !state.notes.includes(event.message)) next.notes = [...state.notes, event.message];
       return next;
     case "reasoning": {
       // Reasoning after anything else (a tool round, answer text) is a new block: rounds stay apart.

@@ -72,4 +72,17 @@ describe("thoughtLabel", () => {
     expect(thoughtLabel({ startedAt: 1000, endedAt: 13_600 })).toBe("Thought for 13 s");
     expect(thoughtLabel({ startedAt: null, endedAt: null })).toBe("Thought process");
   });
+  it("keeps a quiet note under an answer given without tools, once the status line has moved on", () => {
+    const refused = "\"gemma3\" does not support tools: answering without them.";
+    const waiting: MessageState = { ...emptyMessageState("r1"), status: { phase: "thinking", message: refused }, notes: [refused] };
+    const { queryAllByTestId, getByTestId, rerender } = render(<AssistantMessage state={waiting} streaming />);
+    // Said once: by the status line while it shows it.
+    expect(getByTestId("status-line").textContent).toBe(refused);
+    expect(queryAllByTestId("answer-note")).toHaveLength(0);
+    const answering: MessageState = { ...waiting, status: null, text: "Hello" };
+    rerender(<AssistantMessage state={answering} streaming />);
+    expect(queryAllByTestId("answer-note").map((n) => n.textContent)).toEqual([refused]);
+    rerender(<AssistantMessage state={finished({ text: "Hello", notes: [refused] })} streaming={false} />);
+    expect(queryAllByTestId("answer-note").map((n) => n.textContent)).toEqual([refused]);
+  });
 });

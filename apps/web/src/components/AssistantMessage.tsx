@@ -104,6 +104,14 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
         </div>
       )}
 
+      {/* Not twice: while the status line still says it, the note waits. */}
+      {state.notes
+        .filter((note) => !(showWaiting && waitingMessage(state) === note))
+        .map((note) => (
+          <p className="note" data-testid="answer-note" key={note}>
+            {note}
+          </p>
+        ))}
       {disconnected && (
         <p className="note" data-testid="disconnected">
           Not finished: the connection to this answer was lost.

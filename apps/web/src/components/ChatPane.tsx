@@ -4,6 +4,7 @@ import { newChatDraft } from "../chat/draftStore.js";
 import { userItemKey, type ChatItemAnswer } from "../chat/items.js";
 import { itemElementId, type OpenAt } from "../chat/openAt.js";
 import { useConversationChat } from "../chat/useConversationChat.js";
+import { focusedByKeyboard } from "../lib/focus.js";
 import { shortcuts, useShortcut } from "../lib/shortcuts.js";
 import { trpc } from "../trpc.js";
 import { AssistantMessage } from "./AssistantMessage.js";
@@ -130,6 +131,13 @@ export function ChatPane(props: ChatPaneProps) {
     stickToBottom.current = true;
     setAtBottom(true);
   };
+  /**
+   * Regenerate, Retry, Remove and the error bar's buttons leave once pressed (an answer runs, the message or the bar is
+   * gone): the composer is where a keyboard user goes on from (Escape stops from there).
+   */
+  const keepKeyboardFocus = () => {
+    if (focusedByKeyboard()) composer.current?.focus();
+  };
 
   // A message opened from the search shows where it is, not the end of the conversation.
   const revealed = chat.revealed;
@@ -174,6 +182,7 @@ export function ChatPane(props: ChatPaneProps) {
     !chat.busy && conversationId !== null && item.questionId !== null
       ? () => {
           follow();
+          keepKeyboardFocus();
           chat.regenerate(item.questionId!);
         }
       : undefined;
@@ -301,6 +310,7 @@ export function ChatPane(props: ChatPaneProps) {
                     item.last && !chat.busy && conversationId !== null
                       ? () => {
                           follow();
+                          keepKeyboardFocus();
                           chat.regenerate(item.questionId ?? undefined);
                         }
                       : undefined
@@ -318,13 +328,23 @@ export function ChatPane(props: ChatPaneProps) {
                   {excerpt(chat.queueHeld.text)}”, which was not sent. Send it again from the message box, or send the queue
                   without it.
                 </p>
-                <button type="button" className="button button--small" onClick={chat.releaseQueue}>
+                <button
+                  type="button"
+                  className="button button--small"
+                  onClick={() => {
+                    keepKeyboardFocus();
+                    chat.releaseQueue();
+                  }}
+                >
                   Send queue without it
                 </button>
               </div>
             )}
             {chat.queue.map((q) => (
-              <UserMessage key={q.id} text={q.text} queued onUnqueue={() => chat.unqueue(q.id)} />
+              <UserMessage key={q.id} text={q.text} queued onUnqueue={() => {
+                  keepKeyboardFocus();
+                  chat.unqueue(q.id);
+                }} />
             ))}
           </div>
         )}
@@ -350,13 +370,22 @@ export function ChatPane(props: ChatPaneProps) {
                   className="button button--small"
                   onClick={() => {
                     follow(); // a message sent again, an answer asked for again, or followed again
+                    keepKeyboardFocus();
                     chat.actionError?.retry?.();
                   }}
                 >
                   Retry
                 </button>
               )}
-              <button type="button" className="icon-button icon-button--small" onClick={chat.dismissError} aria-label="Dismiss error">
+              <button
+                type="button"
+                className="icon-button icon-button--small"
+                onClick={() => {
+                  keepKeyboardFocus();
+                  chat.dismissError();
+                }}
+                aria-label="Dismiss error"
+              >
                 <Icon name="close" size={16} />
               </button>
             </div>

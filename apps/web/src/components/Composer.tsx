@@ -5,6 +5,7 @@ import { imageFiles } from "../capabilities/images.js";
 import { ThinkControl, type ThinkChoice } from "../capabilities/ThinkControl.js";
 import { draftStore } from "../chat/draftStore.js";
 import { checkLength, formatCount, maxMessageChars, tooLongMessage } from "../lib/limits.js";
+import { focusedByKeyboard } from "../lib/focus.js";
 import { isComposing, shortcuts } from "../lib/shortcuts.js";
 import { Icon } from "./Icon.js";
 import { ModelPicker } from "./ModelPicker.js";
@@ -203,7 +204,11 @@ export function Composer(props: ComposerProps) {
               <button
                 type="button"
                 className="round-button round-button--stop"
-                onClick={onStop}
+                onClick={() => {
+                  // Stop is disabled at once and then gone: the keyboard's focus would fall to <body>. The box is where to go on.
+                  if (focusedByKeyboard()) input.current?.focus();
+                  onStop();
+                }}
                 disabled={stopping || !canStop}
                 aria-label={stopping ? "Stopping…" : "Stop"}
                 aria-keyshortcuts={shortcuts.stop.aria}

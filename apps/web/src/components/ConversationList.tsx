@@ -125,12 +125,17 @@ function ConversationItem({
   });
 
   const renameButton = useRef<HTMLButtonElement>(null);
-  /** A rename ended from the keyboard: focus goes back to Rename, or it falls to <body> and the user loses their place. */
-  const refocus = useRef(false);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  /**
+   * A rename ended from the keyboard, or the delete question was cancelled: focus goes back to the button that started
+   * it, or it falls to <body> and the user loses their place (the dialog is unmounted, not closed, so the browser's own
+   * return of focus never happens).
+   */
+  const refocus = useRef<"rename" | "delete" | null>(null);
   useEffect(() => {
     if (mode !== "view" || !refocus.current) return;
-    refocus.current = false;
-    renameButton.current?.focus();
+    (refocus.current === "rename" ? renameButton : deleteButton).current?.focus();
+    refocus.current = null;
   }, [mode]);
 
   const saveTitle = () => {
@@ -143,7 +148,7 @@ function ConversationItem({
     // Enter and Escape of an IME composition are the IME's: the title is still being typed.
     if (isComposing(e.nativeEvent)) return;
     // Not on blur: focus moved on by itself then, and stays where the user put it.
-    if (e.key === "Enter" || e.key === "Escape") refocus.current = true;
+    if (e.key === "Enter" || e.key === "Escape") refocus.current = "rename";
     if (e.key === "Enter") {
       // Focus goes back to Rename before the key's keypress: without this, that keypress presses Rename again.
       e.preventDefault();
@@ -202,6 +207,7 @@ function ConversationItem({
             <Icon name="pencil" size={15} />
           </button>
           <button
+            ref={deleteButton}
             type="button"
             className="icon-button icon-button--small"
             aria-label={`Delete ${label}`}
@@ -220,6 +226,7 @@ function ConversationItem({
           onConfirm={() => remove.mutate({ conversationId: conversation.id })}
           onCancel={() => {
             remove.reset(); // the next Delete asks afresh, without the last attempt's error
+            refocus.current = "delete";
             setMode("view");
           }}
         />

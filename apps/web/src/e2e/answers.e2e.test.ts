@@ -311,6 +311,38 @@ describe.skipIf(!runBrowserTests)("answers: tools, reasoning, actions, markdown"
     expect(unnamed).toBe(0);
   });
 
+  it("copies code and answers where the page has no Clipboard API (plain HTTP on the local network)", async () => {
+    const page = await e2e.openApp();
+    // 127.0.0.1 is a secure context; http://192.168.1.20:3000 is not, and has no navigator.clipboard. Taken away here
+    // as such a page lacks it, and what the browser copies is recorded from the copy event.
+    await page.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, "clipboard", { configurable: true, get: () => undefined });
+      const copied: string[] = [];
+      (window as unknown as { __copied: string[] }).__copied = copied;
+      document.addEventListener("copy", (e) => {
+        const field = e.target instanceof HTMLTextAreaElement ? e.target : null;
+        copied.push(field ? field.value.slice(field.selectionStart, field.selectionEnd) : String(document.getSelection()));
+      });
+    });
+    await page.reload();
+    expect(await page.evaluate(() => "clipboard" in navigator && navigator.clipboard !== undefined)).toBe(false);
+    await send(page, "Write code in typescript that greets");
+    await waitForAnswerState(page, "stop");
+    const answer = lastAnswer(page);
+    const code = ((await answer.locator("pre").first().textContent()) ?? "").replace(/\n$/, "");
+
+    const copyCode = answer.getByRole("button", { name: "Copy code" }).first();
+    await copyCode.focus();
+    await page.keyboard.press("Enter");
+    await copyCode.filter({ hasText: "Copied" }).waitFor();
+    // The keyboard's focus stays on the button it pressed.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Copy code");
+    await answer.getByRole("button", { name: "Copy", exact: true }).click();
+    await answer.getByRole("status").filter({ hasText: "Copied" }).waitFor();
+    const stored = await e2e.getConversation(await conversationIdOf(page));
+    expect(await page.evaluate(() => (window as unknown as { __copied: string[] }).__copied)).toEqual([code, stored.messages.at(-1)?.content]);
+  });
+
   it("shows on a phone that a long code line scrolls sideways (a fade at the edge) and can wrap instead", async () => {
     for (const look of [mobile, { ...mobile, colorScheme: "dark" as const, name: "mobile dark" }]) {
       const page = await e2e.openApp(look);

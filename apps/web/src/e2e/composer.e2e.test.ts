@@ -18,6 +18,7 @@ import {
   runBrowserTests,
   send,
   startApi,
+  tabTo,
   useE2E,
   waitForAnswerState,
   waitForAnswerText,
@@ -228,6 +229,37 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Hello through a flaky network"]);
   });
 
+  it("says in plain words that a proxy in front of the server is unavailable or busy, and Retry sends the message", async () => {
+    const page = await e2e.openApp();
+    // A reverse proxy's own pages, not the API's JSON: nginx's HTML 503, a plain-text 429, an HTML 413.
+    const pages = [
+      { status: 503, contentType: "text/html", body: "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>" },
+      { status: 429, contentType: "text/plain", body: "Too Many Requests" },
+      { status: 413, contentType: "text/html", body: "<html><body>413 Request Entity Too Large</body></html>" },
+    ];
+    let next = 0;
+    await page.route(/\/trpc\/[^?]*chat\.send/, (route) => {
+      const reply = pages[next++];
+      return reply ? route.fulfill(reply) : route.continue();
+    });
+    const error = page.getByTestId("action-error");
+    await send(page, "Hello through a proxy");
+    await error.filter({ hasText: "The server is unavailable right now. Try again in a moment." }).waitFor();
+    expect(await error.textContent()).not.toMatch(/JSON|Unexpected token/);
+    await error.getByRole("button", { name: "Retry" }).click();
+    await error.filter({ hasText: "The server is busy: too many requests." }).waitFor();
+    expect(await error.textContent()).not.toMatch(/JSON|Unexpected token/);
+    await error.getByRole("button", { name: "Retry" }).click();
+    // Too large is refused again whatever the user does: no Retry.
+    await error.filter({ hasText: "This is too large for the server to accept." }).waitFor();
+    expect(await error.getByRole("button", { name: "Retry" }).count()).toBe(0);
+    await composerShows(page, "Hello through a proxy");
+    await page.press("#composer-input", "Enter");
+    await waitForAnswerState(page, "stop");
+    const stored = await e2e.getConversation(await conversationIdOf(page));
+    expect(stored.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Hello through a proxy"]);
+  });
+
   for (const look of looks) {
     it(`folds a very long message behind "Show more" (${look.name})`, async () => {
       const page = await e2e.openApp(look);
@@ -279,6 +311,22 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     expect(await answerText(page)).toContain("demo");
     const users = await page.locator('[data-testid="user-message"]').allTextContents();
     expect(users.map((u) => u.replace(/Edit$/, ""))).toEqual(["Answer this first-of-two", "Hello again"]);
+  });
+
+  it("keeps the keyboard focus in the message box when a queued message is removed from the keyboard", async () => {
+    const page = await e2e.openApp();
+    const stream = e2e.sim.control({ lastUserIncludes: "remove-queued" });
+    await send(page, "Answer this remove-queued");
+    await stream.connected;
+    await send(page, "Never mind this one");
+    const queued = page.locator('[data-testid="queued-message"]');
+    await queued.waitFor();
+    await tabTo(page, "Remove queued message");
+    await page.keyboard.press("Enter");
+    await queued.waitFor({ state: "detached" });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("composer-input");
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
   });
 
   it("keeps what the user types while a new chat's first message is on its way: the box, and a follow-up queued", async () => {

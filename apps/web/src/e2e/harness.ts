@@ -183,6 +183,15 @@ export async function conversationIdOf(page: Page): Promise<string> {
 
 export const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
 
+/** Presses Tab until the focus is on the control with this accessible label (as a keyboard user gets there). */
+export async function tabTo(page: Page, label: string, maxPresses = 60): Promise<void> {
+  for (let i = 0; i < maxPresses; i++) {
+    if ((await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))) === label) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`Tab never reached "${label}"`);
+}
+
 /** Picks a model in the model menu next to the composer. */
 export async function chooseModel(page: Page, name: string): Promise<void> {
   await page.getByRole("button", { name: /^Model/ }).click();

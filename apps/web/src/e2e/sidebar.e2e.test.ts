@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { box, conversationIdOf, desktop, looks, mobile, runBrowserTests, send, snap, useE2E, waitForAnswerState, type Look } from "./harness.js";
+import { box, conversationIdOf, desktop, looks, mobile, runBrowserTests, send, snap, tabTo, useE2E, waitForAnswerState, type Look } from "./harness.js";
 
 const e2e = useE2E({ tokenDelayMs: 5 });
 
@@ -129,6 +129,26 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
       expect(await item(page, long).getByRole("button").first().getAttribute("title")).toContain(long);
     });
   }
+
+  it("gives the focus back to Delete when the delete question is cancelled from the keyboard", async () => {
+    const title = "Keyboard delete cancel";
+    const id = await createConversation("Hello keyboard delete");
+    await e2e.renameConversation(id, title);
+    const page = await e2e.openApp();
+    await item(page, title).waitFor();
+    await page.getByRole("button", { name: "New chat" }).first().focus();
+    await tabTo(page, `Delete ${title}`);
+    const dialog = page.getByRole("dialog", { name: "Delete this chat?" });
+    for (const cancel of ["Escape", "Enter"]) {
+      await page.keyboard.press("Enter");
+      await dialog.waitFor();
+      // Escape, or Enter on Cancel (where the focus starts).
+      await page.keyboard.press(cancel);
+      await dialog.waitFor({ state: "detached" });
+      expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe(`Delete ${title}`);
+    }
+    expect((await e2e.getConversation(id)).title).toBe(title);
+  });
 
   it("searches conversation titles and messages and says when nothing matches", async () => {
     await createConversation("Weather on Mars (searchable)");

@@ -14,6 +14,7 @@ import {
   normalize,
   runBrowserTests,
   send,
+  tabTo,
   useE2E,
   waitForAnswerState,
   waitForAnswerText,
@@ -329,6 +330,19 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     const stored = await e2e.getConversation(await conversationIdOf(page));
     const storedAnswer = stored.messages.filter((m) => m.role === "assistant").at(-1)?.content ?? "";
     expect(normalize(storedAnswer)).toBe(normalize(partial));
+  });
+
+  it("stops with the Stop button from the keyboard and leaves the focus in the message box, not on the page's body", async () => {
+    const page = await e2e.openApp();
+    const stream = e2e.sim.control({ lastUserIncludes: "keyboard-stop" });
+    await send(page, "Keep going keyboard-stop");
+    await stream.connected;
+    await stream.push({ content: "Going" });
+    await waitForAnswerText(page, "Going");
+    await tabTo(page, "Stop");
+    await page.keyboard.press("Enter");
+    await waitForAnswerState(page, "cancelled");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("composer-input");
   });
 
   it("stops with Escape, wherever focus is in the chat", async () => {

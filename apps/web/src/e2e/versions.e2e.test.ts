@@ -284,6 +284,29 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     expect(await focused()).toBe("Next version of this message");
   });
 
+  it("keeps the keyboard focus in the page after Regenerate from the keyboard: the composer has it, not the body", async () => {
+    const page = await e2e.openApp();
+    await send(page, "#regenerate by keyboard");
+    await waitForAnswers(page, [/to #regenerate by keyboard/]);
+    const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName);
+
+    // Tab from Copy to Regenerate, as a keyboard user gets there; Regenerate (and its row) leave while the answer runs.
+    await lastAnswer(page).getByRole("button", { name: "Copy" }).focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Regenerate");
+    await page.keyboard.press("Enter");
+    await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
+    await waitForAnswerState(page, "stop");
+    expect(await focused()).toBe("composer-input");
+
+    // A click (a tap on a phone) leaves the focus alone: the phone's keyboard does not open for it.
+    await page.locator("body").click({ position: { x: 5, y: 5 } });
+    await lastAnswer(page).getByRole("button", { name: "Regenerate" }).click();
+    await count(lastAnswer(page)).filter({ hasText: "3 / 3" }).waitFor();
+    await waitForAnswerState(page, "stop");
+    expect(await focused()).not.toBe("composer-input");
+  });
+
   it("works the conversation menu from the keyboard: opening it focuses its first item, arrows move, Escape goes back", async () => {
     const page = await e2e.openApp();
     await send(page, "#menu by keyboard");

@@ -10,6 +10,36 @@ export interface DescribedError {
   retryable: boolean;
 }
 
+/**
+ * A response that is not the API's: a proxy or load balancer in front of it answered with its own page (nginx's HTML
+ * "502 Bad Gateway", a plain "Too Many Requests"). Thrown by `checkedFetch` so the user reads what happened, not
+ * "Unexpected token '<' … is not valid JSON" from parsing that page.
+ */
+export class HttpStatusError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+    this.name = "HttpStatusError";
+  }
+}
+
+/** `fetch` for the tRPC links: an error response that is not JSON becomes an HttpStatusError. */
+export const checkedFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const response = await fetch(input, init);
+  if (response.ok || /\bjson\b/i.test(response.headers.get("content-type") ?? "")) return response;
+  void response.body?.cancel().catch(() => undefined);
+  throw new HttpStatusError(response.status);
+};
+
+/** What a bare HTTP status means to the person, and whether asking again can help. */
+function describeStatus(status: number): Pick<DescribedError, "title" | "retryable"> {
+  if (status === 429) return { title: "The server is busy: too many requests. Try again in a moment.", retryable: true };
+  if (status === 413) return { title: "This is too large for the server to accept.", retryable: false };
+  if (status === 401 || status === 403) return { title: "The server refused access.", retryable: false };
+  if (status === 502 || status === 503 || status === 504) return { title: "The server is unavailable right now. Try again in a moment.", retryable: true };
+  if (status >= 500) return { title: "The server ran into a problem. Try again in a moment.", retryable: true };
+  return { title: "The server refused the request.", retryable: false };
+}
+
 function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && (errorCodes as readonly string[]).includes(value);
 }
@@ -21,6 +51,9 @@ export function describeError(error: unknown): DescribedError {
   const code = isErrorCode(appCode) ? appCode : null;
   const detail = error instanceof Error ? error.message : String(error);
   if (code) return { code, title: errorCodeMessages[code], detail, retryable: isRetryable(code) };
+  // tRPC wraps what the fetch threw (TRPCClientError.from keeps it as the cause).
+  const cause = error instanceof HttpStatusError ? error : error instanceof Error && error.cause instanceof HttpStatusError ? error.cause : null;
+  if (cause) return { code: null, ...describeStatus(cause.status), detail: cause.message };
   if (/fetch|network/i.test(detail)) {
     return { code: null, title: "The server is not reachable.", detail, retryable: true };
   }

@@ -5,7 +5,7 @@ import { createOllamaModel, executeTool, runChat, toolResultContent, type ChatEv
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMcpHub, type McpHub } from "./hub.js";
-import { configOf, everythingServer } from "./test-support/servers.js";
+import { configOf, everythingServer, toolNamed } from "./test-support/servers.js";
 
 const signal = new AbortController().signal;
 const hubs: McpHub[] = [];
@@ -18,12 +18,6 @@ async function startHub(...args: Parameters<typeof createMcpHub>): Promise<McpHu
   hubs.push(hub);
   await hub.ready();
   return hub;
-}
-
-function toolNamed(hub: McpHub, name: string) {
-  const tool = hub.tools().find((t) => t.name === name);
-  if (!tool) throw new Error(`no tool ${name} among ${hub.tools().map((t) => t.name).join(", ")}`);
-  return tool;
 }
 
 describe("hub with server-everything (stdio)", () => {

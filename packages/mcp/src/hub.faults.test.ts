@@ -3,7 +3,7 @@ import { ChatError, executeTool, toolSpec, validateToolCall } from "@streamchat/
 import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMcpHub, type McpHub, type McpHubOptions } from "./hub.js";
-import { configOf, everythingServer, faultServer, faultServerPath, recordingLogger, until } from "./test-support/servers.js";
+import { configOf, everythingServer, faultServer, faultServerPath, recordingLogger, until, toolNamed } from "./test-support/servers.js";
 import type { McpServerConfig } from "./config.js";
 
 const signal = new AbortController().signal;
@@ -18,12 +18,6 @@ async function startHub(servers: Record<string, McpServerConfig>, options: McpHu
   hubs.push(hub);
   await hub.ready();
   return { hub, log };
-}
-
-function toolNamed(hub: McpHub, name: string) {
-  const tool = hub.tools().find((t) => t.name === name);
-  if (!tool) throw new Error(`no tool ${name} among ${hub.tools().map((t) => t.name).join(", ")}`);
-  return tool;
 }
 
 const stateOf = (hub: McpHub, server: string) => hub.status().find((s) => s.name === server);

@@ -4,7 +4,7 @@ import { executeTool } from "@streamchat/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createMcpHub, type McpHub } from "./hub.js";
-import { configOf, recordingLogger, startHttpMcpServer, until, type HttpMcpServer } from "./test-support/servers.js";
+import { configOf, recordingLogger, startHttpMcpServer, until, type HttpMcpServer, toolNamed } from "./test-support/servers.js";
 
 const signal = new AbortController().signal;
 const cleanups: Array<() => Promise<void>> = [];
@@ -48,12 +48,6 @@ async function startHub(url: string, options: Parameters<typeof createMcpHub>[1]
   cleanups.push(() => hub.close());
   await hub.ready();
   return hub;
-}
-
-function toolNamed(hub: McpHub, name: string) {
-  const tool = hub.tools().find((t) => t.name === name);
-  if (!tool) throw new Error(`no tool ${name} among ${hub.tools().map((t) => t.name).join(", ")}`);
-  return tool;
 }
 
 describe("hub with a Streamable HTTP server", () => {

@@ -115,18 +115,23 @@ function expectNoReplicaTakenForDead(...replicas: ChildApi[]): void {
   for (const replica of replicas) expect(replica.output()).not.toContain("closed runs of a process that is gone");
 }
 
+/** Two replicas on the private cluster (started once) and an answer the test controls, started on A. */
+async function answerOnA(name: string) {
+  cluster ??= await startPrivateCluster();
+  const data = postgresDataAt(cluster.url, dir);
+  const [a, b] = await Promise.all([replica(data), replica(data)]);
+  const tag = `[cluster-pg-${name}:${process.pid}]`;
+  const control = sim.control({ lastUserIncludes: tag });
+  const { runId, conversationId } = await makeClient(a.url, alice).chat.send.mutate({ message: `${tag} go` });
+  return { a, b, data, tag, control, runId, conversationId };
+}
+
 describe.skipIf(skipReason)("PostgreSQL restarted under two replicas", () => {
   it(
     "an answer on A streamed on B goes on through the restart: each event once and in order on B, stored once, no replica taken for dead",
     { timeout: 180_000 },
     async () => {
-      cluster ??= await startPrivateCluster();
-      const data = postgresDataAt(cluster.url, dir);
-      const [a, b] = await Promise.all([replica(data), replica(data)]);
-      const onA = makeClient(a.url, alice);
-      const tag = `[cluster-pg-restart:${process.pid}]`;
-      const control = sim.control({ lastUserIncludes: tag });
-      const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
+      const { a, b, data, tag, control, runId, conversationId } = await answerOnA("restart");
       await control.connected;
       await control.push({ content: "before " });
       const sub = rawSubscribe(b.url, eventsPath(runId), asAlice);
@@ -161,14 +166,8 @@ describe.skipIf(skipReason)("PostgreSQL restarted under two replicas", () => {
     "Stop pressed on B while PostgreSQL restarts reaches A (the run's live stream says whose it is); the end waits for the database and is stored once, B gets it without an error",
     { timeout: 180_000 },
     async () => {
-      cluster ??= await startPrivateCluster();
-      const data = postgresDataAt(cluster.url, dir);
-      const [a, b] = await Promise.all([replica(data), replica(data)]);
-      const onA = makeClient(a.url, alice);
+      const { a, b, data, tag, control, runId, conversationId } = await answerOnA("stop");
       const onB = makeClient(b.url, alice);
-      const tag = `[cluster-pg-stop:${process.pid}]`;
-      const control = sim.control({ lastUserIncludes: tag });
-      const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
       const request = await control.connected;
       await control.push({ content: "partial" });
       const sub = rawSubscribe(b.url, eventsPath(runId), asAlice);

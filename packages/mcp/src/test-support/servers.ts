@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { McpConfig, McpServerConfig } from "../config.js";
+import type { McpHub } from "../hub.js";
 import type { McpLogger } from "../types.js";
 
 /** `node <server-everything>/dist/index.js stdio`: the reference server from npm. */
@@ -19,6 +20,13 @@ export const faultServerPath = fileURLToPath(new URL("./fault-server.ts", import
 /** The misbehaving stdio server of fault-server.ts, run by Node itself (it strips the types). */
 export function faultServer(flags: string[] = [], extra: Partial<McpServerConfig> = {}): McpServerConfig {
   return { command: process.execPath, args: [faultServerPath, ...flags], env: {}, requireApproval: false, enabled: true, ...extra } as McpServerConfig;
+}
+
+/** The hub's tool of that name (as offered: `<server>__<tool>`), or a failure listing what it offers. */
+export function toolNamed(hub: McpHub, name: string) {
+  const tool = hub.tools().find((t) => t.name === name);
+  if (!tool) throw new Error(`no tool ${name} among ${hub.tools().map((t) => t.name).join(", ")}`);
+  return tool;
 }
 
 export function configOf(servers: Record<string, McpServerConfig>): McpConfig {

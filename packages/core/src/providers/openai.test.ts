@@ -561,7 +561,8 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     ["body.reasoning_effort: Extra inputs are not permitted", 422], // a strict FastAPI proxy
   ] as const)("a think level the server refuses (%j, %i) is model_unsupported naming thinking, not bad_request, and not retried", async (message, status) => {
     const server = await startHttpServer((req, res) => {
-      if ("reasoning_effort" in (req.body as object)) {
+      // A run reads the model's capabilities first (a GET, no body).
+      if (typeof req.body === "object" && req.body !== null && "reasoning_effort" in req.body) {
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { message, type: "invalid_request_error", param: "reasoning_effort" } }));
       } else {

@@ -1,7 +1,7 @@
 import { errorCodeMessages } from "@streamchat/core/browser";
 import { TRPCClientError } from "@trpc/client";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { checkedFetch, describeError, HttpStatusError } from "./errors.js";
+import { checkedFetch, describeError, HttpStatusError, httpStatusOf, retryQuery } from "./errors.js";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -58,5 +58,25 @@ describe("describeError", () => {
     const json = new Response(JSON.stringify({ error: { message: "x" } }), { status: 429, headers: { "content-type": "application/json" } });
     vi.stubGlobal("fetch", async () => json);
     expect(await checkedFetch("/trpc/chat.send")).toBe(json);
+  });
+});
+
+describe("httpStatusOf", () => {
+  it("reads the API's status and a proxy page's, so a data load does not retry a 4xx either way", () => {
+    expect(httpStatusOf(Object.assign(new Error("x"), { data: { httpStatus: 404 } }))).toBe(404);
+    expect(httpStatusOf(TRPCClientError.from(new HttpStatusError(413)))).toBe(413);
+    expect(httpStatusOf(new HttpStatusError(502))).toBe(502);
+    expect(httpStatusOf(new Error("fetch failed"))).toBeNull();
+    expect(httpStatusOf(null)).toBeNull();
+  });
+});
+
+describe("retryQuery", () => {
+  it("retries a data load at most twice, and never a 4xx of the API or of a proxy's page", () => {
+    const network = new Error("fetch failed");
+    expect([0, 1, 2].map((failures) => retryQuery(failures, network))).toEqual([true, true, false]);
+    expect(retryQuery(0, Object.assign(new Error("x"), { data: { httpStatus: 401 } }))).toBe(false);
+    expect(retryQuery(0, TRPCClientError.from(new HttpStatusError(413)))).toBe(false);
+    expect(retryQuery(0, TRPCClientError.from(new HttpStatusError(503)))).toBe(true);
   });
 });

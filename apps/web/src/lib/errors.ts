@@ -30,6 +30,28 @@ export const checkedFetch = async (input: RequestInfo | URL, init?: RequestInit)
   throw new HttpStatusError(response.status);
 };
 
+/** The HttpStatusError behind `error`: itself, or the cause tRPC wrapped it in (TRPCClientError.from keeps it). */
+function httpStatusErrorIn(error: unknown): HttpStatusError | null {
+  if (error instanceof HttpStatusError) return error;
+  return error instanceof Error && error.cause instanceof HttpStatusError ? error.cause : null;
+}
+
+/** The HTTP status a failed call got: the API's (tRPC's `data.httpStatus`) or a proxy's own page's; null for none. */
+export function httpStatusOf(error: unknown): number | null {
+  const status = (error as { data?: { httpStatus?: unknown } } | null)?.data?.httpStatus;
+  if (typeof status === "number") return status;
+  return httpStatusErrorIn(error)?.status ?? null;
+}
+
+/**
+ * React Query's retry of a data load: at most twice, and never a 4xx (unauthorized, not found, bad input, a proxy's
+ * "too large"), from the API or from a proxy's own page, which asking again will not change.
+ */
+export function retryQuery(failures: number, error: unknown): boolean {
+  const status = httpStatusOf(error);
+  return !(status !== null && status >= 400 && status < 500) && failures < 2;
+}
+
 /** What a bare HTTP status means to the person, and whether asking again can help. */
 function describeStatus(status: number): Pick<DescribedError, "title" | "retryable"> {
   if (status === 429) return { title: "The server is busy: too many requests. Try again in a moment.", retryable: true };
@@ -51,8 +73,7 @@ export function describeError(error: unknown): DescribedError {
   const code = isErrorCode(appCode) ? appCode : null;
   const detail = error instanceof Error ? error.message : String(error);
   if (code) return { code, title: errorCodeMessages[code], detail, retryable: isRetryable(code) };
-  // tRPC wraps what the fetch threw (TRPCClientError.from keeps it as the cause).
-  const cause = error instanceof HttpStatusError ? error : error instanceof Error && error.cause instanceof HttpStatusError ? error.cause : null;
+  const cause = httpStatusErrorIn(error);
   if (cause) return { code: null, ...describeStatus(cause.status), detail: cause.message };
   if (/fetch|network/i.test(detail)) {
     return { code: null, title: "The server is not reachable.", detail, retryable: true };

@@ -111,6 +111,13 @@ describe("usage and context lines", () => {
     );
   });
 
+  it("always says when the model answers without tools it refused", () => {
+    const refused: ChatEvent = { type: "status", ...base, phase: "thinking", message: '"gemma" does not support tools: answering without them.', unsupportedFeature: "tools" };
+    const quiet = capture();
+    quiet.printer.handle(refused);
+    expect(quiet.out.stderr).toBe('("gemma" does not support tools: answering without them.)\n');
+  });
+
   it("always says when older messages were left out; loading and usage lines only when asked", () => {
     const trimmed: ChatEvent = { type: "status", ...base, phase: "thinking", message: "2 older messages were left out to fit the context window.", contextTrimmed: { droppedMessages: 2 } };
     const loading: ChatEvent = { type: "status", ...base, phase: "loading-model", message: "Loading demo…" };

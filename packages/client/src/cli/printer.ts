@@ -101,8 +101,9 @@ export class EventPrinter {
     }
     switch (event.type) {
       case "status":
-        // Left-out history is always said: an answer that forgot the start of the conversation should not surprise.
-        if (event.contextTrimmed) this.stderrLine(this.dim(`(${event.message})`) + "\n");
+        // Left-out history and left-out tools are always said: an answer that forgot the start of the conversation, or
+        // that could not use a tool it was asked to, should not surprise.
+        if (event.contextTrimmed || event.unsupportedFeature) this.stderrLine(this.dim(`(${event.message})`) + "\n");
         else if (event.phase === "loading-model" && this.opts.usage) this.stderrLine(this.dim(event.message) + "\n");
         break;
       case "run-start":

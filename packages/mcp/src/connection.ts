@@ -11,6 +11,7 @@ import { InputSchemaCompiler, type InputSchemaCheck, type ToolArgs } from "./sch
 import { watchedFetch } from "./http-stream-watch.js";
 import { StdioProcessTransport, serverEnvironment } from "./stdio-transport.js";
 import type { McpLogger, McpServerState, McpServerStatus, RestartPolicy } from "./types.js";
+import { isRecord } from "./records.js";
 
 /** One tool of a server's last listing. */
 export interface ListedTool {
@@ -499,8 +500,4 @@ function describeHttpStatus(error: StreamableHTTPError): string {
 
 function bounded(text: string): string {
   return text.length <= maxReasonChars ? text : `${text.slice(0, maxReasonChars - 1)}…`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,6 @@
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { createParser } from "eventsource-parser";
+import { isRecord } from "./records.js";
 
 export type RequestId = string | number;
 
@@ -105,8 +106,4 @@ function parseMessages(text: string): Array<Record<string, unknown>> {
 
 function isId(value: unknown): value is RequestId {
   return typeof value === "string" || typeof value === "number";
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

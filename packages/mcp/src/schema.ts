@@ -3,6 +3,7 @@ import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { z } from "zod";
+import { isRecord } from "./records.js";
 
 // ajv-formats is CommonJS: its function is module.exports, and also module.exports.default (what TS sees).
 const addFormats = formatsModule.default;
@@ -108,14 +109,14 @@ export function modelSchema(inputSchema: Record<string, unknown>): Record<string
   for (const [key, value] of Object.entries(inputSchema)) {
     if (!(refusedAtTop as readonly string[]).includes(key)) rest[key] = value;
   }
-  const properties: Record<string, unknown> = { ...(isObject(rest["properties"]) ? rest["properties"] : {}) };
+  const properties: Record<string, unknown> = { ...(isRecord(rest["properties"]) ? rest["properties"] : {}) };
   const required = new Set(Array.isArray(rest["required"]) ? rest["required"].filter((r): r is string => typeof r === "string") : []);
   for (const keyword of ["allOf", "anyOf", "oneOf"] as const) {
     const variants = inputSchema[keyword];
     if (!Array.isArray(variants)) continue;
     for (const variant of variants) {
-      if (!isObject(variant)) continue;
-      if (isObject(variant["properties"])) {
+      if (!isRecord(variant)) continue;
+      if (isRecord(variant["properties"])) {
         for (const [name, schema] of Object.entries(variant["properties"])) if (!(name in properties)) properties[name] = schema;
       }
       // Every variant of allOf applies: what one requires is required. Of anyOf/oneOf only one does.
@@ -127,8 +128,4 @@ export function modelSchema(inputSchema: Record<string, unknown>): Record<string
   const schema: Record<string, unknown> = { ...rest, properties };
   if (required.size > 0) schema["required"] = [...required];
   return schema;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,13 +1,11 @@
-import type { ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
-import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { freshTestData, type TestData } from "../test-support/backend.js";
+import type { TestData } from "../test-support/backend.js";
 import { clusterSkipReason } from "../test-support/cluster-mode.js";
 import { eventually, makeClient, tokenText, type Received } from "../test-support/harness.js";
-import { startRedisServer, stopRedisServer } from "../test-support/redis-server.js";
-import { closedPort, eventsPath, rawSubscribe, spawnApi, tempDir, type ChildApi, type RawSubscription } from "../test-support/reliability.js";
+import { stopRedisServer as stopRedis } from "../test-support/redis-server.js";
+import { closedPort, eventsPath, rawSubscribe, type ChildApi, type RawSubscription } from "../test-support/reliability.js";
+import { replicaBed } from "../test-support/replica-bed.js";
 
 /**
  * Cluster mode (REDIS_URL + DATABASE_URL), two replicas: the window between an event's XADD to the run's Redis
@@ -32,62 +30,23 @@ import { closedPort, eventsPath, rawSubscribe, spawnApi, tempDir, type ChildApi,
 
 const skipReason = clusterSkipReason("cluster-commit-window");
 
-let sim: Simulator;
-let dir: string;
-const children: ChildApi[] = [];
-const closers: Array<() => Promise<void>> = [];
-const redisServers: ChildProcess[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ tokenDelayMs: 1 });
-  dir = tempDir();
+const bed = replicaBed({
+  GENERATE_TITLES: "0",
+  // One event per model chunk: the test counts events.
+  COALESCE_TOKENS: "0",
 });
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill("SIGKILL");
-  for (const close of closers.splice(0)) await close();
-  for (const server of redisServers.splice(0)) await stopRedis(server);
-});
-afterAll(async () => {
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function replica(data: TestData, env: Record<string, string>): Promise<ChildApi> {
-  const child = await spawnApi({
-    CHAT_PROVIDER: "ollama",
-    OLLAMA_HOST: sim.url,
-    CHAT_MODEL: "demo",
-    LOG_LEVEL: "info",
-    GENERATE_TITLES: "0",
-    // One event per model chunk: the test counts events.
-    COALESCE_TOKENS: "0",
-    ...data.env,
-    ...env,
-  });
-  children.push(child);
-  return child;
-}
-
-/** A redis-server of the test's own (it kills and restarts it); stopped after each test. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const server = await startRedisServer(dir, port);
-  redisServers.push(server);
-  return server;
-}
-
-const stopRedis = stopRedisServer;
 
 /** Core's TCP relay, closed after each test. */
 async function relay(targetUrl: string): Promise<TcpRelay> {
   const started = await startTcpRelay(targetUrl);
-  closers.push(() => started.close());
+  bed.afterTest(() => started.close());
   return started;
 }
 
 /** A run started on replica A, its model answer held by the simulator (`control`) until the test pushes tokens. */
 async function runOnA(a: ChildApi, n: number) {
   const tag = `[commit-window:${process.pid}:${n}]`;
-  const control = sim.control({ lastUserIncludes: tag });
+  const control = bed.sim.control({ lastUserIncludes: tag });
   const { runId, conversationId } = await makeClient(a.url).chat.send.mutate({ message: `${tag} go` });
   await control.connected;
   return { runId, conversationId, control };
@@ -96,7 +55,7 @@ async function runOnA(a: ChildApi, n: number) {
 /** The shared database (a store of the test's own), once it has committed what `follower` received so far. */
 async function committedUpTo(data: TestData, runId: string, follower: RawSubscription) {
   const store = await data.openStore();
-  closers.push(() => store.close());
+  bed.afterTest(() => store.close());
   await eventually(async () => (await store.lastSeq(runId)) === Number(follower.received.at(-1)?.id), "the first token committed", 30_000);
   return { store, committed: await store.lastSeq(runId) };
 }
@@ -113,10 +72,10 @@ function expectWhole(received: Received[], from = 0) {
 
 describe.skipIf(skipReason)("a follower on another replica inside the window between Redis and the database commit", () => {
   it("joins while the stream has events the log has not committed: from the start and from a Last-Event-ID, each id once and in order", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const database = await relay(data.url ?? "");
     const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
-    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
+    const [a, b] = await Promise.all([bed.replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), bed.replica(data, { REDIS_URL: redisUrl })]);
     const { runId, control } = await runOnA(a, 1);
     const first = rawSubscribe(b.url, eventsPath(runId));
     let text = "";
@@ -162,14 +121,14 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
   });
 
   it("Redis restarts inside the window (the stream loses events the log has not committed yet): a follower that joins after waits for the log instead of skipping them", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const database = await relay(data.url ?? "");
     const port = await closedPort();
-    let redis = await startRedis(port);
+    let redis = await bed.redisServer(port);
     const redisUrl = `redis://127.0.0.1:${port}`;
     // B's commands go through a relay that counts its reads of the run's stream.
     const counted = await relay(redisUrl);
-    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: counted.url })]);
+    const [a, b] = await Promise.all([bed.replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), bed.replica(data, { REDIS_URL: counted.url })]);
     const { runId, control } = await runOnA(a, 2);
     const first = rawSubscribe(b.url, eventsPath(runId));
     let text = "";
@@ -190,7 +149,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     const reconnectsA = lines(a, '"role":"commands"', "connected to Redis again");
     const readerBackB = lines(b, "the blocking Redis stream reader is back");
     await stopRedis(redis);
-    redis = await startRedis(port);
+    redis = await bed.redisServer(port);
     await eventually(() => lines(a, '"role":"commands"', "connected to Redis again") > reconnectsA, "A's commands connection back", 30_000);
     await eventually(() => lines(b, "the blocking Redis stream reader is back") > readerBackB, "B's stream reader back", 30_000);
     for (const word of ["d ", "e "]) await push(word);
@@ -216,11 +175,11 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     expect(late.received.map((r) => [r.id, r.event])).toEqual(first.received.map((r) => [r.id, r.event]));
   });
   it("the owner loses Redis for a moment (Redis keeps its data): events it could not add are missing from the stream, and a follower that joins after the end still gets them, from the log", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const database = await relay(data.url ?? "");
     const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
     const toRedis = await relay(redisUrl);
-    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: toRedis.url }), replica(data, { REDIS_URL: redisUrl })]);
+    const [a, b] = await Promise.all([bed.replica(data, { DATABASE_URL: database.url, REDIS_URL: toRedis.url }), bed.replica(data, { REDIS_URL: redisUrl })]);
     const { runId, control } = await runOnA(a, 3);
     const first = rawSubscribe(b.url, eventsPath(runId));
     for (const word of ["a ", "b "]) {
@@ -243,7 +202,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
 
     expect(await first.ended).toBe("return");
     const store = await data.openStore();
-    closers.push(() => store.close());
+    bed.afterTest(() => store.close());
     const logged = await store.readEvents(runId);
     expect(logged.at(-1)?.event).toMatchObject({ type: "done", reason: "error" });
     expect(logged.map((e) => e.event.type === "token" ? e.event.text : "").join("")).toBe("a b c ");
@@ -255,10 +214,10 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     expect(late.received.map((r) => [r.id, r.event])).toEqual(asLogged);
   });
   it("SIGKILL of the owner inside the window: B closes the run above every id the stream had; its followers and a client resuming on B from an id only the stream had get error + done once", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const database = await relay(data.url ?? "");
     const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
-    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
+    const [a, b] = await Promise.all([bed.replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), bed.replica(data, { REDIS_URL: redisUrl })]);
     const { runId, conversationId, control } = await runOnA(a, 4);
     const first = rawSubscribe(b.url, eventsPath(runId));
     const push = async (word: string) => {
@@ -297,11 +256,11 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
   });
 
   it("the follower's replica loses Redis inside the window (the owner keeps streaming): its followers read the database meanwhile, then go live again, each id once and in order", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const database = await relay(data.url ?? "");
     const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"] ?? "";
     const toRedis = await relay(redisUrl);
-    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: toRedis.url })]);
+    const [a, b] = await Promise.all([bed.replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), bed.replica(data, { REDIS_URL: toRedis.url })]);
     const { runId, control } = await runOnA(a, 5);
     const onB = rawSubscribe(b.url, eventsPath(runId));
     // A follower on A too: it tells the test when A has streamed a token.
@@ -336,12 +295,12 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     expect(onB.received.map((r) => [r.id, r.event])).toEqual(onOwner.received.map((r) => [r.id, r.event]));
   });
   it("Redis restarts inside the window and then the owner is SIGKILLed: a follower that joins after the end gets what the stream kept, then error + done", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const database = await relay(data.url ?? "");
     const port = await closedPort();
-    let redis = await startRedis(port);
+    let redis = await bed.redisServer(port);
     const redisUrl = `redis://127.0.0.1:${port}`;
-    const [a, b] = await Promise.all([replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
+    const [a, b] = await Promise.all([bed.replica(data, { DATABASE_URL: database.url, REDIS_URL: redisUrl }), bed.replica(data, { REDIS_URL: redisUrl })]);
     const { runId, control } = await runOnA(a, 6);
     const first = rawSubscribe(b.url, eventsPath(runId));
     const push = async (word: string) => {
@@ -354,7 +313,7 @@ describe.skipIf(skipReason)("a follower on another replica inside the window bet
     await push("b ");
     const reconnectsA = lines(a, '"role":"commands"', "connected to Redis again");
     await stopRedis(redis);
-    redis = await startRedis(port);
+    redis = await bed.redisServer(port);
     await eventually(() => lines(a, '"role":"commands"', "connected to Redis again") > reconnectsA, "A's commands connection back", 30_000);
     await push("c ");
     // "b" was in the lost stream and in A's uncommitted batch only: it dies with A.

@@ -1,12 +1,10 @@
-import { rmSync } from "node:fs";
-import { TRPCClientError } from "@trpc/client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { afterAll, describe, expect, it } from "vitest";
 import { startPrivateCluster, type PrivateCluster } from "@streamchat/store/test-support";
 import { postgresDataAt, type TestData } from "../test-support/backend.js";
 import { clusterSkipReason, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { eventually, makeClient, tokenText } from "../test-support/harness.js";
-import { eventsPath, rawSubscribe, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
+import { eventsPath, rawSubscribe, type ChildApi } from "../test-support/reliability.js";
+import { replicaBed, trpcFailure as failure } from "../test-support/replica-bed.js";
 
 /**
  * Cluster mode (REDIS_URL + DATABASE_URL) with PostgreSQL killed (immediate shutdown, as in a crash) and restarted
@@ -20,47 +18,25 @@ import { eventsPath, rawSubscribe, spawnApi, tempDir, type ChildApi } from "../t
 
 const skipReason = clusterSkipReason("cluster-database-restart");
 
-let sim: Simulator;
-let dir: string;
-let cluster: PrivateCluster | undefined;
-const children: ChildApi[] = [];
+const alice = "alice-token-12345";
+const bob = "bob-token-12345";
 
-beforeAll(async () => {
-  sim = await startSimulator({ tokenDelayMs: 1 });
-  dir = tempDir();
+const bed = replicaBed({
+  GENERATE_TITLES: "0",
+  // One event per model chunk: the test compares ids.
+  COALESCE_TOKENS: "0",
+  REDIS_URL: redisUrl ?? "",
+  AUTH_TOKENS: `alice:${alice},bob:${bob}`,
 });
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill("SIGKILL");
-});
+let cluster: PrivateCluster | undefined;
 afterAll(async () => {
   await cluster?.destroy();
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
 }, 60_000);
-
-async function replica(data: TestData): Promise<ChildApi> {
-  const child = await spawnApi({
-    CHAT_PROVIDER: "ollama",
-    OLLAMA_HOST: sim.url,
-    CHAT_MODEL: "demo",
-    LOG_LEVEL: "info",
-    GENERATE_TITLES: "0",
-    // One event per model chunk: the test compares ids.
-    COALESCE_TOKENS: "0",
-    REDIS_URL: redisUrl ?? "",
-    AUTH_TOKENS: `alice:${alice},bob:${bob}`,
-    ...data.env,
-  });
-  children.push(child);
-  return child;
-}
 
 async function healthz(url: string): Promise<number> {
   return (await fetch(`${url}/healthz`)).status;
 }
 
-const alice = "alice-token-12345";
-const bob = "bob-token-12345";
 const asAlice = { headers: { authorization: `Bearer ${alice}` } };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -101,16 +77,6 @@ async function expectStreamedOnceAndStored(sub: ReturnType<typeof rawSubscribe>,
   }
 }
 
-/** The tRPC error a call failed with (its data: code, httpStatus, appCode). */
-async function failure(promise: Promise<unknown>): Promise<{ code?: string; httpStatus?: number }> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  return (error as TRPCClientError<never>).data as unknown as { code?: string; httpStatus?: number };
-}
-
 function expectNoReplicaTakenForDead(...replicas: ChildApi[]): void {
   for (const replica of replicas) expect(replica.output()).not.toContain("closed runs of a process that is gone");
 }
@@ -118,10 +84,10 @@ function expectNoReplicaTakenForDead(...replicas: ChildApi[]): void {
 /** Two replicas on the private cluster (started once) and an answer the test controls, started on A. */
 async function answerOnA(name: string) {
   cluster ??= await startPrivateCluster();
-  const data = postgresDataAt(cluster.url, dir);
-  const [a, b] = await Promise.all([replica(data), replica(data)]);
+  const data = postgresDataAt(cluster.url, bed.dir);
+  const [a, b] = await Promise.all([bed.replica(data), bed.replica(data)]);
   const tag = `[cluster-pg-${name}:${process.pid}]`;
-  const control = sim.control({ lastUserIncludes: tag });
+  const control = bed.sim.control({ lastUserIncludes: tag });
   const { runId, conversationId } = await makeClient(a.url, alice).chat.send.mutate({ message: `${tag} go` });
   return { a, b, data, tag, control, runId, conversationId };
 }
@@ -188,7 +154,7 @@ describe.skipIf(skipReason)("PostgreSQL restarted under two replicas", () => {
       await expectStreamedOnceAndStored(sub, data, runId, "partial", "cancelled");
       // Free on both replicas: the next question starts from B and streams from A.
       expect((await onB.conversations.get.query({ conversationId })).activeRunId).toBeNull();
-      const again = sim.control({ lastUserIncludes: `${tag} again` });
+      const again = bed.sim.control({ lastUserIncludes: `${tag} again` });
       const next = await onB.chat.send.mutate({ conversationId, message: `${tag} again` });
       await again.connected;
       await again.push({ content: "fine" });

@@ -1,12 +1,10 @@
-import { rmSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { describe, expect, it } from "vitest";
+import { startTcpRelay } from "@streamchat/core/test-support";
 import type { FeedDelivery } from "../feed/feed-events.js";
-import { freshTestData, type TestData } from "../test-support/backend.js";
 import { clusterSkipReason, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { eventually, makeClient, tokenText } from "../test-support/harness.js";
-import { eventsPath, rawSubscribe, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
-import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
+import { eventsPath, rawSubscribe } from "../test-support/reliability.js";
+import { replicaBed } from "../test-support/replica-bed.js";
 
 /**
  * Cluster mode (REDIS_URL + DATABASE_URL): a replica that dies after it committed an answer's `done` to the
@@ -21,38 +19,7 @@ import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
 
 const skipReason = clusterSkipReason("cluster-end-window");
 
-let sim: Simulator;
-let dir: string;
-const children: ChildApi[] = [];
-const proxies: TcpRelay[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ tokenDelayMs: 1 });
-  dir = tempDir();
-});
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill("SIGKILL");
-  for (const proxy of proxies.splice(0)) await proxy.close();
-});
-afterAll(async () => {
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function replica(data: TestData, env: Record<string, string> = {}): Promise<ChildApi> {
-  const child = await spawnApi({
-    CHAT_PROVIDER: "ollama",
-    OLLAMA_HOST: sim.url,
-    CHAT_MODEL: "demo",
-    LOG_LEVEL: "info",
-    GENERATE_TITLES: "0",
-    REDIS_URL: redisUrl ?? "",
-    ...data.env,
-    ...env,
-  });
-  children.push(child);
-  return child;
-}
+const bed = replicaBed({ GENERATE_TITLES: "0", REDIS_URL: redisUrl ?? "" });
 
 /** A tab's conversations.feed on a replica: what it received, and when tRPC reported it open. */
 function feedOn(client: ReturnType<typeof makeClient>) {
@@ -65,17 +32,17 @@ function feedOn(client: ReturnType<typeof makeClient>) {
 
 describe.skipIf(skipReason)("a replica dying between committing a run's done and publishing it", () => {
   it("the other replica's follower gets the done, and the user's feed gets the run's run-finished once", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const proxy = await startTcpRelay(redisUrl ?? "");
-    proxies.push(proxy);
-    const [a, b] = await Promise.all([replica(data, { REDIS_URL: proxy.url }), replica(data)]);
+    bed.afterTest(() => proxy.close());
+    const [a, b] = await Promise.all([bed.replica(data, { REDIS_URL: proxy.url }), bed.replica(data)]);
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     // A tab on B: it hears of the run A starts, and must hear of its end.
     const tab = feedOn(onB);
     await tab.started;
     const tag = `[end-window:${process.pid}]`;
-    const control = sim.control({ lastUserIncludes: tag });
+    const control = bed.sim.control({ lastUserIncludes: tag });
     const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
     await control.connected;
     await control.push({ content: "answered" });

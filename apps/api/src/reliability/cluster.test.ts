@@ -1,17 +1,13 @@
-import type { ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
-import { TRPCClientError } from "@trpc/client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { freshTestData, type TestData } from "../test-support/backend.js";
+import { describe, expect, it } from "vitest";
 import type { FeedDelivery } from "../feed/feed-events.js";
 import { closeRedis, connectionName, openRedis } from "../cluster/redis-connection.js";
 import { silentLog } from "../runs/run-log.js";
 import { clientList, clusterSkipReason, isBlockedRead, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { collectRun, eventually as eventuallyWithin, makeClient, tokenText, type Received } from "../test-support/harness.js";
 import { ApartPusher } from "../test-support/push-apart.js";
-import { startRedisServer, stopRedisServer } from "../test-support/redis-server.js";
-import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
+import { stopRedisServer as stopRedis } from "../test-support/redis-server.js";
+import { closedPort, eventsPath, prng, rawSubscribe, readAll, type ChildApi } from "../test-support/reliability.js";
+import { replicaBed, trpcFailure as failure } from "../test-support/replica-bed.js";
 
 /**
  * Cluster mode (REDIS_URL + DATABASE_URL): two real API processes (src/server.ts as children) on one PostgreSQL and
@@ -24,61 +20,22 @@ import { closedPort, eventsPath, prng, rawSubscribe, readAll, spawnApi, tempDir,
 
 const skipReason = clusterSkipReason("cluster");
 
-let sim: Simulator;
-let dir: string;
-const children: ChildApi[] = [];
-const redisServers: ChildProcess[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ tokenDelayMs: 1 });
-  dir = tempDir();
+const bed = replicaBed({
+  // One event per model chunk: the tests count events.
+  COALESCE_TOKENS: "0",
+  REDIS_URL: redisUrl ?? "",
 });
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill("SIGKILL");
-  for (const server of redisServers.splice(0)) await stopRedis(server);
-});
-afterAll(async () => {
-  for (const child of sharedChildren.splice(0)) await child.kill("SIGKILL");
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function replica(data: TestData, env: Record<string, string> = {}, keep = children): Promise<ChildApi> {
-  const child = await spawnApi({
-    CHAT_PROVIDER: "ollama",
-    OLLAMA_HOST: sim.url,
-    CHAT_MODEL: "demo",
-    LOG_LEVEL: "info",
-    // One event per model chunk: the tests count events.
-    COALESCE_TOKENS: "0",
-    REDIS_URL: redisUrl ?? "",
-    ...data.env,
-    ...env,
-  });
-  keep.push(child);
-  return child;
-}
 
 /**
  * The pair most tests share (spawning processes is the slow part on a loaded box): MAX_RUNS_PER_USER=1, and every
  * test leaves no run running. Tests that kill or stop a replica start their own.
  */
-const sharedChildren: ChildApi[] = [];
 let sharedPair: Promise<[ChildApi, ChildApi]> | undefined;
 function pair(): Promise<[ChildApi, ChildApi]> {
-  sharedPair ??= freshTestData(dir).then((data) =>
-    Promise.all([replica(data, { MAX_RUNS_PER_USER: "1" }, sharedChildren), replica(data, { MAX_RUNS_PER_USER: "1" }, sharedChildren)]),
-  );
+  sharedPair ??= bed
+    .freshData()
+    .then((data) => Promise.all([bed.replica(data, { MAX_RUNS_PER_USER: "1" }, { forFile: true }), bed.replica(data, { MAX_RUNS_PER_USER: "1" }, { forFile: true })]));
   return sharedPair;
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; appCode: string | null; httpStatus: number }> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  return (error as TRPCClientError<never>).data as unknown as { code: string; appCode: string | null; httpStatus: number };
 }
 
 /** Two child processes on a shared 2-core box: conditions get a generous deadline (contract limits stay explicit). */
@@ -87,15 +44,6 @@ const eventually = (check: () => boolean | Promise<boolean>, what: string, timeo
 const ids = (received: Received[]) => received.map((r) => Number(r.id));
 let tags = 0;
 const newTag = () => `[cluster:${process.pid}:${++tags}]`;
-
-/** A redis-server of the test's own (it kills and restarts it); stopped after each test. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const server = await startRedisServer(dir, port);
-  redisServers.push(server);
-  return server;
-}
-
-const stopRedis = stopRedisServer;
 
 async function healthz(url: string): Promise<{ status: number; body: { ok: boolean; redis?: { ok: boolean } } }> {
   const res = await fetch(`${url}/healthz`);
@@ -121,7 +69,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     const tag = newTag();
-    const control = sim.control({ lastUserIncludes: tag });
+    const control = bed.sim.control({ lastUserIncludes: tag });
     const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
     await control.connected;
     const sub = rawSubscribe(b.url, eventsPath(runId));
@@ -211,7 +159,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     const tag = newTag();
-    const control = sim.control({ lastUserIncludes: tag });
+    const control = bed.sim.control({ lastUserIncludes: tag });
     const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
     await control.connected;
     await control.push({ content: "partial" });
@@ -226,7 +174,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     const freedBy = Date.now() + 5000;
     await eventually(async () => (await onB.conversations.get.query({ conversationId })).activeRunId === null, "the conversation free", 5000);
     const tag2 = newTag();
-    const control2 = sim.control({ lastUserIncludes: tag2 });
+    const control2 = bed.sim.control({ lastUserIncludes: tag2 });
     const next = await onB.chat.send.mutate({ conversationId, message: `${tag2} again` });
     expect(Date.now()).toBeLessThan(freedBy);
     await control2.connected;
@@ -241,7 +189,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     const tag = newTag();
-    const control = sim.control({ lastUserIncludes: tag });
+    const control = bed.sim.control({ lastUserIncludes: tag });
     const [viaA, viaB] = await Promise.all([
       onA.chat.send.mutate({ message: `${tag} go`, clientRequestId: "one" }),
       onB.chat.send.mutate({ message: `${tag} go`, clientRequestId: "one" }),
@@ -263,7 +211,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     await eventually(
       async () => {
         const tag2 = newTag();
-        const control2 = sim.control({ lastUserIncludes: tag2 });
+        const control2 = bed.sim.control({ lastUserIncludes: tag2 });
         try {
           const next = await onB.chat.send.mutate({ message: `${tag2} now` });
           await control2.connected;
@@ -280,12 +228,12 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
   });
 
   it("SIGKILL of the replica running an answer: its followers on the other end with interrupted + done above every id sent, within 15 s", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
-    const [a, b] = await Promise.all([replica(data, { MAX_RUNS_PER_USER: "1" }), replica(data, { MAX_RUNS_PER_USER: "1" })]);
+    const data = await bed.freshData();
+    const [a, b] = await Promise.all([bed.replica(data, { MAX_RUNS_PER_USER: "1" }), bed.replica(data, { MAX_RUNS_PER_USER: "1" })]);
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     const tag = newTag();
-    const control = sim.control({ lastUserIncludes: tag });
+    const control = bed.sim.control({ lastUserIncludes: tag });
     const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
     await control.connected;
     for (let i = 0; i < 20; i++) await control.push({ content: `${i} ` });
@@ -309,7 +257,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     // No run stays running, and the user's place is free again.
     expect((await onB.conversations.get.query({ conversationId })).activeRunId).toBeNull();
     const tag2 = newTag();
-    const control2 = sim.control({ lastUserIncludes: tag2 });
+    const control2 = bed.sim.control({ lastUserIncludes: tag2 });
     const next = await onB.chat.send.mutate({ conversationId, message: `${tag2} again` });
     await control2.connected;
     await control2.push({ done: true });
@@ -317,11 +265,11 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
   });
 
   it("SIGTERM of one replica: it finishes its answer within the grace period; followers it served resume on the other", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
-    const [a, b] = await Promise.all([replica(data, { SHUTDOWN_GRACE_MS: "10000" }), replica(data)]);
+    const data = await bed.freshData();
+    const [a, b] = await Promise.all([bed.replica(data, { SHUTDOWN_GRACE_MS: "10000" }), bed.replica(data)]);
     const onA = makeClient(a.url);
     const tag = newTag();
-    const control = sim.control({ lastUserIncludes: tag });
+    const control = bed.sim.control({ lastUserIncludes: tag });
     const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
     await control.connected;
     await control.push({ content: "before " });
@@ -344,11 +292,11 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
   });
 
   it("SIGTERM with an answer longer than the grace period: A closes it as interrupted, B's followers get the end", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
-    const [a, b] = await Promise.all([replica(data, { SHUTDOWN_GRACE_MS: "300" }), replica(data)]);
+    const data = await bed.freshData();
+    const [a, b] = await Promise.all([bed.replica(data, { SHUTDOWN_GRACE_MS: "300" }), bed.replica(data)]);
     const onA = makeClient(a.url);
     const tag = newTag();
-    const control = sim.control({ lastUserIncludes: tag });
+    const control = bed.sim.control({ lastUserIncludes: tag });
     const { runId, conversationId } = await onA.chat.send.mutate({ message: `${tag} go` });
     await control.connected;
     await control.push({ content: "cut short" });
@@ -367,9 +315,9 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
   });
 
   it("start-up with an unreachable REDIS_URL: one line naming it and where it points, exit 1", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const port = await closedPort();
-    const failed = await replica(data, { REDIS_URL: `redis://:hunter2@127.0.0.1:${port}` }).then(
+    const failed = await bed.replica(data, { REDIS_URL: `redis://:hunter2@127.0.0.1:${port}` }).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -384,7 +332,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     const [a, b] = await pair();
     const urls = [a.url, b.url];
     const tag = newTag();
-    const control = sim.control({ lastUserIncludes: tag });
+    const control = bed.sim.control({ lastUserIncludes: tag });
     const { runId } = await makeClient(a.url).chat.send.mutate({ message: `${tag} go` });
     await control.connected;
     const random = prng(11);
@@ -436,11 +384,11 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
 
 describe.skipIf(skipReason)("Redis faults under two replicas", () => {
   it("each replica holds three Redis connections, one of them blocked in XREAD: the run streams and the feed share the reader and the commands", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const port = await closedPort();
-    await startRedis(port);
+    await bed.redisServer(port);
     const redisUrl = `redis://127.0.0.1:${port}`;
-    const [a, b] = await Promise.all([replica(data, { REDIS_URL: redisUrl }), replica(data, { REDIS_URL: redisUrl })]);
+    const [a, b] = await Promise.all([bed.replica(data, { REDIS_URL: redisUrl }), bed.replica(data, { REDIS_URL: redisUrl })]);
     const probe = await openRedis({ url: redisUrl, role: "test", log: silentLog });
     try {
       const onA = makeClient(a.url);
@@ -449,7 +397,7 @@ describe.skipIf(skipReason)("Redis faults under two replicas", () => {
       const tab = feedOn(onB);
       await tab.started;
       const tag = newTag();
-      const control = sim.control({ lastUserIncludes: tag });
+      const control = bed.sim.control({ lastUserIncludes: tag });
       const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
       await control.connected;
       const sub = rawSubscribe(b.url, eventsPath(runId));
@@ -485,15 +433,15 @@ describe.skipIf(skipReason)("Redis faults under two replicas", () => {
   });
 
   it("Redis down: sends fail fast with a typed error, /healthz 503, the running answer ends with a typed error; all recovers when Redis returns", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
+    const data = await bed.freshData();
     const port = await closedPort();
-    let redis = await startRedis(port);
+    let redis = await bed.redisServer(port);
     const env = { REDIS_URL: `redis://127.0.0.1:${port}` };
-    const [a, b] = await Promise.all([replica(data, env), replica(data, env)]);
+    const [a, b] = await Promise.all([bed.replica(data, env), bed.replica(data, env)]);
     const onA = makeClient(a.url);
     const onB = makeClient(b.url);
     const tag = newTag();
-    const control = sim.control({ lastUserIncludes: tag });
+    const control = bed.sim.control({ lastUserIncludes: tag });
     const { runId } = await onA.chat.send.mutate({ message: `${tag} go` });
     await control.connected;
     await control.push({ content: "before" });
@@ -526,10 +474,10 @@ describe.skipIf(skipReason)("Redis faults under two replicas", () => {
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();
 
-    redis = await startRedis(port);
+    redis = await bed.redisServer(port);
     await eventually(async () => (await healthz(a.url)).status === 200 && (await healthz(b.url)).status === 200, "/healthz 200 again", 15_000);
     const tag2 = newTag();
-    const control2 = sim.control({ lastUserIncludes: tag2 });
+    const control2 = bed.sim.control({ lastUserIncludes: tag2 });
     const next = await onA.chat.send.mutate({ message: `${tag2} back` });
     await control2.connected;
     const onReplicaB = collectRun(onB, next.runId);
@@ -545,7 +493,7 @@ describe.skipIf(skipReason)("Redis faults under two replicas", () => {
     tab.stop();
     // Cancel reaches the other replica again (the control subscription came back).
     const tag3 = newTag();
-    const control3 = sim.control({ lastUserIncludes: tag3 });
+    const control3 = bed.sim.control({ lastUserIncludes: tag3 });
     const third = await onA.chat.send.mutate({ message: `${tag3} cancel me` });
     await control3.connected;
     expect(await onB.chat.cancel.mutate({ runId: third.runId })).toEqual({ cancelled: true });

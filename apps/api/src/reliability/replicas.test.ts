@@ -1,10 +1,9 @@
-import { existsSync, rmSync } from "node:fs";
-import { TRPCClientError } from "@trpc/client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { freshTestData, testBackend, type TestData } from "../test-support/backend.js";
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { testBackend } from "../test-support/backend.js";
 import { collectRun, eventually, makeClient, tokenText } from "../test-support/harness.js";
-import { eventsPath, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } from "../test-support/reliability.js";
+import { eventsPath, rawSubscribe, readAll, type ChildApi } from "../test-support/reliability.js";
+import { replicaBed, trpcFailure as failure } from "../test-support/replica-bed.js";
 
 /**
  * Several API processes on one PostgreSQL (DATABASE_URL): real child processes (src/server.ts), a simulator in the
@@ -13,51 +12,22 @@ import { eventsPath, rawSubscribe, readAll, spawnApi, tempDir, type ChildApi } f
  * and a process that dies has its runs closed as interrupted by one that lives, within seconds.
  */
 
-let sim: Simulator;
-let dir: string;
-const children: ChildApi[] = [];
-
-beforeAll(async () => {
-  sim = await startSimulator({ tokenDelayMs: 1 });
-  dir = tempDir();
-});
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill("SIGKILL");
-});
-afterAll(async () => {
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function spawn(data: TestData, env: Record<string, string> = {}): Promise<ChildApi> {
-  const child = await spawnApi({ CHAT_PROVIDER: "ollama", OLLAMA_HOST: sim.url, CHAT_MODEL: "demo", LOG_LEVEL: "info", ...data.env, ...env });
-  children.push(child);
-  return child;
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; appCode: string | null; httpStatus: number }> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  return (error as TRPCClientError<never>).data as unknown as { code: string; appCode: string | null; httpStatus: number };
-}
+const bed = replicaBed();
 
 const replicaIdOf = (child: ChildApi) => /"replicaId":"([^"]+)"/.exec(child.output())?.[1];
 
 describe.runIf(testBackend === "postgres")("two API processes on one DATABASE_URL", () => {
   it("CONFLICT for a send into a conversation answering on the other; one run per clientRequestId; MAX_RUNS_PER_USER across both; no SQLite file", { timeout: 60_000 }, async () => {
-    const data = await freshTestData(dir);
-    const a = await spawn(data, { MAX_RUNS_PER_USER: "2" });
+    const data = await bed.freshData();
+    const a = await bed.replica(data, { MAX_RUNS_PER_USER: "2" });
     const onA = makeClient(a.url);
-    const control = sim.control({ lastUserIncludes: "[replicas:busy]" });
+    const control = bed.sim.control({ lastUserIncludes: "[replicas:busy]" });
     const first = await onA.chat.send.mutate({ message: "[replicas:busy] go", clientRequestId: "req-1" });
     await control.connected;
     await control.push({ content: "answering on A" });
 
     // B starts while A answers: its start-up recovery (and its sweeps since) leave A's running run alone.
-    const b = await spawn(data, { MAX_RUNS_PER_USER: "2" });
+    const b = await bed.replica(data, { MAX_RUNS_PER_USER: "2" });
     const onB = makeClient(b.url);
     // Each process logs its replica id at start-up: two processes, two ids.
     expect(replicaIdOf(a)).toBeDefined();
@@ -83,7 +53,7 @@ describe.runIf(testBackend === "postgres")("two API processes on one DATABASE_UR
     expect(await onB.chat.send.mutate({ message: "[replicas:busy] go", clientRequestId: "req-1" })).toEqual(first);
     // Sent to both at once, a new one starts one run, and leaves no second conversation behind.
     const conversationsBefore = (await onA.conversations.list.query()).length;
-    const control2 = sim.control({ lastUserIncludes: "[replicas:twice]" });
+    const control2 = bed.sim.control({ lastUserIncludes: "[replicas:twice]" });
     const [viaA, viaB] = await Promise.all([
       onA.chat.send.mutate({ message: "[replicas:twice] go", clientRequestId: "req-2" }),
       onB.chat.send.mutate({ message: "[replicas:twice] go", clientRequestId: "req-2" }),
@@ -120,10 +90,10 @@ describe.runIf(testBackend === "postgres")("two API processes on one DATABASE_UR
 
   // Two child processes started one after the other (seconds each on a loaded box): the suite's 20 s default is too little.
   it("a process SIGKILLed mid-answer: the other closes its run as interrupted within seconds, without a restart", { timeout: 120_000 }, async () => {
-    const data = await freshTestData(dir);
-    const a = await spawn(data);
-    const b = await spawn(data);
-    const control = sim.control({ lastUserIncludes: "[replicas:kill]" });
+    const data = await bed.freshData();
+    const a = await bed.replica(data);
+    const b = await bed.replica(data);
+    const control = bed.sim.control({ lastUserIncludes: "[replicas:kill]" });
     const onA = makeClient(a.url);
     const { runId, conversationId } = await onA.chat.send.mutate({ message: "[replicas:kill] go" });
     await control.connected;

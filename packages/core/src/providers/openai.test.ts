@@ -134,18 +134,20 @@ describe("createOpenAIModel against the simulator's /v1", () => {
     for (const m of models) expect(m.capabilities).toEqual(["tools"]);
   });
 
-  it("retries a round without tools when the server refuses them, and remembers it for the model", async () => {
+  it("a request whose tools the server refuses fails as model_unsupported naming tools (as on Ollama), and the model's later requests leave them out", async () => {
     const m = createOpenAIModel({ baseUrl: `${sim.url}/v1` });
     const before = sim.chatRequests().length;
     const tools = [{ name: "current_time", description: "time", parameters: { type: "object" } }];
-    const first = await chunks(m, { ...ask("gemma3"), tools });
-    expect(first.at(-1)).toMatchObject({ type: "finish", reason: "stop" });
-    const sent = sim.chatRequests().slice(before).map((r) => r.body as { tools?: unknown[] });
-    expect(sent.map((b) => b.tools?.length ?? 0)).toEqual([1, 0]); // refused (400), then once without
+    const refused = await failure(chunks(m, { ...ask("gemma3"), tools }));
+    expect(refused).toMatchObject({ code: "model_unsupported", unsupported: "tools", status: 400 });
+    expect(refused.message).toContain('"gemma3" does not support tools on this server');
+    // Not sent again by the provider: the run loop does that, and says so (next test).
+    expect(sim.chatRequests().slice(before).map((r) => (r.body as { tools?: unknown[] }).tools?.length ?? 0)).toEqual([1]);
     expect(await m.capabilities!("gemma3")).toEqual({ tools: false, thinking: undefined });
 
-    await chunks(m, { ...ask("gemma3"), tools });
-    expect(sim.chatRequests().slice(before).map((r) => (r.body as { tools?: unknown[] }).tools?.length ?? 0)).toEqual([1, 0, 0]);
+    const second = await chunks(m, { ...ask("gemma3"), tools });
+    expect(second.at(-1)).toMatchObject({ type: "finish", reason: "stop" });
+    expect(sim.chatRequests().slice(before).map((r) => (r.body as { tools?: unknown[] }).tools?.length ?? 0)).toEqual([1, 0]);
     // Per model: the others keep their tools, and the list says which model has them off.
     await chunks(m, { ...ask("llama3.2"), tools });
     expect((sim.chatRequests().at(-1)?.body as { tools?: unknown[] }).tools).toHaveLength(1);
@@ -155,20 +157,35 @@ describe("createOpenAIModel against the simulator's /v1", () => {
     expect(listed.find((x) => x.name === "llama3.2")?.capabilities).toEqual(["tools"]);
   });
 
-  it("a run on a model that refuses tools answers (OpenAI-compatible server)", async () => {
-    const { shapes, result } = await collect(
-      runChat({
-        model: createOpenAIModel({ baseUrl: `${sim.url}/v1` }),
-        modelName: "gemma3",
-        conversationId: "c",
-        runId: "r",
-        messages: [{ role: "user", content: "What is 12 * 7?" }],
-        tools: [calculatorTool],
-      }),
-    );
+  it("a run on a model that refuses tools answers without them and says so in a status, once (OpenAI-compatible server)", async () => {
+    const model = createOpenAIModel({ baseUrl: `${sim.url}/v1` });
+    const run = () =>
+      collect(
+        runChat({
+          model,
+          modelName: "gemma3",
+          conversationId: "c",
+          runId: "r",
+          messages: [{ role: "user", content: "What is 12 * 7?" }],
+          tools: [calculatorTool],
+        }),
+      );
+    const before = sim.chatRequests().length;
+    const { events, shapes, result } = await run();
     expect(shapes.at(-1)).toBe("done:stop");
     expect(shapes.some((x) => x.startsWith("tool-call"))).toBe(false);
     expect(result.text).toContain("84");
+    expect(events.filter((e) => e.type === "status" && e.unsupportedFeature === "tools")).toEqual([
+      expect.objectContaining({ phase: "thinking", message: '"gemma3" does not support tools: answering without them.' }),
+    ]);
+    expect(events.filter((e) => e.type === "error")).toEqual([]);
+    // The refused round and the same round without tools; the model's next run sends none and says nothing of it.
+    const tools = () => sim.chatRequests().slice(before).map((r) => (r.body as { tools?: unknown[] }).tools?.length ?? 0);
+    expect(tools()).toEqual([1, 0]);
+    const next = await run();
+    expect(next.shapes.at(-1)).toBe("done:stop");
+    expect(next.events.some((e) => e.type === "status" && e.unsupportedFeature !== undefined)).toBe(false);
+    expect(tools()).toEqual([1, 0, 0]);
   });
 });
 
@@ -519,9 +536,13 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     ["tools param requires --jinja flag", 400], // llama.cpp
     ["This model does not support function calling.", 400],
     ["Tool use is not supported for this model", 422],
-  ] as const)("retries without tools after %j (%i)", async (message, status) => {
+  ] as const)("a run goes on without tools after %j (%i)", async (message, status) => {
     const server = await startHttpServer((req, res) => {
-      if ((req.body as { tools?: unknown[] }).tools) {
+      if (req.method !== "POST") {
+        // The run asks for /models (context lengths): a server without it.
+        res.writeHead(404);
+        res.end();
+      } else if ((req.body as { tools?: unknown[] }).tools) {
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { message, type: "invalid_request_error" } }));
       } else {
@@ -530,9 +551,17 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     });
     servers.push(server);
     const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
-    const out = await chunks(m, { ...ask("x"), tools: [{ name: "t", description: "", parameters: {} }] });
-    expect(out.at(-1)).toMatchObject({ type: "finish" });
-    expect(server.requests.map((r) => "tools" in (r.body as object))).toEqual([true, false]);
+    expect(await failure(chunks(m, { ...ask("x"), tools: [{ name: "t", description: "", parameters: {} }] }))).toMatchObject({
+      code: "model_unsupported",
+      unsupported: "tools",
+    });
+    const { events, shapes } = await collect(
+      runChat({ model: createOpenAIModel({ baseUrl: `${server.url}/v1` }), modelName: "x", conversationId: "c", runId: "r", messages: [{ role: "user", content: "hi" }], tools: [calculatorTool] }),
+    );
+    expect(shapes.at(-1)).toBe("done:stop");
+    expect(events.some((e) => e.type === "status" && e.unsupportedFeature === "tools")).toBe(true);
+    const posts = server.requests.filter((r) => r.method === "POST");
+    expect(posts.map((r) => "tools" in (r.body as object))).toEqual([true, true, false]);
   });
 
   it("asks again without stream_options when the server refuses it, and leaves it out from then on", async () => {

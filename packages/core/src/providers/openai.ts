@@ -45,8 +45,9 @@ const maxRememberedModels = 256;
  * `delta.reasoning_content` when the server streams it. Images go as `image_url` data-URL content parts.
  *
  * These servers do not say which models take tools. Tools are sent until the server refuses them for a
- * model (HTTP 400 naming tools or function calling as unsupported); that request is then sent again once
- * without tools, and later requests for the model leave them out.
+ * model (HTTP 400 naming tools or function calling as unsupported); that request then fails with
+ * `model_unsupported` (`unsupported: "tools"`), as on Ollama, and later requests for the model leave the tools out.
+ * `runChat` sends the refused round again without tools and says so in a status.
  *
  * Tool-call arguments arrive as string fragments per index; they are joined and JSON.parsed when the
  * choice finishes. Arguments that don't parse become a tool call with `argsError` (raw text in `args`):
@@ -110,7 +111,9 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     } catch (error) {
       if (!refusesTools(error)) throw error;
       rememberWithoutTools(request.model);
-      return post({ ...request, tools: [] }, signal);
+      // Not sent again from here: the run loop does that (as for Ollama's refusal) and says so in a status, which a
+      // retry inside the provider kept from the user.
+      throw toolsRefusal(error as ChatError, request.model);
     }
   }
 
@@ -177,6 +180,18 @@ export function refusesTools(error: unknown): boolean {
     /\b(tools?|tool[ _]choice|function[ _-]?call(ing|s)?)\b/i.test(message) &&
     /(\bnot|n't|\bun)[ -]?(supported|support|enabled|allowed|available)\b|\brequires?\b/i.test(message)
   );
+}
+
+/**
+ * A tools refusal (refusesTools) as model_unsupported naming tools: what Ollama's refusal is, so the run loop sends
+ * the round again without them and tells the user.
+ */
+function toolsRefusal(error: ChatError, model: string): ChatError {
+  return new ChatError("model_unsupported", `"${model}" does not support tools on this server: ${error.message}`, {
+    status: error.status,
+    cause: error,
+    unsupported: "tools",
+  });
 }
 
 /**

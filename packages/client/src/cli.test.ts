@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { chatEventSchema, type ChatEvent } from "@streamchat/core";
+import { startTcpRelay } from "@streamchat/core/test-support";
 import { createChatClient } from "./client.js";
 import { startApi, type TestApi } from "./test-support/api.js";
 import { drain, runStart, text } from "./test-support/events.js";
@@ -69,28 +70,71 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
     expect(conversation.runs.map((r) => r.reason)).toEqual(["cancelled"]);
   });
 
-  it("Ctrl-C while the server has not answered the question yet exits 130 at once", async ({ expect }) => {
+  it("Ctrl-C while the server has not answered the question: says it waits to cancel the run; a second Ctrl-C exits 130 at once, none exits 130 after the grace", async ({ expect }) => {
     // A server that takes the connection and the request, and never answers (hung, or stuck behind a proxy).
-    let requested!: () => void;
-    const requestArrived = new Promise<void>((resolve) => (requested = resolve));
+    let requested = 0;
+    let onRequest = () => {};
     const sockets = new Set<Socket>();
     const hung = createServer((socket) => {
       sockets.add(socket);
-      socket.on("data", () => requested());
+      socket.on("data", () => {
+        requested++;
+        onRequest();
+      });
     });
     await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+    const arrived = (n: number) => new Promise<void>((resolve) => (onRequest = () => requested >= n && resolve()));
     try {
-      const cli = spawnCli(["--url", `http://127.0.0.1:${(hung.address() as AddressInfo).port}`, "Hello"], env);
-      await requestArrived;
-      cli.child.kill("SIGINT");
-      const { code, stderr } = await Promise.race([
-        cli.exited,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("still running 5 s after Ctrl-C")), 5000)),
+      const waitingForSecond = arrived(1);
+      const twice = spawnCli(["--url", url, "Hello"], env);
+      await waitingForSecond;
+      twice.child.kill("SIGINT");
+      await twice.waitForStderr("stopping: waiting for the server to name the run");
+      twice.child.kill("SIGINT");
+      const quit = await Promise.race([
+        twice.exited,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("still running 5 s after the second Ctrl-C")), 5000)),
       ]);
-      expect({ code, stderr }).toEqual({ code: 130, stderr: "" });
+      expect(quit.code).toBe(130);
+
+      const waitingForOnce = arrived(2);
+      const once = spawnCli(["--url", url, "Hello"], env);
+      await waitingForOnce;
+      once.child.kill("SIGINT");
+      const { code, stderr } = await Promise.race([
+        once.exited,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("still running 20 s after Ctrl-C")), 20_000)),
+      ]);
+      expect({ code, stderr }).toEqual({ code: 130, stderr: "stopping: waiting for the server to name the run, to cancel it (Ctrl-C again quits)\n" });
     } finally {
       for (const socket of sockets) socket.destroy();
       hung.close();
+    }
+  });
+
+  it("Ctrl-C before the server answered the question: the run it started all the same is cancelled once the answer comes", async ({ expect }) => {
+    const relay = await startTcpRelay(api.url);
+    try {
+      const control = api.sim.control({ lastUserIncludes: "late-answer" });
+      // The server starts the run, and its answer to the question is held back (a slow network, a busy proxy).
+      relay.freeze();
+      const cli = spawnCli(["--url", relay.url.replace(/\/$/, ""), "--json", "please late-answer"], env);
+      await control.connected;
+      cli.child.kill("SIGINT");
+      // (A CLI that exits at once never sees the answer.)
+      await Promise.race([cli.waitForStderr("stopping: waiting for the server to name the run"), cli.exited]);
+      relay.thaw();
+      const { code } = await cli.exited;
+      expect(code).toBe(130);
+      // The run was cancelled, not left answering for nobody, and its model request stopped.
+      const client = createChatClient({ url: api.url });
+      const [hit] = await client.conversations.search("please late-answer");
+      const reasons = async () => (await client.conversations.get(hit!.conversationId)).runs.map((r) => r.reason);
+      await expect.poll(reasons, { timeout: 10_000 }).toEqual(["cancelled"]);
+      await control.closedByClient;
+    } finally {
+      await relay.close();
     }
   });
 

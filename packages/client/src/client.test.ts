@@ -229,8 +229,13 @@ describe("createChatClient against the API", () => {
       await expect.poll(() => held.length).toBe(1);
       abort.abort();
       await expect(Promise.race([started, tooLate()])).rejects.toBe(abort.signal.reason);
+      // The client owes the run a cancel, and cannot send it before the server names the run.
+      expect(slow.pendingCancels).toBe(1);
+      expect(await slow.cancelsSent({ timeoutMs: 50 })).toBe(false);
       // The request that was under way reaches the server and starts a run: it is cancelled once its id is known.
       held.shift()!();
+      expect(await slow.cancelsSent({ timeoutMs: 20_000 })).toBe(true);
+      expect(slow.pendingCancels).toBe(0);
       const conversation = await vi.waitUntil(async () => (await client.conversations.list()).find((c) => c.title.includes(`stop-before-start-${how}`)));
       await expect.poll(async () => (await client.conversations.get(conversation.id)).runs.map((r) => r.reason)).toEqual(["cancelled"]);
     }

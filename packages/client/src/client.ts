@@ -68,6 +68,17 @@ export interface ChatClient {
   events(runId: string, opts?: EventsOptions): ChatStream;
   cancel(runId: string): Promise<{ cancelled: boolean }>;
   /**
+   * Runs stopped before their send was answered (`signal` aborted while the server had not named the run yet): this
+   * client cancels each once the answer comes. 0 when it owes no cancel.
+   */
+  readonly pendingCancels: number;
+  /**
+   * Resolves once the pending cancels were sent (true), or after `timeoutMs` (false; default 3 s) if the server has
+   * not answered by then. A process about to exit right after an abort (a CLI on Ctrl-C) waits for this first, so
+   * that the run it stopped does not go on without it.
+   */
+  cancelsSent(opts?: { timeoutMs?: number }): Promise<boolean>;
+  /**
    * Decides a tool call that waits for approval (an `approval-request` event of the run): approved, it runs; denied,
    * the model gets `tool_denied` and goes on. Any client of the same user may decide; the first decision wins, a
    * conflicting later one fails with a CONFLICT error (`trpcCode`).
@@ -151,6 +162,20 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
   }
 
+  /** The cancels of runs aborted before their send was answered: each settles once sent (or given up). */
+  const pendingCancels = new Set<Promise<void>>();
+
+  async function cancelsSent(timeoutMs: number): Promise<boolean> {
+    if (pendingCancels.size === 0) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+    try {
+      return await Promise.race([Promise.all(pendingCancels).then(() => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function cancelQuietly(runId: string): Promise<void> {
     try {
       await trpc.chat.cancel.mutate({ runId }, { signal: AbortSignal.timeout(5000) });
@@ -169,7 +194,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     if (!signal) return sending;
     return new Promise<SendResult>((resolve, reject) => {
       const onAbort = () => {
-        sending.then(({ runId }) => cancelQuietly(runId), () => {});
+        const cancel = sending.then(
+          ({ runId }) => cancelQuietly(runId),
+          () => {},
+        );
+        pendingCancels.add(cancel);
+        void cancel.finally(() => pendingCancels.delete(cancel));
         reject(signal.reason);
       };
       signal.addEventListener("abort", onAbort, { once: true });
@@ -209,6 +239,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     complete,
     events: (runId, opts = {}) => followRun(trpc, runId, opts),
     cancel: (runId) => call(() => trpc.chat.cancel.mutate({ runId })),
+    get pendingCancels() {
+      return pendingCancels.size;
+    },
+    cancelsSent: (opts = {}) => cancelsSent(opts.timeoutMs ?? 3000),
     approve: (runId, callId, approved, opts = {}) =>
       call(() => trpc.chat.approve.mutate({ runId, callId, approved, ...(opts.reason === undefined ? {} : { reason: opts.reason }) })),
     tools: {

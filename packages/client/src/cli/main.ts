@@ -137,6 +137,20 @@ function stdinLines(io: CliIo): { nextLine: NextLine; close(): void } {
   };
 }
 
+/** How long an exit waits for the server to name a run stopped before it did, to cancel it. */
+const cancelGraceMs = 3000;
+
+/**
+ * Ctrl-C before the server answered the question: the run may exist all the same, and only that answer names it. The
+ * client cancels it when the answer comes; exiting first would leave it running. Waits a moment for that, saying so (a
+ * second Ctrl-C quits at once).
+ */
+async function sendPendingCancels(session: Session): Promise<void> {
+  if (session.client.pendingCancels === 0) return;
+  session.io.stderr.write("stopping: waiting for the server to name the run, to cancel it (Ctrl-C again quits)\n");
+  await session.client.cancelsSent({ timeoutMs: cancelGraceMs });
+}
+
 async function askOnce(session: Session, question: string): Promise<number> {
   const controller = new AbortController();
   const removeInterrupt = session.io.onInterrupt(() =>
@@ -147,6 +161,7 @@ async function askOnce(session: Session, question: string): Promise<number> {
     return (await ask({ ...session, nextLine: input.nextLine }, question, session.options.conversationId, controller.signal)).exitCode;
   } finally {
     input.close();
+    await sendPendingCancels(session);
     removeInterrupt();
   }
 }
@@ -180,7 +195,13 @@ async function repl(session: Session): Promise<number> {
   // terminal saw the error and leaves with /exit, which is no failure.
   const scripted = io.stdin.isTTY !== true;
   let anyFailed = false;
+  /** Past the last question: Ctrl-C quits at once (while pending cancels are sent). */
+  let leaving = false;
   const interrupt = () => {
+    if (leaving) {
+      io.exit(exitCodes.interrupted);
+      return;
+    }
     if (running) {
       if (running.signal.aborted) io.exit(exitCodes.interrupted);
       else running.abort();
@@ -222,8 +243,10 @@ async function repl(session: Session): Promise<number> {
       prompt();
     }
   } finally {
-    removeInterrupt();
     rl.close();
+    leaving = true;
+    await sendPendingCancels(session);
+    removeInterrupt();
   }
   if (promptTo && exitCode === exitCodes.ok) promptTo.write("\n");
   return exitCode === exitCodes.ok && scripted && anyFailed ? exitCodes.failed : exitCode;

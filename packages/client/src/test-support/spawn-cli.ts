@@ -9,6 +9,8 @@ export interface CliProcess {
   stderr(): string;
   /** Resolves once stdout contains `text`. */
   waitForStdout(text: string): Promise<void>;
+  /** Resolves once stderr contains `text`. */
+  waitForStderr(text: string): Promise<void>;
   exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
@@ -18,29 +20,31 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
     cwd: packageDir,
     env: { ...process.env, NO_COLOR: "1", CHAT_URL: undefined, CHAT_TOKEN: undefined, ...env },
   });
-  let out = "";
-  let err = "";
-  const watchers: Array<{ text: string; resolve: () => void }> = [];
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    out += chunk;
+  const output = { stdout: "", stderr: "" };
+  const watchers: Array<{ stream: keyof typeof output; text: string; resolve: () => void }> = [];
+  const collect = (stream: keyof typeof output) => (chunk: string) => {
+    output[stream] += chunk;
     for (const w of [...watchers]) {
-      if (out.includes(w.text)) {
+      if (w.stream === stream && output[stream].includes(w.text)) {
         watchers.splice(watchers.indexOf(w), 1);
         w.resolve();
       }
     }
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
+  };
+  child.stdout.setEncoding("utf8").on("data", collect("stdout"));
+  child.stderr.setEncoding("utf8").on("data", collect("stderr"));
+  const waitFor = (stream: keyof typeof output, text: string) =>
+    output[stream].includes(text) ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ stream, text, resolve }));
   if (stdin !== undefined) child.stdin.end(stdin);
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code) => resolve({ code, stdout: out, stderr: err })),
+    child.on("close", (code) => resolve({ code, ...output })),
   );
   return {
     child,
-    stdout: () => out,
-    stderr: () => err,
-    waitForStdout: (text) =>
-      out.includes(text) ? Promise.resolve() : new Promise((resolve) => watchers.push({ text, resolve })),
+    stdout: () => output.stdout,
+    stderr: () => output.stderr,
+    waitForStdout: (text) => waitFor("stdout", text),
+    waitForStderr: (text) => waitFor("stderr", text),
     exited,
   };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
+import type { ChatMessage } from "@streamchat/core";
 import { StoreError, closedError, conflict } from "./errors.js";
 import { checkInsertConversation } from "./insert-conversation.js";
 import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind } from "./event-batcher.js";
@@ -15,9 +15,23 @@ import {
   likeAnswersExactly,
   searchableText,
   snippet,
-  type SearchableRole,
 } from "./search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "./streamed-types.js";
+import {
+  messageColumns,
+  runColumns,
+  toConversation,
+  toDecision,
+  toRunRecord,
+  toStoredEvent,
+  toStoredMessage,
+  type ConversationRow,
+  type DecisionRow,
+  type EventRow,
+  type MessageRow,
+  type RunRow,
+  type SearchRow,
+} from "./rows.js";
 import type { ApprovalDecisionRecord, ChatStore, Conversation, CreateRunInput, PathMessage, RunAnswer, RunRecord, SearchHit, StartedRunRecord, StoredEvent, StoredMessage } from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
 import { MessageTree, type TreeNode } from "./tree.js";
@@ -46,54 +60,6 @@ export interface SqliteChatStore extends ChatStore {
   stats(): SqliteStoreStats;
 }
 
-interface ConversationRow {
-  id: string;
-  user_id: string;
-  title: string;
-  created_at: number;
-  updated_at: number;
-}
-interface MessageRow {
-  id: number;
-  conversation_id: string;
-  parent_id: number | null;
-  run_id: string | null;
-  json: string;
-  created_at: number;
-}
-interface RunRow {
-  id: string;
-  conversation_id: string;
-  user_id: string;
-  model: string;
-  provider: string;
-  client_request_id: string | null;
-  status: RunRecord["status"];
-  reason: string | null;
-  usage: string | null;
-  owner: string | null;
-  created_at: number;
-  finished_at: number | null;
-}
-interface EventRow {
-  seq: number;
-  json: string;
-}
-interface DecisionRow {
-  run_id: string;
-  call_id: string;
-  approved: number;
-  reason: string | null;
-  decided_at: number;
-}
-interface SearchRow {
-  id: number;
-  conversation_id: string;
-  title: string;
-  role: SearchableRole;
-  json: string;
-  created_at: number;
-}
 
 // Row shapes are fixed by migrations.ts; node:sqlite types every row as Record<string, SQLOutputValue>.
 function getRow<T>(statement: StatementSync, ...params: SQLInputValue[]): T | undefined {
@@ -103,9 +69,6 @@ function allRows<T>(statement: StatementSync, ...params: SQLInputValue[]): T[] {
   return statement.all(...params) as T[];
 }
 
-const messageColumns = "id, conversation_id, parent_id, run_id, json, created_at";
-const runColumns =
-  "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
 
 // SQLite result codes (extended codes keep the primary one in the low byte).
 const SQLITE_BUSY = 5;
@@ -843,47 +806,12 @@ function runConflictReason(error: unknown): "id" | "client_request_id" | "conver
   return "id";
 }
 
-function toConversation(row: ConversationRow): Conversation {
-  return { id: row.id, userId: row.user_id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
-}
 
-function toStoredMessage(row: MessageRow): StoredMessage {
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    parentId: row.parent_id,
-    runId: row.run_id,
-    message: JSON.parse(row.json) as ChatMessage,
-    createdAt: row.created_at,
-  };
-}
 
 function toTreeNode(row: { id: number; parent_id: number | null }): TreeNode {
   return { id: row.id, parentId: row.parent_id };
 }
 
-function toDecision(row: DecisionRow): ApprovalDecisionRecord {
-  return { runId: row.run_id, callId: row.call_id, approved: row.approved === 1, reason: row.reason, decidedAt: row.decided_at };
-}
 
-function toStoredEvent(row: EventRow): StoredEvent {
-  return { seq: row.seq, event: JSON.parse(row.json) as ChatEvent };
-}
 
-function toRunRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    userId: row.user_id,
-    model: row.model,
-    provider: row.provider,
-    clientRequestId: row.client_request_id,
-    status: row.status,
-    reason: row.reason as DoneReason | null,
-    usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
-    owner: row.owner,
-    createdAt: row.created_at,
-    finishedAt: row.finished_at,
-  };
-}
 

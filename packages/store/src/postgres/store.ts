@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
+import type { ChatMessage } from "@streamchat/core";
 import { StoreError, closedError, conflict, type ConflictReason } from "../errors.js";
 import { checkInsertConversation } from "../insert-conversation.js";
 import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind, type QueuedEvent } from "../event-batcher.js";
@@ -13,9 +13,24 @@ import {
   likeAnswersExactly,
   searchableText,
   snippet,
-  type SearchableRole,
 } from "../search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "../streamed-types.js";
+import {
+  conversationColumns,
+  messageColumns,
+  runColumns,
+  toConversation,
+  toDecision,
+  toRunRecord,
+  toStoredEvent,
+  toStoredMessage,
+  type ConversationRow,
+  type DecisionRow,
+  type EventRow,
+  type MessageRow,
+  type RunRow,
+  type SearchRow,
+} from "../rows.js";
 import type {
   ApprovalDecisionRecord,
   ChatStore,
@@ -86,54 +101,6 @@ export interface PostgresChatStore extends ChatStore {
   stats(): PostgresStoreStats;
 }
 
-interface ConversationRow {
-  id: string;
-  user_id: string;
-  title: string;
-  created_at: number;
-  updated_at: number;
-}
-interface MessageRow {
-  id: number;
-  conversation_id: string;
-  parent_id: number | null;
-  run_id: string | null;
-  json: string;
-  created_at: number;
-}
-interface RunRow {
-  id: string;
-  conversation_id: string;
-  user_id: string;
-  model: string;
-  provider: string;
-  client_request_id: string | null;
-  status: RunRecord["status"];
-  reason: string | null;
-  usage: string | null;
-  owner: string | null;
-  created_at: number;
-  finished_at: number | null;
-}
-interface EventRow {
-  seq: number;
-  json: string;
-}
-interface DecisionRow {
-  run_id: string;
-  call_id: string;
-  approved: boolean;
-  reason: string | null;
-  decided_at: number;
-}
-interface SearchRow {
-  id: number;
-  conversation_id: string;
-  title: string;
-  role: SearchableRole;
-  json: string;
-  created_at: number;
-}
 
 const int8 = 20;
 // bigint columns (timestamps in ms, seqs, message ids) fit a double: read them as numbers, not strings.
@@ -142,10 +109,6 @@ const types = {
     oid === int8 && format !== "binary" ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-const conversationColumns = "id, user_id, title, created_at, updated_at";
-const messageColumns = "id, conversation_id, parent_id, run_id, json, created_at";
-const runColumns =
-  "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
 /** Rows per INSERT statement of an event batch (4 parameters a row; PostgreSQL allows 65535 parameters). */
 const rowsPerInsert = 1000;
 /**
@@ -1004,42 +967,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return store;
 }
 
-function toConversation(row: ConversationRow): Conversation {
-  return { id: row.id, userId: row.user_id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
-}
 
-function toStoredMessage(row: MessageRow): StoredMessage {
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    parentId: row.parent_id,
-    runId: row.run_id,
-    message: JSON.parse(row.json) as ChatMessage,
-    createdAt: row.created_at,
-  };
-}
 
-function toDecision(row: DecisionRow): ApprovalDecisionRecord {
-  return { runId: row.run_id, callId: row.call_id, approved: row.approved, reason: row.reason, decidedAt: row.decided_at };
-}
 
-function toStoredEvent(row: EventRow): StoredEvent {
-  return { seq: row.seq, event: JSON.parse(row.json) as ChatEvent };
-}
 
-function toRunRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    userId: row.user_id,
-    model: row.model,
-    provider: row.provider,
-    clientRequestId: row.client_request_id,
-    status: row.status,
-    reason: row.reason as DoneReason | null,
-    usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
-    owner: row.owner,
-    createdAt: row.created_at,
-    finishedAt: row.finished_at,
-  };
-}

@@ -1,0 +1,104 @@
+import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
+import type { SearchableRole } from "./search.js";
+import type { ApprovalDecisionRecord, Conversation, RunRecord, StoredEvent, StoredMessage } from "./types.js";
+
+/**
+ * The rows both databases return (the schemas are the same: migrations.ts, postgres/schema.ts; PostgreSQL's bigint
+ * columns are read as numbers) and the records they become.
+ */
+
+/** The columns each row type is selected with. */
+export const conversationColumns = "id, user_id, title, created_at, updated_at";
+export const messageColumns = "id, conversation_id, parent_id, run_id, json, created_at";
+export const runColumns =
+  "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
+
+export interface ConversationRow {
+  id: string;
+  user_id: string;
+  title: string;
+  created_at: number;
+  updated_at: number;
+}
+export interface MessageRow {
+  id: number;
+  conversation_id: string;
+  parent_id: number | null;
+  run_id: string | null;
+  json: string;
+  created_at: number;
+}
+export interface RunRow {
+  id: string;
+  conversation_id: string;
+  user_id: string;
+  model: string;
+  provider: string;
+  client_request_id: string | null;
+  status: RunRecord["status"];
+  reason: string | null;
+  usage: string | null;
+  owner: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+export interface EventRow {
+  seq: number;
+  json: string;
+}
+/** `approved`: SQLite has no boolean (0 or 1); PostgreSQL's is one. */
+export interface DecisionRow {
+  run_id: string;
+  call_id: string;
+  approved: number | boolean;
+  reason: string | null;
+  decided_at: number;
+}
+export interface SearchRow {
+  id: number;
+  conversation_id: string;
+  title: string;
+  role: SearchableRole;
+  json: string;
+  created_at: number;
+}
+
+export function toConversation(row: ConversationRow): Conversation {
+  return { id: row.id, userId: row.user_id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+export function toStoredMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    parentId: row.parent_id,
+    runId: row.run_id,
+    message: JSON.parse(row.json) as ChatMessage,
+    createdAt: row.created_at,
+  };
+}
+
+export function toDecision(row: DecisionRow): ApprovalDecisionRecord {
+  return { runId: row.run_id, callId: row.call_id, approved: row.approved === true || row.approved === 1, reason: row.reason, decidedAt: row.decided_at };
+}
+
+export function toStoredEvent(row: EventRow): StoredEvent {
+  return { seq: row.seq, event: JSON.parse(row.json) as ChatEvent };
+}
+
+export function toRunRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    userId: row.user_id,
+    model: row.model,
+    provider: row.provider,
+    clientRequestId: row.client_request_id,
+    status: row.status,
+    reason: row.reason as DoneReason | null,
+    usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
+    owner: row.owner,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+  };
+}

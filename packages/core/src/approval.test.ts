@@ -53,5 +53,10 @@ describe("askApproval", () => {
     expect(approvalDecisionSchema.parse({ approved: false, reason: "no" })).toEqual({ approved: false, reason: "no" });
     expect(approvalDecisionSchema.safeParse({ approved: "true" }).success).toBe(false);
     expect(approvalDecisionSchema.safeParse({ approved: true, reason: "x".repeat(501) }).success).toBe(false);
+    // Kept as a text column, not JSON: NUL and unpaired surrogates are refused; a surrogate pair is fine.
+    expect(approvalDecisionSchema.safeParse({ approved: false, reason: "a\u0000b" }).success).toBe(false);
+    expect(approvalDecisionSchema.safeParse({ approved: false, reason: "a\ud800" }).success).toBe(false);
+    expect(approvalDecisionSchema.safeParse({ approved: false, reason: "\udc00b" }).success).toBe(false);
+    expect(approvalDecisionSchema.parse({ approved: false, reason: "\ud83d\ude00" })).toEqual({ approved: false, reason: "\ud83d\ude00" });
   });
 });

@@ -144,6 +144,22 @@ describe("chat.approve", () => {
     expect(deleted).not.toContain("d.txt");
   });
 
+  it("refuses a reason the store cannot keep as given (NUL, an unpaired surrogate) as BAD_REQUEST; the call still waits", async () => {
+    const { runId, events, request } = await waitingRun("f.txt");
+    for (const reason of ["no\u0000pe", "lone \ud800 surrogate", "\udc00"]) {
+      expect(await failure(client.chat.approve.mutate({ runId, callId: request.callId, approved: false, reason }))).toMatchObject({
+        code: "BAD_REQUEST",
+        appCode: "bad_request",
+      });
+    }
+    expect(types(events.received)).not.toContain("approval-result");
+    // A pair is a character like any other: that reason is kept as given.
+    await client.chat.approve.mutate({ runId, callId: request.callId, approved: false, reason: "not \ud83d\ude00 now" });
+    const received = await events.completed;
+    expect(eventOf(received, "approval-result")).toMatchObject({ approved: false, reason: "not \ud83d\ude00 now", timedOut: false });
+    expect(deleted).not.toContain("f.txt");
+  });
+
   it("takes the first of two opposite decisions sent at once", async () => {
     const { runId, events, request } = await waitingRun("e.txt");
     const results = await Promise.allSettled([

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TRPCClientError } from "@trpc/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineTool, type ChatEvent, type EventOf } from "@streamchat/core";
@@ -207,4 +208,39 @@ describe("a run waiting for approval across a restart", () => {
     expect(received.find((r) => r.event.type === "tool-result" && r.event.name === "delete_file")?.event).toMatchObject({ ok: true });
     expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
   });
+
+  it("answers a decision on a call the continued run answered without one (its tool is gone) at once: CONFLICT, not TIMEOUT", async () => {
+    const dir = freshDir();
+    const first = await start(dir);
+    const { runId, conversationId, request } = await waitingRun(first, 'use the delete_file tool with {"path":"gone.txt"}');
+    await stop(first);
+
+    // The next start no longer has the tool (an MCP server that did not come back), and its model stays silent after
+    // the call's failed result, so the run keeps running.
+    const second = await startTestApi({
+      dir,
+      data: first.data,
+      extraTools: [slowTool],
+      sim: { scenarios: [{ name: "held", match: { lastUserIncludes: "gone.txt" }, chunks: [{ content: "Let me see" }], stallAfterChunks: true }] },
+    });
+    apis.push(second);
+    const client = second.client();
+    const reloaded = recordEvents(client, runId);
+    const answered = await reloaded.waitFor((e) => e.type === "tool-result" && e.callId === request.callId);
+    expect(answered.event).toMatchObject({ ok: false });
+    await reloaded.waitFor((e) => e.type === "token");
+    // Still running: the model holds its next round.
+    expect((await client.conversations.get.query({ conversationId })).activeRunId).toBe(runId);
+
+    const error = await client.chat.approve.mutate({ runId, callId: request.callId, approved: true }).then(
+      () => undefined,
+      (e: unknown) => e as TRPCClientError<never>,
+    );
+    expect(error).toBeInstanceOf(TRPCClientError);
+    expect((error?.data as { code?: string } | undefined)?.code).toBe("CONFLICT");
+    expect(error?.message).toBe("This call no longer waits for approval: the run answered it without a decision.");
+    expect(types(reloaded.received)).not.toContain("approval-result");
+    expect(ran).not.toContain("gone.txt");
+    // Longer than chat.approve's 30 s wait for the run to act: without the check, that wait ended in TIMEOUT.
+  }, 45_000);
 });

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import type { ApprovalDecision, EventOf } from "@streamchat/core";
-import type { ChatStore, StoredEvent } from "@streamchat/store";
+import { isStoreError, type ChatStore, type StoredEvent } from "@streamchat/store";
 import { AppError, notFound } from "../errors.js";
 import type { DecisionSignal } from "./approvals.js";
 
@@ -34,6 +34,7 @@ export interface ApproveCallDeps {
 export const defaultActWaitMs = 30_000;
 
 const conflict = (message: string) => new AppError("bad_request", message, "CONFLICT");
+const answeredMessage = "This call no longer waits for approval: the run answered it without a decision.";
 
 function decidedMessage(result: EventOf<"approval-result">): string {
   if (result.approved) return "This call was already approved.";
@@ -58,7 +59,7 @@ export async function approveCall(deps: ApproveCallDeps, userId: string, input: 
   const { store } = deps;
   const run = await store.getRun(input.runId);
   if (!run || run.userId !== userId) throw notFound("Run");
-  const events = await store.readEventsOfTypes(run.id, ["approval-request", "approval-result"]);
+  const events = await store.readEventsOfTypes(run.id, ["approval-request", "approval-result", "tool-result"]);
   const request = events.find((e): e is { seq: number; event: EventOf<"approval-request"> } => e.event.type === "approval-request" && e.event.callId === input.callId);
   if (!request) throw new TRPCError({ code: "NOT_FOUND", message: "This run has no approval request with that callId." });
   const result = events.find((e): e is { seq: number; event: EventOf<"approval-result"> } => e.event.type === "approval-result" && e.event.callId === input.callId);
@@ -68,10 +69,20 @@ export async function approveCall(deps: ApproveCallDeps, userId: string, input: 
     throw conflict(decidedMessage(result.event));
   }
   if (run.status !== "running") throw conflict("The run has ended: the call no longer waits for approval.");
+  // Answered without a decision: a continued run whose tool is gone (an MCP server that did not come back), or that
+  // ran it because it no longer needs approval. The run never logs an approval-result for it, so following the run
+  // would only end in TIMEOUT after actWaitMs, on every retry, while the run goes on.
+  if (events.some((e) => e.event.type === "tool-result" && e.event.callId === input.callId)) throw conflict(answeredMessage);
   if (deps.now() >= request.event.expiresAt) throw conflict("This call's approval timed out: it was denied.");
 
   const reason = input.reason?.trim();
-  const { decision, recorded } = await store.recordApprovalDecision({ runId: run.id, callId: input.callId, approved: input.approved, reason: reason || null });
+  const { decision, recorded } = await store
+    .recordApprovalDecision({ runId: run.id, callId: input.callId, approved: input.approved, reason: reason || null })
+    .catch((error: unknown) => {
+      // Deleted since it was read (its conversation, from another tab): what a request for it answers now, not a 500.
+      if (isStoreError(error, "not_found")) throw notFound("Run");
+      throw error;
+    });
   if (!recorded && decision.approved !== input.approved) {
     throw conflict(decision.approved ? "This call was already approved." : "This call was already denied.");
   }
@@ -79,6 +90,7 @@ export async function approveCall(deps: ApproveCallDeps, userId: string, input: 
   if (!deps.follow) return { ...answer, approved: decision.approved };
   const acted = await whatTheRunDid(deps.follow, run.id, request.seq, input.callId, deps.actWaitMs ?? defaultActWaitMs, deps.callerSignal);
   if (acted === "ended") throw conflict("The run has ended: the call no longer waits for approval.");
+  if (acted === "answered") throw conflict(answeredMessage);
   if (acted === "pending") {
     throw new TRPCError({
       code: "TIMEOUT",
@@ -90,7 +102,10 @@ export async function approveCall(deps: ApproveCallDeps, userId: string, input: 
   return { ...answer, approved: acted.approved };
 }
 
-/** The call's approval-result, "ended" when the run's done came without one, "pending" after `waitMs`. */
+/**
+ * The call's approval-result; "answered" when its tool-result came first (answered without a decision, see above),
+ * "ended" when the run's done came without either, "pending" after `waitMs`.
+ */
 async function whatTheRunDid(
   follow: NonNullable<ApproveCallDeps["follow"]>,
   runId: string,
@@ -98,7 +113,7 @@ async function whatTheRunDid(
   callId: string,
   waitMs: number,
   callerSignal: AbortSignal | undefined,
-): Promise<EventOf<"approval-result"> | "ended" | "pending"> {
+): Promise<EventOf<"approval-result"> | "answered" | "ended" | "pending"> {
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), waitMs);
   // A client that left gets no answer: its follower would otherwise stay for up to waitMs.
@@ -108,6 +123,7 @@ async function whatTheRunDid(
   try {
     for await (const { event } of follow(runId, requestSeq, stop.signal)) {
       if (event.type === "approval-result" && event.callId === callId) return event;
+      if (event.type === "tool-result" && event.callId === callId) return "answered";
       if (event.type === "done") return "ended";
     }
     return "pending";

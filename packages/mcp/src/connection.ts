@@ -9,7 +9,11 @@ import { isStdioServer, type McpServerConfig } from "./config.js";
 import { errorText, toToolResult, type McpToolResult } from "./result.js";
 import { InputSchemaCompiler, type InputSchemaCheck, type ToolArgs } from "./schema.js";
 import { watchedFetch } from "./http-stream-watch.js";
-import { StdioProcessTransport, serverEnvironment } from "./stdio-transport.js";
+import { nodeFetch, RequestNotDeliveredError, RequestOutcomeUnknownError } from "./http-fetch.js";
+import { McpCallOutcomeUnknownError, McpHttpAnswerError } from "./call-errors.js";
+import { ResponseTooLargeError } from "./response-limit.js";
+import { StderrLog } from "./stderr-log.js";
+import { StdioProcessTransport, formatBytes, serverEnvironment } from "./stdio-transport.js";
 import type { McpLogger, McpServerState, McpServerStatus, RestartPolicy } from "./types.js";
 import { isRecord } from "./records.js";
 
@@ -52,6 +56,8 @@ const callResultSchema = z.looseObject({
 
 /** The reason a call's HTTP response ended without its answer (http-stream-watch.ts); told apart by the error's data. */
 const responseCut = "the server closed the connection before answering";
+/** The reason a call's HTTP response was cut by the message limit (response-limit.ts). */
+const responseTooLarge = "the server sent a message over the limit";
 
 const knownBlockTypes: ReadonlySet<string> = new Set(["text", "image", "audio", "resource_link", "resource"]);
 
@@ -153,7 +159,10 @@ export class McpServerConnection {
    */
   async call(tool: ListedTool, offeredName: string, args: ToolArgs, signal: AbortSignal): Promise<McpToolResult> {
     let result: z.infer<typeof callResultSchema> | undefined;
-    for (let attempt = 1; result === undefined; attempt++) {
+    // Each way of sending a call again is used at most once; both are for requests the server provably did not run.
+    let renewed = false;
+    let resent = false;
+    while (result === undefined) {
       const { client, generation } = await this.connectedClient(offeredName, signal);
       // The run's signal (aborted on cancel and on TOOL_TIMEOUT_MS) reaches the SDK through a signal of this call's
       // own, unlinked once the call is over: the SDK keeps its abort listener on the signal it is given, and would send
@@ -167,8 +176,16 @@ export class McpServerConnection {
       } catch (error) {
         // MCP: 404 to a request with a session id means the server no longer knows the session (it restarted, or
         // expired it) and did not run the request; the client must start a new session. Once, then call again.
-        if (attempt === 1 && !signal.aborted && error instanceof StreamableHTTPError && error.code === 404) {
+        if (!renewed && !signal.aborted && error instanceof StreamableHTTPError && error.code === 404) {
+          renewed = true;
           this.renewSession(generation);
+          continue;
+        }
+        // Never reached the server (refused, or a pooled connection found closed, as after a server restart): send it
+        // again at once; a session the restarted server no longer knows is then renewed by the 404 above.
+        if (!resent && !signal.aborted && error instanceof RequestNotDeliveredError) {
+          resent = true;
+          this.options.log.info({ server: this.name, tool: tool.mcpName, err: error.message }, "MCP tool call did not reach the server; sending it again");
           continue;
         }
         throw this.callError(error, offeredName, generation, signal);
@@ -254,26 +271,35 @@ export class McpServerConnection {
   private createTransport(): Transport {
     const config = this.config;
     if (isStdioServer(config)) {
+      const stderr = new StderrLog((data, message) => this.options.log.info({ server: this.name, ...data }, message));
       const options: ConstructorParameters<typeof StdioProcessTransport>[0] = {
         command: config.command,
         args: config.args,
         env: serverEnvironment(config.env, this.options.parentEnv),
         graceMs: this.options.shutdownGraceMs,
         maxMessageBytes: this.options.maxMessageBytes,
-        onStderrLine: (line) => this.options.log.info({ server: this.name, stderr: line }, "MCP server stderr"),
+        onStderrLine: (line) => stderr.line(line),
       };
       if (config.cwd !== undefined) options.cwd = config.cwd;
       return new StdioProcessTransport(options);
     }
+    const http = nodeFetch(this.options.maxMessageBytes);
     const transport: StreamableHTTPClientTransport = new StreamableHTTPClientTransport(new URL(config.url), {
       requestInit: { headers: config.headers },
       // A response stream that ends before the answer fails its call now, as the answer can no longer come.
-      fetch: watchedFetch((ids) => {
+      fetch: watchedFetch((ids, cause) => {
+        const reason = cause instanceof ResponseTooLargeError ? responseTooLarge : responseCut;
         for (const id of ids) {
-          transport.onmessage?.({ jsonrpc: "2.0", id, error: { code: ErrorCode.ConnectionClosed, message: responseCut, data: { reason: responseCut } } });
+          transport.onmessage?.({ jsonrpc: "2.0", id, error: { code: ErrorCode.ConnectionClosed, message: reason, data: { reason } } });
         }
-      }),
+      }, http.fetch),
     });
+    // The pooled connections go with the session (endSession closes the client once its DELETE is done).
+    const closeTransport = transport.close.bind(transport);
+    transport.close = async () => {
+      await closeTransport();
+      http.close();
+    };
     return transport;
   }
 
@@ -368,6 +394,12 @@ export class McpServerConnection {
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       return new ChatError("tool_timeout", `Tool ${offeredName} timed out after ${this.options.toolTimeoutMs} ms.`);
     }
+    const tooLarge = `Tool ${offeredName} failed: the MCP server "${this.name}" sent a message larger than ${formatBytes(this.options.maxMessageBytes)} (the limit).`;
+    // Only this call's answer was dropped (a JSON answer, or the event of an event stream, over the limit).
+    if (error instanceof ResponseTooLargeError) return new ChatError("tool_failed", tooLarge);
+    if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed && isRecord(error.data) && error.data["reason"] === responseTooLarge) {
+      return new ChatError("tool_failed", tooLarge);
+    }
     if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed && isRecord(error.data) && error.data["reason"] === responseCut) {
       // The session itself may be fine (a proxy cutting a long response): other calls and the server's state go on.
       return new ChatError("tool_failed", `Tool ${offeredName} failed: the MCP server "${this.name}" closed the connection before answering.`);
@@ -377,6 +409,22 @@ export class McpServerConnection {
       return new ChatError("tool_failed", `Tool ${offeredName} failed: the MCP server "${this.name}" stopped during the call (${this.error ?? "the connection closed"}).`);
     }
     if (error instanceof McpError) return new ChatError("tool_failed", `Tool ${offeredName} failed: ${error.message}`);
+    // An HTTP answer to this one request: the server is there and the session may be fine, so only this call fails.
+    if (error instanceof StreamableHTTPError) {
+      const failure = new McpHttpAnswerError(this.name, error.code ?? -1, `Tool ${offeredName} failed: the MCP server "${this.name}" ${describeAnswer(error)}.`, error);
+      // But a 404 is the session gone, and this one came in the session started for the last 404 (call() renews once):
+      // sessions do not hold there (a load balancer without affinity?), and renewing at every call would start one per
+      // call. Back off as for a server that cannot be reached.
+      if (error.code === 404 && generation === this.generation) this.fail(`the server does not keep its sessions: ${describeError(error)}`);
+      return failure;
+    }
+    if (error instanceof RequestOutcomeUnknownError) {
+      return new McpCallOutcomeUnknownError(
+        this.name,
+        `Tool ${offeredName} failed: the connection to the MCP server "${this.name}" broke after the call was sent and before any answer (${bounded(error.message)}); the tool may have run, so the call was not sent again.`,
+        error,
+      );
+    }
     // An answer, but not an MCP result: this call failed, the session is fine (other calls on it go on).
     if (error instanceof z.ZodError) return invalidResult(offeredName, this.name);
     // A stdio server that stopped is reported by its process's exit; anything else there is no reason to restart it.
@@ -479,8 +527,14 @@ function describeError(error: unknown): string {
   if (error instanceof StreamableHTTPError && error.code !== undefined && error.code >= 100) return describeHttpStatus(error);
   if (!(error instanceof Error)) return bounded(String(error));
   // fetch puts the socket's reason (ECONNREFUSED…) in `cause`.
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  const cause = error.cause instanceof Error && !error.message.includes(error.cause.message) ? `: ${error.cause.message}` : "";
   return bounded(`${error.message}${cause}`);
+}
+
+/** "answered HTTP 500 Internal Server Error: <what the body said>", or the SDK's reason for an answer it could not use. */
+function describeAnswer(error: StreamableHTTPError): string {
+  if (error.code !== undefined && error.code >= 100) return describeHttpStatus(error).replace(/^the server /, "");
+  return `answered with something that is not an MCP answer: ${bounded(error.message.replace(/^Streamable HTTP error: /, ""))}`;
 }
 
 /** "HTTP 401 Unauthorized", then what the body said (the SDK's message is "Streamable HTTP error: Error POSTing to endpoint: <body>"). */

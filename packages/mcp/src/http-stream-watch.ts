@@ -9,9 +9,9 @@ export type RequestId = string | number;
  * the answer to a request it was opened for: a proxy's or load balancer's idle timeout, a server restarted or crashed
  * mid-call. The SDK resumes such a stream only when the server gave its events ids; otherwise it drops the stream,
  * and the call waited for its timeout (15 s by default) and then read as "timed out". `onUnanswered` gets the ids of
- * those requests, at the moment the stream ends.
+ * those requests, at the moment the stream ends, and the error it ended with, if any.
  */
-export function watchedFetch(onUnanswered: (ids: RequestId[]) => void, base: FetchLike = fetch): FetchLike {
+export function watchedFetch(onUnanswered: (ids: RequestId[], cause?: unknown) => void, base: FetchLike = fetch): FetchLike {
   // Requests this client cancelled itself (notifications/cancelled): the server need not answer them, and the SDK has
   // already forgotten them.
   const cancelled = new Set<RequestId>();
@@ -33,13 +33,13 @@ export function watchedFetch(onUnanswered: (ids: RequestId[]) => void, base: Fet
     const scan = new SseScan();
     const reader = response.body.getReader();
     let ended = false;
-    const end = () => {
+    const end = (cause?: unknown) => {
       if (ended) return;
       ended = true;
       // Aborted: the transport is closing. Resumable: the SDK reconnects with Last-Event-ID and gets the answer then.
       if (signal?.aborted || scan.resumable) return;
       const unanswered = ids.filter((id) => !scan.answered.has(id) && !cancelled.delete(id));
-      if (unanswered.length > 0) onUnanswered(unanswered);
+      if (unanswered.length > 0) onUnanswered(unanswered, cause);
     };
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -47,7 +47,7 @@ export function watchedFetch(onUnanswered: (ids: RequestId[]) => void, base: Fet
         try {
           chunk = await reader.read();
         } catch (error) {
-          end();
+          end(error);
           controller.error(error);
           return;
         }

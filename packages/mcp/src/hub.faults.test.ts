@@ -158,6 +158,17 @@ describe("hub faults", () => {
     expect(getEventListeners(run.signal, "abort")).toHaveLength(0);
   });
 
+  it("a server flooding stderr fills the log only within bounds: long lines cut, lines over the budget counted", async () => {
+    const { hub, log } = await startHub({ fault: faultServer(["--chatty"]) });
+    await until(() => log.lines.some((l) => l.message === "MCP server writes too much to stderr; its next lines are counted, not logged"), "the notice");
+    const logged = log.stderr("fault");
+    // Before: all 301 lines were logged, the first whole (100 000 characters).
+    expect(logged).toHaveLength(100);
+    expect(logged[0]).toMatch(/^x{2000}… \(\d+ characters\)$/);
+    expect(logged.at(-1)).toBe("noise 99");
+    await expect(executeTool(toolNamed(hub, "fault__echo"), { text: "still here" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+  });
+
   it("tools with a broken input schema are not offered, say why, and the others are", async () => {
     const { hub } = await startHub({ fault: faultServer() });
     const names = hub.tools().map((t) => t.name);
@@ -165,6 +176,38 @@ describe("hub faults", () => {
     const tools = stateOf(hub, "fault")!.tools;
     expect(tools.find((t) => t.mcpName === "broken")!.error).toMatch(/^not offered: its inputSchema is not a valid JSON Schema: schema is invalid: /);
     expect(tools.find((t) => t.mcpName === "not_object")!.error).toBe('not offered: its inputSchema does not have "type": "object"');
+  });
+
+  it("a tool whose input schema is only a top-level $ref is offered when it points at an object schema", async () => {
+    const { hub, log } = await startHub({ fault: faultServer(["--ref-schemas"]) });
+    const names = hub.tools().map((t) => t.name);
+    // Before: neither was offered ('its inputSchema does not have "type": "object"').
+    expect(names).toEqual(expect.arrayContaining(["fault__ref_defs", "fault__ref_definitions"]));
+    expect(names).not.toEqual(expect.arrayContaining(["fault__ref_missing"]));
+    expect(names.filter((n) => n.startsWith("fault__ref_"))).toEqual(["fault__ref_defs", "fault__ref_definitions"]);
+
+    const defs = toolNamed(hub, "fault__ref_defs");
+    // The model gets the object schema itself, its definitions kept so the references inside still resolve.
+    expect(toolSpec(defs).parameters).toEqual({
+      type: "object",
+      properties: { city: { $ref: "#/$defs/City" } },
+      required: ["city"],
+      additionalProperties: false,
+      $defs: { Input: expect.any(Object), City: { type: "string", minLength: 1 } },
+    });
+    const tools = hub.tools();
+    expect(validateToolCall(tools, { id: "c1", name: "fault__ref_defs", args: { city: "" } })).toMatchObject({ ok: false, error: { code: "invalid_tool_args" } });
+    expect(validateToolCall(tools, { id: "c2", name: "fault__ref_defs", args: { city: "Oslo", extra: 1 } })).toMatchObject({ ok: false, error: { code: "invalid_tool_args" } });
+    expect(validateToolCall(tools, { id: "c3", name: "fault__ref_definitions", args: { n: 1.5 } })).toMatchObject({ ok: false, error: { code: "invalid_tool_args" } });
+    await expect(executeTool(defs, { city: "Oslo" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true, result: { content: [{ text: 'picked {"city":"Oslo"}' }] } });
+    expect(toolSpec(toolNamed(hub, "fault__ref_definitions")).parameters).toMatchObject({ type: "object", properties: { n: { type: "integer" } }, required: ["n"] });
+
+    // What cannot be resolved to an object schema is still refused, logged and named in the status.
+    const status = stateOf(hub, "fault")!.tools;
+    expect(status.find((t) => t.mcpName === "ref_missing")!.error).toBe('not offered: its inputSchema\'s top-level $ref "#/$defs/Nowhere" cannot be resolved');
+    expect(status.find((t) => t.mcpName === "ref_not_object")!.error).toBe('not offered: its inputSchema does not have "type": "object"');
+    expect(status.find((t) => t.mcpName === "ref_remote")!.error).toBe('not offered: its inputSchema\'s top-level $ref "https://example.com/input.json" is not a reference into the schema itself');
+    expect(log.lines.filter((l) => l.message === "MCP tool not offered").map((l) => l.data["tool"])).toEqual(["broken", "not_object", "ref_missing", "ref_not_object", "ref_remote"]);
   });
 
   it("a schema with oneOf at its top level is sent to the model in a form model APIs accept, and still checks the arguments", async () => {

@@ -18,6 +18,9 @@ afterEach(async () => {
 const errorPage = `<!DOCTYPE html><html><head><title>Error</title></head><body>${"<p>Something went wrong.</p>".repeat(10_000)}</body></html>`;
 
 let cancelled = 0;
+/** The `wait` tool's calls answer once this settles (releaseWaits). */
+let releaseWaits: () => void = () => undefined;
+let waiting = Promise.resolve();
 
 /**
  * The SDK's Streamable HTTP server behind a proxy. `breakRequest` sees each POST's body and may answer it itself
@@ -26,6 +29,10 @@ let cancelled = 0;
 async function startProxiedServer(breakRequest: (body: string, res: ServerResponse, req: IncomingMessage) => boolean): Promise<string> {
   const real = await startHttpMcpServer((server) => {
     server.registerTool("echo", { description: "Echoes", inputSchema: { message: z.string() } }, ({ message }) => ({ content: [{ type: "text", text: `echo: ${message}` }] }));
+    server.registerTool("wait", { description: "Answers when the test says so" }, async () => {
+      await waiting;
+      return { content: [{ type: "text", text: "waited" }] };
+    });
     server.registerTool("slow", { description: "Answers after a while" }, async (extra) => {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 60_000);
@@ -94,9 +101,39 @@ describe("hub with a Streamable HTTP server that fails at the HTTP level", () =>
     });
     const hub = await startHub(url);
     const outcome = await executeTool(toolNamed(hub, "web__echo"), { message: "hi" }, { signal, timeoutMs: 10_000 });
-    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_failed", message: expect.stringMatching(/^Tool web__echo failed: cannot reach the MCP server "web" \(the server answered HTTP 500 Internal Server Error: Error Something/) } });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_failed", message: expect.stringMatching(/^Tool web__echo failed: the MCP server "web" answered HTTP 500 Internal Server Error: Error Something/) } });
     expect(!outcome.ok && outcome.error.message.length).toBeLessThan(500);
     expect(JSON.stringify(hub.status())).not.toContain("Something went wrong. Something went wrong. Something went wrong.".repeat(10));
+  });
+
+  it("an error status to one call fails that call only: the server stays connected and its other calls go on", async () => {
+    waiting = new Promise((resolve) => (releaseWaits = resolve));
+    const url = await startProxiedServer((body, res) => {
+      if (!body.includes('"name":"echo"')) return false;
+      res.writeHead(500, { "content-type": "text/plain" }).end("database is down");
+      return true;
+    });
+    const hub = await startHub(url);
+    const running = executeTool(toolNamed(hub, "web__wait"), {}, { signal, timeoutMs: 10_000 });
+    const failed = await executeTool(toolNamed(hub, "web__echo"), { message: "hi" }, { signal, timeoutMs: 10_000 });
+    expect(failed).toMatchObject({ ok: false, error: { code: "tool_failed", message: 'Tool web__echo failed: the MCP server "web" answered HTTP 500 Internal Server Error: database is down.' } });
+    // Before: the 500 marked the whole server failed, which closed its session and cut the running call short.
+    expect(hub.status()[0]).toMatchObject({ state: "connected", restarts: 0 });
+    releaseWaits();
+    await expect(running).resolves.toMatchObject({ ok: true, result: { content: [{ text: "waited" }] } });
+    expect(hub.tools().map((t) => t.name)).toContain("web__echo");
+  });
+
+  it("a server that does not know even the session just started for a call (404 twice) is backed off, not renewed at every call", async () => {
+    const url = await startProxiedServer((body, res) => {
+      if (!body.includes('"name":"echo"')) return false;
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null }));
+      return true;
+    });
+    const hub = await startHub(url);
+    const outcome = await executeTool(toolNamed(hub, "web__echo"), { message: "hi" }, { signal, timeoutMs: 10_000 });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_failed", message: expect.stringMatching(/^Tool web__echo failed: the MCP server "web" answered HTTP 404 Not Found/) } });
+    expect(hub.status()[0]).toMatchObject({ state: "failed", restarts: 1, error: expect.stringMatching(/^the server does not keep its sessions: the server answered HTTP 404 Not Found/) });
   });
 
   it("a response cut off before its answer fails the call at once, not at its timeout; the server stays connected", async () => {

@@ -100,6 +100,28 @@ describe("hub with a Streamable HTTP server", () => {
     expect(outcome.content).toBe(`${text.slice(0, 1000)}\n[The result is cut here: it has 5000000 characters, of which the first 1000 are shown.]`);
   });
 
+  for (const jsonResponse of [false, true]) {
+    it(`a result over maxMessageBytes fails that call only, without reading it whole (${jsonResponse ? "JSON answer" : "event stream"})`, async () => {
+      const server = await startHttpMcpServer(
+        (mcp) => {
+          mcp.registerTool("dump", { description: "Returns a whole log file" }, () => ({ content: [{ type: "text", text: "0123456789".repeat(300_000) }] }));
+          mcp.registerTool("small", { description: "Answers briefly" }, () => ({ content: [{ type: "text", text: "small" }] }));
+        },
+        0,
+        { jsonResponse },
+      );
+      cleanups.push(() => server.close());
+      const hub = await startHub(server.url, { maxMessageBytes: 1024 * 1024 });
+      // Before: an HTTP server's answer was read whole, whatever its size (only stdio servers had the limit).
+      await expect(executeTool(toolNamed(hub, "web__dump"), {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
+        ok: false,
+        error: { code: "tool_failed", message: 'Tool web__dump failed: the MCP server "web" sent a message larger than 1 MiB (the limit).' },
+      });
+      expect(hub.status()[0]).toMatchObject({ state: "connected", restarts: 0 });
+      await expect(executeTool(toolNamed(hub, "web__small"), {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
+    });
+  }
+
   it("isError: true is a failed tool result with the server's message", async () => {
     const server = await startServer();
     const hub = await startHub(server.url);
@@ -124,7 +146,7 @@ describe("hub with a Streamable HTTP server", () => {
     await first.close();
 
     const outcome = await executeTool(echo, { message: "anyone?" }, { signal, timeoutMs: 10_000 });
-    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_failed", message: expect.stringMatching(/^Tool web__echo failed: cannot reach the MCP server "web" \(fetch failed: .+\)\.$/) } });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "tool_failed", message: expect.stringMatching(/^Tool web__echo failed: cannot reach the MCP server "web" \(connect ECONNREFUSED [^()]+\)\.$/) } });
     expect(hub.status()[0]).toMatchObject({ state: expect.stringMatching(/^(failed|starting)$/) });
 
     await startServer(first.port);

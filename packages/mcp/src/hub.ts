@@ -20,7 +20,8 @@ export interface McpHubOptions {
   parentEnv?: NodeJS.ProcessEnv;
   /**
    * Longest message (JSON-RPC line) a stdio server may send, default 32 MiB: a longer one fails the calls waiting on
-   * the server and restarts it, instead of growing the API's memory without bound.
+   * the server and restarts it, instead of growing the API's memory without bound. An HTTP server's message (a JSON
+   * body, one event of an event stream) has the same limit; a longer one fails the call it answered.
    */
   maxMessageBytes?: number;
   /** Most characters of a result the model reads (the rest is cut, saying so); default 50000 (result.ts). */

@@ -1,4 +1,5 @@
 export { loadMcpConfig, parseMcpConfig, isStdioServer, McpConfigError, type McpConfig, type McpServerConfig, type StdioServerConfig, type HttpServerConfig } from "./config.js";
+export { McpCallOutcomeUnknownError, McpHttpAnswerError } from "./call-errors.js";
 export { createMcpHub, type McpHub, type McpHubOptions } from "./hub.js";
 export { offeredNames, maxToolNameLength, serverNameProblem, type ToolRef } from "./names.js";
 export { modelContent, defaultMaxModelChars, type McpToolResult } from "./result.js";

@@ -1,6 +1,6 @@
 import { validateToolCall, defineTool } from "@streamchat/core";
 import { describe, expect, it } from "vitest";
-import { InputSchemaCompiler } from "./schema.js";
+import { InputSchemaCompiler, modelSchema } from "./schema.js";
 
 function inputOf(schema: unknown) {
   const check = new InputSchemaCompiler().compile(schema);
@@ -80,6 +80,18 @@ describe("InputSchemaCompiler", () => {
     });
     expect(compiler.compile({ type: "string" })).toEqual({ ok: false, reason: 'its inputSchema does not have "type": "object"' });
     expect(compiler.compile("x")).toEqual({ ok: false, reason: "its inputSchema is not a JSON object" });
+  });
+
+  it("follows a top-level $ref (a chain of them too) to an object schema; refuses cycles and what is not there", () => {
+    const chained = { $ref: "#/$defs/A", $defs: { A: { $ref: "#/$defs/B" }, B: { type: "object", properties: { q: { type: "string" } }, required: ["q"] } } };
+    const input = inputOf(chained);
+    expect(input.safeParse({ q: "x" }).success).toBe(true);
+    expect(input.safeParse({}).success).toBe(false);
+    expect(modelSchema(chained)).toEqual({ type: "object", properties: { q: { type: "string" } }, required: ["q"], $defs: chained.$defs });
+    const compiler = new InputSchemaCompiler();
+    expect(compiler.compile({ $ref: "#/$defs/A", $defs: { A: { $ref: "#/$defs/A" } } })).toEqual({ ok: false, reason: 'its inputSchema\'s top-level $ref "#/$defs/A" refers to itself' });
+    expect(compiler.compile({ $ref: "#/$defs/a~1b", $defs: { "a/b": { type: "object" } } })).toMatchObject({ ok: true });
+    expect(compiler.compile({ $ref: "#" })).toEqual({ ok: false, reason: 'its inputSchema\'s top-level $ref "#" refers to itself' });
   });
 
   it("plugs into the core's validateToolCall: bad arguments become invalid_tool_args naming each problem", () => {

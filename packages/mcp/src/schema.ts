@@ -4,6 +4,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { z } from "zod";
 import { isRecord } from "./records.js";
+import { resolveTopRef } from "./schema-ref.js";
 
 // ajv-formats is CommonJS: its function is module.exports, and also module.exports.default (what TS sees).
 const addFormats = formatsModule.default;
@@ -32,8 +33,11 @@ export class InputSchemaCompiler {
       return { ok: false, reason: "its inputSchema is not a JSON object" };
     }
     const { $schema, ...rest } = schema as Record<string, unknown>;
+    // A top-level $ref is followed to see what the input is; ajv below follows it itself.
+    const top = resolveTopRef(rest);
+    if (top && !top.ok) return { ok: false, reason: top.reason };
     // The model is sent an object of arguments; OpenAI refuses function parameters of any other type.
-    if (rest["type"] !== "object") return { ok: false, reason: 'its inputSchema does not have "type": "object"' };
+    if ((top?.schema ?? rest)["type"] !== "object") return { ok: false, reason: 'its inputSchema does not have "type": "object"' };
     let validate: ValidateFunction;
     try {
       validate = this.instance(dialectOf($schema)).compile(rest);
@@ -103,7 +107,10 @@ const refusedAtTop = ["oneOf", "anyOf", "allOf", "not", "enum", "const"] as cons
  * own (the model still learns each argument; a property the schema itself defines wins). Arguments are validated
  * against the whole inputSchema all the same: a combination the variants do not allow is invalid_tool_args, naming why.
  */
-export function modelSchema(inputSchema: Record<string, unknown>): Record<string, unknown> {
+export function modelSchema(given: Record<string, unknown>): Record<string, unknown> {
+  // Model APIs want the object schema itself at the top, not a reference to it (schema-ref.ts).
+  const top = resolveTopRef(given);
+  const inputSchema = top?.ok ? top.schema : given;
   if (!refusedAtTop.some((key) => key in inputSchema)) return inputSchema;
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(inputSchema)) {

@@ -22,6 +22,12 @@ if (flags.has("--stubborn")) {
   setInterval(() => undefined, 1000);
 }
 
+// --chatty: floods stderr at start (one line of 100 000 characters, then 300 short ones), as a server stuck logging does.
+if (flags.has("--chatty")) {
+  process.stderr.write(`${"x".repeat(100_000)}\n`);
+  for (let i = 1; i <= 300; i++) process.stderr.write(`noise ${i}\n`);
+}
+
 // --noisy: writes what is not JSON-RPC to stdout (a banner, structured log lines), as servers that log to stdout do.
 const noisy = flags.has("--noisy");
 if (noisy) process.stdout.write("fault-server 1.0 starting\n");
@@ -69,6 +75,36 @@ const tools: Tool[] = [
   },
 ];
 
+// --ref-schemas: tools whose whole input schema is a $ref, as pydantic and other schema generators write them.
+if (flags.has("--ref-schemas")) {
+  const refTools: Array<{ name: string; inputSchema: Record<string, unknown> }> = [
+    {
+      name: "ref_defs",
+      inputSchema: {
+        $ref: "#/$defs/Input",
+        $defs: {
+          Input: { type: "object", properties: { city: { $ref: "#/$defs/City" } }, required: ["city"], additionalProperties: false },
+          City: { type: "string", minLength: 1 },
+        },
+      },
+    },
+    {
+      name: "ref_definitions",
+      inputSchema: {
+        $schema: "http://json-schema.org/draft-07/schema#",
+        $ref: "#/definitions/Input",
+        definitions: { Input: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] } },
+      },
+    },
+    { name: "ref_missing", inputSchema: { $ref: "#/$defs/Nowhere", $defs: {} } },
+    { name: "ref_not_object", inputSchema: { $ref: "#/$defs/Text", $defs: { Text: { type: "string" } } } },
+    { name: "ref_remote", inputSchema: { $ref: "https://example.com/input.json" } },
+  ];
+  for (const { name, inputSchema } of refTools) {
+    tools.push({ name, description: `Its input schema is a top-level $ref (${name})`, inputSchema: inputSchema as unknown as Tool["inputSchema"] });
+  }
+}
+
 const server = new Server({ name: "fault-server", version: "1.0.0" }, { capabilities: { tools: { listChanged: true } } });
 
 server.setRequestHandler(ListToolsRequestSchema, async (request) => {
@@ -85,6 +121,8 @@ server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<
   switch (name) {
     case "echo":
       return text(String((request.params.arguments as { text?: unknown } | undefined)?.text));
+    case "ref_defs":
+    case "ref_definitions":
     case "pick":
       return text(`picked ${JSON.stringify(request.params.arguments ?? {})}`);
     case "extra":

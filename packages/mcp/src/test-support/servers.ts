@@ -70,9 +70,9 @@ export interface HttpMcpServer {
 /**
  * The SDK's own Streamable HTTP server on node:http, stateful (one McpServer per session, so
  * notifications such as tools/list_changed reach the client over its GET stream). `setup` registers the
- * tools of each new session.
+ * tools of each new session. `jsonResponse`: answers as one JSON body instead of an event stream.
  */
-export async function startHttpMcpServer(setup: (server: McpServer) => void, port = 0): Promise<HttpMcpServer> {
+export async function startHttpMcpServer(setup: (server: McpServer) => void, port = 0, options: { jsonResponse?: boolean } = {}): Promise<HttpMcpServer> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const headers: IncomingHttpHeaders[] = [];
   const sessions: McpServer[] = [];
@@ -90,6 +90,7 @@ export async function startHttpMcpServer(setup: (server: McpServer) => void, por
       sessions.push(server);
       const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: options.jsonResponse ?? false,
         onsessioninitialized: (id) => {
           transports.set(id, created);
         },

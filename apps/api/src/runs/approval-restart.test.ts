@@ -209,6 +209,44 @@ describe("a run waiting for approval across a restart", () => {
     expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
   });
 
+  it("two calls of one round need approval as the shutdown comes: both requests are kept, asked again by the next start, and run once approved", async () => {
+    const dir = freshDir();
+    const first = await start(dir, undefined, { SHUTDOWN_GRACE_MS: "60000" });
+    const control = first.sim.control({ lastUserIncludes: "[two-calls]" });
+    const { runId, conversationId } = await first.client().chat.send.mutate({ message: "[two-calls] delete both" });
+    await control.connected;
+    // The shutdown is under way when the round's calls are asked: the run is suspended as soon as it waits, while its
+    // second request is still on its way to the log (on PostgreSQL the first one's commit takes longer than a turn).
+    const closing = stop(first);
+    await control.push({
+      toolCalls: [
+        { name: "delete_file", arguments: { path: "first-of-two.txt" } },
+        { name: "delete_file", arguments: { path: "second-of-two.txt" } },
+      ],
+    });
+    await control.push({ done: true });
+    await closing;
+
+    const restartedAt = Date.now();
+    const second = await start(dir, first);
+    const client = second.client();
+    const reloaded = recordEvents(client, runId);
+    // The continued run says it waits once it has replayed what the log has: both requests, no call answered.
+    await reloaded.waitFor((e) => e.type === "status" && e.phase === "waiting" && e.at >= restartedAt);
+    const requests = reloaded.received.map((r) => r.event).filter(isRequest);
+    expect(requests.map((r) => r.args)).toEqual([{ path: "first-of-two.txt" }, { path: "second-of-two.txt" }]);
+    expect(reloaded.received.filter((r) => r.event.type === "tool-result")).toEqual([]);
+
+    for (const request of requests) await client.chat.approve.mutate({ runId, callId: request.callId, approved: true });
+    const received = await reloaded.completed;
+    expect(received.filter((r) => r.event.type === "tool-result").map((r) => r.event)).toEqual([
+      expect.objectContaining({ ok: true, result: { deleted: "first-of-two.txt" } }),
+      expect.objectContaining({ ok: true, result: { deleted: "second-of-two.txt" } }),
+    ]);
+    expect(ran.filter((p) => p.endsWith("-of-two.txt")).sort()).toEqual(["first-of-two.txt", "second-of-two.txt"]);
+    expect((await client.conversations.get.query({ conversationId })).runs).toEqual([expect.objectContaining({ id: runId, reason: "stop" })]);
+  });
+
   it("answers a decision on a call the continued run answered without one (its tool is gone) at once: CONFLICT, not TIMEOUT", async () => {
     const dir = freshDir();
     const first = await start(dir);

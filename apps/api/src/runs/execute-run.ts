@@ -138,14 +138,18 @@ export class RunExecutor {
           result = step.value;
           break;
         }
-        if (isSuspended(run)) {
+        // A round's later approval requests may come after the shutdown suspended the run (it did so once the first
+        // one waited, while this was on its way): they are the run's story all the same, and the next start asks them
+        // again only if they are in the log (a call without one would be answered as interrupted, never asked).
+        const asksApproval = step.value.type === "approval-request";
+        if (isSuspended(run) && !asksApproval) {
           forward(step.value);
           continue;
         }
         // `done` is held back until the produced messages are stored: a client that sees `done` and
         // reloads the conversation must find the answer there.
         if (step.value.type === "done") done = step.value;
-        else if (step.value.type === "approval-request" || step.value.type === "approval-result") {
+        else if (asksApproval || step.value.type === "approval-result") {
           // Durable before anyone sees it: the pause must survive a crash once a person may act on it, and the
           // decision taken is what chat.approve answers (approve-call.ts), so a crash must not take it back.
           coalescer.flush();

@@ -26,8 +26,9 @@ export async function endRunsForShutdown(live: LiveRuns, graceMs: number, log: R
   const allEnded = () => Promise.all(live.all().map((run) => run.ended));
   if (live.size === 0) return;
   const suspended: string[] = [];
-  // On the next turn of the event loop: a run asks its hook before it emits the approval-request (and a round's
-  // other requests); by then they are all in the log. A call decided meanwhile lets the run go on instead.
+  // On the next turn of the event loop: a run asks its hook before it emits the approval-request. The round's other
+  // requests may still be on their way to the log then (a PostgreSQL commit takes longer than a turn): the executor
+  // logs them after the suspension too (execute-run.ts). A call decided meanwhile lets the run go on instead.
   const suspendIfWaiting = (run: LiveRun) =>
     setImmediate(() => {
       if (run.controller.signal.aborted || !waiting.isWaiting(run.record.id)) return;

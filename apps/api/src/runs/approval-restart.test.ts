@@ -169,6 +169,25 @@ describe("a run waiting for approval across a restart", () => {
     expect(ran).not.toContain("expired.txt");
   });
 
+  it("a decision stored in time while the server was down wins over the deadline that passed before the restart", async () => {
+    const dir = freshDir();
+    const first = await start(dir, undefined, { TOOL_APPROVAL_TIMEOUT_MS: "1500" });
+    const { runId, request } = await waitingRun(first, 'use the delete_file tool with {"path":"decided-in-time.txt"}');
+    await stop(first);
+    // Decided before the deadline (chat.approve on a process that does not run the run checks it), stored.
+    const store = await first.openStore();
+    await approveCall({ store, signal: localDecisionSignal(), now: () => request.expiresAt - 1 }, "local", { runId, callId: request.callId, approved: true });
+    await store.close();
+    await eventually(() => Date.now() > request.expiresAt + 50, "the request's deadline to pass", 10_000);
+
+    // The continued run finds both the decision and an expired request: the decision was first.
+    const second = await start(dir, first);
+    const received = await recordEvents(second.client(), runId).completed;
+    expect(eventOf(received, "approval-result")).toMatchObject({ approved: true, timedOut: false });
+    expect(eventOf(received, "tool-result")).toMatchObject({ ok: true, result: { deleted: "decided-in-time.txt" } });
+    expect(ran.filter((p) => p === "decided-in-time.txt")).toHaveLength(1);
+  });
+
   it("suspends a run that starts waiting during the grace period, and answers a call that was running as interrupted", async () => {
     const dir = freshDir();
     const first = await start(dir, undefined, { SHUTDOWN_GRACE_MS: "60000" });

@@ -62,6 +62,11 @@ interface Waiter {
  * starts (a decision made while no process ran the run: a restart, another process), when signalled, and every
  * `pollMs`. It rejects when its signal aborts (cancel, timeout, suspension); the registration goes with it.
  */
+/** A stored decision as the run's hook answers it. */
+export function decisionOf(record: ApprovalDecisionRecord): ApprovalDecision {
+  return { approved: record.approved, ...(record.reason ? { reason: record.reason } : {}) };
+}
+
 export class ApprovalWaits {
   private readonly waiting = new Map<string, Map<string, Waiter>>();
   /** Runs being resumed that have not asked their hook yet: they count as waiting (shutdown suspends them). */
@@ -73,9 +78,18 @@ export class ApprovalWaits {
     this.unsubscribe = opts.signal.subscribe(({ runId, callId }) => this.decided(runId, callId));
   }
 
-  /** The `approve` hook of one run. */
-  hookFor(runId: string): ApproveHook {
-    return (request, { signal }) => this.wait(runId, request.callId, signal);
+  /**
+   * The `approve` hook of one run. `known`: decisions already read from the store (a resumed run's, stored while no
+   * process ran it), answered at once: the run's deadline timer may be due at once too (the request expired during the
+   * downtime), and an answer that needs a store read would lose that race on a database slower than a turn of the loop.
+   */
+  hookFor(runId: string, known?: ReadonlyMap<string, ApprovalDecision>): ApproveHook {
+    return (request, { signal }) => {
+      const decision = known?.get(request.callId);
+      if (decision === undefined) return this.wait(runId, request.callId, signal);
+      this.expected.delete(runId);
+      return Promise.resolve(decision);
+    };
   }
 
   /** True while a call of the run waits for a decision (or the run is being resumed to wait again). */
@@ -134,8 +148,7 @@ export class ApprovalWaits {
         settle();
       };
       const onAbort = () => finish(() => reject(signal.reason));
-      const decided = (record: ApprovalDecisionRecord) =>
-        finish(() => resolve({ approved: record.approved, ...(record.reason ? { reason: record.reason } : {}) }));
+      const decided = (record: ApprovalDecisionRecord) => finish(() => resolve(decisionOf(record)));
       // One read at a time; a signal during a read reads once more after it (the decision may have landed meanwhile).
       const check = () => {
         if (settled) return;

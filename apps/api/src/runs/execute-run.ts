@@ -3,7 +3,9 @@ import {
   errorCodeMessages,
   isRetryable,
   runChat,
+  runSnapshotOf,
   type AnyTool,
+  type ApprovalDecision,
   type ChatEvent,
   type ChatModel,
   type EventOf,
@@ -11,7 +13,7 @@ import {
 } from "@streamchat/core";
 import type { ChatStore, StoredEvent } from "@streamchat/store";
 import { keepPreviousAnswer } from "./answer-versions.js";
-import type { ApprovalWaits } from "./approvals.js";
+import { decisionOf, type ApprovalWaits } from "./approvals.js";
 import { buildContext } from "./context.js";
 import type { FailedRunCloser } from "./failed-run-closer.js";
 import type { LiveRun } from "./live-runs.js";
@@ -103,11 +105,13 @@ export class RunExecutor {
       const history = launched?.history ?? (await store.activePath(record.conversationId));
       const tools = await this.opts.toolsFor(record.userId, { resumed: resume !== undefined });
       let resumeFrom: ChatEvent[] | undefined;
+      let decided: Map<string, ApprovalDecision> | undefined;
       if (resume) {
         const logged = resume.log.map((stored) => stored.event);
         const answered = interruptedResults(logged, record.id, this.opts.now());
         for (const result of answered) emit(result);
         resumeFrom = [...logged, ...answered];
+        decided = await storedDecisions(store, record.id, logged);
       }
       const chat = runChat({
         model: this.opts.model,
@@ -124,7 +128,7 @@ export class RunExecutor {
         // A model silent this long fails the run with provider_error and its request is aborted.
         idleTimeoutMs: limits.chatIdleTimeoutMs,
         think: run.think,
-        approve: this.opts.approvals.hookFor(record.id),
+        approve: this.opts.approvals.hookFor(record.id, decided),
         approvalTimeoutMs: limits.toolApprovalTimeoutMs,
         ...(resumeFrom ? { resume: { events: resumeFrom } } : {}),
         signal: run.controller.signal,
@@ -222,4 +226,14 @@ export class RunExecutor {
   private errorEvent(runId: string, code: EventOf<"error">["code"], message: string): EventOf<"error"> {
     return { type: "error", runId, at: this.opts.now(), code, message, retryable: isRetryable(code) };
   }
+}
+
+/** The decisions stored for the calls a resumed run's log leaves waiting (made while no process ran it). */
+async function storedDecisions(store: ChatStore, runId: string, logged: readonly ChatEvent[]): Promise<Map<string, ApprovalDecision>> {
+  const decided = new Map<string, ApprovalDecision>();
+  for (const call of runSnapshotOf(logged).waitingForApproval) {
+    const record = await store.getApprovalDecision(runId, call.id);
+    if (record) decided.set(call.id, decisionOf(record));
+  }
+  return decided;
 }

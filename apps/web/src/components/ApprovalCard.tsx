@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import type { ToolCard } from "../chat/reducer.js";
 import { describeError } from "../lib/errors.js";
+import { focusedByKeyboard } from "../lib/focus.js";
 import { formatValue } from "../lib/format.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
@@ -41,7 +42,12 @@ export function ApprovalCard({
     return () => clearInterval(timer);
   }, [waiting]);
 
-  const decide = (approved: boolean) => approve.mutate({ runId, callId: tool.callId, approved });
+  const decide = (approved: boolean) => {
+    // Both buttons are disabled at once and then gone: from the keyboard, the focus goes on to the message box instead of
+    // falling to <body> (the decision is read out as the card's new line in the transcript).
+    if (focusedByKeyboard()) document.getElementById("composer-input")?.focus();
+    approve.mutate({ runId, callId: tool.callId, approved });
+  };
   const failure = approve.error ? describeError(approve.error) : null;
   const sent = approve.isPending || approve.isSuccess;
 
@@ -69,7 +75,10 @@ export function ApprovalCard({
           <button type="button" className="button" disabled={sent} onClick={() => decide(false)}>
             Deny
           </button>
-          <span className="approval__expires muted small">Denied automatically in {remaining(approval.expiresAt - now)}</span>
+          {/* Ticks every second: read with the card, not again at every tick by the transcript's live log. */}
+          <span className="approval__expires muted small" aria-live="off">
+            Denied automatically in {remaining(approval.expiresAt - now)}
+          </span>
         </div>
       ) : (
         <p className="approval__decided small" data-testid="approval-decision">

@@ -1,8 +1,10 @@
 // @vitest-environment jsdom
 import { emptyUsage, errorCodeMessages } from "@streamchat/core/browser";
 import { cleanup, render } from "@testing-library/react";
+import type { ReactNode } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { emptyMessageState, type MessageState } from "../chat/reducer.js";
+import { trpcWrapper } from "../test-support/trpc.js";
 import { AssistantMessage } from "./AssistantMessage.js";
 import { thoughtLabel } from "./Reasoning.js";
 
@@ -84,5 +86,62 @@ describe("thoughtLabel", () => {
     expect(queryAllByTestId("answer-note").map((n) => n.textContent)).toEqual([refused]);
     rerender(<AssistantMessage state={finished({ text: "Hello", notes: [refused] })} streaming={false} />);
     expect(queryAllByTestId("answer-note").map((n) => n.textContent)).toEqual([refused]);
+  });
+});
+
+/**
+ * How a screen reader would hear a change of `el`'s text: the politeness of the live region around it (the nearest
+ * aria-live, or a live role). The transcript is a live log; what changes with every token must not be read out there.
+ */
+function livePoliteness(el: Element): string {
+  const root = el.closest('[aria-live], [role="log"], [role="status"], [role="alert"]');
+  if (!root) return "off";
+  const implied: Record<string, string> = { log: "polite", status: "polite", alert: "assertive" };
+  return root.getAttribute("aria-live") ?? implied[root.getAttribute("role") ?? ""] ?? "off";
+}
+
+describe("AssistantMessage in the transcript's live log", () => {
+  const inLog = (ui: ReactNode, wrapper?: (props: { children: ReactNode }) => ReactNode) =>
+    render(
+      <div role="log" aria-live="polite" aria-relevant="additions text">
+        {ui}
+      </div>,
+      wrapper ? { wrapper } : undefined,
+    );
+
+  it("keeps the streaming answer's text and live reasoning out of it: not read out token by token", () => {
+    const state: MessageState = {
+      ...emptyMessageState("r1"),
+      text: "Partial answer",
+      steps: [{ kind: "reasoning", text: "Still thinking", startedAt: 1, endedAt: null }],
+    };
+    const { getByTestId, rerender } = inLog(<AssistantMessage state={state} streaming />);
+    expect(livePoliteness(getByTestId("answer-text"))).toBe("off");
+    expect(livePoliteness(getByTestId("reasoning-text"))).toBe("off");
+    // Finished, it is a plain part of the log again (read when it is added, say from another tab's history).
+    rerender(
+      <div role="log" aria-live="polite" aria-relevant="additions text">
+        <AssistantMessage state={finished({ text: "Whole answer" })} streaming={false} />
+      </div>,
+    );
+    expect(livePoliteness(getByTestId("answer-text"))).toBe("polite");
+  });
+
+  it("does not read the approval card's countdown out at every tick", () => {
+    const state: MessageState = {
+      ...emptyMessageState("r1"),
+      tools: [
+        {
+          callId: "c1",
+          name: "every__echo",
+          args: { message: "hi" },
+          state: "running",
+          approval: { source: "every", description: "Echoes", expiresAt: Date.now() + 60_000, decision: "waiting" },
+        },
+      ],
+      steps: [{ kind: "tool", callId: "c1" }],
+    };
+    const { getByText } = inLog(<AssistantMessage state={state} streaming />, trpcWrapper(() => null));
+    expect(livePoliteness(getByText(/Denied automatically in/))).toBe("off");
   });
 });

@@ -99,7 +99,8 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
       )}
 
       {state.text && (
-        <div className="message__body" data-testid="answer-text">
+        // Not read out token by token (the transcript is a live log): the pane reads the whole answer once it ends.
+        <div className="message__body" data-testid="answer-text" aria-live={streaming ? "off" : undefined}>
           <Markdown text={state.text} streaming={streaming} />
         </div>
       )}

@@ -4,7 +4,7 @@ import { newChatDraft } from "../chat/draftStore.js";
 import { userItemKey, type ChatItemAnswer } from "../chat/items.js";
 import { itemElementId, type OpenAt } from "../chat/openAt.js";
 import { useConversationChat } from "../chat/useConversationChat.js";
-import { focusedByKeyboard } from "../lib/focus.js";
+import { focusedByKeyboard, popoverOpen, prefersReducedMotion } from "../lib/focus.js";
 import { shortcuts, useShortcut } from "../lib/shortcuts.js";
 import { trpc } from "../trpc.js";
 import { AssistantMessage } from "./AssistantMessage.js";
@@ -121,7 +121,9 @@ export function ChatPane(props: ChatPaneProps) {
     if (!el) return;
     stickToBottom.current = true;
     setAtBottom(true);
-    el.scrollTo({ top: el.scrollHeight, behavior: "smooth" });
+    // The button leaves once pressed: from the keyboard, the focus goes on to the composer instead of falling to <body>.
+    keepKeyboardFocus();
+    el.scrollTo({ top: el.scrollHeight, behavior: prefersReducedMotion() ? "auto" : "smooth" });
   };
   /**
    * Whoever sends (or queues) a message wants to see it and its answer, wherever they had scrolled to; so does whoever
@@ -153,15 +155,42 @@ export function ChatPane(props: ChatPaneProps) {
     document.title = title ? `${title} · streamchat` : "streamchat";
   }, [title]);
 
+  /**
+   * A streaming answer is not read out token by token (its text is no live part of the transcript): once it ends, a
+   * screen reader hears the whole of it, once. Stopped and failed answers say so themselves (a note, an alert).
+   */
+  const streamedRuns = useRef(new Set<string>());
+  const [finishedAnswer, setFinishedAnswer] = useState("");
+  useEffect(() => {
+    for (const item of chat.items) {
+      const runId = item.kind === "answer" ? item.state.runId : null;
+      if (item.kind !== "answer" || runId === null) continue;
+      if (item.streaming) {
+        streamedRuns.current.add(runId);
+        continue;
+      }
+      if (!streamedRuns.current.delete(runId)) continue;
+      const reason = item.state.done?.reason;
+      if (item.state.error || item.disconnected || reason === "cancelled" || reason === "error" || reason === "interrupted") continue;
+      // The rendered text, as it reads (markdown's marks are no words).
+      const text = document.getElementById(itemElementId(item.key))?.querySelector(".markdown")?.textContent?.trim();
+      if (!text) continue;
+      // The same words again (a regenerated answer may be) change nothing in the region and would not be heard: it is
+      // emptied first, for a frame.
+      setFinishedAnswer("");
+      requestAnimationFrame(() => setFinishedAnswer(text));
+    }
+  }, [chat.items]);
+
   const stop = chat.stop;
   useShortcut(
     shortcuts.stop,
     useCallback(
       (e: KeyboardEvent) => {
         if (!chat.canStop || chat.stopping) return false;
-        // Escape elsewhere (the sidebar, a dialog, a menu, the edit box) means "close that", not "stop".
+        // Escape elsewhere (the sidebar, a dialog, a menu, an open popover, the edit box) means "close that", not "stop".
         const target = e.target instanceof HTMLElement ? e.target : null;
-        if (target?.closest("#sidebar, dialog, [popover], [role=listbox]")) return false;
+        if (target?.closest("#sidebar, dialog, [popover], [role=listbox]") || popoverOpen()) return false;
         if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && target.id !== "composer-input") return false;
         stop();
         return true;
@@ -274,8 +303,14 @@ export function ChatPane(props: ChatPaneProps) {
               chat.submit(s.prompt, s.think && think.available ? { think: true } : undefined);
             }}
           />
+        ) : chat.loading && chat.items.length === 0 && chat.queue.length === 0 ? (
+          // Not the live log yet: a conversation arriving into it would be read out whole by a screen reader. The log
+          // (another element: the key) starts with the conversation in it, and reads only what is added afterwards.
+          <div className="messages" key="loading">
+            <p className="muted pad">Loading conversation…</p>
+          </div>
         ) : (
-          <div className="messages" role="log" aria-live="polite" aria-relevant="additions text" data-testid="messages">
+          <div className="messages" key="log" role="log" aria-live="polite" aria-relevant="additions text" data-testid="messages">
             {chat.loading && <p className="muted pad">Loading conversation…</p>}
             {chat.items.map((item) =>
               item.kind === "user" ? (
@@ -348,6 +383,10 @@ export function ChatPane(props: ChatPaneProps) {
             ))}
           </div>
         )}
+      </div>
+
+      <div className="visually-hidden" role="status" data-testid="answer-announcement">
+        {finishedAnswer}
       </div>
 
       <div className="chat__bottom">

@@ -159,3 +159,22 @@ describe("ConversationList delete failures", () => {
     expect(server.view.queryByRole("alert")).toBeNull();
   });
 });
+
+describe("ConversationList when the list cannot be loaded", () => {
+  it("says so in words, not the network's message, and Retry loads it", async () => {
+    let reachable = false;
+    const wrapper = trpcWrapper((path) => {
+      if (path !== "conversations.list") return null;
+      if (!reachable) throw new TypeError("Failed to fetch");
+      return [{ id: "c1", title: "Back again", createdAt: Date.now(), updatedAt: Date.now(), activeRunId: null }];
+    });
+    const view = render(<ConversationList currentId={null} query="" onOpen={() => {}} onDeleted={() => {}} />, { wrapper });
+    const alert = await view.findByRole("alert");
+    expect(alert.textContent).toContain("Could not load your conversations. The server is not reachable.");
+    expect(alert.textContent).not.toContain("Failed to fetch");
+    reachable = true;
+    fireEvent.click(view.getByRole("button", { name: "Retry" }));
+    expect(await view.findByRole("button", { name: "Back again" })).toBeTruthy();
+    expect(view.queryByRole("alert")).toBeNull();
+  });
+});

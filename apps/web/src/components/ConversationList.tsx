@@ -50,7 +50,20 @@ function Conversations({
   const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true, staleTime: 0 });
   const search = useConversationSearch(query);
   if (list.isPending) return <p className="muted small pad">Loading…</p>;
-  if (list.error) return <p className="muted small pad">Could not load conversations: {list.error.message}</p>;
+  if (list.error) {
+    // In words, with a way to ask again: the list is not asked for again by itself until the tab comes back into view.
+    const problem = describeError(list.error);
+    return (
+      <div className="muted small pad" role="alert" data-testid="conversations-error">
+        <p>Could not load your conversations. {problem.title}</p>
+        {problem.retryable && (
+          <button type="button" className="button button--small" disabled={list.isFetching} onClick={() => void list.refetch()}>
+            {list.isFetching ? "Retrying…" : "Retry"}
+          </button>
+        )}
+      </div>
+    );
+  }
   const shown = [...(search.results ?? list.data)].sort((a, b) => b.updatedAt - a.updatedAt);
   if (search.results !== null && shown.length === 0) {
     return (

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
-import { cleanup, render } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Markdown } from "./Markdown.js";
 
 afterEach(cleanup);
@@ -109,5 +109,20 @@ describe("Markdown images", () => {
     expect(container.querySelector('a[href^="javascript" i]')).toBeNull();
     expect(container.querySelector('a[href^="data:" i]')).toBeNull();
     expect(container.textContent).toContain("x");
+  });
+});
+
+describe("Markdown code block copy", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("tells a screen reader that the code was copied (the button's label does not change)", async () => {
+    const writeText = vi.fn(() => Promise.resolve());
+    vi.stubGlobal("navigator", { ...navigator, clipboard: { writeText } });
+    const { getByRole, findByRole } = render(<Markdown text={"```js\nconst x = 1;\n```"} />);
+    // There and empty before: a live region that appears with its text is often not read.
+    expect((await findByRole("status")).textContent).toBe("");
+    fireEvent.click(getByRole("button", { name: "Copy code" }));
+    await vi.waitFor(() => expect(writeText).toHaveBeenCalledWith("const x = 1;"));
+    await vi.waitFor(() => expect(getByRole("status").textContent).toBe("Code copied"));
   });
 });

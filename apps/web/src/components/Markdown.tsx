@@ -80,6 +80,10 @@ function CodeBlock({ node, children, ...props }: ComponentProps<"pre"> & ExtraPr
             <Icon name={copied === "copied" ? "check" : "copy"} size={14} />
             {copied === "copied" ? "Copied" : copied === "failed" ? "Copy failed" : "Copy"}
           </button>
+          {/* The button's label stays "Copy code", so its "Copied" is not heard: a screen reader hears the outcome here. */}
+          <span className="visually-hidden" role="status">
+            {copied === "copied" ? "Code copied" : copied === "failed" ? "Copy failed" : ""}
+          </span>
         </span>
       </div>
       <div className="code-block__body" data-more={more && !wrap ? "right" : undefined}>

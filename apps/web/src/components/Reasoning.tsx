@@ -39,7 +39,8 @@ export function Reasoning({ step, live }: { step: ReasoningStep; live: boolean }
         </span>
       </button>
       {open && (
-        <div className="reasoning__text" id={bodyId} ref={body} data-testid="reasoning-text">
+        // Live reasoning changes with every token: not read out from the transcript's live log as it streams.
+        <div className="reasoning__text" id={bodyId} ref={body} data-testid="reasoning-text" aria-live={live ? "off" : undefined}>
           {step.text}
         </div>
       )}

@@ -338,7 +338,8 @@ describe.skipIf(!runBrowserTests)("answers: tools, reasoning, actions, markdown"
     // The keyboard's focus stays on the button it pressed.
     expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Copy code");
     await answer.getByRole("button", { name: "Copy", exact: true }).click();
-    await answer.getByRole("status").filter({ hasText: "Copied" }).waitFor();
+    // The answer's own status (the code block's says "Code copied" for a while too).
+    await answer.getByTestId("answer-actions").getByRole("status").filter({ hasText: "Copied" }).waitFor();
     const stored = await e2e.getConversation(await conversationIdOf(page));
     expect(await page.evaluate(() => (window as unknown as { __copied: string[] }).__copied)).toEqual([code, stored.messages.at(-1)?.content]);
   });

@@ -52,6 +52,19 @@ describe.skipIf(!runBrowserTests)("approval card", () => {
     expect(await lastAnswer(page).getByTestId("answer-text").textContent()).toContain("I did not use every__echo");
   });
 
+  it("leaves the keyboard focus in the message box, not on the page's body, after Approve or Deny from the keyboard", async () => {
+    for (const [decision, button] of [["approved", "Approve"], ["denied", "Deny"]] as const) {
+      const page = await e2e.openApp();
+      await send(page, ask(`keyboard ${decision}`));
+      const card = lastAnswer(page).locator('[data-testid="approval-card"]');
+      await card.getByRole("button", { name: button }).focus();
+      await page.keyboard.press("Enter");
+      await page.waitForFunction((d) => document.querySelector('[data-testid="approval-card"]')?.getAttribute("data-decision") === d, decision);
+      expect(await page.evaluate(() => document.activeElement?.id), `after ${button}`).toBe("composer-input");
+      await waitForAnswerState(page, "stop");
+    }
+  });
+
   it("keeps the card across a reload, and takes a decision made in another tab", async () => {
     const page = await e2e.openApp();
     await send(page, ask("after reload"));

@@ -14,6 +14,7 @@ import {
   normalize,
   runBrowserTests,
   send,
+  type Look,
   tabTo,
   useE2E,
   waitForAnswerState,
@@ -357,6 +358,166 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     await page.keyboard.press("Escape");
     await waitForAnswerState(page, "cancelled");
     expect(await answerText(page)).toBe("Going");
+  });
+
+  it("reads an answer out once, whole, when it ends: never token by token from the transcript while it streams", async () => {
+    const page = await e2e.openApp();
+    const stream = e2e.sim.control({ lastUserIncludes: "read-once" });
+    await send(page, "Say it (read-once)");
+    await stream.connected;
+    await stream.push({ content: "First **bold**" });
+    await waitForAnswerText(page, "First bold");
+    // The live region a change of the answer's text would be read out by, and how (the transcript is a polite log).
+    const politeness = () =>
+      page.evaluate(() => {
+        const text = [...document.querySelectorAll('[data-testid="answer-text"]')].at(-1)!;
+        const root = text.closest('[aria-live], [role="log"], [role="status"], [role="alert"]');
+        const implied: Record<string, string> = { log: "polite", status: "polite", alert: "assertive" };
+        return root ? (root.getAttribute("aria-live") ?? implied[root.getAttribute("role") ?? ""] ?? "off") : "off";
+      });
+    expect(await politeness()).toBe("off");
+    const announcement = page.getByTestId("answer-announcement");
+    expect(await announcement.textContent()).toBe("");
+    await stream.push({ content: " words, and more." });
+    await waitForAnswerText(page, "First bold words, and more.");
+    expect(await politeness()).toBe("off");
+    expect(await announcement.textContent()).toBe("");
+
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+    await page.waitForFunction(() => document.querySelector('[data-testid="answer-announcement"]')?.textContent === "First bold words, and more.");
+    // A polite status region of its own, outside the log (the log must not read it a second time).
+    expect(await announcement.getAttribute("role")).toBe("status");
+    expect(await announcement.evaluate((el) => el.closest('[role="log"]') === null)).toBe(true);
+  });
+
+  it("reads a regenerated answer out too, also when its words are the same as the last one's", async () => {
+    const page = await e2e.openApp();
+    const first = e2e.sim.control({ lastUserIncludes: "read-again" });
+    await send(page, "Say it (read-again)");
+    await first.connected;
+    await first.push({ content: "Same words." });
+    await first.push({ done: true });
+    await waitForAnswerState(page, "stop");
+    await page.waitForFunction(() => document.querySelector('[data-testid="answer-announcement"]')?.textContent === "Same words.");
+    // What the region says from now on, change by change.
+    await page.evaluate(() => {
+      const region = document.querySelector('[data-testid="answer-announcement"]')!;
+      const said: string[] = [];
+      (window as unknown as { __said: string[] }).__said = said;
+      new MutationObserver(() => said.push(region.textContent ?? "")).observe(region, { subtree: true, childList: true, characterData: true });
+    });
+    const second = e2e.sim.control({ lastUserIncludes: "read-again" });
+    await lastAnswer(page).getByRole("button", { name: "Regenerate" }).click();
+    await second.connected;
+    await second.push({ content: "Same words." });
+    await second.push({ done: true });
+    await page.waitForFunction(() => (window as unknown as { __said: string[] }).__said.includes("Same words."));
+    await waitForAnswerState(page, "stop");
+  });
+
+  it("does not read a conversation out whole when it is opened: it is in the live log from the start, not added to it", async () => {
+    const first = await e2e.openConversation("Hello open-quietly");
+    const conversationId = await conversationIdOf(first);
+    const page = await e2e.newPage();
+    // Every message put into an existing live log: what a screen reader reads out as news.
+    await page.addInitScript(() => {
+      const added: string[] = [];
+      (window as unknown as { __addedToLog: string[] }).__addedToLog = added;
+      new MutationObserver((records) => {
+        for (const record of records) {
+          if (!(record.target instanceof Element) || !record.target.closest('[role="log"]')) continue;
+          for (const node of record.addedNodes) {
+            if (node instanceof Element && node.matches('[data-testid="user-message"], [data-testid="assistant-message"]')) {
+              added.push(node.getAttribute("data-testid")!);
+            }
+          }
+        }
+      }).observe(document, { subtree: true, childList: true });
+    });
+    await page.goto(`${e2e.baseUrl}/#/c/${encodeURIComponent(conversationId)}`);
+    await page.reload(); // the same document until now (a change of the hash): loaded afresh, with the observer
+    await waitForAnswerState(page, "stop");
+    await lastAnswer(page).getByRole("button", { name: "Copy", exact: true }).waitFor();
+    const addedToLog = () => page.evaluate(() => (window as unknown as { __addedToLog: string[] }).__addedToLog);
+    expect(await addedToLog()).toEqual([]);
+    // What comes afterwards is news: a new question goes into the log.
+    await send(page, "And another (open-quietly)");
+    await page.waitForFunction(() => (window as unknown as { __addedToLog: string[] }).__addedToLog.includes("user-message"));
+    await waitForAnswerState(page, "stop");
+  });
+
+  it("closes an open Answer details popover with Escape without stopping the answer that streams; the next Escape stops it", async () => {
+    const page = await e2e.openConversation("Hello first-of-popover");
+    const stream = e2e.sim.control({ lastUserIncludes: "popover-escape" });
+    await send(page, "And more (popover-escape)");
+    await stream.connected;
+    await stream.push({ content: "Going" });
+    await waitForAnswerText(page, "Going");
+    // The earlier answer's details, opened while the new one streams: its button keeps the focus.
+    await answers(page).first().getByRole("button", { name: "Answer details" }).click();
+    const details = page.getByRole("dialog", { name: "Answer details" });
+    await details.waitFor();
+    await page.keyboard.press("Escape");
+    await details.waitFor({ state: "hidden" });
+    await stream.push({ content: " on" });
+    await waitForAnswerText(page, "Going on");
+    expect(await lastAnswer(page).getAttribute("data-state")).toBe("streaming");
+    await page.keyboard.press("Escape");
+    await waitForAnswerState(page, "cancelled");
+  });
+
+  /** A conversation with an answer taller than the view, scrolled up so that "Scroll to the latest message" shows. */
+  async function scrolledUp(look: Look, marker: string) {
+    const page = await e2e.openConversation(`Hello first-of-${marker}`, look);
+    const stream = e2e.sim.control({ lastUserIncludes: marker });
+    await send(page, `A long one (${marker})`);
+    await stream.connected;
+    for (let i = 0; i < 30; i++) await stream.push({ content: `${i ? "\n\n" : ""}Paragraph ${i} of a long answer.` });
+    await page.waitForFunction((n) => (document.querySelectorAll('[data-testid="assistant-message"]')[1]?.querySelectorAll(".markdown p").length ?? 0) >= n, 30);
+    await page.locator(".chat__scroll").evaluate((el) => el.scrollTo({ top: 0 }));
+    const jump = page.getByRole("button", { name: "Scroll to the latest message" });
+    await jump.waitFor();
+    return { page, stream, jump };
+  }
+
+  it("jumps to the latest message from the keyboard and leaves the focus in the message box, not on the page's body", async () => {
+    const { page, stream, jump } = await scrolledUp(desktop, "jump-keyboard");
+    // Back from the message box, as a keyboard user reaches it (it sits just above).
+    await page.focus("#composer-input");
+    for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))) !== "Scroll to the latest message"; i++) {
+      await page.keyboard.press("Shift+Tab");
+    }
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Scroll to the latest message");
+    await page.keyboard.press("Enter");
+    await jump.waitFor({ state: "detached" });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("composer-input");
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+  });
+
+  it("jumps to the latest message at once, without a smooth scroll, when the user asks for reduced motion", async () => {
+    const { page, stream, jump } = await scrolledUp(desktop, "jump-reduced");
+    await page.emulateMedia({ reducedMotion: "reduce" });
+    await page.evaluate(() => {
+      const calls: string[] = [];
+      (window as unknown as { __scrolls: string[] }).__scrolls = calls;
+      const scrollTo = Element.prototype.scrollTo;
+      Element.prototype.scrollTo = function (this: Element, ...args: unknown[]) {
+        const options = args[0];
+        calls.push(typeof options === "object" && options !== null ? String((options as ScrollToOptions).behavior ?? "auto") : "auto");
+        return (scrollTo as (...a: unknown[]) => void).apply(this, args);
+      } as typeof Element.prototype.scrollTo;
+    });
+    await jump.click();
+    await jump.waitFor({ state: "detached" });
+    const behaviors = await page.evaluate(() => (window as unknown as { __scrolls: string[] }).__scrolls);
+    expect(behaviors.length).toBeGreaterThan(0);
+    expect(behaviors).not.toContain("smooth");
+    const gap = await page.locator(".chat__scroll").evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    expect(gap).toBeLessThan(2);
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
   });
 
   it("resumes after a reload mid-answer without duplicated or missing text", async () => {

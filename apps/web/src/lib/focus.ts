@@ -7,3 +7,21 @@ export function focusedByKeyboard(): boolean {
   const active = typeof document === "undefined" ? null : document.activeElement;
   return active instanceof HTMLElement && active !== document.body && active.matches(":focus-visible");
 }
+
+/**
+ * A native popover is open (Answer details, the conversation menu): an Escape is for closing it, and light dismiss does.
+ * Its button keeps the focus while it is open, so the key's target alone does not say so.
+ */
+export function popoverOpen(): boolean {
+  try {
+    return document.querySelector(":popover-open") !== null;
+  } catch {
+    // An engine without the popover API (jsdom) has no open popover.
+    return false;
+  }
+}
+
+/** The user asked for less motion: scroll at once instead of smoothly. */
+export function prefersReducedMotion(): boolean {
+  return typeof window !== "undefined" && typeof window.matchMedia === "function" && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+}

@@ -487,6 +487,32 @@ describe("resuming a run that waited for approval (after an API restart)", () =>
     }
   });
 
+  it("a call asked before the restart keeps needing its decision when the policy no longer asks for one: a logged denial is not run, an open request is asked again", async () => {
+    const noApproval = () => false;
+    // Denied before the restart (its approval-result logged), its denial result not yet: still not run.
+    const denied = await runUntilWaiting("m-resume-policy-denied");
+    const requested = denied.log.find((e) => e.type === "approval-request") as EventOf<"approval-request">;
+    const denial: ChatEvent = { type: "approval-result", runId: requested.runId, at: requested.at + 1, callId: "call_write001", name: "files__write", approved: false, timedOut: false };
+    const afterDenial = await collect(
+      run("m-resume-policy-denied", { tools: [denied.tool, denied.lookup.tool], approve: approver().hook, requiresApproval: noApproval, resume: { events: [...denied.log, denial] } }),
+    );
+    expect(afterDenial.shapes.slice(0, 1)).toEqual(["tool-result:files__write:tool_denied"]);
+    expect(denied.runs).toEqual([]);
+
+    // Asked and not decided: the person who saw the request decides it, also under the new policy.
+    const open = await runUntilWaiting("m-resume-policy-open");
+    const approve = approver();
+    const rec = new RunRecorder(
+      run("m-resume-policy-open", { tools: [open.tool, open.lookup.tool], approve: approve.hook, requiresApproval: noApproval, resume: { events: open.log } }),
+    );
+    await approve.askedCount(1);
+    expect(open.runs).toEqual([]);
+    approve.decide("call_write001", { approved: false });
+    await rec.finished;
+    expect(rec.shapes()).toContain("tool-result:files__write:tool_denied");
+    expect(open.runs).toEqual([]);
+  });
+
   it("a request whose deadline passed while the API was down times out at once", async () => {
     const { log, tool, runs, lookup } = await runUntilWaiting("m-resume-expired", { approvalTimeoutMs: 60_000 });
     // The request was made two minutes ago (its deadline one minute ago).

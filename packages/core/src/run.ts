@@ -239,13 +239,15 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
               announcements.push(status("tool", usingToolMessage(call.name)));
               return;
             }
-            if (!needsApproval(check.tool, check.args)) {
+            const logged = prior?.decided.get(call.id);
+            const asked = prior?.requested.get(call.id);
+            // A call asked before a restart keeps its decision, whatever the policy says now: a person saw the request
+            // (and may have denied it); running it unasked would break that.
+            if (!asked && !needsApproval(check.tool, check.args)) {
               start(index, check.tool, check.args);
               announcements.push(status("tool", usingToolMessage(call.name)));
               return;
             }
-            const logged = prior?.decided.get(call.id);
-            const asked = prior?.requested.get(call.id);
             if (asked) waits.set(index, Math.max(0, asked.expiresAt - asked.at));
             if (logged) {
               // Decided before the restart: its approval-result is logged, the call only has to run.

@@ -8,16 +8,15 @@ import { describe, expect, it } from "vitest";
 import { approveCall } from "./approve-call.js";
 import { localDecisionSignal } from "./approvals.js";
 
-/** A run that waits for approval of call c1 and that no process acts on: a decision's answer waits for it. */
-async function waitingRun() {
-  const store = createMemoryStore();
+/** Alice's run r1 in conversation c1, waiting for approval of `callId`, in `store`. */
+async function seedWaitingRun<S extends ChatStore>(store: S, callId: string): Promise<S> {
   await store.createConversation({ id: "c1", userId: "alice", title: "t" });
   await store.createRun({ id: "r1", conversationId: "c1", userId: "alice", model: "m", provider: "sim" });
   await store.appendEvent("r1", 1, {
     type: "approval-request",
     runId: "r1",
     at: 1,
-    callId: "c1",
+    callId,
     name: "delete_file",
     args: {},
     source: "builtin",
@@ -26,6 +25,9 @@ async function waitingRun() {
   await store.flush();
   return store;
 }
+
+/** A run that waits for approval of call c1 and that no process acts on: a decision's answer waits for it. */
+const waitingRun = () => seedWaitingRun(createMemoryStore(), "c1");
 
 describe("approveCall", () => {
   it("stops following the run once the caller has left, instead of waiting for the run to act", async () => {
@@ -89,19 +91,7 @@ describe("approveCall on a run deleted meanwhile", () => {
     const dir = mkdtempSync(join(tmpdir(), "streamchat-approve-"));
     const store = openSqliteStore({ path: join(dir, "chat.db") });
     try {
-      await store.createConversation({ id: "c1", userId: "alice", title: "t" });
-      await store.createRun({ id: "r1", conversationId: "c1", userId: "alice", model: "m", provider: "sim" });
-      await store.appendEvent("r1", 1, {
-        type: "approval-request",
-        runId: "r1",
-        at: 1,
-        callId: "call_1",
-        name: "delete_file",
-        args: {},
-        source: "builtin",
-        expiresAt: Number.MAX_SAFE_INTEGER,
-      });
-      await store.flush();
+      await seedWaitingRun(store, "call_1");
       // Another tab deletes the conversation right after this request read the run's approval events.
       const racing: ChatStore = Object.assign(Object.create(store) as ChatStore, {
         readEventsOfTypes: async (runId: string, types: readonly ChatEvent["type"][]) => {

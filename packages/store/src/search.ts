@@ -10,8 +10,8 @@
  *
  * The stored text is UTF-8, which cannot hold a lone surrogate (it becomes U+FFFD), and NUL ends a string for
  * SQLite's LIKE and is refused in PostgreSQL text (it is stored as U+FFFD). A query free of NUL, U+FFFD and lone
- * surrogates matches such text exactly as JavaScript does; the few other queries are answered by scanning the
- * user's messages with `containsFolded` (`likeAnswersExactly`).
+ * surrogates matches such text exactly as JavaScript does; the few other queries (and those too long for SQLite's
+ * LIKE) are answered by scanning the user's messages with `containsFolded` (`likeAnswersExactly`).
  */
 
 /** Unicode-aware case folding (String#toLowerCase), the one definition every store uses. */
@@ -27,11 +27,20 @@ export function searchableText(text: string): string {
 const inexactInSql = /[\0\uFFFD]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
+ * SQLite refuses a LIKE pattern longer than this many bytes ("LIKE or GLOB pattern too complex",
+ * SQLITE_MAX_LIKE_PATTERN_LENGTH) where the other stores answer: a longer query is answered by scanning.
+ */
+export const maxLikePatternBytes = 50_000;
+
+/**
  * Whether `LIKE containsPattern(query)` over `searchableText` stored as UTF-8 finds exactly what `containsFolded`
- * finds: true unless the folded query holds NUL, U+FFFD or a lone surrogate.
+ * finds: true unless the folded query holds NUL, U+FFFD or a lone surrogate, or its pattern is too long for SQLite.
  */
 export function likeAnswersExactly(query: string): boolean {
-  return !inexactInSql.test(foldCase(query));
+  const folded = foldCase(query);
+  if (inexactInSql.test(folded)) return false;
+  // At most 3 UTF-8 bytes per code unit of the folded query (an escaped wildcard is 2, a surrogate pair 4 for 2).
+  return folded.length * 3 + 2 <= maxLikePatternBytes || Buffer.byteLength(containsPattern(query), "utf8") <= maxLikePatternBytes;
 }
 
 export const likeEscapeChar = "\\";
@@ -55,22 +64,61 @@ const snippetAfter = 80;
 
 /**
  * A short excerpt of `text` around the first match of `query`, with "…" where it was cut.
- * Whitespace runs collapse to one space so multi-line answers read as one line.
+ * Whitespace runs collapse to one space so multi-line answers read as one line (in the query too, so a query
+ * spanning a line break is still found in the flattened text).
  */
 export function snippet(text: string, query: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  // Folding can change the length of a few characters (e.g. "İ"); clamp rather than trust the index blindly.
-  const at = Math.max(0, Math.min(foldCase(flat).indexOf(foldCase(query)), flat.length));
-  let start = Math.max(0, at - snippetBefore);
-  let end = Math.min(flat.length, at + query.length + snippetAfter);
-  // Never cut a surrogate pair in half.
-  if (start > 0 && isLowSurrogate(flat.charCodeAt(start))) start -= 1;
-  if (end < flat.length && isLowSurrogate(flat.charCodeAt(end))) end += 1;
+  const match = matchIn(flat, query.replace(/\s+/g, " ")) ?? { start: 0, end: 0 };
+  let start = Math.max(0, match.start - snippetBefore);
+  let end = Math.min(flat.length, match.end + snippetAfter);
+  // Never cut a character in half: not a surrogate pair, nor an emoji sequence, flag or letter with its accents.
+  if (start > 0 || end < flat.length) {
+    // The whole text: where a cluster starts can depend on everything before it (pairs of regional indicators). A
+    // cluster longer than maxCluster (stacked combining marks) is cut between code points instead: the snippet stays short.
+    const graphemes = graphemeSegmenter.segment(flat);
+    const cut = (at: number): [number, number] => {
+      const cluster = graphemes.containing(at);
+      if (cluster && cluster.index < at && cluster.segment.length <= maxCluster) return [cluster.index, cluster.index + cluster.segment.length];
+      return isLowSurrogate(flat.charCodeAt(at)) ? [at - 1, at + 1] : [at, at];
+    };
+    if (start > 0) start = cut(start)[0];
+    if (end < flat.length) end = cut(end)[1];
+  }
   return `${start > 0 ? "…" : ""}${flat.slice(start, end)}${end < flat.length ? "…" : ""}`;
 }
 
+const graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+/** Longest character (grapheme cluster) a snippet keeps whole at its ends, in code units (a family of four is 11). */
+const maxCluster = 32;
+
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/**
+ * Where the first case-insensitive match of `query` is in `text`, as offsets of `text`. Folding lengthens a few
+ * characters (e.g. "İ" becomes two code units), so an offset in the folded text is mapped back character by character.
+ */
+function matchIn(text: string, query: string): { start: number; end: number } | undefined {
+  const folded = foldCase(text);
+  const needle = foldCase(query);
+  const at = folded.indexOf(needle);
+  if (at < 0) return undefined;
+  // No character changed length (toLowerCase only ever lengthens one): the offsets are the same.
+  if (folded.length === text.length) return { start: at, end: at + needle.length };
+  let start = text.length;
+  let offset = 0;
+  let foldedAt = 0;
+  for (const ch of text) {
+    const foldedEnd = foldedAt + foldCase(ch).length;
+    // The match may begin or end inside a character's folding ("i" of "İ"): the whole character is in it.
+    if (start === text.length && foldedEnd > at) start = offset;
+    offset += ch.length;
+    if (foldedEnd >= at + needle.length) return { start: Math.min(start, offset), end: offset };
+    foldedAt = foldedEnd;
+  }
+  return { start, end: text.length };
 }
 
 /** Roles whose text is searchable: what the user wrote and what the assistant answered. */

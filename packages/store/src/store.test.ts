@@ -1487,6 +1487,20 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await at("\ud83d")).toEqual([20_003]); // half of the pair: a code-unit substring, as in JavaScript
       expect((await store.searchMessages("dave", "here"))[0]?.snippet).toBe("nul\u0000here");
     });
+
+    it("answers a query too long for SQLite's LIKE as the other stores do", async () => {
+      await conversation("u3", "erin", "Long");
+      // 25 001 two-byte characters: a LIKE pattern over SQLite's 50 000 bytes.
+      const long = "é".repeat(25_001);
+      clock.set(30_000);
+      await store.appendMessage({ conversationId: "u3", runId: null, message: { role: "user", content: `${long} and more` } });
+      clock.set(30_001);
+      await store.appendMessage({ conversationId: "u3", runId: null, message: { role: "assistant", content: "short" } });
+      const at = async (query: string) => (await store.searchMessages("erin", query)).map((h) => h.createdAt);
+      expect(await at(long.toUpperCase())).toEqual([30_000]);
+      expect(await at(`${long}_`)).toEqual([]);
+      expect(await at("%".repeat(50_000))).toEqual([]);
+    });
   });
 
   it("answers ping until closed, then refuses calls", async () => {

@@ -130,6 +130,21 @@ describe("conversations", () => {
     }
   });
 
+  it("lists the tool results of a run on another branch, as when its branch is shown", async () => {
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "what is 6*7? (branch)" });
+    await collectRun(client, runId);
+    const withTools = await client.conversations.get.query({ conversationId });
+    expect(withTools.runs[0]?.toolResults).toEqual([expect.objectContaining({ name: "calculator", ok: true })]);
+    // An edit puts an answer without tools on the path: the first run is now on the other branch.
+    const edited = await client.chat.edit.mutate({ conversationId, messageId: withTools.messages[0]!.id, message: "hello there" });
+    await collectRun(client, edited.runId);
+    const other = await client.conversations.get.query({ conversationId });
+    expect(other.messages.every((m) => m.runId !== runId)).toBe(true);
+    expect(other.runs.map((r) => r.id)).toEqual([runId, edited.runId]);
+    expect(other.runs[0]).toEqual(withTools.runs[0]);
+    expect(other.runs[1]?.toolResults).toEqual([]);
+  });
+
   it("reports a failed tool call with its error and duration", async () => {
     api.sim.addScenario({
       name: "bad-tool-args",

@@ -81,12 +81,14 @@ function messageView({ id, parentId, message, runId, createdAt, versions }: Path
  * A run as conversations.get shows it. `error` and `toolResults` come from the run's event log, so a
  * page loaded later shows a failed answer's message and tool durations without replaying the run.
  */
-async function runView(store: ChatStore, run: RunRecord, messages: readonly StoredMessage[]) {
+async function runView(store: ChatStore, run: RunRecord, path: readonly StoredMessage[]) {
   // Only finished runs that failed or called tools have anything to find in their log, and only their
   // error and tool-result events: the tokens of a long answer are never read. A running run is followed
-  // live by the client instead.
+  // live by the client instead. The path tells which of its runs called tools; a run of another branch is not on it
+  // (its messages were not loaded), so its log is asked.
   const failed = run.reason === "error" || run.reason === "interrupted";
-  const usedTools = messages.some((m) => m.runId === run.id && m.message.role === "tool");
+  const onPath = path.some((m) => m.runId === run.id);
+  const usedTools = !onPath || path.some((m) => m.runId === run.id && m.message.role === "tool");
   const outcome =
     run.status === "done" && (failed || usedTools)
       ? runOutcomeFromEvents(await store.readEventsOfTypes(run.id, outcomeEventTypes))

@@ -622,6 +622,21 @@ describe("parseConversationExport", () => {
     expect(error?.message).toMatch(/^The conversation export is invalid: messages\.0\.createdAt: .*; messages\.1\.createdAt: .*; messages\.2\.createdAt: .* \(and 2 more\)\.$/);
   });
 
+  it("reads a file saved with a byte order mark, as editors save one", () => {
+    const doc = {
+      format: "streamchat.conversation",
+      version: 1,
+      exportedAt: 1,
+      conversation: { id: "c", title: "t", createdAt: 1, updatedAt: 1 },
+      activeMessageId: 1,
+      messages: [{ id: 1, parentId: null, runId: null, createdAt: 1, message: { role: "user", content: "x" } }],
+      runs: [],
+    };
+    expect(parseConversationExport(`\uFEFF${JSON.stringify(doc, null, 2)}\n`).messages).toHaveLength(1);
+    // Only as the first character: anywhere else it is not JSON.
+    expect(() => parseConversationExport(`\uFEFF\uFEFF${JSON.stringify(doc)}`)).toThrow(ImportError);
+  });
+
   it("keeps message fields it does not know, and checks the ones it does", () => {
     const doc = {
       format: "streamchat.conversation",

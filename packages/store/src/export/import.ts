@@ -62,7 +62,8 @@ export function parseConversationExport(
   }
   let json: unknown;
   try {
-    json = JSON.parse(content);
+    // A byte order mark is not JSON, but editors (Notepad) save one and readFile keeps it: the file is still an export.
+    json = JSON.parse(content.startsWith("\uFEFF") ? content.slice(1) : content);
   } catch (error) {
     throw new ImportError("not_json", "The file is not JSON: a conversation export (.json) is expected.", { cause: error });
   }

@@ -80,4 +80,27 @@ describe("conversationMarkdown", () => {
     expect(markdown).toContain("## User (version 1 of 2)\n\nfirst\n\n## Assistant (version 2 of 2)\n\nnew answer\n");
     expect(conversationMarkdown(doc([], null))).toBe("# Trip to Tokyo\n\n_Exported from streamchat on 2026-01-02T03:04:05.000Z._\n");
   });
+
+  it("quotes any tool name on one short line, however long or odd (a model or an imported file names it)", () => {
+    const odd = `calc\n\n## User\n${"`a".repeat(200_000)}`;
+    const markdown = conversationMarkdown(
+      doc(
+        [
+          { id: 1, parentId: null, message: { role: "user", content: "q" } },
+          { id: 2, parentId: 1, message: { role: "assistant", content: "", toolCalls: [{ id: "t1", name: odd, args: {} }] } },
+          { id: 3, parentId: 2, message: { role: "tool", toolCallId: "t1", toolName: odd, content: "ok" } },
+        ],
+        3,
+      ),
+    );
+    const quotes = markdown.split("\n").filter((line) => line.startsWith("> **Tool"));
+    expect(quotes).toHaveLength(2);
+    for (const quote of quotes) expect(quote.length).toBeLessThan(400);
+    expect(markdown.match(/^## /gm)).toHaveLength(2);
+  });
+
+  it("writes the title as a one-line heading", () => {
+    const titled = { ...doc([], null), conversation: { id: "c1", title: "Trip\n\n## User\nto Tokyo", createdAt: 1, updatedAt: 2 } };
+    expect(conversationMarkdown(titled)).toBe("# Trip ## User to Tokyo\n\n_Exported from streamchat on 2026-01-02T03:04:05.000Z._\n");
+  });
 });

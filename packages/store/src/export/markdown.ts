@@ -9,15 +9,16 @@ const quoteMaxChars = 160;
  * The active path of an export as Markdown, to read: a `#` title, then one `##` section per turn — "User", or
  * "Assistant" for the whole chain of an answer (its tool calls and results, then its text) — marked "version i of
  * n" where the conversation has other versions. Message text is written verbatim; tool calls and results are short
- * one-line quotes (collapsed whitespace, cut at 160 characters); attached images are named, not embedded; reasoning
- * is left out (the JSON export has it).
+ * one-line quotes (collapsed whitespace, cut at 160 characters; the tool's name too: a model or an imported file
+ * sets it); attached images are named, not embedded; reasoning is left out (the JSON export has it).
  */
 export function conversationMarkdown(doc: ConversationExport): string {
   const tree = new MessageTree(doc.messages);
   const byId = new Map(doc.messages.map((message) => [message.id, message]));
   const path = tree.pathTo(doc.activeMessageId).map((id) => byId.get(id)!);
 
-  const blocks: string[] = [`# ${doc.conversation.title}`, `_Exported from streamchat on ${new Date(doc.exportedAt).toISOString()}._`];
+  // On one line: a title may hold line breaks (a rename or an imported file sets it), which would end the heading.
+  const blocks: string[] = [`# ${doc.conversation.title.replace(/\s+/g, " ").trim()}`, `_Exported from streamchat on ${new Date(doc.exportedAt).toISOString()}._`];
   let previousRole: string | undefined;
   for (const entry of path) {
     const { message } = entry;
@@ -40,10 +41,10 @@ function messageBlocks({ message }: ExportedMessage): string[] {
   const blocks: string[] = [];
   switch (message.role) {
     case "assistant":
-      for (const call of message.toolCalls ?? []) blocks.push(`> **Tool call** ${code(call.name)} ${code(short(JSON.stringify(call.args) ?? ""))}`);
+      for (const call of message.toolCalls ?? []) blocks.push(`> **Tool call** ${code(short(call.name))} ${code(short(JSON.stringify(call.args) ?? ""))}`);
       break;
     case "tool":
-      blocks.push(`> **Tool result** ${code(message.toolName)} ${code(short(message.content))}`);
+      blocks.push(`> **Tool result** ${code(short(message.toolName))} ${code(short(message.content))}`);
       return blocks;
     case "user":
       for (const image of message.images ?? []) blocks.push(`> **Image** (${image.mimeType})`);
@@ -65,7 +66,9 @@ function short(text: string): string {
 
 /** Inline code that holds any text: a fence longer than the text's longest run of backticks. */
 function code(text: string): string {
-  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  // A loop, not Math.max(...runs): spreading a long text's runs as arguments overflows the stack.
+  let longest = 0;
+  for (const run of text.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
   const fence = "`".repeat(longest + 1);
   const pad = text.startsWith("`") || text.endsWith("`") || text === "" ? " " : "";
   return `${fence}${pad}${text}${pad}${fence}`;

@@ -18,11 +18,16 @@ export interface FailedRunCloserOptions {
   retryMs?: number;
   /** Longest wait between two attempts. Default 5 s: a run is closed within seconds of the database coming back. */
   maxRetryMs?: number;
+  /**
+   * Wait between attempts once `closeAttempts` failed for another reason than an unreachable database (a full disk on
+   * PostgreSQL, an I/O error). Default 60 s, at least `maxRetryMs`.
+   */
+  slowRetryMs?: number;
   /** Told of the messages and the end closing stores (the conversation feed). */
   hooks?: RunHooks | undefined;
 }
 
-/** Attempts after a failure other than "the database is unreachable" before leaving the run to recovery. */
+/** Attempts after a failure other than "the database is unreachable" before retrying only every `slowRetryMs`. */
 const closeAttempts = 10;
 
 /**
@@ -30,9 +35,11 @@ const closeAttempts = 10;
  * long): from the stored log (closeRunFromLog) with error{internal} + done{error}.
  *
  * When the store still fails, subscribers watching get that end anyway (best effort, with seqs past anything handed
- * out, so the log never reuses them) and the close is retried in the background: until it succeeds while the
- * database is merely unreachable (every few seconds, so the run is closed as soon as it is back), at most
- * `closeAttempts` times for other failures; what is left is closed by a later start's recovery.
+ * out, so the log never reuses them) and the close is retried in the background until it succeeds: every few seconds
+ * while the database is merely unreachable (so the run is closed as soon as it is back), and after `closeAttempts`
+ * other failures every `slowRetryMs`. Never given up while this process lives: its runs are nobody else's to close
+ * (recovery closes only the runs of processes that are gone), and a run left `running` holds its conversation (every
+ * new message is refused) and counts against its user's limit. At shutdown the rest is left to recovery.
  */
 export class FailedRunCloser {
   private readonly pending = new Map<string, { timer: NodeJS.Timeout; retry: () => Promise<void> }>();
@@ -60,7 +67,10 @@ export class FailedRunCloser {
     }
   }
 
-  /** Stops retrying in the background: one last attempt for each run now, else a later start's recovery closes it. */
+  /**
+   * Stops retrying in the background: one last attempt for each run now, else recovery closes it once this process is
+   * gone (another process on PostgreSQL, the next start on SQLite).
+   */
   async shutdown(): Promise<void> {
     this.accepting = false;
     const pending = [...this.pending.values()];
@@ -100,10 +110,11 @@ export class FailedRunCloser {
     publish(run, { seq: run.publishedSeq + 1, event: done });
   }
 
-  private later(run: LiveRun, attempt: number) {
+  /** `slow`: `closeAttempts` failed for another reason than an unreachable database; retried every `slowRetryMs`. */
+  private later(run: LiveRun, attempt: number, slow = false) {
     const runId = run.record.id;
     if (!this.accepting) {
-      this.opts.log.error({ runId }, "shutting down: a later start's recovery closes the run");
+      this.opts.log.error({ runId }, "shutting down: recovery closes the run once this process is gone");
       return;
     }
     const retry = async () => {
@@ -114,15 +125,22 @@ export class FailedRunCloser {
       } catch (error) {
         if (isStoreError(error, "not_found")) {
           this.opts.log.warn({ runId }, "the run's conversation was deleted meanwhile: nothing left to close");
-        } else if (this.accepting && (isStoreError(error, "unavailable") || attempt < closeAttempts)) {
-          this.later(run, attempt + 1);
+        } else if (!this.accepting) {
+          this.opts.log.error({ err: error, runId }, "closing the run failed at shutdown; recovery closes it once this process is gone");
         } else {
-          this.opts.log.error({ err: error, runId }, "closing the run failed; a later start's recovery closes it");
+          // An unreachable database is retried every few seconds: the run is closed as soon as it is back.
+          const slowNow = !isStoreError(error, "unavailable") && attempt >= closeAttempts;
+          // Said once, when the attempts slow down: the run stays open (its conversation busy) until one succeeds.
+          if (slowNow && !slow) {
+            this.opts.log.error({ err: error, runId, attempts: attempt }, "closing the run keeps failing in the store; retrying slowly until it is closed");
+          }
+          this.later(run, attempt + 1, slowNow);
         }
       }
     };
     const first = this.opts.retryMs ?? 1000;
-    const delay = Math.min(first * 2 ** Math.min(attempt - 1, 20), Math.max(first, this.opts.maxRetryMs ?? 5000));
+    const fast = Math.max(first, this.opts.maxRetryMs ?? 5000);
+    const delay = slow ? Math.max(fast, this.opts.slowRetryMs ?? 60_000) : Math.min(first * 2 ** Math.min(attempt - 1, 20), fast);
     const timer = setTimeout(() => void retry(), delay);
     timer.unref();
     this.pending.set(runId, { timer, retry });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { freshSchemaUrl, testBackend } from "../test-support/backend.js";
@@ -30,6 +31,26 @@ async function sql(url: string, text: string, values: unknown[] = []): Promise<p
   } finally {
     await client.end();
   }
+}
+
+/** The session holding a replica's liveness lock, if any (an advisory lock on a bigint key: classid, objid). */
+async function lockPid(url: string, replicaId: string): Promise<number | undefined> {
+  const rows = await sql(
+    url,
+    `WITH key AS (SELECT hashtextextended('streamchat:replica:' || $1::text, 0) AS k)
+     SELECT l.pid FROM pg_locks l, key WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+       AND l.classid::text::bigint = (k >> 32) & 4294967295 AND l.objid::text::bigint = k & 4294967295`,
+    [replicaId],
+  );
+  return rows[0]?.["pid"] as number | undefined;
+}
+
+/** A process's liveness lock as PostgreSQL sees it, on a session the test controls (ending it is losing the lock). */
+async function takeLiveLock(url: string, replicaId: string): Promise<pg.Client> {
+  const session = new pg.Client({ connectionString: url });
+  await session.connect();
+  await session.query("SELECT pg_advisory_lock(hashtextextended('streamchat:replica:' || $1::text, 0))", [replicaId]);
+  return session;
 }
 
 describe.runIf(testBackend === "postgres")("PostgreSQL liveness", () => {
@@ -75,6 +96,65 @@ describe.runIf(testBackend === "postgres")("PostgreSQL liveness", () => {
     await eventually(() => a.holdsLock(), "proc-a to take its lock again", 10_000);
     await eventually(() => b.holdsLock(), "proc-b to take its lock again", 10_000);
     expect(await b.deadOwners(owners)).toEqual(new Set());
+  });
+
+  it("after its own session was lost (a database restart), a process forgets whom it suspected: the others get confirmMs to take their locks back", async () => {
+    const url = await freshSchemaUrl();
+    // Advisory locks are database-wide: ids of this test only (the other test files share the database).
+    const tag = randomBytes(3).toString("hex");
+    const [idB, idX] = [`proc-b-${tag}`, `proc-x-${tag}`];
+    const confirmMs = 500;
+    const b = await open(url, idB, { confirmMs, maxReconnectDelayMs: 50 });
+    // proc-x: a live process's lock, as PostgreSQL sees it, on a session this test controls.
+    let x = await takeLiveLock(url, idX);
+    const owners = new Set([idX]);
+    try {
+      expect(await b.deadOwners(owners)).toEqual(new Set());
+
+      // The database restarts: x's session ends a moment before b's, and b's check in between sees x without its lock.
+      await x.end();
+      expect(await b.deadOwners(owners)).toEqual(new Set()); // a suspect
+      const before = await lockPid(url, idB);
+      await sql(url, "SELECT pg_terminate_backend($1)", [before]);
+      await eventually(async () => b.holdsLock() && (await lockPid(url, idB)) !== before, "b to take its lock again", 10_000);
+      // Longer than confirmMs since that sighting; x reconnects more slowly than b (it would take its lock back now).
+      await new Promise((resolve) => setTimeout(resolve, confirmMs + 200));
+      expect(await b.deadOwners(owners)).toEqual(new Set());
+      x = await takeLiveLock(url, idX);
+      expect(await b.deadOwners(owners)).toEqual(new Set());
+
+      // A process that never comes back is still found dead, confirmMs after b first sees it so on its new session.
+      await x.end();
+      expect(await b.deadOwners(owners)).toEqual(new Set());
+      await eventually(async () => (await b.deadOwners(owners)).has(idX), "proc-x to be confirmed dead", 5000);
+    } finally {
+      await x.end().catch(() => {});
+    }
+  });
+
+  it("a sighting followed by a while without checks (the owner had no running run) is forgotten: two blips apart are not a death", async () => {
+    const url = await freshSchemaUrl();
+    const tag = randomBytes(3).toString("hex");
+    const [idB, idX] = [`proc-b-${tag}`, `proc-x-${tag}`];
+    // Checks 500 ms apart at most count as consecutive (5 sweep intervals; twice confirmMs is less).
+    const b = await open(url, idB, { confirmMs: 150, sweepIntervalMs: 100 });
+    const owners = new Set([idX]);
+    let x = await takeLiveLock(url, idX);
+    try {
+      // x's lock connection blips (an idle connection cut by a proxy): b's check falls into it.
+      await x.end();
+      expect(await b.deadOwners(owners)).toEqual(new Set()); // a suspect
+      x = await takeLiveLock(url, idX);
+      // x's answer ends: no running run of x, so the sweep asks nothing about it for a while.
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      // x answers again, and its connection blips again just as b looks: one sighting, not a death.
+      await x.end();
+      expect(await b.deadOwners(owners)).toEqual(new Set());
+      x = await takeLiveLock(url, idX);
+      expect(await b.deadOwners(owners)).toEqual(new Set());
+    } finally {
+      await x.end().catch(() => {});
+    }
   });
 
   it("a check whose own session is cut under it judges nobody, and does not fail", async () => {

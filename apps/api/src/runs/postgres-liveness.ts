@@ -49,9 +49,23 @@ export async function openPostgresLiveness(options: PostgresLivenessOptions): Pr
   const confirmMs = options.confirmMs ?? 2500;
   const maxReconnectDelayMs = options.maxReconnectDelayMs ?? 1000;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  const sweepIntervalMs = options.sweepIntervalMs ?? 1000;
+  /**
+   * Checks further apart than this are not consecutive: what the earlier one saw is forgotten. Generous (a pass that
+   * closes runs, or a slow database, spaces them out) so that a slow sweep still confirms deaths.
+   */
+  const maxCheckGapMs = Math.max(2 * confirmMs, 5 * sweepIntervalMs);
   const exclusion = new LocalExclusion();
   /** Owners seen without their lock, since when (cleared when one is seen with it). */
   const suspects = new Map<string, number>();
+  /**
+   * The session `suspects` were seen with, and when it last looked. A sighting counts towards a death only while checks
+   * kept looking: once this process lost its own session (the database restarted, dropping every lock at once), the
+   * others were reconnecting as it was; and an owner not looked at for a while (the sweep asks only about owners of
+   * running runs) may have taken its lock back and lost it again since. Either way a sighting from before says nothing.
+   */
+  let judgedWith: pg.Client | undefined;
+  let lastCheckAt = 0;
   let client: pg.Client | undefined;
   let closed = false;
   let reconnectTimer: NodeJS.Timeout | undefined;
@@ -121,7 +135,7 @@ export async function openPostgresLiveness(options: PostgresLivenessOptions): Pr
 
   return {
     replicaId,
-    sweepIntervalMs: options.sweepIntervalMs ?? 1000,
+    sweepIntervalMs,
 
     holdsLock: () => client !== undefined,
 
@@ -134,6 +148,10 @@ export async function openPostgresLiveness(options: PostgresLivenessOptions): Pr
       }
       for (const owner of suspects.keys()) if (!owners.has(owner)) suspects.delete(owner);
       const session = client;
+      const checkAt = now();
+      if (session !== judgedWith || checkAt - lastCheckAt > maxCheckGapMs) suspects.clear();
+      judgedWith = session;
+      lastCheckAt = checkAt;
       // Without our own lock we cannot tell a dead process from one that is reconnecting as we are.
       if (!session || named.length === 0) return session ? dead : new Set();
       let free: string[];
@@ -148,6 +166,8 @@ export async function openPostgresLiveness(options: PostgresLivenessOptions): Pr
         // Our own session broke under the check (it is reconnecting; its 'error' may come after this rejection):
         // as without a session, nobody can be judged now. The next sweep asks again.
         log.warn({ err: error, replicaId }, "liveness check failed; no owner judged this sweep");
+        suspects.clear();
+        judgedWith = undefined;
         return new Set();
       }
       const at = now();

@@ -1,9 +1,11 @@
+import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOpenAIModel, emptyUsage, type ChatEvent, type ChatMessage } from "@streamchat/core";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import type { ChatStore } from "@streamchat/store";
 import { loadConfig } from "../config.js";
-import { openTestStore, unfinishRun, type TestStore } from "../test-support/backend.js";
+import { openTestStore, testBackend, unfinishRun, type TestStore } from "../test-support/backend.js";
+import { eventually } from "../test-support/harness.js";
 import { failingStore, type FailWhen } from "../test-support/failing-store.js";
 import { RunManager, type RunHooks } from "./run-manager.js";
 
@@ -38,8 +40,10 @@ function manager(store: ChatStore, hooks?: RunHooks): RunManager {
 }
 
 /** What a process killed during a tool round left: two calls announced, one answered, no done. */
-async function crashedRun(): Promise<{ store: Awaited<ReturnType<typeof openTestStore>>; conversationId: string; runId: string }> {
-  const store = await openTestStore();
+async function crashedRun(
+  options: Parameters<typeof openTestStore>[0] = {},
+): Promise<{ store: Awaited<ReturnType<typeof openTestStore>>; conversationId: string; runId: string }> {
+  const store = await openTestStore(options);
   const conversationId = "c1";
   const runId = "r1";
   await store.createConversation({ id: conversationId, userId: "u", title: "t" });
@@ -178,6 +182,45 @@ describe("recovering a run a crash left in a tool round", () => {
       }
     });
   }
+
+  // One process per SQLite file: no periodic sweep runs after start-up. A run the start-up pass could not close (the
+  // disk full, the file locked) would stay running until the next restart, its conversation refusing every message.
+  it.runIf(testBackend === "sqlite")("a start-up recovery the database refused (a real SQLite lock) is retried until the run is closed", async () => {
+    // A short busy timeout: a locked write fails at once (SQLITE_BUSY, reported as unavailable, as a full disk is).
+    const { store, conversationId, runId } = await crashedRun({ busyTimeoutMs: 20 });
+    const locker = new DatabaseSync(store.data.dbPath);
+    const errors: string[] = [];
+    const runs = new RunManager({
+      store,
+      model: createOpenAIModel({ baseUrl: `${sim.url}/v1` }),
+      provider: "openai",
+      defaultModel: "demo",
+      limits: loadConfig({ COALESCE_TOKENS: "0" }),
+      toolsFor: () => [],
+      log: { ...silent, error: (_fields: object, message: string) => void errors.push(message) },
+    });
+    try {
+      locker.exec("BEGIN EXCLUSIVE");
+      expect(await runs.recoverInterrupted()).toBe(0);
+      expect(errors).toContain("could not close a run left running; retrying later");
+      expect((await store.getRun(runId))?.status).toBe("running");
+      runs.startRecovery(); // what the server does once it listens
+      locker.exec("ROLLBACK");
+
+      await eventually(async () => (await store.getRun(runId))?.status === "done", "the run to be closed once the lock is gone");
+      expect(await store.getRun(runId)).toMatchObject({ status: "done", reason: "interrupted" });
+      expect(await messages(store, conversationId)).toEqual(expectedMessages);
+      expect(await closingTypes(store, runId)).toEqual(["error", "done"]);
+      // The conversation takes a message again.
+      const next = await runs.start({ userId: "u", conversationId, message: "and now?" });
+      await runs.whenEnded(next.runId);
+      expect(await store.getRun(next.runId)).toMatchObject({ status: "done", reason: "stop" });
+    } finally {
+      await runs.shutdown(0);
+      locker.close();
+      await store.close();
+    }
+  });
 
   it("a run whose own process had stored its messages before dying gets none twice", async () => {
     const { store, conversationId, runId } = await crashedRun();

@@ -17,6 +17,13 @@ export const defaultRecoverySeqGap = 10_000;
 /** A pending-end mark of a run this store does not know is dropped after this long (see announceEnd). */
 const staleMarkMs = 3_600_000;
 
+/**
+ * Without periodic sweeps (SQLite, memory), how long after a pass that left runs open (the store refused to close
+ * them: a full disk, a lock) the next one tries: doubling up to `maxRetryMs`, until a pass closes them all.
+ */
+const defaultRetryMs = 1000;
+const maxRetryMs = 30_000;
+
 export interface OrphanSweeperOptions {
   store: ChatStore;
   liveness: ReplicaLiveness;
@@ -38,6 +45,8 @@ export interface OrphanSweeperOptions {
   resume?: (run: RunRecord, log: StoredEvent[], minSeq: number) => void;
   /** Told of the messages and the end closing stores (the conversation feed). */
   hooks?: RunHooks | undefined;
+  /** First wait before sweeping again after a pass left runs open, when the liveness has no sweep interval. */
+  retryMs?: number;
 }
 
 /**
@@ -66,6 +75,9 @@ export class OrphanSweeper {
   /** The last sweep failed (logged once per outage, not every second). */
   private failing = false;
   private stopped = false;
+  /** Runs (and ends) the last pass could not close (or announce): they wait for the next pass. */
+  private leftOpen = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: OrphanSweeperOptions) {}
 
@@ -75,31 +87,58 @@ export class OrphanSweeper {
     return this.running;
   }
 
-  /** Sweeps every `liveness.sweepIntervalMs` (nothing when null) until `stop()`. */
+  /**
+   * Sweeps every `liveness.sweepIntervalMs` until `stop()`. Without an interval (one process per store: nobody else can
+   * die meanwhile), only while the last pass left runs open: nothing else would ever close them before the next start,
+   * and their conversations would refuse every new message meanwhile.
+   */
   start(): void {
     const interval = this.opts.liveness.sweepIntervalMs;
-    if (interval === null || this.timer !== undefined || this.stopped) return;
-    this.timer = setInterval(() => {
-      this.sweep().then(
-        (closed) => {
-          if (this.failing) this.opts.log.info({}, "orphan sweep works again");
-          this.failing = false;
-          if (closed > 0) this.opts.log.warn({ runs: closed }, "closed runs of a process that is gone as interrupted");
-        },
-        (error: unknown) => {
-          if (!this.failing) this.opts.log.error({ err: error }, "looking for orphaned runs failed; retrying");
-          this.failing = true;
-        },
-      );
-    }, interval);
+    if (this.timer !== undefined || this.retryTimer !== undefined || this.stopped) return;
+    if (interval === null) {
+      this.retryLater(this.opts.retryMs ?? defaultRetryMs);
+      return;
+    }
+    this.timer = setInterval(() => void this.sweepAndReport(), interval);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.timer = undefined;
+    this.retryTimer = undefined;
     await this.running?.catch(() => {});
+  }
+
+  /** One pass, its outcome logged; true when it left nothing open. */
+  private sweepAndReport(): Promise<boolean> {
+    return this.sweep().then(
+      (closed) => {
+        if (this.failing) this.opts.log.info({}, "orphan sweep works again");
+        this.failing = false;
+        if (closed > 0) this.opts.log.warn({ runs: closed }, "closed runs of a process that is gone as interrupted");
+        return this.leftOpen === 0;
+      },
+      (error: unknown) => {
+        if (!this.failing) this.opts.log.error({ err: error }, "looking for orphaned runs failed; retrying");
+        this.failing = true;
+        return false;
+      },
+    );
+  }
+
+  /** Sweeps again in `delayMs` while passes leave runs open (no sweep interval). */
+  private retryLater(delayMs: number): void {
+    if (this.leftOpen === 0 || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.sweepAndReport().then((done) => {
+        if (!done) this.retryLater(Math.min(delayMs * 2, Math.max(delayMs, maxRetryMs)));
+      });
+    }, delayMs);
+    this.retryTimer.unref();
   }
 
   private async pass(): Promise<number> {
@@ -109,10 +148,12 @@ export class OrphanSweeper {
     const owners = new Set((await store.runningOwners()).filter((owner) => owner !== liveness.replicaId));
     const pendingEnds = (await this.pendingEnds()).filter((end) => end.owner !== liveness.replicaId);
     for (const end of pendingEnds) owners.add(end.owner);
-    if (owners.size === 0) return 0;
     // One call with every owner: the liveness confirms a death over consecutive calls.
-    const dead = await liveness.deadOwners(owners);
-    if (dead.size === 0) return 0;
+    const dead = owners.size === 0 ? new Set<string | null>() : await liveness.deadOwners(owners);
+    if (dead.size === 0) {
+      this.leftOpen = 0;
+      return 0;
+    }
     const candidates: RunRecord[] = [];
     for (const owner of dead) {
       // Runs started before owners were recorded have none: only the full list finds them.
@@ -120,11 +161,13 @@ export class OrphanSweeper {
       candidates.push(...runs.filter((run) => !this.opts.isOwnedHere(run.id)));
     }
     let closed = 0;
+    let leftOpen = 0;
     for (const run of candidates) {
       if (this.stopped) continue;
       try {
         if (await this.close(run)) closed++;
       } catch (error) {
+        leftOpen++;
         this.opts.log.error({ err: error, runId: run.id }, "could not close a run left running; retrying later");
       }
     }
@@ -133,9 +176,11 @@ export class OrphanSweeper {
       try {
         await this.announceEnd(end);
       } catch (error) {
+        leftOpen++;
         this.opts.log.error({ err: error, runId: end.runId }, "could not announce the end of a run of a process that is gone; retrying later");
       }
     }
+    this.leftOpen = leftOpen;
     return closed;
   }
 

@@ -7,6 +7,8 @@ import { openTestStore, testBackend } from "../test-support/backend.js";
 import { failingStore, type FailWhen } from "../test-support/failing-store.js";
 import { eventually } from "../test-support/harness.js";
 import { testRunManager } from "../test-support/run-manager.js";
+import { FailedRunCloser } from "./failed-run-closer.js";
+import { LiveRuns } from "./live-runs.js";
 import type { RunManager } from "./run-manager.js";
 
 /**
@@ -223,6 +225,73 @@ describe("a store write failing mid-run", () => {
       ["user", "[fail:broken] go"],
       ["assistant", "kept "],
     ]);
+  });
+
+  // A failure the store does not report as "unreachable" (PostgreSQL's disk_full, an I/O error) used to be given up
+  // after ten attempts, "left to a later start's recovery": but this process lives on, and recovery closes only the runs
+  // of processes that are gone. The run stayed running (its conversation refusing every message) until a restart.
+  it("a close that keeps failing for another reason than an unreachable database is retried until the store takes it", async () => {
+    const inner = await openTestStore();
+    opened.push(inner);
+    const failing = failingStore(inner);
+    const { run: record } = await inner.startRun({
+      id: "r-slow",
+      conversationId: "c-slow",
+      userId: "u",
+      model: "demo",
+      provider: "ollama",
+      owner: "this-process",
+      conversation: { title: "t" },
+      question: { message: { role: "user", content: "go" } },
+    });
+    // What the run had streamed and committed before the store broke.
+    const live = new LiveRuns();
+    const { live: run, end } = live.add(record, undefined);
+    const streamed: StoredEvent[] = [
+      { seq: 1, event: { type: "run-start", runId: record.id, at: 1, conversationId: record.conversationId, model: "demo", provider: "ollama" } },
+      { seq: 2, event: { type: "token", runId: record.id, at: 2, text: "kept" } },
+    ];
+    for (const stored of streamed) void inner.appendEvent(record.id, stored.seq, stored.event);
+    await inner.flush();
+    const received: StoredEvent[] = [];
+    run.listeners.add((stored) => received.push(stored));
+    for (const stored of streamed) live.publish(run, stored);
+
+    const errors: string[] = [];
+    const closer = new FailedRunCloser({
+      store: failing.store,
+      publish: (target, stored) => live.publish(target, stored),
+      log: { info() {}, warn() {}, error: (_fields: object, message: string) => void errors.push(message) },
+      now: Date.now,
+      retryMs: 1,
+      maxRetryMs: 2,
+      slowRetryMs: 20,
+    });
+    // Not "unavailable": the injected failure is a plain error, as a full disk is on PostgreSQL (SQLSTATE 53100).
+    failing.failWhen((method) => method === "appendMessage" || method === "appendEvent" || method === "finishRun");
+    await closer.close(run);
+    end();
+    expect(types(received).slice(-2)).toEqual(["error", "done"]);
+
+    // Well past the ten quick attempts: still being retried, and still this process's to close (the orphan sweep
+    // leaves runs pending here alone).
+    await eventually(() => failing.failures.length > 15, "attempts past the quick ones");
+    expect(closer.isPending(record.id)).toBe(true);
+    expect(errors).toContain("closing the run keeps failing in the store; retrying slowly until it is closed");
+    expect((await inner.getRun(record.id))?.status).toBe("running");
+
+    failing.failWhen(() => false); // space freed: the next attempt closes it
+    await eventually(async () => (await inner.getRun(record.id))?.status === "done", "the run to be closed once the store takes writes");
+    expect(await inner.getRun(record.id)).toMatchObject({ status: "done", reason: "error" });
+    expect(closer.isPending(record.id)).toBe(false);
+    const log = await inner.readEvents(record.id);
+    expect(types(log)).toEqual(["run-start", "token", "error", "done"]);
+    expect(log.at(-2)!.seq).toBeGreaterThan(received.at(-1)!.seq);
+    expect(await messagesOf(inner, record.conversationId)).toEqual([
+      ["user", "go"],
+      ["assistant", "kept"],
+    ]);
+    await closer.shutdown();
   });
 
   // On PostgreSQL the database going away mid-run is tested with a real server (reliability/database-restart.test.ts).

@@ -121,6 +121,16 @@ describe("a run waiting for approval across a restart", () => {
     expect(stored.runs).toEqual([expect.objectContaining({ id: runId, status: "done", reason: "stop" })]);
   });
 
+  it("a run suspended by the shutdown is not counted as finished where it stopped: it ends (and counts) where it is continued", async () => {
+    const dir = freshDir();
+    const first = await start(dir);
+    await waitingRun(first, 'use the delete_file tool with {"path":"counted-once.txt"}');
+    await first.server.runs.shutdown(60_000);
+    const metrics = await (await fetch(`${first.url}/metrics`)).text();
+    expect(metrics).toMatch(/^streamchat_runs_started_total\{replica="[^"]+"\} 1$/m);
+    expect(metrics).not.toMatch(/^streamchat_runs_finished_total\{/m);
+  });
+
   it("takes a decision made while no process ran the run (stored), and goes on with it at the next start", async () => {
     const dir = freshDir();
     const first = await start(dir);

@@ -6,7 +6,7 @@ import { approveCall, type ApproveCallInput, type ApproveCallResult } from "./ap
 import { RunExecutor, type ToolsFor } from "./execute-run.js";
 import { FailedRunCloser } from "./failed-run-closer.js";
 import { localLiveness, type ReplicaLiveness } from "./liveness.js";
-import { LiveRuns } from "./live-runs.js";
+import { LiveRuns, type LiveRun } from "./live-runs.js";
 import { withProviderName } from "./named-model.js";
 import { OrphanSweeper, defaultRecoverySeqGap } from "./recovery.js";
 import { embeddedRunStreams } from "./embedded-streams.js";
@@ -14,6 +14,7 @@ import type { RunHooks } from "./run-hooks.js";
 import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { endRunsForShutdown } from "./shutdown.js";
+import { isSuspended } from "./suspend.js";
 import { RunStarter, type EditInput, type LaunchContext, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
 import type { RunControl, RunStreams, RunStreamsFactory } from "./run-streams.js";
 import type { DirectSlot } from "./subscribe.js";
@@ -223,8 +224,7 @@ export class RunManager {
       .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "run failed outside the engine"))
       .finally(() => {
         end();
-        const last = live.lastPublished;
-        this.opts.observer?.finished?.(record, last?.type === "done" ? last : undefined);
+        this.observeEnd(live);
       });
   }
 
@@ -245,9 +245,15 @@ export class RunManager {
       .finally(() => {
         this.approvals.forget(record.id);
         end();
-        const last = live.lastPublished;
-        this.opts.observer?.finished?.(record, last?.type === "done" ? last : undefined);
+        this.observeEnd(live);
       });
+  }
+
+  /** A run that stopped here, unless a shutdown suspended it: that one ends (and is counted) where it is continued. */
+  private observeEnd(live: LiveRun): void {
+    if (isSuspended(live)) return;
+    const last = live.lastPublished;
+    this.opts.observer?.finished?.(live.record, last?.type === "done" ? last : undefined);
   }
 
   // ---- reading and controlling runs ----------------------------------------------------------

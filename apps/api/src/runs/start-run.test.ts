@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createMemoryStore, type ChatStore } from "@streamchat/store";
+import { failingStore } from "../test-support/failing-store.js";
 import { RunStarter } from "./start-run.js";
 
 /** A real memory store whose method calls are listed by name. */
@@ -59,5 +60,31 @@ describe("RunStarter.start with a clientRequestId", () => {
     expect(await runs.start({ userId: "u", message: "two", clientRequestId: "req-2" })).toEqual(second);
     await expect(runs.start({ userId: "u", message: "four", clientRequestId: "req-4" })).rejects.toMatchObject({ appCode: "rate_limited" });
     expect(launched).toHaveLength(3);
+  });
+});
+
+describe("RunStarter.regenerate when the store fails before the run is launched", () => {
+  it("marks the run finished once the store takes it again, instead of leaving it running (its conversation busy)", async () => {
+    const { store: inner } = countedStore();
+    const failing = failingStore(inner);
+    const launched: string[] = [];
+    const runs = new RunStarter({
+      store: failing.store,
+      limits: { maxMessageChars: 1000, maxRunsPerUser: 2 },
+      defaultModel: "m",
+      provider: "p",
+      replicaId: "replica",
+      launch: (record) => launched.push(record.id),
+      finishRetryMs: 10,
+    });
+    const first = await runs.start({ userId: "u", message: "hello" });
+    await inner.finishRun(first.runId, { reason: "stop", usage: null });
+    // The path's rewind fails, and so do the first attempts to mark the new run finished: the store is down a while.
+    let finishes = 0;
+    failing.failWhen((method) => method === "rewindActivePath" || (method === "finishRun" && ++finishes <= 3));
+    await expect(runs.regenerate({ userId: "u", conversationId: first.conversationId })).rejects.toThrow();
+    expect(launched).toEqual([first.runId]);
+    await vi.waitFor(async () => expect(await inner.activeRun(first.conversationId)).toBeUndefined(), { timeout: 10_000 });
+    expect(finishes).toBeGreaterThan(3);
   });
 });

@@ -79,6 +79,8 @@ export interface RunStarterOptions {
   /** Starts executing a created run in the background (see LaunchContext). */
   launch: (record: RunRecord, think: ThinkSetting | undefined, context?: LaunchContext) => void;
   hooks?: RunHooks;
+  /** First wait before marking finished again a run that could not start and could not be marked then (default 1 s). */
+  finishRetryMs?: number;
 }
 
 export const busyMessage = "This conversation is still answering. Wait for it or stop it first.";
@@ -219,19 +221,36 @@ export class RunStarter {
     };
   }
 
+  /**
+   * Marks finished a run that was created and could not be launched. While the store fails, again in the background
+   * until it takes it: the run is this process's, so no recovery closes it while the process lives, and a run left
+   * `running` holds its conversation (every new message refused) and counts against its user's limit.
+   */
+  private async finishUnlaunched(record: RunRecord, attempt = 1): Promise<void> {
+    try {
+      await this.opts.store.finishRun(record.id, { reason: "error", usage: null });
+    } catch {
+      const first = this.opts.finishRetryMs ?? 1000;
+      const timer = setTimeout(() => void this.finishUnlaunched(record, attempt + 1), Math.min(first * 2 ** Math.min(attempt - 1, 20), maxFinishRetryMs));
+      timer.unref();
+    }
+  }
+
   /** Store work between creating a run and launching it: when it fails, the run is not left `running`. */
   private async beforeLaunch(record: RunRecord, work: () => Promise<void>) {
     try {
       await work();
     } catch (error) {
-      // The store is failing: the next recovery (or start) closes the run.
-      await this.opts.store.finishRun(record.id, { reason: "error", usage: null }).catch(() => {});
+      await this.finishUnlaunched(record);
       // Deleted meanwhile (the run was created a moment before): the conversation or its message is gone.
       if (isStoreError(error, "not_found")) throw notFound("Conversation");
       throw storeFailure(error) ?? error;
     }
   }
 }
+
+/** The longest wait between two attempts of finishUnlaunched. */
+const maxFinishRetryMs = 30_000;
 
 /** The stored user message: its images only when it has some (no empty `images` in the store or the request). */
 function userMessage(content: string, images: ImageAttachment[] | undefined): ChatMessage {

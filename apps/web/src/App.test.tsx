@@ -31,4 +31,14 @@ describe("App drawer", () => {
     fireEvent.keyDown(window, { key: "Escape" });
     expect(sidebar.classList.contains("is-open")).toBe(false);
   });
+
+  it("tells screen readers whether the drawer its toggle controls is open", () => {
+    const view = render(<App />, { wrapper: trpcWrapper((path) => answers[path] ?? null) });
+    const toggle = view.getByRole("button", { name: "Show conversations" });
+    expect(toggle.getAttribute("aria-expanded")).toBe("false");
+    fireEvent.click(toggle);
+    expect(toggle.getAttribute("aria-expanded")).toBe("true");
+    fireEvent.keyDown(window, { key: "Escape" });
+    expect(toggle.getAttribute("aria-expanded")).toBe("false");
+  });
 });

@@ -172,6 +172,7 @@ export function App() {
         openAt={openAt}
         onNewChat={newChat}
         onToggleSidebar={() => setSidebarOpen((o) => !o)}
+        sidebarOpen={sidebarOpen}
         feedUnreachable={feed.unreachable}
       />
     </div>

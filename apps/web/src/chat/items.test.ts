@@ -49,6 +49,22 @@ function shape(items: ChatItem[]): string[] {
 }
 
 describe("buildItems", () => {
+  it("keeps a sent question's React keys, and its answer's, once it is stored: the live log does not get them twice", () => {
+    const renderKeys = (items: ChatItem[]) => items.map((i) => i.renderKey ?? i.key);
+    const pendingUser = { text: "Third", runId: "r3", key: "sent-x" };
+    const sending = buildItems({ ...base, pendingUser: { ...pendingUser, runId: null } });
+    const following = buildItems({ ...base, pendingUser, runId: "r3", live: liveState("r3", "Part") });
+    const stored = [...messages, msg("user", "Third", "r3"), msg("assistant", "Whole", "r3")];
+    const saved = buildItems({ ...base, messages: stored, runs: [...runs, run("r3")], pendingUser, storedHasPending: true, sentKeys: new Map([["r3", "sent-x"]]), runId: "r3", live: liveState("r3", "Whole", true) });
+    const later = buildItems({ ...base, messages: stored, runs: [...runs, run("r3")], sentKeys: new Map([["r3", "sent-x"]]) });
+    for (const items of [sending, following, saved, later]) expect(renderKeys(items).slice(-2)).toEqual(["sent-x", "sent-x-answer"]);
+    // Search hits and version switches still find the stored question and its answer by the message's id.
+    const thirdId = stored.at(-2)!.id;
+    expect(later.slice(-2).map((i) => i.key)).toEqual([`u${thirdId}`, `a${thirdId}`]);
+    // Questions this page did not send keep the keys they always had.
+    expect(renderKeys(later).slice(0, 4)).toEqual(later.slice(0, 4).map((i) => i.key));
+  });
+
   it("marks the followed answer disconnected, not streaming, when the page gave up on its stream", () => {
     const following = { ...base, messages: [...messages, msg("user", "Third", "r3")], runs: [...runs, run("r3", null)], runId: "r3", live: liveState("r3", "Partial") };
     const streaming = buildItems(following).at(-1);

@@ -1,9 +1,18 @@
 import { answerFromStored, answerRunId, buildTurns, type MessageVersions, type RunView, type StoredMessageView, type Turn } from "./history.js";
 import { emptyMessageState, type MessageState } from "./reducer.js";
 
-export interface ChatItemUser {
-  kind: "user";
+/**
+ * `key` names what an item shows (`u<id>`, `a<question id>`: the DOM id search hits and version switches find it by);
+ * `renderKey`, when set, is its React key instead. A question sent from this page keeps the one it had while only the
+ * page had it: a new key once it is saved would take it and its answer out of the live log and add them again, and a
+ * screen reader would read them twice.
+ */
+interface ItemKeys {
   key: string;
+  renderKey?: string;
+}
+export interface ChatItemUser extends ItemKeys {
+  kind: "user";
   text: string;
   /** Stored message id (editable); null while it is only on this page. */
   messageId: number | null;
@@ -13,9 +22,8 @@ export interface ChatItemUser {
   /** Images on the stored message. */
   attachments?: StoredMessageView["attachments"];
 }
-export interface ChatItemAnswer {
+export interface ChatItemAnswer extends ItemKeys {
   kind: "answer";
-  key: string;
   state: MessageState;
   streaming: boolean;
   /** The page stopped following an unfinished answer whose stream kept ending early. */
@@ -30,6 +38,8 @@ export type ChatItem = ChatItemUser | ChatItemAnswer;
 
 /** The key of a stored question's item (another version of it is another message, so another item). */
 export const userItemKey = (messageId: number): string => `u${messageId}`;
+/** The React key of the answer to a question whose item has the React key `questionKey`. */
+const answerRenderKey = (questionKey: string): string => `${questionKey}-answer`;
 
 /** A regenerate this page started: its run answers `questionId` again. */
 export interface Regenerating {
@@ -63,8 +73,11 @@ export function buildItems(input: {
   runs: readonly RunView[];
   optimisticEdit: { messageId: number; text: string } | null;
   regenerating?: Regenerating | null;
-  pendingUser: { text: string; runId: string | null } | null;
+  /** A question sent from this page, not stored yet; `key` is its React key, kept once it is stored (`sentKeys`). */
+  pendingUser: { text: string; runId: string | null; key?: string } | null;
   storedHasPending: boolean;
+  /** The React keys of the questions this page sent, by the run that answers them (the stored question's `runId`). */
+  sentKeys?: ReadonlyMap<string, string>;
   runId: string | null;
   live: MessageState | null;
   /** The followed run's stream kept ending before `done` and the page gave up (until the user retries). */
@@ -104,9 +117,11 @@ export function buildItems(input: {
   const items: ChatItem[] = [];
   turns.forEach((turn, index) => {
     const last = index === turns.length - 1 && !showPending;
+    const sentKey = turn.user.runId !== null ? input.sentKeys?.get(turn.user.runId) : undefined;
     items.push({
       kind: "user",
       key: userItemKey(turn.user.id),
+      ...(sentKey !== undefined ? { renderKey: sentKey } : {}),
       text: turn.user.content,
       messageId: turn.user.id,
       pending: false,
@@ -114,7 +129,14 @@ export function buildItems(input: {
       ...(turn.user.attachments ? { attachments: turn.user.attachments } : {}),
     });
     const versions = turn.answers[0]?.versions;
-    const answer = { kind: "answer" as const, key: `a${turn.user.id}`, last, questionId: turn.user.id, ...(versions ? { versions } : {}) };
+    const answer = {
+      kind: "answer" as const,
+      key: `a${turn.user.id}`,
+      ...(sentKey !== undefined ? { renderKey: answerRenderKey(sentKey) } : {}),
+      last,
+      questionId: turn.user.id,
+      ...(versions ? { versions } : {}),
+    };
     if (index === liveIndex) {
       items.push({ ...answer, state: live!, streaming: liveStreaming, ...liveFlags });
       return;
@@ -130,12 +152,15 @@ export function buildItems(input: {
   });
 
   if (showPending) {
-    items.push({ kind: "user", key: "pending", text: pendingUser.text, messageId: null, pending: true });
+    const renderKeys = (key: string) => (pendingUser.key !== undefined ? { renderKey: key } : {});
+    const userKey = pendingUser.key ?? "pending";
+    items.push({ kind: "user", key: "pending", ...renderKeys(userKey), text: pendingUser.text, messageId: null, pending: true });
+    const answerKeys = { key: "pending-answer", ...renderKeys(answerRenderKey(userKey)) };
     if (live !== null && runId !== null && !liveMatched && pendingUser.runId === runId) {
-      items.push({ kind: "answer", key: "pending-answer", state: live, streaming: liveStreaming, ...liveFlags, last: true, questionId: null });
+      items.push({ kind: "answer", ...answerKeys, state: live, streaming: liveStreaming, ...liveFlags, last: true, questionId: null });
     } else if (pendingUser.runId === null) {
       // chat.send is on its way: show the answer placeholder at once rather than after the round trip.
-      items.push({ kind: "answer", key: "pending-answer", state: emptyMessageState(), streaming: true, last: true, questionId: null });
+      items.push({ kind: "answer", ...answerKeys, state: emptyMessageState(), streaming: true, last: true, questionId: null });
     }
   }
   return items;

@@ -122,7 +122,9 @@ export function useConversationChat(opts: {
     if (sentRunId) setRunId(sentRunId);
     else if (conversationId) pausedQueues.delete(conversationId);
   });
-  const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null } | null>(null);
+  const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null; key: string } | null>(null);
+  // The React keys of the questions this pane sent, by their run: each keeps its item once stored (items.ts).
+  const [sentKeys, setSentKeys] = useState<ReadonlyMap<string, string>>(() => new Map());
   /**
    * The conversation and run as of now, for sends: a new chat's first message makes this pane its conversation's
    * (App keeps it mounted), and a message sent before the pane renders with the new id must queue there, not start
@@ -284,7 +286,9 @@ export function useConversationChat(opts: {
       sendingRef.current = true;
       setSending(true);
       setActionError(null);
-      setPendingUser({ text, runId: null });
+      // A retry keeps the requestId, and with it the key: the same question, shown as one item.
+      const key = `sent-${requestId}`;
+      setPendingUser({ text, runId: null, key });
       try {
         const result = await send.mutateAsync({
           conversationId: conversationId ?? undefined,
@@ -296,7 +300,8 @@ export function useConversationChat(opts: {
         });
         started = result.runId;
         setRunId(result.runId);
-        setPendingUser({ text, runId: result.runId });
+        setSentKeys((keys) => new Map(keys).set(result.runId, key));
+        setPendingUser({ text, runId: result.runId, key });
         if (!conversationId) {
           // This pane becomes the new conversation's: what was queued here meanwhile goes with it.
           latest.current = { conversationId: result.conversationId, runId: result.runId, queueKey: result.conversationId };
@@ -469,12 +474,13 @@ export function useConversationChat(opts: {
         regenerating: regenerating && { ...regenerating, optimistic: conversation.dataUpdatedAt <= regenerating.since },
         pendingUser,
         storedHasPending,
+        sentKeys,
         runId,
         live: live.state,
         liveInterrupted: live.resume !== null,
         cachedRun: runCache.get,
       }),
-    [detail, conversation.dataUpdatedAt, optimisticEdit, regenerating, pendingUser, storedHasPending, runId, live.state, live.resume],
+    [detail, conversation.dataUpdatedAt, optimisticEdit, regenerating, pendingUser, storedHasPending, sentKeys, runId, live.state, live.resume],
   );
 
   const notFound = conversation.error?.data?.code === "NOT_FOUND";

@@ -34,6 +34,8 @@ export interface ChatPaneProps {
   onCreated: (conversationId: string) => void;
   onNewChat: () => void;
   onToggleSidebar: () => void;
+  /** Whether the drawer (narrow layout) is open: the toggle says so to screen readers. */
+  sidebarOpen?: boolean;
   /** Opened from a search hit: show this message (on its branch) instead of the end of the conversation. */
   openAt?: OpenAt | null;
   /** The conversation feed cannot reach the server (useConversationFeed): why, or null. */
@@ -56,7 +58,7 @@ function useListedTitle(conversationId: string | null): string | undefined {
 }
 
 export function ChatPane(props: ChatPaneProps) {
-  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar, openAt, feedUnreachable = null } = props;
+  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar, sidebarOpen = false, openAt, feedUnreachable = null } = props;
   const images = useImageDrafts();
   /** The names of the images of the message sent last, for the tray if it comes back unsent. */
   const sentNames = useRef(new Map<string, string>());
@@ -256,6 +258,7 @@ export function ChatPane(props: ChatPaneProps) {
           onClick={onToggleSidebar}
           aria-label="Show conversations"
           aria-controls="sidebar"
+          aria-expanded={sidebarOpen}
         >
           <Icon name="menu" />
         </button>
@@ -315,7 +318,7 @@ export function ChatPane(props: ChatPaneProps) {
             {chat.items.map((item) =>
               item.kind === "user" ? (
                 <UserMessage
-                  key={item.key}
+                  key={item.renderKey ?? item.key}
                   id={itemElementId(item.key)}
                   text={item.text}
                   images={item.attachments}
@@ -336,7 +339,7 @@ export function ChatPane(props: ChatPaneProps) {
                 />
               ) : (
                 <AssistantMessage
-                  key={item.key}
+                  key={item.renderKey ?? item.key}
                   id={itemElementId(item.key)}
                   state={item.state}
                   streaming={item.streaming}

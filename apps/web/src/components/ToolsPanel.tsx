@@ -28,7 +28,8 @@ export function ToolsPanel() {
       <summary>Tools</summary>
       {failure && (
         <p className="tools-panel__error" role="alert">
-          {describeError(failure).detail}
+          {/* In words, as everywhere else in the app: the server's own message is for logs, not for the person. */}
+          {list.error ? "Could not load the tools." : "Could not switch the MCP server."} {describeError(failure).title}
         </p>
       )}
       {list.isLoading && <p className="muted small">Loading…</p>}

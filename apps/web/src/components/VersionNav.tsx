@@ -40,8 +40,12 @@ export function VersionNav({
       >
         <Icon name="chevronLeft" size={16} />
       </button>
-      <span className="versions__count" aria-label={`Version ${index} of ${count}`} data-testid="version-count">
-        {index} / {count}
+      {/* Some screen readers ignore aria-label on a plain span (they read "2 / 3"): they get words of their own. */}
+      <span className="versions__count" data-testid="version-count">
+        <span aria-hidden="true">
+          {index} / {count}
+        </span>
+        <span className="visually-hidden">{`Version ${index} of ${count}`}</span>
       </span>
       <button
         type="button"

@@ -63,6 +63,31 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
     expect(await page.getByTestId("draft-images").count()).toBe(0);
   });
 
+  it("hands the focus on when an attached image is removed from the keyboard: to the next image's Remove, then the message box", async () => {
+    const paths = ["one.png", "two.png"].map((name, i) => {
+      const path = join(dir, name);
+      writeFileSync(path, solidPng(8, 8, [40 + i * 100, 40, 40]));
+      return path;
+    });
+    const page = await e2e.openApp();
+    await chooseModel(page, "demo-vision");
+    await page.getByTestId("attach-input").setInputFiles(paths);
+    const tray = page.getByTestId("draft-images");
+    await tray.getByRole("img", { name: "two.png" }).waitFor();
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.id ?? null);
+    // From the message box back into the tray by Tab, as a keyboard user gets there.
+    await page.focus("#composer-input");
+    for (let i = 0; i < 5 && (await focused()) !== "Remove one.png"; i++) await page.keyboard.press("Shift+Tab");
+    expect(await focused()).toBe("Remove one.png");
+
+    await page.keyboard.press("Enter");
+    await tray.getByRole("img", { name: "one.png" }).waitFor({ state: "detached" });
+    expect(await focused(), "the next image's Remove").toBe("Remove two.png");
+    await page.keyboard.press("Enter");
+    await tray.getByRole("img", { name: "two.png" }).waitFor({ state: "detached" });
+    expect(await focused(), "the message box, not <body>").toBe("composer-input");
+  });
+
   it("attaches an image to the vision model: thumbnail before sending, an answer about it, the thumbnail in the transcript opening full size, and the context meter", async () => {
     const png = solidPng(32, 24, [220, 30, 30]);
     const path = join(dir, "red.png");

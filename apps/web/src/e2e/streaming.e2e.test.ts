@@ -447,6 +447,45 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     await waitForAnswerState(page, "stop");
   });
 
+  it("puts a sent question and its answer into the live log once: they stay when the conversation is saved, also in a new chat", async () => {
+    const page = await e2e.openApp();
+    // Every message put into or taken out of the live log: one taken out and put back is read out again.
+    await page.evaluate(() => {
+      const log: { added: string[]; removed: string[] } = { added: [], removed: [] };
+      (window as unknown as { __logChanges: typeof log }).__logChanges = log;
+      const item = '[data-testid="user-message"], [data-testid="assistant-message"]';
+      new MutationObserver((records) => {
+        for (const record of records) {
+          if (!(record.target instanceof Element) || !record.target.closest('[role="log"]')) continue;
+          for (const node of record.addedNodes) if (node instanceof Element && node.matches(item)) log.added.push(node.getAttribute("data-testid")!);
+          for (const node of record.removedNodes) if (node instanceof Element && node.matches(item)) log.removed.push(node.getAttribute("data-testid")!);
+        }
+      }).observe(document, { subtree: true, childList: true });
+    });
+    const changes = () => page.evaluate(() => (window as unknown as { __logChanges: { added: string[]; removed: string[] } }).__logChanges);
+    // Saved: the question's item shows the stored message (its element is named by the message's id).
+    const saved = (n: number) =>
+      page.waitForFunction((count) => document.querySelectorAll('[data-testid="user-message"][id^="chat-item-u"]').length === count, n);
+
+    await send(page, "Hello keys-first");
+    await waitForAnswerState(page, "stop");
+    await saved(1);
+    await lastAnswer(page).getByRole("button", { name: "Copy", exact: true }).waitFor();
+    const first = await changes();
+    expect(first.removed, "nothing taken out of the log").toEqual([]);
+    expect(first.added.filter((a) => a === "user-message").length).toBeLessThanOrEqual(1);
+    expect(first.added.filter((a) => a === "assistant-message").length).toBeLessThanOrEqual(1);
+
+    // The next question, in the conversation now open: added once each, nothing taken out.
+    await send(page, "And again keys-next");
+    await saved(2);
+    await waitForAnswerState(page, "stop");
+    await lastAnswer(page).getByRole("button", { name: "Copy", exact: true }).waitFor();
+    const next = await changes();
+    expect(next.removed, "nothing taken out of the log").toEqual([]);
+    expect(next.added.slice(first.added.length)).toEqual(["user-message", "assistant-message"]);
+  });
+
   it("closes an open Answer details popover with Escape without stopping the answer that streams; the next Escape stops it", async () => {
     const page = await e2e.openConversation("Hello first-of-popover");
     const stream = e2e.sim.control({ lastUserIncludes: "popover-escape" });

@@ -1,16 +1,8 @@
+import { isStorableText } from "@streamchat/core";
 import { z } from "zod";
 
-const notStorable = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * Text every store keeps exactly as given: no NUL (PostgreSQL refuses it in text; SQLite cuts strings at it in
- * places) and no unpaired surrogate (not valid UTF-8: stored as U+FFFD, so two different ids could become one).
- * Ids, titles and model names are checked with it at the edge; message text needs no check (the store keeps it as
- * JSON, which escapes both).
- */
-export function isStorableText(value: string): boolean {
-  return !notStorable.test(value);
-}
+/** Two different ids with unpaired surrogates could become one once stored: see core's storable-text.ts. */
+export { isStorableText };
 
 const storable = { error: "must not contain NUL or unpaired surrogate characters" } as const;
 

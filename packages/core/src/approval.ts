@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { abortReason } from "./abort.js";
+import { isStorableText } from "./storable-text.js";
 import { timerDelay } from "./timers.js";
 import type { AnyTool, ToolFailure } from "./tools.js";
 
@@ -8,18 +9,14 @@ export const defaultApprovalTimeoutMs = 600_000;
 /** Longest reason kept (and sent to the model); longer ones are cut. */
 export const maxApprovalReasonChars = 500;
 
-// NUL and unpaired surrogates: the reason is kept as a plain text column (approval_decisions), not as JSON.
-// PostgreSQL refuses NUL there (the decision failed as an internal error) and both databases store a lone surrogate
-// as U+FFFD (the run read back another reason than the one given), so they are refused at the edge like ids.
-const notStorable = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** A person's decision on one call (the body of `chat.approve` besides runId and callId). */
 export const approvalDecisionSchema = z.object({
   approved: z.boolean(),
   reason: z
     .string()
     .max(maxApprovalReasonChars)
-    .refine((reason) => !notStorable.test(reason), { error: "must not contain NUL or unpaired surrogate characters" })
+    // Kept as a plain text column (approval_decisions), not as JSON: refused at the edge like ids (storable-text.ts).
+    .refine(isStorableText, { error: "must not contain NUL or unpaired surrogate characters" })
     .optional(),
 });
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;

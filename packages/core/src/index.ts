@@ -60,5 +60,6 @@ export {
 } from "./tokens.js";
 export { defaultMaxContextTokens, answerReserve, chooseNumCtx, promptWasTruncated } from "./context-window.js";
 export { compactHead } from "./providers/node-transport.js";
+export { isStorableText, toStorableText } from "./storable-text.js";
 export { linkedController } from "./abort.js";
 export { maxTimerMs, timerDelay } from "./timers.js";

@@ -1,4 +1,4 @@
-import type { ChatMessage } from "@streamchat/core";
+import { toStorableText, type ChatMessage } from "@streamchat/core";
 import type { StoredMessage } from "@streamchat/store";
 
 /**
@@ -12,15 +12,12 @@ export function buildContext(systemPrompt: string, history: readonly StoredMessa
 
 const titleMaxChars = 60;
 
-/** NUL and unpaired surrogates, which a title column cannot hold as given (input-schemas.ts). */
-const unstorable = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 /**
  * A conversation title from its first message: the first line, whitespace collapsed, at most 60 chars. A message
  * may hold NUL or an unpaired surrogate (stored escaped in its JSON); its title gets U+FFFD in their place.
  */
 export function titleFrom(message: string): string {
-  const line = message.trim().split(/\r?\n/, 1)[0]?.replace(unstorable, "\uFFFD").replace(/\s+/g, " ").trim() ?? "";
+  const line = toStorableText(message.trim().split(/\r?\n/, 1)[0] ?? "").replace(/\s+/g, " ").trim();
   if (!line) return "New conversation";
   if (line.length <= titleMaxChars) return line;
   // Never cut a surrogate pair in half (the half left would be unstorable).

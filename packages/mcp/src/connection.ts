@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ContentBlockSchema, ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { STATUS_CODES } from "node:http";
-import { ChatError, linkedController } from "@streamchat/core";
+import { ChatError, linkedController, timerDelay } from "@streamchat/core";
 import { z } from "zod";
 import { isStdioServer, type McpServerConfig } from "./config.js";
 import { errorText, toToolResult, type McpToolResult } from "./result.js";
@@ -154,16 +154,21 @@ export class McpServerConnection {
   }
 
   /**
-   * Calls a tool. Waits while the server is (re)starting, for as long as `signal` allows; fails at once
-   * when it is failed, disabled or shut down. Every failure is a ChatError with a message for the model.
+   * Calls a tool. Waits while the server is (re)starting, for as long as `signal` and toolTimeoutMs allow; fails at
+   * once when it is failed, disabled or shut down. Every failure is a ChatError with a message for the model.
    */
   async call(tool: ListedTool, offeredName: string, args: ToolArgs, signal: AbortSignal): Promise<McpToolResult> {
+    // One deadline for the whole call: a call sent again (below), and the wait for the new session it goes in, get what
+    // is left of toolTimeoutMs, or the user would see a failure only after a multiple of it.
+    const deadline = Date.now() + this.options.toolTimeoutMs;
     let result: z.infer<typeof callResultSchema> | undefined;
     // Each way of sending a call again is used at most once; both are for requests the server provably did not run.
     let renewed = false;
     let resent = false;
     while (result === undefined) {
-      const { client, generation } = await this.connectedClient(offeredName, signal);
+      const { client, generation } = await this.connectedClient(offeredName, signal, deadline);
+      const timeout = deadline - Date.now();
+      if (timeout <= 0) throw this.timedOut(offeredName);
       // The run's signal (aborted on cancel and on TOOL_TIMEOUT_MS) reaches the SDK through a signal of this call's
       // own, unlinked once the call is over: the SDK keeps its abort listener on the signal it is given, and would send
       // notifications/cancelled for a call long answered when the run ends.
@@ -171,7 +176,7 @@ export class McpServerConnection {
       try {
         result = await client.request({ method: "tools/call", params: { name: tool.mcpName, arguments: args } }, callResultSchema, {
           signal: controller.signal,
-          timeout: this.options.toolTimeoutMs,
+          timeout: timerDelay(timeout),
         });
       } catch (error) {
         // MCP: 404 to a request with a session id means the server no longer knows the session (it restarted, or
@@ -181,8 +186,8 @@ export class McpServerConnection {
           this.renewSession(generation);
           continue;
         }
-        // Never reached the server (refused, or a pooled connection found closed, as after a server restart): send it
-        // again at once; a session the restarted server no longer knows is then renewed by the 404 above.
+        // The connection could not be made (refused: the server restarting?), so the call never reached the server: send
+        // it again at once; a session the restarted server no longer knows is then renewed by the 404 above.
         if (!resent && !signal.aborted && error instanceof RequestNotDeliveredError) {
           resent = true;
           this.options.log.info({ server: this.name, tool: tool.mcpName, err: error.message }, "MCP tool call did not reach the server; sending it again");
@@ -367,7 +372,13 @@ export class McpServerConnection {
       });
   }
 
-  private async connectedClient(offeredName: string, signal: AbortSignal): Promise<{ client: Client; generation: number }> {
+  /** The call's error once `deadline` (epoch ms) has passed, as the SDK's request timeout reads (callError). */
+  private timedOut(offeredName: string): ChatError {
+    return new ChatError("tool_timeout", `Tool ${offeredName} timed out after ${this.options.toolTimeoutMs} ms.`);
+  }
+
+  /** The connected session's client; waits (until `deadline`, epoch ms) while the server is (re)starting. */
+  private async connectedClient(offeredName: string, signal: AbortSignal, deadline: number): Promise<{ client: Client; generation: number }> {
     for (;;) {
       if (signal.aborted) throw signal.reason;
       if (this.stopped) throw unavailable(offeredName, `the MCP server "${this.name}" is shut down`);
@@ -379,21 +390,23 @@ export class McpServerConnection {
       }
       const changed = this.stateChanged.promise;
       await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        void changed.then(() => {
+        const settle = (error?: unknown) => {
           signal.removeEventListener("abort", onAbort);
-          resolve();
-        });
+          clearTimeout(timer);
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        const onAbort = () => settle(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        const timer = setTimeout(() => settle(this.timedOut(offeredName)), timerDelay(deadline - Date.now()));
+        void changed.then(() => settle());
       });
     }
   }
 
   private callError(error: unknown, offeredName: string, generation: number, signal: AbortSignal): unknown {
     if (signal.aborted) return signal.reason;
-    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-      return new ChatError("tool_timeout", `Tool ${offeredName} timed out after ${this.options.toolTimeoutMs} ms.`);
-    }
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) return this.timedOut(offeredName);
     const tooLarge = `Tool ${offeredName} failed: the MCP server "${this.name}" sent a message larger than ${formatBytes(this.options.maxMessageBytes)} (the limit).`;
     // Only this call's answer was dropped (a JSON answer, or the event of an event stream, over the limit).
     if (error instanceof ResponseTooLargeError) return new ChatError("tool_failed", tooLarge);

@@ -2,6 +2,7 @@
 // node:http servers on loopback that refuse, reset and answer.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { brotliCompressSync, createGzip, deflateSync, gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { ResponseTooLargeError } from "./response-limit.js";
 import { nodeFetch, RequestNotDeliveredError, RequestOutcomeUnknownError, type NodeFetch } from "./http-fetch.js";
@@ -116,6 +117,71 @@ describe("nodeFetch", () => {
     await expect((await fetch(url, post)).text()).rejects.toBeInstanceOf(ResponseTooLargeError);
     expect(await (await fetch(url, post)).text()).toBe(event(500).repeat(20));
     await expect((await fetch(url, post)).text()).rejects.toThrow("the server sent a message larger than 1000 bytes (the limit)");
+  });
+
+  it("asks for a POST's answer compressed and decodes gzip, deflate and br; a GET is not asked", async () => {
+    const answer = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "z".repeat(50_000) }] } });
+    const encodings: Array<string | undefined> = [];
+    const url = await serve((req, res, count) => {
+      req.resume();
+      encodings.push(req.headers["accept-encoding"]);
+      if (count === 1) res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" }).end(gzipSync(answer));
+      else if (count === 2) res.writeHead(200, { "content-type": "application/json", "content-encoding": "deflate" }).end(deflateSync(answer));
+      else if (count === 3) res.writeHead(200, { "content-type": "text/event-stream", "content-encoding": "br" }).end(brotliCompressSync(`data: ${answer}\n\n`));
+      // Stacked codings are undone last first; identity is no coding.
+      else if (count === 4) res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip, identity, br" }).end(brotliCompressSync(gzipSync(answer)));
+      else res.writeHead(200, { "content-type": "text/plain" }).end("plain");
+    });
+    const { fetch } = client();
+    expect(await (await fetch(url, post)).text()).toBe(answer);
+    expect(await (await fetch(url, post)).text()).toBe(answer);
+    expect(await (await fetch(url, post)).text()).toBe(`data: ${answer}\n\n`);
+    expect(await (await fetch(url, post)).text()).toBe(answer);
+    expect(await (await fetch(url)).text()).toBe("plain");
+    // Before: no accept-encoding was sent, and a compressed body reached the SDK as it came (not JSON).
+    expect(encodings).toEqual(["gzip, deflate, br", "gzip, deflate, br", "gzip, deflate, br", "gzip, deflate, br", undefined]);
+  });
+
+  it("a compressed event stream is decoded as it comes: each event is read before the server sends the next", async () => {
+    let sendRest: () => void = () => undefined;
+    const rest = new Promise<void>((resolve) => (sendRest = resolve));
+    const url = await serve((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream", "content-encoding": "gzip" });
+      const gzip = createGzip();
+      gzip.pipe(res);
+      gzip.write("data: first\n\n");
+      // As a compressing server must for an event stream: what it has compressed so far goes out now.
+      gzip.flush();
+      void rest.then(() => gzip.end("data: second\n\n"));
+    });
+    const { fetch } = client();
+    const reader = (await fetch(url, post)).body!.getReader();
+    const decoder = new TextDecoder();
+    let read = "";
+    // The second event is sent only once the first was read: a decoder that waited for more input would hang here.
+    while (!read.includes("\n\n")) read += decoder.decode((await reader.read()).value, { stream: true });
+    expect(read).toBe("data: first\n\n");
+    sendRest();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) read += decoder.decode(chunk.value, { stream: true });
+    expect(read).toBe("data: first\n\ndata: second\n\n");
+  }, 5_000);
+
+  it("a small compressed body that decodes past the limit (a bomb) errors as an oversized one, a JSON body and an event stream's event", async () => {
+    const limit = 1024 * 1024;
+    const bomb = gzipSync(Buffer.alloc(64 * limit, "a"));
+    const eventBomb = gzipSync(`data: ${"b".repeat(4 * limit)}\n\n`);
+    expect(bomb.length).toBeLessThan(limit / 4);
+    const url = await serve((req, res, count) => {
+      req.resume();
+      if (count === 1) res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" }).end(bomb);
+      else res.writeHead(200, { "content-type": "text/event-stream", "content-encoding": "gzip" }).end(eventBomb);
+    });
+    const { fetch } = client(limit);
+    const body = fetch(url, post).then((response) => response.text());
+    await expect(body).rejects.toBeInstanceOf(ResponseTooLargeError);
+    await expect(body).rejects.toThrow("the server sent a message larger than 1 MiB (the limit)");
+    await expect((await fetch(url, post)).text()).rejects.toThrow("the server sent a message larger than 1 MiB (the limit)");
   });
 
   it("an aborted request rejects with the signal's reason", async () => {

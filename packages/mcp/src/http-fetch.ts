@@ -3,11 +3,13 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import { pipeline, type Readable } from "node:stream";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { acceptEncoding, decodersFor } from "./content-decoding.js";
 import { messageLimit } from "./response-limit.js";
 
 /**
- * The request provably never reached the server: no connection could be made, or a pooled keep-alive connection
- * turned out closed (reset) before any byte of an answer came. Sending it again cannot run anything twice.
+ * The request provably never reached the server: its connection could not be made (refused, unreachable, TLS failed),
+ * or, for the session's GET stream and DELETE only, a pooled keep-alive connection turned out closed (reset) before any
+ * byte of an answer came. Sending it again cannot run anything twice.
  */
 export class RequestNotDeliveredError extends Error {
   override readonly name = "RequestNotDeliveredError";
@@ -26,24 +28,26 @@ const droppedCodes: ReadonlySet<string> = new Set(["ECONNRESET", "EPIPE", "ECONN
 
 export interface NodeFetch {
   fetch: FetchLike;
-  /** Closes the pooled connections (a request still running keeps its own until it ends or is aborted). */
+  /** Closes every connection: the pooled ones, and those of POSTs still running (their session is over). */
   close(): void;
 }
 
 /**
  * A fetch over node:http for the SDK's Streamable HTTP transport. Undici's fetch cannot say whether a failed request
  * was sent at all, and a tool call (a POST, perhaps with side effects) may be sent again only when it provably was not:
- * Node's ClientRequest tells (the socket's connect event, `reusedSocket` and byte counts). The SDK follows redirects itself (it asks for `redirect: "manual"`), so
- * none are followed here; bodies are not decoded, and none is asked for compressed. A body holding a message over
- * `maxMessageBytes` errors there (response-limit.ts).
+ * Node's ClientRequest tells (the socket's connect event). The SDK follows redirects itself (it asks for
+ * `redirect: "manual"`), so none are followed here. POST answers are asked for compressed and decoded
+ * (content-decoding.ts). A body holding a message over `maxMessageBytes` (decoded) errors there (response-limit.ts).
  */
 export function nodeFetch(maxMessageBytes: number): NodeFetch {
-  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
-  // POSTs (every JSON-RPC message: a tool call among them) each go on a connection of their own, through an agent of
-  // their own that is closed with the request. On a reused connection, a reset before any answer byte cannot tell the
-  // server closing it as idle (nothing ran) from the server dying while it ran the call. (Not `keepAlive: false`: its
-  // `Connection: close` header, passed on by a naive proxy over a kept-alive upstream connection, breaks the next request.)
-  const oneShots = new Set<HttpAgent>();
+  // The session's GET stream and its DELETE: a keep-alive pool.
+  const pool = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  // POSTs (every JSON-RPC message: a tool call among them) each go on a new connection, through an agent of their own
+  // that is closed with the request, so a POST fails undelivered only when its connection could not be made. On a
+  // reused connection, a reset before any answer byte cannot tell the server closing it as idle (nothing ran) from the
+  // server dying while it ran the call. (Not `keepAlive: false`: its `Connection: close` header, passed on by a naive
+  // proxy over a kept-alive upstream connection, breaks the next request.)
+  const posts = new Set<HttpAgent>();
 
   const fetch: FetchLike = (input, init) =>
     new Promise<Response>((resolve, reject) => {
@@ -64,39 +68,40 @@ export function nodeFetch(maxMessageBytes: number): NodeFetch {
         return;
       }
       const method = init?.method ?? "GET";
-      let agent: HttpAgent = secure ? agents.https : agents.http;
-      if (method === "POST") {
-        const oneShot: HttpAgent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-        oneShots.add(oneShot);
-        agent = oneShot;
+      const post = method === "POST";
+      const headers = Object.fromEntries(new Headers(init?.headers));
+      let agent: HttpAgent = secure ? pool.https : pool.http;
+      if (post) {
+        agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+        posts.add(agent);
+        // A POST's answer is a result, which may be large (a page, a file); a configured accept-encoding wins.
+        headers["accept-encoding"] ??= acceptEncoding;
       }
-      const options = { method, headers: Object.fromEntries(new Headers(init?.headers)), agent, ...(signal ? { signal } : {}) };
-      const req: ClientRequest = (secure ? httpsRequest : httpRequest)(url, options);
-      if (oneShots.has(agent)) {
+      const req: ClientRequest = (secure ? httpsRequest : httpRequest)(url, { method, headers, agent, ...(signal ? { signal } : {}) });
+      if (post) {
         // 'close': the response was read to its end, or the request failed or was aborted.
         req.on("close", () => {
-          oneShots.delete(agent);
+          posts.delete(agent);
           agent.destroy();
         });
       }
 
       let answered = false;
+      // Until the (TLS) connection is made, the request waits in our buffers: nothing of it reached the server.
+      let connected = false;
+      let socket: Socket | undefined;
       // What the socket had read before this request: any byte after is the start of an answer.
       let bytesReadBefore = 0;
-      let socket: Socket | undefined;
-      let reached = false;
       req.on("socket", (assigned: Socket) => {
         socket = assigned;
         bytesReadBefore = assigned.bytesRead;
-        // A reused socket was connected long ago; a new one reaches the server at its (TLS) connect, and
-        // not before: until then the request waits in our buffers.
-        if (req.reusedSocket || !assigned.connecting) reached = true;
-        else assigned.once(secure ? "secureConnect" : "connect", () => (reached = true));
+        if (!assigned.connecting) connected = true;
+        else assigned.once(secure ? "secureConnect" : "connect", () => (connected = true));
       });
       req.on("response", (res: IncomingMessage) => {
         answered = true;
         try {
-          resolve(toResponse(res, options.method, maxMessageBytes));
+          resolve(toResponse(res, method, maxMessageBytes));
         } catch (error) {
           res.destroy();
           reject(error);
@@ -109,18 +114,19 @@ export function nodeFetch(maxMessageBytes: number): NodeFetch {
           reject(signal.reason);
           return;
         }
-        const noAnswerByte = socket === undefined || socket.bytesRead === bytesReadBefore;
-        const dropped = typeof error.code === "string" && droppedCodes.has(error.code);
-        if (!reached) {
+        if (!connected) {
           reject(new RequestNotDeliveredError(error.message, { cause: error }));
-        } else if (req.reusedSocket && dropped && noAnswerByte) {
-          // (Never a POST, see `oneShots`.) The server closed the idle connection as we reused it (its keep-alive timeout,
-          // or it restarted): the other pooled ones are most likely dead too, and a retry must open a fresh one.
-          dropFreeSockets(agent);
-          reject(new RequestNotDeliveredError(`the reused connection was closed before the request reached the server (${error.message})`, { cause: error }));
-        } else {
-          reject(new RequestOutcomeUnknownError(error.message, { cause: error }));
+          return;
         }
+        // Only a pooled request (GET, DELETE) is on a reused connection: the server closed it as idle as we reused it
+        // (its keep-alive timeout, or it restarted). The pool's other idle ones are most likely dead too.
+        const dropped = typeof error.code === "string" && droppedCodes.has(error.code);
+        if (req.reusedSocket && dropped && socket?.bytesRead === bytesReadBefore) {
+          dropIdleSockets(agent);
+          reject(new RequestNotDeliveredError(`the reused connection was closed before the request reached the server (${error.message})`, { cause: error }));
+          return;
+        }
+        reject(new RequestOutcomeUnknownError(error.message, { cause: error }));
       });
       req.end(body ?? undefined);
     });
@@ -128,8 +134,8 @@ export function nodeFetch(maxMessageBytes: number): NodeFetch {
   return {
     fetch,
     close() {
-      for (const agent of [agents.http, agents.https, ...oneShots]) agent.destroy();
-      oneShots.clear();
+      for (const agent of [pool.http, pool.https, ...posts]) agent.destroy();
+      posts.clear();
     },
   };
 }
@@ -145,8 +151,12 @@ function toResponse(res: IncomingMessage, method: string, maxMessageBytes: numbe
     return new Response(null, { status, statusText: res.statusMessage ?? "", headers });
   }
   const eventStream = (headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream");
-  // pipeline passes a lost connection on to the limited stream, and ends the response (its socket) when that errors.
-  const limited = pipeline(res, messageLimit(maxMessageBytes, eventStream), () => undefined);
+  // The limit counts decoded bytes: a small compressed body that decodes to gigabytes (a "bomb") is cut at the limit,
+  // and the decoders, reading no faster than the limit passes their output on, hold no more than a chunk of it.
+  const limited = messageLimit(maxMessageBytes, eventStream);
+  // pipeline passes a lost connection (or a body that does not decode) on to the limited stream, and ends the response
+  // (its socket) when that errors.
+  pipeline([res, ...(decodersFor(headers.get("content-encoding")) ?? []), limited], () => undefined);
   return new Response(webStream(limited), { status, statusText: res.statusMessage ?? "", headers });
 }
 
@@ -177,7 +187,7 @@ function webStream(source: Readable): ReadableStream<Uint8Array> {
   );
 }
 
-function dropFreeSockets(agent: HttpAgent): void {
+function dropIdleSockets(agent: HttpAgent): void {
   for (const sockets of Object.values(agent.freeSockets)) {
     for (const socket of sockets ?? []) socket.destroy();
   }

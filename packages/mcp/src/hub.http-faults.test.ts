@@ -155,6 +155,72 @@ describe("hub with a Streamable HTTP server that fails at the HTTP level", () =>
     await expect(executeTool(toolNamed(hub, "web__echo"), { message: "still" }, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({ ok: true });
   });
 
+  it("the tool timeout bounds the whole call: a call sent again in a renewed session gets only the time left", async () => {
+    const timeoutMs = 3_000;
+    const forgetAfterMs = 2_000;
+    // When the server saw each slow call begin, and the cancellation of the second (by its session and request id).
+    const calls: Array<{ at: number; session: string; id: unknown }> = [];
+    let cancelledAt: number | undefined;
+    const url = await startProxiedServer((body, res, req) => {
+      const session = String(req.headers["mcp-session-id"]);
+      const message = (req.method === "POST" ? JSON.parse(body) : {}) as { method?: string; id?: unknown; params?: { requestId?: unknown } };
+      const second = calls[1];
+      if (message.method === "notifications/cancelled" && second && session === second.session && message.params?.requestId === second.id) cancelledAt = performance.now();
+      if (!body.includes('"name":"slow"')) return false;
+      calls.push({ at: performance.now(), session, id: message.id });
+      if (calls.length > 1) return false;
+      // The server holds the call a while, then no longer knows the session (it expired it meanwhile): the hub starts a
+      // new one and sends the call again, which the server runs and does not answer in time.
+      setTimeout(() => res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null })), forgetAfterMs);
+      return true;
+    });
+    const hub = await startHub(url, { toolTimeoutMs: timeoutMs });
+    const failure = await Promise.resolve()
+      .then(() => toolNamed(hub, "web__slow").execute({}, { signal }))
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failure).toMatchObject({ code: "tool_timeout", message: `Tool web__slow timed out after ${timeoutMs} ms.` });
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.session).not.toBe(calls[0]!.session);
+    const cancelled = await until(() => cancelledAt, "the server to see the second call cancelled");
+    // The second call was given what was left of the timeout (about timeoutMs - forgetAfterMs), and the whole call
+    // ended about timeoutMs after it began. Before: the second call got a whole timeout of its own, so the user saw the
+    // failure after forgetAfterMs + timeoutMs. Margins of half of forgetAfterMs both ways.
+    expect(cancelled - calls[1]!.at).toBeLessThan(timeoutMs - forgetAfterMs / 2);
+    expect(cancelled - calls[0]!.at).toBeLessThan(timeoutMs + forgetAfterMs / 2);
+  });
+
+  it("the tool timeout bounds the wait for the renewed session too: a server slow to start a new one fails the call in time", async () => {
+    const timeoutMs = 2_000;
+    let forgotten = false;
+    const url = await startProxiedServer((body, res) => {
+      if (body.includes('"name":"slow"') && !forgotten) {
+        forgotten = true;
+        setTimeout(() => res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null })), timeoutMs / 2);
+        return true;
+      }
+      // Once it forgot the session, the server takes far longer than the call's timeout to start a new one (and fails).
+      if (forgotten && body.includes('"method":"initialize"')) {
+        setTimeout(() => res.writeHead(503).end("starting"), 3 * timeoutMs);
+        return true;
+      }
+      return false;
+    });
+    const hub = await startHub(url, { toolTimeoutMs: timeoutMs });
+    const started = performance.now();
+    const failure = await Promise.resolve()
+      .then(() => toolNamed(hub, "web__slow").execute({}, { signal }))
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    // Before: the call waited for the new session's start to fail (3 * timeoutMs), and failed as unavailable.
+    expect(failure).toMatchObject({ code: "tool_timeout", message: `Tool web__slow timed out after ${timeoutMs} ms.` });
+    expect(performance.now() - started).toBeLessThan(2 * timeoutMs);
+  });
+
   it("a call the run cancels is not reported as cut off, and the server is told", async () => {
     const url = await startProxiedServer(() => false);
     const log = recordingLogger();

@@ -9,7 +9,10 @@ import { silentLogger, type McpLogger, type McpServerStatus, type McpTool, type 
 
 export interface McpHubOptions {
   log?: McpLogger;
-  /** The SDK's timeout of one tools/call, default 15000 (pass TOOL_TIMEOUT_MS; runs also abort calls themselves). */
+  /**
+   * Longest a tools/call may take as a whole, default 15000 (pass TOOL_TIMEOUT_MS; runs also abort calls themselves):
+   * the wait for a (re)starting server, and a call sent again (refused, or in a renewed session), included.
+   */
   toolTimeoutMs?: number;
   /** Start-up (initialize and the first tools/list) of one server, default 30000. */
   connectTimeoutMs?: number;

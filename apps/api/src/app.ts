@@ -321,56 +321,82 @@ function trpcRefusal(request: FastifyRequest, auth: Authenticator): { status: nu
   return undefined;
 }
 
+/**
+ * What start-up has opened so far, closed again (the last opened first) when a later step fails: an in-process caller
+ * of buildServer (a test, an embedder) then gets the error, not also a locked SQLite file, timers, sockets and child
+ * processes that keep its process from exiting. A close that fails too is logged: the caller needs the start-up error.
+ */
+class StartupResources {
+  private readonly closers: Array<{ what: string; close: () => Promise<void> }> = [];
+
+  constructor(private readonly log: FastifyBaseLogger) {}
+
+  opened(what: string, close: () => Promise<void>): void {
+    this.closers.push({ what, close });
+  }
+
+  async closeAll(): Promise<void> {
+    for (const { what, close } of this.closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        this.log.error({ err: error }, `start-up failed, and closing ${what} failed too`);
+      }
+    }
+  }
+}
+
 export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> {
-  const { config } = opts;
-  const logging = loggerOptions(config, opts.logger);
+  const logging = loggerOptions(opts.config, opts.logger);
   const app = Fastify({
     ...logging.options,
-    bodyLimit: config.maxBodyBytes,
+    bodyLimit: opts.config.maxBodyBytes,
     routerOptions: { maxParamLength: 5000 },
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
   });
   keepResponseShape(app.server);
+  const resources = new StartupResources(app.log);
+  try {
+    return await assembleServer(opts, app, logging, resources);
+  } catch (error) {
+    await resources.closeAll();
+    // The log destination listens to stdout: detached, or every failed start would leave its listeners there.
+    await logging.destination?.flush(1000);
+    logging.destination?.detach();
+    throw error;
+  }
+}
 
+/** buildServer's steps; what each opens goes to `resources`, which buildServer closes when a later step fails. */
+async function assembleServer(
+  opts: BuildServerOptions,
+  app: FastifyInstance,
+  logging: ReturnType<typeof loggerOptions>,
+  resources: StartupResources,
+): Promise<ApiServer> {
+  const { config } = opts;
   const replicaId = newReplicaId();
   const mcpSetup = await readMcpConfig(config);
   const store = await openStore(config, app.log);
-  let provider: ProviderHandle;
-  let liveness: ReplicaLiveness;
-  try {
-    liveness = await openLiveness(config, replicaId, app.log);
-  } catch (error) {
-    await store.close().catch(() => {});
-    throw error;
-  }
-  let streams: Awaited<ReturnType<typeof openRunStreams>>;
-  try {
-    streams = await openRunStreams({ redisUrl: config.redisUrl, replicaId, log: app.log });
-  } catch (error) {
-    await liveness.close();
-    await store.close().catch(() => {});
+  resources.opened("the store", () => store.close());
+  const liveness = await openLiveness(config, replicaId, app.log);
+  resources.opened("the liveness", () => liveness.close());
+  const streams = await openRunStreams({ redisUrl: config.redisUrl, replicaId, log: app.log }).catch((error: unknown) => {
     throw redisStartupError(config, error);
-  }
-  let feed: ConversationFeed;
-  try {
-    // Cluster mode: on the run streams' Redis connections (one blocking reader per replica, shared).
-    feed = await openConversationFeed({ redis: streams.redis });
-  } catch (error) {
-    await streams.abort();
-    await liveness.close();
-    await store.close().catch(() => {});
+  });
+  /** Set once the RunManager took the run streams: its shutdown closes them then. */
+  let streamsTaken = false;
+  resources.opened("the run streams", async () => {
+    if (!streamsTaken) await streams.abort();
+  });
+  // Cluster mode: on the run streams' Redis connections (one blocking reader per replica, shared).
+  const feed: ConversationFeed = await openConversationFeed({ redis: streams.redis }).catch((error: unknown) => {
     throw redisStartupError(config, error);
-  }
-  try {
-    provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});
-  } catch (error) {
-    await feed.close();
-    await streams.abort();
-    await liveness.close();
-    await store.close().catch(() => {});
-    throw error;
-  }
+  });
+  resources.opened("the conversation feed", () => feed.close());
+  const provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});
+  resources.opened("the provider", () => provider.close());
   app.log.info(
     {
       replicaId,
@@ -395,6 +421,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
   const mcp = mcpSetup
     ? mcpSetup.mcpModule.createMcpHub(mcpSetup.mcpConfig, { ...opts.mcp, log: app.log, toolTimeoutMs: config.toolTimeoutMs })
     : undefined;
+  if (mcp) resources.opened("the MCP servers", () => mcp.close());
   if (mcpSetup) app.log.info({ servers: mcpSetup.mcpConfig.servers.map((s) => s.name) }, "starting MCP servers");
   const tools = new ToolCatalog({ store, hub: mcp, extraTools: opts.extraTools });
   const publish = new FeedPublisher(feed, app.log);
@@ -406,6 +433,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
         onTitle: (userId, conversationId, title) => publish.titleChanged(userId, conversationId, title),
       })
     : undefined;
+  if (titles) resources.opened("the title generator", () => titles.close());
   const runs = new RunManager({
     store,
     model: provider.model,
@@ -426,15 +454,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<ApiServer> 
       },
     },
   });
+  streamsTaken = true;
+  // Also ends the runs recovery continues below (those that wait for approval are suspended, as at a shutdown).
+  resources.opened("the runs", () => runs.shutdown(config.shutdownGraceMs));
   scraped.runs = runs;
-  let recovered: number;
-  try {
-    // Closes runs a previous process left open, and continues those that wait for approval.
-    recovered = await runs.recoverInterrupted();
-  } catch (error) {
-    await mcp?.close();
-    throw error;
-  }
+  // Closes runs a previous process left open, and continues those that wait for approval.
+  const recovered = await runs.recoverInterrupted();
   if (recovered > 0) app.log.warn({ runs: recovered }, "closed runs left running by a previous process as interrupted");
   // On PostgreSQL other processes may die while this one lives: their runs are closed within seconds.
   runs.startRecovery();

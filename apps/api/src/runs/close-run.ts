@@ -22,6 +22,11 @@ export interface CloseOptions {
    * ends normally: the conversation feed tells the user's other tabs.
    */
   hooks?: Pick<RunHooks, "messageAdded" | "runFinished"> | undefined;
+  /**
+   * False: the run ends with `done` alone, without the ending's `error` event, as the engine ends a cancelled run (a
+   * cancel is the user's choice, not a failure). Default true.
+   */
+  errorEvent?: boolean;
 }
 
 /** What closing did: "finished" when the log already ended (only the status was stale), "closed" otherwise. */
@@ -33,7 +38,8 @@ export interface CloseOutcome {
 
 /**
  * Closes a run from its stored log alone: stores the messages its events produced that are not stored
- * yet (tool calls without a result answered as failed), appends error + done (which marks it done).
+ * yet (tool calls without a result answered as failed), appends error + done (which marks it done; `done` alone
+ * with `errorEvent: false`).
  *
  * Idempotent, so it can be retried after it failed half-way (a crash or a store failure during it), by this
  * process or another one:
@@ -79,7 +85,7 @@ export async function closeRunFromLog(store: ChatStore, run: RunRecord, ending: 
   };
   // A log already ending with the ending's error (an earlier attempt's) only gets its done.
   const { error, done } = closingEvents(run.id, last?.event, ending, opts.now());
-  if (error) await append(error);
+  if (error && opts.errorEvent !== false) await append(error);
   await append(done); // finishes the run too
   opts.hooks?.runFinished?.(run, done);
   return { outcome: "closed", lastSeq: seq - 1 };

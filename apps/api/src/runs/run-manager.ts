@@ -3,6 +3,7 @@ import { isStoreError, type ChatStore, type RunRecord, type StoredEvent } from "
 import { AppError, notFound, storeFailure } from "../errors.js";
 import { ApprovalWaits, localDecisionSignal, type DecisionSignal } from "./approvals.js";
 import { approveCall, type ApproveCallInput, type ApproveCallResult } from "./approve-call.js";
+import { UnownedRunCancels } from "./cancel-unowned.js";
 import { RunExecutor, type ToolsFor } from "./execute-run.js";
 import { FailedRunCloser } from "./failed-run-closer.js";
 import { localLiveness, type ReplicaLiveness } from "./liveness.js";
@@ -73,6 +74,11 @@ export interface RunManagerOptions {
   approvalPollMs?: number | null;
   /** Told about runs starting and ending and the messages they store (the conversation feed, titles). */
   hooks?: RunHooks;
+  /**
+   * How long chat.cancel waits for the periodic orphan sweeps (PostgreSQL) to judge the owner of a run no process took
+   * the cancel for gone, before it answers `cancelled: false` (cancel-unowned.ts). Default: eight sweep intervals (8 s).
+   */
+  unownedCancelWaitMs?: number;
 }
 
 export interface RunManagerStats {
@@ -89,6 +95,7 @@ export interface RunManagerStats {
  * - subscribe.ts: following a run (log, then live; or the log of a run on another process);
  * - failed-run-closer.ts: ending runs whose store writes failed;
  * - recovery.ts + liveness.ts: closing runs of processes that are gone (at start-up, then periodically);
+ * - cancel-unowned.ts: chat.cancel of a run that executes nowhere (suspended, or its process is gone);
  * - approvals.ts + approve-call.ts: calls waiting for a person's approval, and chat.approve deciding them;
  * - resume-run.ts + suspend.ts: runs that wait for approval outlive a shutdown and continue at the next start;
  * - shutdown.ts: ending runs when the process stops.
@@ -102,6 +109,7 @@ export class RunManager {
   private readonly executor: RunExecutor;
   private readonly closer: FailedRunCloser;
   private readonly sweeper: OrphanSweeper;
+  private readonly unowned: UnownedRunCancels;
   private readonly streams: RunStreams;
   private readonly approvals: ApprovalWaits;
   private readonly decisionSignal: DecisionSignal;
@@ -169,13 +177,28 @@ export class RunManager {
       launch: (record, think, context) => this.launch(record, think, context),
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
     });
-    this.sweeper = new OrphanSweeper({
+    this.unowned = new UnownedRunCancels({
       store: opts.store,
       liveness,
+      streams,
+      log: opts.log,
+      now,
+      hooks: opts.hooks,
+      ...(opts.recoverySeqGap === undefined ? {} : { seqGap: opts.recoverySeqGap }),
+      executesHere: (runId) => this.live.has(runId) || this.closer.isPending(runId),
+      sweep: () => this.sweeper.sweep(),
+      ...(opts.unownedCancelWaitMs === undefined ? {} : { judgeWithinMs: opts.unownedCancelWaitMs }),
+      endedHere: (run, done) => this.opts.observer?.finished?.(run, done),
+    });
+    this.sweeper = new OrphanSweeper({
+      store: opts.store,
+      // The cancels of runs no process executes judge owners by what this sweep's checks found (cancel-unowned.ts).
+      liveness: this.unowned.sweeperLiveness,
       log: opts.log,
       now,
       streams,
-      isOwnedHere: (runId) => this.live.has(runId) || this.closer.isPending(runId),
+      // A run a cancel is judging or closing (cancel-unowned.ts) is that cancel's, as recovery's own closes are.
+      isOwnedHere: (runId) => this.live.has(runId) || this.closer.isPending(runId) || this.unowned.holds(runId),
       hooks: opts.hooks,
       ...(opts.recoverySeqGap === undefined ? {} : { seqGap: opts.recoverySeqGap }),
       resume: (record, log, minSeq) => this.resume(record, log, minSeq),
@@ -251,7 +274,11 @@ export class RunManager {
 
   /** A run that stopped here, unless a shutdown suspended it: that one ends (and is counted) where it is continued. */
   private observeEnd(live: LiveRun): void {
-    if (isSuspended(live)) return;
+    if (isSuspended(live)) {
+      // It executes nowhere now: a cancel that comes before the next start (or another replica) continues it ends it here.
+      this.unowned.stoppedWithoutEnd(live.record.id);
+      return;
+    }
     const last = live.lastPublished;
     this.opts.observer?.finished?.(live.record, last?.type === "done" ? last : undefined);
   }
@@ -283,8 +310,10 @@ export class RunManager {
   }
 
   /**
-   * Aborts the user's run (the model request's socket closes), on whichever replica executes it. False when it
-   * already ended, or executes where no control channel reaches (another process without a cluster channel).
+   * Aborts the user's run (the model request's socket closes), on whichever replica executes it. A run `running` in
+   * the store that no process executes (suspended while it waits for approval, or its process is gone and recovery
+   * has not closed it yet) is ended here as cancelled (cancel-unowned.ts). False when it already ended, or executes
+   * where no control channel reaches (another live process without a cluster channel).
    */
   async cancel(userId: string, runId: string): Promise<boolean> {
     let run: RunRecord | undefined;
@@ -303,7 +332,25 @@ export class RunManager {
     }
     if (!run) throw notFound("Run");
     if (run.status !== "running" && !this.live.has(runId)) return false;
-    return this.streams.control(run, { type: "cancel" });
+    if (await this.streams.control(run, { type: "cancel" })) return true;
+    return this.cancelUnowned(run);
+  }
+
+  /** No process took the cancel: the run may execute nowhere (cancel-unowned.ts), else the answer stays false. */
+  private async cancelUnowned(run: RunRecord): Promise<boolean> {
+    const live = this.live.get(run.id);
+    // A shutdown is suspending it: it stops here without an end in a moment.
+    if (live && isSuspended(live)) await live.ended;
+    if (run.status !== "running") return false;
+    try {
+      if (await this.unowned.cancel(run)) return true;
+      // Someone took it meanwhile (a recovery resumed it on a replica a control message may reach), or closed it.
+      const current = await this.store.getRun(run.id);
+      if (current?.status !== "running" || current.owner === run.owner) return false;
+      return await this.streams.control(current, { type: "cancel" });
+    } catch (error) {
+      throw storeFailure(error) ?? error;
+    }
   }
 
   /**
@@ -402,6 +449,8 @@ export class RunManager {
     await Promise.allSettled([...this.starting]);
     await this.sweeper.stop();
     await endRunsForShutdown(this.live, graceMs, this.opts.log, this.approvals);
+    // Cancels of runs that execute nowhere stop waiting for a verdict; the closes under way finish first.
+    await this.unowned.stop();
     this.approvals.close();
     // Runs whose close failed in the store: one last attempt now, else a later recovery closes them.
     await this.closer.shutdown();

@@ -76,6 +76,7 @@ describe("conversations", () => {
             error: null,
           },
         ],
+        unsupportedFeatures: [],
       },
     ]);
   });
@@ -110,7 +111,7 @@ describe("conversations", () => {
     expect(second.runs[1]!.createdAt).toBeGreaterThanOrEqual(second.runs[0]!.createdAt);
   });
 
-  it("reads only the error and tool-result events of a long answer's log, not its tokens", async () => {
+  it("reads only the error, tool-result and status events of a long answer's log, not its tokens", async () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "what is 6*7? tokens:400" });
     await collectRun(client, runId);
     const tokens = (await api.server.store.readEvents(runId)).filter((e) => e.event.type === "token").length;
@@ -123,7 +124,9 @@ describe("conversations", () => {
       expect(readEvents).not.toHaveBeenCalled();
       expect(readEventsOfTypes).toHaveBeenCalledTimes(1);
       const returned = (await readEventsOfTypes.mock.results[0]?.value) as Array<{ event: { type: string } }>;
-      expect(returned.map((e) => e.event.type)).toEqual(["tool-result"]);
+      const types = new Set(returned.map((e) => e.event.type));
+      expect(types).toContain("tool-result");
+      expect([...types].every((t) => ["error", "tool-result", "status"].includes(t))).toBe(true);
     } finally {
       readEvents.mockRestore();
       readEventsOfTypes.mockRestore();
@@ -187,6 +190,33 @@ describe("conversations", () => {
 // PostgreSQL refuses NUL in text (and stores an unpaired surrogate as U+FFFD): ids, titles and model names with
 // them are refused at the edge with bad_request on every backend, instead of a database error (500) on one.
 // Message text may hold anything: it is stored as JSON, which escapes both.
+describe("an answer given without a feature the model refused", () => {
+  let openai: TestApi;
+  beforeAll(async () => {
+    // An OpenAI-compatible server does not say what a model takes: gemma3 refuses the tools, and the run answers without.
+    openai = await startTestApi({ env: (sim) => ({ CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `${sim.url}/v1` }) });
+  });
+  afterAll(() => openai?.close());
+
+  it("says so in conversations.get, as the run's status said it live, on that answer only", async () => {
+    const openaiClient = openai.client();
+    const { conversationId, runId } = await openaiClient.chat.send.mutate({ message: "What is 12 * 7?", model: "gemma3" });
+    const received = await collectRun(openaiClient, runId);
+    const said = received.map((r) => r.event).find((e) => e.type === "status" && e.unsupportedFeature !== undefined);
+    expect(said).toMatchObject({ unsupportedFeature: "tools" });
+    // The model's next answer sends no tools at all: nothing was refused, nothing to say.
+    const next = await openaiClient.chat.send.mutate({ conversationId, message: "hello again", model: "gemma3" });
+    await collectRun(openaiClient, next.runId);
+
+    const conversation = await openaiClient.conversations.get.query({ conversationId });
+    expect(conversation.runs.map((r) => [r.id, r.unsupportedFeatures])).toEqual([
+      [runId, [{ feature: "tools", message: said?.type === "status" ? said.message : "" }]],
+      [next.runId, []],
+    ]);
+    expect(conversation.runs[0]?.unsupportedFeatures[0]?.message).toBe('"gemma3" does not support tools: answering without them.');
+  });
+});
+
 describe("NUL and unpaired surrogates", () => {
   const badRequest = { data: { code: "BAD_REQUEST", appCode: "bad_request" } };
 

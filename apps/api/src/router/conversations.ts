@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ChatMessage, ToolCall } from "@streamchat/core";
+import type { ChatMessage, EventOf, ToolCall } from "@streamchat/core";
 import {
   exportConversation,
   importConversation,
@@ -10,6 +10,7 @@ import {
   type MessageVersions,
   type PathMessage,
   type RunRecord,
+  type StoredEvent,
   type StoredMessage,
 } from "@streamchat/store";
 import { AppError, notFound } from "../errors.js";
@@ -77,22 +78,40 @@ function messageView({ id, parentId, message, runId, createdAt, versions }: Path
   }
 }
 
+/** A feature the model server refused for a run, which then answered without it (a `status` event's `unsupportedFeature`). */
+export interface UnsupportedFeatureView {
+  feature: NonNullable<EventOf<"status">["unsupportedFeature"]>;
+  /** The status line that said so ("… does not support tools: answering without them."), shown with the answer. */
+  message: string;
+}
+
+function unsupportedFeaturesOf(events: Iterable<StoredEvent>): UnsupportedFeatureView[] {
+  const features: UnsupportedFeatureView[] = [];
+  for (const { event } of events) {
+    if (event.type === "status" && event.unsupportedFeature && !features.some((f) => f.message === event.message)) {
+      features.push({ feature: event.unsupportedFeature, message: event.message });
+    }
+  }
+  return features;
+}
+
 /**
- * A run as conversations.get shows it. `error` and `toolResults` come from the run's event log, so a
- * page loaded later shows a failed answer's message and tool durations without replaying the run.
+ * A run as conversations.get shows it. `error`, `toolResults` and `unsupportedFeatures` come from the run's event log,
+ * so a page loaded later shows a failed answer's message, tool durations and "answered without tools" without
+ * replaying the run.
  */
 async function runView(store: ChatStore, run: RunRecord, path: readonly StoredMessage[]) {
-  // Only finished runs that failed or called tools have anything to find in their log, and only their
-  // error and tool-result events: the tokens of a long answer are never read. A running run is followed
-  // live by the client instead. The path tells which of its runs called tools; a run of another branch is not on it
-  // (its messages were not loaded), so its log is asked.
+  // Only finished runs are read (a running run is followed live by the client instead), and only the few events that
+  // are not streamed: the tokens of a long answer are never read. Any run may have answered without a feature its
+  // model refused (its status events say so); only runs that failed or called tools have an outcome to find. The path
+  // tells which of its runs called tools; a run of another branch is not on it (its messages were not loaded), so its
+  // log is asked.
   const failed = run.reason === "error" || run.reason === "interrupted";
   const onPath = path.some((m) => m.runId === run.id);
   const usedTools = !onPath || path.some((m) => m.runId === run.id && m.message.role === "tool");
-  const outcome =
-    run.status === "done" && (failed || usedTools)
-      ? runOutcomeFromEvents(await store.readEventsOfTypes(run.id, outcomeEventTypes))
-      : emptyOutcome();
+  const withOutcome = failed || usedTools;
+  const events = run.status === "done" ? await store.readEventsOfTypes(run.id, withOutcome ? [...outcomeEventTypes, "status"] : ["status"]) : [];
+  const outcome = withOutcome ? runOutcomeFromEvents(events) : emptyOutcome();
   return {
     id: run.id,
     status: run.status,
@@ -102,6 +121,7 @@ async function runView(store: ChatStore, run: RunRecord, path: readonly StoredMe
     createdAt: run.createdAt,
     error: outcome.error,
     toolResults: outcome.toolResults,
+    unsupportedFeatures: unsupportedFeaturesOf(events),
   };
 }
 

@@ -109,6 +109,25 @@ describe("answerFromStored", () => {
     expect(stored.text).toBe("Let me check the clock.\n\nIt is noon.");
   });
 
+  it("keeps the note that the model answered without tools, as the live answer showed it (a reload loses nothing)", () => {
+    const refused = '"gemma3" does not support tools: answering without them.';
+    const answer = [msg({ role: "assistant", content: "84.", runId: "r" })];
+    const run = { id: "r", status: "done", reason: "stop", usage: emptyUsage(), model: "gemma3", unsupportedFeatures: [{ feature: "tools", message: refused }] } as RunView;
+    const stored = answerFromStored(answer, run);
+    const at = 1000;
+    const events: ChatEvent[] = [
+      { type: "status", runId: "r", at, phase: "thinking", message: refused, unsupportedFeature: "tools" },
+      { type: "token", runId: "r", at, text: "84." },
+      { type: "done", runId: "r", at, reason: "stop", usage: emptyUsage() },
+    ];
+    const live = applyEvents(emptyMessageState(), events.map((event, i) => ({ seq: i + 1, event })));
+    expect(stored.notes).toEqual([refused]);
+    expect(stored.notes).toEqual(live.notes);
+    // A run that refused nothing (or an older server that does not say) has no note.
+    expect(answerFromStored(answer, { ...run, unsupportedFeatures: [] }).notes).toEqual([]);
+    expect(answerFromStored(answer, undefined).notes).toEqual([]);
+  });
+
   it("keeps the reasoning and marks a stopped run", () => {
     const turns = buildTurns(toolConversation);
     const run = { id: "r3", status: "done", reason: "cancelled", usage: null, model: "demo" } as RunView;
@@ -128,6 +147,7 @@ describe("answerFromStored", () => {
       createdAt: 1,
       error: { code: "provider_error", message: "an error was encountered while running the model" },
       toolResults: [{ callId: "call_1", name: "current_time", ok: true, durationMs: 12.5, error: null }],
+      unsupportedFeatures: [],
     };
     const state = answerFromStored(turn!.answers, run);
     expect(state.error).toEqual({

@@ -64,8 +64,8 @@ function toolErrorMessage(result: unknown): string | null {
 
 /**
  * The answer of a finished run rebuilt from the stored messages, in the same shape the event reducer
- * produces, so one component renders both. The run's error and tool durations come with the run
- * (conversations.get derives them from its event log).
+ * produces, so one component renders both. The run's error, tool durations and the features its model refused (the
+ * notes the live answer showed) come with the run (conversations.get derives them from its event log).
  */
 export function answerFromStored(answers: readonly StoredMessageView[], run: RunView | undefined): MessageState {
   const state = emptyMessageState(run?.id ?? answers.find((m) => m.runId)?.runId ?? null);
@@ -117,6 +117,7 @@ export function answerFromStored(answers: readonly StoredMessageView[], run: Run
     text: texts.join("\n\n"),
     steps,
     tools: withResults,
+    notes: (run?.unsupportedFeatures ?? []).map((f) => f.message),
     error: run?.error ? { ...run.error, retryable: isRetryable(run.error.code) } : null,
     done: { reason: run?.reason ?? "stop", usage: run?.usage ?? emptyUsage() },
   };

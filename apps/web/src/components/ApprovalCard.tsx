@@ -1,9 +1,9 @@
 import { useEffect, useState } from "react";
 import type { ToolCard } from "../chat/reducer.js";
-import { describeError } from "../lib/errors.js";
 import { focusedByKeyboard } from "../lib/focus.js";
 import { formatValue } from "../lib/format.js";
 import { trpc } from "../trpc.js";
+import { approvalFailure } from "./approvalFailure.js";
 import { Icon } from "./Icon.js";
 import "./tools.css";
 
@@ -48,8 +48,11 @@ export function ApprovalCard({
     if (focusedByKeyboard()) document.getElementById("composer-input")?.focus();
     approve.mutate({ runId, callId: tool.callId, approved });
   };
-  const failure = approve.error ? describeError(approve.error) : null;
-  const sent = approve.isPending || approve.isSuccess;
+  const failure = approve.error ? approvalFailure(approve.error) : null;
+  // A refusal that asking again cannot change (decided already, the chat deleted) leaves nothing to press; the card
+  // changes once the run's log says what happened.
+  const sent = approve.isPending || approve.isSuccess || (failure !== null && !failure.retry);
+  const lastDecision = approve.variables?.approved;
 
   return (
     <section className="approval" data-testid="approval-card" data-decision={approval.decision} aria-label={`Approve ${tool.name}?`}>
@@ -92,9 +95,17 @@ export function ApprovalCard({
         </p>
       )}
       {failure && (
-        <p className="approval__error" role="alert">
-          {failure.detail}
-        </p>
+        <div className="approval__failure">
+          <p className="approval__error" role="alert" data-testid="approval-error">
+            {failure.text}
+          </p>
+          {failure.retry && lastDecision !== undefined && (
+            // The same decision again: a retried decision is answered as the first one was, never taken twice.
+            <button type="button" className="button button--small" onClick={() => decide(lastDecision)}>
+              Try again
+            </button>
+          )}
+        </div>
       )}
     </section>
   );

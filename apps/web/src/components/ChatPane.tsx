@@ -85,11 +85,34 @@ export function ChatPane(props: ChatPaneProps) {
 
   /** The scroller's height when last seen: a scroll event that comes with a new height is the box resizing, not the reader. */
   const seenHeight = useRef(0);
+  /**
+   * "Scroll to the latest message" is gliding there (no reduced-motion preference): until it arrives, following does not
+   * jump (that would cut the glide short) and the glide's own scroll events are not the reader scrolling up.
+   */
+  const gliding = useRef(false);
+  /** Where the glide was sent: the end grows while an answer streams, and the glide is sent on to the new end. */
+  const glideTarget = useRef(0);
+  /** Following the stream is a jump to the end at every render: an animation per token would lag behind and never rest. */
+  const keepAtEnd = (el: HTMLElement) => {
+    if (!gliding.current) el.scrollTop = el.scrollHeight;
+    else if (el.scrollHeight !== glideTarget.current) glide(el);
+  };
+  const glide = (el: HTMLElement) => {
+    glideTarget.current = el.scrollHeight;
+    el.scrollTo({ top: el.scrollHeight, behavior: "smooth" });
+  };
+  /** The glide is over (scrollend, or arrived at the end): a following reader is put exactly at the end, which may have grown. */
+  const glideEnded = () => {
+    const el = scroller.current;
+    if (!gliding.current || !el) return;
+    gliding.current = false;
+    if (stickToBottom.current) el.scrollTop = el.scrollHeight;
+  };
   // Follow the stream while the reader is at the bottom; leave them alone once they scrolled up.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    if (stickToBottom.current) el.scrollTop = el.scrollHeight;
+    if (stickToBottom.current) keepAtEnd(el);
     seenHeight.current = el.clientHeight;
   });
   // The composer grows with a paste, a phone's keyboard opens: the view gets shorter without the reader scrolling, and
@@ -99,10 +122,15 @@ export function ChatPane(props: ChatPaneProps) {
     if (!el || typeof ResizeObserver === "undefined") return;
     const observer = new ResizeObserver(() => {
       seenHeight.current = el.clientHeight;
-      if (stickToBottom.current) el.scrollTop = el.scrollHeight;
+      if (stickToBottom.current) keepAtEnd(el);
     });
     observer.observe(el);
-    return () => observer.disconnect();
+    // Not every engine says when a smooth scroll is over (scrollend): arriving at the end, seen in onScroll, says it too.
+    el.addEventListener("scrollend", glideEnded);
+    return () => {
+      observer.disconnect();
+      el.removeEventListener("scrollend", glideEnded);
+    };
   }, []);
   const onScroll = () => {
     const el = scroller.current;
@@ -111,12 +139,24 @@ export function ChatPane(props: ChatPaneProps) {
     if (el.clientHeight !== seenHeight.current) {
       seenHeight.current = el.clientHeight;
       if (stickToBottom.current) {
-        el.scrollTop = el.scrollHeight;
+        keepAtEnd(el);
         return;
       }
     }
-    stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    const gap = el.scrollHeight - el.scrollTop - el.clientHeight;
+    if (gliding.current) {
+      if (gap < 1) glideEnded();
+      return;
+    }
+    stickToBottom.current = gap < 80;
     if (stickToBottom.current !== atBottom) setAtBottom(stickToBottom.current);
+  };
+  /**
+   * The reader scrolls (wheel, touch, the scrollbar, a key) while the glide is under way: the browser stops the glide,
+   * and their scrolling counts again (scrolling up stops following, as ever).
+   */
+  const readerTookOver = () => {
+    gliding.current = false;
   };
   const scrollToBottom = () => {
     const el = scroller.current;
@@ -125,7 +165,12 @@ export function ChatPane(props: ChatPaneProps) {
     setAtBottom(true);
     // The button leaves once pressed: from the keyboard, the focus goes on to the composer instead of falling to <body>.
     keepKeyboardFocus();
-    el.scrollTo({ top: el.scrollHeight, behavior: prefersReducedMotion() ? "auto" : "smooth" });
+    if (prefersReducedMotion()) {
+      el.scrollTo({ top: el.scrollHeight, behavior: "instant" });
+      return;
+    }
+    gliding.current = true;
+    glide(el);
   };
   /**
    * Whoever sends (or queues) a message wants to see it and its answer, wherever they had scrolled to; so does whoever
@@ -150,6 +195,7 @@ export function ChatPane(props: ChatPaneProps) {
     const el = document.getElementById(itemElementId(revealed.key));
     if (!el) return;
     stickToBottom.current = false;
+    gliding.current = false;
     el.scrollIntoView({ block: "start" });
   }, [revealed]);
 
@@ -288,7 +334,15 @@ export function ChatPane(props: ChatPaneProps) {
         </div>
       )}
 
-      <div className="chat__scroll" ref={scroller} onScroll={onScroll}>
+      <div
+        className="chat__scroll"
+        ref={scroller}
+        onScroll={onScroll}
+        onWheel={readerTookOver}
+        onTouchStart={readerTookOver}
+        onPointerDown={readerTookOver}
+        onKeyDown={readerTookOver}
+      >
         {chat.notFound ? (
           <div className="empty">
             <h2>Conversation not found</h2>

@@ -83,6 +83,50 @@ describe.skipIf(!runBrowserTests)("approval card", () => {
     expect(await lastAnswer(page).locator('[data-testid="tool-card"]').getAttribute("data-state")).toBe("ok");
   });
 
+  it("says in words that the server could not be reached, and Try again sends the same decision", async () => {
+    const page = await e2e.openApp();
+    await send(page, ask("network down"));
+    const card = lastAnswer(page).locator('[data-testid="approval-card"]');
+    await card.getByRole("button", { name: "Approve" }).waitFor();
+    // The decision never reaches the server (the network is down for it).
+    await page.route("**/trpc/chat.approve**", (route) => route.abort("internetdisconnected"));
+    await card.getByRole("button", { name: "Approve" }).click();
+    expect(await card.getByRole("alert").textContent()).toBe("Could not reach the server — try again.");
+    expect(await card.getAttribute("data-decision")).toBe("waiting");
+    await page.unroute("**/trpc/chat.approve**");
+    await card.getByRole("button", { name: "Try again" }).click();
+    await waitForAnswerState(page, "stop");
+    expect(await card.getAttribute("data-decision")).toBe("approved");
+    expect(await card.getByRole("alert").count()).toBe(0);
+  });
+
+  it("says a call decided in another tab meanwhile was already decided, not the server's sentence", async () => {
+    const page = await e2e.openApp();
+    await send(page, ask("decided elsewhere"));
+    const card = lastAnswer(page).locator('[data-testid="approval-card"]');
+    await card.getByRole("button", { name: "Approve" }).waitFor();
+    const conversationId = await conversationIdOf(page);
+    // This tab's Approve is held on its way until another tab has denied the call: the server answers CONFLICT.
+    let release: () => void = () => {};
+    const denied = new Promise<void>((resolve) => (release = resolve));
+    await page.route("**/trpc/chat.approve**", async (route) => {
+      await denied;
+      await route.continue();
+    });
+    await card.getByRole("button", { name: "Approve" }).click();
+    const other = await e2e.newPage();
+    await other.goto(`${e2e.baseUrl}/#/c/${encodeURIComponent(conversationId)}`);
+    await lastAnswer(other).locator('[data-testid="approval-card"]').getByRole("button", { name: "Deny" }).click();
+    await lastAnswer(other).locator('[data-testid="approval-card"][data-decision="denied"]').waitFor();
+    release();
+    const alert = card.getByRole("alert");
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe("Already decided elsewhere, or the answer no longer waits for a decision.");
+    await waitForAnswerState(page, "stop");
+    expect(await card.getAttribute("data-decision")).toBe("denied");
+    expect(await card.getByRole("button", { name: "Try again" }).count()).toBe(0);
+  });
+
   it("lists tools and servers in the tools panel, and turns a server off for this user", async () => {
     const page = await e2e.openApp();
     const panel = page.getByTestId("tools-panel");

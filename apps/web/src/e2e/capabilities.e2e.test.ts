@@ -154,4 +154,24 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
     expect(await page.getByRole("button", { name: /^Think/ }).getAttribute("aria-pressed")).toBe("true");
     expect(await page.getByRole("combobox", { name: /^Think/ }).count()).toBe(0);
   });
+  it("keeps the note that the model answered without its tools after a reload", async () => {
+    // An OpenAI-compatible server does not say what a model takes: gemma3 refuses the tools it is sent, and the run
+    // answers without them (a status with unsupportedFeature). Served by the simulator that the main API runs.
+    const openai = await startApi({ CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `${e2e.sim.url}/v1`, CHAT_MODEL: "gemma3" }, 5);
+    try {
+      const page = await e2e.newPage(desktop, await openai.listen());
+      await page.locator("#composer-input").waitFor();
+      await send(page, "What is 12 * 7?");
+      await waitForAnswerState(page, "stop");
+      const note = '"gemma3" does not support tools: answering without them.';
+      expect(await lastAnswer(page).getByTestId("answer-note").allTextContents()).toEqual([note]);
+
+      await page.reload();
+      await waitForAnswerState(page, "stop");
+      await lastAnswer(page).getByTestId("answer-text").waitFor();
+      expect(await lastAnswer(page).getByTestId("answer-note").allTextContents()).toEqual([note]);
+    } finally {
+      await openai.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { errorCodeMessages } from "@streamchat/core/browser";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import {
   answers,
@@ -555,6 +555,102 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     expect(behaviors).not.toContain("smooth");
     const gap = await page.locator(".chat__scroll").evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
     expect(gap).toBeLessThan(2);
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+  });
+
+  /**
+   * The scroller's distance from the end at every animation frame (what the reader sees), from the click on `button` on:
+   * the first frame comes after the click and its render.
+   */
+  async function recordGapsFrom(page: Page, button: Locator) {
+    await button.evaluate((el) =>
+      el.addEventListener(
+        "click",
+        () => {
+          const scroller = document.querySelector(".chat__scroll")!;
+          const gaps: number[] = [];
+          (window as unknown as { __gaps: number[] }).__gaps = gaps;
+          const tick = () => {
+            gaps.push(scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight);
+            if (gaps.length < 600 && gaps.at(-1)! >= 1) requestAnimationFrame(tick);
+          };
+          requestAnimationFrame(tick);
+        },
+        { capture: true, once: true },
+      ),
+    );
+    const gapsAtEnd = async () => {
+      await page.waitForFunction(() => ((window as unknown as { __gaps?: number[] }).__gaps?.at(-1) ?? Infinity) < 1);
+      return page.evaluate(() => (window as unknown as { __gaps: number[] }).__gaps);
+    };
+    return { gapsAtEnd };
+  }
+
+  it("glides to the latest message without a reduced-motion preference: frames between the start and the end", async () => {
+    const { page, stream, jump } = await scrolledUp(desktop, "jump-smooth");
+    await page.emulateMedia({ reducedMotion: "no-preference" });
+    const start = await page.locator(".chat__scroll").evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    expect(start).toBeGreaterThan(200);
+    const { gapsAtEnd } = await recordGapsFrom(page, jump);
+    await jump.click();
+    const gaps = await gapsAtEnd();
+    // Not there in the first frame (a jump would be), seen on the way, and there at the end.
+    expect(gaps[0], `frames: ${gaps.join(", ")}`).toBeGreaterThanOrEqual(1);
+    expect(gaps.some((gap) => gap >= 1 && gap < start)).toBe(true);
+    expect(gaps.at(-1)).toBeLessThan(1);
+    await jump.waitFor({ state: "detached" });
+
+    // At the end, the answer goes on streaming and is followed at once: no glide per token, the end stays in view.
+    await page.evaluate(() => {
+      const calls: string[] = [];
+      (window as unknown as { __smooth: string[] }).__smooth = calls;
+      const scrollTo = Element.prototype.scrollTo;
+      Element.prototype.scrollTo = function (this: Element, ...args: unknown[]) {
+        const options = args[0];
+        if (typeof options === "object" && options !== null && (options as ScrollToOptions).behavior === "smooth") calls.push("smooth");
+        return (scrollTo as (...a: unknown[]) => void).apply(this, args);
+      } as typeof Element.prototype.scrollTo;
+    });
+    for (let i = 0; i < 8; i++) {
+      await stream.push({ content: `\n\nMore ${i} after the glide.` });
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="assistant-message"]')[1]?.textContent?.includes(`More ${n} after`), i);
+      const gap = await page.locator(".chat__scroll").evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+      expect(gap, `after token ${i}`).toBeLessThan(2);
+    }
+    expect(await page.evaluate(() => (window as unknown as { __smooth: string[] }).__smooth)).toEqual([]);
+    expect(await jump.count()).toBe(0);
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+  });
+
+  it("glides on to the end when the answer grows during the glide, and stays there", async () => {
+    const { page, stream, jump } = await scrolledUp(desktop, "jump-growing");
+    await page.emulateMedia({ reducedMotion: "no-preference" });
+    const { gapsAtEnd } = await recordGapsFrom(page, jump);
+    await jump.click();
+    for (let i = 0; i < 5; i++) await stream.push({ content: `\n\nGrowing ${i} during the glide.` });
+    await gapsAtEnd();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]')[1]?.textContent?.includes("Growing 4 during"));
+    await page.waitForFunction(() => {
+      const el = document.querySelector(".chat__scroll")!;
+      return el.scrollHeight - el.scrollTop - el.clientHeight < 2;
+    });
+    expect(await jump.count()).toBe(0);
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+    const gap = await page.locator(".chat__scroll").evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    expect(gap).toBeLessThan(2);
+  });
+
+  it("is at the latest message in the first frame after the click with reduced motion", async () => {
+    const { page, stream, jump } = await scrolledUp(desktop, "jump-reduced-frames");
+    await page.emulateMedia({ reducedMotion: "reduce" });
+    const { gapsAtEnd } = await recordGapsFrom(page, jump);
+    await jump.click();
+    const gaps = await gapsAtEnd();
+    expect(gaps).toEqual([expect.any(Number)]);
+    expect(gaps[0]).toBeLessThan(1);
     await stream.push({ done: true });
     await waitForAnswerState(page, "stop");
   });

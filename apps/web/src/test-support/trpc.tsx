@@ -5,8 +5,26 @@ import type { ReactNode } from "react";
 import type { ErrorCode } from "@streamchat/core/browser";
 import { trpc } from "../trpc.js";
 
-const rpcCodes = { NOT_FOUND: -32004, BAD_REQUEST: -32600, CONFLICT: -32009, INTERNAL_SERVER_ERROR: -32603 } as const;
-const httpStatuses = { NOT_FOUND: 404, BAD_REQUEST: 400, CONFLICT: 409, INTERNAL_SERVER_ERROR: 500 } as const;
+const rpcCodes = {
+  NOT_FOUND: -32004,
+  BAD_REQUEST: -32600,
+  CONFLICT: -32009,
+  INTERNAL_SERVER_ERROR: -32603,
+  SERVICE_UNAVAILABLE: -32603,
+  TIMEOUT: -32008,
+  TOO_MANY_REQUESTS: -32029,
+  UNAUTHORIZED: -32001,
+} as const;
+const httpStatuses = {
+  NOT_FOUND: 404,
+  BAD_REQUEST: 400,
+  CONFLICT: 409,
+  INTERNAL_SERVER_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+  TIMEOUT: 408,
+  TOO_MANY_REQUESTS: 429,
+  UNAUTHORIZED: 401,
+} as const;
 
 /** A refusal as the API sends it (apps/api's errorFormatter): throw it from an `answer` to fail that call. */
 export function serverError(code: keyof typeof rpcCodes, message: string, appCode: ErrorCode | null = null) {

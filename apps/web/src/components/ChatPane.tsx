@@ -208,7 +208,8 @@ export function ChatPane(props: ChatPaneProps) {
    * screen reader hears the whole of it, once. Stopped and failed answers say so themselves (a note, an alert).
    */
   const streamedRuns = useRef(new Set<string>());
-  const [finishedAnswer, setFinishedAnswer] = useState("");
+  /** What the region says, and how many answers it said: each answer is a new node, so the same words are news again. */
+  const [finishedAnswer, setFinishedAnswer] = useState({ text: "", count: 0 });
   useEffect(() => {
     for (const item of chat.items) {
       const runId = item.kind === "answer" ? item.state.runId : null;
@@ -223,10 +224,10 @@ export function ChatPane(props: ChatPaneProps) {
       // The rendered text, as it reads (markdown's marks are no words).
       const text = document.getElementById(itemElementId(item.key))?.querySelector(".markdown")?.textContent?.trim();
       if (!text) continue;
-      // The same words again (a regenerated answer may be) change nothing in the region and would not be heard: it is
-      // emptied first, for a frame.
-      setFinishedAnswer("");
-      requestAnimationFrame(() => setFinishedAnswer(text));
+      // The same words again (a regenerated answer may be) would change nothing in the region and not be heard: each
+      // answer goes in as a node of its own (keyed by the count), an addition a screen reader reads. (Emptying the
+      // region for a frame first did not always work: React may render both updates together, changing nothing.)
+      setFinishedAnswer((said) => ({ text, count: said.count + 1 }));
     }
   }, [chat.items]);
 
@@ -443,7 +444,7 @@ export function ChatPane(props: ChatPaneProps) {
       </div>
 
       <div className="visually-hidden" role="status" data-testid="answer-announcement">
-        {finishedAnswer}
+        <span key={finishedAnswer.count}>{finishedAnswer.text}</span>
       </div>
 
       <div className="chat__bottom">

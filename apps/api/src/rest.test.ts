@@ -38,7 +38,7 @@ describe("POST /api/chat/stream", () => {
     const res = await post("/api/chat/stream", { message: "what time is it in Tokyo?" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    expect(res.headers.get("cache-control")).toBe("no-cache");
+    expect(res.headers.get("cache-control")).toBe("no-cache, no-transform");
     expect(res.headers.get("x-accel-buffering")).toBe("no");
     const conversationId = res.headers.get("x-conversation-id");
     expect(conversationId).toBeTruthy();

@@ -162,7 +162,8 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
     res.writeHead(200, {
       ...pluginHeaders,
       "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache",
+      // no-transform: a compressing proxy must not buffer the stream to compress it (as for chat.events, sse/wire.ts).
+      "Cache-Control": "no-cache, no-transform",
       "X-Accel-Buffering": "no",
       Connection: "keep-alive",
       "X-Conversation-Id": started.conversationId,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageAttachment } from "@streamchat/core";
-import { collectRun, startTestApi, tokenText, type ApiClient, type TestApi } from "./test-support/harness.js";
+import { collectRun, startTestApi, tokenText, types, type ApiClient, type TestApi } from "./test-support/harness.js";
 import { jpegHeader, solidPng } from "@streamchat/ollama-sim";
 
 /**
@@ -165,6 +165,24 @@ describe("attachments", () => {
     await collectRun(client, removed.runId);
     expect(lastChatBody().messages.at(-1)).toEqual({ role: "user", content: "No image now" });
     expect((await question()).attachments).toBeUndefined();
+  });
+
+  it("a regenerate without a model answers again with the model of the answer it replaces, not the default", async () => {
+    const { conversationId } = await client.chat.complete.mutate({ message: "What is this?", model: "demo-vision", attachments: [png(redPng)] });
+    const again = await client.chat.regenerate.mutate({ conversationId });
+    const received = await collectRun(client, again.runId);
+    expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+    expect(tokenText(received)).toContain("3×2");
+    expect(lastChatBody().model).toBe("demo-vision");
+    // Named by the question (an older version's answer is another run): the newest answer's model.
+    const detail = await client.conversations.get.query({ conversationId });
+    const question = detail.messages.find((m) => m.role === "user")!;
+    const byQuestion = await client.chat.regenerate.mutate({ conversationId, messageId: question.id });
+    await collectRun(client, byQuestion.runId);
+    expect(lastChatBody().model).toBe("demo-vision");
+    // A model named wins, as before (this one cannot see images: the run says so).
+    const named = await client.chat.regenerate.mutate({ conversationId, model: "llama3.2" });
+    expect(types(await collectRun(client, named.runId))).toContain("error");
   });
 
   it("REST /api/chat and /api/chat/stream: the same attachments and the same refusals", async () => {

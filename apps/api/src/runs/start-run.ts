@@ -135,8 +135,11 @@ export class RunStarter {
   async regenerate(input: RegenerateInput): Promise<StartedRun> {
     const { store } = this.opts;
     const conversation = await this.ownConversation(input.userId, input.conversationId);
-    const question = await this.questionOf(conversation.id, input.messageId);
-    const record = await store.createRun(this.runInput(conversation.id, input.userId, input.model, undefined)).catch((error: unknown) => {
+    const { question, answerRunId } = await this.questionOf(conversation.id, input.messageId);
+    // "Answer again" without a model keeps the model of the answer it replaces (an image question answered by a vision
+    // model is not sent to a default model that cannot see it); a question never answered gets the default.
+    const model = input.model ?? (answerRunId === undefined ? undefined : (await store.getRun(answerRunId))?.model);
+    const record = await store.createRun(this.runInput(conversation.id, input.userId, model, undefined)).catch((error: unknown) => {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
     // The run holds the conversation now: no other run moves its path until this one ends.
@@ -177,22 +180,29 @@ export class RunStarter {
     return started(record);
   }
 
-  /** The user message a regenerate answers again (tree.ts questionToRegenerate), from the message's own branch. */
-  private async questionOf(conversationId: string, messageId: number | undefined): Promise<StoredMessage> {
+  /**
+   * The user message a regenerate answers again (tree.ts questionToRegenerate), from the message's own branch, and the
+   * run of the answer it has there (the first message after it on that branch), if any.
+   */
+  private async questionOf(conversationId: string, messageId: number | undefined): Promise<{ question: StoredMessage; answerRunId: string | undefined }> {
     const { store } = this.opts;
-    let question: StoredMessage | undefined;
+    let path: readonly StoredMessage[];
+    let messages: readonly StoredMessage[] = [];
     if (messageId === undefined) {
-      question = questionToRegenerate(await store.activePath(conversationId));
+      path = await store.activePath(conversationId);
     } else {
       // Any message of the tree, not only the active path: its branch is the path from the first message down to it.
-      const messages = await store.listMessages(conversationId);
+      messages = await store.listMessages(conversationId);
       const tree = new MessageTree(messages);
       if (!tree.has(messageId)) throw notFound("Message");
       const byId = new Map(messages.map((m) => [m.id, m]));
-      question = questionToRegenerate(tree.withVersions(tree.pathTo(messageId), byId), messageId);
+      path = tree.withVersions(tree.pathTo(messageId), byId);
     }
+    const question = questionToRegenerate(path, messageId);
     if (!question) throw new AppError("bad_request", "The conversation has no message to answer.");
-    return question;
+    // The question itself named: its newest answer (the last version) is the one replaced.
+    const answer = path[path.indexOf(question) + 1] ?? messages.findLast((m) => m.parentId === question.id && m.runId !== null);
+    return { question, answerRunId: answer?.runId ?? undefined };
   }
 
   private validMessage(message: string): string {

@@ -138,6 +138,36 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
     }
   });
 
+  it("SIGTERM (timeout, kill, a CI job stopped) cancels the run on the server and exits 143", async ({ expect }) => {
+    const control = api.sim.control({ lastUserIncludes: "terminate-me" });
+    const cli = spawnCli(["--json", "please terminate-me"], env);
+    await control.connected;
+    await control.push({ content: "first-token" });
+    await cli.waitForStdout("first-token");
+    cli.child.kill("SIGTERM");
+    const { code, stdout } = await cli.exited;
+    expect(code).toBe(143);
+    await control.closedByClient;
+    const { runId } = runStart(parseNdjson(stdout));
+    expect((await drain(createChatClient({ url: api.url }).events(runId))).at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
+  });
+
+  it("SIGTERM in interactive mode: the answer stops and no question piped in after it is asked, exit 143", async ({ expect }) => {
+    const control = api.sim.control({ lastUserIncludes: "repl-terminate" });
+    const cli = spawnCli(["--json"], env, "please repl-terminate\nWhat is 2+3?\nHello\n");
+    await control.connected;
+    await control.push({ content: "first-token" });
+    await cli.waitForStdout("first-token");
+    const { conversationId } = runStart(parseNdjson(cli.stdout().slice(0, cli.stdout().lastIndexOf("\n"))));
+    cli.child.kill("SIGTERM");
+    const { code } = await cli.exited;
+    expect(code).toBe(143);
+    await control.closedByClient;
+    const conversation = await createChatClient({ url: api.url }).conversations.get(conversationId);
+    expect(conversation.runs.map((r) => r.reason)).toEqual(["cancelled"]);
+    expect(conversation.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["please repl-terminate"]);
+  });
+
   it("a reader of stdout that leaves (| head -1) stops the answer on the server, quietly", async ({ expect }) => {
     const control = api.sim.control({ lastUserIncludes: "read-one-line" });
     const cli = spawnCli(["--json", "please read-one-line"], env);

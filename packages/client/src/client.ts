@@ -138,7 +138,24 @@ async function completeResult(started: SendResult, events: ChatStream): Promise<
   return { conversationId: started.conversationId, runId: started.runId, text, toolCalls, usage: usage ?? emptyUsage() };
 }
 
-const sendAttempts = 3;
+/**
+ * The waits before each repeat of a failed send worth repeating with the same clientRequestId (which makes the server
+ * return the run it started, if it did); undefined: not worth it. No answer at all (a refused or reset socket): two
+ * short tries, so that "is the server running?" comes quickly. Something answering for the API while it restarts (a
+ * proxy's 502/503 page, no tRPC error in it), or the API saying it is stopping (`interrupted`: "try again in a
+ * moment") or that its cluster link is down (SERVICE_UNAVAILABLE): about 4 s of tries, a restart's gap. Never a
+ * certificate (the next try meets the same one) nor anything the API decided (a bad request, a token refused, too many
+ * runs).
+ */
+function sendRetryWaits(error: unknown): readonly number[] | undefined {
+  if (!(error instanceof ChatClientError) || !error.retryable) return undefined;
+  if (error.code === "unreachable") return [200, 400];
+  const restarting =
+    error.code === "interrupted" ||
+    error.trpcCode === "SERVICE_UNAVAILABLE" ||
+    (error.trpcCode === undefined && error.status !== undefined && error.status >= 500);
+  return restarting ? [250, 500, 1000, 2000] : undefined;
+}
 
 /** The fields every run-starting procedure shares; absent options stay absent on the wire. */
 function runInput(message: string, opts: Omit<StreamOptions, "signal">): Inputs["chat"]["complete"] {
@@ -151,13 +168,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   async function send(input: Inputs["chat"]["send"], signal: AbortSignal | undefined): Promise<SendResult> {
     // The clientRequestId makes a repeated send return the same run, so a send whose answer was lost is safe to retry;
     // not once the caller gave up (`signal`), which would only start a run nobody follows.
-    for (let attempt = 1; ; attempt++) {
+    for (let retries = 0; ; retries++) {
       try {
         return await call(() => trpc.chat.send.mutate(input));
       } catch (error) {
-        const retry = error instanceof ChatClientError && error.code === "unreachable" && error.retryable && attempt < sendAttempts;
-        if (!retry || signal?.aborted) throw error;
-        await delay(200 * attempt, signal);
+        const wait = sendRetryWaits(error)?.[retries];
+        if (wait === undefined || signal?.aborted) throw error;
+        await delay(wait, signal);
       }
     }
   }

@@ -11,6 +11,8 @@ export interface ApprovalQuestionsOptions {
   autoDeny: boolean;
   /** Input comes from a terminal, which echoes the answer typed (piped input is not shown). */
   inputEchoed: boolean;
+  /** How long a question waits for its answer; undefined: until the run decides otherwise (a terminal). */
+  waitMs?: number | undefined;
   /** The answer's signal (Ctrl-C): gives every question up. */
   signal: AbortSignal;
 }
@@ -73,8 +75,8 @@ export class ApprovalQuestions {
 
   /** Asks the person (or denies with --auto-deny) and sends the decision; one made elsewhere first is reported. */
   private async decide(request: EventOf<"approval-request">, signal: AbortSignal): Promise<void> {
-    const { client, nextLine, stderr, autoDeny, inputEchoed } = this.opts;
-    const answer = await askApproval(request, { autoDeny, nextLine, stderr, signal, inputEchoed });
+    const { client, nextLine, stderr, autoDeny, inputEchoed, waitMs } = this.opts;
+    const answer = await askApproval(request, { autoDeny, nextLine, stderr, signal, inputEchoed, waitMs });
     if (signal.aborted) return;
     // Answered here: an approval-result that follows is this decision's, not one made elsewhere.
     this.open.delete(request.callId);

@@ -76,6 +76,32 @@ describe("chat CLI approval prompt", () => {
     expect(archived).not.toContain("eof.txt");
   });
 
+  it("denies when a pipe that is no terminal stays open without an answer: no wait for the run's approval timeout", async () => {
+    // A program running chat (execFile, a CI step) gives it a pipe it never writes to and never ends.
+    const stdin = new PassThrough();
+    let stdout = "";
+    let stderr = "";
+    const code = await runCli(["--url", api.url, ask("open-pipe.txt")], {
+      stdin,
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: {},
+      onInterrupt: () => () => {},
+      exit: (c) => {
+        throw new Error(`unexpected exit ${c}`);
+      },
+      pipedAnswerWaitMs: 300,
+    });
+    expect(stderr).toContain(
+      "Approve? [y/N] \n(no answer within 300 ms on input that is no terminal: denied — pipe the answer in, or pass --auto-deny)\n",
+    );
+    expect(stderr).toMatch(/→ archive_file \{"path":"open-pipe.txt"\} ✗ tool_denied/);
+    expect(stdout).toContain("I did not use archive_file");
+    expect(code).toBe(exitCodes.ok);
+    expect(archived).not.toContain("open-pipe.txt");
+    stdin.end();
+  });
+
   it("ends the question's line after an answer piped in, which no terminal echoed", async () => {
     const approved = await run([ask("piped-yes.txt")], "y\n");
     expect(approved.stderr).toMatch(/Approve\? \[y\/N\] \n→ archive_file \{"path":"piped-yes.txt"\} ✓/);
@@ -133,6 +159,8 @@ describe("chat CLI approval prompt when another client decides first", () => {
       exit: (c) => {
         throw new Error(`unexpected exit ${c}`);
       },
+      // The question must stay open until the other client decides.
+      pipedAnswerWaitMs: 120_000,
     });
     stdin.write(`${ask("elsewhere.txt")}\n`);
     await until(() => stderr.includes("Approve? [y/N] "));

@@ -29,11 +29,13 @@ Options:
 
 The answer goes to stdout; reasoning, tool calls and errors go to stderr.
 A tool call that needs approval asks on stderr "Approve? [y/N]" and reads the answer from stdin:
-only y or yes approves; anything else, or the end of input, denies it.
+only y or yes approves; anything else, or the end of input, denies it (so does no answer
+within 10 s when stdin is not a terminal).
 Ctrl-C stops the answer and cancels the run on the server; a second Ctrl-C leaves at once.
 With questions piped in (one per line), one that fails makes the exit code 1.
 Environment: CHAT_URL, CHAT_TOKEN, NO_COLOR (no colour on stderr).
-Exit codes: 0 done, 1 the run or the request failed, 2 usage error, 130 interrupted (Ctrl-C).
+Exit codes: 0 done, 1 the run or the request failed, 2 usage error, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM; the run is cancelled as on Ctrl-C).
 `;
 
 export const defaultUrl = "http://127.0.0.1:3000";

@@ -4,7 +4,7 @@ import { errorCodeMessages } from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
 import { readImageAttachment } from "../image-file.js";
 import { certificateProblem, isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
-import type { NextLine } from "./approval-prompt.js";
+import { pipedAnswerWaitMs, type NextLine } from "./approval-prompt.js";
 import { ApprovalQuestions } from "./approval-questions.js";
 import { LineReader } from "./line-reader.js";
 import { parseCliArgs, usage, type CliOptions, type ExportCommand, type ImportCommand, type ServerOptions } from "./args.js";
@@ -24,6 +24,13 @@ export interface CliIo {
    * more is asked. Node's stdout never says so itself (it stays writable after EPIPE).
    */
   stdoutClosed?(): boolean;
+  /**
+   * Whether the process was asked to end (SIGTERM; the caller also calls the interrupt handler then): the answer stops
+   * as on Ctrl-C, and in interactive mode no further question is asked.
+   */
+  terminated?(): boolean;
+  /** How long an approval question waits for its answer when stdin is no terminal; default `pipedAnswerWaitMs`. */
+  pipedAnswerWaitMs?: number;
 }
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -81,6 +88,8 @@ async function ask(
     stderr: io.stderr,
     autoDeny: options.autoDeny,
     inputEchoed: io.stdin.isTTY === true,
+    // Someone at a terminal may take their time; a pipe nobody writes to would hold the run until its approval times out.
+    waitMs: io.stdin.isTTY === true ? undefined : (io.pipedAnswerWaitMs ?? pipedAnswerWaitMs),
     signal,
   });
   try {
@@ -220,8 +229,9 @@ async function repl(session: Session): Promise<number> {
   try {
     prompt();
     for (let raw = await nextLine(); raw !== undefined; raw = await nextLine()) {
-      // Nobody reads the answers any more: asking the questions still piped in would only run them for nothing.
-      if (io.stdoutClosed?.() === true) break;
+      // Nobody reads the answers any more (or the process is ending): asking the questions still piped in would only
+      // run them for nothing.
+      if (io.stdoutClosed?.() === true || io.terminated?.() === true) break;
       const line = raw.trim();
       if (line === "/exit" || line === "/quit") break;
       if (line === "/new") {
@@ -235,7 +245,7 @@ async function repl(session: Session): Promise<number> {
         running = new AbortController();
         const result = await ask({ ...session, nextLine }, line, conversationId, running.signal);
         running = undefined;
-        if (io.stdoutClosed?.() === true) break;
+        if (io.stdoutClosed?.() === true || io.terminated?.() === true) break;
         if (result.exitCode === exitCodes.interrupted) io.stderr.write("(stopped)\n");
         if (result.exitCode === exitCodes.failed) anyFailed = true;
         conversationId = result.conversationId ?? conversationId;

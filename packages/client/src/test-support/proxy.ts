@@ -30,8 +30,18 @@ export interface CuttingProxy {
    * never answered, until the proxy closes (a server that hangs on that call).
    */
   holdRequests(requestLine: string): void;
+  /**
+   * Answers the next `count` requests whose line starts with `requestLine` with an HTML `status` page (a proxy whose
+   * upstream failed). `forwarded`: the API got the request and acted on it; only its answer is lost.
+   */
+  failRequests(requestLine: string, status: number, opts?: { forwarded?: boolean; count?: number }): void;
   close(): Promise<void>;
 }
+
+const errorPage = (status: number) => {
+  const body = `<html><body>${status} from the test proxy</body></html>`;
+  return `HTTP/1.1 ${status} Proxy Error\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+};
 
 const ssePath = /^GET (\/trpc\/chat\.events\S*) HTTP\/1\.1\r\n/;
 
@@ -50,6 +60,9 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
   let refusals: { status: number; count: number } | undefined;
   const held: string[] = [];
   const holding = new WeakSet<Socket>();
+  const failures: Array<{ requestLine: string; status: number; forwarded: boolean; count: number }> = [];
+  /** Connections whose next answer from the API is replaced by this status's page. */
+  const answerLost = new WeakMap<Socket, number>();
 
   const server = createServer((client) => {
     const target = connect({ host: upstream.hostname, port: Number(upstream.port) });
@@ -69,6 +82,15 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
         holding.add(client);
         return;
       }
+      const failure = failures.find((f) => f.count > 0 && text.startsWith(f.requestLine));
+      if (failure) {
+        failure.count -= 1;
+        if (!failure.forwarded) {
+          client.end(errorPage(failure.status));
+          return;
+        }
+        answerLost.set(client, failure.status);
+      }
       // Request heads are a few hundred bytes and arrive in one chunk on loopback.
       const head = ssePath.exec(chunk.toString("latin1"));
       if (head?.[1]) {
@@ -84,6 +106,13 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
       target.write(chunk);
     });
     target.on("data", (chunk: Buffer) => {
+      const lost = answerLost.get(client);
+      if (lost !== undefined) {
+        // The client's socket ends after the page is written; the API's answer goes nowhere.
+        client.end(errorPage(lost));
+        target.removeAllListeners("close").on("error", () => {}).destroy();
+        return;
+      }
       client.write(chunk);
       // Written before any cut: destroying a socket whose input was all read ends it with FIN, after this data.
       if (sseSockets.has(client) && !accepted.has(client) && chunk.toString("latin1").includes("event: connected")) {
@@ -110,6 +139,9 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
     },
     holdRequests(requestLine) {
       held.push(requestLine);
+    },
+    failRequests(requestLine, status, opts = {}) {
+      failures.push({ requestLine, status, forwarded: opts.forwarded ?? false, count: opts.count ?? 1 });
     },
     async close() {
       for (const socket of allSockets) socket.destroy();

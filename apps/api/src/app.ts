@@ -36,6 +36,7 @@ import { registerRest } from "./rest.js";
 import { appRouter, type AppRouter } from "./router/root.js";
 import { localLiveness, newReplicaId, type ReplicaLiveness } from "./runs/liveness.js";
 import { openPostgresLiveness } from "./runs/postgres-liveness.js";
+import { DatabaseInUseError, openSqliteLiveness } from "./runs/sqlite-liveness.js";
 import { RunManager } from "./runs/run-manager.js";
 import { openRunStreams, redisTarget } from "./cluster/index.js";
 import { ApiMetrics } from "./metrics.js";
@@ -185,9 +186,25 @@ function redisStartupError(config: Config, error: unknown): StartupError {
   });
 }
 
-/** Which processes are alive: on PostgreSQL, one advisory lock per process; else this process is the only one. */
+/**
+ * Which processes are alive: on PostgreSQL, one advisory lock per process; else this process is the only one (on a
+ * SQLite file, made sure of: a second process on the same file stops at start-up, sqlite-liveness.ts).
+ */
 async function openLiveness(config: Config, replicaId: string, log: FastifyBaseLogger): Promise<ReplicaLiveness> {
-  if (!config.databaseUrl) return localLiveness(replicaId);
+  if (!config.databaseUrl && config.databasePath === ":memory:") return localLiveness(replicaId);
+  if (!config.databaseUrl) {
+    const path = resolve(config.databasePath);
+    try {
+      return openSqliteLiveness(path, replicaId);
+    } catch (error) {
+      if (!(error instanceof DatabaseInUseError)) throw error;
+      throw new StartupError(
+        `DATABASE_PATH: ${path} is in use by another API process (one process serves a SQLite file): stop that one, ` +
+          "give this one another DATABASE_PATH, or use DATABASE_URL (PostgreSQL) for several processes.",
+        { cause: error },
+      );
+    }
+  }
   try {
     return await openPostgresLiveness({ url: config.databaseUrl, replicaId, log });
   } catch (error) {

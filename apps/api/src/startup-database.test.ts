@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -85,5 +85,51 @@ describe("start-up on a port in use", () => {
     } finally {
       await new Promise<void>((resolve) => taken.close(() => resolve()));
     }
+  });
+});
+
+describe("start-up on a SQLite file another process serves", () => {
+  const children = new Set<ChildProcess>();
+  afterAll(() => {
+    for (const child of children) child.kill("SIGKILL");
+  });
+
+  /** A server process on `dbPath`, resolved once it listens. */
+  async function serve(dbPath: string): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/server.ts"], {
+      cwd: packageDir,
+      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", HOST: "127.0.0.1", PORT: "0", CHAT_PROVIDER: "sim", LOG_LEVEL: "info", DATABASE_PATH: dbPath },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.add(child);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/listening/.test(output)) resolve();
+      });
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      void exited.then((code) => reject(new Error(`the server exited with ${code}: ${output}`)));
+    });
+    return { child, exited };
+  }
+
+  it("a second process stops with one line naming DATABASE_PATH; once the first is killed, the file is free again", { timeout: 90_000 }, async () => {
+    const dbPath = join(dir, "shared.db");
+    const first = await serve(dbPath);
+    // Recovery in a second process would close the first one's live runs as interrupted: it must not start at all.
+    const second = await run({ DATABASE_PATH: dbPath, LOG_LEVEL: "info" });
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split("\n")).toEqual([
+      `DATABASE_PATH: ${dbPath} is in use by another API process (one process serves a SQLite file): stop that one, give this one another DATABASE_PATH, or use DATABASE_URL (PostgreSQL) for several processes.`,
+    ]);
+    expect(second.stdout).not.toMatch(/listening on/);
+    // A process that dies without a word (SIGKILL) leaves no lock behind: the operating system drops it.
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const third = await serve(dbPath);
+    third.child.kill("SIGTERM");
+    expect(await third.exited).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
  * Every process has a replica id, random per start, recorded as the owner of the runs it executes.
  *
  * Implementations: `localLiveness` (SQLite and memory: one process per store, so every other owner is a previous,
- * dead process) and `openPostgresLiveness` (postgres-liveness.ts: a session advisory lock per process). A Redis
+ * dead process; on a SQLite file `openSqliteLiveness` makes sure of it, sqlite-liveness.ts) and `openPostgresLiveness` (postgres-liveness.ts: a session advisory lock per process). A Redis
  * lease can take their place behind this interface.
  */
 export interface ReplicaLiveness {

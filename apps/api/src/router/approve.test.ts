@@ -1,23 +1,13 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { defineTool, type ChatEvent, type EventOf } from "@streamchat/core";
+import type { ChatEvent, EventOf } from "@streamchat/core";
 import { collectRun, recordEvents, startTestApi, tokenText, types, type ApiClient, type Received, type TestApi } from "../test-support/harness.js";
+import { approvalTool } from "../test-support/approval-tool.js";
 
 // chat.approve and the approval flow over the API, with a tool of the test's own that needs approval (the MCP
 // servers' tools go the same way: mcp.test.ts). The demo model calls any offered tool it is asked to use.
 
-const deleted: string[] = [];
-const deleteFile = defineTool({
-  name: "delete_file",
-  description: "Deletes a file",
-  input: z.object({ path: z.string() }),
-  requiresApproval: true,
-  execute: async ({ path }) => {
-    deleted.push(path);
-    return { deleted: path };
-  },
-});
+const { tool: deleteFile, ran: deleted } = approvalTool();
 
 const alice = "alice-token-123";
 const bob = "bob-token-4567";

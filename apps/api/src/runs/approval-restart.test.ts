@@ -10,23 +10,14 @@ import { localDecisionSignal } from "./approvals.js";
 import { approveCall } from "./approve-call.js";
 import { defaultRecoverySeqGap } from "./recovery.js";
 import { interruptedCallMessage } from "./resume-run.js";
+import { approvalTool } from "../test-support/approval-tool.js";
 
 // A run that waits for a person's approval outlives its process: a graceful shutdown suspends it (no end is logged,
 // it stays running), the next start continues it (same runId, seqs past the log's end plus the recovery gap), and
 // the same callId can then be decided. In-process APIs on the same data here; as child processes with SIGTERM and
 // SIGKILL and a real MCP server in reliability/approval-restart.test.ts.
 
-const ran: string[] = [];
-const deleteFile = defineTool({
-  name: "delete_file",
-  description: "Deletes a file",
-  input: z.object({ path: z.string() }),
-  requiresApproval: true,
-  execute: async ({ path }) => {
-    ran.push(path);
-    return { deleted: path };
-  },
-});
+const { tool: deleteFile, ran } = approvalTool();
 let slowStarted: () => void = () => {};
 const slowTool = defineTool({
   name: "slow_copy",

@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { createOllamaModel, defineTool, errorCodeMessages, type ChatEvent, type EventOf } from "@streamchat/core";
+import { createOllamaModel, errorCodeMessages, type ChatEvent, type EventOf } from "@streamchat/core";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import type { ChatStore } from "@streamchat/store";
 import { loadConfig } from "../config.js";
@@ -16,23 +15,14 @@ import { openPostgresLiveness } from "./postgres-liveness.js";
 import { defaultRecoverySeqGap } from "./recovery.js";
 import { RunManager } from "./run-manager.js";
 import { silentLog } from "./run-log.js";
+import { approvalTool } from "../test-support/approval-tool.js";
 
 // chat.cancel of a run that is `running` in the store while no process executes it: suspended by a graceful shutdown
 // while it waits for approval, or left by a process that is gone. Stop ends it as a cancel of a live run does
 // (`done{cancelled}`, no error event; a call without a result answered `cancelled`), exactly once, also when recovery
 // is closing the same run; a live run is cancelled as before. Both databases (the vitest projects sqlite/postgres).
 
-const ran: string[] = [];
-const deleteFile = defineTool({
-  name: "delete_file",
-  description: "Deletes a file",
-  input: z.object({ path: z.string() }),
-  requiresApproval: true,
-  execute: async ({ path }) => {
-    ran.push(path);
-    return { deleted: path };
-  },
-});
+const { tool: deleteFile, ran } = approvalTool();
 
 const apis: TestApi[] = [];
 const dirs: string[] = [];

@@ -2,8 +2,7 @@ import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { z } from "zod";
-import { defineTool, type AnyTool, type ChatEvent } from "@streamchat/core";
+import type { AnyTool, ChatEvent } from "@streamchat/core";
 import type { StoredEvent } from "@streamchat/store";
 import { openRedis, closeRedis, type Redis } from "../cluster/redis-connection.js";
 import { eventField, runStreamKey, streamId } from "../cluster/redis-keys.js";
@@ -17,6 +16,7 @@ import { LocalExclusion, type ReplicaLiveness } from "./liveness.js";
 import type { RunManager } from "./run-manager.js";
 import { silentLog } from "./run-log.js";
 import type { RunStreamsFactory } from "./run-streams.js";
+import { approvalTool } from "../test-support/approval-tool.js";
 
 /**
  * THE conformance suite of the RunStreams seam (run-streams.ts): the same behaviour from the embedded implementation
@@ -275,17 +275,7 @@ describe.each(implementations)("RunStreams conformance: $name", (impl) => {
   it.skipIf(impl.skip)(
     "approval: the request reaches followers once committed; a decision made on another replica reaches the waiting run",
     async () => {
-      const deleted: string[] = [];
-      const deleteFile = defineTool({
-        name: "delete_file",
-        description: "Deletes a file",
-        input: z.object({ path: z.string() }),
-        requiresApproval: true,
-        execute: async ({ path }) => {
-          deleted.push(path);
-          return { deleted: path };
-        },
-      });
+      const { tool: deleteFile, ran: deleted } = approvalTool();
       // Redis: no store polling at all, so only the control channel can carry the news to A. Embedded has no channel
       // between processes: the waiting run finds the decision by reading the store.
       const { store, a, b } = await cluster({ tools: [deleteFile], approvalPollMs: impl.controlsAcrossReplicas ? null : 50 });

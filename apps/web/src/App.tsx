@@ -143,6 +143,7 @@ export function App() {
           feed.restart();
         }}
         unauthorized={unauthorized}
+        unauthorizedAt={unauthorized ? models.errorUpdatedAt : 0}
       />
       <BackgroundQueues currentId={conversationId} />
       <ChatPane

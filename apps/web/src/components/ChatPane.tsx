@@ -78,6 +78,14 @@ export function ChatPane(props: ChatPaneProps) {
       images.drop(attachments);
     },
   });
+  // Signed in since a message was refused for want of a token: "Sign-in is required" is no longer true, and the message
+  // is back in the box to send again.
+  const wasUnauthorized = useRef(unauthorized);
+  const { actionError, dismissError } = chat;
+  useEffect(() => {
+    if (wasUnauthorized.current && !unauthorized && actionError?.code === "unauthorized") dismissError();
+    wasUnauthorized.current = unauthorized;
+  }, [unauthorized, actionError, dismissError]);
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const [atBottom, setAtBottom] = useState(true);

@@ -131,6 +131,21 @@ function ConversationItem({
     onDeleted(conversation.id);
     await utils.conversations.list.invalidate();
   };
+  const row = useRef<HTMLLIElement>(null);
+  /**
+   * The row and its dialog go once the chat is deleted (by the list's refetch, or the feed first): the focus they held
+   * would fall to <body>, and a keyboard user would start again at the top of the page. The chat listed after it (or
+   * before it) takes it. Picked when Delete is pressed: the row may be gone before the mutation answers. (Deleting the
+   * open chat opens a new one, whose message box takes the focus.)
+   */
+  const focusAfterDelete = useRef<HTMLElement | null>(null);
+  useEffect(
+    () => () => {
+      const next = focusAfterDelete.current;
+      if (next?.isConnected && (document.activeElement === null || document.activeElement === document.body)) next.focus();
+    },
+    [],
+  );
   const remove = trpc.conversations.delete.useMutation({
     onSuccess: deleted,
     // Deleted meanwhile (another tab, another device): what the user asked for is done.
@@ -178,7 +193,7 @@ function ConversationItem({
   // The new title while it is being saved; the stored one again if saving it failed (and the error says so).
   const label = (rename.isPending ? rename.variables.title : conversation.title) || "Untitled";
   return (
-    <li className={`conversation${current ? " is-current" : ""}`} data-testid="conversation-item">
+    <li ref={row} className={`conversation${current ? " is-current" : ""}`} data-testid="conversation-item">
       {mode === "rename" ? (
         <input
           className="conversation__rename"
@@ -236,9 +251,13 @@ function ConversationItem({
           title={label}
           pending={remove.isPending}
           error={remove.error && !isNotFound(remove.error) ? `Not deleted. ${describeError(remove.error).title}` : null}
-          onConfirm={() => remove.mutate({ conversationId: conversation.id })}
+          onConfirm={() => {
+            focusAfterDelete.current = current ? null : neighbourOf(row.current);
+            remove.mutate({ conversationId: conversation.id });
+          }}
           onCancel={() => {
             remove.reset(); // the next Delete asks afresh, without the last attempt's error
+            focusAfterDelete.current = null; // kept: a later unmount (a search) must not move the focus
             refocus.current = "delete";
             setMode("view");
           }}
@@ -246,6 +265,15 @@ function ConversationItem({
       )}
     </li>
   );
+}
+
+/** The button opening the chat listed after this row (across date groups), or else the one before it. */
+function neighbourOf(row: HTMLLIElement | null): HTMLElement | null {
+  const own = row?.querySelector<HTMLElement>(".conversation__open");
+  const all = [...(row?.closest(".conversation-groups")?.querySelectorAll<HTMLElement>(".conversation__open") ?? [])];
+  const index = own ? all.indexOf(own) : -1;
+  if (index < 0) return null;
+  return all[index + 1] ?? all[index - 1] ?? null;
 }
 
 type MutationError = TRPCClientErrorLike<AppRouter>;

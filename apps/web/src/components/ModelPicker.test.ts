@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capabilitySupport, capabilityWords, modelNote } from "./ModelPicker.js";
+import { capabilitySupport, capabilityWords, modelNote, typeaheadIndex } from "./ModelPicker.js";
 
 describe("capabilitySupport", () => {
   it("says no only when the server listed capabilities without this one", () => {
@@ -32,5 +32,33 @@ describe("capabilities in words", () => {
       "demo can check the clock, calculate and search your conversations, and think before it answers.",
     );
     expect(modelNote("gpt", []).toolsOff).toBe(false);
+  });
+});
+
+describe("typeaheadIndex", () => {
+  const names = ["demo", "llama3.2", "qwen3", "gemma3", "demo-vision", "llava", "gpt-oss", "gemma2"];
+
+  it("goes to the next model starting with the letter, wrapping around", () => {
+    expect(typeaheadIndex(names, 0, "q")).toBe(2);
+    expect(typeaheadIndex(names, 0, "G")).toBe(3);
+    expect(typeaheadIndex(names, 6, "d")).toBe(0);
+  });
+
+  it("moves through the models with one letter typed again and again", () => {
+    expect(typeaheadIndex(names, 3, "gg")).toBe(6);
+    expect(typeaheadIndex(names, 6, "ggg")).toBe(7);
+    expect(typeaheadIndex(names, 7, "gggg")).toBe(3);
+  });
+
+  it("keeps the active model while a longer prefix still matches it", () => {
+    expect(typeaheadIndex(names, 3, "ge")).toBe(3);
+    expect(typeaheadIndex(names, 3, "gemma2")).toBe(7);
+    expect(typeaheadIndex(names, 0, "demo-")).toBe(4);
+    expect(typeaheadIndex(names, 1, "ll")).toBe(5);
+  });
+
+  it("finds nothing for a prefix no model has", () => {
+    expect(typeaheadIndex(names, 0, "x")).toBe(-1);
+    expect(typeaheadIndex([], 0, "d")).toBe(-1);
   });
 });

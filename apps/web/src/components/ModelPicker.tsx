@@ -55,6 +55,28 @@ export function modelNote(name: string, capabilities: readonly string[] | undefi
   };
 }
 
+/**
+ * Type-ahead in the model list (the listbox pattern): the next model whose name starts with what was typed, from the
+ * active one on (a longer prefix may stay where it is); one letter again and again moves through the models starting
+ * with it. -1 when none does.
+ */
+export function typeaheadIndex(names: readonly string[], active: number, typed: string): number {
+  const text = typed.toLowerCase();
+  if (!text || names.length === 0) return -1;
+  const repeated = [...text].every((c) => c === text[0]);
+  const prefix = repeated ? text[0]! : text;
+  // A new search starts after the active model; a longer prefix first checks the active one itself.
+  const start = repeated || text.length === 1 ? active + 1 : active;
+  for (let i = 0; i < names.length; i++) {
+    const index = (start + i) % names.length;
+    if (names[index]!.toLowerCase().startsWith(prefix)) return index;
+  }
+  return -1;
+}
+
+/** Letters typed within this long of each other make one type-ahead search. */
+const typeaheadMs = 700;
+
 export interface ModelPickerProps {
   value: string | null;
   onChange: (model: string) => void;
@@ -72,6 +94,7 @@ export function ModelPicker({ value, onChange, describedBy }: ModelPickerProps) 
   const [active, setActive] = useState(0);
   const button = useRef<HTMLButtonElement>(null);
   const listbox = useRef<HTMLUListElement>(null);
+  const typed = useRef({ text: "", at: 0 });
   const id = useId();
 
   const list: ModelInfo[] = models.data?.models ?? [];
@@ -89,6 +112,7 @@ export function ModelPicker({ value, onChange, describedBy }: ModelPickerProps) 
   }, [open, active]);
 
   const show = () => {
+    typed.current = { text: "", at: 0 }; // letters typed before the list opened are no part of its search
     setActive(Math.max(0, options.findIndex((m) => m.name === selected)));
     setOpen(true);
   };
@@ -113,6 +137,17 @@ export function ModelPicker({ value, onChange, describedBy }: ModelPickerProps) 
     if (move) {
       e.preventDefault();
       setActive(move());
+    } else if (e.key.length === 1 && e.key !== " " && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      // Typing a model's name goes to it: servers list dozens of models, and arrows alone are slow.
+      e.preventDefault();
+      const text = (e.timeStamp - typed.current.at < typeaheadMs ? typed.current.text : "") + e.key;
+      typed.current = { text, at: e.timeStamp };
+      const found = typeaheadIndex(
+        options.map((m) => m.name),
+        active,
+        text,
+      );
+      if (found >= 0) setActive(found);
     } else if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
       const option = options[active];

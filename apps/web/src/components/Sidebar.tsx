@@ -19,11 +19,13 @@ export interface SidebarProps {
   onTokenChange: () => void;
   /** The server wants a token this page does not have (AUTH_TOKENS is set). */
   unauthorized: boolean;
+  /** When the server last refused this page (ms): a token saved before then was not accepted. */
+  unauthorizedAt?: number;
   searchRef: RefObject<HTMLInputElement | null>;
 }
 
 export function Sidebar(props: SidebarProps) {
-  const { open, currentId, onOpen, onNewChat, onDeleted, onClose, onTokenChange, unauthorized, searchRef } = props;
+  const { open, currentId, onOpen, onNewChat, onDeleted, onClose, onTokenChange, unauthorized, unauthorizedAt, searchRef } = props;
   const nav = useRef<HTMLElement>(null);
   const [query, setQuery] = useState("");
   // Only the narrow layout's drawer is modal (it covers the chat); the wide sidebar is part of the page.
@@ -106,7 +108,7 @@ export function Sidebar(props: SidebarProps) {
             </dl>
           </details>
           <ToolsPanel />
-          <TokenSetting onChange={onTokenChange} required={unauthorized} />
+          <TokenSetting onChange={onTokenChange} required={unauthorized} refusedAt={unauthorizedAt ?? 0} />
         </div>
       </nav>
     </>
@@ -117,22 +119,40 @@ export function Sidebar(props: SidebarProps) {
 export const drawerQuery = "(max-width: 760px)";
 export const isDrawer = () => typeof window !== "undefined" && window.matchMedia(drawerQuery).matches;
 
-/** Only needed when the server runs with AUTH_TOKENS; kept in localStorage. */
-function TokenSetting({ onChange, required }: { onChange: () => void; required: boolean }) {
+/**
+ * Only needed when the server runs with AUTH_TOKENS; kept in localStorage. A token the server refuses says so: "Saved"
+ * and "requires a token" again would leave the user believing the token they typed is in use.
+ */
+function TokenSetting({ onChange, required, refusedAt }: { onChange: () => void; required: boolean; refusedAt: number }) {
   const [value, setValue] = useState(() => readToken() ?? "");
   const [saved, setSaved] = useState(false);
+  // Whether a token is stored, and when it was saved: refusals from before then were about another token.
+  const [token, setToken] = useState(() => ({ stored: readToken() !== null, savedAt: 0 }));
+  const verdict = !required ? null : !token.stored ? "missing" : refusedAt >= token.savedAt ? "refused" : "checking";
   return (
     <details className="sidebar__details token-setting" open={required || undefined}>
       <summary>API token</summary>
-      {required && (
+      {verdict === "missing" && (
         <p className="token-setting__required" role="alert">
           This server requires an API token.
+        </p>
+      )}
+      {verdict === "refused" && (
+        <p className="token-setting__required" role="alert">
+          The server did not accept this token. Check it and save it again.
+        </p>
+      )}
+      {verdict === "checking" && (
+        <p className="token-setting__checking muted small" role="status">
+          Checking the token…
         </p>
       )}
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          writeToken(value.trim() || null);
+          const next = value.trim() || null;
+          writeToken(next);
+          setToken({ stored: next !== null, savedAt: Date.now() });
           setSaved(true);
           onChange();
         }}
@@ -152,7 +172,7 @@ function TokenSetting({ onChange, required }: { onChange: () => void; required: 
           }}
         />
         <button type="submit" className="button button--small">
-          {saved ? "Saved" : "Save"}
+          {saved && verdict === null ? "Saved" : "Save"}
         </button>
       </form>
     </details>

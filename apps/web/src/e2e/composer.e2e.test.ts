@@ -718,6 +718,25 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
       // End: the last model listed (gemma2: no tools, no thinking).
       await page.getByRole("button", { name: "Model: gemma2" }).waitFor();
 
+      // Type-ahead: a model's first letters go to it; the same letter again goes to the next one starting with it.
+      await page.keyboard.press("ArrowDown");
+      await list.waitFor();
+      await page.keyboard.type("qw");
+      await page.keyboard.press("Enter");
+      await page.getByRole("button", { name: "Model: qwen3" }).waitFor();
+      await page.keyboard.press("ArrowDown");
+      await list.waitFor();
+      await page.keyboard.type("l"); // after qwen3: llava, then round to llama3.2
+      expect(await list.getByRole("option", { name: "llava", exact: true }).getAttribute("data-active")).toBe("true");
+      await page.keyboard.type("l");
+      await page.keyboard.press("Enter");
+      await page.getByRole("button", { name: "Model: llama3.2" }).waitFor();
+      await page.keyboard.press("ArrowDown");
+      await list.waitFor();
+      await page.keyboard.press("End");
+      await page.keyboard.press("Enter");
+      await page.getByRole("button", { name: "Model: gemma2" }).waitFor();
+
       // A model without tools says so in words under the composer; it cannot think either, so no Think.
       const note = page.getByTestId("tools-off-note");
       await note.waitFor();
@@ -832,11 +851,31 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     try {
       const page = await e2e.newPage(desktop, await authed.listen());
       await page.getByTestId("auth-banner").waitFor();
+      // A message sent before the token was entered is refused, and comes back into the box.
+      await send(page, "Hello before the token");
+      await page.getByTestId("action-error").filter({ hasText: "Sign-in is required" }).waitFor();
+      await composerShows(page, "Hello before the token");
       await page.getByRole("button", { name: "Enter token" }).click();
       await page.waitForFunction(() => document.activeElement?.id === "api-token");
-      await page.keyboard.type("alice-secret-token");
+      const tokenSetting = page.locator(".token-setting");
+      expect(await tokenSetting.getByRole("alert").innerText()).toBe("This server requires an API token.");
+
+      // A mistyped token is refused, and the setting says so: not "Saved", as if it were in use.
+      await page.keyboard.type("alice-secret-tokne");
+      await page.keyboard.press("Enter");
+      await tokenSetting.getByRole("alert").filter({ hasText: "The server did not accept this token." }).waitFor();
+      expect(await tokenSetting.getByRole("button").innerText()).toBe("Save");
+      await page.getByTestId("auth-banner").waitFor();
+
+      await page.fill("#api-token", "alice-secret-token");
       await page.keyboard.press("Enter");
       await page.getByTestId("auth-banner").waitFor({ state: "detached" });
+      // The setting folds away again (no longer required) and says the token is in use.
+      expect(await tokenSetting.locator('[role="alert"], [role="status"]').count()).toBe(0);
+      expect(await tokenSetting.locator('button[type="submit"]').textContent()).toBe("Saved");
+      // Signed in now: the refusal under the message is gone (it said "Sign-in is required"); the message waits in the box.
+      await page.getByTestId("action-error").waitFor({ state: "detached" });
+      await composerShows(page, "Hello before the token");
 
       // chat.send carries the token as a Bearer header, the SSE subscription as connectionParams.
       await send(page, "Hello with a token");

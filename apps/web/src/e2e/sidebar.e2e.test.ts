@@ -150,6 +150,37 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
     expect((await e2e.getConversation(id)).title).toBe(title);
   });
 
+  it("gives the focus to the next chat in the list when one is deleted from the keyboard", async () => {
+    const titles = ["Keyboard delete older", "Keyboard delete middle", "Keyboard delete newer"];
+    for (const title of titles) await e2e.renameConversation(await createConversation(`Hello ${title}`), title);
+    const page = await e2e.openApp();
+    await item(page, titles[1]!).waitFor();
+    await page.getByRole("button", { name: "New chat" }).first().focus();
+    await tabTo(page, `Delete ${titles[1]}`);
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Delete this chat?" });
+    await dialog.waitFor();
+    await page.keyboard.press("Tab"); // from Cancel to Delete
+    await page.keyboard.press("Enter");
+    await item(page, titles[1]!).waitFor({ state: "detached" });
+    // Newest first: the chat listed after the deleted one is the older one. Not <body>, the top of the page.
+    await page.waitForFunction((title) => document.activeElement?.textContent === title, titles[0]);
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe("conversation__open");
+    // Again from the chat that now has the focus: the next one takes it, or, for the last one listed, the one before it.
+    const listed = await page.locator(".conversation__open").allTextContents();
+    const at = listed.indexOf(titles[0]!);
+    const next = listed[at + 1] ?? listed[at - 1]!;
+    await page.keyboard.press("Tab"); // Rename
+    await page.keyboard.press("Tab"); // Delete
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe(`Delete ${titles[0]}`);
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await item(page, titles[0]!).waitFor({ state: "detached" });
+    await page.waitForFunction((title) => document.activeElement?.textContent === title, next);
+  });
+
   it("searches conversation titles and messages and says when nothing matches", async () => {
     await createConversation("Weather on Mars (searchable)");
     await createConversation("Sourdough starter tips (searchable)");

@@ -68,6 +68,16 @@ async function startProxiedServer(breakRequest: (body: string, res: ServerRespon
   return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/mcp`;
 }
 
+/** What calling the hub's tool `name` fails with (undefined when it succeeds). */
+function failureOf(hub: McpHub, name: string): Promise<unknown> {
+  return Promise.resolve()
+    .then(() => toolNamed(hub, name).execute({}, { signal }))
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+}
+
 async function startHub(url: string, options: McpHubOptions = {}): Promise<McpHub> {
   const hub = createMcpHub(configOf({ web: { url, headers: { Authorization: "Bearer expired" }, requireApproval: false, enabled: true } }), {
     log: recordingLogger(),
@@ -175,12 +185,7 @@ describe("hub with a Streamable HTTP server that fails at the HTTP level", () =>
       return true;
     });
     const hub = await startHub(url, { toolTimeoutMs: timeoutMs });
-    const failure = await Promise.resolve()
-      .then(() => toolNamed(hub, "web__slow").execute({}, { signal }))
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const failure = await failureOf(hub, "web__slow");
     expect(failure).toMatchObject({ code: "tool_timeout", message: `Tool web__slow timed out after ${timeoutMs} ms.` });
     expect(calls).toHaveLength(2);
     expect(calls[1]!.session).not.toBe(calls[0]!.session);
@@ -210,12 +215,7 @@ describe("hub with a Streamable HTTP server that fails at the HTTP level", () =>
     });
     const hub = await startHub(url, { toolTimeoutMs: timeoutMs });
     const started = performance.now();
-    const failure = await Promise.resolve()
-      .then(() => toolNamed(hub, "web__slow").execute({}, { signal }))
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const failure = await failureOf(hub, "web__slow");
     // Before: the call waited for the new session's start to fail (3 * timeoutMs), and failed as unavailable.
     expect(failure).toMatchObject({ code: "tool_timeout", message: `Tool web__slow timed out after ${timeoutMs} ms.` });
     expect(performance.now() - started).toBeLessThan(2 * timeoutMs);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync, StatementSync } from "node:sqlite";
@@ -281,6 +281,37 @@ describe("sqlite store on a real file", () => {
     expect(db.prepare("SELECT id FROM conversations ORDER BY id").all().map((row) => row.id)).toEqual(["c1", "ca", "cc"]);
     expect(db.prepare("SELECT id FROM runs ORDER BY id").all().map((row) => row.id)).toEqual(["r1", "ra", "rc"]);
     expect(db.prepare("SELECT content FROM messages ORDER BY id").all().map((row) => row.content)).toEqual(["question of ra", "question of rc"]);
+  });
+
+  // SQLite's temporary files are unlinked as soon as they are opened: only the process's open descriptors show them.
+  it.runIf(existsSync("/proc/self/fd"))("keeps a group's savepoint journal in memory: no temporary file is open when it commits", async () => {
+    const store = open();
+    const temporaryFiles = () =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).includes("etilqs_"); // SQLite's prefix for its temporary files
+        } catch {
+          return false; // closed since the listing
+        }
+      });
+    const run = StatementSync.prototype.run;
+    const openAtCommit: string[][] = [];
+    const spy = vi.spyOn(StatementSync.prototype, "run").mockImplementation(function (this: StatementSync, ...parameters) {
+      if (this.sourceSQL === "COMMIT") openAtCommit.push(temporaryFiles());
+      return run.apply(this, parameters);
+    });
+    try {
+      // 20 first messages in one turn of a new file: the journal of the group passes 64 KB, where SQLite spills it to a file.
+      const started = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.startRun({ id: `r${i}`, conversationId: `c${i}`, userId: "alice", model: "demo", provider: "sim", conversation: { title: `t${i}` }, question: { message: { role: "user", content: "a question ".repeat(50) } } }),
+        ),
+      );
+      expect(started).toHaveLength(20);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(openAtCommit).toEqual([[]]);
   });
 
   it("fails every run of a group whose transaction cannot start, and stores none of them", async () => {

@@ -38,6 +38,29 @@ export class AppError extends TRPCError {
   }
 }
 
+/**
+ * What became of a tool call chat.approve refused to decide (CONFLICT): decided already (approved, or denied by a person
+ * or by the time limit), its run ended, or its run answered it without a decision. Sent as `error.data.conflict`, so a
+ * client can say which decision won without parsing the message.
+ */
+export const approvalConflicts = ["approved", "denied", "timed_out", "ended", "answered"] as const;
+export type ApprovalConflict = (typeof approvalConflicts)[number];
+
+/** chat.approve's CONFLICT, with what became of the call; the errorFormatter puts it in `error.data.conflict`. */
+export class ApprovalConflictError extends AppError {
+  readonly conflict: ApprovalConflict;
+  constructor(conflict: ApprovalConflict, message: string) {
+    super("bad_request", message, "CONFLICT");
+    this.name = "ApprovalConflictError";
+    this.conflict = conflict;
+  }
+}
+
+/** The `error.data.conflict` of an error: chat.approve's CONFLICT only, null (no field) otherwise. */
+export function conflictOf(error: TRPCError): ApprovalConflict | null {
+  return error instanceof ApprovalConflictError ? error.conflict : null;
+}
+
 export const storeUnavailableMessage = "The database is unreachable; try again in a moment.";
 
 /**

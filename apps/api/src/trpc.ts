@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { ChatStore } from "@streamchat/store";
 import type { Config } from "./config.js";
-import { appCodeOf, publicMessage, storeFailure } from "./errors.js";
+import { appCodeOf, conflictOf, publicMessage, storeFailure } from "./errors.js";
 import type { ConversationFeed } from "./feed/conversation-feed.js";
 import type { FeedPublisher } from "./feed/feed-publisher.js";
 import type { ProviderHandle } from "./provider.js";
@@ -39,6 +39,7 @@ const t = initTRPC.context<Context>().create({
     client: { reconnectAfterInactivityMs: 25_000 },
   },
   errorFormatter({ shape, error }) {
+    const conflict = conflictOf(error);
     return {
       code: shape.code,
       message: publicMessage(error),
@@ -47,6 +48,9 @@ const t = initTRPC.context<Context>().create({
         httpStatus: shape.data.httpStatus,
         path: shape.data.path,
         appCode: appCodeOf(error),
+        // chat.approve's CONFLICT only: what became of the call. Absent elsewhere, so every other error keeps its shape
+        // (also the ones answered at the edges of /trpc, trpc-http.ts).
+        ...(conflict === null ? {} : { conflict }),
       },
     };
   },

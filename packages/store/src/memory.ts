@@ -514,6 +514,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return toStoredEvents((runs.get(runId)?.events ?? []).filter((event) => wanted.has(event.type)));
     },
 
+    async readEventsOfTypesForRuns(runIds, types) {
+      live();
+      const wanted = new Set<string>(types);
+      return new Map(runIds.map((runId) => [runId, toStoredEvents((runs.get(runId)?.events ?? []).filter((event) => wanted.has(event.type)))]));
+    },
+
     async lastSeq(runId) {
       live();
       return runs.get(runId)?.events.at(-1)?.seq ?? 0;

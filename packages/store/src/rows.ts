@@ -86,6 +86,31 @@ export function toStoredEvent(row: EventRow): StoredEvent {
   return { seq: row.seq, event: JSON.parse(row.json) as ChatEvent };
 }
 
+/** An event row of a query over several runs (readEventsOfTypesForRuns). */
+export type RunEventRow = EventRow & { run_id: string };
+
+/** Run ids per readEventsOfTypesForRuns query: one statement's work (and result) stays bounded however long the list. */
+const runIdsPerQuery = 500;
+
+/** The distinct ids, `runIdsPerQuery` at a time. */
+export function runIdChunks(runIds: readonly string[]): string[][] {
+  const distinct = [...new Set(runIds)];
+  const chunks: string[][] = [];
+  for (let i = 0; i < distinct.length; i += runIdsPerQuery) chunks.push(distinct.slice(i, i + runIdsPerQuery));
+  return chunks;
+}
+
+/** Rows ordered by run then seq, as each run's events in seq order. */
+export function groupByRun(rows: readonly RunEventRow[]): Map<string, StoredEvent[]> {
+  const byRun = new Map<string, StoredEvent[]>();
+  for (const row of rows) {
+    const events = byRun.get(row.run_id);
+    if (events) events.push(toStoredEvent(row));
+    else byRun.set(row.run_id, [toStoredEvent(row)]);
+  }
+  return byRun;
+}
+
 export function toRunRecord(row: RunRow): RunRecord {
   return {
     id: row.id,

@@ -25,10 +25,13 @@ import {
   toRunRecord,
   toStoredEvent,
   toStoredMessage,
+  groupByRun,
+  runIdChunks,
   type ConversationRow,
   type DecisionRow,
   type EventRow,
   type MessageRow,
+  type RunEventRow,
   type RunRow,
   type SearchRow,
 } from "./rows.js";
@@ -246,6 +249,15 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     readNotStreamedOfTypes: db.prepare(
       `SELECT seq, json FROM events
        WHERE run_id = ? AND ${notStreamedPredicate} AND type IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+    ),
+    readRunsEventsOfTypes: db.prepare(
+      `SELECT run_id, seq, json FROM events
+       WHERE run_id IN (SELECT value FROM json_each(?)) AND type IN (SELECT value FROM json_each(?)) ORDER BY run_id, seq`,
+    ),
+    readRunsNotStreamedOfTypes: db.prepare(
+      `SELECT run_id, seq, json FROM events
+       WHERE run_id IN (SELECT value FROM json_each(?)) AND ${notStreamedPredicate} AND type IN (SELECT value FROM json_each(?))
+       ORDER BY run_id, seq`,
     ),
 
     claimRun: db.prepare("UPDATE runs SET owner = ? WHERE id = ? AND status = 'running' AND owner IS ?"),
@@ -721,6 +733,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       const statement = onlyNotStreamed(types) ? sql.readNotStreamedOfTypes : sql.readEventsOfTypes;
       const rows = allRows<EventRow>(statement, runId, JSON.stringify(types));
       return mergeQueued(rows.map(toStoredEvent), queued, 0, Infinity, new Set<string>(types));
+    },
+
+    async readEventsOfTypesForRuns(runIds, types) {
+      live();
+      const wanted = new Set<string>(types);
+      const statement = onlyNotStreamed(types) ? sql.readRunsNotStreamedOfTypes : sql.readRunsEventsOfTypes;
+      const found = new Map<string, StoredEvent[]>();
+      for (const chunk of runIdChunks(runIds)) {
+        const queued = new Map(chunk.map((runId) => [runId, batcher.queued(runId)]));
+        const committed = groupByRun(allRows<RunEventRow>(statement, JSON.stringify(chunk), JSON.stringify(types)));
+        for (const runId of chunk) found.set(runId, mergeQueued(committed.get(runId) ?? [], queued.get(runId) ?? [], 0, Infinity, wanted));
+      }
+      return found;
     },
 
     async lastSeq(runId) {

@@ -1164,6 +1164,83 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await store.readEventsOfTypes("nope", ["error"])).toEqual([]);
     });
 
+    describe("readEventsOfTypesForRuns", () => {
+      it("reads each run's events of the asked types in seq order, committed and queued, as readEventsOfTypes does", async () => {
+        const events = runEvents("r1", "c1");
+        for (const [i, event] of events.slice(0, 6).entries()) void store.appendEvent("r1", i + 1, event);
+        await commit(store, "r2", 1, tokenEvent("r2", "other run"));
+        await commit(store, "r2", 2, { type: "status", runId: "r2", at: 2, phase: "thinking", message: "Thinking" });
+        await store.flush();
+        for (const [i, event] of events.slice(6).entries()) void store.appendEvent("r1", i + 7, event); // queued
+        const read = async (runIds: string[], ...wanted: ChatEvent["type"][]) =>
+          Object.fromEntries([...(await store.readEventsOfTypesForRuns(runIds, wanted))].map(([id, found]) => [id, found.map((e) => [e.seq, e.event.type])]));
+
+        expect(await read(["r1", "r2"], "status", "tool-result", "error")).toEqual({
+          r1: [
+            [2, "status"],
+            [5, "status"],
+            [6, "tool-result"],
+            [9, "error"],
+          ],
+          r2: [[2, "status"]],
+        });
+        // Streamed types too (without the not-streamed index), queued ones included.
+        expect(await read(["r2", "r1"], "token", "done")).toEqual({
+          r2: [[1, "token"]],
+          r1: [
+            [7, "token"],
+            [8, "token"],
+            [10, "done"],
+          ],
+        });
+        // Unknown runs and runs without such events are there, empty; an id asked twice is read once.
+        expect(await read(["nope", "r2", "r2"], "error")).toEqual({ nope: [], r2: [] });
+        expect(await read(["r1"])).toEqual({ r1: [] });
+        expect(await read([], "error")).toEqual({});
+        // The very events readEventsOfTypes gives, run by run.
+        const wanted: ChatEvent["type"][] = ["error", "tool-result", "status", "done"];
+        const both = await store.readEventsOfTypesForRuns(["r1", "r2"], wanted);
+        expect(both.get("r1")).toEqual(await store.readEventsOfTypes("r1", wanted));
+        expect(both.get("r2")).toEqual(await store.readEventsOfTypes("r2", wanted));
+      });
+
+      it("reads more runs than one query asks for (500), each with its own events", async () => {
+        const count = 1_201;
+        const ids = Array.from({ length: count }, (_, i) => `many-${String(i).padStart(4, "0")}`);
+        await store.insertConversation({
+          conversation: { id: "many", userId: "alice", title: "Many runs", createdAt: 1, updatedAt: 1 },
+          runs: ids.map((id, i) => ({
+            id,
+            model: "demo",
+            provider: "sim",
+            owner: null,
+            reason: "stop",
+            usage: null,
+            createdAt: i + 1,
+            finishedAt: i + 1,
+            events: [
+              { seq: 1, event: tokenEvent(id, `answer ${i}`) },
+              { seq: 2, event: { type: "status", runId: id, at: 2, phase: "thinking", message: `run ${i}` } },
+              { seq: 3, event: doneEvent(id) },
+            ],
+          })),
+          messages: [],
+          head: null,
+        });
+        const found = await store.readEventsOfTypesForRuns([...ids, "nope"].reverse(), ["status", "done"]);
+        expect(found.size).toBe(count + 1);
+        expect(found.get("nope")).toEqual([]);
+        for (const [i, id] of ids.entries()) {
+          const events = found.get(id) ?? [];
+          expect(events.map((e) => [e.seq, e.event.type, e.event.runId])).toEqual([
+            [2, "status", id],
+            [3, "done", id],
+          ]);
+          expect(events[0]?.event).toMatchObject({ message: `run ${i}` });
+        }
+      });
+    });
+
     it("stores a copy of each event", async () => {
       const event = { type: "tool-call" as const, runId: "r1", at: 1, callId: "c", name: "calculator", args: { expression: "1+1" } };
       void store.appendEvent("r1", 1, event);

@@ -412,6 +412,13 @@ export interface ChatStore {
   readEvents(runId: string, afterSeq?: number, limit?: number): Promise<StoredEvent[]>;
   /** Only the events of these types, in order (conversations.get reads errors and tool results, not tokens). */
   readEventsOfTypes(runId: string, types: readonly ChatEvent["type"][]): Promise<StoredEvent[]>;
+  /**
+   * readEventsOfTypes for many runs at once: conversations.get reads every finished run of a conversation, and one
+   * query per run is hundreds of round trips for a long conversation. Each asked run id maps to its events of these
+   * types in seq order (the same list readEventsOfTypes gives), empty for a run without any or an unknown run.
+   * SQLite and PostgreSQL ask for at most 500 runs per query, which bounds each statement and its result.
+   */
+  readEventsOfTypesForRuns(runIds: readonly string[], types: readonly ChatEvent["type"][]): Promise<Map<string, StoredEvent[]>>;
   /** The highest seq of the run's log (queued appends included); 0 for none. */
   lastSeq(runId: string): Promise<number>;
   /** Commits queued appends now; rejects with the first failure (transiently failed batches stay queued). */

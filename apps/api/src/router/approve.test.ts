@@ -2,6 +2,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatEvent, EventOf } from "@streamchat/core";
 import { collectRun, recordEvents, startTestApi, tokenText, types, type ApiClient, type Received, type TestApi } from "../test-support/harness.js";
+import type { AppRouter } from "./root.js";
 import { approvalTool } from "../test-support/approval-tool.js";
 
 // chat.approve and the approval flow over the API, with a tool of the test's own that needs approval (the MCP
@@ -31,8 +32,9 @@ async function failure(promise: Promise<unknown>) {
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(TRPCClientError);
-  const data = (error as TRPCClientError<never>).data as { code: string; appCode: string | null } | undefined;
-  return { code: data?.code, appCode: data?.appCode, message: (error as Error).message };
+  // Typed as the web and the typed client see it: the errorFormatter's shape, inferred from the router.
+  const data = (error as TRPCClientError<AppRouter>).data;
+  return { code: data?.code, appCode: data?.appCode, conflict: data?.conflict, message: (error as Error).message };
 }
 
 /** Starts a run asking for delete_file and waits until it waits for approval. */
@@ -69,8 +71,10 @@ describe("chat.approve", () => {
 
     // Decided: the same decision again is answered as before (a retried request), the other one is refused.
     expect(await client.chat.approve.mutate({ runId, callId: request.callId, approved: true })).toMatchObject({ approved: true });
-    expect(await failure(client.chat.approve.mutate({ runId, callId: request.callId, approved: false }))).toMatchObject({
+    expect(await failure(client.chat.approve.mutate({ runId, callId: request.callId, approved: false }))).toEqual({
       code: "CONFLICT",
+      appCode: "bad_request",
+      conflict: "approved",
       message: "This call was already approved.",
     });
   });
@@ -79,6 +83,12 @@ describe("chat.approve", () => {
     const { runId, conversationId, events, request } = await waitingRun("b.txt");
     await client.chat.approve.mutate({ runId, callId: request.callId, approved: false, reason: "  not that one  " });
     const received = await events.completed;
+    // Another tab approving it now learns which decision won.
+    expect(await failure(otherTab.chat.approve.mutate({ runId, callId: request.callId, approved: true }))).toMatchObject({
+      code: "CONFLICT",
+      conflict: "denied",
+      message: "This call was already denied.",
+    });
     expect(eventOf(received, "approval-result")).toMatchObject({ approved: false, reason: "not that one", timedOut: false });
     const result = eventOf(received, "tool-result");
     expect(result).toMatchObject({ ok: false, error: { code: "tool_denied" } });
@@ -117,6 +127,7 @@ describe("chat.approve", () => {
     });
     expect(await failure(client.chat.approve.mutate({ runId, callId: "call_nope", approved: true }))).toMatchObject({
       code: "NOT_FOUND",
+      conflict: undefined,
       message: "This run has no approval request with that callId.",
     });
     expect(await failure(client.chat.approve.mutate({ runId, callId: request.callId, approved: true, reason: "x".repeat(501) }))).toMatchObject({
@@ -129,6 +140,7 @@ describe("chat.approve", () => {
     expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "cancelled" });
     expect(await failure(client.chat.approve.mutate({ runId, callId: request.callId, approved: true }))).toMatchObject({
       code: "CONFLICT",
+      conflict: "ended",
       message: "The run has ended: the call no longer waits for approval.",
     });
     expect(deleted).not.toContain("d.txt");
@@ -159,6 +171,9 @@ describe("chat.approve", () => {
     const accepted = results.filter((r) => r.status === "fulfilled");
     expect(accepted).toHaveLength(1);
     const winner = (accepted[0] as PromiseFulfilledResult<{ approved: boolean }>).value.approved;
+    // The other one is told which decision won.
+    const refused = results.find((r) => r.status === "rejected");
+    expect(await failure(Promise.reject(refused?.reason))).toMatchObject({ code: "CONFLICT", conflict: winner ? "approved" : "denied" });
     const received = await events.completed;
     expect(eventOf(received, "approval-result")?.approved).toBe(winner);
     expect(deleted.includes("e.txt")).toBe(winner);
@@ -219,6 +234,7 @@ describe("approval timeout", () => {
     expect(deleted).not.toContain("late.txt");
     expect(await failure(quickClient.chat.approve.mutate({ runId, callId: request.callId, approved: true }))).toMatchObject({
       code: "CONFLICT",
+      conflict: "timed_out",
       message: "This call's approval timed out: it was denied.",
     });
   });

@@ -117,19 +117,19 @@ describe("conversations", () => {
     const tokens = (await api.server.store.readEvents(runId)).filter((e) => e.event.type === "token").length;
     expect(tokens).toBeGreaterThan(1);
     const readEvents = vi.spyOn(api.server.store, "readEvents");
-    const readEventsOfTypes = vi.spyOn(api.server.store, "readEventsOfTypes");
+    const readEventsOfTypesForRuns = vi.spyOn(api.server.store, "readEventsOfTypesForRuns");
     try {
       const conversation = await client.conversations.get.query({ conversationId });
       expect(conversation.runs[0]?.toolResults).toEqual([expect.objectContaining({ name: "calculator", ok: true })]);
       expect(readEvents).not.toHaveBeenCalled();
-      expect(readEventsOfTypes).toHaveBeenCalledTimes(1);
-      const returned = (await readEventsOfTypes.mock.results[0]?.value) as Array<{ event: { type: string } }>;
+      expect(readEventsOfTypesForRuns).toHaveBeenCalledTimes(1);
+      const returned = ((await readEventsOfTypesForRuns.mock.results[0]?.value) as Map<string, Array<{ event: { type: string } }>>).get(runId) ?? [];
       const types = new Set(returned.map((e) => e.event.type));
       expect(types).toContain("tool-result");
       expect([...types].every((t) => ["error", "tool-result", "status"].includes(t))).toBe(true);
     } finally {
       readEvents.mockRestore();
-      readEventsOfTypes.mockRestore();
+      readEventsOfTypesForRuns.mockRestore();
     }
   });
 
@@ -214,6 +214,76 @@ describe("an answer given without a feature the model refused", () => {
       [next.runId, []],
     ]);
     expect(conversation.runs[0]?.unsupportedFeatures[0]?.message).toBe('"gemma3" does not support tools: answering without them.');
+  });
+});
+
+// A conversation with runs of every kind, on a server of its own: the API learns which models refuse tools, and a
+// model that refused them in an earlier test is no longer sent any (its run would have no status to show).
+describe("conversations.get with runs of every kind", () => {
+  let openai: TestApi;
+  beforeAll(async () => {
+    openai = await startTestApi({ env: (sim) => ({ CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `${sim.url}/v1` }) });
+  });
+  afterAll(() => openai?.close());
+
+  it("reads the logs of all the runs in one store call, and shows each run as its own log says", async () => {
+    const openaiClient = openai.client();
+    const store = openai.server.store;
+    // Answered without tools (a status says so), with a tool, failed mid-answer, plain.
+    const refused = await openaiClient.chat.send.mutate({ message: "What is 12 * 7?", model: "gemma3" });
+    const { conversationId } = refused;
+    await collectRun(openaiClient, refused.runId);
+    const withTool = await openaiClient.chat.send.mutate({ conversationId, message: "what is 6*7?", model: "demo" });
+    const toolEvents = await collectRun(openaiClient, withTool.runId);
+    const failed = await openaiClient.chat.send.mutate({ conversationId, message: "hi", model: "sim-error-mid-stream" });
+    const failedEvents = await collectRun(openaiClient, failed.runId);
+    const plain = await openaiClient.chat.send.mutate({ conversationId, message: "hello again", model: "gemma3" });
+    await collectRun(openaiClient, plain.runId);
+    const toolResult = toolEvents.map((r) => r.event).find((e) => e.type === "tool-result");
+    const errorEvent = failedEvents.map((r) => r.event).find((e) => e.type === "error");
+
+    const readEventsOfTypes = vi.spyOn(store, "readEventsOfTypes");
+    const readEventsOfTypesForRuns = vi.spyOn(store, "readEventsOfTypesForRuns");
+    try {
+      const conversation = await openaiClient.conversations.get.query({ conversationId });
+      expect(readEventsOfTypes).not.toHaveBeenCalled();
+      expect(readEventsOfTypesForRuns).toHaveBeenCalledTimes(1);
+      expect(conversation.runs.map((r) => ({ id: r.id, reason: r.reason, error: r.error, toolResults: r.toolResults, unsupportedFeatures: r.unsupportedFeatures }))).toEqual([
+        {
+          id: refused.runId,
+          reason: "stop",
+          error: null,
+          toolResults: [],
+          unsupportedFeatures: [{ feature: "tools", message: '"gemma3" does not support tools: answering without them.' }],
+        },
+        {
+          id: withTool.runId,
+          reason: "stop",
+          error: null,
+          toolResults: [
+            {
+              callId: toolResult?.type === "tool-result" ? toolResult.callId : "",
+              name: "calculator",
+              ok: true,
+              durationMs: toolResult?.type === "tool-result" ? toolResult.durationMs : -1,
+              error: null,
+            },
+          ],
+          unsupportedFeatures: [],
+        },
+        {
+          id: failed.runId,
+          reason: "error",
+          error: { code: "provider_error", message: errorEvent?.type === "error" ? errorEvent.message : "" },
+          toolResults: [],
+          unsupportedFeatures: [],
+        },
+        { id: plain.runId, reason: "stop", error: null, toolResults: [], unsupportedFeatures: [] },
+      ]);
+    } finally {
+      readEventsOfTypes.mockRestore();
+      readEventsOfTypesForRuns.mockRestore();
+    }
   });
 });
 

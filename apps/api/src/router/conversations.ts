@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ChatMessage, EventOf, ToolCall } from "@streamchat/core";
+import type { ChatEvent, ChatMessage, EventOf, ToolCall } from "@streamchat/core";
 import {
   exportConversation,
   importConversation,
@@ -96,33 +96,48 @@ function unsupportedFeaturesOf(events: Iterable<StoredEvent>): UnsupportedFeatur
 }
 
 /**
- * A run as conversations.get shows it. `error`, `toolResults` and `unsupportedFeatures` come from the run's event log,
- * so a page loaded later shows a failed answer's message, tool durations and "answered without tools" without
- * replaying the run.
+ * Whether conversations.get needs a run's outcome (error, tool results) from its log, besides its status events (which
+ * any run has to be read for: it may have answered without a feature its model refused). Only runs that failed or
+ * called tools have an outcome to find. The path tells which of its runs called tools; a run of another branch is not
+ * on it (its messages were not loaded), so its log is asked.
  */
-async function runView(store: ChatStore, run: RunRecord, path: readonly StoredMessage[]) {
-  // Only finished runs are read (a running run is followed live by the client instead), and only the few events that
-  // are not streamed: the tokens of a long answer are never read. Any run may have answered without a feature its
-  // model refused (its status events say so); only runs that failed or called tools have an outcome to find. The path
-  // tells which of its runs called tools; a run of another branch is not on it (its messages were not loaded), so its
-  // log is asked.
+function needsOutcome(run: RunRecord, path: readonly StoredMessage[]): boolean {
   const failed = run.reason === "error" || run.reason === "interrupted";
   const onPath = path.some((m) => m.runId === run.id);
   const usedTools = !onPath || path.some((m) => m.runId === run.id && m.message.role === "tool");
-  const withOutcome = failed || usedTools;
-  const events = run.status === "done" ? await store.readEventsOfTypes(run.id, withOutcome ? [...outcomeEventTypes, "status"] : ["status"]) : [];
-  const outcome = withOutcome ? runOutcomeFromEvents(events) : emptyOutcome();
-  return {
-    id: run.id,
-    status: run.status,
-    reason: run.reason,
-    usage: run.usage,
-    model: run.model,
-    createdAt: run.createdAt,
-    error: outcome.error,
-    toolResults: outcome.toolResults,
-    unsupportedFeatures: unsupportedFeaturesOf(events),
-  };
+  return failed || usedTools;
+}
+
+/**
+ * The runs as conversations.get shows them. `error`, `toolResults` and `unsupportedFeatures` come from each run's event
+ * log, so a page loaded later shows a failed answer's message, tool durations and "answered without tools" without
+ * replaying the run. Only finished runs are read (a running run is followed live by the client instead), and only the
+ * few events that are not streamed: the tokens of a long answer are never read. All of them in one store call (one
+ * query per 500 runs), not one per run: a long conversation has hundreds of runs. That call reads the outcome types
+ * for every run when any needs them; each run then uses only its own types, so the view is as if read run by run.
+ */
+async function runViews(store: ChatStore, records: readonly RunRecord[], path: readonly StoredMessage[]) {
+  const finished = records.filter((run) => run.status === "done");
+  const withOutcome = new Set(finished.filter((run) => needsOutcome(run, path)).map((run) => run.id));
+  const types: ChatEvent["type"][] = withOutcome.size > 0 ? [...outcomeEventTypes, "status"] : ["status"];
+  const logs = await store.readEventsOfTypesForRuns(finished.map((run) => run.id), types);
+  return records.map((run) => {
+    const outcomeRead = withOutcome.has(run.id);
+    const log = logs.get(run.id) ?? [];
+    const events = outcomeRead ? log : log.filter(({ event }) => event.type === "status");
+    const outcome = outcomeRead ? runOutcomeFromEvents(events) : emptyOutcome();
+    return {
+      id: run.id,
+      status: run.status,
+      reason: run.reason,
+      usage: run.usage,
+      model: run.model,
+      createdAt: run.createdAt,
+      error: outcome.error,
+      toolResults: outcome.toolResults,
+      unsupportedFeatures: unsupportedFeaturesOf(events),
+    };
+  });
 }
 
 async function ownConversation(store: ChatStore, userId: string, id: string): Promise<Conversation> {
@@ -137,7 +152,7 @@ async function ownConversation(store: ChatStore, userId: string, id: string): Pr
  */
 async function conversationDetail(store: ChatStore, conversation: Conversation, path: readonly PathMessage[], withAttachmentData = true) {
   const records = await store.listRuns(conversation.id);
-  const runs = await Promise.all(records.map((run) => runView(store, run, path)));
+  const runs = await runViews(store, records, path);
   const active = records.find((run) => run.status === "running")?.id ?? null;
   return {
     ...conversationView(conversation, active),

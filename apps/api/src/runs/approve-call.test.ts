@@ -5,11 +5,12 @@ import { TRPCError } from "@trpc/server";
 import type { ChatEvent } from "@streamchat/core";
 import { createMemoryStore, openSqliteStore, type ChatStore, type StoredEvent } from "@streamchat/store";
 import { describe, expect, it } from "vitest";
+import { ApprovalConflictError, type ApprovalConflict } from "../errors.js";
 import { approveCall } from "./approve-call.js";
 import { localDecisionSignal } from "./approvals.js";
 
 /** Alice's run r1 in conversation c1, waiting for approval of `callId`, in `store`. */
-async function seedWaitingRun<S extends ChatStore>(store: S, callId: string): Promise<S> {
+async function seedWaitingRun<S extends ChatStore>(store: S, callId: string, expiresAt = Number.MAX_SAFE_INTEGER): Promise<S> {
   await store.createConversation({ id: "c1", userId: "alice", title: "t" });
   await store.createRun({ id: "r1", conversationId: "c1", userId: "alice", model: "m", provider: "sim" });
   await store.appendEvent("r1", 1, {
@@ -20,7 +21,7 @@ async function seedWaitingRun<S extends ChatStore>(store: S, callId: string): Pr
     name: "delete_file",
     args: {},
     source: "builtin",
-    expiresAt: Number.MAX_SAFE_INTEGER,
+    expiresAt,
   });
   await store.flush();
   return store;
@@ -82,7 +83,11 @@ describe("approveCall on a call the run answers without a decision", () => {
       },
     });
     const deps = { store, signal: localDecisionSignal(), now: () => 2, follow, actWaitMs: 3_600_000 };
-    await expect(approveCall(deps, "alice", { runId: "r1", callId: "c1", approved: true })).rejects.toMatchObject({ code: "CONFLICT", message: "This call no longer waits for approval: the run answered it without a decision." });
+    await expect(approveCall(deps, "alice", { runId: "r1", callId: "c1", approved: true })).rejects.toMatchObject({
+      code: "CONFLICT",
+      conflict: "answered",
+      message: "This call no longer waits for approval: the run answered it without a decision.",
+    });
   });
 });
 
@@ -114,5 +119,42 @@ describe("approveCall on a run deleted meanwhile", () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("approveCall's CONFLICT", () => {
+  const decide = (store: ChatStore, approved: boolean, now = 2) =>
+    approveCall({ store, signal: localDecisionSignal(), now: () => now }, "alice", { runId: "r1", callId: "c1", approved }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  const refused = (conflict: ApprovalConflict, message: string) => ({ code: "CONFLICT", appCode: "bad_request", conflict, message });
+  const result = (approved: boolean, timedOut = false): ChatEvent => ({ type: "approval-result", runId: "r1", at: 2, callId: "c1", name: "delete_file", approved, timedOut });
+  const toolResult: ChatEvent = { type: "tool-result", runId: "r1", at: 2, callId: "c1", name: "delete_file", ok: true, result: {}, durationMs: 1 };
+
+  it("says which decision won, in a field a client reads (error.data.conflict), not only in its message", async () => {
+    const cases: Array<[string, (store: ChatStore) => Promise<unknown>, boolean, ReturnType<typeof refused>]> = [
+      ["approved in the log", (store) => store.appendEvent("r1", 2, result(true)), false, refused("approved", "This call was already approved.")],
+      ["denied in the log", (store) => store.appendEvent("r1", 2, result(false)), true, refused("denied", "This call was already denied.")],
+      ["timed out in the log", (store) => store.appendEvent("r1", 2, result(false, true)), true, refused("timed_out", "This call's approval timed out: it was denied.")],
+      // Decided by another request whose run has not logged it yet: the stored decision wins.
+      ["approved, not yet logged", (store) => store.recordApprovalDecision({ runId: "r1", callId: "c1", approved: true }), false, refused("approved", "This call was already approved.")],
+      ["denied, not yet logged", (store) => store.recordApprovalDecision({ runId: "r1", callId: "c1", approved: false }), true, refused("denied", "This call was already denied.")],
+      ["answered without a decision", (store) => store.appendEvent("r1", 2, toolResult), true, refused("answered", "This call no longer waits for approval: the run answered it without a decision.")],
+      ["its run ended", (store) => store.finishRun("r1", { reason: "cancelled", usage: null }), true, refused("ended", "The run has ended: the call no longer waits for approval.")],
+    ];
+    for (const [name, before, approved, expected] of cases) {
+      const store = await waitingRun();
+      await before(store);
+      const error = await decide(store, approved);
+      expect(error, name).toBeInstanceOf(ApprovalConflictError);
+      expect(error, name).toMatchObject(expected);
+    }
+  });
+
+  it("says timed_out for a decision after the deadline the run has not logged yet", async () => {
+    const store = await seedWaitingRun(createMemoryStore(), "c1", 10);
+    expect(await decide(store, true, 10)).toMatchObject(refused("timed_out", "This call's approval timed out: it was denied."));
+    expect(await store.getApprovalDecision("r1", "c1")).toBeUndefined();
   });
 });

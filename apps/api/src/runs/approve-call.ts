@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import type { ApprovalDecision, EventOf } from "@streamchat/core";
 import { isStoreError, type ChatStore, type StoredEvent } from "@streamchat/store";
-import { AppError, notFound } from "../errors.js";
+import { ApprovalConflictError, notFound, type ApprovalConflict } from "../errors.js";
 import type { DecisionSignal } from "./approvals.js";
 
 export interface ApproveCallInput extends ApprovalDecision {
@@ -33,12 +33,20 @@ export interface ApproveCallDeps {
 /** How long chat.approve waits for the run to act on a decision by default. */
 export const defaultActWaitMs = 30_000;
 
-const conflict = (message: string) => new AppError("bad_request", message, "CONFLICT");
-const answeredMessage = "This call no longer waits for approval: the run answered it without a decision.";
+/** The CONFLICT for each way a call stops waiting for a decision; its reason goes to clients as `error.data.conflict`. */
+const conflictMessages: Record<ApprovalConflict, string> = {
+  approved: "This call was already approved.",
+  denied: "This call was already denied.",
+  timed_out: "This call's approval timed out: it was denied.",
+  ended: "The run has ended: the call no longer waits for approval.",
+  answered: "This call no longer waits for approval: the run answered it without a decision.",
+};
 
-function decidedMessage(result: EventOf<"approval-result">): string {
-  if (result.approved) return "This call was already approved.";
-  return result.timedOut ? "This call's approval timed out: it was denied." : "This call was already denied.";
+const conflict = (reason: ApprovalConflict) => new ApprovalConflictError(reason, conflictMessages[reason]);
+
+function decided(result: EventOf<"approval-result">): ApprovalConflict {
+  if (result.approved) return "approved";
+  return result.timedOut ? "timed_out" : "denied";
 }
 
 /**
@@ -66,14 +74,14 @@ export async function approveCall(deps: ApproveCallDeps, userId: string, input: 
   const answer = { runId: run.id, callId: input.callId };
   if (result) {
     if (result.event.approved === input.approved && !result.event.timedOut) return { ...answer, approved: result.event.approved };
-    throw conflict(decidedMessage(result.event));
+    throw conflict(decided(result.event));
   }
-  if (run.status !== "running") throw conflict("The run has ended: the call no longer waits for approval.");
+  if (run.status !== "running") throw conflict("ended");
   // Answered without a decision: a continued run whose tool is gone (an MCP server that did not come back), or that
   // ran it because it no longer needs approval. The run never logs an approval-result for it, so following the run
   // would only end in TIMEOUT after actWaitMs, on every retry, while the run goes on.
-  if (events.some((e) => e.event.type === "tool-result" && e.event.callId === input.callId)) throw conflict(answeredMessage);
-  if (deps.now() >= request.event.expiresAt) throw conflict("This call's approval timed out: it was denied.");
+  if (events.some((e) => e.event.type === "tool-result" && e.event.callId === input.callId)) throw conflict("answered");
+  if (deps.now() >= request.event.expiresAt) throw conflict("timed_out");
 
   const reason = input.reason?.trim();
   const { decision, recorded } = await store
@@ -84,13 +92,13 @@ export async function approveCall(deps: ApproveCallDeps, userId: string, input: 
       throw error;
     });
   if (!recorded && decision.approved !== input.approved) {
-    throw conflict(decision.approved ? "This call was already approved." : "This call was already denied.");
+    throw conflict(decision.approved ? "approved" : "denied");
   }
   await deps.signal.publish({ runId: run.id, callId: input.callId, owner: run.owner });
   if (!deps.follow) return { ...answer, approved: decision.approved };
   const acted = await whatTheRunDid(deps.follow, run.id, request.seq, input.callId, deps.actWaitMs ?? defaultActWaitMs, deps.callerSignal);
-  if (acted === "ended") throw conflict("The run has ended: the call no longer waits for approval.");
-  if (acted === "answered") throw conflict(answeredMessage);
+  if (acted === "ended") throw conflict("ended");
+  if (acted === "answered") throw conflict("answered");
   if (acted === "pending") {
     throw new TRPCError({
       code: "TIMEOUT",
@@ -98,7 +106,7 @@ export async function approveCall(deps: ApproveCallDeps, userId: string, input: 
     });
   }
   // The stored decision, unless the run timed the call out before it read it.
-  if (acted.timedOut) throw conflict(decidedMessage(acted));
+  if (acted.timedOut) throw conflict("timed_out");
   return { ...answer, approved: acted.approved };
 }
 

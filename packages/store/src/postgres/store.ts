@@ -24,10 +24,13 @@ import {
   toRunRecord,
   toStoredEvent,
   toStoredMessage,
+  groupByRun,
+  runIdChunks,
   type ConversationRow,
   type DecisionRow,
   type EventRow,
   type MessageRow,
+  type RunEventRow,
   type RunRow,
   type SearchRow,
 } from "../rows.js";
@@ -194,6 +197,9 @@ const q = {
   readEventsOfTypes: "SELECT seq, json FROM events WHERE run_id = $1 AND type = ANY ($2::text[]) ORDER BY seq",
   readNotStreamedOfTypes: `SELECT seq, json FROM events WHERE run_id = $1 AND ${notStreamedPredicate} AND type = ANY ($2::text[])
     ORDER BY seq`,
+  readRunsEventsOfTypes: "SELECT run_id, seq, json FROM events WHERE run_id = ANY ($1::text[]) AND type = ANY ($2::text[]) ORDER BY run_id, seq",
+  readRunsNotStreamedOfTypes: `SELECT run_id, seq, json FROM events
+    WHERE run_id = ANY ($1::text[]) AND ${notStreamedPredicate} AND type = ANY ($2::text[]) ORDER BY run_id, seq`,
   lastSeq: "SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE run_id = $1",
   eventsAt: "SELECT seq, json FROM events WHERE run_id = $1 AND seq = ANY ($2::bigint[])",
   claimRun: "UPDATE runs SET owner = $3 WHERE id = $1 AND status = 'running' AND owner IS NOT DISTINCT FROM $2",
@@ -881,6 +887,20 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const queued = batcher.queued(runId);
       const { rows } = await query<EventRow>(onlyNotStreamed(wanted) ? "readNotStreamedOfTypes" : "readEventsOfTypes", [runId, wanted]);
       return mergeQueued(rows.map(toStoredEvent), queued, 0, Infinity, new Set<string>(wanted));
+    },
+
+    async readEventsOfTypesForRuns(runIds, wanted) {
+      live();
+      const typeSet = new Set<string>(wanted);
+      const statement = onlyNotStreamed(wanted) ? "readRunsNotStreamedOfTypes" : "readRunsEventsOfTypes";
+      const found = new Map<string, StoredEvent[]>();
+      for (const chunk of runIdChunks(runIds)) {
+        const queued = new Map(chunk.map((runId) => [runId, batcher.queued(runId)])); // before the query: see mergeQueued
+        const { rows } = await query<RunEventRow>(statement, [chunk, wanted]);
+        const committed = groupByRun(rows);
+        for (const runId of chunk) found.set(runId, mergeQueued(committed.get(runId) ?? [], queued.get(runId) ?? [], 0, Infinity, typeSet));
+      }
+      return found;
     },
 
     async lastSeq(runId) {

@@ -51,6 +51,7 @@ describe("health and models", () => {
       providerVersion: expect.any(String),
       store: { kind: testBackend, ok: true },
       version: "0.1.0",
+      limits: { maxImportBytes: 10 * 1024 * 1024 },
     });
   });
 

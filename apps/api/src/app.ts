@@ -15,7 +15,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { createMemoryStore, isStoreError, migrationWaitMessage, openPostgresStore, openSqliteStore, type ChatStore } from "@streamchat/store";
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
-import type { AnyTool } from "@streamchat/core";
+import { tooLargeToImportMessage, type AnyTool } from "@streamchat/core";
 import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
 import { createAuthenticator, unauthorizedMessage, type Authenticator } from "./auth.js";
 import { hasBody, jsonOnlyMessage, refuseBody } from "./body-guard.js";
@@ -496,7 +496,7 @@ async function assembleServer(
     const message =
       status === 413
         ? request.routeOptions.url === `/trpc/${importProcedure}`
-          ? `The file is too large to import (at most ${config.maxImportBytes} bytes).`
+          ? tooLargeToImportMessage(undefined, config.maxImportBytes) // the size is unknown: the body was not read
           : `Request body is too large (at most ${bodyLimitFor(request.url, bodyLimits)} bytes).`
         : status === 415
           ? jsonOnlyMessage

@@ -27,6 +27,7 @@ describe("health", () => {
         providerVersion: expect.any(String),
         store: { kind: testBackend, ok: true },
         version: "0.1.0",
+        limits: { maxImportBytes: 10 * 1024 * 1024 },
       });
     });
 
@@ -65,6 +66,16 @@ describe("health", () => {
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({ ok: false, store: { ok: false } });
       expect(await api.client().health.query()).toMatchObject({ ok: false, store: { ok: false } });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("tells a signed-in caller the import limit the server runs with (MAX_IMPORT_BYTES), not an anonymous one", async () => {
+    const api = await startTestApi({ env: { AUTH_TOKENS: "alice:alice-token-1", MAX_IMPORT_BYTES: "65536" } });
+    try {
+      expect(await api.client("alice-token-1").health.query()).toMatchObject({ limits: { maxImportBytes: 65_536 } });
+      expect(await api.client().health.query()).not.toHaveProperty("limits");
     } finally {
       await api.close();
     }

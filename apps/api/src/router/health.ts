@@ -54,7 +54,9 @@ function sharedProbe(ctx: ProbeContext): Promise<Probe> {
  * Public, for load balancers and the web app's first paint: anyone learns whether the service is up and
  * whether it runs the demo model. What it runs on (provider kind, model server version, store kind, our
  * version) helps an attacker pick exploits, so only a signed-in caller sees it (everyone when AUTH_TOKENS
- * is unset: then every caller is the local user).
+ * is unset: then every caller is the local user). A signed-in caller also learns the limits a client can
+ * check before sending (`limits.maxImportBytes`: the web app refuses a larger file without uploading it);
+ * an anonymous one can import nothing, so it is not told.
  */
 export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
   const { ok, storeOk, redisOk, providerReachable, providerVersion } = await sharedProbe(ctx);
@@ -70,5 +72,6 @@ export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
     providerVersion,
     store: { kind: ctx.store.kind, ok: storeOk },
     version,
+    limits: { maxImportBytes: ctx.config.maxImportBytes },
   };
 });

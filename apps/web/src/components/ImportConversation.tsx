@@ -1,4 +1,5 @@
 import { useCallback, useRef, useState, type DragEvent } from "react";
+import { checkImportFile, importLimitOf } from "../capabilities/import-check.js";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
@@ -14,17 +15,27 @@ export interface ConversationImport {
 
 /**
  * Imports a JSON export (from this app, the CLI or the API) as a new conversation and opens it. The server checks
- * the file (format, version, size) and never overwrites anything; what it refuses is said as it said it.
+ * the file (format, version, size) and never overwrites anything; what it refuses is said as it said it. A file over
+ * the server's import limit (health.limits, when the server tells it) or that is no JSON object is refused here
+ * first, in the server's words, without reading it whole or uploading it to be refused.
  */
 export function useConversationImport(onImported: (conversationId: string) => void): ConversationImport {
   const utils = trpc.useUtils();
   const mutation = trpc.conversations.import.useMutation();
+  // The query the app already makes at start (same key and staleTime as App's): no request of its own.
+  const health = trpc.health.useQuery(undefined, { staleTime: 30_000 });
+  const maxBytes = importLimitOf(health.data);
   const [status, setStatus] = useState<ImportStatus>(null);
   const importFile = useCallback(
     (file: File) => {
       setStatus({ kind: "working", name: file.name });
       void (async () => {
         try {
+          const refusal = await checkImportFile(file, maxBytes);
+          if (refusal) {
+            setStatus({ kind: "error", name: file.name, message: refusal });
+            return;
+          }
           const content = await file.text();
           const { conversationId } = await mutation.mutateAsync({ content });
           setStatus(null);
@@ -38,7 +49,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
         }
       })();
     },
-    [mutation, onImported, utils],
+    [maxBytes, mutation, onImported, utils],
   );
   return { importFile, status, dismiss: () => setStatus(null) };
 }

@@ -383,7 +383,7 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
         [name, content],
       );
     await drop("notes.json", JSON.stringify({ format: "something.else", version: 1 }));
-    await page.getByRole("alert").filter({ hasText: /Could not import notes\.json: Not a streamchat conversation export/ }).waitFor();
+    await page.getByRole("alert").filter({ hasText: /Could not import notes\.json: This file is not a conversation exported from this app \(it is JSON in another format, "something\.else"\)\./ }).waitFor();
     expect(await conversationIdOf(page)).toBe(copyId);
     await page.getByRole("button", { name: "Dismiss import error" }).click();
     await drop(json.name, json.content);

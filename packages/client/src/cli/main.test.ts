@@ -207,7 +207,7 @@ describe("runCli", () => {
       writeFileSync(other, JSON.stringify({ format: "someone.else", version: 1 }));
       const refused = await run(["import", other], env());
       expect(refused).toMatchObject({ code: exitCodes.failed, stdout: "" });
-      expect(refused.stderr).toMatch(/^error: bad_request — Not a streamchat conversation export \(format "someone.else"/);
+      expect(refused.stderr).toMatch(/^error: bad_request — This file is not a conversation exported from this app \(it is JSON in another format, "someone\.else"\)\.\n$/);
       const unknown = await run(["export", "no-such-conversation"], env());
       expect(unknown).toMatchObject({ code: exitCodes.failed, stdout: "" });
       expect(unknown.stderr).toMatch(/^error: \S+ — Conversation not found\n$/);

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { ChatEvent, ChatMessage } from "@streamchat/core";
+import { formatFileSize, type ChatEvent, type ChatMessage } from "@streamchat/core";
 import { allBackends, type BackendContext, type TestStore } from "../test-support/backends.js";
 import { manualClock, sampleUsage } from "../test-support/fixtures.js";
 import { describeEachBackend } from "../test-support/postgres.js";
@@ -535,11 +535,15 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     await seed(store);
     const valid = await exportJson("c1");
     const attempts: Array<[string, string, RegExp]> = [
-      ["not_json", "# Trip to Tokyo\n\nnot json", /not JSON/],
-      ["wrong_format", JSON.stringify({ ...valid, format: "librechat.conversation" }), /format "librechat\.conversation"; expected "streamchat\.conversation"/],
-      ["wrong_format", JSON.stringify([1, 2]), /format none/],
-      ["unsupported_version", JSON.stringify({ ...valid, version: 2 }), /version 2: this server imports version 1/],
-      ["unsupported_version", JSON.stringify({ ...valid, version: "1" }), /version "1"/],
+      ["not_json", "# Trip to Tokyo\n\nnot json", /^This file is not a conversation exported from this app \(it is not JSON\)\.$/],
+      [
+        "wrong_format",
+        JSON.stringify({ ...valid, format: "librechat.conversation" }),
+        /^This file is not a conversation exported from this app \(it is JSON in another format, "librechat\.conversation"\)\.$/,
+      ],
+      ["wrong_format", JSON.stringify([1, 2]), /^This file is not a conversation exported from this app \(it is JSON, but not in the format this app exports\)\.$/],
+      ["unsupported_version", JSON.stringify({ ...valid, version: 2 }), /^This file was exported by a newer version of this app \(export version 2\); this server imports version 1\.$/],
+      ["unsupported_version", JSON.stringify({ ...valid, version: "1" }), /^This file is a conversation export of a version this server cannot import \("1"\); it imports version 1\.$/],
       ["invalid", JSON.stringify({ ...valid, messages: [{ ...valid.messages[0], message: { role: "robot", content: "x" } }] }), /messages\.0\.message/],
       ["invalid", JSON.stringify({ ...valid, messages: valid.messages.slice(1) }), /parent \d+ is not a message listed before this one/],
       ["invalid", JSON.stringify({ ...valid, messages: [...valid.messages].reverse() }), /is not a message listed before/],
@@ -565,7 +569,12 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     const bytes = Buffer.byteLength(content);
     const error = await failure(importConversation(store, "alice", content, { maxBytes: bytes - 1 }));
     expect(error).toMatchObject({ name: "ImportError", code: "bad_request", reason: "too_large" });
-    expect((error as Error).message).toBe(`The file is too large to import (${bytes} bytes; at most ${bytes - 1}).`);
+    // Only just over: both round to the same size, so the sentence says "a little over" rather than "3.2 KB; at most 3.2 KB".
+    expect((error as Error).message).toBe(`This file is a little over ${formatFileSize(bytes - 1)}; the server imports files of at most ${formatFileSize(bytes - 1)}.`);
+    expect((await failure(importConversation(store, "alice", content, { maxBytes: 1024 }))) as Error).toHaveProperty(
+      "message",
+      `This file is ${formatFileSize(bytes)}; the server imports files of at most 1 KB.`,
+    );
     // Multi-byte text counts in UTF-8 bytes, not characters.
     expect(await failure(importConversation(store, "alice", "🗼".repeat(10), { maxBytes: 39 }))).toMatchObject({ reason: "too_large" });
     expect((await importConversation(store, "alice", content, { maxBytes: bytes })).conversationId).toEqual(expect.any(String));

@@ -1,4 +1,10 @@
-import { checkImages, closingEvents, emptyUsage, interruptedEnding, type ChatEvent, type ChatMessage, type DoneReason, type ImageLimits, type Usage } from "@streamchat/core";
+import {
+  checkImages,
+  closingEvents,
+  emptyUsage,
+  interruptedEnding,
+  tooLargeToImportMessage,
+  type ChatEvent, type ChatMessage, type DoneReason, type ImageLimits, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
 import { MessageTree } from "../tree.js";
 import type { ChatStore, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
@@ -46,6 +52,9 @@ export interface ImportOptions {
   owner?: string;
 }
 
+/** How a refused file that is no export of this app starts; what it looks like follows in parentheses. */
+const notAnExport = "This file is not a conversation exported from this app";
+
 /**
  * Reads a JSON export (schema.ts), or throws an ImportError saying what is wrong: over `maxBytes`, not JSON, not a
  * conversation export, a version other than 1, or invalid (the first few problems, with where they are).
@@ -58,28 +67,38 @@ export function parseConversationExport(
   // UTF-8 needs at most 3 bytes per UTF-16 code unit: most files are judged without measuring.
   const bytes = content.length * 3 <= maxBytes ? content.length : Buffer.byteLength(content, "utf8");
   if (bytes > maxBytes) {
-    throw new ImportError("too_large", `The file is too large to import (${bytes} bytes; at most ${maxBytes}).`);
+    throw new ImportError("too_large", tooLargeToImportMessage(bytes, maxBytes));
   }
   let json: unknown;
   try {
     // A byte order mark is not JSON, but editors (Notepad) save one and readFile keeps it: the file is still an export.
     json = JSON.parse(content.startsWith("\uFEFF") ? content.slice(1) : content);
   } catch (error) {
-    throw new ImportError("not_json", "The file is not JSON: a conversation export (.json) is expected.", { cause: error });
+    // An empty file is what a failed save or download leaves: saying so tells the reader more than "not JSON".
+    const looks = content.trim() === "" ? "it is empty" : "it is not JSON";
+    throw new ImportError("not_json", `${notAnExport} (${looks}).`, { cause: error });
   }
   if (nestedDeeperThan(json, maxImportNesting)) {
     throw new ImportError("invalid", `The conversation export is invalid: it nests arrays and objects more than ${maxImportNesting} levels deep.`);
   }
   const head = typeof json === "object" && json !== null ? (json as { format?: unknown; version?: unknown }) : {};
   if (head.format !== conversationExportFormat) {
-    const found = typeof head.format === "string" ? `"${head.format.slice(0, 80)}"` : "none";
-    throw new ImportError("wrong_format", `Not a streamchat conversation export (format ${found}; expected "${conversationExportFormat}").`);
+    // What the file says it is, when it says so (another app's export names its own format): the reader can tell.
+    const looks =
+      typeof head.format === "string"
+        ? `it is JSON in another format, "${head.format.slice(0, 80)}"`
+        : "it is JSON, but not in the format this app exports";
+    throw new ImportError("wrong_format", `${notAnExport} (${looks}).`);
   }
   if (head.version !== conversationExportVersion) {
     const found = typeof head.version === "number" ? String(head.version) : JSON.stringify(head.version) ?? "none";
+    // A higher number is a newer app's export: updating the server is the way out, which the reader should learn.
+    const newer = typeof head.version === "number" && head.version > conversationExportVersion;
     throw new ImportError(
       "unsupported_version",
-      `Unsupported export version ${found.slice(0, 40)}: this server imports version ${conversationExportVersion}.`,
+      newer
+        ? `This file was exported by a newer version of this app (export version ${found.slice(0, 40)}); this server imports version ${conversationExportVersion}.`
+        : `This file is a conversation export of a version this server cannot import (${found.slice(0, 40)}); it imports version ${conversationExportVersion}.`,
     );
   }
   const parsed = conversationExportSchema.safeParse(json);

@@ -1,0 +1,153 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, waitFor } from "@testing-library/react";
+import { File as NodeFile } from "node:buffer";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { serverError, trpcWrapper } from "../test-support/trpc.js";
+import { trpc } from "../trpc.js";
+import { ImportButton, useConversationImport, useFileDrop } from "./ImportConversation.js";
+
+afterEach(cleanup);
+
+/**
+ * Node's File, not jsdom's: jsdom's Blob has no text() or arrayBuffer(), which every browser has. The component only
+ * reads what a browser's File has.
+ */
+const fileOf = (content: string, name: string) => new NodeFile([content], name, { type: "application/json" }) as unknown as File;
+
+/** The sidebar's wiring of the import (Sidebar.tsx): a drop zone around the button, and the file picker. */
+function Harness({ onImported }: { onImported: (id: string) => void }) {
+  const importer = useConversationImport(onImported);
+  const drop = useFileDrop(importer.importFile);
+  // Says when the app's start-up health answer is in: what the import's size check reads.
+  const health = trpc.health.useQuery(undefined, { staleTime: 30_000 });
+  return (
+    <div data-testid="sidebar" {...drop.props}>
+      {health.data !== undefined && <span>health answered</span>}
+      <ImportButton importer={importer} dragging={drop.dragging} />
+    </div>
+  );
+}
+
+const signedIn = { ok: true, provider: "sim", demo: true, providerReachable: true, providerVersion: "1", store: { kind: "sqlite", ok: true }, version: "0.1.0" };
+
+interface Server {
+  /** The paths of the calls made, in order. */
+  calls: string[];
+  /** The content each import sent. */
+  imported: string[];
+  answer: (path: string, input: unknown) => unknown;
+}
+
+function server(health: unknown, importAnswer: (content: string) => unknown = () => ({ conversationId: "c-new" })): Server {
+  const calls: string[] = [];
+  const imported: string[] = [];
+  return {
+    calls,
+    imported,
+    answer: (path, input) => {
+      calls.push(path);
+      if (path === "health") return health;
+      if (path === "conversations.list") return [];
+      if (path === "conversations.import") {
+        const { content } = input as { content: string };
+        imported.push(content);
+        return importAnswer(content);
+      }
+      return null;
+    },
+  };
+}
+
+async function renderWith(s: Server) {
+  const onImported = vi.fn();
+  const view = render(<Harness onImported={onImported} />, { wrapper: trpcWrapper(s.answer) });
+  await view.findByText("health answered");
+  return { view, onImported };
+}
+
+const pick = (view: ReturnType<typeof render>, file: File) => fireEvent.change(view.getByTestId("import-file"), { target: { files: [file] } });
+const drop = (view: ReturnType<typeof render>, file: File) =>
+  fireEvent.drop(view.getByTestId("sidebar"), { dataTransfer: { types: ["Files"], files: [file], dropEffect: "none" } });
+
+/** A file whose whole content may not be read: the page must judge it by its size or first bytes. */
+function unreadable(content: string, name: string): { file: File; text: ReturnType<typeof vi.fn> } {
+  const file = fileOf(content, name);
+  const text = vi.fn(() => Promise.reject(new Error("the whole file was read")));
+  Object.defineProperty(file, "text", { value: text });
+  return { file, text };
+}
+
+/** The start of an export, padded to `size` bytes. */
+const exportLike = (size: number) => {
+  const head = `{"format":"streamchat.conversation","version":1,"pad":"`;
+  return `${head}${"x".repeat(size - head.length - 2)}"}`;
+};
+
+describe("importing a conversation file", () => {
+  it("refuses a picked file over the server's import limit in plain words, without reading or sending it", async () => {
+    const s = server({ ...signedIn, limits: { maxImportBytes: 10 * 1024 * 1024 } });
+    const { view, onImported } = await renderWith(s);
+    // 12,000,000 bytes of zeros: its size is all that is looked at.
+    const { file, text } = unreadable("", "big.json");
+    Object.defineProperty(file, "size", { value: 12_000_000 });
+    pick(view, file);
+    expect((await view.findByRole("alert")).textContent).toBe(
+      "Could not import big.json: This file is 11.4 MB; the server imports files of at most 10 MB.",
+    );
+    expect(text).not.toHaveBeenCalled();
+    expect(s.calls).not.toContain("conversations.import");
+    expect(onImported).not.toHaveBeenCalled();
+  });
+
+  it("refuses a dropped file over the limit the same way, and one only just over it as 'a little over'", async () => {
+    const s = server({ ...signedIn, limits: { maxImportBytes: 2048 } });
+    const { view } = await renderWith(s);
+    const file = fileOf(exportLike(2049), "notes.json");
+    expect(file.size).toBe(2049);
+    drop(view, file);
+    expect((await view.findByRole("alert")).textContent).toBe(
+      "Could not import notes.json: This file is a little over 2 KB; the server imports files of at most 2 KB.",
+    );
+    expect(s.calls).not.toContain("conversations.import");
+  });
+
+  it("refuses a file that is not JSON from its first bytes, without reading the rest or sending it", async () => {
+    const s = server({ ...signedIn, limits: { maxImportBytes: 10 * 1024 * 1024 } });
+    const { view } = await renderWith(s);
+    const { file, text } = unreadable(`# Trip to Tokyo\n\n${"words ".repeat(1000)}`, "trip.md");
+    drop(view, file);
+    expect((await view.findByRole("alert")).textContent).toBe(
+      "Could not import trip.md: This file is not a conversation exported from this app (it is not JSON).",
+    );
+    expect(text).not.toHaveBeenCalled();
+    fireEvent.click(view.getByRole("button", { name: "Dismiss import error" }));
+    // Empty, and JSON that is no object: refused too, each said as simply as it can be.
+    pick(view, fileOf("", "empty.json"));
+    expect((await view.findByRole("alert")).textContent).toBe("Could not import empty.json: This file is not a conversation exported from this app (it is empty).");
+    fireEvent.click(view.getByRole("button", { name: "Dismiss import error" }));
+    pick(view, fileOf("[1, 2]", "list.json"));
+    expect((await view.findByRole("alert")).textContent).toBe("Could not import list.json: This file is not a conversation exported from this app.");
+    expect(s.calls).not.toContain("conversations.import");
+  });
+
+  it("sends a file within the limit (a byte order mark and blanks before the JSON are fine) and opens the new conversation", async () => {
+    const s = server({ ...signedIn, limits: { maxImportBytes: 2048 } });
+    const { view, onImported } = await renderWith(s);
+    const content = `\uFEFF \n${exportLike(2000)}`;
+    pick(view, fileOf(content, "ok.json"));
+    await waitFor(() => expect(onImported).toHaveBeenCalledWith("c-new"));
+    expect(s.imported).toHaveLength(1);
+    expect(view.queryByRole("alert")).toBeNull();
+  });
+
+  it("sends the file when the server does not tell its limit (an older server), and shows the server's refusal", async () => {
+    const refusal = "This file is 3 KB; the server imports files of at most 1 KB.";
+    const s = server(signedIn, () => {
+      throw serverError("BAD_REQUEST", refusal, "bad_request");
+    });
+    const { view } = await renderWith(s);
+    pick(view, fileOf(exportLike(3000), "old.json"));
+    expect((await view.findByRole("alert")).textContent).toBe(`Could not import old.json: ${refusal}`);
+    expect(s.imported).toHaveLength(1);
+  });
+});

@@ -152,6 +152,22 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
     expect((await drain(createChatClient({ url: api.url }).events(runId))).at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
   });
 
+  it("SIGHUP (the terminal closed) cancels the run on the server and exits 129", async ({ expect }) => {
+    const control = api.sim.control({ lastUserIncludes: "hang-up-on-me" });
+    const cli = spawnCli(["--json", "please hang-up-on-me"], env);
+    await control.connected;
+    await control.push({ content: "first-token" });
+    await cli.waitForStdout("first-token");
+    cli.child.kill("SIGHUP");
+    const { code, signal, stdout } = await cli.exited;
+    expect({ code, signal }).toEqual({ code: 129, signal: null });
+    await control.closedByClient;
+    const { runId, conversationId } = runStart(parseNdjson(stdout));
+    const client = createChatClient({ url: api.url });
+    expect((await drain(client.events(runId))).at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
+    expect((await client.conversations.get(conversationId)).runs.map((r) => r.reason)).toEqual(["cancelled"]);
+  });
+
   it("SIGTERM in interactive mode: the answer stops and no question piped in after it is asked, exit 143", async ({ expect }) => {
     const control = api.sim.control({ lastUserIncludes: "repl-terminate" });
     const cli = spawnCli(["--json"], env, "please repl-terminate\nWhat is 2+3?\nHello\n");

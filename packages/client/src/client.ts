@@ -1,7 +1,7 @@
 import { emptyUsage, errorCodeMessages, RunSummaryFold, type ChatEvent } from "@streamchat/core";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@streamchat/api";
-import { abortErrorIn, ChatClientError, toChatClientError } from "./errors.js";
+import { abortErrorIn, ChatClientError, mayHaveBeenActedOn, toChatClientError } from "./errors.js";
 import { delay, followRun } from "./follow.js";
 import { requestId } from "./ids.js";
 import { createTransport, type TransportOptions, type TrpcClient } from "./transport.js";
@@ -157,6 +157,9 @@ function sendRetryWaits(error: unknown): readonly number[] | undefined {
   return restarting ? [250, 500, 1000, 2000] : undefined;
 }
 
+/** How long an aborted send waits for the run a lost answer named (see `lostRun`). */
+const lostRunLookupMs = 5000;
+
 /** The fields every run-starting procedure shares; absent options stay absent on the wire. */
 function runInput(message: string, opts: Omit<StreamOptions, "signal">): Inputs["chat"]["complete"] {
   return { message, conversationId: opts.conversationId, model: opts.model, think: opts.think, attachments: opts.attachments };
@@ -167,16 +170,37 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   async function send(input: Inputs["chat"]["send"], signal: AbortSignal | undefined): Promise<SendResult> {
     // The clientRequestId makes a repeated send return the same run, so a send whose answer was lost is safe to retry;
-    // not once the caller gave up (`signal`), which would only start a run nobody follows.
+    // not once the caller gave up (`signal`), which would only start a run nobody follows, unless a lost answer may
+    // have named one (then once, to cancel it: lostRun).
+    let answerLost = false;
     for (let retries = 0; ; retries++) {
       try {
         return await call(() => trpc.chat.send.mutate(input));
       } catch (error) {
+        answerLost ||= mayHaveBeenActedOn(error);
         const wait = sendRetryWaits(error)?.[retries];
-        if (wait === undefined || signal?.aborted) throw error;
-        await delay(wait, signal);
+        if (wait === undefined) throw error;
+        if (signal?.aborted) return lostRun(input, answerLost, error);
+        try {
+          await delay(wait, signal);
+        } catch (aborted) {
+          return lostRun(input, answerLost, aborted);
+        }
       }
     }
+  }
+
+  /**
+   * The caller gave up on a send (`start` rejected it already) after a try whose answer was lost: the API may have
+   * started the run all the same, and only the run's id lets it be cancelled. The same send once more, with the same
+   * clientRequestId, returns that run (and `start` cancels what this returns). The API has no way to look a run up by
+   * its clientRequestId without starting one, so when no earlier try got through this starts the run, to be cancelled
+   * at once: its question stays in the conversation with a stopped answer, as after an abort while a send is on its
+   * way. Bounded: one try, given up after `lostRunLookupMs`.
+   */
+  async function lostRun(input: Inputs["chat"]["send"], answerLost: boolean, error: unknown): Promise<SendResult> {
+    if (!answerLost) throw error;
+    return trpc.chat.send.mutate(input, { signal: AbortSignal.timeout(lostRunLookupMs) });
   }
 
   /** The cancels of runs aborted before their send was answered: each settles once sent (or given up). */

@@ -91,6 +91,28 @@ export function certificateProblem(error: unknown): string | undefined {
   return undefined;
 }
 
+// A connection never made: the request never left this process, so the server did nothing with it.
+const notConnectedCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/**
+ * Whether a failed request may have reached the API and been acted on, with its answer lost: a proxy's error page (the
+ * proxy may have forwarded it), a connection cut after the request went out, an answer this client could not read. An
+ * answer of the API's own (a tRPC error), a connection never made, a certificate refused, or a page that says the URL
+ * is wrong (a 4xx without a tRPC error) say it did not.
+ */
+export function mayHaveBeenActedOn(error: unknown): boolean {
+  if (!(error instanceof ChatClientError) || error.trpcCode !== undefined) return false;
+  if (certificateProblem(error) !== undefined) return false;
+  if (error.code === "unreachable") {
+    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === "string" && notConnectedCodes.has(code)) return false;
+    }
+    return true;
+  }
+  return error.status === undefined || error.status >= 500;
+}
+
 function networkCause(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;

@@ -46,6 +46,46 @@ describe("send() through a proxy that answers 502", () => {
     expect((await client.conversations.get(conversationId)).runs).toHaveLength(1);
   });
 
+  it("aborted while retrying a send whose answer was lost: the run the API started is found by its clientRequestId and cancelled", async () => {
+    // A model that answers only when told: the run goes on until someone cancels it.
+    const control = api.sim.control({ lastUserIncludes: "lost-then-aborted" });
+    const abort = new AbortController();
+    // The caller gives up as the 502 comes back: during the wait before the next try (or just before it began).
+    proxy.failRequests("POST /trpc/chat.send", 502, { forwarded: true, onFailed: () => abort.abort() });
+    const client = createChatClient({ url: proxy.url });
+    const error = await client.send("hello lost-then-aborted", { signal: abort.signal }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "AbortError" });
+    expect(await client.cancelsSent({ timeoutMs: 10_000 })).toBe(true);
+    const reasons = async () => (await runsOf("lost-then-aborted")).map((r) => r.reason);
+    await expect.poll(reasons, { timeout: 5000 }).toEqual(["cancelled"]);
+    await control.closedByClient;
+  });
+
+  it("aborted while retrying after a proxy's 502 the API may not have seen: whatever run the same send finds is cancelled, none left answering", async () => {
+    api.sim.control({ lastUserIncludes: "maybe-lost-then-aborted" });
+    const abort = new AbortController();
+    // Not forwarded: the API saw nothing, but a 502 cannot say so; the run the lookup starts is stopped at once.
+    proxy.failRequests("POST /trpc/chat.send", 502, { onFailed: () => abort.abort() });
+    const client = createChatClient({ url: proxy.url });
+    const error = await client.send("hello maybe-lost-then-aborted", { signal: abort.signal }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "AbortError" });
+    expect(await client.cancelsSent({ timeoutMs: 10_000 })).toBe(true);
+    const reasons = async () => (await runsOf("maybe-lost-then-aborted")).map((r) => r.reason);
+    await expect.poll(reasons, { timeout: 5000 }).toEqual(["cancelled"]);
+  });
+
+  it("aborted while retrying a send the API never got (a connection refused): no run is started to find one", async () => {
+    const closed = await startCuttingProxy(api.url);
+    await closed.close();
+    const abort = new AbortController();
+    const client = createChatClient({ url: closed.url });
+    const sending = client.send("hello refused-then-aborted", { signal: abort.signal }).catch((e: unknown) => e);
+    abort.abort();
+    expect(await sending).toMatchObject({ name: "AbortError" });
+    expect(await client.cancelsSent({ timeoutMs: 10_000 })).toBe(true);
+    expect(await runsOf("refused-then-aborted")).toHaveLength(0);
+  });
+
   it("gives up after a few tries with the 502, retryable, when the API stays away", async () => {
     proxy.failRequests("POST /trpc/chat.send", 502, { count: 100 });
     const error = await createChatClient({ url: proxy.url }).send("hello never-through").catch((e: unknown) => e);

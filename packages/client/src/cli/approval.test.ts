@@ -102,6 +102,33 @@ describe("chat CLI approval prompt", () => {
     stdin.end();
   });
 
+  it("--approval-wait and CHAT_APPROVAL_WAIT set that wait for a pipe that stays open", async () => {
+    const openPipe = async (argv: string[], env: Record<string, string>) => {
+      const stdin = new PassThrough();
+      let stderr = "";
+      const code = await runCli(["--url", api.url, ...argv], {
+        stdin,
+        stdout: { write: () => {} },
+        stderr: { write: (text: string) => (stderr += text) },
+        env,
+        onInterrupt: () => () => {},
+        exit: (c) => {
+          throw new Error(`unexpected exit ${c}`);
+        },
+      });
+      stdin.end();
+      return { code, stderr };
+    };
+    const byFlag = await openPipe(["--approval-wait", "0.3", ask("flag-wait.txt")], { CHAT_APPROVAL_WAIT: "120" });
+    expect(byFlag.stderr).toContain("Approve? [y/N] \n(no answer within 300 ms on input that is no terminal: denied");
+    expect(byFlag.code).toBe(exitCodes.ok);
+    const byEnv = await openPipe([ask("env-wait.txt")], { CHAT_APPROVAL_WAIT: "0.25" });
+    expect(byEnv.stderr).toContain("Approve? [y/N] \n(no answer within 250 ms on input that is no terminal: denied");
+    expect(byEnv.code).toBe(exitCodes.ok);
+    expect(archived).not.toContain("flag-wait.txt");
+    expect(archived).not.toContain("env-wait.txt");
+  });
+
   it("ends the question's line after an answer piped in, which no terminal echoed", async () => {
     const approved = await run([ask("piped-yes.txt")], "y\n");
     expect(approved.stderr).toMatch(/Approve\? \[y\/N\] \n→ archive_file \{"path":"piped-yes.txt"\} ✓/);

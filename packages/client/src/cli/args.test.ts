@@ -16,6 +16,7 @@ describe("parseCliArgs", () => {
         images: [],
         think: undefined,
         usage: undefined,
+        approvalWaitMs: undefined,
       },
     });
   });
@@ -27,7 +28,7 @@ describe("parseCliArgs", () => {
     );
     expect(parsed).toEqual({
       kind: "run",
-      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, autoDeny: true, images: [], think: undefined, usage: undefined },
+      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, autoDeny: true, images: [], think: undefined, usage: undefined, approvalWaitMs: undefined },
     });
   });
 
@@ -61,6 +62,38 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["--no-usage", "hi"], {})).toMatchObject({ kind: "run", options: { usage: false } });
     expect(parseCliArgs(["--usage", "hi"], {})).toMatchObject({ kind: "run", options: { usage: true } });
     expect(parseCliArgs(["hi"], {})).toMatchObject({ kind: "run", options: { usage: undefined } });
+  });
+
+  it("--approval-wait (or CHAT_APPROVAL_WAIT) sets how long a piped approval question waits, in seconds", () => {
+    const waitMs = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseCliArgs(argv, env);
+      return parsed.kind === "run" ? parsed.options.approvalWaitMs : parsed;
+    };
+    expect(waitMs(["hi"])).toBeUndefined();
+    expect(waitMs(["--approval-wait", "30", "hi"])).toBe(30_000);
+    expect(waitMs(["--approval-wait=2.5", "hi"])).toBe(2500);
+    expect(waitMs(["hi"], { CHAT_APPROVAL_WAIT: "0.25" })).toBe(250);
+    expect(waitMs(["--approval-wait", "60", "hi"], { CHAT_APPROVAL_WAIT: "5" })).toBe(60_000);
+    expect(waitMs(["hi"], { CHAT_APPROVAL_WAIT: "" })).toBeUndefined();
+    expect(waitMs(["--approval-wait", "86400", "hi"])).toBe(86_400_000);
+  });
+
+  it("refuses an --approval-wait that is no positive number of seconds, saying which setting is wrong", () => {
+    const limits = "must be a number of seconds above 0, at most 86400";
+    for (const bad of ["0", "0.0", "-5", "abc", "1e3", "0x10", "Infinity", "86401", "10s"]) {
+      expect(parseCliArgs([`--approval-wait=${bad}`, "hi"], {})).toEqual({
+        kind: "usage-error",
+        message: `--approval-wait ${limits} (got ${JSON.stringify(bad)}); to deny without asking, pass --auto-deny`,
+      });
+    }
+    expect(parseCliArgs(["hi"], { CHAT_APPROVAL_WAIT: "never" })).toEqual({
+      kind: "usage-error",
+      message: `CHAT_APPROVAL_WAIT ${limits} (got "never"); to deny without asking, pass --auto-deny`,
+    });
+    expect(parseCliArgs(["--approval-wait", " ", "hi"], {})).toEqual({ kind: "usage-error", message: "--approval-wait needs a value" });
+    expect(parseCliArgs(["--approval-wait"], {})).toEqual({ kind: "usage-error", message: "--approval-wait needs a value" });
+    // Not read by the commands, which ask no approvals.
+    expect(parseCliArgs(["export", "c1"], { CHAT_APPROVAL_WAIT: "never" })).toMatchObject({ kind: "export" });
   });
 
   it("shows help", () => {

@@ -25,17 +25,19 @@ Options:
   -f, --format <format>      export: json or markdown (default json)
   -o, --output <file>        export: write to this file instead of stdout
       --auto-deny            deny every tool call that asks for approval, without asking
+      --approval-wait <secs> when stdin is not a terminal, wait this many seconds for an approval's
+                             answer before denying (default: $CHAT_APPROVAL_WAIT or 10)
   -h, --help                 show this help
 
 The answer goes to stdout; reasoning, tool calls and errors go to stderr.
 A tool call that needs approval asks on stderr "Approve? [y/N]" and reads the answer from stdin:
 only y or yes approves; anything else, or the end of input, denies it (so does no answer
-within 10 s when stdin is not a terminal).
+within 10 s, or --approval-wait, when stdin is not a terminal).
 Ctrl-C stops the answer and cancels the run on the server; a second Ctrl-C leaves at once.
 With questions piped in (one per line), one that fails makes the exit code 1.
-Environment: CHAT_URL, CHAT_TOKEN, NO_COLOR (no colour on stderr).
+Environment: CHAT_URL, CHAT_TOKEN, CHAT_APPROVAL_WAIT, NO_COLOR (no colour on stderr).
 Exit codes: 0 done, 1 the run or the request failed, 2 usage error, 130 interrupted (Ctrl-C),
-143 terminated (SIGTERM; the run is cancelled as on Ctrl-C).
+143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed); on each the run is cancelled.
 `;
 
 export const defaultUrl = "http://127.0.0.1:3000";
@@ -53,6 +55,8 @@ export interface CliOptions {
   think: boolean | "low" | "medium" | "high" | undefined;
   /** Print usage and status lines; undefined: when stderr is a terminal. */
   usage: boolean | undefined;
+  /** How long an approval question waits for its answer on input that is no terminal; undefined: the default. */
+  approvalWaitMs: number | undefined;
 }
 
 /** Where the server is and who asks: every command has these. */
@@ -99,6 +103,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         format: { type: "string", short: "f" },
         output: { type: "string", short: "o" },
         "auto-deny": { type: "boolean", default: false },
+        "approval-wait": { type: "string" },
         image: { type: "string", short: "i", multiple: true },
         think: { type: "string" },
         usage: { type: "boolean" },
@@ -130,7 +135,16 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   if (think === null) return { kind: "usage-error", message: `--think must be low, medium, high, on or off (got ${JSON.stringify(values.think)})` };
   const images = values.image ?? [];
   if (images.some((path) => path.trim() === "")) return { kind: "usage-error", message: "--image needs a file path" };
-  for (const name of ["model", "conversation", "token"] as const) {
+  const approvalWait = emptyToUndefined(values["approval-wait"]) ?? emptyToUndefined(env.CHAT_APPROVAL_WAIT);
+  const approvalWaitMs = parseApprovalWait(approvalWait);
+  if (approvalWaitMs === null) {
+    const from = emptyToUndefined(values["approval-wait"]) === undefined ? "CHAT_APPROVAL_WAIT" : "--approval-wait";
+    return {
+      kind: "usage-error",
+      message: `${from} must be a number of seconds above 0, at most ${maxApprovalWaitSeconds} (got ${JSON.stringify(approvalWait)}); to deny without asking, pass --auto-deny`,
+    };
+  }
+  for (const name of ["model", "conversation", "token", "approval-wait"] as const) {
     if (values[name] !== undefined && values[name].trim() === "") {
       return { kind: "usage-error", message: `--${name} needs a value` };
     }
@@ -148,8 +162,22 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       images,
       think,
       usage: values.usage,
+      approvalWaitMs,
     },
   };
+}
+
+/** A day: plenty for a program to answer on the pipe; setTimeout would overflow past about 24.8 days. */
+const maxApprovalWaitSeconds = 86_400;
+
+/** Seconds ("30", "2.5") as ms; undefined: not given; null: not a wait (0 too: --auto-deny says that). */
+function parseApprovalWait(value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  // Number() would also take "0x10", "1e3" and "Infinity"; a person writes decimals.
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value)) return null;
+  const seconds = Number(value);
+  if (!(seconds > 0) || seconds > maxApprovalWaitSeconds) return null;
+  return Math.ceil(seconds * 1000);
 }
 
 function parseCommand(

@@ -25,11 +25,14 @@ export interface CliIo {
    */
   stdoutClosed?(): boolean;
   /**
-   * Whether the process was asked to end (SIGTERM; the caller also calls the interrupt handler then): the answer stops
-   * as on Ctrl-C, and in interactive mode no further question is asked.
+   * Whether the process was asked to end (SIGTERM; SIGHUP, the terminal closed; the caller also calls the interrupt
+   * handler then): the answer stops as on Ctrl-C, and in interactive mode no further question is asked.
    */
   terminated?(): boolean;
-  /** How long an approval question waits for its answer when stdin is no terminal; default `pipedAnswerWaitMs`. */
+  /**
+   * How long an approval question waits for its answer when stdin is no terminal, unless --approval-wait (or
+   * CHAT_APPROVAL_WAIT) says; default `pipedAnswerWaitMs`.
+   */
   pipedAnswerWaitMs?: number;
 }
 
@@ -89,7 +92,7 @@ async function ask(
     autoDeny: options.autoDeny,
     inputEchoed: io.stdin.isTTY === true,
     // Someone at a terminal may take their time; a pipe nobody writes to would hold the run until its approval times out.
-    waitMs: io.stdin.isTTY === true ? undefined : (io.pipedAnswerWaitMs ?? pipedAnswerWaitMs),
+    waitMs: io.stdin.isTTY === true ? undefined : (options.approvalWaitMs ?? io.pipedAnswerWaitMs ?? pipedAnswerWaitMs),
     signal,
   });
   try {

@@ -32,9 +32,10 @@ export interface CuttingProxy {
   holdRequests(requestLine: string): void;
   /**
    * Answers the next `count` requests whose line starts with `requestLine` with an HTML `status` page (a proxy whose
-   * upstream failed). `forwarded`: the API got the request and acted on it; only its answer is lost.
+   * upstream failed). `forwarded`: the API got the request and acted on it; only its answer is lost. `onFailed` is
+   * called as each page is written.
    */
-  failRequests(requestLine: string, status: number, opts?: { forwarded?: boolean; count?: number }): void;
+  failRequests(requestLine: string, status: number, opts?: { forwarded?: boolean; count?: number; onFailed?: () => void }): void;
   close(): Promise<void>;
 }
 
@@ -60,9 +61,9 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
   let refusals: { status: number; count: number } | undefined;
   const held: string[] = [];
   const holding = new WeakSet<Socket>();
-  const failures: Array<{ requestLine: string; status: number; forwarded: boolean; count: number }> = [];
+  const failures: Array<{ requestLine: string; status: number; forwarded: boolean; count: number; onFailed: () => void }> = [];
   /** Connections whose next answer from the API is replaced by this status's page. */
-  const answerLost = new WeakMap<Socket, number>();
+  const answerLost = new WeakMap<Socket, { status: number; onFailed: () => void }>();
 
   const server = createServer((client) => {
     const target = connect({ host: upstream.hostname, port: Number(upstream.port) });
@@ -87,9 +88,10 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
         failure.count -= 1;
         if (!failure.forwarded) {
           client.end(errorPage(failure.status));
+          failure.onFailed();
           return;
         }
-        answerLost.set(client, failure.status);
+        answerLost.set(client, { status: failure.status, onFailed: failure.onFailed });
       }
       // Request heads are a few hundred bytes and arrive in one chunk on loopback.
       const head = ssePath.exec(chunk.toString("latin1"));
@@ -109,8 +111,10 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
       const lost = answerLost.get(client);
       if (lost !== undefined) {
         // The client's socket ends after the page is written; the API's answer goes nowhere.
-        client.end(errorPage(lost));
+        client.end(errorPage(lost.status));
         target.removeAllListeners("close").on("error", () => {}).destroy();
+        answerLost.delete(client);
+        lost.onFailed();
         return;
       }
       client.write(chunk);
@@ -141,7 +145,7 @@ export async function startCuttingProxy(upstreamUrl: string): Promise<CuttingPro
       held.push(requestLine);
     },
     failRequests(requestLine, status, opts = {}) {
-      failures.push({ requestLine, status, forwarded: opts.forwarded ?? false, count: opts.count ?? 1 });
+      failures.push({ requestLine, status, forwarded: opts.forwarded ?? false, count: opts.count ?? 1, onFailed: opts.onFailed ?? (() => {}) });
     },
     async close() {
       for (const socket of allSockets) socket.destroy();

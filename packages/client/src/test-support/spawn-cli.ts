@@ -11,7 +11,8 @@ export interface CliProcess {
   waitForStdout(text: string): Promise<void>;
   /** Resolves once stderr contains `text`. */
   waitForStderr(text: string): Promise<void>;
-  exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** `signal`: the signal that ended the process when it did not exit by itself (its default action). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
 /** The CLI from source, as `pnpm chat` runs it: node + tsx's loader, workspace packages by their "source" export. */
@@ -36,8 +37,8 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
   const waitFor = (stream: keyof typeof output, text: string) =>
     output[stream].includes(text) ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ stream, text, resolve }));
   if (stdin !== undefined) child.stdin.end(stdin);
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code) => resolve({ code, ...output })),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, ...output })),
   );
   return {
     child,

@@ -38,6 +38,18 @@ function useStoredSetting(key: string): [string | null, (value: string) => void]
   return [value, choose];
 }
 
+/**
+ * Whether the server refused the page's sign-in check (`models.list`), kept while that check is asked again: React Query
+ * clears the error of a query that never had data as soon as it fetches again (a token was saved), so without this the
+ * "requires a token" banner and the token setting's "Checking the token…" would go before the server answered.
+ */
+function useSignInRefused(check: { error: { data?: { code?: string } | null } | null; data: unknown; isFetching: boolean }): boolean {
+  const refused = useRef(false);
+  if (check.error) refused.current = check.error.data?.code === "UNAUTHORIZED";
+  else if (check.data !== undefined || !check.isFetching) refused.current = false;
+  return refused.current;
+}
+
 export function App() {
   const [conversationId, navigate] = useConversationRoute();
   const [model, setModel] = useStoredSetting(modelKey);
@@ -47,7 +59,7 @@ export function App() {
   const models = trpc.models.list.useQuery(undefined, { staleTime: 60_000 });
   const health = trpc.health.useQuery(undefined, { staleTime: 30_000 });
   const demo = models.data?.demo ?? health.data?.demo ?? false;
-  const unauthorized = models.error?.data?.code === "UNAUTHORIZED";
+  const unauthorized = useSignInRefused(models);
 
   // A model the server does not list (stale choice from another server) falls back to its default.
   const modelForSend = model && models.data?.models.some((m) => m.name === model) ? model : null;

@@ -4,16 +4,69 @@ import { trpc, type RouterOutputs } from "../trpc.js";
 export type ConversationSummary = RouterOutputs["conversations"]["list"][number];
 export type SearchHit = RouterOutputs["conversations"]["search"][number];
 
-/** Lower case without accents, so "cafe" finds "Café". */
-function fold(text: string): string {
-  return text.normalize("NFD").replace(/\p{Diacritic}/gu, "").toLowerCase();
+/** One code point lower case without accents, so "cafe" finds "Café"; a final "ς" is any "σ" (no context to tell). */
+function foldCodePoint(c: string): string {
+  return c.normalize("NFD").replace(/\p{Diacritic}/gu, "").toLowerCase().replaceAll("ς", "σ");
 }
+
+/**
+ * The text folded one code point at a time, and where each folded code unit came from (`start`/`end` in the text):
+ * what the search matches is then marked in the original. A code point that folds to nothing (a combining accent)
+ * belongs to the one before it, so a mark never leaves an accent behind.
+ */
+function foldWithOrigins(text: string): { folded: string; start: number[]; end: number[] } {
+  let folded = "";
+  const start: number[] = [];
+  const end: number[] = [];
+  let at = 0;
+  for (const c of text) {
+    const f = foldCodePoint(c);
+    folded += f;
+    for (let i = 0; i < f.length; i++) {
+      start.push(at);
+      end.push(at + c.length);
+    }
+    if (f.length === 0 && end.length > 0) end[end.length - 1] = at + c.length;
+    at += c.length;
+  }
+  return { folded, start, end };
+}
+
+const fold = (text: string): string => foldWithOrigins(text).folded;
+const queryWords = (query: string): string[] => fold(query).split(/\s+/).filter(Boolean);
 
 /** Every word of the query occurs in the title, in any order. */
 export function titleMatches(title: string, query: string): boolean {
-  const words = fold(query).split(/\s+/).filter(Boolean);
   const haystack = fold(title);
-  return words.every((w) => haystack.includes(w));
+  return queryWords(query).every((w) => haystack.includes(w));
+}
+
+export interface TextRange {
+  /** Code unit offsets in the text, end exclusive. */
+  start: number;
+  end: number;
+}
+
+/**
+ * Where the query's words occur in a text, by the same folding as titleMatches (case, accents): every occurrence of
+ * every word, overlapping ones merged, in order. Empty when the query is.
+ */
+export function matchRanges(text: string, query: string): TextRange[] {
+  const { folded, start, end } = foldWithOrigins(text);
+  const found: TextRange[] = [];
+  for (const word of queryWords(query)) {
+    for (let i = folded.indexOf(word); i >= 0; i = folded.indexOf(word, i + 1)) {
+      found.push({ start: start[i]!, end: end[i + word.length - 1]! });
+    }
+  }
+  found.sort((a, b) => a.start - b.start || a.end - b.end);
+  const merged: TextRange[] = [];
+  for (const range of found) {
+    const last = merged.at(-1);
+    if (last && range.start <= last.end) last.end = Math.max(last.end, range.end);
+    else merged.push({ ...range });
+  }
+  return merged;
 }
 
 /**

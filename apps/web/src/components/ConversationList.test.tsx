@@ -178,3 +178,42 @@ describe("ConversationList when the list cannot be loaded", () => {
     expect(view.queryByRole("alert")).toBeNull();
   });
 });
+
+describe("ConversationList search marks", () => {
+  const now = Date.now();
+  const list = [
+    { id: "c1", title: "Weather on Mars", createdAt: now, updatedAt: now, activeRunId: null },
+    { id: "c2", title: "Café opening hours", createdAt: now, updatedAt: now - 1, activeRunId: null },
+    { id: "c3", title: "Sky notes", createdAt: now, updatedAt: now - 2, activeRunId: null },
+  ];
+  const show = (query: string, hits: unknown[] = []) => {
+    const wrapper = trpcWrapper((path) => (path === "conversations.list" ? list : path === "conversations.search" ? hits : null));
+    return render(<ConversationList currentId={null} query={query} onOpen={() => {}} onDeleted={() => {}} />, { wrapper });
+  };
+  const marks = (view: ReturnType<typeof render>) => [...view.container.querySelectorAll("mark")].map((m) => m.textContent);
+
+  it("marks what the query matched in each title found, by the search's folding", async () => {
+    const view = show("MARS");
+    await view.findByRole("button", { name: "Weather on Mars" });
+    expect(marks(view)).toEqual(["Mars"]);
+    // The whole title still reads as one (its button's name, the row's text).
+    expect(view.getByTestId("conversation-title").textContent).toBe("Weather on Mars");
+
+    cleanup();
+    const accents = show("cafe hours");
+    await accents.findByRole("button", { name: "Café opening hours" });
+    expect(marks(accents)).toEqual(["Café", "hours"]);
+  });
+
+  it("marks nothing in a title found by its messages only, nor without a search", async () => {
+    const hit = { conversationId: "c3", title: "Sky notes", messageId: 1, role: "user", snippet: "aurora", createdAt: now };
+    const view = show("aurora", [hit]);
+    await view.findByRole("button", { name: "Sky notes" }, { timeout: 2000 });
+    expect(marks(view)).toEqual([]);
+
+    cleanup();
+    const all = show("");
+    await all.findByRole("button", { name: "Weather on Mars" });
+    expect(marks(all)).toEqual([]);
+  });
+});

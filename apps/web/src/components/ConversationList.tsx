@@ -8,6 +8,7 @@ import { describeError } from "../lib/errors.js";
 import { relativeTime } from "../lib/format.js";
 import { isComposing } from "../lib/shortcuts.js";
 import { trpc } from "../trpc.js";
+import { Highlight } from "./Highlight.js";
 import { Icon } from "./Icon.js";
 
 export interface ConversationListProps {
@@ -87,6 +88,7 @@ function Conversations({
               <ConversationItem
                 key={c.id}
                 conversation={c}
+                query={search.results === null ? "" : query}
                 current={c.id === currentId}
                 now={now}
                 // Found by a message: open where it is. Found by the title only, or no search: open as today.
@@ -104,6 +106,7 @@ function Conversations({
 
 function ConversationItem({
   conversation,
+  query,
   current,
   now,
   onOpen,
@@ -111,6 +114,8 @@ function ConversationItem({
   onFailure,
 }: {
   conversation: ConversationSummary;
+  /** The search, marked in the title (empty: no search). */
+  query: string;
   current: boolean;
   now: number;
   onOpen: (id: string) => void;
@@ -215,7 +220,7 @@ function ConversationItem({
         >
           {conversation.activeRunId && <span className="live-dot" title="Answering now" aria-label="answering" role="img" />}
           <span className="conversation__title" data-testid="conversation-title">
-            {label}
+            <Highlight text={label} query={query} />
           </span>
         </button>
       )}

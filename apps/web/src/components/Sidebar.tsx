@@ -1,4 +1,4 @@
-import { useRef, useState, type RefObject } from "react";
+import { useRef, useState, type KeyboardEvent, type RefObject } from "react";
 import type { OpenAt } from "../chat/openAt.js";
 import { readToken, writeToken } from "../lib/authToken.js";
 import { isComposing, shortcuts } from "../lib/shortcuts.js";
@@ -42,6 +42,7 @@ export function Sidebar(props: SidebarProps) {
         id="sidebar"
         {...(open && isDrawer() ? { role: "dialog", "aria-modal": true } : {})}
         {...drop.props}
+        onKeyDown={closePanelOnEscape}
       >
         <div className="sidebar__top">
           <span className="brand">
@@ -113,6 +114,21 @@ export function Sidebar(props: SidebarProps) {
       </nav>
     </>
   );
+}
+
+/**
+ * Escape inside an open panel of the sidebar (Keyboard shortcuts, Tools, API token: each a <details>) folds that panel
+ * and gives the focus to its summary, the control that opened it. Only the next Escape closes the drawer (App hears a
+ * prevented Escape as taken); a panel's own Escape (the search box, a rename, the delete dialog) stops before here.
+ */
+function closePanelOnEscape(e: KeyboardEvent<HTMLElement>): void {
+  if (e.key !== "Escape" || e.defaultPrevented || e.shiftKey || e.ctrlKey || e.metaKey || e.altKey || isComposing(e.nativeEvent)) return;
+  const panel = e.target instanceof Element ? e.target.closest("details[open]") : null;
+  if (!(panel instanceof HTMLDetailsElement) || !e.currentTarget.contains(panel)) return;
+  e.preventDefault();
+  e.stopPropagation();
+  panel.open = false;
+  panel.querySelector<HTMLElement>(":scope > summary")?.focus();
 }
 
 /** Matches styles.css: below this width the sidebar is a drawer over the chat. */

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { box, conversationIdOf, desktop, looks, mobile, runBrowserTests, send, snap, tabTo, useE2E, waitForAnswerState, type Look } from "./harness.js";
+import { box, conversationIdOf, dark, desktop, looks, mobile, runBrowserTests, send, snap, startApi, tabTo, useE2E, waitForAnswerState, type Look } from "./harness.js";
 
 const e2e = useE2E({ tokenDelayMs: 5 });
 
@@ -194,12 +194,17 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
       await search.fill("mars");
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 1);
       expect(await page.locator('[data-testid="conversation-item"]').textContent()).toContain("Weather on Mars");
+      // What matched is marked in the title, whatever its case.
+      expect(await item(page, "Weather on Mars").locator("mark").allTextContents()).toEqual(["Mars"]);
       await search.fill("searchable sourdough");
       await item(page, "Sourdough starter tips").waitFor();
       expect(await page.locator('[data-testid="conversation-item"]').count()).toBe(1);
+      expect(await item(page, "Sourdough starter tips").locator("mark").allTextContents()).toEqual(["Sourdough", "searchable"]);
       await search.fill("aurora borealis");
       await item(page, "Sky notes").waitFor();
       expect(await page.locator('[data-testid="conversation-item"]').count()).toBe(1);
+      // Found by its messages: nothing in the title to mark.
+      expect(await item(page, "Sky notes").locator("mark").count()).toBe(0);
       await search.fill("zebra crossing");
       await page.locator("#sidebar").getByRole("status").filter({ hasText: "No conversation matches “zebra crossing”" }).waitFor();
       // Escape clears the search first (and keeps the drawer open).
@@ -207,6 +212,104 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
       expect(await search.inputValue()).toBe("");
       await item(page, "Weather on Mars").waitFor();
       expect(await page.locator("#sidebar").isVisible()).toBe(true);
+      expect(await page.locator("#sidebar mark").count()).toBe(0);
+    }
+  });
+
+  it("marks matches calmly in both themes: the theme's text on a tint of its accent, not the browser's yellow", async () => {
+    await createConversation("Marked title in a theme");
+    for (const look of [desktop, dark]) {
+      const page = await e2e.openApp(look);
+      await page.getByRole("searchbox", { name: /Search/ }).fill("marked");
+      const mark = item(page, "Marked title in a theme").locator("mark");
+      await mark.waitFor();
+      const colors = await mark.evaluate((el) => {
+        // The theme's text colour, resolved the way the mark's is.
+        const probe = document.createElement("span");
+        probe.style.color = "var(--text)";
+        el.parentElement!.append(probe);
+        const themeText = getComputedStyle(probe).color;
+        probe.remove();
+        return { background: getComputedStyle(el).backgroundColor, color: getComputedStyle(el).color, themeText };
+      });
+      expect(colors.background).not.toBe("rgb(255, 255, 0)"); // the browser's own yellow
+      expect(colors.background).not.toBe("rgba(0, 0, 0, 0)"); // and not invisible
+      // The theme's own text colour (the browser's mark is black, unreadable on the dark sidebar).
+      expect(colors.color).toBe(colors.themeText);
+      await snap(page, `search-marks-${look.name}`);
+    }
+  });
+
+  for (const look of [desktop, mobile] as Look[]) {
+    it(`folds an open panel on Escape and gives the focus back to its summary; the next Escape closes the drawer (${look.name})`, async () => {
+      const page = await e2e.openApp(look);
+      await openDrawerIfNarrow(page, look);
+      // The drawer is a dialog while open, no longer a navigation landmark: found by its id.
+      const panels = page.locator("#sidebar");
+      const summary = panels.locator("summary", { hasText: "API token" });
+      const details = panels.locator("details.token-setting");
+      await summary.focus();
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(() => document.querySelector<HTMLDetailsElement>("details.token-setting")!.open);
+      await page.keyboard.press("Tab"); // into the panel: the token field
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe("api-token");
+
+      await page.keyboard.press("Escape");
+      expect(await details.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(false);
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("API token");
+      expect(await page.locator("#sidebar").isVisible()).toBe(true);
+
+      // The same for the keyboard shortcuts, from its summary.
+      const shortcutsSummary = panels.locator("summary", { hasText: "Keyboard shortcuts" });
+      await shortcutsSummary.focus();
+      await page.keyboard.press("Enter");
+      await panels.locator(".shortcut-list").waitFor();
+      await page.keyboard.press("Escape");
+      await panels.locator(".shortcut-list").waitFor({ state: "hidden" });
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Keyboard shortcuts");
+
+      if (look.mobile) {
+        // Nothing open in it now: Escape is the drawer's, as before.
+        await page.keyboard.press("Escape");
+        await page.locator("#sidebar").waitFor({ state: "hidden" });
+      }
+    });
+  }
+
+  it("says it is checking a saved token while the server has not answered, then Saved", async () => {
+    const authed = await startApi({ AUTH_TOKENS: "alice:alice-secret-token" }, 5);
+    try {
+      const page = await e2e.newPage(desktop, await authed.listen());
+      await page.getByTestId("auth-banner").waitFor();
+      // The server's answer to the model list (the page's sign-in check) is held until the test lets it through.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let holding = false;
+      await page.route(
+        (url) => url.pathname.includes("models.list"),
+        async (route) => {
+          if (holding) await held;
+          await route.continue();
+        },
+      );
+      await page.getByRole("button", { name: "Enter token" }).click();
+      await page.waitForFunction(() => document.activeElement?.id === "api-token");
+      const tokenSetting = page.locator(".token-setting");
+      holding = true;
+      await page.keyboard.type("alice-secret-token");
+      await page.keyboard.press("Enter");
+      // The check is out (held): the setting says so, stays open, and does not claim the token is in use.
+      await page.waitForFunction(() => document.querySelector(".token-setting [role=status]")?.textContent === "Checking the token…");
+      expect(await tokenSetting.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(true);
+      expect(await tokenSetting.locator('button[type="submit"]').textContent()).toBe("Save");
+      expect(await tokenSetting.getByRole("alert").count()).toBe(0);
+
+      release();
+      await page.waitForFunction(() => document.querySelector(".token-setting button[type=submit]")?.textContent === "Saved");
+      expect(await tokenSetting.locator('[role="alert"], [role="status"]').count()).toBe(0);
+      expect(await page.getByTestId("auth-banner").count()).toBe(0);
+    } finally {
+      await authed.close();
     }
   });
 

@@ -143,13 +143,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   try {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
-    // The savepoints of a group of run starts journal every page they change; past 64 KB SQLite spills that journal to
-    // a temporary file (created, unlinked, ~20 writes per answer; docs/benchmarks-log.md, stop 44). In memory it costs
-    // a copy, and the store needs no writable temporary directory (a read-only container keeps working).
-    db.exec("PRAGMA temp_store = MEMORY");
     db.exec("PRAGMA foreign_keys = ON");
     db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`); // validated integer above; PRAGMAs take no parameters
     migrate(db, undefined, now);
+    // The savepoints of a group of run starts journal every page they change; past 64 KB SQLite spills that journal to
+    // a temporary file (created, unlinked, ~20 writes per answer; docs/benchmarks-log.md, stop 44). In memory it costs
+    // a copy. Set after the migrations: an index built over a large table sorts through temporary files, which should
+    // stay files rather than hold the whole sort in memory.
+    db.exec("PRAGMA temp_store = MEMORY");
   } catch (error) {
     db.close();
     throw error;

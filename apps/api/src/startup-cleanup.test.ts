@@ -10,7 +10,7 @@ import { buildServer } from "./app.js";
 import { closeRedis, openRedis, type Redis } from "./cluster/redis-connection.js";
 import { loadConfig } from "./config.js";
 import { silentLog } from "./runs/run-log.js";
-import { freshTestData, testBackend, type TestData } from "./test-support/backend.js";
+import { freshTestData, runSql, testBackend, type TestData } from "./test-support/backend.js";
 import { clientList, testRedisUrl } from "./test-support/cluster-mode.js";
 import { eventually } from "./test-support/harness.js";
 
@@ -54,23 +54,7 @@ async function unreadableOrphan(data: TestData): Promise<void> {
   } finally {
     await store.close();
   }
-  const update = "UPDATE runs SET usage = '{not json' WHERE id = 'r-bad'";
-  if (data.url === undefined) {
-    const db = new DatabaseSync(data.dbPath);
-    try {
-      db.exec(update);
-    } finally {
-      db.close();
-    }
-    return;
-  }
-  const client = new pg.Client({ connectionString: data.url });
-  await client.connect();
-  try {
-    await client.query(update);
-  } finally {
-    await client.end();
-  }
+  await runSql(data, "UPDATE runs SET usage = '{not json' WHERE id = 'r-bad'");
 }
 
 describe("a start-up that fails after opening things", () => {

@@ -1,13 +1,13 @@
 // A Streamable HTTP server whose answers come compressed, as behind a reverse proxy that compresses (nginx's gzip,
 // a CDN's brotli): the SDK's own server behind a small proxy that compresses what it was asked to, event streams
 // flushed event by event.
-import { createServer, request, type OutgoingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { OutgoingHttpHeaders } from "node:http";
 import { createBrotliCompress, createGzip } from "node:zlib";
 import { executeTool } from "@streamchat/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMcpHub, type McpHub, type McpHubOptions } from "./hub.js";
-import { configOf, recordingLogger, startHttpMcpServer, toolNamed } from "./test-support/servers.js";
+import { startHttpHub } from "./test-support/http-hub.js";
+import { passOn, startHttpProxy } from "./test-support/http-proxy.js";
+import { startHttpMcpServer, toolNamed } from "./test-support/servers.js";
 
 const signal = new AbortController().signal;
 const cleanups: Array<() => Promise<void>> = [];
@@ -35,60 +35,43 @@ async function startCompressingProxy(coding: "gzip" | "br", jsonResponse: boolea
   );
   const asked: Array<string | undefined> = [];
   const sent = new Map<string, number>();
-  const proxy: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
+  const proxy = await startHttpProxy(upstream.url, {
+    onRequest: (_body, _res, req) => {
       if (req.method === "POST") asked.push(req.headers["accept-encoding"]);
+      return false;
+    },
+    upstreamHeaders: (req) => ({ ...req.headers, "accept-encoding": "identity" }),
+    relay: (answer, res, req, body) => {
       const tool = /"name":"(\w+)"/.exec(body)?.[1] ?? "";
-      const forward = request(upstream.url, { method: req.method, headers: { ...req.headers, "accept-encoding": "identity" } }, (answer) => {
-        res.on("close", () => answer.destroy());
-        const status = answer.statusCode ?? 502;
-        if (!(req.headers["accept-encoding"] ?? "").includes(coding) || status === 202 || status === 204) {
-          res.writeHead(status, answer.headers);
-          answer.pipe(res);
-          return;
-        }
-        const headers: OutgoingHttpHeaders = { ...answer.headers, "content-encoding": coding };
-        delete headers["content-length"];
-        res.writeHead(status, headers);
-        const compressor = coding === "gzip" ? createGzip() : createBrotliCompress();
-        compressor.on("data", (chunk: Buffer) => {
-          sent.set(tool, (sent.get(tool) ?? 0) + chunk.length);
-          res.write(chunk);
-        });
-        compressor.on("end", () => res.end());
-        // Each piece goes out as it comes: an event stream's events must not wait in the compressor.
-        answer.on("data", (chunk: Buffer) => {
-          compressor.write(chunk);
-          compressor.flush();
-        });
-        answer.on("end", () => compressor.end());
-        answer.on("error", () => res.destroy());
+      res.on("close", () => answer.destroy());
+      const status = answer.statusCode ?? 502;
+      if (!(req.headers["accept-encoding"] ?? "").includes(coding) || status === 202 || status === 204) {
+        passOn(answer, res);
+        return;
+      }
+      const headers: OutgoingHttpHeaders = { ...answer.headers, "content-encoding": coding };
+      delete headers["content-length"];
+      res.writeHead(status, headers);
+      const compressor = coding === "gzip" ? createGzip() : createBrotliCompress();
+      compressor.on("data", (chunk: Buffer) => {
+        sent.set(tool, (sent.get(tool) ?? 0) + chunk.length);
+        res.write(chunk);
       });
-      forward.on("error", () => res.destroy());
-      forward.end(body);
-    });
+      compressor.on("end", () => res.end());
+      // Each piece goes out as it comes: an event stream's events must not wait in the compressor.
+      answer.on("data", (chunk: Buffer) => {
+        compressor.write(chunk);
+        compressor.flush();
+      });
+      answer.on("end", () => compressor.end());
+      answer.on("error", () => res.destroy());
+    },
   });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   cleanups.push(async () => {
-    proxy.closeAllConnections();
-    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await proxy.close();
     await upstream.close();
   });
-  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/mcp`, asked, sentFor: (tool) => sent.get(tool) ?? 0 };
-}
-
-async function startHub(url: string, options: McpHubOptions = {}): Promise<McpHub> {
-  const hub = createMcpHub(configOf({ web: { url, headers: {}, requireApproval: false, enabled: true } }), {
-    log: recordingLogger(),
-    restart: { initialDelayMs: 60_000, maxAttempts: 1 },
-    ...options,
-  });
-  cleanups.push(() => hub.close());
-  await hub.ready();
-  return hub;
+  return { url: proxy.url, asked, sentFor: (tool) => sent.get(tool) ?? 0 };
 }
 
 describe("hub with a Streamable HTTP server whose answers come compressed", () => {
@@ -99,7 +82,7 @@ describe("hub with a Streamable HTTP server whose answers come compressed", () =
     const answer = jsonResponse ? "JSON answers" : "event streams";
     it(`asks for compressed answers and reads them (${coding}, ${answer})`, async () => {
       const proxy = await startCompressingProxy(coding, jsonResponse);
-      const hub = await startHub(proxy.url);
+      const hub = await startHttpHub(proxy.url, cleanups);
       expect(hub.status()[0]).toMatchObject({ state: "connected" });
       await expect(executeTool(toolNamed(hub, "web__echo"), {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
         ok: true,
@@ -112,7 +95,7 @@ describe("hub with a Streamable HTTP server whose answers come compressed", () =
 
     it(`an answer that decodes past maxMessageBytes fails its call as an oversized one does, however small compressed (${coding}, ${answer})`, async () => {
       const proxy = await startCompressingProxy(coding, jsonResponse);
-      const hub = await startHub(proxy.url, { maxMessageBytes: 1024 * 1024 });
+      const hub = await startHttpHub(proxy.url, cleanups, { maxMessageBytes: 1024 * 1024 });
       await expect(executeTool(toolNamed(hub, "web__dump"), {}, { signal, timeoutMs: 10_000 })).resolves.toMatchObject({
         ok: false,
         error: { code: "tool_failed", message: 'Tool web__dump failed: the MCP server "web" sent a message larger than 1 MiB (the limit).' },

@@ -1,12 +1,13 @@
 // Streamable HTTP servers that misbehave at the HTTP level: error statuses with whole error pages as their bodies,
 // and responses cut off before the answer. The SDK's own server behind a small proxy that breaks chosen requests.
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { executeTool } from "@streamchat/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createMcpHub, type McpHub, type McpHubOptions } from "./hub.js";
-import { configOf, recordingLogger, startHttpMcpServer, until, toolNamed } from "./test-support/servers.js";
+import type { McpHub, McpHubOptions } from "./hub.js";
+import { startHttpHub } from "./test-support/http-hub.js";
+import { startHttpProxy } from "./test-support/http-proxy.js";
+import { recordingLogger, startHttpMcpServer, until, toolNamed } from "./test-support/servers.js";
 
 const signal = new AbortController().signal;
 const cleanups: Array<() => Promise<void>> = [];
@@ -45,27 +46,12 @@ async function startProxiedServer(breakRequest: (body: string, res: ServerRespon
       return { content: [{ type: "text", text: "slow answered" }] };
     });
   });
-  const proxy: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      if (breakRequest(body, res, req)) return;
-      const upstream = request(real.url, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on("error", () => res.destroy());
-      upstream.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const proxy = await startHttpProxy(real.url, { onRequest: breakRequest });
   cleanups.push(async () => {
-    proxy.closeAllConnections();
-    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await proxy.close();
     await real.close();
   });
-  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/mcp`;
+  return proxy.url;
 }
 
 /** What calling the hub's tool `name` fails with (undefined when it succeeds). */
@@ -78,15 +64,8 @@ function failureOf(hub: McpHub, name: string): Promise<unknown> {
     );
 }
 
-async function startHub(url: string, options: McpHubOptions = {}): Promise<McpHub> {
-  const hub = createMcpHub(configOf({ web: { url, headers: { Authorization: "Bearer expired" }, requireApproval: false, enabled: true } }), {
-    log: recordingLogger(),
-    restart: { initialDelayMs: 60_000, maxAttempts: 1 },
-    ...options,
-  });
-  cleanups.push(() => hub.close());
-  await hub.ready();
-  return hub;
+function startHub(url: string, options: McpHubOptions = {}): Promise<McpHub> {
+  return startHttpHub(url, cleanups, { headers: { Authorization: "Bearer expired" }, ...options });
 }
 
 describe("hub with a Streamable HTTP server that fails at the HTTP level", () => {

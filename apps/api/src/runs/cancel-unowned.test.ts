@@ -302,30 +302,47 @@ describe("a cancel and recovery closing the same run", () => {
     expect((await store.listMessages(conversationId)).map((m) => m.message.role)).toEqual(["user", "assistant", "tool"]);
   }
 
+  /** Who meets whom on one orphan: `gate` is the store view of the process whose step is held at the run's close. */
+  interface Race {
+    store: ChatStore;
+    gate: Pick<ReturnType<typeof gated>, "arm">;
+    recovery: RunManager;
+    canceller: RunManager;
+    run: { conversationId: string; runId: string };
+  }
+
+  /** Recovery is closing the run (held at the gate) when the cancel comes: the cancel answers false and leaves it. */
+  async function expectRecoveryWins({ store, gate, recovery, canceller, run }: Race): Promise<void> {
+    const held = gate.arm();
+    const recovering = recovery.recoverInterrupted();
+    await held.reached;
+    expect(await canceller.cancel("u", run.runId)).toBe(false);
+    held.release();
+    expect(await recovering).toBe(1);
+    await expectEndedOnce(store, run.conversationId, run.runId, "interrupted");
+  }
+
+  /** The cancel is closing the run (held at the gate) when recovery comes: recovery closes nothing. */
+  async function expectCancelWins({ store, gate, recovery, canceller, run }: Race): Promise<void> {
+    const held = gate.arm();
+    const cancelling = canceller.cancel("u", run.runId);
+    await held.reached;
+    expect(await recovery.recoverInterrupted()).toBe(0);
+    held.release();
+    expect(await cancelling).toBe(true);
+    await expectEndedOnce(store, run.conversationId, run.runId, "cancelled");
+  }
+
   it("in one process: whichever holds the run first ends it, once; the cancel answers whether it was the one", async () => {
     const store = await testStore();
     const view = gated(store);
     const runs = manager(view.store);
 
     // Recovery is closing it (as interrupted) when the cancel comes: the cancel leaves it alone.
-    const first = await orphan(store, "u", `gone-${randomUUID()}`);
-    let gate = view.arm();
-    const recovering = runs.recoverInterrupted();
-    await gate.reached;
-    expect(await runs.cancel("u", first.runId)).toBe(false);
-    gate.release();
-    expect(await recovering).toBe(1);
-    await expectEndedOnce(store, first.conversationId, first.runId, "interrupted");
+    await expectRecoveryWins({ store, gate: view, recovery: runs, canceller: runs, run: await orphan(store, "u", `gone-${randomUUID()}`) });
 
     // The cancel is closing it when recovery comes: recovery leaves it alone.
-    const second = await orphan(store, "u", `gone-${randomUUID()}`);
-    gate = view.arm();
-    const cancelling = runs.cancel("u", second.runId);
-    await gate.reached;
-    expect(await runs.recoverInterrupted()).toBe(0);
-    gate.release();
-    expect(await cancelling).toBe(true);
-    await expectEndedOnce(store, second.conversationId, second.runId, "cancelled");
+    await expectCancelWins({ store, gate: view, recovery: runs, canceller: runs, run: await orphan(store, "u", `gone-${randomUUID()}`) });
 
     // Started together, in either order: one end.
     for (const cancelFirst of [true, false]) {
@@ -358,24 +375,10 @@ describe("a cancel and recovery closing the same run", () => {
     };
 
     // B's sweep is closing it: A's cancel does not get the run's lock, and answers as before.
-    const first = await orphanSeenByBoth();
-    let gate = viewB.arm();
-    const sweeping = b.recoverInterrupted();
-    await gate.reached;
-    expect(await a.cancel("u", first.runId)).toBe(false);
-    gate.release();
-    expect(await sweeping).toBe(1);
-    await expectEndedOnce(store, first.conversationId, first.runId, "interrupted");
+    await expectRecoveryWins({ store, gate: viewB, recovery: b, canceller: a, run: await orphanSeenByBoth() });
 
     // A's cancel is closing it: B's sweep does not get the lock.
-    const second = await orphanSeenByBoth();
-    gate = viewA.arm();
-    const cancelling = a.cancel("u", second.runId);
-    await gate.reached;
-    expect(await b.recoverInterrupted()).toBe(0);
-    gate.release();
-    expect(await cancelling).toBe(true);
-    await expectEndedOnce(store, second.conversationId, second.runId, "cancelled");
+    await expectCancelWins({ store, gate: viewA, recovery: b, canceller: a, run: await orphanSeenByBoth() });
 
     // Started together.
     const third = await orphanSeenByBoth();

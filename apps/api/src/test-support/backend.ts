@@ -117,16 +117,15 @@ export async function openTestStore(options: TestStoreOptions = {}): Promise<Tes
 }
 
 /**
- * Marks a finished run running again, as a version before a committed `done` finished its run in the same
- * transaction could leave it (its process died between the two): the state recovery still has to mend.
+ * Runs one SQL statement on `data` behind the API's back, on a connection of its own, as another process (an older
+ * version, a hand edit) could. Parameters are written $1, $2… on both backends (SQLite's ?1, ?2… mean the same).
  */
-export async function unfinishRun(data: TestData, runId: string): Promise<void> {
-  const text = "UPDATE runs SET status = 'running', reason = NULL, usage = NULL, finished_at = NULL WHERE id = ";
+export async function runSql(data: TestData, sql: string, params: Array<string | number | null> = []): Promise<void> {
   if (data.url === undefined) {
     const { DatabaseSync } = await import("node:sqlite");
     const db = new DatabaseSync(data.dbPath);
     try {
-      db.prepare(`${text}?`).run(runId);
+      db.prepare(sql.replace(/\$(\d+)/g, "?$1")).run(...params);
     } finally {
       db.close();
     }
@@ -135,8 +134,16 @@ export async function unfinishRun(data: TestData, runId: string): Promise<void> 
   const client = new pg.Client({ connectionString: data.url });
   await client.connect();
   try {
-    await client.query(`${text}$1`, [runId]);
+    await client.query(sql, params);
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Marks a finished run running again, as a version before a committed `done` finished its run in the same
+ * transaction could leave it (its process died between the two): the state recovery still has to mend.
+ */
+export async function unfinishRun(data: TestData, runId: string): Promise<void> {
+  await runSql(data, "UPDATE runs SET status = 'running', reason = NULL, usage = NULL, finished_at = NULL WHERE id = $1", [runId]);
 }

@@ -5,6 +5,7 @@ import { createChatClient, type ChatClient } from "./client.js";
 import { ChatClientError } from "./errors.js";
 import { isApprovalRequest, isApprovalResult, isToolResult } from "./guards.js";
 import { startApi, type TestApi } from "./test-support/api.js";
+import { startOlderApi } from "./test-support/older-api.js";
 
 // The typed client's side of approval: approval-request / approval-result arrive as typed events, approve() decides
 // from this or another client, and tools.list shows which tools ask.
@@ -67,7 +68,39 @@ describe("approve()", () => {
     expect(archived).not.toContain("b.txt");
     const conflict = await client.approve(runId, callId, true).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(ChatClientError);
-    expect(conflict).toMatchObject({ trpcCode: "CONFLICT", message: "This call was already denied." });
+    expect(conflict).toMatchObject({ trpcCode: "CONFLICT", message: "This call was already denied.", conflict: "denied" });
+  });
+
+  it("a decision that loses to another's says which won in `conflict`", async () => {
+    const other = createChatClient({ url: api.url, token: "alice-secret-token" });
+    let lost: unknown;
+    for await (const event of client.stream('use the archive_file tool with {"path":"c.txt"}')) {
+      if (isApprovalRequest(event)) {
+        await other.approve(event.runId, event.callId, true);
+        lost = await client.approve(event.runId, event.callId, false).catch((e: unknown) => e);
+      }
+    }
+    expect(lost).toBeInstanceOf(ChatClientError);
+    expect(lost).toMatchObject({ code: "bad_request", trpcCode: "CONFLICT", status: 409, conflict: "approved" });
+    expect(archived).toContain("c.txt");
+  });
+
+  it("has no `conflict` on other errors, nor when the server does not send a reason it knows", async () => {
+    const missing = await client.approve("no-such-run", "no-such-call", true).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ trpcCode: "NOT_FOUND" });
+    expect(Object.hasOwn(missing as object, "conflict")).toBe(false);
+    // A server older than the field, then a newer one with a reason this client does not know: today's error all the same.
+    for (const data of [{}, { conflict: "vetoed" }]) {
+      const older = await startOlderApi(data);
+      try {
+        const error = await createChatClient({ url: older.url }).approve("r", "c", false).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ChatClientError);
+        expect(error).toMatchObject({ trpcCode: "CONFLICT", message: "This call was already approved." });
+        expect(Object.hasOwn(error as object, "conflict")).toBe(false);
+      } finally {
+        await older.close();
+      }
+    }
   });
 
   it("lists the tools with their source and whether they need approval", async () => {

@@ -81,7 +81,8 @@ export interface ChatClient {
   /**
    * Decides a tool call that waits for approval (an `approval-request` event of the run): approved, it runs; denied,
    * the model gets `tool_denied` and goes on. Any client of the same user may decide; the first decision wins, a
-   * conflicting later one fails with a CONFLICT error (`trpcCode`).
+   * conflicting later one fails with a CONFLICT error (`trpcCode`), whose `conflict` says which decision won or why
+   * none is waited for.
    */
   approve(runId: string, callId: string, approved: boolean, opts?: { reason?: string | undefined }): Promise<ApproveResult>;
   tools: {

@@ -1,8 +1,25 @@
-import { TRPCClientError } from "@trpc/client";
+import type { AppRouter } from "@streamchat/api";
+import { TRPCClientError, type TRPCClientErrorLike } from "@trpc/client";
 import { errorCodeMessages, errorCodeSchema, isRetryable, type ErrorCode } from "@streamchat/core";
 
 /** Our typed codes, plus `unreachable` for when no HTTP answer came back at all. */
 export type ClientErrorCode = ErrorCode | "unreachable";
+
+/**
+ * What became of a tool call `approve()` refused to decide (the API's `error.data.conflict`): decided already
+ * (`approved`, `denied`, or `timed_out`: denied by the time limit), its run `ended`, or the run `answered` it without
+ * a decision. Inferred from the API's error shape, not copied: a reason the API adds fails this package's type check
+ * until the client knows it.
+ */
+export type ApprovalConflict = NonNullable<NonNullable<TRPCClientErrorLike<AppRouter>["data"]>["conflict"]>;
+
+// The values this client knows, to check what a server sends; a reason the API adds fails the type check here until
+// it is listed (a newer server's unknown reason is then left out, as an older server's missing one is).
+const knownConflicts: Record<ApprovalConflict, true> = { approved: true, denied: true, timed_out: true, ended: true, answered: true };
+
+function approvalConflictOf(value: unknown): ApprovalConflict | undefined {
+  return typeof value === "string" && Object.hasOwn(knownConflicts, value) ? (value as ApprovalConflict) : undefined;
+}
 
 /** A failed call. `message` is safe to show to a user; `code` is what programs switch on. */
 export class ChatClientError extends Error {
@@ -12,11 +29,17 @@ export class ChatClientError extends Error {
   /** HTTP status of the failed response, when there was one. */
   readonly status: number | undefined;
   readonly retryable: boolean;
+  // `declare`: no own property unless set, so `"conflict" in error` says whether the server told.
+  /**
+   * approve()'s CONFLICT only: which decision won, or why none is waited for. Absent on every other error, and when
+   * the server did not send a value this client knows (a server older than the field, or a newer reason).
+   */
+  declare readonly conflict?: ApprovalConflict;
 
   constructor(
     code: ClientErrorCode,
     message: string,
-    options?: { trpcCode?: string; status?: number; cause?: unknown; retryable?: boolean },
+    options?: { trpcCode?: string; status?: number; cause?: unknown; retryable?: boolean; conflict?: ApprovalConflict },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ChatClientError";
@@ -24,6 +47,7 @@ export class ChatClientError extends Error {
     this.trpcCode = options?.trpcCode;
     this.status = options?.status;
     this.retryable = options?.retryable ?? (code === "unreachable" || isRetryable(code));
+    if (options?.conflict !== undefined) this.conflict = options.conflict;
   }
 }
 
@@ -166,6 +190,7 @@ interface ErrorShapeData {
   code?: unknown;
   httpStatus?: unknown;
   appCode?: unknown;
+  conflict?: unknown;
 }
 
 /** Turns whatever a tRPC call threw into a ChatClientError (abort errors pass through unchanged). */
@@ -179,7 +204,8 @@ export function toChatClientError(error: unknown): ChatClientError {
       // The server's messages are written for users except for internal failures, which may say too much.
       const message = code === "internal" || !error.message ? errorCodeMessages[code] : error.message;
       const status = typeof data.httpStatus === "number" ? data.httpStatus : undefined;
-      return new ChatClientError(code, message, { trpcCode: data.code, status, cause: error });
+      const conflict = approvalConflictOf(data.conflict);
+      return new ChatClientError(code, message, { trpcCode: data.code, status, cause: error, ...(conflict === undefined ? {} : { conflict }) });
     }
   }
   // Something answered, but not as the API does: a wrong URL or port, another service, a proxy's error page.

@@ -22,7 +22,7 @@ export {
   type ThinkSetting,
 } from "./client.js";
 export { readImageAttachment } from "./image-file.js";
-export { ChatClientError, isChatClientError, type ClientErrorCode } from "./errors.js";
+export { ChatClientError, isChatClientError, type ApprovalConflict, type ClientErrorCode } from "./errors.js";
 export { eventIdOf } from "./follow.js";
 export {
   collectText,

@@ -14,6 +14,7 @@ import {
   isToolResult,
   isApprovalRequest,
   isApprovalResult,
+  type ApprovalConflict,
   type ChatClient,
   type ChatClientError,
   type ClientErrorCode,
@@ -77,6 +78,9 @@ describe("types", () => {
     expectTypeOf<ReturnType<ChatClient["complete"]>>().resolves.toHaveProperty("text").toEqualTypeOf<string>();
     expectTypeOf<ReturnType<ChatClient["complete"]>>().resolves.toHaveProperty("runId").toEqualTypeOf<string>();
     expectTypeOf<ChatClientError["code"]>().toEqualTypeOf<ClientErrorCode>();
+    // Inferred from the API's error shape: the reasons chat.approve's CONFLICT gives, optional on every error.
+    expectTypeOf<ApprovalConflict>().toEqualTypeOf<"approved" | "denied" | "timed_out" | "ended" | "answered">();
+    expectTypeOf<ChatClientError["conflict"]>().toEqualTypeOf<ApprovalConflict | undefined>();
   });
 
   it("narrows with one guard per event type", () => {

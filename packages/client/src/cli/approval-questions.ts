@@ -1,8 +1,20 @@
 import type { EventOf } from "@streamchat/core";
 import type { ChatClient } from "../client.js";
-import { toChatClientError } from "../errors.js";
+import { toChatClientError, type ApprovalConflict } from "../errors.js";
 import { askApproval, type NextLine } from "./approval-prompt.js";
 import type { Output } from "./printer.js";
+
+/**
+ * A decision this CLI sent that lost, in plain words: which decision won, or why none is waited for (the server's
+ * `error.data.conflict`). A reason the API adds fails the type check here until it has words.
+ */
+const conflictWords: Record<ApprovalConflict, string> = {
+  approved: "already approved elsewhere",
+  denied: "already denied elsewhere",
+  timed_out: "the time to decide ran out: denied",
+  ended: "the answer has ended",
+  answered: "the run answered it without a decision",
+};
 
 export interface ApprovalQuestionsOptions {
   client: ChatClient;
@@ -84,9 +96,10 @@ export class ApprovalQuestions {
       await client.approve(request.runId, request.callId, answer.approved, { reason: answer.reason });
     } catch (error) {
       const failure = toChatClientError(error);
-      // Another client (or the timeout) decided first: the run goes on with that decision.
+      // Another client (or the timeout) decided first: the run goes on with that decision. Said as a decision made
+      // elsewhere is; a server that does not say which (older than `conflict`) leaves its own sentence.
       if (failure.trpcCode !== "CONFLICT") throw error;
-      stderr.write(`(${failure.message})\n`);
+      stderr.write(failure.conflict === undefined ? `(${failure.message})\n` : `(${request.name}: ${conflictWords[failure.conflict]})\n`);
     }
   }
 }

@@ -3,8 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineTool } from "@streamchat/core";
 import { createChatClient } from "../client.js";
+import type { EventOf } from "@streamchat/core";
 import { startApi, type TestApi } from "../test-support/api.js";
+import { startOlderApi } from "../test-support/older-api.js";
 import { approvalQuestion, isYes } from "./approval-prompt.js";
+import { ApprovalQuestions } from "./approval-questions.js";
 import { exitCodes, runCli } from "./main.js";
 
 // The CLI's y/N prompt for tool calls that need approval, against the real API (a tool of the test's own that asks).
@@ -215,6 +218,84 @@ describe("chat CLI approval prompt when another client decides first", () => {
     stdin.write("/exit\n");
     expect(await exit).toBe(exitCodes.ok);
     expect(stderr).not.toContain("already decided");
+  });
+});
+
+/**
+ * The CLI's questions for `request`, with the answer typed only when the test calls `type`: what happens between the
+ * question and the answer (another client deciding) is the test's. The run's stream is not fed to the questions, as
+ * when the other decision's approval-result has not reached the CLI yet: its own decision is sent and refused.
+ */
+function questionsFor(client: ReturnType<typeof createChatClient>, request: EventOf<"approval-request">) {
+  let stderr = "";
+  let type: (line: string) => void = () => {};
+  const typed = new Promise<string>((resolve) => (type = resolve));
+  const questions = new ApprovalQuestions({
+    client,
+    nextLine: () => typed,
+    stderr: { write: (text: string) => (stderr += text) },
+    autoDeny: false,
+    inputEchoed: false,
+    signal: new AbortController().signal,
+  });
+  questions.request(request);
+  return { questions, type, stderr: () => stderr };
+}
+
+/** Starts a run that asks for approval, and its approval-request. */
+async function approvalRequest(client: ReturnType<typeof createChatClient>, path: string): Promise<EventOf<"approval-request">> {
+  const { runId } = await client.send(ask(path));
+  for await (const event of client.events(runId)) if (event.type === "approval-request") return event;
+  throw new Error("the run asked nothing");
+}
+
+describe("chat CLI approval prompt when its decision loses to another", () => {
+  it.each([
+    { won: "approve", answer: "n", path: "lost-to-approve.txt", says: "(archive_file: already approved elsewhere)\n" },
+    { won: "deny", answer: "y", path: "lost-to-deny.txt", says: "(archive_file: already denied elsewhere)\n" },
+    { won: "cancel", answer: "y", path: "lost-to-cancel.txt", says: "(archive_file: the answer has ended)\n" },
+  ])("says in plain words what won when another client's $won came first", async ({ won, answer, path, says }) => {
+    const cli = createChatClient({ url: api.url });
+    const request = await approvalRequest(cli, path);
+    const asked = questionsFor(cli, request);
+    await until(() => asked.stderr().includes("Approve? [y/N] "));
+
+    const other = createChatClient({ url: api.url });
+    if (won === "cancel") await other.cancel(request.runId);
+    else await other.approve(request.runId, request.callId, won === "approve");
+    // The run acted on the other decision (approve() answers then); a cancelled run is over once its done is out.
+    if (won === "cancel") for await (const event of other.events(request.runId)) if (event.type === "done") break;
+    asked.type(answer);
+    await asked.questions.settled();
+
+    expect(asked.stderr()).toContain(`Approve? [y/N] \n${says}`);
+    expect(asked.questions.failure).toBeUndefined();
+    // The run went on with the decision that won; it ends before the next test looks for a run waiting for approval.
+    for await (const event of other.events(request.runId)) if (event.type === "done") break;
+    expect(archived.includes(path)).toBe(won === "approve");
+  });
+
+  it("keeps the server's own sentence when it does not say what won (an older server)", async () => {
+    const older = await startOlderApi();
+    try {
+      const request: EventOf<"approval-request"> = {
+        type: "approval-request",
+        runId: "r",
+        at: 0,
+        callId: "c",
+        name: "archive_file",
+        args: { path: "older.txt" },
+        source: "builtin",
+        expiresAt: Date.now() + 60_000,
+      };
+      const asked = questionsFor(createChatClient({ url: older.url }), request);
+      asked.type("n");
+      await asked.questions.settled();
+      expect(asked.stderr()).toContain("Approve? [y/N] \n(This call was already approved.)\n");
+      expect(asked.questions.failure).toBeUndefined();
+    } finally {
+      await older.close();
+    }
   });
 });
 

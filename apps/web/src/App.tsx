@@ -9,6 +9,7 @@ import { storedThink, thinkToStore } from "./capabilities/think-setting.js";
 import { isDrawer, Sidebar } from "./components/Sidebar.js";
 import type { OpenAt } from "./chat/openAt.js";
 import { useConversationRoute } from "./lib/hashRoute.js";
+import { focusWhenShown } from "./lib/focus.js";
 import { isComposing, shortcuts, useShortcut } from "./lib/shortcuts.js";
 import { trpc } from "./trpc.js";
 
@@ -130,13 +131,7 @@ export function App() {
   });
   useShortcut(shortcuts.search, () => {
     if (isDrawer()) setSidebarOpen(true);
-    // The drawer may still be sliding in (hidden elements take no focus): try on the next frames too.
-    let tries = 0;
-    const focus = () => {
-      searchRef.current?.focus();
-      if (document.activeElement !== searchRef.current && ++tries < 30) requestAnimationFrame(focus);
-    };
-    focus();
+    focusWhenShown(() => searchRef.current);
     return true;
   });
 
@@ -179,7 +174,8 @@ export function App() {
         unauthorized={unauthorized}
         onOpenSettings={() => {
           setSidebarOpen(true);
-          requestAnimationFrame(() => document.getElementById("api-token")?.focus());
+          // On a phone the drawer slides in first: one frame later the field is still hidden and takes no focus.
+          focusWhenShown(() => document.getElementById("api-token"));
         }}
         onCreated={(id) => created(paneKey, id)}
         openAt={openAt}

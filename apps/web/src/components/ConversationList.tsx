@@ -54,8 +54,9 @@ function Conversations({
   if (list.error) {
     // In words, with a way to ask again: the list is not asked for again by itself until the tab comes back into view.
     const problem = describeError(list.error);
+    // A missing token is said once, by the page's banner and the token setting: a third alert would repeat it.
     return (
-      <div className="muted small pad" role="alert" data-testid="conversations-error">
+      <div className="muted small pad" role={problem.code === "unauthorized" ? undefined : "alert"} data-testid="conversations-error">
         <p>Could not load your conversations. {problem.title}</p>
         {problem.retryable && (
           <button type="button" className="button button--small" disabled={list.isFetching} onClick={() => void list.refetch()}>

@@ -1,4 +1,4 @@
-import { useRef, useState, type KeyboardEvent, type RefObject } from "react";
+import { useLayoutEffect, useRef, useState, type KeyboardEvent, type RefObject } from "react";
 import type { OpenAt } from "../chat/openAt.js";
 import { readToken, writeToken } from "../lib/authToken.js";
 import { isComposing, shortcuts } from "../lib/shortcuts.js";
@@ -145,8 +145,20 @@ function TokenSetting({ onChange, required, refusedAt }: { onChange: () => void;
   // Whether a token is stored, and when it was saved: refusals from before then were about another token.
   const [token, setToken] = useState(() => ({ stored: readToken() !== null, savedAt: 0 }));
   const verdict = !required ? null : !token.stored ? "missing" : refusedAt >= token.savedAt ? "refused" : "checking";
+  const panel = useRef<HTMLDetailsElement>(null);
+  const wasRequired = useRef(required);
+  // The setting folds away once the server accepts the token; the keyboard's focus was in it (the box, or Save) and
+  // would fall to <body> (out of the phone's drawer too). Its summary is where it goes on, as after Escape.
+  useLayoutEffect(() => {
+    const folded = wasRequired.current && !required;
+    wasRequired.current = required;
+    const focus = document.activeElement;
+    if (folded && panel.current && focus instanceof HTMLElement && panel.current.contains(focus) && !panel.current.open) {
+      panel.current.querySelector<HTMLElement>(":scope > summary")?.focus();
+    }
+  }, [required]);
   return (
-    <details className="sidebar__details token-setting" open={required || undefined}>
+    <details ref={panel} className="sidebar__details token-setting" open={required || undefined}>
       <summary>API token</summary>
       {verdict === "missing" && (
         <p className="token-setting__required" role="alert">

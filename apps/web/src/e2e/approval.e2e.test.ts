@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { everythingServer } from "@streamchat/mcp/test-support";
-import { conversationIdOf, lastAnswer, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
+import { contrastOf, conversationIdOf, dark, desktop, lastAnswer, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
 
 // The approval card against the real API with a real MCP server (the reference server from npm over stdio) whose
 // echo tool is configured to ask first. The demo model calls any offered tool it is asked to use.
@@ -100,7 +100,7 @@ describe.skipIf(!runBrowserTests)("approval card", () => {
     expect(await card.getByRole("alert").count()).toBe(0);
   });
 
-  it("says a call decided in another tab meanwhile was already decided, not the server's sentence", async () => {
+  it("says a call decided in another tab meanwhile was already decided, and which way, not the server's sentence", async () => {
     const page = await e2e.openApp();
     await send(page, ask("decided elsewhere"));
     const card = lastAnswer(page).locator('[data-testid="approval-card"]');
@@ -121,7 +121,8 @@ describe.skipIf(!runBrowserTests)("approval card", () => {
     release();
     const alert = card.getByRole("alert");
     await alert.waitFor();
-    expect(await alert.textContent()).toBe("Already decided elsewhere, or the answer no longer waits for a decision.");
+    // The server's CONFLICT says which decision won (error.data.conflict), and the card says it in words.
+    expect(await alert.textContent()).toBe("Already denied elsewhere (another tab, device or the CLI).");
     await waitForAnswerState(page, "stop");
     expect(await card.getAttribute("data-decision")).toBe("denied");
     expect(await card.getByRole("button", { name: "Try again" }).count()).toBe(0);
@@ -150,5 +151,20 @@ describe.skipIf(!runBrowserTests)("approval card", () => {
     expect(await lastAnswer(page).locator('[data-testid="approval-card"]').count()).toBe(0);
     await toggle.click();
     await page.waitForFunction(() => document.querySelector('[data-tool="every__echo"]')?.getAttribute("data-offered") === "true");
+  });
+
+  it("keeps the tools panel's server state and the sidebar's placeholders legible in both themes (4.5:1)", async () => {
+    for (const look of [desktop, dark]) {
+      const page = await e2e.openApp(look);
+      const panel = page.getByTestId("tools-panel");
+      await panel.locator("summary").click();
+      const state = panel.locator('[data-testid="tools-server"][data-server="every"] .tools-panel__state--connected');
+      await state.waitFor();
+      expect(await contrastOf(state), `"connected" state (${look.name})`).toBeGreaterThanOrEqual(4.5);
+      await page.locator("summary", { hasText: "API token" }).click();
+      for (const field of [page.getByRole("searchbox"), page.locator("#api-token"), page.locator("#composer-input")]) {
+        expect(await contrastOf(field, "::placeholder"), `placeholder of ${await field.getAttribute("placeholder")} (${look.name})`).toBeGreaterThanOrEqual(4.5);
+      }
+    }
   });
 });

@@ -218,3 +218,32 @@ export async function snap(page: Page, name: string, opts: { docs?: string[]; fu
     for (const doc of opts.docs ?? []) await page.screenshot({ ...shot, path: join(repoRoot, "docs", doc) });
   }
 }
+
+/**
+ * The WCAG contrast ratio of an element's text (or of its `::placeholder`) against the background it is painted on:
+ * the first opaque background up its ancestors, with the translucent ones above it blended in.
+ */
+export function contrastOf(locator: Locator, pseudo: "::placeholder" | null = null): Promise<number> {
+  return locator.evaluate((el, pseudoElement) => {
+    const rgba = (color: string): number[] => {
+      const parts = /rgba?\(([^)]+)\)/.exec(color)?.[1]?.split(/[\s,/]+/).filter(Boolean).map(Number);
+      if (!parts) throw new Error(`not an rgb colour: ${color}`);
+      return [parts[0]!, parts[1]!, parts[2]!, parts[3] ?? 1];
+    };
+    const blend = (top: number[], base: number[]) => base.map((v, i) => v * (1 - top[3]!) + top[i]! * top[3]!);
+    const layers: number[][] = [];
+    for (let at: Element | null = el; at; at = at.parentElement) {
+      const color = rgba(getComputedStyle(at).backgroundColor);
+      if (color[3]! > 0) layers.push(color);
+      if (color[3] === 1) break;
+    }
+    const background = layers.reverse().reduce((base, layer) => blend(layer, base), [255, 255, 255]);
+    const text = blend(rgba(getComputedStyle(el, pseudoElement).color), background);
+    const luminance = (c: number[]) => {
+      const [r, g, b] = c.map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const [light, darkest] = [luminance(text), luminance(background)].sort((a, b) => b - a);
+    return (light! + 0.05) / (darkest! + 0.05);
+  }, pseudo);
+}

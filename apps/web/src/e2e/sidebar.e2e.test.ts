@@ -313,6 +313,34 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
     }
   });
 
+  for (const look of [desktop, mobile] as Look[]) {
+    it(`on a server that wants a token, says so without repeating it, and keeps the focus in the sidebar once the token is accepted (${look.name})`, async () => {
+      const authed = await startApi({ AUTH_TOKENS: "alice:alice-secret-token" }, 5);
+      try {
+        const page = await e2e.newPage(look, await authed.listen());
+        await page.getByTestId("auth-banner").waitFor();
+        await page.getByTestId("conversations-error").waitFor({ state: "attached" }); // in the folded drawer on a phone
+        // The banner says sign-in is required and the token setting asks for it; the conversation list's failure
+        // (the same refusal) stays on screen but is not a third alert.
+        const alerts = await page.locator('[role="alert"]').allTextContents();
+        expect(alerts.filter((text) => text.includes("Sign-in is required")), "alerts saying sign-in is required").toHaveLength(1);
+        expect(await page.getByTestId("conversations-error").getAttribute("role")).toBeNull();
+
+        await page.getByRole("button", { name: "Enter token" }).click();
+        await page.waitForFunction(() => document.activeElement?.id === "api-token");
+        await page.keyboard.type("alice-secret-token");
+        await page.keyboard.press("Enter");
+        await page.getByTestId("auth-banner").waitFor({ state: "detached" });
+        // Accepted: the setting folds away; the focus goes to its summary, not to the page's body (out of the drawer).
+        await page.waitForFunction(() => !document.querySelector<HTMLDetailsElement>("details.token-setting")!.open);
+        expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("API token");
+        if (look.mobile) expect(await page.locator("#sidebar").isVisible()).toBe(true);
+      } finally {
+        await authed.close();
+      }
+    });
+  }
+
   it("groups conversations into Today, Yesterday, Previous 7 days and Older", async () => {
     await createConversation("Grouped conversation");
     const headings = async (shiftDays: number) => {

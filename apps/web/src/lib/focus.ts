@@ -25,3 +25,18 @@ export function popoverOpen(): boolean {
 export function prefersReducedMotion(): boolean {
   return typeof window !== "undefined" && typeof window.matchMedia === "function" && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 }
+
+/**
+ * Focuses `target()` now, or on one of the next frames: a drawer sliding in is still `visibility: hidden` at first, and
+ * hidden elements take no focus (bounded, in case it never shows). The drawer's own focus trap meanwhile puts the focus
+ * on its first control; this one then moves it on to the control asked for.
+ */
+export function focusWhenShown(target: () => HTMLElement | null, frames = 30): void {
+  let tries = 0;
+  const focus = () => {
+    const el = target();
+    el?.focus();
+    if ((!el || document.activeElement !== el) && ++tries < frames) requestAnimationFrame(focus);
+  };
+  focus();
+}

@@ -193,7 +193,7 @@ function TokenSetting({ onChange, required, refusedAt }: { onChange: () => void;
           type="password"
           autoComplete="off"
           value={value}
-          placeholder="only if the server requires one"
+          placeholder="Paste the API token"
           onChange={(e) => {
             setValue(e.target.value);
             setSaved(false);

@@ -40,3 +40,55 @@ describe("VersionNav", () => {
     expect(switched).toEqual([]);
   });
 });
+
+describe("VersionNav: a switch the user made is said once it shows", () => {
+  const said = (view: ReturnType<typeof render>) => view.getByTestId("version-announcement").textContent;
+  const nav = (index: number, count = 3, of = "answer") => (
+    <VersionNav versions={{ index, count, siblingIds: [10, 20, 30, 40].slice(0, count) }} of={of} disabled={false} onSwitch={() => {}} />
+  );
+
+  it("says nothing on first sight, then the version the press led to, in a live region of its own", () => {
+    const view = render(nav(2));
+    const region = view.getByTestId("version-announcement");
+    expect(region.getAttribute("role")).toBe("status");
+    expect(region.getAttribute("aria-live")).toBe("polite");
+    expect(said(view)).toBe("");
+    fireEvent.click(view.getByRole("button", { name: "Next version of this answer" }));
+    // Not before the version shows (the server may refuse the switch).
+    expect(said(view)).toBe("");
+    view.rerender(nav(3));
+    expect(said(view)).toBe("Version 3 of 3");
+    // Back and forth: the same words again come as a new node, so a screen reader hears them again.
+    fireEvent.click(view.getByRole("button", { name: "Previous version of this answer" }));
+    view.rerender(nav(2));
+    const first = region.firstElementChild;
+    expect(said(view)).toBe("Version 2 of 3");
+    fireEvent.click(view.getByRole("button", { name: "Next version of this answer" }));
+    view.rerender(nav(3));
+    fireEvent.click(view.getByRole("button", { name: "Previous version of this answer" }));
+    view.rerender(nav(2));
+    expect(said(view)).toBe("Version 2 of 3");
+    expect(region.firstElementChild).not.toBe(first);
+  });
+
+  it("says nothing for a version nobody asked for (a regenerate), and drops stale words", () => {
+    const view = render(nav(1, 2));
+    fireEvent.click(view.getByRole("button", { name: "Next version of this answer" }));
+    view.rerender(nav(2, 2));
+    expect(said(view)).toBe("Version 2 of 2");
+    // A regenerate shows a new third version: not announced here (the answer is), and "2 of 2" is no longer true.
+    view.rerender(nav(3, 3));
+    expect(said(view)).toBe("");
+  });
+
+  it("is said by the new nav when the switch replaced the item (another version of a question is another message)", () => {
+    const pressed = render(nav(2, 3, "message"));
+    fireEvent.click(pressed.getByRole("button", { name: "Previous version of this message" }));
+    pressed.unmount();
+    const shown = render(nav(1, 3, "message"));
+    expect(said(shown)).toBe("Version 1 of 3");
+    // Said once: the next nav to show that version (a reload, another conversation) is quiet.
+    shown.unmount();
+    expect(said(render(nav(1, 3, "message")))).toBe("");
+  });
+});

@@ -1,6 +1,13 @@
+import { useEffect, useState } from "react";
 import type { MessageVersions } from "../chat/history.js";
 import { Icon } from "./Icon.js";
 import "./versions.css";
+
+/**
+ * The version a ‹ or › press asked for, until a VersionNav shows it. Not state of the nav that was pressed: a question's
+ * other version is another message, so another item, and its nav is a new component (an answer's stays the same one).
+ */
+let switchedTo: { of: string; messageId: number } | null = null;
 
 /**
  * ‹ 2 / 3 › under an edited question or a regenerated answer: the other versions of it, oldest first. Switching
@@ -20,10 +27,24 @@ export function VersionNav({
   onSwitch: (messageId: number) => void;
 }) {
   const { index, count, siblingIds } = versions;
+  const shown = siblingIds[index - 1];
   const go = (to: number) => {
     const id = siblingIds[to - 1];
-    if (id !== undefined && !disabled) onSwitch(id);
+    if (id === undefined || disabled) return;
+    switchedTo = { of, messageId: id };
+    onSwitch(id);
   };
+  // The switch the user made is said once the version shows, politely; never on first sight or after a regenerate (no
+  // press asked for it), and not the switched text itself. Each saying is a node of its own (keyed by `n`): the same
+  // words again ("Version 1 of 2" after 2 and back) are an addition a screen reader reads, as ChatPane's announcement.
+  const [said, setSaid] = useState({ text: "", messageId: -1, count: 0, n: 0 });
+  useEffect(() => {
+    if (shown === undefined || switchedTo?.of !== of || switchedTo.messageId !== shown) return;
+    switchedTo = null;
+    setSaid((before) => ({ text: `Version ${index} of ${count}`, messageId: shown, count, n: before.n + 1 }));
+  }, [of, shown, index, count]);
+  // Once another version shows (a regenerate) or another was added elsewhere, the words are stale: gone, unread.
+  const announcement = said.messageId === shown && said.count === count ? said.text : "";
   // aria-disabled, not disabled: a button that becomes disabled drops the keyboard focus (to the page), and both do
   // while a switch is on its way, or the one that led to the last version.
   const canGoBack = !disabled && index > 1;
@@ -57,6 +78,9 @@ export function VersionNav({
       >
         <Icon name="chevronRight" size={16} />
       </button>
+      <span className="visually-hidden" role="status" aria-live="polite" data-testid="version-announcement">
+        <span key={said.n}>{announcement}</span>
+      </span>
     </div>
   );
 }

@@ -328,6 +328,17 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
 
         await page.getByRole("button", { name: "Enter token" }).click();
         await page.waitForFunction(() => document.activeElement?.id === "api-token");
+        // Right under "This server requires an API token.", the empty field says what goes in it, whole: its words fit
+        // the box (measured in the field's own font against its content width; the sidebar is 267 px on a desktop).
+        const { placeholder, needed, room } = await page.locator("#api-token").evaluate((input: HTMLInputElement) => {
+          const style = getComputedStyle(input);
+          const context = document.createElement("canvas").getContext("2d")!;
+          context.font = style.font;
+          const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+          return { placeholder: input.placeholder, needed: context.measureText(input.placeholder).width, room };
+        });
+        expect(placeholder).not.toBe("");
+        expect(needed, `placeholder width within the field's ${room} px`).toBeLessThanOrEqual(room);
         await page.keyboard.type("alice-secret-token");
         await page.keyboard.press("Enter");
         await page.getByTestId("auth-banner").waitFor({ state: "detached" });

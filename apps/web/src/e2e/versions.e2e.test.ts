@@ -22,6 +22,8 @@ beforeAll(() => {
 const userMessages = (page: Page) => page.locator('[data-testid="user-message"]');
 const answerTexts = (page: Page) => page.locator('[data-testid="assistant-message"] [data-testid="answer-text"]').allTextContents();
 const count = (scope: ReturnType<Page["locator"]>) => scope.getByTestId("version-count");
+/** What the versions' status region says (a screen reader hears it once it changes). */
+const announced = (scope: ReturnType<Page["locator"]>) => scope.getByTestId("version-announcement").textContent();
 
 /** Waits until the page shows exactly these answers (their text), every one finished. */
 async function waitForAnswers(page: Page, expected: RegExp[]): Promise<void> {
@@ -80,15 +82,21 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     expect(await count(lastAnswer(page)).locator(".visually-hidden").textContent()).toBe("Version 2 of 2");
     expect(await count(lastAnswer(page)).locator('[aria-hidden="true"]').textContent()).toBe("2 / 2");
 
+    // The regenerated answer is announced as an answer (ChatPane), not as a version: nobody switched.
+    expect(await announced(lastAnswer(page))).toBe("");
+
     await settled(fetches);
     const before = fetches();
     await lastAnswer(page).getByRole("button", { name: "Previous version of this answer" }).click();
     await count(lastAnswer(page)).filter({ hasText: "1 / 2" }).waitFor();
     expect(await answerTexts(page)).toEqual([first]);
+    // The switch is said, politely and briefly (not the answer's text: the version's place).
+    await page.waitForFunction(() => document.querySelector('[data-testid="version-announcement"]')?.textContent === "Version 1 of 2");
     expect(await lastAnswer(page).getByRole("button", { name: "Previous version of this answer" }).isDisabled()).toBe(true);
     await lastAnswer(page).getByRole("button", { name: "Next version of this answer" }).click();
     await count(lastAnswer(page)).filter({ hasText: "2 / 2" }).waitFor();
     expect(await answerTexts(page)).toEqual([second]);
+    await page.waitForFunction(() => document.querySelector('[data-testid="version-announcement"]')?.textContent === "Version 2 of 2");
     expect(fetches()).toBe(before);
     await snap(page, "versions-answer");
 
@@ -131,9 +139,14 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
     const question = userMessages(page).first();
     await count(question).filter({ hasText: "2 / 2" }).waitFor();
     expect(await question.locator(".message__bubble").textContent()).toBe("#what is a meteor");
+    expect(await announced(question)).toBe("");
 
     await question.getByRole("button", { name: "Previous version of this message" }).click();
     await count(question).filter({ hasText: "1 / 2" }).waitFor();
+    // The other version is another message (a new item, a new nav): it says the switch all the same.
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="user-message"] [data-testid="version-announcement"]')?.textContent === "Version 1 of 2",
+    );
     expect(await question.locator(".message__bubble").textContent()).toBe("#what is a comet");
     await snap(page, "versions-question");
     expect(await answerTexts(page)).toEqual([original]);

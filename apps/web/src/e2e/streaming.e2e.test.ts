@@ -710,6 +710,14 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     expect(statuses.slice(statuses.indexOf("live:"))).toContain("reconnecting:Reconnecting…");
     // No jargon ("live", "caught up") ever shows: only trouble has words.
     expect(statuses.filter((s) => !s.endsWith(":")).every((s) => s === "reconnecting:Reconnecting…")).toBe(true);
+    // The conversation feed's stream was dropped too, and comes back on its own schedule: on a loaded machine after the
+    // answer has ended, and until then the header rightly says "Reconnecting…" (the feed is how an idle page learns of
+    // trouble). Once it is back, the header is silent again.
+    await page.waitForFunction(() => {
+      const el = document.querySelector('main header [role="status"]');
+      const rect = el?.getBoundingClientRect();
+      return (el?.textContent ?? "") === "" && !(rect && rect.width > 0);
+    });
     expect(await headerStatus(page)).toMatchObject({ text: "", shown: false });
   });
 

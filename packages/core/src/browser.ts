@@ -19,5 +19,5 @@ export {
   type ImageAttachment,
   type ImageLimits,
 } from "./attachments.js";
-export { formatFileSize, tooLargeToImportMessage } from "./file-size.js";
+export { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./file-size.js";
 export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

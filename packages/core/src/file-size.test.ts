@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatFileSize, tooLargeToImportMessage } from "./file-size.js";
+import { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./file-size.js";
 
 describe("file sizes in words", () => {
   it("gives sizes as people read them, in units of 1024", () => {
@@ -22,5 +22,10 @@ describe("file sizes in words", () => {
     expect(tooLargeToImportMessage(max + 1, max)).toBe("This file is a little over 10 MB; the server imports files of at most 10 MB.");
     // A body refused before it was read: its size is unknown.
     expect(tooLargeToImportMessage(undefined, max)).toBe("This file is too large; the server imports files of at most 10 MB.");
+  });
+
+  it("says a file is no export of this app, and what it is when that can be said", () => {
+    expect(notAnExportMessage("it is not JSON")).toBe("This file is not a conversation exported from this app (it is not JSON).");
+    expect(notAnExportMessage()).toBe("This file is not a conversation exported from this app.");
   });
 });

@@ -18,6 +18,15 @@ export function formatFileSize(bytes: number): string {
 }
 
 /**
+ * Why a file is refused as no conversation export of this app; `looks` says what it is instead, when that can be said
+ * ("it is not JSON", "it is empty"). The server's refusal and the web app's own check of a picked file say it alike.
+ */
+export function notAnExportMessage(looks?: string): string {
+  const notAnExport = "This file is not a conversation exported from this app";
+  return looks === undefined ? `${notAnExport}.` : `${notAnExport} (${looks}).`;
+}
+
+/**
  * Why a file over the import limit is refused, in sizes people read; without `bytes` (a body refused before it was
  * read) only the limit is said. A file only just over the limit would read as large as the limit once rounded ("10 MB;
  * … at most 10 MB"): it is "a little over" it instead.

@@ -61,6 +61,6 @@ export {
 export { defaultMaxContextTokens, answerReserve, chooseNumCtx, promptWasTruncated } from "./context-window.js";
 export { compactHead } from "./providers/node-transport.js";
 export { isStorableText, toStorableText } from "./storable-text.js";
-export { formatFileSize, tooLargeToImportMessage } from "./file-size.js";
+export { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./file-size.js";
 export { linkedController } from "./abort.js";
 export { maxTimerMs, timerDelay } from "./timers.js";

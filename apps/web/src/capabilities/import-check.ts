@@ -1,4 +1,4 @@
-import { tooLargeToImportMessage } from "@streamchat/core/browser";
+import { notAnExportMessage, tooLargeToImportMessage } from "@streamchat/core/browser";
 import type { RouterOutputs } from "../trpc.js";
 
 /**
@@ -14,7 +14,6 @@ export function importLimitOf(health: RouterOutputs["health"] | null | undefined
   return typeof max === "number" && Number.isFinite(max) && max > 0 ? max : undefined;
 }
 
-const notAnExport = "This file is not a conversation exported from this app";
 
 /** How many bytes of a file are read to tell whether it can be an export. */
 const headBytes = 64;
@@ -33,7 +32,7 @@ export async function checkImportFile(file: Blob, maxBytes: number | undefined):
   // The server ignores a byte order mark (Notepad saves one); a cut multi-byte character at the end does not matter.
   const head = (await file.slice(0, headBytes).text()).replace(/^\uFEFF/, "").trimStart();
   if (head.startsWith("{")) return null;
-  if (head === "") return file.size > headBytes ? null : `${notAnExport} (it is empty).`; // or blanks before the rest
+  if (head === "") return file.size > headBytes ? null : notAnExportMessage("it is empty"); // or blanks before the rest
   // "[1, 2]" or "42" may well be JSON: only what cannot start JSON is called "not JSON".
-  return otherJsonStart.test(head) ? `${notAnExport}.` : `${notAnExport} (it is not JSON).`;
+  return otherJsonStart.test(head) ? notAnExportMessage() : notAnExportMessage("it is not JSON");
 }

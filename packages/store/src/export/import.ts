@@ -3,6 +3,7 @@ import {
   closingEvents,
   emptyUsage,
   interruptedEnding,
+  notAnExportMessage,
   tooLargeToImportMessage,
   type ChatEvent, type ChatMessage, type DoneReason, type ImageLimits, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
@@ -53,7 +54,6 @@ export interface ImportOptions {
 }
 
 /** How a refused file that is no export of this app starts; what it looks like follows in parentheses. */
-const notAnExport = "This file is not a conversation exported from this app";
 
 /**
  * Reads a JSON export (schema.ts), or throws an ImportError saying what is wrong: over `maxBytes`, not JSON, not a
@@ -76,7 +76,7 @@ export function parseConversationExport(
   } catch (error) {
     // An empty file is what a failed save or download leaves: saying so tells the reader more than "not JSON".
     const looks = content.trim() === "" ? "it is empty" : "it is not JSON";
-    throw new ImportError("not_json", `${notAnExport} (${looks}).`, { cause: error });
+    throw new ImportError("not_json", notAnExportMessage(looks), { cause: error });
   }
   if (nestedDeeperThan(json, maxImportNesting)) {
     throw new ImportError("invalid", `The conversation export is invalid: it nests arrays and objects more than ${maxImportNesting} levels deep.`);
@@ -88,7 +88,7 @@ export function parseConversationExport(
       typeof head.format === "string"
         ? `it is JSON in another format, "${head.format.slice(0, 80)}"`
         : "it is JSON, but not in the format this app exports";
-    throw new ImportError("wrong_format", `${notAnExport} (${looks}).`);
+    throw new ImportError("wrong_format", notAnExportMessage(looks));
   }
   if (head.version !== conversationExportVersion) {
     const found = typeof head.version === "number" ? String(head.version) : JSON.stringify(head.version) ?? "none";

@@ -7,7 +7,7 @@ import { heapUsedAfterGc, startTcpRelay } from "@streamchat/core/test-support";
 import { migratePostgres, migrationWaitMessage, type MigrationLockHolder } from "./postgres/migrate.js";
 import { postgresMigrations } from "./postgres/schema.js";
 import { isSearchableRole, searchableText } from "./search.js";
-import { openPostgresStore, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
+import { openPostgresStore, runningOwnersSql, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
 import { latestVersion } from "./migrations.js";
 import { doneEvent, tokenEvent } from "./test-support/fixtures.js";
 import { postgresBinDir, startPrivateCluster, type PrivateCluster } from "./test-support/pg-cluster.js";
@@ -18,6 +18,15 @@ import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 // The contract itself is in store.test.ts (which runs on PostgreSQL too).
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
+
+/** A node of `EXPLAIN (ANALYZE, FORMAT JSON)`. */
+interface PlanNode {
+  "Node Type": string;
+  "Actual Rows": number;
+  "Actual Loops": number;
+  Plans?: PlanNode[];
+  Plan?: PlanNode;
+}
 
 describePostgres("postgres store", () => {
   const databases: TestDatabase[] = [];
@@ -182,6 +191,32 @@ describePostgres("postgres store", () => {
     );
     expect(plan.map((row) => row["QUERY PLAN"]).join("\n")).toContain("events_not_streamed");
     expect((await store.readEventsOfTypes("r1", ["done", "error"])).map((e) => e.seq)).toEqual([5001]);
+  });
+
+  it("finds the owners of running runs with a probe per owner, not a read of every running run", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url });
+    // 900 running runs of three replicas and one without an owner, and finished runs of a fourth replica.
+    await sql(url, "INSERT INTO conversations (id, user_id, title, created_at, updated_at) SELECT 'c' || i, 'u', 't', 0, 0 FROM generate_series(1, 1200) i");
+    await sql(
+      url,
+      `INSERT INTO runs (id, conversation_id, user_id, model, provider, owner, status, created_at)
+       SELECT 'r' || i, 'c' || i, 'u', 'm', 'p',
+              CASE WHEN i = 900 THEN NULL WHEN i > 900 THEN 'gone' ELSE 'replica-' || (i % 3) END,
+              CASE WHEN i > 900 THEN 'done' ELSE 'running' END, i
+       FROM generate_series(1, 1200) i`,
+    );
+    await sql(url, "ANALYZE runs");
+    expect((await store.runningOwners()).map((owner) => owner ?? "(none)").sort()).toEqual(["(none)", "replica-0", "replica-1", "replica-2"]);
+    // Every row any scan of the plan returned, over all its loops: a few per owner. Reading the running runs was 900.
+    const [{ "QUERY PLAN": plan }] = (await sql<{ "QUERY PLAN": PlanNode[] }>(url, `EXPLAIN (ANALYZE, FORMAT JSON) ${runningOwnersSql}`)) as [
+      { "QUERY PLAN": PlanNode[] },
+    ];
+    const scanned = (node: PlanNode): number =>
+      (/Scan/.test(node["Node Type"]) ? node["Actual Rows"] * node["Actual Loops"] : 0) + (node.Plans ?? []).reduce((sum, child) => sum + scanned(child), 0);
+    const rows = plan.reduce((sum, entry) => sum + scanned(entry.Plan ?? entry), 0);
+    expect(rows).toBeGreaterThan(0);
+    expect(rows).toBeLessThan(20);
   });
 
   it("keeps to its pool size", async () => {

@@ -1,14 +1,14 @@
 // A Streamable HTTP server that restarts, and connections that break around a call: a call that provably never reached
 // the server is sent again, one that may have run is not. Real servers on loopback behind a small HTTP proxy that
 // plays the network's part.
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { executeTool } from "@streamchat/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { McpCallOutcomeUnknownError } from "./call-errors.js";
-import { createMcpHub, type McpHub } from "./hub.js";
-import { configOf, recordingLogger, startHttpMcpServer, toolNamed, type HttpMcpServer } from "./test-support/servers.js";
+import type { McpHub } from "./hub.js";
+import { startHttpHub } from "./test-support/http-hub.js";
+import { passOn, startHttpProxy } from "./test-support/http-proxy.js";
+import { recordingLogger, startHttpMcpServer, toolNamed, type HttpMcpServer } from "./test-support/servers.js";
 
 const signal = new AbortController().signal;
 const cleanups: Array<() => Promise<void>> = [];
@@ -47,72 +47,38 @@ interface Proxy {
  * `breakAfterRun(body)`: this request is passed on, and once the server has answered it the client's connection is
  * reset without a byte of the answer. `closeEveryConnection`: no connection is kept alive, so none is reused.
  */
-async function startProxy(options: { closeEveryConnection?: boolean; breakAfterRun?: (body: string) => boolean } = {}): Promise<Proxy> {
+async function startProxy({ closeEveryConnection = false, breakAfterRun }: { closeEveryConnection?: boolean; breakAfterRun?: (body: string) => boolean } = {}): Promise<Proxy> {
   let upstream = await startUpstream();
-  const open = new Set<Socket>();
-  const busy = new Set<Socket>();
-  let dead = new Set<Socket>();
-  const proxy: Server = createServer((req, res) => {
-    if (dead.has(req.socket)) {
-      req.socket.resetAndDestroy();
-      return;
-    }
-    busy.add(req.socket);
-    res.on("close", () => busy.delete(req.socket));
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      const breakIt = options.breakAfterRun?.(body) ?? false;
-      const forward = request(upstream.server.url, { method: req.method, headers: req.headers }, (answer) => {
-        if (breakIt) {
-          answer.resume();
-          answer.on("end", () => req.socket.resetAndDestroy());
-          return;
-        }
-        res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...(options.closeEveryConnection ? { connection: "close" } : {}) });
-        answer.pipe(res);
-        answer.on("error", () => res.destroy());
-      });
-      forward.on("error", () => res.destroy());
-      forward.end(body);
-    });
+  const proxy = await startHttpProxy(() => upstream.server.url, {
+    relay(answer, res, req, body) {
+      if (breakAfterRun?.(body)) {
+        answer.resume();
+        answer.on("end", () => req.socket.resetAndDestroy());
+        return;
+      }
+      passOn(answer, res, closeEveryConnection ? { ...answer.headers, connection: "close" } : answer.headers);
+    },
   });
-  proxy.keepAliveTimeout = 60_000;
-  proxy.on("connection", (socket: Socket) => {
-    open.add(socket);
-    socket.on("close", () => open.delete(socket));
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const result: Proxy = {
-    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/mcp`,
+    url: proxy.url,
     upstream,
     async restart() {
-      dead = new Set(open);
-      // Streams that were open (the session's GET stream) end with the old process.
-      for (const socket of busy) socket.destroy();
+      proxy.breakConnections();
       await upstream.server.close();
       upstream = await startUpstream();
       result.upstream = upstream;
     },
   };
   cleanups.push(async () => {
-    proxy.closeAllConnections();
-    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await proxy.close();
     await upstream.server.close();
   });
   return result;
 }
 
-async function startHub(url: string, log = recordingLogger()): Promise<McpHub> {
-  const hub = createMcpHub(configOf({ web: { url, headers: {}, requireApproval: false, enabled: true } }), {
-    log,
-    // Far away: a call that only goes through after a restart by back-off would fail these tests.
-    restart: { initialDelayMs: 60_000, maxAttempts: 2 },
-  });
-  cleanups.push(() => hub.close());
-  await hub.ready();
-  return hub;
+function startHub(url: string, log = recordingLogger()): Promise<McpHub> {
+  // Far away: a call that only goes through after a restart by back-off would fail these tests.
+  return startHttpHub(url, cleanups, { log, restart: { initialDelayMs: 60_000, maxAttempts: 2 } });
 }
 
 describe("hub with a Streamable HTTP server whose connections break", () => {

@@ -3,8 +3,9 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { executeTool } from "@streamchat/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createMcpHub, type McpHub } from "./hub.js";
-import { configOf, recordingLogger, startHttpMcpServer, until, type HttpMcpServer, toolNamed } from "./test-support/servers.js";
+import type { McpHub, McpHubOptions } from "./hub.js";
+import { startHttpHub } from "./test-support/http-hub.js";
+import { startHttpMcpServer, until, type HttpMcpServer, toolNamed } from "./test-support/servers.js";
 
 const signal = new AbortController().signal;
 const cleanups: Array<() => Promise<void>> = [];
@@ -39,15 +40,15 @@ async function startServer(port = 0): Promise<HttpMcpServer> {
   return server;
 }
 
-async function startHub(url: string, options: Parameters<typeof createMcpHub>[1] = {}): Promise<McpHub> {
-  const hub = createMcpHub(configOf({ web: { url, headers: { Authorization: "Bearer web-token" }, requireApproval: ["echo"], enabled: true } }), {
-    log: recordingLogger(),
+// Restarts within 300 ms, as many as the hub's default allows (not startHttpHub's one, a minute away): the reconnection
+// tests wait for them.
+function startHub(url: string, options: McpHubOptions = {}): Promise<McpHub> {
+  return startHttpHub(url, cleanups, {
+    headers: { Authorization: "Bearer web-token" },
+    requireApproval: ["echo"],
     restart: { initialDelayMs: 100, maxDelayMs: 300 },
     ...options,
   });
-  cleanups.push(() => hub.close());
-  await hub.ready();
-  return hub;
 }
 
 describe("hub with a Streamable HTTP server", () => {

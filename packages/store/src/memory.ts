@@ -234,6 +234,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     return list.map(({ seq, json }) => ({ seq, event: JSON.parse(json) as ChatEvent }));
   }
 
+  function eventsOfTypes(runId: string, wanted: ReadonlySet<string>): StoredEvent[] {
+    return toStoredEvents((runs.get(runId)?.events ?? []).filter((event) => wanted.has(event.type)));
+  }
+
   const store: MemoryChatStore = {
     kind: "memory",
 
@@ -510,14 +514,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
 
     async readEventsOfTypes(runId, types) {
       live();
-      const wanted = new Set<string>(types);
-      return toStoredEvents((runs.get(runId)?.events ?? []).filter((event) => wanted.has(event.type)));
+      return eventsOfTypes(runId, new Set<string>(types));
     },
 
     async readEventsOfTypesForRuns(runIds, types) {
       live();
       const wanted = new Set<string>(types);
-      return new Map(runIds.map((runId) => [runId, toStoredEvents((runs.get(runId)?.events ?? []).filter((event) => wanted.has(event.type)))]));
+      return new Map(runIds.map((runId) => [runId, eventsOfTypes(runId, wanted)]));
     },
 
     async lastSeq(runId) {

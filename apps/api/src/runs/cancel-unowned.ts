@@ -36,7 +36,7 @@ export interface UnownedCancelsOptions {
   /**
    * How long a cancel waits for the sweeps to judge the run's owner gone, when they are periodic (PostgreSQL confirms a
    * death over checks 2.5 s apart, the first one up to a sweep after it). Default: eight sweep intervals (8 s). Then it
-   * answers as before (not cancelled).
+   * answers as before (not cancelled); sooner when the run's log grows meanwhile (a live process executes it).
    */
   judgeWithinMs?: number;
   /** A run this process stopped without an end (suspended) was closed here: it ends here (metrics count it). */
@@ -141,11 +141,20 @@ export class UnownedRunCancels {
    * Periodic sweeps (PostgreSQL): the liveness confirms a death over consecutive checks of every owner, so asking it
    * here about this one owner would restart that count for the others. The sweeps ask (one is started now, joining one
    * under way), and the cancel waits for their verdict on the run's owner, a bounded time.
+   *
+   * The liveness reports owners gone, never one seen alive, so its verdicts alone hold a cancel on a live owner that
+   * no control message reached (its control channel cut off, Redis out of this process's reach) for the whole bound.
+   * The run's log tells sooner: while it grows, a live process is committing its events, and the run is not this
+   * cancel's to close. (A run that writes nothing meanwhile, waiting for approval or for its model's first token,
+   * still waits out the bound: ending that early needs the liveness to report owners seen holding their lock.)
    */
   private async judgedGone(run: RunRecord, intervalMs: number): Promise<boolean> {
     const { store, executesHere, sweep } = this.opts;
     // Real time: the liveness judges in real time.
     const deadline = Date.now() + (this.opts.judgeWithinMs ?? 8 * intervalMs);
+    // The durable log, not the live stream: only a live process commits to it (a Redis coming back could show a
+    // dead owner's uncommitted tail as news).
+    const loggedAtStart = await store.lastSeq(run.id);
     for (;;) {
       if (this.deadAtLastCheck.has(run.owner)) return true;
       if (this.stopped || Date.now() >= deadline) return false;
@@ -155,6 +164,9 @@ export class UnownedRunCancels {
       const current = await store.getRun(run.id);
       // Ended, or taken over by another process (it resumed the run): the caller asks its current owner.
       if (current?.status !== "running" || current.owner !== run.owner || executesHere(run.id)) return false;
+      // Executing somewhere no control message reached (the caller answers as before, not cancelled): no verdict to
+      // wait for. A closer elsewhere writes events too, and then the run is not this cancel's either.
+      if ((await store.lastSeq(run.id)) > loggedAtStart) return false;
     }
   }
 

@@ -76,7 +76,8 @@ export interface RunManagerOptions {
   hooks?: RunHooks;
   /**
    * How long chat.cancel waits for the periodic orphan sweeps (PostgreSQL) to judge the owner of a run no process took
-   * the cancel for gone, before it answers `cancelled: false` (cancel-unowned.ts). Default: eight sweep intervals (8 s).
+   * the cancel for gone, before it answers `cancelled: false` (cancel-unowned.ts); sooner once the run's log grows meanwhile. Default: eight
+   * sweep intervals (8 s).
    */
   unownedCancelWaitMs?: number;
 }

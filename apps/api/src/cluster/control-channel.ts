@@ -52,7 +52,10 @@ export class ControlChannel {
     return channel;
   }
 
-  /** Delivers `control` to the run on replica `owner`; resolves to whether it was applied there. Never rejects. */
+  /**
+   * Delivers `control` to the run on replica `owner`; resolves to whether it was applied there, within the reply
+   * timeout. Never rejects.
+   */
   async send(owner: string, runId: string, control: RunControl): Promise<boolean> {
     const id = randomUUID();
     let timer: NodeJS.Timeout | undefined;
@@ -62,9 +65,10 @@ export class ControlChannel {
     });
     try {
       const message: Message = { kind: "control", id, from: this.opts.replicaId, runId, control };
-      const receivers = await this.opts.command.publish(controlChannel(owner), JSON.stringify(message));
-      if (receivers === 0) return false;
-      return await reply;
+      const published = this.opts.command.publish(controlChannel(owner), JSON.stringify(message));
+      // The timeout counts from here, PUBLISH included: commands have no timeout of their own (redis-connection.ts),
+      // and a Redis that accepts the connection but stops answering would otherwise hold a Stop or an approval forever.
+      return await Promise.race([published.then((receivers) => (receivers === 0 ? false : reply)), reply]);
     } catch (error) {
       this.opts.log.warn({ err: error, runId, owner }, "could not send a control message");
       return false;

@@ -184,6 +184,22 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
     expect(conversation.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["please repl-terminate"]);
   });
 
+  it("Ctrl-C with questions piped in stops the script: the answer is cancelled, no later question is asked, exit 130", async ({ expect }) => {
+    const control = api.sim.control({ lastUserIncludes: "repl-ctrl-c" });
+    const cli = spawnCli(["--json"], env, "please repl-ctrl-c\nWhat is 2+3?\nHello\n");
+    await control.connected;
+    await control.push({ content: "first-token" });
+    await cli.waitForStdout("first-token");
+    const { conversationId } = runStart(parseNdjson(cli.stdout().slice(0, cli.stdout().lastIndexOf("\n"))));
+    cli.child.kill("SIGINT");
+    const { code } = await cli.exited;
+    expect(code).toBe(130);
+    await control.closedByClient;
+    const conversation = await createChatClient({ url: api.url }).conversations.get(conversationId);
+    expect(conversation.runs.map((r) => r.reason)).toEqual(["cancelled"]);
+    expect(conversation.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["please repl-ctrl-c"]);
+  });
+
   it("a reader of stdout that leaves (| head -1) stops the answer on the server, quietly", async ({ expect }) => {
     const control = api.sim.control({ lastUserIncludes: "read-one-line" });
     const cli = spawnCli(["--json", "please read-one-line"], env);

@@ -289,6 +289,24 @@ describe("createChatClient against the API", () => {
     const error = await expectClientError(offline.health());
     expect(error.code).toBe("unreachable");
     expect((await expectClientError(drain(offline.stream("Hello")))).code).toBe("unreachable");
+    // Named by the socket's code, not undici's "fetch failed" wrapped around it.
+    expect(error.message).toBe("Cannot reach the chat server (ECONNREFUSED).");
+  });
+
+  it("refuses a URL that is no http(s) URL when the client is made, not with a misleading failure on every call", () => {
+    // Without its scheme a URL fails later as "fetch failed" (localhost:3000) or as an "unexpected response", retryable.
+    for (const url of ["localhost:3000", "127.0.0.1:3000", "ftp://127.0.0.1:3000", ""]) {
+      const made = (() => {
+        try {
+          return createChatClient({ url });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(made).toBeInstanceOf(ChatClientError);
+      expect(made).toMatchObject({ code: "bad_request", retryable: false, message: expect.stringContaining(`(got ${JSON.stringify(url)})`) });
+    }
+    expect(() => createChatClient({ url: "https://chat.example/base/" })).not.toThrow();
   });
 });
 

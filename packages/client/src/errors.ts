@@ -13,12 +13,21 @@ export type ClientErrorCode = ErrorCode | "unreachable";
  */
 export type ApprovalConflict = NonNullable<NonNullable<TRPCClientErrorLike<AppRouter>["data"]>["conflict"]>;
 
-// The values this client knows, to check what a server sends; a reason the API adds fails the type check here until
-// it is listed (a newer server's unknown reason is then left out, as an older server's missing one is).
-const knownConflicts: Record<ApprovalConflict, true> = { approved: true, denied: true, timed_out: true, ended: true, answered: true };
+/**
+ * Each conflict in plain words (what the CLI says after a decision that lost), and the one list of the values this
+ * client knows: what a server sends is checked against its keys. A reason the API adds fails the type check here until
+ * it has words (a newer server's unknown reason is then left out, as an older server's missing one is).
+ */
+export const approvalConflictWords: Readonly<Record<ApprovalConflict, string>> = {
+  approved: "already approved elsewhere",
+  denied: "already denied elsewhere",
+  timed_out: "the time to decide ran out: denied",
+  ended: "the answer has ended",
+  answered: "the run answered it without a decision",
+};
 
 function approvalConflictOf(value: unknown): ApprovalConflict | undefined {
-  return typeof value === "string" && Object.hasOwn(knownConflicts, value) ? (value as ApprovalConflict) : undefined;
+  return typeof value === "string" && Object.hasOwn(approvalConflictWords, value) ? (value as ApprovalConflict) : undefined;
 }
 
 /** A failed call. `message` is safe to show to a user; `code` is what programs switch on. */
@@ -137,14 +146,22 @@ export function mayHaveBeenActedOn(error: unknown): boolean {
   return error.status === undefined || error.status >= 500;
 }
 
+// tRPC's subscription link keeps only the message of the EventSource's failure ("TypeError: fetch failed: connect
+// ECONNREFUSED 127.0.0.1:3000"): the socket's code is read from there.
+const codeInMessage = /\b(E[A-Z]+|UND_ERR_[A-Z_]+)\b/g;
+
 function networkCause(error: unknown): string | undefined {
+  let fetchFailure: string | undefined;
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && networkErrorCodes.has(code)) return code;
-    // Browsers say "Failed to fetch", undici "fetch failed", with no code to go by.
-    if (e.name === "TypeError" && /fetch/i.test(e.message)) return e.message;
+    const carried = [...e.message.matchAll(codeInMessage)].map((match) => match[1]!).find((name) => networkErrorCodes.has(name));
+    if (carried !== undefined) return carried;
+    // Browsers say "Failed to fetch", undici "fetch failed": the words only when no cause below has a code (undici's
+    // TypeError wraps the socket's ECONNREFUSED, which says more).
+    if (e.name === "TypeError" && /fetch/i.test(e.message)) fetchFailure ??= e.message;
   }
-  return undefined;
+  return fetchFailure;
 }
 
 /**

@@ -100,6 +100,19 @@ describe("a subscription that ends without done", () => {
   });
 });
 
+describe("a server that is not there", () => {
+  it("fails with unreachable naming the socket's code, not a connection lost that never was", async () => {
+    const closed = await startApi();
+    await closed.close();
+    const client = createChatClient({ url: closed.url });
+    await expect(drain(followRun(client.trpc, "any-run", { maxRetries: 1 }))).rejects.toMatchObject({
+      name: "ChatClientError",
+      code: "unreachable",
+      message: "Cannot reach the chat server (ECONNREFUSED).",
+    });
+  });
+});
+
 async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!check()) {

@@ -109,6 +109,8 @@ export async function* followRun(
   let failures = 0;
   // Asked once, and only while resuming from the caller's id: every later id is of an event we yielded, never `done`.
   let askIfDone = last !== null;
+  // A server never reached is said so (with the socket's code), not as a connection lost.
+  let everConnected = false;
   for (;;) {
     let accepted = false;
     const tracked = iterateSubscription<{ id: string; data: unknown }>(
@@ -117,9 +119,13 @@ export async function* followRun(
         signal,
         maxReconnects: maxRetries,
         fatal: untrustedCertificate,
-        onConnected: () => (accepted = true),
-        onGiveUp: (error) =>
-          new ChatClientError("unreachable", "Lost the connection to the chat server.", { cause: error }),
+        onConnected: () => (accepted = everConnected = true),
+        onGiveUp: (error) => {
+          const failure = toChatClientError(error);
+          return !everConnected && failure.code === "unreachable"
+            ? failure
+            : new ChatClientError("unreachable", "Lost the connection to the chat server.", { cause: error });
+        },
       },
     );
     try {

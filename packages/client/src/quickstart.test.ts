@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../examples/quickstart.js";
 import { createChatClient } from "./client.js";
@@ -24,6 +26,23 @@ describe("README quick start (examples/quickstart.ts)", () => {
     const section = readme.slice(readme.indexOf("## Use it from TypeScript"));
     const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     expect(code).toBe(example);
+  });
+
+  it("pnpm quickstart with no server there says so in one line, exit 1, no stack trace", async () => {
+    const closed = await startApi();
+    await closed.close();
+    // What `pnpm quickstart` runs: the package's script, with the workspace's bin directories on PATH as pnpm puts them.
+    const packageDir = fileURLToPath(new URL("..", import.meta.url));
+    const script = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { scripts: { quickstart: string } }).scripts.quickstart;
+    const bins = [`${packageDir}node_modules/.bin`, fileURLToPath(new URL("../../../node_modules/.bin", import.meta.url))];
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile("sh", ["-c", script], { cwd: packageDir, env: { ...process.env, CHAT_URL: closed.url, PATH: [...bins, process.env.PATH].join(":") } }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
+      );
+      child.stdin?.end();
+    });
+    expect({ code, stdout }).toEqual({ code: 1, stdout: "" });
+    expect(stderr).toMatch(/^quickstart: unreachable — Cannot reach the chat server \(ECONNREFUSED\)\. Is the server running \(pnpm start\)\? CHAT_URL picks another\.\n$/);
   });
 
   it("runs against the real API", async () => {

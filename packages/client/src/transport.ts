@@ -1,13 +1,16 @@
 import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource as FetchEventSource } from "eventsource";
 import type { AppRouter } from "@streamchat/api";
-import { certificateProblem, NotTheApiError, untrustedCertificateMessage } from "./errors.js";
+import { certificateProblem, ChatClientError, NotTheApiError, untrustedCertificateMessage } from "./errors.js";
 
 /** Any WHATWG-style EventSource constructor (the browser's, Node's, or the `eventsource` package's). */
 export type EventSourceConstructor = typeof globalThis.EventSource;
 
 export interface TransportOptions {
-  /** Base URL of the API server, e.g. `http://127.0.0.1:3000` (the tRPC endpoint is `<url>/trpc`). */
+  /**
+   * Base URL of the API server, e.g. `http://127.0.0.1:3000` (the tRPC endpoint is `<url>/trpc`); in a browser it may be
+   * relative to the page. Another scheme, or none, throws ChatClientError `bad_request` when the client is made.
+   */
   url: string;
   /** Bearer token, when the server has `AUTH_TOKENS` set. */
   token?: string | undefined;
@@ -20,6 +23,25 @@ export type TrpcClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
 // The `eventsource` package marks constructors that take a `fetch` option with this symbol.
 const fetchOverride = Symbol.for("eventsource.supports-fetch-override");
+
+/**
+ * The base URL, checked once when the client is made: one without its scheme ("localhost:3000") or with another
+ * would fail every call later, as "cannot reach the chat server (fetch failed)" or "unexpected response", and a
+ * stream only after its reconnects. In a browser a relative URL ("", "/") is the page's.
+ */
+function checkedUrl(url: string): string {
+  const page = (globalThis as { location?: { href?: unknown } }).location?.href;
+  const base = typeof page === "string" ? page : undefined;
+  const protocol = URL.canParse(url, base) ? new URL(url, base).protocol : undefined;
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new ChatClientError(
+      "bad_request",
+      `The chat server's URL must be an http:// or https:// URL, e.g. http://127.0.0.1:3000 (got ${JSON.stringify(url)}).`,
+      { retryable: false },
+    );
+  }
+  return url;
+}
 
 export function trpcUrl(url: string): string {
   const base = url.replace(/\/+$/, "");
@@ -37,7 +59,7 @@ function withAuthorization(init: RequestInit | undefined, token: string): Header
 }
 
 export function createTransport(opts: TransportOptions): TrpcClient {
-  const url = trpcUrl(opts.url);
+  const url = trpcUrl(checkedUrl(opts.url));
   // Looked up per call, so a fetch patched or polyfilled after the client was created is still used.
   const fetchImpl: typeof globalThis.fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   // A custom fetch only reaches subscriptions through an EventSource that accepts one, so prefer the package then.

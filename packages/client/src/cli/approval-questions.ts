@@ -1,20 +1,8 @@
 import type { EventOf } from "@streamchat/core";
 import type { ChatClient } from "../client.js";
-import { toChatClientError, type ApprovalConflict } from "../errors.js";
+import { approvalConflictWords, toChatClientError } from "../errors.js";
 import { askApproval, type NextLine } from "./approval-prompt.js";
 import type { Output } from "./printer.js";
-
-/**
- * A decision this CLI sent that lost, in plain words: which decision won, or why none is waited for (the server's
- * `error.data.conflict`). A reason the API adds fails the type check here until it has words.
- */
-const conflictWords: Record<ApprovalConflict, string> = {
-  approved: "already approved elsewhere",
-  denied: "already denied elsewhere",
-  timed_out: "the time to decide ran out: denied",
-  ended: "the answer has ended",
-  answered: "the run answered it without a decision",
-};
 
 export interface ApprovalQuestionsOptions {
   client: ChatClient;
@@ -99,7 +87,7 @@ export class ApprovalQuestions {
       // Another client (or the timeout) decided first: the run goes on with that decision. Said as a decision made
       // elsewhere is; a server that does not say which (older than `conflict`) leaves its own sentence.
       if (failure.trpcCode !== "CONFLICT") throw error;
-      stderr.write(failure.conflict === undefined ? `(${failure.message})\n` : `(${request.name}: ${conflictWords[failure.conflict]})\n`);
+      stderr.write(failure.conflict === undefined ? `(${failure.message})\n` : `(${request.name}: ${approvalConflictWords[failure.conflict]})\n`);
     }
   }
 }

@@ -34,7 +34,8 @@ A tool call that needs approval asks on stderr "Approve? [y/N]" and reads the an
 only y or yes approves; anything else, or the end of input, denies it (so does no answer
 within 10 s, or --approval-wait, when stdin is not a terminal).
 Ctrl-C stops the answer and cancels the run on the server; a second Ctrl-C leaves at once.
-With questions piped in (one per line), one that fails makes the exit code 1.
+With questions piped in (one per line), one that fails makes the exit code 1, and Ctrl-C
+stops there (no later question is asked; exit code 130).
 Environment: CHAT_URL, CHAT_TOKEN, CHAT_APPROVAL_WAIT, NO_COLOR (no colour on stderr).
 Exit codes: 0 done, 1 the run or the request failed, 2 usage error, 130 interrupted (Ctrl-C),
 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal closed); on each the run is cancelled.

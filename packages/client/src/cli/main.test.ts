@@ -61,6 +61,12 @@ describe("runCli", () => {
     const { code, stderr } = await run(["--url", api.url, "Hi"]);
     expect(code).toBe(exitCodes.failed);
     expect(stderr).toMatch(/^error: unauthorized — .+ \(pass --token or set CHAT_TOKEN\)\n$/);
+    // A token given but refused: the hint says so, rather than asking for a token.
+    for (const [argv, env] of [[["--token", "not-the-token"], {}], [[], { CHAT_TOKEN: "not-the-token" }]] as const) {
+      const wrong = await run(["--url", api.url, ...argv, "Hi"], env);
+      expect(wrong.code).toBe(exitCodes.failed);
+      expect(wrong.stderr).toMatch(/^error: unauthorized — .+ \(the token given was refused: check --token or CHAT_TOKEN\)\n$/);
+    }
   });
 
   it("says clearly when the server is unreachable", async () => {

@@ -59,7 +59,10 @@ function describeClientError(error: ChatClientError, options: ServerOptions): st
   const notTheApi = error.status !== undefined && error.trpcCode === undefined;
   const hint =
     error.code === "unauthorized"
-      ? " (pass --token or set CHAT_TOKEN)"
+      ? // Asking for a token the person gave already would send them looking for the wrong mistake.
+        options.token === undefined
+        ? " (pass --token or set CHAT_TOKEN)"
+        : " (the token given was refused: check --token or CHAT_TOKEN)"
       : notTheApi
         ? ` (at ${options.url}; pass --url or set CHAT_URL)`
         : "";
@@ -216,7 +219,12 @@ async function repl(session: Session): Promise<number> {
     }
     if (running) {
       if (running.signal.aborted) io.exit(exitCodes.interrupted);
-      else running.abort();
+      else {
+        // Questions piped in are a script, and Ctrl-C stops a script: the questions after this one are not asked (as
+        // on SIGTERM), and the exit code says it was interrupted. At a terminal the person is back at the prompt.
+        if (scripted) exitCode = exitCodes.interrupted;
+        running.abort();
+      }
       return;
     }
     exitCode = exitCodes.interrupted;
@@ -248,7 +256,7 @@ async function repl(session: Session): Promise<number> {
         running = new AbortController();
         const result = await ask({ ...session, nextLine }, line, conversationId, running.signal);
         running = undefined;
-        if (io.stdoutClosed?.() === true || io.terminated?.() === true) break;
+        if (io.stdoutClosed?.() === true || io.terminated?.() === true || exitCode === exitCodes.interrupted) break;
         if (result.exitCode === exitCodes.interrupted) io.stderr.write("(stopped)\n");
         if (result.exitCode === exitCodes.failed) anyFailed = true;
         conversationId = result.conversationId ?? conversationId;

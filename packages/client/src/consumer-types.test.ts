@@ -2,7 +2,7 @@
 // tsconfig, stricter and with an older lib than ours) must compile: it sees the declaration files `pnpm build` ships
 // (scripts/build-types.ts), never our sources, so our compiler settings and theirs need not agree.
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -49,6 +49,16 @@ describe("a consumer project's TypeScript", () => {
       exports: Record<string, { types?: string }>;
     };
     expect(manifest.exports["."]?.types).toMatch(/\.d\.ts$/);
+  });
+
+  it("ships no `any` where a consumer's types are inferred (only core's deliberate AnyTool)", () => {
+    const types = join(packageDir, "dist/types");
+    const found: string[] = [];
+    for (const file of readdirSync(types, { recursive: true, encoding: "utf8" }).filter((name) => name.endsWith(".d.ts"))) {
+      const code = readFileSync(join(types, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/[^\n]*/g, "");
+      for (const line of code.split("\n")) if (/\bany\b/.test(line) && !/AnyTool = Tool<any, unknown>/.test(line)) found.push(`${file}: ${line.trim()}`);
+    }
+    expect(found).toEqual([]);
   });
 
   it.each(["tsconfig.json", "tsconfig.node.json"])("compiles with %s (ES2022 lib, every strictness flag)", async (tsconfig) => {

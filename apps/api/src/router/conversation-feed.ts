@@ -13,7 +13,9 @@ function asClientError(error: unknown): unknown {
  * The deliveries as tracked items. An iterator rather than a generator: returning it before its first `next()` (a
  * client that left while the stream was being set up) still ends the feed subscription under it.
  */
-function trackedDeliveries(deliveries: AsyncGenerator<FeedDelivery, void, void>): AsyncIterable<TrackedEnvelope<FeedDelivery["event"]>> {
+function trackedDeliveries(
+  deliveries: AsyncGenerator<FeedDelivery, void, void>,
+): AsyncIterable<TrackedEnvelope<FeedDelivery["event"]>, undefined, undefined> {
   return {
     [Symbol.asyncIterator]: () => ({
       async next(): Promise<IteratorResult<TrackedEnvelope<FeedDelivery["event"]>, undefined>> {

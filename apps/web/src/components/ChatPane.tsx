@@ -93,6 +93,8 @@ export function ChatPane(props: ChatPaneProps) {
 
   /** The scroller's height when last seen: a scroll event that comes with a new height is the box resizing, not the reader. */
   const seenHeight = useRef(0);
+  /** Where the reader was when last seen: a scroll that went up is the reader leaving the end, however small. */
+  const seenTop = useRef(0);
   /**
    * "Scroll to the latest message" is gliding there (no reduced-motion preference): until it arrives, following does not
    * jump (that would cut the glide short) and the glide's own scroll events are not the reader scrolling up.
@@ -116,15 +118,26 @@ export function ChatPane(props: ChatPaneProps) {
     gliding.current = false;
     if (stickToBottom.current) el.scrollTop = el.scrollHeight;
   };
+  const resizes = useRef<ResizeObserver | null>(null);
+  /** What the scroller shows (the messages, the empty state): watched for size, since it can change without a render. */
+  const watchedContent = useRef<Element | null>(null);
+  const watchContent = (content: Element | null) => {
+    if (content === watchedContent.current || !resizes.current) return;
+    if (watchedContent.current) resizes.current.unobserve(watchedContent.current);
+    if (content) resizes.current.observe(content);
+    watchedContent.current = content;
+  };
   // Follow the stream while the reader is at the bottom; leave them alone once they scrolled up.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
     if (stickToBottom.current) keepAtEnd(el);
     seenHeight.current = el.clientHeight;
+    watchContent(el.firstElementChild);
   });
   // The composer grows with a paste, a phone's keyboard opens: the view gets shorter without the reader scrolling, and
-  // one who was following keeps following.
+  // one who was following keeps following. The content can grow after a render too (the browser restyles a paragraph
+  // that stopped being the last one a frame later, an image decodes): a following reader is kept at the end then too.
   useEffect(() => {
     const el = scroller.current;
     if (!el || typeof ResizeObserver === "undefined") return;
@@ -132,11 +145,15 @@ export function ChatPane(props: ChatPaneProps) {
       seenHeight.current = el.clientHeight;
       if (stickToBottom.current) keepAtEnd(el);
     });
+    resizes.current = observer;
     observer.observe(el);
+    watchContent(el.firstElementChild);
     // Not every engine says when a smooth scroll is over (scrollend): arriving at the end, seen in onScroll, says it too.
     el.addEventListener("scrollend", glideEnded);
     return () => {
       observer.disconnect();
+      resizes.current = null;
+      watchedContent.current = null;
       el.removeEventListener("scrollend", glideEnded);
     };
   }, []);
@@ -148,15 +165,22 @@ export function ChatPane(props: ChatPaneProps) {
       seenHeight.current = el.clientHeight;
       if (stickToBottom.current) {
         keepAtEnd(el);
+        seenTop.current = el.scrollTop;
         return;
       }
     }
     const gap = el.scrollHeight - el.scrollTop - el.clientHeight;
+    const wentUp = el.scrollTop < seenTop.current - 1;
+    seenTop.current = el.scrollTop;
     if (gliding.current) {
       if (gap < 1) glideEnded();
       return;
     }
-    stickToBottom.current = gap < 80;
+    // Near the end counts as there (a reader scrolling down need not hit the last pixel), but a move up is the reader leaving,
+    // however small: a trackpad scrolls a few pixels at a time, and following would pull each step back to the end while
+    // tokens arrive, so the reader could never get away. Only the reader scrolls up here (following, gliding and the browser
+    // keeping the end in place when the content shrinks leave no gap).
+    stickToBottom.current = gap < 80 && !(wentUp && gap >= 2);
     if (stickToBottom.current !== atBottom) setAtBottom(stickToBottom.current);
   };
   /**

@@ -1,9 +1,10 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render } from "@testing-library/react";
 import { createRef } from "react";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ImagesSetting } from "../capabilities/ImageDraft.js";
 import { draftImage } from "../capabilities/images.js";
+import { touchKeyboardQuery } from "../lib/touchKeyboard.js";
 import { Composer, type ComposerHandle, type ThinkSetting } from "./Composer.js";
 
 afterEach(cleanup);
@@ -164,5 +165,50 @@ describe("Composer images for a model that cannot see them", () => {
     view.rerender(composer(true));
     fireEvent.keyDown(box, { key: "Enter" });
     expect(sent).toEqual(["What colour is this image?"]);
+  });
+});
+
+describe("Composer Enter", () => {
+  const think: ThinkSetting = { available: false, on: false, onChange: () => {} };
+  const composer = (onSubmit: (text: string) => void) => (
+    <Composer busy={false} canStop={false} onSubmit={onSubmit} onStop={() => {}} stopping={false} think={think} draftKey="enter-test" />
+  );
+  /** A device that answers `matches` to the touch-keyboard query (jsdom has no matchMedia of its own). */
+  const touchDevice = (matches: boolean) =>
+    vi.stubGlobal("matchMedia", (query: string) => ({ matches: matches && query === touchKeyboardQuery, media: query, addEventListener: () => {}, removeEventListener: () => {} }));
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    localStorage.clear();
+  });
+
+  it("sends on Enter with a computer's keyboard, and not on Shift+Enter", () => {
+    touchDevice(false);
+    const sent: string[] = [];
+    const view = render(composer((text) => sent.push(text)));
+    const box = view.container.querySelector("textarea")!;
+    expect(box.getAttribute("enterkeyhint")).toBe("send");
+    fireEvent.change(box, { target: { value: "one" } });
+    expect(fireEvent.keyDown(box, { key: "Enter", shiftKey: true })).toBe(true);
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(sent).toEqual(["one"]);
+  });
+
+  it("leaves a touch keyboard's Enter to the box (a new line: it has no Shift+Enter); Ctrl+Enter and Send send", () => {
+    touchDevice(true);
+    const sent: string[] = [];
+    const view = render(composer((text) => sent.push(text)));
+    const box = view.container.querySelector("textarea")!;
+    fireEvent.change(box, { target: { value: "first line" } });
+    // Not prevented: the browser puts the new line in.
+    expect(fireEvent.keyDown(box, { key: "Enter" })).toBe(true);
+    expect(sent).toEqual([]);
+    expect(box.getAttribute("enterkeyhint")).toBe("enter");
+    expect(view.container.querySelector("#composer-hint")!.textContent).toBe("Enter starts a new line; the Send button sends.");
+    fireEvent.keyDown(box, { key: "Enter", ctrlKey: true });
+    expect(sent).toEqual(["first line"]);
+    fireEvent.change(box, { target: { value: "first\nsecond" } });
+    fireEvent.click(view.getByRole("button", { name: "Send" }));
+    expect(sent).toEqual(["first line", "first\nsecond"]);
   });
 });

@@ -7,6 +7,7 @@ import { draftStore } from "../chat/draftStore.js";
 import { checkLength, formatCount, maxMessageChars, tooLongMessage } from "../lib/limits.js";
 import { focusedByKeyboard } from "../lib/focus.js";
 import { isComposing, shortcuts } from "../lib/shortcuts.js";
+import { useTouchKeyboard } from "../lib/touchKeyboard.js";
 import { Icon } from "./Icon.js";
 import { ModelPicker } from "./ModelPicker.js";
 
@@ -59,7 +60,10 @@ export interface ComposerProps {
 const maxInputHeight = 240;
 const unseenImagesMessage = "This model cannot see images. Remove them, or pick a model that can, to send.";
 
-/** The message box: Enter sends, Shift+Enter makes a new line; it stays usable while a reply streams. */
+/**
+ * The message box: Enter sends, Shift+Enter makes a new line (on a touch keyboard, which has no Shift+Enter, Enter makes the
+ * new line and the Send button sends); it stays usable while a reply streams.
+ */
 export function Composer(props: ComposerProps) {
   const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, images, vision = true, draftKey } = props;
   const [text, setText] = useState(() => draftStore.get(draftKey));
@@ -77,6 +81,7 @@ export function Composer(props: ComposerProps) {
   // vision model is picked again. Sending without them would answer another question than the one asked, and dropping
   // them would lose what the user chose; so the choice stays theirs, and no image ever goes later with another message.
   const unseen = !vision && (images?.drafts.length ?? 0) > 0;
+  const touchKeyboard = useTouchKeyboard();
 
   useImperativeHandle(ref, () => ({
     focus: () => input.current?.focus(),
@@ -138,10 +143,11 @@ export function Composer(props: ComposerProps) {
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     // Enter that confirms an IME composition (Japanese, Chinese…) must not send.
-    if (event.key === "Enter" && !event.shiftKey && !isComposing(event.nativeEvent)) {
-      event.preventDefault();
-      submit();
-    }
+    if (event.key !== "Enter" || event.shiftKey || isComposing(event.nativeEvent)) return;
+    // A touch keyboard's Enter is its only way to a new line; Ctrl/⌘+Enter (a keyboard plugged into the tablet) still sends.
+    if (touchKeyboard && !event.ctrlKey && !event.metaKey) return;
+    event.preventDefault();
+    submit();
   };
 
   // Pasted or dropped images go to the tray (vision models only); anything else is left to the browser.
@@ -182,10 +188,12 @@ export function Composer(props: ComposerProps) {
           aria-invalid={length.over || undefined}
           aria-keyshortcuts={shortcuts.focusComposer.aria}
           rows={1}
+          enterKeyHint={touchKeyboard ? "enter" : "send"}
           autoFocus
         />
         <span id="composer-hint" className="visually-hidden">
-          Enter sends, Shift+Enter starts a new line.{busy ? " Messages sent now are queued until the answer ends." : ""}
+          {touchKeyboard ? "Enter starts a new line; the Send button sends." : "Enter sends, Shift+Enter starts a new line."}
+          {busy ? " Messages sent now are queued until the answer ends." : ""}
         </span>
         <div className="composer__bar">
           <div className="composer__tools">

@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { touchKeyboardQuery } from "../lib/touchKeyboard.js";
 import { UserMessage } from "./UserMessage.js";
 
 afterEach(cleanup);
@@ -52,5 +53,25 @@ describe("UserMessage focus", () => {
     fireEvent.click(view.getByRole("button", { name: "Edit" }));
     fireEvent.click(view.getByRole("button", { name: "Cancel" }));
     expect(document.activeElement).toBe(view.getByRole("button", { name: "Edit" }));
+  });
+});
+
+describe("UserMessage editor on a touch keyboard", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("leaves Enter to the box (a new line: a touch keyboard has no Shift+Enter); Ctrl+Enter and Save & send save", () => {
+    vi.stubGlobal("matchMedia", (query: string) => ({ matches: query === touchKeyboardQuery, media: query, addEventListener: () => {}, removeEventListener: () => {} }));
+    const edits: string[] = [];
+    const { box } = editing((text) => edits.push(text));
+    // Not prevented: the browser puts the new line in, and the editor stays open.
+    expect(fireEvent.keyDown(box()!, { key: "Enter" })).toBe(true);
+    expect(box()).not.toBeNull();
+    expect(edits).toEqual([]);
+    fireEvent.keyDown(box()!, { key: "Enter", ctrlKey: true });
+    expect(edits).toEqual(["reworded にほんご"]);
+    cleanup();
+    const again = editing((text) => edits.push(text));
+    fireEvent.click(again.view.getByRole("button", { name: "Save & send" }));
+    expect(edits).toEqual(["reworded にほんご", "reworded にほんご"]);
   });
 });

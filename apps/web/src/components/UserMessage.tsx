@@ -2,6 +2,7 @@ import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent
 import { MessageImages, type MessageImage } from "../capabilities/MessageImages.js";
 import { checkLength, tooLongMessage } from "../lib/limits.js";
 import { isComposing } from "../lib/shortcuts.js";
+import { useTouchKeyboard } from "../lib/touchKeyboard.js";
 
 export interface UserMessageProps {
   text: string;
@@ -58,6 +59,7 @@ export function UserMessage(props: UserMessageProps) {
   const { ref, folds } = useFolds(text);
   const bubbleId = useId();
   const length = checkLength(draft);
+  const touchKeyboard = useTouchKeyboard();
   const editButton = useRef<HTMLButtonElement>(null);
   /** The editor closed without sending: focus goes back to Edit, or it falls to <body> and a keyboard user loses their place. */
   const refocus = useRef(false);
@@ -84,7 +86,8 @@ export function UserMessage(props: UserMessageProps) {
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     // Enter and Escape of an IME composition are the IME's: they neither save nor cancel the edit.
     if (isComposing(e.nativeEvent)) return;
-    if (e.key === "Enter" && !e.shiftKey) {
+    // A touch keyboard's Enter makes a new line (it has no Shift+Enter): Save & send saves there, as Send does in the composer.
+    if (e.key === "Enter" && !e.shiftKey && (!touchKeyboard || e.ctrlKey || e.metaKey)) {
       e.preventDefault();
       save();
     }

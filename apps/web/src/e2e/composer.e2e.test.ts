@@ -168,7 +168,8 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
       await alert.waitFor();
       expect(await alert.textContent()).toMatch(/too long.*33,000.*at most 32,000/);
       expect(await sendButton.isDisabled()).toBe(true);
-      await page.press("#composer-input", "Enter");
+      // A phone's Enter starts a new line; a keyboard's Ctrl+Enter is its way to send there.
+      await page.press("#composer-input", look.mobile ? "Control+Enter" : "Enter");
       // Nothing was sent, nothing was cleared.
       expect(sends()).toBe(0);
       expect(await composerValue(page)).toBe(tooLong);
@@ -884,6 +885,52 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
     } finally {
       await authed.close();
     }
+  });
+
+  it("starts a new line with a phone's Enter (it has no Shift+Enter) and sends with the Send button, in the composer and in an edit", async () => {
+    const page = await e2e.openConversation("Hello phone keyboard", mobile);
+    const sends = countSends(page);
+    const input = page.locator("#composer-input");
+    const oneLine = (await box(input)).height;
+    await input.click();
+    await page.keyboard.type("First line");
+    await page.keyboard.press("Enter");
+    expect(sends()).toBe(0);
+    await page.keyboard.type("second line");
+    expect(await input.inputValue()).toBe("First line\nsecond line");
+    expect(await input.getAttribute("enterkeyhint")).toBe("enter");
+    expect(await page.locator("#composer-hint").textContent()).toBe("Enter starts a new line; the Send button sends.");
+    expect((await box(input)).height).toBeGreaterThan(oneLine);
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="user-message"]').length === 2);
+    expect(await page.locator('[data-testid="user-message"] .message__bubble').last().textContent()).toBe("First line\nsecond line");
+    await waitForAnswerState(page, "stop");
+    expect((await box(input)).height).toBe(oneLine);
+
+    // Editing a question: Enter makes a new line there too, and Save & send sends it.
+    await page.locator('[data-testid="user-message"]').last().getByRole("button", { name: "Edit" }).click();
+    const editor = page.locator("#edit-message");
+    await editor.press("Control+End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("third line");
+    expect(await editor.inputValue()).toBe("First line\nsecond line\nthird line");
+    await page.getByRole("button", { name: "Save & send" }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="user-message"] .message__bubble')].at(-1)?.textContent === "First line\nsecond line\nthird line");
+    await waitForAnswerState(page, "stop");
+  });
+
+  it("sends with Enter on a computer: Shift+Enter starts a new line", async () => {
+    const page = await e2e.openConversation("Hello computer keyboard");
+    const input = page.locator("#composer-input");
+    expect(await input.getAttribute("enterkeyhint")).toBe("send");
+    await input.click();
+    await page.keyboard.type("One");
+    await page.keyboard.press("Shift+Enter");
+    await page.keyboard.type("two");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="user-message"] .message__bubble')].at(-1)?.textContent === "One\ntwo");
+    await composerShows(page, "");
+    await waitForAnswerState(page, "stop");
   });
 
   it("has the shortcuts people expect: new chat, search, focus the composer", async () => {

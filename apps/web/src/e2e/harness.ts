@@ -137,7 +137,17 @@ export interface ConversationDetail {
 
 export async function send(page: Page, text: string): Promise<void> {
   await page.fill("#composer-input", text);
-  await page.press("#composer-input", "Enter");
+  await submitComposer(page);
+}
+
+/**
+ * Sends what the message box holds, as its user would: Enter on a computer; on a phone (whose Enter starts a new line)
+ * the Send button, or Queue while an answer streams.
+ */
+export async function submitComposer(page: Page): Promise<void> {
+  const touch = await page.evaluate(() => matchMedia("(hover: none) and (pointer: coarse)").matches);
+  if (touch) await page.locator('#composer-input ~ .composer__bar button[type="submit"]').click();
+  else await page.press("#composer-input", "Enter");
 }
 
 export const answers = (page: Page): Locator => page.locator('[data-testid="assistant-message"]');

@@ -14,6 +14,7 @@ import {
   normalize,
   runBrowserTests,
   send,
+  submitComposer,
   type Look,
   tabTo,
   useE2E,
@@ -90,6 +91,18 @@ function caretGeometry(page: Page) {
     const block = caret.parentElement!.getBoundingClientRect();
     return { caret: { left: c.left, top: c.top, bottom: c.bottom, height: c.height }, last: { right: last.right, top: last.top, bottom: last.bottom }, blockBottom: block.bottom, parentTag: caret.parentElement!.tagName };
   });
+}
+
+/** Waits for `count` animation frames of the page: whatever a render leaves for the next frames has happened by then. */
+function afterFrames(page: Page, count: number): Promise<void> {
+  return page.evaluate(
+    (n) =>
+      new Promise<void>((resolve) => {
+        const next = (left: number) => (left === 0 ? resolve() : requestAnimationFrame(() => next(left - 1)));
+        next(n);
+      }),
+    count,
+  );
 }
 
 describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API and the simulator", () => {
@@ -238,7 +251,7 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
       await page.click("#composer-input");
       const paragraph = "Please explain tool calling as a list. The model asks for a tool, the server runs it and sends the result back.";
       await page.keyboard.insertText([paragraph, paragraph, paragraph, paragraph].join("\n\n"));
-      await page.keyboard.press("Enter");
+      await submitComposer(page);
       await waitForAnswerState(page, "stop");
       const view = await page.evaluate(() => {
         const scroller = document.querySelector(".chat__scroll")!.getBoundingClientRect();
@@ -519,6 +532,69 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     await jump.waitFor();
     return { page, stream, jump };
   }
+
+  it("stops following at the reader's first small scroll up (a trackpad's few pixels), and leaves them there as tokens arrive", async () => {
+    const page = await e2e.openConversation("Hello first-of-trackpad");
+    const stream = e2e.sim.control({ lastUserIncludes: "trackpad" });
+    await send(page, "A long one (trackpad)");
+    await stream.connected;
+    for (let i = 0; i < 30; i++) await stream.push({ content: `${i ? "\n\n" : ""}Paragraph ${i} of a long answer.` });
+    await page.waitForFunction(() => (document.querySelectorAll('[data-testid="assistant-message"]')[1]?.querySelectorAll(".markdown p").length ?? 0) >= 30);
+    const scroller = page.locator(".chat__scroll");
+    const gap = () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    expect(await gap()).toBeLessThan(2);
+    const area = await box(scroller);
+    await page.mouse.move(area.x + area.width / 2, area.y + area.height / 2);
+    // A few small steps up, a token arriving after each: every step is the reader's, none is taken back.
+    for (let i = 0; i < 4; i++) {
+      const before = await scroller.evaluate((el) => el.scrollTop);
+      await page.mouse.wheel(0, -20);
+      await page.waitForFunction((top) => document.querySelector(".chat__scroll")!.scrollTop < top, before);
+      await stream.push({ content: `\n\nMore ${i} while the reader reads.` });
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="assistant-message"]')[1]?.textContent?.includes(`More ${n} while`), i);
+    }
+    const top = await scroller.evaluate((el) => el.scrollTop);
+    await stream.push({ content: "\n\nOne more paragraph." });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]')[1]?.textContent?.includes("One more paragraph"));
+    expect(await scroller.evaluate((el) => el.scrollTop)).toBe(top);
+    expect(await gap()).toBeGreaterThan(60);
+    const jump = page.getByRole("button", { name: "Scroll to the latest message" });
+    await jump.waitFor();
+
+    // The way back works, and following goes on from there.
+    await page.emulateMedia({ reducedMotion: "reduce" });
+    await jump.click();
+    await jump.waitFor({ state: "detached" });
+    await stream.push({ content: "\n\nFollowed again." });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]')[1]?.textContent?.includes("Followed again"));
+    await afterFrames(page, 3);
+    expect(await gap()).toBeLessThan(2);
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+  });
+
+  it("keeps a following reader at the very end under reduced motion too, where a paragraph grows a frame after its render, and when the answer ends", async () => {
+    const page = await e2e.openConversation("Hello first-of-late-growth");
+    const stream = e2e.sim.control({ lastUserIncludes: "late-growth" });
+    await send(page, "A long one (late-growth)");
+    await stream.connected;
+    const scroller = page.locator(".chat__scroll");
+    const gap = () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    // With reduced motion, Chromium restyles the paragraph before a new one (its bottom margin, 13 px) a frame after the
+    // render that added it: no render follows that growth.
+    await page.emulateMedia({ reducedMotion: "reduce" });
+    for (let i = 0; i < 30; i++) {
+      await stream.push({ content: `${i ? "\n\n" : ""}Paragraph ${i} of a long answer.` });
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="assistant-message"]')[1]?.textContent?.includes(`Paragraph ${n} of`), i);
+      // What the reader sees once the page has settled, before the next token: the end, not a line short of it.
+      await afterFrames(page, 3);
+      expect(await gap(), `after paragraph ${i}`).toBeLessThan(2);
+    }
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+    await afterFrames(page, 3);
+    expect(await gap()).toBeLessThan(2);
+  });
 
   it("jumps to the latest message from the keyboard and leaves the focus in the message box, not on the page's body", async () => {
     const { page, stream, jump } = await scrolledUp(desktop, "jump-keyboard");

@@ -30,6 +30,17 @@ export interface ActionError extends DescribedError {
   retry?: () => void;
 }
 
+/** What Stop says when the server answered `cancelled: false` and the answer goes on. */
+export const stopNotReached: DescribedError = {
+  code: null,
+  title: "The server could not reach the process writing this answer.",
+  detail: "Press Stop again in a moment.",
+  retryable: true,
+};
+const couldNotStop = "Could not stop the answer";
+/** How long after a `cancelled: false` the answer's end may still come (the Stop was pressed as it ended). */
+const stopCheckMs = 1500;
+
 export interface ConversationChat {
   title: string | null;
   /** How full the model's context was after the last answer (conversations.get usage.context). */
@@ -378,9 +389,26 @@ export function useConversationChat(opts: {
 
   const stop = useCallback(() => {
     if (!runId) return;
+    const stopping = runId;
     cancel.mutate(
-      { runId },
-      { onError: (error) => setActionError({ ...describeError(error), action: "Could not stop the answer" }) },
+      { runId: stopping },
+      {
+        onSuccess: ({ cancelled }) => {
+          if (cancelled) {
+            // An earlier Stop that could not reach the answer is history now.
+            setActionError((shown) => (shown?.action === couldNotStop ? null : shown));
+            return;
+          }
+          // Not cancelled: the answer had already ended (its end is on its way here), or the server could not reach the
+          // process that runs it (another replica, out of reach for now). Only then does it go on streaming: said once
+          // its end had time to arrive, so that a Stop pressed as the answer ended says nothing.
+          window.setTimeout(() => {
+            if (runCache.get(stopping)?.done || latest.current.runId !== stopping) return;
+            setActionError({ ...stopNotReached, action: couldNotStop });
+          }, stopCheckMs);
+        },
+        onError: (error) => setActionError({ ...describeError(error), action: couldNotStop }),
+      },
     );
   }, [cancel, runId]);
 

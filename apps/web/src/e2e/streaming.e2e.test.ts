@@ -346,6 +346,39 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     expect(normalize(storedAnswer)).toBe(normalize(partial));
   });
 
+  it("says so when the server could not stop the answer (cancelled: false), and a later Stop that works clears it", async () => {
+    const page = await e2e.openApp();
+    // A finished run first: chat.cancel of it is the server's own `cancelled: false`, which the Stop below is answered
+    // with (its request carries this run's id instead), as when the process running the answer is out of reach.
+    await send(page, "Hello");
+    await waitForAnswerState(page, "stop");
+    const conversationId = await conversationIdOf(page);
+    const ended = (await e2e.getConversation(conversationId)).messages.find((m) => m.role === "assistant")?.runId;
+    expect(ended).toBeTruthy();
+    const stream = e2e.sim.control({ lastUserIncludes: "unstoppable answer" });
+    await send(page, "Write an unstoppable answer");
+    await stream.connected;
+    await stream.push({ content: "Still going" });
+    await waitForAnswerText(page, "Still going");
+    const cancel = /\/trpc\/[^?]*chat\.cancel/;
+    await page.route(cancel, (route) =>
+      route.continue({ postData: (route.request().postData() ?? "").replace(/"runId":"[^"]+"/, `"runId":"${ended}"`) }),
+    );
+    await page.getByRole("button", { name: "Stop" }).click();
+    const alert = page.getByTestId("action-error");
+    await alert.waitFor();
+    expect(normalize((await alert.textContent()) ?? "")).toContain(
+      "Could not stop the answer: The server could not reach the process writing this answer.",
+    );
+    // The answer goes on, and says so.
+    await stream.push({ content: " and on" });
+    await waitForAnswerText(page, "Still going and on");
+    await page.unroute(cancel);
+    await page.getByRole("button", { name: "Stop" }).click();
+    await waitForAnswerState(page, "cancelled");
+    await alert.waitFor({ state: "detached" });
+  });
+
   it("stops with the Stop button from the keyboard and leaves the focus in the message box, not on the page's body", async () => {
     const page = await e2e.openApp();
     const stream = e2e.sim.control({ lastUserIncludes: "keyboard-stop" });

@@ -3,6 +3,9 @@ import { BlockingStreamReader } from "./blocking-stream-reader.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { wakeStreamKey } from "./redis-keys.js";
 
+/** How long one blocking XREAD of the reader waits (BlockingStreamReader's own default). */
+const defaultBlockMs = 5000;
+
 export interface ReplicaRedisOptions {
   url: string;
   /** Names the connections (`streamchat:<replicaId>:<role>` in CLIENT LIST) and the reader's wake stream. */
@@ -10,6 +13,8 @@ export interface ReplicaRedisOptions {
   log: RunLog;
   /** How long one blocking XREAD waits before it starts over (default 5000 ms). */
   blockMs?: number;
+  /** The connections' watchdog deadline (RedisConnectionOptions.unansweredMs; the reader's adds its block time). */
+  unansweredMs?: number;
 }
 
 /**
@@ -32,10 +37,12 @@ export class ReplicaRedis {
 
   static async open(opts: ReplicaRedisOptions): Promise<ReplicaRedis> {
     const { url, replicaId, log } = opts;
-    const command = await openRedis({ url, role: "commands", replicaId, log });
+    const watchdog = opts.unansweredMs === undefined ? {} : { unansweredMs: opts.unansweredMs };
+    const command = await openRedis({ url, role: "commands", replicaId, log, ...watchdog });
     let connection: Redis;
     try {
-      connection = await openRedis({ url, role: "stream reader", replicaId, log });
+      // Its XREAD waits up to blockMs for an answer by design; the watchdog's PING waits behind it.
+      connection = await openRedis({ url, role: "stream reader", replicaId, log, ...watchdog, blockingMs: opts.blockMs ?? defaultBlockMs });
     } catch (error) {
       command.destroy();
       throw error;
@@ -46,7 +53,7 @@ export class ReplicaRedis {
       wakeKey: wakeStreamKey(replicaId),
       log,
       logContext: { replicaId },
-      ...(opts.blockMs === undefined ? {} : { blockMs: opts.blockMs }),
+      blockMs: opts.blockMs ?? defaultBlockMs,
     });
     return new ReplicaRedis(command, reader);
   }

@@ -5,6 +5,7 @@ import type { RunControl } from "../runs/run-streams.js";
 import { silentLog } from "../runs/run-log.js";
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
+import { within } from "../test-support/within.js";
 
 const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
 const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
@@ -59,10 +60,7 @@ describe.skipIf(skip)("control channel", () => {
     // The PUBLISH does not reach Redis (a server that accepted the connection, then stopped reading it): no owner applies
     // anything, and no reply comes.
     relay.holdRequests();
-    const answer = await Promise.race([
-      sender.channel.send(owner.replicaId, "run-1", { type: "cancel" }),
-      new Promise((resolve) => setTimeout(() => resolve("still waiting"), 15_000).unref()),
-    ]);
+    const answer = await within(sender.channel.send(owner.replicaId, "run-1", { type: "cancel" }), 15_000);
     expect(answer).toBe(false);
     expect(owner.applied).toEqual([]);
     relay.releaseRequests();

@@ -3,6 +3,7 @@ import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
 import { silentLog, type RunLog } from "../runs/run-log.js";
 import { eventually } from "../test-support/harness.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
+import { within } from "../test-support/within.js";
 
 const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
 const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
@@ -16,13 +17,6 @@ afterEach(async () => {
   vi.restoreAllMocks();
   for (const step of cleanup.splice(0).reverse()) await step().catch(() => {});
 });
-
-/** Resolves to "still waiting" once `ms` passed without `answer`. */
-function within<T>(answer: Promise<T>, ms: number): Promise<T | "still waiting"> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<"still waiting">((resolve) => (timer = setTimeout(() => resolve("still waiting"), ms)));
-  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
-}
 
 /** A command's reply, or its failure as text. */
 const outcome = (sent: Promise<unknown>): Promise<{ reply?: unknown; error?: string }> =>

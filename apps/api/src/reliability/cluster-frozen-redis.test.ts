@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createOllamaModel } from "@streamchat/core";
 import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import type { ChatStore, StoredEvent } from "@streamchat/store";
-import { loadConfig } from "../config.js";
 import { openRedisRunStreams } from "../cluster/redis-streams.js";
 import { ReplicaRedis } from "../cluster/replica-redis.js";
 import { openTestStore } from "../test-support/backend.js";
 import { clusterSkipReason, testRedisUrl } from "../test-support/cluster-mode.js";
 import { eventually } from "../test-support/harness.js";
+import { testRunManager } from "../test-support/run-manager.js";
+import type { RunManager } from "../runs/run-manager.js";
 import { openPostgresLiveness } from "../runs/postgres-liveness.js";
-import { RunManager } from "../runs/run-manager.js";
 import { silentLog } from "../runs/run-log.js";
+import { within } from "../test-support/within.js";
 
 // Cluster mode with a Redis that keeps its connections open but stops answering (a paused container, a partition
 // without resets, a Redis stalled by a fork): the replicas' Redis connections go through a relay whose freeze() holds
@@ -46,28 +46,11 @@ async function replica(store: ChatStore, databaseUrl: string, redisUrl: string) 
   cleanup.push(() => liveness.close());
   const redis = await ReplicaRedis.open({ url: redisUrl, replicaId, log: silentLog, blockMs: 1000, unansweredMs });
   const { factory } = await openRedisRunStreams({ url: redisUrl, replicaId, log: silentLog, redis, pollMs: 50, stallMs: 500 });
-  const runs = new RunManager({
-    store,
-    model: createOllamaModel({ baseUrl: sim.url }),
-    provider: "ollama",
-    defaultModel: "demo",
-    limits: loadConfig({ COALESCE_TOKENS: "0" }),
-    toolsFor: () => [],
-    log: silentLog,
-    liveness,
-    streams: factory,
-  });
+  const runs = testRunManager(store, sim, { log: silentLog, liveness, streams: factory });
   let shutDown: Promise<void> | undefined;
   const shutdown = () => (shutDown ??= runs.shutdown(0));
   cleanup.push(shutdown);
   return { replicaId, runs, redis, shutdown };
-}
-
-/** Resolves to "still waiting" once `ms` passed without `answer`. */
-function within<T>(answer: Promise<T>, ms: number): Promise<T | "still waiting"> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<"still waiting">((resolve) => (timer = setTimeout(() => resolve("still waiting"), ms)));
-  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 /** A follower's chat.events on a replica: every event it got, and how its follow ended. */

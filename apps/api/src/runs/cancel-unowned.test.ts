@@ -3,19 +3,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createOllamaModel, errorCodeMessages, type ChatEvent, type EventOf } from "@streamchat/core";
+import { errorCodeMessages, type ChatEvent, type EventOf } from "@streamchat/core";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import type { ChatStore } from "@streamchat/store";
-import { loadConfig } from "../config.js";
 import { openTestStore, testBackend, type TestStore } from "../test-support/backend.js";
 import { failingStore } from "../test-support/failing-store.js";
 import { collectRun, eventually, recordEvents, startTestApi, types, type TestApi } from "../test-support/harness.js";
 import { LocalExclusion, type ReplicaLiveness } from "./liveness.js";
 import { openPostgresLiveness } from "./postgres-liveness.js";
 import { defaultRecoverySeqGap } from "./recovery.js";
-import { RunManager } from "./run-manager.js";
+import type { RunManager } from "./run-manager.js";
 import { silentLog } from "./run-log.js";
 import { approvalTool } from "../test-support/approval-tool.js";
+import { testRunManager } from "../test-support/run-manager.js";
 
 // chat.cancel of a run that is `running` in the store while no process executes it: suspended by a graceful shutdown
 // while it waits for approval, or left by a process that is gone. Stop ends it as a cancel of a live run does
@@ -239,13 +239,7 @@ describe("chat.cancel of a run executing live", () => {
 
 /** A RunManager as an API process has it, on `store`, with `liveness`. */
 function manager(store: ChatStore, liveness?: ReplicaLiveness, unownedCancelWaitMs?: number): RunManager {
-  return new RunManager({
-    store,
-    model: createOllamaModel({ baseUrl: sim.url }),
-    provider: "ollama",
-    defaultModel: "demo",
-    limits: loadConfig({ COALESCE_TOKENS: "0" }),
-    toolsFor: () => [],
+  return testRunManager(store, sim, {
     log: silentLog,
     ...(liveness ? { liveness } : {}),
     ...(unownedCancelWaitMs === undefined ? {} : { unownedCancelWaitMs }),

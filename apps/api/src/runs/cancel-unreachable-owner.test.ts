@@ -1,10 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createOllamaModel } from "@streamchat/core";
 import { startTcpRelay, type TcpRelay } from "@streamchat/core/test-support";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import type { ChatStore } from "@streamchat/store";
-import { loadConfig } from "../config.js";
 import { closeRedis, openRedis, type Redis } from "../cluster/redis-connection.js";
 import { controlChannel } from "../cluster/redis-keys.js";
 import { openRedisRunStreams } from "../cluster/redis-streams.js";
@@ -12,9 +10,11 @@ import { ReplicaRedis } from "../cluster/replica-redis.js";
 import { openTestStore, testBackend } from "../test-support/backend.js";
 import { clusterSkipReason, testRedisUrl } from "../test-support/cluster-mode.js";
 import { eventually } from "../test-support/harness.js";
+import { testRunManager } from "../test-support/run-manager.js";
+import type { RunManager } from "./run-manager.js";
 import { openPostgresLiveness } from "./postgres-liveness.js";
-import { RunManager } from "./run-manager.js";
 import { silentLog } from "./run-log.js";
+import { within } from "../test-support/within.js";
 
 // chat.cancel on PostgreSQL for a run whose owner is alive (it holds its liveness lock and keeps executing the run)
 // while no control message reaches it: in cluster mode (PostgreSQL + Redis) its control channel cut off or Redis out of
@@ -54,13 +54,7 @@ async function replica(store: ChatStore, url: string, urls: { redis: string; con
   cleanup.push(() => liveness.close());
   const redis = urls && (await ReplicaRedis.open({ url: urls.redis, replicaId, log: silentLog }));
   const factory = urls && redis && (await openRedisRunStreams({ url: urls.control, replicaId, log: silentLog, redis })).factory;
-  const runs = new RunManager({
-    store,
-    model: createOllamaModel({ baseUrl: sim.url }),
-    provider: "ollama",
-    defaultModel: "demo",
-    limits: loadConfig({ COALESCE_TOKENS: "0" }),
-    toolsFor: () => [],
+  const runs = testRunManager(store, sim, {
     log: silentLog,
     liveness,
     ...(factory ? { streams: factory } : {}),
@@ -68,13 +62,6 @@ async function replica(store: ChatStore, url: string, urls: { redis: string; con
   });
   cleanup.push(() => runs.shutdown(0));
   return { replicaId, runs };
-}
-
-/** Resolves to "still waiting" once `ms` passed without `answer`. */
-function within<T>(answer: Promise<T>, ms: number): Promise<T | "still waiting"> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<"still waiting">((resolve) => (timer = setTimeout(() => resolve("still waiting"), ms)));
-  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 async function subscribers(replicaId: string): Promise<number> {

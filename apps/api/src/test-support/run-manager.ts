@@ -11,7 +11,7 @@ export function testRunManager(
   store: ChatStore,
   sim: Simulator,
   extra: Partial<
-    Pick<RunManagerOptions, "subscriberQueueLimit" | "logPageSize" | "closeRetryMs" | "toolsFor" | "liveness" | "remotePollMs" | "model" | "streams" | "observer" | "recoverySeqGap" | "approvalPollMs">
+    Pick<RunManagerOptions, "subscriberQueueLimit" | "logPageSize" | "closeRetryMs" | "toolsFor" | "liveness" | "remotePollMs" | "model" | "streams" | "observer" | "recoverySeqGap" | "approvalPollMs" | "unownedCancelWaitMs">
   > & {
     limits?: Partial<RunLimits>;
     log?: RunLog;

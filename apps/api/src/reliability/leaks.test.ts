@@ -190,12 +190,17 @@ describe("SSE connection leaks", () => {
     const objects0 = connectionObjects();
     await connections(runId, perStep, baseline);
     const heap1 = await smallObjectHeapAfterGc();
+    const objects1 = await connectionObjectsSettled(objects0, concurrency + 4);
     await connections(runId, perStep, baseline);
     const heap2 = await smallObjectHeapAfterGc();
-    const objects2 = await connectionObjectsSettled(objects0, 4);
+    const objects2 = await connectionObjectsSettled(objects1, 4);
 
-    // Not one request, response, socket, signal or stream per connection stays reachable.
-    for (const [name, before] of Object.entries(objects0)) expect(objects2[name], name).toBeLessThanOrEqual(before + 4);
+    // Not one request, response, socket, signal or stream per connection stays reachable: none more after the second
+    // step than after the first (a leak of one per connection adds 600), and none beyond one per concurrent
+    // connection since before both. (CI, on a loaded machine, twice kept 8 AbortSignals more after the steps than
+    // before them — this test's concurrency — while every other class was back; not seen on a quieter machine.)
+    for (const [name, before] of Object.entries(objects1)) expect(objects2[name], name).toBeLessThanOrEqual(before + 4);
+    for (const [name, before] of Object.entries(objects0)) expect(objects2[name], name).toBeLessThanOrEqual(before + concurrency + 4);
     // A leak of k bytes per connection adds k per connection in each step. Measured: a few hundred bytes up
     // or down (leftovers of the warm-up collected late); an injected 1 KB per subscription fails the second
     // step, 3 KB fails both.

@@ -168,36 +168,24 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
     expect((await client.conversations.get(conversationId)).runs.map((r) => r.reason)).toEqual(["cancelled"]);
   });
 
-  it("SIGTERM in interactive mode: the answer stops and no question piped in after it is asked, exit 143", async ({ expect }) => {
-    const control = api.sim.control({ lastUserIncludes: "repl-terminate" });
-    const cli = spawnCli(["--json"], env, "please repl-terminate\nWhat is 2+3?\nHello\n");
+  // Questions piped in are a script: SIGTERM and Ctrl-C alike cancel the answer and stop it, with the signal's exit code.
+  it.for([
+    { signal: "SIGTERM", code: 143, tag: "repl-terminate" },
+    { signal: "SIGINT", code: 130, tag: "repl-ctrl-c" },
+  ] as const)("$signal with questions piped in: the answer is cancelled, no later question is asked, exit $code", async ({ signal, code: exitCode, tag }, { expect }) => {
+    const control = api.sim.control({ lastUserIncludes: tag });
+    const cli = spawnCli(["--json"], env, `please ${tag}\nWhat is 2+3?\nHello\n`);
     await control.connected;
     await control.push({ content: "first-token" });
     await cli.waitForStdout("first-token");
     const { conversationId } = runStart(parseNdjson(cli.stdout().slice(0, cli.stdout().lastIndexOf("\n"))));
-    cli.child.kill("SIGTERM");
+    cli.child.kill(signal);
     const { code } = await cli.exited;
-    expect(code).toBe(143);
+    expect(code).toBe(exitCode);
     await control.closedByClient;
     const conversation = await createChatClient({ url: api.url }).conversations.get(conversationId);
     expect(conversation.runs.map((r) => r.reason)).toEqual(["cancelled"]);
-    expect(conversation.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["please repl-terminate"]);
-  });
-
-  it("Ctrl-C with questions piped in stops the script: the answer is cancelled, no later question is asked, exit 130", async ({ expect }) => {
-    const control = api.sim.control({ lastUserIncludes: "repl-ctrl-c" });
-    const cli = spawnCli(["--json"], env, "please repl-ctrl-c\nWhat is 2+3?\nHello\n");
-    await control.connected;
-    await control.push({ content: "first-token" });
-    await cli.waitForStdout("first-token");
-    const { conversationId } = runStart(parseNdjson(cli.stdout().slice(0, cli.stdout().lastIndexOf("\n"))));
-    cli.child.kill("SIGINT");
-    const { code } = await cli.exited;
-    expect(code).toBe(130);
-    await control.closedByClient;
-    const conversation = await createChatClient({ url: api.url }).conversations.get(conversationId);
-    expect(conversation.runs.map((r) => r.reason)).toEqual(["cancelled"]);
-    expect(conversation.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["please repl-ctrl-c"]);
+    expect(conversation.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual([`please ${tag}`]);
   });
 
   it("a reader of stdout that leaves (| head -1) stops the answer on the server, quietly", async ({ expect }) => {

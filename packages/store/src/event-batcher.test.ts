@@ -209,6 +209,33 @@ describe("EventBatcher", () => {
     await batcher.close();
   });
 
+  it("commits the dones appended in one turn of the event loop together, at its end; a later turn's in a commit of its own", async () => {
+    const log = fakeLog();
+    const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });
+    const ends = ["a", "b", "c"].map((run) => {
+      void batcher.append(run, 1, tokenEvent(run, "x"));
+      return batcher.append(run, 2, doneEvent(run));
+    });
+    expect(log.inserts).toEqual([]); // nothing before the turn ends
+    await Promise.all(ends);
+    expect(log.inserts).toEqual([6]);
+    expect(batcher.stats().commits).toBe(1);
+
+    await batcher.append("d", 1, doneEvent("d"));
+    expect(log.inserts).toEqual([6, 1]);
+    await batcher.close();
+  });
+
+  it("close commits a done whose end-of-turn commit has not run yet, once", async () => {
+    const log = fakeLog();
+    const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });
+    const done = batcher.append("r", 1, doneEvent("r"));
+    await batcher.close();
+    expect(await settled(done)).toBe("resolved");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log.inserts).toEqual([1]);
+  });
+
   it("holds a run's whole log only from its seq 1 until its first batch is committed, rejected or discarded", async () => {
     const log = fakeLog();
     const batcher = new EventBatcher(log.sink, { flushIntervalMs: 60_000 });

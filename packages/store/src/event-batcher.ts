@@ -160,6 +160,8 @@ export class EventBatcher {
   private pendingCount = 0;
   private inflightCount = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The commit of the `done`s appended in this turn of the event loop (endOfTurn). */
+  private endOfTurn: NodeJS.Immediate | undefined;
   private cycle: Promise<Error | undefined> | undefined;
   /** A `done` or a full queue is waiting for the running commit to end. */
   private urgent = false;
@@ -218,9 +220,9 @@ export class EventBatcher {
     if (event.type === "done") {
       const finish = { reason: event.reason, usage: JSON.stringify(event.usage) };
       batch.rows.push(answer ? { runId, seq, type: event.type, json, finish, answer } : { runId, seq, type: event.type, json, finish });
-      // The caller reports the run finished once this resolves: commit now, not in flushIntervalMs.
+      // The caller reports the run finished once this resolves: commit at the end of this turn, not in flushIntervalMs.
       batch.hasDone = true;
-      this.kick();
+      this.kickAtEndOfTurn();
       return batch.promise;
     }
     batch.rows.push({ runId, seq, type: event.type, json });
@@ -309,6 +311,22 @@ export class EventBatcher {
     else void this.startCycle();
   }
 
+  /**
+   * Group commit of the runs that end in one turn of the event loop, as the store's starts are grouped: one commit
+   * for every `done` appended before setImmediate's phase, which comes right after the I/O that brought the model
+   * answers' last lines. Each run's end wrote its own commit before, ~20 pages of which its neighbours' ends write
+   * again (the right edges of the same tables and indexes; docs/benchmarks-log.md, stop 46).
+   */
+  private kickAtEndOfTurn(): void {
+    if (this.cycle) this.urgent = true;
+    else this.endOfTurn ??= setImmediate(this.commitEndOfTurn);
+  }
+
+  private readonly commitEndOfTurn = (): void => {
+    this.endOfTurn = undefined;
+    if (this.queue.size > 0) this.kick();
+  };
+
   private arm(delayMs: number): void {
     if (this.timer !== undefined || this.closed) return;
     this.timer = setTimeout(() => {
@@ -322,6 +340,8 @@ export class EventBatcher {
   private disarm(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.endOfTurn !== undefined) clearImmediate(this.endOfTurn);
+    this.endOfTurn = undefined;
   }
 
   private startCycle(): Promise<Error | undefined> {

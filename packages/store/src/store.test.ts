@@ -1140,9 +1140,17 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       const events = runEvents("r1", "c1");
       for (const [i, event] of events.slice(0, 6).entries()) void store.appendEvent("r1", i + 1, event);
       await store.flush();
-      for (const [i, event] of events.slice(6).entries()) void store.appendEvent("r1", i + 7, event); // queued
+      for (const [i, event] of events.slice(6, -1).entries()) void store.appendEvent("r1", i + 7, event); // queued
       const types = async (...wanted: ChatEvent["type"][]) =>
         (await store.readEventsOfTypes("r1", wanted)).map((e) => [e.seq, e.event.type]);
+      // The `done` is read only once committed (the API publishes it only once durable); the others while queued too.
+      const done = store.appendEvent("r1", 10, events[9]!);
+      const tokens = [
+        [7, "token"],
+        [8, "token"],
+      ];
+      expect([tokens, [...tokens, [10, "done"]]]).toContainEqual(await types("token", "done"));
+      await done;
       expect(await types("error", "tool-result")).toEqual([
         [6, "tool-result"],
         [9, "error"],
@@ -1171,7 +1179,9 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         await commit(store, "r2", 1, tokenEvent("r2", "other run"));
         await commit(store, "r2", 2, { type: "status", runId: "r2", at: 2, phase: "thinking", message: "Thinking" });
         await store.flush();
-        for (const [i, event] of events.slice(6).entries()) void store.appendEvent("r1", i + 7, event); // queued
+        for (const [i, event] of events.slice(6, -1).entries()) void store.appendEvent("r1", i + 7, event); // queued
+        // The `done` is read only once committed (readEventsOfTypes above); the others while queued too.
+        const done = store.appendEvent("r1", 10, events[9]!);
         const read = async (runIds: string[], ...wanted: ChatEvent["type"][]) =>
           Object.fromEntries([...(await store.readEventsOfTypesForRuns(runIds, wanted))].map(([id, found]) => [id, found.map((e) => [e.seq, e.event.type])]));
 
@@ -1184,6 +1194,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
           ],
           r2: [[2, "status"]],
         });
+        await done;
         // Streamed types too (without the not-streamed index), queued ones included.
         expect(await read(["r2", "r1"], "token", "done")).toEqual({
           r2: [[1, "token"]],

@@ -399,7 +399,7 @@ async function assembleServer(
   resources.opened("the store", () => store.close());
   const liveness = await openLiveness(config, replicaId, app.log);
   resources.opened("the liveness", () => liveness.close());
-  const streams = await openRunStreams({ redisUrl: config.redisUrl, replicaId, log: app.log }).catch((error: unknown) => {
+  const streams = await openRunStreams({ redisUrl: config.redisUrl, replicaId, log: app.log, unansweredMs: config.redisUnansweredMs }).catch((error: unknown) => {
     throw redisStartupError(config, error);
   });
   /** Set once the RunManager took the run streams: its shutdown closes them then. */

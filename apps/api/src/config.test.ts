@@ -30,6 +30,7 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       databasePoolSize: 10,
       eventFlushMs: 100,
+      redisUnansweredMs: 10_000,
       authTokens: null,
       systemPrompt: defaultSystemPrompt,
       maxMessageChars: 32_000,
@@ -292,7 +293,14 @@ describe("DATABASE_URL", () => {
   it("refuses every duration (*_MS) longer than Node's longest timer, 2^31 - 1 ms, naming the variable and its limit", () => {
     // Node fires a longer timer after 1 ms (TimeoutOverflowWarning): a "very long" timeout would time out at once.
     expect(durationVariables).toEqual(
-      expect.arrayContaining(["EVENT_FLUSH_MS", "TOOL_TIMEOUT_MS", "TOOL_APPROVAL_TIMEOUT_MS", "CHAT_IDLE_TIMEOUT_MS", "SHUTDOWN_GRACE_MS"]),
+      expect.arrayContaining([
+        "EVENT_FLUSH_MS",
+        "TOOL_TIMEOUT_MS",
+        "TOOL_APPROVAL_TIMEOUT_MS",
+        "CHAT_IDLE_TIMEOUT_MS",
+        "SHUTDOWN_GRACE_MS",
+        "REDIS_UNANSWERED_MS",
+      ]),
     );
     for (const name of durationVariables) {
       for (const value of [String(maxTimerMs + 1), "99999999999999999999"]) {
@@ -337,6 +345,21 @@ describe("REDIS_URL and METRICS_TOKEN", () => {
       const message = configError({ DATABASE_URL: pg, REDIS_URL: url });
       expect(message).toMatch(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
       expect(message).not.toContain("hunter2");
+    }
+  });
+
+  it("REDIS_UNANSWERED_MS: the Redis connections' watchdog deadline, default 10 s, whole milliseconds from 1 s to 10 min", () => {
+    expect(loadConfig({}).redisUnansweredMs).toBe(10_000);
+    expect(loadConfig({ REDIS_UNANSWERED_MS: "" }).redisUnansweredMs).toBe(10_000);
+    expect(loadConfig({ DATABASE_URL: pg, REDIS_URL: "redis://10.0.0.5:6379", REDIS_UNANSWERED_MS: "3000" }).redisUnansweredMs).toBe(3000);
+    expect(loadConfig({ REDIS_UNANSWERED_MS: " 1000\r" }).redisUnansweredMs).toBe(1000);
+    expect(loadConfig({ REDIS_UNANSWERED_MS: "600000" }).redisUnansweredMs).toBe(600_000);
+    // Below a second a healthy Redis's slow answer (a fork, an fsync) would break connections off, failing runs.
+    expect(configError({ REDIS_UNANSWERED_MS: "999" })).toBe('Invalid configuration:\n  REDIS_UNANSWERED_MS: must be at least 1000 (got "999")');
+    expect(configError({ REDIS_UNANSWERED_MS: "0" })).toMatch(/REDIS_UNANSWERED_MS: must be at least 1000 \(got "0"\)/);
+    expect(configError({ REDIS_UNANSWERED_MS: "600001" })).toMatch(/REDIS_UNANSWERED_MS: must be at most 600000 \(got "600001"\)/);
+    for (const bad of ["-5000", "2.5s", "10s", "1e4", "ten"]) {
+      expect(configError({ REDIS_UNANSWERED_MS: bad })).toMatch(/REDIS_UNANSWERED_MS: must be a whole number between 1000 and 600000/);
     }
   });
 

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { defaultMaxContextTokens, defaultMaxImageBytes, keepAliveSchema, maxImagesPerMessage, maxTimerMs, type KeepAlive } from "@streamchat/core";
 import { defaultFlushIntervalMs } from "@streamchat/store";
+import { defaultUnansweredMs, maxUnansweredMs, minUnansweredMs } from "./cluster/redis-watchdog.js";
 
 /** Start-up configuration problem; the message names the variable and is safe to print as is. */
 export class ConfigError extends Error {
@@ -179,6 +180,13 @@ const envSchema = z.object({
     unsetIfEmpty,
     z.string().trim().refine(isRedisUrl, { error: "must be a redis:// or rediss:// URL (redis://host:6379)" }).optional(),
   ),
+  // At least 1 s: a connection broken off fails every command pending on it, among them the XADDs of the runs this
+  // replica executes, which then end with an internal error. So the deadline must stay well above the slowest answer
+  // of a healthy Redis (a fork for BGSAVE, an fsync stall, a large command ahead of the PING: up to hundreds of ms).
+  // The PING interval follows the deadline (a quarter of it, redis-watchdog.ts, so a PING always has several ticks to
+  // be answered): a shorter deadline also means more PINGs, at 1 s one per connection every 250 ms already. At most
+  // 10 min: a Redis silent that long is not coming back by itself, and every command sent meanwhile waits in memory.
+  REDIS_UNANSWERED_MS: durationMs(minUnansweredMs, maxUnansweredMs, defaultUnansweredMs),
   METRICS_TOKEN: z.preprocess(
     unsetIfEmpty,
     z
@@ -259,6 +267,11 @@ export interface Config {
   eventFlushMs: number;
   /** redis:// URL: cluster mode (runs shared between replicas through Redis Streams); requires databaseUrl. */
   redisUrl: string | undefined;
+  /**
+   * Cluster mode: how long a Redis connection may leave its watchdog's PING unanswered before it is broken off and
+   * reconnected (every connection of the replica: commands, the stream reader on top of its block time, control).
+   */
+  redisUnansweredMs: number;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken: string | undefined;
   /** Null when auth is off (one local user). */
@@ -372,6 +385,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databasePoolSize: e.DATABASE_POOL_SIZE,
     eventFlushMs: e.EVENT_FLUSH_MS,
     redisUrl: e.REDIS_URL,
+    redisUnansweredMs: e.REDIS_UNANSWERED_MS,
     metricsToken: e.METRICS_TOKEN,
     authTokens: e.AUTH_TOKENS ?? null,
     systemPrompt: e.SYSTEM_PROMPT,

@@ -2,6 +2,9 @@ import type { RunLog } from "../runs/run-log.js";
 import type { Redis } from "./redis-connection.js";
 import { xreadPairs } from "./redis-keys.js";
 
+/** How long one blocking read waits by default (BlockingStreamReaderOptions.blockMs). */
+export const defaultBlockMs = 5000;
+
 /** A stream entry as XREAD returns it: its id, and its fields as the reply has them. */
 export type StreamEntry = readonly [id: string, fields: unknown];
 
@@ -25,7 +28,7 @@ export interface BlockingStreamReaderOptions {
   logContext?: Record<string, unknown>;
   /** Entries per stream per read (default 512). */
   count?: number;
-  /** How long one blocking read waits (default 5000 ms). */
+  /** How long one blocking read waits (default defaultBlockMs, 5000 ms). */
   blockMs?: number;
 }
 
@@ -124,7 +127,7 @@ export class BlockingStreamReader {
   private async run(): Promise<void> {
     const { connection, log, wakeKey } = this.opts;
     const count = String(this.opts.count ?? 512);
-    const block = String(this.opts.blockMs ?? 5000);
+    const block = String(this.opts.blockMs ?? defaultBlockMs);
     let failures = 0;
     while (!this.closed) {
       const streams = [...this.streams.values()];

@@ -22,11 +22,22 @@ export interface RunStreamsChoice {
   redis?: ReplicaRedis;
 }
 
-export async function openRunStreams(opts: { redisUrl: string | undefined; replicaId: string; log: RunLog }): Promise<RunStreamsChoice> {
+export async function openRunStreams(opts: {
+  redisUrl: string | undefined;
+  replicaId: string;
+  log: RunLog;
+  /** The watchdog deadline of every Redis connection of the replica (REDIS_UNANSWERED_MS); default 10 000 ms. */
+  unansweredMs?: number;
+}): Promise<RunStreamsChoice> {
   if (!opts.redisUrl) return { factory: embeddedRunStreams(), describe: "embedded", abort: async () => {} };
   // Loaded only in cluster mode: an embedded process does not pay for the Redis client at start-up.
   const { openRedisRunStreams } = await import("./redis-streams.js");
-  const redis = await openRedisRunStreams({ url: opts.redisUrl, replicaId: opts.replicaId, log: opts.log });
+  const redis = await openRedisRunStreams({
+    url: opts.redisUrl,
+    replicaId: opts.replicaId,
+    log: opts.log,
+    ...(opts.unansweredMs === undefined ? {} : { unansweredMs: opts.unansweredMs }),
+  });
   return { factory: redis.factory, describe: `redis ${redisTarget(opts.redisUrl)}`, abort: redis.abort, redis: redis.redis };
 }
 

@@ -4,6 +4,10 @@ import { silentLog, type RunLog } from "../runs/run-log.js";
 import { eventually } from "../test-support/harness.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { within } from "../test-support/within.js";
+import { openRedisFeed } from "../feed/redis-feed.js";
+import { openRunStreams } from "./index.js";
+import { openRedisRunStreams } from "./redis-streams.js";
+import { ReplicaRedis } from "./replica-redis.js";
 
 const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
 const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
@@ -40,8 +44,27 @@ async function open(url: string, options: { unansweredMs?: number; blockingMs?: 
 
 function recordingLog() {
   const warnings: string[] = [];
-  const log: RunLog = { info() {}, error() {}, warn: (_obj, msg) => warnings.push(msg ?? "") };
-  return { log, warnings };
+  /** Per role: the deadline its watchdog logged when it first broke that connection off. */
+  const brokenOff = new Map<string, unknown>();
+  const log: RunLog = {
+    info() {},
+    error() {},
+    warn: (obj, msg) => {
+      warnings.push(msg ?? "");
+      const fields = obj as { role?: unknown; deadlineMs?: unknown };
+      if (msg === "Redis stopped answering; reconnecting" && typeof fields.role === "string" && !brokenOff.has(fields.role)) {
+        brokenOff.set(fields.role, fields.deadlineMs);
+      }
+    },
+  };
+  return { log, warnings, brokenOff };
+}
+
+/** Freezes `relay` until every role in `roles` was broken off; each one's deadline then, by role. */
+async function deadlinesWhenFrozen(relay: TcpRelay, brokenOff: Map<string, unknown>, roles: string[]): Promise<Record<string, unknown>> {
+  relay.freeze();
+  await eventually(() => roles.every((role) => brokenOff.has(role)), `the watchdogs of ${roles.join(", ")} breaking them off`, boundMs);
+  return Object.fromEntries(roles.map((role) => [role, brokenOff.get(role)]));
 }
 
 describe.skipIf(skip)("openRedis", () => {
@@ -136,5 +159,44 @@ describe.skipIf(skip)("openRedis's watchdog: a Redis that keeps the connection o
       "a message on the subscriber after the thaw",
       boundMs,
     );
+  }, 60_000);
+});
+
+describe.skipIf(skip)("a replica's Redis connections take one watchdog deadline (REDIS_UNANSWERED_MS)", () => {
+  it("openRunStreams: the command connection, the control subscriber, and the stream reader on top of its block time", async () => {
+    const frozen = await relay();
+    cleanup.push(async () => frozen.thaw());
+    const { log, brokenOff } = recordingLog();
+    const streams = await openRunStreams({ redisUrl: frozen.url, replicaId: `r-${process.pid}-${Date.now()}`, log, unansweredMs: 500 });
+    cleanup.push(() => streams.abort());
+    // Before, the control subscriber was opened with the 10-s default whatever the replica's deadline, and nothing set it.
+    expect(await deadlinesWhenFrozen(frozen, brokenOff, ["commands", "control", "stream reader"])).toEqual({
+      commands: 500,
+      control: 500,
+      "stream reader": 500 + 5000,
+    });
+  }, 60_000);
+
+  it("the control subscriber takes the deadline of the replica's connections when they are given to openRedisRunStreams", async () => {
+    const frozen = await relay();
+    cleanup.push(async () => frozen.thaw());
+    const { log, brokenOff } = recordingLog();
+    const replicaId = `r-${process.pid}-${Date.now()}`;
+    const redis = await ReplicaRedis.open({ url: redisUrl!, replicaId, log: silentLog, blockMs: 1000, unansweredMs: 500 });
+    cleanup.push(() => redis.abort());
+    expect(redis.unansweredMs).toBe(500);
+    // Only the control subscriber goes through the relay.
+    const streams = await openRedisRunStreams({ url: frozen.url, replicaId, log, redis });
+    cleanup.push(() => streams.abort());
+    expect(await deadlinesWhenFrozen(frozen, brokenOff, ["control"])).toEqual({ control: 500 });
+  }, 60_000);
+
+  it("a feed on connections of its own (openRedisFeed)", async () => {
+    const frozen = await relay();
+    cleanup.push(async () => frozen.thaw());
+    const { log, brokenOff } = recordingLog();
+    const feed = await openRedisFeed({ url: frozen.url, log, blockMs: 1000, unansweredMs: 500 });
+    cleanup.push(() => feed.close());
+    expect(await deadlinesWhenFrozen(frozen, brokenOff, ["commands", "stream reader"])).toEqual({ commands: 500, "stream reader": 1500 });
   }, 60_000);
 });

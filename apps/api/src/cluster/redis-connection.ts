@@ -1,8 +1,10 @@
 import { createClient } from "redis";
 import type { RunLog } from "../runs/run-log.js";
 import { redisTarget } from "./redis-target.js";
+import { defaultUnansweredMs, probeIntervalMs } from "./redis-watchdog.js";
 
 export { redisTarget } from "./redis-target.js";
+export { defaultUnansweredMs } from "./redis-watchdog.js";
 
 /** The client as created here (RESP3, node-redis 6's default). */
 export type Redis = ReturnType<typeof newClient>;
@@ -32,15 +34,13 @@ export interface RedisConnectionOptions {
   /**
    * The watchdog's deadline: a connection whose Redis leaves a PING (sent behind the commands already pending)
    * unanswered this long, or that cannot get ready again for this long, is broken off and reconnected, and its
-   * pending commands fail as in an outage. Default 10 000 ms; 0: no watchdog.
+   * pending commands fail as in an outage. Default 10 000 ms (defaultUnansweredMs; an API process: REDIS_UNANSWERED_MS,
+   * the same for each of its connections); 0: no watchdog.
    */
   unansweredMs?: number;
   /** The longest a command of this connection waits for its answer by design (a blocking XREAD's BLOCK): added to the deadline. */
   blockingMs?: number;
 }
-
-/** Default deadline of the watchdog (RedisConnectionOptions.unansweredMs). */
-export const defaultUnansweredMs = 10_000;
 
 /** The deadline of each watched connection, for closeRedis (a close waits for pending answers). */
 const deadlines = new WeakMap<Redis, { deadlineMs: number; stop: () => void }>();
@@ -134,7 +134,7 @@ function watch(client: Redis, deadlineMs: number, silent: () => void): () => voi
     };
     client.sendCommand(["PING"]).then(settled, settled);
   };
-  const timer = setInterval(tick, Math.max(Math.ceil(deadlineMs / 4), 10));
+  const timer = setInterval(tick, probeIntervalMs(deadlineMs));
   timer.unref();
   return () => clearInterval(timer);
 }

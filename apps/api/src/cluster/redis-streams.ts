@@ -37,6 +37,12 @@ export interface RedisStreamsOptions extends FollowOptions {
    * openRedisRunStreams opens the replica's connections itself (no `redis` given).
    */
   blockMs?: number;
+  /**
+   * The watchdog deadline of the replica's Redis connections (RedisConnectionOptions.unansweredMs; REDIS_UNANSWERED_MS),
+   * default 10 000 ms. Only where openRedisRunStreams opens the replica's connections itself (no `redis` given): the
+   * control subscriber always takes the deadline of the replica's connections (ReplicaRedis.unansweredMs).
+   */
+  unansweredMs?: number;
 }
 
 /** The three connections of a replica: commands and the blocking reader (shared with the feed), the control subscriber. */
@@ -331,12 +337,22 @@ export async function openRedisRunStreams(
   opts: RedisStreamsOptions & { replicaId: string; log: RedisStreamsDeps["log"]; redis?: ReplicaRedis },
 ): Promise<{ factory: (deps: RunStreamsDeps) => RedisRunStreams; abort: () => Promise<void>; redis: ReplicaRedis }> {
   const { url, replicaId, log } = opts;
-  const redis = opts.redis ?? (await ReplicaRedis.open({ url, replicaId, log, ...(opts.blockMs === undefined ? {} : { blockMs: opts.blockMs }) }));
+  const redis =
+    opts.redis ??
+    (await ReplicaRedis.open({
+      url,
+      replicaId,
+      log,
+      ...(opts.blockMs === undefined ? {} : { blockMs: opts.blockMs }),
+      ...(opts.unansweredMs === undefined ? {} : { unansweredMs: opts.unansweredMs }),
+    }));
   let subscriber: Redis | undefined;
   let control: ControlChannel;
   let apply: (runId: string, control: RunControl) => boolean = () => false;
   try {
-    subscriber = await openRedis({ url, role: "control", replicaId, log });
+    // The replica's deadline, whoever opened its other connections: it used to be left at the default here, so a
+    // silent Redis was seen late on this connection alone.
+    subscriber = await openRedis({ url, role: "control", replicaId, log, unansweredMs: redis.unansweredMs });
     control = await ControlChannel.open({
       command: redis.command,
       subscriber,

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTcpRelay } from "@streamchat/core/test-support";
 import { clientList, clusterSkipReason, isBlockedRead, testRedisUrl as redisUrl } from "../test-support/cluster-mode.js";
 import { eventually, startTestApi } from "../test-support/harness.js";
 import { silentLog } from "../runs/run-log.js";
@@ -60,6 +61,40 @@ describe.skipIf(skip)("a replica's Redis connections", () => {
       await eventually(async () => (await connectionsOf(replicaId)).length === 0, "the replica's connections closed");
     } finally {
       if (!closed) await api.close();
+    }
+  });
+});
+
+describe.skipIf(skip)("a replica's Redis watchdogs (REDIS_UNANSWERED_MS)", () => {
+  it("break its command and control connections off at the configured deadline when Redis stops answering", { timeout: 60_000 }, async () => {
+    // Through a relay the test freezes: Redis keeps the connections but answers nothing.
+    const relay = await startTcpRelay(redisUrl!);
+    const api = await startTestApi({ env: { REDIS_URL: relay.url, REDIS_UNANSWERED_MS: "3000" } });
+    // A clock on the same freeze, no wall-clock bound: a connection of the test's own with a 6-s deadline. The
+    // replica's connections with 3 s are broken off before it is; with the 10-s default (every connection before
+    // REDIS_UNANSWERED_MS, and the control subscriber even once the others took a deadline) after it.
+    let referenceBrokenOff = false;
+    const reference = await openRedis({
+      url: relay.url,
+      role: "reference",
+      unansweredMs: 6000,
+      log: { info() {}, error() {}, warn: (_obj, msg) => void (referenceBrokenOff ||= msg === "Redis stopped answering; reconnecting") },
+    });
+    try {
+      const { replicaId } = api.server;
+      const watched = [connectionName(replicaId, "commands"), connectionName(replicaId, "control")];
+      await eventually(async () => (await connectionsOf(replicaId)).length === 3, "the replica's three connections");
+      // By id: a connection that reconnects gets a new one (under the same name: its handshake reaches Redis).
+      const ids = new Map((await connectionsOf(replicaId)).map((c) => [c["name"], c["id"]]));
+      relay.freeze();
+      await eventually(() => referenceBrokenOff, "the reference connection broken off", 30_000);
+      const open = new Set((await clientList(probe!)).map((c) => c["id"]));
+      expect(watched.filter((name) => open.has(ids.get(name)))).toEqual([]);
+    } finally {
+      relay.thaw();
+      await closeRedis(reference);
+      await api.close();
+      await relay.close();
     }
   });
 });

@@ -1,10 +1,8 @@
 import type { RunLog } from "../runs/run-log.js";
-import { BlockingStreamReader } from "./blocking-stream-reader.js";
+import { BlockingStreamReader, defaultBlockMs } from "./blocking-stream-reader.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { wakeStreamKey } from "./redis-keys.js";
-
-/** How long one blocking XREAD of the reader waits (BlockingStreamReader's own default). */
-const defaultBlockMs = 5000;
+import { defaultUnansweredMs } from "./redis-watchdog.js";
 
 export interface ReplicaRedisOptions {
   url: string;
@@ -13,7 +11,10 @@ export interface ReplicaRedisOptions {
   log: RunLog;
   /** How long one blocking XREAD waits before it starts over (default 5000 ms). */
   blockMs?: number;
-  /** The connections' watchdog deadline (RedisConnectionOptions.unansweredMs; the reader's adds its block time). */
+  /**
+   * The connections' watchdog deadline (RedisConnectionOptions.unansweredMs; the reader's adds its block time), default
+   * 10 000 ms. The replica's other connection (the control subscriber) takes it from here too: `unansweredMs` below.
+   */
   unansweredMs?: number;
 }
 
@@ -33,16 +34,22 @@ export class ReplicaRedis {
   private constructor(
     readonly command: Redis,
     readonly reader: BlockingStreamReader,
+    /**
+     * The watchdog deadline of these connections, for any other connection this replica opens (the control
+     * subscriber, redis-streams.ts): one setting for every Redis connection of a replica, whoever opened them.
+     */
+    readonly unansweredMs: number,
   ) {}
 
   static async open(opts: ReplicaRedisOptions): Promise<ReplicaRedis> {
     const { url, replicaId, log } = opts;
-    const watchdog = opts.unansweredMs === undefined ? {} : { unansweredMs: opts.unansweredMs };
-    const command = await openRedis({ url, role: "commands", replicaId, log, ...watchdog });
+    const unansweredMs = opts.unansweredMs ?? defaultUnansweredMs;
+    const blockMs = opts.blockMs ?? defaultBlockMs;
+    const command = await openRedis({ url, role: "commands", replicaId, log, unansweredMs });
     let connection: Redis;
     try {
       // Its XREAD waits up to blockMs for an answer by design; the watchdog's PING waits behind it.
-      connection = await openRedis({ url, role: "stream reader", replicaId, log, ...watchdog, blockingMs: opts.blockMs ?? defaultBlockMs });
+      connection = await openRedis({ url, role: "stream reader", replicaId, log, unansweredMs, blockingMs: blockMs });
     } catch (error) {
       command.destroy();
       throw error;
@@ -53,9 +60,9 @@ export class ReplicaRedis {
       wakeKey: wakeStreamKey(replicaId),
       log,
       logContext: { replicaId },
-      blockMs: opts.blockMs ?? defaultBlockMs,
+      blockMs,
     });
-    return new ReplicaRedis(command, reader);
+    return new ReplicaRedis(command, reader, unansweredMs);
   }
 
   /** Takes a share; the function gives it back (once, however often it is called). */

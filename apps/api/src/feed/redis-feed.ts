@@ -260,12 +260,20 @@ function compareIds(a: string, b: string): number {
 }
 
 /** A RedisFeed on connections of its own (commands, a blocking reader): a replica's feed shares the run streams' instead. */
-export async function openRedisFeed(opts: { url: string; log: RunLog; bufferSize?: number; blockMs?: number }): Promise<RedisFeed> {
+export async function openRedisFeed(opts: {
+  url: string;
+  log: RunLog;
+  bufferSize?: number;
+  blockMs?: number;
+  /** The watchdog deadline of its connections (ReplicaRedisOptions.unansweredMs). */
+  unansweredMs?: number;
+}): Promise<RedisFeed> {
   const redis = await ReplicaRedis.open({
     url: opts.url,
     replicaId: `feed-${randomBytes(6).toString("hex")}`,
     log: opts.log,
     ...(opts.blockMs ? { blockMs: opts.blockMs } : {}),
+    ...(opts.unansweredMs === undefined ? {} : { unansweredMs: opts.unansweredMs }),
   });
   return new RedisFeed({ redis, ...(opts.bufferSize ? { bufferSize: opts.bufferSize } : {}) });
 }

@@ -10,6 +10,7 @@ import { isDrawer, Sidebar } from "./components/Sidebar.js";
 import type { OpenAt } from "./chat/openAt.js";
 import { useConversationRoute } from "./lib/hashRoute.js";
 import { focusWhenShown } from "./lib/focus.js";
+import { useSignInRefused, useTokenChangedElsewhere } from "./lib/signIn.js";
 import { isComposing, shortcuts, useShortcut } from "./lib/shortcuts.js";
 import { trpc } from "./trpc.js";
 
@@ -37,18 +38,6 @@ function useStoredSetting(key: string): [string | null, (value: string) => void]
     [key],
   );
   return [value, choose];
-}
-
-/**
- * Whether the server refused the page's sign-in check (`models.list`), kept while that check is asked again: React Query
- * clears the error of a query that never had data as soon as it fetches again (a token was saved), so without this the
- * "requires a token" banner and the token setting's "Checking the token…" would go before the server answered.
- */
-function useSignInRefused(check: { error: { data?: { code?: string } | null } | null; data: unknown; isFetching: boolean }): boolean {
-  const refused = useRef(false);
-  if (check.error) refused.current = check.error.data?.code === "UNAUTHORIZED";
-  else if (check.data !== undefined || !check.isFetching) refused.current = false;
-  return refused.current;
 }
 
 export function App() {
@@ -104,6 +93,12 @@ export function App() {
     if (id === conversationId) open(null);
   };
   const feed = useConversationFeed({ onDeleted: deleted });
+  const tokenChanged = () => {
+    void utils.invalidate();
+    feed.restart();
+  };
+  // A token saved in another tab is this page's too (it reads it for every request): its sign-in check is asked again.
+  useTokenChangedElsewhere(tokenChanged);
 
   // A new chat's pane stays mounted as its conversation's once its first message created it: what the user typed,
   // attached or scrolled meanwhile stays where it is. Any other change of conversation opens a fresh pane. A user who
@@ -145,10 +140,7 @@ export function App() {
         searchRef={searchRef}
         onDeleted={deleted}
         onClose={() => setSidebarOpen(false)}
-        onTokenChange={() => {
-          void utils.invalidate();
-          feed.restart();
-        }}
+        onTokenChange={tokenChanged}
         unauthorized={unauthorized}
         unauthorizedAt={unauthorized ? models.errorUpdatedAt : 0}
       />
@@ -172,6 +164,7 @@ export function App() {
         vision={visionAvailable}
         demo={demo}
         unauthorized={unauthorized}
+        signedInAt={models.dataUpdatedAt}
         onOpenSettings={() => {
           setSidebarOpen(true);
           // On a phone the drawer slides in first: one frame later the field is still hidden and takes no focus.

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { emptyUsage, errorCodeMessages } from "@streamchat/core/browser";
-import { cleanup, render } from "@testing-library/react";
+import { cleanup, fireEvent, render } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { emptyMessageState, type MessageState } from "../chat/reducer.js";
@@ -56,6 +56,26 @@ describe("AssistantMessage", () => {
     const own = finished({ error: { code: "provider_error", message: "boom", retryable: true }, done: { reason: "error", usage: emptyUsage() } });
     rerender(<AssistantMessage state={own} streaming={false} />);
     expect(getByTestId("run-error").textContent).toBe(`${errorCodeMessages.provider_error}boom`);
+  });
+
+  it("says a model server that was down once, calmly, and offers one way on: Retry", () => {
+    // As core words it (providers/http-errors.ts), in a run's error event.
+    const down = finished({
+      error: { code: "provider_unavailable", message: "Cannot reach the model server (ECONNREFUSED). Is it running?", retryable: true },
+      done: { reason: "error", usage: emptyUsage() },
+    });
+    const retried: string[] = [];
+    const { getByTestId, getByRole, queryByRole, rerender } = render(
+      <AssistantMessage state={down} streaming={false} onRetry={() => retried.push("retry")} onRegenerate={() => retried.push("regenerate")} />,
+    );
+    expect(getByTestId("run-error").querySelector(".error-box__text")?.textContent).toBe("The model server is not reachable.");
+    expect(queryByRole("button", { name: "Regenerate" })).toBeNull();
+    fireEvent.click(getByRole("button", { name: "Retry" }));
+    expect(retried).toEqual(["retry"]);
+    // Where Retry is not offered (an answer that is not the last), Regenerate is the way on.
+    rerender(<AssistantMessage state={down} streaming={false} onRegenerate={() => {}} />);
+    expect(queryByRole("button", { name: "Retry" })).toBeNull();
+    expect(getByRole("button", { name: "Regenerate" })).toBeTruthy();
   });
 
   it("has Copy and details for a finished answer, Regenerate only where offered", () => {

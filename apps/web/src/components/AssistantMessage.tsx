@@ -1,7 +1,7 @@
-import { errorCodeMessages } from "@streamchat/core/browser";
 import { useState, type ReactNode } from "react";
 import type { MessageState, ToolCard } from "../chat/reducer.js";
 import { copyText } from "../lib/clipboard.js";
+import { runErrorText } from "../lib/runError.js";
 import { ApprovalCard } from "./ApprovalCard.js";
 import { Icon } from "./Icon.js";
 import { Markdown } from "./Markdown.js";
@@ -53,11 +53,12 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
   const stopped = reason === "cancelled";
   const failed = state.error !== null || reason === "error" || reason === "interrupted";
   const retryable = state.error ? state.error.retryable : true;
-  const errorTitle = state.error
-    ? errorCodeMessages[state.error.code]
-    : reason === "interrupted"
-      ? errorCodeMessages.interrupted
-      : "This answer ended with an error.";
+  const errorText = runErrorText(state.error, reason);
+  // One way on from a failure. Retry and Regenerate both ask the server for a new answer to the question (ChatPane:
+  // chat.regenerate), so side by side they are one action offered twice; and a model server that was down is fixed by
+  // asking the same again, which is what "Retry" says (and it sits in the box that tells of the failure). Regenerate
+  // stays where Retry is not offered: an error retrying cannot fix (another model may), an answer that is not the last.
+  const offersRetry = failed && retryable && onRetry !== undefined;
   const tools = new Map<string, ToolCard>(state.tools.map((t) => [t.callId, t]));
   const lastStep = state.steps.at(-1);
   const reasoningLive = streaming && lastStep?.kind === "reasoning" && lastStep.endedAt === null;
@@ -129,11 +130,11 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
         <div className="error-box" role="alert" data-testid="run-error">
           <Icon name="alert" size={18} />
           <div className="error-box__text">
-            <strong>{errorTitle}</strong>
-            {/* The server often says it in the code's own words (a restart): once is enough. */}
-            {state.error?.message && state.error.message !== errorTitle && <span className="error-box__detail">{state.error.message}</span>}
+            <strong>{errorText.title}</strong>
+            {/* Only what the title does not say already (lib/runError.ts): once is enough. */}
+            {errorText.detail && <span className="error-box__detail">{errorText.detail}</span>}
           </div>
-          {retryable && onRetry && (
+          {offersRetry && (
             <button type="button" className="button button--small" onClick={onRetry}>
               Retry
             </button>
@@ -141,7 +142,7 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
         </div>
       )}
 
-      <AnswerActions state={state} hidden={streaming} onRegenerate={onRegenerate} versionNav={versionNav} />
+      <AnswerActions state={state} hidden={streaming} onRegenerate={offersRetry ? undefined : onRegenerate} versionNav={versionNav} />
     </article>
   );
 }

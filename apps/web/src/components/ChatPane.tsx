@@ -16,7 +16,7 @@ import { Icon } from "./Icon.js";
 import { DemoBadge } from "./ModelPicker.js";
 import { UserMessage } from "./UserMessage.js";
 import { ConversationMenu } from "./ConversationMenu.js";
-import { VersionNav } from "./VersionNav.js";
+import { VersionNav, type PendingSwitch } from "./VersionNav.js";
 import { ContextMeter } from "../capabilities/ContextMeter.js";
 import { useImageDrafts } from "../capabilities/useImageDrafts.js";
 
@@ -30,6 +30,11 @@ export interface ChatPaneProps {
   vision?: boolean;
   demo: boolean;
   unauthorized: boolean;
+  /**
+   * When the server last accepted the page's sign-in check (React Query's dataUpdatedAt of models.list; 0: never). A
+   * newer one than when a message was refused for want of sign-in means signing in works now.
+   */
+  signedInAt?: number;
   onOpenSettings: () => void;
   onCreated: (conversationId: string) => void;
   onNewChat: () => void;
@@ -58,7 +63,7 @@ function useListedTitle(conversationId: string | null): string | undefined {
 }
 
 export function ChatPane(props: ChatPaneProps) {
-  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, onOpenSettings, onCreated, onNewChat, onToggleSidebar, sidebarOpen = false, openAt, feedUnreachable = null } = props;
+  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, signedInAt = 0, onOpenSettings, onCreated, onNewChat, onToggleSidebar, sidebarOpen = false, openAt, feedUnreachable = null } = props;
   const images = useImageDrafts();
   /** The names of the images of the message sent last, for the tray if it comes back unsent. */
   const sentNames = useRef(new Map<string, string>());
@@ -79,13 +84,15 @@ export function ChatPane(props: ChatPaneProps) {
     },
   });
   // Signed in since a message was refused for want of a token: "Sign-in is required" is no longer true, and the message
-  // is back in the box to send again.
-  const wasUnauthorized = useRef(unauthorized);
+  // is back in the box to send again. Known by the sign-in check passing after the refusal showed, whether or not this
+  // page saw that check refused (it had passed before the token went stale; the token was saved in another tab).
   const { actionError, dismissError } = chat;
+  const refusedWhenSignedInAt = useRef<number | null>(null);
   useEffect(() => {
-    if (wasUnauthorized.current && !unauthorized && actionError?.code === "unauthorized") dismissError();
-    wasUnauthorized.current = unauthorized;
-  }, [unauthorized, actionError, dismissError]);
+    if (actionError?.code !== "unauthorized") refusedWhenSignedInAt.current = null;
+    else if (refusedWhenSignedInAt.current === null) refusedWhenSignedInAt.current = signedInAt;
+    else if (signedInAt !== refusedWhenSignedInAt.current) dismissError();
+  }, [signedInAt, actionError, dismissError]);
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const [atBottom, setAtBottom] = useState(true);
@@ -301,11 +308,14 @@ export function ChatPane(props: ChatPaneProps) {
    * one that had the focus, and the same button of the new item takes it (from the keyboard, the next press goes on).
    */
   const refocusVersion = useRef<{ itemId: string; label: string } | null>(null);
+  /** The version a ‹ or › press asked for, until the nav that shows it announces it: this pane's, no other's. */
+  const pendingSwitch: PendingSwitch = useRef(null);
   const versionNav = (versions: ChatItemAnswer["versions"], of: string) =>
     versions && (
       <VersionNav
         versions={versions}
         of={of}
+        pending={pendingSwitch}
         disabled={chat.busy || chat.switching}
         onSwitch={(messageId) => {
           const label = document.activeElement?.closest(".versions") ? document.activeElement.getAttribute("aria-label") : null;

@@ -1,16 +1,20 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import type { PendingSwitch } from "./VersionNav.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VersionNav } from "./VersionNav.js";
 
 afterEach(cleanup);
+
+/** What a pane holds for its navs (ChatPane's useRef). */
+const pane = (): PendingSwitch => ({ current: null });
 
 describe("VersionNav", () => {
   const versions = { index: 2, count: 3, siblingIds: [10, 20, 30] };
 
   it("names the version for screen readers and switches to the neighbouring sibling", () => {
     const switched: number[] = [];
-    const { getByRole, getByTestId } = render(<VersionNav versions={versions} of="answer" disabled={false} onSwitch={(id) => switched.push(id)} />);
+    const { getByRole, getByTestId } = render(<VersionNav versions={versions} of="answer" pending={pane()} disabled={false} onSwitch={(id) => switched.push(id)} />);
     expect(getByRole("group", { name: "Versions of this answer" })).toBeTruthy();
     const count = getByTestId("version-count");
     // Seen: "2 / 3"; read: the words, as text (an aria-label on a span is not read by every screen reader).
@@ -25,12 +29,12 @@ describe("VersionNav", () => {
   });
 
   it("disables the way past either end, and both ways while switching is not possible", () => {
-    const first = render(<VersionNav versions={{ ...versions, index: 1 }} of="message" disabled={false} onSwitch={() => {}} />);
+    const first = render(<VersionNav versions={{ ...versions, index: 1 }} of="message" pending={pane()} disabled={false} onSwitch={() => {}} />);
     expect(first.getByRole("button", { name: "Previous version of this message" }).getAttribute("aria-disabled")).toBe("true");
     expect(first.getByRole("button", { name: "Next version of this message" }).getAttribute("aria-disabled")).toBe("false");
     cleanup();
     const switched: number[] = [];
-    const busy = render(<VersionNav versions={versions} of="message" disabled onSwitch={(id) => switched.push(id)} />);
+    const busy = render(<VersionNav versions={versions} of="message" pending={pane()} disabled onSwitch={(id) => switched.push(id)} />);
     for (const button of busy.getAllByRole("button")) {
       // Still focusable (the keyboard focus stays where it was), but it does nothing.
       expect(button.getAttribute("aria-disabled")).toBe("true");
@@ -43,8 +47,12 @@ describe("VersionNav", () => {
 
 describe("VersionNav: a switch the user made is said once it shows", () => {
   const said = (view: ReturnType<typeof render>) => view.getByTestId("version-announcement").textContent;
-  const nav = (index: number, count = 3, of = "answer") => (
-    <VersionNav versions={{ index, count, siblingIds: [10, 20, 30, 40].slice(0, count) }} of={of} disabled={false} onSwitch={() => {}} />
+  let shared = pane();
+  beforeEach(() => {
+    shared = pane();
+  });
+  const nav = (index: number, count = 3, of = "answer", pending = shared) => (
+    <VersionNav versions={{ index, count, siblingIds: [10, 20, 30, 40].slice(0, count) }} of={of} pending={pending} disabled={false} onSwitch={() => {}} />
   );
 
   it("says nothing on first sight, then the version the press led to, in a live region of its own", () => {
@@ -90,5 +98,14 @@ describe("VersionNav: a switch the user made is said once it shows", () => {
     // Said once: the next nav to show that version (a reload, another conversation) is quiet.
     shown.unmount();
     expect(said(render(nav(1, 3, "message")))).toBe("");
+  });
+
+  it("is said by a nav of the pane where it was pressed only: another pane's press is no news here", () => {
+    // Pressed in one pane, which went away before that version showed (another conversation was opened)...
+    const pressed = render(nav(2, 3, "message"));
+    fireEvent.click(pressed.getByRole("button", { name: "Previous version of this message" }));
+    pressed.unmount();
+    // ...another pane that shows the version later (the same conversation, opened again) heard no press.
+    expect(said(render(nav(1, 3, "message", pane())))).toBe("");
   });
 });

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, type RefObject } from "react";
 import type { MessageVersions } from "../chat/history.js";
 import { Icon } from "./Icon.js";
 import "./versions.css";
@@ -6,8 +6,10 @@ import "./versions.css";
 /**
  * The version a ‹ or › press asked for, until a VersionNav shows it. Not state of the nav that was pressed: a question's
  * other version is another message, so another item, and its nav is a new component (an answer's stays the same one).
+ * Held by the pane (one per conversation shown, `useRef`), not the module: a switch pressed in one pane, and never shown
+ * there (refused, or the pane left first), must not be announced by another pane showing that message later.
  */
-let switchedTo: { of: string; messageId: number } | null = null;
+export type PendingSwitch = RefObject<{ of: string; messageId: number } | null>;
 
 /**
  * ‹ 2 / 3 › under an edited question or a regenerated answer: the other versions of it, oldest first. Switching
@@ -19,19 +21,22 @@ export function VersionNav({
   of,
   disabled,
   onSwitch,
+  pending,
 }: {
   versions: MessageVersions;
   /** What the versions are of, for screen readers: "answer" or "message". */
   of: string;
   disabled: boolean;
   onSwitch: (messageId: number) => void;
+  /** The switch pressed in this pane and not shown yet, shared by its navs (see PendingSwitch). */
+  pending: PendingSwitch;
 }) {
   const { index, count, siblingIds } = versions;
   const shown = siblingIds[index - 1];
   const go = (to: number) => {
     const id = siblingIds[to - 1];
     if (id === undefined || disabled) return;
-    switchedTo = { of, messageId: id };
+    pending.current = { of, messageId: id };
     onSwitch(id);
   };
   // The switch the user made is said once the version shows, politely; never on first sight or after a regenerate (no
@@ -39,10 +44,11 @@ export function VersionNav({
   // words again ("Version 1 of 2" after 2 and back) are an addition a screen reader reads, as ChatPane's announcement.
   const [said, setSaid] = useState({ text: "", messageId: -1, count: 0, n: 0 });
   useEffect(() => {
-    if (shown === undefined || switchedTo?.of !== of || switchedTo.messageId !== shown) return;
-    switchedTo = null;
+    const asked = pending.current;
+    if (shown === undefined || asked?.of !== of || asked.messageId !== shown) return;
+    pending.current = null;
     setSaid((before) => ({ text: `Version ${index} of ${count}`, messageId: shown, count, n: before.n + 1 }));
-  }, [of, shown, index, count]);
+  }, [of, shown, index, count, pending]);
   // Once another version shows (a regenerate) or another was added elsewhere, the words are stale: gone, unread.
   const announcement = said.messageId === shown && said.count === count ? said.text : "";
   // aria-disabled, not disabled: a button that becomes disabled drops the keyboard focus (to the page), and both do

@@ -1,9 +1,10 @@
-const key = "streamchat.token";
+/** Where the token is kept (localStorage): other tabs hear of changes to it (lib/signIn.ts). */
+export const tokenKey = "streamchat.token";
 
 /** The API token the user entered (only needed when the server has AUTH_TOKENS set). */
 export function readToken(): string | null {
   try {
-    return localStorage.getItem(key) || null;
+    return localStorage.getItem(tokenKey) || null;
   } catch {
     return null; // storage disabled (private mode, sandboxed iframe)
   }
@@ -11,8 +12,8 @@ export function readToken(): string | null {
 
 export function writeToken(token: string | null): void {
   try {
-    if (token) localStorage.setItem(key, token);
-    else localStorage.removeItem(key);
+    if (token) localStorage.setItem(tokenKey, token);
+    else localStorage.removeItem(tokenKey);
   } catch {
     // nothing to do: the token then lives only for this page
   }

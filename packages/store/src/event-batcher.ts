@@ -126,9 +126,9 @@ const maxRetryDelayMs = 1000;
  * The event-log write path shared by the SQLite and PostgreSQL stores.
  *
  * Appends are queued in memory and committed together, ONE transaction (one multi-row INSERT) for every run's
- * events, every `flushIntervalMs`, as soon as `maxBatch` events are queued, or at once for a `done` or an
- * `approval-request`. Each run's events of one commit share one promise (no allocation per event), which resolves
- * when they are committed.
+ * events, every `flushIntervalMs`, as soon as `maxBatch` events are queued, at once for an `approval-request`, and at
+ * the end of the event loop's turn for a `done` (every run ending in that turn shares the commit). Each run's events
+ * of one commit share one promise (no allocation per event), which resolves when they are committed.
  * Queued events stay readable (`queued`) until committed. One commit runs at a time: events appended meanwhile
  * form the next batch, which starts as soon as the running commit ends if it holds a `done` or is full.
  *

@@ -148,13 +148,18 @@ describe("createChatClient against the API", () => {
     expect(after).toEqual(all.slice(2));
   });
 
-  it("cancel() stops a running run", async () => {
+  it("cancel() stops a running run, and says why it did not stop one that ended", async () => {
     const control = api.sim.control({ lastUserIncludes: "cancel-by-id" });
     const { runId } = await client.send("please cancel-by-id");
     await control.connected;
     expect(await client.cancel(runId)).toEqual({ cancelled: true });
     const events = await drain(client.events(runId));
     expect(events.at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
+    // Again: not cancelled, and why, typed (an ended run, not one out of the server's reach).
+    const again = await client.cancel(runId);
+    const reason: "ended" | "unreachable" | null = again.cancelled ? null : again.reason;
+    expect(reason).toBe("ended");
+    expect(again).toEqual({ cancelled: false, reason: "ended" });
   });
 
   it("reports a model failure in-band as error + done, and as ChatClientError from complete()", async () => {

@@ -21,6 +21,11 @@ export type SearchHit = Outputs["conversations"]["search"][number];
 export type ModelList = Outputs["models"]["list"];
 export type Health = Outputs["health"];
 export type ApproveResult = Outputs["chat"]["approve"];
+/**
+ * `{ cancelled: true }`, or `{ cancelled: false, reason }`: `"ended"` (the run had ended already) or `"unreachable"`
+ * (it runs where the server could not stop it now; try again in a moment).
+ */
+export type CancelResult = Outputs["chat"]["cancel"];
 export type ToolsList = Outputs["tools"]["list"];
 export type ToolServerView = Outputs["tools"]["setServerEnabled"];
 
@@ -66,7 +71,8 @@ export interface ChatClient {
   complete(message: string, opts?: CompleteOptions): Promise<CompleteResult>;
   /** Attaches to an existing run (e.g. after a restart of this process). */
   events(runId: string, opts?: EventsOptions): ChatStream;
-  cancel(runId: string): Promise<{ cancelled: boolean }>;
+  /** Stops a run; a run not stopped says why (CancelResult's `reason`). */
+  cancel(runId: string): Promise<CancelResult>;
   /**
    * Runs stopped before their send was answered (`signal` aborted while the server had not named the run yet): this
    * client cancels each once the answer comes. 0 when it owes no cancel.

@@ -16,6 +16,7 @@ export {
   type ModelList,
   type Health,
   type ApproveResult,
+  type CancelResult,
   type ToolsList,
   type ToolServerView,
   type Attachments,

@@ -84,7 +84,7 @@ describe.skipIf(skip)("RedisRunStreams", () => {
       for (const { control } of runs) await control.push({ content: `${round} ` });
     }
     for (const { runId, control } of runs) {
-      expect(await b.cancel("u", runId)).toBe(true);
+      expect(await b.cancel("u", runId)).toEqual({ cancelled: true });
       await control.closedByClient;
     }
     for (const { followed } of runs) {

@@ -181,7 +181,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
     await control2.push({ content: "ok" });
     await control2.push({ done: true });
     expect((await collectRun(onA, next.runId)).at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
-    expect(await onA.chat.cancel.mutate({ runId })).toEqual({ cancelled: false });
+    expect(await onA.chat.cancel.mutate({ runId })).toEqual({ cancelled: false, reason: "ended" });
   });
 
   it("limits across replicas: one running run per conversation, MAX_RUNS_PER_USER, one run per clientRequestId", { timeout: 120_000 }, async () => {

@@ -169,7 +169,7 @@ describe("chat over SSE", () => {
     expect(types(received)).toEqual(["run-start", "status", "status", "token", "done"]);
     const done = received.at(-1)?.event;
     expect(done?.type === "done" && done.reason).toBe("cancelled");
-    expect(await client.chat.cancel.mutate({ runId })).toEqual({ cancelled: false });
+    expect(await client.chat.cancel.mutate({ runId })).toEqual({ cancelled: false, reason: "ended" });
 
     const stored = await client.conversations.get.query({ conversationId });
     expect(assistantTexts(stored.messages)).toEqual(["Partial"]);

@@ -73,9 +73,10 @@ export const chatRouter = router({
       return new RunEventFeed((direct) => ctx.runs.subscribe(run.id, input.lastEventId ?? 0, signal, direct));
     }),
 
+  /** `{ cancelled: true }`, or `{ cancelled: false, reason: "ended" | "unreachable" }` (CancelOutcome, run-manager.ts). */
   cancel: authedProcedure
     .input(z.object({ runId: id }))
-    .mutation(async ({ ctx, input }) => ({ cancelled: await ctx.runs.cancel(ctx.userId, input.runId) })),
+    .mutation(({ ctx, input }) => ctx.runs.cancel(ctx.userId, input.runId)),
 
   /** Approves or denies a tool call of the user's run that waits for approval (its approval-request event). */
   approve: authedProcedure

@@ -107,7 +107,7 @@ describe("chat.cancel of a run suspended while it waits for approval", () => {
       { role: "tool", toolCallId: request.callId, toolName: "delete_file", content: cancelledCall },
     ]);
     // Stop again: nothing left to stop.
-    expect(await first.client().chat.cancel.mutate({ runId })).toEqual({ cancelled: false });
+    expect(await first.client().chat.cancel.mutate({ runId })).toEqual({ cancelled: false, reason: "ended" });
     const log = await before.readEvents(runId);
     await stop(first);
 
@@ -213,7 +213,7 @@ describe("chat.cancel of a run executing live", () => {
     expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "cancelled" });
     expect(types(received)).not.toContain("error");
     expect(received.map((r) => Number(r.id))).toEqual(received.map((_, i) => i + 1));
-    expect(await client.chat.cancel.mutate({ runId })).toEqual({ cancelled: false });
+    expect(await client.chat.cancel.mutate({ runId })).toEqual({ cancelled: false, reason: "ended" });
   });
 
   it("a live run waiting for approval ends as the closes above end one: done alone, the call answered cancelled", async () => {
@@ -305,12 +305,15 @@ describe("a cancel and recovery closing the same run", () => {
     run: { conversationId: string; runId: string };
   }
 
-  /** Recovery is closing the run (held at the gate) when the cancel comes: the cancel answers false and leaves it. */
+  /**
+   * Recovery is closing the run (held at the gate) when the cancel comes: the cancel leaves it, and answers not
+   * cancelled, `ended` (its end is on its way).
+   */
   async function expectRecoveryWins({ store, gate, recovery, canceller, run }: Race): Promise<void> {
     const held = gate.arm();
     const recovering = recovery.recoverInterrupted();
     await held.reached;
-    expect(await canceller.cancel("u", run.runId)).toBe(false);
+    expect(await canceller.cancel("u", run.runId)).toEqual({ cancelled: false, reason: "ended" });
     held.release();
     expect(await recovering).toBe(1);
     await expectEndedOnce(store, run.conversationId, run.runId, "interrupted");
@@ -323,7 +326,7 @@ describe("a cancel and recovery closing the same run", () => {
     await held.reached;
     expect(await recovery.recoverInterrupted()).toBe(0);
     held.release();
-    expect(await cancelling).toBe(true);
+    expect(await cancelling).toEqual({ cancelled: true });
     await expectEndedOnce(store, run.conversationId, run.runId, "cancelled");
   }
 
@@ -344,7 +347,7 @@ describe("a cancel and recovery closing the same run", () => {
       const [cancelled] = cancelFirst
         ? await Promise.all([runs.cancel("u", third.runId), runs.recoverInterrupted()])
         : await Promise.all([runs.recoverInterrupted(), runs.cancel("u", third.runId)]).then(([, answer]) => [answer]);
-      await expectEndedOnce(store, third.conversationId, third.runId, cancelled ? "cancelled" : "interrupted");
+      await expectEndedOnce(store, third.conversationId, third.runId, cancelled.cancelled ? "cancelled" : "interrupted");
     }
   });
 
@@ -368,7 +371,7 @@ describe("a cancel and recovery closing the same run", () => {
       return run;
     };
 
-    // B's sweep is closing it: A's cancel does not get the run's lock, and answers as before.
+    // B's sweep is closing it: A's cancel does not get the run's lock, and answers `ended`.
     await expectRecoveryWins({ store, gate: viewB, recovery: b, canceller: a, run: await orphanSeenByBoth() });
 
     // A's cancel is closing it: B's sweep does not get the lock.
@@ -377,7 +380,7 @@ describe("a cancel and recovery closing the same run", () => {
     // Started together.
     const third = await orphanSeenByBoth();
     const [cancelled] = await Promise.all([a.cancel("u", third.runId), b.recoverInterrupted()]);
-    await expectEndedOnce(store, third.conversationId, third.runId, cancelled ? "cancelled" : "interrupted");
+    await expectEndedOnce(store, third.conversationId, third.runId, cancelled.cancelled ? "cancelled" : "interrupted");
   });
 });
 
@@ -403,7 +406,7 @@ describe("a cancel whose close the store refuses", () => {
 });
 
 describe("a cancel no process took, for a run whose owner may be executing it", () => {
-  it("changes nothing and answers false", async () => {
+  it("changes nothing and answers not cancelled, unreachable", async () => {
     const store = await openTestStore();
     cleanup.push(() => store.close());
     // A liveness that knows no owner gone (another live process without a channel to it).
@@ -417,7 +420,7 @@ describe("a cancel no process took, for a run whose owner may be executing it", 
     };
     const { runId } = await orphan(store, "u", "alive-elsewhere");
     const log = await store.readEvents(runId);
-    expect(await manager(store, nobodyDead).cancel("u", runId)).toBe(false);
+    expect(await manager(store, nobodyDead).cancel("u", runId)).toEqual({ cancelled: false, reason: "unreachable" });
     expect(await store.getRun(runId)).toMatchObject({ status: "running", owner: "alive-elsewhere" });
     expect(await store.readEvents(runId)).toEqual(log);
   });
@@ -432,13 +435,13 @@ describe("a cancel no process took, for a run whose owner may be executing it", 
     cleanup.push(() => ownerLiveness.close(), () => mine.close());
     const { runId } = await orphan(store, "u", owner);
     const log = await store.readEvents(runId);
-    expect(await manager(store, mine, 2500).cancel("u", runId)).toBe(false);
+    expect(await manager(store, mine, 2500).cancel("u", runId)).toEqual({ cancelled: false, reason: "unreachable" });
     expect(await store.getRun(runId)).toMatchObject({ status: "running", owner });
     expect(await store.readEvents(runId)).toEqual(log);
 
     // Once it is gone, the same cancel ends the run.
     await ownerLiveness.close();
-    expect(await manager(store, mine, 5000).cancel("u", runId)).toBe(true);
+    expect(await manager(store, mine, 5000).cancel("u", runId)).toEqual({ cancelled: true });
     await eventually(async () => (await store.getRun(runId))?.status === "done", "the run to be closed");
     expect((await dones(store, runId)).map((d) => d.reason)).toEqual(["cancelled"]);
   });

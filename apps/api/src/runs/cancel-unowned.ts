@@ -14,6 +14,14 @@ export const cancelledEnding: RunEnding = { code: "cancelled", message: errorCod
 const firstRetryMs = 1000;
 const maxRetryMs = 30_000;
 
+/**
+ * What a cancel of a run no process took the cancel for did: `closed` it (ended as cancelled); found another closer
+ * at it right now (`closing-elsewhere`: a recovery or a background close holds the run's exclusion, its end is on its
+ * way); or `left` it: its owner may be executing it, it was closed or taken over meanwhile, or the liveness was out of
+ * reach (the caller reads the run again to tell which).
+ */
+export type UnownedCancelResult = "closed" | "closing-elsewhere" | "left";
+
 export interface UnownedCancelsOptions {
   store: ChatStore;
   /** This process's liveness, as recovery gets it: who is gone, and the per-run exclusion runs are closed under. */
@@ -64,7 +72,7 @@ export class UnownedRunCancels {
   private readonly stoppedHere = new Map<string, "suspended" | "claimed">();
   /** Failed closes per run claimed here (the background retries slow down). */
   private readonly attempts = new Map<string, number>();
-  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly inFlight = new Map<string, Promise<UnownedCancelResult>>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private readonly wakeWaits = new Set<() => void>();
   /** Owners the last sweep's check found gone. */
@@ -97,11 +105,11 @@ export class UnownedRunCancels {
   }
 
   /**
-   * Ends the run as cancelled when no process executes it; true when this call (or one under way for the same run)
-   * closed it. False when its owner may still be executing it, or someone else took or closed it first. Throws what
-   * the store throws while closing (the run stays claimed here, and is closed again in the background).
+   * Ends the run as cancelled when no process executes it; `closed` when this call (or one under way for the same run)
+   * closed it (UnownedCancelResult). Throws what the store throws while closing (the run stays claimed here, and is
+   * closed again in the background).
    */
-  cancel(run: RunRecord): Promise<boolean> {
+  cancel(run: RunRecord): Promise<UnownedCancelResult> {
     let pending = this.inFlight.get(run.id);
     if (!pending) {
       const started = this.judgeAndClose(run).finally(() => {
@@ -113,7 +121,7 @@ export class UnownedRunCancels {
     return pending;
   }
 
-  /** Ends waits for a verdict (they answer false) and background retries; waits for closes under way. */
+  /** Ends waits for a verdict (they answer `left`) and background retries; waits for closes under way. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const wake of this.wakeWaits) wake();
@@ -122,8 +130,8 @@ export class UnownedRunCancels {
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  private async judgeAndClose(run: RunRecord): Promise<boolean> {
-    if (!(await this.executesNowhere(run))) return false;
+  private async judgeAndClose(run: RunRecord): Promise<UnownedCancelResult> {
+    if (!(await this.executesNowhere(run))) return "left";
     return this.close(run);
   }
 
@@ -182,8 +190,8 @@ export class UnownedRunCancels {
     });
   }
 
-  /** True when this call closed the run. */
-  private async close(run: RunRecord): Promise<boolean> {
+  /** `closed` when this call closed the run. */
+  private async close(run: RunRecord): Promise<UnownedCancelResult> {
     const { store, liveness, streams, log, executesHere } = this.opts;
     let closed = false;
     let entered = false;
@@ -232,15 +240,18 @@ export class UnownedRunCancels {
       log.info({ runId: claimed.id, previousOwner: current.owner }, "cancelled a run no process executes");
       if (suspendedHere && done) this.opts.endedHere?.(claimed, done);
     });
+    let ran: boolean;
     try {
-      await locked;
+      ran = await locked;
     } catch (error) {
       // The lock could not be asked for (the liveness connection is down): nobody can be judged now, as in a sweep.
       if (entered) throw error;
       log.warn({ err: error, runId: run.id }, "could not take a run no process executes to cancel it");
-      return false;
+      return "left";
     }
-    return closed;
+    // Another process (or a close here) holds the run's exclusion: it is closing the run right now.
+    if (!ran) return "closing-elsewhere";
+    return closed ? "closed" : "left";
   }
 
   /** Closes again a run this process claimed and could not close: never given up while the process lives. */

@@ -19,7 +19,7 @@ import { within } from "../test-support/within.js";
 // chat.cancel on PostgreSQL for a run whose owner is alive (it holds its liveness lock and keeps executing the run)
 // while no control message reaches it: in cluster mode (PostgreSQL + Redis) its control channel cut off or Redis out of
 // the canceller's reach, and without Redis always. Nothing can stop the run from here, so the answer is
-// `cancelled: false`; the cancel must not hold the user's Stop for its whole wait for the liveness to judge the owner
+// `{ cancelled: false, reason: "unreachable" }`; the cancel must not hold the user's Stop for its whole wait for the liveness to judge the owner
 // gone (cancel-unowned.ts, `judgeWithinMs`, 8 s by default), which here is set to a minute: the answer has to come
 // well before a third of it, i.e. from what the cancel sees of the run, not from the wait running out.
 
@@ -111,14 +111,14 @@ describe.skipIf(skip)("chat.cancel of a run whose owner is alive where no contro
   }
 
   it(
-    "the owner's control subscriber is cut off: the answer is false, long before the wait for a verdict could run out",
+    "the owner's control subscriber is cut off: the answer is unreachable, long before the wait for a verdict could run out",
     async () => {
       const { store, relay, owner, canceller, runId } = await setUp("owner's control channel");
       relay.cut();
       await eventually(async () => (await subscribers(owner.replicaId)) === 0, "the owner's control subscriber gone from Redis");
 
       // Before: no verdict ever comes on a live owner, so the cancel answered only when its wait ran out (here 60 s).
-      expect(await within(canceller.runs.cancel("u", runId), verdictWaitMs / 3)).toBe(false);
+      expect(await within(canceller.runs.cancel("u", runId), verdictWaitMs / 3)).toEqual({ cancelled: false, reason: "unreachable" });
       // Nothing was done to the run: it still executes on its owner.
       expect(await store.getRun(runId)).toMatchObject({ status: "running", owner: owner.replicaId });
       expect(owner.runs.stats().activeRuns).toBe(1);
@@ -126,7 +126,7 @@ describe.skipIf(skip)("chat.cancel of a run whose owner is alive where no contro
       // Reachable again: the same cancel stops it.
       relay.restore();
       await eventually(async () => (await subscribers(owner.replicaId)) === 1, "the owner's control subscriber back");
-      expect(await within(canceller.runs.cancel("u", runId), verdictWaitMs / 3)).toBe(true);
+      expect(await within(canceller.runs.cancel("u", runId), verdictWaitMs / 3)).toEqual({ cancelled: true });
       await owner.runs.whenEnded(runId);
       expect(await store.getRun(runId)).toMatchObject({ status: "done", reason: "cancelled" });
     },
@@ -134,12 +134,12 @@ describe.skipIf(skip)("chat.cancel of a run whose owner is alive where no contro
   );
 
   it(
-    "Redis is out of the canceller's reach: the answer is false, long before the wait for a verdict could run out",
+    "Redis is out of the canceller's reach: the answer is unreachable, long before the wait for a verdict could run out",
     async () => {
       const { store, relay, owner, canceller, runId } = await setUp("canceller's Redis");
       relay.cut();
 
-      expect(await within(canceller.runs.cancel("u", runId), verdictWaitMs / 3)).toBe(false);
+      expect(await within(canceller.runs.cancel("u", runId), verdictWaitMs / 3)).toEqual({ cancelled: false, reason: "unreachable" });
       expect(await store.getRun(runId)).toMatchObject({ status: "running", owner: owner.replicaId });
       expect(owner.runs.stats().activeRuns).toBe(1);
     },
@@ -148,15 +148,15 @@ describe.skipIf(skip)("chat.cancel of a run whose owner is alive where no contro
 });
 
 describe.runIf(onPostgres)("chat.cancel of a run executing on another live process, without Redis", () => {
-  it("answers false (no channel reaches it), long before the wait for a verdict could run out; the owner's cancel stops it", async () => {
+  it("answers unreachable (no channel reaches it), long before the wait for a verdict could run out; the owner's cancel stops it", async () => {
     const { store, url } = await postgresStore();
     const owner = await replica(store, url, null);
     const other = await replica(store, url, null, verdictWaitMs);
     const runId = await streamingRun(owner.runs);
 
-    expect(await within(other.runs.cancel("u", runId), verdictWaitMs / 3)).toBe(false);
+    expect(await within(other.runs.cancel("u", runId), verdictWaitMs / 3)).toEqual({ cancelled: false, reason: "unreachable" });
     expect(await store.getRun(runId)).toMatchObject({ status: "running", owner: owner.replicaId });
-    expect(await owner.runs.cancel("u", runId)).toBe(true);
+    expect(await owner.runs.cancel("u", runId)).toEqual({ cancelled: true });
     await owner.runs.whenEnded(runId);
     expect(await store.getRun(runId)).toMatchObject({ status: "done", reason: "cancelled" });
   }, 60_000);

@@ -1,5 +1,8 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterEach, describe, expect, it } from "vitest";
+import { startSimulator } from "@streamchat/ollama-sim";
+import { createMemoryStore } from "@streamchat/store";
+import { testRunManager } from "../test-support/run-manager.js";
 import { collectRun, recordEvents, startTestApi, tokenText, types, type TestApi } from "../test-support/harness.js";
 
 let api: TestApi | undefined;
@@ -58,6 +61,39 @@ describe("model idle timeout", () => {
     await request?.finished;
     expect(request?.clientClosedEarly).toBe(true);
     expect(api.server.runs.stats().activeRuns).toBe(0);
+  });
+});
+
+describe("chat.cancel's answer", () => {
+  it("a second Stop while the first one's abort is under way here is `ended`, not a process out of reach", async () => {
+    const sim = await startSimulator({ tokenDelayMs: 1 });
+    const store = createMemoryStore();
+    const runs = testRunManager(store, sim);
+    try {
+      const control = sim.control();
+      const { runId } = await runs.start({ userId: "u", message: "stop me twice" });
+      await control.connected;
+      // Side by side: the first aborts the run; the second's control message finds it aborted, still live here.
+      const answers = await Promise.all([runs.cancel("u", runId), runs.cancel("u", runId)]);
+      expect(answers).toEqual([{ cancelled: true }, { cancelled: false, reason: "ended" }]);
+      await runs.whenEnded(runId);
+      expect(await runs.cancel("u", runId)).toEqual({ cancelled: false, reason: "ended" });
+    } finally {
+      await runs.shutdown(0);
+      await store.close();
+      await sim.close();
+    }
+  });
+
+  it("over tRPC: Stop of a run that ended answers `ended`", async () => {
+    api = await startTestApi();
+    const client = api.client();
+    const control = api.sim.control();
+    const { runId } = await client.chat.send.mutate({ message: "ends first" });
+    await control.connected;
+    await control.push({ done: true });
+    await collectRun(client, runId);
+    expect(await client.chat.cancel.mutate({ runId })).toEqual({ cancelled: false, reason: "ended" });
   });
 });
 

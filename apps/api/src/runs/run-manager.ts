@@ -26,6 +26,17 @@ export type { RunLog } from "./run-log.js";
 export type { StartInput, StartedRun } from "./start-run.js";
 export type { RunControl } from "./run-streams.js";
 
+/**
+ * Why chat.cancel did not cancel a run: `ended`, it was not running any more (or ended while the cancel was on its way);
+ * `unreachable`, it is running but no process took the cancel and it could not be closed as executing nowhere.
+ */
+export type CancelMissReason = "ended" | "unreachable";
+/** chat.cancel's answer (RunManager.cancel). */
+export type CancelOutcome = { cancelled: true } | { cancelled: false; reason: CancelMissReason };
+
+const cancelTaken: CancelOutcome = { cancelled: true };
+const notCancelled = (reason: CancelMissReason): CancelOutcome => ({ cancelled: false, reason });
+
 /** What RunManager reports about its runs (metrics.ts counts them). All optional; none may throw. */
 export interface RunObserver {
   started?(run: RunRecord): void;
@@ -76,8 +87,8 @@ export interface RunManagerOptions {
   hooks?: RunHooks;
   /**
    * How long chat.cancel waits for the periodic orphan sweeps (PostgreSQL) to judge the owner of a run no process took
-   * the cancel for gone, before it answers `cancelled: false` (cancel-unowned.ts); sooner once the run's log grows meanwhile. Default: eight
-   * sweep intervals (8 s).
+   * the cancel for gone, before it answers not cancelled, `unreachable` (cancel-unowned.ts); sooner once the run's log
+   * grows meanwhile. Default: eight sweep intervals (8 s).
    */
   unownedCancelWaitMs?: number;
 }
@@ -313,10 +324,11 @@ export class RunManager {
   /**
    * Aborts the user's run (the model request's socket closes), on whichever replica executes it. A run `running` in
    * the store that no process executes (suspended while it waits for approval, or its process is gone and recovery
-   * has not closed it yet) is ended here as cancelled (cancel-unowned.ts). False when it already ended, or executes
-   * where no control channel reaches (another live process without a cluster channel).
+   * has not closed it yet) is ended here as cancelled (cancel-unowned.ts). Not cancelled: `ended` when it already
+   * ended (or its end is under way), `unreachable` when it executes where no control channel reaches (another live
+   * process without a cluster channel) or could not be closed as executing nowhere (CancelOutcome).
    */
-  async cancel(userId: string, runId: string): Promise<boolean> {
+  async cancel(userId: string, runId: string): Promise<CancelOutcome> {
     let run: RunRecord | undefined;
     try {
       run = await this.getRunForUser(userId, runId);
@@ -328,30 +340,52 @@ export class RunManager {
       const live = await this.streams.liveOwnership(runId).catch(() => null);
       if (!live) throw error;
       if (live.userId !== userId) throw notFound("Run");
-      if (await this.streams.control({ id: runId, owner: live.owner }, { type: "cancel" })) return true;
+      if (await this.streams.control({ id: runId, owner: live.owner }, { type: "cancel" })) return cancelTaken;
       throw error;
     }
     if (!run) throw notFound("Run");
-    if (run.status !== "running" && !this.live.has(runId)) return false;
-    if (await this.streams.control(run, { type: "cancel" })) return true;
+    if (run.status !== "running" && !this.live.has(runId)) return notCancelled("ended");
+    if (await this.streams.control(run, { type: "cancel" })) return cancelTaken;
     return this.cancelUnowned(run);
   }
 
-  /** No process took the cancel: the run may execute nowhere (cancel-unowned.ts), else the answer stays false. */
-  private async cancelUnowned(run: RunRecord): Promise<boolean> {
+  /** No process took the cancel: the run may execute nowhere (cancel-unowned.ts), else why it was not cancelled. */
+  private async cancelUnowned(run: RunRecord): Promise<CancelOutcome> {
     const live = this.live.get(run.id);
     // A shutdown is suspending it: it stops here without an end in a moment.
     if (live && isSuspended(live)) await live.ended;
-    if (run.status !== "running") return false;
+    // Live here past the end its record has already: it is only finishing.
+    if (run.status !== "running") return notCancelled("ended");
     try {
-      if (await this.unowned.cancel(run)) return true;
-      // Someone took it meanwhile (a recovery resumed it on a replica a control message may reach), or closed it.
-      const current = await this.store.getRun(run.id);
-      if (current?.status !== "running" || current.owner === run.owner) return false;
-      return await this.streams.control(current, { type: "cancel" });
+      const unowned = await this.unowned.cancel(run);
+      if (unowned === "closed") return cancelTaken;
+      // A recovery (or a background close here) is closing it right now: its end is on its way.
+      if (unowned === "closing-elsewhere") return notCancelled("ended");
+      let current = await this.store.getRun(run.id);
+      if (current?.status === "running" && current.owner !== run.owner) {
+        // Taken over meanwhile (a recovery resumed it on a replica a control message may reach): its new owner is asked.
+        if (await this.streams.control(current, { type: "cancel" })) return cancelTaken;
+        current = await this.store.getRun(run.id);
+      }
+      return notCancelled(this.missReason(current));
     } catch (error) {
       throw storeFailure(error) ?? error;
     }
+  }
+
+  /**
+   * Why a run that no process took the cancel for, and that could not be closed as executing nowhere, is not
+   * cancelled, from its record read after those tries:
+   * - `ended`: it is not running any more (its owner, a recovery or another cancel closed it meanwhile, or it is gone
+   *   with its conversation); or it is this process's and ending here (an earlier Stop's abort, or a close after a
+   *   store failure, is under way: its done is on its way).
+   * - `unreachable`: it is running on another process no control message reached (no cluster channel, or out of its
+   *   reach), or executes nowhere and its close could not start (the liveness's exclusion was out of reach).
+   */
+  private missReason(current: RunRecord | undefined): CancelMissReason {
+    if (current?.status !== "running") return "ended";
+    if (current.owner === this.replicaId && (this.live.has(current.id) || this.closer.isPending(current.id))) return "ended";
+    return "unreachable";
   }
 
   /**

@@ -203,7 +203,7 @@ describe.each(implementations)("RunStreams conformance: $name", (impl) => {
       await control.connected;
       await control.push({ content: "partial" });
       const onB = drain(b.subscribe(runId, 0));
-      expect(await (via === "a" ? a : b).cancel("u", runId)).toBe(true);
+      expect(await (via === "a" ? a : b).cancel("u", runId)).toEqual({ cancelled: true });
       // The model request's connection is closed by the owner.
       await control.closedByClient;
       const events = await onB;
@@ -211,7 +211,7 @@ describe.each(implementations)("RunStreams conformance: $name", (impl) => {
       expect(seqs(events)).toEqual(events.map((_, i) => i + 1));
       await eventually(async () => (await store.countRunningRuns("u")) === 0, "the run's slot to be free", 5000);
       // Cancelling again: it is not running anywhere.
-      expect(await b.cancel("u", runId)).toBe(false);
+      expect(await b.cancel("u", runId)).toEqual({ cancelled: false, reason: "ended" });
     }
     if (!impl.controlsAcrossReplicas) {
       // Embedded: no channel reaches another process; the run goes on until its owner ends it.
@@ -219,8 +219,8 @@ describe.each(implementations)("RunStreams conformance: $name", (impl) => {
       const control = sim.control({ lastUserIncludes: tag });
       const { runId } = await a.start({ userId: "u", message: `${tag} go` });
       await control.connected;
-      expect(await b.cancel("u", runId)).toBe(false);
-      expect(await a.cancel("u", runId)).toBe(true);
+      expect(await b.cancel("u", runId)).toEqual({ cancelled: false, reason: "unreachable" });
+      expect(await a.cancel("u", runId)).toEqual({ cancelled: true });
       await control.closedByClient;
       await a.whenEnded(runId);
     }

@@ -30,7 +30,7 @@ export interface ActionError extends DescribedError {
   retry?: () => void;
 }
 
-/** What Stop says when the server answered `cancelled: false` and the answer goes on. */
+/** What Stop says when the server could not reach the process writing the answer (chat.cancel: `unreachable`). */
 export const stopNotReached: DescribedError = {
   code: null,
   title: "The server could not reach the process writing this answer.",
@@ -38,8 +38,6 @@ export const stopNotReached: DescribedError = {
   retryable: true,
 };
 const couldNotStop = "Could not stop the answer";
-/** How long after a `cancelled: false` the answer's end may still come (the Stop was pressed as it ended). */
-const stopCheckMs = 1500;
 
 export interface ConversationChat {
   title: string | null;
@@ -278,6 +276,10 @@ export function useConversationChat(opts: {
   }, [conversation.dataUpdatedAt, optimisticEdit]);
 
   const liveDone = runId ? (live.state?.done ?? runCache.get(runId)?.done ?? null) !== null : true;
+  // A Stop that could not reach the answer has nothing left to say once the answer ended.
+  useEffect(() => {
+    if (liveDone) setActionError((shown) => (shown?.action === couldNotStop ? null : shown));
+  }, [liveDone]);
   const busy = sending || sentElsewhere || !liveDone;
 
   // Back in a conversation whose reply ended while the page was elsewhere (or before the background
@@ -393,19 +395,18 @@ export function useConversationChat(opts: {
     cancel.mutate(
       { runId: stopping },
       {
-        onSuccess: ({ cancelled }) => {
-          if (cancelled) {
+        onSuccess: (answer) => {
+          if (answer.cancelled) {
             // An earlier Stop that could not reach the answer is history now.
             setActionError((shown) => (shown?.action === couldNotStop ? null : shown));
             return;
           }
-          // Not cancelled: the answer had already ended (its end is on its way here), or the server could not reach the
-          // process that runs it (another replica, out of reach for now). Only then does it go on streaming: said once
-          // its end had time to arrive, so that a Stop pressed as the answer ended says nothing.
-          window.setTimeout(() => {
-            if (runCache.get(stopping)?.done || latest.current.runId !== stopping) return;
-            setActionError({ ...stopNotReached, action: couldNotStop });
-          }, stopCheckMs);
+          // `ended`: the answer had already ended (a Stop pressed as it ended; its end is on its way here): nothing to say.
+          // `unreachable`: it goes on where the server could not reach it (another replica, out of reach for now); said
+          // unless its end came meanwhile, or the page follows another answer by now.
+          if (answer.reason !== "unreachable") return;
+          if (runCache.get(stopping)?.done || latest.current.runId !== stopping) return;
+          setActionError({ ...stopNotReached, action: couldNotStop });
         },
         onError: (error) => setActionError({ ...describeError(error), action: couldNotStop }),
       },

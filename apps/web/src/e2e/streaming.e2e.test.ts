@@ -346,24 +346,65 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     expect(normalize(storedAnswer)).toBe(normalize(partial));
   });
 
-  it("says so when the server could not stop the answer (cancelled: false), and a later Stop that works clears it", async () => {
-    const page = await e2e.openApp();
-    // A finished run first: chat.cancel of it is the server's own `cancelled: false`, which the Stop below is answered
-    // with (its request carries this run's id instead), as when the process running the answer is out of reach.
-    await send(page, "Hello");
-    await waitForAnswerState(page, "stop");
+  /** The id of the conversation's first answer, which has ended: chat.cancel of it is the server's `cancelled: false`. */
+  async function endedRunOf(page: Page): Promise<string> {
     const conversationId = await conversationIdOf(page);
     const ended = (await e2e.getConversation(conversationId)).messages.find((m) => m.role === "assistant")?.runId;
     expect(ended).toBeTruthy();
+    return ended!;
+  }
+
+  /**
+   * The page's next Stops ask the server to cancel `ended` instead (the request's runId rewritten), and get its real
+   * answer, `{ cancelled: false, reason: "ended" }`; with `reason` set, that answer says so instead (tRPC's own response,
+   * only the reason changed): a run out of the server's reach, which the test setup here cannot make.
+   */
+  async function answerStopsFor(page: Page, ended: string, reason?: "unreachable"): Promise<() => Promise<void>> {
+    const cancel = /\/trpc\/[^?]*chat\.cancel/;
+    await page.route(cancel, async (route) => {
+      const postData = (route.request().postData() ?? "").replace(/"runId":"[^"]+"/, `"runId":"${ended}"`);
+      const response = await route.fetch({ postData });
+      const body = await response.text();
+      expect(body).toContain('"reason":"ended"');
+      await route.fulfill({ response, body: reason ? body.replace('"reason":"ended"', `"reason":"${reason}"`) : body });
+    });
+    return () => page.unroute(cancel);
+  }
+
+  it("says nothing when Stop came as the answer ended (chat.cancel: not cancelled, `ended`)", async () => {
+    const page = await e2e.openApp();
+    await send(page, "Hello");
+    await waitForAnswerState(page, "stop");
+    const ended = await endedRunOf(page);
+    const stream = e2e.sim.control({ lastUserIncludes: "answer said ended" });
+    await send(page, "Write an answer said ended");
+    await stream.connected;
+    await stream.push({ content: "Still going" });
+    await waitForAnswerText(page, "Still going");
+    await answerStopsFor(page, ended);
+    const answered = page.waitForResponse(/\/trpc\/[^?]*chat\.cancel/);
+    await page.getByRole("button", { name: "Stop" }).click();
+    await answered;
+    await stream.push({ content: " and on" });
+    await waitForAnswerText(page, "Still going and on");
+    // Longer than the page used to wait before it said "could not reach" to an answer still streaming (1.5 s).
+    await page.waitForTimeout(2000);
+    expect(await page.getByTestId("action-error").count()).toBe(0);
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
+  });
+
+  it("says so at once when the server could not reach the answer (`unreachable`), and a later Stop that works clears it", async () => {
+    const page = await e2e.openApp();
+    await send(page, "Hello");
+    await waitForAnswerState(page, "stop");
+    const ended = await endedRunOf(page);
     const stream = e2e.sim.control({ lastUserIncludes: "unstoppable answer" });
     await send(page, "Write an unstoppable answer");
     await stream.connected;
     await stream.push({ content: "Still going" });
     await waitForAnswerText(page, "Still going");
-    const cancel = /\/trpc\/[^?]*chat\.cancel/;
-    await page.route(cancel, (route) =>
-      route.continue({ postData: (route.request().postData() ?? "").replace(/"runId":"[^"]+"/, `"runId":"${ended}"`) }),
-    );
+    const unroute = await answerStopsFor(page, ended, "unreachable");
     await page.getByRole("button", { name: "Stop" }).click();
     const alert = page.getByTestId("action-error");
     await alert.waitFor();
@@ -373,9 +414,29 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     // The answer goes on, and says so.
     await stream.push({ content: " and on" });
     await waitForAnswerText(page, "Still going and on");
-    await page.unroute(cancel);
+    await unroute();
     await page.getByRole("button", { name: "Stop" }).click();
     await waitForAnswerState(page, "cancelled");
+    await alert.waitFor({ state: "detached" });
+  });
+
+  it("takes the error of a Stop that could not reach the answer away once the answer ends", async () => {
+    const page = await e2e.openApp();
+    await send(page, "Hello");
+    await waitForAnswerState(page, "stop");
+    const ended = await endedRunOf(page);
+    const stream = e2e.sim.control({ lastUserIncludes: "answer that ends anyway" });
+    await send(page, "Write an answer that ends anyway");
+    await stream.connected;
+    await stream.push({ content: "Still going" });
+    await waitForAnswerText(page, "Still going");
+    await answerStopsFor(page, ended, "unreachable");
+    await page.getByRole("button", { name: "Stop" }).click();
+    const alert = page.getByTestId("action-error");
+    await alert.waitFor();
+    await stream.push({ content: " to its end" });
+    await stream.push({ done: true });
+    await waitForAnswerState(page, "stop");
     await alert.waitFor({ state: "detached" });
   });
 

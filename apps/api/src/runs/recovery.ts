@@ -2,7 +2,7 @@ import { interruptedEnding } from "@streamchat/core";
 import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import { closeRunFromLog } from "./close-run.js";
 import type { ReplicaLiveness } from "./liveness.js";
-import { waitingLog } from "./resume-run.js";
+import { takeoverStatus, waitingLog } from "./resume-run.js";
 import type { RunHooks } from "./run-hooks.js";
 import type { RunLog } from "./run-log.js";
 import type { PendingEnd, RunStreams } from "./run-streams.js";
@@ -39,8 +39,8 @@ export interface OrphanSweeperOptions {
   seqGap?: number;
   /**
    * Continues an orphan that waits for a person's approval, in this process (which now owns it): its record and its
-   * log, and the lowest seq its next event may take (above anything a follower may have seen). Without it such runs
-   * are closed like the others.
+   * log, and the lowest seq its next event may take (above anything a follower may have seen, and above the status
+   * recovery committed for it: takeoverStatus). Without it such runs are closed like the others.
    */
   resume?: (run: RunRecord, log: StoredEvent[], minSeq: number) => void;
   /** Told of the messages and the end closing stores (the conversation feed). */
@@ -61,7 +61,9 @@ export interface OrphanSweeperOptions {
  * processes; a run the store refuses to close is logged and left for the next sweep (or start).
  *
  * An orphan whose log ends waiting for a person's approval is not closed: a person may still decide, after a
- * restart too. This process takes it over (claimRun: exactly one process does) and continues it (`resume`).
+ * restart too. This process takes it over (claimRun: exactly one process does) and continues it (`resume`). Unless a
+ * close of it began (some of its answer is stored: a process died closing it): that close is completed, never
+ * continued, or the answer would be stored twice (waitingLog).
  *
  * A process can also die after committing a run's `done` (which marks the run finished) and before announcing it:
  * publishing it to the followers on other replicas and telling the conversation feed. Such a run is not running, so
@@ -234,9 +236,22 @@ export class OrphanSweeper {
       const seen = await streams.lastSeenSeq(run.id);
       const waiting = resume ? await waitingLog(store, current) : undefined;
       if (resume && waiting) {
+        // Committed before the run goes on: a process dying before the continued run's first commit must not leave the
+        // next one the same base to number from (takeoverStatus). The continued run's seqs follow it. And before the
+        // claim: when it fails, the run is still its dead owner's and the next sweep tries again (claimed, it would be
+        // this process's, which no sweep here takes).
+        const base = Math.max((waiting.at(-1)?.seq ?? 0) + (this.opts.seqGap ?? defaultRecoverySeqGap) + 1, seen + 1);
+        const takeover: StoredEvent = { seq: base, event: takeoverStatus(waiting, current.id, this.opts.now()) };
+        await Promise.all([store.appendEvent(current.id, base, takeover.event), store.flush()]);
         if (!(await store.claimRun(current.id, { from: current.owner, to: liveness.replicaId }))) return;
         log.info({ runId: current.id, previousOwner: current.owner }, "continuing a run that waits for approval");
-        resume({ ...current, owner: liveness.replicaId }, waiting, seen + 1);
+        // Handed out before the run's own events, which follow it on the live stream (a Redis stream takes them in the
+        // order they are sent, on one connection). Not awaited, as closing events are not: a frozen Redis must not hold
+        // the sweep; followers missing it find it in the log.
+        streams.publishClosing(current.id, takeover).catch((error: unknown) => {
+          log.warn({ err: error, runId: current.id }, "could not publish a continued run's status; followers find it in the log");
+        });
+        resume({ ...current, owner: liveness.replicaId }, waiting, base + 1);
         return;
       }
       const { outcome } = await closeRunFromLog(this.opts.store, current, interruptedEnding, {

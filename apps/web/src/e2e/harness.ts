@@ -22,6 +22,15 @@ export const looks: Look[] = [desktop, mobile, dark];
 export type ApiEnv = Record<string, string>;
 
 /**
+ * The simulator's delay between word-sized tokens in the browser tests. Short, because a test that acts while an
+ * answer streams must hold it open with `sim.control()` and push the tokens itself (a paced answer finishes sooner on
+ * an idle machine than on a loaded one); every other test only waits for its answers to end, and a demo answer of
+ * 35–110 words took 1–4 s at a chat-like 30 ms, the largest part of the suite's time on the 2-core CI machine.
+ * A file that wants a chat's pace (screenshots.e2e.test.ts: "Thought for N s" in the pictures) passes its own.
+ */
+export const e2eTokenDelayMs = 5;
+
+/**
  * One real API (in-process, the simulator as the model, a temp SQLite file) serving the built web app, and one
  * Chromium, for the test file that calls this at its top level. Every page error fails the test it happened in.
  */
@@ -37,7 +46,7 @@ export function useE2E(opts: { env?: ApiEnv; tokenDelayMs?: number } = {}) {
     if (!runBrowserTests) return;
     tmp = mkdtempSync(join(tmpdir(), "streamchat-web-e2e-"));
     mkdirSync(artifacts, { recursive: true });
-    server = await startApi({ DATABASE_PATH: join(tmp, "chat.db"), ...opts.env }, opts.tokenDelayMs ?? 30);
+    server = await startApi({ DATABASE_PATH: join(tmp, "chat.db"), ...opts.env }, opts.tokenDelayMs ?? e2eTokenDelayMs);
     baseUrl = await server.listen();
     browser = await launchChromium();
   });
@@ -117,7 +126,7 @@ export function useE2E(opts: { env?: ApiEnv; tokenDelayMs?: number } = {}) {
   };
 }
 
-export function startApi(env: ApiEnv, tokenDelayMs = 30): Promise<ApiServer> {
+export function startApi(env: ApiEnv, tokenDelayMs = e2eTokenDelayMs): Promise<ApiServer> {
   return buildServer({
     // Titles stay the first message unless a test turns generation on (sync.e2e.test.ts): the other areas check titles.
     config: loadConfig({ CHAT_PROVIDER: "sim", HOST: "127.0.0.1", PORT: "0", DATABASE_PATH: ":memory:", LOG_LEVEL: "silent", GENERATE_TITLES: "0", ...env }),

@@ -16,9 +16,10 @@ import {
 /**
  * The main states of the app in light, dark and on a phone, written to docs/screenshots/ (and the README's
  * docs/screenshot.png) when UPDATE_SCREENSHOTS=1: `UPDATE_SCREENSHOTS=1 pnpm --filter @streamchat/web test:e2e`.
- * They come from the real app on the demo model, so they stay current.
+ * They come from the real app on the demo model, so they stay current: at a chat's pace, so that the reasoning in
+ * the pictures took the seconds it says.
  */
-const e2e = useE2E();
+const e2e = useE2E({ tokenDelayMs: 30 });
 
 const mobileDark: Look = { ...mobile, name: "mobile dark", colorScheme: "dark" };
 

@@ -371,16 +371,22 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     return () => page.unroute(cancel);
   }
 
-  it("says nothing when Stop came as the answer ended (chat.cancel: not cancelled, `ended`)", async () => {
+  /** A page whose conversation has an ended answer (its run id: `ended`), and then an answer held streaming by the test. */
+  async function streamingAfterAnEndedAnswer(label: string) {
     const page = await e2e.openApp();
     await send(page, "Hello");
     await waitForAnswerState(page, "stop");
     const ended = await endedRunOf(page);
-    const stream = e2e.sim.control({ lastUserIncludes: "answer said ended" });
-    await send(page, "Write an answer said ended");
+    const stream = e2e.sim.control({ lastUserIncludes: label });
+    await send(page, `Write an ${label}`);
     await stream.connected;
     await stream.push({ content: "Still going" });
     await waitForAnswerText(page, "Still going");
+    return { page, ended, stream };
+  }
+
+  it("says nothing when Stop came as the answer ended (chat.cancel: not cancelled, `ended`)", async () => {
+    const { page, ended, stream } = await streamingAfterAnEndedAnswer("answer said ended");
     await answerStopsFor(page, ended);
     const answered = page.waitForResponse(/\/trpc\/[^?]*chat\.cancel/);
     await page.getByRole("button", { name: "Stop" }).click();
@@ -395,15 +401,7 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
   });
 
   it("says so at once when the server could not reach the answer (`unreachable`), and a later Stop that works clears it", async () => {
-    const page = await e2e.openApp();
-    await send(page, "Hello");
-    await waitForAnswerState(page, "stop");
-    const ended = await endedRunOf(page);
-    const stream = e2e.sim.control({ lastUserIncludes: "unstoppable answer" });
-    await send(page, "Write an unstoppable answer");
-    await stream.connected;
-    await stream.push({ content: "Still going" });
-    await waitForAnswerText(page, "Still going");
+    const { page, ended, stream } = await streamingAfterAnEndedAnswer("unstoppable answer");
     const unroute = await answerStopsFor(page, ended, "unreachable");
     await page.getByRole("button", { name: "Stop" }).click();
     const alert = page.getByTestId("action-error");
@@ -421,15 +419,7 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
   });
 
   it("takes the error of a Stop that could not reach the answer away once the answer ends", async () => {
-    const page = await e2e.openApp();
-    await send(page, "Hello");
-    await waitForAnswerState(page, "stop");
-    const ended = await endedRunOf(page);
-    const stream = e2e.sim.control({ lastUserIncludes: "answer that ends anyway" });
-    await send(page, "Write an answer that ends anyway");
-    await stream.connected;
-    await stream.push({ content: "Still going" });
-    await waitForAnswerText(page, "Still going");
+    const { page, ended, stream } = await streamingAfterAnEndedAnswer("answer that ends anyway");
     await answerStopsFor(page, ended, "unreachable");
     await page.getByRole("button", { name: "Stop" }).click();
     const alert = page.getByTestId("action-error");

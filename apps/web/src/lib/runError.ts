@@ -5,22 +5,12 @@ import { errorCodeMessages, type ErrorCode } from "@streamchat/core/browser";
  * errorCodeMessages add a question or advice for UIs that have nothing else), and the server's message under it
  * only when it tells the reader something the title does not.
  */
-export const runErrorTitles: Record<ErrorCode, string> = {
+export const runErrorTitles: Readonly<Record<ErrorCode, string>> = {
+  ...errorCodeMessages,
+  // Core's words for these add a question or advice; in the box, under a failed answer, the fact alone.
   provider_unavailable: "The model server is not reachable.",
-  model_not_found: "That model is not installed on the model server.",
   model_unsupported: "That model cannot do what this request needs.",
-  provider_error: errorCodeMessages.provider_error,
-  stream_truncated: "The model server stopped before finishing the answer.",
-  tool_failed: "A tool failed.",
-  tool_timeout: "A tool took too long and was stopped.",
-  invalid_tool_args: "The model called a tool with invalid arguments.",
-  tool_denied: "A tool call was denied or not approved in time.",
-  cancelled: "The answer was stopped.",
-  interrupted: errorCodeMessages.interrupted,
   rate_limited: "Too many requests at once.",
-  bad_request: "The request was not valid.",
-  unauthorized: "Sign-in is required.",
-  internal: "Something went wrong on the server.",
 };
 
 /**

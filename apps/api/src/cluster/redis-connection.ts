@@ -4,7 +4,6 @@ import { redisTarget } from "./redis-target.js";
 import { defaultUnansweredMs, probeIntervalMs } from "./redis-watchdog.js";
 
 export { redisTarget } from "./redis-target.js";
-export { defaultUnansweredMs } from "./redis-watchdog.js";
 
 /** The client as created here (RESP3, node-redis 6's default). */
 export type Redis = ReturnType<typeof newClient>;

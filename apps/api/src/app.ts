@@ -175,7 +175,12 @@ async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatSt
   if (config.databasePath === ":memory:") return createMemoryStore();
   const path = resolve(config.databasePath);
   mkdirSync(dirname(path), { recursive: true });
-  return openSqliteStore({ path, flushIntervalMs: config.eventFlushMs, onFlushError });
+  return openSqliteStore({
+    path,
+    flushIntervalMs: config.eventFlushMs,
+    onFlushError,
+    onCheckpointFallback: (reason) => log.warn({ reason }, "SQLite checkpoints run on the event loop again"),
+  });
 }
 
 /** REDIS_URL could not be used at start-up: one line naming it and where it points (never a password). */

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { ChatMessage } from "@streamchat/core";
 import { StoreError, closedError, conflict } from "./errors.js";
+import { startWalCheckpointer, type WalCheckpointer, type WalCheckpointerOptions } from "./checkpointer.js";
 import { checkInsertConversation } from "./insert-conversation.js";
 import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind } from "./event-batcher.js";
 import { normalizeLimit } from "./limits.js";
@@ -53,6 +54,15 @@ export interface SqliteStoreOptions {
   now?: () => number;
   /** Called for every failed commit of a batch of events (the batch stays queued while the failure is transient). */
   onFlushError?: (error: unknown) => void;
+  /**
+   * Checkpoints on a worker thread (checkpointer.ts), for a database file; default true. False: the connection
+   * checkpoints inside its commits, as SQLite does by default.
+   */
+  checkpointInWorker?: boolean;
+  /** Each checkpoint the worker made. */
+  onCheckpoint?: WalCheckpointerOptions["onCheckpoint"];
+  /** The checkpoint worker failed: the connection checkpoints itself from then on (worth a warning in a log). */
+  onCheckpointFallback?: WalCheckpointerOptions["onFallback"];
 }
 
 export type SqliteStoreStats = EventBatcherStats;
@@ -155,6 +165,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     db.close();
     throw error;
   }
+  const checkpointer: WalCheckpointer | null =
+    inMemory || options.checkpointInWorker === false
+      ? null
+      : startWalCheckpointer(db, path, {
+          ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+          ...(options.onCheckpointFallback ? { onFallback: options.onCheckpointFallback } : {}),
+        });
   db.function("fold_case", { deterministic: true }, (text) => (typeof text === "string" ? searchableText(text) : text));
 
   // Prepared once, reused for the life of the store.
@@ -821,7 +838,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       try {
         await batcher.close();
       } finally {
-        db.close();
+        try {
+          await checkpointer?.close();
+        } finally {
+          db.close();
+        }
       }
     },
   };

@@ -344,8 +344,8 @@ describe("Host header (DNS rebinding)", () => {
 
 describe("SQL only through parameters", () => {
   // A review aid that fails loudly: SQL text in the store may interpolate only fixed column lists, a fixed
-  // predicate, the validated busy_timeout integer and (PostgreSQL) the numbered placeholders and the fixed CTE of a
-  // multi-row INSERT; every value goes through `?` / `$n` placeholders.
+  // predicate, the validated busy_timeout and wal_autocheckpoint integers and (PostgreSQL) the numbered placeholders
+  // and the fixed CTE of a multi-row INSERT; every value goes through `?` / `$n` placeholders.
   it("no template-literal interpolation into SQL in packages/store except the allow-listed ones", () => {
     const storeSrc = fileURLToPath(new URL("../../../../packages/store/src/", import.meta.url));
     const allowed = new Set([
@@ -353,6 +353,8 @@ describe("SQL only through parameters", () => {
       "${messageColumns}",
       "${conversationColumns}",
       "${busyTimeoutMs}",
+      // checkpointer.ts: the checked integer threshold of wal_autocheckpoint.
+      "${thresholdFrames}",
       "${notStreamedPredicate}",
       // postgres/store.ts insertEventsText: the tuples of "$1, $2 …" placeholders for n rows, joined, and the fixed
       // runs UPDATE of a finishing INSERT (placeholders only).

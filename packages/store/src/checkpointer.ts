@@ -1,0 +1,108 @@
+import { Worker } from "node:worker_threads";
+import type { DatabaseSync } from "node:sqlite";
+import type { CheckpointWorkerData, CheckpointWorkerMessage } from "./checkpoint-worker.js";
+
+const workerUrl = new URL(import.meta.url.endsWith(".ts") ? "./checkpoint-worker.ts" : "./checkpoint-worker.js", import.meta.url);
+
+/** SQLite's own default for `wal_autocheckpoint`: the WAL length (in pages) at which a commit checkpoints. */
+export const defaultCheckpointFrames = 1000;
+
+export interface WalCheckpointerOptions {
+  /** The WAL length in frames (pages) at which the worker checkpoints (SQLite's own default: 1,000). */
+  thresholdFrames?: number;
+  /** How often the worker reads the WAL's length (a read of the wal-index's header). */
+  pollMs?: number;
+  /** Each checkpoint the worker made (for tests and logs). */
+  onCheckpoint?: (checkpoint: CheckpointDone) => void;
+  /** The worker failed or exited by itself: the store's own connection checkpoints again from here on. */
+  onFallback?: (reason: string) => void;
+  /** The worker's script (tests: one that fails). */
+  workerUrl?: URL;
+}
+
+export interface CheckpointDone {
+  /** The WAL's length when the checkpoint began. */
+  frames: number;
+  /** Every frame was copied: the next commit starts the WAL over. */
+  copiedAll: boolean;
+  /** It ended with RESTART (writers kept out for the rest of the copy). */
+  restarted: boolean;
+}
+
+export interface WalCheckpointer {
+  /** The worker runs the checkpoints (false before it is ready, and after it failed or was closed). */
+  readonly active: boolean;
+  /** Stops the worker; the connection checkpoints itself again (its close makes the last checkpoint). */
+  close(): Promise<void>;
+}
+
+/**
+ * Moves a WAL database's checkpoints off the event loop. SQLite checkpoints inside the commit that takes the WAL
+ * past 1,000 pages: it copies the WAL into the database and fsyncs both, ~5–30 ms during which no stream of the
+ * process moves (the token-latency tail; docs/benchmarks.md). The store's connection now never checkpoints
+ * (`wal_autocheckpoint = 0`) while a worker thread, on a connection of its own, does it with writers going on
+ * (PASSIVE), again until nothing is left: the WAL starts over only at a commit that finds it wholly copied, which one
+ * copy under steady commits never leaves it (stop 29 in docs/benchmarks-log.md: an 892-MB WAL), while the frames
+ * committed during a copy take well under a millisecond more. Writers that never pause long enough for that get a
+ * RESTART once the WAL passes 4× the threshold: it keeps them out (a commit that meets it waits in SQLite's busy
+ * handler) while it copies the rest, and the WAL starts over.
+ *
+ * If the worker cannot start or fails, the connection goes back to checkpointing itself (`onFallback`).
+ */
+export function startWalCheckpointer(db: DatabaseSync, path: string, options: WalCheckpointerOptions = {}): WalCheckpointer {
+  const thresholdFrames = options.thresholdFrames ?? defaultCheckpointFrames;
+  // Written into a PRAGMA (which takes no parameters): an integer, checked.
+  if (!Number.isInteger(thresholdFrames) || thresholdFrames < 1) throw new RangeError("thresholdFrames must be an integer >= 1");
+  const workerData: CheckpointWorkerData = { path, thresholdFrames, pollMs: options.pollMs ?? 50, busyTimeoutMs: 20 };
+  const worker = new Worker(options.workerUrl ?? workerUrl, { workerData, execArgv: [], stdout: false, stderr: false });
+  // It must not keep a process alive: close() stops it, and a process that just exits leaves a WAL SQLite recovers.
+  worker.unref();
+  let active = false;
+  let closing = false;
+  let exited = false;
+  const exit = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+
+  let failed = false;
+  const fallBack = (reason: string) => {
+    if (closing || failed) return;
+    failed = true;
+    if (active && db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${thresholdFrames}`);
+    active = false;
+    options.onFallback?.(reason);
+  };
+  worker.on("message", (message: CheckpointWorkerMessage) => {
+    if (message.type === "ready") {
+      if (closing || failed || !db.isOpen) return;
+      db.exec("PRAGMA wal_autocheckpoint = 0");
+      active = true;
+    } else if (message.type === "checkpoint") {
+      options.onCheckpoint?.({ frames: message.frames, copiedAll: message.copiedAll, restarted: message.restarted });
+    } else {
+      fallBack(`the checkpoint worker failed: ${message.message}`);
+    }
+  });
+  worker.on("error", (error) => fallBack(`the checkpoint worker failed: ${error.message}`));
+  worker.once("exit", (code) => {
+    exited = true;
+    fallBack(`the checkpoint worker exited (code ${code})`);
+  });
+
+  return {
+    get active() {
+      return active;
+    },
+    async close() {
+      if (closing) return exit;
+      closing = true;
+      if (active && db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${thresholdFrames}`);
+      active = false;
+      if (!exited) {
+        // Ref'd again: with nothing else to do, a process would otherwise end inside this await, before the
+        // worker's exit, without running what follows the store's close (an error's exit code included).
+        worker.ref();
+        worker.postMessage("stop");
+      }
+      await exit;
+    },
+  };
+}

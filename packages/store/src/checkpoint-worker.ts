@@ -1,30 +1,35 @@
 /**
  * The SQLite store's checkpoints, on a thread of their own (checkpointer.ts starts it; see there for why).
  *
- * Watches the WAL's length in the wal-index (the `-shm` file, whose header SQLite documents in "WAL-mode file
- * formats": `mxFrame` at byte 16, `nBackfill` at byte 96, native byte order) and, once it reaches `thresholdFrames`,
- * copies the WAL into the database without blocking writers (PASSIVE), then finishes with RESTART: the few frames
- * committed meanwhile, the fsyncs, and the next writer starts the WAL over from its beginning.
+ * When the store's connection says the WAL reached the threshold (and every `pollMs` by itself), copies the WAL into
+ * the database with writers going on (PASSIVE), again until nothing is left: the next commit then starts the WAL
+ * over. A WAL that still passes 4× the threshold (writers that never pause long enough) gets a RESTART.
  *
  * Erasable TypeScript only: Node runs this file itself from the sources (tests) and the compiled .js from dist.
  */
-import { closeSync, openSync, readSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { parentPort, workerData } from "node:worker_threads";
+import type { WalIndexReader as Reader } from "./wal-index.js";
 
 export interface CheckpointWorkerData {
   path: string;
   thresholdFrames: number;
+  /** How often the worker looks at the WAL by itself (a safety net: the store's commits say when to look). */
   pollMs: number;
-  /** How long RESTART waits for another connection's writer or readers before it gives up until the next poll. */
+  /** How long RESTART waits for another connection's writer or readers before it gives up until the next time. */
   busyTimeoutMs: number;
 }
 
-/** What the worker tells the store: ready, each checkpoint, or a failure (then it exits). */
+/** What the worker tells the store: ready, each checkpoint (or that none was due when asked), or a failure (then it exits). */
 export type CheckpointWorkerMessage =
   | { type: "ready" }
   | { type: "checkpoint"; frames: number; copiedAll: boolean; restarted: boolean }
+  | { type: "nothing-due" }
   | { type: "failed"; message: string };
+
+// By URL: Node runs the sources' .ts itself, where an import of "./wal-index.js" names no file.
+const walIndexUrl = new URL(import.meta.url.endsWith(".ts") ? "./wal-index.ts" : "./wal-index.js", import.meta.url);
+const { WalIndexReader } = (await import(walIndexUrl.href)) as { WalIndexReader: typeof Reader };
 
 const sqliteBusy = 5;
 const { path, thresholdFrames, pollMs, busyTimeoutMs } = workerData as CheckpointWorkerData;
@@ -38,69 +43,61 @@ db.exec("PRAGMA synchronous = NORMAL");
 // This connection never writes, so it never checkpoints by itself either; the explicit ones below are its work.
 const passive = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
 const restart = db.prepare("PRAGMA wal_checkpoint(RESTART)");
+const wal = new WalIndexReader(path);
 
-const header = new Uint32Array(25);
-const headerBytes = new Uint8Array(header.buffer);
-let shm: number | null = null;
-
-/** The WAL's length in frames while some of it is not in the database yet; 0 when all of it is, or no wal-index exists (yet). */
-function uncopiedWalLength(): number {
-  if (shm === null) {
-    try {
-      shm = openSync(`${path}-shm`, "r");
-    } catch {
-      return 0;
-    }
-  }
-  if (readSync(shm, headerBytes, 0, headerBytes.length, 0) < headerBytes.length) return 0;
-  // A torn read only moves the moment of the next checkpoint: SQLite itself checks what it reads.
-  const mxFrame = header[4]!;
-  const backfilled = header[24]!;
-  return mxFrame > backfilled ? mxFrame : 0;
+interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
 }
 
-/** Frames of the WAL not in the database yet (as last read by uncopiedWalLength or here). */
-function uncopiedFrames(): number {
-  if (shm === null || readSync(shm, headerBytes, 0, headerBytes.length, 0) < headerBytes.length) return 0;
-  return Math.max(0, header[4]! - header[24]!);
-}
-
-function checkpoint(): void {
-  const frames = uncopiedWalLength();
-  if (frames < thresholdFrames) return;
-  // Copies with writers going on. The WAL starts over at the first commit that finds it wholly copied, so copy
-  // again what was committed during the copy (a few frames, well under a millisecond) until nothing is left.
-  let left = frames;
+function checkpoint(): CheckpointWorkerMessage {
+  const head = wal.read();
+  if (head === null || head.length < thresholdFrames || head.copied >= head.length) return { type: "nothing-due" };
+  const frames = head.length;
+  // The WAL starts over at the first commit that finds it wholly copied: copy again what was committed during the
+  // copy (a few frames, well under a millisecond) until nothing is left.
+  let left = frames - head.copied;
   for (let pass = 0; pass < 4 && left > 0; pass++) {
-    passive.get();
-    left = uncopiedFrames();
+    const result = passive.get() as unknown as CheckpointResult;
+    left = result.log - result.checkpointed;
   }
-  // Commits that never pause long enough for that: RESTART keeps writers out (they wait in their busy handler)
-  // while it copies the rest, and the WAL starts over.
-  const restarted = left > 0 && frames >= restartFrames && (restart.get() as { busy: number } | undefined)?.busy === 0;
-  port.postMessage({ type: "checkpoint", frames, copiedAll: left === 0, restarted } satisfies CheckpointWorkerMessage);
+  // A WAL this long did not start over after the last checkpoint (its writers never found it wholly copied, or a
+  // reader kept it): RESTART keeps writers out (they wait in their busy handler) while it copies the rest and waits
+  // for the readers, and the WAL starts over.
+  const restarted = frames >= restartFrames && (restart.get() as unknown as CheckpointResult).busy === 0;
+  return { type: "checkpoint", frames, copiedAll: left <= 0, restarted };
 }
 
-const timer = setInterval(() => {
+function check(asked: boolean): void {
   try {
-    checkpoint();
+    const outcome = checkpoint();
+    if (asked || outcome.type === "checkpoint") port.postMessage(outcome satisfies CheckpointWorkerMessage);
   } catch (error) {
-    // SQLITE_BUSY past the timeout is the normal "not now"; anything else ends the worker, and the store checkpoints itself again.
-    if ((((error as { errcode?: number }).errcode ?? 0) & 0xff) === sqliteBusy) return;
+    const code = ((error as { errcode?: number }).errcode ?? 0) & 0xff;
+    if (code === sqliteBusy) {
+      // Another connection held a lock past the timeout: the normal "not now".
+      if (asked) port.postMessage({ type: "nothing-due" } satisfies CheckpointWorkerMessage);
+      return;
+    }
+    // Anything else ends the worker, and the store checkpoints itself again.
     port.postMessage({ type: "failed", message: error instanceof Error ? error.message : String(error) } satisfies CheckpointWorkerMessage);
     stop();
   }
-}, pollMs);
+}
+
+// A wake-up of this thread costs ~0.1 ms of CPU: it looks by itself only this seldom.
+const timer = setInterval(() => check(false), pollMs);
 
 function stop(): void {
   clearInterval(timer);
-  if (shm !== null) closeSync(shm);
-  shm = null;
+  wal.close();
   db.close();
   port.close();
 }
 
 port.on("message", (message: unknown) => {
-  if (message === "stop") stop();
+  if (message === "check") check(true);
+  else if (message === "stop") stop();
 });
 port.postMessage({ type: "ready" } satisfies CheckpointWorkerMessage);

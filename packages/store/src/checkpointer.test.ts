@@ -37,6 +37,16 @@ function commitRows(db: DatabaseSync, commits: number): void {
   for (let i = 0; i < commits; i++) insert.run("x".repeat(3000));
 }
 
+/** Commits rows until the WAL holds at least `frames` frames; returns the rows committed. */
+function commitUntilWal(db: DatabaseSync, path: string, frames: number): number {
+  let rows = 0;
+  while (rows === 0 || walFrames(path) < frames) {
+    commitRows(db, 1);
+    rows++;
+  }
+  return rows;
+}
+
 const autocheckpoint = (db: DatabaseSync) => (db.prepare("PRAGMA wal_autocheckpoint").get() as { wal_autocheckpoint: number }).wal_autocheckpoint;
 
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -69,18 +79,33 @@ describe("startWalCheckpointer", () => {
   it("copies the WAL on its thread, and the next commit starts the WAL over", async () => {
     const { db, path } = openDatabase();
     const done: CheckpointDone[] = [];
-    const checkpointer = start(db, path, { thresholdFrames: 100, pollMs: 10, onCheckpoint: (c) => done.push(c) });
+    // No round of its own within the test: the connection's word after its commits is what wakes it.
+    const checkpointer = start(db, path, { thresholdFrames: 100, pollMs: 600_000, onCheckpoint: (c) => done.push(c) });
     await until(() => checkpointer.active, "the worker");
-    commitRows(db, 150);
-    const walBefore = walFrames(path);
-    expect(walBefore).toBeGreaterThanOrEqual(150);
+    const rows = commitUntilWal(db, path, 150);
+    checkpointer.committed();
+    // Under 4× the threshold: copying alone, no RESTART.
+    expect(walFrames(path)).toBeLessThan(400);
     await until(() => done.some((c) => c.copiedAll), "a checkpoint that copied every frame");
     expect(done[0]!.frames).toBeGreaterThanOrEqual(100);
     expect(done[0]!.restarted).toBe(false);
-    expect(statSync(path).size).toBeGreaterThan(150 * 3000);
+    expect(statSync(path).size).toBeGreaterThan(rows * 3000);
     commitRows(db, 1);
     expect(walFrames(path)).toBeLessThan(10);
-    expect((db.prepare("SELECT COUNT(*) AS n FROM rows").get() as { n: number }).n).toBe(151);
+    expect((db.prepare("SELECT COUNT(*) AS n FROM rows").get() as { n: number }).n).toBe(rows + 1);
+  });
+
+  it("restarts a WAL that grew past 4× the threshold, so that it starts over", async () => {
+    const { db, path } = openDatabase();
+    const done: CheckpointDone[] = [];
+    const checkpointer = start(db, path, { thresholdFrames: 100, pollMs: 600_000, onCheckpoint: (c) => done.push(c) });
+    await until(() => checkpointer.active, "the worker");
+    commitUntilWal(db, path, 450);
+    checkpointer.committed();
+    await until(() => done.length > 0, "a checkpoint");
+    expect(done[0]).toMatchObject({ copiedAll: true, restarted: true });
+    commitRows(db, 1);
+    expect(walFrames(path)).toBeLessThan(10);
   });
 
   it("hands checkpoints back to the connection when the worker fails, and says so once", async () => {

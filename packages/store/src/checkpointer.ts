@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { DatabaseSync } from "node:sqlite";
 import type { CheckpointWorkerData, CheckpointWorkerMessage } from "./checkpoint-worker.js";
+import { WalIndexReader } from "./wal-index.js";
 
 const workerUrl = new URL(import.meta.url.endsWith(".ts") ? "./checkpoint-worker.ts" : "./checkpoint-worker.js", import.meta.url);
 
@@ -10,7 +11,10 @@ export const defaultCheckpointFrames = 1000;
 export interface WalCheckpointerOptions {
   /** The WAL length in frames (pages) at which the worker checkpoints (SQLite's own default: 1,000). */
   thresholdFrames?: number;
-  /** How often the worker reads the WAL's length (a read of the wal-index's header). */
+  /**
+   * How often the worker looks at the WAL's length by itself (default 10 s: a safety net for writes outside the
+   * store's transactions), besides the word the connection's commits give it (`committed`).
+   */
   pollMs?: number;
   /** Each checkpoint the worker made (for tests and logs). */
   onCheckpoint?: (checkpoint: CheckpointDone) => void;
@@ -32,6 +36,12 @@ export interface CheckpointDone {
 export interface WalCheckpointer {
   /** The worker runs the checkpoints (false before it is ready, and after it failed or was closed). */
   readonly active: boolean;
+  /**
+   * After each commit of the connection: reads the WAL's length (one `pread` of the wal-index header) and wakes the
+   * worker once it reaches the threshold. A wake-up of a thread costs ~0.1–0.15 ms of CPU on the reference machine,
+   * so the worker does not poll often by itself: an idle process wakes it every `pollMs` only.
+   */
+  committed(): void;
   /** Stops the worker; the connection checkpoints itself again (its close makes the last checkpoint). */
   close(): Promise<void>;
 }
@@ -43,9 +53,10 @@ export interface WalCheckpointer {
  * (`wal_autocheckpoint = 0`) while a worker thread, on a connection of its own, does it with writers going on
  * (PASSIVE), again until nothing is left: the WAL starts over only at a commit that finds it wholly copied, which one
  * copy under steady commits never leaves it (stop 29 in docs/benchmarks-log.md: an 892-MB WAL), while the frames
- * committed during a copy take well under a millisecond more. Writers that never pause long enough for that get a
- * RESTART once the WAL passes 4× the threshold: it keeps them out (a commit that meets it waits in SQLite's busy
- * handler) while it copies the rest, and the WAL starts over.
+ * committed during a copy take well under a millisecond more. A WAL that still passes 4× the threshold (writers that
+ * never pause long enough, ~14,000 commits a second in a tight loop) gets a RESTART: it keeps writers out (a commit
+ * that meets it waits in SQLite's busy handler) while it copies the rest, and the WAL starts over. The connection's
+ * commits say when to look (`committed`): the worker wakes for a checkpoint, not on a timer.
  *
  * If the worker cannot start or fails, the connection goes back to checkpointing itself (`onFallback`).
  */
@@ -53,7 +64,8 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
   const thresholdFrames = options.thresholdFrames ?? defaultCheckpointFrames;
   // Written into a PRAGMA (which takes no parameters): an integer, checked.
   if (!Number.isInteger(thresholdFrames) || thresholdFrames < 1) throw new RangeError("thresholdFrames must be an integer >= 1");
-  const workerData: CheckpointWorkerData = { path, thresholdFrames, pollMs: options.pollMs ?? 50, busyTimeoutMs: 20 };
+  const pollMs = options.pollMs ?? 10_000;
+  const workerData: CheckpointWorkerData = { path, thresholdFrames, pollMs, busyTimeoutMs: 20 };
   const worker = new Worker(options.workerUrl ?? workerUrl, { workerData, execArgv: [], stdout: false, stderr: false });
   // It must not keep a process alive: close() stops it, and a process that just exits leaves a WAL SQLite recovers.
   worker.unref();
@@ -75,7 +87,12 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
       if (closing || failed || !db.isOpen) return;
       db.exec("PRAGMA wal_autocheckpoint = 0");
       active = true;
+    } else if (message.type === "nothing-due") {
+      asked = false;
     } else if (message.type === "checkpoint") {
+      asked = false;
+      // One that did not catch up with the writers is tried again after a pause, not at the very next commit.
+      nextAsk = message.copiedAll ? 0 : performance.now() + Math.min(pollMs, 50);
       options.onCheckpoint?.({ frames: message.frames, copiedAll: message.copiedAll, restarted: message.restarted });
     } else {
       fallBack(`the checkpoint worker failed: ${message.message}`);
@@ -87,9 +104,19 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
     fallBack(`the checkpoint worker exited (code ${code})`);
   });
 
+  const wal = new WalIndexReader(path);
+  /** The worker was told to look and has not reported yet. */
+  let asked = false;
+  let nextAsk = 0;
   return {
     get active() {
       return active;
+    },
+    committed() {
+      if (!active || asked || !wal.due(thresholdFrames)) return;
+      if (nextAsk !== 0 && performance.now() < nextAsk) return;
+      asked = true;
+      worker.postMessage("check");
     },
     async close() {
       if (closing) return exit;
@@ -103,6 +130,7 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
         worker.postMessage("stop");
       }
       await exit;
+      wal.close();
     },
   };
 }

@@ -300,6 +300,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     try {
       const result = work();
       sql.commit.run();
+      checkpointer?.committed();
       return result;
     } catch (error) {
       // A failed COMMIT (e.g. SQLITE_BUSY) leaves the transaction open; a failed statement may not.

@@ -33,7 +33,7 @@ const { WalIndexReader } = (await import(walIndexUrl.href)) as { WalIndexReader:
 
 const sqliteBusy = 5;
 const { path, thresholdFrames, pollMs, busyTimeoutMs } = workerData as CheckpointWorkerData;
-/** The WAL length past which the checkpoint ends with RESTART if copying alone did not catch up with the writers. */
+/** The WAL length at which a checkpoint ends with RESTART: a WAL this long did not start over by itself. */
 const restartFrames = 4 * thresholdFrames;
 const port = parentPort!;
 const db = new DatabaseSync(path);

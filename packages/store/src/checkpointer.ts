@@ -65,6 +65,7 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
   // Written into a PRAGMA (which takes no parameters): an integer, checked.
   if (!Number.isInteger(thresholdFrames) || thresholdFrames < 1) throw new RangeError("thresholdFrames must be an integer >= 1");
   const pollMs = options.pollMs ?? 10_000;
+  const retryPauseMs = Math.min(pollMs, 50);
   const workerData: CheckpointWorkerData = { path, thresholdFrames, pollMs, busyTimeoutMs: 20 };
   const worker = new Worker(options.workerUrl ?? workerUrl, { workerData, execArgv: [], stdout: false, stderr: false });
   // It must not keep a process alive: close() stops it, and a process that just exits leaves a WAL SQLite recovers.
@@ -88,11 +89,13 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
       db.exec("PRAGMA wal_autocheckpoint = 0");
       active = true;
     } else if (message.type === "nothing-due") {
+      // Another connection's lock (or a race with the WAL's restart): asked again after a pause, not at every commit.
       asked = false;
+      nextAsk = performance.now() + retryPauseMs;
     } else if (message.type === "checkpoint") {
       asked = false;
       // One that did not catch up with the writers is tried again after a pause, not at the very next commit.
-      nextAsk = message.copiedAll ? 0 : performance.now() + Math.min(pollMs, 50);
+      nextAsk = message.copiedAll ? 0 : performance.now() + retryPauseMs;
       options.onCheckpoint?.({ frames: message.frames, copiedAll: message.copiedAll, restarted: message.restarted });
     } else {
       fallBack(`the checkpoint worker failed: ${message.message}`);

@@ -9,7 +9,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { parentPort, workerData } from "node:worker_threads";
-import type { WalIndexReader as Reader } from "./wal-index.js";
+import type { WalIndexReader as Reader, checkpointDue as Due } from "./wal-index.js";
 
 export interface CheckpointWorkerData {
   path: string;
@@ -29,7 +29,7 @@ export type CheckpointWorkerMessage =
 
 // By URL: Node runs the sources' .ts itself, where an import of "./wal-index.js" names no file.
 const walIndexUrl = new URL(import.meta.url.endsWith(".ts") ? "./wal-index.ts" : "./wal-index.js", import.meta.url);
-const { WalIndexReader } = (await import(walIndexUrl.href)) as { WalIndexReader: typeof Reader };
+const { WalIndexReader, checkpointDue } = (await import(walIndexUrl.href)) as { WalIndexReader: typeof Reader; checkpointDue: typeof Due };
 
 const sqliteBusy = 5;
 const { path, thresholdFrames, pollMs, busyTimeoutMs } = workerData as CheckpointWorkerData;
@@ -53,7 +53,7 @@ interface CheckpointResult {
 
 function checkpoint(): CheckpointWorkerMessage {
   const head = wal.read();
-  if (head === null || head.length < thresholdFrames || head.copied >= head.length) return { type: "nothing-due" };
+  if (!checkpointDue(head, thresholdFrames)) return { type: "nothing-due" };
   const frames = head.length;
   // The WAL starts over at the first commit that finds it wholly copied: copy again what was committed during the
   // copy (a few frames, well under a millisecond) until nothing is left.

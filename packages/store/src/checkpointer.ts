@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { DatabaseSync } from "node:sqlite";
 import type { CheckpointWorkerData, CheckpointWorkerMessage } from "./checkpoint-worker.js";
-import { WalIndexReader } from "./wal-index.js";
+import { WalIndexReader, checkpointDue } from "./wal-index.js";
 
 const workerUrl = new URL(import.meta.url.endsWith(".ts") ? "./checkpoint-worker.ts" : "./checkpoint-worker.js", import.meta.url);
 
@@ -72,15 +72,18 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
   worker.unref();
   let active = false;
   let closing = false;
-  let exited = false;
+  let failed = false;
   const exit = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
 
-  let failed = false;
+  /** The connection checkpoints itself again. */
+  const handBack = () => {
+    if (active && db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${thresholdFrames}`);
+    active = false;
+  };
   const fallBack = (reason: string) => {
     if (closing || failed) return;
     failed = true;
-    if (active && db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${thresholdFrames}`);
-    active = false;
+    handBack();
     options.onFallback?.(reason);
   };
   worker.on("message", (message: CheckpointWorkerMessage) => {
@@ -102,10 +105,7 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
     }
   });
   worker.on("error", (error) => fallBack(`the checkpoint worker failed: ${error.message}`));
-  worker.once("exit", (code) => {
-    exited = true;
-    fallBack(`the checkpoint worker exited (code ${code})`);
-  });
+  worker.once("exit", (code) => fallBack(`the checkpoint worker exited (code ${code})`));
 
   const wal = new WalIndexReader(path);
   /** The worker was told to look and has not reported yet. */
@@ -116,22 +116,19 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
       return active;
     },
     committed() {
-      if (!active || asked || !wal.due(thresholdFrames)) return;
-      if (nextAsk !== 0 && performance.now() < nextAsk) return;
+      if (!active || asked || !checkpointDue(wal.read(), thresholdFrames) || performance.now() < nextAsk) return;
       asked = true;
       worker.postMessage("check");
     },
     async close() {
       if (closing) return exit;
       closing = true;
-      if (active && db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${thresholdFrames}`);
-      active = false;
-      if (!exited) {
-        // Ref'd again: with nothing else to do, a process would otherwise end inside this await, before the
-        // worker's exit, without running what follows the store's close (an error's exit code included).
-        worker.ref();
-        worker.postMessage("stop");
-      }
+      handBack();
+      // Ref'd again: with nothing else to do, a process would otherwise end inside this await, before the worker's
+      // exit, without running what follows the store's close (an error's exit code included). A worker that exited
+      // already takes neither the ref nor the message.
+      worker.ref();
+      worker.postMessage("stop");
       await exit;
       wal.close();
     },

@@ -1,5 +1,11 @@
 import { closeSync, openSync, readSync } from "node:fs";
 
+/** The WAL's length in frames, and how many of them are in the database already. */
+export interface WalLength {
+  length: number;
+  copied: number;
+}
+
 /**
  * The WAL's length from the wal-index header, as SQLite documents it ("WAL-mode file formats": `mxFrame` at byte 16,
  * `nBackfill`, the frames already copied, at byte 96; native byte order). Shared memory that SQLite maps: a read
@@ -16,16 +22,9 @@ export class WalIndexReader {
   }
 
   /** The WAL's length and how much of it is in the database; null while there is no wal-index (yet). */
-  read(): { length: number; copied: number } | null {
+  read(): WalLength | null {
     if (!this.#read()) return null;
     return { length: this.#header[4]!, copied: this.#header[24]! };
-  }
-
-  /** The WAL has reached `frames` frames and some of them are not in the database yet. */
-  due(frames: number): boolean {
-    if (!this.#read()) return false;
-    const length = this.#header[4]!;
-    return length >= frames && this.#header[24]! < length;
   }
 
   close(): void {
@@ -43,4 +42,9 @@ export class WalIndexReader {
     }
     return readSync(this.#fd, this.#bytes, 0, this.#bytes.length, 0) === this.#bytes.length;
   }
+}
+
+/** A WAL of at least `frames` frames, some of them not in the database yet (the worker's threshold). */
+export function checkpointDue(wal: WalLength | null, frames: number): wal is WalLength {
+  return wal !== null && wal.length >= frames && wal.copied < wal.length;
 }

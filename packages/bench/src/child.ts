@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { apiNodeFlags } from "@streamchat/cluster";
 import type { ChildMessage, ParentMessage } from "./servers/child-ipc.js";
-import { readCpuMs, readRssKb } from "./proc-stats.js";
+import { ProcessCpuClock, readRssKb } from "./proc-stats.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Run from TypeScript source (tests, `tsx`) or from the tsc build (`pnpm bench`): children follow suit. */
@@ -16,7 +16,7 @@ export interface GcReport {
   vmFixedKb: number;
 }
 
-/** A server under test in its own process, so its CPU and RSS can be read from /proc. */
+/** A server under test in its own process, so its CPU (to the microsecond: ProcessCpuClock) and RSS can be read from /proc. */
 export interface ServerProcess {
   readonly name: string;
   readonly pid: number;
@@ -121,11 +121,12 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
     child.once("exit", onExit);
   });
 
+  const cpu = new ProcessCpuClock(pid);
   return {
     name: spec.name,
     pid,
     url,
-    cpuMs: () => readCpuMs(pid),
+    cpuMs: () => cpu.readMs(),
     rssKb: () => readRssKb(pid),
     gc: () =>
       new Promise<GcReport>((resolve, reject) => {

@@ -243,7 +243,7 @@ export interface PacedResult extends StreamErrors {
   /**
    * Server CPU per 1,000 tokens at this realistic pace: one token per socket read, so nothing can be
    * coalesced, and per-request costs (chat.send, a new conversation) weigh in. Null for the direct path
-   * and when the run used under 200 ms of CPU (10 ms ticks make that mostly rounding).
+   * and when the run used under 200 ms of CPU (a few streams: their set-up and the server's own timers, not tokens).
    */
   serverCpuMs: number | null;
   serverCpuMsPer1kTokens: number | null;

@@ -1,0 +1,103 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { setImmediate as turn } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProcessCpuClock, readCpuMs } from "./proc-stats.js";
+
+// A process that spends the CPU time it is asked for, and that tells its total when asked: its own getrusage, which
+// counts every thread to the microsecond. The total is read as the message comes, while it did nothing else since.
+const burner = `
+const total = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+process.on("message", (ms) => {
+  if (ms === "total") return process.send(total());
+  const end = total() + ms;
+  while (total() < end);
+  process.send("done");
+});`;
+
+let child: ChildProcess;
+beforeAll(async () => {
+  child = fork("-e", [burner], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"], env: {} });
+  await new Promise((resolve) => child.once("spawn", resolve));
+});
+afterAll(() => {
+  child?.kill("SIGKILL");
+});
+
+const ask = <T>(message: number | "total") =>
+  new Promise<T>((resolve) => {
+    child.once("message", (answer) => resolve(answer as T));
+    child.send(message);
+  });
+
+/** Until every thread of the process sleeps: a running thread's counter lags until the scheduler's next tick. */
+async function quiet(pid: number): Promise<void> {
+  const running = () => readdirSync(`/proc/${pid}/task`).some((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] === "R";
+  });
+  while (running()) await turn();
+}
+
+describe("ProcessCpuClock", () => {
+  it("reads a process's CPU to the millisecond, where /proc/<pid>/stat moves in 10-ms ticks", async () => {
+    const pid = child.pid!;
+    const clock = new ProcessCpuClock(pid);
+    /** The clock, /proc/<pid>/stat and the child's own total, read one after the other while the child waits. */
+    const read = async () => {
+      await quiet(pid);
+      const clocked = clock.readMs();
+      const ticked = readCpuMs(pid);
+      return { clocked, ticked, own: await ask<number>("total") };
+    };
+    await ask(5); // its code compiled
+    const first = await read();
+    let before = first;
+    const clocked: number[] = [];
+    const ticked: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await ask(3);
+      const after = await read();
+      clocked.push(after.clocked - before.clocked);
+      ticked.push(after.ticked - before.ticked);
+      before = after;
+    }
+    // Each window of ~3 ms reads as a few ms, not as 0 or 10 as /proc/<pid>/stat has it (the bench's reading before).
+    expect(ticked.every((ms) => ms % 10 === 0)).toBe(true);
+    for (const ms of clocked) {
+      expect(ms).toBeGreaterThan(2);
+      expect(ms).toBeLessThan(15);
+    }
+    // And in all, what the child counted itself. Its own count can be behind by up to one scheduler tick (4 ms here):
+    // getrusage takes a thread that is running at that moment (one of V8's) as of that thread's last tick.
+    expect(Math.abs(before.clocked - first.clocked - (before.own - first.own))).toBeLessThan(5);
+  });
+
+  it("keeps the time of a thread that ended, up to the reading before its end", async () => {
+    const worker = fork(
+      "-e",
+      [
+        `const { Worker } = require("node:worker_threads");
+         const w = new Worker("const e = process.cpuUsage().user + 20000; while (process.cpuUsage().user < e); require('node:worker_threads').parentPort.postMessage(1); setInterval(() => {}, 1000);", { eval: true });
+         w.once("message", () => process.send("busy-done"));
+         process.on("message", () => w.terminate().then(() => process.send("ended")));`,
+      ],
+      { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"], env: {} },
+    );
+    try {
+      const next = () => new Promise((resolve) => worker.once("message", resolve));
+      expect(await next()).toBe("busy-done");
+      const pid = worker.pid!;
+      await quiet(pid);
+      const clock = new ProcessCpuClock(pid);
+      const before = clock.readMs();
+      worker.send("end");
+      expect(await next()).toBe("ended");
+      await quiet(pid);
+      // The worker's 20 ms of CPU are still counted once its thread is gone.
+      expect(clock.readMs()).toBeGreaterThanOrEqual(before);
+    } finally {
+      worker.kill("SIGKILL");
+    }
+  });
+});

@@ -1,9 +1,9 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { apiNodeFlags } from "@streamchat/cluster";
+import { apiNodeFlags, ProcessCpuClock } from "@streamchat/cluster";
 import type { ChildMessage, ParentMessage } from "./servers/child-ipc.js";
-import { ProcessCpuClock, readRssKb } from "./proc-stats.js";
+import { readRssKb } from "./proc-stats.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Run from TypeScript source (tests, `tsx`) or from the tsc build (`pnpm bench`): children follow suit. */

@@ -1,7 +1,5 @@
 import { readFileSync, readdirSync } from "node:fs";
-
-// Linux reports CPU times in clock ticks; USER_HZ is 100 on every mainstream kernel (getconf CLK_TCK): 10 ms a tick.
-const MS_PER_TICK = 10;
+import { MS_PER_TICK, processCpuMs } from "./proc-cpu.js";
 
 interface ProcStat {
   pid: number;
@@ -57,21 +55,22 @@ export function processTree(rootPid: number, stats: ProcStat[] = allStats()): nu
 }
 
 /**
- * CPU time (user + system, ms) a process tree has used so far: every live member's own CPU plus the CPU of the
- * members that ended and were reaped (counted in their parent's cutime/cstime). PostgreSQL starts a backend per
+ * CPU time (user + system, ms) a process tree has used so far: every live member's own CPU, to the microsecond
+ * (processCpuMs), plus the CPU of the members that ended and were reaped (counted in their parent's cutime/cstime, in
+ * whole ticks). PostgreSQL starts a backend per
  * connection and nginx runs its workers as children: reading the root alone would miss most of their work.
  * Children that ended but were not waited for yet are missed until their parent reaps them.
  */
 export function treeCpuMs(rootPid: number): number {
   const stats = allStats();
   const byPid = new Map(stats.map((s) => [s.pid, s]));
-  let ticks = 0;
+  let ms = 0;
   for (const pid of processTree(rootPid, stats)) {
     const s = byPid.get(pid);
-    if (s) ticks += s.ownTicks + s.reapedChildrenTicks;
+    if (s) ms += (processCpuMs(pid) ?? s.ownTicks * MS_PER_TICK) + s.reapedChildrenTicks * MS_PER_TICK;
   }
   if (!byPid.has(rootPid)) throw new Error(`process ${rootPid} is gone`);
-  return ticks * MS_PER_TICK;
+  return ms;
 }
 
 /** Resident set size of a process tree in KB (VmRSS summed; shared pages count once per process). */

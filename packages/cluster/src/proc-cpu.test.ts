@@ -2,7 +2,15 @@ import { type ChildProcess, fork } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { setImmediate as turn } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProcessCpuClock, readCpuMs } from "./proc-stats.js";
+import { ProcessCpuClock, processCpuMs } from "./proc-cpu.js";
+import { treeCpuMs } from "./proc-tree.js";
+
+/** /proc/<pid>/stat's utime + stime: whole 10-ms ticks (what the bench read until stop 48). */
+const ticksMs = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
 
 // A process that spends the CPU time it is asked for, and that tells its total when asked: its own getrusage, which
 // counts every thread to the microsecond. The total is read as the message comes, while it did nothing else since.
@@ -39,7 +47,7 @@ async function quiet(pid: number): Promise<void> {
   while (running()) await turn();
 }
 
-describe("ProcessCpuClock", () => {
+describe("a process's CPU time", () => {
   it("reads a process's CPU to the millisecond, where /proc/<pid>/stat moves in 10-ms ticks", async () => {
     const pid = child.pid!;
     const clock = new ProcessCpuClock(pid);
@@ -47,24 +55,31 @@ describe("ProcessCpuClock", () => {
     const read = async () => {
       await quiet(pid);
       const clocked = clock.readMs();
-      const ticked = readCpuMs(pid);
-      return { clocked, ticked, own: await ask<number>("total") };
+      const ticked = ticksMs(pid);
+      const once = processCpuMs(pid)!;
+      const tree = treeCpuMs(pid);
+      return { clocked, ticked, once, tree, own: await ask<number>("total") };
     };
     await ask(5); // its code compiled
     const first = await read();
     let before = first;
     const clocked: number[] = [];
     const ticked: number[] = [];
+    const once: number[] = [];
+    const tree: number[] = [];
     for (let i = 0; i < 8; i++) {
       await ask(3);
       const after = await read();
       clocked.push(after.clocked - before.clocked);
       ticked.push(after.ticked - before.ticked);
+      once.push(after.once - before.once);
+      tree.push(after.tree - before.tree);
       before = after;
     }
     // Each window of ~3 ms reads as a few ms, not as 0 or 10 as /proc/<pid>/stat has it (the bench's reading before).
     expect(ticked.every((ms) => ms % 10 === 0)).toBe(true);
-    for (const ms of clocked) {
+    // The same for a reading without state (processCpuMs) and a process tree's (treeCpuMs, the cluster's parts).
+    for (const ms of [...clocked, ...once, ...tree]) {
       expect(ms).toBeGreaterThan(2);
       expect(ms).toBeLessThan(15);
     }

@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+// Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel (getconf CLK_TCK): 10 ms a tick.
+export const MS_PER_TICK = 10;
+
+/**
+ * A process's CPU time read to the microsecond: the sum of its threads' run time (the first field of
+ * /proc/<pid>/task/<tid>/schedstat, in ns, user and system together). /proc/<pid>/stat counts in whole 10-ms ticks:
+ * a window of 200 ms of CPU (the bare relay's 1,000 one-token streams, an idle window of 20 ms) was off by up to 5 %
+ * and 50 %, enough to move a ratio across its target (the bench's reading until stop 48).
+ *
+ * A thread that ends takes its counter with it: its time up to the reading before is kept, what it ran after that is
+ * lost. The servers under test keep their threads (libuv's pool, V8's workers, their worker threads) for their life.
+ * A running thread's counter is updated at the scheduler's ticks: the readings here are taken while the server is
+ * quiet (before and after a workload), when every counter is current. Where schedstat is not there (a kernel without
+ * CONFIG_SCHED_INFO), the clock counts /proc/<pid>/stat's ticks instead.
+ */
+export class ProcessCpuClock {
+  readonly #pid: number;
+  /** Each thread's counter at the last reading, in ns. */
+  #threads = new Map<string, number>();
+  /** The last counters of threads that have ended since the first reading, in ns. */
+  #ended = 0;
+  #precise: boolean;
+
+  constructor(pid: number) {
+    this.#pid = pid;
+    this.#precise = readThreadNs(pid, 0) !== null;
+  }
+
+  /** CPU time in ms since the process started (less the threads that ended before the first reading). */
+  readMs(): number {
+    if (!this.#precise) {
+      const ticks = ticksOf(this.#pid);
+      if (ticks === null) throw new Error(`process ${this.#pid} is gone`);
+      return ticks * MS_PER_TICK;
+    }
+    const now = new Map<string, number>();
+    for (const tid of readdirSync(`/proc/${this.#pid}/task`)) {
+      const ns = readThreadNs(this.#pid, tid);
+      if (ns !== null) now.set(tid, ns); // null: it ended between the listing and the read
+    }
+    for (const [tid, ns] of this.#threads) if (!now.has(tid)) this.#ended += ns;
+    this.#threads = now;
+    let total = this.#ended;
+    for (const ns of now.values()) total += ns;
+    return total / 1e6;
+  }
+}
+
+/** A thread's run time in ns (tid 0: the process's main thread, to see whether schedstat exists), or null. */
+function readThreadNs(pid: number, tid: string | 0): number | null {
+  try {
+    const path = tid === 0 ? `/proc/${pid}/schedstat` : `/proc/${pid}/task/${tid}/schedstat`;
+    const ns = Number(readFileSync(path, "utf8").split(" ", 1)[0]);
+    return Number.isFinite(ns) ? ns : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A process's CPU time in ms, read once (no state between readings, as for a process tree): the sum of its live
+ * threads' run time to the microsecond, or its whole-tick count from /proc/<pid>/stat where that is more (threads that
+ * ended took their counters with them, and the tick count still has their time). Null when the process is gone.
+ */
+export function processCpuMs(pid: number): number | null {
+  const ticks = ticksOf(pid);
+  if (ticks === null) return null;
+  let ns = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += readThreadNs(pid, tid) ?? 0;
+  } catch {
+    return ticks * MS_PER_TICK; // ended meanwhile, or no schedstat
+  }
+  return Math.max(ns / 1e6, ticks * MS_PER_TICK);
+}
+
+/** utime + stime of a process in ticks (fields 14 and 15 of /proc/<pid>/stat), or null when it is gone. */
+function ticksOf(pid: number): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The command name (field 2) may contain spaces and parentheses: fields are counted after the last ")".
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}

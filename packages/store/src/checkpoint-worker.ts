@@ -66,7 +66,8 @@ function checkpoint(): CheckpointWorkerMessage {
   // reader kept it): RESTART keeps writers out (they wait in their busy handler) while it copies the rest and waits
   // for the readers, and the WAL starts over.
   const restarted = frames >= restartFrames && (restart.get() as unknown as CheckpointResult).busy === 0;
-  return { type: "checkpoint", frames, copiedAll: left <= 0, restarted };
+  // A RESTART that ran copied everything: the next commit starts the WAL over.
+  return { type: "checkpoint", frames, copiedAll: left <= 0 || restarted, restarted };
 }
 
 function check(asked: boolean): void {

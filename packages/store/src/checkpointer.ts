@@ -116,7 +116,8 @@ export function startWalCheckpointer(db: DatabaseSync, path: string, options: Wa
       return active;
     },
     committed() {
-      if (!active || asked || !checkpointDue(wal.read(), thresholdFrames) || performance.now() < nextAsk) return;
+      // The clock before the wal-index: a commit during a pause reads nothing.
+      if (!active || asked || performance.now() < nextAsk || !checkpointDue(wal.read(), thresholdFrames)) return;
       asked = true;
       worker.postMessage("check");
     },

@@ -2,15 +2,11 @@ import { type ChildProcess, fork } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { setImmediate as turn } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProcessCpuClock, processCpuMs } from "./proc-cpu.js";
+import { ProcessCpuClock, processCpuMs, readStat } from "./proc-cpu.js";
 import { treeCpuMs } from "./proc-tree.js";
 
 /** /proc/<pid>/stat's utime + stime: whole 10-ms ticks (what the bench read until stop 48). */
-const ticksMs = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
+const ticksMs = (pid: number) => readStat(pid)!.ownTicks * 10;
 
 // A process that spends the CPU time it is asked for, and that tells its total when asked: its own getrusage, which
 // counts every thread to the microsecond. The total is read as the message comes, while it did nothing else since.
@@ -56,7 +52,7 @@ describe("a process's CPU time", () => {
       await quiet(pid);
       const clocked = clock.readMs();
       const ticked = ticksMs(pid);
-      const once = processCpuMs(pid)!;
+      const once = processCpuMs(readStat(pid)!);
       const tree = treeCpuMs(pid);
       return { clocked, ticked, once, tree, own: await ask<number>("total") };
     };

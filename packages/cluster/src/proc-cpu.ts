@@ -3,6 +3,34 @@ import { readdirSync, readFileSync } from "node:fs";
 // Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel (getconf CLK_TCK): 10 ms a tick.
 export const MS_PER_TICK = 10;
 
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** The process group. */
+  pgrp: number;
+  /** A zombie (ended, not yet waited for by its parent). */
+  zombie: boolean;
+  /** utime + stime: this process's own CPU, in ticks. */
+  ownTicks: number;
+  /** cutime + cstime: CPU of its children that ended and were waited for, in ticks. */
+  reapedChildrenTicks: number;
+}
+
+/** A process's /proc/<pid>/stat, or null when it is gone. */
+export function readStat(pid: number): ProcStat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null; // gone meanwhile
+  }
+  // The command name (field 2) may hold spaces and parentheses: count fields after the last ")".
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const n = (i: number) => Number(fields[i]);
+  // After the name: state(0) ppid(1) pgrp(2) … utime(11) stime(12) cutime(13) cstime(14).
+  return { pid, ppid: n(1), pgrp: n(2), zombie: fields[0] === "Z", ownTicks: n(11) + n(12), reapedChildrenTicks: n(13) + n(14) };
+}
+
 /**
  * A process's CPU time read to the microsecond: the sum of its threads' run time (the first field of
  * /proc/<pid>/task/<tid>/schedstat, in ns, user and system together). /proc/<pid>/stat counts in whole 10-ms ticks:
@@ -21,7 +49,7 @@ export class ProcessCpuClock {
   #threads = new Map<string, number>();
   /** The last counters of threads that have ended since the first reading, in ns. */
   #ended = 0;
-  #precise: boolean;
+  readonly #precise: boolean;
 
   constructor(pid: number) {
     this.#pid = pid;
@@ -31,9 +59,9 @@ export class ProcessCpuClock {
   /** CPU time in ms since the process started (less the threads that ended before the first reading). */
   readMs(): number {
     if (!this.#precise) {
-      const ticks = ticksOf(this.#pid);
-      if (ticks === null) throw new Error(`process ${this.#pid} is gone`);
-      return ticks * MS_PER_TICK;
+      const stat = readStat(this.#pid);
+      if (stat === null) throw new Error(`process ${this.#pid} is gone`);
+      return stat.ownTicks * MS_PER_TICK;
     }
     const now = new Map<string, number>();
     for (const tid of readdirSync(`/proc/${this.#pid}/task`)) {
@@ -61,30 +89,16 @@ function readThreadNs(pid: number, tid: string | 0): number | null {
 
 /**
  * A process's CPU time in ms, read once (no state between readings, as for a process tree): the sum of its live
- * threads' run time to the microsecond, or its whole-tick count from /proc/<pid>/stat where that is more (threads that
- * ended took their counters with them, and the tick count still has their time). Null when the process is gone.
+ * threads' run time to the microsecond, or the whole-tick count of its /proc/<pid>/stat (`stat`) where that is more
+ * (threads that ended took their counters with them, and the tick count still has their time).
  */
-export function processCpuMs(pid: number): number | null {
-  const ticks = ticksOf(pid);
-  if (ticks === null) return null;
+export function processCpuMs(stat: ProcStat): number {
+  const ticksMs = stat.ownTicks * MS_PER_TICK;
   let ns = 0;
   try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += readThreadNs(pid, tid) ?? 0;
+    for (const tid of readdirSync(`/proc/${stat.pid}/task`)) ns += readThreadNs(stat.pid, tid) ?? 0;
   } catch {
-    return ticks * MS_PER_TICK; // ended meanwhile, or no schedstat
+    return ticksMs; // ended meanwhile
   }
-  return Math.max(ns / 1e6, ticks * MS_PER_TICK);
-}
-
-/** utime + stime of a process in ticks (fields 14 and 15 of /proc/<pid>/stat), or null when it is gone. */
-function ticksOf(pid: number): number | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  // The command name (field 2) may contain spaces and parentheses: fields are counted after the last ")".
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
+  return Math.max(ns / 1e6, ticksMs);
 }

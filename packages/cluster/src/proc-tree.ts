@@ -1,32 +1,5 @@
 import { readFileSync, readdirSync } from "node:fs";
-import { MS_PER_TICK, processCpuMs } from "./proc-cpu.js";
-
-interface ProcStat {
-  pid: number;
-  ppid: number;
-  /** The process group. */
-  pgrp: number;
-  /** A zombie (ended, not yet waited for by its parent). */
-  zombie: boolean;
-  /** utime + stime: this process's own CPU. */
-  ownTicks: number;
-  /** cutime + cstime: CPU of its children that ended and were waited for. */
-  reapedChildrenTicks: number;
-}
-
-function readStat(pid: number): ProcStat | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null; // gone meanwhile
-  }
-  // The command name (field 2) may hold spaces and parentheses: count fields after the last ")".
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const n = (i: number) => Number(fields[i]);
-  // After the name: state(0) ppid(1) pgrp(2) … utime(11) stime(12) cutime(13) cstime(14).
-  return { pid, ppid: n(1), pgrp: n(2), zombie: fields[0] === "Z", ownTicks: n(11) + n(12), reapedChildrenTicks: n(13) + n(14) };
-}
+import { MS_PER_TICK, type ProcStat, processCpuMs, readStat } from "./proc-cpu.js";
 
 function allStats(): ProcStat[] {
   const out: ProcStat[] = [];
@@ -67,7 +40,7 @@ export function treeCpuMs(rootPid: number): number {
   let ms = 0;
   for (const pid of processTree(rootPid, stats)) {
     const s = byPid.get(pid);
-    if (s) ms += (processCpuMs(pid) ?? s.ownTicks * MS_PER_TICK) + s.reapedChildrenTicks * MS_PER_TICK;
+    if (s) ms += processCpuMs(s) + s.reapedChildrenTicks * MS_PER_TICK;
   }
   if (!byPid.has(rootPid)) throw new Error(`process ${rootPid} is gone`);
   return ms;

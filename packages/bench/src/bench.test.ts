@@ -77,6 +77,10 @@ describe("bench harness smoke run", () => {
       expect(h.rssHalfKb).toBeGreaterThan(0);
       expect(Number.isFinite(h.vmFixedGrowthKb)).toBe(true);
       expect(h.rssPerStreamMarginalKb).toBeCloseTo((h.rssOpenKb - h.rssHalfKb - h.vmFixedGrowthKb) / (h.openAtMeasurement - h.openAtHalf), 6);
+      // Idle CPU is read with no stream open (the floor) and with all open; the per-stream figure is their difference.
+      expect(h.idleFloorCpuMsPerSec).toBeGreaterThanOrEqual(0);
+      expect(h.idleCpuMsPerSec).toBeGreaterThanOrEqual(0);
+      expect(h.idleCpuMsPerSecPer1kStreams).toBeCloseTo(Math.max(0, h.idleCpuMsPerSec - h.idleFloorCpuMsPerSec) / (h.openAtMeasurement / 1000), 6);
     }
   });
 

@@ -171,7 +171,7 @@ export interface BenchResults {
   perStream: PerStreamRow[];
   hold: HoldRow[];
   /**
-   * Where each cluster path's CPU went in its measured windows (warm-up, floods, paced runs, the hold's idle window):
+   * Where each cluster path's CPU went in its measured windows (warm-up, floods, paced runs, the hold's two idle windows):
    * its replicas, nginx, Redis and PostgreSQL, in ms; absent without those paths.
    */
   clusterCpu?: Partial<Record<PathName, ClusterCpu>>;
@@ -451,7 +451,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         log(
           `hold   ${streams} streams ${path.padEnd(12)} opened in ${fmt(row.openMs / 1000, 1)} s, ` +
             `${fmt(row.rssPerStreamKb, 1)} KB RSS per stream (${fmt(row.rssPerStreamMarginalKb, 1)} per stream of the second half, net), ` +
-            `idle ${fmt(row.idleCpuMsPerSecPer1kStreams, 1)} ms CPU/s per 1k streams, ` +
+            `idle ${fmt(row.idleCpuMsPerSecPer1kStreams, 1)} ms CPU/s per 1k streams (${fmt(row.idleCpuMsPerSec, 1)} ms/s open, ${fmt(row.idleFloorCpuMsPerSec, 1)} with none), ` +
             `${row.errors} errors`,
         );
         await server.stop();

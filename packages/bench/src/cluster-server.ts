@@ -58,7 +58,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
   });
   // PostgreSQL and Redis serve every path of the run, so their CPU between this path's workloads is other paths'
   // work. The workloads read cpuMs() at the start and the end of each measured window (warm-up, flood, paced, the
-  // hold's idle window): only those windows count in the split by part.
+  // hold's two idle windows): only those windows count in the split by part.
   const inWindows: ClusterCpu = { replicas: 0, nginx: 0, redis: 0, postgres: 0 };
   let windowStart: ClusterCpu | null = null;
   let stopped = false;

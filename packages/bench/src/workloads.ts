@@ -326,7 +326,10 @@ export interface HoldOptions {
    * silent model (the API fails a model that sends nothing for CHAT_IDLE_TIMEOUT_MS, 60 s by default).
    */
   dripMs: number;
-  /** Quiet window after opening, over which the server's idle CPU is read. */
+  /**
+   * Quiet window over which the server's idle CPU is read: once before the first stream is opened (the floor: what the
+   * server's own timers cost with no stream), once after the last.
+   */
   idleWindowMs: number;
   timeoutMs: number;
 }
@@ -357,9 +360,26 @@ export interface HoldResult extends StreamErrors {
    * bare relay's fell from 47 to 39 to 34 KB, net of V8's growth, at 500, 1,000 and 2,000). The target is checked on it.
    */
   rssPerStreamMarginalKb: number | null;
-  /** Server CPU while all streams were open and quiet, in ms per second per 1,000 open streams. */
+  /**
+   * Server CPU in a quiet window before the first stream was opened, in ms per second: its own timers (a cluster's
+   * sweeps and watchdogs, its database's and Redis's background work), which no number of streams changes.
+   */
+  idleFloorCpuMsPerSec: number;
+  /** Server CPU in the same window once all streams were open and quiet, in ms per second (the floor included). */
+  idleCpuMsPerSec: number;
+  /**
+   * What the open streams cost while quiet (keep-alive pings, timers): idle CPU less the floor, in ms per second per
+   * 1,000 open streams; 0 where the difference is below zero (noise).
+   */
   idleCpuMsPerSecPer1kStreams: number | null;
   wallMs: number;
+}
+
+/** The server's CPU over a window of `windowMs` in which nothing is asked of it, in ms per second. */
+async function idleCpuMsPerSec(server: ServerProcess, windowMs: number): Promise<number> {
+  const before = server.cpuMs();
+  await sleep(windowMs);
+  return (server.cpuMs() - before) / (windowMs / 1000);
 }
 
 export async function hold(opts: HoldOptions): Promise<HoldResult> {
@@ -381,6 +401,7 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
   try {
     await opts.server.gc();
     const rssBeforeKb = opts.server.rssKb();
+    const idleFloorCpuMsPerSec = await idleCpuMsPerSec(opts.server, opts.idleWindowMs);
 
     let opening = 0;
     // This loop is the only waiter: a stream that finished opening wakes it (or a 1 s tick, as a bound).
@@ -436,10 +457,8 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
     const rssOpenKb = opts.server.rssKb();
     const vmFixedGrowthKb = gcOpen.vmFixedKb - gcHalf.vmFixedKb;
     const secondHalf = openAtMeasurement - openAtHalf;
-    // What open but quiet streams cost (keep-alive pings, timers): server CPU over a window with no tokens.
-    const idleCpuBefore = opts.server.cpuMs();
-    await sleep(opts.idleWindowMs);
-    const idleCpuMs = opts.server.cpuMs() - idleCpuBefore;
+    // What open but quiet streams cost (keep-alive pings, timers): server CPU over a window with no tokens, as the floor was read.
+    const idleOpenCpuMsPerSec = await idleCpuMsPerSec(opts.server, opts.idleWindowMs);
     // Let every stream finish normally: the rest of its tokens, then done.
     await Promise.all(
       streams.map(async (s) => {
@@ -466,8 +485,10 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
       rssHalfKb,
       vmFixedGrowthKb,
       rssPerStreamMarginalKb: secondHalf > 0 ? (rssOpenKb - rssHalfKb - vmFixedGrowthKb) / secondHalf : null,
+      idleFloorCpuMsPerSec,
+      idleCpuMsPerSec: idleOpenCpuMsPerSec,
       idleCpuMsPerSecPer1kStreams:
-        openAtMeasurement > 0 ? idleCpuMs / (opts.idleWindowMs / 1000) / (openAtMeasurement / 1000) : null,
+        openAtMeasurement > 0 ? Math.max(0, idleOpenCpuMsPerSec - idleFloorCpuMsPerSec) / (openAtMeasurement / 1000) : null,
       wallMs: performance.now() - started,
       errors: errors.errors + missing,
       errorSamples: missing > 0 ? [...errors.errorSamples, `${missing} streams never started (deadline)`] : errors.errorSamples,

@@ -13,6 +13,7 @@ import { type ServerProcess, startServer } from "./child.js";
 import { type ClusterCpu, startClusterServer } from "./cluster-server.js";
 import { benchAuthTokens, clusterPaths, clusterReplicasOf, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
 import { maxOpenStreams, openFileLimit } from "./proc-stats.js";
+import { waitForQuiet } from "./settle.js";
 import { flood, type FloodResult, hold, type HoldResult, paced, type PacedResult } from "./workloads.js";
 
 export type BenchMode = "smoke" | "quick" | "default" | "full";
@@ -130,6 +131,11 @@ export interface MachineInfo {
   openFileLimit: number | null;
   loadAvgAtStart: number[];
   loadAvgAtEnd: number[];
+  /**
+   * The waits for a quiet machine before each measured window (settle.ts): how many, how long in all, and how many
+   * gave up (the machine stayed busy: measured anyway). Absent in smoke runs, which do not wait.
+   */
+  quiet?: { windows: number; waitedMs: number; notQuiet: number };
 }
 
 export interface FloodRow extends FloodResult {
@@ -248,6 +254,18 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     hold: [],
     failures: [],
   };
+  const quiet = plan.mode === "smoke" ? undefined : (results.machine.quiet = { windows: 0, waitedMs: 0, notQuiet: 0 });
+  /** Before each measured window: wait (up to 3 s) until the previous window's tail is over. */
+  const settle = async (): Promise<void> => {
+    if (!quiet) return;
+    const wait = await waitForQuiet({ sampleMs: 300, busyShare: 0.1, timeoutMs: 3_000 });
+    quiet.windows++;
+    quiet.waitedMs += Math.round(wait.waitedMs);
+    if (!wait.quiet) {
+      quiet.notQuiet++;
+      log(`machine still busy after ${fmt(wait.waitedMs / 1000, 1)} s (${fmt(wait.busyShare * 100, 0)} % of a core): measuring anyway`);
+    }
+  };
 
   const dataDir = mkdtempSync(join(os.tmpdir(), "streamchat-bench-"));
   let sim: Simulator | undefined;
@@ -338,6 +356,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       if (!fits(level.concurrency, "flood")) continue;
       for (let round = 1; round <= plan.rounds; round++) {
         for (const path of active) {
+          await settle();
           const row = await flood({
             target: targetFor(path, urls(path), model),
             server: servers.get(path) ?? null,
@@ -358,6 +377,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     for (const level of plan.paced) {
       if (!fits(level.concurrency, "paced")) continue;
       for (const path of active) {
+        await settle();
         const row = await paced({
           sim,
           target: targetFor(path, urls(path), model),
@@ -385,6 +405,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       const oneToken = (count: number) =>
         flood({ target: targetFor(path, urls(path), model), server, concurrency, streams: count, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
       const warmup = warmupStreams > 0 ? await oneToken(warmupStreams) : undefined;
+      await settle();
       const row = await oneToken(streams);
       const perStream = row.serverCpuMs === null ? null : row.serverCpuMs / streams;
       const errors = row.errors + (warmup?.errors ?? 0);
@@ -425,6 +446,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         if (!server) continue;
         // Warm it with a few streams so lazily created state is in the baseline.
         await flood({ target: targetFor(path, urls(path), model), server, concurrency: 2, streams: 4, tokensPerStream: 20, timeoutMs: plan.streamTimeoutMs });
+        await settle();
         let row: HoldResult;
         try {
           row = await hold({

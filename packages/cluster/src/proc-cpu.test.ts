@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { setImmediate as turn } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ProcessCpuClock, processCpuMs, readStat } from "./proc-cpu.js";
+import { machineBusyMs, ProcessCpuClock, processCpuMs, readStat } from "./proc-cpu.js";
 import { treeCpuMs } from "./proc-tree.js";
 
 /** /proc/<pid>/stat's utime + stime: whole 10-ms ticks (what the bench read until stop 48). */
@@ -110,5 +110,18 @@ describe("a process's CPU time", () => {
     } finally {
       worker.kill("SIGKILL");
     }
+  });
+});
+
+describe("the machine's CPU time", () => {
+  it("counts what a process spends (a lower bound: everything else on the machine counts too)", async () => {
+    const before = machineBusyMs();
+    const own = await ask<number>("total");
+    await ask(200);
+    const spent = (await ask<number>("total")) - own;
+    const counted = machineBusyMs() - before;
+    // Whole ticks of every core, each off by up to one tick.
+    expect(spent).toBeGreaterThanOrEqual(200);
+    expect(counted).toBeGreaterThanOrEqual(spent - 30);
   });
 });

@@ -22,8 +22,7 @@ export interface QuietResult {
 /**
  * Waits until the machine is quiet before a measured window: the previous window's tail (a server's garbage
  * collection, the teardown of its streams, a database's checkpoint after its writes) must not land in the next
- * path's window. The `stack` path runs right after `ai-sdk`, the heaviest: in the paced run its TTFT p99 was
- * 2.4–6.4 ms alone and 3.7–18.5 ms behind `ai-sdk`'s run.
+ * path's window (`stack` runs right after `ai-sdk`, the heaviest).
  */
 export async function waitForQuiet(opts: QuietOptions): Promise<QuietResult> {
   const read = opts.busyMs ?? machineBusyMs;

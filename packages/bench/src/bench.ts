@@ -133,9 +133,9 @@ export interface MachineInfo {
   loadAvgAtEnd: number[];
   /**
    * The waits for a quiet machine before each measured window (settle.ts): how many, how long in all, and how many
-   * gave up (the machine stayed busy: measured anyway). Absent in smoke runs, which do not wait.
+   * gave up after `timeoutMs` (the machine stayed busy: measured anyway). Absent in smoke runs, which do not wait.
    */
-  quiet?: { windows: number; waitedMs: number; notQuiet: number };
+  quiet?: { windows: number; waitedMs: number; notQuiet: number; timeoutMs: number };
 }
 
 export interface FloodRow extends FloodResult {
@@ -201,6 +201,9 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
+/** The longest wait for a quiet machine before a measured window (settle.ts); then the window is measured anyway. */
+const quietTimeoutMs = 3_000;
+
 const stackPaths: ReadonlySet<PathName> = new Set(["stack", "stack-memory", "stack-postgres", "stack-cluster-1", "stack-cluster", "stack-rest"]);
 /** The reference servers other than the bare relay, by path. */
 const referenceServers: Partial<Record<PathName, string>> = { "ai-sdk": "servers/ai-sdk-relay", "trpc-floor": "servers/trpc-floor" };
@@ -254,11 +257,11 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     hold: [],
     failures: [],
   };
-  const quiet = plan.mode === "smoke" ? undefined : (results.machine.quiet = { windows: 0, waitedMs: 0, notQuiet: 0 });
-  /** Before each measured window: wait (up to 3 s) until the previous window's tail is over. */
+  const quiet = plan.mode === "smoke" ? undefined : (results.machine.quiet = { windows: 0, waitedMs: 0, notQuiet: 0, timeoutMs: quietTimeoutMs });
+  /** Before each measured window: wait (up to quietTimeoutMs) until the previous window's tail is over. */
   const settle = async (): Promise<void> => {
     if (!quiet) return;
-    const wait = await waitForQuiet({ sampleMs: 300, busyShare: 0.1, timeoutMs: 3_000 });
+    const wait = await waitForQuiet({ sampleMs: 300, busyShare: 0.1, timeoutMs: quiet.timeoutMs });
     quiet.windows++;
     quiet.waitedMs += Math.round(wait.waitedMs);
     if (!wait.quiet) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BenchResults, type FloodRow, type HoldRow, type PacedRow, type PerStreamRow, planFor } from "./bench.js";
 import type { PathName } from "./paths.js";
-import { summarize, type TargetCheck } from "./report.js";
+import { renderMachine, summarize, type TargetCheck } from "./report.js";
 
 const noErrors = { errors: 0, errorSamples: [] as string[] };
 
@@ -167,5 +167,14 @@ describe("target checks (issue #12's goals, against the bare relay of the same r
   it("checks only the paths the run measured", () => {
     const { targets } = summarize(results(base, paths));
     expect(new Set(targets.map((t) => t.path))).toEqual(new Set(["stack"]));
+  });
+});
+
+describe("the machine line", () => {
+  it("says how many windows waited for a quiet machine, and after how long the ones that gave up measured anyway", () => {
+    const run = results({ flood: [], paced: [], perStream: [], hold: [] }, ["bare-relay"]);
+    expect(renderMachine(run)).not.toContain("quiet");
+    run.machine.quiet = { windows: 12, waitedMs: 4_250, notQuiet: 2, timeoutMs: 5_000 };
+    expect(renderMachine(run)).toContain("; 12 waits for a quiet machine before a window, 4.3 s in all, 2 gave up after 5 s");
   });
 });

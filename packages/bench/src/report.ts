@@ -357,7 +357,7 @@ export function renderMachine(results: BenchResults): string {
     `${m.cpus} cores (${m.cpuModel}), Node ${m.node}, ${m.platform}, ulimit -n ${m.openFileLimit ?? "unlimited"}; ` +
     `load average ${m.loadAvgAtStart.join(" / ")} at start, ${m.loadAvgAtEnd.join(" / ")} at end` +
     (m.quiet
-      ? `; ${m.quiet.windows} waits for a quiet machine before a window, ${fmt(m.quiet.waitedMs / 1000, 1)} s in all, ${m.quiet.notQuiet} gave up after 3 s`
+      ? `; ${m.quiet.windows} waits for a quiet machine before a window, ${fmt(m.quiet.waitedMs / 1000, 1)} s in all, ${m.quiet.notQuiet} gave up after ${fmt(m.quiet.timeoutMs / 1000, 0)} s`
       : "")
   );
 }

@@ -92,7 +92,7 @@ describe("bench harness smoke run", () => {
   });
 
   it.runIf(pathNames.includes("stack-cluster"))("counts the replicas', nginx's, Redis's and PostgreSQL's CPU in stack-cluster's cost", () => {
-    const cpu = results.clusterCpu?.["stack-cluster"];
+    const cpu = results.cpuByPart?.["stack-cluster"];
     expect(cpu).toBeDefined();
     // Every part is read (/proc counts in 10 ms ticks: over smoke-sized windows nginx, Redis or even PostgreSQL may
     // read 0; packages/cluster's tests check the readings themselves).
@@ -105,7 +105,25 @@ describe("bench harness smoke run", () => {
     const measured = rows.reduce((sum, r) => sum + (r.serverCpuMs ?? 0), 0);
     expect(measured).toBeGreaterThan(0);
     expect(measured).toBeLessThanOrEqual(total);
-    expect(renderTables(results, summarize(results), true)).toContain("Where the cluster paths' CPU goes");
+    expect(renderTables(results, summarize(results), true)).toContain("Where the CPU of the paths on PostgreSQL goes");
+  });
+
+  it.runIf(pathNames.includes("stack-postgres"))("tells stack-postgres's PostgreSQL CPU apart, its rows counting the API process alone", () => {
+    const cpu = results.cpuByPart?.["stack-postgres"];
+    expect(cpu).toBeDefined();
+    // No nginx or Redis in this topology; PostgreSQL's tree is read (it may read 0 ticks over smoke-sized windows).
+    expect(cpu!.nginx).toBe(0);
+    expect(cpu!.redis).toBe(0);
+    expect(cpu!.replicas).toBeGreaterThan(0);
+    expect(cpu!.postgres).toBeGreaterThanOrEqual(0);
+    // The split covers the rows' windows and the warm-up: the rows' CPU is at most the API process's.
+    const rows = [...results.flood, ...results.paced].filter((r) => r.path === "stack-postgres");
+    const measured = rows.reduce((sum, r) => sum + (r.serverCpuMs ?? 0), 0);
+    expect(measured).toBeGreaterThan(0);
+    expect(measured).toBeLessThanOrEqual(cpu!.replicas);
+    const text = renderTables(results, summarize(results), true);
+    expect(text).toContain("Where the CPU of the paths on PostgreSQL goes");
+    expect(text).toMatch(/\| Redis \|.*— \|/);
   });
 
   it("renders the tables and target checks", () => {

@@ -10,7 +10,9 @@ import { join } from "node:path";
 import pg from "pg";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { type ServerProcess, startServer } from "./child.js";
-import { type ClusterCpu, startClusterServer } from "./cluster-server.js";
+import { startClusterServer } from "./cluster-server.js";
+import { noPartsCpu, type PartsCpu } from "./parts-cpu.js";
+import { startPostgresServer } from "./postgres-server.js";
 import { benchAuthTokens, clusterPaths, clusterReplicasOf, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
 import { maxOpenStreams, openFileLimit } from "./proc-stats.js";
 import { waitForQuiet } from "./settle.js";
@@ -177,10 +179,11 @@ export interface BenchResults {
   perStream: PerStreamRow[];
   hold: HoldRow[];
   /**
-   * Where each cluster path's CPU went in its measured windows (warm-up, floods, paced runs, the hold's two idle windows):
-   * its replicas, nginx, Redis and PostgreSQL, in ms; absent without those paths.
+   * Where the CPU of each path on PostgreSQL went in its measured windows (warm-up, floods, paced runs, the hold's two
+   * idle windows), in ms: a cluster path's replicas, nginx, Redis and PostgreSQL (all four count in its rows);
+   * stack-postgres's API process (what its rows count) and PostgreSQL. Absent without those paths.
    */
-  clusterCpu?: Partial<Record<PathName, ClusterCpu>>;
+  cpuByPart?: Partial<Record<PathName, PartsCpu>>;
   /** Failures of the harness itself (a server that did not start...), never hidden. */
   failures: string[];
 }
@@ -276,7 +279,11 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   /** Each cluster path's own schema: its replicas and the other paths' processes never see each other's runs. */
   const clusterSchemas = new Map<PathName, BenchSchema>();
   const servers = new Map<PathName, ServerProcess>();
-  const clusterCpu: Partial<Record<PathName, ClusterCpu>> = {};
+  const cpuByPart: Partial<Record<PathName, PartsCpu>> = {};
+  const addParts = (path: PathName) => (cpu: PartsCpu) => {
+    const sum = (cpuByPart[path] ??= noPartsCpu());
+    for (const key of Object.keys(sum) as Array<keyof PartsCpu>) sum[key] += cpu[key];
+  };
   const start = async (path: PathName): Promise<ServerProcess | null> => {
     if (path === "direct" || !sim) return null;
     if (clusterPaths.has(path)) {
@@ -288,21 +295,20 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         adminDatabaseUrl: opts.databaseUrl,
         redisUrl: opts.redisUrl,
         replicas: clusterReplicasOf(path, opts.clusterReplicas ?? 2),
-        onStop: (cpu) => {
-          const sum = (clusterCpu[path] ??= { replicas: 0, nginx: 0, redis: 0, postgres: 0 });
-          for (const key of Object.keys(sum) as Array<keyof ClusterCpu>) sum[key] += cpu[key];
-        },
+        onStop: addParts(path),
         ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
       });
     }
     const entry = stackPaths.has(path) ? "servers/stack" : (referenceServers[path] ?? "servers/bare-relay");
-    return startServer({
+    const spec = {
       name: path,
       entry,
       env: serverEnv(path, sim.url, dataDir, schema?.url),
       startTimeoutMs: 60_000,
       ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
-    });
+    };
+    if (postgresPaths.has(path) && opts.databaseUrl) return startPostgresServer({ ...spec, adminDatabaseUrl: opts.databaseUrl, onStop: addParts(path) });
+    return startServer(spec);
   };
   const urls = (path: PathName) => ({ simUrl: sim?.url ?? "", serverUrl: servers.get(path)?.url ?? null });
 
@@ -486,7 +492,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     await sim?.close();
-    if (plan.paths.some((path) => clusterPaths.has(path))) results.clusterCpu = clusterCpu;
+    if (plan.paths.some((path) => postgresPaths.has(path))) results.cpuByPart = cpuByPart;
     await schema?.drop().catch((error: unknown) => results.failures.push(`dropping schema ${schema?.name}: ${(error as Error).message}`));
     for (const own of clusterSchemas.values()) {
       await own.drop().catch((error: unknown) => results.failures.push(`dropping schema ${own.name}: ${(error as Error).message}`));

@@ -6,14 +6,7 @@
  */
 import { postgresPid, redisPid, startCluster, treeCpuMs, treeRssKb } from "@streamchat/cluster";
 import { type ServerProcess, startServer } from "./child.js";
-
-/** CPU in ms per part of the topology. */
-export interface ClusterCpu {
-  replicas: number;
-  nginx: number;
-  redis: number;
-  postgres: number;
-}
+import { type PartsCpu, partsTotal, windowedParts } from "./parts-cpu.js";
 
 export interface ClusterServerOptions {
   name: string;
@@ -24,7 +17,7 @@ export interface ClusterServerOptions {
   redisUrl: string;
   replicas?: number;
   /** Told, when the path stops, the CPU each part used in the path's measured windows. */
-  onStop?: (cpu: ClusterCpu) => void;
+  onStop?: (cpu: PartsCpu) => void;
   cpuProfileDir?: string;
 }
 
@@ -50,31 +43,19 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
       return { name: spec.name, pid: child.pid, port: spec.port, url: child.url, stop: () => child.stop() };
     },
   });
-  const read = (): ClusterCpu => ({
+  // Only the path's measured windows count in the split by part (parts-cpu.ts).
+  const parts = windowedParts(() => ({
     replicas: children.reduce((sum, child) => sum + child.cpuMs(), 0),
     nginx: treeCpuMs(cluster.nginx.pid),
     redis: treeCpuMs(redis),
     postgres: treeCpuMs(postgres),
-  });
-  // PostgreSQL and Redis serve every path of the run, so their CPU between this path's workloads is other paths'
-  // work. The workloads read cpuMs() at the start and the end of each measured window (warm-up, flood, paced, the
-  // hold's two idle windows): only those windows count in the split by part.
-  const inWindows: ClusterCpu = { replicas: 0, nginx: 0, redis: 0, postgres: 0 };
-  let windowStart: ClusterCpu | null = null;
+  }));
   let stopped = false;
   return {
     name: opts.name,
     pid: cluster.nginx.pid,
     url: cluster.url,
-    cpuMs: () => {
-      const cpu = read();
-      if (windowStart === null) windowStart = cpu;
-      else {
-        for (const key of Object.keys(inWindows) as Array<keyof ClusterCpu>) inWindows[key] += cpu[key] - windowStart[key];
-        windowStart = null;
-      }
-      return cpu.replicas + cpu.nginx + cpu.redis + cpu.postgres;
-    },
+    cpuMs: () => partsTotal(parts.mark()),
     // PostgreSQL is left out: every backend maps the same shared buffers, so summing its processes' RSS would count
     // them once per connection.
     rssKb: () => children.reduce((sum, child) => sum + child.rssKb(), 0) + treeRssKb(cluster.nginx.pid) + treeRssKb(redis),
@@ -82,7 +63,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
     async stop() {
       if (stopped) return;
       stopped = true;
-      opts.onStop?.({ ...inWindows });
+      opts.onStop?.({ ...parts.inWindows });
       await cluster.close();
     },
   };

@@ -4,7 +4,8 @@
  */
 import type { BenchResults, FloodRow, HoldRow, PacedRow, PerStreamRow } from "./bench.js";
 import { fmt } from "./bench.js";
-import type { PathName } from "./paths.js";
+import { partsTotal, type PartsCpu } from "./parts-cpu.js";
+import { clusterPaths, type PathName } from "./paths.js";
 
 export type Status = "pass" | "fail" | "n/a";
 
@@ -299,21 +300,25 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     markdown,
   );
 
-  const splits = Object.entries(results.clusterCpu ?? {}) as Array<[PathName, NonNullable<BenchResults["clusterCpu"]>[PathName]]>;
-  const cpuTotal = (cpu: (typeof splits)[number][1]) => (cpu ? cpu.replicas + cpu.nginx + cpu.redis + cpu.postgres : 0);
+  const splits = Object.entries(results.cpuByPart ?? {}) as Array<[PathName, PartsCpu | undefined]>;
   const share = (ms: number, total: number) => `${fmt(ms / 1000, 1)} s (${fmt(total > 0 ? (ms / total) * 100 : null, 0)} %)`;
-  const clusterTable =
+  const partsTable =
     splits.length > 0
       ? table(
           ["part", ...splits.map(([path]) => path)],
           (
             [
-              ["API replicas", "replicas"],
+              ["API process(es)", "replicas"],
               ["nginx (master + worker)", "nginx"],
               ["Redis", "redis"],
               ["PostgreSQL (postmaster + backends)", "postgres"],
             ] as const
-          ).map(([label, key]) => [label, ...splits.map(([, cpu]) => (cpu ? share(cpu[key], cpuTotal(cpu)) : "n/a"))]),
+          ).map(([label, key]) => [
+            label,
+            ...splits.map(([path, cpu]) =>
+              !cpu ? "n/a" : (key === "nginx" || key === "redis") && !clusterPaths.has(path) ? "—" : share(cpu[key], partsTotal(cpu)),
+            ),
+          ]),
           markdown,
         )
       : null;
@@ -337,14 +342,21 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     "",
     ...heading("#### Targets", "Targets"),
     targetTable,
-    ...(clusterTable
+    ...(partsTable
       ? [
           "",
           ...heading(
-            "#### Where the cluster paths' CPU goes",
-            "Cluster paths: CPU by part in their measured windows (warm-up and every workload; their rows above count all four)",
+            "#### Where the CPU of the paths on PostgreSQL goes",
+            "Paths on PostgreSQL: CPU by part in their measured windows (warm-up and every workload)",
           ),
-          clusterTable,
+          ...(markdown
+            ? [
+                "In their measured windows (warm-up and every workload). A cluster path's rows above count all four parts; " +
+                  "stack-postgres's count its API process alone, so that it compares with the other single-process paths.",
+                "",
+              ]
+            : []),
+          partsTable,
         ]
       : []),
   ];

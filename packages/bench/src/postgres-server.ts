@@ -17,7 +17,9 @@ export interface PostgresServerOptions extends ServerSpec {
 
 export async function startPostgresServer(opts: PostgresServerOptions): Promise<ServerProcess> {
   const { adminDatabaseUrl, onStop, ...spec } = opts;
-  const [server, postgres] = await Promise.all([startServer(spec), postgresPid(adminDatabaseUrl)]);
+  // The postmaster first: a server started before a failing lookup would be left running.
+  const postgres = await postgresPid(adminDatabaseUrl);
+  const server = await startServer(spec);
   const parts = windowedParts(() => ({ replicas: server.cpuMs(), nginx: 0, redis: 0, postgres: treeCpuMs(postgres) }));
   let stopped = false;
   return {

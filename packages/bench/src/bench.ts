@@ -98,7 +98,9 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
       return {
         ...base,
         flood: [floodLevel(1, 20_000, 500), floodLevel(100, 20_000, 500)],
-        rounds: 1,
+        // A round here is 0.2–0.3 s of a server's work: one round's CPU per token moved by up to 40 % between two identical
+        // rounds in a row, so a single one decided the cell. The round with the median CPU per token is reported.
+        rounds: 3,
         paced: [pacedLevel(1, true), pacedLevel(100, true)],
         // As many as the default run: the bare relay's 1,000 streams span ~25 of /proc's 10-ms CPU ticks (300 spanned ~7).
         perStream: { streams: 1000, concurrency: 10, warmupStreams: 500 },

@@ -164,6 +164,14 @@ describe("target checks (issue #12's goals, against the bare relay of the same r
     expect(statusOf(targets, "CPU per 1-token stream ≤ 3× bare-relay")).toEqual([["n/a", "not measured"]]);
   });
 
+  it("takes each path's round with the median CPU per token when a level ran several rounds", () => {
+    const rounds = (path: PathName, cpus: number[]) => cpus.map((cpu, i) => ({ ...floodRow(path, 100, cpu, 50_000), round: i + 1 }));
+    // The bare relay's median round is 10 (of 12, 10, 8), the stack's 25 (of 40, 18, 25): 2.5×, not 40 / 12 or 18 / 8.
+    const flood = [...base.flood.filter((r) => r.concurrency !== 100), ...rounds("bare-relay", [12, 10, 8]), ...rounds("stack", [40, 18, 25])];
+    const { targets } = summarize(results({ ...base, flood }, paths));
+    expect(statusOf(targets, "flood CPU per token ≤ 2× bare-relay", "C=100")).toEqual([["fail", "2.50×"]]);
+  });
+
   it("checks only the paths the run measured", () => {
     const { targets } = summarize(results(base, paths));
     expect(new Set(targets.map((t) => t.path))).toEqual(new Set(["stack"]));

@@ -111,11 +111,12 @@ describe("bench harness smoke run", () => {
   it.runIf(pathNames.includes("stack-postgres"))("tells stack-postgres's PostgreSQL CPU apart, its rows counting the API process alone", () => {
     const cpu = results.cpuByPart?.["stack-postgres"];
     expect(cpu).toBeDefined();
-    // No nginx or Redis in this topology; PostgreSQL's tree is read (it may read 0 ticks over smoke-sized windows).
+    // No nginx or Redis in this topology. PostgreSQL's tree is read per thread to the microsecond: the smoke run's
+    // streams cost it ~70 ms, so a zero says the path's reading of the database is not wired.
     expect(cpu!.nginx).toBe(0);
     expect(cpu!.redis).toBe(0);
     expect(cpu!.replicas).toBeGreaterThan(0);
-    expect(cpu!.postgres).toBeGreaterThanOrEqual(0);
+    expect(cpu!.postgres).toBeGreaterThan(0);
     // The split covers the rows' windows and the warm-up: the rows' CPU is at most the API process's.
     const rows = [...results.flood, ...results.paced].filter((r) => r.path === "stack-postgres");
     const measured = rows.reduce((sum, r) => sum + (r.serverCpuMs ?? 0), 0);

@@ -309,7 +309,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       startTimeoutMs: 60_000,
       ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
     };
-    if (postgresPaths.has(path) && opts.databaseUrl) return startPostgresServer({ ...spec, adminDatabaseUrl: opts.databaseUrl, onStop: addParts(path) });
+    if (path === "stack-postgres" && opts.databaseUrl) return startPostgresServer({ ...spec, adminDatabaseUrl: opts.databaseUrl, onStop: addParts(path) });
     return startServer(spec);
   };
   const urls = (path: PathName) => ({ simUrl: sim?.url ?? "", serverUrl: servers.get(path)?.url ?? null });

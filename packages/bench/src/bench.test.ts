@@ -33,10 +33,12 @@ describe.runIf(!redisUrl && inCi)("bench under CI", () => {
 // Correctness only: every path, tiny sizes. Speed is never asserted (a loaded CI box must pass too).
 describe("bench harness smoke run", () => {
   let results: BenchResults;
+  const logged: string[] = [];
 
   beforeAll(async () => {
     results = await runBench({
       plan: planFor("smoke", [...pathNames]),
+      log: (line) => logged.push(line),
       ...(databaseUrl ? { databaseUrl } : {}),
       ...(redisUrl ? { redisUrl } : {}),
     });
@@ -44,6 +46,15 @@ describe("bench harness smoke run", () => {
 
   it("starts every server under test", () => {
     expect(results.failures).toEqual([]);
+  });
+
+  it("warms every server up with short answers before it measures (the per-stream code compiled)", () => {
+    const servers = pathNames.filter((path) => path !== "direct");
+    expect(servers.length).toBeGreaterThan(0);
+    for (const path of servers) expect(logged).toContain(`warmed up ${path}: 2 one-token answers, 0 errors`);
+    // Before the first measured window: the first flood row's log line comes after every warm-up.
+    const lastWarmup = Math.max(...servers.map((path) => logged.indexOf(`warmed up ${path}: 2 one-token answers, 0 errors`)));
+    expect(logged.findIndex((line) => line.startsWith("flood "))).toBeGreaterThan(lastWarmup);
   });
 
   it("delivers exactly the tokens sent, in order, on every path and level, with 0 errors", () => {

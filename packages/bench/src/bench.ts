@@ -52,7 +52,15 @@ export interface BenchPlan {
   holdStreams: number;
   /** Restart each server before the hold, so the baseline is not inflated by the heap the floods grew. */
   freshServerForHold: boolean;
+  /** Tokens each server streams (in 500-token answers) before the measured phases: the token path's code compiled. */
   warmupTokens: number;
+  /**
+   * Short answers each server gives before the measured phases (after `warmupTokens`): the per-stream code compiled
+   * too. The token warm-up is a few dozen answers; a flood level of 100 answers then paid for compiling a stream's
+   * set-up (its first 200 streams cost 1.5–2.5× the steady 1 ms on `stack`, and the set-up kept getting cheaper
+   * past 600 streams), far more on the stack, which has more code per stream, than on the bare relay.
+   */
+  warmupStreams: number;
   streamTimeoutMs: number;
 }
 
@@ -92,6 +100,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         holdStreams: overrides.holdStreams ?? 3,
         freshServerForHold: false,
         warmupTokens: 0,
+        warmupStreams: 2,
         streamTimeoutMs: 30_000,
       };
     case "quick":
@@ -109,6 +118,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         holdStreams: overrides.holdStreams ?? 1_000,
         freshServerForHold: true,
         warmupTokens: 5_000,
+        warmupStreams: 1_000,
       };
     case "default":
     case "full": {
@@ -122,6 +132,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         holdStreams: overrides.holdStreams ?? (mode === "full" ? 10_000 : 1_000),
         freshServerForHold: true,
         warmupTokens: 20_000,
+        warmupStreams: 1_000,
       };
     }
   }
@@ -341,19 +352,22 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       log(`started ${path}${outcome.value ? ` (pid ${outcome.value.pid}, ${outcome.value.url})` : ""}`);
     });
 
-    if (plan.warmupTokens > 0) {
-      for (const path of active) {
-        const tokensPerStream = 500;
-        const streams = Math.max(1, Math.round(plan.warmupTokens / tokensPerStream));
-        const w = await flood({
-          target: targetFor(path, urls(path), model),
-          server: servers.get(path) ?? null,
-          concurrency: 10,
-          streams,
-          tokensPerStream,
-          timeoutMs: plan.streamTimeoutMs,
-        });
+    for (const path of active) {
+      const warm = (streams: number, tokensPerStream: number) =>
+        flood({ target: targetFor(path, urls(path), model), server: servers.get(path) ?? null, concurrency: 10, streams, tokensPerStream, timeoutMs: plan.streamTimeoutMs });
+      // A warm-up's failed streams are the server's failures too: the report lists them.
+      const failed = (w: FloodResult, what: string) => {
+        if (w.errors > 0) results.failures.push(`${path}: ${w.errors} of ${w.streams} warm-up ${what} failed (${w.errorSamples.join("; ")})`);
+      };
+      if (plan.warmupTokens > 0) {
+        const w = await warm(Math.max(1, Math.round(plan.warmupTokens / 500)), 500);
+        failed(w, "answers");
         log(`warmed up ${path}: ${w.tokens} tokens, ${w.errors} errors`);
+      }
+      if (plan.warmupStreams > 0) {
+        const w = await warm(plan.warmupStreams, 1);
+        failed(w, "one-token answers");
+        log(`warmed up ${path}: ${w.streams} one-token answers, ${w.errors} errors`);
       }
     }
 

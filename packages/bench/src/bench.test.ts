@@ -1,5 +1,5 @@
 import http from "node:http";
-import { clusterAvailability, inCi } from "@streamchat/cluster";
+import { clusterAvailability, cpuClockResolutionMs, inCi } from "@streamchat/cluster";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planFor, runBench, type BenchResults } from "./bench.js";
@@ -69,6 +69,14 @@ describe("bench harness smoke run", () => {
       const pacedRows = results.paced.filter((r) => r.path === path);
       expect(pacedRows.map((r) => [r.concurrency, r.errors, r.errorSamples])).toEqual([[3, 0, []]]);
       expect(pacedRows[0]?.ttftP50Ms).not.toBeNull();
+    }
+  });
+
+  it.runIf(cpuClockResolutionMs() < 1)("reads a paced level's server CPU however small its window, where the clock reads microseconds", () => {
+    // The smoke level's 15 tokens cost each server a few ms: under the 200 ms that 10-ms ticks would need.
+    for (const row of results.paced.filter((r) => r.path !== "direct")) {
+      expect(row.serverCpuMs, row.path).toBeGreaterThan(0);
+      expect(row.serverCpuMsPer1kTokens, row.path).toBeGreaterThan(0);
     }
   });
 

@@ -89,6 +89,14 @@ export class ProcessCpuClock {
   }
 }
 
+/**
+ * The granularity of this machine's CPU readings (ProcessCpuClock, processCpuMs): a microsecond where the kernel
+ * has schedstat, else /proc's 10-ms tick. What a short window's figure can be trusted to.
+ */
+export function cpuClockResolutionMs(): number {
+  return readThreadNs(process.pid, 0) === null ? MS_PER_TICK : 0.001;
+}
+
 /** A thread's run time in ns (tid 0: the process's main thread, to see whether schedstat exists), or null. */
 function readThreadNs(pid: number, tid: string | 0): number | null {
   try {

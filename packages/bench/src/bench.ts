@@ -56,9 +56,9 @@ export interface BenchPlan {
   warmupTokens: number;
   /**
    * Short answers each server gives before the measured phases (after `warmupTokens`): the per-stream code compiled
-   * too. The token warm-up is a few dozen answers; a flood level of 100 answers then paid for compiling a stream's
-   * set-up (its first 200 streams cost 1.5–2.5× the steady 1 ms on `stack`, and the set-up kept getting cheaper
-   * past 600 streams), far more on the stack, which has more code per stream, than on the bare relay.
+   * too. The token warm-up is a few dozen answers; the floods' first few hundred answers then paid for compiling a
+   * stream's set-up (after it, rounds of 200 one-token streams cost `stack` 2.5, 1.6, 1.5, then 1.1 ms each), far more
+   * on the stack, which has more code per stream, than on the bare relay.
    */
   warmupStreams: number;
   streamTimeoutMs: number;

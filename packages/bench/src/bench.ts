@@ -56,9 +56,9 @@ export interface BenchPlan {
   warmupTokens: number;
   /**
    * Short answers each server gives before the measured phases (after `warmupTokens`): the per-stream code compiled
-   * too. The token warm-up is ten answers (forty by default); the floods' first few hundred answers then paid for compiling a
-   * stream's set-up (after it, rounds of 200 one-token streams cost `stack` 2.5, 1.6, 1.5, then 1.1 ms each), far more
-   * on the stack, which has more code per stream, than on the bare relay.
+   * too. The token warm-up is ten answers (forty by default); the floods' first few hundred answers then paid for
+   * compiling a stream's set-up (after it, rounds of 200 one-token streams cost `stack` 2.5, 1.6, 1.5, then 1.1 ms
+   * each), far more on the stack, which has more code per stream, than on the bare relay.
    */
   warmupStreams: number;
   streamTimeoutMs: number;

@@ -81,7 +81,20 @@ describe("bench harness smoke run", () => {
   });
 
   it("measures the cost of one-token streams on every path, after unmeasured ones, with 0 errors", () => {
-    expect(results.perStream.map((r) => [r.path, r.warmupStreams, r.warmupErrors, r.errors])).toEqual(pathNames.map((p) => [p, 2, 0, 0]));
+    expect(results.perStream.map((r) => [r.path, r.streams, r.warmupStreams, r.warmupErrors, r.errors])).toEqual(pathNames.map((p) => [p, 3, 2, 0, 0]));
+  });
+
+  it("measures the one-token streams in blocks the paths take turns at, and sums each path's blocks", () => {
+    const blocks = logged.filter((line) => line.startsWith("stream block "));
+    // Three streams in two blocks: two in the first, one in the second; every path's first block before any second one.
+    expect(blocks).toEqual([
+      ...pathNames.map((path) => `stream block 1/2 ${path.padEnd(12)} 2 × 1 token, 0 errors`),
+      ...pathNames.map((path) => `stream block 2/2 ${path.padEnd(12)} 1 × 1 token, 0 errors`),
+    ]);
+    for (const row of results.perStream.filter((r) => r.path !== "direct")) {
+      expect(row.serverCpuMs, row.path).toBeGreaterThan(0);
+      expect(row.serverCpuMsPerStream).toBeCloseTo(row.serverCpuMs! / 3, 9);
+    }
   });
 
   it("holds streams open on every server path and reads its RSS", () => {

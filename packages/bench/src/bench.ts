@@ -46,8 +46,11 @@ export interface BenchPlan {
    * One-token streams whose server CPU is the cost of a stream itself (request, run, teardown), measured after
    * `warmupStreams` unmeasured ones: the floods before run few streams, so without them the first measured streams
    * also pay for compiling the per-stream code (300 streams measured 2–2.5× the steady cost on every path).
+   * The measured streams run in `blocks`, the paths taking turns block by block: a path's figure is the sum of its
+   * blocks, and a stretch of a busier machine falls on every path alike instead of on whichever ran then (the same
+   * build's `stack` read 1.00 and 1.41 ms per stream in two quick runs when each path ran its streams in one go).
    */
-  perStream: { streams: number; concurrency: number; warmupStreams: number };
+  perStream: { streams: number; concurrency: number; warmupStreams: number; blocks: number };
   /** Streams held open for the RSS measurement; 0 skips it. */
   holdStreams: number;
   /** Restart each server before the hold, so the baseline is not inflated by the heap the floods grew. */
@@ -95,7 +98,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         ],
         rounds: 1,
         paced: [{ concurrency: 3, streams: 3, tokensPerStream: 5, rampMs: 30, tokensPerSec: 100 }],
-        perStream: { streams: 3, concurrency: 1, warmupStreams: 2 },
+        perStream: { streams: 3, concurrency: 1, warmupStreams: 2, blocks: 2 },
         prefillMs: 5,
         holdStreams: overrides.holdStreams ?? 3,
         freshServerForHold: false,
@@ -112,7 +115,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         rounds: 3,
         paced: [pacedLevel(1, true), pacedLevel(100, true)],
         // As many as the default run: the bare relay's 1,000 streams span ~25 of /proc's 10-ms CPU ticks (300 spanned ~7).
-        perStream: { streams: 1000, concurrency: 10, warmupStreams: 500 },
+        perStream: { streams: 1000, concurrency: 10, warmupStreams: 500, blocks: 4 },
         // As many as the default run: the per-stream figure is the second half's (workloads.ts), and at 500 the bare relay was
         // still growing one-time state over its second 250 (41 KB per stream there, 32 over 500–1,000, ~28 over 1,000–2,000).
         holdStreams: overrides.holdStreams ?? 1_000,
@@ -128,7 +131,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         flood: levels.map((c) => floodLevel(c, 100_000, 2_000)),
         rounds: mode === "full" ? 3 : 1,
         paced: levels.map((c) => pacedLevel(c, false)),
-        perStream: { streams: 1000, concurrency: 10, warmupStreams: 500 },
+        perStream: { streams: 1000, concurrency: 10, warmupStreams: 500, blocks: 4 },
         holdStreams: overrides.holdStreams ?? (mode === "full" ? 10_000 : 1_000),
         freshServerForHold: true,
         warmupTokens: 20_000,
@@ -424,28 +427,45 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       }
     }
 
-    for (const path of active) {
-      const server = servers.get(path) ?? null;
+    {
       const { streams, concurrency, warmupStreams } = plan.perStream;
-      const oneToken = (count: number) =>
-        flood({ target: targetFor(path, urls(path), model), server, concurrency, streams: count, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
-      const warmup = warmupStreams > 0 ? await oneToken(warmupStreams) : undefined;
-      await settle();
-      const row = await oneToken(streams);
-      const perStream = row.serverCpuMs === null ? null : row.serverCpuMs / streams;
-      const errors = row.errors + (warmup?.errors ?? 0);
-      results.perStream.push({
-        path,
-        streams,
-        concurrency,
-        warmupStreams,
-        warmupErrors: warmup?.errors ?? 0,
-        serverCpuMs: row.serverCpuMs,
-        serverCpuMsPerStream: perStream,
-        errors,
-        errorSamples: [...(warmup?.errorSamples ?? []), ...row.errorSamples].slice(0, 5),
-      });
-      log(`stream ${streams} × 1 token  ${path.padEnd(12)} server ${fmt(perStream, 2)} ms CPU per stream, ${errors} errors`);
+      const oneToken = (path: PathName, count: number) =>
+        flood({ target: targetFor(path, urls(path), model), server: servers.get(path) ?? null, concurrency, streams: count, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
+      const rows = new Map<PathName, PerStreamRow>();
+      for (const path of active) {
+        const warmup = warmupStreams > 0 ? await oneToken(path, warmupStreams) : undefined;
+        rows.set(path, {
+          path,
+          streams: 0,
+          concurrency,
+          warmupStreams,
+          warmupErrors: warmup?.errors ?? 0,
+          serverCpuMs: servers.has(path) ? 0 : null,
+          serverCpuMsPerStream: null,
+          errors: warmup?.errors ?? 0,
+          errorSamples: warmup?.errorSamples.slice(0, 5) ?? [],
+        });
+      }
+      const blocks = Math.max(1, Math.min(plan.perStream.blocks, streams));
+      for (let block = 0; block < blocks; block++) {
+        // The streams split as evenly as they go: the first blocks take one more when they do not divide.
+        const count = Math.floor(streams / blocks) + (block < streams % blocks ? 1 : 0);
+        for (const path of active) {
+          await settle();
+          const part = await oneToken(path, count);
+          const row = rows.get(path)!;
+          row.streams += count;
+          if (row.serverCpuMs !== null) row.serverCpuMs = part.serverCpuMs === null ? null : row.serverCpuMs + part.serverCpuMs;
+          row.errors += part.errors;
+          row.errorSamples = [...row.errorSamples, ...part.errorSamples].slice(0, 5);
+          log(`stream block ${block + 1}/${blocks} ${path.padEnd(12)} ${count} × 1 token, ${part.errors} errors`);
+        }
+      }
+      for (const row of rows.values()) {
+        row.serverCpuMsPerStream = row.serverCpuMs === null ? null : row.serverCpuMs / row.streams;
+        results.perStream.push(row);
+        log(`stream ${row.streams} × 1 token  ${row.path.padEnd(12)} server ${fmt(row.serverCpuMsPerStream, 2)} ms CPU per stream, ${row.errors} errors`);
+      }
     }
 
     if (plan.holdStreams > 0) {

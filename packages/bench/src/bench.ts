@@ -427,7 +427,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       }
     }
 
-    {
+    if (plan.perStream.streams > 0) {
       const { streams, concurrency, warmupStreams } = plan.perStream;
       const oneToken = (path: PathName, count: number) =>
         flood({ target: targetFor(path, urls(path), model), server: servers.get(path) ?? null, concurrency, streams: count, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });

@@ -327,6 +327,9 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     return startServer(spec);
   };
   const urls = (path: PathName) => ({ simUrl: sim?.url ?? "", serverUrl: servers.get(path)?.url ?? null });
+  /** Streams of one shape on a path's current server (warm-ups, flood levels, one-token streams). */
+  const floodOn = (path: PathName, shape: { concurrency: number; streams: number; tokensPerStream: number }) =>
+    flood({ target: targetFor(path, urls(path), model), server: servers.get(path) ?? null, timeoutMs: plan.streamTimeoutMs, ...shape });
 
   try {
     if (plan.paths.some((path) => postgresPaths.has(path))) {
@@ -356,8 +359,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
     });
 
     for (const path of active) {
-      const warm = (streams: number, tokensPerStream: number) =>
-        flood({ target: targetFor(path, urls(path), model), server: servers.get(path) ?? null, concurrency: 10, streams, tokensPerStream, timeoutMs: plan.streamTimeoutMs });
+      const warm = (streams: number, tokensPerStream: number) => floodOn(path, { concurrency: 10, streams, tokensPerStream });
       // A warm-up's failed streams are the server's failures too: the report lists them.
       const failed = (w: FloodResult, what: string) => {
         if (w.errors > 0) results.failures.push(`${path}: ${w.errors} of ${w.streams} warm-up ${what} failed (${w.errorSamples.join("; ")})`);
@@ -385,14 +387,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       for (let round = 1; round <= plan.rounds; round++) {
         for (const path of active) {
           await settle();
-          const row = await flood({
-            target: targetFor(path, urls(path), model),
-            server: servers.get(path) ?? null,
-            concurrency: level.concurrency,
-            streams: level.streams,
-            tokensPerStream: level.tokensPerStream,
-            timeoutMs: plan.streamTimeoutMs,
-          });
+          const row = await floodOn(path, level);
           results.flood.push({ path, round, ...row });
           log(
             `flood  C=${level.concurrency} ${path.padEnd(12)} ${fmt(row.tokensPerSec, 0)} tok/s, ` +
@@ -429,8 +424,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
 
     if (plan.perStream.streams > 0) {
       const { streams, concurrency, warmupStreams } = plan.perStream;
-      const oneToken = (path: PathName, count: number) =>
-        flood({ target: targetFor(path, urls(path), model), server: servers.get(path) ?? null, concurrency, streams: count, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
+      const oneToken = (path: PathName, count: number) => floodOn(path, { concurrency, streams: count, tokensPerStream: 1 });
       const rows = new Map<PathName, PerStreamRow>();
       for (const path of active) {
         const warmup = warmupStreams > 0 ? await oneToken(path, warmupStreams) : undefined;
@@ -490,7 +484,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         const server = servers.get(path);
         if (!server) continue;
         // Warm it with a few streams so lazily created state is in the baseline.
-        await flood({ target: targetFor(path, urls(path), model), server, concurrency: 2, streams: 4, tokensPerStream: 20, timeoutMs: plan.streamTimeoutMs });
+        await floodOn(path, { concurrency: 2, streams: 4, tokensPerStream: 20 });
         await settle();
         let row: HoldResult;
         try {

@@ -44,8 +44,9 @@ export interface BenchPlan {
   prefillMs: number;
   /**
    * One-token streams whose server CPU is the cost of a stream itself (request, run, teardown), measured after
-   * `warmupStreams` unmeasured ones: the floods before run few streams, so without them the first measured streams
-   * also pay for compiling the per-stream code (300 streams measured 2–2.5× the steady cost on every path).
+   * `warmupStreams` unmeasured ones. The plan's own `warmupStreams` (before the floods) already compiles the
+   * per-stream code, so the quick and default plans measure none here (until stop 51 they ran 500, when the floods
+   * before were the only warm-up and 300 streams after them measured 2–2.5× the steady cost on every path).
    * The measured streams run in `blocks`, the paths taking turns block by block: a path's figure is the sum of its
    * blocks, and a stretch of a busier machine falls on every path alike instead of on whichever ran then (the same
    * build's `stack` read 1.00 and 1.41 ms per stream in two quick runs when each path ran its streams in one go).
@@ -115,7 +116,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         rounds: 3,
         paced: [pacedLevel(1, true), pacedLevel(100, true)],
         // As many as the default run: the bare relay's 1,000 streams span ~25 of /proc's 10-ms CPU ticks (300 spanned ~7).
-        perStream: { streams: 1000, concurrency: 10, warmupStreams: 500, blocks: 4 },
+        perStream: { streams: 1000, concurrency: 10, warmupStreams: 0, blocks: 4 },
         // As many as the default run: the per-stream figure is the second half's (workloads.ts), and at 500 the bare relay was
         // still growing one-time state over its second 250 (41 KB per stream there, 32 over 500–1,000, ~28 over 1,000–2,000).
         holdStreams: overrides.holdStreams ?? 1_000,
@@ -131,7 +132,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         flood: levels.map((c) => floodLevel(c, 100_000, 2_000)),
         rounds: mode === "full" ? 3 : 1,
         paced: levels.map((c) => pacedLevel(c, false)),
-        perStream: { streams: 1000, concurrency: 10, warmupStreams: 500, blocks: 4 },
+        perStream: { streams: 1000, concurrency: 10, warmupStreams: 0, blocks: 4 },
         holdStreams: overrides.holdStreams ?? (mode === "full" ? 10_000 : 1_000),
         freshServerForHold: true,
         warmupTokens: 20_000,

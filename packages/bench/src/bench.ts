@@ -115,7 +115,9 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
         // rounds in a row, so a single one decided the cell. The round with the median CPU per token is reported.
         rounds: 3,
         paced: [pacedLevel(1, true), pacedLevel(100, true)],
-        // As many as the default run: the bare relay's 1,000 streams span ~25 of /proc's 10-ms CPU ticks (300 spanned ~7).
+        // As many as the default run. Chosen when CPU was read in /proc's 10-ms ticks (the bare relay's 1,000 streams spanned
+        // ~25, 300 spanned ~7); the microsecond clock (stop 48) reads fewer exactly, but the figure averages the machine's
+        // load over the cell (the same build read 1.00 and 1.41 ms per `stack` stream in two runs of stop 51), so not fewer.
         perStream: { streams: 1000, concurrency: 10, warmupStreams: 0, blocks: 4 },
         // As many as the default run: the per-stream figure is the second half's (workloads.ts), and at 500 the bare relay was
         // still growing one-time state over its second 250 (41 KB per stream there, 32 over 500–1,000, ~28 over 1,000–2,000).

@@ -66,7 +66,7 @@ export class ProcessCpuClock {
 
   constructor(pid: number) {
     this.#pid = pid;
-    this.#precise = readThreadNs(pid, 0) !== null;
+    this.#precise = hasSchedstat(pid);
   }
 
   /** CPU time in ms since the process started (less the threads that ended before the first reading). */
@@ -94,7 +94,12 @@ export class ProcessCpuClock {
  * has schedstat, else /proc's 10-ms tick. What a short window's figure can be trusted to.
  */
 export function cpuClockResolutionMs(): number {
-  return readThreadNs(process.pid, 0) === null ? MS_PER_TICK : 0.001;
+  return hasSchedstat(process.pid) ? 0.001 : MS_PER_TICK;
+}
+
+/** The kernel keeps schedstat (CONFIG_SCHED_INFO): the process's run time can be read to the nanosecond. */
+function hasSchedstat(pid: number): boolean {
+  return readThreadNs(pid, 0) !== null;
 }
 
 /** A thread's run time in ns (tid 0: the process's main thread, to see whether schedstat exists), or null. */

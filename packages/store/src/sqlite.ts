@@ -43,7 +43,7 @@ import { MessageTree, type TreeNode } from "./tree.js";
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. ":memory:" works for throwaway stores. */
   path: string;
-  /** Longest an appended event waits before it is committed. Default 25 ms. */
+  /** Longest an appended event waits before it is committed. Default 100 ms (defaultFlushIntervalMs). */
   flushIntervalMs?: number;
   /** Queued events that force a commit at once. Default 256. */
   maxBatch?: number;

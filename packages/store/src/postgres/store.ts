@@ -78,7 +78,7 @@ export interface PostgresStoreOptions {
   migrate?: boolean;
   /** Shown in pg_stat_activity. Default "streamchat". */
   applicationName?: string;
-  /** Longest an appended event waits before it is committed. Default 25 ms. */
+  /** Longest an appended event waits before it is committed. Default 100 ms (defaultFlushIntervalMs). */
   flushIntervalMs?: number;
   /** Queued events that force a commit at once. Default 256. */
   maxBatch?: number;

@@ -168,6 +168,26 @@ describe("bench harness smoke run", () => {
   });
 });
 
+describe("bench run whose warm-up fails", () => {
+  it("lists the warm-up's failed streams among the run's failures, not only in its log", async () => {
+    // Answers of 500 tokens that must end within 1 ms: the simulator alone writes them for longer than that.
+    const plan = {
+      ...planFor("smoke", ["bare-relay"]),
+      flood: [],
+      paced: [],
+      perStream: { streams: 0, concurrency: 1, warmupStreams: 0, blocks: 1 },
+      holdStreams: 0,
+      warmupTokens: 1_000,
+      warmupStreams: 0,
+      streamTimeoutMs: 1,
+    };
+    const logged: string[] = [];
+    const run = await runBench({ plan, log: (line) => logged.push(line) });
+    expect(logged).toContain("warmed up bare-relay: 0 tokens, 2 errors");
+    expect(run.failures).toEqual([expect.stringMatching(/^bare-relay: 2 of 2 warm-up answers failed \(timeout after 1 ms \(\d+ token events received\)/)]);
+  }, 60_000);
+});
+
 describe("reader verification", () => {
   let sim: Simulator;
   const agent = new http.Agent({ keepAlive: false });

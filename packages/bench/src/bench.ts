@@ -9,7 +9,7 @@ import os from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
-import { type ServerProcess, startServer } from "./child.js";
+import { type ServerProcess, type ServerSpec, startServer } from "./child.js";
 import { startClusterServer } from "./cluster-server.js";
 import { noPartsCpu, type PartsCpu } from "./parts-cpu.js";
 import { startPostgresServer } from "./postgres-server.js";
@@ -252,6 +252,12 @@ function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl:
   };
 }
 
+/** The server of a single-process path (every path but `direct` and the cluster paths), its data in `dataDir`. */
+export function serverSpecOf(path: PathName, simUrl: string, dataDir: string, postgresUrl: string | undefined): ServerSpec {
+  const entry = stackPaths.has(path) ? "servers/stack" : (referenceServers[path] ?? "servers/bare-relay");
+  return { name: path, entry, env: serverEnv(path, simUrl, dataDir, postgresUrl), startTimeoutMs: 60_000 };
+}
+
 export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const { plan } = opts;
   const log = opts.log ?? (() => undefined);
@@ -318,12 +324,8 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
         ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
       });
     }
-    const entry = stackPaths.has(path) ? "servers/stack" : (referenceServers[path] ?? "servers/bare-relay");
     const spec = {
-      name: path,
-      entry,
-      env: serverEnv(path, sim.url, dataDir, schema?.url),
-      startTimeoutMs: 60_000,
+      ...serverSpecOf(path, sim.url, dataDir, schema?.url),
       ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
     };
     if (path === "stack-postgres" && opts.databaseUrl) return startPostgresServer({ ...spec, adminDatabaseUrl: opts.databaseUrl, onStop: addParts(path) });

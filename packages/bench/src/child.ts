@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { apiNodeFlags, ProcessCpuClock } from "@streamchat/cluster";
-import type { ChildMessage, ParentMessage } from "./servers/child-ipc.js";
+import type { AsyncCounts, ChildMessage, ParentMessage } from "./servers/child-ipc.js";
 import { readRssKb } from "./proc-stats.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,6 +25,8 @@ export interface ServerProcess {
   rssKb(): number;
   /** Full GC in the child (it runs with --expose-gc), then resolves with what it read after it. */
   gc(): Promise<GcReport>;
+  /** What the server counted so far; only a server started with the counter preloaded (`ServerSpec.countAsync`) has it. */
+  counts?(): Promise<AsyncCounts>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,8 @@ export interface ServerSpec {
   startTimeoutMs?: number;
   /** Write a V8 CPU profile of the child into this directory when it exits (node --cpu-prof). */
   cpuProfileDir?: string;
+  /** Preload servers/async-counter (the promises, timers, … it creates): `pnpm bench --count`. Slows the server. */
+  countAsync?: boolean;
 }
 
 /** Every child ever started, so a crash or Ctrl-C of the bench still kills them all. */
@@ -57,9 +61,12 @@ function installExitHook(): void {
   }
 }
 
+/** A bench server module ("servers/bare-relay") as a file of this build: the .ts source or tsc's .js. */
+const benchModule = (entry: string) => join(here, `${entry}${runningFromSource ? ".ts" : ".js"}`);
+
 export function resolveEntry(entry: string): { file: string; execArgv: string[] } {
   const isSource = entry.startsWith("/") ? entry.endsWith(".ts") : runningFromSource;
-  const file = entry.startsWith("/") ? entry : join(here, `${entry}${runningFromSource ? ".ts" : ".js"}`);
+  const file = entry.startsWith("/") ? entry : benchModule(entry);
   // Every server under test runs with the API's Node flags (`pnpm start`'s), the baselines too: a ratio then
   // compares code, not V8 settings. Source runs resolve workspace packages to their TypeScript ("source"
   // condition) through tsx, like vitest.
@@ -78,7 +85,12 @@ export function cpuProfileArgs(dir: string, name: string): string[] {
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   installExitHook();
   const { file, execArgv: baseArgv } = resolveEntry(spec.entry);
-  const execArgv = spec.cpuProfileDir ? [...baseArgv, ...cpuProfileArgs(spec.cpuProfileDir, spec.name)] : baseArgv;
+  const execArgv = [
+    ...baseArgv,
+    ...(spec.cpuProfileDir ? cpuProfileArgs(spec.cpuProfileDir, spec.name) : []),
+    // After tsx's --import (a source run's), so that the counter's TypeScript loads too.
+    ...(spec.countAsync ? ["--import", pathToFileURL(benchModule("servers/async-counter")).href] : []),
+  ];
   const child = fork(file, [], {
     cwd: packageDir,
     execArgv,
@@ -93,10 +105,15 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
 
   let gcSeq = 0;
   const gcWaiters = new Map<number, (report: GcReport) => void>();
+  let countSeq = 0;
+  const countWaiters = new Map<number, (counts: AsyncCounts) => void>();
   child.on("message", (message: ChildMessage) => {
     if (message.type === "gc-done") {
       gcWaiters.get(message.id)?.({ vmFixedKb: message.vmFixedKb });
       gcWaiters.delete(message.id);
+    } else if (message.type === "counts") {
+      countWaiters.get(message.id)?.(message.counts);
+      countWaiters.delete(message.id);
     }
   });
 
@@ -139,6 +156,23 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
         });
         child.send({ type: "gc", id } satisfies ParentMessage);
       }),
+    ...(spec.countAsync
+      ? {
+          counts: () =>
+            new Promise<AsyncCounts>((resolve, reject) => {
+              const id = ++countSeq;
+              const timer = setTimeout(() => {
+                countWaiters.delete(id);
+                reject(new Error(`${spec.name}: counts not answered within 10 s`));
+              }, 10_000);
+              countWaiters.set(id, (counts) => {
+                clearTimeout(timer);
+                resolve(counts);
+              });
+              child.send({ type: "count", id } satisfies ParentMessage);
+            }),
+        }
+      : {}),
     stop: () => stopChild(child),
   };
 }

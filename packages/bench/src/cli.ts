@@ -1,11 +1,13 @@
 /**
  * `pnpm bench [--quick | --full] [--paths=a,b] [--hold=N] [--no-write] [--cpu-prof=DIR]`
  * Prints the tables, writes bench/results/latest.json and the results section of docs/benchmarks.md.
+ * `pnpm bench --count [--paths=a,b]`: what a stream and a token make each server create, counted (count.ts); prints only.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchMode, planFor, runBench } from "./bench.js";
+import { countPaths, countPlan, renderCounts, runCount } from "./count.js";
 import { type PathName, clusterPaths, defaultPaths, pathNames, postgresPaths } from "./paths.js";
 import { renderMachine, renderTables, summarize } from "./report.js";
 
@@ -23,7 +25,11 @@ function repoRoot(): string {
 
 interface CliArgs {
   mode: BenchMode;
+  /** `--count`: count instead of time. */
+  count: boolean;
   paths: PathName[];
+  /** `--paths` was given. */
+  pathsNamed: boolean;
   hold?: number;
   write: boolean;
   profileDir?: string;
@@ -42,9 +48,12 @@ function parseArgs(argv: string[]): CliArgs {
   let paths: PathName[] = defaultPaths(databaseUrl, redisUrl);
   let hold: number | undefined;
   let write = true;
+  let count = false;
+  let pathsNamed = false;
   for (const arg of argv) {
     if (arg === "--") continue;
-    if (arg === "--quick") mode = "quick";
+    if (arg === "--count") count = true;
+    else if (arg === "--quick") mode = "quick";
     else if (arg === "--full") mode = "full";
     else if (arg === "--no-write") write = false;
     else if (arg.startsWith("--cpu-prof=")) profileDir = resolve(arg.slice("--cpu-prof=".length));
@@ -53,20 +62,23 @@ function parseArgs(argv: string[]): CliArgs {
       const unknown = wanted.filter((p) => !(pathNames as readonly string[]).includes(p));
       if (unknown.length) throw new Error(`unknown path(s) ${unknown.join(", ")}; known: ${pathNames.join(", ")}`);
       paths = wanted as PathName[];
+      pathsNamed = true;
     } else if (arg.startsWith("--hold=")) {
       hold = Number(arg.slice("--hold=".length));
       if (!Number.isInteger(hold) || hold < 0) throw new Error("--hold must be a whole number of streams");
     } else if (arg === "--help" || arg === "-h") {
       console.log(`pnpm bench [--quick | --full] [--paths=${pathNames.join(",")}] [--hold=N] [--no-write] [--cpu-prof=DIR]`);
+      console.log(`pnpm bench --count [--paths=${countPaths.join(",")}]: the promises, timers, … a stream and a token create, counted (prints only)`);
       console.log("stack-postgres runs when BENCH_DATABASE_URL=postgres://… names a throwaway database (a schema is created and dropped in it).");
       console.log("stack-cluster (2 replicas behind nginx) runs when BENCH_REDIS_URL=redis://… names a throwaway Redis as well; stack-cluster-1 (1 replica) only when --paths names it.");
       console.log("BENCH_CLUSTER_REPLICAS=N sets its replica count (default 2). Both services at once, throwaway: pnpm bench:services [options]");
       process.exit(0);
     } else throw new Error(`unknown option ${arg} (try --help)`);
   }
+  if (count) return { mode, count, paths: pathsNamed ? paths : [...countPaths], pathsNamed, write: false };
   if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres and stack-cluster need BENCH_DATABASE_URL=postgres://… (a throwaway database)");
   if (!redisUrl && paths.some((p) => clusterPaths.has(p))) throw new Error("stack-cluster needs BENCH_REDIS_URL=redis://… (a throwaway Redis)");
-  return { mode, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
+  return { mode, count, paths, pathsNamed, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
 }
 
 function updateDocs(path: string, section: string): void {
@@ -79,8 +91,21 @@ function updateDocs(path: string, section: string): void {
   writeFileSync(path, next);
 }
 
+async function count(paths: PathName[]): Promise<void> {
+  const plan = countPlan("default", paths);
+  console.log(`streamchat bench --count — paths ${paths.join(", ")} (counts, not time: a counting server runs slower)`);
+  const rows = await runCount({ plan, log: (line) => console.log(`  ${line}`) });
+  console.log(
+    `\n${plan.streams} one-token streams after ${plan.warmupStreams}; paced streams of ${plan.paced.shortTokens} and ` +
+      `${plan.paced.longTokens} tokens (${plan.paced.streams} each, ${plan.paced.tokensPerSec} tokens/s)\n`,
+  );
+  console.log(renderCounts(rows));
+  if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.count) return count(args.paths);
   if (!Number.isInteger(clusterReplicas) || clusterReplicas < 1 || clusterReplicas > 16) throw new Error("BENCH_CLUSTER_REPLICAS must be 1 to 16");
   const plan = planFor(args.mode, args.paths, args.hold === undefined ? {} : { holdStreams: args.hold });
   console.log(`streamchat bench — mode ${args.mode}, paths ${args.paths.join(", ")}`);

@@ -5,8 +5,26 @@
 
 import { getHeapSpaceStatistics } from "node:v8";
 
-export type ParentMessage = { type: "gc"; id: number };
-export type ChildMessage = { type: "ready"; url: string } | { type: "gc-done"; id: number; vmFixedKb: number } | { type: "failed"; error: string };
+export type ParentMessage = { type: "gc"; id: number } | { type: "count"; id: number };
+export type ChildMessage =
+  | { type: "ready"; url: string }
+  | { type: "gc-done"; id: number; vmFixedKb: number }
+  | { type: "counts"; id: number; counts: AsyncCounts }
+  | { type: "failed"; error: string };
+
+/** What a server counted since it started (servers/async-counter.ts, preloaded by `pnpm bench --count`). */
+export interface AsyncCounts {
+  promises: number;
+  /** `setTimeout` / `setInterval` timers, Node's own (socket timeouts) included. */
+  timers: number;
+  immediates: number;
+  /** `process.nextTick` callbacks, Node's streams' included. */
+  ticks: number;
+  abortControllers: number;
+  abortSignalAny: number;
+  /** `ReadableStream`, `WritableStream` and `TransformStream`s made through the global constructors. */
+  webStreams: number;
+}
 
 /**
  * The spaces of V8's heap whose size does not grow with open streams: the young generation (at most three

@@ -1,0 +1,166 @@
+/**
+ * `pnpm bench --count`: what a stream and a token make each server create — promises, timers, immediates,
+ * `nextTick` callbacks, `AbortController`s, `AbortSignal.any` composites, web streams — counted in the server
+ * (servers/async-counter.ts) rather than timed. Counts do not move with the machine's load, so a change to the event
+ * path shows in them exactly, where its CPU figure is lost in a shared box's ±15 %. A counting server runs slower
+ * (its `async_hooks` hook sees every promise): this run reports no time at all.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { startSimulator } from "@streamchat/ollama-sim";
+import { model, serverSpecOf } from "./bench.js";
+import { type ServerProcess, startServer } from "./child.js";
+import { type PathName, targetFor, trpcStackPaths } from "./paths.js";
+import type { AsyncCounts } from "./servers/child-ipc.js";
+import { sleep } from "./stats.js";
+import { flood, paced } from "./workloads.js";
+
+export type { AsyncCounts } from "./servers/child-ipc.js";
+
+/** The paths a count runs on: one server process each, none that needs PostgreSQL or Redis. */
+export const countPaths: readonly PathName[] = ["bare-relay", "trpc-floor", "ai-sdk", "stack", "stack-memory", "stack-rest"];
+
+export interface CountPlan {
+  paths: PathName[];
+  /** One-token streams before anything is counted: one-time work (caches, pools, lazy set-up) is done by then. */
+  warmupStreams: number;
+  /** One-token streams counted: what a stream creates (`chat.send` + `chat.events` + teardown on the tRPC paths). */
+  streams: number;
+  /**
+   * Paced streams (one token per read, as a real model sends them), run twice: with `shortTokens` and with
+   * `longTokens` tokens each. What a token creates is the difference per further token, free of the streams' own.
+   */
+  paced: { streams: number; shortTokens: number; longTokens: number; tokensPerSec: number };
+  streamTimeoutMs: number;
+}
+
+export function countPlan(mode: "smoke" | "default", paths: PathName[] = [...countPaths]): CountPlan {
+  const unknown = paths.filter((path) => !countPaths.includes(path));
+  if (unknown.length > 0) throw new Error(`--count runs on ${countPaths.join(", ")}; not on ${unknown.join(", ")}`);
+  return mode === "smoke"
+    ? { paths, warmupStreams: 10, streams: 20, paced: { streams: 4, shortTokens: 5, longTokens: 25, tokensPerSec: 200 }, streamTimeoutMs: 30_000 }
+    : { paths, warmupStreams: 200, streams: 500, paced: { streams: 20, shortTokens: 10, longTokens: 110, tokensPerSec: 100 }, streamTimeoutMs: 60_000 };
+}
+
+export interface CountRow {
+  path: PathName;
+  /** Created per one-token stream. */
+  perStream: AsyncCounts;
+  /** Created per token beyond a stream's first, at a paced rate. */
+  perToken: AsyncCounts;
+  /** Streams that failed verification (their work is in the counts all the same). */
+  errors: number;
+  errorSamples: string[];
+}
+
+const fields = ["promises", "timers", "immediates", "ticks", "abortControllers", "abortSignalAny", "webStreams"] as const satisfies ReadonlyArray<
+  keyof AsyncCounts
+>;
+
+/** (after − before) / per, field by field. */
+function rate(after: AsyncCounts, before: AsyncCounts, per: number): AsyncCounts {
+  const out = {} as AsyncCounts;
+  for (const field of fields) out[field] = (after[field] - before[field]) / per;
+  return out;
+}
+
+const sameCounts = (a: AsyncCounts, b: AsyncCounts) => fields.every((field) => a[field] === b[field]);
+
+/**
+ * A server's counts once it has finished what the last streams left it (their teardown after the reader's end: the
+ * run's closing, its timers cleared). Answering a count request has a cost of its own (Node hands an IPC message over
+ * in a `nextTick`): a server is idle when two successive reads 100 ms apart grew by the same amount, that cost alone.
+ * After two seconds the last read is taken as it is.
+ */
+async function settledCounts(server: ServerProcess): Promise<AsyncCounts> {
+  const read = () => server.counts?.() ?? Promise.reject(new Error(`${server.name} was started without the counter`));
+  let previous = await read();
+  let last = await read();
+  for (let i = 0; i < 20; i++) {
+    await sleep(100);
+    const next = await read();
+    if (sameCounts(rate(next, last, 1), rate(last, previous, 1))) return next;
+    previous = last;
+    last = next;
+  }
+  return last;
+}
+
+export async function runCount(opts: { plan: CountPlan; log?: (line: string) => void }): Promise<CountRow[]> {
+  const { plan } = opts;
+  const log = opts.log ?? (() => undefined);
+  const dataDir = mkdtempSync(join(os.tmpdir(), "streamchat-count-"));
+  // The same simulator as the timed bench's: Ollama's framing, one HTTP chunk per NDJSON line.
+  const sim = await startSimulator({ tokenDelayMs: 0, chunkPerLine: true });
+  const rows: CountRow[] = [];
+  try {
+    for (const path of plan.paths) {
+      // One path at a time, each on a fresh server: nothing else runs in its process while it counts.
+      const server = await startServer({ ...serverSpecOf(path, sim.url, dataDir, undefined), countAsync: true });
+      try {
+        const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);
+        const oneToken = (streams: number) => flood({ target, server, concurrency: 10, streams, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
+        const pacedStreams = (tokensPerStream: number) =>
+          paced({
+            sim,
+            target,
+            server,
+            separateSubscription: trpcStackPaths.has(path),
+            concurrency: plan.paced.streams,
+            streams: plan.paced.streams,
+            tokensPerStream,
+            tokensPerSec: plan.paced.tokensPerSec,
+            rampMs: 100,
+            prefillMs: 5,
+            timeoutMs: plan.streamTimeoutMs,
+          });
+
+        const warm = [await oneToken(plan.warmupStreams), await pacedStreams(plan.paced.shortTokens)];
+        const start = await settledCounts(server);
+        const counted = await oneToken(plan.streams);
+        const afterStreams = await settledCounts(server);
+        const short = await pacedStreams(plan.paced.shortTokens);
+        const afterShort = await settledCounts(server);
+        const long = await pacedStreams(plan.paced.longTokens);
+        const afterLong = await settledCounts(server);
+
+        // The long streams less the short ones: their set-up cancels out, their further tokens remain.
+        const longStreams = rate(afterLong, afterShort, 1);
+        const shortStreams = rate(afterShort, afterStreams, 1);
+        const perToken = rate(longStreams, shortStreams, plan.paced.streams * (plan.paced.longTokens - plan.paced.shortTokens));
+        const all = [...warm, counted, short, long];
+        const row: CountRow = {
+          path,
+          perStream: rate(afterStreams, start, plan.streams),
+          perToken,
+          errors: all.reduce((sum, part) => sum + part.errors, 0),
+          errorSamples: [...new Set(all.flatMap((part) => part.errorSamples))].slice(0, 5),
+        };
+        rows.push(row);
+        log(`counted ${path}: ${format(row.perStream.promises)} promises per stream, ${format(row.perToken.promises)} per token, ${row.errors} errors`);
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+const format = (value: number) => (Math.abs(value) < 0.05 ? "0" : value.toFixed(1));
+
+/** Markdown: what each path creates per one-token stream, then per further paced token. */
+export function renderCounts(rows: readonly CountRow[]): string {
+  const header = `| path | ${fields.join(" | ")} |\n|---|${fields.map(() => "---:").join("|")}|`;
+  const table = (title: string, of: (row: CountRow) => AsyncCounts) =>
+    [title, "", header, ...rows.map((row) => `| ${row.path} | ${fields.map((field) => format(of(row)[field])).join(" | ")} |`)].join("\n");
+  const failed = rows.filter((row) => row.errors > 0).map((row) => `${row.path}: ${row.errors} streams failed verification (${row.errorSamples.join("; ")})`);
+  return [
+    table("Created per one-token stream (the server's whole work for it: requests, run, teardown):", (row) => row.perStream),
+    table("Created per further token of a paced stream (one token per read):", (row) => row.perToken),
+    ...failed,
+  ].join("\n\n");
+}

@@ -1,4 +1,6 @@
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { heapUsedAfterGc } from "@streamchat/core/test-support";
 import { eventually, startTestApi, type TestApi } from "./test-support/harness.js";
 
 let api: TestApi;
@@ -98,6 +100,49 @@ describe("REST stream disconnects", () => {
     expect(run).toMatchObject({ status: "done", reason: "stop" });
     const messages = await api.server.store.listMessages(run!.conversationId);
     expect(messages.at(-1)?.message.content).toBe("still here");
+  });
+});
+
+describe("POST /api/chat/stream to a reader that stops reading", () => {
+  // ~32 MB through the API and the log: seconds on an idle box, far more on a loaded one.
+  it("holds back instead of buffering the answer, then delivers every token in order and one done", { timeout: 120_000 }, async () => {
+    const chunk = "x".repeat(8000);
+    const chunks = 4000; // far more than the sockets' buffers hold
+    api.sim.addScenario({
+      name: "rest-flood",
+      match: { lastUserIncludes: "[rest:flood]" },
+      respond: function* () {
+        for (let i = 0; i < chunks; i++) yield { content: `${i}:${chunk}` };
+        yield { done: true };
+      },
+    });
+    const heapBefore = heapUsedAfterGc();
+    const body: Buffer[] = [];
+    let ended!: () => void;
+    const end = new Promise<void>((resolve) => (ended = resolve));
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request(`${api.url}/api/chat/stream`, { method: "POST", headers: { "content-type": "application/json" } }, resolve);
+      req.on("error", reject);
+      req.end(JSON.stringify({ message: "[rest:flood] go" }));
+    });
+    // Never reads until the run has ended: the kernel's buffers fill, then the server must hold back.
+    res.pause();
+    res.on("data", (data: Buffer) => body.push(data));
+    res.on("end", () => ended());
+    const runId = res.headers["x-run-id"] as string;
+    await api.server.runs.whenEnded(runId);
+    expect(api.server.runs.stats().subscriptions).toBe(1);
+    // What the stuck reader costs the server stays bounded (the answer itself is ~32 MB).
+    expect(heapUsedAfterGc() - heapBefore).toBeLessThan(16 * 1024 * 1024);
+
+    res.resume();
+    await end;
+    const messages = parseSse(Buffer.concat(body).toString("utf8"));
+    expect(messages[0]).toEqual({ event: "thinking", data: "Processing your question..." });
+    expect(messages.filter((m) => m.event === "done")).toEqual([{ event: "done", data: null }]);
+    expect(messages.at(-1)).toEqual({ event: "done", data: null });
+    const text = messages.filter((m) => m.event === "token").map((m) => m.data as string).join("");
+    expect(text).toBe(Array.from({ length: chunks }, (_, i) => `${i}:${chunk}`).join(""));
   });
 });
 

@@ -2,7 +2,7 @@ import type { OutgoingHttpHeaders } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import type { ErrorCode } from "@streamchat/core";
+import type { ChatEvent, ErrorCode } from "@streamchat/core";
 import { attachmentsSchema, checkAttachments, thinkSchema } from "./attachments.js";
 import { unauthorizedMessage, type Authenticator } from "./auth.js";
 import { hasBody } from "./body-guard.js";
@@ -12,6 +12,7 @@ import { idSchema } from "./input-schemas.js";
 import { lingerIfBodyUnread } from "./lingering-close.js";
 import type { ProviderHandle } from "./provider.js";
 import type { RunManager, StartedRun } from "./runs/run-manager.js";
+import type { DirectSlot } from "./runs/subscribe.js";
 import { summarize } from "./runs/transcript.js";
 
 /**
@@ -186,26 +187,30 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
         });
       }
     };
-    const send = (event: string, data: unknown) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = (event: string, data: unknown) => write(sseFrame(event, data));
     // A comment line now and then keeps proxies from closing a quiet stream (a long tool call).
     const ping = setInterval(() => void write(": ping\n\n"), pingIntervalMs);
+    // While the loop below waits for the next event and the response takes more, the run's follower hands events
+    // to this reader as they happen: a token's frame is written without the follower's generator step and this
+    // loop's awaits (~8 promises per token). `done`, and anything it refuses (backpressure, a client gone), come
+    // through the loop, so order and backpressure stay the loop's.
+    const direct: DirectSlot = {
+      reader: {
+        take: ({ event }) => {
+          if (signal.aborted || res.writableNeedDrain) return false;
+          const frame = restFrame(event, started.runId);
+          if (frame !== null) res.write(frame);
+          return true;
+        },
+      },
+    };
     let doneSent = false;
     try {
       await send("thinking", "Processing your question...");
-      for await (const { event } of deps.runs.subscribe(started.runId, 0, signal)) {
-        if (event.type === "tool-call") await send("tool", `Using tool: ${event.name}...`);
-        else if (event.type === "token") await send("token", event.text);
-        else if (event.type === "approval-request") {
-          // Without it a client of this format saw the stream go quiet for up to TOOL_APPROVAL_TIMEOUT_MS, with nothing
-          // to tell it why or which call to decide (chat.approve, or the web app).
-          const { callId, name, args, expiresAt } = event;
-          await send("approval", { runId: started.runId, callId, name, args, expiresAt });
-        }
-        else if (event.type === "error") await send("error", { error: event.message });
-        else if (event.type === "done") {
-          await send("done", null);
-          doneSent = true;
-        }
+      for await (const { event } of deps.runs.subscribe(started.runId, 0, signal, direct)) {
+        const frame = restFrame(event, started.runId);
+        if (frame !== null) await write(frame);
+        if (event.type === "done") doneSent = true;
       }
       if (!doneSent) {
         // Only when the run vanished without a done (a store failure): the stream still ends properly.
@@ -223,4 +228,28 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
       res.end();
     }
   });
+}
+
+const sseFrame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+/** What the REST stream sends for one of a run's events; null for the events its format does not carry. */
+function restFrame(event: ChatEvent, runId: string): string | null {
+  switch (event.type) {
+    case "tool-call":
+      return sseFrame("tool", `Using tool: ${event.name}...`);
+    case "token":
+      return sseFrame("token", event.text);
+    case "approval-request": {
+      // Without it a client of this format saw the stream go quiet for up to TOOL_APPROVAL_TIMEOUT_MS, with nothing
+      // to tell it why or which call to decide (chat.approve, or the web app).
+      const { callId, name, args, expiresAt } = event;
+      return sseFrame("approval", { runId, callId, name, args, expiresAt });
+    }
+    case "error":
+      return sseFrame("error", { error: event.message });
+    case "done":
+      return sseFrame("done", null);
+    default:
+      return null;
+  }
 }

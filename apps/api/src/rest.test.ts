@@ -1,6 +1,7 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { heapUsedAfterGc } from "@streamchat/core/test-support";
+import { floodAnswer } from "./test-support/flood-answer.js";
 import { eventually, startTestApi, type TestApi } from "./test-support/harness.js";
 
 let api: TestApi;
@@ -106,16 +107,8 @@ describe("REST stream disconnects", () => {
 describe("POST /api/chat/stream to a reader that stops reading", () => {
   // ~32 MB through the API and the log: seconds on an idle box, far more on a loaded one.
   it("holds back instead of buffering the answer, then delivers every token in order and one done", { timeout: 120_000 }, async () => {
-    const chunk = "x".repeat(8000);
-    const chunks = 4000; // far more than the sockets' buffers hold
-    api.sim.addScenario({
-      name: "rest-flood",
-      match: { lastUserIncludes: "[rest:flood]" },
-      respond: function* () {
-        for (let i = 0; i < chunks; i++) yield { content: `${i}:${chunk}` };
-        yield { done: true };
-      },
-    });
+    const flood = floodAnswer("[rest:flood]");
+    api.sim.addScenario(flood.scenario);
     const heapBefore = heapUsedAfterGc();
     const body: Buffer[] = [];
     let ended!: () => void;
@@ -142,7 +135,7 @@ describe("POST /api/chat/stream to a reader that stops reading", () => {
     expect(messages.filter((m) => m.event === "done")).toEqual([{ event: "done", data: null }]);
     expect(messages.at(-1)).toEqual({ event: "done", data: null });
     const text = messages.filter((m) => m.event === "token").map((m) => m.data as string).join("");
-    expect(text).toBe(Array.from({ length: chunks }, (_, i) => `${i}:${chunk}`).join(""));
+    expect(text).toBe(flood.text);
   });
 });
 

@@ -34,6 +34,7 @@ import {
   type ReliabilityApi,
 } from "../test-support/reliability.js";
 import { freshTestData } from "../test-support/backend.js";
+import { floodAnswer } from "../test-support/flood-answer.js";
 
 /**
  * The fault matrix: one test per failure, through the whole API over real HTTP (tRPC client or raw SSE),
@@ -330,16 +331,9 @@ describe("fault matrix", () => {
   // 32 MB through the API and the log: seconds on an idle box, but past vitest's default 20 s on a loaded one.
   it("slow client that never reads: the run completes and is stored, others finish, memory stays bounded", { timeout: 120_000 }, async () => {
     const slow = await startApi({ sim: { tokenDelayMs: 0 }, env: { MAX_RUNS_PER_USER: "10" } });
-    const chunk = "x".repeat(8000);
     const chunks = 4000; // ~32 MB of answer text: far more than socket buffers hold
-    slow.sim.addScenario({
-      name: "flood",
-      match: { lastUserIncludes: "[rel:flood]" },
-      respond: function* () {
-        for (let i = 0; i < chunks; i++) yield { content: `${i}:${chunk}` };
-        yield { done: true };
-      },
-    });
+    const flood = floodAnswer("[rel:flood]", chunks);
+    slow.sim.addScenario(flood.scenario);
     try {
       const c = slow.client();
       const heapBefore = heapUsedAfterGc();
@@ -364,7 +358,7 @@ describe("fault matrix", () => {
       expect(stored.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
       // The whole answer, however the reads cut it into token events.
       const text = stored.map((e) => (e.event.type === "token" ? e.event.text : "")).join("");
-      expect(text).toBe(Array.from({ length: chunks }, (_, i) => `${i}:${chunk}`).join(""));
+      expect(text).toBe(flood.text);
       // Once it reads, it gets the whole run in order, from the log.
       res.resume();
       expect(await stuck.ended).toBe("return");

@@ -30,6 +30,17 @@ const backendIndependent = [
   "src/feed/conversation-feed.test.ts",
   "src/cluster/blocking-stream-reader.test.ts",
   "src/titles/title-prompt.test.ts",
+  // Their own routers and Redis connections, no store: ~50 s of the PostgreSQL project's time, for the same tests.
+  "src/sse/conformance.test.ts",
+  "src/sse/subscription-stream.test.ts",
+  "src/sse/ping-clock.test.ts",
+  "src/lean-mutations.test.ts",
+  "src/cluster/redis-connection.test.ts",
+  "src/cluster/control-channel.test.ts",
+  "src/cluster/redis-keys.test.ts",
+  "src/node-flags.test.ts",
+  "src/response-shape.test.ts",
+  "src/security-headers.test.ts",
 ];
 
 /** The run's temp directory (reliability suites' data dirs), removed at its end. */

@@ -252,6 +252,12 @@ function serverEnv(path: PathName, simUrl: string, dataDir: string, postgresUrl:
   };
 }
 
+/**
+ * The simulator every measured server streams from (`runBench`, `runCount`). Ollama flushes after every NDJSON line
+ * (gin's Stream): one HTTP chunk per token, also in a flood.
+ */
+export const startBenchSimulator = (): Promise<Simulator> => startSimulator({ tokenDelayMs: 0, chunkPerLine: true });
+
 /** The server of a single-process path (every path but `direct` and the cluster paths), its data in `dataDir`. */
 export function serverSpecOf(path: PathName, simUrl: string, dataDir: string, postgresUrl: string | undefined): ServerSpec {
   const entry = stackPaths.has(path) ? "servers/stack" : (referenceServers[path] ?? "servers/bare-relay");
@@ -346,8 +352,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       if (!opts.redisUrl || !opts.databaseUrl) throw new Error(`${path} needs a Redis URL (BENCH_REDIS_URL)`);
       clusterSchemas.set(path, await createBenchSchema(opts.databaseUrl));
     }
-    // Ollama flushes after every NDJSON line (gin's Stream): one HTTP chunk per token, also in a flood.
-    sim = await startSimulator({ tokenDelayMs: 0, chunkPerLine: true });
+    sim = await startBenchSimulator();
     const active: PathName[] = [];
     const started = await Promise.allSettled(plan.paths.map((path) => start(path)));
     started.forEach((outcome, i) => {

@@ -28,8 +28,6 @@ interface CliArgs {
   /** `--count`: count instead of time. */
   count: boolean;
   paths: PathName[];
-  /** `--paths` was given. */
-  pathsNamed: boolean;
   hold?: number;
   write: boolean;
   profileDir?: string;
@@ -78,11 +76,11 @@ function parseArgs(argv: string[]): CliArgs {
   if (count) {
     // A counting server runs slower (count.ts): no timing, profile or hold of it would mean anything.
     if (mode !== "default" || hold !== undefined || profileDir) throw new Error("--count takes --paths only (not --quick, --full, --hold or --cpu-prof)");
-    return { mode, count, paths: pathsNamed ? paths : [...countPaths], pathsNamed, write: false };
+    return { mode, count, paths: pathsNamed ? paths : [...countPaths], write: false };
   }
   if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres and stack-cluster need BENCH_DATABASE_URL=postgres://… (a throwaway database)");
   if (!redisUrl && paths.some((p) => clusterPaths.has(p))) throw new Error("stack-cluster needs BENCH_REDIS_URL=redis://… (a throwaway Redis)");
-  return { mode, count, paths, pathsNamed, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
+  return { mode, count, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
 }
 
 function updateDocs(path: string, section: string): void {

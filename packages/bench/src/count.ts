@@ -8,15 +8,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { startSimulator } from "@streamchat/ollama-sim";
-import { model, serverSpecOf } from "./bench.js";
+import { model, serverSpecOf, startBenchSimulator } from "./bench.js";
 import { type ServerProcess, startServer } from "./child.js";
 import { type PathName, targetFor, trpcStackPaths } from "./paths.js";
 import type { AsyncCounts } from "./servers/child-ipc.js";
 import { sleep } from "./stats.js";
 import { flood, paced } from "./workloads.js";
-
-export type { AsyncCounts } from "./servers/child-ipc.js";
 
 /** The paths a count runs on: one server process each, none that needs PostgreSQL or Redis. */
 export const countPaths: readonly PathName[] = ["bare-relay", "trpc-floor", "ai-sdk", "stack", "stack-memory", "stack-rest"];
@@ -91,8 +88,7 @@ export async function runCount(opts: { plan: CountPlan; log?: (line: string) => 
   const { plan } = opts;
   const log = opts.log ?? (() => undefined);
   const dataDir = mkdtempSync(join(os.tmpdir(), "streamchat-count-"));
-  // The same simulator as the timed bench's: Ollama's framing, one HTTP chunk per NDJSON line.
-  const sim = await startSimulator({ tokenDelayMs: 0, chunkPerLine: true });
+  const sim = await startBenchSimulator();
   const rows: CountRow[] = [];
   try {
     for (const path of plan.paths) {

@@ -135,7 +135,7 @@ describe("POST /api/chat/stream to a reader that stops reading", () => {
     expect(messages.filter((m) => m.event === "done")).toEqual([{ event: "done", data: null }]);
     expect(messages.at(-1)).toEqual({ event: "done", data: null });
     const text = messages.filter((m) => m.event === "token").map((m) => m.data as string).join("");
-    expect(text).toBe(flood.text);
+    expect(text).toBe(flood.text());
   });
 });
 

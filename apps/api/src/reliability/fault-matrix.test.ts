@@ -358,7 +358,7 @@ describe("fault matrix", () => {
       expect(stored.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
       // The whole answer, however the reads cut it into token events.
       const text = stored.map((e) => (e.event.type === "token" ? e.event.text : "")).join("");
-      expect(text).toBe(flood.text);
+      expect(text).toBe(flood.text());
       // Once it reads, it gets the whole run in order, from the log.
       res.resume();
       expect(await stuck.ended).toBe("return");

@@ -2,9 +2,10 @@ import type { Scenario } from "@streamchat/ollama-sim";
 
 /**
  * A model answer far larger than any socket's buffers (4,000 chunks of 8 KB: ~32 MB by default), for the tests of a
- * reader that stops reading: the scenario that streams it as fast as the API reads, and the text it must add up to.
+ * reader that stops reading: the scenario that streams it as fast as the API reads, and the text it must add up to
+ * (built when asked for: a 32 MB string held while the answer streams would be in the heap the tests measure).
  */
-export function floodAnswer(marker: string, chunks = 4000, chunkChars = 8000): { scenario: Scenario; text: string } {
+export function floodAnswer(marker: string, chunks = 4000, chunkChars = 8000): { scenario: Scenario; text: () => string } {
   const chunk = "x".repeat(chunkChars);
   const content = (i: number) => `${i}:${chunk}`;
   return {
@@ -16,6 +17,6 @@ export function floodAnswer(marker: string, chunks = 4000, chunkChars = 8000): {
         yield { done: true };
       },
     },
-    text: Array.from({ length: chunks }, (_, i) => content(i)).join(""),
+    text: () => Array.from({ length: chunks }, (_, i) => content(i)).join(""),
   };
 }

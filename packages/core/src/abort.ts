@@ -34,7 +34,7 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
  * A controller whose signal also aborts when `parent` aborts, with the parent's reason: `AbortSignal.any` for a
  * child that never outlives its parent's interest in it. `any` registers its composite with every source through
  * weak references and a finalization registry (kept until GC); this adds one listener, which `unlink` removes.
- * A run makes two such children (its own controller, each model round's), so that difference is per answer.
+ * A run makes one (its own controller: a model round's stall aborts that one too, run.ts's IdleTimer).
  */
 export function linkedController(parent: AbortSignal | undefined): { controller: AbortController; unlink: () => void } {
   const controller = new AbortController();

@@ -414,6 +414,29 @@ describe("runChat against the simulator (Ollama wire), continued", () => {
     expect(record.clientClosedEarly).toBe(true);
   });
 
+  it("makes one AbortController per run, not one per model round: a stall aborts the run's own", async () => {
+    scenario("m-tool-controllers", {
+      respond: toolThenAnswer([{ toolCalls: [{ name: "current_time", arguments: { timeZone: "Asia/Tokyo" } }] }, { done: true }]),
+    });
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        // The simulator answers in this process: its requests' controllers are not the run's.
+        if (!new Error().stack?.includes("ollama-sim")) made++;
+      }
+    };
+    try {
+      const { shapes } = await collect(run("m-tool-controllers"));
+      expect(shapes.at(-1)).toBe("done:stop");
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    // Two model rounds and one tool call: the run's controller and the tool call's timeout.
+    expect(made).toBe(2);
+  });
+
   it("fails a stalled model after idleTimeoutMs and closes its connection", async () => {
     const { shapes, events } = await collect(run("sim-stall", { idleTimeoutMs: 200 }));
     expect(shapes).toEqual([...head, responding, "token:The answer starts ", "error:provider_error", "done:error"]);

@@ -376,8 +376,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         const round = { content: "", thinking: "", calls: [] as ToolCall[] };
         let finish: Extract<ModelChunk, { type: "finish" }> | undefined;
         usage.startRound();
-        const idle = new IdleTimer(idleTimeoutMs, signal);
-        const roundSignal = idle.signal;
+        const idle = new IdleTimer(idleTimeoutMs, controller);
         /** What one chunk of the answer adds to the round, and the events it makes (to `out`, in order). */
         const take = (chunk: ModelChunk, out: (event: ChatEvent) => void): void => {
           if (finish) return; // a well-behaved model ends right after finish
@@ -410,7 +409,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
               break;
           }
         };
-        const race = new AbortRace(roundSignal);
+        const race = new AbortRace(signal);
         const onStreamEvent = opts.onStreamEvent;
         const streamTo = opts.model.streamTo;
         /** Chunks still count for the run (not once the round ended, by an abort or a failure). */
@@ -427,9 +426,9 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
               take(chunk, onStreamEvent);
             };
             idle.arm();
-            await race.wait(streamTo.call(opts.model, request, { signal: roundSignal }, onChunk));
+            await race.wait(streamTo.call(opts.model, request, { signal }, onChunk));
           } else {
-            iterator = opts.model.stream(request, { signal: roundSignal })[Symbol.asyncIterator]();
+            iterator = opts.model.stream(request, { signal })[Symbol.asyncIterator]();
             const events: ChatEvent[] = [];
             const collect = (e: ChatEvent): void => {
               events.push(e);
@@ -630,27 +629,24 @@ function asChatError(error: unknown): ChatError {
 }
 
 /**
- * A model round's signal: aborts when the run's does, or when a watched wait on the model lasts longer than `ms`.
- * Only time spent waiting counts: a slow consumer between two chunks never trips it. One timer per round,
- * re-armed per wait.
+ * Watches a model round for a stall: when a watched wait on the model lasts longer than `ms`, it aborts the run's own
+ * controller with a retryable provider_error. A stall ends the run (its error is the run's), so the round needs no
+ * controller of its own: one `AbortController`, its signal's listener map and a listener less per round, kept for as
+ * long as the answer streams. Only time spent waiting counts: a slow consumer between two chunks never trips it. One
+ * timer per round, re-armed per wait.
  */
 class IdleTimer {
-  private readonly controller: AbortController;
-  private readonly unlink: () => void;
   private readonly timer: NodeJS.Timeout;
   private waiting = false;
-  readonly signal: AbortSignal;
 
   constructor(
     private readonly ms: number,
-    run: AbortSignal,
+    run: AbortController,
   ) {
-    ({ controller: this.controller, unlink: this.unlink } = linkedController(run));
-    this.signal = this.controller.signal;
     this.timer = setTimeout(() => {
       if (this.waiting) {
         const seconds = Math.round(this.ms / 100) / 10;
-        this.controller.abort(new ChatError("provider_error", `The model stalled: no data from the model server for ${seconds} s.`, { retryable: true }));
+        run.abort(new ChatError("provider_error", `The model stalled: no data from the model server for ${seconds} s.`, { retryable: true }));
       }
     }, timerDelay(ms));
   }
@@ -668,7 +664,6 @@ class IdleTimer {
 
   stop(): void {
     clearTimeout(this.timer);
-    this.unlink();
   }
 }
 

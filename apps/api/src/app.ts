@@ -88,6 +88,11 @@ export interface BuildServerOptions {
 const defaultWebDist = new URL("../../web/dist", import.meta.url);
 
 /** Removes credentials a URL may carry (tRPC puts browser connectionParams in the SSE query string). */
+/** The API's own paths (`/api`, `/api/…`, `/trpc…`): JSON and event streams, never one of the web app's documents. */
+function isApiPath(url: string): boolean {
+  return url.startsWith("/trpc") || url.startsWith("/api/") || url === "/api" || url.startsWith("/api?");
+}
+
 export function redactUrl(url: string): string {
   return url.replace(/([?&](?:connectionParams|token)=)[^&]*/gi, "$1[redacted]");
 }
@@ -519,6 +524,9 @@ async function assembleServer(
 
   // helmet's headers are computed once here (security-headers.ts): @fastify/helmet rebuilds its middleware (re-parsing
   // the CSP) on every request, and even a prebuilt one sets them on each raw response. Same headers, same options.
+  // The web app's documents and assets get the full set; the API's own paths (JSON and event streams, never a
+  // document) get the set OWASP's REST sheet names, with a CSP that allows nothing: stricter where it applies, and a
+  // third of the bytes, which an event stream's response keeps in memory for as long as it stays open.
   const securityHeaders = constantHeaders(helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -538,8 +546,20 @@ async function assembleServer(
     // Served over plain HTTP on loopback by default; TLS terminators set their own HSTS.
     strictTransportSecurity: false,
   }));
-  app.addHook("onRequest", (_request, reply, done) => {
-    reply.headers(securityHeaders);
+  const apiSecurityHeaders = constantHeaders(helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    xFrameOptions: { action: "deny" },
+    // What only a document (or a legacy plug-in loading one) reads.
+    crossOriginOpenerPolicy: false,
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
+    strictTransportSecurity: false,
+  }));
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.headers(isApiPath(request.url) ? apiSecurityHeaders : securityHeaders);
     done();
   });
   // No CORS headers at all by default: the web app is served from the same origin.
@@ -672,9 +692,8 @@ async function assembleServer(
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?", 1)[0] ?? "/";
-    const isApi = path.startsWith("/api/") || path === "/api" || path.startsWith("/trpc");
     // SPA fallback: client-side routes get index.html; missing files (with an extension) stay 404.
-    if (serveWeb && (request.method === "GET" || request.method === "HEAD") && !isApi && !/\.[a-z0-9]+$/i.test(path)) {
+    if (serveWeb && (request.method === "GET" || request.method === "HEAD") && !isApiPath(path) && !/\.[a-z0-9]+$/i.test(path)) {
       return reply.type("text/html; charset=utf-8").header("Cache-Control", "no-cache").sendFile("index.html");
     }
     return reply.code(404).send({ error: "Not found", code: "not_found" });

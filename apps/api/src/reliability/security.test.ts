@@ -290,9 +290,25 @@ describe("CORS and security headers", () => {
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
     expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
     expect(res.headers.get("x-powered-by")).toBeNull();
-    // The SPA fallback and API errors carry them too.
-    for (const path of ["/some/client/route", "/trpc/nope", "/api/nothing"]) {
-      expect((await fetch(`${sameOrigin.url}${path}`)).headers.get("content-security-policy"), path).toContain("default-src 'self'");
+    // The SPA fallback carries them too.
+    expect((await fetch(`${sameOrigin.url}/some/client/route`)).headers.get("content-security-policy")).toBe(csp);
+  });
+
+  it("the API's paths (JSON, event streams) carry a CSP that allows nothing, and no document-only headers", async () => {
+    const api = [
+      await fetch(`${sameOrigin.url}/trpc/nope`),
+      await fetch(`${sameOrigin.url}/api/nothing`),
+      await fetch(`${sameOrigin.url}/api/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+    ];
+    for (const res of api) {
+      expect(res.headers.get("content-security-policy"), res.url).toBe("default-src 'none';frame-ancestors 'none'");
+      expect(res.headers.get("x-content-type-options"), res.url).toBe("nosniff");
+      expect(res.headers.get("x-frame-options"), res.url).toBe("DENY");
+      expect(res.headers.get("cross-origin-resource-policy"), res.url).toBe("same-origin");
+      expect(res.headers.get("referrer-policy"), res.url).toBe("no-referrer");
+      expect(res.headers.get("cross-origin-opener-policy"), res.url).toBeNull();
+      expect(res.headers.get("x-xss-protection"), res.url).toBeNull();
+      expect(res.headers.get("x-powered-by"), res.url).toBeNull();
     }
   });
 });

@@ -60,7 +60,7 @@ describe("chat.events in the API, LEAN_SSE=1 against LEAN_SSE=0", () => {
       "content-type": "text/event-stream",
       "access-control-allow-origin": origin,
       "x-content-type-options": "nosniff",
-      "content-security-policy": expect.stringContaining("default-src 'self'"),
+      "content-security-policy": "default-src 'none';frame-ancestors 'none'",
     });
     expect(viaLean!.whole.body).toMatch(/^event: connected\ndata: \{"reconnectAfterInactivityMs":25000\}\n\n\ndata: \{"type":"run-start"/);
     expect(viaLean!.whole.body).toMatch(/"type":"done".*\nid: \d+\n\n\nevent: return\ndata: \n\n\n$/s);

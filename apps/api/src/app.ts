@@ -573,25 +573,27 @@ async function assembleServer(
 
   // Before anything else answers: a request for a host name we do not serve gets nothing else.
   const hostVerdict = createHostGuard(config);
-  app.addHook("onRequest", async (request, reply) => {
+  // Hooks on every request take a callback, not a promise: an async hook costs each request a few promises, for a
+  // check that is synchronous. A hook that answers sends the reply and does not call `done` (Fastify's early reply).
+  app.addHook("onRequest", (request, reply, done) => {
     const verdict = hostVerdict(request.headers.host);
-    if (verdict === "allowed") return;
+    if (verdict === "allowed") return done();
     const { status, body } = hostRefusal(verdict);
-    await reply.code(status).send(body);
+    reply.code(status).send(body);
   });
 
   // Bodies are JSON or nothing: any other body is refused on its headers, before a byte of it is read
   // (body-guard.ts), and the connection is closed after the answer so the rest is never read either (beyond a bounded
   // moment for the client to read the answer: lingering-close.ts).
-  app.addHook("onRequest", async (request, reply) => {
-    if (!refuseBody(request.headers)) return;
+  app.addHook("onRequest", (request, reply, done) => {
+    if (!refuseBody(request.headers)) return done();
     reply.code(415).header("connection", "close");
     lingerIfBodyUnread(request, reply);
     if (request.url.startsWith("/trpc")) {
       const data = { code: "UNSUPPORTED_MEDIA_TYPE", httpStatus: 415, appCode: "bad_request" };
-      await reply.send({ error: { code: TRPC_ERROR_CODES_BY_KEY.UNSUPPORTED_MEDIA_TYPE, message: jsonOnlyMessage, data } });
+      reply.send({ error: { code: TRPC_ERROR_CODES_BY_KEY.UNSUPPORTED_MEDIA_TYPE, message: jsonOnlyMessage, data } });
     } else {
-      await reply.send({ error: jsonOnlyMessage, code: "bad_request" });
+      reply.send({ error: jsonOnlyMessage, code: "bad_request" });
     }
   });
 
@@ -599,25 +601,25 @@ async function assembleServer(
   registerBodyLimits(app, bodyLimits);
 
   // Requests tRPC should not read at all (trpcRefusal), refused on their headers.
-  app.addHook("onRequest", async (request, reply) => {
-    if (!request.url.startsWith("/trpc/")) return;
+  app.addHook("onRequest", (request, reply, done) => {
+    if (!request.url.startsWith("/trpc/")) return done();
     const refusal = trpcRefusal(request, auth);
-    if (!refusal) return;
+    if (!refusal) return done();
     if (refusal.status === 401 && hasBody(request.headers)) {
       // As with a 415: the rest of the body is never read (after a lingering moment for the client to read this).
       reply.header("connection", "close");
       lingerIfBodyUnread(request, reply);
     }
-    await reply.code(refusal.status).send(refusal.body);
+    reply.code(refusal.status).send(refusal.body);
   });
 
   // tRPC answers some request errors (a missing content type, an unsupported method) with a JSON body
   // but no content type, which the Response defaults to text/plain: label them as what they are.
-  app.addHook("onSend", async (_request, _reply, payload) => {
+  app.addHook("onSend", (_request, _reply, payload, done) => {
     if (payload instanceof Response && payload.status >= 400 && payload.headers.get("content-type")?.startsWith("text/plain")) {
       payload.headers.set("content-type", "application/json");
     }
-    return payload;
+    done(null, payload);
   });
 
   const trpcOptions = {

@@ -91,21 +91,22 @@ export function registerBodyLimits(app: FastifyInstance, limits: BodyLimits): vo
     if (!methods.includes("POST")) return;
     if (route.url === trpcRoute || attachmentRestPaths.has(route.url)) route.bodyLimit = limits.attachments;
   });
-  app.addHook("preParsing", async (request, reply, payload) => {
-    if (request.routeOptions.bodyLimit !== limits.attachments) return payload;
+  // A callback, not a promise: every POST passes here, and the check is synchronous (app.ts's onRequest hooks).
+  app.addHook("preParsing", (request, reply, payload, done) => {
+    if (request.routeOptions.bodyLimit !== limits.attachments) return done(null, payload);
     const limit = bodyLimitFor(request.url, limits);
-    if (limit >= limits.attachments) return payload;
+    if (limit >= limits.attachments) return done(null, payload);
     const length = contentLength(request.headers);
     if (length !== undefined) {
       // Node's parser never reads past Content-Length: a body within it is within the limit.
-      if (length <= limit) return payload;
+      if (length <= limit) return done(null, payload);
       reply.header("connection", "close");
-      throw tooLarge();
+      return done(tooLarge());
     }
-    if (request.headers["transfer-encoding"] === undefined) return payload;
+    if (request.headers["transfer-encoding"] === undefined) return done(null, payload);
     // The rest of the body is never read: the connection closes after the 413.
     const limited = new BodyLimitStream(limit, () => void reply.header("connection", "close"));
     payload.on("error", (error) => limited.destroy(error));
-    return payload.pipe(limited);
+    done(null, payload.pipe(limited));
   });
 }

@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from "node:http";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { ChatEvent, ErrorCode } from "@streamchat/core";
@@ -116,13 +116,14 @@ function methodNotAllowed(_request: FastifyRequest, reply: FastifyReply) {
  * still uploading reads it).
  */
 function refuseAnonymous(auth: Authenticator) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (auth.userFor({ authorization: request.headers.authorization }) !== null) return;
+  // A callback, not a promise (as app.ts's onRequest hooks): answering sends the reply and does not call `done`.
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    if (auth.userFor({ authorization: request.headers.authorization }) !== null) return done();
     if (hasBody(request.headers)) {
       reply.header("connection", "close");
       lingerIfBodyUnread(request, reply);
     }
-    await sendError(reply, 401, unauthorizedMessage, "unauthorized");
+    sendError(reply, 401, unauthorizedMessage, "unauthorized");
   };
 }
 

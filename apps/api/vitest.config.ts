@@ -28,6 +28,7 @@ const backendIndependent = [
   "src/router/model-list-cache.test.ts",
   "src/router/model-words.test.ts",
   "src/feed/conversation-feed.test.ts",
+  "src/feed/feed-publisher.test.ts",
   "src/cluster/blocking-stream-reader.test.ts",
   "src/titles/title-prompt.test.ts",
   // Their own routers and Redis connections, no store: ~50 s of the PostgreSQL project's time, for the same tests.

@@ -15,10 +15,11 @@ import type { FeedDelivery, FeedEvent } from "./feed-events.js";
  *   feed no longer holds all of them (too far behind, an unknown or foreign id) it yields one `resync` delivery
  *   instead (whose id is a valid resume point), then live events. Never ends on its own; ends when `signal` aborts
  *   or the feed closes. Memory per subscriber stays bounded whatever the reader does.
- * - Publishing never waits for subscribers.
+ * - Publishing never waits for subscribers. A backend that publishes synchronously returns nothing: every run
+ *   publishes a few events, and a promise for each (with its `catch`) is work for nothing.
  */
 export interface ConversationFeed {
-  publish(userId: string, event: FeedEvent): Promise<void>;
+  publish(userId: string, event: FeedEvent): Promise<void> | void;
   subscribe(userId: string, options: SubscribeOptions): Promise<AsyncGenerator<FeedDelivery, void, void>>;
   stats(): FeedStats;
   /** Ends every subscription (they throw FeedClosedError, so clients reconnect, elsewhere); later publishes are dropped. */
@@ -40,7 +41,7 @@ export abstract class FollowingFeed implements ConversationFeed {
   }
 
   protected abstract follow(userId: string, options: SubscribeOptions): FollowGenerator;
-  abstract publish(userId: string, event: FeedEvent): Promise<void>;
+  abstract publish(userId: string, event: FeedEvent): Promise<void> | void;
   abstract stats(): FeedStats;
   abstract close(): Promise<void>;
 }

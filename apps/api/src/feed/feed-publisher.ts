@@ -46,7 +46,7 @@ export class FeedPublisher {
   private send(userId: string, event: FeedEvent): void {
     const failed = (err: unknown) => this.log.warn({ err, userId, type: event.type }, "publishing to the conversation feed failed");
     try {
-      this.feed.publish(userId, event).catch(failed);
+      this.feed.publish(userId, event)?.catch(failed);
     } catch (err) {
       failed(err);
     }

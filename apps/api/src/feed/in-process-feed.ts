@@ -55,7 +55,7 @@ export class InProcessFeed extends FollowingFeed {
     this.lastSweep = this.now();
   }
 
-  async publish(userId: string, event: FeedEvent): Promise<void> {
+  publish(userId: string, event: FeedEvent): void {
     if (this.closed) return;
     this.sweep();
     const channel = this.channel(userId);

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { ChatEvent } from "@streamchat/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { TokenCoalescer } from "./token-coalescer.js";
 
 const token = (text: string, at = 1): ChatEvent => ({ type: "token", runId: "r", at, text });
@@ -71,13 +71,16 @@ describe("TokenCoalescer", () => {
     expect(out.map((e) => (e.type === "token" ? e.text : e.type))).toEqual(["a", "b", "status", "c", "d"]);
   });
 
-  it("sends text pushed while the turn's flush runs in the next turn, not in this one", async () => {
+  it("text pushed while the turn's flush runs belongs to the next turn: its first token goes at once, the rest then", async () => {
     const out: string[] = [];
     let second: TokenCoalescer | undefined;
     const first = new TokenCoalescer((e) => {
       out.push(`first:${e.type === "token" ? e.text : e.type}`);
       // A listener reacting to the first run's text with text of another run (the case a loop would never end in).
-      if (e.type === "token" && e.text === "yz") second!.push(token("late"));
+      if (e.type === "token" && e.text === "yz") {
+        second!.push(token("late"));
+        second!.push(token("r"));
+      }
     });
     second = new TokenCoalescer((e) => out.push(`second:${e.type === "token" ? e.text : e.type}`));
     second.push(token("s"));
@@ -85,9 +88,26 @@ describe("TokenCoalescer", () => {
     first.push(token("y"));
     first.push(token("z"));
     await nextTurn();
-    expect(out).toEqual(["second:s", "first:x", "first:yz"]);
-    await nextTurn();
     expect(out).toEqual(["second:s", "first:x", "first:yz", "second:late"]);
+    await nextTurn();
+    expect(out).toEqual(["second:s", "first:x", "first:yz", "second:late", "second:r"]);
+  });
+
+  it("at a model's pace (one token per run in a turn) sends every token at once, with one immediate per turn for all runs", async () => {
+    const outs = Array.from({ length: 100 }, () => [] as string[]);
+    const runs = outs.map((out) => new TokenCoalescer((e) => out.push(e.type === "token" ? e.text : e.type)));
+    for (const run of runs) run.push(token("first"));
+    await nextTurn();
+    const scheduled = vi.spyOn(globalThis, "setImmediate");
+    try {
+      for (const run of runs) run.push(token("second"));
+      expect(outs.every((out) => out.join("|") === "first|second")).toBe(true);
+      expect(scheduled).toHaveBeenCalledTimes(1);
+    } finally {
+      scheduled.mockRestore();
+    }
+    await nextTurn();
+    expect(outs.every((out) => out.join("|") === "first|second")).toBe(true);
   });
 
   it("sends pending text before any other event, so order is kept", () => {

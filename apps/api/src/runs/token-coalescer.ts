@@ -14,28 +14,26 @@ const maxPendingChars = 16 * 1024;
  * per token. Any other event flushes the pending text first, so order is kept; the concatenation of the
  * token events is unchanged.
  *
- * The first token after any other event (the run's start, a status, a tool result) is sent at once instead: it is
- * what the user waits for (time to first token), and waiting for the end of the loop turn costs it the I/O of every
- * other answer in that turn — 0.2–0.6 ms of added TTFT at 100 concurrent answers on the bench. Only the tokens after
- * it are merged, so a flood still becomes a few events.
+ * The first token of a run in each loop turn is sent at once: after any other event (the run's start, a status, a tool
+ * result) it is what the user waits for (time to first token), and at a model's pace (one token per read) every token
+ * is one. Waiting for the end of the turn cost the first the I/O of every other answer in that turn (0.2–0.6 ms of
+ * added TTFT at 100 concurrent answers on the bench), and each of the others an immediate of its own. Only the tokens
+ * after it in the same turn are merged, so a flood still becomes a few events: one immediate per turn flushes every
+ * run's merged text (endOfTurn), in the order it became pending.
  */
 export class TokenCoalescer {
   private pending: EventOf<"token"> | undefined;
-  private timer: NodeJS.Immediate | undefined;
-  /** The last event sent was a token (or one is pending): the next token may wait for the end of the turn. */
-  private inText = false;
+  /** The turn (endOfTurn.turn) in which this run last sent a token; -1 after any other event. */
+  private sentInTurn = -1;
+  /** Listed for this turn's flush. */
+  private listed = false;
 
   constructor(private readonly emit: (event: ChatEvent) => void) {}
 
   push(event: ChatEvent): void {
     if (event.type !== "token") {
       this.flush();
-      this.inText = false;
-      this.emit(event);
-      return;
-    }
-    if (!this.inText) {
-      this.inText = true;
+      this.sentInTurn = -1;
       this.emit(event);
       return;
     }
@@ -44,16 +42,59 @@ export class TokenCoalescer {
       if (this.pending.text.length >= maxPendingChars) this.flush();
       return;
     }
+    if (this.sentInTurn !== endOfTurn.turn) {
+      this.sentInTurn = endOfTurn.turn;
+      endOfTurn.schedule();
+      this.emit(event);
+      return;
+    }
     this.pending = { ...event };
-    this.timer = setImmediate(() => this.flush());
+    if (!this.listed) {
+      this.listed = true;
+      endOfTurn.list(this);
+    }
   }
 
   /** Sends the pending text now; call before emitting anything that does not go through push. */
   flush(): void {
-    if (this.timer) clearImmediate(this.timer);
-    this.timer = undefined;
     const pending = this.pending;
     this.pending = undefined;
     if (pending) this.emit(pending);
   }
+
+  /** endOfTurn's flush. */
+  endTurn(): void {
+    this.listed = false;
+    this.flush();
+  }
 }
+
+/**
+ * The process's loop turns, as the coalescers see them: a turn in which a token was sent ends with one immediate (for
+ * every run), which numbers the next turn and flushes the text merged in this one. Text pushed during that flush
+ * belongs to the next turn.
+ */
+class TurnEnds {
+  turn = 0;
+  private scheduled = false;
+  private listed: TokenCoalescer[] = [];
+  private readonly end = () => {
+    this.scheduled = false;
+    this.turn++;
+    const listed = this.listed;
+    this.listed = [];
+    for (const coalescer of listed) coalescer.endTurn();
+  };
+
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.end);
+  }
+
+  list(coalescer: TokenCoalescer): void {
+    this.listed.push(coalescer);
+  }
+}
+
+const endOfTurn = new TurnEnds();

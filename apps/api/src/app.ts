@@ -87,12 +87,12 @@ export interface BuildServerOptions {
 // From src/app.ts (tsx, vitest) and dist/app.js alike: <repo>/apps/api/<dir>/ → <repo>/apps/web/dist.
 const defaultWebDist = new URL("../../web/dist", import.meta.url);
 
-/** Removes credentials a URL may carry (tRPC puts browser connectionParams in the SSE query string). */
 /** The API's own paths (`/api`, `/api/…`, `/trpc…`): JSON and event streams, never one of the web app's documents. */
 function isApiPath(url: string): boolean {
   return url.startsWith("/trpc") || url.startsWith("/api/") || url === "/api" || url.startsWith("/api?");
 }
 
+/** Removes credentials a URL may carry (tRPC puts browser connectionParams in the SSE query string). */
 export function redactUrl(url: string): string {
   return url.replace(/([?&](?:connectionParams|token)=)[^&]*/gi, "$1[redacted]");
 }

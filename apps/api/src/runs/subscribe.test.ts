@@ -140,6 +140,33 @@ describe("RunManager.subscribe", () => {
     await store.close();
   });
 
+  it("hands history to the direct reader too (a late subscriber, a resuming client): only done goes through next()", async () => {
+    const store = createMemoryStore();
+    const runs = testRunManager(store, sim);
+    const control = sim.control();
+    const { runId } = await runs.start({ userId: "u", message: "history" });
+    await control.connected;
+    for (const token of ["one ", "two ", "three "]) await control.push({ content: token });
+    await control.push({ done: true });
+    await runs.whenEnded(runId);
+
+    const { arrivals, done } = await directSubscriber(runs, runId, () => {});
+    await done;
+    const logged = await store.readEvents(runId);
+    expect(logged.length).toBeGreaterThan(4);
+    expect(arrivals.map((a) => a.seq)).toEqual(logged.map((e) => e.seq));
+    expect(arrivals.slice(0, -1).every((a) => a.via === "direct")).toBe(true);
+    expect(arrivals.at(-1)).toMatchObject({ type: "done", via: "next" });
+    // A reader that turns history down gets it through next(), in order.
+    const refused = await directSubscriber(runs, runId, () => {}, (stored) => stored.seq % 2 === 1);
+    await refused.done;
+    expect(refused.arrivals.map((a) => a.seq)).toEqual(logged.map((e) => e.seq));
+    expect(refused.arrivals.map((a) => a.via)).toEqual(logged.map((e) => (e.seq % 2 === 1 || e.event.type === "done" ? "next" : "direct")));
+    expect(runs.stats()).toMatchObject({ listeners: 0, subscriptions: 0 });
+    await runs.shutdown(0);
+    await store.close();
+  });
+
   it("hands what the direct reader turns down through next(), without losing or reordering anything", async () => {
     const store = createMemoryStore();
     const runs = testRunManager(store, sim);
@@ -147,9 +174,8 @@ describe("RunManager.subscribe", () => {
     const { runId } = await runs.start({ userId: "u", message: "refused" });
     await control.connected;
     const pusher = new ApartPusher(control);
-    let offered = 0;
-    // Every other token is turned down, as by a response over its high-water mark.
-    const refuse = (stored: StoredEvent) => stored.event.type === "token" && offered++ % 2 === 0;
+    // Every other token is turned down whenever it is offered, as by a response over its high-water mark.
+    const refuse = (stored: StoredEvent) => stored.event.type === "token" && stored.seq % 2 === 0;
     const { arrivals, done } = await directSubscriber(runs, runId, (stored) => pusher.seen(stored.event), refuse);
     for (const token of ["a", "b", "c", "d", "e", "f"]) await pusher.push(token);
     await control.push({ done: true });

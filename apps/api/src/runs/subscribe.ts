@@ -90,13 +90,18 @@ export async function* followRun(
     wake = null;
     w?.();
   };
+  /**
+   * Gives `stored` to the direct reader, when there is one and it takes it now: only while the reader waits in this
+   * generator's `next()` (it does whenever the generator runs, and while it waits for a live event). `done` goes the
+   * normal way, so that the generator ends with it; so does anything the reader cannot take now (backpressure).
+   */
+  const handOver = (stored: StoredEvent): boolean => stored.event.type !== "done" && direct?.reader?.take(stored) === true;
   const listener: Listener = (event) => {
     if (lagging) return;
-    // The short cut of a caught-up follower: while it waits for the next live event, so does its reader (a
-    // generator waits only inside a `next()`), and nothing is queued or on its way. The next event in order then
-    // goes to the reader from here, with no promise, queue or generator step per event. `done` goes the normal
-    // way, so that the generator ends with it; so does anything the reader cannot take now (backpressure).
-    if (wake !== null && event.seq === last + 1 && event.event.type !== "done" && direct?.reader?.take(event)) {
+    // The short cut of a caught-up follower: while it waits for the next live event, so does its reader, and nothing
+    // is queued or on its way. The next event in order then goes to the reader from here, with no promise, queue or
+    // generator step per event.
+    if (wake !== null && event.seq === last + 1 && handOver(event)) {
       last = event.seq;
       return;
     }
@@ -132,6 +137,12 @@ export async function* followRun(
         for (const stored of page) {
           if (signal?.aborted) return;
           if (stored.seq <= last) continue;
+          // History too (a subscription's start, a client resuming a long answer): a step of this generator and
+          // of its reader per event, unless the reader takes it from here.
+          if (handOver(stored)) {
+            last = stored.seq;
+            continue;
+          }
           yield stored;
           last = stored.seq;
           if (stored.event.type === "done") return;
@@ -149,6 +160,10 @@ export async function* followRun(
             for (const stored of pending) {
               if (signal?.aborted) return;
               if (stored.seq <= last) continue;
+              if (handOver(stored)) {
+                last = stored.seq;
+                continue;
+              }
               yield stored;
               last = stored.seq;
               if (stored.event.type === "done") return;
@@ -200,6 +215,10 @@ export async function* followRun(
           }
         }
         queue.shift();
+        if (handOver(next)) {
+          last = next.seq;
+          continue;
+        }
         yield next;
         last = next.seq;
         if (next.event.type === "done") return;

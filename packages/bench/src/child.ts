@@ -25,6 +25,8 @@ export interface ServerProcess {
   rssKb(): number;
   /** Full GC in the child (it runs with --expose-gc), then resolves with what it read after it. */
   gc(): Promise<GcReport>;
+  /** Writes a V8 heap snapshot of the child to `file` (it answers nothing meanwhile); a one-process server only. */
+  heapSnapshot?(file: string): Promise<void>;
   /** What the server counted so far; only a server started with the counter preloaded (`ServerSpec.countAsync`) has it. */
   counts?(): Promise<AsyncCounts>;
   stop(): Promise<void>;
@@ -107,6 +109,8 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const gcWaiters = new Map<number, (report: GcReport) => void>();
   let countSeq = 0;
   const countWaiters = new Map<number, (counts: AsyncCounts) => void>();
+  let snapshotSeq = 0;
+  const snapshotWaiters = new Map<number, (error: string | undefined) => void>();
   child.on("message", (message: ChildMessage) => {
     if (message.type === "gc-done") {
       gcWaiters.get(message.id)?.({ vmFixedKb: message.vmFixedKb });
@@ -114,6 +118,9 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
     } else if (message.type === "counts") {
       countWaiters.get(message.id)?.(message.counts);
       countWaiters.delete(message.id);
+    } else if (message.type === "heap-snapshot-done") {
+      snapshotWaiters.get(message.id)?.(message.error);
+      snapshotWaiters.delete(message.id);
     }
   });
 
@@ -155,6 +162,21 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
           resolve(report);
         });
         child.send({ type: "gc", id } satisfies ParentMessage);
+      }),
+    heapSnapshot: (file) =>
+      new Promise<void>((resolve, reject) => {
+        const id = ++snapshotSeq;
+        // A heap of a few hundred MB takes seconds to write; a stuck child must not hang the run.
+        const timer = setTimeout(() => {
+          snapshotWaiters.delete(id);
+          reject(new Error(`${spec.name}: heap snapshot not written within 120 s`));
+        }, 120_000);
+        snapshotWaiters.set(id, (error) => {
+          clearTimeout(timer);
+          if (error === undefined) resolve();
+          else reject(new Error(`${spec.name}: heap snapshot failed: ${error}`));
+        });
+        child.send({ type: "heap-snapshot", id, file } satisfies ParentMessage);
       }),
     ...(spec.countAsync
       ? {

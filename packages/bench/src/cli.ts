@@ -2,12 +2,14 @@
  * `pnpm bench [--quick | --full] [--paths=a,b] [--hold=N] [--no-write] [--cpu-prof=DIR]`
  * Prints the tables, writes bench/results/latest.json and the results section of docs/benchmarks.md.
  * `pnpm bench --count [--paths=a,b]`: what a stream and a token make each server create, counted (count.ts); prints only.
+ * `pnpm bench --heap [--paths=a,b] [--hold=N]`: a held stream's JS heap by kind, from heap snapshots (heap.ts); prints only.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchMode, planFor, runBench } from "./bench.js";
 import { countPaths, countPlan, renderCounts, runCount } from "./count.js";
+import { heapPlan, renderHeap, runHeap } from "./heap.js";
 import { type PathName, clusterPaths, defaultPaths, pathNames, postgresPaths } from "./paths.js";
 import { renderMachine, renderTables, summarize } from "./report.js";
 
@@ -27,6 +29,8 @@ interface CliArgs {
   mode: BenchMode;
   /** `--count`: count instead of time. */
   count: boolean;
+  /** `--heap`: a held stream's JS heap, from heap snapshots, instead of time. */
+  heap: boolean;
   paths: PathName[];
   hold?: number;
   write: boolean;
@@ -47,10 +51,12 @@ function parseArgs(argv: string[]): CliArgs {
   let hold: number | undefined;
   let write = true;
   let count = false;
+  let heap = false;
   let pathsNamed = false;
   for (const arg of argv) {
     if (arg === "--") continue;
     if (arg === "--count") count = true;
+    else if (arg === "--heap") heap = true;
     else if (arg === "--quick") mode = "quick";
     else if (arg === "--full") mode = "full";
     else if (arg === "--no-write") write = false;
@@ -67,20 +73,27 @@ function parseArgs(argv: string[]): CliArgs {
     } else if (arg === "--help" || arg === "-h") {
       console.log(`pnpm bench [--quick | --full] [--paths=${pathNames.join(",")}] [--hold=N] [--no-write] [--cpu-prof=DIR]`);
       console.log(`pnpm bench --count [--paths=${countPaths.join(",")}]: the promises, timers, … a stream and a token create, counted (prints only)`);
+      console.log(`pnpm bench --heap [--paths=${countPaths.join(",")}] [--hold=N]: a held stream's JS heap by kind, from heap snapshots (prints only)`);
       console.log("stack-postgres runs when BENCH_DATABASE_URL=postgres://… names a throwaway database (a schema is created and dropped in it).");
       console.log("stack-cluster (2 replicas behind nginx) runs when BENCH_REDIS_URL=redis://… names a throwaway Redis as well; stack-cluster-1 (1 replica) only when --paths names it.");
       console.log("BENCH_CLUSTER_REPLICAS=N sets its replica count (default 2). Both services at once, throwaway: pnpm bench:services [options]");
       process.exit(0);
     } else throw new Error(`unknown option ${arg} (try --help)`);
   }
+  if (count && heap) throw new Error("--count and --heap are separate runs");
   if (count) {
     // A counting server runs slower (count.ts): no timing, profile or hold of it would mean anything.
     if (mode !== "default" || hold !== undefined || profileDir) throw new Error("--count takes --paths only (not --quick, --full, --hold or --cpu-prof)");
-    return { mode, count, paths: pathsNamed ? paths : [...countPaths], write: false };
+    return { mode, count, heap, paths: pathsNamed ? paths : [...countPaths], write: false };
+  }
+  if (heap) {
+    // A snapshot stops the server and inflates its RSS (heap.ts): no timing or profile of it would mean anything.
+    if (mode !== "default" || profileDir) throw new Error("--heap takes --paths and --hold only (not --quick, --full or --cpu-prof)");
+    return { mode, count, heap, paths: pathsNamed ? paths : [...countPaths], write: false, ...(hold === undefined ? {} : { hold }) };
   }
   if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres and stack-cluster need BENCH_DATABASE_URL=postgres://… (a throwaway database)");
   if (!redisUrl && paths.some((p) => clusterPaths.has(p))) throw new Error("stack-cluster needs BENCH_REDIS_URL=redis://… (a throwaway Redis)");
-  return { mode, count, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
+  return { mode, count, heap, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
 }
 
 function updateDocs(path: string, section: string): void {
@@ -105,9 +118,18 @@ async function count(paths: PathName[]): Promise<void> {
   if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
 }
 
+async function heapOf(paths: PathName[], streams: number | undefined): Promise<void> {
+  const plan = heapPlan("default", paths, streams);
+  console.log(`streamchat bench --heap — paths ${paths.join(", ")}, ${plan.streams} held streams each (snapshots at half and at all)`);
+  const rows = await runHeap({ plan, log: (line) => console.log(`  ${line}`) });
+  console.log(`\n${renderHeap(rows)}`);
+  if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.count) return count(args.paths);
+  if (args.heap) return heapOf(args.paths, args.hold);
   if (!Number.isInteger(clusterReplicas) || clusterReplicas < 1 || clusterReplicas > 16) throw new Error("BENCH_CLUSTER_REPLICAS must be 1 to 16");
   const plan = planFor(args.mode, args.paths, args.hold === undefined ? {} : { holdStreams: args.hold });
   console.log(`streamchat bench — mode ${args.mode}, paths ${args.paths.join(", ")}`);

@@ -336,6 +336,11 @@ export interface HoldOptions {
    */
   idleWindowMs: number;
   timeoutMs: number;
+  /**
+   * Called after the full GC at the hold's half and once all streams are open (after RSS was read there), with the
+   * streams open then: `pnpm bench --heap` takes its heap snapshots here.
+   */
+  onMeasured?: (point: "half" | "open", openStreams: number) => Promise<void>;
 }
 
 export interface HoldResult extends StreamErrors {
@@ -451,6 +456,7 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
     const gcHalf = await opts.server.gc();
     const rssHalfKb = opts.server.rssKb();
     const openAtHalf = openNow();
+    await opts.onMeasured?.("half", openAtHalf);
     await open(half, opts.streams);
     const openMs = performance.now() - started;
 
@@ -459,6 +465,7 @@ export async function hold(opts: HoldOptions): Promise<HoldResult> {
     const openAtMeasurement = openNow();
     const gcOpen = await opts.server.gc();
     const rssOpenKb = opts.server.rssKb();
+    await opts.onMeasured?.("open", openAtMeasurement);
     const vmFixedGrowthKb = gcOpen.vmFixedKb - gcHalf.vmFixedKb;
     const secondHalf = openAtMeasurement - openAtHalf;
     // What open but quiet streams cost (keep-alive pings, timers): server CPU over a window with no tokens, as the floor was read.

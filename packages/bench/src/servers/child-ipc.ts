@@ -3,12 +3,13 @@
  * (so RSS is read after a full collection, the same way in every server), and exits when the bench goes away.
  */
 
-import { getHeapSpaceStatistics } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 
-export type ParentMessage = { type: "gc"; id: number } | { type: "count"; id: number };
+export type ParentMessage = { type: "gc"; id: number } | { type: "count"; id: number } | { type: "heap-snapshot"; id: number; file: string };
 export type ChildMessage =
   | { type: "ready"; url: string }
   | { type: "gc-done"; id: number; vmFixedKb: number }
+  | { type: "heap-snapshot-done"; id: number; error?: string }
   | { type: "counts"; id: number; counts: AsyncCounts }
   | { type: "failed"; error: string };
 
@@ -45,10 +46,19 @@ function sendToParent(message: ChildMessage): void {
 
 export function announceReady(url: string, onExit?: () => Promise<void> | void): void {
   process.on("message", (message: ParentMessage) => {
-    if (message?.type !== "gc") return;
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    sendToParent({ type: "gc-done", id: message.id, vmFixedKb: vmFixedKb() });
+    if (message?.type === "gc") {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      sendToParent({ type: "gc-done", id: message.id, vmFixedKb: vmFixedKb() });
+    } else if (message?.type === "heap-snapshot") {
+      // Synchronous: the server answers nothing while V8 writes it (`pnpm bench --heap` times nothing).
+      try {
+        writeHeapSnapshot(message.file);
+        sendToParent({ type: "heap-snapshot-done", id: message.id });
+      } catch (error) {
+        sendToParent({ type: "heap-snapshot-done", id: message.id, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
   });
   const exit = () => {
     void Promise.resolve(onExit?.()).finally(() => process.exit(0));

@@ -5,11 +5,9 @@
  * path shows in them exactly, where its CPU figure is lost in a shared box's ±15 %. A counting server runs slower
  * (its `async_hooks` hook sees every promise): this run reports no time at all.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import { join } from "node:path";
-import { model, serverSpecOf, startBenchSimulator } from "./bench.js";
-import { type ServerProcess, startServer } from "./child.js";
+import { model } from "./bench.js";
+import type { ServerProcess } from "./child.js";
+import { onFreshServers } from "./fresh-servers.js";
 import { type PathName, targetFor, trpcStackPaths } from "./paths.js";
 import type { AsyncCounts } from "./servers/child-ipc.js";
 import { sleep } from "./stats.js";
@@ -87,63 +85,48 @@ async function settledCounts(server: ServerProcess): Promise<AsyncCounts> {
 export async function runCount(opts: { plan: CountPlan; log?: (line: string) => void }): Promise<CountRow[]> {
   const { plan } = opts;
   const log = opts.log ?? (() => undefined);
-  const dataDir = mkdtempSync(join(os.tmpdir(), "streamchat-count-"));
-  const sim = await startBenchSimulator();
-  const rows: CountRow[] = [];
-  try {
-    for (const path of plan.paths) {
-      // One path at a time, each on a fresh server: nothing else runs in its process while it counts.
-      const server = await startServer({ ...serverSpecOf(path, sim.url, dataDir, undefined), countAsync: true });
-      try {
-        const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);
-        const oneToken = (streams: number) => flood({ target, server, concurrency: 10, streams, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
-        const pacedStreams = (tokensPerStream: number) =>
-          paced({
-            sim,
-            target,
-            server,
-            separateSubscription: trpcStackPaths.has(path),
-            concurrency: plan.paced.streams,
-            streams: plan.paced.streams,
-            tokensPerStream,
-            tokensPerSec: plan.paced.tokensPerSec,
-            rampMs: 100,
-            prefillMs: 5,
-            timeoutMs: plan.streamTimeoutMs,
-          });
+  return onFreshServers(plan.paths, { tempPrefix: "streamchat-count-", countAsync: true }, async (path, server, sim) => {
+    const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);
+    const oneToken = (streams: number) => flood({ target, server, concurrency: 10, streams, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
+    const pacedStreams = (tokensPerStream: number) =>
+      paced({
+        sim,
+        target,
+        server,
+        separateSubscription: trpcStackPaths.has(path),
+        concurrency: plan.paced.streams,
+        streams: plan.paced.streams,
+        tokensPerStream,
+        tokensPerSec: plan.paced.tokensPerSec,
+        rampMs: 100,
+        prefillMs: 5,
+        timeoutMs: plan.streamTimeoutMs,
+      });
 
-        const warm = [await oneToken(plan.warmupStreams), await pacedStreams(plan.paced.shortTokens)];
-        const start = await settledCounts(server);
-        const counted = await oneToken(plan.streams);
-        const afterStreams = await settledCounts(server);
-        const short = await pacedStreams(plan.paced.shortTokens);
-        const afterShort = await settledCounts(server);
-        const long = await pacedStreams(plan.paced.longTokens);
-        const afterLong = await settledCounts(server);
+    const warm = [await oneToken(plan.warmupStreams), await pacedStreams(plan.paced.shortTokens)];
+    const start = await settledCounts(server);
+    const counted = await oneToken(plan.streams);
+    const afterStreams = await settledCounts(server);
+    const short = await pacedStreams(plan.paced.shortTokens);
+    const afterShort = await settledCounts(server);
+    const long = await pacedStreams(plan.paced.longTokens);
+    const afterLong = await settledCounts(server);
 
-        // The long streams less the short ones: their set-up cancels out, their further tokens remain.
-        const longStreams = rate(afterLong, afterShort, 1);
-        const shortStreams = rate(afterShort, afterStreams, 1);
-        const perToken = rate(longStreams, shortStreams, plan.paced.streams * (plan.paced.longTokens - plan.paced.shortTokens));
-        const all = [...warm, counted, short, long];
-        const row: CountRow = {
-          path,
-          perStream: rate(afterStreams, start, plan.streams),
-          perToken,
-          errors: all.reduce((sum, part) => sum + part.errors, 0),
-          errorSamples: [...new Set(all.flatMap((part) => part.errorSamples))].slice(0, 5),
-        };
-        rows.push(row);
-        log(`counted ${path}: ${format(row.perStream.promises)} promises per stream, ${format(row.perToken.promises)} per token, ${row.errors} errors`);
-      } finally {
-        await server.stop();
-      }
-    }
-  } finally {
-    await sim.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-  return rows;
+    // The long streams less the short ones: their set-up cancels out, their further tokens remain.
+    const longStreams = rate(afterLong, afterShort, 1);
+    const shortStreams = rate(afterShort, afterStreams, 1);
+    const perToken = rate(longStreams, shortStreams, plan.paced.streams * (plan.paced.longTokens - plan.paced.shortTokens));
+    const all = [...warm, counted, short, long];
+    const row: CountRow = {
+      path,
+      perStream: rate(afterStreams, start, plan.streams),
+      perToken,
+      errors: all.reduce((sum, part) => sum + part.errors, 0),
+      errorSamples: [...new Set(all.flatMap((part) => part.errorSamples))].slice(0, 5),
+    };
+    log(`counted ${path}: ${format(row.perStream.promises)} promises per stream, ${format(row.perToken.promises)} per token, ${row.errors} errors`);
+    return row;
+  });
 }
 
 const format = (value: number) => (Math.abs(value) < 0.05 ? "0" : value.toFixed(1));

@@ -6,12 +6,11 @@
  * held stream costs. Exact where RSS is not (no allocator, no young generation), but a snapshot inflates the process's
  * RSS, so this run reports no RSS and no time, and writes nothing to the docs.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { model, serverSpecOf, startBenchSimulator } from "./bench.js";
-import { startServer } from "./child.js";
+import { model } from "./bench.js";
 import { countPaths } from "./count.js";
+import { onFreshServers } from "./fresh-servers.js";
 import { heapGrowth, readSnapshot, type HeapGroup } from "./heap-diff.js";
 import { type PathName, targetFor, trpcStackPaths } from "./paths.js";
 import { flood, hold } from "./workloads.js";
@@ -43,61 +42,47 @@ export interface HeapRow {
 export async function runHeap(opts: { plan: HeapPlan; log?: (line: string) => void }): Promise<HeapRow[]> {
   const { plan } = opts;
   const log = opts.log ?? (() => undefined);
-  const dir = mkdtempSync(join(os.tmpdir(), "streamchat-heap-"));
-  const sim = await startBenchSimulator();
-  const rows: HeapRow[] = [];
-  try {
-    for (const path of plan.paths) {
-      const server = await startServer(serverSpecOf(path, sim.url, join(dir, path), undefined));
-      try {
-        const takeSnapshot = server.heapSnapshot;
-        if (!takeSnapshot) throw new Error(`${path}: its server cannot write heap snapshots`);
-        const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);
-        // Warm, as the hold of `pnpm bench` does: lazily created state is in both snapshots.
-        await flood({ target, server, concurrency: 2, streams: 4, tokensPerStream: 20, timeoutMs: 60_000 });
-        const files: Partial<Record<"half" | "open", { file: string; open: number }>> = {};
-        const held = await hold({
-          sim,
-          target,
-          server,
-          separateSubscription: trpcStackPaths.has(path),
-          streams: plan.streams,
-          openingAtOnce: 200,
-          tokensPerStream: 60,
-          dripMs: plan.dripMs,
-          idleWindowMs: 100,
-          timeoutMs: Math.max(120_000, plan.streams * 60),
-          onMeasured: async (point, open) => {
-            const file = join(dir, `${path}-${point}.heapsnapshot`);
-            await takeSnapshot.call(server, file);
-            files[point] = { file, open };
-          },
-        });
-        const { half, open } = files;
-        if (!half || !open) throw new Error(`${path}: the hold ended before both snapshots`);
-        const streams = open.open - half.open;
-        if (streams <= 0) throw new Error(`${path}: no stream opened between the snapshots`);
-        const growth = heapGrowth(readSnapshot(half.file), readSnapshot(open.file));
-        rmSync(half.file);
-        rmSync(open.file);
-        const row: HeapRow = {
-          path,
-          streams,
-          bytesPerStream: growth.bytes / streams,
-          groups: growth.groups.map((group) => ({ kind: group.kind, count: group.count / streams, bytes: group.bytes / streams })),
-          errors: held.errors,
-        };
-        rows.push(row);
-        log(`heap ${path}: ${(row.bytesPerStream / 1024).toFixed(2)} KB of JS heap per held stream (${streams} streams between the snapshots), ${held.errors} errors`);
-      } finally {
-        await server.stop();
-      }
-    }
-  } finally {
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return rows;
+  return onFreshServers(plan.paths, { tempPrefix: "streamchat-heap-" }, async (path, server, sim, dir) => {
+    const takeSnapshot = server.heapSnapshot;
+    if (!takeSnapshot) throw new Error(`${path}: its server cannot write heap snapshots`);
+    const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);
+    // Warm, as the hold of `pnpm bench` does: lazily created state is in both snapshots.
+    await flood({ target, server, concurrency: 2, streams: 4, tokensPerStream: 20, timeoutMs: 60_000 });
+    const files: Partial<Record<"half" | "open", { file: string; open: number }>> = {};
+    const held = await hold({
+      sim,
+      target,
+      server,
+      separateSubscription: trpcStackPaths.has(path),
+      streams: plan.streams,
+      openingAtOnce: 200,
+      tokensPerStream: 60,
+      dripMs: plan.dripMs,
+      idleWindowMs: 100,
+      timeoutMs: Math.max(120_000, plan.streams * 60),
+      onMeasured: async (point, open) => {
+        const file = join(dir, `${path}-${point}.heapsnapshot`);
+        await takeSnapshot.call(server, file);
+        files[point] = { file, open };
+      },
+    });
+    const { half, open } = files;
+    if (!half || !open) throw new Error(`${path}: the hold ended before both snapshots`);
+    const streams = open.open - half.open;
+    if (streams <= 0) throw new Error(`${path}: no stream opened between the snapshots`);
+    const growth = heapGrowth(readSnapshot(half.file), readSnapshot(open.file));
+    rmSync(half.file);
+    rmSync(open.file);
+    const row: HeapRow = {
+      path,
+      streams,
+      bytesPerStream: growth.bytes / streams,
+      groups: growth.groups.map((group) => ({ kind: group.kind, count: group.count / streams, bytes: group.bytes / streams })),
+      errors: held.errors,
+    };
+    log(`heap ${path}: ${(row.bytesPerStream / 1024).toFixed(2)} KB of JS heap per held stream (${streams} streams between the snapshots), ${held.errors} errors`);
+    return row;
+  });
 }
 
 /** Markdown: the heap per held stream of each path, then its largest kinds. */

@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import type { Simulator } from "@streamchat/ollama-sim";
+import { serverSpecOf, startBenchSimulator } from "./bench.js";
+import { type ServerProcess, startServer } from "./child.js";
+import type { PathName } from "./paths.js";
+
+/**
+ * One path at a time, each on a fresh server of its own with nothing else running in its process, against one bench
+ * simulator: `measure` gives each path's row. The runs that measure a server rather than time it (`--count`, `--heap`).
+ */
+export async function onFreshServers<Row>(
+  paths: readonly PathName[],
+  opts: { tempPrefix: string; countAsync?: boolean },
+  measure: (path: PathName, server: ServerProcess, sim: Simulator, dir: string) => Promise<Row>,
+): Promise<Row[]> {
+  const dir = mkdtempSync(join(os.tmpdir(), opts.tempPrefix));
+  const sim = await startBenchSimulator();
+  const rows: Row[] = [];
+  try {
+    for (const path of paths) {
+      const server = await startServer({ ...serverSpecOf(path, sim.url, dir, undefined), ...(opts.countAsync ? { countAsync: true } : {}) });
+      try {
+        rows.push(await measure(path, server, sim, dir));
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}

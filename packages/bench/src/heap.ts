@@ -25,6 +25,7 @@ export interface HeapPlan {
 export function heapPlan(mode: "smoke" | "default", paths: PathName[] = [...countPaths], streams?: number): HeapPlan {
   const unknown = paths.filter((path) => !countPaths.includes(path));
   if (unknown.length > 0) throw new Error(`--heap runs on ${countPaths.join(", ")}; not on ${unknown.join(", ")}`);
+  if (streams !== undefined && streams < 2) throw new Error("--heap needs --hold=2 or more (a snapshot at half of them, one at all)");
   return mode === "smoke" ? { paths, streams: streams ?? 20, dripMs: 200 } : { paths, streams: streams ?? 1_000, dripMs: 15_000 };
 }
 

@@ -26,7 +26,7 @@ export interface ServerProcess {
   /** Full GC in the child (it runs with --expose-gc), then resolves with what it read after it. */
   gc(): Promise<GcReport>;
   /** Writes a V8 heap snapshot of the child to `file` (it answers nothing meanwhile); a one-process server only. */
-  heapSnapshot?(file: string): Promise<void>;
+  heapSnapshot?: (file: string) => Promise<void>;
   /** What the server counted so far; only a server started with the counter preloaded (`ServerSpec.countAsync`) has it. */
   counts?(): Promise<AsyncCounts>;
   stop(): Promise<void>;
@@ -105,24 +105,29 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${spec.name}: could not start ${file}`);
 
-  let gcSeq = 0;
-  const gcWaiters = new Map<number, (report: GcReport) => void>();
-  let countSeq = 0;
-  const countWaiters = new Map<number, (counts: AsyncCounts) => void>();
-  let snapshotSeq = 0;
-  const snapshotWaiters = new Map<number, (error: string | undefined) => void>();
+  // The bench's requests to the child (gc, counts, heap snapshots), each answered by a message with its id.
+  let requestSeq = 0;
+  const waiters = new Map<number, (reply: ChildMessage) => void>();
   child.on("message", (message: ChildMessage) => {
-    if (message.type === "gc-done") {
-      gcWaiters.get(message.id)?.({ vmFixedKb: message.vmFixedKb });
-      gcWaiters.delete(message.id);
-    } else if (message.type === "counts") {
-      countWaiters.get(message.id)?.(message.counts);
-      countWaiters.delete(message.id);
-    } else if (message.type === "heap-snapshot-done") {
-      snapshotWaiters.get(message.id)?.(message.error);
-      snapshotWaiters.delete(message.id);
-    }
+    if (!("id" in message)) return;
+    waiters.get(message.id)?.(message);
+    waiters.delete(message.id);
   });
+  /** Sends `request` (with a new id) and resolves with the child's answer of type `answer`; bounded by `timeoutMs`. */
+  const ask = <T extends ChildMessage["type"]>(request: DistributiveOmit<ParentMessage, "id">, answer: T, timeoutMs: number) =>
+    new Promise<Extract<ChildMessage, { type: T }>>((resolve, reject) => {
+      const id = ++requestSeq;
+      const timer = setTimeout(() => {
+        waiters.delete(id);
+        reject(new Error(`${spec.name}: ${request.type} not answered within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      waiters.set(id, (reply) => {
+        clearTimeout(timer);
+        if (reply.type === answer) resolve(reply as Extract<ChildMessage, { type: T }>);
+        else reject(new Error(`${spec.name}: ${request.type} answered with ${reply.type}`));
+      });
+      child.send({ ...request, id } as ParentMessage);
+    });
 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${spec.name}: not ready within ${spec.startTimeoutMs ?? 30_000} ms`)), spec.startTimeoutMs ?? 30_000);
@@ -152,52 +157,20 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
     url,
     cpuMs: () => cpu.readMs(),
     rssKb: () => readRssKb(pid),
-    gc: () =>
-      new Promise<GcReport>((resolve, reject) => {
-        const id = ++gcSeq;
-        // A full GC of a multi-GB heap on a starved box can take a while; still bounded.
-        const timer = setTimeout(() => reject(new Error(`${spec.name}: gc not acknowledged within 60 s`)), 60_000);
-        gcWaiters.set(id, (report) => {
-          clearTimeout(timer);
-          resolve(report);
-        });
-        child.send({ type: "gc", id } satisfies ParentMessage);
-      }),
+    // A full GC of a multi-GB heap on a starved box can take a while; still bounded.
+    gc: () => ask({ type: "gc" }, "gc-done", 60_000).then((reply) => ({ vmFixedKb: reply.vmFixedKb })),
+    // A heap of a few hundred MB takes seconds to write; a stuck child must not hang the run.
     heapSnapshot: (file) =>
-      new Promise<void>((resolve, reject) => {
-        const id = ++snapshotSeq;
-        // A heap of a few hundred MB takes seconds to write; a stuck child must not hang the run.
-        const timer = setTimeout(() => {
-          snapshotWaiters.delete(id);
-          reject(new Error(`${spec.name}: heap snapshot not written within 120 s`));
-        }, 120_000);
-        snapshotWaiters.set(id, (error) => {
-          clearTimeout(timer);
-          if (error === undefined) resolve();
-          else reject(new Error(`${spec.name}: heap snapshot failed: ${error}`));
-        });
-        child.send({ type: "heap-snapshot", id, file } satisfies ParentMessage);
+      ask({ type: "heap-snapshot", file }, "heap-snapshot-done", 120_000).then((reply) => {
+        if (reply.error !== undefined) throw new Error(`${spec.name}: heap snapshot failed: ${reply.error}`);
       }),
-    ...(spec.countAsync
-      ? {
-          counts: () =>
-            new Promise<AsyncCounts>((resolve, reject) => {
-              const id = ++countSeq;
-              const timer = setTimeout(() => {
-                countWaiters.delete(id);
-                reject(new Error(`${spec.name}: counts not answered within 10 s`));
-              }, 10_000);
-              countWaiters.set(id, (counts) => {
-                clearTimeout(timer);
-                resolve(counts);
-              });
-              child.send({ type: "count", id } satisfies ParentMessage);
-            }),
-        }
-      : {}),
+    ...(spec.countAsync ? { counts: () => ask({ type: "count" }, "counts", 10_000).then((reply) => reply.counts) } : {}),
     stop: () => stopChild(child),
   };
 }
+
+/** Omit over each member of a union (a plain Omit would merge the members). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

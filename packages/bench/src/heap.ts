@@ -63,7 +63,7 @@ export async function runHeap(opts: { plan: HeapPlan; log?: (line: string) => vo
       timeoutMs: Math.max(120_000, plan.streams * 60),
       onMeasured: async (point, open) => {
         const file = join(dir, `${path}-${point}.heapsnapshot`);
-        await takeSnapshot.call(server, file);
+        await takeSnapshot(file);
         files[point] = { file, open };
       },
     });

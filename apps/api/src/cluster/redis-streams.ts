@@ -100,7 +100,11 @@ export class RedisRunStreams implements RunStreams {
     });
     this.followOptions = followOptions(this, opts);
     this.source = {
-      read: (runId, afterSeq, limit) => this.read(runId, afterSeq, limit),
+      // A run executing on this replica, early in its answer: its head, not the stream and the log.
+      read: (runId, afterSeq, limit) => {
+        const head = live.readHead(runId, afterSeq, limit);
+        return head ? Promise.resolve(head) : this.read(runId, afterSeq, limit);
+      },
       listen: async (runId, _fromSeq, listener, wake) =>
         localLiveHandle(live, runId, listener, wake) ?? (await this.reader.listen(runId, listener, wake)),
       isRunning: async (runId) => (await store.getRun(runId))?.status === "running",

@@ -31,7 +31,18 @@ export interface LiveRun {
   committedDone: StoredEvent & { event: EventOf<"done"> } | undefined;
   /** The promise of the event batch the run's last append joined: one failure handler per batch, not per event. */
   batch: Promise<void> | undefined;
+  /**
+   * The run's first events as published, from seq 1 without a gap, while there are at most `liveHeadLimit`; null after
+   * (or when its seqs did not start at 1: a resumed run). See `LiveRuns.readHead`.
+   */
+  head: StoredEvent[] | null;
 }
+
+/**
+ * How many first events a run keeps for followers that arrive early: a client subscribes right after `chat.send`,
+ * when its run has published two or three. A few hundred bytes per young run; a run past them keeps none.
+ */
+export const liveHeadLimit = 16;
 
 export interface LiveRunStats {
   activeRuns: number;
@@ -63,6 +74,7 @@ export class LiveRuns {
       storeFailed: false,
       committedDone: undefined,
       batch: undefined,
+      head: [],
     };
     this.runs.set(record.id, live);
     const end = () => {
@@ -101,7 +113,32 @@ export class LiveRuns {
     if (stored.seq > live.seq) live.seq = stored.seq;
     live.lastPublished = stored.event;
     live.publishedSeq = stored.seq;
+    const head = live.head;
+    if (head) {
+      if (head.length < liveHeadLimit && stored.seq === (head.at(-1)?.seq ?? 0) + 1) head.push(stored);
+      else live.head = null;
+    }
     for (const listener of live.listeners) listener(stored);
+  }
+
+  /**
+   * History of a run executing here without reading the log, when its head still holds everything it published
+   * (each seq from 1 up): the events after `afterSeq`, at most `limit`. Undefined when the log must be read: the run
+   * does not execute here, its head was dropped, it published nothing yet (a resumed run's history is in the log),
+   * or its store failed (the log may lack what it published). The log may hold one more event than the head (one
+   * appended and waiting for its commit before it is published, as `done` is): a follower reads history after it
+   * listens, so that event reaches it live.
+   */
+  readHead(runId: string, afterSeq: number, limit: number): StoredEvent[] | undefined {
+    const run = this.runs.get(runId);
+    const head = run?.head;
+    if (!head || head.length === 0 || run.storeFailed) return undefined;
+    const events: StoredEvent[] = [];
+    for (const stored of head) {
+      if (events.length >= limit) break;
+      if (stored.seq > afterSeq) events.push(stored);
+    }
+    return events;
   }
 
   stats(): LiveRunStats {

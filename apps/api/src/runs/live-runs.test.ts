@@ -23,8 +23,12 @@ const record: RunRecord = {
   finishedAt: null,
 };
 
-function token(seq: number): StoredEvent {
-  return { seq, event: { type: "token", runId: record.id, at: seq, text: `t${seq}` } };
+function token(seq: number, runId = record.id): StoredEvent {
+  return { seq, event: { type: "token", runId, at: seq, text: `t${seq}` } };
+}
+
+function status(seq: number, runId = record.id): StoredEvent {
+  return { seq, event: { type: "status", runId, at: seq, phase: "thinking", message: `s${seq}` } };
 }
 
 describe("LiveRuns.readHead", () => {
@@ -32,34 +36,46 @@ describe("LiveRuns.readHead", () => {
     const live = new LiveRuns();
     const { live: run } = live.add(record, undefined);
     expect(live.readHead(record.id, 0, 10)).toBeUndefined(); // nothing published yet: the log decides
-    for (let seq = 1; seq <= 3; seq++) live.publish(run, token(seq));
-    expect(live.readHead(record.id, 0, 10)).toEqual([token(1), token(2), token(3)]);
-    expect(live.readHead(record.id, 2, 10)).toEqual([token(3)]);
+    const published = [status(1), status(2), status(3)];
+    for (const stored of published) live.publish(run, stored);
+    expect(live.readHead(record.id, 0, 10)).toEqual(published);
+    expect(live.readHead(record.id, 2, 10)).toEqual([status(3)]);
     expect(live.readHead(record.id, 3, 10)).toEqual([]);
-    expect(live.readHead(record.id, 0, 2)).toEqual([token(1), token(2)]);
+    expect(live.readHead(record.id, 0, 2)).toEqual([status(1), status(2)]);
     expect(live.readHead("another run", 0, 10)).toBeUndefined();
   });
 
-  it("keeps nothing past its limit, for a run whose seqs do not start at 1, after a gap, or once its store failed", () => {
+  it("keeps nothing once the answer streams (a token or reasoning), past its limit, after a gap, or once its store failed", () => {
     const live = new LiveRuns();
-    const { live: long } = live.add(record, undefined);
-    for (let seq = 1; seq <= liveHeadLimit; seq++) live.publish(long, token(seq));
-    expect(live.readHead(record.id, 0, 1_000)).toHaveLength(liveHeadLimit);
-    live.publish(long, token(liveHeadLimit + 1));
-    expect(long.head).toBeNull();
-    expect(live.readHead(record.id, 0, 1_000)).toBeUndefined();
+    const { live: streaming } = live.add(record, undefined);
+    live.publish(streaming, status(1));
+    expect(live.readHead(record.id, 0, 10)).toHaveLength(1);
+    live.publish(streaming, token(2));
+    expect(streaming.head).toBeNull();
+    expect(live.readHead(record.id, 0, 10)).toBeUndefined();
+
+    const thinking = live.add({ ...record, id: "thinking" }, undefined).live;
+    live.publish(thinking, status(1, "thinking"));
+    live.publish(thinking, { seq: 2, event: { type: "reasoning", runId: "thinking", at: 2, text: "hm" } });
+    expect(thinking.head).toBeNull();
+
+    const long = live.add({ ...record, id: "long" }, undefined).live;
+    for (let seq = 1; seq <= liveHeadLimit; seq++) live.publish(long, status(seq, "long"));
+    expect(live.readHead("long", 0, 1_000)).toHaveLength(liveHeadLimit);
+    live.publish(long, status(liveHeadLimit + 1, "long"));
+    expect(live.readHead("long", 0, 1_000)).toBeUndefined();
 
     const resumed = live.add({ ...record, id: "resumed" }, undefined).live;
-    live.publish(resumed, { ...token(40), event: { ...token(40).event, runId: "resumed" } });
+    live.publish(resumed, status(40, "resumed"));
     expect(live.readHead("resumed", 0, 10)).toBeUndefined();
 
     const gap = live.add({ ...record, id: "gap" }, undefined).live;
-    live.publish(gap, token(1));
-    live.publish(gap, token(3));
+    live.publish(gap, status(1, "gap"));
+    live.publish(gap, status(3, "gap"));
     expect(live.readHead("gap", 0, 10)).toBeUndefined();
 
     const failed = live.add({ ...record, id: "failed" }, undefined).live;
-    live.publish(failed, token(1));
+    live.publish(failed, status(1, "failed"));
     failed.storeFailed = true;
     expect(live.readHead("failed", 0, 10)).toBeUndefined();
   });
@@ -67,7 +83,7 @@ describe("LiveRuns.readHead", () => {
   it("forgets a run once it ended", () => {
     const live = new LiveRuns();
     const { live: run, end } = live.add(record, undefined);
-    live.publish(run, token(1));
+    live.publish(run, status(1));
     end();
     expect(live.readHead(record.id, 0, 10)).toBeUndefined();
   });
@@ -121,12 +137,13 @@ describe("EmbeddedRunStreams: a follower of a young run", () => {
     for (let i = 0; i < 2; i++) seen.push((await follower.next()).value as StoredEvent);
     expect(logReads).toBe(0);
 
-    // Past its head, a late follower reads the log; both saw what the log holds.
-    for (let i = 0; i < liveHeadLimit; i++) emit({ type: "token", runId: run.record.id, at: 3 + i, text: `t${i}` });
+    // Once the answer streams, a late follower reads the log; both saw what the log holds.
+    const tokens = 5;
+    for (let i = 0; i < tokens; i++) emit({ type: "token", runId: run.record.id, at: 3 + i, text: `t${i}` });
     const late = streams.follow(run.record.id, 0, controller.signal);
     const lateSeen: StoredEvent[] = [];
-    for (let i = 0; i < liveHeadLimit + 2; i++) lateSeen.push((await late.next()).value as StoredEvent);
-    for (let i = 0; i < liveHeadLimit; i++) seen.push((await follower.next()).value as StoredEvent);
+    for (let i = 0; i < tokens + 2; i++) lateSeen.push((await late.next()).value as StoredEvent);
+    for (let i = 0; i < tokens; i++) seen.push((await follower.next()).value as StoredEvent);
     expect(logReads).toBe(1);
     const log = await readEvents(run.record.id);
     expect(seen).toEqual(log);

@@ -32,17 +32,21 @@ export interface LiveRun {
   /** The promise of the event batch the run's last append joined: one failure handler per batch, not per event. */
   batch: Promise<void> | undefined;
   /**
-   * The run's first events as published, from seq 1 without a gap, while there are at most `liveHeadLimit`; null after
-   * (or when its seqs did not start at 1: a resumed run). See `LiveRuns.readHead`.
+   * The run's first events as published, from seq 1 without a gap, before its answer's first streamed piece (token or
+   * reasoning) and at most `liveHeadLimit`; null after (or when its seqs did not start at 1: a resumed run). See
+   * `LiveRuns.readHead`.
    */
   head: StoredEvent[] | null;
 }
 
 /**
- * How many first events a run keeps for followers that arrive early: a client subscribes right after `chat.send`,
- * when its run has published two or three. A few hundred bytes per young run; a run past them keeps none.
+ * The most first events a run keeps for followers that arrive early. A client subscribes right after `chat.send`,
+ * when its run has published two or three and its model has not answered yet; a run keeps them until its answer's
+ * first streamed piece, so that an answer being streamed (an open stream's usual state) keeps none.
  */
 export const liveHeadLimit = 16;
+
+const isStreamedPiece = (stored: StoredEvent): boolean => stored.event.type === "token" || stored.event.type === "reasoning";
 
 export interface LiveRunStats {
   activeRuns: number;
@@ -115,7 +119,7 @@ export class LiveRuns {
     live.publishedSeq = stored.seq;
     const head = live.head;
     if (head) {
-      if (head.length < liveHeadLimit && stored.seq === (head.at(-1)?.seq ?? 0) + 1) head.push(stored);
+      if (head.length < liveHeadLimit && stored.seq === (head.at(-1)?.seq ?? 0) + 1 && !isStreamedPiece(stored)) head.push(stored);
       else live.head = null;
     }
     for (const listener of live.listeners) listener(stored);

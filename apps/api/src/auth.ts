@@ -13,8 +13,12 @@ export interface Authenticator {
   userFor(credential: { authorization?: string | string[] | undefined; token?: unknown }): string | null;
 }
 
-// One shot: a Hash object per call (createHash, update, digest) was most of what checking a token cost.
-const digest = (value: string) => hash("sha256", value, "buffer");
+/**
+ * A token as a fixed-length digest, for timingSafeEqual: neither the token nor its length shows in the timing. One
+ * shot (a Hash object per call was most of what checking a token cost), and hex then decoded: `hash(…, "buffer")`
+ * takes ~2.2 µs on Node 24 against ~0.9 µs for both steps; an answer checks a token three times.
+ */
+export const tokenDigest = (value: string): Buffer => Buffer.from(hash("sha256", value), "hex");
 
 /** Token from "Bearer <token>" (case-insensitive scheme). */
 export function bearerToken(header: string | string[] | undefined): string | undefined {
@@ -27,16 +31,16 @@ export function createAuthenticator(tokens: Config["authTokens"]): Authenticator
   if (!tokens) return { enabled: false, userFor: () => localUserId };
   // Comparing fixed-length digests with timingSafeEqual leaks neither the token nor its length,
   // and every entry is compared so the position of a match is not observable either.
-  const entries = tokens.map(({ userId, token }) => ({ userId, hash: digest(token) }));
+  const entries = tokens.map(({ userId, token }) => ({ userId, hash: tokenDigest(token) }));
   return {
     enabled: true,
     userFor({ authorization, token }) {
       const presented = bearerToken(authorization) ?? (typeof token === "string" && token ? token : undefined);
       if (!presented) return null;
-      const hash = digest(presented);
+      const digest = tokenDigest(presented);
       let user: string | null = null;
       for (const entry of entries) {
-        if (timingSafeEqual(entry.hash, hash) && user === null) user = entry.userId;
+        if (timingSafeEqual(entry.hash, digest) && user === null) user = entry.userId;
       }
       return user;
     },

@@ -1,7 +1,7 @@
-import { hash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { FastifyInstance } from "fastify";
-import { bearerToken } from "./auth.js";
+import { bearerToken, tokenDigest } from "./auth.js";
 import type { RunObserver } from "./runs/run-manager.js";
 
 /** What the gauges read when scraped. */
@@ -105,14 +105,12 @@ export class ApiMetrics {
 
   /** GET /metrics: Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <token>`. */
   register(app: FastifyInstance, token: string | undefined): void {
-    // Read as every other route reads a bearer token (auth.ts: the scheme in any case, as RFC 9110 says), and compared
-    // as fixed-length digests so that neither the token nor its length shows in the timing.
-    const digest = (value: string) => hash("sha256", value, "buffer");
-    const expected = token === undefined ? undefined : digest(token);
+    // Read and compared as every other route's bearer token (auth.ts: the scheme in any case, as RFC 9110 says).
+    const expected = token === undefined ? undefined : tokenDigest(token);
     app.get("/metrics", async (request, reply) => {
       if (expected) {
         const given = bearerToken(request.headers.authorization);
-        if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+        if (given === undefined || !timingSafeEqual(tokenDigest(given), expected)) {
           return reply.code(401).header("www-authenticate", "Bearer").send({ error: "A valid metrics token is required.", code: "unauthorized" });
         }
       }

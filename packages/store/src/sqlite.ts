@@ -481,7 +481,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     if (newConversation && getRow(sql.conversationExists, input.conversationId)) {
       throw conflict("id", `Conversation ${input.conversationId} already exists.`);
     }
-    if (getRow(sql.activeRun, input.conversationId)) {
+    // A conversation that did not exist has no run (runs reference their conversation): one query less per new chat.
+    if (!newConversation && getRow(sql.activeRun, input.conversationId)) {
       throw conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
     }
     if (max !== undefined && (getRow<{ n: number }>(sql.countRunning, input.userId)?.n ?? 0) >= max) {

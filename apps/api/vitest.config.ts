@@ -25,6 +25,7 @@ const backendIndependent = [
   "src/runs/token-coalescer.test.ts",
   "src/runs/transcript.test.ts",
   "src/runs/subscribe.test.ts",
+  "src/runs/live-runs.test.ts",
   "src/router/model-list-cache.test.ts",
   "src/router/model-words.test.ts",
   "src/feed/conversation-feed.test.ts",

@@ -1,12 +1,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import type { ChatEvent } from "@streamchat/core";
 import { openSqliteStore, type RunRecord, type SqliteChatStore, type StoredEvent } from "@streamchat/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmbeddedRunStreams } from "./embedded-streams.js";
 import { liveHeadLimit, LiveRuns } from "./live-runs.js";
 import { silentLog } from "./run-log.js";
+import { localLiveHandle } from "./subscribe.js";
+
+setFlagsFromString("--allow-natives-syntax");
+const hasFastProperties = new Function("o", "return %HasFastProperties(o)") as (o: object) => boolean;
 
 const record: RunRecord = {
   id: "run-1",
@@ -151,5 +156,28 @@ describe("EmbeddedRunStreams: a follower of a young run", () => {
     controller.abort();
     await follower.return();
     await late.return();
+  });
+});
+
+describe("localLiveHandle", () => {
+  it("follows the run's listeners and end, and is not a dictionary (every open subscription keeps one)", () => {
+    const live = new LiveRuns();
+    const { live: run, end } = live.add(record, undefined);
+    const listener = () => {};
+    let woken = 0;
+    const handle = localLiveHandle(live, record.id, listener, () => woken++);
+    expect(handle).not.toBeNull();
+    expect(hasFastProperties(handle!)).toBe(true);
+    expect(run.listeners.has(listener)).toBe(true);
+    expect(handle!.closed).toBe(false);
+    expect(handle!.takeStalled()).toBe(false);
+
+    end();
+    expect(handle!.closed).toBe(true);
+    expect(woken).toBe(1);
+    handle!.stop();
+    expect(run.listeners.size).toBe(0);
+    expect(run.wake.size).toBe(0);
+    expect(localLiveHandle(live, "another run", listener, () => {})).toBeNull();
   });
 });

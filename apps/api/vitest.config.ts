@@ -26,6 +26,7 @@ const backendIndependent = [
   "src/runs/transcript.test.ts",
   "src/runs/subscribe.test.ts",
   "src/runs/live-runs.test.ts",
+  "src/runs/named-model.test.ts",
   "src/router/model-list-cache.test.ts",
   "src/router/model-words.test.ts",
   "src/feed/conversation-feed.test.ts",

@@ -17,6 +17,29 @@ export async function capabilitiesOf(model: ChatModel, name: string, signal: Abo
   }
 }
 
+/**
+ * What `capabilitiesOf` would resolve to, when the provider knows it without waiting (`ChatModel.capabilitiesNow`);
+ * undefined when only `capabilitiesOf` can say.
+ */
+export function capabilitiesNow(model: ChatModel, name: string): ModelCapabilities | undefined {
+  if (!model.capabilities) return unknownCapabilities;
+  try {
+    return model.capabilitiesNow?.(name);
+  } catch {
+    return undefined; // a provider bug: the asynchronous way decides
+  }
+}
+
+/** What `stateOf` would resolve to, when the provider knows it without waiting; undefined when only `stateOf` can say. */
+export function stateNow(model: ChatModel, name: string): ModelState | undefined {
+  if (!model.state) return unknownState;
+  try {
+    return model.stateNow?.(name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether the model is loaded, as its provider knows; unknown when it cannot say. Rejects only on abort. */
 export async function stateOf(model: ChatModel, name: string, signal: AbortSignal): Promise<ModelState> {
   if (!model.state) return unknownState;

@@ -149,6 +149,14 @@ export interface ChatModel {
    * silent server gives unknowns; only an abort of `options.signal` rejects (cancelled).
    */
   capabilities?(model: string, options?: StreamOptions): Promise<ModelCapabilities>;
+  /**
+   * What `capabilities` would answer now, from what the provider has cached, without waiting; undefined when only
+   * `capabilities` can say (nothing cached, or expired). A run asks it first: an answer's start then awaits nothing
+   * it already knows (a dozen promises per answer).
+   */
+  capabilitiesNow?(model: string): ModelCapabilities | undefined;
   /** Whether `model` is loaded (cached briefly). Never fails for want of an answer: unknown instead. */
   state?(model: string, options?: StreamOptions): Promise<ModelState>;
+  /** What `state` would answer now, from the provider's cache; undefined when only `state` can say. */
+  stateNow?(model: string): ModelState | undefined;
 }

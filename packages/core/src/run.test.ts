@@ -337,6 +337,60 @@ describe("runChat sends only what the model supports (capabilities from /api/sho
     expect((await collect(runChat({ ...baseOptions(), model, modelName: "m-no-think", tools: [] }))).shapes.at(-1)).toBe("done:stop");
   });
 
+  it("takes what the model knows now (capabilitiesNow, stateNow) without asking capabilities or state", async () => {
+    const asked: string[] = [];
+    const requests: Array<{ tools?: unknown }> = [];
+    const model: ChatModel = {
+      provider: "test",
+      // What the asynchronous ways would say differs, so that the answer shows which one the run took.
+      capabilities: async () => {
+        asked.push("capabilities");
+        return { tools: true, thinking: undefined };
+      },
+      capabilitiesNow: () => ({ tools: false, thinking: undefined }),
+      state: async () => {
+        asked.push("state");
+        return { loaded: true };
+      },
+      stateNow: () => ({ loaded: false }),
+      async *stream(request) {
+        requests.push({ tools: request.tools });
+        yield { type: "text", text: "hi" } as const;
+        yield { type: "finish", reason: "stop", metrics: {} } as const;
+      },
+    };
+    const { shapes } = await collect(runChat({ ...baseOptions(), model, modelName: "m", tools }));
+    expect(asked).toEqual([]);
+    expect(requests).toEqual([{ tools: undefined }]); // capabilitiesNow said no tools
+    expect(shapes).toEqual([...head, "status:Loading m…", responding, "token:hi", "done:stop"]); // stateNow said not loaded
+  });
+
+  it("asks capabilities and state when the model cannot say now", async () => {
+    const asked: string[] = [];
+    const model: ChatModel = {
+      provider: "test",
+      capabilities: async () => {
+        asked.push("capabilities");
+        return { tools: undefined, thinking: undefined };
+      },
+      capabilitiesNow: () => undefined,
+      state: async () => {
+        asked.push("state");
+        return { loaded: undefined };
+      },
+      stateNow: () => {
+        throw new Error("a provider's bug");
+      },
+      async *stream() {
+        yield { type: "text", text: "hi" } as const;
+        yield { type: "finish", reason: "stop", metrics: {} } as const;
+      },
+    };
+    const { shapes } = await collect(runChat({ ...baseOptions(), model, modelName: "m" }));
+    expect(asked).toEqual(["capabilities", "state"]);
+    expect(shapes.at(-1)).toBe("done:stop");
+  });
+
   it("a cancel while the capabilities are being read ends the run at once", async () => {
     const controller = new AbortController();
     const model: ChatModel = {

@@ -11,7 +11,7 @@ import {
   type ApprovalPolicy,
   type ApproveHook,
 } from "./approval.js";
-import { capabilitiesOf, imagesOnLastUserMessage, imagesUnsupported, stateOf, thinkToSend } from "./capabilities.js";
+import { capabilitiesNow, capabilitiesOf, imagesOnLastUserMessage, imagesUnsupported, stateNow, stateOf, thinkToSend } from "./capabilities.js";
 import { fitContext } from "./context.js";
 import { answerReserve, chooseNumCtx, contextMemoryOf, defaultMaxContextTokens, numCtxAnswerRoom, promptWasTruncated } from "./context-window.js";
 import { ChatError, errorCodeMessages, isRetryable } from "./errors.js";
@@ -173,7 +173,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
       }
 
       // Only what the model accepts: a model without the tools capability still chats, without tools.
-      const capabilities = await capabilitiesOf(opts.model, opts.modelName, signal);
+      // Known without waiting (the provider's cache) in the usual case: no await, no promise.
+      const capabilities = capabilitiesNow(opts.model, opts.modelName) ?? (await capabilitiesOf(opts.model, opts.modelName, signal));
       const tools = capabilities.tools === false ? [] : (opts.tools ?? []);
       let resumed: RunSnapshot | undefined;
       if (opts.resume) {
@@ -326,7 +327,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         if (roundsBefore >= maxSteps) reason = "max-steps";
       }
       // Asked before the first request: a model that is not loaded keeps the answer silent for seconds.
-      const state = reason === "max-steps" ? { loaded: undefined } : await stateOf(opts.model, opts.modelName, signal);
+      const state =
+        reason === "max-steps" ? { loaded: undefined } : (stateNow(opts.model, opts.modelName) ?? (await stateOf(opts.model, opts.modelName, signal)));
 
       for (let step = roundsBefore + 1; reason !== "max-steps"; step += 1) {
         // ---- one model round

@@ -59,6 +59,12 @@ export class CapabilityCache<T> {
     return signal ? untilAborted(read, signal) : read;
   }
 
+  /** What `get` would resolve to now, without reading (`names` undefined: known to be unknown); undefined when it must read. */
+  fresh(model: string): { names: T | undefined } | undefined {
+    const entry = this.entries.get(modelKey(model));
+    return entry && entry.expiresAt > this.opts.now() ? entry : undefined;
+  }
+
   /** Known, unexpired names for a model the list shows with `digest`; undefined when it must be read again. */
   forDigest(model: string, digest: string | undefined): T | undefined {
     const entry = this.entries.get(modelKey(model));

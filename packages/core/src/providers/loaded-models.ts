@@ -43,9 +43,14 @@ export class LoadedModels {
 
   /** The model's entry, false when the server says it is not loaded, undefined when it cannot say. */
   async find(model: string, signal?: AbortSignal): Promise<LoadedModel | false | undefined> {
-    const models = await this.get(signal);
-    if (!models) return undefined;
-    return models.get(modelKey(model)) ?? false;
+    return entryOf(await this.get(signal), model);
+  }
+
+  /** What `find` would resolve to now, without reading (`entry` as `find`'s); undefined when it must read. */
+  findNow(model: string): { entry: LoadedModel | false | undefined } | undefined {
+    const cached = this.cached;
+    if (!cached || cached.expiresAt <= this.opts.now()) return undefined;
+    return { entry: entryOf(cached.models, model) };
   }
 
   /**
@@ -77,4 +82,9 @@ export class LoadedModels {
     if (generation === this.generation) this.cached = { models, expiresAt: this.opts.now() + this.opts.ttlMs };
     return models;
   }
+}
+
+function entryOf(models: Map<string, LoadedModel> | undefined, model: string): LoadedModel | false | undefined {
+  if (!models) return undefined;
+  return models.get(modelKey(model)) ?? false;
 }

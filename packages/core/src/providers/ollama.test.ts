@@ -561,6 +561,34 @@ describe("createOllamaModel — what /api/show and /api/ps say", () => {
     }
   });
 
+  it("capabilitiesNow and stateNow: what capabilities and state would answer, while cached; undefined when they must read", async () => {
+    const fake = await fakeOllama();
+    try {
+      fake.state.ps = [{ name: "m1:latest", model: "m1:latest", context_length: 8192 }];
+      expect(fake.model.capabilitiesNow!("m1")).toBeUndefined();
+      expect(fake.model.stateNow!("m1")).toBeUndefined();
+      const capabilities = await fake.model.capabilities!("m1");
+      const state = await fake.model.state!("m1");
+      const reads = [fake.shows(), fake.psReads()];
+      expect(fake.model.capabilitiesNow!("m1")).toEqual(capabilities);
+      expect(fake.model.capabilitiesNow!("m1:latest")).toEqual(capabilities);
+      expect(fake.model.stateNow!("m1")).toEqual(state);
+      expect(fake.model.stateNow!("m2")).toEqual({ loaded: undefined }); // /api/ps said, about m2 as well: not known to be installed
+      expect([fake.shows(), fake.psReads()]).toEqual(reads); // the peeks read nothing
+      // A read that failed is known for its while too: unknown, as `capabilities` would say.
+      fake.state.showStatus = 500;
+      await fake.model.capabilities!("m2");
+      expect(toolsAndThinking(fake.model.capabilitiesNow!("m2")!)).toEqual({ tools: undefined, thinking: undefined });
+      fake.advance(3_000); // past /api/ps's 2 s
+      expect(fake.model.stateNow!("m1")).toBeUndefined();
+      expect(fake.model.capabilitiesNow!("m1")).toEqual(capabilities);
+      fake.advance(60_000); // past the capabilities' TTL
+      expect(fake.model.capabilitiesNow!("m1")).toBeUndefined();
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("state after an answer: a fresh /api/ps answer that lists the model is kept; one that calls it absent is read again", async () => {
     const fake = await fakeOllama();
     const answer = async (model: string) => {

@@ -73,6 +73,33 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
   });
   const defaultNumCtx = opts.defaultNumCtx ?? 2048;
 
+  /** What the model takes, from its /api/show (undefined: unknown) and what its requests were refused. */
+  const capabilitiesFrom = (model: string, show: ShowInfo | undefined): ModelCapabilities => {
+    const refused = cache.refused(model);
+    // What the chat endpoint refused wins over what /api/show says (or does not).
+    const has = (name: string, listed: string[] | undefined) => (refused.has(name) ? false : listed?.includes(name));
+    if (show === undefined) {
+      return { ...unknownCapabilities, tools: has("tools", undefined), thinking: has("thinking", undefined), defaultContextTokens: defaultNumCtx };
+    }
+    const names = show.capabilities;
+    return {
+      tools: has("tools", names),
+      thinking: has("thinking", names),
+      vision: names?.includes("vision"),
+      thinkLevels: show.thinkLevels,
+      contextLength: show.contextLength,
+      defaultContextTokens: defaultNumCtx,
+    };
+  };
+
+  /** Whether the model is loaded, from /api/ps's entry (false: not listed; undefined: /api/ps could not say). */
+  const stateFrom = (model: string, entry: LoadedModel | false | undefined): ModelState => {
+    if (entry) return { loaded: true, contextTokens: entry.contextTokens };
+    // Not in /api/ps: cold only if the model is installed (its /api/show answered), else nothing to say.
+    if (entry === false && cache.peek(model) !== undefined) return { loaded: false };
+    return { loaded: undefined };
+  };
+
   /** Sends a chat request; its answer, to be read a body chunk at a time (`stream` and `streamTo`). */
   const openAnswer = async (request: ModelRequest, signal: AbortSignal | undefined): Promise<ModelAnswer> => {
     let res: TransportResponse;
@@ -169,30 +196,21 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
     },
 
     async capabilities(model: string, options?: StreamOptions): Promise<ModelCapabilities> {
-      const show = await cache.get(model, options?.signal);
-      const refused = cache.refused(model);
-      // What the chat endpoint refused wins over what /api/show says (or does not).
-      const has = (name: string, listed: string[] | undefined) => (refused.has(name) ? false : listed?.includes(name));
-      if (show === undefined) {
-        return { ...unknownCapabilities, tools: has("tools", undefined), thinking: has("thinking", undefined), defaultContextTokens: defaultNumCtx };
-      }
-      const names = show.capabilities;
-      return {
-        tools: has("tools", names),
-        thinking: has("thinking", names),
-        vision: names?.includes("vision"),
-        thinkLevels: show.thinkLevels,
-        contextLength: show.contextLength,
-        defaultContextTokens: defaultNumCtx,
-      };
+      return capabilitiesFrom(model, await cache.get(model, options?.signal));
+    },
+
+    capabilitiesNow(model: string): ModelCapabilities | undefined {
+      const fresh = cache.fresh(model);
+      return fresh && capabilitiesFrom(model, fresh.names);
     },
 
     async state(model: string, options?: StreamOptions): Promise<ModelState> {
-      const entry = await loaded.find(model, options?.signal);
-      if (entry) return { loaded: true, contextTokens: entry.contextTokens };
-      // Not in /api/ps: cold only if the model is installed (its /api/show answered), else nothing to say.
-      if (entry === false && cache.peek(model) !== undefined) return { loaded: false };
-      return { loaded: undefined };
+      return stateFrom(model, await loaded.find(model, options?.signal));
+    },
+
+    stateNow(model: string): ModelState | undefined {
+      const found = loaded.findNow(model);
+      return found && stateFrom(model, found.entry);
     },
   };
 }

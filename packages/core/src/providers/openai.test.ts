@@ -679,8 +679,12 @@ describe("createOpenAIModel — context lengths from /v1/models", () => {
     // capabilities() reuses the list it read; it reads /models itself once the list is older than 5 minutes.
     expect(await m.capabilities!("vllm-model")).toEqual({ tools: undefined, thinking: undefined, contextLength: 32_768 });
     expect(await m.capabilities!("plain-model")).toEqual({ tools: undefined, thinking: undefined });
+    // capabilitiesNow: the same from the list in hand, reading nothing; undefined once the list must be read again.
+    expect(m.capabilitiesNow!("vllm-model")).toEqual({ tools: undefined, thinking: undefined, contextLength: 32_768 });
+    expect(m.capabilitiesNow!("not-listed")).toEqual({ tools: undefined, thinking: undefined });
     expect(server.requests).toHaveLength(1);
     clock += 5 * 60_000 + 1;
+    expect(m.capabilitiesNow!("vllm-model")).toBeUndefined();
     expect((await m.capabilities!("llamacpp-model")).contextLength).toBe(131_072);
     expect(server.requests).toHaveLength(2);
   });

@@ -78,6 +78,13 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     }
   };
 
+  /** Thinking and vision are not listed by these servers: unknown, sent as asked. */
+  const capabilitiesWith = (model: string, contextLength: number | undefined): ModelCapabilities => {
+    const caps: ModelCapabilities = { tools: withoutTools.has(model) ? false : undefined, thinking: undefined };
+    if (contextLength !== undefined) caps.contextLength = contextLength;
+    return caps;
+  };
+
   /** The server refused `stream_options` once: its answers are asked for without it (and come without usage). */
   let withoutStreamOptions = false;
 
@@ -158,11 +165,12 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     },
 
     async capabilities(model: string, options?: StreamOptions): Promise<ModelCapabilities> {
-      // Thinking and vision are not listed by these servers: unknown, sent as asked.
-      const caps: ModelCapabilities = { tools: withoutTools.has(model) ? false : undefined, thinking: undefined };
-      const contextLength = await modelList.contextLength(model, options?.signal);
-      if (contextLength !== undefined) caps.contextLength = contextLength;
-      return caps;
+      return capabilitiesWith(model, await modelList.contextLength(model, options?.signal));
+    },
+
+    capabilitiesNow(model: string): ModelCapabilities | undefined {
+      const listed = modelList.contextLengthNow(model);
+      return listed && capabilitiesWith(model, listed.contextLength);
     },
   };
 }
@@ -560,6 +568,12 @@ class ModelListCache {
 
   set(models: ListedModel[]): void {
     this.cached = { models: new Map(models.map((m) => [m.id, m])), expiresAt: this.opts.now() + this.opts.ttlMs };
+  }
+
+  /** What `contextLength` would resolve to now, without reading; undefined when it must read. */
+  contextLengthNow(model: string): { contextLength: number | undefined } | undefined {
+    if (!this.cached || this.cached.expiresAt <= this.opts.now()) return undefined;
+    return { contextLength: this.cached.models?.get(model)?.contextLength };
   }
 
   async contextLength(model: string, signal: AbortSignal | undefined): Promise<number | undefined> {

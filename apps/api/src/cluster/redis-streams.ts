@@ -100,11 +100,7 @@ export class RedisRunStreams implements RunStreams {
     });
     this.followOptions = followOptions(this, opts);
     this.source = {
-      // A run executing on this replica, early in its answer: its head, not the stream and the log.
-      read: (runId, afterSeq, limit) => {
-        const head = live.readHead(runId, afterSeq, limit);
-        return head ? Promise.resolve(head) : this.read(runId, afterSeq, limit);
-      },
+      read: (runId, afterSeq, limit) => this.read(runId, afterSeq, limit),
       listen: async (runId, _fromSeq, listener, wake) =>
         localLiveHandle(live, runId, listener, wake) ?? (await this.reader.listen(runId, listener, wake)),
       isRunning: async (runId) => (await store.getRun(runId))?.status === "running",

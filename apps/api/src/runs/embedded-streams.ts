@@ -31,11 +31,7 @@ export class EmbeddedRunStreams implements RunStreams {
     this.writer = new RunEvents(store, (run, stored) => live.publish(run, stored), deps.onWriteFailure);
     this.followOptions = followOptions(this, opts);
     this.source = {
-      // A run executing here, early in its answer (a subscription right after chat.send): its head, not the log.
-      read: (runId, afterSeq, limit) => {
-        const head = live.readHead(runId, afterSeq, limit);
-        return head ? Promise.resolve(head) : store.readEvents(runId, afterSeq, limit);
-      },
+      read: (runId, afterSeq, limit) => store.readEvents(runId, afterSeq, limit),
       listen: async (runId, _fromSeq, listener, wake) => localLiveHandle(live, runId, listener, wake),
       isRunning: async (runId) => (await store.getRun(runId))?.status === "running",
       ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),

@@ -32,32 +32,42 @@ function token(seq: number, runId = record.id): StoredEvent {
   return { seq, event: { type: "token", runId, at: seq, text: `t${seq}` } };
 }
 
+/** The history a follower's live feed of the run offers (undefined: none, or no feed: the run does not execute here). */
+function historyOf(live: LiveRuns, runId: string, afterSeq: number, limit: number): StoredEvent[] | undefined {
+  const handle = localLiveHandle(live, runId, () => {}, () => {});
+  try {
+    return handle?.history?.(afterSeq, limit);
+  } finally {
+    handle?.stop();
+  }
+}
+
 function status(seq: number, runId = record.id): StoredEvent {
   return { seq, event: { type: "status", runId, at: seq, phase: "thinking", message: `s${seq}` } };
 }
 
-describe("LiveRuns.readHead", () => {
+describe("a run's head, the history its live feed offers (headAfter)", () => {
   it("gives a young run's published events after a seq, at most `limit`, without the log", () => {
     const live = new LiveRuns();
     const { live: run } = live.add(record, undefined);
-    expect(live.readHead(record.id, 0, 10)).toBeUndefined(); // nothing published yet: the log decides
+    expect(historyOf(live, record.id, 0, 10)).toBeUndefined(); // nothing published yet: the log decides
     const published = [status(1), status(2), status(3)];
     for (const stored of published) live.publish(run, stored);
-    expect(live.readHead(record.id, 0, 10)).toEqual(published);
-    expect(live.readHead(record.id, 2, 10)).toEqual([status(3)]);
-    expect(live.readHead(record.id, 3, 10)).toEqual([]);
-    expect(live.readHead(record.id, 0, 2)).toEqual([status(1), status(2)]);
-    expect(live.readHead("another run", 0, 10)).toBeUndefined();
+    expect(historyOf(live, record.id, 0, 10)).toEqual(published);
+    expect(historyOf(live, record.id, 2, 10)).toEqual([status(3)]);
+    expect(historyOf(live, record.id, 3, 10)).toEqual([]);
+    expect(historyOf(live, record.id, 0, 2)).toEqual([status(1), status(2)]);
+    expect(historyOf(live, "another run", 0, 10)).toBeUndefined();
   });
 
   it("keeps nothing once the answer streams (a token or reasoning), past its limit, after a gap, or once its store failed", () => {
     const live = new LiveRuns();
     const { live: streaming } = live.add(record, undefined);
     live.publish(streaming, status(1));
-    expect(live.readHead(record.id, 0, 10)).toHaveLength(1);
+    expect(historyOf(live, record.id, 0, 10)).toHaveLength(1);
     live.publish(streaming, token(2));
     expect(streaming.head).toBeNull();
-    expect(live.readHead(record.id, 0, 10)).toBeUndefined();
+    expect(historyOf(live, record.id, 0, 10)).toBeUndefined();
 
     const thinking = live.add({ ...record, id: "thinking" }, undefined).live;
     live.publish(thinking, status(1, "thinking"));
@@ -66,31 +76,35 @@ describe("LiveRuns.readHead", () => {
 
     const long = live.add({ ...record, id: "long" }, undefined).live;
     for (let seq = 1; seq <= liveHeadLimit; seq++) live.publish(long, status(seq, "long"));
-    expect(live.readHead("long", 0, 1_000)).toHaveLength(liveHeadLimit);
+    expect(historyOf(live, "long", 0, 1_000)).toHaveLength(liveHeadLimit);
     live.publish(long, status(liveHeadLimit + 1, "long"));
-    expect(live.readHead("long", 0, 1_000)).toBeUndefined();
+    expect(historyOf(live, "long", 0, 1_000)).toBeUndefined();
 
     const resumed = live.add({ ...record, id: "resumed" }, undefined).live;
     live.publish(resumed, status(40, "resumed"));
-    expect(live.readHead("resumed", 0, 10)).toBeUndefined();
+    expect(historyOf(live, "resumed", 0, 10)).toBeUndefined();
 
     const gap = live.add({ ...record, id: "gap" }, undefined).live;
     live.publish(gap, status(1, "gap"));
     live.publish(gap, status(3, "gap"));
-    expect(live.readHead("gap", 0, 10)).toBeUndefined();
+    expect(historyOf(live, "gap", 0, 10)).toBeUndefined();
 
     const failed = live.add({ ...record, id: "failed" }, undefined).live;
     live.publish(failed, status(1, "failed"));
     failed.storeFailed = true;
-    expect(live.readHead("failed", 0, 10)).toBeUndefined();
+    expect(historyOf(live, "failed", 0, 10)).toBeUndefined();
   });
 
   it("forgets a run once it ended", () => {
     const live = new LiveRuns();
     const { live: run, end } = live.add(record, undefined);
     live.publish(run, status(1));
+    const openBefore = localLiveHandle(live, record.id, () => {}, () => {})!;
+    expect(openBefore.history?.(0, 10)).toEqual([status(1)]);
     end();
-    expect(live.readHead(record.id, 0, 10)).toBeUndefined();
+    expect(historyOf(live, record.id, 0, 10)).toBeUndefined();
+    expect(openBefore.history?.(0, 10)).toBeUndefined(); // a feed opened before: its run is over, the log decides
+    openBefore.stop();
   });
 });
 

@@ -34,7 +34,7 @@ export interface LiveRun {
   /**
    * The run's first events as published, from seq 1 without a gap, before its answer's first streamed piece (token or
    * reasoning) and at most `liveHeadLimit`; null after (or when its seqs did not start at 1: a resumed run). See
-   * `LiveRuns.readHead`.
+   * `headAfter`.
    */
   head: StoredEvent[] | null;
 }
@@ -125,29 +125,28 @@ export class LiveRuns {
     for (const listener of live.listeners) listener(stored);
   }
 
-  /**
-   * History of a run executing here without reading the log, when its head still holds everything it published
-   * (each seq from 1 up): the events after `afterSeq`, at most `limit`. Undefined when the log must be read: the run
-   * does not execute here, its head was dropped, it published nothing yet (a resumed run's history is in the log),
-   * or its store failed (the log may lack what it published). The log may hold one more event than the head (one
-   * appended and waiting for its commit before it is published, as `done` is): a follower reads history after it
-   * listens, so that event reaches it live.
-   */
-  readHead(runId: string, afterSeq: number, limit: number): StoredEvent[] | undefined {
-    const run = this.runs.get(runId);
-    const head = run?.head;
-    if (!head || head.length === 0 || run.storeFailed) return undefined;
-    const events: StoredEvent[] = [];
-    for (const stored of head) {
-      if (events.length >= limit) break;
-      if (stored.seq > afterSeq) events.push(stored);
-    }
-    return events;
-  }
-
   stats(): LiveRunStats {
     let listeners = 0;
     for (const run of this.runs.values()) listeners += run.listeners.size;
     return { activeRuns: this.runs.size, listeners };
   }
+}
+
+/**
+ * History of a run executing here without reading the log, when its head still holds everything it published
+ * (each seq from 1 up): the events after `afterSeq`, at most `limit`. Undefined when the log must be read: the run
+ * ended, its head was dropped, it published nothing yet (a resumed run's history is in the log), or its store failed
+ * (the log may lack what it published). The log may hold one more event than the head (one appended and waiting for
+ * its commit before it is published, as `done` is): a follower reads history after it listens, so that event reaches
+ * it live.
+ */
+export function headAfter(run: LiveRun, afterSeq: number, limit: number): StoredEvent[] | undefined {
+  const head = run.head;
+  if (!head || head.length === 0 || run.closed || run.storeFailed) return undefined;
+  const events: StoredEvent[] = [];
+  for (const stored of head) {
+    if (events.length >= limit) break;
+    if (stored.seq > afterSeq) events.push(stored);
+  }
+  return events;
 }

@@ -1,5 +1,5 @@
 import type { StoredEvent } from "@streamchat/store";
-import type { Listener, LiveRun, LiveRuns } from "./live-runs.js";
+import { headAfter, type Listener, type LiveRun, type LiveRuns } from "./live-runs.js";
 import { replicaClosing, type FollowOptions } from "./run-streams.js";
 
 export const defaultSubscriberQueueLimit = 1024;
@@ -15,6 +15,11 @@ export interface LiveHandle {
    * runs (a run executing on another replica whose owner may be gone): the follower then asks the durable record.
    */
   takeStalled(): boolean;
+  /**
+   * History the feed holds itself (a run executing in this process, before its model answered: `headAfter`), so
+   * that a follower need not read the log; undefined when it must.
+   */
+  history?(afterSeq: number, limit: number): StoredEvent[] | undefined;
   stop(): void;
 }
 
@@ -133,7 +138,8 @@ export async function* followRun(
       if (fromLog || lagging) {
         // Queue again before reading: whatever is appended after this read lands in the queue.
         lagging = false;
-        const page = await source.read(runId, last, pageSize);
+        // A young run's history from its live feed (the client's own subscription, right after chat.send): no log read.
+        const page = handle?.history?.(last, pageSize) ?? (await source.read(runId, last, pageSize));
         for (const stored of page) {
           if (signal?.aborted) return;
           if (stored.seq <= last) continue;
@@ -292,6 +298,10 @@ class LocalLiveHandle implements LiveHandle {
 
   takeStalled(): boolean {
     return false;
+  }
+
+  history(afterSeq: number, limit: number): StoredEvent[] | undefined {
+    return headAfter(this.run, afterSeq, limit);
   }
 
   stop(): void {

@@ -44,6 +44,7 @@ const backendIndependent = [
   "src/node-flags.test.ts",
   "src/response-shape.test.ts",
   "src/security-headers.test.ts",
+  "src/trpc.test.ts",
 ];
 
 /** The run's temp directory (reliability suites' data dirs), removed at its end. */

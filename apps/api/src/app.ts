@@ -17,7 +17,7 @@ import { createMemoryStore, isStoreError, migrationWaitMessage, openPostgresStor
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import { tooLargeToImportMessage, type AnyTool } from "@streamchat/core";
 import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
-import { createAuthenticator, unauthorizedMessage, type Authenticator } from "./auth.js";
+import { createAuthenticator, unauthorizedMessage, userOfRequest, type Authenticator, type RequestUser } from "./auth.js";
 import { hasBody, jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { clientErrorAnswer, protoKeyMessage } from "./errors.js";
 import { defaultLingering, lingerIfBodyUnread, lingerOnClose } from "./lingering-close.js";
@@ -322,12 +322,12 @@ async function refuseNonPreflightOptions(request: FastifyRequest, reply: Fastify
 const publicProcedures: ReadonlySet<string> = new Set(["health"]);
 
 /** A POST (a mutation: a body to read) to procedures that need a user, without a valid token. */
-function anonymousMutation(call: TrpcCall, request: FastifyRequest, auth: Authenticator): boolean {
+function anonymousMutation(call: TrpcCall, request: FastifyRequest, auth: Authenticator, userOf: RequestUser): boolean {
   if (!auth.enabled || request.method !== "POST" || call.paths.every((path) => publicProcedures.has(path))) return false;
   const params = connectionParamsToken(call.search);
   // connectionParams that do not parse: tRPC answers them as it always has.
   if (params === null) return false;
-  return auth.userFor({ authorization: request.headers.authorization, token: params.token }) === null;
+  return userOf(request, params.token) === null;
 }
 
 /**
@@ -335,13 +335,13 @@ function anonymousMutation(call: TrpcCall, request: FastifyRequest, auth: Authen
  * batch over maxBatchSize (400), an anonymous mutation when AUTH_TOKENS is set (401, on the headers as REST's
  * refuseAnonymous: otherwise a body of up to four images is received and parsed only to be refused).
  */
-function trpcRefusal(request: FastifyRequest, auth: Authenticator): { status: number; body: ReturnType<typeof trpcErrorBody> } | undefined {
+function trpcRefusal(request: FastifyRequest, auth: Authenticator, userOf: RequestUser): { status: number; body: ReturnType<typeof trpcErrorBody> } | undefined {
   const call = trpcCallOf(request.url);
   if (!call) return { status: 404, body: trpcErrorBody("NOT_FOUND", 404, "No procedure found on this path", null) };
   if (call.batch && call.paths.length > maxBatchSize) {
     return { status: 400, body: trpcErrorBody("BAD_REQUEST", 400, batchTooLargeMessage(call.paths.length), "bad_request") };
   }
-  if (anonymousMutation(call, request, auth)) {
+  if (anonymousMutation(call, request, auth, userOf)) {
     const path = call.batch ? undefined : call.paths[0];
     return { status: 401, body: trpcErrorBody("UNAUTHORIZED", 401, unauthorizedMessage, "unauthorized", path) };
   }
@@ -492,6 +492,7 @@ async function assembleServer(
   runs.startRecovery();
 
   const auth = createAuthenticator(config.authTokens);
+  const userOf = userOfRequest(auth);
   const bodyLimits = bodyLimitsOf(config);
 
   // Before any route: Fastify binds the error handler to routes when they are added.
@@ -603,7 +604,7 @@ async function assembleServer(
   // Requests tRPC should not read at all (trpcRefusal), refused on their headers.
   app.addHook("onRequest", (request, reply, done) => {
     if (!request.url.startsWith("/trpc/")) return done();
-    const refusal = trpcRefusal(request, auth);
+    const refusal = trpcRefusal(request, auth, userOf);
     if (!refusal) return done();
     if (refusal.status === 401 && hasBody(request.headers)) {
       // As with a 415: the rest of the body is never read (after a lingering moment for the client to read this).
@@ -627,7 +628,7 @@ async function assembleServer(
     // trpcRefusal refuses larger batches first, with a message naming the limit; this is tRPC's own check of it.
     maxBatchSize,
     createContext: ({ req, info }: CreateFastifyContextOptions): Context => ({
-      userId: auth.userFor({ authorization: req.headers.authorization, token: info.connectionParams?.token }),
+      userId: userOf(req, info.connectionParams?.token),
       runs,
       store,
       provider,

@@ -1,7 +1,7 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "node:net";
-import { bearerToken, createAuthenticator } from "./auth.js";
+import { bearerToken, createAuthenticator, userOfRequest, type Authenticator } from "./auth.js";
 import { collectRun, eventually, makeClient, startTestApi, type TestApi } from "./test-support/harness.js";
 
 
@@ -60,6 +60,42 @@ describe("createAuthenticator", () => {
   it("is the local user when auth is off", () => {
     expect(createAuthenticator(null).userFor({})).toBe("local");
     expect(bearerToken(["Bearer x1"])).toBe("x1");
+  });
+});
+
+describe("userOfRequest", () => {
+  /** An authenticator that counts its checks. */
+  function counted(tokens: Parameters<typeof createAuthenticator>[0]): { auth: Authenticator; checks: () => number } {
+    const inner = createAuthenticator(tokens);
+    let checks = 0;
+    return { auth: { enabled: inner.enabled, userFor: (credential) => (checks++, inner.userFor(credential)) }, checks: () => checks };
+  }
+
+  it("checks a request's credential once, however often its user is asked for", () => {
+    const { auth, checks } = counted([{ userId: "alice", token: "alice-token-1" }]);
+    const userOf = userOfRequest(auth);
+    const request = { headers: { authorization: "Bearer alice-token-1" } };
+    expect(userOf(request, undefined)).toBe("alice");
+    expect(userOf(request, undefined)).toBe("alice");
+    expect(checks()).toBe(1);
+    // Another request with the same header is checked on its own.
+    expect(userOf({ headers: { authorization: "Bearer alice-token-1" } }, undefined)).toBe("alice");
+    expect(checks()).toBe(2);
+  });
+
+  it("checks again when the same request presents another token, and remembers a refusal too", () => {
+    const { auth, checks } = counted([{ userId: "alice", token: "alice-token-1" }]);
+    const userOf = userOfRequest(auth);
+    const request = { headers: {} };
+    expect(userOf(request, "wrong")).toBeNull();
+    expect(userOf(request, "wrong")).toBeNull();
+    expect(checks()).toBe(1);
+    expect(userOf(request, "alice-token-1")).toBe("alice");
+    expect(checks()).toBe(2);
+  });
+
+  it("is the local user when auth is off", () => {
+    expect(userOfRequest(createAuthenticator(null))({ headers: {} }, undefined)).toBe("local");
   });
 });
 

@@ -1,4 +1,5 @@
 import { hash, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import type { Config } from "./config.js";
 
 /** What a request without a valid token is told, REST and tRPC alike. */
@@ -44,5 +45,26 @@ export function createAuthenticator(tokens: Config["authTokens"]): Authenticator
       }
       return user;
     },
+  };
+}
+
+/** A request's user (userOfRequest): its Authorization header, else the connectionParams token given. */
+export type RequestUser = (request: { headers: IncomingHttpHeaders }, token: unknown) => string | null;
+
+/**
+ * A request's user, checked once for each credential it presents: a POST to /trpc is checked on its headers (the 401
+ * of an anonymous mutation, before its body is read) and again when tRPC makes its context — the same request object
+ * and the same token, so the second check answers from the first.
+ */
+export function userOfRequest(auth: Authenticator): RequestUser {
+  if (!auth.enabled) return () => auth.userFor({});
+  const checked = new WeakMap<object, { token: unknown; userId: string | null }>();
+  return (request, token) => {
+    const known = checked.get(request);
+    // The token compared here is the request's own, twice: nothing about the configured tokens shows in its timing.
+    if (known !== undefined && known.token === token) return known.userId;
+    const userId = auth.userFor({ authorization: request.headers.authorization, token });
+    checked.set(request, { token, userId });
+    return userId;
   };
 }

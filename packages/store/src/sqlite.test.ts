@@ -283,6 +283,52 @@ describe("sqlite store on a real file", () => {
     expect(db.prepare("SELECT content FROM messages ORDER BY id").all().map((row) => row.content)).toEqual(["question of ra", "question of rc"]);
   });
 
+  it("asks nothing it knows or its keys check: a new chat's start and a run's answer read no head, parent or key", async () => {
+    const store = open();
+    const executed: string[] = [];
+    const spies = (["run", "get", "all"] as const).map((method) => {
+      const spy = vi.spyOn(StatementSync.prototype, method);
+      return { spy, sql: () => spy.mock.contexts.map((statement) => (statement as StatementSync).sourceSQL) };
+    });
+    const record = () => {
+      for (const { spy, sql } of spies) executed.push(...sql()), spy.mockClear();
+    };
+    const headReads = () => executed.filter((sql) => sql.includes("head_message_id AS head"));
+    const parentChecks = () => executed.filter((sql) => sql.startsWith("SELECT 1 AS found FROM messages"));
+    // The run id, the conversation id and the client request id are unique keys: a start that takes free ones looks
+    // none of them up (a taken one is refused in the contract's order: store.test.ts).
+    const keyLookups = () => executed.filter((sql) => /^SELECT .* FROM (runs|conversations) WHERE (id|user_id) = \? AND client_request_id|^SELECT 1 AS found FROM (runs|conversations) WHERE id = \?$/.test(sql));
+    try {
+      const started = await store.startRun({
+        id: "ra", conversationId: "ca", userId: "alice", model: "demo", provider: "sim",
+        conversation: { title: "A" }, question: { message: { role: "user", content: "hi" } }, clientRequestId: "req-a",
+      });
+      record();
+      expect(keyLookups()).toEqual([]);
+      expect(headReads()).toEqual([]); // the conversation was inserted in the same transaction: no head yet
+      expect(parentChecks()).toEqual([]);
+      executed.length = 0;
+
+      const answer = await store.appendDone("ra", 1, doneEvent("ra"), { conversationId: "ca", messages: [{ role: "assistant", content: "hello" }] });
+      record();
+      expect(headReads()).toHaveLength(1); // the answer goes under the head, which it has to read…
+      expect(parentChecks()).toEqual([]); // …and the head is in its conversation
+      expect(answer).toMatchObject([{ parentId: started.question.id, runId: "ra", message: { content: "hello" } }]);
+      executed.length = 0;
+
+      // A parent the caller names is still checked.
+      await store.createConversation({ id: "cb", userId: "alice", title: "B" });
+      await expect(
+        store.appendMessage({ conversationId: "cb", runId: null, message: { role: "user", content: "x" }, parentId: started.question.id }),
+      ).rejects.toMatchObject({ code: "not_found" });
+      record();
+      expect(parentChecks()).toHaveLength(1);
+    } finally {
+      for (const { spy } of spies) spy.mockRestore();
+    }
+    expect((await store.activePath("ca")).map((message) => message.message.content)).toEqual(["hi", "hello"]);
+  });
+
   // SQLite's temporary files are unlinked as soon as they are opened: only the process's open descriptors show them.
   it.runIf(existsSync("/proc/self/fd"))("keeps a group's savepoint journal in memory: no temporary file is open when it commits", async () => {
     const store = open();

@@ -435,19 +435,24 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     return tree.withVersions(path, new Map(rows.map((row) => [row.id, toStoredMessage(row)])));
   }
 
-  /** appendMessage inside the caller's transaction (BEGIN IMMEDIATE: the head read is still the head at the insert). */
+  /**
+   * appendMessage inside the caller's transaction (BEGIN IMMEDIATE: the head read is still the head at the insert).
+   * `head`: the conversation's head when the caller knows it (a conversation it has just inserted has none), a query
+   * less.
+   */
   function insertMessage(
     conversationId: string,
     runId: string | null,
     message: ChatMessage,
     parentId: number | null | undefined,
     at: number,
+    head: number | null | undefined = headOf(conversationId),
   ): StoredMessage & { conversation: Conversation } {
     const json = JSON.stringify(message);
-    const head = headOf(conversationId);
     if (head === undefined) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
     const parent = parentId === undefined ? head : parentId;
-    if (parent !== null && !inConversation(conversationId, parent)) {
+    // The head is in its conversation; only a parent the caller names needs the check.
+    if (parentId !== undefined && parent !== null && !inConversation(conversationId, parent)) {
       throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
     }
     const id = Number(sql.insertMessage.run(conversationId, parent, runId, message.role, message.content, json, at).lastInsertRowid);
@@ -467,34 +472,50 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   /**
    * createRun inside the caller's transaction: its refusals in the contract's order, then the insert. With
    * `newConversationTitle` (startRun) the run's conversation is inserted with it: its id must be free, not owned.
+   * What a unique key refuses anyway (a taken client request id, run id or conversation id, a running run in the
+   * conversation) is not looked up before the insert — a query each on every start — but only once the insert or the
+   * limit refuses, so that the first refusal in the contract's order is the one reported (keyRefusal).
    */
   function insertRun(input: CreateRunInput, max: number | undefined, at: number, newConversationTitle?: string): void {
-    const clientRequestId = input.clientRequestId ?? null;
     const newConversation = newConversationTitle !== undefined;
     if (!newConversation && !getRow(sql.conversationOwned, input.conversationId, input.userId)) {
       throw new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
     }
-    if (clientRequestId !== null && getRow(sql.findRunByClientRequestId, input.userId, clientRequestId)) {
-      throw conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`);
-    }
-    if (getRow(sql.runExists, input.id)) throw conflict("id", `Run ${input.id} already exists.`);
-    if (newConversation && getRow(sql.conversationExists, input.conversationId)) {
-      throw conflict("id", `Conversation ${input.conversationId} already exists.`);
-    }
-    // A conversation that did not exist has no run (runs reference their conversation): one query less per new chat.
-    if (!newConversation && getRow(sql.activeRun, input.conversationId)) {
-      throw conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
-    }
     if (max !== undefined && (getRow<{ n: number }>(sql.countRunning, input.userId)?.n ?? 0) >= max) {
-      throw new StoreError("limit", `The user already has ${max} running runs.`);
+      throw keyRefusal(input, newConversation) ?? new StoreError("limit", `The user already has ${max} running runs.`);
     }
-    if (newConversation) sql.insertConversation.run(input.conversationId, input.userId, newConversationTitle, at, at);
+    let conversationInserted = false;
     try {
-      sql.insertRun.run(input.id, input.conversationId, input.userId, input.model, input.provider, clientRequestId, input.owner ?? null, at);
+      if (newConversation) {
+        sql.insertConversation.run(input.conversationId, input.userId, newConversationTitle, at, at);
+        conversationInserted = true;
+      }
+      sql.insertRun.run(input.id, input.conversationId, input.userId, input.model, input.provider, input.clientRequestId ?? null, input.owner ?? null, at);
     } catch (error) {
-      if (isConstraintError(error)) throw conflict(runConflictReason(error), `Run ${input.id} conflicts with another run.`, error);
-      throw error;
+      if (!isConstraintError(error)) throw error;
+      throw keyRefusal(input, newConversation && !conversationInserted) ??
+        conflict(runConflictReason(error), `Run ${input.id} conflicts with another run.`, error);
     }
+  }
+
+  /**
+   * The first of a start's refusals that a unique key also makes, in the contract's order (client request id, run id,
+   * conversation id, busy conversation), or undefined. `newConversation`: the run's conversation is to be inserted (and
+   * is not yet: its own row would be found).
+   */
+  function keyRefusal(input: CreateRunInput, newConversation: boolean): StoreError | undefined {
+    const clientRequestId = input.clientRequestId ?? null;
+    if (clientRequestId !== null && getRow(sql.findRunByClientRequestId, input.userId, clientRequestId)) {
+      return conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`);
+    }
+    if (getRow(sql.runExists, input.id)) return conflict("id", `Run ${input.id} already exists.`);
+    if (newConversation && getRow(sql.conversationExists, input.conversationId)) {
+      return conflict("id", `Conversation ${input.conversationId} already exists.`);
+    }
+    if (!newConversation && getRow(sql.activeRun, input.conversationId)) {
+      return conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
+    }
+    return undefined;
   }
 
   function readTransaction<T>(work: () => T): T {
@@ -663,7 +684,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       // question's parent) rolls back this run, its question and its new conversation.
       const start = (): StartedRunRecord => {
         insertRun(input, max, at, input.conversation?.title);
-        const { conversation, ...question } = insertMessage(conversationId, input.id, input.question.message, input.question.parentId, at);
+        const { question: asked } = input;
+        // A conversation inserted just now has no head yet.
+        const head = input.conversation ? null : headOf(conversationId);
+        const { conversation, ...question } = insertMessage(conversationId, input.id, asked.message, asked.parentId, at, head);
         return { run: newRunRecord(input, at), conversation, question };
       };
       return new Promise<StartedRunRecord>((resolve, reject) => {

@@ -544,7 +544,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
   return results;
 }
 
-interface BenchSchema {
+export interface BenchSchema {
   name: string;
   /** The database URL with this schema first on the search_path (every connection of the API uses it). */
   url: string;
@@ -562,7 +562,7 @@ async function adminQuery(url: string, text: string): Promise<void> {
 }
 
 /** A schema of its own in the given database, so runs never mix and nothing is left behind. */
-async function createBenchSchema(databaseUrl: string): Promise<BenchSchema> {
+export async function createBenchSchema(databaseUrl: string): Promise<BenchSchema> {
   const name = `streamchat_bench_${process.pid}_${randomBytes(3).toString("hex")}`;
   await adminQuery(databaseUrl, `CREATE SCHEMA ${name}`);
   const url = new URL(databaseUrl);

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchMode, planFor, runBench } from "./bench.js";
-import { countPaths, countPlan, renderCounts, runCount } from "./count.js";
+import { countPlan, defaultMeasuredPaths, measuredPaths, renderCounts, runCount } from "./count.js";
 import { heapPlan, renderHeap, runHeap } from "./heap.js";
 import { type PathName, clusterPaths, defaultPaths, pathNames, postgresPaths } from "./paths.js";
 import { renderMachine, renderTables, summarize } from "./report.js";
@@ -72,8 +72,8 @@ function parseArgs(argv: string[]): CliArgs {
       if (!Number.isInteger(hold) || hold < 0) throw new Error("--hold must be a whole number of streams");
     } else if (arg === "--help" || arg === "-h") {
       console.log(`pnpm bench [--quick | --full] [--paths=${pathNames.join(",")}] [--hold=N] [--no-write] [--cpu-prof=DIR]`);
-      console.log(`pnpm bench --count [--paths=${countPaths.join(",")}]: the promises, timers, … a stream and a token create, counted (prints only)`);
-      console.log(`pnpm bench --heap [--paths=${countPaths.join(",")}] [--hold=N]: a held stream's JS heap by kind, from heap snapshots (prints only)`);
+      console.log(`pnpm bench --count [--paths=${measuredPaths.join(",")}]: the promises, timers, … a stream and a token create, counted (prints only)`);
+      console.log(`pnpm bench --heap [--paths=${measuredPaths.join(",")}] [--hold=N]: a held stream's JS heap by kind, from heap snapshots (prints only)`);
       console.log("stack-postgres runs when BENCH_DATABASE_URL=postgres://… names a throwaway database (a schema is created and dropped in it).");
       console.log("stack-cluster (2 replicas behind nginx) runs when BENCH_REDIS_URL=redis://… names a throwaway Redis as well; stack-cluster-1 (1 replica) only when --paths names it.");
       console.log("BENCH_CLUSTER_REPLICAS=N sets its replica count (default 2). Both services at once, throwaway: pnpm bench:services [options]");
@@ -84,12 +84,14 @@ function parseArgs(argv: string[]): CliArgs {
   if (count) {
     // A counting server runs slower (count.ts): no timing, profile or hold of it would mean anything.
     if (mode !== "default" || hold !== undefined || profileDir) throw new Error("--count takes --paths only (not --quick, --full, --hold or --cpu-prof)");
-    return { mode, count, heap, paths: pathsNamed ? paths : [...countPaths], write: false };
+    if (!databaseUrl && paths.includes("stack-postgres")) throw new Error("stack-postgres needs BENCH_DATABASE_URL=postgres://… (a throwaway database)");
+    return { mode, count, heap, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false };
   }
   if (heap) {
     // A snapshot stops the server and inflates its RSS (heap.ts): no timing or profile of it would mean anything.
     if (mode !== "default" || profileDir) throw new Error("--heap takes --paths and --hold only (not --quick, --full or --cpu-prof)");
-    return { mode, count, heap, paths: pathsNamed ? paths : [...countPaths], write: false, ...(hold === undefined ? {} : { hold }) };
+    if (!databaseUrl && paths.includes("stack-postgres")) throw new Error("stack-postgres needs BENCH_DATABASE_URL=postgres://… (a throwaway database)");
+    return { mode, count, heap, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false, ...(hold === undefined ? {} : { hold }) };
   }
   if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres and stack-cluster need BENCH_DATABASE_URL=postgres://… (a throwaway database)");
   if (!redisUrl && paths.some((p) => clusterPaths.has(p))) throw new Error("stack-cluster needs BENCH_REDIS_URL=redis://… (a throwaway Redis)");
@@ -109,7 +111,7 @@ function updateDocs(path: string, section: string): void {
 async function count(paths: PathName[]): Promise<void> {
   const plan = countPlan("default", paths);
   console.log(`streamchat bench --count — paths ${paths.join(", ")} (counts, not time: a counting server runs slower)`);
-  const rows = await runCount({ plan, log: (line) => console.log(`  ${line}`) });
+  const rows = await runCount({ plan, ...(databaseUrl ? { databaseUrl } : {}), log: (line) => console.log(`  ${line}`) });
   console.log(
     `\n${plan.streams} one-token streams after ${plan.warmupStreams}; paced streams of ${plan.paced.shortTokens} and ` +
       `${plan.paced.longTokens} tokens (${plan.paced.streams} each, ${plan.paced.tokensPerSec} tokens/s)\n`,
@@ -121,7 +123,7 @@ async function count(paths: PathName[]): Promise<void> {
 async function heapOf(paths: PathName[], streams: number | undefined): Promise<void> {
   const plan = heapPlan("default", paths, streams);
   console.log(`streamchat bench --heap — paths ${paths.join(", ")}, ${plan.streams} held streams each (snapshots at half and at all)`);
-  const rows = await runHeap({ plan, log: (line) => console.log(`  ${line}`) });
+  const rows = await runHeap({ plan, ...(databaseUrl ? { databaseUrl } : {}), log: (line) => console.log(`  ${line}`) });
   console.log(`\n${renderHeap(rows)}`);
   if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
 }

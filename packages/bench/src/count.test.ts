@@ -1,3 +1,4 @@
+import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { countPlan, renderCounts, runCount, type CountRow } from "./count.js";
 
@@ -50,8 +51,35 @@ describe("bench --count", () => {
 });
 
 describe("countPlan", () => {
-  it("refuses the paths a count cannot run (no server of its own, or one that needs PostgreSQL or Redis)", () => {
+  it("refuses the paths a count cannot run (no server of its own, or several processes)", () => {
     expect(() => countPlan("smoke", ["direct"])).toThrow(/--count runs on .*; not on direct/);
-    expect(() => countPlan("smoke", ["stack-postgres", "stack-cluster"])).toThrow(/not on stack-postgres, stack-cluster/);
+    expect(() => countPlan("smoke", ["stack-postgres", "stack-cluster", "stack-cluster-1"])).toThrow(/not on stack-cluster, stack-cluster-1$/);
   });
+});
+
+// The test cluster when there is one (pnpm test:pg, CI: bench.test.ts requires it there).
+const databaseUrl = process.env["STREAMCHAT_TEST_DATABASE_URL"] || undefined;
+
+describe.runIf(databaseUrl)("bench --count on PostgreSQL", () => {
+  /** The schemas this process's bench runs made and have not dropped. */
+  async function leftSchemas(): Promise<string[]> {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const result = await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", [`streamchat_bench_${process.pid}_%`]);
+      return result.rows.map((row) => row.nspname);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it("counts stack-postgres in a schema of its own, dropped afterwards: a stream's store work is promises there", async () => {
+    const [postgres, sqlite] = await runCount({ plan: countPlan("smoke", ["stack-postgres", "stack"]), databaseUrl: databaseUrl! });
+    expect(postgres?.path).toBe("stack-postgres");
+    expect(postgres?.errors, postgres?.errorSamples.join("; ")).toBe(0);
+    // node:sqlite answers synchronously; every query of pg is a promise (and its socket's reads).
+    expect(postgres!.perStream.promises).toBeGreaterThan(sqlite!.perStream.promises);
+    expect(postgres!.perToken.timers).toBeLessThan(0.5);
+    expect(await leftSchemas()).toEqual([]);
+  }, 180_000);
 });

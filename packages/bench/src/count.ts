@@ -13,8 +13,23 @@ import type { AsyncCounts } from "./servers/child-ipc.js";
 import { sleep } from "./stats.js";
 import { flood, paced } from "./workloads.js";
 
-/** The paths a count runs on: one server process each, none that needs PostgreSQL or Redis. */
+/** The paths a count runs on by default: one server process each, none that needs PostgreSQL or Redis. */
 export const countPaths: readonly PathName[] = ["bare-relay", "trpc-floor", "ai-sdk", "stack", "stack-memory", "stack-rest"];
+
+/** …and with a PostgreSQL database (BENCH_DATABASE_URL): the one-process path on it too (fresh-servers.ts). */
+export const measuredPaths: readonly PathName[] = [...countPaths, "stack-postgres"];
+
+/** The paths `--count` and `--heap` run when none are named: every one they can with the database given or not. */
+export const defaultMeasuredPaths = (databaseUrl: string | undefined): PathName[] =>
+  databaseUrl === undefined ? [...countPaths] : [...measuredPaths];
+
+/** Refuses the paths a count or a heap run cannot measure (no server of its own, or several processes). */
+export function checkMeasuredPaths(run: "--count" | "--heap", paths: readonly PathName[]): void {
+  const unknown = paths.filter((path) => !measuredPaths.includes(path));
+  if (unknown.length > 0) {
+    throw new Error(`${run} runs on ${countPaths.join(", ")} and stack-postgres (with a database); not on ${unknown.join(", ")}`);
+  }
+}
 
 export interface CountPlan {
   paths: PathName[];
@@ -31,8 +46,7 @@ export interface CountPlan {
 }
 
 export function countPlan(mode: "smoke" | "default", paths: PathName[] = [...countPaths]): CountPlan {
-  const unknown = paths.filter((path) => !countPaths.includes(path));
-  if (unknown.length > 0) throw new Error(`--count runs on ${countPaths.join(", ")}; not on ${unknown.join(", ")}`);
+  checkMeasuredPaths("--count", paths);
   return mode === "smoke"
     ? { paths, warmupStreams: 10, streams: 20, paced: { streams: 4, shortTokens: 5, longTokens: 25, tokensPerSec: 200 }, streamTimeoutMs: 30_000 }
     : { paths, warmupStreams: 200, streams: 500, paced: { streams: 20, shortTokens: 10, longTokens: 110, tokensPerSec: 100 }, streamTimeoutMs: 60_000 };
@@ -82,10 +96,12 @@ async function settledCounts(server: ServerProcess): Promise<AsyncCounts> {
   return last;
 }
 
-export async function runCount(opts: { plan: CountPlan; log?: (line: string) => void }): Promise<CountRow[]> {
-  const { plan } = opts;
+/** `databaseUrl`: a throwaway PostgreSQL database for stack-postgres (a schema of its own is made and dropped in it). */
+export async function runCount(opts: { plan: CountPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<CountRow[]> {
+  const { plan, databaseUrl } = opts;
   const log = opts.log ?? (() => undefined);
-  return onFreshServers(plan.paths, { tempPrefix: "streamchat-count-", countAsync: true }, async (path, server, sim) => {
+  const fresh = { tempPrefix: "streamchat-count-", countAsync: true, ...(databaseUrl === undefined ? {} : { databaseUrl }) };
+  return onFreshServers(plan.paths, fresh, async (path, server, sim) => {
     const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);
     const oneToken = (streams: number) => flood({ target, server, concurrency: 10, streams, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
     const pacedStreams = (tokensPerStream: number) =>

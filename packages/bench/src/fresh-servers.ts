@@ -2,17 +2,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import type { Simulator } from "@streamchat/ollama-sim";
-import { serverSpecOf, startBenchSimulator } from "./bench.js";
+import { type BenchSchema, createBenchSchema, serverSpecOf, startBenchSimulator } from "./bench.js";
 import { type ServerProcess, startServer } from "./child.js";
-import type { PathName } from "./paths.js";
+import { type PathName, postgresPaths } from "./paths.js";
 
 /**
  * One path at a time, each on a fresh server of its own with nothing else running in its process, against one bench
  * simulator: `measure` gives each path's row. The runs that measure a server rather than time it (`--count`, `--heap`).
+ * A path on PostgreSQL (stack-postgres) gets a schema of its own in `databaseUrl`, dropped after its server stops.
  */
 export async function onFreshServers<Row>(
   paths: readonly PathName[],
-  opts: { tempPrefix: string; countAsync?: boolean },
+  opts: { tempPrefix: string; countAsync?: boolean; databaseUrl?: string },
   measure: (path: PathName, server: ServerProcess, sim: Simulator, dir: string) => Promise<Row>,
 ): Promise<Row[]> {
   const dir = mkdtempSync(join(os.tmpdir(), opts.tempPrefix));
@@ -20,11 +21,20 @@ export async function onFreshServers<Row>(
   const rows: Row[] = [];
   try {
     for (const path of paths) {
-      const server = await startServer({ ...serverSpecOf(path, sim.url, dir, undefined), ...(opts.countAsync ? { countAsync: true } : {}) });
+      let schema: BenchSchema | undefined;
+      if (postgresPaths.has(path)) {
+        if (opts.databaseUrl === undefined) throw new Error(`${path} needs a PostgreSQL URL (BENCH_DATABASE_URL)`);
+        schema = await createBenchSchema(opts.databaseUrl);
+      }
       try {
-        rows.push(await measure(path, server, sim, dir));
+        const server = await startServer({ ...serverSpecOf(path, sim.url, dir, schema?.url), ...(opts.countAsync ? { countAsync: true } : {}) });
+        try {
+          rows.push(await measure(path, server, sim, dir));
+        } finally {
+          await server.stop();
+        }
       } finally {
-        await server.stop();
+        await schema?.drop();
       }
     }
   } finally {

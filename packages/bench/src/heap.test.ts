@@ -68,6 +68,7 @@ describe("bench --heap", () => {
 
   it("refuses the paths it cannot run", () => {
     expect(() => heapPlan("smoke", ["stack-cluster"])).toThrow(/--heap runs on .*; not on stack-cluster/);
+    expect(heapPlan("smoke", ["stack-postgres"]).paths).toEqual(["stack-postgres"]);
     expect(() => heapPlan("default", ["stack"], 1)).toThrow(/--hold=2 or more/);
   });
 });

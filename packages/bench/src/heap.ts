@@ -9,7 +9,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { model } from "./bench.js";
-import { countPaths } from "./count.js";
+import { checkMeasuredPaths, countPaths } from "./count.js";
 import { onFreshServers } from "./fresh-servers.js";
 import { heapGrowth, readSnapshot, type HeapGroup } from "./heap-diff.js";
 import { type PathName, targetFor, trpcStackPaths } from "./paths.js";
@@ -23,8 +23,7 @@ export interface HeapPlan {
 }
 
 export function heapPlan(mode: "smoke" | "default", paths: PathName[] = [...countPaths], streams?: number): HeapPlan {
-  const unknown = paths.filter((path) => !countPaths.includes(path));
-  if (unknown.length > 0) throw new Error(`--heap runs on ${countPaths.join(", ")}; not on ${unknown.join(", ")}`);
+  checkMeasuredPaths("--heap", paths);
   if (streams !== undefined && streams < 2) throw new Error("--heap needs --hold=2 or more (a snapshot at half of them, one at all)");
   return mode === "smoke" ? { paths, streams: streams ?? 20, dripMs: 200 } : { paths, streams: streams ?? 1_000, dripMs: 15_000 };
 }
@@ -40,10 +39,12 @@ export interface HeapRow {
   errors: number;
 }
 
-export async function runHeap(opts: { plan: HeapPlan; log?: (line: string) => void }): Promise<HeapRow[]> {
-  const { plan } = opts;
+/** `databaseUrl`: as runCount's. */
+export async function runHeap(opts: { plan: HeapPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<HeapRow[]> {
+  const { plan, databaseUrl } = opts;
   const log = opts.log ?? (() => undefined);
-  return onFreshServers(plan.paths, { tempPrefix: "streamchat-heap-" }, async (path, server, sim, dir) => {
+  const fresh = { tempPrefix: "streamchat-heap-", ...(databaseUrl === undefined ? {} : { databaseUrl }) };
+  return onFreshServers(plan.paths, fresh, async (path, server, sim, dir) => {
     const takeSnapshot = server.heapSnapshot;
     if (!takeSnapshot) throw new Error(`${path}: its server cannot write heap snapshots`);
     const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);

@@ -17,7 +17,7 @@ import { createMemoryStore, isStoreError, migrationWaitMessage, openPostgresStor
 import type { Simulator, SimulatorOptions } from "@streamchat/ollama-sim";
 import { tooLargeToImportMessage, type AnyTool } from "@streamchat/core";
 import type { McpConfig, McpHub, McpHubOptions } from "@streamchat/mcp";
-import { createAuthenticator, unauthorizedMessage, userOfRequest, type Authenticator, type RequestUser } from "./auth.js";
+import { createAuthenticator, unauthorizedMessage, userOfRequest, type Authenticator, type CheckedCredential, type RequestUser } from "./auth.js";
 import { hasBody, jsonOnlyMessage, refuseBody } from "./body-guard.js";
 import { clientErrorAnswer, protoKeyMessage } from "./errors.js";
 import { defaultLingering, lingerIfBodyUnread, lingerOnClose } from "./lingering-close.js";
@@ -46,6 +46,13 @@ import { TitleGenerator } from "./titles/title-generator.js";
 import { ToolCatalog } from "./tools.js";
 import type { Context } from "./trpc.js";
 import { batchTooLargeMessage, connectionParamsToken, maxBatchSize, trpcCallOf, trpcErrorBody, type TrpcCall } from "./trpc-http.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The credential userOfRequest checked on this request, and whose it is (null until then). */
+    checkedCredential: CheckedCredential | null;
+  }
+}
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -493,6 +500,7 @@ async function assembleServer(
 
   const auth = createAuthenticator(config.authTokens);
   const userOf = userOfRequest(auth);
+  app.decorateRequest("checkedCredential", null);
   const bodyLimits = bodyLimitsOf(config);
 
   // Before any route: Fastify binds the error handler to routes when they are added.

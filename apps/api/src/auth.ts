@@ -48,23 +48,35 @@ export function createAuthenticator(tokens: Config["authTokens"]): Authenticator
   };
 }
 
+/** What userOfRequest remembers of a request: the token it presented and whose it is. */
+export interface CheckedCredential {
+  token: unknown;
+  userId: string | null;
+}
+
+/** A request as userOfRequest reads it: its headers, and a slot for what was checked (the API's requests: decorateRequest). */
+export interface CheckableRequest {
+  headers: IncomingHttpHeaders;
+  checkedCredential?: CheckedCredential | null;
+}
+
 /** A request's user (userOfRequest): its Authorization header, else the connectionParams token given. */
-export type RequestUser = (request: { headers: IncomingHttpHeaders }, token: unknown) => string | null;
+export type RequestUser = (request: CheckableRequest, token: unknown) => string | null;
 
 /**
  * A request's user, checked once for each credential it presents: a POST to /trpc is checked on its headers (the 401
  * of an anonymous mutation, before its body is read) and again when tRPC makes its context — the same request object
- * and the same token, so the second check answers from the first.
+ * and the same token, so the second check answers from the first. Kept on the request itself (a slot every request of
+ * the API has from the start: no map to grow, no change of the request's shape).
  */
 export function userOfRequest(auth: Authenticator): RequestUser {
   if (!auth.enabled) return () => auth.userFor({});
-  const checked = new WeakMap<object, { token: unknown; userId: string | null }>();
   return (request, token) => {
-    const known = checked.get(request);
+    const known = request.checkedCredential;
     // The token compared here is the request's own, twice: nothing about the configured tokens shows in its timing.
-    if (known !== undefined && known.token === token) return known.userId;
+    if (known && known.token === token) return known.userId;
     const userId = auth.userFor({ authorization: request.headers.authorization, token });
-    checked.set(request, { token, userId });
+    request.checkedCredential = { token, userId };
     return userId;
   };
 }

@@ -437,8 +437,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
 
   /**
    * appendMessage inside the caller's transaction (BEGIN IMMEDIATE: the head read is still the head at the insert).
-   * `head`: the conversation's head when the caller knows it (a conversation it has just inserted has none), a query
-   * less.
+   * `head`: the conversation's head (headOf; undefined: no such conversation), which a caller that has just inserted
+   * the conversation knows without a query (none).
    */
   function insertMessage(
     conversationId: string,
@@ -446,7 +446,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     message: ChatMessage,
     parentId: number | null | undefined,
     at: number,
-    head: number | null | undefined = headOf(conversationId),
+    head: number | null | undefined,
   ): StoredMessage & { conversation: Conversation } {
     const json = JSON.stringify(message);
     if (head === undefined) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
@@ -464,7 +464,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   function insertAnswer(runId: string, answer: RunAnswer): StoredMessage[] {
     const at = now();
     return answer.messages.map((message) => {
-      const { conversation: _conversation, ...stored } = insertMessage(answer.conversationId, runId, message, undefined, at);
+      const { conversation: _conversation, ...stored } = insertMessage(answer.conversationId, runId, message, undefined, at, headOf(answer.conversationId));
       return stored;
     });
   }
@@ -482,7 +482,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       throw new StoreError("not_found", `Unknown conversation ${input.conversationId}.`);
     }
     if (max !== undefined && (getRow<{ n: number }>(sql.countRunning, input.userId)?.n ?? 0) >= max) {
-      throw keyRefusal(input, newConversation) ?? new StoreError("limit", `The user already has ${max} running runs.`);
+      throw keyRefusal(input, newConversation ? "new" : "existing") ?? new StoreError("limit", `The user already has ${max} running runs.`);
     }
     let conversationInserted = false;
     try {
@@ -493,26 +493,26 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       sql.insertRun.run(input.id, input.conversationId, input.userId, input.model, input.provider, input.clientRequestId ?? null, input.owner ?? null, at);
     } catch (error) {
       if (!isConstraintError(error)) throw error;
-      throw keyRefusal(input, newConversation && !conversationInserted) ??
+      throw keyRefusal(input, !newConversation ? "existing" : conversationInserted ? "inserted" : "new") ??
         conflict(runConflictReason(error), `Run ${input.id} conflicts with another run.`, error);
     }
   }
 
   /**
    * The first of a start's refusals that a unique key also makes, in the contract's order (client request id, run id,
-   * conversation id, busy conversation), or undefined. `newConversation`: the run's conversation is to be inserted (and
-   * is not yet: its own row would be found).
+   * conversation id, busy conversation), or undefined. `conversation`: the run's conversation exists, is to be inserted
+   * (its id must be free), or was inserted by this start (its row is this start's own).
    */
-  function keyRefusal(input: CreateRunInput, newConversation: boolean): StoreError | undefined {
+  function keyRefusal(input: CreateRunInput, conversation: "existing" | "new" | "inserted"): StoreError | undefined {
     const clientRequestId = input.clientRequestId ?? null;
     if (clientRequestId !== null && getRow(sql.findRunByClientRequestId, input.userId, clientRequestId)) {
       return conflict("client_request_id", `The user already started a run with client request id ${clientRequestId}.`);
     }
     if (getRow(sql.runExists, input.id)) return conflict("id", `Run ${input.id} already exists.`);
-    if (newConversation && getRow(sql.conversationExists, input.conversationId)) {
+    if (conversation === "new" && getRow(sql.conversationExists, input.conversationId)) {
       return conflict("id", `Conversation ${input.conversationId} already exists.`);
     }
-    if (!newConversation && getRow(sql.activeRun, input.conversationId)) {
+    if (conversation === "existing" && getRow(sql.activeRun, input.conversationId)) {
       return conflict("conversation_busy", `Conversation ${input.conversationId} has a running run.`);
     }
     return undefined;
@@ -629,7 +629,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     async appendMessage({ conversationId, runId, message, parentId }) {
       live();
       const at = now();
-      const { conversation: _conversation, ...stored } = writeTransaction(() => insertMessage(conversationId, runId, message, parentId, at));
+      const { conversation: _conversation, ...stored } = writeTransaction(() => insertMessage(conversationId, runId, message, parentId, at, headOf(conversationId)));
       return stored;
     },
 

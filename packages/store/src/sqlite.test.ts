@@ -291,7 +291,10 @@ describe("sqlite store on a real file", () => {
       return { spy, sql: () => spy.mock.contexts.map((statement) => (statement as StatementSync).sourceSQL) };
     });
     const record = () => {
-      for (const { spy, sql } of spies) executed.push(...sql()), spy.mockClear();
+      for (const { spy, sql } of spies) {
+        executed.push(...sql());
+        spy.mockClear();
+      }
     };
     const headReads = () => executed.filter((sql) => sql.includes("head_message_id AS head"));
     const parentChecks = () => executed.filter((sql) => sql.startsWith("SELECT 1 AS found FROM messages"));

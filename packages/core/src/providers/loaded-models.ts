@@ -30,7 +30,8 @@ export class LoadedModels {
 
   /** The loaded models keyed by `modelKey`, or undefined when the server could not say. Rejects only on abort. */
   async get(signal?: AbortSignal): Promise<Map<string, LoadedModel> | undefined> {
-    if (this.cached && this.cached.expiresAt > this.opts.now()) return this.cached.models;
+    const current = this.current();
+    if (current) return current.models;
     if (!this.reading) {
       const read = this.refresh();
       this.reading = read;
@@ -48,9 +49,8 @@ export class LoadedModels {
 
   /** What `find` would resolve to now, without reading (`entry` as `find`'s); undefined when it must read. */
   findNow(model: string): { entry: LoadedModel | false | undefined } | undefined {
-    const cached = this.cached;
-    if (!cached || cached.expiresAt <= this.opts.now()) return undefined;
-    return { entry: entryOf(cached.models, model) };
+    const current = this.current();
+    return current && { entry: entryOf(current.models, model) };
   }
 
   /**
@@ -59,9 +59,15 @@ export class LoadedModels {
    * so the next run does not announce a cold start for a model it just used.
    */
   answered(model: string): void {
-    const cached = this.cached;
-    if (cached && cached.expiresAt > this.opts.now() && (cached.models === undefined || cached.models.has(modelKey(model)))) return;
+    const current = this.current();
+    if (current && (current.models === undefined || current.models.has(modelKey(model)))) return;
     this.invalidate();
+  }
+
+  /** /api/ps's answer while it holds; undefined once it expired (or was never read). */
+  private current(): { models: Map<string, LoadedModel> | undefined } | undefined {
+    const cached = this.cached;
+    return cached && cached.expiresAt > this.opts.now() ? cached : undefined;
   }
 
   private invalidate(): void {

@@ -572,16 +572,22 @@ class ModelListCache {
 
   /** What `contextLength` would resolve to now, without reading; undefined when it must read. */
   contextLengthNow(model: string): { contextLength: number | undefined } | undefined {
-    if (!this.cached || this.cached.expiresAt <= this.opts.now()) return undefined;
-    return { contextLength: this.cached.models?.get(model)?.contextLength };
+    const current = this.current();
+    return current && { contextLength: current.models?.get(model)?.contextLength };
   }
 
   async contextLength(model: string, signal: AbortSignal | undefined): Promise<number | undefined> {
-    if (!this.cached || this.cached.expiresAt <= this.opts.now()) {
+    if (!this.current()) {
       this.reading ??= this.refresh().finally(() => (this.reading = undefined));
       await (signal ? untilAborted(this.reading, signal) : this.reading);
     }
     return this.cached?.models?.get(model)?.contextLength;
+  }
+
+  /** The list while it holds; undefined once it expired (or was never read). */
+  private current(): { models: Map<string, ListedModel> | undefined } | undefined {
+    const cached = this.cached;
+    return cached && cached.expiresAt > this.opts.now() ? cached : undefined;
   }
 
   private async refresh(): Promise<Map<string, ListedModel> | undefined> {

@@ -81,19 +81,17 @@ function parseArgs(argv: string[]): CliArgs {
     } else throw new Error(`unknown option ${arg} (try --help)`);
   }
   if (count && heap) throw new Error("--count and --heap are separate runs");
+  if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres and stack-cluster need BENCH_DATABASE_URL=postgres://… (a throwaway database)");
   if (count) {
     // A counting server runs slower (count.ts): no timing, profile or hold of it would mean anything.
     if (mode !== "default" || hold !== undefined || profileDir) throw new Error("--count takes --paths only (not --quick, --full, --hold or --cpu-prof)");
-    if (!databaseUrl && paths.includes("stack-postgres")) throw new Error("stack-postgres needs BENCH_DATABASE_URL=postgres://… (a throwaway database)");
     return { mode, count, heap, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false };
   }
   if (heap) {
     // A snapshot stops the server and inflates its RSS (heap.ts): no timing or profile of it would mean anything.
     if (mode !== "default" || profileDir) throw new Error("--heap takes --paths and --hold only (not --quick, --full or --cpu-prof)");
-    if (!databaseUrl && paths.includes("stack-postgres")) throw new Error("stack-postgres needs BENCH_DATABASE_URL=postgres://… (a throwaway database)");
     return { mode, count, heap, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false, ...(hold === undefined ? {} : { hold }) };
   }
-  if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres and stack-cluster need BENCH_DATABASE_URL=postgres://… (a throwaway database)");
   if (!redisUrl && paths.some((p) => clusterPaths.has(p))) throw new Error("stack-cluster needs BENCH_REDIS_URL=redis://… (a throwaway Redis)");
   return { mode, count, heap, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
 }

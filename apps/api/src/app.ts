@@ -670,7 +670,7 @@ async function assembleServer(
   // conversations.import takes files up to MAX_IMPORT_BYTES: its route has a body limit of its own.
   await registerImportRoute(app, { prefix: "/trpc", bodyLimit: importBodyLimit(config.maxImportBytes), trpcOptions });
 
-  registerRest(app, { runs, auth, provider, config });
+  registerRest(app, { runs, auth, userOf, provider, config });
 
   // For load balancers and orchestrators: no auth, no details. 503 while the store (or Redis, when configured) does not answer.
   app.get("/healthz", async (_request, reply) => {

@@ -64,9 +64,9 @@ export interface CheckableRequest {
 export type RequestUser = (request: CheckableRequest, token: unknown) => string | null;
 
 /**
- * A request's user, checked once for each credential it presents: a POST to /trpc is checked on its headers (the 401
- * of an anonymous mutation, before its body is read) and again when tRPC makes its context — the same request object
- * and the same token, so the second check answers from the first. Kept on the request itself (a slot every request of
+ * A request's user, checked once for each credential it presents: a POST to /trpc or to the REST routes is checked on
+ * its headers (the 401 of an anonymous request, before its body is read) and again when tRPC makes its context or the
+ * REST route starts its run — the same request object and the same token, so the second check answers from the first. Kept on the request itself (a slot every request of
  * the API has from the start: no map to grow, no change of the request's shape).
  */
 export function userOfRequest(auth: Authenticator): RequestUser {

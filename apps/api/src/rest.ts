@@ -4,7 +4,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { ChatEvent, ErrorCode } from "@streamchat/core";
 import { attachmentsSchema, checkAttachments, thinkSchema } from "./attachments.js";
-import { unauthorizedMessage, type Authenticator } from "./auth.js";
+import { unauthorizedMessage, type Authenticator, type RequestUser } from "./auth.js";
 import { hasBody } from "./body-guard.js";
 import type { Config } from "./config.js";
 import { appCodeOf, httpStatusOf, publicMessage, AppError } from "./errors.js";
@@ -50,6 +50,8 @@ const pingIntervalMs = 15_000;
 interface Deps {
   runs: RunManager;
   auth: Authenticator;
+  /** A request's user, checked once per request (auth.ts userOfRequest: the early refusal and the route share it). */
+  userOf: RequestUser;
   /** For checking attachments against the model (attachments.ts). */
   provider: Pick<ProviderHandle, "model" | "defaultModel">;
   config: Pick<Config, "maxImageBytes">;
@@ -66,8 +68,9 @@ function sendTRPCError(reply: FastifyReply, error: TRPCError) {
 }
 
 /** Authenticates and validates; starts the run or answers with an error (and returns undefined). */
-async function startRun(request: FastifyRequest, reply: FastifyReply, { runs, auth, provider, config }: Deps): Promise<StartedRun | undefined> {
-  const userId = auth.userFor({ authorization: request.headers.authorization });
+async function startRun(request: FastifyRequest, reply: FastifyReply, { runs, userOf, provider, config }: Deps): Promise<StartedRun | undefined> {
+  // The request's own check (refuseAnonymous) answers this one when auth is on.
+  const userId = userOf(request, undefined);
   if (userId === null) {
     void sendError(reply, 401, unauthorizedMessage, "unauthorized");
     return undefined;
@@ -115,10 +118,10 @@ function methodNotAllowed(_request: FastifyRequest, reply: FastifyReply) {
  * and parse only to answer 401. As with a 415, the connection then closes after the answer (lingering, so a client
  * still uploading reads it).
  */
-function refuseAnonymous(auth: Authenticator) {
+function refuseAnonymous(userOf: RequestUser) {
   // A callback, not a promise (as app.ts's onRequest hooks): answering sends the reply and does not call `done`.
   return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    if (auth.userFor({ authorization: request.headers.authorization }) !== null) return done();
+    if (userOf(request, undefined) !== null) return done();
     if (hasBody(request.headers)) {
       reply.header("connection", "close");
       lingerIfBodyUnread(request, reply);
@@ -133,7 +136,7 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
     app.route({ method: ["GET", "PUT", "DELETE", "PATCH"], url, handler: methodNotAllowed });
   }
 
-  const onRequest = deps.auth.enabled ? refuseAnonymous(deps.auth) : undefined;
+  const onRequest = deps.auth.enabled ? refuseAnonymous(deps.userOf) : undefined;
 
   app.post("/api/chat", { ...(onRequest ? { onRequest } : {}) }, async (request, reply) => {
     const started = await startRun(request, reply, deps);

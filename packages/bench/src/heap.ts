@@ -36,8 +36,13 @@ export interface HeapRow {
   bytesPerStream: number;
   /** By kind, per stream, largest first. */
   groups: HeapGroup[];
+  /** V8's internal arrays (the "array" kind) by what holds them, per stream, largest first. */
+  arraysByOwner: HeapGroup[];
   errors: number;
 }
+
+const perStream = (groups: readonly HeapGroup[], streams: number): HeapGroup[] =>
+  groups.map((group) => ({ kind: group.kind, count: group.count / streams, bytes: group.bytes / streams }));
 
 /** `databaseUrl`: as runCount's. */
 export async function runHeap(opts: { plan: HeapPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<HeapRow[]> {
@@ -79,7 +84,8 @@ export async function runHeap(opts: { plan: HeapPlan; databaseUrl?: string; log?
       path,
       streams,
       bytesPerStream: growth.bytes / streams,
-      groups: growth.groups.map((group) => ({ kind: group.kind, count: group.count / streams, bytes: group.bytes / streams })),
+      groups: perStream(growth.groups, streams),
+      arraysByOwner: perStream(growth.arraysByOwner, streams),
       errors: held.errors,
     };
     log(`heap ${path}: ${(row.bytesPerStream / 1024).toFixed(2)} KB of JS heap per held stream (${streams} streams between the snapshots), ${held.errors} errors`);
@@ -87,21 +93,26 @@ export async function runHeap(opts: { plan: HeapPlan; databaseUrl?: string; log?
   });
 }
 
-/** Markdown: the heap per held stream of each path, then its largest kinds. */
+/** Markdown: the heap per held stream of each path, then its largest kinds, then its largest arrays by holder. */
 export function renderHeap(rows: readonly HeapRow[], top = 15): string {
   const summary = [
     "| path | JS heap per held stream | streams between the snapshots | errors |",
     "|---|---:|---:|---:|",
     ...rows.map((row) => `| ${row.path} | ${(row.bytesPerStream / 1024).toFixed(2)} KB | ${row.streams} | ${row.errors} |`),
   ];
-  const kinds = rows.map((row) =>
-    [
-      `${row.path}, per held stream (largest ${top} kinds):`,
-      "",
-      "| kind | count | bytes |",
-      "|---|---:|---:|",
-      ...row.groups.slice(0, top).map((group) => `| ${group.kind.replaceAll("|", "\\|")} | ${group.count.toFixed(2)} | ${group.bytes.toFixed(0)} |`),
-    ].join("\n"),
-  );
-  return [summary.join("\n"), ...kinds].join("\n\n");
+  const tables = rows.flatMap((row) => [
+    groupTable(`${row.path}, per held stream (largest ${top} kinds):`, "kind", row.groups.slice(0, top)),
+    groupTable(`${row.path}, its arrays by holder (largest ${top}):`, "held as", row.arraysByOwner.slice(0, top)),
+  ]);
+  return [summary.join("\n"), ...tables].join("\n\n");
+}
+
+function groupTable(title: string, column: string, groups: readonly HeapGroup[]): string {
+  return [
+    title,
+    "",
+    `| ${column} | count | bytes |`,
+    "|---|---:|---:|",
+    ...groups.map((group) => `| ${group.kind.replaceAll("|", "\\|")} | ${group.count.toFixed(2)} | ${group.bytes.toFixed(0)} |`),
+  ].join("\n");
 }

@@ -3,7 +3,7 @@
  * that are still alive, grouped by kind. Node ids are stable across the snapshots of one process (V8 keeps an object's
  * id while it lives), so "new" is "id not in the first". Used by `pnpm bench --heap` to say what a held stream keeps.
  * V8's internal arrays (element stores, property dictionaries, Map and Set tables, suspended functions' registers) are
- * the largest kind and have no name of their own, so they are also grouped by what holds them (`arraysByOwner`).
+ * the largest kind and have no name of their own, so they are also grouped by what holds them (`arraysByHolder`).
  */
 import { readFileSync } from "node:fs";
 
@@ -105,7 +105,7 @@ export interface HeapGrowth {
   bytes: number;
   groups: HeapGroup[];
   /** The new internal arrays ("array" nodes) by the kind of their holder and the edge: `object: Map.table`. */
-  arraysByOwner: HeapGroup[];
+  arraysByHolder: HeapGroup[];
 }
 
 /** Strings are grouped as one kind: their "name" is their content. */
@@ -133,7 +133,7 @@ export function heapGrowth(before: HeapNodes, after: HeapNodes): HeapGrowth {
       addTo(arrays, holder === -1 ? "(no holder)" : `${kindOf(after, holder)}.${after.holderEdges[node]}`, size);
     }
   }
-  return { bytes, groups: largestFirst(groups), arraysByOwner: largestFirst(arrays) };
+  return { bytes, groups: largestFirst(groups), arraysByHolder: largestFirst(arrays) };
 }
 
 function addTo(groups: Map<string, HeapGroup>, kind: string, size: number): void {

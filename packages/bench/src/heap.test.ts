@@ -88,7 +88,7 @@ describe("heapGrowth", () => {
         { from: 9, type: "weak", name: "table", to: 11 },
       ]),
     );
-    expect(heapGrowth(before, after).arraysByOwner).toEqual([
+    expect(heapGrowth(before, after).arraysByHolder).toEqual([
       { kind: "object: runChat.parameters_and_registers", count: 1, bytes: 744 },
       { kind: "object: Map.table", count: 2, bytes: 240 },
       { kind: "object: Array.elements", count: 1, bytes: 80 },
@@ -121,8 +121,8 @@ describe("bench --heap", () => {
     expect(stack.groups.find((group) => group.kind === "object: runChat")?.count).toBeGreaterThanOrEqual(0.9);
     expect(bare.groups.some((group) => group.kind === "object: runChat")).toBe(false);
     // The same generator's registers, named by what holds them.
-    expect(stack.arraysByOwner.find((group) => group.kind === "object: runChat.parameters_and_registers")?.count).toBeGreaterThanOrEqual(0.9);
-    expect(bare.arraysByOwner.some((group) => group.kind.startsWith("object: runChat."))).toBe(false);
+    expect(stack.arraysByHolder.find((group) => group.kind === "object: runChat.parameters_and_registers")?.count).toBeGreaterThanOrEqual(0.9);
+    expect(bare.arraysByHolder.some((group) => group.kind.startsWith("object: runChat."))).toBe(false);
     const text = renderHeap(rows, 5);
     expect(text).toMatch(/^\| stack-memory \| \d+\.\d\d KB \| \d+ \| 0 \|$/m);
     expect(text).toContain("stack-memory, per held stream (largest 5 kinds):");

@@ -37,7 +37,7 @@ export interface HeapRow {
   /** By kind, per stream, largest first. */
   groups: HeapGroup[];
   /** V8's internal arrays (the "array" kind) by what holds them, per stream, largest first. */
-  arraysByOwner: HeapGroup[];
+  arraysByHolder: HeapGroup[];
   errors: number;
 }
 
@@ -85,7 +85,7 @@ export async function runHeap(opts: { plan: HeapPlan; databaseUrl?: string; log?
       streams,
       bytesPerStream: growth.bytes / streams,
       groups: perStream(growth.groups, streams),
-      arraysByOwner: perStream(growth.arraysByOwner, streams),
+      arraysByHolder: perStream(growth.arraysByHolder, streams),
       errors: held.errors,
     };
     log(`heap ${path}: ${(row.bytesPerStream / 1024).toFixed(2)} KB of JS heap per held stream (${streams} streams between the snapshots), ${held.errors} errors`);
@@ -102,7 +102,7 @@ export function renderHeap(rows: readonly HeapRow[], top = 15): string {
   ];
   const tables = rows.flatMap((row) => [
     groupTable(`${row.path}, per held stream (largest ${top} kinds):`, "kind", row.groups.slice(0, top)),
-    groupTable(`${row.path}, its arrays by holder (largest ${top}):`, "held as", row.arraysByOwner.slice(0, top)),
+    groupTable(`${row.path}, its arrays by holder (largest ${top}):`, "held as", row.arraysByHolder.slice(0, top)),
   ]);
   return [summary.join("\n"), ...tables].join("\n\n");
 }

@@ -66,8 +66,9 @@ export type RequestUser = (request: CheckableRequest, token: unknown) => string 
 /**
  * A request's user, checked once for each credential it presents: a POST to /trpc or to the REST routes is checked on
  * its headers (the 401 of an anonymous request, before its body is read) and again when tRPC makes its context or the
- * REST route starts its run — the same request object and the same token, so the second check answers from the first. Kept on the request itself (a slot every request of
- * the API has from the start: no map to grow, no change of the request's shape).
+ * REST route starts its run — the same request object and the same token, so the second check answers from the first.
+ * Kept on the request itself (a slot every request of the API has from the start: no map to grow, no change of the
+ * request's shape).
  */
 export function userOfRequest(auth: Authenticator): RequestUser {
   if (!auth.enabled) return () => auth.userFor({});

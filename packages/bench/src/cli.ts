@@ -109,7 +109,7 @@ function updateDocs(path: string, section: string): void {
 async function count(paths: PathName[]): Promise<void> {
   const plan = countPlan("default", paths);
   console.log(`streamchat bench --count — paths ${paths.join(", ")} (counts, not time: a counting server runs slower)`);
-  const rows = await runCount({ plan, ...(databaseUrl ? { databaseUrl } : {}), log: (line) => console.log(`  ${line}`) });
+  const rows = await runCount({ plan, databaseUrl, log: (line) => console.log(`  ${line}`) });
   console.log(
     `\n${plan.streams} one-token streams after ${plan.warmupStreams}; paced streams of ${plan.paced.shortTokens} and ` +
       `${plan.paced.longTokens} tokens (${plan.paced.streams} each, ${plan.paced.tokensPerSec} tokens/s)\n`,
@@ -121,7 +121,7 @@ async function count(paths: PathName[]): Promise<void> {
 async function heapOf(paths: PathName[], streams: number | undefined): Promise<void> {
   const plan = heapPlan("default", paths, streams);
   console.log(`streamchat bench --heap — paths ${paths.join(", ")}, ${plan.streams} held streams each (snapshots at half and at all)`);
-  const rows = await runHeap({ plan, ...(databaseUrl ? { databaseUrl } : {}), log: (line) => console.log(`  ${line}`) });
+  const rows = await runHeap({ plan, databaseUrl, log: (line) => console.log(`  ${line}`) });
   console.log(`\n${renderHeap(rows)}`);
   if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
 }

@@ -100,8 +100,7 @@ async function settledCounts(server: ServerProcess): Promise<AsyncCounts> {
 export async function runCount(opts: { plan: CountPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<CountRow[]> {
   const { plan, databaseUrl } = opts;
   const log = opts.log ?? (() => undefined);
-  const fresh = { tempPrefix: "streamchat-count-", countAsync: true, ...(databaseUrl === undefined ? {} : { databaseUrl }) };
-  return onFreshServers(plan.paths, fresh, async (path, server, sim) => {
+  return onFreshServers(plan.paths, { tempPrefix: "streamchat-count-", countAsync: true, databaseUrl }, async (path, server, sim) => {
     const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);
     const oneToken = (streams: number) => flood({ target, server, concurrency: 10, streams, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
     const pacedStreams = (tokensPerStream: number) =>

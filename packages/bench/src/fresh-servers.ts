@@ -27,7 +27,7 @@ export async function onFreshServers<Row>(
         schema = await createBenchSchema(opts.databaseUrl);
       }
       try {
-        const server = await startServer({ ...serverSpecOf(path, sim.url, dir, schema?.url), ...(opts.countAsync ? { countAsync: true } : {}) });
+        const server = await startServer({ ...serverSpecOf(path, sim.url, dir, schema?.url), countAsync: opts.countAsync });
         try {
           rows.push(await measure(path, server, sim, dir));
         } finally {

@@ -48,8 +48,7 @@ const perStream = (groups: readonly HeapGroup[], streams: number): HeapGroup[] =
 export async function runHeap(opts: { plan: HeapPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<HeapRow[]> {
   const { plan, databaseUrl } = opts;
   const log = opts.log ?? (() => undefined);
-  const fresh = { tempPrefix: "streamchat-heap-", ...(databaseUrl === undefined ? {} : { databaseUrl }) };
-  return onFreshServers(plan.paths, fresh, async (path, server, sim, dir) => {
+  return onFreshServers(plan.paths, { tempPrefix: "streamchat-heap-", databaseUrl }, async (path, server, sim, dir) => {
     const takeSnapshot = server.heapSnapshot;
     if (!takeSnapshot) throw new Error(`${path}: its server cannot write heap snapshots`);
     const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);

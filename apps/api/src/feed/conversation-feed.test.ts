@@ -300,3 +300,63 @@ describe.skipIf(redisSkip)("RedisFeed across replicas (two feeds on one Redis)",
     stop.abort();
   });
 });
+
+describe.skipIf(redisSkip)("RedisFeed: a user's stream's expiry", () => {
+  const retention = 600_000;
+  const renewal = 60_000;
+  /** A TTL no renewal sets (renewals set retention + renewal): still there means no renewal came since. */
+  const marked = 5_000_000;
+  const pttl = async (userId: string) => Number(await probe!.sendCommand(["PTTL", feedStreamKey(userId)]));
+  const openAt = async (clock: { now: number }) =>
+    track(await openRedisFeed({ url: redisUrl!, log: silentLog, blockMs: 1000, idleRetentionMs: retention, expiryRenewalMs: renewal, now: () => clock.now }));
+
+  it("is renewed at most once per renewal interval, to the retention plus the interval", async () => {
+    const clock = { now: 0 };
+    const feed = await openAt(clock);
+    const user = `u-${randomUUID()}`;
+    await feed.publish(user, renamed("a"));
+    expect(await pttl(user)).toBeGreaterThan(retention);
+    expect(await pttl(user)).toBeLessThanOrEqual(retention + renewal);
+    await probe!.sendCommand(["PEXPIRE", feedStreamKey(user), String(marked)]);
+    clock.now = renewal - 1;
+    await feed.publish(user, renamed("b"));
+    expect(await pttl(user)).toBeGreaterThan(retention + renewal); // not renewed
+    clock.now = renewal;
+    await feed.publish(user, renamed("c"));
+    expect(await pttl(user)).toBeGreaterThan(retention);
+    expect(await pttl(user)).toBeLessThanOrEqual(retention + renewal);
+  });
+
+  it("is renewed by the first entry after the replica's connection came back (Redis may have lost it)", async () => {
+    const clock = { now: 0 };
+    const feed = await openAt(clock);
+    const user = `u-${randomUUID()}`;
+    await feed.publish(user, renamed("a"));
+    await probe!.sendCommand(["PEXPIRE", feedStreamKey(user), String(marked)]);
+    const command = (feed as unknown as { command: Redis }).command;
+    const id = String(await command.sendCommand(["CLIENT", "ID"]));
+    await probe!.sendCommand(["CLIENT", "KILL", "ID", id]);
+    await eventually(async () => {
+      try {
+        await feed.publish(user, renamed("b"));
+        return true;
+      } catch {
+        return false; // still reconnecting: commands fail fast meanwhile
+      }
+    }, "a publish after the reconnection");
+    expect(await pttl(user)).toBeLessThanOrEqual(retention + renewal);
+  });
+
+  it("remembers only the renewals of the last interval", async () => {
+    const clock = { now: 0 };
+    const feed = await openAt(clock);
+    const renewedAt = (feed as unknown as { renewedAt: Map<string, number> }).renewedAt;
+    const [a, b, c] = [`u-${randomUUID()}`, `u-${randomUUID()}`, `u-${randomUUID()}`];
+    await feed.publish(a, renamed("a"));
+    clock.now = renewal / 2;
+    await feed.publish(b, renamed("b"));
+    clock.now = renewal + 1;
+    await feed.publish(c, renamed("c"));
+    expect([...renewedAt.keys()]).toEqual([feedStreamKey(b), feedStreamKey(c)]);
+  });
+});

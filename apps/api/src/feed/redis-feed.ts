@@ -16,9 +16,20 @@ export interface RedisFeedOptions {
   redis: ReplicaRedis;
   /** Events kept per user in Redis (exact MAXLEN, default 256); a client further behind gets `resync`. */
   bufferSize?: number;
-  /** How long a user's stream lives after their last event (default 10 min). */
+  /** How long a user's stream lives after their last event, at least (default 10 min). */
   idleRetentionMs?: number;
+  /** How often this replica renews a user's stream's expiry at most (default feedExpiryRenewalMs). */
+  expiryRenewalMs?: number;
+  /** The clock of the renewals (tests). */
+  now?: () => number;
 }
+
+/**
+ * How often a replica renews the expiry of a user's stream at most. A renewal sets retention + this, so the stream
+ * still lives at least the retention after its last entry, and at most this much longer. Without it every entry cost a
+ * PEXPIRE: 4 of a one-token answer's ~20 Redis commands (docs/benchmarks-log.md, stop 57).
+ */
+export const feedExpiryRenewalMs = 60_000;
 
 const eventField = "e";
 /** A marker entry (no event): gives an empty stream a concrete id to resume from. */
@@ -56,7 +67,13 @@ interface Channel {
  */
 export class RedisFeed extends FollowingFeed {
   private readonly bufferSize: number;
-  private readonly retentionMs: string;
+  /** The TTL a renewal sets: the retention plus the renewal interval. */
+  private readonly ttlMs: string;
+  private readonly renewalMs: number;
+  private readonly now: () => number;
+  /** When this replica last renewed each stream's expiry, oldest first (a renewal moves its key to the end). */
+  private readonly renewedAt = new Map<string, number>();
+  private readonly forgetRenewals = (): void => this.renewedAt.clear();
   private readonly channels = new Map<string, Channel>();
   private readonly command: Redis;
   private readonly release: () => Promise<void>;
@@ -66,8 +83,13 @@ export class RedisFeed extends FollowingFeed {
   constructor(private readonly opts: RedisFeedOptions) {
     super();
     this.bufferSize = Math.max(1, opts.bufferSize ?? defaultFeedBufferSize);
-    this.retentionMs = String(opts.idleRetentionMs ?? defaultFeedIdleRetentionMs);
+    this.renewalMs = Math.max(0, opts.expiryRenewalMs ?? feedExpiryRenewalMs);
+    this.ttlMs = String((opts.idleRetentionMs ?? defaultFeedIdleRetentionMs) + this.renewalMs);
+    this.now = opts.now ?? Date.now;
     this.command = opts.redis.command;
+    // A Redis that restarted without its data lost the streams and their expiry: the next entry of each renews it
+    // (an XADD recreates a stream without one, which would otherwise live until this replica's next renewal).
+    this.command.on("ready", this.forgetRenewals);
     this.release = opts.redis.retain();
   }
 
@@ -154,18 +176,43 @@ export class RedisFeed extends FollowingFeed {
       channel.stream.stop();
       for (const wake of channel.wakers) wake();
     }
+    this.command.off("ready", this.forgetRenewals);
     // The reader and the command connection close with the replica's last share.
     await this.release();
   }
 
   private async add(key: string, field: string, value: string): Promise<string> {
     const { command } = this;
-    const [id] = await Promise.all([
-      command.sendCommand<unknown>(["XADD", key, "MAXLEN", String(this.bufferSize), "*", field, value]),
-      command.sendCommand(["PEXPIRE", key, this.retentionMs]),
-    ]);
+    const xadd = command.sendCommand<unknown>(["XADD", key, "MAXLEN", String(this.bufferSize), "*", field, value]);
+    const id = this.renewalDue(key) ? (await Promise.all([xadd, this.renew(key)]))[0] : await xadd;
     if (typeof id !== "string") throw new Error("XADD returned no id");
     return id;
+  }
+
+  /**
+   * True when this replica has not renewed `key`'s expiry in the last renewalMs (then it is marked renewed now).
+   * Renewals older than that are forgotten on the way: the map holds at most the keys renewed in the last interval.
+   */
+  private renewalDue(key: string): boolean {
+    const now = this.now();
+    const last = this.renewedAt.get(key);
+    if (last !== undefined && now - last < this.renewalMs) return false;
+    for (const [renewed, at] of this.renewedAt) {
+      if (now - at < this.renewalMs) break;
+      this.renewedAt.delete(renewed);
+    }
+    this.renewedAt.delete(key);
+    this.renewedAt.set(key, now);
+    return true;
+  }
+
+  private async renew(key: string): Promise<unknown> {
+    try {
+      return await this.command.sendCommand(["PEXPIRE", key, this.ttlMs]);
+    } catch (error) {
+      this.renewedAt.delete(key); // not renewed: the next entry tries again
+      throw error;
+    }
   }
 
   /** The user's channel with `waker` in it (added before any await, so a leaving subscriber cannot drop it meanwhile). */
@@ -260,20 +307,22 @@ function compareIds(a: string, b: string): number {
 }
 
 /** A RedisFeed on connections of its own (commands, a blocking reader): a replica's feed shares the run streams' instead. */
-export async function openRedisFeed(opts: {
-  url: string;
-  log: RunLog;
-  bufferSize?: number;
-  blockMs?: number;
-  /** The watchdog deadline of its connections (ReplicaRedisOptions.unansweredMs). */
-  unansweredMs?: number;
-}): Promise<RedisFeed> {
+export async function openRedisFeed(
+  opts: Omit<RedisFeedOptions, "redis"> & {
+    url: string;
+    log: RunLog;
+    blockMs?: number;
+    /** The watchdog deadline of its connections (ReplicaRedisOptions.unansweredMs). */
+    unansweredMs?: number;
+  },
+): Promise<RedisFeed> {
+  const { url, log, blockMs, unansweredMs, ...feed } = opts;
   const redis = await ReplicaRedis.open({
-    url: opts.url,
+    url,
     replicaId: `feed-${randomBytes(6).toString("hex")}`,
-    log: opts.log,
-    ...(opts.blockMs ? { blockMs: opts.blockMs } : {}),
-    ...(opts.unansweredMs === undefined ? {} : { unansweredMs: opts.unansweredMs }),
+    log,
+    ...(blockMs ? { blockMs } : {}),
+    ...(unansweredMs === undefined ? {} : { unansweredMs }),
   });
-  return new RedisFeed({ redis, ...(opts.bufferSize ? { bufferSize: opts.bufferSize } : {}) });
+  return new RedisFeed({ redis, ...feed });
 }

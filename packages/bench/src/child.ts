@@ -29,6 +29,11 @@ export interface ServerProcess {
   heapSnapshot?: (file: string) => Promise<void>;
   /** What the server counted so far; only a server started with the counter preloaded (`ServerSpec.countAsync`) has it. */
   counts?(): Promise<AsyncCounts>;
+  /**
+   * The bytes its JS heap (main thread) allocated since the first call, which returns 0 (servers/alloc-meter.ts).
+   * Every server of startServer has it (`pnpm bench --alloc`); the multi-process ones do not.
+   */
+  allocatedBytes?(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -164,6 +169,7 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
       ask({ type: "heap-snapshot", file }, "heap-snapshot-done", 120_000).then((reply) => {
         if (reply.error !== undefined) throw new Error(`${spec.name}: heap snapshot failed: ${reply.error}`);
       }),
+    allocatedBytes: () => ask({ type: "allocated" }, "allocated-bytes", 10_000).then((reply) => reply.bytes),
     ...(spec.countAsync ? { counts: () => ask({ type: "count" }, "counts", 10_000).then((reply) => reply.counts) } : {}),
     stop: () => stopChild(child),
   };

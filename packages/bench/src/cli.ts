@@ -3,12 +3,14 @@
  * Prints the tables, writes bench/results/latest.json and the results section of docs/benchmarks.md.
  * `pnpm bench --count [--paths=a,b]`: what a stream and a token make each server create, counted (count.ts); prints only.
  * `pnpm bench --heap [--paths=a,b] [--hold=N]`: a held stream's JS heap by kind, from heap snapshots (heap.ts); prints only.
+ * `pnpm bench --alloc [--paths=a,b]`: the bytes a stream and a token make each server allocate (alloc.ts); prints only.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchMode, planFor, runBench } from "./bench.js";
-import { countPlan, defaultMeasuredPaths, measuredPaths, renderCounts, runCount } from "./count.js";
+import { allocPlan, renderAlloc, runAlloc } from "./alloc.js";
+import { type CountPlan, countPlan, defaultMeasuredPaths, measuredPaths, renderCounts, runCount } from "./count.js";
 import { heapPlan, renderHeap, runHeap } from "./heap.js";
 import { type PathName, clusterPaths, defaultPaths, pathNames, postgresPaths } from "./paths.js";
 import { renderMachine, renderTables, summarize } from "./report.js";
@@ -31,6 +33,8 @@ interface CliArgs {
   count: boolean;
   /** `--heap`: a held stream's JS heap, from heap snapshots, instead of time. */
   heap: boolean;
+  /** `--alloc`: the bytes allocated per stream and per token, instead of time. */
+  alloc: boolean;
   paths: PathName[];
   hold?: number;
   write: boolean;
@@ -52,11 +56,13 @@ function parseArgs(argv: string[]): CliArgs {
   let write = true;
   let count = false;
   let heap = false;
+  let alloc = false;
   let pathsNamed = false;
   for (const arg of argv) {
     if (arg === "--") continue;
     if (arg === "--count") count = true;
     else if (arg === "--heap") heap = true;
+    else if (arg === "--alloc") alloc = true;
     else if (arg === "--quick") mode = "quick";
     else if (arg === "--full") mode = "full";
     else if (arg === "--no-write") write = false;
@@ -74,26 +80,31 @@ function parseArgs(argv: string[]): CliArgs {
       console.log(`pnpm bench [--quick | --full] [--paths=${pathNames.join(",")}] [--hold=N] [--no-write] [--cpu-prof=DIR]`);
       console.log(`pnpm bench --count [--paths=${measuredPaths.join(",")}]: the promises, timers, … a stream and a token create, counted (prints only)`);
       console.log(`pnpm bench --heap [--paths=${measuredPaths.join(",")}] [--hold=N]: a held stream's JS heap by kind, from heap snapshots (prints only)`);
+      console.log(`pnpm bench --alloc [--paths=${measuredPaths.join(",")}]: the bytes a stream and a token allocate in the server (prints only)`);
       console.log("stack-postgres runs when BENCH_DATABASE_URL=postgres://… names a throwaway database (a schema is created and dropped in it).");
       console.log("stack-cluster (2 replicas behind nginx) runs when BENCH_REDIS_URL=redis://… names a throwaway Redis as well; stack-cluster-1 (1 replica) only when --paths names it.");
       console.log("BENCH_CLUSTER_REPLICAS=N sets its replica count (default 2). Both services at once, throwaway: pnpm bench:services [options]");
       process.exit(0);
     } else throw new Error(`unknown option ${arg} (try --help)`);
   }
-  if (count && heap) throw new Error("--count and --heap are separate runs");
+  if ([count, heap, alloc].filter(Boolean).length > 1) throw new Error("--count, --heap and --alloc are separate runs");
   if (!databaseUrl && paths.some((p) => postgresPaths.has(p))) throw new Error("stack-postgres and stack-cluster need BENCH_DATABASE_URL=postgres://… (a throwaway database)");
   if (count) {
     // A counting server runs slower (count.ts): no timing, profile or hold of it would mean anything.
     if (mode !== "default" || hold !== undefined || profileDir) throw new Error("--count takes --paths only (not --quick, --full, --hold or --cpu-prof)");
-    return { mode, count, heap, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false };
+    return { mode, count, heap, alloc, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false };
+  }
+  if (alloc) {
+    if (mode !== "default" || hold !== undefined || profileDir) throw new Error("--alloc takes --paths only (not --quick, --full, --hold or --cpu-prof)");
+    return { mode, count, heap, alloc, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false };
   }
   if (heap) {
     // A snapshot stops the server and inflates its RSS (heap.ts): no timing or profile of it would mean anything.
     if (mode !== "default" || profileDir) throw new Error("--heap takes --paths and --hold only (not --quick, --full or --cpu-prof)");
-    return { mode, count, heap, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false, ...(hold === undefined ? {} : { hold }) };
+    return { mode, count, heap, alloc, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false, ...(hold === undefined ? {} : { hold }) };
   }
   if (!redisUrl && paths.some((p) => clusterPaths.has(p))) throw new Error("stack-cluster needs BENCH_REDIS_URL=redis://… (a throwaway Redis)");
-  return { mode, count, heap, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
+  return { mode, count, heap, alloc, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
 }
 
 function updateDocs(path: string, section: string): void {
@@ -106,14 +117,15 @@ function updateDocs(path: string, section: string): void {
   writeFileSync(path, next);
 }
 
+const describeCountPlan = (plan: CountPlan) =>
+  `${plan.streams} one-token streams after ${plan.warmupStreams}; paced streams of ${plan.paced.shortTokens} and ` +
+  `${plan.paced.longTokens} tokens (${plan.paced.streams} each, ${plan.paced.tokensPerSec} tokens/s)`;
+
 async function count(paths: PathName[]): Promise<void> {
   const plan = countPlan("default", paths);
   console.log(`streamchat bench --count — paths ${paths.join(", ")} (counts, not time: a counting server runs slower)`);
   const rows = await runCount({ plan, databaseUrl, log: (line) => console.log(`  ${line}`) });
-  console.log(
-    `\n${plan.streams} one-token streams after ${plan.warmupStreams}; paced streams of ${plan.paced.shortTokens} and ` +
-      `${plan.paced.longTokens} tokens (${plan.paced.streams} each, ${plan.paced.tokensPerSec} tokens/s)\n`,
-  );
+  console.log(`\n${describeCountPlan(plan)}\n`);
   console.log(renderCounts(rows));
   if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
 }
@@ -126,9 +138,19 @@ async function heapOf(paths: PathName[], streams: number | undefined): Promise<v
   if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
 }
 
+async function allocOf(paths: PathName[]): Promise<void> {
+  const plan = allocPlan("default", paths);
+  console.log(`streamchat bench --alloc — paths ${paths.join(", ")} (bytes allocated, not time)`);
+  const rows = await runAlloc({ plan, databaseUrl, log: (line) => console.log(`  ${line}`) });
+  console.log(`\n${describeCountPlan(plan)}\n`);
+  console.log(renderAlloc(rows));
+  if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.count) return count(args.paths);
+  if (args.alloc) return allocOf(args.paths);
   if (args.heap) return heapOf(args.paths, args.hold);
   if (!Number.isInteger(clusterReplicas) || clusterReplicas < 1 || clusterReplicas > 16) throw new Error("BENCH_CLUSTER_REPLICAS must be 1 to 16");
   const plan = planFor(args.mode, args.paths, args.hold === undefined ? {} : { holdStreams: args.hold });

@@ -24,7 +24,7 @@ export const defaultMeasuredPaths = (databaseUrl: string | undefined): PathName[
   databaseUrl === undefined ? [...countPaths] : [...measuredPaths];
 
 /** Refuses the paths a count or a heap run cannot measure (no server of its own, or several processes). */
-export function checkMeasuredPaths(run: "--count" | "--heap", paths: readonly PathName[]): void {
+export function checkMeasuredPaths(run: "--count" | "--heap" | "--alloc", paths: readonly PathName[]): void {
   const unknown = paths.filter((path) => !measuredPaths.includes(path));
   if (unknown.length > 0) {
     throw new Error(`${run} runs on ${countPaths.join(", ")} and stack-postgres (with a database); not on ${unknown.join(", ")}`);
@@ -52,16 +52,8 @@ export function countPlan(mode: "smoke" | "default", paths: PathName[] = [...cou
     : { paths, warmupStreams: 200, streams: 500, paced: { streams: 20, shortTokens: 10, longTokens: 110, tokensPerSec: 100 }, streamTimeoutMs: 60_000 };
 }
 
-export interface CountRow {
-  path: PathName;
-  /** Created per one-token stream. */
-  perStream: AsyncCounts;
-  /** Created per token beyond a stream's first, at a paced rate. */
-  perToken: AsyncCounts;
-  /** Streams that failed verification (their work is in the counts all the same). */
-  errors: number;
-  errorSamples: string[];
-}
+/** What a one-token stream and a further paced token create. */
+export type CountRow = StreamRates<AsyncCounts>;
 
 const fields = ["promises", "timers", "immediates", "ticks", "abortControllers", "abortSignalAny", "webStreams"] as const satisfies ReadonlyArray<
   keyof AsyncCounts
@@ -96,11 +88,42 @@ async function settledCounts(server: ServerProcess): Promise<AsyncCounts> {
   return last;
 }
 
-/** `databaseUrl`: a throwaway PostgreSQL database for stack-postgres (a schema of its own is made and dropped in it). */
-export async function runCount(opts: { plan: CountPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<CountRow[]> {
-  const { plan, databaseUrl } = opts;
-  const log = opts.log ?? (() => undefined);
-  return onFreshServers(plan.paths, { tempPrefix: "streamchat-count-", countAsync: true, databaseUrl }, async (path, server, sim) => {
+/** A figure a server keeps a running total of, read before and after each measured part (counts, allocated bytes). */
+export interface Meter<T> {
+  /** The server's total once it is idle after what the last streams left it. */
+  settled(server: ServerProcess): Promise<T>;
+  /** (after − before) / per. */
+  rate(after: T, before: T, per: number): T;
+}
+
+export interface StreamRates<T> {
+  path: PathName;
+  /** Per one-token stream. */
+  perStream: T;
+  /** Per token beyond a stream's first, at a paced rate. */
+  perToken: T;
+  /** Streams that failed verification (their work is in the figures all the same). */
+  errors: number;
+  errorSamples: string[];
+}
+
+/**
+ * Runs the plan's workloads on a fresh server of each path and reads `meter` around them: one-token streams (after
+ * the warm-up's), then paced streams of the short and of the long length, whose difference is what a further token
+ * costs, free of the streams' own. `databaseUrl`: a throwaway PostgreSQL database for stack-postgres (a schema of its
+ * own is made and dropped in it).
+ */
+export async function measureRates<T>(opts: {
+  plan: CountPlan;
+  meter: Meter<T>;
+  countAsync: boolean;
+  tempPrefix: string;
+  databaseUrl?: string | undefined;
+  /** Each path's rates, as soon as they are measured. */
+  onRow?: (row: StreamRates<T>) => void;
+}): Promise<StreamRates<T>[]> {
+  const { plan, meter, databaseUrl } = opts;
+  return onFreshServers(plan.paths, { tempPrefix: opts.tempPrefix, countAsync: opts.countAsync, databaseUrl }, async (path, server, sim) => {
     const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);
     const oneToken = (streams: number) => flood({ target, server, concurrency: 10, streams, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
     const pacedStreams = (tokensPerStream: number) =>
@@ -119,28 +142,41 @@ export async function runCount(opts: { plan: CountPlan; databaseUrl?: string; lo
       });
 
     const warm = [await oneToken(plan.warmupStreams), await pacedStreams(plan.paced.shortTokens)];
-    const start = await settledCounts(server);
+    const start = await meter.settled(server);
     const counted = await oneToken(plan.streams);
-    const afterStreams = await settledCounts(server);
+    const afterStreams = await meter.settled(server);
     const short = await pacedStreams(plan.paced.shortTokens);
-    const afterShort = await settledCounts(server);
+    const afterShort = await meter.settled(server);
     const long = await pacedStreams(plan.paced.longTokens);
-    const afterLong = await settledCounts(server);
+    const afterLong = await meter.settled(server);
 
     // The long streams less the short ones: their set-up cancels out, their further tokens remain.
-    const longStreams = rate(afterLong, afterShort, 1);
-    const shortStreams = rate(afterShort, afterStreams, 1);
-    const perToken = rate(longStreams, shortStreams, plan.paced.streams * (plan.paced.longTokens - plan.paced.shortTokens));
+    const longStreams = meter.rate(afterLong, afterShort, 1);
+    const shortStreams = meter.rate(afterShort, afterStreams, 1);
     const all = [...warm, counted, short, long];
-    const row: CountRow = {
+    const row: StreamRates<T> = {
       path,
-      perStream: rate(afterStreams, start, plan.streams),
-      perToken,
+      perStream: meter.rate(afterStreams, start, plan.streams),
+      perToken: meter.rate(longStreams, shortStreams, plan.paced.streams * (plan.paced.longTokens - plan.paced.shortTokens)),
       errors: all.reduce((sum, part) => sum + part.errors, 0),
       errorSamples: [...new Set(all.flatMap((part) => part.errorSamples))].slice(0, 5),
     };
-    log(`counted ${path}: ${format(row.perStream.promises)} promises per stream, ${format(row.perToken.promises)} per token, ${row.errors} errors`);
+    opts.onRow?.(row);
     return row;
+  });
+}
+
+/** `databaseUrl`: a throwaway PostgreSQL database for stack-postgres (a schema of its own is made and dropped in it). */
+export async function runCount(opts: { plan: CountPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<CountRow[]> {
+  const log = opts.log ?? (() => undefined);
+  return measureRates({
+    plan: opts.plan,
+    meter: { settled: settledCounts, rate },
+    countAsync: true,
+    tempPrefix: "streamchat-count-",
+    databaseUrl: opts.databaseUrl,
+    onRow: (row) =>
+      log(`counted ${row.path}: ${format(row.perStream.promises)} promises per stream, ${format(row.perToken.promises)} per token, ${row.errors} errors`),
   });
 }
 

@@ -4,13 +4,20 @@
  */
 
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
+import { AllocationMeter } from "./alloc-meter.js";
 
-export type ParentMessage = { type: "gc"; id: number } | { type: "count"; id: number } | { type: "heap-snapshot"; id: number; file: string };
+export type ParentMessage =
+  | { type: "gc"; id: number }
+  | { type: "count"; id: number }
+  | { type: "allocated"; id: number }
+  | { type: "heap-snapshot"; id: number; file: string };
 export type ChildMessage =
   | { type: "ready"; url: string }
   | { type: "gc-done"; id: number; vmFixedKb: number }
   | { type: "heap-snapshot-done"; id: number; error?: string }
   | { type: "counts"; id: number; counts: AsyncCounts }
+  /** The bytes the server's main thread allocated since the bench first asked (servers/alloc-meter.ts). */
+  | { type: "allocated-bytes"; id: number; bytes: number }
   | { type: "failed"; error: string };
 
 /** What a server counted since it started (servers/async-counter.ts, preloaded by `pnpm bench --count`). */
@@ -45,8 +52,11 @@ function sendToParent(message: ChildMessage): void {
 }
 
 export function announceReady(url: string, onExit?: () => Promise<void> | void): void {
+  const allocation = new AllocationMeter();
   process.on("message", (message: ParentMessage) => {
-    if (message?.type === "gc") {
+    if (message?.type === "allocated") {
+      sendToParent({ type: "allocated-bytes", id: message.id, bytes: allocation.allocatedBytes() });
+    } else if (message?.type === "gc") {
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();
       sendToParent({ type: "gc-done", id: message.id, vmFixedKb: vmFixedKb() });

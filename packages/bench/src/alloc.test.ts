@@ -1,0 +1,42 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { allocPlan, renderAlloc, runAlloc, type AllocRow } from "./alloc.js";
+
+describe("bench --alloc", () => {
+  let rows: AllocRow[];
+  const row = (path: string) => {
+    const found = rows.find((r) => r.path === path);
+    if (!found) throw new Error(`no row for ${path}`);
+    return found;
+  };
+
+  beforeAll(async () => {
+    rows = await runAlloc({ plan: allocPlan("smoke", ["bare-relay", "stack-memory"]) });
+  }, 180_000);
+
+  it("measures every path it was given, with every stream verified", () => {
+    expect(rows.map((r) => r.path)).toEqual(["bare-relay", "stack-memory"]);
+    for (const r of rows) expect(r.errors, `${r.path}: ${r.errorSamples.join("; ")}`).toBe(0);
+  });
+
+  it("reads what a stream and a token allocate: kilobytes for the bare relay's request, more for the stack's two and its run", () => {
+    const bare = row("bare-relay");
+    const stack = row("stack-memory");
+    // A relayed request and its model request: Node's parsers, headers, sockets' buffers' wrappers, tens of KB.
+    expect(bare.perStream).toBeGreaterThan(10 * 1024);
+    expect(bare.perStream).toBeLessThan(200 * 1024);
+    expect(stack.perStream).toBeGreaterThan(bare.perStream * 1.5);
+    // A token: a read, a line, a write on every path.
+    expect(bare.perToken).toBeGreaterThan(500);
+    expect(stack.perToken).toBeGreaterThan(bare.perToken);
+  });
+
+  it("renders bytes and ratios against the bare relay", () => {
+    const text = renderAlloc(rows);
+    expect(text).toMatch(/^\| bare-relay \| \d+\.\d \| 1\.00× \| \d+ \| 1\.00× \|$/m);
+    expect(text).toMatch(/^\| stack-memory \| \d+\.\d \| \d+\.\d\d× \| \d+ \| \d+\.\d\d× \|$/m);
+  });
+
+  it("refuses the paths it cannot measure", () => {
+    expect(() => allocPlan("smoke", ["stack-cluster"])).toThrow(/--alloc runs on .*; not on stack-cluster$/);
+  });
+});

@@ -2,6 +2,7 @@ import { getErrorShape, getTRPCErrorFromUnknown, transformTRPCResponse, TRPCErro
 import { fastifyRequestHandler, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import { getHTTPStatusCode, parseConnectionParamsFromString, type TRPCRequestInfo } from "@trpc/server/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { procedureCaller, type Procedure } from "./trpc-call.js";
 import { acceptOf, header, isObject, requestUrl } from "./trpc-http.js";
 
 export interface LeanMutationOptions<TRouter extends AnyTRPCRouter> {
@@ -15,17 +16,10 @@ export interface LeanMutationOptions<TRouter extends AnyTRPCRouter> {
   bodyLimit?: (path: string) => number | undefined;
 }
 
-type Procedure = ((opts: {
-  path: string;
-  getRawInput: () => Promise<unknown>;
-  ctx: unknown;
-  type: "mutation";
-  signal: AbortSignal;
-  batchIndex: number;
-}) => Promise<unknown>) & { _def: { type: string } };
+type MutationProcedure = Procedure & { _def: { type: string } };
 
-function isMutation(value: unknown): value is Procedure {
-  return typeof value === "function" && (value as Partial<Procedure>)._def?.type === "mutation";
+function isMutation(value: unknown): value is MutationProcedure {
+  return typeof value === "function" && (value as Partial<MutationProcedure>)._def?.type === "mutation";
 }
 
 const isAsyncIterable = (value: unknown): boolean => isObject(value) && Symbol.asyncIterator in value;
@@ -90,7 +84,8 @@ export async function registerLeanMutations<TRouter extends AnyTRPCRouter>(
     scope.addContentTypeParser("multipart/form-data", {}, (_request, body, done) => done(null, body));
 
     for (const path of paths) {
-      const procedure = procedures[path] as Procedure;
+      const procedure = procedures[path] as MutationProcedure;
+      const call = procedureCaller(procedure);
       const delegate = (request: FastifyRequest, reply: FastifyReply) =>
         fastifyRequestHandler({ ...trpcOptions, req: request, res: reply, path });
 
@@ -151,7 +146,7 @@ export async function registerLeanMutations<TRouter extends AnyTRPCRouter>(
         let outcome: { data: unknown } | { error: TRPCError };
         try {
           ctx = await createContext?.({ req: request, res: reply, info });
-          outcome = { data: await procedure({ path, getRawInput: info.calls[0]!.getRawInput, ctx, type: "mutation", signal: controller.signal, batchIndex: 0 }) };
+          outcome = { data: await call({ path, getRawInput: info.calls[0]!.getRawInput, ctx, type: "mutation", signal: controller.signal, batchIndex: 0 }) };
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
           onError?.({ error, path, input: result(), ctx, type: "mutation", req: request });

@@ -1,5 +1,4 @@
 import {
-  callTRPCProcedure,
   getErrorShape,
   getTRPCErrorFromUnknown,
   TRPCError,
@@ -9,6 +8,7 @@ import { fastifyRequestHandler, type FastifyTRPCPluginOptions } from "@trpc/serv
 import { parseConnectionParamsFromString, type TRPCRequestInfo } from "@trpc/server/http";
 import { isObservable, observableToAsyncIterable } from "@trpc/server/observable";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { procedureCaller, type Procedure } from "../trpc-call.js";
 import { acceptOf, header, isObject, requestUrl } from "../trpc-http.js";
 import { PingClock } from "./ping-clock.js";
 import { SubscriptionStream, type StreamSettings, type StreamSource } from "./subscription-stream.js";
@@ -37,7 +37,7 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
 /**
  * Serves every subscription procedure of the router (`GET <prefix>/<path>`) with the lean SSE writer
  * (subscription-stream.ts) instead of tRPC's fetch-adapter producer, while the procedure itself still runs
- * through tRPC (`callTRPCProcedure`: its middlewares, its input parser, its output type). Register it
+ * through tRPC's chain (trpc-call.ts: its middlewares, its input parser, its output type). Register it
  * before the tRPC plugin: its routes are static paths, so they win over the plugin's `<prefix>/:path` for
  * GET only; HEAD, POST, batches (`?batch=1`), `application/jsonl` streams, non-JSON content types and
  * unparsable connectionParams are handed to tRPC's own Fastify handler, which answers them as it always has.
@@ -80,6 +80,7 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
     const procedure = procedures[path];
     if (!isSubscription(procedure)) continue;
     paths.push(path);
+    const call = procedureCaller(procedure as Procedure);
 
     const delegate = (request: FastifyRequest, reply: FastifyReply) =>
       fastifyRequestHandler({ ...trpcOptions, req: request, res: reply, path });
@@ -141,7 +142,7 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
       } catch (cause) {
         source = { error: cause };
       }
-      source ??= await callTRPCProcedure({ router, path, getRawInput, ctx, type: "subscription", signal, batchIndex: 0 }).then(
+      source ??= await call({ path, getRawInput, ctx, type: "subscription", signal, batchIndex: 0 }).then(
         (data: unknown): StreamSource =>
           isObservable(data)
             ? { values: observableToAsyncIterable(data, signal) }

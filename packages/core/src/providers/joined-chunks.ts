@@ -50,8 +50,8 @@ export class JoinedReader<T> {
 
   read(bytes: Uint8Array | undefined): unknown {
     const { items, chunks } = this;
-    items.length = 0;
-    chunks.length = 0;
+    empty(items);
+    empty(chunks);
     let failure: unknown;
     try {
       if (bytes === undefined) this.decoder.end(items);
@@ -66,8 +66,16 @@ export class JoinedReader<T> {
     } finally {
       // The decoded items (whole NDJSON lines, SSE events) are not kept until the next body chunk, which can be
       // minutes away in a held answer.
-      items.length = 0;
+      empty(items);
     }
     return failure;
   }
+}
+
+/**
+ * Empties `list` and keeps its backing store for the next body chunk. `list.length = 0` lets V8 drop the store, and
+ * the next push allocates a new one of 17 slots (~150 bytes): twice per token at one token per read.
+ */
+function empty(list: unknown[]): void {
+  while (list.length > 0) list.pop();
 }

@@ -410,10 +410,9 @@ function plainContentLine(line: unknown): ModelChunk[] | undefined {
   const thinking = m["thinking"];
   if (typeof content !== "string" || (m["tool_calls"] !== undefined && m["tool_calls"] !== null)) return undefined;
   if (thinking !== undefined && thinking !== null && typeof thinking !== "string") return undefined;
-  const out: ModelChunk[] = [];
-  if (thinking) out.push({ type: "reasoning", text: thinking });
-  if (content) out.push({ type: "text", text: content });
-  return out;
+  // Literals of their size: an empty array's first push allocates room for 17.
+  if (!thinking) return content ? [{ type: "text", text: content }] : [];
+  return content ? [{ type: "reasoning", text: thinking }, { type: "text", text: content }] : [{ type: "reasoning", text: thinking }];
 }
 
 const tagsSchema = z.object({

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { approvalDecisionSchema, emptyUsage } from "@streamchat/core";
 import { attachmentsSchema, checkAttachments, thinkSchema } from "../attachments.js";
 import { AppError, notFound } from "../errors.js";
-import { idSchema } from "../input-schemas.js";
+import { idSchema, parsedSync } from "../input-schemas.js";
 import { summarize } from "../runs/transcript.js";
 import { RunEventFeed } from "./run-event-feed.js";
 import { authedProcedure, router, type Context } from "../trpc.js";
@@ -32,16 +32,19 @@ function attachmentCheck(ctx: Pick<Context, "provider" | "config">, model: strin
 }
 
 export const chatRouter = router({
+  // The inputs of every answer (chat.send, then chat.events) are parsed synchronously (parsedSync says why).
   send: authedProcedure
     .input(
-      z.object({
-        conversationId: id.nullish(),
-        message,
-        model,
-        clientRequestId: id.optional(),
-        think,
-        attachments,
-      }),
+      parsedSync(
+        z.object({
+          conversationId: id.nullish(),
+          message,
+          model,
+          clientRequestId: id.optional(),
+          think,
+          attachments,
+        }),
+      ),
     )
     .mutation(async ({ ctx, input, signal }) => {
       await checkAttachments(input.attachments, attachmentCheck(ctx, input.model), signal);
@@ -57,7 +60,7 @@ export const chatRouter = router({
     }),
 
   events: authedProcedure
-    .input(z.object({ runId: id, lastEventId }))
+    .input(parsedSync(z.object({ runId: id, lastEventId })))
     .subscription(async ({ ctx, input, signal }) => {
       const run = await ctx.runs.getRunForUser(ctx.userId, input.runId);
       if (!run) throw notFound("Run");

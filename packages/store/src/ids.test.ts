@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { newRecordId } from "./ids.js";
+import { stringify } from "uuid";
+import { formatUuid, newRecordId } from "./ids.js";
 
 describe("newRecordId", () => {
   it("makes version 7 UUIDs that sort in the order they were made, also within one millisecond", () => {
@@ -32,6 +33,21 @@ describe("newRecordId when the clock goes back", () => {
       for (const id of later) expect(id.slice(0, 13)).toBe(first.slice(0, 13));
     } finally {
       now.mockRestore();
+    }
+  });
+});
+
+describe("formatUuid", () => {
+  it("writes the text uuid's stringify writes", () => {
+    const bytes = new Uint8Array(16);
+    for (let n = 0; n < 2_000; n++) {
+      crypto.getRandomValues(bytes);
+      if (n === 0) bytes.fill(0);
+      if (n === 1) bytes.fill(255);
+      // A version 7 UUID's version and variant bits (stringify refuses the text of any other).
+      bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+      bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+      expect(formatUuid(bytes)).toBe(stringify(bytes));
     }
   });
 });

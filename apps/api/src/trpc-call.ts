@@ -53,10 +53,13 @@ export function procedureCaller(procedure: Procedure): (call: ProcedureCall) => 
   const def = procedure._def as Partial<ChainDef> | undefined;
   if (!def || !Array.isArray(def.middlewares) || def.caller !== undefined) return (call) => procedure(call);
   const { middlewares, meta } = def as ChainDef;
-  const callAt = async (index: number, opts: MiddlewareOptions): Promise<MiddlewareResult> => {
+  const failed = (cause: unknown): MiddlewareResult => ({ ok: false, error: getTRPCErrorFromUnknown(cause), marker: middlewareMarker });
+  // Not an async function: one promise per step (the middleware's own, with a handler for its failure) instead of two.
+  const callAt = (index: number, opts: MiddlewareOptions): Promise<MiddlewareResult> => {
+    let result: Promise<MiddlewareResult> | MiddlewareResult;
     try {
       // An index past the chain (a resolver's middleware calling next) throws here, as in tRPC: a failed result.
-      return await middlewares[index]!({
+      result = middlewares[index]!({
         ...opts,
         meta,
         input: opts.input,
@@ -69,8 +72,9 @@ export function procedureCaller(procedure: Procedure): (call: ProcedureCall) => 
           }),
       });
     } catch (cause) {
-      return { ok: false, error: getTRPCErrorFromUnknown(cause), marker: middlewareMarker };
+      return Promise.resolve(failed(cause));
     }
+    return Promise.resolve(result).then(undefined, failed);
   };
   return async (call) => {
     const result = await callAt(0, call);

@@ -173,6 +173,8 @@ describe("HTTP surface", () => {
     // No CORS headers unless CORS_ORIGINS allows an origin.
     const cross = await fetch(`${url}/api/chat`, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "POST" } });
     expect(cross.headers.get("access-control-allow-origin")).toBeNull();
+    expect(cross.status).toBe(404);
+    expect(await cross.json()).toEqual({ error: "Not found", code: "not_found" });
   });
 
   it("allows the origins in CORS_ORIGINS", async () => {

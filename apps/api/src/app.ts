@@ -571,14 +571,18 @@ async function assembleServer(
     reply.headers(isApiPath(request.url) ? apiSecurityHeaders : securityHeaders);
     done();
   });
-  // No CORS headers at all by default: the web app is served from the same origin.
-  if (config.corsOrigins.length > 0) app.addHook("onRequest", refuseNonPreflightOptions);
-  await app.register(cors, {
-    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ["GET", "POST", "OPTIONS"],
-    exposedHeaders: ["X-Conversation-Id", "X-Run-Id"],
-    maxAge: 600,
-  });
+  // No CORS at all by default: the web app is served from the same origin. The plugin is registered only for
+  // CORS_ORIGINS: turned off, it still ran its hook on every request (a copy of its options and a closure, to add
+  // nothing), and its OPTIONS route answered not found, as a server without it does.
+  if (config.corsOrigins.length > 0) {
+    app.addHook("onRequest", refuseNonPreflightOptions);
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ["GET", "POST", "OPTIONS"],
+      exposedHeaders: ["X-Conversation-Id", "X-Run-Id"],
+      maxAge: 600,
+    });
+  }
 
   // Before anything else answers: a request for a host name we do not serve gets nothing else.
   const hostVerdict = createHostGuard(config);

@@ -54,7 +54,7 @@ export function procedureCaller(procedure: Procedure): (call: ProcedureCall) => 
   if (!def || !Array.isArray(def.middlewares) || def.caller !== undefined) return (call) => procedure(call);
   const { middlewares, meta } = def as ChainDef;
   const failed = (cause: unknown): MiddlewareResult => ({ ok: false, error: getTRPCErrorFromUnknown(cause), marker: middlewareMarker });
-  // Not an async function: one promise per step (the middleware's own, with a handler for its failure) instead of two.
+  // Not an async function: a promise less per step (the middleware's own promise takes the failure handler).
   const callAt = (index: number, opts: MiddlewareOptions): Promise<MiddlewareResult> => {
     let result: Promise<MiddlewareResult> | MiddlewareResult;
     try {

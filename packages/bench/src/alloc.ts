@@ -6,7 +6,7 @@
  * load. No async_hooks here: a counting hook adds its own allocations to every promise.
  */
 import type { ServerProcess } from "./child.js";
-import { checkMeasuredPaths, type CountPlan, countPlan, measureRates, type StreamRates } from "./count.js";
+import { checkMeasuredPaths, type CountPlan, countPlan, failedStreams, measureRates, type StreamRates } from "./count.js";
 import type { PathName } from "./paths.js";
 import { sleep } from "./stats.js";
 
@@ -64,7 +64,7 @@ export function renderAlloc(rows: readonly AllocRow[]): string {
         `| ${row.path} | ${kb(row.perStream)} | ${ratio(row.perStream, bare?.perStream)} | ${bytes(row.perToken)} | ${ratio(row.perToken, bare?.perToken)} |`,
     ),
   ];
-  const failed = rows.filter((row) => row.errors > 0).map((row) => `${row.path}: ${row.errors} streams failed verification (${row.errorSamples.join("; ")})`);
+  const failed = failedStreams(rows);
   return [
     "Bytes the server's JS heap (main thread) allocated, from V8's collections; a Buffer's bytes and worker threads are not in it:",
     "",

@@ -23,7 +23,7 @@ export const measuredPaths: readonly PathName[] = [...countPaths, "stack-postgre
 export const defaultMeasuredPaths = (databaseUrl: string | undefined): PathName[] =>
   databaseUrl === undefined ? [...countPaths] : [...measuredPaths];
 
-/** Refuses the paths a count or a heap run cannot measure (no server of its own, or several processes). */
+/** Refuses the paths a count, heap or allocation run cannot measure (no server of its own, or several processes). */
 export function checkMeasuredPaths(run: "--count" | "--heap" | "--alloc", paths: readonly PathName[]): void {
   const unknown = paths.filter((path) => !measuredPaths.includes(path));
   if (unknown.length > 0) {
@@ -180,6 +180,10 @@ export async function runCount(opts: { plan: CountPlan; databaseUrl?: string; lo
   });
 }
 
+/** A line per path whose streams failed verification, for the rendered tables. */
+export const failedStreams = (rows: readonly StreamRates<unknown>[]): string[] =>
+  rows.filter((row) => row.errors > 0).map((row) => `${row.path}: ${row.errors} streams failed verification (${row.errorSamples.join("; ")})`);
+
 const format = (value: number) => (Math.abs(value) < 0.05 ? "0" : value.toFixed(1));
 
 /** Markdown: what each path creates per one-token stream, then per further paced token. */
@@ -187,7 +191,7 @@ export function renderCounts(rows: readonly CountRow[]): string {
   const header = `| path | ${fields.join(" | ")} |\n|---|${fields.map(() => "---:").join("|")}|`;
   const table = (title: string, of: (row: CountRow) => AsyncCounts) =>
     [title, "", header, ...rows.map((row) => `| ${row.path} | ${fields.map((field) => format(of(row)[field])).join(" | ")} |`)].join("\n");
-  const failed = rows.filter((row) => row.errors > 0).map((row) => `${row.path}: ${row.errors} streams failed verification (${row.errorSamples.join("; ")})`);
+  const failed = failedStreams(rows);
   return [
     table("Created per one-token stream (the server's whole work for it: requests, run, teardown):", (row) => row.perStream),
     table("Created per further token of a paced stream (one token per read):", (row) => row.perToken),

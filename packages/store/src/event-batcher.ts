@@ -186,11 +186,14 @@ export class EventBatcher {
    */
   appendDone(runId: string, seq: number, done: EventOf<"done">, answer: RunAnswer): Promise<StoredMessage[]> {
     const queued: QueuedAnswer = { conversationId: answer.conversationId, messages: answer.messages };
-    return this.append(runId, seq, done, queued).then(() => queued.stored ?? []);
+    return this.append(runId, seq, done, undefined, queued).then(() => queued.stored ?? []);
   }
 
-  /** Queues the event; the promise of its batch. Refuses a seq that is not above the run's last queued one. */
-  append(runId: string, seq: number, event: ChatEvent, answer?: QueuedAnswer): Promise<void> {
+  /**
+   * Queues the event; the promise of its batch. Refuses a seq that is not above the run's last queued one. `json`:
+   * the event serialized by the caller (ChatStore.appendEvent), stored as given.
+   */
+  append(runId: string, seq: number, event: ChatEvent, json?: string, answer?: QueuedAnswer): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError("closed", "The store is closed."));
     if (!Number.isSafeInteger(seq) || seq < 1) return Promise.reject(new RangeError(`seq must be a positive integer (got ${seq}).`));
     let log = this.runs.get(runId);
@@ -198,11 +201,12 @@ export class EventBatcher {
     if (log && seq <= log.lastSeq) {
       return Promise.reject(conflict("seq", `Run ${runId}: seq ${seq} is not above ${log.lastSeq}, the last one queued.`));
     }
-    let json: string;
-    try {
-      json = JSON.stringify(event);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new TypeError(String(error)));
+    if (json === undefined) {
+      try {
+        json = JSON.stringify(event);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new TypeError(String(error)));
+      }
     }
     if (!log) {
       log = { runId, lastSeq: 0, batches: [], open: undefined, failure: undefined, whole: seq === 1 };

@@ -751,9 +751,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return Number(writing(() => sql.claimRun.run(to, runId, from)).changes) === 1;
     },
 
-    appendEvent(runId, seq, event) {
+    appendEvent(runId, seq, event, json) {
       if (closed) return Promise.reject(closedError());
-      return batcher.append(runId, seq, event);
+      return batcher.append(runId, seq, event, json);
     },
 
     appendDone(runId, seq, done, answer) {

@@ -397,8 +397,10 @@ export interface ChatStore {
    * Rejects with StoreError("not_found") for an unknown run — at once (memory) or when its batch is committed
    * (SQLite, PostgreSQL: the database's foreign key decides). Rejects at once with conflict "seq" when `seq` is
    * not above the last seq this process queued for the run, and with RangeError when it is not a positive integer.
+   * `json`, when given, must be `JSON.stringify(event)`: a store that serializes the event stores it instead (the
+   * caller serialized the event once for its subscribers and the log alike).
    */
-  appendEvent(runId: string, seq: number, event: ChatEvent): Promise<void>;
+  appendEvent(runId: string, seq: number, event: ChatEvent, json?: string): Promise<void>;
   /**
    * Ends the run's log with its `done` (as appendEvent) and stores the run's answer with it: `answer.messages` are
    * appended in order as appendMessage appends them (each under the head, with the run's id), and resolve as stored

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { entryToEvent, ownershipOf } from "./redis-keys.js";
+import { entryJson, entryToEvent, ownershipOf } from "./redis-keys.js";
 
 describe("a run-start entry's ownership fields", () => {
   const event = JSON.stringify({ type: "run-start", runId: "r1", at: 1, conversationId: "c1", model: "m", provider: "p" });
@@ -20,5 +20,18 @@ describe("a run-start entry's ownership fields", () => {
     expect(ownershipOf(["1-0", ["e", event, "u", "", "o", "x"]])).toBeNull();
     expect(ownershipOf(undefined)).toBeNull();
     expect(ownershipOf(["1-0", "nope"])).toBeNull();
+  });
+});
+
+describe("an entry's event JSON", () => {
+  it("is the producer's string, which the entry's event is parsed from; nothing for garbage", () => {
+    const json = JSON.stringify({ type: "token", runId: "r1", at: 1, text: 'a "quoted" token' });
+    const entry = ["7-0", ["e", json]];
+    expect(entryJson(entry)).toBe(json);
+    expect(entryToEvent(entry, entryJson(entry))).toEqual({ seq: 7, event: JSON.parse(json) });
+    for (const garbage of [null, "7-0", ["7-0"], [7, ["e", json]], ["7-0", ["u", "alice"]], ["7-0", ["e", 5]]]) {
+      expect(entryJson(garbage)).toBeUndefined();
+      expect(entryToEvent(garbage)).toBeUndefined();
+    }
   });
 });

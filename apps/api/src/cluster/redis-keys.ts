@@ -54,15 +54,20 @@ export function seqOf(id: string): number {
 
 type RawEntry = [id: string, fields: string[]];
 
-/** A stream entry as XRANGE/XREAD return it → the stored event. The JSON is our own replicas' (trusted). */
-export function entryToEvent(entry: unknown): StoredEvent | undefined {
+/** A stream entry's event as XRANGE/XREAD return it: the JSON its producer's `JSON.stringify` wrote. */
+export function entryJson(entry: unknown): string | undefined {
   if (!Array.isArray(entry)) return undefined;
   const [id, fields] = entry as RawEntry;
   if (typeof id !== "string" || !Array.isArray(fields)) return undefined;
   const at = fields.indexOf(eventField);
   const json = at >= 0 ? fields[at + 1] : undefined;
-  if (typeof json !== "string") return undefined;
-  return { seq: seqOf(id), event: JSON.parse(json) as ChatEvent };
+  return typeof json === "string" ? json : undefined;
+}
+
+/** A stream entry as XRANGE/XREAD return it → the stored event. The JSON is our own replicas' (trusted). */
+export function entryToEvent(entry: unknown, json = entryJson(entry)): StoredEvent | undefined {
+  if (json === undefined) return undefined;
+  return { seq: seqOf((entry as RawEntry)[0]), event: JSON.parse(json) as ChatEvent };
 }
 
 /** XREAD's reply (RESP2: [[key, entries]…]; RESP3: { key: entries }) → [key, entries] pairs. */

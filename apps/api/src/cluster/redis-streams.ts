@@ -91,7 +91,7 @@ export class RedisRunStreams implements RunStreams {
     this.release = redis.redis.retain();
     this.ttlAfterDone = String(opts.ttlAfterDoneMs ?? 600_000);
     this.maxTtl = String(opts.maxTtlMs ?? 86_400_000);
-    this.writer = new RunEvents(store, (run, stored) => this.publishLive(run, stored), deps.onWriteFailure);
+    this.writer = new RunEvents(store, (run, stored, json) => this.publishLive(run, stored, json), deps.onWriteFailure);
     this.reader = new RunStreamFollowers({
       reader: redis.redis.reader,
       command: this.command,
@@ -151,7 +151,7 @@ export class RedisRunStreams implements RunStreams {
   }
 
   async publishClosing(runId: string, stored: StoredEvent): Promise<void> {
-    await this.xadd(runId, stored).catch((error: unknown) => {
+    await this.xadd(runId, stored, undefined).catch((error: unknown) => {
       // Already there (a replica published it before it died, or another closer did): followers have it.
       if (!isIdTooSmall(error)) throw error;
     });
@@ -260,19 +260,19 @@ export class RedisRunStreams implements RunStreams {
     return this.reader.size;
   }
 
-  private publishLive(run: LiveRun, stored: StoredEvent): void {
-    this.deps.live.publish(run, stored);
-    this.xadd(run.record.id, stored, stored.event.type === "run-start" ? run.record.userId : undefined).catch((error: unknown) => {
+  private publishLive(run: LiveRun, stored: StoredEvent, json?: string): void {
+    this.deps.live.publish(run, stored, json);
+    this.xadd(run.record.id, stored, json, stored.event.type === "run-start" ? run.record.userId : undefined).catch((error: unknown) => {
       if (isIdTooSmall(error)) return;
       // Followers elsewhere would miss the rest of the run: stop it (it ends with error{internal}).
       this.deps.onWriteFailure(run, error);
     });
   }
 
-  /** `userId`: the run-start's, which carries the run's user and owner too (liveOwnership). */
-  private xadd(runId: string, stored: StoredEvent, userId?: string): Promise<unknown> {
+  /** `json`: the event's, when the run serialized it already. `userId`: the run-start's, which carries the run's user and owner too (liveOwnership). */
+  private xadd(runId: string, stored: StoredEvent, json: string | undefined, userId?: string): Promise<unknown> {
     const key = runStreamKey(runId);
-    const entry = ["XADD", key, streamId(stored.seq), eventField, JSON.stringify(stored.event)];
+    const entry = ["XADD", key, streamId(stored.seq), eventField, json ?? JSON.stringify(stored.event)];
     if (userId !== undefined) entry.push(userField, userId, ownerField, this.deps.replicaId);
     // Commands of one connection are sent and answered in order: the stream gets the run's events in seq order.
     const added = this.command.sendCommand(entry);

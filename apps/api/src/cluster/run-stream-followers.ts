@@ -3,7 +3,7 @@ import type { Listener } from "../runs/live-runs.js";
 import type { LiveHandle } from "../runs/subscribe.js";
 import type { BlockingStreamReader, FollowedStream, StreamEntry } from "./blocking-stream-reader.js";
 import type { Redis } from "./redis-connection.js";
-import { entryToEvent, runStreamKey, seqOf, streamId } from "./redis-keys.js";
+import { entryJson, entryToEvent, runStreamKey, seqOf, streamId } from "./redis-keys.js";
 
 export interface RunStreamFollowersOptions {
   /** The replica's blocking reader (shared with the conversation feed). */
@@ -126,10 +126,11 @@ export class RunStreamFollowers {
 
   private deliver(feed: Feed, entries: StreamEntry[]): void {
     for (const entry of entries) {
-      const stored: StoredEvent | undefined = entryToEvent(entry);
+      const json = entryJson(entry);
+      const stored: StoredEvent | undefined = entryToEvent(entry, json);
       if (!stored) continue;
       feed.active = true;
-      for (const follower of feed.followers) follower.listener(stored);
+      for (const follower of feed.followers) follower.listener(stored, json);
     }
   }
 

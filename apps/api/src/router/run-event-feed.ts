@@ -36,6 +36,6 @@ export class RunEventFeed implements AsyncIterableIterator<Tracked, void, void>,
   }
 
   [attachWriter](write: DirectWrite): void {
-    this.#slot.reader = { take: (stored) => write(trackedOf(stored)) };
+    this.#slot.reader = { take: (stored, json) => write(stored.event, String(stored.seq), json) };
   }
 }

@@ -28,7 +28,7 @@ export class EmbeddedRunStreams implements RunStreams {
     private readonly opts: EmbeddedStreamsOptions = {},
   ) {
     const { store, live } = deps;
-    this.writer = new RunEvents(store, (run, stored) => live.publish(run, stored), deps.onWriteFailure);
+    this.writer = new RunEvents(store, (run, stored, json) => live.publish(run, stored, json), deps.onWriteFailure);
     this.followOptions = followOptions(this, opts);
     this.source = {
       read: (runId, afterSeq, limit) => store.readEvents(runId, afterSeq, limit),

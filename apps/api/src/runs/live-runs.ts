@@ -1,7 +1,8 @@
 import type { ChatEvent, EventOf, ThinkSetting } from "@streamchat/core";
 import type { RunRecord, StoredEvent } from "@streamchat/store";
 
-export type Listener = (event: StoredEvent) => void;
+/** `json`: `JSON.stringify(event.event)` when the publisher has it (RunEvents, a cluster stream's entry). */
+export type Listener = (event: StoredEvent, json?: string) => void;
 
 /** A run executing in this process. */
 export interface LiveRun {
@@ -113,7 +114,7 @@ export class LiveRuns {
   }
 
   /** Hands an event to the run's live subscribers (it is in this process's view of the log already). */
-  publish(live: LiveRun, stored: StoredEvent): void {
+  publish(live: LiveRun, stored: StoredEvent, json?: string): void {
     if (stored.seq > live.seq) live.seq = stored.seq;
     live.lastPublished = stored.event;
     live.publishedSeq = stored.seq;
@@ -122,7 +123,7 @@ export class LiveRuns {
       if (head.length < liveHeadLimit && stored.seq === (head.at(-1)?.seq ?? 0) + 1 && !isStreamedPiece(stored)) head.push(stored);
       else live.head = null;
     }
-    for (const listener of live.listeners) listener(stored);
+    for (const listener of live.listeners) listener(stored, json);
   }
 
   stats(): LiveRunStats {

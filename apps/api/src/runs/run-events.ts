@@ -14,6 +14,9 @@ export type CommittedDone = StoredEvent & { event: EventOf<"done">; messages: St
  * the event joined, shared by the run's events of one commit; a failure handler is attached once per batch (when
  * the promise differs from the last one seen), never per token.
  *
+ * An event is serialized once, here: the log stores that JSON, and chat.events' SSE writer and a cluster's stream send it
+ * (`publish`'s `json`), so what was streamed is byte for byte what is stored.
+ *
  * Subscribers may therefore see an event before it is committed, as they always could (a crash loses the log's
  * uncommitted tail): closing events of a run whose log lost events skip past every seq handed out (close-run.ts).
  * `done` is different: `commitDone` waits for the commit, and the caller hands it to subscribers only after.
@@ -21,8 +24,11 @@ export type CommittedDone = StoredEvent & { event: EventOf<"done">; messages: St
 export class RunEvents {
   constructor(
     private readonly store: ChatStore,
-    /** Hands an event to live followers (it is in this process's view of the log already). */
-    private readonly publish: (run: LiveRun, stored: StoredEvent) => void,
+    /**
+     * Hands an event to live followers (it is in this process's view of the log already), with `JSON.stringify` of
+     * the event when it could be serialized.
+     */
+    private readonly publish: (run: LiveRun, stored: StoredEvent, json: string | undefined) => void,
     /** A commit of the run's events failed for good (or the store threw): stop the run. Must not throw. */
     private readonly onStoreFailure: (run: LiveRun, error: unknown) => void,
   ) {}
@@ -31,7 +37,8 @@ export class RunEvents {
   emit(run: LiveRun, event: ChatEvent): void {
     if (run.storeFailed) return;
     const seq = run.seq + 1;
-    if (this.append(run, seq, event)) this.publish(run, { seq, event });
+    const json = serialized(event);
+    if (this.append(run, seq, event, json)) this.publish(run, { seq, event }, json);
   }
 
   /**
@@ -44,24 +51,25 @@ export class RunEvents {
     if (run.storeFailed) return;
     const seq = run.seq + 1;
     run.seq = seq; // taken now: nothing else is emitted until it is published
-    const batch = this.append(run, seq, event);
+    const json = serialized(event);
+    const batch = this.append(run, seq, event, json);
     if (!batch) return;
     try {
       await batch;
     } catch {
       return; // onStoreFailure stops the run
     }
-    this.publish(run, { seq, event });
+    this.publish(run, { seq, event }, json);
   }
 
   /**
    * Queues the event in the store's log; the promise of the batch it joined, or undefined when the store threw. A
    * failure handler is attached once per batch; either failure stops the run through onStoreFailure.
    */
-  private append(run: LiveRun, seq: number, event: ChatEvent): Promise<void> | undefined {
+  private append(run: LiveRun, seq: number, event: ChatEvent, json: string | undefined): Promise<void> | undefined {
     let batch: Promise<void>;
     try {
-      batch = this.store.appendEvent(run.record.id, seq, event);
+      batch = this.store.appendEvent(run.record.id, seq, event, json);
     } catch (error) {
       // The contract rejects instead of throwing; a store that throws anyway must not break the run loop.
       this.onStoreFailure(run, error);
@@ -87,5 +95,14 @@ export class RunEvents {
     const event = { seq, event: done };
     run.committedDone = event;
     return { ...event, messages: stored };
+  }
+}
+
+/** The event's JSON; undefined when it cannot be serialized (the store then refuses it, which stops the run). */
+function serialized(event: ChatEvent): string | undefined {
+  try {
+    return JSON.stringify(event);
+  } catch {
+    return undefined;
   }
 }

@@ -46,7 +46,7 @@ export interface FollowSource {
  * `take` writes it (true) or cannot now (false: a response waiting for `drain`, a client gone); it must not throw.
  */
 export interface DirectReader {
-  take(stored: StoredEvent): boolean;
+  take(stored: StoredEvent, json?: string): boolean;
 }
 
 /** Where a follower finds its direct reader: attached whenever the reader is ready (null: none yet). */
@@ -100,13 +100,13 @@ export async function* followRun(
    * generator's `next()` (it does whenever the generator runs, and while it waits for a live event). `done` goes the
    * normal way, so that the generator ends with it; so does anything the reader cannot take now (backpressure).
    */
-  const handOver = (stored: StoredEvent): boolean => stored.event.type !== "done" && direct?.reader?.take(stored) === true;
-  const listener: Listener = (event) => {
+  const handOver = (stored: StoredEvent, json?: string): boolean => stored.event.type !== "done" && direct?.reader?.take(stored, json) === true;
+  const listener: Listener = (event, json) => {
     if (lagging) return;
     // The short cut of a caught-up follower: while it waits for the next live event, so does its reader, and nothing
     // is queued or on its way. The next event in order then goes to the reader from here, with no promise, queue or
     // generator step per event.
-    if (wake !== null && event.seq === last + 1 && handOver(event)) {
+    if (wake !== null && event.seq === last + 1 && handOver(event, json)) {
       last = event.seq;
       return;
     }

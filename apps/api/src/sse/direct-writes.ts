@@ -11,8 +11,12 @@
  */
 export const attachWriter = Symbol("attachWriter");
 
-/** Writes one value of the subscription now (true) or cannot now (false). Never throws. */
-export type DirectWrite = (value: unknown) => boolean;
+/**
+ * Writes one value of the subscription now (true) or cannot now (false). Never throws. `id`: the value is
+ * `tracked(id, data)` (the source need not build the envelope). `json`: `JSON.stringify(data)` when the source has it
+ * at hand; a writer whose router serializes values as they are (no transformer) sends it instead of serializing again.
+ */
+export type DirectWrite = (data: unknown, id?: string, json?: string) => boolean;
 
 export interface DirectWritesSource {
   [attachWriter](write: DirectWrite): void;

@@ -6,6 +6,7 @@ import {
 } from "@trpc/server";
 import { fastifyRequestHandler, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import { parseConnectionParamsFromString, type TRPCRequestInfo } from "@trpc/server/http";
+import { defaultTransformer } from "@trpc/server/unstable-core-do-not-import";
 import { isObservable, observableToAsyncIterable } from "@trpc/server/observable";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { procedureCaller, type Procedure } from "../trpc-call.js";
@@ -72,6 +73,7 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
     clock: pingEnabled && pingIntervalMs !== Infinity && pingIntervalMs > 0 ? new PingClock(pingIntervalMs, client.reconnectAfterInactivityMs) : null,
     maxDurationMs: sse.maxDurationMs || undefined,
     serialize: (value) => config.transformer.output.serialize(value),
+    serializesAsIs: config.transformer === defaultTransformer,
   };
 
   const paths: string[] = [];

@@ -17,7 +17,7 @@ async function serve(headers: Record<string, string | number | readonly string[]
   let response!: ServerResponse;
   const server = createServer((_req, res) => {
     response = res;
-    const stream = new SubscriptionStream(res, { connected: "event: connected\ndata: {}\n\n", clock: null, maxDurationMs: undefined, serialize: (v) => v });
+    const stream = new SubscriptionStream(res, { connected: "event: connected\ndata: {}\n\n", clock: null, maxDurationMs: undefined, serialize: (v) => v, serializesAsIs: true });
     void stream.send(headers, { values: (async function* () { yield { hello: "world" }; })() }, (e) => e);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -82,7 +82,7 @@ function directSource() {
   return {
     values,
     attached,
-    write: (value: unknown) => write!(value),
+    write: (data: unknown, id?: string, json?: string) => write!(data, id, json),
     /** Answers the pull the writer waits in, and the ones after it. */
     pull: (first: IteratorResult<unknown>, ...rest: IteratorResult<unknown>[]) => {
       later.push(...rest);
@@ -111,7 +111,7 @@ describe("SubscriptionStream's direct writes", () => {
         writes[index]!.push([String(chunk)]);
         write(chunk, encoding, callback);
       };
-      const stream = new SubscriptionStream(res, { connected: "event: connected\ndata: {}\n\n", clock: null, maxDurationMs: undefined, serialize: (v) => v });
+      const stream = new SubscriptionStream(res, { connected: "event: connected\ndata: {}\n\n", clock: null, maxDurationMs: undefined, serialize: (v) => v, serializesAsIs: true });
       void stream.send({}, { values: sources[index]!.values }, (e) => e);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -139,5 +139,42 @@ describe("SubscriptionStream's direct writes", () => {
       expect(first).toContain(`{"token":${index}}`);
       expect(first).toContain(`{"done":${index}}`);
     }
+  });
+});
+
+describe("SubscriptionStream's direct writes with the source's JSON", () => {
+  /** One stream whose source writes `data` directly (tracked as `id`, with `json`), then ends; the body the client got. */
+  async function writeOne(settings: { serialize(value: unknown): unknown; serializesAsIs: boolean }, data: unknown, id: string | undefined, json: string | undefined) {
+    const source = directSource();
+    const server = createServer((_req, res) => {
+      const stream = new SubscriptionStream(res, { connected: "event: connected\ndata: {}\n\n", clock: null, maxDurationMs: undefined, ...settings });
+      void stream.send({}, { values: source.values }, (e) => e);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const body = rawGet(`http://127.0.0.1:${port}/`).then((got) => got.body);
+    await source.attached;
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the writer waits in next()
+    const taken = source.write(data, id, json);
+    source.pull({ done: true, value: undefined });
+    return { taken, body: await body };
+  }
+
+  it("sends the source's JSON as the data when the router serializes values as they are, with the id", async () => {
+    // The JSON differs from the data on purpose: what goes out shows which one the writer used.
+    const { taken, body } = await writeOne({ serialize: (v) => v, serializesAsIs: true }, { a: 1 }, "7", '{"a":1,"from":"source"}');
+    expect(taken).toBe(true);
+    expect(body).toContain('data: {"a":1,"from":"source"}\nid: 7\n\n\n');
+  });
+
+  it("serializes the data through the transformer instead when the router has one, and without JSON", async () => {
+    const tagged = { serialize: (v: unknown) => ({ tagged: v }), serializesAsIs: false };
+    const withJson = await writeOne(tagged, { a: 1 }, "8", '{"a":1,"from":"source"}');
+    expect(withJson.body).toContain('data: {"tagged":{"a":1}}\nid: 8\n\n\n');
+    expect(withJson.body).not.toContain("source");
+    const untracked = await writeOne({ serialize: (v) => v, serializesAsIs: true }, { b: 2 }, undefined, undefined);
+    expect(untracked.body).toContain('data: {"b":2}\n\n\n');
+    expect(untracked.body).not.toContain("id:");
   });
 });

@@ -15,6 +15,8 @@ export interface StreamSettings {
   maxDurationMs: number | undefined;
   /** The router's transformer (`transformer.output.serialize`). */
   serialize(value: unknown): unknown;
+  /** `serialize` gives every value as it is (tRPC's default transformer): a source's own JSON of a value is its data. */
+  serializesAsIs: boolean;
 }
 
 /** What a subscription sends after `connected`: the procedure's values, or the error that stopped it first. */
@@ -143,11 +145,11 @@ export class SubscriptionStream implements PingTarget {
    * A value the source writes itself while `send` waits in `next()` (direct-writes.ts): written as `send` would,
    * unless the response waits for `drain` or is done; then the source hands it out through `next()`.
    */
-  readonly #take = (value: unknown): boolean => {
+  readonly #take = (data: unknown, id?: string, json?: string): boolean => {
     if (this.#stopped || this.#res.writableNeedDrain) return false;
     let frame: string;
     try {
-      frame = this.#frame(value);
+      frame = dataFrame(json !== undefined && this.#settings.serializesAsIs ? json : JSON.stringify(this.#settings.serialize(data)), id);
     } catch {
       return false; // `send` meets the same error through next() and reports it
     }

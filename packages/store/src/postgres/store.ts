@@ -879,9 +879,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return (await query("claimRun", [runId, from, to])).rowCount === 1;
     },
 
-    appendEvent(runId, seq, event) {
+    appendEvent(runId, seq, event, json) {
       if (closed) return Promise.reject(closedError());
-      return batcher.append(runId, seq, event);
+      return batcher.append(runId, seq, event, json);
     },
 
     appendDone(runId, seq, done, answer) {

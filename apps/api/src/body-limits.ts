@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, preParsingHookHandler } from "fastify";
 import { attachmentBodyLimit, type Config } from "./config.js";
 
 /** The tRPC procedures that take image attachments: their requests may be as large as four images. */
@@ -86,14 +86,10 @@ function contentLength(headers: IncomingHttpHeaders): number | undefined {
  * the routes (an onRoute hook sees only routes added after it).
  */
 export function registerBodyLimits(app: FastifyInstance, limits: BodyLimits): void {
-  app.addHook("onRoute", (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (!methods.includes("POST")) return;
-    if (route.url === trpcRoute || attachmentRestPaths.has(route.url)) route.bodyLimit = limits.attachments;
-  });
-  // A callback, not a promise: every POST passes here, and the check is synchronous (app.ts's onRequest hooks).
-  app.addHook("preParsing", (request, reply, payload, done) => {
-    if (request.routeOptions.bodyLimit !== limits.attachments) return done(null, payload);
+  // A callback, not a promise: the check is synchronous (app.ts's onRequest hooks). A hook of tRPC's route alone: on
+  // every other route Fastify's own limit is the request's already (a global hook read `request.routeOptions`, a new
+  // object per read, on every request to find that out).
+  const holdToProcedure: preParsingHookHandler = (request, reply, payload, done) => {
     const limit = bodyLimitFor(request.url, limits);
     if (limit >= limits.attachments) return done(null, payload);
     const length = contentLength(request.headers);
@@ -108,5 +104,14 @@ export function registerBodyLimits(app: FastifyInstance, limits: BodyLimits): vo
     const limited = new BodyLimitStream(limit, () => void reply.header("connection", "close"));
     payload.on("error", (error) => limited.destroy(error));
     done(null, payload.pipe(limited));
+  };
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.includes("POST")) return;
+    if (attachmentRestPaths.has(route.url)) route.bodyLimit = limits.attachments;
+    if (route.url !== trpcRoute) return;
+    route.bodyLimit = limits.attachments;
+    const hooks = route.preParsing;
+    route.preParsing = hooks === undefined ? [holdToProcedure] : [...(Array.isArray(hooks) ? hooks : [hooks]), holdToProcedure];
   });
 }

@@ -76,6 +76,21 @@ async function settled(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe("EventBatcher", () => {
+  it("stores the JSON its caller made of an event as given, and makes its own for an event without one", async () => {
+    const log = fakeLog();
+    const batcher = new EventBatcher(log.sink);
+    const given = JSON.stringify(tokenEvent("r1", "a"));
+    const events = [batcher.append("r1", 1, tokenEvent("r1", "a"), given), batcher.append("r1", 2, tokenEvent("r1", "b"))];
+    await batcher.flush();
+    await Promise.all(events);
+    expect(log.rows.get("r1#1")).toBe(given);
+    expect(log.rows.get("r1#2")).toBe(JSON.stringify(tokenEvent("r1", "b")));
+    // Taken as it is, not made again: a caller's JSON of other spacing is what the log holds (the contract asks for JSON.stringify's).
+    const spaced = JSON.stringify(tokenEvent("r1", "c"), null, 1);
+    await Promise.all([batcher.append("r1", 3, tokenEvent("r1", "c"), spaced), batcher.flush()]);
+    expect(log.rows.get("r1#3")).toBe(spaced);
+  });
+
   it("retries while the database is unreachable and commits once it is back, in one batch", async () => {
     const log = fakeLog();
     const errors: unknown[] = [];

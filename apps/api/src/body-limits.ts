@@ -108,9 +108,9 @@ export function registerBodyLimits(app: FastifyInstance, limits: BodyLimits): vo
   app.addHook("onRoute", (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.includes("POST")) return;
-    if (attachmentRestPaths.has(route.url)) route.bodyLimit = limits.attachments;
-    if (route.url !== trpcRoute) return;
+    if (route.url !== trpcRoute && !attachmentRestPaths.has(route.url)) return;
     route.bodyLimit = limits.attachments;
+    if (route.url !== trpcRoute) return;
     const hooks = route.preParsing;
     route.preParsing = hooks === undefined ? [holdToProcedure] : [...(Array.isArray(hooks) ? hooks : [hooks]), holdToProcedure];
   });

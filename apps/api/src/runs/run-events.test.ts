@@ -73,7 +73,7 @@ describe("RunEvents: an event serialized once", () => {
     expect(await rows()).toEqual(published.map(({ seq, json }) => ({ seq, json })));
   });
 
-  it("publishes nothing and reports the store's refusal for an event that cannot be serialized", async () => {
+  it("hands an event it cannot serialize to the store without JSON; the store's refusal stops the run", async () => {
     const { events, live, appended, published, failures } = await setUp();
     const cyclic: Record<string, unknown> = { type: "status", runId: "r-1", at: 1, phase: "thinking", message: "m" };
     cyclic.self = cyclic;

@@ -1,3 +1,4 @@
+import { clusterAvailability } from "@streamchat/cluster";
 import { beforeAll, describe, expect, it } from "vitest";
 import { allocPlan, renderAlloc, runAlloc, type AllocRow } from "./alloc.js";
 
@@ -37,6 +38,23 @@ describe("bench --alloc", () => {
   });
 
   it("refuses the paths it cannot measure", () => {
-    expect(() => allocPlan("smoke", ["stack-cluster"])).toThrow(/--alloc runs on .*; not on stack-cluster$/);
+    expect(() => allocPlan("smoke", ["direct", "stack-cluster"])).toThrow(/--alloc runs on .*; not on direct$/);
   });
+});
+
+// The test cluster's PostgreSQL and Redis, with nginx (pnpm test:pg, CI: bench.test.ts requires them there).
+const databaseUrl = process.env["STREAMCHAT_TEST_DATABASE_URL"] || undefined;
+const redisUrl = clusterAvailability().urls?.redisUrl;
+
+describe.runIf(databaseUrl && redisUrl)("bench --alloc on the replicated path", () => {
+  it("reads both replicas' heaps, summed, with every stream verified", async () => {
+    const rows = await runAlloc({ plan: allocPlan("smoke", ["bare-relay", "stack-cluster"]), databaseUrl: databaseUrl!, redisUrl: redisUrl! });
+    const [bare, cluster] = rows;
+    expect(cluster?.path).toBe("stack-cluster");
+    for (const row of rows) expect(row.errors, `${row.path}: ${row.errorSamples.join("; ")}`).toBe(0);
+    // Two HTTP exchanges, a run, a subscription and their Redis commands, in whichever replica each ran.
+    expect(cluster!.perStream).toBeGreaterThan(bare!.perStream * 1.5);
+    expect(cluster!.perToken).toBeGreaterThan(bare!.perToken);
+    expect(renderAlloc(rows)).toContain("A cluster path's figures are its replicas' sum");
+  }, 180_000);
 });

@@ -6,7 +6,17 @@
  * load. No async_hooks here: a counting hook adds its own allocations to every promise.
  */
 import type { ServerProcess } from "./child.js";
-import { checkMeasuredPaths, type CountPlan, countPlan, failedStreams, measureRates, type StreamRates } from "./count.js";
+import {
+  checkMeasuredPaths,
+  type CountPlan,
+  countPlan,
+  failedStreams,
+  type MeasureServices,
+  measureRates,
+  replicatedNote,
+  replicatedPaths,
+  type StreamRates,
+} from "./count.js";
 import type { PathName } from "./paths.js";
 import { sleep } from "./stats.js";
 
@@ -37,7 +47,7 @@ async function settledBytes(server: ServerProcess): Promise<number> {
   return last;
 }
 
-export async function runAlloc(opts: { plan: CountPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<AllocRow[]> {
+export async function runAlloc(opts: MeasureServices & { plan: CountPlan; log?: (line: string) => void }): Promise<AllocRow[]> {
   const log = opts.log ?? (() => undefined);
   return measureRates({
     plan: opts.plan,
@@ -45,6 +55,8 @@ export async function runAlloc(opts: { plan: CountPlan; databaseUrl?: string; lo
     countAsync: false,
     tempPrefix: "streamchat-alloc-",
     databaseUrl: opts.databaseUrl,
+    redisUrl: opts.redisUrl,
+    clusterReplicas: opts.clusterReplicas,
     onRow: (row) => log(`measured ${row.path}: ${kb(row.perStream)} KB per stream, ${bytes(row.perToken)} B per token, ${row.errors} errors`),
   });
 }
@@ -66,7 +78,8 @@ export function renderAlloc(rows: readonly AllocRow[]): string {
   ];
   const failed = failedStreams(rows);
   return [
-    "Bytes the server's JS heap (main thread) allocated, from V8's collections; a Buffer's bytes and worker threads are not in it:",
+    "Bytes the server's JS heap (main thread) allocated, from V8's collections; a Buffer's bytes and worker threads are not in it" +
+      (rows.some((row) => replicatedPaths.includes(row.path)) ? `. ${replicatedNote}:` : ":"),
     "",
     ...lines,
     ...(failed.length ? ["", ...failed] : []),

@@ -31,7 +31,7 @@ export interface ServerProcess {
   counts?(): Promise<AsyncCounts>;
   /**
    * The bytes its JS heap (main thread) allocated since the first call, which returns 0 (servers/alloc-meter.ts).
-   * Every server of startServer has it (`pnpm bench --alloc`); the multi-process ones do not.
+   * Every server of startServer has it (`pnpm bench --alloc`); a cluster path's is its replicas' sum (cluster-server.ts).
    */
   allocatedBytes?(): Promise<number>;
   stop(): Promise<void>;

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchMode, planFor, runBench } from "./bench.js";
 import { allocPlan, renderAlloc, runAlloc } from "./alloc.js";
-import { type CountPlan, countPlan, defaultMeasuredPaths, measuredPaths, renderCounts, runCount } from "./count.js";
+import { type CountPlan, countPlan, defaultMeasuredPaths, type MeasureServices, measuredPaths, renderCounts, replicatedPaths, runCount } from "./count.js";
 import { heapPlan, renderHeap, runHeap } from "./heap.js";
 import { type PathName, clusterPaths, defaultPaths, pathNames, postgresPaths } from "./paths.js";
 import { renderMachine, renderTables, summarize } from "./report.js";
@@ -48,6 +48,17 @@ const redisUrl = process.env["BENCH_REDIS_URL"] || undefined;
 /** How many API replicas stack-cluster runs behind nginx (default 2): 1 measures what nginx + Redis cost alone. */
 const clusterReplicas = Number(process.env["BENCH_CLUSTER_REPLICAS"] || "2");
 
+function checkRedisFor(paths: PathName[]): PathName[] {
+  if (!redisUrl && paths.some((p) => clusterPaths.has(p))) throw new Error("stack-cluster needs BENCH_REDIS_URL=redis://… (a throwaway Redis)");
+  return paths;
+}
+
+/** A count's or an allocation run's paths: the ones named, or every one the services given allow. */
+function measured(named: boolean, paths: PathName[]): PathName[] {
+  if (!named) return defaultMeasuredPaths(databaseUrl, redisUrl);
+  return checkRedisFor(paths);
+}
+
 function parseArgs(argv: string[]): CliArgs {
   let mode: BenchMode = "default";
   let profileDir: string | undefined;
@@ -78,9 +89,9 @@ function parseArgs(argv: string[]): CliArgs {
       if (!Number.isInteger(hold) || hold < 0) throw new Error("--hold must be a whole number of streams");
     } else if (arg === "--help" || arg === "-h") {
       console.log(`pnpm bench [--quick | --full] [--paths=${pathNames.join(",")}] [--hold=N] [--no-write] [--cpu-prof=DIR]`);
-      console.log(`pnpm bench --count [--paths=${measuredPaths.join(",")}]: the promises, timers, … a stream and a token create, counted (prints only)`);
+      console.log(`pnpm bench --count [--paths=${[...measuredPaths, ...replicatedPaths].join(",")}]: the promises, timers, … a stream and a token create, counted (prints only)`);
       console.log(`pnpm bench --heap [--paths=${measuredPaths.join(",")}] [--hold=N]: a held stream's JS heap by kind, from heap snapshots (prints only)`);
-      console.log(`pnpm bench --alloc [--paths=${measuredPaths.join(",")}]: the bytes a stream and a token allocate in the server (prints only)`);
+      console.log(`pnpm bench --alloc [--paths=${[...measuredPaths, ...replicatedPaths].join(",")}]: the bytes a stream and a token allocate in the server (prints only)`);
       console.log("stack-postgres runs when BENCH_DATABASE_URL=postgres://… names a throwaway database (a schema is created and dropped in it).");
       console.log("stack-cluster (2 replicas behind nginx) runs when BENCH_REDIS_URL=redis://… names a throwaway Redis as well; stack-cluster-1 (1 replica) only when --paths names it.");
       console.log("BENCH_CLUSTER_REPLICAS=N sets its replica count (default 2). Both services at once, throwaway: pnpm bench:services [options]");
@@ -92,18 +103,18 @@ function parseArgs(argv: string[]): CliArgs {
   if (count) {
     // A counting server runs slower (count.ts): no timing, profile or hold of it would mean anything.
     if (mode !== "default" || hold !== undefined || profileDir) throw new Error("--count takes --paths only (not --quick, --full, --hold or --cpu-prof)");
-    return { mode, count, heap, alloc, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false };
+    return { mode, count, heap, alloc, paths: measured(pathsNamed, paths), write: false };
   }
   if (alloc) {
     if (mode !== "default" || hold !== undefined || profileDir) throw new Error("--alloc takes --paths only (not --quick, --full, --hold or --cpu-prof)");
-    return { mode, count, heap, alloc, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false };
+    return { mode, count, heap, alloc, paths: measured(pathsNamed, paths), write: false };
   }
   if (heap) {
     // A snapshot stops the server and inflates its RSS (heap.ts): no timing or profile of it would mean anything.
     if (mode !== "default" || profileDir) throw new Error("--heap takes --paths and --hold only (not --quick, --full or --cpu-prof)");
     return { mode, count, heap, alloc, paths: pathsNamed ? paths : defaultMeasuredPaths(databaseUrl), write: false, ...(hold === undefined ? {} : { hold }) };
   }
-  if (!redisUrl && paths.some((p) => clusterPaths.has(p))) throw new Error("stack-cluster needs BENCH_REDIS_URL=redis://… (a throwaway Redis)");
+  checkRedisFor(paths);
   return { mode, count, heap, alloc, paths, write, ...(hold === undefined ? {} : { hold }), ...(profileDir ? { profileDir } : {}) };
 }
 
@@ -117,6 +128,16 @@ function updateDocs(path: string, section: string): void {
   writeFileSync(path, next);
 }
 
+/** The services a count or allocation run's paths use (the cluster paths' replica count checked). */
+function services(): MeasureServices {
+  checkClusterReplicas();
+  return { databaseUrl, redisUrl, clusterReplicas };
+}
+
+function checkClusterReplicas(): void {
+  if (!Number.isInteger(clusterReplicas) || clusterReplicas < 1 || clusterReplicas > 16) throw new Error("BENCH_CLUSTER_REPLICAS must be 1 to 16");
+}
+
 const describeCountPlan = (plan: CountPlan) =>
   `${plan.streams} one-token streams after ${plan.warmupStreams}; paced streams of ${plan.paced.shortTokens} and ` +
   `${plan.paced.longTokens} tokens (${plan.paced.streams} each, ${plan.paced.tokensPerSec} tokens/s)`;
@@ -124,7 +145,7 @@ const describeCountPlan = (plan: CountPlan) =>
 async function count(paths: PathName[]): Promise<void> {
   const plan = countPlan("default", paths);
   console.log(`streamchat bench --count — paths ${paths.join(", ")} (counts, not time: a counting server runs slower)`);
-  const rows = await runCount({ plan, databaseUrl, log: (line) => console.log(`  ${line}`) });
+  const rows = await runCount({ plan, ...services(), log: (line) => console.log(`  ${line}`) });
   console.log(`\n${describeCountPlan(plan)}\n`);
   console.log(renderCounts(rows));
   if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
@@ -141,7 +162,7 @@ async function heapOf(paths: PathName[], streams: number | undefined): Promise<v
 async function allocOf(paths: PathName[]): Promise<void> {
   const plan = allocPlan("default", paths);
   console.log(`streamchat bench --alloc — paths ${paths.join(", ")} (bytes allocated, not time)`);
-  const rows = await runAlloc({ plan, databaseUrl, log: (line) => console.log(`  ${line}`) });
+  const rows = await runAlloc({ plan, ...services(), log: (line) => console.log(`  ${line}`) });
   console.log(`\n${describeCountPlan(plan)}\n`);
   console.log(renderAlloc(rows));
   if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
@@ -152,7 +173,7 @@ async function main(): Promise<void> {
   if (args.count) return count(args.paths);
   if (args.alloc) return allocOf(args.paths);
   if (args.heap) return heapOf(args.paths, args.hold);
-  if (!Number.isInteger(clusterReplicas) || clusterReplicas < 1 || clusterReplicas > 16) throw new Error("BENCH_CLUSTER_REPLICAS must be 1 to 16");
+  checkClusterReplicas();
   const plan = planFor(args.mode, args.paths, args.hold === undefined ? {} : { holdStreams: args.hold });
   console.log(`streamchat bench — mode ${args.mode}, paths ${args.paths.join(", ")}`);
   if (!databaseUrl) console.log("  (stack-postgres skipped: set BENCH_DATABASE_URL=postgres://… to a throwaway database to run it)");

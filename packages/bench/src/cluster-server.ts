@@ -7,6 +7,7 @@
 import { postgresPid, redisPid, startCluster, treeCpuMs, treeRssKb } from "@streamchat/cluster";
 import { type ServerProcess, startServer } from "./child.js";
 import { type PartsCpu, partsTotal, windowedParts } from "./parts-cpu.js";
+import type { AsyncCounts } from "./servers/child-ipc.js";
 
 export interface ClusterServerOptions {
   name: string;
@@ -19,6 +20,8 @@ export interface ClusterServerOptions {
   /** Told, when the path stops, the CPU each part used in the path's measured windows. */
   onStop?: (cpu: PartsCpu) => void;
   cpuProfileDir?: string;
+  /** Preload the counter in every replica (`pnpm bench --count`): the path's `counts` are then the replicas' sum. */
+  countAsync?: boolean;
 }
 
 export async function startClusterServer(opts: ClusterServerOptions): Promise<ServerProcess> {
@@ -38,6 +41,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
         env: { ...spec.env, HOST: "127.0.0.1", PORT: String(spec.port) },
         startTimeoutMs: 60_000,
         ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
+        ...(opts.countAsync ? { countAsync: true } : {}),
       });
       children.push(child);
       return { name: spec.name, pid: child.pid, port: spec.port, url: child.url, stop: () => child.stop() };
@@ -60,6 +64,10 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
     // them once per connection.
     rssKb: () => children.reduce((sum, child) => sum + child.rssKb(), 0) + treeRssKb(cluster.nginx.pid) + treeRssKb(redis),
     gc: async () => ({ vmFixedKb: (await Promise.all(children.map((child) => child.gc()))).reduce((sum, report) => sum + report.vmFixedKb, 0) }),
+    // A stream's work is split between the replicas (nginx sends chat.send and chat.events where it likes): their sum
+    // is the path's. nginx, Redis and PostgreSQL run no JavaScript and are not in it.
+    allocatedBytes: async () => (await Promise.all(children.map((child) => child.allocatedBytes?.() ?? noMeter(child.name)))).reduce((a, b) => a + b, 0),
+    ...(opts.countAsync ? { counts: async () => (await Promise.all(children.map((child) => child.counts?.() ?? noMeter(child.name)))).reduce(addCounts) } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -67,4 +75,12 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Se
       await cluster.close();
     },
   };
+}
+
+const noMeter = (name: string): Promise<never> => Promise.reject(new Error(`${name} was started without that meter`));
+
+function addCounts(a: AsyncCounts, b: AsyncCounts): AsyncCounts {
+  const sum = { ...a };
+  for (const key of Object.keys(b) as Array<keyof AsyncCounts>) sum[key] = a[key] + b[key];
+  return sum;
 }

@@ -1,5 +1,7 @@
+import { clusterAvailability } from "@streamchat/cluster";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
+import { heapPlan } from "./heap.js";
 import { countPlan, renderCounts, runCount, type CountRow } from "./count.js";
 
 describe("bench --count", () => {
@@ -51,14 +53,16 @@ describe("bench --count", () => {
 });
 
 describe("countPlan", () => {
-  it("refuses the paths a count cannot run (no server of its own, or several processes)", () => {
+  it("refuses the paths a count cannot run (no server of its own); --heap also the replicated ones (a snapshot is one process's)", () => {
     expect(() => countPlan("smoke", ["direct"])).toThrow(/--count runs on .*; not on direct/);
-    expect(() => countPlan("smoke", ["stack-postgres", "stack-cluster", "stack-cluster-1"])).toThrow(/not on stack-cluster, stack-cluster-1$/);
+    expect(countPlan("smoke", ["stack-postgres", "stack-cluster", "stack-cluster-1"]).paths).toEqual(["stack-postgres", "stack-cluster", "stack-cluster-1"]);
+    expect(() => heapPlan("smoke", ["stack-postgres", "stack-cluster", "stack-cluster-1"])).toThrow(/--heap runs on .*; not on stack-cluster, stack-cluster-1$/);
   });
 });
 
-// The test cluster when there is one (pnpm test:pg, CI: bench.test.ts requires it there).
+// The test cluster when there is one (pnpm test:pg, CI: bench.test.ts requires it there), and its Redis with nginx.
 const databaseUrl = process.env["STREAMCHAT_TEST_DATABASE_URL"] || undefined;
+const redisUrl = clusterAvailability().urls?.redisUrl;
 
 describe.runIf(databaseUrl)("bench --count on PostgreSQL", () => {
   /** The schemas this process's bench runs made and have not dropped. */
@@ -81,5 +85,18 @@ describe.runIf(databaseUrl)("bench --count on PostgreSQL", () => {
     expect(postgres!.perStream.promises).toBeGreaterThan(sqlite!.perStream.promises);
     expect(postgres!.perToken.timers).toBeLessThan(0.5);
     expect(await leftSchemas()).toEqual([]);
+  }, 180_000);
+});
+
+describe.runIf(databaseUrl && redisUrl)("bench --count on the replicated path", () => {
+  it("sums both replicas: a stream's run and subscription, and a token that goes through Redis on its way", async () => {
+    const [row] = await runCount({ plan: countPlan("smoke", ["stack-cluster"]), databaseUrl: databaseUrl!, redisUrl: redisUrl! });
+    expect(row?.path).toBe("stack-cluster");
+    expect(row?.errors, row?.errorSamples.join("; ")).toBe(0);
+    // The subscription's signal and the run's, whichever replica each was on.
+    expect(row!.perStream.abortControllers).toBeGreaterThanOrEqual(2);
+    // Unlike the one-process paths' synchronous token: its XADD to the run's stream is a command, a promise, per event.
+    expect(row!.perToken.promises).toBeGreaterThan(0.5);
+    expect(renderCounts([row!])).toContain("A cluster path's figures are its replicas' sum");
   }, 180_000);
 });

@@ -19,15 +19,29 @@ export const countPaths: readonly PathName[] = ["bare-relay", "trpc-floor", "ai-
 /** …and with a PostgreSQL database (BENCH_DATABASE_URL): the one-process path on it too (fresh-servers.ts). */
 export const measuredPaths: readonly PathName[] = [...countPaths, "stack-postgres"];
 
-/** The paths `--count` and `--heap` run when none are named: every one they can with the database given or not. */
-export const defaultMeasuredPaths = (databaseUrl: string | undefined): PathName[] =>
-  databaseUrl === undefined ? [...countPaths] : [...measuredPaths];
+/**
+ * …and, with Redis as well (BENCH_REDIS_URL), for `--count` and `--alloc`: the replicated paths, their replicas' figures
+ * summed (cluster-server.ts). Not `--heap`: a heap snapshot is one process's.
+ */
+export const replicatedPaths: readonly PathName[] = ["stack-cluster", "stack-cluster-1"];
 
-/** Refuses the paths a count, heap or allocation run cannot measure (no server of its own, or several processes). */
+/** What the tables say of a replicated path's figures. */
+export const replicatedNote = "A cluster path's figures are its replicas' sum (nginx, Redis and PostgreSQL run no JavaScript and are not in them)";
+
+/**
+ * The paths a run measures when none are named: every one it can with the services given. stack-cluster-1 (a reference
+ * for stack-cluster) only when named, as in the timed runs.
+ */
+export const defaultMeasuredPaths = (databaseUrl: string | undefined, redisUrl?: string): PathName[] =>
+  databaseUrl === undefined ? [...countPaths] : redisUrl === undefined ? [...measuredPaths] : [...measuredPaths, "stack-cluster"];
+
+/** Refuses the paths a count, heap or allocation run cannot measure (no server of its own; several processes for --heap). */
 export function checkMeasuredPaths(run: "--count" | "--heap" | "--alloc", paths: readonly PathName[]): void {
-  const unknown = paths.filter((path) => !measuredPaths.includes(path));
+  const allowed = run === "--heap" ? measuredPaths : [...measuredPaths, ...replicatedPaths];
+  const unknown = paths.filter((path) => !allowed.includes(path));
   if (unknown.length > 0) {
-    throw new Error(`${run} runs on ${countPaths.join(", ")} and stack-postgres (with a database); not on ${unknown.join(", ")}`);
+    const replicated = run === "--heap" ? "" : `, ${replicatedPaths.join(" and ")} (with Redis too)`;
+    throw new Error(`${run} runs on ${countPaths.join(", ")}, stack-postgres (with a database)${replicated}; not on ${unknown.join(", ")}`);
   }
 }
 
@@ -119,11 +133,15 @@ export async function measureRates<T>(opts: {
   countAsync: boolean;
   tempPrefix: string;
   databaseUrl?: string | undefined;
+  /** A throwaway Redis for the cluster paths, and their replica count (default 2). */
+  redisUrl?: string | undefined;
+  clusterReplicas?: number | undefined;
   /** Each path's rates, as soon as they are measured. */
   onRow?: (row: StreamRates<T>) => void;
 }): Promise<StreamRates<T>[]> {
-  const { plan, meter, databaseUrl } = opts;
-  return onFreshServers(plan.paths, { tempPrefix: opts.tempPrefix, countAsync: opts.countAsync, databaseUrl }, async (path, server, sim) => {
+  const { plan, meter, databaseUrl, redisUrl, clusterReplicas } = opts;
+  const fresh = { tempPrefix: opts.tempPrefix, countAsync: opts.countAsync, databaseUrl, redisUrl, clusterReplicas };
+  return onFreshServers(plan.paths, fresh, async (path, server, sim) => {
     const target = targetFor(path, { simUrl: sim.url, serverUrl: server.url }, model);
     const oneToken = (streams: number) => flood({ target, server, concurrency: 10, streams, tokensPerStream: 1, timeoutMs: plan.streamTimeoutMs });
     const pacedStreams = (tokensPerStream: number) =>
@@ -166,8 +184,17 @@ export async function measureRates<T>(opts: {
   });
 }
 
-/** `databaseUrl`: a throwaway PostgreSQL database for stack-postgres (a schema of its own is made and dropped in it). */
-export async function runCount(opts: { plan: CountPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<CountRow[]> {
+/** What a count or allocation run is given: the services of the paths that need them (throwaway ones). */
+export interface MeasureServices {
+  /** PostgreSQL, for stack-postgres and the cluster paths (a schema of its own is made and dropped in it for each). */
+  databaseUrl?: string | undefined;
+  /** Redis, for the cluster paths. */
+  redisUrl?: string | undefined;
+  /** A cluster path's replicas (stack-cluster; default 2). */
+  clusterReplicas?: number | undefined;
+}
+
+export async function runCount(opts: MeasureServices & { plan: CountPlan; log?: (line: string) => void }): Promise<CountRow[]> {
   const log = opts.log ?? (() => undefined);
   return measureRates({
     plan: opts.plan,
@@ -175,6 +202,8 @@ export async function runCount(opts: { plan: CountPlan; databaseUrl?: string; lo
     countAsync: true,
     tempPrefix: "streamchat-count-",
     databaseUrl: opts.databaseUrl,
+    redisUrl: opts.redisUrl,
+    clusterReplicas: opts.clusterReplicas,
     onRow: (row) =>
       log(`counted ${row.path}: ${format(row.perStream.promises)} promises per stream, ${format(row.perToken.promises)} per token, ${row.errors} errors`),
   });
@@ -195,6 +224,7 @@ export function renderCounts(rows: readonly CountRow[]): string {
   return [
     table("Created per one-token stream (the server's whole work for it: requests, run, teardown):", (row) => row.perStream),
     table("Created per further token of a paced stream (one token per read):", (row) => row.perToken),
+    ...(rows.some((row) => replicatedPaths.includes(row.path)) ? [`${replicatedNote}.`] : []),
     ...failed,
   ].join("\n\n");
 }

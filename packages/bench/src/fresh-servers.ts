@@ -4,16 +4,18 @@ import { join } from "node:path";
 import type { Simulator } from "@streamchat/ollama-sim";
 import { type BenchSchema, createBenchSchema, serverSpecOf, startBenchSimulator } from "./bench.js";
 import { type ServerProcess, startServer } from "./child.js";
-import { type PathName, postgresPaths } from "./paths.js";
+import { startClusterServer } from "./cluster-server.js";
+import { clusterPaths, clusterReplicasOf, type PathName, postgresPaths } from "./paths.js";
 
 /**
  * One path at a time, each on a fresh server of its own with nothing else running in its process, against one bench
- * simulator: `measure` gives each path's row. The runs that measure a server rather than time it (`--count`, `--heap`).
- * A path on PostgreSQL (stack-postgres) gets a schema of its own in `databaseUrl`, dropped after its server stops.
+ * simulator: `measure` gives each path's row. The runs that measure a server rather than time it (`--count`, `--heap`,
+ * `--alloc`). A path on PostgreSQL (stack-postgres, the cluster paths) gets a schema of its own in `databaseUrl`,
+ * dropped after its server stops; a cluster path (`redisUrl` too) is its replicas behind nginx (cluster-server.ts).
  */
 export async function onFreshServers<Row>(
   paths: readonly PathName[],
-  opts: { tempPrefix: string; countAsync?: boolean; databaseUrl?: string },
+  opts: { tempPrefix: string; countAsync?: boolean | undefined; databaseUrl?: string | undefined; redisUrl?: string | undefined; clusterReplicas?: number | undefined },
   measure: (path: PathName, server: ServerProcess, sim: Simulator, dir: string) => Promise<Row>,
 ): Promise<Row[]> {
   const dir = mkdtempSync(join(os.tmpdir(), opts.tempPrefix));
@@ -27,7 +29,17 @@ export async function onFreshServers<Row>(
         schema = await createBenchSchema(opts.databaseUrl);
       }
       try {
-        const server = await startServer({ ...serverSpecOf(path, sim.url, dir, schema?.url), countAsync: opts.countAsync });
+        const spec = serverSpecOf(path, sim.url, dir, schema?.url);
+        const server = clusterPaths.has(path)
+          ? await startClusterServer({
+              name: path,
+              env: spec.env,
+              adminDatabaseUrl: opts.databaseUrl!,
+              redisUrl: redisUrlFor(path, opts.redisUrl),
+              replicas: clusterReplicasOf(path, opts.clusterReplicas ?? 2),
+              countAsync: opts.countAsync === true,
+            })
+          : await startServer({ ...spec, countAsync: opts.countAsync });
         try {
           rows.push(await measure(path, server, sim, dir));
         } finally {
@@ -42,4 +54,9 @@ export async function onFreshServers<Row>(
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;
+}
+
+function redisUrlFor(path: PathName, redisUrl: string | undefined): string {
+  if (redisUrl === undefined) throw new Error(`${path} needs a Redis URL (BENCH_REDIS_URL)`);
+  return redisUrl;
 }

@@ -44,7 +44,7 @@ export interface HeapRow {
 const perStream = (groups: readonly HeapGroup[], streams: number): HeapGroup[] =>
   groups.map((group) => ({ kind: group.kind, count: group.count / streams, bytes: group.bytes / streams }));
 
-/** `databaseUrl`: as runCount's. */
+/** `databaseUrl`: a throwaway PostgreSQL database for stack-postgres (a schema of its own is made and dropped in it). */
 export async function runHeap(opts: { plan: HeapPlan; databaseUrl?: string; log?: (line: string) => void }): Promise<HeapRow[]> {
   const { plan, databaseUrl } = opts;
   const log = opts.log ?? (() => undefined);

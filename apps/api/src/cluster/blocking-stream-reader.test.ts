@@ -107,6 +107,42 @@ describe.skipIf(skip)("BlockingStreamReader", () => {
     expect(second.got).toHaveLength(5);
   });
 
+  it("keeps its read from one read to the next: each stream's cursor moves in it, and a stop or a new follow starts a new one", { timeout }, async () => {
+    const { reader } = await openReader();
+    const [k1, k2, k3, k4] = [testKey(), testKey(), testKey(), testKey()];
+    const early = await xadd(k4, "k4-early");
+    const first = collect(reader, k1);
+    const second = collect(reader, k2);
+    const third = collect(reader, k3);
+    // One entry per read: the same read again and again, each time from the cursors the last one moved.
+    for (let i = 0; i < 6; i++) {
+      const target = [first, second, third][i % 3]!;
+      const key = [k1, k2, k3][i % 3]!;
+      await xadd(key, `${i}`);
+      await eventually(() => target.got.length === Math.floor(i / 3) + 1, `entry ${i}`);
+    }
+    second.stream.stop();
+    await xadd(k2, "after stop");
+    const fourth = collect(reader, k4, "0-0");
+    await eventually(() => fourth.got.length === 1, "the followed stream's entry from before");
+    await xadd(k1, "6");
+    await xadd(k3, "7");
+    await xadd(k4, "8");
+    await eventually(() => first.got.length === 3 && third.got.length === 3 && fourth.got.length === 2, "the last entries");
+    expect(first.values()).toEqual(["0", "3", "6"]);
+    expect(second.values()).toEqual(["1", "4"]);
+    expect(third.values()).toEqual(["2", "5", "7"]);
+    expect(fourth.ids()[0]).toBe(early);
+    expect(fourth.values()).toEqual(["k4-early", "8"]);
+    // Nothing arrives twice: one more entry on each is the only new one.
+    await xadd(k1, "9");
+    await xadd(k3, "10");
+    await eventually(() => first.got.length === 4 && third.got.length === 4, "one more each");
+    expect(first.values()).toEqual(["0", "3", "6", "9"]);
+    expect(third.values()).toEqual(["2", "5", "7", "10"]);
+    expect(second.values()).toEqual(["1", "4"]);
+  });
+
   it("starts after the cursor it is given; a stopped stream is left out, and may be followed again from its own cursor", { timeout }, async () => {
     const { id, reader } = await openReader();
     const key = testKey();

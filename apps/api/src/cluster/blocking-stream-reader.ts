@@ -38,6 +38,20 @@ interface Followed extends FollowedStream {
 }
 
 /**
+ * A blocking read's XREAD, kept from one read to the next while the followed set stays the same: every read names every
+ * followed stream, so building it anew per read was work (and garbage) in proportion to the streams a replica follows,
+ * for each batch of entries it brought — per token, for a run followed from another replica. A new cursor is written
+ * into its slot when an entry is read.
+ */
+interface ReadCommand {
+  args: string[];
+  /** The streams the read names, by key, each with the index of its cursor in `args`. */
+  byKey: Map<string, { stream: Followed; slot: number }>;
+  /** The index of the wake stream's cursor. */
+  wakeSlot: number;
+}
+
+/**
  * ONE blocking `XREAD … BLOCK` loop on a dedicated connection over every stream its users follow (the run streams
  * followed by this replica, the feed streams of the users it serves): a replica holds one blocking connection,
  * whatever it follows. Never a shared command connection: a blocking read there would hold every other command
@@ -53,6 +67,8 @@ export class BlockingStreamReader {
   private readonly streams = new Map<string, Followed>();
   private readonly healthListeners = new Set<(healthy: boolean) => void>();
   private wakeCursor = "0-0";
+  /** The blocking read of the current followed set (undefined: build it for the next read). */
+  private command: ReadCommand | undefined;
   private healthy = true;
   private closed = false;
   private readonly loop: Promise<void>;
@@ -78,19 +94,23 @@ export class BlockingStreamReader {
   follow(key: string, cursor: string, deliver: (entries: StreamEntry[]) => void): FollowedStream {
     if (this.closed) throw new Error("the stream reader is closed");
     if (key === this.opts.wakeKey || this.streams.has(key)) throw new Error(`the stream ${key} is followed already`);
-    const streams = this.streams;
     const followed: Followed = {
       key,
       cursor,
       deliver,
-      stop() {
-        // The next read leaves the stream out; no wake-up needed for that.
-        if (streams.get(key) === followed) streams.delete(key);
-      },
+      // The next read leaves the stream out; no wake-up needed for that.
+      stop: () => this.unfollow(followed),
     };
-    streams.set(key, followed);
+    this.streams.set(key, followed);
+    this.command = undefined;
     this.wakeUp();
     return followed;
+  }
+
+  private unfollow(followed: Followed): void {
+    if (this.streams.get(followed.key) !== followed) return;
+    this.streams.delete(followed.key);
+    this.command = undefined;
   }
 
   /** `listener(false)` when a read fails while healthy, `listener(true)` at the first read that succeeds after. */
@@ -126,24 +146,20 @@ export class BlockingStreamReader {
 
   private async run(): Promise<void> {
     const { connection, log, wakeKey } = this.opts;
-    const count = String(this.opts.count ?? 512);
-    const block = String(this.opts.blockMs ?? defaultBlockMs);
     let failures = 0;
     while (!this.closed) {
-      const streams = [...this.streams.values()];
       // The first read after a failure does not block: with nothing new to read, a blocking one would keep the
       // reader unhealthy (sends refused with 503) for blockMs after Redis is back.
-      const args = failures > 0 ? ["XREAD", "COUNT", count, "STREAMS", wakeKey] : ["XREAD", "COUNT", count, "BLOCK", block, "STREAMS", wakeKey];
-      for (const stream of streams) args.push(stream.key);
-      args.push(this.wakeCursor);
-      for (const stream of streams) args.push(stream.cursor);
+      const read = failures > 0 ? this.buildCommand(false) : (this.command ??= this.buildCommand(true));
       let reply: unknown;
       try {
-        reply = await connection.sendCommand<unknown>(args);
+        reply = await connection.sendCommand<unknown>(read.args);
       } catch (error) {
         if (this.closed) return;
         if (failures === 0) log.warn({ err: error, ...this.opts.logContext }, "the blocking Redis stream reader lost its connection; retrying");
         failures++;
+        // Rebuilt from the streams' cursors once reads succeed again: the non-blocking ones meanwhile move them.
+        this.command = undefined;
         this.setHealthy(false);
         await sleep(Math.min(50 * 2 ** Math.min(failures, 5), 1000));
         continue;
@@ -152,28 +168,46 @@ export class BlockingStreamReader {
       if (failures > 0) log.info({ ...this.opts.logContext }, "the blocking Redis stream reader is back");
       failures = 0;
       this.setHealthy(true);
-      const read = new Map(streams.map((stream) => [stream.key, stream]));
       for (const [key, raw] of xreadPairs(reply)) {
         const entries = raw.filter((entry): entry is StreamEntry => Array.isArray(entry) && typeof entry[0] === "string");
         const last = entries.at(-1);
         if (!last) continue;
         if (key === wakeKey) {
           this.wakeCursor = last[0];
+          read.args[read.wakeSlot] = last[0];
           continue;
         }
         // Only to the follower this read was made for, if it still follows: one that stopped and followed again
         // meanwhile has a cursor of its own, and reads these entries itself if they are after it.
-        const stream = read.get(key);
-        if (!stream || this.streams.get(key) !== stream) continue;
-        stream.cursor = last[0];
+        const named = read.byKey.get(key);
+        if (!named || this.streams.get(key) !== named.stream) continue;
+        named.stream.cursor = last[0];
+        read.args[named.slot] = last[0];
         try {
-          stream.deliver(entries);
+          named.stream.deliver(entries);
         } catch (error) {
           // One user's bug must not stop the reads of every other.
           log.error({ err: error, key, ...this.opts.logContext }, "a stream follower failed on its entries");
         }
       }
     }
+  }
+
+  /** XREAD over the wake stream and every followed stream, from their cursors. */
+  private buildCommand(block: boolean): ReadCommand {
+    const { wakeKey } = this.opts;
+    const count = String(this.opts.count ?? 512);
+    const args = block ? ["XREAD", "COUNT", count, "BLOCK", String(this.opts.blockMs ?? defaultBlockMs), "STREAMS", wakeKey] : ["XREAD", "COUNT", count, "STREAMS", wakeKey];
+    const streams = [...this.streams.values()];
+    for (const stream of streams) args.push(stream.key);
+    const wakeSlot = args.length;
+    args.push(this.wakeCursor);
+    const byKey = new Map<string, { stream: Followed; slot: number }>();
+    for (const stream of streams) {
+      byKey.set(stream.key, { stream, slot: args.length });
+      args.push(stream.cursor);
+    }
+    return { args, byKey, wakeSlot };
   }
 }
 

@@ -107,6 +107,24 @@ describe.skipIf(skip)("BlockingStreamReader", () => {
     expect(second.got).toHaveLength(5);
   });
 
+  it("streams followed together wake the blocked read once: one wake-up entry, and every stream is read", { timeout }, async () => {
+    const { id, reader } = await openReader();
+    await blockedReader(id);
+    const wakeKey = `streamchat:test:wake:${id}`;
+    const before = Number(await probe.sendCommand(["XLEN", wakeKey]));
+    const keys = Array.from({ length: 10 }, testKey);
+    const followed = keys.map((key) => collect(reader, key));
+    for (const [i, key] of keys.entries()) await xadd(key, `${i}`);
+    await eventually(() => followed.every((stream) => stream.got.length === 1), "an entry on every stream");
+    expect(followed.map((stream) => stream.values()[0])).toEqual(keys.map((_, i) => `${i}`));
+    expect(Number(await probe.sendCommand(["XLEN", wakeKey])) - before).toBe(1);
+    // Once that read is sent, the next follow wakes it again.
+    await blockedReader(id);
+    const late = collect(reader, testKey());
+    await eventually(async () => Number(await probe.sendCommand(["XLEN", wakeKey])) - before === 2, "a second wake-up");
+    expect(late.got).toEqual([]);
+  });
+
   it("keeps its read from one read to the next: each stream's cursor moves in it, and a stop or a new follow starts a new one", { timeout }, async () => {
     const { reader } = await openReader();
     const [k1, k2, k3, k4] = [testKey(), testKey(), testKey(), testKey()];

@@ -69,6 +69,12 @@ export class BlockingStreamReader {
   private wakeCursor = "0-0";
   /** The blocking read of the current followed set (undefined: build it for the next read). */
   private command: ReadCommand | undefined;
+  /**
+   * A wake-up was sent since the loop last sent a read: that read ends with it, and the next names every stream
+   * followed meanwhile, so more follows need no wake-up of their own (a burst of new subscriptions is one read, not
+   * one read of every followed stream per subscription).
+   */
+  private woken = false;
   private healthy = true;
   private closed = false;
   private readonly loop: Promise<void>;
@@ -103,7 +109,8 @@ export class BlockingStreamReader {
     };
     this.streams.set(key, followed);
     this.command = undefined;
-    this.wakeUp();
+    // One wake-up ends the read under way; the next read names every stream followed until then.
+    if (!this.woken) this.wakeUp();
     return followed;
   }
 
@@ -130,11 +137,14 @@ export class BlockingStreamReader {
 
   private wakeUp(): void {
     const { command, wakeKey } = this.opts;
+    this.woken = true;
     command
       .sendCommand(["XADD", wakeKey, "MAXLEN", "~", "16", "*", "w", "1"])
       .then(() => command.sendCommand(["PEXPIRE", wakeKey, "3600000"]))
       .catch(() => {
-        // Redis down: the read fails by itself and the loop starts over with the current key set.
+        // Redis down: the read fails by itself and the loop starts over with the current key set. The next follow
+        // wakes it again.
+        this.woken = false;
       });
   }
 
@@ -151,6 +161,8 @@ export class BlockingStreamReader {
       // The first read after a failure does not block: with nothing new to read, a blocking one would keep the
       // reader unhealthy (sends refused with 503) for blockMs after Redis is back.
       const read = failures > 0 ? this.buildCommand(false) : (this.command ??= this.buildCommand(true));
+      // Sent now with every stream followed so far: a follow from here on must end it.
+      this.woken = false;
       let reply: unknown;
       try {
         reply = await connection.sendCommand<unknown>(read.args);

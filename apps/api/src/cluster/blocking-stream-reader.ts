@@ -71,8 +71,8 @@ export class BlockingStreamReader {
   private command: ReadCommand | undefined;
   /**
    * A wake-up was sent since the loop last sent a read: that read ends with it, and the next names every stream
-   * followed meanwhile, so more follows need no wake-up of their own (a burst of new subscriptions is one read, not
-   * one read of every followed stream per subscription).
+   * followed meanwhile, so more follows need no wake-up of their own (a burst of new subscriptions writes one wake-up
+   * entry, not one each).
    */
   private woken = false;
   private healthy = true;

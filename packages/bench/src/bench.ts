@@ -10,7 +10,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { type ServerProcess, type ServerSpec, startServer } from "./child.js";
-import { startClusterServer } from "./cluster-server.js";
+import { type ClusterServerOptions, startClusterServer } from "./cluster-server.js";
 import { noPartsCpu, type PartsCpu } from "./parts-cpu.js";
 import { startPostgresServer } from "./postgres-server.js";
 import { benchAuthTokens, clusterPaths, clusterReplicasOf, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
@@ -264,6 +264,25 @@ export function serverSpecOf(path: PathName, simUrl: string, dataDir: string, po
   return { name: path, entry, env: serverEnv(path, simUrl, dataDir, postgresUrl), startTimeoutMs: 60_000 };
 }
 
+/**
+ * The replicas behind nginx of a cluster path (stack-cluster, stack-cluster-1): its API environment on `schemaUrl` (a
+ * schema of its own), the services' admin database URL and Redis, `replicas` for stack-cluster (default 2).
+ */
+export function clusterSpecOf(
+  path: PathName,
+  simUrl: string,
+  dataDir: string,
+  services: { schemaUrl: string; databaseUrl: string; redisUrl: string; replicas: number | undefined },
+): ClusterServerOptions {
+  return {
+    name: path,
+    env: serverEnv(path, simUrl, dataDir, services.schemaUrl),
+    adminDatabaseUrl: services.databaseUrl,
+    redisUrl: services.redisUrl,
+    replicas: clusterReplicasOf(path, services.replicas ?? 2),
+  };
+}
+
 export async function runBench(opts: RunOptions): Promise<BenchResults> {
   const { plan } = opts;
   const log = opts.log ?? (() => undefined);
@@ -321,11 +340,7 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       const own = clusterSchemas.get(path);
       if (!own || !opts.databaseUrl || !opts.redisUrl) throw new Error(`${path} needs BENCH_DATABASE_URL and BENCH_REDIS_URL`);
       return startClusterServer({
-        name: path,
-        env: serverEnv(path, sim.url, dataDir, own.url),
-        adminDatabaseUrl: opts.databaseUrl,
-        redisUrl: opts.redisUrl,
-        replicas: clusterReplicasOf(path, opts.clusterReplicas ?? 2),
+        ...clusterSpecOf(path, sim.url, dataDir, { schemaUrl: own.url, databaseUrl: opts.databaseUrl, redisUrl: opts.redisUrl, replicas: opts.clusterReplicas }),
         onStop: addParts(path),
         ...(opts.cpuProfileDir ? { cpuProfileDir: opts.cpuProfileDir } : {}),
       });

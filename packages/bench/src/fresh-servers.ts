@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import type { Simulator } from "@streamchat/ollama-sim";
-import { type BenchSchema, createBenchSchema, serverSpecOf, startBenchSimulator } from "./bench.js";
+import { type BenchSchema, clusterSpecOf, createBenchSchema, serverSpecOf, startBenchSimulator } from "./bench.js";
 import { type ServerProcess, startServer } from "./child.js";
 import { startClusterServer } from "./cluster-server.js";
-import { clusterPaths, clusterReplicasOf, type PathName, postgresPaths } from "./paths.js";
+import { clusterPaths, type PathName, postgresPaths } from "./paths.js";
 
 /**
  * One path at a time, each on a fresh server of its own with nothing else running in its process, against one bench
@@ -29,17 +29,18 @@ export async function onFreshServers<Row>(
         schema = await createBenchSchema(opts.databaseUrl);
       }
       try {
-        const spec = serverSpecOf(path, sim.url, dir, schema?.url);
-        const server = clusterPaths.has(path)
-          ? await startClusterServer({
-              name: path,
-              env: spec.env,
-              adminDatabaseUrl: opts.databaseUrl!,
-              redisUrl: redisUrlFor(path, opts.redisUrl),
-              replicas: clusterReplicasOf(path, opts.clusterReplicas ?? 2),
-              countAsync: opts.countAsync === true,
-            })
-          : await startServer({ ...spec, countAsync: opts.countAsync });
+        const server =
+          clusterPaths.has(path) && schema
+            ? await startClusterServer({
+                ...clusterSpecOf(path, sim.url, dir, {
+                  schemaUrl: schema.url,
+                  databaseUrl: opts.databaseUrl!,
+                  redisUrl: redisUrlFor(path, opts.redisUrl),
+                  replicas: opts.clusterReplicas,
+                }),
+                countAsync: opts.countAsync === true,
+              })
+            : await startServer({ ...serverSpecOf(path, sim.url, dir, schema?.url), countAsync: opts.countAsync });
         try {
           rows.push(await measure(path, server, sim, dir));
         } finally {

@@ -1,7 +1,6 @@
 import { clusterAvailability } from "@streamchat/cluster";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
-import { heapPlan } from "./heap.js";
 import { countPlan, renderCounts, runCount, type CountRow } from "./count.js";
 
 describe("bench --count", () => {
@@ -53,10 +52,9 @@ describe("bench --count", () => {
 });
 
 describe("countPlan", () => {
-  it("refuses the paths a count cannot run (no server of its own); --heap also the replicated ones (a snapshot is one process's)", () => {
+  it("refuses the paths a count cannot run (no server of its own)", () => {
     expect(() => countPlan("smoke", ["direct"])).toThrow(/--count runs on .*; not on direct/);
     expect(countPlan("smoke", ["stack-postgres", "stack-cluster", "stack-cluster-1"]).paths).toEqual(["stack-postgres", "stack-cluster", "stack-cluster-1"]);
-    expect(() => heapPlan("smoke", ["stack-postgres", "stack-cluster", "stack-cluster-1"])).toThrow(/--heap runs on .*; not on stack-cluster, stack-cluster-1$/);
   });
 });
 

@@ -129,8 +129,9 @@ describe("bench --heap", () => {
     expect(text).toContain("stack-memory, its arrays by holder (largest 5):");
   }, 180_000);
 
-  it("refuses the paths it cannot run", () => {
+  it("refuses the paths it cannot run: the replicated ones (a snapshot is one process's), each named", () => {
     expect(() => heapPlan("smoke", ["stack-cluster"])).toThrow(/--heap runs on .*; not on stack-cluster/);
+    expect(() => heapPlan("smoke", ["stack-postgres", "stack-cluster", "stack-cluster-1"])).toThrow(/--heap runs on .*; not on stack-cluster, stack-cluster-1$/);
     expect(heapPlan("smoke", ["stack-postgres"]).paths).toEqual(["stack-postgres"]);
     expect(() => heapPlan("default", ["stack"], 1)).toThrow(/--hold=2 or more/);
   });

@@ -8,10 +8,10 @@ import { closeRedis, connectionName, openRedis, type Redis } from "./redis-conne
 import { ReplicaRedis } from "./replica-redis.js";
 
 /**
- * The replica's one blocking reader (shared by the run followers and the conversation feed), against the real
- * redis-server in STREAMCHAT_TEST_REDIS_URL. Reads block for a minute here: anything that waited for a read to time
- * out (instead of the wake stream, or destroying the connection) would outlast the test's timeout. Connections are
- * found in CLIENT LIST by their names (`streamchat:<id>:<role>`), unique per test.
+ * The replica's one blocking reader (the conversation feeds'; the runs it follows live come through their channels),
+ * against the real redis-server in STREAMCHAT_TEST_REDIS_URL. Reads block for a minute here: anything that waited for a
+ * read to time out (instead of the wake stream, or destroying the connection) would outlast the test's timeout.
+ * Connections are found in CLIENT LIST by their names (`streamchat:<id>:<role>`), unique per test.
  */
 
 const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];

@@ -40,8 +40,8 @@ interface Followed extends FollowedStream {
 /**
  * A blocking read's XREAD, kept from one read to the next while the followed set stays the same: every read names every
  * followed stream, so building it anew per read was work (and garbage) in proportion to the streams a replica follows,
- * for each batch of entries it brought — per token, for a run followed from another replica. A new cursor is written
- * into its slot when an entry is read.
+ * for each batch of entries it brought (per token, when it read the run streams too: run-stream-followers.ts now
+ * subscribes to their channels instead). A new cursor is written into its slot when an entry is read.
  */
 interface ReadCommand {
   args: string[];
@@ -52,16 +52,16 @@ interface ReadCommand {
 }
 
 /**
- * ONE blocking `XREAD … BLOCK` loop on a dedicated connection over every stream its users follow (the run streams
- * followed by this replica, the feed streams of the users it serves): a replica holds one blocking connection,
+ * ONE blocking `XREAD … BLOCK` loop on a dedicated connection over every stream its users follow (the feed streams
+ * of the users a replica serves): a replica holds one blocking connection,
  * whatever it follows. Never a shared command connection: a blocking read there would hold every other command
  * behind it.
  *
  * The key set changes while the read blocks: the wake stream is part of every read, and following a new stream
  * writes an entry there, which ends the current read at once; the next one includes the new stream. Cursors are
  * always concrete ids (never `$`), so no entry falls between two reads, nor across an outage: when the connection
- * breaks the loop retries (backoff up to 1 s) and resumes every stream still followed from its cursor. Users that
- * must not wait for that (the run followers go back to the database) hear it through onHealth.
+ * breaks the loop retries (backoff up to 1 s) and resumes every stream still followed from its cursor; isHealthy and
+ * onHealth tell whether it reads (the replica's health includes it: redis-streams.ts).
  */
 export class BlockingStreamReader {
   private readonly streams = new Map<string, Followed>();

@@ -20,7 +20,7 @@ type Message = z.infer<typeof messageSchema>;
 export interface ControlChannelOptions {
   /** Publishes (the shared command connection). */
   command: Redis;
-  /** A connection in subscriber mode, this channel's alone. */
+  /** A connection in subscriber mode (the replica's subscriber: the runs it follows live subscribe on it too). */
   subscriber: Redis;
   replicaId: string;
   log: RunLog;

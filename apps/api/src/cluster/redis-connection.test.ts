@@ -170,9 +170,9 @@ describe.skipIf(skip)("a replica's Redis connections take one watchdog deadline 
     const streams = await openRunStreams({ redisUrl: frozen.url, replicaId: `r-${process.pid}-${Date.now()}`, log, unansweredMs: 500 });
     cleanup.push(() => streams.abort());
     // Before, the control subscriber was opened with the 10-s default whatever the replica's deadline, and nothing set it.
-    expect(await deadlinesWhenFrozen(frozen, brokenOff, ["commands", "control", "stream reader"])).toEqual({
+    expect(await deadlinesWhenFrozen(frozen, brokenOff, ["commands", "subscriber", "stream reader"])).toEqual({
       commands: 500,
-      control: 500,
+      subscriber: 500,
       "stream reader": 500 + 5000,
     });
   }, 60_000);
@@ -188,7 +188,7 @@ describe.skipIf(skip)("a replica's Redis connections take one watchdog deadline 
     // Only the control subscriber goes through the relay.
     const streams = await openRedisRunStreams({ url: frozen.url, replicaId, log, redis });
     cleanup.push(() => streams.abort());
-    expect(await deadlinesWhenFrozen(frozen, brokenOff, ["control"])).toEqual({ control: 500 });
+    expect(await deadlinesWhenFrozen(frozen, brokenOff, ["subscriber"])).toEqual({ subscriber: 500 });
   }, 60_000);
 
   it("a feed on connections of its own (openRedisFeed)", async () => {

@@ -23,7 +23,7 @@ function newClient(url: string, name: string | undefined, connectTimeoutMs: numb
 
 export interface RedisConnectionOptions {
   url: string;
-  /** What this connection is for, in logs ("commands", "reader", "control"). */
+  /** What this connection is for, in logs ("commands", "stream reader", "subscriber"). */
   role: string;
   /** Names the connection in Redis (CLIENT LIST: `streamchat:<replicaId>:<role>`), so an operator tells whose it is. */
   replicaId?: string;

@@ -6,7 +6,25 @@ import type { StoredEvent } from "@streamchat/store";
  * id name the same event on every replica, and XADD itself refuses an id that does not increase.
  */
 export const runStreamKey = (runId: string) => `streamchat:run:${runId}`;
-/** Per replica: an XADD here wakes its blocked stream reader so it reads a new set of streams (runs' and feeds'). */
+/**
+ * Per run: the pub/sub channel its owner publishes each event to, right after adding it to the run's stream; the
+ * replicas that follow the run subscribe to it (run-stream-followers.ts). Messages are `liveMessage`s.
+ */
+const runChannelPrefix = "streamchat:run-live:";
+export const runChannel = (runId: string) => `${runChannelPrefix}${runId}`;
+export const isRunChannel = (channel: string) => channel.startsWith(runChannelPrefix);
+
+/** A run channel's message: the event's stream entry id, a space, its JSON (the entry's `e` field); run-event-script.ts builds it. */
+export const liveMessage = (seq: number, json: string) => `${streamId(seq)} ${json}`;
+
+/** A run channel's message → its seq and JSON; undefined for anything else. */
+export function parseLiveMessage(message: string): { seq: number; json: string } | undefined {
+  const space = message.indexOf(" ");
+  const seq = space > 0 ? seqOf(message.slice(0, space)) : Number.NaN;
+  return Number.isSafeInteger(seq) && seq > 0 ? { seq, json: message.slice(space + 1) } : undefined;
+}
+
+/** Per replica: an XADD here wakes its blocked stream reader so it reads a new set of streams (the conversation feeds'). */
 export const wakeStreamKey = (replicaId: string) => `streamchat:wake:${replicaId}`;
 /**
  * One hash for the cluster: run id → "<replica id> <ms>", for each run whose `done` that replica is committing and

@@ -7,7 +7,8 @@ import type { FollowOptions, PendingEnd, RunControl, RunStreams, RunStreamsDeps,
 import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource } from "../runs/subscribe.js";
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
-import { entryToEvent, eventField, ownerField, ownershipOf, pendingEndsKey, runStreamKey, streamId, userField } from "./redis-keys.js";
+import { entryToEvent, ownerField, ownershipOf, pendingEndsKey, runStreamKey, streamId, userField } from "./redis-keys.js";
+import { runEventCommand } from "./run-event-script.js";
 import { ReplicaRedis } from "./replica-redis.js";
 import { RunStreamFollowers } from "./run-stream-followers.js";
 
@@ -40,12 +41,12 @@ export interface RedisStreamsOptions extends FollowOptions {
   /**
    * The watchdog deadline of the replica's Redis connections (RedisConnectionOptions.unansweredMs; REDIS_UNANSWERED_MS),
    * default 10 000 ms. Only where openRedisRunStreams opens the replica's connections itself (no `redis` given): the
-   * control subscriber always takes the deadline of the replica's connections (ReplicaRedis.unansweredMs).
+   * subscriber always takes the deadline of the replica's connections (ReplicaRedis.unansweredMs).
    */
   unansweredMs?: number;
 }
 
-/** The three connections of a replica: commands and the blocking reader (shared with the feed), the control subscriber. */
+/** The three connections of a replica: commands and the blocking reader (shared with the feed), the subscriber (control messages, runs followed live). */
 export interface RedisConnections {
   redis: ReplicaRedis;
   subscriber: Redis;
@@ -57,11 +58,13 @@ type RedisStreamsDeps = RunStreamsDeps;
  * RunStreams over Redis Streams (cluster mode, REDIS_URL): any replica follows and controls any run.
  *
  * - Write (owner): each event goes to the durable log (batched, as embedded), to this replica's in-process followers,
- *   and to the run's stream (`XADD streamchat:run:<id> <seq>-0`, pipelined, not awaited). A failed XADD stops the
- *   run (it ends with error{internal}). `done` is committed to the database before it is published.
+ *   to the run's stream (`XADD streamchat:run:<id> <seq>-0`), then to the run's channel (`PUBLISH`): one script
+ *   (run-event-script.ts), pipelined, not awaited. A failed XADD stops the run (it ends with error{internal}). `done`
+ *   is committed to the database before it is published.
  * - Follow: a run executing here is followed in-process (as embedded); any other through this replica's
- *   RunStreamFollowers over the replica's one blocking reader (shared with the conversation feed). History is the stream (XRANGE), and the database
- *   where the stream has expired or lost entries. While Redis is down, followers read the database.
+ *   RunStreamFollowers, one subscription to the run's channel on the replica's subscriber connection (shared with
+ *   the control channel). History is the stream (XRANGE), and the database where the stream has expired or lost
+ *   entries. While Redis is down, followers read the database.
  * - Control: pub/sub to the owner's channel (ControlChannel).
  * - Liveness is not here: it is the database's (PostgreSQL session locks, postgres-liveness.ts), which also works
  *   while Redis is down; see docs/architecture.md.
@@ -70,7 +73,8 @@ export class RedisRunStreams implements RunStreams {
   readonly kind = "redis";
   followers = 0;
   private readonly writer: RunEvents;
-  private readonly reader: RunStreamFollowers;
+  /** The runs executing on other replicas that are followed here, each through its channel. */
+  private readonly remote: RunStreamFollowers;
   private readonly closing = new AbortController();
   private readonly source: FollowSource;
   private readonly followOptions: ReturnType<typeof followOptions>;
@@ -92,17 +96,18 @@ export class RedisRunStreams implements RunStreams {
     this.ttlAfterDone = String(opts.ttlAfterDoneMs ?? 600_000);
     this.maxTtl = String(opts.maxTtlMs ?? 86_400_000);
     this.writer = new RunEvents(store, (run, stored, json) => this.publishLive(run, stored, json), deps.onWriteFailure);
-    this.reader = new RunStreamFollowers({
-      reader: redis.redis.reader,
-      command: this.command,
+    this.remote = new RunStreamFollowers({
+      subscriber: redis.subscriber,
       runningAmong: (runIds) => store.runningAmong(runIds),
+      log: deps.log,
+      logContext: { replicaId: deps.replicaId },
       ...(opts.stallMs === undefined ? {} : { stallMs: opts.stallMs }),
     });
     this.followOptions = followOptions(this, opts);
     this.source = {
       read: (runId, afterSeq, limit) => this.read(runId, afterSeq, limit),
       listen: async (runId, _fromSeq, listener, wake) =>
-        localLiveHandle(live, runId, listener, wake) ?? (await this.reader.listen(runId, listener, wake)),
+        localLiveHandle(live, runId, listener, wake) ?? (await this.remote.listen(runId, listener, wake)),
       isRunning: async (runId) => (await store.getRun(runId))?.status === "running",
       ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),
       closing: this.closing.signal,
@@ -110,7 +115,7 @@ export class RedisRunStreams implements RunStreams {
   }
 
   assertWritable(): void {
-    if (this.closed || !this.command.isReady || !this.reader.isHealthy) throw redisUnavailable();
+    if (this.closed || !this.command.isReady || !this.remote.isHealthy) throw redisUnavailable();
   }
 
   append(run: LiveRun, event: ChatEvent): void {
@@ -234,7 +239,8 @@ export class RedisRunStreams implements RunStreams {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), healthDeadlineMs)));
     const answered = this.command.sendCommand(["PING"]).then(
-      () => this.reader.isHealthy,
+      // The subscriber (the runs followed live) and the blocking reader (the conversation feeds).
+      () => this.remote.isHealthy && this.redis.redis.reader.isHealthy,
       () => false,
     );
     try {
@@ -249,15 +255,11 @@ export class RedisRunStreams implements RunStreams {
     this.closed = true;
     this.closing.abort();
     await this.control_.close();
-    this.reader.close();
+    this.remote.close();
     await closeRedis(this.redis.subscriber);
     // Last: the closing events of this replica's runs are still on their way to the streams. The command
     // connection and the blocking reader close when the feed has given its share back too.
     await this.release();
-  }
-
-  get readerFeeds(): number {
-    return this.reader.size;
   }
 
   private publishLive(run: LiveRun, stored: StoredEvent, json?: string): void {
@@ -271,17 +273,13 @@ export class RedisRunStreams implements RunStreams {
 
   /** `json`: the event's, when the run serialized it already. `userId`: the run-start's, which carries the run's user and owner too (liveOwnership). */
   private xadd(runId: string, stored: StoredEvent, json: string | undefined, userId?: string): Promise<unknown> {
-    const key = runStreamKey(runId);
-    const entry = ["XADD", key, streamId(stored.seq), eventField, json ?? JSON.stringify(stored.event)];
-    if (userId !== undefined) entry.push(userField, userId, ownerField, this.deps.replicaId);
-    // Commands of one connection are sent and answered in order: the stream gets the run's events in seq order.
-    const added = this.command.sendCommand(entry);
     const type = stored.event.type;
-    if (type === "run-start" || type === "done") {
-      const ttl = type === "done" ? this.ttlAfterDone : this.maxTtl;
-      this.command.sendCommand(["PEXPIRE", key, ttl]).catch(() => {});
-    }
-    return added;
+    const expireMs = type === "done" ? this.ttlAfterDone : type === "run-start" ? this.maxTtl : undefined;
+    const fields = userId === undefined ? [] : [userField, userId, ownerField, this.deps.replicaId];
+    const command = runEventCommand(runId, stored.seq, json ?? JSON.stringify(stored.event), expireMs, fields);
+    // Commands of one connection are sent and answered in order: the stream and the channel get the run's events in
+    // seq order.
+    return this.command.sendCommand(command);
   }
 
   private async streamTop(runId: string): Promise<number> {
@@ -352,7 +350,7 @@ export async function openRedisRunStreams(
   try {
     // The replica's deadline, whoever opened its other connections: it used to be left at the default here, so a
     // silent Redis was seen late on this connection alone.
-    subscriber = await openRedis({ url, role: "control", replicaId, log, unansweredMs: redis.unansweredMs });
+    subscriber = await openRedis({ url, role: "subscriber", replicaId, log, unansweredMs: redis.unansweredMs });
     control = await ControlChannel.open({
       command: redis.command,
       subscriber,

@@ -29,7 +29,7 @@ async function connectionsOf(replicaId: string): Promise<Array<Record<string, st
 }
 
 describe.skipIf(skip)("a replica's Redis connections", () => {
-  it("three (commands, the one stream reader, control), the feed reading through the same reader; all closed with the API", { timeout: 60_000 }, async () => {
+  it("three (commands, the one stream reader, the subscriber), the feed reading through the same reader; all closed with the API", { timeout: 60_000 }, async () => {
     const api = await startTestApi({ env: { REDIS_URL: redisUrl! } });
     let closed = false;
     try {
@@ -46,7 +46,7 @@ describe.skipIf(skip)("a replica's Redis connections", () => {
       await eventually(async () => (await connectionsOf(replicaId)).some(isBlockedRead), "the reader blocked");
       const connections = await connectionsOf(replicaId);
       expect(connections.map((c) => c["name"]).sort()).toEqual(
-        ["commands", "control", "stream reader"].map((role) => connectionName(replicaId, role)).sort(),
+        ["commands", "subscriber", "stream reader"].map((role) => connectionName(replicaId, role)).sort(),
       );
       expect(connections.filter((c) => c["cmd"] === "xread").map((c) => c["name"])).toEqual([connectionName(replicaId, "stream reader")]);
       // The feed is read by that reader: a change reaches the open subscription.
@@ -66,13 +66,13 @@ describe.skipIf(skip)("a replica's Redis connections", () => {
 });
 
 describe.skipIf(skip)("a replica's Redis watchdogs (REDIS_UNANSWERED_MS)", () => {
-  it("break its command and control connections off at the configured deadline when Redis stops answering", { timeout: 60_000 }, async () => {
+  it("break its command and subscriber connections off at the configured deadline when Redis stops answering", { timeout: 60_000 }, async () => {
     // Through a relay the test freezes: Redis keeps the connections but answers nothing.
     const relay = await startTcpRelay(redisUrl!);
     const api = await startTestApi({ env: { REDIS_URL: relay.url, REDIS_UNANSWERED_MS: "3000" } });
     // A clock on the same freeze, no wall-clock bound: a connection of the test's own with a 6-s deadline. The
     // replica's connections with 3 s are broken off before it is; with the 10-s default (every connection before
-    // REDIS_UNANSWERED_MS, and the control subscriber even once the others took a deadline) after it.
+    // REDIS_UNANSWERED_MS, and the subscriber even once the others took a deadline) after it.
     let referenceBrokenOff = false;
     const reference = await openRedis({
       url: relay.url,
@@ -82,7 +82,7 @@ describe.skipIf(skip)("a replica's Redis watchdogs (REDIS_UNANSWERED_MS)", () =>
     });
     try {
       const { replicaId } = api.server;
-      const watched = [connectionName(replicaId, "commands"), connectionName(replicaId, "control")];
+      const watched = [connectionName(replicaId, "commands"), connectionName(replicaId, "subscriber")];
       await eventually(async () => (await connectionsOf(replicaId)).length === 3, "the replica's three connections");
       // By id: a connection that reconnects gets a new one (under the same name: its handshake reaches Redis).
       const ids = new Map((await connectionsOf(replicaId)).map((c) => [c["name"], c["id"]]));

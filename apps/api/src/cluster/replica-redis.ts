@@ -13,15 +13,15 @@ export interface ReplicaRedisOptions {
   blockMs?: number;
   /**
    * The connections' watchdog deadline (RedisConnectionOptions.unansweredMs; the reader's adds its block time), default
-   * 10 000 ms. The replica's other connection (the control subscriber) takes it from here too: `unansweredMs` below.
+   * 10 000 ms. The replica's other connection (the subscriber) takes it from here too: `unansweredMs` below.
    */
   unansweredMs?: number;
 }
 
 /**
  * The Redis connections a replica's users share: the command connection, and the ONE blocking stream reader on a
- * connection of its own, which reads the run streams this replica follows and the feed streams of the users it
- * serves. (The control subscriber is the run streams' alone: cluster/redis-streams.ts.)
+ * connection of its own, which reads the feed streams of the users it serves. (The subscriber — control messages, and
+ * the live events of the runs this replica follows — is the run streams' alone: cluster/redis-streams.ts.)
  *
  * The run streams and the conversation feed each take a share and give it back when they close; the last one
  * back closes the reader, then the command connection once its pending commands are answered (the closing events

@@ -1,22 +1,26 @@
 import type { StoredEvent } from "@streamchat/store";
 import type { Listener } from "../runs/live-runs.js";
+import type { RunLog } from "../runs/run-log.js";
 import type { LiveHandle } from "../runs/subscribe.js";
-import type { BlockingStreamReader, FollowedStream, StreamEntry } from "./blocking-stream-reader.js";
 import type { Redis } from "./redis-connection.js";
-import { entryJson, entryToEvent, runStreamKey, seqOf, streamId } from "./redis-keys.js";
+import { isRunChannel, parseLiveMessage, runChannel } from "./redis-keys.js";
 
 export interface RunStreamFollowersOptions {
-  /** The replica's blocking reader (shared with the conversation feed). */
-  reader: BlockingStreamReader;
-  /** The shared command connection (stream tops). */
-  command: Redis;
+  /**
+   * The replica's subscriber connection (shared with its control channel): each run followed here is one channel
+   * subscribed on it.
+   */
+  subscriber: Redis;
   /**
    * Every this often (default 3000 ms), the runs of the feeds that were silent since the last time are looked up:
-   * the followers of one no longer running check the durable record (its end may not have reached the stream).
+   * the followers of one no longer running check the durable record (its end may not have reached the channel).
    */
   stallMs?: number;
   /** Which of these runs are still running: one read for every silent feed (ChatStore.runningAmong). */
   runningAmong: (runIds: string[]) => Promise<Set<string>>;
+  log: RunLog;
+  /** In log lines (e.g. the replica id). */
+  logContext?: Record<string, unknown>;
 }
 
 interface Follower {
@@ -25,128 +29,166 @@ interface Follower {
   stalled: boolean;
 }
 
-/** One run's stream as this replica reads it, with the followers it fans out to. */
+/** One run's channel as this replica hears it, with the followers it fans out to. */
 interface Feed {
   runId: string;
-  stream: FollowedStream;
+  channel: string;
   followers: Set<Follower>;
   /** Deliveries since the last stall sweep. */
   active: boolean;
+  /** The channel's listener on the subscriber (its own function, so that it alone is removed). */
+  onMessage: (message: string) => void;
+  /** Resolves true once Redis confirmed the subscription (false: it failed): what is published after it arrives. */
+  subscribed: Promise<boolean>;
 }
 
 /**
- * The live reads of the runs executing on other replicas: each run stream followed here is read once, by the
- * replica's blocking reader (blocking-stream-reader.ts), and each entry is fanned out in memory to the run's
- * followers on this replica (as the embedded listeners do).
+ * The live events of the runs executing on other replicas. The run's owner publishes each event to the run's
+ * channel right after adding it to the run's stream (redis-streams.ts, same connection, so in that order); a replica
+ * that follows the run subscribes to the channel once and fans each message out in memory to the run's followers
+ * here (as the embedded listeners do). History stays the stream's and the database's: a follower opens its live feed
+ * first and reads history after (followRun), so an event published before the subscription took effect is in
+ * history, and one after it comes through the channel, or both (deduplicated by seq).
  *
- * When the reader's connection breaks, every open feed is closed (its followers go back to the durable log, and
- * come back when the reader is healthy again).
+ * Why a channel and not a blocking XREAD of the run's stream: one XREAD names every stream the replica follows, so
+ * each batch of entries cost a command (its encoding, Redis's scan of every named stream, its reply) in proportion to
+ * the streams followed; a published message costs its delivery alone, however many runs the replica follows
+ * (docs/benchmarks-log.md, stop 62).
+ *
+ * Pub/sub keeps nothing for a subscriber that is away: when the subscriber connection breaks, every open feed is
+ * closed (its followers go back to history, and listen again once the connection is back).
  */
 export class RunStreamFollowers {
   private readonly feeds = new Map<string, Feed>();
-  /** Bumped when the reader's connection breaks: handles of an older generation are closed. */
+  /** Bumped when the subscriber's connection breaks: handles of an older generation are closed. */
   private generation = 0;
   private closed = false;
   private readonly stallTimer: NodeJS.Timeout;
   private sweeping = false;
-  private readonly stopHealth: () => void;
 
   constructor(private readonly opts: RunStreamFollowersOptions) {
     this.stallTimer = setInterval(() => void this.sweepStalled(), opts.stallMs ?? 3000);
     this.stallTimer.unref();
-    this.stopHealth = opts.reader.onHealth((healthy) => {
-      if (!healthy) this.closeFeeds();
-    });
+    const { subscriber } = opts;
+    // "ready" comes after each reconnect too: whatever was published meanwhile never arrives. Every feed still open
+    // then was opened before the break; closing it sends its followers to history.
+    subscriber.on("error", this.onBreak);
+    subscriber.on("end", this.onBreak);
+    subscriber.on("ready", this.onReady);
   }
 
   get isHealthy(): boolean {
-    return this.opts.reader.isHealthy && !this.closed;
+    return this.opts.subscriber.isReady && !this.closed;
   }
 
-  /** Run streams followed. */
+  /** Run channels followed. */
   get size(): number {
     return this.feeds.size;
   }
 
   /**
-   * Follows the run's stream from now: the feed starts at the stream's current top (or the one already open here),
-   * so every entry added after this resolves is delivered. Null while the reader is down.
+   * Follows the run's channel from now: every event published after this resolves is delivered. Null while the
+   * subscriber is down.
    */
   async listen(runId: string, listener: Listener, wake: () => void): Promise<LiveHandle | null> {
     if (!this.isHealthy) return null;
-    const key = runStreamKey(runId);
-    let feed = this.feeds.get(key);
+    const channel = runChannel(runId);
+    const generation = this.generation;
+    let feed = this.feeds.get(channel);
     if (!feed) {
-      let top: number;
-      try {
-        top = await this.topSeq(key);
-      } catch {
-        return null;
-      }
-      if (!this.isHealthy) return null;
-      // Another follower may have opened it meanwhile (its cursor is at least as far as this top, or reads it soon).
-      feed = this.feeds.get(key);
-      if (!feed) {
-        const followers = new Set<Follower>();
-        const opened: Feed = {
-          runId,
-          followers,
-          active: false,
-          stream: this.opts.reader.follow(key, streamId(top), (entries) => this.deliver(opened, entries)),
-        };
-        feed = opened;
-        this.feeds.set(key, feed);
-      }
+      feed = this.open(runId, channel);
+      this.feeds.set(channel, feed);
     }
     const follower: Follower = { listener, wake, stalled: false };
     feed.followers.add(follower);
-    const generation = this.generation;
     const opened = feed;
-    return new FeedHandle(
-      follower,
-      () => this.generation !== generation || this.closed,
-      () => {
-        opened.followers.delete(follower);
-        if (opened.followers.size === 0 && this.feeds.get(key) === opened) {
-          this.feeds.delete(key);
-          opened.stream.stop();
-        }
-      },
-    );
+    const stop = () => {
+      opened.followers.delete(follower);
+      if (opened.followers.size === 0 && this.feeds.get(channel) === opened) {
+        this.feeds.delete(channel);
+        this.unsubscribe(opened);
+      }
+    };
+    // Another follower's subscription may still be on its way: this one's feed starts when it is confirmed.
+    if (!(await opened.subscribed) || this.generation !== generation || this.closed) {
+      stop();
+      return null;
+    }
+    return new FeedHandle(follower, () => this.generation !== generation || this.closed, stop);
   }
 
-  /** Ends every feed; the reader is the replica's (ReplicaRedis closes it). */
+  /** Ends every feed; the subscriber is the replica's (redis-streams.ts closes it). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.stallTimer);
-    this.stopHealth();
+    const { subscriber } = this.opts;
+    subscriber.off("error", this.onBreak);
+    subscriber.off("end", this.onBreak);
+    subscriber.off("ready", this.onReady);
     this.closeFeeds();
   }
 
-  private deliver(feed: Feed, entries: StreamEntry[]): void {
-    for (const entry of entries) {
-      const json = entryJson(entry);
-      const stored: StoredEvent | undefined = entryToEvent(entry, json);
-      if (!stored) continue;
+  private open(runId: string, channel: string): Feed {
+    const feed: Feed = {
+      runId,
+      channel,
+      followers: new Set(),
+      active: false,
+      onMessage: (message) => this.deliver(feed, message),
+      subscribed: Promise.resolve(false),
+    };
+    feed.subscribed = this.opts.subscriber.subscribe(channel, feed.onMessage).then(
+      () => true,
+      () => false,
+    );
+    return feed;
+  }
+
+  private deliver(feed: Feed, message: string): void {
+    if (this.feeds.get(feed.channel) !== feed) {
+      // A feed closed while the connection was down (its unsubscribe failed, and the reconnect subscribed it again)
+      // hears its channel still: it lets go now; the channel's current feed, if there is one, has a listener of its own.
+      this.opts.subscriber.unsubscribe(feed.channel, feed.onMessage).catch(() => {});
+      return;
+    }
+    const live = parseLiveMessage(message);
+    if (!live) return;
+    try {
+      const stored: StoredEvent = { seq: live.seq, event: JSON.parse(live.json) as StoredEvent["event"] };
       feed.active = true;
-      for (const follower of feed.followers) follower.listener(stored, json);
+      for (const follower of feed.followers) follower.listener(stored, live.json);
+    } catch (error) {
+      // Called from the connection's reply parser: a throw here would break the connection for every channel on it.
+      this.opts.log.error({ err: error, runId: feed.runId, ...this.opts.logContext }, "a run channel's follower failed on its message");
     }
   }
 
-  private async topSeq(key: string): Promise<number> {
-    const reply = await this.opts.command.sendCommand<unknown>(["XREVRANGE", key, "+", "-", "COUNT", "1"]);
-    const entry = Array.isArray(reply) ? reply[0] : undefined;
-    return Array.isArray(entry) && typeof entry[0] === "string" ? seqOf(entry[0]) : 0;
+  private unsubscribe(feed: Feed): void {
+    // Fails while the connection is down: the reconnect subscribes the channel again, and its first message (or the
+    // next "ready") lets go of it.
+    this.opts.subscriber.unsubscribe(feed.channel, feed.onMessage).catch(() => {});
   }
 
-  /** Every open feed ends: its followers read the durable log and listen again once the reader is back. */
+  private readonly onBreak = (): void => {
+    if (this.feeds.size > 0) this.closeFeeds();
+  };
+
+  private readonly onReady = (): void => {
+    this.onBreak();
+    // Channels of feeds closed while the connection was down, subscribed again by the reconnect.
+    for (const channel of this.opts.subscriber.getPubSubListeners("CHANNELS").keys()) {
+      if (isRunChannel(channel) && !this.feeds.has(channel)) this.opts.subscriber.unsubscribe(channel).catch(() => {});
+    }
+  };
+
+  /** Every open feed ends: its followers read history and listen again once the subscriber is back. */
   private closeFeeds(): void {
     this.generation++;
     const feeds = [...this.feeds.values()];
     this.feeds.clear();
     for (const feed of feeds) {
-      feed.stream.stop();
+      this.unsubscribe(feed);
       for (const follower of feed.followers) follower.wake();
     }
   }

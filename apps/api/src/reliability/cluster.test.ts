@@ -383,7 +383,7 @@ describe.skipIf(skipReason)("two replicas on one PostgreSQL and one Redis", () =
 });
 
 describe.skipIf(skipReason)("Redis faults under two replicas", () => {
-  it("each replica holds three Redis connections, one of them blocked in XREAD: the run streams and the feed share the reader and the commands", { timeout: 120_000 }, async () => {
+  it("each replica holds three Redis connections: the feeds in one blocked XREAD, a run followed from the other replica on its subscriber (one channel, let go at the end)", { timeout: 120_000 }, async () => {
     const data = await bed.freshData();
     const port = await closedPort();
     await bed.redisServer(port);
@@ -393,7 +393,8 @@ describe.skipIf(skipReason)("Redis faults under two replicas", () => {
     try {
       const onA = makeClient(a.url);
       const onB = makeClient(b.url);
-      // B follows a run executing on A and serves a tab's feed: both go through its one reader.
+      // B follows a run executing on A (through the run's channel, on its subscriber) and serves a tab's feed (through
+      // its one reader).
       const tab = feedOn(onB);
       await tab.started;
       const tag = newTag();
@@ -418,13 +419,21 @@ describe.skipIf(skipReason)("Redis faults under two replicas", () => {
       for (const child of [a, b]) {
         const id = replicaIdOf(child);
         expect(all.map((c) => c["name"]).filter((name) => name?.startsWith(`streamchat:${id}:`)).sort()).toEqual(
-          [connectionName(id, "commands"), connectionName(id, "control"), connectionName(id, "stream reader")].sort(),
+          [connectionName(id, "commands"), connectionName(id, "subscriber"), connectionName(id, "stream reader")].sort(),
         );
       }
       expect(all.filter(isBlockedRead).map((c) => c["name"]).sort()).toEqual([a, b].map((child) => connectionName(replicaIdOf(child), "stream reader")).sort());
-      // The feed on that reader follows: the run's end reaches the tab on B.
+      // Channels subscribed (CLIENT LIST's `sub`): each replica's control channel; on B also the run's.
+      const subscriptions = async () =>
+        Object.fromEntries(
+          (await clients()).filter((c) => c["name"]?.endsWith(":subscriber")).map((c) => [c["name"], Number(c["sub"])]),
+        );
+      const subscriberOf = (child: ChildApi) => connectionName(replicaIdOf(child), "subscriber");
+      expect(await subscriptions()).toEqual({ [subscriberOf(a)]: 1, [subscriberOf(b)]: 2 });
+      // The feed on B's reader follows: the run's end reaches the tab on B.
       await control.push({ done: true });
       expect(await sub.ended).toBe("return");
+      await eventually(async () => (await subscriptions())[subscriberOf(b)] === 1, "B lets go of the run's channel");
       await eventually(() => tab.received.some((d) => d.event.type === "run-finished" && d.event.runId === runId), "the run's end in the feed on B");
       tab.stop();
     } finally {

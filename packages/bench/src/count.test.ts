@@ -93,7 +93,7 @@ describe.runIf(databaseUrl && redisUrl)("bench --count on the replicated path", 
     expect(row?.errors, row?.errorSamples.join("; ")).toBe(0);
     // The subscription's signal and the run's, whichever replica each was on.
     expect(row!.perStream.abortControllers).toBeGreaterThanOrEqual(2);
-    // Unlike the one-process paths' synchronous token: its XADD to the run's stream is a command, a promise, per event.
+    // Unlike the one-process paths' synchronous token: each event is a Redis command (run-event-script.ts), a promise.
     expect(row!.perToken.promises).toBeGreaterThan(0.5);
     expect(renderCounts([row!])).toContain("A cluster path's figures are its replicas' sum");
   }, 180_000);

@@ -53,9 +53,8 @@ interface ReadCommand {
 
 /**
  * ONE blocking `XREAD … BLOCK` loop on a dedicated connection over every stream its users follow (the feed streams
- * of the users a replica serves): a replica holds one blocking connection,
- * whatever it follows. Never a shared command connection: a blocking read there would hold every other command
- * behind it.
+ * of the users a replica serves): a replica holds one blocking connection, whatever it follows. Never a shared
+ * command connection: a blocking read there would hold every other command behind it.
  *
  * The key set changes while the read blocks: the wake stream is part of every read, and following a new stream
  * writes an entry there, which ends the current read at once; the next one includes the new stream. Cursors are

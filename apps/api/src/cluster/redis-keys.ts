@@ -14,7 +14,10 @@ const runChannelPrefix = "streamchat:run-live:";
 export const runChannel = (runId: string) => `${runChannelPrefix}${runId}`;
 export const isRunChannel = (channel: string) => channel.startsWith(runChannelPrefix);
 
-/** A run channel's message: the event's stream entry id, a space, its JSON (the entry's `e` field); run-event-script.ts builds it. */
+/**
+ * A run channel's message: the event's stream entry id, a space, its JSON (the entry's `e` field), as
+ * run-event-script.ts builds it.
+ */
 export const liveMessage = (seq: number, json: string) => `${streamId(seq)} ${json}`;
 
 /** A run channel's message → its seq and JSON; undefined for anything else. */
@@ -24,7 +27,7 @@ export function parseLiveMessage(message: string): { seq: number; json: string }
   return Number.isSafeInteger(seq) && seq > 0 ? { seq, json: message.slice(space + 1) } : undefined;
 }
 
-/** Per replica: an XADD here wakes its blocked stream reader so it reads a new set of streams (the conversation feeds'). */
+/** Per replica: an XADD here wakes its blocked stream reader, so that it reads a new set of (conversation feed) streams. */
 export const wakeStreamKey = (replicaId: string) => `streamchat:wake:${replicaId}`;
 /**
  * One hash for the cluster: run id → "<replica id> <ms>", for each run whose `done` that replica is committing and

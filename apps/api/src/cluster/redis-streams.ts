@@ -46,7 +46,10 @@ export interface RedisStreamsOptions extends FollowOptions {
   unansweredMs?: number;
 }
 
-/** The three connections of a replica: commands and the blocking reader (shared with the feed), the subscriber (control messages, runs followed live). */
+/**
+ * The three connections of a replica: commands and the blocking reader (shared with the feed), the subscriber (control
+ * messages, and the runs followed live).
+ */
 export interface RedisConnections {
   redis: ReplicaRedis;
   subscriber: Redis;
@@ -156,7 +159,7 @@ export class RedisRunStreams implements RunStreams {
   }
 
   async publishClosing(runId: string, stored: StoredEvent): Promise<void> {
-    await this.xadd(runId, stored, undefined).catch((error: unknown) => {
+    await this.addEvent(runId, stored, undefined).catch((error: unknown) => {
       // Already there (a replica published it before it died, or another closer did): followers have it.
       if (!isIdTooSmall(error)) throw error;
     });
@@ -264,15 +267,18 @@ export class RedisRunStreams implements RunStreams {
 
   private publishLive(run: LiveRun, stored: StoredEvent, json?: string): void {
     this.deps.live.publish(run, stored, json);
-    this.xadd(run.record.id, stored, json, stored.event.type === "run-start" ? run.record.userId : undefined).catch((error: unknown) => {
+    this.addEvent(run.record.id, stored, json, stored.event.type === "run-start" ? run.record.userId : undefined).catch((error: unknown) => {
       if (isIdTooSmall(error)) return;
       // Followers elsewhere would miss the rest of the run: stop it (it ends with error{internal}).
       this.deps.onWriteFailure(run, error);
     });
   }
 
-  /** `json`: the event's, when the run serialized it already. `userId`: the run-start's, which carries the run's user and owner too (liveOwnership). */
-  private xadd(runId: string, stored: StoredEvent, json: string | undefined, userId?: string): Promise<unknown> {
+  /**
+   * The event into the run's stream and channel (run-event-script.ts). `json`: the event's, when the run serialized it
+   * already. `userId`: the run-start's, which carries the run's user and owner too (liveOwnership).
+   */
+  private addEvent(runId: string, stored: StoredEvent, json: string | undefined, userId?: string): Promise<unknown> {
     const type = stored.event.type;
     const expireMs = type === "done" ? this.ttlAfterDone : type === "run-start" ? this.maxTtl : undefined;
     const fields = userId === undefined ? [] : [userField, userId, ownerField, this.deps.replicaId];

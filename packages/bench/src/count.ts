@@ -63,7 +63,8 @@ export function countPlan(mode: "smoke" | "default", paths: PathName[] = [...cou
   checkMeasuredPaths("--count", paths);
   // Smoke's 400 further tokens: a cluster replica's own background work (about 50 promises a second between the two,
   // in bursts) lands in the short and the long window unevenly, and a loaded machine merges tokens into fewer events.
-  // With 80 further tokens a cluster token's 3.6 promises read 0.16 in CI, and −0.26 beside six busy loops on 2 cores.
+  // With 80 further tokens a cluster token's promises (3.6 then, 2.4 since stop 62) read 0.16 in CI, and −0.26 beside six
+  // busy loops on 2 cores.
   return mode === "smoke"
     ? { paths, warmupStreams: 10, streams: 20, paced: { streams: 4, shortTokens: 5, longTokens: 105, tokensPerSec: 200 }, streamTimeoutMs: 30_000 }
     : { paths, warmupStreams: 200, streams: 500, paced: { streams: 20, shortTokens: 10, longTokens: 110, tokensPerSec: 100 }, streamTimeoutMs: 60_000 };

@@ -130,18 +130,13 @@ export class RunStreamFollowers {
   }
 
   private open(runId: string, channel: string): Feed {
-    const feed: Feed = {
-      runId,
-      channel,
-      followers: new Set(),
-      active: false,
-      onMessage: (message) => this.deliver(feed, message),
-      subscribed: Promise.resolve(false),
-    };
-    feed.subscribed = this.opts.subscriber.subscribe(channel, feed.onMessage).then(
+    // Messages arrive only after the subscription is confirmed, so `feed` is set by the time one calls this.
+    const onMessage = (message: string) => this.deliver(feed, message);
+    const subscribed = this.opts.subscriber.subscribe(channel, onMessage).then(
       () => true,
       () => false,
     );
+    const feed: Feed = { runId, channel, followers: new Set(), active: false, onMessage, subscribed };
     return feed;
   }
 
@@ -149,7 +144,7 @@ export class RunStreamFollowers {
     if (this.feeds.get(feed.channel) !== feed) {
       // A feed closed while the connection was down (its unsubscribe failed, and the reconnect subscribed it again)
       // hears its channel still: it lets go now; the channel's current feed, if there is one, has a listener of its own.
-      this.opts.subscriber.unsubscribe(feed.channel, feed.onMessage).catch(() => {});
+      this.unsubscribe(feed);
       return;
     }
     const live = parseLiveMessage(message);

@@ -75,7 +75,8 @@ export function fitContext(messages: ChatMessage[], opts: TrimOptions): TrimResu
   // would answer a call the model cannot see.
   const kept = history.slice(drop).flatMap((u) => u.unit);
   while (kept[0]?.role === "tool") tokens -= estimate(kept.shift()!);
-  const out = [...system, ...kept, ...tail];
+  // concat, not a spread: a spread grows the array to 17 slots, and the run keeps it for as long as it streams.
+  const out = system.concat(kept, tail);
   return { messages: out, droppedMessages: messages.length - out.length, estimatedTokens: tokens };
 }
 

@@ -139,7 +139,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   const signal = controller.signal;
   const usage = new UsageMeter(now(), now);
   const produced: ChatMessage[] = [];
-  const seenCallIds = new Set<string>();
+  /** The ids of the run's tool calls, made at its first (a held answer without tools keeps no table). */
+  let seenCallIds: Set<string> | undefined;
   let text = "";
 
   // Typed per event type by the caller's literal; the cast only joins the common fields.
@@ -183,7 +184,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         if (resumed.answered) throw new ChatError("bad_request", "The run was answering when it stopped: there is no tool round to continue.");
         produced.push(...resumed.messages);
         text = resumed.text;
-        for (const m of resumed.messages) if (m.role === "assistant") for (const call of m.toolCalls ?? []) seenCallIds.add(call.id);
+        for (const m of resumed.messages) if (m.role === "assistant") for (const call of m.toolCalls ?? []) (seenCallIds ??= new Set()).add(call.id);
       }
       let specs = tools.map((t) => toolSpec(t));
       // The schemas' text is the same every round: serialized and counted once per run, not twice per round.
@@ -401,6 +402,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
               break;
             case "tool-call": {
               // Ids must be unique within the conversation's round trip; old servers send none.
+              seenCallIds ??= new Set();
               const id = chunk.call.id && !seenCallIds.has(chunk.call.id) ? chunk.call.id : newCallId();
               seenCallIds.add(id);
               round.calls.push({ ...chunk.call, id });

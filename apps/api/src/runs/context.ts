@@ -7,7 +7,8 @@ import type { StoredMessage } from "@streamchat/store";
  * out (a contextTrimmed status, usage.context.droppedMessages), which it can only count from the whole history.
  */
 export function buildContext(systemPrompt: string, history: readonly StoredMessage[]): ChatMessage[] {
-  return [{ role: "system", content: systemPrompt }, ...history.map((m) => m.message)];
+  // concat, not a spread: a spread grows the array to 17 slots, and the run keeps it for as long as it streams.
+  return ([{ role: "system", content: systemPrompt }] as ChatMessage[]).concat(history.map((m) => m.message));
 }
 
 const titleMaxChars = 60;

@@ -177,12 +177,15 @@ describe("localLiveHandle", () => {
   it("follows the run's listeners and end, and is not a dictionary (every open subscription keeps one)", () => {
     const live = new LiveRuns();
     const { live: run, end } = live.add(record, undefined);
-    const listener = () => {};
+    const heard: number[] = [];
+    const listener = (stored: StoredEvent) => heard.push(stored.seq);
     let woken = 0;
     const handle = localLiveHandle(live, record.id, listener, () => woken++);
     expect(handle).not.toBeNull();
     expect(hasFastProperties(handle!)).toBe(true);
-    expect(run.listeners.has(listener)).toBe(true);
+    live.publish(run, status(1));
+    expect(heard).toEqual([1]);
+    expect(woken).toBe(0);
     expect(handle!.closed).toBe(false);
     expect(handle!.takeStalled()).toBe(false);
 
@@ -190,8 +193,9 @@ describe("localLiveHandle", () => {
     expect(handle!.closed).toBe(true);
     expect(woken).toBe(1);
     handle!.stop();
-    expect(run.listeners.size).toBe(0);
-    expect(run.wake.size).toBe(0);
+    expect(run.followers.size).toBe(0);
+    live.publish(run, status(2));
+    expect(heard).toEqual([1]);
     expect(localLiveHandle(live, "another run", listener, () => {})).toBeNull();
   });
 });

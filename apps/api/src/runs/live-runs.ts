@@ -4,14 +4,20 @@ import type { RunRecord, StoredEvent } from "@streamchat/store";
 /** `json`: `JSON.stringify(event.event)` when the publisher has it (RunEvents, a cluster stream's entry). */
 export type Listener = (event: StoredEvent, json?: string) => void;
 
+/** A live subscriber of a run executing in this process: its events, and a wake-up when the run ends. */
+export interface RunFollower {
+  deliver: Listener;
+  wake(): void;
+}
+
 /** A run executing in this process. */
 export interface LiveRun {
   record: RunRecord;
   controller: AbortController;
-  listeners: Set<Listener>;
+  /** One set for both the events and the end's wake-up: a held run kept two tables of one entry each. */
+  followers: Set<RunFollower>;
   /** Set after the last event: subscribers waiting for more stop waiting. */
   closed: boolean;
-  wake: Set<() => void>;
   /** Aborted by shutdown, not by the user: ends as interrupted instead of cancelled. */
   interrupted: boolean;
   ended: Promise<void>;
@@ -67,9 +73,8 @@ export class LiveRuns {
     const live: LiveRun = {
       record,
       controller: new AbortController(),
-      listeners: new Set(),
+      followers: new Set(),
       closed: false,
-      wake: new Set(),
       interrupted: false,
       ended: new Promise<void>((resolve) => (resolveEnded = resolve)),
       think,
@@ -84,7 +89,7 @@ export class LiveRuns {
     this.runs.set(record.id, live);
     const end = () => {
       live.closed = true;
-      for (const wake of live.wake) wake();
+      for (const follower of live.followers) follower.wake();
       this.runs.delete(record.id);
       resolveEnded();
     };
@@ -123,12 +128,12 @@ export class LiveRuns {
       if (head.length < liveHeadLimit && stored.seq === (head.at(-1)?.seq ?? 0) + 1 && !isStreamedPiece(stored)) head.push(stored);
       else live.head = null;
     }
-    for (const listener of live.listeners) listener(stored, json);
+    for (const follower of live.followers) follower.deliver(stored, json);
   }
 
   stats(): LiveRunStats {
     let listeners = 0;
-    for (const run of this.runs.values()) listeners += run.listeners.size;
+    for (const run of this.runs.values()) listeners += run.followers.size;
     return { activeRuns: this.runs.size, listeners };
   }
 }

@@ -254,7 +254,7 @@ describe("a store write failing mid-run", () => {
     for (const stored of streamed) void inner.appendEvent(record.id, stored.seq, stored.event);
     await inner.flush();
     const received: StoredEvent[] = [];
-    run.listeners.add((stored) => received.push(stored));
+    run.followers.add({ deliver: (stored) => received.push(stored), wake: () => {} });
     for (const stored of streamed) live.publish(run, stored);
 
     const errors: string[] = [];

@@ -1,5 +1,5 @@
 import type { StoredEvent } from "@streamchat/store";
-import { headAfter, type Listener, type LiveRun, type LiveRuns } from "./live-runs.js";
+import { headAfter, type Listener, type LiveRun, type LiveRuns, type RunFollower } from "./live-runs.js";
 import { replicaClosing, type FollowOptions } from "./run-streams.js";
 
 export const defaultSubscriberQueueLimit = 1024;
@@ -276,21 +276,25 @@ export function followOptions(streams: { followers: number }, opts: FollowOption
 export function localLiveHandle(live: LiveRuns, runId: string, listener: Listener, wake: () => void): LiveHandle | null {
   const run = live.get(runId);
   if (!run) return null;
-  run.listeners.add(listener);
-  run.wake.add(wake);
-  return new LocalLiveHandle(run, listener, wake);
+  const handle = new LocalLiveHandle(run, listener, wake);
+  run.followers.add(handle);
+  return handle;
 }
 
 /**
  * A class, not an object literal: V8 makes a literal with a getter (`closed`) a dictionary, larger and slower to read,
  * and every open subscription keeps one.
  */
-class LocalLiveHandle implements LiveHandle {
+class LocalLiveHandle implements LiveHandle, RunFollower {
   constructor(
     private readonly run: LiveRun,
-    private readonly listener: Listener,
-    private readonly wake: () => void,
+    readonly deliver: Listener,
+    private readonly wakeUp: () => void,
   ) {}
+
+  wake(): void {
+    this.wakeUp();
+  }
 
   get closed(): boolean {
     return this.run.closed;
@@ -305,8 +309,7 @@ class LocalLiveHandle implements LiveHandle {
   }
 
   stop(): void {
-    this.run.listeners.delete(this.listener);
-    this.run.wake.delete(this.wake);
+    this.run.followers.delete(this);
   }
 }
 

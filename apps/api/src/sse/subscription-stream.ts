@@ -99,7 +99,7 @@ export class SubscriptionStream implements PingTarget {
 
     const { clock, maxDurationMs } = this.#settings;
     clock?.add(this);
-    if (maxDurationMs !== undefined) this.#maxDuration = setTimeout(this.#expire, maxDurationMs);
+    if (maxDurationMs !== undefined) this.#maxDuration = setTimeout(SubscriptionStream.#expire, maxDurationMs, this);
     const iterator = values[Symbol.asyncIterator]();
     if (acceptsDirectWrites(values)) values[attachWriter](this.#take);
     let settled = false;
@@ -161,20 +161,32 @@ export class SubscriptionStream implements PingTarget {
       // is corked, and uncorked, so that a response that ends meanwhile (and lets go of it) cannot leave it corked.
       this.#corked = socket;
       socket.cork();
-      queueMicrotask(this.#uncorkAfterJobs);
+      if (SubscriptionStream.#corkedStreams.push(this) === 1) queueMicrotask(SubscriptionStream.#uncorkAfterJobs);
     }
     this.#write(frame);
     return true;
   };
 
-  readonly #uncorkAfterJobs = (): void => {
-    process.nextTick(this.#uncork);
-  };
-  readonly #uncork = (): void => {
-    const socket = this.#corked;
-    this.#corked = null;
-    socket?.uncork();
-  };
+  /**
+   * The streams whose sockets a direct write corked in this turn: one microtask and one tick uncork them all (each
+   * stream's own pair of closures stayed with it for its life).
+   */
+  static #corkedStreams: SubscriptionStream[] = [];
+
+  static #uncorkAfterJobs(): void {
+    process.nextTick(SubscriptionStream.#uncorkAll);
+  }
+
+  static #uncorkAll(): void {
+    const streams = SubscriptionStream.#corkedStreams;
+    // A write after this tick corks again and schedules its own uncork.
+    SubscriptionStream.#corkedStreams = [];
+    for (const stream of streams) {
+      const socket = stream.#corked;
+      stream.#corked = null;
+      socket?.uncork();
+    }
+  }
 
   #frame(value: unknown): string {
     const { serialize } = this.#settings;
@@ -220,8 +232,8 @@ export class SubscriptionStream implements PingTarget {
   };
 
   /** maxDurationMs: like tRPC, abort the procedure and end the response now, without `return`. */
-  readonly #expire = (): void => {
-    this.#stop();
-    if (!this.#res.writableEnded) this.#res.end();
-  };
+  static #expire(stream: SubscriptionStream): void {
+    stream.#stop();
+    if (!stream.#res.writableEnded) stream.#res.end();
+  }
 }

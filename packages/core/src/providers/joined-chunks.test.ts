@@ -25,14 +25,14 @@ const textOf = (line: Line): ModelChunk[] => [{ type: "text", text: line.text }]
 
 describe("JoinedReader", () => {
   it("joins a body chunk's text items into one chunk", () => {
-    const reader = new JoinedReader(decoder([]), textOf, () => false);
+    const reader = new JoinedReader(decoder([]), { accept: textOf, ended: () => false });
     expect(reader.read(new TextEncoder().encode("abc"))).toBeUndefined();
     expect(reader.chunks).toEqual([{ type: "text", text: "abc", pieces: 3 }]);
   });
 
   it("keeps none of a chunk's decoded items once it has read them: a held answer's next chunk can be minutes away", async () => {
     const made: WeakRef<Line>[] = [];
-    const reader = new JoinedReader(decoder(made), textOf, () => false);
+    const reader = new JoinedReader(decoder(made), { accept: textOf, ended: () => false });
     reader.read(new TextEncoder().encode("xyz"));
     // A WeakRef keeps its target alive until the job that made it ends.
     await new Promise((resolve) => setImmediate(resolve));
@@ -40,5 +40,24 @@ describe("JoinedReader", () => {
     expect(made).toHaveLength(3);
     expect(made.filter((ref) => ref.deref() !== undefined)).toEqual([]);
     expect(reader.chunks).toEqual([{ type: "text", text: "xyz", pieces: 3 }]);
+  });
+
+  it("reads every item of its chunk when a source reads another answer within its own read (the decoded items are shared)", () => {
+    const inner = new JoinedReader(decoder([]), { accept: textOf, ended: () => false });
+    const innerTexts: string[] = [];
+    const outer = new JoinedReader(decoder([]), {
+      accept: (line: Line) => {
+        expect(inner.read(new TextEncoder().encode(line.text.toUpperCase() + "!"))).toBeUndefined();
+        innerTexts.push(inner.chunks.map((chunk) => (chunk.type === "text" ? chunk.text : "")).join(""));
+        return textOf(line);
+      },
+      ended: () => false,
+    });
+    expect(outer.read(new TextEncoder().encode("ab"))).toBeUndefined();
+    expect(outer.chunks).toEqual([{ type: "text", text: "ab", pieces: 2 }]);
+    expect(innerTexts).toEqual(["A!", "B!"]);
+    // And the shared items are empty again: a later read sees only its own.
+    expect(inner.read(new TextEncoder().encode("z"))).toBeUndefined();
+    expect(inner.chunks).toEqual([{ type: "text", text: "z" }]);
   });
 });

@@ -32,25 +32,32 @@ export interface ChunkDecoder<T> {
   end(into: T[]): void;
 }
 
+/** What a JoinedReader turns decoded items into: a provider's answer, which lives as long as it streams. */
+export interface JoinedSource<T> {
+  /** The model chunks an item (an NDJSON line, an SSE event) says. */
+  accept(item: T): Iterable<ModelChunk>;
+  /** The answer is complete: the items that follow are drained, not read. */
+  ended(): boolean;
+}
+
 /**
  * A provider's reading of its body, a chunk at a time and without an async step per item: `read(bytes)` decodes the
- * chunk (undefined: the body ended) and turns each item into model chunks with `accept`, joined into `chunks`, until
- * `ended()` (the answer is complete; what follows is drained, not read). It returns the error that stopped the chunk,
- * to be thrown once the chunks before it are handed out.
+ * chunk (undefined: the body ended) and turns each item into model chunks with `source.accept`, joined into `chunks`,
+ * until `source.ended()`. It returns the error that stopped the chunk, to be thrown once the chunks before it are
+ * handed out.
  */
 export class JoinedReader<T> {
   readonly chunks: ModelChunk[] = [];
-  private readonly items: T[] = [];
 
   constructor(
     private readonly decoder: ChunkDecoder<T>,
-    private readonly accept: (item: T) => Iterable<ModelChunk>,
-    private readonly ended: () => boolean,
+    private readonly source: JoinedSource<T>,
   ) {}
 
   read(bytes: Uint8Array | undefined): unknown {
-    const { items, chunks } = this;
-    empty(items);
+    const { chunks } = this;
+    // A read within a read (a source that reads another answer) gets an array of its own.
+    const items = (decodedItems.length === 0 ? decodedItems : []) as T[];
     empty(chunks);
     let failure: unknown;
     try {
@@ -60,7 +67,8 @@ export class JoinedReader<T> {
       failure = error;
     }
     try {
-      for (let i = 0; i < items.length && !this.ended(); i++) for (const chunk of this.accept(items[i]!)) appendJoined(chunks, chunk);
+      const { source } = this;
+      for (let i = 0; i < items.length && !source.ended(); i++) for (const chunk of source.accept(items[i]!)) appendJoined(chunks, chunk);
     } catch (error) {
       failure = error; // an earlier item than the decoder's failure: it comes first
     } finally {
@@ -71,6 +79,12 @@ export class JoinedReader<T> {
     return failure;
   }
 }
+
+/**
+ * The items decoded from the body chunk being read, for every reader: a read is synchronous and leaves it empty, and
+ * an array of each reader's own kept its 17 slots for as long as its answer streamed.
+ */
+const decodedItems: unknown[] = [];
 
 /**
  * Empties `list` and keeps its backing store for the next body chunk. `list.length = 0` lets V8 drop the store, and

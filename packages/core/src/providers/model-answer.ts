@@ -9,9 +9,8 @@ import type { TransportResponse } from "./transport.js";
  * (ChatModel.streamTo) read it, fail and end alike; only the way the chunks leave differs.
  */
 export interface ModelAnswer {
+  /** Its body is not null (the provider checked). Read through `response.body` only without `response.forEach`. */
   response: TransportResponse;
-  /** The response's body (not null). */
-  body: AsyncIterable<Uint8Array>;
   /** Decodes a body chunk (undefined: the body ended) into `chunks`; the error that stopped it, thrown after them. */
   reader: Pick<JoinedReader<unknown>, "read" | "chunks">;
   /** The answer is complete (Ollama's done line, OpenAI's [DONE]): what follows is drained to the end, not read. */
@@ -23,13 +22,16 @@ export interface ModelAnswer {
   cut(): Iterable<ModelChunk>;
 }
 
+/** What a response without a body reads as (the providers refuse one before they make a ModelAnswer). */
+const noBody: readonly Uint8Array[] = [];
+
 /** The answer's chunks through an iterator. Return it from `stream` as it is: a generator around it is a step per chunk. */
 export async function* answerChunks(open: () => Promise<ModelAnswer>, signal: AbortSignal | undefined): AsyncGenerator<ModelChunk> {
   const answer = await open();
   const { reader } = answer;
   const grace = new CompleteGrace(answer.response);
   try {
-    for await (const bytes of answer.body) {
+    for await (const bytes of answer.response.body ?? noBody) {
       // Keep reading to the end after the answer is complete, so that a keep-alive connection ends cleanly.
       if (answer.complete()) continue;
       const failure = reader.read(bytes);
@@ -63,7 +65,7 @@ export async function answerChunksTo(
   onChunk: (chunk: ModelChunk) => void,
 ): Promise<void> {
   const answer = await open();
-  const { reader, response, body } = answer;
+  const { reader, response } = answer;
   const grace = new CompleteGrace(response);
   const read = (bytes: Uint8Array | undefined): void => {
     if (answer.complete()) return;
@@ -74,7 +76,7 @@ export async function answerChunksTo(
   };
   try {
     if (response.forEach) await response.forEach(read);
-    else for await (const bytes of body) read(bytes);
+    else for await (const bytes of response.body ?? noBody) read(bytes);
     read(undefined);
   } catch (error) {
     if (answer.complete() && !signal?.aborted) return;

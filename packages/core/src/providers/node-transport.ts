@@ -174,7 +174,7 @@ function send(requestFn: RequestFn, url: URL, agent: HttpAgent, request: Transpo
     req.setTimeout(Math.min(silenceTimeoutMs, 2 ** 31 - 1));
     req.once("response", (incoming: IncomingMessage) => {
       res = incoming;
-      resolve(nodeResponse(incoming));
+      resolve(new NodeHttpResponse(incoming));
     });
   });
   req.end(body);
@@ -188,25 +188,47 @@ interface NodeResponse extends TransportResponse {
   location: string | undefined;
 }
 
-function nodeResponse(res: IncomingMessage): NodeResponse {
-  const body = decoded(res);
-  const text = async (): Promise<string> => {
+/**
+ * A class, not an object literal of closures: a model's answer keeps its response for as long as it streams, and a
+ * literal made five closures and their scope per answer (and the body's iterator, which a run reading through
+ * `forEach` never uses).
+ */
+class NodeHttpResponse implements NodeResponse {
+  readonly status: number;
+  readonly location: string | undefined;
+  readonly #res: IncomingMessage;
+  /** The body as its content codings say (`decoded`): the response itself when it came as it is. */
+  readonly #body: Readable;
+
+  constructor(res: IncomingMessage) {
+    this.#res = res;
+    this.#body = decoded(res);
+    this.status = res.statusCode ?? 0;
+    this.location = res.headers.location;
+  }
+
+  get body(): AsyncIterable<Uint8Array> {
+    return chunksOf(this.#body);
+  }
+
+  forEach(onBytes: (bytes: Uint8Array) => void): Promise<void> {
+    return forEachChunk(this.#body, onBytes);
+  }
+
+  async text(): Promise<string> {
     const parts: Buffer[] = [];
-    for await (const part of body as AsyncIterable<Buffer>) parts.push(part);
+    for await (const part of this.#body as AsyncIterable<Buffer>) parts.push(part);
     return Buffer.concat(parts).toString("utf8");
-  };
-  return {
-    status: res.statusCode ?? 0,
-    location: res.headers.location,
-    body: chunksOf(body),
-    forEach: (onBytes) => forEachChunk(body, onBytes),
-    text,
-    json: async () => JSON.parse(await text()) as unknown,
-    cancel: () => {
-      if (!body.destroyed) body.destroy();
-      if (!res.destroyed) res.destroy();
-    },
-  };
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+
+  cancel(): void {
+    if (!this.#body.destroyed) this.#body.destroy();
+    if (!this.#res.destroyed) this.#res.destroy();
+  }
 }
 
 const decoders: Readonly<Record<string, () => Transform>> = {
@@ -350,68 +372,97 @@ function chunksOf(res: Readable): AsyncIterable<Uint8Array> {
  */
 function forEachChunk(res: Readable, onBytes: (bytes: Uint8Array) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const pending: Buffer[] = [];
-    let scheduled = false;
-    let settled = false;
-    const settle = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      res.off("data", onData);
-      res.off("end", onEnd);
-      res.off("error", onError);
-      res.off("close", onClose);
-      // An 'error' after the reader is gone (the destroy below, a late reset) must still have a listener: one made
-      // outside this scope, since a closure made here would keep all of it (the reader, and through it the run's
-      // answer) for as long as the response object lives.
-      res.on("error", ignoreError);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const give = (bytes: Buffer) => {
-      try {
-        onBytes(bytes);
-      } catch (error) {
-        settle(error as Error);
-        res.destroy();
-      }
-    };
-    const handOver = () => {
-      scheduled = false;
-      if (settled || pending.length === 0) return;
-      const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-      pending.length = 0;
-      give(bytes);
-    };
-    const onData = (chunk: Buffer) => {
-      if (scheduled) {
-        pending.push(chunk);
-        return;
-      }
-      // The first chunk of a read goes at once (a token the user waits for); the rest of the read follows as one.
-      scheduled = true;
-      queueMicrotask(handOver);
-      give(chunk);
-    };
-    const onEnd = () => {
-      handOver();
-      settle();
-    };
-    const onError = (error: Error) => {
-      handOver();
-      settle(error);
-    };
-    const onClose = () => {
-      handOver();
-      if (!res.readableEnded) settle(prematureClose());
-    };
-    if (res.readableEnded) return settle();
-    if (res.destroyed) return onClose();
-    res.on("data", onData);
-    res.on("end", onEnd);
-    res.on("error", onError);
-    res.on("close", onClose);
+    const pump = new ChunkPump(res, onBytes, resolve, reject);
+    if (res.readableEnded) return pump.onEnd();
+    if (res.destroyed) return pump.onClose();
+    res.on("data", pump.onData);
+    res.on("end", pump.onEnd);
+    res.on("error", pump.onError);
+    res.on("close", pump.onClose);
     if (res.isPaused()) res.resume();
   });
+}
+
+/**
+ * forEachChunk's state and listeners, kept as long as the answer streams: a class, whose listeners share one scope,
+ * instead of seven closures and theirs.
+ */
+class ChunkPump {
+  readonly #pending: Buffer[] = [];
+  #scheduled = false;
+  #settled = false;
+  // Fields declared, not parameter properties: this module is also loaded as plain TypeScript (type stripping).
+  private readonly res: Readable;
+  private readonly onBytes: (bytes: Uint8Array) => void;
+  private readonly resolve: () => void;
+  private readonly reject: (error: Error) => void;
+
+  constructor(res: Readable, onBytes: (bytes: Uint8Array) => void, resolve: () => void, reject: (error: Error) => void) {
+    this.res = res;
+    this.onBytes = onBytes;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  readonly onData = (chunk: Buffer): void => {
+    if (this.#scheduled) {
+      this.#pending.push(chunk);
+      return;
+    }
+    // The first chunk of a read goes at once (a token the user waits for); the rest of the read follows as one.
+    this.#scheduled = true;
+    queueMicrotask(this.handOver);
+    this.#give(chunk);
+  };
+
+  readonly onEnd = (): void => {
+    this.handOver();
+    this.#settle();
+  };
+
+  readonly onError = (error: Error): void => {
+    this.handOver();
+    this.#settle(error);
+  };
+
+  readonly onClose = (): void => {
+    this.handOver();
+    if (!this.res.readableEnded) this.#settle(prematureClose());
+  };
+
+  readonly handOver = (): void => {
+    this.#scheduled = false;
+    const pending = this.#pending;
+    if (this.#settled || pending.length === 0) return;
+    const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    pending.length = 0;
+    this.#give(bytes);
+  };
+
+  #give(bytes: Buffer): void {
+    try {
+      this.onBytes(bytes);
+    } catch (error) {
+      this.#settle(error as Error);
+      this.res.destroy();
+    }
+  }
+
+  #settle(error?: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const { res } = this;
+    res.off("data", this.onData);
+    res.off("end", this.onEnd);
+    res.off("error", this.onError);
+    res.off("close", this.onClose);
+    // An 'error' after the reader is gone (the destroy in #give, a late reset) must still have a listener: one made
+    // outside this class, since one of its own would keep the pump (the reader, and through it the run's answer) for
+    // as long as the response object lives.
+    res.on("error", ignoreError);
+    if (error === undefined) this.resolve();
+    else this.reject(error);
+  }
 }
 
 /** What fetch rejects with on abort: the signal's reason when it is an error, else an AbortError. */

@@ -8,7 +8,7 @@ import { CapabilityCache, modelKey } from "./capability-cache.js";
 import { LoadedModels, type LoadedModel } from "./loaded-models.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { carriesError, messageField } from "./http-errors.js";
-import { JoinedReader } from "./joined-chunks.js";
+import { JoinedReader, type JoinedSource } from "./joined-chunks.js";
 import { answerChunks, answerChunksTo, type ModelAnswer } from "./model-answer.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
 import type { TransportResponse } from "./transport.js";
@@ -47,6 +47,45 @@ export interface ShowInfo {
 }
 
 const unknownCapabilities: ModelCapabilities = { tools: undefined, thinking: undefined };
+
+/**
+ * One streamed answer of Ollama's `/api/chat`: its NDJSON lines become model chunks until the done line. A class, not
+ * a literal of closures: it lives as long as the answer streams (a held answer kept four closures and their scope).
+ */
+class OllamaAnswer implements ModelAnswer, JoinedSource<unknown> {
+  readonly reader: JoinedReader<unknown>;
+  #finished = false;
+
+  constructor(
+    readonly response: TransportResponse,
+    private readonly model: string,
+    private readonly loaded: LoadedModels,
+  ) {
+    this.reader = new JoinedReader(new NdjsonDecoder(), this);
+  }
+
+  accept(line: unknown): ModelChunk[] {
+    const chunks = fromOllamaLine(line);
+    if (chunks.some((chunk) => chunk.type === "finish")) {
+      this.#finished = true;
+      this.loaded.answered(this.model);
+    }
+    return chunks;
+  }
+
+  ended(): boolean {
+    return this.#finished;
+  }
+
+  complete(): boolean {
+    return this.#finished;
+  }
+
+  cut(): never {
+    // ollama-js: "Did not receive done or success response in stream."
+    throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no done line).");
+  }
+}
 
 /** A ChatModel over Ollama's native `POST /api/chat` NDJSON stream. */
 export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
@@ -119,31 +158,8 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
       }
       throw error;
     }
-    const body = res.body;
-    if (!body) throw new ChatError("provider_error", "The model server sent an empty response.");
-    let finished = false;
-    const reader = new JoinedReader(
-      new NdjsonDecoder(),
-      (line: unknown) => {
-        const chunks = fromOllamaLine(line);
-        if (chunks.some((chunk) => chunk.type === "finish")) {
-          finished = true;
-          loaded.answered(request.model);
-        }
-        return chunks;
-      },
-      () => finished,
-    );
-    return {
-      response: res,
-      body,
-      reader,
-      complete: () => finished,
-      cut: () => {
-        // ollama-js: "Did not receive done or success response in stream."
-        throw new ChatError("stream_truncated", "The model server ended the answer without finishing it (no done line).");
-      },
-    };
+    if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
+    return new OllamaAnswer(res, request.model, loaded);
   };
 
   return {

@@ -127,13 +127,11 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   /** Sends a chat request; its answer, to be read a body chunk at a time (`stream` and `streamTo`). */
   async function openAnswer(request: ModelRequest, signal: AbortSignal | undefined): Promise<ModelAnswer> {
     const res = await open(request, signal);
-    const body = res.body;
-    if (!body) throw new ChatError("provider_error", "The model server sent an empty response.");
+    if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
     const state = new StreamState();
     return {
       response: res,
-      body,
-      reader: new JoinedReader(new SseDecoder(), (event: EventSourceMessage) => state.accept(event), () => state.ended),
+      reader: new JoinedReader(new SseDecoder(), { accept: (event: EventSourceMessage) => state.accept(event), ended: () => state.ended }),
       complete: () => state.ended,
       cut: () => {
         // Lenient on a missing [DONE] when the choice did finish (only the usage chunk can be lost then).

@@ -24,6 +24,11 @@ export interface LeanSubscriptionOptions<TRouter extends AnyTRPCRouter> {
 
 type Dict = Record<string, string | undefined>;
 
+/** A subscription's input, once tRPC's input parser asked for it (the `?input=` JSON, deserialized). */
+interface ParsedInput {
+  parsed?: { input: unknown };
+}
+
 interface SubscriptionProcedure {
   _def: { type: string };
 }
@@ -88,9 +93,23 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
       fastifyRequestHandler({ ...trpcOptions, req: request, res: reply, path });
 
     /**
+     * How a stream's errors are formatted (each is reported to onError once; tRPC's adapter reports one thrown while
+     * setting up twice). Made here, not in `open`: the stream keeps it for its life, and a closure made in `open` kept
+     * all of `open`'s scope (the query, the input's readers).
+     */
+    const errorFormatter =
+      (request: FastifyRequest, ctx: unknown, input: ParsedInput) =>
+      (cause: unknown): unknown => {
+        const error = getTRPCErrorFromUnknown(cause);
+        const value = input.parsed?.input;
+        onError?.({ error, path, input: value, ctx, type: "subscription", req: request });
+        return getErrorShape({ config, ctx, error, input: value, path, type: "subscription" });
+      };
+
+    /**
      * The call up to the source of its events, and how its errors are formatted: what the stream needs for the rest
-     * of its life. Its own frame (the URL, tRPC's request info) is gone once it resolves; only the strings the
-     * closures below use stay (the URL and its searchParams are ~1 KB per open stream).
+     * of its life. Its own frame (the URL, tRPC's request info) is gone once it resolves (the URL and its searchParams
+     * are ~1 KB per open stream).
      */
     const open = async (
       request: FastifyRequest,
@@ -106,12 +125,12 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
 
       // The input as tRPC reads it (contentType.ts, jsonContentTypeHandler): JSON in ?input=, parsed once,
       // with the SSE Last-Event-ID (header, else ?lastEventId= or ?Last-Event-Id=) merged into an object input.
-      let parsed: { input: unknown } | undefined;
+      const parsedInput: ParsedInput = {};
       const readInput = (): unknown => {
-        if (parsed) return parsed.input;
+        if (parsedInput.parsed) return parsedInput.parsed.input;
         try {
           const input = query ? config.transformer.input.deserialize(JSON.parse(query)) : undefined;
-          parsed = { input };
+          parsedInput.parsed = { input };
           return input;
         } catch (cause) {
           if (cause instanceof TRPCError) throw cause;
@@ -126,7 +145,7 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
         }
         return input;
       };
-      const result = () => parsed?.input;
+      const result = () => parsedInput.parsed?.input;
       const info: TRPCRequestInfo = {
         accept,
         type: "subscription",
@@ -159,14 +178,7 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
         (cause: unknown): StreamSource => ({ error: cause }),
       );
 
-      // Each error is reported to onError once (tRPC's adapter reports one thrown while setting up twice).
-      const formatError = (cause: unknown) => {
-        const error = getTRPCErrorFromUnknown(cause);
-        const input = result();
-        onError?.({ error, path, input, ctx, type: "subscription", req: request });
-        return getErrorShape({ config, ctx, error, input, path, type: "subscription" });
-      };
-      return { source, formatError };
+      return { source, formatError: errorFormatter(request, ctx, parsedInput) };
     };
 
     app.route({

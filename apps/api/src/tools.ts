@@ -33,7 +33,8 @@ export function searchConversationsTool(store: ChatStore, userId: string) {
 
 /** The built-in tools of a user's runs. */
 export function toolsFor(store: ChatStore, userId: string): AnyTool[] {
-  return [...builtinTools, searchConversationsTool(store, userId)];
+  // concat, not a spread: a spread grows the array to 17 slots, and a run keeps its tools for as long as it streams.
+  return builtinTools.concat(searchConversationsTool(store, userId));
 }
 
 /**
@@ -41,8 +42,12 @@ export function toolsFor(store: ChatStore, userId: string): AnyTool[] {
  * in config order. MCP tools are `<server>__<tool>` and never take a built-in's name, but an embedder's tool can take
  * either's; two tools of one name make model APIs refuse the request, or the model calls one and the run the other.
  */
-function firstOfEachName(tools: readonly AnyTool[]): AnyTool[] {
+function firstOfEachName(tools: AnyTool[]): AnyTool[] {
   const seen = new Set<string>();
+  for (const tool of tools) seen.add(tool.name);
+  // The usual case, every name once: the list as it is (a run keeps it for as long as it streams).
+  if (seen.size === tools.length) return tools;
+  seen.clear();
   return tools.filter((tool) => {
     if (seen.has(tool.name)) return false;
     seen.add(tool.name);
@@ -104,12 +109,13 @@ export class ToolCatalog {
   /** A resumed run waits for the MCP servers' first connection: the call it continues may be one of theirs. */
   async toolsFor(userId: string, opts: { resumed?: boolean } = {}): Promise<AnyTool[]> {
     const { store, hub } = this.opts;
-    const local = [...toolsFor(store, userId), ...(this.opts.extraTools ?? [])];
+    const { extraTools } = this.opts;
+    const local = extraTools ? toolsFor(store, userId).concat(extraTools) : toolsFor(store, userId);
     if (!hub) return firstOfEachName(local);
     if (opts.resumed) await hub.ready();
     const off = await this.serversOff(userId);
     const servers = hub.status().map((server) => server.name).filter((name) => !off.has(name));
-    return firstOfEachName([...local, ...hub.tools({ servers })]);
+    return firstOfEachName(local.concat(hub.tools({ servers })));
   }
 
   async list(userId: string): Promise<ToolsList> {

@@ -6,7 +6,7 @@ import type { ChatEvent } from "@streamchat/core";
 import { openSqliteStore, type RunRecord, type SqliteChatStore, type StoredEvent } from "@streamchat/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmbeddedRunStreams } from "./embedded-streams.js";
-import { liveHeadLimit, LiveRuns } from "./live-runs.js";
+import { liveHeadLimit, LiveRuns, whenRunEnded } from "./live-runs.js";
 import { silentLog } from "./run-log.js";
 import { localLiveHandle } from "./subscribe.js";
 
@@ -49,7 +49,7 @@ function status(seq: number, runId = record.id): StoredEvent {
 describe("a run's head, the history its live feed offers (headAfter)", () => {
   it("gives a young run's published events after a seq, at most `limit`, without the log", () => {
     const live = new LiveRuns();
-    const { live: run } = live.add(record, undefined);
+    const run = live.add(record, undefined);
     expect(historyOf(live, record.id, 0, 10)).toBeUndefined(); // nothing published yet: the log decides
     const published = [status(1), status(2), status(3)];
     for (const stored of published) live.publish(run, stored);
@@ -62,34 +62,34 @@ describe("a run's head, the history its live feed offers (headAfter)", () => {
 
   it("keeps nothing once the answer streams (a token or reasoning), past its limit, after a gap, or once its store failed", () => {
     const live = new LiveRuns();
-    const { live: streaming } = live.add(record, undefined);
+    const streaming = live.add(record, undefined);
     live.publish(streaming, status(1));
     expect(historyOf(live, record.id, 0, 10)).toHaveLength(1);
     live.publish(streaming, token(2));
     expect(streaming.head).toBeNull();
     expect(historyOf(live, record.id, 0, 10)).toBeUndefined();
 
-    const thinking = live.add({ ...record, id: "thinking" }, undefined).live;
+    const thinking = live.add({ ...record, id: "thinking" }, undefined);
     live.publish(thinking, status(1, "thinking"));
     live.publish(thinking, { seq: 2, event: { type: "reasoning", runId: "thinking", at: 2, text: "hm" } });
     expect(thinking.head).toBeNull();
 
-    const long = live.add({ ...record, id: "long" }, undefined).live;
+    const long = live.add({ ...record, id: "long" }, undefined);
     for (let seq = 1; seq <= liveHeadLimit; seq++) live.publish(long, status(seq, "long"));
     expect(historyOf(live, "long", 0, 1_000)).toHaveLength(liveHeadLimit);
     live.publish(long, status(liveHeadLimit + 1, "long"));
     expect(historyOf(live, "long", 0, 1_000)).toBeUndefined();
 
-    const resumed = live.add({ ...record, id: "resumed" }, undefined).live;
+    const resumed = live.add({ ...record, id: "resumed" }, undefined);
     live.publish(resumed, status(40, "resumed"));
     expect(historyOf(live, "resumed", 0, 10)).toBeUndefined();
 
-    const gap = live.add({ ...record, id: "gap" }, undefined).live;
+    const gap = live.add({ ...record, id: "gap" }, undefined);
     live.publish(gap, status(1, "gap"));
     live.publish(gap, status(3, "gap"));
     expect(historyOf(live, "gap", 0, 10)).toBeUndefined();
 
-    const failed = live.add({ ...record, id: "failed" }, undefined).live;
+    const failed = live.add({ ...record, id: "failed" }, undefined);
     live.publish(failed, status(1, "failed"));
     failed.storeFailed = true;
     expect(historyOf(live, "failed", 0, 10)).toBeUndefined();
@@ -97,14 +97,33 @@ describe("a run's head, the history its live feed offers (headAfter)", () => {
 
   it("forgets a run once it ended", () => {
     const live = new LiveRuns();
-    const { live: run, end } = live.add(record, undefined);
+    const run = live.add(record, undefined);
     live.publish(run, status(1));
     const openBefore = localLiveHandle(live, record.id, () => {}, () => {})!;
     expect(openBefore.history?.(0, 10)).toEqual([status(1)]);
-    end();
+    live.end(run);
     expect(historyOf(live, record.id, 0, 10)).toBeUndefined();
     expect(openBefore.history?.(0, 10)).toBeUndefined(); // a feed opened before: its run is over, the log decides
     openBefore.stop();
+  });
+
+  it("tells whoever waits for a run's end, and makes no promise for a run no one waits for", async () => {
+    const live = new LiveRuns();
+    const quiet = live.add({ ...record, id: "quiet" }, undefined);
+    live.end(quiet);
+    expect(quiet.ending).toBeUndefined();
+    await whenRunEnded(quiet); // ended already: at once
+
+    const run = live.add(record, undefined);
+    let ended = false;
+    const waiting = whenRunEnded(run).then(() => (ended = true));
+    expect(whenRunEnded(run)).toBe(whenRunEnded(run)); // one promise, however many wait
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ended).toBe(false);
+    live.end(run);
+    await waiting;
+    expect(ended).toBe(true);
+    expect(live.has(record.id)).toBe(false);
   });
 });
 
@@ -145,7 +164,7 @@ describe("EmbeddedRunStreams: a follower of a young run", () => {
       onWriteFailure: () => {},
       onControl: () => false,
     });
-    const { live: run } = live.add(started.run, undefined);
+    const run = live.add(started.run, undefined);
     const emit = (event: ChatEvent) => streams.append(run, event);
     emit({ type: "run-start", runId: run.record.id, at: 1, conversationId: record.conversationId, model: "demo", provider: "sim" });
     emit({ type: "status", runId: run.record.id, at: 2, phase: "thinking", message: "Processing…" });
@@ -176,7 +195,8 @@ describe("EmbeddedRunStreams: a follower of a young run", () => {
 describe("localLiveHandle", () => {
   it("follows the run's listeners and end, and is not a dictionary (every open subscription keeps one)", () => {
     const live = new LiveRuns();
-    const { live: run, end } = live.add(record, undefined);
+    const run = live.add(record, undefined);
+    const end = () => live.end(run);
     const heard: number[] = [];
     const listener = (stored: StoredEvent) => heard.push(stored.seq);
     let woken = 0;

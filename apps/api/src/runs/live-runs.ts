@@ -20,7 +20,8 @@ export interface LiveRun {
   closed: boolean;
   /** Aborted by shutdown, not by the user: ends as interrupted instead of cancelled. */
   interrupted: boolean;
-  ended: Promise<void>;
+  /** Made when someone first waits for the run's end (`whenRunEnded`): most runs end with no one waiting. */
+  ending: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Sent as the model request's `think`; undefined leaves it to the model. */
   think: ThinkSetting | undefined;
   /**
@@ -67,16 +68,15 @@ export interface LiveRunStats {
 export class LiveRuns {
   private readonly runs = new Map<string, LiveRun>();
 
-  /** Registers a run about to execute; `end()` unregisters it and wakes its subscribers. */
-  add(record: RunRecord, think: ThinkSetting | undefined): { live: LiveRun; end: () => void } {
-    let resolveEnded!: () => void;
+  /** Registers a run about to execute; `end(run)` unregisters it and wakes its subscribers. */
+  add(record: RunRecord, think: ThinkSetting | undefined): LiveRun {
     const live: LiveRun = {
       record,
       controller: new AbortController(),
       followers: new Set(),
       closed: false,
       interrupted: false,
-      ended: new Promise<void>((resolve) => (resolveEnded = resolve)),
+      ending: undefined,
       think,
       seq: 0,
       lastPublished: undefined,
@@ -87,13 +87,15 @@ export class LiveRuns {
       head: [],
     };
     this.runs.set(record.id, live);
-    const end = () => {
-      live.closed = true;
-      for (const follower of live.followers) follower.wake();
-      this.runs.delete(record.id);
-      resolveEnded();
-    };
-    return { live, end };
+    return live;
+  }
+
+  /** The run stopped executing here: unregistered, its subscribers woken, whoever waits for its end told. */
+  end(live: LiveRun): void {
+    live.closed = true;
+    for (const follower of live.followers) follower.wake();
+    this.runs.delete(live.record.id);
+    live.ending?.resolve();
   }
 
   get(runId: string): LiveRun | undefined {
@@ -136,6 +138,17 @@ export class LiveRuns {
     for (const run of this.runs.values()) listeners += run.followers.size;
     return { activeRuns: this.runs.size, listeners };
   }
+}
+
+/** Resolves once `run` has ended here (`LiveRuns.end`); at once when it has. */
+export function whenRunEnded(run: LiveRun): Promise<void> {
+  if (run.closed) return Promise.resolve();
+  if (!run.ending) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => (resolve = done));
+    run.ending = { promise, resolve };
+  }
+  return run.ending.promise;
 }
 
 /**

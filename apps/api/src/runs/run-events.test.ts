@@ -39,7 +39,7 @@ async function setUp() {
     published.push({ ...stored, json });
   };
   const events = new RunEvents(store, publish, (_run, error) => failures.push(error));
-  const live = liveRuns.add(record, undefined).live;
+  const live = liveRuns.add(record, undefined);
   /** The log's rows as SQLite holds them, once the store is closed. */
   const rows = async () => {
     await inner.close();

@@ -7,7 +7,7 @@ import { UnownedRunCancels } from "./cancel-unowned.js";
 import { RunExecutor, type ToolsFor } from "./execute-run.js";
 import { FailedRunCloser } from "./failed-run-closer.js";
 import { localLiveness, type ReplicaLiveness } from "./liveness.js";
-import { LiveRuns, type LiveRun } from "./live-runs.js";
+import { LiveRuns, whenRunEnded, type LiveRun } from "./live-runs.js";
 import { withProviderName } from "./named-model.js";
 import { OrphanSweeper, defaultRecoverySeqGap } from "./recovery.js";
 import { embeddedRunStreams } from "./embedded-streams.js";
@@ -250,17 +250,15 @@ export class RunManager {
   }
 
   private launch(record: RunRecord, think: ThinkSetting | undefined, context?: LaunchContext) {
-    const { live, end } = this.live.add(record, think);
+    const live = this.live.add(record, think);
     this.startedTotal++;
     this.opts.observer?.started?.(record);
     this.opts.hooks?.runStarted?.(record);
-    void this.executor
-      .execute(live, context)
-      .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "run failed outside the engine"))
-      .finally(() => {
-        end();
-        this.observeEnd(live);
-      });
+    // One reaction for both outcomes, not a catch and a finally: it stays with the run for as long as it executes.
+    void this.executor.execute(live, context).then(
+      () => this.executed(live),
+      (err: unknown) => this.executed(live, err, "run failed outside the engine"),
+    );
   }
 
   /**
@@ -270,18 +268,27 @@ export class RunManager {
    * client saw must not name another event.
    */
   private resume(record: RunRecord, log: StoredEvent[], minSeq: number) {
-    const { live, end } = this.live.add(record, undefined);
+    const live = this.live.add(record, undefined);
     live.seq = Math.max((log.at(-1)?.seq ?? 0) + (this.opts.recoverySeqGap ?? defaultRecoverySeqGap), minSeq - 1);
     this.approvals.expect(record.id);
     this.opts.observer?.resumed?.(record);
-    void this.executor
-      .execute(live, { log })
-      .catch((err: unknown) => this.opts.log.error({ err, runId: record.id }, "resumed run failed outside the engine"))
-      .finally(() => {
+    void this.executor.execute(live, { log }).then(
+      () => {
         this.approvals.forget(record.id);
-        end();
-        this.observeEnd(live);
-      });
+        this.executed(live);
+      },
+      (err: unknown) => {
+        this.approvals.forget(record.id);
+        this.executed(live, err, "resumed run failed outside the engine");
+      },
+    );
+  }
+
+  /** A run's executor returned (or threw: `failure`, logged as `message`): the run ends here. */
+  private executed(live: LiveRun, failure?: unknown, message?: string): void {
+    if (message !== undefined) this.opts.log.error({ err: failure, runId: live.record.id }, message);
+    this.live.end(live);
+    this.observeEnd(live);
   }
 
   /** A run that stopped here, unless a shutdown suspended it: that one ends (and is counted) where it is continued. */
@@ -353,7 +360,7 @@ export class RunManager {
   private async cancelUnowned(run: RunRecord): Promise<CancelOutcome> {
     const live = this.live.get(run.id);
     // A shutdown is suspending it: it stops here without an end in a moment.
-    if (live && isSuspended(live)) await live.ended;
+    if (live && isSuspended(live)) await whenRunEnded(live);
     // Live here past the end its record has already: it is only finishing.
     if (run.status !== "running") return notCancelled("ended");
     try {
@@ -436,7 +443,8 @@ export class RunManager {
 
   /** Resolves when the run has ended (immediately when it is not running here). */
   whenEnded(runId: string): Promise<void> {
-    return this.live.get(runId)?.ended ?? Promise.resolve();
+    const live = this.live.get(runId);
+    return live ? whenRunEnded(live) : Promise.resolve();
   }
 
   /**

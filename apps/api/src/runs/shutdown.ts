@@ -1,4 +1,4 @@
-import type { LiveRun, LiveRuns } from "./live-runs.js";
+import { whenRunEnded, type LiveRun, type LiveRuns } from "./live-runs.js";
 import type { RunLog } from "./run-log.js";
 import { isSuspended, suspendRun } from "./suspend.js";
 
@@ -23,7 +23,7 @@ const noneWaiting: WaitingRuns = { isWaiting: () => false, onWait: () => () => {
  * and the next start continues it (recovery.ts).
  */
 export async function endRunsForShutdown(live: LiveRuns, graceMs: number, log: RunLog, waiting: WaitingRuns = noneWaiting): Promise<void> {
-  const allEnded = () => Promise.all(live.all().map((run) => run.ended));
+  const allEnded = () => Promise.all(live.all().map(whenRunEnded));
   if (live.size === 0) return;
   const suspended: string[] = [];
   // On the next turn of the event loop: a run asks its hook before it emits the approval-request. The round's other

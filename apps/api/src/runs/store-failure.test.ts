@@ -246,7 +246,8 @@ describe("a store write failing mid-run", () => {
     });
     // What the run had streamed and committed before the store broke.
     const live = new LiveRuns();
-    const { live: run, end } = live.add(record, undefined);
+    const run = live.add(record, undefined);
+    const end = () => live.end(run);
     const streamed: StoredEvent[] = [
       { seq: 1, event: { type: "run-start", runId: record.id, at: 1, conversationId: record.conversationId, model: "demo", provider: "ollama" } },
       { seq: 2, event: { type: "token", runId: record.id, at: 2, text: "kept" } },

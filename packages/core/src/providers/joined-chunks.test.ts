@@ -25,14 +25,14 @@ const textOf = (line: Line): ModelChunk[] => [{ type: "text", text: line.text }]
 
 describe("JoinedReader", () => {
   it("joins a body chunk's text items into one chunk", () => {
-    const reader = new JoinedReader(decoder([]), { accept: textOf, ended: () => false });
+    const reader = new JoinedReader(decoder([]), { accept: textOf, complete: () => false });
     expect(reader.read(new TextEncoder().encode("abc"))).toBeUndefined();
     expect(reader.chunks).toEqual([{ type: "text", text: "abc", pieces: 3 }]);
   });
 
   it("keeps none of a chunk's decoded items once it has read them: a held answer's next chunk can be minutes away", async () => {
     const made: WeakRef<Line>[] = [];
-    const reader = new JoinedReader(decoder(made), { accept: textOf, ended: () => false });
+    const reader = new JoinedReader(decoder(made), { accept: textOf, complete: () => false });
     reader.read(new TextEncoder().encode("xyz"));
     // A WeakRef keeps its target alive until the job that made it ends.
     await new Promise((resolve) => setImmediate(resolve));
@@ -43,7 +43,7 @@ describe("JoinedReader", () => {
   });
 
   it("reads every item of its chunk when a source reads another answer within its own read (the decoded items are shared)", () => {
-    const inner = new JoinedReader(decoder([]), { accept: textOf, ended: () => false });
+    const inner = new JoinedReader(decoder([]), { accept: textOf, complete: () => false });
     const innerTexts: string[] = [];
     const outer = new JoinedReader(decoder([]), {
       accept: (line: Line) => {
@@ -51,7 +51,7 @@ describe("JoinedReader", () => {
         innerTexts.push(inner.chunks.map((chunk) => (chunk.type === "text" ? chunk.text : "")).join(""));
         return textOf(line);
       },
-      ended: () => false,
+      complete: () => false,
     });
     expect(outer.read(new TextEncoder().encode("ab"))).toBeUndefined();
     expect(outer.chunks).toEqual([{ type: "text", text: "ab", pieces: 2 }]);

@@ -37,13 +37,13 @@ export interface JoinedSource<T> {
   /** The model chunks an item (an NDJSON line, an SSE event) says. */
   accept(item: T): Iterable<ModelChunk>;
   /** The answer is complete: the items that follow are drained, not read. */
-  ended(): boolean;
+  complete(): boolean;
 }
 
 /**
  * A provider's reading of its body, a chunk at a time and without an async step per item: `read(bytes)` decodes the
  * chunk (undefined: the body ended) and turns each item into model chunks with `source.accept`, joined into `chunks`,
- * until `source.ended()`. It returns the error that stopped the chunk, to be thrown once the chunks before it are
+ * until `source.complete()`. It returns the error that stopped the chunk, to be thrown once the chunks before it are
  * handed out.
  */
 export class JoinedReader<T> {
@@ -68,7 +68,7 @@ export class JoinedReader<T> {
     }
     try {
       const { source } = this;
-      for (let i = 0; i < items.length && !source.ended(); i++) for (const chunk of source.accept(items[i]!)) appendJoined(chunks, chunk);
+      for (let i = 0; i < items.length && !source.complete(); i++) for (const chunk of source.accept(items[i]!)) appendJoined(chunks, chunk);
     } catch (error) {
       failure = error; // an earlier item than the decoder's failure: it comes first
     } finally {

@@ -73,10 +73,6 @@ class OllamaAnswer implements ModelAnswer, JoinedSource<unknown> {
     return chunks;
   }
 
-  ended(): boolean {
-    return this.#finished;
-  }
-
   complete(): boolean {
     return this.#finished;
   }

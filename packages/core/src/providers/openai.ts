@@ -131,7 +131,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     const state = new StreamState();
     return {
       response: res,
-      reader: new JoinedReader(new SseDecoder(), { accept: (event: EventSourceMessage) => state.accept(event), ended: () => state.ended }),
+      reader: new JoinedReader(new SseDecoder(), { accept: (event: EventSourceMessage) => state.accept(event), complete: () => state.ended }),
       complete: () => state.ended,
       cut: () => {
         // Lenient on a missing [DONE] when the choice did finish (only the usage chunk can be lost then).

@@ -8,6 +8,10 @@ type Tracked = TrackedEnvelope<ChatEvent>;
 
 const trackedOf = (stored: StoredEvent): Tracked => tracked(String(stored.seq), stored.event);
 
+/** A follower's step as the subscription's: made once, not a closure per `next()` (one waits for every open stream). */
+const trackedStep = (result: IteratorResult<StoredEvent, void>): IteratorResult<Tracked, void> =>
+  result.done ? result : { done: false, value: trackedOf(result.value) };
+
 /**
  * chat.events' values: the run's events as tRPC `tracked` envelopes (the seq is the SSE id a client resumes from),
  * pulled from the run's follower, or written by it straight to the SSE writer while the subscriber is caught up
@@ -27,7 +31,7 @@ export class RunEventFeed implements AsyncIterableIterator<Tracked, void, void>,
   }
 
   next(): Promise<IteratorResult<Tracked, void>> {
-    return this.#events.next().then((result) => (result.done ? result : { done: false, value: trackedOf(result.value) }));
+    return this.#events.next().then(trackedStep);
   }
 
   /** The subscription ended early (the client left): the follower's `finally` runs. */

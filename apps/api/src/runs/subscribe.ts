@@ -121,12 +121,6 @@ export async function* followRun(
   signal?.addEventListener("abort", wakeUp);
   closing?.addEventListener("abort", wakeUp);
   let handle: LiveHandle | null = null;
-  const stopLive = () => {
-    handle?.stop();
-    handle = null;
-    queue.length = 0;
-    lagging = false;
-  };
   opts.track?.start();
   try {
     handle = await source.listen(runId, last, listener, wakeUp);
@@ -161,7 +155,11 @@ export async function* followRun(
           // run's: hand it out first. History was just read to its end, so a gap before it is real (the closing
           // events of a run whose store failed skip seqs, and may never reach history).
           const pending = lagging ? [] : queue.filter((stored) => stored.seq > last);
-          stopLive();
+          // Let go of the feed (inline, not a closure: every open follower would keep one).
+          handle.stop();
+          handle = null;
+          queue.length = 0;
+          lagging = false;
           if (pending.length > 0) {
             for (const stored of pending) {
               if (signal?.aborted) return;

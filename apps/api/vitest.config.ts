@@ -41,6 +41,8 @@ const backendIndependent = [
   "src/cluster/redis-connection.test.ts",
   "src/cluster/control-channel.test.ts",
   "src/cluster/redis-keys.test.ts",
+  "src/cluster/run-event-script.test.ts",
+  "src/cluster/run-stream-followers.test.ts",
   "src/node-flags.test.ts",
   "src/response-shape.test.ts",
   "src/security-headers.test.ts",

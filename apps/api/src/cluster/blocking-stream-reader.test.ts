@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { clientList, isBlockedRead } from "../test-support/cluster-mode.js";
+import { clientList, isBlockedRead, redisSkipReason, testRedisUrl } from "../test-support/cluster-mode.js";
 import { eventually } from "../test-support/harness.js";
 import { silentLog } from "../runs/run-log.js";
 import { BlockingStreamReader, type StreamEntry } from "./blocking-stream-reader.js";
@@ -14,11 +14,8 @@ import { ReplicaRedis } from "./replica-redis.js";
  * Connections are found in CLIENT LIST by their names (`streamchat:<id>:<role>`), unique per test.
  */
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const inCi = process.env["CI"] === "true" || process.env["CI"] === "1";
-if (!redisUrl && inCi) throw new Error("STREAMCHAT_TEST_REDIS_URL is not set: under CI=true the stream reader suite must run.");
-const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-if (skip) console.warn(`[blocking-stream-reader] SKIPPED: ${skip}`);
+const redisUrl = testRedisUrl;
+const skip = redisSkipReason("blocking-stream-reader");
 
 const minute = 60_000;
 const timeout = 30_000;

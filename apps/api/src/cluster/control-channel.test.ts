@@ -6,10 +6,10 @@ import { silentLog } from "../runs/run-log.js";
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { within } from "../test-support/within.js";
+import { redisSkipReason, testRedisUrl } from "../test-support/cluster-mode.js";
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-if (skip) console.warn(`[control-channel] SKIPPED: ${skip}`);
+const redisUrl = testRedisUrl;
+const skip = redisSkipReason("control-channel");
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -8,10 +8,10 @@ import { openRedisFeed } from "../feed/redis-feed.js";
 import { openRunStreams } from "./index.js";
 import { openRedisRunStreams } from "./redis-streams.js";
 import { ReplicaRedis } from "./replica-redis.js";
+import { redisSkipReason, testRedisUrl } from "../test-support/cluster-mode.js";
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-if (skip) console.warn(`[redis-connection] SKIPPED: ${skip}`);
+const redisUrl = testRedisUrl;
+const skip = redisSkipReason("redis-connection");
 
 /** Far longer than a watchdog of 1 s needs (about 1.5 s), far shorter than TCP's own give-up (minutes). */
 const boundMs = 20_000;

@@ -15,6 +15,7 @@ import { silentLog } from "../runs/run-log.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { runStreamKey } from "./redis-keys.js";
 import { openRedisRunStreams, type RedisStreamsOptions } from "./redis-streams.js";
+import { redisSkipReason, testRedisUrl } from "../test-support/cluster-mode.js";
 
 /**
  * What only the Redis implementation of RunStreams has (the shared behaviour is run-streams.conformance.test.ts):
@@ -22,9 +23,8 @@ import { openRedisRunStreams, type RedisStreamsOptions } from "./redis-streams.j
  * then coming from the database. Against the real redis-server in STREAMCHAT_TEST_REDIS_URL.
  */
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-if (skip) console.warn(`[redis-streams] SKIPPED: ${skip}`);
+const redisUrl = testRedisUrl;
+const skip = redisSkipReason("redis-streams");
 
 let sim: Simulator;
 let dir: string;

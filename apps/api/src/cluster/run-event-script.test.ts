@@ -5,12 +5,12 @@ import { silentLog } from "../runs/run-log.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { entryJson, liveMessage, parseLiveMessage, runChannel, runStreamKey, seqOf } from "./redis-keys.js";
 import { runEventCommand } from "./run-event-script.js";
+import { redisSkipReason, testRedisUrl } from "../test-support/cluster-mode.js";
 
 /** The owner's one command per run event, against the real redis-server in STREAMCHAT_TEST_REDIS_URL. */
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-if (skip) console.warn(`[run-event-script] SKIPPED: ${skip}`);
+const redisUrl = testRedisUrl;
+const skip = redisSkipReason("run-event-script");
 
 let command: Redis;
 let subscriber: Redis;

@@ -9,6 +9,7 @@ import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { runChannel, runStreamKey } from "./redis-keys.js";
 import { runEventCommand } from "./run-event-script.js";
 import { RunStreamFollowers } from "./run-stream-followers.js";
+import { redisSkipReason, testRedisUrl } from "../test-support/cluster-mode.js";
 
 /**
  * The live events of runs executing on other replicas, through their channels, against the real redis-server in
@@ -16,9 +17,8 @@ import { RunStreamFollowers } from "./run-stream-followers.js";
  * redis-streams.ts sends it).
  */
 
-const redisUrl = process.env["STREAMCHAT_TEST_REDIS_URL"];
-const skip = redisUrl ? undefined : "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
-if (skip) console.warn(`[run-stream-followers] SKIPPED: ${skip}`);
+const redisUrl = testRedisUrl;
+const skip = redisSkipReason("run-stream-followers");
 
 const timeout = 30_000;
 let owner: Redis;

@@ -21,6 +21,19 @@ export function clusterSkipReason(suite: string): string | undefined {
   return reason;
 }
 
+/**
+ * Why a suite that needs a Redis only (connections of its own, no store) is skipped here, or undefined when it runs.
+ * Under CI=true a missing Redis is an error, not a skip: CI never passes without these suites.
+ */
+export function redisSkipReason(suite: string): string | undefined {
+  if (testRedisUrl) return undefined;
+  const inCi = process.env["CI"] === "true" || process.env["CI"] === "1";
+  if (inCi) throw new Error(`STREAMCHAT_TEST_REDIS_URL is not set: under CI=true the ${suite} suite must run.`);
+  const reason = "STREAMCHAT_TEST_REDIS_URL is not set (run it under scripts/test-services.sh run …)";
+  console.warn(`[${suite}] SKIPPED: ${reason}`);
+  return reason;
+}
+
 /** CLIENT LIST as Redis answers it: one record of its fields (id, name, cmd, flags …) per connection. */
 export async function clientList(probe: Redis): Promise<Array<Record<string, string>>> {
   const reply = String(await probe.sendCommand(["CLIENT", "LIST"]));

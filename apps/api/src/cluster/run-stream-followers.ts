@@ -23,17 +23,11 @@ export interface RunStreamFollowersOptions {
   logContext?: Record<string, unknown>;
 }
 
-interface Follower {
-  listener: Listener;
-  wake: () => void;
-  stalled: boolean;
-}
-
 /** One run's channel as this replica hears it, with the followers it fans out to. */
 interface Feed {
   runId: string;
   channel: string;
-  followers: Set<Follower>;
+  followers: Set<FeedHandle>;
   /** Deliveries since the last stall sweep. */
   active: boolean;
   /** The channel's listener on the subscriber (its own function, so that it alone is removed). */
@@ -99,22 +93,29 @@ export class RunStreamFollowers {
       feed = this.open(runId, channel);
       this.feeds.set(channel, feed);
     }
-    const follower: Follower = { listener, wake, stalled: false };
+    const follower = new FeedHandle(this, feed, listener, wake, generation);
     feed.followers.add(follower);
-    const opened = feed;
-    const stop = () => {
-      opened.followers.delete(follower);
-      if (opened.followers.size === 0 && this.feeds.get(channel) === opened) {
-        this.feeds.delete(channel);
-        this.unsubscribe(opened);
-      }
-    };
     // Another follower's subscription may still be on its way: this one's feed starts when it is confirmed.
-    if (!(await opened.subscribed) || this.generation !== generation || this.closed) {
-      stop();
+    if (!(await feed.subscribed) || !this.isCurrent(generation)) {
+      follower.stop();
       return null;
     }
-    return new FeedHandle(follower, () => this.generation !== generation || this.closed, stop);
+    return follower;
+  }
+
+  /** No feed of `generation` has been closed since (by a break of the subscriber, or `close`). */
+  isCurrent(generation: number): boolean {
+    return this.generation === generation && !this.closed;
+  }
+
+  /** A follower stops: the last one of its feed lets go of the channel. */
+  release(follower: FeedHandle): void {
+    const { feed } = follower;
+    feed.followers.delete(follower);
+    if (feed.followers.size === 0 && this.feeds.get(feed.channel) === feed) {
+      this.feeds.delete(feed.channel);
+      this.unsubscribe(feed);
+    }
   }
 
   /** Ends every feed; the subscriber is the replica's (redis-streams.ts closes it). */
@@ -223,23 +224,32 @@ export class RunStreamFollowers {
 }
 
 /**
- * A follower's handle on its feed. A class, not an object literal: V8 makes a literal with a getter (`closed`) a
- * dictionary, larger and slower to read, and every open subscription keeps one.
+ * A follower of a run's feed: what the feed fans out to, and the follower's handle on it. A class, not an object
+ * literal: V8 makes a literal with a getter (`closed`) a dictionary, larger and slower to read, and every open
+ * subscription keeps one.
  */
 class FeedHandle implements LiveHandle {
+  stalled = false;
+
   constructor(
-    private readonly follower: Follower,
-    private readonly isClosed: () => boolean,
-    readonly stop: () => void,
+    private readonly owner: RunStreamFollowers,
+    readonly feed: Feed,
+    readonly listener: Listener,
+    readonly wake: () => void,
+    private readonly generation: number,
   ) {}
 
   get closed(): boolean {
-    return this.isClosed();
+    return !this.owner.isCurrent(this.generation);
   }
 
   takeStalled(): boolean {
-    const stalled = this.follower.stalled;
-    this.follower.stalled = false;
+    const stalled = this.stalled;
+    this.stalled = false;
     return stalled;
+  }
+
+  stop(): void {
+    this.owner.release(this);
   }
 }

@@ -1,4 +1,4 @@
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isFlatString } from "@streamchat/core/test-support";
 import { afterEach, describe, expect, it } from "vitest";
@@ -176,5 +176,82 @@ describe("SubscriptionStream's direct writes with the source's JSON", () => {
     const untracked = await writeOne({ serialize: (v) => v, serializesAsIs: true }, { b: 2 }, undefined, undefined);
     expect(untracked.body).toContain('data: {"b":2}\n\n\n');
     expect(untracked.body).not.toContain("id:");
+  });
+});
+
+describe("SubscriptionStream's end", () => {
+  /** One stream of `values` on a real server; the body the client got, once the response ended. */
+  async function serveValues(values: AsyncIterable<unknown>) {
+    const server = createServer((_req, res) => {
+      const stream = new SubscriptionStream(res, { connected: "event: connected\ndata: {}\n\n", clock: null, maxDurationMs: undefined, serialize: (v) => v, serializesAsIs: true });
+      stream.send({}, { values }, (error) => ({ message: error instanceof Error ? error.message : String(error) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    const { port } = server.address() as AddressInfo;
+    return (await rawGet(`http://127.0.0.1:${port}/`)).body;
+  }
+
+  it("sends the error of a value it cannot serialize, and returns the source so that its cleanup runs", async () => {
+    let cleanedUp = false;
+    let afterIt = false;
+    const body = await serveValues(
+      (async function* () {
+        try {
+          yield { ok: 1 };
+          yield { big: 1n }; // JSON.stringify throws on a BigInt
+          afterIt = true;
+          yield { never: true };
+        } finally {
+          cleanedUp = true;
+        }
+      })(),
+    );
+    expect(body).toContain('data: {"ok":1}');
+    expect(body).toMatch(/event: serialized-error\ndata: \{"message":"[^"]*BigInt[^"]*"\}/);
+    expect(body).not.toContain("never");
+    expect(afterIt).toBe(false);
+    expect(cleanedUp).toBe(true);
+  });
+
+  it("returns the source when the client leaves while the writer waits for drain, and writes nothing more", async () => {
+    let pulls = 0;
+    let returned!: () => void;
+    const sourceReturned = new Promise<void>((resolve) => (returned = resolve));
+    const big = "x".repeat(256 * 1024);
+    const values: AsyncIterable<unknown> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          pulls++;
+          return { done: false, value: big };
+        },
+        return: async () => {
+          returned();
+          return { done: true as const, value: undefined };
+        },
+      }),
+    };
+    let response!: ServerResponse;
+    const server = createServer((_req, res) => {
+      response = res;
+      new SubscriptionStream(res, { connected: "event: connected\ndata: {}\n\n", clock: null, maxDurationMs: undefined, serialize: (v) => v, serializesAsIs: true }).send(
+        {},
+        { values },
+        (e) => e,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    const { port } = server.address() as AddressInfo;
+    // A client that reads nothing: the response's buffer fills, and the writer stops pulling until `drain`.
+    const req = request({ host: "127.0.0.1", port, path: "/" });
+    req.on("response", (res) => res.pause());
+    req.on("error", () => undefined);
+    req.end();
+    await expect.poll(() => response?.writableNeedDrain, { timeout: 10_000 }).toBe(true);
+    const pulled = pulls;
+    req.destroy();
+    await sourceReturned;
+    expect(pulls).toBe(pulled);
   });
 });

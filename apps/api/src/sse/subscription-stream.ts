@@ -31,6 +31,15 @@ const subscriptionHeaderNames = new Set(subscriptionHeaders.map(([name]) => name
  */
 const clientGone = new DOMException("The subscription ended", "AbortError");
 
+/** Returns an iterator that will not be read further; whatever its `return` throws or rejects with has no one to go to. */
+function returnQuietly(iterator: AsyncIterator<unknown>): Promise<unknown> {
+  try {
+    return Promise.resolve(iterator.return?.()).catch(() => undefined);
+  } catch {
+    return Promise.resolve();
+  }
+}
+
 const isAbortError = (error: unknown) =>
   typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";
 
@@ -51,8 +60,11 @@ export class SubscriptionStream implements PingTarget {
   readonly #controller = new AbortController();
   /** No more writes: the client left, or maxDurationMs ended the response. */
   #stopped = false;
-  /** Resolves the wait for `drain` (also on stop). */
-  #wake: (() => void) | null = null;
+  /** The source's values while they are pulled; null before, and once the stream is finished. */
+  #iterator: AsyncIterator<unknown> | null = null;
+  #formatError: (error: unknown) => unknown = String;
+  /** The next pull waits for `drain`. */
+  #drainWait = false;
   #maxDuration: NodeJS.Timeout | undefined;
   /** The socket a direct write corked, until it is uncorked. */
   #corked: Socket | null = null;
@@ -70,17 +82,16 @@ export class SubscriptionStream implements PingTarget {
    * Status, headers and `connected`, then every value of the source as `data` (+ `id` when tracked) until
    * it returns (`return`), throws (`serialized-error`, shaped by `formatError`) or the client leaves.
    * `headers` are sent before tRPC's own (which win, as they do when tRPC answers).
+   *
+   * Returns once the stream is under way: the values are pulled by callbacks (#pull), not by an async function that
+   * every open stream would keep suspended (its registers, its generator object, its `await`'s closures).
    */
-  async send(
-    headers: Record<string, string | number | readonly string[]>,
-    source: StreamSource,
-    formatError: (error: unknown) => unknown,
-  ): Promise<void> {
+  send(headers: Record<string, string | number | readonly string[]>, source: StreamSource, formatError: (error: unknown) => unknown): void {
     const res = this.#res;
     const values = "values" in source ? source.values : null;
     if (this.#stopped) {
       // The client left before the procedure was set up: nothing to write; a generator that never ran has nothing to clean.
-      await values?.[Symbol.asyncIterator]().return?.();
+      if (values !== null) returnQuietly(values[Symbol.asyncIterator]());
       return;
     }
     // One flat list for writeHead: Node then keeps no header map on the response for the stream's life.
@@ -100,34 +111,75 @@ export class SubscriptionStream implements PingTarget {
     const { clock, maxDurationMs } = this.#settings;
     clock?.add(this);
     if (maxDurationMs !== undefined) this.#maxDuration = setTimeout(SubscriptionStream.#expire, maxDurationMs, this);
-    const iterator = values[Symbol.asyncIterator]();
+    this.#iterator = values[Symbol.asyncIterator]();
+    this.#formatError = formatError;
     if (acceptsDirectWrites(values)) values[attachWriter](this.#take);
-    let settled = false;
-    try {
-      for (;;) {
-        if (res.writableNeedDrain && !this.#stopped) await new Promise<void>((resolve) => (this.#wake = resolve));
-        if (this.#stopped) break;
-        const result = await iterator.next();
-        if (result.done) {
-          settled = true;
-          if (!this.#stopped) this.#write(returnFrame);
-          break;
-        }
-        if (this.#stopped) break;
-        this.#write(this.#frame(result.value));
-      }
-    } catch (error) {
-      settled = true;
-      // An AbortError is the procedure noticing its signal: the stream just ends (tRPC does the same).
-      if (!this.#stopped && !isAbortError(error)) this.#writeError(error, formatError);
-    } finally {
-      this.#release();
-      if (!settled) {
-        // The client left (or maxDurationMs): run the generator's finally now. Its own errors have no one to go to.
-        await Promise.resolve(iterator.return?.()).catch(() => {});
-      }
-      if (!res.writableEnded) res.end();
+    this.#pull();
+  }
+
+  /** One pull from the source, unless the stream stopped (then it ends) or the socket's buffer is full (`drain` pulls). */
+  #pull(): void {
+    if (this.#stopped) return this.#finish(false);
+    if (this.#res.writableNeedDrain) {
+      this.#drainWait = true;
+      return;
     }
+    let next: Promise<IteratorResult<unknown>>;
+    try {
+      next = Promise.resolve(this.#iterator!.next());
+    } catch (error) {
+      return this.#onFailure(error);
+    }
+    next.then(this.#onResult, this.#onFailure);
+  }
+
+  readonly #onResult = (result: IteratorResult<unknown>): void => {
+    if (this.#iterator === null) return;
+    if (result.done) {
+      if (!this.#stopped) this.#write(returnFrame);
+      return this.#finish(true);
+    }
+    if (this.#stopped) return this.#finish(false);
+    let frame: string;
+    try {
+      frame = this.#frame(result.value);
+    } catch (error) {
+      // A value the transformer or JSON cannot serialize: the error is sent, and the source (still suspended at its
+      // `yield`) is returned, so that its own cleanup runs.
+      this.#writeError(error, this.#formatError);
+      return this.#finish(false);
+    }
+    this.#write(frame);
+    this.#pull();
+  };
+
+  /** The source threw (or rejected): its error is sent, unless it is its signal's AbortError (tRPC does the same). */
+  readonly #onFailure = (error: unknown): void => {
+    if (this.#iterator === null) return;
+    if (!this.#stopped && !isAbortError(error)) this.#writeError(error, this.#formatError);
+    this.#finish(true);
+  };
+
+  /**
+   * The stream is over. A source that did not end by itself (`settled` false: the client left, maxDurationMs, a value
+   * it could not send) is returned first, so that its `finally` runs (its own errors have no one to go to); then the
+   * response ends.
+   */
+  #finish(settled: boolean): void {
+    const iterator = this.#iterator;
+    if (iterator === null) return;
+    this.#iterator = null;
+    this.#drainWait = false;
+    this.#release();
+    if (!settled) {
+      returnQuietly(iterator).then(() => this.#end());
+      return;
+    }
+    this.#end();
+  }
+
+  #end(): void {
+    if (!this.#res.writableEnded) this.#res.end();
   }
 
   /** Called by the clock after a quiet interval; a stream waiting for `drain` has bytes on the way already. */
@@ -212,9 +264,8 @@ export class SubscriptionStream implements PingTarget {
     this.#stopped = true;
     this.#controller.abort(clientGone);
     this.#release();
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+    // A pull waiting for `drain` ends the stream now; one waiting for the source's next value, when that comes.
+    if (this.#drainWait) this.#finish(false);
   }
 
   #release(): void {
@@ -228,9 +279,9 @@ export class SubscriptionStream implements PingTarget {
   };
 
   readonly #onDrain = (): void => {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+    if (!this.#drainWait) return;
+    this.#drainWait = false;
+    this.#pull();
   };
 
   /** maxDurationMs: like tRPC, abort the procedure and end the response now, without `return`. */

@@ -59,32 +59,73 @@ export async function* answerChunks(open: () => Promise<ModelAnswer>, signal: Ab
  * The answer's chunks handed to `onChunk` as each body chunk arrives, through the transport's `forEach` when it has
  * one (no promise per body chunk); resolves at the end. Reads, fails and ends as `answerChunks`.
  */
-export async function answerChunksTo(
+export function answerChunksTo(
   open: () => Promise<ModelAnswer>,
   signal: AbortSignal | undefined,
   onChunk: (chunk: ModelChunk) => void,
 ): Promise<void> {
-  const answer = await open();
-  const { reader, response } = answer;
-  const grace = new CompleteGrace(response);
-  const read = (bytes: Uint8Array | undefined): void => {
+  return open().then((answer) => new ChunksTo(answer, signal, onChunk).read());
+}
+
+/**
+ * answerChunksTo's reading of one answer: an object whose callbacks the body's end settles, not an async function
+ * waiting for it. A held answer kept that function's suspended frame (its registers, its generator object and the
+ * two closures of its `await`) for as long as it streamed.
+ */
+class ChunksTo {
+  // Fields declared, not parameter properties: this module is also loaded as plain TypeScript (type stripping).
+  private readonly answer: ModelAnswer;
+  private readonly signal: AbortSignal | undefined;
+  private readonly onChunk: (chunk: ModelChunk) => void;
+  private readonly grace: CompleteGrace;
+
+  constructor(answer: ModelAnswer, signal: AbortSignal | undefined, onChunk: (chunk: ModelChunk) => void) {
+    this.answer = answer;
+    this.signal = signal;
+    this.onChunk = onChunk;
+    this.grace = new CompleteGrace(answer.response);
+  }
+
+  read(): Promise<void> {
+    const { response } = this.answer;
+    const reading = response.forEach ? response.forEach(this.take) : eachChunk(response.body ?? noBody, this.take);
+    return reading.then(this.finish, this.fail);
+  }
+
+  /** One body chunk (undefined: the body ended). */
+  private readonly take = (bytes: Uint8Array | undefined): void => {
+    const { answer } = this;
     if (answer.complete()) return;
-    const failure = reader.read(bytes);
-    grace.check(answer);
-    for (const chunk of reader.chunks) onChunk(chunk);
+    const failure = answer.reader.read(bytes);
+    this.grace.check(answer);
+    for (const chunk of answer.reader.chunks) this.onChunk(chunk);
     if (failure !== undefined && !answer.complete()) throw failure;
   };
-  try {
-    if (response.forEach) await response.forEach(read);
-    else for await (const bytes of response.body ?? noBody) read(bytes);
-    read(undefined);
-  } catch (error) {
-    if (answer.complete() && !signal?.aborted) return;
-    throw toChatError({ kind: "body", error }, { signal });
-  } finally {
-    grace.stop();
-  }
-  if (!answer.complete()) for (const chunk of ended(answer, signal)) onChunk(chunk);
+
+  /** The body ended: what the reader still holds, then the answer's end (or its cut). */
+  private readonly finish = (): void => {
+    try {
+      this.take(undefined);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.grace.stop();
+    const { answer } = this;
+    if (!answer.complete()) for (const chunk of ended(answer, this.signal)) this.onChunk(chunk);
+  };
+
+  private readonly fail = (error: unknown): void => {
+    this.grace.stop();
+    // Trouble after the answer is complete (a broken socket, junk, the grace's cancel) cannot hurt it.
+    if (this.answer.complete() && !this.signal?.aborted) return;
+    throw toChatError({ kind: "body", error }, { signal: this.signal });
+  };
+}
+
+/** A body without `forEach` (a transport of web streams), read chunk by chunk. */
+async function eachChunk(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, take: (bytes: Uint8Array) => void): Promise<void> {
+  for await (const bytes of body) take(bytes);
 }
 
 function ended(answer: ModelAnswer, signal: AbortSignal | undefined): Iterable<ModelChunk> {

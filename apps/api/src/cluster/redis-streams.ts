@@ -4,7 +4,7 @@ import { AppError } from "../errors.js";
 import type { LiveRun } from "../runs/live-runs.js";
 import { RunEvents } from "../runs/run-events.js";
 import type { FollowOptions, PendingEnd, RunControl, RunStreams, RunStreamsDeps, CommittedDone } from "../runs/run-streams.js";
-import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource } from "../runs/subscribe.js";
+import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource, type RunEventStream } from "../runs/subscribe.js";
 import { ControlChannel } from "./control-channel.js";
 import { closeRedis, openRedis, type Redis } from "./redis-connection.js";
 import { entryToEvent, ownerField, ownershipOf, pendingEndsKey, runStreamKey, streamId, userField } from "./redis-keys.js";
@@ -218,7 +218,7 @@ export class RedisRunStreams implements RunStreams {
     return mergeHistory(afterSeq, fromLog, fromStream, limit);
   }
 
-  follow(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): AsyncGenerator<StoredEvent, void, void> {
+  follow(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): RunEventStream {
     return followRun(this.source, runId, afterSeq, signal, direct ? { ...this.followOptions, direct } : this.followOptions);
   }
 

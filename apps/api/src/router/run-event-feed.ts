@@ -2,7 +2,7 @@ import type { ChatEvent } from "@streamchat/core";
 import type { StoredEvent } from "@streamchat/store";
 import { tracked, type TrackedEnvelope } from "@trpc/server";
 import { attachWriter, type DirectWrite, type DirectWritesSource } from "../sse/direct-writes.js";
-import type { DirectSlot } from "../runs/subscribe.js";
+import type { DirectSlot, RunEventStream } from "../runs/subscribe.js";
 
 type Tracked = TrackedEnvelope<ChatEvent>;
 
@@ -19,10 +19,10 @@ const trackedStep = (result: IteratorResult<StoredEvent, void>): IteratorResult<
  */
 export class RunEventFeed implements AsyncIterableIterator<Tracked, void, void>, DirectWritesSource {
   readonly #slot: DirectSlot = { reader: null };
-  readonly #events: AsyncGenerator<StoredEvent, void, void>;
+  readonly #events: RunEventStream;
 
   /** `follow` opens the follower with this feed's slot (RunManager.subscribe). */
-  constructor(follow: (direct: DirectSlot) => AsyncGenerator<StoredEvent, void, void>) {
+  constructor(follow: (direct: DirectSlot) => RunEventStream) {
     this.#events = follow(this.#slot);
   }
 
@@ -36,7 +36,7 @@ export class RunEventFeed implements AsyncIterableIterator<Tracked, void, void>,
 
   /** The subscription ended early (the client left): the follower's `finally` runs. */
   return(): Promise<IteratorResult<Tracked, void>> {
-    return this.#events.return(undefined).then(() => ({ done: true, value: undefined }));
+    return this.#events.return().then(() => ({ done: true, value: undefined }));
   }
 
   [attachWriter](write: DirectWrite): void {

@@ -3,7 +3,7 @@ import type { RunRecord, StoredEvent } from "@streamchat/store";
 import type { LiveRun } from "./live-runs.js";
 import { RunEvents } from "./run-events.js";
 import type { FollowOptions, PendingEnd, RunControl, RunStreams, RunStreamsDeps, CommittedDone } from "./run-streams.js";
-import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource } from "./subscribe.js";
+import { followOptions, followRun, localLiveHandle, type DirectSlot, type FollowSource, type RunEventStream } from "./subscribe.js";
 
 export interface EmbeddedStreamsOptions extends FollowOptions {
   /** How often a follower reads the log of a run executing in another process (default 250 ms). */
@@ -77,7 +77,7 @@ export class EmbeddedRunStreams implements RunStreams {
     return this.deps.store.readEvents(runId, afterSeq, limit);
   }
 
-  follow(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): AsyncGenerator<StoredEvent, void, void> {
+  follow(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): RunEventStream {
     return followRun(this.source, runId, afterSeq, signal, direct ? { ...this.followOptions, direct } : this.followOptions);
   }
 

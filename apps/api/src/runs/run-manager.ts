@@ -18,7 +18,7 @@ import { endRunsForShutdown } from "./shutdown.js";
 import { isSuspended } from "./suspend.js";
 import { RunStarter, type EditInput, type LaunchContext, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
 import type { RunControl, RunStreams, RunStreamsFactory } from "./run-streams.js";
-import type { DirectSlot } from "./subscribe.js";
+import type { DirectSlot, RunEventStream } from "./subscribe.js";
 
 export type { RunHooks } from "./run-hooks.js";
 export type { RunLimits } from "./run-limits.js";
@@ -451,7 +451,7 @@ export class RunManager {
    * The run's events after `afterSeq`, each seq once and in order, to `done` (RunStreams.follow); `direct`: a reader
    * that takes events straight from the run while it is caught up (subscribe.ts).
    */
-  subscribe(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): AsyncGenerator<StoredEvent, void, void> {
+  subscribe(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): RunEventStream {
     return this.streams.follow(runId, afterSeq, signal, direct);
   }
 

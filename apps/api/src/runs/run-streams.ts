@@ -3,7 +3,7 @@ import type { ChatStore, RunRecord, StoredEvent } from "@streamchat/store";
 import type { LiveRun, LiveRuns } from "./live-runs.js";
 import type { RunLog } from "./run-log.js";
 import type { CommittedDone } from "./run-events.js";
-import type { DirectSlot } from "./subscribe.js";
+import type { DirectSlot, RunEventStream } from "./subscribe.js";
 
 export type { CommittedDone };
 
@@ -112,7 +112,7 @@ export interface RunStreams {
    * aborts). Memory per follower is bounded whatever the reader does. When the replica closes, followers of runs that
    * execute elsewhere end with an AbortError (their clients reconnect to another replica and resume).
    */
-  follow(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): AsyncGenerator<StoredEvent, void, void>;
+  follow(runId: string, afterSeq: number, signal?: AbortSignal, direct?: DirectSlot): RunEventStream;
   /** Followers right now (for stats and metrics). */
   readonly followers: number;
 

@@ -54,6 +54,18 @@ export interface DirectSlot {
   reader: DirectReader | null;
 }
 
+/** What `follow` hands out: the run's events, and `return` to stop following early. */
+export interface RunEventStream extends AsyncIterableIterator<StoredEvent, void, void> {
+  return(): Promise<IteratorResult<StoredEvent, void>>;
+}
+
+export interface FollowRunOptions {
+  queueLimit?: number | undefined;
+  pageSize?: number | undefined;
+  track?: FollowerTally | undefined;
+  direct?: DirectSlot | undefined;
+}
+
 /**
  * The run's events after `afterSeq`: history, then live events, each seq exactly once and in order; ends after
  * `done` or when `signal` aborts. The one follow algorithm of every RunStreams implementation.
@@ -67,189 +79,343 @@ export interface DirectSlot {
  * than `queueLimit` live events behind (a client that stopped reading while the run keeps writing) drops its queue
  * and catches up from history instead of buffering the run.
  */
-export async function* followRun(
+export function followRun(
   source: FollowSource,
   runId: string,
   afterSeq: number,
   signal: AbortSignal | undefined,
-  opts: {
-    queueLimit?: number | undefined;
-    pageSize?: number | undefined;
-    track?: FollowerTally | undefined;
-    direct?: DirectSlot | undefined;
-  } = {},
-): AsyncGenerator<StoredEvent, void, void> {
-  const queueLimit = opts.queueLimit ?? defaultSubscriberQueueLimit;
-  const pageSize = opts.pageSize ?? defaultLogPageSize;
-  const pollMs = source.pollMs ?? defaultRemotePollMs;
-  const closing = source.closing;
-  const direct = opts.direct;
-  const queue: StoredEvent[] = [];
-  let lagging = false;
-  /** The last seq handed out, through `yield` or to the direct reader. */
-  let last = afterSeq;
-  /** Set while the generator waits for a live event, with nothing queued (every queued event wakes it). */
-  let wake: (() => void) | null = null;
-  const wakeUp = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
+  opts: FollowRunOptions = {},
+): RunEventStream {
+  return new RunFollowing(source, runId, afterSeq, signal, opts);
+}
+
+const finished: IteratorResult<StoredEvent, void> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * followRun's follower: an iterator whose state is its fields, stepped by `#advance` (an async function only while it
+ * reads history, listens or polls). A caught-up follower waits for the next live event as a pending `next()` that the
+ * run's publish settles, not as a suspended generator: every open stream kept one (its registers, its generator
+ * object, its `await`'s closures and the generator's request queue) for as long as it was open.
+ */
+class RunFollowing implements RunEventStream {
+  readonly #source: FollowSource;
+  readonly #runId: string;
+  readonly #signal: AbortSignal | undefined;
+  readonly #queueLimit: number;
+  readonly #pageSize: number;
+  readonly #track: FollowerTally | undefined;
+  readonly #direct: DirectSlot | undefined;
+  readonly #queue: StoredEvent[] = [];
+  #lagging = false;
+  /** The last seq handed out, through `next()` or to the direct reader. */
+  #last: number;
+  #handle: LiveHandle | null = null;
+  #fromLog = true;
+  /** A queued event after a gap, for which history has since been read to its end. */
+  #gapChecked: number | undefined;
   /**
-   * Gives `stored` to the direct reader, when there is one and it takes it now: only while the reader waits in this
-   * generator's `next()` (it does whenever the generator runs, and while it waits for a live event). `done` goes the
-   * normal way, so that the generator ends with it; so does anything the reader cannot take now (backpressure).
+   * Events being handed out in order, from #batchAt: a page of history, or (#batchIsPage false) what a closed feed
+   * delivered past `last`.
    */
-  const handOver = (stored: StoredEvent, json?: string): boolean => stored.event.type !== "done" && direct?.reader?.take(stored, json) === true;
-  const listener: Listener = (event, json) => {
-    if (lagging) return;
+  #batch: readonly StoredEvent[] | null = null;
+  #batchAt = 0;
+  #batchIsPage = false;
+  /** "new": no step yet; "listening": the first step opens the live feed; "open"; "ended": nothing more comes. */
+  #state: "new" | "listening" | "open" | "ended" = "new";
+  /** The pending `next()`: its promise (a `next()` meanwhile waits for it) and how it settles. */
+  #pending: Promise<IteratorResult<StoredEvent, void>> | null = null;
+  #resolve: ((result: IteratorResult<StoredEvent, void>) => void) | null = null;
+  #reject: ((error: unknown) => void) | null = null;
+  /** The pending `next()` waits for a live event, with nothing queued (every queued event wakes it). */
+  #waiting = false;
+
+  constructor(source: FollowSource, runId: string, afterSeq: number, signal: AbortSignal | undefined, opts: FollowRunOptions) {
+    this.#source = source;
+    this.#runId = runId;
+    this.#signal = signal;
+    this.#queueLimit = opts.queueLimit ?? defaultSubscriberQueueLimit;
+    this.#pageSize = opts.pageSize ?? defaultLogPageSize;
+    this.#track = opts.track;
+    this.#direct = opts.direct;
+    this.#last = afterSeq;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StoredEvent, void>> {
+    // One step at a time, as a generator's requests queue (the readers here never overlap them).
+    const pending = this.#pending;
+    if (pending !== null) return pending.then(
+      () => this.next(),
+      () => this.next(),
+    );
+    if (this.#state === "ended") return Promise.resolve(finished);
+    if (this.#state === "new") {
+      this.#state = "listening";
+      this.#track?.start();
+      this.#signal?.addEventListener("abort", this.wakeUp);
+      this.#source.closing?.addEventListener("abort", this.wakeUp);
+    }
+    const next = new Promise<IteratorResult<StoredEvent, void>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#pending = next;
+    this.#step();
+    return next;
+  }
+
+  /** Stops following: the follower's feed and listeners are let go; `next()` says done from now on. */
+  return(): Promise<IteratorResult<StoredEvent, void>> {
+    this.#end();
+    return Promise.resolve(finished);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<StoredEvent, void>> {
+    this.#end();
+    return Promise.reject(error);
+  }
+
+  /** Steps until the pending `next()` is settled, or waits for a live event (then wakeUp steps again). */
+  #step(): void {
+    void this.#advance();
+  }
+
+  #settle(result: IteratorResult<StoredEvent, void> | undefined, error: unknown): void {
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    this.#pending = null;
+    this.#resolve = null;
+    this.#reject = null;
+    this.#waiting = false;
+    if (result !== undefined) resolve?.(result);
+    else reject?.(error);
+  }
+
+  /**
+   * The run's publish (through the live feed): the next event in order goes straight to a waiting direct reader;
+   * anything else is queued, and wakes a waiting `next()`.
+   */
+  readonly listener: Listener = (event, json) => {
+    if (this.#lagging) return;
     // The short cut of a caught-up follower: while it waits for the next live event, so does its reader, and nothing
     // is queued or on its way. The next event in order then goes to the reader from here, with no promise, queue or
-    // generator step per event.
-    if (wake !== null && event.seq === last + 1 && handOver(event, json)) {
-      last = event.seq;
+    // step per event.
+    if (this.#waiting && event.seq === this.#last + 1 && this.#handOver(event, json)) {
+      this.#last = event.seq;
       return;
     }
-    if (queue.length >= queueLimit) {
-      lagging = true;
-      queue.length = 0;
+    if (this.#queue.length >= this.#queueLimit) {
+      this.#lagging = true;
+      this.#queue.length = 0;
     } else {
-      queue.push(event);
+      this.#queue.push(event);
     }
-    wakeUp();
+    this.wakeUp();
   };
-  signal?.addEventListener("abort", wakeUp);
-  closing?.addEventListener("abort", wakeUp);
-  let handle: LiveHandle | null = null;
-  opts.track?.start();
-  try {
-    handle = await source.listen(runId, last, listener, wakeUp);
-    let fromLog = true;
-    /** A queued event after a gap, for which history has since been read to its end. */
-    let gapChecked: number | undefined;
-    while (!signal?.aborted) {
-      if (closing?.aborted) throw replicaClosing();
-      if (fromLog || lagging) {
-        // Queue again before reading: whatever is appended after this read lands in the queue.
-        lagging = false;
-        // A young run's history from its live feed (the client's own subscription, right after chat.send): no log read.
-        const page = handle?.history?.(last, pageSize) ?? (await source.read(runId, last, pageSize));
-        for (const stored of page) {
-          if (signal?.aborted) return;
-          if (stored.seq <= last) continue;
-          // History too (a subscription's start, a client resuming a long answer): a step of this generator and
-          // of its reader per event, unless the reader takes it from here.
-          if (handOver(stored)) {
-            last = stored.seq;
-            continue;
-          }
-          yield stored;
-          last = stored.seq;
-          if (stored.event.type === "done") return;
-        }
-        // A full page: there may be more. Otherwise live events take over, if there is a live feed.
-        fromLog = page.length === pageSize;
-        if (fromLog) continue;
-        if (handle?.closed) {
-          // The feed ended (the run ended here, or the channel broke). What it delivered past `last` is still the
-          // run's: hand it out first. History was just read to its end, so a gap before it is real (the closing
-          // events of a run whose store failed skip seqs, and may never reach history).
-          const pending = lagging ? [] : queue.filter((stored) => stored.seq > last);
-          // Let go of the feed (inline, not a closure: every open follower would keep one).
-          handle.stop();
-          handle = null;
-          queue.length = 0;
-          lagging = false;
-          if (pending.length > 0) {
-            for (const stored of pending) {
-              if (signal?.aborted) return;
-              if (stored.seq <= last) continue;
-              if (handOver(stored)) {
-                last = stored.seq;
-                continue;
-              }
-              yield stored;
-              last = stored.seq;
-              if (stored.event.type === "done") return;
-            }
-            fromLog = true;
-            continue;
-          }
-        }
-        if (!handle) {
-          handle = await source.listen(runId, last, listener, wakeUp);
-          if (handle) {
-            // Read once more: what was appended before the feed opened is only in history.
-            fromLog = true;
-            continue;
-          }
-          if (!(await source.isRunning(runId))) {
-            // Finished (or unknown): anything it appended before it was marked finished is in the log by now.
-            if ((await source.read(runId, last, 1)).length === 0) return;
-          } else {
-            await sleep(pollMs, signal, closing);
-          }
-          fromLog = true;
-        }
-        continue;
-      }
-      const next = queue[0];
-      if (next) {
-        if (next.seq <= last) {
-          queue.shift();
-          continue;
-        }
-        // Never skip an event: what is missing before it is in history (every event is there before it is
-        // queued). Only when history, read after this event was queued, has nothing more before it is the gap
-        // real (seqs skipped on purpose, or the end of a run whose store failed).
-        if (next.seq !== last + 1) {
-          if (gapChecked !== next.seq) {
-            gapChecked = next.seq;
-            fromLog = true;
-            continue;
-          }
-          // ... and only once the run has ended: until then the missing events may still be on their way to the
-          // durable log. In a cluster the run's live stream has them first, and may lose them before the log
-          // commits them (Redis restarted within a commit interval): history then has neither, for a moment. Read
-          // again until it has them, or the run ended (its log is final: what it lacks is never coming).
-          if (await source.isRunning(runId)) {
-            await sleep(pollMs, signal, closing);
-            fromLog = true;
-            continue;
-          }
-        }
-        queue.shift();
-        if (handOver(next)) {
-          last = next.seq;
-          continue;
-        }
-        yield next;
-        last = next.seq;
-        if (next.event.type === "done") return;
-      } else if (!handle || handle.closed) {
-        // The run ended here (its done may have been dropped from an overflowing queue), or the feed broke.
-        fromLog = true;
-      } else if (handle.takeStalled()) {
-        // Silent for a while: a run whose replica died is closed by another one, which may not reach this feed.
-        if (!(await source.isRunning(runId))) {
-          if ((await source.read(runId, last, 1)).length === 0) return;
-          fromLog = true;
-        }
-      } else {
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
+
+  /** A waiting `next()` steps again: an event was queued, the feed's state changed, or a signal aborted. */
+  readonly wakeUp = (): void => {
+    if (!this.#waiting) return;
+    this.#waiting = false;
+    this.#step();
+  };
+
+  /**
+   * Gives `stored` to the direct reader, when there is one and it takes it now: only while the reader waits in
+   * `next()` (it does whenever the follower steps, and while it waits for a live event). `done` goes the normal way,
+   * so that the follower ends with it; so does anything the reader cannot take now (backpressure).
+   */
+  #handOver(stored: StoredEvent, json?: string): boolean {
+    return stored.event.type !== "done" && this.#direct?.reader?.take(stored, json) === true;
+  }
+
+  /** Hands `stored` out through `next()`; after `done`, the follower ends at once. */
+  #out(stored: StoredEvent): IteratorResult<StoredEvent, void> {
+    this.#last = stored.seq;
+    if (stored.event.type === "done") this.#end();
+    return { done: false, value: stored };
+  }
+
+  #end(): void {
+    if (this.#state === "ended") return;
+    const started = this.#state !== "new";
+    this.#state = "ended";
+    this.#handle?.stop();
+    this.#handle = null;
+    this.#queue.length = 0;
+    this.#batch = null;
+    if (started) {
+      this.#signal?.removeEventListener("abort", this.wakeUp);
+      this.#source.closing?.removeEventListener("abort", this.wakeUp);
+      this.#track?.end();
     }
-  } finally {
-    handle?.stop();
-    signal?.removeEventListener("abort", wakeUp);
-    closing?.removeEventListener("abort", wakeUp);
-    opts.track?.end();
+    // A `next()` waiting for a live event (return() called meanwhile) says done.
+    if (this.#waiting) this.#settle(finished, undefined);
+  }
+
+  /** Read after an await: `return()` may have ended the follower meanwhile. */
+  #hasEnded(): boolean {
+    return this.#state === "ended";
+  }
+
+  /**
+   * Steps until there is an event to hand out, the follower ends or fails (each settles the pending `next()`), or it
+   * must wait for a live event. Never rejects.
+   */
+  async #advance(): Promise<void> {
+    const source = this.#source;
+    const runId = this.#runId;
+    const signal = this.#signal;
+    const closing = source.closing;
+    try {
+      if (this.#state === "listening") {
+        const handle = await source.listen(runId, this.#last, this.listener, this.wakeUp);
+        if (this.#hasEnded()) {
+          // Returned while it listened.
+          handle?.stop();
+          return this.#settle(finished, undefined);
+        }
+        this.#handle = handle;
+        this.#state = "open";
+      }
+      while (!signal?.aborted && this.#state === "open") {
+        if (closing?.aborted) throw replicaClosing();
+        const batch = this.#batch;
+        if (batch !== null) {
+          while (this.#batchAt < batch.length) {
+            const stored = batch[this.#batchAt++]!;
+            if (signal?.aborted) break;
+            if (stored.seq <= this.#last) continue;
+            // History too (a subscription's start, a client resuming a long answer): a step of the follower and of
+            // its reader per event, unless the reader takes it from here.
+            if (this.#handOver(stored)) {
+              this.#last = stored.seq;
+              continue;
+            }
+            return this.#settle(this.#out(stored), undefined);
+          }
+          if (signal?.aborted) break;
+          this.#batch = null;
+          if (!this.#batchIsPage) {
+            // What a closed feed delivered is out: the log again, for what may follow it.
+            this.#fromLog = true;
+            continue;
+          }
+          // A full page: there may be more. Otherwise live events take over, if there is a live feed.
+          this.#fromLog = batch.length === this.#pageSize;
+          if (this.#fromLog) continue;
+          if (this.#handle?.closed) {
+            // The feed ended (the run ended here, or the channel broke). What it delivered past `last` is still the
+            // run's: hand it out first. History was just read to its end, so a gap before it is real (the closing
+            // events of a run whose store failed skip seqs, and may never reach history).
+            const last = this.#last;
+            const pending = this.#lagging ? [] : this.#queue.filter((stored) => stored.seq > last);
+            this.#handle.stop();
+            this.#handle = null;
+            this.#queue.length = 0;
+            this.#lagging = false;
+            if (pending.length > 0) {
+              this.#batch = pending;
+              this.#batchAt = 0;
+              this.#batchIsPage = false;
+              continue;
+            }
+          }
+          if (!this.#handle) {
+            const handle = await source.listen(runId, this.#last, this.listener, this.wakeUp);
+            if (this.#state !== "open") {
+              handle?.stop();
+              break;
+            }
+            this.#handle = handle;
+            if (handle) {
+              // Read once more: what was appended before the feed opened is only in history.
+              this.#fromLog = true;
+              continue;
+            }
+            if (!(await source.isRunning(runId))) {
+              // Finished (or unknown): anything it appended before it was marked finished is in the log by now.
+              if ((await source.read(runId, this.#last, 1)).length === 0) break;
+            } else {
+              await sleep(source.pollMs ?? defaultRemotePollMs, signal, closing);
+            }
+            this.#fromLog = true;
+          }
+          continue;
+        }
+        if (this.#fromLog || this.#lagging) {
+          // Queue again before reading: whatever is appended after this read lands in the queue.
+          this.#lagging = false;
+          // A young run's history from its live feed (the client's own subscription, right after chat.send): no log read.
+          const page = this.#handle?.history?.(this.#last, this.#pageSize) ?? (await source.read(runId, this.#last, this.#pageSize));
+          this.#batch = page;
+          this.#batchAt = 0;
+          this.#batchIsPage = true;
+          continue;
+        }
+        const queue = this.#queue;
+        const next = queue[0];
+        if (next) {
+          if (next.seq <= this.#last) {
+            queue.shift();
+            continue;
+          }
+          // Never skip an event: what is missing before it is in history (every event is there before it is
+          // queued). Only when history, read after this event was queued, has nothing more before it is the gap
+          // real (seqs skipped on purpose, or the end of a run whose store failed).
+          if (next.seq !== this.#last + 1) {
+            if (this.#gapChecked !== next.seq) {
+              this.#gapChecked = next.seq;
+              this.#fromLog = true;
+              continue;
+            }
+            // ... and only once the run has ended: until then the missing events may still be on their way to the
+            // durable log. In a cluster the run's live stream has them first, and may lose them before the log
+            // commits them (Redis restarted within a commit interval): history then has neither, for a moment. Read
+            // again until it has them, or the run ended (its log is final: what it lacks is never coming).
+            if (await source.isRunning(runId)) {
+              await sleep(source.pollMs ?? defaultRemotePollMs, signal, closing);
+              this.#fromLog = true;
+              continue;
+            }
+            if (this.#state !== "open") break;
+          }
+          queue.shift();
+          if (this.#handOver(next)) {
+            this.#last = next.seq;
+            continue;
+          }
+          return this.#settle(this.#out(next), undefined);
+        } else if (!this.#handle || this.#handle.closed) {
+          // The run ended here (its done may have been dropped from an overflowing queue), or the feed broke.
+          this.#fromLog = true;
+        } else if (this.#handle.takeStalled()) {
+          // Silent for a while: a run whose replica died is closed by another one, which may not reach this feed.
+          if (!(await source.isRunning(runId))) {
+            if ((await source.read(runId, this.#last, 1)).length === 0) break;
+            this.#fromLog = true;
+          }
+        } else {
+          // Caught up: the next live event (or a change of the feed, or an abort) steps again (wakeUp).
+          this.#waiting = true;
+          return;
+        }
+      }
+    } catch (error) {
+      this.#end();
+      return this.#settle(undefined, error);
+    }
+    this.#end();
+    this.#settle(finished, undefined);
   }
 }
 
 /**
  * Counts a RunStreams' followers from inside followRun (from its first step to its end), so that `follow` can hand
- * out followRun's own generator: a counting generator around it (`yield*`) was one more async step for every event
+ * out followRun's own iterator: a counting generator around it (`yield*`) was one more async step for every event
  * and one more suspended frame per open stream.
  */
 export interface FollowerTally {
@@ -258,7 +424,7 @@ export interface FollowerTally {
 }
 
 /** followRun's options for a RunStreams implementation: its queue and page sizes, and its count of followers. */
-export function followOptions(streams: { followers: number }, opts: FollowOptions): Parameters<typeof followRun>[4] {
+export function followOptions(streams: { followers: number }, opts: FollowOptions): FollowRunOptions {
   const track: FollowerTally = {
     start: () => {
       streams.followers++;

@@ -147,10 +147,10 @@ class RunFollowing implements RunEventStream {
   next(): Promise<IteratorResult<StoredEvent, void>> {
     // One step at a time, as a generator's requests queue (the readers here never overlap them).
     const pending = this.#pending;
-    if (pending !== null) return pending.then(
-      () => this.next(),
-      () => this.next(),
-    );
+    if (pending !== null) {
+      const again = () => this.next();
+      return pending.then(again, again);
+    }
     if (this.#state === "ended") return Promise.resolve(finished);
     if (this.#state === "new") {
       this.#state = "listening";

@@ -191,3 +191,50 @@ describe("RunManager.subscribe", () => {
     await store.close();
   });
 });
+
+describe("a follower's iterator", () => {
+  it("hands overlapping next() calls the events in order, as a generator queues them", async () => {
+    const store = createMemoryStore();
+    const runs = testRunManager(store, sim);
+    const control = sim.control();
+    const { runId } = await runs.start({ userId: "u", message: "overlap" });
+    await control.connected;
+    const follower = runs.subscribe(runId, 0);
+    // Asked all at once, before any is answered: the later ones wait for the earlier.
+    const asked = Array.from({ length: 4 }, () => follower.next());
+    await control.push({ content: "a" });
+    await control.push({ content: "b" });
+    await control.push({ done: true });
+    const got = await Promise.all(asked);
+    const seqs = got.map((result) => (result.done ? -1 : result.value.seq));
+    expect(seqs).toEqual([1, 2, 3, 4]);
+    const rest = await drain(follower);
+    await runs.whenEnded(runId);
+    // Each once, in order, the rest after them: the run's whole log.
+    expect([...seqs, ...rest.map((stored) => stored.seq)]).toEqual((await store.readEvents(runId)).map((stored) => stored.seq));
+    await runs.shutdown(0);
+    await store.close();
+  });
+
+  it("says done to a next() that waits for a live event when it is returned, and lets go of the run", async () => {
+    const store = createMemoryStore();
+    const runs = testRunManager(store, sim);
+    const control = sim.control();
+    const { runId } = await runs.start({ userId: "u", message: "return me" });
+    await control.connected;
+    const follower = runs.subscribe(runId, 0);
+    const lastSeq = await store.lastSeq(runId);
+    for (let seq = 1; seq <= lastSeq; seq++) expect((await follower.next()).done).toBe(false);
+    // Caught up: this one waits for the run's next event.
+    const waiting = follower.next();
+    expect(runs.stats()).toMatchObject({ listeners: 1, subscriptions: 1 });
+    expect(await follower.return()).toEqual({ done: true, value: undefined });
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(runs.stats()).toMatchObject({ listeners: 0, subscriptions: 0 });
+    expect(await follower.next()).toEqual({ done: true, value: undefined });
+    await control.push({ done: true });
+    await runs.whenEnded(runId);
+    await runs.shutdown(0);
+    await store.close();
+  });
+});

@@ -195,7 +195,7 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
     // A comment line now and then keeps proxies from closing a quiet stream (a long tool call).
     const ping = setInterval(() => void write(": ping\n\n"), pingIntervalMs);
     // While the loop below waits for the next event and the response takes more, the run's follower hands events
-    // to this reader as they happen: a token's frame is written without the follower's generator step and this
+    // to this reader as they happen: a token's frame is written without the follower's step and this
     // loop's awaits (~8 promises per token). `done`, and anything it refuses (backpressure, a client gone), come
     // through the loop, so order and backpressure stay the loop's.
     const direct: DirectSlot = {

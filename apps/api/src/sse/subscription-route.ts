@@ -79,6 +79,7 @@ export function registerLeanSubscriptions<TRouter extends AnyTRPCRouter>(
     maxDurationMs: sse.maxDurationMs || undefined,
     serialize: (value) => config.transformer.output.serialize(value),
     serializesAsIs: config.transformer === defaultTransformer,
+    onFault: (error) => app.log.error({ err: error }, "subscription stream failed"),
   };
 
   const paths: string[] = [];

@@ -255,3 +255,47 @@ describe("SubscriptionStream's end", () => {
     expect(pulls).toBe(pulled);
   });
 });
+
+describe("SubscriptionStream's own failure", () => {
+  it("closes the connection, returns the source and reports it when a write throws, leaving no rejection unhandled", async () => {
+    let cleanedUp = false;
+    const faults: unknown[] = [];
+    let response!: ServerResponse;
+    const values = (async function* () {
+      try {
+        // A response whose writes throw from now on: what the writer's own net is for (Node's writes do not throw).
+        response.write = () => {
+          throw new Error("write broke");
+        };
+        yield { a: 1 };
+        yield { never: true };
+      } finally {
+        cleanedUp = true;
+      }
+    })();
+    const server = createServer((_req, res) => {
+      response = res;
+      const settings = { connected: "event: connected\ndata: {}\n\n", clock: null, maxDurationMs: undefined, serialize: (v: unknown) => v, serializesAsIs: true };
+      new SubscriptionStream(res, { ...settings, onFault: (error) => faults.push(error) }).send({}, { values }, (e) => e);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const ended = new Promise<string>((resolve) => {
+      const req = request({ host: "127.0.0.1", port, path: "/" }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("close", () => resolve(body));
+      });
+      req.on("error", () => resolve("(reset)"));
+      req.end();
+    });
+    const body = await ended;
+    expect(body).not.toContain("never");
+    await expect.poll(() => cleanedUp, { timeout: 10_000 }).toBe(true);
+    expect(faults).toHaveLength(1);
+    expect((faults[0] as Error).message).toBe("write broke");
+    expect(response.destroyed).toBe(true);
+  });
+});

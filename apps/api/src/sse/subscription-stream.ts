@@ -17,6 +17,8 @@ export interface StreamSettings {
   serialize(value: unknown): unknown;
   /** `serialize` gives every value as it is (tRPC's default transformer): a source's own JSON of a value is its data. */
   serializesAsIs: boolean;
+  /** The writer's own failure, after it closed the connection (a bug, never the source's error): for the log. */
+  onFault?(error: unknown): void;
 }
 
 /** What a subscription sends after `connected`: the procedure's values, or the error that stopped it first. */
@@ -134,6 +136,22 @@ export class SubscriptionStream implements PingTarget {
   }
 
   readonly #onResult = (result: IteratorResult<unknown>): void => {
+    try {
+      this.#handOut(result);
+    } catch (error) {
+      this.#fault(error);
+    }
+  };
+
+  readonly #onFailure = (error: unknown): void => {
+    try {
+      this.#failed(error);
+    } catch (fault) {
+      this.#fault(fault);
+    }
+  };
+
+  #handOut(result: IteratorResult<unknown>): void {
     if (this.#iterator === null) return;
     if (result.done) {
       if (!this.#stopped) this.#write(returnFrame);
@@ -151,14 +169,31 @@ export class SubscriptionStream implements PingTarget {
     }
     this.#write(frame);
     this.#pull();
-  };
+  }
 
   /** The source threw (or rejected): its error is sent, unless it is its signal's AbortError (tRPC does the same). */
-  readonly #onFailure = (error: unknown): void => {
+  #failed(error: unknown): void {
     if (this.#iterator === null) return;
     if (!this.#stopped && !isAbortError(error)) this.#writeError(error, this.#formatError);
     this.#finish(true);
-  };
+  }
+
+  /**
+   * The writer itself failed (its writes and its formatting do not throw; this is the net under them): the source is
+   * returned, the connection closed, and the failure reported. Nothing is left to reject: a callback's throw would be
+   * an unhandled rejection.
+   */
+  #fault(error: unknown): void {
+    const iterator = this.#iterator;
+    this.#iterator = null;
+    this.#stopped = true;
+    this.#drainWait = false;
+    this.#controller.abort(clientGone);
+    this.#release();
+    if (iterator !== null) void returnQuietly(iterator);
+    this.#res.destroy();
+    this.#settings.onFault?.(error);
+  }
 
   /**
    * The stream is over. A source that did not end by itself (`settled` false: the client left, maxDurationMs, a value

@@ -19,6 +19,8 @@ function fakeSource() {
   let listener: Listener | undefined;
   let running = true;
   let reads = 0;
+  /** Runs when the follower asks whether the run still runs, before the answer (what happens just before it looks). */
+  let beforeIsRunning: (() => void) | undefined;
   let readWaiters: Array<{ count: number; resolve: () => void }> = [];
   const handle: LiveHandle = { closed: false, takeStalled: () => false, stop: () => {} };
   const source: FollowSource = {
@@ -33,6 +35,7 @@ function fakeSource() {
       return handle;
     },
     async isRunning() {
+      beforeIsRunning?.();
       return running;
     },
   };
@@ -42,6 +45,13 @@ function fakeSource() {
     deliver: (stored: StoredEvent) => listener?.(stored),
     end: () => {
       running = false;
+    },
+    /** `change` happens the next time the follower asks whether the run still runs, just before the answer. */
+    whenAskedIfRunning: (change: () => void) => {
+      beforeIsRunning = () => {
+        beforeIsRunning = undefined;
+        change();
+      };
     },
     /** Resolves once the follower read history `more` more times. */
     readsMore: (more: number) => new Promise<void>((resolve) => readWaiters.push({ count: reads + more, resolve })),
@@ -80,6 +90,30 @@ describe("followRun: a live event after a gap that history does not fill yet", (
     // A replica that died lost 2..10000 (its uncommitted tail); its run was closed above them.
     fake.deliver({ seq: 10_002, event: done });
     expect((await follower.next()).value).toMatchObject({ seq: 10_002, event: { type: "done" } });
+    expect((await follower.next()).done).toBe(true);
+  });
+
+  it("a run that ends between a history read and the question whether it runs: what it committed with its end is read, not skipped", async () => {
+    const fake = fakeSource();
+    fake.history.push({ seq: 1, event: token("a") }, { seq: 2, event: token("b") });
+    const follower = followRun(fake.source, "r", 0, undefined);
+    expect((await follower.next()).value).toMatchObject({ seq: 1 });
+    expect((await follower.next()).value).toMatchObject({ seq: 2 });
+    // 3 and 4 are not in history yet; 5 arrives live, and the follower reads history once for the gap (still missing).
+    const next = follower.next();
+    const readOnce = fake.readsMore(1);
+    fake.deliver({ seq: 5, event: token("e") });
+    await readOnce;
+    // Then the run commits 3..5 with its end, right before the follower asks whether it still runs: the log is final
+    // now and has them, though the follower's last read did not.
+    fake.whenAskedIfRunning(() => {
+      fake.history.push({ seq: 3, event: token("c") }, { seq: 4, event: token("d") }, { seq: 5, event: token("e") }, { seq: 6, event: done });
+      fake.end();
+    });
+    expect((await next).value).toMatchObject({ seq: 3 });
+    expect((await follower.next()).value).toMatchObject({ seq: 4 });
+    expect((await follower.next()).value).toMatchObject({ seq: 5 });
+    expect((await follower.next()).value).toMatchObject({ seq: 6, event: { type: "done" } });
     expect((await follower.next()).done).toBe(true);
   });
 });

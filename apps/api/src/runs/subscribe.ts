@@ -113,6 +113,8 @@ class RunFollowing implements RunEventStream {
   #fromLog = true;
   /** A queued event after a gap, for which history has since been read to its end. */
   #gapChecked: number | undefined;
+  /** A queued event after a gap, for which history has been read again after the run was seen ended. */
+  #gapFinal: number | undefined;
   /**
    * Events being handed out in order, from #batchAt: a page of history, or (#batchIsPage false) what a closed feed
    * delivered past `last`.
@@ -376,12 +378,18 @@ class RunFollowing implements RunEventStream {
             // durable log. In a cluster the run's live stream has them first, and may lose them before the log
             // commits them (Redis restarted within a commit interval): history then has neither, for a moment. Read
             // again until it has them, or the run ended (its log is final: what it lacks is never coming).
-            if (await source.isRunning(runId)) {
-              await sleep(source.pollMs ?? defaultRemotePollMs, signal, closing);
+            if (this.#gapFinal !== next.seq) {
+              if (await source.isRunning(runId)) {
+                await sleep(source.pollMs ?? defaultRemotePollMs, signal, closing);
+                this.#fromLog = true;
+                continue;
+              }
+              // Ended, so its log is final; but it may have committed the missing events with its end, after the
+              // last read. Read once more before the gap is taken as real.
+              this.#gapFinal = next.seq;
               this.#fromLog = true;
               continue;
             }
-            if (this.#state !== "open") break;
           }
           queue.shift();
           if (this.#handOver(next)) {

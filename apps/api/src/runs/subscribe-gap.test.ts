@@ -58,13 +58,19 @@ function fakeSource() {
   };
 }
 
+/** A follower that handed out 1 and 2, the whole of history so far. */
+async function followedToTwo() {
+  const fake = fakeSource();
+  fake.history.push({ seq: 1, event: token("a") }, { seq: 2, event: token("b") });
+  const follower = followRun(fake.source, "r", 0, undefined);
+  expect((await follower.next()).value).toMatchObject({ seq: 1 });
+  expect((await follower.next()).value).toMatchObject({ seq: 2 });
+  return { fake, follower };
+}
+
 describe("followRun: a live event after a gap that history does not fill yet", () => {
   it("while the run runs, waits for history to have the missing events: each seq once, in order", async () => {
-    const fake = fakeSource();
-    fake.history.push({ seq: 1, event: token("a") }, { seq: 2, event: token("b") });
-    const follower = followRun(fake.source, "r", 0, undefined);
-    expect((await follower.next()).value).toMatchObject({ seq: 1 });
-    expect((await follower.next()).value).toMatchObject({ seq: 2 });
+    const { fake, follower } = await followedToTwo();
 
     // 3 and 4 are nowhere yet (the stream lost them, the log has not committed them); 5 arrives live.
     const next = follower.next();
@@ -94,11 +100,7 @@ describe("followRun: a live event after a gap that history does not fill yet", (
   });
 
   it("a run that ends between a history read and the question whether it runs: what it committed with its end is read, not skipped", async () => {
-    const fake = fakeSource();
-    fake.history.push({ seq: 1, event: token("a") }, { seq: 2, event: token("b") });
-    const follower = followRun(fake.source, "r", 0, undefined);
-    expect((await follower.next()).value).toMatchObject({ seq: 1 });
-    expect((await follower.next()).value).toMatchObject({ seq: 2 });
+    const { fake, follower } = await followedToTwo();
     // 3 and 4 are not in history yet; 5 arrives live, and the follower reads history once for the gap (still missing).
     const next = follower.next();
     const readOnce = fake.readsMore(1);

@@ -89,6 +89,8 @@ export interface BuildServerOptions {
   extraTools?: AnyTool[];
   /** Options of the MCP client besides its logger and TOOL_TIMEOUT_MS (tests shorten restarts). */
   mcp?: Omit<McpHubOptions, "log" | "toolTimeoutMs">;
+  /** How long a REST stream (`POST /api/chat/stream`) stays quiet before a keep-alive comment; default 15 s (tests shorten it). */
+  restPingIntervalMs?: number;
 }
 
 // From src/app.ts (tsx, vitest) and dist/app.js alike: <repo>/apps/api/<dir>/ → <repo>/apps/web/dist.
@@ -674,7 +676,7 @@ async function assembleServer(
   // conversations.import takes files up to MAX_IMPORT_BYTES: its route has a body limit of its own.
   await registerImportRoute(app, { prefix: "/trpc", bodyLimit: importBodyLimit(config.maxImportBytes), trpcOptions });
 
-  registerRest(app, { runs, auth, userOf, provider, config });
+  registerRest(app, { runs, auth, userOf, provider, config, pingIntervalMs: opts.restPingIntervalMs });
 
   // For load balancers and orchestrators: no auth, no details. 503 while the store (or Redis, when configured) does not answer.
   app.get("/healthz", async (_request, reply) => {

@@ -11,6 +11,7 @@ import { appCodeOf, httpStatusOf, publicMessage, AppError } from "./errors.js";
 import { idSchema } from "./input-schemas.js";
 import { lingerIfBodyUnread } from "./lingering-close.js";
 import type { ProviderHandle } from "./provider.js";
+import { PingClock, type PingTarget } from "./sse/ping-clock.js";
 import type { RunManager, StartedRun } from "./runs/run-manager.js";
 import type { DirectSlot } from "./runs/subscribe.js";
 import { summarize } from "./runs/transcript.js";
@@ -45,7 +46,8 @@ function bodyErrorMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKe
     .join("; ");
 }
 
-const pingIntervalMs = 15_000;
+/** A REST stream quiet this long gets a comment line (within a quarter more: ping-clock.ts), so proxies keep it open. */
+export const defaultRestPingIntervalMs = 15_000;
 
 interface Deps {
   runs: RunManager;
@@ -55,6 +57,8 @@ interface Deps {
   /** For checking attachments against the model (attachments.ts). */
   provider: Pick<ProviderHandle, "model" | "defaultModel">;
   config: Pick<Config, "maxImageBytes">;
+  /** How long a stream may stay quiet before it is pinged; default defaultRestPingIntervalMs. */
+  pingIntervalMs?: number | undefined;
 }
 
 function sendError(reply: FastifyReply, status: number, error: string, code: RestErrorCode) {
@@ -137,6 +141,10 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
   }
 
   const onRequest = deps.auth.enabled ? refuseAnonymous(deps.userOf) : undefined;
+  // One timer pings every quiet stream, as chat.events' writer does. A timer per stream woke the process once per
+  // stream and interval: ~150 µs of CPU a ping with 3,000 streams open, against ~30 µs for the same pings in a tick
+  // of this clock (docs/benchmarks-log.md, stop 65).
+  const clock = new PingClock(deps.pingIntervalMs ?? defaultRestPingIntervalMs);
 
   app.post("/api/chat", { ...(onRequest ? { onRequest } : {}) }, async (request, reply) => {
     const started = await startRun(request, reply, deps);
@@ -176,8 +184,12 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
     });
     res.flushHeaders();
 
+    // A comment line keeps proxies from closing a quiet stream (a long tool call, a model loading).
+    const keepAlive: PingTarget = { lastWriteTick: clock.tick, ping: () => void write(": ping\n\n") };
+    clock.add(keepAlive);
     const write = async (chunk: string) => {
       if (signal.aborted) return;
+      keepAlive.lastWriteTick = clock.tick;
       // Respect backpressure from slow readers instead of buffering the whole answer in memory.
       if (!res.write(chunk)) {
         await new Promise<void>((resolve) => {
@@ -192,8 +204,6 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
       }
     };
     const send = (event: string, data: unknown) => write(sseFrame(event, data));
-    // A comment line now and then keeps proxies from closing a quiet stream (a long tool call).
-    const ping = setInterval(() => void write(": ping\n\n"), pingIntervalMs);
     // While the loop below waits for the next event and the response takes more, the run's follower hands events
     // to this reader as they happen: a token's frame is written without the follower's step and this
     // loop's awaits (~8 promises per token). `done`, and anything it refuses (backpressure, a client gone), come
@@ -203,7 +213,10 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
         take: ({ event }) => {
           if (signal.aborted || res.writableNeedDrain) return false;
           const frame = restFrame(event, started.runId);
-          if (frame !== null) res.write(frame);
+          if (frame !== null) {
+            keepAlive.lastWriteTick = clock.tick;
+            res.write(frame);
+          }
           return true;
         },
       },
@@ -228,7 +241,7 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
         await send("done", null);
       }
     } finally {
-      clearInterval(ping);
+      clock.delete(keepAlive);
       res.end();
     }
   });

@@ -74,6 +74,8 @@ export async function startTestApi(
     data?: TestData;
     /** MCP client options (tests shorten restarts and shutdown grace); MCP_CONFIG goes in `env`. */
     mcp?: BuildServerOptions["mcp"];
+    /** The REST stream's keep-alive interval (default 15 s). */
+    restPingIntervalMs?: number;
   } = {},
 ): Promise<TestApi> {
   const sim = await startSimulator({ tokenDelayMs: 1, ...opts.sim });
@@ -107,6 +109,7 @@ export async function startTestApi(
       webDistDir: opts.webDistDir ?? null,
       ...(opts.extraTools ? { extraTools: opts.extraTools } : {}),
       ...(opts.mcp ? { mcp: opts.mcp } : {}),
+      ...(opts.restPingIntervalMs === undefined ? {} : { restPingIntervalMs: opts.restPingIntervalMs }),
     });
   } catch (error) {
     await sim.close();

@@ -1,0 +1,77 @@
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApi, type TestApi } from "./test-support/harness.js";
+
+// Short enough for a test, long enough that a busy machine's timers cannot make a steadily written stream look quiet.
+const pingIntervalMs = 400;
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi({ restPingIntervalMs: pingIntervalMs });
+});
+afterAll(() => api?.close());
+
+/** A POST /api/chat/stream read as it arrives: wait for text in it, and its whole body at the end. */
+function openStream(message: string) {
+  let body = "";
+  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const ended = new Promise<string>((resolve, reject) => {
+    const req = httpRequest(`${api.url}/api/chat/stream`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+        for (const waiter of waiters.splice(0)) {
+          if (body.includes(waiter.text)) waiter.resolve();
+          else waiters.push(waiter);
+        }
+      });
+      res.on("end", () => resolve(body));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(JSON.stringify({ message }));
+  });
+  return {
+    ended,
+    body: () => body,
+    until: (text: string) => (body.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve }))),
+  };
+}
+
+const pings = (body: string) => body.split("\n\n").filter((block) => block === ": ping").length;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("POST /api/chat/stream keep-alive pings", () => {
+  it("pings a stream that stays quiet, again after each quiet interval, and ends it as usual", async () => {
+    const control = api.sim.control();
+    const stream = openStream("a slow model");
+    await control.connected;
+    await stream.until("event: thinking");
+    // Quiet for the interval (and at most a quarter more): the first ping; as long again: the second.
+    await stream.until(": ping\n\n");
+    await sleep(pingIntervalMs * 1.5);
+    expect(pings(stream.body())).toBeGreaterThanOrEqual(2);
+    await control.push({ content: "at last" });
+    await control.push({ done: true });
+    const body = await stream.ended;
+    expect(body).toContain('event: token\ndata: "at last"\n\n');
+    expect(body.endsWith("event: done\ndata: null\n\n")).toBe(true);
+  });
+
+  it("does not ping a stream that writes more often than the interval", async () => {
+    const control = api.sim.control();
+    const stream = openStream("a steady model");
+    await control.connected;
+    await stream.until("event: thinking");
+    // Three intervals of tokens, one every quarter interval: never quiet long enough for a ping.
+    for (let i = 0; i < 12; i++) {
+      await control.push({ content: `t${i} ` });
+      await stream.until(`"t${i} "`);
+      await sleep(pingIntervalMs / 4);
+    }
+    await control.push({ done: true });
+    const body = await stream.ended;
+    expect(body.match(/event: token/g)).toHaveLength(12);
+    expect(pings(body)).toBe(0);
+  });
+});

@@ -47,7 +47,7 @@ function bodyErrorMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKe
 }
 
 /** A REST stream quiet this long gets a comment line (within a quarter more: ping-clock.ts), so proxies keep it open. */
-export const defaultRestPingIntervalMs = 15_000;
+const defaultRestPingIntervalMs = 15_000;
 
 interface Deps {
   runs: RunManager;

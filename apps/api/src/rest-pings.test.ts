@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ArrivingText } from "./test-support/arriving-text.js";
 import { eventually, startTestApi, type TestApi } from "./test-support/harness.js";
 
 // Short enough for a test; long enough that a stall of a busy machine cannot make a steadily written stream look quiet.
@@ -13,29 +14,18 @@ afterAll(() => api?.close());
 
 /** A POST /api/chat/stream read as it arrives: wait for text in it, and its whole body at the end. */
 function openStream(message: string) {
-  let body = "";
-  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const body = new ArrivingText();
   const ended = new Promise<string>((resolve, reject) => {
     const req = httpRequest(`${api.url}/api/chat/stream`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
       res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        body += chunk;
-        for (const waiter of waiters.splice(0)) {
-          if (body.includes(waiter.text)) waiter.resolve();
-          else waiters.push(waiter);
-        }
-      });
-      res.on("end", () => resolve(body));
+      res.on("data", body.append);
+      res.on("end", () => resolve(body.text));
       res.on("error", reject);
     });
     req.on("error", reject);
     req.end(JSON.stringify({ message }));
   });
-  return {
-    ended,
-    body: () => body,
-    until: (text: string) => (body.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve }))),
-  };
+  return { ended, body: () => body.text, until: (text: string) => body.until(text) };
 }
 
 const pings = (body: string) => body.split("\n\n").filter((block) => block === ": ping").length;

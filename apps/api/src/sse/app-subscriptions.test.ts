@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ArrivingText } from "../test-support/arriving-text.js";
 import { collectRun, startTestApi, type TestApi } from "../test-support/harness.js";
 import { normalised, rawGet } from "../test-support/sse-conformance.js";
 
@@ -139,27 +140,16 @@ describe("chat.events in the API, LEAN_SSE=1 against LEAN_SSE=0", () => {
 
 /** A GET of an SSE stream read as it arrives: wait for text in it, and its whole (normalised) answer at the end. */
 function openEvents(url: string, headers: Record<string, string>, agent: Agent | false = false) {
-  let body = "";
-  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const body = new ArrivingText();
   const ended = new Promise<ReturnType<typeof normalised>>((resolve, reject) => {
     const req = httpRequest(url, { headers, agent }, (res) => {
       res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        body += chunk;
-        for (const waiter of waiters.splice(0)) {
-          if (body.includes(waiter.text)) waiter.resolve();
-          else waiters.push(waiter);
-        }
-      });
-      res.on("end", () => resolve(normalised({ status: res.statusCode ?? 0, headers: res.headers, body })));
+      res.on("data", body.append);
+      res.on("end", () => resolve(normalised({ status: res.statusCode ?? 0, headers: res.headers, body: body.text })));
       res.on("error", reject);
     });
     req.on("error", reject);
     req.end();
   });
-  return {
-    ended,
-    until: (text: string) =>
-      body.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve })),
-  };
+  return { ended, until: (text: string) => body.until(text) };
 }

@@ -11,10 +11,10 @@ import { appCodeOf, httpStatusOf, publicMessage, AppError } from "./errors.js";
 import { idSchema } from "./input-schemas.js";
 import { lingerIfBodyUnread } from "./lingering-close.js";
 import type { ProviderHandle } from "./provider.js";
-import { PingClock, type PingTarget } from "./sse/ping-clock.js";
 import type { RunManager, StartedRun } from "./runs/run-manager.js";
 import type { DirectSlot } from "./runs/subscribe.js";
 import { summarize } from "./runs/transcript.js";
+import { PingClock, type PingTarget } from "./sse/ping-clock.js";
 
 /**
  * The REST endpoints of the original plan, for existing clients and `curl -N`. Both are a run of the
@@ -142,7 +142,7 @@ export function registerRest(app: FastifyInstance, deps: Deps) {
 
   const onRequest = deps.auth.enabled ? refuseAnonymous(deps.userOf) : undefined;
   // One timer pings every quiet stream, as chat.events' writer does. A timer per stream woke the process once per
-  // stream and interval: ~150 µs of CPU a ping with 3,000 streams open, against ~30 µs for the same pings in a tick
+  // stream and interval: ~165 µs of CPU a ping with 3,000 streams open, against ~30 µs for the same pings in a tick
   // of this clock (docs/benchmarks-log.md, stop 65).
   const clock = new PingClock(deps.pingIntervalMs ?? defaultRestPingIntervalMs);
 

@@ -23,6 +23,20 @@ async function drain(events: AsyncIterable<StoredEvent>, slow = false): Promise<
   return out;
 }
 
+/** A run on a fresh memory store whose model answers as the test pushes; `close` shuts both down. */
+async function controlledRun(message: string) {
+  const store = createMemoryStore();
+  const runs = testRunManager(store, sim);
+  const control = sim.control();
+  const { runId } = await runs.start({ userId: "u", message });
+  await control.connected;
+  const close = async () => {
+    await runs.shutdown(0);
+    await store.close();
+  };
+  return { store, runs, control, runId, close };
+}
+
 describe("RunManager.subscribe", () => {
   it("gives every subscriber exactly the events after its afterSeq, whenever it joins", async () => {
     const store = createMemoryStore();
@@ -68,11 +82,7 @@ describe("RunManager.subscribe", () => {
   });
 
   it("stops waiting and removes its listener when the signal aborts", async () => {
-    const store = createMemoryStore();
-    const runs = testRunManager(store, sim);
-    const control = sim.control();
-    const { runId } = await runs.start({ userId: "u", message: "abort me" });
-    await control.connected;
+    const { store, runs, control, runId } = await controlledRun("abort me");
     const controller = new AbortController();
     const events = drain(runs.subscribe(runId, 0, controller.signal));
     await control.push({ content: "x" });
@@ -117,11 +127,7 @@ describe("RunManager.subscribe", () => {
   }
 
   it("hands a caught-up subscriber's live events to its direct reader, in order, and ends through next() with done", async () => {
-    const store = createMemoryStore();
-    const runs = testRunManager(store, sim);
-    const control = sim.control();
-    const { runId } = await runs.start({ userId: "u", message: "direct" });
-    await control.connected;
+    const { store, runs, control, runId, close } = await controlledRun("direct");
     const pusher = new ApartPusher(control);
     const { arrivals, done } = await directSubscriber(runs, runId, (stored) => pusher.seen(stored.event));
     for (const token of ["one ", "two ", "three "]) await pusher.push(token);
@@ -136,16 +142,11 @@ describe("RunManager.subscribe", () => {
     expect(tokens.every((a) => a.via === "direct")).toBe(true);
     expect(arrivals.at(-1)).toMatchObject({ type: "done", via: "next" });
     expect(runs.stats()).toMatchObject({ listeners: 0, subscriptions: 0 });
-    await runs.shutdown(0);
-    await store.close();
+    await close();
   });
 
   it("hands history to the direct reader too (a late subscriber, a resuming client): only done goes through next()", async () => {
-    const store = createMemoryStore();
-    const runs = testRunManager(store, sim);
-    const control = sim.control();
-    const { runId } = await runs.start({ userId: "u", message: "history" });
-    await control.connected;
+    const { store, runs, control, runId, close } = await controlledRun("history");
     for (const token of ["one ", "two ", "three "]) await control.push({ content: token });
     await control.push({ done: true });
     await runs.whenEnded(runId);
@@ -163,16 +164,11 @@ describe("RunManager.subscribe", () => {
     expect(refused.arrivals.map((a) => a.seq)).toEqual(logged.map((e) => e.seq));
     expect(refused.arrivals.map((a) => a.via)).toEqual(logged.map((e) => (e.seq % 2 === 1 || e.event.type === "done" ? "next" : "direct")));
     expect(runs.stats()).toMatchObject({ listeners: 0, subscriptions: 0 });
-    await runs.shutdown(0);
-    await store.close();
+    await close();
   });
 
   it("hands what the direct reader turns down through next(), without losing or reordering anything", async () => {
-    const store = createMemoryStore();
-    const runs = testRunManager(store, sim);
-    const control = sim.control();
-    const { runId } = await runs.start({ userId: "u", message: "refused" });
-    await control.connected;
+    const { store, runs, control, runId, close } = await controlledRun("refused");
     const pusher = new ApartPusher(control);
     // Every other token is turned down whenever it is offered, as by a response over its high-water mark.
     const refuse = (stored: StoredEvent) => stored.event.type === "token" && stored.seq % 2 === 0;
@@ -187,18 +183,13 @@ describe("RunManager.subscribe", () => {
     expect(tokens.some((a) => a.via === "direct")).toBe(true);
     expect(tokens.some((a) => a.via === "next")).toBe(true);
     expect(runs.stats()).toMatchObject({ listeners: 0, subscriptions: 0 });
-    await runs.shutdown(0);
-    await store.close();
+    await close();
   });
 });
 
 describe("a follower's iterator", () => {
   it("hands overlapping next() calls the events in order, as a generator queues them", async () => {
-    const store = createMemoryStore();
-    const runs = testRunManager(store, sim);
-    const control = sim.control();
-    const { runId } = await runs.start({ userId: "u", message: "overlap" });
-    await control.connected;
+    const { store, runs, control, runId, close } = await controlledRun("overlap");
     const follower = runs.subscribe(runId, 0);
     // Asked all at once, before any is answered: the later ones wait for the earlier.
     const asked = Array.from({ length: 4 }, () => follower.next());
@@ -212,16 +203,11 @@ describe("a follower's iterator", () => {
     await runs.whenEnded(runId);
     // Each once, in order, the rest after them: the run's whole log.
     expect([...seqs, ...rest.map((stored) => stored.seq)]).toEqual((await store.readEvents(runId)).map((stored) => stored.seq));
-    await runs.shutdown(0);
-    await store.close();
+    await close();
   });
 
   it("says done to a next() that waits for a live event when it is returned, and lets go of the run", async () => {
-    const store = createMemoryStore();
-    const runs = testRunManager(store, sim);
-    const control = sim.control();
-    const { runId } = await runs.start({ userId: "u", message: "return me" });
-    await control.connected;
+    const { store, runs, control, runId, close } = await controlledRun("return me");
     const follower = runs.subscribe(runId, 0);
     const lastSeq = await store.lastSeq(runId);
     for (let seq = 1; seq <= lastSeq; seq++) expect((await follower.next()).done).toBe(false);
@@ -234,7 +220,6 @@ describe("a follower's iterator", () => {
     expect(await follower.next()).toEqual({ done: true, value: undefined });
     await control.push({ done: true });
     await runs.whenEnded(runId);
-    await runs.shutdown(0);
-    await store.close();
+    await close();
   });
 });

@@ -73,16 +73,13 @@ export function answerChunksTo(
  * two closures of its `await`) for as long as it streamed.
  */
 class ChunksTo {
-  // Fields declared, not parameter properties: this module is also loaded as plain TypeScript (type stripping).
-  private readonly answer: ModelAnswer;
-  private readonly signal: AbortSignal | undefined;
-  private readonly onChunk: (chunk: ModelChunk) => void;
   private readonly grace: CompleteGrace;
 
-  constructor(answer: ModelAnswer, signal: AbortSignal | undefined, onChunk: (chunk: ModelChunk) => void) {
-    this.answer = answer;
-    this.signal = signal;
-    this.onChunk = onChunk;
+  constructor(
+    private readonly answer: ModelAnswer,
+    private readonly signal: AbortSignal | undefined,
+    private readonly onChunk: (chunk: ModelChunk) => void,
+  ) {
     this.grace = new CompleteGrace(answer.response);
   }
 

@@ -1,4 +1,5 @@
 import { ChatError } from "../errors.js";
+import { bodyJson } from "./body-json.js";
 import { fetchTransport } from "./fetch-transport.js";
 import { isConnectionReset, readErrorMessage, toChatError } from "./http-errors.js";
 import { nodeTransport } from "./node-transport.js";
@@ -38,7 +39,7 @@ export async function send(
     url,
     method: init.method,
     headers: init.body === undefined ? target.headers : { "content-type": "application/json", ...target.headers },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    body: init.body === undefined ? undefined : bodyJson(init.body),
     signal: init.signal,
   };
   let res: TransportResponse;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage, createHook } from "node:async_hooks";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +22,9 @@ import { eventually } from "./test-support/harness.js";
 
 const dirs: string[] = [];
 const probes: Redis[] = [];
+const afterEachStop: Array<() => void> = [];
 afterEach(async () => {
+  for (const stop of afterEachStop.splice(0)) stop();
   for (const probe of probes.splice(0)) await closeRedis(probe);
 });
 afterAll(() => {
@@ -35,11 +38,46 @@ function activeResources(): Map<string, number> {
   return counts;
 }
 
-/** The kinds with more resources now than in `before`, and how many more. */
+/**
+ * The kinds with more resources now than in `before`, and how many more; timers aside (`StartupTimers` counts those:
+ * the test files of a worker share it, and another file's clients may start timers of their own meanwhile).
+ */
 function addedSince(before: Map<string, number>): Record<string, number> {
   const added: Record<string, number> = {};
-  for (const [kind, count] of activeResources()) if (count > (before.get(kind) ?? 0)) added[kind] = count - (before.get(kind) ?? 0);
+  for (const [kind, count] of activeResources()) {
+    if (kind !== "Timeout" && count > (before.get(kind) ?? 0)) added[kind] = count - (before.get(kind) ?? 0);
+  }
   return added;
+}
+
+/**
+ * The timers made by what runs inside `run` (any callback of what it opened included, as async context follows
+ * them) and still keeping the event loop alive, each as the stack that made it.
+ */
+class StartupTimers {
+  private readonly context = new AsyncLocalStorage<true>();
+  private readonly made = new Map<number, { stack: string; timer: { hasRef(): boolean } }>();
+  private readonly hook = createHook({
+    init: (id, type, _trigger, resource) => {
+      if (type === "Timeout" && this.context.getStore()) this.made.set(id, { stack: new Error().stack ?? "", timer: resource as { hasRef(): boolean } });
+    },
+    destroy: (id) => {
+      this.made.delete(id);
+    },
+  });
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    this.hook.enable();
+    return this.context.run(true, work);
+  }
+
+  left(): string[] {
+    return [...this.made.values()].filter(({ timer }) => timer.hasRef()).map(({ stack }) => stack.split("\n").slice(2, 12).join("\n"));
+  }
+
+  stop(): void {
+    this.hook.disable();
+  }
 }
 
 /**
@@ -90,9 +128,13 @@ describe("a start-up that fails after opening things", () => {
     });
 
     const before = activeResources();
-    const failure = await buildServer({ config, logger: { level: "info", stream }, webDistDir: null, simulator: { tokenDelayMs: 1 } }).then(
-      () => undefined,
-      (error: unknown) => error,
+    const timers = new StartupTimers();
+    afterEachStop.push(() => timers.stop());
+    const failure = await timers.run(() =>
+      buildServer({ config, logger: { level: "info", stream }, webDistDir: null, simulator: { tokenDelayMs: 1 } }).then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
     );
 
     // The error of the step that failed, as it was (not one of the closes).
@@ -102,8 +144,11 @@ describe("a start-up that fails after opening things", () => {
     expect(replicaId).toBeDefined();
     // What was opened is closed: nothing it started keeps the event loop alive (the simulator's listening socket,
     // database and Redis connections, the MCP server's child process and pipes, timers).
-    await eventually(() => Object.keys(addedSince(before)).length === 0, "the resources to be closed", 15_000).catch(() => undefined);
+    await eventually(() => Object.keys(addedSince(before)).length === 0 && timers.left().length === 0, "the resources to be closed", 15_000).catch(
+      () => undefined,
+    );
     expect.soft(addedSince(before), "resources left open by the failed start-up").toEqual({});
+    expect.soft(timers.left(), "timers left running by the failed start-up (where each was made)").toEqual([]);
     // No close failed (each would be logged at error level, the start-up's error being what is thrown).
     expect(lines.filter((line) => line.level >= 50).map((line) => line.msg)).toEqual([]);
 

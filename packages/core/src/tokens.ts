@@ -1,4 +1,5 @@
 import type { ChatMessage, ToolSpec } from "./model.js";
+import { schemaText } from "./schema-text.js";
 
 /**
  * Token estimates without a tokenizer (we cannot ship every model's). The heuristic, documented in
@@ -73,7 +74,7 @@ function toolSpecTokens(spec: ToolSpec): number {
   if (typeof parameters !== "object" || parameters === null) return estimateTextTokens(JSON.stringify(spec));
   let tokens = parameterTokens.get(parameters);
   if (tokens === undefined) {
-    tokens = estimateTextTokens(JSON.stringify(parameters));
+    tokens = estimateTextTokens(schemaText(parameters));
     parameterTokens.set(parameters, tokens);
   }
   // The spec with its schema replaced by "0" (one ASCII character, a quarter of a token), plus the schema.

@@ -6,17 +6,7 @@
  * built-in tools it saves well under a microsecond (docs/benchmarks-log.md, stop 66).
  */
 
-/** The schema's JSON by the schema object. Schemas are never changed after they are made, only serialized. */
-const schemaJson = new WeakMap<object, string>();
-
-function schemaText(parameters: object): string {
-  let text = schemaJson.get(parameters);
-  if (text === undefined) {
-    text = JSON.stringify(parameters);
-    schemaJson.set(parameters, text);
-  }
-  return text;
-}
+import { schemaText } from "../schema-text.js";
 
 /** A tool as Ollama's /api/chat and OpenAI's /chat/completions both take it. */
 interface FunctionTool {

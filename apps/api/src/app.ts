@@ -91,6 +91,11 @@ export interface BuildServerOptions {
   mcp?: Omit<McpHubOptions, "log" | "toolTimeoutMs">;
   /** How long a REST stream (`POST /api/chat/stream`) stays quiet before a keep-alive comment; default 15 s (tests shorten it). */
   restPingIntervalMs?: number;
+  /**
+   * How long the event log retries a batch while the database is unreachable before the runs it belongs to fail;
+   * default 60 s (the store's). Tests of an outage longer than that shorten it.
+   */
+  storeRetryForMs?: number;
 }
 
 // From src/app.ts (tsx, vitest) and dist/app.js alike: <repo>/apps/api/<dir>/ → <repo>/apps/web/dist.
@@ -169,15 +174,17 @@ async function readMcpConfig(config: Config): Promise<{ mcpModule: McpModule; mc
   }
 }
 
-async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatStore> {
+async function openStore(config: Config, log: FastifyBaseLogger, retryForMs: number | undefined): Promise<ChatStore> {
   // A batch the timer could not commit (database away, disk error, a lock held elsewhere) stays queued and is retried.
   const onFlushError = (error: unknown) => log.error({ err: error }, "committing the event log failed; retrying");
+  const retry = retryForMs === undefined ? {} : { retryForMs };
   if (config.databaseUrl) {
     try {
       return await openPostgresStore({
         url: config.databaseUrl,
         poolSize: config.databasePoolSize,
         flushIntervalMs: config.eventFlushMs,
+        ...retry,
         onFlushError,
         // Start-up waits for it with no end of its own: the log says what it waits for.
         onMigrationWait: (holder) => log.warn({ holder }, migrationWaitMessage(holder)),
@@ -192,6 +199,7 @@ async function openStore(config: Config, log: FastifyBaseLogger): Promise<ChatSt
   return openSqliteStore({
     path,
     flushIntervalMs: config.eventFlushMs,
+    ...retry,
     onFlushError,
     onCheckpointFallback: (reason) => log.warn({ reason }, "SQLite checkpoints run on the event loop again"),
   });
@@ -414,7 +422,7 @@ async function assembleServer(
   const { config } = opts;
   const replicaId = newReplicaId();
   const mcpSetup = await readMcpConfig(config);
-  const store = await openStore(config, app.log);
+  const store = await openStore(config, app.log, opts.storeRetryForMs);
   resources.opened("the store", () => store.close());
   const liveness = await openLiveness(config, replicaId, app.log);
   resources.opened("the liveness", () => liveness.close());

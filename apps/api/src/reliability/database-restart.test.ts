@@ -11,13 +11,16 @@ import { tempDir } from "../test-support/reliability.js";
  * along: no uncaught exception, `health` and GET /healthz report the store down and then up again, the pool and the
  * liveness connection reconnect by themselves, and the run ends properly:
  * - an outage while the model is still answering costs nothing: queued events are committed once the database is
- *   back (the store retries a batch for up to a minute), and the answer ends as it would have;
- * - an outage through the end of the answer: the done waits for the database (the store retries a batch for a minute,
- *   so an outage shorter than that loses nothing); once the store gives up, subscribers get error{internal} + done,
- *   and the log gets them as soon as the database is back; the conversation is free again.
+ *   back (the store retries a batch for up to a minute by default), and the answer ends as it would have;
+ * - an outage through the end of the answer: the done waits for the database (an outage shorter than the store's
+ *   retries loses nothing); once the store gives up, subscribers get error{internal} + done, and the log gets them as
+ *   soon as the database is back; the conversation is free again.
  *
- * A private cluster (a child process of the test), since the shared one serves every other test file.
+ * A private cluster (a child process of the test), since the shared one serves every other test file. The store's
+ * retries last `retryForMs` here instead of the default minute, which the second test would otherwise wait out: the
+ * first test's outage (a kill and a restart of the cluster) lasts well under a second, a twentieth of it.
  */
+const retryForMs = 10_000;
 
 const uncaught: unknown[] = [];
 const onUncaught = (error: unknown) => uncaught.push(error);
@@ -32,7 +35,7 @@ describe.runIf(testBackend === "postgres")("PostgreSQL killed and restarted unde
     process.on("unhandledRejection", onUncaught);
     dir = tempDir();
     cluster = await startPrivateCluster();
-    api = await startTestApi({ data: postgresDataAt(cluster.url, dir), dir });
+    api = await startTestApi({ data: postgresDataAt(cluster.url, dir), dir, storeRetryForMs: retryForMs });
   }, 120_000);
   afterAll(async () => {
     await api?.close();
@@ -106,8 +109,8 @@ describe.runIf(testBackend === "postgres")("PostgreSQL killed and restarted unde
     await eventually(() => stats().pendingEvents === 0, "the token to be committed");
 
     await outage();
-    // The answer ends while the database is away: storing it fails (after the store's minute of retries), the run
-    // ends for its subscribers anyway.
+    // The answer ends while the database is away: storing it fails (after the store's retries), the run ends for its
+    // subscribers anyway.
     await control.push({ done: true });
     const received = await rec.completed;
     expect(types(received).slice(-2)).toEqual(["error", "done"]);

@@ -76,6 +76,8 @@ export async function startTestApi(
     mcp?: BuildServerOptions["mcp"];
     /** The REST stream's keep-alive interval (default 15 s). */
     restPingIntervalMs?: number;
+    /** The event log's retry window while the database is unreachable (default 60 s). */
+    storeRetryForMs?: number;
   } = {},
 ): Promise<TestApi> {
   const sim = await startSimulator({ tokenDelayMs: 1, ...opts.sim });
@@ -110,6 +112,7 @@ export async function startTestApi(
       ...(opts.extraTools ? { extraTools: opts.extraTools } : {}),
       ...(opts.mcp ? { mcp: opts.mcp } : {}),
       ...(opts.restPingIntervalMs === undefined ? {} : { restPingIntervalMs: opts.restPingIntervalMs }),
+      ...(opts.storeRetryForMs === undefined ? {} : { storeRetryForMs: opts.storeRetryForMs }),
     });
   } catch (error) {
     await sim.close();

@@ -40,6 +40,7 @@ import { DatabaseInUseError, openSqliteLiveness } from "./runs/sqlite-liveness.j
 import { RunManager } from "./runs/run-manager.js";
 import { openRunStreams, redisTarget } from "./cluster/index.js";
 import { ApiMetrics } from "./metrics.js";
+import { TokenEventPruner } from "./runs/token-event-pruner.js";
 import { registerLeanSubscriptions } from "./sse/subscription-route.js";
 import { registerLeanMutations } from "./lean-mutations.js";
 import { TitleGenerator } from "./titles/title-generator.js";
@@ -71,6 +72,8 @@ export interface ApiServer {
   feed: ConversationFeed;
   /** Names conversations after their first answer; undefined with GENERATE_TITLES=0. */
   titles: TitleGenerator | undefined;
+  /** Deletes old finished runs' token events; undefined without TOKEN_EVENTS_MAX_AGE_DAYS. */
+  tokenEventPruner: TokenEventPruner | undefined;
   /** Listens on HOST:PORT; resolves to the base URL. */
   listen(): Promise<string>;
   /** Graceful: stops accepting runs, lets them finish (SHUTDOWN_GRACE_MS), closes connections and the store. */
@@ -507,6 +510,14 @@ async function assembleServer(
   if (recovered > 0) app.log.warn({ runs: recovered }, "closed runs left running by a previous process as interrupted");
   // On PostgreSQL other processes may die while this one lives: their runs are closed within seconds.
   runs.startRecovery();
+  const tokenEventPruner =
+    config.tokenEventsMaxAgeDays === undefined
+      ? undefined
+      : new TokenEventPruner({ store, maxAgeMs: config.tokenEventsMaxAgeDays * 86_400_000, log: app.log });
+  if (tokenEventPruner) {
+    resources.opened("the token event pruner", () => tokenEventPruner.stop());
+    tokenEventPruner.start();
+  }
 
   const auth = createAuthenticator(config.authTokens);
   const userOf = userOfRequest(auth);
@@ -731,6 +742,7 @@ async function assembleServer(
     // reconnect, to another process or after the restart).
     const appClosed = app.close();
     const runsEnded = runs.shutdown(config.shutdownGraceMs);
+    await tokenEventPruner?.stop();
     await feed.close();
     await runsEnded;
     await titles?.close();
@@ -779,6 +791,7 @@ async function assembleServer(
     tools,
     feed,
     titles,
+    tokenEventPruner,
     listen: () => app.listen({ port: config.port, host: config.host }),
     close: () => (closing ??= close()),
   };

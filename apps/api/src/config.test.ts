@@ -30,6 +30,7 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       databasePoolSize: 10,
       eventFlushMs: 100,
+      tokenEventsMaxAgeDays: undefined,
       redisUnansweredMs: 10_000,
       authTokens: null,
       systemPrompt: defaultSystemPrompt,
@@ -317,6 +318,14 @@ describe("DATABASE_URL", () => {
     expect(loadConfig({ EVENT_FLUSH_MS: "25" }).eventFlushMs).toBe(25);
     expect(() => loadConfig({ EVENT_FLUSH_MS: "0" })).toThrow(/EVENT_FLUSH_MS: must be at least 1/);
     expect(() => loadConfig({ EVENT_FLUSH_MS: "5000" })).toThrow(/EVENT_FLUSH_MS/);
+  });
+
+  it("reads TOKEN_EVENTS_MAX_AGE_DAYS, whole days from 1, unset by default", () => {
+    expect(loadConfig({}).tokenEventsMaxAgeDays).toBeUndefined();
+    expect(loadConfig({ TOKEN_EVENTS_MAX_AGE_DAYS: "" }).tokenEventsMaxAgeDays).toBeUndefined();
+    expect(loadConfig({ TOKEN_EVENTS_MAX_AGE_DAYS: " 30 " }).tokenEventsMaxAgeDays).toBe(30);
+    expect(() => loadConfig({ TOKEN_EVENTS_MAX_AGE_DAYS: "0" })).toThrow(/TOKEN_EVENTS_MAX_AGE_DAYS: must be at least 1/);
+    expect(() => loadConfig({ TOKEN_EVENTS_MAX_AGE_DAYS: "1.5" })).toThrow(/TOKEN_EVENTS_MAX_AGE_DAYS: must be a whole number/);
   });
 
   it("names where it points without user or password", () => {

@@ -176,6 +176,7 @@ const envSchema = z.object({
   ),
   DATABASE_POOL_SIZE: int(1, 1000, 10),
   EVENT_FLUSH_MS: durationMs(1, 1000, defaultFlushIntervalMs),
+  TOKEN_EVENTS_MAX_AGE_DAYS: optionalInt(1, 36_500),
   REDIS_URL: z.preprocess(
     unsetIfEmpty,
     z.string().trim().refine(isRedisUrl, { error: "must be a redis:// or rediss:// URL (redis://host:6379)" }).optional(),
@@ -265,6 +266,11 @@ export interface Config {
   databasePoolSize: number;
   /** How long an event waits for the log's commit (SQLite, PostgreSQL); what a hard kill can lose of the tail. */
   eventFlushMs: number;
+  /**
+   * Runs that finished more than this many days ago lose their `token` events (their text is the answer's messages;
+   * token-event-pruner.ts). Undefined: every event is kept as long as its conversation.
+   */
+  tokenEventsMaxAgeDays: number | undefined;
   /** redis:// URL: cluster mode (runs shared between replicas through Redis Streams); requires databaseUrl. */
   redisUrl: string | undefined;
   /**
@@ -384,6 +390,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     eventFlushMs: e.EVENT_FLUSH_MS,
+    tokenEventsMaxAgeDays: e.TOKEN_EVENTS_MAX_AGE_DAYS,
     redisUrl: e.REDIS_URL,
     redisUnansweredMs: e.REDIS_UNANSWERED_MS,
     metricsToken: e.METRICS_TOKEN,

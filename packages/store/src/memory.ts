@@ -528,6 +528,26 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return runs.get(runId)?.events.at(-1)?.seq ?? 0;
     },
 
+    async pruneTokenEvents({ afterRunId, finishedBefore, maxRuns }) {
+      live();
+      const walked = [...runs.keys()]
+        .filter((id) => afterRunId === null || id > afterRunId)
+        .sort()
+        .slice(0, Math.max(0, Math.floor(maxRuns)));
+      let deleted = 0;
+      let lastRunId = afterRunId;
+      for (const id of walked) {
+        const run = runs.get(id)!;
+        const { status, finishedAt } = run.record;
+        if (status !== "done" || finishedAt === null || finishedAt >= finishedBefore) return { deleted, lastRunId, caughtUp: true };
+        const kept = run.events.filter((event) => event.type !== "token");
+        deleted += run.events.length - kept.length;
+        run.events = kept;
+        lastRunId = id;
+      }
+      return { deleted, lastRunId, caughtUp: walked.length < maxRuns };
+    },
+
     async recordApprovalDecision({ runId, callId, approved, reason = null }) {
       live();
       const run = runs.get(runId);

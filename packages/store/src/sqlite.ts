@@ -257,6 +257,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     ),
 
     insertEvent: db.prepare("INSERT INTO events (run_id, seq, type, json) VALUES (?, ?, ?, ?)"),
+    // pruneTokenEvents: the runs after a cursor by their primary key, and one run's token rows by the log's.
+    runsAfter: db.prepare("SELECT id, status, finished_at FROM runs WHERE id > ? ORDER BY id LIMIT ?"),
+    deleteTokenEvents: db.prepare("DELETE FROM events WHERE run_id = ? AND type = 'token'"),
     eventJson: db.prepare("SELECT json FROM events WHERE run_id = ? AND seq = ?"),
     lastSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE run_id = ?"),
     readEvents: db.prepare("SELECT seq, json FROM events WHERE run_id = ? AND seq > ? ORDER BY seq"),
@@ -796,6 +799,21 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       live();
       const queued = batcher.lastQueuedSeq(runId);
       return Math.max(queued, getRow<{ last: number }>(sql.lastSeq, runId)?.last ?? 0);
+    },
+
+    async pruneTokenEvents({ afterRunId, finishedBefore, maxRuns }) {
+      live();
+      return writeTransaction(() => {
+        const walked = allRows<{ id: string; status: string; finished_at: number | null }>(sql.runsAfter, afterRunId ?? "", maxRuns);
+        let deleted = 0;
+        let lastRunId = afterRunId;
+        for (const run of walked) {
+          if (run.status !== "done" || run.finished_at === null || run.finished_at >= finishedBefore) return { deleted, lastRunId, caughtUp: true };
+          deleted += Number(sql.deleteTokenEvents.run(run.id).changes);
+          lastRunId = run.id;
+        }
+        return { deleted, lastRunId, caughtUp: walked.length < maxRuns };
+      });
     },
 
     async recordApprovalDecision({ runId, callId, approved, reason = null }) {

@@ -940,6 +940,52 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await run("r2", "c2");
     });
 
+    it("pruneTokenEvents: finished runs lose their token events and keep the rest; a walk stops at the first run not due and resumes after the last it pruned", async () => {
+      await conversation("c3");
+      await conversation("c4");
+      await run("r3", "c3");
+      await run("r4", "c4");
+      /** Appends the events as seqs `from`… and commits them at `at` (a done finishes its run then). */
+      const commitAt = async (at: number, runId: string, events: ChatEvent[], from = 1) => {
+        clock.set(at);
+        const appended = events.map((event, i) => store.appendEvent(runId, from + i, event));
+        await store.flush();
+        await Promise.all(appended);
+      };
+      // runEvents: a whole log, `done` last.
+      await commitAt(10_000, "r1", runEvents("r1", "c1"));
+      await commitAt(20_000, "r2", runEvents("r2", "c2"));
+      await commitAt(20_000, "r3", runEvents("r3", "c3").slice(0, -1)); // still running
+      await commitAt(10_000, "r4", runEvents("r4", "c4"));
+      const withoutTokens = (runId: string, conversationId: string) =>
+        runEvents(runId, conversationId)
+          .map((event, i) => ({ seq: i + 1, event }))
+          .filter(({ event }) => event.type !== "token");
+      const tokensOf = async (runId: string) => (await store.readEvents(runId)).filter(({ event }) => event.type === "token").length;
+
+      // Nothing finished before 5 s: the walk stops at r1 and has pruned nothing.
+      expect(await store.pruneTokenEvents({ afterRunId: null, finishedBefore: 5_000, maxRuns: 10 })).toEqual({ deleted: 0, lastRunId: null, caughtUp: true });
+      expect(await store.readEvents("r1")).toHaveLength(10);
+
+      // Before 25 s: r1, then (from where that walk ended) r2; r3 runs, so r4 waits although it is due.
+      expect(await store.pruneTokenEvents({ afterRunId: null, finishedBefore: 25_000, maxRuns: 1 })).toEqual({ deleted: 2, lastRunId: "r1", caughtUp: false });
+      expect(await store.pruneTokenEvents({ afterRunId: "r1", finishedBefore: 25_000, maxRuns: 10 })).toEqual({ deleted: 2, lastRunId: "r2", caughtUp: true });
+      expect(await store.readEvents("r1")).toEqual(withoutTokens("r1", "c1"));
+      expect(await store.readEvents("r2")).toEqual(withoutTokens("r2", "c2"));
+      expect([await tokensOf("r3"), await tokensOf("r4")]).toEqual([2, 2]);
+
+      // r3 ends at 30 s: not due before 25 s, due before 40 s, and r4 with it.
+      await commitAt(30_000, "r3", runEvents("r3", "c3").slice(-1), 10);
+      expect(await store.pruneTokenEvents({ afterRunId: "r2", finishedBefore: 25_000, maxRuns: 10 })).toEqual({ deleted: 0, lastRunId: "r2", caughtUp: true });
+      expect(await store.pruneTokenEvents({ afterRunId: "r2", finishedBefore: 40_000, maxRuns: 10 })).toEqual({ deleted: 4, lastRunId: "r4", caughtUp: true });
+      expect(await store.readEvents("r3")).toEqual(withoutTokens("r3", "c3"));
+      expect(await store.readEvents("r4")).toEqual(withoutTokens("r4", "c4"));
+
+      // A walk from the first run again: nothing left to delete, through to the last run.
+      expect(await store.pruneTokenEvents({ afterRunId: null, finishedBefore: 40_000, maxRuns: 10 })).toEqual({ deleted: 0, lastRunId: "r4", caughtUp: true });
+      expect(await store.getRun("r1")).toMatchObject({ status: "done", finishedAt: 10_000 });
+    });
+
     it("keeps each event under the seq its caller gave, and reads them back exactly", async () => {
       const events = runEvents("r1", "c1");
       const appended = events.map((event, i) => store.appendEvent("r1", i + 1, event));

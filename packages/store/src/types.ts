@@ -223,6 +223,16 @@ export interface StartedRunRecord {
   question: StoredMessage;
 }
 
+/** Where a walk of pruneTokenEvents stopped, and what it deleted. */
+export interface TokenPruneStep {
+  /** Token events deleted. */
+  deleted: number;
+  /** The last run the walk pruned: the next walk's `afterRunId` (the one given when it pruned none). */
+  lastRunId: string | null;
+  /** The walk met a run not due yet (running, or finished since `finishedBefore`) or the last run: nothing further is due. */
+  caughtUp: boolean;
+}
+
 export interface ChatStore {
   readonly kind: "memory" | "sqlite" | "postgres";
 
@@ -423,6 +433,13 @@ export interface ChatStore {
   readEventsOfTypesForRuns(runIds: readonly string[], types: readonly ChatEvent["type"][]): Promise<Map<string, StoredEvent[]>>;
   /** The highest seq of the run's log (queued appends included); 0 for none. */
   lastSeq(runId: string): Promise<number>;
+  /**
+   * Deletes the `token` events of runs that finished before `finishedBefore` (ms): their text is the answer's messages,
+   * and a log without them is what an imported run has (every other event stays). Walks the runs in id order (ids are
+   * time-ordered, so in the order they started) after `afterRunId` (null: from the first), at most `maxRuns` of them in
+   * one transaction, and stops at the first run not due yet, so that a walk resumed from its `lastRunId` skips nothing.
+   */
+  pruneTokenEvents(input: { afterRunId: string | null; finishedBefore: number; maxRuns: number }): Promise<TokenPruneStep>;
   /** Commits queued appends now; rejects with the first failure (transiently failed batches stay queued). */
   flush(): Promise<void>;
 

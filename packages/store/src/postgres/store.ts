@@ -217,6 +217,13 @@ const q = {
   readRunsNotStreamedOfTypes: `SELECT run_id, seq, json FROM events
     WHERE run_id = ANY ($1::text[]) AND ${notStreamedPredicate} AND type = ANY ($2::text[]) ORDER BY run_id, seq`,
   lastSeq: "SELECT COALESCE(MAX(seq), 0) AS last FROM events WHERE run_id = $1",
+  // The walk's runs by the primary key; those before the first one not due lose their token rows, in one statement.
+  pruneTokenEvents: `WITH walked AS (
+      SELECT id, status = 'done' AND finished_at < $2 AS due FROM runs WHERE id > COALESCE($1::text, '') ORDER BY id LIMIT $3),
+    pruned AS (SELECT id FROM walked w WHERE NOT EXISTS (SELECT 1 FROM walked b WHERE NOT b.due AND b.id <= w.id)),
+    gone AS (DELETE FROM events WHERE run_id IN (SELECT id FROM pruned) AND type = 'token' RETURNING 1)
+    SELECT (SELECT count(*) FROM gone)::integer AS deleted, (SELECT max(id) FROM pruned) AS last_run_id,
+           (SELECT count(*) FROM walked)::integer AS walked, EXISTS (SELECT 1 FROM walked WHERE NOT due) AS blocked`,
   eventsAt: "SELECT seq, json FROM events WHERE run_id = $1 AND seq = ANY ($2::bigint[])",
   claimRun: "UPDATE runs SET owner = $3 WHERE id = $1 AND status = 'running' AND owner IS NOT DISTINCT FROM $2",
   // The CTE and the outer query share one snapshot: an existing row is read by the outer SELECT when nothing was inserted.
@@ -924,6 +931,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const queued = batcher.lastQueuedSeq(runId);
       const { rows } = await query<{ last: number }>("lastSeq", [runId]);
       return Math.max(queued, rows[0]?.last ?? 0);
+    },
+
+    async pruneTokenEvents({ afterRunId, finishedBefore, maxRuns }) {
+      live();
+      const { rows } = await query<{ deleted: number; last_run_id: string | null; walked: number; blocked: boolean }>("pruneTokenEvents", [
+        afterRunId,
+        finishedBefore,
+        maxRuns,
+      ]);
+      const row = rows[0]!;
+      return { deleted: row.deleted, lastRunId: row.last_run_id ?? afterRunId, caughtUp: row.blocked || row.walked < maxRuns };
     },
 
     async recordApprovalDecision({ runId, callId, approved, reason = null }) {

@@ -513,7 +513,12 @@ async function assembleServer(
   const tokenEventPruner =
     config.tokenEventsMaxAgeDays === undefined
       ? undefined
-      : new TokenEventPruner({ store, maxAgeMs: config.tokenEventsMaxAgeDays * 86_400_000, log: app.log });
+      : new TokenEventPruner({
+          store,
+          maxAgeMs: config.tokenEventsMaxAgeDays * 86_400_000,
+          log: app.log,
+          onPruned: metrics.tokenEventsPruned,
+        });
   if (tokenEventPruner) {
     resources.opened("the token event pruner", () => tokenEventPruner.stop());
     tokenEventPruner.start();

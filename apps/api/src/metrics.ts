@@ -25,6 +25,8 @@ const ttftBuckets = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 export class ApiMetrics {
   readonly registry = new Registry();
   readonly observer: RunObserver;
+  /** Counts the token events TOKEN_EVENTS_MAX_AGE_DAYS deleted (TokenEventPruner's `onPruned`). */
+  readonly tokenEventsPruned: (deleted: number) => void;
 
   constructor(sources: MetricsSources, replicaId: string) {
     const registers = [this.registry];
@@ -92,6 +94,12 @@ export class ApiMetrics {
         this.inc((user + system) / 1e6);
       },
     });
+    const pruned = new Counter({
+      name: "streamchat_token_events_pruned_total",
+      help: "Token events of old finished runs this replica deleted (TOKEN_EVENTS_MAX_AGE_DAYS).",
+      registers,
+    });
+    this.tokenEventsPruned = (deleted) => pruned.inc(deleted);
     this.observer = {
       started: () => started.inc(),
       resumed: () => resumed.inc(),

@@ -1,7 +1,30 @@
+import { DatabaseSync } from "node:sqlite";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatStore } from "@streamchat/store";
 import { collectRun, eventually, startTestApi, tokenText, types, type ApiClient, type TestApi } from "../test-support/harness.js";
 import { TokenEventPruner } from "./token-event-pruner.js";
+
+/** Moves every finished run of the API's data to `finishedAt`, as if it had ended then (raw SQL: no store call does). */
+async function finishedLongAgo(api: TestApi, finishedAt: number): Promise<void> {
+  const sql = `UPDATE runs SET finished_at = ${finishedAt} WHERE status = 'done'`;
+  if (api.data.url === undefined) {
+    const db = new DatabaseSync(api.dbPath, { timeout: 5_000 });
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: api.data.url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
 
 /** A log that keeps what the pruner says. */
 function recordingLog() {
@@ -45,9 +68,12 @@ describe("TokenEventPruner", () => {
     const tokens = before.flat().filter((e) => e.event.type === "token").length;
     expect(tokens).toBeGreaterThan(10);
     const log = recordingLog();
-    const pruner = new TokenEventPruner({ store: api.server.store, maxAgeMs: 0, now, log, runsPerStep: 1, pauseMs: 0 });
+    const steps: number[] = [];
+    const pruner = new TokenEventPruner({ store: api.server.store, maxAgeMs: 0, now, log, runsPerStep: 1, pauseMs: 0, onPruned: (n) => void steps.push(n) });
 
     expect(await pruner.pass()).toBe(tokens);
+    // One run a step: each answered run's tokens, told step by step.
+    expect(steps).toEqual(before.map((events) => events.filter((e) => e.event.type === "token").length));
     for (const [i, { runId, conversationId, text }] of answered.entries()) {
       const replay = await collectRun(client, runId);
       expect(replay.map((r) => ({ seq: Number(r.id), event: r.event }))).toEqual(before[i]!.filter((e) => e.event.type !== "token"));
@@ -111,12 +137,26 @@ describe("TokenEventPruner", () => {
 });
 
 describe("TOKEN_EVENTS_MAX_AGE_DAYS", () => {
-  it("starts the pruner only when set", async () => {
+  it("starts the pruner only when set; what it deletes is counted in GET /metrics", async () => {
     const without = await startTestApi();
     const withIt = await startTestApi({ env: { TOKEN_EVENTS_MAX_AGE_DAYS: "30" } });
     try {
       expect(without.server.tokenEventPruner).toBeUndefined();
-      expect(withIt.server.tokenEventPruner).toBeInstanceOf(TokenEventPruner);
+      const pruner = withIt.server.tokenEventPruner!;
+      expect(pruner).toBeInstanceOf(TokenEventPruner);
+      const metric = async () => /^streamchat_token_events_pruned_total\{replica="[^"]+"\} (\d+)$/m.exec(await (await fetch(`${withIt.url}/metrics`)).text())?.[1];
+      expect(await metric()).toBe("0");
+
+      const client = withIt.client();
+      const { runId } = await client.chat.send.mutate({ message: "What time is it in Tokyo?" });
+      await collectRun(client, runId);
+      const tokens = (await withIt.server.store.readEvents(runId)).filter((e) => e.event.type === "token").length;
+      expect(tokens).toBeGreaterThan(0);
+      // Finished a moment ago: not due for 30 days.
+      expect(await pruner.pass()).toBe(0);
+      await finishedLongAgo(withIt, Date.now() - 31 * 86_400_000);
+      expect(await pruner.pass()).toBe(tokens);
+      expect(await metric()).toBe(String(tokens));
     } finally {
       await Promise.all([without.close(), withIt.close()]);
     }

@@ -14,6 +14,8 @@ export interface TokenEventPrunerOptions {
   runsPerStep?: number;
   /** Between two steps of a pass, so that a long pass never holds the store (SQLite: the event loop) for long; default 20 ms. */
   pauseMs?: number;
+  /** Told the token events each step deleted, when it deleted any (the API's metrics count them). */
+  onPruned?: (deleted: number) => void;
 }
 
 /**
@@ -83,6 +85,7 @@ export class TokenEventPruner {
     while (!this.#stopped) {
       const step = await store.pruneTokenEvents({ afterRunId: this.#afterRunId, finishedBefore, maxRuns: runsPerStep });
       deleted += step.deleted;
+      if (step.deleted > 0) this.#opts.onPruned?.(step.deleted);
       this.#afterRunId = step.lastRunId;
       if (step.caughtUp) break;
       await new Promise((resolve) => setTimeout(resolve, pauseMs));

@@ -1,30 +1,8 @@
-import { DatabaseSync } from "node:sqlite";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatStore } from "@streamchat/store";
+import { runSql } from "../test-support/backend.js";
 import { collectRun, eventually, startTestApi, tokenText, types, type ApiClient, type TestApi } from "../test-support/harness.js";
 import { TokenEventPruner } from "./token-event-pruner.js";
-
-/** Moves every finished run of the API's data to `finishedAt`, as if it had ended then (raw SQL: no store call does). */
-async function finishedLongAgo(api: TestApi, finishedAt: number): Promise<void> {
-  const sql = `UPDATE runs SET finished_at = ${finishedAt} WHERE status = 'done'`;
-  if (api.data.url === undefined) {
-    const db = new DatabaseSync(api.dbPath, { timeout: 5_000 });
-    try {
-      db.exec(sql);
-    } finally {
-      db.close();
-    }
-    return;
-  }
-  const client = new pg.Client({ connectionString: api.data.url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A log that keeps what the pruner says. */
 function recordingLog() {
@@ -109,6 +87,9 @@ describe("TokenEventPruner", () => {
     await collectRun(client, later);
     await new Promise((resolve) => setTimeout(resolve, 100)); // five intervals
     expect(await tokensOf(later)).toBeGreaterThan(0);
+    // Asked directly, a stopped pruner walks nothing either.
+    expect(await pruner.pass()).toBe(0);
+    expect(await tokensOf(later)).toBeGreaterThan(0);
   });
 
   it("a failing store: logged once per outage, said when it works again, the walk resumed where it was", async () => {
@@ -154,7 +135,8 @@ describe("TOKEN_EVENTS_MAX_AGE_DAYS", () => {
       expect(tokens).toBeGreaterThan(0);
       // Finished a moment ago: not due for 30 days.
       expect(await pruner.pass()).toBe(0);
-      await finishedLongAgo(withIt, Date.now() - 31 * 86_400_000);
+      // As if it had ended 31 days ago (no store call moves a run's end).
+      await runSql(withIt.data, "UPDATE runs SET finished_at = $1 WHERE status = 'done'", [Date.now() - 31 * 86_400_000]);
       expect(await pruner.pass()).toBe(tokens);
       expect(await metric()).toBe(String(tokens));
     } finally {

@@ -267,6 +267,20 @@ describe("demo model answers what was asked", () => {
     expect(single).toContain("| **Validate everything** |");
   });
 
+  it("explains sampling temperature with TeX in the forms models write it, and takes no weather question for it", () => {
+    const { text } = answer("Explain sampling temperature");
+    expect(text).toContain("\\(p_i = \\frac{e^{z_i/T}}{\\sum_j e^{z_j/T}}\\)");
+    expect(text).toContain("- **Low temperature:** as $T \\to 0$ sampling");
+    const long = answer("Write a long answer about sampling temperature").text;
+    expect(long).toContain("\n\n$$\np_i = \\frac{\\exp(z_i / T)}{\\sum_j \\exp(z_j / T)}\n$$\n\n");
+    // The worked example's numbers are the softmax's: e/(1+e), e²/(1+e²), 1/(1+e^-0.5).
+    const percent = (x: number) => `${Math.round(100 * x)}%`;
+    expect(long).toContain(`about ${percent(Math.E / (1 + Math.E))} and ${percent(1 / (1 + Math.E))}`);
+    expect(long).toContain(`the first gets about ${percent(Math.E ** 2 / (1 + Math.E ** 2))}`);
+    expect(long).toContain(`about ${percent(1 / (1 + Math.exp(-0.5)))} to ${percent(1 - 1 / (1 + Math.exp(-0.5)))}`);
+    for (const weather of ["What's the temperature in Oslo?", "temperature today"]) expect(answer(weather).text).not.toContain("softmax");
+  });
+
   it("keeps a one-sentence answer to one sentence", () => {
     expect(answer("explain typescript in one sentence").text).toBe(
       "TypeScript is JavaScript with a static type system: you annotate values with types, the compiler checks them before the code runs, and the output is ordinary JavaScript.",

@@ -393,6 +393,31 @@ export const topics: TopicNote[] = [
     ],
   },
   {
+    // Written with TeX in the forms models use (\(…\), $…$, $$…$$), so the offline demo shows the UI's math.
+    id: "temperature",
+    // Not "the temperature in Paris": that is weather, which the demo says it does not know.
+    match: /\b(?:sampling|model|llm|softmax)(?:'s)? temperature\b|\btemperature (?:sampling|parameter|setting)s?\b|\bsoftmax\b|\btop[- _]p\b/i,
+    name: "sampling temperature",
+    short: "Temperature",
+    summary:
+      "Temperature rescales a model's scores before it samples the next token: token \\(i\\) gets the probability \\(p_i = \\frac{e^{z_i/T}}{\\sum_j e^{z_j/T}}\\), where \\(z_i\\) is the model's score (logit) for it and \\(T\\) the temperature. " +
+      "A low \\(T\\) lets the most likely token win almost every time; a high one spreads the choice over more tokens.",
+    points: [
+      ["Softmax", "the scores become probabilities that sum to 1, and dividing them by $T$ first is all that temperature does."],
+      ["Low temperature", "as $T \\to 0$ sampling becomes greedy: the top token every time, repeatable but prone to loops."],
+      ["High temperature", "$T > 1$ flattens the distribution, so rarer tokens get picked: more varied, less reliable."],
+      ["Top-p", "applied after it: only the smallest set of tokens whose probabilities add up to $p$ (say $0.9$) stays in the draw."],
+    ],
+    kind: "a knob on how the next token is sampled",
+    goodFor: "$T \\approx 0.2$ for code and facts, $0.7$ to $1$ for writing",
+    watchOut: "too low repeats itself, too high drifts off topic",
+    more: [
+      "A model ends each step with a score \\(z_i\\) for every token in its vocabulary. Temperature divides the scores before the softmax turns them into probabilities:\n\n$$\np_i = \\frac{\\exp(z_i / T)}{\\sum_j \\exp(z_j / T)}\n$$\n\nWith \\(T = 1\\) the model's distribution is used as trained; \\(T < 1\\) sharpens it and \\(T > 1\\) flattens it.",
+      "Take two tokens with scores 2 and 1. At \\(T = 1\\) they get about 73% and 27%; at \\(T = 0.5\\) the gap between the scores doubles and the first gets about 88%; at \\(T = 2\\) it halves, and the split is about 62% to 38%.",
+      "In Ollama, `temperature`, `top_p` and `top_k` go in a request's `options` (temperature is 0.8 unless the model sets its own). A temperature of 0 with a fixed `seed` gives repeatable answers, which helps tests; for chat, values from 0.6 to 0.9 usually read best.",
+    ],
+  },
+  {
     id: "llm",
     match: /\bllms?\b|\blarge language models?\b|\blanguage models?\b|\btokens\b|\btokeni[sz]|\btransformers?\b|\bchatbots?\b/i,
     name: "large language models",

@@ -26,8 +26,10 @@ export default defineConfig({
           groups: [
             { name: "react", test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/ },
             { name: "data", test: /node_modules[\\/](@trpc|@tanstack|zod)[\\/]/ },
-            // Earlier groups win ties, so this takes the rest of node_modules (markdown, highlighting).
-            { name: "vendor", test: /node_modules[\\/]/ },
+            // Earlier groups win ties, so this takes the rest of node_modules (markdown, highlighting) that the app
+            // loads at start ($initial). What only a lazily loaded module uses stays with it: the math renderer
+            // (KaTeX, ~290 kB) loads with the first answer that may hold math (Markdown.tsx).
+            { name: "vendor", test: /node_modules[\\/]/, tags: ["$initial"] },
           ],
         },
       },

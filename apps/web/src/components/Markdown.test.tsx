@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import katex from "katex";
 import { Markdown } from "./Markdown.js";
 
 afterEach(cleanup);
@@ -124,5 +125,73 @@ describe("Markdown code block copy", () => {
     fireEvent.click(getByRole("button", { name: "Copy code" }));
     await vi.waitFor(() => expect(writeText).toHaveBeenCalledWith("const x = 1;"));
     await vi.waitFor(() => expect(getByRole("status").textContent).toBe("Code copied"));
+  });
+});
+
+describe("Markdown math", () => {
+  /** Renders, then waits for the math renderer (loaded with the first text that may hold math). */
+  const renderMath = async (text: string, streaming = false) => {
+    const view = render(<Markdown text={text} streaming={streaming} />);
+    await vi.waitFor(() => expect(view.container.querySelector(".katex, .katex-error")).not.toBeNull());
+    return view.container;
+  };
+  /** The TeX of every rendered formula (KaTeX keeps it in its MathML), and whether each is display math. */
+  const formulas = (container: HTMLElement) =>
+    [...container.querySelectorAll(".katex")].map((katex) => [
+      katex.querySelector('annotation[encoding="application/x-tex"]')?.textContent?.trim(),
+      katex.parentElement?.classList.contains("katex-display") ?? false,
+    ]);
+
+  it("renders inline and display math written in any of the four forms, and ```math blocks", async () => {
+    const container = await renderMath(
+      "Inline $a^2$ and \\(b_1\\).\n\n\\[\n\\frac{1}{2}\n\\]\n\n$$\nc = 3\n$$\n\n$$d + e$$\n\n```math\nf(x)\n```",
+    );
+    expect(formulas(container)).toEqual([
+      ["a^2", false],
+      ["b_1", false],
+      ["\\frac{1}{2}", true],
+      ["c = 3", true],
+      ["d + e", true],
+      ["f(x)", true],
+    ]);
+    expect(container.querySelector("p")?.textContent).toMatch(/^Inline .+ and .+\.$/);
+  });
+
+  it("leaves prices, escaped dollars and code as text", async () => {
+    const container = await renderMath("It costs $5 and $10, or \\$20. Run `echo $x$` and $y$.");
+    expect(formulas(container)).toEqual([["y", false]]);
+    expect(container.querySelector("p")?.firstChild?.textContent).toBe("It costs $5 and $10, or $20. Run ");
+    expect(container.querySelector("code")?.textContent).toBe("echo $x$");
+  });
+
+  it("gives TeX from an answer no links, and a formula it cannot read shows as its TeX, in the text's colour", async () => {
+    const container = await renderMath("$\\href{javascript:alert(1)}{click}$ and $$\\frac{1}{$$");
+    expect(container.querySelector("a")).toBeNull();
+    const error = container.querySelector<HTMLElement>(".katex-error");
+    expect(error?.textContent).toBe("\\frac{1}{");
+    expect(error?.style.color).toBe("inherit");
+  });
+
+  it("shows display math still being streamed as its TeX, and puts the caret after a formula, never inside it", async () => {
+    const partial = await renderMath("So\n\n$$\n\\frac{1}{", true);
+    expect(partial.querySelector(".katex-error")?.textContent).toBe("\\frac{1}{");
+    cleanup();
+
+    const container = await renderMath("The answer is $x^2$", true);
+    const caret = container.querySelector('[data-testid="caret"]');
+    expect(caret?.closest(".katex")).toBeNull();
+    expect(caret?.previousElementSibling?.querySelector(".katex")).not.toBeNull();
+    expect(caret?.parentElement?.tagName).toBe("P");
+  });
+
+  it("sets each formula once while an answer streams, not again on every frame", async () => {
+    const renders = vi.spyOn(katex, "renderToString");
+    const frames = ["Let $u_1$", "Let $u_1$ and \\(v_1\\) be", "Let $u_1$ and \\(v_1\\) be\n\n$$\nw_1\n$$\n\nso", "Let $u_1$ and \\(v_1\\) be\n\n$$\nw_1\n$$\n\nso $u_1$ again"];
+    const view = render(<Markdown text={frames[0]!} streaming />);
+    await vi.waitFor(() => expect(view.container.querySelector(".katex")).not.toBeNull());
+    for (const text of frames.slice(1)) view.rerender(<Markdown text={text} streaming />);
+    expect(formulas(view.container)).toEqual([["u_1", false], ["v_1", false], ["w_1", true], ["u_1", false]]);
+    expect(renders.mock.calls.map(([tex]) => tex)).toEqual(["u_1", "v_1", "w_1"]);
+    renders.mockRestore();
   });
 });

@@ -1,10 +1,11 @@
-import { memo, useCallback, useLayoutEffect, useRef, useState, type ComponentProps } from "react";
-import ReactMarkdown, { defaultUrlTransform, type Components, type ExtraProps, type UrlTransform } from "react-markdown";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ComponentProps } from "react";
+import ReactMarkdown, { defaultUrlTransform, type Components, type ExtraProps, type Options, type UrlTransform } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 import { copyText } from "../lib/clipboard.js";
 import { rehypeCaret } from "./caret.js";
 import { Icon } from "./Icon.js";
+import { mightHaveMath, normalizeMath } from "./math-text.js";
 
 type HastNode = NonNullable<ExtraProps["node"]>;
 type HastChild = HastNode["children"][number];
@@ -140,27 +141,102 @@ const urlTransform: UrlTransform = (url, key, node) =>
   key === "src" && node.tagName === "img" && dataImage.test(url) ? url : defaultUrlTransform(url);
 
 const components: Components = { pre: CodeBlock, a: Link, img: Image };
-const remarkPlugins = [remarkGfm];
-// Only fenced blocks with a language are highlighted; guessing costs time on every streamed frame.
-const rehypePlugins = [rehypeHighlight];
-// The caret goes in last, after highlighting has split code into spans.
-const streamingRehypePlugins = [rehypeHighlight, rehypeCaret];
+type Plugins = NonNullable<Options["remarkPlugins"]>;
+type MathModule = typeof import("./math-plugins.js");
+
+const hasClass = (node: HastNode | HastChild | undefined, name: string): boolean =>
+  node?.type === "element" && Array.isArray(node.properties.className) && node.properties.className.includes(name);
+
+/**
+ * Components that set math (remark-math's `code.math-inline`, and `pre > code.language-math` for display math and
+ * ` ```math ` blocks) with KaTeX. Its HTML is KaTeX's own (no links, classes or ids from the TeX: math-plugins.ts), set
+ * once per formula: a formula that does not change between two streamed frames is not touched.
+ */
+function mathComponents(math: MathModule): Components {
+  const Formula = memo(function Formula({ tex, display }: { tex: string; display: boolean }) {
+    const Tag = display ? "div" : "span";
+    return <Tag className={display ? "math-display" : "math-inline"} dangerouslySetInnerHTML={{ __html: math.renderTex(tex, display) }} />;
+  });
+  return {
+    ...components,
+    pre(props) {
+      const code = props.node?.children.find((c) => c.type === "element" && c.tagName === "code");
+      if (!hasClass(code, "language-math")) return <CodeBlock {...props} />;
+      return <Formula tex={textOf(code!).replace(/\n$/, "")} display />;
+    },
+    code({ node, ...props }) {
+      if (!hasClass(node, "math-inline")) return <code {...props} />;
+      return <Formula tex={textOf(node!)} display={false} />;
+    },
+  };
+}
+
+/** The markdown stack with or without math, streaming or not: built once each, so every render passes the same lists. */
+function pluginsOf(math: MathModule | null) {
+  // Only fenced blocks with a language are highlighted; guessing costs time on every streamed frame. Math is not
+  // code to highlight. The caret goes in last, after highlighting has split code into spans.
+  const rehype: Plugins = [[rehypeHighlight, { plainText: ["math"] }]];
+  return {
+    remark: [remarkGfm, ...(math?.mathRemarkPlugins ?? [])] as Plugins,
+    rehype,
+    streamingRehype: [...rehype, rehypeCaret] as Plugins,
+    components: math ? mathComponents(math) : components,
+  };
+}
+const plainPlugins = pluginsOf(null);
+let mathPlugins: ReturnType<typeof pluginsOf> | null = null;
+let mathLoading: Promise<ReturnType<typeof pluginsOf>> | null = null;
+
+function loadMath(): Promise<ReturnType<typeof pluginsOf>> {
+  mathLoading ??= import("./math-plugins.js").then(
+    (math) => (mathPlugins = pluginsOf(math)),
+    (error: unknown) => {
+      // The chunk did not load (offline, a deploy replaced it): the next answer with math tries again.
+      mathLoading = null;
+      throw error;
+    },
+  );
+  return mathLoading;
+}
+
+/** The math plugins once loaded, for a text that may hold math; null (plain markdown) until then and otherwise. */
+function useMathPlugins(wanted: boolean) {
+  const [loaded, setLoaded] = useState(mathPlugins);
+  useEffect(() => {
+    if (!wanted || loaded !== null) return;
+    let live = true;
+    loadMath().then(
+      (plugins) => live && setLoaded(plugins),
+      // Shown as plain markdown, as before the math renderer existed: nothing else to do about it here.
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [wanted, loaded]);
+  return wanted ? (loaded ?? mathPlugins) : null;
+}
 
 /**
  * Model output as markdown. Raw HTML is not rendered (no rehype-raw: it shows as text), unsafe URLs such as
  * `javascript:` are dropped, and only same-origin or `data:` images load (others show as links).
+ * TeX math (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`, ` ```math `) is rendered with KaTeX, loaded with the first answer
+ * that may hold some; until it is there, the text shows as written.
  * While `streaming`, a caret blinks at the end of the last line.
  */
 export const Markdown = memo(function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
+  const math = useMathPlugins(mightHaveMath(text));
+  const plugins = math ?? plainPlugins;
+  const source = useMemo(() => (math ? normalizeMath(text) : text), [math, text]);
   return (
     <div className="markdown">
       <ReactMarkdown
-        remarkPlugins={remarkPlugins}
-        rehypePlugins={streaming ? streamingRehypePlugins : rehypePlugins}
-        components={components}
+        remarkPlugins={plugins.remark}
+        rehypePlugins={streaming ? plugins.streamingRehype : plugins.rehype}
+        components={plugins.components}
         urlTransform={urlTransform}
       >
-        {text}
+        {source}
       </ReactMarkdown>
     </div>
   );

@@ -10,12 +10,19 @@ const caret = (): Element => ({
   children: [],
 });
 
+/** Math (remark-math's inline `code`, a display or ` ```math ` block's `pre`): set by KaTeX, which a caret would break. */
+const isFormula = (node: Element): boolean => {
+  const hasMath = (el: ElementContent) =>
+    el.type === "element" && Array.isArray(el.properties.className) && el.properties.className.includes("language-math");
+  return hasMath(node) || (node.tagName === "pre" && node.children.some(hasMath));
+};
+
 const isBlank = (node: RootContent | ElementContent) => node.type === "text" && node.value.trim() === "";
 
 /**
  * A rehype plugin that puts the streaming caret at the end of the last line of text: inside the deepest last
  * element (the last list item's paragraph, the code block's last line), not after the markdown's last block,
- * where it would sit on a line of its own.
+ * where it would sit on a line of its own. A formula is one piece: the caret follows it.
  */
 export function rehypeCaret() {
   return (tree: Root) => {
@@ -25,7 +32,7 @@ export function rehypeCaret() {
       let index = children.length - 1;
       while (index >= 0 && (isBlank(children[index]!) || children[index]!.type === "comment")) index--;
       const last = index >= 0 ? children[index] : undefined;
-      if (last?.type === "element" && !voidElements.has(last.tagName)) {
+      if (last?.type === "element" && !voidElements.has(last.tagName) && !isFormula(last)) {
         parent = last;
         continue;
       }

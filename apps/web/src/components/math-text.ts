@@ -1,0 +1,182 @@
+/**
+ * Models write TeX math four ways: `$…$`, `$$…$$`, `\(…\)` and `\[…\]`. remark-math reads only dollars, and its
+ * single dollar has no rule against prices ("$5 and $10" would be math). `normalizeMath` rewrites an answer into the
+ * one form remark-math is given (single-dollar math off): `$$…$$` inside a line for inline math, `$$` on lines of
+ * their own around display math. Code (fenced blocks and inline spans) is left exactly as written.
+ *
+ * A single `$…$` is math by Pandoc's rule: the opening `$` has a non-space character right after it, the closing one
+ * a non-space character right before it and no digit right after it, both on one line. So "$5 and $10" and "$20-$30"
+ * stay text, and "$x$" and "$E = mc^2$" are math.
+ */
+export function normalizeMath(text: string): string {
+  let out = "";
+  let i = 0;
+  let fence: { char: string; length: number } | null = null;
+  while (i < text.length) {
+    const lineEnd = endOfLine(text, i);
+    if (fence !== null || isLineStart(text, i)) {
+      const line = text.slice(i, lineEnd);
+      const marker = /^[ \t]*(`{3,}|~{3,})/.exec(line);
+      if (fence !== null) {
+        // Inside a fenced block: copied as is, up to and including the fence that closes it.
+        if (marker && marker[1]![0] === fence.char && marker[1]!.length >= fence.length && line.slice(marker[0].length).trim() === "") fence = null;
+        out += text.slice(i, Math.min(lineEnd + 1, text.length));
+        i = lineEnd + 1;
+        continue;
+      }
+      if (marker && !(marker[1]![0] === "`" && line.slice(marker[0].length).includes("`"))) {
+        fence = { char: marker[1]![0]!, length: marker[1]!.length };
+        out += text.slice(i, Math.min(lineEnd + 1, text.length));
+        i = lineEnd + 1;
+        continue;
+      }
+    }
+    const c = text[i]!;
+    if (c === "\n") {
+      out += c;
+      i++;
+    } else if (c === "`") {
+      // An inline code span: the run of backticks is closed by a run of the same length, within the paragraph.
+      const run = runLength(text, i, "`");
+      const close = closingRun(text, i + run, run);
+      const end = close === -1 ? i + run : close + run;
+      out += text.slice(i, end);
+      i = end;
+    } else if (c === "\\") {
+      const next = text[i + 1];
+      if (next === "(" || next === "[") {
+        const closer = next === "(" ? "\\)" : "\\]";
+        const close = findInParagraph(text, i + 2, closer);
+        if (close !== -1) {
+          const inner = text.slice(i + 2, close);
+          out += next === "[" && standsAlone(text, i, close + 2) ? displayBlock(inner, indentOf(text, i)) : inlineMath(inner);
+          i = close + 2;
+          continue;
+        }
+      }
+      // Any other escape (`\$` included) stays one, and its character is never a delimiter.
+      out += text.slice(i, i + 2);
+      i += 2;
+    } else if (c === "$") {
+      if (text[i + 1] === "$") {
+        const close = findInParagraph(text, i + 2, "$$");
+        if (close === -1) {
+          // An unclosed `$$`: a display block still being written (remark-math shows it as math to the end), or text.
+          out += "$$";
+          i += 2;
+          continue;
+        }
+        const inner = text.slice(i + 2, close);
+        // On a line of its own, `$$…$$` is display math; remark-math would read it as inline.
+        out += !inner.includes("\n") && standsAlone(text, i, close + 2) ? displayBlock(inner, indentOf(text, i)) : text.slice(i, close + 2);
+        i = close + 2;
+      } else {
+        const close = singleDollarClose(text, i);
+        if (close === -1) {
+          out += "$";
+          i++;
+        } else {
+          out += inlineMath(text.slice(i + 1, close));
+          i = close + 1;
+        }
+      }
+    } else {
+      // Plain text up to the next character that can start anything above.
+      let j = i + 1;
+      while (j < text.length && !"`\\$\n".includes(text[j]!)) j++;
+      out += text.slice(i, j);
+      i = j;
+    }
+  }
+  return out;
+}
+
+/** Whether an answer may hold math: worth loading the math renderer for (a price is a false positive, and harmless). */
+export function mightHaveMath(text: string): boolean {
+  return /\$|\\[([]|```math/.test(text);
+}
+
+const endOfLine = (text: string, from: number) => {
+  const end = text.indexOf("\n", from);
+  return end === -1 ? text.length : end;
+};
+
+const isLineStart = (text: string, i: number) => i === 0 || text[i - 1] === "\n";
+
+const runLength = (text: string, from: number, char: string) => {
+  let end = from;
+  while (text[end] === char) end++;
+  return end - from;
+};
+
+/** The start of the next run of exactly `length` backticks before a blank line, or -1. */
+function closingRun(text: string, from: number, length: number): number {
+  const limit = paragraphEnd(text, from);
+  let i = text.indexOf("`", from);
+  while (i !== -1 && i < limit) {
+    const run = runLength(text, i, "`");
+    if (run === length) return i;
+    i = text.indexOf("`", i + run);
+  }
+  return -1;
+}
+
+/** Where the paragraph that `from` is in ends: a blank line, a code fence's line, or the end of the text. */
+function paragraphEnd(text: string, from: number): number {
+  const blank = /\n[ \t]*\n|\n[ \t]*(?:`{3,}|~{3,})/g;
+  blank.lastIndex = from;
+  const match = blank.exec(text);
+  return match === null ? text.length : match.index;
+}
+
+/** The next unescaped `closer` before a blank line, or -1. */
+function findInParagraph(text: string, from: number, closer: string): number {
+  const limit = paragraphEnd(text, from);
+  for (let i = from; i < limit; i++) {
+    if (text.startsWith(closer, i)) return i;
+    if (text[i] === "\\" && closer[0] !== "\\") i++;
+  }
+  return -1;
+}
+
+/** The closing `$` of a single-dollar math span opened at `open` (Pandoc's rule), or -1. */
+function singleDollarClose(text: string, open: number): number {
+  const first = text[open + 1];
+  if (first === undefined || /\s/.test(first)) return -1;
+  const lineEnd = endOfLine(text, open);
+  for (let i = open + 1; i < lineEnd; i++) {
+    if (text[i] === "\\") {
+      i++;
+      continue;
+    }
+    if (text[i] !== "$") continue;
+    // The first unescaped `$` decides: a price's second `$` ("$5 and $10") is no closer, and no later one is tried.
+    const valid = !/\s/.test(text[i - 1]!) && !/[0-9]/.test(text[i + 1] ?? "") && text[i + 1] !== "$";
+    return valid ? i : -1;
+  }
+  return -1;
+}
+
+/** Whether `text[from, to)` is all its lines hold but for whitespace. */
+function standsAlone(text: string, from: number, to: number): boolean {
+  const lineStart = text.lastIndexOf("\n", from - 1) + 1;
+  const before = text.slice(lineStart, from);
+  const after = text.slice(to, endOfLine(text, to));
+  return /^[ \t]*$/.test(before) && after.trim() === "";
+}
+
+function indentOf(text: string, at: number): string {
+  const lineStart = text.lastIndexOf("\n", at - 1) + 1;
+  return text.slice(lineStart, at);
+}
+
+/** Display math as remark-math's flow form: `$$` lines around the TeX, at the indentation the math was written at. */
+function displayBlock(inner: string, indent: string): string {
+  const tex = inner.replace(/^[ \t]*\n/, "").replace(/\n[ \t]*$/, "").trim();
+  return `$$\n${indent}${tex}\n${indent}$$`;
+}
+
+/** Inline math as remark-math's text form, on one line. */
+function inlineMath(inner: string): string {
+  return `$$${inner.replace(/\n/g, " ")}$$`;
+}

@@ -5,7 +5,7 @@ import { describeEachBackend } from "./test-support/postgres.js";
 
 // The approval flow's and the tools panel's part of the shared behaviour (memory, SQLite, PostgreSQL): decisions
 // kept for a waiting run (first one wins, across processes too), taking over a run (claimRun), per-user MCP
-// server switches.
+// server switches and custom instructions.
 describeEachBackend((backend) => `${backend.name} store: approvals, run takeover, tool settings`, allBackends, (backend) => {
   const ctx: BackendContext = backend.context();
   let store: TestStore;
@@ -100,6 +100,71 @@ describeEachBackend((backend) => `${backend.name} store: approvals, run takeover
     });
   });
 
+  describe("user settings (custom instructions)", () => {
+    const instructions = "Answer in French.\nKeep it short: \"bullet points\" 🙂, and say 50% \\ _when_ unsure.";
+
+    it("has the defaults for a user who never set any", async () => {
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "", updatedAt: null });
+      expect(await store.getUserSettings("nobody")).toEqual({ instructions: "", updatedAt: null });
+    });
+
+    it("stores the instructions as given, at the store's clock, and reads them back", async () => {
+      clock.set(2_000);
+      expect(await store.setInstructions("alice", instructions)).toEqual({ instructions, updatedAt: 2_000 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions, updatedAt: 2_000 });
+    });
+
+    it("replaces them on a later set and moves updatedAt", async () => {
+      clock.set(2_000);
+      await store.setInstructions("alice", instructions);
+      clock.set(3_000);
+      expect(await store.setInstructions("alice", "Be brief.")).toEqual({ instructions: "Be brief.", updatedAt: 3_000 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 3_000 });
+    });
+
+    it("clears them with \"\", which still records when they changed", async () => {
+      clock.set(2_000);
+      await store.setInstructions("alice", instructions);
+      clock.set(4_000);
+      expect(await store.setInstructions("alice", "")).toEqual({ instructions: "", updatedAt: 4_000 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "", updatedAt: 4_000 });
+      // Cleared without ever having set any: stored, not the never-set default.
+      expect(await store.setInstructions("bob", "")).toEqual({ instructions: "", updatedAt: 4_000 });
+      expect(await store.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: 4_000 });
+    });
+
+    it("keeps each user's settings apart", async () => {
+      clock.set(2_000);
+      await store.setInstructions("alice", "Alice's rules.");
+      expect(await store.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: null });
+      clock.set(3_000);
+      await store.setInstructions("bob", "Bob's rules.");
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Alice's rules.", updatedAt: 2_000 });
+      expect(await store.getUserSettings("bob")).toEqual({ instructions: "Bob's rules.", updatedAt: 3_000 });
+    });
+
+    it("hands out copies: changing a returned record changes nothing stored", async () => {
+      const set = await store.setInstructions("alice", "Be brief.");
+      set.instructions = "changed";
+      const read = await store.getUserSettings("alice");
+      read.instructions = "changed too";
+      const fresh = await store.getUserSettings("nobody");
+      fresh.instructions = "not stored";
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 1_000 });
+      expect(await store.getUserSettings("nobody")).toEqual({ instructions: "", updatedAt: null });
+    });
+
+    it("refuses both calls once the store is closed, as every other call, and writes nothing", async () => {
+      await store.setInstructions("alice", "Be brief.");
+      await store.close();
+      const closed = expect.objectContaining({ name: "StoreError", code: "closed" });
+      expect(await failure(store.setToolServerEnabled("alice", "files", false))).toEqual(closed);
+      expect(await failure(store.getUserSettings("alice"))).toEqual(closed);
+      expect(await failure(store.setInstructions("alice", "Changed."))).toEqual(closed);
+      if (backend.shared) expect(await (await ctx.open()).getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 1_000 });
+    });
+  });
+
   describe.runIf(backend.shared)("two processes on one database", () => {
     let other: TestStore;
     beforeEach(async () => {
@@ -116,6 +181,18 @@ describeEachBackend((backend) => `${backend.name} store: approvals, run takeover
       expect(recorded).toHaveLength(1);
       for (const result of results) expect(result.decision).toEqual(recorded[0]!.decision);
       expect(await other.getApprovalDecision("r1", "call")).toEqual(recorded[0]!.decision);
+    });
+
+    it("shows one process's instructions to the other; of two sets at once, one is stored whole", async () => {
+      clock.set(2_000);
+      await store.setInstructions("alice", "From the first.");
+      expect(await other.getUserSettings("alice")).toEqual({ instructions: "From the first.", updatedAt: 2_000 });
+      clock.set(3_000);
+      await Promise.all([store.setInstructions("alice", "A"), other.setInstructions("alice", "B")]);
+      const settings = await store.getUserSettings("alice");
+      expect(["A", "B"]).toContain(settings.instructions);
+      expect(settings.updatedAt).toBe(3_000);
+      expect(await other.getUserSettings("alice")).toEqual(settings);
     });
 
     it("lets one of two processes claim an orphaned run", async () => {

@@ -20,6 +20,7 @@ import type {
   StoredEvent,
   StoredMessage,
   ToolServerSetting,
+  UserSettings,
 } from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
 import { MessageTree } from "./tree.js";
@@ -71,6 +72,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
   const messages = new Map<string, MessageEntry[]>(); // by conversation, in id order
   const runs = new Map<string, RunEntry>();
   const toolServerSettings = new Map<string, Map<string, ToolServerSetting>>(); // by user, then server
+  const userSettings = new Map<string, UserSettings>(); // by user
   let nextMessageId = 1;
   let nextOrder = 1;
   let closed = false;
@@ -578,6 +580,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       settings.set(server, setting);
       toolServerSettings.set(userId, settings);
       return copy(setting);
+    },
+
+    async getUserSettings(userId) {
+      live();
+      const settings = userSettings.get(userId);
+      return settings ? copy(settings) : { instructions: "", updatedAt: null };
+    },
+
+    async setInstructions(userId, instructions) {
+      live();
+      const settings: UserSettings = { instructions, updatedAt: now() };
+      userSettings.set(userId, settings);
+      return copy(settings);
     },
 
     async flush() {

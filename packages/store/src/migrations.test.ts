@@ -29,7 +29,7 @@ describe("migrate", () => {
   it("applies the shipped schema once and records it (v1, v2, v3)", () => {
     const db = fresh();
     expect(migrate(db, migrations, () => 42)).toEqual(migrations.map((m) => m.version));
-    expect(tables(db)).toEqual(["approval_decisions", "conversations", "events", "messages", "runs", "schema_migrations", "tool_server_settings"]);
+    expect(tables(db)).toEqual(["approval_decisions", "conversations", "events", "messages", "runs", "schema_migrations", "tool_server_settings", "user_settings"]);
     expect(versions(db)).toEqual(migrations.map((m) => ({ version: m.version, applied_at: 42 })));
     expect(migrate(db, migrations, () => 99)).toEqual([]);
     expect(versions(db)).toEqual(migrations.map((m) => ({ version: m.version, applied_at: 42 })));
@@ -219,6 +219,34 @@ describe("migration 5 (the event log as a rowid table) on a v4 database", () => 
       const after = new DatabaseSync(path);
       expect(after.prepare("SELECT run_id, COUNT(*) AS n FROM events GROUP BY run_id").all().map((r) => ({ ...r }))).toEqual([{ run_id: "r2", n: 3 }]);
       after.close();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("migration 7 (user settings) on a v6 database", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("adds the table without touching what was there; every user starts with the defaults", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v6-"));
+    const path = join(dir, "chat.db");
+    const v6 = new DatabaseSync(path);
+    migrate(v6, migrations.filter((m) => m.version <= 6));
+    v6.exec("INSERT INTO tool_server_settings (user_id, server, enabled, updated_at) VALUES ('alice', 'files', 0, 5)");
+    v6.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 9 });
+    try {
+      const probe = new DatabaseSync(path);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(7);
+      expect(String(probe.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'user_settings'").get()?.sql)).toMatch(/WITHOUT ROWID/i);
+      probe.close();
+      expect(await store.listToolServerSettings("alice")).toEqual([{ server: "files", enabled: false, updatedAt: 5 }]);
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "", updatedAt: null });
+      expect(await store.setInstructions("alice", "Be brief.")).toEqual({ instructions: "Be brief.", updatedAt: 9 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 9 });
     } finally {
       await store.close();
     }

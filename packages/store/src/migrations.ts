@@ -169,6 +169,17 @@ export const migrations: readonly Migration[] = [
       DROP INDEX runs_by_status;
     `,
   },
+  {
+    version: 7,
+    up: `
+      -- A user's custom instructions, which every answer keeps in mind; a user without a row has none.
+      CREATE TABLE user_settings (
+        user_id      TEXT PRIMARY KEY,
+        instructions TEXT NOT NULL,
+        updated_at   INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

@@ -111,6 +111,19 @@ describePostgres("postgres store", () => {
     expect((await store.listMessages("c1"))[0]).toMatchObject({ id: 1, createdAt: 1_700_000_000_123 });
   });
 
+  it("keeps each user's custom instructions across close and reopen, updated_at as bigint milliseconds", async () => {
+    const { url } = await emptyDatabase();
+    const first = await open({ url, now: () => 1_700_000_000_123 });
+    await first.setInstructions("alice", "Answer in French.\nKeep it short.");
+    await first.close();
+    expect(await sql(url, "SELECT user_id, instructions, updated_at, pg_typeof(updated_at)::text AS t FROM user_settings")).toEqual([
+      { user_id: "alice", instructions: "Answer in French.\nKeep it short.", updated_at: "1700000000123", t: "bigint" },
+    ]);
+    const second = await open({ url });
+    expect(await second.getUserSettings("alice")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 1_700_000_000_123 });
+    expect(await second.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: null });
+  });
+
   it("commits a batch larger than one INSERT with its done in one transaction that also finishes the run", async () => {
     const { url } = await emptyDatabase();
     const store = await open({ url, maxBatch: 5000, flushIntervalMs: 60_000, now: () => 42 });

@@ -82,6 +82,24 @@ describe("sqlite store on a real file", () => {
     expect(await third.getRun("r1")).toMatchObject({ status: "done", reason: "stop", usage: sampleUsage });
   });
 
+  it("keeps each user's custom instructions across close and reopen", async () => {
+    const clock = manualClock(2_000);
+    const first = open({ now: clock.now });
+    await first.setInstructions("alice", "Answer in French.\nKeep it short.");
+    clock.set(3_000);
+    await first.setInstructions("bob", "");
+    await first.close();
+
+    const second = open({ now: clock.now });
+    expect(await second.getUserSettings("alice")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 2_000 });
+    expect(await second.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: 3_000 });
+    expect(await second.getUserSettings("carol")).toEqual({ instructions: "", updatedAt: null });
+    expect(raw().prepare("SELECT user_id, instructions, updated_at FROM user_settings ORDER BY user_id").all().map((r) => ({ ...r }))).toEqual([
+      { user_id: "alice", instructions: "Answer in French.\nKeep it short.", updated_at: 2_000 },
+      { user_id: "bob", instructions: "", updated_at: 3_000 },
+    ]);
+  });
+
   it("applies migrations once: reopening leaves the schema as it was", async () => {
     await open().close();
     const schemaOf = (db: DatabaseSync) =>
@@ -399,6 +417,7 @@ describe("sqlite store on a real file", () => {
       claimRun: () => store.claimRun("r1", { from: null, to: "me" }),
       recordApprovalDecision: () => store.recordApprovalDecision({ runId: "r1", callId: "call-1", approved: true }),
       setToolServerEnabled: () => store.setToolServerEnabled("alice", "files", false),
+      setInstructions: () => store.setInstructions("alice", "Be brief."),
     };
     for (const [name, write] of Object.entries(writes)) {
       expect(await write().then(() => "written", (e: unknown) => e), name).toMatchObject({

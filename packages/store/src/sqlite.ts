@@ -296,6 +296,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       `INSERT INTO tool_server_settings (user_id, server, enabled, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, server) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
     ),
+    getUserSettings: db.prepare("SELECT instructions, updated_at FROM user_settings WHERE user_id = ?"),
+    setInstructions: db.prepare(
+      `INSERT INTO user_settings (user_id, instructions, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
+    ),
   };
 
   function transaction<T>(work: () => T): T {
@@ -851,6 +856,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       const at = now();
       writing(() => sql.setToolServerEnabled.run(userId, server, enabled ? 1 : 0, at));
       return { server, enabled, updatedAt: at };
+    },
+
+    async getUserSettings(userId) {
+      live();
+      const row = getRow<{ instructions: string; updated_at: number }>(sql.getUserSettings, userId);
+      return row ? { instructions: row.instructions, updatedAt: row.updated_at } : { instructions: "", updatedAt: null };
+    },
+
+    async setInstructions(userId, instructions) {
+      live();
+      const at = now();
+      writing(() => sql.setInstructions.run(userId, instructions, at));
+      return { instructions, updatedAt: at };
     },
 
     async flush() {

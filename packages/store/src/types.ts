@@ -125,6 +125,14 @@ export interface ToolServerSetting {
   updatedAt: number;
 }
 
+/** A user's settings that apply to all their chats. */
+export interface UserSettings {
+  /** What the user asks every answer to keep in mind (custom instructions); "" when none. */
+  instructions: string;
+  /** When they last changed (ms since the epoch); null when never set. */
+  updatedAt: number | null;
+}
+
 /** A person's decision on a tool call that waits for approval (chat.approve), kept until the run reads it. */
 export interface ApprovalDecisionRecord {
   runId: string;
@@ -443,7 +451,7 @@ export interface ChatStore {
   /** Commits queued appends now; rejects with the first failure (transiently failed batches stay queued). */
   flush(): Promise<void>;
 
-  // ---- approvals and per-user tool settings ------------------------------------------------------
+  // ---- approvals and per-user settings -----------------------------------------------------------
 
   /**
    * Keeps the first decision on a call of a run: `recorded` is true when this call stored it, false when one was
@@ -461,6 +469,10 @@ export interface ChatStore {
   listToolServerSettings(userId: string): Promise<ToolServerSetting[]>;
   /** Turns an MCP server on or off for the user's chats (insert or update). */
   setToolServerEnabled(userId: string, server: string, enabled: boolean): Promise<ToolServerSetting>;
+  /** The user's settings; defaults ("" instructions, updatedAt null) for a user who never set any. */
+  getUserSettings(userId: string): Promise<UserSettings>;
+  /** Replaces the user's custom instructions (insert or update; "" clears them) and returns the settings as stored. */
+  setInstructions(userId: string, instructions: string): Promise<UserSettings>;
 
   // ---- life cycle ----------------------------------------------------------------------------
 

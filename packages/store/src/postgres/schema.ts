@@ -234,4 +234,15 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX runs_running_by_owner ON runs (owner) WHERE status = 'running';
     `,
   },
+  {
+    version: 7,
+    up: `
+      -- A user's custom instructions, which every answer keeps in mind; a user without a row has none.
+      CREATE TABLE user_settings (
+        user_id      text PRIMARY KEY,
+        instructions text NOT NULL,
+        updated_at   bigint NOT NULL
+      );
+    `,
+  },
 ];

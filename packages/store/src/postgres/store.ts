@@ -239,6 +239,9 @@ const q = {
   listToolServerSettings: "SELECT server, enabled, updated_at FROM tool_server_settings WHERE user_id = $1 ORDER BY server COLLATE \"C\"",
   setToolServerEnabled: `INSERT INTO tool_server_settings (user_id, server, enabled, updated_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (user_id, server) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
+  getUserSettings: "SELECT instructions, updated_at FROM user_settings WHERE user_id = $1",
+  setInstructions: `INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ($1, $2, $3)
+    ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
 } as const;
 type StatementName = keyof typeof q;
 /** A named statement on the pool or on one transaction's connection. */
@@ -978,6 +981,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const at = now();
       await query("setToolServerEnabled", [userId, server, enabled, at]);
       return { server, enabled, updatedAt: at };
+    },
+
+    async getUserSettings(userId) {
+      live();
+      const row = (await query<{ instructions: string; updated_at: number }>("getUserSettings", [userId])).rows[0];
+      return row ? { instructions: row.instructions, updatedAt: row.updated_at } : { instructions: "", updatedAt: null };
+    },
+
+    async setInstructions(userId, instructions) {
+      live();
+      const at = now();
+      await query("setInstructions", [userId, instructions, at]);
+      return { instructions, updatedAt: at };
     },
 
     async flush() {

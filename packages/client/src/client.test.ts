@@ -96,6 +96,20 @@ describe("createChatClient against the API", () => {
     expect(seen).toContain("/trpc/chat.events");
   });
 
+  it("reads and sets the user's custom instructions, which the next answer's system message carries", async () => {
+    expect(await client.settings.get()).toEqual({ instructions: "", updatedAt: null });
+    const saved = await client.settings.setInstructions("  Sign every answer with a star.  ");
+    expect(saved).toMatchObject({ instructions: "Sign every answer with a star." });
+    expect(await client.settings.get()).toEqual(saved);
+    await client.complete("Hello");
+    const body = api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+    expect(body.messages[0]).toMatchObject({ role: "system" });
+    expect(body.messages[0]!.content.endsWith("\n\nSign every answer with a star.")).toBe(true);
+    const tooLong = await expectClientError(client.settings.setInstructions("x".repeat(4001)));
+    expect(tooLong.code).toBe("bad_request");
+    expect((await client.settings.setInstructions("")).instructions).toBe("");
+  });
+
   it("reports models and health", async () => {
     const models = await client.models();
     expect(models.provider).toBe("sim");

@@ -28,6 +28,7 @@ export type ApproveResult = Outputs["chat"]["approve"];
 export type CancelResult = Outputs["chat"]["cancel"];
 export type ToolsList = Outputs["tools"]["list"];
 export type ToolServerView = Outputs["tools"]["setServerEnabled"];
+export type UserSettings = Outputs["settings"]["get"];
 
 /** Images on the message (PNG, JPEG, WebP or GIF, base64; at most 4): only for vision models. */
 export type Attachments = NonNullable<Inputs["chat"]["send"]["attachments"]>;
@@ -113,6 +114,12 @@ export interface ChatClient {
     import(content: string): Promise<Outputs["conversations"]["import"]>;
     /** The user's messages containing `query` (case-insensitive), on every branch, newest first. */
     search(query: string, opts?: { limit?: number }): Promise<SearchHit[]>;
+  };
+  settings: {
+    /** The user's custom instructions ("" when none), which every answer started gets after the server's prompt. */
+    get(): Promise<UserSettings>;
+    /** Replaces them ("" clears; trimmed; at most 4,000 characters) for answers started afterwards. */
+    setInstructions(instructions: string): Promise<UserSettings>;
   };
   /** The models, with capabilities (in words too), context length and whether loaded; `refresh` skips the API's short cache. */
   models(opts?: { refresh?: boolean }): Promise<ModelList>;
@@ -307,6 +314,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         call(() => trpc.conversations.export.query({ conversationId, ...(opts.format ? { format: opts.format } : {}) })),
       import: (content) => call(() => trpc.conversations.import.mutate({ content })),
       search: (query, opts = {}) => call(() => trpc.conversations.search.query({ query, ...(opts.limit === undefined ? {} : { limit: opts.limit }) })),
+    },
+    settings: {
+      get: () => call(() => trpc.settings.get.query()),
+      setInstructions: (instructions) => call(() => trpc.settings.setInstructions.mutate({ instructions })),
     },
     models: (opts) => call(() => trpc.models.list.query(opts)),
     health: () => call(() => trpc.health.query()),

@@ -19,6 +19,7 @@ export {
   type CancelResult,
   type ToolsList,
   type ToolServerView,
+  type UserSettings,
   type Attachments,
   type ThinkSetting,
 } from "./client.js";

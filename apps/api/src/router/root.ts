@@ -3,6 +3,7 @@ import { chatRouter } from "./chat.js";
 import { conversationsRouter } from "./conversations.js";
 import { healthProcedure } from "./health.js";
 import { modelsRouter } from "./models.js";
+import { settingsRouter } from "./settings.js";
 import { toolsRouter } from "./tools.js";
 
 export const appRouter = router({
@@ -10,6 +11,7 @@ export const appRouter = router({
   conversations: conversationsRouter,
   models: modelsRouter,
   tools: toolsRouter,
+  settings: settingsRouter,
   health: healthProcedure,
 });
 

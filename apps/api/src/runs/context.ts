@@ -1,14 +1,19 @@
 import { toStorableText, type ChatMessage } from "@streamchat/core";
 import type { StoredMessage } from "@streamchat/store";
 
+/** Introduces the user's custom instructions in the system message, so the model tells them from the server's prompt. */
+export const instructionsHeading = "The user's custom instructions, for every answer unless they ask otherwise in the conversation:";
+
 /**
- * The request context of a run: system prompt + the whole stored conversation. Not trimmed here: runChat trims it
- * (MAX_CONTEXT_MESSAGES, not counting the system prompt, and the model's context window) and reports what it left
- * out (a contextTrimmed status, usage.context.droppedMessages), which it can only count from the whole history.
+ * The request context of a run: system prompt (with the user's custom instructions, if any) + the whole stored
+ * conversation. Not trimmed here: runChat trims it (MAX_CONTEXT_MESSAGES, not counting the system prompt, and the
+ * model's context window) and reports what it left out (a contextTrimmed status, usage.context.droppedMessages), which
+ * it can only count from the whole history.
  */
-export function buildContext(systemPrompt: string, history: readonly StoredMessage[]): ChatMessage[] {
+export function buildContext(systemPrompt: string, history: readonly StoredMessage[], instructions = ""): ChatMessage[] {
+  const system = instructions === "" ? systemPrompt : `${systemPrompt}\n\n${instructionsHeading}\n\n${instructions}`;
   // concat, not a spread: a spread grows the array to 17 slots, and the run keeps it for as long as it streams.
-  return ([{ role: "system", content: systemPrompt }] as ChatMessage[]).concat(history.map((m) => m.message));
+  return ([{ role: "system", content: system }] as ChatMessage[]).concat(history.map((m) => m.message));
 }
 
 const titleMaxChars = 60;

@@ -101,9 +101,14 @@ export class RunExecutor {
       coalescer.push(event);
     };
     try {
+      // Read while the history and the tools are (on PostgreSQL a round trip of its own); its failure, if the reads
+      // before it fail first, has no one else to go to.
+      const settingsRead = store.getUserSettings(record.userId);
+      settingsRead.catch(() => undefined);
       // The active path only: other branches (earlier versions) are not the model's context.
       const history = launched?.history ?? (await store.activePath(record.conversationId));
       const tools = await this.opts.toolsFor(record.userId, { resumed: resume !== undefined });
+      const { instructions } = await settingsRead;
       let resumeFrom: ChatEvent[] | undefined;
       let decided: Map<string, ApprovalDecision> | undefined;
       if (resume) {
@@ -118,7 +123,7 @@ export class RunExecutor {
         modelName: record.model,
         conversationId: record.conversationId,
         runId: record.id,
-        messages: buildContext(limits.systemPrompt, history),
+        messages: buildContext(limits.systemPrompt, history, instructions),
         maxContextMessages: limits.maxContextMessages,
         maxContextTokens: limits.maxContextTokens,
         ...(limits.keepAlive === undefined ? {} : { keepAlive: limits.keepAlive }),

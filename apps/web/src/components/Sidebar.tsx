@@ -6,6 +6,7 @@ import { useFocusTrap } from "../lib/useFocusTrap.js";
 import { ConversationList } from "./ConversationList.js";
 import { Icon } from "./Icon.js";
 import { ImportButton, useConversationImport, useFileDrop } from "./ImportConversation.js";
+import { InstructionsPanel } from "./InstructionsPanel.js";
 import { ToolsPanel } from "./ToolsPanel.js";
 
 export interface SidebarProps {
@@ -108,6 +109,7 @@ export function Sidebar(props: SidebarProps) {
               ))}
             </dl>
           </details>
+          <InstructionsPanel />
           <ToolsPanel />
           <TokenSetting onChange={onTokenChange} required={unauthorized} refusedAt={unauthorizedAt ?? 0} />
         </div>
@@ -117,7 +119,7 @@ export function Sidebar(props: SidebarProps) {
 }
 
 /**
- * Escape inside an open panel of the sidebar (Keyboard shortcuts, Tools, API token: each a <details>) folds that panel
+ * Escape inside an open panel of the sidebar (Keyboard shortcuts, Instructions, Tools, API token: each a <details>) folds that panel
  * and gives the focus to its summary, the control that opened it. Only the next Escape closes the drawer (App hears a
  * prevented Escape as taken); a panel's own Escape (the search box, a rename, the delete dialog) stops before here.
  */

@@ -132,6 +132,27 @@ describe("parseCliArgs", () => {
     expect(error(["--format", "json", "hi"])).toEqual({ kind: "usage-error", message: "--format is an option of chat export" });
   });
 
+  it("reads chat instructions: print, set (one argument or stdin), --clear; refuses what would surprise", () => {
+    const env = { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "tok" };
+    expect(parseCliArgs(["instructions"], env)).toEqual({ kind: "instructions", options: { set: undefined, url: "http://127.0.0.1:4000", token: "tok" } });
+    expect(parseCliArgs(["instructions", "Answer in French."], env)).toMatchObject({ kind: "instructions", options: { set: "Answer in French." } });
+    expect(parseCliArgs(["instructions", "-"], env)).toMatchObject({ kind: "instructions", options: { set: "-" } });
+    expect(parseCliArgs(["instructions", "--clear"], env)).toMatchObject({ kind: "instructions", options: { set: "" } });
+    const error = (argv: string[]) => parseCliArgs(argv, {});
+    // Unquoted words: likely a question, never saved as instructions.
+    expect(error(["instructions", "for", "baking", "bread"])).toEqual({
+      kind: "usage-error",
+      message: 'chat instructions takes the new instructions as one quoted argument (a question: quote it whole, chat "instructions …")',
+    });
+    expect(parseCliArgs(["instructions for baking bread"], {})).toMatchObject({ kind: "run", options: { question: "instructions for baking bread" } });
+    expect(error(["instructions", " "])).toEqual({ kind: "usage-error", message: "chat instructions --clear removes them" });
+    expect(error(["instructions", "x", "--clear"])).toEqual({ kind: "usage-error", message: "chat instructions --clear takes no text" });
+    expect(error(["--clear", "hi"])).toEqual({ kind: "usage-error", message: "--clear is an option of chat instructions" });
+    expect(error(["export", "c1", "--clear"])).toEqual({ kind: "usage-error", message: "--clear is an option of chat instructions" });
+    expect(error(["instructions", "-o", "x"])).toEqual({ kind: "usage-error", message: "--output is an option of chat export" });
+    expect(error(["instructions", "-m", "x"])).toEqual({ kind: "usage-error", message: "--model is not an option of chat instructions" });
+  });
+
   it("takes repeated --image paths and --think levels or on/off", () => {
     const parsed = parseCliArgs(["--image", "a.png", "-i", "b.jpg", "--think", "High", "--usage", "what is this?"], {});
     expect(parsed).toMatchObject({ kind: "run", options: { images: ["a.png", "b.jpg"], think: "high", usage: true } });

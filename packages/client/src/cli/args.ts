@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 export const usage = `Usage: chat [options] [question]
        chat export <conversation-id> [--format json|markdown] [-o <file>] [options]
        chat import <file> [options]
+       chat instructions ["<text>" | - | --clear] [options]
 
 Streams the answer to a question from the streamchat API. Without a question, starts an
 interactive session (/new starts a new conversation, /exit leaves).
@@ -10,7 +11,9 @@ interactive session (/new starts a new conversation, /exit leaves).
 export writes a conversation to stdout, or to <file> with -o: json (default; the whole
 conversation with every version, what import reads) or markdown (the conversation as shown).
 import reads a JSON export (<file>, or - for stdin) into a new conversation and prints its id.
-A question that starts with the word export or import is asked when it is one quoted argument.
+instructions prints your custom instructions (what every new answer is given after the server's
+prompt), or saves new ones: one quoted argument, or - to read them from stdin; --clear removes them.
+A question that starts with the word export, import or instructions is asked when it is one quoted argument.
 
 Options:
   -m, --model <name>         model to use (default: the server's default model)
@@ -24,6 +27,7 @@ Options:
       --json                 print every event as one JSON line on stdout (NDJSON)
   -f, --format <format>      export: json or markdown (default json)
   -o, --output <file>        export: write to this file instead of stdout
+      --clear                instructions: remove your custom instructions
       --auto-deny            deny every tool call that asks for approval, without asking
       --approval-wait <secs> when stdin is not a terminal, wait this many seconds for an approval's
                              answer before denying (default: $CHAT_APPROVAL_WAIT or 10)
@@ -75,14 +79,20 @@ export interface ImportCommand extends ServerOptions {
   file: string;
 }
 
+export interface InstructionsCommand extends ServerOptions {
+  /** undefined: print them; "-": read the new ones from stdin; "" (--clear): remove them; else the new ones. */
+  set: string | undefined;
+}
+
 export type ParsedArgs =
   | { kind: "help" }
   | { kind: "run"; options: CliOptions }
   | { kind: "export"; options: ExportCommand }
   | { kind: "import"; options: ImportCommand }
+  | { kind: "instructions"; options: InstructionsCommand }
   | { kind: "usage-error"; message: string };
 
-const commands = ["export", "import"] as const;
+const commands = ["export", "import", "instructions"] as const;
 
 const emptyToUndefined = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value);
 
@@ -103,6 +113,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         json: { type: "boolean", default: false },
         format: { type: "string", short: "f" },
         output: { type: "string", short: "o" },
+        clear: { type: "boolean", default: false },
         "auto-deny": { type: "boolean", default: false },
         "approval-wait": { type: "string" },
         image: { type: "string", short: "i", multiple: true },
@@ -125,6 +136,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   // A command is a first word on its own ("chat export <id>"); a quoted question starting with the word is not.
   const command = commands.find((name) => positionals[0] === name);
   if (command) return parseCommand(command, positionals.slice(1), values, { url, token });
+  if (values.clear) return { kind: "usage-error", message: "--clear is an option of chat instructions" };
   if (values.format !== undefined || values.output !== undefined) {
     return { kind: "usage-error", message: `--${values.format !== undefined ? "format" : "output"} is an option of chat export` };
   }
@@ -184,11 +196,20 @@ function parseApprovalWait(value: string | undefined): number | null | undefined
 function parseCommand(
   command: (typeof commands)[number],
   args: string[],
-  values: { format?: string | undefined; output?: string | undefined; model?: string | undefined; conversation?: string | undefined; json?: boolean },
+  values: {
+    format?: string | undefined;
+    output?: string | undefined;
+    model?: string | undefined;
+    conversation?: string | undefined;
+    json?: boolean;
+    clear?: boolean;
+  },
   server: ServerOptions,
 ): ParsedArgs {
   const misplaced = (["model", "conversation"] as const).find((name) => values[name] !== undefined) ?? (values.json ? "json" : undefined);
   if (misplaced) return { kind: "usage-error", message: `--${misplaced} is not an option of chat ${command}` };
+  if (command === "instructions") return parseInstructions(args, values, server);
+  if (values.clear) return { kind: "usage-error", message: "--clear is an option of chat instructions" };
   if (command === "export") {
     if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat export needs one conversation id" };
     const format = values.format ?? "json";
@@ -203,6 +224,23 @@ function parseCommand(
   }
   if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat import needs one file (- for stdin)" };
   return { kind: "import", options: { ...server, file: args[0]! } };
+}
+
+function parseInstructions(args: string[], values: { format?: string | undefined; output?: string | undefined; clear?: boolean }, server: ServerOptions): ParsedArgs {
+  if (values.format !== undefined || values.output !== undefined) {
+    return { kind: "usage-error", message: `--${values.format !== undefined ? "format" : "output"} is an option of chat export` };
+  }
+  if (values.clear) {
+    if (args.length > 0) return { kind: "usage-error", message: "chat instructions --clear takes no text" };
+    return { kind: "instructions", options: { ...server, set: "" } };
+  }
+  if (args.length === 0) return { kind: "instructions", options: { ...server, set: undefined } };
+  // Unquoted words are more likely a question about instructions than new ones: saving them would be a surprise.
+  if (args.length > 1) {
+    return { kind: "usage-error", message: 'chat instructions takes the new instructions as one quoted argument (a question: quote it whole, chat "instructions …")' };
+  }
+  if (args[0]!.trim() === "") return { kind: "usage-error", message: "chat instructions --clear removes them" };
+  return { kind: "instructions", options: { ...server, set: args[0]! } };
 }
 
 /** undefined: not given; null: not a setting. */

@@ -220,6 +220,33 @@ describe("runCli", () => {
     });
   });
 
+  it("chat instructions prints, saves (argument or stdin) and clears the user's custom instructions", async () => {
+    const env = { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" };
+    expect(await run(["instructions"], env)).toEqual({ code: exitCodes.ok, stdout: "", stderr: 'No custom instructions (set them with: chat instructions "…").\n' });
+    expect(await run(["instructions", " Be brief. "], env)).toEqual({
+      code: exitCodes.ok,
+      stdout: "",
+      stderr: "Saved: new answers get these instructions (9 characters).\n",
+    });
+    expect(await run(["instructions"], env)).toEqual({ code: exitCodes.ok, stdout: "Be brief.\n", stderr: "" });
+    const client = createChatClient({ url: api.url, token: "alice-secret-token" });
+    await client.complete("Hello");
+    const body = api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+    expect(body.messages[0]!.content.endsWith("\n\nBe brief.")).toBe(true);
+
+    expect(await run(["instructions", "-"], env, "Line one.\nLine two.\n")).toMatchObject({ code: exitCodes.ok });
+    expect((await client.settings.get()).instructions).toBe("Line one.\nLine two.");
+    // An empty stdin is not a way to clear them by accident.
+    expect(await run(["instructions", "-"], env, "")).toMatchObject({ code: exitCodes.usage, stdout: "" });
+    expect((await client.settings.get()).instructions).toBe("Line one.\nLine two.");
+    expect(await run(["instructions", "--clear"], env)).toEqual({ code: exitCodes.ok, stdout: "", stderr: "Custom instructions removed.\n" });
+    expect((await client.settings.get()).instructions).toBe("");
+
+    const refused = await run(["instructions", "x".repeat(4001)], env);
+    expect(refused).toMatchObject({ code: exitCodes.failed, stdout: "" });
+    expect(refused.stderr).toMatch(/^error: bad_request — instructions: must be at most 4000 characters\n$/);
+  });
+
   describe("images, think levels and usage", () => {
     let dir: string;
     const auth = ["--url", "", "--token", "alice-secret-token"];

@@ -7,7 +7,7 @@ import { certificateProblem, isAbortError, toChatClientError, type ChatClientErr
 import { pipedAnswerWaitMs, type NextLine } from "./approval-prompt.js";
 import { ApprovalQuestions } from "./approval-questions.js";
 import { LineReader } from "./line-reader.js";
-import { parseCliArgs, usage, type CliOptions, type ExportCommand, type ImportCommand, type ServerOptions } from "./args.js";
+import { parseCliArgs, usage, type CliOptions, type ExportCommand, type ImportCommand, type InstructionsCommand, type ServerOptions } from "./args.js";
 import { colorEnabled, EventPrinter, formatError, type Output } from "./printer.js";
 
 export interface CliIo {
@@ -286,6 +286,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   if (parsed.kind === "export") return exportCommand(parsed.options, io);
   if (parsed.kind === "import") return importCommand(parsed.options, io);
+  if (parsed.kind === "instructions") return instructionsCommand(parsed.options, io);
   const { options } = parsed;
   let attachments: Attachments | undefined;
   try {
@@ -337,6 +338,34 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
     const { conversationId } = await client.conversations.import(content);
     io.stdout.write(`${conversationId}\n`);
     io.stderr.write(`Imported as a new conversation (continue it with: chat --conversation ${conversationId}).\n`);
+    return exitCodes.ok;
+  } catch (error) {
+    io.stderr.write(describeClientError(toChatClientError(error), options));
+    return exitCodes.failed;
+  }
+}
+
+/** chat instructions: prints the user's custom instructions, or saves new ones (an argument, or stdin with -). */
+async function instructionsCommand(options: InstructionsCommand, io: CliIo): Promise<number> {
+  let text = options.set;
+  if (text === "-") {
+    text = await readAll(io.stdin);
+    // Piped from an empty file or a mistake: clearing them takes --clear, said in so many words.
+    if (text.trim() === "") {
+      io.stderr.write("chat: no instructions on stdin (chat instructions --clear removes them) — see chat --help\n");
+      return exitCodes.usage;
+    }
+  }
+  const client = createChatClient({ url: options.url, token: options.token });
+  try {
+    if (text === undefined) {
+      const { instructions } = await client.settings.get();
+      if (instructions === "") io.stderr.write("No custom instructions (set them with: chat instructions \"…\").\n");
+      else io.stdout.write(`${instructions}\n`);
+      return exitCodes.ok;
+    }
+    const saved = await client.settings.setInstructions(text);
+    io.stderr.write(saved.instructions === "" ? "Custom instructions removed.\n" : `Saved: new answers get these instructions (${saved.instructions.length} characters).\n`);
     return exitCodes.ok;
   } catch (error) {
     io.stderr.write(describeClientError(toChatClientError(error), options));

@@ -9,12 +9,13 @@
  * stay text, and "$x$" and "$E = mc^2$" are math.
  */
 export function normalizeMath(text: string): string {
+  const paragraphs = new Paragraphs(text);
   let out = "";
   let i = 0;
   let fence: { char: string; length: number } | null = null;
   while (i < text.length) {
-    const lineEnd = endOfLine(text, i);
     if (fence !== null || isLineStart(text, i)) {
+      const lineEnd = endOfLine(text, i);
       const line = text.slice(i, lineEnd);
       const marker = /^[ \t]*(`{3,}|~{3,})/.exec(line);
       if (fence !== null) {
@@ -38,7 +39,7 @@ export function normalizeMath(text: string): string {
     } else if (c === "`") {
       // An inline code span: the run of backticks is closed by a run of the same length, within the paragraph.
       const run = runLength(text, i, "`");
-      const close = closingRun(text, i + run, run);
+      const close = paragraphs.closingRun(i + run, run);
       const end = close === -1 ? i + run : close + run;
       out += text.slice(i, end);
       i = end;
@@ -46,7 +47,7 @@ export function normalizeMath(text: string): string {
       const next = text[i + 1];
       if (next === "(" || next === "[") {
         const closer = next === "(" ? "\\)" : "\\]";
-        const close = findInParagraph(text, i + 2, closer);
+        const close = paragraphs.find(i + 2, closer);
         if (close !== -1) {
           const inner = text.slice(i + 2, close);
           out += next === "[" && standsAlone(text, i, close + 2) ? displayBlock(inner, indentOf(text, i)) : inlineMath(inner);
@@ -59,7 +60,7 @@ export function normalizeMath(text: string): string {
       i += 2;
     } else if (c === "$") {
       if (text[i + 1] === "$") {
-        const close = findInParagraph(text, i + 2, "$$");
+        const close = paragraphs.find(i + 2, "$$");
         if (close === -1) {
           // An unclosed `$$`: a display block still being written (remark-math shows it as math to the end), or text.
           out += "$$";
@@ -109,42 +110,66 @@ const runLength = (text: string, from: number, char: string) => {
   return end - from;
 };
 
-/** The start of the next run of exactly `length` backticks before a blank line, or -1. */
-function closingRun(text: string, from: number, length: number): number {
-  const limit = paragraphEnd(text, from);
-  let i = text.indexOf("`", from);
-  while (i !== -1 && i < limit) {
-    const run = runLength(text, i, "`");
-    if (run === length) return i;
-    i = text.indexOf("`", i + run);
-  }
-  return -1;
-}
+/**
+ * Where the text's paragraphs end (blank lines and code fences' lines), found once per text: every delimiter looks for
+ * its closer up to there, and finding it again for each one made an answer of one long paragraph (a table of prices)
+ * cost quadratic time on every streamed frame.
+ */
+class Paragraphs {
+  readonly #ends: number[] = [];
 
-/** Where the paragraph that `from` is in ends: a blank line, a code fence's line, or the end of the text. */
-function paragraphEnd(text: string, from: number): number {
-  const blank = /\n[ \t]*\n|\n[ \t]*(?:`{3,}|~{3,})/g;
-  blank.lastIndex = from;
-  const match = blank.exec(text);
-  return match === null ? text.length : match.index;
-}
-
-/** The next unescaped `closer` before a blank line, or -1. */
-function findInParagraph(text: string, from: number, closer: string): number {
-  const limit = paragraphEnd(text, from);
-  for (let i = from; i < limit; i++) {
-    if (text.startsWith(closer, i)) return i;
-    if (text[i] === "\\" && closer[0] !== "\\") i++;
+  constructor(readonly text: string) {
+    const boundary = /\n[ \t]*\n|\n[ \t]*(?:`{3,}|~{3,})/g;
+    for (let match = boundary.exec(text); match !== null; match = boundary.exec(text)) {
+      this.#ends.push(match.index);
+      // Overlapping boundaries ("\n\n\n"): the next one may start at this one's second newline.
+      boundary.lastIndex = match.index + 1;
+    }
   }
-  return -1;
+
+  /** The end of the paragraph that `from` is in: the first boundary at or after it, or the end of the text. */
+  endAfter(from: number): number {
+    const ends = this.#ends;
+    let low = 0;
+    let high = ends.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (ends[mid]! < from) low = mid + 1;
+      else high = mid;
+    }
+    return low < ends.length ? ends[low]! : this.text.length;
+  }
+
+  /** The start of the next run of exactly `length` backticks in the paragraph, or -1. */
+  closingRun(from: number, length: number): number {
+    const { text } = this;
+    const limit = this.endAfter(from);
+    let i = text.indexOf("`", from);
+    while (i !== -1 && i < limit) {
+      const run = runLength(text, i, "`");
+      if (run === length) return i;
+      i = text.indexOf("`", i + run);
+    }
+    return -1;
+  }
+
+  /** The next unescaped `closer` in the paragraph, or -1. */
+  find(from: number, closer: string): number {
+    const { text } = this;
+    const limit = this.endAfter(from);
+    for (let i = from; i < limit; i++) {
+      if (text.startsWith(closer, i)) return i;
+      if (text[i] === "\\" && closer[0] !== "\\") i++;
+    }
+    return -1;
+  }
 }
 
 /** The closing `$` of a single-dollar math span opened at `open` (Pandoc's rule), or -1. */
 function singleDollarClose(text: string, open: number): number {
   const first = text[open + 1];
   if (first === undefined || /\s/.test(first)) return -1;
-  const lineEnd = endOfLine(text, open);
-  for (let i = open + 1; i < lineEnd; i++) {
+  for (let i = open + 1; i < text.length && text[i] !== "\n"; i++) {
     if (text[i] === "\\") {
       i++;
       continue;
@@ -157,17 +182,18 @@ function singleDollarClose(text: string, open: number): number {
   return -1;
 }
 
-/** Whether `text[from, to)` is all its lines hold but for whitespace. */
+/** Whether `text[from, to)` is all its lines hold but for whitespace (read only as far as the first other character). */
 function standsAlone(text: string, from: number, to: number): boolean {
-  const lineStart = text.lastIndexOf("\n", from - 1) + 1;
-  const before = text.slice(lineStart, from);
-  const after = text.slice(to, endOfLine(text, to));
-  return /^[ \t]*$/.test(before) && after.trim() === "";
+  for (let i = from - 1; i >= 0 && text[i] !== "\n"; i--) if (text[i] !== " " && text[i] !== "\t") return false;
+  for (let i = to; i < text.length && text[i] !== "\n"; i++) if (!/\s/.test(text[i]!)) return false;
+  return true;
 }
 
+/** The whitespace before `at` on its line (called for math that stands alone: nothing else is before it). */
 function indentOf(text: string, at: number): string {
-  const lineStart = text.lastIndexOf("\n", at - 1) + 1;
-  return text.slice(lineStart, at);
+  let start = at;
+  while (start > 0 && text[start - 1] !== "\n") start--;
+  return text.slice(start, at);
 }
 
 /** Display math as remark-math's flow form: `$$` lines around the TeX, at the indentation the math was written at. */

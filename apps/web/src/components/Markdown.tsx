@@ -5,6 +5,7 @@ import remarkGfm from "remark-gfm";
 import { copyText } from "../lib/clipboard.js";
 import { rehypeCaret } from "./caret.js";
 import { Icon } from "./Icon.js";
+import { markdownBlocks } from "./markdown-blocks.js";
 import { mightHaveMath, normalizeMath } from "./math-text.js";
 
 type HastNode = NonNullable<ExtraProps["node"]>;
@@ -222,22 +223,41 @@ function useMathPlugins(wanted: boolean) {
  * `javascript:` are dropped, and only same-origin or `data:` images load (others show as links).
  * TeX math (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`, ` ```math `) is rendered with KaTeX, loaded with the first answer
  * that may hold some; until it is there, the text shows as written.
- * While `streaming`, a caret blinks at the end of the last line.
+ * While `streaming`, a caret blinks at the end of the last line, and only the last block is rendered again as text
+ * arrives (markdown-blocks.ts).
  */
 export const Markdown = memo(function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
   const math = useMathPlugins(mightHaveMath(text));
   const plugins = math ?? plainPlugins;
-  const source = useMemo(() => (math ? normalizeMath(text) : text), [math, text]);
+  const blocks = useMemo(() => markdownBlocks(math ? normalizeMath(text) : text), [math, text]);
   return (
     <div className="markdown">
-      <ReactMarkdown
-        remarkPlugins={plugins.remark}
-        rehypePlugins={streaming ? plugins.streamingRehype : plugins.rehype}
-        components={plugins.components}
-        urlTransform={urlTransform}
-      >
-        {source}
-      </ReactMarkdown>
+      {blocks.map((block, i) => (
+        // By position: while an answer streams, its blocks only ever grow at the end.
+        <MarkdownBlock key={i} text={block} streaming={streaming && i === blocks.length - 1} plugins={plugins} />
+      ))}
     </div>
+  );
+});
+
+/** One block of an answer (markdown-blocks.ts), rendered again only when its own text changes. */
+const MarkdownBlock = memo(function MarkdownBlock({
+  text,
+  streaming,
+  plugins,
+}: {
+  text: string;
+  streaming: boolean;
+  plugins: ReturnType<typeof pluginsOf>;
+}) {
+  return (
+    <ReactMarkdown
+      remarkPlugins={plugins.remark}
+      rehypePlugins={streaming ? plugins.streamingRehype : plugins.rehype}
+      components={plugins.components}
+      urlTransform={urlTransform}
+    >
+      {text}
+    </ReactMarkdown>
   );
 });

@@ -97,6 +97,17 @@ describe.skipIf(!runBrowserTests)("screenshots of the main states", () => {
     await snap(phone, "drawer-mobile", { docs: ["screenshots/drawer-mobile.png"] });
   });
 
+  it("math in an answer, set with KaTeX", async () => {
+    for (const look of [desktop, mobileDark]) {
+      const page = await e2e.openApp(look);
+      await send(page, "Write a long answer about sampling temperature");
+      await waitForAnswerState(page, "stop");
+      await lastAnswer(page).locator(".katex-display").scrollIntoViewIfNeeded();
+      await noSidewaysScroll(page, look);
+      await snap(page, `math-${look.name.replace(/ /g, "-")}`, { docs: [`screenshots/math-${look === desktop ? "light" : "mobile-dark"}.png`] });
+    }
+  });
+
   it("the model menu with capabilities in words", async () => {
     const page = await e2e.openApp(desktop);
     await page.getByRole("button", { name: /^Model/ }).click();

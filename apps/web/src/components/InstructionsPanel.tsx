@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 
@@ -13,21 +13,20 @@ export function InstructionsPanel() {
   const [open, setOpen] = useState(false);
   const utils = trpc.useUtils();
   const settings = trpc.settings.get.useQuery(undefined, { enabled: open });
-  const save = trpc.settings.setInstructions.useMutation({
-    onSuccess: (saved) => utils.settings.get.setData(undefined, saved),
-  });
   // The draft, until it is saved; null: the stored text is shown.
   const [draft, setDraft] = useState<string | null>(null);
+  const save = trpc.settings.setInstructions.useMutation({
+    // Saved as the server stored it (trimmed): the box shows that, and "Saved" until the next edit.
+    onSuccess: (saved) => {
+      utils.settings.get.setData(undefined, saved);
+      setDraft(null);
+    },
+  });
   const stored = settings.data?.instructions ?? "";
   const text = draft ?? stored;
   const changed = draft !== null && draft.trim() !== stored;
   const hintId = useId();
   const countId = useId();
-
-  // Saved as the server stored it (trimmed): the box shows that, and "Saved" until the next edit.
-  useEffect(() => {
-    if (save.isSuccess) setDraft(null);
-  }, [save.isSuccess]);
 
   const failure = settings.error ?? save.error;
   return (

@@ -1,3 +1,5 @@
+import { closesFence, fenceOpenedBy, type Fence } from "./code-fences.js";
+
 /**
  * An answer's markdown cut into top-level blocks that render the same apart as together, so that a streamed answer
  * re-renders only its last block on each frame (Markdown.tsx keeps the others). Rendering the whole answer on every
@@ -14,24 +16,20 @@ export function markdownBlocks(text: string): string[] {
   const lines = text.split("\n");
   const blocks: string[] = [];
   let start = 0;
-  let fence: { char: string; length: number } | null = null;
+  let fence: Fence | null = null;
   let math = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (fence !== null) {
-      const close = /^[ \t]*(`{3,}|~{3,})[ \t]*$/.exec(line);
-      if (close && close[1]![0] === fence.char && close[1]!.length >= fence.length) fence = null;
+      if (closesFence(line, fence)) fence = null;
       continue;
     }
     if (math) {
       if (line.trim() === "$$") math = false;
       continue;
     }
-    const open = /^[ \t]*(`{3,}|~{3,})(.*)$/.exec(line);
-    if (open && !(open[1]![0] === "`" && open[2]!.includes("`"))) {
-      fence = { char: open[1]![0]!, length: open[1]!.length };
-      continue;
-    }
+    fence = fenceOpenedBy(line);
+    if (fence !== null) continue;
     if (line.trim() === "$$") {
       math = true;
       continue;

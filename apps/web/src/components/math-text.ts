@@ -1,3 +1,5 @@
+import { closesFence, fenceOpenedBy, type Fence } from "./code-fences.js";
+
 /**
  * Models write TeX math four ways: `$…$`, `$$…$$`, `\(…\)` and `\[…\]`. remark-math reads only dollars, and its
  * single dollar has no rule against prices ("$5 and $10" would be math). `normalizeMath` rewrites an answer into the
@@ -12,21 +14,20 @@ export function normalizeMath(text: string): string {
   const paragraphs = new Paragraphs(text);
   let out = "";
   let i = 0;
-  let fence: { char: string; length: number } | null = null;
+  let fence: Fence | null = null;
   while (i < text.length) {
     if (fence !== null || isLineStart(text, i)) {
       const lineEnd = endOfLine(text, i);
       const line = text.slice(i, lineEnd);
-      const marker = /^[ \t]*(`{3,}|~{3,})/.exec(line);
       if (fence !== null) {
         // Inside a fenced block: copied as is, up to and including the fence that closes it.
-        if (marker && marker[1]![0] === fence.char && marker[1]!.length >= fence.length && line.slice(marker[0].length).trim() === "") fence = null;
+        if (closesFence(line, fence)) fence = null;
         out += text.slice(i, Math.min(lineEnd + 1, text.length));
         i = lineEnd + 1;
         continue;
       }
-      if (marker && !(marker[1]![0] === "`" && line.slice(marker[0].length).includes("`"))) {
-        fence = { char: marker[1]![0]!, length: marker[1]!.length };
+      fence = fenceOpenedBy(line);
+      if (fence !== null) {
         out += text.slice(i, Math.min(lineEnd + 1, text.length));
         i = lineEnd + 1;
         continue;

@@ -136,10 +136,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   // A command is a first word on its own ("chat export <id>"); a quoted question starting with the word is not.
   const command = commands.find((name) => positionals[0] === name);
   if (command) return parseCommand(command, positionals.slice(1), values, { url, token });
-  if (values.clear) return { kind: "usage-error", message: "--clear is an option of chat instructions" };
-  if (values.format !== undefined || values.output !== undefined) {
-    return { kind: "usage-error", message: `--${values.format !== undefined ? "format" : "output"} is an option of chat export` };
-  }
+  const elsewhere = optionOfAnotherCommand(values, "run");
+  if (elsewhere) return elsewhere;
   const question = positionals.length > 0 ? positionals.join(" ") : undefined;
   if (question !== undefined && question.trim() === "") {
     return { kind: "usage-error", message: "the question is empty" };
@@ -208,8 +206,9 @@ function parseCommand(
 ): ParsedArgs {
   const misplaced = (["model", "conversation"] as const).find((name) => values[name] !== undefined) ?? (values.json ? "json" : undefined);
   if (misplaced) return { kind: "usage-error", message: `--${misplaced} is not an option of chat ${command}` };
+  const elsewhere = optionOfAnotherCommand(values, command);
+  if (elsewhere) return elsewhere;
   if (command === "instructions") return parseInstructions(args, values, server);
-  if (values.clear) return { kind: "usage-error", message: "--clear is an option of chat instructions" };
   if (command === "export") {
     if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat export needs one conversation id" };
     const format = values.format ?? "json";
@@ -219,17 +218,23 @@ function parseCommand(
     if (values.output !== undefined && values.output.trim() === "") return { kind: "usage-error", message: "--output needs a file name" };
     return { kind: "export", options: { ...server, conversationId: args[0]!, format, output: values.output } };
   }
-  if (values.format !== undefined || values.output !== undefined) {
-    return { kind: "usage-error", message: `--${values.format !== undefined ? "format" : "output"} is an option of chat export` };
-  }
   if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat import needs one file (- for stdin)" };
   return { kind: "import", options: { ...server, file: args[0]! } };
 }
 
-function parseInstructions(args: string[], values: { format?: string | undefined; output?: string | undefined; clear?: boolean }, server: ServerOptions): ParsedArgs {
-  if (values.format !== undefined || values.output !== undefined) {
+/** A usage error when an option of one command (export's --format and --output, instructions' --clear) is given to another. */
+function optionOfAnotherCommand(
+  values: { format?: string | undefined; output?: string | undefined; clear?: boolean },
+  command: (typeof commands)[number] | "run",
+): ParsedArgs | undefined {
+  if (command !== "export" && (values.format !== undefined || values.output !== undefined)) {
     return { kind: "usage-error", message: `--${values.format !== undefined ? "format" : "output"} is an option of chat export` };
   }
+  if (command !== "instructions" && values.clear) return { kind: "usage-error", message: "--clear is an option of chat instructions" };
+  return undefined;
+}
+
+function parseInstructions(args: string[], values: { clear?: boolean }, server: ServerOptions): ParsedArgs {
   if (values.clear) {
     if (args.length > 0) return { kind: "usage-error", message: "chat instructions --clear takes no text" };
     return { kind: "instructions", options: { ...server, set: "" } };

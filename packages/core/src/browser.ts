@@ -1,5 +1,5 @@
 /**
- * What a browser may import from the engine: the event contract, error codes, image and think-level rules. The main
+ * What a browser may import from the engine: the event contract, error codes, image, file and think-level rules. The main
  * entry also holds the providers and tools, which import Node's http, worker_threads and zlib: a bundler building the
  * web app from it has to replace those with empty modules (Vite warns for each) and rely on tree-shaking to drop them.
  */
@@ -19,5 +19,15 @@ export {
   type ImageAttachment,
   type ImageLimits,
 } from "./attachments.js";
+export {
+  fileAttachmentSchema,
+  maxFilesPerMessage,
+  defaultMaxFileChars,
+  maxFileNameChars,
+  checkFiles,
+  userMessageText,
+  type FileAttachment,
+  type FileLimits,
+} from "./files.js";
 export { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./file-size.js";
 export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

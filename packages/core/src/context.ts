@@ -117,6 +117,7 @@ function sizeOf(messages: ChatMessage[]): number {
   let n = 0;
   for (const m of messages) {
     n += m.content.length;
+    if (m.role === "user") for (const file of m.files ?? []) n += file.text.length;
     if (m.role === "assistant") {
       n += m.thinking?.length ?? 0;
       for (const call of m.toolCalls ?? []) n += call.name.length + (JSON.stringify(call.args) ?? "").length;

@@ -3,6 +3,7 @@
  * Providers map these to and from their wire formats (providers/ollama.ts, providers/openai.ts).
  */
 import type { ImageAttachment } from "./attachments.js";
+import type { FileAttachment } from "./files.js";
 import type { KeepAlive } from "./keep-alive.js";
 import type { ThinkLevel, ThinkSetting } from "./think.js";
 
@@ -24,8 +25,10 @@ export type ChatMessage =
   /**
    * `images`: what the client attached, unchanged (Ollama gets `data` as the message's `images`, OpenAI-
    * compatible servers `image_url` data-URL parts). Checked at the edge with `checkImages`.
+   * `files`: text files the client attached, read by the model before `content` (`userMessageText`). Checked at the
+   * edge with `checkFiles`.
    */
-  | { role: "user"; content: string; images?: ImageAttachment[] }
+  | { role: "user"; content: string; images?: ImageAttachment[]; files?: FileAttachment[] }
   | { role: "assistant"; content: string; thinking?: string; toolCalls?: ToolCall[] }
   | { role: "tool"; toolCallId: string; toolName: string; content: string };
 

@@ -5,6 +5,7 @@
 import { capabilityModels, defaultModels, solidPng, startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageAttachment } from "./attachments.js";
+import type { FileAttachment } from "./files.js";
 import { checkModelSupport } from "./capabilities.js";
 import type { ChatEvent } from "./events.js";
 import type { ChatMessage, ChatModel } from "./model.js";
@@ -87,6 +88,45 @@ describe("images", () => {
         { type: "image_url", image_url: { url: `data:image/png;base64,${redPng}` } },
       ],
     });
+  });
+});
+
+describe("text files", () => {
+  const notes: FileAttachment = { type: "file", name: "notes.md", text: "# Plan\n\n- ship it\n" };
+  const csv: FileAttachment = { type: "file", name: 'a "b" <c>.csv', text: "x,y\n1,2" };
+  const withFiles = (content: string, files: FileAttachment[]): ChatMessage => ({ role: "user", content, files });
+  const expected = '<file name="notes.md">\n# Plan\n\n- ship it\n</file>\n\n<file name="a &quot;b&quot; &lt;c&gt;.csv">\nx,y\n1,2\n</file>\n\nSum y.';
+
+  it("Ollama: every model reads the files before the question, in the user message's text, and earlier ones stay in the history", async () => {
+    const messages = [system, withFiles("Summarize", [notes]), { role: "assistant", content: "A plan." } as ChatMessage, withFiles("Sum y.", [notes, csv])];
+    const { result } = await collect(run(ollama(), "llama3.2", { messages }));
+    expect(result.reason).toBe("stop");
+    const sent = lastBody().messages;
+    expect(sent.at(-1)).toEqual({ role: "user", content: expected });
+    expect(sent[1]).toEqual({ role: "user", content: '<file name="notes.md">\n# Plan\n\n- ship it\n</file>\n\nSummarize' });
+  });
+
+  it("OpenAI-compatible: the same text, beside an image as a text part", async () => {
+    const model = createOpenAIModel({ baseUrl: `${sim.url}/v1` });
+    await collect(run(model, "demo-vision", { messages: [system, { role: "user", content: "Sum y.", files: [notes, csv], images: [redImage] }] }));
+    expect(lastBody().messages.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: expected },
+        { type: "image_url", image_url: { url: `data:image/png;base64,${redPng}` } },
+      ],
+    });
+  });
+
+  it("a file counts toward the context: older messages are left out to fit it", async () => {
+    const big: FileAttachment = { type: "file", name: "big.txt", text: "word ".repeat(2_000) };
+    const history: ChatMessage[] = [];
+    for (let i = 0; i < 6; i += 1) history.push(ask(`question ${i} ${"filler ".repeat(150)}`), { role: "assistant", content: `answer ${i}` });
+    const messages = [system, ...history, withFiles("What is in it?", [big])];
+    const { events } = await collect(run(ollama(), "llama3.2", { messages, maxContextTokens: 3_500 }));
+    const done = events.at(-1) as Extract<ChatEvent, { type: "done" }>;
+    expect(done.usage?.context?.droppedMessages).toBeGreaterThan(0);
+    expect(lastBody().messages.at(-1)?.["content"]).toContain("word word");
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ChatMessage, ToolSpec } from "./model.js";
 import { schemaText } from "./schema-text.js";
+import { userMessageText } from "./files.js";
 
 /**
  * Token estimates without a tokenizer (we cannot ship every model's). The heuristic, documented in
@@ -32,7 +33,7 @@ export function estimateTextTokens(text: string): number {
 
 /** The text tokens of one message (content, thinking, tool calls, template overhead), without images. */
 export function messageTextTokens(message: ChatMessage): number {
-  let tokens = messageOverheadTokens + estimateTextTokens(message.content);
+  let tokens = messageOverheadTokens + estimateTextTokens(message.role === "user" ? userMessageText(message) : message.content);
   if (message.role === "assistant") {
     if (message.thinking) tokens += estimateTextTokens(message.thinking);
     for (const call of message.toolCalls ?? []) tokens += estimateTextTokens(call.name) + estimateTextTokens(JSON.stringify(call.args) ?? "");

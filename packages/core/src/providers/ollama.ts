@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ChatError } from "../errors.js";
+import { userMessageText } from "../files.js";
 import type { KeepAlive } from "../keep-alive.js";
 import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, ModelState, StreamOptions } from "../model.js";
 import { NdjsonDecoder } from "../ndjson.js";
@@ -305,8 +306,8 @@ function toOllamaMessage(message: ChatMessage): OllamaMessage {
       return { role: "system", content: message.content };
     case "user":
       // Exactly the base64 the client sent: no decoding, no re-encoding.
-      if (message.images && message.images.length > 0) return { role: "user", content: message.content, images: message.images.map((i) => i.data) };
-      return { role: "user", content: message.content };
+      if (message.images && message.images.length > 0) return { role: "user", content: userMessageText(message), images: message.images.map((i) => i.data) };
+      return { role: "user", content: userMessageText(message) };
     case "assistant": {
       const out: OllamaMessage = { role: "assistant", content: message.content };
       if (message.thinking) out.thinking = message.thinking;

@@ -2,6 +2,7 @@ import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { z } from "zod";
 import { untilAborted } from "../abort.js";
 import { ChatError } from "../errors.js";
+import { userMessageText } from "../files.js";
 import type {
   ChatMessage,
   ChatModel,
@@ -257,8 +258,9 @@ function toOpenAIMessage(message: ChatMessage): Record<string, unknown> {
     case "system":
       return { role: "system", content: message.content };
     case "user": {
-      if (!message.images || message.images.length === 0) return { role: "user", content: message.content };
-      const parts: Array<Record<string, unknown>> = message.content === "" ? [] : [{ type: "text", text: message.content }];
+      const text = userMessageText(message);
+      if (!message.images || message.images.length === 0) return { role: "user", content: text };
+      const parts: Array<Record<string, unknown>> = text === "" ? [] : [{ type: "text", text }];
       for (const image of message.images) parts.push({ type: "image_url", image_url: { url: `data:${image.mimeType};base64,${image.data}` } });
       return { role: "user", content: parts };
     }

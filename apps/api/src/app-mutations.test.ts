@@ -8,8 +8,8 @@ import { startTestApi, type TestApi } from "./test-support/harness.js";
  */
 
 const origin = "http://app.example.test";
-// MAX_IMAGE_BYTES 1024: chat.send takes 4 × 1024 as base64 plus MAX_BODY_BYTES (7,510 bytes), other calls 2,048.
-const env = { AUTH_TOKENS: "alice:alice-token-1", CORS_ORIGINS: origin, MAX_BODY_BYTES: "2048", MAX_IMAGE_BYTES: "1024" };
+// MAX_IMAGE_BYTES 1024, MAX_FILE_CHARS 1: chat.send takes 4 × 1024 as base64, 8 × 6 plus MAX_BODY_BYTES (7,558 bytes), other calls 2,048.
+const env = { AUTH_TOKENS: "alice:alice-token-1", CORS_ORIGINS: origin, MAX_BODY_BYTES: "2048", MAX_IMAGE_BYTES: "1024", MAX_FILE_CHARS: "1" };
 const headers = { authorization: "Bearer alice-token-1", origin, "content-type": "application/json" };
 let lean: TestApi;
 let trpc: TestApi;
@@ -65,7 +65,7 @@ describe("mutations in the API, LEAN_MUTATIONS=1 against LEAN_MUTATIONS=0", () =
 
   it("keeps each route's body limit: attachments on chat.send, MAX_BODY_BYTES elsewhere", async () => {
     const big = "x".repeat(3000);
-    // Over 2,048 but under 7,510: a send may be that large (zod then refuses the message's length, or not).
+    // Over 2,048 but under 7,558: a send may be that large (zod then refuses the message's length, or not).
     const send = await same("chat.send", { message: big });
     expect(send.status).not.toBe(413);
     const rename = await same("conversations.rename", { conversationId: "c", title: big });

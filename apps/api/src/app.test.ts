@@ -51,7 +51,7 @@ describe("health and models", () => {
       providerVersion: expect.any(String),
       store: { kind: testBackend, ok: true },
       version: "0.1.0",
-      limits: { maxImportBytes: 10 * 1024 * 1024 },
+      limits: { maxImportBytes: 10 * 1024 * 1024, maxFileChars: 100_000, maxFilesPerMessage: 8 },
     });
   });
 
@@ -198,12 +198,12 @@ describe("HTTP surface", () => {
   });
 
   it("answers a too large body with 413 JSON naming the route's limit", async () => {
-    const url = await start({ MAX_IMAGE_BYTES: "1024" });
+    const url = await start({ MAX_IMAGE_BYTES: "1024", MAX_FILE_CHARS: "1" });
     const post = (path: string, body: string) => fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
     const res = await post("/api/chat", JSON.stringify({ message: "x".repeat(9000) }));
     expect(res.status).toBe(413);
-    // 4 images of 1024 bytes as base64, plus MAX_BODY_BYTES.
-    expect(await res.json()).toEqual({ error: "Request body is too large (at most 7510 bytes).", code: "bad_request" });
+    // 4 images of 1024 bytes as base64, 8 files of one character as JSON (6 bytes at most), plus MAX_BODY_BYTES.
+    expect(await res.json()).toEqual({ error: "Request body is too large (at most 7558 bytes).", code: "bad_request" });
     const rename = await post("/trpc/conversations.rename", JSON.stringify({ conversationId: "c", title: "x".repeat(3000) }));
     expect(rename.status).toBe(413);
     // On /trpc in tRPC's error shape (its clients show the message).

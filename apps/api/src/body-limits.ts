@@ -15,11 +15,11 @@ const trpcRoute = "/trpc/:path";
 export interface BodyLimits {
   /** MAX_BODY_BYTES: every route but those taking attachments. */
   normal: number;
-  /** attachmentBodyLimit: 4 × MAX_IMAGE_BYTES as base64, plus MAX_BODY_BYTES. */
+  /** attachmentBodyLimit: 4 × MAX_IMAGE_BYTES as base64, 8 × MAX_FILE_CHARS as JSON, plus MAX_BODY_BYTES. */
   attachments: number;
 }
 
-export function bodyLimitsOf(config: Pick<Config, "maxBodyBytes" | "maxImageBytes">): BodyLimits {
+export function bodyLimitsOf(config: Pick<Config, "maxBodyBytes" | "maxImageBytes" | "maxFileChars">): BodyLimits {
   return { normal: config.maxBodyBytes, attachments: attachmentBodyLimit(config) };
 }
 

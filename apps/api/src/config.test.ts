@@ -43,6 +43,7 @@ describe("loadConfig", () => {
       maxContextMessages: 50,
       maxContextTokens: 32_768,
       maxImageBytes: 5 * 1024 * 1024,
+      maxFileChars: 100_000,
       keepAlive: undefined,
       ollamaContextLength: undefined,
       chatIdleTimeoutMs: 60_000,
@@ -140,10 +141,10 @@ describe("loadConfig", () => {
     expect(configError({ KEEP_ALIVE: "forever" }).match(/forever/g)).toHaveLength(1);
   });
 
-  it("sizes the attachment routes' body limit for 4 images of MAX_IMAGE_BYTES in base64, plus MAX_BODY_BYTES", () => {
+  it("sizes the attachment routes' body limit for 4 images of MAX_IMAGE_BYTES in base64, 8 files of MAX_FILE_CHARS as JSON, plus MAX_BODY_BYTES", () => {
     const config = loadConfig({});
-    expect(attachmentBodyLimit(config)).toBe(Math.ceil((4 * 5 * 1024 * 1024 * 4) / 3) + 1024 * 1024);
-    expect(attachmentBodyLimit(loadConfig({ MAX_IMAGE_BYTES: "3000", MAX_BODY_BYTES: "2048" }))).toBe(16_000 + 2048);
+    expect(attachmentBodyLimit(config)).toBe(Math.ceil((4 * 5 * 1024 * 1024 * 4) / 3) + 8 * 100_000 * 6 + 1024 * 1024);
+    expect(attachmentBodyLimit(loadConfig({ MAX_IMAGE_BYTES: "3000", MAX_FILE_CHARS: "10", MAX_BODY_BYTES: "2048" }))).toBe(16_000 + 480 + 2048);
   });
 
   it("treats empty values as unset", () => {

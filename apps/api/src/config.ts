@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { defaultMaxContextTokens, defaultMaxImageBytes, keepAliveSchema, maxImagesPerMessage, maxTimerMs, type KeepAlive } from "@streamchat/core";
+import { defaultMaxContextTokens, defaultMaxFileChars, defaultMaxImageBytes, keepAliveSchema, maxFilesPerMessage, maxImagesPerMessage, maxTimerMs, type KeepAlive } from "@streamchat/core";
 import { defaultFlushIntervalMs } from "@streamchat/store";
 import { defaultUnansweredMs, maxUnansweredMs, minUnansweredMs } from "./cluster/redis-watchdog.js";
 
@@ -211,6 +211,7 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
   MAX_IMPORT_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
   MAX_IMAGE_BYTES: int(1024, 100 * 1024 * 1024, defaultMaxImageBytes),
+  MAX_FILE_CHARS: int(1, 10_000_000, defaultMaxFileChars),
   MAX_CONTEXT_TOKENS: int(256, 10_000_000, defaultMaxContextTokens),
   KEEP_ALIVE: z.preprocess(trimmedOrUnset, keepAliveSchema.optional()),
   OLLAMA_CONTEXT_LENGTH: optionalInt(256, 10_000_000),
@@ -299,6 +300,8 @@ export interface Config {
   maxContextTokens: number;
   /** Largest decoded image on a message (attachments); at most 4 per message. */
   maxImageBytes: number;
+  /** Most characters of one text file on a message (attachments); at most 8 per message. */
+  maxFileChars: number;
   /** Ollama `keep_alive` sent with every request: how long the model stays loaded afterwards. Undefined: Ollama's default. */
   keepAlive: KeepAlive | undefined;
   /** The window Ollama gives a request without num_ctx (set this to the server's OLLAMA_CONTEXT_LENGTH); default 2048. */
@@ -332,12 +335,14 @@ export const defaultChatModel = "llama3.2";
 export const demoChatModel = "demo";
 
 /**
- * The body limit of the routes that take image attachments (chat.send, chat.complete, chat.edit, POST /api/chat,
- * /api/chat/stream): 4 images of MAX_IMAGE_BYTES as base64 (4/3 of their size), plus MAX_BODY_BYTES for the
- * rest of the request (the message, a tRPC batch around it). Never below MAX_BODY_BYTES.
+ * The body limit of the routes that take attachments (chat.send, chat.complete, chat.edit, POST /api/chat,
+ * /api/chat/stream): 4 images of MAX_IMAGE_BYTES as base64 (4/3 of their size), 8 files of MAX_FILE_CHARS as JSON
+ * (6 bytes a character at most: a control character is written `\u001f`), plus MAX_BODY_BYTES for the rest of the
+ * request (the message, a tRPC batch around it). Never below MAX_BODY_BYTES.
  */
-export function attachmentBodyLimit(config: Pick<Config, "maxImageBytes" | "maxBodyBytes">): number {
-  return Math.ceil((maxImagesPerMessage * config.maxImageBytes * 4) / 3) + config.maxBodyBytes;
+export function attachmentBodyLimit(config: Pick<Config, "maxImageBytes" | "maxFileChars" | "maxBodyBytes">): number {
+  const images = Math.ceil((maxImagesPerMessage * config.maxImageBytes * 4) / 3);
+  return images + maxFilesPerMessage * config.maxFileChars * 6 + config.maxBodyBytes;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -405,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxContextMessages: e.MAX_CONTEXT_MESSAGES,
     maxContextTokens: e.MAX_CONTEXT_TOKENS,
     maxImageBytes: e.MAX_IMAGE_BYTES,
+    maxFileChars: e.MAX_FILE_CHARS,
     keepAlive: e.KEEP_ALIVE,
     ollamaContextLength: e.OLLAMA_CONTEXT_LENGTH,
     chatIdleTimeoutMs: e.CHAT_IDLE_TIMEOUT_MS,

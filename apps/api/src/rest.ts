@@ -56,7 +56,7 @@ interface Deps {
   userOf: RequestUser;
   /** For checking attachments against the model (attachments.ts). */
   provider: Pick<ProviderHandle, "model" | "defaultModel">;
-  config: Pick<Config, "maxImageBytes">;
+  config: Pick<Config, "maxImageBytes" | "maxFileChars">;
   /** How long a stream may stay quiet before it is pinged; default defaultRestPingIntervalMs. */
   pingIntervalMs?: number | undefined;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ChatError } from "./errors.js";
+import { fileAttachmentSchema, type FileAttachment } from "./files.js";
 
 /** The image types every vision model server we speak to takes (Ollama, llama.cpp, vLLM, OpenAI). */
 export const imageMimeTypes = ["image/png", "image/jpeg", "image/webp", "image/gif"] as const;
@@ -110,4 +111,19 @@ export function checkImages(images: readonly ImageAttachment[], limits: ImageLim
     }
   }
   return undefined;
+}
+
+/** What `attachments` of a message may hold: images, and text files (files.ts). */
+export const attachmentSchema = z.discriminatedUnion("type", [imageAttachmentSchema, fileAttachmentSchema]);
+export type Attachment = ImageAttachment | FileAttachment;
+
+/** A message's attachments as the engine's user message keeps them: images and files apart, in the order sent. */
+export function splitAttachments(attachments: readonly Attachment[]): { images: ImageAttachment[]; files: FileAttachment[] } {
+  const images: ImageAttachment[] = [];
+  const files: FileAttachment[] = [];
+  for (const attachment of attachments) {
+    if (attachment.type === "image") images.push(attachment);
+    else files.push(attachment);
+  }
+  return { images, files };
 }

@@ -9,6 +9,8 @@ export {
   imageMimeTypes,
   imageMimeTypeSchema,
   imageAttachmentSchema,
+  attachmentSchema,
+  splitAttachments,
   maxImagesPerMessage,
   defaultMaxImageBytes,
   checkImages,
@@ -17,6 +19,7 @@ export {
   formatBytes,
   type ImageMimeType,
   type ImageAttachment,
+  type Attachment,
   type ImageLimits,
 } from "./attachments.js";
 export {

@@ -72,7 +72,7 @@ describe("with auth on", () => {
   let userMessageId: number;
 
   beforeAll(async () => {
-    api = await startApi({ env: { AUTH_TOKENS: `alice:${aliceToken},bob:${bobToken}`, MAX_MESSAGE_CHARS: "1000", MAX_BODY_BYTES: "4096", MAX_IMAGE_BYTES: "1024" } });
+    api = await startApi({ env: { AUTH_TOKENS: `alice:${aliceToken},bob:${bobToken}`, MAX_MESSAGE_CHARS: "1000", MAX_BODY_BYTES: "4096", MAX_IMAGE_BYTES: "1024", MAX_FILE_CHARS: "1" } });
     alice = api.client(aliceToken);
     bob = api.client(bobToken);
     const started = await alice.chat.send.mutate({ message: "alice's secret: the cake is a lie" });
@@ -162,7 +162,8 @@ describe("with auth on", () => {
   });
 
   it("limits: oversized bodies are 413 JSON, over-long messages are bad_request, on tRPC and REST", async () => {
-    // The routes taking images allow 4 × MAX_IMAGE_BYTES in base64 + MAX_BODY_BYTES (9558 bytes here), the rest MAX_BODY_BYTES.
+    // The routes taking attachments allow 4 × MAX_IMAGE_BYTES in base64 + 8 × MAX_FILE_CHARS × 6 + MAX_BODY_BYTES (9606
+    // bytes here), the rest MAX_BODY_BYTES.
     const big = JSON.stringify({ message: "x".repeat(10_000) });
     for (const path of ["/api/chat", "/api/chat/stream", "/trpc/chat.send", "/trpc/conversations.rename"]) {
       const res = await fetch(`${api.url}${path}`, {

@@ -19,7 +19,7 @@ import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/r
 import { busyMessage } from "../runs/start-run.js";
 import { messagesFromEvents } from "../runs/transcript.js";
 import { authedProcedure, router } from "../trpc.js";
-import { attachmentViews, type AttachmentView } from "./attachment-view.js";
+import { attachmentAt, attachmentViews, type AttachmentView } from "./attachment-view.js";
 import { conversationUsage } from "./conversation-usage.js";
 import { conversationFeedProcedure } from "./conversation-feed.js";
 
@@ -52,7 +52,7 @@ export interface MessageView {
   toolCalls?: ToolCall[];
   toolCallId?: string;
   toolName?: string;
-  /** Images on a user message (attachment-view.ts). */
+  /** Images and text files on a user message (attachment-view.ts). */
   attachments?: AttachmentView[];
   runId: string | null;
   createdAt: number;
@@ -62,7 +62,7 @@ function messageView({ id, parentId, message, runId, createdAt, versions }: Path
   const base: MessageView = { id, parentId, ...(versions ? { versions } : {}), role: message.role, content: message.content, runId, createdAt };
   switch (message.role) {
     case "user": {
-      const attachments = attachmentViews(message.images, withAttachmentData);
+      const attachments = attachmentViews(message, withAttachmentData);
       return attachments ? { ...base, attachments } : base;
     }
     case "assistant":
@@ -193,15 +193,20 @@ export const conversationsRouter = router({
       return conversationDetail(ctx.store, conversation, await ctx.store.activePath(conversation.id), input.attachmentData ?? true);
     }),
 
-  /** One image of a message, with its data (for a client that listed the conversation with attachmentData: false). */
+  /**
+   * One attachment of a message, whole: an image with its data, a file with its text (for a client that listed the
+   * conversation with attachmentData: false). `index` is its place in the message's `attachments`.
+   */
   attachment: authedProcedure
     .input(z.object({ conversationId, messageId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), index: z.number().int().nonnegative() }))
     .query(async ({ ctx, input }) => {
       const conversation = await ownConversation(ctx.store, ctx.userId, input.conversationId);
       const stored = (await ctx.store.listMessages(conversation.id)).find((m) => m.id === input.messageId);
-      const image = stored?.message.role === "user" ? stored.message.images?.[input.index] : undefined;
-      if (!image) throw notFound("Attachment");
-      return { type: image.type, mimeType: image.mimeType, data: image.data };
+      const attachment = stored?.message.role === "user" ? attachmentAt(stored.message, input.index) : undefined;
+      if (!attachment) throw notFound("Attachment");
+      return attachment.type === "image"
+        ? { type: attachment.type, mimeType: attachment.mimeType, data: attachment.data }
+        : { type: attachment.type, name: attachment.name, text: attachment.text };
     }),
 
   /**
@@ -241,6 +246,7 @@ export const conversationsRouter = router({
       return await importConversation(ctx.store, ctx.userId, input.content, {
         maxBytes: ctx.config.maxImportBytes,
         imageLimits: { maxBytes: ctx.config.maxImageBytes },
+        fileLimits: { maxChars: ctx.config.maxFileChars },
         maxMessageChars: ctx.config.maxMessageChars,
         // A run exported while it answered gets the messages it had streamed, as one closed after a crash does.
         rebuildMessages: (events) => messagesFromEvents(events),

@@ -27,7 +27,7 @@ describe("health", () => {
         providerVersion: expect.any(String),
         store: { kind: testBackend, ok: true },
         version: "0.1.0",
-        limits: { maxImportBytes: 10 * 1024 * 1024 },
+        limits: { maxImportBytes: 10 * 1024 * 1024, maxFileChars: 100_000, maxFilesPerMessage: 8 },
       });
     });
 

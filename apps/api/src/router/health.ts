@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { maxFilesPerMessage } from "@streamchat/core";
 import { publicProcedure, type Context } from "../trpc.js";
 
 const probeTimeoutMs = 1500;
@@ -55,7 +56,8 @@ function sharedProbe(ctx: ProbeContext): Promise<Probe> {
  * whether it runs the demo model. What it runs on (provider kind, model server version, store kind, our
  * version) helps an attacker pick exploits, so only a signed-in caller sees it (everyone when AUTH_TOKENS
  * is unset: then every caller is the local user). A signed-in caller also learns the limits a client can
- * check before sending (`limits.maxImportBytes`: the web app refuses a larger file without uploading it);
+ * check before sending (`limits.maxImportBytes`: the web app refuses a larger file without uploading it;
+ * `maxFileChars` and `maxFilesPerMessage`: a text file attached to a message);
  * an anonymous one can import nothing, so it is not told.
  */
 export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
@@ -72,6 +74,6 @@ export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
     providerVersion,
     store: { kind: ctx.store.kind, ok: storeOk },
     version,
-    limits: { maxImportBytes: ctx.config.maxImportBytes },
+    limits: { maxImportBytes: ctx.config.maxImportBytes, maxFileChars: ctx.config.maxFileChars, maxFilesPerMessage },
   };
 });

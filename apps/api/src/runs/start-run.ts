@@ -1,4 +1,4 @@
-import type { ChatMessage, ImageAttachment, ThinkSetting } from "@streamchat/core";
+import { splitAttachments, type Attachment, type ChatMessage, type FileAttachment, type ImageAttachment, type ThinkSetting } from "@streamchat/core";
 import {
   isStoreError,
   MessageTree,
@@ -27,8 +27,8 @@ export interface StartInput {
    * without that capability fails the run (model_unsupported).
    */
   think?: ThinkSetting | undefined;
-  /** Images on the message, checked at the edge (attachments.ts); stored with it. */
-  attachments?: ImageAttachment[] | undefined;
+  /** Images and text files on the message, checked at the edge (attachments.ts); stored with it. */
+  attachments?: Attachment[] | undefined;
 }
 
 interface RestartInput {
@@ -51,8 +51,8 @@ export interface EditInput extends RestartInput {
   /** Any user message of the conversation's tree. */
   messageId: number;
   message: string;
-  /** The edited message's images; undefined keeps those of the message it replaces, [] removes them. */
-  attachments?: ImageAttachment[] | undefined;
+  /** The edited message's images and files; undefined keeps those of the message it replaces, [] removes them. */
+  attachments?: Attachment[] | undefined;
 }
 
 export interface StartedRun {
@@ -123,7 +123,7 @@ export class RunStarter {
     return this.startWithQuestion(input, {
       ...this.runInput(existing ?? newRecordId(), input.userId, input.model, input.clientRequestId),
       ...(existing ? {} : { conversation: { title: titleFrom(message) } }),
-      question: { message: userMessage(message, input.attachments) },
+      question: { message: userMessage(message, splitAttachments(input.attachments ?? [])) },
     });
   }
 
@@ -162,7 +162,8 @@ export class RunStarter {
     const conversation = await this.ownConversation(input.userId, input.conversationId);
     const target = (await store.listMessages(conversation.id)).find((m) => m.id === input.messageId && m.message.role === "user");
     if (!target || target.message.role !== "user") throw notFound("User message");
-    const edited = userMessage(message, input.attachments ?? target.message.images);
+    const kept = { images: target.message.images ?? [], files: target.message.files ?? [] };
+    const edited = userMessage(message, input.attachments ? splitAttachments(input.attachments) : kept);
     return this.startWithQuestion(input, {
       ...this.runInput(conversation.id, input.userId, input.model, undefined),
       question: { message: edited, parentId: target.parentId },
@@ -262,9 +263,9 @@ export class RunStarter {
 /** The longest wait between two attempts of finishUnlaunched. */
 const maxFinishRetryMs = 30_000;
 
-/** The stored user message: its images only when it has some (no empty `images` in the store or the request). */
-function userMessage(content: string, images: ImageAttachment[] | undefined): ChatMessage {
-  return { role: "user", content, ...(images?.length ? { images } : {}) };
+/** The stored user message: its images and files only when it has some (no empty arrays in the store or the request). */
+function userMessage(content: string, { images, files }: { images: ImageAttachment[]; files: FileAttachment[] }): ChatMessage {
+  return { role: "user", content, ...(images.length ? { images } : {}), ...(files.length ? { files } : {}) };
 }
 
 function started(record: RunRecord): StartedRun {

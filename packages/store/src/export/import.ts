@@ -1,11 +1,12 @@
 import {
+  checkFiles,
   checkImages,
   closingEvents,
   emptyUsage,
   interruptedEnding,
   notAnExportMessage,
   tooLargeToImportMessage,
-  type ChatEvent, type ChatMessage, type DoneReason, type ImageLimits, type Usage } from "@streamchat/core";
+  type ChatEvent, type ChatMessage, type DoneReason, type FileLimits, type ImageLimits, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
 import { MessageTree } from "../tree.js";
 import type { ChatStore, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
@@ -30,6 +31,8 @@ export interface ImportOptions {
   newId?: () => string;
   /** What a message's images may be, as chat.send checks them (the API's MAX_IMAGE_BYTES). Default core's. */
   imageLimits?: ImageLimits;
+  /** What a message's text files may be, as chat.send checks them (the API's MAX_FILE_CHARS). Default core's. */
+  fileLimits?: FileLimits;
   /**
    * Longest user message, in UTF-16 code units as chat.send counts them (the API's MAX_MESSAGE_CHARS). Default: no
    * limit. Answers are not held to it: a model may write more than a person may send.
@@ -61,7 +64,7 @@ export interface ImportOptions {
  */
 export function parseConversationExport(
   content: string,
-  options: Pick<ImportOptions, "maxBytes" | "imageLimits" | "maxMessageChars"> = {},
+  options: Pick<ImportOptions, "maxBytes" | "imageLimits" | "fileLimits" | "maxMessageChars"> = {},
 ): ConversationExport {
   const maxBytes = options.maxBytes ?? defaultImportMaxBytes;
   // UTF-8 needs at most 3 bytes per UTF-16 code unit: most files are judged without measuring.
@@ -107,8 +110,8 @@ export function parseConversationExport(
     const more = parsed.error.issues.length > 3 ? ` (and ${parsed.error.issues.length - 3} more)` : "";
     throw new ImportError("invalid", `The conversation export is invalid: ${problems.join("; ")}${more}.`);
   }
-  // The images a conversation goes on with are sent to models again (regenerate, a next question): no other ones
-  // than chat.send takes.
+  // The images and files a conversation goes on with are sent to models again (regenerate, a next question): no other
+  // ones than chat.send takes.
   for (const [i, { message }] of parsed.data.messages.entries()) {
     // The API never stores one (every request starts with its own system prompt): a file's would go to the model as
     // instructions the conversation never shows.
@@ -126,6 +129,8 @@ export function parseConversationExport(
     }
     const bad = message.role === "user" && message.images ? checkImages(message.images, options.imageLimits) : undefined;
     if (bad) throw new ImportError("invalid", `The conversation export is invalid: messages.${i}.message.images: ${bad.message}`);
+    const badFile = message.role === "user" && message.files ? checkFiles(message.files, options.fileLimits) : undefined;
+    if (badFile) throw new ImportError("invalid", `The conversation export is invalid: messages.${i}.message.files: ${badFile.message}`);
   }
   return parsed.data;
 }

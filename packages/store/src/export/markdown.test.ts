@@ -65,6 +65,12 @@ describe("conversationMarkdown", () => {
     expect(markdown).not.toContain("another branch");
   });
 
+  it("writes an attached text file whole, under its name, in a fence longer than any run of backticks in it", () => {
+    const file = { type: "file", name: "a `b`.md", text: "Run:\n````sh\npnpm start\n````" };
+    const markdown = conversationMarkdown(doc([{ id: 1, parentId: null, message: { role: "user", content: "Explain", files: [file] } as never }], 1));
+    expect(markdown).toContain("## User\n\n> **File** ``a `b`.md``\n\n`````\nRun:\n````sh\npnpm start\n````\n`````\n\nExplain\n");
+  });
+
   it("marks the versions of an answer and of a first message", () => {
     const markdown = conversationMarkdown(
       doc(

@@ -10,7 +10,8 @@ const quoteMaxChars = 160;
  * "Assistant" for the whole chain of an answer (its tool calls and results, then its text) — marked "version i of
  * n" where the conversation has other versions. Message text is written verbatim; tool calls and results are short
  * one-line quotes (collapsed whitespace, cut at 160 characters; the tool's name too: a model or an imported file
- * sets it); attached images are named, not embedded; reasoning is left out (the JSON export has it).
+ * sets it); attached images are named, not embedded; attached text files are named and written whole in a fenced block;
+ * reasoning is left out (the JSON export has it).
  */
 export function conversationMarkdown(doc: ConversationExport): string {
   const tree = new MessageTree(doc.messages);
@@ -48,6 +49,7 @@ function messageBlocks({ message }: ExportedMessage): string[] {
       return blocks;
     case "user":
       for (const image of message.images ?? []) blocks.push(`> **Image** (${image.mimeType})`);
+      for (const file of message.files ?? []) blocks.push(`> **File** ${code(short(file.name))}`, fenced(file.text));
       break;
     default:
       break;
@@ -62,6 +64,14 @@ function short(text: string): string {
   let end = quoteMaxChars - 1;
   if (/[\uD800-\uDBFF]/.test(flat.charAt(end - 1))) end -= 1; // never half a surrogate pair
   return `${flat.slice(0, end)}…`;
+}
+
+/** A fenced code block that holds any text: its fence longer than the text's longest run of backticks. */
+function fenced(text: string): string {
+  let longest = 0;
+  for (const run of text.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}\n${text}${text.endsWith("\n") ? "" : "\n"}${fence}`;
 }
 
 /** Inline code that holds any text: a fence longer than the text's longest run of backticks. */

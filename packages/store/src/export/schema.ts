@@ -1,4 +1,4 @@
-import { chatEventSchema, doneReasonSchema, imageAttachmentSchema, usageSchema } from "@streamchat/core";
+import { chatEventSchema, doneReasonSchema, fileAttachmentSchema, imageAttachmentSchema, usageSchema } from "@streamchat/core";
 import { z } from "zod";
 
 /**
@@ -9,8 +9,8 @@ import { z } from "zod";
  *   its children. `id`, `parentId`, `activeMessageId` and `runId` are the exporting store's ids: they only link the
  *   file's parts together; an import gives everything new ids.
  * - `message`: the engine's ChatMessage exactly as stored. Known fields are checked (a user message's `images`:
- *   `{ type: "image", mimeType, data }`, held to chat.send's rules); message fields this version does not know are kept
- *   as they are.
+ *   `{ type: "image", mimeType, data }`, and `files`: `{ type: "file", name, text }`, held to chat.send's rules);
+ *   message fields this version does not know are kept as they are.
  * - `runs`: every run of the conversation with its usage and its event log WITHOUT `token` events (their text is
  *   the messages' content; a long answer has thousands) and with each span of consecutive `reasoning` chunks joined
  *   into one event (at the seq and time of the span's first chunk). Run-start, status, tool calls and results,
@@ -34,10 +34,11 @@ const toolCallSchema = z.object({
 // What chat.send takes (a PNG, JPEG, WebP or GIF); `type` may be missing from a hand-made file and is then added.
 // Count, size and content are checked by parseConversationExport against the importing server's limits.
 const imageSchema = imageAttachmentSchema.extend({ type: imageAttachmentSchema.shape.type.default("image") });
+const fileSchema = fileAttachmentSchema.extend({ type: fileAttachmentSchema.shape.type.default("file") });
 
 export const exportedChatMessageSchema = z.discriminatedUnion("role", [
   z.looseObject({ role: z.literal("system"), content: z.string() }),
-  z.looseObject({ role: z.literal("user"), content: z.string(), images: z.array(imageSchema).optional() }),
+  z.looseObject({ role: z.literal("user"), content: z.string(), images: z.array(imageSchema).optional(), files: z.array(fileSchema).optional() }),
   z.looseObject({
     role: z.literal("assistant"),
     content: z.string(),

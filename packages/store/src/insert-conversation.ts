@@ -9,6 +9,7 @@ export function checkInsertConversation(input: InsertConversationInput): void {
   const { conversation, runs, messages, head } = input;
   checkTime(conversation.createdAt, "conversation.createdAt");
   checkTime(conversation.updatedAt, "conversation.updatedAt");
+  if (conversation.pinnedAt !== null) checkTime(conversation.pinnedAt, "conversation.pinnedAt");
   const runIds = new Set<string>();
   runs.forEach((run, i) => {
     if (runIds.has(run.id)) throw new RangeError(`runs.${i}.id: run ${run.id} is given twice.`);
@@ -34,6 +35,7 @@ export function checkInsertConversation(input: InsertConversationInput): void {
   }
 }
 
-function checkTime(value: number, what: string): void {
+/** A time a store keeps (integer ms since the epoch, >= 0), or RangeError naming `what`. */
+export function checkTime(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be an integer >= 0 (ms since the epoch; got ${value}).`);
 }

@@ -1,6 +1,6 @@
 import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
 import { StoreError, closedError, conflict } from "./errors.js";
-import { checkInsertConversation } from "./insert-conversation.js";
+import { checkInsertConversation, checkTime } from "./insert-conversation.js";
 import { normalizeLimit } from "./limits.js";
 import {
   containsFolded,
@@ -196,7 +196,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
   }
 
   function addConversation(id: string, userId: string, title: string, at: number): ConversationEntry {
-    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at }, order: nextOrder++, headId: null };
+    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null }, order: nextOrder++, headId: null };
     conversations.set(id, entry);
     messages.set(id, []);
     return entry;
@@ -258,9 +258,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     async listConversations(userId, listOptions) {
       live();
       const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
+      // Pinned first, most recently pinned first (-1: below every time, as the databases sort NULL), then newest activity.
+      const pinned = (entry: ConversationEntry) => entry.conversation.pinnedAt ?? -1;
       return [...conversations.values()]
         .filter((entry) => entry.conversation.userId === userId)
-        .sort((a, b) => b.conversation.updatedAt - a.conversation.updatedAt || b.order - a.order)
+        .sort((a, b) => pinned(b) - pinned(a) || b.conversation.updatedAt - a.conversation.updatedAt || b.order - a.order)
         .slice(0, limit)
         .map((entry) => copy(entry.conversation));
     },
@@ -274,10 +276,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return copy(entry.conversation);
     },
 
+    async setPinned(userId, conversationId, pinned, at) {
+      live();
+      if (at !== undefined) checkTime(at, "at");
+      const entry = owned(userId, conversationId);
+      if (!entry) return undefined;
+      entry.conversation.pinnedAt = pinned ? (entry.conversation.pinnedAt ?? at ?? now()) : null;
+      return copy(entry.conversation);
+    },
+
     async insertConversation(input) {
       live();
       checkInsertConversation(input);
-      const { id, userId, title, createdAt, updatedAt } = input.conversation;
+      const { id, userId, title, createdAt, updatedAt, pinnedAt } = input.conversation;
       // Every refusal, and every serialisation (a value JSON.stringify throws on), before the first write.
       if (conversations.has(id)) throw conflict("id", `Conversation ${id} already exists.`);
       const taken = input.runs.find((run) => runs.has(run.id));
@@ -287,6 +298,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
 
       const entry = addConversation(id, userId, title, createdAt);
       entry.conversation.updatedAt = updatedAt;
+      entry.conversation.pinnedAt = pinnedAt;
       input.runs.forEach((run, i) => {
         const record: RunRecord = {
           id: run.id,

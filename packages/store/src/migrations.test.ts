@@ -240,13 +240,60 @@ describe("migration 7 (user settings) on a v6 database", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 9 });
     try {
       const probe = new DatabaseSync(path);
-      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(7);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(latestVersion());
       expect(String(probe.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'user_settings'").get()?.sql)).toMatch(/WITHOUT ROWID/i);
       probe.close();
       expect(await store.listToolServerSettings("alice")).toEqual([{ server: "files", enabled: false, updatedAt: 5 }]);
       expect(await store.getUserSettings("alice")).toEqual({ instructions: "", updatedAt: null });
       expect(await store.setInstructions("alice", "Be brief.")).toEqual({ instructions: "Be brief.", updatedAt: 9 });
       expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 9 });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("migration 8 (pinned conversations) on a v7 database", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("adds pinned_at (null: nothing is pinned) and the list's new index, keeping every row and the order", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v7-"));
+    const path = join(dir, "chat.db");
+    const v7 = new DatabaseSync(path);
+    migrate(v7, migrations.filter((m) => m.version <= 7));
+    v7.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES
+      ('c1', 'alice', 'Oldest', 1, 30), ('c2', 'alice', 'Middle', 2, 20), ('c3', 'alice', 'Newest', 3, 20), ('b1', 'bob', 'Bob''s', 4, 40)`);
+    v7.exec(`INSERT INTO messages (conversation_id, parent_id, run_id, role, content, json, created_at)
+      VALUES ('c1', NULL, NULL, 'user', 'hello', '{"role":"user","content":"hello"}', 30)`);
+    v7.exec("UPDATE conversations SET head_message_id = 1 WHERE id = 'c1'");
+    v7.exec("INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ('alice', 'Be brief.', 5)");
+    v7.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
+    try {
+      const probe = new DatabaseSync(path);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(8);
+      expect(probe.prepare("SELECT name, type, \"notnull\" FROM pragma_table_info('conversations') WHERE name = 'pinned_at'").all().map((r) => ({ ...r }))).toEqual([
+        { name: "pinned_at", type: "INTEGER", notnull: 0 },
+      ]);
+      expect(probe.prepare("SELECT COUNT(*) AS n FROM conversations WHERE pinned_at IS NULL").get()?.n).toBe(4);
+      const indexes = probe.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'conversations' AND name NOT LIKE 'sqlite_%'").all();
+      expect(indexes.map((r) => r.name)).toEqual(["conversations_by_user_pinned_activity"]);
+      probe.close();
+
+      // Every row as it was, none pinned, in the order v7 listed them (newest activity, then newest created).
+      expect(await store.listConversations("alice")).toEqual([
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null },
+        { id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: null },
+      ]);
+      expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 5 });
+      // The old rows pin like new ones.
+      expect(await store.setPinned("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: 99 });
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "c3"]);
+      expect((await store.listConversations("bob")).map((c) => [c.id, c.pinnedAt])).toEqual([["b1", null]]);
     } finally {
       await store.close();
     }

@@ -180,6 +180,20 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    up: `
+      -- Pinned conversations: when the user pinned it; NULL when not pinned (every existing conversation).
+      ALTER TABLE conversations ADD COLUMN pinned_at INTEGER;
+      -- listConversations' order, pinned first (most recently pinned first), then newest activity: read backwards, this
+      -- index yields (pinned_at DESC, updated_at DESC, rowid DESC), NULLs (the unpinned) last because SQLite sorts NULL
+      -- below every number, with no sort step: a page of 100 reads 100 entries however many conversations the user
+      -- has. It replaces conversations_by_user_activity (v1), which the new order cannot use, so an append (it moves
+      -- updated_at) still changes one index of conversations, not two.
+      DROP INDEX conversations_by_user_activity;
+      CREATE INDEX conversations_by_user_pinned_activity ON conversations (user_id, pinned_at, updated_at);
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

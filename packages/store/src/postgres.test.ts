@@ -7,7 +7,7 @@ import { heapUsedAfterGc, startTcpRelay } from "@streamchat/core/test-support";
 import { migratePostgres, migrationWaitMessage, type MigrationLockHolder } from "./postgres/migrate.js";
 import { postgresMigrations } from "./postgres/schema.js";
 import { isSearchableRole, searchableText } from "./search.js";
-import { openPostgresStore, runningOwnersSql, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
+import { listConversationsSql, openPostgresStore, runningOwnersSql, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
 import { latestVersion } from "./migrations.js";
 import { doneEvent, tokenEvent } from "./test-support/fixtures.js";
 import { postgresBinDir, startPrivateCluster, type PrivateCluster } from "./test-support/pg-cluster.js";
@@ -122,6 +122,106 @@ describePostgres("postgres store", () => {
     const second = await open({ url });
     expect(await second.getUserSettings("alice")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 1_700_000_000_123 });
     expect(await second.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: null });
+  });
+
+  it("keeps pins across close and reopen, pinned_at as bigint milliseconds", async () => {
+    const { url } = await emptyDatabase();
+    const first = await open({ url, now: () => 1_700_000_000_123 });
+    await first.createConversation({ id: "c1", userId: "alice", title: "Pinned" });
+    await first.createConversation({ id: "c2", userId: "alice", title: "Not pinned" });
+    await first.setPinned("alice", "c1", true);
+    await first.close();
+    expect(await sql(url, "SELECT id, pinned_at, pg_typeof(pinned_at)::text AS t FROM conversations ORDER BY id")).toEqual([
+      { id: "c1", pinned_at: "1700000000123", t: "bigint" },
+      { id: "c2", pinned_at: null, t: "bigint" },
+    ]);
+    const second = await open({ url });
+    expect((await second.listConversations("alice")).map((c) => [c.id, c.pinnedAt])).toEqual([
+      ["c1", 1_700_000_000_123],
+      ["c2", null],
+    ]);
+  });
+
+  it("lists a page of a user's conversations, pinned first, from the index without sorting them all", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url });
+    // 10,000 conversations of alice (every 100th pinned) and 10,000 of bob's.
+    await sql(
+      url,
+      `INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at)
+       SELECT u || '-' || i, u, 't', i, (i * 7919) % 10007, CASE WHEN i % 100 = 0 THEN i END
+         FROM generate_series(1, 10000) i, unnest(ARRAY['alice', 'bob']) u`,
+    );
+    await sql(url, "ANALYZE conversations");
+    const client = await connect(url);
+    let plan: PlanNode;
+    try {
+      await client.query(`PREPARE list_page (text, integer) AS ${listConversationsSql}`);
+      const explained = await client.query<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE list_page ('alice', 100)");
+      plan = explained.rows[0]!["QUERY PLAN"][0]!.Plan;
+    } finally {
+      await client.end();
+    }
+    const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+    const all = nodes(plan);
+    // A Sort node would read and sort all 10,000 of alice's for every page; the index hands out the page in order.
+    expect(all.map((node) => node["Node Type"])).not.toContain("Sort");
+    expect(all.map((node) => node["Node Type"])).toContain("Index Scan");
+    expect(JSON.stringify(plan)).toContain("conversations_by_user_pinned_activity");
+    expect(all.filter((node) => /Scan/.test(node["Node Type"])).reduce((sum, node) => sum + node["Actual Rows"] * node["Actual Loops"], 0)).toBe(100);
+
+    const page = await store.listConversations("alice", { limit: 100 });
+    expect(page.slice(0, 3).map((c) => c.id)).toEqual(["alice-10000", "alice-9900", "alice-9800"]);
+    // Alice's 100 pinned ones fill the page, however old their activity.
+    expect(page.filter((c) => c.pinnedAt !== null)).toHaveLength(100);
+    const unpinned = (await store.listConversations("alice", { limit: 110 })).slice(100);
+    expect(unpinned.every((c) => c.pinnedAt === null)).toBe(true);
+    expect(unpinned.map((c) => c.updatedAt)).toEqual(unpinned.map((c) => c.updatedAt).sort((a, b) => b - a));
+  });
+
+  it("migration 8 adds pinned_at (null: nothing pinned) and the list's new index to a v7 database, keeping its rows", async () => {
+    const { url } = await emptyDatabase();
+    const client = await connect(url);
+    try {
+      expect(await migratePostgres(client, postgresMigrations.slice(0, 7))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES
+        ('c1', 'alice', 'Oldest', 1, 30), ('c2', 'alice', 'Middle', 2, 20), ('c3', 'alice', 'Newest', 3, 20), ('b1', 'bob', 'Bob''s', 4, 40)`);
+      // A question through v7's streamchat_start_run, which v8 replaces.
+      await client.query(
+        "SELECT * FROM streamchat_start_run('r1', 'c1', 'alice', 'm', 'p', NULL, NULL, 30, NULL, NULL, true, NULL, 'user', 'hello', $1)",
+        [JSON.stringify({ role: "user", content: "hello" })],
+      );
+      await client.query("INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ('alice', 'Be brief.', 5)");
+
+      const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(8);
+      expect(
+        (await client.query("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversations' AND column_name = 'pinned_at'")).rows,
+      ).toEqual([{ data_type: "bigint", is_nullable: "YES" }]);
+      expect((await client.query("SELECT count(*)::integer AS n FROM conversations WHERE pinned_at IS NULL")).rows[0].n).toBe(4);
+      expect((await client.query("SELECT indexname FROM pg_indexes WHERE tablename = 'conversations' ORDER BY indexname")).rows.map((r) => r.indexname)).toEqual([
+        "conversations_by_user_pinned_activity",
+        "conversations_pkey",
+      ]);
+
+      // Every row as it was, none pinned, in the order v7 listed them (newest activity, then newest created).
+      expect(await store.listConversations("alice")).toEqual([
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null },
+        { id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: null },
+      ]);
+      expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
+      expect(await store.getRun("r1")).toMatchObject({ status: "running", conversationId: "c1" });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 5 });
+      // The old rows pin like new ones, and v8's streamchat_start_run answers with the pin.
+      expect(await store.setPinned("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: 99 });
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "c3"]);
+      const started = await store.startRun({ id: "r2", conversationId: "c2", userId: "alice", model: "m", provider: "p", question: { message: { role: "user", content: "hi" } } });
+      expect(started.conversation).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 99, pinnedAt: 99 });
+      expect((await store.listConversations("bob")).map((c) => [c.id, c.pinnedAt])).toEqual([["b1", null]]);
+    } finally {
+      await client.end();
+    }
   });
 
   it("commits a batch larger than one INSERT with its done in one transaction that also finishes the run", async () => {

@@ -8,7 +8,7 @@ import type { ApprovalDecisionRecord, Conversation, RunRecord, StoredEvent, Stor
  */
 
 /** The columns each row type is selected with. */
-export const conversationColumns = "id, user_id, title, created_at, updated_at";
+export const conversationColumns = "id, user_id, title, created_at, updated_at, pinned_at";
 export const messageColumns = "id, conversation_id, parent_id, run_id, json, created_at";
 export const runColumns =
   "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
@@ -19,6 +19,7 @@ export interface ConversationRow {
   title: string;
   created_at: number;
   updated_at: number;
+  pinned_at: number | null;
 }
 export interface MessageRow {
   id: number;
@@ -64,7 +65,14 @@ export interface SearchRow {
 }
 
 export function toConversation(row: ConversationRow): Conversation {
-  return { id: row.id, userId: row.user_id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
+  return {
+    id: row.id,
+    userId: row.user_id,
+    title: row.title,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    pinnedAt: row.pinned_at,
+  };
 }
 
 export function toStoredMessage(row: MessageRow): StoredMessage {

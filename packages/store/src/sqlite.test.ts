@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync, StatementSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { migrations } from "./migrations.js";
-import { openSqliteStore, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
+import { listConversationsSql, openSqliteStore, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
 import { doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
 
 describe("sqlite store on a real file", () => {
@@ -100,6 +100,47 @@ describe("sqlite store on a real file", () => {
     ]);
   });
 
+  it("keeps pins across close and reopen, pinned_at as integer milliseconds", async () => {
+    const clock = manualClock(2_000);
+    const first = open({ now: clock.now });
+    await seed(first);
+    await first.createConversation({ id: "c2", userId: "alice", title: "Second" });
+    clock.set(3_000);
+    await first.setPinned("alice", "c1", true);
+    await first.close();
+
+    const second = open({ now: clock.now });
+    expect(await second.getConversation("alice", "c1")).toEqual({ id: "c1", userId: "alice", title: "First", createdAt: 2_000, updatedAt: 2_000, pinnedAt: 3_000 });
+    expect((await second.listConversations("alice")).map((c) => c.id)).toEqual(["c1", "c2"]);
+    expect(raw().prepare("SELECT id, pinned_at, typeof(pinned_at) AS t FROM conversations ORDER BY id").all().map((r) => ({ ...r }))).toEqual([
+      { id: "c1", pinned_at: 3_000, t: "integer" },
+      { id: "c2", pinned_at: null, t: "null" },
+    ]);
+  });
+
+  it("lists a page of a user's conversations, pinned first, from the index without sorting them all", async () => {
+    const store = open();
+    const probe = raw();
+    // 10,000 conversations of alice (every 100th pinned) and 10,000 of bob's, written directly: the store's calls would take long.
+    probe.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+      INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at)
+      SELECT u.user_id || '-' || i, u.user_id, 't', i, (i * 7919) % 10007, CASE WHEN i % 100 = 0 THEN i END
+        FROM n, (SELECT 'alice' AS user_id UNION ALL SELECT 'bob') AS u`);
+    probe.exec("ANALYZE");
+    const plan = probe.prepare(`EXPLAIN QUERY PLAN ${listConversationsSql}`).all("alice", 100).map((row) => String(row.detail));
+    expect(plan.join("\n")).toContain("USING INDEX conversations_by_user_pinned_activity (user_id=?)");
+    // "USE TEMP B-TREE FOR ORDER BY" would read and sort all 10,000 of them for every page.
+    expect(plan.join("\n")).not.toMatch(/TEMP B-TREE/);
+    const page = await store.listConversations("alice", { limit: 100 });
+    expect(page).toHaveLength(100);
+    expect(page.slice(0, 3).map((c) => c.id)).toEqual(["alice-10000", "alice-9900", "alice-9800"]);
+    // Alice's 100 pinned ones fill the page, however old their activity.
+    expect(page.filter((c) => c.pinnedAt !== null)).toHaveLength(100);
+    const unpinned = await store.listConversations("alice", { limit: 110 });
+    expect(unpinned.slice(100).every((c) => c.pinnedAt === null)).toBe(true);
+    expect(unpinned.slice(100).map((c) => c.updatedAt)).toEqual([...unpinned.slice(100).map((c) => c.updatedAt)].sort((a, b) => b - a));
+  });
+
   it("applies migrations once: reopening leaves the schema as it was", async () => {
     await open().close();
     const schemaOf = (db: DatabaseSync) =>
@@ -111,7 +152,7 @@ describe("sqlite store on a real file", () => {
     expect(schema.map((row) => row.name)).toEqual(
       expect.arrayContaining([
         ...["conversations", "messages", "runs", "events", "schema_migrations"],
-        ...["conversations_by_user_activity", "messages_by_conversation", "runs_by_conversation"],
+        ...["conversations_by_user_pinned_activity", "messages_by_conversation", "runs_by_conversation"],
         ...["runs_one_running_per_conversation", "runs_running_by_user", "events_not_streamed"],
       ]),
     );
@@ -418,6 +459,8 @@ describe("sqlite store on a real file", () => {
       recordApprovalDecision: () => store.recordApprovalDecision({ runId: "r1", callId: "call-1", approved: true }),
       setToolServerEnabled: () => store.setToolServerEnabled("alice", "files", false),
       setInstructions: () => store.setInstructions("alice", "Be brief."),
+      setPinned: () => store.setPinned("alice", "c1", true),
+      setUnpinned: () => store.setPinned("alice", "c1", false),
     };
     for (const [name, write] of Object.entries(writes)) {
       expect(await write().then(() => "written", (e: unknown) => e), name).toMatchObject({

@@ -4,7 +4,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import type { ChatMessage } from "@streamchat/core";
 import { StoreError, closedError, conflict } from "./errors.js";
 import { startWalCheckpointer, type WalCheckpointer, type WalCheckpointerOptions } from "./checkpointer.js";
-import { checkInsertConversation } from "./insert-conversation.js";
+import { checkInsertConversation, checkTime } from "./insert-conversation.js";
 import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind } from "./event-batcher.js";
 import { normalizeLimit } from "./limits.js";
 import { migrate } from "./migrations.js";
@@ -19,6 +19,7 @@ import {
 } from "./search.js";
 import { notStreamedPredicate, onlyNotStreamed } from "./streamed-types.js";
 import {
+  conversationColumns,
   messageColumns,
   runColumns,
   toConversation,
@@ -73,6 +74,14 @@ export interface SqliteChatStore extends ChatStore {
   stats(): SqliteStoreStats;
 }
 
+
+/**
+ * listConversations (user id, limit): pinned first (NULLs sort last in DESC), then newest activity, newest created.
+ * Exactly the order of conversations_by_user_pinned_activity (migration 8) read backwards: a page reads its own
+ * entries of the index, with no sort of the user's conversations.
+ */
+export const listConversationsSql = `SELECT ${conversationColumns} FROM conversations
+  WHERE user_id = ? ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
 
 // Row shapes are fixed by migrations.ts; node:sqlite types every row as Record<string, SQLOutputValue>.
 function getRow<T>(statement: StatementSync, ...params: SQLInputValue[]): T | undefined {
@@ -190,15 +199,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     insertConversation: db.prepare(
       "INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
     ),
-    getConversation: db.prepare(
-      "SELECT id, user_id, title, created_at, updated_at FROM conversations WHERE id = ? AND user_id = ?",
+    // insertConversation's: its pinnedAt as given.
+    insertWholeConversation: db.prepare(
+      "INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at) VALUES (?, ?, ?, ?, ?, ?)",
     ),
-    listConversations: db.prepare(
-      `SELECT id, user_id, title, created_at, updated_at FROM conversations
-       WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC LIMIT ?`,
-    ),
+    getConversation: db.prepare(`SELECT ${conversationColumns} FROM conversations WHERE id = ? AND user_id = ?`),
+    listConversations: db.prepare(listConversationsSql),
     renameConversation: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ?"),
     renameConversationIf: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ? AND title = ?"),
+    // A pinned conversation keeps its pinned_at (COALESCE): pinning twice does not reorder.
+    pinConversation: db.prepare(
+      `UPDATE conversations SET pinned_at = COALESCE(pinned_at, ?) WHERE id = ? AND user_id = ? RETURNING ${conversationColumns}`,
+    ),
+    unpinConversation: db.prepare(`UPDATE conversations SET pinned_at = NULL WHERE id = ? AND user_id = ? RETURNING ${conversationColumns}`),
     runIdsOfConversation: db.prepare("SELECT id FROM runs WHERE conversation_id = ?"),
     deleteConversation: db.prepare("DELETE FROM conversations WHERE id = ? AND user_id = ?"),
     searchMessages: db.prepare(
@@ -226,7 +239,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     setHead: db.prepare("UPDATE conversations SET head_message_id = ? WHERE id = ?"),
     // RETURNING: startRun answers with the conversation as the append leaves it, without reading it again.
     appendedMessage: db.prepare(
-      "UPDATE conversations SET updated_at = ?, head_message_id = ? WHERE id = ? RETURNING id, user_id, title, created_at, updated_at",
+      `UPDATE conversations SET updated_at = ?, head_message_id = ? WHERE id = ? RETURNING ${conversationColumns}`,
     ),
 
     insertRun: db.prepare(
@@ -548,7 +561,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         if (isConstraintError(error)) throw conflict("id", `Conversation ${id} already exists.`, error);
         throw error;
       }
-      return { id, userId, title, createdAt: at, updatedAt: at };
+      return { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null };
     },
 
     async getConversation(userId, conversationId) {
@@ -573,6 +586,17 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return store.getConversation(userId, conversationId);
     },
 
+    async setPinned(userId, conversationId, pinned, at) {
+      live();
+      if (at !== undefined) checkTime(at, "at");
+      const row = writing(() =>
+        pinned
+          ? getRow<ConversationRow>(sql.pinConversation, at ?? now(), conversationId, userId)
+          : getRow<ConversationRow>(sql.unpinConversation, conversationId, userId),
+      );
+      return row && toConversation(row);
+    },
+
     async insertConversation(input) {
       live();
       checkInsertConversation(input);
@@ -586,7 +610,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       // transaction are never read back).
       const messageIds = writeTransaction(() => {
         if (getRow(sql.conversationExists, id)) throw conflict("id", `Conversation ${id} already exists.`);
-        sql.insertConversation.run(id, userId, conversation.title, conversation.createdAt, conversation.updatedAt);
+        sql.insertWholeConversation.run(id, userId, conversation.title, conversation.createdAt, conversation.updatedAt, conversation.pinnedAt);
         runs.forEach((run, i) => {
           if (getRow(sql.runExists, run.id)) throw conflict("id", `Run ${run.id} already exists.`);
           const usage = run.usage === null ? null : JSON.stringify(run.usage);
@@ -601,8 +625,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         sql.setHead.run(head === null ? null : ids[head]!, id);
         return ids;
       });
-      const { title, createdAt, updatedAt } = conversation;
-      return { conversation: { id, userId, title, createdAt, updatedAt }, messageIds };
+      const { title, createdAt, updatedAt, pinnedAt } = conversation;
+      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds };
     },
 
     async deleteConversation(userId, conversationId) {

@@ -61,7 +61,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
     it("creates and reads back a conversation", async () => {
       clock.set(5_000);
       const created = await conversation("c1");
-      const expected = { id: "c1", userId: "alice", title: "Title c1", createdAt: 5_000, updatedAt: 5_000 };
+      const expected = { id: "c1", userId: "alice", title: "Title c1", createdAt: 5_000, updatedAt: 5_000, pinnedAt: null };
       expect(created).toEqual(expected);
       expect(await store.getConversation("alice", "c1")).toEqual(expected);
       expect(await store.getConversation("alice", "missing")).toBeUndefined();
@@ -79,6 +79,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await store.getConversation("bob", "a1")).toBeUndefined();
       expect(await store.listConversations("bob")).toEqual([]);
       expect(await store.renameConversation("bob", "a1", "hijacked")).toBeUndefined();
+      expect(await store.setPinned("bob", "a1", true)).toBeUndefined();
       expect(await store.deleteConversation("bob", "a1")).toBe(false);
       expect(await store.searchMessages("bob", "Alice")).toEqual([]);
       expect(await failure(run("r1", "a1", "bob"))).toEqual(storeError("not_found"));
@@ -107,6 +108,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         title: "Renamed",
         createdAt: 1_000,
         updatedAt: 1_000,
+        pinnedAt: null,
       });
       expect((await store.listConversations("alice")).map((c) => [c.id, c.title])).toEqual([
         ["new", "Title new"],
@@ -126,7 +128,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "hi" } });
       const listed = await store.listConversations("alice");
       expect(listed.map((c) => c.id)).toEqual(["c1", "c3", "c2"]);
-      expect(listed[0]).toEqual({ id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 10_000 });
+      expect(listed[0]).toEqual({ id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 10_000, pinnedAt: null });
       expect((await store.listConversations("alice", { limit: 2 })).map((c) => c.id)).toEqual(["c1", "c3"]);
       expect((await store.listConversations("bob")).map((c) => c.id)).toEqual(["b1"]);
     });
@@ -135,6 +137,154 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await conversation("first");
       await conversation("second");
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["second", "first"]);
+    });
+
+    describe("pinning", () => {
+      const ids = async (options?: { limit?: number }) => (await store.listConversations("alice", options)).map((c) => c.id);
+
+      it("pins at the store's clock (or at the time given) and unpins, as get and list then show", async () => {
+        clock.set(1_000);
+        await conversation("c1");
+        clock.set(2_000);
+        const pinned = await store.setPinned("alice", "c1", true);
+        const expected = { id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 1_000, pinnedAt: 2_000 };
+        expect(pinned).toEqual(expected);
+        expect(await store.getConversation("alice", "c1")).toEqual(expected);
+        expect(await store.listConversations("alice")).toEqual([expected]);
+
+        expect(await store.setPinned("alice", "c1", false)).toEqual({ ...expected, pinnedAt: null });
+        expect(await store.getConversation("alice", "c1")).toEqual({ ...expected, pinnedAt: null });
+        expect(await store.listConversations("alice")).toEqual([{ ...expected, pinnedAt: null }]);
+        // Unpinning what is not pinned changes nothing.
+        expect(await store.setPinned("alice", "c1", false)).toEqual({ ...expected, pinnedAt: null });
+
+        expect(await store.setPinned("alice", "c1", true, 1_500)).toEqual({ ...expected, pinnedAt: 1_500 });
+        expect(await store.getConversation("alice", "c1")).toEqual({ ...expected, pinnedAt: 1_500 });
+      });
+
+      it("keeps another user's conversation as it is: undefined for it, and for an unknown one", async () => {
+        clock.set(1_000);
+        await conversation("b1", "bob");
+        await conversation("a1");
+        clock.set(2_000);
+        await store.setPinned("bob", "b1", true);
+        expect(await store.setPinned("alice", "b1", true)).toBeUndefined();
+        expect(await store.setPinned("alice", "b1", false)).toBeUndefined();
+        expect(await store.setPinned("alice", "missing", true)).toBeUndefined();
+        expect(await store.setPinned("bob", "a1", true)).toBeUndefined();
+        expect(await store.getConversation("bob", "b1")).toMatchObject({ pinnedAt: 2_000 });
+        expect(await store.getConversation("alice", "a1")).toMatchObject({ pinnedAt: null });
+        expect(await store.listConversations("alice")).toEqual([expect.objectContaining({ id: "a1", pinnedAt: null })]);
+      });
+
+      it("is not activity: updatedAt, the title and the order among the others stay", async () => {
+        clock.set(1_000);
+        await conversation("c1");
+        clock.set(2_000);
+        await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "hi" } });
+        clock.set(3_000);
+        await conversation("c2");
+        clock.set(9_000);
+        expect(await store.setPinned("alice", "c1", true)).toMatchObject({ createdAt: 1_000, updatedAt: 2_000, title: "Title c1", pinnedAt: 9_000 });
+        clock.set(9_500);
+        expect(await store.setPinned("alice", "c1", false)).toMatchObject({ updatedAt: 2_000, pinnedAt: null });
+        expect(await store.getConversation("alice", "c1")).toMatchObject({ updatedAt: 2_000 });
+        expect(await ids()).toEqual(["c2", "c1"]);
+        // The pin stays across what is activity, and renames.
+        await store.setPinned("alice", "c1", true);
+        clock.set(10_000);
+        await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "again" } });
+        await store.renameConversation("alice", "c1", "Renamed");
+        expect(await store.getConversation("alice", "c1")).toMatchObject({ title: "Renamed", updatedAt: 10_000, pinnedAt: 9_500 });
+      });
+
+      it("keeps the first pinnedAt when pinned again (another tab's pin does not reorder the pinned ones)", async () => {
+        await conversation("c1");
+        await conversation("c2");
+        clock.set(2_000);
+        await store.setPinned("alice", "c1", true);
+        clock.set(3_000);
+        await store.setPinned("alice", "c2", true);
+        expect(await ids()).toEqual(["c2", "c1"]);
+        clock.set(4_000);
+        expect(await store.setPinned("alice", "c1", true)).toMatchObject({ pinnedAt: 2_000 });
+        expect(await store.setPinned("alice", "c1", true, 5_000)).toMatchObject({ pinnedAt: 2_000 });
+        expect(await store.getConversation("alice", "c1")).toMatchObject({ pinnedAt: 2_000 });
+        expect(await ids()).toEqual(["c2", "c1"]);
+      });
+
+      it("lists the pinned first, most recently pinned first, then newest activity; the limit counts both", async () => {
+        for (const [i, id] of ["c1", "c2", "c3", "c4", "c5"].entries()) {
+          clock.set(1_000 * (i + 1));
+          await conversation(id);
+        }
+        await conversation("b1", "bob");
+        clock.set(10_000);
+        await store.setPinned("alice", "c2", true);
+        clock.set(11_000);
+        await store.setPinned("alice", "c1", true);
+        await store.setPinned("bob", "b1", true);
+        expect(await ids()).toEqual(["c1", "c2", "c5", "c4", "c3"]);
+        // Newer activity does not push a pinned conversation down, nor out of a page.
+        clock.set(12_000);
+        await store.appendMessage({ conversationId: "c3", runId: null, message: { role: "user", content: "hi" } });
+        expect(await ids()).toEqual(["c1", "c2", "c3", "c5", "c4"]);
+        expect(await ids({ limit: 3 })).toEqual(["c1", "c2", "c3"]);
+        expect(await ids({ limit: 1 })).toEqual(["c1"]);
+        // Activity does not reorder the pinned ones either: when they were pinned does.
+        await store.appendMessage({ conversationId: "c2", runId: null, message: { role: "user", content: "hi" } });
+        expect(await ids()).toEqual(["c1", "c2", "c3", "c5", "c4"]);
+        // Pinned at the same moment: newest activity first, then newest created.
+        clock.set(13_000);
+        await store.setPinned("alice", "c4", true);
+        await store.setPinned("alice", "c5", true);
+        expect(await ids({ limit: 2 })).toEqual(["c5", "c4"]);
+        clock.set(14_000);
+        await store.appendMessage({ conversationId: "c4", runId: null, message: { role: "user", content: "hi" } });
+        expect(await ids()).toEqual(["c4", "c5", "c1", "c2", "c3"]);
+        // Unpinned, a conversation goes back to its place by activity.
+        await store.setPinned("alice", "c4", false);
+        await store.setPinned("alice", "c1", false);
+        expect(await ids()).toEqual(["c5", "c2", "c4", "c3", "c1"]);
+        expect((await store.listConversations("bob")).map((c) => [c.id, c.pinnedAt])).toEqual([["b1", 11_000]]);
+      });
+
+      it("deletes a pinned conversation; a new one with its id is not pinned", async () => {
+        await conversation("c1");
+        await conversation("keep");
+        await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "pinned words" } });
+        await store.setPinned("alice", "c1", true);
+        await store.setPinned("alice", "keep", true);
+        expect(await store.deleteConversation("alice", "c1")).toBe(true);
+        expect(await store.getConversation("alice", "c1")).toBeUndefined();
+        expect(await store.setPinned("alice", "c1", true)).toBeUndefined();
+        expect(await ids()).toEqual(["keep"]);
+        expect(await store.searchMessages("alice", "pinned")).toEqual([]);
+        expect(await conversation("c1")).toMatchObject({ pinnedAt: null });
+        expect((await store.listConversations("alice")).map((c) => [c.id, c.pinnedAt === null])).toEqual([
+          ["keep", false],
+          ["c1", true],
+        ]);
+      });
+
+      it("refuses a pin time that is not a safe integer >= 0 with a RangeError, changing nothing", async () => {
+        await conversation("c1");
+        for (const at of [-1, 1.5, Number.NaN, 2 ** 53]) {
+          expect(await failure(store.setPinned("alice", "c1", true, at)), String(at)).toBeInstanceOf(RangeError);
+        }
+        expect(await store.getConversation("alice", "c1")).toMatchObject({ pinnedAt: null });
+      });
+
+      it("answers with the pin on startRun of a pinned conversation", async () => {
+        await conversation("c1");
+        clock.set(2_000);
+        await store.setPinned("alice", "c1", true);
+        clock.set(3_000);
+        const started = await store.startRun({ id: "r1", conversationId: "c1", userId: "alice", model: "demo", provider: "sim", question: { message: { role: "user", content: "hi" } } });
+        expect(started.conversation).toEqual({ id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 3_000, pinnedAt: 2_000 });
+        const fresh = await store.startRun({ id: "r2", conversationId: "c2", userId: "alice", model: "demo", provider: "sim", conversation: { title: "New" }, question: { message: { role: "user", content: "hi" } } });
+        expect(fresh.conversation).toEqual({ id: "c2", userId: "alice", title: "New", createdAt: 3_000, updatedAt: 3_000, pinnedAt: null });
+      });
     });
 
     it("deletes a conversation with its messages, runs and events, queued ones included", async () => {
@@ -681,7 +831,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
     it("creates the conversation, the run and the question together", async () => {
       clock.set(9_000);
       const started = await start("r1", "new", { conversation: { title: "Hello" }, clientRequestId: "req-1", owner: "p1", content: "hello there" });
-      const conversation = { id: "new", userId: "alice", title: "Hello", createdAt: 9_000, updatedAt: 9_000 };
+      const conversation = { id: "new", userId: "alice", title: "Hello", createdAt: 9_000, updatedAt: 9_000, pinnedAt: null };
       expect(started.conversation).toEqual(conversation);
       expect(await store.getConversation("alice", "new")).toEqual(conversation);
       expect(started.run).toEqual(runningRecord({ id: "r1", conversationId: "new", clientRequestId: "req-1", owner: "p1", createdAt: 9_000 }));
@@ -702,7 +852,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       clock.set(2_000);
       const followUp = await start("r2", "c-new", { content: "u2" });
       expect(followUp.question).toMatchObject({ parentId: answer.id, runId: "r2", createdAt: 2_000 });
-      expect(followUp.conversation).toEqual({ id: "c-new", userId: "alice", title: "T", createdAt: 1_000, updatedAt: 2_000 });
+      expect(followUp.conversation).toEqual({ id: "c-new", userId: "alice", title: "T", createdAt: 1_000, updatedAt: 2_000, pinnedAt: null });
       expect(await store.getConversation("alice", "c-new")).toEqual(followUp.conversation);
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c-new", "other"]);
       expect((await store.activePath("c-new")).map((m) => m.message.content)).toEqual(["u1", "a1", "u2"]);
@@ -794,7 +944,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
      */
     function input(overrides: Partial<InsertConversationInput> = {}): InsertConversationInput {
       return {
-        conversation: { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500 },
+        conversation: { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: null },
         runs: [
           { id: "r1", model: "demo", provider: "sim", owner: "p1", reason: "stop", usage: sampleUsage, createdAt: 110, finishedAt: 150, events: [{ seq: 1, event: doneEvent("r1") }] },
           { id: "r2", model: "demo", provider: "sim", owner: null, reason: "error", usage: null, createdAt: 200, finishedAt: 250, events: runEvents("r2", "imp").map((event, i) => ({ seq: 2 * i + 1, event })) },
@@ -823,7 +973,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       clock.set(9_000);
       await conversation("older"); // created and active at 9 000: after the import's 500
       const { conversation: written, messageIds } = await store.insertConversation(input());
-      const imported = { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500 };
+      const imported = { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: null };
       expect(written).toEqual(imported);
       expect(await store.getConversation("alice", "imp")).toEqual(imported);
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["older", "imp"]);
@@ -868,6 +1018,21 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await everything()).toEqual({ conversations: [await store.getConversation("alice", "older")], messages: [], runs: [undefined, undefined, undefined], events: [[], [], []] });
     });
 
+    it("keeps a pinnedAt given (an import gives null): the conversation sorts among the pinned ones", async () => {
+      clock.set(9_000);
+      await conversation("newer");
+      await store.setPinned("alice", "newer", true, 700);
+      const { conversation: written } = await store.insertConversation(input({ conversation: { ...input().conversation, pinnedAt: 600 } }));
+      expect(written).toEqual({ id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: 600 });
+      expect(await store.getConversation("alice", "imp")).toEqual(written);
+      await conversation("unpinned");
+      expect((await store.listConversations("alice")).map((c) => [c.id, c.pinnedAt])).toEqual([
+        ["newer", 700],
+        ["imp", 600],
+        ["unpinned", null],
+      ]);
+    });
+
     it("writes a large conversation whole: thousands of messages and events, parents and seqs kept", async () => {
       const messages = Array.from({ length: 6_001 }, (_, i) => ({ parent: i === 0 ? null : i - 1, runId: "r1", message: say(`m${i}`), createdAt: 1_000 + i }));
       const events = Array.from({ length: 12_001 }, (_, i) => ({ seq: 2 * i + 1, event: tokenEvent("r1", `t${i}`) }));
@@ -884,7 +1049,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await store.insertConversation(input({ runs: [], messages: [], head: null }));
       expect(await store.listMessages("imp")).toEqual([]);
       expect(await store.activePath("imp")).toEqual([]);
-      await store.insertConversation(input({ conversation: { id: "imp2", userId: "alice", title: "T", createdAt: 1, updatedAt: 1 }, runs: [], head: null, messages: input().messages.map((m) => ({ ...m, runId: null })) }));
+      await store.insertConversation(input({ conversation: { id: "imp2", userId: "alice", title: "T", createdAt: 1, updatedAt: 1, pinnedAt: null }, runs: [], head: null, messages: input().messages.map((m) => ({ ...m, runId: null })) }));
       expect(await store.activePath("imp2")).toEqual([]);
       expect(await store.listMessages("imp2")).toHaveLength(4);
       // The next append starts a new first message.
@@ -896,7 +1061,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await conversation("c-other");
       await run("r-other", "c-other");
       const before = await everything();
-      const taken = input({ conversation: { id: "other", userId: "alice", title: "T", createdAt: 1, updatedAt: 1 } });
+      const taken = input({ conversation: { id: "other", userId: "alice", title: "T", createdAt: 1, updatedAt: 1, pinnedAt: null } });
       expect(await failure(store.insertConversation(taken))).toEqual(storeError("conflict", "id"));
       expect(await everything()).toEqual(before);
       expect(await store.getConversation("bob", "other")).toMatchObject({ title: "Title other" });
@@ -924,6 +1089,8 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         input({ runs: [r1, { ...r2, finishedAt: -1 }] }),
         input({ messages: [m0, { ...m1, createdAt: Number.NaN }] }),
         input({ conversation: { ...input().conversation, updatedAt: 2 ** 53 } }),
+        input({ conversation: { ...input().conversation, pinnedAt: -1 } }),
+        input({ conversation: { ...input().conversation, pinnedAt: 1.5 } }),
       ];
       for (const attempt of broken) {
         expect(await failure(store.insertConversation(attempt))).toBeInstanceOf(RangeError);
@@ -1265,7 +1432,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         const count = 1_201;
         const ids = Array.from({ length: count }, (_, i) => `many-${String(i).padStart(4, "0")}`);
         await store.insertConversation({
-          conversation: { id: "many", userId: "alice", title: "Many runs", createdAt: 1, updatedAt: 1 },
+          conversation: { id: "many", userId: "alice", title: "Many runs", createdAt: 1, updatedAt: 1, pinnedAt: null },
           runs: ids.map((id, i) => ({
             id,
             model: "demo",
@@ -1397,6 +1564,23 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
       for (const result of results.filter((r) => r.status === "rejected")) expect(result.reason).toEqual(storeError("limit"));
       expect(await other.countRunningRuns("alice")).toBe(4);
+    });
+
+    it("shows one process's pin to the other; of two pins at once, one pinnedAt is kept and both answer with it", async () => {
+      clock.set(2_000);
+      await store.setPinned("alice", "c1", true);
+      expect(await other.getConversation("alice", "c1")).toMatchObject({ pinnedAt: 2_000 });
+      expect((await other.listConversations("alice"))[0]?.id).toBe("c1");
+      const both = await Promise.all([store.setPinned("alice", "c2", true, 3_000), other.setPinned("alice", "c2", true, 4_000)]);
+      const kept = both[0]?.pinnedAt;
+      expect([3_000, 4_000]).toContain(kept);
+      expect(both[1]?.pinnedAt).toBe(kept);
+      expect(await other.getConversation("alice", "c2")).toMatchObject({ pinnedAt: kept });
+      await other.setPinned("alice", "c1", false);
+      expect((await store.listConversations("alice")).slice(0, 2).map((c) => [c.id, c.pinnedAt])).toEqual([
+        ["c2", kept],
+        ["c9", null],
+      ]);
     });
 
     it("chains concurrent appends under the head from both: never two siblings", async () => {
@@ -1642,6 +1826,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
     await store.close();
     expect(await store.ping()).toBe(false);
     expect(await failure(store.listConversations("alice"))).toEqual(storeError("closed"));
+    expect(await failure(store.setPinned("alice", "c1", true))).toEqual(storeError("closed"));
     await store.close(); // idempotent (afterEach closes again)
   });
 });

@@ -35,6 +35,9 @@ import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@stream
  * Conversation versions (schema: SQLite v3, PostgreSQL v2): messages form a tree with an active path (see the
  * messages section); `deleteMessagesFrom` is gone (edit and regenerate add siblings), StoredMessage has
  * `parentId`, SearchHit has `messageId`. Existing linear conversations became single-branch trees.
+ *
+ * Pinned conversations (schema: SQLite v8, PostgreSQL v8): Conversation has `pinnedAt` (null for every existing
+ * conversation), setPinned pins and unpins, and listConversations lists the pinned ones first.
  */
 
 export interface Conversation {
@@ -43,6 +46,11 @@ export interface Conversation {
   title: string;
   createdAt: number;
   updatedAt: number;
+  /**
+   * When the user pinned it (ms since the epoch); null when not pinned. Pinned conversations come first in the list,
+   * most recently pinned first (listConversations). Not activity: pinning leaves updatedAt as it is.
+   */
+  pinnedAt: number | null;
 }
 
 /**
@@ -249,7 +257,11 @@ export interface ChatStore {
   /** Throws StoreError("conflict") when the id is taken. */
   createConversation(input: { id: string; userId: string; title: string }): Promise<Conversation>;
   getConversation(userId: string, conversationId: string): Promise<Conversation | undefined>;
-  /** Newest activity first (updatedAt: creation or the last appended message; ties: newest created first). Default limit 100. */
+  /**
+   * The pinned conversations first, most recently pinned first (pinnedAt); then the others, newest activity first
+   * (updatedAt: creation or the last appended message). Ties: newest activity, then newest created first. Default
+   * limit 100, counting both: the pinned ones always fill the first places, however old their activity.
+   */
   listConversations(userId: string, options?: { limit?: number }): Promise<Conversation[]>;
   /**
    * Renaming is not activity: updatedAt and the list order stay. Undefined when not found for that user, or when
@@ -263,14 +275,22 @@ export interface ChatStore {
     options?: { ifTitle?: string },
   ): Promise<Conversation | undefined>;
   /**
+   * Pins (`pinned` true: pinnedAt = `at`, default the store's clock) or unpins (pinnedAt = null) the conversation, and
+   * returns it as it is now. Pinning a pinned conversation keeps its pinnedAt (a second pin, from another tab, does
+   * not reorder the pinned ones); unpinning one that is not pinned changes nothing. Not activity: updatedAt stays.
+   * Undefined when not found for that user. RangeError for an `at` that is not a safe integer >= 0.
+   */
+  setPinned(userId: string, conversationId: string, pinned: boolean, at?: number): Promise<Conversation | undefined>;
+  /**
    * Creates a conversation with its whole content in ONE transaction: the conversation with its times as given (it
-   * sorts among the user's by its `updatedAt`), its finished runs with their logs, its messages (new ids, increasing
-   * in list order) and its head. All or nothing, also across a crash: no reader sees a part of it, and a process that
-   * dies before the commit leaves nothing (no clean-up to run). Nothing is running meanwhile, so no sweep or limit is
-   * concerned. StoreError("conflict", { reason: "id" }) when the conversation's id or a run's id is taken; RangeError,
-   * before anything is written, for an input that does not hold together (a parent that is not an earlier message, a
-   * head outside `messages`, a run id given twice, seqs that are not increasing positive integers, a time that is not
-   * a safe integer >= 0).
+   * sorts among the user's by its `pinnedAt`, which an import gives as null, and its `updatedAt`), its finished runs
+   * with their logs, its messages (new ids, increasing in list order) and its head. All or nothing, also across a
+   * crash: no reader sees a part of it, and a process that dies before the commit leaves nothing (no clean-up to run).
+   * Nothing is running meanwhile, so no sweep or limit is concerned. StoreError("conflict", { reason: "id" }) when the
+   * conversation's id or a run's id is taken; RangeError, before anything is written, for an input that does not hold
+   * together (a parent that is not an earlier message, a head outside `messages`, a run id given twice, seqs that are
+   * not increasing positive integers, a time that is not a safe integer >= 0, a pinnedAt that is neither null nor such
+   * a time).
    */
   insertConversation(input: InsertConversationInput): Promise<InsertedConversationRecord>;
   /** Deletes the conversation with its whole message tree, runs and events. False when not found for that user. */

@@ -43,6 +43,10 @@ export class FeedPublisher {
     this.send(userId, { type: "conversation-deleted", conversationId, at: this.now() });
   }
 
+  pinChanged(userId: string, conversationId: string, pinnedAt: number | null): void {
+    this.send(userId, { type: "pin-changed", conversationId, pinnedAt, at: this.now() });
+  }
+
   private send(userId: string, event: FeedEvent): void {
     const failed = (err: unknown) => this.log.warn({ err, userId, type: event.type }, "publishing to the conversation feed failed");
     try {
@@ -54,7 +58,7 @@ export class FeedPublisher {
 }
 
 /** For run modules built without a feed (their unit tests). */
-export const noFeed = { runStarted() {}, runFinished() {}, messageAdded() {}, titleChanged() {}, conversationDeleted() {} } satisfies Pick<
+export const noFeed = { runStarted() {}, runFinished() {}, messageAdded() {}, titleChanged() {}, conversationDeleted() {}, pinChanged() {} } satisfies Pick<
   FeedPublisher,
-  "runStarted" | "runFinished" | "messageAdded" | "titleChanged" | "conversationDeleted"
+  "runStarted" | "runFinished" | "messageAdded" | "titleChanged" | "conversationDeleted" | "pinChanged"
 >;

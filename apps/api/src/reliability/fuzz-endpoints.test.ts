@@ -24,6 +24,7 @@ const mutations = [
   "chat.regenerate",
   "chat.edit",
   "conversations.rename",
+  "conversations.pin",
   "conversations.delete",
   "conversations.switchBranch",
   "conversations.import",

@@ -67,6 +67,8 @@ describe("conversations.feed", () => {
     await collectRun(alice, runId);
     await tab1.waitFor((d) => d.event.type === "run-finished", "run-finished");
     await alice.conversations.rename.mutate({ conversationId, title: "Greetings" });
+    await alice.conversations.pin.mutate({ conversationId, pinned: true });
+    await alice.conversations.pin.mutate({ conversationId, pinned: false });
     await alice.conversations.delete.mutate({ conversationId });
     await tab2.waitFor((d) => d.event.type === "conversation-deleted", "conversation-deleted");
     await tab1.waitFor((d) => d.event.type === "conversation-deleted", "conversation-deleted");
@@ -77,6 +79,8 @@ describe("conversations.feed", () => {
       "message-added:assistant",
       "run-finished",
       "title-changed",
+      "pin-changed",
+      "pin-changed",
       "conversation-deleted",
     ];
     expect(summary(tab1.received, conversationId)).toEqual(expected);
@@ -85,6 +89,8 @@ describe("conversations.feed", () => {
     expect(started).toMatchObject({ conversationId, runId, at: expect.any(Number) });
     expect(tab1.received.find((d) => d.event.type === "run-finished")!.event).toMatchObject({ runId, reason: "stop" });
     expect(tab1.received.find((d) => d.event.type === "title-changed")!.event).toMatchObject({ title: "Greetings" });
+    const pins = tab1.received.flatMap((d) => (d.event.type === "pin-changed" ? [d.event.pinnedAt] : []));
+    expect(pins).toEqual([expect.any(Number), null]);
     expect(tab1.received.map((d) => d.id)).toEqual(tab2.received.map((d) => d.id));
 
     // Bob's own change reaches Bob; nothing of Alice's ever did.

@@ -36,6 +36,37 @@ describe("conversations", () => {
     await expect(collectRun(client, a.runId)).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
   });
 
+  it("pins and unpins: pinned first, most recently pinned first; pinning is not activity and a second pin keeps its time", async () => {
+    const ids: string[] = [];
+    for (const topic of ["pin one", "pin two", "pin three"]) {
+      const started = await client.chat.send.mutate({ message: topic });
+      await collectRun(client, started.runId);
+      ids.push(started.conversationId);
+    }
+    const [one, two, three] = ids as [string, string, string];
+    const order = async () => (await client.conversations.list.query()).map((c) => c.id).filter((id) => ids.includes(id));
+    expect(await order()).toEqual([three, two, one]);
+    const before = (await client.conversations.list.query()).find((c) => c.id === one)!;
+    expect(before.pinnedAt).toBeNull();
+
+    const pinnedOne = await client.conversations.pin.mutate({ conversationId: one, pinned: true });
+    expect(pinnedOne).toMatchObject({ id: one, pinnedAt: expect.any(Number), updatedAt: before.updatedAt, activeRunId: null });
+    await new Promise((resolve) => setTimeout(resolve, 5)); // two pins in one millisecond would tie
+    await client.conversations.pin.mutate({ conversationId: two, pinned: true });
+    expect(await order()).toEqual([two, one, three]);
+    // Pinned again (another tab): its time and place stay.
+    expect((await client.conversations.pin.mutate({ conversationId: one, pinned: true })).pinnedAt).toBe(pinnedOne.pinnedAt);
+    expect(await order()).toEqual([two, one, three]);
+    // A limit of 2 still lists the pinned ones, whatever was active since.
+    const later = await client.chat.send.mutate({ conversationId: three, message: "more" });
+    await collectRun(client, later.runId);
+    expect((await client.conversations.list.query({ limit: 2 })).map((c) => c.id)).toEqual([two, one]);
+
+    expect(await client.conversations.pin.mutate({ conversationId: two, pinned: false })).toMatchObject({ pinnedAt: null });
+    expect(await order()).toEqual([one, three, two]);
+    await expect(client.conversations.pin.mutate({ conversationId: "no-such-conversation", pinned: true })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
+  });
+
   it("stops a running answer before deleting its conversation", async () => {
     const control = api.sim.control();
     const { conversationId, runId } = await client.chat.send.mutate({ message: "delete me mid-answer" });

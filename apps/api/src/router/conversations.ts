@@ -32,6 +32,8 @@ function conversationView(conversation: Conversation, activeRunId: string | null
     title: conversation.title,
     createdAt: conversation.createdAt,
     updatedAt: conversation.updatedAt,
+    /** When the user pinned it (the list shows pinned conversations first, most recently pinned first); null: not pinned. */
+    pinnedAt: conversation.pinnedAt,
     activeRunId,
   };
 }
@@ -282,6 +284,17 @@ export const conversationsRouter = router({
       ctx.publish.titleChanged(ctx.userId, renamed.id, renamed.title);
       return conversationView(renamed, (await ctx.store.activeRun(renamed.id))?.id ?? null);
     }),
+
+  /**
+   * Pins a conversation to the top of the list, or unpins it. Not activity: its place among the others stays. Pinning
+   * a pinned conversation keeps when it was pinned (two tabs pinning it do not reorder the pinned ones).
+   */
+  pin: authedProcedure.input(z.object({ conversationId, pinned: z.boolean() })).mutation(async ({ ctx, input }) => {
+    const changed = await ctx.store.setPinned(ctx.userId, input.conversationId, input.pinned);
+    if (!changed) throw notFound("Conversation");
+    ctx.publish.pinChanged(ctx.userId, changed.id, changed.pinnedAt);
+    return conversationView(changed, (await ctx.store.activeRun(changed.id))?.id ?? null);
+  }),
 
   delete: authedProcedure.input(z.object({ conversationId })).mutation(async ({ ctx, input }) => {
     if (!(await ctx.store.getConversation(ctx.userId, input.conversationId))) throw notFound("Conversation");

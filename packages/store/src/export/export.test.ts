@@ -242,6 +242,17 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect(await store.getConversation("alice", bobs.conversationId)).toBeUndefined();
   });
 
+  it("exports a pinned conversation without its pin: the import is not pinned, the original stays pinned", async () => {
+    await seed(store);
+    const pinned = await store.setPinned("alice", "c1", true);
+    const { content } = await exportConversation(store, "alice", "c1", "json");
+    expect(content).not.toMatch(/pinned/i);
+    const { conversationId } = await importConversation(store, "alice", content);
+    expect(await store.getConversation("alice", conversationId)).toMatchObject({ pinnedAt: null });
+    expect(await store.getConversation("alice", "c1")).toEqual(pinned);
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1", conversationId]);
+  });
+
   it("round-trips an empty conversation and an empty active path", async () => {
     await store.createConversation({ id: "empty", userId: "alice", title: "Nothing yet" });
     const empty = await exportJson("empty");

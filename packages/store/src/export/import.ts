@@ -208,6 +208,8 @@ export async function importConversation(
       createdAt: Math.min(time(doc.conversation.createdAt), updatedAt),
       // What the list sorts by: the file's, so the copy sits where the original did.
       updatedAt,
+      // An imported conversation is not pinned (the export does not carry pinning).
+      pinnedAt: null,
     },
     runs,
     messages,

@@ -245,4 +245,47 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    up: `
+      -- Pinned conversations: when the user pinned it; NULL when not pinned (every existing conversation). A nullable
+      -- column without a default: no rewrite of the table.
+      ALTER TABLE conversations ADD COLUMN pinned_at bigint;
+      -- listConversations' order, pinned first (most recently pinned first), then newest activity: a page is the first
+      -- entries of the user's range, with no sort however many conversations the user has. It replaces
+      -- conversations_by_user_activity (v1), which the new order cannot use, so an append (it moves updated_at) still
+      -- changes one index of conversations, not two.
+      DROP INDEX conversations_by_user_activity;
+      CREATE INDEX conversations_by_user_pinned_activity
+        ON conversations (user_id, pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC);
+
+      -- startRun answers with the conversation, pinnedAt included: streamchat_start_run (v4) also returns pinned_at.
+      -- A function's OUT parameters cannot change in place; the new one returns v4's columns first, so a process still
+      -- running the v7 code (it selects them by name) keeps working during a rolling deploy.
+      DROP FUNCTION streamchat_start_run(text, text, text, text, text, text, text, bigint, integer, text, boolean, bigint, text, text, text);
+      CREATE FUNCTION streamchat_start_run(
+        p_id text, p_conversation_id text, p_user_id text, p_model text, p_provider text,
+        p_client_request_id text, p_owner text, p_created_at bigint, p_max_running integer, p_title text,
+        p_under_head boolean, p_parent_id bigint, p_role text, p_search_text text, p_json text,
+        OUT message_id bigint, OUT message_parent_id bigint, OUT conversation_title text, OUT conversation_created_at bigint,
+        OUT conversation_pinned_at bigint
+      ) LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        IF p_title IS NOT NULL THEN
+          INSERT INTO conversations (id, user_id, title, created_at, updated_at)
+          VALUES (p_conversation_id, p_user_id, p_title, p_created_at, p_created_at);
+        END IF;
+        IF NOT streamchat_create_run(p_id, p_conversation_id, p_user_id, p_model, p_provider, p_client_request_id,
+                                     p_owner, p_created_at, p_max_running) THEN
+          RAISE EXCEPTION 'Run % was not started.', p_id USING ERRCODE = 'SC001';
+        END IF;
+        SELECT a.message_id, a.message_parent_id INTO message_id, message_parent_id
+          FROM streamchat_append_message(p_conversation_id, p_id, p_created_at, p_under_head, p_parent_id, p_role,
+                                         p_search_text, p_json) AS a;
+        SELECT c.title, c.created_at, c.pinned_at INTO conversation_title, conversation_created_at, conversation_pinned_at
+          FROM conversations c WHERE c.id = p_conversation_id;
+      END
+      $$;
+    `,
+  },
 ];

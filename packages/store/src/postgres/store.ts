@@ -1,7 +1,7 @@
 import pg from "pg";
 import type { ChatMessage } from "@streamchat/core";
 import { StoreError, closedError, conflict, type ConflictReason } from "../errors.js";
-import { checkInsertConversation } from "../insert-conversation.js";
+import { checkInsertConversation, checkTime } from "../insert-conversation.js";
 import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats, type EventSink, type FailureKind, type QueuedEvent } from "../event-batcher.js";
 import { normalizeLimit } from "../limits.js";
 import {
@@ -138,14 +138,24 @@ export const runningOwnersSql = `
   UNION ALL
   SELECT NULL WHERE EXISTS (SELECT 1 FROM runs WHERE status = 'running' AND owner IS NULL)`;
 
+/**
+ * listConversations (user id, limit): pinned first, then newest activity, newest created. Exactly the order of
+ * conversations_by_user_pinned_activity (schema v8): a page is the first entries of the user's range of the index,
+ * with no sort of the user's conversations.
+ */
+export const listConversationsSql = `SELECT ${conversationColumns} FROM conversations WHERE user_id = $1
+  ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC LIMIT $2`;
+
 // Fixed statements are named: node-postgres prepares each once per connection.
 const q = {
   insertConversation: "INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
   getConversation: `SELECT ${conversationColumns} FROM conversations WHERE id = $1 AND user_id = $2`,
-  listConversations: `SELECT ${conversationColumns} FROM conversations WHERE user_id = $1
-    ORDER BY updated_at DESC, created_order DESC LIMIT $2`,
+  listConversations: listConversationsSql,
   renameConversation: `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
   renameConversationIf: `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 AND title = $4 RETURNING ${conversationColumns}`,
+  // A pinned conversation keeps its pinned_at (coalesce): pinning twice does not reorder.
+  pinConversation: `UPDATE conversations SET pinned_at = coalesce(pinned_at, $3) WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
+  unpinConversation: `UPDATE conversations SET pinned_at = NULL WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
   // The CTE and the outer query share one snapshot: the runs are still listed although the cascade deletes them.
   deleteConversation: `WITH gone AS (DELETE FROM conversations WHERE id = $1 AND user_id = $2 RETURNING id)
     SELECT (SELECT count(*) FROM gone)::integer AS deleted,
@@ -176,8 +186,8 @@ const q = {
   // back import only leaves a gap), so each row's parent_id is known when the rows are sent; ascending in list order,
   // they keep a parent's id below its children's.
   newMessageIds: "SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id FROM generate_series(1, $1)",
-  insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id)
-    VALUES ($1, $2, $3, $4, $5, $6)`,
+  insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id, pinned_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)`,
   // WITH ORDINALITY … ORDER BY: created_order (listRuns' tie-break on equal created_at) follows the list.
   insertFinishedRuns: `INSERT INTO runs (id, conversation_id, user_id, model, provider, owner, status, reason, usage, created_at, finished_at)
     SELECT r.id, $1, $2, r.model, r.provider, r.owner, 'done', r.reason, r.usage, r.created_at, r.finished_at
@@ -191,8 +201,9 @@ const q = {
       FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
            AS m (id, parent_id, run_id, role, search_text, json, created_at)`,
   createRun: "SELECT streamchat_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9) AS created",
-  // The run's conversation (when asked), the run and its question: one call, one transaction (schema v4).
-  startRun: `SELECT message_id, message_parent_id, conversation_title, conversation_created_at
+  // The run's conversation (when asked), the run and its question: one call, one transaction (schema v4; v8 added
+  // conversation_pinned_at).
+  startRun: `SELECT message_id, message_parent_id, conversation_title, conversation_created_at, conversation_pinned_at
     FROM streamchat_start_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
   whyNoRun: `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $2 AND user_id = $3) AS owned,
     EXISTS (SELECT 1 FROM conversations WHERE id = $2) AS conversation_taken,
@@ -254,6 +265,7 @@ interface AppendedRow {
 interface StartedRow extends AppendedRow {
   conversation_title: string;
   conversation_created_at: number;
+  conversation_pinned_at: number | null;
 }
 
 /** The message's parameters of streamchat_append_message and streamchat_start_run, in their order. */
@@ -616,7 +628,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (sqlState(error) === uniqueViolation) throw conflict("id", `Conversation ${id} already exists.`, error);
         throw error;
       }
-      return { id, userId, title, createdAt: at, updatedAt: at };
+      return { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null };
     },
 
     async getConversation(userId, conversationId) {
@@ -642,11 +654,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return row && toConversation(row);
     },
 
+    async setPinned(userId, conversationId, pinned, at) {
+      live();
+      if (at !== undefined) checkTime(at, "at");
+      const row = (
+        pinned
+          ? await query<ConversationRow>("pinConversation", [conversationId, userId, at ?? now()])
+          : await query<ConversationRow>("unpinConversation", [conversationId, userId])
+      ).rows[0];
+      return row && toConversation(row);
+    },
+
     async insertConversation(input) {
       live();
       checkInsertConversation(input);
       const { conversation, runs, messages, head } = input;
-      const { id, userId, title, createdAt, updatedAt } = conversation;
+      const { id, userId, title, createdAt, updatedAt, pinnedAt } = conversation;
       // Every array built before the transaction starts: it holds its connection only for the statements.
       const runArrays: [string[], string[], string[], Array<string | null>, string[], Array<string | null>, number[], number[]] = [[], [], [], [], [], [], [], []];
       const eventArrays: [string[], number[], string[], string[]] = [[], [], [], []];
@@ -681,7 +704,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         messageIds = await transaction(async (run) => {
           const ids = messages.length === 0 ? [] : ((await run("newMessageIds", [messages.length])).rows as Array<{ id: number }>).map((row) => row.id).sort((a, b) => a - b);
           const parentIds = messages.map(({ parent }) => (parent === null ? null : ids[parent]!));
-          await run("insertWholeConversation", [id, userId, title, createdAt, updatedAt, head === null ? null : ids[head]!]);
+          await run("insertWholeConversation", [id, userId, title, createdAt, updatedAt, head === null ? null : ids[head]!, pinnedAt]);
           if (runs.length > 0) await run("insertFinishedRuns", [id, userId, ...runArrays]);
           const chunk = <T>(column: readonly T[], at: number) => column.slice(at, at + rowsPerArrayInsert);
           for (let at = 0; at < eventArrays[0].length; at += rowsPerArrayInsert) {
@@ -699,7 +722,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (constraint === "runs_pkey") throw conflict("id", `A run id of conversation ${id} is taken.`, error);
         throw error;
       }
-      return { conversation: { id, userId, title, createdAt, updatedAt }, messageIds };
+      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds };
     },
 
     async deleteConversation(userId, conversationId) {
@@ -824,6 +847,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         title: row.conversation_title,
         createdAt: row.conversation_created_at,
         updatedAt: at,
+        pinnedAt: row.conversation_pinned_at,
       };
       const question: StoredMessage = {
         id: row.message_id,

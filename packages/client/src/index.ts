@@ -24,6 +24,7 @@ export {
   type ThinkSetting,
 } from "./client.js";
 export { readImageAttachment } from "./image-file.js";
+export { readTextFileAttachment } from "./text-file.js";
 export { ChatClientError, isChatClientError, type ApprovalConflict, type ClientErrorCode } from "./errors.js";
 export { eventIdOf } from "./follow.js";
 export {
@@ -40,4 +41,4 @@ export {
   isDone,
 } from "./guards.js";
 export type { EventSourceConstructor } from "./transport.js";
-export type { ChatEvent, ChatEventType, EventOf, ErrorCode, Usage } from "@streamchat/core";
+export type { ChatEvent, ChatEventType, EventOf, ErrorCode, FileAttachment, Usage } from "@streamchat/core";

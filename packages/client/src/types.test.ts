@@ -14,8 +14,12 @@ import {
   isToolResult,
   isApprovalRequest,
   isApprovalResult,
+  readImageAttachment,
+  readTextFileAttachment,
   type ApprovalConflict,
+  type Attachments,
   type ChatClient,
+  type FileAttachment,
   type ChatClientError,
   type ClientErrorCode,
 } from "./index.js";
@@ -81,6 +85,15 @@ describe("types", () => {
     // Inferred from the API's error shape: the reasons chat.approve's CONFLICT gives, optional on every error.
     expectTypeOf<ApprovalConflict>().toEqualTypeOf<"approved" | "denied" | "timed_out" | "ended" | "answered">();
     expectTypeOf<ChatClientError["conflict"]>().toEqualTypeOf<ApprovalConflict | undefined>();
+  });
+
+  it("takes what the attachment readers return as chat.send's attachments", () => {
+    expectTypeOf(readTextFileAttachment).returns.resolves.toEqualTypeOf<FileAttachment>();
+    expectTypeOf<FileAttachment>().toEqualTypeOf<{ type: "file"; name: string; text: string }>();
+    expectTypeOf<FileAttachment>().toExtend<Attachments[number]>();
+    expectTypeOf(readImageAttachment).returns.resolves.toExtend<Attachments[number]>();
+    // A file is no image: the union tells them apart by `type`.
+    expectTypeOf<Extract<Attachments[number], { type: "file" }>>().toEqualTypeOf<FileAttachment>();
   });
 
   it("narrows with one guard per event type", () => {

@@ -8,6 +8,7 @@ import { evaluate, extractExpression, formatNumber } from "./arithmetic.js";
 import { capabilitiesAnswer, codeAnswer, codeRequest, fallbackAnswer, formatOf, jokeAnswer, topicAnswer } from "./demo-answers.js";
 import { isTitleRequest, titleForRequest } from "./demo-title.js";
 import { topicsIn } from "./demo-topics.js";
+import { filesPlan, parseFileBlocks, type FilesInMessage } from "./demo-files.js";
 import { describeImage } from "./image-info.js";
 import { earlierUserTexts, lastUserImages, lastUserText, offeredTools, toolResultsAfterLastUser, type MessageImage, type ToolResult } from "./messages.js";
 import { traitsOf } from "./models.js";
@@ -118,14 +119,20 @@ export function respondDemo(req: SimChatRequest, ctx: SimContext): SimChunk[] {
     return [...wordTokens(titleForRequest(req)).map((content) => ({ content, delayMs: ctx.tokenDelayMs })), { done: true, doneReason: "stop" }];
   }
   const results = toolResultsAfterLastUser(req);
-  const userText = lastUserText(req);
+  const attached = parseFileBlocks(lastUserText(req));
+  const userText = attached.question;
   const images = lastUserImages(req);
   const plan =
     results.length > 0
       ? answerFromTools(results, userText)
-      : images.length > 0
-        ? visionPlan(images)
-        : plan1(userText, offeredTools(req), earlierUserTexts(req));
+      : images.length > 0 || attached.files.length > 0
+        ? attachmentsPlan(images, attached)
+        : plan1(
+            userText,
+            offeredTools(req),
+            // "now in Go" after a question that came with files refers to the question, not to the files' text.
+            earlierUserTexts(req).map((text) => parseFileBlocks(text).question),
+          );
   const delayMs = ctx.tokenDelayMs;
   const out: SimChunk[] = [];
   const level = reasoning(req, ctx.model);
@@ -137,6 +144,15 @@ export function respondDemo(req: SimChatRequest, ctx: SimContext): SimChunk[] {
   }
   out.push({ done: true, doneReason: "stop", delayMs });
   return out;
+}
+
+/** A question with images, files or both: what each image and each file is, images first (as the API orders them). */
+function attachmentsPlan(images: MessageImage[], attached: FilesInMessage): Plan {
+  if (attached.files.length === 0) return visionPlan(images);
+  const files = filesPlan(attached);
+  if (images.length === 0) return files;
+  const vision = visionPlan(images);
+  return { thinking: `${vision.thinking} ${files.thinking}`, answer: `${vision.answer ?? ""}\n\n${files.answer}` };
 }
 
 /** The vision demo: what the headers and (PNG) pixels of the question's images say. */

@@ -1,10 +1,12 @@
 /**
  * The demo model naming a conversation: asked "Write a short title … for the conversation above" (what the API
  * sends after a conversation's first answer), it answers a few words naming what the first message asked,
- * from the same rules that choose its answers (time, arithmetic, code, known topics), else the message's subject.
+ * from the same rules that choose its answers (time, arithmetic, code, known topics), else the message's subject;
+ * one that came with files is named after them.
  */
 import { extractExpression } from "./arithmetic.js";
 import { codeRequest, subjectOf } from "./demo-answers.js";
+import { parseFileBlocks } from "./demo-files.js";
 import { topicsIn } from "./demo-topics.js";
 import { defaultLanguage } from "./demo-code.js";
 import { earlierUserTexts, lastUserText } from "./messages.js";
@@ -21,7 +23,19 @@ const capitalize = (text: string) => text.replace(/^\p{Ll}/u, (c) => c.toUpperCa
 
 /** What the demo model answers to a title request: the title of the first user message. */
 export function titleForRequest(req: SimChatRequest): string {
-  return demoTitle(earlierUserTexts(req)[0] ?? "");
+  const first = parseFileBlocks(earlierUserTexts(req)[0] ?? "");
+  return first.files.length > 0 ? filesTitle(first.files.map((file) => file.name)) : demoTitle(first.question);
+}
+
+/**
+ * A conversation that starts with files is about them, whatever the question ("what is in this?", "summarise"):
+ * the title names them.
+ */
+export function filesTitle(names: string[]): string {
+  const short = names.map((name) => ([...name].length > 40 ? `${[...name].slice(0, 39).join("")}…` : name));
+  if (short.length === 1) return `About ${short[0]}`;
+  if (short.length === 2) return `About ${short[0]} and ${short[1]}`;
+  return `About ${short[0]} and ${short.length - 1} more files`;
 }
 
 /** A short title (at most ~6 words, no end punctuation) for a conversation that starts with `text`. */

@@ -3,6 +3,7 @@ export { builtinScenarios, benchToken, requestedTokens } from "./scenarios.js";
 export { defaultModels, faultModels, capabilityModels } from "./models.js";
 export { describeImage, colourName, type ImageInfo, type ImageKind, type DominantColour } from "./image-info.js";
 export { respondDemo, wordTokens, cityZones } from "./demo-model.js";
+export { parseFileBlocks, type FileBlock, type FilesInMessage } from "./demo-files.js";
 export type {
   ControlledStream,
   RecordedRequest,

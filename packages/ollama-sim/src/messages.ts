@@ -1,4 +1,5 @@
 /** Reading chat requests: the last user message, tool results and the tools offered, on either wire. */
+import { parseFileBlocks } from "./demo-files.js";
 import type { SimChatRequest } from "./types.js";
 
 /** Message content as text: Ollama sends a string, OpenAI clients may send an array of parts. */
@@ -20,6 +21,14 @@ export function lastUserIndex(req: SimChatRequest): number {
 export function lastUserText(req: SimChatRequest): string {
   const i = lastUserIndex(req);
   return i >= 0 ? contentText(req.messages[i]?.["content"]) : "";
+}
+
+/**
+ * What the user typed in the last user message: its text without the file blocks the API puts before it. A
+ * `[sim:x]` tag or `tokens:N` in an attached file (a test fixture, these docs) is the file's text, no directive.
+ */
+export function lastUserQuestion(req: SimChatRequest): string {
+  return parseFileBlocks(lastUserText(req)).question;
 }
 
 /** The user messages before the last one, oldest first (what a follow-up such as "now in Rust" refers to). */

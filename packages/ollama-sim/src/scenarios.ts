@@ -3,7 +3,7 @@
  * last user message) and the matching rules. The `demo` model's answers live in demo-model.ts.
  */
 import { respondDemo } from "./demo-model.js";
-import { hasToolResultsAfterLastUser, lastUserText } from "./messages.js";
+import { hasToolResultsAfterLastUser, lastUserQuestion, lastUserText } from "./messages.js";
 import type { Scenario, SimChatRequest, SimChunk, SimContext } from "./types.js";
 
 export function matches(match: Scenario["match"], req: SimChatRequest): boolean {
@@ -13,9 +13,9 @@ export function matches(match: Scenario["match"], req: SimChatRequest): boolean 
   return true;
 }
 
-/** "tokens:N" in the last user message, else `fallback`. */
+/** "tokens:N" in the last user message (what the user typed, not an attached file), else `fallback`. */
 export function requestedTokens(req: SimChatRequest, fallback: number): number {
-  const m = /tokens:(\d+)/.exec(lastUserText(req));
+  const m = /tokens:(\d+)/.exec(lastUserQuestion(req));
   return m?.[1] ? Number(m[1]) : fallback;
 }
 
@@ -137,9 +137,9 @@ export const builtinScenarios: Scenario[] = [
   },
 ];
 
-/** The built-in scenario a `[sim:x]` tag in the last user message selects, if any. */
+/** The built-in scenario a `[sim:x]` tag in the last user message (not in a file attached to it) selects, if any. */
 export function taggedScenario(req: SimChatRequest): Scenario | undefined {
-  const m = /\[sim:([a-z0-9-]+)\]/.exec(lastUserText(req));
+  const m = /\[sim:([a-z0-9-]+)\]/.exec(lastUserQuestion(req));
   if (!m) return undefined;
   return builtinScenarios.find((s) => s.name === `sim-${m[1]}`);
 }

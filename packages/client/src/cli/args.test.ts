@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultUrl, parseCliArgs } from "./args.js";
+import { defaultUrl, parseCliArgs, usage } from "./args.js";
 
 describe("parseCliArgs", () => {
   it("joins positionals into the question and reads defaults from the environment", () => {
@@ -14,6 +14,7 @@ describe("parseCliArgs", () => {
         json: false,
         autoDeny: false,
         images: [],
+        files: [],
         think: undefined,
         usage: undefined,
         approvalWaitMs: undefined,
@@ -28,7 +29,7 @@ describe("parseCliArgs", () => {
     );
     expect(parsed).toEqual({
       kind: "run",
-      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, autoDeny: true, images: [], think: undefined, usage: undefined, approvalWaitMs: undefined },
+      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, autoDeny: true, images: [], files: [], think: undefined, usage: undefined, approvalWaitMs: undefined },
     });
   });
 
@@ -160,5 +161,28 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["--think", "off", "x"], {})).toMatchObject({ options: { think: false } });
     expect(parseCliArgs(["--think", "max", "x"], {})).toEqual({ kind: "usage-error", message: '--think must be low, medium, high, on or off (got "max")' });
     expect(parseCliArgs(["--image", " ", "x"], {})).toEqual({ kind: "usage-error", message: "--image needs a file path" });
+  });
+
+  it("takes repeated --file paths beside --image, in the order given", () => {
+    expect(parseCliArgs(["--file", "data.csv", "-i", "a.png", "--file=notes.md", "compare them"], {})).toMatchObject({
+      kind: "run",
+      options: { files: ["data.csv", "notes.md"], images: ["a.png"], question: "compare them" },
+    });
+    // In a session the files go with the first question: no question is needed.
+    expect(parseCliArgs(["--file", "data.csv"], {})).toMatchObject({ kind: "run", options: { files: ["data.csv"], question: undefined } });
+    expect(parseCliArgs(["--file", " ", "x"], {})).toEqual({ kind: "usage-error", message: "--file needs a file path" });
+    expect(parseCliArgs(["x", "--file"], {})).toEqual({ kind: "usage-error", message: "--file needs a value" });
+  });
+
+  it("refuses --file and --image given to a command, which sends no question", () => {
+    // Without the check, "chat import --file chat.json" would read no file at all.
+    expect(parseCliArgs(["import", "--file", "chat.json"], {})).toEqual({ kind: "usage-error", message: "--file is not an option of chat import" });
+    expect(parseCliArgs(["export", "c1", "--image", "a.png"], {})).toEqual({ kind: "usage-error", message: "--image is not an option of chat export" });
+    expect(parseCliArgs(["instructions", "--file", "rules.md"], {})).toEqual({ kind: "usage-error", message: "--file is not an option of chat instructions" });
+  });
+
+  it("lists --file in the usage text, without a short form (-f is --format)", () => {
+    expect(usage).toMatch(/^ {6}--file <path> {10}attach a text file \(UTF-8; repeat for up to 8\)/m);
+    expect(parseCliArgs(["-f", "json", "hi"], {})).toEqual({ kind: "usage-error", message: "--format is an option of chat export" });
   });
 });

@@ -22,6 +22,8 @@ Options:
   -t, --token <token>        bearer token when the server has AUTH_TOKENS (default: $CHAT_TOKEN)
   -i, --image <path>         attach an image (PNG, JPEG, WebP, GIF; repeat for up to 4) — vision models
                              only; in a session it goes with the first question
+      --file <path>          attach a text file (UTF-8; repeat for up to 8): the model reads it before
+                             the question; in a session it goes with the first question
       --think <level>        low, medium or high (models with levels), on or off
       --usage, --no-usage    after each answer print tokens and context use to stderr (default: on in a terminal)
       --json                 print every event as one JSON line on stdout (NDJSON)
@@ -57,6 +59,8 @@ export interface CliOptions {
   /** Deny tool calls that ask for approval without prompting. */
   autoDeny: boolean;
   images: string[];
+  /** --file paths: text files sent, like the images, with the next question only. */
+  files: string[];
   think: boolean | "low" | "medium" | "high" | undefined;
   /** Print usage and status lines; undefined: when stderr is a terminal. */
   usage: boolean | undefined;
@@ -117,6 +121,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         "auto-deny": { type: "boolean", default: false },
         "approval-wait": { type: "string" },
         image: { type: "string", short: "i", multiple: true },
+        // No short form: -f is export's --format.
+        file: { type: "string", multiple: true },
         think: { type: "string" },
         usage: { type: "boolean" },
         help: { type: "boolean", short: "h", default: false },
@@ -146,6 +152,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   if (think === null) return { kind: "usage-error", message: `--think must be low, medium, high, on or off (got ${JSON.stringify(values.think)})` };
   const images = values.image ?? [];
   if (images.some((path) => path.trim() === "")) return { kind: "usage-error", message: "--image needs a file path" };
+  const files = values.file ?? [];
+  if (files.some((path) => path.trim() === "")) return { kind: "usage-error", message: "--file needs a file path" };
   const approvalWait = emptyToUndefined(values["approval-wait"]) ?? emptyToUndefined(env.CHAT_APPROVAL_WAIT);
   const approvalWaitMs = parseApprovalWait(approvalWait);
   if (approvalWaitMs === null) {
@@ -171,6 +179,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       json: values.json,
       autoDeny: values["auto-deny"],
       images,
+      files,
       think,
       usage: values.usage,
       approvalWaitMs,
@@ -201,10 +210,14 @@ function parseCommand(
     conversation?: string | undefined;
     json?: boolean;
     clear?: boolean;
+    image?: string[] | undefined;
+    file?: string[] | undefined;
   },
   server: ServerOptions,
 ): ParsedArgs {
-  const misplaced = (["model", "conversation"] as const).find((name) => values[name] !== undefined) ?? (values.json ? "json" : undefined);
+  // Attachments too: "chat import --file chat.json" would otherwise drop the option and read no file.
+  const misplaced =
+    (["model", "conversation", "image", "file"] as const).find((name) => values[name] !== undefined) ?? (values.json ? "json" : undefined);
   if (misplaced) return { kind: "usage-error", message: `--${misplaced} is not an option of chat ${command}` };
   const elsewhere = optionOfAnotherCommand(values, command);
   if (elsewhere) return elsewhere;

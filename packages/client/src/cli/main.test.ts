@@ -293,4 +293,83 @@ describe("runCli", () => {
       expect(api.sim.chatRequests().length).toBe(before + 1);
     });
   });
+
+  describe("text files", () => {
+    let dir: string;
+    const auth = ["--url", "", "--token", "alice-secret-token"];
+    const lastUserContent = (request: { body: unknown } | undefined) =>
+      (request?.body as { messages: Array<{ role: string; content: string }> } | undefined)?.messages.filter((m) => m.role === "user").at(-1)?.content;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "chat-cli-files-"));
+      auth[1] = api.url;
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("--file sends each file's text before the question, which the demo model describes; the conversation keeps it as a file", async () => {
+      const csvText = "region,month,total\nnorth,jan,10\nsouth,jan,12\neast,feb,7\n";
+      const csv = join(dir, "sales.csv");
+      writeFileSync(csv, csvText);
+      const notesText = "# Plan\n\nShip it.";
+      const notes = join(dir, "notes.md");
+      writeFileSync(notes, notesText);
+      const before = api.sim.chatRequests().length;
+      const { code, stdout, stderr } = await run([...auth, "--json", "-m", "demo", "--file", csv, "--file", notes, "What is in these?"]);
+      expect({ code, stderr }).toEqual({ code: exitCodes.ok, stderr: "" });
+      const sent = api.sim.chatRequests().slice(before);
+      expect(sent).toHaveLength(1);
+      expect(lastUserContent(sent[0])).toBe(
+        '<file name="sales.csv">\nregion,month,total\nnorth,jan,10\nsouth,jan,12\neast,feb,7\n</file>\n\n' +
+          '<file name="notes.md">\n# Plan\n\nShip it.\n</file>\n\nWhat is in these?',
+      );
+      const events = stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string; text?: string; conversationId?: string });
+      const answer = events.filter((e) => e.type === "token").map((e) => e.text).join("");
+      expect(answer).toContain("sales.csv");
+      expect(answer).toContain("3 rows");
+      expect(answer).toContain("3 columns (`region`, `month` and `total`)");
+      expect(answer).toContain("notes.md");
+      const conversationId = events.find((e) => e.type === "run-start")?.conversationId;
+      const client = createChatClient({ url: api.url, token: "alice-secret-token" });
+      const question = (await client.conversations.get(conversationId!)).messages.find((m) => m.role === "user");
+      expect(question?.content).toBe("What is in these?");
+      expect(question?.attachments).toMatchObject([
+        { type: "file", name: "sales.csv", chars: csvText.length, text: csvText },
+        { type: "file", name: "notes.md", chars: notesText.length, text: notesText },
+      ]);
+    });
+
+    it("in a session the files and images go with the first question only", async () => {
+      const path = join(dir, "todo.txt");
+      writeFileSync(path, "buy milk\n");
+      const png = solidPng(2, 2, [0, 200, 0]);
+      const image = join(dir, "green.png");
+      writeFileSync(image, png);
+      const before = api.sim.chatRequests().length;
+      const { code } = await run([...auth, "-m", "demo-vision", "--file", path, "--image", image], {}, "What does it say?\nThanks\n");
+      expect(code).toBe(exitCodes.ok);
+      const sent = api.sim.chatRequests().slice(before);
+      expect(sent.map(lastUserContent)).toEqual(['<file name="todo.txt">\nbuy milk\n</file>\n\nWhat does it say?', "Thanks"]);
+      const lastUserImages = sent.map((r) => (r.body as { messages: Array<{ role: string; images?: string[] }> }).messages.at(-1)?.images);
+      expect(lastUserImages).toEqual([[png.toString("base64")], undefined]);
+    });
+
+    it("refuses a binary, empty or missing file with the client's sentence before anything is sent", async () => {
+      const png = join(dir, "photo.png");
+      writeFileSync(png, solidPng(2, 2, [0, 0, 0]));
+      const empty = join(dir, "empty.txt");
+      writeFileSync(empty, "");
+      const good = join(dir, "good.txt");
+      writeFileSync(good, "fine\n");
+      const before = api.sim.chatRequests().length;
+      expect(await run([...auth, "--file", good, "--file", png, "hi"])).toEqual({
+        code: exitCodes.usage,
+        stdout: "",
+        stderr: "chat: photo.png is not a text file (it is not UTF-8)\n",
+      });
+      expect(await run([...auth, "--file", empty, "hi"])).toEqual({ code: exitCodes.usage, stdout: "", stderr: "chat: empty.txt is empty\n" });
+      const missing = await run([...auth, "--file", join(dir, "nope.txt"), "hi"]);
+      expect(missing).toMatchObject({ code: exitCodes.usage, stdout: "" });
+      expect(missing.stderr).toMatch(/^chat: cannot read .*nope\.txt \(ENOENT\)\n$/);
+      expect(api.sim.chatRequests().length).toBe(before);
+    });
+  });
 });

@@ -3,6 +3,7 @@ import { createInterface } from "node:readline";
 import { errorCodeMessages } from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
 import { readImageAttachment } from "../image-file.js";
+import { readTextFileAttachment } from "../text-file.js";
 import { certificateProblem, isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
 import { pipedAnswerWaitMs, type NextLine } from "./approval-prompt.js";
 import { ApprovalQuestions } from "./approval-questions.js";
@@ -44,7 +45,7 @@ interface Session {
   io: CliIo;
   /** The next line of input (an approval's y/N; in interactive mode the same lines the prompt reads). */
   nextLine: NextLine;
-  /** The --image files, read once; sent with the next question only. */
+  /** The --image and --file files, read once; sent with the next question only. */
   attachments: Attachments | undefined;
 }
 
@@ -173,7 +174,8 @@ async function askOnce(session: Session, question: string): Promise<number> {
   );
   const input = stdinLines(session.io);
   try {
-    return (await ask({ ...session, nextLine: input.nextLine }, question, session.options.conversationId, controller.signal)).exitCode;
+    session.nextLine = input.nextLine;
+    return (await ask(session, question, session.options.conversationId, controller.signal)).exitCode;
   } finally {
     input.close();
     await sendPendingCancels(session);
@@ -237,6 +239,8 @@ async function repl(session: Session): Promise<number> {
   // One reader for the prompt and for approvals' y/N answers asked while an answer streams.
   const lines = new LineReader(rl[Symbol.asyncIterator]());
   const nextLine: NextLine = (signal) => lines.next(signal);
+  // Set on the session itself, not on a copy per question: ask() takes the attachments off it after the first.
+  session.nextLine = nextLine;
   try {
     prompt();
     for (let raw = await nextLine(); raw !== undefined; raw = await nextLine()) {
@@ -254,7 +258,7 @@ async function repl(session: Session): Promise<number> {
         io.stderr.write(`unknown command ${line}. ${replHelp}`);
       } else if (line) {
         running = new AbortController();
-        const result = await ask({ ...session, nextLine }, line, conversationId, running.signal);
+        const result = await ask(session, line, conversationId, running.signal);
         running = undefined;
         if (io.stdoutClosed?.() === true || io.terminated?.() === true || exitCode === exitCodes.interrupted) break;
         if (result.exitCode === exitCodes.interrupted) io.stderr.write("(stopped)\n");
@@ -290,13 +294,25 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const { options } = parsed;
   let attachments: Attachments | undefined;
   try {
-    attachments = options.images.length > 0 ? await Promise.all(options.images.map(readImageAttachment)) : undefined;
+    attachments = await readAttachments(options);
   } catch (error) {
     io.stderr.write(`chat: ${error instanceof Error ? error.message : String(error)}\n`);
     return exitCodes.usage;
   }
   const session: Session = { client: createChatClient({ url: options.url, token: options.token }), options, io, attachments, nextLine: async () => undefined };
   return options.question === undefined ? repl(session) : askOnce(session, options.question);
+}
+
+/**
+ * The --image and --file attachments, read before anything is sent: a path that cannot be read, an image that is
+ * none, a file that is no text stops the command with the client's sentence. One at a time, so the sentence is about
+ * the first bad path as given, not whichever read failed first.
+ */
+async function readAttachments(options: CliOptions): Promise<Attachments | undefined> {
+  const attachments: Attachments = [];
+  for (const path of options.images) attachments.push(await readImageAttachment(path));
+  for (const path of options.files) attachments.push(await readTextFileAttachment(path));
+  return attachments.length > 0 ? attachments : undefined;
 }
 
 /** chat export: the file's content to stdout, or to --output. */

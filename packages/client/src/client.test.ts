@@ -66,7 +66,7 @@ describe("createChatClient against the API", () => {
     expect(answer).toContain("84");
   });
 
-  it("continues a conversation and lists, renames and deletes it", async () => {
+  it("continues a conversation and lists, renames, pins and deletes it", async () => {
     const first = runStart(await drain(client.stream("Hello")));
     const second = runStart(await drain(client.stream("And again", { conversationId: first.conversationId })));
     expect(second.conversationId).toBe(first.conversationId);
@@ -75,6 +75,10 @@ describe("createChatClient against the API", () => {
     expect(listed.map((c) => c.id)).toContain(first.conversationId);
     const renamed = await client.conversations.rename(first.conversationId, "Greetings");
     expect(renamed.title).toBe("Greetings");
+    const pinned = await client.conversations.pin(first.conversationId, true);
+    expect(pinned.pinnedAt).toEqual(expect.any(Number));
+    expect((await client.conversations.list())[0]).toMatchObject({ id: first.conversationId, pinnedAt: pinned.pinnedAt });
+    expect((await client.conversations.pin(first.conversationId, false)).pinnedAt).toBeNull();
     const detail = await client.conversations.get(first.conversationId);
     expect(detail.runs.map((r) => r.id)).toEqual(expect.arrayContaining([first.runId, second.runId]));
     expect(await client.conversations.delete(first.conversationId)).toEqual({ deleted: true });

@@ -102,6 +102,8 @@ export interface ChatClient {
     list(opts?: { limit?: number }): Promise<ConversationSummary[]>;
     get(conversationId: string): Promise<ConversationDetail>;
     rename(conversationId: string, title: string): Promise<Outputs["conversations"]["rename"]>;
+    /** Pins it to the top of `list` (most recently pinned first), or unpins it; `pinnedAt` says when (null: not pinned). */
+    pin(conversationId: string, pinned: boolean): Promise<Outputs["conversations"]["pin"]>;
     delete(conversationId: string): Promise<Outputs["conversations"]["delete"]>;
     /**
      * Shows another version: the active path goes through `messageId` (any message, e.g. a sibling from a
@@ -308,6 +310,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       list: (opts) => call(() => trpc.conversations.list.query(opts)),
       get: (conversationId) => call(() => trpc.conversations.get.query({ conversationId })),
       rename: (conversationId, title) => call(() => trpc.conversations.rename.mutate({ conversationId, title })),
+      pin: (conversationId, pinned) => call(() => trpc.conversations.pin.mutate({ conversationId, pinned })),
       delete: (conversationId) => call(() => trpc.conversations.delete.mutate({ conversationId })),
       switchBranch: (conversationId, messageId) => call(() => trpc.conversations.switchBranch.mutate({ conversationId, messageId })),
       export: (conversationId, opts = {}) =>

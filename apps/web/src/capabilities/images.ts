@@ -52,9 +52,3 @@ export async function readDraftImages(files: readonly File[], already: number, m
 export function draftImage(attachment: ImageAttachment, name: string): DraftImage {
   return { id: randomId(), name, attachment, url: `data:${attachment.mimeType};base64,${attachment.data}` };
 }
-
-/** The image files among a paste's or a drop's items. */
-export function imageFiles(data: DataTransfer | null): File[] {
-  if (!data) return [];
-  return Array.from(data.files).filter((f) => f.type.startsWith("image/") || f.type === "");
-}

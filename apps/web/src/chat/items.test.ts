@@ -117,6 +117,13 @@ describe("buildItems", () => {
     expect(shape(items).slice(-2)).toEqual(["U:Third:pending", "A::streaming:last"]);
   });
 
+  it("shows the files and images of a question on its way with it, as the stored question will", () => {
+    const attachments = [{ type: "file" as const, name: "notes.md", chars: 5, text: "hello" }];
+    const items = buildItems({ ...base, pendingUser: { text: "Third", runId: null, attachments } });
+    const pending = items.find((i) => i.kind === "user" && i.pending);
+    expect(pending?.kind === "user" && pending.attachments).toEqual(attachments);
+  });
+
   it("hides the page-only question once the store has it", () => {
     const stored = [...messages, msg("user", "Third", "r3")];
     const items = buildItems({

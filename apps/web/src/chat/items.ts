@@ -19,7 +19,7 @@ export interface ChatItemUser extends ItemKeys {
   pending: boolean;
   /** Set when the question was edited: its versions (‹ 2 / 3 ›). */
   versions?: MessageVersions;
-  /** Images on the stored message. */
+  /** Images and text files on the message. */
   attachments?: StoredMessageView["attachments"];
 }
 export interface ChatItemAnswer extends ItemKeys {
@@ -74,7 +74,7 @@ export function buildItems(input: {
   optimisticEdit: { messageId: number; text: string } | null;
   regenerating?: Regenerating | null;
   /** A question sent from this page, not stored yet; `key` is its React key, kept once it is stored (`sentKeys`). */
-  pendingUser: { text: string; runId: string | null; key?: string } | null;
+  pendingUser: { text: string; runId: string | null; key?: string; attachments?: ChatItemUser["attachments"] } | null;
   storedHasPending: boolean;
   /** The React keys of the questions this page sent, by the run that answers them (the stored question's `runId`). */
   sentKeys?: ReadonlyMap<string, string>;
@@ -154,7 +154,15 @@ export function buildItems(input: {
   if (showPending) {
     const renderKeys = (key: string) => (pendingUser.key !== undefined ? { renderKey: key } : {});
     const userKey = pendingUser.key ?? "pending";
-    items.push({ kind: "user", key: "pending", ...renderKeys(userKey), text: pendingUser.text, messageId: null, pending: true });
+    items.push({
+      kind: "user",
+      key: "pending",
+      ...renderKeys(userKey),
+      text: pendingUser.text,
+      messageId: null,
+      pending: true,
+      ...(pendingUser.attachments?.length ? { attachments: pendingUser.attachments } : {}),
+    });
     const answerKeys = { key: "pending-answer", ...renderKeys(answerRenderKey(userKey)) };
     if (live !== null && runId !== null && !liveMatched && pendingUser.runId === runId) {
       items.push({ kind: "answer", ...answerKeys, state: live, streaming: liveStreaming, ...liveFlags, last: true, questionId: null });

@@ -48,6 +48,42 @@ describe("queues kept in localStorage", () => {
   });
 });
 
+describe("text files on queued messages, kept in localStorage", () => {
+  const file = { type: "file" as const, name: "notes.md", text: "n".repeat(1_500) };
+  /** A quota that takes up to `chars` characters in one item. */
+  const quota = (chars: number) => {
+    const setItem = Storage.prototype.setItem;
+    vi.spyOn(Storage.prototype, "setItem").mockImplementation(function (this: Storage, key: string, value: string) {
+      if (value.length > chars) throw new DOMException("quota", "QuotaExceededError");
+      setItem.call(this, key, value);
+    });
+  };
+
+  it("keeps a queued message's files across a reload", async () => {
+    queueStore.push(conversation, { id: "1", text: "read this", model: null, think: false, attachments: [file] });
+    vi.resetModules();
+    const next = await import("./queueStore.js");
+    expect(next.queueStore.get(conversation)[0]?.attachments).toEqual([file]);
+  });
+
+  it("leaves out the images first when storage is short, then the files; this page keeps them all", () => {
+    quota(4_000); // room for the file, not for the image
+    queueStore.push(conversation, { id: "1", text: "both", model: null, think: false, attachments: [image, file] });
+    expect(stored().get(conversation)?.[0]?.attachments).toEqual([file]);
+    expect(queueStore.get(conversation)[0]?.attachments).toEqual([image, file]);
+    // Another tab's write of the same queue (without the image): this tab keeps what it has.
+    adoptStoredQueues(localStorage.getItem("streamchat.queues"));
+    expect(queueStore.get(conversation)[0]?.attachments).toEqual([image, file]);
+
+    vi.restoreAllMocks();
+    quota(1_000); // room for the text only
+    returnedDrafts.push(conversation, { text: "given back", attachments: [file] });
+    expect(JSON.parse(localStorage.getItem("streamchat.returnedDrafts")!)).toEqual({ [conversation]: [{ text: "given back", attachments: [] }] });
+    adoptStoredReturnedDrafts(localStorage.getItem("streamchat.returnedDrafts"));
+    expect(returnedDrafts.get(conversation)).toEqual([{ text: "given back", attachments: [file] }]);
+  });
+});
+
 describe("messages and edits given back, kept in localStorage", () => {
   it("keeps a message given back until a pane takes it, and a reload starts with it", async () => {
     returnedDrafts.push(conversation, { text: "lost on the way", attachments: [image] });

@@ -1,5 +1,6 @@
-import { imageAttachmentSchema, thinkSettingSchema } from "@streamchat/core/browser";
+import { attachmentSchema, thinkSettingSchema } from "@streamchat/core/browser";
 import { z } from "zod";
+import type { MessageAttachment } from "../capabilities/attachments.js";
 import { randomId } from "../lib/ids.js";
 
 /**
@@ -14,13 +15,13 @@ const queuedMessageSchema = z.object({
   /** Chosen when it was queued: it is sent with these even if the picker changed meanwhile. */
   model: z.string().nullable(),
   think: thinkSettingSchema,
-  /** Images (vision models), sent with it. */
-  attachments: z.array(imageAttachmentSchema).optional(),
+  /** Images (vision models) and text files, sent with it. */
+  attachments: z.array(attachmentSchema).optional(),
 });
 export type QueuedMessage = z.infer<typeof queuedMessageSchema>;
 
 /** A message whose send failed after the user left its pane: the composer it came from is gone. */
-const returnedDraftSchema = z.object({ text: z.string(), attachments: z.array(imageAttachmentSchema) });
+const returnedDraftSchema = z.object({ text: z.string(), attachments: z.array(attachmentSchema) });
 export type ReturnedDraft = z.infer<typeof returnedDraftSchema>;
 
 /** An edit that failed after the user left its pane: the message and the text it was to get. */
@@ -110,13 +111,24 @@ interface StoredLists<T> {
   item: z.ZodType<T>;
   /** The keys whose lists are kept (the others last as long as the page). */
   keeps: (key: string) => boolean;
-  /** The item without its images: what is kept of it when storage is over its quota. */
-  withoutImages: (item: T) => T;
   /**
-   * An item another tab wrote, with the images this page still has of it (`here`: this page's list of the same key,
-   * `index`: the item's place in the written list), when storage kept it without them.
+   * The item with only the attachments `keep` says yes to: what is kept of it when storage is over its quota (images
+   * go first, then files).
    */
-  keepImages: (item: T, here: readonly T[], index: number) => T;
+  lighten: (item: T, keep: (attachment: MessageAttachment) => boolean) => T;
+  /**
+   * An item another tab wrote, with the attachments this page still has of it (`here`: this page's list of the same
+   * key, `index`: the item's place in the written list), when storage kept it without some of them.
+   */
+  keepAttachments: (item: T, here: readonly T[], index: number) => T;
+}
+
+/** What each try to store a kind keeps of the items' attachments: all, files only, none (null: the items as they are). */
+const lighterSteps: ReadonlyArray<((attachment: MessageAttachment) => boolean) | null> = [null, (a) => a.type === "file", () => false];
+
+/** The attachments this page has of an item when storage kept fewer of them (left out to fit); undefined when it has no more. */
+function fuller(stored: readonly MessageAttachment[] | undefined, here: readonly MessageAttachment[] | undefined): readonly MessageAttachment[] | undefined {
+  return here && here.length > (stored?.length ?? 0) ? here : undefined;
 }
 
 /** What an earlier page (or another tab) kept; anything it cannot read is left out. */
@@ -143,13 +155,16 @@ function saveLists<T>(kind: StoredLists<T>) {
     try {
       const kept = [...lists].filter(([key]) => kind.keeps(key));
       if (kept.length === 0) return localStorage.removeItem(kind.storageKey);
-      try {
-        localStorage.setItem(kind.storageKey, JSON.stringify(Object.fromEntries(kept)));
-      } catch {
-        // Over the quota: images are what make a list large; the text of every item is still kept (its images stay in
-        // this page's memory).
-        const textOnly = kept.map(([key, list]) => [key, list.map(kind.withoutImages)]);
-        localStorage.setItem(kind.storageKey, JSON.stringify(Object.fromEntries(textOnly)));
+      // Over the quota: attachments are what make a list large. Images go first (megabytes each), then files (up to
+      // a few hundred KB); the text of every item is still kept, and what was left out stays in this page's memory.
+      for (const keep of lighterSteps) {
+        const lighter = keep === null ? kept : kept.map(([key, list]) => [key, list.map((item) => kind.lighten(item, keep))]);
+        try {
+          localStorage.setItem(kind.storageKey, JSON.stringify(Object.fromEntries(lighter)));
+          return;
+        } catch {
+          // Still too large (or storage refuses any write): lighter next.
+        }
       }
     } catch {
       // Storage disabled or full: the lists last as long as the page.
@@ -180,7 +195,7 @@ function keptLists<T>(kind: StoredLists<T>) {
     const stored = loadLists(raw, kind);
     for (const [key, list] of stored) {
       const here = lists.get(key);
-      stored.set(key, list.map((item, index) => kind.keepImages(item, here, index)));
+      stored.set(key, list.map((item, index) => kind.keepAttachments(item, here, index)));
     }
     lists.adopt(stored, kind.keeps);
   };
@@ -198,10 +213,10 @@ const storedQueueKind: StoredLists<QueuedMessage> = {
   storageKey: "streamchat.queues",
   item: queuedMessageSchema,
   keeps: isConversationKey,
-  withoutImages: (m) => (m.attachments?.length ? { ...m, attachments: [] } : m),
-  keepImages(m, here) {
-    const images = m.attachments?.length ? undefined : here.find((h) => h.id === m.id)?.attachments;
-    return images?.length ? { ...m, attachments: images } : m;
+  lighten: (m, keep) => (m.attachments?.length ? { ...m, attachments: m.attachments.filter(keep) } : m),
+  keepAttachments(m, here) {
+    const attachments = fuller(m.attachments, here.find((h) => h.id === m.id)?.attachments);
+    return attachments ? { ...m, attachments: [...attachments] } : m;
   },
 };
 
@@ -212,7 +227,7 @@ const queues = keptLists(storedQueueKind);
 
 /**
  * Takes the conversations' queues another tab wrote. Both tabs may send the same message: the server runs its
- * clientRequestId once. A message whose images did not fit in storage keeps them where they are still in memory.
+ * clientRequestId once. A message whose attachments did not fit in storage keeps them where they are still in memory.
  */
 export const adoptStoredQueues = (raw: string | null): void => queues.adoptStored(raw);
 
@@ -231,17 +246,17 @@ const returnedDraftKind: StoredLists<ReturnedDraft> = {
   storageKey: "streamchat.returnedDrafts",
   item: returnedDraftSchema,
   keeps: () => true,
-  withoutImages: (draft) => ({ ...draft, attachments: [] }),
-  keepImages(draft, here, index) {
-    const images = draft.attachments.length === 0 && here[index]?.text === draft.text ? here[index].attachments : [];
-    return images.length > 0 ? { ...draft, attachments: images } : draft;
+  lighten: (draft, keep) => ({ ...draft, attachments: draft.attachments.filter(keep) }),
+  keepAttachments(draft, here, index) {
+    const attachments = here[index]?.text === draft.text ? fuller(draft.attachments, here[index].attachments) : undefined;
+    return attachments ? { ...draft, attachments: [...attachments] } : draft;
   },
 };
 export const returnedDrafts = keptLists(returnedDraftKind);
 
 /**
  * Takes the messages given back that another tab wrote (its pane took some, or it gave one back). A message whose
- * images did not fit in storage keeps them where they are still in memory.
+ * attachments did not fit in storage keeps them where they are still in memory.
  */
 export const adoptStoredReturnedDrafts = (raw: string | null): void => returnedDrafts.adoptStored(raw);
 
@@ -250,8 +265,8 @@ const returnedEditKind: StoredLists<ReturnedEdit> = {
   storageKey: "streamchat.returnedEdits",
   item: returnedEditSchema,
   keeps: () => true,
-  withoutImages: (edit) => edit,
-  keepImages: (edit) => edit,
+  lighten: (edit) => edit,
+  keepAttachments: (edit) => edit,
 };
 export const returnedEdits = keptLists(returnedEditKind);
 
@@ -267,8 +282,8 @@ const heldQueueKind: StoredLists<HeldQueue> = {
   storageKey: "streamchat.heldQueues",
   item: heldQueueSchema,
   keeps: isConversationKey,
-  withoutImages: (held) => held,
-  keepImages: (held) => held,
+  lighten: (held) => held,
+  keepAttachments: (held) => held,
 };
 const holds = keptLists(heldQueueKind);
 

@@ -1,6 +1,7 @@
 import type { ChatEvent, ContextUsage } from "@streamchat/core/browser";
 import { skipToken } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { attachmentViews, type SentAttachmentView } from "../capabilities/attachments.js";
 import { describeError, type DescribedError } from "../lib/errors.js";
 import { randomId } from "../lib/ids.js";
 import { trpc, type RouterInputs } from "../trpc.js";
@@ -131,7 +132,7 @@ export function useConversationChat(opts: {
     if (sentRunId) setRunId(sentRunId);
     else if (conversationId) pausedQueues.delete(conversationId);
   });
-  const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null; key: string } | null>(null);
+  const [pendingUser, setPendingUser] = useState<{ text: string; runId: string | null; key: string; attachments?: SentAttachmentView[] } | null>(null);
   // The React keys of the questions this pane sent, by their run: each keeps its item once stored (items.ts).
   const [sentKeys, setSentKeys] = useState<ReadonlyMap<string, string>>(() => new Map());
   /**
@@ -301,7 +302,9 @@ export function useConversationChat(opts: {
       setActionError(null);
       // A retry keeps the requestId, and with it the key: the same question, shown as one item.
       const key = `sent-${requestId}`;
-      setPendingUser({ text, runId: null, key });
+      // Its images and files show with it at once, as they will once it is stored.
+      const shown = attachments?.length ? { attachments: attachmentViews(attachments) } : {};
+      setPendingUser({ text, runId: null, key, ...shown });
       try {
         const result = await send.mutateAsync({
           conversationId: conversationId ?? undefined,
@@ -314,7 +317,7 @@ export function useConversationChat(opts: {
         started = result.runId;
         setRunId(result.runId);
         setSentKeys((keys) => new Map(keys).set(result.runId, key));
-        setPendingUser({ text, runId: result.runId, key });
+        setPendingUser({ text, runId: result.runId, key, ...shown });
         if (!conversationId) {
           // This pane becomes the new conversation's: what was queued here meanwhile goes with it.
           latest.current = { conversationId: result.conversationId, runId: result.runId, queueKey: result.conversationId };

@@ -18,7 +18,9 @@ import { UserMessage } from "./UserMessage.js";
 import { ConversationMenu } from "./ConversationMenu.js";
 import { VersionNav, type PendingSwitch } from "./VersionNav.js";
 import { ContextMeter } from "../capabilities/ContextMeter.js";
-import { useImageDrafts } from "../capabilities/useImageDrafts.js";
+import { attachmentViews } from "../capabilities/attachments.js";
+import { fileLimitsOf } from "../capabilities/text-files.js";
+import { useAttachmentDrafts } from "../capabilities/useAttachmentDrafts.js";
 
 export interface ChatPaneProps {
   conversationId: string | null;
@@ -26,7 +28,7 @@ export interface ChatPaneProps {
   model: string | null;
   modelSetting: ModelSetting;
   think: ThinkSetting;
-  /** The chosen model takes images: the composer offers attaching them. */
+  /** The chosen model takes images: the composer takes them as well as text files. */
   vision?: boolean;
   demo: boolean;
   unauthorized: boolean;
@@ -64,8 +66,10 @@ function useListedTitle(conversationId: string | null): string | undefined {
 
 export function ChatPane(props: ChatPaneProps) {
   const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, signedInAt = 0, onOpenSettings, onCreated, onNewChat, onToggleSidebar, sidebarOpen = false, openAt, feedUnreachable = null } = props;
-  const images = useImageDrafts();
-  /** The names of the images of the message sent last, for the tray if it comes back unsent. */
+  // The same query (and cache) as App's: the server's file limits, once it has answered.
+  const health = trpc.health.useQuery(undefined, { staleTime: 30_000 });
+  const tray = useAttachmentDrafts({ vision, fileLimits: fileLimitsOf(health.data) });
+  /** The names of the images of the message sent last, for the tray if it comes back unsent (files carry their own). */
   const sentNames = useRef(new Map<string, string>());
   const composer = useRef<ComposerHandle>(null);
   const chat = useConversationChat({
@@ -76,11 +80,11 @@ export function ChatPane(props: ChatPaneProps) {
     openAt,
     onDraftReturned: (text, attachments) => {
       composer.current?.restore(text);
-      images.restore(attachments, (a) => sentNames.current.get(a.data) ?? "image");
+      tray.restore(attachments, (a) => sentNames.current.get(a.data) ?? "image");
     },
     onDraftSent: (text, attachments) => {
       composer.current?.clearIf(text);
-      images.drop(attachments);
+      tray.drop(attachments);
     },
   });
   // Signed in since a message was refused for want of a token: "Sign-in is required" is no longer true, and the message
@@ -418,7 +422,7 @@ export function ChatPane(props: ChatPaneProps) {
                   key={item.renderKey ?? item.key}
                   id={itemElementId(item.key)}
                   text={item.text}
-                  images={item.attachments}
+                  attachments={item.attachments}
                   pending={item.pending}
                   onEdit={
                     item.messageId !== null && !chat.busy
@@ -476,7 +480,7 @@ export function ChatPane(props: ChatPaneProps) {
               </div>
             )}
             {chat.queue.map((q) => (
-              <UserMessage key={q.id} text={q.text} queued onUnqueue={() => {
+              <UserMessage key={q.id} text={q.text} attachments={q.attachments && attachmentViews(q.attachments)} queued onUnqueue={() => {
                   keepKeyboardFocus();
                   chat.unqueue(q.id);
                 }} />
@@ -538,12 +542,14 @@ export function ChatPane(props: ChatPaneProps) {
           canStop={chat.canStop}
           onSubmit={(text) => {
             follow();
-            // The composer sends nothing while images are attached for a model that cannot see them (it says why).
-            const drafts = vision ? images.take() : [];
-            if (drafts.length) sentNames.current = new Map(drafts.map((d) => [d.attachment.data, d.name]));
-            chat.submit(text, drafts.length ? { attachments: drafts.map((d) => d.attachment) } : undefined);
+            // The composer sends nothing while images are attached for a model that cannot see them (it says why), so
+            // whatever the tray holds goes.
+            const { images, files } = tray.take();
+            if (images.length) sentNames.current = new Map(images.map((d) => [d.attachment.data, d.name]));
+            const sent = [...images.map((d) => d.attachment), ...files.map((d) => d.attachment)];
+            chat.submit(text, sent.length ? { attachments: sent } : undefined);
           }}
-          images={vision || images.drafts.length > 0 ? images : undefined}
+          attachments={tray}
           vision={vision}
           draftKey={conversationId ?? newChatDraft}
           onStop={chat.stop}

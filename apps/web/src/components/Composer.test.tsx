@@ -2,8 +2,9 @@
 import { act, cleanup, fireEvent, render } from "@testing-library/react";
 import { createRef } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { ImagesSetting } from "../capabilities/ImageDraft.js";
+import type { AttachmentsSetting } from "../capabilities/AttachmentDraft.js";
 import { draftImage } from "../capabilities/images.js";
+import { draftFile } from "../capabilities/text-files.js";
 import { touchKeyboardQuery } from "../lib/touchKeyboard.js";
 import { Composer, type ComposerHandle, type ThinkSetting } from "./Composer.js";
 
@@ -137,11 +138,13 @@ describe("Composer draft", () => {
 
 describe("Composer images for a model that cannot see them", () => {
   const think: ThinkSetting = { available: false, on: false, onChange: () => {} };
-  const red: ImagesSetting = {
-    drafts: [draftImage({ type: "image", mimeType: "image/png", data: "iVBORw0KGgo=" }, "red.png")],
+  const red: AttachmentsSetting = {
+    images: [draftImage({ type: "image", mimeType: "image/png", data: "iVBORw0KGgo=" }, "red.png")],
+    files: [],
     add: () => {},
     remove: () => {},
     problem: null,
+    reading: false,
   };
 
   afterEach(() => localStorage.clear());
@@ -149,7 +152,7 @@ describe("Composer images for a model that cannot see them", () => {
   it("keeps the attached image in view, says the model cannot see it, and sends nothing until that changes", () => {
     const sent: string[] = [];
     const composer = (vision: boolean) => (
-      <Composer busy={false} canStop={false} onSubmit={(text) => sent.push(text)} onStop={() => {}} stopping={false} think={think} draftKey="new" images={red} vision={vision} />
+      <Composer busy={false} canStop={false} onSubmit={(text) => sent.push(text)} onStop={() => {}} stopping={false} think={think} draftKey="new" attachments={red} vision={vision} />
     );
     const view = render(composer(false));
     const box = view.container.querySelector("textarea")!;
@@ -160,7 +163,8 @@ describe("Composer images for a model that cannot see them", () => {
     expect(box.value).toBe("What colour is this image?");
     expect(view.getByRole("img", { name: "red.png" })).toBeTruthy();
     expect(view.getByRole("alert").textContent).toMatch(/cannot see images/);
-    expect(view.queryByRole("button", { name: "Attach image" })).toBeNull();
+    // Text files can still be attached: the paperclip stays, and says so.
+    expect(view.getByRole("button", { name: "Attach files" }).getAttribute("title")).toBe("Attach text files (or paste or drop them)");
 
     view.rerender(composer(true));
     fireEvent.keyDown(box, { key: "Enter" });
@@ -210,5 +214,98 @@ describe("Composer Enter", () => {
     fireEvent.change(box, { target: { value: "first\nsecond" } });
     fireEvent.click(view.getByRole("button", { name: "Send" }));
     expect(sent).toEqual(["first line", "first\nsecond"]);
+  });
+});
+
+describe("Composer text files", () => {
+  const think: ThinkSetting = { available: false, on: false, onChange: () => {} };
+  const notes = draftFile({ type: "file", name: "notes.md", text: "# Notes\n\nFirst line of the notes.\n" });
+  const longName = `${"quarterly-report-".repeat(4)}final.csv`;
+  const report = draftFile({ type: "file", name: longName, text: "a,b\n1,2" });
+  const setting = (over: Partial<AttachmentsSetting> = {}): AttachmentsSetting => ({
+    images: [],
+    files: [notes, report],
+    add: () => {},
+    remove: () => {},
+    problem: null,
+    reading: false,
+    ...over,
+  });
+  const composer = (attachments: AttachmentsSetting, onSubmit: (text: string) => void = () => {}, vision = false) => (
+    <Composer busy={false} canStop={false} onSubmit={onSubmit} onStop={() => {}} stopping={false} think={think} draftKey="files" attachments={attachments} vision={vision} />
+  );
+
+  afterEach(() => localStorage.clear());
+
+  it("shows each attached file as a chip: icon, name (whole in its title), lines and size, and a Remove button", () => {
+    const removed: string[] = [];
+    const view = render(composer(setting({ remove: (id) => removed.push(id) })));
+    const chip = view.getByRole("figure", { name: "notes.md, 3 lines, 34 bytes" });
+    expect(chip.getAttribute("title")).toBe("notes.md");
+    expect(chip.querySelector(".file-chip__name")?.textContent).toBe("notes.md");
+    expect(chip.querySelector(".file-chip__facts")?.textContent).toBe("3 lines · 34 bytes");
+    expect(chip.querySelector("svg")).not.toBeNull();
+    const long = view.getByRole("figure", { name: `${longName}, 2 lines, 7 bytes` });
+    expect(long.getAttribute("title")).toBe(longName);
+    fireEvent.click(view.getByRole("button", { name: `Remove ${longName}` }));
+    expect(removed).toEqual([report.id]);
+  });
+
+  it("sends with files for a model that cannot see images: no vision note, and the text is still required", () => {
+    const sent: string[] = [];
+    const view = render(composer(setting(), (text) => sent.push(text)));
+    const box = view.container.querySelector("textarea")!;
+    expect(view.queryByRole("alert")).toBeNull();
+    // The server takes no message without text: files alone do not make one.
+    expect(view.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(sent).toEqual([]);
+    fireEvent.change(box, { target: { value: "Summarise these" } });
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(sent).toEqual(["Summarise these"]);
+  });
+
+  it("waits for files still being read before sending, and says why a file was refused", () => {
+    const sent: string[] = [];
+    const view = render(composer(setting({ files: [], reading: true, problem: "report.pdf is not a text file." }), (text) => sent.push(text)));
+    const box = view.container.querySelector("textarea")!;
+    fireEvent.change(box, { target: { value: "Read this" } });
+    expect(view.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(sent).toEqual([]);
+    expect(view.getByRole("alert").textContent).toBe("report.pdf is not a text file.");
+    view.rerender(composer(setting({ files: [notes], reading: false, problem: "report.pdf is not a text file." }), (text) => sent.push(text)));
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(sent).toEqual(["Read this"]);
+  });
+
+  it("offers any file to the chooser (the bytes decide) and hands picked, pasted and dropped files to the tray", () => {
+    const added: string[][] = [];
+    const view = render(composer(setting({ files: [], add: (files) => added.push(files.map((f) => f.name)) }), () => {}, true));
+    expect(view.getByRole("button", { name: "Attach files" }).getAttribute("title")).toBe("Attach images or text files (or paste or drop them)");
+    const input = view.getByTestId("attach-input") as HTMLInputElement;
+    // No accept list: code files have hundreds of extensions, and many no text/* type.
+    expect(input.hasAttribute("accept")).toBe(false);
+    const main = new File(["fn main() {}"], "main.rs");
+    fireEvent.change(input, { target: { files: [main] } });
+    const form = view.container.querySelector("form")!;
+    const pasted = fireEvent.paste(form, { clipboardData: { files: [new File(["x"], "pasted.txt")], types: ["Files"] } });
+    const dropped = fireEvent.drop(form, { dataTransfer: { files: [new File(["y"], "dropped.log")], types: ["Files"] } });
+    expect(added).toEqual([["main.rs"], ["pasted.txt"], ["dropped.log"]]);
+    // Taken by the tray, not by the text box.
+    expect([pasted, dropped]).toEqual([false, false]);
+  });
+
+  it("leaves cells pasted with a picture of them to the text box for a model that cannot see images", () => {
+    const added: string[][] = [];
+    const view = render(composer(setting({ files: [], add: (files) => added.push(files.map((f) => f.name)) })));
+    const form = view.container.querySelector("form")!;
+    const cells = { files: [new File(["png"], "image.png", { type: "image/png" })], types: ["text/plain", "Files"], getData: (type: string) => (type === "text/plain" ? "a\tb" : "") };
+    expect(fireEvent.paste(form, { clipboardData: cells })).toBe(true);
+    expect(added).toEqual([]);
+    // For a model that sees images, the picture is what was pasted (as before).
+    view.rerender(composer(setting({ files: [], add: (files) => added.push(files.map((f) => f.name)) }), () => {}, true));
+    expect(fireEvent.paste(form, { clipboardData: cells })).toBe(false);
+    expect(added).toEqual([["image.png"]]);
   });
 });

@@ -1,7 +1,7 @@
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, type Ref } from "react";
 import type { ThinkLevel } from "@streamchat/core/browser";
-import { AttachButton, DraftTray, type ImagesSetting } from "../capabilities/ImageDraft.js";
-import { imageFiles } from "../capabilities/images.js";
+import { AttachButton, DraftTray, type AttachmentsSetting } from "../capabilities/AttachmentDraft.js";
+import { pickedFiles } from "../capabilities/attachments.js";
 import { ThinkControl, type ThinkChoice } from "../capabilities/ThinkControl.js";
 import { draftStore } from "../chat/draftStore.js";
 import { checkLength, formatCount, maxMessageChars, tooLongMessage } from "../lib/limits.js";
@@ -49,9 +49,9 @@ export interface ComposerProps {
   model?: ModelSetting;
   /** The longest message the server takes (MAX_MESSAGE_CHARS). */
   maxChars?: number;
-  /** Images for the message: given for models with the vision capability, and while images are attached. */
-  images?: ImagesSetting | undefined;
-  /** The chosen model can see images (default true): otherwise nothing can be attached, and attached images block sending. */
+  /** Images and text files for the message (the paperclip, a paste or a drop). */
+  attachments?: AttachmentsSetting | undefined;
+  /** The chosen model can see images (default true): otherwise images are refused, and images attached before block sending. */
   vision?: boolean;
   /** Whose draft the box holds (draftStore): it opens with it and keeps it as the user types. */
   draftKey: string;
@@ -65,7 +65,7 @@ const unseenImagesMessage = "This model cannot see images. Remove them, or pick 
  * new line and the Send button sends); it stays usable while a reply streams.
  */
 export function Composer(props: ComposerProps) {
-  const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, images, vision = true, draftKey } = props;
+  const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, attachments, vision = true, draftKey } = props;
   const [text, setText] = useState(() => draftStore.get(draftKey));
   const input = useRef<HTMLTextAreaElement>(null);
   const textRef = useRef(text);
@@ -76,11 +76,12 @@ export function Composer(props: ComposerProps) {
     setText(next);
   };
   const length = checkLength(text, maxChars);
-  const attach = vision ? images : undefined;
   // Images attached for a vision model, which another model was then picked: sending refuses until they are removed or a
   // vision model is picked again. Sending without them would answer another question than the one asked, and dropping
   // them would lose what the user chose; so the choice stays theirs, and no image ever goes later with another message.
-  const unseen = !vision && (images?.drafts.length ?? 0) > 0;
+  const unseen = !vision && (attachments?.images.length ?? 0) > 0;
+  // Files still being read go with this message, not the next one: sending waits for them (a moment).
+  const reading = attachments?.reading ?? false;
   const touchKeyboard = useTouchKeyboard();
 
   useImperativeHandle(ref, () => ({
@@ -135,7 +136,7 @@ export function Composer(props: ComposerProps) {
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     const message = text.trim();
-    if (!message || length.over || unseen) return;
+    if (!message || length.over || unseen || reading) return;
     onSubmit(message);
     change("");
     input.current?.focus();
@@ -150,21 +151,24 @@ export function Composer(props: ComposerProps) {
     submit();
   };
 
-  // Pasted or dropped images go to the tray (vision models only); anything else is left to the browser.
+  // Pasted or dropped files go to the tray (images for vision models, text files for any); pasted text is left to the browser.
   const onPaste = (e: ClipboardEvent) => {
-    const files = attach ? imageFiles(e.clipboardData) : [];
+    const files = attachments ? pickedFiles(e.clipboardData) : [];
     if (files.length === 0) return;
+    // Cells copied from a spreadsheet or a word processor come with a picture of them: for a model that cannot see it,
+    // the text is what the user pasted (as before files could be attached).
+    if (!vision && e.clipboardData.getData("text/plain") !== "" && files.every((f) => f.type.startsWith("image/"))) return;
     e.preventDefault();
-    attach?.add(files);
+    attachments?.add(files);
   };
   const onDrop = (e: DragEvent) => {
-    const files = attach ? imageFiles(e.dataTransfer) : [];
+    const files = attachments ? pickedFiles(e.dataTransfer) : [];
     if (files.length === 0) return;
     e.preventDefault();
-    attach?.add(files);
+    attachments?.add(files);
   };
   const onDragOver = (e: DragEvent) => {
-    if (attach && Array.from(e.dataTransfer.types).includes("Files")) e.preventDefault();
+    if (attachments && Array.from(e.dataTransfer.types).includes("Files")) e.preventDefault();
   };
 
   const noteId = "composer-note";
@@ -172,7 +176,7 @@ export function Composer(props: ComposerProps) {
   return (
     <div className="composer-area">
       <form className="composer" onSubmit={submit} data-over-limit={length.over || undefined} onPaste={onPaste} onDrop={onDrop} onDragOver={onDragOver}>
-        {images && <DraftTray images={images} />}
+        {attachments && <DraftTray attachments={attachments} />}
         <label htmlFor="composer-input" className="visually-hidden">
           Message
         </label>
@@ -198,7 +202,7 @@ export function Composer(props: ComposerProps) {
         <div className="composer__bar">
           <div className="composer__tools">
             {model && <ModelPicker value={model.value} onChange={model.onChange} describedBy={model.note ? noteId : undefined} />}
-            {attach && <AttachButton images={attach} />}
+            {attachments && <AttachButton attachments={attachments} vision={vision} />}
             {/* Only for models that list the thinking capability: for others there is nothing to turn on. */}
             {think.available && <ThinkControl levels={think.levels} value={think.on ? (think.value ?? true) : false} onChange={think.onChange} />}
           </div>
@@ -229,7 +233,7 @@ export function Composer(props: ComposerProps) {
               <button
                 type="submit"
                 className="round-button round-button--send"
-                disabled={!text.trim() || length.over || unseen}
+                disabled={!text.trim() || length.over || unseen || reading}
                 aria-label={busy ? "Queue" : "Send"}
                 title={busy ? "Queue: sent when this answer ends" : "Send (Enter)"}
               >

@@ -3,6 +3,9 @@ const paths = {
   plus: "M12 5v14M5 12h14",
   pencil: "M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4",
   trash: "M5 7h14M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3",
+  // A pushpin: its head, body and point; struck through to unpin.
+  pin: "M8 4h8M9.5 4v5.5L6 14h12l-3.5-4.5V4M12 14v6",
+  pinOff: "M8 4h8M9.5 4v5.5L6 14h12l-3.5-4.5V4M12 14v6M4 4l16 16",
   close: "M6 6l12 12M18 6L6 18",
   stop: "M8 8h8v8H8z",
   send: "M12 19V5M6 11l6-6 6 6",
@@ -24,6 +27,8 @@ const paths = {
   arrowDown: "M12 5v14M6 13l6 6 6-6",
   wrap: "M4 6h16M4 12h13a3 3 0 0 1 0 6h-4M4 18h5M15 16l-2 2 2 2",
   image: "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15.5 9.5h.01",
+  paperclip: "M20.5 11.5l-8.3 8.3a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9",
+  file: "M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5M9 13h6M9 17h4",
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -1,4 +1,5 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { MessageFiles, type MessageFile } from "../capabilities/MessageFiles.js";
 import { MessageImages, type MessageImage } from "../capabilities/MessageImages.js";
 import { checkLength, tooLongMessage } from "../lib/limits.js";
 import { isComposing } from "../lib/shortcuts.js";
@@ -14,8 +15,8 @@ export interface UserMessageProps {
   onUnqueue?: () => void;
   /** ‹ 2 / 3 › when the message was edited (VersionNav). */
   versionNav?: ReactNode;
-  /** Images on the message: thumbnails that open full size. */
-  images?: readonly MessageImage[] | undefined;
+  /** Images and text files on the message: thumbnails that open full size, file chips that open the text. */
+  attachments?: readonly (MessageImage | MessageFile)[] | undefined;
   /** The element's id (ChatPane scrolls to a message opened from the search by it). */
   id?: string | undefined;
   /** An edit of this message failed: the editor opens again with this text, then `onReopened` is called. */
@@ -46,7 +47,9 @@ function useFolds(text: string) {
 }
 
 export function UserMessage(props: UserMessageProps) {
-  const { text, onEdit, pending, failed, queued, onUnqueue, versionNav, images, id, reopenWith, onReopened } = props;
+  const { text, onEdit, pending, failed, queued, onUnqueue, versionNav, attachments = [], id, reopenWith, onReopened } = props;
+  const images = attachments.filter((a): a is MessageImage => a.type === "image");
+  const files = attachments.filter((a): a is MessageFile => a.type === "file");
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(text);
   useEffect(() => {
@@ -100,6 +103,9 @@ export function UserMessage(props: UserMessageProps) {
   if (editing) {
     return (
       <div className="message message--user is-editing" id={id}>
+        {/* The edit keeps them (chat.edit without attachments): in view, so the user knows they go with it. */}
+        <MessageImages images={images} />
+        <MessageFiles files={files} />
         <label className="visually-hidden" htmlFor="edit-message">
           Edit message
         </label>
@@ -138,6 +144,7 @@ export function UserMessage(props: UserMessageProps) {
     >
       <div className="message__column">
         <MessageImages images={images} />
+        <MessageFiles files={files} />
         <div className="message__bubble" ref={ref} id={bubbleId} data-expanded={expanded || undefined} data-folded={folds && !expanded ? "true" : undefined}>
           {text}
         </div>

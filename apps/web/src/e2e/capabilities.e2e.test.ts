@@ -21,7 +21,7 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
       const page = await e2e.newPage(desktop, await strict.listen());
       await chooseModel(page, "demo-vision");
       await page.getByTestId("attach-input").setInputFiles(path);
-      const tray = page.getByTestId("draft-images");
+      const tray = page.getByTestId("attachment-tray");
       await tray.getByRole("img", { name: "green.png" }).waitFor();
       const draft = "w".repeat(2_000);
       await send(page, draft);
@@ -35,7 +35,7 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
       await send(page, "What colour is this?");
       await waitForAnswerState(page, "stop");
       expect((await lastAnswer(page).textContent())?.toLowerCase()).toContain("green");
-      expect(await page.getByTestId("draft-images").count()).toBe(0);
+      expect(await page.getByTestId("attachment-tray").count()).toBe(0);
     } finally {
       await strict.close();
     }
@@ -47,7 +47,7 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
     const page = await e2e.openApp();
     await chooseModel(page, "demo-vision");
     await page.getByTestId("attach-input").setInputFiles(path);
-    const image = page.getByTestId("draft-images").getByRole("img", { name: "blue.png" });
+    const image = page.getByTestId("attachment-tray").getByRole("img", { name: "blue.png" });
     await image.waitFor();
     await chooseModel(page, "demo");
     await send(page, "What colour is this image?");
@@ -60,7 +60,7 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
     await page.press("#composer-input", "Enter");
     await waitForAnswerState(page, "stop");
     await chooseModel(page, "demo-vision");
-    expect(await page.getByTestId("draft-images").count()).toBe(0);
+    expect(await page.getByTestId("attachment-tray").count()).toBe(0);
   });
 
   it("hands the focus on when an attached image is removed from the keyboard: to the next image's Remove, then the message box", async () => {
@@ -72,7 +72,7 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
     const page = await e2e.openApp();
     await chooseModel(page, "demo-vision");
     await page.getByTestId("attach-input").setInputFiles(paths);
-    const tray = page.getByTestId("draft-images");
+    const tray = page.getByTestId("attachment-tray");
     await tray.getByRole("img", { name: "two.png" }).waitFor();
     const focused = () => page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.id ?? null);
     // From the message box back into the tray by Tab, as a keyboard user gets there.
@@ -93,14 +93,16 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
     const path = join(dir, "red.png");
     writeFileSync(path, png);
     const page = await e2e.openApp();
-    // A model without vision offers no attach button.
+    // A model without vision takes text files, not images: the image is refused at once, in words.
     await chooseModel(page, "gemma3");
-    expect(await page.getByRole("button", { name: "Attach image" }).count()).toBe(0);
+    await page.getByTestId("attach-input").setInputFiles(path);
+    await page.getByTestId("attachment-problem").getByText("red.png is an image, and this model cannot see images.").waitFor();
+    expect(await page.getByTestId("attachment-tray").getByRole("img").count()).toBe(0);
     await chooseModel(page, "demo-vision");
-    await page.getByRole("button", { name: "Attach image" }).waitFor();
+    await page.getByRole("button", { name: "Attach files" }).waitFor();
 
     await page.getByTestId("attach-input").setInputFiles(path);
-    const draft = page.getByTestId("draft-images").getByRole("img", { name: "red.png" });
+    const draft = page.getByTestId("attachment-tray").getByRole("img", { name: "red.png" });
     await draft.waitFor();
     // Remove before sending, then attach again by dropping the file on the composer.
     await page.getByRole("button", { name: "Remove red.png" }).click();
@@ -111,7 +113,7 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
       data.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
       document.querySelector("form.composer")!.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
     }, png.toString("base64"));
-    await page.getByTestId("draft-images").getByRole("img", { name: "dropped.png" }).waitFor();
+    await page.getByTestId("attachment-tray").getByRole("img", { name: "dropped.png" }).waitFor();
 
     await send(page, "What is in this picture?");
     await waitForAnswerState(page, "stop");
@@ -122,7 +124,7 @@ describe.skipIf(!runBrowserTests)("model capabilities in the browser", () => {
     const body = e2e.sim.chatRequests().at(-1)?.body as { model: string; messages: Array<{ images?: string[] }> };
     expect(body.model).toBe("demo-vision");
     expect(body.messages.at(-1)?.images).toEqual([png.toString("base64")]);
-    expect(await page.getByTestId("draft-images").count()).toBe(0);
+    expect(await page.getByTestId("attachment-tray").count()).toBe(0);
 
     const thumb = page.getByTestId("messages").getByRole("button", { name: "Open image 1 full size" });
     await thumb.waitFor();

@@ -1,0 +1,144 @@
+import { defaultMaxFileChars, formatFileSize } from "@streamchat/core/browser";
+import { describe, expect, it } from "vitest";
+import { box, conversationIdOf, desktop, mobile, runBrowserTests, send, startApi, useE2E, waitForAnswerState } from "./harness.js";
+
+const e2e = useE2E({ tokenDelayMs: 5 });
+
+const notes = "# Release notes\n\n- Faster streaming\n- Text files on messages\n";
+const notesLabel = `notes.md, 4 lines, ${notes.length} bytes`;
+const longName = "a-file-name-far-longer-than-any-chip-has-room-for-in-the-composer-or-the-transcript.csv";
+const csv = "name,score\nada,3\n";
+
+/** The element that has the focus, by its accessible label (or id). */
+const focused = (page: import("playwright-core").Page) =>
+  page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.id ?? null);
+
+describe.skipIf(!runBrowserTests)("text files on messages", () => {
+  it("attaches text files through the picker, sends them to the model, shows them as chips that open the text, after a reload too", async () => {
+    const page = await e2e.openApp();
+    await page.getByTestId("attach-input").setInputFiles([
+      { name: "notes.md", mimeType: "text/markdown", buffer: Buffer.from(notes) },
+      { name: longName, mimeType: "text/csv", buffer: Buffer.from(csv) },
+    ]);
+    const tray = page.getByTestId("attachment-tray");
+    const draft = tray.getByRole("figure", { name: notesLabel });
+    await draft.waitFor();
+    expect(await draft.locator(".file-chip__facts").textContent()).toBe(`4 lines · ${notes.length} bytes`);
+    // A long name is cut with an ellipsis, whole in the chip's title.
+    const long = tray.getByRole("figure", { name: `${longName}, 2 lines, ${csv.length} bytes` });
+    expect(await long.getAttribute("title")).toBe(longName);
+    const cut = await long.locator(".file-chip__name").evaluate((el) => ({ overflow: el.scrollWidth > el.clientWidth, ellipsis: getComputedStyle(el).textOverflow }));
+    expect(cut).toEqual({ overflow: true, ellipsis: "ellipsis" });
+    // No vision note: every model reads files.
+    expect(await page.getByRole("alert").count()).toBe(0);
+
+    await send(page, "What changed in this release?");
+    await waitForAnswerState(page, "stop");
+    expect(await page.getByTestId("attachment-tray").count(), "the tray empties once sent").toBe(0);
+    // The model read each file before the question, as <file> blocks.
+    const body = e2e.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+    expect(body.messages.at(-1)).toMatchObject({
+      role: "user",
+      content: `<file name="notes.md">\n${notes}</file>\n\n<file name="${longName}">\n${csv}</file>\n\nWhat changed in this release?`,
+    });
+
+    const chip = page.getByTestId("messages").getByRole("button", { name: notesLabel });
+    await chip.waitFor();
+    const openText = async (p = page) => {
+      await p.getByTestId("messages").getByRole("button", { name: notesLabel }).click();
+      const dialog = p.getByRole("dialog", { name: "notes.md" });
+      await dialog.waitFor();
+      expect(await dialog.getByTestId("file-text").textContent()).toBe(notes);
+      return dialog;
+    };
+    const dialog = await openText();
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    expect(await focused(page), "Escape gives the focus back to the chip").toBe(notesLabel);
+
+    // Stored with the message: a reload shows the chips, and the text opens again.
+    const conversationId = await conversationIdOf(page);
+    await page.reload();
+    await page.getByTestId("messages").getByRole("button", { name: notesLabel }).waitFor();
+    expect(await page.getByTestId("messages").getByRole("button", { name: /^a-file-name-far-longer/ }).count()).toBe(1);
+    const again = await openText();
+    await again.getByRole("button", { name: "Close" }).click();
+    await again.waitFor({ state: "hidden" });
+
+    // On a phone the chip stays inside the screen, and the dialog fits it.
+    const phone = await e2e.newPage(mobile);
+    await phone.goto(`${e2e.baseUrl}/#/c/${encodeURIComponent(conversationId)}`);
+    const phoneChip = phone.getByTestId("messages").getByRole("button", { name: /^a-file-name-far-longer/ });
+    await phoneChip.waitFor();
+    const chipBox = await box(phoneChip);
+    expect(chipBox.x).toBeGreaterThanOrEqual(0);
+    expect(chipBox.x + chipBox.width).toBeLessThanOrEqual(mobile.viewport.width);
+    const phoneDialog = await openText(phone);
+    const dialogBox = await box(phoneDialog);
+    expect(dialogBox.x).toBeGreaterThanOrEqual(0);
+    expect(dialogBox.x + dialogBox.width).toBeLessThanOrEqual(mobile.viewport.width);
+    expect(dialogBox.y + dialogBox.height).toBeLessThanOrEqual(mobile.viewport.height);
+  });
+
+  it("gives a refused message's files back to the composer with its text; they go with the next send", async () => {
+    // A server with a lower message limit than the page assumes: the refusal comes from the server, after the tray emptied.
+    const strict = await startApi({ MAX_MESSAGE_CHARS: "1000" }, 5);
+    try {
+      const page = await e2e.newPage(desktop, await strict.listen());
+      await page.getByTestId("attach-input").setInputFiles({ name: "notes.md", mimeType: "text/markdown", buffer: Buffer.from(notes) });
+      const tray = page.getByTestId("attachment-tray");
+      await tray.getByRole("figure", { name: notesLabel }).waitFor();
+      const draft = "w".repeat(2_000);
+      await send(page, draft);
+      await page.getByTestId("action-error").waitFor();
+      await page.waitForFunction((n) => (document.getElementById("composer-input") as HTMLTextAreaElement).value.length === n, draft.length);
+      // Back in the tray, once.
+      await tray.getByRole("figure", { name: notesLabel }).waitFor();
+      expect(await tray.getByRole("figure").count()).toBe(1);
+
+      await send(page, "What changed?");
+      await waitForAnswerState(page, "stop");
+      expect(await page.getByTestId("attachment-tray").count()).toBe(0);
+      await page.getByTestId("messages").getByRole("button", { name: notesLabel }).waitFor();
+      const body = strict.sim!.chatRequests().at(-1)?.body as { messages: Array<{ content: string }> };
+      expect(body.messages.at(-1)?.content).toBe(`<file name="notes.md">\n${notes}</file>\n\nWhat changed?`);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("refuses a binary file, a file too long to send and a ninth file, each in a sentence, before anything is sent", async () => {
+    const asked = e2e.sim.chatRequests().length;
+    const page = await e2e.openApp();
+    const input = page.getByTestId("attach-input");
+    const problem = page.getByTestId("attachment-problem");
+
+    // A PDF: its header is text, its body bytes are no UTF-8.
+    const pdf = Buffer.concat([Buffer.from("%PDF-1.7\n%"), Buffer.from([0xe2, 0xe3, 0xcf, 0xd3, 0x0a]), Buffer.from("1 0 obj\n")]);
+    await input.setInputFiles({ name: "report.pdf", mimeType: "application/pdf", buffer: pdf });
+    await problem.getByText("report.pdf is not a text file.", { exact: true }).waitFor();
+    expect(await page.getByTestId("attachment-tray").getByRole("figure").count()).toBe(0);
+
+    // Longer than the server's limit by its size alone (3 bytes a character at most): refused without being read.
+    const bigBytes = defaultMaxFileChars * 3 + 4;
+    await input.setInputFiles({ name: "big.log", mimeType: "text/plain", buffer: Buffer.alloc(bigBytes, "x") });
+    await problem
+      .getByText(`big.log is too long (${formatFileSize(bigBytes)}): a file may have at most ${defaultMaxFileChars.toLocaleString("en-US")} characters.`, { exact: true })
+      .waitFor();
+
+    // Nine files at once: eight are taken.
+    const nine = Array.from({ length: 9 }, (_, i) => ({ name: `part-${i + 1}.txt`, mimeType: "text/plain", buffer: Buffer.from(`part ${i + 1}\n`) }));
+    await input.setInputFiles(nine);
+    await problem.getByText("At most 8 files per message.", { exact: true }).waitFor();
+    expect(await page.getByTestId("attachment-tray").getByRole("figure").count()).toBe(8);
+
+    // Removed from the keyboard, the focus goes on to the next file's Remove. Reached by Tab, as a keyboard user does.
+    await page.focus("#composer-input");
+    for (let i = 0; i < 12 && (await focused(page)) !== "Remove part-1.txt"; i++) await page.keyboard.press("Shift+Tab");
+    expect(await focused(page)).toBe("Remove part-1.txt");
+    await page.keyboard.press("Enter");
+    await page.getByRole("figure", { name: /^part-1\.txt/ }).waitFor({ state: "detached" });
+    expect(await focused(page)).toBe("Remove part-2.txt");
+    expect(e2e.sim.chatRequests(), "nothing reached the model").toHaveLength(asked);
+  });
+});

@@ -19,6 +19,8 @@ describe("feedUpdateFor", () => {
       list: true,
     });
     expect(feedUpdateFor({ type: "conversation-deleted", conversationId: "c1", at: 1 })).toMatchObject({ removed: "c1", list: true });
+    expect(feedUpdateFor({ type: "pin-changed", conversationId: "c1", pinnedAt: 5, at: 6 })).toMatchObject({ repin: { conversationId: "c1", pinnedAt: 5 }, list: true });
+    expect(feedUpdateFor({ type: "pin-changed", conversationId: "c1", pinnedAt: null, at: 6 }).repin).toEqual({ conversationId: "c1", pinnedAt: null });
   });
 
   it("refetches everything on resync, and the list on an event it does not know", () => {

@@ -13,10 +13,12 @@ export interface FeedUpdate {
   conversationId: string | null;
   /** Patched into the cached list before the refetch answers. */
   retitle: { conversationId: string; title: string } | null;
+  /** Pinned (when) or unpinned (null): patched into the cached list, which reorders it at once. */
+  repin: { conversationId: string; pinnedAt: number | null } | null;
   removed: string | null;
 }
 
-const none: FeedUpdate = { everything: false, list: false, conversationId: null, retitle: null, removed: null };
+const none: FeedUpdate = { everything: false, list: false, conversationId: null, retitle: null, repin: null, removed: null };
 
 /**
  * Feed events name what changed; the page refetches what shows it (so a late or repeated event is harmless). A run
@@ -33,6 +35,8 @@ export function feedUpdateFor(event: FeedEventData): FeedUpdate {
       return { ...none, list: true, conversationId: event.conversationId };
     case "title-changed":
       return { ...none, list: true, conversationId: event.conversationId, retitle: { conversationId: event.conversationId, title: event.title } };
+    case "pin-changed":
+      return { ...none, list: true, repin: { conversationId: event.conversationId, pinnedAt: event.pinnedAt } };
     case "conversation-deleted":
       return { ...none, list: true, removed: event.conversationId };
     default:

@@ -38,6 +38,10 @@ export function useConversationFeed(opts: { onDeleted: (conversationId: string) 
           const { conversationId, title } = update.retitle;
           utils.conversations.list.setData(undefined, (list) => list?.map((c) => (c.id === conversationId ? { ...c, title } : c)));
         }
+        if (update.repin) {
+          const { conversationId, pinnedAt } = update.repin;
+          utils.conversations.list.setData(undefined, (list) => list?.map((c) => (c.id === conversationId ? { ...c, pinnedAt } : c)));
+        }
         if (update.removed) {
           const removed = update.removed;
           utils.conversations.list.setData(undefined, (list) => list?.filter((c) => c.id !== removed));

@@ -217,3 +217,68 @@ describe("ConversationList search marks", () => {
     expect(marks(all)).toEqual([]);
   });
 });
+
+describe("ConversationList pinning", () => {
+  const now = Date.now();
+  /**
+   * Three chats, the server's list kept in step with its pins. `server.before` may hold a pin's answer (a promise the test
+   * settles) or fail it (a rejected one).
+   */
+  function pinning(server: { before?: (input: { conversationId: string; pinned: boolean }) => Promise<void> | undefined } = {}) {
+    const list = [
+      { id: "c1", title: "Newest", createdAt: now, updatedAt: now, pinnedAt: null as number | null, activeRunId: null },
+      { id: "c2", title: "Middle", createdAt: now, updatedAt: now - 1, pinnedAt: null as number | null, activeRunId: null },
+      { id: "c3", title: "Oldest", createdAt: now, updatedAt: now - 2, pinnedAt: null as number | null, activeRunId: null },
+    ];
+    const pins: unknown[] = [];
+    const wrapper = trpcWrapper((path, input) => {
+      if (path === "conversations.list") return list.map((c) => ({ ...c }));
+      if (path !== "conversations.pin") return null;
+      const asked = input as { conversationId: string; pinned: boolean };
+      pins.push(asked);
+      const apply = () => {
+        const chat = list.find((c) => c.id === asked.conversationId)!;
+        chat.pinnedAt = asked.pinned ? (chat.pinnedAt ?? Date.now()) : null;
+        return { ...chat };
+      };
+      const wait = server.before?.(asked);
+      return wait ? wait.then(apply) : apply();
+    });
+    const view = render(<ConversationList currentId={null} query="" onOpen={() => {}} onDeleted={() => {}} />, { wrapper });
+    const sections = () =>
+      [...view.container.querySelectorAll("section")].map((s) => [s.querySelector("h2")?.textContent, [...s.querySelectorAll("[data-testid=conversation-title]")].map((t) => t.textContent)]);
+    return { view, pins, sections };
+  }
+
+  it("moves a pinned chat into Pinned at once, most recently pinned first, keeps the focus on its button, and unpins it back", async () => {
+    // The first pin's answer waits until the test lets it go: the chat moves before the server answered.
+    let answerFirst: () => void = () => {};
+    const held = new Promise<void>((resolve) => (answerFirst = resolve));
+    const { view, pins, sections } = pinning({ before: (input) => (input.conversationId === "c3" && input.pinned ? held : undefined) });
+    fireEvent.click(await view.findByRole("button", { name: "Pin Oldest" }));
+    await waitFor(() => expect(sections()).toEqual([["Pinned", ["Oldest"]], ["Today", ["Newest", "Middle"]]]));
+    await waitFor(() => expect(document.activeElement).toBe(view.getByRole("button", { name: "Unpin Oldest" })));
+    answerFirst();
+    await act(async () => {});
+    await new Promise((resolve) => setTimeout(resolve, 2)); // the next pin is later
+    fireEvent.click(view.getByRole("button", { name: "Pin Middle" }));
+    await waitFor(() => expect(sections()).toEqual([["Pinned", ["Middle", "Oldest"]], ["Today", ["Newest"]]]));
+    await waitFor(() => expect(document.activeElement).toBe(view.getByRole("button", { name: "Unpin Middle" })));
+
+    fireEvent.click(view.getByRole("button", { name: "Unpin Oldest" }));
+    await waitFor(() => expect(sections()).toEqual([["Pinned", ["Middle"]], ["Today", ["Newest", "Oldest"]]]));
+    await waitFor(() => expect(document.activeElement).toBe(view.getByRole("button", { name: "Pin Oldest" })));
+    expect(pins).toEqual([
+      { conversationId: "c3", pinned: true },
+      { conversationId: "c2", pinned: true },
+      { conversationId: "c3", pinned: false },
+    ]);
+  });
+
+  it("puts the chat back and says why when the pin failed", async () => {
+    const { view, sections } = pinning({ before: () => Promise.reject(new TypeError("Failed to fetch")) });
+    fireEvent.click(await view.findByRole("button", { name: "Pin Middle" }));
+    expect((await view.findByRole("alert")).textContent).toBe("“Middle” was not pinned. The server is not reachable.");
+    await waitFor(() => expect(sections()).toEqual([["Today", ["Newest", "Middle", "Oldest"]]]));
+  });
+});

@@ -1,9 +1,9 @@
 import type { AppRouter } from "@streamchat/api";
 import type { TRPCClientErrorLike } from "@trpc/client";
-import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent, type MutableRefObject } from "react";
 import { useConversationSearch, type ConversationSummary } from "../chat/conversationSearch.js";
 import type { OpenAt } from "../chat/openAt.js";
-import { groupByDate } from "../lib/dateGroups.js";
+import { isPinned, listGroups } from "../lib/dateGroups.js";
 import { describeError } from "../lib/errors.js";
 import { relativeTime } from "../lib/format.js";
 import { isComposing } from "../lib/shortcuts.js";
@@ -39,7 +39,7 @@ export function ConversationList(props: ConversationListProps) {
   );
 }
 
-/** Newest activity first, in Today / Yesterday / Previous 7 days / Older. */
+/** Pinned first (most recently pinned first), then newest activity first, in Today / Yesterday / Previous 7 days / Older. */
 function Conversations({
   currentId,
   query,
@@ -50,6 +50,8 @@ function Conversations({
   // Asked again whenever the tab comes back into view: titles renamed elsewhere (or generated) show up.
   const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true, staleTime: 0 });
   const search = useConversationSearch(query);
+  // The conversation whose Pin was pressed: its row moves to another section (a new element), whose Pin takes the focus.
+  const pinFocus = useRef<string | null>(null);
   if (list.isPending) return <p className="muted small pad">Loading…</p>;
   if (list.error) {
     // In words, with a way to ask again: the list is not asked for again by itself until the tab comes back into view.
@@ -66,7 +68,7 @@ function Conversations({
       </div>
     );
   }
-  const shown = [...(search.results ?? list.data)].sort((a, b) => b.updatedAt - a.updatedAt);
+  const shown = search.results ?? list.data;
   if (search.results !== null && shown.length === 0) {
     return (
       <p className="muted small pad" role="status">
@@ -79,7 +81,7 @@ function Conversations({
   return (
     // Busy while the server's message search for this query is still out (only title matches show until then).
     <div className="conversation-groups" aria-busy={search.loading || undefined}>
-      {groupByDate(shown, (c) => c.updatedAt, now).map((group) => (
+      {listGroups(shown, now).map((group) => (
         <section key={group.label} className="conversation-group" aria-labelledby={`group-${group.label}`}>
           <h2 className="conversation-group__label" id={`group-${group.label}`}>
             {group.label}
@@ -96,6 +98,7 @@ function Conversations({
                 onOpen={search.hits.has(c.id) ? (id) => onOpen(id, { messageId: search.hits.get(c.id)! }) : (id) => onOpen(id)}
                 onDeleted={onDeleted}
                 onFailure={onFailure}
+                pinFocus={pinFocus}
               />
             ))}
           </ul>
@@ -113,6 +116,7 @@ function ConversationItem({
   onOpen,
   onDeleted,
   onFailure,
+  pinFocus,
 }: {
   conversation: ConversationSummary;
   /** The search, marked in the title (empty: no search). */
@@ -123,8 +127,29 @@ function ConversationItem({
   onDeleted: (id: string) => void;
   /** Says why a change to this chat failed (null: a new attempt, the old reason is stale). */
   onFailure: (message: string | null) => void;
+  /** The id of the chat whose Pin button should take the focus once its row shows in its new place. */
+  pinFocus: MutableRefObject<string | null>;
 }) {
   const utils = trpc.useUtils();
+  const pinned = isPinned(conversation);
+  const pinButton = useRef<HTMLButtonElement>(null);
+  // Pinning moves the row to another section: React makes a new row there, and the pressed button's focus would fall
+  // to <body>. The row in its new place hands it to its own Pin button (also when the row stayed, e.g. a failure).
+  useEffect(() => {
+    if (pinFocus.current !== conversation.id) return;
+    pinFocus.current = null;
+    pinButton.current?.focus();
+  }, [pinFocus, conversation.id, conversation.pinnedAt]);
+  const pin = trpc.conversations.pin.useMutation({
+    // Moved at once: the list is reordered before the server answers (and put back from the server's list if it fails).
+    onMutate: ({ pinned: next }) => {
+      onFailure(null);
+      const pinnedAt = next ? Date.now() : null;
+      utils.conversations.list.setData(undefined, (list) => list?.map((c) => (c.id === conversation.id ? { ...c, pinnedAt: next ? (c.pinnedAt ?? pinnedAt) : null } : c)));
+    },
+    onError: (error, { pinned: next }) => onFailure(pinFailure(conversation.title || "Untitled", next, error)),
+    onSettled: () => utils.conversations.list.invalidate(),
+  });
   const [mode, setMode] = useState<"view" | "rename" | "confirm-delete">("view");
   const [title, setTitle] = useState(conversation.title);
   const rename = trpc.conversations.rename.useMutation({
@@ -199,7 +224,7 @@ function ConversationItem({
   // The new title while it is being saved; the stored one again if saving it failed (and the error says so).
   const label = (rename.isPending ? rename.variables.title : conversation.title) || "Untitled";
   return (
-    <li ref={row} className={`conversation${current ? " is-current" : ""}`} data-testid="conversation-item">
+    <li ref={row} className={`conversation${current ? " is-current" : ""}`} data-testid="conversation-item" data-conversation-id={conversation.id}>
       {mode === "rename" ? (
         <input
           className="conversation__rename"
@@ -227,6 +252,20 @@ function ConversationItem({
       )}
       {mode !== "rename" && (
         <div className="conversation__tools">
+          <button
+            ref={pinButton}
+            type="button"
+            className="icon-button icon-button--small"
+            aria-label={`${pinned ? "Unpin" : "Pin"} ${label}`}
+            title={pinned ? "Unpin" : "Pin"}
+            data-pinned={pinned || undefined}
+            onClick={() => {
+              pinFocus.current = conversation.id;
+              pin.mutate({ conversationId: conversation.id, pinned: !pinned });
+            }}
+          >
+            <Icon name={pinned ? "pinOff" : "pin"} size={15} />
+          </button>
           <button
             ref={renameButton}
             type="button"
@@ -293,6 +332,13 @@ function renameFailure(title: string, error: MutationError): string {
   // The server's own sentence says what is wrong with the title (too long, empty).
   const why = described.code === "bad_request" && described.detail ? described.detail : described.title;
   return `“${title}” was not renamed. ${why}`;
+}
+
+/** Why a pin or an unpin failed, in words: a chat deleted elsewhere is no "something went wrong". */
+function pinFailure(title: string, pinning: boolean, error: MutationError): string {
+  const what = pinning ? "pinned" : "unpinned";
+  if (isNotFound(error)) return `“${title}” was not ${what}: this chat no longer exists. It may have been deleted in another tab.`;
+  return `“${title}” was not ${what}. ${describeError(error).title}`;
 }
 
 /** A modal question with room for the whole title (a native <dialog>: focus kept inside, Escape cancels). */

@@ -170,6 +170,7 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
     const listed = await page.locator(".conversation__open").allTextContents();
     const at = listed.indexOf(titles[0]!);
     const next = listed[at + 1] ?? listed[at - 1]!;
+    await page.keyboard.press("Tab"); // Pin
     await page.keyboard.press("Tab"); // Rename
     await page.keyboard.press("Tab"); // Delete
     expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe(`Delete ${titles[0]}`);

@@ -99,4 +99,40 @@ describe.skipIf(!runBrowserTests)("live sync between tabs and devices", () => {
     await b.waitForFunction(() => location.hash === "#/" || location.hash === "");
     expect(await notReloaded(b)).toBe(true);
   });
+
+  it("pins a conversation in one tab: both tabs list it under Pinned, above newer chats, also after a reload", async () => {
+    const [a, b] = await twoTabs();
+    await send(a, "Keep this one at the top");
+    await waitForAnswerState(a, "stop");
+    const pinnedId = await conversationIdOf(a);
+    await a.getByRole("button", { name: "New chat" }).first().click();
+    await send(a, "A newer conversation");
+    await waitForAnswerState(a, "stop");
+    await mark(b);
+    // The row of the first chat, whatever title the model gave it, and the sidebar's section titles in order.
+    const rowOf = (page: Page) => page.locator(`[data-testid="conversation-item"][data-conversation-id="${pinnedId}"]`);
+    const sections = (page: Page) => page.locator(".conversation-group__label").allTextContents();
+    const pinnedTitles = (page: Page) => page.locator('section:has(h2:text-is("Pinned")) [data-testid="conversation-title"]').allTextContents();
+
+    const row = rowOf(a);
+    await row.hover();
+    await row.getByRole("button", { name: /^Pin / }).click();
+    await a.locator('h2:text-is("Pinned")').waitFor();
+    expect((await sections(a))[0]).toBe("Pinned");
+    expect(await pinnedTitles(a)).toHaveLength(1);
+    // The other tab hears it from the feed, without a reload.
+    await b.locator('h2:text-is("Pinned")').waitFor({ timeout: 10_000 });
+    expect(await pinnedTitles(b)).toEqual(await pinnedTitles(a));
+    expect(await rowOf(b).getByRole("button", { name: /^Unpin / }).count()).toBe(1);
+    expect(await notReloaded(b)).toBe(true);
+
+    await b.reload();
+    await b.locator('h2:text-is("Pinned")').waitFor();
+    expect(await pinnedTitles(b)).toEqual(await pinnedTitles(a));
+
+    // Unpinned in B: A's Pinned section goes.
+    await rowOf(b).hover();
+    await rowOf(b).getByRole("button", { name: /^Unpin / }).click();
+    await a.locator('h2:text-is("Pinned")').waitFor({ state: "detached", timeout: 10_000 });
+  });
 });

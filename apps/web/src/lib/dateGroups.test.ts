@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dateGroupOf, groupByDate } from "./dateGroups.js";
+import { dateGroupOf, groupByDate, isPinned, listGroups } from "./dateGroups.js";
 
 // Local times: the sections follow the user's calendar days.
 const at = (y: number, m: number, d: number, h = 12, min = 0) => new Date(y, m - 1, d, h, min).getTime();
@@ -34,5 +34,29 @@ describe("groupByDate", () => {
       ["Previous 7 days", ["c"]],
       ["Older", ["d"]],
     ]);
+  });
+});
+
+describe("listGroups", () => {
+  const now = new Date(2026, 5, 15, 12).getTime();
+  const day = 24 * 60 * 60 * 1000;
+  const chat = (id: string, updatedAt: number, pinnedAt: number | null = null) => ({ id, updatedAt, pinnedAt });
+
+  it("puts the pinned first, most recently pinned first, then the rest by newest activity in date sections", () => {
+    const groups = listGroups([chat("old", now - 30 * day), chat("p1", now - 40 * day, 100), chat("today", now), chat("p2", now - day, 200), chat("yesterday", now - day)], now);
+    expect(groups.map((g) => [g.label, g.items.map((c) => c.id)])).toEqual([
+      ["Pinned", ["p2", "p1"]],
+      ["Today", ["today"]],
+      ["Yesterday", ["yesterday"]],
+      ["Older", ["old"]],
+    ]);
+  });
+
+  it("has no Pinned section without pinned chats, and reads a list without pinnedAt (an older server) as none pinned", () => {
+    expect(listGroups([chat("a", now)], now).map((g) => g.label)).toEqual(["Today"]);
+    const older = [{ id: "a", updatedAt: now }] as Array<{ id: string; updatedAt: number; pinnedAt: number | null }>;
+    expect(listGroups(older, now).map((g) => g.label)).toEqual(["Today"]);
+    expect(isPinned({})).toBe(false);
+    expect(isPinned({ pinnedAt: 0 })).toBe(true);
   });
 });

@@ -30,3 +30,23 @@ export function groupByDate<T>(items: readonly T[], timeOf: (item: T) => number,
     return members.length > 0 ? [{ label, items: members }] : [];
   });
 }
+
+/** The sidebar's section of pinned conversations, above the date sections. */
+export const pinnedGroupLabel = "Pinned";
+
+/**
+ * A conversation list in the sidebar's sections: the pinned ones first, most recently pinned first (ties: newest
+ * activity), then the others by newest activity in date sections. The order is the server's too (conversations.list);
+ * it is made again here because the page reorders its cached list at once when a chat is pinned, renamed or answered.
+ */
+export function listGroups<T extends { updatedAt: number; pinnedAt: number | null }>(items: readonly T[], now: number): Array<{ label: string; items: T[] }> {
+  const pinned = items.filter(isPinned).sort((a, b) => b.pinnedAt! - a.pinnedAt! || b.updatedAt - a.updatedAt);
+  const rest = items.filter((c) => !isPinned(c)).sort((a, b) => b.updatedAt - a.updatedAt);
+  const dated = groupByDate(rest, (c) => c.updatedAt, now);
+  return pinned.length > 0 ? [{ label: pinnedGroupLabel, items: pinned }, ...dated] : dated;
+}
+
+/** Pinned: a time. A server from before pinning sends no `pinnedAt` at all, and nothing of its list is pinned. */
+export function isPinned(conversation: { pinnedAt?: number | null }): boolean {
+  return typeof conversation.pinnedAt === "number";
+}

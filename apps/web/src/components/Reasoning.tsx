@@ -1,6 +1,7 @@
 import { useId, useLayoutEffect, useRef, useState } from "react";
 import type { ReasoningStep } from "../chat/reducer.js";
 import { Icon } from "./Icon.js";
+import { Markdown } from "./Markdown.js";
 
 /** "Thought for 4 s" when the page saw the reasoning happen; stored answers do not keep its timing. */
 export function thoughtLabel(step: Pick<ReasoningStep, "startedAt" | "endedAt">): string {
@@ -11,7 +12,9 @@ export function thoughtLabel(step: Pick<ReasoningStep, "startedAt" | "endedAt">)
 /**
  * One round of reasoning. While the model reasons it streams in view (the newest lines, in a short box);
  * once the model moves on (answer, tool call) it folds to "Thought for N s", which expands on click.
- * A choice the reader made by clicking is kept.
+ * A choice the reader made by clicking is kept. Its text is Markdown like the answer's: models reason in lists,
+ * bold steps, code and (math models most of all) TeX, which read as noise when shown raw. No caret: the label's
+ * shimmer already says it is being written.
  */
 export function Reasoning({ step, live }: { step: ReasoningStep; live: boolean }) {
   const [choice, setChoice] = useState<boolean | null>(null);
@@ -41,7 +44,7 @@ export function Reasoning({ step, live }: { step: ReasoningStep; live: boolean }
       {open && (
         // Live reasoning changes with every token: not read out from the transcript's live log as it streams.
         <div className="reasoning__text" id={bodyId} ref={body} data-testid="reasoning-text" aria-live={live ? "off" : undefined}>
-          {step.text}
+          <Markdown text={step.text} />
         </div>
       )}
     </div>

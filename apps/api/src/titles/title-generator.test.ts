@@ -53,6 +53,18 @@ describe("generated titles", () => {
     expect(await titleOf(conversationId)).toBe("Current time in Tokyo");
   });
 
+  it("names a conversation that starts with files after them: the title request shows each file's name and first lines", async () => {
+    const question = "What is in this?";
+    const attachments = [{ type: "file" as const, name: "sales-2026.csv", text: `region,revenue\n${"north,120\n".repeat(100)}` }];
+    const { conversationId, runId } = await client.chat.send.mutate({ message: question, attachments });
+    await collectRun(client, runId);
+    await eventually(async () => (await titleOf(conversationId)) === "About sales-2026.csv", "the title from the file");
+    const request = api.sim.chatRequests().find((r) => isTitleRequest(r) && (r.body as ChatBody).messages[0]?.content.endsWith(question));
+    const first = (request!.body as ChatBody).messages[0]!.content;
+    expect(first.startsWith('<file name="sales-2026.csv">\nregion,revenue\nnorth,120\n')).toBe(true);
+    expect(first.length).toBeLessThan(300);
+  });
+
   it("never delays the answer: done arrives while the title request is still unanswered; a failed one changes nothing", async () => {
     const held = holdTitleRequest();
     const question = "Explain server-sent events";

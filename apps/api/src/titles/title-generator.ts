@@ -1,4 +1,4 @@
-import type { ChatModel, EventOf } from "@streamchat/core";
+import type { ChatMessage, ChatModel, EventOf } from "@streamchat/core";
 import type { ChatStore, RunRecord } from "@streamchat/store";
 import { titleFrom } from "../runs/context.js";
 import type { RunLog } from "../runs/run-log.js";
@@ -63,13 +63,13 @@ export class TitleGenerator {
     const messages = await store.listMessages(conversation.id);
     const firstUser = messages.findIndex((m) => m.message.role === "user");
     const question = messages[firstUser];
-    if (!question) return;
+    if (question?.message.role !== "user") return;
     const autoTitle = titleFrom(question.message.content);
     if (conversation.title !== autoTitle) return; // named already: by the user, or generated before
     const answer = messages.slice(firstUser + 1).find((m) => m.message.role === "assistant" && m.message.content.trim() !== "");
     if (!answer) return;
 
-    const text = await this.ask(record.model, question.message.content, answer.message.content);
+    const text = await this.ask(record.model, question.message, answer.message.content);
     const title = cleanTitle(text);
     if (!title || title === autoTitle) return;
     const renamed = await store.renameConversation(record.userId, conversation.id, title, { ifTitle: autoTitle });
@@ -78,7 +78,7 @@ export class TitleGenerator {
     this.opts.onTitle(record.userId, conversation.id, renamed.title);
   }
 
-  private async ask(modelName: string, question: string, answer: string): Promise<string> {
+  private async ask(modelName: string, question: Extract<ChatMessage, { role: "user" }>, answer: string): Promise<string> {
     const { model } = this.opts;
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.opts.timeoutMs ?? 30_000)]);
     // A thinking model would spend the few tokens on reasoning: asked not to, where it can be asked.
@@ -88,7 +88,7 @@ export class TitleGenerator {
     for await (const chunk of model.stream(
       {
         model: modelName,
-        messages: titleRequestMessages(question, answer),
+        messages: titleRequestMessages(question.content, answer, question.files),
         ...(think === undefined ? {} : { think }),
         options: { numPredict: this.opts.maxTokens ?? 24, temperature: 0.2 },
       },

@@ -35,4 +35,13 @@ describe("titleRequestMessages", () => {
     expect(messages[0]!.content.length).toBeLessThan(1600);
     expect(messages[2]!.content).toBe(titleInstruction);
   });
+
+  it("shows the question's files by name and first lines, before the question, however long they are", () => {
+    const files = [
+      { type: "file" as const, name: "sales.csv", text: "region,revenue\nnorth,120\n" },
+      { type: "file" as const, name: "book.txt", text: "w".repeat(100_000) },
+    ];
+    const [question] = titleRequestMessages("What is in these?", "Two files.", files);
+    expect(question!.content).toBe(`<file name="sales.csv">\nregion,revenue\nnorth,120\n</file>\n\n<file name="book.txt">\n${"w".repeat(200)}…\n</file>\n\nWhat is in these?`);
+  });
 });

@@ -1,4 +1,4 @@
-import type { ChatMessage } from "@streamchat/core";
+import { userMessageText, type ChatMessage, type FileAttachment } from "@streamchat/core";
 
 /** The last message of a title request. The demo model (ollama-sim) recognises it by its first words. */
 export const titleInstruction =
@@ -6,16 +6,23 @@ export const titleInstruction =
 
 /** How much of the first question and answer the model sees: enough to name the topic, cheap to read. */
 const excerptChars = 1500;
+/** How much of each file on the first question: its name and first lines say what it is about. */
+const fileExcerptChars = 200;
 export const titleMaxChars = 60;
 
 function excerpt(text: string): string {
   return text.length <= excerptChars ? text : `${text.slice(0, excerptChars)}…`;
 }
 
-/** The whole request: the first exchange, then the instruction (no system prompt, no tools). */
-export function titleRequestMessages(question: string, answer: string): ChatMessage[] {
+/**
+ * The whole request: the first exchange, then the instruction (no system prompt, no tools). Files on the question go as
+ * the run sent them (`<file name>` blocks) but each cut to its first lines: "What is in this?" names nothing, a file's
+ * name and head do, and a whole file would crowd out the question.
+ */
+export function titleRequestMessages(question: string, answer: string, files: readonly FileAttachment[] = []): ChatMessage[] {
+  const heads = files.map((file) => ({ ...file, text: file.text.length <= fileExcerptChars ? file.text : `${file.text.slice(0, fileExcerptChars)}…` }));
   return [
-    { role: "user", content: excerpt(question) },
+    { role: "user", content: userMessageText({ content: excerpt(question), files: heads }) },
     { role: "assistant", content: excerpt(answer) },
     { role: "user", content: titleInstruction },
   ];

@@ -4,6 +4,7 @@ import { createRoot } from "react-dom/client";
 import { App } from "./App.js";
 import "./styles.css";
 import { retryQuery } from "./lib/errors.js";
+import { startTheme } from "./lib/theme.js";
 import { createTrpcClient, trpc } from "./trpc.js";
 
 function Root() {
@@ -28,6 +29,9 @@ function Root() {
     </trpc.Provider>
   );
 }
+
+// Before the first render: nothing is painted in the system's scheme when the user chose the other one.
+startTheme();
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

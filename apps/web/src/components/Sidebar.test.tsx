@@ -56,7 +56,7 @@ describe("Sidebar panels and Escape", () => {
   }
   const panel = (name: string) => screen.getByText(name, { selector: "summary" }).parentElement as HTMLDetailsElement;
 
-  it.each(["Keyboard shortcuts", "Tools", "API token"])(
+  it.each(["Keyboard shortcuts", "Appearance", "Tools", "API token"])(
     "folds the open %s panel on Escape and gives the focus back to its summary; the next Escape is the drawer's",
     (name) => {
       const heard = pageEscapes();
@@ -64,7 +64,7 @@ describe("Sidebar panels and Escape", () => {
       const details = panel(name);
       const summary = details.querySelector("summary")!;
       details.open = true;
-      // From inside the panel where there is a control (the token field), else from its summary.
+      // From inside the panel where there is a control (the token field, a theme's radio), else from its summary.
       const inside = details.querySelector<HTMLElement>("input") ?? summary;
       inside.focus();
       fireEvent.keyDown(inside, { key: "Escape" });

@@ -3,6 +3,7 @@ import type { OpenAt } from "../chat/openAt.js";
 import { readToken, writeToken } from "../lib/authToken.js";
 import { isComposing, shortcuts } from "../lib/shortcuts.js";
 import { useFocusTrap } from "../lib/useFocusTrap.js";
+import { AppearancePanel } from "./AppearancePanel.js";
 import { ConversationList } from "./ConversationList.js";
 import { Icon } from "./Icon.js";
 import { ImportButton, useConversationImport, useFileDrop } from "./ImportConversation.js";
@@ -109,6 +110,7 @@ export function Sidebar(props: SidebarProps) {
               ))}
             </dl>
           </details>
+          <AppearancePanel />
           <InstructionsPanel />
           <ToolsPanel />
           <TokenSetting onChange={onTokenChange} required={unauthorized} refusedAt={unauthorizedAt ?? 0} />
@@ -119,7 +121,7 @@ export function Sidebar(props: SidebarProps) {
 }
 
 /**
- * Escape inside an open panel of the sidebar (Keyboard shortcuts, Instructions, Tools, API token: each a <details>) folds that panel
+ * Escape inside an open panel of the sidebar (Keyboard shortcuts, Appearance, Instructions, Tools, API token: each a <details>) folds that panel
  * and gives the focus to its summary, the control that opened it. Only the next Escape closes the drawer (App hears a
  * prevented Escape as taken); a panel's own Escape (the search box, a rename, the delete dialog) stops before here.
  */

@@ -108,6 +108,27 @@ describe.skipIf(!runBrowserTests)("screenshots of the main states", () => {
     }
   });
 
+  it("text files on a question, and a pinned chat in the sidebar", async () => {
+    const csv = "region,quarter,revenue\nnorth,Q1,120\nsouth,Q1,95\neast,Q1,143\n";
+    const notes = "# Release notes\n\n## Fixes\n- streaming\n\n## New\n- text files\n";
+    const page = await e2e.openApp(desktop);
+    await send(page, "What time is it in Tokyo?");
+    await waitForAnswerState(page, "stop");
+    const pinned = page.locator('[data-testid="conversation-item"]').first();
+    await pinned.hover();
+    await pinned.getByRole("button", { name: /^Pin / }).click();
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.getByTestId("attach-input").setInputFiles([
+      { name: "sales-2026.csv", mimeType: "text/csv", buffer: Buffer.from(csv) },
+      { name: "release-notes.md", mimeType: "text/markdown", buffer: Buffer.from(notes) },
+    ]);
+    await send(page, "Which region sold most?");
+    await waitForAnswerState(page, "stop");
+    await page.locator('section:has(h2:text-is("Pinned"))').waitFor();
+    await noSidewaysScroll(page, desktop);
+    await snap(page, "files-light", { docs: ["screenshots/files-light.png"] });
+  });
+
   it("the model menu with capabilities in words", async () => {
     const page = await e2e.openApp(desktop);
     await page.getByRole("button", { name: /^Model/ }).click();

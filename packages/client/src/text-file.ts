@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { FileAttachment } from "@streamchat/core";
+import { readAttachmentFile } from "./read-attachment-file.js";
 
 /**
  * A text file as an attachment: `{ type: "file", name, text }`, the name being the path's last part (what the model
@@ -9,13 +9,7 @@ import type { FileAttachment } from "@streamchat/core";
  * The server checks the count, the name and the size.
  */
 export async function readTextFileAttachment(path: string): Promise<FileAttachment> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new Error(`cannot read ${path}${typeof code === "string" ? ` (${code})` : ""}`);
-  }
+  const bytes = await readAttachmentFile(path);
   const name = basename(path);
   let text: string;
   try {

@@ -1,5 +1,5 @@
 import { errorCodeMessages } from "@streamchat/core/browser";
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent } from "react";
 import { newChatDraft } from "../chat/draftStore.js";
 import { userItemKey, type ChatItemAnswer } from "../chat/items.js";
 import { itemElementId, type OpenAt } from "../chat/openAt.js";
@@ -18,7 +18,7 @@ import { UserMessage } from "./UserMessage.js";
 import { ConversationMenu } from "./ConversationMenu.js";
 import { VersionNav, type PendingSwitch } from "./VersionNav.js";
 import { ContextMeter } from "../capabilities/ContextMeter.js";
-import { attachmentViews } from "../capabilities/attachments.js";
+import { attachmentViews, pickedFiles } from "../capabilities/attachments.js";
 import { fileLimitsOf } from "../capabilities/text-files.js";
 import { useAttachmentDrafts } from "../capabilities/useAttachmentDrafts.js";
 
@@ -342,8 +342,34 @@ export function ChatPane(props: ChatPaneProps) {
 
   const empty = chat.items.length === 0 && chat.queue.length === 0 && !chat.loading;
 
+  // Files dropped anywhere on the pane (the transcript, the header) go to the composer's tray, as on the composer itself:
+  // the browser would otherwise open the file in place of the app. `dragging` counts enters less leaves, which fire for
+  // every child crossed; while it is above 0 the pane shows where the files go.
+  const [dragging, setDragging] = useState(0);
+  const carriesFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes("Files");
+  const dropTarget = {
+    onDragEnter: (e: DragEvent) => {
+      if (carriesFiles(e)) setDragging((n) => n + 1);
+    },
+    onDragLeave: (e: DragEvent) => {
+      if (carriesFiles(e)) setDragging((n) => Math.max(0, n - 1));
+    },
+    onDragOver: (e: DragEvent) => {
+      if (carriesFiles(e)) e.preventDefault();
+    },
+    onDrop: (e: DragEvent) => {
+      setDragging(0);
+      // Dropped on the composer: its own handler took the files already.
+      if (e.defaultPrevented) return;
+      const files = pickedFiles(e.dataTransfer);
+      if (files.length === 0) return;
+      e.preventDefault();
+      tray.add(files);
+    },
+  };
+
   return (
-    <main className="chat" aria-label="Chat">
+    <main className="chat" aria-label="Chat" data-dropping={dragging > 0 || undefined} {...dropTarget}>
       <header className="chat__header">
         <button
           type="button"

@@ -80,6 +80,36 @@ describe.skipIf(!runBrowserTests)("text files on messages", () => {
     expect(dialogBox.y + dialogBox.height).toBeLessThanOrEqual(mobile.viewport.height);
   });
 
+  it("takes files dropped anywhere on the chat, not only on the composer, and says where they go while they are dragged", async () => {
+    const page = await e2e.openApp();
+    const pane = page.getByRole("main", { name: "Chat" });
+    const drag = (type: string, target: string) =>
+      page.evaluate(
+        ([type, target]) => {
+          const data = new DataTransfer();
+          data.items.add(new File(["a,b\n1,2\n"], "dropped.csv", { type: "text/csv" }));
+          const event = new DragEvent(type!, { bubbles: true, cancelable: true, dataTransfer: data });
+          document.querySelector(target!)!.dispatchEvent(event);
+          return event.defaultPrevented;
+        },
+        [type, target],
+      );
+    // Over the empty transcript (the suggestions): the pane takes it, and shows so.
+    const target = ".chat__header";
+    expect(await drag("dragenter", target)).toBe(false);
+    expect(await drag("dragover", target), "dragover accepted: the browser will not open the file instead").toBe(true);
+    expect(await pane.getAttribute("data-dropping")).not.toBeNull();
+    expect(await page.evaluate(() => getComputedStyle(document.querySelector(".chat")!, "::after").content)).toBe('"Drop files to attach them"');
+    expect(await drag("drop", target), "the drop is the app's: the browser does not navigate to the file").toBe(true);
+    await page.getByTestId("attachment-tray").getByRole("figure", { name: /^dropped\.csv, 2 lines/ }).waitFor();
+    expect(await pane.getAttribute("data-dropping")).toBeNull();
+    // On the composer itself: taken once, not twice (the composer's handler and the pane's).
+    await drag("drop", "form.composer");
+    await page.getByTestId("attachment-tray").getByRole("figure").nth(1).waitFor();
+    await page.waitForTimeout(100);
+    expect(await page.getByTestId("attachment-tray").getByRole("figure").count()).toBe(2);
+  });
+
   it("gives a refused message's files back to the composer with its text; they go with the next send", async () => {
     // A server with a lower message limit than the page assumes: the refusal comes from the server, after the tray emptied.
     const strict = await startApi({ MAX_MESSAGE_CHARS: "1000" }, 5);

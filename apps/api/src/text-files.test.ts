@@ -53,6 +53,11 @@ describe("text files", () => {
     ]);
     expect(await client.conversations.attachment.query({ conversationId, messageId: question.id, index: 1 })).toEqual({ type: "file", name: "prices.csv", text: table.text });
     expect(await failure(client.conversations.attachment.query({ conversationId, messageId: question.id, index: 2 }))).toMatchObject({ code: "NOT_FOUND" });
+    // Search finds the question by a file's name (not by the file's text).
+    expect(await client.conversations.search.query({ query: "PRICES.CSV" })).toContainEqual(
+      expect.objectContaining({ conversationId, messageId: question.id, role: "user", snippet: "What is in these? notes.md prices.csv" }),
+    );
+    expect(await client.conversations.search.query({ query: "tea,3" })).toEqual([]);
 
     // The next turn goes on with the files in the history, on their own message.
     const next = await client.chat.send.mutate({ conversationId, message: "And the price of tea?", model: "llama3.2" });

@@ -4,6 +4,7 @@ import { checkInsertConversation, checkTime } from "./insert-conversation.js";
 import { normalizeLimit } from "./limits.js";
 import {
   containsFolded,
+  searchedText,
   defaultConversationLimit,
   defaultSearchLimit,
   isSearchableRole,
@@ -345,14 +346,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         if (conversation.userId !== userId) continue;
         for (const entry of messages.get(conversation.id) ?? []) {
           const message = JSON.parse(entry.json) as ChatMessage;
-          if (!isSearchableRole(message.role) || !containsFolded(message.content, query)) continue;
+          if (!isSearchableRole(message.role) || !containsFolded(searchedText(message), query)) continue;
           hits.push({
             id: entry.id,
             conversationId: conversation.id,
             messageId: entry.id,
             title: conversation.title,
             role: message.role,
-            snippet: snippet(message.content, query),
+            snippet: snippet(searchedText(message), query),
             createdAt: entry.createdAt,
           });
         }

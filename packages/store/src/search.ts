@@ -55,6 +55,19 @@ export function containsPattern(query: string): string {
   return `%${escapeLike(foldCase(query))}%`;
 }
 
+/**
+ * What a search reads of a message: its text, and for a question the names of the files attached to it (each on a line
+ * of its own), so "budget.csv" finds the chat it was sent in. Not the files' text: a search would then find every
+ * question that carried a long file, for words the user never wrote.
+ */
+export function searchedText(message: { content: string; files?: ReadonlyArray<{ name: string }> | undefined }): string {
+  const files = message.files;
+  if (!files || files.length === 0) return message.content;
+  let text = message.content;
+  for (const file of files) text += `\n${file.name}`;
+  return text;
+}
+
 export function containsFolded(text: string, query: string): boolean {
   return foldCase(text).includes(foldCase(query));
 }

@@ -10,6 +10,7 @@ import { normalizeLimit } from "./limits.js";
 import { migrate } from "./migrations.js";
 import {
   containsFolded,
+  searchedText,
   containsPattern,
   defaultConversationLimit,
   defaultSearchLimit,
@@ -422,7 +423,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
   }
 
   function toHit(row: SearchRow, query: string): SearchHit {
-    const content = (JSON.parse(row.json) as ChatMessage).content;
+    const content = searchedText(JSON.parse(row.json) as ChatMessage);
     return {
       conversationId: row.conversation_id,
       messageId: row.id,
@@ -476,7 +477,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     if (parentId !== undefined && parent !== null && !inConversation(conversationId, parent)) {
       throw new StoreError("not_found", `Message ${parent} is not in conversation ${conversationId}.`);
     }
-    const id = Number(sql.insertMessage.run(conversationId, parent, runId, message.role, message.content, json, at).lastInsertRowid);
+    const id = Number(sql.insertMessage.run(conversationId, parent, runId, message.role, searchedText(message), json, at).lastInsertRowid);
     const conversation = toConversation(getRow<ConversationRow>(sql.appendedMessage, at, id, conversationId)!);
     return { id, conversationId, parentId: parent, runId, message: JSON.parse(json) as ChatMessage, createdAt: at, conversation };
   }
@@ -620,7 +621,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         const ids: number[] = [];
         messages.forEach(({ parent, runId, message, createdAt }, i) => {
           const parentId = parent === null ? null : ids[parent]!;
-          ids.push(Number(sql.insertMessage.run(id, parentId, runId, message.role, message.content, jsons[i]!, createdAt).lastInsertRowid));
+          ids.push(Number(sql.insertMessage.run(id, parentId, runId, message.role, searchedText(message), jsons[i]!, createdAt).lastInsertRowid));
         });
         sql.setHead.run(head === null ? null : ids[head]!, id);
         return ids;
@@ -651,7 +652,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       }
       const hits: SearchHit[] = [];
       for (const row of sql.scanSearchable.iterate(userId) as Iterable<SearchRow>) {
-        if (!containsFolded((JSON.parse(row.json) as ChatMessage).content, query)) continue;
+        if (!containsFolded(searchedText(JSON.parse(row.json) as ChatMessage), query)) continue;
         hits.push(toHit(row, query));
         if (hits.length >= limit) break;
       }

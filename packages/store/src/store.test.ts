@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ChatEvent, ChatMessage } from "@streamchat/core";
 import { StoreError } from "./errors.js";
+import { exportConversation } from "./export/export.js";
+import { importConversation } from "./export/import.js";
 import { containsFolded } from "./search.js";
 import { allBackends, type BackendContext, type TestStore } from "./test-support/backends.js";
 import { questionToRegenerate } from "./tree.js";
@@ -1737,6 +1739,20 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
 
     it("folds non-ASCII case too", async () => {
       expect((await store.searchMessages("alice", "émile")).map((h) => h.createdAt)).toEqual([6_000]);
+    });
+
+    it("finds a question by the names of its files, not by their text; an imported conversation's too", async () => {
+      clock.set(8_000);
+      const files = [{ type: "file" as const, name: "Budget-2026.csv", text: "item,cost\nrent,1200\n" }];
+      await store.appendMessage({ conversationId: "c2", runId: null, message: { role: "user", content: "Sum the costs", files } });
+      const hits = await store.searchMessages("alice", "budget-2026");
+      expect(hits).toEqual([expect.objectContaining({ conversationId: "c2", role: "user", snippet: "Sum the costs Budget-2026.csv", createdAt: 8_000 })]);
+      expect(await store.searchMessages("alice", "rent,1200")).toEqual([]);
+      // The scan for the queries LIKE cannot answer (a lone surrogate here) reads the names too.
+      expect(await store.searchMessages("alice", "budget-2026.csv\uD800")).toEqual([]);
+      const exported = await exportConversation(store, "alice", "c2", "json");
+      const { conversationId } = await importConversation(store, "alice", exported.content);
+      expect((await store.searchMessages("alice", "BUDGET-2026")).map((h) => h.conversationId).sort()).toEqual(["c2", conversationId].sort());
     });
 
     it("treats LIKE wildcards and the escape character literally", async () => {

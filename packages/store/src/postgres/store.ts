@@ -6,6 +6,7 @@ import { EventBatcher, checkBatcherOptions, mergeQueued, type EventBatcherStats,
 import { normalizeLimit } from "../limits.js";
 import {
   containsFolded,
+  searchedText,
   containsPattern,
   defaultConversationLimit,
   defaultSearchLimit,
@@ -275,7 +276,7 @@ function messageValues(message: ChatMessage, json: string, parentId: number | nu
 
 /** The message's `search_text` column: its folded text (search.ts) for the roles a search finds, else "". */
 function searchTextOf(message: ChatMessage): string {
-  return isSearchableRole(message.role) ? searchableText(message.content) : "";
+  return isSearchableRole(message.role) ? searchableText(searchedText(message)) : "";
 }
 
 /**
@@ -556,7 +557,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 
   function toHit(row: SearchRow, query: string): SearchHit {
-    const content = (JSON.parse(row.json) as ChatMessage).content;
+    const content = searchedText(JSON.parse(row.json) as ChatMessage);
     return {
       conversationId: row.conversation_id,
       messageId: row.id,
@@ -745,7 +746,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       for (;;) {
         const { rows } = await query<SearchRow>("scanSearchable", [userId, before[0], before[1], scanPage]);
         for (const row of rows) {
-          if (!containsFolded((JSON.parse(row.json) as ChatMessage).content, text)) continue;
+          if (!containsFolded(searchedText(JSON.parse(row.json) as ChatMessage), text)) continue;
           hits.push(toHit(row, text));
           if (hits.length >= limit) return hits;
         }

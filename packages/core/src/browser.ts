@@ -27,6 +27,7 @@ export {
   maxFilesPerMessage,
   defaultMaxFileChars,
   maxFileNameChars,
+  fileNameControlCharacter,
   checkFiles,
   userMessageText,
   type FileAttachment,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ChatError } from "./errors.js";
+import { isStorableText } from "./storable-text.js";
 
 /**
  * A text file on a user message (DESIGN §9 `attachments`): its name as the user's system showed it and its text,
@@ -31,10 +32,12 @@ export interface FileLimits {
   maxCount?: number;
 }
 
-// Control characters (tab excepted) would break the line the name is written on for the model; NUL and lone
-// surrogates cannot be stored (storable-text.ts says why).
-const badNameCharacter = /[\u0000-\u0008\u000a-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const badTextCharacter = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * A character a file's name may not hold: a control character (tab excepted) would break the line the name is written
+ * on for the model. Clients that fix names rather than refuse them read the same rule. (NUL and lone surrogates are
+ * refused in names and text alike by isStorableText.)
+ */
+export const fileNameControlCharacter = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /**
  * Checks the files of one message: at most `maxCount`; each with a name of 1–255 characters without control
@@ -54,7 +57,7 @@ export function checkFiles(files: readonly FileAttachment[], limits: FileLimits 
     if (file.name.length > maxFileNameChars) {
       return new ChatError("bad_request", `${label}'s name is ${file.name.length} characters long; at most ${maxFileNameChars}.`);
     }
-    if (badNameCharacter.test(file.name)) return new ChatError("bad_request", `${label}'s name holds a control character.`);
+    if (fileNameControlCharacter.test(file.name) || !isStorableText(file.name)) return new ChatError("bad_request", `${label}'s name holds a control character.`);
     const named = `${label} (${file.name})`;
     if (file.text.length === 0) return new ChatError("bad_request", `${named} is empty.`);
     if (file.text.length > maxChars) {
@@ -63,7 +66,7 @@ export function checkFiles(files: readonly FileAttachment[], limits: FileLimits 
         `${named} is ${file.text.length.toLocaleString("en-US")} characters long; each file may be at most ${maxChars.toLocaleString("en-US")}.`,
       );
     }
-    if (badTextCharacter.test(file.text)) return new ChatError("bad_request", `${named} is not a text file (it holds binary data).`);
+    if (!isStorableText(file.text)) return new ChatError("bad_request", `${named} is not a text file (it holds binary data).`);
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { checkFiles, defaultMaxFileChars, formatFileSize, maxFileNameChars, maxFilesPerMessage, type FileAttachment } from "@streamchat/core/browser";
+import { checkFiles, defaultMaxFileChars, fileNameControlCharacter, formatFileSize, maxFileNameChars, maxFilesPerMessage, type FileAttachment } from "@streamchat/core/browser";
 import { randomId } from "../lib/ids.js";
 import { formatCount } from "../lib/limits.js";
 import type { RouterOutputs } from "../trpc.js";
@@ -32,9 +32,8 @@ export function draftFile(attachment: FileAttachment): DraftFile {
   return { id: randomId(), attachment };
 }
 
-// What the server refuses in a name (core's checkFiles): a line break or other control character would break the line
-// the name is written on for the model. Tab is allowed there.
-const controlCharacters = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
+// What the server refuses in a name (core's checkFiles), every occurrence.
+const controlCharacters = new RegExp(fileNameControlCharacter.source, "g");
 
 /**
  * The name a file is sent under: as the user's system showed it, with control characters made spaces and a name over

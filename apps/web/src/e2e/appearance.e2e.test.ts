@@ -105,6 +105,23 @@ async function announcedRadios(page: Page): Promise<{ group: string | null; radi
 }
 
 describe.skipIf(!runBrowserTests)("appearance: System / Light / Dark", () => {
+  it("serves stylesheets without light-dark(): the build lowered each colour to custom properties a pre-2024 browser reads", async () => {
+    // light-dark() is Chrome 123, Firefox 120, Safari 17.5: an older browser would drop every colour of the palette. The
+    // build's CSS minifier (Lightning CSS, for Vite's default browser targets) rewrites each one as a pair of custom
+    // properties switched by color-scheme and data-theme; the other tests here check that those give the right colours.
+    const [page] = await profile("light");
+    const sheets = await page!.evaluate(async () =>
+      Promise.all(
+        [...document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]')].map(async (link) => ({ href: link.href, css: await (await fetch(link.href)).text() })),
+      ),
+    );
+    expect(sheets.length).toBeGreaterThan(0);
+    for (const { href, css } of sheets) expect(css, href).not.toContain("light-dark(");
+    const palette = sheets.map(({ css }) => css).join("\n");
+    expect(palette).toMatch(/--bg:var\(--lightningcss-light,#fff\)\s*var\(--lightningcss-dark,#1b1c20\)/);
+    expect(palette).toMatch(/:root\[data-theme=dark\]\{[^}]*--lightningcss-dark:initial/);
+  });
+
   it("with the system light, choosing Dark from the keyboard makes the page dark, as the dark system does; a reload keeps it", async () => {
     // What the app looks like when the system itself is dark, to compare the choice with.
     const [systemDark] = await profile("dark");

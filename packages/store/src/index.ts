@@ -19,6 +19,8 @@ export { exportConversation, buildConversationExport } from "./export/export.js"
 export type { ExportFormat, ExportedFile, ExportOptions } from "./export/export.js";
 export { importConversation, parseConversationExport, defaultImportMaxBytes } from "./export/import.js";
 export type { ImportOptions } from "./export/import.js";
+export { branchConversation, branchTitle, branchTitlePrefix, BranchError, isBranchError } from "./export/branch.js";
+export type { BranchOptions, BranchRefusal } from "./export/branch.js";
 export { conversationMarkdown } from "./export/markdown.js";
 export {
   conversationExportSchema,

@@ -34,6 +34,8 @@ export const feedEventSchema = z.discriminatedUnion("type", [
   /** Renamed by the user or given a generated title. */
   z.object({ type: z.literal("title-changed"), conversationId, title: z.string(), at }),
   z.object({ type: z.literal("conversation-deleted"), conversationId, at }),
+  /** A conversation that did not come from a first message: imported, or a branch of another. */
+  z.object({ type: z.literal("conversation-added"), conversationId, at }),
   /** Pinned (`pinnedAt`: when) or unpinned (null) by the user. */
   z.object({ type: z.literal("pin-changed"), conversationId, pinnedAt: z.number().nullable(), at }),
 ]);

@@ -43,6 +43,10 @@ export class FeedPublisher {
     this.send(userId, { type: "conversation-deleted", conversationId, at: this.now() });
   }
 
+  conversationAdded(userId: string, conversationId: string): void {
+    this.send(userId, { type: "conversation-added", conversationId, at: this.now() });
+  }
+
   pinChanged(userId: string, conversationId: string, pinnedAt: number | null): void {
     this.send(userId, { type: "pin-changed", conversationId, pinnedAt, at: this.now() });
   }
@@ -58,7 +62,12 @@ export class FeedPublisher {
 }
 
 /** For run modules built without a feed (their unit tests). */
-export const noFeed = { runStarted() {}, runFinished() {}, messageAdded() {}, titleChanged() {}, conversationDeleted() {}, pinChanged() {} } satisfies Pick<
-  FeedPublisher,
-  "runStarted" | "runFinished" | "messageAdded" | "titleChanged" | "conversationDeleted" | "pinChanged"
->;
+export const noFeed = {
+  runStarted() {},
+  runFinished() {},
+  messageAdded() {},
+  titleChanged() {},
+  conversationDeleted() {},
+  conversationAdded() {},
+  pinChanged() {},
+} satisfies Pick<FeedPublisher, "runStarted" | "runFinished" | "messageAdded" | "titleChanged" | "conversationDeleted" | "conversationAdded" | "pinChanged">;

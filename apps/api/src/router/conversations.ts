@@ -1,8 +1,10 @@
 import { z } from "zod";
 import type { ChatEvent, ChatMessage, EventOf, ToolCall } from "@streamchat/core";
 import {
+  branchConversation,
   exportConversation,
   importConversation,
+  isBranchError,
   isImportError,
   isStoreError,
   type ChatStore,
@@ -245,7 +247,7 @@ export const conversationsRouter = router({
    */
   import: authedProcedure.input(z.object({ content: z.string() })).mutation(async ({ ctx, input }) => {
     try {
-      return await importConversation(ctx.store, ctx.userId, input.content, {
+      const imported = await importConversation(ctx.store, ctx.userId, input.content, {
         maxBytes: ctx.config.maxImportBytes,
         imageLimits: { maxBytes: ctx.config.maxImageBytes },
         fileLimits: { maxChars: ctx.config.maxFileChars },
@@ -255,8 +257,30 @@ export const conversationsRouter = router({
         // Its runs are this process's while they are written: no replica's orphan sweep closes them meanwhile.
         owner: ctx.runs.replicaId,
       });
+      ctx.publish.conversationAdded(ctx.userId, imported.conversationId);
+      return imported;
     } catch (error) {
       if (isImportError(error)) throw new AppError("bad_request", error.message, undefined, { cause: error });
+      throw error;
+    }
+  }),
+
+  /**
+   * A new conversation holding this one as it reads up to the answer `messageId` (the path to it, one version of each
+   * message, with their runs), titled "Branch · <title>": to try another way from there and keep both. The original is
+   * not changed. `messageId` must end an answer (an assistant message its run added last): bad_request otherwise;
+   * CONFLICT while that answer is still running.
+   */
+  branch: authedProcedure.input(z.object({ conversationId, messageId })).mutation(async ({ ctx, input }) => {
+    try {
+      const branched = await branchConversation(ctx.store, ctx.userId, input.conversationId, input.messageId, { owner: ctx.runs.replicaId });
+      ctx.publish.conversationAdded(ctx.userId, branched.conversationId);
+      return branched;
+    } catch (error) {
+      if (isBranchError(error)) throw new AppError("bad_request", error.message, error.reason === "answer_running" ? "CONFLICT" : "BAD_REQUEST", { cause: error });
+      if (isStoreError(error, "not_found")) {
+        throw (await ctx.store.getConversation(ctx.userId, input.conversationId)) ? notFound("Message") : notFound("Conversation");
+      }
       throw error;
     }
   }),

@@ -156,7 +156,19 @@ export async function importConversation(
   content: string,
   options: ImportOptions = {},
 ): Promise<{ conversationId: string }> {
-  const doc = parseConversationExport(content, options);
+  return insertExport(store, userId, parseConversationExport(content, options), options);
+}
+
+/**
+ * Writes an export that is already parsed and checked as a new conversation of `userId`: what importConversation does
+ * after reading the file, and what a branch (branch.ts) does with the part of a conversation it keeps.
+ */
+export async function insertExport(
+  store: ChatStore,
+  userId: string,
+  doc: ConversationExport,
+  options: Omit<ImportOptions, "maxBytes" | "imageLimits" | "fileLimits" | "maxMessageChars"> = {},
+): Promise<{ conversationId: string }> {
   const newId = options.newId ?? newRecordId;
   const now = options.now ?? Date.now;
   const importedAt = now();

@@ -1,0 +1,122 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { allBackends, type BackendContext, type TestStore } from "../test-support/backends.js";
+import { exportSeed } from "../test-support/export-seed.js";
+import { manualClock } from "../test-support/fixtures.js";
+import { describeEachBackend } from "../test-support/postgres.js";
+import { isStoreError } from "../errors.js";
+import { BranchError, branchConversation, branchTitle } from "./branch.js";
+import { buildConversationExport } from "./export.js";
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+describe("branchTitle", () => {
+  it("puts 'Branch · ' before the title once, on one line", () => {
+    expect(branchTitle("Trip to Tokyo")).toBe("Branch · Trip to Tokyo");
+    expect(branchTitle("Branch · Trip to Tokyo")).toBe("Branch · Trip to Tokyo");
+    expect(branchTitle("  Two\nlines  ")).toBe("Branch · Two lines");
+  });
+
+  it("cuts a long title to 200 characters between characters, with an ellipsis", () => {
+    const title = branchTitle(`${"a".repeat(190)}🗼🗼🗼🗼🗼🗼`);
+    expect(title.length).toBeLessThanOrEqual(200);
+    expect(title.endsWith("…")).toBe(true);
+    expect(title).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    expect(title.startsWith("Branch · aaa")).toBe(true);
+  });
+});
+
+describeEachBackend((backend) => `branching a conversation on the ${backend.name} store`, allBackends, (backend) => {
+  const ctx: BackendContext = backend.context();
+  let store: TestStore;
+  let clock: ReturnType<typeof manualClock>;
+
+  beforeEach(async () => {
+    clock = manualClock(1_700_000_000_000);
+    store = await ctx.open({ now: () => (clock.set(clock.now() + 1_000), clock.now()) });
+  });
+
+  /** The seed's messages by content, to name them in a test. */
+  async function messageIds(conversationId: string): Promise<Map<string, number>> {
+    const all = await store.listMessages(conversationId);
+    return new Map(all.map((stored) => [stored.message.content || `${stored.message.role}:${stored.id}`, stored.id]));
+  }
+
+  it("copies the path to an answer off the active path, with that answer's run, as a new conversation; the original is as it was", async () => {
+    await exportSeed(store);
+    const before = await buildConversationExport(store, "alice", "c1", { now: () => 1 });
+    const f1 = (await messageIds("c1")).get("It is 14:05 in Tokyo.")!;
+
+    const { conversationId } = await branchConversation(store, "alice", "c1", f1, { now: () => 1_800_000_000_000 });
+
+    expect(conversationId).not.toBe("c1");
+    expect(await buildConversationExport(store, "alice", "c1", { now: () => 1 })).toEqual(before);
+    const branch = await store.getConversation("alice", conversationId);
+    expect(branch).toMatchObject({ title: "Branch · Trip to Tokyo 🗼", pinnedAt: null, updatedAt: 1_800_000_000_000 });
+    // New: the list shows it first.
+    expect((await store.listConversations("alice")).map((c) => c.id)[0]).toBe(conversationId);
+
+    const path = await store.activePath(conversationId);
+    expect(path.map((m) => [m.message.role, m.message.content])).toEqual([
+      ["user", "What time is it in Tokyo?"],
+      ["assistant", ""],
+      ["tool", '{"iso":"2026-01-01T05:05:00Z"}'],
+      ["assistant", "It is 14:05 in Tokyo."],
+    ]);
+    // One version of each message: the regenerated answer and the edited question beside the path are not copied.
+    expect(await store.listMessages(conversationId)).toHaveLength(4);
+    const runs = await store.listRuns(conversationId);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ model: "qwen3", status: "done", reason: "stop" });
+    expect(path.every((m) => m.runId === runs[0]!.id)).toBe(true);
+    // The run's log came along (tool call and result, reasoning), closed by its done, under the new ids.
+    const events = await store.readEvents(runs[0]!.id);
+    expect(events.map((e) => e.event.type)).toEqual(expect.arrayContaining(["tool-call", "tool-result", "reasoning", "done"]));
+    expect(events.at(-1)?.event.type).toBe("done");
+    expect(events.every((e) => e.event.runId === runs[0]!.id)).toBe(true);
+    // The messages keep when they were written.
+    const original = await store.listMessages("c1");
+    expect(path.map((m) => m.createdAt)).toEqual(original.filter((m) => m.runId === "r1").map((m) => m.createdAt));
+  });
+
+  it("copies the active path to its end, and a question asked in the branch goes on from there, not in the original", async () => {
+    const { a2 } = await exportSeed(store);
+    const { conversationId } = await branchConversation(store, "alice", "c1", a2);
+    expect((await store.activePath(conversationId)).map((m) => m.message.content)).toEqual(["What time is it in Tokyo?", "Tokyo: 14:06."]);
+    // The question names the run that first answered it, the answer its regenerate: both come along, nothing else.
+    expect((await store.listRuns(conversationId)).map((r) => r.model)).toEqual(["qwen3", "qwen3"]);
+
+    await store.appendMessage({ conversationId, runId: null, message: { role: "user", content: "And in Paris?" } });
+    expect((await store.activePath(conversationId)).map((m) => m.message.content)).toEqual(["What time is it in Tokyo?", "Tokyo: 14:06.", "And in Paris?"]);
+    expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["What time is it in Tokyo?", "Tokyo: 14:06."]);
+  });
+
+  it("branches from the end of an answer only: not from a question, nor from a tool call in the middle of one", async () => {
+    await exportSeed(store);
+    const ids = await messageIds("c1");
+    const toolCall = (await store.listMessages("c1")).find((m) => m.message.role === "assistant" && m.message.toolCalls)!.id;
+    for (const id of [ids.get("What time is it in Tokyo?")!, toolCall]) {
+      const error = await failure(branchConversation(store, "alice", "c1", id));
+      expect(error).toBeInstanceOf(BranchError);
+      expect(error).toMatchObject({ reason: "not_an_answer" });
+    }
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
+  });
+
+  it("does not know another user's conversation, nor a message it does not hold", async () => {
+    const { a2 } = await exportSeed(store);
+    expect(isStoreError(await failure(branchConversation(store, "bob", "c1", a2)), "not_found")).toBe(true);
+    expect(isStoreError(await failure(branchConversation(store, "alice", "c1", a2 + 1_000)), "not_found")).toBe(true);
+    await store.createConversation({ id: "c2", userId: "alice", title: "Other" });
+    await store.appendMessage({ conversationId: "c2", runId: null, message: { role: "user", content: "Hi" } });
+    const inC2 = (await store.appendMessage({ conversationId: "c2", runId: null, message: { role: "assistant", content: "Hello" } })).id;
+    expect(isStoreError(await failure(branchConversation(store, "alice", "c1", inC2)), "not_found")).toBe(true);
+    expect((await store.listConversations("bob"))).toEqual([]);
+  });
+});

@@ -239,4 +239,28 @@ describe.concurrent("chat CLI process", { timeout: 90_000 }, () => {
       "What is 2+3?",
     ]);
   });
+
+  it("chat list, chat search and chat models print their lines on stdout and exit 0; none found is a line on stderr", async ({ expect }) => {
+    const { conversationId } = await createChatClient({ url: api.url }).complete("Process-listed question");
+    // Other tests add conversations meanwhile: the whole list, which holds this one.
+    const [listed, found, none, models] = await Promise.all([
+      spawnCli(["list", "--json", "--limit", "500"], env).exited,
+      spawnCli(["search", "process-listed"], env).exited,
+      spawnCli(["search", "no-such-words-anywhere"], env).exited,
+      spawnCli(["models"], env).exited,
+    ]);
+    expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: "" });
+    const ids = listed.stdout.trimEnd().split("\n").map((line) => (JSON.parse(line) as { id: string }).id);
+    expect(ids).toContain(conversationId);
+    expect({ code: found.code, stderr: found.stderr }).toEqual({ code: 0, stderr: "" });
+    // The question and the answer that repeats it, newest first; not a terminal: each line whole, not shortened.
+    const hits = found.stdout.trimEnd().split("\n");
+    expect(hits).toHaveLength(2);
+    expect(hits[1]).toBe(`${conversationId}  Process-listed question — Process-listed question`);
+    expect(hits[0]).toMatch(new RegExp(`^${conversationId}  Process-listed question — .*\\*\\*Process-listed question\\*\\*.{20,}`));
+    expect(none).toMatchObject({ code: 0, stdout: "", stderr: 'No message contains "no-such-words-anywhere".\n' });
+    expect({ code: models.code, stderr: models.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(models.stdout).toMatch(/^\S+ \(default\) {2}/m);
+    expect(models.stdout).toMatch(/^gpt-oss +uses tools · thinks \(low, medium, high\) · 128K context$/m);
+  });
 });

@@ -68,4 +68,13 @@ describe("a server that is not the streamchat API", () => {
     expect(stderr).toContain("404");
     expect(stderr).toContain(url);
   });
+
+  it("chat list, search and models say the same as a question, exit 1, nothing on stdout", async () => {
+    status = 404;
+    const asked = await runCliCaptured(["Hello"], { CHAT_URL: url });
+    expect(asked.stderr).toBe(`error: bad_request — The server answered 404, which is not the streamchat API: is the URL right? (at ${url}; pass --url or set CHAT_URL)\n`);
+    for (const argv of [["list"], ["search", "x"], ["models", "--json"]]) {
+      expect(await runCliCaptured(argv, { CHAT_URL: url })).toEqual({ code: exitCodes.failed, stdout: "", stderr: asked.stderr });
+    }
+  });
 });

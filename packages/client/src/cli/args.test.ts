@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultUrl, parseCliArgs, usage } from "./args.js";
+import { defaultUrl, listLimits, parseCliArgs, searchLimits, usage } from "./args.js";
 
 describe("parseCliArgs", () => {
   it("joins positionals into the question and reads defaults from the environment", () => {
@@ -152,6 +152,63 @@ describe("parseCliArgs", () => {
     expect(error(["export", "c1", "--clear"])).toEqual({ kind: "usage-error", message: "--clear is an option of chat instructions" });
     expect(error(["instructions", "-o", "x"])).toEqual({ kind: "usage-error", message: "--output is an option of chat export" });
     expect(error(["instructions", "-m", "x"])).toEqual({ kind: "usage-error", message: "--model is not an option of chat instructions" });
+  });
+
+  it("reads chat list, chat search and chat models with their defaults, --limit (-n) and --json", () => {
+    const env = { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "tok" };
+    const server = { url: "http://127.0.0.1:4000", token: "tok" };
+    expect(parseCliArgs(["list"], env)).toEqual({ kind: "list", options: { ...server, limit: listLimits.default, json: false } });
+    expect(parseCliArgs(["list", "--limit", "500", "--json"], env)).toEqual({ kind: "list", options: { ...server, limit: 500, json: true } });
+    expect(parseCliArgs(["-n", "3", "list", "-t", "flag"], env)).toEqual({ kind: "list", options: { ...server, token: "flag", limit: 3, json: false } });
+    expect(parseCliArgs(["search", "train", "to", "Lyon"], env)).toEqual({
+      kind: "search",
+      options: { ...server, query: "train to Lyon", limit: searchLimits.default, json: false },
+    });
+    expect(parseCliArgs(["search", "  Lyon ", "--limit=100", "--json", "--url", "http://127.0.0.1:5000"], env)).toEqual({
+      kind: "search",
+      options: { url: "http://127.0.0.1:5000", token: "tok", query: "Lyon", limit: 100, json: true },
+    });
+    // Words that start with "-" go after "--", as in a question.
+    expect(parseCliArgs(["search", "--", "-v"], {})).toMatchObject({ kind: "search", options: { query: "-v" } });
+    expect(parseCliArgs(["models"], env)).toEqual({ kind: "models", options: { ...server, json: false } });
+    expect(parseCliArgs(["models", "--json"], {})).toEqual({ kind: "models", options: { url: defaultUrl, token: undefined, json: true } });
+    // A question that merely starts with the word, quoted as one argument, is still a question.
+    for (const question of ["list the planets", "search the web for me", "models of the atom"]) {
+      expect(parseCliArgs([question], {})).toMatchObject({ kind: "run", options: { question } });
+    }
+  });
+
+  it("reports usage errors of chat list, chat search and chat models, naming the option", () => {
+    const error = (argv: string[]) => parseCliArgs(argv, {});
+    for (const bad of ["0", "501", "-1", "abc", "2.5", "1e2", "0x10", " "]) {
+      const message = bad.trim() === "" ? "--limit needs a value" : `--limit must be a whole number from 1 to 500 (got ${JSON.stringify(bad)})`;
+      expect(error(["list", `--limit=${bad}`])).toEqual({ kind: "usage-error", message });
+    }
+    expect(error(["search", "x", "--limit", "101"])).toEqual({ kind: "usage-error", message: '--limit must be a whole number from 1 to 100 (got "101")' });
+    expect(error(["list", "--limit"])).toEqual({ kind: "usage-error", message: "--limit needs a value" });
+    expect(error(["list", "-n"])).toEqual({ kind: "usage-error", message: "--limit needs a value" });
+    expect(error(["search"])).toEqual({ kind: "usage-error", message: "chat search needs the words to find" });
+    expect(error(["search", " ", "\t"])).toEqual({ kind: "usage-error", message: "chat search needs the words to find" });
+    expect(error(["search", "x".repeat(201)])).toEqual({ kind: "usage-error", message: "the search words are at most 200 characters (got 201)" });
+    expect(error(["search", ` ${"x".repeat(200)} `])).toMatchObject({ kind: "search" });
+    expect(error(["list", "the", "planets"])).toEqual({ kind: "usage-error", message: 'chat list takes no words (a question: quote it whole, chat "list …")' });
+    expect(error(["models", "x"])).toEqual({ kind: "usage-error", message: 'chat models takes no words (a question: quote it whole, chat "models …")' });
+    expect(error(["models", "--limit", "3"])).toEqual({ kind: "usage-error", message: "--limit is an option of chat list and chat search" });
+    expect(error(["export", "c1", "-n", "3"])).toEqual({ kind: "usage-error", message: "--limit is an option of chat list and chat search" });
+    expect(error(["--limit", "3", "hi"])).toEqual({ kind: "usage-error", message: "--limit is an option of chat list and chat search" });
+    expect(error(["list", "-m", "demo"])).toEqual({ kind: "usage-error", message: "--model is not an option of chat list" });
+    expect(error(["search", "x", "-c", "c1"])).toEqual({ kind: "usage-error", message: "--conversation is not an option of chat search" });
+    expect(error(["list", "--format", "json"])).toEqual({ kind: "usage-error", message: "--format is an option of chat export" });
+    // --json is still no option of the commands that print no list.
+    expect(error(["export", "c1", "--json"])).toEqual({ kind: "usage-error", message: "--json is not an option of chat export" });
+    expect(error(["instructions", "--json"])).toEqual({ kind: "usage-error", message: "--json is not an option of chat instructions" });
+  });
+
+  it("lists the new commands and --limit in the usage text", () => {
+    expect(usage).toMatch(/^ {7}chat list \[--limit <n>\] \[--json\] \[options\]$/m);
+    expect(usage).toMatch(/^ {7}chat search <words> \[--limit <n>\] \[--json\] \[options\]$/m);
+    expect(usage).toMatch(/^ {7}chat models \[--json\] \[options\]$/m);
+    expect(usage).toMatch(/^ {2}-n, --limit <n> {12}list: at most n conversations \(default 20, at most 500\)/m);
   });
 
   it("takes repeated --image paths and --think levels or on/off", () => {

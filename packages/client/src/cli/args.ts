@@ -4,6 +4,9 @@ export const usage = `Usage: chat [options] [question]
        chat export <conversation-id> [--format json|markdown] [-o <file>] [options]
        chat import <file> [options]
        chat instructions ["<text>" | - | --clear] [options]
+       chat list [--limit <n>] [--json] [options]
+       chat search <words> [--limit <n>] [--json] [options]
+       chat models [--json] [options]
 
 Streams the answer to a question from the streamchat API. Without a question, starts an
 interactive session (/new starts a new conversation, /exit leaves).
@@ -13,7 +16,13 @@ conversation with every version, what import reads) or markdown (the conversatio
 import reads a JSON export (<file>, or - for stdin) into a new conversation and prints its id.
 instructions prints your custom instructions (what every new answer is given after the server's
 prompt), or saves new ones: one quoted argument, or - to read them from stdin; --clear removes them.
-A question that starts with the word export, import or instructions is asked when it is one quoted argument.
+list prints your conversations as the web app lists them (pinned first, then newest activity), one
+a line: its id (for --conversation and export), last activity, title, "(pinned)", "(answering)".
+search prints the messages that contain the words (any case), newest first, one a line: the
+conversation's id, its title, the passage. models prints the server's models, one a line: name,
+"(default)" for the one used without --model, and what it can do.
+A question that starts with the word export, import, instructions, list, search or models is asked
+when it is one quoted argument.
 
 Options:
   -m, --model <name>         model to use (default: the server's default model)
@@ -26,10 +35,13 @@ Options:
                              the question; in a session it goes with the first question
       --think <level>        low, medium or high (models with levels), on or off
       --usage, --no-usage    after each answer print tokens and context use to stderr (default: on in a terminal)
-      --json                 print every event as one JSON line on stdout (NDJSON)
+      --json                 print every event as one JSON line on stdout (NDJSON); list, search, models:
+                             one JSON object a line, the API's fields
   -f, --format <format>      export: json or markdown (default json)
   -o, --output <file>        export: write to this file instead of stdout
       --clear                instructions: remove your custom instructions
+  -n, --limit <n>            list: at most n conversations (default 20, at most 500); search: at most n
+                             messages (default 20, at most 100)
       --auto-deny            deny every tool call that asks for approval, without asking
       --approval-wait <secs> when stdin is not a terminal, wait this many seconds for an approval's
                              answer before denying (default: $CHAT_APPROVAL_WAIT or 10)
@@ -88,15 +100,47 @@ export interface InstructionsCommand extends ServerOptions {
   set: string | undefined;
 }
 
+export interface ListCommand extends ServerOptions {
+  /** At most this many conversations, 1 to `listLimits.max`. */
+  limit: number;
+  json: boolean;
+}
+
+export interface SearchCommand extends ServerOptions {
+  /** The words to find, trimmed (1 to `maxSearchQueryChars` characters). */
+  query: string;
+  /** At most this many messages, 1 to `searchLimits.max`. */
+  limit: number;
+  json: boolean;
+}
+
+export interface ModelsCommand extends ServerOptions {
+  json: boolean;
+}
+
 export type ParsedArgs =
   | { kind: "help" }
   | { kind: "run"; options: CliOptions }
   | { kind: "export"; options: ExportCommand }
   | { kind: "import"; options: ImportCommand }
   | { kind: "instructions"; options: InstructionsCommand }
+  | { kind: "list"; options: ListCommand }
+  | { kind: "search"; options: SearchCommand }
+  | { kind: "models"; options: ModelsCommand }
   | { kind: "usage-error"; message: string };
 
-const commands = ["export", "import", "instructions"] as const;
+const commands = ["export", "import", "instructions", "list", "search", "models"] as const;
+type Command = (typeof commands)[number];
+
+/**
+ * --limit of chat list: the most conversations.list gives (its input's max). It has no cursor: one answer of up to
+ * 500 is the whole list a client can get, so a limit above that could not be met by paging either.
+ */
+export const listLimits = { default: 20, max: 500 } as const;
+/** --limit of chat search: conversations.search's default and max. */
+export const searchLimits = { default: 20, max: 100 } as const;
+/** conversations.search's longest query (after trimming). */
+export const maxSearchQueryChars = 200;
 
 const emptyToUndefined = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value);
 
@@ -118,6 +162,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         format: { type: "string", short: "f" },
         output: { type: "string", short: "o" },
         clear: { type: "boolean", default: false },
+        limit: { type: "string", short: "n" },
         "auto-deny": { type: "boolean", default: false },
         "approval-wait": { type: "string" },
         image: { type: "string", short: "i", multiple: true },
@@ -200,8 +245,11 @@ function parseApprovalWait(value: string | undefined): number | null | undefined
   return Math.ceil(seconds * 1000);
 }
 
+/** The commands that print data, with --json for one JSON object a line. */
+const listingCommands: ReadonlySet<Command> = new Set(["list", "search", "models"]);
+
 function parseCommand(
-  command: (typeof commands)[number],
+  command: Command,
   args: string[],
   values: {
     format?: string | undefined;
@@ -210,6 +258,7 @@ function parseCommand(
     conversation?: string | undefined;
     json?: boolean;
     clear?: boolean;
+    limit?: string | undefined;
     image?: string[] | undefined;
     file?: string[] | undefined;
   },
@@ -217,11 +266,32 @@ function parseCommand(
 ): ParsedArgs {
   // Attachments too: "chat import --file chat.json" would otherwise drop the option and read no file.
   const misplaced =
-    (["model", "conversation", "image", "file"] as const).find((name) => values[name] !== undefined) ?? (values.json ? "json" : undefined);
+    (["model", "conversation", "image", "file"] as const).find((name) => values[name] !== undefined) ??
+    (values.json && !listingCommands.has(command) ? "json" : undefined);
   if (misplaced) return { kind: "usage-error", message: `--${misplaced} is not an option of chat ${command}` };
   const elsewhere = optionOfAnotherCommand(values, command);
   if (elsewhere) return elsewhere;
+  const json = values.json === true;
   if (command === "instructions") return parseInstructions(args, values, server);
+  if (command === "list" || command === "models") {
+    // Unquoted words after the command are more likely a question ("chat list the planets") than a mistake to ignore.
+    if (args.length > 0) return { kind: "usage-error", message: `chat ${command} takes no words (a question: quote it whole, chat "${command} …")` };
+    if (command === "models") return { kind: "models", options: { ...server, json } };
+    const limit = parseLimit(values.limit, listLimits);
+    if (typeof limit === "string") return { kind: "usage-error", message: limit };
+    return { kind: "list", options: { ...server, limit, json } };
+  }
+  if (command === "search") {
+    // Words as typed, like a question: "chat search train to Lyon" looks for the phrase.
+    const query = args.join(" ").trim();
+    if (query === "") return { kind: "usage-error", message: "chat search needs the words to find" };
+    if (query.length > maxSearchQueryChars) {
+      return { kind: "usage-error", message: `the search words are at most ${maxSearchQueryChars} characters (got ${query.length})` };
+    }
+    const limit = parseLimit(values.limit, searchLimits);
+    if (typeof limit === "string") return { kind: "usage-error", message: limit };
+    return { kind: "search", options: { ...server, query, limit, json } };
+  }
   if (command === "export") {
     if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat export needs one conversation id" };
     const format = values.format ?? "json";
@@ -235,16 +305,32 @@ function parseCommand(
   return { kind: "import", options: { ...server, file: args[0]! } };
 }
 
-/** A usage error when an option of one command (export's --format and --output, instructions' --clear) is given to another. */
+/**
+ * A usage error when an option of one command (export's --format and --output, instructions' --clear, list's and
+ * search's --limit) is given to another.
+ */
 function optionOfAnotherCommand(
-  values: { format?: string | undefined; output?: string | undefined; clear?: boolean },
-  command: (typeof commands)[number] | "run",
+  values: { format?: string | undefined; output?: string | undefined; clear?: boolean; limit?: string | undefined },
+  command: Command | "run",
 ): ParsedArgs | undefined {
   if (command !== "export" && (values.format !== undefined || values.output !== undefined)) {
     return { kind: "usage-error", message: `--${values.format !== undefined ? "format" : "output"} is an option of chat export` };
   }
   if (command !== "instructions" && values.clear) return { kind: "usage-error", message: "--clear is an option of chat instructions" };
+  if (command !== "list" && command !== "search" && values.limit !== undefined) {
+    return { kind: "usage-error", message: "--limit is an option of chat list and chat search" };
+  }
   return undefined;
+}
+
+/** --limit as a whole number from 1 to `limits.max` (`limits.default` when not given); a string: the usage error. */
+function parseLimit(value: string | undefined, limits: { default: number; max: number }): number | string {
+  if (value === undefined) return limits.default;
+  if (value.trim() === "") return "--limit needs a value";
+  // Number() would also take "1e2", "0x10" and "12.0".
+  const limit = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(limit >= 1 && limit <= limits.max)) return `--limit must be a whole number from 1 to ${limits.max} (got ${JSON.stringify(value)})`;
+  return limit;
 }
 
 function parseInstructions(args: string[], values: { clear?: boolean }, server: ServerOptions): ParsedArgs {
@@ -271,7 +357,7 @@ function parseThink(value: string | undefined): CliOptions["think"] | null {
   return null;
 }
 
-const longNames: Record<string, string> = { m: "model", c: "conversation", u: "url", t: "token", f: "format", o: "output", i: "image", h: "help" };
+const longNames: Record<string, string> = { m: "model", c: "conversation", u: "url", t: "token", f: "format", o: "output", i: "image", n: "limit", h: "help" };
 
 /**
  * parseArgs' error as one short line: its own messages run to three lines ("argument is ambiguous. Did you forget…")

@@ -8,12 +8,25 @@ import { certificateProblem, isAbortError, toChatClientError, type ChatClientErr
 import { pipedAnswerWaitMs, type NextLine } from "./approval-prompt.js";
 import { ApprovalQuestions } from "./approval-questions.js";
 import { LineReader } from "./line-reader.js";
-import { parseCliArgs, usage, type CliOptions, type ExportCommand, type ImportCommand, type InstructionsCommand, type ServerOptions } from "./args.js";
+import {
+  parseCliArgs,
+  usage,
+  type CliOptions,
+  type ExportCommand,
+  type ImportCommand,
+  type InstructionsCommand,
+  type ListCommand,
+  type ModelsCommand,
+  type SearchCommand,
+  type ServerOptions,
+} from "./args.js";
+import { conversationLine, modelLines, searchHitLine } from "./listing.js";
 import { colorEnabled, EventPrinter, formatError, type Output } from "./printer.js";
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  stdout: Output & { isTTY?: boolean };
+  /** `columns`: a terminal's width, which chat list and chat search shorten their lines to. */
+  stdout: Output & { isTTY?: boolean; columns?: number };
   stderr: Output & { isTTY?: boolean };
   env: Record<string, string | undefined>;
   /** Called with a handler for Ctrl-C (SIGINT); returns the function that removes it. */
@@ -291,6 +304,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (parsed.kind === "export") return exportCommand(parsed.options, io);
   if (parsed.kind === "import") return importCommand(parsed.options, io);
   if (parsed.kind === "instructions") return instructionsCommand(parsed.options, io);
+  if (parsed.kind === "list") return listCommand(parsed.options, io);
+  if (parsed.kind === "search") return searchCommand(parsed.options, io);
+  if (parsed.kind === "models") return modelsCommand(parsed.options, io);
   const { options } = parsed;
   let attachments: Attachments | undefined;
   try {
@@ -387,6 +403,78 @@ async function instructionsCommand(options: InstructionsCommand, io: CliIo): Pro
     io.stderr.write(describeClientError(toChatClientError(error), options));
     return exitCodes.failed;
   }
+}
+
+/** The terminal's width when stdout is one; undefined (lines not shortened) for a file or a pipe: a script gets them whole. */
+function terminalWidth(io: CliIo): number | undefined {
+  const columns = io.stdout.columns;
+  return io.stdout.isTTY === true && columns !== undefined && columns > 0 ? columns : undefined;
+}
+
+/** chat list: the user's conversations as the web app lists them, one a line (or one JSON object a line). */
+async function listCommand(options: ListCommand, io: CliIo): Promise<number> {
+  const client = createChatClient({ url: options.url, token: options.token });
+  let conversations;
+  try {
+    // One call: conversations.list has no cursor, and its largest page (listLimits.max) is the most --limit asks.
+    conversations = await client.conversations.list({ limit: options.limit });
+  } catch (error) {
+    io.stderr.write(describeClientError(toChatClientError(error), options));
+    return exitCodes.failed;
+  }
+  if (conversations.length === 0) {
+    io.stderr.write("No conversations yet.\n");
+    return exitCodes.ok;
+  }
+  const now = Date.now();
+  const width = terminalWidth(io);
+  io.stdout.write(conversations.map((c) => `${options.json ? JSON.stringify(c) : conversationLine(c, now, width)}\n`).join(""));
+  return exitCodes.ok;
+}
+
+/** chat search: the messages containing the words, newest first, one a line (or one JSON object a line). */
+async function searchCommand(options: SearchCommand, io: CliIo): Promise<number> {
+  const client = createChatClient({ url: options.url, token: options.token });
+  let hits;
+  try {
+    hits = await client.conversations.search(options.query, { limit: options.limit });
+  } catch (error) {
+    io.stderr.write(describeClientError(toChatClientError(error), options));
+    return exitCodes.failed;
+  }
+  if (hits.length === 0) {
+    io.stderr.write(`No message contains ${JSON.stringify(options.query)}.\n`);
+    return exitCodes.ok;
+  }
+  const width = terminalWidth(io);
+  io.stdout.write(hits.map((hit) => `${options.json ? JSON.stringify(hit) : searchHitLine(hit, options.query, width)}\n`).join(""));
+  return exitCodes.ok;
+}
+
+/** chat models: the server's models with what each can do, one a line (or one JSON object a line, with `default`). */
+async function modelsCommand(options: ModelsCommand, io: CliIo): Promise<number> {
+  const client = createChatClient({ url: options.url, token: options.token });
+  let list;
+  try {
+    list = await client.models();
+  } catch (error) {
+    io.stderr.write(describeClientError(toChatClientError(error), options));
+    return exitCodes.failed;
+  }
+  if (list.models.length === 0) {
+    // The API lists none when its model server does not answer (it still runs answers with its default model).
+    io.stderr.write(`The server lists no models: is its model server running? (its default model is ${JSON.stringify(list.defaultModel)})\n`);
+    return exitCodes.ok;
+  }
+  io.stdout.write(
+    options.json
+      ? list.models.map((model) => `${JSON.stringify({ ...model, default: model.name === list.defaultModel })}\n`).join("")
+      : modelLines(list).map((line) => `${line}\n`).join(""),
+  );
+  if (!list.models.some((model) => model.name === list.defaultModel)) {
+    io.stderr.write(`(the server's default model, ${JSON.stringify(list.defaultModel)}, is not among them)\n`);
+  }
+  return exitCodes.ok;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -66,7 +66,7 @@ describe("createChatClient against the API", () => {
     expect(answer).toContain("84");
   });
 
-  it("continues a conversation and lists, renames, pins and deletes it", async () => {
+  it("continues a conversation and lists, renames, pins, branches and deletes it", async () => {
     const first = runStart(await drain(client.stream("Hello")));
     const second = runStart(await drain(client.stream("And again", { conversationId: first.conversationId })));
     expect(second.conversationId).toBe(first.conversationId);
@@ -81,6 +81,15 @@ describe("createChatClient against the API", () => {
     expect((await client.conversations.pin(first.conversationId, false)).pinnedAt).toBeNull();
     const detail = await client.conversations.get(first.conversationId);
     expect(detail.runs.map((r) => r.id)).toEqual(expect.arrayContaining([first.runId, second.runId]));
+    // A branch at the first answer: a new conversation with the first turn only, the original as it was.
+    const firstAnswer = detail.messages.find((m) => m.role === "assistant" && m.runId === first.runId && m.content !== "")!;
+    const { conversationId: branchId } = await client.conversations.branch(first.conversationId, firstAnswer.id);
+    const branch = await client.conversations.get(branchId);
+    expect(branch.title).toBe("Branch · Greetings");
+    expect(branch.messages.map((m) => m.content)).toEqual(detail.messages.slice(0, detail.messages.indexOf(firstAnswer) + 1).map((m) => m.content));
+    expect((await client.conversations.get(first.conversationId)).messages).toHaveLength(detail.messages.length);
+    const notAnAnswer = await expectClientError(client.conversations.branch(first.conversationId, detail.messages[0]!.id));
+    expect(notAnAnswer.trpcCode).toBe("BAD_REQUEST");
     expect(await client.conversations.delete(first.conversationId)).toEqual({ deleted: true });
     const gone = await expectClientError(client.conversations.get(first.conversationId));
     expect(gone.trpcCode).toBe("NOT_FOUND");

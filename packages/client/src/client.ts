@@ -110,6 +110,11 @@ export interface ChatClient {
      * message's `versions.siblingIds`, or a search hit) and down its most recent children. Returns what `get` returns.
      */
     switchBranch(conversationId: string, messageId: number): Promise<ConversationDetail>;
+    /**
+     * A new conversation ("Branch · <title>") holding this one up to the answer `messageId` (the end of an answer: the
+     * last assistant message of its turn), to go on from there and keep both. The original does not change.
+     */
+    branch(conversationId: string, messageId: number): Promise<Outputs["conversations"]["branch"]>;
     /** `json` (default: the whole tree, what `import` reads) or `markdown` (the active path, to read). */
     export(conversationId: string, opts?: { format?: ExportFormat }): Promise<ExportedConversation>;
     /** A JSON export as a new conversation (new ids; never overwrites). Sent unbatched, up to MAX_IMPORT_BYTES. */
@@ -313,6 +318,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       pin: (conversationId, pinned) => call(() => trpc.conversations.pin.mutate({ conversationId, pinned })),
       delete: (conversationId) => call(() => trpc.conversations.delete.mutate({ conversationId })),
       switchBranch: (conversationId, messageId) => call(() => trpc.conversations.switchBranch.mutate({ conversationId, messageId })),
+      branch: (conversationId, messageId) => call(() => trpc.conversations.branch.mutate({ conversationId, messageId })),
       export: (conversationId, opts = {}) =>
         call(() => trpc.conversations.export.query({ conversationId, ...(opts.format ? { format: opts.format } : {}) })),
       import: (content) => call(() => trpc.conversations.import.mutate({ content })),

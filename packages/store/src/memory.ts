@@ -261,11 +261,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
       // Pinned first, most recently pinned first (-1: below every time, as the databases sort NULL), then newest activity.
       const pinned = (entry: ConversationEntry) => entry.conversation.pinnedAt ?? -1;
-      return [...conversations.values()]
+      const listed = [...conversations.values()]
         .filter((entry) => entry.conversation.userId === userId)
-        .sort((a, b) => pinned(b) - pinned(a) || b.conversation.updatedAt - a.conversation.updatedAt || b.order - a.order)
-        .slice(0, limit)
-        .map((entry) => copy(entry.conversation));
+        .sort((a, b) => pinned(b) - pinned(a) || b.conversation.updatedAt - a.conversation.updatedAt || b.order - a.order);
+      let start = 0;
+      if (listOptions?.after !== undefined) {
+        start = listed.findIndex((entry) => entry.conversation.id === listOptions.after) + 1;
+        if (start === 0) throw new StoreError("not_found", `Unknown conversation ${listOptions.after}.`);
+      }
+      return listed.slice(start, start + limit).map((entry) => copy(entry.conversation));
     },
 
     async renameConversation(userId, conversationId, title, renameOptions) {

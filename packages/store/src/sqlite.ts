@@ -83,6 +83,13 @@ export interface SqliteChatStore extends ChatStore {
  */
 export const listConversationsSql = `SELECT ${conversationColumns} FROM conversations
   WHERE user_id = ? ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
+const listOrder = "ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?";
+/** The page after an unpinned conversation (user id, its updated_at twice, its rowid, limit): unpinned ones below it. */
+const listAfterUnpinnedSql = `SELECT ${conversationColumns} FROM conversations
+  WHERE user_id = ? AND pinned_at IS NULL AND (updated_at < ? OR (updated_at = ? AND rowid < ?)) ${listOrder}`;
+/** The page after a pinned one (user id, its pinned_at twice, updated_at twice, rowid, limit): pinned below it, then every unpinned one. */
+const listAfterPinnedSql = `SELECT ${conversationColumns} FROM conversations
+  WHERE user_id = ? AND (pinned_at IS NULL OR pinned_at < ? OR (pinned_at = ? AND (updated_at < ? OR (updated_at = ? AND rowid < ?)))) ${listOrder}`;
 
 // Row shapes are fixed by migrations.ts; node:sqlite types every row as Record<string, SQLOutputValue>.
 function getRow<T>(statement: StatementSync, ...params: SQLInputValue[]): T | undefined {
@@ -206,6 +213,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     ),
     getConversation: db.prepare(`SELECT ${conversationColumns} FROM conversations WHERE id = ? AND user_id = ?`),
     listConversations: db.prepare(listConversationsSql),
+    listAnchor: db.prepare("SELECT pinned_at, updated_at, rowid FROM conversations WHERE id = ? AND user_id = ?"),
+    listAfterUnpinned: db.prepare(listAfterUnpinnedSql),
+    listAfterPinned: db.prepare(listAfterPinnedSql),
     renameConversation: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ?"),
     renameConversationIf: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ? AND title = ?"),
     // A pinned conversation keeps its pinned_at (COALESCE): pinning twice does not reorder.
@@ -574,7 +584,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     async listConversations(userId, listOptions) {
       live();
       const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
-      return allRows<ConversationRow>(sql.listConversations, userId, limit).map(toConversation);
+      const after = listOptions?.after;
+      if (after === undefined) return allRows<ConversationRow>(sql.listConversations, userId, limit).map(toConversation);
+      const anchor = getRow<{ pinned_at: number | null; updated_at: number; rowid: number }>(sql.listAnchor, after, userId);
+      if (!anchor) throw new StoreError("not_found", `Unknown conversation ${after}.`);
+      const { pinned_at: pinnedAt, updated_at: updatedAt, rowid } = anchor;
+      const rows =
+        pinnedAt === null
+          ? allRows<ConversationRow>(sql.listAfterUnpinned, userId, updatedAt, updatedAt, rowid, limit)
+          : allRows<ConversationRow>(sql.listAfterPinned, userId, pinnedAt, pinnedAt, updatedAt, updatedAt, rowid, limit);
+      return rows.map(toConversation);
     },
 
     async renameConversation(userId, conversationId, title, renameOptions) {

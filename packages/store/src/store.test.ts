@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ChatEvent, ChatMessage } from "@streamchat/core";
-import { StoreError } from "./errors.js";
+import { StoreError, isStoreError } from "./errors.js";
 import { exportConversation } from "./export/export.js";
 import { importConversation } from "./export/import.js";
 import { containsFolded } from "./search.js";
@@ -139,6 +139,40 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await conversation("first");
       await conversation("second");
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["second", "first"]);
+    });
+
+    it("pages through the list after a conversation: pinned ones, then the rest, ties by creation, to the end", async () => {
+      // Seven conversations: two pinned, two sharing one updatedAt (created one after the other), one of bob's.
+      for (const [i, id] of ["c1", "c2", "c3", "c4", "c5"].entries()) {
+        clock.set(1_000 * (i + 1));
+        await conversation(id);
+      }
+      clock.set(3_000);
+      await conversation("c3b");
+      await conversation("b1", "bob");
+      await store.setPinned("alice", "c2", true, 9_000);
+      await store.setPinned("alice", "c4", true, 9_000);
+      const whole = (await store.listConversations("alice")).map((c) => c.id);
+      expect(whole).toEqual(["c4", "c2", "c5", "c3b", "c3", "c1"]);
+
+      for (const limit of [1, 2, 4]) {
+        const paged: string[] = [];
+        let page = await store.listConversations("alice", { limit });
+        while (page.length > 0) {
+          paged.push(...page.map((c) => c.id));
+          page = await store.listConversations("alice", { limit, after: page.at(-1)!.id });
+        }
+        expect(paged, `pages of ${limit}`).toEqual(whole);
+      }
+      // From where the conversation is now: new activity moves it, and the page after it with it.
+      clock.set(20_000);
+      await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "hi" } });
+      expect((await store.listConversations("alice", { after: "c2" })).map((c) => c.id)).toEqual(["c1", "c5", "c3b", "c3"]);
+      expect((await store.listConversations("alice", { after: "c3" })).map((c) => c.id)).toEqual([]);
+      // Only the user's own conversation is a place in their list.
+      for (const after of ["b1", "nope"]) {
+        expect(isStoreError(await failure(store.listConversations("alice", { after })), "not_found"), after).toBe(true);
+      }
     });
 
     describe("pinning", () => {

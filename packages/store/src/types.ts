@@ -261,8 +261,14 @@ export interface ChatStore {
    * The pinned conversations first, most recently pinned first (pinnedAt); then the others, newest activity first
    * (updatedAt: creation or the last appended message). Ties: newest activity, then newest created first. Default
    * limit 100, counting both: the pinned ones always fill the first places, however old their activity.
+   *
+   * `after`: the next page, the conversations that list after this one (the last of the page before). A page is read
+   * from where that conversation is now: one that moved meanwhile (new activity, pinned) moves the boundary with it, so
+   * a reader going on through pages may see a conversation twice or miss one that moved above the boundary (a reader
+   * that refetches its first page on each change, as the web app does, sees both). StoreError("not_found") unless
+   * `after` is one of the user's conversations.
    */
-  listConversations(userId: string, options?: { limit?: number }): Promise<Conversation[]>;
+  listConversations(userId: string, options?: { limit?: number; after?: string }): Promise<Conversation[]>;
   /**
    * Renaming is not activity: updatedAt and the list order stay. Undefined when not found for that user, or when
    * `ifTitle` is given and the title is not (exactly) that any more: a background writer (a generated title) never

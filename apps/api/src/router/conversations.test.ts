@@ -22,6 +22,16 @@ describe("conversations", () => {
       [a.conversationId, "first topic", null],
     ]);
     expect(await client.conversations.list.query({ limit: 1 })).toHaveLength(1);
+    // The next page starts after the last one listed; the whole list, a page at a time.
+    expect((await client.conversations.list.query({ limit: 1, after: b.conversationId }))[0]?.id).toBe(a.conversationId);
+    const whole = list.map((c) => c.id);
+    const paged: string[] = [];
+    for (let page = await client.conversations.list.query({ limit: 1 }); page.length > 0; ) {
+      paged.push(...page.map((c) => c.id));
+      page = await client.conversations.list.query({ limit: 1, after: page.at(-1)!.id });
+    }
+    expect(paged).toEqual(whole);
+    await expect(client.conversations.list.query({ after: "no-such-conversation" })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
 
     const renamed = await client.conversations.rename.mutate({ conversationId: a.conversationId, title: "  Renamed  " });
     expect(renamed).toMatchObject({ id: a.conversationId, title: "Renamed", activeRunId: null });

@@ -173,11 +173,19 @@ async function activeRunsOf(store: ChatStore, userId: string): Promise<Map<strin
 }
 
 export const conversationsRouter = router({
+  /**
+   * The caller's conversations in the list's order (pinned first). `after`: the next page, the ones listed after that
+   * conversation (the last of the previous page; NOT_FOUND when it is not the caller's, e.g. deleted meanwhile: start
+   * again from the first page). An empty page is the end.
+   */
   list: authedProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(500).optional() }).optional())
+    .input(z.object({ limit: z.number().int().min(1).max(500).optional(), after: conversationId.optional() }).optional())
     .query(async ({ ctx, input }) => {
+      const options = { ...(input?.limit === undefined ? {} : { limit: input.limit }), ...(input?.after === undefined ? {} : { after: input.after }) };
       const [conversations, active] = await Promise.all([
-        ctx.store.listConversations(ctx.userId, input?.limit === undefined ? undefined : { limit: input.limit }),
+        ctx.store.listConversations(ctx.userId, options).catch((error: unknown) => {
+          throw isStoreError(error, "not_found") ? notFound("Conversation") : error;
+        }),
         activeRunsOf(ctx.store, ctx.userId),
       ]);
       return conversations.map((c) => conversationView(c, active.get(c.id) ?? null));

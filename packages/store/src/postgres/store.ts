@@ -146,12 +146,24 @@ export const runningOwnersSql = `
  */
 export const listConversationsSql = `SELECT ${conversationColumns} FROM conversations WHERE user_id = $1
   ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC LIMIT $2`;
+const listOrder = "ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC";
+/**
+ * The page after a conversation (its id, the user id, limit): the ones below it in the list's order, read from where it
+ * is now. No row when it is not the user's (the caller then says not found).
+ */
+const listAfterSql = `WITH anchor AS (SELECT pinned_at, updated_at, created_order FROM conversations WHERE id = $1 AND user_id = $2)
+  SELECT ${conversationColumns.split(", ").map((column) => `c.${column}`).join(", ")} FROM conversations c, anchor a
+   WHERE c.user_id = $2 AND (CASE WHEN a.pinned_at IS NULL
+     THEN c.pinned_at IS NULL AND (c.updated_at, c.created_order) < (a.updated_at, a.created_order)
+     ELSE c.pinned_at IS NULL OR (c.pinned_at, c.updated_at, c.created_order) < (a.pinned_at, a.updated_at, a.created_order) END)
+   ${listOrder.replace(/(pinned_at|updated_at|created_order)/g, "c.$1")} LIMIT $3`;
 
 // Fixed statements are named: node-postgres prepares each once per connection.
 const q = {
   insertConversation: "INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
   getConversation: `SELECT ${conversationColumns} FROM conversations WHERE id = $1 AND user_id = $2`,
   listConversations: listConversationsSql,
+  listConversationsAfter: listAfterSql,
   renameConversation: `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
   renameConversationIf: `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 AND title = $4 RETURNING ${conversationColumns}`,
   // A pinned conversation keeps its pinned_at (coalesce): pinning twice does not reorder.
@@ -641,7 +653,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async listConversations(userId, listOptions) {
       live();
       const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
-      return (await query<ConversationRow>("listConversations", [userId, limit])).rows.map(toConversation);
+      const after = listOptions?.after;
+      if (after === undefined) return (await query<ConversationRow>("listConversations", [userId, limit])).rows.map(toConversation);
+      const { rows } = await query<ConversationRow>("listConversationsAfter", [after, userId, limit]);
+      // No row: the end of the list, or a conversation that is not the user's (then the caller learns so).
+      if (rows.length === 0 && (await query("getConversation", [after, userId])).rows.length === 0) {
+        throw new StoreError("not_found", `Unknown conversation ${after}.`);
+      }
+      return rows.map(toConversation);
     },
 
     async renameConversation(userId, conversationId, title, renameOptions) {

@@ -180,8 +180,8 @@ describe("parseCliArgs", () => {
 
   it("reports usage errors of chat list, chat search and chat models, naming the option", () => {
     const error = (argv: string[]) => parseCliArgs(argv, {});
-    for (const bad of ["0", "501", "-1", "abc", "2.5", "1e2", "0x10", " "]) {
-      const message = bad.trim() === "" ? "--limit needs a value" : `--limit must be a whole number from 1 to 500 (got ${JSON.stringify(bad)})`;
+    for (const bad of ["0", "100001", "-1", "abc", "2.5", "1e2", "0x10", " "]) {
+      const message = bad.trim() === "" ? "--limit needs a value" : `--limit must be a whole number from 1 to 100000 (got ${JSON.stringify(bad)})`;
       expect(error(["list", `--limit=${bad}`])).toEqual({ kind: "usage-error", message });
     }
     expect(error(["search", "x", "--limit", "101"])).toEqual({ kind: "usage-error", message: '--limit must be a whole number from 1 to 100 (got "101")' });
@@ -208,7 +208,7 @@ describe("parseCliArgs", () => {
     expect(usage).toMatch(/^ {7}chat list \[--limit <n>\] \[--json\] \[options\]$/m);
     expect(usage).toMatch(/^ {7}chat search <words> \[--limit <n>\] \[--json\] \[options\]$/m);
     expect(usage).toMatch(/^ {7}chat models \[--json\] \[options\]$/m);
-    expect(usage).toMatch(/^ {2}-n, --limit <n> {12}list: at most n conversations \(default 20, at most 500\)/m);
+    expect(usage).toMatch(/^ {2}-n, --limit <n> {12}list: at most n conversations \(default 20, at most 100000\)/m);
   });
 
   it("takes repeated --image paths and --think levels or on/off", () => {

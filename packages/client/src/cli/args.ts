@@ -40,7 +40,7 @@ Options:
   -f, --format <format>      export: json or markdown (default json)
   -o, --output <file>        export: write to this file instead of stdout
       --clear                instructions: remove your custom instructions
-  -n, --limit <n>            list: at most n conversations (default 20, at most 500); search: at most n
+  -n, --limit <n>            list: at most n conversations (default 20, at most 100000); search: at most n
                              messages (default 20, at most 100)
       --auto-deny            deny every tool call that asks for approval, without asking
       --approval-wait <secs> when stdin is not a terminal, wait this many seconds for an approval's
@@ -133,10 +133,12 @@ const commands = ["export", "import", "instructions", "list", "search", "models"
 type Command = (typeof commands)[number];
 
 /**
- * --limit of chat list: the most conversations.list gives (its input's max). It has no cursor: one answer of up to
- * 500 is the whole list a client can get, so a limit above that could not be met by paging either.
+ * --limit of chat list. Above conversations.list's largest page (`listPageMax`) the command reads page after page
+ * (`after`); the max only keeps a typo from reading a whole database.
  */
-export const listLimits = { default: 20, max: 500 } as const;
+export const listLimits = { default: 20, max: 100_000 } as const;
+/** conversations.list's largest page (its input's max). */
+export const listPageMax = 500;
 /** --limit of chat search: conversations.search's default and max. */
 export const searchLimits = { default: 20, max: 100 } as const;
 /** conversations.search's longest query (after trimming). */

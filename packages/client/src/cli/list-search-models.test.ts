@@ -73,22 +73,24 @@ describe("chat list, chat search and chat models", () => {
     expect(lines((await run(["list", "-n", "2"], env("lister"))).stdout)[1]).toMatch(new RegExp(`^${third.conversationId}  ${recent}  Third question$`));
   });
 
-  it("chat list shows 20 by default and up to the API's largest page (500) with --limit", async () => {
+  it("chat list shows 20 by default, and with --limit reads as many pages of the API's (500 at most) as it takes", async () => {
     const client = clientOf("pager");
-    // Imports: 23 conversations without asking the model 23 times.
+    // Imports: 523 conversations without asking the model 523 times.
     const { conversationId } = await client.complete("Page me");
     const file = await client.conversations.export(conversationId);
-    for (let i = 0; i < 22; i++) await client.conversations.import(file.content);
+    for (let i = 0; i < 522; i++) await client.conversations.import(file.content);
 
     const byDefault = await run(["list", "--json"], env("pager"));
-    const all = await run(["list", "--json", "--limit", "500"], env("pager"));
+    const all = await run(["list", "--json", "--limit", "100000"], env("pager"));
     expect(byDefault.code).toBe(exitCodes.ok);
     expect(all.code).toBe(exitCodes.ok);
     const ids = (stdout: string) => lines(stdout).map((line) => (JSON.parse(line) as { id: string }).id);
-    expect(ids(all.stdout)).toHaveLength(23);
-    expect(new Set(ids(all.stdout)).size).toBe(23);
+    expect(ids(all.stdout)).toHaveLength(523);
+    expect(new Set(ids(all.stdout)).size).toBe(523);
+    // In the list's order across the pages: the API's own first page of 500, then the rest.
+    expect(ids(all.stdout).slice(0, 500)).toEqual((await client.conversations.list({ limit: 500 })).map((c) => c.id));
     expect(ids(byDefault.stdout)).toEqual(ids(all.stdout).slice(0, 20));
-    expect(lines((await run(["list", "--limit", "21"], env("pager"))).stdout)).toHaveLength(21);
+    expect(lines((await run(["list", "--limit", "501"], env("pager"))).stdout)).toHaveLength(501);
   });
 
   it("chat list and chat search with nothing to show: a line on stderr, nothing on stdout, exit 0", async () => {
@@ -196,8 +198,8 @@ describe("chat list, chat search and chat models", () => {
 
   it("usage errors: one line naming the option, exit 2, nothing asked", async () => {
     for (const [argv, message] of [
-      [["list", "--limit", "0"], '--limit must be a whole number from 1 to 500 (got "0")'],
-      [["list", "--limit", "501"], '--limit must be a whole number from 1 to 500 (got "501")'],
+      [["list", "--limit", "0"], '--limit must be a whole number from 1 to 100000 (got "0")'],
+      [["list", "--limit", "100001"], '--limit must be a whole number from 1 to 100000 (got "100001")'],
       [["search", " "], "chat search needs the words to find"],
       [["search", "x", "-n", "101"], '--limit must be a whole number from 1 to 100 (got "101")'],
       [["models", "-n", "3"], "--limit is an option of chat list and chat search"],

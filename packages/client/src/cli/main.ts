@@ -9,6 +9,7 @@ import { pipedAnswerWaitMs, type NextLine } from "./approval-prompt.js";
 import { ApprovalQuestions } from "./approval-questions.js";
 import { LineReader } from "./line-reader.js";
 import {
+  listPageMax,
   parseCliArgs,
   usage,
   type CliOptions,
@@ -414,10 +415,16 @@ function terminalWidth(io: CliIo): number | undefined {
 /** chat list: the user's conversations as the web app lists them, one a line (or one JSON object a line). */
 async function listCommand(options: ListCommand, io: CliIo): Promise<number> {
   const client = createChatClient({ url: options.url, token: options.token });
-  let conversations;
+  const conversations: Awaited<ReturnType<typeof client.conversations.list>> = [];
   try {
-    // One call: conversations.list has no cursor, and its largest page (listLimits.max) is the most --limit asks.
-    conversations = await client.conversations.list({ limit: options.limit });
+    // Page after page (conversations.list gives at most listPageMax at once), each after the last one listed.
+    while (conversations.length < options.limit) {
+      const limit = Math.min(listPageMax, options.limit - conversations.length);
+      const after = conversations.at(-1)?.id;
+      const page = await client.conversations.list({ limit, ...(after === undefined ? {} : { after }) });
+      conversations.push(...page);
+      if (page.length < limit) break;
+    }
   } catch (error) {
     io.stderr.write(describeClientError(toChatClientError(error), options));
     return exitCodes.failed;

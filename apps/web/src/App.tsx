@@ -87,7 +87,7 @@ export function App() {
   // Other tabs and devices: the list, the open conversation and its running answer stay current.
   // A deleted conversation (here or in another tab) takes its unsent draft with it, and what was given back to it.
   const deleted = (id: string) => {
-    draftStore.set(id, "");
+    draftStore.forget(id);
     returnedDrafts.clear(id);
     returnedEdits.clear(id);
     if (id === conversationId) open(null);
@@ -153,6 +153,7 @@ export function App() {
           value: model,
           onChange: setModel,
           note: selectedName ? modelNote(selectedName, selectedInfo?.capabilities) : null,
+          contextLength: selectedInfo?.contextLength,
         }}
         think={{
           available: thinkAvailable,

@@ -1,5 +1,6 @@
 /**
- * What a browser may import from the engine: the event contract, error codes, image, file and think-level rules. The main
+ * What a browser may import from the engine: the event contract, error codes, image, file and think-level rules, and the
+ * token estimate and answer room of the context window (so a page can say when attached files will not fit). The main
  * entry also holds the providers and tools, which import Node's http, worker_threads and zlib: a bundler building the
  * web app from it has to replace those with empty modules (Vite warns for each) and rely on tree-shaking to drop them.
  */
@@ -33,5 +34,7 @@ export {
   type FileAttachment,
   type FileLimits,
 } from "./files.js";
+export { estimateTextTokens } from "./tokens.js";
+export { answerReserve, defaultMaxContextTokens } from "./context-window.js";
 export { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./file-size.js";
 export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

@@ -1,6 +1,6 @@
 import { sniffImageType, type Attachment, type ImageAttachment } from "@streamchat/core/browser";
 import { readDraftImages, type DraftImage } from "./images.js";
-import { draftFile, fileNameOf, readTextFile, type DraftFile, type FileLimits } from "./text-files.js";
+import { draftFile, fileNameOf, readTextFile, tooManyFilesMessage, type DraftFile, type FileLimits } from "./text-files.js";
 
 /** What a message may carry: images (vision models) and text files (every model), as chat.send takes them. */
 export type MessageAttachment = Attachment;
@@ -65,8 +65,7 @@ export async function readAttachments(
       continue;
     }
     if (opts.files + read.files.length >= opts.fileLimits.maxCount) {
-      const most = opts.fileLimits.maxCount;
-      problem(`At most ${most} ${most === 1 ? "file" : "files"} per message.`);
+      problem(tooManyFilesMessage(opts.fileLimits.maxCount));
       continue;
     }
     const text = await readTextFile(file, opts.fileLimits.maxChars);

@@ -6,7 +6,7 @@ const notAnExport = "This file is not a conversation exported from this app";
 describe("checking an import file before sending it", () => {
   it("reads the server's import limit from health, and none from a server that does not tell it", () => {
     const base = { ok: true, provider: "sim" as const, demo: true, providerReachable: true, providerVersion: null, store: { kind: "sqlite" as const, ok: true }, version: "0.1.0" };
-    expect(importLimitOf({ ...base, limits: { maxImportBytes: 4096, maxFileChars: 100_000, maxFilesPerMessage: 8 } })).toBe(4096);
+    expect(importLimitOf({ ...base, limits: { maxImportBytes: 4096, maxFileChars: 100_000, maxFilesPerMessage: 8, maxContextTokens: 32_768 } })).toBe(4096);
     // An older server, an anonymous answer, no answer yet.
     expect(importLimitOf({ ...base } as never)).toBeUndefined();
     expect(importLimitOf({ ok: true, demo: true, store: { ok: true } })).toBeUndefined();

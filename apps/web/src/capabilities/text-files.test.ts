@@ -1,6 +1,6 @@
 import { defaultMaxFileChars, maxFilesPerMessage } from "@streamchat/core/browser";
 import { describe, expect, it, vi } from "vitest";
-import { fileFacts, fileLabel, fileLimitsOf, fileNameOf, lineCount, readTextFile, utf8Bytes } from "./text-files.js";
+import { draftFilesBack, fileFacts, fileLabel, fileLimitsOf, fileNameOf, lineCount, readTextFile, utf8Bytes } from "./text-files.js";
 
 // Node's File reads its bytes like the browser's (jsdom's cannot).
 
@@ -52,6 +52,38 @@ describe("reading a text file", () => {
   });
 });
 
+describe("text files kept with a draft, back in the tray", () => {
+  it("takes back what the tray would take, and says why each other one is not back", () => {
+    const back = draftFilesBack(
+      [
+        { name: "notes.md", text: "# Notes\n" },
+        { name: "bad\nname.txt", text: "fixed name" },
+        { name: "empty.txt", text: "" },
+        { name: "long.txt", text: "x".repeat(11) },
+        { name: "binary.bin", text: "a\0b" },
+        { name: "lone.txt", text: "\ud800" },
+        { name: "third.txt", text: "3" },
+        { name: "fourth.txt", text: "4" },
+      ],
+      { maxChars: 10, maxCount: 3 },
+    );
+    expect(back.files.map((d) => d.attachment)).toEqual([
+      { type: "file", name: "notes.md", text: "# Notes\n" },
+      { type: "file", name: "bad name.txt", text: "fixed name" },
+      { type: "file", name: "third.txt", text: "3" },
+    ]);
+    expect(back.problems).toEqual([
+      "empty.txt is empty.",
+      "long.txt is too long: 11 characters, at most 10.",
+      "binary.bin is not a text file.",
+      "The file (lone.txt) is not a text file (it holds binary data).",
+      "At most 3 files per message.",
+    ]);
+    // Each is a tray entry of its own.
+    expect(new Set(back.files.map((d) => d.id)).size).toBe(3);
+  });
+});
+
 describe("what a file chip says", () => {
   it("counts lines as an editor does and the size as UTF-8", () => {
     expect([lineCount("one"), lineCount("one\n"), lineCount("one\ntwo"), lineCount("one\ntwo\n"), lineCount("\n\n")]).toEqual([1, 1, 2, 2, 2]);
@@ -68,7 +100,7 @@ describe("what a file chip says", () => {
 describe("file limits", () => {
   it("reads the server's limits from health, and core's defaults when it does not tell them", () => {
     const base = { ok: true, provider: "sim" as const, demo: true, providerReachable: true, providerVersion: null, store: { kind: "sqlite" as const, ok: true }, version: "0.1.0" };
-    expect(fileLimitsOf({ ...base, limits: { maxImportBytes: 1, maxFileChars: 5_000, maxFilesPerMessage: 3 } })).toEqual({ maxChars: 5_000, maxCount: 3 });
+    expect(fileLimitsOf({ ...base, limits: { maxImportBytes: 1, maxFileChars: 5_000, maxFilesPerMessage: 3, maxContextTokens: 4096 } })).toEqual({ maxChars: 5_000, maxCount: 3 });
     const defaults = { maxChars: defaultMaxFileChars, maxCount: maxFilesPerMessage };
     expect(fileLimitsOf({ ...base, limits: { maxImportBytes: 1 } } as never)).toEqual(defaults);
     expect(fileLimitsOf({ ok: true, demo: true, store: { ok: true } })).toEqual(defaults);

@@ -78,6 +78,11 @@ export async function readTextFile(file: Blob & { readonly name: string }, maxCh
     // A TypeError is the decoder's: bytes that are no UTF-8. Anything else is the read (a folder dropped, a file gone).
     return error instanceof TypeError ? { problem: notTextMessage(name), binary: true } : { problem: `${name} could not be read.` };
   }
+  return checkTextFile(name, text, maxChars);
+}
+
+/** A file's text (read now, or kept with a draft) checked as the server will check it, or why it cannot go, in a sentence. */
+export function checkTextFile(name: string, text: string, maxChars: number): ReadFile {
   if (text.includes("\0")) return { problem: notTextMessage(name), binary: true };
   if (text.length === 0) return { problem: `${name} is empty.` };
   if (text.length > maxChars) {
@@ -90,6 +95,26 @@ export async function readTextFile(file: Blob & { readonly name: string }, maxCh
 }
 
 export const notTextMessage = (name: string) => `${name} is not a text file.`;
+export const tooManyFilesMessage = (most: number) => `At most ${most} ${most === 1 ? "file" : "files"} per message.`;
+
+/**
+ * The text files kept with a draft (draftStore), back in the tray after a reload: checked again as a picked file is
+ * (storage can hold anything, and the server's limits may have changed since), each one refused saying why.
+ */
+export function draftFilesBack(kept: readonly { name: string; text: string }[], limits: FileLimits): { files: DraftFile[]; problems: string[] } {
+  const files: DraftFile[] = [];
+  const problems: string[] = [];
+  for (const { name, text } of kept) {
+    if (files.length >= limits.maxCount) {
+      problems.push(tooManyFilesMessage(limits.maxCount));
+      break;
+    }
+    const checked = checkTextFile(fileNameOf(name), text, limits.maxChars);
+    if ("file" in checked) files.push(draftFile(checked.file));
+    else problems.push(checked.problem);
+  }
+  return { files, problems };
+}
 
 /** Lines as an editor numbers them: a last line break ends the last line, it starts none. */
 export function lineCount(text: string): number {

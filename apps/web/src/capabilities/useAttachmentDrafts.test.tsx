@@ -1,7 +1,8 @@
 // @vitest-environment jsdom
 import { File as NodeFile } from "node:buffer";
 import { act, renderHook, waitFor } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { draftStore } from "../chat/draftStore.js";
 import { useAttachmentDrafts } from "./useAttachmentDrafts.js";
 
 /** Node's File reads its bytes like a browser's; jsdom's cannot. */
@@ -45,5 +46,58 @@ describe("the composer's attachments", () => {
     act(() => result.current.drop([image, notes]));
     expect(result.current.files.map((f) => f.attachment.name)).toEqual(["later.txt"]);
     expect(result.current.images).toEqual([]);
+  });
+
+  describe("kept with the draft", () => {
+    afterEach(() => localStorage.clear());
+    const opts = (draftKey: string) => ({ vision: true, fileLimits: { maxChars: 1_000, maxCount: 8 }, draftKey });
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]);
+
+    it("keeps the text files (not images) as they change, brings them back, and forgets them once sent", async () => {
+      const first = renderHook(() => useAttachmentDrafts(opts("c1")));
+      act(() => first.result.current.add([file("# Notes\n", "notes.md"), file("a,b\n", "data.csv"), file(png, "photo.png")]));
+      await waitFor(() => expect(first.result.current.reading).toBe(false));
+      expect(first.result.current.images).toHaveLength(1);
+      expect(draftStore.files("c1")).toEqual([
+        { name: "notes.md", text: "# Notes\n" },
+        { name: "data.csv", text: "a,b\n" },
+      ]);
+      act(() => first.result.current.remove(first.result.current.files[0]!.id));
+      expect(draftStore.files("c1")).toEqual([{ name: "data.csv", text: "a,b\n" }]);
+      first.unmount();
+
+      // A reload: the pane opens with them in its tray.
+      const again = renderHook(() => useAttachmentDrafts(opts("c1")));
+      expect(again.result.current.files.map((d) => d.attachment)).toEqual([{ type: "file", name: "data.csv", text: "a,b\n" }]);
+      expect([again.result.current.images, again.result.current.problem]).toEqual([[], null]);
+      act(() => void again.result.current.take());
+      expect(draftStore.files("c1")).toEqual([]);
+      again.unmount();
+      expect(renderHook(() => useAttachmentDrafts(opts("c1"))).result.current.files).toEqual([]);
+    });
+
+    it("checks files brought back against the limits, as picked ones, and says why one is not back", () => {
+      draftStore.setFiles("c1", [
+        { name: "ok.txt", text: "fine" },
+        { name: "long.txt", text: "x".repeat(1_001) },
+      ]);
+      const { result } = renderHook(() => useAttachmentDrafts(opts("c1")));
+      expect(result.current.files.map((d) => d.attachment.name)).toEqual(["ok.txt"]);
+      expect(result.current.problem).toBe("long.txt is too long: 1,001 characters, at most 1,000.");
+    });
+
+    it("moves a new chat's files to its conversation, and leaves alone files it did not change", () => {
+      draftStore.setFiles("new", [{ name: "plan.md", text: "plan" }]);
+      const { result, rerender } = renderHook((key: string) => useAttachmentDrafts(opts(key)), { initialProps: "new" });
+      expect(result.current.files).toHaveLength(1);
+      rerender("c9");
+      expect([draftStore.files("new"), draftStore.files("c9")]).toEqual([[], [{ name: "plan.md", text: "plan" }]]);
+
+      // Another tab kept files for c2; this pane of c2 opened before they were written: sending an empty tray keeps them.
+      const other = renderHook(() => useAttachmentDrafts(opts("c2")));
+      draftStore.setFiles("c2", [{ name: "there.txt", text: "from the other tab" }]);
+      act(() => void other.result.current.take());
+      expect(draftStore.files("c2")).toEqual([{ name: "there.txt", text: "from the other tab" }]);
+    });
   });
 });

@@ -19,6 +19,7 @@ import { ConversationMenu } from "./ConversationMenu.js";
 import { VersionNav, type PendingSwitch } from "./VersionNav.js";
 import { ContextMeter } from "../capabilities/ContextMeter.js";
 import { attachmentViews, pickedFiles } from "../capabilities/attachments.js";
+import { maxContextTokensOf } from "../capabilities/context-fit.js";
 import { fileLimitsOf } from "../capabilities/text-files.js";
 import { useAttachmentDrafts } from "../capabilities/useAttachmentDrafts.js";
 
@@ -68,7 +69,7 @@ export function ChatPane(props: ChatPaneProps) {
   const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, signedInAt = 0, onOpenSettings, onCreated, onNewChat, onToggleSidebar, sidebarOpen = false, openAt, feedUnreachable = null } = props;
   // The same query (and cache) as App's: the server's file limits, once it has answered.
   const health = trpc.health.useQuery(undefined, { staleTime: 30_000 });
-  const tray = useAttachmentDrafts({ vision, fileLimits: fileLimitsOf(health.data) });
+  const tray = useAttachmentDrafts({ vision, fileLimits: fileLimitsOf(health.data), draftKey: conversationId ?? newChatDraft });
   /** The names of the images of the message sent last, for the tray if it comes back unsent (files carry their own). */
   const sentNames = useRef(new Map<string, string>());
   const composer = useRef<ComposerHandle>(null);
@@ -577,6 +578,7 @@ export function ChatPane(props: ChatPaneProps) {
           }}
           attachments={tray}
           vision={vision}
+          maxContextTokens={maxContextTokensOf(health.data)}
           draftKey={conversationId ?? newChatDraft}
           onStop={chat.stop}
           stopping={chat.stopping}

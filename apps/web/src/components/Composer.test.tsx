@@ -6,6 +6,7 @@ import type { AttachmentsSetting } from "../capabilities/AttachmentDraft.js";
 import { draftImage } from "../capabilities/images.js";
 import { draftFile } from "../capabilities/text-files.js";
 import { touchKeyboardQuery } from "../lib/touchKeyboard.js";
+import { trpcWrapper } from "../test-support/trpc.js";
 import { Composer, type ComposerHandle, type ThinkSetting } from "./Composer.js";
 
 afterEach(cleanup);
@@ -294,6 +295,47 @@ describe("Composer text files", () => {
     expect(added).toEqual([["main.rs"], ["pasted.txt"], ["dropped.log"]]);
     // Taken by the tray, not by the text box.
     expect([pasted, dropped]).toEqual([false, false]);
+  });
+
+  it("says quietly when the files are longer than the model reads at once, and still sends", () => {
+    const sent: string[] = [];
+    const budget = draftFile({ type: "file", name: "budget.csv", text: "1,2\n".repeat(4_000) });
+    const model = (contextLength: number | undefined) => ({ value: "llava", onChange: () => {}, note: null, contextLength });
+    const withModel = (files: AttachmentsSetting["files"], contextLength: number | undefined) => (
+      <Composer
+        busy={false}
+        canStop={false}
+        onSubmit={(text) => sent.push(text)}
+        onStop={() => {}}
+        stopping={false}
+        think={think}
+        draftKey="files"
+        attachments={setting({ files })}
+        model={model(contextLength)}
+        maxContextTokens={32_768}
+      />
+    );
+    // 16,000 characters are ~4K tokens; a 4096-token window keeps 1024 for the answer. (The model menu asks for the list.)
+    const models = { provider: "ollama", demo: false, defaultModel: "llava", models: [] };
+    const view = render(withModel([budget], 4096), { wrapper: trpcWrapper(() => models) });
+    const note = view.getByTestId("context-fit-note");
+    expect(note.getAttribute("role")).toBe("status");
+    expect(note.textContent).toBe("budget.csv is about 4K tokens; this model reads about 3K at once here, so it will see only part of it.");
+    expect(view.queryByRole("alert")).toBeNull();
+    const box = view.container.querySelector("textarea")!;
+    expect(box.getAttribute("aria-describedby")).toContain(note.id);
+    fireEvent.change(box, { target: { value: "Total?" } });
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(sent).toEqual(["Total?"]);
+
+    // A window that holds it, a window the server does not tell, or no file: nothing to say (the region stays, empty).
+    view.rerender(withModel([budget], 8192));
+    expect(view.getByTestId("context-fit-note").textContent).toBe("");
+    expect(box.getAttribute("aria-describedby")).not.toContain(note.id);
+    view.rerender(withModel([budget], undefined));
+    expect(view.getByTestId("context-fit-note").textContent).toBe("");
+    view.rerender(withModel([], 4096));
+    expect(view.getByTestId("context-fit-note").textContent).toBe("");
   });
 
   it("leaves cells pasted with a picture of them to the text box for a model that cannot see images", () => {

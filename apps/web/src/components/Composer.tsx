@@ -1,7 +1,8 @@
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, type Ref } from "react";
-import type { ThinkLevel } from "@streamchat/core/browser";
+import { defaultMaxContextTokens, type ThinkLevel } from "@streamchat/core/browser";
 import { AttachButton, DraftTray, type AttachmentsSetting } from "../capabilities/AttachmentDraft.js";
 import { pickedFiles } from "../capabilities/attachments.js";
+import { contextFitNote } from "../capabilities/context-fit.js";
 import { ThinkControl, type ThinkChoice } from "../capabilities/ThinkControl.js";
 import { draftStore } from "../chat/draftStore.js";
 import { checkLength, formatCount, maxMessageChars, tooLongMessage } from "../lib/limits.js";
@@ -26,6 +27,8 @@ export interface ModelSetting {
   onChange: (model: string) => void;
   /** What the chosen model can do, in one sentence (shown under the composer). */
   note: { text: string; toolsOff: boolean } | null;
+  /** The chosen model's context window in tokens (models.list); undefined when the server does not say. */
+  contextLength?: number | undefined;
 }
 
 /** What the pane can do with the draft: a send that failed gives its text back; a retry that went out takes it. */
@@ -49,6 +52,8 @@ export interface ComposerProps {
   model?: ModelSetting;
   /** The longest message the server takes (MAX_MESSAGE_CHARS). */
   maxChars?: number;
+  /** The most of a model's window the server fills (MAX_CONTEXT_TOKENS): with the model's window, whether files fit. */
+  maxContextTokens?: number;
   /** Images and text files for the message (the paperclip, a paste or a drop). */
   attachments?: AttachmentsSetting | undefined;
   /** The chosen model can see images (default true): otherwise images are refused, and images attached before block sending. */
@@ -65,7 +70,7 @@ const unseenImagesMessage = "This model cannot see images. Remove them, or pick 
  * new line and the Send button sends); it stays usable while a reply streams.
  */
 export function Composer(props: ComposerProps) {
-  const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, attachments, vision = true, draftKey } = props;
+  const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, maxContextTokens = defaultMaxContextTokens, attachments, vision = true, draftKey } = props;
   const [text, setText] = useState(() => draftStore.get(draftKey));
   const input = useRef<HTMLTextAreaElement>(null);
   const textRef = useRef(text);
@@ -83,6 +88,14 @@ export function Composer(props: ComposerProps) {
   // Files still being read go with this message, not the next one: sending waits for them (a moment).
   const reading = attachments?.reading ?? false;
   const touchKeyboard = useTouchKeyboard();
+  // Files longer than the model reads at once are cut by the model server without a word: said here, before sending.
+  // Only said, never blocking: the start of a long file may be all the question needs.
+  const fitNote = contextFitNote({
+    text,
+    files: attachments?.files.map((d) => d.attachment) ?? [],
+    contextLength: model?.contextLength,
+    maxContextTokens,
+  });
 
   useImperativeHandle(ref, () => ({
     focus: () => input.current?.focus(),
@@ -172,11 +185,16 @@ export function Composer(props: ComposerProps) {
   };
 
   const noteId = "composer-note";
+  const fitNoteId = "composer-fit-note";
   const showNote = length.over || unseen || model?.note;
   return (
     <div className="composer-area">
       <form className="composer" onSubmit={submit} data-over-limit={length.over || undefined} onPaste={onPaste} onDrop={onDrop} onDragOver={onDragOver}>
         {attachments && <DraftTray attachments={attachments} />}
+        {/* Always there (empty when the files fit), so screen readers hear the note when it comes, and not as an alert. */}
+        <p className="composer__fit-note" id={fitNoteId} role="status" data-testid="context-fit-note">
+          {fitNote ?? ""}
+        </p>
         <label htmlFor="composer-input" className="visually-hidden">
           Message
         </label>
@@ -188,7 +206,7 @@ export function Composer(props: ComposerProps) {
           onChange={(e) => change(e.target.value)}
           onKeyDown={onKeyDown}
           placeholder={busy ? "Next message (sent when this answer ends)" : "Message streamchat"}
-          aria-describedby={`composer-hint${showNote ? ` ${noteId}` : ""}`}
+          aria-describedby={`composer-hint${showNote ? ` ${noteId}` : ""}${fitNote ? ` ${fitNoteId}` : ""}`}
           aria-invalid={length.over || undefined}
           aria-keyshortcuts={shortcuts.focusComposer.aria}
           rows={1}

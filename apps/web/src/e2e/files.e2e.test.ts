@@ -1,6 +1,6 @@
 import { defaultMaxFileChars, formatFileSize } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
-import { box, conversationIdOf, desktop, mobile, runBrowserTests, send, startApi, useE2E, waitForAnswerState } from "./harness.js";
+import { box, composerShows, conversationIdOf, desktop, mobile, runBrowserTests, send, startApi, submitComposer, useE2E, waitForAnswerState } from "./harness.js";
 
 const e2e = useE2E({ tokenDelayMs: 5 });
 
@@ -170,5 +170,77 @@ describe.skipIf(!runBrowserTests)("text files on messages", () => {
     await page.getByRole("figure", { name: /^part-1\.txt/ }).waitFor({ state: "detached" });
     expect(await focused(page)).toBe("Remove part-2.txt");
     expect(e2e.sim.chatRequests(), "nothing reached the model").toHaveLength(asked);
+  });
+
+  it("keeps unsent text files with the draft across a reload, and forgets them once the message is sent", async () => {
+    const page = await e2e.openApp();
+    await page.getByTestId("attach-input").setInputFiles({ name: "notes.md", mimeType: "text/markdown", buffer: Buffer.from(notes) });
+    const tray = page.getByTestId("attachment-tray");
+    await tray.getByRole("figure", { name: notesLabel }).waitFor();
+    await page.fill("#composer-input", "Summarise the notes");
+    // Kept as they change: both are in storage before the page goes.
+    await page.waitForFunction(() => localStorage.getItem("streamchat.draft.new") !== null && localStorage.getItem("streamchat.draftFiles.new") !== null);
+
+    await page.reload();
+    await composerShows(page, "Summarise the notes");
+    await tray.getByRole("figure", { name: notesLabel }).waitFor();
+    expect(await tray.getByRole("figure").count()).toBe(1);
+    expect(await page.getByTestId("attachment-problem").count()).toBe(0);
+
+    await submitComposer(page);
+    await waitForAnswerState(page, "stop");
+    const body = e2e.sim.chatRequests().at(-1)?.body as { messages: Array<{ content: string }> };
+    expect(body.messages.at(-1)?.content).toBe(`<file name="notes.md">\n${notes}</file>\n\nSummarise the notes`);
+    expect(await page.getByTestId("attachment-tray").count()).toBe(0);
+
+    await page.reload();
+    await page.getByTestId("messages").getByRole("button", { name: notesLabel }).waitFor();
+    await composerShows(page, "");
+    expect(await page.getByTestId("attachment-tray").count(), "nothing back in the tray once sent").toBe(0);
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith("streamchat.draft")))).toEqual([]);
+  });
+
+  it("says quietly when attached files are longer than the model reads at once, and still sends them", async () => {
+    // The server fills at most 4096 tokens of the demo model's window, 1024 of them kept for the answer.
+    const small = await startApi({ MAX_CONTEXT_TOKENS: "4096" }, 5);
+    try {
+      const page = await e2e.newPage(desktop, await small.listen());
+      const input = page.getByTestId("attach-input");
+      const tray = page.getByTestId("attachment-tray");
+      const note = page.getByTestId("context-fit-note");
+      // 16,000 characters of CSV: about 4,000 tokens.
+      const budget = "month,amount\n".repeat(1_231).slice(0, 16_000);
+      await input.setInputFiles({ name: "budget.csv", mimeType: "text/csv", buffer: Buffer.from(budget) });
+      await tray.getByRole("figure", { name: /^budget\.csv/ }).waitFor();
+      await note.getByText("budget.csv is about 4K tokens; this model reads about 3K at once here, so it will see only part of it.", { exact: true }).waitFor();
+      expect(await note.getAttribute("role")).toBe("status");
+      expect(await page.getByRole("alert").count(), "a note, not an alert").toBe(0);
+      // Under the tray, above the text box.
+      const [trayBox, noteBox, inputBox] = [await box(tray), await box(note), await box(page.locator("#composer-input"))];
+      expect(noteBox.y).toBeGreaterThanOrEqual(trayBox.y + trayBox.height - 1);
+      expect(noteBox.y + noteBox.height).toBeLessThanOrEqual(inputBox.y + 1);
+
+      // A short file fits: no note.
+      await page.getByRole("button", { name: "Remove budget.csv" }).click();
+      await input.setInputFiles({ name: "notes.md", mimeType: "text/markdown", buffer: Buffer.from(notes) });
+      await tray.getByRole("figure", { name: notesLabel }).waitFor();
+      expect(await note.textContent()).toBe("");
+      expect(await note.boundingBox().then((b) => b?.height ?? 0), "takes no room while empty").toBe(0);
+
+      // Both: too long together, and still sent.
+      await input.setInputFiles({ name: "budget.csv", mimeType: "text/csv", buffer: Buffer.from(budget) });
+      await note.getByText("These files are about 4K tokens; this model reads about 3K at once here, so it will see only part of them.", { exact: true }).waitFor();
+      const sendButton = page.getByRole("button", { name: "Send" });
+      await page.fill("#composer-input", "What is the total?");
+      expect(await sendButton.isEnabled()).toBe(true);
+      await submitComposer(page);
+      await waitForAnswerState(page, "stop");
+      expect(await page.getByTestId("attachment-tray").count()).toBe(0);
+      expect(await note.textContent()).toBe("");
+      const body = small.sim!.chatRequests().at(-1)?.body as { messages: Array<{ content: string }> };
+      expect(body.messages.at(-1)?.content).toContain(`<file name="budget.csv">\n${budget}`);
+    } finally {
+      await small.close();
+    }
   });
 });

@@ -1,0 +1,86 @@
+import { answerReserve, defaultMaxContextTokens, estimateTextTokens, userMessageText, type FileAttachment } from "@streamchat/core/browser";
+import type { RouterOutputs } from "../trpc.js";
+import { tokensShort } from "./ContextMeter.js";
+
+/**
+ * The most of a model's window the server lets a request fill (`health.limits.maxContextTokens`, MAX_CONTEXT_TOKENS);
+ * core's default when it does not say (an older server, an anonymous answer, no answer yet), as the engine assumes.
+ */
+export function maxContextTokensOf(health: RouterOutputs["health"] | null | undefined): number {
+  const limits: { maxContextTokens?: unknown } | null | undefined = typeof health === "object" && health !== null && "limits" in health ? health.limits : undefined;
+  const value = limits?.maxContextTokens;
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : defaultMaxContextTokens;
+}
+
+export interface ContextFitInput {
+  /** What is typed in the box. */
+  text: string;
+  files: readonly FileAttachment[];
+  /** The chosen model's window (models.list `contextLength`); undefined when the server does not say. */
+  contextLength: number | undefined;
+  maxContextTokens: number;
+}
+
+/** How far a message with its files goes past what the model reads at once (whole tokens, estimated). */
+export interface ContextOverflow {
+  /** The files as the model reads them (`<file>` blocks). */
+  fileTokens: number;
+  /** The files and the typed text. */
+  tokens: number;
+  /** What the prompt may fill: the request's limit less the room the engine keeps for the answer. */
+  budget: number;
+}
+
+// The tray's files are the same objects render after render: each one's estimate is counted once, not per keystroke.
+const fileTokenCache = new WeakMap<FileAttachment, number>();
+
+function fileTokens(file: FileAttachment): number {
+  let tokens = fileTokenCache.get(file);
+  if (tokens === undefined) {
+    // As the engine renders it, name and tags included: a message's estimate is the sum of its parts' (ASCII / 4 + the rest).
+    tokens = estimateTextTokens(userMessageText({ content: "", files: [file] }));
+    fileTokenCache.set(file, tokens);
+  }
+  return tokens;
+}
+
+/**
+ * Whether a message with these files will not fit the model's window: null when it fits, when nothing is attached, or
+ * when the window is unknown (OpenAI-compatible servers mostly do not say; a guess would cry wolf).
+ *
+ * The engine's own arithmetic (core context-window.ts, run.ts): the request's limit is the model's window capped by
+ * MAX_CONTEXT_TOKENS, and `answerReserve(limit)` of it stays free for the answer. The estimate is the engine's too
+ * (`estimateTextTokens`), before its per-model calibration, which the page does not know. The instructions, tools and
+ * earlier messages are not counted: the engine leaves out older messages first, and the newest one is what it cannot
+ * shorten, so this says only what is certain to be cut.
+ */
+export function contextOverflow(input: ContextFitInput): ContextOverflow | null {
+  const { contextLength, files } = input;
+  if (files.length === 0 || contextLength === undefined || !Number.isFinite(contextLength) || contextLength <= 0) return null;
+  const limit = Math.max(1, Math.min(contextLength, input.maxContextTokens));
+  const budget = Math.max(0, limit - answerReserve(limit));
+  let forFiles = 0;
+  for (const file of files) forFiles += fileTokens(file);
+  const tokens = forFiles + estimateTextTokens(input.text);
+  return tokens > budget ? { fileTokens: Math.ceil(forFiles), tokens: Math.ceil(tokens), budget } : null;
+}
+
+/**
+ * The note under the tray, in a sentence: "budget.csv is about 26K tokens; this model reads about 24K at once here, so
+ * it will see only part of it." When the files fit alone and only the typed text tips them over, it says the message.
+ */
+export function contextOverflowNote(overflow: ContextOverflow, files: readonly { name: string }[]): string {
+  const reads = `this model reads about ${tokensShort(overflow.budget)} at once here`;
+  const one = files.length === 1 ? files[0] : undefined;
+  if (overflow.fileTokens > overflow.budget) {
+    const subject = one ? `${one.name} is` : "These files are";
+    return `${subject} about ${tokensShort(overflow.fileTokens)} tokens; ${reads}, so it will see only part of ${one ? "it" : "them"}.`;
+  }
+  return `This message and its ${one ? "file" : "files"} are about ${tokensShort(overflow.tokens)} tokens; ${reads}, so it will see only part of it.`;
+}
+
+/** The note for the composer, or null when there is nothing to say. */
+export function contextFitNote(input: ContextFitInput): string | null {
+  const overflow = contextOverflow(input);
+  return overflow ? contextOverflowNote(overflow, input.files) : null;
+}

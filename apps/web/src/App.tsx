@@ -172,6 +172,7 @@ export function App() {
           focusWhenShown(() => document.getElementById("api-token"));
         }}
         onCreated={(id) => created(paneKey, id)}
+        onOpenConversation={(id) => open(id)}
         openAt={openAt}
         onNewChat={newChat}
         onToggleSidebar={() => setSidebarOpen((o) => !o)}

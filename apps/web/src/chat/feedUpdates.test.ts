@@ -23,6 +23,17 @@ describe("feedUpdateFor", () => {
     expect(feedUpdateFor({ type: "pin-changed", conversationId: "c1", pinnedAt: null, at: 6 }).repin).toEqual({ conversationId: "c1", pinnedAt: null });
   });
 
+  it("refetches the list, and nothing open, for a conversation imported or branched elsewhere", () => {
+    expect(feedUpdateFor({ type: "conversation-added", conversationId: "c9", at: 1 })).toEqual({
+      everything: false,
+      list: true,
+      conversationId: null,
+      retitle: null,
+      repin: null,
+      removed: null,
+    });
+  });
+
   it("refetches everything on resync, and the list on an event it does not know", () => {
     expect(feedUpdateFor({ type: "resync", at: 1 }).everything).toBe(true);
     const unknown = { type: "something-new", at: 1 } as unknown as Parameters<typeof feedUpdateFor>[0];

@@ -39,6 +39,9 @@ export function feedUpdateFor(event: FeedEventData): FeedUpdate {
       return { ...none, list: true, repin: { conversationId: event.conversationId, pinnedAt: event.pinnedAt } };
     case "conversation-deleted":
       return { ...none, list: true, removed: event.conversationId };
+    case "conversation-added":
+      // An import or a branch made elsewhere: the list shows it once refetched; nothing open is stale.
+      return { ...none, list: true };
     default:
       // A newer server's event this page does not know: refetching the list is always safe.
       return { ...none, list: true };

@@ -208,3 +208,33 @@ describe("buildItems", () => {
     expect(shape(items)[1]).toBe("A:First answer (live copy)");
   });
 });
+
+describe("buildItems: where an answer branches from", () => {
+  const branchIds = (items: ChatItem[]) => items.flatMap((i) => (i.kind === "answer" ? [i.branchFromId] : []));
+
+  it("is the turn's last stored assistant message: the final answer after a tool round, not the tool call", () => {
+    const withTool = [
+      msg("user", "What time is it?", "t1"),
+      msg("assistant", "", "t1", { toolCalls: [{ id: "c1", name: "current_time", args: {} }] } as Partial<StoredMessageView>),
+      msg("tool", '{"iso":"…"}', "t1"),
+      msg("assistant", "It is noon.", "t1"),
+    ];
+    expect(branchIds(buildItems({ ...base, messages: withTool, runs: [run("t1")] }))).toEqual([withTool[3]!.id]);
+    expect(branchIds(buildItems(base))).toEqual([messages[1]!.id, messages[3]!.id]);
+  });
+
+  it("is none while an answer runs, nor for a finished live answer the page has not fetched the store's copy of", () => {
+    const pendingUser = { text: "Third", runId: "r3" };
+    expect(branchIds(buildItems({ ...base, pendingUser, runId: "r3", live: liveState("r3", "Part") }))).toEqual([messages[1]!.id, messages[3]!.id, null]);
+    const stored = [...messages, msg("user", "Third", "r3")];
+    // Done, but the answer is not in the stored messages yet: nothing to branch from until the refetch brings it.
+    expect(branchIds(buildItems({ ...base, messages: stored, runs: [...runs, run("r3")], storedHasPending: true, runId: "r3", live: liveState("r3", "Whole", true) })).at(-1)).toBeNull();
+    const answered = [...stored, msg("assistant", "Whole", "r3")];
+    expect(branchIds(buildItems({ ...base, messages: answered, runs: [...runs, run("r3")], storedHasPending: true, runId: "r3", live: liveState("r3", "Whole", true) })).at(-1)).toBe(answered[5]!.id);
+  });
+
+  it("is none for a turn whose shown run stored no answer (a regenerate that failed at once shows the run's error)", () => {
+    const failed = [msg("user", "Why?", "f1")];
+    expect(branchIds(buildItems({ ...base, messages: failed, runs: [run("f1", "error")] }))).toEqual([null]);
+  });
+});

@@ -33,6 +33,11 @@ export interface ChatItemAnswer extends ItemKeys {
   questionId: number | null;
   /** Set when the answer was regenerated: its versions (‹ 2 / 3 ›). */
   versions?: MessageVersions;
+  /**
+   * The stored message that ends this answer (its last assistant message), which conversations.branch copies the
+   * conversation up to; null while the answer runs or is not stored as shown (a live answer before the refetch).
+   */
+  branchFromId: number | null;
 }
 export type ChatItem = ChatItemUser | ChatItemAnswer;
 
@@ -137,17 +142,21 @@ export function buildItems(input: {
       questionId: turn.user.id,
       ...(versions ? { versions } : {}),
     };
+    // What a branch copies up to: the turn's last stored message, when it is an answer of the run the turn shows.
+    const lastStored = turn.answers.at(-1);
+    const branchFrom = (shownRun: string | null | undefined) =>
+      lastStored?.role === "assistant" && lastStored.runId !== null && lastStored.runId === shownRun ? lastStored.id : null;
     if (index === liveIndex) {
-      items.push({ ...answer, state: live!, streaming: liveStreaming, ...liveFlags });
+      items.push({ ...answer, state: live!, streaming: liveStreaming, ...liveFlags, branchFromId: live!.done ? branchFrom(runId) : null });
       return;
     }
     const answerRun = answerRunId(turn);
     const cached = answerRun ? input.cachedRun(answerRun) : undefined;
     if (cached?.done) {
-      items.push({ ...answer, state: cached, streaming: false });
+      items.push({ ...answer, state: cached, streaming: false, branchFromId: branchFrom(answerRun) });
     } else if (turn.answers.length > 0 || (answerRun && runsById.get(answerRun)?.reason)) {
       const state = answerFromStored(turn.answers, answerRun ? runsById.get(answerRun) : undefined);
-      items.push({ ...answer, state, streaming: false });
+      items.push({ ...answer, state, streaming: false, branchFromId: branchFrom(answerRun) });
     }
   });
 
@@ -165,10 +174,10 @@ export function buildItems(input: {
     });
     const answerKeys = { key: "pending-answer", ...renderKeys(answerRenderKey(userKey)) };
     if (live !== null && runId !== null && !liveMatched && pendingUser.runId === runId) {
-      items.push({ kind: "answer", ...answerKeys, state: live, streaming: liveStreaming, ...liveFlags, last: true, questionId: null });
+      items.push({ kind: "answer", ...answerKeys, state: live, streaming: liveStreaming, ...liveFlags, last: true, questionId: null, branchFromId: null });
     } else if (pendingUser.runId === null) {
       // chat.send is on its way: show the answer placeholder at once rather than after the round trip.
-      items.push({ kind: "answer", ...answerKeys, state: emptyMessageState(), streaming: true, last: true, questionId: null });
+      items.push({ kind: "answer", ...answerKeys, state: emptyMessageState(), streaming: true, last: true, questionId: null, branchFromId: null });
     }
   }
   return items;

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { emptyUsage, errorCodeMessages } from "@streamchat/core/browser";
-import { cleanup, fireEvent, render } from "@testing-library/react";
+import { act, cleanup, fireEvent, render } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { emptyMessageState, type MessageState } from "../chat/reducer.js";
@@ -28,6 +28,27 @@ describe("AssistantMessage", () => {
     expect(queryByTestId("status-line")).toBeNull();
     expect(getByRole("button", { name: "Thinking…" }).getAttribute("aria-expanded")).toBe("true");
     expect(queryByTestId("reasoning-text")?.textContent).toBe("Let me think.");
+  });
+
+  it("offers Branch in new chat on a finished answer: one press at a time, and says so when it failed", async () => {
+    const presses: Array<(ok: boolean) => void> = [];
+    const onBranch = () => new Promise<boolean>((resolve) => presses.push(resolve));
+    const state = finished({ text: "An answer." });
+    const { getByRole, queryByRole, getByTestId, rerender } = render(<AssistantMessage state={state} streaming onBranch={onBranch} />);
+    // While the answer streams there is nothing to copy up to.
+    expect(queryByRole("button", { name: "Branch in new chat" })).toBeNull();
+    rerender(<AssistantMessage state={state} streaming={false} onBranch={onBranch} />);
+    const button = getByRole("button", { name: "Branch in new chat" });
+    fireEvent.click(button);
+    fireEvent.click(button);
+    expect(presses).toHaveLength(1);
+    expect(button.getAttribute("aria-disabled")).toBe("true");
+    expect(getByTestId("answer-actions").textContent).toContain("Making a new chat…");
+    await act(async () => presses[0]!(false));
+    expect(getByTestId("answer-actions").textContent).toContain("Could not branch — try again.");
+    expect(button.getAttribute("aria-disabled")).toBeNull();
+    fireEvent.click(button);
+    expect(presses).toHaveLength(2);
   });
 
   it("shows the waiting line before anything arrived", () => {

@@ -20,6 +20,11 @@ export interface AssistantMessageProps {
   onRetry?: () => void;
   /** Answer this question again; left out where regenerating is not offered (see ChatPane). */
   onRegenerate?: () => void;
+  /**
+   * Copy the conversation up to this answer into a new chat (conversations.branch) and open it; resolves false when it
+   * failed (the row says so). Left out while the answer runs or is not stored yet.
+   */
+  onBranch?: () => Promise<boolean>;
   /** ‹ 2 / 3 › when the answer was regenerated (VersionNav). */
   versionNav?: ReactNode;
   /** The element's id (ChatPane scrolls to a message opened from the search by it). */
@@ -48,7 +53,7 @@ function ToolStepView({ runId, tool, live }: { runId: string | null; tool: ToolC
   );
 }
 
-export function AssistantMessage({ state, streaming, disconnected = false, onRetry, onRegenerate, versionNav, id }: AssistantMessageProps) {
+export function AssistantMessage({ state, streaming, disconnected = false, onRetry, onRegenerate, onBranch, versionNav, id }: AssistantMessageProps) {
   const reason = state.done?.reason;
   const stopped = reason === "cancelled";
   const failed = state.error !== null || reason === "error" || reason === "interrupted";
@@ -142,31 +147,47 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
         </div>
       )}
 
-      <AnswerActions state={state} hidden={streaming} onRegenerate={offersRetry ? undefined : onRegenerate} versionNav={versionNav} />
+      <AnswerActions
+        state={state}
+        hidden={streaming}
+        onRegenerate={offersRetry ? undefined : onRegenerate}
+        onBranch={streaming ? undefined : onBranch}
+        versionNav={versionNav}
+      />
     </article>
   );
 }
 
 /**
- * Copy, regenerate and the run's numbers under an answer. The row keeps its place while the answer streams
+ * Copy, regenerate, branch and the run's numbers under an answer. The row keeps its place while the answer streams
  * (hidden, not absent), so nothing below jumps when it finishes. The answer's versions (‹ 2 / 3 ›) come first.
  */
 function AnswerActions({
   state,
   hidden,
   onRegenerate,
+  onBranch,
   versionNav,
 }: {
   state: MessageState;
   hidden: boolean;
   onRegenerate?: () => void;
+  onBranch?: () => Promise<boolean>;
   versionNav?: ReactNode;
 }) {
   const [copied, setCopied] = useState<"idle" | "copied" | "failed">("idle");
+  const [branching, setBranching] = useState<"idle" | "working" | "failed">("idle");
   const metrics = metricsOf(state);
   const copy = async () => {
     setCopied((await copyText(state.text)) ? "copied" : "failed");
     setTimeout(() => setCopied("idle"), 1500);
+  };
+  const branch = async () => {
+    // aria-disabled, not disabled, while it works: the focus stays on the button, and a second press does nothing.
+    if (!onBranch || branching === "working") return;
+    setBranching("working");
+    // On success the new chat opens and this row goes with the pane; a failure stays said until the next try.
+    setBranching((await onBranch()) ? "idle" : "failed");
   };
   return (
     <div className="answer-actions" data-testid="answer-actions" data-reserved={hidden || undefined}>
@@ -181,6 +202,18 @@ function AnswerActions({
           <Icon name="regenerate" size={16} />
         </button>
       )}
+      {onBranch && (
+        <button
+          type="button"
+          className="icon-button icon-button--small"
+          aria-label="Branch in new chat"
+          title="Branch in new chat"
+          aria-disabled={branching === "working" || undefined}
+          onClick={branch}
+        >
+          <Icon name="branch" size={16} />
+        </button>
+      )}
       {metrics.length > 0 && (
         <Popover
           label="Answer details"
@@ -192,7 +225,15 @@ function AnswerActions({
         </Popover>
       )}
       <span className="answer-actions__status" role="status">
-        {copied === "copied" ? "Copied" : copied === "failed" ? "Copy failed" : ""}
+        {copied === "copied"
+          ? "Copied"
+          : copied === "failed"
+            ? "Copy failed"
+            : branching === "working"
+              ? "Making a new chat…"
+              : branching === "failed"
+                ? "Could not branch — try again."
+                : ""}
       </span>
     </div>
   );

@@ -40,6 +40,8 @@ export interface ChatPaneProps {
   signedInAt?: number;
   onOpenSettings: () => void;
   onCreated: (conversationId: string) => void;
+  /** Open another conversation (a branch this pane made). */
+  onOpenConversation?: (conversationId: string) => void;
   onNewChat: () => void;
   onToggleSidebar: () => void;
   /** Whether the drawer (narrow layout) is open: the toggle says so to screen readers. */
@@ -66,9 +68,11 @@ function useListedTitle(conversationId: string | null): string | undefined {
 }
 
 export function ChatPane(props: ChatPaneProps) {
-  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, signedInAt = 0, onOpenSettings, onCreated, onNewChat, onToggleSidebar, sidebarOpen = false, openAt, feedUnreachable = null } = props;
+  const { conversationId, model, modelSetting, think, vision = false, demo, unauthorized, signedInAt = 0, onOpenSettings, onCreated, onOpenConversation, onNewChat, onToggleSidebar, sidebarOpen = false, openAt, feedUnreachable = null } = props;
   // The same query (and cache) as App's: the server's file limits, once it has answered.
   const health = trpc.health.useQuery(undefined, { staleTime: 30_000 });
+  const utils = trpc.useUtils();
+  const branchMutation = trpc.conversations.branch.useMutation();
   const tray = useAttachmentDrafts({ vision, fileLimits: fileLimitsOf(health.data), draftKey: conversationId ?? newChatDraft });
   /** The names of the images of the message sent last, for the tray if it comes back unsent (files carry their own). */
   const sentNames = useRef(new Map<string, string>());
@@ -308,6 +312,21 @@ export function ChatPane(props: ChatPaneProps) {
           chat.regenerate(item.questionId!);
         }
       : undefined;
+  /** A stored answer's "Branch in new chat": the copy up to it opens, listed at the top of the sidebar. */
+  const branchFor = (item: ChatItemAnswer) => {
+    const messageId = item.branchFromId;
+    if (conversationId === null || messageId === null || onOpenConversation === undefined) return undefined;
+    return async () => {
+      try {
+        const branched = await branchMutation.mutateAsync({ conversationId, messageId });
+        await utils.conversations.list.invalidate();
+        onOpenConversation(branched.conversationId);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+  };
   /**
    * The ‹ or › pressed to show another version of a question: that version is another message, its item replaces the
    * one that had the focus, and the same button of the new item takes it (from the keyboard, the next press goes on).
@@ -482,6 +501,7 @@ export function ChatPane(props: ChatPaneProps) {
                       : undefined
                   }
                   onRegenerate={regenerateFor(item)}
+                  onBranch={branchFor(item)}
                   versionNav={versionNav(item.versions, "answer")}
                 />
               ),

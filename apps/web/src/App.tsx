@@ -1,3 +1,4 @@
+import { skipToken } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { BackgroundQueues } from "./chat/BackgroundQueues.js";
 import { draftStore } from "./chat/draftStore.js";
@@ -5,6 +6,7 @@ import { returnedDrafts, returnedEdits } from "./chat/queueStore.js";
 import { useConversationFeed } from "./chat/useConversationFeed.js";
 import { ChatPane } from "./components/ChatPane.js";
 import { modelNote } from "./components/ModelPicker.js";
+import { conversationModelOf, effectiveModel } from "./capabilities/conversation-model.js";
 import { storedThink, thinkToStore } from "./capabilities/think-setting.js";
 import { isDrawer, Sidebar } from "./components/Sidebar.js";
 import type { OpenAt } from "./chat/openAt.js";
@@ -51,8 +53,27 @@ export function App() {
   const demo = models.data?.demo ?? health.data?.demo ?? false;
   const unauthorized = useSignInRefused(models);
 
-  // A model the server does not list (stale choice from another server) falls back to its default.
-  const modelForSend = model && models.data?.models.some((m) => m.name === model) ? model : null;
+  // A conversation answers with the model it was answered by (the best chat apps keep it per chat), until another is
+  // picked in it; a new chat starts with the one picked last anywhere. A model the server does not list (a stale choice,
+  // a model removed since) gives way to the next, and finally to the server's default. The same query and cache as
+  // the pane's: this observer never fetches on its own.
+  const openDetail = trpc.conversations.get.useQuery(conversationId ? { conversationId } : skipToken, {
+    staleTime: Number.POSITIVE_INFINITY,
+    refetchOnMount: false,
+    refetchOnWindowFocus: false,
+    refetchOnReconnect: false,
+  });
+  const [pickedIn, setPickedIn] = useState<{ conversationId: string; model: string } | null>(null);
+  const modelForSend = effectiveModel({
+    picked: conversationId !== null && pickedIn?.conversationId === conversationId ? pickedIn.model : null,
+    conversation: conversationModelOf(openDetail.data),
+    global: model,
+    listed: (name) => models.data?.models.some((m) => m.name === name) ?? false,
+  });
+  const pickModel = (name: string) => {
+    setModel(name);
+    setPickedIn(conversationId === null ? null : { conversationId, model: name });
+  };
   // Think is offered only for a model that lists the thinking capability; a model without it would
   // answer model_unsupported. The wish is remembered across models and reloads.
   const selectedName = modelForSend ?? models.data?.defaultModel ?? null;
@@ -150,8 +171,8 @@ export function App() {
         conversationId={conversationId}
         model={modelForSend}
         modelSetting={{
-          value: model,
-          onChange: setModel,
+          value: modelForSend ?? model,
+          onChange: pickModel,
           note: selectedName ? modelNote(selectedName, selectedInfo?.capabilities) : null,
           contextLength: selectedInfo?.contextLength,
         }}

@@ -33,6 +33,7 @@ import { FeedPublisher } from "./feed/feed-publisher.js";
 import { openConversationFeed } from "./feed/open-feed.js";
 import { createProvider, type ProviderHandle } from "./provider.js";
 import { registerRest } from "./rest.js";
+import { registerExportAllRoute } from "./export-all-route.js";
 import { appRouter, type AppRouter } from "./router/root.js";
 import { localLiveness, newReplicaId, type ReplicaLiveness } from "./runs/liveness.js";
 import { openPostgresLiveness } from "./runs/postgres-liveness.js";
@@ -701,6 +702,7 @@ async function assembleServer(
   await registerImportRoute(app, { prefix: "/trpc", bodyLimit: importBodyLimit(config.maxImportBytes), trpcOptions });
 
   registerRest(app, { runs, auth, userOf, provider, config, pingIntervalMs: opts.restPingIntervalMs });
+  registerExportAllRoute(app, { store, userOf });
 
   // For load balancers and orchestrators: no auth, no details. 503 while the store (or Redis, when configured) does not answer.
   app.get("/healthz", async (_request, reply) => {

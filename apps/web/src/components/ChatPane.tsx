@@ -4,7 +4,7 @@ import { newChatDraft } from "../chat/draftStore.js";
 import { userItemKey, type ChatItemAnswer } from "../chat/items.js";
 import { itemElementId, type OpenAt } from "../chat/openAt.js";
 import { useConversationChat } from "../chat/useConversationChat.js";
-import { focusedByKeyboard, popoverOpen, prefersReducedMotion } from "../lib/focus.js";
+import { focusedByKeyboard, focusWhenShown, popoverOpen, prefersReducedMotion } from "../lib/focus.js";
 import { shortcuts, useShortcut } from "../lib/shortcuts.js";
 import { trpc } from "../trpc.js";
 import { AssistantMessage } from "./AssistantMessage.js";
@@ -317,10 +317,14 @@ export function ChatPane(props: ChatPaneProps) {
     const messageId = item.branchFromId;
     if (conversationId === null || messageId === null || onOpenConversation === undefined) return undefined;
     return async () => {
+      const byKeyboard = focusedByKeyboard();
       try {
         const branched = await branchMutation.mutateAsync({ conversationId, messageId });
         await utils.conversations.list.invalidate();
         onOpenConversation(branched.conversationId);
+        // The button goes with this pane: from the keyboard, the new chat's message box is where to go on (not after a
+        // tap: a phone's keyboard would open for nothing).
+        if (byKeyboard) focusWhenShown(() => document.getElementById("composer-input"));
         return true;
       } catch {
         return false;

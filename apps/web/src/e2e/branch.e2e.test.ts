@@ -64,9 +64,14 @@ describe.skipIf(!runBrowserTests)("Branch in new chat", () => {
     await waitForAnswerState(page, "stop");
     const original = await conversationIdOf(page);
     const button = answers(page).first().getByRole("button", { name: "Branch in new chat" });
-    await button.focus();
+    // Reached from the keyboard (Tab from the answer's Regenerate), as a keyboard user gets there.
+    await answers(page).first().getByRole("button", { name: "Regenerate" }).focus();
+    await page.keyboard.press("Tab");
+    expect(await button.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.press("Enter");
     await page.waitForFunction((id) => location.hash !== `#/c/${encodeURIComponent(id)}`, original);
     await page.waitForFunction(() => document.querySelector(".chat__title")?.textContent?.startsWith("Branch · "));
+    // The button went with the old pane: the focus is in the new chat's message box, to go on there.
+    await page.waitForFunction(() => document.activeElement?.id === "composer-input");
   });
 });

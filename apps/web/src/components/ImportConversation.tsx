@@ -1,11 +1,17 @@
 import { useCallback, useRef, useState, type DragEvent } from "react";
+import { bundleImportSummary, exportBundleLines } from "../capabilities/import-bundle.js";
 import { checkImportFile, importLimitOf } from "../capabilities/import-check.js";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
 import "./versions.css";
 
-export type ImportStatus = { kind: "working"; name: string } | { kind: "error"; name: string; message: string } | null;
+export type ImportStatus =
+  | { kind: "working"; name: string; done?: number; total?: number }
+  | { kind: "error"; name: string; message: string }
+  /** A file of several chats was imported (all or some): what became of it, until dismissed. */
+  | { kind: "done"; name: string; message: string; failed: boolean }
+  | null;
 
 export interface ConversationImport {
   importFile(file: File): void;
@@ -18,6 +24,11 @@ export interface ConversationImport {
  * the file (format, version, size) and never overwrites anything; what it refuses is said as it said it. A file over
  * the server's import limit (health.limits, when the server tells it) or that is no JSON object is refused here
  * first, in the server's words, without reading it whole or uploading it to be refused.
+ *
+ * A file of several chats ("Export all chats", `chat export --all`: one export a line, import-bundle.ts) is imported
+ * line by line, each line its own import (each within the server's limit; the file as a whole may be larger), in
+ * order, saying how far it got; a line the server refuses does not stop the others, and the summary names the first
+ * one refused. Nothing is opened: the chats are in the list.
  */
 export function useConversationImport(onImported: (conversationId: string) => void): ConversationImport {
   const utils = trpc.useUtils();
@@ -31,12 +42,32 @@ export function useConversationImport(onImported: (conversationId: string) => vo
       setStatus({ kind: "working", name: file.name });
       void (async () => {
         try {
-          const refusal = await checkImportFile(file, maxBytes);
+          // A file of several chats may be larger than one import may be: each of its lines is checked by the server.
+          const refusal = await checkImportFile(file, isBundleName(file.name) ? undefined : maxBytes);
           if (refusal) {
             setStatus({ kind: "error", name: file.name, message: refusal });
             return;
           }
           const content = await file.text();
+          const bundle = exportBundleLines(content);
+          if (bundle) {
+            const failures: Array<{ line: number; message: string }> = [];
+            for (const [i, { line, content: one }] of bundle.entries()) {
+              setStatus({ kind: "working", name: file.name, done: i, total: bundle.length });
+              try {
+                await mutation.mutateAsync({ content: one });
+              } catch (error) {
+                const described = describeError(error);
+                // Refused for what the line holds: the next line may do. Anything else (signed out, the server gone)
+                // would fail every line alike: stop and say so once.
+                if (described.code !== "bad_request") throw error;
+                failures.push({ line, message: described.detail ?? described.title });
+              }
+            }
+            await utils.conversations.list.invalidate();
+            setStatus({ kind: "done", name: file.name, message: bundleImportSummary(bundle.length, failures), failed: failures.length > 0 });
+            return;
+          }
           const { conversationId } = await mutation.mutateAsync({ content });
           setStatus(null);
           await utils.conversations.list.invalidate();
@@ -52,6 +83,11 @@ export function useConversationImport(onImported: (conversationId: string) => vo
     [maxBytes, mutation, onImported, utils],
   );
   return { importFile, status, dismiss: () => setStatus(null) };
+}
+
+/** A file named as a file of several chats (JSON Lines) is not held to one import's size limit before it is read. */
+function isBundleName(name: string): boolean {
+  return /\.(jsonl|ndjson)$/i.test(name);
 }
 
 /** Files dropped on an element (the sidebar) go to `onFile`; `dragging` while a file is held over it. */
@@ -103,12 +139,20 @@ export function ImportButton({ importer, dragging }: { importer: ConversationImp
         title="Import a chat from a JSON export (or drop the file on the sidebar)"
       >
         <Icon name="upload" size={17} />
-        <span>{status?.kind === "working" ? "Importing…" : dragging ? "Drop the file to import it" : "Import chat"}</span>
+        <span>
+          {status?.kind === "working"
+            ? status.total === undefined
+              ? "Importing…"
+              : `Importing ${status.done! + 1} of ${status.total}…`
+            : dragging
+              ? "Drop the file to import it"
+              : "Import chat"}
+        </span>
       </button>
       <input
         ref={input}
         type="file"
-        accept=".json,application/json"
+        accept=".json,.jsonl,application/json,application/x-ndjson"
         className="visually-hidden"
         tabIndex={-1}
         aria-label="Chat export file to import"
@@ -119,6 +163,16 @@ export function ImportButton({ importer, dragging }: { importer: ConversationImp
           if (file) importer.importFile(file);
         }}
       />
+      {status?.kind === "done" && (
+        <div className={status.failed ? "import__error" : "import__done"} role={status.failed ? "alert" : "status"}>
+          <span>
+            {status.name}: {status.message}
+          </span>
+          <button type="button" className="icon-button icon-button--small" aria-label="Dismiss import result" onClick={importer.dismiss}>
+            <Icon name="close" size={14} />
+          </button>
+        </div>
+      )}
       {status?.kind === "error" && (
         <div className="import__error" role="alert">
           <span>

@@ -6,6 +6,7 @@ import { useFocusTrap } from "../lib/useFocusTrap.js";
 import { AppearancePanel } from "./AppearancePanel.js";
 import { ConversationList } from "./ConversationList.js";
 import { Icon } from "./Icon.js";
+import { DataPanel } from "./DataPanel.js";
 import { ImportButton, useConversationImport, useFileDrop } from "./ImportConversation.js";
 import { InstructionsPanel } from "./InstructionsPanel.js";
 import { ToolsPanel } from "./ToolsPanel.js";
@@ -113,6 +114,7 @@ export function Sidebar(props: SidebarProps) {
           <AppearancePanel />
           <InstructionsPanel />
           <ToolsPanel />
+          <DataPanel />
           <TokenSetting onChange={onTokenChange} required={unauthorized} refusedAt={unauthorizedAt ?? 0} />
         </div>
       </nav>

@@ -3,7 +3,12 @@
  * and the name is the one given.
  */
 export function downloadText(filename: string, mimeType: string, content: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type: mimeType }));
+  downloadBlob(filename, new Blob([content], { type: mimeType }));
+}
+
+/** Saves a Blob (a file the server sent) the same way. */
+export function downloadBlob(filename: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
   link.download = filename;

@@ -2,6 +2,7 @@ import { emptyUsage, errorCodeMessages, RunSummaryFold, type ChatEvent } from "@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@streamchat/api";
 import { abortErrorIn, ChatClientError, mayHaveBeenActedOn, toChatClientError } from "./errors.js";
+import { exportAllLines, type ExportAllOptions, type ExportLines } from "./export-all.js";
 import { delay, followRun } from "./follow.js";
 import { requestId } from "./ids.js";
 import { createTransport, type TransportOptions, type TrpcClient } from "./transport.js";
@@ -122,6 +123,14 @@ export interface ChatClient {
     branch(conversationId: string, messageId: number): Promise<Outputs["conversations"]["branch"]>;
     /** `json` (default: the whole tree, what `import` reads) or `markdown` (the active path, to read). */
     export(conversationId: string, opts?: { format?: ExportFormat }): Promise<ExportedConversation>;
+    /**
+     * Every conversation of the user (`GET /api/export`, JSON Lines), in the list's order: one line per conversation,
+     * its JSON export (what `export` gives as json, on one line; what `import` reads), without the newline, yielded as
+     * the body arrives. A refusal throws ChatClientError as any call does (a token refused: `unauthorized`); an export
+     * cut short (the connection broke, or the body ended inside a line) throws `stream_truncated` after the lines that
+     * were whole. Leaving the loop early, or aborting `signal`, stops the download.
+     */
+    exportAll(opts?: ExportAllOptions): ExportLines;
     /** A JSON export as a new conversation (new ids; never overwrites). Sent unbatched, up to MAX_IMPORT_BYTES. */
     import(content: string): Promise<Outputs["conversations"]["import"]>;
     /** The user's messages containing `query` (case-insensitive), on every branch, newest first. */
@@ -193,6 +202,8 @@ function runInput(message: string, opts: Omit<StreamOptions, "signal">): Inputs[
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
   const trpc = createTransport(options);
+  // Looked up per call, as the transport does, so a fetch patched after the client was created is still used.
+  const fetchImpl: typeof globalThis.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
   async function send(input: Inputs["chat"]["send"], signal: AbortSignal | undefined): Promise<SendResult> {
     // The clientRequestId makes a repeated send return the same run, so a send whose answer was lost is safe to retry;
@@ -326,6 +337,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       branch: (conversationId, messageId) => call(() => trpc.conversations.branch.mutate({ conversationId, messageId })),
       export: (conversationId, opts = {}) =>
         call(() => trpc.conversations.export.query({ conversationId, ...(opts.format ? { format: opts.format } : {}) })),
+      exportAll: (opts = {}) => exportAllLines(fetchImpl, options.url, options.token, opts.signal),
       import: (content) => call(() => trpc.conversations.import.mutate({ content })),
       search: (query, opts = {}) => call(() => trpc.conversations.search.query({ query, ...(opts.limit === undefined ? {} : { limit: opts.limit }) })),
     },

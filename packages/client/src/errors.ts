@@ -33,7 +33,10 @@ function approvalConflictOf(value: unknown): ApprovalConflict | undefined {
 /** A failed call. `message` is safe to show to a user; `code` is what programs switch on. */
 export class ChatClientError extends Error {
   readonly code: ClientErrorCode;
-  /** The tRPC code (`NOT_FOUND`, `TOO_MANY_REQUESTS`, …) when the server answered with one. */
+  /**
+   * The tRPC code (`NOT_FOUND`, `TOO_MANY_REQUESTS`, …) when the server answered with one; for a REST endpoint's error
+   * in the API's own body (`exportAll`), the code of its HTTP status. Absent when what answered is not the API.
+   */
   readonly trpcCode: string | undefined;
   /** HTTP status of the failed response, when there was one. */
   readonly status: number | undefined;
@@ -261,6 +264,57 @@ export function toChatClientError(error: unknown): ChatClientError {
     cause: error,
     retryable: true,
   });
+}
+
+// The tRPC code of each HTTP status the API's REST errors use (tRPC's own mapping), so that a REST endpoint's error
+// (GET /api/export) carries the same `trpcCode` as a procedure's error with that status: the API's own answer.
+const trpcCodeByStatus: Readonly<Record<number, string>> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  409: "CONFLICT",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+  429: "TOO_MANY_REQUESTS",
+  500: "INTERNAL_SERVER_ERROR",
+  503: "SERVICE_UNAVAILABLE",
+};
+
+/**
+ * A REST endpoint's answer other than its success, as the ChatClientError a tRPC call gets for that status. The API's
+ * REST error body (`{ "error", "code" }`, JSON) gives its code and message, with the `trpcCode` of the status (it is
+ * the API's own answer); anything else is what answered instead of the API, mapped as toChatClientError maps such an
+ * answer (401/403 unauthorized, 429 rate_limited, another 4xx or a 2xx "not the API", a 5xx internal and retryable).
+ * `body`: the answer's text, when it was read.
+ */
+export function restAnswerError(status: number, contentType: string, body: string | undefined): ChatClientError {
+  const apiError = /\bjson\b/i.test(contentType) && body !== undefined ? restErrorBodyOf(body) : undefined;
+  if (apiError !== undefined && status >= 400) {
+    const parsed = errorCodeSchema.safeParse(apiError.code);
+    if (parsed.success) {
+      const code = parsed.data;
+      const message = code === "internal" || !apiError.error ? errorCodeMessages[code] : apiError.error;
+      return new ChatClientError(code, message, {
+        status,
+        trpcCode: trpcCodeByStatus[status] ?? (status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST"),
+      });
+    }
+  }
+  return toChatClientError(new NotTheApiError(status, contentType.split(";")[0]!.trim()));
+}
+
+/** The API's REST error body, `{ "error": string, "code": string }`, when `text` is one. */
+export function restErrorBodyOf(text: string): { error: string; code: string } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const { error, code } = value as { error?: unknown; code?: unknown };
+  return typeof error === "string" && typeof code === "string" ? { error, code } : undefined;
 }
 
 /**

@@ -23,6 +23,7 @@ export {
   type Attachments,
   type ThinkSetting,
 } from "./client.js";
+export type { ExportAllOptions, ExportLines } from "./export-all.js";
 export { readImageAttachment } from "./image-file.js";
 export { readTextFileAttachment } from "./text-file.js";
 export { ChatClientError, isChatClientError, type ApprovalConflict, type ClientErrorCode } from "./errors.js";

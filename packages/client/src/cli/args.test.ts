@@ -121,10 +121,33 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["export my notes as a table"], {})).toMatchObject({ kind: "run", options: { question: "export my notes as a table" } });
   });
 
+  it("reads chat export --all, with -o or without, and refuses it with an id, Markdown or on another command", () => {
+    const env = { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "tok" };
+    expect(parseCliArgs(["export", "--all"], env)).toEqual({
+      kind: "export-all",
+      options: { output: undefined, url: "http://127.0.0.1:4000", token: "tok" },
+    });
+    expect(parseCliArgs(["export", "--all", "-o", "all.jsonl", "--format", "json"], env)).toMatchObject({ kind: "export-all", options: { output: "all.jsonl" } });
+    const error = (argv: string[]) => parseCliArgs(argv, {});
+    expect(error(["export", "c1", "--all"])).toEqual({
+      kind: "usage-error",
+      message: 'chat export --all takes no conversation id (it exports every conversation; got "c1")',
+    });
+    expect(error(["export", "--all", "--format", "markdown"])).toEqual({
+      kind: "usage-error",
+      message: "--format markdown exports one conversation; chat export --all writes JSON Lines (each line one conversation's JSON export)",
+    });
+    expect(error(["export", "--all", "-f", "pdf"])).toEqual({ kind: "usage-error", message: '--format must be json or markdown (got "pdf")' });
+    expect(error(["export", "--all", "-o", ""])).toEqual({ kind: "usage-error", message: "--output needs a file name" });
+    expect(error(["import", "all.jsonl", "--all"])).toEqual({ kind: "usage-error", message: "--all is an option of chat export" });
+    expect(error(["list", "--all"])).toEqual({ kind: "usage-error", message: "--all is an option of chat export" });
+    expect(error(["--all", "hi"])).toEqual({ kind: "usage-error", message: "--all is an option of chat export" });
+  });
+
   it("reports usage errors of the commands", () => {
     const error = (argv: string[]) => parseCliArgs(argv, {});
-    expect(error(["export"])).toEqual({ kind: "usage-error", message: "chat export needs one conversation id" });
-    expect(error(["export", "a", "b"])).toEqual({ kind: "usage-error", message: "chat export needs one conversation id" });
+    expect(error(["export"])).toEqual({ kind: "usage-error", message: "chat export needs one conversation id (or --all for every conversation)" });
+    expect(error(["export", "a", "b"])).toEqual({ kind: "usage-error", message: "chat export needs one conversation id (or --all for every conversation)" });
     expect(error(["export", "c1", "--format", "pdf"])).toEqual({ kind: "usage-error", message: '--format must be json or markdown (got "pdf")' });
     expect(error(["export", "c1", "-o", " "])).toEqual({ kind: "usage-error", message: "--output needs a file name" });
     expect(error(["export", "c1", "--model", "x"])).toEqual({ kind: "usage-error", message: "--model is not an option of chat export" });

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 
 export const usage = `Usage: chat [options] [question]
        chat export <conversation-id> [--format json|markdown] [-o <file>] [options]
+       chat export --all [-o <file>] [options]
        chat import <file> [options]
        chat instructions ["<text>" | - | --clear] [options]
        chat list [--limit <n>] [--json] [options]
@@ -13,7 +14,10 @@ interactive session (/new starts a new conversation, /exit leaves).
 
 export writes a conversation to stdout, or to <file> with -o: json (default; the whole
 conversation with every version, what import reads) or markdown (the conversation as shown).
-import reads a JSON export (<file>, or - for stdin) into a new conversation and prints its id.
+export --all writes every conversation as JSON Lines (each line one conversation's JSON export),
+to stdout or to <file> with -o (the file appears only once the export is complete).
+import reads a JSON export (<file>, or - for stdin) into a new conversation and prints its id; a
+JSON Lines file (export --all) becomes one new conversation per line, each id printed as it is made.
 instructions prints your custom instructions (what every new answer is given after the server's
 prompt), or saves new ones: one quoted argument, or - to read them from stdin; --clear removes them.
 list prints your conversations as the web app lists them (pinned first, then newest activity), one
@@ -38,7 +42,8 @@ Options:
       --json                 print every event as one JSON line on stdout (NDJSON); list, search, models:
                              one JSON object a line, the API's fields
   -f, --format <format>      export: json or markdown (default json)
-  -o, --output <file>        export: write to this file instead of stdout
+  -o, --output <file>        export: write to this file instead of stdout (never over an existing one)
+      --all                  export: every conversation, as JSON Lines
       --clear                instructions: remove your custom instructions
   -n, --limit <n>            list: at most n conversations (default 20, at most 100000); search: at most n
                              messages (default 20, at most 100)
@@ -90,8 +95,13 @@ export interface ExportCommand extends ServerOptions {
   output: string | undefined;
 }
 
+export interface ExportAllCommand extends ServerOptions {
+  /** The file to write (JSON Lines); undefined (or "-"): stdout. */
+  output: string | undefined;
+}
+
 export interface ImportCommand extends ServerOptions {
-  /** The file to read; "-": stdin. */
+  /** The file to read (a JSON export, or JSON Lines of them); "-": stdin. */
   file: string;
 }
 
@@ -122,6 +132,7 @@ export type ParsedArgs =
   | { kind: "help" }
   | { kind: "run"; options: CliOptions }
   | { kind: "export"; options: ExportCommand }
+  | { kind: "export-all"; options: ExportAllCommand }
   | { kind: "import"; options: ImportCommand }
   | { kind: "instructions"; options: InstructionsCommand }
   | { kind: "list"; options: ListCommand }
@@ -163,6 +174,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         json: { type: "boolean", default: false },
         format: { type: "string", short: "f" },
         output: { type: "string", short: "o" },
+        all: { type: "boolean", default: false },
         clear: { type: "boolean", default: false },
         limit: { type: "string", short: "n" },
         "auto-deny": { type: "boolean", default: false },
@@ -256,6 +268,7 @@ function parseCommand(
   values: {
     format?: string | undefined;
     output?: string | undefined;
+    all?: boolean;
     model?: string | undefined;
     conversation?: string | undefined;
     json?: boolean;
@@ -295,7 +308,20 @@ function parseCommand(
     return { kind: "search", options: { ...server, query, limit, json } };
   }
   if (command === "export") {
-    if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat export needs one conversation id" };
+    if (values.all) {
+      if (args.length > 0) {
+        return { kind: "usage-error", message: `chat export --all takes no conversation id (it exports every conversation; got ${JSON.stringify(args.join(" "))})` };
+      }
+      if (values.format === "markdown") {
+        return { kind: "usage-error", message: "--format markdown exports one conversation; chat export --all writes JSON Lines (each line one conversation's JSON export)" };
+      }
+      if (values.format !== undefined && values.format !== "json") {
+        return { kind: "usage-error", message: `--format must be json or markdown (got ${JSON.stringify(values.format)})` };
+      }
+      if (values.output !== undefined && values.output.trim() === "") return { kind: "usage-error", message: "--output needs a file name" };
+      return { kind: "export-all", options: { ...server, output: values.output } };
+    }
+    if (args.length !== 1 || args[0]!.trim() === "") return { kind: "usage-error", message: "chat export needs one conversation id (or --all for every conversation)" };
     const format = values.format ?? "json";
     if (format !== "json" && format !== "markdown") {
       return { kind: "usage-error", message: `--format must be json or markdown (got ${JSON.stringify(format)})` };
@@ -308,15 +334,16 @@ function parseCommand(
 }
 
 /**
- * A usage error when an option of one command (export's --format and --output, instructions' --clear, list's and
- * search's --limit) is given to another.
+ * A usage error when an option of one command (export's --format, --output and --all, instructions' --clear, list's
+ * and search's --limit) is given to another.
  */
 function optionOfAnotherCommand(
-  values: { format?: string | undefined; output?: string | undefined; clear?: boolean; limit?: string | undefined },
+  values: { format?: string | undefined; output?: string | undefined; all?: boolean; clear?: boolean; limit?: string | undefined },
   command: Command | "run",
 ): ParsedArgs | undefined {
-  if (command !== "export" && (values.format !== undefined || values.output !== undefined)) {
-    return { kind: "usage-error", message: `--${values.format !== undefined ? "format" : "output"} is an option of chat export` };
+  if (command !== "export" && (values.format !== undefined || values.output !== undefined || values.all)) {
+    const option = values.format !== undefined ? "format" : values.output !== undefined ? "output" : "all";
+    return { kind: "usage-error", message: `--${option} is an option of chat export` };
   }
   if (command !== "instructions" && values.clear) return { kind: "usage-error", message: "--clear is an option of chat instructions" };
   if (command !== "list" && command !== "search" && values.limit !== undefined) {

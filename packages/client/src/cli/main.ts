@@ -1,4 +1,6 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { link, lstat, open, readFile, rename, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { errorCodeMessages } from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
@@ -13,6 +15,7 @@ import {
   parseCliArgs,
   usage,
   type CliOptions,
+  type ExportAllCommand,
   type ExportCommand,
   type ImportCommand,
   type InstructionsCommand,
@@ -303,6 +306,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return exitCodes.usage;
   }
   if (parsed.kind === "export") return exportCommand(parsed.options, io);
+  if (parsed.kind === "export-all") return exportAllCommand(parsed.options, io);
   if (parsed.kind === "import") return importCommand(parsed.options, io);
   if (parsed.kind === "instructions") return instructionsCommand(parsed.options, io);
   if (parsed.kind === "list") return listCommand(parsed.options, io);
@@ -357,18 +361,151 @@ async function exportCommand(options: ExportCommand, io: CliIo): Promise<number>
   return exitCodes.ok;
 }
 
-/** chat import: a JSON export (a file, or - for stdin) as a new conversation; its id on stdout. */
-async function importCommand(options: ImportCommand, io: CliIo): Promise<number> {
-  let content: string;
+/**
+ * chat export --all: every conversation as JSON Lines (GET /api/export), to stdout as it arrives, or to --output: written
+ * to a temporary file beside it and put in its place only once the export is complete, never over an existing file.
+ * Ctrl-C stops the download (a second one leaves at once).
+ */
+async function exportAllCommand(options: ExportAllCommand, io: CliIo): Promise<number> {
+  const controller = new AbortController();
+  const removeInterrupt = io.onInterrupt(() => (controller.signal.aborted ? io.exit(exitCodes.interrupted) : controller.abort()));
   try {
-    content = options.file === "-" ? await readAll(io.stdin) : await readFile(options.file, "utf8");
+    return options.output === undefined || options.output === "-"
+      ? await exportAllToStdout(options, io, controller.signal)
+      : await exportAllToFile(options, options.output, io, controller.signal);
+  } finally {
+    removeInterrupt();
+  }
+}
+
+async function exportAllToStdout(options: ExportAllCommand, io: CliIo, signal: AbortSignal): Promise<number> {
+  const client = createChatClient({ url: options.url, token: options.token });
+  let count = 0;
+  try {
+    // Whole lines only: an export cut short ends stdout after its last whole conversation, and says so on stderr.
+    for await (const line of client.conversations.exportAll({ signal })) {
+      io.stdout.write(`${line}\n`);
+      count += 1;
+      // Nobody reads any more (`chat export --all | head -1`): leaving the loop stops the download.
+      if (io.stdoutClosed?.() === true) break;
+    }
+  } catch (error) {
+    if (signal.aborted || isAbortError(error)) return exitCodes.interrupted;
+    io.stderr.write(describeClientError(toChatClientError(error), options));
+    return exitCodes.failed;
+  }
+  if (count === 0) io.stderr.write("No conversations yet.\n");
+  return exitCodes.ok;
+}
+
+async function exportAllToFile(options: ExportAllCommand, target: string, io: CliIo, signal: AbortSignal): Promise<number> {
+  const cannotWrite = (error: unknown) => {
+    io.stderr.write(`error: cannot write ${target}: ${fileProblem(error)}\n`);
+    return exitCodes.failed;
+  };
+  // Said before the download, not after it: a file there already is never overwritten.
+  if (await pathExists(target)) return cannotWrite(Object.assign(new Error("exists"), { code: "EEXIST" }));
+  // Beside the target, so that it moves into place without a copy (and fails here if the directory cannot take it).
+  const partial = join(dirname(target), `.${basename(target)}.${randomUUID().slice(0, 8)}.partial`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(partial, "wx");
+  } catch (error) {
+    return cannotWrite(error);
+  }
+  let placed = false;
+  try {
+    const client = createChatClient({ url: options.url, token: options.token });
+    let count = 0;
+    let bytes = 0;
+    let writeFailure: unknown;
+    try {
+      for await (const line of client.conversations.exportAll({ signal })) {
+        const text = `${line}\n`;
+        try {
+          // writeFile, not write: it writes all of it (from where the last write ended), never part of a line.
+          await handle.writeFile(text);
+        } catch (error) {
+          writeFailure = error;
+          break;
+        }
+        count += 1;
+        bytes += Buffer.byteLength(text);
+      }
+    } catch (error) {
+      if (signal.aborted || isAbortError(error)) {
+        io.stderr.write(`Stopped: nothing was written to ${target}.\n`);
+        return exitCodes.interrupted;
+      }
+      io.stderr.write(describeClientError(toChatClientError(error), options));
+      io.stderr.write(`Nothing was written to ${target}.\n`);
+      return exitCodes.failed;
+    }
+    if (writeFailure !== undefined) return cannotWrite(writeFailure);
+    try {
+      // On disk before it takes the target's name: a crash right after leaves the whole file, not an empty one.
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await placeWithoutOverwriting(partial, target);
+      placed = true;
+    } catch (error) {
+      return cannotWrite(error);
+    }
+    io.stderr.write(`Exported ${count} ${count === 1 ? "conversation" : "conversations"} to ${target} (${bytes} bytes).\n`);
+    return exitCodes.ok;
+  } finally {
+    await handle?.close().catch(() => {});
+    if (!placed) await unlink(partial).catch(() => {});
+  }
+}
+
+/** Whether anything is at `path` (a file, a directory, a link, even a dangling one). */
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    // ENOENT, or a path that cannot be looked at (writing there fails too, and says why).
+    return false;
+  }
+}
+
+/**
+ * Gives the complete file `from` the name `to`, failing with EEXIST when something is there: a hard link does that
+ * atomically (rename would replace it). Where the file system has no hard links, a rename after checking the name
+ * is free.
+ */
+async function placeWithoutOverwriting(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "EEXIST" || code === "ENOENT" || code === "EACCES" || code === "EISDIR") throw error;
+    if (await pathExists(to)) throw Object.assign(new Error("exists"), { code: "EEXIST" });
+    await rename(from, to);
+    return;
+  }
+  await unlink(from).catch(() => {});
+}
+
+/**
+ * chat import: a JSON export (a file, or - for stdin) as a new conversation, its id on stdout; or a JSON Lines file
+ * (chat export --all) as one new conversation per line.
+ */
+async function importCommand(options: ImportCommand, io: CliIo): Promise<number> {
+  let bytes: Buffer;
+  try {
+    bytes = options.file === "-" ? await readAllBytes(io.stdin) : await readFile(options.file);
   } catch (error) {
     io.stderr.write(`error: cannot read ${options.file}: ${fileProblem(error)}\n`);
     return exitCodes.failed;
   }
   const client = createChatClient({ url: options.url, token: options.token });
+  const lines = jsonLinesOf(bytes);
+  if (lines !== undefined) return importLines(client, lines, options, io);
   try {
-    const { conversationId } = await client.conversations.import(content);
+    const { conversationId } = await client.conversations.import(bytes.toString("utf8"));
     io.stdout.write(`${conversationId}\n`);
     io.stderr.write(`Imported as a new conversation (continue it with: chat --conversation ${conversationId}).\n`);
     return exitCodes.ok;
@@ -376,6 +513,105 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
     io.stderr.write(describeClientError(toChatClientError(error), options));
     return exitCodes.failed;
   }
+}
+
+/** One conversation of a JSON Lines file: its line number in the file (from 1) and its text. */
+export interface ImportLine {
+  line: number;
+  text: string;
+}
+
+/**
+ * The conversations of a JSON Lines file (what chat export --all writes): after an optional byte order mark, two or
+ * more non-blank lines, each a JSON object. undefined for anything else: one JSON value (a JSON export, pretty-printed
+ * or on one line) or a file that is neither, which is imported whole as before (and refused in the server's words).
+ * Two JSON objects in a row are never one JSON value, so a file with two such lines is never a single export.
+ */
+export function jsonLinesOf(bytes: Buffer): ImportLine[] | undefined {
+  const lines: ImportLine[] = [];
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  let lineNumber = 0;
+  for (let start = bom ? 3 : 0; start <= bytes.length; ) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline === -1 ? bytes.length : newline;
+    lineNumber += 1;
+    // Line by line (a newline byte is never inside a UTF-8 character): never the whole file as one string.
+    const raw = bytes.toString("utf8", start, end);
+    const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (text.trim() !== "") {
+      if (!isJsonObject(text)) return undefined;
+      lines.push({ line: lineNumber, text });
+    }
+    start = end + 1;
+  }
+  return lines.length >= 2 ? lines : undefined;
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A failure no later line would escape: nothing answering (or a certificate refused), a token missing or refused,
+ * something that is not the API answering. The import stops there; any other failure is that line's (the server
+ * refused its content) and the next line is imported.
+ */
+function stopsTheImport(error: ChatClientError): boolean {
+  return error.code === "unreachable" || error.code === "unauthorized" || (error.status !== undefined && error.trpcCode === undefined);
+}
+
+/**
+ * Each line of a JSON Lines file as its own conversations.import, in the file's order, its new id on stdout as it is
+ * made; on stderr one summary. A line the server refuses does not stop the others (exit 1 at the end). Ctrl-C stops
+ * before the next line (the one on its way finishes); a second leaves at once.
+ */
+async function importLines(client: ChatClient, lines: ImportLine[], options: ImportCommand, io: CliIo): Promise<number> {
+  let stopping = false;
+  const removeInterrupt = io.onInterrupt(() => {
+    if (stopping) {
+      io.exit(exitCodes.interrupted);
+      return;
+    }
+    stopping = true;
+    io.stderr.write("stopping: after the conversation being imported (Ctrl-C again quits)\n");
+  });
+  const total = lines.length;
+  let imported = 0;
+  const failures: string[] = [];
+  const summary = (stop?: string) =>
+    imported === total
+      ? `Imported ${total} conversations.\n`
+      : `Imported ${imported} of ${total} conversations${[...failures, ...(stop === undefined ? [] : [stop])].map((part) => `; ${part}`).join("")}\n`;
+  try {
+    for (const [index, { line, text }] of lines.entries()) {
+      if (stopping || io.stdoutClosed?.() === true) {
+        io.stderr.write(summary(`stopped before line ${line} (interrupted)`));
+        return exitCodes.interrupted;
+      }
+      try {
+        const { conversationId } = await client.conversations.import(text);
+        io.stdout.write(`${conversationId}\n`);
+        imported += 1;
+      } catch (caught) {
+        const error = toChatClientError(caught);
+        if (stopsTheImport(error)) {
+          io.stderr.write(describeClientError(error, options));
+          if (index > 0) io.stderr.write(summary(`stopped at line ${line}: it and the lines after it were not imported`));
+          return exitCodes.failed;
+        }
+        failures.push(`line ${line}: ${error.message}`);
+      }
+    }
+  } finally {
+    removeInterrupt();
+  }
+  io.stderr.write(summary());
+  return failures.length === 0 ? exitCodes.ok : exitCodes.failed;
 }
 
 /** chat instructions: prints the user's custom instructions, or saves new ones (an argument, or stdin with -). */
@@ -485,9 +721,13 @@ async function modelsCommand(options: ModelsCommand, io: CliIo): Promise<number>
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return (await readAllBytes(stream)).toString("utf8");
+}
+
+async function readAllBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 /** A file system error as one short phrase ("no such file", "it already exists"), never a stack. */

@@ -83,13 +83,14 @@ export interface SqliteChatStore extends ChatStore {
  */
 export const listConversationsSql = `SELECT ${conversationColumns} FROM conversations
   WHERE user_id = ? ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
-const listOrder = "ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?";
 /** The page after an unpinned conversation (user id, its updated_at twice, its rowid, limit): unpinned ones below it. */
 const listAfterUnpinnedSql = `SELECT ${conversationColumns} FROM conversations
-  WHERE user_id = ? AND pinned_at IS NULL AND (updated_at < ? OR (updated_at = ? AND rowid < ?)) ${listOrder}`;
+  WHERE user_id = ? AND pinned_at IS NULL AND (updated_at < ? OR (updated_at = ? AND rowid < ?))
+  ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
 /** The page after a pinned one (user id, its pinned_at twice, updated_at twice, rowid, limit): pinned below it, then every unpinned one. */
 const listAfterPinnedSql = `SELECT ${conversationColumns} FROM conversations
-  WHERE user_id = ? AND (pinned_at IS NULL OR pinned_at < ? OR (pinned_at = ? AND (updated_at < ? OR (updated_at = ? AND rowid < ?)))) ${listOrder}`;
+  WHERE user_id = ? AND (pinned_at IS NULL OR pinned_at < ? OR (pinned_at = ? AND (updated_at < ? OR (updated_at = ? AND rowid < ?))))
+  ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
 
 // Row shapes are fixed by migrations.ts; node:sqlite types every row as Record<string, SQLOutputValue>.
 function getRow<T>(statement: StatementSync, ...params: SQLInputValue[]): T | undefined {

@@ -146,17 +146,17 @@ export const runningOwnersSql = `
  */
 export const listConversationsSql = `SELECT ${conversationColumns} FROM conversations WHERE user_id = $1
   ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC LIMIT $2`;
-const listOrder = "ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC";
 /**
  * The page after a conversation (its id, the user id, limit): the ones below it in the list's order, read from where it
  * is now. No row when it is not the user's (the caller then says not found).
  */
-const listAfterSql = `WITH anchor AS (SELECT pinned_at, updated_at, created_order FROM conversations WHERE id = $1 AND user_id = $2)
-  SELECT ${conversationColumns.split(", ").map((column) => `c.${column}`).join(", ")} FROM conversations c, anchor a
-   WHERE c.user_id = $2 AND (CASE WHEN a.pinned_at IS NULL
-     THEN c.pinned_at IS NULL AND (c.updated_at, c.created_order) < (a.updated_at, a.created_order)
-     ELSE c.pinned_at IS NULL OR (c.pinned_at, c.updated_at, c.created_order) < (a.pinned_at, a.updated_at, a.created_order) END)
-   ${listOrder.replace(/(pinned_at|updated_at|created_order)/g, "c.$1")} LIMIT $3`;
+const listAfterSql = `WITH anchor AS (
+    SELECT pinned_at AS a_pinned, updated_at AS a_updated, created_order AS a_order FROM conversations WHERE id = $1 AND user_id = $2)
+  SELECT ${conversationColumns} FROM conversations, anchor
+   WHERE user_id = $2 AND (CASE WHEN a_pinned IS NULL
+     THEN pinned_at IS NULL AND (updated_at, created_order) < (a_updated, a_order)
+     ELSE pinned_at IS NULL OR (pinned_at, updated_at, created_order) < (a_pinned, a_updated, a_order) END)
+   ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC LIMIT $3`;
 
 // Fixed statements are named: node-postgres prepares each once per connection.
 const q = {

@@ -6,19 +6,9 @@ import { importConversation } from "./export/import.js";
 import { containsFolded } from "./search.js";
 import { allBackends, type BackendContext, type TestStore } from "./test-support/backends.js";
 import { questionToRegenerate } from "./tree.js";
-import { approvalRequestEvent, doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
+import { approvalRequestEvent, doneEvent, everyMessageVariant, failure, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
 import { describeEachBackend } from "./test-support/postgres.js";
 import type { CreateRunInput, InsertConversationInput, InsertedMessage, InsertedRun, StartRunInput } from "./types.js";
-
-/** Settles to the error (or undefined), so a test can look at a rejection without racing it. */
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
 
 const storeError = (code: string, reason?: string) =>
   expect.objectContaining(reason === undefined ? { name: "StoreError", code } : { name: "StoreError", code, reason });

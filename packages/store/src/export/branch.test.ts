@@ -1,20 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { allBackends, type BackendContext, type TestStore } from "../test-support/backends.js";
 import { exportSeed } from "../test-support/export-seed.js";
-import { manualClock } from "../test-support/fixtures.js";
+import { failure, manualClock } from "../test-support/fixtures.js";
 import { describeEachBackend } from "../test-support/postgres.js";
 import { isStoreError } from "../errors.js";
 import { BranchError, branchConversation, branchTitle } from "./branch.js";
 import { buildConversationExport } from "./export.js";
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
 
 describe("branchTitle", () => {
   it("puts 'Branch · ' before the title once, on one line", () => {

@@ -2,22 +2,13 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { formatFileSize, type ChatEvent, type ChatMessage } from "@streamchat/core";
 import { allBackends, type BackendContext, type TestStore } from "../test-support/backends.js";
 import { exportSeed as seed, withImage } from "../test-support/export-seed.js";
-import { manualClock, sampleUsage } from "../test-support/fixtures.js";
+import { failure, manualClock, sampleUsage } from "../test-support/fixtures.js";
 import { describeEachBackend } from "../test-support/postgres.js";
 import type { ChatStore } from "../types.js";
 import { ImportError } from "./errors.js";
 import { buildConversationExport, exportConversation, filenameBase } from "./export.js";
 import { importConversation, parseConversationExport } from "./import.js";
 import { conversationExportSchema, type ConversationExport } from "./schema.js";
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
 
 /** The export with every id replaced by its position and every timestamp dropped: what a round trip must keep. */
 function comparable(doc: ConversationExport) {

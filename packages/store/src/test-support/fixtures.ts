@@ -76,3 +76,13 @@ export function runEvents(runId: string, conversationId: string): ChatEvent[] {
     { type: "done", runId, at: 10, reason: "error", usage: sampleUsage },
   ];
 }
+
+/** Settles to the error (or undefined), so a test can look at a rejection without racing it. */
+export async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}

@@ -117,9 +117,11 @@ function useDebounced(value: string, ms: number): string {
   return debounced;
 }
 
-/** The sidebar's search, in one place: titles on the page, message text on the server. */
-export function useConversationSearch(query: string): ConversationSearch {
-  const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true });
+/**
+ * The sidebar's search, in one place: titles on the page, message text on the server. `listed`: the conversations the
+ * sidebar holds (its first page and the older pages it loaded; undefined until the first page came).
+ */
+export function useConversationSearch(query: string, listed: readonly ConversationSummary[] | undefined): ConversationSearch {
   const q = query.trim();
   const asked = useDebounced(q, debounceMs).slice(0, 200);
   const server = trpc.conversations.search.useQuery(
@@ -131,9 +133,9 @@ export function useConversationSearch(query: string): ConversationSearch {
   // come, the title matches show (the hits only ever add to them).
   const hits = asked === q ? (server.data ?? []) : [];
   return {
-    results: searchResults(list.data ?? [], q, hits),
+    results: searchResults(listed ?? [], q, hits),
     hits: newestHits(hits),
     scope: "titles and messages",
-    loading: list.isPending || asked !== q || server.isFetching,
+    loading: listed === undefined || asked !== q || server.isFetching,
   };
 }

@@ -1,7 +1,9 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useRef } from "react";
 import { trpc } from "../trpc.js";
 import { feedUnreachable } from "./connectionState.js";
 import { feedUpdateFor } from "./feedUpdates.js";
+import { patchListedConversations } from "./useConversationPages.js";
 
 /**
  * Keeps this tab current with what the user's other tabs and devices do (conversations.feed, one subscription per
@@ -21,6 +23,7 @@ export interface ConversationFeed {
 
 export function useConversationFeed(opts: { onDeleted: (conversationId: string) => void }): ConversationFeed {
   const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
   const onDeletedRef = useRef(opts.onDeleted);
   onDeletedRef.current = opts.onDeleted;
   const subscription = trpc.conversations.feed.useSubscription(
@@ -34,17 +37,18 @@ export function useConversationFeed(opts: { onDeleted: (conversationId: string) 
           void utils.conversations.invalidate();
           return;
         }
+        // Patched into the first page and the older pages the sidebar loaded alike (the refetch below confirms it).
         if (update.retitle) {
           const { conversationId, title } = update.retitle;
-          utils.conversations.list.setData(undefined, (list) => list?.map((c) => (c.id === conversationId ? { ...c, title } : c)));
+          patchListedConversations(utils, queryClient, (c) => (c.id === conversationId ? { ...c, title } : c));
         }
         if (update.repin) {
           const { conversationId, pinnedAt } = update.repin;
-          utils.conversations.list.setData(undefined, (list) => list?.map((c) => (c.id === conversationId ? { ...c, pinnedAt } : c)));
+          patchListedConversations(utils, queryClient, (c) => (c.id === conversationId ? { ...c, pinnedAt } : c));
         }
         if (update.removed) {
           const removed = update.removed;
-          utils.conversations.list.setData(undefined, (list) => list?.filter((c) => c.id !== removed));
+          patchListedConversations(utils, queryClient, (c) => (c.id === removed ? null : c));
           onDeletedRef.current(removed);
         }
         if (update.conversationId) void utils.conversations.get.invalidate({ conversationId: update.conversationId });

@@ -1,8 +1,10 @@
 import type { AppRouter } from "@streamchat/api";
+import { useQueryClient } from "@tanstack/react-query";
 import type { TRPCClientErrorLike } from "@trpc/client";
-import { useEffect, useRef, useState, type KeyboardEvent, type MutableRefObject } from "react";
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type MutableRefObject } from "react";
 import { useConversationSearch, type ConversationSummary } from "../chat/conversationSearch.js";
 import type { OpenAt } from "../chat/openAt.js";
+import { patchListedConversations, useConversationPages, type ConversationPages } from "../chat/useConversationPages.js";
 import { isPinned, listGroups } from "../lib/dateGroups.js";
 import { describeError } from "../lib/errors.js";
 import { relativeTime } from "../lib/format.js";
@@ -39,7 +41,11 @@ export function ConversationList(props: ConversationListProps) {
   );
 }
 
-/** Pinned first (most recently pinned first), then newest activity first, in Today / Yesterday / Previous 7 days / Older. */
+/**
+ * Pinned first (most recently pinned first), then newest activity first, in Today / Yesterday / Previous 7 days /
+ * Previous 30 days / months. The first 100 show; older ones are loaded page by page as the reader scrolls near the end,
+ * or with "Show older chats" (useConversationPages).
+ */
 function Conversations({
   currentId,
   query,
@@ -49,9 +55,13 @@ function Conversations({
 }: ConversationListProps & { onFailure: (message: string | null) => void }) {
   // Asked again whenever the tab comes back into view: titles renamed elsewhere (or generated) show up.
   const list = trpc.conversations.list.useQuery(undefined, { refetchOnWindowFocus: true, staleTime: 0 });
-  const search = useConversationSearch(query);
+  // The first page, then the older pages loaded so far (each conversation once).
+  const pages = useConversationPages(list.data);
+  const search = useConversationSearch(query, pages.conversations);
   // The conversation whose Pin was pressed: its row moves to another section (a new element), whose Pin takes the focus.
   const pinFocus = useRef<string | null>(null);
+  // Section headings' ids: a month's name has a space, and aria-labelledby reads a space as a list of ids.
+  const groupId = useId();
   if (list.isPending) return <p className="muted small pad">Loading…</p>;
   if (list.error) {
     // In words, with a way to ask again: the list is not asked for again by itself until the tab comes back into view.
@@ -68,7 +78,7 @@ function Conversations({
       </div>
     );
   }
-  const shown = search.results ?? list.data;
+  const shown = search.results ?? pages.conversations ?? list.data;
   if (search.results !== null && shown.length === 0) {
     return (
       <p className="muted small pad" role="status">
@@ -81,9 +91,9 @@ function Conversations({
   return (
     // Busy while the server's message search for this query is still out (only title matches show until then).
     <div className="conversation-groups" aria-busy={search.loading || undefined}>
-      {listGroups(shown, now).map((group) => (
-        <section key={group.label} className="conversation-group" aria-labelledby={`group-${group.label}`}>
-          <h2 className="conversation-group__label" id={`group-${group.label}`}>
+      {listGroups(shown, now).map((group, i) => (
+        <section key={group.label} className="conversation-group" aria-labelledby={`${groupId}-${i}`}>
+          <h2 className="conversation-group__label" id={`${groupId}-${i}`}>
             {group.label}
           </h2>
           <ul className="conversation-list">
@@ -104,6 +114,90 @@ function Conversations({
           </ul>
         </section>
       ))}
+      {/* While searching, the list is what the search found (among the pages loaded so far): no more pages there. */}
+      {search.results === null && <OlderConversations pages={pages} />}
+    </div>
+  );
+}
+
+/**
+ * The end of the list while more conversations may be listed after it. The next page loads when the reader scrolls
+ * near it (an IntersectionObserver on this element, inside the sidebar's scroll container), or with its button: the
+ * way that needs no scrolling (keyboard, screen reader), which then gives the focus to the first chat it brought. While
+ * a page loads the button says so, quietly; a failure says why, and the button asks again. Nothing once the end is
+ * reached.
+ */
+function OlderConversations({ pages }: { pages: ConversationPages }) {
+  const { more, loading, failure, load, retry } = pages;
+  const [end, setEnd] = useState<HTMLDivElement | null>(null);
+  const [near, setNear] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  /** Pressed: the chats listed then, and their list; the first chat that was not among them takes the focus. */
+  const focusFrom = useRef<{ ids: Set<string>; groups: Element } | null>(null);
+
+  // Observed afresh after each page (not while one loads): a page that leaves the end in view asks for the next one,
+  // and the next is never asked for on the strength of the place the end had before the page came.
+  useEffect(() => {
+    if (!end || loading || typeof IntersectionObserver === "undefined") return;
+    const observer = new IntersectionObserver((entries) => setNear(entries.some((e) => e.isIntersecting)), {
+      root: end.closest(".sidebar__list"),
+      rootMargin: "0px 0px 400px 0px", // near the end: loaded before the reader gets there
+    });
+    observer.observe(end);
+    return () => {
+      observer.disconnect();
+      setNear(false);
+    };
+  }, [end, loading]);
+
+  // Not after a failure: that waits for Retry, or it would ask again and again.
+  useEffect(() => {
+    if (near && more && !loading && !failure) void load();
+  }, [near, more, loading, failure, load]);
+
+  useEffect(() => {
+    const pressed = focusFrom.current;
+    if (loading || !pressed) return;
+    focusFrom.current = null;
+    if (failure) return; // the button, now Retry, keeps it
+    const focus = document.activeElement;
+    if (focus !== button.current && focus !== null && focus !== document.body) return; // the user went elsewhere meanwhile
+    const rows = [...pressed.groups.querySelectorAll<HTMLElement>("[data-conversation-id]")];
+    // The first chat of the page; none new (the end): the last chat, as the button has gone.
+    const target = rows.find((row) => !pressed.ids.has(row.dataset.conversationId ?? "")) ?? (button.current ? null : rows.at(-1));
+    target?.querySelector<HTMLElement>(".conversation__open")?.focus();
+  }, [loading, failure]);
+
+  if (!more && !loading && !failure) return null;
+  const press = () => {
+    if (loading) return;
+    const groups = end?.closest(".conversation-groups");
+    if (groups) {
+      const ids = [...groups.querySelectorAll<HTMLElement>("[data-conversation-id]")].map((row) => row.dataset.conversationId ?? "");
+      focusFrom.current = { ids: new Set(ids), groups };
+    }
+    void (failure ? retry() : load());
+  };
+  return (
+    <div ref={setEnd} className="conversation-more" data-testid="older-conversations">
+      {failure && !loading ? (
+        <p className="conversation-more__error" role="alert">
+          Could not load older chats. {describeError(failure).title}
+        </p>
+      ) : null}
+      {/* One element in every state, so the focus stays on it while it loads and when it turns into Retry. */}
+      <button
+        ref={button}
+        type="button"
+        className="conversation-more__button"
+        aria-disabled={loading || undefined}
+        onClick={press}
+      >
+        {loading ? "Loading older chats…" : failure ? "Retry" : "Show older chats"}
+      </button>
+      <span className="visually-hidden" role="status">
+        {loading ? "Loading older chats…" : ""}
+      </span>
     </div>
   );
 }
@@ -131,6 +225,7 @@ function ConversationItem({
   pinFocus: MutableRefObject<string | null>;
 }) {
   const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
   const pinned = isPinned(conversation);
   const pinButton = useRef<HTMLButtonElement>(null);
   // Pinning moves the row to another section: React makes a new row there, and the pressed button's focus would fall
@@ -145,7 +240,7 @@ function ConversationItem({
     onMutate: ({ pinned: next }) => {
       onFailure(null);
       const pinnedAt = next ? Date.now() : null;
-      utils.conversations.list.setData(undefined, (list) => list?.map((c) => (c.id === conversation.id ? { ...c, pinnedAt: next ? (c.pinnedAt ?? pinnedAt) : null } : c)));
+      patchListedConversations(utils, queryClient, (c) => (c.id === conversation.id ? { ...c, pinnedAt: next ? (c.pinnedAt ?? pinnedAt) : null } : c));
     },
     onError: (error, { pinned: next }) => onFailure(pinFailure(conversation.title || "Untitled", next, error)),
     onSettled: () => utils.conversations.list.invalidate(),

@@ -353,7 +353,7 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
     });
   }
 
-  it("groups conversations into Today, Yesterday, Previous 7 days and Older", async () => {
+  it("groups conversations into Today, Yesterday, Previous 7 days, Previous 30 days and months", async () => {
     await createConversation("Grouped conversation");
     const headings = async (shiftDays: number) => {
       const context = await e2e.browser.newContext({ viewport: desktop.viewport });
@@ -373,7 +373,15 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
     expect(await headings(0)).toEqual({ names: ["Today"], section: "Today" });
     expect(await headings(1)).toEqual({ names: ["Yesterday"], section: "Yesterday" });
     expect(await headings(4)).toEqual({ names: ["Previous 7 days"], section: "Previous 7 days" });
-    expect(await headings(40)).toEqual({ names: ["Older"], section: "Older" });
+    expect(await headings(20)).toEqual({ names: ["Previous 30 days"], section: "Previous 30 days" });
+    // Further back: the month it was in, with its year when that is not the page's year.
+    const monthOf = (shiftDays: number) => {
+      const then = new Date();
+      const month = then.toLocaleString("en-US", { month: "long" });
+      return then.getFullYear() === new Date(Date.now() + shiftDays * dayMs).getFullYear() ? month : `${month} ${then.getFullYear()}`;
+    };
+    expect(await headings(40)).toEqual({ names: [monthOf(40)], section: monthOf(40) });
+    expect(await headings(400)).toEqual({ names: [monthOf(400)], section: monthOf(400) });
   });
 
   it("is usable at 390 px: no horizontal overflow, the sidebar a modal drawer behind a toggle", async () => {

@@ -12,8 +12,20 @@ describe("dateGroupOf", () => {
     expect(dateGroupOf(at(2026, 3, 9, 0, 0), now)).toBe("Yesterday");
     expect(dateGroupOf(at(2026, 3, 8, 23, 59), now)).toBe("Previous 7 days");
     expect(dateGroupOf(at(2026, 3, 3, 0, 0), now)).toBe("Previous 7 days");
-    expect(dateGroupOf(at(2026, 3, 2, 23, 59), now)).toBe("Older");
-    expect(dateGroupOf(at(2025, 12, 31), now)).toBe("Older");
+    expect(dateGroupOf(at(2026, 3, 2, 23, 59), now)).toBe("Previous 30 days");
+    expect(dateGroupOf(at(2026, 2, 8, 0, 0), now)).toBe("Previous 30 days");
+  });
+
+  it("names older months, with the year before this one", () => {
+    expect(dateGroupOf(at(2026, 2, 7, 23, 59), now)).toBe("February");
+    expect(dateGroupOf(at(2026, 2, 1, 0, 0), now)).toBe("February");
+    expect(dateGroupOf(at(2026, 1, 31, 23, 59), now)).toBe("January");
+    expect(dateGroupOf(at(2025, 12, 31), now)).toBe("December 2025");
+    expect(dateGroupOf(at(2024, 3, 10), now)).toBe("March 2024");
+    // The month just begun is within the last 30 days, however late in it today is.
+    const endOfMarch = at(2026, 3, 31, 23, 0);
+    expect(dateGroupOf(at(2026, 3, 1, 0, 0), endOfMarch)).toBe("Previous 30 days");
+    expect(dateGroupOf(at(2026, 2, 28, 23, 59), endOfMarch)).toBe("February");
   });
 
   it("puts a time slightly in the future (another device's clock) in Today", () => {
@@ -32,7 +44,25 @@ describe("groupByDate", () => {
     expect(groupByDate(items, (i) => i.t, now).map((g) => [g.label, g.items.map((i) => i.id)])).toEqual([
       ["Today", ["a", "b"]],
       ["Previous 7 days", ["c"]],
-      ["Older", ["d"]],
+      ["January", ["d"]],
+    ]);
+  });
+
+  it("puts the sections newest first whatever the order of the items, months by how far back", () => {
+    const items = [
+      { id: "2024", t: at(2024, 12, 1) },
+      { id: "jan", t: at(2026, 1, 20) },
+      { id: "dec", t: at(2025, 12, 24) },
+      { id: "today", t: at(2026, 3, 10, 8) },
+      { id: "jan2", t: at(2026, 1, 2) },
+      { id: "30", t: at(2026, 2, 20) },
+    ];
+    expect(groupByDate(items, (i) => i.t, now).map((g) => [g.label, g.items.map((i) => i.id)])).toEqual([
+      ["Today", ["today"]],
+      ["Previous 30 days", ["30"]],
+      ["January", ["jan", "jan2"]],
+      ["December 2025", ["dec"]],
+      ["December 2024", ["2024"]],
     ]);
   });
 });
@@ -48,7 +78,7 @@ describe("listGroups", () => {
       ["Pinned", ["p2", "p1"]],
       ["Today", ["today"]],
       ["Yesterday", ["yesterday"]],
-      ["Older", ["old"]],
+      ["Previous 30 days", ["old"]],
     ]);
   });
 

@@ -1,6 +1,10 @@
-/** Sidebar sections, newest first, as the peers name them. */
-export const dateGroupLabels = ["Today", "Yesterday", "Previous 7 days", "Older"] as const;
-export type DateGroupLabel = (typeof dateGroupLabels)[number];
+/**
+ * The sidebar's sections for recent activity, newest first, as the peers name them. Older conversations go by month:
+ * "March" in this year, "March 2025" before it (the list reaches them page by page).
+ */
+export const recentGroupLabels = ["Today", "Yesterday", "Previous 7 days", "Previous 30 days"] as const;
+
+const monthNames = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 function startOfDay(at: number): number {
   const d = new Date(at);
@@ -8,27 +12,42 @@ function startOfDay(at: number): number {
   return d.getTime();
 }
 
-/** Which section a time falls in, by local calendar days (not 24-hour windows): 23:59 yesterday is "Yesterday". */
-export function dateGroupOf(at: number, now: number): DateGroupLabel {
+/** A section's name, and its place among the sections (lower first). */
+function dateSectionOf(at: number, now: number): { label: string; rank: number } {
   const today = startOfDay(now);
-  if (at >= today) return "Today";
-  // One calendar day back; setDate handles days of 23 or 25 hours at DST changes.
+  if (at >= today) return { label: "Today", rank: 0 };
+  // Calendar days back; setDate handles days of 23 or 25 hours at DST changes.
   const d = new Date(today);
   d.setDate(d.getDate() - 1);
-  if (at >= d.getTime()) return "Yesterday";
+  if (at >= d.getTime()) return { label: "Yesterday", rank: 1 };
   d.setDate(d.getDate() - 6);
-  if (at >= d.getTime()) return "Previous 7 days";
-  return "Older";
+  if (at >= d.getTime()) return { label: "Previous 7 days", rank: 2 };
+  d.setDate(d.getDate() - 23);
+  if (at >= d.getTime()) return { label: "Previous 30 days", rank: 3 };
+  const when = new Date(at);
+  const current = new Date(now);
+  const monthsBack = (current.getFullYear() - when.getFullYear()) * 12 + (current.getMonth() - when.getMonth());
+  const month = monthNames[when.getMonth()]!;
+  return { label: when.getFullYear() === current.getFullYear() ? month : `${month} ${when.getFullYear()}`, rank: recentGroupLabels.length + monthsBack };
 }
 
-/** Groups items (already in display order) into the non-empty sections, in section order. */
-export function groupByDate<T>(items: readonly T[], timeOf: (item: T) => number, now: number): Array<{ label: DateGroupLabel; items: T[] }> {
-  const groups = new Map<DateGroupLabel, T[]>(dateGroupLabels.map((label) => [label, []]));
-  for (const item of items) groups.get(dateGroupOf(timeOf(item), now))!.push(item);
-  return dateGroupLabels.flatMap((label) => {
-    const members = groups.get(label)!;
-    return members.length > 0 ? [{ label, items: members }] : [];
-  });
+/**
+ * Which section a time falls in, by local calendar days (not 24-hour windows): 23:59 yesterday is "Yesterday"; 2 to 7
+ * days back "Previous 7 days", up to 30 "Previous 30 days", then the month.
+ */
+export function dateGroupOf(at: number, now: number): string {
+  return dateSectionOf(at, now).label;
+}
+
+/** Groups items (already in display order) into the non-empty sections, newest section first. */
+export function groupByDate<T>(items: readonly T[], timeOf: (item: T) => number, now: number): Array<{ label: string; items: T[] }> {
+  const groups = new Map<string, { label: string; rank: number; items: T[] }>();
+  for (const item of items) {
+    const section = dateSectionOf(timeOf(item), now);
+    const group = groups.get(section.label) ?? groups.set(section.label, { ...section, items: [] }).get(section.label)!;
+    group.items.push(item);
+  }
+  return [...groups.values()].sort((a, b) => a.rank - b.rank).map(({ label, items }) => ({ label, items }));
 }
 
 /** The sidebar's section of pinned conversations, above the date sections. */

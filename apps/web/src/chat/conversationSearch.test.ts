@@ -52,9 +52,14 @@ describe("searchResults", () => {
   it("shows title matches and conversations the server found the text in, in the list's order", () => {
     expect(searchResults(list, "kyoto", []).map((c) => c.id)).toEqual(["a"]);
     expect(searchResults(list, "kyoto", [hit("c"), hit("b")]).map((c) => c.id)).toEqual(["a", "b", "c"]);
-    // A hit in a conversation this page does not list (yet) shows nothing.
-    expect(searchResults(list, "zzz", [hit("gone")])).toEqual([]);
     expect(searchResults(list, "untitled", []).map((c) => c.id)).toEqual(["c"]);
+  });
+
+  it("shows a conversation the sidebar has not loaded (an older page) after the listed ones, newest hit first, once", () => {
+    const at = (conversationId: string, title: string, createdAt: number): SearchHit => ({ ...hit(conversationId), title, createdAt });
+    const results = searchResults(list, "zzz", [at("old-1", "Old one", 500), at("b", "Groceries", 900), at("old-2", "Older", 100), at("old-1", "Old one", 300)]);
+    expect(results.map((c) => c.id)).toEqual(["b", "old-1", "old-2"]);
+    expect(results[1]).toEqual({ id: "old-1", title: "Old one", createdAt: 500, updatedAt: 500, pinnedAt: null, activeRunId: null });
   });
 });
 

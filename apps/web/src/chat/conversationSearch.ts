@@ -71,11 +71,30 @@ export function matchRanges(text: string, query: string): TextRange[] {
 
 /**
  * The conversations a search shows: those whose title matches (checked here, at once) and those where the server
- * found the text in a message (conversations.search: every version of every message), in the list's order.
+ * found the text in a message (conversations.search: every version of every message), in the list's order. A hit in a
+ * conversation the sidebar has not loaded (an older page, or one made elsewhere a moment ago) shows after them, newest
+ * hit first, as the hit describes it: its title, and its newest hit's time for its activity (the summary's other fields
+ * come with the list; pinned conversations are always on the first page).
  */
 export function searchResults(list: readonly ConversationSummary[], query: string, hits: readonly SearchHit[]): ConversationSummary[] {
   const found = new Set(hits.map((h) => h.conversationId));
-  return list.filter((c) => found.has(c.id) || titleMatches(c.title || "Untitled", query));
+  const shown = list.filter((c) => found.has(c.id) || titleMatches(c.title || "Untitled", query));
+  const listed = new Set(list.map((c) => c.id));
+  const beyond = new Map<string, ConversationSummary>();
+  for (const hit of hits) {
+    if (listed.has(hit.conversationId)) continue;
+    const known = beyond.get(hit.conversationId);
+    if (known && known.updatedAt >= hit.createdAt) continue;
+    beyond.set(hit.conversationId, {
+      id: hit.conversationId,
+      title: hit.title,
+      createdAt: hit.createdAt,
+      updatedAt: hit.createdAt,
+      pinnedAt: null,
+      activeRunId: null,
+    });
+  }
+  return [...shown, ...[...beyond.values()].sort((a, b) => b.updatedAt - a.updatedAt)];
 }
 
 /**

@@ -157,4 +157,30 @@ describe.skipIf(!runBrowserTests)("sidebar: older conversations, page by page", 
     // The one it pushed off the first page is still listed, once.
     expect(await item(page, titleOf(100)).count()).toBe(1);
   });
+
+  it("finds by its messages a chat the sidebar has not loaded yet, and opens it", async () => {
+    // The oldest of all, so past the first page however the tests before moved the others.
+    const client = api();
+    const doc = JSON.parse((await client.conversations.export.query({ conversationId: ids.get(titleOf(1))! })).content) as {
+      conversation: { title: string; createdAt: number; updatedAt: number };
+      messages: Array<{ message: { role: string; content: string } }>;
+    };
+    const at = oldestAt - 24 * hourMs;
+    const hidden = {
+      ...doc,
+      conversation: { ...doc.conversation, title: "Zebra hunt", createdAt: at, updatedAt: at },
+      messages: doc.messages.map((m) => (m.message.role === "user" ? { ...m, message: { ...m.message, content: "Where did the zebra go?" } } : m)),
+    };
+    const { conversationId } = await client.conversations.import.mutate({ content: JSON.stringify(hidden) });
+
+    const page = await e2e.openApp(desktop);
+    await waitForItems(page, 100);
+    expect(await item(page, "Zebra hunt").count()).toBe(0);
+    await page.getByRole("searchbox", { name: "Search conversations" }).fill("zebra");
+    await item(page, "Zebra hunt").waitFor();
+    expect(await itemCount(page)).toBe(1);
+    await item(page, "Zebra hunt").locator(".conversation__open").click();
+    await page.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, conversationId);
+    await page.locator('[data-testid="user-message"]', { hasText: "Where did the zebra go?" }).waitFor();
+  });
 });

@@ -37,4 +37,5 @@ export {
 export { estimateTextTokens } from "./tokens.js";
 export { answerReserve, defaultMaxContextTokens } from "./context-window.js";
 export { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./file-size.js";
+export { exportBundleLines, type ExportBundleLine } from "./export-bundle.js";
 export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

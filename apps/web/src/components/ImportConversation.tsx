@@ -1,5 +1,6 @@
 import { useCallback, useRef, useState, type DragEvent } from "react";
-import { bundleImportSummary, exportBundleLines } from "../capabilities/import-bundle.js";
+import { exportBundleLines } from "@streamchat/core/browser";
+import { bundleImportSummary } from "../capabilities/import-bundle.js";
 import { checkImportFile, importLimitOf } from "../capabilities/import-check.js";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
@@ -25,7 +26,7 @@ export interface ConversationImport {
  * the server's import limit (health.limits, when the server tells it) or that is no JSON object is refused here
  * first, in the server's words, without reading it whole or uploading it to be refused.
  *
- * A file of several chats ("Export all chats", `chat export --all`: one export a line, import-bundle.ts) is imported
+ * A file of several chats ("Export all chats", `chat export --all`: one export a line, core's exportBundleLines) is imported
  * line by line, each line its own import (each within the server's limit; the file as a whole may be larger), in
  * order, saying how far it got; a line the server refuses does not stop the others, and the summary names the first
  * one refused. Nothing is opened: the chats are in the list.
@@ -52,7 +53,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
           const bundle = exportBundleLines(content);
           if (bundle) {
             const failures: Array<{ line: number; message: string }> = [];
-            for (const [i, { line, content: one }] of bundle.entries()) {
+            for (const [i, { line, text: one }] of bundle.entries()) {
               setStatus({ kind: "working", name: file.name, done: i, total: bundle.length });
               try {
                 await mutation.mutateAsync({ content: one });

@@ -11,7 +11,7 @@ import { createChatClient, type ChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
 import { cutShortExport, jsonLinesHead, startHttpStub, type HttpStub } from "../test-support/http-stub.js";
 import { runCliCaptured } from "../test-support/run-cli.js";
-import { exitCodes, jsonLinesOf, runCli } from "./main.js";
+import { exitCodes, runCli } from "./main.js";
 
 const run = runCliCaptured;
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -328,31 +328,6 @@ describe("chat export --all and chat import of JSON Lines", () => {
       expect(refused).toMatchObject({ code: exitCodes.failed, stdout: "" });
       expect(refused.stderr).toBe(`error: bad_request — This file is not a conversation exported from this app (${reason}).\n`);
     }
-  });
-});
-
-describe("jsonLinesOf", () => {
-  const of = (text: string) => jsonLinesOf(Buffer.from(text, "utf8"))?.map(({ line, text }) => [line, text]);
-
-  it("takes two or more non-blank lines that are each a JSON object, numbered as in the file", () => {
-    expect(of('{"a":1}\n{"b":"é"}\n')).toEqual([
-      [1, '{"a":1}'],
-      [2, '{"b":"é"}'],
-    ]);
-    expect(of('\uFEFF\n{"a":1}\r\n  \n{"b":2}')).toEqual([
-      [2, '{"a":1}'],
-      [4, '{"b":2}'],
-    ]);
-  });
-
-  it("leaves anything else to the single import: one value, pretty-printed JSON, a line that is no object", () => {
-    expect(of('{"a":1}\n')).toBeUndefined();
-    expect(of('{\n  "a": 1\n}\n')).toBeUndefined();
-    expect(of('{"a":1}\n[1]\n')).toBeUndefined();
-    expect(of('{"a":1}\n{"b":\n')).toBeUndefined();
-    expect(of('{"a":1}\nnull\n')).toBeUndefined();
-    expect(of("")).toBeUndefined();
-    expect(of("\n\n")).toBeUndefined();
   });
 });
 

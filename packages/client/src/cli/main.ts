@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { link, lstat, open, readFile, rename, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { errorCodeMessages } from "@streamchat/core";
+import { errorCodeMessages, exportBundleLines, type ExportBundleLine } from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
 import { readImageAttachment } from "../image-file.js";
 import { readTextFileAttachment } from "../text-file.js";
@@ -336,16 +336,24 @@ async function readAttachments(options: CliOptions): Promise<Attachments | undef
   return attachments.length > 0 ? attachments : undefined;
 }
 
-/** chat export: the file's content to stdout, or to --output. */
-async function exportCommand(options: ExportCommand, io: CliIo): Promise<number> {
-  const client = createChatClient({ url: options.url, token: options.token });
-  let file;
+/**
+ * What a command that asks the API once gets back: the answer, or undefined once the failure was said on stderr (in
+ * the words every command uses: nothing answering, a token refused, not the API, or the server's own error).
+ */
+async function askApi<T>(options: ServerOptions, io: CliIo, call: (client: ChatClient) => Promise<T>): Promise<{ answer: T } | undefined> {
   try {
-    file = await client.conversations.export(options.conversationId, { format: options.format });
+    return { answer: await call(createChatClient({ url: options.url, token: options.token })) };
   } catch (error) {
     io.stderr.write(describeClientError(toChatClientError(error), options));
-    return exitCodes.failed;
+    return undefined;
   }
+}
+
+/** chat export: the file's content to stdout, or to --output. */
+async function exportCommand(options: ExportCommand, io: CliIo): Promise<number> {
+  const asked = await askApi(options, io, (client) => client.conversations.export(options.conversationId, { format: options.format }));
+  if (!asked) return exitCodes.failed;
+  const file = asked.answer;
   if (options.output === undefined || options.output === "-") {
     io.stdout.write(file.content);
     return exitCodes.ok;
@@ -502,7 +510,8 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
     return exitCodes.failed;
   }
   const client = createChatClient({ url: options.url, token: options.token });
-  const lines = jsonLinesOf(bytes);
+  // A file of several conversations (chat export --all), one a line; else one export, read whole as before.
+  const lines = exportBundleLines(bytes.toString("utf8"));
   if (lines !== undefined) return importLines(client, lines, options, io);
   try {
     const { conversationId } = await client.conversations.import(bytes.toString("utf8"));
@@ -512,47 +521,6 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
   } catch (error) {
     io.stderr.write(describeClientError(toChatClientError(error), options));
     return exitCodes.failed;
-  }
-}
-
-/** One conversation of a JSON Lines file: its line number in the file (from 1) and its text. */
-export interface ImportLine {
-  line: number;
-  text: string;
-}
-
-/**
- * The conversations of a JSON Lines file (what chat export --all writes): after an optional byte order mark, two or
- * more non-blank lines, each a JSON object. undefined for anything else: one JSON value (a JSON export, pretty-printed
- * or on one line) or a file that is neither, which is imported whole as before (and refused in the server's words).
- * Two JSON objects in a row are never one JSON value, so a file with two such lines is never a single export.
- */
-export function jsonLinesOf(bytes: Buffer): ImportLine[] | undefined {
-  const lines: ImportLine[] = [];
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-  let lineNumber = 0;
-  for (let start = bom ? 3 : 0; start <= bytes.length; ) {
-    const newline = bytes.indexOf(0x0a, start);
-    const end = newline === -1 ? bytes.length : newline;
-    lineNumber += 1;
-    // Line by line (a newline byte is never inside a UTF-8 character): never the whole file as one string.
-    const raw = bytes.toString("utf8", start, end);
-    const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (text.trim() !== "") {
-      if (!isJsonObject(text)) return undefined;
-      lines.push({ line: lineNumber, text });
-    }
-    start = end + 1;
-  }
-  return lines.length >= 2 ? lines : undefined;
-}
-
-function isJsonObject(text: string): boolean {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-  } catch {
-    return false;
   }
 }
 
@@ -570,7 +538,7 @@ function stopsTheImport(error: ChatClientError): boolean {
  * made; on stderr one summary. A line the server refuses does not stop the others (exit 1 at the end). Ctrl-C stops
  * before the next line (the one on its way finishes); a second leaves at once.
  */
-async function importLines(client: ChatClient, lines: ImportLine[], options: ImportCommand, io: CliIo): Promise<number> {
+async function importLines(client: ChatClient, lines: ExportBundleLine[], options: ImportCommand, io: CliIo): Promise<number> {
   let stopping = false;
   const removeInterrupt = io.onInterrupt(() => {
     if (stopping) {
@@ -650,21 +618,20 @@ function terminalWidth(io: CliIo): number | undefined {
 
 /** chat list: the user's conversations as the web app lists them, one a line (or one JSON object a line). */
 async function listCommand(options: ListCommand, io: CliIo): Promise<number> {
-  const client = createChatClient({ url: options.url, token: options.token });
-  const conversations: Awaited<ReturnType<typeof client.conversations.list>> = [];
-  try {
+  const asked = await askApi(options, io, async (client) => {
+    const listed: Awaited<ReturnType<typeof client.conversations.list>> = [];
     // Page after page (conversations.list gives at most listPageMax at once), each after the last one listed.
-    while (conversations.length < options.limit) {
-      const limit = Math.min(listPageMax, options.limit - conversations.length);
-      const after = conversations.at(-1)?.id;
+    while (listed.length < options.limit) {
+      const limit = Math.min(listPageMax, options.limit - listed.length);
+      const after = listed.at(-1)?.id;
       const page = await client.conversations.list({ limit, ...(after === undefined ? {} : { after }) });
-      conversations.push(...page);
+      listed.push(...page);
       if (page.length < limit) break;
     }
-  } catch (error) {
-    io.stderr.write(describeClientError(toChatClientError(error), options));
-    return exitCodes.failed;
-  }
+    return listed;
+  });
+  if (!asked) return exitCodes.failed;
+  const conversations = asked.answer;
   if (conversations.length === 0) {
     io.stderr.write("No conversations yet.\n");
     return exitCodes.ok;
@@ -677,14 +644,9 @@ async function listCommand(options: ListCommand, io: CliIo): Promise<number> {
 
 /** chat search: the messages containing the words, newest first, one a line (or one JSON object a line). */
 async function searchCommand(options: SearchCommand, io: CliIo): Promise<number> {
-  const client = createChatClient({ url: options.url, token: options.token });
-  let hits;
-  try {
-    hits = await client.conversations.search(options.query, { limit: options.limit });
-  } catch (error) {
-    io.stderr.write(describeClientError(toChatClientError(error), options));
-    return exitCodes.failed;
-  }
+  const asked = await askApi(options, io, (client) => client.conversations.search(options.query, { limit: options.limit }));
+  if (!asked) return exitCodes.failed;
+  const hits = asked.answer;
   if (hits.length === 0) {
     io.stderr.write(`No message contains ${JSON.stringify(options.query)}.\n`);
     return exitCodes.ok;
@@ -696,14 +658,9 @@ async function searchCommand(options: SearchCommand, io: CliIo): Promise<number>
 
 /** chat models: the server's models with what each can do, one a line (or one JSON object a line, with `default`). */
 async function modelsCommand(options: ModelsCommand, io: CliIo): Promise<number> {
-  const client = createChatClient({ url: options.url, token: options.token });
-  let list;
-  try {
-    list = await client.models();
-  } catch (error) {
-    io.stderr.write(describeClientError(toChatClientError(error), options));
-    return exitCodes.failed;
-  }
+  const asked = await askApi(options, io, (client) => client.models());
+  if (!asked) return exitCodes.failed;
+  const list = asked.answer;
   if (list.models.length === 0) {
     // The API lists none when its model server does not answer (it still runs answers with its default model).
     io.stderr.write(`The server lists no models: is its model server running? (its default model is ${JSON.stringify(list.defaultModel)})\n`);

@@ -8,6 +8,21 @@ export function exportFilename(disposition: string | null, now = Date.now()): st
   return named ?? `streamchat-conversations-${new Date(now).toISOString().slice(0, 10)}.jsonl`;
 }
 
+/**
+ * The file as it arrives, and how many chats it holds: one a line, each line ended, so the count is the number of line
+ * ends, counted in the bytes as they come (the file is not decoded into a string as well, which would hold it twice).
+ */
+async function readExport(response: Response): Promise<{ blob: Blob; chats: number }> {
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  let chats = 0;
+  const reader = response.body?.getReader();
+  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader!.read()) {
+    parts.push(chunk.value);
+    for (const byte of chunk.value) if (byte === 0x0a) chats += 1;
+  }
+  return { blob: new Blob(parts, { type: response.headers.get("content-type") ?? "application/x-ndjson" }), chats };
+}
+
 type Progress = { kind: "idle" } | { kind: "working" } | { kind: "done"; chats: number } | { kind: "failed"; message: string };
 
 /** What went wrong with an export, in a few words the user can act on. */
@@ -33,9 +48,7 @@ export function DataPanel() {
         setProgress({ kind: "failed", message: failureOf(response.status) });
         return;
       }
-      const blob = await response.blob();
-      // One chat a line, each line ended: the count is the number of line ends.
-      const chats = (await blob.text()).split("\n").length - 1;
+      const { blob, chats } = await readExport(response);
       downloadBlob(exportFilename(response.headers.get("content-disposition")), blob);
       setProgress({ kind: "done", chats });
     } catch {

@@ -1,6 +1,6 @@
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FeedDelivery } from "../feed/feed-events.js";
+import { callFailure } from "../test-support/trpc-failure.js";
 import { collectRun, eventually, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
 
 /** conversations.branch through the API: what the copy holds, that it goes on by itself, its refusals, and the feed. */
@@ -15,16 +15,6 @@ beforeAll(async () => {
   bob = api.client("bob-token-22");
 });
 afterAll(() => api?.close());
-
-async function failure(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  const data = (error as TRPCClientError<never>).data as { code: string; appCode: string | null } | undefined;
-  return { code: data?.code, appCode: data?.appCode, message: (error as Error).message };
-}
 
 async function finished<T extends { runId: string }>(client: ApiClient, promise: Promise<T>): Promise<T> {
   const started = await promise;
@@ -80,19 +70,19 @@ describe("conversations.branch", () => {
     const toolCall = messages.find((m) => m.role === "assistant" && m.content === "")!;
     const before = (await alice.conversations.list.query()).length;
     for (const messageId of [question.id, toolCall.id]) {
-      expect(await failure(alice.conversations.branch.mutate({ conversationId, messageId }))).toMatchObject({
+      expect(await callFailure(alice.conversations.branch.mutate({ conversationId, messageId }))).toMatchObject({
         code: "BAD_REQUEST",
         appCode: "bad_request",
         message: "A conversation branches from the end of an answer; this message is not one.",
       });
     }
     const answer = messages.at(-1)!;
-    expect(await failure(bob.conversations.branch.mutate({ conversationId, messageId: answer.id }))).toMatchObject({ code: "NOT_FOUND" });
-    expect(await failure(alice.conversations.branch.mutate({ conversationId, messageId: answer.id + 10_000 }))).toMatchObject({
+    expect(await callFailure(bob.conversations.branch.mutate({ conversationId, messageId: answer.id }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await callFailure(alice.conversations.branch.mutate({ conversationId, messageId: answer.id + 10_000 }))).toMatchObject({
       code: "NOT_FOUND",
       message: expect.stringMatching(/^Message/),
     });
-    expect(await failure(alice.conversations.branch.mutate({ conversationId: "nope", messageId: answer.id }))).toMatchObject({
+    expect(await callFailure(alice.conversations.branch.mutate({ conversationId: "nope", messageId: answer.id }))).toMatchObject({
       code: "NOT_FOUND",
       message: expect.stringMatching(/^Conversation/),
     });

@@ -1,6 +1,6 @@
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConversationExport } from "@streamchat/store";
+import { callFailure } from "../test-support/trpc-failure.js";
 import { collectRun, recordEvents, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
 
 /**
@@ -16,16 +16,6 @@ beforeAll(async () => {
   client = api.client();
 });
 afterAll(() => api?.close());
-
-async function failure(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  const data = (error as TRPCClientError<never>).data as { code: string; appCode: string | null; httpStatus: number } | undefined;
-  return { code: data?.code, appCode: data?.appCode, status: data?.httpStatus, message: (error as Error).message };
-}
 
 async function finished<T extends { runId: string }>(promise: Promise<T>): Promise<T> {
   const started = await promise;
@@ -160,7 +150,7 @@ describe("conversations.export and import", () => {
       [JSON.stringify({ ...valid, runs: [{ ...valid.runs[0], status: "running", reason: null, events: [{ seq: Number.MAX_SAFE_INTEGER, event: valid.runs[0]!.events[0]!.event }] }] }), /runs\.0\.events\.0\.seq/],
     ];
     for (const [content, message] of attempts) {
-      expect(await failure(client.conversations.import.mutate({ content })), message.source).toMatchObject({
+      expect(await callFailure(client.conversations.import.mutate({ content })), message.source).toMatchObject({
         code: "BAD_REQUEST",
         appCode: "bad_request",
         message: expect.stringMatching(message),
@@ -205,9 +195,9 @@ describe("conversations.export and import", () => {
   });
 
   it("exports only the caller's existing conversations, in a known format", async () => {
-    expect(await failure(client.conversations.export.query({ conversationId: "nope", format: "json" }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await callFailure(client.conversations.export.query({ conversationId: "nope", format: "json" }))).toMatchObject({ code: "NOT_FOUND" });
     const { conversationId } = await finished(client.chat.send.mutate({ message: "formats" }));
-    expect(await failure(client.conversations.export.query({ conversationId, format: "pdf" as "json" }))).toMatchObject({ code: "BAD_REQUEST" });
+    expect(await callFailure(client.conversations.export.query({ conversationId, format: "pdf" as "json" }))).toMatchObject({ code: "BAD_REQUEST" });
   });
 });
 
@@ -233,8 +223,8 @@ describe("conversations.search", () => {
 
     expect(await client.conversations.search.query({ query: "question", limit: 1 })).toHaveLength(1);
     expect(await client.conversations.search.query({ query: "no such words anywhere" })).toEqual([]);
-    expect(await failure(client.conversations.search.query({ query: "   " }))).toMatchObject({ code: "BAD_REQUEST" });
-    expect(await failure(client.conversations.search.query({ query: "x", limit: 0 }))).toMatchObject({ code: "BAD_REQUEST" });
+    expect(await callFailure(client.conversations.search.query({ query: "   " }))).toMatchObject({ code: "BAD_REQUEST" });
+    expect(await callFailure(client.conversations.search.query({ query: "x", limit: 0 }))).toMatchObject({ code: "BAD_REQUEST" });
   });
 });
 
@@ -291,7 +281,7 @@ describe("the import's body limit", () => {
     const content = exportOfSize(60_000);
     const chars = (JSON.parse(content) as { messages: Array<{ message: { content: string } }> }).messages[0]!.message.content.length;
     expect(chars).toBeGreaterThan(50_000);
-    const error = await failure(c.conversations.import.mutate({ content }));
+    const error = await callFailure(c.conversations.import.mutate({ content }));
     expect(error).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
     expect(error.message).toBe(`The conversation export is invalid: messages.0.message.content: ${chars} characters; this server takes messages of at most 50000.`);
     expect(await c.conversations.list.query()).toEqual(before);
@@ -306,7 +296,7 @@ describe("the import's body limit", () => {
       doc.messages[0]!.message["images"] = [{ type: "image", mimeType: "image/png", data }];
       return JSON.stringify(doc);
     };
-    const error = await failure(c.conversations.import.mutate({ content: withImage(png(2048)) }));
+    const error = await callFailure(c.conversations.import.mutate({ content: withImage(png(2048)) }));
     expect(error).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
     expect(error.message).toBe(
       "The conversation export is invalid: messages.0.message.images: The image is 2 KiB (2048 bytes); each image may be at most 1 KiB (1024 bytes).",
@@ -321,7 +311,7 @@ describe("the import's body limit", () => {
     const before = await c.conversations.list.query();
     // Over MAX_IMPORT_BYTES: the import says so.
     const over = exportOfSize(maxImportBytes + 10);
-    const error = await failure(c.conversations.import.mutate({ content: over }));
+    const error = await callFailure(c.conversations.import.mutate({ content: over }));
     expect(error).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
     expect(error.message).toBe("This file is a little over 64 KB; the server imports files of at most 64 KB.");
     // Far over it: the body is refused before it is read.
@@ -330,7 +320,7 @@ describe("the import's body limit", () => {
     expect(refused.status).toBe(413);
     expect(await refused.json()).toMatchObject({ error: { message: "This file is too large; the server imports files of at most 64 KB." } });
     // In tRPC's error shape: a client shows the message.
-    expect(await failure(c.conversations.import.mutate({ content: huge }))).toMatchObject({
+    expect(await callFailure(c.conversations.import.mutate({ content: huge }))).toMatchObject({
       status: 413,
       code: "PAYLOAD_TOO_LARGE",
       appCode: "bad_request",

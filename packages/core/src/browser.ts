@@ -1,6 +1,7 @@
 /**
- * What a browser may import from the engine: the event contract, error codes, image, file and think-level rules, and the
- * token estimate and answer room of the context window (so a page can say when attached files will not fit). The main
+ * What a browser may import from the engine: the event contract, error codes, image, file and think-level rules, the
+ * token estimate and answer room of the context window (so a page can say when attached files will not fit), and the
+ * reading of files of several conversations (this app's, and other apps' exports). The main
  * entry also holds the providers and tools, which import Node's http, worker_threads and zlib: a bundler building the
  * web app from it has to replace those with empty modules (Vite warns for each) and rely on tree-shaking to drop them.
  */
@@ -38,4 +39,11 @@ export { estimateTextTokens } from "./tokens.js";
 export { answerReserve, defaultMaxContextTokens } from "./context-window.js";
 export { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./file-size.js";
 export { exportBundleLines, type ExportBundleLine } from "./export-bundle.js";
+export {
+  readForeignExport,
+  type ForeignExport,
+  type ForeignConversation,
+  type ForeignSource,
+} from "./foreign-export/read.js";
+export type { ForeignConversationDocument, ForeignChatMessage } from "./foreign-export/document.js";
 export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

@@ -4,3 +4,4 @@
  */
 export { collectGarbage, heapUsedAfterGc, isFlatString } from "./heap.js";
 export { startTcpRelay, type TcpRelay } from "./tcp-relay.js";
+export { foreignExportSample, foreignExportSamples } from "./foreign-exports.js";

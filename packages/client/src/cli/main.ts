@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { link, lstat, open, readFile, rename, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { errorCodeMessages, exportBundleLines, type ExportBundleLine } from "@streamchat/core";
+import { errorCodeMessages, exportBundleLines, readForeignExport, type ForeignExport } from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
 import { readImageAttachment } from "../image-file.js";
 import { readTextFileAttachment } from "../text-file.js";
@@ -498,8 +498,9 @@ async function placeWithoutOverwriting(from: string, to: string): Promise<void> 
 }
 
 /**
- * chat import: a JSON export (a file, or - for stdin) as a new conversation, its id on stdout; or a JSON Lines file
- * (chat export --all) as one new conversation per line.
+ * chat import: a JSON export (a file, or - for stdin) as a new conversation, its id on stdout; a JSON Lines file
+ * (chat export --all) as one new conversation per line; or another app's export (ChatGPT's or Claude's
+ * conversations.json, Open WebUI's chat export) as one new conversation per conversation in it.
  */
 async function importCommand(options: ImportCommand, io: CliIo): Promise<number> {
   let bytes: Buffer;
@@ -510,11 +511,17 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
     return exitCodes.failed;
   }
   const client = createChatClient({ url: options.url, token: options.token });
-  // A file of several conversations (chat export --all), one a line; else one export, read whole as before.
-  const lines = exportBundleLines(bytes.toString("utf8"));
-  if (lines !== undefined) return importLines(client, lines, options, io);
+  const content = bytes.toString("utf8");
+  // A file of several conversations (chat export --all), one a line; another app's export; else one export, read whole.
+  const lines = exportBundleLines(content);
+  if (lines !== undefined) {
+    const items = lines.map(({ line, text }) => ({ label: `line ${line}`, text }));
+    return importItems(client, items, options, io);
+  }
+  const foreign = readForeignExport(content);
+  if (foreign !== undefined) return importItems(client, foreignItems(foreign), options, io, foreign);
   try {
-    const { conversationId } = await client.conversations.import(bytes.toString("utf8"));
+    const { conversationId } = await client.conversations.import(content);
     io.stdout.write(`${conversationId}\n`);
     io.stderr.write(`Imported as a new conversation (continue it with: chat --conversation ${conversationId}).\n`);
     return exitCodes.ok;
@@ -522,6 +529,21 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
     io.stderr.write(describeClientError(toChatClientError(error), options));
     return exitCodes.failed;
   }
+}
+
+/** One conversation of a file of several: how the summary names it, and its export, or why it has none. */
+interface ImportItem {
+  label: string;
+  text?: string;
+  problem?: string;
+}
+
+/** Another app's conversations as import items, named by their place in the file and their title. */
+function foreignItems(foreign: ForeignExport): ImportItem[] {
+  return foreign.conversations.map((conversation) => ({
+    label: `conversation ${conversation.index}${conversation.title.trim() === "" ? "" : ` (${JSON.stringify(conversation.title.trim())})`}`,
+    ...(conversation.document === undefined ? { problem: conversation.problem ?? "It could not be read." } : { text: JSON.stringify(conversation.document) }),
+  }));
 }
 
 /**
@@ -534,11 +556,13 @@ function stopsTheImport(error: ChatClientError): boolean {
 }
 
 /**
- * Each line of a JSON Lines file as its own conversations.import, in the file's order, its new id on stdout as it is
- * made; on stderr one summary. A line the server refuses does not stop the others (exit 1 at the end). Ctrl-C stops
- * before the next line (the one on its way finishes); a second leaves at once.
+ * Each conversation of a file of several (a JSON Lines file's lines, another app's conversations) as its own
+ * conversations.import, in the file's order, its new id on stdout as it is made; on stderr one summary, which for
+ * another app's export names the app and what its conversations held that was not imported. One the server refuses
+ * (or that could not be read) does not stop the others (exit 1 at the end). Ctrl-C stops before the next one (the one
+ * on its way finishes); a second leaves at once.
  */
-async function importLines(client: ChatClient, lines: ExportBundleLine[], options: ImportCommand, io: CliIo): Promise<number> {
+async function importItems(client: ChatClient, items: ImportItem[], options: ImportCommand, io: CliIo, foreign?: ForeignExport): Promise<number> {
   let stopping = false;
   const removeInterrupt = io.onInterrupt(() => {
     if (stopping) {
@@ -548,18 +572,25 @@ async function importLines(client: ChatClient, lines: ExportBundleLine[], option
     stopping = true;
     io.stderr.write("stopping: after the conversation being imported (Ctrl-C again quits)\n");
   });
-  const total = lines.length;
+  const total = items.length;
+  const from = foreign === undefined ? "" : ` from ${foreign.source}`;
   let imported = 0;
   const failures: string[] = [];
-  const summary = (stop?: string) =>
-    imported === total
-      ? `Imported ${total} conversations.\n`
-      : `Imported ${imported} of ${total} conversations${[...failures, ...(stop === undefined ? [] : [stop])].map((part) => `; ${part}`).join("")}\n`;
+  const summary = (stop?: string) => {
+    const head = imported === total ? `Imported ${total} conversations${from}` : `Imported ${imported} of ${total} conversations${from}`;
+    const parts = [...failures, ...(stop === undefined ? [] : [stop])].map((part) => `; ${part}`).join("");
+    const leftOut = foreign?.leftOut ?? [];
+    return `${head}${parts}${imported === total && parts === "" ? "." : ""}\n${leftOut.length === 0 ? "" : `Not imported: ${leftOut.join(", ")} (${foreign!.source}'s export does not hold them, or this app does not keep them).\n`}`;
+  };
   try {
-    for (const [index, { line, text }] of lines.entries()) {
+    for (const [index, { label, text, problem }] of items.entries()) {
       if (stopping || io.stdoutClosed?.() === true) {
-        io.stderr.write(summary(`stopped before line ${line} (interrupted)`));
+        io.stderr.write(summary(`stopped before ${label} (interrupted)`));
         return exitCodes.interrupted;
+      }
+      if (text === undefined) {
+        failures.push(`${label}: ${problem ?? "it could not be read"}`);
+        continue;
       }
       try {
         const { conversationId } = await client.conversations.import(text);
@@ -569,10 +600,10 @@ async function importLines(client: ChatClient, lines: ExportBundleLine[], option
         const error = toChatClientError(caught);
         if (stopsTheImport(error)) {
           io.stderr.write(describeClientError(error, options));
-          if (index > 0) io.stderr.write(summary(`stopped at line ${line}: it and the lines after it were not imported`));
+          if (index > 0) io.stderr.write(summary(`stopped at ${label}: it and the ones after it were not imported`));
           return exitCodes.failed;
         }
-        failures.push(`line ${line}: ${error.message}`);
+        failures.push(`${label}: ${error.message}`);
       }
     }
   } finally {

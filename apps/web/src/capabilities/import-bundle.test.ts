@@ -5,11 +5,24 @@ describe("bundleImportSummary", () => {
   it("says how many were imported, and the first failure with its line", () => {
     expect(bundleImportSummary(1, [])).toBe("Imported 1 chat.");
     expect(bundleImportSummary(12, [])).toBe("Imported 12 chats.");
-    expect(bundleImportSummary(12, [{ line: 5, message: "The conversation export is invalid: x." }])).toBe(
+    expect(bundleImportSummary(12, [{ label: "Line 5", message: "The conversation export is invalid: x." }])).toBe(
       "Imported 11 of 12 chats. Line 5: The conversation export is invalid: x.",
     );
-    expect(bundleImportSummary(3, [{ line: 1, message: "Too large." }, { line: 2, message: "Too large." }, { line: 3, message: "Too large." }])).toBe(
+    expect(bundleImportSummary(3, [{ label: "Line 1", message: "Too large." }, { label: "Line 2", message: "Too large." }, { label: "Line 3", message: "Too large." }])).toBe(
       "Imported 0 of 3 chats. Line 1: Too large. (and 2 more lines)",
     );
+  });
+
+  it("names another app, the first conversation it could not import, and what its conversations held that was not imported", () => {
+    expect(bundleImportSummary(3, [], { source: "ChatGPT", leftOut: ["2 images", "1 tool call"] })).toBe(
+      "Imported 3 chats from ChatGPT. Not imported: 2 images, 1 tool call.",
+    );
+    expect(bundleImportSummary(1, [], { source: "Claude", leftOut: [] })).toBe("Imported 1 chat from Claude.");
+    expect(
+      bundleImportSummary(4, [{ label: "Chat 2 (“Trip”)", message: "It has no messages." }, { label: "Chat 4", message: "It has no messages." }], {
+        source: "Open WebUI",
+        leftOut: ["1 file"],
+      }),
+    ).toBe("Imported 2 of 4 chats from Open WebUI. Chat 2 (“Trip”): It has no messages. (and 1 more chat) Not imported: 1 file.");
   });
 });

@@ -1,8 +1,28 @@
-/** "Imported 12 chats." / "Imported 11 of 12 chats. Line 5: <why>" (the first failure; the others are alike, mostly). */
-export function bundleImportSummary(total: number, failures: ReadonlyArray<{ line: number; message: string }>): string {
+/** One conversation of a file of several that was not imported: how the summary names it ("Line 5"), and why. */
+export interface ImportFailure {
+  label: string;
+  message: string;
+}
+
+export interface ImportSummaryOptions {
+  /** The app whose export the file is ("ChatGPT"); absent for this app's own file of several chats. */
+  source?: string;
+  /** What its conversations held that was not imported ("2 images"), totalled over the file. */
+  leftOut?: readonly string[];
+}
+
+/**
+ * "Imported 12 chats." / "Imported 11 of 12 chats. Line 5: <why>" (the first failure; the others are alike, mostly); for
+ * another app's export "Imported 3 chats from ChatGPT. Not imported: 2 images, 1 tool call."
+ */
+export function bundleImportSummary(total: number, failures: readonly ImportFailure[], options: ImportSummaryOptions = {}): string {
   const chats = (n: number) => `${n} ${n === 1 ? "chat" : "chats"}`;
-  if (failures.length === 0) return `Imported ${chats(total)}.`;
+  const from = options.source === undefined ? "" : ` from ${options.source}`;
+  const leftOut = options.leftOut && options.leftOut.length > 0 ? ` Not imported: ${options.leftOut.join(", ")}.` : "";
+  if (failures.length === 0) return `Imported ${chats(total)}${from}.${leftOut}`;
   const first = failures[0]!;
-  const more = failures.length > 1 ? ` (and ${failures.length - 1} more ${failures.length === 2 ? "line" : "lines"})` : "";
-  return `Imported ${total - failures.length} of ${chats(total)}. Line ${first.line}: ${first.message}${more}`;
+  const others = failures.length - 1;
+  const noun = options.source === undefined ? (others === 1 ? "line" : "lines") : others === 1 ? "chat" : "chats";
+  const more = others > 0 ? ` (and ${others} more ${noun})` : "";
+  return `Imported ${total - failures.length} of ${chats(total)}${from}. ${first.label}: ${first.message}${more}${leftOut}`;
 }

@@ -18,21 +18,23 @@ export function importLimitOf(health: RouterOutputs["health"] | null | undefined
 /** How many bytes of a file are read to tell whether it can be an export. */
 const headBytes = 64;
 
-/** Characters JSON other than an object may start with: such a file may be JSON, but is no export either. */
-const otherJsonStart = /^(?:[[\-"0-9]|true\b|false\b|null\b)/;
+/** Characters JSON other than an object or an array may start with: such a file may be JSON, but is no export either. */
+const otherJsonStart = /^(?:[\-"0-9]|true\b|false\b|null\b)/;
 
 /**
  * What is wrong with a file that the page can tell without sending it, in the server's words; null when the server
- * must judge it. Over the server's limit (when it is known) nothing of the file is read; otherwise only its first
- * bytes: an export is a JSON object, so anything else (a PDF, a Markdown export, an image, an empty file) is refused
- * here instead of being read whole and uploaded to be refused.
+ * must judge it. Only the file's first bytes are read: an export is a JSON object, so anything else (a PDF, a Markdown
+ * export, an image, an empty file) is refused here instead of being read whole and uploaded to be refused. An object
+ * over the server's limit (when it is known) is refused too. A JSON array is let through whatever its size: another
+ * app's export of many conversations (ChatGPT's conversations.json) is one, each of them imported on its own.
  */
 export async function checkImportFile(file: Blob, maxBytes: number | undefined): Promise<string | null> {
-  if (maxBytes !== undefined && file.size > maxBytes) return tooLargeToImportMessage(file.size, maxBytes);
   // The server ignores a byte order mark (Notepad saves one); a cut multi-byte character at the end does not matter.
   const head = (await file.slice(0, headBytes).text()).replace(/^\uFEFF/, "").trimStart();
+  if (head.startsWith("[")) return null;
+  if (maxBytes !== undefined && file.size > maxBytes) return tooLargeToImportMessage(file.size, maxBytes);
   if (head.startsWith("{")) return null;
   if (head === "") return file.size > headBytes ? null : notAnExportMessage("it is empty"); // or blanks before the rest
-  // "[1, 2]" or "42" may well be JSON: only what cannot start JSON is called "not JSON".
+  // "42" or "true" may well be JSON: only what cannot start JSON is called "not JSON".
   return otherJsonStart.test(head) ? notAnExportMessage() : notAnExportMessage("it is not JSON");
 }

@@ -71,6 +71,10 @@ export function DataPanel() {
             ? progress.message
             : ""}
       </p>
+      <p className="muted small" data-testid="import-elsewhere">
+        Coming from ChatGPT, Claude or Open WebUI? Import chat reads their exports too: the <code>conversations.json</code> in
+        ChatGPT's or Claude's export (unzip it first), or Open WebUI's chat export.
+      </p>
     </details>
   );
 }

@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, waitFor } from "@testing-library/react";
 import { File as NodeFile } from "node:buffer";
+import { foreignExportSample } from "@streamchat/core/test-support";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { serverError, trpcWrapper } from "../test-support/trpc.js";
 import { trpc } from "../trpc.js";
@@ -149,5 +150,34 @@ describe("importing a conversation file", () => {
     pick(view, fileOf(exportLike(3000), "old.json"));
     expect((await view.findByRole("alert")).textContent).toBe(`Could not import old.json: ${refusal}`);
     expect(s.imported).toHaveLength(1);
+  });
+
+  it("reads another app's export larger than one import may be, and imports its conversations one by one, naming a refused one", async () => {
+    const sample = JSON.parse(foreignExportSample("chatgpt-export.json")) as Array<{ title: string }>;
+    const s = server({ ...signedIn, limits: { maxImportBytes: 1024 } }, (content) => {
+      const { conversation } = JSON.parse(content) as { conversation: { title: string } };
+      if (conversation.title === sample[2]!.title) throw serverError("BAD_REQUEST", "This server takes smaller files.", "bad_request");
+      return { conversationId: `c-${conversation.title}` };
+    });
+    const { view, onImported } = await renderWith(s);
+    const content = JSON.stringify(sample);
+    expect(content.length).toBeGreaterThan(1024);
+    pick(view, fileOf(content, "conversations.json"));
+    const alert = await view.findByRole("alert");
+    expect(alert.textContent).toMatch(
+      new RegExp(`^conversations\\.json: Imported 5 of 6 chats from ChatGPT\\. Chat 3 \\(“${sample[2]!.title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}”\\): This server takes smaller files\\. Not imported: \\d+ `),
+    );
+    // Each conversation as this app's own export, in the file's order; nothing opened (the chats are in the list).
+    expect(s.imported.map((one) => (JSON.parse(one) as { format: string; conversation: { title: string } }).conversation.title)).toEqual(sample.map((c) => c.title));
+    expect(s.imported.every((one) => (JSON.parse(one) as { format: string }).format === "streamchat.conversation")).toBe(true);
+    expect(onImported).not.toHaveBeenCalled();
+  });
+
+  it("refuses a JSON array no reader knows, after reading it, without sending it", async () => {
+    const s = server({ ...signedIn, limits: { maxImportBytes: 16 } });
+    const { view } = await renderWith(s);
+    pick(view, fileOf(JSON.stringify([{ some: "thing", other: [1, 2, 3] }]), "list.json"));
+    expect((await view.findByRole("alert")).textContent).toBe("Could not import list.json: This file is not a conversation exported from this app.");
+    expect(s.calls).not.toContain("conversations.import");
   });
 });

@@ -1,6 +1,6 @@
 import { useCallback, useRef, useState, type DragEvent } from "react";
-import { exportBundleLines } from "@streamchat/core/browser";
-import { bundleImportSummary } from "../capabilities/import-bundle.js";
+import { exportBundleLines, notAnExportMessage, readForeignExport } from "@streamchat/core/browser";
+import { bundleImportSummary, type ImportFailure } from "../capabilities/import-bundle.js";
 import { checkImportFile, importLimitOf } from "../capabilities/import-check.js";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
@@ -23,13 +23,15 @@ export interface ConversationImport {
 /**
  * Imports a JSON export (from this app, the CLI or the API) as a new conversation and opens it. The server checks
  * the file (format, version, size) and never overwrites anything; what it refuses is said as it said it. A file over
- * the server's import limit (health.limits, when the server tells it) or that is no JSON object is refused here
- * first, in the server's words, without reading it whole or uploading it to be refused.
+ * the server's import limit (health.limits, when the server tells it) or that is neither a JSON object nor an array is
+ * refused here first, in the server's words, without reading it whole or uploading it to be refused.
  *
  * A file of several chats ("Export all chats", `chat export --all`: one export a line, core's exportBundleLines) is imported
  * line by line, each line its own import (each within the server's limit; the file as a whole may be larger), in
  * order, saying how far it got; a line the server refuses does not stop the others, and the summary names the first
- * one refused. Nothing is opened: the chats are in the list.
+ * one refused. Another app's export (ChatGPT's or Claude's conversations.json, Open WebUI's chat export: core's
+ * readForeignExport) is imported the same way, a conversation at a time, and the summary names the app and what its
+ * conversations held that was not imported. Nothing is opened: the chats are in the list.
  */
 export function useConversationImport(onImported: (conversationId: string) => void): ConversationImport {
   const utils = trpc.useUtils();
@@ -41,9 +43,32 @@ export function useConversationImport(onImported: (conversationId: string) => vo
   const importFile = useCallback(
     (file: File) => {
       setStatus({ kind: "working", name: file.name });
+      /** Each conversation as its own import, in order; one the server refuses (or unreadable) does not stop the others. */
+      const importEach = async (items: ReadonlyArray<{ label: string; text?: string; problem?: string }>): Promise<ImportFailure[]> => {
+        const failures: ImportFailure[] = [];
+        for (const [i, { label, text, problem }] of items.entries()) {
+          setStatus({ kind: "working", name: file.name, done: i, total: items.length });
+          if (text === undefined) {
+            failures.push({ label, message: problem ?? "It could not be read." });
+            continue;
+          }
+          try {
+            await mutation.mutateAsync({ content: text });
+          } catch (error) {
+            const described = describeError(error);
+            // Refused for what it holds: the next one may do. Anything else (signed out, the server gone) would fail
+            // every one alike: stop and say so once.
+            if (described.code !== "bad_request") throw error;
+            failures.push({ label, message: described.detail ?? described.title });
+          }
+        }
+        await utils.conversations.list.invalidate();
+        return failures;
+      };
       void (async () => {
         try {
-          // A file of several chats may be larger than one import may be: each of its lines is checked by the server.
+          // A file of several chats may be larger than one import may be: each of its conversations is checked by the
+          // server. So is another app's export, a JSON array (checkImportFile lets one through whatever its size).
           const refusal = await checkImportFile(file, isBundleName(file.name) ? undefined : maxBytes);
           if (refusal) {
             setStatus({ kind: "error", name: file.name, message: refusal });
@@ -52,21 +77,25 @@ export function useConversationImport(onImported: (conversationId: string) => vo
           const content = await file.text();
           const bundle = exportBundleLines(content);
           if (bundle) {
-            const failures: Array<{ line: number; message: string }> = [];
-            for (const [i, { line, text: one }] of bundle.entries()) {
-              setStatus({ kind: "working", name: file.name, done: i, total: bundle.length });
-              try {
-                await mutation.mutateAsync({ content: one });
-              } catch (error) {
-                const described = describeError(error);
-                // Refused for what the line holds: the next line may do. Anything else (signed out, the server gone)
-                // would fail every line alike: stop and say so once.
-                if (described.code !== "bad_request") throw error;
-                failures.push({ line, message: described.detail ?? described.title });
-              }
-            }
-            await utils.conversations.list.invalidate();
+            const failures = await importEach(bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })));
             setStatus({ kind: "done", name: file.name, message: bundleImportSummary(bundle.length, failures), failed: failures.length > 0 });
+            return;
+          }
+          const foreign = readForeignExport(content);
+          if (foreign) {
+            const items = foreign.conversations.map(({ index, title, document, problem }) => ({
+              label: `Chat ${index}${title.trim() === "" ? "" : ` (“${title.trim()}”)`}`,
+              ...(document === undefined ? { problem: problem ?? "It could not be read." } : { text: JSON.stringify(document) }),
+            }));
+            const failures = await importEach(items);
+            const message = bundleImportSummary(items.length, failures, { source: foreign.source, leftOut: foreign.leftOut });
+            setStatus({ kind: "done", name: file.name, message, failed: failures.length > 0 });
+            return;
+          }
+          // A JSON array was let through as maybe another app's export (whatever its size); no reader knows it, and
+          // this app's export is never one.
+          if (/^\uFEFF?\s*\[/.test(content)) {
+            setStatus({ kind: "error", name: file.name, message: notAnExportMessage() });
             return;
           }
           const { conversationId } = await mutation.mutateAsync({ content });
@@ -137,7 +166,7 @@ export function ImportButton({ importer, dragging }: { importer: ConversationImp
         className={`sidebar__new import__button${dragging ? " is-drop-target" : ""}`}
         onClick={() => input.current?.click()}
         disabled={status?.kind === "working"}
-        title="Import a chat from a JSON export (or drop the file on the sidebar)"
+        title="Import chats: this app's export, or ChatGPT's or Claude's conversations.json, or Open WebUI's chat export (or drop the file on the sidebar)"
       >
         <Icon name="upload" size={17} />
         <span>

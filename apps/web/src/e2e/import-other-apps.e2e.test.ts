@@ -1,0 +1,49 @@
+import { foreignExportSample } from "@streamchat/core/test-support";
+import { describe, expect, it } from "vitest";
+import { normalize, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
+
+const e2e = useE2E();
+
+describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
+  it("imports Open WebUI's and ChatGPT's exports as chats that read as they did there and go on here", async () => {
+    const page = await e2e.openApp();
+    const panel = page.getByTestId("data-panel");
+    await panel.locator("summary").click();
+    expect(normalize((await panel.getByTestId("import-elsewhere").textContent()) ?? "")).toContain("Coming from ChatGPT, Claude or Open WebUI?");
+
+    const items = page.locator('[data-testid="conversation-item"]');
+    await page.getByTestId("import-file").setInputFiles({ name: "chat-export.json", mimeType: "application/json", buffer: Buffer.from(foreignExportSample("open-webui-export.json")) });
+    await page
+      .getByRole("status")
+      .filter({ hasText: "chat-export.json: Imported 4 chats from Open WebUI. Not imported: 2 tool calls, 2 images, 1 file." })
+      .waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 4);
+    // Nothing opened in place of the new chat the page shows.
+    expect(new URL(page.url()).hash.startsWith("#/c/")).toBe(false);
+
+    // Versions: the regenerated first answer and the edited question, on the version Open WebUI showed.
+    await items.locator("button", { hasText: "Weekend in Lisbon" }).click();
+    await page.locator('[data-testid="assistant-message"]', { hasText: "Make it Friday" }).waitFor();
+    const counts = await page.locator('[data-testid="version-count"] [aria-hidden="true"]').allTextContents();
+    expect(counts.map(normalize)).toEqual(["1 / 2", "1 / 2"]);
+
+    // A question's image and text file, as sent there.
+    await items.locator("button", { hasText: "Picture and meeting notes" }).click();
+    const question = page.locator('[data-testid="user-message"]').first();
+    await question.locator('[data-testid="message-images"] img.message-image__thumb').waitFor();
+    expect(await question.locator(".message-file").count()).toBe(1);
+
+    // Reasoning as the answer's thinking; and the chat goes on here.
+    await items.locator("button", { hasText: "Borrow checker rejects Vec push" }).click();
+    await page.locator('[data-testid="reasoning"]').first().waitFor();
+    const before = await page.locator('[data-testid="assistant-message"]').count();
+    await send(page, "Thanks, that helps.");
+    await waitForAnswerState(page, "stop");
+    expect(await page.locator('[data-testid="assistant-message"]').count()).toBe(before + 1);
+
+    await page.getByRole("button", { name: "Dismiss import result" }).click();
+    await page.getByTestId("import-file").setInputFiles({ name: "conversations.json", mimeType: "application/json", buffer: Buffer.from(foreignExportSample("chatgpt-export.json")) });
+    await page.getByRole("status").filter({ hasText: "conversations.json: Imported 6 chats from ChatGPT. Not imported: 3 tool calls, 3 images." }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 10);
+  });
+});

@@ -46,4 +46,5 @@ export {
   type ForeignSource,
 } from "./foreign-export/read.js";
 export type { ForeignConversationDocument, ForeignChatMessage } from "./foreign-export/document.js";
+export { isZip, conversationsJsonFromZip, ZipReadError } from "./foreign-export/zip.js";
 export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

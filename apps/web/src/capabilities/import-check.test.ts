@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkImportFile, importLimitOf } from "./import-check.js";
+import { strToU8, zipSync } from "fflate";
+import { File as NodeFile } from "node:buffer";
+import { checkImportFile, importLimitOf, readImportText } from "./import-check.js";
 
 const notAnExport = "This file is not a conversation exported from this app";
 
@@ -34,5 +36,20 @@ describe("checking an import file before sending it", () => {
     expect(await checkImportFile(file('\uFEFF [{"uuid":"a"}]'), 16)).toBeNull();
     // What else it is, the import says once it has read it.
     expect(await checkImportFile(file("[1, 2]"), undefined)).toBeNull();
+  });
+
+  it("reads the conversations.json out of a data export's ZIP file as downloaded, whatever the archive's size", async () => {
+    const json = JSON.stringify([{ uuid: "a", name: "Grüße", chat_messages: [] }]);
+    const archive = zipSync({ "export/conversations.json": strToU8(json), "export/photo.png": [new Uint8Array(8192), { level: 0 }] });
+    // Node's File: jsdom's has no stream().
+    const file = new NodeFile([archive], "data-2026-12-06.zip", { type: "application/zip" }) as unknown as Blob;
+    expect(await checkImportFile(file, 1024)).toBeNull();
+    expect(await readImportText(file)).toEqual({ text: json });
+    const without = new NodeFile([zipSync({ "notes.txt": strToU8("hi") })], "other.zip") as unknown as Blob;
+    expect(await readImportText(without)).toEqual({ refusal: "This ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)." });
+    const cut = new NodeFile([archive.subarray(0, 80)], "cut.zip") as unknown as Blob;
+    expect(await readImportText(cut)).toEqual({ refusal: "This ZIP file could not be read: it is damaged or cut short." });
+    // Anything else is read as text.
+    expect(await readImportText(new NodeFile(["[1]"], "x.json") as unknown as Blob)).toEqual({ text: "[1]" });
   });
 });

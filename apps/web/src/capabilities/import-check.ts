@@ -1,4 +1,4 @@
-import { notAnExportMessage, tooLargeToImportMessage } from "@streamchat/core/browser";
+import { conversationsJsonFromZip, isZip, notAnExportMessage, tooLargeToImportMessage, ZipReadError } from "@streamchat/core/browser";
 import type { RouterOutputs } from "../trpc.js";
 
 /**
@@ -26,15 +26,45 @@ const otherJsonStart = /^(?:[\-"0-9]|true\b|false\b|null\b)/;
  * must judge it. Only the file's first bytes are read: an export is a JSON object, so anything else (a PDF, a Markdown
  * export, an image, an empty file) is refused here instead of being read whole and uploaded to be refused. An object
  * over the server's limit (when it is known) is refused too. A JSON array is let through whatever its size: another
- * app's export of many conversations (ChatGPT's conversations.json) is one, each of them imported on its own.
+ * app's export of many conversations (ChatGPT's conversations.json) is one, each of them imported on its own; so is a
+ * ZIP archive (that export as downloaded).
  */
 export async function checkImportFile(file: Blob, maxBytes: number | undefined): Promise<string | null> {
+  const bytes = new Uint8Array(await file.slice(0, headBytes).arrayBuffer());
+  // ChatGPT's or Claude's data export as downloaded: its conversations.json is read out of it (readImportText).
+  if (isZip(bytes)) return null;
   // The server ignores a byte order mark (Notepad saves one); a cut multi-byte character at the end does not matter.
-  const head = (await file.slice(0, headBytes).text()).replace(/^\uFEFF/, "").trimStart();
+  const head = new TextDecoder().decode(bytes).replace(/^\uFEFF/, "").trimStart();
   if (head.startsWith("[")) return null;
   if (maxBytes !== undefined && file.size > maxBytes) return tooLargeToImportMessage(file.size, maxBytes);
   if (head.startsWith("{")) return null;
   if (head === "") return file.size > headBytes ? null : notAnExportMessage("it is empty"); // or blanks before the rest
   // "42" or "true" may well be JSON: only what cannot start JSON is called "not JSON".
   return otherJsonStart.test(head) ? notAnExportMessage() : notAnExportMessage("it is not JSON");
+}
+
+/**
+ * The text an import reads: the file's, or for a ZIP archive (ChatGPT's or Claude's data export as downloaded) the
+ * conversations.json in it, inflated as the archive streams by (the pictures beside it are never held). `refusal`, in
+ * words, when the archive cannot be read or holds no such file.
+ */
+export async function readImportText(file: Blob): Promise<{ text: string } | { refusal: string }> {
+  if (!isZip(new Uint8Array(await file.slice(0, 4).arrayBuffer()))) return { text: await file.text() };
+  try {
+    const text = await conversationsJsonFromZip(chunksOf(file.stream()));
+    return text === undefined ? { refusal: "This ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)." } : { text };
+  } catch (error) {
+    if (error instanceof ZipReadError) return { refusal: error.message };
+    throw error;
+  }
+}
+
+/** A stream's chunks one by one (not every browser iterates a ReadableStream itself yet); cancelled when left early. */
+async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (let next = await reader.read(); !next.done; next = await reader.read()) yield next.value;
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
 }

@@ -233,6 +233,13 @@ describe("buildItems: where an answer branches from", () => {
     expect(branchIds(buildItems({ ...base, messages: answered, runs: [...runs, run("r3")], storedHasPending: true, runId: "r3", live: liveState("r3", "Whole", true) })).at(-1)).toBe(answered[5]!.id);
   });
 
+  it("is an answer imported from another app, which has no run here; not when a run of this app answers that question", () => {
+    const imported = [msg("user", "From ChatGPT", null), msg("assistant", "Its answer", null)];
+    expect(branchIds(buildItems({ ...base, messages: imported, runs: [] }))).toEqual([imported[1]!.id]);
+    // Regenerated here and stored nothing yet: the turn shows the new run, not the imported answer.
+    expect(branchIds(buildItems({ ...base, messages: imported, runs: [run("g1", null)], runId: "g1", live: liveState("g1", "New", true) })).at(-1)).toBeNull();
+  });
+
   it("is none for a turn whose shown run stored no answer (a regenerate that failed at once shows the run's error)", () => {
     const failed = [msg("user", "Why?", "f1")];
     expect(branchIds(buildItems({ ...base, messages: failed, runs: [run("f1", "error")] }))).toEqual([null]);

@@ -142,10 +142,11 @@ export function buildItems(input: {
       questionId: turn.user.id,
       ...(versions ? { versions } : {}),
     };
-    // What a branch copies up to: the turn's last stored message, when it is an answer of the run the turn shows.
+    // What a branch copies up to: the turn's last stored message, when it is an answer of the run the turn shows, or
+    // an answer imported from another app (no run here) in a turn that shows none.
     const lastStored = turn.answers.at(-1);
     const branchFrom = (shownRun: string | null | undefined) =>
-      lastStored?.role === "assistant" && lastStored.runId !== null && lastStored.runId === shownRun ? lastStored.id : null;
+      lastStored?.role === "assistant" && lastStored.runId === (shownRun ?? null) ? lastStored.id : null;
     if (index === liveIndex) {
       items.push({ ...answer, state: live!, streaming: liveStreaming, ...liveFlags, branchFromId: live!.done ? branchFrom(runId) : null });
       return;

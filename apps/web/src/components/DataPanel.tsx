@@ -72,8 +72,8 @@ export function DataPanel() {
             : ""}
       </p>
       <p className="muted small" data-testid="import-elsewhere">
-        Coming from ChatGPT, Claude or Open WebUI? Import chat reads their exports too: the <code>conversations.json</code> in
-        ChatGPT's or Claude's export (unzip it first), or Open WebUI's chat export.
+        Coming from ChatGPT, Claude or Open WebUI? Import chat reads their exports too: the ZIP file of ChatGPT's or Claude's
+        data export as you downloaded it (or its <code>conversations.json</code>), or Open WebUI's chat export.
       </p>
     </details>
   );

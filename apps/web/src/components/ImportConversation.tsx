@@ -1,7 +1,7 @@
 import { useCallback, useRef, useState, type DragEvent } from "react";
 import { exportBundleLines, notAnExportMessage, readForeignExport } from "@streamchat/core/browser";
 import { bundleImportSummary, type ImportFailure } from "../capabilities/import-bundle.js";
-import { checkImportFile, importLimitOf } from "../capabilities/import-check.js";
+import { checkImportFile, importLimitOf, readImportText } from "../capabilities/import-check.js";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
@@ -74,7 +74,12 @@ export function useConversationImport(onImported: (conversationId: string) => vo
             setStatus({ kind: "error", name: file.name, message: refusal });
             return;
           }
-          const content = await file.text();
+          const read = await readImportText(file);
+          if ("refusal" in read) {
+            setStatus({ kind: "error", name: file.name, message: read.refusal });
+            return;
+          }
+          const content = read.text;
           const bundle = exportBundleLines(content);
           if (bundle) {
             const failures = await importEach(bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })));
@@ -166,7 +171,7 @@ export function ImportButton({ importer, dragging }: { importer: ConversationImp
         className={`sidebar__new import__button${dragging ? " is-drop-target" : ""}`}
         onClick={() => input.current?.click()}
         disabled={status?.kind === "working"}
-        title="Import chats: this app's export, or ChatGPT's or Claude's conversations.json, or Open WebUI's chat export (or drop the file on the sidebar)"
+        title="Import chats: this app's export, ChatGPT's or Claude's data export (the ZIP file, or its conversations.json), or Open WebUI's chat export (or drop the file on the sidebar)"
       >
         <Icon name="upload" size={17} />
         <span>
@@ -182,7 +187,7 @@ export function ImportButton({ importer, dragging }: { importer: ConversationImp
       <input
         ref={input}
         type="file"
-        accept=".json,.jsonl,application/json,application/x-ndjson"
+        accept=".json,.jsonl,.zip,application/json,application/x-ndjson,application/zip"
         className="visually-hidden"
         tabIndex={-1}
         aria-label="Chat export file to import"

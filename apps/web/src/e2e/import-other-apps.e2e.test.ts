@@ -1,6 +1,7 @@
 import { foreignExportSample } from "@streamchat/core/test-support";
+import { strToU8, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
-import { normalize, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
+import { conversationIdOf, normalize, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
 
 const e2e = useE2E();
 
@@ -10,6 +11,7 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
     const panel = page.getByTestId("data-panel");
     await panel.locator("summary").click();
     expect(normalize((await panel.getByTestId("import-elsewhere").textContent()) ?? "")).toContain("Coming from ChatGPT, Claude or Open WebUI?");
+    await panel.locator("summary").click(); // folded again: the list has the room
 
     const items = page.locator('[data-testid="conversation-item"]');
     await page.getByTestId("import-file").setInputFiles({ name: "chat-export.json", mimeType: "application/json", buffer: Buffer.from(foreignExportSample("open-webui-export.json")) });
@@ -26,6 +28,15 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
     await page.locator('[data-testid="assistant-message"]', { hasText: "Make it Friday" }).waitFor();
     const counts = await page.locator('[data-testid="version-count"] [aria-hidden="true"]').allTextContents();
     expect(counts.map(normalize)).toEqual(["1 / 2", "1 / 2"]);
+    // An imported answer branches like any: a new chat up to it.
+    const imported = await conversationIdOf(page);
+    await page.locator('[data-testid="assistant-message"]', { hasText: "Make it Friday" }).getByRole("button", { name: "Branch in new chat" }).click();
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Branch · Weekend in Lisbon" }).waitFor();
+    await page.waitForFunction((from) => location.hash.startsWith("#/c/") && location.hash !== `#/c/${encodeURIComponent(from)}`, imported);
+    await page.locator('[data-testid="assistant-message"]', { hasText: "Make it Friday" }).waitFor();
+    // The path only: one version of each message, so no version counts.
+    expect(await page.locator('[data-testid="version-count"]').count()).toBe(0);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 5);
 
     // A question's image and text file, as sent there.
     await items.locator("button", { hasText: "Picture and meeting notes" }).click();
@@ -42,8 +53,15 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
     expect(await page.locator('[data-testid="assistant-message"]').count()).toBe(before + 1);
 
     await page.getByRole("button", { name: "Dismiss import result" }).click();
-    await page.getByTestId("import-file").setInputFiles({ name: "conversations.json", mimeType: "application/json", buffer: Buffer.from(foreignExportSample("chatgpt-export.json")) });
-    await page.getByRole("status").filter({ hasText: "conversations.json: Imported 6 chats from ChatGPT. Not imported: 3 tool calls, 3 images." }).waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 10);
+    // ChatGPT's data export as downloaded: a ZIP file with the conversations, a page of them and the pictures.
+    const archive = zipSync({
+      "chat.html": strToU8("<html><body>…</body></html>"),
+      "conversations.json": strToU8(foreignExportSample("chatgpt-export.json")),
+      "file-AbC123-photo.jpg": [new Uint8Array(64 * 1024), { level: 0 }],
+      "user.json": strToU8("{}"),
+    });
+    await page.getByTestId("import-file").setInputFiles({ name: "chatgpt-export.zip", mimeType: "application/zip", buffer: Buffer.from(archive) });
+    await page.getByRole("status").filter({ hasText: "chatgpt-export.zip: Imported 6 chats from ChatGPT. Not imported: 3 tool calls, 3 images." }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 11);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readForeignExport } from "@streamchat/core";
 import { foreignExportSample } from "@streamchat/core/test-support";
+import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
@@ -76,5 +77,28 @@ describe("chat import of another app's export", () => {
     expect(imported.code).toBe(exitCodes.ok);
     expect(imported.stderr.split("\n")[0]).toBe("Imported 4 conversations from Open WebUI.");
     expect(await clientOf("webui").conversations.list()).toHaveLength(4);
+  });
+
+  it("a data export's ZIP archive as downloaded: its conversations.json is read from it, from a file or stdin", async () => {
+    const archive = zipSync({
+      "chat.html": strToU8("<html></html>"),
+      "conversations.json": strToU8(foreignExportSample("claude-conversations.json")),
+      "files/photo.png": new Uint8Array(4096),
+    });
+    const file = join(dir, "data-2026-12-06.zip");
+    writeFileSync(file, archive);
+    const imported = await run(["import", file], env("small"));
+    expect(imported.code).toBe(exitCodes.failed); // the sample's empty conversation has no messages
+    expect(imported.stderr.split("\n")[0]).toMatch(/^Imported 3 of 4 conversations from Claude; conversation 4: It has no messages\.$/);
+    const piped = await run(["import", "-"], env("small"), archive);
+    expect(piped.stderr).toContain("from Claude");
+
+    const empty = join(dir, "other.zip");
+    writeFileSync(empty, zipSync({ "notes.txt": strToU8("hi") }));
+    expect(await run(["import", empty], env("small"))).toEqual({
+      code: exitCodes.failed,
+      stdout: "",
+      stderr: `error: cannot read ${empty}: this ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)\n`,
+    });
   });
 });

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { link, lstat, open, readFile, rename, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { errorCodeMessages, exportBundleLines, readForeignExport, type ForeignExport } from "@streamchat/core";
+import { conversationsJsonFromZip, errorCodeMessages, exportBundleLines, isZip, readForeignExport, type ForeignExport } from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
 import { readImageAttachment } from "../image-file.js";
 import { readTextFileAttachment } from "../text-file.js";
@@ -503,15 +504,14 @@ async function placeWithoutOverwriting(from: string, to: string): Promise<void> 
  * conversations.json, Open WebUI's chat export) as one new conversation per conversation in it.
  */
 async function importCommand(options: ImportCommand, io: CliIo): Promise<number> {
-  let bytes: Buffer;
+  let content: string;
   try {
-    bytes = options.file === "-" ? await readAllBytes(io.stdin) : await readFile(options.file);
+    content = await readImportFile(options.file, io);
   } catch (error) {
     io.stderr.write(`error: cannot read ${options.file}: ${fileProblem(error)}\n`);
     return exitCodes.failed;
   }
   const client = createChatClient({ url: options.url, token: options.token });
-  const content = bytes.toString("utf8");
   // A file of several conversations (chat export --all), one a line; another app's export; else one export, read whole.
   const lines = exportBundleLines(content);
   if (lines !== undefined) {
@@ -529,6 +529,35 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
     io.stderr.write(describeClientError(toChatClientError(error), options));
     return exitCodes.failed;
   }
+}
+
+/**
+ * The text chat import reads: the file's (or stdin's), or for a ZIP archive (ChatGPT's or Claude's data export as it
+ * was downloaded) the conversations.json in it, read as the archive streams by (a file's is not read whole first).
+ */
+async function readImportFile(file: string, io: CliIo): Promise<string> {
+  if (file === "-") {
+    const bytes = await readAllBytes(io.stdin);
+    return isZip(bytes) ? conversationsOfZip([bytes]) : bytes.toString("utf8");
+  }
+  const head = Buffer.alloc(4);
+  const handle = await open(file, "r");
+  try {
+    await handle.read(head, 0, 4, 0);
+  } finally {
+    await handle.close();
+  }
+  return isZip(head) ? conversationsOfZip(createReadStream(file)) : (await readFile(file)).toString("utf8");
+}
+
+async function conversationsOfZip(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
+  const json = await conversationsJsonFromZip(toAsync(chunks));
+  if (json === undefined) throw new Error("this ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)");
+  return json;
+}
+
+async function* toAsync(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  yield* chunks;
 }
 
 /** One conversation of a file of several: how the summary names it, and its export, or why it has none. */

@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import { runCli } from "../cli/main.js";
 
 /** runCli in this process with captured output (the spawned-process tests are in src/cli.test.ts). */
-export async function runCliCaptured(argv: string[], env: Record<string, string | undefined> = {}, input?: string) {
+export async function runCliCaptured(argv: string[], env: Record<string, string | undefined> = {}, input?: string | Uint8Array) {
   let stdout = "";
   let stderr = "";
   const stdin = new PassThrough();

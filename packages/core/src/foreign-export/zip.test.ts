@@ -1,0 +1,85 @@
+import { Zip, ZipDeflate, zipSync, strToU8 } from "fflate";
+import { describe, expect, it } from "vitest";
+import { conversationsJsonFromZip, isZip, ZipReadError } from "./zip.js";
+
+/** The archive's bytes in chunks of `size`, counting how many were read. */
+function chunked(bytes: Uint8Array, size = 1024) {
+  const read = { chunks: 0 };
+  const iterable = {
+    async *[Symbol.asyncIterator]() {
+      for (let at = 0; at < bytes.length; at += size) {
+        read.chunks++;
+        yield bytes.subarray(at, at + size);
+      }
+    },
+  };
+  return { iterable, read, total: Math.ceil(bytes.length / size) };
+}
+
+/** Random bytes: they do not compress, like the pictures of a real export. */
+function noise(length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let x = 12345;
+  for (let i = 0; i < length; i++) bytes[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  return bytes;
+}
+
+const json = JSON.stringify([{ title: "Grüße aus Köln — 😀", mapping: {} }]);
+
+describe("conversationsJsonFromZip", () => {
+  it("reads conversations.json from a data export's archive, deflated or stored, at its top or in a folder", async () => {
+    for (const [name, level] of [
+      ["conversations.json", 6],
+      ["conversations.json", 0],
+      ["chatgpt-export-2026-12-06/conversations.json", 9],
+    ] as const) {
+      const archive = zipSync({ "chat.html": strToU8("<html></html>"), [name]: [strToU8(json), { level }], "user.json": strToU8("{}") });
+      expect(isZip(archive)).toBe(true);
+      expect(await conversationsJsonFromZip(chunked(archive, 7).iterable)).toBe(json);
+    }
+  });
+
+  it("reads an archive written as a stream (sizes after the data), as export services write them", async () => {
+    const pieces: Uint8Array[] = [];
+    const zip = new Zip((error, data) => {
+      if (error) throw error;
+      pieces.push(data);
+    });
+    const entry = new ZipDeflate("conversations.json", { level: 6 });
+    zip.add(entry);
+    const bytes = strToU8(json.repeat(50));
+    entry.push(bytes.subarray(0, 100));
+    entry.push(bytes.subarray(100), true);
+    zip.end();
+    const archive = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const piece of pieces) {
+      archive.set(piece, at);
+      at += piece.length;
+    }
+    expect(await conversationsJsonFromZip(chunked(archive, 64).iterable)).toBe(json.repeat(50));
+  });
+
+  it("stops reading once the file is whole: the pictures after it are not read", async () => {
+    const archive = zipSync({ "conversations.json": strToU8(json), "file-abc.png": [noise(512 * 1024), { level: 0 }] });
+    const { iterable, read, total } = chunked(archive, 4096);
+    expect(await conversationsJsonFromZip(iterable)).toBe(json);
+    expect(read.chunks).toBeLessThan(total / 10);
+  });
+
+  it("is undefined for an archive without conversations.json; refuses a damaged or cut one", async () => {
+    expect(await conversationsJsonFromZip(chunked(zipSync({ "notes.txt": strToU8("hi") })).iterable)).toBeUndefined();
+    const archive = zipSync({ "conversations.json": [strToU8(json.repeat(200)), { level: 6 }] });
+    const cut = archive.subarray(0, Math.floor(archive.length / 2));
+    await expect(conversationsJsonFromZip(chunked(cut, 64).iterable)).rejects.toThrow(ZipReadError);
+    const damaged = archive.slice();
+    damaged.fill(0xff, 60, 120);
+    await expect(conversationsJsonFromZip(chunked(damaged, 64).iterable)).rejects.toThrow(ZipReadError);
+  });
+
+  it("tells a ZIP archive by its first bytes", () => {
+    expect(isZip(strToU8("PK\x03\x04rest"))).toBe(true);
+    expect(isZip(strToU8('[{"title":"x"}]'))).toBe(false);
+    expect(isZip(strToU8("PK"))).toBe(false);
+  });
+});

@@ -384,6 +384,26 @@ describe.skipIf(!runBrowserTests)("sidebar: conversations, search, groups, delet
     expect(await headings(400)).toEqual({ names: [monthOf(400)], section: monthOf(400) });
   });
 
+  it("keeps the chats in view while panels are open: the panels scroll in their own room", async () => {
+    await createConversation("Still listed with the panels open");
+    const page = await e2e.openApp();
+    const listed = item(page, "Still listed with the panels open");
+    await listed.waitFor();
+    for (const name of ["Keyboard shortcuts", "Instructions", "Tools", "Your chats"]) await sidebar(page).locator("summary", { hasText: name }).click();
+    // Before, the open panels took the whole height and squeezed the list to nothing.
+    const list = await box(page.locator(".sidebar__list"));
+    expect(list.height).toBeGreaterThanOrEqual(150);
+    await listed.click();
+    await conversationIdOf(page);
+    // The last panel's content is reached by scrolling the panels, not cut off below the window.
+    const bottom = page.locator(".sidebar__bottom");
+    expect(await bottom.evaluate((el) => el.scrollHeight > el.clientHeight && getComputedStyle(el).overflowY === "auto")).toBe(true);
+    const exportButton = page.getByRole("button", { name: "Export all chats" });
+    await exportButton.scrollIntoViewIfNeeded();
+    const button = await box(exportButton);
+    expect(button.y + button.height).toBeLessThanOrEqual(desktop.viewport.height);
+  });
+
   it("is usable at 390 px: no horizontal overflow, the sidebar a modal drawer behind a toggle", async () => {
     const page = await e2e.openApp(mobile);
     await send(page, "Explain server-sent events in a short list");

@@ -1,4 +1,4 @@
-import { conversationsJsonFromZip, isZip, notAnExportMessage, tooLargeToImportMessage, ZipReadError } from "@streamchat/core/browser";
+import { isZip, notAnExportMessage, tooLargeToImportMessage } from "@streamchat/core/browser";
 import type { RouterOutputs } from "../trpc.js";
 
 /**
@@ -50,6 +50,7 @@ export async function checkImportFile(file: Blob, maxBytes: number | undefined):
  */
 export async function readImportText(file: Blob): Promise<{ text: string } | { refusal: string }> {
   if (!isZip(new Uint8Array(await file.slice(0, 4).arrayBuffer()))) return { text: await file.text() };
+  const { conversationsJsonFromZip, ZipReadError } = await import("./other-apps.js");
   try {
     const text = await conversationsJsonFromZip(chunksOf(file.stream()));
     return text === undefined ? { refusal: "This ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)." } : { text };

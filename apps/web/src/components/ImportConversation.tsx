@@ -1,5 +1,5 @@
 import { useCallback, useRef, useState, type DragEvent } from "react";
-import { exportBundleLines, notAnExportMessage, readForeignExport } from "@streamchat/core/browser";
+import { exportBundleLines, notAnExportMessage } from "@streamchat/core/browser";
 import { bundleImportSummary, type ImportFailure } from "../capabilities/import-bundle.js";
 import { checkImportFile, importLimitOf, readImportText } from "../capabilities/import-check.js";
 import { describeError } from "../lib/errors.js";
@@ -86,6 +86,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
             setStatus({ kind: "done", name: file.name, message: bundleImportSummary(bundle.length, failures), failed: failures.length > 0 });
             return;
           }
+          const { readForeignExport } = await import("../capabilities/other-apps.js");
           const foreign = readForeignExport(content);
           if (foreign) {
             const items = foreign.conversations.map(({ index, title, document, problem }) => ({

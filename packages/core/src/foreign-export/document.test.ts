@@ -21,6 +21,20 @@ describe("ConversationBuilder", () => {
     });
   });
 
+  it("is named after the first question asked in words, not one that was only a picture or a long paste", () => {
+    const builder = new ConversationBuilder();
+    const q1 = builder.add(null, { role: "user", content: "[image not imported]" }, undefined);
+    const a1 = builder.add(q1, { role: "assistant", content: "A stork." }, undefined);
+    const q2 = builder.add(a1, { role: "user", content: "x".repeat(40_000) }, undefined);
+    const a2 = builder.add(q2, { role: "assistant", content: "Long." }, undefined);
+    builder.add(a2, { role: "user", content: "Where do storks winter?\nThanks" }, undefined);
+    const doc = builder.build({ id: "x", title: "", createdAt: 1, updatedAt: 1, activeMessageId: 5, now: 1 });
+    expect(doc.conversation.title).toBe("Where do storks winter?");
+    const only = new ConversationBuilder();
+    only.add(null, { role: "user", content: "[2 images not imported]" }, undefined);
+    expect(only.build({ id: "y", title: undefined, createdAt: 1, updatedAt: 1, activeMessageId: 1, now: 1 }).conversation.title).toBe("Imported chat");
+  });
+
   it("keeps a question longer than the server takes (32,000 characters) as a text file, which the model reads alike", () => {
     const builder = new ConversationBuilder();
     const long = "x".repeat(32_001);

@@ -42,6 +42,9 @@ function fitQuestion(message: ForeignChatMessage): ForeignChatMessage {
   return { ...message, content: "", files: [...files, { type: "file", name: overlongQuestionFileName, text: toStorableText(message.content) }] };
 }
 
+/** What a question that held only attachments the import left out reads: "[image not imported]", "[2 files not imported]". */
+const notImportedNote = /^\[[^\]\n]* not imported\]$/;
+
 /** Longest title the import takes (the store's schema). */
 const maxTitleChars = 200;
 /** A title made from the first question: its first line, at most this long (as a new chat's title is made). */
@@ -98,7 +101,10 @@ export class ConversationBuilder {
     activeMessageId: number | null;
     now: number;
   }): ForeignConversationDocument {
-    const firstQuestion = this.messages.find((m) => m.message.role === "user")?.message.content;
+    // Named after what was first asked in words: not a question that was only a picture ("[image not imported]") or
+    // only a long paste (kept as a file, no text).
+    const firstQuestion = this.messages.find((m) => m.message.role === "user" && m.message.content.trim() !== "" && !notImportedNote.test(m.message.content))
+      ?.message.content;
     const times = this.messages.flatMap((m) => (m.createdAt === undefined ? [] : [m.createdAt]));
     const createdAt = meta.createdAt ?? (times.length > 0 ? Math.min(...times) : undefined);
     const updatedAt = meta.updatedAt ?? (times.length > 0 ? Math.max(...times) : createdAt);

@@ -35,6 +35,14 @@ describe("ConversationBuilder", () => {
     expect(only.build({ id: "y", title: undefined, createdAt: 1, updatedAt: 1, activeMessageId: 1, now: 1 }).conversation.title).toBe("Imported chat");
   });
 
+  it("takes the times of a very long conversation (hundreds of thousands of messages) without overflowing the stack", () => {
+    const builder = new ConversationBuilder();
+    let parent: number | null = null;
+    for (let i = 0; i < 300_000; i++) parent = builder.add(parent, { role: i % 2 === 0 ? "user" : "assistant", content: "…" }, 1_000 + i);
+    const doc = builder.build({ id: "x", title: "Long", createdAt: undefined, updatedAt: undefined, activeMessageId: parent, now: 1 });
+    expect(doc.conversation).toMatchObject({ createdAt: 1_000, updatedAt: 300_999 });
+  });
+
   it("keeps a question longer than the server takes (32,000 characters) as a text file, which the model reads alike", () => {
     const builder = new ConversationBuilder();
     const long = "x".repeat(32_001);

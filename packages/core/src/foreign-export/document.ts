@@ -105,9 +105,16 @@ export class ConversationBuilder {
     // only a long paste (kept as a file, no text).
     const firstQuestion = this.messages.find((m) => m.message.role === "user" && m.message.content.trim() !== "" && !notImportedNote.test(m.message.content))
       ?.message.content;
-    const times = this.messages.flatMap((m) => (m.createdAt === undefined ? [] : [m.createdAt]));
-    const createdAt = meta.createdAt ?? (times.length > 0 ? Math.min(...times) : undefined);
-    const updatedAt = meta.updatedAt ?? (times.length > 0 ? Math.max(...times) : createdAt);
+    // A loop, not Math.min(...times): a spread of a very long conversation's times would overflow the call stack.
+    let first: number | undefined;
+    let last: number | undefined;
+    for (const { createdAt: time } of this.messages) {
+      if (time === undefined) continue;
+      if (first === undefined || time < first) first = time;
+      if (last === undefined || time > last) last = time;
+    }
+    const createdAt = meta.createdAt ?? first;
+    const updatedAt = meta.updatedAt ?? last ?? createdAt;
     return {
       format: "streamchat.conversation",
       version: 1,

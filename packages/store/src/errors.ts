@@ -15,11 +15,12 @@ export type StoreErrorCode = "not_found" | "conflict" | "limit" | "unavailable" 
 /**
  * Which invariant a `conflict` broke:
  * - `id`: the conversation or run id is taken;
+ * - `origin`: the user already has a conversation imported from this origin (insertConversation; schema v9);
  * - `client_request_id`: the user already started a run with this clientRequestId (return that run);
  * - `conversation_busy`: another run of the conversation is running (on any process);
  * - `seq`: the event's seq is already used in the run's log, or is not above the last one this process queued.
  */
-export type ConflictReason = "id" | "client_request_id" | "conversation_busy" | "seq";
+export type ConflictReason = "id" | "origin" | "client_request_id" | "conversation_busy" | "seq";
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode;

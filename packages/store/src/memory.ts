@@ -40,6 +40,8 @@ interface ConversationEntry {
   order: number;
   /** The last message of the active path. */
   headId: number | null;
+  /** Where an import came from (insertConversation); null for every other conversation. Unique per user. */
+  origin: string | null;
 }
 
 interface MessageEntry {
@@ -197,7 +199,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
   }
 
   function addConversation(id: string, userId: string, title: string, at: number): ConversationEntry {
-    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null }, order: nextOrder++, headId: null };
+    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null }, order: nextOrder++, headId: null, origin: null };
     conversations.set(id, entry);
     messages.set(id, []);
     return entry;
@@ -296,6 +298,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       const { id, userId, title, createdAt, updatedAt, pinnedAt } = input.conversation;
       // Every refusal, and every serialisation (a value JSON.stringify throws on), before the first write.
       if (conversations.has(id)) throw conflict("id", `Conversation ${id} already exists.`);
+      const origin = input.conversation.origin ?? null;
+      // A deleted conversation's entry is gone with it: its origin is free again.
+      if (origin !== null && [...conversations.values()].some((other) => other.origin === origin && other.conversation.userId === userId)) {
+        throw conflict("origin", `The user already has a conversation imported from ${origin}.`);
+      }
       const taken = input.runs.find((run) => runs.has(run.id));
       if (taken) throw conflict("id", `Run ${taken.id} already exists.`);
       const logs = input.runs.map((run) => run.events.map(({ seq, event }) => ({ seq, type: event.type, json: JSON.stringify(event) })));
@@ -304,6 +311,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       const entry = addConversation(id, userId, title, createdAt);
       entry.conversation.updatedAt = updatedAt;
       entry.conversation.pinnedAt = pinnedAt;
+      entry.origin = origin;
       input.runs.forEach((run, i) => {
         const record: RunRecord = {
           id: run.id,

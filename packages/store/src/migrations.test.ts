@@ -5,7 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { latestVersion, migrate, migrations, type Migration } from "./migrations.js";
 import { openSqliteStore } from "./sqlite.js";
-import { doneEvent, tokenEvent } from "./test-support/fixtures.js";
+import { doneEvent, failure, tokenEvent } from "./test-support/fixtures.js";
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 
 describe("migrate", () => {
@@ -273,13 +273,14 @@ describe("migration 8 (pinned conversations) on a v7 database", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
     try {
       const probe = new DatabaseSync(path);
-      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(8);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(latestVersion());
       expect(probe.prepare("SELECT name, type, \"notnull\" FROM pragma_table_info('conversations') WHERE name = 'pinned_at'").all().map((r) => ({ ...r }))).toEqual([
         { name: "pinned_at", type: "INTEGER", notnull: 0 },
       ]);
       expect(probe.prepare("SELECT COUNT(*) AS n FROM conversations WHERE pinned_at IS NULL").get()?.n).toBe(4);
-      const indexes = probe.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'conversations' AND name NOT LIKE 'sqlite_%'").all();
-      expect(indexes.map((r) => r.name)).toEqual(["conversations_by_user_pinned_activity"]);
+      const indexes = probe.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'conversations' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+      // conversations_by_user_origin: v9's.
+      expect(indexes.map((r) => r.name)).toEqual(["conversations_by_user_origin", "conversations_by_user_pinned_activity"]);
       probe.close();
 
       // Every row as it was, none pinned, in the order v7 listed them (newest activity, then newest created).
@@ -294,6 +295,63 @@ describe("migration 8 (pinned conversations) on a v7 database", () => {
       expect(await store.setPinned("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: 99 });
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "c3"]);
       expect((await store.listConversations("bob")).map((c) => [c.id, c.pinnedAt])).toEqual([["b1", null]]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("migration 9 (import origins) on a v8 database", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("adds origin (null: nothing was imported with one) and its unique index, keeping every conversation", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v8-"));
+    const path = join(dir, "chat.db");
+    const v8 = new DatabaseSync(path);
+    migrate(v8, migrations.filter((m) => m.version <= 8));
+    v8.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at) VALUES
+      ('c1', 'alice', 'Oldest', 1, 30, NULL), ('c2', 'alice', 'Pinned', 2, 20, 50), ('b1', 'bob', 'Bob''s', 4, 40, NULL)`);
+    v8.exec(`INSERT INTO messages (conversation_id, parent_id, run_id, role, content, json, created_at)
+      VALUES ('c1', NULL, NULL, 'user', 'hello', '{"role":"user","content":"hello"}', 30)`);
+    v8.exec("UPDATE conversations SET head_message_id = 1 WHERE id = 'c1'");
+    v8.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
+    try {
+      const probe = new DatabaseSync(path);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(9);
+      expect(probe.prepare("SELECT name, type, \"notnull\" FROM pragma_table_info('conversations') WHERE name = 'origin'").all().map((r) => ({ ...r }))).toEqual([
+        { name: "origin", type: "TEXT", notnull: 0 },
+      ]);
+      expect(probe.prepare("SELECT COUNT(*) AS n FROM conversations WHERE origin IS NULL").get()?.n).toBe(3);
+      const index = probe.prepare("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'conversations_by_user_origin'").get();
+      expect(String(index?.sql)).toMatch(/UNIQUE INDEX conversations_by_user_origin ON conversations \(user_id, origin\) WHERE origin IS NOT NULL/);
+      // The database itself refuses a second row of one user and origin, whoever writes it.
+      probe.exec("INSERT INTO conversations (id, user_id, title, created_at, updated_at, origin) VALUES ('raw1', 'carol', 't', 1, 1, 'o')");
+      expect(() => probe.exec("INSERT INTO conversations (id, user_id, title, created_at, updated_at, origin) VALUES ('raw2', 'carol', 't', 1, 1, 'o')")).toThrow(/UNIQUE/);
+      probe.exec("DELETE FROM conversations WHERE user_id = 'carol'");
+      probe.close();
+
+      // Every row as it was.
+      expect(await store.listConversations("alice")).toEqual([
+        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50 },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+      ]);
+      expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
+      expect((await store.listConversations("bob")).map((c) => c.id)).toEqual(["b1"]);
+
+      // Imports with an origin: one per user.
+      const imported = (id: string, userId = "alice") => ({
+        conversation: { id, userId, title: "Imported", createdAt: 5, updatedAt: 6, pinnedAt: null, origin: "ChatGPT:x@1" },
+        runs: [],
+        messages: [],
+        head: null,
+      });
+      await store.insertConversation(imported("i1"));
+      expect(await failure(store.insertConversation(imported("i2")))).toMatchObject({ name: "StoreError", code: "conflict", reason: "origin" });
+      await store.insertConversation(imported("i3", "bob"));
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "i1"]);
     } finally {
       await store.close();
     }

@@ -194,6 +194,19 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX conversations_by_user_pinned_activity ON conversations (user_id, pinned_at, updated_at);
     `,
   },
+  {
+    version: 9,
+    up: `
+      -- Import origins: where an imported conversation came from ("ChatGPT:<their id>@<their update time>", made by the
+      -- client); NULL for every other conversation (every existing one).
+      ALTER TABLE conversations ADD COLUMN origin TEXT;
+      -- At most one conversation per user and origin, so importing a newer export of the same account again does not
+      -- duplicate every conversation: the database itself refuses the second (insertConversation's conflict "origin"),
+      -- whichever process writes it. Partial: only imports have an origin, so the index holds them alone, and the
+      -- conversations without one are never compared. Deleting the conversation deletes its entry (frees the origin).
+      CREATE UNIQUE INDEX conversations_by_user_origin ON conversations (user_id, origin) WHERE origin IS NOT NULL;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

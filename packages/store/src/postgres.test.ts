@@ -194,12 +194,13 @@ describePostgres("postgres store", () => {
       await client.query("INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ('alice', 'Be brief.', 5)");
 
       const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
-      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(8);
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(latestVersion(postgresMigrations));
       expect(
         (await client.query("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversations' AND column_name = 'pinned_at'")).rows,
       ).toEqual([{ data_type: "bigint", is_nullable: "YES" }]);
       expect((await client.query("SELECT count(*)::integer AS n FROM conversations WHERE pinned_at IS NULL")).rows[0].n).toBe(4);
       expect((await client.query("SELECT indexname FROM pg_indexes WHERE tablename = 'conversations' ORDER BY indexname")).rows.map((r) => r.indexname)).toEqual([
+        "conversations_by_user_origin", // v9's
         "conversations_by_user_pinned_activity",
         "conversations_pkey",
       ]);
@@ -219,6 +220,57 @@ describePostgres("postgres store", () => {
       const started = await store.startRun({ id: "r2", conversationId: "c2", userId: "alice", model: "m", provider: "p", question: { message: { role: "user", content: "hi" } } });
       expect(started.conversation).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 99, pinnedAt: 99 });
       expect((await store.listConversations("bob")).map((c) => [c.id, c.pinnedAt])).toEqual([["b1", null]]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("migration 9 adds origin (null: nothing imported with one) and its unique partial index to a v8 database, keeping its rows", async () => {
+    const { url } = await emptyDatabase();
+    const client = await connect(url);
+    try {
+      expect(await migratePostgres(client, postgresMigrations.slice(0, 8))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at) VALUES
+        ('c1', 'alice', 'Oldest', 1, 30, NULL), ('c2', 'alice', 'Pinned', 2, 20, 50), ('b1', 'bob', 'Bob''s', 4, 40, NULL)`);
+      await client.query(
+        "SELECT * FROM streamchat_start_run('r1', 'c1', 'alice', 'm', 'p', NULL, NULL, 30, NULL, NULL, true, NULL, 'user', 'hello', $1)",
+        [JSON.stringify({ role: "user", content: "hello" })],
+      );
+
+      const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(9);
+      expect(
+        (await client.query("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversations' AND column_name = 'origin'")).rows,
+      ).toEqual([{ data_type: "text", is_nullable: "YES" }]);
+      expect((await client.query("SELECT count(*)::integer AS n FROM conversations WHERE origin IS NULL")).rows[0].n).toBe(3);
+      const [index] = (await client.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'conversations_by_user_origin'")).rows;
+      expect(index?.indexdef).toMatch(/CREATE UNIQUE INDEX conversations_by_user_origin ON public\.conversations USING btree \(user_id, origin\) WHERE \(origin IS NOT NULL\)/);
+
+      // Every row as it was.
+      expect(await store.listConversations("alice")).toEqual([
+        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50 },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+      ]);
+      expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
+      expect(await store.getRun("r1")).toMatchObject({ status: "running", conversationId: "c1" });
+
+      // Imports with an origin: one per user, the second refused by the index itself (a unique violation → "origin").
+      const imported = (id: string, userId = "alice") => ({
+        conversation: { id, userId, title: "Imported", createdAt: 5, updatedAt: 6, pinnedAt: null, origin: "ChatGPT:x@1" },
+        runs: [],
+        messages: [],
+        head: null,
+      });
+      await store.insertConversation(imported("i1"));
+      await expect(store.insertConversation(imported("i2"))).rejects.toMatchObject({ name: "StoreError", code: "conflict", reason: "origin" });
+      await store.insertConversation(imported("i3", "bob"));
+      expect((await client.query("SELECT id, origin FROM conversations WHERE origin IS NOT NULL ORDER BY id")).rows).toEqual([
+        { id: "i1", origin: "ChatGPT:x@1" },
+        { id: "i3", origin: "ChatGPT:x@1" },
+      ]);
+      await expect(
+        client.query("INSERT INTO conversations (id, user_id, title, created_at, updated_at, origin) VALUES ('raw', 'alice', 't', 1, 1, 'ChatGPT:x@1')"),
+      ).rejects.toMatchObject({ code: "23505", constraint: "conversations_by_user_origin" });
     } finally {
       await client.end();
     }

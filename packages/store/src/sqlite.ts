@@ -208,10 +208,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     insertConversation: db.prepare(
       "INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
     ),
-    // insertConversation's: its pinnedAt as given.
+    // insertConversation's: its pinnedAt and origin as given.
     insertWholeConversation: db.prepare(
-      "INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
+    // insertConversation's origin check: a probe of conversations_by_user_origin (schema v9).
+    originTaken: db.prepare("SELECT 1 AS found FROM conversations WHERE user_id = ? AND origin = ?"),
     getConversation: db.prepare(`SELECT ${conversationColumns} FROM conversations WHERE id = ? AND user_id = ?`),
     listConversations: db.prepare(listConversationsSql),
     listAnchor: db.prepare("SELECT pinned_at, updated_at, rowid FROM conversations WHERE id = ? AND user_id = ?"),
@@ -623,6 +625,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       checkInsertConversation(input);
       const { conversation, runs, messages, head } = input;
       const { id, userId } = conversation;
+      const origin = conversation.origin ?? null;
       // Serialised before BEGIN: the write lock is held only for the inserts.
       const logs = runs.map((run) => run.events.map(({ seq, event }) => ({ seq, type: event.type, json: JSON.stringify(event) })));
       const jsons = messages.map(({ message }) => JSON.stringify(message));
@@ -631,7 +634,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       // transaction are never read back).
       const messageIds = writeTransaction(() => {
         if (getRow(sql.conversationExists, id)) throw conflict("id", `Conversation ${id} already exists.`);
-        sql.insertWholeConversation.run(id, userId, conversation.title, conversation.createdAt, conversation.updatedAt, conversation.pinnedAt);
+        // Checked inside the write transaction (BEGIN IMMEDIATE: no other writer, of this process or another, between
+        // the check and the insert); the unique index conversations_by_user_origin refuses a second row regardless.
+        if (origin !== null && getRow(sql.originTaken, userId, origin)) {
+          throw conflict("origin", `The user already has a conversation imported from ${origin}.`);
+        }
+        sql.insertWholeConversation.run(id, userId, conversation.title, conversation.createdAt, conversation.updatedAt, conversation.pinnedAt, origin);
         runs.forEach((run, i) => {
           if (getRow(sql.runExists, run.id)) throw conflict("id", `Run ${run.id} already exists.`);
           const usage = run.usage === null ? null : JSON.stringify(run.usage);

@@ -1098,6 +1098,91 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       expect(await store.getRun("r-other")).toMatchObject({ conversationId: "c-other", status: "running" });
     });
 
+    describe("origin: at most one conversation per user and origin", () => {
+      const origin = "ChatGPT:abc-123@1700000000";
+      /** The input as imp's (or another id's), with `origin`, its runs renamed so that several can be written. */
+      function imported(id: string, userId = "alice", from: string | null | undefined = origin): InsertConversationInput {
+        const base = input();
+        return {
+          ...base,
+          conversation: { ...base.conversation, id, userId, origin: from },
+          runs: base.runs.map((r) => ({ ...r, id: `${id}-${r.id}` })),
+          messages: base.messages.map((m) => ({ ...m, runId: m.runId === null ? null : `${id}-${m.runId}` })),
+        };
+      }
+      /** What an insert could write, across both users and every id these tests use. */
+      async function written() {
+        const ids = ["imp", "imp2", "imp3", "bobs"];
+        return {
+          conversations: [...(await store.listConversations("alice")), ...(await store.listConversations("bob"))].map((c) => c.id).sort(),
+          messages: (await Promise.all(ids.map((id) => store.listMessages(id)))).map((list) => list.length),
+          runs: (await Promise.all(ids.map((id) => store.listRuns(id)))).map((list) => list.length),
+          events: (await Promise.all(ids.flatMap((id) => [`${id}-r1`, `${id}-r2`]).map((runId) => store.readEvents(runId)))).map((list) => list.length),
+        };
+      }
+
+      it("writes a conversation with an origin; the same origin again for the user is refused whole, another user's is not", async () => {
+        const { conversation: first } = await store.insertConversation(imported("imp"));
+        // The origin is kept by the store for the check alone: the conversation reads as any other.
+        expect(first).toEqual({ id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: null });
+        expect(await store.getConversation("alice", "imp")).toEqual(first);
+        const before = await written();
+        expect(before).toEqual({ conversations: ["imp"], messages: [4, 0, 0, 0], runs: [2, 0, 0, 0], events: [1, 10, 0, 0, 0, 0, 0, 0] });
+
+        expect(await failure(store.insertConversation(imported("imp2")))).toEqual(storeError("conflict", "origin"));
+        expect(await written()).toEqual(before);
+        expect(await store.getConversation("alice", "imp2")).toBeUndefined();
+        expect(await store.getRun("imp2-r1")).toBeUndefined();
+
+        // Another user may have the same origin.
+        await store.insertConversation(imported("bobs", "bob"));
+        expect((await store.listConversations("bob")).map((c) => c.id)).toEqual(["bobs"]);
+        expect(await store.listMessages("bobs")).toHaveLength(4);
+        // Another origin of the same user is free.
+        await store.insertConversation(imported("imp3", "alice", `${origin}-newer`));
+        expect((await store.listConversations("alice")).map((c) => c.id).sort()).toEqual(["imp", "imp3"]);
+      });
+
+      it("reports a taken conversation id before a taken origin", async () => {
+        await store.insertConversation(imported("imp"));
+        expect(await failure(store.insertConversation({ ...imported("imp2"), conversation: { ...imported("imp2").conversation, id: "imp" } }))).toEqual(
+          storeError("conflict", "id"),
+        );
+      });
+
+      it("never refuses conversations without an origin (null or absent), however many", async () => {
+        await store.insertConversation(imported("imp", "alice", null));
+        const unset = imported("imp2", "alice", null);
+        await store.insertConversation({ ...unset, conversation: { ...unset.conversation, origin: undefined } });
+        const { origin: _origin, ...plain } = imported("imp3", "alice", null).conversation;
+        await store.insertConversation({ ...imported("imp3"), conversation: plain });
+        await conversation("created-here");
+        expect((await store.listConversations("alice")).map((c) => c.id).sort()).toEqual(["created-here", "imp", "imp2", "imp3"]);
+        // And one with an origin among them.
+        await store.insertConversation(imported("bobs", "alice"));
+      });
+
+      it("frees the origin when the conversation is deleted", async () => {
+        await store.insertConversation(imported("imp"));
+        expect(await store.deleteConversation("alice", "imp")).toBe(true);
+        await store.insertConversation(imported("imp2"));
+        expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["imp2"]);
+        expect(await failure(store.insertConversation(imported("imp3")))).toEqual(storeError("conflict", "origin"));
+      });
+
+      it("writes one of two concurrent inserts of one origin, from two processes on a shared database", async () => {
+        const other = backend.shared ? await ctx.open({ now: clock.now }) : store;
+        const outcomes = await Promise.allSettled([store.insertConversation(imported("imp")), other.insertConversation(imported("imp2"))]);
+        expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+        const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+        expect(refused?.reason).toEqual(storeError("conflict", "origin"));
+        const left = await written();
+        expect(left.conversations).toHaveLength(1);
+        expect(left.messages.reduce((a, b) => a + b)).toBe(4);
+        expect(left.runs.reduce((a, b) => a + b)).toBe(2);
+      });
+    });
+
     it("refuses an input that does not hold together with a RangeError, writing nothing", async () => {
       const before = await everything();
       const [r1, r2] = input().runs as [InsertedRun, InsertedRun];

@@ -12,7 +12,7 @@ import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@stream
  * - at most `maxRunningPerUser` running runs per user when given (→ StoreError("limit"));
  * - (runId, seq) names one event forever.
  *
- * Refusals are StoreErrors (errors.ts): not_found, conflict (with a `reason`: "id" | "client_request_id" |
+ * Refusals are StoreErrors (errors.ts): not_found, conflict (with a `reason`: "id" | "origin" | "client_request_id" |
  * "conversation_busy" | "seq"), limit, unavailable (the database did not answer; retrying later may succeed),
  * closed.
  *
@@ -38,6 +38,11 @@ import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@stream
  *
  * Pinned conversations (schema: SQLite v8, PostgreSQL v8): Conversation has `pinnedAt` (null for every existing
  * conversation), setPinned pins and unpins, and listConversations lists the pinned ones first.
+ *
+ * Import origins (schema: SQLite v9, PostgreSQL v9): insertConversation takes the conversation's `origin` (where an
+ * import came from, e.g. "ChatGPT:<their id>@<their update time>"); a user has at most one conversation per origin
+ * (→ StoreError("conflict", { reason: "origin" })), so importing a newer export of the same account again does not
+ * duplicate what was imported before. Deleting the conversation frees its origin. Every existing conversation has none.
  */
 
 export interface Conversation {
@@ -193,7 +198,16 @@ export interface RunAnswer {
  * Times are integer milliseconds since the epoch (a safe integer >= 0), kept as given.
  */
 export interface InsertConversationInput {
-  conversation: Conversation;
+  conversation: Conversation & {
+    /**
+     * Where an import came from (made by the client, e.g. "ChatGPT:<their id>@<their update time>"): unique per user,
+     * enforced by the database (insertConversation's conflict "origin"), so the same chat imported again is refused
+     * instead of duplicated; a deleted conversation frees its origin. null or absent for everything else (a
+     * conversation started here, a branch, a copy re-imported from this app's own export): such conversations are
+     * never refused for it. Kept by the store only for this check: Conversation does not carry it.
+     */
+    origin?: string | null;
+  };
   /** Finished runs, each with its whole log. No run of a conversation inserted this way is running. */
   runs: readonly InsertedRun[];
   /** The tree, parents before their children. */
@@ -293,10 +307,13 @@ export interface ChatStore {
    * with their logs, its messages (new ids, increasing in list order) and its head. All or nothing, also across a
    * crash: no reader sees a part of it, and a process that dies before the commit leaves nothing (no clean-up to run).
    * Nothing is running meanwhile, so no sweep or limit is concerned. StoreError("conflict", { reason: "id" }) when the
-   * conversation's id or a run's id is taken; RangeError, before anything is written, for an input that does not hold
-   * together (a parent that is not an earlier message, a head outside `messages`, a run id given twice, seqs that are
-   * not increasing positive integers, a time that is not a safe integer >= 0, a pinnedAt that is neither null nor such
-   * a time).
+   * conversation's id or a run's id is taken; StoreError("conflict", { reason: "origin" }) when the conversation has an
+   * `origin` and the user already has a conversation with that origin (checked by the database: two concurrent
+   * imports of one origin never both write; another user's same origin does not count; deleting a conversation frees
+   * its origin; a taken conversation id is reported before its origin). RangeError, before anything is written, for an
+   * input that does not hold together (a parent that is not an earlier message, a head outside `messages`, a run id
+   * given twice, seqs that are not increasing positive integers, a time that is not a safe integer >= 0, a pinnedAt
+   * that is neither null nor such a time).
    */
   insertConversation(input: InsertConversationInput): Promise<InsertedConversationRecord>;
   /** Deletes the conversation with its whole message tree, runs and events. False when not found for that user. */

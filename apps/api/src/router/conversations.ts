@@ -268,7 +268,8 @@ export const conversationsRouter = router({
       ctx.publish.conversationAdded(ctx.userId, imported.conversationId);
       return imported;
     } catch (error) {
-      if (isImportError(error)) throw new AppError("bad_request", error.message, undefined, { cause: error });
+      // Imported before (another app's conversation, by its origin): the file is fine, the chat is here already.
+      if (isImportError(error)) throw new AppError("bad_request", error.message, error.reason === "already_imported" ? "CONFLICT" : "BAD_REQUEST", { cause: error });
       throw error;
     }
   }),

@@ -159,6 +159,36 @@ describe("conversations.export and import", () => {
     expect(await client.conversations.list.query()).toEqual(before);
   });
 
+  it("imports a conversation of another app once: the same origin again is CONFLICT, and free again once deleted", async () => {
+    const doc = {
+      format: "streamchat.conversation",
+      version: 1,
+      exportedAt: 1,
+      conversation: { id: "abc", title: "From ChatGPT", createdAt: 1_700_000_000_000, updatedAt: 1_700_000_100_000, origin: "ChatGPT:abc@1700000100000" },
+      activeMessageId: 2,
+      messages: [
+        { id: 1, parentId: null, runId: null, message: { role: "user", content: "Hi there" } },
+        { id: 2, parentId: 1, runId: null, message: { role: "assistant", content: "Hello!" } },
+      ],
+      runs: [],
+    };
+    const content = JSON.stringify(doc);
+    const { conversationId } = await client.conversations.import.mutate({ content });
+    const before = await client.conversations.list.query();
+    expect(await callFailure(client.conversations.import.mutate({ content }))).toMatchObject({
+      code: "CONFLICT",
+      appCode: "bad_request",
+      message: "This chat was imported before; delete that copy to import it again.",
+    });
+    expect(await client.conversations.list.query()).toEqual(before);
+    // Changed there since: another origin, another conversation.
+    const changed = JSON.stringify({ ...doc, conversation: { ...doc.conversation, origin: "ChatGPT:abc@1700000200000" } });
+    const second = await client.conversations.import.mutate({ content: changed });
+    await client.conversations.delete.mutate({ conversationId });
+    expect((await client.conversations.import.mutate({ content })).conversationId).not.toBe(conversationId);
+    await client.conversations.delete.mutate({ conversationId: second.conversationId });
+  });
+
   it("keeps what a run still answering had streamed, and the answer a regenerate still answering would replace", async () => {
     // A send whose model stalls after its first tokens: exported and imported meanwhile.
     const { conversationId, runId } = await client.chat.send.mutate({ message: "a slow one", model: "sim-stall" });

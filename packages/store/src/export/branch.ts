@@ -65,9 +65,12 @@ export async function branchConversation(
     throw new BranchError("answer_running", "That answer is still being written; branch from it once it is done.");
   }
   const createdAt = now();
+  // Never an origin (buildConversationExport writes none; dropped here all the same): a branch is a new conversation,
+  // not the imported chat it may come from, and the user's one conversation of that origin stays the original.
+  const { origin: _origin, ...original } = doc.conversation;
   const branch: ConversationExport = {
     ...doc,
-    conversation: { ...doc.conversation, title: branchTitle(doc.conversation.title), createdAt, updatedAt: createdAt },
+    conversation: { ...original, title: branchTitle(doc.conversation.title), createdAt, updatedAt: createdAt },
     activeMessageId: messageId,
     messages,
     runs,

@@ -5,6 +5,7 @@ import { exportSeed as seed, withImage } from "../test-support/export-seed.js";
 import { failure, manualClock, sampleUsage } from "../test-support/fixtures.js";
 import { describeEachBackend } from "../test-support/postgres.js";
 import type { ChatStore } from "../types.js";
+import { branchConversation } from "./branch.js";
 import { ImportError } from "./errors.js";
 import { buildConversationExport, exportConversation, filenameBase } from "./export.js";
 import { importConversation, parseConversationExport } from "./import.js";
@@ -161,6 +162,69 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect((await store.listConversations("bob")).map((c) => c.id)).toEqual([bobs.conversationId]);
     expect((await store.listRuns(bobs.conversationId)).every((run) => run.userId === "bob")).toBe(true);
     expect(await store.getConversation("alice", bobs.conversationId)).toBeUndefined();
+  });
+
+  it("imports a chat with an origin once per user: again is already_imported (conflict), until that copy is deleted", async () => {
+    await seed(store);
+    const origin = "ChatGPT:6650a1b2-aaaa-bbbb@1717000000.5";
+    const doc = { ...(await exportJson("c1")), conversation: { ...(await exportJson("c1")).conversation, origin } };
+    const content = JSON.stringify(doc);
+    const counts = async () => {
+      const ids = [...(await store.listConversations("alice")), ...(await store.listConversations("bob"))].map((c) => c.id);
+      const messages = await Promise.all(ids.map((id) => store.listMessages(id)));
+      const runs = await Promise.all(ids.map((id) => store.listRuns(id)));
+      return { conversations: ids.length, messages: messages.flat().length, runs: runs.flat().length };
+    };
+
+    const first = await importConversation(store, "alice", content);
+    const before = await counts();
+    expect(before.conversations).toBe(2);
+    const error = await failure(importConversation(store, "alice", content));
+    expect(error).toBeInstanceOf(ImportError);
+    expect(error).toMatchObject({ name: "ImportError", code: "bad_request", reason: "already_imported" });
+    expect((error as Error).message).toBe("This chat was imported before; delete that copy to import it again.");
+    expect((error as Error).cause).toMatchObject({ name: "StoreError", code: "conflict", reason: "origin" });
+    expect(await counts()).toEqual(before);
+
+    // Another user imports it freely.
+    const bobs = await importConversation(store, "bob", content);
+    expect((await store.listConversations("bob")).map((c) => c.id)).toEqual([bobs.conversationId]);
+
+    // This app's export of the imported copy carries no origin: imported again, it is a new conversation.
+    const exported = await exportJson(first.conversationId);
+    expect(exported.conversation).not.toHaveProperty("origin");
+    const { content: copyContent } = await exportConversation(store, "alice", first.conversationId, "json");
+    expect(copyContent).not.toContain(origin);
+    const copy = await importConversation(store, "alice", copyContent);
+    expect(copy.conversationId).not.toBe(first.conversationId);
+
+    // A branch of it is a new conversation too.
+    const answer = (await store.activePath(first.conversationId)).at(-1)!;
+    const branch = await branchConversation(store, "alice", first.conversationId, answer.id);
+    expect(await store.getConversation("alice", branch.conversationId)).toMatchObject({ title: expect.stringMatching(/^Branch · /) });
+    expect((await exportJson(branch.conversationId)).conversation).not.toHaveProperty("origin");
+    // ... and neither the copy nor the branch holds the origin: the original still does.
+    expect(await failure(importConversation(store, "alice", content))).toMatchObject({ reason: "already_imported" });
+
+    // Deleting the imported copy frees its origin.
+    expect(await store.deleteConversation("alice", first.conversationId)).toBe(true);
+    const again = await importConversation(store, "alice", content);
+    expect(await store.listMessages(again.conversationId)).toHaveLength(doc.messages.length);
+    expect(await failure(importConversation(store, "alice", content))).toMatchObject({ code: "bad_request", reason: "already_imported" });
+  });
+
+  it("holds an origin to plain storable text of at most 500 characters", async () => {
+    await seed(store);
+    const valid = await exportJson("c1");
+    const withOrigin = (origin: unknown) => JSON.stringify({ ...valid, conversation: { ...valid.conversation, origin } });
+    for (const origin of ["x".repeat(501), "a\u0000b", "\uD800", 42, null]) {
+      const error = await failure(importConversation(store, "alice", withOrigin(origin)));
+      expect(error, String(origin)).toMatchObject({ name: "ImportError", code: "bad_request", reason: "invalid" });
+      expect((error as Error).message).toMatch(/conversation\.origin/);
+    }
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
+    const { conversationId } = await importConversation(store, "alice", withOrigin("x".repeat(500)));
+    expect(await store.getConversation("alice", conversationId)).toMatchObject({ title: valid.conversation.title });
   });
 
   it("exports a pinned conversation without its pin: the import is not pinned, the original stays pinned", async () => {

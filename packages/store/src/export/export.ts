@@ -64,6 +64,7 @@ export async function buildConversationExport(
     format: conversationExportFormat,
     version: conversationExportVersion,
     exportedAt: (options.now ?? Date.now)(),
+    // No origin, even for an imported conversation: a copy imported from this file is a new conversation.
     conversation: { id: conversation.id, title: conversation.title, createdAt: conversation.createdAt, updatedAt: conversation.updatedAt },
     activeMessageId: path.at(-1)?.id ?? null,
     messages: messages.map(({ id, parentId, runId, createdAt, message }) => ({ id, parentId, runId, createdAt, message })),

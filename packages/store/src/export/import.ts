@@ -10,7 +10,8 @@ import {
 import { newRecordId } from "../ids.js";
 import { MessageTree } from "../tree.js";
 import type { ChatStore, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
-import { ImportError } from "./errors.js";
+import { isStoreError } from "../errors.js";
+import { alreadyImportedMessage, ImportError } from "./errors.js";
 import { conversationExportFormat, conversationExportSchema, conversationExportVersion, type ConversationExport, type ExportedRun } from "./schema.js";
 
 /** Default size limit of an imported file: 10 MiB of UTF-8. */
@@ -138,7 +139,9 @@ export function parseConversationExport(
 /**
  * Imports a JSON export as a NEW conversation of `userId`: new ids for the conversation, its messages and runs; the
  * same tree, active path, runs (usage, events), message contents and times. Never touches an existing conversation.
- * ImportError (always `bad_request`) for content refused by parseConversationExport; a store failure is rethrown.
+ * ImportError for content refused by parseConversationExport, and ImportError "already_imported" (which the API answers
+ * with CONFLICT) when the file's `conversation.origin` is one the user already has a conversation of (see insertExport);
+ * any other store failure is rethrown.
  *
  * All or nothing: the whole conversation is written by one ChatStore.insertConversation, one transaction, so no
  * reader ever sees a part of it, and a failure or a crash of the process half-way leaves nothing to clean up.
@@ -162,6 +165,10 @@ export async function importConversation(
 /**
  * Writes an export that is already parsed and checked as a new conversation of `userId`: what importConversation does
  * after reading the file, and what a branch (branch.ts) does with the part of a conversation it keeps.
+ *
+ * `doc.conversation.origin`, when given, goes with the conversation (InsertConversationInput's `origin`): when the user
+ * already has a conversation of that origin, nothing is written and the store's conflict "origin" becomes
+ * ImportError("already_imported").
  */
 export async function insertExport(
   store: ChatStore,
@@ -211,22 +218,32 @@ export async function insertExport(
   if (unfinished) head = endUnfinishedAnswer(messages, head, unfinished.runId, options.rebuildMessages?.(unfinished.events) ?? [], importedAt);
 
   const updatedAt = time(doc.conversation.updatedAt);
-  await store.insertConversation({
-    conversation: {
-      id: conversationId,
-      userId,
-      // Trimmed as a rename trims it: the list shows no title with leading or trailing blanks.
-      title: doc.conversation.title.trim(),
-      createdAt: Math.min(time(doc.conversation.createdAt), updatedAt),
-      // What the list sorts by: the file's, so the copy sits where the original did.
-      updatedAt,
-      // An imported conversation is not pinned (the export does not carry pinning).
-      pinnedAt: null,
-    },
-    runs,
-    messages,
-    head,
-  });
+  try {
+    await store.insertConversation({
+      conversation: {
+        id: conversationId,
+        userId,
+        // Trimmed as a rename trims it: the list shows no title with leading or trailing blanks.
+        title: doc.conversation.title.trim(),
+        createdAt: Math.min(time(doc.conversation.createdAt), updatedAt),
+        // What the list sorts by: the file's, so the copy sits where the original did.
+        updatedAt,
+        // An imported conversation is not pinned (the export does not carry pinning).
+        pinnedAt: null,
+        // Another app's chat, converted by the client: the user keeps one conversation of it (this app's own exports
+        // carry none, so a copy or a branch is always new).
+        origin: doc.conversation.origin ?? null,
+      },
+      runs,
+      messages,
+      head,
+    });
+  } catch (error) {
+    if (isStoreError(error, "conflict") && error.reason === "origin") {
+      throw new ImportError("already_imported", alreadyImportedMessage, { cause: error });
+    }
+    throw error;
+  }
   return { conversationId };
 }
 

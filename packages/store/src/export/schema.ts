@@ -108,6 +108,13 @@ export const conversationExportSchema = z
       createdAt: recordedTime,
       /** Its last activity: where the list sorts it, and where an import of it sorts the copy. */
       updatedAt: recordedTime,
+      /**
+       * Where the chat came from when it is another app's, converted by the client (e.g. "ChatGPT:<their id>@<their
+       * update time>"): a user has at most one conversation per origin, so importing it again is refused
+       * (ImportError "already_imported") instead of duplicating it. Never written by this app's own export: a copy or
+       * a branch imported again is a new conversation.
+       */
+      origin: storableText.max(500).optional(),
     }),
     /** The last message of the active path (the one shown); null for an empty path. */
     activeMessageId: messageId.nullable(),

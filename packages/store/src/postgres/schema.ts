@@ -288,4 +288,17 @@ export const postgresMigrations: readonly Migration[] = [
       $$;
     `,
   },
+  {
+    version: 9,
+    up: `
+      -- Import origins: where an imported conversation came from ("ChatGPT:<their id>@<their update time>", made by the
+      -- client); NULL for every other conversation (every existing one). Nullable without a default: no rewrite.
+      ALTER TABLE conversations ADD COLUMN origin text;
+      -- At most one conversation per user and origin, so importing a newer export of the same account again does not
+      -- duplicate every conversation: the database itself refuses the second (a unique violation on this index is
+      -- insertConversation's conflict "origin"), however many API processes import at once. Partial: only imports have
+      -- an origin, so the index holds them alone. Deleting the conversation deletes its entry (frees the origin).
+      CREATE UNIQUE INDEX conversations_by_user_origin ON conversations (user_id, origin) WHERE origin IS NOT NULL;
+    `,
+  },
 ];

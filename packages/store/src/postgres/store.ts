@@ -199,8 +199,8 @@ const q = {
   // back import only leaves a gap), so each row's parent_id is known when the rows are sent; ascending in list order,
   // they keep a parent's id below its children's.
   newMessageIds: "SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id FROM generate_series(1, $1)",
-  insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id, pinned_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+  insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id, pinned_at, origin)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
   // WITH ORDINALITY … ORDER BY: created_order (listRuns' tie-break on equal created_at) follows the list.
   insertFinishedRuns: `INSERT INTO runs (id, conversation_id, user_id, model, provider, owner, status, reason, usage, created_at, finished_at)
     SELECT r.id, $1, $2, r.model, r.provider, r.owner, 'done', r.reason, r.usage, r.created_at, r.finished_at
@@ -690,6 +690,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       checkInsertConversation(input);
       const { conversation, runs, messages, head } = input;
       const { id, userId, title, createdAt, updatedAt, pinnedAt } = conversation;
+      const origin = conversation.origin ?? null;
       // Every array built before the transaction starts: it holds its connection only for the statements.
       const runArrays: [string[], string[], string[], Array<string | null>, string[], Array<string | null>, number[], number[]] = [[], [], [], [], [], [], [], []];
       const eventArrays: [string[], number[], string[], string[]] = [[], [], [], []];
@@ -724,7 +725,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         messageIds = await transaction(async (run) => {
           const ids = messages.length === 0 ? [] : ((await run("newMessageIds", [messages.length])).rows as Array<{ id: number }>).map((row) => row.id).sort((a, b) => a - b);
           const parentIds = messages.map(({ parent }) => (parent === null ? null : ids[parent]!));
-          await run("insertWholeConversation", [id, userId, title, createdAt, updatedAt, head === null ? null : ids[head]!, pinnedAt]);
+          // A second conversation of the user with this origin is refused by conversations_by_user_origin (schema v9), below;
+          // one being inserted by a transaction not committed yet makes this insert wait for its outcome.
+          await run("insertWholeConversation", [id, userId, title, createdAt, updatedAt, head === null ? null : ids[head]!, pinnedAt, origin]);
           if (runs.length > 0) await run("insertFinishedRuns", [id, userId, ...runArrays]);
           const chunk = <T>(column: readonly T[], at: number) => column.slice(at, at + rowsPerArrayInsert);
           for (let at = 0; at < eventArrays[0].length; at += rowsPerArrayInsert) {
@@ -739,6 +742,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (sqlState(error) !== uniqueViolation) throw error;
         const constraint = constraintOf(error);
         if (constraint === "conversations_pkey") throw conflict("id", `Conversation ${id} already exists.`, error);
+        if (constraint === "conversations_by_user_origin") throw conflict("origin", `The user already has a conversation imported from ${origin}.`, error);
         if (constraint === "runs_pkey") throw conflict("id", `A run id of conversation ${id} is taken.`, error);
         throw error;
       }

@@ -25,4 +25,15 @@ describe("bundleImportSummary", () => {
       }),
     ).toBe("Imported 2 of 4 chats from Open WebUI. Chat 2 (“Trip”): It has no messages. (and 1 more chat) Not imported: 1 file.");
   });
+
+  it("counts the chats imported before (unchanged since) as skipped, not as failures", () => {
+    expect(bundleImportSummary(126, [], { source: "ChatGPT", skipped: 120, leftOut: ["1 image"] })).toBe(
+      "Imported 6 of 126 chats from ChatGPT. Skipped 120 imported before. Not imported: 1 image.",
+    );
+    expect(bundleImportSummary(126, [], { source: "ChatGPT", skipped: 126 })).toBe("All 126 chats from ChatGPT were imported before: nothing new.");
+    expect(bundleImportSummary(1, [], { source: "Claude", skipped: 1 })).toBe("The chat from Claude was imported before: nothing new.");
+    expect(bundleImportSummary(5, [{ label: "Chat 1", message: "Too long." }], { source: "Claude", skipped: 3 })).toBe(
+      "Imported 1 of 5 chats from Claude. Chat 1: Too long. Skipped 3 imported before.",
+    );
+  });
 });

@@ -9,6 +9,8 @@ export interface ImportSummaryOptions {
   source?: string;
   /** What its conversations held that was not imported ("2 images"), totalled over the file. */
   leftOut?: readonly string[];
+  /** How many the server had imported before (unchanged since), and skipped. */
+  skipped?: number;
 }
 
 /**
@@ -19,10 +21,17 @@ export function bundleImportSummary(total: number, failures: readonly ImportFail
   const chats = (n: number) => `${n} ${n === 1 ? "chat" : "chats"}`;
   const from = options.source === undefined ? "" : ` from ${options.source}`;
   const leftOut = options.leftOut && options.leftOut.length > 0 ? ` Not imported: ${options.leftOut.join(", ")}.` : "";
-  if (failures.length === 0) return `Imported ${chats(total)}${from}.${leftOut}`;
+  const skipped = options.skipped ?? 0;
+  if (skipped === total && total > 0) {
+    return `${total === 1 ? `The chat${from} was` : `All ${chats(total)}${from} were`} imported before: nothing new.`;
+  }
+  const imported = total - failures.length - skipped;
+  const head = `Imported ${imported === total ? chats(total) : `${imported} of ${chats(total)}`}${from}.`;
+  const before = skipped > 0 ? ` Skipped ${skipped} imported before.` : "";
+  if (failures.length === 0) return `${head}${before}${leftOut}`;
   const first = failures[0]!;
   const others = failures.length - 1;
   const noun = options.source === undefined ? (others === 1 ? "line" : "lines") : others === 1 ? "chat" : "chats";
   const more = others > 0 ? ` (and ${others} more ${noun})` : "";
-  return `Imported ${total - failures.length} of ${chats(total)}${from}. ${first.label}: ${first.message}${more}${leftOut}`;
+  return `${head} ${first.label}: ${first.message}${more}${before}${leftOut}`;
 }

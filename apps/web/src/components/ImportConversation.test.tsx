@@ -173,6 +173,20 @@ describe("importing a conversation file", () => {
     expect(onImported).not.toHaveBeenCalled();
   });
 
+  it("counts the conversations the server had imported before (CONFLICT) as skipped, not failed", async () => {
+    const sample = JSON.parse(foreignExportSample("claude-conversations.json")) as Array<{ name: string }>;
+    const s = server(signedIn, (content) => {
+      const { conversation } = JSON.parse(content) as { conversation: { title: string; origin?: string } };
+      expect(conversation.origin).toMatch(/^Claude:.+@\d+$/);
+      if (conversation.title !== sample[1]!.name) throw serverError("CONFLICT", "This chat was imported before; delete that copy to import it again.", "bad_request");
+      return { conversationId: "c-new" };
+    });
+    const { view } = await renderWith(s);
+    pick(view, fileOf(JSON.stringify(sample), "conversations.json"));
+    // The fourth sample conversation has no messages: named as the one failure.
+    expect((await view.findByRole("alert")).textContent).toMatch(/^conversations\.json: Imported 1 of 4 chats from Claude\. Chat 4: It has no messages\. Skipped 2 imported before\./);
+  });
+
   it("refuses a JSON array no reader knows, after reading it, without sending it", async () => {
     const s = server({ ...signedIn, limits: { maxImportBytes: 16 } });
     const { view } = await renderWith(s);

@@ -2,7 +2,7 @@ import { useCallback, useRef, useState, type DragEvent } from "react";
 import { exportBundleLines, notAnExportMessage } from "@streamchat/core/browser";
 import { bundleImportSummary, type ImportFailure } from "../capabilities/import-bundle.js";
 import { checkImportFile, importLimitOf, readImportText } from "../capabilities/import-check.js";
-import { describeError } from "../lib/errors.js";
+import { describeError, trpcCodeOf } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
 import "./versions.css";
@@ -44,8 +44,9 @@ export function useConversationImport(onImported: (conversationId: string) => vo
     (file: File) => {
       setStatus({ kind: "working", name: file.name });
       /** Each conversation as its own import, in order; one the server refuses (or unreadable) does not stop the others. */
-      const importEach = async (items: ReadonlyArray<{ label: string; text?: string; problem?: string }>): Promise<ImportFailure[]> => {
+      const importEach = async (items: ReadonlyArray<{ label: string; text?: string; problem?: string }>) => {
         const failures: ImportFailure[] = [];
+        let skipped = 0;
         for (const [i, { label, text, problem }] of items.entries()) {
           setStatus({ kind: "working", name: file.name, done: i, total: items.length });
           if (text === undefined) {
@@ -55,6 +56,11 @@ export function useConversationImport(onImported: (conversationId: string) => vo
           try {
             await mutation.mutateAsync({ content: text });
           } catch (error) {
+            // Imported before (another app's conversation the server already has, unchanged since): nothing to do.
+            if (trpcCodeOf(error) === "CONFLICT") {
+              skipped++;
+              continue;
+            }
             const described = describeError(error);
             // Refused for what it holds: the next one may do. Anything else (signed out, the server gone) would fail
             // every one alike: stop and say so once.
@@ -63,7 +69,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
           }
         }
         await utils.conversations.list.invalidate();
-        return failures;
+        return { failures, skipped };
       };
       void (async () => {
         try {
@@ -82,7 +88,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
           const content = read.text;
           const bundle = exportBundleLines(content);
           if (bundle) {
-            const failures = await importEach(bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })));
+            const { failures } = await importEach(bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })));
             setStatus({ kind: "done", name: file.name, message: bundleImportSummary(bundle.length, failures), failed: failures.length > 0 });
             return;
           }
@@ -93,8 +99,8 @@ export function useConversationImport(onImported: (conversationId: string) => vo
               label: `Chat ${index}${title.trim() === "" ? "" : ` (“${title.trim()}”)`}`,
               ...(document === undefined ? { problem: problem ?? "It could not be read." } : { text: JSON.stringify(document) }),
             }));
-            const failures = await importEach(items);
-            const message = bundleImportSummary(items.length, failures, { source: foreign.source, leftOut: foreign.leftOut });
+            const { failures, skipped } = await importEach(items);
+            const message = bundleImportSummary(items.length, failures, { source: foreign.source, leftOut: foreign.leftOut, skipped });
             setStatus({ kind: "done", name: file.name, message, failed: failures.length > 0 });
             return;
           }

@@ -1,18 +1,12 @@
 import type { AppRouter } from "@streamchat/api";
 import type { TRPCClientErrorLike } from "@trpc/client";
-import { describeError, httpStatusOf } from "../lib/errors.js";
+import { describeError, httpStatusOf, trpcCodeOf } from "../lib/errors.js";
 
 /** Why a decision on a tool call did not go through, in words the user can act on. */
 export interface ApprovalFailure {
   text: string;
   /** Sending the same decision again may work (the server was out of reach or busy); otherwise there is nothing to retry. */
   retry: boolean;
-}
-
-/** The tRPC code of a refusal from the API (`error.data.code`), or null for a failure that never reached it. */
-function trpcCodeOf(error: unknown): string | null {
-  const code = (error as { data?: { code?: unknown } } | null)?.data?.code;
-  return typeof code === "string" ? code : null;
 }
 
 /** What became of a call chat.approve refused to decide (`error.data.conflict`), as the API's error shape types it. */

@@ -52,6 +52,12 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
     await waitForAnswerState(page, "stop");
     expect(await page.locator('[data-testid="assistant-message"]').count()).toBe(before + 1);
 
+    // The same file again: nothing is copied twice.
+    await page.getByRole("button", { name: "Dismiss import result" }).click();
+    await page.getByTestId("import-file").setInputFiles({ name: "chat-export.json", mimeType: "application/json", buffer: Buffer.from(foreignExportSample("open-webui-export.json")) });
+    await page.getByRole("status").filter({ hasText: "chat-export.json: All 4 chats from Open WebUI were imported before: nothing new." }).waitFor();
+    expect(await items.count()).toBe(5);
+
     await page.getByRole("button", { name: "Dismiss import result" }).click();
     // ChatGPT's data export as downloaded: a ZIP file with the conversations, a page of them and the pictures.
     const archive = zipSync({

@@ -66,6 +66,12 @@ function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && (errorCodes as readonly string[]).includes(value);
 }
 
+/** The tRPC code of a failed call (`error.data.code`: "CONFLICT", "NOT_FOUND"…), or null when it has none. */
+export function trpcCodeOf(error: unknown): string | null {
+  const code = (error as { data?: { code?: unknown } } | null)?.data?.code;
+  return typeof code === "string" ? code : null;
+}
+
 /** A failed call as the user sees it: our typed code (error.data.appCode) when the server sent one. */
 export function describeError(error: unknown): DescribedError {
   const data = typeof error === "object" && error !== null && "data" in error ? (error as { data: unknown }).data : null;

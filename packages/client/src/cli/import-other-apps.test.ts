@@ -55,6 +55,18 @@ describe("chat import of another app's export", () => {
     // An imported chat goes on like any other.
     const followUp = await client.complete("And one more thing?", { conversationId: ids[0]! });
     expect(followUp.text.length).toBeGreaterThan(0);
+
+    // The same export again (or a newer one of the same account): what was imported before is skipped, not copied.
+    const again = await run(["import", file], env("chatgpt"));
+    expect({ code: again.code, stdout: again.stdout }).toEqual({ code: exitCodes.ok, stdout: "" });
+    expect(again.stderr.split("\n")[0]).toBe("Imported 0 of 6 conversations from ChatGPT; 6 imported before, skipped");
+    // One continued in ChatGPT since is imported again, as a new copy.
+    const conversations = JSON.parse(foreignExportSample("chatgpt-export.json")) as Array<{ update_time: number }>;
+    conversations[1]!.update_time += 3600;
+    writeFileSync(file, JSON.stringify(conversations));
+    const newer = await run(["import", file], env("chatgpt"));
+    expect(newer.stderr.split("\n")[0]).toBe("Imported 1 of 6 conversations from ChatGPT; 5 imported before, skipped");
+    expect(await client.conversations.list()).toHaveLength(7);
   });
 
   it("a conversation that cannot be read, or that the server refuses, is named; the others are imported (exit 1)", async () => {

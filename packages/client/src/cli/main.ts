@@ -604,10 +604,14 @@ async function importItems(client: ChatClient, items: ImportItem[], options: Imp
   const total = items.length;
   const from = foreign === undefined ? "" : ` from ${foreign.source}`;
   let imported = 0;
+  // Another app's conversations the server had imported before, unchanged since (CONFLICT): nothing to do.
+  let skipped = 0;
   const failures: string[] = [];
   const summary = (stop?: string) => {
     const head = imported === total ? `Imported ${total} conversations${from}` : `Imported ${imported} of ${total} conversations${from}`;
-    const parts = [...failures, ...(stop === undefined ? [] : [stop])].map((part) => `; ${part}`).join("");
+    const parts = [...(skipped > 0 ? [`${skipped} imported before, skipped`] : []), ...failures, ...(stop === undefined ? [] : [stop])]
+      .map((part) => `; ${part}`)
+      .join("");
     const leftOut = foreign?.leftOut ?? [];
     return `${head}${parts}${imported === total && parts === "" ? "." : ""}\n${leftOut.length === 0 ? "" : `Not imported: ${leftOut.join(", ")} (${foreign!.source}'s export does not hold them, or this app does not keep them).\n`}`;
   };
@@ -627,6 +631,10 @@ async function importItems(client: ChatClient, items: ImportItem[], options: Imp
         imported += 1;
       } catch (caught) {
         const error = toChatClientError(caught);
+        if (foreign !== undefined && error.trpcCode === "CONFLICT") {
+          skipped += 1;
+          continue;
+        }
         if (stopsTheImport(error)) {
           io.stderr.write(describeClientError(error, options));
           if (index > 0) io.stderr.write(summary(`stopped at ${label}: it and the ones after it were not imported`));

@@ -21,7 +21,18 @@ export interface ForeignConversationDocument {
   format: "streamchat.conversation";
   version: 1;
   exportedAt: number;
-  conversation: { id: string; title: string; createdAt?: number; updatedAt?: number };
+  conversation: {
+    id: string;
+    title: string;
+    createdAt?: number;
+    updatedAt?: number;
+    /**
+     * Where it came from, for the server to import it once: the app, its id there and its last change there
+     * (`ChatGPT:<id>@<updatedAt>`). A second import of the same export skips it; one continued there since is imported
+     * again, as a new copy. Absent when the file gives the conversation no id.
+     */
+    origin?: string;
+  };
   activeMessageId: number | null;
   messages: Array<{ id: number; parentId: number | null; runId: null; createdAt?: number; message: ForeignChatMessage }>;
   runs: [];

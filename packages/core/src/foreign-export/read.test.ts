@@ -39,6 +39,25 @@ describe("readForeignExport", () => {
     expect(read.leftOut).toEqual([...sum].map(([kind, n]) => `${n} ${n === 1 ? kind : `${kind}s`}`));
   });
 
+  it("gives each conversation its origin: the app, its id there and its last change there, the same from any export", () => {
+    const read = readForeignExport(testdata("chatgpt-export.json"), { now })!;
+    const first = read.conversations[0]!.document!;
+    expect(first.conversation.origin).toBe(`ChatGPT:${first.conversation.id}@${first.conversation.updatedAt}`);
+    expect(new Set(read.conversations.map((c) => c.document?.conversation.origin)).size).toBe(read.conversations.length);
+    // Read again later (another export of the account): the same origins.
+    expect(readForeignExport(testdata("chatgpt-export.json"), { now: now + 1 })!.conversations.map((c) => c.document?.conversation.origin)).toEqual(
+      read.conversations.map((c) => c.document?.conversation.origin),
+    );
+    // Continued in ChatGPT since: another origin, imported again.
+    const conversations = JSON.parse(testdata("chatgpt-export.json")) as Array<{ update_time: number }>;
+    conversations[0]!.update_time += 60;
+    expect(readForeignExport(JSON.stringify(conversations), { now })!.conversations[0]!.document!.conversation.origin).not.toBe(first.conversation.origin);
+    // Without an id there is nothing to know it again by.
+    const [owui] = JSON.parse(testdata("open-webui-export.json")) as Array<Record<string, unknown>>;
+    const anonymous = readForeignExport(JSON.stringify([{ ...owui, id: undefined, chat: { ...(owui!.chat as object), id: undefined } }]), { now })!;
+    expect(anonymous.conversations[0]!.document!.conversation).not.toHaveProperty("origin");
+  });
+
   it("one conversation that cannot be read says why and does not stop the others", () => {
     const conversations = JSON.parse(testdata("claude-conversations.json")) as unknown[];
     const mixed = [conversations[0], { uuid: "x", name: "Broken", chat_messages: "nope" }, 42, conversations[1]];

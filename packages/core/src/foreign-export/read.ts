@@ -1,3 +1,4 @@
+import { toStorableText } from "../storable-text.js";
 import { ForeignExportError, LeftOut, type ForeignConversationDocument } from "./document.js";
 import { chatGptReader } from "./chatgpt.js";
 import { claudeReader } from "./claude.js";
@@ -25,6 +26,17 @@ export interface ForeignExport {
   conversations: ForeignConversation[];
   /** What the file's conversations held that is not imported, totalled ("3 images", "12 tool calls"). */
   leftOut: string[];
+}
+
+/** Longest origin the import takes (the store's schema). */
+const maxOriginChars = 500;
+
+/** `ChatGPT:<id>@<updatedAt>`: the same conversation in the same state, whichever export of the account it is read from. */
+function originOf(source: ForeignSource, document: ForeignConversationDocument): string | undefined {
+  const { id, updatedAt } = document.conversation;
+  if (id.trim() === "") return undefined;
+  const origin = toStorableText(`${source}:${id}@${updatedAt ?? ""}`);
+  return origin.length <= maxOriginChars ? origin : undefined;
 }
 
 /** What each app's reader provides (chatgpt.ts, claude.ts, open-webui.ts). */
@@ -67,6 +79,8 @@ export function readForeignExport(content: string, options: { now?: number } = {
     try {
       if (!reader.matches(item)) throw new ForeignExportError(`It is not a ${reader.source} conversation like the others in the file.`);
       const { document, leftOut } = reader.read(item, now);
+      const origin = originOf(reader.source, document);
+      if (origin !== undefined) document.conversation.origin = origin;
       total.addAll(leftOut);
       return { index, title, document, leftOut: leftOut.words() };
     } catch (error) {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkFiles } from "../files.js";
 import { claudeReader } from "./claude.js";
-import { ForeignExportError, type ForeignConversationDocument } from "./document.js";
+import { expectWellFormed, messageOf, shape } from "../test-support/foreign-documents.js";
+import { ForeignExportError } from "./document.js";
 
 const now = Date.UTC(2025, 6, 1, 0, 0, 0);
 const conversations = JSON.parse(readFileSync(new URL("./testdata/claude-conversations.json", import.meta.url), "utf8")) as Array<Record<string, unknown>>;
@@ -17,38 +17,6 @@ function conversation(index: number): Record<string, unknown> {
 function read(value: unknown) {
   const { document, leftOut } = claudeReader.read(value, now);
   return { document, leftOut: leftOut.words() };
-}
-
-/** What the store's import checks (schema.ts, import.ts) and what every reader must hold to. */
-function expectWellFormed(document: ForeignConversationDocument): void {
-  expect(document.format).toBe("streamchat.conversation");
-  expect(document.version).toBe(1);
-  expect(document.exportedAt).toBe(now);
-  expect(document.runs).toEqual([]);
-  expect(document.conversation.title.trim()).not.toBe("");
-  const ids = document.messages.map((m) => m.id);
-  expect(ids).toEqual(ids.map((_, i) => i + 1));
-  for (const m of document.messages) {
-    if (m.parentId !== null) expect(m.parentId).toBeLessThan(m.id);
-    expect(m.runId).toBeNull();
-    expect(m.createdAt).toBeGreaterThan(1e12);
-    if (m.message.role === "user") {
-      expect(m.message.content.length).toBeLessThanOrEqual(32_000);
-      expect(checkFiles(m.message.files ?? [])).toBeUndefined();
-    }
-  }
-  expect(document.activeMessageId).not.toBeNull();
-  expect(ids).toContain(document.activeMessageId);
-}
-
-function shape(document: ForeignConversationDocument): Array<[string, number | null, string]> {
-  return document.messages.map((m) => [m.message.role, m.parentId, m.message.content]);
-}
-
-function message(document: ForeignConversationDocument, id: number) {
-  const found = document.messages.find((m) => m.id === id);
-  if (!found) throw new Error(`no message ${id}`);
-  return found.message;
 }
 
 let uuid = 0;
@@ -84,7 +52,7 @@ describe("claudeReader: a whole export", () => {
     expect(conversations).toHaveLength(4);
     for (const c of conversations) expect(claudeReader.matches(c)).toBe(true);
     const documents = conversations.slice(0, 3).map((c) => read(c).document);
-    for (const document of documents) expectWellFormed(document);
+    for (const document of documents) expectWellFormed(document, now, { everyMessageTimed: true });
     expect(documents.map((d) => d.conversation.id)).toEqual(conversations.slice(0, 3).map((c) => c.uuid));
     // The third has no name: its first question names it.
     expect(documents.map((d) => d.conversation.title)).toEqual(["Regex for ISO dates", "Landing page for the bakery", "Name three prime numbers above 100."]);
@@ -108,7 +76,7 @@ describe("claudeReader: a whole export", () => {
       ["user", 2],
       ["assistant", 3],
     ]);
-    expect(message(document, 1)).toEqual({
+    expect(messageOf(document, 1)).toEqual({
       role: "user",
       content: "Write a regex that matches the dates in this file, and tell me what the screenshot shows.",
       files: [
@@ -117,8 +85,8 @@ describe("claudeReader: a whole export", () => {
         { type: "file", name: "pasted.txt", text: "log: started at 2024-05-30" },
       ],
     });
-    expect(message(document, 2).content).toMatch(/^Use `\\b\\d\{4\}-\\d\{2\}-\\d\{2\}\\b`\./);
-    expect(message(document, 3)).toEqual({ role: "user", content: "[file not imported]" });
+    expect(messageOf(document, 2).content).toMatch(/^Use `\\b\\d\{4\}-\\d\{2\}-\\d\{2\}\\b`\./);
+    expect(messageOf(document, 3)).toEqual({ role: "user", content: "[file not imported]" });
     expect(leftOut).toEqual(["1 image", "1 file"]);
     expect(document.activeMessageId).toBe(4);
   });
@@ -130,14 +98,14 @@ describe("claudeReader: a whole export", () => {
       ["assistant", 1],
       ["user", 2],
     ]);
-    expect(message(document, 2)).toEqual({
+    expect(messageOf(document, 2)).toEqual({
       role: "assistant",
       // Not the `text` field: it holds a placeholder where the artifact was.
       content: "I'll build it as a single HTML file.\n\nHere is the page: warm colours, the hours in the header, and a map link in the footer.",
       thinking: "The brief asks for warm colours and opening hours 7–19.\nA single HTML file with inline CSS is enough.",
     });
     // brief.pdf is both an upload and an extracted attachment: its text is imported, so it is not counted.
-    expect(message(document, 1)).toMatchObject({ files: [{ type: "file", name: "brief.pdf" }] });
+    expect(messageOf(document, 1)).toMatchObject({ files: [{ type: "file", name: "brief.pdf" }] });
     expect(leftOut).toEqual(["1 image", "2 tool calls"]);
     // The last message (the tools-only answer) is not imported: the path ends at its question.
     expect(document.activeMessageId).toBe(3);
@@ -173,7 +141,7 @@ describe("claudeReader: the tree", () => {
     const d = chatMessage("assistant", "d", { uuid: "d", parent_message_uuid: "gone" });
     const e = chatMessage("human", "e", { uuid: "e", parent_message_uuid: rootParent });
     const { document } = read(claudeConversation([a, b, c, d, e]));
-    expectWellFormed(document);
+    expectWellFormed(document, now, { everyMessageTimed: true });
     // a → c → b → a is cut at b's link back to a: b becomes a first message.
     expect(shape(document)).toEqual([
       ["assistant", null, "b"],
@@ -230,13 +198,13 @@ describe("claudeReader: attachments", () => {
     ];
     const files = [{ file_name: "a.JPG" }, { file_name: "b.heic" }, { file_name: "notes.pages" }, { file_uuid: "f" }];
     const { document, leftOut } = read(claudeConversation([chatMessage("human", "", { attachments, files, content: [] })]));
-    const question = message(document, 1);
+    const question = messageOf(document, 1);
     expect(question.role === "user" ? question.files?.map((f) => f.name) : undefined).toEqual(Array.from({ length: 8 }, (_, i) => `a${i}.txt`));
     expect(question.content).toBe("");
     expect(leftOut).toEqual(["6 files", "2 images"]);
 
     const onlyUploads = read(claudeConversation([chatMessage("human", "", { files, content: [] })])).document;
-    expect(message(onlyUploads, 1).content).toBe("[2 images and 2 files not imported]");
+    expect(messageOf(onlyUploads, 1).content).toBe("[2 images and 2 files not imported]");
   });
 });
 

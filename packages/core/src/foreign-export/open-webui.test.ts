@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkImages } from "../attachments.js";
-import { checkFiles } from "../files.js";
-import { ForeignExportError, type ForeignConversationDocument } from "./document.js";
+import { expectWellFormed, messageOf, shape } from "../test-support/foreign-documents.js";
+import { ForeignExportError } from "./document.js";
 import { openWebUiReader } from "./open-webui.js";
 
 const now = Date.UTC(2025, 0, 2, 3, 4, 5);
@@ -20,42 +19,6 @@ function row(index: number): Record<string, unknown> {
 function read(value: unknown) {
   const { document, leftOut } = openWebUiReader.read(value, now);
   return { document, leftOut: leftOut.words() };
-}
-
-/** What the store's import checks (schema.ts, import.ts) and what every reader must hold to. */
-function expectWellFormed(document: ForeignConversationDocument): void {
-  expect(document.format).toBe("streamchat.conversation");
-  expect(document.version).toBe(1);
-  expect(document.exportedAt).toBe(now);
-  expect(document.runs).toEqual([]);
-  expect(document.conversation.title.trim()).not.toBe("");
-  expect(document.conversation.title.length).toBeLessThanOrEqual(200);
-  const ids = document.messages.map((m) => m.id);
-  expect(ids).toEqual(ids.map((_, i) => i + 1));
-  for (const m of document.messages) {
-    if (m.parentId !== null) expect(m.parentId).toBeLessThan(m.id);
-    expect(m.runId).toBeNull();
-    if (m.createdAt !== undefined) expect(m.createdAt).toBeGreaterThan(1e12);
-    if (m.message.role === "user") {
-      expect(m.message.content.length).toBeLessThanOrEqual(32_000);
-      expect(checkImages(m.message.images ?? [])).toBeUndefined();
-      expect(checkFiles(m.message.files ?? [])).toBeUndefined();
-    }
-  }
-  expect(document.activeMessageId).not.toBeNull();
-  expect(ids).toContain(document.activeMessageId);
-  expect(document.conversation.createdAt).toBeGreaterThan(1e12);
-}
-
-/** [role, parentId, content] of each message, for a whole tree at a glance. */
-function shape(document: ForeignConversationDocument): Array<[string, number | null, string]> {
-  return document.messages.map((m) => [m.message.role, m.parentId, m.message.content]);
-}
-
-function message(document: ForeignConversationDocument, id: number) {
-  const found = document.messages.find((m) => m.id === id);
-  if (!found) throw new Error(`no message ${id}`);
-  return found.message;
 }
 
 /** A chat row around a history, as the export writes one. */
@@ -86,7 +49,7 @@ describe("openWebUiReader: a whole export", () => {
       expect(openWebUiReader.matches(r)).toBe(true);
       return read(r).document;
     });
-    for (const document of documents) expectWellFormed(document);
+    for (const document of documents) expectWellFormed(document, now);
     expect(documents.map((d) => d.conversation.id)).toEqual(exportRows.map((r) => r.id));
     expect(documents.map((d) => d.conversation.title)).toEqual([
       "Borrow checker rejects Vec push",
@@ -116,18 +79,18 @@ describe("openWebUiReader: a whole export", () => {
 
   it("takes reasoning details as thinking, unquoted and unescaped, and strips tool calls and code runs, counting them", () => {
     const { document, leftOut } = read(row(0));
-    expect(message(document, 2)).toEqual({
+    expect(messageOf(document, 2)).toEqual({
       role: "assistant",
       content:
         "Because `first` borrows `v` immutably and is still used after `v.push(4)`, which needs a mutable borrow. A push may reallocate the vector's buffer, leaving `first` pointing at freed memory.\n\nCopy the value instead: `let first = v[0];`.",
       thinking: "The user holds an immutable borrow `first` while calling `v.push`, which needs `&mut v`.\n\npush may reallocate, so `first` could dangle.",
     });
-    expect(message(document, 4)).toEqual({
+    expect(messageOf(document, 4)).toEqual({
       role: "assistant",
       content: "Yes. The 2024 edition changes temporaries and `impl Trait` captures, not this rule: a shared borrow that is used later still forbids a mutable one.",
       thinking: "I should check the edition guide rather than guess.",
     });
-    expect(message(document, 6)).toEqual({
+    expect(messageOf(document, 6)).toEqual({
       role: "assistant",
       content: "Let me compute it.\n\nA `Vec<u64>` of 1,000,000 elements holds 8,000,000 bytes of data, about **7.63 MiB**, plus 24 bytes for the `Vec` itself.",
     });
@@ -142,7 +105,7 @@ describe("openWebUiReader: a whole export", () => {
     ]);
     expect(document.activeMessageId).toBe(6);
     // The history is read, not the shown path's (here cut short) copy.
-    expect(message(document, 1).content).toContain("```rust");
+    expect(messageOf(document, 1).content).toContain("```rust");
   });
 
   it("keeps regenerated answers and edited questions as versions, the path shown being the older one", () => {
@@ -156,7 +119,7 @@ describe("openWebUiReader: a whole export", () => {
       ["assistant", 5, "Do both on Friday: Sintr"],
       ["assistant", 1, "A relaxed plan: Saturday"],
     ]);
-    expect(message(document, 5).content).toBe("Add a day trip to Sintra and Cascais.");
+    expect(messageOf(document, 5).content).toBe("Add a day trip to Sintra and Cascais.");
     expect(document.activeMessageId).toBe(4);
     expect(leftOut).toEqual([]);
   });
@@ -169,15 +132,15 @@ describe("openWebUiReader: a whole export", () => {
       ["user", 2],
       ["assistant", 3],
     ]);
-    expect(message(document, 1)).toEqual({
+    expect(messageOf(document, 1)).toEqual({
       role: "user",
       content: "What's in this picture? And summarize the notes.",
       images: [{ type: "image", mimeType: "image/png", data: png }],
       files: [{ type: "file", name: "meeting-notes.md", text: "# Meeting notes\n\n- Ship the importer on Friday.\n- Ana reviews the docs.\n" }],
     });
-    expect(message(document, 2).content).toMatch(/^The picture is a single red pixel/);
+    expect(messageOf(document, 2).content).toMatch(/^The picture is a single red pixel/);
     // Only an http image came with the second question.
-    expect(message(document, 3)).toEqual({ role: "user", content: "[image not imported]" });
+    expect(messageOf(document, 3)).toEqual({ role: "user", content: "[image not imported]" });
     expect(leftOut).toEqual(["2 images", "1 file"]);
     expect(document.activeMessageId).toBe(4);
   });
@@ -234,7 +197,7 @@ describe("openWebUiReader: the tree", () => {
         child: msg("child", "self", "assistant", "child of self"),
       }),
     );
-    expectWellFormed(document);
+    expectWellFormed(document, now);
     // x → y → z → x is cut at z's link back to x: z becomes a first message.
     expect(shape(document)).toEqual([
       ["user", null, "z"],
@@ -278,7 +241,7 @@ describe("openWebUiReader: the tree", () => {
         a1: msg("a1", "u1", "assistant", "Half an answ", { error: { content: "connection reset" } }),
       }),
     );
-    expect(message(document, 2)).toEqual({ role: "assistant", content: "Half an answ" });
+    expect(messageOf(document, 2)).toEqual({ role: "assistant", content: "Half an answ" });
     expect(document.messages[0]?.createdAt).toBe(1733000000123);
   });
 });
@@ -297,10 +260,10 @@ describe("openWebUiReader: attachments", () => {
       { type: "image", url: pngUrl },
     ];
     const { document, leftOut } = read(chatRow({ u1: msg("u1", null, "user", "look", { files }) }));
-    const question = message(document, 1);
+    const question = messageOf(document, 1);
     expect(question.role === "user" ? question.images?.map((i) => i.mimeType) : undefined).toEqual(["image/png", "image/png", "image/gif", "image/png"]);
     expect(leftOut).toEqual(["3 images"]);
-    expectWellFormed(document);
+    expectWellFormed(document, now);
   });
 
   it("keeps at most 8 text files, named as the version wrote them, and leaves out empty, too long and extra ones", () => {
@@ -316,13 +279,13 @@ describe("openWebUiReader: attachments", () => {
       { type: "file", file: { filename: "photo.heic", meta: { content_type: "image/heic" }, data: {} } },
     ];
     const { document, leftOut } = read(chatRow({ u1: msg("u1", null, "user", "", { files }) }));
-    const question = message(document, 1);
+    const question = messageOf(document, 1);
     expect(question.role === "user" ? question.files?.map((f) => f.name) : undefined).toEqual(Array.from({ length: 8 }, (_, i) => `f${i}.txt`));
     expect(question.content).toBe("");
     expect(leftOut).toEqual(["6 files", "1 image"]);
 
     const small = read(chatRow({ u1: msg("u1", null, "user", "", { files: files.slice(11, 13) }) })).document;
-    const smallQuestion = message(small, 1);
+    const smallQuestion = messageOf(small, 1);
     expect(smallQuestion.role === "user" ? smallQuestion.files : undefined).toEqual([
       { type: "file", name: "older.md", text: "older shape" },
       { type: "file", name: "meta-only.csv", text: "a,b" },
@@ -332,7 +295,7 @@ describe("openWebUiReader: attachments", () => {
   it("says what a question with only left-out attachments had", () => {
     const files = [{ type: "image", url: "https://x/a.png" }, { type: "image", url: "https://x/b.png" }, { type: "file", name: "a.pdf", file: { data: {} } }];
     const { document } = read(chatRow({ u1: msg("u1", null, "user", " ", { files }), a1: msg("a1", "u1", "assistant", "ok") }));
-    expect(message(document, 1).content).toBe("[2 images and file not imported]");
+    expect(messageOf(document, 1).content).toBe("[2 images and file not imported]");
   });
 
   it("keeps a question longer than the import takes as a text file, and skips one with nothing at all", () => {
@@ -345,13 +308,13 @@ describe("openWebUiReader: attachments", () => {
         a2: msg("a2", "u2", "assistant", "hm?"),
       }),
     );
-    expect(message(document, 1)).toEqual({ role: "user", content: "", files: [{ type: "file", name: "message.txt", text: long }] });
+    expect(messageOf(document, 1)).toEqual({ role: "user", content: "", files: [{ type: "file", name: "message.txt", text: long }] });
     expect(shape(document).map(([role, parentId]) => [role, parentId])).toEqual([
       ["user", null],
       ["assistant", 1],
       ["assistant", 2],
     ]);
-    expectWellFormed(document);
+    expectWellFormed(document, now);
   });
 
   it("counts the images an answer made as left out", () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { exportBundleLines } from "./export-bundle.js";
 
 // The cases the CLI's and the web app's own readers were tested with (packages/client cli, apps/web import-bundle),
@@ -45,5 +45,15 @@ describe("exportBundleLines", () => {
     expect(exportBundleLines(`${doc("a")}\n[1, 2]\n`)).toBeUndefined();
     expect(exportBundleLines("")).toBeUndefined();
     expect(exportBundleLines("# A Markdown export\n\nHello")).toBeUndefined();
+  });
+
+  it("does not parse a line that cannot be an object: another app's export, one long line of JSON array, is parsed once, later", () => {
+    const parse = vi.spyOn(JSON, "parse");
+    try {
+      expect(exportBundleLines(`${JSON.stringify([{ title: "x".repeat(100_000) }])}\n`)).toBeUndefined();
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 });

@@ -24,6 +24,8 @@ export function exportBundleLines(content: string): ExportBundleLine[] | undefin
 }
 
 function isJsonObject(text: string): boolean {
+  // Not parsed when it cannot be one: another app's export is one line of JSON array, often tens of megabytes.
+  if (!text.trimStart().startsWith("{")) return false;
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === "object" && value !== null && !Array.isArray(value);

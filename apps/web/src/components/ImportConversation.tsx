@@ -88,8 +88,8 @@ export function useConversationImport(onImported: (conversationId: string) => vo
           const content = read.text;
           const bundle = exportBundleLines(content);
           if (bundle) {
-            const { failures } = await importEach(bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })));
-            setStatus({ kind: "done", name: file.name, message: bundleImportSummary(bundle.length, failures), failed: failures.length > 0 });
+            const { failures, skipped } = await importEach(bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })));
+            setStatus({ kind: "done", name: file.name, message: bundleImportSummary(bundle.length, failures, { skipped }), failed: failures.length > 0 });
             return;
           }
           const { readForeignExport } = await import("../capabilities/other-apps.js");

@@ -26,6 +26,15 @@ describe("bundleImportSummary", () => {
     ).toBe("Imported 2 of 4 chats from Open WebUI. Chat 2 (“Trip”): It has no messages. (and 1 more chat) Not imported: 1 file.");
   });
 
+  it("says where a stopped import stopped, without the file's totals of what was not imported", () => {
+    expect(bundleImportSummary(126, [], { source: "ChatGPT", stoppedAt: 40, skipped: 30, leftOut: ["1 image"] })).toBe(
+      "Stopped: imported 10 of 126 chats from ChatGPT. Skipped 30 imported before.",
+    );
+    expect(bundleImportSummary(12, [{ label: "Line 2", message: "Too large." }], { stoppedAt: 3 })).toBe(
+      "Stopped: imported 2 of 12 chats. 1 could not be imported (Line 2: Too large.)",
+    );
+  });
+
   it("counts the chats imported before (unchanged since) as skipped, not as failures", () => {
     expect(bundleImportSummary(126, [], { source: "ChatGPT", skipped: 120, leftOut: ["1 image"] })).toBe(
       "Imported 6 of 126 chats from ChatGPT. Skipped 120 imported before. Not imported: 1 image.",

@@ -11,6 +11,8 @@ export interface ImportSummaryOptions {
   leftOut?: readonly string[];
   /** How many the server had imported before (unchanged since), and skipped. */
   skipped?: number;
+  /** Stopped by the user before this one (its index): the ones from there on were not sent. */
+  stoppedAt?: number;
 }
 
 /**
@@ -22,6 +24,12 @@ export function bundleImportSummary(total: number, failures: readonly ImportFail
   const from = options.source === undefined ? "" : ` from ${options.source}`;
   const leftOut = options.leftOut && options.leftOut.length > 0 ? ` Not imported: ${options.leftOut.join(", ")}.` : "";
   const skipped = options.skipped ?? 0;
+  if (options.stoppedAt !== undefined) {
+    const imported = options.stoppedAt - failures.length - skipped;
+    const before = skipped > 0 ? ` Skipped ${skipped} imported before.` : "";
+    const failed = failures.length > 0 ? ` ${failures.length} could not be imported (${failures[0]!.label}: ${failures[0]!.message})` : "";
+    return `Stopped: imported ${imported} of ${chats(total)}${from}.${before}${failed}`;
+  }
   if (skipped === total && total > 0) {
     return `${total === 1 ? `The chat${from} was` : `All ${chats(total)}${from} were`} imported before: nothing new.`;
   }

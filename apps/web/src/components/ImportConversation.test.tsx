@@ -187,6 +187,20 @@ describe("importing a conversation file", () => {
     expect((await view.findByRole("alert")).textContent).toMatch(/^conversations\.json: Imported 1 of 4 chats from Claude\. Chat 4: It has no messages\. Skipped 2 imported before\./);
   });
 
+  it("stops a long import after the chat on its way when Stop importing is pressed; what was imported stays", async () => {
+    const sample = JSON.parse(foreignExportSample("chatgpt-export.json")) as unknown[];
+    let release: (() => void) | undefined;
+    const s = server(signedIn, () => new Promise((resolve) => (release = () => resolve({ conversationId: "c-new" }))));
+    const { view } = await renderWith(s);
+    pick(view, fileOf(JSON.stringify(sample), "conversations.json"));
+    await view.findByText("Importing 1 of 6…");
+    fireEvent.click(view.getByRole("button", { name: "Stop importing" }));
+    release!();
+    expect((await view.findByRole("status")).textContent).toBe("conversations.json: Stopped: imported 1 of 6 chats from ChatGPT.");
+    expect(s.imported).toHaveLength(1);
+    expect(view.queryByRole("button", { name: "Stop importing" })).toBeNull();
+  });
+
   it("refuses a JSON array no reader knows, after reading it, without sending it", async () => {
     const s = server({ ...signedIn, limits: { maxImportBytes: 16 } });
     const { view } = await renderWith(s);

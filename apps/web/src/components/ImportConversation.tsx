@@ -18,6 +18,8 @@ export interface ConversationImport {
   importFile(file: File): void;
   status: ImportStatus;
   dismiss(): void;
+  /** Stops a file of several chats after the one on its way (what was imported stays). */
+  stop(): void;
 }
 
 /**
@@ -40,14 +42,22 @@ export function useConversationImport(onImported: (conversationId: string) => vo
   const health = trpc.health.useQuery(undefined, { staleTime: 30_000 });
   const maxBytes = importLimitOf(health.data);
   const [status, setStatus] = useState<ImportStatus>(null);
+  // Read between conversations: a ref, so the loop on its way sees a press made after it started.
+  const stopping = useRef(false);
   const importFile = useCallback(
     (file: File) => {
+      stopping.current = false;
       setStatus({ kind: "working", name: file.name });
       /** Each conversation as its own import, in order; one the server refuses (or unreadable) does not stop the others. */
       const importEach = async (items: ReadonlyArray<{ label: string; text?: string; problem?: string }>) => {
         const failures: ImportFailure[] = [];
         let skipped = 0;
+        let stoppedAt: number | undefined;
         for (const [i, { label, text, problem }] of items.entries()) {
+          if (stopping.current) {
+            stoppedAt = i;
+            break;
+          }
           setStatus({ kind: "working", name: file.name, done: i, total: items.length });
           if (text === undefined) {
             failures.push({ label, message: problem ?? "It could not be read." });
@@ -69,7 +79,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
           }
         }
         await utils.conversations.list.invalidate();
-        return { failures, skipped };
+        return { failures, skipped, ...(stoppedAt === undefined ? {} : { stoppedAt }) };
       };
       void (async () => {
         try {
@@ -88,8 +98,8 @@ export function useConversationImport(onImported: (conversationId: string) => vo
           const content = read.text;
           const bundle = exportBundleLines(content);
           if (bundle) {
-            const { failures, skipped } = await importEach(bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })));
-            setStatus({ kind: "done", name: file.name, message: bundleImportSummary(bundle.length, failures, { skipped }), failed: failures.length > 0 });
+            const { failures, ...counts } = await importEach(bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })));
+            setStatus({ kind: "done", name: file.name, message: bundleImportSummary(bundle.length, failures, counts), failed: failures.length > 0 });
             return;
           }
           const { readForeignExport } = await import("../capabilities/other-apps.js");
@@ -99,8 +109,8 @@ export function useConversationImport(onImported: (conversationId: string) => vo
               label: `Chat ${index}${title.trim() === "" ? "" : ` (“${title.trim()}”)`}`,
               ...(document === undefined ? { problem: problem ?? "It could not be read." } : { text: JSON.stringify(document) }),
             }));
-            const { failures, skipped } = await importEach(items);
-            const message = bundleImportSummary(items.length, failures, { source: foreign.source, leftOut: foreign.leftOut, skipped });
+            const { failures, ...counts } = await importEach(items);
+            const message = bundleImportSummary(items.length, failures, { source: foreign.source, leftOut: foreign.leftOut, ...counts });
             setStatus({ kind: "done", name: file.name, message, failed: failures.length > 0 });
             return;
           }
@@ -124,7 +134,14 @@ export function useConversationImport(onImported: (conversationId: string) => vo
     },
     [maxBytes, mutation, onImported, utils],
   );
-  return { importFile, status, dismiss: () => setStatus(null) };
+  return {
+    importFile,
+    status,
+    dismiss: () => setStatus(null),
+    stop: () => {
+      stopping.current = true;
+    },
+  };
 }
 
 /** A file named as a file of several chats (JSON Lines) is not held to one import's size limit before it is read. */
@@ -205,6 +222,11 @@ export function ImportButton({ importer, dragging }: { importer: ConversationImp
           if (file) importer.importFile(file);
         }}
       />
+      {status?.kind === "working" && status.total !== undefined && status.total > 1 && (
+        <button type="button" className="button button--small import__stop" onClick={importer.stop}>
+          Stop importing
+        </button>
+      )}
       {status?.kind === "done" && (
         <div className={status.failed ? "import__error" : "import__done"} role={status.failed ? "alert" : "status"}>
           <span>

@@ -1,12 +1,12 @@
 // conversations.exportAll: GET /api/export read line by line, against the real API (the simulator as its model
 // server), and against loopback stand-ins for what the API never does (a body cut short, another server).
 import type { ServerResponse } from "node:http";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient, type ChatClient } from "./client.js";
 import { ChatClientError } from "./errors.js";
 import { startApi, type TestApi } from "./test-support/api.js";
 import { cutShortExport, jsonLinesHead, startHttpStub, type HttpStub } from "./test-support/http-stub.js";
+import { closedPort } from "./test-support/closed-port.js";
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -215,12 +215,3 @@ describe("conversations.exportAll against a server that is not the whole API", (
     expect(unreachable.message).toMatch(/ECONNREFUSED/);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}

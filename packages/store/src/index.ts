@@ -28,5 +28,5 @@ export {
   conversationExportVersion,
 } from "./export/schema.js";
 export type { ConversationExport, ExportedMessage, ExportedRun, ExportedEvent } from "./export/schema.js";
-export { ImportError, alreadyImportedMessage, isImportError } from "./export/errors.js";
+export { ImportError, isImportError } from "./export/errors.js";
 export type { ImportErrorReason } from "./export/errors.js";

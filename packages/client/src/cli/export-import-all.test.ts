@@ -2,7 +2,6 @@
 // against a loopback stand-in that cuts the export short.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -12,6 +11,7 @@ import { startApi, type TestApi } from "../test-support/api.js";
 import { cutShortExport, jsonLinesHead, startHttpStub, type HttpStub } from "../test-support/http-stub.js";
 import { runCliCaptured } from "../test-support/run-cli.js";
 import { exitCodes, runCli } from "./main.js";
+import { closedPort } from "../test-support/closed-port.js";
 
 const run = runCliCaptured;
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -330,12 +330,3 @@ describe("chat export --all and chat import of JSON Lines", () => {
     }
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}

@@ -1,5 +1,4 @@
 // chat list, chat search and chat models against the real API (the Ollama-protocol simulator as its model server).
-import { createServer } from "node:net";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient, type ChatClient } from "../client.js";
@@ -7,6 +6,7 @@ import { startApi, type TestApi } from "../test-support/api.js";
 import { drain } from "../test-support/events.js";
 import { runCliCaptured } from "../test-support/run-cli.js";
 import { exitCodes, runCli } from "./main.js";
+import { closedPort } from "../test-support/closed-port.js";
 
 const run = runCliCaptured;
 const uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
@@ -208,12 +208,3 @@ describe("chat list, chat search and chat models", () => {
     }
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -10,17 +9,9 @@ import { runCliCaptured } from "../test-support/run-cli.js";
 import { exitCodes, runCli } from "./main.js";
 import { startCuttingProxy } from "../test-support/proxy.js";
 import { solidPng } from "@streamchat/ollama-sim";
+import { closedPort } from "../test-support/closed-port.js";
 
 const run = runCliCaptured;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 describe("runCli", () => {
   let api: TestApi;

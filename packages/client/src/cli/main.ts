@@ -551,13 +551,9 @@ async function readImportFile(file: string, io: CliIo): Promise<string> {
 }
 
 async function conversationsOfZip(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
-  const json = await conversationsJsonFromZip(toAsync(chunks));
+  const json = await conversationsJsonFromZip(chunks);
   if (json === undefined) throw new Error("this ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)");
   return json;
-}
-
-async function* toAsync(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  yield* chunks;
 }
 
 /** One conversation of a file of several: how the summary names it, and its export, or why it has none. */

@@ -46,9 +46,7 @@ export class QuestionAttachments {
   question(text: string, leftOut: LeftOut): Extract<ForeignChatMessage, { role: "user" }> | undefined {
     for (const kind of this.leftOut) leftOut.add(kind);
     let content = text;
-    const files = this.files;
-    const kept = this.images.length + files.length;
-    if (content.trim() === "" && kept === 0) {
+    if (content.trim() === "" && this.images.length + this.files.length === 0) {
       if (this.leftOut.length === 0) return undefined;
       content = `[${notImportedWords(this.leftOut)} not imported]`;
     }
@@ -56,7 +54,7 @@ export class QuestionAttachments {
       role: "user",
       content,
       ...(this.images.length > 0 ? { images: this.images } : {}),
-      ...(files.length > 0 ? { files } : {}),
+      ...(this.files.length > 0 ? { files: this.files } : {}),
     };
   }
 }

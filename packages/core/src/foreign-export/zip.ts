@@ -19,7 +19,7 @@ export class ZipReadError extends Error {
  * of pictures costs about its JSON's size in memory. undefined when the archive holds no such file. Throws
  * ZipReadError for an archive it cannot read.
  */
-export async function conversationsJsonFromZip(chunks: AsyncIterable<Uint8Array>): Promise<string | undefined> {
+export async function conversationsJsonFromZip(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string | undefined> {
   const decoder = new TextDecoder();
   const parts: string[] = [];
   let started = false;

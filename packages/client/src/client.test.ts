@@ -75,6 +75,7 @@ describe("createChatClient against the API", () => {
     expect(listed.map((c) => c.id)).toContain(first.conversationId);
     const renamed = await client.conversations.rename(first.conversationId, "Greetings");
     expect(renamed.title).toBe("Greetings");
+    expect((await client.conversations.list({ query: "GREETINGS" })).map((c) => c.id)).toEqual([first.conversationId]);
     const pinned = await client.conversations.pin(first.conversationId, true);
     expect(pinned.pinnedAt).toEqual(expect.any(Number));
     expect((await client.conversations.list())[0]).toMatchObject({ id: first.conversationId, pinnedAt: pinned.pinnedAt });

@@ -103,9 +103,10 @@ export interface ChatClient {
     /**
      * Pinned first, then newest activity first; at most `limit` (default 100, at most 500). `after`: the next page, the
      * ones listed after that conversation (the last of the page before); an empty page is the end, and NOT_FOUND means
-     * it is gone (deleted meanwhile): start again from the first page.
+     * it is gone (deleted meanwhile): start again from the first page. `query`: only those whose title holds every word
+     * of it (any order, case and accents ignored), in the same order and paged the same way.
      */
-    list(opts?: { limit?: number; after?: string }): Promise<ConversationSummary[]>;
+    list(opts?: { limit?: number; after?: string; query?: string }): Promise<ConversationSummary[]>;
     get(conversationId: string): Promise<ConversationDetail>;
     rename(conversationId: string, title: string): Promise<Outputs["conversations"]["rename"]>;
     /** Pins it to the top of `list` (most recently pinned first), or unpins it; `pinnedAt` says when (null: not pinned). */

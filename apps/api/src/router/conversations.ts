@@ -24,9 +24,12 @@ import { authedProcedure, router } from "../trpc.js";
 import { attachmentAt, attachmentViews, type AttachmentView } from "./attachment-view.js";
 import { conversationUsage } from "./conversation-usage.js";
 import { conversationFeedProcedure } from "./conversation-feed.js";
+import { listTitleMatches } from "./title-search.js";
 
 const conversationId = idSchema;
 const messageId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** How many title matches conversations.list gives when not told: as many as a page of the list without a query. */
+const defaultTitleMatches = 100;
 
 function conversationView(conversation: Conversation, activeRunId: string | null) {
   return {
@@ -178,12 +181,28 @@ export const conversationsRouter = router({
    * conversation (the last of the previous page; NOT_FOUND when it is not the caller's, e.g. deleted meanwhile: start
    * again from the first page). An empty page is the end.
    */
+  /**
+   * The caller's conversations, pinned first, then newest activity; `after` pages. With `query`, only those whose title
+   * holds every word of it (case and accents ignored, any order: title-search.ts), in the same order.
+   */
   list: authedProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(500).optional(), after: conversationId.optional() }).optional())
+    .input(
+      z
+        .object({
+          limit: z.number().int().min(1).max(500).optional(),
+          after: conversationId.optional(),
+          query: z.string().trim().min(1).max(200).optional(),
+        })
+        .optional(),
+    )
     .query(async ({ ctx, input }) => {
       const options = { ...(input?.limit === undefined ? {} : { limit: input.limit }), ...(input?.after === undefined ? {} : { after: input.after }) };
+      const query = input?.query;
       const [conversations, active] = await Promise.all([
-        ctx.store.listConversations(ctx.userId, options).catch((error: unknown) => {
+        (query === undefined
+          ? ctx.store.listConversations(ctx.userId, options)
+          : listTitleMatches(ctx.store, ctx.userId, query, { ...options, limit: options.limit ?? defaultTitleMatches })
+        ).catch((error: unknown) => {
           throw isStoreError(error, "not_found") ? notFound("Conversation") : error;
         }),
         activeRunsOf(ctx.store, ctx.userId),

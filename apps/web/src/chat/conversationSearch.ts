@@ -1,85 +1,30 @@
 import { useEffect, useState } from "react";
+import { titleMatcher } from "@streamchat/core/browser";
 import { trpc, type RouterOutputs } from "../trpc.js";
 
 export type ConversationSummary = RouterOutputs["conversations"]["list"][number];
 export type SearchHit = RouterOutputs["conversations"]["search"][number];
 
-/** One code point lower case without accents, so "cafe" finds "Café"; a final "ς" is any "σ" (no context to tell). */
-function foldCodePoint(c: string): string {
-  return c.normalize("NFD").replace(/\p{Diacritic}/gu, "").toLowerCase().replaceAll("ς", "σ");
-}
-
 /**
- * The text folded one code point at a time, and where each folded code unit came from (`start`/`end` in the text):
- * what the search matches is then marked in the original. A code point that folds to nothing (a combining accent)
- * belongs to the one before it, so a mark never leaves an accent behind.
+ * The conversations a search shows, in this order: the loaded ones whose title matches (checked here, at once) or
+ * where the server found the text in a message (conversations.search: every version of every message), in the list's
+ * order; then those the sidebar has not loaded (older pages) whose title the server matched (conversations.list with
+ * the query: the same words rule, over every conversation), in the list's order; then those the server found by a
+ * message only, newest hit first, as the hit describes it: its title, and its newest hit's time for its activity (the
+ * summary's other fields come with the list; pinned conversations are always on the first page). Each once.
  */
-function foldWithOrigins(text: string): { folded: string; start: number[]; end: number[] } {
-  let folded = "";
-  const start: number[] = [];
-  const end: number[] = [];
-  let at = 0;
-  for (const c of text) {
-    const f = foldCodePoint(c);
-    folded += f;
-    for (let i = 0; i < f.length; i++) {
-      start.push(at);
-      end.push(at + c.length);
-    }
-    if (f.length === 0 && end.length > 0) end[end.length - 1] = at + c.length;
-    at += c.length;
-  }
-  return { folded, start, end };
-}
-
-const fold = (text: string): string => foldWithOrigins(text).folded;
-const queryWords = (query: string): string[] => fold(query).split(/\s+/).filter(Boolean);
-
-/** Every word of the query occurs in the title, in any order. */
-export function titleMatches(title: string, query: string): boolean {
-  const haystack = fold(title);
-  return queryWords(query).every((w) => haystack.includes(w));
-}
-
-export interface TextRange {
-  /** Code unit offsets in the text, end exclusive. */
-  start: number;
-  end: number;
-}
-
-/**
- * Where the query's words occur in a text, by the same folding as titleMatches (case, accents): every occurrence of
- * every word, overlapping ones merged, in order. Empty when the query is.
- */
-export function matchRanges(text: string, query: string): TextRange[] {
-  const { folded, start, end } = foldWithOrigins(text);
-  const found: TextRange[] = [];
-  for (const word of queryWords(query)) {
-    for (let i = folded.indexOf(word); i >= 0; i = folded.indexOf(word, i + 1)) {
-      found.push({ start: start[i]!, end: end[i + word.length - 1]! });
-    }
-  }
-  found.sort((a, b) => a.start - b.start || a.end - b.end);
-  const merged: TextRange[] = [];
-  for (const range of found) {
-    const last = merged.at(-1);
-    if (last && range.start <= last.end) last.end = Math.max(last.end, range.end);
-    else merged.push({ ...range });
-  }
-  return merged;
-}
-
-/**
- * The conversations a search shows: those whose title matches (checked here, at once) and those where the server
- * found the text in a message (conversations.search: every version of every message), in the list's order. A hit in a
- * conversation the sidebar has not loaded (an older page, or one made elsewhere a moment ago) shows after them, newest
- * hit first, as the hit describes it: its title, and its newest hit's time for its activity (the summary's other fields
- * come with the list; pinned conversations are always on the first page).
- */
-export function searchResults(list: readonly ConversationSummary[], query: string, hits: readonly SearchHit[]): ConversationSummary[] {
+export function searchResults(
+  list: readonly ConversationSummary[],
+  query: string,
+  hits: readonly SearchHit[],
+  titled: readonly ConversationSummary[] = [],
+): ConversationSummary[] {
   const found = new Set(hits.map((h) => h.conversationId));
-  const shown = list.filter((c) => found.has(c.id) || titleMatches(c.title || "Untitled", query));
+  const matches = titleMatcher(query);
+  const shown = list.filter((c) => found.has(c.id) || matches(c.title || "Untitled"));
   const listed = new Set(list.map((c) => c.id));
+  const titledBeyond = titled.filter((c) => !listed.has(c.id));
+  for (const c of titledBeyond) listed.add(c.id);
   const beyond = new Map<string, ConversationSummary>();
   for (const hit of hits) {
     if (listed.has(hit.conversationId)) continue;
@@ -94,7 +39,7 @@ export function searchResults(list: readonly ConversationSummary[], query: strin
       activeRunId: null,
     });
   }
-  return [...shown, ...[...beyond.values()].sort((a, b) => b.updatedAt - a.updatedAt)];
+  return [...shown, ...titledBeyond, ...[...beyond.values()].sort((a, b) => b.updatedAt - a.updatedAt)];
 }
 
 /**
@@ -124,6 +69,9 @@ export interface ConversationSearch {
 
 const noHits: ReadonlyMap<string, number> = new Map();
 
+/** The most title matches asked for at once: more than a sidebar shows before the reader narrows the search. */
+const titleMatchLimit = 50;
+
 /** Typing pauses this long before the server is asked. */
 const debounceMs = 200;
 
@@ -137,8 +85,9 @@ function useDebounced(value: string, ms: number): string {
 }
 
 /**
- * The sidebar's search, in one place: titles on the page, message text on the server. `listed`: the conversations the
- * sidebar holds (its first page and the older pages it loaded; undefined until the first page came).
+ * The sidebar's search, in one place: titles on the page at once, then the server's answers (message text on every
+ * branch, and titles of every conversation, the pages not loaded too). `listed`: the conversations the sidebar holds (its
+ * first page and the older pages it loaded; undefined until the first page came).
  */
 export function useConversationSearch(query: string, listed: readonly ConversationSummary[] | undefined): ConversationSearch {
   const q = query.trim();
@@ -147,14 +96,20 @@ export function useConversationSearch(query: string, listed: readonly Conversati
     { query: asked, limit: 100 },
     { enabled: asked.length > 0, staleTime: 10_000 },
   );
+  // Titles beyond the pages loaded: the server matches them by the same rule (titleMatcher).
+  const titles = trpc.conversations.list.useQuery(
+    { query: asked, limit: titleMatchLimit },
+    { enabled: asked.length > 0, staleTime: 10_000 },
+  );
   if (!q) return { results: null, hits: noHits, scope: "titles and messages", loading: false };
-  // Only hits for exactly this query: an older query's would show conversations this one does not match. Until they
-  // come, the title matches show (the hits only ever add to them).
-  const hits = asked === q ? (server.data ?? []) : [];
+  // Only answers for exactly this query: an older query's would show conversations this one does not match. Until they
+  // come, the title matches among the loaded pages show (the answers only ever add to them).
+  const current = asked === q;
+  const hits = current ? (server.data ?? []) : [];
   return {
-    results: searchResults(listed ?? [], q, hits),
+    results: searchResults(listed ?? [], q, hits, current ? (titles.data ?? []) : []),
     hits: newestHits(hits),
     scope: "titles and messages",
-    loading: listed === undefined || asked !== q || server.isFetching,
+    loading: listed === undefined || !current || server.isFetching || titles.isFetching,
   };
 }

@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { matchRanges } from "../chat/conversationSearch.js";
+import { matchRanges } from "@streamchat/core/browser";
 
 /**
  * The text with what the search matched in it marked (<mark>: screen readers can announce it), by the search's own

@@ -183,4 +183,20 @@ describe.skipIf(!runBrowserTests)("sidebar: older conversations, page by page", 
     await page.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, conversationId);
     await page.locator('[data-testid="user-message"]', { hasText: "Where did the zebra go?" }).waitFor();
   });
+
+  it("finds by its title a chat the sidebar has not loaded yet (renamed, its messages without the words), and opens it", async () => {
+    // Past the first page: renaming is not activity, so it stays where it was. Its messages say "Seed for paging".
+    const conversationId = ids.get(titleOf(125))!;
+    await api().conversations.rename.mutate({ conversationId, title: "Okapi sightings" });
+    const page = await e2e.openApp(desktop);
+    await waitForItems(page, 100);
+    expect(await item(page, "Okapi sightings").count()).toBe(0);
+    // Words in any order, any case, accents ignored: as the marks in the list show.
+    await page.getByRole("searchbox", { name: "Search conversations" }).fill("SIGHTINGS ókapi");
+    await item(page, "Okapi sightings").waitFor();
+    expect(await shownIds(page)).toEqual([conversationId]);
+    expect(await item(page, "Okapi sightings").locator("mark").allTextContents()).toEqual(["Okapi", "sightings"]);
+    await item(page, "Okapi sightings").locator(".conversation__open").click();
+    await page.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, conversationId);
+  });
 });

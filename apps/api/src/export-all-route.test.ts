@@ -51,7 +51,10 @@ describe("GET /api/export", () => {
       const original = await alice.conversations.get.query({ conversationId: docs[i]!.conversation.id });
       expect(copy.messages.map((m) => [m.role, m.content])).toEqual(original.messages.map((m) => [m.role, m.content]));
       expect(copy.title).toBe(original.title);
+      // The pin comes along: the file moved to another server lists as it did.
+      expect(copy.pinnedAt).toBe(original.pinnedAt);
     }
+    expect(docs[0]!.conversation.pinnedAt).toEqual(expect.any(Number));
   });
 
   it("reads past the list's largest page: every conversation, once", async () => {

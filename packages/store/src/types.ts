@@ -303,7 +303,7 @@ export interface ChatStore {
   setPinned(userId: string, conversationId: string, pinned: boolean, at?: number): Promise<Conversation | undefined>;
   /**
    * Creates a conversation with its whole content in ONE transaction: the conversation with its times as given (it
-   * sorts among the user's by its `pinnedAt`, which an import gives as null, and its `updatedAt`), its finished runs
+   * sorts among the user's by its `pinnedAt`, which an import takes from its file, and its `updatedAt`), its finished runs
    * with their logs, its messages (new ids, increasing in list order) and its head. All or nothing, also across a
    * crash: no reader sees a part of it, and a process that dies before the commit leaves nothing (no clean-up to run).
    * Nothing is running meanwhile, so no sweep or limit is concerned. StoreError("conflict", { reason: "id" }) when the

@@ -78,7 +78,11 @@ describeEachBackend((backend) => `branching a conversation on the ${backend.name
 
   it("copies the active path to its end, and a question asked in the branch goes on from there, not in the original", async () => {
     const { a2 } = await exportSeed(store);
+    // The original is pinned: the branch is not (it lists by its own activity), and the original keeps its pin.
+    const pinned = await store.setPinned("alice", "c1", true);
     const { conversationId } = await branchConversation(store, "alice", "c1", a2);
+    expect(await store.getConversation("alice", conversationId)).toMatchObject({ pinnedAt: null });
+    expect(await store.getConversation("alice", "c1")).toMatchObject({ pinnedAt: pinned!.pinnedAt });
     expect((await store.activePath(conversationId)).map((m) => m.message.content)).toEqual(["What time is it in Tokyo?", "Tokyo: 14:06."]);
     // The question names the run that first answered it, the answer its regenerate: both come along, nothing else.
     expect((await store.listRuns(conversationId)).map((r) => r.model)).toEqual(["qwen3", "qwen3"]);

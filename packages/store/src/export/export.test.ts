@@ -227,15 +227,27 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect(await store.getConversation("alice", conversationId)).toMatchObject({ title: valid.conversation.title });
   });
 
-  it("exports a pinned conversation without its pin: the import is not pinned, the original stays pinned", async () => {
+  it("exports a pinned conversation with its pin: the import is pinned at the same time, the original stays pinned", async () => {
     await seed(store);
-    const pinned = await store.setPinned("alice", "c1", true);
+    await store.createConversation({ id: "c2", userId: "alice", title: "Newer one" });
+    const pinned = await store.setPinned("alice", "c1", true, 1_700_000_000_000);
     const { content } = await exportConversation(store, "alice", "c1", "json");
-    expect(content).not.toMatch(/pinned/i);
+    expect((JSON.parse(content) as ConversationExport).conversation.pinnedAt).toBe(1_700_000_000_000);
     const { conversationId } = await importConversation(store, "alice", content);
-    expect(await store.getConversation("alice", conversationId)).toMatchObject({ pinnedAt: null });
+    expect(await store.getConversation("alice", conversationId)).toMatchObject({ pinnedAt: 1_700_000_000_000 });
     expect(await store.getConversation("alice", "c1")).toEqual(pinned);
-    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1", conversationId]);
+    // Pinned ones first (the copy's pin is as old as the original's: it was made after it), then the rest.
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual([conversationId, "c1", "c2"]);
+    // An unpinned chat's file says nothing of pins, as before; null reads as not pinned; a pin time the import does
+    // not keep becomes the import's.
+    expect((await exportConversation(store, "alice", "c2", "json")).content).not.toMatch(/pinned/i);
+    const doc = JSON.parse(content) as ConversationExport;
+    const withPin = (pinnedAt: number | null) => JSON.stringify({ ...doc, conversation: { ...doc.conversation, pinnedAt } });
+    const unpinned = await importConversation(store, "alice", withPin(null));
+    expect(await store.getConversation("alice", unpinned.conversationId)).toMatchObject({ pinnedAt: null });
+    const importedAt = clock.now() + 1_000;
+    const odd = await importConversation(store, "alice", withPin(-5), { now: () => importedAt });
+    expect(await store.getConversation("alice", odd.conversationId)).toMatchObject({ pinnedAt: importedAt });
   });
 
   it("round-trips an empty conversation and an empty active path", async () => {

@@ -65,7 +65,14 @@ export async function buildConversationExport(
     version: conversationExportVersion,
     exportedAt: (options.now ?? Date.now)(),
     // No origin, even for an imported conversation: a copy imported from this file is a new conversation.
-    conversation: { id: conversation.id, title: conversation.title, createdAt: conversation.createdAt, updatedAt: conversation.updatedAt },
+    conversation: {
+      id: conversation.id,
+      title: conversation.title,
+      createdAt: conversation.createdAt,
+      updatedAt: conversation.updatedAt,
+      // Only when pinned: the file of an unpinned chat is as it always was.
+      ...(conversation.pinnedAt === null ? {} : { pinnedAt: conversation.pinnedAt }),
+    },
     activeMessageId: path.at(-1)?.id ?? null,
     messages: messages.map(({ id, parentId, runId, createdAt, message }) => ({ id, parentId, runId, createdAt, message })),
     runs,

@@ -228,8 +228,8 @@ export async function insertExport(
         createdAt: Math.min(time(doc.conversation.createdAt), updatedAt),
         // What the list sorts by: the file's, so the copy sits where the original did.
         updatedAt,
-        // An imported conversation is not pinned (the export does not carry pinning).
-        pinnedAt: null,
+        // Pinned as it was where it was exported ("Export all chats" to another server keeps the pins).
+        pinnedAt: doc.conversation.pinnedAt == null ? null : time(doc.conversation.pinnedAt),
         // Another app's chat, converted by the client: the user keeps one conversation of it (this app's own exports
         // carry none, so a copy or a branch is always new).
         origin: doc.conversation.origin ?? null,

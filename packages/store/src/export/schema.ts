@@ -115,6 +115,11 @@ export const conversationExportSchema = z
        * a branch imported again is a new conversation.
        */
       origin: storableText.max(500).optional(),
+      /**
+       * When the user pinned it (the list shows pinned chats first); absent when not pinned (null is read the same
+       * way). An import pins the copy at this time, or at its own when the file's is not a time it keeps.
+       */
+      pinnedAt: timestamp.nullable().optional(),
     }),
     /** The last message of the active path (the one shown); null for an empty path. */
     activeMessageId: messageId.nullable(),

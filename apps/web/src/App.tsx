@@ -193,7 +193,7 @@ export function App() {
           focusWhenShown(() => document.getElementById("api-token"));
         }}
         onCreated={(id) => created(paneKey, id)}
-        onOpenConversation={(id) => open(id)}
+        onOpenConversation={(id, at) => open(id, at)}
         openAt={openAt}
         onNewChat={newChat}
         onToggleSidebar={() => setSidebarOpen((o) => !o)}

@@ -33,6 +33,13 @@ export function checkInsertConversation(input: InsertConversationInput): void {
   if (head !== null && !(Number.isInteger(head) && head >= 0 && head < messages.length)) {
     throw new RangeError(`head: ${head} is not the index of a message.`);
   }
+  const branchOf = conversation.branchOf;
+  if (branchOf != null) {
+    if (head === null) throw new RangeError("conversation.branchOf: a branch's head is its copy of the answer it was made at; head is null.");
+    if (!Number.isSafeInteger(branchOf.messageId) || branchOf.messageId <= 0) {
+      throw new RangeError(`conversation.branchOf.messageId must be a message id (got ${branchOf.messageId}).`);
+    }
+  }
 }
 
 /** A time a store keeps (integer ms since the epoch, >= 0), or RangeError naming `what`. */

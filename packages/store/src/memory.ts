@@ -12,6 +12,7 @@ import {
 } from "./search.js";
 import type {
   ApprovalDecisionRecord,
+  BranchOrigin,
   ChatStore,
   Conversation,
   CreateRunInput,
@@ -42,6 +43,8 @@ interface ConversationEntry {
   headId: number | null;
   /** Where an import came from (insertConversation); null for every other conversation. Unique per user. */
   origin: string | null;
+  /** For a branch (insertConversation's branchOf): the original, its answer, and the branch's copy of that answer. */
+  branchOf: Omit<BranchOrigin, "title"> | null;
 }
 
 interface MessageEntry {
@@ -199,7 +202,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
   }
 
   function addConversation(id: string, userId: string, title: string, at: number): ConversationEntry {
-    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null }, order: nextOrder++, headId: null, origin: null };
+    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null }, order: nextOrder++, headId: null, origin: null, branchOf: null };
     conversations.set(id, entry);
     messages.set(id, []);
     return entry;
@@ -337,7 +340,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
         messageIds.push(stored.id);
       });
       entry.headId = input.head === null ? null : messageIds[input.head]!;
+      const branchOf = input.conversation.branchOf;
+      if (branchOf != null) entry.branchOf = { conversationId: branchOf.conversationId, messageId: branchOf.messageId, atMessageId: entry.headId! };
       return { conversation: copy(entry.conversation), messageIds };
+    },
+
+    async branchOrigin(userId, conversationId) {
+      live();
+      const branchOf = owned(userId, conversationId)?.branchOf;
+      if (!branchOf) return undefined;
+      return { ...branchOf, title: owned(userId, branchOf.conversationId)?.conversation.title ?? null };
     },
 
     async deleteConversation(userId, conversationId) {

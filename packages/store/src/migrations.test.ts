@@ -320,7 +320,7 @@ describe("migration 9 (import origins) on a v8 database", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
     try {
       const probe = new DatabaseSync(path);
-      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(9);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(latestVersion());
       expect(probe.prepare("SELECT name, type, \"notnull\" FROM pragma_table_info('conversations') WHERE name = 'origin'").all().map((r) => ({ ...r }))).toEqual([
         { name: "origin", type: "TEXT", notnull: 0 },
       ]);
@@ -352,6 +352,41 @@ describe("migration 9 (import origins) on a v8 database", () => {
       expect(await failure(store.insertConversation(imported("i2")))).toMatchObject({ name: "StoreError", code: "conflict", reason: "origin" });
       await store.insertConversation(imported("i3", "bob"));
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "i1"]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("migration 10 (branch origins) on a v9 database", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("adds the branch columns (null: no conversation was made a branch with them), keeping every conversation", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v9-"));
+    const path = join(dir, "chat.db");
+    const v9 = new DatabaseSync(path);
+    migrate(v9, migrations.filter((m) => m.version <= 9));
+    v9.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES
+      ('c1', 'alice', 'Oldest', 1, 30, NULL, NULL), ('c2', 'alice', 'Imported', 2, 20, 50, 'ChatGPT:x@1')`);
+    v9.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
+    try {
+      const probe = new DatabaseSync(path);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(10);
+      const columns = probe.prepare("SELECT name, type FROM pragma_table_info('conversations') WHERE name LIKE 'branch%' ORDER BY name").all();
+      expect(columns.map((r) => ({ ...r }))).toEqual([
+        { name: "branch_at_message", type: "INTEGER" },
+        { name: "branch_of", type: "TEXT" },
+        { name: "branch_of_message", type: "INTEGER" },
+      ]);
+      probe.close();
+      expect(await store.listConversations("alice")).toEqual([
+        { id: "c2", userId: "alice", title: "Imported", createdAt: 2, updatedAt: 20, pinnedAt: 50 },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+      ]);
+      expect(await store.branchOrigin("alice", "c1")).toBeUndefined();
     } finally {
       await store.close();
     }

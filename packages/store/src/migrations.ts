@@ -207,6 +207,17 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX conversations_by_user_origin ON conversations (user_id, origin) WHERE origin IS NOT NULL;
     `,
   },
+  {
+    version: 10,
+    up: `
+      -- Branches: the original conversation and its answer a branch was made at, and the branch's own copy of that
+      -- answer (branchOrigin); NULL for every other conversation (every existing one). No foreign key: the original
+      -- may be deleted and the branch still says it was one.
+      ALTER TABLE conversations ADD COLUMN branch_of TEXT;
+      ALTER TABLE conversations ADD COLUMN branch_of_message INTEGER;
+      ALTER TABLE conversations ADD COLUMN branch_at_message INTEGER;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

@@ -238,7 +238,7 @@ describePostgres("postgres store", () => {
       );
 
       const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
-      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(9);
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(latestVersion(postgresMigrations));
       expect(
         (await client.query("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversations' AND column_name = 'origin'")).rows,
       ).toEqual([{ data_type: "text", is_nullable: "YES" }]);
@@ -271,6 +271,33 @@ describePostgres("postgres store", () => {
       await expect(
         client.query("INSERT INTO conversations (id, user_id, title, created_at, updated_at, origin) VALUES ('raw', 'alice', 't', 1, 1, 'ChatGPT:x@1')"),
       ).rejects.toMatchObject({ code: "23505", constraint: "conversations_by_user_origin" });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("migration 10 adds the branch columns (null for every existing conversation) to a v9 database, keeping its rows", async () => {
+    const { url } = await emptyDatabase();
+    const client = await connect(url);
+    try {
+      expect(await migratePostgres(client, postgresMigrations.slice(0, 9))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES
+        ('c1', 'alice', 'Oldest', 1, 30, NULL, NULL), ('c2', 'alice', 'Imported', 2, 20, 50, 'ChatGPT:x@1')`);
+      const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(10);
+      const columns = await client.query(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'conversations' AND column_name LIKE 'branch%' ORDER BY column_name",
+      );
+      expect(columns.rows).toEqual([
+        { column_name: "branch_at_message", data_type: "bigint" },
+        { column_name: "branch_of", data_type: "text" },
+        { column_name: "branch_of_message", data_type: "bigint" },
+      ]);
+      expect(await store.listConversations("alice")).toEqual([
+        { id: "c2", userId: "alice", title: "Imported", createdAt: 2, updatedAt: 20, pinnedAt: 50 },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+      ]);
+      expect(await store.branchOrigin("alice", "c1")).toBeUndefined();
     } finally {
       await client.end();
     }

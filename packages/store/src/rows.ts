@@ -1,6 +1,6 @@
 import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
 import type { SearchableRole } from "./search.js";
-import type { ApprovalDecisionRecord, Conversation, RunRecord, StoredEvent, StoredMessage } from "./types.js";
+import type { ApprovalDecisionRecord, BranchOrigin, Conversation, RunRecord, StoredEvent, StoredMessage } from "./types.js";
 
 /**
  * The rows both databases return (the schemas are the same: migrations.ts, postgres/schema.ts; PostgreSQL's bigint
@@ -62,6 +62,18 @@ export interface SearchRow {
   role: SearchableRole;
   json: string;
   created_at: number;
+}
+
+/** branchOrigin's row: the branch's columns and the original's title (NULL when it is gone). */
+export interface BranchOriginRow {
+  conversation_id: string;
+  message_id: number;
+  at_message_id: number;
+  title: string | null;
+}
+
+export function toBranchOrigin(row: BranchOriginRow): BranchOrigin {
+  return { conversationId: row.conversation_id, messageId: row.message_id, atMessageId: row.at_message_id, title: row.title };
 }
 
 export function toConversation(row: ConversationRow): Conversation {

@@ -23,6 +23,7 @@ import {
   conversationColumns,
   messageColumns,
   runColumns,
+  toBranchOrigin,
   toConversation,
   toDecision,
   toRunRecord,
@@ -30,6 +31,7 @@ import {
   toStoredMessage,
   groupByRun,
   runIdChunks,
+  type BranchOriginRow,
   type ConversationRow,
   type DecisionRow,
   type EventRow,
@@ -211,6 +213,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     // insertConversation's: its pinnedAt and origin as given.
     insertWholeConversation: db.prepare(
       "INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    // insertConversation's branchOf (schema v10), once the branch's copy of the answer has its id.
+    setBranchOf: db.prepare("UPDATE conversations SET branch_of = ?, branch_of_message = ?, branch_at_message = ? WHERE id = ?"),
+    // The original's title now: NULL when it was deleted (or is no longer the user's).
+    branchOrigin: db.prepare(
+      `SELECT b.branch_of AS conversation_id, b.branch_of_message AS message_id, b.branch_at_message AS at_message_id, o.title
+       FROM conversations b LEFT JOIN conversations o ON o.id = b.branch_of AND o.user_id = b.user_id
+       WHERE b.id = ? AND b.user_id = ? AND b.branch_of IS NOT NULL`,
     ),
     // insertConversation's origin check: a probe of conversations_by_user_origin (schema v9).
     originTaken: db.prepare("SELECT 1 AS found FROM conversations WHERE user_id = ? AND origin = ?"),
@@ -652,10 +662,18 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
           ids.push(Number(sql.insertMessage.run(id, parentId, runId, message.role, searchedText(message), jsons[i]!, createdAt).lastInsertRowid));
         });
         sql.setHead.run(head === null ? null : ids[head]!, id);
+        const branchOf = conversation.branchOf;
+        if (branchOf != null) sql.setBranchOf.run(branchOf.conversationId, branchOf.messageId, ids[head!]!, id);
         return ids;
       });
       const { title, createdAt, updatedAt, pinnedAt } = conversation;
       return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds };
+    },
+
+    async branchOrigin(userId, conversationId) {
+      live();
+      const row = getRow<BranchOriginRow>(sql.branchOrigin, conversationId, userId);
+      return row && toBranchOrigin(row);
     },
 
     async deleteConversation(userId, conversationId) {

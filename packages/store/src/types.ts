@@ -43,6 +43,10 @@ import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@stream
  * import came from, e.g. "ChatGPT:<their id>@<their update time>"); a user has at most one conversation per origin
  * (→ StoreError("conflict", { reason: "origin" })), so importing a newer export of the same account again does not
  * duplicate what was imported before. Deleting the conversation frees its origin. Every existing conversation has none.
+ *
+ * Branch origins (schema: SQLite v10, PostgreSQL v10): insertConversation takes a branch's `branchOf` (the original
+ * and its answer; the branch's copy of that answer is the input's head), and branchOrigin reads it back with the
+ * original's title now. Every existing conversation is no branch.
  */
 
 export interface Conversation {
@@ -118,6 +122,18 @@ export interface StoredEvent {
   /** Strictly increasing per run (gaps allowed, e.g. the crash-recovery gap). Used as the SSE event id. */
   seq: number;
   event: ChatEvent;
+}
+
+/** Where a branch was made from (ChatStore.branchOrigin): the way back to the original, shown in the branch. */
+export interface BranchOrigin {
+  /** The original conversation (deleted since when `title` is null). */
+  conversationId: string;
+  /** The original's answer the branch was made at. */
+  messageId: number;
+  /** The branch's copy of that answer: the branch's messages up to it came from the original. */
+  atMessageId: number;
+  /** The original's title now; null when it was deleted since. */
+  title: string | null;
 }
 
 export interface SearchHit {
@@ -207,6 +223,11 @@ export interface InsertConversationInput {
      * never refused for it. Kept by the store only for this check: Conversation does not carry it.
      */
     origin?: string | null;
+    /**
+     * For a branch (conversations.branch): the original conversation and its answer the branch was made at. The branch's
+     * copy of that answer is the input's head (required then). Read back by branchOrigin.
+     */
+    branchOf?: { conversationId: string; messageId: number } | null;
   };
   /** Finished runs, each with its whole log. No run of a conversation inserted this way is running. */
   runs: readonly InsertedRun[];
@@ -316,6 +337,11 @@ export interface ChatStore {
    * that is neither null nor such a time).
    */
   insertConversation(input: InsertConversationInput): Promise<InsertedConversationRecord>;
+  /**
+   * Where the user's conversation was branched from (insertConversation's `branchOf`), with the original's title as it
+   * is now (null when the original was deleted); undefined when it is no branch, or not found for that user.
+   */
+  branchOrigin(userId: string, conversationId: string): Promise<BranchOrigin | undefined>;
   /** Deletes the conversation with its whole message tree, runs and events. False when not found for that user. */
   deleteConversation(userId: string, conversationId: string): Promise<boolean>;
   /**

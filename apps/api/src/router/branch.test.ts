@@ -44,6 +44,9 @@ describe("conversations.branch", () => {
 
     const branch = await alice.conversations.get.query({ conversationId: branched.conversationId });
     expect(branch.title).toBe("Branch · Sums");
+    // The way back: the original, its answer, the branch's copy of it (the last message copied), the original's title.
+    expect(branch.branchedFrom).toEqual({ conversationId, messageId: firstAnswer.id, atMessageId: branch.messages.at(-1)!.id, title: "Sums" });
+    expect(original.branchedFrom).toBeNull();
     const upToFirstAnswer = original.messages.slice(0, original.messages.indexOf(firstAnswer) + 1);
     expect(texts(branch.messages)).toEqual(texts(upToFirstAnswer));
     // The first answer's run came along: its usage and tool result show on the branch as on the original.
@@ -61,6 +64,10 @@ describe("conversations.branch", () => {
     expect(grown.messages.at(-2)).toMatchObject({ role: "user", content: "and times two?" });
     expect(grown.messages.at(-1)?.role).toBe("assistant");
     expect(texts((await alice.conversations.get.query({ conversationId })).messages)).toEqual(texts(original.messages));
+
+    // The original deleted: the branch still says it is one, without a title to name or a chat to open.
+    await alice.conversations.delete.mutate({ conversationId });
+    expect((await alice.conversations.get.query({ conversationId: branched.conversationId })).branchedFrom).toMatchObject({ conversationId, title: null });
   });
 
   it("refuses a question or a tool call in the middle of an answer (bad_request), and what the caller does not have (NOT_FOUND)", async () => {

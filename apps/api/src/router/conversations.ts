@@ -158,7 +158,7 @@ async function ownConversation(store: ChatStore, userId: string, id: string): Pr
  * branch: a message names its run, so switching versions shows the right usage and outcome without another call).
  */
 async function conversationDetail(store: ChatStore, conversation: Conversation, path: readonly PathMessage[], withAttachmentData = true) {
-  const records = await store.listRuns(conversation.id);
+  const [records, branchOrigin] = await Promise.all([store.listRuns(conversation.id), store.branchOrigin(conversation.userId, conversation.id)]);
   const runs = await runViews(store, records, path);
   const active = records.find((run) => run.status === "running")?.id ?? null;
   return {
@@ -166,6 +166,12 @@ async function conversationDetail(store: ChatStore, conversation: Conversation, 
     messages: path.map((m) => messageView(m, withAttachmentData)),
     runs,
     usage: conversationUsage(records),
+    /**
+     * A branch's way back (conversations.branch): the original and its answer the branch was made at, and the
+     * branch's own copy of that answer (what the path holds up to it came from the original); `title` null once the
+     * original is deleted. null for a conversation that is no branch.
+     */
+    branchedFrom: branchOrigin ?? null,
   };
 }
 
@@ -179,11 +185,8 @@ export const conversationsRouter = router({
   /**
    * The caller's conversations in the list's order (pinned first). `after`: the next page, the ones listed after that
    * conversation (the last of the previous page; NOT_FOUND when it is not the caller's, e.g. deleted meanwhile: start
-   * again from the first page). An empty page is the end.
-   */
-  /**
-   * The caller's conversations, pinned first, then newest activity; `after` pages. With `query`, only those whose title
-   * holds every word of it (case and accents ignored, any order: title-search.ts), in the same order.
+   * again from the first page). An empty page is the end. With `query`, only those whose title holds every word of it
+   * (case and accents ignored, any order: title-search.ts), in the same order and paged the same way.
    */
   list: authedProcedure
     .input(

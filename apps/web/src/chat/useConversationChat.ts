@@ -4,8 +4,9 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { attachmentViews, type SentAttachmentView } from "../capabilities/attachments.js";
 import { describeError, type DescribedError } from "../lib/errors.js";
 import { randomId } from "../lib/ids.js";
-import { trpc, type RouterInputs } from "../trpc.js";
+import { trpc, type RouterInputs, type RouterOutputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
+import { branchPointItem } from "./branchPoint.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import type { OpenAt } from "./openAt.js";
 import {
@@ -40,8 +41,13 @@ export const stopNotReached: DescribedError = {
 };
 const couldNotStop = "Could not stop the answer";
 
+/** A branch's way back (conversations.get `branchedFrom`) and the chat item its line follows (null: it leads). */
+export type BranchLine = NonNullable<RouterOutputs["conversations"]["get"]["branchedFrom"]> & { afterItem: string | null };
+
 export interface ConversationChat {
   title: string | null;
+  /** Where this conversation was branched from; null for one that is no branch (or not loaded yet). */
+  branchedFrom: BranchLine | null;
   /** How full the model's context was after the last answer (conversations.get usage.context). */
   context: ContextUsage | null;
   notFound: boolean;
@@ -516,8 +522,13 @@ export function useConversationChat(opts: {
   );
 
   const notFound = conversation.error?.data?.code === "NOT_FOUND";
+  const branchedFrom = useMemo(
+    () => (detail?.branchedFrom ? { ...detail.branchedFrom, afterItem: branchPointItem(detail.messages, detail.branchedFrom.atMessageId) } : null),
+    [detail],
+  );
   return {
     title: detail?.title ?? null,
+    branchedFrom,
     // The answer that just finished says it first: its done carries the usage the store saved with it, so the pane
     // shows it without waiting for the refetch that follows.
     context: live.state?.done?.usage.context ?? detail?.usage.context ?? null,

@@ -1,5 +1,5 @@
 import { errorCodeMessages } from "@streamchat/core/browser";
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent } from "react";
+import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent } from "react";
 import { newChatDraft } from "../chat/draftStore.js";
 import { userItemKey, type ChatItemAnswer } from "../chat/items.js";
 import { itemElementId, type OpenAt } from "../chat/openAt.js";
@@ -8,6 +8,7 @@ import { focusedByKeyboard, focusWhenShown, popoverOpen, prefersReducedMotion } 
 import { shortcuts, useShortcut } from "../lib/shortcuts.js";
 import { trpc } from "../trpc.js";
 import { AssistantMessage } from "./AssistantMessage.js";
+import { BranchOrigin } from "./BranchOrigin.js";
 import { Composer, type ComposerHandle, type ModelSetting, type ThinkSetting } from "./Composer.js";
 import { headerConnection } from "../chat/connectionState.js";
 import { ConnectionStatus } from "./ConnectionStatus.js";
@@ -40,8 +41,8 @@ export interface ChatPaneProps {
   signedInAt?: number;
   onOpenSettings: () => void;
   onCreated: (conversationId: string) => void;
-  /** Open another conversation (a branch this pane made). */
-  onOpenConversation?: (conversationId: string) => void;
+  /** Open another conversation (a branch this pane made; a branch's original, at the answer it was made at). */
+  onOpenConversation?: (conversationId: string, at?: OpenAt) => void;
   onNewChat: () => void;
   onToggleSidebar: () => void;
   /** Whether the drawer (narrow layout) is open: the toggle says so to screen readers. */
@@ -92,6 +93,8 @@ export function ChatPane(props: ChatPaneProps) {
       tray.drop(attachments);
     },
   });
+  // Shown with the messages it stands between, not over a conversation still loading.
+  const branchLine = chat.items.length > 0 ? chat.branchedFrom : null;
   // Signed in since a message was refused for want of a token: "Sign-in is required" is no longer true, and the message
   // is back in the box to send again. Known by the sign-in check passing after the refusal showed, whether or not this
   // page saw that check refused (it had passed before the token went stale; the token was saved in another tab).
@@ -466,50 +469,54 @@ export function ChatPane(props: ChatPaneProps) {
         ) : (
           <div className="messages" key="log" role="log" aria-live="polite" aria-relevant="additions text" data-testid="messages">
             {chat.loading && <p className="muted pad">Loading conversation…</p>}
-            {chat.items.map((item) =>
-              item.kind === "user" ? (
-                <UserMessage
-                  key={item.renderKey ?? item.key}
-                  id={itemElementId(item.key)}
-                  text={item.text}
-                  attachments={item.attachments}
-                  pending={item.pending}
-                  onEdit={
-                    item.messageId !== null && !chat.busy
-                      ? (text) => {
-                          follow();
-                          // The editor and its Edit button leave while the new answer runs: the composer is where to go on.
-                          composer.current?.focus();
-                          chat.edit(item.messageId!, text);
-                        }
-                      : undefined
-                  }
-                  reopenWith={item.messageId !== null && chat.failedEdit?.messageId === item.messageId ? chat.failedEdit.text : undefined}
-                  onReopened={chat.editReopened}
-                  versionNav={versionNav(item.versions, "message")}
-                />
-              ) : (
-                <AssistantMessage
-                  key={item.renderKey ?? item.key}
-                  id={itemElementId(item.key)}
-                  state={item.state}
-                  streaming={item.streaming}
-                  disconnected={item.disconnected ?? false}
-                  onRetry={
-                    item.last && !chat.busy && conversationId !== null
-                      ? () => {
-                          follow();
-                          keepKeyboardFocus();
-                          chat.regenerate(item.questionId ?? undefined);
-                        }
-                      : undefined
-                  }
-                  onRegenerate={regenerateFor(item)}
-                  onBranch={branchFor(item)}
-                  versionNav={versionNav(item.versions, "answer")}
-                />
-              ),
-            )}
+            {branchLine?.afterItem === null && <BranchOrigin from={branchLine} onOpen={onOpenConversation} />}
+            {chat.items.map((item) => (
+              <Fragment key={item.renderKey ?? item.key}>
+                {item.kind === "user" ? (
+                  <UserMessage
+                    key={item.renderKey ?? item.key}
+                    id={itemElementId(item.key)}
+                    text={item.text}
+                    attachments={item.attachments}
+                    pending={item.pending}
+                    onEdit={
+                      item.messageId !== null && !chat.busy
+                        ? (text) => {
+                            follow();
+                            // The editor and its Edit button leave while the new answer runs: the composer is where to go on.
+                            composer.current?.focus();
+                            chat.edit(item.messageId!, text);
+                          }
+                        : undefined
+                    }
+                    reopenWith={item.messageId !== null && chat.failedEdit?.messageId === item.messageId ? chat.failedEdit.text : undefined}
+                    onReopened={chat.editReopened}
+                    versionNav={versionNav(item.versions, "message")}
+                  />
+                ) : (
+                  <AssistantMessage
+                    key={item.renderKey ?? item.key}
+                    id={itemElementId(item.key)}
+                    state={item.state}
+                    streaming={item.streaming}
+                    disconnected={item.disconnected ?? false}
+                    onRetry={
+                      item.last && !chat.busy && conversationId !== null
+                        ? () => {
+                            follow();
+                            keepKeyboardFocus();
+                            chat.regenerate(item.questionId ?? undefined);
+                          }
+                        : undefined
+                    }
+                    onRegenerate={regenerateFor(item)}
+                    onBranch={branchFor(item)}
+                    versionNav={versionNav(item.versions, "answer")}
+                  />
+                )}
+                {branchLine && branchLine.afterItem === item.key && <BranchOrigin from={branchLine} onOpen={onOpenConversation} />}
+              </Fragment>
+            ))}
             {chat.queueHeld && chat.queue.length > 0 && (
               <div className="queue-held" data-testid="queue-held">
                 <Icon name="alert" size={16} />

@@ -49,6 +49,24 @@ describe.skipIf(!runBrowserTests)("Branch in new chat", () => {
     expect((await answerTexts(page)).at(-1)).toMatch(/^Answer \d+ to Tree #3 after 1 earlier$/);
     const kept = await e2e.getConversation(original);
     expect(kept.messages.map((m) => m.content)).toEqual(["Tree #1", expect.stringMatching(/^Answer/), "Tree #2", expect.stringMatching(/^Answer/)]);
+
+    // Where the branch leaves its original, a quiet line says so: after the copied answer, before the branch's own.
+    const line = page.getByTestId("branch-origin");
+    await line.waitFor();
+    const order = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="messages"] > *')].map((el) =>
+        el.matches('[data-testid="branch-origin"]') ? "line" : el.matches('[data-testid="user-message"]') ? "question" : el.matches('[data-testid="assistant-message"]') ? "answer" : "other",
+      ),
+    );
+    expect(order.filter((kind) => kind !== "other")).toEqual(["question", "answer", "line", "question", "answer"]);
+    const title = (await e2e.getConversation(original)).title;
+    expect(await line.textContent()).toBe(`Branched from ${title}`);
+    // Its title opens the original, at the answer the branch was made at.
+    await line.getByRole("button", { name: title }).click();
+    await page.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, original);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"]').length === 2);
+    expect(await userTexts(page)).toEqual(["Tree #1", "Tree #2"]);
+    expect(await page.getByTestId("branch-origin").count()).toBe(0);
   });
 
   it("offers it from the keyboard on a finished answer, and not while the answer streams", async () => {

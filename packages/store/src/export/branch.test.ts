@@ -92,6 +92,36 @@ describeEachBackend((backend) => `branching a conversation on the ${backend.name
     expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["What time is it in Tokyo?", "Tokyo: 14:06."]);
   });
 
+  it("says where a branch was made: the original, its answer, the branch's copy of it, the original's title until it is deleted", async () => {
+    const { a2 } = await exportSeed(store);
+    const { conversationId } = await branchConversation(store, "alice", "c1", a2);
+    const copy = (await store.activePath(conversationId)).at(-1)!;
+    expect(await store.branchOrigin("alice", conversationId)).toEqual({ conversationId: "c1", messageId: a2, atMessageId: copy.id, title: "Trip to Tokyo 🗼" });
+    // A branch of the branch names the branch, not the first original.
+    const again = await branchConversation(store, "alice", conversationId, copy.id);
+    expect(await store.branchOrigin("alice", again.conversationId)).toMatchObject({ conversationId, messageId: copy.id, title: "Branch · Trip to Tokyo 🗼" });
+    // No branch, another user's, none at all: nothing.
+    expect(await store.branchOrigin("alice", "c1")).toBeUndefined();
+    expect(await store.branchOrigin("bob", conversationId)).toBeUndefined();
+    expect(await store.branchOrigin("alice", "no-such-conversation")).toBeUndefined();
+    // The original renamed, then deleted: the branch still says it was one, with the title as it is now.
+    await store.renameConversation("alice", "c1", "Tokyo, renamed");
+    expect(await store.branchOrigin("alice", conversationId)).toMatchObject({ title: "Tokyo, renamed" });
+    await store.deleteConversation("alice", "c1");
+    expect(await store.branchOrigin("alice", conversationId)).toEqual({ conversationId: "c1", messageId: a2, atMessageId: copy.id, title: null });
+  });
+
+  it("refuses a branch without a head before writing anything", async () => {
+    const input = {
+      conversation: { id: "b1", userId: "alice", title: "t", createdAt: 1, updatedAt: 1, pinnedAt: null, branchOf: { conversationId: "c1", messageId: 3 } },
+      runs: [],
+      messages: [],
+      head: null,
+    };
+    await expect(store.insertConversation(input)).rejects.toThrow(RangeError);
+    expect(await store.getConversation("alice", "b1")).toBeUndefined();
+  });
+
   it("branches from the end of an answer only: not from a question, nor from a tool call in the middle of one", async () => {
     await exportSeed(store);
     const ids = await messageIds("c1");

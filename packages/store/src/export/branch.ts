@@ -79,7 +79,7 @@ export async function branchConversation(
   // The parts are the store's own and linked as an export's are; a copy that did not check would be written unchecked.
   const checked = conversationExportSchema.safeParse(branch);
   if (!checked.success) throw new Error(`branchConversation: the branch of ${conversationId} is not a valid export: ${checked.error.message}`);
-  return insertExport(store, userId, checked.data, options);
+  return insertExport(store, userId, checked.data, { ...options, branchOf: { conversationId, messageId } });
 }
 
 /** "Branch · " and the title, cut (between characters) to the 200 characters a title may have. */

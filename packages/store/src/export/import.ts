@@ -9,7 +9,7 @@ import {
   type ChatEvent, type ChatMessage, type DoneReason, type FileLimits, type ImageLimits, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
 import { MessageTree } from "../tree.js";
-import type { ChatStore, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
+import type { ChatStore, InsertConversationInput, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
 import { isStoreError } from "../errors.js";
 import { alreadyImportedMessage, ImportError } from "./errors.js";
 import { conversationExportFormat, conversationExportSchema, conversationExportVersion, type ConversationExport, type ExportedRun } from "./schema.js";
@@ -168,13 +168,15 @@ export async function importConversation(
  *
  * `doc.conversation.origin`, when given, goes with the conversation (InsertConversationInput's `origin`): when the user
  * already has a conversation of that origin, nothing is written and the store's conflict "origin" becomes
- * ImportError("already_imported").
+ * ImportError("already_imported"). `branchOf` (a branch's original and its answer) goes with it too.
  */
 export async function insertExport(
   store: ChatStore,
   userId: string,
   doc: ConversationExport,
-  options: Omit<ImportOptions, "maxBytes" | "imageLimits" | "fileLimits" | "maxMessageChars"> = {},
+  options: Omit<ImportOptions, "maxBytes" | "imageLimits" | "fileLimits" | "maxMessageChars"> & {
+    branchOf?: InsertConversationInput["conversation"]["branchOf"];
+  } = {},
 ): Promise<{ conversationId: string }> {
   const newId = options.newId ?? newRecordId;
   const now = options.now ?? Date.now;
@@ -233,6 +235,7 @@ export async function insertExport(
         // Another app's chat, converted by the client: the user keeps one conversation of it (this app's own exports
         // carry none, so a copy or a branch is always new).
         origin: doc.conversation.origin ?? null,
+        branchOf: options.branchOf ?? null,
       },
       runs,
       messages,

@@ -20,6 +20,7 @@ import {
   conversationColumns,
   messageColumns,
   runColumns,
+  toBranchOrigin,
   toConversation,
   toDecision,
   toRunRecord,
@@ -27,6 +28,7 @@ import {
   toStoredMessage,
   groupByRun,
   runIdChunks,
+  type BranchOriginRow,
   type ConversationRow,
   type DecisionRow,
   type EventRow,
@@ -199,8 +201,13 @@ const q = {
   // back import only leaves a gap), so each row's parent_id is known when the rows are sent; ascending in list order,
   // they keep a parent's id below its children's.
   newMessageIds: "SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id FROM generate_series(1, $1)",
-  insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id, pinned_at, origin)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+  insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id, pinned_at, origin,
+      branch_of, branch_of_message, branch_at_message)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+  // The original's title now: NULL when it was deleted (or is no longer the user's).
+  branchOrigin: `SELECT b.branch_of AS conversation_id, b.branch_of_message AS message_id, b.branch_at_message AS at_message_id, o.title
+    FROM conversations b LEFT JOIN conversations o ON o.id = b.branch_of AND o.user_id = b.user_id
+    WHERE b.id = $1 AND b.user_id = $2 AND b.branch_of IS NOT NULL`,
   // WITH ORDINALITY … ORDER BY: created_order (listRuns' tie-break on equal created_at) follows the list.
   insertFinishedRuns: `INSERT INTO runs (id, conversation_id, user_id, model, provider, owner, status, reason, usage, created_at, finished_at)
     SELECT r.id, $1, $2, r.model, r.provider, r.owner, 'done', r.reason, r.usage, r.created_at, r.finished_at
@@ -727,7 +734,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           const parentIds = messages.map(({ parent }) => (parent === null ? null : ids[parent]!));
           // A second conversation of the user with this origin is refused by conversations_by_user_origin (schema v9), below;
           // one being inserted by a transaction not committed yet makes this insert wait for its outcome.
-          await run("insertWholeConversation", [id, userId, title, createdAt, updatedAt, head === null ? null : ids[head]!, pinnedAt, origin]);
+          const headId = head === null ? null : ids[head]!;
+          const branchOf = conversation.branchOf ?? null;
+          await run("insertWholeConversation", [
+            ...[id, userId, title, createdAt, updatedAt, headId, pinnedAt, origin],
+            ...(branchOf === null ? [null, null, null] : [branchOf.conversationId, branchOf.messageId, headId]),
+          ]);
           if (runs.length > 0) await run("insertFinishedRuns", [id, userId, ...runArrays]);
           const chunk = <T>(column: readonly T[], at: number) => column.slice(at, at + rowsPerArrayInsert);
           for (let at = 0; at < eventArrays[0].length; at += rowsPerArrayInsert) {
@@ -747,6 +759,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         throw error;
       }
       return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds };
+    },
+
+    async branchOrigin(userId, conversationId) {
+      live();
+      const row = (await query<BranchOriginRow>("branchOrigin", [conversationId, userId])).rows[0];
+      return row && toBranchOrigin(row);
     },
 
     async deleteConversation(userId, conversationId) {

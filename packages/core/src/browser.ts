@@ -42,10 +42,14 @@ export { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./f
 export { exportBundleLines, type ExportBundleLine } from "./export-bundle.js";
 export {
   readForeignExport,
+  readForeignExportItems,
   type ForeignExport,
+  type ForeignExportStream,
   type ForeignConversation,
   type ForeignSource,
 } from "./foreign-export/read.js";
+export { importTextOf, utf8Pieces, afterTaken, type ImportText } from "./foreign-export/text-source.js";
+export { jsonArrayItems, jsonArrayValues, JsonArrayError, type JsonArrayProblem, type JsonArrayOptions } from "./foreign-export/json-array-items.js";
 export type { ForeignConversationDocument, ForeignChatMessage } from "./foreign-export/document.js";
-export { isZip, conversationsJsonFromZip, ZipReadError } from "./foreign-export/zip.js";
+export { isZip, conversationsJsonFromZip, conversationsJsonPiecesFromZip, ZipReadError, NoConversationsJsonError } from "./foreign-export/zip.js";
 export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

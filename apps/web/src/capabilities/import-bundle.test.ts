@@ -26,9 +26,23 @@ describe("bundleImportSummary", () => {
     ).toBe("Imported 2 of 4 chats from Open WebUI. Chat 2 (“Trip”): It has no messages. (and 1 more chat) Not imported: 1 file.");
   });
 
-  it("says where a stopped import stopped, without the file's totals of what was not imported", () => {
-    expect(bundleImportSummary(126, [], { source: "ChatGPT", stoppedAt: 40, skipped: 30, leftOut: ["1 image"] })).toBe(
-      "Stopped: imported 10 of 126 chats from ChatGPT. Skipped 30 imported before.",
+  it("says where a stopped import stopped, and what the chats read until then held that was not imported", () => {
+    expect(bundleImportSummary(126, [], { source: "ChatGPT", stoppedAt: 40, skipped: 30 })).toBe("Stopped: imported 10 of 126 chats from ChatGPT. Skipped 30 imported before.");
+    // Another app's export read as it is imported: no total is known before its end.
+    expect(bundleImportSummary(undefined, [], { source: "ChatGPT", stoppedAt: 40, skipped: 30, leftOut: ["1 image"] })).toBe(
+      "Stopped: imported 10 chats from ChatGPT. Skipped 30 imported before. Not imported: 1 image.",
+    );
+    expect(bundleImportSummary(undefined, [], { source: "Claude", stoppedAt: 1 })).toBe("Stopped: imported 1 chat from Claude.");
+    // A file broken part way: why it stopped there.
+    expect(
+      bundleImportSummary(undefined, [{ label: "Chat 1", message: "It has no messages." }], {
+        source: "Claude",
+        stoppedAt: 3,
+        broken: "The file could not be read after Chat 3: The JSON text is cut short in the middle of conversation 4.",
+        leftOut: ["2 images"],
+      }),
+    ).toBe(
+      "Stopped: imported 2 chats from Claude. The file could not be read after Chat 3: The JSON text is cut short in the middle of conversation 4. 1 could not be imported (Chat 1: It has no messages.) Not imported: 2 images.",
     );
     expect(bundleImportSummary(12, [{ label: "Line 2", message: "Too large." }], { stoppedAt: 3 })).toBe(
       "Stopped: imported 2 of 12 chats. 1 could not be imported (Line 2: Too large.)",

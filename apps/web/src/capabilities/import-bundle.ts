@@ -7,28 +7,33 @@ export interface ImportFailure {
 export interface ImportSummaryOptions {
   /** The app whose export the file is ("ChatGPT"); absent for this app's own file of several chats. */
   source?: string;
-  /** What its conversations held that was not imported ("2 images"), totalled over the file. */
+  /** What its conversations held that was not imported ("2 images"), totalled over those read (the file, unless stopped). */
   leftOut?: readonly string[];
   /** How many the server had imported before (unchanged since), and skipped. */
   skipped?: number;
-  /** Stopped by the user before this one (its index): the ones from there on were not sent. */
+  /** Stopped before this one (its index), by the user or a fault in the file: the ones from there on were not sent. */
   stoppedAt?: number;
+  /** Why the file stopped being read there, in a sentence, when it was broken (cut short, not valid JSON). */
+  broken?: string;
 }
 
 /**
  * "Imported 12 chats." / "Imported 11 of 12 chats. Line 5: <why>" (the first failure; the others are alike, mostly); for
- * another app's export "Imported 3 chats from ChatGPT. Not imported: 2 images, 1 tool call."
+ * another app's export "Imported 3 chats from ChatGPT. Not imported: 2 images, 1 tool call." `total` is undefined when
+ * the import stopped before the end of a file whose conversations are counted as it is read: "Stopped: imported 40
+ * chats from ChatGPT."
  */
-export function bundleImportSummary(total: number, failures: readonly ImportFailure[], options: ImportSummaryOptions = {}): string {
+export function bundleImportSummary(total: number | undefined, failures: readonly ImportFailure[], options: ImportSummaryOptions = {}): string {
   const chats = (n: number) => `${n} ${n === 1 ? "chat" : "chats"}`;
   const from = options.source === undefined ? "" : ` from ${options.source}`;
   const leftOut = options.leftOut && options.leftOut.length > 0 ? ` Not imported: ${options.leftOut.join(", ")}.` : "";
   const skipped = options.skipped ?? 0;
-  if (options.stoppedAt !== undefined) {
-    const imported = options.stoppedAt - failures.length - skipped;
+  if (options.stoppedAt !== undefined || total === undefined) {
+    const imported = (options.stoppedAt ?? 0) - failures.length - skipped;
+    const why = options.broken === undefined ? "" : ` ${options.broken}`;
     const before = skipped > 0 ? ` Skipped ${skipped} imported before.` : "";
     const failed = failures.length > 0 ? ` ${failures.length} could not be imported (${failures[0]!.label}: ${failures[0]!.message})` : "";
-    return `Stopped: imported ${imported} of ${chats(total)}${from}.${before}${failed}`;
+    return `Stopped: imported ${total === undefined ? chats(imported) : `${imported} of ${chats(total)}`}${from}.${why}${before}${failed}${leftOut}`;
   }
   if (skipped === total && total > 0) {
     return `${total === 1 ? `The chat${from} was` : `All ${chats(total)}${from} were`} imported before: nothing new.`;

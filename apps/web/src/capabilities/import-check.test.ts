@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { strToU8, zipSync } from "fflate";
 import { File as NodeFile } from "node:buffer";
-import { checkImportFile, importLimitOf, readImportText } from "./import-check.js";
+import { checkImportFile, importLimitOf, openImportFile, type ImportFile } from "./import-check.js";
 
 const notAnExport = "This file is not a conversation exported from this app";
 
@@ -38,18 +38,48 @@ describe("checking an import file before sending it", () => {
     expect(await checkImportFile(file("[1, 2]"), undefined)).toBeNull();
   });
 
-  it("reads the conversations.json out of a data export's ZIP file as downloaded, whatever the archive's size", async () => {
+  /** What openImportFile gave, with an array's pieces joined (read to the end) and how much of the file was read then. */
+  async function opened(file: Blob): Promise<{ array: string; progress: number[] } | Exclude<ImportFile, { kind: "array" }>> {
+    const result = await openImportFile(file);
+    if (!("kind" in result) || result.kind === "text") return result;
+    const parts: string[] = [];
+    const progress = [result.progress()];
+    for await (const piece of result.pieces) {
+      parts.push(piece);
+      progress.push(result.progress());
+    }
+    return { array: parts.join(""), progress };
+  }
+
+  it("reads the conversations.json out of a data export's ZIP file as downloaded, as a stream of text when it is an array", async () => {
     const json = JSON.stringify([{ uuid: "a", name: "Grüße", chat_messages: [] }]);
     const archive = zipSync({ "export/conversations.json": strToU8(json), "export/photo.png": [new Uint8Array(8192), { level: 0 }] });
     // Node's File: jsdom's has no stream().
     const file = new NodeFile([archive], "data-2026-12-06.zip", { type: "application/zip" }) as unknown as Blob;
     expect(await checkImportFile(file, 1024)).toBeNull();
-    expect(await readImportText(file)).toEqual({ text: json });
+    expect(await opened(file)).toMatchObject({ array: json });
+    const object = new NodeFile([zipSync({ "conversations.json": strToU8('{"a": 1}') })], "one.zip") as unknown as Blob;
+    expect(await opened(object)).toEqual({ kind: "text", text: '{"a": 1}' });
     const without = new NodeFile([zipSync({ "notes.txt": strToU8("hi") })], "other.zip") as unknown as Blob;
-    expect(await readImportText(without)).toEqual({ refusal: "This ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)." });
+    expect(await opened(without)).toEqual({ refusal: "This ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)." });
     const cut = new NodeFile([archive.subarray(0, 80)], "cut.zip") as unknown as Blob;
-    expect(await readImportText(cut)).toEqual({ refusal: "This ZIP file could not be read: it is damaged or cut short." });
-    // Anything else is read as text.
-    expect(await readImportText(new NodeFile(["[1]"], "x.json") as unknown as Blob)).toEqual({ text: "[1]" });
+    // Cut after the start of its conversations.json: found out as it is read, after the text before the cut.
+    await expect(opened(cut)).rejects.toThrow("This ZIP file could not be read: it is damaged or cut short.");
+  });
+
+  it("reads a JSON array file as a stream of text, saying how much of the file was read; anything else whole", async () => {
+    // In parts, as a browser's file is read in chunks.
+    const parts = ["\uFEFF\n  [", ...Array.from({ length: 20 }, (_, part) => Array.from({ length: 1000 }, (_, i) => `${JSON.stringify({ i: part * 1000 + i, text: "Grüße 😀" })},`).join("")), "0]"];
+    const big = parts.join("");
+    const result = await opened(new NodeFile(parts, "big.json") as unknown as Blob);
+    expect(result).toMatchObject({ array: big.slice(1) });
+    const { progress } = result as { progress: number[] };
+    // Read in chunks: from part of the file to all of it, never back.
+    expect(progress.length).toBeGreaterThan(2);
+    expect(progress.at(-1)).toBe(1);
+    expect(progress.some((p) => p > 0 && p < 1)).toBe(true);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(await opened(new NodeFile(['\uFEFF{"format": "x"}'], "x.json") as unknown as Blob)).toEqual({ kind: "text", text: '{"format": "x"}' });
+    expect(await opened(new NodeFile([""], "empty.json") as unknown as Blob)).toEqual({ kind: "text", text: "" });
   });
 });

@@ -1,4 +1,4 @@
-import { isZip, notAnExportMessage, tooLargeToImportMessage } from "@streamchat/core/browser";
+import { importTextOf, isZip, notAnExportMessage, tooLargeToImportMessage, utf8Pieces, type ImportText } from "@streamchat/core/browser";
 import type { RouterOutputs } from "../trpc.js";
 
 /**
@@ -31,7 +31,7 @@ const otherJsonStart = /^(?:[\-"0-9]|true\b|false\b|null\b)/;
  */
 export async function checkImportFile(file: Blob, maxBytes: number | undefined): Promise<string | null> {
   const bytes = new Uint8Array(await file.slice(0, headBytes).arrayBuffer());
-  // ChatGPT's or Claude's data export as downloaded: its conversations.json is read out of it (readImportText).
+  // ChatGPT's or Claude's data export as downloaded: its conversations.json is read out of it (openImportFile).
   if (isZip(bytes)) return null;
   // The server ignores a byte order mark (Notepad saves one); a cut multi-byte character at the end does not matter.
   const head = new TextDecoder().decode(bytes).replace(/^\uFEFF/, "").trimStart();
@@ -44,19 +44,34 @@ export async function checkImportFile(file: Blob, maxBytes: number | undefined):
 }
 
 /**
- * The text an import reads: the file's, or for a ZIP archive (ChatGPT's or Claude's data export as downloaded) the
- * conversations.json in it, inflated as the archive streams by (the pictures beside it are never held). `refusal`, in
- * words, when the archive cannot be read or holds no such file.
+ * What an import reads from a file: for a JSON array (another app's export of many conversations, which runs to
+ * hundreds of megabytes), its text in pieces as the file is read, to be read and imported one conversation at a time,
+ * and how much of the file has been read (0 to 1); for anything else (this app's export, a file of several chats, one
+ * conversation), the whole text, which the server's import limit bounds. A ZIP archive (ChatGPT's or Claude's data
+ * export as downloaded) is read for the conversations.json in it, inflated as the archive streams by (the pictures
+ * beside it are never held). `refusal`, in words, when the archive cannot be read or holds no such file.
  */
-export async function readImportText(file: Blob): Promise<{ text: string } | { refusal: string }> {
-  if (!isZip(new Uint8Array(await file.slice(0, 4).arrayBuffer()))) return { text: await file.text() };
-  const { conversationsJsonFromZip, ZipReadError } = await import("./other-apps.js");
+export type ImportFile = { kind: "array"; pieces: AsyncIterable<string>; progress(): number } | { kind: "text"; text: string } | { refusal: string };
+
+export async function openImportFile(file: Blob): Promise<ImportFile> {
+  let read = 0;
+  const bytes = counted(chunksOf(file.stream()), (n) => (read += n));
+  const progress = () => (file.size === 0 ? 1 : Math.min(1, read / file.size));
+  const withProgress = (text: ImportText): ImportFile => (text.kind === "array" ? { ...text, progress } : text);
+  if (!isZip(new Uint8Array(await file.slice(0, 4).arrayBuffer()))) return withProgress(await importTextOf(utf8Pieces(bytes)));
+  const { conversationsJsonPiecesFromZip, ZipReadError } = await import("./other-apps.js");
   try {
-    const text = await conversationsJsonFromZip(chunksOf(file.stream()));
-    return text === undefined ? { refusal: "This ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)." } : { text };
+    return withProgress(await importTextOf(conversationsJsonPiecesFromZip(bytes)));
   } catch (error) {
     if (error instanceof ZipReadError) return { refusal: error.message };
     throw error;
+  }
+}
+
+async function* counted(chunks: AsyncIterable<Uint8Array>, add: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    add(chunk.length);
+    yield chunk;
   }
 }
 

@@ -192,13 +192,54 @@ describe("importing a conversation file", () => {
     let release: (() => void) | undefined;
     const s = server(signedIn, () => new Promise((resolve) => (release = () => resolve({ conversationId: "c-new" }))));
     const { view } = await renderWith(s);
-    pick(view, fileOf(JSON.stringify(sample), "conversations.json"));
-    await view.findByText("Importing 1 of 6…");
+    // In parts, as a browser reads a file: one conversation a part.
+    const file = new NodeFile(["[", ...sample.map((c, i) => `${i === 0 ? "" : ","}${JSON.stringify(c)}`), "]"], "conversations.json") as unknown as File;
+    pick(view, file);
+    // How far it got is told by how much of the file was read: the total is not known before its end.
+    const progress = await view.findByText(/^Importing chat 1… \d+ %$/);
+    expect(Number(/(\d+) %/.exec(progress.textContent!)![1])).toBeLessThan(100);
     fireEvent.click(view.getByRole("button", { name: "Stop importing" }));
     release!();
-    expect((await view.findByRole("status")).textContent).toBe("conversations.json: Stopped: imported 1 of 6 chats from ChatGPT.");
+    expect((await view.findByRole("status")).textContent).toBe("conversations.json: Stopped: imported 1 chat from ChatGPT.");
     expect(s.imported).toHaveLength(1);
     expect(view.queryByRole("button", { name: "Stop importing" })).toBeNull();
+  });
+
+  it("says how far a long import has read the file, chat by chat", async () => {
+    const [first] = JSON.parse(foreignExportSample("open-webui-export.json")) as Array<Record<string, unknown>>;
+    const parts = ["[", ...Array.from({ length: 40 }, (_, i) => `${i === 0 ? "" : ","}${JSON.stringify({ ...first, id: `owui-${i}` })}`), "]"];
+    const releases: Array<() => void> = [];
+    const s = server(signedIn, () => new Promise((resolve) => releases.push(() => resolve({ conversationId: "c-new" }))));
+    const { view } = await renderWith(s);
+    pick(view, new NodeFile(parts, "chat-export.json") as unknown as File);
+    const seen: number[] = [];
+    for (let chat = 1; chat <= 40; chat++) {
+      const status = await view.findByText(new RegExp(`^Importing chat ${chat}… \\d+ %$`));
+      seen.push(Number(/(\d+) %/.exec(status.textContent!)![1]));
+      await waitFor(() => expect(releases).toHaveLength(chat));
+      releases[chat - 1]!();
+    }
+    expect((await view.findByRole("status")).textContent).toBe("chat-export.json: Imported 40 chats from Open WebUI. Not imported: 80 tool calls.");
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    expect(seen[0]).toBeLessThan(10);
+    expect(seen.at(-1)).toBeGreaterThan(90);
+  });
+
+  it("imports a file broken part way up to where it breaks, then says where and why it stopped", async () => {
+    const sample = JSON.parse(foreignExportSample("claude-conversations.json")) as unknown[];
+    const s = server(signedIn);
+    const { view } = await renderWith(s);
+    const cut = `[${JSON.stringify(sample[0])},${JSON.stringify(sample[1])},${JSON.stringify(sample[2]).slice(0, 50)}`;
+    pick(view, fileOf(cut, "conversations.json"));
+    expect((await view.findByRole("alert")).textContent).toBe(
+      "conversations.json: Stopped: imported 2 chats from Claude. The file could not be read after Chat 2 (“Landing page for the bakery”): The JSON text is cut short in the middle of conversation 3. Not imported: 2 images, 1 file, 2 tool calls.",
+    );
+    expect(s.imported).toHaveLength(2);
+    fireEvent.click(view.getByRole("button", { name: "Dismiss import result" }));
+    // Broken before its first conversation: nothing to import.
+    pick(view, fileOf('[{"uuid": "u", "chat_messages": [}]', "broken.json"));
+    expect((await view.findByRole("alert")).textContent).toBe("Could not import broken.json: Conversation 1 is not valid JSON.");
+    expect(s.imported).toHaveLength(2);
   });
 
   it("refuses a JSON array no reader knows, after reading it, without sending it", async () => {

@@ -1,14 +1,18 @@
 import { useCallback, useRef, useState, type DragEvent } from "react";
-import { exportBundleLines, notAnExportMessage } from "@streamchat/core/browser";
+import { exportBundleLines, notAnExportMessage, type ForeignConversation } from "@streamchat/core/browser";
 import { bundleImportSummary, type ImportFailure } from "../capabilities/import-bundle.js";
-import { checkImportFile, importLimitOf, readImportText } from "../capabilities/import-check.js";
+import { checkImportFile, importLimitOf, openImportFile } from "../capabilities/import-check.js";
 import { describeError, trpcCodeOf } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
 import "./versions.css";
 
 export type ImportStatus =
-  | { kind: "working"; name: string; done?: number; total?: number }
+  /**
+   * `done` of `total` imported (a file of several chats, counted before); or, for another app's export read as it is
+   * imported, `done` so far with `progress`, how much of the file has been read (0 to 1).
+   */
+  | { kind: "working"; name: string; done?: number; total?: number; progress?: number }
   | { kind: "error"; name: string; message: string }
   /** A file of several chats was imported (all or some): what became of it, until dismissed. */
   | { kind: "done"; name: string; message: string; failed: boolean }
@@ -33,7 +37,10 @@ export interface ConversationImport {
  * order, saying how far it got; a line the server refuses does not stop the others, and the summary names the first
  * one refused. Another app's export (ChatGPT's or Claude's conversations.json, Open WebUI's chat export: core's
  * readForeignExport) is imported the same way, a conversation at a time, and the summary names the app and what its
- * conversations held that was not imported. Nothing is opened: the chats are in the list.
+ * conversations held that was not imported. Nothing is opened: the chats are in the list. Such an export (a JSON array,
+ * or the ZIP it came in) runs to hundreds of megabytes: it is read as the file streams by, one conversation at a time
+ * (core's readForeignExportItems), each imported as it is read, with how much of the file has been read as progress; a
+ * file broken part way is imported up to there, and the summary says where and why it stopped.
  */
 export function useConversationImport(onImported: (conversationId: string) => void): ConversationImport {
   const utils = trpc.useUtils();
@@ -48,38 +55,80 @@ export function useConversationImport(onImported: (conversationId: string) => vo
     (file: File) => {
       stopping.current = false;
       setStatus({ kind: "working", name: file.name });
-      /** Each conversation as its own import, in order; one the server refuses (or unreadable) does not stop the others. */
-      const importEach = async (items: ReadonlyArray<{ label: string; text?: string; problem?: string }>) => {
+      /**
+       * Each conversation as its own import, in order, as it is read; one the server refuses (or unreadable) does not
+       * stop the others. Stop, or a file broken part way, stops before the next one; `leftOut` is then what the ones
+       * read held.
+       */
+      const importEach = async (items: AsyncIterable<ImportItem> | Iterable<ImportItem>, counted: { total?: number; progress?: () => number; leftOut?: () => string[] }) => {
         const failures: ImportFailure[] = [];
         let skipped = 0;
-        let stoppedAt: number | undefined;
-        for (const [i, { label, text, problem }] of items.entries()) {
-          if (stopping.current) {
-            stoppedAt = i;
-            break;
-          }
-          setStatus({ kind: "working", name: file.name, done: i, total: items.length });
-          if (text === undefined) {
-            failures.push({ label, message: problem ?? "It could not be read." });
-            continue;
-          }
-          try {
-            await mutation.mutateAsync({ content: text });
-          } catch (error) {
-            // Imported before (another app's conversation the server already has, unchanged since): nothing to do.
-            if (trpcCodeOf(error) === "CONFLICT") {
-              skipped++;
+        let handled = 0;
+        let stopped = false;
+        let broken: string | undefined;
+        let last: string | undefined;
+        let leftOut = counted.leftOut?.() ?? [];
+        const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
+        try {
+          for (;;) {
+            if (stopping.current && (counted.total === undefined || handled < counted.total)) {
+              stopped = true;
+              break;
+            }
+            let next: IteratorResult<ImportItem>;
+            try {
+              next = await iterator.next();
+            } catch (error) {
+              // The file is broken (or cut short) here: what came before it was imported.
+              const why = error instanceof Error ? error.message : String(error);
+              broken = last === undefined ? `The file could not be read: ${why}` : `The file could not be read after ${last}: ${why}`;
+              break;
+            }
+            if (next.done === true) break;
+            const { label, text, problem } = next.value;
+            leftOut = counted.leftOut?.() ?? [];
+            setStatus({
+              kind: "working",
+              name: file.name,
+              done: handled,
+              ...(counted.total === undefined ? {} : { total: counted.total }),
+              ...(counted.progress === undefined ? {} : { progress: counted.progress() }),
+            });
+            handled++;
+            last = label;
+            if (text === undefined) {
+              failures.push({ label, message: problem ?? "It could not be read." });
               continue;
             }
-            const described = describeError(error);
-            // Refused for what it holds: the next one may do. Anything else (signed out, the server gone) would fail
-            // every one alike: stop and say so once.
-            if (described.code !== "bad_request") throw error;
-            failures.push({ label, message: described.detail ?? described.title });
+            try {
+              await mutation.mutateAsync({ content: text });
+            } catch (error) {
+              // Imported before (another app's conversation the server already has, unchanged since): nothing to do.
+              if (trpcCodeOf(error) === "CONFLICT") {
+                skipped++;
+                continue;
+              }
+              const described = describeError(error);
+              // Refused for what it holds: the next one may do. Anything else (signed out, the server gone) would fail
+              // every one alike: stop and say so once.
+              if (described.code !== "bad_request") throw error;
+              failures.push({ label, message: described.detail ?? described.title });
+            }
           }
+        } finally {
+          // Left before the end: the file stops being read.
+          await iterator.return?.();
         }
         await utils.conversations.list.invalidate();
-        return { failures, skipped, ...(stoppedAt === undefined ? {} : { stoppedAt }) };
+        const ended = !stopped && broken === undefined;
+        return {
+          total: ended ? handled : counted.total,
+          failures,
+          skipped,
+          leftOut,
+          ...(ended ? {} : { stoppedAt: handled }),
+          ...(broken === undefined ? {} : { broken }),
+        };
       };
       void (async () => {
         try {
@@ -90,34 +139,50 @@ export function useConversationImport(onImported: (conversationId: string) => vo
             setStatus({ kind: "error", name: file.name, message: refusal });
             return;
           }
-          const read = await readImportText(file);
-          if ("refusal" in read) {
-            setStatus({ kind: "error", name: file.name, message: read.refusal });
+          const opened = await openImportFile(file);
+          if ("refusal" in opened) {
+            setStatus({ kind: "error", name: file.name, message: opened.refusal });
             return;
           }
-          const content = read.text;
+          if (opened.kind === "array") {
+            const { readForeignExportItems, JsonArrayError, ZipReadError } = await import("../capabilities/other-apps.js");
+            let foreign: Awaited<ReturnType<typeof readForeignExportItems>>;
+            try {
+              foreign = await readForeignExportItems(opened.pieces);
+            } catch (error) {
+              // Broken before its first conversation: said in the reader's words.
+              if (!(error instanceof JsonArrayError || error instanceof ZipReadError)) throw error;
+              setStatus({ kind: "error", name: file.name, message: error.message });
+              return;
+            }
+            // A JSON array was let through as maybe another app's export (whatever its size); no reader knows it, and
+            // this app's export is never one.
+            if (foreign === undefined) {
+              setStatus({ kind: "error", name: file.name, message: notAnExportMessage() });
+              return;
+            }
+            const { total, failures, ...counts } = await importEach(foreignItems(foreign.conversations), { progress: opened.progress, leftOut: foreign.leftOut });
+            const message = bundleImportSummary(total, failures, { source: foreign.source, ...counts });
+            setStatus({ kind: "done", name: file.name, message, failed: failures.length > 0 || counts.broken !== undefined });
+            return;
+          }
+          const content = opened.text;
           const bundle = exportBundleLines(content);
           if (bundle) {
-            const { failures, ...counts } = await importEach(bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })));
-            setStatus({ kind: "done", name: file.name, message: bundleImportSummary(bundle.length, failures, counts), failed: failures.length > 0 });
+            const { total, failures, ...counts } = await importEach(
+              bundle.map(({ line, text }) => ({ label: `Line ${line}`, text })),
+              { total: bundle.length },
+            );
+            setStatus({ kind: "done", name: file.name, message: bundleImportSummary(total, failures, counts), failed: failures.length > 0 });
             return;
           }
+          // A file of one conversation of another app's (an object, not an array).
           const { readForeignExport } = await import("../capabilities/other-apps.js");
           const foreign = readForeignExport(content);
           if (foreign) {
-            const items = foreign.conversations.map(({ index, title, document, problem }) => ({
-              label: `Chat ${index}${title.trim() === "" ? "" : ` (“${title.trim()}”)`}`,
-              ...(document === undefined ? { problem: problem ?? "It could not be read." } : { text: JSON.stringify(document) }),
-            }));
-            const { failures, ...counts } = await importEach(items);
-            const message = bundleImportSummary(items.length, failures, { source: foreign.source, leftOut: foreign.leftOut, ...counts });
+            const { total, failures, ...counts } = await importEach(foreignItems(foreign.conversations), { total: foreign.conversations.length, leftOut: () => foreign.leftOut });
+            const message = bundleImportSummary(total, failures, { source: foreign.source, ...counts });
             setStatus({ kind: "done", name: file.name, message, failed: failures.length > 0 });
-            return;
-          }
-          // A JSON array was let through as maybe another app's export (whatever its size); no reader knows it, and
-          // this app's export is never one.
-          if (/^\uFEFF?\s*\[/.test(content)) {
-            setStatus({ kind: "error", name: file.name, message: notAnExportMessage() });
             return;
           }
           const { conversationId } = await mutation.mutateAsync({ content });
@@ -142,6 +207,23 @@ export function useConversationImport(onImported: (conversationId: string) => vo
       stopping.current = true;
     },
   };
+}
+
+/** One conversation of a file of several: how the summary names it ("Chat 3 (“Trip”)"), and its export or why it has none. */
+interface ImportItem {
+  label: string;
+  text?: string;
+  problem?: string;
+}
+
+/** Another app's conversations as import items, as they are read. */
+async function* foreignItems(conversations: AsyncIterable<ForeignConversation> | Iterable<ForeignConversation>): AsyncGenerator<ImportItem> {
+  for await (const { index, title, document, problem } of conversations) {
+    yield {
+      label: `Chat ${index}${title.trim() === "" ? "" : ` (“${title.trim()}”)`}`,
+      ...(document === undefined ? { problem: problem ?? "It could not be read." } : { text: JSON.stringify(document) }),
+    };
+  }
 }
 
 /** A file named as a file of several chats (JSON Lines) is not held to one import's size limit before it is read. */
@@ -200,9 +282,11 @@ export function ImportButton({ importer, dragging }: { importer: ConversationImp
         <Icon name="upload" size={17} />
         <span>
           {status?.kind === "working"
-            ? status.total === undefined
-              ? "Importing…"
-              : `Importing ${status.done! + 1} of ${status.total}…`
+            ? status.total !== undefined
+              ? `Importing ${(status.done ?? 0) + 1} of ${status.total}…`
+              : status.progress !== undefined
+                ? `Importing chat ${(status.done ?? 0) + 1}… ${Math.floor(status.progress * 100)} %`
+                : "Importing…"
             : dragging
               ? "Drop the file to import it"
               : "Import chat"}
@@ -222,7 +306,7 @@ export function ImportButton({ importer, dragging }: { importer: ConversationImp
           if (file) importer.importFile(file);
         }}
       />
-      {status?.kind === "working" && status.total !== undefined && status.total > 1 && (
+      {status?.kind === "working" && ((status.total ?? 0) > 1 || status.progress !== undefined) && (
         <button type="button" className="button button--small import__stop" onClick={importer.stop}>
           Stop importing
         </button>

@@ -69,5 +69,25 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
     await page.getByTestId("import-file").setInputFiles({ name: "chatgpt-export.zip", mimeType: "application/zip", buffer: Buffer.from(archive) });
     await page.getByRole("status").filter({ hasText: "chatgpt-export.zip: Imported 6 chats from ChatGPT. Not imported: 3 tool calls, 3 images." }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 11);
+
+    // A file cut short part way (a download that did not finish): the chats before the cut are imported, then it says
+    // where it stopped and why.
+    await page.getByRole("button", { name: "Dismiss import result" }).click();
+    const claude = JSON.parse(foreignExportSample("claude-conversations.json")) as unknown[];
+    const cut = `[${JSON.stringify(claude[0])},${JSON.stringify(claude[1])},${JSON.stringify(claude[2]).slice(0, 50)}`;
+    await page.getByTestId("import-file").setInputFiles({ name: "conversations.json", mimeType: "application/json", buffer: Buffer.from(cut) });
+    await page
+      .getByRole("alert")
+      .filter({ hasText: "conversations.json: Stopped: imported 2 chats from Claude. The file could not be read after Chat 2 (“Landing page for the bakery”): The JSON text is cut short in the middle of conversation 3." })
+      .waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 13);
+
+    // Many conversations in a data export's ZIP, read and imported one at a time as the file is read.
+    await page.getByRole("button", { name: "Dismiss import result" }).click();
+    const [owui] = JSON.parse(foreignExportSample("open-webui-export.json")) as Array<Record<string, unknown>>;
+    const many = JSON.stringify(Array.from({ length: 150 }, (_, i) => ({ ...owui, id: `owui-many-${i}`, title: `Many ${i + 1}` })));
+    const zipped = zipSync({ "conversations.json": strToU8(many), "photo.jpg": [new Uint8Array(256 * 1024), { level: 0 }] });
+    await page.getByTestId("import-file").setInputFiles({ name: "many.zip", mimeType: "application/zip", buffer: Buffer.from(zipped) });
+    await page.getByRole("status").filter({ hasText: "many.zip: Imported 150 chats from Open WebUI. Not imported: 300 tool calls." }).waitFor({ timeout: 60_000 });
   });
 });

@@ -1,8 +1,9 @@
 // chat import of another app's export (ChatGPT's, Claude's conversations.json, Open WebUI's chat export), against the
 // real API (core's readers turn each conversation into this app's export; the server imports it as any).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { readForeignExport } from "@streamchat/core";
 import { foreignExportSample } from "@streamchat/core/test-support";
 import { strToU8, zipSync } from "fflate";
@@ -10,9 +11,43 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
 import { runCliCaptured as run } from "../test-support/run-cli.js";
-import { exitCodes } from "./main.js";
+import { exitCodes, runCli } from "./main.js";
 
 const lines = (text: string) => text.split("\n").slice(0, -1);
+
+/** runCli with captured output and a Ctrl-C that `onStdout` can press as ids are printed. */
+function runWithInterrupt(argv: string[], env: Record<string, string>, onStdout: (text: string, interrupt: () => void) => void) {
+  let stdout = "";
+  let stderr = "";
+  let handler = () => {};
+  const code = runCli(argv, {
+    stdin: new PassThrough(),
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        onStdout(text, () => handler());
+        return true;
+      },
+    },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+    onInterrupt: (h) => {
+      handler = h;
+      return () => (handler = () => {});
+    },
+    exit: (code) => {
+      throw new Error(`unexpected exit ${code}`);
+    },
+  });
+  return code.then((code) => ({ code, stdout, stderr }));
+}
+
+/** `count` Open WebUI conversations, each its own (another id), made from the sample's first. */
+function manyOpenWebUiConversations(count: number): string {
+  const [first] = JSON.parse(foreignExportSample("open-webui-export.json")) as Array<Record<string, unknown>>;
+  const conversations = Array.from({ length: count }, (_, i) => ({ ...first, id: `owui-${i + 1}`, title: `Chat ${i + 1}` }));
+  return `[\n${conversations.map((c) => JSON.stringify(c, null, 1)).join(",\n")}\n]\n`;
+}
 
 describe("chat import of another app's export", () => {
   let api: TestApi;
@@ -21,8 +56,10 @@ describe("chat import of another app's export", () => {
   const clientOf = (user: string) => createChatClient({ url: api.url, token: `${user}-secret-token` });
 
   beforeAll(async () => {
-    const users = ["chatgpt", "claude", "webui", "small"];
-    api = await startApi({ AUTH_TOKENS: users.map((user) => `${user}:${user}-secret-token`).join(",") });
+    const users = ["chatgpt", "claude", "webui", "small", "many", "zipped", "cut", "stopped"];
+    // A low import limit (still above the 200,000-character question below): a file of many conversations is over it,
+    // and is imported one conversation at a time all the same.
+    api = await startApi({ AUTH_TOKENS: users.map((user) => `${user}:${user}-secret-token`).join(","), MAX_IMPORT_BYTES: String(256 * 1024) });
     dir = mkdtempSync(join(tmpdir(), "streamchat-cli-import-other-"));
   });
   afterAll(async () => {
@@ -112,5 +149,85 @@ describe("chat import of another app's export", () => {
       stdout: "",
       stderr: `error: cannot read ${empty}: this ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)\n`,
     });
+  });
+
+  it("a large export is read and imported one conversation at a time, from a file, stdin or a ZIP archive", async () => {
+    const count = 300;
+    const content = manyOpenWebUiConversations(count);
+    const file = join(dir, "many.json");
+    writeFileSync(file, content);
+    // Far over the server's limit for one import, and over several of a file stream's chunks.
+    expect(statSync(file).size).toBeGreaterThan(4 * 256 * 1024);
+    const imported = await run(["import", file], env("many"));
+    expect(imported.stderr.split("\n")[0]).toBe(`Imported ${count} conversations from Open WebUI.`);
+    expect(imported.code).toBe(exitCodes.ok);
+    expect(lines(imported.stdout)).toHaveLength(count);
+    const titles = (await clientOf("many").conversations.list({ limit: count })).map((c) => c.title);
+    expect(new Set(titles)).toEqual(new Set(Array.from({ length: count }, (_, i) => `Chat ${i + 1}`)));
+
+    // The same in a data export's archive, deflated, pictures after it; and piped.
+    const archive = zipSync({ "export/conversations.json": [strToU8(content), { level: 6 }], "files/photo.png": new Uint8Array(256 * 1024) });
+    const zipFile = join(dir, "many.zip");
+    writeFileSync(zipFile, archive);
+    const zipped = await run(["import", zipFile], env("zipped"));
+    expect({ code: zipped.code, summary: zipped.stderr.split("\n")[0], ids: lines(zipped.stdout).length }).toEqual({
+      code: exitCodes.ok,
+      summary: `Imported ${count} conversations from Open WebUI.`,
+      ids: count,
+    });
+    const piped = await run(["import", "-"], env("zipped"), archive);
+    expect(piped.stderr.split("\n")[0]).toBe(`Imported 0 of ${count} conversations from Open WebUI; ${count} imported before, skipped`);
+  });
+
+  it("a file cut short mid-conversation: the ones before are imported, then where and why it stopped (exit 1)", async () => {
+    const conversations = JSON.parse(foreignExportSample("claude-conversations.json")) as unknown[];
+    const firstTwo = readForeignExport(JSON.stringify(conversations.slice(0, 2)))!;
+    const cut = `[${JSON.stringify(conversations[0])},\n${JSON.stringify(conversations[1])},\n${JSON.stringify(conversations[2]).slice(0, 60)}`;
+    const file = join(dir, "cut.json");
+    writeFileSync(file, cut);
+    const imported = await run(["import", file], env("cut"));
+    expect(imported.code).toBe(exitCodes.failed);
+    expect(lines(imported.stdout)).toHaveLength(2);
+    expect(imported.stderr).toBe(
+      'Imported 2 conversations from Claude; stopped after conversation 2 ("Landing page for the bakery"): The JSON text is cut short in the middle of conversation 3.\n' +
+        `Not imported: ${firstTwo.leftOut.join(", ")} (Claude's export does not hold them, or this app does not keep them).\n`,
+    );
+    // Cut inside a ZIP archive: the same, in the archive's words.
+    const archive = zipSync({ "conversations.json": [strToU8(manyOpenWebUiConversations(100)), { level: 0 }] });
+    const zipped = await run(["import", "-"], env("cut"), archive.subarray(0, Math.floor(archive.length / 2)));
+    expect(zipped.code).toBe(exitCodes.failed);
+    const [, before] = /^Imported (\d+) conversations from Open WebUI; stopped after conversation \1 \("Chat \1"\): This ZIP file [^\n]*cut short[^\n]*\.\n/.exec(zipped.stderr) ?? [];
+    expect(Number(before)).toBeGreaterThan(10);
+    expect(lines(zipped.stdout)).toHaveLength(Number(before));
+    // Broken before any conversation: nothing to import, said as a file that cannot be read.
+    writeFileSync(file, '[{"uuid": "u", "chat_messages": [}]');
+    expect(await run(["import", file], env("cut"))).toEqual({ code: exitCodes.failed, stdout: "", stderr: `error: cannot read ${file}: Conversation 1 is not valid JSON.\n` });
+    // An array of something else: refused here, as the server would refuse it.
+    writeFileSync(file, '[{"a": 1}]');
+    expect(await run(["import", file], env("cut"))).toEqual({
+      code: exitCodes.failed,
+      stdout: "",
+      stderr: "error: This file is not a conversation exported from this app (it is a JSON array, but not of ChatGPT's, Claude's or Open WebUI's conversations).\n",
+    });
+  });
+
+  it("stopped early (Ctrl-C): what was imported, without a total, and what those conversations held that was left out", async () => {
+    const file = join(dir, "chatgpt-stop.json");
+    writeFileSync(file, foreignExportSample("chatgpt-export.json"));
+    const conversations = JSON.parse(foreignExportSample("chatgpt-export.json")) as unknown[];
+    const firstFour = readForeignExport(JSON.stringify(conversations.slice(0, 4)))!;
+    expect(firstFour.leftOut).not.toEqual(readForeignExport(foreignExportSample("chatgpt-export.json"))!.leftOut);
+    let printed = 0;
+    const stopped = await runWithInterrupt(["import", file], env("stopped"), (_text, interrupt) => {
+      if (++printed === 4) interrupt();
+    });
+    expect(stopped.code).toBe(exitCodes.interrupted);
+    expect(lines(stopped.stdout)).toHaveLength(4);
+    expect(stopped.stderr).toBe(
+      "stopping: after the conversation being imported (Ctrl-C again quits)\n" +
+        'Imported 4 conversations from ChatGPT; stopped before conversation 5 ("Rust 1.85 release") (interrupted)\n' +
+        `Not imported: ${firstFour.leftOut.join(", ")} (ChatGPT's export does not hold them, or this app does not keep them).\n`,
+    );
+    expect(await clientOf("stopped").conversations.list()).toHaveLength(4);
   });
 });

@@ -1,15 +1,27 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { link, lstat, open, readFile, rename, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import { link, lstat, open, rename, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { conversationsJsonFromZip, errorCodeMessages, exportBundleLines, isZip, readForeignExport, type ForeignExport } from "@streamchat/core";
+import {
+  errorCodeMessages,
+  exportBundleLines,
+  NoConversationsJsonError,
+  notAnExportMessage,
+  readForeignExport,
+  readForeignExportItems,
+  type ForeignConversation,
+  type ForeignExportStream,
+  type ForeignSource,
+  type ImportText,
+} from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
 import { readImageAttachment } from "../image-file.js";
 import { readTextFileAttachment } from "../text-file.js";
 import { certificateProblem, isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
 import { pipedAnswerWaitMs, type NextLine } from "./approval-prompt.js";
 import { ApprovalQuestions } from "./approval-questions.js";
+import { openImportSource } from "./import-source.js";
 import { LineReader } from "./line-reader.js";
 import {
   listPageMax,
@@ -501,25 +513,44 @@ async function placeWithoutOverwriting(from: string, to: string): Promise<void> 
 /**
  * chat import: a JSON export (a file, or - for stdin) as a new conversation, its id on stdout; a JSON Lines file
  * (chat export --all) as one new conversation per line; or another app's export (ChatGPT's or Claude's
- * conversations.json, Open WebUI's chat export) as one new conversation per conversation in it.
+ * conversations.json, maybe in the data export's ZIP as downloaded; Open WebUI's chat export) as one new conversation
+ * per conversation in it, read and imported one at a time: such exports run to hundreds of megabytes.
  */
 async function importCommand(options: ImportCommand, io: CliIo): Promise<number> {
-  let content: string;
+  let source: ImportText;
   try {
-    content = await readImportFile(options.file, io);
+    source = await openImportSource(options.file === "-" ? io.stdin : createReadStream(options.file));
   } catch (error) {
-    io.stderr.write(`error: cannot read ${options.file}: ${fileProblem(error)}\n`);
+    io.stderr.write(`error: cannot read ${options.file}: ${importFileProblem(error)}\n`);
     return exitCodes.failed;
   }
   const client = createChatClient({ url: options.url, token: options.token });
-  // A file of several conversations (chat export --all), one a line; another app's export; else one export, read whole.
+  if (source.kind === "array") {
+    let foreign: ForeignExportStream | undefined;
+    try {
+      foreign = await readForeignExportItems(source.pieces);
+    } catch (error) {
+      io.stderr.write(`error: cannot read ${options.file}: ${importFileProblem(error)}\n`);
+      return exitCodes.failed;
+    }
+    if (foreign === undefined) {
+      io.stderr.write(`error: ${notAnExportMessage("it is a JSON array, but not of ChatGPT's, Claude's or Open WebUI's conversations")}\n`);
+      return exitCodes.failed;
+    }
+    return importItems(client, foreignItems(foreign.conversations), options, io, { foreign });
+  }
+  const content = source.text;
+  // A file of several conversations (chat export --all), one a line; another app's conversation; else one export.
   const lines = exportBundleLines(content);
   if (lines !== undefined) {
     const items = lines.map(({ line, text }) => ({ label: `line ${line}`, text }));
-    return importItems(client, items, options, io);
+    return importItems(client, items, options, io, { total: items.length });
   }
   const foreign = readForeignExport(content);
-  if (foreign !== undefined) return importItems(client, foreignItems(foreign), options, io, foreign);
+  if (foreign !== undefined) {
+    const { source: app, leftOut } = foreign;
+    return importItems(client, foreignItems(foreign.conversations), options, io, { foreign: { source: app, leftOut: () => leftOut } });
+  }
   try {
     const { conversationId } = await client.conversations.import(content);
     io.stdout.write(`${conversationId}\n`);
@@ -531,29 +562,10 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
   }
 }
 
-/**
- * The text chat import reads: the file's (or stdin's), or for a ZIP archive (ChatGPT's or Claude's data export as it
- * was downloaded) the conversations.json in it, read as the archive streams by (a file's is not read whole first).
- */
-async function readImportFile(file: string, io: CliIo): Promise<string> {
-  if (file === "-") {
-    const bytes = await readAllBytes(io.stdin);
-    return isZip(bytes) ? conversationsOfZip([bytes]) : bytes.toString("utf8");
-  }
-  const head = Buffer.alloc(4);
-  const handle = await open(file, "r");
-  try {
-    await handle.read(head, 0, 4, 0);
-  } finally {
-    await handle.close();
-  }
-  return isZip(head) ? conversationsOfZip(createReadStream(file)) : (await readFile(file)).toString("utf8");
-}
-
-async function conversationsOfZip(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
-  const json = await conversationsJsonFromZip(chunks);
-  if (json === undefined) throw new Error("this ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)");
-  return json;
+/** Why the file to import cannot be read, as a phrase after "cannot read FILE: ". */
+function importFileProblem(error: unknown): string {
+  if (error instanceof NoConversationsJsonError) return "this ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)";
+  return fileProblem(error);
 }
 
 /** One conversation of a file of several: how the summary names it, and its export, or why it has none. */
@@ -564,11 +576,21 @@ interface ImportItem {
 }
 
 /** Another app's conversations as import items, named by their place in the file and their title. */
-function foreignItems(foreign: ForeignExport): ImportItem[] {
-  return foreign.conversations.map((conversation) => ({
-    label: `conversation ${conversation.index}${conversation.title.trim() === "" ? "" : ` (${JSON.stringify(conversation.title.trim())})`}`,
-    ...(conversation.document === undefined ? { problem: conversation.problem ?? "It could not be read." } : { text: JSON.stringify(conversation.document) }),
-  }));
+async function* foreignItems(conversations: AsyncIterable<ForeignConversation> | Iterable<ForeignConversation>): AsyncGenerator<ImportItem> {
+  for await (const conversation of conversations) {
+    yield {
+      label: `conversation ${conversation.index}${conversation.title.trim() === "" ? "" : ` (${JSON.stringify(conversation.title.trim())})`}`,
+      ...(conversation.document === undefined ? { problem: conversation.problem ?? "It could not be read." } : { text: JSON.stringify(conversation.document) }),
+    };
+  }
+}
+
+/** What the summary of a file of several knows besides what was imported. */
+interface ImportOfSeveral {
+  /** How many the file holds, when known before reading them all (a JSON Lines file). */
+  total?: number;
+  /** Another app's export: its name, and what the conversations read so far held that is not imported. */
+  foreign?: { source: ForeignSource; leftOut(): string[] };
 }
 
 /**
@@ -582,12 +604,20 @@ function stopsTheImport(error: ChatClientError): boolean {
 
 /**
  * Each conversation of a file of several (a JSON Lines file's lines, another app's conversations) as its own
- * conversations.import, in the file's order, its new id on stdout as it is made; on stderr one summary, which for
- * another app's export names the app and what its conversations held that was not imported. One the server refuses
- * (or that could not be read) does not stop the others (exit 1 at the end). Ctrl-C stops before the next one (the one
- * on its way finishes); a second leaves at once.
+ * conversations.import, in the file's order as it is read, its new id on stdout as it is made; on stderr one summary,
+ * which for another app's export names the app and what its conversations held that was not imported. One the server
+ * refuses (or that could not be read) does not stop the others (exit 1 at the end); a file broken part way stops the
+ * import there, with what came before imported (exit 1). Ctrl-C stops before the next one (the one on its way
+ * finishes); a second leaves at once. Stopped before the file's end, the summary says what was imported, without a
+ * total it does not know, and what the conversations read so far held that was not imported.
  */
-async function importItems(client: ChatClient, items: ImportItem[], options: ImportCommand, io: CliIo, foreign?: ForeignExport): Promise<number> {
+async function importItems(
+  client: ChatClient,
+  items: AsyncIterable<ImportItem> | Iterable<ImportItem>,
+  options: ImportCommand,
+  io: CliIo,
+  several: ImportOfSeveral = {},
+): Promise<number> {
   let stopping = false;
   const removeInterrupt = io.onInterrupt(() => {
     if (stopping) {
@@ -597,32 +627,62 @@ async function importItems(client: ChatClient, items: ImportItem[], options: Imp
     stopping = true;
     io.stderr.write("stopping: after the conversation being imported (Ctrl-C again quits)\n");
   });
-  const total = items.length;
+  const { foreign } = several;
   const from = foreign === undefined ? "" : ` from ${foreign.source}`;
+  let read = 0;
+  let ended = false;
   let imported = 0;
   // Another app's conversations the server had imported before, unchanged since (CONFLICT): nothing to do.
   let skipped = 0;
   const failures: string[] = [];
+  // What the conversations taken in hand held that is not imported (not the one read but left when stopping).
+  let leftOut: string[] = [];
   const summary = (stop?: string) => {
-    const head = imported === total ? `Imported ${total} conversations${from}` : `Imported ${imported} of ${total} conversations${from}`;
+    const total = several.total ?? (ended ? read : undefined);
+    const head =
+      total === undefined
+        ? `Imported ${imported} ${imported === 1 ? "conversation" : "conversations"}${from}`
+        : imported === total
+          ? `Imported ${total} conversations${from}`
+          : `Imported ${imported} of ${total} conversations${from}`;
     const parts = [...(skipped > 0 ? [`${skipped} imported before, skipped`] : []), ...failures, ...(stop === undefined ? [] : [stop])]
       .map((part) => `; ${part}`)
       .join("");
-    const leftOut = foreign?.leftOut ?? [];
-    return `${head}${parts}${imported === total && parts === "" ? "." : ""}\n${leftOut.length === 0 ? "" : `Not imported: ${leftOut.join(", ")} (${foreign!.source}'s export does not hold them, or this app does not keep them).\n`}`;
+    const notImported =
+      foreign === undefined || leftOut.length === 0
+        ? ""
+        : `Not imported: ${leftOut.join(", ")} (${foreign.source}'s export does not hold them, or this app does not keep them).\n`;
+    return `${head}${parts}${imported === total && parts === "" ? "." : ""}\n${notImported}`;
   };
+  const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
+  let label: string | undefined;
   try {
-    for (const [index, { label, text, problem }] of items.entries()) {
+    for (;;) {
+      const leftOutBefore = foreign?.leftOut() ?? [];
+      let next: IteratorResult<ImportItem>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        // The file is broken (or cut short) here: what came before it was imported.
+        const why = error instanceof Error ? error.message : String(error);
+        io.stderr.write(summary(label === undefined ? `stopped: ${why}` : `stopped after ${label}: ${why}`));
+        return exitCodes.failed;
+      }
+      if (next.done === true) break;
+      read += 1;
+      const item = next.value;
       if (stopping || io.stdoutClosed?.() === true) {
-        io.stderr.write(summary(`stopped before ${label} (interrupted)`));
+        io.stderr.write(summary(`stopped before ${item.label} (interrupted)`));
         return exitCodes.interrupted;
       }
-      if (text === undefined) {
-        failures.push(`${label}: ${problem ?? "it could not be read"}`);
+      label = item.label;
+      leftOut = foreign?.leftOut() ?? [];
+      if (item.text === undefined) {
+        failures.push(`${item.label}: ${item.problem ?? "it could not be read"}`);
         continue;
       }
       try {
-        const { conversationId } = await client.conversations.import(text);
+        const { conversationId } = await client.conversations.import(item.text);
         io.stdout.write(`${conversationId}\n`);
         imported += 1;
       } catch (caught) {
@@ -633,14 +693,18 @@ async function importItems(client: ChatClient, items: ImportItem[], options: Imp
         }
         if (stopsTheImport(error)) {
           io.stderr.write(describeClientError(error, options));
-          if (index > 0) io.stderr.write(summary(`stopped at ${label}: it and the ones after it were not imported`));
+          leftOut = leftOutBefore;
+          if (read > 1) io.stderr.write(summary(`stopped at ${item.label}: it and the ones after it were not imported`));
           return exitCodes.failed;
         }
-        failures.push(`${label}: ${error.message}`);
+        failures.push(`${item.label}: ${error.message}`);
       }
     }
+    ended = true;
   } finally {
     removeInterrupt();
+    // Left before the end: the file stops being read.
+    if (!ended) await iterator.return?.();
   }
   io.stderr.write(summary());
   return failures.length === 0 ? exitCodes.ok : exitCodes.failed;

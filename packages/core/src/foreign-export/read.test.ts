@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { readForeignExport } from "./read.js";
+import { JsonArrayError } from "./json-array-items.js";
+import { readForeignExport, readForeignExportItems, type ForeignConversation } from "./read.js";
 
 const now = Date.UTC(2026, 11, 6);
 const testdata = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), "utf8");
@@ -85,6 +86,113 @@ describe("readForeignExport", () => {
     const own = { format: "streamchat.conversation", version: 1, exportedAt: now, conversation: { id: "c", title: "t" }, activeMessageId: null, messages: [], runs: [] };
     for (const content of [JSON.stringify(own), `${JSON.stringify(own)}\n${JSON.stringify(own)}\n`, "[]", "[1, 2]", '[{"a":1}]', "null", "{}", "not json", ""]) {
       expect(readForeignExport(content, { now })).toBeUndefined();
+    }
+  });
+});
+
+/** The text in pieces of `size` characters, given asynchronously as a file's would be; `read` counts those given. */
+function inPieces(text: string, size: number) {
+  const read = { pieces: 0, closed: false };
+  async function* pieces() {
+    try {
+      for (let at = 0; at < text.length; at += size) {
+        read.pieces += 1;
+        yield text.slice(at, at + size);
+      }
+    } finally {
+      read.closed = true;
+    }
+  }
+  return { pieces: pieces(), read, total: Math.ceil(text.length / size) };
+}
+
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const got: T[] = [];
+  for await (const item of items) got.push(item);
+  return got;
+}
+
+describe("readForeignExportItems", () => {
+  it("reads each app's export one conversation at a time, as readForeignExport reads it whole", async () => {
+    for (const [file, source] of [
+      ["chatgpt-export.json", "ChatGPT"],
+      ["claude-conversations.json", "Claude"],
+      ["open-webui-export.json", "Open WebUI"],
+    ] as const) {
+      const whole = readForeignExport(testdata(file), { now })!;
+      for (const size of [1, 13, 4096]) {
+        const stream = (await readForeignExportItems(inPieces(testdata(file), size).pieces, { now }))!;
+        expect(stream.source).toBe(source);
+        expect(stream.leftOut()).toEqual([]);
+        expect(await all(stream.conversations)).toEqual(whole.conversations);
+        expect(stream.leftOut()).toEqual(whole.leftOut);
+      }
+    }
+  });
+
+  it("totals what was left out of the conversations read so far", async () => {
+    const whole = readForeignExport(testdata("chatgpt-export.json"), { now })!;
+    const stream = (await readForeignExportItems([testdata("chatgpt-export.json")], { now }))!;
+    const seen: string[][] = [];
+    for await (const conversation of stream.conversations) {
+      seen.push(stream.leftOut());
+      if (conversation.index === 3) break;
+    }
+    const firstThree = readForeignExport(JSON.stringify((JSON.parse(testdata("chatgpt-export.json")) as unknown[]).slice(0, 3)), { now })!;
+    expect(seen.at(-1)).toEqual(firstThree.leftOut);
+    expect(seen[0]).toEqual(whole.conversations[0]!.leftOut);
+  });
+
+  it("keeps elements that are not conversations in their place, as readForeignExport does", async () => {
+    const conversations = JSON.parse(testdata("claude-conversations.json")) as unknown[];
+    const mixed = JSON.stringify([42, "x", conversations[0], { uuid: "x", name: "Broken", chat_messages: "nope" }, conversations[1]]);
+    const stream = (await readForeignExportItems(inPieces(mixed, 50).pieces, { now }))!;
+    expect(await all(stream.conversations)).toEqual(readForeignExport(mixed, { now })!.conversations);
+  });
+
+  it("after a fault mid-file, the conversations before it were given; the iteration ends with a JsonArrayError saying where", async () => {
+    const text = testdata("claude-conversations.json");
+    const whole = readForeignExport(text, { now })!;
+    const items = JSON.parse(text) as unknown[];
+    const firstTwo = `[${JSON.stringify(items[0])},${JSON.stringify(items[1])}`;
+    const cut = `${firstTwo},${JSON.stringify(items[2]).slice(0, 40)}`;
+    const broken = `${firstTwo},{"uuid": "u", "chat_messages": [}]`;
+    for (const [faulty, problem, message] of [
+      [cut, "cut-short", "The JSON text is cut short in the middle of conversation 3."],
+      [broken, "invalid-element", "Conversation 3 is not valid JSON."],
+      [`${firstTwo} garbage`, "unexpected-text", "After conversation 2, “g” stands where a comma or the array's closing “]” belongs."],
+    ] as const) {
+      const stream = (await readForeignExportItems(inPieces(faulty, 7).pieces, { now }))!;
+      const got: ForeignConversation[] = [];
+      let error: unknown;
+      try {
+        for await (const conversation of stream.conversations) got.push(conversation);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(got).toEqual(whole.conversations.slice(0, 2));
+      expect(error).toBeInstanceOf(JsonArrayError);
+      expect({ problem: (error as JsonArrayError).problem, message: (error as JsonArrayError).message }).toEqual({ problem, message });
+      expect(stream.leftOut()).toEqual(readForeignExport(`${firstTwo}]`, { now })!.leftOut);
+    }
+    // Broken before any conversation: there is nothing to tell the app by.
+    await expect(readForeignExportItems(['[{"uuid": "u", "chat_messages": [}]'])).rejects.toThrow("Conversation 1 is not valid JSON.");
+  });
+
+  it("stops reading the text when the iteration is left", async () => {
+    const text = JSON.stringify(Array.from({ length: 50 }, () => JSON.parse(testdata("open-webui-export.json")) as unknown[]).flat());
+    const { pieces, read, total } = inPieces(text, 1000);
+    const stream = (await readForeignExportItems(pieces, { now }))!;
+    for await (const conversation of stream.conversations) if (conversation.index === 2) break;
+    expect(read.closed).toBe(true);
+    expect(read.pieces).toBeLessThan(total / 10);
+  });
+
+  it("is undefined for what is not an array of another app's conversations: an object, JSON Lines, other arrays", async () => {
+    const own = { format: "streamchat.conversation", version: 1, exportedAt: now, conversation: { id: "c", title: "t" }, activeMessageId: null, messages: [], runs: [] };
+    const [first] = JSON.parse(testdata("open-webui-export.json")) as unknown[];
+    for (const content of [JSON.stringify(own), `${JSON.stringify(own)}\n${JSON.stringify(own)}\n`, JSON.stringify(first), "[]", "[1, 2]", '[{"a":1}]', `[${JSON.stringify(own)}]`, "null", "", "  "]) {
+      expect(await readForeignExportItems(inPieces(content, 5).pieces, { now }), content).toBeUndefined();
     }
   });
 });

@@ -3,6 +3,7 @@ import { ForeignExportError, LeftOut, type ForeignConversationDocument } from ".
 import { chatGptReader } from "./chatgpt.js";
 import { claudeReader } from "./claude.js";
 import { openWebUiReader } from "./open-webui.js";
+import { JsonArrayError, jsonArrayValues } from "./json-array-items.js";
 
 /** The apps whose exports an import reads besides this app's own. */
 export type ForeignSource = "ChatGPT" | "Claude" | "Open WebUI";
@@ -53,6 +54,30 @@ export interface ForeignReader {
 const readers: readonly ForeignReader[] = [chatGptReader, claudeReader, openWebUiReader];
 
 /**
+ * One conversation of the file (the `index`th, from 1), read by the reader the file's first conversation chose; what
+ * it leaves out is added to `total`. Never throws: one that cannot be read has a `problem`.
+ */
+function readConversation(reader: ForeignReader, item: unknown, index: number, now: number, total: LeftOut): ForeignConversation {
+  const title = reader.titleOf(item);
+  try {
+    if (!reader.matches(item)) throw new ForeignExportError(`It is not a ${reader.source} conversation like the others in the file.`);
+    const { document, leftOut } = reader.read(item, now);
+    const origin = originOf(reader.source, document);
+    if (origin !== undefined) document.conversation.origin = origin;
+    total.addAll(leftOut);
+    return { index, title, document, leftOut: leftOut.words() };
+  } catch (error) {
+    // A reader's refusal says what is wrong; anything else is a shape no reader foresaw, said without its internals.
+    const problem = error instanceof ForeignExportError ? error.message : `It could not be read as a ${reader.source} conversation.`;
+    return { index, title, problem, leftOut: [] };
+  }
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null;
+}
+
+/**
  * Reads another chat app's export of conversations: ChatGPT's `conversations.json` (in the zip of Settings → Data
  * controls → Export), Claude's `conversations.json` (Settings → Privacy → Export data) or Open WebUI's chat export
  * (Settings → Chats → Export, a JSON array). A file of one such conversation (an object rather than an array) is read
@@ -68,26 +93,81 @@ export function readForeignExport(content: string, options: { now?: number } = {
     return undefined;
   }
   const items: unknown[] = Array.isArray(value) ? value : [value];
-  const first = items.find((item) => typeof item === "object" && item !== null);
+  const first = items.find(isObject);
   const reader = first === undefined ? undefined : readers.find((r) => r.matches(first));
   if (!reader) return undefined;
   const now = options.now ?? Date.now();
   const total = new LeftOut();
-  const conversations = items.map((item, i): ForeignConversation => {
-    const index = i + 1;
-    const title = reader.titleOf(item);
-    try {
-      if (!reader.matches(item)) throw new ForeignExportError(`It is not a ${reader.source} conversation like the others in the file.`);
-      const { document, leftOut } = reader.read(item, now);
-      const origin = originOf(reader.source, document);
-      if (origin !== undefined) document.conversation.origin = origin;
-      total.addAll(leftOut);
-      return { index, title, document, leftOut: leftOut.words() };
-    } catch (error) {
-      // A reader's refusal says what is wrong; anything else is a shape no reader foresaw, said without its internals.
-      const problem = error instanceof ForeignExportError ? error.message : `It could not be read as a ${reader.source} conversation.`;
-      return { index, title, problem, leftOut: [] };
-    }
-  });
+  const conversations = items.map((item, i) => readConversation(reader, item, i + 1, now, total));
   return { source: reader.source, conversations, leftOut: total.words() };
+}
+
+/** Another app's export read one conversation at a time (`readForeignExportItems`). */
+export interface ForeignExportStream {
+  source: ForeignSource;
+  /**
+   * The file's conversations, each read as its text is whole (index from 1), once: the file is read as they are
+   * iterated. Throws, after the conversations before the fault, JsonArrayError when the file's JSON is broken or cut
+   * short, or whatever the text's pieces throw (ZipReadError for a damaged archive). Leaving the iteration early stops
+   * reading the file.
+   */
+  conversations: AsyncIterable<ForeignConversation>;
+  /** What the conversations read so far held that is not imported, totalled ("3 images", "12 tool calls"). */
+  leftOut(): string[];
+}
+
+/**
+ * Reads another chat app's export (see `readForeignExport`) whose text is a JSON array, as the text goes by in pieces
+ * (a file's or a ZIP entry's, decoded): each conversation is parsed and read on its own, so memory is bounded by the
+ * largest conversation, not the file, and a file larger than a string can hold is read. The text is read up to its
+ * first object to choose the reader. undefined when the text is not a JSON array, or its first object is no app's
+ * conversation (as readForeignExport); throws JsonArrayError when the array is broken before its first object.
+ */
+export async function readForeignExportItems(
+  pieces: AsyncIterable<string> | Iterable<string>,
+  options: { now?: number } = {},
+): Promise<ForeignExportStream | undefined> {
+  const values = jsonArrayValues(pieces, { itemName: "conversation" });
+  // Elements before the first object (numbers, strings: not conversations) are kept to be reported in their place.
+  const before: unknown[] = [];
+  let first: unknown;
+  try {
+    for (;;) {
+      const next = await values.next();
+      if (next.done === true) return undefined;
+      if (isObject(next.value)) {
+        first = next.value;
+        break;
+      }
+      before.push(next.value);
+    }
+  } catch (error) {
+    if (error instanceof JsonArrayError && error.problem === "not-an-array") return undefined;
+    throw error;
+  }
+  const reader = readers.find((r) => r.matches(first));
+  if (!reader) {
+    await values.return();
+    return undefined;
+  }
+  const chosen: ForeignReader = reader;
+  const now = options.now ?? Date.now();
+  const total = new LeftOut();
+  async function* conversations(): AsyncGenerator<ForeignConversation, void, undefined> {
+    try {
+      let index = 0;
+      for (const item of before.splice(0)) yield readConversation(chosen, item, ++index, now, total);
+      yield readConversation(chosen, first, ++index, now, total);
+      first = undefined;
+      for (;;) {
+        const next = await values.next();
+        if (next.done === true) return;
+        yield readConversation(chosen, next.value, ++index, now, total);
+      }
+    } finally {
+      // Left early (a stopped import): the file stops being read.
+      await values.return();
+    }
+  }
+  return { source: chosen.source, conversations: conversations(), leftOut: () => total.words() };
 }

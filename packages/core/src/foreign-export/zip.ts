@@ -14,14 +14,30 @@ export class ZipReadError extends Error {
 }
 
 /**
- * The text of the `conversations.json` in a data export's ZIP archive (at its top, or in a folder of it), read as the
- * archive's bytes go by: only that entry is inflated, and reading stops once it is whole, so an export with gigabytes
- * of pictures costs about its JSON's size in memory. undefined when the archive holds no such file. Throws
- * ZipReadError for an archive it cannot read.
+ * The archive is whole but holds no `conversations.json`: not a ChatGPT or Claude data export. A ZipReadError, so that
+ * a caller that only says why an archive cannot be read needs no case of its own.
  */
-export async function conversationsJsonFromZip(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string | undefined> {
+export class NoConversationsJsonError extends ZipReadError {
+  override name = "NoConversationsJsonError";
+
+  constructor() {
+    super(`This ZIP file holds no ${conversationsFile} (ChatGPT's and Claude's data exports do).`);
+  }
+}
+
+/**
+ * The text of the `conversations.json` in a data export's ZIP archive (at its top, or in a folder of it), in pieces as
+ * the archive's bytes go by and that entry is inflated and decoded (UTF-8; a character split between two chunks is
+ * given whole, in the later piece). Only that entry is inflated, and the archive stops being read once it is whole (or
+ * the iteration is left), so an export with gigabytes of pictures, or a conversations.json larger than a string can
+ * hold, costs about one chunk's inflated size in memory. Throws ZipReadError for an archive it cannot read (damaged,
+ * cut short, before or inside that entry), and its subclass NoConversationsJsonError when the archive, read to its
+ * end, holds no such file.
+ */
+export async function* conversationsJsonPiecesFromZip(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<string, void, undefined> {
   const decoder = new TextDecoder();
-  const parts: string[] = [];
+  // The pieces inflated from the last chunk pushed, not yet given.
+  let ready: string[] = [];
   let started = false;
   let complete = false;
   let failure: unknown;
@@ -33,24 +49,51 @@ export async function conversationsJsonFromZip(chunks: AsyncIterable<Uint8Array>
         failure = error;
         return;
       }
-      parts.push(decoder.decode(data, { stream: !final }));
+      const text = decoder.decode(data, { stream: !final });
+      if (text !== "") ready.push(text);
       if (final) complete = true;
     };
     entry.start();
   });
   unzip.register(UnzipInflate);
-  try {
-    for await (const chunk of chunks) {
+  const damaged = (cause: unknown) => new ZipReadError("This ZIP file could not be read: it is damaged or cut short.", { cause });
+  for await (const chunk of chunks) {
+    try {
       unzip.push(chunk);
-      if (failure !== undefined) break;
-      // The rest of the archive (pictures, audio) is not needed.
-      if (complete) return parts.join("");
+    } catch (error) {
+      failure ??= error;
     }
-    if (failure === undefined) unzip.push(new Uint8Array(0), true);
-  } catch (error) {
-    failure = error;
+    if (failure !== undefined) throw damaged(failure);
+    const given = ready;
+    ready = [];
+    yield* given;
+    // The rest of the archive (pictures, audio) is not needed.
+    if (complete) return;
   }
-  if (failure !== undefined) throw new ZipReadError("This ZIP file could not be read: it is damaged or cut short.", { cause: failure });
-  if (started && !complete) throw new ZipReadError(`This ZIP file is cut short: its ${conversationsFile} is not whole.`);
-  return complete ? parts.join("") : undefined;
+  try {
+    unzip.push(new Uint8Array(0), true);
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure !== undefined) throw damaged(failure);
+  yield* ready.splice(0);
+  if (complete) return;
+  if (started) throw new ZipReadError(`This ZIP file is cut short: its ${conversationsFile} is not whole.`);
+  throw new NoConversationsJsonError();
+}
+
+/**
+ * The whole text of the `conversations.json` in a data export's ZIP archive (see `conversationsJsonPiecesFromZip`, which
+ * reads it without holding it whole). undefined when the archive holds no such file. Throws ZipReadError for an
+ * archive it cannot read.
+ */
+export async function conversationsJsonFromZip(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string | undefined> {
+  const parts: string[] = [];
+  try {
+    for await (const piece of conversationsJsonPiecesFromZip(chunks)) parts.push(piece);
+  } catch (error) {
+    if (error instanceof NoConversationsJsonError) return undefined;
+    throw error;
+  }
+  return parts.join("");
 }

@@ -182,6 +182,8 @@ describe("parseCliArgs", () => {
     const server = { url: "http://127.0.0.1:4000", token: "tok" };
     expect(parseCliArgs(["list"], env)).toEqual({ kind: "list", options: { ...server, limit: listLimits.default, json: false } });
     expect(parseCliArgs(["list", "--limit", "500", "--json"], env)).toEqual({ kind: "list", options: { ...server, limit: 500, json: true } });
+    expect(parseCliArgs(["list", "--title", "  trip KYOTO "], env)).toEqual({ kind: "list", options: { ...server, limit: listLimits.default, json: false, title: "trip KYOTO" } });
+    expect(parseCliArgs(["--title", "x", "what is 2+2?"], env)).toEqual({ kind: "usage-error", message: "--title is an option of chat list" });
     expect(parseCliArgs(["-n", "3", "list", "-t", "flag"], env)).toEqual({ kind: "list", options: { ...server, token: "flag", limit: 3, json: false } });
     expect(parseCliArgs(["search", "train", "to", "Lyon"], env)).toEqual({
       kind: "search",
@@ -228,7 +230,7 @@ describe("parseCliArgs", () => {
   });
 
   it("lists the new commands and --limit in the usage text", () => {
-    expect(usage).toMatch(/^ {7}chat list \[--limit <n>\] \[--json\] \[options\]$/m);
+    expect(usage).toMatch(/^ {7}chat list \[--title <words>\] \[--limit <n>\] \[--json\] \[options\]$/m);
     expect(usage).toMatch(/^ {7}chat search <words> \[--limit <n>\] \[--json\] \[options\]$/m);
     expect(usage).toMatch(/^ {7}chat models \[--json\] \[options\]$/m);
     expect(usage).toMatch(/^ {2}-n, --limit <n> {12}list: at most n conversations \(default 20, at most 100000\)/m);

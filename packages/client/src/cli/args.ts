@@ -5,7 +5,7 @@ export const usage = `Usage: chat [options] [question]
        chat export --all [-o <file>] [options]
        chat import <file> [options]
        chat instructions ["<text>" | - | --clear] [options]
-       chat list [--limit <n>] [--json] [options]
+       chat list [--title <words>] [--limit <n>] [--json] [options]
        chat search <words> [--limit <n>] [--json] [options]
        chat models [--json] [options]
 
@@ -21,7 +21,8 @@ JSON Lines file (export --all) becomes one new conversation per line, each id pr
 instructions prints your custom instructions (what every new answer is given after the server's
 prompt), or saves new ones: one quoted argument, or - to read them from stdin; --clear removes them.
 list prints your conversations as the web app lists them (pinned first, then newest activity), one
-a line: its id (for --conversation and export), last activity, title, "(pinned)", "(answering)".
+a line: its id (for --conversation and export), last activity, title, "(pinned)", "(answering)";
+with --title, only those whose title holds every word (any order, case and accents ignored).
 search prints the messages that contain the words (any case), newest first, one a line: the
 conversation's id, its title, the passage. models prints the server's models, one a line: name,
 "(default)" for the one used without --model, and what it can do.
@@ -45,6 +46,7 @@ Options:
   -o, --output <file>        export: write to this file instead of stdout (never over an existing one)
       --all                  export: every conversation, as JSON Lines
       --clear                instructions: remove your custom instructions
+      --title <words>        list: only the conversations whose title holds every word
   -n, --limit <n>            list: at most n conversations (default 20, at most 100000); search: at most n
                              messages (default 20, at most 100)
       --auto-deny            deny every tool call that asks for approval, without asking
@@ -113,6 +115,8 @@ export interface InstructionsCommand extends ServerOptions {
 export interface ListCommand extends ServerOptions {
   /** At most this many conversations, 1 to `listLimits.max`. */
   limit: number;
+  /** Only those whose title holds every word of it (trimmed, 1 to `maxSearchQueryChars` characters). */
+  title?: string;
   json: boolean;
 }
 
@@ -177,6 +181,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         all: { type: "boolean", default: false },
         clear: { type: "boolean", default: false },
         limit: { type: "string", short: "n" },
+        title: { type: "string" },
         "auto-deny": { type: "boolean", default: false },
         "approval-wait": { type: "string" },
         image: { type: "string", short: "i", multiple: true },
@@ -274,6 +279,7 @@ function parseCommand(
     json?: boolean;
     clear?: boolean;
     limit?: string | undefined;
+    title?: string | undefined;
     image?: string[] | undefined;
     file?: string[] | undefined;
   },
@@ -294,7 +300,13 @@ function parseCommand(
     if (command === "models") return { kind: "models", options: { ...server, json } };
     const limit = parseLimit(values.limit, listLimits);
     if (typeof limit === "string") return { kind: "usage-error", message: limit };
-    return { kind: "list", options: { ...server, limit, json } };
+    if (values.title === undefined) return { kind: "list", options: { ...server, limit, json } };
+    const title = values.title.trim();
+    if (title === "") return { kind: "usage-error", message: "--title needs the words to find" };
+    if (title.length > maxSearchQueryChars) {
+      return { kind: "usage-error", message: `the --title words are at most ${maxSearchQueryChars} characters (got ${title.length})` };
+    }
+    return { kind: "list", options: { ...server, limit, json, title } };
   }
   if (command === "search") {
     // Words as typed, like a question: "chat search train to Lyon" looks for the phrase.
@@ -338,7 +350,7 @@ function parseCommand(
  * and search's --limit) is given to another.
  */
 function optionOfAnotherCommand(
-  values: { format?: string | undefined; output?: string | undefined; all?: boolean; clear?: boolean; limit?: string | undefined },
+  values: { format?: string | undefined; output?: string | undefined; all?: boolean; clear?: boolean; limit?: string | undefined; title?: string | undefined },
   command: Command | "run",
 ): ParsedArgs | undefined {
   if (command !== "export" && (values.format !== undefined || values.output !== undefined || values.all)) {
@@ -349,6 +361,7 @@ function optionOfAnotherCommand(
   if (command !== "list" && command !== "search" && values.limit !== undefined) {
     return { kind: "usage-error", message: "--limit is an option of chat list and chat search" };
   }
+  if (command !== "list" && values.title !== undefined) return { kind: "usage-error", message: "--title is an option of chat list" };
   return undefined;
 }
 

@@ -18,7 +18,7 @@ const lines = (stdout: string) => stdout.split("\n").slice(0, -1);
 describe("chat list, chat search and chat models", () => {
   let api: TestApi;
   /** Each test's own user: its list holds only the conversations it made. */
-  const users = ["lister", "pager", "searcher", "nobody"] as const;
+  const users = ["lister", "pager", "searcher", "titler", "nobody"] as const;
   const token = (user: (typeof users)[number]) => `${user}-secret-token`;
   const env = (user: (typeof users)[number]) => ({ CHAT_URL: api.url, CHAT_TOKEN: token(user) });
   const clientOf = (user: (typeof users)[number]): ChatClient => createChatClient({ url: api.url, token: token(user) });
@@ -91,6 +91,21 @@ describe("chat list, chat search and chat models", () => {
     expect(ids(all.stdout).slice(0, 500)).toEqual((await client.conversations.list({ limit: 500 })).map((c) => c.id));
     expect(ids(byDefault.stdout)).toEqual(ids(all.stdout).slice(0, 20));
     expect(lines((await run(["list", "--limit", "501"], env("pager"))).stdout)).toHaveLength(501);
+  });
+
+  it("chat list --title: only the conversations whose title holds every word, any order, case and accents ignored", async () => {
+    const client = clientOf("titler");
+    const kyoto = await client.complete("Trip to Kyoto");
+    await client.complete("Groceries");
+    const cafe = await client.complete("Cafe list");
+    await client.conversations.rename(cafe.conversationId, "Café plans in KYOTO");
+    const found = await run(["list", "--title", "kyoto"], env("titler"));
+    expect({ code: found.code, stderr: found.stderr }).toEqual({ code: exitCodes.ok, stderr: "" });
+    expect(lines(found.stdout).map((line) => line.split(" ")[0])).toEqual([cafe.conversationId, kyoto.conversationId]);
+    const json = await run(["list", "--title", "  plans CAFE ", "--json"], env("titler"));
+    expect(lines(json.stdout).map((line) => (JSON.parse(line) as { id: string }).id)).toEqual([cafe.conversationId]);
+    expect(lines((await run(["list", "--title", "kyoto", "-n", "1"], env("titler"))).stdout)).toHaveLength(1);
+    expect(await run(["list", "--title", "lisbon"], env("titler"))).toEqual({ code: exitCodes.ok, stdout: "", stderr: 'No conversation\'s title has "lisbon".\n' });
   });
 
   it("chat list and chat search with nothing to show: a line on stderr, nothing on stdout, exit 0", async () => {
@@ -203,6 +218,9 @@ describe("chat list, chat search and chat models", () => {
       [["search", " "], "chat search needs the words to find"],
       [["search", "x", "-n", "101"], '--limit must be a whole number from 1 to 100 (got "101")'],
       [["models", "-n", "3"], "--limit is an option of chat list and chat search"],
+      [["list", "--title", " "], "--title needs the words to find"],
+      [["list", "--title", "x".repeat(201)], "the --title words are at most 200 characters (got 201)"],
+      [["search", "x", "--title", "y"], "--title is an option of chat list"],
     ] as const) {
       expect(await run([...argv], env("nobody"))).toEqual({ code: exitCodes.usage, stdout: "", stderr: `chat: ${message} — see chat --help\n` });
     }

@@ -752,7 +752,7 @@ async function listCommand(options: ListCommand, io: CliIo): Promise<number> {
     while (listed.length < options.limit) {
       const limit = Math.min(listPageMax, options.limit - listed.length);
       const after = listed.at(-1)?.id;
-      const page = await client.conversations.list({ limit, ...(after === undefined ? {} : { after }) });
+      const page = await client.conversations.list({ limit, ...(after === undefined ? {} : { after }), ...(options.title === undefined ? {} : { query: options.title }) });
       listed.push(...page);
       if (page.length < limit) break;
     }
@@ -761,7 +761,7 @@ async function listCommand(options: ListCommand, io: CliIo): Promise<number> {
   if (!asked) return exitCodes.failed;
   const conversations = asked.answer;
   if (conversations.length === 0) {
-    io.stderr.write("No conversations yet.\n");
+    io.stderr.write(options.title === undefined ? "No conversations yet.\n" : `No conversation's title has ${JSON.stringify(options.title)}.\n`);
     return exitCodes.ok;
   }
   const now = Date.now();

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createChatClient, type ChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
 import { cutShortExport, jsonLinesHead, startHttpStub, type HttpStub } from "../test-support/http-stub.js";
-import { runCliCaptured } from "../test-support/run-cli.js";
+import { runCliCaptured, runWithInterrupt } from "../test-support/run-cli.js";
 import { exitCodes, runCli } from "./main.js";
 import { closedPort } from "../test-support/closed-port.js";
 
@@ -23,32 +23,6 @@ interface Doc {
 }
 const parse = (line: string) => JSON.parse(line) as Doc;
 
-/** runCli in this process, with its Ctrl-C handler in reach and each stdout write seen as it happens. */
-function runWithInterrupt(argv: string[], env: Record<string, string>, onStdout: (text: string, interrupt: () => void) => void) {
-  let stdout = "";
-  let stderr = "";
-  let handler = () => {};
-  const code = runCli(argv, {
-    stdin: new PassThrough(),
-    stdout: {
-      write: (text: string) => {
-        stdout += text;
-        onStdout(text, () => handler());
-        return true;
-      },
-    },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-    onInterrupt: (h) => {
-      handler = h;
-      return () => (handler = () => {});
-    },
-    exit: (code) => {
-      throw new Error(`unexpected exit ${code}`);
-    },
-  });
-  return code.then((code) => ({ code, stdout, stderr }));
-}
 
 describe("chat export --all and chat import of JSON Lines", () => {
   let api: TestApi;

@@ -3,44 +3,17 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { readForeignExport } from "@streamchat/core";
 import { foreignExportSample } from "@streamchat/core/test-support";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChatClient } from "../client.js";
 import { startApi, type TestApi } from "../test-support/api.js";
-import { runCliCaptured as run } from "../test-support/run-cli.js";
-import { exitCodes, runCli } from "./main.js";
+import { runCliCaptured as run, runWithInterrupt } from "../test-support/run-cli.js";
+import { exitCodes } from "./main.js";
 
 const lines = (text: string) => text.split("\n").slice(0, -1);
 
-/** runCli with captured output and a Ctrl-C that `onStdout` can press as ids are printed. */
-function runWithInterrupt(argv: string[], env: Record<string, string>, onStdout: (text: string, interrupt: () => void) => void) {
-  let stdout = "";
-  let stderr = "";
-  let handler = () => {};
-  const code = runCli(argv, {
-    stdin: new PassThrough(),
-    stdout: {
-      write: (text: string) => {
-        stdout += text;
-        onStdout(text, () => handler());
-        return true;
-      },
-    },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-    onInterrupt: (h) => {
-      handler = h;
-      return () => (handler = () => {});
-    },
-    exit: (code) => {
-      throw new Error(`unexpected exit ${code}`);
-    },
-  });
-  return code.then((code) => ({ code, stdout, stderr }));
-}
 
 /** `count` Open WebUI conversations, each its own (another id), made from the sample's first. */
 function manyOpenWebUiConversations(count: number): string {

@@ -19,3 +19,30 @@ export async function runCliCaptured(argv: string[], env: Record<string, string 
   });
   return { code, stdout, stderr };
 }
+
+/** runCli in this process, with its Ctrl-C handler in reach (`interrupt`) and each stdout write seen as it happens. */
+export function runWithInterrupt(argv: string[], env: Record<string, string>, onStdout: (text: string, interrupt: () => void) => void) {
+  let stdout = "";
+  let stderr = "";
+  let handler = () => {};
+  const code = runCli(argv, {
+    stdin: new PassThrough(),
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        onStdout(text, () => handler());
+        return true;
+      },
+    },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+    onInterrupt: (h) => {
+      handler = h;
+      return () => (handler = () => {});
+    },
+    exit: (code) => {
+      throw new Error(`unexpected exit ${code}`);
+    },
+  });
+  return code.then((code) => ({ code, stdout, stderr }));
+}

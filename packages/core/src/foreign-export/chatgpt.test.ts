@@ -234,14 +234,14 @@ describe("chatGptReader.read", () => {
       expect(leftOut).toEqual(["1 tool call"]);
     });
 
-    it("turns a reasoning model's thoughts into thinking and leaves out the recap, the search and the citations", () => {
+    it("turns a reasoning model's thoughts into thinking, leaves out the recap and the search, and links the cited page", () => {
       const { document, leftOut } = read(fromExport("Rust 1.85 release"));
       expect(document.messages.map((m) => m.message)).toEqual([
         { role: "user", content: "What is new in Rust 1.85?" },
         {
           role: "assistant",
           content:
-            "Rust 1.85 stabilizes the 2024 edition and async closures.\n\nIt also adds `#[diagnostic::do_not_recommend]`, made by the Rust team.",
+            "Rust 1.85 stabilizes the 2024 edition and async closures. ([Rust Blog](https://blog.rust-lang.org/2025/02/20/Rust-1.85.0.html))\n\nIt also adds `#[diagnostic::do_not_recommend]`, made by the Rust team.",
           thinking:
             "**Checking the release notes**\n\nThe user asks about Rust 1.85; I should search for the release announcement.\n\nThe 2024 edition shipped in 1.85, with async closures.",
         },
@@ -277,6 +277,157 @@ describe("chatGptReader.read", () => {
       });
       const chat = conversation([["q", null, user("Plot it")], ["c", "q", toolCall("python", "plt.plot(x)")], ["o", "c", output], ["a", "o", assistant("Here is the plot.")]]);
       expect(read(chat).leftOut).toEqual(["1 tool call", "1 image"]);
+    });
+  });
+
+  describe("citations", () => {
+    /** What the reader makes of an answer's text with this metadata. */
+    function answerWith(text: string, metadata: Json): string {
+      const { document } = read(conversation([["q", null, user("Sources?")], ["a", "q", assistant(text, { metadata })]]));
+      return document.messages[1]?.message.content ?? "";
+    }
+    const cite = (...turns: string[]) => `\ue200cite${turns.map((turn) => `\ue202${turn}`).join("")}\ue201`;
+    /** A newer export's reference to the first `marker` in `text`, its indices counted in code points as ChatGPT's are. */
+    function reference(text: string, marker: string, fields: Json): Json {
+      const start = [...text.slice(0, text.indexOf(marker))].length;
+      const end = start + [...marker].length;
+      return { matched_text: marker, start_idx: start, end_idx: end, safe_urls: [], refs: [], alt: null, prompt_text: null, type: "grouped_webpages", ...fields };
+    }
+    /** A page of a reference's `items`, as ChatGPT writes one. */
+    const page = (fields: Json): Json => ({ pub_date: null, snippet: "…", attribution_segments: null, supporting_websites: [], refs: [], hue: null, attributions: null, ...fields });
+    /** An older export's citation of `text`'s first `marker`, indices in code points. */
+    function legacy(text: string, marker: string, metadata: Json): Json {
+      const start = [...text.slice(0, text.indexOf(marker))].length;
+      return { start_ix: start, end_ix: start + [...marker].length, citation_format_type: "tether_og", metadata };
+    }
+
+    it("links a newer export's cited page where its marker was, named by its site, without ChatGPT's tracking tag", () => {
+      const paris = "\ue200entity\ue202[\"people\",\"Anne Hidalgo\"]\ue201";
+      const text = `Paris hosted the 2024 Olympics. ${cite("turn0search0")} Its mayor is ${paris}.`;
+      const url = "https://www.reuters.com/sports/paris-olympics-2024/?utm_source=chatgpt.com";
+      const references = [
+        reference(text, cite("turn0search0"), { items: [page({ title: "Paris Olympics close", url, attribution: "Reuters" })], alt: `([Reuters](${url}))` }),
+        reference(text, paris, { type: "entity", name: "Anne Hidalgo" }),
+      ];
+      expect(answerWith(text, { content_references: references, citations: [] })).toBe(
+        "Paris hosted the 2024 Olympics. ([Reuters](https://www.reuters.com/sports/paris-olympics-2024/)) Its mayor is Anne Hidalgo.",
+      );
+    });
+
+    it("joins the pages of one marker and the sites supporting them, each once, named by site, else title, else host", () => {
+      const marker = cite("turn0search1", "turn0search0", "turn1news2");
+      const text = `Rates held at 4.5%.${marker}`;
+      const items = [
+        page({
+          title: "Fed holds rates",
+          url: "https://apnews.com/article/fed-rates?utm_source=chatgpt.com&ref=a",
+          attribution: "AP News",
+          supporting_websites: [{ title: "Fed statement", url: "https://www.federalreserve.gov/monetarypolicy.htm", pub_date: null, attribution: "" }],
+        }),
+        page({ title: "", url: "https://www.federalreserve.gov/monetarypolicy.htm", attribution: "Federal Reserve" }),
+        page({ title: "", url: "https://example.org/rates" }),
+      ];
+      expect(answerWith(text, { content_references: [reference(text, marker, { items })] })).toBe(
+        "Rates held at 4.5%. ([AP News](https://apnews.com/article/fed-rates?ref=a), [Fed statement](https://www.federalreserve.gov/monetarypolicy.htm), [example.org](https://example.org/rates))",
+      );
+    });
+
+    it("takes the links of ChatGPT's alt only when the items give none, checked like any other", () => {
+      const text = `One ${cite("turn0search0")}, two ${cite("turn0search1")}, three ${cite("turn0search2")}.`;
+      const references = [
+        reference(text, cite("turn0search0"), { items: [page({ title: "From items", url: "https://items.example/a" })], alt: "([From alt](https://alt.example/a))" }),
+        reference(text, cite("turn0search1"), { alt: "([BBC \\[live\\]](https://www.bbc.com/news/live?utm_source=chatgpt.com))" }),
+        reference(text, cite("turn0search2"), { alt: "([Click](javascript:alert(1)))" }),
+      ];
+      expect(answerWith(text, { content_references: references })).toBe(
+        "One ([From items](https://items.example/a)), two ([BBC \\[live\\]](https://www.bbc.com/news/live)), three.",
+      );
+    });
+
+    it("removes a marker as before when its reference holds no page: no items, no url, or only urls that are not http(s)", () => {
+      const text = `A ${cite("turn0search0")}. B ${cite("turn0search1")}. C ${cite("turn0search2")}. D ${cite("turn0search3")}.`;
+      const references = [
+        reference(text, cite("turn0search0"), { items: [] }),
+        reference(text, cite("turn0search1"), { items: [page({ title: "No url", url: null })] }),
+        reference(text, cite("turn0search2"), {
+          items: [page({ title: "Script", url: "javascript:alert(1)" }), page({ title: "FTP", url: "ftp://files.example.com/a" }), page({ title: "Data", url: "data:text/html,hi" })],
+        }),
+        reference(text, cite("turn0search3"), { items: [page({ title: "Script", url: "JavaScript:alert(1)" }), page({ title: "Safe", url: "http://safe.example/" })] }),
+      ];
+      expect(answerWith(text, { content_references: references })).toBe("A. B. C. D ([Safe](http://safe.example/)).");
+    });
+
+    it("escapes what would end a link's text and encodes what would end its url", () => {
+      const text = `See the report ${cite("turn0search0")}`;
+      const items = [
+        page({ title: "[PDF] Annual\nreport `2024` <draft>", url: "https://example.com/reports/annual report (2024).pdf" }),
+        page({ title: "Pipe", attribution: "Wiki\ue203pedia \\", url: "https://en.wikipedia.org/wiki/Pipeline_(Unix)?q=a\\b" }),
+      ];
+      expect(answerWith(text, { content_references: [reference(text, cite("turn0search0"), { items })] })).toBe(
+        "See the report ([\\[PDF\\] Annual report \\`2024\\` \\<draft\\>](https://example.com/reports/annual%20report%20%282024%29.pdf), [Wikipedia \\\\](https://en.wikipedia.org/wiki/Pipeline_%28Unix%29?q=a%5Cb))",
+      );
+    });
+
+    it("links no hidden reference and no sources footnote: a hidden marker goes, the footnote's text and space stay", () => {
+      const hidden = '\ue200image_group\ue202{"query":["Eiffel tower at night"]}\ue201';
+      const text = `The tower is lit at night.${hidden} It sparkles hourly. ${cite("turn0search0")}`;
+      const eiffel = page({ title: "Eiffel Tower lights", url: "https://www.toureiffel.paris/en/lights", attribution: "toureiffel.paris" });
+      const references = [
+        reference(text, hidden, { type: "hidden", invalid: true, items: [eiffel] }),
+        reference(text, cite("turn0search0"), { items: [eiffel] }),
+        // Real exports end with this entry: a space at the text's end, zero-width, listing the pages again.
+        { ...reference(text, " ", { type: "sources_footnote", alt: "", sources: [{ title: "Elsewhere", url: "https://elsewhere.example/", attribution: "Elsewhere" }] }), start_idx: [...text].length, end_idx: [...text].length },
+        // Bookkeeping over plain text or whitespace, even of a web-page type, never replaces it.
+        reference(text, " ", { items: [eiffel] }),
+        reference(text, "It sparkles", { items: [eiffel] }),
+      ];
+      expect(answerWith(text, { content_references: references })).toBe(
+        "The tower is lit at night. It sparkles hourly. ([toureiffel.paris](https://www.toureiffel.paris/en/lights))",
+      );
+    });
+
+    it("takes a marker at its index, counted in code points; else finds it in the text, a repeated one in turn", () => {
+      const may = cite("turn0search2");
+      const again = cite("turn0search3");
+      const text = `🚀 Launched in May ${may}.\n${again} Landed in June ${may}. Orbit reached ${again}.`;
+      const codePoints = (offset: number) => [...text.slice(0, offset)].length;
+      const at = (offset: number, marker: string) => ({ start_idx: codePoints(offset), end_idx: codePoints(offset) + [...marker].length });
+      const link = (title: string) => ({ items: [page({ title, url: `https://news.example/${title.toLowerCase().replace(" ", "-")}` })] });
+      const references = [
+        // Listed out of order: each index names its own occurrence (after the emoji, one less than the UTF-16 offset).
+        { ...reference(text, may, link("June")), ...at(text.lastIndexOf(may), may) },
+        { ...reference(text, may, link("May")), ...at(text.indexOf(may), may) },
+        // Indices that point at nothing of theirs: the occurrences not yet linked, in order.
+        { ...reference(text, again, link("Line start")), start_idx: 0, end_idx: 19 },
+        { ...reference(text, again, link("Orbit")), start_idx: 9999, end_idx: 10018 },
+      ];
+      expect(codePoints(text.indexOf(may))).toBe(text.indexOf(may) - 1);
+      expect(answerWith(text, { content_references: references })).toBe(
+        "🚀 Launched in May ([May](https://news.example/may)).\n([Line start](https://news.example/line-start)) Landed in June ([June](https://news.example/june)). Orbit reached ([Orbit](https://news.example/orbit)).",
+      );
+    });
+
+    it("links an older export's web citations at their markers; file search's, and those whose indices miss, are removed as before", () => {
+      const text = "🗼 The tower is 330 m tall【12†source】. Its design was contested 【4:0†history.pdf】.\nIt is repainted every 7 years【13†source】.";
+      const wikipedia = { type: "webpage", title: "Eiffel Tower - Wikipedia", url: "https://en.wikipedia.org/wiki/Eiffel_Tower", text: "…", pub_date: null, extra: { cited_message_idx: 3, search_result_idx: null, evidence_text: "source" } };
+      const citations = [
+        legacy(text, "【12†source】", wikipedia),
+        legacy(text, "【4:0†history.pdf】", { type: "file", name: "history.pdf", id: "file-abc", text: "", extra: { cited_message_idx: 5, evidence_text: "history.pdf" } }),
+        { ...legacy(text, "【13†source】", { ...wikipedia, url: "https://www.toureiffel.paris/en" }), start_ix: 2, end_ix: 7 },
+        legacy(text, "【13†source】", { ...wikipedia, url: "javascript:alert(1)" }),
+      ];
+      expect(answerWith(text, { citations })).toBe(
+        "🗼 The tower is 330 m tall ([Eiffel Tower - Wikipedia](https://en.wikipedia.org/wiki/Eiffel_Tower)). Its design was contested.\nIt is repainted every 7 years.",
+      );
+    });
+
+    it("links a marker once when both shapes describe it, the newer first", () => {
+      const text = `Water boils at 100 °C at sea level. ${cite("turn0search0")}`;
+      const metadata = {
+        content_references: [reference(text, cite("turn0search0"), { items: [page({ title: "Boiling point", url: "https://newer.example/", attribution: "Newer" })] })],
+        citations: [legacy(text, cite("turn0search0"), { type: "webpage", title: "Older", url: "https://older.example/" })],
+      };
+      expect(answerWith(text, metadata)).toBe("Water boils at 100 °C at sea level. ([Newer](https://newer.example/))");
     });
   });
 

@@ -1,4 +1,6 @@
 import { ConversationBuilder, ForeignExportError, secondsToMs, type LeftOut } from "./document.js";
+import { withCitations } from "./chatgpt-citations.js";
+import { array, record, string, type Json } from "./json-values.js";
 import type { ForeignReader } from "./read.js";
 
 /**
@@ -38,20 +40,6 @@ export const chatGptReader: ForeignReader = {
     return { document, leftOut: builder.leftOut };
   },
 };
-
-type Json = Record<string, unknown>;
-
-function record(value: unknown): Json | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function string(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-function array(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The tree
@@ -249,7 +237,7 @@ function readAssistant(message: Json, leftOut: LeftOut): AnswerStep {
   }
   if (type !== "text" && type !== "multimodal_text") return nothingShown;
   const omitted = new Map<string, number>();
-  const text = stripCitations(readParts(content?.parts, omitted).texts.join("\n"));
+  const text = withCitations(readParts(content?.parts, omitted).texts.join("\n"), record(message.metadata));
   for (const [kind, count] of omitted) leftOut.add(kind, count);
   return text.trim() === "" ? nothingShown : { kind: "answer", text };
 }
@@ -332,38 +320,4 @@ function thoughtsText(thoughts: unknown): string {
     return text === "" ? [] : [text];
   });
   return texts.join("\n\n");
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Citations
-
-/** Browsing's old markers, "【12†source】" or file search's "【4:0†report.pdf】", with the space before them. */
-const oldCitation = /[ \t]*【[^【】\n]*†[^【】\n]*】/g;
-/**
- * The newer markup: "\ue200" kind "\ue202" data "\ue201", e.g. "\ue200cite\ue202turn0search0\ue201". ChatGPT draws
- * it as a link chip, except an entity, whose name it shows as text: `\ue200entity\ue202["city","Paris"]\ue201`.
- */
-const markupSpan = /([ \t]*)\ue200([^\ue200\ue201]*)\ue201/g;
-/** Markup characters left on their own (those that mark a cited passage, which stays as text). */
-const strayMarkup = /[\ue200-\ue206]/g;
-
-function stripCitations(text: string): string {
-  return text
-    .replace(oldCitation, "")
-    .replace(markupSpan, (_span, space: string, body: string) => {
-      const name = entityName(body);
-      return name === undefined ? "" : `${space}${name}`;
-    })
-    .replace(strayMarkup, "");
-}
-
-function entityName(body: string): string | undefined {
-  const [kind, data] = body.split("\ue202", 2);
-  if (kind !== "entity" || data === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(data);
-    return Array.isArray(value) ? string(value[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }

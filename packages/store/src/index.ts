@@ -18,7 +18,7 @@ export type { TreeNode } from "./tree.js";
 export { exportConversation, buildConversationExport } from "./export/export.js";
 export type { ExportFormat, ExportedFile, ExportOptions } from "./export/export.js";
 export { importConversation, parseConversationExport, defaultImportMaxBytes } from "./export/import.js";
-export type { ImportOptions } from "./export/import.js";
+export type { ImportOptions, ImportedConversation } from "./export/import.js";
 export { branchConversation, branchTitle, branchTitlePrefix, BranchError, isBranchError } from "./export/branch.js";
 export type { BranchOptions, BranchRefusal } from "./export/branch.js";
 export { conversationMarkdown } from "./export/markdown.js";

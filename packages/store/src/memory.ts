@@ -345,6 +345,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return { conversation: copy(entry.conversation), messageIds };
     },
 
+    async importedCopies(userId, originPrefix) {
+      live();
+      const runsOf = new Set([...runs.values()].map((entry) => entry.record.conversationId));
+      return [...conversations.values()]
+        .filter((entry) => entry.conversation.userId === userId && entry.origin?.startsWith(originPrefix) === true)
+        .sort((a, b) => b.conversation.updatedAt - a.conversation.updatedAt || b.order - a.order)
+        .map(({ conversation, origin }) => ({
+          id: conversation.id,
+          origin: origin!,
+          title: conversation.title,
+          pinnedAt: conversation.pinnedAt,
+          updatedAt: conversation.updatedAt,
+          hasRuns: runsOf.has(conversation.id),
+        }));
+    },
+
     async branchOrigin(userId, conversationId) {
       live();
       const branchOf = owned(userId, conversationId)?.branchOf;

@@ -1,6 +1,6 @@
 import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
 import type { SearchableRole } from "./search.js";
-import type { ApprovalDecisionRecord, BranchOrigin, Conversation, RunRecord, StoredEvent, StoredMessage } from "./types.js";
+import type { ApprovalDecisionRecord, BranchOrigin, Conversation, ImportedCopy, RunRecord, StoredEvent, StoredMessage } from "./types.js";
 
 /**
  * The rows both databases return (the schemas are the same: migrations.ts, postgres/schema.ts; PostgreSQL's bigint
@@ -62,6 +62,20 @@ export interface SearchRow {
   role: SearchableRole;
   json: string;
   created_at: number;
+}
+
+/** importedCopies' row; `has_runs` is 0 or 1 in SQLite, a boolean in PostgreSQL. */
+export interface ImportedCopyRow {
+  id: string;
+  origin: string;
+  title: string;
+  pinned_at: number | null;
+  updated_at: number;
+  has_runs: number | boolean;
+}
+
+export function toImportedCopy(row: ImportedCopyRow): ImportedCopy {
+  return { id: row.id, origin: row.origin, title: row.title, pinnedAt: row.pinned_at, updatedAt: row.updated_at, hasRuns: Boolean(row.has_runs) };
 }
 
 /** branchOrigin's row: the branch's columns and the original's title (NULL when it is gone). */

@@ -24,6 +24,7 @@ import {
   messageColumns,
   runColumns,
   toBranchOrigin,
+  toImportedCopy,
   toConversation,
   toDecision,
   toRunRecord,
@@ -32,6 +33,7 @@ import {
   groupByRun,
   runIdChunks,
   type BranchOriginRow,
+  type ImportedCopyRow,
   type ConversationRow,
   type DecisionRow,
   type EventRow,
@@ -221,6 +223,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       `SELECT b.branch_of AS conversation_id, b.branch_of_message AS message_id, b.branch_at_message AS at_message_id, o.title
        FROM conversations b LEFT JOIN conversations o ON o.id = b.branch_of AND o.user_id = b.user_id
        WHERE b.id = ? AND b.user_id = ? AND b.branch_of IS NOT NULL`,
+    ),
+    // The user's imports of one chat of another app: conversations_by_user_origin's entries of the user, their origins
+    // compared by prefix (character counts, as the prefix is bound).
+    importedCopies: db.prepare(
+      `SELECT c.id, c.origin, c.title, c.pinned_at, c.updated_at, EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id) AS has_runs
+       FROM conversations c WHERE c.user_id = ? AND c.origin IS NOT NULL AND substr(c.origin, 1, length(?)) = ?
+       ORDER BY c.updated_at DESC, c.rowid DESC`,
     ),
     // insertConversation's origin check: a probe of conversations_by_user_origin (schema v9).
     originTaken: db.prepare("SELECT 1 AS found FROM conversations WHERE user_id = ? AND origin = ?"),
@@ -668,6 +677,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       });
       const { title, createdAt, updatedAt, pinnedAt } = conversation;
       return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds };
+    },
+
+    async importedCopies(userId, originPrefix) {
+      live();
+      return allRows<ImportedCopyRow>(sql.importedCopies, userId, originPrefix, originPrefix).map(toImportedCopy);
     },
 
     async branchOrigin(userId, conversationId) {

@@ -43,6 +43,8 @@ import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@stream
  * import came from, e.g. "ChatGPT:<their id>@<their update time>"); a user has at most one conversation per origin
  * (→ StoreError("conflict", { reason: "origin" })), so importing a newer export of the same account again does not
  * duplicate what was imported before. Deleting the conversation frees its origin. Every existing conversation has none.
+ * importedCopies finds the user's copies of one chat whatever their version (the origin up to "@"): an import of a newer
+ * version takes the place of a copy nothing was asked in here (export/import.ts).
  *
  * Branch origins (schema: SQLite v10, PostgreSQL v10): insertConversation takes a branch's `branchOf` (the original
  * and its answer; the branch's copy of that answer is the input's head), and branchOrigin reads it back with the
@@ -122,6 +124,18 @@ export interface StoredEvent {
   /** Strictly increasing per run (gaps allowed, e.g. the crash-recovery gap). Used as the SSE event id. */
   seq: number;
   event: ChatEvent;
+}
+
+/** A conversation imported from another app (ChatStore.importedCopies). */
+export interface ImportedCopy {
+  id: string;
+  /** Its origin ("ChatGPT:<their id>@<their last change>"). */
+  origin: string;
+  title: string;
+  pinnedAt: number | null;
+  updatedAt: number;
+  /** A run was made in it here (a question asked, an answer regenerated): it went on here since its import. */
+  hasRuns: boolean;
 }
 
 /** Where a branch was made from (ChatStore.branchOrigin): the way back to the original, shown in the branch. */
@@ -337,6 +351,11 @@ export interface ChatStore {
    * that is neither null nor such a time).
    */
   insertConversation(input: InsertConversationInput): Promise<InsertedConversationRecord>;
+  /**
+   * The user's conversations whose origin starts with `originPrefix` (another app's chat imported before, whichever of
+   * its versions: "ChatGPT:<their id>@"), newest activity first.
+   */
+  importedCopies(userId: string, originPrefix: string): Promise<ImportedCopy[]>;
   /**
    * Where the user's conversation was branched from (insertConversation's `branchOf`), with the original's title as it
    * is now (null when the original was deleted); undefined when it is no branch, or not found for that user.

@@ -273,7 +273,9 @@ export const conversationsRouter = router({
   /**
    * A JSON export as a new conversation of the caller (new ids; never overwrites anything). At most MAX_IMPORT_BYTES of
    * content; a refused file (too large, not JSON, another format or version, invalid) is bad_request with what is
-   * wrong, and creates nothing.
+   * wrong, and creates nothing. Another app's chat imported before is refused (CONFLICT) when it is the same version,
+   * and when it went on in that app since, takes the place of the earlier copy (`replaced`, deleted; its title and pin
+   * kept) unless the user went on in that copy here (then both stay).
    */
   import: authedProcedure.input(z.object({ content: z.string() })).mutation(async ({ ctx, input }) => {
     try {
@@ -288,6 +290,8 @@ export const conversationsRouter = router({
         owner: ctx.runs.replicaId,
       });
       ctx.publish.conversationAdded(ctx.userId, imported.conversationId);
+      // An earlier import of the same chat, brought up to date: the other tabs drop it as deleted.
+      if (imported.replaced !== undefined) ctx.publish.conversationDeleted(ctx.userId, imported.replaced);
       return imported;
     } catch (error) {
       // Imported before (another app's conversation, by its origin): the file is fine, the chat is here already.

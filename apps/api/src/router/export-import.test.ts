@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConversationExport } from "@streamchat/store";
 import { callFailure } from "../test-support/trpc-failure.js";
-import { collectRun, recordEvents, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
+import type { FeedDelivery } from "../feed/feed-events.js";
+import { collectRun, eventually, recordEvents, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
 
 /**
  * conversations.export / import / search through the API, on both store backends: the round trip, the refusals (which
@@ -181,12 +182,31 @@ describe("conversations.export and import", () => {
       message: "This chat was imported before; delete that copy to import it again.",
     });
     expect(await client.conversations.list.query()).toEqual(before);
-    // Changed there since: another origin, another conversation.
-    const changed = JSON.stringify({ ...doc, conversation: { ...doc.conversation, origin: "ChatGPT:abc@1700000200000" } });
-    const second = await client.conversations.import.mutate({ content: changed });
-    await client.conversations.delete.mutate({ conversationId });
-    expect((await client.conversations.import.mutate({ content })).conversationId).not.toBe(conversationId);
-    await client.conversations.delete.mutate({ conversationId: second.conversationId });
+    // Changed there since, and not gone on with here: it takes the place of the copy imported before, whose title (the
+    // user's rename) it keeps, and the user's other tabs hear of both.
+    await client.conversations.rename.mutate({ conversationId, title: "Renamed here" });
+    const received: FeedDelivery[] = [];
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    const subscription = client.conversations.feed.subscribe({}, { onStarted: () => started(), onData: ({ id, data }) => received.push({ id, event: data }) });
+    try {
+      await ready;
+      const changed = JSON.stringify({ ...doc, conversation: { ...doc.conversation, origin: "ChatGPT:abc@1700000200000" } });
+      const second = await client.conversations.import.mutate({ content: changed });
+      expect(second.replaced).toBe(conversationId);
+      expect(await callFailure(client.conversations.get.query({ conversationId }))).toMatchObject({ code: "NOT_FOUND" });
+      expect((await client.conversations.get.query({ conversationId: second.conversationId })).title).toBe("Renamed here");
+      const types = () => received.map((d) => `${d.event.type} ${"conversationId" in d.event ? d.event.conversationId : ""}`);
+      await eventually(() => types().includes(`conversation-deleted ${conversationId}`), "conversation-deleted");
+      expect(types()).toEqual(expect.arrayContaining([`conversation-added ${second.conversationId}`, `conversation-deleted ${conversationId}`]));
+      // The older version again: beside the newer one, replacing nothing.
+      const older = await client.conversations.import.mutate({ content });
+      expect(older.replaced).toBeUndefined();
+      await client.conversations.delete.mutate({ conversationId: older.conversationId });
+      await client.conversations.delete.mutate({ conversationId: second.conversationId });
+    } finally {
+      subscription.unsubscribe();
+    }
   });
 
   it("keeps what a run still answering had streamed, and the answer a regenerate still answering would replace", async () => {

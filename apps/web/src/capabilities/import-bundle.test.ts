@@ -59,4 +59,13 @@ describe("bundleImportSummary", () => {
       "Imported 1 of 5 chats from Claude. Chat 1: Too long. Skipped 3 imported before.",
     );
   });
+
+  it("says how many of those imported brought an earlier copy up to date (the chat went on in that app since)", () => {
+    expect(bundleImportSummary(126, [], { source: "ChatGPT", skipped: 120, updated: 4 })).toBe(
+      "Imported 6 of 126 chats from ChatGPT. Updated 4 chats continued there since the last import. Skipped 120 imported before.",
+    );
+    expect(bundleImportSummary(undefined, [], { source: "ChatGPT", stoppedAt: 3, updated: 1 })).toBe(
+      "Stopped: imported 3 chats from ChatGPT. Updated 1 chat continued there since the last import.",
+    );
+  });
 });

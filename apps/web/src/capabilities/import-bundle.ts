@@ -11,6 +11,8 @@ export interface ImportSummaryOptions {
   leftOut?: readonly string[];
   /** How many the server had imported before (unchanged since), and skipped. */
   skipped?: number;
+  /** How many of those imported took the place of an earlier copy here (the chat went on in that app since). */
+  updated?: number;
   /** Stopped before this one (its index), by the user or a fault in the file: the ones from there on were not sent. */
   stoppedAt?: number;
   /** Why the file stopped being read there, in a sentence, when it was broken (cut short, not valid JSON). */
@@ -28,12 +30,13 @@ export function bundleImportSummary(total: number | undefined, failures: readonl
   const from = options.source === undefined ? "" : ` from ${options.source}`;
   const leftOut = options.leftOut && options.leftOut.length > 0 ? ` Not imported: ${options.leftOut.join(", ")}.` : "";
   const skipped = options.skipped ?? 0;
+  const updated = (options.updated ?? 0) > 0 ? ` Updated ${chats(options.updated!)} continued there since the last import.` : "";
   if (options.stoppedAt !== undefined || total === undefined) {
     const imported = (options.stoppedAt ?? 0) - failures.length - skipped;
     const why = options.broken === undefined ? "" : ` ${options.broken}`;
     const before = skipped > 0 ? ` Skipped ${skipped} imported before.` : "";
     const failed = failures.length > 0 ? ` ${failures.length} could not be imported (${failures[0]!.label}: ${failures[0]!.message})` : "";
-    return `Stopped: imported ${total === undefined ? chats(imported) : `${imported} of ${chats(total)}`}${from}.${why}${before}${failed}${leftOut}`;
+    return `Stopped: imported ${total === undefined ? chats(imported) : `${imported} of ${chats(total)}`}${from}.${updated}${why}${before}${failed}${leftOut}`;
   }
   if (skipped === total && total > 0) {
     return `${total === 1 ? `The chat${from} was` : `All ${chats(total)}${from} were`} imported before: nothing new.`;
@@ -41,10 +44,10 @@ export function bundleImportSummary(total: number | undefined, failures: readonl
   const imported = total - failures.length - skipped;
   const head = `Imported ${imported === total ? chats(total) : `${imported} of ${chats(total)}`}${from}.`;
   const before = skipped > 0 ? ` Skipped ${skipped} imported before.` : "";
-  if (failures.length === 0) return `${head}${before}${leftOut}`;
+  if (failures.length === 0) return `${head}${updated}${before}${leftOut}`;
   const first = failures[0]!;
   const others = failures.length - 1;
   const noun = options.source === undefined ? (others === 1 ? "line" : "lines") : others === 1 ? "chat" : "chats";
   const more = others > 0 ? ` (and ${others} more ${noun})` : "";
-  return `${head} ${first.label}: ${first.message}${more}${before}${leftOut}`;
+  return `${head}${updated} ${first.label}: ${first.message}${more}${before}${leftOut}`;
 }

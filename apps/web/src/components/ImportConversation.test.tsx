@@ -187,6 +187,17 @@ describe("importing a conversation file", () => {
     expect((await view.findByRole("alert")).textContent).toMatch(/^conversations\.json: Imported 1 of 4 chats from Claude\. Chat 4: It has no messages\. Skipped 2 imported before\./);
   });
 
+  it("says how many chats came in place of an earlier copy (the server's `replaced`: they went on in that app since)", async () => {
+    const sample = JSON.parse(foreignExportSample("claude-conversations.json")) as Array<{ name: string }>;
+    const s = server(signedIn, (content) => {
+      const { conversation } = JSON.parse(content) as { conversation: { title: string } };
+      return conversation.title === sample[0]!.name ? { conversationId: "c-new", replaced: "c-old" } : { conversationId: "c-new" };
+    });
+    const { view } = await renderWith(s);
+    pick(view, fileOf(JSON.stringify(sample.slice(0, 3)), "conversations.json"));
+    expect((await view.findByRole("status")).textContent).toMatch(/^conversations\.json: Imported 3 chats from Claude\. Updated 1 chat continued there since the last import\./);
+  });
+
   it("stops a long import after the chat on its way when Stop importing is pressed; what was imported stays", async () => {
     const sample = JSON.parse(foreignExportSample("chatgpt-export.json")) as unknown[];
     let release: (() => void) | undefined;

@@ -63,6 +63,8 @@ export function useConversationImport(onImported: (conversationId: string) => vo
       const importEach = async (items: AsyncIterable<ImportItem> | Iterable<ImportItem>, counted: { total?: number; progress?: () => number; leftOut?: () => string[] }) => {
         const failures: ImportFailure[] = [];
         let skipped = 0;
+        // Imported in place of an earlier copy (the chat went on in that app since): the server says which.
+        let updated = 0;
         let handled = 0;
         let stopped = false;
         let broken: string | undefined;
@@ -101,7 +103,8 @@ export function useConversationImport(onImported: (conversationId: string) => vo
               continue;
             }
             try {
-              await mutation.mutateAsync({ content: text });
+              const imported = await mutation.mutateAsync({ content: text });
+              if (imported.replaced !== undefined) updated++;
             } catch (error) {
               // Imported before (another app's conversation the server already has, unchanged since): nothing to do.
               if (trpcCodeOf(error) === "CONFLICT") {
@@ -125,6 +128,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
           total: ended ? handled : counted.total,
           failures,
           skipped,
+          updated,
           leftOut,
           ...(ended ? {} : { stoppedAt: handled }),
           ...(broken === undefined ? {} : { broken }),

@@ -70,13 +70,21 @@ describe("chat import of another app's export", () => {
     const again = await run(["import", file], env("chatgpt"));
     expect({ code: again.code, stdout: again.stdout }).toEqual({ code: exitCodes.ok, stdout: "" });
     expect(again.stderr.split("\n")[0]).toBe("Imported 0 of 6 conversations from ChatGPT; 6 imported before, skipped");
-    // One continued in ChatGPT since is imported again, as a new copy.
+    // Two continued in ChatGPT since: the one not gone on with here replaces its earlier copy (its id goes); the one
+    // asked in here (the first) comes beside its copy, which stays.
     const conversations = JSON.parse(foreignExportSample("chatgpt-export.json")) as Array<{ update_time: number }>;
+    conversations[0]!.update_time += 3600;
     conversations[1]!.update_time += 3600;
     writeFileSync(file, JSON.stringify(conversations));
     const newer = await run(["import", file], env("chatgpt"));
-    expect(newer.stderr.split("\n")[0]).toBe("Imported 1 of 6 conversations from ChatGPT; 5 imported before, skipped");
-    expect(await client.conversations.list()).toHaveLength(7);
+    expect(newer.stderr.split("\n")[0]).toBe(
+      "Imported 2 of 6 conversations from ChatGPT; 1 of them replaced the copy imported before (continued in ChatGPT since); 4 imported before, skipped",
+    );
+    const listed = (await client.conversations.list()).map((c) => c.id);
+    expect(listed).toHaveLength(7);
+    expect(listed).toContain(ids[0]);
+    expect(listed).not.toContain(ids[1]);
+    expect(listed).toEqual(expect.arrayContaining(lines(newer.stdout)));
   });
 
   it("a conversation that cannot be read, or that the server refuses, is named; the others are imported (exit 1)", async () => {

@@ -634,6 +634,8 @@ async function importItems(
   let imported = 0;
   // Another app's conversations the server had imported before, unchanged since (CONFLICT): nothing to do.
   let skipped = 0;
+  // Imported in place of an earlier copy of the same chat (it went on in that app since): the server says which.
+  let updated = 0;
   const failures: string[] = [];
   // What the conversations taken in hand held that is not imported (not the one read but left when stopping).
   let leftOut: string[] = [];
@@ -645,7 +647,12 @@ async function importItems(
         : imported === total
           ? `Imported ${total} conversations${from}`
           : `Imported ${imported} of ${total} conversations${from}`;
-    const parts = [...(skipped > 0 ? [`${skipped} imported before, skipped`] : []), ...failures, ...(stop === undefined ? [] : [stop])]
+    const parts = [
+      ...(updated > 0 ? [`${updated} of them replaced the copy imported before (continued in ${foreign?.source ?? "that app"} since)`] : []),
+      ...(skipped > 0 ? [`${skipped} imported before, skipped`] : []),
+      ...failures,
+      ...(stop === undefined ? [] : [stop]),
+    ]
       .map((part) => `; ${part}`)
       .join("");
     const notImported =
@@ -682,9 +689,10 @@ async function importItems(
         continue;
       }
       try {
-        const { conversationId } = await client.conversations.import(item.text);
+        const { conversationId, replaced } = await client.conversations.import(item.text);
         io.stdout.write(`${conversationId}\n`);
         imported += 1;
+        if (replaced !== undefined) updated += 1;
       } catch (caught) {
         const error = toChatClientError(caught);
         if (foreign !== undefined && error.trpcCode === "CONFLICT") {

@@ -213,6 +213,55 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect(await failure(importConversation(store, "alice", content))).toMatchObject({ code: "bad_request", reason: "already_imported" });
   });
 
+  it("brings another app's chat up to date: a newer version takes the place of the copy not gone on with here, keeping its title and pin", async () => {
+    /** Another app's chat as its reader makes it: questions and answers without runs, at a version of that app's. */
+    const chat = (origin: string, answers: string[]) =>
+      JSON.stringify({
+        format: "streamchat.conversation",
+        version: 1,
+        exportedAt: 1,
+        conversation: { id: "x", title: "Trip", createdAt: 1_000, updatedAt: 2_000, origin },
+        activeMessageId: answers.length * 2,
+        messages: answers.flatMap((answer, i) => [
+          { id: i * 2 + 1, parentId: i === 0 ? null : i * 2, runId: null, createdAt: 1_000 + i, message: { role: "user", content: `Q${i}` } },
+          { id: i * 2 + 2, parentId: i * 2 + 1, runId: null, createdAt: 1_000 + i, message: { role: "assistant", content: answer } },
+        ]),
+        runs: [],
+      });
+    const texts = async (conversationId: string) => (await store.activePath(conversationId)).map((m) => m.message.content);
+    const first = await importConversation(store, "alice", chat("ChatGPT:abc@100", ["A0"]));
+    expect(first.replaced).toBeUndefined();
+    await store.renameConversation("alice", first.conversationId, "My trip");
+    await store.setPinned("alice", first.conversationId, true, 5_000);
+    // Another chat whose id starts the same, and another user's copy of this one: neither is this user's copy.
+    const other = await importConversation(store, "alice", chat("ChatGPT:abcd@50", ["B0"]));
+    const bobs = await importConversation(store, "bob", chat("ChatGPT:abc@100", ["A0"]));
+
+    const second = await importConversation(store, "alice", chat("ChatGPT:abc@200", ["A0", "A1"]));
+    expect(second.replaced).toBe(first.conversationId);
+    expect(await store.getConversation("alice", first.conversationId)).toBeUndefined();
+    expect(await store.getConversation("alice", second.conversationId)).toMatchObject({ title: "My trip", pinnedAt: 5_000 });
+    expect(await texts(second.conversationId)).toEqual(["Q0", "A0", "Q1", "A1"]);
+    expect(await store.getConversation("alice", other.conversationId)).toBeDefined();
+    expect(await store.getConversation("bob", bobs.conversationId)).toBeDefined();
+
+    // The same version again is imported already; an older one comes beside the newer copy, replacing nothing.
+    expect(await failure(importConversation(store, "alice", chat("ChatGPT:abc@200", ["A0", "A1"])))).toMatchObject({ reason: "already_imported" });
+    const older = await importConversation(store, "alice", chat("ChatGPT:abc@150", ["A0"]));
+    expect(older.replaced).toBeUndefined();
+    expect(await store.getConversation("alice", second.conversationId)).toBeDefined();
+    await store.deleteConversation("alice", older.conversationId);
+
+    // Gone on with here (a run in it): the newer version comes beside it, and it stays.
+    await store.createRun({ id: "asked-here", conversationId: second.conversationId, userId: "alice", model: "m", provider: "p" });
+    const third = await importConversation(store, "alice", chat("ChatGPT:abc@300", ["A0", "A1", "A2"]));
+    expect(third.replaced).toBeUndefined();
+    expect(await store.getConversation("alice", second.conversationId)).toBeDefined();
+    expect(await store.getConversation("alice", third.conversationId)).toMatchObject({ title: "Trip", pinnedAt: null });
+    // An origin without a version to compare replaces nothing.
+    expect((await importConversation(store, "alice", chat("ChatGPT:abc@", ["A0"]))).replaced).toBeUndefined();
+  });
+
   it("holds an origin to plain storable text of at most 500 characters", async () => {
     await seed(store);
     const valid = await exportJson("c1");

@@ -9,7 +9,7 @@ import {
   type ChatEvent, type ChatMessage, type DoneReason, type FileLimits, type ImageLimits, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
 import { MessageTree } from "../tree.js";
-import type { ChatStore, InsertConversationInput, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
+import type { ChatStore, ImportedCopy, InsertConversationInput, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
 import { isStoreError } from "../errors.js";
 import { alreadyImportedMessage, ImportError } from "./errors.js";
 import { conversationExportFormat, conversationExportSchema, conversationExportVersion, type ConversationExport, type ExportedRun } from "./schema.js";
@@ -158,8 +158,52 @@ export async function importConversation(
   userId: string,
   content: string,
   options: ImportOptions = {},
-): Promise<{ conversationId: string }> {
-  return insertExport(store, userId, parseConversationExport(content, options), options);
+): Promise<ImportedConversation> {
+  const doc = parseConversationExport(content, options);
+  const earlier = await copyToReplace(store, userId, doc.conversation.origin);
+  if (!earlier) return insertExport(store, userId, doc, options);
+  // The user's choices here stay with the chat: the title they may have given it, its pin.
+  const kept = { ...doc, conversation: { ...doc.conversation, title: earlier.title, pinnedAt: earlier.pinnedAt } };
+  const { conversationId } = await insertExport(store, userId, kept, options);
+  // Gone on here while the new version was written (a question asked in it): both stay.
+  const still = (await store.importedCopies(userId, earlier.origin)).find((copy) => copy.id === earlier.id);
+  if (!still || still.hasRuns) return { conversationId };
+  await store.deleteConversation(userId, earlier.id);
+  return { conversationId, replaced: earlier.id };
+}
+
+/** What an import made: the new conversation, and the earlier copy of the same chat it took the place of, if any. */
+export interface ImportedConversation {
+  conversationId: string;
+  /** The user's earlier import of this chat of another app, at an older version and not gone on with here: deleted. */
+  replaced?: string;
+}
+
+/**
+ * The copy an import of another app's chat replaces: the user's import of the same chat (its origin up to "@") at an
+ * older version (the number after "@", that app's last change) in which nothing was asked here (no run: an import has
+ * none). The chat went on in that app since, and importing it again brings it up to date instead of making a second
+ * copy. None when the same version is here (the insert refuses it as already imported), when every copy went on here
+ * (the new version comes beside them), or when the origin has no version to compare.
+ */
+async function copyToReplace(store: ChatStore, userId: string, origin: string | undefined): Promise<ImportedCopy | undefined> {
+  const at = origin?.lastIndexOf("@") ?? -1;
+  if (origin === undefined || at < 0) return undefined;
+  const version = versionOf(origin, at);
+  if (version === undefined) return undefined;
+  const copies = await store.importedCopies(userId, origin.slice(0, at + 1));
+  if (copies.some((copy) => copy.origin === origin)) return undefined;
+  return copies.find((copy) => {
+    if (copy.hasRuns) return false;
+    const older = versionOf(copy.origin, copy.origin.lastIndexOf("@"));
+    return older !== undefined && older < version;
+  });
+}
+
+function versionOf(origin: string, at: number): number | undefined {
+  const text = origin.slice(at + 1);
+  const version = text === "" ? Number.NaN : Number(text);
+  return Number.isFinite(version) ? version : undefined;
 }
 
 /**

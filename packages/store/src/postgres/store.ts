@@ -21,6 +21,7 @@ import {
   messageColumns,
   runColumns,
   toBranchOrigin,
+  toImportedCopy,
   toConversation,
   toDecision,
   toRunRecord,
@@ -29,6 +30,7 @@ import {
   groupByRun,
   runIdChunks,
   type BranchOriginRow,
+  type ImportedCopyRow,
   type ConversationRow,
   type DecisionRow,
   type EventRow,
@@ -204,6 +206,10 @@ const q = {
   insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id, pinned_at, origin,
       branch_of, branch_of_message, branch_at_message)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+  // The user's imports of one chat of another app, their origins compared by prefix.
+  importedCopies: `SELECT c.id, c.origin, c.title, c.pinned_at, c.updated_at, EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id) AS has_runs
+    FROM conversations c WHERE c.user_id = $1 AND c.origin IS NOT NULL AND left(c.origin, length($2)) = $2
+    ORDER BY c.updated_at DESC, c.created_order DESC`,
   // The original's title now: NULL when it was deleted (or is no longer the user's).
   branchOrigin: `SELECT b.branch_of AS conversation_id, b.branch_of_message AS message_id, b.branch_at_message AS at_message_id, o.title
     FROM conversations b LEFT JOIN conversations o ON o.id = b.branch_of AND o.user_id = b.user_id
@@ -759,6 +765,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         throw error;
       }
       return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds };
+    },
+
+    async importedCopies(userId, originPrefix) {
+      live();
+      return (await query<ImportedCopyRow>("importedCopies", [userId, originPrefix])).rows.map(toImportedCopy);
     },
 
     async branchOrigin(userId, conversationId) {

@@ -474,7 +474,6 @@ export function ChatPane(props: ChatPaneProps) {
               <Fragment key={item.renderKey ?? item.key}>
                 {item.kind === "user" ? (
                   <UserMessage
-                    key={item.renderKey ?? item.key}
                     id={itemElementId(item.key)}
                     text={item.text}
                     attachments={item.attachments}
@@ -495,7 +494,6 @@ export function ChatPane(props: ChatPaneProps) {
                   />
                 ) : (
                   <AssistantMessage
-                    key={item.renderKey ?? item.key}
                     id={itemElementId(item.key)}
                     state={item.state}
                     streaming={item.streaming}

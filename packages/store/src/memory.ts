@@ -342,7 +342,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       entry.headId = input.head === null ? null : messageIds[input.head]!;
       const branchOf = input.conversation.branchOf;
       if (branchOf != null) entry.branchOf = { conversationId: branchOf.conversationId, messageId: branchOf.messageId, atMessageId: entry.headId! };
-      return { conversation: copy(entry.conversation), messageIds };
+      const replaces = input.replaces;
+      const replaced = replaces !== undefined && owned(userId, replaces) !== undefined && ![...runs.values()].some((run) => run.record.conversationId === replaces);
+      if (replaced) {
+        messages.delete(replaces);
+        conversations.delete(replaces);
+      }
+      return { conversation: copy(entry.conversation), messageIds, replaced };
     },
 
     async importedCopies(userId, originPrefix) {

@@ -247,6 +247,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     unpinConversation: db.prepare(`UPDATE conversations SET pinned_at = NULL WHERE id = ? AND user_id = ? RETURNING ${conversationColumns}`),
     runIdsOfConversation: db.prepare("SELECT id FROM runs WHERE conversation_id = ?"),
     deleteConversation: db.prepare("DELETE FROM conversations WHERE id = ? AND user_id = ?"),
+    // insertConversation's `replaces`: only a conversation nothing was asked in (no run, so no batch of the batcher's).
+    deleteWithoutRuns: db.prepare("DELETE FROM conversations WHERE id = ? AND user_id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE conversation_id = ?)"),
     searchMessages: db.prepare(
       `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at
        FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -648,6 +650,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       // Serialised before BEGIN: the write lock is held only for the inserts.
       const logs = runs.map((run) => run.events.map(({ seq, event }) => ({ seq, type: event.type, json: JSON.stringify(event) })));
       const jsons = messages.map(({ message }) => JSON.stringify(message));
+      let replaced = false;
       // One transaction, run synchronously to its COMMIT: no other call of this process can slip into it (they share
       // the connection), and a process killed before the COMMIT leaves nothing (the WAL frames of an uncommitted
       // transaction are never read back).
@@ -673,10 +676,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         sql.setHead.run(head === null ? null : ids[head]!, id);
         const branchOf = conversation.branchOf;
         if (branchOf != null) sql.setBranchOf.run(branchOf.conversationId, branchOf.messageId, ids[head!]!, id);
+        const replaces = input.replaces;
+        replaced = replaces !== undefined && Number(sql.deleteWithoutRuns.run(replaces, userId, replaces).changes) > 0;
         return ids;
       });
       const { title, createdAt, updatedAt, pinnedAt } = conversation;
-      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds };
+      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds, replaced };
     },
 
     async importedCopies(userId, originPrefix) {

@@ -243,6 +243,12 @@ export interface InsertConversationInput {
      */
     branchOf?: { conversationId: string; messageId: number } | null;
   };
+  /**
+   * Another conversation of the user that this one takes the place of (an import bringing an earlier copy of the same
+   * chat up to date): deleted in the same transaction, but only if no run was made in it by then (a question asked in
+   * it meanwhile keeps it). InsertedConversationRecord's `replaced` says whether it was.
+   */
+  replaces?: string;
   /** Finished runs, each with its whole log. No run of a conversation inserted this way is running. */
   runs: readonly InsertedRun[];
   /** The tree, parents before their children. */
@@ -279,6 +285,8 @@ export interface InsertedConversationRecord {
   conversation: Conversation;
   /** The stored ids of the input's messages, in its order (increasing: a parent keeps a smaller id than its children). */
   messageIds: number[];
+  /** The input's `replaces` was deleted with this insert. */
+  replaced: boolean;
 }
 
 export interface StartedRunRecord {

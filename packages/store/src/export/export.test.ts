@@ -262,6 +262,30 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect((await importConversation(store, "alice", chat("ChatGPT:abc@", ["A0"]))).replaced).toBeUndefined();
   });
 
+  it("deletes the conversation an insert replaces in the same transaction, only the user's and only without runs", async () => {
+    const insert = (id: string, replaces?: string) =>
+      store.insertConversation({
+        conversation: { id, userId: "alice", title: id, createdAt: 1, updatedAt: 1, pinnedAt: null },
+        runs: [],
+        messages: [{ parent: null, runId: null, message: { role: "user", content: "hi" }, createdAt: 1 }],
+        head: 0,
+        ...(replaces === undefined ? {} : { replaces }),
+      });
+    await insert("old");
+    expect((await insert("new", "old")).replaced).toBe(true);
+    expect(await store.getConversation("alice", "old")).toBeUndefined();
+    expect(await store.listMessages("old")).toEqual([]);
+    // A question asked in it (a run) keeps it; so does another user's, and one that is not there.
+    await store.createRun({ id: "asked", conversationId: "new", userId: "alice", model: "m", provider: "p" });
+    expect((await insert("newer", "new")).replaced).toBe(false);
+    expect(await store.getConversation("alice", "new")).toBeDefined();
+    await store.createConversation({ id: "bobs", userId: "bob", title: "Bob's" });
+    expect((await insert("third", "bobs")).replaced).toBe(false);
+    expect(await store.getConversation("bob", "bobs")).toBeDefined();
+    expect((await insert("fourth", "gone")).replaced).toBe(false);
+    expect((await store.listConversations("alice")).map((c) => c.id).sort()).toEqual(["fourth", "new", "newer", "third"]);
+  });
+
   it("holds an origin to plain storable text of at most 500 characters", async () => {
     await seed(store);
     const valid = await exportJson("c1");

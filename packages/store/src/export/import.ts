@@ -162,14 +162,10 @@ export async function importConversation(
   const doc = parseConversationExport(content, options);
   const earlier = await copyToReplace(store, userId, doc.conversation.origin);
   if (!earlier) return insertExport(store, userId, doc, options);
-  // The user's choices here stay with the chat: the title they may have given it, its pin.
+  // The user's choices here stay with the chat: the title they may have given it, its pin. The earlier copy goes in the
+  // insert's transaction, unless a question was asked in it meanwhile (then both stay).
   const kept = { ...doc, conversation: { ...doc.conversation, title: earlier.title, pinnedAt: earlier.pinnedAt } };
-  const { conversationId } = await insertExport(store, userId, kept, options);
-  // Gone on here while the new version was written (a question asked in it): both stay.
-  const still = (await store.importedCopies(userId, earlier.origin)).find((copy) => copy.id === earlier.id);
-  if (!still || still.hasRuns) return { conversationId };
-  await store.deleteConversation(userId, earlier.id);
-  return { conversationId, replaced: earlier.id };
+  return insertExport(store, userId, kept, { ...options, replaces: earlier.id });
 }
 
 /** What an import made: the new conversation, and the earlier copy of the same chat it took the place of, if any. */
@@ -218,10 +214,9 @@ export async function insertExport(
   store: ChatStore,
   userId: string,
   doc: ConversationExport,
-  options: Omit<ImportOptions, "maxBytes" | "imageLimits" | "fileLimits" | "maxMessageChars"> & {
-    branchOf?: InsertConversationInput["conversation"]["branchOf"];
-  } = {},
-): Promise<{ conversationId: string }> {
+  options: Omit<ImportOptions, "maxBytes" | "imageLimits" | "fileLimits" | "maxMessageChars"> &
+    Pick<InsertConversationInput, "replaces"> & { branchOf?: InsertConversationInput["conversation"]["branchOf"] } = {},
+): Promise<ImportedConversation> {
   const newId = options.newId ?? newRecordId;
   const now = options.now ?? Date.now;
   const importedAt = now();
@@ -264,8 +259,9 @@ export async function insertExport(
   if (unfinished) head = endUnfinishedAnswer(messages, head, unfinished.runId, options.rebuildMessages?.(unfinished.events) ?? [], importedAt);
 
   const updatedAt = time(doc.conversation.updatedAt);
+  let replaced: boolean;
   try {
-    await store.insertConversation({
+    ({ replaced } = await store.insertConversation({
       conversation: {
         id: conversationId,
         userId,
@@ -284,14 +280,15 @@ export async function insertExport(
       runs,
       messages,
       head,
-    });
+      ...(options.replaces === undefined ? {} : { replaces: options.replaces }),
+    }));
   } catch (error) {
     if (isStoreError(error, "conflict") && error.reason === "origin") {
       throw new ImportError("already_imported", alreadyImportedMessage, { cause: error });
     }
     throw error;
   }
-  return { conversationId };
+  return replaced && options.replaces !== undefined ? { conversationId, replaced: options.replaces } : { conversationId };
 }
 
 /**

@@ -174,6 +174,8 @@ const q = {
   pinConversation: `UPDATE conversations SET pinned_at = coalesce(pinned_at, $3) WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
   unpinConversation: `UPDATE conversations SET pinned_at = NULL WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
   // The CTE and the outer query share one snapshot: the runs are still listed although the cascade deletes them.
+  // insertConversation's `replaces`: only a conversation nothing was asked in (no run, so no batch of the batcher's).
+  deleteWithoutRuns: `DELETE FROM conversations c WHERE c.id = $1 AND c.user_id = $2 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id)`,
   deleteConversation: `WITH gone AS (DELETE FROM conversations WHERE id = $1 AND user_id = $2 RETURNING id)
     SELECT (SELECT count(*) FROM gone)::integer AS deleted,
            ARRAY(SELECT r.id FROM runs r WHERE r.conversation_id = $1 AND EXISTS (SELECT 1 FROM gone)) AS run_ids`,
@@ -732,6 +734,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         messageArrays[4].push(at);
       }
       let messageIds: number[];
+      let replaced = false;
       try {
         // One transaction: nothing of the conversation is visible before its COMMIT, and a connection that dies before
         // it (a killed process) is rolled back by the server.
@@ -754,6 +757,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           for (let at = 0; at < messages.length; at += rowsPerArrayInsert) {
             await run("insertMessageRows", [id, chunk(ids, at), chunk(parentIds, at), ...messageArrays.map((column) => chunk<unknown>(column, at))]);
           }
+          if (input.replaces !== undefined) replaced = ((await run("deleteWithoutRuns", [input.replaces, userId])).rowCount ?? 0) > 0;
           return ids;
         });
       } catch (error) {
@@ -764,7 +768,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (constraint === "runs_pkey") throw conflict("id", `A run id of conversation ${id} is taken.`, error);
         throw error;
       }
-      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds };
+      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds, replaced };
     },
 
     async importedCopies(userId, originPrefix) {

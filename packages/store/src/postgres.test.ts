@@ -303,6 +303,38 @@ describePostgres("postgres store", () => {
     }
   });
 
+  it("keeps the copy an insert replaces when a run is being inserted into it meanwhile: the insert waits for that run's commit and sees it", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url, flushIntervalMs: 60_000 });
+    const conversation = (id: string) => ({
+      conversation: { id, userId: "alice", title: id, createdAt: 1, updatedAt: 1, pinnedAt: null },
+      runs: [],
+      messages: [{ parent: null, runId: null, message: { role: "user" as const, content: "hi" }, createdAt: 1 }],
+      head: 0,
+    });
+    await store.insertConversation(conversation("old"));
+    const asking = await connect(url);
+    const watching = await connect(url);
+    try {
+      // A question asked in the old copy, its run written but not committed yet (as startRun's transaction is).
+      await asking.query("BEGIN");
+      await asking.query("INSERT INTO runs (id, conversation_id, user_id, model, provider, status, created_at) VALUES ('asked', 'old', 'alice', 'm', 'p', 'running', 2)");
+      const importing = store.insertConversation({ ...conversation("new"), replaces: "old" });
+      // The insert reaches the old copy's row and waits for the question's transaction.
+      await vi.waitUntil(
+        async () => (await watching.query("SELECT count(*)::integer AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0].n > 0,
+        { timeout: 10_000 },
+      );
+      await asking.query("COMMIT");
+      expect((await importing).replaced).toBe(false);
+      expect(await store.getConversation("alice", "old")).toBeDefined();
+      expect(await store.getRun("asked")).toMatchObject({ conversationId: "old", status: "running" });
+    } finally {
+      await asking.end();
+      await watching.end();
+    }
+  });
+
   it("commits a batch larger than one INSERT with its done in one transaction that also finishes the run", async () => {
     const { url } = await emptyDatabase();
     const store = await open({ url, maxBatch: 5000, flushIntervalMs: 60_000, now: () => 42 });

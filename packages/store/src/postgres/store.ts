@@ -757,7 +757,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           for (let at = 0; at < messages.length; at += rowsPerArrayInsert) {
             await run("insertMessageRows", [id, chunk(ids, at), chunk(parentIds, at), ...messageArrays.map((column) => chunk<unknown>(column, at))]);
           }
-          if (input.replaces !== undefined) replaced = ((await run("deleteWithoutRuns", [input.replaces, userId])).rowCount ?? 0) > 0;
+          if (input.replaces !== undefined) {
+            // Locked first, in a statement of its own: a run being inserted into it holds a key-share lock on the row
+            // (its foreign key) until it commits, and the delete's snapshot, taken after this lock, then sees that run. (A
+            // delete that waited for the lock itself would recheck the row but not its subquery's runs.)
+            await run("lockConversation", [input.replaces]);
+            replaced = ((await run("deleteWithoutRuns", [input.replaces, userId])).rowCount ?? 0) > 0;
+          }
           return ids;
         });
       } catch (error) {

@@ -51,5 +51,5 @@ export {
 export { importTextOf, utf8Pieces, afterTaken, type ImportText } from "./foreign-export/text-source.js";
 export { jsonArrayItems, jsonArrayValues, JsonArrayError, type JsonArrayProblem, type JsonArrayOptions } from "./foreign-export/json-array-items.js";
 export type { ForeignConversationDocument, ForeignChatMessage } from "./foreign-export/document.js";
-export { isZip, conversationsJsonFromZip, conversationsJsonPiecesFromZip, ZipReadError, NoConversationsJsonError } from "./foreign-export/zip.js";
+export { isZip, conversationsJsonPiecesFromZip, ZipReadError, NoConversationsJsonError } from "./foreign-export/zip.js";
 export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

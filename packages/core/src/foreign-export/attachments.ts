@@ -5,10 +5,6 @@ import type { ForeignChatMessage, LeftOut } from "./document.js";
 
 // What the Open WebUI and Claude readers share: a question's attachments held to chat.send's rules.
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 export type LeftOutAttachment = "image" | "file";
 
 /**

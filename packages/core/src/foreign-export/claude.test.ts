@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { claudeReader } from "./claude.js";
-import { expectWellFormed, messageOf, shape } from "../test-support/foreign-documents.js";
+import { expectWellFormed, links, messageOf, shape } from "../test-support/foreign-documents.js";
 import { ForeignExportError } from "./document.js";
 
 const now = Date.UTC(2025, 6, 1, 0, 0, 0);
@@ -70,7 +70,7 @@ describe("claudeReader: a whole export", () => {
 
   it("reads an old export's messages (text only) as a chain, with extracted files kept and uploads left out", () => {
     const { document, leftOut } = read(conversation(0));
-    expect(shape(document).map(([role, parentId]) => [role, parentId])).toEqual([
+    expect(links(document)).toEqual([
       ["user", null],
       ["assistant", 1],
       ["user", 2],
@@ -93,7 +93,7 @@ describe("claudeReader: a whole export", () => {
 
   it("takes the text blocks of a newer message, its thinking, and counts its tool uses; an answer of tools only is skipped", () => {
     const { document, leftOut } = read(conversation(1));
-    expect(shape(document).map(([role, parentId]) => [role, parentId])).toEqual([
+    expect(links(document)).toEqual([
       ["user", null],
       ["assistant", 1],
       ["user", 2],

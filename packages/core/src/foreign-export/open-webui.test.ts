@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { expectWellFormed, messageOf, shape } from "../test-support/foreign-documents.js";
+import { expectWellFormed, links, messageOf, shape } from "../test-support/foreign-documents.js";
 import { ForeignExportError } from "./document.js";
 import { openWebUiReader } from "./open-webui.js";
 
@@ -95,7 +95,7 @@ describe("openWebUiReader: a whole export", () => {
       content: "Let me compute it.\n\nA `Vec<u64>` of 1,000,000 elements holds 8,000,000 bytes of data, about **7.63 MiB**, plus 24 bytes for the `Vec` itself.",
     });
     expect(leftOut).toEqual(["2 tool calls"]);
-    expect(shape(document).map(([role, parentId]) => [role, parentId])).toEqual([
+    expect(links(document)).toEqual([
       ["user", null],
       ["assistant", 1],
       ["user", 2],
@@ -126,7 +126,7 @@ describe("openWebUiReader: a whole export", () => {
 
   it("keeps data: URL images and extracted text files, skips the system prompt and the failed answer, and says what it left out", () => {
     const { document, leftOut } = read(row(2));
-    expect(shape(document).map(([role, parentId]) => [role, parentId])).toEqual([
+    expect(links(document)).toEqual([
       ["user", null],
       ["assistant", 1],
       ["user", 2],
@@ -309,7 +309,7 @@ describe("openWebUiReader: attachments", () => {
       }),
     );
     expect(messageOf(document, 1)).toEqual({ role: "user", content: "", files: [{ type: "file", name: "message.txt", text: long }] });
-    expect(shape(document).map(([role, parentId]) => [role, parentId])).toEqual([
+    expect(links(document)).toEqual([
       ["user", null],
       ["assistant", 1],
       ["assistant", 2],

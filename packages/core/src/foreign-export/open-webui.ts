@@ -1,4 +1,5 @@
-import { isRecord, QuestionAttachments } from "./attachments.js";
+import { QuestionAttachments } from "./attachments.js";
+import { isRecord } from "./json-values.js";
 import { addTree, type ForeignNode } from "./tree.js";
 import { ConversationBuilder, epochToMs, ForeignExportError, type ForeignChatMessage, type LeftOut } from "./document.js";
 import type { ForeignReader } from "./read.js";

@@ -2,7 +2,7 @@ import { Zip, ZipDeflate, zipSync, strToU8 } from "fflate";
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { readForeignExport, readForeignExportItems, type ForeignConversation } from "./read.js";
-import { conversationsJsonFromZip, conversationsJsonPiecesFromZip, isZip, NoConversationsJsonError, ZipReadError } from "./zip.js";
+import { conversationsJsonPiecesFromZip, isZip, NoConversationsJsonError, ZipReadError } from "./zip.js";
 
 /** The archive's bytes in chunks of `size`, counting how many were read. */
 function chunked(bytes: Uint8Array, size = 1024) {
@@ -28,7 +28,19 @@ function noise(length: number): Uint8Array {
 
 const json = JSON.stringify([{ title: "Grüße aus Köln — 😀", mapping: {} }]);
 
-describe("conversationsJsonFromZip", () => {
+/** The whole conversations.json of an archive, its pieces joined; undefined when the archive holds none. */
+async function conversationsJsonFromZip(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string | undefined> {
+  const parts: string[] = [];
+  try {
+    for await (const piece of conversationsJsonPiecesFromZip(chunks)) parts.push(piece);
+  } catch (error) {
+    if (error instanceof NoConversationsJsonError) return undefined;
+    throw error;
+  }
+  return parts.join("");
+}
+
+describe("conversationsJsonPiecesFromZip, joined", () => {
   it("reads conversations.json from a data export's archive, deflated or stored, at its top or in a folder", async () => {
     for (const [name, level] of [
       ["conversations.json", 6],

@@ -81,19 +81,3 @@ export async function* conversationsJsonPiecesFromZip(chunks: AsyncIterable<Uint
   if (started) throw new ZipReadError(`This ZIP file is cut short: its ${conversationsFile} is not whole.`);
   throw new NoConversationsJsonError();
 }
-
-/**
- * The whole text of the `conversations.json` in a data export's ZIP archive (see `conversationsJsonPiecesFromZip`, which
- * reads it without holding it whole). undefined when the archive holds no such file. Throws ZipReadError for an
- * archive it cannot read.
- */
-export async function conversationsJsonFromZip(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string | undefined> {
-  const parts: string[] = [];
-  try {
-    for await (const piece of conversationsJsonPiecesFromZip(chunks)) parts.push(piece);
-  } catch (error) {
-    if (error instanceof NoConversationsJsonError) return undefined;
-    throw error;
-  }
-  return parts.join("");
-}

@@ -36,6 +36,11 @@ export function shape(document: ForeignConversationDocument): Array<[string, num
   return document.messages.map((m) => [m.message.role, m.parentId, m.message.content]);
 }
 
+/** Each message's role and parent: the tree's links, without the text. */
+export function links(document: ForeignConversationDocument): Array<[string, number | null]> {
+  return document.messages.map((m) => [m.message.role, m.parentId]);
+}
+
 export function messageOf(document: ForeignConversationDocument, id: number) {
   const found = document.messages.find((m) => m.id === id);
   if (!found) throw new Error(`no message ${id}`);

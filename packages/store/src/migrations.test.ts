@@ -5,7 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { latestVersion, migrate, migrations, type Migration } from "./migrations.js";
 import { openSqliteStore } from "./sqlite.js";
-import { doneEvent, failure, tokenEvent } from "./test-support/fixtures.js";
+import { doneEvent, failure, importedInput, tokenEvent } from "./test-support/fixtures.js";
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 
 describe("migrate", () => {
@@ -342,15 +342,9 @@ describe("migration 9 (import origins) on a v8 database", () => {
       expect((await store.listConversations("bob")).map((c) => c.id)).toEqual(["b1"]);
 
       // Imports with an origin: one per user.
-      const imported = (id: string, userId = "alice") => ({
-        conversation: { id, userId, title: "Imported", createdAt: 5, updatedAt: 6, pinnedAt: null, origin: "ChatGPT:x@1" },
-        runs: [],
-        messages: [],
-        head: null,
-      });
-      await store.insertConversation(imported("i1"));
-      expect(await failure(store.insertConversation(imported("i2")))).toMatchObject({ name: "StoreError", code: "conflict", reason: "origin" });
-      await store.insertConversation(imported("i3", "bob"));
+      await store.insertConversation(importedInput("i1"));
+      expect(await failure(store.insertConversation(importedInput("i2")))).toMatchObject({ name: "StoreError", code: "conflict", reason: "origin" });
+      await store.insertConversation(importedInput("i3", "bob"));
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "i1"]);
     } finally {
       await store.close();

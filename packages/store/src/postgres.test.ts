@@ -9,7 +9,7 @@ import { postgresMigrations } from "./postgres/schema.js";
 import { isSearchableRole, searchableText } from "./search.js";
 import { listConversationsSql, openPostgresStore, runningOwnersSql, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
 import { latestVersion } from "./migrations.js";
-import { doneEvent, tokenEvent } from "./test-support/fixtures.js";
+import { doneEvent, importedInput, oneQuestionInput, tokenEvent } from "./test-support/fixtures.js";
 import { postgresBinDir, startPrivateCluster, type PrivateCluster } from "./test-support/pg-cluster.js";
 import { connect, createTestDatabase, describePostgres, type TestDatabase } from "./test-support/postgres.js";
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
@@ -255,15 +255,9 @@ describePostgres("postgres store", () => {
       expect(await store.getRun("r1")).toMatchObject({ status: "running", conversationId: "c1" });
 
       // Imports with an origin: one per user, the second refused by the index itself (a unique violation → "origin").
-      const imported = (id: string, userId = "alice") => ({
-        conversation: { id, userId, title: "Imported", createdAt: 5, updatedAt: 6, pinnedAt: null, origin: "ChatGPT:x@1" },
-        runs: [],
-        messages: [],
-        head: null,
-      });
-      await store.insertConversation(imported("i1"));
-      await expect(store.insertConversation(imported("i2"))).rejects.toMatchObject({ name: "StoreError", code: "conflict", reason: "origin" });
-      await store.insertConversation(imported("i3", "bob"));
+      await store.insertConversation(importedInput("i1"));
+      await expect(store.insertConversation(importedInput("i2"))).rejects.toMatchObject({ name: "StoreError", code: "conflict", reason: "origin" });
+      await store.insertConversation(importedInput("i3", "bob"));
       expect((await client.query("SELECT id, origin FROM conversations WHERE origin IS NOT NULL ORDER BY id")).rows).toEqual([
         { id: "i1", origin: "ChatGPT:x@1" },
         { id: "i3", origin: "ChatGPT:x@1" },
@@ -306,20 +300,14 @@ describePostgres("postgres store", () => {
   it("keeps the copy an insert replaces when a run is being inserted into it meanwhile: the insert waits for that run's commit and sees it", async () => {
     const { url } = await emptyDatabase();
     const store = await open({ url, flushIntervalMs: 60_000 });
-    const conversation = (id: string) => ({
-      conversation: { id, userId: "alice", title: id, createdAt: 1, updatedAt: 1, pinnedAt: null },
-      runs: [],
-      messages: [{ parent: null, runId: null, message: { role: "user" as const, content: "hi" }, createdAt: 1 }],
-      head: 0,
-    });
-    await store.insertConversation(conversation("old"));
+    await store.insertConversation(oneQuestionInput("old"));
     const asking = await connect(url);
     const watching = await connect(url);
     try {
       // A question asked in the old copy, its run written but not committed yet (as startRun's transaction is).
       await asking.query("BEGIN");
       await asking.query("INSERT INTO runs (id, conversation_id, user_id, model, provider, status, created_at) VALUES ('asked', 'old', 'alice', 'm', 'p', 'running', 2)");
-      const importing = store.insertConversation({ ...conversation("new"), replaces: "old" });
+      const importing = store.insertConversation({ ...oneQuestionInput("new"), replaces: "old" });
       // The insert reaches the old copy's row and waits for the question's transaction.
       await vi.waitUntil(
         async () => (await watching.query("SELECT count(*)::integer AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0].n > 0,

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { formatFileSize, type ChatEvent, type ChatMessage } from "@streamchat/core";
 import { allBackends, type BackendContext, type TestStore } from "../test-support/backends.js";
 import { exportSeed as seed, withImage } from "../test-support/export-seed.js";
-import { failure, manualClock, sampleUsage } from "../test-support/fixtures.js";
+import { failure, manualClock, oneQuestionInput, sampleUsage } from "../test-support/fixtures.js";
 import { describeEachBackend } from "../test-support/postgres.js";
 import type { ChatStore } from "../types.js";
 import { branchConversation } from "./branch.js";
@@ -264,13 +264,7 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
 
   it("deletes the conversation an insert replaces in the same transaction, only the user's and only without runs", async () => {
     const insert = (id: string, replaces?: string) =>
-      store.insertConversation({
-        conversation: { id, userId: "alice", title: id, createdAt: 1, updatedAt: 1, pinnedAt: null },
-        runs: [],
-        messages: [{ parent: null, runId: null, message: { role: "user", content: "hi" }, createdAt: 1 }],
-        head: 0,
-        ...(replaces === undefined ? {} : { replaces }),
-      });
+      store.insertConversation({ ...oneQuestionInput(id), ...(replaces === undefined ? {} : { replaces }) });
     await insert("old");
     expect((await insert("new", "old")).replaced).toBe(true);
     expect(await store.getConversation("alice", "old")).toBeUndefined();

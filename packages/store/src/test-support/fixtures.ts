@@ -1,4 +1,5 @@
 import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@streamchat/core";
+import type { InsertConversationInput } from "../types.js";
 
 /** A clock the test moves by hand, so timestamps and orderings are exact. */
 export function manualClock(start = 1_000) {
@@ -85,4 +86,24 @@ export async function failure(promise: Promise<unknown>): Promise<unknown> {
   } catch (error) {
     return error;
   }
+}
+
+/** insertConversation's input for an imported chat with an origin and no messages (the origin tests' one). */
+export function importedInput(id: string, userId = "alice"): InsertConversationInput {
+  return {
+    conversation: { id, userId, title: "Imported", createdAt: 5, updatedAt: 6, pinnedAt: null, origin: "ChatGPT:x@1" },
+    runs: [],
+    messages: [],
+    head: null,
+  };
+}
+
+/** insertConversation's input for a conversation of one question and no run, titled by its id. */
+export function oneQuestionInput(id: string, userId = "alice"): InsertConversationInput {
+  return {
+    conversation: { id, userId, title: id, createdAt: 1, updatedAt: 1, pinnedAt: null },
+    runs: [],
+    messages: [{ parent: null, runId: null, message: { role: "user", content: "hi" }, createdAt: 1 }],
+    head: 0,
+  };
 }

@@ -89,7 +89,7 @@ function Conversations({
   if (shown.length === 0) return <p className="muted small pad">No conversations yet.</p>;
   const now = Date.now();
   return (
-    // Busy while the server's message search for this query is still out (only title matches show until then).
+    // Busy while the server's searches for this query are still out (only the loaded pages' title matches show until then).
     <div className="conversation-groups" aria-busy={search.loading || undefined}>
       {listGroups(shown, now).map((group, i) => (
         <section key={group.label} className="conversation-group" aria-labelledby={`${groupId}-${i}`}>
@@ -114,7 +114,7 @@ function Conversations({
           </ul>
         </section>
       ))}
-      {/* While searching, the list is what the search found (among the pages loaded so far): no more pages there. */}
+      {/* While searching, the list is what the search found (on the server too, beyond the loaded pages): no more pages there. */}
       {search.results === null && <OlderConversations pages={pages} />}
     </div>
   );

@@ -51,7 +51,7 @@ describe("health and models", () => {
       providerVersion: expect.any(String),
       store: { kind: testBackend, ok: true },
       version: "0.1.0",
-      limits: { maxImportBytes: 10 * 1024 * 1024, maxFileChars: 100_000, maxFilesPerMessage: 8, maxContextTokens: 32_768 },
+      limits: { maxImportBytes: 10 * 1024 * 1024, maxImageBytes: 5 * 1024 * 1024, maxFileChars: 100_000, maxFilesPerMessage: 8, maxContextTokens: 32_768 },
     });
   });
 

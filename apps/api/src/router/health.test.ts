@@ -27,7 +27,7 @@ describe("health", () => {
         providerVersion: expect.any(String),
         store: { kind: testBackend, ok: true },
         version: "0.1.0",
-        limits: { maxImportBytes: 10 * 1024 * 1024, maxFileChars: 100_000, maxFilesPerMessage: 8, maxContextTokens: 32_768 },
+        limits: { maxImportBytes: 10 * 1024 * 1024, maxImageBytes: 5 * 1024 * 1024, maxFileChars: 100_000, maxFilesPerMessage: 8, maxContextTokens: 32_768 },
       });
     });
 
@@ -71,10 +71,10 @@ describe("health", () => {
     }
   });
 
-  it("tells a signed-in caller the limits the server runs with (MAX_IMPORT_BYTES, MAX_CONTEXT_TOKENS), not an anonymous one", async () => {
-    const api = await startTestApi({ env: { AUTH_TOKENS: "alice:alice-token-1", MAX_IMPORT_BYTES: "65536", MAX_CONTEXT_TOKENS: "8192" } });
+  it("tells a signed-in caller the limits the server runs with (MAX_IMPORT_BYTES, MAX_IMAGE_BYTES, MAX_CONTEXT_TOKENS), not an anonymous one", async () => {
+    const api = await startTestApi({ env: { AUTH_TOKENS: "alice:alice-token-1", MAX_IMPORT_BYTES: "65536", MAX_IMAGE_BYTES: "4096", MAX_CONTEXT_TOKENS: "8192" } });
     try {
-      expect(await api.client("alice-token-1").health.query()).toMatchObject({ limits: { maxImportBytes: 65_536, maxContextTokens: 8192 } });
+      expect(await api.client("alice-token-1").health.query()).toMatchObject({ limits: { maxImportBytes: 65_536, maxImageBytes: 4096, maxContextTokens: 8192 } });
       expect(await api.client().health.query()).not.toHaveProperty("limits");
     } finally {
       await api.close();

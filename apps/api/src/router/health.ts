@@ -57,6 +57,8 @@ function sharedProbe(ctx: ProbeContext): Promise<Probe> {
  * version) helps an attacker pick exploits, so only a signed-in caller sees it (everyone when AUTH_TOKENS
  * is unset: then every caller is the local user). A signed-in caller also learns the limits a client can
  * check before sending (`limits.maxImportBytes`: the web app refuses a larger file without uploading it;
+ * `maxImageBytes`, MAX_IMAGE_BYTES: an import of another app's export leaves out a larger picture rather than have
+ * its conversation refused;
  * `maxFileChars` and `maxFilesPerMessage`: a text file attached to a message; `maxContextTokens`: the most of a model's
  * context window a request fills, MAX_CONTEXT_TOKENS, so a client can say when attached files will not fit);
  * an anonymous one can import nothing, so it is not told.
@@ -77,6 +79,7 @@ export const healthProcedure = publicProcedure.query(async ({ ctx }) => {
     version,
     limits: {
       maxImportBytes: ctx.config.maxImportBytes,
+      maxImageBytes: ctx.config.maxImageBytes,
       maxFileChars: ctx.config.maxFileChars,
       maxFilesPerMessage,
       maxContextTokens: ctx.config.maxContextTokens,

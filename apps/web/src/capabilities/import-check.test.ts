@@ -1,14 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { strToU8, zipSync } from "fflate";
 import { File as NodeFile } from "node:buffer";
-import { checkImportFile, importLimitOf, openImportFile, type ImportFile } from "./import-check.js";
+import { checkImportFile, imageLimitOf, importLimitOf, openImportFile, type ImportFile } from "./import-check.js";
 
 const notAnExport = "This file is not a conversation exported from this app";
 
 describe("checking an import file before sending it", () => {
-  it("reads the server's import limit from health, and none from a server that does not tell it", () => {
+  it("reads the server's import and picture limits from health, and none from a server that does not tell them", () => {
     const base = { ok: true, provider: "sim" as const, demo: true, providerReachable: true, providerVersion: null, store: { kind: "sqlite" as const, ok: true }, version: "0.1.0" };
-    expect(importLimitOf({ ...base, limits: { maxImportBytes: 4096, maxFileChars: 100_000, maxFilesPerMessage: 8, maxContextTokens: 32_768 } })).toBe(4096);
+    const limits = { maxImportBytes: 4096, maxImageBytes: 2048, maxFileChars: 100_000, maxFilesPerMessage: 8, maxContextTokens: 32_768 };
+    expect(importLimitOf({ ...base, limits })).toBe(4096);
+    expect(imageLimitOf({ ...base, limits })).toBe(2048);
+    // A server from before MAX_IMAGE_BYTES was told.
+    expect(imageLimitOf({ ...base, limits: { maxImportBytes: 4096 } } as never)).toBeUndefined();
     // An older server, an anonymous answer, no answer yet.
     expect(importLimitOf({ ...base } as never)).toBeUndefined();
     expect(importLimitOf({ ok: true, demo: true, store: { ok: true } })).toBeUndefined();
@@ -62,9 +66,21 @@ describe("checking an import file before sending it", () => {
     expect(await opened(object)).toEqual({ kind: "text", text: '{"a": 1}' });
     const without = new NodeFile([zipSync({ "notes.txt": strToU8("hi") })], "other.zip") as unknown as Blob;
     expect(await opened(without)).toEqual({ refusal: "This ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)." });
+    // Cut short (a download that stopped): its directory, at the end, is missing.
     const cut = new NodeFile([archive.subarray(0, 80)], "cut.zip") as unknown as Blob;
-    // Cut after the start of its conversations.json: found out as it is read, after the text before the cut.
-    await expect(opened(cut)).rejects.toThrow("This ZIP file could not be read: it is damaged or cut short.");
+    expect(await opened(cut)).toEqual({ refusal: "This ZIP file could not be read: it is damaged or cut short." });
+  });
+
+  it("reads a data export's pictures where they lie, when a conversation points to them, held to the server's size", async () => {
+    const png = new Uint8Array(4096);
+    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const archive = zipSync({ "file-Pic1-cat.png": png, "conversations.json": strToU8("[]") });
+    const file = new NodeFile([archive], "export.zip") as unknown as Blob;
+    const result = await openImportFile(file);
+    if (!("kind" in result) || result.kind !== "array" || !result.images) throw new Error(`not an archive's array: ${JSON.stringify(result)}`);
+    expect(await result.images(["file-Pic1", "file-Gone"])).toEqual(new Map([["file-Pic1", { type: "image", mimeType: "image/png", data: Buffer.from(png).toString("base64") }]]));
+    const smaller = await openImportFile(file, { maxImageBytes: 4095 });
+    expect("kind" in smaller && smaller.kind === "array" && (await smaller.images?.(["file-Pic1"]))?.size).toBe(0);
   });
 
   it("reads a JSON array file as a stream of text, saying how much of the file was read; anything else whole", async () => {

@@ -1,4 +1,4 @@
-import { importTextOf, isZip, notAnExportMessage, tooLargeToImportMessage, utf8Pieces, type ImportText } from "@streamchat/core/browser";
+import { importTextOf, isZip, notAnExportMessage, tooLargeToImportMessage, utf8Pieces, type ForeignImages } from "@streamchat/core/browser";
 import type { RouterOutputs } from "../trpc.js";
 
 /**
@@ -7,10 +7,22 @@ import type { RouterOutputs } from "../trpc.js";
  * the server judges it, as it always did.
  */
 export function importLimitOf(health: RouterOutputs["health"] | null | undefined): number | undefined {
+  return limitOf(health, "maxImportBytes");
+}
+
+/**
+ * The largest picture the server takes on a question (MAX_IMAGE_BYTES), as `health.limits` tells it; undefined as for
+ * importLimitOf (an import then holds pictures to the default, 5 MB).
+ */
+export function imageLimitOf(health: RouterOutputs["health"] | null | undefined): number | undefined {
+  return limitOf(health, "maxImageBytes");
+}
+
+function limitOf(health: RouterOutputs["health"] | null | undefined, name: "maxImportBytes" | "maxImageBytes"): number | undefined {
   if (typeof health !== "object" || health === null || !("limits" in health)) return undefined;
   // Typed as always there once signed in, but a proxy or an odd server may still send something else: read with care.
-  const limits: { maxImportBytes?: unknown } | null | undefined = health.limits;
-  const max = limits?.maxImportBytes;
+  const limits: Partial<Record<typeof name, unknown>> | null | undefined = health.limits;
+  const max = limits?.[name];
   return typeof max === "number" && Number.isFinite(max) && max > 0 ? max : undefined;
 }
 
@@ -48,20 +60,26 @@ export async function checkImportFile(file: Blob, maxBytes: number | undefined):
  * hundreds of megabytes), its text in pieces as the file is read, to be read and imported one conversation at a time,
  * and how much of the file has been read (0 to 1); for anything else (this app's export, a file of several chats, one
  * conversation), the whole text, which the server's import limit bounds. A ZIP archive (ChatGPT's or Claude's data
- * export as downloaded) is read for the conversations.json in it, inflated as the archive streams by (the pictures
- * beside it are never held). `refusal`, in words, when the archive cannot be read or holds no such file.
+ * export as downloaded) is read where it lies: its conversations.json inflated as it is read, and `images`, the
+ * pictures beside it, each read when a conversation points to it (at most `maxImageBytes` each, the server's
+ * MAX_IMAGE_BYTES). `refusal`, in words, when the archive cannot be read or holds no such file.
  */
-export type ImportFile = { kind: "array"; pieces: AsyncIterable<string>; progress(): number } | { kind: "text"; text: string } | { refusal: string };
+export type ImportFile =
+  | { kind: "array"; pieces: AsyncIterable<string>; progress(): number; images?: ForeignImages }
+  | { kind: "text"; text: string }
+  | { refusal: string };
 
-export async function openImportFile(file: Blob): Promise<ImportFile> {
-  let read = 0;
-  const bytes = counted(chunksOf(file.stream()), (n) => (read += n));
-  const progress = () => (file.size === 0 ? 1 : Math.min(1, read / file.size));
-  const withProgress = (text: ImportText): ImportFile => (text.kind === "array" ? { ...text, progress } : text);
-  if (!isZip(new Uint8Array(await file.slice(0, 4).arrayBuffer()))) return withProgress(await importTextOf(utf8Pieces(bytes)));
-  const { conversationsJsonPiecesFromZip, ZipReadError } = await import("./other-apps.js");
+export async function openImportFile(file: Blob, limits: { maxImageBytes?: number } = {}): Promise<ImportFile> {
+  if (!isZip(new Uint8Array(await file.slice(0, 4).arrayBuffer()))) {
+    let read = 0;
+    const text = await importTextOf(utf8Pieces(counted(chunksOf(file.stream()), (n) => (read += n))));
+    return text.kind === "array" ? { ...text, progress: () => (file.size === 0 ? 1 : Math.min(1, read / file.size)) } : text;
+  }
+  const { openExportArchive, ZipReadError } = await import("./other-apps.js");
   try {
-    return withProgress(await importTextOf(conversationsJsonPiecesFromZip(bytes)));
+    const archive = await openExportArchive(file, limits);
+    const text = await importTextOf(archive.pieces);
+    return text.kind === "array" ? { ...text, progress: archive.progress, images: archive.images } : text;
   } catch (error) {
     if (error instanceof ZipReadError) return { refusal: error.message };
     throw error;

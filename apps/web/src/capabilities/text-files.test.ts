@@ -100,7 +100,7 @@ describe("what a file chip says", () => {
 describe("file limits", () => {
   it("reads the server's limits from health, and core's defaults when it does not tell them", () => {
     const base = { ok: true, provider: "sim" as const, demo: true, providerReachable: true, providerVersion: null, store: { kind: "sqlite" as const, ok: true }, version: "0.1.0" };
-    expect(fileLimitsOf({ ...base, limits: { maxImportBytes: 1, maxFileChars: 5_000, maxFilesPerMessage: 3, maxContextTokens: 4096 } })).toEqual({ maxChars: 5_000, maxCount: 3 });
+    expect(fileLimitsOf({ ...base, limits: { maxImportBytes: 1, maxImageBytes: 1, maxFileChars: 5_000, maxFilesPerMessage: 3, maxContextTokens: 4096 } })).toEqual({ maxChars: 5_000, maxCount: 3 });
     const defaults = { maxChars: defaultMaxFileChars, maxCount: maxFilesPerMessage };
     expect(fileLimitsOf({ ...base, limits: { maxImportBytes: 1 } } as never)).toEqual(defaults);
     expect(fileLimitsOf({ ok: true, demo: true, store: { ok: true } })).toEqual(defaults);

@@ -1,7 +1,7 @@
 import { useCallback, useRef, useState, type DragEvent } from "react";
 import { exportBundleLines, notAnExportMessage, type ForeignConversation } from "@streamchat/core/browser";
 import { bundleImportSummary, type ImportFailure } from "../capabilities/import-bundle.js";
-import { checkImportFile, importLimitOf, openImportFile } from "../capabilities/import-check.js";
+import { checkImportFile, imageLimitOf, importLimitOf, openImportFile } from "../capabilities/import-check.js";
 import { describeError, trpcCodeOf } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
@@ -48,6 +48,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
   // The query the app already makes at start (same key and staleTime as App's): no request of its own.
   const health = trpc.health.useQuery(undefined, { staleTime: 30_000 });
   const maxBytes = importLimitOf(health.data);
+  const maxImageBytes = imageLimitOf(health.data);
   const [status, setStatus] = useState<ImportStatus>(null);
   // Read between conversations: a ref, so the loop on its way sees a press made after it started.
   const stopping = useRef(false);
@@ -143,7 +144,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
             setStatus({ kind: "error", name: file.name, message: refusal });
             return;
           }
-          const opened = await openImportFile(file);
+          const opened = await openImportFile(file, { maxImageBytes });
           if ("refusal" in opened) {
             setStatus({ kind: "error", name: file.name, message: opened.refusal });
             return;
@@ -152,7 +153,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
             const { readForeignExportItems, JsonArrayError, ZipReadError } = await import("../capabilities/other-apps.js");
             let foreign: Awaited<ReturnType<typeof readForeignExportItems>>;
             try {
-              foreign = await readForeignExportItems(opened.pieces);
+              foreign = await readForeignExportItems(opened.pieces, { images: opened.images, maxDocumentBytes: maxBytes });
             } catch (error) {
               // Broken before its first conversation: said in the reader's words.
               if (!(error instanceof JsonArrayError || error instanceof ZipReadError)) throw error;
@@ -201,7 +202,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
         }
       })();
     },
-    [maxBytes, mutation, onImported, utils],
+    [maxBytes, maxImageBytes, mutation, onImported, utils],
   );
   return {
     importFile,

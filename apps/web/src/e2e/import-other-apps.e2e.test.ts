@@ -59,16 +59,33 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
     expect(await items.count()).toBe(5);
 
     await page.getByRole("button", { name: "Dismiss import result" }).click();
-    // ChatGPT's data export as downloaded: a ZIP file with the conversations, a page of them and the pictures.
+    // ChatGPT's data export as downloaded: a ZIP file with the conversations, a page of them and the pictures, named
+    // by the ids the questions point to (an upload's, a newer upload's in a folder) or by nothing (a stray file).
+    const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64");
     const archive = zipSync({
+      "file-Kx2bT9aQpL3mN8vR4sW1yZ-stork.png": [pixel, { level: 0 }],
       "chat.html": strToU8("<html><body>…</body></html>"),
       "conversations.json": strToU8(foreignExportSample("chatgpt-export.json")),
       "file-AbC123-photo.jpg": [new Uint8Array(64 * 1024), { level: 0 }],
+      "user-u1/file_00000000a1b2c3d4e5f6a7b8c9d0e1f2-4d2c.png": pixel,
       "user.json": strToU8("{}"),
     });
     await page.getByTestId("import-file").setInputFiles({ name: "chatgpt-export.zip", mimeType: "application/zip", buffer: Buffer.from(archive) });
-    await page.getByRole("status").filter({ hasText: "chatgpt-export.zip: Imported 6 chats from ChatGPT. Not imported: 3 tool calls, 3 images." }).waitFor();
+    // The picture DALL·E made (a tool's) is still counted: an answer holds no pictures here.
+    await page.getByRole("status").filter({ hasText: "chatgpt-export.zip: Imported 6 chats from ChatGPT. Not imported: 3 tool calls, 1 image." }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 11);
+    // The pictures the questions were asked with, on them, as they were sent there.
+    await items.locator("button", { hasText: "Which bird is this?" }).click();
+    await page.locator('[data-testid="assistant-message"]', { hasText: "Same stork, now on its nest." }).waitFor();
+    const birdQuestions = page.locator('[data-testid="user-message"]');
+    expect(await birdQuestions.count()).toBe(2);
+    for (const birdQuestion of await birdQuestions.all()) {
+      const thumb = birdQuestion.locator('[data-testid="message-images"] img.message-image__thumb');
+      await thumb.waitFor();
+      // Decoded by the browser: the bytes arrived whole.
+      await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+    }
+    expect(normalize((await birdQuestions.first().textContent()) ?? "")).toContain("Which bird is this? Seen near the Tagus.");
 
     // A file cut short part way (a download that did not finish): the chats before the cut are imported, then it says
     // where it stopped and why.

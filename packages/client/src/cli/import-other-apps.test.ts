@@ -29,7 +29,7 @@ describe("chat import of another app's export", () => {
   const clientOf = (user: string) => createChatClient({ url: api.url, token: `${user}-secret-token` });
 
   beforeAll(async () => {
-    const users = ["chatgpt", "claude", "webui", "small", "many", "zipped", "cut", "stopped"];
+    const users = ["chatgpt", "claude", "webui", "small", "many", "zipped", "cut", "stopped", "pictures", "piped", "heavy"];
     // A low import limit (still above the 200,000-character question below): a file of many conversations is over it,
     // and is imported one conversation at a time all the same.
     api = await startApi({ AUTH_TOKENS: users.map((user) => `${user}:${user}-secret-token`).join(","), MAX_IMPORT_BYTES: String(256 * 1024) });
@@ -130,6 +130,49 @@ describe("chat import of another app's export", () => {
       stdout: "",
       stderr: `error: cannot read ${empty}: this ZIP file holds no conversations.json (ChatGPT's and Claude's data exports do)\n`,
     });
+  });
+
+  it("a ChatGPT archive in a file: the pictures its questions were asked with go on them; from stdin they are counted", async () => {
+    const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64");
+    const archive = zipSync({
+      "file-Kx2bT9aQpL3mN8vR4sW1yZ-stork.png": pixel,
+      "conversations.json": strToU8(foreignExportSample("chatgpt-export.json")),
+      "user-u1/file_00000000a1b2c3d4e5f6a7b8c9d0e1f2-4d2c.png": pixel,
+    });
+    const file = join(dir, "chatgpt-pictures.zip");
+    writeFileSync(file, archive);
+    const imported = await run(["import", file], env("pictures"));
+    expect(imported.code).toBe(exitCodes.ok);
+    // Only DALL·E's picture (a tool's, on no question) is left.
+    expect(imported.stderr).toMatch(/^Imported 6 conversations from ChatGPT\.\nNot imported: (?:[^\n]*, )?1 image[,\s(]/);
+    const client = clientOf("pictures");
+    const bird = (await client.conversations.list()).find((c) => c.title === "Which bird is this?")!;
+    const questions = (await client.conversations.get(bird.id)).messages.filter((m) => m.role === "user");
+    expect(questions.map((m) => m.attachments)).toEqual([
+      [{ type: "image", mimeType: "image/png", data: pixel.toString("base64") }],
+      [{ type: "image", mimeType: "image/png", data: pixel.toString("base64") }],
+    ]);
+    // A picture goes to the model like any question's: the chat goes on with it.
+    expect((await client.complete("What else?", { conversationId: bird.id })).text.length).toBeGreaterThan(0);
+
+    const piped = await run(["import", "-"], env("piped"), archive);
+    expect(piped.stderr).toMatch(/^Imported 6 conversations from ChatGPT\.\nNot imported: (?:[^\n]*, )?3 images[,\s(]/);
+  });
+
+  it("a picture that would make its conversation larger than the server imports is left out of it, and counted", async () => {
+    // A PNG of 200 KB: 267 KB as base64, over this server's 256 KB import.
+    const large = new Uint8Array(200 * 1024);
+    large.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const [bird] = (JSON.parse(foreignExportSample("chatgpt-export.json")) as Array<{ title: string }>).filter((c) => c.title === "Which bird is this?");
+    const file = join(dir, "heavy.zip");
+    writeFileSync(file, zipSync({ "conversations.json": strToU8(JSON.stringify([bird])), "file-Kx2bT9aQpL3mN8vR4sW1yZ-stork.png": large }));
+    const imported = await run(["import", file], env("heavy"));
+    expect({ code: imported.code, summary: imported.stderr.split("\n").slice(0, 2) }).toEqual({
+      code: exitCodes.ok,
+      summary: ["Imported 1 conversation from ChatGPT.", expect.stringMatching(/^Not imported: 2 images /)],
+    });
+    const [conversation] = await clientOf("heavy").conversations.list();
+    expect((await clientOf("heavy").conversations.get(conversation!.id)).messages.filter((m) => m.attachments)).toEqual([]);
   });
 
   it("a large export is read and imported one conversation at a time, from a file, stdin or a ZIP archive", async () => {

@@ -1,13 +1,49 @@
-import { afterTaken, conversationsJsonPiecesFromZip, importTextOf, isZip, utf8Pieces, type ImportText } from "@streamchat/core";
+import { createReadStream, openAsBlob } from "node:fs";
+import { open } from "node:fs/promises";
+import {
+  afterTaken,
+  conversationsJsonPiecesFromZip,
+  importTextOf,
+  isZip,
+  openExportArchive,
+  utf8Pieces,
+  type ForeignImages,
+  type ImportText,
+} from "@streamchat/core";
 
 /** The bytes of a file or stdin, as Node's streams give them. */
 export type ByteChunks = AsyncIterable<Uint8Array | string>;
 
+/** What chat import reads: core's ImportText, and for a data export's archive read from a file, its pictures. */
+export type ImportSource = { kind: "array"; pieces: AsyncIterable<string>; images?: ForeignImages } | Extract<ImportText, { kind: "text" }>;
+
 /**
- * What chat import reads (core's ImportText: a JSON array in pieces, anything else whole), from a file's or stdin's
- * bytes; a ZIP archive (ChatGPT's or Claude's data export as downloaded) is read for its conversations.json, as the
- * archive streams by. Throws what reading throws: a file system error, or ZipReadError (NoConversationsJsonError for
- * an archive without conversations.json).
+ * What chat import reads from a file (or "-": stdin). A data export's ZIP archive (ChatGPT's or Claude's, as
+ * downloaded) in a file is read where it lies: its conversations.json as it is inflated, and the pictures a
+ * conversation points to when it is read (each at most `limits().maxImageBytes`, asked for only then). From stdin,
+ * which cannot be read out of order, the archive is read as it streams by, for its conversations.json alone. Throws
+ * what reading throws: a file system error, or ZipReadError (NoConversationsJsonError for an archive without
+ * conversations.json).
+ */
+export async function openImportFile(file: string, stdin: ByteChunks, limits: () => Promise<{ maxImageBytes?: number }>): Promise<ImportSource> {
+  if (file === "-") return openImportSource(stdin);
+  const head = new Uint8Array(4);
+  const handle = await open(file);
+  try {
+    await handle.read(head, 0, 4, 0);
+  } finally {
+    await handle.close();
+  }
+  if (!isZip(head)) return openImportSource(createReadStream(file));
+  const archive = await openExportArchive(await openAsBlob(file), await limits());
+  const text = await importTextOf(archive.pieces);
+  return text.kind === "array" ? { ...text, images: archive.images } : text;
+}
+
+/**
+ * What chat import reads (core's ImportText: a JSON array in pieces, anything else whole), from a stream's bytes; a
+ * ZIP archive (ChatGPT's or Claude's data export as downloaded) is read for its conversations.json, as the archive
+ * streams by. Throws as openImportFile.
  */
 export async function openImportSource(chunks: ByteChunks): Promise<ImportText> {
   const bytes = bytesOf(chunks)[Symbol.asyncIterator]();

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { link, lstat, open, rename, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -13,7 +12,6 @@ import {
   type ForeignConversation,
   type ForeignExportStream,
   type ForeignSource,
-  type ImportText,
 } from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
 import { readImageAttachment } from "../image-file.js";
@@ -21,7 +19,7 @@ import { readTextFileAttachment } from "../text-file.js";
 import { certificateProblem, isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
 import { pipedAnswerWaitMs, type NextLine } from "./approval-prompt.js";
 import { ApprovalQuestions } from "./approval-questions.js";
-import { openImportSource } from "./import-source.js";
+import { openImportFile, type ImportSource } from "./import-source.js";
 import { LineReader } from "./line-reader.js";
 import {
   listPageMax,
@@ -517,18 +515,20 @@ async function placeWithoutOverwriting(from: string, to: string): Promise<void> 
  * per conversation in it, read and imported one at a time: such exports run to hundreds of megabytes.
  */
 async function importCommand(options: ImportCommand, io: CliIo): Promise<number> {
-  let source: ImportText;
+  const client = createChatClient({ url: options.url, token: options.token });
+  // The server's limits, asked for only when a data export's pictures are to be imported.
+  let limits: { maxImportBytes?: number; maxImageBytes?: number } = {};
+  let source: ImportSource;
   try {
-    source = await openImportSource(options.file === "-" ? io.stdin : createReadStream(options.file));
+    source = await openImportFile(options.file, io.stdin, async () => (limits = await serverLimits(client)));
   } catch (error) {
     io.stderr.write(`error: cannot read ${options.file}: ${importFileProblem(error)}\n`);
     return exitCodes.failed;
   }
-  const client = createChatClient({ url: options.url, token: options.token });
   if (source.kind === "array") {
     let foreign: ForeignExportStream | undefined;
     try {
-      foreign = await readForeignExportItems(source.pieces);
+      foreign = await readForeignExportItems(source.pieces, { images: source.images, maxDocumentBytes: limits.maxImportBytes });
     } catch (error) {
       io.stderr.write(`error: cannot read ${options.file}: ${importFileProblem(error)}\n`);
       return exitCodes.failed;
@@ -560,6 +560,20 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
     io.stderr.write(describeClientError(toChatClientError(error), options));
     return exitCodes.failed;
   }
+}
+
+/**
+ * The import and picture limits the server tells (health), each left out when it does not (an older server): the
+ * pictures are then held to chat.send's default, and the server judges each conversation's size as always. A server
+ * that does not answer fails the import at its first conversation, in the import's own words.
+ */
+async function serverLimits(client: ChatClient): Promise<{ maxImportBytes?: number; maxImageBytes?: number }> {
+  const health = await client.health().catch(() => undefined);
+  const limits: { maxImportBytes?: unknown; maxImageBytes?: unknown } | undefined = health && "limits" in health ? health.limits : undefined;
+  const positive = (value: unknown) => (typeof value === "number" && Number.isFinite(value) && value > 0 ? value : undefined);
+  const maxImportBytes = positive(limits?.maxImportBytes);
+  const maxImageBytes = positive(limits?.maxImageBytes);
+  return { ...(maxImportBytes === undefined ? {} : { maxImportBytes }), ...(maxImageBytes === undefined ? {} : { maxImageBytes }) };
 }
 
 /** Why the file to import cannot be read, as a phrase after "cannot read FILE: ". */
@@ -645,7 +659,7 @@ async function importItems(
       total === undefined
         ? `Imported ${imported} ${imported === 1 ? "conversation" : "conversations"}${from}`
         : imported === total
-          ? `Imported ${total} conversations${from}`
+          ? `Imported ${total} ${total === 1 ? "conversation" : "conversations"}${from}`
           : `Imported ${imported} of ${total} conversations${from}`;
     const parts = [
       ...(updated > 0 ? [`${updated} of them replaced the copy imported before (continued in ${foreign?.source ?? "that app"} since)`] : []),

@@ -443,6 +443,27 @@ describe("chatGptReader.read", () => {
       expect(leftOut).toEqual(["2 images"]);
     });
 
+    it("puts the pictures found in the export on their question, and names only their ids for the archive to find", () => {
+      const exportedBird = fromExport("Which bird is this?");
+      const ids = chatGptReader.imageIds?.(exportedBird) ?? [];
+      expect(ids.length).toBe(2);
+      const stork = { type: "image", mimeType: "image/jpeg", data: "/9j/4AAQ" } as const;
+      const { document, leftOut } = chatGptReader.read(exportedBird, now, new Map(ids.map((id) => [id, stork])));
+      expect(document.messages.filter((m) => m.message.role === "user").map((m) => m.message)).toEqual([
+        { role: "user", content: "Which bird is this? Seen near the Tagus.", images: [stork] },
+        // Only a picture: no words are made up for it.
+        { role: "user", content: "", images: [stork] },
+      ]);
+      expect(leftOut.words()).toEqual([]);
+      // An uploaded file beside a found picture is still counted, and named.
+      const photo = { content_type: "image_asset_pointer", asset_pointer: "file-service://file-p" };
+      const chat = conversation([["q", null, message("user", { content_type: "multimodal_text", parts: [photo] }, { metadata: { attachments: [{ id: "file-d", name: "a.pdf", mimeType: "application/pdf" }] } })]]);
+      expect(chatGptReader.imageIds?.(chat)).toEqual(["file-p"]);
+      const withFile = chatGptReader.read(chat, now, new Map([["file-p", stork]]));
+      expect(withFile.document.messages.map((m) => m.message)).toEqual([{ role: "user", content: "[file not imported]", images: [stork] }]);
+      expect(withFile.leftOut.words()).toEqual(["1 file"]);
+    });
+
     it("counts uploaded files and says so when they were the whole question", () => {
       const files = [
         { id: "file-a", name: "q1.pdf", size: 1200, mimeType: "application/pdf" },

@@ -1,3 +1,4 @@
+import { maxImagesPerMessage, type ImageAttachment } from "../attachments.js";
 import { ConversationBuilder, ForeignExportError, secondsToMs, type LeftOut } from "./document.js";
 import { withCitations } from "./chatgpt-citations.js";
 import { array, record, string, type Json } from "./json-values.js";
@@ -9,7 +10,8 @@ import type { ForeignReader } from "./read.js";
  * instructions, tool calls and their results, reasoning). What ChatGPT showed is rebuilt: each question, and per
  * question one answer made of the visible text of every assistant-side node up to the next question, with the
  * reasoning as its `thinking`. Edited questions and regenerated answers stay versions (siblings), and the version
- * ChatGPT showed (`current_node`) is the active one.
+ * ChatGPT showed (`current_node`) is the active one. The pictures a question was asked with are taken when the export's
+ * archive is read where they are (`imageIds`, chatgpt-images.ts); otherwise they are counted as left out.
  */
 export const chatGptReader: ForeignReader = {
   source: "ChatGPT",
@@ -21,13 +23,22 @@ export const chatGptReader: ForeignReader = {
     const title = record(value)?.title;
     return typeof title === "string" ? title : "";
   },
-  read(value, now) {
+  imageIds(value) {
+    const ids: string[] = [];
+    for (const node of Object.values(record(record(value)?.mapping) ?? {})) {
+      const message = record(record(node)?.message);
+      if (string(record(message?.author)?.role) !== "user") continue;
+      ids.push(...readParts(record(message?.content)?.parts, new Map()).pointers);
+    }
+    return ids;
+  },
+  read(value, now, images) {
     const conversation = record(value);
     if (!conversation) throw new ForeignExportError("It is not a ChatGPT conversation.");
     const mapping = record(conversation.mapping);
     if (!mapping) throw new ForeignExportError("Its messages are missing: it has no “mapping” of messages as ChatGPT writes them.");
     const builder = new ConversationBuilder();
-    const activeMessageId = rebuild(treeOf(mapping), builder, string(conversation.current_node));
+    const activeMessageId = rebuild(treeOf(mapping), builder, string(conversation.current_node), images);
     if (builder.size === 0) throw new ForeignExportError("It has no messages.");
     const document = builder.build({
       id: string(conversation.conversation_id) ?? string(conversation.id) ?? "",
@@ -107,7 +118,7 @@ interface PathState {
  * Walks every node once, depth-first from the roots, children in their order (so versions keep ChatGPT's order and
  * every parent is written before its children); writes the messages; returns the id of the message to show.
  */
-function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string | undefined): number | null {
+function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string | undefined, images: Images): number | null {
   const visited = new Set<string>();
   // An explicit stack: a conversation of thousands of turns is a path thousands of nodes deep.
   const stack = [...tree.roots].reverse().map((id) => ({ id, state: { lastId: null, answer: undefined, newest: undefined } as PathState }));
@@ -118,7 +129,7 @@ function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string |
     // A node listed under two parents, or in a cycle, is taken once: the walk ends.
     if (!node || visited.has(next.id)) continue;
     visited.add(next.id);
-    const state = advance(next.state, node, builder);
+    const state = advance(next.state, node, builder, images);
     if (next.id === currentNode) shown = settle(state, builder);
     const children = node.children.filter((child) => !visited.has(child));
     if (children.length === 0) {
@@ -135,12 +146,12 @@ function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string |
 }
 
 /** The path's state after one more node: a question is written (after the answer it follows); answers gather. */
-function advance(state: PathState, node: TreeNode, builder: ConversationBuilder): PathState {
+function advance(state: PathState, node: TreeNode, builder: ConversationBuilder, images: Images): PathState {
   const newest = node.time === undefined || (state.newest !== undefined && state.newest >= node.time) ? state.newest : node.time;
-  const step = readMessage(node.message, builder.leftOut);
+  const step = readMessage(node.message, builder.leftOut, images);
   if (step.kind === "question") {
     const parentId = settle(state, builder);
-    const lastId = builder.add(parentId, { role: "user", content: step.content }, node.time);
+    const lastId = builder.add(parentId, { role: "user", content: step.content, ...(step.images.length > 0 ? { images: step.images } : {}) }, node.time);
     return { lastId, answer: undefined, newest };
   }
   if (step.kind === "answer") return { lastId: state.lastId, answer: gather(state.answer, step, node.time), newest };
@@ -182,18 +193,21 @@ interface AnswerStep {
   thought?: string;
 }
 
-type Step = { kind: "question"; content: string } | AnswerStep | { kind: "none" };
+type Step = { kind: "question"; content: string; images: ImageAttachment[] } | AnswerStep | { kind: "none" };
+
+/** The pictures of the export that can be imported, by the ids the questions point to them with. */
+type Images = ReadonlyMap<string, ImageAttachment> | undefined;
 
 const none: Step = { kind: "none" };
 const nothingShown: AnswerStep = { kind: "answer" };
 
 /** What a node's message is to the person who read the conversation; what it holds that is not imported is counted. */
-function readMessage(message: Json | undefined, leftOut: LeftOut): Step {
+function readMessage(message: Json | undefined, leftOut: LeftOut, images: Images): Step {
   if (!message) return none;
   // Hidden: the system prompt, custom instructions, memory context. Never shown, so never counted as left out.
   if (record(message.metadata)?.is_visually_hidden_from_conversation === true) return none;
   const role = string(record(message.author)?.role);
-  if (role === "user") return readQuestion(message, leftOut);
+  if (role === "user") return readQuestion(message, leftOut, images);
   if (role === "assistant") return readAssistant(message, leftOut);
   if (role === "tool") {
     countToolImages(message, leftOut);
@@ -204,21 +218,31 @@ function readMessage(message: Json | undefined, leftOut: LeftOut): Step {
   return none;
 }
 
-function readQuestion(message: Json, leftOut: LeftOut): Step {
+function readQuestion(message: Json, leftOut: LeftOut, images: Images): Step {
   const content = record(message.content);
   const type = content?.content_type;
   if (!content || (type !== "text" && type !== "multimodal_text")) return none;
   const omitted = new Map<string, number>();
   const { texts, pointers } = readParts(content.parts, omitted);
+  // The pictures found in the export, up to chat.send's count; the parts counted each one as omitted.
+  const attached: ImageAttachment[] = [];
+  for (const id of pointers) {
+    const image = images?.get(id);
+    if (image && attached.length < maxImagesPerMessage) attached.push(image);
+  }
+  const stillOmitted = (omitted.get("image") ?? 0) - attached.length;
+  if (stillOmitted > 0) omitted.set("image", stillOmitted);
+  else omitted.delete("image");
   for (const attachment of array(record(message.metadata)?.attachments)) {
     const kind = attachmentKind(attachment, pointers);
     if (kind) omit(omitted, kind);
   }
   for (const [kind, count] of omitted) leftOut.add(kind, count);
   const text = texts.join("\n");
-  if (text.trim() !== "") return { kind: "question", content: text };
+  if (text.trim() !== "") return { kind: "question", content: text, images: attached };
   // A question that was only a picture or a file still happened: its answer is about it.
-  return omitted.size === 0 ? none : { kind: "question", content: `[${placeholderWords(omitted)} not imported]` };
+  if (omitted.size > 0) return { kind: "question", content: `[${placeholderWords(omitted)} not imported]`, images: attached };
+  return attached.length > 0 ? { kind: "question", content: "", images: attached } : none;
 }
 
 function readAssistant(message: Json, leftOut: LeftOut): AnswerStep {
@@ -255,8 +279,8 @@ function countToolImages(message: Json, leftOut: LeftOut): void {
 }
 
 /**
- * The text of a message's parts, and what else they hold counted in `omitted` by kind. `pointers`: the file ids of
- * its images, which `metadata.attachments` lists again.
+ * The text of a message's parts, and what else they hold counted in `omitted` by kind (each image too). `pointers`:
+ * the file ids of its images in their order, which `metadata.attachments` lists again.
  */
 function readParts(parts: unknown, omitted: Map<string, number>): { texts: string[]; pointers: Set<string> } {
   const texts: string[] = [];

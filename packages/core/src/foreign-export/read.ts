@@ -1,3 +1,4 @@
+import type { ImageAttachment } from "../attachments.js";
 import { toStorableText } from "../storable-text.js";
 import { ForeignExportError, LeftOut, type ForeignConversationDocument } from "./document.js";
 import { chatGptReader } from "./chatgpt.js";
@@ -40,6 +41,23 @@ function originOf(source: ForeignSource, document: ForeignConversationDocument):
   return origin.length <= maxOriginChars ? origin : undefined;
 }
 
+/**
+ * The pictures an export keeps beside its conversations (ChatGPT's data export: its ZIP archive's files), by the ids
+ * its conversations point to them with; an id that is not in the result is a picture not imported.
+ */
+export type ForeignImages = (ids: readonly string[]) => Promise<ReadonlyMap<string, ImageAttachment>>;
+
+export interface ForeignReadOptions {
+  now?: number;
+  /** Where the pictures the conversations point to are; without it they are counted as not imported. */
+  images?: ForeignImages;
+  /**
+   * The largest conversation the server imports (its MAX_IMPORT_BYTES, as UTF-8 JSON): one its pictures would make
+   * larger is imported without them, which are then counted as not imported.
+   */
+  maxDocumentBytes?: number;
+}
+
 /** What each app's reader provides (chatgpt.ts, claude.ts, open-webui.ts). */
 export interface ForeignReader {
   source: ForeignSource;
@@ -47,8 +65,13 @@ export interface ForeignReader {
   matches(value: unknown): boolean;
   /** The conversation's own title, "" when it has none or it cannot be read. */
   titleOf(value: unknown): string;
-  /** Builds the conversation, or throws ForeignExportError saying why it cannot. */
-  read(value: unknown, now: number): { document: ForeignConversationDocument; leftOut: LeftOut };
+  /**
+   * Builds the conversation, or throws ForeignExportError saying why it cannot. `images`: the pictures it points to
+   * that can be imported, by id (`imageIds`); any other is counted as left out.
+   */
+  read(value: unknown, now: number, images?: ReadonlyMap<string, ImageAttachment>): { document: ForeignConversationDocument; leftOut: LeftOut };
+  /** The ids of the pictures a conversation's questions point to, kept elsewhere in the export (ChatGPT's archive). */
+  imageIds?(value: unknown): string[];
 }
 
 const readers: readonly ForeignReader[] = [chatGptReader, claudeReader, openWebUiReader];
@@ -57,11 +80,22 @@ const readers: readonly ForeignReader[] = [chatGptReader, claudeReader, openWebU
  * One conversation of the file (the `index`th, from 1), read by the reader the file's first conversation chose; what
  * it leaves out is added to `total`. Never throws: one that cannot be read has a `problem`.
  */
-function readConversation(reader: ForeignReader, item: unknown, index: number, now: number, total: LeftOut): ForeignConversation {
+function readConversation(
+  reader: ForeignReader,
+  item: unknown,
+  index: number,
+  now: number,
+  total: LeftOut,
+  images?: ReadonlyMap<string, ImageAttachment>,
+  maxDocumentBytes?: number,
+): ForeignConversation {
   const title = reader.titleOf(item);
   try {
     if (!reader.matches(item)) throw new ForeignExportError(`It is not a ${reader.source} conversation like the others in the file.`);
-    const { document, leftOut } = reader.read(item, now);
+    let { document, leftOut } = reader.read(item, now, images);
+    if (images !== undefined && images.size > 0 && maxDocumentBytes !== undefined && utf8Bytes(JSON.stringify(document)) > maxDocumentBytes) {
+      ({ document, leftOut } = reader.read(item, now));
+    }
     const origin = originOf(reader.source, document);
     if (origin !== undefined) document.conversation.origin = origin;
     total.addAll(leftOut);
@@ -71,6 +105,20 @@ function readConversation(reader: ForeignReader, item: unknown, index: number, n
     const problem = error instanceof ForeignExportError ? error.message : `It could not be read as a ${reader.source} conversation.`;
     return { index, title, problem, leftOut: [] };
   }
+}
+
+function utf8Bytes(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+/**
+ * readConversation with the pictures the conversation points to, read first when the export has them (one
+ * conversation's at a time: never more than one conversation's pictures in memory).
+ */
+async function readWithImages(reader: ForeignReader, item: unknown, index: number, now: number, total: LeftOut, options: ForeignReadOptions): Promise<ForeignConversation> {
+  const ids = options.images && reader.matches(item) ? (reader.imageIds?.(item) ?? []) : [];
+  const images = options.images && ids.length > 0 ? await options.images(ids) : undefined;
+  return readConversation(reader, item, index, now, total, images, options.maxDocumentBytes);
 }
 
 function isObject(value: unknown): boolean {
@@ -125,7 +173,7 @@ export interface ForeignExportStream {
  */
 export async function readForeignExportItems(
   pieces: AsyncIterable<string> | Iterable<string>,
-  options: { now?: number } = {},
+  options: ForeignReadOptions = {},
 ): Promise<ForeignExportStream | undefined> {
   const values = jsonArrayValues(pieces, { itemName: "conversation" });
   // Elements before the first object (numbers, strings: not conversations) are kept to be reported in their place.
@@ -157,12 +205,12 @@ export async function readForeignExportItems(
     try {
       let index = 0;
       for (const item of before.splice(0)) yield readConversation(chosen, item, ++index, now, total);
-      yield readConversation(chosen, first, ++index, now, total);
+      yield await readWithImages(chosen, first, ++index, now, total, options);
       first = undefined;
       for (;;) {
         const next = await values.next();
         if (next.done === true) return;
-        yield readConversation(chosen, next.value, ++index, now, total);
+        yield await readWithImages(chosen, next.value, ++index, now, total, options);
       }
     } finally {
       // Left early (a stopped import): the file stops being read.

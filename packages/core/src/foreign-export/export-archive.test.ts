@@ -1,0 +1,150 @@
+import { strToU8, zipSync, type Zippable } from "fflate";
+import { describe, expect, it } from "vitest";
+import { attachmentIdOfFileName, toBase64 } from "./chatgpt-images.js";
+import { openExportArchive } from "./export-archive.js";
+import { readForeignExportItems, type ForeignConversation } from "./read.js";
+import { NoConversationsJsonError, ZipReadError } from "./zip.js";
+
+/** Bytes that sniff as the type (its signature), then filler. */
+function picture(kind: "png" | "jpeg" | "heic", length = 2_000, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let x = seed;
+  for (let i = 0; i < length; i++) bytes[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  const signature = { png: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], jpeg: [0xff, 0xd8, 0xff, 0xe0], heic: [0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70] }[kind];
+  bytes.set(signature);
+  return bytes;
+}
+
+type Json = Record<string, unknown>;
+
+/** One ChatGPT conversation of questions (each a list of parts) without answers, in a line. */
+function chatGptConversation(id: string, questions: unknown[][]): Json {
+  const mapping: Json = {};
+  let parent: string | null = null;
+  questions.forEach((parts, i) => {
+    const nodeId = `${id}-n${i}`;
+    mapping[nodeId] = {
+      id: nodeId,
+      parent,
+      children: i + 1 < questions.length ? [`${id}-n${i + 1}`] : [],
+      message: { id: nodeId, author: { role: "user" }, create_time: 1_700_000_000 + i, content: { content_type: "multimodal_text", parts }, metadata: {} },
+    };
+    parent = nodeId;
+  });
+  return { title: id, conversation_id: id, create_time: 1_700_000_000, update_time: 1_700_000_100, mapping, current_node: parent };
+}
+
+const pointer = (assetPointer: string) => ({ content_type: "image_asset_pointer", asset_pointer: assetPointer, size_bytes: 2000, width: 10, height: 10 });
+
+async function importOf(files: Zippable, options: { maxImageBytes?: number; maxDocumentBytes?: number } = {}) {
+  const archive = await openExportArchive(new Blob([zipSync(files)]), { maxImageBytes: options.maxImageBytes });
+  const stream = await readForeignExportItems(archive.pieces, { images: archive.images, maxDocumentBytes: options.maxDocumentBytes, now: 1 });
+  if (!stream) throw new Error("not read as another app's export");
+  const conversations: ForeignConversation[] = [];
+  for await (const conversation of stream.conversations) conversations.push(conversation);
+  return { conversations, leftOut: stream.leftOut(), progress: archive.progress() };
+}
+
+/** Each question as its text and its images' types and data. */
+function questions(conversation: ForeignConversation | undefined) {
+  return (conversation?.document?.messages ?? []).map(({ message }) => ({
+    content: message.content,
+    images: message.role === "user" ? (message.images ?? []).map((image) => `${image.mimeType} ${image.data.length}`) : [],
+  }));
+}
+
+describe("attachmentIdOfFileName", () => {
+  it("takes the id ChatGPT's pointers name from an export's file names, in any folder", () => {
+    expect(attachmentIdOfFileName("file-AbC123-Screenshot 2024-05-01.png")).toBe("file-AbC123");
+    expect(attachmentIdOfFileName("user-xyz/file_00000000a1b2c3-6f1d-4e2a.jpeg")).toBe("file_00000000a1b2c3");
+    expect(attachmentIdOfFileName("dalle-generations/file-Q9.webp")).toBe("file-Q9");
+    expect(attachmentIdOfFileName("file-Z9")).toBe("file-Z9");
+    expect(attachmentIdOfFileName("conversations.json")).toBeUndefined();
+    expect(attachmentIdOfFileName("profile-file-A1.png")).toBeUndefined();
+    expect(attachmentIdOfFileName("file-A1!.png")).toBeUndefined();
+  });
+});
+
+describe("toBase64", () => {
+  it("encodes as Node's Buffer does, past one chunk of the encoder", () => {
+    for (const bytes of [new Uint8Array(0), picture("png", 9), picture("png", 0x8000 * 3 + 7)]) expect(toBase64(bytes)).toBe(Buffer.from(bytes).toString("base64"));
+  });
+});
+
+describe("openExportArchive with readForeignExportItems", () => {
+  it("puts the pictures a ChatGPT question was asked with on it, by the ids its parts point to", async () => {
+    const png = picture("png");
+    const jpeg = picture("jpeg", 3_000, 2);
+    const { conversations, leftOut, progress } = await importOf({
+      "conversations.json": strToU8(
+        JSON.stringify([
+          chatGptConversation("c1", [["What is this?", pointer("file-service://file-Cat1")], [pointer("sediment://file_00aa"), "And this one?"]]),
+          chatGptConversation("c2", [[pointer("file-service://file-Missing"), "Gone?"]]),
+        ]),
+      ),
+      "file-Cat1-cat.png": [png, { level: 0 }],
+      "user-1/file_00aa-2b3c.jpg": jpeg,
+    });
+    expect(questions(conversations[0])).toEqual([
+      { content: "What is this?", images: ["image/png 2668"] },
+      { content: "And this one?", images: ["image/jpeg 4000"] },
+    ]);
+    const first = conversations[0]?.document?.messages[0]?.message;
+    expect(first?.role === "user" && first.images?.[0]?.data).toBe(Buffer.from(png).toString("base64"));
+    expect(conversations[0]?.leftOut).toEqual([]);
+    // Not in the archive: counted as before.
+    expect(questions(conversations[1])).toEqual([{ content: "Gone?", images: [] }]);
+    expect(leftOut).toEqual(["1 image"]);
+    expect(progress).toBe(1);
+  });
+
+  it("leaves out, and counts, pictures larger than the server takes, of a type a model cannot read, or past four a question", async () => {
+    const { conversations, leftOut } = await importOf(
+      {
+        "conversations.json": strToU8(
+          JSON.stringify([
+            chatGptConversation("big", [["Large", pointer("file-service://file-Big")], ["HEIC", pointer("file-service://file-Heic")]]),
+            chatGptConversation("five", [["Five", ...[1, 2, 3, 4, 5].map((n) => pointer(`file-service://file-P${n}`))]]),
+            chatGptConversation("only", [[pointer("file-service://file-Big")]]),
+          ]),
+        ),
+        "file-Big-large.png": picture("png", 5_000),
+        "file-Heic-photo.heic": picture("heic"),
+        ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`file-P${n}.png`, picture("png", 100, n)])),
+      },
+      { maxImageBytes: 4_000 },
+    );
+    expect(questions(conversations[0])).toEqual([
+      { content: "Large", images: [] },
+      { content: "HEIC", images: [] },
+    ]);
+    expect(questions(conversations[1])).toEqual([{ content: "Five", images: Array(4).fill("image/png 136") }]);
+    expect(conversations[1]?.leftOut).toEqual(["1 image"]);
+    // A question that was only a picture left out still says so.
+    expect(questions(conversations[2])).toEqual([{ content: "[image not imported]", images: [] }]);
+    expect(leftOut).toEqual(["4 images"]);
+  });
+
+  it("imports a conversation its pictures would make larger than the server takes without them, and counts them", async () => {
+    const files: Zippable = {
+      "conversations.json": strToU8(JSON.stringify([chatGptConversation("heavy", [["Look", pointer("file-service://file-H1")]])])),
+      "file-H1.png": picture("png", 30_000),
+    };
+    const fits = await importOf(files, { maxDocumentBytes: 60_000 });
+    expect(questions(fits.conversations[0])).toEqual([{ content: "Look", images: ["image/png 40000"] }]);
+    const tooLarge = await importOf(files, { maxDocumentBytes: 30_000 });
+    expect(questions(tooLarge.conversations[0])).toEqual([{ content: "Look", images: [] }]);
+    expect(tooLarge.leftOut).toEqual(["1 image"]);
+  });
+
+  it("reads Claude's archive, which has no pictures, as before", async () => {
+    const claude = [{ uuid: "u1", name: "Hi", created_at: "2024-01-01T00:00:00Z", updated_at: "2024-01-01T00:00:00Z", chat_messages: [{ sender: "human", text: "Hello", created_at: "2024-01-01T00:00:00Z" }] }];
+    const { conversations } = await importOf({ "data/conversations.json": strToU8(JSON.stringify(claude)), "users.json": strToU8("[]") });
+    expect(questions(conversations[0])).toEqual([{ content: "Hello", images: [] }]);
+  });
+
+  it("refuses an archive without conversations.json, and one that is no archive, with ZipReadError", async () => {
+    await expect(openExportArchive(new Blob([zipSync({ "users.json": strToU8("[]") })]))).rejects.toBeInstanceOf(NoConversationsJsonError);
+    await expect(openExportArchive(new Blob([strToU8("[]")]))).rejects.toBeInstanceOf(ZipReadError);
+  });
+});

@@ -169,7 +169,9 @@ export interface ForeignExportStream {
  * (a file's or a ZIP entry's, decoded): each conversation is parsed and read on its own, so memory is bounded by the
  * largest conversation, not the file, and a file larger than a string can hold is read. The text is read up to its
  * first object to choose the reader. undefined when the text is not a JSON array, or its first object is no app's
- * conversation (as readForeignExport); throws JsonArrayError when the array is broken before its first object.
+ * conversation (as readForeignExport); throws JsonArrayError when the array is broken before its first object. With
+ * `options.images` (an archive's, openExportArchive), the pictures a conversation's questions point to are read just
+ * before it and put on them.
  */
 export async function readForeignExportItems(
   pieces: AsyncIterable<string> | Iterable<string>,

@@ -47,7 +47,8 @@ export {
   type ForeignExportStream,
   type ForeignConversation,
   type ForeignSource,
-  type ForeignImages,
+  type ForeignFiles,
+  type ForeignFile,
   type ForeignReadOptions,
 } from "./foreign-export/read.js";
 export { importTextOf, utf8Pieces, afterTaken, type ImportText } from "./foreign-export/text-source.js";
@@ -56,4 +57,5 @@ export type { ForeignConversationDocument, ForeignChatMessage } from "./foreign-
 export { isZip, conversationsJsonPiecesFromZip, ZipReadError, NoConversationsJsonError } from "./foreign-export/zip.js";
 export { ZipArchive, type ZipEntry } from "./foreign-export/zip-archive.js";
 export { openExportArchive, type ExportArchive } from "./foreign-export/export-archive.js";
+export type { ArchiveFileLimits } from "./foreign-export/chatgpt-files.js";
 export { thinkLevels, thinkLevelSchema, thinkSettingSchema, isThinkLevel, takesThinkLevels, type ThinkLevel, type ThinkSetting } from "./think.js";

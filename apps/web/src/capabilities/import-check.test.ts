@@ -71,16 +71,21 @@ describe("checking an import file before sending it", () => {
     expect(await opened(cut)).toEqual({ refusal: "This ZIP file could not be read: it is damaged or cut short." });
   });
 
-  it("reads a data export's pictures where they lie, when a conversation points to them, held to the server's size", async () => {
+  it("reads a data export's pictures and uploads where they lie, when a conversation points to them, held to the server's limits", async () => {
     const png = new Uint8Array(4096);
     png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    const archive = zipSync({ "file-Pic1-cat.png": png, "conversations.json": strToU8("[]") });
+    const archive = zipSync({ "file-Pic1-cat.png": png, "file-Txt1-notes.txt": strToU8("0123456789"), "conversations.json": strToU8("[]") });
     const file = new NodeFile([archive], "export.zip") as unknown as Blob;
     const result = await openImportFile(file);
-    if (!("kind" in result) || result.kind !== "array" || !result.images) throw new Error(`not an archive's array: ${JSON.stringify(result)}`);
-    expect(await result.images(["file-Pic1", "file-Gone"])).toEqual(new Map([["file-Pic1", { type: "image", mimeType: "image/png", data: Buffer.from(png).toString("base64") }]]));
-    const smaller = await openImportFile(file, { maxImageBytes: 4095 });
-    expect("kind" in smaller && smaller.kind === "array" && (await smaller.images?.(["file-Pic1"]))?.size).toBe(0);
+    if (!("kind" in result) || result.kind !== "array" || !result.files) throw new Error(`not an archive's array: ${JSON.stringify(result)}`);
+    expect(await result.files(["file-Pic1", "file-Txt1", "file-Gone"])).toEqual(
+      new Map<string, unknown>([
+        ["file-Pic1", { type: "image", mimeType: "image/png", data: Buffer.from(png).toString("base64") }],
+        ["file-Txt1", { type: "file", name: "notes.txt", text: "0123456789" }],
+      ]),
+    );
+    const smaller = await openImportFile(file, { maxImageBytes: 4095, maxFileChars: 9 });
+    expect("kind" in smaller && smaller.kind === "array" && (await smaller.files?.(["file-Pic1", "file-Txt1"]))?.size).toBe(0);
   });
 
   it("reads a JSON array file as a stream of text, saying how much of the file was read; anything else whole", async () => {

@@ -1,4 +1,4 @@
-import { importTextOf, isZip, notAnExportMessage, tooLargeToImportMessage, utf8Pieces, type ForeignImages } from "@streamchat/core/browser";
+import { importTextOf, isZip, notAnExportMessage, tooLargeToImportMessage, utf8Pieces, type ArchiveFileLimits, type ForeignFiles } from "@streamchat/core/browser";
 import type { RouterOutputs } from "../trpc.js";
 
 /**
@@ -60,16 +60,16 @@ export async function checkImportFile(file: Blob, maxBytes: number | undefined):
  * hundreds of megabytes), its text in pieces as the file is read, to be read and imported one conversation at a time,
  * and how much of the file has been read (0 to 1); for anything else (this app's export, a file of several chats, one
  * conversation), the whole text, which the server's import limit bounds. A ZIP archive (ChatGPT's or Claude's data
- * export as downloaded) is read where it lies: its conversations.json inflated as it is read, and `images`, the
- * pictures beside it, each read when a conversation points to it (at most `maxImageBytes` each, the server's
- * MAX_IMAGE_BYTES). `refusal`, in words, when the archive cannot be read or holds no such file.
+ * export as downloaded) is read where it lies: its conversations.json inflated as it is read, and `files`, the
+ * pictures and uploads beside it, each read when a conversation points to it (held to `limits`, the server's
+ * MAX_IMAGE_BYTES and MAX_FILE_CHARS). `refusal`, in words, when the archive cannot be read or holds no such file.
  */
 export type ImportFile =
-  | { kind: "array"; pieces: AsyncIterable<string>; progress(): number; images?: ForeignImages }
+  | { kind: "array"; pieces: AsyncIterable<string>; progress(): number; files?: ForeignFiles }
   | { kind: "text"; text: string }
   | { refusal: string };
 
-export async function openImportFile(file: Blob, limits: { maxImageBytes?: number } = {}): Promise<ImportFile> {
+export async function openImportFile(file: Blob, limits: ArchiveFileLimits = {}): Promise<ImportFile> {
   if (!isZip(new Uint8Array(await file.slice(0, 4).arrayBuffer()))) {
     let read = 0;
     const text = await importTextOf(utf8Pieces(counted(chunksOf(file.stream()), (n) => (read += n))));
@@ -79,7 +79,7 @@ export async function openImportFile(file: Blob, limits: { maxImageBytes?: numbe
   try {
     const archive = await openExportArchive(file, limits);
     const text = await importTextOf(archive.pieces);
-    return text.kind === "array" ? { ...text, progress: archive.progress, images: archive.images } : text;
+    return text.kind === "array" ? { ...text, progress: archive.progress, files: archive.files } : text;
   } catch (error) {
     if (error instanceof ZipReadError) return { refusal: error.message };
     throw error;

@@ -2,6 +2,7 @@ import { useCallback, useRef, useState, type DragEvent } from "react";
 import { exportBundleLines, notAnExportMessage, type ForeignConversation } from "@streamchat/core/browser";
 import { bundleImportSummary, type ImportFailure } from "../capabilities/import-bundle.js";
 import { checkImportFile, imageLimitOf, importLimitOf, openImportFile } from "../capabilities/import-check.js";
+import { fileLimitsOf } from "../capabilities/text-files.js";
 import { describeError, trpcCodeOf } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
@@ -49,6 +50,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
   const health = trpc.health.useQuery(undefined, { staleTime: 30_000 });
   const maxBytes = importLimitOf(health.data);
   const maxImageBytes = imageLimitOf(health.data);
+  const maxFileChars = fileLimitsOf(health.data).maxChars;
   const [status, setStatus] = useState<ImportStatus>(null);
   // Read between conversations: a ref, so the loop on its way sees a press made after it started.
   const stopping = useRef(false);
@@ -144,7 +146,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
             setStatus({ kind: "error", name: file.name, message: refusal });
             return;
           }
-          const opened = await openImportFile(file, { maxImageBytes });
+          const opened = await openImportFile(file, { maxImageBytes, maxFileChars });
           if ("refusal" in opened) {
             setStatus({ kind: "error", name: file.name, message: opened.refusal });
             return;
@@ -153,7 +155,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
             const { readForeignExportItems, JsonArrayError, ZipReadError } = await import("../capabilities/other-apps.js");
             let foreign: Awaited<ReturnType<typeof readForeignExportItems>>;
             try {
-              foreign = await readForeignExportItems(opened.pieces, { images: opened.images, maxDocumentBytes: maxBytes });
+              foreign = await readForeignExportItems(opened.pieces, { files: opened.files, maxDocumentBytes: maxBytes });
             } catch (error) {
               // Broken before its first conversation: said in the reader's words.
               if (!(error instanceof JsonArrayError || error instanceof ZipReadError)) throw error;
@@ -202,7 +204,7 @@ export function useConversationImport(onImported: (conversationId: string) => vo
         }
       })();
     },
-    [maxBytes, maxImageBytes, mutation, onImported, utils],
+    [maxBytes, maxFileChars, maxImageBytes, mutation, onImported, utils],
   );
   return {
     importFile,

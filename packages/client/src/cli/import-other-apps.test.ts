@@ -132,20 +132,49 @@ describe("chat import of another app's export", () => {
     });
   });
 
-  it("a ChatGPT archive in a file: the pictures its questions were asked with go on them; from stdin they are counted", async () => {
+  it("a ChatGPT archive in a file: the pictures and text files its questions were asked with go on them; from stdin they are counted", async () => {
     const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64");
+    // The sample's conversations, and one asked with an uploaded script.
+    const withUpload = {
+      title: "Fix my script",
+      conversation_id: "c-upload",
+      create_time: 1_700_000_000,
+      update_time: 1_700_000_100,
+      current_node: "q",
+      mapping: {
+        q: {
+          id: "q",
+          parent: null,
+          children: [],
+          message: {
+            id: "q",
+            author: { role: "user" },
+            create_time: 1_700_000_000,
+            content: { content_type: "text", parts: ["Why does this fail?"] },
+            metadata: { attachments: [{ id: "file-Sc1", name: "build.sh", mimeType: "text/x-sh", size: 24 }] },
+          },
+        },
+      },
+    };
+    const conversations = [...(JSON.parse(foreignExportSample("chatgpt-export.json")) as unknown[]), withUpload];
     const archive = zipSync({
       "file-Kx2bT9aQpL3mN8vR4sW1yZ-stork.png": pixel,
-      "conversations.json": strToU8(foreignExportSample("chatgpt-export.json")),
+      "conversations.json": strToU8(JSON.stringify(conversations)),
       "user-u1/file_00000000a1b2c3d4e5f6a7b8c9d0e1f2-4d2c.png": pixel,
+      "file-Sc1-build.sh": strToU8("#!/bin/sh\nset -e\nmake all\n"),
     });
     const file = join(dir, "chatgpt-pictures.zip");
     writeFileSync(file, archive);
     const imported = await run(["import", file], env("pictures"));
     expect(imported.code).toBe(exitCodes.ok);
     // Only DALL·E's picture (a tool's, on no question) is left.
-    expect(imported.stderr).toMatch(/^Imported 6 conversations from ChatGPT\.\nNot imported: (?:[^\n]*, )?1 image[,\s(]/);
+    expect(imported.stderr).toMatch(/^Imported 7 conversations from ChatGPT\.\nNot imported: (?:[^\n]*, )?1 image[,\s(]/);
+    expect(imported.stderr).not.toMatch(/\bfile/);
     const client = clientOf("pictures");
+    const script = (await client.conversations.list()).find((c) => c.title === "Fix my script")!;
+    expect((await client.conversations.get(script.id)).messages.map((m) => [m.content, m.attachments])).toEqual([
+      ["Why does this fail?", [{ type: "file", name: "build.sh", chars: 26, text: "#!/bin/sh\nset -e\nmake all\n" }]],
+    ]);
     const bird = (await client.conversations.list()).find((c) => c.title === "Which bird is this?")!;
     const questions = (await client.conversations.get(bird.id)).messages.filter((m) => m.role === "user");
     expect(questions.map((m) => m.attachments)).toEqual([
@@ -156,7 +185,7 @@ describe("chat import of another app's export", () => {
     expect((await client.complete("What else?", { conversationId: bird.id })).text.length).toBeGreaterThan(0);
 
     const piped = await run(["import", "-"], env("piped"), archive);
-    expect(piped.stderr).toMatch(/^Imported 6 conversations from ChatGPT\.\nNot imported: (?:[^\n]*, )?3 images[,\s(]/);
+    expect(piped.stderr).toMatch(/^Imported 7 conversations from ChatGPT\.\nNot imported: (?:[^\n]*, )?3 images, 1 file[,\s(]/);
   });
 
   it("a picture that would make its conversation larger than the server imports is left out of it, and counted", async () => {

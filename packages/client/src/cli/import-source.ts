@@ -7,25 +7,26 @@ import {
   isZip,
   openExportArchive,
   utf8Pieces,
-  type ForeignImages,
+  type ArchiveFileLimits,
+  type ForeignFiles,
   type ImportText,
 } from "@streamchat/core";
 
 /** The bytes of a file or stdin, as Node's streams give them. */
 export type ByteChunks = AsyncIterable<Uint8Array | string>;
 
-/** What chat import reads: core's ImportText, and for a data export's archive read from a file, its pictures. */
-export type ImportSource = { kind: "array"; pieces: AsyncIterable<string>; images?: ForeignImages } | Extract<ImportText, { kind: "text" }>;
+/** What chat import reads: core's ImportText, and for a data export's archive read from a file, its pictures and uploads. */
+export type ImportSource = { kind: "array"; pieces: AsyncIterable<string>; files?: ForeignFiles } | Extract<ImportText, { kind: "text" }>;
 
 /**
  * What chat import reads from a file (or "-": stdin). A data export's ZIP archive (ChatGPT's or Claude's, as
- * downloaded) in a file is read where it lies: its conversations.json as it is inflated, and the pictures a
- * conversation points to when it is read (each at most `limits().maxImageBytes`, asked for only then). From stdin,
+ * downloaded) in a file is read where it lies: its conversations.json as it is inflated, and the pictures and uploads
+ * a conversation points to when it is read (held to `limits()`, the server's, asked for only then). From stdin,
  * which cannot be read out of order, the archive is read as it streams by, for its conversations.json alone. Throws
  * what reading throws: a file system error, or ZipReadError (NoConversationsJsonError for an archive without
  * conversations.json).
  */
-export async function openImportFile(file: string, stdin: ByteChunks, limits: () => Promise<{ maxImageBytes?: number }>): Promise<ImportSource> {
+export async function openImportFile(file: string, stdin: ByteChunks, limits: () => Promise<ArchiveFileLimits>): Promise<ImportSource> {
   if (file === "-") return openImportSource(stdin);
   const head = new Uint8Array(4);
   const handle = await open(file);
@@ -37,7 +38,7 @@ export async function openImportFile(file: string, stdin: ByteChunks, limits: ()
   if (!isZip(head)) return openImportSource(createReadStream(file));
   const archive = await openExportArchive(await openAsBlob(file), await limits());
   const text = await importTextOf(archive.pieces);
-  return text.kind === "array" ? { ...text, images: archive.images } : text;
+  return text.kind === "array" ? { ...text, files: archive.files } : text;
 }
 
 /**

@@ -516,8 +516,8 @@ async function placeWithoutOverwriting(from: string, to: string): Promise<void> 
  */
 async function importCommand(options: ImportCommand, io: CliIo): Promise<number> {
   const client = createChatClient({ url: options.url, token: options.token });
-  // The server's limits, asked for only when a data export's pictures are to be imported.
-  let limits: { maxImportBytes?: number; maxImageBytes?: number } = {};
+  // The server's limits, asked for only when a data export's pictures and uploads are to be imported.
+  let limits: ServerLimits = {};
   let source: ImportSource;
   try {
     source = await openImportFile(options.file, io.stdin, async () => (limits = await serverLimits(client)));
@@ -528,7 +528,7 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
   if (source.kind === "array") {
     let foreign: ForeignExportStream | undefined;
     try {
-      foreign = await readForeignExportItems(source.pieces, { images: source.images, maxDocumentBytes: limits.maxImportBytes });
+      foreign = await readForeignExportItems(source.pieces, { files: source.files, maxDocumentBytes: limits.maxImportBytes });
     } catch (error) {
       io.stderr.write(`error: cannot read ${options.file}: ${importFileProblem(error)}\n`);
       return exitCodes.failed;
@@ -562,18 +562,22 @@ async function importCommand(options: ImportCommand, io: CliIo): Promise<number>
   }
 }
 
+type ServerLimits = Partial<Record<"maxImportBytes" | "maxImageBytes" | "maxFileChars", number>>;
+
 /**
- * The import and picture limits the server tells (health), each left out when it does not (an older server): the
- * pictures are then held to chat.send's default, and the server judges each conversation's size as always. A server
- * that does not answer fails the import at its first conversation, in the import's own words.
+ * The import, picture and file limits the server tells (health), each left out when it does not (an older server):
+ * pictures and files are then held to chat.send's defaults, and the server judges each conversation's size as always.
+ * A server that does not answer fails the import at its first conversation, in the import's own words.
  */
-async function serverLimits(client: ChatClient): Promise<{ maxImportBytes?: number; maxImageBytes?: number }> {
+async function serverLimits(client: ChatClient): Promise<ServerLimits> {
   const health = await client.health().catch(() => undefined);
-  const limits: { maxImportBytes?: unknown; maxImageBytes?: unknown } | undefined = health && "limits" in health ? health.limits : undefined;
-  const positive = (value: unknown) => (typeof value === "number" && Number.isFinite(value) && value > 0 ? value : undefined);
-  const maxImportBytes = positive(limits?.maxImportBytes);
-  const maxImageBytes = positive(limits?.maxImageBytes);
-  return { ...(maxImportBytes === undefined ? {} : { maxImportBytes }), ...(maxImageBytes === undefined ? {} : { maxImageBytes }) };
+  const told: Partial<Record<keyof ServerLimits, unknown>> | undefined = health && "limits" in health ? health.limits : undefined;
+  const limits: ServerLimits = {};
+  for (const name of ["maxImportBytes", "maxImageBytes", "maxFileChars"] as const) {
+    const value = told?.[name];
+    if (typeof value === "number" && Number.isFinite(value) && value > 0) limits[name] = value;
+  }
+  return limits;
 }
 
 /** Why the file to import cannot be read, as a phrase after "cannot read FILE: ". */

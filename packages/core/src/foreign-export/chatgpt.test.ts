@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { chatGptReader } from "./chatgpt.js";
 import { ForeignExportError, type ForeignConversationDocument } from "./document.js";
+import type { ForeignFile } from "./read.js";
 
 const now = 1_750_000_000_000;
 
@@ -443,9 +444,9 @@ describe("chatGptReader.read", () => {
       expect(leftOut).toEqual(["2 images"]);
     });
 
-    it("puts the pictures found in the export on their question, and names only their ids for the archive to find", () => {
+    it("puts the pictures and files found in the export on their question, and names only their ids for the archive to find", () => {
       const exportedBird = fromExport("Which bird is this?");
-      const ids = chatGptReader.imageIds?.(exportedBird) ?? [];
+      const ids = chatGptReader.fileIds?.(exportedBird) ?? [];
       expect(ids.length).toBe(2);
       const stork = { type: "image", mimeType: "image/jpeg", data: "/9j/4AAQ" } as const;
       const { document, leftOut } = chatGptReader.read(exportedBird, now, new Map(ids.map((id) => [id, stork])));
@@ -455,13 +456,24 @@ describe("chatGptReader.read", () => {
         { role: "user", content: "", images: [stork] },
       ]);
       expect(leftOut.words()).toEqual([]);
-      // An uploaded file beside a found picture is still counted, and named.
+      // An uploaded file the export does not hold (or not as text) beside a found picture is still counted, and named.
       const photo = { content_type: "image_asset_pointer", asset_pointer: "file-service://file-p" };
-      const chat = conversation([["q", null, message("user", { content_type: "multimodal_text", parts: [photo] }, { metadata: { attachments: [{ id: "file-d", name: "a.pdf", mimeType: "application/pdf" }] } })]]);
-      expect(chatGptReader.imageIds?.(chat)).toEqual(["file-p"]);
+      const attachments = [
+        { id: "file-p", name: "photo.png", mimeType: "image/png" },
+        { id: "file-d", name: "a.pdf", mimeType: "application/pdf" },
+        { id: "file-t", name: "notes\n(draft).md", mimeType: "text/markdown" },
+      ];
+      const chat = conversation([["q", null, message("user", { content_type: "multimodal_text", parts: [photo] }, { metadata: { attachments } })]]);
+      expect(chatGptReader.fileIds?.(chat)).toEqual(["file-p", "file-d", "file-t"]);
       const withFile = chatGptReader.read(chat, now, new Map([["file-p", stork]]));
-      expect(withFile.document.messages.map((m) => m.message)).toEqual([{ role: "user", content: "[file not imported]", images: [stork] }]);
-      expect(withFile.leftOut.words()).toEqual(["1 file"]);
+      expect(withFile.document.messages.map((m) => m.message)).toEqual([{ role: "user", content: "[2 files not imported]", images: [stork] }]);
+      expect(withFile.leftOut.words()).toEqual(["2 files"]);
+      // A text file found: on the question under the name it was uploaded with (made fit to be a file's name).
+      const notes = { type: "file", name: "file-t.md", text: "# Notes" } as const;
+      const withText = chatGptReader.read(chat, now, new Map<string, ForeignFile>([["file-p", stork], ["file-t", notes]]));
+      expect(withText.document.messages.map((m) => m.message)).toEqual([
+        { role: "user", content: "[file not imported]", images: [stork], files: [{ type: "file", name: "notes (draft).md", text: "# Notes" }] },
+      ]);
     });
 
     it("counts uploaded files and says so when they were the whole question", () => {

@@ -1,8 +1,10 @@
 import { maxImagesPerMessage, type ImageAttachment } from "../attachments.js";
+import { maxFilesPerMessage, type FileAttachment } from "../files.js";
+import { textFile } from "./attachments.js";
 import { ConversationBuilder, ForeignExportError, secondsToMs, type LeftOut } from "./document.js";
 import { withCitations } from "./chatgpt-citations.js";
 import { array, record, string, type Json } from "./json-values.js";
-import type { ForeignReader } from "./read.js";
+import type { ForeignFile, ForeignReader } from "./read.js";
 
 /**
  * Reader of ChatGPT's data export (`conversations.json` in the zip of Settings → Data controls → Export data): each
@@ -10,8 +12,9 @@ import type { ForeignReader } from "./read.js";
  * instructions, tool calls and their results, reasoning). What ChatGPT showed is rebuilt: each question, and per
  * question one answer made of the visible text of every assistant-side node up to the next question, with the
  * reasoning as its `thinking`. Edited questions and regenerated answers stay versions (siblings), and the version
- * ChatGPT showed (`current_node`) is the active one. The pictures a question was asked with are taken when the export's
- * archive is read where they are (`imageIds`, chatgpt-images.ts); otherwise they are counted as left out.
+ * ChatGPT showed (`current_node`) is the active one. The pictures and text files a question was asked with are taken
+ * when the export's archive is read where they are (`fileIds`, chatgpt-files.ts); otherwise they are counted as left
+ * out.
  */
 export const chatGptReader: ForeignReader = {
   source: "ChatGPT",
@@ -23,22 +26,26 @@ export const chatGptReader: ForeignReader = {
     const title = record(value)?.title;
     return typeof title === "string" ? title : "";
   },
-  imageIds(value) {
+  fileIds(value) {
     const ids: string[] = [];
     for (const node of Object.values(record(record(value)?.mapping) ?? {})) {
       const message = record(record(node)?.message);
       if (string(record(message?.author)?.role) !== "user") continue;
       ids.push(...readParts(record(message?.content)?.parts, new Map()).pointers);
+      for (const attachment of array(record(message?.metadata)?.attachments)) {
+        const id = string(record(attachment)?.id);
+        if (id !== undefined) ids.push(id);
+      }
     }
-    return ids;
+    return [...new Set(ids)];
   },
-  read(value, now, images) {
+  read(value, now, files) {
     const conversation = record(value);
     if (!conversation) throw new ForeignExportError("It is not a ChatGPT conversation.");
     const mapping = record(conversation.mapping);
     if (!mapping) throw new ForeignExportError("Its messages are missing: it has no “mapping” of messages as ChatGPT writes them.");
     const builder = new ConversationBuilder();
-    const activeMessageId = rebuild(treeOf(mapping), builder, string(conversation.current_node), images);
+    const activeMessageId = rebuild(treeOf(mapping), builder, string(conversation.current_node), files);
     if (builder.size === 0) throw new ForeignExportError("It has no messages.");
     const document = builder.build({
       id: string(conversation.conversation_id) ?? string(conversation.id) ?? "",
@@ -118,7 +125,7 @@ interface PathState {
  * Walks every node once, depth-first from the roots, children in their order (so versions keep ChatGPT's order and
  * every parent is written before its children); writes the messages; returns the id of the message to show.
  */
-function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string | undefined, images: Images): number | null {
+function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string | undefined, files: Files): number | null {
   const visited = new Set<string>();
   // An explicit stack: a conversation of thousands of turns is a path thousands of nodes deep.
   const stack = [...tree.roots].reverse().map((id) => ({ id, state: { lastId: null, answer: undefined, newest: undefined } as PathState }));
@@ -129,7 +136,7 @@ function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string |
     // A node listed under two parents, or in a cycle, is taken once: the walk ends.
     if (!node || visited.has(next.id)) continue;
     visited.add(next.id);
-    const state = advance(next.state, node, builder, images);
+    const state = advance(next.state, node, builder, files);
     if (next.id === currentNode) shown = settle(state, builder);
     const children = node.children.filter((child) => !visited.has(child));
     if (children.length === 0) {
@@ -146,12 +153,17 @@ function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string |
 }
 
 /** The path's state after one more node: a question is written (after the answer it follows); answers gather. */
-function advance(state: PathState, node: TreeNode, builder: ConversationBuilder, images: Images): PathState {
+function advance(state: PathState, node: TreeNode, builder: ConversationBuilder, files: Files): PathState {
   const newest = node.time === undefined || (state.newest !== undefined && state.newest >= node.time) ? state.newest : node.time;
-  const step = readMessage(node.message, builder.leftOut, images);
+  const step = readMessage(node.message, builder.leftOut, files);
   if (step.kind === "question") {
     const parentId = settle(state, builder);
-    const lastId = builder.add(parentId, { role: "user", content: step.content, ...(step.images.length > 0 ? { images: step.images } : {}) }, node.time);
+    const { content, images, files: attached } = step;
+    const lastId = builder.add(
+      parentId,
+      { role: "user", content, ...(images.length > 0 ? { images } : {}), ...(attached.length > 0 ? { files: attached } : {}) },
+      node.time,
+    );
     return { lastId, answer: undefined, newest };
   }
   if (step.kind === "answer") return { lastId: state.lastId, answer: gather(state.answer, step, node.time), newest };
@@ -193,21 +205,28 @@ interface AnswerStep {
   thought?: string;
 }
 
-type Step = { kind: "question"; content: string; images: ImageAttachment[] } | AnswerStep | { kind: "none" };
+interface QuestionStep {
+  kind: "question";
+  content: string;
+  images: ImageAttachment[];
+  files: FileAttachment[];
+}
 
-/** The pictures of the export that can be imported, by the ids the questions point to them with. */
-type Images = ReadonlyMap<string, ImageAttachment> | undefined;
+type Step = QuestionStep | AnswerStep | { kind: "none" };
+
+/** The files of the export that can be imported (pictures, text files), by the ids the questions point to them with. */
+type Files = ReadonlyMap<string, ForeignFile> | undefined;
 
 const none: Step = { kind: "none" };
 const nothingShown: AnswerStep = { kind: "answer" };
 
 /** What a node's message is to the person who read the conversation; what it holds that is not imported is counted. */
-function readMessage(message: Json | undefined, leftOut: LeftOut, images: Images): Step {
+function readMessage(message: Json | undefined, leftOut: LeftOut, files: Files): Step {
   if (!message) return none;
   // Hidden: the system prompt, custom instructions, memory context. Never shown, so never counted as left out.
   if (record(message.metadata)?.is_visually_hidden_from_conversation === true) return none;
   const role = string(record(message.author)?.role);
-  if (role === "user") return readQuestion(message, leftOut, images);
+  if (role === "user") return readQuestion(message, leftOut, files);
   if (role === "assistant") return readAssistant(message, leftOut);
   if (role === "tool") {
     countToolImages(message, leftOut);
@@ -218,31 +237,39 @@ function readMessage(message: Json | undefined, leftOut: LeftOut, images: Images
   return none;
 }
 
-function readQuestion(message: Json, leftOut: LeftOut, images: Images): Step {
+function readQuestion(message: Json, leftOut: LeftOut, files: Files): Step {
   const content = record(message.content);
   const type = content?.content_type;
   if (!content || (type !== "text" && type !== "multimodal_text")) return none;
   const omitted = new Map<string, number>();
   const { texts, pointers } = readParts(content.parts, omitted);
-  // The pictures found in the export, up to chat.send's count; the parts counted each one as omitted.
-  const attached: ImageAttachment[] = [];
+  const question: QuestionStep = { kind: "question", content: "", images: [], files: [] };
+  // The pictures of its parts found in the export, up to chat.send's count; the parts counted each one as omitted.
   for (const id of pointers) {
-    const image = images?.get(id);
-    if (image && attached.length < maxImagesPerMessage) attached.push(image);
+    const found = files?.get(id);
+    if (found?.type === "image" && question.images.length < maxImagesPerMessage) question.images.push(found);
   }
-  const stillOmitted = (omitted.get("image") ?? 0) - attached.length;
+  const stillOmitted = (omitted.get("image") ?? 0) - question.images.length;
   if (stillOmitted > 0) omitted.set("image", stillOmitted);
   else omitted.delete("image");
-  for (const attachment of array(record(message.metadata)?.attachments)) {
-    const kind = attachmentKind(attachment, pointers);
-    if (kind) omit(omitted, kind);
+  // Its uploads (a picture listed here only, a text file) found in the export, up to chat.send's counts.
+  for (const value of array(record(message.metadata)?.attachments)) {
+    const kind = attachmentKind(value, pointers);
+    if (!kind) continue;
+    const attachment = record(value);
+    const found = files?.get(string(attachment?.id) ?? "");
+    if (found?.type === "image" && question.images.length < maxImagesPerMessage) question.images.push(found);
+    // Named as the person uploaded it (the archive's name is the same after the id, or a made-up one).
+    else if (found?.type === "file" && question.files.length < maxFilesPerMessage) question.files.push(textFile(attachment?.name, found.text, found.name) ?? found);
+    else omit(omitted, kind);
   }
   for (const [kind, count] of omitted) leftOut.add(kind, count);
   const text = texts.join("\n");
-  if (text.trim() !== "") return { kind: "question", content: text, images: attached };
   // A question that was only a picture or a file still happened: its answer is about it.
-  if (omitted.size > 0) return { kind: "question", content: `[${placeholderWords(omitted)} not imported]`, images: attached };
-  return attached.length > 0 ? { kind: "question", content: "", images: attached } : none;
+  if (text.trim() !== "") question.content = text;
+  else if (omitted.size > 0) question.content = `[${placeholderWords(omitted)} not imported]`;
+  else if (question.images.length + question.files.length === 0) return none;
+  return question;
 }
 
 function readAssistant(message: Json, leftOut: LeftOut): AnswerStep {

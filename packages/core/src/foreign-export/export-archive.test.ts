@@ -1,6 +1,6 @@
 import { strToU8, zipSync, type Zippable } from "fflate";
 import { describe, expect, it } from "vitest";
-import { attachmentIdOfFileName, toBase64 } from "./chatgpt-images.js";
+import { attachmentIdOfFileName, toBase64 } from "./chatgpt-files.js";
 import { openExportArchive } from "./export-archive.js";
 import { readForeignExportItems, type ForeignConversation } from "./read.js";
 import { NoConversationsJsonError, ZipReadError } from "./zip.js";
@@ -17,17 +17,24 @@ function picture(kind: "png" | "jpeg" | "heic", length = 2_000, seed = 1): Uint8
 
 type Json = Record<string, unknown>;
 
-/** One ChatGPT conversation of questions (each a list of parts) without answers, in a line. */
-function chatGptConversation(id: string, questions: unknown[][]): Json {
+/** One ChatGPT conversation of questions (each a list of parts, or parts and uploads) without answers, in a line. */
+function chatGptConversation(id: string, questions: Array<unknown[] | { parts: unknown[]; attachments: Json[] }>): Json {
   const mapping: Json = {};
   let parent: string | null = null;
-  questions.forEach((parts, i) => {
+  questions.forEach((question, i) => {
     const nodeId = `${id}-n${i}`;
+    const { parts, attachments } = Array.isArray(question) ? { parts: question, attachments: undefined } : question;
     mapping[nodeId] = {
       id: nodeId,
       parent,
       children: i + 1 < questions.length ? [`${id}-n${i + 1}`] : [],
-      message: { id: nodeId, author: { role: "user" }, create_time: 1_700_000_000 + i, content: { content_type: "multimodal_text", parts }, metadata: {} },
+      message: {
+        id: nodeId,
+        author: { role: "user" },
+        create_time: 1_700_000_000 + i,
+        content: { content_type: "multimodal_text", parts },
+        metadata: attachments ? { attachments } : {},
+      },
     };
     parent = nodeId;
   });
@@ -36,20 +43,22 @@ function chatGptConversation(id: string, questions: unknown[][]): Json {
 
 const pointer = (assetPointer: string) => ({ content_type: "image_asset_pointer", asset_pointer: assetPointer, size_bytes: 2000, width: 10, height: 10 });
 
-async function importOf(files: Zippable, options: { maxImageBytes?: number; maxDocumentBytes?: number } = {}) {
-  const archive = await openExportArchive(new Blob([zipSync(files)]), { maxImageBytes: options.maxImageBytes });
-  const stream = await readForeignExportItems(archive.pieces, { images: archive.images, maxDocumentBytes: options.maxDocumentBytes, now: 1 });
+async function importOf(files: Zippable, options: { maxImageBytes?: number; maxFileChars?: number; maxDocumentBytes?: number } = {}) {
+  const { maxDocumentBytes, ...limits } = options;
+  const archive = await openExportArchive(new Blob([zipSync(files)]), limits);
+  const stream = await readForeignExportItems(archive.pieces, { files: archive.files, maxDocumentBytes, now: 1 });
   if (!stream) throw new Error("not read as another app's export");
   const conversations: ForeignConversation[] = [];
   for await (const conversation of stream.conversations) conversations.push(conversation);
   return { conversations, leftOut: stream.leftOut(), progress: archive.progress() };
 }
 
-/** Each question as its text and its images' types and data. */
+/** Each question as its text, its images' types and data lengths, and its files' names and lengths. */
 function questions(conversation: ForeignConversation | undefined) {
   return (conversation?.document?.messages ?? []).map(({ message }) => ({
     content: message.content,
     images: message.role === "user" ? (message.images ?? []).map((image) => `${image.mimeType} ${image.data.length}`) : [],
+    ...(message.role === "user" && message.files ? { files: message.files.map((file) => `${file.name} ${file.text.length}`) } : {}),
   }));
 }
 
@@ -135,6 +144,43 @@ describe("openExportArchive with readForeignExportItems", () => {
     const tooLarge = await importOf(files, { maxDocumentBytes: 30_000 });
     expect(questions(tooLarge.conversations[0])).toEqual([{ content: "Look", images: [] }]);
     expect(tooLarge.leftOut).toEqual(["1 image"]);
+  });
+
+  it("puts a question's uploaded text files on it, under the names they were uploaded with; a PDF or a longer one is counted", async () => {
+    const upload = (id: string, name: string, mimeType: string) => ({ id, name, mimeType, size: 100 });
+    const { conversations, leftOut } = await importOf(
+      {
+        "conversations.json": strToU8(
+          JSON.stringify([
+            chatGptConversation("files", [
+              {
+                parts: ["Compare these"],
+                attachments: [
+                  upload("file-N1", "notes.md", "text/markdown"),
+                  upload("file-C1", "data.csv", "text/csv"),
+                  upload("file-P1", "report.pdf", "application/pdf"),
+                  upload("file-L1", "long.txt", "text/plain"),
+                  upload("file-G1", "gone.txt", "text/plain"),
+                ],
+              },
+              // A picture uploaded as a file, not in the parts.
+              { parts: ["And the chart"], attachments: [upload("file-I1", "chart.png", "image/png")] },
+            ]),
+          ]),
+        ),
+        "file-N1-notes.md": strToU8("# Notes\n\nGrüße — 😀"),
+        "file-C1-data.csv": strToU8("a,b\n1,2\n"),
+        "file-P1-report.pdf": new Uint8Array([...strToU8("%PDF-1.7\n"), 0, 0xff, 0xfe, 0x01]),
+        "file-L1-long.txt": strToU8("x".repeat(1_001)),
+        "file-I1-chart.png": picture("png", 500),
+      },
+      { maxFileChars: 1_000 },
+    );
+    expect(questions(conversations[0])).toEqual([
+      { content: "Compare these", images: [], files: ["notes.md 19", "data.csv 8"] },
+      { content: "And the chart", images: ["image/png 668"] },
+    ]);
+    expect(leftOut).toEqual(["3 files"]);
   });
 
   it("reads Claude's archive, which has no pictures, as before", async () => {

@@ -1,5 +1,5 @@
-import { chatGptArchiveImages } from "./chatgpt-images.js";
-import type { ForeignImages } from "./read.js";
+import { chatGptArchiveFiles, type ArchiveFileLimits } from "./chatgpt-files.js";
+import type { ForeignFiles } from "./read.js";
 import { NoConversationsJsonError } from "./zip.js";
 import { ZipArchive } from "./zip-archive.js";
 
@@ -9,16 +9,17 @@ export interface ExportArchive {
   pieces: AsyncGenerator<string, void, undefined>;
   /** How much of conversations.json has been read, from 0 to 1. */
   progress(): number;
-  /** The pictures beside it, read one conversation's at a time as the reader asks for them. */
-  images: ForeignImages;
+  /** The pictures and uploads beside it, read one conversation's at a time as the reader asks for them. */
+  files: ForeignFiles;
 }
 
 /**
  * Opens a data export's archive from a Blob (a browser's File, Node's `fs.openAsBlob`): its directory is read, then
- * conversations.json as it is iterated, and each picture only when a conversation points to it. Throws ZipReadError
+ * conversations.json as it is iterated, and each picture or upload only when a conversation points to it (held to
+ * `limits`, the server's MAX_IMAGE_BYTES and MAX_FILE_CHARS). Throws ZipReadError
  * when the archive cannot be read, NoConversationsJsonError when it holds no conversations.json.
  */
-export async function openExportArchive(blob: Blob, options: { maxImageBytes?: number } = {}): Promise<ExportArchive> {
+export async function openExportArchive(blob: Blob, limits: ArchiveFileLimits = {}): Promise<ExportArchive> {
   const archive = await ZipArchive.open(blob);
   const entry = archive.find("conversations.json");
   if (!entry) throw new NoConversationsJsonError();
@@ -26,6 +27,6 @@ export async function openExportArchive(blob: Blob, options: { maxImageBytes?: n
   return {
     pieces: archive.textPieces(entry, (bytes) => (read = bytes)),
     progress: () => (entry.compressedSize === 0 ? 1 : Math.min(1, read / entry.compressedSize)),
-    images: chatGptArchiveImages(archive, options.maxImageBytes),
+    files: chatGptArchiveFiles(archive, limits),
   };
 }

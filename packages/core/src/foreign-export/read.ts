@@ -1,4 +1,5 @@
 import type { ImageAttachment } from "../attachments.js";
+import type { FileAttachment } from "../files.js";
 import { toStorableText } from "../storable-text.js";
 import { ForeignExportError, LeftOut, type ForeignConversationDocument } from "./document.js";
 import { chatGptReader } from "./chatgpt.js";
@@ -41,18 +42,21 @@ function originOf(source: ForeignSource, document: ForeignConversationDocument):
   return origin.length <= maxOriginChars ? origin : undefined;
 }
 
+/** A file an export keeps beside its conversations, as a question's attachment: a picture or a text file. */
+export type ForeignFile = ImageAttachment | FileAttachment;
+
 /**
- * The pictures an export keeps beside its conversations (ChatGPT's data export: its ZIP archive's files), by the ids
- * its conversations point to them with; an id that is not in the result is a picture not imported.
+ * The files an export keeps beside its conversations (ChatGPT's data export: its ZIP archive's pictures and uploads),
+ * by the ids its conversations point to them with; an id that is not in the result is a file not imported.
  */
-export type ForeignImages = (ids: readonly string[]) => Promise<ReadonlyMap<string, ImageAttachment>>;
+export type ForeignFiles = (ids: readonly string[]) => Promise<ReadonlyMap<string, ForeignFile>>;
 
 export interface ForeignReadOptions {
   now?: number;
-  /** Where the pictures the conversations point to are; without it they are counted as not imported. */
-  images?: ForeignImages;
+  /** Where the files the conversations point to are; without it they are counted as not imported. */
+  files?: ForeignFiles;
   /**
-   * The largest conversation the server imports (its MAX_IMPORT_BYTES, as UTF-8 JSON): one its pictures would make
+   * The largest conversation the server imports (its MAX_IMPORT_BYTES, as UTF-8 JSON): one its files would make
    * larger is imported without them, which are then counted as not imported.
    */
   maxDocumentBytes?: number;
@@ -66,12 +70,12 @@ export interface ForeignReader {
   /** The conversation's own title, "" when it has none or it cannot be read. */
   titleOf(value: unknown): string;
   /**
-   * Builds the conversation, or throws ForeignExportError saying why it cannot. `images`: the pictures it points to
-   * that can be imported, by id (`imageIds`); any other is counted as left out.
+   * Builds the conversation, or throws ForeignExportError saying why it cannot. `files`: the files it points to that
+   * can be imported, by id (`fileIds`); any other is counted as left out.
    */
-  read(value: unknown, now: number, images?: ReadonlyMap<string, ImageAttachment>): { document: ForeignConversationDocument; leftOut: LeftOut };
-  /** The ids of the pictures a conversation's questions point to, kept elsewhere in the export (ChatGPT's archive). */
-  imageIds?(value: unknown): string[];
+  read(value: unknown, now: number, files?: ReadonlyMap<string, ForeignFile>): { document: ForeignConversationDocument; leftOut: LeftOut };
+  /** The ids of the files a conversation's questions point to, kept elsewhere in the export (ChatGPT's archive). */
+  fileIds?(value: unknown): string[];
 }
 
 const readers: readonly ForeignReader[] = [chatGptReader, claudeReader, openWebUiReader];
@@ -86,14 +90,14 @@ function readConversation(
   index: number,
   now: number,
   total: LeftOut,
-  images?: ReadonlyMap<string, ImageAttachment>,
+  files?: ReadonlyMap<string, ForeignFile>,
   maxDocumentBytes?: number,
 ): ForeignConversation {
   const title = reader.titleOf(item);
   try {
     if (!reader.matches(item)) throw new ForeignExportError(`It is not a ${reader.source} conversation like the others in the file.`);
-    let { document, leftOut } = reader.read(item, now, images);
-    if (images !== undefined && images.size > 0 && maxDocumentBytes !== undefined && utf8Bytes(JSON.stringify(document)) > maxDocumentBytes) {
+    let { document, leftOut } = reader.read(item, now, files);
+    if (files !== undefined && files.size > 0 && maxDocumentBytes !== undefined && utf8Bytes(JSON.stringify(document)) > maxDocumentBytes) {
       ({ document, leftOut } = reader.read(item, now));
     }
     const origin = originOf(reader.source, document);
@@ -112,13 +116,13 @@ function utf8Bytes(text: string): number {
 }
 
 /**
- * readConversation with the pictures the conversation points to, read first when the export has them (one
- * conversation's at a time: never more than one conversation's pictures in memory).
+ * readConversation with the files the conversation points to, read first when the export has them (one
+ * conversation's at a time: never more than one conversation's files in memory).
  */
-async function readWithImages(reader: ForeignReader, item: unknown, index: number, now: number, total: LeftOut, options: ForeignReadOptions): Promise<ForeignConversation> {
-  const ids = options.images && reader.matches(item) ? (reader.imageIds?.(item) ?? []) : [];
-  const images = options.images && ids.length > 0 ? await options.images(ids) : undefined;
-  return readConversation(reader, item, index, now, total, images, options.maxDocumentBytes);
+async function readWithFiles(reader: ForeignReader, item: unknown, index: number, now: number, total: LeftOut, options: ForeignReadOptions): Promise<ForeignConversation> {
+  const ids = options.files && reader.matches(item) ? (reader.fileIds?.(item) ?? []) : [];
+  const files = options.files && ids.length > 0 ? await options.files(ids) : undefined;
+  return readConversation(reader, item, index, now, total, files, options.maxDocumentBytes);
 }
 
 function isObject(value: unknown): boolean {
@@ -170,8 +174,8 @@ export interface ForeignExportStream {
  * largest conversation, not the file, and a file larger than a string can hold is read. The text is read up to its
  * first object to choose the reader. undefined when the text is not a JSON array, or its first object is no app's
  * conversation (as readForeignExport); throws JsonArrayError when the array is broken before its first object. With
- * `options.images` (an archive's, openExportArchive), the pictures a conversation's questions point to are read just
- * before it and put on them.
+ * `options.files` (an archive's, openExportArchive), the pictures and files a conversation's questions point to are
+ * read just before it and put on them.
  */
 export async function readForeignExportItems(
   pieces: AsyncIterable<string> | Iterable<string>,
@@ -207,12 +211,12 @@ export async function readForeignExportItems(
     try {
       let index = 0;
       for (const item of before.splice(0)) yield readConversation(chosen, item, ++index, now, total);
-      yield await readWithImages(chosen, first, ++index, now, total, options);
+      yield await readWithFiles(chosen, first, ++index, now, total, options);
       first = undefined;
       for (;;) {
         const next = await values.next();
         if (next.done === true) return;
-        yield await readWithImages(chosen, next.value, ++index, now, total, options);
+        yield await readWithFiles(chosen, next.value, ++index, now, total, options);
       }
     } finally {
       // Left early (a stopped import): the file stops being read.

@@ -37,11 +37,17 @@ function textOf(bytes: Uint8Array): string | undefined {
   }
 }
 
+/** What a file of `bytes` weighs in a conversation's JSON at most: base64 for a picture, and the attachment's fields. */
+function jsonCost(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3) + 256;
+}
+
 /**
  * The files of a ChatGPT data export's archive, by the attachment ids its conversations point to: a picture (PNG,
  * JPEG, WebP or GIF, at most `maxImageBytes`) as an image, a text file (code, notes, CSV: valid UTF-8 of at most
  * `maxFileChars` characters) as a file named as in the archive without its id. One that is missing, larger, of
- * another kind (a PDF), or that cannot be read is left out of the result, and so of the import.
+ * another kind (a PDF), beyond the `maxBytes` asked for, or that cannot be read is left out of the result, and so of
+ * the import.
  */
 export function chatGptArchiveFiles(archive: ZipArchive, limits: ArchiveFileLimits = {}): ForeignFiles {
   const maxImageBytes = limits.maxImageBytes ?? defaultMaxImageBytes;
@@ -51,11 +57,14 @@ export function chatGptArchiveFiles(archive: ZipArchive, limits: ArchiveFileLimi
     const id = entry.name.endsWith("/") ? undefined : attachmentIdOfFileName(entry.name);
     if (id !== undefined && !byId.has(id)) byId.set(id, entry);
   }
-  return async (ids) => {
+  return async (ids, options = {}) => {
     const files = new Map<string, ForeignFile>();
+    let room = options.maxBytes ?? Infinity;
     for (const id of new Set(ids)) {
       const entry = byId.get(id);
-      if (!entry) continue;
+      // Weighed by the directory's size, before anything is read (text escaped as JSON weighs less than base64 but for
+      // the rare file of quotes and control characters).
+      if (!entry || jsonCost(entry.size) > room) continue;
       let bytes: Uint8Array | undefined;
       try {
         // A character is at most 4 bytes: a longer file cannot be a text file the server takes either.
@@ -67,14 +76,17 @@ export function chatGptArchiveFiles(archive: ZipArchive, limits: ArchiveFileLimi
       }
       if (!bytes) continue;
       const mimeType = sniffImageType(bytes);
+      let file: ForeignFile | undefined;
       if (mimeType) {
-        if (bytes.length <= maxImageBytes) files.set(id, { type: "image", mimeType, data: toBase64(bytes) });
-        continue;
+        if (bytes.length <= maxImageBytes) file = { type: "image", mimeType, data: toBase64(bytes) };
+      } else {
+        const text = textOf(bytes);
+        const fileName = (entry.name.split("/").pop() ?? "").slice(id.length).replace(/^-/, "");
+        if (text !== undefined && text.length <= maxFileChars) file = textFile(fileName, text, "file.txt");
       }
-      const text = textOf(bytes);
-      const fileName = (entry.name.split("/").pop() ?? "").slice(id.length).replace(/^-/, "");
-      const file = text !== undefined && text.length <= maxFileChars ? textFile(fileName, text, "file.txt") : undefined;
-      if (file) files.set(id, file);
+      if (!file) continue;
+      files.set(id, file);
+      room -= jsonCost(entry.size);
     }
     return files;
   };

@@ -134,16 +134,53 @@ describe("openExportArchive with readForeignExportItems", () => {
     expect(leftOut).toEqual(["4 images"]);
   });
 
-  it("imports a conversation its pictures would make larger than the server takes without them, and counts them", async () => {
+  it("takes a conversation's pictures in order while they fit in what the server imports, and counts the rest", async () => {
     const files: Zippable = {
-      "conversations.json": strToU8(JSON.stringify([chatGptConversation("heavy", [["Look", pointer("file-service://file-H1")]])])),
-      "file-H1.png": picture("png", 30_000),
+      "conversations.json": strToU8(
+        JSON.stringify([
+          chatGptConversation("heavy", [
+            ["First", pointer("file-service://file-H1")],
+            ["Second", pointer("file-service://file-H2")],
+            ["Third", pointer("file-service://file-H3")],
+            ["Small", pointer("file-service://file-S1")],
+          ]),
+        ]),
+      ),
+      ...Object.fromEntries(["H1", "H2", "H3"].map((id, i) => [`file-${id}.png`, picture("png", 30_000, i + 1)])),
+      "file-S1.png": picture("png", 3_000),
     };
-    const fits = await importOf(files, { maxDocumentBytes: 60_000 });
-    expect(questions(fits.conversations[0])).toEqual([{ content: "Look", images: ["image/png 40000"] }]);
-    const tooLarge = await importOf(files, { maxDocumentBytes: 30_000 });
-    expect(questions(tooLarge.conversations[0])).toEqual([{ content: "Look", images: [] }]);
-    expect(tooLarge.leftOut).toEqual(["1 image"]);
+    const all = await importOf(files, { maxDocumentBytes: 200_000 });
+    expect(questions(all.conversations[0]).map((q) => q.images.length)).toEqual([1, 1, 1, 1]);
+    // 40 KB a picture as base64: two fit in 100 KB beside the text, the third does not, the small one after it does.
+    const some = await importOf(files, { maxDocumentBytes: 100_000 });
+    expect(questions(some.conversations[0])).toEqual([
+      { content: "First", images: ["image/png 40000"] },
+      { content: "Second", images: ["image/png 40000"] },
+      { content: "Third", images: [] },
+      { content: "Small", images: ["image/png 4000"] },
+    ]);
+    expect(some.leftOut).toEqual(["1 image"]);
+    const document = some.conversations[0]?.document;
+    expect(new TextEncoder().encode(JSON.stringify(document)).length).toBeLessThanOrEqual(100_000);
+    // No room at all beside the text: the conversation comes with none.
+    const none = await importOf(files, { maxDocumentBytes: 1_000 });
+    expect(questions(none.conversations[0]).map((q) => q.images.length)).toEqual([0, 0, 0, 0]);
+    expect(none.leftOut).toEqual(["4 images"]);
+  });
+
+  it("imports a conversation without its files when they weigh more as JSON than their size foretold (a file of quotes)", async () => {
+    const files: Zippable = {
+      "conversations.json": strToU8(
+        JSON.stringify([chatGptConversation("quotes", [{ parts: ["Quoted"], attachments: [{ id: "file-Q1", name: "quotes.txt", mimeType: "text/plain" }] }])]),
+      ),
+      // 6,000 bytes, foretold as ~8 KB; each quote is escaped as two characters in JSON.
+      "file-Q1-quotes.txt": strToU8('"'.repeat(6_000)),
+    };
+    const roomy = await importOf(files, { maxDocumentBytes: 20_000 });
+    expect(questions(roomy.conversations[0])).toEqual([{ content: "Quoted", images: [], files: ["quotes.txt 6000"] }]);
+    const tight = await importOf(files, { maxDocumentBytes: 11_000 });
+    expect(questions(tight.conversations[0])).toEqual([{ content: "Quoted", images: [] }]);
+    expect(tight.leftOut).toEqual(["1 file"]);
   });
 
   it("puts a question's uploaded text files on it, under the names they were uploaded with; a PDF or a longer one is counted", async () => {

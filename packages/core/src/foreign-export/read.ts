@@ -47,17 +47,19 @@ export type ForeignFile = ImageAttachment | FileAttachment;
 
 /**
  * The files an export keeps beside its conversations (ChatGPT's data export: its ZIP archive's pictures and uploads),
- * by the ids its conversations point to them with; an id that is not in the result is a file not imported.
+ * by the ids its conversations point to them with, in that order until `maxBytes` (their size as JSON, about) is
+ * taken: a file that does not fit in what is left is not read. An id that is not in the result is a file not
+ * imported.
  */
-export type ForeignFiles = (ids: readonly string[]) => Promise<ReadonlyMap<string, ForeignFile>>;
+export type ForeignFiles = (ids: readonly string[], options?: { maxBytes?: number }) => Promise<ReadonlyMap<string, ForeignFile>>;
 
 export interface ForeignReadOptions {
   now?: number;
   /** Where the files the conversations point to are; without it they are counted as not imported. */
   files?: ForeignFiles;
   /**
-   * The largest conversation the server imports (its MAX_IMPORT_BYTES, as UTF-8 JSON): one its files would make
-   * larger is imported without them, which are then counted as not imported.
+   * The largest conversation the server imports (its MAX_IMPORT_BYTES, as UTF-8 JSON): a conversation takes its files
+   * in order while they fit, and the rest are counted as not imported.
    */
   maxDocumentBytes?: number;
 }
@@ -115,13 +117,29 @@ function utf8Bytes(text: string): number {
   return new TextEncoder().encode(text).length;
 }
 
+/** Room kept in a conversation for what is added after its text is weighed: its origin, at most 500 characters. */
+const originRoom = 2 * maxOriginChars;
+
 /**
- * readConversation with the files the conversation points to, read first when the export has them (one
- * conversation's at a time: never more than one conversation's files in memory).
+ * readConversation with the files the conversation points to, read first when the export has them: one
+ * conversation's at a time, and only as many as fit beside its text in what the server imports, so memory holds at
+ * most about one import's worth of them.
  */
 async function readWithFiles(reader: ForeignReader, item: unknown, index: number, now: number, total: LeftOut, options: ForeignReadOptions): Promise<ForeignConversation> {
   const ids = options.files && reader.matches(item) ? (reader.fileIds?.(item) ?? []) : [];
-  const files = options.files && ids.length > 0 ? await options.files(ids) : undefined;
+  if (!options.files || ids.length === 0) return readConversation(reader, item, index, now, total);
+  let maxBytes: number | undefined;
+  if (options.maxDocumentBytes !== undefined) {
+    let text: ForeignConversationDocument;
+    try {
+      text = reader.read(item, now).document;
+    } catch {
+      // Says why in its own words, with no file read.
+      return readConversation(reader, item, index, now, total);
+    }
+    maxBytes = Math.max(0, options.maxDocumentBytes - utf8Bytes(JSON.stringify(text)) - originRoom);
+  }
+  const files = await options.files(ids, maxBytes === undefined ? {} : { maxBytes });
   return readConversation(reader, item, index, now, total, files, options.maxDocumentBytes);
 }
 

@@ -243,7 +243,7 @@ describe("importing a conversation file", () => {
     const cut = `[${JSON.stringify(sample[0])},${JSON.stringify(sample[1])},${JSON.stringify(sample[2]).slice(0, 50)}`;
     pick(view, fileOf(cut, "conversations.json"));
     expect((await view.findByRole("alert")).textContent).toBe(
-      "conversations.json: Stopped: imported 2 chats from Claude. The file could not be read after Chat 2 (“Landing page for the bakery”): The JSON text is cut short in the middle of conversation 3. Not imported: 2 images, 1 file, 2 tool calls.",
+      "conversations.json: Stopped: imported 2 chats from Claude. The file could not be read after Chat 2 (“Landing page for the bakery”): The JSON text is cut short in the middle of conversation 3. Not imported: 2 images, 1 file.",
     );
     expect(s.imported).toHaveLength(2);
     fireEvent.click(view.getByRole("button", { name: "Dismiss import result" }));

@@ -98,6 +98,12 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
       .filter({ hasText: "conversations.json: Stopped: imported 2 chats from Claude. The file could not be read after Chat 2 (“Landing page for the bakery”): The JSON text is cut short in the middle of conversation 3." })
       .waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 13);
+    // The page Claude built as an artifact, in the answer where it showed it, and as the next answer changed it.
+    await items.locator("button", { hasText: "Landing page for the bakery" }).click();
+    const pages = page.locator('[data-testid="assistant-message"] pre code');
+    await pages.nth(1).waitFor();
+    expect(await pages.first().textContent()).toContain("<h1>Pão Quente</h1>");
+    expect(await pages.nth(1).textContent()).toContain('<h1 style="position:sticky;top:0">Pão Quente</h1>');
 
     // Many conversations in a data export's ZIP, read and imported one at a time as the file is read.
     await page.getByRole("button", { name: "Dismiss import result" }).click();

@@ -91,24 +91,71 @@ describe("claudeReader: a whole export", () => {
     expect(document.activeMessageId).toBe(4);
   });
 
-  it("takes the text blocks of a newer message, its thinking, and counts its tool uses; an answer of tools only is skipped", () => {
+  it("takes the text blocks of a newer message, its thinking, and the artifacts it wrote where Claude showed them", () => {
     const { document, leftOut } = read(conversation(1));
     expect(links(document)).toEqual([
       ["user", null],
       ["assistant", 1],
       ["user", 2],
+      ["assistant", 3],
     ]);
+    const page = (h1: string) =>
+      `**Pão Quente landing page**\n\n\`\`\`html\n<!DOCTYPE html><html><head><title>Pão Quente</title></head><body>${h1}Pão Quente</h1><p>Open 7–19</p></body></html>\n\`\`\``;
     expect(messageOf(document, 2)).toEqual({
       role: "assistant",
       // Not the `text` field: it holds a placeholder where the artifact was.
-      content: "I'll build it as a single HTML file.\n\nHere is the page: warm colours, the hours in the header, and a map link in the footer.",
+      content: `I'll build it as a single HTML file.\n\n${page("<h1>")}\n\nHere is the page: warm colours, the hours in the header, and a map link in the footer.`,
       thinking: "The brief asks for warm colours and opening hours 7–19.\nA single HTML file with inline CSS is enough.",
     });
+    // An answer that only changed the page: the page as it changed it.
+    expect(messageOf(document, 4)).toEqual({ role: "assistant", content: page('<h1 style="position:sticky;top:0">') });
     // brief.pdf is both an upload and an extracted attachment: its text is imported, so it is not counted.
     expect(messageOf(document, 1)).toMatchObject({ files: [{ type: "file", name: "brief.pdf" }] });
-    expect(leftOut).toEqual(["1 image", "2 tool calls"]);
-    // The last message (the tools-only answer) is not imported: the path ends at its question.
-    expect(document.activeMessageId).toBe(3);
+    // The artifacts are not tool calls left out.
+    expect(leftOut).toEqual(["1 image"]);
+    expect(document.activeMessageId).toBe(4);
+  });
+
+  it("builds each artifact along its own branch, shows it once an answer at its last place, and counts other tools", () => {
+    const artifact = (input: Record<string, unknown>) => ({ type: "tool_use", name: "artifacts", input: { id: "a1", ...input } });
+    const blocks = (...content: unknown[]) => ({ content });
+    const question = chatMessage("human", "Write it", { parent_message_uuid: rootParent });
+    const first = chatMessage("assistant", "", {
+      parent_message_uuid: question.uuid,
+      ...blocks(
+        { type: "text", text: "Here:" },
+        artifact({ command: "create", type: "application/vnd.ant.code", language: "python", title: "Sum *two*", content: "print(1 + 1)\n" }),
+        { type: "text", text: "And a fix:" },
+        artifact({ command: "update", old_str: "1 + 1", new_str: "1 + 2" }),
+        { type: "tool_use", name: "web_search", input: { query: "python" } },
+        { type: "text", text: "Done." },
+      ),
+    });
+    // Two versions of the next question, each changing the script its own way.
+    const askA = chatMessage("human", "Use three", { parent_message_uuid: first.uuid });
+    const answerA = chatMessage("assistant", "", { parent_message_uuid: askA.uuid, ...blocks(artifact({ command: "update", old_str: "1 + 2", new_str: "1 + 3" })) });
+    const askB = chatMessage("human", "Rewrite it", { parent_message_uuid: first.uuid });
+    const answerB = chatMessage("assistant", "", {
+      parent_message_uuid: askB.uuid,
+      ...blocks(artifact({ command: "rewrite", content: "s = '```'\nprint(s)" }), artifact({ command: "update", old_str: "not there", new_str: "x" })),
+    });
+    const orphan = chatMessage("assistant", "", { parent_message_uuid: answerB.uuid, ...blocks(artifact({ id: "gone", command: "update", old_str: "a", new_str: "b" })) });
+    const { document, leftOut } = read(claudeConversation([question, first, askA, answerA, askB, answerB, orphan]));
+    const contents = document.messages.map((m) => m.message.content);
+    expect(contents[1]).toBe("Here:\n\nAnd a fix:\n\n**Sum \\*two\\***\n\n```python\nprint(1 + 2)\n```\n\nDone.");
+    expect(contents[3]).toBe("**Sum \\*two\\***\n\n```python\nprint(1 + 3)\n```");
+    // A change whose passage is not in the text (after a rewrite here): the text is no longer known.
+    expect(contents[5]).toBe("**Sum \\*two\\***\n\n*(changed here; the export does not hold its whole text)*");
+    expect(contents[6]).toBe("**gone**\n\n*(changed here; the export does not hold its whole text)*");
+    expect(leftOut).toEqual(["1 tool call"]);
+  });
+
+  it("fences an artifact's text with more backticks than it holds, by its type's language", () => {
+    const answer = chatMessage("assistant", "", {
+      content: [{ type: "tool_use", name: "artifacts", input: { id: "d", command: "create", type: "text/markdown", title: "Notes", content: "# Notes\n\n````js\nx\n````\n" } }],
+    });
+    const { document } = read(claudeConversation([chatMessage("human", "Notes please"), answer]));
+    expect(document.messages[1]?.message.content).toBe("**Notes**\n\n`````markdown\n# Notes\n\n````js\nx\n````\n`````");
   });
 
   it("follows parent links when every message has one: edited questions are versions, the last message is shown", () => {

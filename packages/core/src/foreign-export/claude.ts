@@ -1,4 +1,5 @@
 import { QuestionAttachments } from "./attachments.js";
+import { applyArtifactCall, artifactMarkdown, isArtifactCall, type Artifacts } from "./claude-artifacts.js";
 import { isRecord } from "./json-values.js";
 import { addTree, type ForeignNode } from "./tree.js";
 import { ConversationBuilder, ForeignExportError, isoToMs, type ForeignChatMessage, type LeftOut } from "./document.js";
@@ -8,7 +9,8 @@ import type { ForeignReader } from "./read.js";
  * Claude's data export (Settings → Privacy → Export data): `conversations.json` in the zip, an array of
  * `{ uuid, name, created_at, updated_at, chat_messages: [...] }`. The messages are the branch the conversation
  * showed, in order; newer exports link each one to its parent (`parent_message_uuid`), and then hold the other
- * versions too.
+ * versions too. The artifacts an answer wrote come in its text where Claude showed them, as they stood after it
+ * (claude-artifacts.ts), each built up along the message's own branch.
  */
 export const claudeReader: ForeignReader = {
   source: "Claude",
@@ -31,12 +33,17 @@ function read(value: unknown, now: number): ReturnType<ForeignReader["read"]> {
   });
   const builder = new ConversationBuilder();
   const links = parentLinks(messages);
-  const nodes = messages.map((message, i): ForeignNode => ({
+  // The artifacts as each message leaves them, by its key: a message's start from its parent's (the export lists a
+  // parent before its children).
+  const artifactsAfter = new Map<string, Artifacts>();
+  const nodes = messages.map((message, i): ForeignNode => {
     // Without links, the file order: the branch shown.
-    ...(links?.[i] ?? { key: String(i), parentKey: i === 0 ? null : String(i - 1) }),
-    message: messageOf(message, builder.leftOut),
-    createdAt: isoToMs(message.created_at),
-  }));
+    const link = links?.[i] ?? { key: String(i), parentKey: i === 0 ? null : String(i - 1) };
+    const before = (link.parentKey === null ? undefined : artifactsAfter.get(link.parentKey)) ?? noArtifacts;
+    const read = messageOf(message, builder.leftOut, before);
+    artifactsAfter.set(link.key, read.artifacts);
+    return { ...link, message: read.message, createdAt: isoToMs(message.created_at) };
+  });
   const resolved = addTree(builder, nodes);
   if (builder.size === 0) throw new ForeignExportError("It has no messages.");
   const last = nodes.at(-1);
@@ -64,17 +71,44 @@ function parentLinks(messages: ReadonlyArray<Record<string, unknown>>): Array<{ 
   return links.length > 0 && links.length === messages.length ? links : undefined;
 }
 
-/** The message as this app keeps it; undefined for one with nothing to import (an answer that never came). */
-function messageOf(message: Record<string, unknown>, leftOut: LeftOut): ForeignChatMessage | undefined {
+const noArtifacts: Artifacts = new Map();
+
+/**
+ * The message as this app keeps it (undefined for one with nothing to import: an answer that never came), and the
+ * artifacts as it leaves them.
+ */
+function messageOf(message: Record<string, unknown>, leftOut: LeftOut, artifacts: Artifacts): { message: ForeignChatMessage | undefined; artifacts: Artifacts } {
   const blocks = contentBlocks(message);
-  leftOut.add("tool call", blocks?.filter((block) => block.type === "tool_use").length ?? 0);
-  const text = blocks ? joined(blocks, "text", "text") : plainText(message.text);
-  if (message.sender === "human") return questionOf(text, message, leftOut);
-  if (message.sender !== "assistant") return undefined;
+  leftOut.add("tool call", blocks?.filter((block) => block.type === "tool_use" && !isArtifactCall(block)).length ?? 0);
+  if (message.sender === "human") return { message: questionOf(blocks ? joined(blocks, "text", "text") : plainText(message.text), message, leftOut), artifacts };
+  if (message.sender !== "assistant") return { message: undefined, artifacts };
   const thinking = blocks ? joined(blocks, "thinking", "thinking") : "";
-  const answer = text.trim();
-  if (answer === "" && thinking === "") return undefined;
-  return { role: "assistant", content: answer, ...(thinking === "" ? {} : { thinking }) };
+  const answer = blocks ? answerWithArtifacts(blocks, artifacts) : { text: plainText(message.text).trim(), artifacts };
+  if (answer.text === "" && thinking === "") return { message: undefined, artifacts: answer.artifacts };
+  return { message: { role: "assistant", content: answer.text, ...(thinking === "" ? {} : { thinking }) }, artifacts: answer.artifacts };
+}
+
+/**
+ * An answer's text blocks and artifacts in their order, each artifact once, where the answer last touched it and as it
+ * stood at the answer's end (Claude's card showed its newest version).
+ */
+function answerWithArtifacts(blocks: ReadonlyArray<Record<string, unknown>>, before: Artifacts): { text: string; artifacts: Artifacts } {
+  let artifacts = before;
+  const parts: Array<{ text: string } | { artifact: string }> = [];
+  for (const block of blocks) {
+    if (block.type === "text" && typeof block.text === "string" && block.text.trim() !== "") {
+      parts.push({ text: block.text.trim() });
+    } else if (isArtifactCall(block)) {
+      const id = String((block.input as Record<string, unknown>).id);
+      artifacts = applyArtifactCall(artifacts, block);
+      const earlier = parts.findIndex((part) => "artifact" in part && part.artifact === id);
+      if (earlier >= 0) parts.splice(earlier, 1);
+      if (artifacts.has(id)) parts.push({ artifact: id });
+    }
+  }
+  const shown = artifacts;
+  const text = parts.map((part) => ("text" in part ? part.text : artifactMarkdown(shown.get(part.artifact)!))).join("\n\n");
+  return { text, artifacts };
 }
 
 /**

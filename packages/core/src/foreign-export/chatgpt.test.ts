@@ -432,6 +432,65 @@ describe("chatGptReader.read", () => {
     });
   });
 
+  describe("canvas", () => {
+    const call = (recipient: string, args: unknown) => message("assistant", { content_type: "code", language: "json", text: JSON.stringify(args) }, { recipient });
+    const answered = (textdocId: string, extra: Json = {}) =>
+      message("tool", { content_type: "text", parts: ["Successfully updated text document"] }, { metadata: { canvas: { textdoc_id: textdocId, textdoc_type: "document", version: 2, ...extra } } });
+    const rewrite = (replacement: string) => ({ updates: [{ pattern: ".*", multiple: false, replacement }] });
+
+    it("shows each document in the answer that wrote it, as that answer left it, once, and counts no tool call", () => {
+      const chat = conversation([
+        ["q1", null, user("Write a haiku in a canvas")],
+        ["c1", "q1", call("canmore.create_textdoc", { name: "Haiku", type: "document", content: "Old pond\nfrog jumps" })],
+        ["t1", "c1", answered("doc1")],
+        ["a1", "t1", assistant("I wrote it in the canvas.")],
+        ["q2", "a1", user("Make it about rain")],
+        ["c2", "q2", call("canmore.update_textdoc", rewrite("Rain on the roof\nsplash"))],
+        ["t2", "c2", answered("doc1")],
+        // A replacement's "$1" is text, not a reference.
+        ["c3", "t2", call("canmore.update_textdoc", { updates: [{ pattern: "spl(ash)", multiple: false, replacement: "drip $1" }] })],
+        ["t3", "c3", answered("doc1")],
+        ["a2", "t3", assistant("Done.")],
+        ["q3", "a2", user("And a script")],
+        ["c4", "q3", call("canmore.create_textdoc", { name: "rain.py", type: "code/python", content: "print('```')\n" })],
+        // Nothing answered it: the call names its document itself. Then a change that failed is not shown.
+        ["c5", "c4", call("canmore.update_textdoc", rewrite("lost"))],
+        ["t5", "c5", answered("doc1", { is_failure: true })],
+      ]);
+      const { document, leftOut } = read(chat);
+      expect(document.messages.filter((m) => m.message.role === "assistant").map((m) => m.message.content)).toEqual([
+        "**Haiku**\n\n```markdown\nOld pond\nfrog jumps\n```\n\nI wrote it in the canvas.",
+        "**Haiku**\n\n```markdown\nRain on the roof\ndrip $1\n```\n\nDone.",
+        "**rain.py**\n\n````python\nprint('```')\n````",
+      ]);
+      expect(leftOut).toEqual([]);
+    });
+
+    it("follows each branch's own document, and says when a change cannot be applied", () => {
+      const chat = conversation([
+        ["q1", null, user("Draft")],
+        ["c1", "q1", call("canmore.create_textdoc", { name: "Draft", type: "document", content: "one" })],
+        ["t1", "c1", answered("d")],
+        ["q2", "t1", user("Version A")],
+        ["c2", "q2", call("canmore.update_textdoc", rewrite("A"))],
+        ["t2", "c2", answered("d")],
+        ["q3", "t1", user("Version B")],
+        // Not a JavaScript expression: the text is not known from here.
+        ["c3", "q3", call("canmore.update_textdoc", { updates: [{ pattern: "(?P<x>one)", multiple: false, replacement: "B" }] })],
+        ["t3", "c3", answered("d")],
+      ]);
+      const { document } = read(chat);
+      expect(document.messages.map((m) => [m.id, m.parentId, m.message.content])).toEqual([
+        [1, null, "Draft"],
+        [2, 1, "**Draft**\n\n```markdown\none\n```"],
+        [3, 2, "Version A"],
+        [4, 3, "**Draft**\n\n```markdown\nA\n```"],
+        [5, 2, "Version B"],
+        [6, 5, "**Draft**\n\n*(changed here; the export does not hold its whole text)*"],
+      ]);
+    });
+  });
+
   describe("questions", () => {
     it("keeps a picture's question text and marks a question that was only a picture; an attached image is counted once", () => {
       const { document, leftOut } = read(fromExport("Which bird is this?"));

@@ -2,9 +2,11 @@ import { maxImagesPerMessage, type ImageAttachment } from "../attachments.js";
 import { maxFilesPerMessage, type FileAttachment } from "../files.js";
 import { textFile } from "./attachments.js";
 import { ConversationBuilder, ForeignExportError, secondsToMs, type LeftOut } from "./document.js";
+import { applyCanvasCall, canvasResponse, emptyCanvas, isCanvasCall, type Canvas } from "./chatgpt-canvas.js";
 import { withCitations } from "./chatgpt-citations.js";
 import { array, record, string, type Json } from "./json-values.js";
 import type { ForeignFile, ForeignReader } from "./read.js";
+import { writtenDocumentMarkdown } from "./written-document.js";
 
 /**
  * Reader of ChatGPT's data export (`conversations.json` in the zip of Settings → Data controls → Export data): each
@@ -14,7 +16,7 @@ import type { ForeignFile, ForeignReader } from "./read.js";
  * reasoning as its `thinking`. Edited questions and regenerated answers stay versions (siblings), and the version
  * ChatGPT showed (`current_node`) is the active one. The pictures and text files a question was asked with are taken
  * when the export's archive is read where they are (`fileIds`, chatgpt-files.ts); otherwise they are counted as left
- * out.
+ * out. Canvas documents come in the answer that wrote them (chatgpt-canvas.ts).
  */
 export const chatGptReader: ForeignReader = {
   source: "ChatGPT",
@@ -103,9 +105,15 @@ function treeOf(mapping: Json): Tree {
   return { nodes, roots };
 }
 
+/** A piece of an answer: what it said, or a canvas document as it stood (`document`: its id). */
+interface AnswerPart {
+  readonly text: string;
+  readonly document?: string;
+}
+
 /** The answer being gathered on a path since its last question. Shared by branches until one adds to it. */
 interface Answer {
-  readonly texts: readonly string[];
+  readonly parts: readonly AnswerPart[];
   readonly thoughts: readonly string[];
   readonly createdAt: number | undefined;
   /** Set once written, so branches that share this very answer (nothing added since they parted) share one message. */
@@ -119,6 +127,15 @@ interface PathState {
   answer: Answer | undefined;
   /** The newest create_time on the path, to find the newest leaf. */
   newest: number | undefined;
+  /** The canvas documents as the path has written them. */
+  canvas: Canvas;
+}
+
+/** What the walk reads with besides the path. */
+interface Reading {
+  tree: Tree;
+  builder: ConversationBuilder;
+  files: Files;
 }
 
 /**
@@ -127,8 +144,9 @@ interface PathState {
  */
 function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string | undefined, files: Files): number | null {
   const visited = new Set<string>();
+  const reading: Reading = { tree, builder, files };
   // An explicit stack: a conversation of thousands of turns is a path thousands of nodes deep.
-  const stack = [...tree.roots].reverse().map((id) => ({ id, state: { lastId: null, answer: undefined, newest: undefined } as PathState }));
+  const stack = [...tree.roots].reverse().map((id) => ({ id, state: { lastId: null, answer: undefined, newest: undefined, canvas: emptyCanvas } as PathState }));
   let shown: number | null = null;
   let newestLeaf: { id: number; time: number } | undefined;
   for (let next = stack.pop(); next; next = stack.pop()) {
@@ -136,7 +154,7 @@ function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string |
     // A node listed under two parents, or in a cycle, is taken once: the walk ends.
     if (!node || visited.has(next.id)) continue;
     visited.add(next.id);
-    const state = advance(next.state, node, builder, files);
+    const state = advance(next.state, next.id, node, reading);
     if (next.id === currentNode) shown = settle(state, builder);
     const children = node.children.filter((child) => !visited.has(child));
     if (children.length === 0) {
@@ -153,8 +171,16 @@ function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string |
 }
 
 /** The path's state after one more node: a question is written (after the answer it follows); answers gather. */
-function advance(state: PathState, node: TreeNode, builder: ConversationBuilder, files: Files): PathState {
+function advance(state: PathState, id: string, node: TreeNode, { tree, builder, files }: Reading): PathState {
   const newest = node.time === undefined || (state.newest !== undefined && state.newest >= node.time) ? state.newest : node.time;
+  if (node.message && isCanvasCall(node.message)) {
+    // The tool's answer (a child) names the document; a call nothing answered names one of its own.
+    const response = canvasResponse(node.children.map((child) => tree.nodes.get(child)?.message));
+    const { canvas, shown } = applyCanvasCall(state.canvas, node.message, response, `canvas:${id}`);
+    const document = shown === undefined ? undefined : canvas.documents.get(shown);
+    const step: AnswerStep = document && shown !== undefined ? { kind: "answer", document: { id: shown, markdown: writtenDocumentMarkdown(document) } } : nothingShown;
+    return { lastId: state.lastId, answer: gather(state.answer, step, node.time), newest, canvas };
+  }
   const step = readMessage(node.message, builder.leftOut, files);
   if (step.kind === "question") {
     const parentId = settle(state, builder);
@@ -164,21 +190,21 @@ function advance(state: PathState, node: TreeNode, builder: ConversationBuilder,
       { role: "user", content, ...(images.length > 0 ? { images } : {}), ...(attached.length > 0 ? { files: attached } : {}) },
       node.time,
     );
-    return { lastId, answer: undefined, newest };
+    return { lastId, answer: undefined, newest, canvas: state.canvas };
   }
-  if (step.kind === "answer") return { lastId: state.lastId, answer: gather(state.answer, step, node.time), newest };
+  if (step.kind === "answer") return { lastId: state.lastId, answer: gather(state.answer, step, node.time), newest, canvas: state.canvas };
   return { ...state, newest };
 }
 
 /** The last message on the path, writing the gathered answer first when it has something to show. */
 function settle(state: PathState, builder: ConversationBuilder): number | null {
   const answer = state.answer;
-  if (!answer || (answer.texts.length === 0 && answer.thoughts.length === 0)) return state.lastId;
+  if (!answer || (answer.parts.length === 0 && answer.thoughts.length === 0)) return state.lastId;
   if (answer.writtenId === undefined) {
     const thinking = answer.thoughts.join("\n\n");
     answer.writtenId = builder.add(
       state.lastId,
-      { role: "assistant", content: answer.texts.join("\n\n"), ...(thinking === "" ? {} : { thinking }) },
+      { role: "assistant", content: answer.parts.map((part) => part.text).join("\n\n"), ...(thinking === "" ? {} : { thinking }) },
       answer.createdAt,
     );
   }
@@ -187,10 +213,15 @@ function settle(state: PathState, builder: ConversationBuilder): number | null {
 
 /** The answer with one more assistant-side node; the same object when the node adds nothing, a copy otherwise. */
 function gather(answer: Answer | undefined, step: AnswerStep, time: number | undefined): Answer {
-  const base = answer ?? { texts: [], thoughts: [], createdAt: time };
-  if (step.text === undefined && step.thought === undefined && (base.createdAt !== undefined || time === undefined)) return base;
+  const base: Answer = answer ?? { parts: [], thoughts: [], createdAt: time };
+  const { text, thought, document } = step;
+  if (text === undefined && thought === undefined && document === undefined && (base.createdAt !== undefined || time === undefined)) return base;
+  let parts = base.parts;
+  if (text !== undefined) parts = [...parts, { text }];
+  // A document the answer wrote before is shown once, where it last changed it, as it stood then.
+  if (document !== undefined) parts = [...parts.filter((part) => part.document !== document.id), { text: document.markdown, document: document.id }];
   return {
-    texts: step.text === undefined ? base.texts : [...base.texts, step.text],
+    parts,
     thoughts: step.thought === undefined ? base.thoughts : [...base.thoughts, step.thought],
     createdAt: base.createdAt ?? time,
   };
@@ -203,6 +234,8 @@ interface AnswerStep {
   kind: "answer";
   text?: string;
   thought?: string;
+  /** A canvas document it wrote, as Markdown. */
+  document?: { id: string; markdown: string };
 }
 
 interface QuestionStep {

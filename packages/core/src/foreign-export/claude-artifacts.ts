@@ -1,4 +1,5 @@
 import { isRecord } from "./json-values.js";
+import { writtenDocumentMarkdown } from "./written-document.js";
 
 // Claude's artifacts (the code, pages and documents it wrote beside an answer) as the export holds them: `tool_use`
 // blocks named "artifacts" whose input creates one (`command: "create"`, its whole `content`), rewrites it whole
@@ -62,7 +63,7 @@ export function applyArtifactCall(artifacts: Artifacts, block: Record<string, un
 
 /** The fence language of an artifact: its own for code, else by its type. */
 function languageOf(artifact: Artifact): string {
-  if (artifact.language) return artifact.language.trim().split(/\s+/)[0] ?? "";
+  if (artifact.language) return artifact.language;
   switch (artifact.type) {
     case "text/html":
       return "html";
@@ -79,16 +80,7 @@ function languageOf(artifact: Artifact): string {
   }
 }
 
-/** A run of backticks longer than any in `content`, at least three: the fence it cannot close early. */
-function fenceFor(content: string): string {
-  const longest = Math.max(0, ...(content.match(/`+/g) ?? []).map((run) => run.length));
-  return "`".repeat(Math.max(3, longest + 1));
-}
-
-/** An artifact as Markdown in its answer: its title in bold, then its text fenced (or a word that the export lacks it). */
+/** An artifact as Markdown in its answer (written-document.ts). */
 export function artifactMarkdown(artifact: Artifact): string {
-  const title = `**${artifact.title.replace(/([\\`*_[\]<>])/g, "\\$1")}**`;
-  if (artifact.content === undefined) return `${title}\n\n*(changed here; the export does not hold its whole text)*`;
-  const fence = fenceFor(artifact.content);
-  return `${title}\n\n${fence}${languageOf(artifact)}\n${artifact.content.replace(/\n$/, "")}\n${fence}`;
+  return writtenDocumentMarkdown({ title: artifact.title, language: languageOf(artifact), content: artifact.content });
 }

@@ -1,4 +1,4 @@
-import type { ChatModel } from "./model.js";
+import type { ChatModel, ModelCapabilities } from "./model.js";
 
 /**
  * Context-window decisions of the run loop, and what it remembers per model between runs.
@@ -28,6 +28,21 @@ const smallestNumCtx = 4096;
 const maxRememberedModels = 256;
 /** Prompts smaller than this fit any Ollama window: a low count for them is no sign of a cut. */
 const minimumCheckedPrompt = 1024;
+
+export interface ContextWindow {
+  contextLength: number | undefined;
+  /** Tokens a request may fill; undefined when the model's context length is unknown (no token budget). */
+  limit: number | undefined;
+}
+
+/** The window a run of a model fills: its context length, capped by `maxContextTokens` where the window is chosen per request. */
+export function contextWindowOf(caps: ModelCapabilities, maxContextTokens: number | undefined): ContextWindow {
+  const contextLength = caps.contextLength;
+  if (contextLength === undefined) return { contextLength, limit: undefined };
+  // The cap guards memory where the window is chosen per request; a fixed server window is already paid for.
+  const cap = maxContextTokens ?? (caps.defaultContextTokens !== undefined ? defaultMaxContextTokens : undefined);
+  return { contextLength, limit: cap === undefined ? contextLength : Math.max(1, Math.min(contextLength, cap)) };
+}
 
 /** Tokens kept free for the answer when trimming history to a window of `limit` tokens. */
 export function answerReserve(limit: number): number {

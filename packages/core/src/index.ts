@@ -59,6 +59,7 @@ export {
   messageOverheadTokens,
 } from "./tokens.js";
 export { defaultMaxContextTokens, answerReserve, chooseNumCtx, promptWasTruncated } from "./context-window.js";
+export { promptRoom, type PromptRoom, type PromptRoomInput } from "./prompt-room.js";
 export { compactHead } from "./providers/node-transport.js";
 export { isStorableText, toStorableText } from "./storable-text.js";
 export { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./file-size.js";

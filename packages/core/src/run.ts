@@ -13,7 +13,7 @@ import {
 } from "./approval.js";
 import { capabilitiesNow, capabilitiesOf, imagesOnLastUserMessage, imagesUnsupported, stateNow, stateOf, thinkToSend } from "./capabilities.js";
 import { fitContext } from "./context.js";
-import { answerReserve, chooseNumCtx, contextMemoryOf, defaultMaxContextTokens, numCtxAnswerRoom, promptWasTruncated } from "./context-window.js";
+import { answerReserve, chooseNumCtx, contextMemoryOf, contextWindowOf, numCtxAnswerRoom, promptWasTruncated, type ContextWindow } from "./context-window.js";
 import { ChatError, errorCodeMessages, isRetryable } from "./errors.js";
 import type { ChatEvent, ContextUsage, DoneReason, ErrorCode, EventOf, Usage } from "./events.js";
 import type { KeepAlive } from "./keep-alive.js";
@@ -552,20 +552,6 @@ export const contextTrimmedMessage = (dropped: number) =>
   `Left out ${dropped} older message${dropped === 1 ? "" : "s"} to fit the model's context window.`;
 const overflowMessage = (expected: number, window: number) =>
   `The newest messages are longer than the model's context window (about ${expected} of ${window} tokens): the model may not see all of them.`;
-
-interface ContextWindow {
-  contextLength: number | undefined;
-  /** Tokens a request may fill; undefined when the model's context length is unknown (no token budget). */
-  limit: number | undefined;
-}
-
-function contextWindowOf(caps: ModelCapabilities, maxContextTokens: number | undefined): ContextWindow {
-  const contextLength = caps.contextLength;
-  if (contextLength === undefined) return { contextLength, limit: undefined };
-  // The cap guards memory where the window is chosen per request; a fixed server window is already paid for.
-  const cap = maxContextTokens ?? (caps.defaultContextTokens !== undefined ? defaultMaxContextTokens : undefined);
-  return { contextLength, limit: cap === undefined ? contextLength : Math.max(1, Math.min(contextLength, cap)) };
-}
 
 function contextUsageOf(
   window: ContextWindow | undefined,

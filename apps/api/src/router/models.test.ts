@@ -25,6 +25,34 @@ describe("models without tools", () => {
       expect(words["gemma3"]).toEqual(["128K context"]);
     });
 
+    it("models.room: the window a new message may take, less the answer's reserve, the system message with the caller's instructions and the tools", async () => {
+      const alice = api.client();
+      const room = await alice.models.room.query({ model: "llama3.2" });
+      // MAX_CONTEXT_TOKENS' default caps the model's 128K window; a quarter of it, at most 4096, stays for the answer.
+      expect(room).toMatchObject({ limit: 32_768, reserve: 4096 });
+      expect(room.room).toBe(32_768 - 4096 - room.fixedTokens);
+      // The server's prompt and the three built-in tools' schemas.
+      expect(room.fixedTokens).toBeGreaterThan(200);
+      // A model without tools is sent none: only the system message is left.
+      const gemma = await alice.models.room.query({ model: "gemma3" });
+      expect(gemma.fixedTokens).toBeLessThan(room.fixedTokens);
+      // The caller's custom instructions go into every run's system message.
+      const instructions = "Answer in French, in short sentences, and always end with a question. ".repeat(40);
+      await alice.settings.setInstructions.mutate({ instructions });
+      try {
+        const instructed = await alice.models.room.query({ model: "llama3.2" });
+        expect(instructed.fixedTokens - room.fixedTokens).toBeGreaterThanOrEqual(Math.floor(instructions.trim().length / 4));
+        // The default model when none is named.
+        expect(await alice.models.room.query()).toEqual(await alice.models.room.query({ model: (await alice.models.list.query()).defaultModel }));
+      } finally {
+        await alice.settings.setInstructions.mutate({ instructions: "" });
+      }
+      // A model that does not say its window (unknown here) leaves no room to tell.
+      const unknown = await alice.models.room.query({ model: "no-such-model" });
+      expect([unknown.limit, unknown.room, unknown.reserve]).toEqual([undefined, undefined, 0]);
+      await expect(alice.models.room.query({ model: "" })).rejects.toMatchObject({ data: { code: "BAD_REQUEST" } });
+    });
+
     it("keeps the list a few seconds, reads it again on refresh and after a run (which loads a model)", async () => {
       const client = api.client();
       const tagReads = () => api.sim.requests.filter((r) => r.path === "/api/tags").length;

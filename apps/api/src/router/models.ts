@@ -1,5 +1,7 @@
-import type { ModelInfo } from "@streamchat/core";
+import { promptRoom, type ModelInfo } from "@streamchat/core";
 import { z } from "zod";
+import { idSchema } from "../input-schemas.js";
+import { buildContext } from "../runs/context.js";
 import { authedProcedure, router } from "../trpc.js";
 import { modelListOf } from "./model-list-cache.js";
 import { capabilitiesInWords } from "./model-words.js";
@@ -23,7 +25,32 @@ const listInput = z
   .strict()
   .optional();
 
+const roomInput = z
+  .object({
+    /** The model a message would go to; the server's default model when absent. */
+    model: idSchema.optional(),
+  })
+  .strict()
+  .optional();
+
 export const modelsRouter = router({
+  /**
+   * How much of the model's window a new message (with its files) may take in the caller's runs before the engine cuts
+   * it: core's promptRoom with the caller's custom instructions and tools, MAX_CONTEXT_TOKENS and the model's
+   * calibration, as a run would count them. `limit` and `room` are absent when the model does not say its window.
+   */
+  room: authedProcedure.input(roomInput).query(async ({ ctx, input, signal }) => {
+    const [tools, settings] = await Promise.all([ctx.tools.toolsFor(ctx.userId), ctx.store.getUserSettings(ctx.userId)]);
+    const [system] = buildContext(ctx.config.systemPrompt, [], settings.instructions);
+    return promptRoom({
+      model: ctx.provider.model,
+      modelName: input?.model ?? ctx.provider.defaultModel,
+      system: system?.content ?? "",
+      tools,
+      maxContextTokens: ctx.config.maxContextTokens,
+      signal: signal ?? AbortSignal.timeout(30_000),
+    });
+  }),
   list: authedProcedure.input(listInput).query(async ({ ctx, input }) => {
     const { provider } = ctx;
     let models: ModelInfo[] = [];

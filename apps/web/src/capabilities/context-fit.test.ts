@@ -24,10 +24,10 @@ describe("whether attached files fit the model's window", () => {
       budget: 3072,
     });
     expect(contextFitNote({ text: "", files: [budget], ...window })).toBe(
-      "budget.csv is about 26K tokens; this model reads about 3K at once here, so it will see only part of it.",
+      "budget.csv is about 26K tokens; this model has room for about 3K here, so it will see only part of it.",
     );
     expect(contextFitNote({ text: "", files: [budget, fits], ...window })).toBe(
-      "These files are about 29.1K tokens; this model reads about 3K at once here, so it will see only part of them.",
+      "These files are about 29.1K tokens; this model has room for about 3K here, so it will see only part of them.",
     );
   });
 
@@ -35,7 +35,7 @@ describe("whether attached files fit the model's window", () => {
     const notes = file("a.txt", ascii(12_288 - tags("a.txt")));
     expect(contextOverflow({ text: "", files: [notes], ...window })).toBeNull();
     expect(contextFitNote({ text: "Why?", files: [notes], ...window })).toBe(
-      "This message and its file are about 3.1K tokens; this model reads about 3K at once here, so it will see only part of it.",
+      "This message and its file are about 3.1K tokens; this model has room for about 3K here, so it will see only part of it.",
     );
     // Typed text alone is the length limit's business, not this note's.
     expect(contextOverflow({ text: ascii(40_000), files: [], ...window })).toBeNull();
@@ -55,10 +55,23 @@ describe("whether attached files fit the model's window", () => {
     // …but this server fills at most 32,768 of it (28,672 for the prompt).
     expect(contextOverflow({ text: "", files, contextLength: 131_072, maxContextTokens: 32_768 })?.budget).toBe(28_672);
     expect(contextFitNote({ text: "", files, contextLength: 131_072, maxContextTokens: 32_768 })).toBe(
-      "a.txt is about 40K tokens; this model reads about 28K at once here, so it will see only part of it.",
+      "a.txt is about 40K tokens; this model has room for about 28K here, so it will see only part of it.",
     );
     // A model whose own window is the smaller one: that is the limit.
     expect(contextOverflow({ text: "", files, contextLength: 8192, maxContextTokens: 32_768 })?.budget).toBe(6144);
+  });
+
+  it("takes the server's room when it has said it (the instructions and tools taken out, calibrated)", () => {
+    const budget = file("budget.csv", ascii(2_800 * 4));
+    // Fits the window less the answer's reserve (3072)…
+    expect(contextOverflow({ text: "", files: [budget], ...window })).toBeNull();
+    // …but not beside this user's instructions and tools.
+    expect(contextOverflow({ text: "", files: [budget], ...window, room: 2_600 })?.budget).toBe(2_600);
+    expect(contextFitNote({ text: "", files: [budget], ...window, room: 2_600 })).toBe(
+      "budget.csv is about 2.8K tokens; this model has room for about 2.6K here, so it will see only part of it.",
+    );
+    // A room that is no number falls back to the window's arithmetic.
+    expect(contextOverflow({ text: "", files: [budget], ...window, room: Number.NaN })).toBeNull();
   });
 
   it("counts a non-ASCII character as a token, as the engine's estimate does", () => {

@@ -19,6 +19,11 @@ export interface ContextFitInput {
   /** The chosen model's window (models.list `contextLength`); undefined when the server does not say. */
   contextLength: number | undefined;
   maxContextTokens: number;
+  /**
+   * What the server says a new message may take (models.room `room`: the window less the answer's reserve, the
+   * instructions and the tools, by the model's calibration); undefined until it has answered, or when it cannot say.
+   */
+  room?: number | undefined;
 }
 
 /** How far a message with its files goes past what the model reads at once (whole tokens, estimated). */
@@ -27,7 +32,7 @@ export interface ContextOverflow {
   fileTokens: number;
   /** The files and the typed text. */
   tokens: number;
-  /** What the prompt may fill: the request's limit less the room the engine keeps for the answer. */
+  /** What the message may fill: the request's limit less the room the engine keeps for the answer (and, when the server says, less the instructions and tools). */
   budget: number;
 }
 
@@ -48,17 +53,17 @@ function fileTokens(file: FileAttachment): number {
  * Whether a message with these files will not fit the model's window: null when it fits, when nothing is attached, or
  * when the window is unknown (OpenAI-compatible servers mostly do not say; a guess would cry wolf).
  *
- * The engine's own arithmetic (core context-window.ts, run.ts): the request's limit is the model's window capped by
- * MAX_CONTEXT_TOKENS, and `answerReserve(limit)` of it stays free for the answer. The estimate is the engine's too
- * (`estimateTextTokens`), before its per-model calibration, which the page does not know. The instructions, tools and
- * earlier messages are not counted: the engine leaves out older messages first, and the newest one is what it cannot
- * shorten, so this says only what is certain to be cut.
+ * The engine's own arithmetic: the server's `room` (models.room, core's promptRoom: the request's limit, the answer's
+ * reserve, the system message with the user's instructions and the tools, by the model's calibration) when it has
+ * said; until then, the request's limit (the model's window capped by MAX_CONTEXT_TOKENS) less `answerReserve(limit)`.
+ * The message's estimate is the engine's (`estimateTextTokens`). Earlier messages are not counted: the engine leaves
+ * out older messages first, and the newest one is what it cannot shorten, so this says only what is certain to be cut.
  */
 export function contextOverflow(input: ContextFitInput): ContextOverflow | null {
   const { contextLength, files } = input;
   if (files.length === 0 || contextLength === undefined || !Number.isFinite(contextLength) || contextLength <= 0) return null;
   const limit = Math.max(1, Math.min(contextLength, input.maxContextTokens));
-  const budget = Math.max(0, limit - answerReserve(limit));
+  const budget = input.room !== undefined && Number.isFinite(input.room) && input.room >= 0 ? input.room : Math.max(0, limit - answerReserve(limit));
   let forFiles = 0;
   for (const file of files) forFiles += fileTokens(file);
   const tokens = forFiles + estimateTextTokens(input.text);
@@ -66,11 +71,11 @@ export function contextOverflow(input: ContextFitInput): ContextOverflow | null 
 }
 
 /**
- * The note under the tray, in a sentence: "budget.csv is about 26K tokens; this model reads about 24K at once here, so
+ * The note under the tray, in a sentence: "budget.csv is about 26K tokens; this model has room for about 24K here, so
  * it will see only part of it." When the files fit alone and only the typed text tips them over, it says the message.
  */
 export function contextOverflowNote(overflow: ContextOverflow, files: readonly { name: string }[]): string {
-  const reads = `this model reads about ${tokensShort(overflow.budget)} at once here`;
+  const reads = `this model has room for about ${tokensShort(overflow.budget)} here`;
   const one = files.length === 1 ? files[0] : undefined;
   if (overflow.fileTokens > overflow.budget) {
     const subject = one ? `${one.name} is` : "These files are";

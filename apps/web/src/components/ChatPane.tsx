@@ -75,6 +75,12 @@ export function ChatPane(props: ChatPaneProps) {
   const utils = trpc.useUtils();
   const branchMutation = trpc.conversations.branch.useMutation();
   const tray = useAttachmentDrafts({ vision, fileLimits: fileLimitsOf(health.data), draftKey: conversationId ?? newChatDraft });
+  // What a message may take of the model's window beside this user's instructions and tools: asked only once files
+  // are attached (the composer's note on files too long for the model).
+  const room = trpc.models.room.useQuery(modelSetting.value === null ? undefined : { model: modelSetting.value }, {
+    enabled: tray.files.length > 0,
+    staleTime: 30_000,
+  });
   /** The names of the images of the message sent last, for the tray if it comes back unsent (files carry their own). */
   const sentNames = useRef(new Map<string, string>());
   const composer = useRef<ComposerHandle>(null);
@@ -612,7 +618,7 @@ export function ChatPane(props: ChatPaneProps) {
           onStop={chat.stop}
           stopping={chat.stopping}
           think={think}
-          model={modelSetting}
+          model={room.data?.room === undefined ? modelSetting : { ...modelSetting, room: room.data.room }}
         />
       </div>
     </main>

@@ -320,7 +320,7 @@ describe("Composer text files", () => {
     const view = render(withModel([budget], 4096), { wrapper: trpcWrapper(() => models) });
     const note = view.getByTestId("context-fit-note");
     expect(note.getAttribute("role")).toBe("status");
-    expect(note.textContent).toBe("budget.csv is about 4K tokens; this model reads about 3K at once here, so it will see only part of it.");
+    expect(note.textContent).toBe("budget.csv is about 4K tokens; this model has room for about 3K here, so it will see only part of it.");
     expect(view.queryByRole("alert")).toBeNull();
     const box = view.container.querySelector("textarea")!;
     expect(box.getAttribute("aria-describedby")).toContain(note.id);

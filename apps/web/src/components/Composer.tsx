@@ -29,6 +29,8 @@ export interface ModelSetting {
   note: { text: string; toolsOff: boolean } | null;
   /** The chosen model's context window in tokens (models.list); undefined when the server does not say. */
   contextLength?: number | undefined;
+  /** What a new message may take of it in this user's runs (models.room), once the server has said. */
+  room?: number | undefined;
 }
 
 /** What the pane can do with the draft: a send that failed gives its text back; a retry that went out takes it. */
@@ -95,6 +97,7 @@ export function Composer(props: ComposerProps) {
     files: attachments?.files.map((d) => d.attachment) ?? [],
     contextLength: model?.contextLength,
     maxContextTokens,
+    room: model?.room,
   });
 
   useImperativeHandle(ref, () => ({

@@ -19,6 +19,8 @@ export function InstructionsPanel() {
     // Saved as the server stored it (trimmed): the box shows that, and "Saved" until the next edit.
     onSuccess: (saved) => {
       utils.settings.get.setData(undefined, saved);
+      // They are part of every request: the room left for a message changed.
+      void utils.models.room.invalidate();
       setDraft(null);
     },
   });

@@ -20,7 +20,8 @@ export function ToolsPanel() {
   const utils = trpc.useUtils();
   // Polled while open: servers connect, fail and restart on their own.
   const list = trpc.tools.list.useQuery(undefined, { enabled: open, refetchInterval: open ? 3000 : false });
-  const setEnabled = trpc.tools.setServerEnabled.useMutation({ onSettled: () => utils.tools.list.invalidate() });
+  // Tools' schemas are part of every request: the room left for a message changes with them.
+  const setEnabled = trpc.tools.setServerEnabled.useMutation({ onSettled: () => Promise.all([utils.tools.list.invalidate(), utils.models.room.invalidate()]) });
   const failure = list.error ?? setEnabled.error;
 
   return (

@@ -57,6 +57,24 @@ describe("GET /api/export", () => {
     expect(docs[0]!.conversation.pinnedAt).toEqual(expect.any(Number));
   });
 
+  it("writes the archived conversations too, after the others, each marked archived, and they import back archived", async () => {
+    const carol = api.client("alice-token-1");
+    const kept = await carol.chat.send.mutate({ message: "a chat to keep in the list" });
+    await collectRun(carol, kept.runId);
+    const old = await carol.chat.send.mutate({ message: "an old chat to archive" });
+    await collectRun(carol, old.runId);
+    await carol.conversations.archive.mutate({ conversationId: old.conversationId, archived: true });
+    const docs = linesOf(await (await exportAll("alice-token-1")).text()).map((line) => JSON.parse(line) as ConversationExport);
+    const ids = docs.map((doc) => doc.conversation.id);
+    expect(ids.at(-1)).toBe(old.conversationId);
+    expect(ids).toContain(kept.conversationId);
+    expect(docs.at(-1)!.conversation.archivedAt).toEqual(expect.any(Number));
+    expect(docs.find((doc) => doc.conversation.id === kept.conversationId)!.conversation).not.toHaveProperty("archivedAt");
+    const { conversationId } = await carol.conversations.import.mutate({ content: JSON.stringify(docs.at(-1)) });
+    expect((await carol.conversations.get.query({ conversationId })).archivedAt).toBe(docs.at(-1)!.conversation.archivedAt);
+    expect((await carol.conversations.list.query({ archived: true })).map((c) => c.id)).toContain(conversationId);
+  });
+
   it("reads past the list's largest page: every conversation, once", async () => {
     const { conversationId } = await bob.chat.send.mutate({ message: "one to copy" });
     const file = await bob.conversations.export.query({ conversationId });

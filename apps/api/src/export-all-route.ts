@@ -13,17 +13,21 @@ export function exportAllFilename(now: number): string {
 
 /**
  * Every conversation of `userId` as the JSON export `conversations.export` makes, one a line (JSON Lines), in the list's
- * order. The ids are read first, a page at a time, and each conversation is read when its line is written: one in
- * memory at a time, however many there are. One deleted meanwhile is left out; one changed meanwhile is written as it
- * is when its turn comes.
+ * order, then the archived ones in theirs (each line says it is archived). The ids are read first, a page at a time,
+ * and each conversation is read when its line is written: one in memory at a time, however many there are. One
+ * deleted meanwhile is left out; one changed meanwhile is written as it is when its turn comes.
  */
 export async function* exportAllLines(store: ChatStore, userId: string, now: () => number = Date.now): AsyncGenerator<string> {
   const ids: string[] = [];
-  for (;;) {
-    const after = ids.at(-1);
-    const page = await store.listConversations(userId, { limit: listPage, ...(after === undefined ? {} : { after }) });
-    ids.push(...page.map((conversation) => conversation.id));
-    if (page.length < listPage) break;
+  for (const archived of [false, true]) {
+    const listed: string[] = [];
+    for (;;) {
+      const after = listed.at(-1);
+      const page = await store.listConversations(userId, { limit: listPage, archived, ...(after === undefined ? {} : { after }) });
+      listed.push(...page.map((conversation) => conversation.id));
+      if (page.length < listPage) break;
+    }
+    ids.push(...listed);
   }
   for (const id of ids) {
     let doc;

@@ -104,13 +104,19 @@ export interface ChatClient {
      * Pinned first, then newest activity first; at most `limit` (default 100, at most 500). `after`: the next page, the
      * ones listed after that conversation (the last of the page before); an empty page is the end, and NOT_FOUND means
      * it is gone (deleted meanwhile): start again from the first page. `query`: only those whose title holds every word
-     * of it (any order, case and accents ignored), in the same order and paged the same way.
+     * of it (any order, case and accents ignored), in the same order and paged the same way. Archived ones are left out;
+     * `archived: true` lists them alone.
      */
-    list(opts?: { limit?: number; after?: string; query?: string }): Promise<ConversationSummary[]>;
+    list(opts?: { limit?: number; after?: string; query?: string; archived?: boolean }): Promise<ConversationSummary[]>;
     get(conversationId: string): Promise<ConversationDetail>;
     rename(conversationId: string, title: string): Promise<Outputs["conversations"]["rename"]>;
     /** Pins it to the top of `list` (most recently pinned first), or unpins it; `pinnedAt` says when (null: not pinned). */
     pin(conversationId: string, pinned: boolean): Promise<Outputs["conversations"]["pin"]>;
+    /**
+     * Archives it (out of `list`, into `list({ archived: true })`; it stays whole and can go on) or brings it back;
+     * `archivedAt` says when (null: not archived).
+     */
+    archive(conversationId: string, archived: boolean): Promise<Outputs["conversations"]["archive"]>;
     delete(conversationId: string): Promise<Outputs["conversations"]["delete"]>;
     /**
      * Shows another version: the active path goes through `messageId` (any message, e.g. a sibling from a
@@ -333,6 +339,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       get: (conversationId) => call(() => trpc.conversations.get.query({ conversationId })),
       rename: (conversationId, title) => call(() => trpc.conversations.rename.mutate({ conversationId, title })),
       pin: (conversationId, pinned) => call(() => trpc.conversations.pin.mutate({ conversationId, pinned })),
+      archive: (conversationId, archived) => call(() => trpc.conversations.archive.mutate({ conversationId, archived })),
       delete: (conversationId) => call(() => trpc.conversations.delete.mutate({ conversationId })),
       switchBranch: (conversationId, messageId) => call(() => trpc.conversations.switchBranch.mutate({ conversationId, messageId })),
       branch: (conversationId, messageId) => call(() => trpc.conversations.branch.mutate({ conversationId, messageId })),

@@ -10,6 +10,7 @@ export function checkInsertConversation(input: InsertConversationInput): void {
   checkTime(conversation.createdAt, "conversation.createdAt");
   checkTime(conversation.updatedAt, "conversation.updatedAt");
   if (conversation.pinnedAt !== null) checkTime(conversation.pinnedAt, "conversation.pinnedAt");
+  if (conversation.archivedAt !== null) checkTime(conversation.archivedAt, "conversation.archivedAt");
   const runIds = new Set<string>();
   runs.forEach((run, i) => {
     if (runIds.has(run.id)) throw new RangeError(`runs.${i}.id: run ${run.id} is given twice.`);

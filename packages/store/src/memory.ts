@@ -202,7 +202,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
   }
 
   function addConversation(id: string, userId: string, title: string, at: number): ConversationEntry {
-    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null }, order: nextOrder++, headId: null, origin: null, branchOf: null };
+    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null, archivedAt: null }, order: nextOrder++, headId: null, origin: null, branchOf: null };
     conversations.set(id, entry);
     messages.set(id, []);
     return entry;
@@ -266,13 +266,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
       // Pinned first, most recently pinned first (-1: below every time, as the databases sort NULL), then newest activity.
       const pinned = (entry: ConversationEntry) => entry.conversation.pinnedAt ?? -1;
+      // One of the two lists: the conversations that are not archived, or the archived ones.
+      const archived = listOptions?.archived === true;
       const listed = [...conversations.values()]
-        .filter((entry) => entry.conversation.userId === userId)
+        .filter((entry) => entry.conversation.userId === userId && (entry.conversation.archivedAt !== null) === archived)
         .sort((a, b) => pinned(b) - pinned(a) || b.conversation.updatedAt - a.conversation.updatedAt || b.order - a.order);
       let start = 0;
       if (listOptions?.after !== undefined) {
+        if (!owned(userId, listOptions.after)) throw new StoreError("not_found", `Unknown conversation ${listOptions.after}.`);
         start = listed.findIndex((entry) => entry.conversation.id === listOptions.after) + 1;
-        if (start === 0) throw new StoreError("not_found", `Unknown conversation ${listOptions.after}.`);
+        // Archived or brought back since the page before: the list it was in ends there.
+        if (start === 0) return [];
       }
       return listed.slice(start, start + limit).map((entry) => copy(entry.conversation));
     },
@@ -295,10 +299,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       return copy(entry.conversation);
     },
 
+    async setArchived(userId, conversationId, archived, at) {
+      live();
+      if (at !== undefined) checkTime(at, "at");
+      const entry = owned(userId, conversationId);
+      if (!entry) return undefined;
+      entry.conversation.archivedAt = archived ? (entry.conversation.archivedAt ?? at ?? now()) : null;
+      return copy(entry.conversation);
+    },
+
     async insertConversation(input) {
       live();
       checkInsertConversation(input);
-      const { id, userId, title, createdAt, updatedAt, pinnedAt } = input.conversation;
+      const { id, userId, title, createdAt, updatedAt, pinnedAt, archivedAt } = input.conversation;
       // Every refusal, and every serialisation (a value JSON.stringify throws on), before the first write.
       if (conversations.has(id)) throw conflict("id", `Conversation ${id} already exists.`);
       const origin = input.conversation.origin ?? null;
@@ -314,6 +327,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       const entry = addConversation(id, userId, title, createdAt);
       entry.conversation.updatedAt = updatedAt;
       entry.conversation.pinnedAt = pinnedAt;
+      entry.conversation.archivedAt = archivedAt;
       entry.origin = origin;
       input.runs.forEach((run, i) => {
         const record: RunRecord = {
@@ -362,6 +376,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
           origin: origin!,
           title: conversation.title,
           pinnedAt: conversation.pinnedAt,
+          archivedAt: conversation.archivedAt,
           updatedAt: conversation.updatedAt,
           hasRuns: runsOf.has(conversation.id),
         }));

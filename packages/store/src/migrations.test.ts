@@ -285,14 +285,14 @@ describe("migration 8 (pinned conversations) on a v7 database", () => {
 
       // Every row as it was, none pinned, in the order v7 listed them (newest activity, then newest created).
       expect(await store.listConversations("alice")).toEqual([
-        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
-        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null },
-        { id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: null },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
+        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null, archivedAt: null },
+        { id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: null, archivedAt: null },
       ]);
       expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
       expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 5 });
       // The old rows pin like new ones.
-      expect(await store.setPinned("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: 99 });
+      expect(await store.setPinned("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: 99, archivedAt: null });
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "c3"]);
       expect((await store.listConversations("bob")).map((c) => [c.id, c.pinnedAt])).toEqual([["b1", null]]);
     } finally {
@@ -335,8 +335,8 @@ describe("migration 9 (import origins) on a v8 database", () => {
 
       // Every row as it was.
       expect(await store.listConversations("alice")).toEqual([
-        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50 },
-        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: null },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
       ]);
       expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
       expect((await store.listConversations("bob")).map((c) => c.id)).toEqual(["b1"]);
@@ -368,7 +368,7 @@ describe("migration 10 (branch origins) on a v9 database", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
     try {
       const probe = new DatabaseSync(path);
-      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(10);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(latestVersion());
       const columns = probe.prepare("SELECT name, type FROM pragma_table_info('conversations') WHERE name LIKE 'branch%' ORDER BY name").all();
       expect(columns.map((r) => ({ ...r }))).toEqual([
         { name: "branch_at_message", type: "INTEGER" },
@@ -377,10 +377,59 @@ describe("migration 10 (branch origins) on a v9 database", () => {
       ]);
       probe.close();
       expect(await store.listConversations("alice")).toEqual([
-        { id: "c2", userId: "alice", title: "Imported", createdAt: 2, updatedAt: 20, pinnedAt: 50 },
-        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+        { id: "c2", userId: "alice", title: "Imported", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: null },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
       ]);
       expect(await store.branchOrigin("alice", "c1")).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("migration 11 (archived conversations) on a v10 database", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("adds archived_at (null: nothing is archived), keeping every conversation, the list's order and its one index", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v10-"));
+    const path = join(dir, "chat.db");
+    const v10 = new DatabaseSync(path);
+    migrate(v10, migrations.filter((m) => m.version <= 10));
+    v10.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES
+      ('c1', 'alice', 'Oldest', 1, 30, NULL, NULL), ('c2', 'alice', 'Pinned', 2, 20, 50, 'ChatGPT:x@1'),
+      ('c3', 'alice', 'Newest', 3, 20, NULL, NULL), ('b1', 'bob', 'Bob''s', 4, 40, NULL, NULL)`);
+    v10.exec(`INSERT INTO messages (conversation_id, parent_id, run_id, role, content, json, created_at)
+      VALUES ('c1', NULL, NULL, 'user', 'hello', '{"role":"user","content":"hello"}', 30)`);
+    v10.exec("UPDATE conversations SET head_message_id = 1 WHERE id = 'c1'");
+    v10.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
+    try {
+      const probe = new DatabaseSync(path);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(11);
+      expect(probe.prepare("SELECT name, type, \"notnull\" FROM pragma_table_info('conversations') WHERE name = 'archived_at'").all().map((r) => ({ ...r }))).toEqual([
+        { name: "archived_at", type: "INTEGER", notnull: 0 },
+      ]);
+      expect(probe.prepare("SELECT COUNT(*) AS n FROM conversations WHERE archived_at IS NULL").get()?.n).toBe(4);
+      const indexes = probe.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'conversations' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+      expect(indexes.map((r) => r.name)).toEqual(["conversations_by_user_origin", "conversations_by_user_pinned_activity"]);
+      probe.close();
+
+      // Every row as it was, none archived, in the order v10 listed them; the archived list is empty.
+      expect(await store.listConversations("alice")).toEqual([
+        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: null },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
+        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null, archivedAt: null },
+      ]);
+      expect(await store.listConversations("alice", { archived: true })).toEqual([]);
+      expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
+      // The old rows archive like new ones.
+      expect(await store.setArchived("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: 99 });
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1", "c3"]);
+      expect((await store.listConversations("alice", { archived: true })).map((c) => c.id)).toEqual(["c2"]);
+      expect((await store.importedCopies("alice", "ChatGPT:x@")).map((c) => [c.id, c.archivedAt])).toEqual([["c2", 99]]);
+      expect((await store.listConversations("bob")).map((c) => [c.id, c.archivedAt])).toEqual([["b1", null]]);
     } finally {
       await store.close();
     }

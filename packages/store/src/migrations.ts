@@ -218,6 +218,16 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE conversations ADD COLUMN branch_at_message INTEGER;
     `,
   },
+  {
+    version: 11,
+    up: `
+      -- Archived conversations: when the user archived it; NULL when not archived (every existing conversation).
+      -- listConversations reads conversations_by_user_pinned_activity (v8) as before and filters on it: the user's
+      -- archived ones are skipped in the range of the list, and the archived list is the same range's other rows. No
+      -- index of its own: an append still changes one index of conversations, not two.
+      ALTER TABLE conversations ADD COLUMN archived_at INTEGER;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

@@ -7,7 +7,7 @@ import { heapUsedAfterGc, startTcpRelay } from "@streamchat/core/test-support";
 import { migratePostgres, migrationWaitMessage, type MigrationLockHolder } from "./postgres/migrate.js";
 import { postgresMigrations } from "./postgres/schema.js";
 import { isSearchableRole, searchableText } from "./search.js";
-import { listConversationsSql, openPostgresStore, runningOwnersSql, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
+import { listArchivedConversationsSql, listConversationsSql, openPostgresStore, runningOwnersSql, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
 import { latestVersion } from "./migrations.js";
 import { doneEvent, importedInput, oneQuestionInput, tokenEvent } from "./test-support/fixtures.js";
 import { postgresBinDir, startPrivateCluster, type PrivateCluster } from "./test-support/pg-cluster.js";
@@ -142,6 +142,66 @@ describePostgres("postgres store", () => {
     ]);
   });
 
+  it("keeps archiving across close and reopen, archived_at as bigint milliseconds", async () => {
+    const { url } = await emptyDatabase();
+    const first = await open({ url, now: () => 1_700_000_000_123 });
+    await first.createConversation({ id: "c1", userId: "alice", title: "Archived" });
+    await first.createConversation({ id: "c2", userId: "alice", title: "Not archived" });
+    await first.setArchived("alice", "c1", true);
+    await first.close();
+    expect(await sql(url, "SELECT id, archived_at, pg_typeof(archived_at)::text AS t FROM conversations ORDER BY id")).toEqual([
+      { id: "c1", archived_at: "1700000000123", t: "bigint" },
+      { id: "c2", archived_at: null, t: "bigint" },
+    ]);
+    const second = await open({ url });
+    expect((await second.listConversations("alice", { archived: true })).map((c) => [c.id, c.archivedAt])).toEqual([["c1", 1_700_000_000_123]]);
+    expect((await second.listConversations("alice")).map((c) => [c.id, c.archivedAt])).toEqual([["c2", null]]);
+  });
+
+  it("lists a page of either list from the list's index without sorting, the other list's conversations skipped", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url });
+    // 10,000 conversations of alice (every 10th archived; 100 pinned among the archived, 100 among the others) and
+    // 10,000 of bob's.
+    await sql(
+      url,
+      `INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, archived_at)
+       SELECT u || '-' || i, u, 't', i, (i * 7919) % 10007, CASE WHEN i % 100 IN (0, 5) THEN i END, CASE WHEN i % 10 = 0 THEN i END
+         FROM generate_series(1, 10000) i, unnest(ARRAY['alice', 'bob']) u`,
+    );
+    await sql(url, "ANALYZE conversations");
+    const client = await connect(url);
+    try {
+      for (const [name, listSql] of [["list_page", listConversationsSql], ["archived_page", listArchivedConversationsSql]] as const) {
+        await client.query(`PREPARE ${name} (text, integer) AS ${listSql}`);
+        const explained = await client.query<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${name} ('alice', 100)`);
+        const plan = explained.rows[0]!["QUERY PLAN"][0]!.Plan;
+        const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+        expect(nodes(plan).map((node) => node["Node Type"]), name).not.toContain("Sort");
+        expect(JSON.stringify(plan), name).toContain("conversations_by_user_pinned_activity");
+      }
+    } finally {
+      await client.end();
+    }
+    // The lists as the order defines them, to compare each page with.
+    // A plain client reads bigint as text.
+    type Row = { id: string; pinned_at: string | null; archived_at: string | null; updated_at: string; created_order: string };
+    const all = await sql<Row>(url, "SELECT id, pinned_at, archived_at, updated_at, created_order FROM conversations WHERE user_id = 'alice'");
+    const n = (value: string | null) => (value === null ? -1 : Number(value));
+    all.sort((a, b) => n(b.pinned_at) - n(a.pinned_at) || n(b.updated_at) - n(a.updated_at) || n(b.created_order) - n(a.created_order));
+    for (const archived of [false, true]) {
+      const expected = all.filter((row) => (row.archived_at !== null) === archived).map((row) => row.id);
+      expect(expected).toHaveLength(archived ? 1_000 : 9_000);
+      const first = await store.listConversations("alice", { limit: 100, archived });
+      expect(first.map((c) => c.id)).toEqual(expected.slice(0, 100));
+      expect(first.every((c) => (c.archivedAt !== null) === archived)).toBe(true);
+      // Each list's 100 pinned ones fill its first page.
+      expect(first.filter((c) => c.pinnedAt !== null)).toHaveLength(100);
+      const next = await store.listConversations("alice", { limit: 100, archived, after: first.at(-1)!.id });
+      expect(next.map((c) => c.id)).toEqual(expected.slice(100, 200));
+    }
+  });
+
   it("lists a page of a user's conversations, pinned first, from the index without sorting them all", async () => {
     const { url } = await emptyDatabase();
     const store = await open({ url });
@@ -207,18 +267,18 @@ describePostgres("postgres store", () => {
 
       // Every row as it was, none pinned, in the order v7 listed them (newest activity, then newest created).
       expect(await store.listConversations("alice")).toEqual([
-        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
-        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null },
-        { id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: null },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
+        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null, archivedAt: null },
+        { id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: null, archivedAt: null },
       ]);
       expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
       expect(await store.getRun("r1")).toMatchObject({ status: "running", conversationId: "c1" });
       expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 5 });
       // The old rows pin like new ones, and v8's streamchat_start_run answers with the pin.
-      expect(await store.setPinned("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: 99 });
+      expect(await store.setPinned("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: 99, archivedAt: null });
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "c3"]);
       const started = await store.startRun({ id: "r2", conversationId: "c2", userId: "alice", model: "m", provider: "p", question: { message: { role: "user", content: "hi" } } });
-      expect(started.conversation).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 99, pinnedAt: 99 });
+      expect(started.conversation).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 99, pinnedAt: 99, archivedAt: null });
       expect((await store.listConversations("bob")).map((c) => [c.id, c.pinnedAt])).toEqual([["b1", null]]);
     } finally {
       await client.end();
@@ -248,8 +308,8 @@ describePostgres("postgres store", () => {
 
       // Every row as it was.
       expect(await store.listConversations("alice")).toEqual([
-        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50 },
-        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: null },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
       ]);
       expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
       expect(await store.getRun("r1")).toMatchObject({ status: "running", conversationId: "c1" });
@@ -278,7 +338,7 @@ describePostgres("postgres store", () => {
       await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES
         ('c1', 'alice', 'Oldest', 1, 30, NULL, NULL), ('c2', 'alice', 'Imported', 2, 20, 50, 'ChatGPT:x@1')`);
       const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
-      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(10);
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(latestVersion(postgresMigrations));
       const columns = await client.query(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'conversations' AND column_name LIKE 'branch%' ORDER BY column_name",
       );
@@ -288,10 +348,59 @@ describePostgres("postgres store", () => {
         { column_name: "branch_of_message", data_type: "bigint" },
       ]);
       expect(await store.listConversations("alice")).toEqual([
-        { id: "c2", userId: "alice", title: "Imported", createdAt: 2, updatedAt: 20, pinnedAt: 50 },
-        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null },
+        { id: "c2", userId: "alice", title: "Imported", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: null },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
       ]);
       expect(await store.branchOrigin("alice", "c1")).toBeUndefined();
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("migration 11 adds archived_at (null for every existing conversation) to a v10 database, keeping its rows, and startRun answers with it", async () => {
+    const { url } = await emptyDatabase();
+    const client = await connect(url);
+    try {
+      expect(await migratePostgres(client, postgresMigrations.slice(0, 10))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES
+        ('c1', 'alice', 'Oldest', 1, 30, NULL, NULL), ('c2', 'alice', 'Pinned', 2, 20, 50, 'ChatGPT:x@1'),
+        ('c3', 'alice', 'Newest', 3, 20, NULL, NULL), ('b1', 'bob', 'Bob''s', 4, 40, NULL, NULL)`);
+      // A question through v10's streamchat_start_run (v8's), which v11 replaces.
+      await client.query(
+        "SELECT * FROM streamchat_start_run('r1', 'c1', 'alice', 'm', 'p', NULL, NULL, 30, NULL, NULL, true, NULL, 'user', 'hello', $1)",
+        [JSON.stringify({ role: "user", content: "hello" })],
+      );
+
+      const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(11);
+      expect(
+        (await client.query("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversations' AND column_name = 'archived_at'")).rows,
+      ).toEqual([{ data_type: "bigint", is_nullable: "YES" }]);
+      expect((await client.query("SELECT count(*)::integer AS n FROM conversations WHERE archived_at IS NULL")).rows[0].n).toBe(4);
+      // No index of its own: the list still reads conversations_by_user_pinned_activity.
+      expect((await client.query("SELECT indexname FROM pg_indexes WHERE tablename = 'conversations' ORDER BY indexname")).rows.map((r) => r.indexname)).toEqual([
+        "conversations_by_user_origin",
+        "conversations_by_user_pinned_activity",
+        "conversations_pkey",
+      ]);
+
+      // Every row as it was, none archived, in the order v10 listed them; the archived list is empty.
+      expect(await store.listConversations("alice")).toEqual([
+        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: null },
+        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
+        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null, archivedAt: null },
+      ]);
+      expect(await store.listConversations("alice", { archived: true })).toEqual([]);
+      expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
+      expect(await store.getRun("r1")).toMatchObject({ status: "running", conversationId: "c1" });
+      // The old rows archive like new ones, and v11's streamchat_start_run answers with archivedAt.
+      expect(await store.setArchived("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: 99 });
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1", "c3"]);
+      expect((await store.listConversations("alice", { archived: true })).map((c) => c.id)).toEqual(["c2"]);
+      const started = await store.startRun({ id: "r2", conversationId: "c2", userId: "alice", model: "m", provider: "p", question: { message: { role: "user", content: "hi" } } });
+      expect(started.conversation).toEqual({ id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 99, pinnedAt: 50, archivedAt: 99 });
+      expect((await store.importedCopies("alice", "ChatGPT:x@")).map((c) => [c.id, c.archivedAt])).toEqual([["c2", 99]]);
+      expect((await store.listConversations("bob")).map((c) => [c.id, c.archivedAt])).toEqual([["b1", null]]);
     } finally {
       await client.end();
     }

@@ -8,7 +8,7 @@ import type { ApprovalDecisionRecord, BranchOrigin, Conversation, ImportedCopy, 
  */
 
 /** The columns each row type is selected with. */
-export const conversationColumns = "id, user_id, title, created_at, updated_at, pinned_at";
+export const conversationColumns = "id, user_id, title, created_at, updated_at, pinned_at, archived_at";
 export const messageColumns = "id, conversation_id, parent_id, run_id, json, created_at";
 export const runColumns =
   "id, conversation_id, user_id, model, provider, client_request_id, status, reason, usage, owner, created_at, finished_at";
@@ -20,6 +20,7 @@ export interface ConversationRow {
   created_at: number;
   updated_at: number;
   pinned_at: number | null;
+  archived_at: number | null;
 }
 export interface MessageRow {
   id: number;
@@ -70,12 +71,21 @@ export interface ImportedCopyRow {
   origin: string;
   title: string;
   pinned_at: number | null;
+  archived_at: number | null;
   updated_at: number;
   has_runs: number | boolean;
 }
 
 export function toImportedCopy(row: ImportedCopyRow): ImportedCopy {
-  return { id: row.id, origin: row.origin, title: row.title, pinnedAt: row.pinned_at, updatedAt: row.updated_at, hasRuns: Boolean(row.has_runs) };
+  return {
+    id: row.id,
+    origin: row.origin,
+    title: row.title,
+    pinnedAt: row.pinned_at,
+    archivedAt: row.archived_at,
+    updatedAt: row.updated_at,
+    hasRuns: Boolean(row.has_runs),
+  };
 }
 
 /** branchOrigin's row: the branch's columns and the original's title (NULL when it is gone). */
@@ -98,6 +108,7 @@ export function toConversation(row: ConversationRow): Conversation {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     pinnedAt: row.pinned_at,
+    archivedAt: row.archived_at,
   };
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync, StatementSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { migrations } from "./migrations.js";
-import { listConversationsSql, openSqliteStore, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
+import { listArchivedConversationsSql, listConversationsSql, openSqliteStore, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
 import { doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
 
 describe("sqlite store on a real file", () => {
@@ -110,7 +110,7 @@ describe("sqlite store on a real file", () => {
     await first.close();
 
     const second = open({ now: clock.now });
-    expect(await second.getConversation("alice", "c1")).toEqual({ id: "c1", userId: "alice", title: "First", createdAt: 2_000, updatedAt: 2_000, pinnedAt: 3_000 });
+    expect(await second.getConversation("alice", "c1")).toEqual({ id: "c1", userId: "alice", title: "First", createdAt: 2_000, updatedAt: 2_000, pinnedAt: 3_000, archivedAt: null });
     expect((await second.listConversations("alice")).map((c) => c.id)).toEqual(["c1", "c2"]);
     expect(raw().prepare("SELECT id, pinned_at, typeof(pinned_at) AS t FROM conversations ORDER BY id").all().map((r) => ({ ...r }))).toEqual([
       { id: "c1", pinned_at: 3_000, t: "integer" },
@@ -139,6 +139,62 @@ describe("sqlite store on a real file", () => {
     const unpinned = await store.listConversations("alice", { limit: 110 });
     expect(unpinned.slice(100).every((c) => c.pinnedAt === null)).toBe(true);
     expect(unpinned.slice(100).map((c) => c.updatedAt)).toEqual([...unpinned.slice(100).map((c) => c.updatedAt)].sort((a, b) => b - a));
+  });
+
+  it("keeps archiving across close and reopen, archived_at as integer milliseconds", async () => {
+    const clock = manualClock(2_000);
+    const first = open({ now: clock.now });
+    await seed(first);
+    await first.createConversation({ id: "c2", userId: "alice", title: "Second" });
+    clock.set(3_000);
+    await first.setArchived("alice", "c1", true);
+    await first.close();
+
+    const second = open({ now: clock.now });
+    expect(await second.getConversation("alice", "c1")).toEqual({ id: "c1", userId: "alice", title: "First", createdAt: 2_000, updatedAt: 2_000, pinnedAt: null, archivedAt: 3_000 });
+    expect((await second.listConversations("alice")).map((c) => c.id)).toEqual(["c2"]);
+    expect((await second.listConversations("alice", { archived: true })).map((c) => c.id)).toEqual(["c1"]);
+    expect(raw().prepare("SELECT id, archived_at, typeof(archived_at) AS t FROM conversations ORDER BY id").all().map((r) => ({ ...r }))).toEqual([
+      { id: "c1", archived_at: 3_000, t: "integer" },
+      { id: "c2", archived_at: null, t: "null" },
+    ]);
+  });
+
+  it("lists a page of either list from the list's index without sorting, the other list's conversations skipped", async () => {
+    const store = open();
+    const probe = raw();
+    // 10,000 conversations of alice (every 10th archived; 100 pinned among the archived, 100 among the others) and
+    // 10,000 of bob's.
+    probe.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+      INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, archived_at)
+      SELECT u.user_id || '-' || i, u.user_id, 't', i, (i * 7919) % 10007, CASE WHEN i % 100 IN (0, 5) THEN i END, CASE WHEN i % 10 = 0 THEN i END
+        FROM n, (SELECT 'alice' AS user_id UNION ALL SELECT 'bob') AS u`);
+    probe.exec("ANALYZE");
+    for (const listSql of [listConversationsSql, listArchivedConversationsSql]) {
+      const plan = probe.prepare(`EXPLAIN QUERY PLAN ${listSql}`).all("alice", 100).map((row) => String(row.detail));
+      expect(plan.join("\n")).toContain("USING INDEX conversations_by_user_pinned_activity (user_id=?)");
+      expect(plan.join("\n")).not.toMatch(/TEMP B-TREE/);
+    }
+    // The lists as the order defines them, to compare each page with.
+    const all = probe.prepare("SELECT id, pinned_at, archived_at, updated_at, rowid FROM conversations WHERE user_id = 'alice'").all() as Array<{
+      id: string;
+      pinned_at: number | null;
+      archived_at: number | null;
+      updated_at: number;
+      rowid: number;
+    }>;
+    all.sort((a, b) => (b.pinned_at ?? -1) - (a.pinned_at ?? -1) || b.updated_at - a.updated_at || b.rowid - a.rowid);
+    for (const archived of [false, true]) {
+      const expected = all.filter((row) => (row.archived_at !== null) === archived).map((row) => row.id);
+      expect(expected).toHaveLength(archived ? 1_000 : 9_000);
+      const first = await store.listConversations("alice", { limit: 100, archived });
+      expect(first.map((c) => c.id)).toEqual(expected.slice(0, 100));
+      expect(first.every((c) => (c.archivedAt !== null) === archived)).toBe(true);
+      // Each list's 100 pinned ones fill its first page.
+      expect(first.filter((c) => c.pinnedAt !== null)).toHaveLength(100);
+      const next = await store.listConversations("alice", { limit: 100, archived, after: first.at(-1)!.id });
+      expect(next.map((c) => c.id)).toEqual(expected.slice(100, 200));
+    }
   });
 
   it("applies migrations once: reopening leaves the schema as it was", async () => {
@@ -461,6 +517,8 @@ describe("sqlite store on a real file", () => {
       setInstructions: () => store.setInstructions("alice", "Be brief."),
       setPinned: () => store.setPinned("alice", "c1", true),
       setUnpinned: () => store.setPinned("alice", "c1", false),
+      setArchived: () => store.setArchived("alice", "c1", true),
+      setUnarchived: () => store.setArchived("alice", "c1", false),
     };
     for (const [name, write] of Object.entries(writes)) {
       expect(await write().then(() => "written", (e: unknown) => e), name).toMatchObject({

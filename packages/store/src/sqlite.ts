@@ -80,20 +80,32 @@ export interface SqliteChatStore extends ChatStore {
 }
 
 
+/** listConversations' two lists (schema v11): the conversations that are not archived, or the archived ones. */
+function archivedFilter(archived: boolean): string {
+  return archived ? "archived_at IS NOT NULL" : "archived_at IS NULL";
+}
 /**
  * listConversations (user id, limit): pinned first (NULLs sort last in DESC), then newest activity, newest created.
  * Exactly the order of conversations_by_user_pinned_activity (migration 8) read backwards: a page reads its own
- * entries of the index, with no sort of the user's conversations.
+ * entries of the index, with no sort of the user's conversations; the archived ones (or, for the archived list, the
+ * others) are skipped as they are read.
  */
-export const listConversationsSql = `SELECT ${conversationColumns} FROM conversations
-  WHERE user_id = ? ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
+function listSql(archived: boolean): string {
+  return `SELECT ${conversationColumns} FROM conversations
+  WHERE user_id = ? AND ${archivedFilter(archived)} ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
+}
+/** The list (user id, limit): the conversations that are not archived. */
+export const listConversationsSql = listSql(false);
+/** The archived list (user id, limit). */
+export const listArchivedConversationsSql = listSql(true);
 /** The page after an unpinned conversation (user id, its updated_at twice, its rowid, limit): unpinned ones below it. */
-const listAfterUnpinnedSql = `SELECT ${conversationColumns} FROM conversations
-  WHERE user_id = ? AND pinned_at IS NULL AND (updated_at < ? OR (updated_at = ? AND rowid < ?))
+const listAfterUnpinnedSql = (archived: boolean) => `SELECT ${conversationColumns} FROM conversations
+  WHERE user_id = ? AND ${archivedFilter(archived)} AND pinned_at IS NULL AND (updated_at < ? OR (updated_at = ? AND rowid < ?))
   ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
 /** The page after a pinned one (user id, its pinned_at twice, updated_at twice, rowid, limit): pinned below it, then every unpinned one. */
-const listAfterPinnedSql = `SELECT ${conversationColumns} FROM conversations
-  WHERE user_id = ? AND (pinned_at IS NULL OR pinned_at < ? OR (pinned_at = ? AND (updated_at < ? OR (updated_at = ? AND rowid < ?))))
+const listAfterPinnedSql = (archived: boolean) => `SELECT ${conversationColumns} FROM conversations
+  WHERE user_id = ? AND ${archivedFilter(archived)}
+    AND (pinned_at IS NULL OR pinned_at < ? OR (pinned_at = ? AND (updated_at < ? OR (updated_at = ? AND rowid < ?))))
   ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
 
 // Row shapes are fixed by migrations.ts; node:sqlite types every row as Record<string, SQLOutputValue>.
@@ -212,9 +224,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     insertConversation: db.prepare(
       "INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
     ),
-    // insertConversation's: its pinnedAt and origin as given.
+    // insertConversation's: its pinnedAt, archivedAt and origin as given.
     insertWholeConversation: db.prepare(
-      "INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, archived_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     // insertConversation's branchOf (schema v10), once the branch's copy of the answer has its id.
     setBranchOf: db.prepare("UPDATE conversations SET branch_of = ?, branch_of_message = ?, branch_at_message = ? WHERE id = ?"),
@@ -227,7 +239,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     // The user's imports of one chat of another app: conversations_by_user_origin's entries of the user, their origins
     // compared by prefix (character counts, as the prefix is bound).
     importedCopies: db.prepare(
-      `SELECT c.id, c.origin, c.title, c.pinned_at, c.updated_at, EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id) AS has_runs
+      `SELECT c.id, c.origin, c.title, c.pinned_at, c.archived_at, c.updated_at, EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id) AS has_runs
        FROM conversations c WHERE c.user_id = ? AND c.origin IS NOT NULL AND substr(c.origin, 1, length(?)) = ?
        ORDER BY c.updated_at DESC, c.rowid DESC`,
     ),
@@ -235,9 +247,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     originTaken: db.prepare("SELECT 1 AS found FROM conversations WHERE user_id = ? AND origin = ?"),
     getConversation: db.prepare(`SELECT ${conversationColumns} FROM conversations WHERE id = ? AND user_id = ?`),
     listConversations: db.prepare(listConversationsSql),
-    listAnchor: db.prepare("SELECT pinned_at, updated_at, rowid FROM conversations WHERE id = ? AND user_id = ?"),
-    listAfterUnpinned: db.prepare(listAfterUnpinnedSql),
-    listAfterPinned: db.prepare(listAfterPinnedSql),
+    listArchivedConversations: db.prepare(listArchivedConversationsSql),
+    listAnchor: db.prepare("SELECT pinned_at, archived_at, updated_at, rowid FROM conversations WHERE id = ? AND user_id = ?"),
+    listAfterUnpinned: db.prepare(listAfterUnpinnedSql(false)),
+    listAfterPinned: db.prepare(listAfterPinnedSql(false)),
+    listArchivedAfterUnpinned: db.prepare(listAfterUnpinnedSql(true)),
+    listArchivedAfterPinned: db.prepare(listAfterPinnedSql(true)),
     renameConversation: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ?"),
     renameConversationIf: db.prepare("UPDATE conversations SET title = ? WHERE id = ? AND user_id = ? AND title = ?"),
     // A pinned conversation keeps its pinned_at (COALESCE): pinning twice does not reorder.
@@ -245,6 +260,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       `UPDATE conversations SET pinned_at = COALESCE(pinned_at, ?) WHERE id = ? AND user_id = ? RETURNING ${conversationColumns}`,
     ),
     unpinConversation: db.prepare(`UPDATE conversations SET pinned_at = NULL WHERE id = ? AND user_id = ? RETURNING ${conversationColumns}`),
+    // An archived conversation keeps its archived_at (COALESCE), as a pinned one its pinned_at.
+    archiveConversation: db.prepare(
+      `UPDATE conversations SET archived_at = COALESCE(archived_at, ?) WHERE id = ? AND user_id = ? RETURNING ${conversationColumns}`,
+    ),
+    unarchiveConversation: db.prepare(`UPDATE conversations SET archived_at = NULL WHERE id = ? AND user_id = ? RETURNING ${conversationColumns}`),
     runIdsOfConversation: db.prepare("SELECT id FROM runs WHERE conversation_id = ?"),
     deleteConversation: db.prepare("DELETE FROM conversations WHERE id = ? AND user_id = ?"),
     // insertConversation's `replaces`: only a conversation nothing was asked in (no run, so no batch of the batcher's).
@@ -596,7 +616,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         if (isConstraintError(error)) throw conflict("id", `Conversation ${id} already exists.`, error);
         throw error;
       }
-      return { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null };
+      return { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null, archivedAt: null };
     },
 
     async getConversation(userId, conversationId) {
@@ -609,14 +629,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       live();
       const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
       const after = listOptions?.after;
-      if (after === undefined) return allRows<ConversationRow>(sql.listConversations, userId, limit).map(toConversation);
-      const anchor = getRow<{ pinned_at: number | null; updated_at: number; rowid: number }>(sql.listAnchor, after, userId);
+      const archived = listOptions?.archived === true;
+      if (after === undefined) {
+        return allRows<ConversationRow>(archived ? sql.listArchivedConversations : sql.listConversations, userId, limit).map(toConversation);
+      }
+      const anchor = getRow<{ pinned_at: number | null; archived_at: number | null; updated_at: number; rowid: number }>(sql.listAnchor, after, userId);
       if (!anchor) throw new StoreError("not_found", `Unknown conversation ${after}.`);
-      const { pinned_at: pinnedAt, updated_at: updatedAt, rowid } = anchor;
+      const { pinned_at: pinnedAt, archived_at: archivedAt, updated_at: updatedAt, rowid } = anchor;
+      // Archived or brought back since the page before: the list it was in ends there.
+      if ((archivedAt !== null) !== archived) return [];
       const rows =
         pinnedAt === null
-          ? allRows<ConversationRow>(sql.listAfterUnpinned, userId, updatedAt, updatedAt, rowid, limit)
-          : allRows<ConversationRow>(sql.listAfterPinned, userId, pinnedAt, pinnedAt, updatedAt, updatedAt, rowid, limit);
+          ? allRows<ConversationRow>(archived ? sql.listArchivedAfterUnpinned : sql.listAfterUnpinned, userId, updatedAt, updatedAt, rowid, limit)
+          : allRows<ConversationRow>(archived ? sql.listArchivedAfterPinned : sql.listAfterPinned, userId, pinnedAt, pinnedAt, updatedAt, updatedAt, rowid, limit);
       return rows.map(toConversation);
     },
 
@@ -641,6 +666,17 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return row && toConversation(row);
     },
 
+    async setArchived(userId, conversationId, archived, at) {
+      live();
+      if (at !== undefined) checkTime(at, "at");
+      const row = writing(() =>
+        archived
+          ? getRow<ConversationRow>(sql.archiveConversation, at ?? now(), conversationId, userId)
+          : getRow<ConversationRow>(sql.unarchiveConversation, conversationId, userId),
+      );
+      return row && toConversation(row);
+    },
+
     async insertConversation(input) {
       live();
       checkInsertConversation(input);
@@ -661,7 +697,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         if (origin !== null && getRow(sql.originTaken, userId, origin)) {
           throw conflict("origin", `The user already has a conversation imported from ${origin}.`);
         }
-        sql.insertWholeConversation.run(id, userId, conversation.title, conversation.createdAt, conversation.updatedAt, conversation.pinnedAt, origin);
+        const { title, createdAt, updatedAt, pinnedAt, archivedAt } = conversation;
+        sql.insertWholeConversation.run(id, userId, title, createdAt, updatedAt, pinnedAt, archivedAt, origin);
         runs.forEach((run, i) => {
           if (getRow(sql.runExists, run.id)) throw conflict("id", `Run ${run.id} already exists.`);
           const usage = run.usage === null ? null : JSON.stringify(run.usage);
@@ -680,8 +717,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         replaced = replaces !== undefined && Number(sql.deleteWithoutRuns.run(replaces, userId, replaces).changes) > 0;
         return ids;
       });
-      const { title, createdAt, updatedAt, pinnedAt } = conversation;
-      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds, replaced };
+      const { title, createdAt, updatedAt, pinnedAt, archivedAt } = conversation;
+      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt, archivedAt }, messageIds, replaced };
     },
 
     async importedCopies(userId, originPrefix) {

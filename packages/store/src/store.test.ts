@@ -53,7 +53,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
     it("creates and reads back a conversation", async () => {
       clock.set(5_000);
       const created = await conversation("c1");
-      const expected = { id: "c1", userId: "alice", title: "Title c1", createdAt: 5_000, updatedAt: 5_000, pinnedAt: null };
+      const expected = { id: "c1", userId: "alice", title: "Title c1", createdAt: 5_000, updatedAt: 5_000, pinnedAt: null, archivedAt: null };
       expect(created).toEqual(expected);
       expect(await store.getConversation("alice", "c1")).toEqual(expected);
       expect(await store.getConversation("alice", "missing")).toBeUndefined();
@@ -101,6 +101,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         createdAt: 1_000,
         updatedAt: 1_000,
         pinnedAt: null,
+        archivedAt: null,
       });
       expect((await store.listConversations("alice")).map((c) => [c.id, c.title])).toEqual([
         ["new", "Title new"],
@@ -120,7 +121,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "hi" } });
       const listed = await store.listConversations("alice");
       expect(listed.map((c) => c.id)).toEqual(["c1", "c3", "c2"]);
-      expect(listed[0]).toEqual({ id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 10_000, pinnedAt: null });
+      expect(listed[0]).toEqual({ id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 10_000, pinnedAt: null, archivedAt: null });
       expect((await store.listConversations("alice", { limit: 2 })).map((c) => c.id)).toEqual(["c1", "c3"]);
       expect((await store.listConversations("bob")).map((c) => c.id)).toEqual(["b1"]);
     });
@@ -173,7 +174,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         await conversation("c1");
         clock.set(2_000);
         const pinned = await store.setPinned("alice", "c1", true);
-        const expected = { id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 1_000, pinnedAt: 2_000 };
+        const expected = { id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 1_000, pinnedAt: 2_000, archivedAt: null };
         expect(pinned).toEqual(expected);
         expect(await store.getConversation("alice", "c1")).toEqual(expected);
         expect(await store.listConversations("alice")).toEqual([expected]);
@@ -307,9 +308,224 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         await store.setPinned("alice", "c1", true);
         clock.set(3_000);
         const started = await store.startRun({ id: "r1", conversationId: "c1", userId: "alice", model: "demo", provider: "sim", question: { message: { role: "user", content: "hi" } } });
-        expect(started.conversation).toEqual({ id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 3_000, pinnedAt: 2_000 });
+        expect(started.conversation).toEqual({ id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 3_000, pinnedAt: 2_000, archivedAt: null });
         const fresh = await store.startRun({ id: "r2", conversationId: "c2", userId: "alice", model: "demo", provider: "sim", conversation: { title: "New" }, question: { message: { role: "user", content: "hi" } } });
-        expect(fresh.conversation).toEqual({ id: "c2", userId: "alice", title: "New", createdAt: 3_000, updatedAt: 3_000, pinnedAt: null });
+        expect(fresh.conversation).toEqual({ id: "c2", userId: "alice", title: "New", createdAt: 3_000, updatedAt: 3_000, pinnedAt: null, archivedAt: null });
+      });
+    });
+
+    describe("archiving", () => {
+      const ids = async (options?: { limit?: number; after?: string; archived?: boolean }) =>
+        (await store.listConversations("alice", options)).map((c) => c.id);
+      const question = { message: { role: "user" as const, content: "hi" } };
+
+      it("makes a conversation not archived: created, started with a run, or inserted without an archivedAt", async () => {
+        expect(await conversation("c1")).toMatchObject({ archivedAt: null });
+        expect(await store.getConversation("alice", "c1")).toMatchObject({ archivedAt: null });
+        const started = await store.startRun({ id: "r1", conversationId: "c2", userId: "alice", model: "demo", provider: "sim", conversation: { title: "New" }, question });
+        expect(started.conversation).toMatchObject({ archivedAt: null });
+        expect(await store.getConversation("alice", "c2")).toMatchObject({ archivedAt: null });
+        expect(await ids()).toEqual(["c2", "c1"]);
+        expect(await ids({ archived: true })).toEqual([]);
+      });
+
+      it("archives at the store's clock (or at the time given) and brings back, as get and both lists then show", async () => {
+        clock.set(1_000);
+        await conversation("c1");
+        clock.set(2_000);
+        const archived = await store.setArchived("alice", "c1", true);
+        const expected = { id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 1_000, pinnedAt: null, archivedAt: 2_000 };
+        expect(archived).toEqual(expected);
+        expect(await store.getConversation("alice", "c1")).toEqual(expected);
+        expect(await store.listConversations("alice")).toEqual([]);
+        expect(await store.listConversations("alice", { archived: false })).toEqual([]);
+        expect(await store.listConversations("alice", { archived: true })).toEqual([expected]);
+
+        const back = { ...expected, archivedAt: null };
+        expect(await store.setArchived("alice", "c1", false)).toEqual(back);
+        expect(await store.getConversation("alice", "c1")).toEqual(back);
+        expect(await store.listConversations("alice")).toEqual([back]);
+        expect(await store.listConversations("alice", { archived: true })).toEqual([]);
+        // Bringing back what is not archived changes nothing.
+        expect(await store.setArchived("alice", "c1", false)).toEqual(back);
+
+        expect(await store.setArchived("alice", "c1", true, 1_500)).toEqual({ ...expected, archivedAt: 1_500 });
+        expect(await store.getConversation("alice", "c1")).toEqual({ ...expected, archivedAt: 1_500 });
+      });
+
+      it("keeps the first archivedAt when archived again", async () => {
+        await conversation("c1");
+        clock.set(2_000);
+        await store.setArchived("alice", "c1", true);
+        clock.set(4_000);
+        expect(await store.setArchived("alice", "c1", true)).toMatchObject({ archivedAt: 2_000 });
+        expect(await store.setArchived("alice", "c1", true, 5_000)).toMatchObject({ archivedAt: 2_000 });
+        expect(await store.getConversation("alice", "c1")).toMatchObject({ archivedAt: 2_000 });
+        // Brought back and archived again: a new time.
+        await store.setArchived("alice", "c1", false);
+        expect(await store.setArchived("alice", "c1", true)).toMatchObject({ archivedAt: 4_000 });
+      });
+
+      it("is not activity: updatedAt, the title and the pin stay, and the pin is there again when brought back", async () => {
+        clock.set(1_000);
+        await conversation("c1");
+        clock.set(2_000);
+        await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "hi" } });
+        clock.set(3_000);
+        await conversation("c2");
+        await store.setPinned("alice", "c1", true, 2_500);
+        clock.set(9_000);
+        expect(await store.setArchived("alice", "c1", true)).toEqual({
+          id: "c1",
+          userId: "alice",
+          title: "Title c1",
+          createdAt: 1_000,
+          updatedAt: 2_000,
+          pinnedAt: 2_500,
+          archivedAt: 9_000,
+        });
+        clock.set(9_500);
+        expect(await store.setArchived("alice", "c1", false)).toMatchObject({ updatedAt: 2_000, pinnedAt: 2_500, archivedAt: null });
+        expect(await ids()).toEqual(["c1", "c2"]);
+        // The archivedAt stays across what is activity, renames and pins.
+        await store.setArchived("alice", "c1", true);
+        clock.set(10_000);
+        await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "again" } });
+        await store.renameConversation("alice", "c1", "Renamed");
+        await store.setPinned("alice", "c1", false);
+        expect(await store.getConversation("alice", "c1")).toMatchObject({ title: "Renamed", updatedAt: 10_000, pinnedAt: null, archivedAt: 9_500 });
+        expect(await ids()).toEqual(["c2"]);
+      });
+
+      it("keeps another user's conversation as it is: undefined for it, and for an unknown one", async () => {
+        clock.set(1_000);
+        await conversation("b1", "bob");
+        await conversation("a1");
+        clock.set(2_000);
+        await store.setArchived("bob", "b1", true);
+        expect(await store.setArchived("alice", "b1", true)).toBeUndefined();
+        expect(await store.setArchived("alice", "b1", false)).toBeUndefined();
+        expect(await store.setArchived("alice", "missing", true)).toBeUndefined();
+        expect(await store.setArchived("bob", "a1", true)).toBeUndefined();
+        expect(await store.getConversation("bob", "b1")).toMatchObject({ archivedAt: 2_000 });
+        expect(await store.getConversation("alice", "a1")).toMatchObject({ archivedAt: null });
+        expect(await ids()).toEqual(["a1"]);
+        expect(await ids({ archived: true })).toEqual([]);
+        expect((await store.listConversations("bob", { archived: true })).map((c) => c.id)).toEqual(["b1"]);
+      });
+
+      it("refuses an archive time that is not a safe integer >= 0 with a RangeError, changing nothing", async () => {
+        await conversation("c1");
+        for (const at of [-1, 1.5, Number.NaN, 2 ** 53]) {
+          expect(await failure(store.setArchived("alice", "c1", true, at)), String(at)).toBeInstanceOf(RangeError);
+        }
+        expect(await store.getConversation("alice", "c1")).toMatchObject({ archivedAt: null });
+      });
+
+      it("lists the archived ones only when asked for them alone, pinned first in both lists; the limit counts the list's own", async () => {
+        for (const [i, id] of ["c1", "c2", "c3", "c4", "c5", "c6"].entries()) {
+          clock.set(1_000 * (i + 1));
+          await conversation(id);
+        }
+        await conversation("b1", "bob");
+        clock.set(10_000);
+        await store.setPinned("alice", "c2", true);
+        await store.setPinned("alice", "c5", true, 9_000);
+        await store.setArchived("alice", "c3", true);
+        await store.setArchived("alice", "c5", true);
+        await store.setArchived("alice", "c1", true);
+        await store.setArchived("bob", "b1", true);
+        expect(await ids()).toEqual(["c2", "c6", "c4"]);
+        expect(await ids({ archived: false })).toEqual(["c2", "c6", "c4"]);
+        // The archived ones in the same order: pinned first, then by activity (not by when they were archived).
+        expect(await ids({ archived: true })).toEqual(["c5", "c3", "c1"]);
+        expect(await ids({ archived: true, limit: 2 })).toEqual(["c5", "c3"]);
+        expect(await ids({ limit: 1 })).toEqual(["c2"]);
+        clock.set(11_000);
+        await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "hi" } });
+        expect(await ids({ archived: true })).toEqual(["c5", "c1", "c3"]);
+        // Brought back, a conversation is in the list by its pin and activity again.
+        await store.setArchived("alice", "c5", false);
+        await store.setArchived("alice", "c1", false);
+        expect(await ids()).toEqual(["c2", "c5", "c1", "c6", "c4"]);
+        expect(await ids({ archived: true })).toEqual(["c3"]);
+        expect((await store.listConversations("bob")).map((c) => c.id)).toEqual([]);
+      });
+
+      it("pages through each list after a conversation of it; one archived or brought back since ends the page", async () => {
+        // Eight conversations: four archived (one pinned), four not (one pinned), two sharing one updatedAt in each.
+        for (const [i, id] of ["a1", "a2", "a3", "l1", "l2", "l3"].entries()) {
+          clock.set(1_000 * (i + 1));
+          await conversation(id);
+        }
+        clock.set(2_000);
+        await conversation("a2b");
+        clock.set(5_000);
+        await conversation("l2b");
+        await conversation("b1", "bob");
+        for (const id of ["a1", "a2", "a3", "a2b"]) await store.setArchived("alice", id, true, 50_000);
+        await store.setArchived("bob", "b1", true);
+        await store.setPinned("alice", "a1", true, 9_000);
+        await store.setPinned("alice", "l1", true, 9_000);
+        const listed = await ids();
+        const archived = await ids({ archived: true });
+        expect(listed).toEqual(["l1", "l3", "l2b", "l2"]);
+        expect(archived).toEqual(["a1", "a3", "a2b", "a2"]);
+
+        for (const [kind, whole] of [[false, listed], [true, archived]] as const) {
+          for (const limit of [1, 2, 3]) {
+            const paged: string[] = [];
+            let page = await ids({ limit, archived: kind });
+            while (page.length > 0) {
+              paged.push(...page);
+              page = await ids({ limit, archived: kind, after: page.at(-1)! });
+            }
+            expect(paged, `archived: ${kind}, pages of ${limit}`).toEqual(whole);
+          }
+        }
+        // An anchor of the other list (archived or brought back since the page before): an empty page, not an error.
+        expect(await ids({ after: "a3" })).toEqual([]);
+        expect(await ids({ after: "a1" })).toEqual([]);
+        expect(await ids({ archived: true, after: "l3" })).toEqual([]);
+        expect(await ids({ archived: true, after: "l1" })).toEqual([]);
+        await store.setArchived("alice", "l3", true);
+        expect(await ids({ after: "l3" })).toEqual([]);
+        expect(await ids({ archived: true, after: "l3" })).toEqual(["a3", "a2b", "a2"]);
+        await store.setArchived("alice", "a1", false);
+        expect(await ids({ archived: true, after: "a1" })).toEqual([]);
+        expect(await ids()).toEqual(["l1", "a1", "l2b", "l2"]);
+        expect(await ids({ after: "a1" })).toEqual(["l2b", "l2"]);
+        // Only the user's own conversation is a place in either list.
+        for (const archivedList of [false, true]) {
+          for (const after of ["b1", "nope"]) {
+            const error = await failure(store.listConversations("alice", { after, archived: archivedList }));
+            expect(isStoreError(error, "not_found"), `${after}, archived: ${archivedList}`).toBe(true);
+          }
+        }
+      });
+
+      it("keeps an archived conversation whole: it opens, its messages are found, a run is asked in it and it stays archived", async () => {
+        await conversation("c1");
+        await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "archived words" } });
+        clock.set(2_000);
+        await store.setArchived("alice", "c1", true);
+        expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["archived words"]);
+        expect((await store.searchMessages("alice", "archived")).map((hit) => hit.conversationId)).toEqual(["c1"]);
+        clock.set(3_000);
+        const started = await store.startRun({ id: "r1", conversationId: "c1", userId: "alice", model: "demo", provider: "sim", question });
+        expect(started.conversation).toEqual({ id: "c1", userId: "alice", title: "Title c1", createdAt: 1_000, updatedAt: 3_000, pinnedAt: null, archivedAt: 2_000 });
+        expect(await ids({ archived: true })).toEqual(["c1"]);
+        expect(await ids()).toEqual([]);
+      });
+
+      it("deletes an archived conversation; a new one with its id is not archived", async () => {
+        await conversation("c1");
+        await store.setArchived("alice", "c1", true);
+        expect(await store.deleteConversation("alice", "c1")).toBe(true);
+        expect(await store.setArchived("alice", "c1", false)).toBeUndefined();
+        expect(await ids({ archived: true })).toEqual([]);
+        expect(await conversation("c1")).toMatchObject({ archivedAt: null });
+        expect(await ids()).toEqual(["c1"]);
       });
     });
 
@@ -857,7 +1073,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
     it("creates the conversation, the run and the question together", async () => {
       clock.set(9_000);
       const started = await start("r1", "new", { conversation: { title: "Hello" }, clientRequestId: "req-1", owner: "p1", content: "hello there" });
-      const conversation = { id: "new", userId: "alice", title: "Hello", createdAt: 9_000, updatedAt: 9_000, pinnedAt: null };
+      const conversation = { id: "new", userId: "alice", title: "Hello", createdAt: 9_000, updatedAt: 9_000, pinnedAt: null, archivedAt: null };
       expect(started.conversation).toEqual(conversation);
       expect(await store.getConversation("alice", "new")).toEqual(conversation);
       expect(started.run).toEqual(runningRecord({ id: "r1", conversationId: "new", clientRequestId: "req-1", owner: "p1", createdAt: 9_000 }));
@@ -878,7 +1094,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       clock.set(2_000);
       const followUp = await start("r2", "c-new", { content: "u2" });
       expect(followUp.question).toMatchObject({ parentId: answer.id, runId: "r2", createdAt: 2_000 });
-      expect(followUp.conversation).toEqual({ id: "c-new", userId: "alice", title: "T", createdAt: 1_000, updatedAt: 2_000, pinnedAt: null });
+      expect(followUp.conversation).toEqual({ id: "c-new", userId: "alice", title: "T", createdAt: 1_000, updatedAt: 2_000, pinnedAt: null, archivedAt: null });
       expect(await store.getConversation("alice", "c-new")).toEqual(followUp.conversation);
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c-new", "other"]);
       expect((await store.activePath("c-new")).map((m) => m.message.content)).toEqual(["u1", "a1", "u2"]);
@@ -970,7 +1186,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
      */
     function input(overrides: Partial<InsertConversationInput> = {}): InsertConversationInput {
       return {
-        conversation: { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: null },
+        conversation: { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: null, archivedAt: null },
         runs: [
           { id: "r1", model: "demo", provider: "sim", owner: "p1", reason: "stop", usage: sampleUsage, createdAt: 110, finishedAt: 150, events: [{ seq: 1, event: doneEvent("r1") }] },
           { id: "r2", model: "demo", provider: "sim", owner: null, reason: "error", usage: null, createdAt: 200, finishedAt: 250, events: runEvents("r2", "imp").map((event, i) => ({ seq: 2 * i + 1, event })) },
@@ -999,7 +1215,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       clock.set(9_000);
       await conversation("older"); // created and active at 9 000: after the import's 500
       const { conversation: written, messageIds } = await store.insertConversation(input());
-      const imported = { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: null };
+      const imported = { id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: null, archivedAt: null };
       expect(written).toEqual(imported);
       expect(await store.getConversation("alice", "imp")).toEqual(imported);
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["older", "imp"]);
@@ -1049,13 +1265,29 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await conversation("newer");
       await store.setPinned("alice", "newer", true, 700);
       const { conversation: written } = await store.insertConversation(input({ conversation: { ...input().conversation, pinnedAt: 600 } }));
-      expect(written).toEqual({ id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: 600 });
+      expect(written).toEqual({ id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: 600, archivedAt: null });
       expect(await store.getConversation("alice", "imp")).toEqual(written);
       await conversation("unpinned");
       expect((await store.listConversations("alice")).map((c) => [c.id, c.pinnedAt])).toEqual([
         ["newer", 700],
         ["imp", 600],
         ["unpinned", null],
+      ]);
+    });
+
+    it("keeps an archivedAt given: the conversation is listed among the archived ones, by its pin and activity", async () => {
+      clock.set(9_000);
+      await conversation("newer");
+      await store.setArchived("alice", "newer", true, 700);
+      const archivedAt = 600;
+      const { conversation: written } = await store.insertConversation(input({ conversation: { ...input().conversation, archivedAt, pinnedAt: 650 } }));
+      expect(written).toEqual({ id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: 650, archivedAt: 600 });
+      expect(await store.getConversation("alice", "imp")).toEqual(written);
+      await conversation("listed");
+      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["listed"]);
+      expect((await store.listConversations("alice", { archived: true })).map((c) => [c.id, c.archivedAt])).toEqual([
+        ["imp", 600],
+        ["newer", 700],
       ]);
     });
 
@@ -1075,7 +1307,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await store.insertConversation(input({ runs: [], messages: [], head: null }));
       expect(await store.listMessages("imp")).toEqual([]);
       expect(await store.activePath("imp")).toEqual([]);
-      await store.insertConversation(input({ conversation: { id: "imp2", userId: "alice", title: "T", createdAt: 1, updatedAt: 1, pinnedAt: null }, runs: [], head: null, messages: input().messages.map((m) => ({ ...m, runId: null })) }));
+      await store.insertConversation(input({ conversation: { id: "imp2", userId: "alice", title: "T", createdAt: 1, updatedAt: 1, pinnedAt: null, archivedAt: null }, runs: [], head: null, messages: input().messages.map((m) => ({ ...m, runId: null })) }));
       expect(await store.activePath("imp2")).toEqual([]);
       expect(await store.listMessages("imp2")).toHaveLength(4);
       // The next append starts a new first message.
@@ -1087,7 +1319,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       await conversation("c-other");
       await run("r-other", "c-other");
       const before = await everything();
-      const taken = input({ conversation: { id: "other", userId: "alice", title: "T", createdAt: 1, updatedAt: 1, pinnedAt: null } });
+      const taken = input({ conversation: { id: "other", userId: "alice", title: "T", createdAt: 1, updatedAt: 1, pinnedAt: null, archivedAt: null } });
       expect(await failure(store.insertConversation(taken))).toEqual(storeError("conflict", "id"));
       expect(await everything()).toEqual(before);
       expect(await store.getConversation("bob", "other")).toMatchObject({ title: "Title other" });
@@ -1124,7 +1356,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       it("writes a conversation with an origin; the same origin again for the user is refused whole, another user's is not", async () => {
         const { conversation: first } = await store.insertConversation(imported("imp"));
         // The origin is kept by the store for the check alone: the conversation reads as any other.
-        expect(first).toEqual({ id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: null });
+        expect(first).toEqual({ id: "imp", userId: "alice", title: "Imported", createdAt: 100, updatedAt: 500, pinnedAt: null, archivedAt: null });
         expect(await store.getConversation("alice", "imp")).toEqual(first);
         const before = await written();
         expect(before).toEqual({ conversations: ["imp"], messages: [4, 0, 0, 0], runs: [2, 0, 0, 0], events: [1, 10, 0, 0, 0, 0, 0, 0] });
@@ -1202,6 +1434,9 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         input({ conversation: { ...input().conversation, updatedAt: 2 ** 53 } }),
         input({ conversation: { ...input().conversation, pinnedAt: -1 } }),
         input({ conversation: { ...input().conversation, pinnedAt: 1.5 } }),
+        input({ conversation: { ...input().conversation, archivedAt: -1 } }),
+        input({ conversation: { ...input().conversation, archivedAt: 1.5 } }),
+        input({ conversation: { ...input().conversation, archivedAt: 2 ** 53 } }),
       ];
       for (const attempt of broken) {
         expect(await failure(store.insertConversation(attempt))).toBeInstanceOf(RangeError);
@@ -1543,7 +1778,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
         const count = 1_201;
         const ids = Array.from({ length: count }, (_, i) => `many-${String(i).padStart(4, "0")}`);
         await store.insertConversation({
-          conversation: { id: "many", userId: "alice", title: "Many runs", createdAt: 1, updatedAt: 1, pinnedAt: null },
+          conversation: { id: "many", userId: "alice", title: "Many runs", createdAt: 1, updatedAt: 1, pinnedAt: null, archivedAt: null },
           runs: ids.map((id, i) => ({
             id,
             model: "demo",

@@ -49,6 +49,10 @@ import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@stream
  * Branch origins (schema: SQLite v10, PostgreSQL v10): insertConversation takes a branch's `branchOf` (the original
  * and its answer; the branch's copy of that answer is the input's head), and branchOrigin reads it back with the
  * original's title now. Every existing conversation is no branch.
+ *
+ * Archived conversations (schema: SQLite v11, PostgreSQL v11): Conversation has `archivedAt` (null for every existing
+ * conversation), setArchived archives and brings back, listConversations leaves archived ones out unless asked for them
+ * alone (`archived: true`), and insertConversation takes an import's archivedAt.
  */
 
 export interface Conversation {
@@ -62,6 +66,12 @@ export interface Conversation {
    * most recently pinned first (listConversations). Not activity: pinning leaves updatedAt as it is.
    */
   pinnedAt: number | null;
+  /**
+   * When the user archived it (ms since the epoch); null when not archived. An archived conversation is out of the
+   * list (listConversations lists it only among the archived ones) but otherwise whole: it opens, exports, is found by
+   * message search, and keeps its pin for when it is brought back. Not activity: archiving leaves updatedAt as it is.
+   */
+  archivedAt: number | null;
 }
 
 /**
@@ -133,6 +143,7 @@ export interface ImportedCopy {
   origin: string;
   title: string;
   pinnedAt: number | null;
+  archivedAt: number | null;
   updatedAt: number;
   /** A run was made in it here (a question asked, an answer regenerated): it went on here since its import. */
   hasRuns: boolean;
@@ -324,8 +335,12 @@ export interface ChatStore {
    * a reader going on through pages may see a conversation twice or miss one that moved above the boundary (a reader
    * that refetches its first page on each change, as the web app does, sees both). StoreError("not_found") unless
    * `after` is one of the user's conversations.
+   *
+   * `archived`: false (default) lists the conversations that are not archived; true only the archived ones, in the same
+   * order (pinned first, then by activity). `after` must then be one of that list's kind: a conversation archived or
+   * brought back meanwhile ends the page there (an empty page), as one deleted would.
    */
-  listConversations(userId: string, options?: { limit?: number; after?: string }): Promise<Conversation[]>;
+  listConversations(userId: string, options?: { limit?: number; after?: string; archived?: boolean }): Promise<Conversation[]>;
   /**
    * Renaming is not activity: updatedAt and the list order stay. Undefined when not found for that user, or when
    * `ifTitle` is given and the title is not (exactly) that any more: a background writer (a generated title) never
@@ -345,9 +360,17 @@ export interface ChatStore {
    */
   setPinned(userId: string, conversationId: string, pinned: boolean, at?: number): Promise<Conversation | undefined>;
   /**
+   * Archives (`archived` true: archivedAt = `at`, default the store's clock) or brings back (archivedAt = null) the
+   * conversation, and returns it as it is now; as setPinned: archiving an archived one keeps its archivedAt, bringing
+   * back one that is not archived changes nothing, not activity (updatedAt and pinnedAt stay). Undefined when not found
+   * for that user. RangeError for an `at` that is not a safe integer >= 0.
+   */
+  setArchived(userId: string, conversationId: string, archived: boolean, at?: number): Promise<Conversation | undefined>;
+  /**
    * Creates a conversation with its whole content in ONE transaction: the conversation with its times as given (it
-   * sorts among the user's by its `pinnedAt`, which an import takes from its file, and its `updatedAt`), its finished runs
-   * with their logs, its messages (new ids, increasing in list order) and its head. All or nothing, also across a
+   * sorts among the user's by its `pinnedAt`, which an import takes from its file, and its `updatedAt`; it is listed
+   * among the archived ones when its `archivedAt`, which an import also takes from its file, is not null), its finished
+   * runs with their logs, its messages (new ids, increasing in list order) and its head. All or nothing, also across a
    * crash: no reader sees a part of it, and a process that dies before the commit leaves nothing (no clean-up to run).
    * Nothing is running meanwhile, so no sweep or limit is concerned. StoreError("conflict", { reason: "id" }) when the
    * conversation's id or a run's id is taken; StoreError("conflict", { reason: "origin" }) when the conversation has an
@@ -356,7 +379,7 @@ export interface ChatStore {
    * its origin; a taken conversation id is reported before its origin). RangeError, before anything is written, for an
    * input that does not hold together (a parent that is not an earlier message, a head outside `messages`, a run id
    * given twice, seqs that are not increasing positive integers, a time that is not a safe integer >= 0, a pinnedAt
-   * that is neither null nor such a time).
+   * or an archivedAt that is neither null nor such a time).
    */
   insertConversation(input: InsertConversationInput): Promise<InsertedConversationRecord>;
   /**

@@ -38,6 +38,8 @@ export const feedEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("conversation-added"), conversationId, at }),
   /** Pinned (`pinnedAt`: when) or unpinned (null) by the user. */
   z.object({ type: z.literal("pin-changed"), conversationId, pinnedAt: z.number().nullable(), at }),
+  /** Archived (`archivedAt`: when; out of the list) or brought back (null) by the user. */
+  z.object({ type: z.literal("archive-changed"), conversationId, archivedAt: z.number().nullable(), at }),
 ]);
 
 export type FeedEvent = z.infer<typeof feedEventSchema>;

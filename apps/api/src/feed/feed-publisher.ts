@@ -51,6 +51,10 @@ export class FeedPublisher {
     this.send(userId, { type: "pin-changed", conversationId, pinnedAt, at: this.now() });
   }
 
+  archiveChanged(userId: string, conversationId: string, archivedAt: number | null): void {
+    this.send(userId, { type: "archive-changed", conversationId, archivedAt, at: this.now() });
+  }
+
   private send(userId: string, event: FeedEvent): void {
     const failed = (err: unknown) => this.log.warn({ err, userId, type: event.type }, "publishing to the conversation feed failed");
     try {
@@ -70,4 +74,8 @@ export const noFeed = {
   conversationDeleted() {},
   conversationAdded() {},
   pinChanged() {},
-} satisfies Pick<FeedPublisher, "runStarted" | "runFinished" | "messageAdded" | "titleChanged" | "conversationDeleted" | "conversationAdded" | "pinChanged">;
+  archiveChanged() {},
+} satisfies Pick<
+  FeedPublisher,
+  "runStarted" | "runFinished" | "messageAdded" | "titleChanged" | "conversationDeleted" | "conversationAdded" | "pinChanged" | "archiveChanged"
+>;

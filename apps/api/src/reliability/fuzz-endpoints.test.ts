@@ -25,11 +25,12 @@ const mutations = [
   "chat.edit",
   "conversations.rename",
   "conversations.pin",
+  "conversations.archive",
   "conversations.delete",
   "conversations.switchBranch",
   "conversations.import",
 ] as const;
-const queries = ["conversations.list", "conversations.get", "conversations.export", "conversations.search", "models.list", "health"] as const;
+const queries = ["conversations.list", "conversations.get", "conversations.export", "conversations.search", "models.list", "models.room", "health"] as const;
 const procedures = [...mutations, ...queries, "chat.events"] as const;
 
 let api: ReliabilityApi;

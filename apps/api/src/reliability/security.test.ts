@@ -377,6 +377,8 @@ describe("SQL only through parameters", () => {
       // runs UPDATE of a finishing INSERT (placeholders only).
       '${tuples.join(", ")}',
       "${finishRunsCte}",
+      // sqlite.ts and postgres/store.ts listConversations (schema v11): one of two fixed predicates, chosen by a boolean.
+      "${archivedFilter(archived)}",
     ]);
     const offenders: string[] = [];
     const files = [

@@ -69,6 +69,8 @@ describe("conversations.feed", () => {
     await alice.conversations.rename.mutate({ conversationId, title: "Greetings" });
     await alice.conversations.pin.mutate({ conversationId, pinned: true });
     await alice.conversations.pin.mutate({ conversationId, pinned: false });
+    await alice.conversations.archive.mutate({ conversationId, archived: true });
+    await alice.conversations.archive.mutate({ conversationId, archived: false });
     await alice.conversations.delete.mutate({ conversationId });
     await tab2.waitFor((d) => d.event.type === "conversation-deleted", "conversation-deleted");
     await tab1.waitFor((d) => d.event.type === "conversation-deleted", "conversation-deleted");
@@ -81,6 +83,8 @@ describe("conversations.feed", () => {
       "title-changed",
       "pin-changed",
       "pin-changed",
+      "archive-changed",
+      "archive-changed",
       "conversation-deleted",
     ];
     expect(summary(tab1.received, conversationId)).toEqual(expected);
@@ -91,6 +95,8 @@ describe("conversations.feed", () => {
     expect(tab1.received.find((d) => d.event.type === "title-changed")!.event).toMatchObject({ title: "Greetings" });
     const pins = tab1.received.flatMap((d) => (d.event.type === "pin-changed" ? [d.event.pinnedAt] : []));
     expect(pins).toEqual([expect.any(Number), null]);
+    const archives = tab1.received.flatMap((d) => (d.event.type === "archive-changed" ? [d.event.archivedAt] : []));
+    expect(archives).toEqual([expect.any(Number), null]);
     expect(tab1.received.map((d) => d.id)).toEqual(tab2.received.map((d) => d.id));
 
     // Bob's own change reaches Bob; nothing of Alice's ever did.

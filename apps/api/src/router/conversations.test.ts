@@ -77,6 +77,39 @@ describe("conversations", () => {
     await expect(client.conversations.pin.mutate({ conversationId: "no-such-conversation", pinned: true })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
   });
 
+  it("archives and brings back: out of the list and into the archived one, whole meanwhile; not activity", async () => {
+    const ids: string[] = [];
+    for (const topic of ["archive one", "archive two"]) {
+      const started = await client.chat.send.mutate({ message: topic });
+      await collectRun(client, started.runId);
+      ids.push(started.conversationId);
+    }
+    const [one, two] = ids as [string, string];
+    const listed = async (input?: { archived?: boolean; query?: string }) => (await client.conversations.list.query(input)).map((c) => c.id).filter((id) => ids.includes(id));
+    const before = (await client.conversations.get.query({ conversationId: one }));
+    expect(before.archivedAt).toBeNull();
+
+    const archived = await client.conversations.archive.mutate({ conversationId: one, archived: true });
+    expect(archived).toMatchObject({ id: one, archivedAt: expect.any(Number), updatedAt: before.updatedAt, pinnedAt: null });
+    expect(await listed()).toEqual([two]);
+    expect(await listed({ archived: true })).toEqual([one]);
+    expect(await listed({ query: "archive" })).toEqual([two]);
+    expect(await listed({ query: "archive", archived: true })).toEqual([one]);
+    // Archived again (another tab): its time stays.
+    expect((await client.conversations.archive.mutate({ conversationId: one, archived: true })).archivedAt).toBe(archived.archivedAt);
+    // Whole meanwhile: it opens, is found by its messages, and an answer may still go on in it (it stays archived).
+    expect((await client.conversations.get.query({ conversationId: one })).messages.map((m) => m.content)[0]).toBe("archive one");
+    expect((await client.conversations.search.query({ query: "archive one" })).map((hit) => hit.conversationId)).toContain(one);
+    const more = await client.chat.send.mutate({ conversationId: one, message: "still here" });
+    await collectRun(client, more.runId);
+    expect(await listed()).toEqual([two]);
+
+    expect(await client.conversations.archive.mutate({ conversationId: one, archived: false })).toMatchObject({ archivedAt: null });
+    expect(await listed()).toEqual([one, two]);
+    expect(await listed({ archived: true })).toEqual([]);
+    await expect(client.conversations.archive.mutate({ conversationId: "no-such-conversation", archived: true })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
+  });
+
   it("stops a running answer before deleting its conversation", async () => {
     const control = api.sim.control();
     const { conversationId, runId } = await client.chat.send.mutate({ message: "delete me mid-answer" });

@@ -39,6 +39,8 @@ function conversationView(conversation: Conversation, activeRunId: string | null
     updatedAt: conversation.updatedAt,
     /** When the user pinned it (the list shows pinned conversations first, most recently pinned first); null: not pinned. */
     pinnedAt: conversation.pinnedAt,
+    /** When the user archived it (out of the list, among the archived ones); null: not archived. */
+    archivedAt: conversation.archivedAt,
     activeRunId,
   };
 }
@@ -186,7 +188,8 @@ export const conversationsRouter = router({
    * The caller's conversations in the list's order (pinned first). `after`: the next page, the ones listed after that
    * conversation (the last of the previous page; NOT_FOUND when it is not the caller's, e.g. deleted meanwhile: start
    * again from the first page). An empty page is the end. With `query`, only those whose title holds every word of it
-   * (case and accents ignored, any order: title-search.ts), in the same order and paged the same way.
+   * (case and accents ignored, any order: title-search.ts), in the same order and paged the same way. Archived
+   * conversations are left out; `archived: true` lists them alone, in the same order (with `query` too).
    */
   list: authedProcedure
     .input(
@@ -195,11 +198,16 @@ export const conversationsRouter = router({
           limit: z.number().int().min(1).max(500).optional(),
           after: conversationId.optional(),
           query: z.string().trim().min(1).max(200).optional(),
+          archived: z.boolean().optional(),
         })
         .optional(),
     )
     .query(async ({ ctx, input }) => {
-      const options = { ...(input?.limit === undefined ? {} : { limit: input.limit }), ...(input?.after === undefined ? {} : { after: input.after }) };
+      const options = {
+        ...(input?.limit === undefined ? {} : { limit: input.limit }),
+        ...(input?.after === undefined ? {} : { after: input.after }),
+        ...(input?.archived === true ? { archived: true } : {}),
+      };
       const query = input?.query;
       const [conversations, active] = await Promise.all([
         (query === undefined
@@ -352,6 +360,18 @@ export const conversationsRouter = router({
     const changed = await ctx.store.setPinned(ctx.userId, input.conversationId, input.pinned);
     if (!changed) throw notFound("Conversation");
     ctx.publish.pinChanged(ctx.userId, changed.id, changed.pinnedAt);
+    return conversationView(changed, (await ctx.store.activeRun(changed.id))?.id ?? null);
+  }),
+
+  /**
+   * Archives a conversation (out of the list, among the archived ones: `list({ archived: true })`) or brings it back.
+   * It stays whole: it opens, exports and is found by message search, keeps its pin, and a run may go on in it. Not
+   * activity. Archiving an archived one keeps when it was archived.
+   */
+  archive: authedProcedure.input(z.object({ conversationId, archived: z.boolean() })).mutation(async ({ ctx, input }) => {
+    const changed = await ctx.store.setArchived(ctx.userId, input.conversationId, input.archived);
+    if (!changed) throw notFound("Conversation");
+    ctx.publish.archiveChanged(ctx.userId, changed.id, changed.archivedAt);
     return conversationView(changed, (await ctx.store.activeRun(changed.id))?.id ?? null);
   }),
 

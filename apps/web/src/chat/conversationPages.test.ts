@@ -8,6 +8,7 @@ const chat = (id: string, over: Partial<ConversationSummary> = {}): Conversation
   createdAt: 1,
   updatedAt: 1,
   pinnedAt: null,
+  archivedAt: null,
   activeRunId: null,
   ...over,
 });

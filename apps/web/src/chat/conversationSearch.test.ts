@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { newestHits, searchResults, type ConversationSummary, type SearchHit } from "./conversationSearch.js";
 
 describe("searchResults", () => {
-  const conversation = (id: string, title: string): ConversationSummary => ({ id, title, createdAt: 0, updatedAt: 0, pinnedAt: null, activeRunId: null });
+  const conversation = (id: string, title: string): ConversationSummary => ({ id, title, createdAt: 0, updatedAt: 0, pinnedAt: null, archivedAt: null, activeRunId: null });
   const list = [conversation("a", "Trip to Kyoto"), conversation("b", "Groceries"), conversation("c", "")];
   const hit = (conversationId: string): SearchHit => ({ conversationId, title: "", messageId: 1, role: "user", snippet: "…", createdAt: 0 });
 
@@ -16,7 +16,7 @@ describe("searchResults", () => {
     const at = (conversationId: string, title: string, createdAt: number): SearchHit => ({ ...hit(conversationId), title, createdAt });
     const results = searchResults(list, "zzz", [at("old-1", "Old one", 500), at("b", "Groceries", 900), at("old-2", "Older", 100), at("old-1", "Old one", 300)]);
     expect(results.map((c) => c.id)).toEqual(["b", "old-1", "old-2"]);
-    expect(results[1]).toEqual({ id: "old-1", title: "Old one", createdAt: 500, updatedAt: 500, pinnedAt: null, activeRunId: null });
+    expect(results[1]).toEqual({ id: "old-1", title: "Old one", createdAt: 500, updatedAt: 500, pinnedAt: null, archivedAt: null, activeRunId: null });
   });
 
   it("shows titles the server matched beyond the loaded pages after the listed ones, as the server sent them, before message-only hits", () => {

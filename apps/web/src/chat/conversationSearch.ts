@@ -36,6 +36,8 @@ export function searchResults(
       createdAt: hit.createdAt,
       updatedAt: hit.createdAt,
       pinnedAt: null,
+      // Not known from a hit (a chat found by its messages may be archived: it says so once opened).
+      archivedAt: null,
       activeRunId: null,
     });
   }

@@ -23,6 +23,18 @@ describe("feedUpdateFor", () => {
     expect(feedUpdateFor({ type: "pin-changed", conversationId: "c1", pinnedAt: null, at: 6 }).repin).toEqual({ conversationId: "c1", pinnedAt: null });
   });
 
+  it("refetches both lists and the chat itself when it is archived or brought back (elsewhere too)", () => {
+    expect(feedUpdateFor({ type: "archive-changed", conversationId: "c1", archivedAt: 7, at: 8 })).toEqual({
+      everything: false,
+      list: true,
+      conversationId: "c1",
+      retitle: null,
+      repin: null,
+      removed: null,
+    });
+    expect(feedUpdateFor({ type: "archive-changed", conversationId: "c1", archivedAt: null, at: 9 })).toMatchObject({ list: true, conversationId: "c1" });
+  });
+
   it("refetches the list, and nothing open, for a conversation imported or branched elsewhere", () => {
     expect(feedUpdateFor({ type: "conversation-added", conversationId: "c9", at: 1 })).toEqual({
       everything: false,

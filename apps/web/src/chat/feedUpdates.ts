@@ -39,6 +39,9 @@ export function feedUpdateFor(event: FeedEventData): FeedUpdate {
       return { ...none, list: true, repin: { conversationId: event.conversationId, pinnedAt: event.pinnedAt } };
     case "conversation-deleted":
       return { ...none, list: true, removed: event.conversationId };
+    case "archive-changed":
+      // Out of the list or back in it (both lists refetch), and the open chat's archived note comes or goes.
+      return { ...none, list: true, conversationId: event.conversationId };
     case "conversation-added":
       // An import or a branch made elsewhere: the list shows it once refetched; nothing open is stale.
       return { ...none, list: true };

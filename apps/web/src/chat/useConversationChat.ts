@@ -46,6 +46,8 @@ export type BranchLine = NonNullable<RouterOutputs["conversations"]["get"]["bran
 
 export interface ConversationChat {
   title: string | null;
+  /** When the user archived it (out of the list); null when not, or not loaded yet. */
+  archivedAt: number | null;
   /** Where this conversation was branched from; null for one that is no branch (or not loaded yet). */
   branchedFrom: BranchLine | null;
   /** How full the model's context was after the last answer (conversations.get usage.context). */
@@ -528,6 +530,7 @@ export function useConversationChat(opts: {
   );
   return {
     title: detail?.title ?? null,
+    archivedAt: detail?.archivedAt ?? null,
     branchedFrom,
     // The answer that just finished says it first: its done carries the usage the store saved with it, so the pane
     // shows it without waiting for the refetch that follows.

@@ -16,6 +16,7 @@ import { EmptyState } from "./EmptyState.js";
 import { Icon } from "./Icon.js";
 import { DemoBadge } from "./ModelPicker.js";
 import { UserMessage } from "./UserMessage.js";
+import { ArchivedNote } from "./ArchivedNote.js";
 import { ConversationMenu } from "./ConversationMenu.js";
 import { VersionNav, type PendingSwitch } from "./VersionNav.js";
 import { ContextMeter } from "../capabilities/ContextMeter.js";
@@ -418,7 +419,7 @@ export function ChatPane(props: ChatPaneProps) {
           {conversationId ? (title ?? "") : "New chat"}
         </h1>
         <ConnectionStatus {...headerConnection({ state: chat.connection, error: chat.connectionError }, feedUnreachable)} />
-        {conversationId && !chat.notFound && <ConversationMenu conversationId={conversationId} />}
+        {conversationId && !chat.notFound && <ConversationMenu conversationId={conversationId} archivedAt={chat.archivedAt} />}
         {demo && <DemoBadge />}
         <button
           type="button"
@@ -597,6 +598,7 @@ export function ChatPane(props: ChatPaneProps) {
           </div>
         )}
 
+        {conversationId && chat.archivedAt !== null && <ArchivedNote conversationId={conversationId} />}
         <ContextMeter context={chat.context} />
         <Composer
           ref={composer}

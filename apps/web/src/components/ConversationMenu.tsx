@@ -1,4 +1,5 @@
 import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useSetArchived } from "../chat/useSetArchived.js";
 import { describeError } from "../lib/errors.js";
 import { downloadText } from "../lib/download.js";
 import { trpc, type RouterInputs } from "../trpc.js";
@@ -14,16 +15,17 @@ const formats: Array<{ format: ExportFormat; label: string }> = [
 
 /**
  * The conversation's menu in the chat header: export as a JSON file (every version, what import reads) or as
- * Markdown (the conversation as shown). A menu button with a native popover (light dismiss, Escape, top layer);
- * arrow keys move between its items.
+ * Markdown (the conversation as shown), and archive it (out of the list, kept whole) or bring it back. A menu button
+ * with a native popover (light dismiss, Escape, top layer); arrow keys move between its items.
  */
-export function ConversationMenu({ conversationId }: { conversationId: string }) {
+export function ConversationMenu({ conversationId, archivedAt }: { conversationId: string; archivedAt: number | null }) {
   const id = useId();
   const button = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLDivElement>(null);
   const [open, setOpen] = useState(false);
   const [status, setStatus] = useState<{ kind: "working" | "error"; text: string } | null>(null);
   const utils = trpc.useUtils();
+  const archive = useSetArchived();
 
   useLayoutEffect(() => {
     const el = panel.current;
@@ -65,6 +67,16 @@ export function ConversationMenu({ conversationId }: { conversationId: string })
     }
   };
 
+  const setArchived = (archived: boolean) => {
+    panel.current?.hidePopover();
+    button.current?.focus();
+    setStatus(null);
+    archive.mutate(
+      { conversationId, archived },
+      { onError: (error) => setStatus({ kind: "error", text: `${archived ? "Archive" : "Unarchive"} failed: ${describeError(error).title}` }) },
+    );
+  };
+
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const items = [...(panel.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
     const at = items.indexOf(document.activeElement as HTMLElement);
@@ -102,6 +114,10 @@ export function ConversationMenu({ conversationId }: { conversationId: string })
             {label}
           </button>
         ))}
+        <button type="button" role="menuitem" className="conversation-menu__item" onClick={() => setArchived(archivedAt === null)}>
+          <Icon name={archivedAt === null ? "archive" : "unarchive"} size={16} />
+          {archivedAt === null ? "Archive" : "Unarchive"}
+        </button>
       </div>
       {status && (
         <span className={`conversation-menu__status${status.kind === "error" ? " is-error" : ""}`} role={status.kind === "error" ? "alert" : "status"}>

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { ArchivedChats } from "./ArchivedChats.js";
 import { readToken } from "../lib/authToken.js";
 import { downloadBlob } from "../lib/download.js";
 
@@ -34,10 +35,12 @@ function failureOf(status: number): string {
 /**
  * "Your chats": every conversation in one file to keep or to take to another server (GET /api/export: JSON Lines, one
  * conversation's export a line), which "Import chat" reads back. Downloaded through the page (its token goes in the
- * header, as every request of the page sends it); counted as it is saved, so the user learns what they got.
+ * header, as every request of the page sends it); counted as it is saved, so the user learns what they got. Then the
+ * archived chats, to open or bring back.
  */
-export function DataPanel() {
+export function DataPanel({ onOpen }: { onOpen: (conversationId: string) => void }) {
   const [progress, setProgress] = useState<Progress>({ kind: "idle" });
+  const [open, setOpen] = useState(false);
   const exportAll = async () => {
     if (progress.kind === "working") return;
     setProgress({ kind: "working" });
@@ -56,7 +59,7 @@ export function DataPanel() {
     }
   };
   return (
-    <details className="sidebar__details data-panel" data-testid="data-panel">
+    <details className="sidebar__details data-panel" data-testid="data-panel" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>Your chats</summary>
       <p className="muted small">Every chat in one file, to keep or to take to another server. Import chat reads it back.</p>
       <button type="button" className="button button--small" onClick={exportAll} aria-disabled={progress.kind === "working" || undefined}>
@@ -75,6 +78,7 @@ export function DataPanel() {
         Coming from ChatGPT, Claude or Open WebUI? Import chat reads their exports too: the ZIP file of ChatGPT's or Claude's
         data export as you downloaded it (or its <code>conversations.json</code>), or Open WebUI's chat export.
       </p>
+      <ArchivedChats open={open} onOpen={onOpen} />
     </details>
   );
 }

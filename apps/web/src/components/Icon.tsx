@@ -31,6 +31,9 @@ const paths = {
   file: "M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5M9 13h6M9 17h4",
   // A branch: a stem with a second line leaving it for a point of its own.
   branch: "M6 3v12M6 21a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM18 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM18 9a9 9 0 0 1-9 9",
+  // A box with its lid: archive, and its lid lifted to bring back.
+  archive: "M4 5h16v4H4zM5 9v10h14V9M10 13h4",
+  unarchive: "M4 3l16 2-.5 4L3.5 7zM5 9v10h14V9M12 17v-5M9.5 14.5L12 12l2.5 2.5",
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -114,7 +114,7 @@ export function Sidebar(props: SidebarProps) {
           <AppearancePanel />
           <InstructionsPanel />
           <ToolsPanel />
-          <DataPanel />
+          <DataPanel onOpen={(id) => onOpen(id)} />
           <TokenSetting onChange={onTokenChange} required={unauthorized} refusedAt={unauthorizedAt ?? 0} />
         </div>
       </nav>

@@ -230,7 +230,8 @@ describe("parseCliArgs", () => {
   });
 
   it("lists the new commands and --limit in the usage text", () => {
-    expect(usage).toMatch(/^ {7}chat list \[--title <words>\] \[--limit <n>\] \[--json\] \[options\]$/m);
+    expect(usage).toMatch(/^ {7}chat list \[--title <words>\] \[--archived\] \[--limit <n>\] \[--json\] \[options\]$/m);
+    expect(usage).toMatch(/^ {6}--archived {13}list: the archived conversations/m);
     expect(usage).toMatch(/^ {7}chat search <words> \[--limit <n>\] \[--json\] \[options\]$/m);
     expect(usage).toMatch(/^ {7}chat models \[--json\] \[options\]$/m);
     expect(usage).toMatch(/^ {2}-n, --limit <n> {12}list: at most n conversations \(default 20, at most 100000\)/m);

@@ -5,7 +5,7 @@ export const usage = `Usage: chat [options] [question]
        chat export --all [-o <file>] [options]
        chat import <file> [options]
        chat instructions ["<text>" | - | --clear] [options]
-       chat list [--title <words>] [--limit <n>] [--json] [options]
+       chat list [--title <words>] [--archived] [--limit <n>] [--json] [options]
        chat search <words> [--limit <n>] [--json] [options]
        chat models [--json] [options]
 
@@ -47,6 +47,7 @@ Options:
       --all                  export: every conversation, as JSON Lines
       --clear                instructions: remove your custom instructions
       --title <words>        list: only the conversations whose title holds every word
+      --archived             list: the archived conversations (out of the list) instead
   -n, --limit <n>            list: at most n conversations (default 20, at most 100000); search: at most n
                              messages (default 20, at most 100)
       --auto-deny            deny every tool call that asks for approval, without asking
@@ -117,6 +118,8 @@ export interface ListCommand extends ServerOptions {
   limit: number;
   /** Only those whose title holds every word of it (trimmed, 1 to `maxSearchQueryChars` characters). */
   title?: string;
+  /** The archived conversations instead of the list's. */
+  archived?: boolean;
   json: boolean;
 }
 
@@ -182,6 +185,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         clear: { type: "boolean", default: false },
         limit: { type: "string", short: "n" },
         title: { type: "string" },
+        archived: { type: "boolean", default: false },
         "auto-deny": { type: "boolean", default: false },
         "approval-wait": { type: "string" },
         image: { type: "string", short: "i", multiple: true },
@@ -280,6 +284,7 @@ function parseCommand(
     clear?: boolean;
     limit?: string | undefined;
     title?: string | undefined;
+    archived?: boolean;
     image?: string[] | undefined;
     file?: string[] | undefined;
   },
@@ -300,13 +305,14 @@ function parseCommand(
     if (command === "models") return { kind: "models", options: { ...server, json } };
     const limit = parseLimit(values.limit, listLimits);
     if (typeof limit === "string") return { kind: "usage-error", message: limit };
-    if (values.title === undefined) return { kind: "list", options: { ...server, limit, json } };
+    const archived = values.archived === true ? { archived: true } : {};
+    if (values.title === undefined) return { kind: "list", options: { ...server, limit, json, ...archived } };
     const title = values.title.trim();
     if (title === "") return { kind: "usage-error", message: "--title needs the words to find" };
     if (title.length > maxSearchQueryChars) {
       return { kind: "usage-error", message: `the --title words are at most ${maxSearchQueryChars} characters (got ${title.length})` };
     }
-    return { kind: "list", options: { ...server, limit, json, title } };
+    return { kind: "list", options: { ...server, limit, json, title, ...archived } };
   }
   if (command === "search") {
     // Words as typed, like a question: "chat search train to Lyon" looks for the phrase.
@@ -350,7 +356,15 @@ function parseCommand(
  * and search's --limit) is given to another.
  */
 function optionOfAnotherCommand(
-  values: { format?: string | undefined; output?: string | undefined; all?: boolean; clear?: boolean; limit?: string | undefined; title?: string | undefined },
+  values: {
+    format?: string | undefined;
+    output?: string | undefined;
+    all?: boolean;
+    clear?: boolean;
+    limit?: string | undefined;
+    title?: string | undefined;
+    archived?: boolean;
+  },
   command: Command | "run",
 ): ParsedArgs | undefined {
   if (command !== "export" && (values.format !== undefined || values.output !== undefined || values.all)) {
@@ -362,6 +376,7 @@ function optionOfAnotherCommand(
     return { kind: "usage-error", message: "--limit is an option of chat list and chat search" };
   }
   if (command !== "list" && values.title !== undefined) return { kind: "usage-error", message: "--title is an option of chat list" };
+  if (command !== "list" && values.archived) return { kind: "usage-error", message: "--archived is an option of chat list" };
   return undefined;
 }
 

@@ -52,6 +52,8 @@ describe("chat import of another app's export", () => {
     const ids = lines(imported.stdout);
     expect(ids).toHaveLength(6);
     const client = clientOf("chatgpt");
+    // Archived in ChatGPT: imported archived, out of the list.
+    expect((await client.conversations.list({ archived: true })).map((c) => c.id)).toEqual([ids[2]]);
     for (const [i, id] of ids.entries()) {
       const document = read.conversations[i]!.document!;
       const conversation = await client.conversations.get(id);
@@ -80,7 +82,7 @@ describe("chat import of another app's export", () => {
     expect(newer.stderr.split("\n")[0]).toBe(
       "Imported 2 of 6 conversations from ChatGPT; 1 of them replaced the copy imported before (continued in ChatGPT since); 4 imported before, skipped",
     );
-    const listed = (await client.conversations.list()).map((c) => c.id);
+    const listed = [...(await client.conversations.list()), ...(await client.conversations.list({ archived: true }))].map((c) => c.id);
     expect(listed).toHaveLength(7);
     expect(listed).toContain(ids[0]);
     expect(listed).not.toContain(ids[1]);
@@ -281,6 +283,8 @@ describe("chat import of another app's export", () => {
         'Imported 4 conversations from ChatGPT; stopped before conversation 5 ("Rust 1.85 release") (interrupted)\n' +
         `Not imported: ${firstFour.leftOut.join(", ")} (ChatGPT's export does not hold them, or this app does not keep them).\n`,
     );
-    expect(await clientOf("stopped").conversations.list()).toHaveLength(4);
+    // One of the four was archived in ChatGPT: it is imported archived, out of the list.
+    expect(await clientOf("stopped").conversations.list()).toHaveLength(3);
+    expect((await clientOf("stopped").conversations.list({ archived: true })).map((c) => c.title)).toEqual(["2^100 mod 97"]);
   });
 });

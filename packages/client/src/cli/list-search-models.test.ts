@@ -18,7 +18,7 @@ const lines = (stdout: string) => stdout.split("\n").slice(0, -1);
 describe("chat list, chat search and chat models", () => {
   let api: TestApi;
   /** Each test's own user: its list holds only the conversations it made. */
-  const users = ["lister", "pager", "searcher", "titler", "nobody"] as const;
+  const users = ["lister", "pager", "searcher", "titler", "archivist", "nobody"] as const;
   const token = (user: (typeof users)[number]) => `${user}-secret-token`;
   const env = (user: (typeof users)[number]) => ({ CHAT_URL: api.url, CHAT_TOKEN: token(user) });
   const clientOf = (user: (typeof users)[number]): ChatClient => createChatClient({ url: api.url, token: token(user) });
@@ -64,9 +64,9 @@ describe("chat list, chat search and chat models", () => {
     expect(json).toMatchObject({ code: exitCodes.ok, stderr: "" });
     const objects = lines(json.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(objects).toEqual([
-      { id: first.conversationId, title: "First question", createdAt: expect.any(Number), updatedAt: expect.any(Number), pinnedAt: expect.any(Number), activeRunId: null },
-      { id: third.conversationId, title: "Third question", createdAt: expect.any(Number), updatedAt: expect.any(Number), pinnedAt: null, activeRunId: started.runId },
-      { id: second.conversationId, title: "Line one\nLine two\tand \x1b[31mred", createdAt: expect.any(Number), updatedAt: expect.any(Number), pinnedAt: null, activeRunId: null },
+      { id: first.conversationId, title: "First question", createdAt: expect.any(Number), updatedAt: expect.any(Number), pinnedAt: expect.any(Number), archivedAt: null, activeRunId: null },
+      { id: third.conversationId, title: "Third question", createdAt: expect.any(Number), updatedAt: expect.any(Number), pinnedAt: null, archivedAt: null, activeRunId: started.runId },
+      { id: second.conversationId, title: "Line one\nLine two\tand \x1b[31mred", createdAt: expect.any(Number), updatedAt: expect.any(Number), pinnedAt: null, archivedAt: null, activeRunId: null },
     ]);
     await client.cancel(started.runId);
     expect((await drain(client.events(started.runId))).at(-1)).toMatchObject({ type: "done", reason: "cancelled" });
@@ -106,6 +106,27 @@ describe("chat list, chat search and chat models", () => {
     expect(lines(json.stdout).map((line) => (JSON.parse(line) as { id: string }).id)).toEqual([cafe.conversationId]);
     expect(lines((await run(["list", "--title", "kyoto", "-n", "1"], env("titler"))).stdout)).toHaveLength(1);
     expect(await run(["list", "--title", "lisbon"], env("titler"))).toEqual({ code: exitCodes.ok, stdout: "", stderr: 'No conversation\'s title has "lisbon".\n' });
+  });
+
+  it("chat list --archived: the archived conversations instead, with --title too", async () => {
+    const client = clientOf("archivist");
+    const kept = await client.complete("Kept in the list");
+    const old = await client.complete("Old trip notes");
+    expect(await run(["list", "--archived"], env("archivist"))).toEqual({ code: exitCodes.ok, stdout: "", stderr: "No archived conversations.\n" });
+    await client.conversations.archive(old.conversationId, true);
+    const listed = await run(["list"], env("archivist"));
+    expect(lines(listed.stdout).map((line) => line.split(" ")[0])).toEqual([kept.conversationId]);
+    const archived = await run(["list", "--archived", "--json"], env("archivist"));
+    expect(lines(archived.stdout).map((line) => JSON.parse(line) as { id: string; archivedAt: number })).toEqual([
+      expect.objectContaining({ id: old.conversationId, archivedAt: expect.any(Number) }),
+    ]);
+    expect(lines((await run(["list", "--archived", "--title", "trip"], env("archivist"))).stdout)).toHaveLength(1);
+    expect(await run(["list", "--archived", "--title", "kept"], env("archivist"))).toEqual({
+      code: exitCodes.ok,
+      stdout: "",
+      stderr: 'No archived conversation\'s title has "kept".\n',
+    });
+    expect(await run(["search", "x", "--archived"], env("archivist"))).toEqual({ code: exitCodes.usage, stdout: "", stderr: "chat: --archived is an option of chat list — see chat --help\n" });
   });
 
   it("chat list and chat search with nothing to show: a line on stderr, nothing on stdout, exit 0", async () => {

@@ -7,7 +7,7 @@ const now = Date.UTC(2025, 5, 10, 12, 0, 0);
 const minute = 60_000;
 
 function conversation(fields: Partial<ConversationSummary> = {}): ConversationSummary {
-  return { id, title: "Plan the trip", createdAt: now - 5 * minute, updatedAt: now - 5 * minute, pinnedAt: null, activeRunId: null, ...fields };
+  return { id, title: "Plan the trip", createdAt: now - 5 * minute, updatedAt: now - 5 * minute, pinnedAt: null, archivedAt: null, activeRunId: null, ...fields };
 }
 
 describe("oneLine", () => {

@@ -778,7 +778,12 @@ async function listCommand(options: ListCommand, io: CliIo): Promise<number> {
     while (listed.length < options.limit) {
       const limit = Math.min(listPageMax, options.limit - listed.length);
       const after = listed.at(-1)?.id;
-      const page = await client.conversations.list({ limit, ...(after === undefined ? {} : { after }), ...(options.title === undefined ? {} : { query: options.title }) });
+      const page = await client.conversations.list({
+        limit,
+        ...(after === undefined ? {} : { after }),
+        ...(options.title === undefined ? {} : { query: options.title }),
+        ...(options.archived === true ? { archived: true } : {}),
+      });
       listed.push(...page);
       if (page.length < limit) break;
     }
@@ -787,7 +792,14 @@ async function listCommand(options: ListCommand, io: CliIo): Promise<number> {
   if (!asked) return exitCodes.failed;
   const conversations = asked.answer;
   if (conversations.length === 0) {
-    io.stderr.write(options.title === undefined ? "No conversations yet.\n" : `No conversation's title has ${JSON.stringify(options.title)}.\n`);
+    const archived = options.archived === true ? "archived " : "";
+    io.stderr.write(
+      options.title === undefined
+        ? options.archived === true
+          ? "No archived conversations.\n"
+          : "No conversations yet.\n"
+        : `No ${archived}conversation's title has ${JSON.stringify(options.title)}.\n`,
+    );
     return exitCodes.ok;
   }
   const now = Date.now();

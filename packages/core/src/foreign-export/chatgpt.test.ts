@@ -233,6 +233,9 @@ describe("chatGptReader.read", () => {
         { id: 2, parentId: 1, runId: null, createdAt: 1718000003000, message: { role: "assistant", content: "2¹⁰⁰ mod 97 = **16**." } },
       ]);
       expect(leftOut).toEqual(["1 tool call"]);
+      // Archived in ChatGPT: archived here too, at its last change there; the others are not.
+      expect(document.conversation.archivedAt).toBe(1_718_000_012_000);
+      expect(read(fromExport("Rust 1.85 release")).document.conversation).not.toHaveProperty("archivedAt");
     });
 
     it("turns a reasoning model's thoughts into thinking, leaves out the recap and the search, and links the cited page", () => {

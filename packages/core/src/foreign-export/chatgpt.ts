@@ -56,6 +56,7 @@ export const chatGptReader: ForeignReader = {
       updatedAt: secondsToMs(conversation.update_time),
       activeMessageId,
       now,
+      archived: conversation.is_archived === true,
     });
     return { document, leftOut: builder.leftOut };
   },

@@ -32,6 +32,8 @@ export interface ForeignConversationDocument {
      * again, as a new copy. Absent when the file gives the conversation no id.
      */
     origin?: string;
+    /** Archived there (ChatGPT's `is_archived`): imported archived, out of the list, as it was out of that app's. */
+    archivedAt?: number;
   };
   activeMessageId: number | null;
   messages: Array<{ id: number; parentId: number | null; runId: null; createdAt?: number; message: ForeignChatMessage }>;
@@ -111,6 +113,8 @@ export class ConversationBuilder {
     updatedAt: number | undefined;
     activeMessageId: number | null;
     now: number;
+    /** Archived in that app: the import archives it here too (at its last change, or now). */
+    archived?: boolean;
   }): ForeignConversationDocument {
     // Named after what was first asked in words: not a question that was only a picture ("[image not imported]") or
     // only a long paste (kept as a file, no text).
@@ -135,6 +139,7 @@ export class ConversationBuilder {
         title: importedTitle(meta.title, firstQuestion),
         ...(createdAt === undefined ? {} : { createdAt }),
         ...(updatedAt === undefined ? {} : { updatedAt }),
+        ...(meta.archived === true ? { archivedAt: updatedAt ?? meta.now } : {}),
       },
       activeMessageId: meta.activeMessageId,
       messages: this.messages,

@@ -78,11 +78,17 @@ describeEachBackend((backend) => `branching a conversation on the ${backend.name
 
   it("copies the active path to its end, and a question asked in the branch goes on from there, not in the original", async () => {
     const { a2 } = await exportSeed(store);
-    // The original is pinned: the branch is not (it lists by its own activity), and the original keeps its pin.
+    // The original is pinned and archived: the branch is neither (it lists by its own activity, in the list), and the
+    // original keeps its pin and stays archived.
     const pinned = await store.setPinned("alice", "c1", true);
+    const archived = await store.setArchived("alice", "c1", true);
     const { conversationId } = await branchConversation(store, "alice", "c1", a2);
     expect(await store.getConversation("alice", conversationId)).toMatchObject({ pinnedAt: null });
     expect(await store.getConversation("alice", "c1")).toMatchObject({ pinnedAt: pinned!.pinnedAt });
+    expect(await store.getConversation("alice", conversationId)).toMatchObject({ archivedAt: null });
+    expect(await store.getConversation("alice", "c1")).toMatchObject({ archivedAt: archived!.archivedAt });
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual([conversationId]);
+    expect((await store.listConversations("alice", { archived: true })).map((c) => c.id)).toEqual(["c1"]);
     expect((await store.activePath(conversationId)).map((m) => m.message.content)).toEqual(["What time is it in Tokyo?", "Tokyo: 14:06."]);
     // The question names the run that first answered it, the answer its regenerate: both come along, nothing else.
     expect((await store.listRuns(conversationId)).map((r) => r.model)).toEqual(["qwen3", "qwen3"]);
@@ -113,7 +119,7 @@ describeEachBackend((backend) => `branching a conversation on the ${backend.name
 
   it("refuses a branch without a head before writing anything", async () => {
     const input = {
-      conversation: { id: "b1", userId: "alice", title: "t", createdAt: 1, updatedAt: 1, pinnedAt: null, branchOf: { conversationId: "c1", messageId: 3 } },
+      conversation: { id: "b1", userId: "alice", title: "t", createdAt: 1, updatedAt: 1, pinnedAt: null, archivedAt: null, branchOf: { conversationId: "c1", messageId: 3 } },
       runs: [],
       messages: [],
       head: null,

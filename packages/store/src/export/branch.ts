@@ -67,8 +67,9 @@ export async function branchConversation(
   const createdAt = now();
   // Never an origin (buildConversationExport writes none; dropped here all the same): a branch is a new conversation,
   // not the imported chat it may come from, and the user's one conversation of that origin stays the original. Not
-  // pinned either: a branch lists first by its new activity, the pin stays the original's.
-  const { origin: _origin, pinnedAt: _pinnedAt, ...original } = doc.conversation;
+  // pinned either: a branch lists first by its new activity, the pin stays the original's. Never archived: a branch of
+  // an archived chat is new work, in the list.
+  const { origin: _origin, pinnedAt: _pinnedAt, archivedAt: _archivedAt, ...original } = doc.conversation;
   const branch: ConversationExport = {
     ...doc,
     conversation: { ...original, title: branchTitle(doc.conversation.title), createdAt, updatedAt: createdAt },

@@ -317,6 +317,80 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect(await store.getConversation("alice", odd.conversationId)).toMatchObject({ pinnedAt: importedAt });
   });
 
+  it("exports an archived conversation with its archivedAt: the import is archived at the same time, the original stays archived", async () => {
+    await seed(store);
+    await store.createConversation({ id: "c2", userId: "alice", title: "Newer one" });
+    await store.setPinned("alice", "c1", true, 1_600_000_000_000);
+    const archived = await store.setArchived("alice", "c1", true, 1_700_000_000_000);
+    const { content } = await exportConversation(store, "alice", "c1", "json");
+    const doc = JSON.parse(content) as ConversationExport;
+    expect(doc.conversation).toMatchObject({ archivedAt: 1_700_000_000_000, pinnedAt: 1_600_000_000_000 });
+    const { conversationId } = await importConversation(store, "alice", content);
+    expect(await store.getConversation("alice", conversationId)).toMatchObject({ archivedAt: 1_700_000_000_000, pinnedAt: 1_600_000_000_000 });
+    expect(await store.getConversation("alice", "c1")).toEqual(archived);
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2"]);
+    expect((await store.listConversations("alice", { archived: true })).map((c) => c.id)).toEqual([conversationId, "c1"]);
+    // A chat in the list says nothing of archiving, as before, also once archived and brought back; null reads as
+    // not archived.
+    expect((await exportConversation(store, "alice", "c2", "json")).content).not.toMatch(/archived/i);
+    await store.setArchived("alice", "c2", true);
+    await store.setArchived("alice", "c2", false);
+    expect((await exportConversation(store, "alice", "c2", "json")).content).not.toMatch(/archived/i);
+    const withArchivedAt = (archivedAt: unknown) => JSON.stringify({ ...doc, conversation: { ...doc.conversation, archivedAt } });
+    const listed = await importConversation(store, "alice", withArchivedAt(null));
+    expect(await store.getConversation("alice", listed.conversationId)).toMatchObject({ archivedAt: null });
+    const { archivedAt: _archivedAt, ...withoutArchivedAt } = doc.conversation;
+    const absent = await importConversation(store, "alice", JSON.stringify({ ...doc, conversation: withoutArchivedAt }));
+    expect(await store.getConversation("alice", absent.conversationId)).toMatchObject({ archivedAt: null });
+    // A time a store does not keep is refused (no file of this app's has one), nothing created.
+    const before = (await store.listConversations("alice")).map((c) => c.id);
+    for (const odd of [-5, 1.5, 2 ** 53, "1700000000000", true]) {
+      const error = await failure(importConversation(store, "alice", withArchivedAt(odd)));
+      expect(error, String(odd)).toMatchObject({ name: "ImportError", code: "bad_request", reason: "invalid" });
+      expect((error as Error).message, String(odd)).toMatch(/conversation\.archivedAt/);
+    }
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(before);
+    expect((await store.listConversations("alice", { archived: true })).map((c) => c.id)).toEqual([conversationId, "c1"]);
+  });
+
+  it("brings an archived copy of another app's chat up to date archived: the copy's archivedAt wins, a copy in the list takes the file's", async () => {
+    const chat = (origin: string, archivedAt?: number) =>
+      JSON.stringify({
+        format: "streamchat.conversation",
+        version: 1,
+        exportedAt: 1,
+        conversation: { id: "x", title: "Trip", createdAt: 1_000, updatedAt: 2_000, origin, ...(archivedAt === undefined ? {} : { archivedAt }) },
+        activeMessageId: 2,
+        messages: [
+          { id: 1, parentId: null, runId: null, createdAt: 1_000, message: { role: "user", content: "Q0" } },
+          { id: 2, parentId: 1, runId: null, createdAt: 1_000, message: { role: "assistant", content: "A0" } },
+        ],
+        runs: [],
+      });
+    const archivedAt = async (conversationId: string) => (await store.getConversation("alice", conversationId))?.archivedAt;
+    const first = await importConversation(store, "alice", chat("ChatGPT:abc@100"));
+    expect(await archivedAt(first.conversationId)).toBeNull();
+    await store.setArchived("alice", first.conversationId, true, 5_000);
+    // Archived here: the newer version stays archived at the copy's time, whatever the file says.
+    const second = await importConversation(store, "alice", chat("ChatGPT:abc@200", 7_000));
+    expect(second.replaced).toBe(first.conversationId);
+    expect(await archivedAt(second.conversationId)).toBe(5_000);
+    const third = await importConversation(store, "alice", chat("ChatGPT:abc@300"));
+    expect(third.replaced).toBe(second.conversationId);
+    expect(await archivedAt(third.conversationId)).toBe(5_000);
+    expect((await store.listConversations("alice", { archived: true })).map((c) => c.id)).toEqual([third.conversationId]);
+    // In the list here: the newer version takes the file's.
+    await store.setArchived("alice", third.conversationId, false);
+    const fourth = await importConversation(store, "alice", chat("ChatGPT:abc@400", 8_000));
+    expect(fourth.replaced).toBe(third.conversationId);
+    expect(await archivedAt(fourth.conversationId)).toBe(8_000);
+    await store.setArchived("alice", fourth.conversationId, false);
+    const fifth = await importConversation(store, "alice", chat("ChatGPT:abc@500"));
+    expect(fifth.replaced).toBe(fourth.conversationId);
+    expect(await archivedAt(fifth.conversationId)).toBeNull();
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual([fifth.conversationId]);
+  });
+
   it("round-trips an empty conversation and an empty active path", async () => {
     await store.createConversation({ id: "empty", userId: "alice", title: "Nothing yet" });
     const empty = await exportJson("empty");

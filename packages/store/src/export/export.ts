@@ -72,6 +72,8 @@ export async function buildConversationExport(
       updatedAt: conversation.updatedAt,
       // Only when pinned: the file of an unpinned chat is as it always was.
       ...(conversation.pinnedAt === null ? {} : { pinnedAt: conversation.pinnedAt }),
+      // Only when archived, likewise: the file of a chat in the list is as it always was.
+      ...(conversation.archivedAt === null ? {} : { archivedAt: conversation.archivedAt }),
     },
     activeMessageId: path.at(-1)?.id ?? null,
     messages: messages.map(({ id, parentId, runId, createdAt, message }) => ({ id, parentId, runId, createdAt, message })),

@@ -162,9 +162,11 @@ export async function importConversation(
   const doc = parseConversationExport(content, options);
   const earlier = await copyToReplace(store, userId, doc.conversation.origin);
   if (!earlier) return insertExport(store, userId, doc, options);
-  // The user's choices here stay with the chat: the title they may have given it, its pin. The earlier copy goes in the
-  // insert's transaction, unless a question was asked in it meanwhile (then both stay).
-  const kept = { ...doc, conversation: { ...doc.conversation, title: earlier.title, pinnedAt: earlier.pinnedAt } };
+  // The user's choices here stay with the chat: the title they may have given it, its pin, its archiving (a copy the
+  // user archived stays archived when it is brought up to date; one in the list takes the file's). The earlier copy
+  // goes in the insert's transaction, unless a question was asked in it meanwhile (then both stay).
+  const archivedAt = earlier.archivedAt ?? doc.conversation.archivedAt;
+  const kept = { ...doc, conversation: { ...doc.conversation, title: earlier.title, pinnedAt: earlier.pinnedAt, archivedAt } };
   return insertExport(store, userId, kept, { ...options, replaces: earlier.id });
 }
 
@@ -272,6 +274,8 @@ export async function insertExport(
         updatedAt,
         // Pinned as it was where it was exported ("Export all chats" to another server keeps the pins).
         pinnedAt: doc.conversation.pinnedAt == null ? null : time(doc.conversation.pinnedAt),
+        // Archived as it was too, at the file's time (the schema took only a time a store keeps); a branch never is.
+        archivedAt: doc.conversation.archivedAt ?? null,
         // Another app's chat, converted by the client: the user keeps one conversation of it (this app's own exports
         // carry none, so a copy or a branch is always new).
         origin: doc.conversation.origin ?? null,

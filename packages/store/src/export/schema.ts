@@ -120,6 +120,12 @@ export const conversationExportSchema = z
        * way). An import pins the copy at this time, or at its own when the file's is not a time it keeps.
        */
       pinnedAt: timestamp.nullable().optional(),
+      /**
+       * When the user archived it (out of the list, among the archived chats); absent when not archived (null is read
+       * the same way). An import archives the copy at this time. Unlike pinnedAt, a value that is not a time a store
+       * keeps (an integer >= 0 of milliseconds since the epoch) is refused: no file this app wrote has one.
+       */
+      archivedAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
     }),
     /** The last message of the active path (the one shown); null for an empty path. */
     activeMessageId: messageId.nullable(),

@@ -310,4 +310,42 @@ export const postgresMigrations: readonly Migration[] = [
       ALTER TABLE conversations ADD COLUMN branch_of text, ADD COLUMN branch_of_message bigint, ADD COLUMN branch_at_message bigint;
     `,
   },
+  {
+    version: 11,
+    up: `
+      -- Archived conversations: when the user archived it; NULL when not archived (every existing conversation).
+      -- Nullable without a default: no rewrite. listConversations reads conversations_by_user_pinned_activity (v8) as
+      -- before and filters on it; no index of its own, so an append still changes one index of conversations, not two.
+      ALTER TABLE conversations ADD COLUMN archived_at bigint;
+
+      -- startRun answers with the conversation, archivedAt included: streamchat_start_run (v8) also returns archived_at.
+      -- A function's OUT parameters cannot change in place; the new one returns v8's columns first, so a process still
+      -- running the v10 code (it selects them by name) keeps working during a rolling deploy.
+      DROP FUNCTION streamchat_start_run(text, text, text, text, text, text, text, bigint, integer, text, boolean, bigint, text, text, text);
+      CREATE FUNCTION streamchat_start_run(
+        p_id text, p_conversation_id text, p_user_id text, p_model text, p_provider text,
+        p_client_request_id text, p_owner text, p_created_at bigint, p_max_running integer, p_title text,
+        p_under_head boolean, p_parent_id bigint, p_role text, p_search_text text, p_json text,
+        OUT message_id bigint, OUT message_parent_id bigint, OUT conversation_title text, OUT conversation_created_at bigint,
+        OUT conversation_pinned_at bigint, OUT conversation_archived_at bigint
+      ) LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        IF p_title IS NOT NULL THEN
+          INSERT INTO conversations (id, user_id, title, created_at, updated_at)
+          VALUES (p_conversation_id, p_user_id, p_title, p_created_at, p_created_at);
+        END IF;
+        IF NOT streamchat_create_run(p_id, p_conversation_id, p_user_id, p_model, p_provider, p_client_request_id,
+                                     p_owner, p_created_at, p_max_running) THEN
+          RAISE EXCEPTION 'Run % was not started.', p_id USING ERRCODE = 'SC001';
+        END IF;
+        SELECT a.message_id, a.message_parent_id INTO message_id, message_parent_id
+          FROM streamchat_append_message(p_conversation_id, p_id, p_created_at, p_under_head, p_parent_id, p_role,
+                                         p_search_text, p_json) AS a;
+        SELECT c.title, c.created_at, c.pinned_at, c.archived_at
+          INTO conversation_title, conversation_created_at, conversation_pinned_at, conversation_archived_at
+          FROM conversations c WHERE c.id = p_conversation_id;
+      END
+      $$;
+    `,
+  },
 ];

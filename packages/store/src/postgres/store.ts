@@ -143,21 +143,34 @@ export const runningOwnersSql = `
   UNION ALL
   SELECT NULL WHERE EXISTS (SELECT 1 FROM runs WHERE status = 'running' AND owner IS NULL)`;
 
+/** listConversations' two lists (schema v11): the conversations that are not archived, or the archived ones. */
+function archivedFilter(archived: boolean): string {
+  return archived ? "archived_at IS NOT NULL" : "archived_at IS NULL";
+}
 /**
  * listConversations (user id, limit): pinned first, then newest activity, newest created. Exactly the order of
  * conversations_by_user_pinned_activity (schema v8): a page is the first entries of the user's range of the index,
- * with no sort of the user's conversations.
+ * with no sort of the user's conversations; the archived ones (or, for the archived list, the others) are skipped as
+ * they are read.
  */
-export const listConversationsSql = `SELECT ${conversationColumns} FROM conversations WHERE user_id = $1
+function listSql(archived: boolean): string {
+  return `SELECT ${conversationColumns} FROM conversations WHERE user_id = $1 AND ${archivedFilter(archived)}
   ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC LIMIT $2`;
+}
+/** The list (user id, limit): the conversations that are not archived. */
+export const listConversationsSql = listSql(false);
+/** The archived list (user id, limit). */
+export const listArchivedConversationsSql = listSql(true);
 /**
  * The page after a conversation (its id, the user id, limit): the ones below it in the list's order, read from where it
- * is now. No row when it is not the user's (the caller then says not found).
+ * is now. No row when it is not the user's (the caller then says not found) or not of the list's kind (archived or
+ * not) now: then the page is empty.
  */
-const listAfterSql = `WITH anchor AS (
-    SELECT pinned_at AS a_pinned, updated_at AS a_updated, created_order AS a_order FROM conversations WHERE id = $1 AND user_id = $2)
+const listAfterSql = (archived: boolean) => `WITH anchor AS (
+    SELECT pinned_at AS a_pinned, updated_at AS a_updated, created_order AS a_order FROM conversations
+     WHERE id = $1 AND user_id = $2 AND ${archivedFilter(archived)})
   SELECT ${conversationColumns} FROM conversations, anchor
-   WHERE user_id = $2 AND (CASE WHEN a_pinned IS NULL
+   WHERE user_id = $2 AND ${archivedFilter(archived)} AND (CASE WHEN a_pinned IS NULL
      THEN pinned_at IS NULL AND (updated_at, created_order) < (a_updated, a_order)
      ELSE pinned_at IS NULL OR (pinned_at, updated_at, created_order) < (a_pinned, a_updated, a_order) END)
    ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC LIMIT $3`;
@@ -167,12 +180,17 @@ const q = {
   insertConversation: "INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
   getConversation: `SELECT ${conversationColumns} FROM conversations WHERE id = $1 AND user_id = $2`,
   listConversations: listConversationsSql,
-  listConversationsAfter: listAfterSql,
+  listConversationsAfter: listAfterSql(false),
+  listArchivedConversations: listArchivedConversationsSql,
+  listArchivedConversationsAfter: listAfterSql(true),
   renameConversation: `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
   renameConversationIf: `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 AND title = $4 RETURNING ${conversationColumns}`,
   // A pinned conversation keeps its pinned_at (coalesce): pinning twice does not reorder.
   pinConversation: `UPDATE conversations SET pinned_at = coalesce(pinned_at, $3) WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
   unpinConversation: `UPDATE conversations SET pinned_at = NULL WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
+  // An archived conversation keeps its archived_at (coalesce), as a pinned one its pinned_at.
+  archiveConversation: `UPDATE conversations SET archived_at = coalesce(archived_at, $3) WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
+  unarchiveConversation: `UPDATE conversations SET archived_at = NULL WHERE id = $1 AND user_id = $2 RETURNING ${conversationColumns}`,
   // The CTE and the outer query share one snapshot: the runs are still listed although the cascade deletes them.
   // insertConversation's `replaces`: only a conversation nothing was asked in (no run, so no batch of the batcher's).
   deleteWithoutRuns: `DELETE FROM conversations c WHERE c.id = $1 AND c.user_id = $2 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id)`,
@@ -205,11 +223,11 @@ const q = {
   // back import only leaves a gap), so each row's parent_id is known when the rows are sent; ascending in list order,
   // they keep a parent's id below its children's.
   newMessageIds: "SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id FROM generate_series(1, $1)",
-  insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id, pinned_at, origin,
-      branch_of, branch_of_message, branch_at_message)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+  insertWholeConversation: `INSERT INTO conversations (id, user_id, title, created_at, updated_at, head_message_id, pinned_at, archived_at,
+      origin, branch_of, branch_of_message, branch_at_message)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
   // The user's imports of one chat of another app, their origins compared by prefix.
-  importedCopies: `SELECT c.id, c.origin, c.title, c.pinned_at, c.updated_at, EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id) AS has_runs
+  importedCopies: `SELECT c.id, c.origin, c.title, c.pinned_at, c.archived_at, c.updated_at, EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id) AS has_runs
     FROM conversations c WHERE c.user_id = $1 AND c.origin IS NOT NULL AND left(c.origin, length($2)) = $2
     ORDER BY c.updated_at DESC, c.created_order DESC`,
   // The original's title now: NULL when it was deleted (or is no longer the user's).
@@ -230,8 +248,9 @@ const q = {
            AS m (id, parent_id, run_id, role, search_text, json, created_at)`,
   createRun: "SELECT streamchat_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9) AS created",
   // The run's conversation (when asked), the run and its question: one call, one transaction (schema v4; v8 added
-  // conversation_pinned_at).
-  startRun: `SELECT message_id, message_parent_id, conversation_title, conversation_created_at, conversation_pinned_at
+  // conversation_pinned_at, v11 conversation_archived_at).
+  startRun: `SELECT message_id, message_parent_id, conversation_title, conversation_created_at, conversation_pinned_at,
+      conversation_archived_at
     FROM streamchat_start_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
   whyNoRun: `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $2 AND user_id = $3) AS owned,
     EXISTS (SELECT 1 FROM conversations WHERE id = $2) AS conversation_taken,
@@ -294,6 +313,7 @@ interface StartedRow extends AppendedRow {
   conversation_title: string;
   conversation_created_at: number;
   conversation_pinned_at: number | null;
+  conversation_archived_at: number | null;
 }
 
 /** The message's parameters of streamchat_append_message and streamchat_start_run, in their order. */
@@ -656,7 +676,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (sqlState(error) === uniqueViolation) throw conflict("id", `Conversation ${id} already exists.`, error);
         throw error;
       }
-      return { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null };
+      return { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null, archivedAt: null };
     },
 
     async getConversation(userId, conversationId) {
@@ -669,9 +689,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       live();
       const limit = normalizeLimit(listOptions?.limit, defaultConversationLimit);
       const after = listOptions?.after;
-      if (after === undefined) return (await query<ConversationRow>("listConversations", [userId, limit])).rows.map(toConversation);
-      const { rows } = await query<ConversationRow>("listConversationsAfter", [after, userId, limit]);
-      // No row: the end of the list, or a conversation that is not the user's (then the caller learns so).
+      const archived = listOptions?.archived === true;
+      if (after === undefined) {
+        return (await query<ConversationRow>(archived ? "listArchivedConversations" : "listConversations", [userId, limit])).rows.map(toConversation);
+      }
+      const { rows } = await query<ConversationRow>(archived ? "listArchivedConversationsAfter" : "listConversationsAfter", [after, userId, limit]);
+      // No row: the end of the list, one archived or brought back since (the list it was in ends there), or a
+      // conversation that is not the user's (then the caller learns so).
       if (rows.length === 0 && (await query("getConversation", [after, userId])).rows.length === 0) {
         throw new StoreError("not_found", `Unknown conversation ${after}.`);
       }
@@ -700,11 +724,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return row && toConversation(row);
     },
 
+    async setArchived(userId, conversationId, archived, at) {
+      live();
+      if (at !== undefined) checkTime(at, "at");
+      const row = (
+        archived
+          ? await query<ConversationRow>("archiveConversation", [conversationId, userId, at ?? now()])
+          : await query<ConversationRow>("unarchiveConversation", [conversationId, userId])
+      ).rows[0];
+      return row && toConversation(row);
+    },
+
     async insertConversation(input) {
       live();
       checkInsertConversation(input);
       const { conversation, runs, messages, head } = input;
-      const { id, userId, title, createdAt, updatedAt, pinnedAt } = conversation;
+      const { id, userId, title, createdAt, updatedAt, pinnedAt, archivedAt } = conversation;
       const origin = conversation.origin ?? null;
       // Every array built before the transaction starts: it holds its connection only for the statements.
       const runArrays: [string[], string[], string[], Array<string | null>, string[], Array<string | null>, number[], number[]] = [[], [], [], [], [], [], [], []];
@@ -746,7 +781,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           const headId = head === null ? null : ids[head]!;
           const branchOf = conversation.branchOf ?? null;
           await run("insertWholeConversation", [
-            ...[id, userId, title, createdAt, updatedAt, headId, pinnedAt, origin],
+            ...[id, userId, title, createdAt, updatedAt, headId, pinnedAt, archivedAt, origin],
             ...(branchOf === null ? [null, null, null] : [branchOf.conversationId, branchOf.messageId, headId]),
           ]);
           if (runs.length > 0) await run("insertFinishedRuns", [id, userId, ...runArrays]);
@@ -774,7 +809,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (constraint === "runs_pkey") throw conflict("id", `A run id of conversation ${id} is taken.`, error);
         throw error;
       }
-      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt }, messageIds, replaced };
+      return { conversation: { id, userId, title, createdAt, updatedAt, pinnedAt, archivedAt }, messageIds, replaced };
     },
 
     async importedCopies(userId, originPrefix) {
@@ -911,6 +946,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         createdAt: row.conversation_created_at,
         updatedAt: at,
         pinnedAt: row.conversation_pinned_at,
+        archivedAt: row.conversation_archived_at,
       };
       const question: StoredMessage = {
         id: row.message_id,

@@ -91,7 +91,7 @@ export async function failure(promise: Promise<unknown>): Promise<unknown> {
 /** insertConversation's input for an imported chat with an origin and no messages (the origin tests' one). */
 export function importedInput(id: string, userId = "alice"): InsertConversationInput {
   return {
-    conversation: { id, userId, title: "Imported", createdAt: 5, updatedAt: 6, pinnedAt: null, origin: "ChatGPT:x@1" },
+    conversation: { id, userId, title: "Imported", createdAt: 5, updatedAt: 6, pinnedAt: null, archivedAt: null, origin: "ChatGPT:x@1" },
     runs: [],
     messages: [],
     head: null,
@@ -101,7 +101,7 @@ export function importedInput(id: string, userId = "alice"): InsertConversationI
 /** insertConversation's input for a conversation of one question and no run, titled by its id. */
 export function oneQuestionInput(id: string, userId = "alice"): InsertConversationInput {
   return {
-    conversation: { id, userId, title: id, createdAt: 1, updatedAt: 1, pinnedAt: null },
+    conversation: { id, userId, title: id, createdAt: 1, updatedAt: 1, pinnedAt: null, archivedAt: null },
     runs: [],
     messages: [{ parent: null, runId: null, message: { role: "user", content: "hi" }, createdAt: 1 }],
     head: 0,

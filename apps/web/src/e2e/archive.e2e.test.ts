@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { conversationIdOf, desktop, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
+import { conversationIdOf, runBrowserTests, send, useE2E, waitForAnswerState } from "./harness.js";
 
 const e2e = useE2E();
 
@@ -8,16 +8,7 @@ const item = (page: Page, title: string) => page.locator('[data-testid="conversa
 
 describe.skipIf(!runBrowserTests)("archived chats", () => {
   it("archives a chat from its menu: out of the list (in every tab), into Your chats' archived ones, and back", async () => {
-    const context = await e2e.browser.newContext({ viewport: desktop.viewport });
-    e2e.trackContext(context);
-    const open = async () => {
-      const page = await context.newPage();
-      page.on("pageerror", (error) => e2e.onPageError(error.message));
-      await page.goto(e2e.baseUrl + "/");
-      await page.locator("#composer-input").waitFor();
-      return page;
-    };
-    const page = await open();
+    const [page, other] = await e2e.twoTabs();
     await send(page, "An old question about trains");
     await waitForAnswerState(page, "stop");
     const archivedId = await conversationIdOf(page);
@@ -25,7 +16,6 @@ describe.skipIf(!runBrowserTests)("archived chats", () => {
     await page.getByRole("button", { name: "New chat" }).first().click();
     await send(page, "A question to keep");
     await waitForAnswerState(page, "stop");
-    const other = await open();
     await item(other, title).waitFor();
 
     // Open the old one and archive it from its menu.

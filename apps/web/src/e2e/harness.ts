@@ -92,6 +92,19 @@ export function useE2E(opts: { env?: ApiEnv; tokenDelayMs?: number } = {}) {
     },
     trackContext: (context: BrowserContext) => contexts.push(context),
     onPageError: (message: string) => pageErrors.push(message),
+    /** Two tabs of one browser profile (one cookie jar, one connection pool), both on the app, ready to type into. */
+    async twoTabs(look: Look = desktop): Promise<[Page, Page, BrowserContext]> {
+      const context = await browser.newContext({ viewport: look.viewport, isMobile: look.mobile, hasTouch: look.mobile });
+      contexts.push(context);
+      const open = async () => {
+        const page = await context.newPage();
+        page.on("pageerror", (error) => pageErrors.push(error.message));
+        await page.goto(baseUrl + "/");
+        await page.locator("#composer-input").waitFor();
+        return page;
+      };
+      return [await open(), await open(), context];
+    },
     /** The app at `look`'s size and theme, ready to type into. */
     async openApp(look: Look = desktop): Promise<Page> {
       const page = await newPage(look);

@@ -5,19 +5,7 @@ import { answers, conversationIdOf, desktop, mobile, runBrowserTests, send, useE
 // Titles are generated here, as in production (the harness turns them off for the other areas).
 const e2e = useE2E({ env: { GENERATE_TITLES: "1" }, tokenDelayMs: 10 });
 
-/** Two tabs of one browser profile (one cookie jar, one connection pool), both on `url`. */
-async function twoTabs(look: Look = desktop): Promise<[Page, Page, BrowserContext]> {
-  const context = await e2e.browser.newContext({ viewport: look.viewport, isMobile: look.mobile, hasTouch: look.mobile });
-  e2e.trackContext(context);
-  const open = async () => {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => e2e.onPageError(error.message));
-    await page.goto(e2e.baseUrl + "/");
-    await page.locator("#composer-input").waitFor();
-    return page;
-  };
-  return [await open(), await open(), context];
-}
+const twoTabs = (look?: Look): Promise<[Page, Page, BrowserContext]> => e2e.twoTabs(look);
 
 const item = (page: Page, title: string) => page.locator('[data-testid="conversation-item"]', { hasText: title });
 const userMessages = (page: Page) => page.locator('[data-testid="user-message"]');

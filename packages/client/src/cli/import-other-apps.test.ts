@@ -1,6 +1,7 @@
 // chat import of another app's export (ChatGPT's, Claude's conversations.json, Open WebUI's chat export), against the
 // real API (core's readers turn each conversation into this app's export; the server imports it as any).
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readForeignExport } from "@streamchat/core";
@@ -29,7 +30,7 @@ describe("chat import of another app's export", () => {
   const clientOf = (user: string) => createChatClient({ url: api.url, token: `${user}-secret-token` });
 
   beforeAll(async () => {
-    const users = ["chatgpt", "claude", "webui", "small", "many", "zipped", "cut", "stopped", "pictures", "piped", "heavy"];
+    const users = ["chatgpt", "claude", "webui", "small", "many", "zipped", "cut", "stopped", "pictures", "piped", "fifo", "heavy"];
     // A low import limit (still above the 200,000-character question below): a file of many conversations is over it,
     // and is imported one conversation at a time all the same.
     api = await startApi({ AUTH_TOKENS: users.map((user) => `${user}:${user}-secret-token`).join(","), MAX_IMPORT_BYTES: String(256 * 1024) });
@@ -188,6 +189,13 @@ describe("chat import of another app's export", () => {
 
     const piped = await run(["import", "-"], env("piped"), archive);
     expect(piped.stderr).toMatch(/^Imported 7 conversations from ChatGPT\.\nNot imported: (?:[^\n]*, )?3 images, 1 file[,\s(]/);
+    // A named pipe (chat import <(curl …)) streams as stdin does: it cannot be read out of order.
+    const fifo = join(dir, "export.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const writing = new Promise<void>((resolve, reject) => createWriteStream(fifo).on("error", reject).end(archive, resolve));
+    const fromPipe = await run(["import", fifo], env("fifo"));
+    await writing;
+    expect(fromPipe.stderr).toMatch(/^Imported 7 conversations from ChatGPT\.\nNot imported: (?:[^\n]*, )?3 images, 1 file[,\s(]/);
   });
 
   it("a picture that would make its conversation larger than the server imports is left out of it, and counted", async () => {

@@ -21,15 +21,25 @@ export type ImportSource = { kind: "array"; pieces: AsyncIterable<string>; files
 /**
  * What chat import reads from a file (or "-": stdin). A data export's ZIP archive (ChatGPT's or Claude's, as
  * downloaded) in a file is read where it lies: its conversations.json as it is inflated, and the pictures and uploads
- * a conversation points to when it is read (held to `limits()`, the server's, asked for only then). From stdin,
- * which cannot be read out of order, the archive is read as it streams by, for its conversations.json alone. Throws
+ * a conversation points to when it is read (held to `limits()`, the server's, asked for only then). From stdin or a
+ * pipe, which cannot be read out of order, the archive is read as it streams by, for its conversations.json alone. Throws
  * what reading throws: a file system error, or ZipReadError (NoConversationsJsonError for an archive without
  * conversations.json).
  */
 export async function openImportFile(file: string, stdin: ByteChunks, limits: () => Promise<ArchiveFileLimits>): Promise<ImportSource> {
   if (file === "-") return openImportSource(stdin);
-  const head = new Uint8Array(4);
   const handle = await open(file);
+  let regular: boolean;
+  try {
+    regular = (await handle.stat()).isFile();
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  // A pipe (chat import <(curl …)) cannot be read out of order, nor opened again: it streams from this opening, as
+  // stdin does (the stream closes it).
+  if (!regular) return openImportSource(handle.createReadStream());
+  const head = new Uint8Array(4);
   try {
     await handle.read(head, 0, 4, 0);
   } finally {

@@ -337,6 +337,8 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
       await page.keyboard.press("ArrowDown");
       expect(await focused()).toBe("menuitem:Export as Markdown");
       await page.keyboard.press("ArrowDown");
+      expect(await focused()).toBe("menuitem:Archive");
+      await page.keyboard.press("ArrowDown");
       expect(await focused()).toBe("menuitem:Export as JSON");
       await page.keyboard.press("Escape");
       await page.getByRole("menu").waitFor({ state: "hidden" });

@@ -38,7 +38,7 @@ export {
 export { estimateTextTokens } from "./tokens.js";
 export { titleMatches, titleMatcher, matchRanges, searchWords, type TextRange } from "./title-search.js";
 export { answerReserve, defaultMaxContextTokens } from "./context-window.js";
-export { formatFileSize, notAnExportMessage, tooLargeToImportMessage } from "./file-size.js";
+export { formatFileSize, notAnExportMessage, tooLargeToImportMessage, utf8Bytes } from "./file-size.js";
 export { exportBundleLines, type ExportBundleLine } from "./export-bundle.js";
 export {
   readForeignExport,

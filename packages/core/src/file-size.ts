@@ -37,3 +37,18 @@ export function tooLargeToImportMessage(bytes: number | undefined, maxBytes: num
   const size = formatFileSize(bytes);
   return `This file is ${size === max ? `a little over ${max}` : size}; the server imports files of at most ${max}.`;
 }
+
+/** A text's size as UTF-8 (a file's on disk, without a byte order mark; a request body's): counted, not encoded. */
+export function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}

@@ -13,6 +13,7 @@ import { doneEvent, importedInput, oneQuestionInput, tokenEvent } from "./test-s
 import { postgresBinDir, startPrivateCluster, type PrivateCluster } from "./test-support/pg-cluster.js";
 import { connect, createTestDatabase, describePostgres, type TestDatabase } from "./test-support/postgres.js";
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
+import { expectListPagesInOrder } from "./test-support/list-pages.js";
 
 // PostgreSQL-only behaviour: schema and migrations, the migrate command, connection loss, pool, plans.
 // The contract itself is in store.test.ts (which runs on PostgreSQL too).
@@ -189,17 +190,7 @@ describePostgres("postgres store", () => {
     const all = await sql<Row>(url, "SELECT id, pinned_at, archived_at, updated_at, created_order FROM conversations WHERE user_id = 'alice'");
     const n = (value: string | null) => (value === null ? -1 : Number(value));
     all.sort((a, b) => n(b.pinned_at) - n(a.pinned_at) || n(b.updated_at) - n(a.updated_at) || n(b.created_order) - n(a.created_order));
-    for (const archived of [false, true]) {
-      const expected = all.filter((row) => (row.archived_at !== null) === archived).map((row) => row.id);
-      expect(expected).toHaveLength(archived ? 1_000 : 9_000);
-      const first = await store.listConversations("alice", { limit: 100, archived });
-      expect(first.map((c) => c.id)).toEqual(expected.slice(0, 100));
-      expect(first.every((c) => (c.archivedAt !== null) === archived)).toBe(true);
-      // Each list's 100 pinned ones fill its first page.
-      expect(first.filter((c) => c.pinnedAt !== null)).toHaveLength(100);
-      const next = await store.listConversations("alice", { limit: 100, archived, after: first.at(-1)!.id });
-      expect(next.map((c) => c.id)).toEqual(expected.slice(100, 200));
-    }
+    await expectListPagesInOrder(store, all.map((row) => ({ id: row.id, archived: row.archived_at !== null })));
   });
 
   it("lists a page of a user's conversations, pinned first, from the index without sorting them all", async () => {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { migrations } from "./migrations.js";
 import { listArchivedConversationsSql, listConversationsSql, openSqliteStore, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
 import { doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
+import { expectListPagesInOrder } from "./test-support/list-pages.js";
 
 describe("sqlite store on a real file", () => {
   let dir: string;
@@ -184,17 +185,7 @@ describe("sqlite store on a real file", () => {
       rowid: number;
     }>;
     all.sort((a, b) => (b.pinned_at ?? -1) - (a.pinned_at ?? -1) || b.updated_at - a.updated_at || b.rowid - a.rowid);
-    for (const archived of [false, true]) {
-      const expected = all.filter((row) => (row.archived_at !== null) === archived).map((row) => row.id);
-      expect(expected).toHaveLength(archived ? 1_000 : 9_000);
-      const first = await store.listConversations("alice", { limit: 100, archived });
-      expect(first.map((c) => c.id)).toEqual(expected.slice(0, 100));
-      expect(first.every((c) => (c.archivedAt !== null) === archived)).toBe(true);
-      // Each list's 100 pinned ones fill its first page.
-      expect(first.filter((c) => c.pinnedAt !== null)).toHaveLength(100);
-      const next = await store.listConversations("alice", { limit: 100, archived, after: first.at(-1)!.id });
-      expect(next.map((c) => c.id)).toEqual(expected.slice(100, 200));
-    }
+    await expectListPagesInOrder(store, all.map((row) => ({ id: row.id, archived: row.archived_at !== null })));
   });
 
   it("applies migrations once: reopening leaves the schema as it was", async () => {

@@ -1,5 +1,6 @@
 import type { ImageAttachment } from "../attachments.js";
 import type { FileAttachment } from "../files.js";
+import { utf8Bytes } from "../file-size.js";
 import { toStorableText } from "../storable-text.js";
 import { ForeignExportError, LeftOut, type ForeignConversationDocument } from "./document.js";
 import { chatGptReader } from "./chatgpt.js";
@@ -111,10 +112,6 @@ function readConversation(
     const problem = error instanceof ForeignExportError ? error.message : `It could not be read as a ${reader.source} conversation.`;
     return { index, title, problem, leftOut: [] };
   }
-}
-
-function utf8Bytes(text: string): number {
-  return new TextEncoder().encode(text).length;
 }
 
 /** Room kept in a conversation for what is added after its text is weighed: its origin, at most 500 characters. */

@@ -416,6 +416,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
             role: message.role,
             snippet: snippet(searchedText(message), query),
             createdAt: entry.createdAt,
+            archivedAt: conversation.archivedAt,
           });
         }
       }

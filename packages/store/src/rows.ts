@@ -63,6 +63,7 @@ export interface SearchRow {
   role: SearchableRole;
   json: string;
   created_at: number;
+  archived_at: number | null;
 }
 
 /** importedCopies' row; `has_runs` is 0 or 1 in SQLite, a boolean in PostgreSQL. */

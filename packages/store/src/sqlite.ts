@@ -270,14 +270,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     // insertConversation's `replaces`: only a conversation nothing was asked in (no run, so no batch of the batcher's).
     deleteWithoutRuns: db.prepare("DELETE FROM conversations WHERE id = ? AND user_id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE conversation_id = ?)"),
     searchMessages: db.prepare(
-      `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at
+      `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at, c.archived_at
        FROM messages m JOIN conversations c ON c.id = m.conversation_id
        WHERE c.user_id = ? AND m.role IN ('user', 'assistant') AND fold_case(m.content) LIKE ? ESCAPE '\\'
        ORDER BY m.created_at DESC, m.id DESC LIMIT ?`,
     ),
     // For the few queries LIKE cannot answer exactly (search.ts likeAnswersExactly): every candidate, newest first.
     scanSearchable: db.prepare(
-      `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at
+      `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at, c.archived_at
        FROM messages m JOIN conversations c ON c.id = m.conversation_id
        WHERE c.user_id = ? AND m.role IN ('user', 'assistant')
        ORDER BY m.created_at DESC, m.id DESC`,
@@ -485,6 +485,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       role: row.role,
       snippet: snippet(content, query),
       createdAt: row.created_at,
+      archivedAt: row.archived_at,
     };
   }
 

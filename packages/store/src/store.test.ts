@@ -2073,12 +2073,26 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
     it("matches case-insensitively in the user's user and assistant messages, newest first", async () => {
       const c1 = (await store.listMessages("c1")).map((m) => m.id);
       expect(await store.searchMessages("alice", "tokyo")).toEqual([
-        { conversationId: "c1", messageId: c1[3], title: "Trip planning", role: "assistant", snippet: "It is 14:05 in Tokyo.", createdAt: 4_000 },
-        { conversationId: "c1", messageId: c1[1], title: "Trip planning", role: "user", snippet: "What time is it in TOKYO?", createdAt: 2_000 },
+        { conversationId: "c1", messageId: c1[3], title: "Trip planning", role: "assistant", snippet: "It is 14:05 in Tokyo.", createdAt: 4_000, archivedAt: null },
+        { conversationId: "c1", messageId: c1[1], title: "Trip planning", role: "user", snippet: "What time is it in TOKYO?", createdAt: 2_000, archivedAt: null },
       ]);
       expect((await store.searchMessages("alice", "tokyo", { limit: 1 })).map((h) => h.createdAt)).toEqual([4_000]);
       expect(await store.searchMessages("alice", "secret")).toEqual([]); // thinking is not searched
       expect((await store.searchMessages("bob", "tokyo")).map((h) => h.conversationId)).toEqual(["b1"]);
+    });
+
+    it("finds messages of archived conversations too, and says when each was archived", async () => {
+      await store.setArchived("alice", "c1", true, 9_000);
+      const hits = await store.searchMessages("alice", "tokyo");
+      expect(hits.map((h) => [h.conversationId, h.archivedAt])).toEqual([
+        ["c1", 9_000],
+        ["c1", 9_000],
+      ]);
+      // The scan (for a query LIKE cannot answer: U+FFFD) says so as well.
+      await store.appendMessage({ conversationId: "c1", runId: null, message: { role: "user", content: "Tokyo \uFFFD" } });
+      expect((await store.searchMessages("alice", "tokyo \uFFFD")).map((h) => h.archivedAt)).toEqual([9_000]);
+      await store.setArchived("alice", "c1", false);
+      expect((await store.searchMessages("alice", "tokyo")).map((h) => h.archivedAt)).toEqual([null, null, null]);
     });
 
     it("folds non-ASCII case too", async () => {

@@ -169,6 +169,8 @@ export interface SearchHit {
   role: ChatMessage["role"];
   snippet: string;
   createdAt: number;
+  /** When its conversation was archived (null: it is in the list): a hit may be in an archived chat. */
+  archivedAt: number | null;
 }
 
 /** A user's choice for one MCP server (the tools panel's switch); a server without one is on. */

@@ -333,13 +333,14 @@ export const conversationsRouter = router({
     .input(z.object({ query: z.string().trim().min(1).max(200), limit: z.number().int().min(1).max(100).optional() }))
     .query(async ({ ctx, input }) => {
       const hits = await ctx.store.searchMessages(ctx.userId, input.query, input.limit === undefined ? undefined : { limit: input.limit });
-      return hits.map(({ conversationId, title, messageId, role, snippet, createdAt }) => ({
+      return hits.map(({ conversationId, title, messageId, role, snippet, createdAt, archivedAt }) => ({
         conversationId,
         title,
         messageId,
         role,
         snippet,
         createdAt,
+        archivedAt,
       }));
     }),
 

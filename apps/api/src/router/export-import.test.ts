@@ -267,6 +267,7 @@ describe("conversations.search", () => {
       role: "user",
       snippet: expect.stringContaining("zebra question"),
       createdAt: expect.any(Number),
+      archivedAt: null,
     });
     const shown = await client.conversations.switchBranch.mutate({ conversationId, messageId: hit!.messageId });
     expect(shown.messages[0]).toMatchObject({ id: u1!.id, content: "the zebra question", versions: { index: 1, count: 2 } });

@@ -4,7 +4,7 @@ import { newestHits, searchResults, type ConversationSummary, type SearchHit } f
 describe("searchResults", () => {
   const conversation = (id: string, title: string): ConversationSummary => ({ id, title, createdAt: 0, updatedAt: 0, pinnedAt: null, archivedAt: null, activeRunId: null });
   const list = [conversation("a", "Trip to Kyoto"), conversation("b", "Groceries"), conversation("c", "")];
-  const hit = (conversationId: string): SearchHit => ({ conversationId, title: "", messageId: 1, role: "user", snippet: "…", createdAt: 0 });
+  const hit = (conversationId: string): SearchHit => ({ conversationId, title: "", messageId: 1, role: "user", snippet: "…", createdAt: 0, archivedAt: null });
 
   it("shows title matches and conversations the server found the text in, in the list's order", () => {
     expect(searchResults(list, "kyoto", []).map((c) => c.id)).toEqual(["a"]);
@@ -17,6 +17,14 @@ describe("searchResults", () => {
     const results = searchResults(list, "zzz", [at("old-1", "Old one", 500), at("b", "Groceries", 900), at("old-2", "Older", 100), at("old-1", "Old one", 300)]);
     expect(results.map((c) => c.id)).toEqual(["b", "old-1", "old-2"]);
     expect(results[1]).toEqual({ id: "old-1", title: "Old one", createdAt: 500, updatedAt: 500, pinnedAt: null, archivedAt: null, activeRunId: null });
+  });
+
+  it("says which chats found by their messages are archived, as their hits say", () => {
+    const results = searchResults(list, "zzz", [{ ...hit("kept"), createdAt: 20, archivedAt: 7 }, { ...hit("live"), createdAt: 10 }]);
+    expect(results.map((c) => [c.id, c.archivedAt])).toEqual([
+      ["kept", 7],
+      ["live", null],
+    ]);
   });
 
   it("shows titles the server matched beyond the loaded pages after the listed ones, as the server sent them, before message-only hits", () => {
@@ -36,6 +44,7 @@ describe("newestHits", () => {
     role: "user",
     snippet: "…",
     createdAt,
+    archivedAt: null,
   });
 
   it("keeps each conversation's newest hit, whatever the order, the first of equally new ones", () => {

@@ -36,8 +36,8 @@ export function searchResults(
       createdAt: hit.createdAt,
       updatedAt: hit.createdAt,
       pinnedAt: null,
-      // Not known from a hit (a chat found by its messages may be archived: it says so once opened).
-      archivedAt: null,
+      // A chat found by its messages only may be archived (the list and its title search leave those out).
+      archivedAt: hit.archivedAt,
       activeRunId: null,
     });
   }

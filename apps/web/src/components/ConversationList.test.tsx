@@ -216,6 +216,14 @@ describe("ConversationList search marks", () => {
     await all.findByRole("button", { name: "Weather on Mars" });
     expect(marks(all)).toEqual([]);
   });
+
+  it("says Archived after the title of an archived chat its messages were found in, and after no other", async () => {
+    const archived = { conversationId: "c9", title: "Old trip", messageId: 4, role: "user", snippet: "mars rover", createdAt: now, archivedAt: now - 5 };
+    const view = show("mars", [archived]);
+    const row = await view.findByRole("button", { name: "Old trip Archived" }, { timeout: 2000 });
+    expect(row.querySelector(".conversation__archived")?.textContent).toBe("Archived");
+    expect(view.getByRole("button", { name: "Weather on Mars" }).querySelector(".conversation__archived")).toBeNull();
+  });
 });
 
 describe("ConversationList pinning", () => {

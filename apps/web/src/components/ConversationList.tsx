@@ -343,6 +343,9 @@ function ConversationItem({
           <span className="conversation__title" data-testid="conversation-title">
             <Highlight text={label} query={query} />
           </span>
+          {/* Only a search lists archived chats (found by their messages): said quietly, as the open chat says it. A
+              server from before archiving sends no archivedAt. */}
+          {typeof conversation.archivedAt === "number" && <span className="conversation__archived">Archived</span>}
         </button>
       )}
       {mode !== "rename" && (

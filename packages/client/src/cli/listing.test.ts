@@ -60,11 +60,19 @@ describe("conversationLine", () => {
 });
 
 describe("searchHitLine", () => {
-  const hit: SearchHit = { conversationId: id, title: "Animals", messageId: 7, role: "assistant", snippet: "…The quokka lives on Rottnest Island…", createdAt: now };
+  const hit: SearchHit = { conversationId: id, title: "Animals", messageId: 7, role: "assistant", snippet: "…The quokka lives on Rottnest Island…", createdAt: now, archivedAt: null };
 
   it("is the conversation id, its title and the passage", () => {
     expect(searchHitLine(hit, "rottnest", undefined)).toBe(`${id}  Animals — …The quokka lives on Rottnest Island…`);
     expect(searchHitLine({ ...hit, title: "A\ntitle", snippet: "x\ty" }, "x", 200)).toBe(`${id}  A title — x y`);
+  });
+
+  it("says (archived) after the title of an archived chat, within the terminal's width", () => {
+    const archived = { ...hit, archivedAt: now - minute };
+    expect(searchHitLine(archived, "rottnest", undefined)).toBe(`${id}  Animals (archived) — …The quokka lives on Rottnest Island…`);
+    const line = searchHitLine({ ...archived, snippet: "s".repeat(200) }, "s", 100);
+    expect(line).toHaveLength(100);
+    expect(line).toBe(`${id}  Animals (archived) — ${"s".repeat(40)}…`);
   });
 
   it("on a narrow terminal shortens the title to a third at most and the passage to the rest", () => {

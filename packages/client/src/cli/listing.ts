@@ -61,12 +61,14 @@ export function conversationLine(conversation: ConversationSummary, now: number,
 }
 
 /**
- * One hit of chat search: `<conversation id>  <title> — <passage>`; on a terminal both shortened to fit its width,
- * the passage around the words found (`query`), which the API's passage has up to 40 characters in.
+ * One hit of chat search: `<conversation id>  <title> — <passage>`, " (archived)" after the title of an archived chat
+ * (chat list leaves those out); on a terminal both shortened to fit its width, the passage around the words found
+ * (`query`), which the API's passage has up to 40 characters in.
  */
 export function searchHitLine(hit: SearchHit, query: string, width: number | undefined): string {
   const prefix = `${hit.conversationId}  `;
-  const separator = " — ";
+  // A server from before archiving sends no archivedAt.
+  const separator = `${typeof hit.archivedAt === "number" ? " (archived)" : ""} — `;
   let title = oneLine(hit.title) || untitled;
   let passage = oneLine(hit.snippet);
   const room = width === undefined ? undefined : width - prefix.length - separator.length;

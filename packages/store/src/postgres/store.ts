@@ -197,11 +197,11 @@ const q = {
   deleteConversation: `WITH gone AS (DELETE FROM conversations WHERE id = $1 AND user_id = $2 RETURNING id)
     SELECT (SELECT count(*) FROM gone)::integer AS deleted,
            ARRAY(SELECT r.id FROM runs r WHERE r.conversation_id = $1 AND EXISTS (SELECT 1 FROM gone)) AS run_ids`,
-  searchMessages: `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at
+  searchMessages: `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at, c.archived_at
     FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE c.user_id = $1 AND m.role IN ('user', 'assistant') AND m.search_text LIKE $2 ESCAPE '\\'
     ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
-  scanSearchable: `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at
+  scanSearchable: `SELECT m.id, m.conversation_id, c.title, m.role, m.json, m.created_at, c.archived_at
     FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE c.user_id = $1 AND m.role IN ('user', 'assistant') AND (m.created_at, m.id) < ($2, $3)
     ORDER BY m.created_at DESC, m.id DESC LIMIT $4`,
@@ -612,6 +612,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       role: row.role,
       snippet: snippet(content, query),
       createdAt: row.created_at,
+      archivedAt: row.archived_at,
     };
   }
 

@@ -17,6 +17,14 @@ describe("Markdown", () => {
     expect(container.querySelector(".code-block__lang")?.textContent).toBe("js");
   });
 
+  it("shows a block of a language it cannot highlight (an imported run's output) as its text, labelled, with copy", () => {
+    const { container, getByRole } = render(<Markdown text={"```output\n16\n  done <ok>\n```"} />);
+    expect(container.querySelector(".code-block__lang")?.textContent).toBe("output");
+    expect(container.querySelector("pre code")?.textContent).toBe("16\n  done <ok>\n");
+    expect(container.querySelector("pre code .hljs-keyword")).toBeNull();
+    expect(getByRole("button", { name: "Copy code" })).toBeTruthy();
+  });
+
   it("does not render raw HTML", () => {
     const { container } = render(<Markdown text={'Hi <img src="x" onerror="window.__xss=1"> <script>x()</script>'} />);
     expect(container.querySelector("img")).toBeNull();

@@ -225,14 +225,20 @@ describe("chatGptReader.read", () => {
   });
 
   describe("answers", () => {
-    it("makes a code-interpreter turn one answer of its visible text, the call counted, its output left out", () => {
+    it("makes a code-interpreter turn one answer: the code it ran and what that printed, fenced where they ran, then its text", () => {
       const { document, leftOut } = read(fromExport("2^100 mod 97"));
       expect(document.messages).toEqual([
         { id: 1, parentId: null, runId: null, createdAt: 1718000000500, message: { role: "user", content: "What is 2**100 mod 97? Check it with Python." } },
         // Dated by its first node, the call.
-        { id: 2, parentId: 1, runId: null, createdAt: 1718000003000, message: { role: "assistant", content: "2¹⁰⁰ mod 97 = **16**." } },
+        {
+          id: 2,
+          parentId: 1,
+          runId: null,
+          createdAt: 1718000003000,
+          message: { role: "assistant", content: "```python\npow(2, 100, 97)\n```\n\n```output\n16\n```\n\n2¹⁰⁰ mod 97 = **16**." },
+        },
       ]);
-      expect(leftOut).toEqual(["1 tool call"]);
+      expect(leftOut).toEqual([]);
       // Archived in ChatGPT: archived here too, at its last change there; the others are not.
       expect(document.conversation.archivedAt).toBe(1_718_000_012_000);
       expect(read(fromExport("Rust 1.85 release")).document.conversation).not.toHaveProperty("archivedAt");
@@ -274,13 +280,65 @@ describe("chatGptReader.read", () => {
       expect(leftOut).toEqual(["1 tool call", "1 image"]);
     });
 
-    it("counts the charts code made", () => {
-      const output = message("tool", { content_type: "execution_output", text: "<<ImageDisplayed>>" }, {
-        author: { role: "tool", name: "python", metadata: {} },
-        metadata: { aggregate_result: { status: "success", messages: [{ message_type: "image", image_url: "file-service://file-chart", width: 800, height: 600 }] } },
+    describe("code it ran", () => {
+      const output = (text: string, fields: Json = {}) =>
+        message("tool", { content_type: "execution_output", text }, { author: { role: "tool", name: "python", metadata: {} }, ...fields });
+
+      it("counts the charts code made, and shows no output for a run that only drew", () => {
+        const chart = output("<<ImageDisplayed>>", {
+          metadata: { aggregate_result: { status: "success", messages: [{ message_type: "image", image_url: "file-service://file-chart", width: 800, height: 600 }] } },
+        });
+        const chat = conversation([["q", null, user("Plot it")], ["c", "q", toolCall("python", "plt.plot(x)")], ["o", "c", chart], ["a", "o", assistant("Here is the plot.")]]);
+        const { document, leftOut } = read(chat);
+        expect(document.messages[1]?.message.content).toBe("```python\nplt.plot(x)\n```\n\nHere is the plot.");
+        expect(leftOut).toEqual(["1 image"]);
+        // Printed text beside a chart keeps the text, not the placeholder.
+        const mixed = conversation([["q", null, user("Plot it")], ["c", "q", toolCall("python", "print(3); plt.show()")], ["o", "c", output("3\n<<ImageDisplayed>>\n")]]);
+        expect(read(mixed).document.messages[1]?.message.content).toBe("```python\nprint(3); plt.show()\n```\n\n```output\n3\n```");
       });
-      const chat = conversation([["q", null, user("Plot it")], ["c", "q", toolCall("python", "plt.plot(x)")], ["o", "c", output], ["a", "o", assistant("Here is the plot.")]]);
-      expect(read(chat).leftOut).toEqual(["1 tool call", "1 image"]);
+
+      it("shows every run of a turn in order, each fence longer than the backticks it holds", () => {
+        const chat = conversation([
+          ["q", null, user("Two steps")],
+          ["c1", "q", toolCall("python", "s = '```'\nprint(s)")],
+          ["o1", "c1", output("```")],
+          ["c2", "o1", toolCall("python_user_visible", "print(len(s))")],
+          ["o2", "c2", message("tool", { content_type: "execution_output", text: "3" }, { author: { role: "tool", name: "python_user_visible", metadata: {} } })],
+          ["a", "o2", assistant("Done.")],
+        ]);
+        expect(read(chat).document.messages[1]?.message.content).toBe(
+          "````python\ns = '```'\nprint(s)\n````\n\n````output\n```\n````\n\n```python\nprint(len(s))\n```\n\n```output\n3\n```\n\nDone.",
+        );
+      });
+
+      it("leaves out a reasoning model's private runs and their output, counted, and keeps the runs it showed", () => {
+        const thoughts = message("assistant", { content_type: "thoughts", thoughts: [{ summary: "Checking", content: "Let me compute it." }] });
+        const chat = conversation([
+          ["q", null, user("2**100 mod 97?")],
+          ["t", "q", thoughts],
+          ["c", "t", toolCall("python", "pow(2, 100, 97)")],
+          ["o", "c", output("16")],
+          ["v", "o", toolCall("python_user_visible", "print(16)")],
+          ["w", "v", message("tool", { content_type: "execution_output", text: "16" }, { author: { role: "tool", name: "python_user_visible", metadata: {} } })],
+          ["a", "w", assistant("It is 16.")],
+        ]);
+        const { document, leftOut } = read(chat);
+        expect(document.messages[1]?.message).toEqual({
+          role: "assistant",
+          content: "```python\nprint(16)\n```\n\n```output\n16\n```\n\nIt is 16.",
+          thinking: "**Checking**\n\nLet me compute it.",
+        });
+        expect(leftOut).toEqual(["1 tool call"]);
+        // Said on the analysis channel (newer exports): private without reasoning before it too.
+        const analysis = conversation([
+          ["q", null, user("Check")],
+          ["c", "q", { ...toolCall("python", "1 + 1"), channel: "analysis" }],
+          ["o", "c", output("2")],
+          ["a", "o", assistant("Yes.")],
+        ]);
+        expect(read(analysis).document.messages[1]?.message.content).toBe("Yes.");
+        expect(read(analysis).leftOut).toEqual(["1 tool call"]);
+      });
     });
   });
 

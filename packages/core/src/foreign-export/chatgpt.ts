@@ -4,6 +4,7 @@ import { textFile } from "./attachments.js";
 import { ConversationBuilder, ForeignExportError, secondsToMs, type LeftOut } from "./document.js";
 import { applyCanvasCall, canvasResponse, emptyCanvas, isCanvasCall, type Canvas } from "./chatgpt-canvas.js";
 import { withCitations } from "./chatgpt-citations.js";
+import { codeCallMarkdown, codeOutputMarkdown, codeShown, isCodeCall, isCodeOutput } from "./chatgpt-code.js";
 import { array, record, string, type Json } from "./json-values.js";
 import type { ForeignFile, ForeignReader } from "./read.js";
 import { writtenDocumentMarkdown } from "./written-document.js";
@@ -16,7 +17,8 @@ import { writtenDocumentMarkdown } from "./written-document.js";
  * reasoning as its `thinking`. Edited questions and regenerated answers stay versions (siblings), and the version
  * ChatGPT showed (`current_node`) is the active one. The pictures and text files a question was asked with are taken
  * when the export's archive is read where they are (`fileIds`, chatgpt-files.ts); otherwise they are counted as left
- * out. Canvas documents come in the answer that wrote them (chatgpt-canvas.ts).
+ * out. Canvas documents come in the answer that wrote them (chatgpt-canvas.ts), the code it ran and what that printed in
+ * the answer where it ran (chatgpt-code.ts).
  */
 export const chatGptReader: ForeignReader = {
   source: "ChatGPT",
@@ -130,6 +132,8 @@ interface PathState {
   newest: number | undefined;
   /** The canvas documents as the path has written them. */
   canvas: Canvas;
+  /** Whether the path's last code call was shown, and so its output is. */
+  codeShown: boolean;
 }
 
 /** What the walk reads with besides the path. */
@@ -147,7 +151,7 @@ function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string |
   const visited = new Set<string>();
   const reading: Reading = { tree, builder, files };
   // An explicit stack: a conversation of thousands of turns is a path thousands of nodes deep.
-  const stack = [...tree.roots].reverse().map((id) => ({ id, state: { lastId: null, answer: undefined, newest: undefined, canvas: emptyCanvas } as PathState }));
+  const stack = [...tree.roots].reverse().map((id) => ({ id, state: { lastId: null, answer: undefined, newest: undefined, canvas: emptyCanvas, codeShown: false } as PathState }));
   let shown: number | null = null;
   let newestLeaf: { id: number; time: number } | undefined;
   for (let next = stack.pop(); next; next = stack.pop()) {
@@ -180,7 +184,20 @@ function advance(state: PathState, id: string, node: TreeNode, { tree, builder, 
     const { canvas, shown } = applyCanvasCall(state.canvas, node.message, response, `canvas:${id}`);
     const document = shown === undefined ? undefined : canvas.documents.get(shown);
     const step: AnswerStep = document && shown !== undefined ? { kind: "answer", document: { id: shown, markdown: writtenDocumentMarkdown(document) } } : nothingShown;
-    return { lastId: state.lastId, answer: gather(state.answer, step, node.time), newest, canvas };
+    return { ...state, answer: gather(state.answer, step, node.time), newest, canvas };
+  }
+  if (node.message && isCodeCall(node.message)) {
+    const shown = codeShown(node.message, (state.answer?.thoughts.length ?? 0) > 0);
+    const code = shown ? codeCallMarkdown(node.message) : undefined;
+    if (code === undefined) builder.leftOut.add("tool call");
+    const step: AnswerStep = code === undefined ? nothingShown : { kind: "answer", text: code };
+    return { ...state, answer: gather(state.answer, step, node.time), newest, codeShown: shown };
+  }
+  if (node.message && isCodeOutput(node.message)) {
+    countToolImages(node.message, builder.leftOut);
+    const output = state.codeShown ? codeOutputMarkdown(node.message) : undefined;
+    const step: AnswerStep = output === undefined ? nothingShown : { kind: "answer", text: output };
+    return { ...state, answer: gather(state.answer, step, node.time), newest };
   }
   const step = readMessage(node.message, builder.leftOut, files);
   if (step.kind === "question") {
@@ -191,9 +208,9 @@ function advance(state: PathState, id: string, node: TreeNode, { tree, builder, 
       { role: "user", content, ...(images.length > 0 ? { images } : {}), ...(attached.length > 0 ? { files: attached } : {}) },
       node.time,
     );
-    return { lastId, answer: undefined, newest, canvas: state.canvas };
+    return { lastId, answer: undefined, newest, canvas: state.canvas, codeShown: false };
   }
-  if (step.kind === "answer") return { lastId: state.lastId, answer: gather(state.answer, step, node.time), newest, canvas: state.canvas };
+  if (step.kind === "answer") return { ...state, answer: gather(state.answer, step, node.time), newest };
   return { ...state, newest };
 }
 

@@ -15,11 +15,16 @@ function fenceFor(content: string): string {
   return "`".repeat(Math.max(3, longest + 1));
 }
 
+/** `content` as a fenced code block of `language` (its first word; "" for none), whatever backticks it holds. */
+export function fencedBlock(content: string, language: string): string {
+  const fence = fenceFor(content);
+  const info = language.trim().split(/\s+/)[0] ?? "";
+  return `${fence}${info}\n${content.replace(/\n$/, "")}\n${fence}`;
+}
+
 /** The document as Markdown: its title in bold, then its text fenced (or a word that the export lacks it). */
 export function writtenDocumentMarkdown(document: WrittenDocument): string {
   const title = `**${document.title.replace(/([\\`*_[\]<>])/g, "\\$1")}**`;
   if (document.content === undefined) return `${title}\n\n*(changed here; the export does not hold its whole text)*`;
-  const fence = fenceFor(document.content);
-  const language = document.language.trim().split(/\s+/)[0] ?? "";
-  return `${title}\n\n${fence}${language}\n${document.content.replace(/\n$/, "")}\n${fence}`;
+  return `${title}\n\n${fencedBlock(document.content, document.language)}`;
 }

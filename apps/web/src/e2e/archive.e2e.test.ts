@@ -32,6 +32,22 @@ describe.skipIf(!runBrowserTests)("archived chats", () => {
     await waitForAnswerState(page, "stop");
     expect(await item(page, title).count()).toBe(0);
 
+    // A search finds it by what was said in it, marked Archived; the chats of the list are not marked.
+    const search = page.getByRole("searchbox", { name: /Search/ });
+    await search.fill("question");
+    await item(page, title).getByText("Archived", { exact: true }).waitFor();
+    await item(page, "A question to keep").waitFor();
+    expect(await item(page, "A question to keep").getByText("Archived", { exact: true }).count()).toBe(0);
+    // In the open chat's row the tools show: the title, then the mark, then the tools, none over another.
+    const row = item(page, title);
+    const [titleBox, markBox, toolsBox] = await Promise.all(
+      [row.getByTestId("conversation-title"), row.getByText("Archived", { exact: true }), row.locator(".conversation__tools")].map((part) => part.boundingBox()),
+    );
+    expect(titleBox!.x + titleBox!.width).toBeLessThanOrEqual(markBox!.x);
+    expect(markBox!.x + markBox!.width).toBeLessThanOrEqual(toolsBox!.x);
+    await search.fill("");
+    await item(page, title).waitFor({ state: "detached" });
+
     // Your chats lists it with the way back; its title opens it.
     await page.getByRole("button", { name: "New chat" }).first().click();
     const panel = page.getByTestId("data-panel");

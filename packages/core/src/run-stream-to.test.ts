@@ -116,6 +116,26 @@ describe("runChat with onStreamEvent over Ollama's streamTo", () => {
     }
   });
 
+  it("takes a <think> block that opens a round's text as its reasoning, on both wires and both ways of reading", async () => {
+    // As llama.cpp, vLLM or a proxy that does not take a reasoning model's thinking apart sends it: tags split anywhere.
+    scenario("m-tagged", {
+      chunks: [{ content: "\n<thi" }, { content: "nk>\nThe user " }, { content: "asks x.\n</th" }, { content: "ink>\n\nIt is " }, { content: "<b>x</b>." }, { done: true }],
+    });
+    const expected = [...["run-start", "status:Processing your question…"], "reasoning:The user asks x.\n", "status:Responding…", "token:It is <b>x</b>.", "done:stop"];
+    for (const extra of [{}, { model: createOpenAIModel({ baseUrl: `${sim.url}/v1` }) }]) {
+      const pulled = await collect(runChat(options("m-tagged", extra)));
+      expect(pulled.shapes).toEqual(expected);
+      expect(pulled.result.messages).toEqual([{ role: "assistant", content: "It is <b>x</b>.", thinking: "The user asks x.\n" }]);
+      const streamed = new StreamedRun(options("m-tagged", extra));
+      await streamed.finished;
+      expect(streamed.shapes()).toEqual(expected);
+    }
+    // Text that does not open with the block is the answer, tags and all.
+    scenario("m-untagged", { chunks: [{ content: "Use " }, { content: "<think>" }, { content: " tags." }, { done: true }] });
+    const plain = await collect(runChat(options("m-untagged")));
+    expect(plain.result.messages).toEqual([{ role: "assistant", content: "Use <think> tags." }]);
+  });
+
   it("hands each chunk on as it arrives: every token is out before the next is written", async () => {
     const ctl = sim.control({ model: "m-drip" });
     const run = new StreamedRun(options("m-drip"));

@@ -76,6 +76,32 @@ describe("runChat against the simulator (Ollama wire)", () => {
     expect(bodiesOf("m-think")[0]).toMatchObject({ think: true });
   });
 
+  it("reads a <think> block in the text of each round as that round's reasoning, apart from the tool call", async () => {
+    scenario("m-tagged-tool", {
+      respond: toolThenAnswer(
+        [{ content: "<think>I need the time.</think>" }, { toolCalls: [{ id: "call_tagged01", name: "current_time", arguments: { timeZone: "Asia/Tokyo" } }] }, { done: true }],
+        [{ content: "<think>\nGot it.\n</think>\n\n" }, { content: "It is 9 PM." }, { done: true }],
+      ),
+    });
+    const { shapes, result } = await collect(run("m-tagged-tool"));
+    expect(shapes).toEqual([
+      ...head,
+      "reasoning:I need the time.",
+      "tool-call:current_time",
+      "status:Using tool: current_time…",
+      "tool-result:current_time:ok",
+      "reasoning:Got it.\n",
+      responding,
+      "token:It is 9 PM.",
+      "done:stop",
+    ]);
+    expect(result.text).toBe("It is 9 PM.");
+    expect(result.messages.filter((m) => m.role === "assistant").map((m) => [m.content, m.thinking])).toEqual([
+      ["", "I need the time."],
+      ["It is 9 PM.", "Got it.\n"],
+    ]);
+  });
+
   it("runs a tool called on a done:false chunk and sends the call and its result back", async () => {
     scenario("m-tool", {
       respond: toolThenAnswer([

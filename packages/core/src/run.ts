@@ -21,6 +21,7 @@ import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelReques
 import { newCallId } from "./providers/call-id.js";
 import { roundInCallOrder, runSnapshotOf, type RunSnapshot } from "./resume.js";
 import type { ThinkSetting } from "./think.js";
+import { mayOpenThinkBlock, ThinkTagSplitter, type SplitTextSink } from "./think-tags.js";
 import { timerDelay } from "./timers.js";
 import { estimateMessageTokens, messageImageCount, messageTextTokens, toolTextTokens } from "./tokens.js";
 import { executeTool, toolResultContent, toolSpec, validateToolCall, type AnyTool, type ToolOutcome } from "./tools.js";
@@ -380,25 +381,42 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         let finish: Extract<ModelChunk, { type: "finish" }> | undefined;
         usage.startRound();
         const idle = new IdleTimer(idleTimeoutMs, controller);
-        /** What one chunk of the answer adds to the round, and the events it makes (to `out`, in order). */
-        const take = (chunk: ModelChunk, out: (event: ChatEvent) => void): void => {
+        // Where the chunk being taken sends its events (take's `to`).
+        let out!: (event: ChatEvent) => void;
+        const addReasoning = (reasoning: string): void => {
+          // The model is loaded once it speaks: "Loading…" must not stay up while it reasons.
+          if (lastPhase === "loading-model") out(status("thinking", processingMessage));
+          round.thinking += reasoning;
+          out(event("reasoning", { text: reasoning }));
+        };
+        const addText = (answer: string): void => {
+          round.content += answer;
+          text += answer;
+          if (lastPhase !== "responding") out(status("responding", respondingMessage));
+          out(event("token", { text: answer }));
+        };
+        // Reasoning some servers send in the text, as a <think> block before the answer (think-tags.ts): looked for
+        // only when the round's text starts as one could (undefined: no text yet; null: the text is the answer).
+        let tags: { splitter: ThinkTagSplitter; sink: SplitTextSink } | null | undefined;
+        /** What one chunk of the answer adds to the round, and the events it makes (to `to`, in order). */
+        const take = (chunk: ModelChunk, to: (event: ChatEvent) => void): void => {
           if (finish) return; // a well-behaved model ends right after finish
+          out = to;
           switch (chunk.type) {
             case "reasoning":
               if (chunk.text === "") break;
-              // The model is loaded once it speaks: "Loading…" must not stay up while it reasons.
-              if (lastPhase === "loading-model") out(status("thinking", processingMessage));
               usage.chunk(chunk.pieces);
-              round.thinking += chunk.text;
-              out(event("reasoning", { text: chunk.text }));
+              addReasoning(chunk.text);
               break;
             case "text":
               if (chunk.text === "") break;
               usage.chunk(chunk.pieces);
-              round.content += chunk.text;
-              text += chunk.text;
-              if (lastPhase !== "responding") out(status("responding", respondingMessage));
-              out(event("token", { text: chunk.text }));
+              if (tags === undefined) tags = mayOpenThinkBlock(chunk.text) ? { splitter: new ThinkTagSplitter(), sink: { reasoning: addReasoning, answer: addText } } : null;
+              if (tags === null) addText(chunk.text);
+              else {
+                tags.splitter.split(chunk.text, tags.sink);
+                if (tags.splitter.passing) tags = null;
+              }
               break;
             case "tool-call": {
               // Ids must be unique within the conversation's round trip; old servers send none.
@@ -409,6 +427,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
               break;
             }
             case "finish":
+              tags?.splitter.end(tags.sink);
               finish = chunk;
               break;
           }

@@ -357,6 +357,22 @@ describe("chat over SSE", () => {
     expect(api.sim.chatRequests().at(-1)?.body).not.toHaveProperty("think");
   });
 
+  it("streams and stores a <think> block a server left in the answer's text as the answer's reasoning", async () => {
+    // What llama.cpp, vLLM or a proxy that does not take a reasoning model's thinking apart sends, split anywhere.
+    api.sim.addScenario({
+      name: "tagged reasoning",
+      match: { lastUserIncludes: "tagged thinking" },
+      chunks: [{ content: "<think>\nWeigh " }, { content: "it.\n</thi" }, { content: "nk>\n\nStreams " }, { content: "flow." }, { done: true }],
+    });
+    const { conversationId, runId } = await client.chat.send.mutate({ message: "tagged thinking please" });
+    const received = await collectRun(client, runId);
+    const text = (type: "reasoning" | "token") => received.flatMap((r) => (r.event.type === type ? [r.event.text] : [])).join("");
+    expect(text("reasoning")).toBe("Weigh it.\n");
+    expect(text("token")).toBe("Streams flow.");
+    const stored = (await client.conversations.get.query({ conversationId })).messages.at(-1);
+    expect(stored).toMatchObject({ role: "assistant", content: "Streams flow.", thinking: "Weigh it.\n" });
+  });
+
   it("passes think through regenerate, edit and complete", async () => {
     const first = await client.chat.send.mutate({ message: "hello", model: "demo" });
     await collectRun(client, first.runId);

@@ -156,10 +156,16 @@ describe("chat list, chat search and chat models", () => {
     expect(json.code).toBe(exitCodes.ok);
     const hits = lines(json.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(hits).toEqual([
-      { conversationId, title: "Which is the smiling marsupial?", messageId: expect.any(Number), role: "user", snippet: "Which is the smiling marsupial?", createdAt: expect.any(Number) },
+      { conversationId, title: "Which is the smiling marsupial?", messageId: expect.any(Number), role: "user", snippet: "Which is the smiling marsupial?", createdAt: expect.any(Number), archivedAt: null },
     ]);
 
     expect(await run(["search", "wombat"], env("searcher"))).toEqual({ code: exitCodes.ok, stdout: "", stderr: 'No message contains "wombat".\n' });
+
+    // Archived (out of chat list), its messages are still found, and the line says so.
+    await client.conversations.archive(conversationId, true);
+    expect((await run(["search", "rottnest"], env("searcher"))).stdout).toBe(
+      `${conversationId}  Which is the smiling marsupial? (archived) — That is the quokka. It lives on Rottnest Island, off Perth.\n`,
+    );
     // A user sees only their own messages.
     expect((await run(["search", "rottnest"], env("nobody"))).stdout).toBe("");
   });

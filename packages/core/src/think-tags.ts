@@ -101,8 +101,7 @@ export class ThinkTagSplitter {
  * text is the answer from its first character, and needs no splitter.
  */
 export function mayOpenThinkBlock(first: string): boolean {
-  const c = first.charCodeAt(0);
-  return c === 60 /* < */ || c === 32 || c === 10 || c === 13 || c === 9 || /^\s/.test(first);
+  return first.startsWith("<") || /^\s/.test(first);
 }
 
 /** How many characters at the end of `text` begin `tag` (a tag split between chunks); 0 when none do. */

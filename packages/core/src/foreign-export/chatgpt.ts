@@ -133,7 +133,7 @@ interface PathState {
   /** The canvas documents as the path has written them. */
   canvas: Canvas;
   /** Whether the path's last code call was shown, and so its output is. */
-  codeShown: boolean;
+  codeOutputShown: boolean;
 }
 
 /** What the walk reads with besides the path. */
@@ -151,7 +151,7 @@ function rebuild(tree: Tree, builder: ConversationBuilder, currentNode: string |
   const visited = new Set<string>();
   const reading: Reading = { tree, builder, files };
   // An explicit stack: a conversation of thousands of turns is a path thousands of nodes deep.
-  const stack = [...tree.roots].reverse().map((id) => ({ id, state: { lastId: null, answer: undefined, newest: undefined, canvas: emptyCanvas, codeShown: false } as PathState }));
+  const stack = [...tree.roots].reverse().map((id) => ({ id, state: { lastId: null, answer: undefined, newest: undefined, canvas: emptyCanvas, codeOutputShown: false } as PathState }));
   let shown: number | null = null;
   let newestLeaf: { id: number; time: number } | undefined;
   for (let next = stack.pop(); next; next = stack.pop()) {
@@ -191,11 +191,11 @@ function advance(state: PathState, id: string, node: TreeNode, { tree, builder, 
     const code = shown ? codeCallMarkdown(node.message) : undefined;
     if (code === undefined) builder.leftOut.add("tool call");
     const step: AnswerStep = code === undefined ? nothingShown : { kind: "answer", text: code };
-    return { ...state, answer: gather(state.answer, step, node.time), newest, codeShown: shown };
+    return { ...state, answer: gather(state.answer, step, node.time), newest, codeOutputShown: shown };
   }
   if (node.message && isCodeOutput(node.message)) {
     countToolImages(node.message, builder.leftOut);
-    const output = state.codeShown ? codeOutputMarkdown(node.message) : undefined;
+    const output = state.codeOutputShown ? codeOutputMarkdown(node.message) : undefined;
     const step: AnswerStep = output === undefined ? nothingShown : { kind: "answer", text: output };
     return { ...state, answer: gather(state.answer, step, node.time), newest };
   }
@@ -208,7 +208,7 @@ function advance(state: PathState, id: string, node: TreeNode, { tree, builder, 
       { role: "user", content, ...(images.length > 0 ? { images } : {}), ...(attached.length > 0 ? { files: attached } : {}) },
       node.time,
     );
-    return { lastId, answer: undefined, newest, canvas: state.canvas, codeShown: false };
+    return { lastId, answer: undefined, newest, canvas: state.canvas, codeOutputShown: false };
   }
   if (step.kind === "answer") return { ...state, answer: gather(state.answer, step, node.time), newest };
   return { ...state, newest };

@@ -178,6 +178,23 @@ describe("POST /api/chat", () => {
     expect(bad.status).toBe(400);
   });
 
+  it("leaves a <think> block a server put in the answer's text out of the answer (REST /api/chat and /api/chat/stream)", async () => {
+    api.sim.addScenario({
+      name: "tagged reasoning (REST)",
+      match: { lastUserIncludes: "rest tagged" },
+      chunks: [{ content: "<think>Hmm, the user " }, { content: "greets me.</thi" }, { content: "nk>\n\nHi " }, { content: "there." }, { done: true }],
+    });
+    const whole = await post("/api/chat", { message: "rest tagged hello" });
+    const body = (await whole.json()) as { conversationId: string; response: string };
+    expect(body.response).toBe("Hi there.");
+    const stored = (await api.server.store.listMessages(body.conversationId)).at(-1)?.message;
+    expect(stored).toMatchObject({ role: "assistant", content: "Hi there.", thinking: "Hmm, the user greets me." });
+
+    const stream = await post("/api/chat/stream", { message: "rest tagged again" });
+    const tokens = parseSse(await stream.text()).filter((m) => m.event === "token");
+    expect(tokens.map((m) => m.data).join("")).toBe("Hi there.");
+  });
+
   it("maps a model failure to an HTTP error with the typed code", async () => {
     const res = await post("/api/chat", { message: "hi", model: "sim-not-found" });
     expect(res.status).toBe(404);

@@ -19,6 +19,16 @@ describe("searchResults", () => {
     expect(results[1]).toEqual({ id: "old-1", title: "Old one", createdAt: 500, updatedAt: 500, pinnedAt: null, archivedAt: null, activeRunId: null });
   });
 
+  it("shows archived chats whose title the server matched after the other title matches, before message-only hits, each once", () => {
+    const archived = { ...conversation("gone-kyoto", "Kyoto, old plan"), archivedAt: 5 };
+    const results = searchResults(list, "kyoto", [{ ...hit("old-msg"), createdAt: 900 }, { ...hit("gone-kyoto"), archivedAt: 5 }], [], [archived]);
+    expect(results.map((c) => [c.id, c.archivedAt])).toEqual([
+      ["a", null],
+      ["gone-kyoto", 5],
+      ["old-msg", null],
+    ]);
+  });
+
   it("says which chats found by their messages are archived, as their hits say", () => {
     const results = searchResults(list, "zzz", [{ ...hit("kept"), createdAt: 20, archivedAt: 7 }, { ...hit("live"), createdAt: 10 }]);
     expect(results.map((c) => [c.id, c.archivedAt])).toEqual([

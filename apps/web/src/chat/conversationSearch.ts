@@ -9,7 +9,8 @@ export type SearchHit = RouterOutputs["conversations"]["search"][number];
  * The conversations a search shows, in this order: the loaded ones whose title matches (checked here, at once) or
  * where the server found the text in a message (conversations.search: every version of every message), in the list's
  * order; then those the sidebar has not loaded (older pages) whose title the server matched (conversations.list with
- * the query: the same words rule, over every conversation), in the list's order; then those the server found by a
+ * the query: the same words rule, over every conversation), in the list's order; then the archived ones whose title
+ * it matched (`archivedTitled`: the same list of the archived), in their order; then those the server found by a
  * message only, newest hit first, as the hit describes it: its title, and its newest hit's time for its activity (the
  * summary's other fields come with the list; pinned conversations are always on the first page). Each once.
  */
@@ -18,12 +19,13 @@ export function searchResults(
   query: string,
   hits: readonly SearchHit[],
   titled: readonly ConversationSummary[] = [],
+  archivedTitled: readonly ConversationSummary[] = [],
 ): ConversationSummary[] {
   const found = new Set(hits.map((h) => h.conversationId));
   const matches = titleMatcher(query);
   const shown = list.filter((c) => found.has(c.id) || matches(c.title || "Untitled"));
   const listed = new Set(list.map((c) => c.id));
-  const titledBeyond = titled.filter((c) => !listed.has(c.id));
+  const titledBeyond = [...titled, ...archivedTitled].filter((c) => !listed.has(c.id));
   for (const c of titledBeyond) listed.add(c.id);
   const beyond = new Map<string, ConversationSummary>();
   for (const hit of hits) {
@@ -98,9 +100,14 @@ export function useConversationSearch(query: string, listed: readonly Conversati
     { query: asked, limit: 100 },
     { enabled: asked.length > 0, staleTime: 10_000 },
   );
-  // Titles beyond the pages loaded: the server matches them by the same rule (titleMatcher).
+  // Titles beyond the pages loaded: the server matches them by the same rule (titleMatcher). The archived chats' too:
+  // out of the list, not out of reach (marked Archived in the results).
   const titles = trpc.conversations.list.useQuery(
     { query: asked, limit: titleMatchLimit },
+    { enabled: asked.length > 0, staleTime: 10_000 },
+  );
+  const archivedTitles = trpc.conversations.list.useQuery(
+    { query: asked, limit: titleMatchLimit, archived: true },
     { enabled: asked.length > 0, staleTime: 10_000 },
   );
   if (!q) return { results: null, hits: noHits, scope: "titles and messages", loading: false };
@@ -109,9 +116,9 @@ export function useConversationSearch(query: string, listed: readonly Conversati
   const current = asked === q;
   const hits = current ? (server.data ?? []) : [];
   return {
-    results: searchResults(listed ?? [], q, hits, current ? (titles.data ?? []) : []),
+    results: searchResults(listed ?? [], q, hits, current ? (titles.data ?? []) : [], current ? (archivedTitles.data ?? []) : []),
     hits: newestHits(hits),
     scope: "titles and messages",
-    loading: listed === undefined || !current || server.isFetching || titles.isFetching,
+    loading: listed === undefined || !current || server.isFetching || titles.isFetching || archivedTitles.isFetching,
   };
 }

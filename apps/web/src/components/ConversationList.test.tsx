@@ -217,6 +217,22 @@ describe("ConversationList search marks", () => {
     expect(marks(all)).toEqual([]);
   });
 
+  it("finds archived chats by their titles too, marked Archived, asking the archived list apart", async () => {
+    const archived = [{ id: "c8", title: "Mars rover notes", createdAt: now, updatedAt: now - 9, pinnedAt: null, archivedAt: now - 3, activeRunId: null }];
+    const asked: unknown[] = [];
+    const wrapper = trpcWrapper((path, input) => {
+      if (path === "conversations.list") {
+        asked.push(input);
+        return (input as { archived?: boolean } | undefined)?.archived === true ? archived : list;
+      }
+      return path === "conversations.search" ? [] : null;
+    });
+    const view = render(<ConversationList currentId={null} query="mars" onOpen={() => {}} onDeleted={() => {}} />, { wrapper });
+    await view.findByRole("button", { name: "Mars rover notes Archived" }, { timeout: 2000 });
+    expect(view.getAllByTestId("conversation-title").map((t) => t.textContent)).toEqual(["Weather on Mars", "Mars rover notes"]);
+    expect(asked).toContainEqual({ query: "mars", limit: 50, archived: true });
+  });
+
   it("says Archived after the title of an archived chat its messages were found in, and after no other", async () => {
     const archived = { conversationId: "c9", title: "Old trip", messageId: 4, role: "user", snippet: "mars rover", createdAt: now, archivedAt: now - 5 };
     const view = show("mars", [archived]);

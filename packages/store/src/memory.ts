@@ -92,6 +92,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     return entry?.conversation.userId === userId ? entry : undefined;
   }
 
+  /** setPinned and setArchived: the time it was set, kept when set again (as the databases' COALESCE), or cleared. */
+  function setStamp(userId: string, conversationId: string, field: "pinnedAt" | "archivedAt", on: boolean, at: number | undefined): Conversation | undefined {
+    live();
+    if (at !== undefined) checkTime(at, "at");
+    const entry = owned(userId, conversationId);
+    if (!entry) return undefined;
+    entry.conversation[field] = on ? (entry.conversation[field] ?? at ?? now()) : null;
+    return copy(entry.conversation);
+  }
+
   // Indexes over `runs`, as the databases have theirs: a long-lived `:memory:` server must not scan every run it
   // ever started on each start. Each keeps creation order (insertion); a run leaves `runningRuns` when it finishes.
   const runsByConversation = new Map<string, Set<RunEntry>>();
@@ -291,21 +301,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     },
 
     async setPinned(userId, conversationId, pinned, at) {
-      live();
-      if (at !== undefined) checkTime(at, "at");
-      const entry = owned(userId, conversationId);
-      if (!entry) return undefined;
-      entry.conversation.pinnedAt = pinned ? (entry.conversation.pinnedAt ?? at ?? now()) : null;
-      return copy(entry.conversation);
+      return setStamp(userId, conversationId, "pinnedAt", pinned, at);
     },
 
     async setArchived(userId, conversationId, archived, at) {
-      live();
-      if (at !== undefined) checkTime(at, "at");
-      const entry = owned(userId, conversationId);
-      if (!entry) return undefined;
-      entry.conversation.archivedAt = archived ? (entry.conversation.archivedAt ?? at ?? now()) : null;
-      return copy(entry.conversation);
+      return setStamp(userId, conversationId, "archivedAt", archived, at);
     },
 
     async insertConversation(input) {

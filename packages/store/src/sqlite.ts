@@ -476,6 +476,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     if (closed) throw closedError();
   }
 
+  /** setPinned and setArchived: `statement` sets the time (its first parameter) or clears it, and returns the row. */
+  function setStamp(statement: StatementSync, userId: string, conversationId: string, on: boolean, at: number | undefined): Conversation | undefined {
+    live();
+    if (at !== undefined) checkTime(at, "at");
+    const row = writing(() =>
+      on ? getRow<ConversationRow>(statement, at ?? now(), conversationId, userId) : getRow<ConversationRow>(statement, conversationId, userId),
+    );
+    return row && toConversation(row);
+  }
+
   function toHit(row: SearchRow, query: string): SearchHit {
     const content = searchedText(JSON.parse(row.json) as ChatMessage);
     return {
@@ -657,25 +667,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     },
 
     async setPinned(userId, conversationId, pinned, at) {
-      live();
-      if (at !== undefined) checkTime(at, "at");
-      const row = writing(() =>
-        pinned
-          ? getRow<ConversationRow>(sql.pinConversation, at ?? now(), conversationId, userId)
-          : getRow<ConversationRow>(sql.unpinConversation, conversationId, userId),
-      );
-      return row && toConversation(row);
+      return setStamp(pinned ? sql.pinConversation : sql.unpinConversation, userId, conversationId, pinned, at);
     },
 
     async setArchived(userId, conversationId, archived, at) {
-      live();
-      if (at !== undefined) checkTime(at, "at");
-      const row = writing(() =>
-        archived
-          ? getRow<ConversationRow>(sql.archiveConversation, at ?? now(), conversationId, userId)
-          : getRow<ConversationRow>(sql.unarchiveConversation, conversationId, userId),
-      );
-      return row && toConversation(row);
+      return setStamp(archived ? sql.archiveConversation : sql.unarchiveConversation, userId, conversationId, archived, at);
     },
 
     async insertConversation(input) {

@@ -603,6 +603,20 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return sqlState(error) === noDataFound && error instanceof Error ? new StoreError("not_found", error.message, { cause: error }) : error;
   }
 
+  /** setPinned and setArchived: `name` sets the time (its third parameter) or clears it, and returns the row. */
+  async function setStamp(
+    name: "pinConversation" | "unpinConversation" | "archiveConversation" | "unarchiveConversation",
+    userId: string,
+    conversationId: string,
+    on: boolean,
+    at: number | undefined,
+  ): Promise<Conversation | undefined> {
+    live();
+    if (at !== undefined) checkTime(at, "at");
+    const row = (await query<ConversationRow>(name, on ? [conversationId, userId, at ?? now()] : [conversationId, userId])).rows[0];
+    return row && toConversation(row);
+  }
+
   function toHit(row: SearchRow, query: string): SearchHit {
     const content = searchedText(JSON.parse(row.json) as ChatMessage);
     return {
@@ -715,25 +729,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
 
     async setPinned(userId, conversationId, pinned, at) {
-      live();
-      if (at !== undefined) checkTime(at, "at");
-      const row = (
-        pinned
-          ? await query<ConversationRow>("pinConversation", [conversationId, userId, at ?? now()])
-          : await query<ConversationRow>("unpinConversation", [conversationId, userId])
-      ).rows[0];
-      return row && toConversation(row);
+      return setStamp(pinned ? "pinConversation" : "unpinConversation", userId, conversationId, pinned, at);
     },
 
     async setArchived(userId, conversationId, archived, at) {
-      live();
-      if (at !== undefined) checkTime(at, "at");
-      const row = (
-        archived
-          ? await query<ConversationRow>("archiveConversation", [conversationId, userId, at ?? now()])
-          : await query<ConversationRow>("unarchiveConversation", [conversationId, userId])
-      ).rows[0];
-      return row && toConversation(row);
+      return setStamp(archived ? "archiveConversation" : "unarchiveConversation", userId, conversationId, archived, at);
     },
 
     async insertConversation(input) {

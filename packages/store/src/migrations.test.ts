@@ -7,6 +7,7 @@ import { latestVersion, migrate, migrations, type Migration } from "./migrations
 import { openSqliteStore } from "./sqlite.js";
 import { doneEvent, failure, importedInput, tokenEvent } from "./test-support/fixtures.js";
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
+import { expectUpgradedV11, v10Conversations } from "./test-support/upgraded-v11.js";
 
 describe("migrate", () => {
   const dbs: DatabaseSync[] = [];
@@ -396,9 +397,7 @@ describe("migration 11 (archived conversations) on a v10 database", () => {
     const path = join(dir, "chat.db");
     const v10 = new DatabaseSync(path);
     migrate(v10, migrations.filter((m) => m.version <= 10));
-    v10.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES
-      ('c1', 'alice', 'Oldest', 1, 30, NULL, NULL), ('c2', 'alice', 'Pinned', 2, 20, 50, 'ChatGPT:x@1'),
-      ('c3', 'alice', 'Newest', 3, 20, NULL, NULL), ('b1', 'bob', 'Bob''s', 4, 40, NULL, NULL)`);
+    v10.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES ${v10Conversations}`);
     v10.exec(`INSERT INTO messages (conversation_id, parent_id, run_id, role, content, json, created_at)
       VALUES ('c1', NULL, NULL, 'user', 'hello', '{"role":"user","content":"hello"}', 30)`);
     v10.exec("UPDATE conversations SET head_message_id = 1 WHERE id = 'c1'");
@@ -416,20 +415,7 @@ describe("migration 11 (archived conversations) on a v10 database", () => {
       expect(indexes.map((r) => r.name)).toEqual(["conversations_by_user_origin", "conversations_by_user_pinned_activity"]);
       probe.close();
 
-      // Every row as it was, none archived, in the order v10 listed them; the archived list is empty.
-      expect(await store.listConversations("alice")).toEqual([
-        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: null },
-        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
-        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null, archivedAt: null },
-      ]);
-      expect(await store.listConversations("alice", { archived: true })).toEqual([]);
-      expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
-      // The old rows archive like new ones.
-      expect(await store.setArchived("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: 99 });
-      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1", "c3"]);
-      expect((await store.listConversations("alice", { archived: true })).map((c) => c.id)).toEqual(["c2"]);
-      expect((await store.importedCopies("alice", "ChatGPT:x@")).map((c) => [c.id, c.archivedAt])).toEqual([["c2", 99]]);
-      expect((await store.listConversations("bob")).map((c) => [c.id, c.archivedAt])).toEqual([["b1", null]]);
+      await expectUpgradedV11(store);
     } finally {
       await store.close();
     }

@@ -13,6 +13,7 @@ import { doneEvent, importedInput, oneQuestionInput, tokenEvent } from "./test-s
 import { postgresBinDir, startPrivateCluster, type PrivateCluster } from "./test-support/pg-cluster.js";
 import { connect, createTestDatabase, describePostgres, type TestDatabase } from "./test-support/postgres.js";
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
+import { expectUpgradedV11, v10Conversations } from "./test-support/upgraded-v11.js";
 import { expectListPagesInOrder } from "./test-support/list-pages.js";
 
 // PostgreSQL-only behaviour: schema and migrations, the migrate command, connection loss, pool, plans.
@@ -353,9 +354,7 @@ describePostgres("postgres store", () => {
     const client = await connect(url);
     try {
       expect(await migratePostgres(client, postgresMigrations.slice(0, 10))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-      await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES
-        ('c1', 'alice', 'Oldest', 1, 30, NULL, NULL), ('c2', 'alice', 'Pinned', 2, 20, 50, 'ChatGPT:x@1'),
-        ('c3', 'alice', 'Newest', 3, 20, NULL, NULL), ('b1', 'bob', 'Bob''s', 4, 40, NULL, NULL)`);
+      await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, origin) VALUES ${v10Conversations}`);
       // A question through v10's streamchat_start_run (v8's), which v11 replaces.
       await client.query(
         "SELECT * FROM streamchat_start_run('r1', 'c1', 'alice', 'm', 'p', NULL, NULL, 30, NULL, NULL, true, NULL, 'user', 'hello', $1)",
@@ -375,23 +374,11 @@ describePostgres("postgres store", () => {
         "conversations_pkey",
       ]);
 
-      // Every row as it was, none archived, in the order v10 listed them; the archived list is empty.
-      expect(await store.listConversations("alice")).toEqual([
-        { id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: null },
-        { id: "c1", userId: "alice", title: "Oldest", createdAt: 1, updatedAt: 30, pinnedAt: null, archivedAt: null },
-        { id: "c3", userId: "alice", title: "Newest", createdAt: 3, updatedAt: 20, pinnedAt: null, archivedAt: null },
-      ]);
-      expect(await store.listConversations("alice", { archived: true })).toEqual([]);
-      expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
       expect(await store.getRun("r1")).toMatchObject({ status: "running", conversationId: "c1" });
-      // The old rows archive like new ones, and v11's streamchat_start_run answers with archivedAt.
-      expect(await store.setArchived("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 20, pinnedAt: 50, archivedAt: 99 });
-      expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1", "c3"]);
-      expect((await store.listConversations("alice", { archived: true })).map((c) => c.id)).toEqual(["c2"]);
+      await expectUpgradedV11(store);
+      // v11's streamchat_start_run answers with archivedAt.
       const started = await store.startRun({ id: "r2", conversationId: "c2", userId: "alice", model: "m", provider: "p", question: { message: { role: "user", content: "hi" } } });
       expect(started.conversation).toEqual({ id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 99, pinnedAt: 50, archivedAt: 99 });
-      expect((await store.importedCopies("alice", "ChatGPT:x@")).map((c) => [c.id, c.archivedAt])).toEqual([["c2", 99]]);
-      expect((await store.listConversations("bob")).map((c) => [c.id, c.archivedAt])).toEqual([["b1", null]]);
     } finally {
       await client.end();
     }

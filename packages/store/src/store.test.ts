@@ -49,6 +49,24 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
     return failure(appended);
   }
 
+  /**
+   * A stamp of setPinned or setArchived (`field`) set by bob on his conversation b1: `set` answers undefined for
+   * alice on b1 (either way), for an unknown conversation and for bob on alice's a1, and changes none of them.
+   */
+  async function setsOnlyOwn(set: (userId: string, conversationId: string, on: boolean) => Promise<unknown>, field: "pinnedAt" | "archivedAt"): Promise<void> {
+    clock.set(1_000);
+    await conversation("b1", "bob");
+    await conversation("a1");
+    clock.set(2_000);
+    await set("bob", "b1", true);
+    expect(await set("alice", "b1", true)).toBeUndefined();
+    expect(await set("alice", "b1", false)).toBeUndefined();
+    expect(await set("alice", "missing", true)).toBeUndefined();
+    expect(await set("bob", "a1", true)).toBeUndefined();
+    expect(await store.getConversation("bob", "b1")).toMatchObject({ [field]: 2_000 });
+    expect(await store.getConversation("alice", "a1")).toMatchObject({ [field]: null });
+  }
+
   describe("conversations", () => {
     it("creates and reads back a conversation", async () => {
       clock.set(5_000);
@@ -190,17 +208,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       });
 
       it("keeps another user's conversation as it is: undefined for it, and for an unknown one", async () => {
-        clock.set(1_000);
-        await conversation("b1", "bob");
-        await conversation("a1");
-        clock.set(2_000);
-        await store.setPinned("bob", "b1", true);
-        expect(await store.setPinned("alice", "b1", true)).toBeUndefined();
-        expect(await store.setPinned("alice", "b1", false)).toBeUndefined();
-        expect(await store.setPinned("alice", "missing", true)).toBeUndefined();
-        expect(await store.setPinned("bob", "a1", true)).toBeUndefined();
-        expect(await store.getConversation("bob", "b1")).toMatchObject({ pinnedAt: 2_000 });
-        expect(await store.getConversation("alice", "a1")).toMatchObject({ pinnedAt: null });
+        await setsOnlyOwn((userId, id, on) => store.setPinned(userId, id, on), "pinnedAt");
         expect(await store.listConversations("alice")).toEqual([expect.objectContaining({ id: "a1", pinnedAt: null })]);
       });
 
@@ -398,17 +406,7 @@ describeEachBackend((backend) => `${backend.name} store`, allBackends, (backend)
       });
 
       it("keeps another user's conversation as it is: undefined for it, and for an unknown one", async () => {
-        clock.set(1_000);
-        await conversation("b1", "bob");
-        await conversation("a1");
-        clock.set(2_000);
-        await store.setArchived("bob", "b1", true);
-        expect(await store.setArchived("alice", "b1", true)).toBeUndefined();
-        expect(await store.setArchived("alice", "b1", false)).toBeUndefined();
-        expect(await store.setArchived("alice", "missing", true)).toBeUndefined();
-        expect(await store.setArchived("bob", "a1", true)).toBeUndefined();
-        expect(await store.getConversation("bob", "b1")).toMatchObject({ archivedAt: 2_000 });
-        expect(await store.getConversation("alice", "a1")).toMatchObject({ archivedAt: null });
+        await setsOnlyOwn((userId, id, on) => store.setArchived(userId, id, on), "archivedAt");
         expect(await ids()).toEqual(["a1"]);
         expect(await ids({ archived: true })).toEqual([]);
         expect((await store.listConversations("bob", { archived: true })).map((c) => c.id)).toEqual(["b1"]);

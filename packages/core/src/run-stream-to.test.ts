@@ -116,7 +116,7 @@ describe("runChat with onStreamEvent over Ollama's streamTo", () => {
     }
   });
 
-  it("takes a <think> block that opens a round's text as its reasoning, on both wires and both ways of reading", async () => {
+  it("takes a reasoning block that opens a round's text as its reasoning, on both wires and both ways of reading", async () => {
     // As llama.cpp, vLLM or a proxy that does not take a reasoning model's thinking apart sends it: tags split anywhere.
     scenario("m-tagged", {
       chunks: [{ content: "\n<thi" }, { content: "nk>\nThe user " }, { content: "asks x.\n</th" }, { content: "ink>\n\nIt is " }, { content: "<b>x</b>." }, { done: true }],
@@ -130,6 +130,10 @@ describe("runChat with onStreamEvent over Ollama's streamTo", () => {
       await streamed.finished;
       expect(streamed.shapes()).toEqual(expected);
     }
+    // Mistral's Magistral marks its block [THINK]…[/THINK]: a text opening with "[" is read the same way.
+    scenario("m-magistral", { chunks: [{ content: "[TH" }, { content: "INK]Short.[/THI" }, { content: "NK]Yes." }, { done: true }] });
+    const magistral = await collect(runChat(options("m-magistral", { model: createOpenAIModel({ baseUrl: `${sim.url}/v1` }) })));
+    expect(magistral.result.messages).toEqual([{ role: "assistant", content: "Yes.", thinking: "Short." }]);
     // Text that does not open with the block is the answer, tags and all.
     scenario("m-untagged", { chunks: [{ content: "Use " }, { content: "<think>" }, { content: " tags." }, { done: true }] });
     const plain = await collect(runChat(options("m-untagged")));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mayOpenThinkBlock, ThinkTagSplitter } from "./think-tags.js";
+import { mayOpenThinkBlock, reasoningMarkers, splitLeadingReasoning, ThinkTagSplitter } from "./think-tags.js";
 
 /** The chunks through one splitter, then its end: the reasoning and the answer as they came out, joined. */
 function split(chunks: string[]): { reasoning: string; answer: string; pieces: Array<["reasoning" | "answer", string]> } {
@@ -44,7 +44,8 @@ describe("ThinkTagSplitter", () => {
       ["answer", " <think>not reasoning</think>"],
       ["answer", " there"],
     ]);
-    expect(split(["<thinking>x</thinking>"])).toMatchObject({ reasoning: "", answer: "<thinking>x</thinking>" });
+    expect(split(["<thinker>x</thinker>"])).toMatchObject({ reasoning: "", answer: "<thinker>x</thinker>" });
+    expect(split(["[THINKING] x"])).toMatchObject({ reasoning: "", answer: "[THINKING] x" });
     expect(split(["<", "div>hi</div>"])).toMatchObject({ reasoning: "", answer: "<div>hi</div>" });
     // Leading whitespace of an answer without a block is kept, as sent.
     expect(split(["\n", "  Indented"])).toMatchObject({ answer: "\n  Indented" });
@@ -70,9 +71,35 @@ describe("ThinkTagSplitter", () => {
   });
 });
 
+describe("other models' markers", () => {
+  it("reads each marker's block, split at every point, and closes it only with its own closing marker", () => {
+    for (const { open, close } of reasoningMarkers) {
+      const text = `${open}\nWeigh it.\n${close}\n\nDone.`;
+      const expected = { reasoning: "Weigh it.\n", answer: "Done." };
+      for (let at = 1; at < text.length; at++) expect(split([text.slice(0, at), text.slice(at)]), `${open} split at ${at}`).toMatchObject(expected);
+      expect(split([...text]), open).toMatchObject(expected);
+    }
+    // Magistral's block does not end at </think>, and <think>'s does not end at [/THINK].
+    expect(split(["[THINK]a</think>b[/THINK]c"])).toMatchObject({ reasoning: "a</think>b", answer: "c" });
+    expect(split(["<think>a[/THINK]b</think>c"])).toMatchObject({ reasoning: "a[/THINK]b", answer: "c" });
+    // <think> is held while it may still be <thinking>, and the other way round.
+    expect(split(["<think", "ing>a</thinking>b"])).toMatchObject({ reasoning: "a", answer: "b" });
+    expect(split(["<think", ">a</thinking></think>b"])).toMatchObject({ reasoning: "a</thinking>", answer: "b" });
+  });
+});
+
+describe("splitLeadingReasoning", () => {
+  it("takes a whole text's leading block apart as a stream's is, and leaves other text whole", () => {
+    expect(splitLeadingReasoning("\n<seed:think>Plan.</seed:think>\n\nAnswer <think>x</think>")).toEqual({ reasoning: "Plan.", answer: "Answer <think>x</think>" });
+    expect(splitLeadingReasoning("  Just text")).toEqual({ reasoning: "", answer: "  Just text" });
+    expect(splitLeadingReasoning("<thinking>Cut off")).toEqual({ reasoning: "Cut off", answer: "" });
+    expect(splitLeadingReasoning("")).toEqual({ reasoning: "", answer: "" });
+  });
+});
+
 describe("mayOpenThinkBlock", () => {
-  it("is true for text that starts with whitespace or <, false for any other first character", () => {
-    for (const first of ["<think>", "<", " ", "\n<think>", "\t", "\r\n", "\u00a0x", "\u2003"]) expect(mayOpenThinkBlock(first), JSON.stringify(first)).toBe(true);
+  it("is true for text that starts with whitespace, < or [, false for any other first character", () => {
+    for (const first of ["<think>", "<", "[THINK]", "[", " ", "\n<think>", "\t", "\r\n", "\u00a0x", "\u2003"]) expect(mayOpenThinkBlock(first), JSON.stringify(first)).toBe(true);
     for (const first of ["Hello", "x<think>", "😀", ">", "«"]) expect(mayOpenThinkBlock(first), JSON.stringify(first)).toBe(false);
   });
 });

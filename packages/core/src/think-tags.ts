@@ -1,17 +1,30 @@
 /**
- * Reasoning that a server sends inside the answer's text, as `<think>…</think>` before the answer: DeepSeek-R1, QwQ,
- * Qwen3 and their distills on servers that do not take it apart (llama.cpp with `--reasoning-format none`, vLLM
- * without a reasoning parser, LM Studio's older builds, many hosted proxies; Ollama for some models with tools). Read
- * as text, a person gets the whole chain of thought as the answer. Only a block that opens a round's text (after
- * whitespace) is reasoning: a tag later on is the answer's own text (a model explaining the tags).
+ * Reasoning that a server sends inside the answer's text, as a block before the answer: `<think>…</think>` from
+ * DeepSeek-R1, QwQ, Qwen3, GLM and their distills, and the other models' own markers (reasoningMarkers), on servers that
+ * do not take it apart (llama.cpp with `--reasoning-format none`, vLLM without a reasoning parser, LM Studio's older
+ * builds, many hosted proxies; Ollama for some models with tools). Read as text, a person gets the whole chain of
+ * thought as the answer. Only a block that opens a round's text (after whitespace) is reasoning: a tag later on is the
+ * answer's own text (a model explaining the tags).
  *
  * Tags may be split anywhere between chunks ("<thi" + "nk>"): what may still be one is held until the next chunk
- * tells, or the round ends (`end`). Once the round's text is known not to start with the tag, or the block has closed,
+ * tells, or the round ends (`end`). Once the round's text is known not to start with a marker, or the block has closed,
  * every chunk passes through as it came (`passing`), so the streamed answer pays one check per chunk.
  */
 
-const open = "<think>";
-const close = "</think>";
+/**
+ * The opening and closing markers of a reasoning block, as the servers' own reasoning parsers know them (vLLM's and
+ * llama.cpp's): `<think>` for most models, `<thinking>` for models taught to write it (Reflection's fine-tunes and
+ * prompts in Anthropic's style), `<seed:think>` for ByteDance's Seed-OSS, `[THINK]` for Mistral's Magistral and
+ * `<|START_THINKING|>` for Cohere's Command models. Only a block that opens the text counts, so an answer that starts
+ * with one of these literally is the one thing misread, and none of them starts a plain answer.
+ */
+export const reasoningMarkers: ReadonlyArray<{ readonly open: string; readonly close: string }> = [
+  { open: "<think>", close: "</think>" },
+  { open: "<thinking>", close: "</thinking>" },
+  { open: "<seed:think>", close: "</seed:think>" },
+  { open: "[THINK]", close: "[/THINK]" },
+  { open: "<|START_THINKING|>", close: "<|END_THINKING|>" },
+];
 
 /** Where a round's text goes: its reasoning and its answer, in order. */
 export interface SplitTextSink {
@@ -20,7 +33,7 @@ export interface SplitTextSink {
 }
 
 type State =
-  /** Nothing but whitespace yet, or the start of the opening tag (held). */
+  /** Nothing but whitespace yet, or the start of an opening marker (held). */
   | "start"
   /** In the block, before any of its text: its leading whitespace is dropped. */
   | "opened"
@@ -34,6 +47,8 @@ type State =
 export class ThinkTagSplitter {
   #state: State = "start";
   #held = "";
+  /** The closing marker of the block that opened the text. */
+  #close = "";
 
   /** True once every further chunk is answer text as it came. */
   get passing(): boolean {
@@ -50,17 +65,19 @@ export class ThinkTagSplitter {
     this.#held = "";
     if (this.#state === "start") {
       const trimmed = text.trimStart();
-      if (trimmed === "" || (trimmed.length < open.length && open.startsWith(trimmed))) {
+      if (trimmed === "" || reasoningMarkers.some(({ open }) => trimmed.length < open.length && open.startsWith(trimmed))) {
         this.#held = text;
         return;
       }
-      if (!trimmed.startsWith(open)) {
+      const marker = reasoningMarkers.find(({ open }) => trimmed.startsWith(open));
+      if (marker === undefined) {
         this.#state = "text";
         sink.answer(text);
         return;
       }
       this.#state = "opened";
-      text = trimmed.slice(open.length);
+      this.#close = marker.close;
+      text = trimmed.slice(marker.open.length);
     }
     if (this.#state === "opened") {
       text = text.trimStart();
@@ -68,6 +85,7 @@ export class ThinkTagSplitter {
       this.#state = "inside";
     }
     if (this.#state === "inside") {
+      const close = this.#close;
       const end = text.indexOf(close);
       if (end < 0) {
         const keep = partialTagAtEnd(text, close);
@@ -97,15 +115,32 @@ export class ThinkTagSplitter {
 }
 
 /**
- * Whether a round's text that starts with `first` may open a block: it starts with whitespace or with "<". Other
- * text is the answer from its first character, and needs no splitter.
+ * Whether a round's text that starts with `first` may open a block: it starts with whitespace or with a marker's first
+ * character ("<" or "["). Other text is the answer from its first character, and needs no splitter.
  */
 export function mayOpenThinkBlock(first: string): boolean {
-  return first.startsWith("<") || /^\s/.test(first);
+  return first.startsWith("<") || first.startsWith("[") || /^\s/.test(first);
 }
 
 /** How many characters at the end of `text` begin `tag` (a tag split between chunks); 0 when none do. */
 function partialTagAtEnd(text: string, tag: string): number {
   for (let n = Math.min(tag.length - 1, text.length); n > 0; n--) if (tag.startsWith(text.slice(text.length - n))) return n;
   return 0;
+}
+
+/**
+ * A whole text's leading reasoning block and the answer after it, read as the splitter reads a stream: for texts that
+ * come whole (an import of another app's chat, a title's answer). No block: all of it is the answer.
+ */
+export function splitLeadingReasoning(text: string): { reasoning: string; answer: string } {
+  let reasoning = "";
+  let answer = "";
+  const sink: SplitTextSink = {
+    reasoning: (part) => void (reasoning += part),
+    answer: (part) => void (answer += part),
+  };
+  const splitter = new ThinkTagSplitter();
+  splitter.split(text, sink);
+  splitter.end(sink);
+  return { reasoning, answer };
 }

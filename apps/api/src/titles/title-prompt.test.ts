@@ -7,6 +7,10 @@ describe("cleanTitle", () => {
     expect(cleanTitle('"Planning a Kyoto Trip."')).toBe("Planning a Kyoto Trip");
     expect(cleanTitle("Title: **SSE vs WebSockets**\n\nThis title captures…")).toBe("SSE vs WebSockets");
     expect(cleanTitle("<think>The user asked about bread.</think>\n\n# Sourdough starter tips!")).toBe("Sourdough starter tips");
+    expect(cleanTitle("[THINK]Bread again.[/THINK]Sourdough basics")).toBe("Sourdough basics");
+    expect(cleanTitle("<thinking>\nA title about bread.\n</thinking>\nBread")).toBe("Bread");
+    // Cut off by the title's token limit while still thinking: no title rather than the thoughts' first line.
+    expect(cleanTitle("<think>\nThe user asked about bread, so a title")).toBeUndefined();
     expect(cleanTitle("  \n  “Rust ownership basics”  ")).toBe("Rust ownership basics");
     // Emphasis goes; what is written with * or _ stays.
     expect(cleanTitle("Calculating 12*7")).toBe("Calculating 12*7");

@@ -163,6 +163,24 @@ describe("openWebUiReader: a whole export", () => {
     ]);
     expect(document.activeMessageId).toBe(2);
   });
+
+  it("reads another model's leading reasoning block kept as sent (<thinking>, [THINK]) as thinking, and no later one", () => {
+    const { document } = read(
+      chatRow(
+        {
+          u1: msg("u1", null, "user", "Sum 2 and 3."),
+          a1: msg("a1", "u1", "assistant", "<thinking>\nAdd them.\n</thinking>\n\n5. Models write <thinking> too."),
+          a2: msg("a2", "u1", "assistant", "[THINK]Add.[/THINK]Five."),
+        },
+        "a2",
+      ),
+    );
+    expect(document.messages.map(({ message }) => message)).toEqual([
+      { role: "user", content: "Sum 2 and 3." },
+      { role: "assistant", content: "5. Models write <thinking> too.", thinking: "Add them." },
+      { role: "assistant", content: "Five.", thinking: "Add." },
+    ]);
+  });
 });
 
 describe("openWebUiReader: the tree", () => {

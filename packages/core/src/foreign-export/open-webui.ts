@@ -3,6 +3,7 @@ import { isRecord } from "./json-values.js";
 import { addTree, type ForeignNode } from "./tree.js";
 import { ConversationBuilder, epochToMs, ForeignExportError, type ForeignChatMessage, type LeftOut } from "./document.js";
 import type { ForeignReader } from "./read.js";
+import { splitLeadingReasoning } from "../think-tags.js";
 
 /**
  * Open WebUI's chat export (Settings → Chats → Export chats, or a chat's "Export chat (.json)"): an array of chat rows
@@ -117,18 +118,15 @@ function firstString(...values: unknown[]): string | undefined {
 
 /**
  * Open WebUI keeps an answer's reasoning and tool calls in its content, as HTML `<details>` blocks the UI folds
- * (`type="reasoning"`, `"tool_calls"`, `"code_interpreter"`); older versions kept a model's `<think>` block as sent.
+ * (`type="reasoning"`, `"tool_calls"`, `"code_interpreter"`); older versions kept a model's reasoning block (`<think>`
+ * and the like) as sent, read here as a stream's is (think-tags.ts).
  */
 const detailsBlock = /\s*<details\s+type="(reasoning|tool_calls|code_interpreter)"[^>]*>([\s\S]*?)<\/details>\s*/g;
-const leadingThink = /^\s*<think>([\s\S]*?)<\/think>\s*/;
 
 function answerOf(content: string, files: unknown, leftOut: LeftOut): Extract<ForeignChatMessage, { role: "assistant" }> | undefined {
-  const thoughts: string[] = [];
-  let text = content.replace(leadingThink, (_, thought: string) => {
-    thoughts.push(thought.trim());
-    return "";
-  });
-  text = text.replace(detailsBlock, (_, type: string, body: string) => {
+  const leading = splitLeadingReasoning(content);
+  const thoughts = [leading.reasoning.trim()];
+  const text = leading.answer.replace(detailsBlock, (_, type: string, body: string) => {
     if (type === "reasoning") thoughts.push(reasoningText(body));
     else leftOut.add("tool call");
     return "\n\n";

@@ -6,6 +6,7 @@ import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildServer, redactUrl, type ApiServer } from "./app.js";
 import { loadConfig } from "./config.js";
+import { startSimulator } from "@streamchat/ollama-sim";
 import type { ChatStore, EventBatcherStats } from "@streamchat/store";
 import { collectRun, makeClient, startTestApi, testBackend, type TestApi } from "./test-support/harness.js";
 
@@ -268,6 +269,26 @@ describe("HTTP surface", () => {
     const all = logs.join("\n");
     expect(all).not.toContain("a very private question");
     expect(all).not.toContain("alice-token-1");
+  });
+
+  it("warns once per model when a model server leaves reasoning in the answer with no opening marker", async () => {
+    // vLLM without a reasoning parser, serving an R1 distill whose template opened <think> in the prompt.
+    const sim = await startSimulator({ tokenDelayMs: 0 });
+    try {
+      sim.addScenario({ name: "opened by template", match: { model: "r1-distill" }, chunks: [{ content: "The user greets me.\n</think>\n\nHello!" }, { done: true }] });
+      sim.addScenario({ name: "plain", match: { model: "plain" }, chunks: [{ content: "Write </think> after <think>." }, { done: true }] });
+      const url = await start({ CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `${sim.url}/v1`, CHAT_MODEL: "r1-distill", GENERATE_TITLES: "0" });
+      const client = makeClient(url);
+      for (const model of ["r1-distill", "r1-distill", "plain"]) {
+        const { runId } = await client.chat.send.mutate({ message: "hi", model });
+        await collectRun(client, runId);
+      }
+      await server?.close();
+      const warnings = logs.map((line) => JSON.parse(line) as { msg: string; model?: string; marker?: string }).filter((l) => l.msg.includes("reasoning parser"));
+      expect(warnings).toEqual([expect.objectContaining({ model: "r1-distill", marker: "</think>" })]);
+    } finally {
+      await sim.close();
+    }
   });
 
   it("falls back to the simulator when no Ollama answers (auto)", async () => {

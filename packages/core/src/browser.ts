@@ -54,7 +54,7 @@ export {
 export { importTextOf, utf8Pieces, afterTaken, type ImportText } from "./foreign-export/text-source.js";
 export { jsonArrayItems, jsonArrayValues, JsonArrayError, type JsonArrayProblem, type JsonArrayOptions } from "./foreign-export/json-array-items.js";
 export type { ForeignConversationDocument, ForeignChatMessage } from "./foreign-export/document.js";
-export { reasoningMarkers, splitLeadingReasoning } from "./think-tags.js";
+export { reasoningMarkers, splitLeadingReasoning, splitUnopenedReasoning } from "./think-tags.js";
 export { isZip, conversationsJsonPiecesFromZip, ZipReadError, NoConversationsJsonError } from "./foreign-export/zip.js";
 export { ZipArchive, type ZipEntry } from "./foreign-export/zip-archive.js";
 export { openExportArchive, type ExportArchive } from "./foreign-export/export-archive.js";

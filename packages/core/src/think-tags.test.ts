@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mayOpenThinkBlock, reasoningMarkers, splitLeadingReasoning, ThinkTagSplitter } from "./think-tags.js";
+import { mayOpenThinkBlock, reasoningMarkers, splitLeadingReasoning, ThinkTagSplitter, splitUnopenedReasoning } from "./think-tags.js";
 
 /** The chunks through one splitter, then its end: the reasoning and the answer as they came out, joined. */
 function split(chunks: string[]): { reasoning: string; answer: string; pieces: Array<["reasoning" | "answer", string]> } {
@@ -94,6 +94,21 @@ describe("splitLeadingReasoning", () => {
     expect(splitLeadingReasoning("  Just text")).toEqual({ reasoning: "", answer: "  Just text" });
     expect(splitLeadingReasoning("<thinking>Cut off")).toEqual({ reasoning: "Cut off", answer: "" });
     expect(splitLeadingReasoning("")).toEqual({ reasoning: "", answer: "" });
+  });
+});
+
+describe("splitUnopenedReasoning", () => {
+  it("names a closing marker that has reasoning before it and no opening marker, and nothing else", () => {
+    expect(splitUnopenedReasoning("Okay, the user asks.\n</think>\n\nHello!")).toEqual({ reasoning: "Okay, the user asks.", answer: "Hello!", marker: "</think>" });
+    expect(splitUnopenedReasoning("Plan.[/THINK]\nDone.")).toEqual({ reasoning: "Plan.", answer: "Done.", marker: "[/THINK]" });
+    expect(splitUnopenedReasoning("Still thinking\n</think>")).toEqual({ reasoning: "Still thinking", answer: "", marker: "</think>" });
+    // An answer that shows the tags, a block it opened itself, or a bare marker at the start.
+    expect(splitUnopenedReasoning("Write `<think>` and `</think>` around it.")).toBeUndefined();
+    expect(splitUnopenedReasoning("Write </think> after <think>.")).toBeUndefined();
+    expect(splitUnopenedReasoning("Close it with `</think>`\nthen answer.")).toBeUndefined();
+    expect(splitUnopenedReasoning("<think>x</think>y")).toBeUndefined();
+    expect(splitUnopenedReasoning("  </think>Hi")).toBeUndefined();
+    expect(splitUnopenedReasoning("Hello there.")).toBeUndefined();
   });
 });
 

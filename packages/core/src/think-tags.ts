@@ -144,3 +144,24 @@ export function splitLeadingReasoning(text: string): { reasoning: string; answer
   splitter.end(sink);
   return { reasoning, answer };
 }
+
+/**
+ * A reasoning block whose opening marker the text lacks ("…reasoning\n</think>\n\nanswer"), taken apart: what a
+ * reasoning model sends when its chat template opened the block in the prompt (DeepSeek-R1's distills, QwQ) and its
+ * server does not take the reasoning apart (vLLM without `--reasoning-parser`). The tokens before the marker streamed
+ * as the answer and cannot be taken back: the web app folds them as the answer's reasoning when it shows it, and the
+ * API says so in its log, once per model, so that the server can be set up to separate them. Undefined when the text
+ * has no such marker: the first closing marker must end its line, follow text and no opening marker, and not sit in
+ * code (a marker in a sentence or a code span is the answer's own).
+ */
+export function splitUnopenedReasoning(text: string): { reasoning: string; answer: string; marker: string } | undefined {
+  for (const { open, close } of reasoningMarkers) {
+    const end = text.indexOf(close);
+    if (end <= 0) continue;
+    const before = text.slice(0, end);
+    const after = text.slice(end + close.length);
+    if (!/^[ \t]*(?:\r?\n|$)/.test(after) || before.endsWith("`") || before.includes(open) || before.trim() === "") continue;
+    return { reasoning: before.trim(), answer: after.trimStart(), marker: close };
+  }
+  return undefined;
+}

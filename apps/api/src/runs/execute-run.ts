@@ -4,6 +4,7 @@ import {
   isRetryable,
   runChat,
   runSnapshotOf,
+  splitUnopenedReasoning,
   type AnyTool,
   type ApprovalDecision,
   type ChatEvent,
@@ -59,6 +60,9 @@ export interface RunExecutorOptions {
  * in a later process from its log (resume-run.ts).
  */
 export class RunExecutor {
+  /** The models whose answers were seen with their reasoning left open in the text (warned once each). */
+  private readonly reasoningLeftOpen = new Set<string>();
+
   constructor(private readonly opts: RunExecutorOptions) {}
 
   /**
@@ -226,6 +230,27 @@ export class RunExecutor {
       },
       "run finished",
     );
+    this.warnIfReasoningLeftOpen(record, result?.messages);
+  }
+
+  /**
+   * A model whose template opens its reasoning block in the prompt, on a server that leaves reasoning in the text,
+   * sends "…reasoning</think>answer": the reasoning streamed as the answer (core's splitUnopenedReasoning). Only the
+   * server can be set up to separate it, so whoever runs it is told, once per model and process.
+   */
+  private warnIfReasoningLeftOpen(record: LiveRun["record"], messages: RunResult["messages"] | undefined): void {
+    if (messages === undefined || this.reasoningLeftOpen.has(record.model)) return;
+    for (const message of messages) {
+      if (message.role !== "assistant" || message.thinking) continue;
+      const close = splitUnopenedReasoning(message.content)?.marker;
+      if (close === undefined) continue;
+      this.reasoningLeftOpen.add(record.model);
+      this.opts.log.warn(
+        { runId: record.id, model: record.model, marker: close },
+        "the model's answer holds its reasoning: a closing marker without an opening one, so the chat template opened the block and the model server did not separate it; start the server with its reasoning parser (vLLM: --reasoning-parser, llama.cpp: --reasoning-format)",
+      );
+      return;
+    }
   }
 
   private errorEvent(runId: string, code: EventOf<"error">["code"], message: string): EventOf<"error"> {

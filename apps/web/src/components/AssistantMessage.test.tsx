@@ -2,7 +2,7 @@
 import { emptyUsage, errorCodeMessages } from "@streamchat/core/browser";
 import { act, cleanup, fireEvent, render } from "@testing-library/react";
 import type { ReactNode } from "react";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { emptyMessageState, type MessageState } from "../chat/reducer.js";
 import { trpcWrapper } from "../test-support/trpc.js";
 import { AssistantMessage } from "./AssistantMessage.js";
@@ -49,6 +49,35 @@ describe("AssistantMessage", () => {
     expect(button.getAttribute("aria-disabled")).toBeNull();
     fireEvent.click(button);
     expect(presses).toHaveLength(2);
+  });
+
+  it("folds reasoning a server left in the answer without its opening marker, once the closing one has come", async () => {
+    // An R1 distill on vLLM without a reasoning parser: the template opened <think> in the prompt.
+    const streamed = "Okay, the user says hi.\n";
+    const { getByRole, getByTestId, queryByRole, rerender } = render(<AssistantMessage state={{ ...emptyMessageState("r1"), text: streamed }} streaming />);
+    expect(getByTestId("answer-text").textContent).toBe("Okay, the user says hi.");
+    expect(queryByRole("button", { name: "Thought process" })).toBeNull();
+
+    const text = `${streamed}</think>\n\nHello! How can I help?`;
+    rerender(<AssistantMessage state={finished({ text })} streaming={false} />);
+    expect(getByTestId("answer-text").textContent).toBe("Hello! How can I help?");
+    const fold = getByRole("button", { name: "Thought process" });
+    expect(fold.getAttribute("aria-expanded")).toBe("false");
+    fireEvent.click(fold);
+    expect(getByTestId("reasoning-text").textContent).toBe("Okay, the user says hi.");
+    const writes: string[] = [];
+    vi.stubGlobal("navigator", { clipboard: { writeText: async (t: string) => void writes.push(t) } });
+    try {
+      await act(async () => fireEvent.click(getByRole("button", { name: "Copy" })));
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(writes).toEqual(["Hello! How can I help?"]);
+
+    // Where the server separated the reasoning, a marker in the text is the answer's own.
+    cleanup();
+    const separated = finished({ text, steps: [{ kind: "reasoning", text: "Greeting.", startedAt: 1, endedAt: 2 }] });
+    expect(render(<AssistantMessage state={separated} streaming={false} />).getByTestId("answer-text").textContent).toContain("</think>");
   });
 
   it("shows the waiting line before anything arrived", () => {

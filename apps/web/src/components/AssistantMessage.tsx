@@ -1,5 +1,6 @@
-import { useState, type ReactNode } from "react";
-import type { MessageState, ToolCard } from "../chat/reducer.js";
+import { splitUnopenedReasoning } from "@streamchat/core/browser";
+import { useMemo, useState, type ReactNode } from "react";
+import type { MessageState, ReasoningStep, ToolCard } from "../chat/reducer.js";
 import { copyText } from "../lib/clipboard.js";
 import { runErrorText } from "../lib/runError.js";
 import { ApprovalCard } from "./ApprovalCard.js";
@@ -42,6 +43,21 @@ function waitingMessage(state: MessageState): string {
   return state.steps.length > 0 ? "Working on the answer…" : "Processing your question…";
 }
 
+/**
+ * The answer's text as shown, and the reasoning a model server left in it without its opening marker (core's
+ * splitUnopenedReasoning: "…\n</think>\n\nanswer", an R1 distill on vLLM without a reasoning parser), folded as the
+ * answer's reasoning once its closing marker has come; until then it shows as the answer it streamed as. Only for an
+ * answer without reasoning of its own: where the server separated it, a marker in the text is the answer's.
+ */
+function useAnswerText(state: MessageState): { answer: string; leftOpen: ReasoningStep | undefined } {
+  const separated = state.steps.some((step) => step.kind === "reasoning");
+  return useMemo(() => {
+    const split = separated ? undefined : splitUnopenedReasoning(state.text);
+    if (split === undefined) return { answer: state.text, leftOpen: undefined };
+    return { answer: split.answer, leftOpen: { kind: "reasoning", text: split.reasoning, startedAt: null, endedAt: null } };
+  }, [state.text, separated]);
+}
+
 /** A tool call, with its approval card while it waits for the user (and its decision once made). */
 function ToolStepView({ runId, tool, live }: { runId: string | null; tool: ToolCard; live: boolean }) {
   const { approval } = tool;
@@ -70,6 +86,7 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
   const toolRunning = streaming && state.tools.some((t) => t.state === "running");
   // One progress indicator at a time: the live reasoning or a running tool shows progress itself.
   const showWaiting = streaming && state.text === "" && !reasoningLive && !toolRunning;
+  const { answer, leftOpen } = useAnswerText(state);
 
   return (
     <article
@@ -104,10 +121,16 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
         </p>
       )}
 
-      {state.text && (
+      {leftOpen && (
+        <div className="steps">
+          <Reasoning step={leftOpen} live={false} />
+        </div>
+      )}
+
+      {answer && (
         // Not read out token by token (the transcript is a live log): the pane reads the whole answer once it ends.
         <div className="message__body" data-testid="answer-text" aria-live={streaming ? "off" : undefined}>
-          <Markdown text={state.text} streaming={streaming} />
+          <Markdown text={answer} streaming={streaming} />
         </div>
       )}
 
@@ -149,6 +172,7 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
 
       <AnswerActions
         state={state}
+        answer={answer}
         hidden={streaming}
         onRegenerate={offersRetry ? undefined : onRegenerate}
         onBranch={streaming ? undefined : onBranch}
@@ -164,12 +188,15 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
  */
 function AnswerActions({
   state,
+  answer,
   hidden,
   onRegenerate,
   onBranch,
   versionNav,
 }: {
   state: MessageState;
+  /** The answer as shown (useAnswerText): what Copy copies. */
+  answer: string;
   hidden: boolean;
   onRegenerate?: () => void;
   onBranch?: () => Promise<boolean>;
@@ -179,7 +206,7 @@ function AnswerActions({
   const [branching, setBranching] = useState<"idle" | "working" | "failed">("idle");
   const metrics = metricsOf(state);
   const copy = async () => {
-    setCopied((await copyText(state.text)) ? "copied" : "failed");
+    setCopied((await copyText(answer)) ? "copied" : "failed");
     setTimeout(() => setCopied("idle"), 1500);
   };
   const branch = async () => {
@@ -192,7 +219,7 @@ function AnswerActions({
   return (
     <div className="answer-actions" data-testid="answer-actions" data-reserved={hidden || undefined}>
       {versionNav}
-      {state.text && (
+      {answer && (
         <button type="button" className="icon-button icon-button--small" aria-label="Copy" title="Copy answer" onClick={copy}>
           <Icon name={copied === "copied" ? "check" : "copy"} size={16} />
         </button>

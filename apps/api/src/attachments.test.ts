@@ -218,3 +218,41 @@ describe("attachments", () => {
     expect(api.sim.chatRequests().length).toBe(requests);
   });
 });
+
+describe("attachments on an OpenAI-compatible server (it does not say which models see)", () => {
+  let openai: TestApi;
+  let oc: ApiClient;
+  beforeAll(async () => {
+    openai = await startTestApi({ env: (sim) => ({ CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `${sim.url}/v1`, CHAT_MODEL: "llama3.2" }) });
+    oc = openai.client();
+  });
+  afterAll(() => openai?.close());
+
+  it("offers images for every model, sends them, and knows a model cannot see once the server refused them", async () => {
+    const listed = async (name: string) => (await oc.models.list.query({ refresh: true })).models.find((m) => m.name === name);
+    expect(await listed("llama3.2")).toMatchObject({ unknownCapabilities: ["vision"] });
+
+    const seen = await oc.chat.send.mutate({ message: "What is this?", model: "demo-vision", attachments: [png(redPng)] });
+    expect(tokenText(await collectRun(oc, seen.runId))).toContain("3×2");
+
+    // The server refuses the picture for a model without vision: the run says so, naming images.
+    const refused = await oc.chat.send.mutate({ message: "And this?", model: "llama3.2", attachments: [png(bluePng)] });
+    const events = await collectRun(oc, refused.runId);
+    expect(events.map((r) => r.event).find((e) => e.type === "error")).toMatchObject({ code: "model_unsupported", message: expect.stringMatching(/does not support images/) });
+    expect(events.at(-1)?.event).toMatchObject({ type: "done", reason: "error" });
+
+    // Now known: the list says nothing unknown of it, and the next picture is refused before any model request.
+    expect((await listed("llama3.2"))?.unknownCapabilities).toBeUndefined();
+    const requests = openai.sim.chatRequests().length;
+    expect(await appCodeOf(oc.chat.send.mutate({ message: "Again", model: "llama3.2", attachments: [png(bluePng)] }))).toMatchObject({
+      appCode: "model_unsupported",
+    });
+    expect(openai.sim.chatRequests()).toHaveLength(requests);
+
+    // The conversation goes on in text with that model: its earlier picture is left out for it.
+    const text = await oc.chat.send.mutate({ conversationId: seen.conversationId, message: "Summarise", model: "llama3.2" });
+    expect((await collectRun(oc, text.runId)).at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+    const sent = openai.sim.chatRequests().at(-1)?.body as { messages: Array<{ content: unknown }> };
+    expect(JSON.stringify(sent.messages)).not.toContain("image_url");
+  });
+});

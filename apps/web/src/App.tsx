@@ -7,6 +7,7 @@ import { useConversationFeed } from "./chat/useConversationFeed.js";
 import { ChatPane } from "./components/ChatPane.js";
 import { modelNote } from "./components/ModelPicker.js";
 import { conversationModelOf, effectiveModel } from "./capabilities/conversation-model.js";
+import { offersImages } from "./capabilities/offers-images.js";
 import { storedThink, thinkToStore } from "./capabilities/think-setting.js";
 import { isDrawer, Sidebar } from "./components/Sidebar.js";
 import type { OpenAt } from "./chat/openAt.js";
@@ -80,7 +81,7 @@ export function App() {
   const selectedInfo = models.data?.models.find((m) => m.name === selectedName);
   const thinkAvailable = selectedInfo?.capabilities.includes("thinking") ?? false;
   const thinkValue = storedThink(thinkSetting);
-  const visionAvailable = selectedInfo?.capabilities.includes("vision") ?? false;
+  const visionAvailable = offersImages(selectedInfo);
   const searchRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {

@@ -87,9 +87,15 @@ export interface ModelInfo {
   sizeBytes?: number;
   /**
    * Ollama's names ("completion", "tools", "thinking", "vision"…) from /api/show; [] when the server does
-   * not say. OpenAI-compatible servers: ["tools"] until the server refused tools for the model.
+   * not say. OpenAI-compatible servers: ["tools"] until the server refused tools for the model (or its list says it
+   * takes none), "vision" where the list says it takes images.
    */
   capabilities: string[];
+  /**
+   * Capabilities the server does not say whether the model has (OpenAI-compatible servers: "vision", unless their
+   * list says or the server refused images for the model): a request may carry them, and the server decides.
+   */
+  unknownCapabilities?: string[];
   /**
    * Most tokens (prompt + answer) the model attends to, where the server says: Ollama /api/show
    * `model_info["<general.architecture>.context_length"]`; OpenAI-compatible /v1/models `max_model_len`

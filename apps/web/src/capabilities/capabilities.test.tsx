@@ -6,6 +6,7 @@ import { AssistantMessage } from "../components/AssistantMessage.js";
 import { pickerWords } from "../components/ModelPicker.js";
 import { ContextMeter, contextFullness, leftOutNotice } from "./ContextMeter.js";
 import { MessageImages } from "./MessageImages.js";
+import { offersImages } from "./offers-images.js";
 import { storedThink, thinkToStore } from "./think-setting.js";
 import { ThinkControl, type ThinkChoice } from "./ThinkControl.js";
 
@@ -57,6 +58,14 @@ describe("context meter", () => {
 });
 
 describe("images", () => {
+  it("are offered for a model that sees, and for one whose server does not say (the server decides)", () => {
+    expect(offersImages({ capabilities: ["vision", "tools"] })).toBe(true);
+    expect(offersImages({ capabilities: ["tools"], unknownCapabilities: ["vision"] })).toBe(true);
+    expect(offersImages({ capabilities: ["tools"] })).toBe(false);
+    expect(offersImages({ capabilities: [], unknownCapabilities: [] })).toBe(false);
+    expect(offersImages(undefined)).toBe(false);
+  });
+
   it("shows stored images as thumbnails that open full size", () => {
     const data = btoa(String.fromCharCode(...png));
     HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {

@@ -6,7 +6,8 @@ import { collect } from "../test-support/recorder.js";
 import { startHttpServer, writeSse, type TestServer } from "../test-support/http.js";
 import { ask, chunks, chunksTo, failure, joined } from "../test-support/provider-helpers.js";
 import { calculatorTool, createCurrentTimeTool } from "../tools/builtin.js";
-import { createOpenAIModel } from "./openai.js";
+import { ChatError } from "../errors.js";
+import { createOpenAIModel, refusesImages } from "./openai.js";
 
 let sim: Simulator;
 let model: ChatModel;
@@ -702,3 +703,83 @@ describe("createOpenAIModel — context lengths from /v1/models", () => {
   });
 });
 
+
+describe("createOpenAIModel — images", () => {
+  const picture = { type: "image" as const, mimeType: "image/png" as const, data: "iVBORw0KGgo=" };
+  const withPicture = (model: string) => ({ ...ask(model), messages: [{ role: "user" as const, content: "What is this?", images: [picture] }] });
+
+  it("reads what a list in OpenRouter's shape says of images and tools; images are unknown where it says nothing", async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          data: [
+            { id: "sees", architecture: { input_modalities: ["text", "image"] }, supported_parameters: ["tools", "temperature"] },
+            { id: "reads", architecture: { input_modalities: ["text"] }, supported_parameters: ["temperature"] },
+            { id: "older-shape", architecture: { modality: "text+image->text" } },
+            { id: "plain" },
+          ],
+        }),
+      );
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    expect((await m.listModels!()).map((x) => [x.name, x.capabilities, x.unknownCapabilities])).toEqual([
+      ["sees", ["tools", "vision"], undefined],
+      ["reads", [], undefined],
+      ["older-shape", ["tools", "vision"], undefined],
+      ["plain", ["tools"], ["vision"]],
+    ]);
+    expect(await m.capabilities!("sees")).toMatchObject({ tools: true, vision: true });
+    expect(await m.capabilities!("reads")).toMatchObject({ tools: false, vision: false });
+    expect(await m.capabilities!("plain")).toMatchObject({ tools: undefined, vision: undefined });
+  });
+
+  it("knows the servers' refusals of images from other failures that name an image", () => {
+    const refusal = (status: number, message: string) => refusesImages(new ChatError("bad_request", message, { status }));
+    expect(refusal(400, "At most 0 image(s) may be provided in one request.")).toBe(true);
+    expect(refusal(400, "Model does not support images. Please use a model that does.")).toBe(true);
+    expect(refusal(400, "Invalid content type. image_url is only supported by certain models.")).toBe(true);
+    expect(refusal(500, "image input is not supported - hint: you may need to provide the mmproj")).toBe(true);
+    expect(refusal(400, "Bad image: could not decode image data")).toBe(false);
+    expect(refusal(400, "tools are not supported")).toBe(false);
+    expect(refusal(503, "vision model is not available right now")).toBe(false);
+  });
+
+  it("a refusal of a request's images fails as model_unsupported naming images, and the model is known not to see", async () => {
+    // vLLM's answer for a text-only model; llama.cpp without its projector answers with a 500.
+    const refusals: Record<string, [number, string]> = {
+      "text-only": [400, "Qwen/Qwen3-8B is not a multimodal model"],
+      "no-mmproj": [500, "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj"],
+    };
+    const server = await startHttpServer((req, res) => {
+      if (req.path.endsWith("/models")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ data: [{ id: "text-only" }, { id: "no-mmproj" }, { id: "other" }] }));
+        return;
+      }
+      const [status, message] = refusals[(req.body as { model: string }).model] ?? [400, "Bad image: could not decode image data"];
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message, type: "BadRequestError", code: status } }));
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    for (const name of ["text-only", "no-mmproj"]) {
+      const refused = await failure(chunks(m, withPicture(name)));
+      expect(refused, name).toMatchObject({ code: "model_unsupported", unsupported: "images" });
+      expect(refused.message).toContain(`"${name}" does not take images on this server`);
+      expect(await m.capabilities!(name)).toMatchObject({ vision: false });
+    }
+    const listed = await m.listModels!();
+    expect(listed.map((x) => [x.name, x.unknownCapabilities])).toEqual([
+      ["text-only", undefined],
+      ["no-mmproj", undefined],
+      ["other", ["vision"]],
+    ]);
+    // Another failure over an image is the server's own: not a refusal of images, and the model stays unknown.
+    expect(await failure(chunks(m, withPicture("other")))).toMatchObject({ code: "bad_request" });
+    expect(await m.capabilities!("other")).toMatchObject({ vision: undefined });
+    // Without images in the request, the same answer is no refusal of them either.
+    expect(await failure(chunks(m, ask("text-only")))).toMatchObject({ code: "bad_request" });
+  });
+});

@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { z } from "zod";
 import { untilAborted } from "../abort.js";
+import { imagesOnLastUserMessage } from "../capabilities.js";
 import { ChatError } from "../errors.js";
 import { userMessageText } from "../files.js";
 import type {
@@ -69,20 +70,20 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     readTimeoutMs: 5_000,
     now: opts.now ?? Date.now,
   });
-  const withoutTools = new Set<string>();
-  const rememberWithoutTools = (model: string) => {
-    withoutTools.delete(model);
-    withoutTools.add(model);
-    for (const oldest of withoutTools) {
-      if (withoutTools.size <= maxRememberedModels) break;
-      withoutTools.delete(oldest);
-    }
-  };
+  const withoutTools = new RememberedModels(maxRememberedModels);
+  const withoutImages = new RememberedModels(maxRememberedModels);
 
-  /** Thinking and vision are not listed by these servers: unknown, sent as asked. */
-  const capabilitiesWith = (model: string, contextLength: number | undefined): ModelCapabilities => {
-    const caps: ModelCapabilities = { tools: withoutTools.has(model) ? false : undefined, thinking: undefined };
-    if (contextLength !== undefined) caps.contextLength = contextLength;
+  /**
+   * Thinking is not listed by these servers, tools and images only by some (OpenRouter's list): what the list does
+   * not say is unknown, sent as asked, and known to be missing once the server refused it for the model.
+   */
+  const capabilitiesWith = (model: string, listed: ListedModel | undefined): ModelCapabilities => {
+    const caps: ModelCapabilities = {
+      tools: withoutTools.has(model) ? false : listed?.tools,
+      thinking: undefined,
+      vision: withoutImages.has(model) ? false : listed?.vision,
+    };
+    if (listed?.contextLength !== undefined) caps.contextLength = listed.contextLength;
     return caps;
   };
 
@@ -107,7 +108,16 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
       return await openWithTools(request, signal);
     } catch (error) {
       const refusal = typeof request.think === "string" ? thinkLevelRefusal(error, request.model) : undefined;
-      throw refusal ?? error;
+      if (refusal) throw refusal;
+      if (imagesOnLastUserMessage(request.messages) > 0) {
+        // Ollama's /v1 answers with its runner's message, already read as a refusal of images (http-errors.ts).
+        const images = error instanceof ChatError && error.unsupported === "images" ? error : refusesImages(error) ? imagesRefusal(error as ChatError, request.model) : undefined;
+        if (images) {
+          withoutImages.add(request.model);
+          throw images;
+        }
+      }
+      throw error;
     }
   }
 
@@ -118,7 +128,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
       return await post(request, signal);
     } catch (error) {
       if (!refusesTools(error)) throw error;
-      rememberWithoutTools(request.model);
+      withoutTools.add(request.model);
       // Not sent again from here: the run loop does that (as for Ollama's refusal) and says so in a status, which a
       // retry inside the provider kept from the user.
       throw toolsRefusal(error as ChatError, request.model);
@@ -155,21 +165,24 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
       const models = parseModelList(await sendJson(target, "/models", { method: "GET", signal: options?.signal }));
       modelList.set(models);
-      // The OpenAI model list says nothing about tools or thinking: tools are on until refused.
+      // Tools are on until refused where the list does not say; images are unknown (the picker offers them, the
+      // server decides) until the list says or the server refused them for the model.
       return models.map((m) => {
-        const info: ModelInfo = { name: m.id, capabilities: withoutTools.has(m.id) ? [] : ["tools"] };
+        const caps = capabilitiesWith(m.id, m);
+        const info: ModelInfo = { name: m.id, capabilities: [...(caps.tools === false ? [] : ["tools"]), ...(caps.vision ? ["vision"] : [])] };
+        if (caps.vision === undefined) info.unknownCapabilities = ["vision"];
         if (m.contextLength !== undefined) info.contextLength = m.contextLength;
         return info;
       });
     },
 
     async capabilities(model: string, options?: StreamOptions): Promise<ModelCapabilities> {
-      return capabilitiesWith(model, await modelList.contextLength(model, options?.signal));
+      return capabilitiesWith(model, await modelList.listed(model, options?.signal));
     },
 
     capabilitiesNow(model: string): ModelCapabilities | undefined {
-      const listed = modelList.contextLengthNow(model);
-      return listed && capabilitiesWith(model, listed.contextLength);
+      const listed = modelList.listedNow(model);
+      return listed && capabilitiesWith(model, listed.model);
     },
   };
 }
@@ -198,6 +211,31 @@ function toolsRefusal(error: ChatError, model: string): ChatError {
     status: error.status,
     cause: error,
     unsupported: "tools",
+  });
+}
+
+/**
+ * A refusal of the images of a request, by a model (or a server) that does not take them: vLLM 400 "… is not a
+ * multimodal model" / "At most 0 image(s) may be provided in one request", llama.cpp "image input is not supported -
+ * hint: … provide the mmproj" (a 500 on older builds), LM Studio "Model does not support images", OpenAI "image_url is
+ * only supported by certain models". Only for a request that carried images (the caller checks): another 400 merely
+ * naming an image is not one.
+ */
+export function refusesImages(error: unknown): boolean {
+  if (!(error instanceof ChatError) || (error.status !== 400 && error.status !== 422 && error.status !== 500)) return false;
+  const message = error.message;
+  return (
+    /\b(images?|image_url|image input|vision|multi-?modal|mmproj)\b/i.test(message) &&
+    /(\bnot|n't|\bun)[ -]?(supported|support|enabled|allowed|available)\b|only supported by|\bnot a multi-?modal\b|at most 0 image/i.test(message)
+  );
+}
+
+/** An images refusal (refusesImages) as model_unsupported naming images: the run ends saying which model cannot see. */
+function imagesRefusal(error: ChatError, model: string): ChatError {
+  return new ChatError("model_unsupported", `"${model}" does not take images on this server: ${error.message}`, {
+    status: error.status,
+    cause: error,
+    unsupported: "images",
   });
 }
 
@@ -533,22 +571,58 @@ const modelsSchema = z.object({
       max_model_len: positiveInt.nullish().catch(undefined),
       context_length: positiveInt.nullish().catch(undefined),
       meta: z.object({ n_ctx_train: positiveInt.nullish().catch(undefined) }).nullish().catch(undefined),
+      // What a model takes, where the list says (OpenRouter and servers that copy its shape): the kinds of input
+      // (`architecture.input_modalities`, or the older `architecture.modality`, "text+image->text") and the request
+      // fields it honours (`supported_parameters`, "tools" among them).
+      architecture: z
+        .object({ input_modalities: z.array(z.string()).nullish().catch(undefined), modality: z.string().nullish().catch(undefined) })
+        .nullish()
+        .catch(undefined),
+      supported_parameters: z.array(z.string()).nullish().catch(undefined),
     }),
   ),
 });
 
+/** A model of the /models list, with what the list says of it (undefined: it says nothing). */
 interface ListedModel {
   id: string;
   contextLength: number | undefined;
+  vision: boolean | undefined;
+  tools: boolean | undefined;
 }
 
 export function parseModelList(body: unknown): ListedModel[] {
   const parsed = modelsSchema.safeParse(body);
   if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected model list.");
-  return parsed.data.data.map((m) => ({
-    id: m.id,
-    contextLength: m.max_model_len ?? m.context_length ?? m.meta?.n_ctx_train ?? undefined,
-  }));
+  return parsed.data.data.map((m) => {
+    const inputs = m.architecture?.input_modalities ?? m.architecture?.modality?.split("->")[0]?.split("+");
+    return {
+      id: m.id,
+      contextLength: m.max_model_len ?? m.context_length ?? m.meta?.n_ctx_train ?? undefined,
+      vision: inputs ? inputs.includes("image") : undefined,
+      tools: m.supported_parameters ? m.supported_parameters.includes("tools") : undefined,
+    };
+  });
+}
+
+/** Models a server refused something for, most recent last, at most `max` (model names come from users). */
+class RememberedModels {
+  private readonly models = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  has(model: string): boolean {
+    return this.models.has(model);
+  }
+
+  add(model: string): void {
+    this.models.delete(model);
+    this.models.add(model);
+    for (const oldest of this.models) {
+      if (this.models.size <= this.max) break;
+      this.models.delete(oldest);
+    }
+  }
 }
 
 /** The /models list for `capabilities`, read at most once per TTL and shared by concurrent callers. */
@@ -570,18 +644,19 @@ class ModelListCache {
     this.cached = { models: new Map(models.map((m) => [m.id, m])), expiresAt: this.opts.now() + this.opts.ttlMs };
   }
 
-  /** What `contextLength` would resolve to now, without reading; undefined when it must read. */
-  contextLengthNow(model: string): { contextLength: number | undefined } | undefined {
+  /** What `listed` would resolve to now, without reading; undefined when it must read. */
+  listedNow(model: string): { model: ListedModel | undefined } | undefined {
     const current = this.current();
-    return current && { contextLength: current.models?.get(model)?.contextLength };
+    return current && { model: current.models?.get(model) };
   }
 
-  async contextLength(model: string, signal: AbortSignal | undefined): Promise<number | undefined> {
+  /** The model as the list has it; undefined when the list does not have it, or the server has no list. */
+  async listed(model: string, signal: AbortSignal | undefined): Promise<ListedModel | undefined> {
     if (!this.current()) {
       this.reading ??= this.refresh().finally(() => (this.reading = undefined));
       await (signal ? untilAborted(this.reading, signal) : this.reading);
     }
-    return this.cached?.models?.get(model)?.contextLength;
+    return this.cached?.models?.get(model);
   }
 
   /** The list while it holds; undefined once it expired (or was never read). */

@@ -106,6 +106,9 @@ describe("splitUnopenedReasoning", () => {
     expect(splitUnopenedReasoning("Write `<think>` and `</think>` around it.")).toBeUndefined();
     expect(splitUnopenedReasoning("Write </think> after <think>.")).toBeUndefined();
     expect(splitUnopenedReasoning("Close it with `</think>`\nthen answer.")).toBeUndefined();
+    expect(splitUnopenedReasoning("The template ends:\n```\nreasoning\n</think>\n```\nThat is all.")).toBeUndefined();
+    // Reasoning that wrote a fenced block before its end is still reasoning.
+    expect(splitUnopenedReasoning("Try:\n```js\nf()\n```\nYes.\n</think>\n\nUse f().")).toMatchObject({ answer: "Use f()." });
     expect(splitUnopenedReasoning("<think>x</think>y")).toBeUndefined();
     expect(splitUnopenedReasoning("  </think>Hi")).toBeUndefined();
     expect(splitUnopenedReasoning("Hello there.")).toBeUndefined();

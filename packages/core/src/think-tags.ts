@@ -152,7 +152,7 @@ export function splitLeadingReasoning(text: string): { reasoning: string; answer
  * as the answer and cannot be taken back: the web app folds them as the answer's reasoning when it shows it, and the
  * API says so in its log, once per model, so that the server can be set up to separate them. Undefined when the text
  * has no such marker: the first closing marker must end its line, follow text and no opening marker, and not sit in
- * code (a marker in a sentence or a code span is the answer's own).
+ * code (a marker in a sentence, a code span or a fenced block is the answer's own).
  */
 export function splitUnopenedReasoning(text: string): { reasoning: string; answer: string; marker: string } | undefined {
   for (const { open, close } of reasoningMarkers) {
@@ -160,8 +160,13 @@ export function splitUnopenedReasoning(text: string): { reasoning: string; answe
     if (end <= 0) continue;
     const before = text.slice(0, end);
     const after = text.slice(end + close.length);
-    if (!/^[ \t]*(?:\r?\n|$)/.test(after) || before.endsWith("`") || before.includes(open) || before.trim() === "") continue;
+    if (!/^[ \t]*(?:\r?\n|$)/.test(after) || before.endsWith("`") || insideFence(before) || before.includes(open) || before.trim() === "") continue;
     return { reasoning: before.trim(), answer: after.trimStart(), marker: close };
   }
   return undefined;
+}
+
+/** Whether a text ends inside a fenced code block (an odd number of ``` fences opened it). */
+function insideFence(text: string): boolean {
+  return (text.match(/^[ \t]*```/gm)?.length ?? 0) % 2 === 1;
 }

@@ -173,6 +173,30 @@ describe.skipIf(!runBrowserTests)("answers: tools, reasoning, actions, markdown"
     await page.evaluate(() => localStorage.clear());
   });
 
+  it("folds reasoning a server left in the answer without its opening tag, live and after a reload", async () => {
+    // An R1 distill on vLLM without a reasoning parser: "…</think>" and then the answer, all as answer text.
+    e2e.sim.addScenario({
+      name: "left-open",
+      match: { lastUserIncludes: "[left-open]" },
+      chunks: [{ content: "The user asks about tides.\nThe Moon pulls the oceans.\n" }, { content: "</think>\n\n" }, { content: "Tides come from the **Moon**." }, { done: true }],
+    });
+    const page = await e2e.openApp();
+    await send(page, "Why are there tides? [left-open]");
+    await waitForAnswerState(page, "stop");
+    const answer = lastAnswer(page);
+    for (const when of ["live", "after a reload"]) {
+      expect(normalize(await answerText(page)), when).toBe("Tides come from the Moon.");
+      const toggle = reasoningToggles(answer);
+      expect((await toggle.allTextContents()).map(normalize), when).toEqual(["Thought process"]);
+      await toggle.click();
+      expect(normalize((await answer.getByTestId("reasoning-text").textContent()) ?? ""), when).toBe("The user asks about tides. The Moon pulls the oceans.");
+      if (when === "live") {
+        await page.reload();
+        await reasoningToggles(lastAnswer(page)).waitFor();
+      }
+    }
+  });
+
   for (const look of looks) {
     it(`copies the whole answer with its Copy button and shows the numbers in a popover (${look.name})`, async () => {
       const page = await e2e.openApp(look);

@@ -9,6 +9,7 @@ describe("cleanTitle", () => {
     expect(cleanTitle("<think>The user asked about bread.</think>\n\n# Sourdough starter tips!")).toBe("Sourdough starter tips");
     expect(cleanTitle("[THINK]Bread again.[/THINK]Sourdough basics")).toBe("Sourdough basics");
     expect(cleanTitle("<thinking>\nA title about bread.\n</thinking>\nBread")).toBe("Bread");
+    expect(cleanTitle("The user wants a title about bread.\n</think>\n\nBaking bread")).toBe("Baking bread");
     // Cut off by the title's token limit while still thinking: no title rather than the thoughts' first line.
     expect(cleanTitle("<think>\nThe user asked about bread, so a title")).toBeUndefined();
     expect(cleanTitle("  \n  “Rust ownership basics”  ")).toBe("Rust ownership basics");

@@ -1,4 +1,4 @@
-import { splitLeadingReasoning, userMessageText, type ChatMessage, type FileAttachment } from "@streamchat/core";
+import { splitLeadingReasoning, splitUnopenedReasoning, userMessageText, type ChatMessage, type FileAttachment } from "@streamchat/core";
 
 /** The last message of a title request. The demo model (ollama-sim) recognises it by its first words. */
 export const titleInstruction =
@@ -33,10 +33,12 @@ export function titleRequestMessages(question: string, answer: string, files: re
  * trailing punctuation, at most 60 characters (cut at a word). Undefined when nothing usable is left.
  */
 export function cleanTitle(answer: string): string | undefined {
-  // Reasoning some models inline before their answer (<think> and the other models' markers), read as a run reads it;
-  // a block the token limit cut off leaves nothing.
-  const line = splitLeadingReasoning(answer)
-    .answer.split(/\r?\n/)
+  // Reasoning some models inline before their answer (<think> and the other models' markers), read as a run reads it
+  // (a block the token limit cut off leaves nothing), or left there without its opening marker (an R1 distill on a
+  // server without a reasoning parser: "…\n</think>\n\nTitle").
+  const answerText = splitLeadingReasoning(answer).answer;
+  const line = (splitUnopenedReasoning(answerText)?.answer ?? answerText)
+    .split(/\r?\n/)
     .map((l) => l.trim())
     .find((l) => l !== "");
   if (!line) return undefined;

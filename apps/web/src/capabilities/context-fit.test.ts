@@ -8,7 +8,7 @@ const file = (name: string, text: string): FileAttachment => ({ type: "file", na
 const tags = (name: string) => `<file name="${name}">\n\n</file>\n\n`.length;
 const ascii = (chars: number) => "x".repeat(chars);
 
-describe("whether attached files fit the model's window", () => {
+describe("whether a message and its files fit the model's window", () => {
   // A 4096-token window keeps 1024 for the answer: the prompt may fill 3072, 12,288 ASCII characters.
   const window = { contextLength: 4096, maxContextTokens: 32_768 };
 
@@ -37,8 +37,12 @@ describe("whether attached files fit the model's window", () => {
     expect(contextFitNote({ text: "Why?", files: [notes], ...window })).toBe(
       "This message and its file are about 3.1K tokens; this model has room for about 3K here, so it will see only part of it.",
     );
-    // Typed text alone is the length limit's business, not this note's.
-    expect(contextOverflow({ text: ascii(40_000), files: [], ...window })).toBeNull();
+    // Typed (or pasted) text alone too: 40,000 characters are ~10K tokens, past the 3K this window leaves.
+    expect(contextFitNote({ text: ascii(40_000), files: [], ...window })).toBe(
+      "This message is about 10K tokens; this model has room for about 3K here, so it will see only part of it.",
+    );
+    expect(contextOverflow({ text: ascii(12_288), files: [], ...window })).toBeNull();
+    expect(contextOverflow({ text: ascii(12_292), files: [], ...window })).toEqual({ fileTokens: 0, tokens: 3073, budget: 3072 });
   });
 
   it("says nothing when the model's window is unknown (OpenAI-compatible servers) or not a window at all", () => {

@@ -50,8 +50,8 @@ function fileTokens(file: FileAttachment): number {
 }
 
 /**
- * Whether a message with these files will not fit the model's window: null when it fits, when nothing is attached, or
- * when the window is unknown (OpenAI-compatible servers mostly do not say; a guess would cry wolf).
+ * Whether a message (with its files, if any) will not fit the model's window: null when it fits, or when the window is
+ * unknown (OpenAI-compatible servers mostly do not say; a guess would cry wolf).
  *
  * The engine's own arithmetic: the server's `room` (models.room, core's promptRoom: the request's limit, the answer's
  * reserve, the system message with the user's instructions and the tools, by the model's calibration) when it has
@@ -61,9 +61,12 @@ function fileTokens(file: FileAttachment): number {
  */
 export function contextOverflow(input: ContextFitInput): ContextOverflow | null {
   const { contextLength, files } = input;
-  if (files.length === 0 || contextLength === undefined || !Number.isFinite(contextLength) || contextLength <= 0) return null;
+  if (contextLength === undefined || !Number.isFinite(contextLength) || contextLength <= 0) return null;
   const limit = Math.max(1, Math.min(contextLength, input.maxContextTokens));
   const budget = input.room !== undefined && Number.isFinite(input.room) && input.room >= 0 ? input.room : Math.max(0, limit - answerReserve(limit));
+  // The estimate is at most a token a character: text as short as the budget cannot go past it, and is not read through
+  // at every keystroke.
+  if (files.length === 0 && input.text.length <= budget) return null;
   let forFiles = 0;
   for (const file of files) forFiles += fileTokens(file);
   const tokens = forFiles + estimateTextTokens(input.text);
@@ -76,6 +79,7 @@ export function contextOverflow(input: ContextFitInput): ContextOverflow | null 
  */
 export function contextOverflowNote(overflow: ContextOverflow, files: readonly { name: string }[]): string {
   const reads = `this model has room for about ${tokensShort(overflow.budget)} here`;
+  if (files.length === 0) return `This message is about ${tokensShort(overflow.tokens)} tokens; ${reads}, so it will see only part of it.`;
   const one = files.length === 1 ? files[0] : undefined;
   if (overflow.fileTokens > overflow.budget) {
     const subject = one ? `${one.name} is` : "These files are";

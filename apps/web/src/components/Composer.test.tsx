@@ -336,6 +336,13 @@ describe("Composer text files", () => {
     expect(view.getByTestId("context-fit-note").textContent).toBe("");
     view.rerender(withModel([], 4096));
     expect(view.getByTestId("context-fit-note").textContent).toBe("");
+
+    // A pasted text longer than the window, without files, is said too; past the length limit only that limit is.
+    fireEvent.change(box, { target: { value: "word ".repeat(4_000) } });
+    expect(view.getByTestId("context-fit-note").textContent).toBe("This message is about 5K tokens; this model has room for about 3K here, so it will see only part of it.");
+    fireEvent.change(box, { target: { value: "x".repeat(40_000) } });
+    expect(view.getByTestId("context-fit-note").textContent).toBe("");
+    expect(view.getByTestId("limit-note")).toBeTruthy();
   });
 
   it("leaves cells pasted with a picture of them to the text box for a model that cannot see images", () => {

@@ -90,15 +90,14 @@ export function Composer(props: ComposerProps) {
   // Files still being read go with this message, not the next one: sending waits for them (a moment).
   const reading = attachments?.reading ?? false;
   const touchKeyboard = useTouchKeyboard();
-  // Files longer than the model reads at once are cut by the model server without a word: said here, before sending.
-  // Only said, never blocking: the start of a long file may be all the question needs.
-  const fitNote = contextFitNote({
-    text,
-    files: attachments?.files.map((d) => d.attachment) ?? [],
-    contextLength: model?.contextLength,
-    maxContextTokens,
-    room: model?.room,
-  });
+  // Files, or a pasted text, longer than the model reads at once are cut by the model server without a word: said here,
+  // before sending. Only said, never blocking: the start of a long file may be all the question needs. A text over the
+  // length limit has that note (and cannot be sent) instead.
+  const attached = attachments?.files.map((d) => d.attachment) ?? [];
+  const fitNote =
+    length.over && attached.length === 0
+      ? null
+      : contextFitNote({ text, files: attached, contextLength: model?.contextLength, maxContextTokens, room: model?.room });
 
   useImperativeHandle(ref, () => ({
     focus: () => input.current?.focus(),

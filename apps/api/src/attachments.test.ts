@@ -254,5 +254,13 @@ describe("attachments on an OpenAI-compatible server (it does not say which mode
     expect((await collectRun(oc, text.runId)).at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
     const sent = openai.sim.chatRequests().at(-1)?.body as { messages: Array<{ content: unknown }> };
     expect(JSON.stringify(sent.messages)).not.toContain("image_url");
+
+    // A model not yet known not to see, asked on in that conversation: the server refuses the earlier picture, and the
+    // round goes again without it (a status says so) instead of failing.
+    const other = await oc.chat.send.mutate({ conversationId: seen.conversationId, message: "Anything else?", model: "gemma2" });
+    const otherEvents = (await collectRun(oc, other.runId)).map((r) => r.event);
+    expect(otherEvents).toContainEqual(expect.objectContaining({ type: "status", message: '"gemma2" cannot see images: answering without the earlier pictures.' }));
+    expect(otherEvents.at(-1)).toMatchObject({ type: "done", reason: "stop" });
+    expect(openai.sim.chatRequests().slice(-2).map((r) => JSON.stringify(r.body).includes("image_url"))).toEqual([true, false]);
   });
 });

@@ -440,6 +440,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         let iterator: AsyncIterator<ModelChunk> | undefined;
         let iteratorDone = false;
         let refusedTools = false;
+        let refusedImages = false;
         try {
           if (onStreamEvent && streamTo) {
             // The answer handed over as it arrives: no iterator step per chunk, nothing yielded while it streams.
@@ -477,6 +478,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           // A refused round is sent again: it leaves nothing in the usage or the history.
           if (capabilities.tools === undefined && toolsRefused(error, request, round)) {
             refusedTools = true;
+          } else if (capabilities.vision === undefined && historyImagesRefused(error, context, round)) {
+            refusedImages = true;
           } else {
             usage.endRound();
             keepPartial(produced, round);
@@ -497,6 +500,15 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           specs = [];
           toolText = 0;
           yield status("thinking", toolsRefusedMessage(opts.modelName), { unsupportedFeature: "tools" });
+          step -= 1; // the same round again
+          continue;
+        }
+        if (refusedImages) {
+          // Capabilities unknown, so the pictures of earlier questions (asked of another model) went along and the
+          // server refused them: the question has none, so it is answered without them, as for a model known not to
+          // see. The provider remembers it for the model's next runs.
+          context = withoutImages(context);
+          yield status("thinking", historyImagesRefusedMessage(opts.modelName));
           step -= 1; // the same round again
           continue;
         }
@@ -567,6 +579,7 @@ const consumerStopped = new ChatError("cancelled", "The run's consumer stopped l
 
 export const loadingModelMessage = (model: string) => `Loading ${model}…`;
 export const toolsRefusedMessage = (model: string) => `"${model}" does not support tools: answering without them.`;
+const historyImagesRefusedMessage = (model: string) => `"${model}" cannot see images: answering without the earlier pictures.`;
 export const contextTrimmedMessage = (dropped: number) =>
   `Left out ${dropped} older message${dropped === 1 ? "" : "s"} to fit the model's context window.`;
 const overflowMessage = (expected: number, window: number) =>
@@ -625,6 +638,23 @@ function toolsRefused(error: unknown, request: ModelRequest, round: { content: s
     error.code === "model_unsupported" &&
     error.unsupported === "tools" &&
     (request.tools?.length ?? 0) > 0 &&
+    round.content === "" &&
+    round.thinking === "" &&
+    round.calls.length === 0
+  );
+}
+
+/**
+ * The round's request was refused for images that only earlier questions carry (the new one has none), before
+ * anything of an answer arrived: it can go again without them.
+ */
+function historyImagesRefused(error: unknown, context: readonly ChatMessage[], round: { content: string; thinking: string; calls: ToolCall[] }): boolean {
+  return (
+    error instanceof ChatError &&
+    error.code === "model_unsupported" &&
+    error.unsupported === "images" &&
+    imagesOnLastUserMessage(context) === 0 &&
+    context.some((m) => messageImageCount(m) > 0) &&
     round.content === "" &&
     round.thinking === "" &&
     round.calls.length === 0

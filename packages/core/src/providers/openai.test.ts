@@ -782,4 +782,36 @@ describe("createOpenAIModel — images", () => {
     // Without images in the request, the same answer is no refusal of them either.
     expect(await failure(chunks(m, ask("text-only")))).toMatchObject({ code: "bad_request" });
   });
+
+  it("a run whose earlier question carried a picture goes on without it when the server refuses it, and says so", async () => {
+    const server = await startHttpServer((req, res) => {
+      if (req.path.endsWith("/models")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ data: [{ id: "text-only" }] }));
+        return;
+      }
+      if (JSON.stringify(req.body).includes("image_url")) {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "text-only is not a multimodal model", code: 400 } }));
+        return;
+      }
+      writeSse(res, [{ choices: [{ index: 0, delta: { content: "A summary." }, finish_reason: null }] }, { choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }, "[DONE]"]);
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const messages = [
+      { role: "user" as const, content: "What is this?", images: [picture] },
+      { role: "assistant" as const, content: "A red square." },
+      { role: "user" as const, content: "Summarise our chat." },
+    ];
+    const { shapes, result } = await collect(runChat({ model: m, modelName: "text-only", conversationId: "c", runId: "r", messages }));
+    expect(shapes).toContain('status:"text-only" cannot see images: answering without the earlier pictures.');
+    expect(shapes.at(-1)).toBe("done:stop");
+    expect(result.messages).toEqual([{ role: "assistant", content: "A summary." }]);
+    const chats = server.requests.filter((r) => r.path.endsWith("/chat/completions"));
+    expect(chats.map((r) => JSON.stringify(r.body).includes("image_url"))).toEqual([true, false]);
+    // Known now: the next run leaves the picture out from the start.
+    await collect(runChat({ model: m, modelName: "text-only", conversationId: "c", runId: "r2", messages }));
+    expect(server.requests.filter((r) => r.path.endsWith("/chat/completions")).map((r) => JSON.stringify(r.body).includes("image_url"))).toEqual([true, false, false]);
+  });
 });

@@ -1,9 +1,9 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { z } from "zod";
 import { untilAborted } from "../abort.js";
-import { imagesOnLastUserMessage } from "../capabilities.js";
 import { ChatError } from "../errors.js";
 import { userMessageText } from "../files.js";
+import { messageImageCount } from "../tokens.js";
 import type {
   ChatMessage,
   ChatModel,
@@ -109,7 +109,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     } catch (error) {
       const refusal = typeof request.think === "string" ? thinkLevelRefusal(error, request.model) : undefined;
       if (refusal) throw refusal;
-      if (imagesOnLastUserMessage(request.messages) > 0) {
+      if (request.messages.some((m) => messageImageCount(m) > 0)) {
         // Ollama's /v1 answers with its runner's message, already read as a refusal of images (http-errors.ts).
         const images = error instanceof ChatError && error.unsupported === "images" ? error : refusesImages(error) ? imagesRefusal(error as ChatError, request.model) : undefined;
         if (images) {
@@ -219,7 +219,7 @@ function toolsRefusal(error: ChatError, model: string): ChatError {
  * multimodal model" / "At most 0 image(s) may be provided in one request", llama.cpp "image input is not supported -
  * hint: … provide the mmproj" (a 500 on older builds), LM Studio "Model does not support images", OpenAI "image_url is
  * only supported by certain models". Only for a request that carried images (the caller checks): another 400 merely
- * naming an image is not one.
+ * naming an image is not one. The images may be an earlier question's: the run loop then asks again without them.
  */
 export function refusesImages(error: unknown): boolean {
   if (!(error instanceof ChatError) || (error.status !== 400 && error.status !== 422 && error.status !== 500)) return false;

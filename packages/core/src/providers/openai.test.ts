@@ -741,6 +741,9 @@ describe("createOpenAIModel — images", () => {
     expect(refusal(400, "Model does not support images. Please use a model that does.")).toBe(true);
     expect(refusal(400, "Invalid content type. image_url is only supported by certain models.")).toBe(true);
     expect(refusal(500, "image input is not supported - hint: you may need to provide the mmproj")).toBe(true);
+    expect(refusal(400, "This model does not support image input")).toBe(true);
+    expect(refusal(404, "No endpoints found that support image input")).toBe(true);
+    expect(refusal(404, "The model `llava` does not exist")).toBe(false);
     expect(refusal(400, "Bad image: could not decode image data")).toBe(false);
     expect(refusal(400, "tools are not supported")).toBe(false);
     expect(refusal(503, "vision model is not available right now")).toBe(false);

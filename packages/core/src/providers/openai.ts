@@ -218,12 +218,15 @@ function toolsRefusal(error: ChatError, model: string): ChatError {
  * A refusal of the images of a request, by a model (or a server) that does not take them: vLLM 400 "… is not a
  * multimodal model" / "At most 0 image(s) may be provided in one request", llama.cpp "image input is not supported -
  * hint: … provide the mmproj" (a 500 on older builds), LM Studio "Model does not support images", OpenAI "image_url is
- * only supported by certain models". Only for a request that carried images (the caller checks): another 400 merely
+ * only supported by certain models", OpenRouter's 404 "No endpoints found that support image input". Only for a request that carried images (the caller checks): another 400 merely
  * naming an image is not one. The images may be an earlier question's: the run loop then asks again without them.
  */
 export function refusesImages(error: unknown): boolean {
-  if (!(error instanceof ChatError) || (error.status !== 400 && error.status !== 422 && error.status !== 500)) return false;
+  if (!(error instanceof ChatError)) return false;
   const message = error.message;
+  // OpenRouter: 404 "No endpoints found that support image input" (no provider of the model takes them).
+  if (error.status === 404) return /\bno endpoints found that support image input\b/i.test(message);
+  if (error.status !== 400 && error.status !== 422 && error.status !== 500) return false;
   return (
     /\b(images?|image_url|image input|vision|multi-?modal|mmproj)\b/i.test(message) &&
     /(\bnot|n't|\bun)[ -]?(supported|support|enabled|allowed|available)\b|only supported by|\bnot a multi-?modal\b|at most 0 image/i.test(message)

@@ -23,7 +23,7 @@ import { roundInCallOrder, runSnapshotOf, type RunSnapshot } from "./resume.js";
 import type { ThinkSetting } from "./think.js";
 import { mayOpenThinkBlock, ThinkTagSplitter, type SplitTextSink } from "./think-tags.js";
 import { timerDelay } from "./timers.js";
-import { estimateMessageTokens, messageImageCount, messageTextTokens, toolTextTokens } from "./tokens.js";
+import { carriesImages, estimateMessageTokens, messageTextTokens, toolTextTokens } from "./tokens.js";
 import { executeTool, toolResultContent, toolSpec, validateToolCall, type AnyTool, type ToolOutcome } from "./tools.js";
 import { UsageMeter } from "./usage.js";
 
@@ -521,7 +521,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         const reported = finish.metrics.promptTokens;
         const cut = promptWasTruncated({ expected, window: serverWindow, reported });
         truncated ||= cut;
-        if (reported !== undefined && !cut && !fit.messages.some((m) => messageImageCount(m) > 0)) {
+        if (reported !== undefined && !cut && !carriesImages(fit.messages)) {
           const text = fit.messages.reduce((n, m) => n + messageTextTokens(m), 0) + toolText;
           memory.calibrate(opts.modelName, text, reported);
         }
@@ -638,10 +638,13 @@ function toolsRefused(error: unknown, request: ModelRequest, round: { content: s
     error.code === "model_unsupported" &&
     error.unsupported === "tools" &&
     (request.tools?.length ?? 0) > 0 &&
-    round.content === "" &&
-    round.thinking === "" &&
-    round.calls.length === 0
+    nothingAnswered(round)
   );
+}
+
+/** Nothing of an answer arrived in the round: a refused request can go again and leaves nothing behind. */
+function nothingAnswered(round: { content: string; thinking: string; calls: ToolCall[] }): boolean {
+  return round.content === "" && round.thinking === "" && round.calls.length === 0;
 }
 
 /**
@@ -654,10 +657,8 @@ function historyImagesRefused(error: unknown, context: readonly ChatMessage[], r
     error.code === "model_unsupported" &&
     error.unsupported === "images" &&
     imagesOnLastUserMessage(context) === 0 &&
-    context.some((m) => messageImageCount(m) > 0) &&
-    round.content === "" &&
-    round.thinking === "" &&
-    round.calls.length === 0
+    carriesImages(context) &&
+    nothingAnswered(round)
   );
 }
 

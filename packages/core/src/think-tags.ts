@@ -114,12 +114,15 @@ export class ThinkTagSplitter {
   }
 }
 
+/** The characters a marker starts with ("<", "["). */
+const markerStarts = new Set(reasoningMarkers.map(({ open }) => open[0]));
+
 /**
  * Whether a round's text that starts with `first` may open a block: it starts with whitespace or with a marker's first
- * character ("<" or "["). Other text is the answer from its first character, and needs no splitter.
+ * character (markerStarts). Other text is the answer from its first character, and needs no splitter.
  */
 export function mayOpenThinkBlock(first: string): boolean {
-  return first.startsWith("<") || first.startsWith("[") || /^\s/.test(first);
+  return markerStarts.has(first[0]) || /^\s/.test(first);
 }
 
 /** How many characters at the end of `text` begin `tag` (a tag split between chunks); 0 when none do. */

@@ -47,6 +47,11 @@ export function messageImageCount(message: ChatMessage): number {
   return message.role === "user" ? (message.images?.length ?? 0) : 0;
 }
 
+/** Whether any of the messages carries an image. */
+export function carriesImages(messages: readonly ChatMessage[]): boolean {
+  return messages.some((m) => messageImageCount(m) > 0);
+}
+
 /** Estimated tokens of one message; `ratio` scales the text part (per-model calibration). */
 export function estimateMessageTokens(message: ChatMessage, ratio = 1): number {
   return Math.ceil(messageTextTokens(message) * ratio) + messageImageCount(message) * imageTokenEstimate;

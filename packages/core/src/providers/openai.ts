@@ -3,7 +3,7 @@ import { z } from "zod";
 import { untilAborted } from "../abort.js";
 import { ChatError } from "../errors.js";
 import { userMessageText } from "../files.js";
-import { messageImageCount } from "../tokens.js";
+import { carriesImages } from "../tokens.js";
 import type {
   ChatMessage,
   ChatModel,
@@ -109,7 +109,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     } catch (error) {
       const refusal = typeof request.think === "string" ? thinkLevelRefusal(error, request.model) : undefined;
       if (refusal) throw refusal;
-      if (request.messages.some((m) => messageImageCount(m) > 0)) {
+      if (carriesImages(request.messages)) {
         // Ollama's /v1 answers with its runner's message, already read as a refusal of images (http-errors.ts).
         const images = error instanceof ChatError && error.unsupported === "images" ? error : refusesImages(error) ? imagesRefusal(error as ChatError, request.model) : undefined;
         if (images) {

@@ -88,7 +88,8 @@ export interface ModelInfo {
   /**
    * Ollama's names ("completion", "tools", "thinking", "vision"…) from /api/show; [] when the server does
    * not say. OpenAI-compatible servers: ["tools"] until the server refused tools for the model (or its list says it
-   * takes none), "vision" where the list says it takes images.
+   * takes none), "vision" where the list says it takes images (or llama.cpp's /props, LM Studio's own list);
+   * ["embedding"] for LM Studio's embedding models.
    */
   capabilities: string[];
   /**
@@ -99,10 +100,15 @@ export interface ModelInfo {
   /**
    * Most tokens (prompt + answer) the model attends to, where the server says: Ollama /api/show
    * `model_info["<general.architecture>.context_length"]`; OpenAI-compatible /v1/models `max_model_len`
-   * (vLLM), `context_length`, or `meta.n_ctx_train` (llama.cpp, the training context).
+   * (vLLM) or `context_length`; llama.cpp's /props `n_ctx` (the window it runs with; /v1/models' `meta.n_ctx_train`,
+   * the training context, where /props does not answer); LM Studio's loaded window (/api/v1/models), absent while the
+   * model is not loaded.
    */
   contextLength?: number;
-  /** In memory right now (Ollama /api/ps, read at most every 2 s); absent when the server cannot say. */
+  /**
+   * In memory right now (Ollama /api/ps, read at most every 2 s; LM Studio's loaded instances; llama.cpp, whose single
+   * model always is, or its router's status); absent when the server cannot say.
+   */
   loaded?: boolean;
   /** The think levels the model takes (gpt-oss on Ollama); absent for models with on/off thinking. */
   thinkLevels?: ThinkLevel[];

@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectRun, startTestApi, tokenText, types, type TestApi } from "../test-support/harness.js";
 import { maxBatchSize } from "../trpc-http.js";
@@ -135,5 +137,54 @@ describe("models without tools", () => {
       expect(models.find((m) => m.name === "gemma3")?.capabilities).toEqual([]);
       expect(models.find((m) => m.name === "llama3.2")?.capabilities).toEqual(["tools"]);
     });
+  });
+});
+
+/**
+ * LM Studio's /v1/models names its models only; its own /api/v1/models says which are loaded, with what window, and
+ * which see images or only embed. A real HTTP server on loopback answers as LM Studio 0.4 does.
+ */
+describe("models on LM Studio", () => {
+  let api: TestApi;
+  let lmStudio: Server;
+  beforeAll(async () => {
+    const ids = ["qwen/qwen2.5-vl-7b", "google/gemma-3-12b", "text-embedding-nomic-embed-text-v1.5"];
+    lmStudio = createServer((req, res) => {
+      res.setHeader("content-type", "application/json");
+      if (req.url === "/v1/models") return res.end(JSON.stringify({ object: "list", data: ids.map((id) => ({ id, object: "model", owned_by: "organization_owner" })) }));
+      if (req.url === "/api/v1/models") {
+        return res.end(
+          JSON.stringify({
+            models: [
+              { type: "llm", key: ids[0], loaded_instances: [{ id: ids[0], config: { context_length: 4096 } }], max_context_length: 128_000, capabilities: { vision: true, trained_for_tool_use: true } },
+              { type: "llm", key: ids[1], loaded_instances: [], max_context_length: 131_072, capabilities: { vision: false, trained_for_tool_use: false } },
+              { type: "embedding", key: ids[2], loaded_instances: [], max_context_length: 2048 },
+            ],
+          }),
+        );
+      }
+      res.statusCode = 404;
+      res.end(JSON.stringify({ error: "Unexpected endpoint or method." }));
+    });
+    await new Promise<void>((resolve) => lmStudio.listen(0, "127.0.0.1", resolve));
+    const { port } = lmStudio.address() as AddressInfo;
+    api = await startTestApi({ env: { CHAT_PROVIDER: "openai", OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, CHAT_MODEL: "qwen/qwen2.5-vl-7b" } });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await new Promise((resolve) => lmStudio?.close(resolve));
+  });
+
+  it("models.list says what LM Studio's own list says; models.room measures against the window a model was loaded with", async () => {
+    const client = api.client();
+    const { models } = await client.models.list.query();
+    expect(models.map((m) => [m.name, m.capabilities, m.unknownCapabilities, m.capabilitiesInWords, m.loaded])).toEqual([
+      ["qwen/qwen2.5-vl-7b", ["tools", "vision"], undefined, ["sees images", "uses tools", "4K context"], true],
+      ["google/gemma-3-12b", ["tools"], undefined, ["uses tools"], false],
+      ["text-embedding-nomic-embed-text-v1.5", ["embedding"], undefined, ["embeddings"], false],
+    ]);
+    expect((await client.models.room.query({ model: "qwen/qwen2.5-vl-7b" })).limit).toBe(4096);
+    // Not loaded: the window it will be loaded with is not known, so no room is claimed.
+    expect((await client.models.room.query({ model: "google/gemma-3-12b" })).limit).toBeUndefined();
   });
 });

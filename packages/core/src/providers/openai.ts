@@ -19,7 +19,9 @@ import { newCallId, parseToolArgs } from "./call-id.js";
 import { carriesError, errorMessageOf, messageField } from "./http-errors.js";
 import { JoinedReader } from "./joined-chunks.js";
 import { answerChunks, answerChunksTo, type ModelAnswer } from "./model-answer.js";
+import { ModelListCache, parseModelList, type ListedModel } from "./openai-model-list.js";
 import { send, sendJson, transportFor, type HttpTarget, type UnreachableFailure } from "./request.js";
+import { withServerDetails } from "./server-model-details.js";
 import type { TransportResponse } from "./transport.js";
 
 export interface OpenAIModelOptions {
@@ -51,6 +53,9 @@ const maxRememberedModels = 256;
  * `model_unsupported` (`unsupported: "tools"`), as on Ollama, and later requests for the model leave the tools out.
  * `runChat` sends the refused round again without tools and says so in a status.
  *
+ * llama.cpp's and LM Studio's own APIs say what their /v1/models leaves out: the window a model runs with, images,
+ * loaded state (server-model-details.ts).
+ *
  * Tool-call arguments arrive as string fragments per index; they are joined and JSON.parsed when the
  * choice finishes. Arguments that don't parse become a tool call with `argsError` (raw text in `args`):
  * the run loop answers it with an invalid_tool_args tool result so the model can try again, instead of
@@ -63,8 +68,10 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
     onUnreachable: opts.onUnreachable,
   };
+  const readList = async (signal: AbortSignal | undefined): Promise<ListedModel[]> =>
+    withServerDetails(target, parseModelList(await sendJson(target, "/models", { method: "GET", signal })), signal);
   const modelList = new ModelListCache({
-    read: async (signal) => parseModelList(await sendJson(target, "/models", { method: "GET", signal })),
+    read: readList,
     ttlMs: opts.modelListTtlMs ?? 5 * 60_000,
     unknownTtlMs: 30_000,
     readTimeoutMs: 5_000,
@@ -85,6 +92,23 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     };
     if (listed?.contextLength !== undefined) caps.contextLength = listed.contextLength;
     return caps;
+  };
+
+  /**
+   * Tools are on until refused where the list does not say; images are unknown (the picker offers them, the server
+   * decides) until the list says or the server refused them for the model. An embedding model does neither.
+   */
+  const modelInfo = (m: ListedModel): ModelInfo => {
+    const caps = capabilitiesWith(m.id, m);
+    const info: ModelInfo = {
+      name: m.id,
+      capabilities: m.embedding ? ["embedding"] : [...(caps.tools === false ? [] : ["tools"]), ...(caps.vision ? ["vision"] : [])],
+      ...m.details,
+    };
+    if (caps.vision === undefined && !m.embedding) info.unknownCapabilities = ["vision"];
+    if (m.contextLength !== undefined) info.contextLength = m.contextLength;
+    if (m.loaded !== undefined) info.loaded = m.loaded;
+    return info;
   };
 
   /** The server refused `stream_options` once: its answers are asked for without it (and come without usage). */
@@ -163,17 +187,9 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
       answerChunksTo(() => openAnswer(request, options?.signal), options?.signal, onChunk),
 
     async listModels(options?: StreamOptions): Promise<ModelInfo[]> {
-      const models = parseModelList(await sendJson(target, "/models", { method: "GET", signal: options?.signal }));
+      const models = await readList(options?.signal);
       modelList.set(models);
-      // Tools are on until refused where the list does not say; images are unknown (the picker offers them, the
-      // server decides) until the list says or the server refused them for the model.
-      return models.map((m) => {
-        const caps = capabilitiesWith(m.id, m);
-        const info: ModelInfo = { name: m.id, capabilities: [...(caps.tools === false ? [] : ["tools"]), ...(caps.vision ? ["vision"] : [])] };
-        if (caps.vision === undefined) info.unknownCapabilities = ["vision"];
-        if (m.contextLength !== undefined) info.contextLength = m.contextLength;
-        return info;
-      });
+      return models.map(modelInfo);
     },
 
     async capabilities(model: string, options?: StreamOptions): Promise<ModelCapabilities> {
@@ -564,50 +580,6 @@ function isWhole(event: EventSourceMessage): boolean {
   }
 }
 
-const positiveInt = z.number().int().positive();
-const modelsSchema = z.object({
-  data: z.array(
-    z.object({
-      id: z.string(),
-      // Where servers put the window, if anywhere: vLLM max_model_len (what it serves), OpenRouter and others
-      // context_length, llama.cpp meta.n_ctx_train (the training context; the server may run a smaller -c).
-      max_model_len: positiveInt.nullish().catch(undefined),
-      context_length: positiveInt.nullish().catch(undefined),
-      meta: z.object({ n_ctx_train: positiveInt.nullish().catch(undefined) }).nullish().catch(undefined),
-      // What a model takes, where the list says (OpenRouter and servers that copy its shape): the kinds of input
-      // (`architecture.input_modalities`, or the older `architecture.modality`, "text+image->text") and the request
-      // fields it honours (`supported_parameters`, "tools" among them).
-      architecture: z
-        .object({ input_modalities: z.array(z.string()).nullish().catch(undefined), modality: z.string().nullish().catch(undefined) })
-        .nullish()
-        .catch(undefined),
-      supported_parameters: z.array(z.string()).nullish().catch(undefined),
-    }),
-  ),
-});
-
-/** A model of the /models list, with what the list says of it (undefined: it says nothing). */
-interface ListedModel {
-  id: string;
-  contextLength: number | undefined;
-  vision: boolean | undefined;
-  tools: boolean | undefined;
-}
-
-export function parseModelList(body: unknown): ListedModel[] {
-  const parsed = modelsSchema.safeParse(body);
-  if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected model list.");
-  return parsed.data.data.map((m) => {
-    const inputs = m.architecture?.input_modalities ?? m.architecture?.modality?.split("->")[0]?.split("+");
-    return {
-      id: m.id,
-      contextLength: m.max_model_len ?? m.context_length ?? m.meta?.n_ctx_train ?? undefined,
-      vision: inputs ? inputs.includes("image") : undefined,
-      tools: m.supported_parameters ? m.supported_parameters.includes("tools") : undefined,
-    };
-  });
-}
-
 /** Models a server refused something for, most recent last, at most `max` (model names come from users). */
 class RememberedModels {
   private readonly models = new Set<string>();
@@ -625,56 +597,5 @@ class RememberedModels {
       if (this.models.size <= this.max) break;
       this.models.delete(oldest);
     }
-  }
-}
-
-/** The /models list for `capabilities`, read at most once per TTL and shared by concurrent callers. */
-class ModelListCache {
-  private cached: { models: Map<string, ListedModel> | undefined; expiresAt: number } | undefined;
-  private reading: Promise<Map<string, ListedModel> | undefined> | undefined;
-
-  constructor(
-    private readonly opts: {
-      read: (signal: AbortSignal) => Promise<ListedModel[]>;
-      ttlMs: number;
-      unknownTtlMs: number;
-      readTimeoutMs: number;
-      now: () => number;
-    },
-  ) {}
-
-  set(models: ListedModel[]): void {
-    this.cached = { models: new Map(models.map((m) => [m.id, m])), expiresAt: this.opts.now() + this.opts.ttlMs };
-  }
-
-  /** What `listed` would resolve to now, without reading; undefined when it must read. */
-  listedNow(model: string): { model: ListedModel | undefined } | undefined {
-    const current = this.current();
-    return current && { model: current.models?.get(model) };
-  }
-
-  /** The model as the list has it; undefined when the list does not have it, or the server has no list. */
-  async listed(model: string, signal: AbortSignal | undefined): Promise<ListedModel | undefined> {
-    if (!this.current()) {
-      this.reading ??= this.refresh().finally(() => (this.reading = undefined));
-      await (signal ? untilAborted(this.reading, signal) : this.reading);
-    }
-    return this.cached?.models?.get(model);
-  }
-
-  /** The list while it holds; undefined once it expired (or was never read). */
-  private current(): { models: Map<string, ListedModel> | undefined } | undefined {
-    const cached = this.cached;
-    return cached && cached.expiresAt > this.opts.now() ? cached : undefined;
-  }
-
-  private async refresh(): Promise<Map<string, ListedModel> | undefined> {
-    try {
-      this.set(await this.opts.read(AbortSignal.timeout(this.opts.readTimeoutMs)));
-    } catch {
-      // Not every server has /models; the chat goes on without a context length.
-      this.cached = { models: undefined, expiresAt: this.opts.now() + this.opts.unknownTtlMs };
-    }
-    return this.cached?.models;
   }
 }

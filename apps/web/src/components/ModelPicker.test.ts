@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capabilitySupport, capabilityWords, modelNote, typeaheadIndex } from "./ModelPicker.js";
+import { capabilitySupport, capabilityWords, chatModels, modelNote, typeaheadIndex } from "./ModelPicker.js";
 
 describe("capabilitySupport", () => {
   it("says no only when the server listed capabilities without this one", () => {
@@ -60,5 +60,23 @@ describe("typeaheadIndex", () => {
   it("finds nothing for a prefix no model has", () => {
     expect(typeaheadIndex(names, 0, "x")).toBe(-1);
     expect(typeaheadIndex([], 0, "d")).toBe(-1);
+  });
+});
+
+describe("chatModels", () => {
+  const list = [
+    { name: "llama3.2", capabilities: ["completion", "tools"] },
+    { name: "nomic-embed-text", capabilities: ["embedding"] },
+    { name: "bge-m3-chat", capabilities: ["completion", "embedding"] },
+    { name: "text-embedding-nomic-embed-text-v1.5", capabilities: ["embedding"] },
+    { name: "unknown", capabilities: [] },
+  ];
+
+  it("leaves out models that only embed (Ollama's and LM Studio's), keeps models that chat or do not say", () => {
+    expect(chatModels(list, null).map((m) => m.name)).toEqual(["llama3.2", "bge-m3-chat", "unknown"]);
+  });
+
+  it("keeps the one the conversation is on, so the picker shows it", () => {
+    expect(chatModels(list, "nomic-embed-text").map((m) => m.name)).toEqual(["llama3.2", "nomic-embed-text", "bge-m3-chat", "unknown"]);
   });
 });

@@ -85,6 +85,15 @@ export interface ModelPickerProps {
 }
 
 /**
+ * The models a chat can go to: the list without embedding models (Ollama's `nomic-embed-text` beside the chat models,
+ * whose capabilities are "embedding" without "completion"; LM Studio's, listed as ["embedding"]), which only fail a
+ * chat. One the conversation already uses stays, so the picker still shows what it is on.
+ */
+export function chatModels<T extends Pick<ModelInfo, "name" | "capabilities">>(list: readonly T[], current: string | null): T[] {
+  return list.filter((m) => m.name === current || !(m.capabilities.includes("embedding") && !m.capabilities.includes("completion")));
+}
+
+/**
  * The model menu next to the composer: a button showing the current model that opens a list of the server's
  * models, each with its capabilities in words (listbox pattern: arrows, Home/End, Enter, Escape).
  */
@@ -97,7 +106,7 @@ export function ModelPicker({ value, onChange, describedBy }: ModelPickerProps) 
   const typed = useRef({ text: "", at: 0 });
   const id = useId();
 
-  const list: ModelInfo[] = models.data?.models ?? [];
+  const list: ModelInfo[] = chatModels(models.data?.models ?? [], value);
   const defaultModel = models.data?.defaultModel ?? null;
   const selected = value && list.some((m) => m.name === value) ? value : defaultModel;
   // The server's default may be unlisted (an unreachable provider): still offered, capabilities unknown.

@@ -29,11 +29,16 @@ export class ChatError extends Error {
    * goes on without tools when they are refused; it never guesses from the message.
    */
   readonly unsupported: UnsupportedFeature | undefined;
+  /**
+   * bad_request: the server refused a prompt longer than its context window, whose size in tokens its refusal gave. The
+   * run loop sends the round again with the history cut to it (once), and the provider remembers it for the model.
+   */
+  readonly contextWindow: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options?: { status?: number; cause?: unknown; retryable?: boolean; unsupported?: UnsupportedFeature },
+    options?: { status?: number; cause?: unknown; retryable?: boolean; unsupported?: UnsupportedFeature; contextWindow?: number },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ChatError";
@@ -41,6 +46,7 @@ export class ChatError extends Error {
     this.status = options?.status;
     this.retryable = options?.retryable ?? isRetryable(code);
     this.unsupported = options?.unsupported;
+    this.contextWindow = options?.contextWindow;
   }
 }
 

@@ -176,7 +176,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
 
       // Only what the model accepts: a model without the tools capability still chats, without tools.
       // Known without waiting (the provider's cache) in the usual case: no await, no promise.
-      const capabilities = capabilitiesNow(opts.model, opts.modelName) ?? (await capabilitiesOf(opts.model, opts.modelName, signal));
+      let capabilities = capabilitiesNow(opts.model, opts.modelName) ?? (await capabilitiesOf(opts.model, opts.modelName, signal));
       const tools = capabilities.tools === false ? [] : (opts.tools ?? []);
       let resumed: RunSnapshot | undefined;
       if (opts.resume) {
@@ -201,6 +201,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
       window = contextWindowOf(capabilities, opts.maxContextTokens);
       let trimAnnounced = false;
       let overflowAnnounced = false;
+      /** The server refused a round's prompt as longer than its window once already (sent again cut to it). */
+      let windowRefused = false;
 
       /**
        * One tool round: announce the calls, start those that need no approval (in parallel), ask about the
@@ -441,6 +443,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         let iteratorDone = false;
         let refusedTools = false;
         let refusedImages = false;
+        let refusedWindow: number | undefined;
         try {
           if (onStreamEvent && streamTo) {
             // The answer handed over as it arrives: no iterator step per chunk, nothing yielded while it streams.
@@ -480,6 +483,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
             refusedTools = true;
           } else if (capabilities.vision === undefined && historyImagesRefused(error, context, round)) {
             refusedImages = true;
+          } else if (!windowRefused && (refusedWindow = smallerWindowRefused(error, window, round)) !== undefined) {
+            windowRefused = true;
           } else {
             usage.endRound();
             keepPartial(produced, round);
@@ -509,6 +514,14 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           // see. The provider remembers it for the model's next runs.
           context = withoutImages(context);
           yield status("thinking", historyImagesRefusedMessage(opts.modelName));
+          step -= 1; // the same round again
+          continue;
+        }
+        if (refusedWindow !== undefined) {
+          // The server's window is smaller than the run knew (or it did not know it): the round goes again with the
+          // history cut to it (a status says what was left out), once. The provider remembers it for the next runs.
+          capabilities = { ...capabilities, contextLength: refusedWindow };
+          window = contextWindowOf(capabilities, opts.maxContextTokens);
           step -= 1; // the same round again
           continue;
         }
@@ -660,6 +673,15 @@ function historyImagesRefused(error: unknown, context: readonly ChatMessage[], r
     carriesImages(context) &&
     nothingAnswered(round)
   );
+}
+
+/**
+ * The window the server's refusal of the round's prompt gave (too long for it), before anything of an answer arrived,
+ * when it is smaller than the one the history was cut to: the round can go again cut to it. Undefined otherwise.
+ */
+function smallerWindowRefused(error: unknown, window: ContextWindow, round: { content: string; thinking: string; calls: ToolCall[] }): number | undefined {
+  if (!(error instanceof ChatError) || error.contextWindow === undefined || !nothingAnswered(round)) return undefined;
+  return window.limit === undefined || error.contextWindow < window.limit ? error.contextWindow : undefined;
 }
 
 function asChatError(error: unknown): ChatError {

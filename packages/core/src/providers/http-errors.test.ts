@@ -52,6 +52,29 @@ describe("toChatError", () => {
     expect(toChatError({ kind: "status", status: 500, message: "this model is missing data required for image input" }, ctx).unsupported).toBe("images");
   });
 
+  it("reads a refusal of a prompt longer than the window as a bad_request that says so, with the window where the server gives it", () => {
+    const overflow = (status: number, message: string, body?: unknown) => {
+      const e = toChatError({ kind: "status", status, message, body }, ctx);
+      return [e.code, e.retryable, e.contextWindow, e.message];
+    };
+    // vLLM (OpenAI and OpenRouter word it the same).
+    const vllm = "This model's maximum context length is 32768 tokens. However, you requested 40017 tokens (39017 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.";
+    expect(overflow(400, vllm)).toEqual(["bad_request", false, 32_768, `The conversation is longer than the model's context window on the server (32,768 tokens): ${vllm}`]);
+    // LM Studio.
+    const lmStudio = "Trying to keep the first 5230 tokens when context the overflows. However, the model is loaded with context length of only 4096 tokens, which is not enough. Try to load the model with a larger context length, or provide a shorter input";
+    expect(overflow(400, lmStudio).slice(0, 3)).toEqual(["bad_request", false, 4096]);
+    // llama.cpp: the size beside the message.
+    const llamaCpp = { error: { code: 400, message: "the request exceeds the available context size, try increasing it", type: "exceed_context_size_error", n_prompt_tokens: 9000, n_ctx: 8192 } };
+    expect(overflow(400, llamaCpp.error.message, llamaCpp).slice(0, 3)).toEqual(["bad_request", false, 8192]);
+    // Said without a size: still a bad_request that says so, with nothing to cut to.
+    expect(overflow(400, "The number of tokens to keep from the initial prompt is greater than the context length.").slice(0, 3)).toEqual(["bad_request", false, undefined]);
+    expect(overflow(500, "the request exceeds the available context size").slice(0, 3)).toEqual(["bad_request", false, undefined]);
+    // Other failures that name a context or a length are not refusals of the prompt's length.
+    expect(overflow(400, "context: field required").slice(0, 3)).toEqual(["bad_request", false, undefined]);
+    expect(overflow(400, "context: field required")[3]).toBe("The model server rejected the request: context: field required");
+    expect(overflow(500, "max_tokens must be at least 1, got -5").slice(0, 3)).toEqual(["provider_error", true, undefined]);
+  });
+
   it("maps a connection lost mid-body to stream_truncated and passes typed errors through", () => {
     expect(toChatError({ kind: "body", error: new TypeError("terminated") }, ctx)).toMatchObject({
       code: "stream_truncated",

@@ -2,8 +2,8 @@ import { ChatError, type UnsupportedFeature } from "../errors.js";
 
 /** What went wrong talking to a model server, before it is given one of our error codes. */
 export type ProviderFailure =
-  /** The server answered with a non-2xx status before streaming. `message` is its error text. */
-  | { kind: "status"; status: number; message: string }
+  /** The server answered with a non-2xx status before streaming. `message` is its error text, `body` its JSON. */
+  | { kind: "status"; status: number; message: string; body?: unknown }
   /** The request got no response: no connection, DNS, reset before headers, or our own abort. */
   | { kind: "request"; error: unknown }
   /** Reading the body threw after a 2xx: the connection broke mid-answer, or our own abort. */
@@ -42,6 +42,9 @@ export function toChatError(failure: ProviderFailure, ctx: FailureContext): Chat
   const { status, message } = failure;
   const upstream = message.trim() || `HTTP ${status}`;
 
+  const overflow = contextOverflowError(upstream, failure.body, status);
+  if (overflow) return overflow;
+
   // Ollama: 400 `"llama3.2" does not support tools` / `... does not support thinking` (also vision, insert).
   if (status === 400 && /does not support/i.test(upstream)) {
     const unsupported = unsupportedFeatureOf(upstream);
@@ -77,29 +80,73 @@ function unsupportedFeatureOf(message: string): UnsupportedFeature | undefined {
   return named.length === 1 ? named[0]![0] : undefined;
 }
 
+// Refusals of a prompt longer than the window, with the window's size where the words give it: vLLM, OpenAI and
+// OpenRouter "This model's maximum context length is 32768 tokens. However, you requested …", LM Studio "… the model is
+// loaded with context length of only 4096 tokens, which is not enough …", llama.cpp "the request exceeds the available
+// context size" (its size in the error's `n_ctx`), LM Studio's "number of tokens to keep from the initial prompt is
+// greater than the context length".
+const windowInWords = [/maximum context length is (\d+) tokens/i, /context length of only (\d+) tokens/i];
+const overflowInWords = [...windowInWords, /exceeds? the available context size/i, /greater than the context length/i, /\bcontext_length_exceeded\b/i];
+
 /**
- * The error text of a non-2xx response: Ollama `{"error":"..."}`, OpenAI `{"error":{"message":"..."}}`,
- * or plain text. Never throws.
+ * A refusal of a prompt longer than the server's context window, as a bad_request that says so (trying the same again
+ * cannot help; a shorter conversation can) and carries the window where the refusal gives it (`contextWindow`);
+ * undefined for any other failure. `body` is the error's JSON, where llama.cpp puts `n_ctx`.
  */
-export async function readErrorMessage(res: { text(): Promise<string> }): Promise<string> {
+export function contextOverflowError(message: string, body: unknown, status?: number): ChatError | undefined {
+  if (!overflowInWords.some((pattern) => pattern.test(message))) return undefined;
+  let window: number | undefined;
+  for (const pattern of windowInWords) window ??= Number(pattern.exec(message)?.[1]) || undefined;
+  window ??= nCtxOf(body);
+  const size = window === undefined ? "" : ` (${window.toLocaleString("en-US")} tokens)`;
+  return new ChatError("bad_request", `The conversation is longer than the model's context window on the server${size}: ${message}`, {
+    ...(status === undefined ? {} : { status }),
+    ...(window === undefined ? {} : { contextWindow: window }),
+  });
+}
+
+/** llama.cpp's `{"error":{"type":"exceed_context_size_error","n_ctx":4096,…}}` (also the error object alone, as streamed). */
+function nCtxOf(body: unknown): number | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const record = body as Record<string, unknown>;
+  const error = typeof record["error"] === "object" && record["error"] !== null ? (record["error"] as Record<string, unknown>) : record;
+  const nCtx = error["n_ctx"];
+  return typeof nCtx === "number" && Number.isSafeInteger(nCtx) && nCtx > 0 ? nCtx : undefined;
+}
+
+/**
+ * The error text of a non-2xx response (Ollama `{"error":"..."}`, OpenAI `{"error":{"message":"..."}}`,
+ * or plain text) and its JSON, if it is JSON. Never throws.
+ */
+export async function readError(res: { text(): Promise<string> }): Promise<{ message: string; body: unknown }> {
   let text: string;
   try {
     text = await res.text();
   } catch {
-    return "";
+    return { message: "", body: undefined };
   }
-  return errorMessageOf(text);
+  return errorTextOf(text);
 }
 
-export function errorMessageOf(text: string): string {
-  try {
-    const body: unknown = JSON.parse(text);
-    const message = messageField(body);
-    if (message !== undefined) return message;
-  } catch {
-    // not JSON: use the text as is
-  }
+/** An error's text as its message (see errorMessageOf) and its JSON, if it is JSON. */
+export function errorTextOf(text: string): { message: string; body: unknown } {
+  const body = jsonOf(text);
+  return { message: errorMessageOf(text, body), body };
+}
+
+export function errorMessageOf(text: string, body: unknown = jsonOf(text)): string {
+  const message = messageField(body);
+  if (message !== undefined) return message;
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** The text as JSON; undefined when it is not JSON. */
+function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatModel, ModelChunk } from "../model.js";
@@ -400,12 +401,16 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
       "data: [DONE]\n\n",
     ];
     const { model: m } = await sse(failing);
+    // The context filled: asking the same again cannot help (a bad_request, not the retryable provider_error).
     for (const read of [chunks, chunksTo]) {
       expect(await failure(read(m, ask("x")))).toMatchObject({
-        code: "provider_error",
-        message: "The model server failed mid-answer: the request exceeds the available context size",
+        code: "bad_request",
+        retryable: false,
+        message: "The conversation is longer than the model's context window on the server: the request exceeds the available context size",
       });
     }
+    const other = await sse([delta({ content: "Hel" }), 'error: {"code":500,"message":"CUDA error: out of memory"}\n\n', "data: [DONE]\n\n"]);
+    expect(await failure(chunks(other.model, ask("x")))).toMatchObject({ code: "provider_error", message: "The model server failed mid-answer: CUDA error: out of memory" });
     const { events, result } = await collect(runChat({ model: m, modelName: "x", conversationId: "c", runId: "r", messages: [{ role: "user", content: "hi" }] }));
     expect(events.filter((e) => e.type === "token" || e.type === "error" || e.type === "done").map((e) => e.type)).toEqual(["token", "error", "done"]);
     expect(result).toMatchObject({ reason: "error", text: "Hel" });
@@ -816,5 +821,66 @@ describe("createOpenAIModel — images", () => {
     // Known now: the next run leaves the picture out from the start.
     await collect(runChat({ model: m, modelName: "text-only", conversationId: "c", runId: "r2", messages }));
     expect(server.requests.filter((r) => r.path.endsWith("/chat/completions")).map((r) => JSON.stringify(r.body).includes("image_url"))).toEqual([true, false, false]);
+  });
+});
+
+describe("createOpenAIModel — a prompt longer than the server's window", () => {
+  const long = "word ".repeat(1500); // ~1,900 tokens a message
+  const history = [
+    { role: "user" as const, content: `First: ${long}` },
+    { role: "assistant" as const, content: `Answer: ${long}` },
+    { role: "user" as const, content: "And now?" },
+  ];
+  // The two ways servers refuse it: vLLM's HTTP 400 (OpenAI's and OpenRouter's words), llama.cpp's error in the stream
+  // with the window beside the message.
+  const refusals = {
+    vllm: (res: ServerResponse, tokens: number) => {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ object: "error", message: `This model's maximum context length is 2048 tokens. However, you requested ${tokens} tokens in the messages, Please reduce the length of the messages.`, type: "BadRequestError", code: 400 }));
+    },
+    "llama.cpp": (res: ServerResponse, tokens: number) =>
+      writeSse(res, [{ error: { code: 400, message: "the request exceeds the available context size, try increasing it", type: "exceed_context_size_error", n_prompt_tokens: tokens, n_ctx: 2048 } }]),
+  };
+
+  /** A server with a 2,048-token window it does not list, refusing longer prompts as `refuse` does. */
+  async function smallWindow(refuse: (res: ServerResponse, tokens: number) => void): Promise<TestServer> {
+    const server = await startHttpServer((req, res) => {
+      if (req.method === "GET") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data: [{ id: "small" }] }));
+      const tokens = Math.ceil(JSON.stringify((req.body as { messages: unknown }).messages).length / 4);
+      if (tokens > 2048) return refuse(res, tokens);
+      writeSse(res, [{ choices: [{ index: 0, delta: { content: "Short." }, finish_reason: "stop" }] }, "[DONE]"]);
+    });
+    servers.push(server);
+    return server;
+  }
+  const posts = (server: TestServer) => server.requests.filter((r) => r.method === "POST").map((r) => (r.body as { messages: unknown[] }).messages.length);
+
+  for (const [name, refuse] of Object.entries(refusals)) {
+    it(`${name}: the round goes again with the history cut to the window the refusal gave, and the next run starts cut`, async () => {
+      const server = await smallWindow(refuse);
+      const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+      const run = (runId: string) => collect(runChat({ model: m, modelName: "small", conversationId: "c", runId, messages: history }));
+      const first = await run("r1");
+      expect(first.shapes.at(-1)).toBe("done:stop");
+      expect(first.events.find((e) => e.type === "status" && e.contextTrimmed)).toMatchObject({ contextTrimmed: { droppedMessages: 2 } });
+      expect(first.result.text).toBe("Short.");
+      expect(posts(server)).toEqual([3, 1]);
+      // Remembered for the model: what models.list and the next run see.
+      expect((await m.capabilities!("small")).contextLength).toBe(2048);
+      expect((await m.listModels!()).map((x) => x.contextLength)).toEqual([2048]);
+      await run("r2");
+      expect(posts(server)).toEqual([3, 1, 1]);
+    });
+  }
+
+  it("a newest message that alone is too long fails once cut to the window, as a bad_request naming it, after one more try", async () => {
+    const server = await smallWindow(refusals.vllm);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const { events, shapes } = await collect(runChat({ model: m, modelName: "small", conversationId: "c", runId: "r", messages: [{ role: "user", content: "word ".repeat(3000) }] }));
+    expect(shapes.at(-1)).toBe("done:error");
+    const error = events.find((e) => e.type === "error");
+    expect(error).toMatchObject({ code: "bad_request", retryable: false });
+    expect(error?.type === "error" && error.message).toContain("longer than the model's context window on the server (2,048 tokens)");
+    expect(posts(server)).toEqual([1, 1]);
   });
 });

@@ -16,7 +16,7 @@ import type {
   ToolCall,
 } from "../model.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
-import { carriesError, errorMessageOf, messageField } from "./http-errors.js";
+import { carriesError, contextOverflowError, errorTextOf, messageField } from "./http-errors.js";
 import { JoinedReader } from "./joined-chunks.js";
 import { answerChunks, answerChunksTo, type ModelAnswer } from "./model-answer.js";
 import { ModelListCache, parseModelList, type ListedModel } from "./openai-model-list.js";
@@ -79,18 +79,26 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   });
   const withoutTools = new RememberedModels(maxRememberedModels);
   const withoutImages = new RememberedModels(maxRememberedModels);
+  // Windows the server's refusals gave (a prompt too long for it), for as long as a list is kept: a model loaded
+  // again with another window says so in the next list, or in the next refusal.
+  const refusedWindows = new LearnedWindows(maxRememberedModels, opts.modelListTtlMs ?? 5 * 60_000, opts.now ?? Date.now);
 
   /**
    * Thinking is not listed by these servers, tools and images only by some (OpenRouter's list): what the list does
    * not say is unknown, sent as asked, and known to be missing once the server refused it for the model.
    */
+  const learnWindow = (model: string, refusal: ChatError): void => {
+    if (refusal.contextWindow !== undefined) refusedWindows.set(model, refusal.contextWindow);
+  };
+
   const capabilitiesWith = (model: string, listed: ListedModel | undefined): ModelCapabilities => {
     const caps: ModelCapabilities = {
       tools: withoutTools.has(model) ? false : listed?.tools,
       thinking: undefined,
       vision: withoutImages.has(model) ? false : listed?.vision,
     };
-    if (listed?.contextLength !== undefined) caps.contextLength = listed.contextLength;
+    const contextLength = refusedWindows.get(model) ?? listed?.contextLength;
+    if (contextLength !== undefined) caps.contextLength = contextLength;
     return caps;
   };
 
@@ -106,7 +114,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
       ...m.details,
     };
     if (caps.vision === undefined && !m.embedding) info.unknownCapabilities = ["vision"];
-    if (m.contextLength !== undefined) info.contextLength = m.contextLength;
+    if (caps.contextLength !== undefined) info.contextLength = caps.contextLength;
     if (m.loaded !== undefined) info.loaded = m.loaded;
     return info;
   };
@@ -131,6 +139,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     try {
       return await openWithTools(request, signal);
     } catch (error) {
+      if (error instanceof ChatError) learnWindow(request.model, error);
       const refusal = typeof request.think === "string" ? thinkLevelRefusal(error, request.model) : undefined;
       if (refusal) throw refusal;
       if (carriesImages(request.messages)) {
@@ -163,7 +172,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   async function openAnswer(request: ModelRequest, signal: AbortSignal | undefined): Promise<ModelAnswer> {
     const res = await open(request, signal);
     if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
-    const state = new StreamState();
+    const state = new StreamState((refusal) => learnWindow(request.model, refusal));
     return {
       response: res,
       reader: new JoinedReader(new SseDecoder(), { accept: (event: EventSourceMessage) => state.accept(event), complete: () => state.ended }),
@@ -376,6 +385,9 @@ interface PartialToolCall {
 
 /** Folds SSE events into model chunks. One instance per response. */
 class StreamState {
+  /** `onOverflow`: told of a refusal of the prompt as longer than the window that comes in the stream (llama.cpp). */
+  constructor(private readonly onOverflow: (refusal: ChatError) => void) {}
+
   ended = false;
   finishReason: string | undefined;
   /** Every call, in the order its first fragment came. */
@@ -392,7 +404,10 @@ class StreamState {
     }
     // An SSE `event: error` frame (`data: {"message":"overloaded"}`, or plain text) ends the answer, whatever
     // follows it ([DONE] often does).
-    if (event.event === "error") throw failedMidAnswer(errorMessageOf(event.data));
+    if (event.event === "error") {
+      const { message, body } = errorTextOf(event.data);
+      throw this.overflow(message, body) ?? failedMidAnswer(message);
+    }
     let json: unknown;
     try {
       json = JSON.parse(event.data);
@@ -402,8 +417,11 @@ class StreamState {
     // Mid-stream, HTTP still 200: llama.cpp and others `data: {"error":{"code","message","type"}}`, vLLM
     // `data: {"object":"error","message":"CUDA out of memory",...}`.
     if (carriesError(json) || (typeof json === "object" && json !== null && (json as { object?: unknown }).object === "error")) {
-      if (event.event === wholeAnswer) throw new ChatError("provider_error", `The model server answered with an error: ${messageField(json)?.trim() || "unknown error"}`);
-      throw failedMidAnswer(messageField(json));
+      const message = messageField(json)?.trim() || "unknown error";
+      const overflow = this.overflow(message, json);
+      if (overflow) throw overflow;
+      if (event.event === wholeAnswer) throw new ChatError("provider_error", `The model server answered with an error: ${message}`);
+      throw failedMidAnswer(message);
     }
     const parsed = chunkSchema.safeParse(json);
     if (!parsed.success) throw new ChatError("provider_error", "The model server sent an unexpected stream chunk.");
@@ -426,6 +444,12 @@ class StreamState {
       this.finishReason = choice.finish_reason;
       yield* this.flushToolCalls();
     }
+  }
+
+  private overflow(message: string, body: unknown): ChatError | undefined {
+    const refusal = contextOverflowError(message, body);
+    if (refusal) this.onOverflow(refusal);
+    return refusal;
   }
 
   *end(): Generator<ModelChunk> {
@@ -596,6 +620,33 @@ class RememberedModels {
     for (const oldest of this.models) {
       if (this.models.size <= this.max) break;
       this.models.delete(oldest);
+    }
+  }
+}
+
+/** Each model's window as a refusal gave it, until `ttlMs` after; at most `max` models (names come from users). */
+class LearnedWindows {
+  private readonly windows = new Map<string, { tokens: number; until: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  get(model: string): number | undefined {
+    const learned = this.windows.get(model);
+    if (learned && learned.until > this.now()) return learned.tokens;
+    this.windows.delete(model);
+    return undefined;
+  }
+
+  set(model: string, tokens: number): void {
+    this.windows.delete(model);
+    this.windows.set(model, { tokens, until: this.now() + this.ttlMs });
+    for (const oldest of this.windows.keys()) {
+      if (this.windows.size <= this.max) break;
+      this.windows.delete(oldest);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { ChatError } from "../errors.js";
 import { bodyJson } from "./body-json.js";
 import { fetchTransport } from "./fetch-transport.js";
-import { isConnectionReset, readErrorMessage, toChatError } from "./http-errors.js";
+import { isConnectionReset, readError, toChatError } from "./http-errors.js";
 import { nodeTransport } from "./node-transport.js";
 import type { Transport, TransportResponse } from "./transport.js";
 
@@ -59,8 +59,8 @@ export async function send(
     }
   }
   if (res.status < 200 || res.status > 299) {
-    const message = await readErrorMessage(res);
-    throw toChatError({ kind: "status", status: res.status, message }, ctx);
+    const { message, body } = await readError(res);
+    throw toChatError({ kind: "status", status: res.status, message, body }, ctx);
   }
   return res;
 }

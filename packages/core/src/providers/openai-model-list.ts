@@ -43,6 +43,11 @@ export interface ListedModel {
   routerStatus?: string | undefined;
   /** In memory now (false: loaded on its first request, with a window only known then); undefined where not said. */
   loaded?: boolean | undefined;
+  /**
+   * Its chat template turns thinking on and off with `enable_thinking` (Qwen3, GLM-4.5…: llama.cpp's /props has the
+   * template): `think` goes as `chat_template_kwargs`.
+   */
+  thinkingSwitch?: boolean;
   /** An embedding model (LM Studio lists them with the chat models): it cannot chat. */
   embedding?: boolean;
   /** What the picker shows of it, where the server says. */

@@ -45,7 +45,8 @@ const maxRememberedModels = 256;
  * A ChatModel over an OpenAI-compatible `POST /chat/completions` SSE stream (llama.cpp, vLLM, LM Studio,
  * Ollama's /v1). A think level goes as `reasoning_effort`; `think: true` is not sent (a reasoning model
  * reasons by default, at "medium" on OpenAI's own API, and servers reject the field for other models) and
- * neither is `false` (no portable way to turn reasoning off). Reasoning is read from `delta.reasoning` /
+ * neither is `false` (no portable way to turn reasoning off), except to a model whose chat template turns thinking on
+ * and off (`enable_thinking`, as llama.cpp's /props shows it): `chat_template_kwargs: { enable_thinking }`. Reasoning is read from `delta.reasoning` /
  * `delta.reasoning_content` when the server streams it. Images go as `image_url` data-URL content parts.
  *
  * These servers do not say which models take tools. Tools are sent until the server refuses them for a
@@ -94,9 +95,11 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   const capabilitiesWith = (model: string, listed: ListedModel | undefined): ModelCapabilities => {
     const caps: ModelCapabilities = {
       tools: withoutTools.has(model) ? false : listed?.tools,
-      thinking: undefined,
+      thinking: listed?.thinkingSwitch ? true : undefined,
       vision: withoutImages.has(model) ? false : listed?.vision,
     };
+    // On or off, no levels: a level asks for it on.
+    if (listed?.thinkingSwitch) caps.thinkLevels = false;
     const contextLength = refusedWindows.get(model) ?? listed?.contextLength;
     if (contextLength !== undefined) caps.contextLength = contextLength;
     return caps;
@@ -110,7 +113,9 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     const caps = capabilitiesWith(m.id, m);
     const info: ModelInfo = {
       name: m.id,
-      capabilities: m.embedding ? ["embedding"] : [...(caps.tools === false ? [] : ["tools"]), ...(caps.vision ? ["vision"] : [])],
+      capabilities: m.embedding
+        ? ["embedding"]
+        : [...(caps.tools === false ? [] : ["tools"]), ...(caps.thinking ? ["thinking"] : []), ...(caps.vision ? ["vision"] : [])],
       ...m.details,
     };
     if (caps.vision === undefined && !m.embedding) info.unknownCapabilities = ["vision"];
@@ -124,7 +129,8 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
 
   /** One chat request; a server that refuses `stream_options` (older servers and proxies) is asked again without it. */
   async function post(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
-    const body = (): Record<string, unknown> => toOpenAIRequest(request, { streamOptions: !withoutStreamOptions });
+    const thinkingSwitch = modelList.listedNow(request.model)?.model?.thinkingSwitch === true;
+    const body = (): Record<string, unknown> => toOpenAIRequest(request, { streamOptions: !withoutStreamOptions, thinkingSwitch });
     if (withoutStreamOptions) return send(target, "/chat/completions", { method: "POST", body: body(), signal });
     try {
       return await send(target, "/chat/completions", { method: "POST", body: body(), signal });
@@ -297,7 +303,12 @@ export function refusesStreamOptions(error: unknown): boolean {
 // Request mapping
 
 /** `streamOptions: false` leaves out `stream_options` (usage in the last chunk), for a server that refuses it. */
-export function toOpenAIRequest(request: ModelRequest, opts: { streamOptions?: boolean } = {}): Record<string, unknown> {
+/**
+ * The request body. `thinkingSwitch`: the model's template turns thinking on and off (`enable_thinking`), so `think`
+ * goes as `chat_template_kwargs` (llama.cpp and vLLM read it per request); otherwise a level goes as `reasoning_effort`
+ * and on/off is not sent.
+ */
+export function toOpenAIRequest(request: ModelRequest, opts: { streamOptions?: boolean; thinkingSwitch?: boolean } = {}): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: request.model,
     messages: request.messages.map(toOpenAIMessage),
@@ -310,7 +321,8 @@ export function toOpenAIRequest(request: ModelRequest, opts: { streamOptions?: b
       function: { name: t.name, description: t.description, parameters: t.parameters },
     }));
   }
-  if (typeof request.think === "string") body["reasoning_effort"] = request.think;
+  if (opts.thinkingSwitch && request.think !== undefined) body["chat_template_kwargs"] = { enable_thinking: request.think !== false };
+  else if (typeof request.think === "string") body["reasoning_effort"] = request.think;
   const o = request.options;
   if (o?.numPredict !== undefined) body["max_tokens"] = o.numPredict;
   if (o?.temperature !== undefined) body["temperature"] = o.temperature;

@@ -52,6 +52,42 @@ describe("llama.cpp's /props", () => {
     ]);
   });
 
+  it("a template with enable_thinking (Qwen3) makes thinking a switch: think goes as chat_template_kwargs, a level as on", async () => {
+    const qwen3Template = "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}";
+    const server = await serve(
+      { "/v1/models": listed, "/props": { default_generation_settings: { n_ctx: 8192 }, chat_template: qwen3Template } },
+      (_req, res) => writeSse(res, [{ choices: [{ index: 0, delta: { content: "Hi." }, finish_reason: "stop" }] }, "[DONE]"]),
+    );
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    expect((await m.listModels!())[0]?.capabilities).toEqual(["tools", "thinking"]);
+    expect(await m.capabilities!("qwen3-8b.gguf")).toMatchObject({ thinking: true, thinkLevels: false });
+    const messages = [{ role: "user" as const, content: "Hello" }];
+    for (const think of [false, true, "high"] as const) {
+      await collect(runChat({ model: m, modelName: "qwen3-8b.gguf", conversationId: "c", runId: `r-${think}`, messages, think }));
+    }
+    const sent = server.requests.filter((r) => r.method === "POST").map((r) => r.body as Record<string, unknown>);
+    expect(sent.map((b) => [b["chat_template_kwargs"], b["reasoning_effort"]])).toEqual([
+      [{ enable_thinking: false }, undefined],
+      [{ enable_thinking: true }, undefined],
+      [{ enable_thinking: true }, undefined],
+    ]);
+    // A template without the switch: on/off is not sent (no portable field), a level goes as reasoning_effort.
+    const plain = await serve(
+      { "/v1/models": listed, "/props": { default_generation_settings: { n_ctx: 8192 }, chat_template: "{{ messages }}" } },
+      (_req, res) => writeSse(res, [{ choices: [{ index: 0, delta: { content: "Hi." }, finish_reason: "stop" }] }, "[DONE]"]),
+    );
+    const p = createOpenAIModel({ baseUrl: `${plain.url}/v1` });
+    expect((await p.listModels!())[0]?.capabilities).toEqual(["tools"]);
+    for (const think of [false, "high"] as const) {
+      await collect(runChat({ model: p, modelName: "qwen3-8b.gguf", conversationId: "c", runId: `p-${think}`, messages, think }));
+    }
+    const plainSent = plain.requests.filter((r) => r.method === "POST").map((r) => r.body as Record<string, unknown>);
+    expect(plainSent.map((b) => [b["chat_template_kwargs"], b["reasoning_effort"]])).toEqual([
+      [undefined, undefined],
+      [undefined, "high"],
+    ]);
+  });
+
   it("in router mode asks only of loaded models, without loading any", async () => {
     const server = await serve({
       "/v1/models": {

@@ -9,7 +9,8 @@ import { sendJson, type HttpTarget } from "./request.js";
  *
  * - llama.cpp's `llama-server` ("llamacpp"): GET /props has the window each request gets
  *   (`default_generation_settings.n_ctx`: the `-c` it runs with, per slot, where /v1/models only has the training
- *   context) and, in newer builds, whether it sees images (`modalities.vision`: started with a projector). In router
+ *   context), in newer builds whether it sees images (`modalities.vision`: started with a projector), and the chat
+ *   template, whose `enable_thinking` (Qwen3, GLM-4.5…) makes thinking a switch a request can set. In router
  *   mode (models listed with a `status`) only loaded models are asked, as `/props?model=…&autoload=false`: asking of
  *   another would load it.
  * - LM Studio ("organization_owner"): GET /api/v1/models (0.4+) has each model's type (embedding models are listed with
@@ -37,6 +38,7 @@ export async function withServerDetails(target: HttpTarget, models: ListedModel[
 const propsSchema = z.object({
   default_generation_settings: z.object({ n_ctx: positiveInt.nullish().catch(undefined) }).nullish().catch(undefined),
   modalities: z.object({ vision: z.boolean().nullish().catch(undefined) }).nullish().catch(undefined),
+  chat_template: z.string().nullish().catch(undefined),
 });
 
 async function withLlamaCppProps(at: HttpTarget, models: ListedModel[], signal: AbortSignal | undefined): Promise<ListedModel[]> {
@@ -49,6 +51,7 @@ async function withLlamaCppProps(at: HttpTarget, models: ListedModel[], signal: 
     ...m,
     contextLength: props.default_generation_settings?.n_ctx ?? m.contextLength,
     vision: props.modalities?.vision ?? m.vision,
+    ...(props.chat_template?.includes("enable_thinking") ? { thinkingSwitch: true } : {}),
   });
   const router = models.some((m) => m.routerStatus !== undefined);
   if (!router) {

@@ -1,6 +1,6 @@
 import type { FileAttachment } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
-import { contextFitNote, contextOverflow, maxContextTokensOf } from "./context-fit.js";
+import { contextFitNote, contextOverflow, maxContextTokensOf, textNearWindow } from "./context-fit.js";
 import type { RouterOutputs } from "../trpc.js";
 
 const file = (name: string, text: string): FileAttachment => ({ type: "file", name, text });
@@ -95,5 +95,18 @@ describe("whether a message and its files fit the model's window", () => {
     expect(maxContextTokensOf(health({ maxContextTokens: "4096" }))).toBe(32_768);
     expect(maxContextTokensOf(health({ maxContextTokens: -1 }))).toBe(32_768);
     expect(maxContextTokensOf(undefined)).toBe(32_768);
+  });
+});
+
+describe("textNearWindow", () => {
+  it("is true once a text is past half of what a message may take (the window less the answer's reserve), where the window is known", () => {
+    // 4096 tokens less 1024 for the answer: 3072; half of it 1536.
+    expect(textNearWindow(1536, 4096, 32_768)).toBe(false);
+    expect(textNearWindow(1537, 4096, 32_768)).toBe(true);
+    // The server's cap on the window counts: a 128K model capped at 4096 is the same.
+    expect(textNearWindow(1537, 131_072, 4096)).toBe(true);
+    expect(textNearWindow(1537, 131_072, 32_768)).toBe(false);
+    // A window the server does not tell: never (no note to give).
+    expect(textNearWindow(1_000_000, undefined, 32_768)).toBe(false);
   });
 });

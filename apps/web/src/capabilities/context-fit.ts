@@ -74,6 +74,17 @@ export function contextOverflow(input: ContextFitInput): ContextOverflow | null 
 }
 
 /**
+ * Whether a typed text without files is long enough to come near the model's window: half of what a message may take
+ * before the server says how much its instructions and tools take (a text's tokens are at most its characters). The
+ * composer asks the server's count (models.room) from then on, as it does once files are attached.
+ */
+export function textNearWindow(chars: number, contextLength: number | undefined, maxContextTokens: number): boolean {
+  if (contextLength === undefined || !Number.isFinite(contextLength) || contextLength <= 0) return false;
+  const limit = Math.max(1, Math.min(contextLength, maxContextTokens));
+  return chars > (limit - answerReserve(limit)) / 2;
+}
+
+/**
  * The note under the tray, in a sentence: "budget.csv is about 26K tokens; this model has room for about 24K here, so
  * it will see only part of it." When the files fit alone and only the typed text tips them over, it says the message.
  */

@@ -77,9 +77,10 @@ export function ChatPane(props: ChatPaneProps) {
   const branchMutation = trpc.conversations.branch.useMutation();
   const tray = useAttachmentDrafts({ vision, fileLimits: fileLimitsOf(health.data), draftKey: conversationId ?? newChatDraft });
   // What a message may take of the model's window beside this user's instructions and tools: asked only once files
-  // are attached (the composer's note on files too long for the model).
+  // are attached or the typed text comes near the window (the composer's note on a message too long for the model).
+  const [nearWindow, setNearWindow] = useState(false);
   const room = trpc.models.room.useQuery(modelSetting.value === null ? undefined : { model: modelSetting.value }, {
-    enabled: tray.files.length > 0,
+    enabled: tray.files.length > 0 || nearWindow,
     staleTime: 30_000,
   });
   /** The names of the images of the message sent last, for the tray if it comes back unsent (files carry their own). */
@@ -621,6 +622,7 @@ export function ChatPane(props: ChatPaneProps) {
           stopping={chat.stopping}
           think={think}
           model={room.data?.room === undefined ? modelSetting : { ...modelSetting, room: room.data.room }}
+          onNearWindow={setNearWindow}
         />
       </div>
     </main>

@@ -2,7 +2,7 @@ import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type
 import { defaultMaxContextTokens, type ThinkLevel } from "@streamchat/core/browser";
 import { AttachButton, DraftTray, type AttachmentsSetting } from "../capabilities/AttachmentDraft.js";
 import { pickedFiles } from "../capabilities/attachments.js";
-import { contextFitNote } from "../capabilities/context-fit.js";
+import { contextFitNote, textNearWindow } from "../capabilities/context-fit.js";
 import { ThinkControl, type ThinkChoice } from "../capabilities/ThinkControl.js";
 import { draftStore } from "../chat/draftStore.js";
 import { checkLength, formatCount, maxMessageChars, tooLongMessage } from "../lib/limits.js";
@@ -58,6 +58,8 @@ export interface ComposerProps {
   maxContextTokens?: number;
   /** Images and text files for the message (the paperclip, a paste or a drop). */
   attachments?: AttachmentsSetting | undefined;
+  /** Told whether the typed text (without files) comes near the model's window (`textNearWindow`): the pane asks models.room. */
+  onNearWindow?: (near: boolean) => void;
   /** The chosen model can see images (default true): otherwise images are refused, and images attached before block sending. */
   vision?: boolean;
   /** Whose draft the box holds (draftStore): it opens with it and keeps it as the user types. */
@@ -72,7 +74,7 @@ const unseenImagesMessage = "This model cannot see images. Remove them, or pick 
  * new line and the Send button sends); it stays usable while a reply streams.
  */
 export function Composer(props: ComposerProps) {
-  const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, maxContextTokens = defaultMaxContextTokens, attachments, vision = true, draftKey } = props;
+  const { ref, busy, canStop, onSubmit, onStop, stopping, think, model, maxChars = maxMessageChars, maxContextTokens = defaultMaxContextTokens, attachments, vision = true, draftKey, onNearWindow } = props;
   const [text, setText] = useState(() => draftStore.get(draftKey));
   const input = useRef<HTMLTextAreaElement>(null);
   const textRef = useRef(text);
@@ -98,6 +100,8 @@ export function Composer(props: ComposerProps) {
     length.over && attached.length === 0
       ? null
       : contextFitNote({ text, files: attached, contextLength: model?.contextLength, maxContextTokens, room: model?.room });
+  const nearWindow = attached.length === 0 && textNearWindow(text.length, model?.contextLength, maxContextTokens);
+  useEffect(() => onNearWindow?.(nearWindow), [nearWindow, onNearWindow]);
 
   useImperativeHandle(ref, () => ({
     focus: () => input.current?.focus(),

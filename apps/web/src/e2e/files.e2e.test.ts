@@ -211,6 +211,12 @@ describe.skipIf(!runBrowserTests)("text files on messages", () => {
       const note = page.getByTestId("context-fit-note");
       // 16,000 characters of CSV: about 4,000 tokens.
       const budget = "month,amount\n".repeat(1_231).slice(0, 16_000);
+      // Pasted as text first, with nothing attached yet: measured against the same room (the server's prompt and tools
+      // counted, models.room), not the window less the answer's reserve alone (which would say 3K).
+      await page.fill("#composer-input", budget);
+      await note.getByText(/^This message is about 4K tokens; this model has room for about 2\.\dK here, so it will see only part of it\.$/).waitFor();
+      await page.fill("#composer-input", "");
+      await expect.poll(() => note.textContent()).toBe("");
       await input.setInputFiles({ name: "budget.csv", mimeType: "text/csv", buffer: Buffer.from(budget) });
       await tray.getByRole("figure", { name: /^budget\.csv/ }).waitFor();
       await note.getByText(/^budget\.csv is about 4K tokens; this model has room for about 2\.\dK here, so it will see only part of it\.$/).waitFor();

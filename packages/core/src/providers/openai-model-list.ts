@@ -94,6 +94,14 @@ export class ModelListCache {
     this.cached = { models: new Map(models.map((m) => [m.id, m])), expiresAt: this.opts.now() + ttl };
   }
 
+  /**
+   * The model answered a request: a list that said it was not loaded is read again at the next look (the server loaded
+   * it for that request, with a window only said now).
+   */
+  answered(model: string): void {
+    if (this.cached?.models?.get(model)?.loaded === false) this.cached.expiresAt = 0;
+  }
+
   /** What `listed` would resolve to now, without reading; undefined when it must read. */
   listedNow(model: string): { model: ListedModel | undefined } | undefined {
     const current = this.current();

@@ -12,6 +12,7 @@ import type {
   ModelInfo,
   ModelMetrics,
   ModelRequest,
+  ModelState,
   StreamOptions,
   ToolCall,
 } from "../model.js";
@@ -177,6 +178,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   /** Sends a chat request; its answer, to be read a body chunk at a time (`stream` and `streamTo`). */
   async function openAnswer(request: ModelRequest, signal: AbortSignal | undefined): Promise<ModelAnswer> {
     const res = await open(request, signal);
+    modelList.answered(request.model);
     if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
     const state = new StreamState((refusal) => learnWindow(request.model, refusal));
     return {
@@ -214,6 +216,17 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     capabilitiesNow(model: string): ModelCapabilities | undefined {
       const listed = modelList.listedNow(model);
       return listed && capabilitiesWith(model, listed.model);
+    },
+
+    // Where the server says (LM Studio, llama.cpp's router: server-model-details.ts), a model not loaded waits for its
+    // loading on the next request: the run says so ("Loading …"), as on Ollama.
+    async state(model: string, options?: StreamOptions): Promise<ModelState> {
+      return { loaded: (await modelList.listed(model, options?.signal))?.loaded };
+    },
+
+    stateNow(model: string): ModelState | undefined {
+      const listed = modelList.listedNow(model);
+      return listed && { loaded: listed.model?.loaded };
     },
   };
 }

@@ -200,6 +200,29 @@ describe("LM Studio's own model list", () => {
     expect(server.requests).toHaveLength(reads);
   });
 
+  it("a run on a model not loaded says it is loading (LM Studio loads it for the request); once it answered, the list is read again", async () => {
+    let loaded = false;
+    const server = await startHttpServer((req, res) => {
+      if (req.path === "/v1/models") return json(res, 200, { data: [{ id: "google/gemma-3-12b", owned_by: "organization_owner" }] });
+      if (req.path === "/api/v1/models") {
+        const instances = loaded ? [{ id: "google/gemma-3-12b", config: { context_length: 8192 } }] : [];
+        return json(res, 200, { models: [{ ...v1.models[1], loaded_instances: instances }] });
+      }
+      loaded = true; // JIT loading, then the answer
+      writeSse(res, [{ choices: [{ index: 0, delta: { content: "Hi." }, finish_reason: "stop" }] }, "[DONE]"]);
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const run = (runId: string) => collect(runChat({ model: m, modelName: "google/gemma-3-12b", conversationId: "c", runId, messages: [{ role: "user", content: "Hello" }] }));
+    const first = await run("r1");
+    expect(first.shapes).toContain('status:Loading google/gemma-3-12b…');
+    expect(first.shapes.at(-1)).toBe("done:stop");
+    const second = await run("r2");
+    expect(second.shapes.filter((shape) => shape.startsWith("status:Loading"))).toEqual([]);
+    expect(await m.capabilities!("google/gemma-3-12b")).toMatchObject({ contextLength: 8192 });
+    expect(server.requests.map((r) => r.path)).toEqual(["/v1/models", "/api/v1/models", "/v1/chat/completions", "/v1/models", "/api/v1/models", "/v1/chat/completions"]);
+  });
+
   it("a run on a model loaded with a small window keeps the conversation within it", async () => {
     const server = await serve(
       {

@@ -1,6 +1,5 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { z } from "zod";
-import { untilAborted } from "../abort.js";
 import { ChatError } from "../errors.js";
 import { userMessageText } from "../files.js";
 import { carriesImages } from "../tokens.js";
@@ -47,8 +46,9 @@ const maxRememberedModels = 256;
  * Ollama's /v1). A think level goes as `reasoning_effort`; `think: true` is not sent (a reasoning model
  * reasons by default, at "medium" on OpenAI's own API, and servers reject the field for other models) and
  * neither is `false` (no portable way to turn reasoning off), except to a model whose chat template turns thinking on
- * and off (`enable_thinking`, as llama.cpp's /props shows it): `chat_template_kwargs: { enable_thinking }`. Reasoning is read from `delta.reasoning` /
- * `delta.reasoning_content` when the server streams it. Images go as `image_url` data-URL content parts.
+ * and off (`enable_thinking`, as llama.cpp's /props shows it): `chat_template_kwargs: { enable_thinking }`. Reasoning
+ * is read from `delta.reasoning` / `delta.reasoning_content` when the server streams it. Images go as `image_url`
+ * data-URL content parts.
  *
  * These servers do not say which models take tools. Tools are sent until the server refuses them for a
  * model (HTTP 400 naming tools or function calling as unsupported); that request then fails with
@@ -85,14 +85,15 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   // again with another window says so in the next list, or in the next refusal.
   const refusedWindows = new LearnedWindows(maxRememberedModels, opts.modelListTtlMs ?? 5 * 60_000, opts.now ?? Date.now);
 
-  /**
-   * Thinking is not listed by these servers, tools and images only by some (OpenRouter's list): what the list does
-   * not say is unknown, sent as asked, and known to be missing once the server refused it for the model.
-   */
   const learnWindow = (model: string, refusal: ChatError): void => {
     if (refusal.contextWindow !== undefined) refusedWindows.set(model, refusal.contextWindow);
   };
 
+  /**
+   * Thinking is not listed by these servers (llama.cpp's template shows a switch), tools and images only by some
+   * (OpenRouter's list, llama.cpp's /props, LM Studio's own list): what they do not say is unknown, sent as asked, and
+   * known to be missing once the server refused it for the model.
+   */
   const capabilitiesWith = (model: string, listed: ListedModel | undefined): ModelCapabilities => {
     const caps: ModelCapabilities = {
       tools: withoutTools.has(model) ? false : listed?.tools,
@@ -315,11 +316,11 @@ export function refusesStreamOptions(error: unknown): boolean {
 // ---------------------------------------------------------------------------------------------------------
 // Request mapping
 
-/** `streamOptions: false` leaves out `stream_options` (usage in the last chunk), for a server that refuses it. */
 /**
- * The request body. `thinkingSwitch`: the model's template turns thinking on and off (`enable_thinking`), so `think`
- * goes as `chat_template_kwargs` (llama.cpp and vLLM read it per request); otherwise a level goes as `reasoning_effort`
- * and on/off is not sent.
+ * The request body. `streamOptions: false` leaves out `stream_options` (usage in the last chunk), for a server that
+ * refuses it. `thinkingSwitch`: the model's template turns thinking on and off (`enable_thinking`), so `think` goes as
+ * `chat_template_kwargs` (llama.cpp and vLLM read it per request); otherwise a level goes as `reasoning_effort` and
+ * on/off is not sent.
  */
 export function toOpenAIRequest(request: ModelRequest, opts: { streamOptions?: boolean; thinkingSwitch?: boolean } = {}): Record<string, unknown> {
   const body: Record<string, unknown> = {

@@ -14,8 +14,8 @@ import { sendJson, type HttpTarget } from "./request.js";
  *   mode (models listed with a `status`) only loaded models are asked, as `/props?model=…&autoload=false`: asking of
  *   another would load it.
  * - LM Studio ("organization_owner"): GET /api/v1/models (0.4+) has each model's type (embedding models are listed with
- *   the chat models), whether it sees images, whether it is loaded and the window it was loaded with, which is often
- *   far below the model's maximum (LM Studio's default is 4,096 tokens); /api/v0/models (0.3.6+), asked when v1 is not
+ *   the chat models), whether it sees images, whether it is loaded and the window it was loaded with, which can be far
+ *   below the model's maximum (its documentation's example: 4,096 of 32,768); /api/v0/models (0.3.6+), asked when v1 is not
  *   there, has the type ("vlm" sees images) and the loaded state, not the loaded window.
  *
  * The server's own API is found beside /v1 (a base URL that does not end in /v1 asks nothing). A failure there leaves

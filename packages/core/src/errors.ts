@@ -30,15 +30,16 @@ export class ChatError extends Error {
    */
   readonly unsupported: UnsupportedFeature | undefined;
   /**
-   * bad_request: the server refused a prompt longer than its context window, whose size in tokens its refusal gave. The
-   * run loop sends the round again with the history cut to it (once), and the provider remembers it for the model.
+   * bad_request: the server refused a prompt longer than its context window, whose size in tokens its refusal gave
+   * (null: it did not say). The run loop sends the round again with the history cut to it (once; for null, to the
+   * window the provider knows after the refusal, if smaller), and the provider remembers it for the model.
    */
-  readonly contextWindow: number | undefined;
+  readonly contextWindow: number | null | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options?: { status?: number; cause?: unknown; retryable?: boolean; unsupported?: UnsupportedFeature; contextWindow?: number },
+    options?: { status?: number; cause?: unknown; retryable?: boolean; unsupported?: UnsupportedFeature; contextWindow?: number | null },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ChatError";

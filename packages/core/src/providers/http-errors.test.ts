@@ -66,9 +66,9 @@ describe("toChatError", () => {
     // llama.cpp: the size beside the message.
     const llamaCpp = { error: { code: 400, message: "the request exceeds the available context size, try increasing it", type: "exceed_context_size_error", n_prompt_tokens: 9000, n_ctx: 8192 } };
     expect(overflow(400, llamaCpp.error.message, llamaCpp).slice(0, 3)).toEqual(["bad_request", false, 8192]);
-    // Said without a size: still a bad_request that says so, with nothing to cut to.
-    expect(overflow(400, "The number of tokens to keep from the initial prompt is greater than the context length.").slice(0, 3)).toEqual(["bad_request", false, undefined]);
-    expect(overflow(500, "the request exceeds the available context size").slice(0, 3)).toEqual(["bad_request", false, undefined]);
+    // Said without a size: still a bad_request that says so, its window null (the provider may know it by now).
+    expect(overflow(400, "The number of tokens to keep from the initial prompt is greater than the context length.").slice(0, 3)).toEqual(["bad_request", false, null]);
+    expect(overflow(500, "the request exceeds the available context size").slice(0, 3)).toEqual(["bad_request", false, null]);
     // Other failures that name a context or a length are not refusals of the prompt's length.
     expect(overflow(400, "context: field required").slice(0, 3)).toEqual(["bad_request", false, undefined]);
     expect(overflow(400, "context: field required")[3]).toBe("The model server rejected the request: context: field required");

@@ -90,8 +90,8 @@ const overflowInWords = [...windowInWords, /exceeds? the available context size/
 
 /**
  * A refusal of a prompt longer than the server's context window, as a bad_request that says so (trying the same again
- * cannot help; a shorter conversation can) and carries the window where the refusal gives it (`contextWindow`);
- * undefined for any other failure. `body` is the error's JSON, where llama.cpp puts `n_ctx`.
+ * cannot help; a shorter conversation can) and carries the window where the refusal gives it (`contextWindow`, null
+ * where it does not); undefined for any other failure. `body` is the error's JSON, where llama.cpp puts `n_ctx`.
  */
 export function contextOverflowError(message: string, body: unknown, status?: number): ChatError | undefined {
   if (!overflowInWords.some((pattern) => pattern.test(message))) return undefined;
@@ -101,7 +101,7 @@ export function contextOverflowError(message: string, body: unknown, status?: nu
   const size = window === undefined ? "" : ` (${window.toLocaleString("en-US")} tokens)`;
   return new ChatError("bad_request", `The conversation is longer than the model's context window on the server${size}: ${message}`, {
     ...(status === undefined ? {} : { status }),
-    ...(window === undefined ? {} : { contextWindow: window }),
+    contextWindow: window ?? null,
   });
 }
 

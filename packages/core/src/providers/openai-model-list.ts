@@ -95,10 +95,10 @@ export class ModelListCache {
   }
 
   /**
-   * The model answered a request: a list that said it was not loaded is read again at the next look (the server loaded
-   * it for that request, with a window only said now).
+   * The server took a request for the model (answered it, or refused its prompt as too long): a list that said it was
+   * not loaded is read again at the next look (the server loaded it for that request, with a window only said now).
    */
-  answered(model: string): void {
+  requested(model: string): void {
     if (this.cached?.models?.get(model)?.loaded === false) this.cached.expiresAt = 0;
   }
 

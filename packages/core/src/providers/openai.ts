@@ -86,7 +86,9 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   const refusedWindows = new LearnedWindows(maxRememberedModels, opts.modelListTtlMs ?? 5 * 60_000, opts.now ?? Date.now);
 
   const learnWindow = (model: string, refusal: ChatError): void => {
-    if (refusal.contextWindow !== undefined) refusedWindows.set(model, refusal.contextWindow);
+    if (typeof refusal.contextWindow === "number") refusedWindows.set(model, refusal.contextWindow);
+    // Refused without its size: a model loaded for this request (LM Studio) says its window in the next list.
+    else if (refusal.contextWindow === null) modelList.requested(model);
   };
 
   /**
@@ -179,7 +181,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   /** Sends a chat request; its answer, to be read a body chunk at a time (`stream` and `streamTo`). */
   async function openAnswer(request: ModelRequest, signal: AbortSignal | undefined): Promise<ModelAnswer> {
     const res = await open(request, signal);
-    modelList.answered(request.model);
+    modelList.requested(request.model);
     if (!res.body) throw new ChatError("provider_error", "The model server sent an empty response.");
     const state = new StreamState((refusal) => learnWindow(request.model, refusal));
     return {

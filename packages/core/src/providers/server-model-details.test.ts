@@ -223,6 +223,33 @@ describe("LM Studio's own model list", () => {
     expect(server.requests.map((r) => r.path)).toEqual(["/v1/models", "/api/v1/models", "/v1/chat/completions", "/v1/models", "/api/v1/models", "/v1/chat/completions"]);
   });
 
+  it("a prompt refused without its size by a model loaded for it: the list is read again and the round goes cut to the window it got", async () => {
+    let loaded = false;
+    const server = await startHttpServer((req, res) => {
+      if (req.path === "/v1/models") return json(res, 200, { data: [{ id: "google/gemma-3-12b", owned_by: "organization_owner" }] });
+      if (req.path === "/api/v1/models") {
+        const instances = loaded ? [{ id: "google/gemma-3-12b", config: { context_length: 4096 } }] : [];
+        return json(res, 200, { models: [{ ...v1.models[1], loaded_instances: instances }] });
+      }
+      loaded = true; // loaded for this request, with LM Studio's window for it
+      const tokens = Math.ceil(JSON.stringify((req.body as { messages: unknown }).messages).length / 4);
+      if (tokens > 4096) return json(res, 400, { error: "The number of tokens to keep from the initial prompt is greater than the context length. Try to load the model with a larger context length, or provide a shorter input" });
+      writeSse(res, [{ choices: [{ index: 0, delta: { content: "Short." }, finish_reason: "stop" }] }, "[DONE]"]);
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const long = "word ".repeat(4000);
+    const messages = [
+      { role: "user" as const, content: `First: ${long}` },
+      { role: "assistant" as const, content: `Answer: ${long}` },
+      { role: "user" as const, content: "And now?" },
+    ];
+    const { events, shapes } = await collect(runChat({ model: m, modelName: "google/gemma-3-12b", conversationId: "c", runId: "r", messages }));
+    expect(shapes.at(-1)).toBe("done:stop");
+    expect(events.find((e) => e.type === "status" && e.contextTrimmed)).toMatchObject({ contextTrimmed: { droppedMessages: 2 } });
+    expect(server.requests.filter((r) => r.method === "POST").map((r) => (r.body as { messages: unknown[] }).messages.length)).toEqual([3, 1]);
+  });
+
   it("a run on a model loaded with a small window keeps the conversation within it", async () => {
     const server = await serve(
       {

@@ -65,6 +65,25 @@ describe("conversationMarkdown", () => {
     expect(markdown).not.toContain("another branch");
   });
 
+  it("leaves out the reasoning a server left in an answer's text without its opening marker, as it leaves out an answer's reasoning", () => {
+    const leftOpen = "The user wants a greeting.\nKeep it short.\n</think>\n\nHello!";
+    const markdown = conversationMarkdown(
+      doc(
+        [
+          { id: 1, parentId: null, message: { role: "user", content: "Say hello" } },
+          { id: 2, parentId: 1, message: { role: "assistant", content: leftOpen } },
+          { id: 3, parentId: 2, message: { role: "user", content: "What does `</think>` close?" } },
+          // An answer with reasoning of its own: a marker in its text is the answer's, written as it is.
+          { id: 4, parentId: 3, message: { role: "assistant", content: "It closes\n</think>\n\na block.", thinking: "About tags." } },
+        ],
+        4,
+      ),
+    );
+    expect(markdown).toContain("## Assistant\n\nHello!\n\n## User");
+    expect(markdown).not.toContain("The user wants a greeting");
+    expect(markdown).toContain("It closes\n</think>\n\na block.");
+  });
+
   it("writes an attached text file whole, under its name, in a fence longer than any run of backticks in it", () => {
     const file = { type: "file", name: "a `b`.md", text: "Run:\n````sh\npnpm start\n````" };
     const markdown = conversationMarkdown(doc([{ id: 1, parentId: null, message: { role: "user", content: "Explain", files: [file] } as never }], 1));

@@ -1,3 +1,4 @@
+import { splitUnopenedReasoning } from "@streamchat/core";
 import { MessageTree } from "../tree.js";
 import type { MessageVersions, StoredMessage } from "../types.js";
 import type { ConversationExport, ExportedMessage } from "./schema.js";
@@ -11,7 +12,8 @@ const quoteMaxChars = 160;
  * n" where the conversation has other versions. Message text is written verbatim; tool calls and results are short
  * one-line quotes (collapsed whitespace, cut at 160 characters; the tool's name too: a model or an imported file
  * sets it); attached images are named, not embedded; attached text files are named and written whole in a fenced block;
- * reasoning is left out (the JSON export has it).
+ * reasoning is left out (the JSON export has it), and so is the reasoning a server left in an answer's text before a
+ * closing marker without an opening one (core's splitUnopenedReasoning, as the web app folds it).
  */
 export function conversationMarkdown(doc: ConversationExport): string {
   const tree = new MessageTree(doc.messages);
@@ -54,7 +56,8 @@ function messageBlocks({ message }: ExportedMessage): string[] {
     default:
       break;
   }
-  if (message.content !== "") blocks.push(message.content);
+  const content = message.role === "assistant" && !message.thinking ? (splitUnopenedReasoning(message.content)?.answer ?? message.content) : message.content;
+  if (content !== "") blocks.push(content);
   return blocks;
 }
 

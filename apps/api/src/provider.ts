@@ -1,6 +1,7 @@
 import { createOllamaModel, createOpenAIModel, type ChatModel, type UnreachableFailure } from "@streamchat/core";
 import { capabilityModels, defaultModels, simulatorHeader, startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
 import { defaultChatModel, demoChatModel, type Config } from "./config.js";
+import { ListedDefaultModel, watchingLists } from "./default-model.js";
 
 export type ProviderKind = "ollama" | "openai" | "sim";
 
@@ -92,17 +93,36 @@ async function simulatorProvider(config: Config, log: Log, options: SimulatorOpt
   };
 }
 
+/**
+ * The model and its default: CHAT_MODEL when set, else one the server lists (ListedDefaultModel: llama3.2 when it has
+ * it), following every model list read through the model.
+ */
+function withDefaultModel(config: Config, model: ChatModel): { model: ChatModel; defaultModel: () => string } {
+  const chosen = config.chatModel;
+  if (chosen !== undefined) return { model, defaultModel: () => chosen };
+  const listed = new ListedDefaultModel(defaultChatModel);
+  return { model: watchingLists(model, (models) => listed.seen(models)), defaultModel: () => listed.name };
+}
+
 /** `demo`: the server at OLLAMA_HOST is the simulator (`pnpm cluster` runs one for its replicas). */
-function ollamaProvider(config: Config, log: Log, demo: boolean): ProviderHandle {
-  return {
-    kind: "ollama",
-    demo,
-    model: createOllamaModel({
+async function ollamaProvider(config: Config, log: Log, demo: boolean): Promise<ProviderHandle> {
+  const { model, defaultModel } = withDefaultModel(
+    config,
+    createOllamaModel({
       baseUrl: config.ollamaHost,
       onUnreachable: logUnreachable(log),
       ...(config.ollamaContextLength === undefined ? {} : { defaultNumCtx: config.ollamaContextLength }),
     }),
-    defaultModel: config.chatModel ?? defaultChatModel,
+  );
+  // Without CHAT_MODEL, the list says which model a request without one goes to: read once before serving.
+  if (config.chatModel === undefined) await model.listModels?.({ signal: AbortSignal.timeout(probeTimeoutMs) }).catch(() => undefined);
+  return {
+    kind: "ollama",
+    demo,
+    model,
+    get defaultModel() {
+      return defaultModel();
+    },
     baseUrl: config.ollamaHost,
     close: async () => {},
   };
@@ -120,16 +140,19 @@ export async function createProvider(
       const found = await probeOllama(config.ollamaHost);
       if (found === "none") log.warn(`No Ollama answers at ${loggableUrl(config.ollamaHost)} yet: chats fail until it does`);
       else logFound(log, config.ollamaHost, found);
-      return ollamaProvider(config, log, found === "simulator");
+      return await ollamaProvider(config, log, found === "simulator");
     }
     case "openai": {
       // loadConfig guarantees the URL for this provider.
       const baseUrl = config.openaiBaseUrl ?? "";
-      const model = createOpenAIModel({
-        baseUrl,
-        ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
-        onUnreachable: logUnreachable(log),
-      });
+      const { model, defaultModel } = withDefaultModel(
+        config,
+        createOpenAIModel({
+          baseUrl,
+          ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
+          onUnreachable: logUnreachable(log),
+        }),
+      );
       // As for Ollama: not required yet, but the log says why chats fail.
       const answers = await model.listModels?.({ signal: AbortSignal.timeout(probeTimeoutMs) }).then(
         () => true,
@@ -140,7 +163,9 @@ export async function createProvider(
         kind: "openai",
         demo: false,
         model,
-        defaultModel: config.chatModel ?? defaultChatModel,
+        get defaultModel() {
+          return defaultModel();
+        },
         baseUrl,
         close: closeNothing,
       };
@@ -151,7 +176,7 @@ export async function createProvider(
       const found = await probeOllama(config.ollamaHost);
       if (found !== "none") {
         logFound(log, config.ollamaHost, found);
-        return ollamaProvider(config, log, found === "simulator");
+        return await ollamaProvider(config, log, found === "simulator");
       }
       log.warn(`No Ollama at ${config.ollamaHost}: using the built-in Ollama-protocol simulator (demo model)`);
       return simulatorProvider(config, log, options.simulator);

@@ -5,6 +5,7 @@ export { decodeNdjson, NdjsonDecoder, type NdjsonOptions } from "./ndjson.js";
 export { createOllamaModel, type OllamaModelOptions } from "./providers/ollama.js";
 export { createOpenAIModel, type OpenAIModelOptions } from "./providers/openai.js";
 export type { UnreachableFailure } from "./providers/request.js";
+export { modelKey as ollamaModelKey } from "./providers/capability-cache.js";
 export {
   defineTool,
   toolSpec,

@@ -188,3 +188,40 @@ describe("models on LM Studio", () => {
     expect((await client.models.room.query({ model: "google/gemma-3-12b" })).limit).toBeUndefined();
   });
 });
+
+/**
+ * Without CHAT_MODEL the default was llama3.2 whatever the server had: on a machine without it, a first message without
+ * a model answered "not installed". The default is now a model the server lists.
+ */
+describe("the default model without CHAT_MODEL", () => {
+  it("is a model the server lists that can chat (not an embedding model) when it has no llama3.2; llama3.2 under its listed name when it has", async () => {
+    const without = await startTestApi({
+      env: { CHAT_MODEL: "" },
+      sim: {
+        models: [
+          { name: "nomic-embed-text:latest", capabilities: ["embedding"] },
+          { name: "qwen3:8b", capabilities: ["completion", "tools", "thinking"], contextLength: 40_960 },
+        ],
+      },
+    });
+    try {
+      const client = without.client();
+      expect((await client.models.list.query()).defaultModel).toBe("qwen3:8b");
+      const { runId } = await client.chat.send.mutate({ message: "hello" });
+      const received = await collectRun(client, runId);
+      expect(received.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+      expect(without.sim.chatRequests().at(-1)?.body).toMatchObject({ model: "qwen3:8b" });
+    } finally {
+      await without.close();
+    }
+    const withIt = await startTestApi({
+      env: { CHAT_MODEL: "" },
+      sim: { models: [{ name: "gemma3:latest", capabilities: ["completion"] }, { name: "llama3.2:latest", capabilities: ["completion", "tools"] }] },
+    });
+    try {
+      expect((await withIt.client().models.list.query()).defaultModel).toBe("llama3.2:latest");
+    } finally {
+      await withIt.close();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { ollamaModelKey, type ChatModel, type ModelInfo } from "@streamchat/core";
+import { embedsOnly, ollamaModelKey, type ChatModel, type ModelInfo } from "@streamchat/core";
 
 /**
  * The model a request without one goes to when CHAT_MODEL is not set: `preferred` (llama3.2) while no list was read,
@@ -17,8 +17,7 @@ export class ListedDefaultModel {
 
   /** A model list the server gave. */
   seen(models: readonly ModelInfo[]): void {
-    // Embedding models cannot chat (Ollama: "embedding" without "completion"; LM Studio's: ["embedding"]).
-    const chat = models.filter((m) => !(m.capabilities.includes("embedding") && !m.capabilities.includes("completion")));
+    const chat = models.filter((m) => !embedsOnly(m.capabilities));
     if (chat.length === 0) return;
     const current = ollamaModelKey(this.name);
     const preferred = ollamaModelKey(this.preferred);

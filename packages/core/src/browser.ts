@@ -36,6 +36,7 @@ export {
   type FileLimits,
 } from "./files.js";
 export { estimateTextTokens } from "./tokens.js";
+export { embedsOnly } from "./embedding-models.js";
 export { titleMatches, titleMatcher, matchRanges, searchWords, type TextRange } from "./title-search.js";
 export { answerReserve, defaultMaxContextTokens } from "./context-window.js";
 export { formatFileSize, notAnExportMessage, tooLargeToImportMessage, utf8Bytes } from "./file-size.js";

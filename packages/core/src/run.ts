@@ -203,8 +203,6 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
       let overflowAnnounced = false;
       /** The server refused a round's prompt as longer than its window once already (sent again cut to it). */
       let windowRefused = false;
-      /** The window the provider knows now (after a refusal that did not say it: the model may have been loaded for it). */
-      const rereadWindow = async (): Promise<number | undefined> => (await capabilitiesOf(opts.model, opts.modelName, signal)).contextLength;
 
       /**
        * One tool round: announce the calls, start those that need no approval (in parallel), ask about the
@@ -485,7 +483,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
             refusedTools = true;
           } else if (capabilities.vision === undefined && historyImagesRefused(error, context, round)) {
             refusedImages = true;
-          } else if (!windowRefused && (refusedWindow = await smallerWindowRefused(error, window, round, rereadWindow)) !== undefined) {
+          } else if (!windowRefused && (refusedWindow = await smallerWindowRefused(error, window, round, opts, signal)) !== undefined) {
             windowRefused = true;
           } else {
             usage.endRound();
@@ -679,17 +677,18 @@ function historyImagesRefused(error: unknown, context: readonly ChatMessage[], r
 
 /**
  * The window the server's refusal of the round's prompt gave (too long for it; where it did not say, the one the
- * provider knows after it: `reread`), before anything of an answer arrived, when it is smaller than the one the history
- * was cut to: the round can go again cut to it. Undefined otherwise.
+ * provider knows after it: the model may have been loaded for the request), before anything of an answer arrived, when
+ * it is smaller than the one the history was cut to: the round can go again cut to it. Undefined otherwise.
  */
 async function smallerWindowRefused(
   error: unknown,
   window: ContextWindow,
   round: { content: string; thinking: string; calls: ToolCall[] },
-  reread: () => Promise<number | undefined>,
+  run: Pick<RunOptions, "model" | "modelName">,
+  signal: AbortSignal,
 ): Promise<number | undefined> {
   if (!(error instanceof ChatError) || error.contextWindow === undefined || !nothingAnswered(round)) return undefined;
-  const size = error.contextWindow ?? (await reread());
+  const size = error.contextWindow ?? (await capabilitiesOf(run.model, run.modelName, signal)).contextLength;
   return size !== undefined && (window.limit === undefined || size < window.limit) ? size : undefined;
 }
 

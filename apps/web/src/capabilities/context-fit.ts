@@ -60,10 +60,10 @@ function fileTokens(file: FileAttachment): number {
  * out older messages first, and the newest one is what it cannot shorten, so this says only what is certain to be cut.
  */
 export function contextOverflow(input: ContextFitInput): ContextOverflow | null {
-  const { contextLength, files } = input;
-  if (contextLength === undefined || !Number.isFinite(contextLength) || contextLength <= 0) return null;
-  const limit = Math.max(1, Math.min(contextLength, input.maxContextTokens));
-  const budget = input.room !== undefined && Number.isFinite(input.room) && input.room >= 0 ? input.room : Math.max(0, limit - answerReserve(limit));
+  const { files } = input;
+  const reserved = windowLessReserve(input.contextLength, input.maxContextTokens);
+  if (reserved === undefined) return null;
+  const budget = input.room !== undefined && Number.isFinite(input.room) && input.room >= 0 ? input.room : reserved;
   // The estimate is at most a token a character: text as short as the budget cannot go past it, and is not read through
   // at every keystroke.
   if (files.length === 0 && input.text.length <= budget) return null;
@@ -79,9 +79,18 @@ export function contextOverflow(input: ContextFitInput): ContextOverflow | null 
  * composer asks the server's count (models.room) from then on, as it does once files are attached.
  */
 export function textNearWindow(chars: number, contextLength: number | undefined, maxContextTokens: number): boolean {
-  if (contextLength === undefined || !Number.isFinite(contextLength) || contextLength <= 0) return false;
+  const reserved = windowLessReserve(contextLength, maxContextTokens);
+  return reserved !== undefined && chars > reserved / 2;
+}
+
+/**
+ * What a message may take before the server says (models.room): the request's limit (the model's window capped by
+ * MAX_CONTEXT_TOKENS) less `answerReserve(limit)`; undefined when the window is unknown.
+ */
+function windowLessReserve(contextLength: number | undefined, maxContextTokens: number): number | undefined {
+  if (contextLength === undefined || !Number.isFinite(contextLength) || contextLength <= 0) return undefined;
   const limit = Math.max(1, Math.min(contextLength, maxContextTokens));
-  return chars > (limit - answerReserve(limit)) / 2;
+  return Math.max(0, limit - answerReserve(limit));
 }
 
 /**

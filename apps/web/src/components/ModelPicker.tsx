@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { embedsOnly } from "@streamchat/core/browser";
 import { trpc, type RouterOutputs } from "../trpc.js";
 import { Icon } from "./Icon.js";
 
@@ -85,12 +86,11 @@ export interface ModelPickerProps {
 }
 
 /**
- * The models a chat can go to: the list without embedding models (Ollama's `nomic-embed-text` beside the chat models,
- * whose capabilities are "embedding" without "completion"; LM Studio's, listed as ["embedding"]), which only fail a
- * chat. One the conversation already uses stays, so the picker still shows what it is on.
+ * The models a chat can go to: the list without embedding models (core's embedsOnly: Ollama's `nomic-embed-text`
+ * beside the chat models, LM Studio's), which only fail a chat. One the conversation already uses stays, so the picker still shows what it is on.
  */
 export function chatModels<T extends Pick<ModelInfo, "name" | "capabilities">>(list: readonly T[], current: string | null): T[] {
-  return list.filter((m) => m.name === current || !(m.capabilities.includes("embedding") && !m.capabilities.includes("completion")));
+  return list.filter((m) => m.name === current || !embedsOnly(m.capabilities));
 }
 
 /**

@@ -83,7 +83,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   const withoutImages = new RememberedModels(maxRememberedModels);
   // Windows the server's refusals gave (a prompt too long for it), for as long as a list is kept: a model loaded
   // again with another window says so in the next list, or in the next refusal.
-  const refusedWindows = new LearnedWindows(maxRememberedModels, opts.modelListTtlMs ?? 5 * 60_000, opts.now ?? Date.now);
+  const refusedWindows = new RememberedModels<number>(maxRememberedModels, opts.modelListTtlMs ?? 5 * 60_000, opts.now ?? Date.now);
 
   const learnWindow = (model: string, refusal: ChatError): void => {
     if (typeof refusal.contextWindow === "number") refusedWindows.set(model, refusal.contextWindow);
@@ -156,7 +156,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
         // Ollama's /v1 answers with its runner's message, already read as a refusal of images (http-errors.ts).
         const images = error instanceof ChatError && error.unsupported === "images" ? error : refusesImages(error) ? imagesRefusal(error as ChatError, request.model) : undefined;
         if (images) {
-          withoutImages.add(request.model);
+          withoutImages.set(request.model, true);
           throw images;
         }
       }
@@ -171,7 +171,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
       return await post(request, signal);
     } catch (error) {
       if (!refusesTools(error)) throw error;
-      withoutTools.add(request.model);
+      withoutTools.set(request.model, true);
       // Not sent again from here: the run loop does that (as for Ollama's refusal) and says so in a status, which a
       // retry inside the provider kept from the user.
       throw toolsRefusal(error as ChatError, request.model);
@@ -632,49 +632,36 @@ function isWhole(event: EventSourceMessage): boolean {
   }
 }
 
-/** Models a server refused something for, most recent last, at most `max` (model names come from users). */
-class RememberedModels {
-  private readonly models = new Set<string>();
-
-  constructor(private readonly max: number) {}
-
-  has(model: string): boolean {
-    return this.models.has(model);
-  }
-
-  add(model: string): void {
-    this.models.delete(model);
-    this.models.add(model);
-    for (const oldest of this.models) {
-      if (this.models.size <= this.max) break;
-      this.models.delete(oldest);
-    }
-  }
-}
-
-/** Each model's window as a refusal gave it, until `ttlMs` after; at most `max` models (names come from users). */
-class LearnedWindows {
-  private readonly windows = new Map<string, { tokens: number; until: number }>();
+/**
+ * What a server's refusals taught of each model (no tools, no images, its window), most recent last, at most `max`
+ * models (model names come from users), each for `ttlMs` (default: the process's life).
+ */
+class RememberedModels<V = true> {
+  private readonly entries = new Map<string, { value: V; until: number }>();
 
   constructor(
     private readonly max: number,
-    private readonly ttlMs: number,
-    private readonly now: () => number,
+    private readonly ttlMs = Number.POSITIVE_INFINITY,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  get(model: string): number | undefined {
-    const learned = this.windows.get(model);
-    if (learned && learned.until > this.now()) return learned.tokens;
-    this.windows.delete(model);
+  get(model: string): V | undefined {
+    const entry = this.entries.get(model);
+    if (entry && entry.until > this.now()) return entry.value;
+    this.entries.delete(model);
     return undefined;
   }
 
-  set(model: string, tokens: number): void {
-    this.windows.delete(model);
-    this.windows.set(model, { tokens, until: this.now() + this.ttlMs });
-    for (const oldest of this.windows.keys()) {
-      if (this.windows.size <= this.max) break;
-      this.windows.delete(oldest);
+  has(model: string): boolean {
+    return this.get(model) !== undefined;
+  }
+
+  set(model: string, value: V): void {
+    this.entries.delete(model);
+    this.entries.set(model, { value, until: this.now() + this.ttlMs });
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.max) break;
+      this.entries.delete(oldest);
     }
   }
 }

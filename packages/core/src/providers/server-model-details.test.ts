@@ -200,18 +200,33 @@ describe("LM Studio's own model list", () => {
     expect(server.requests).toHaveLength(reads);
   });
 
-  it("a run on a model not loaded says it is loading (LM Studio loads it for the request); once it answered, the list is read again", async () => {
+  // ~4,000 tokens a message: two of them cannot fit in 4,096.
+  const long = "word ".repeat(4000);
+  const longHistory = [
+    { role: "user" as const, content: `First: ${long}` },
+    { role: "assistant" as const, content: `Answer: ${long}` },
+    { role: "user" as const, content: "And now?" },
+  ];
+  const short = (res: ServerResponse) => writeSse(res, [{ choices: [{ index: 0, delta: { content: "Short." }, finish_reason: "stop" }] }, "[DONE]"]);
+
+  /** LM Studio with google/gemma-3-12b not loaded until a chat request loads it with `window` (just-in-time); `chat` answers. */
+  async function loadedOnFirstChat(window: number, chat: (req: SeenRequest, res: ServerResponse) => void): Promise<TestServer> {
     let loaded = false;
     const server = await startHttpServer((req, res) => {
       if (req.path === "/v1/models") return json(res, 200, { data: [{ id: "google/gemma-3-12b", owned_by: "organization_owner" }] });
       if (req.path === "/api/v1/models") {
-        const instances = loaded ? [{ id: "google/gemma-3-12b", config: { context_length: 8192 } }] : [];
+        const instances = loaded ? [{ id: "google/gemma-3-12b", config: { context_length: window } }] : [];
         return json(res, 200, { models: [{ ...v1.models[1], loaded_instances: instances }] });
       }
-      loaded = true; // JIT loading, then the answer
-      writeSse(res, [{ choices: [{ index: 0, delta: { content: "Hi." }, finish_reason: "stop" }] }, "[DONE]"]);
+      loaded = true;
+      chat(req, res);
     });
     servers.push(server);
+    return server;
+  }
+
+  it("a run on a model not loaded says it is loading (LM Studio loads it for the request); once it answered, the list is read again", async () => {
+    const server = await loadedOnFirstChat(8192, (_req, res) => writeSse(res, [{ choices: [{ index: 0, delta: { content: "Hi." }, finish_reason: "stop" }] }, "[DONE]"]));
     const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
     const run = (runId: string) => collect(runChat({ model: m, modelName: "google/gemma-3-12b", conversationId: "c", runId, messages: [{ role: "user", content: "Hello" }] }));
     const first = await run("r1");
@@ -224,27 +239,13 @@ describe("LM Studio's own model list", () => {
   });
 
   it("a prompt refused without its size by a model loaded for it: the list is read again and the round goes cut to the window it got", async () => {
-    let loaded = false;
-    const server = await startHttpServer((req, res) => {
-      if (req.path === "/v1/models") return json(res, 200, { data: [{ id: "google/gemma-3-12b", owned_by: "organization_owner" }] });
-      if (req.path === "/api/v1/models") {
-        const instances = loaded ? [{ id: "google/gemma-3-12b", config: { context_length: 4096 } }] : [];
-        return json(res, 200, { models: [{ ...v1.models[1], loaded_instances: instances }] });
-      }
-      loaded = true; // loaded for this request, with LM Studio's window for it
+    const server = await loadedOnFirstChat(4096, (req, res) => {
       const tokens = Math.ceil(JSON.stringify((req.body as { messages: unknown }).messages).length / 4);
       if (tokens > 4096) return json(res, 400, { error: "The number of tokens to keep from the initial prompt is greater than the context length. Try to load the model with a larger context length, or provide a shorter input" });
-      writeSse(res, [{ choices: [{ index: 0, delta: { content: "Short." }, finish_reason: "stop" }] }, "[DONE]"]);
+      short(res);
     });
-    servers.push(server);
     const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
-    const long = "word ".repeat(4000);
-    const messages = [
-      { role: "user" as const, content: `First: ${long}` },
-      { role: "assistant" as const, content: `Answer: ${long}` },
-      { role: "user" as const, content: "And now?" },
-    ];
-    const { events, shapes } = await collect(runChat({ model: m, modelName: "google/gemma-3-12b", conversationId: "c", runId: "r", messages }));
+    const { events, shapes } = await collect(runChat({ model: m, modelName: "google/gemma-3-12b", conversationId: "c", runId: "r", messages: longHistory }));
     expect(shapes.at(-1)).toBe("done:stop");
     expect(events.find((e) => e.type === "status" && e.contextTrimmed)).toMatchObject({ contextTrimmed: { droppedMessages: 2 } });
     expect(server.requests.filter((r) => r.method === "POST").map((r) => (r.body as { messages: unknown[] }).messages.length)).toEqual([3, 1]);
@@ -256,16 +257,10 @@ describe("LM Studio's own model list", () => {
         "/v1/models": { data: [{ id: "google/gemma-3-12b", owned_by: "organization_owner" }] },
         "/api/v1/models": { models: [{ ...v1.models[1], loaded_instances: [{ id: "google/gemma-3-12b", config: { context_length: 4096 } }] }] },
       },
-      (_req, res) => writeSse(res, [{ choices: [{ index: 0, delta: { content: "Short." }, finish_reason: "stop" }] }, "[DONE]"]),
+      (_req, res) => short(res),
     );
     const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
-    const long = "word ".repeat(4000); // ~4,000 tokens: two of them cannot fit in 4,096
-    const messages = [
-      { role: "user" as const, content: `First: ${long}` },
-      { role: "assistant" as const, content: `Answer: ${long}` },
-      { role: "user" as const, content: "And now?" },
-    ];
-    const { events, shapes } = await collect(runChat({ model: m, modelName: "google/gemma-3-12b", conversationId: "c", runId: "r", messages }));
+    const { events, shapes } = await collect(runChat({ model: m, modelName: "google/gemma-3-12b", conversationId: "c", runId: "r", messages: longHistory }));
     expect(shapes.at(-1)).toBe("done:stop");
     expect(events.some((e) => e.type === "status" && e.contextTrimmed !== undefined)).toBe(true);
     const sent = server.requests.find((r) => r.method === "POST")?.body as { messages: Array<{ content: string }> };

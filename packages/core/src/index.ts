@@ -35,12 +35,14 @@ export {
   type ApprovalPolicy,
 } from "./approval.js";
 export { runSnapshotOf, type RunSnapshot } from "./resume.js";
+export { continuedAnswerOf, nothingToContinueMessage, type ContinuedAnswer } from "./continue-answer.js";
 export { RunSummaryFold, type RunSummary, type ToolCallSummary } from "./summary.js";
 export { closingEvents, interruptedEnding, type RunEnding } from "./closing.js";
 export { trimContext, fitContext, type TrimOptions, type TrimResult } from "./context.js";
 export {
   runChat,
   processingMessage,
+  continuingMessage,
   usingToolMessage,
   respondingMessage,
   loadingModelMessage,

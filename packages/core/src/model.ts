@@ -50,6 +50,11 @@ export interface ModelRequest {
   think?: ThinkSetting;
   /** Ollama `keep_alive` (how long the model stays loaded afterwards); not sent to OpenAI-compatible servers. */
   keepAlive?: KeepAlive;
+  /**
+   * The last message is the start of the model's answer, to write on from (a continued answer): Ollama and llama.cpp
+   * continue a final assistant message as it is; vLLM and SGLang are told (`continue_final_message`).
+   */
+  continueFinal?: boolean;
   /** numCtx: Ollama `options.num_ctx`, the context window to load the model with. */
   options?: { temperature?: number; seed?: number; numPredict?: number; numCtx?: number };
 }

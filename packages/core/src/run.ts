@@ -14,6 +14,7 @@ import {
 import { capabilitiesNow, capabilitiesOf, imagesOnLastUserMessage, imagesUnsupported, stateNow, stateOf, thinkToSend } from "./capabilities.js";
 import { fitContext } from "./context.js";
 import { answerReserve, chooseNumCtx, contextMemoryOf, contextWindowOf, numCtxAnswerRoom, promptWasTruncated, type ContextWindow } from "./context-window.js";
+import { carriedEvents, continuedAnswerOf, type ContinuedAnswer } from "./continue-answer.js";
 import { ChatError, errorCodeMessages, isRetryable } from "./errors.js";
 import type { ChatEvent, ContextUsage, DoneReason, ErrorCode, EventOf, Usage } from "./events.js";
 import type { KeepAlive } from "./keep-alive.js";
@@ -93,6 +94,14 @@ export interface RunOptions {
    */
   resume?: { events: readonly ChatEvent[] };
   /**
+   * Continue an answer that was cut short (stopped, the length limit, a failure) as a new version of it: its messages
+   * after the question, ending with the model's text (continue-answer.ts). `messages` is the history up to the
+   * question. The run tells the answer so far first (one event per message: reasoning, text, tool calls and results),
+   * then sends the first round with the answer's text last, which the model writes on from (`continueFinal`); its
+   * result holds the whole answer, that text and what the model added joined in one message.
+   */
+  continueAnswer?: readonly ChatMessage[];
+  /**
    * Takes the model's answer as it streams instead of the generator: the round's token and reasoning events and the
    * statuses between them, called synchronously as each chunk arrives, in order with what the generator yields (it
    * yields nothing while a round streams). Used only with a model that has `streamTo`; otherwise every event is
@@ -114,6 +123,7 @@ export interface RunResult {
 }
 
 export const processingMessage = "Processing your question…";
+export const continuingMessage = "Continuing the answer…";
 export const usingToolMessage = (name: string) => `Using tool: ${name}…`;
 export const respondingMessage = "Responding…";
 
@@ -171,7 +181,17 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
       // A resumed run's run-start (and the rest of its start) is in its log already.
       if (!opts.resume) {
         yield event("run-start", { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider });
-        yield status("thinking", processingMessage);
+        yield status("thinking", opts.continueAnswer ? continuingMessage : processingMessage);
+      }
+      /** The continued answer's last text, sent last in the first round and joined with what the model adds. */
+      let pending: Extract<ChatMessage, { role: "assistant" }> | undefined;
+      if (opts.continueAnswer) {
+        const continued: ContinuedAnswer = continuedAnswerOf(opts.continueAnswer);
+        for (const told of carriedEvents(continued, opts.runId, now())) yield told;
+        produced.push(...continued.before);
+        text = continued.text;
+        for (const m of continued.before) if (m.role === "assistant") for (const call of m.toolCalls ?? []) (seenCallIds ??= new Set()).add(call.id);
+        pending = continued.last;
       }
 
       // Only what the model accepts: a model without the tools capability still chats, without tools.
@@ -338,7 +358,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         // ---- one model round
         if (signal.aborted) throw new ChatError("cancelled", errorCodeMessages.cancelled);
         const ratio = memory.ratio(opts.modelName);
-        const all = [...context, ...produced];
+        const all = pending ? [...context, ...produced, pending] : [...context, ...produced];
         const toolTokens = Math.ceil(toolText * ratio); // as estimateToolTokens(specs, ratio) computes it
         const reserve = window.limit === undefined ? 0 : answerReserve(window.limit);
         const fit = fitContext(all, {
@@ -373,6 +393,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         if (specs.length > 0) request.tools = specs;
         if (think !== undefined) request.think = think;
         if (opts.keepAlive !== undefined) request.keepAlive = opts.keepAlive;
+        if (pending) request.continueFinal = true;
         if (numCtx !== undefined) {
           request.options = { numCtx };
           memory.sentNumCtx(opts.modelName, numCtx);
@@ -399,7 +420,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         };
         // Reasoning some servers send in the text, as a <think> block before the answer (think-tags.ts): looked for
         // only when the round's text starts as one could (undefined: no text yet; null: the text is the answer).
-        let tags: { splitter: ThinkTagSplitter; sink: SplitTextSink } | null | undefined;
+        // A continued answer's text is past any such block.
+        let tags: { splitter: ThinkTagSplitter; sink: SplitTextSink } | null | undefined = pending ? null : undefined;
         /** What one chunk of the answer adds to the round, and the events it makes (to `to`, in order). */
         const take = (chunk: ModelChunk, to: (event: ChatEvent) => void): void => {
           if (finish) return; // a well-behaved model ends right after finish
@@ -487,7 +509,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
             windowRefused = true;
           } else {
             usage.endRound();
-            keepPartial(produced, round);
+            keepPartial(produced, joined(pending, round));
             throw error;
           }
         } finally {
@@ -527,7 +549,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         }
         if (!finish) {
           usage.endRound();
-          keepPartial(produced, round);
+          keepPartial(produced, joined(pending, round));
           throw new ChatError("stream_truncated", "The model stopped before finishing the answer.");
         }
         usage.endRound(finish.metrics);
@@ -545,13 +567,15 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           numCtx,
         };
 
+        const answered = joined(pending, round);
+        pending = undefined;
         if (round.calls.length === 0) {
-          produced.push(assistantMessage(round));
+          produced.push(assistantMessage(answered));
           reason = finish.reason;
           break;
         }
 
-        produced.push(assistantMessage(round));
+        produced.push(assistantMessage(answered));
         yield* toolRound(round.calls);
 
         if (step >= maxSteps) {
@@ -637,6 +661,15 @@ function assistantMessage(round: { content: string; thinking: string; calls: Too
   if (round.thinking) message.thinking = round.thinking;
   if (round.calls.length > 0) message.toolCalls = round.calls;
   return message;
+}
+
+/** A round of a continued answer: its text so far, then what the round added (the model wrote on from it). */
+function joined(
+  pending: Extract<ChatMessage, { role: "assistant" }> | undefined,
+  round: { content: string; thinking: string; calls: ToolCall[] },
+): { content: string; thinking: string; calls: ToolCall[] } {
+  if (!pending) return round;
+  return { content: pending.content + round.content, thinking: (pending.thinking ?? "") + round.thinking, calls: round.calls };
 }
 
 /** What was already streamed of a failed or cancelled round stays in the history the user saw. */

@@ -10,6 +10,7 @@ import { hasImages } from "./messages.js";
 import { baseName, defaultModels, ModelCatalog, traitsOf } from "./models.js";
 import { ChatResponder, sleep } from "./responder.js";
 import { defaultMaxRecordedBodyBytes, defaultMaxRecordedRequests, RequestLog } from "./request-log.js";
+import { continuing, prefillOf } from "./prefill.js";
 import { matches, modelScenario, taggedScenario } from "./scenarios.js";
 import type { ControlledStream, RecordedRequest, Scenario, SimChatRequest, SimChunk, SimulatorOptions, Simulator } from "./types.js";
 import { fitPrompt, ResponseMeter, type WireEncoder } from "./wire-common.js";
@@ -365,9 +366,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
 
     record.scenario = scenario?.name ?? "demo";
-    const chunks: Iterable<SimChunk> = scenario
+    const answer: Iterable<SimChunk> = scenario
       ? (scenario.chunks ?? (scenario.respond ? scenario.respond(simReq, ctx) : []))
       : respondDemo(simReq, ctx);
+    const prefill = prefillOf(simReq);
+    const chunks = prefill === undefined ? answer : continuing(answer, prefill);
     const responder = newResponder();
     void responder.run(chunks, scenario?.stallAfterChunks === true).catch(() => responder.cut());
     return responder;

@@ -133,8 +133,10 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
 
   /** One chat request; a server that refuses `stream_options` (older servers and proxies) is asked again without it. */
   async function post(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
-    const thinkingSwitch = modelList.listedNow(request.model)?.model?.thinkingSwitch === true;
-    const body = (): Record<string, unknown> => toOpenAIRequest(request, { streamOptions: !withoutStreamOptions, thinkingSwitch });
+    const listed = modelList.listedNow(request.model)?.model;
+    const thinkingSwitch = listed?.thinkingSwitch === true;
+    const continueFinal = request.continueFinal === true && continuesOnRequest(listed?.owner);
+    const body = (): Record<string, unknown> => toOpenAIRequest(request, { streamOptions: !withoutStreamOptions, thinkingSwitch, continueFinal });
     if (withoutStreamOptions) return send(target, "/chat/completions", { method: "POST", body: body(), signal });
     try {
       return await send(target, "/chat/completions", { method: "POST", body: body(), signal });
@@ -319,12 +321,25 @@ export function refusesStreamOptions(error: unknown): boolean {
 // Request mapping
 
 /**
+ * Servers that start a new answer after a final assistant message unless told to continue it (transformers' chat
+ * templates: vLLM, SGLang). llama.cpp continues it by itself (assistant prefill); other servers get no field they may
+ * refuse (OpenAI refuses unknown ones).
+ */
+function continuesOnRequest(owner: string | undefined): boolean {
+  return owner === "vllm" || owner === "sglang";
+}
+
+/**
  * The request body. `streamOptions: false` leaves out `stream_options` (usage in the last chunk), for a server that
  * refuses it. `thinkingSwitch`: the model's template turns thinking on and off (`enable_thinking`), so `think` goes as
  * `chat_template_kwargs` (llama.cpp and vLLM read it per request); otherwise a level goes as `reasoning_effort` and
- * on/off is not sent.
+ * on/off is not sent. `continueFinal`: the server continues the last (assistant) message only when told so (vLLM,
+ * SGLang: `continue_final_message`, without the generation prompt).
  */
-export function toOpenAIRequest(request: ModelRequest, opts: { streamOptions?: boolean; thinkingSwitch?: boolean } = {}): Record<string, unknown> {
+export function toOpenAIRequest(
+  request: ModelRequest,
+  opts: { streamOptions?: boolean; thinkingSwitch?: boolean; continueFinal?: boolean } = {},
+): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: request.model,
     messages: request.messages.map(toOpenAIMessage),
@@ -339,6 +354,10 @@ export function toOpenAIRequest(request: ModelRequest, opts: { streamOptions?: b
   }
   if (opts.thinkingSwitch && request.think !== undefined) body["chat_template_kwargs"] = { enable_thinking: request.think !== false };
   else if (typeof request.think === "string") body["reasoning_effort"] = request.think;
+  if (opts.continueFinal) {
+    body["continue_final_message"] = true;
+    body["add_generation_prompt"] = false;
+  }
   const o = request.options;
   if (o?.numPredict !== undefined) body["max_tokens"] = o.numPredict;
   if (o?.temperature !== undefined) body["temperature"] = o.temperature;

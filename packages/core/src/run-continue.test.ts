@@ -1,0 +1,109 @@
+import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ChatMessage } from "./model.js";
+import { createOpenAIModel, toOpenAIRequest } from "./providers/openai.js";
+import { continuingMessage, runChat, type RunResult } from "./run.js";
+import { collect } from "./test-support/recorder.js";
+import { modelScenario, simRunOptions } from "./test-support/sim-run.js";
+
+/**
+ * A cut-short answer continued as a new version (RunOptions.continueAnswer), on the simulator, which continues a final
+ * assistant message as Ollama does: the run tells the answer so far, sends its text last, and its result is the whole
+ * answer in one message.
+ */
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ tokenDelayMs: 0 });
+});
+afterEach(() => sim.clearScenarios());
+afterAll(async () => {
+  await sim.close();
+});
+
+const question: ChatMessage[] = [{ role: "user", content: "Explain how a rainbow forms, in detail" }];
+const lastChatBody = () => sim.chatRequests().at(-1)?.body as { messages: Array<Record<string, unknown>>; continue_final_message?: boolean };
+
+async function fullAnswer(): Promise<RunResult> {
+  return (await collect(runChat(simRunOptions(sim, "demo", { messages: question, tools: [] })))).result;
+}
+
+describe("continuing an answer", () => {
+  it("tells the text so far, sends it last, and ends with the whole answer in one message", async () => {
+    const full = (await fullAnswer()).text;
+    const cut = full.slice(0, 120);
+    const { events, shapes, result } = await collect(
+      runChat(simRunOptions(sim, "demo", { messages: question, tools: [], continueAnswer: [{ role: "assistant", content: cut }] })),
+    );
+    expect(shapes).toEqual(["run-start", `status:${continuingMessage}`, `token:${cut}`, "status:Responding…", `token:${full.slice(120)}`, "done:stop"]);
+    expect(events.find((e) => e.type === "token")).toMatchObject({ runId: expect.any(String), text: cut });
+    expect(result.text).toBe(full);
+    expect(result.messages).toEqual([{ role: "assistant", content: full }]);
+    const body = lastChatBody();
+    expect(body.messages.at(-1)).toEqual({ role: "assistant", content: cut });
+    expect(body.continue_final_message).toBeUndefined();
+  });
+
+  it("carries an answer's tool rounds and reasoning: told as events, sent before its text, kept in the result", async () => {
+    const before: ChatMessage[] = [
+      { role: "assistant", content: "", thinking: "Need math.", toolCalls: [{ id: "call-1", name: "calculator", args: { expression: "6*7" } }] },
+      { role: "tool", toolCallId: "call-1", toolName: "calculator", content: "42" },
+      { role: "tool", toolCallId: "call-2", toolName: "calculator", content: JSON.stringify({ error: { code: "tool_failed", message: "no" } }) },
+    ];
+    const last: ChatMessage = { role: "assistant", content: "The answer is " };
+    const { events, shapes, result } = await collect(
+      runChat(simRunOptions(sim, "demo", { messages: question, continueAnswer: [...before, last] })),
+    );
+    expect(shapes.slice(0, 7)).toEqual([
+      "run-start",
+      `status:${continuingMessage}`,
+      "reasoning:Need math.",
+      "tool-call:calculator",
+      "tool-result:calculator:ok",
+      "tool-result:calculator:tool_failed",
+      "token:The answer is ",
+    ]);
+    expect(events.find((e) => e.type === "tool-result")).toMatchObject({ callId: "call-1", ok: true, result: 42 });
+    expect(shapes.at(-1)).toBe("done:stop");
+    expect(result.messages.slice(0, 3)).toEqual(before);
+    expect(result.messages).toHaveLength(4);
+    expect(result.messages[3]).toMatchObject({ role: "assistant", content: expect.stringMatching(/^The answer is .+/s) });
+    expect(result.text.startsWith("The answer is ")).toBe(true);
+    const sent = lastChatBody().messages;
+    expect(sent.slice(-4).map((m) => m["role"])).toEqual(["assistant", "tool", "tool", "assistant"]);
+    expect(sent.at(-1)).toEqual({ role: "assistant", content: "The answer is " });
+  });
+
+  it("a continuation that fails keeps the text so far joined with what it added", async () => {
+    modelScenario(sim, "cont-fails", { respond: () => [{ content: "more " }, { content: "words" }, { error: "the runner crashed" }] });
+    const { shapes, result } = await collect(
+      runChat(simRunOptions(sim, "cont-fails", { messages: question, tools: [], continueAnswer: [{ role: "assistant", content: "Some text, " }] })),
+    );
+    expect(shapes.at(-1)).toBe("done:error");
+    expect(result.messages).toEqual([{ role: "assistant", content: "Some text, more words" }]);
+  });
+
+  it("refuses an answer that does not end with the model's text", async () => {
+    const endsInCalls: ChatMessage[] = [{ role: "assistant", content: "Checking.", toolCalls: [{ id: "c", name: "calculator", args: {} }] }];
+    for (const answer of [endsInCalls, [{ role: "assistant", content: "  " }] as ChatMessage[], [] as ChatMessage[]]) {
+      const { shapes, result } = await collect(runChat(simRunOptions(sim, "demo", { messages: question, continueAnswer: answer })));
+      expect(shapes.slice(-2)).toEqual(["error:bad_request", "done:error"]);
+      expect(result.messages).toEqual([]);
+    }
+  });
+
+  it("OpenAI-compatible servers: continue_final_message only where the server needs it", async () => {
+    const request = { model: "m", messages: question, continueFinal: true };
+    expect(toOpenAIRequest(request, { continueFinal: true })).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
+    expect(toOpenAIRequest(request)).not.toHaveProperty("continue_final_message");
+    // Ollama's /v1 lists its models as "library"'s: it continues a final assistant message by itself.
+    const model = createOpenAIModel({ baseUrl: `${sim.url}/v1` });
+    const full = (await collect(runChat({ ...simRunOptions(sim, "demo", { messages: question, tools: [] }), model }))).result.text;
+    const { result } = await collect(
+      runChat({ ...simRunOptions(sim, "demo", { messages: question, tools: [], continueAnswer: [{ role: "assistant", content: full.slice(0, 50) }] }), model }),
+    );
+    expect(result.text).toBe(full);
+    expect(lastChatBody().continue_final_message).toBeUndefined();
+    expect(lastChatBody().messages.at(-1)).toEqual({ role: "assistant", content: full.slice(0, 50) });
+  });
+});

@@ -122,6 +122,17 @@ export const chatRouter = router({
       }),
     ),
 
+  /**
+   * Writes on from the answer at the end of the active path, cut short by a stop, the length limit or a failure: a new
+   * version of it that starts with all of it (the answer stays as the version before). bad_request when the
+   * conversation does not end with the model's text.
+   */
+  continue: authedProcedure
+    .input(z.object({ conversationId: id, model, think }))
+    .mutation(({ ctx, input }) =>
+      ctx.runs.continue({ userId: ctx.userId, conversationId: input.conversationId, model: input.model, think: input.think }),
+    ),
+
   /** A new version of any user message (the original and its answers stay), then its answer. */
   edit: authedProcedure
     .input(z.object({ conversationId: id, messageId, message, model, think, attachments }))

@@ -140,6 +140,7 @@ export class RunExecutor {
         approve: this.opts.approvals.hookFor(record.id, decided),
         approvalTimeoutMs: limits.toolApprovalTimeoutMs,
         ...(resumeFrom ? { resume: { events: resumeFrom } } : {}),
+        ...(launched?.continueAnswer ? { continueAnswer: launched.continueAnswer } : {}),
         signal: run.controller.signal,
         now: this.opts.now,
         // The answer's tokens come as they arrive, not through the generator: one step less per model chunk.

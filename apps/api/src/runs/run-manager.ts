@@ -16,7 +16,7 @@ import type { RunLimits } from "./run-limits.js";
 import type { RunLog } from "./run-log.js";
 import { endRunsForShutdown } from "./shutdown.js";
 import { isSuspended } from "./suspend.js";
-import { RunStarter, type EditInput, type LaunchContext, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
+import { RunStarter, type ContinueInput, type EditInput, type LaunchContext, type RegenerateInput, type StartInput, type StartedRun } from "./start-run.js";
 import type { RunControl, RunStreams, RunStreamsFactory } from "./run-streams.js";
 import type { DirectSlot, RunEventStream } from "./subscribe.js";
 
@@ -227,6 +227,11 @@ export class RunManager {
   /** Answers a question again as a new version of its answer (chat.regenerate). */
   regenerate(input: RegenerateInput): Promise<StartedRun> {
     return this.guardedStart((starter) => starter.regenerate(input));
+  }
+
+  /** Writes on from the cut-short answer at the end of a conversation, as a new version of it (chat.continue). */
+  continue(input: ContinueInput): Promise<StartedRun> {
+    return this.guardedStart((starter) => starter.continue(input));
   }
 
   /** Asks an edited user message as a new version of it, and answers it (chat.edit). */

@@ -1,4 +1,4 @@
-import { splitAttachments, type Attachment, type ChatMessage, type FileAttachment, type ImageAttachment, type ThinkSetting } from "@streamchat/core";
+import { ChatError, continuedAnswerOf, splitAttachments, type Attachment, type ChatMessage, type FileAttachment, type ImageAttachment, type ThinkSetting } from "@streamchat/core";
 import {
   isStoreError,
   MessageTree,
@@ -47,6 +47,9 @@ export interface RegenerateInput extends RestartInput {
   messageId?: number | undefined;
 }
 
+/** chat.continue: the answer at the end of the conversation's active path, written on as a new version of it. */
+export type ContinueInput = RestartInput;
+
 export interface EditInput extends RestartInput {
   /** Any user message of the conversation's tree. */
   messageId: number;
@@ -66,6 +69,8 @@ export interface LaunchContext {
   history?: readonly StoredMessage[];
   /** A regenerate's: the end of the active path before it was rewound, where a run that stores nothing goes back to. */
   previousHead?: number;
+  /** A continue's: the answer's messages after its question, which the run writes on from (RunOptions.continueAnswer). */
+  continueAnswer?: ChatMessage[];
 }
 
 export interface RunStarterOptions {
@@ -149,6 +154,31 @@ export class RunStarter {
       await store.rewindActivePath(conversation.id, question.id);
     });
     this.opts.launch(record, input.think, previousHead === undefined ? undefined : { previousHead });
+    return started(record);
+  }
+
+  /**
+   * Writes on from a cut-short answer (chat.continue): the answer at the end of the active path, its text not ended by
+   * the model (a stop, the length limit, a failure), is answered again as a new version that starts with all of it
+   * (core's continueAnswer), under the same question; the answer itself stays as the version before. Checked again
+   * once the run holds the conversation: a path that moved meanwhile is a conflict, not another answer continued.
+   */
+  async continue(input: ContinueInput): Promise<StartedRun> {
+    const { store } = this.opts;
+    const conversation = await this.ownConversation(input.userId, input.conversationId);
+    const seen = continuable(await store.activePath(conversation.id));
+    const model = input.model ?? (seen.runId === undefined ? undefined : (await store.getRun(seen.runId))?.model);
+    const record = await store.createRun(this.runInput(conversation.id, input.userId, model, undefined)).catch((error: unknown) => {
+      throw refusal(error, this.opts.limits.maxRunsPerUser);
+    });
+    let answer: ReturnType<typeof continuable> | undefined;
+    await this.beforeLaunch(record, async () => {
+      answer = continuable(await store.activePath(conversation.id));
+      if (answer.head !== seen.head) throw new AppError("bad_request", "The conversation changed meanwhile; try again.", "CONFLICT");
+      await store.rewindActivePath(conversation.id, answer.question.id);
+    });
+    const { head, messages } = answer!;
+    this.opts.launch(record, input.think, { previousHead: head, continueAnswer: messages });
     return started(record);
   }
 
@@ -258,6 +288,25 @@ export class RunStarter {
       throw storeFailure(error) ?? error;
     }
   }
+}
+
+/**
+ * The answer a continue writes on from: the messages after the active path's last question, checked by core's rule (it
+ * ends with the model's text); bad_request when there is none.
+ */
+function continuable(path: readonly StoredMessage[]): { question: StoredMessage; head: number; runId: string | undefined; messages: ChatMessage[] } {
+  const at = path.findLastIndex((m) => m.message.role === "user");
+  const question = path[at];
+  if (question === undefined) throw new AppError("bad_request", "The conversation has no answer to continue.");
+  const after = path.slice(at + 1);
+  const messages = after.map((m) => m.message);
+  try {
+    continuedAnswerOf(messages);
+  } catch (error) {
+    if (error instanceof ChatError) throw new AppError("bad_request", error.message);
+    throw error;
+  }
+  return { question, head: after.at(-1)!.id, runId: after[0]?.runId ?? undefined, messages };
 }
 
 /** The longest wait between two attempts of finishUnlaunched. */

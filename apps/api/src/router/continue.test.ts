@@ -1,0 +1,79 @@
+import { TRPCClientError } from "@trpc/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectRun, startTestApi, tokenText, type ApiClient, type TestApi } from "../test-support/harness.js";
+
+/**
+ * chat.continue through the API: the answer at the end of the conversation, cut short by the length limit, is written
+ * on as a new version that holds all of it; the model is sent the answer's text last. Runs on both store backends.
+ */
+
+let api: TestApi;
+let client: ApiClient;
+
+beforeAll(async () => {
+  api = await startTestApi({ env: { AUTH_TOKENS: "alice:alice-token-1,bob:bob-token-22" } });
+  client = api.client("alice-token-1");
+  // "#cut": the first answer stops at the length limit; asked to write on from it, the model says the rest.
+  api.sim.addScenario({
+    name: "cut answers",
+    match: { lastUserIncludes: "#cut" },
+    respond: (req) =>
+      req.messages.at(-1)?.["role"] === "assistant"
+        ? [{ content: "Part two." }, { done: true }]
+        : [{ content: "Part one. " }, { done: true, doneReason: "length" }],
+  });
+});
+afterAll(() => api?.close());
+
+const get = (conversationId: string) => client.conversations.get.query({ conversationId });
+
+async function appError(promise: Promise<unknown>) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCClientError);
+  const data = (error as TRPCClientError<never>).data as { code: string; appCode: string | null } | undefined;
+  return { code: data?.code, appCode: data?.appCode, message: (error as Error).message };
+}
+
+describe("chat.continue", () => {
+  it("writes on from an answer cut at the length limit, as a new version holding all of it", async () => {
+    const first = await client.chat.send.mutate({ message: "#cut tell me", model: "qwen3" });
+    const cut = await collectRun(client, first.runId);
+    expect(cut.at(-1)?.event).toMatchObject({ type: "done", reason: "length" });
+
+    const next = await client.chat.continue.mutate({ conversationId: first.conversationId });
+    expect(next.conversationId).toBe(first.conversationId);
+    const events = await collectRun(client, next.runId);
+    // The answer so far first, then what the model added; the model the answer had.
+    expect(events[0]?.event).toMatchObject({ type: "run-start", model: "qwen3" });
+    expect(tokenText(events)).toBe("Part one. Part two.");
+    expect(events.at(-1)?.event).toMatchObject({ type: "done", reason: "stop" });
+    const sent = api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+    expect(sent.messages.at(-1)).toEqual({ role: "assistant", content: "Part one. " });
+
+    const detail = await get(first.conversationId);
+    expect(detail.messages.map((m) => [m.role, m.content, m.versions ? `${m.versions.index}/${m.versions.count}` : null])).toEqual([
+      ["user", "#cut tell me", null],
+      ["assistant", "Part one. Part two.", "2/2"],
+    ]);
+    // The cut answer stays as the version before.
+    const older = detail.messages[1]!.versions!.siblingIds[0]!;
+    await client.conversations.switchBranch.mutate({ conversationId: first.conversationId, messageId: older });
+    expect((await get(first.conversationId)).messages.at(-1)).toMatchObject({ content: "Part one. ", versions: { index: 1, count: 2 } });
+  });
+
+  it("refuses a conversation that does not end with the model's text, and one that is not the user's", async () => {
+    // A model that is not installed: the run stores no answer, the conversation ends with its question.
+    const failed = await client.chat.send.mutate({ message: "no answer", model: "sim-not-found" });
+    await collectRun(client, failed.runId);
+    const refused = await appError(client.chat.continue.mutate({ conversationId: failed.conversationId }));
+    expect(refused).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
+    expect(refused.message).toMatch(/cannot be continued/);
+    expect(await get(failed.conversationId).then((d) => d.messages.map((m) => m.role))).toEqual(["user"]);
+
+    const other = api.client("bob-token-22");
+    expect(await appError(other.chat.continue.mutate({ conversationId: failed.conversationId }))).toMatchObject({ code: "NOT_FOUND" });
+  });
+});

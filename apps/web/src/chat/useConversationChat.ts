@@ -74,6 +74,8 @@ export interface ConversationChat {
   stop(): void;
   /** A new version of the answer to `questionId` (default: the last question). */
   regenerate(questionId?: number): void;
+  /** Writes on from the cut-short answer at the end of the conversation, as a new version of it (chat.continue). */
+  continueAnswer(): void;
   edit(messageId: number, text: string): void;
   /** An edit that failed: its message's editor opens again with the text (`editReopened` once it has). */
   failedEdit: { messageId: number; text: string } | null;
@@ -195,6 +197,7 @@ export function useConversationChat(opts: {
   const send = trpc.chat.send.useMutation();
   const cancel = trpc.chat.cancel.useMutation();
   const regenerateMutation = trpc.chat.regenerate.useMutation();
+  const continueMutation = trpc.chat.continue.useMutation();
   const editMutation = trpc.chat.edit.useMutation();
   const switchMutation = trpc.conversations.switchBranch.useMutation();
 
@@ -449,6 +452,32 @@ export function useConversationChat(opts: {
   const regenerateRef = useRef(regenerate);
   regenerateRef.current = regenerate;
 
+  // The answer's own model (the server's default for a continue), not the picker's: the same model writes on.
+  const continueAnswer = useCallback(() => {
+    if (!conversationId) return;
+    setActionError(null);
+    continueMutation.mutate(
+      { conversationId, ...(think ? { think } : {}) },
+      {
+        onSuccess: (result) => {
+          setRunId(result.runId);
+          setRegenerating(null);
+          refresh();
+        },
+        onError: (error) => {
+          const described = describeError(error);
+          setActionError({
+            ...described,
+            action: "Could not continue",
+            ...(described.retryable ? { retry: () => continueRef.current() } : {}),
+          });
+        },
+      },
+    );
+  }, [conversationId, think, refresh, continueMutation]);
+  const continueRef = useRef(continueAnswer);
+  continueRef.current = continueAnswer;
+
   const edit = useCallback(
     (messageId: number, text: string) => {
       if (!conversationId) return;
@@ -551,6 +580,7 @@ export function useConversationChat(opts: {
     submit,
     stop,
     regenerate,
+    continueAnswer,
     edit,
     failedEdit,
     editReopened,

@@ -18,6 +18,31 @@ const finished = (patch: Partial<MessageState>): MessageState => ({
 });
 
 describe("AssistantMessage", () => {
+  it("offers Continue on an answer that ended short with text: stopped, at the length limit, failed", () => {
+    const onContinue = vi.fn();
+    const error = { code: "stream_truncated" as const, message: errorCodeMessages.stream_truncated, retryable: true };
+    const ended = (reason: "cancelled" | "length" | "error" | "stop", patch: Partial<MessageState> = {}) =>
+      finished({ text: "Half an answer", done: { reason, usage: emptyUsage() }, ...patch });
+    for (const state of [ended("cancelled"), ended("length"), ended("error", { error })]) {
+      const { getByTestId, unmount } = render(<AssistantMessage state={state} streaming={false} onContinue={onContinue} onRetry={() => {}} />);
+      fireEvent.click(getByTestId("continue-answer"));
+      unmount();
+    }
+    expect(onContinue).toHaveBeenCalledTimes(3);
+    // Not for an answer the model ended, one without text, one still streaming, nor where the pane offers none.
+    const none = [
+      { state: ended("stop"), streaming: false, offered: true },
+      { state: ended("cancelled", { text: "  " }), streaming: false, offered: true },
+      { state: ended("cancelled"), streaming: true, offered: true },
+      { state: ended("cancelled"), streaming: false, offered: false },
+    ];
+    for (const { state, streaming, offered } of none) {
+      const { queryByTestId, unmount } = render(<AssistantMessage state={state} streaming={streaming} {...(offered ? { onContinue } : {})} />);
+      expect(queryByTestId("continue-answer")).toBeNull();
+      unmount();
+    }
+  });
+
   it("shows only the live reasoning while the model thinks: no second progress line", () => {
     const state: MessageState = {
       ...emptyMessageState("r1"),

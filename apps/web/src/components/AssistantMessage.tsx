@@ -21,6 +21,8 @@ export interface AssistantMessageProps {
   onRetry?: () => void;
   /** Answer this question again; left out where regenerating is not offered (see ChatPane). */
   onRegenerate?: () => void;
+  /** Write on from this answer (the last one, not answering); offered once it ended short with text (continueOffered). */
+  onContinue?: () => void;
   /**
    * Copy the conversation up to this answer into a new chat (conversations.branch) and open it; resolves false when it
    * failed (the row says so). Left out while the answer runs or is not stored yet.
@@ -36,6 +38,16 @@ const reasonNotes: Partial<Record<string, string>> = {
   length: "The answer hit the model's length limit.",
   "max-steps": "Stopped after the maximum number of tool rounds.",
 };
+
+/**
+ * Whether an ended answer can be written on from: the model did not end it (stopped, the length limit, a failure after
+ * some of it) and it has text. Its last round must have been text, not tool calls: the server says so if not.
+ */
+export function continueOffered(state: MessageState, answer: string): boolean {
+  const reason = state.done?.reason;
+  const endedShort = reason === "cancelled" || reason === "length" || reason === "error" || reason === "interrupted" || state.error !== null;
+  return endedShort && answer.trim() !== "";
+}
 
 /** What the answer is doing while nothing else shows it: before the first event, between tool rounds. */
 function waitingMessage(state: MessageState): string {
@@ -69,7 +81,17 @@ function ToolStepView({ runId, tool, live }: { runId: string | null; tool: ToolC
   );
 }
 
-export function AssistantMessage({ state, streaming, disconnected = false, onRetry, onRegenerate, onBranch, versionNav, id }: AssistantMessageProps) {
+export function AssistantMessage({
+  state,
+  streaming,
+  disconnected = false,
+  onRetry,
+  onRegenerate,
+  onContinue,
+  onBranch,
+  versionNav,
+  id,
+}: AssistantMessageProps) {
   const reason = state.done?.reason;
   const stopped = reason === "cancelled";
   const failed = state.error !== null || reason === "error" || reason === "interrupted";
@@ -87,6 +109,11 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
   // One progress indicator at a time: the live reasoning or a running tool shows progress itself.
   const showWaiting = streaming && state.text === "" && !reasoningLive && !toolRunning;
   const { answer, leftOpen } = useAnswerText(state);
+  const continueButton = onContinue !== undefined && !streaming && continueOffered(state, answer) && (
+    <button type="button" className="button button--small" data-testid="continue-answer" onClick={onContinue}>
+      Continue
+    </button>
+  );
 
   return (
     <article
@@ -148,11 +175,19 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
         </p>
       )}
       {stopped && (
-        <p className="note note--stopped" data-testid="stopped">
-          Stopped
-        </p>
+        <div className="answer-end">
+          <p className="note note--stopped" data-testid="stopped">
+            Stopped
+          </p>
+          {continueButton}
+        </div>
       )}
-      {reason && reasonNotes[reason] && <p className="note">{reasonNotes[reason]}</p>}
+      {reason && reasonNotes[reason] && (
+        <div className="answer-end">
+          <p className="note">{reasonNotes[reason]}</p>
+          {reason === "length" && continueButton}
+        </div>
+      )}
 
       {failed && (
         <div className="error-box" role="alert" data-testid="run-error">
@@ -162,6 +197,7 @@ export function AssistantMessage({ state, streaming, disconnected = false, onRet
             {/* Only what the title does not say already (lib/runError.ts): once is enough. */}
             {errorText.detail && <span className="error-box__detail">{errorText.detail}</span>}
           </div>
+          {continueButton}
           {offersRetry && (
             <button type="button" className="button button--small" onClick={onRetry}>
               Retry

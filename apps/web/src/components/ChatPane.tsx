@@ -516,6 +516,15 @@ export function ChatPane(props: ChatPaneProps) {
                         : undefined
                     }
                     onRegenerate={regenerateFor(item)}
+                    onContinue={
+                      item.last && !chat.busy && conversationId !== null && item.questionId !== null
+                        ? () => {
+                            follow();
+                            keepKeyboardFocus();
+                            chat.continueAnswer();
+                          }
+                        : undefined
+                    }
                     onBranch={branchFor(item)}
                     versionNav={versionNav(item.versions, "answer")}
                   />

@@ -346,6 +346,38 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     expect(normalize(storedAnswer)).toBe(normalize(partial));
   });
 
+  it("writes on from a stopped answer with Continue: the text so far at once, the model's rest after it, a new version", async () => {
+    const page = await e2e.openApp();
+    const first = e2e.sim.control({ lastUserIncludes: "answer about rivers" });
+    await send(page, "Write an answer about rivers");
+    await first.connected;
+    await first.push({ content: "Rivers carry water" });
+    await waitForAnswerText(page, "Rivers carry water");
+    await page.getByRole("button", { name: "Stop" }).click();
+    await waitForAnswerState(page, "cancelled");
+
+    const next = e2e.sim.control({ lastUserIncludes: "answer about rivers" });
+    await lastAnswer(page).getByTestId("continue-answer").click();
+    const request = await next.connected;
+    // The model is sent the answer so far last, to write on from it; the page shows it before the model adds anything.
+    const sent = (request.body as { messages: Array<{ role: string; content: string }> }).messages.at(-1);
+    expect(sent).toEqual({ role: "assistant", content: "Rivers carry water" });
+    await waitForAnswerText(page, "Rivers carry water");
+    expect(await lastAnswer(page).getAttribute("data-state")).toBe("streaming");
+    await next.push({ content: " to the sea." });
+    await next.push({ done: true });
+    await waitForAnswerState(page, "stop");
+    expect(await answerText(page)).toBe("Rivers carry water to the sea.");
+    await lastAnswer(page).getByTestId("version-count").filter({ hasText: "2 / 2" }).waitFor();
+    expect(await lastAnswer(page).getByTestId("continue-answer").count()).toBe(0);
+
+    const stored = await e2e.getConversation(await conversationIdOf(page));
+    expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
+      ["user", "Write an answer about rivers"],
+      ["assistant", "Rivers carry water to the sea."],
+    ]);
+  });
+
   /** The id of the conversation's first answer, which has ended: chat.cancel of it is the server's `cancelled: false`. */
   async function endedRunOf(page: Page): Promise<string> {
     const conversationId = await conversationIdOf(page);

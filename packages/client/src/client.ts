@@ -62,6 +62,13 @@ export interface ChatClient {
   /** Starts a run and streams its events; leaving the loop early or aborting cancels the run. */
   stream(message: string, opts?: StreamOptions): ChatStream;
   /**
+   * Writes on from the answer at the end of a conversation that was cut short (stopped, the length limit, a failure):
+   * `chat.continue`, streamed as `stream` does. The events between `run-start` and the first `status` are the answer
+   * so far; the rest is what the model adds. Fails with `bad_request` when the conversation does not end with the
+   * model's text.
+   */
+  continueAnswer(conversationId: string, opts?: Omit<StreamOptions, "conversationId" | "attachments">): ChatStream;
+  /**
    * Starts a run without following it. Aborting `signal` before the answer came throws the signal's reason at once,
    * and cancels the run if the server started it all the same.
    */
@@ -311,6 +318,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     yield* own(runId, opts.signal);
   }
 
+  // No retry: without a request id a second try could start a second version. A run started while `signal` aborted is
+  // cancelled by `own`.
+  async function* continueAnswer(conversationId: string, opts: Omit<StreamOptions, "conversationId" | "attachments"> = {}): ChatStream {
+    opts.signal?.throwIfAborted();
+    const { runId } = await call(() => trpc.chat.continue.mutate({ conversationId, model: opts.model, think: opts.think }));
+    yield* own(runId, opts.signal);
+  }
+
   // Not chat.complete: its one HTTP request gets no headers until the whole answer exists, so fetch gives up on a
   // long answer (undici's 300 s headersTimeout), a dropped connection loses the answer, and an abort leaves the run going.
   async function complete(message: string, opts: CompleteOptions = {}): Promise<CompleteResult> {
@@ -320,6 +335,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   return {
     stream,
+    continueAnswer,
     send: (message, opts = {}) => start(message, opts),
     complete,
     events: (runId, opts = {}) => followRun(trpc, runId, opts),

@@ -35,7 +35,8 @@ describe("continuing an answer", () => {
     const { events, shapes, result } = await collect(
       runChat(simRunOptions(sim, "demo", { messages: question, tools: [], continueAnswer: [{ role: "assistant", content: cut }] })),
     );
-    expect(shapes).toEqual(["run-start", `status:${continuingMessage}`, `token:${cut}`, "status:Responding…", `token:${full.slice(120)}`, "done:stop"]);
+    // The answer so far between run-start and the first status, then what the model adds.
+    expect(shapes).toEqual(["run-start", `token:${cut}`, `status:${continuingMessage}`, "status:Responding…", `token:${full.slice(120)}`, "done:stop"]);
     expect(events.find((e) => e.type === "token")).toMatchObject({ runId: expect.any(String), text: cut });
     expect(result.text).toBe(full);
     expect(result.messages).toEqual([{ role: "assistant", content: full }]);
@@ -56,12 +57,12 @@ describe("continuing an answer", () => {
     );
     expect(shapes.slice(0, 7)).toEqual([
       "run-start",
-      `status:${continuingMessage}`,
       "reasoning:Need math.",
       "tool-call:calculator",
       "tool-result:calculator:ok",
       "tool-result:calculator:tool_failed",
       "token:The answer is ",
+      `status:${continuingMessage}`,
     ]);
     expect(events.find((e) => e.type === "tool-result")).toMatchObject({ callId: "call-1", ok: true, result: 42 });
     expect(shapes.at(-1)).toBe("done:stop");

@@ -96,8 +96,8 @@ export interface RunOptions {
   /**
    * Continue an answer that was cut short (stopped, the length limit, a failure) as a new version of it: its messages
    * after the question, ending with the model's text (continue-answer.ts). `messages` is the history up to the
-   * question. The run tells the answer so far first (one event per message: reasoning, text, tool calls and results),
-   * then sends the first round with the answer's text last, which the model writes on from (`continueFinal`); its
+   * question. The run tells the answer so far first, between `run-start` and its first `status` (one event per
+   * message: reasoning, text, tool calls and results), then sends the first round with the answer's text last, which the model writes on from (`continueFinal`); its
    * result holds the whole answer, that text and what the model added joined in one message.
    */
   continueAnswer?: readonly ChatMessage[];
@@ -179,19 +179,20 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   try {
     try {
       // A resumed run's run-start (and the rest of its start) is in its log already.
-      if (!opts.resume) {
-        yield event("run-start", { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider });
-        yield status("thinking", opts.continueAnswer ? continuingMessage : processingMessage);
-      }
+      if (!opts.resume) yield event("run-start", { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider });
       /** The continued answer's last text, sent last in the first round and joined with what the model adds. */
       let pending: Extract<ChatMessage, { role: "assistant" }> | undefined;
       if (opts.continueAnswer) {
+        // The answer so far comes between run-start and the first status: a client that showed it already skips those.
         const continued: ContinuedAnswer = continuedAnswerOf(opts.continueAnswer);
         for (const told of carriedEvents(continued, opts.runId, now())) yield told;
         produced.push(...continued.before);
         text = continued.text;
         for (const m of continued.before) if (m.role === "assistant") for (const call of m.toolCalls ?? []) (seenCallIds ??= new Set()).add(call.id);
         pending = continued.last;
+        yield status("thinking", continuingMessage);
+      } else if (!opts.resume) {
+        yield status("thinking", processingMessage);
       }
 
       // Only what the model accepts: a model without the tools capability still chats, without tools.

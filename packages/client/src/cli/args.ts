@@ -10,7 +10,8 @@ export const usage = `Usage: chat [options] [question]
        chat models [--json] [options]
 
 Streams the answer to a question from the streamchat API. Without a question, starts an
-interactive session (/new starts a new conversation, /exit leaves).
+interactive session (/new starts a new conversation, /continue writes on from an answer
+that was stopped or cut short, printing what the model adds; /exit leaves).
 
 export writes a conversation to stdout, or to <file> with -o: json (default; the whole
 conversation with every version, what import reads) or markdown (the conversation as shown).

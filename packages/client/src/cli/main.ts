@@ -18,6 +18,7 @@ import { readImageAttachment } from "../image-file.js";
 import { readTextFileAttachment } from "../text-file.js";
 import { certificateProblem, isAbortError, toChatClientError, type ChatClientError } from "../errors.js";
 import { pipedAnswerWaitMs, type NextLine } from "./approval-prompt.js";
+import { withoutAnswerSoFar } from "./answer-so-far.js";
 import { ApprovalQuestions } from "./approval-questions.js";
 import { openImportFile, type ImportSource } from "./import-source.js";
 import { LineReader } from "./line-reader.js";
@@ -99,9 +100,12 @@ function describeClientError(error: ChatClientError, options: ServerOptions): st
 }
 
 /** Asks one question; returns the exit code and the conversation the run belonged to. */
+/** What a question asks: a message, or (`/continue`) the rest of the conversation's cut-short answer. */
+type Asking = { message: string } | { continueAnswer: true };
+
 async function ask(
   session: Session,
-  question: string,
+  asking: Asking,
   conversationId: string | undefined,
   signal: AbortSignal,
 ): Promise<{ exitCode: number; conversationId: string | undefined }> {
@@ -114,8 +118,9 @@ async function ask(
     sharedTerminal: io.stdout.isTTY === true && io.stderr.isTTY === true,
     usage: options.usage ?? io.stderr.isTTY === true,
   });
-  const attachments = session.attachments;
-  session.attachments = undefined;
+  // A continue sends no message: the files wait for the next question.
+  const attachments = "message" in asking ? session.attachments : undefined;
+  if ("message" in asking) session.attachments = undefined;
   let conversation = conversationId;
   const approvals = new ApprovalQuestions({
     client: session.client,
@@ -129,7 +134,11 @@ async function ask(
   });
   try {
     const streamSignal = AbortSignal.any([signal, approvals.failed]);
-    for await (const event of session.client.stream(question, { conversationId, model: options.model, think: options.think, attachments, signal: streamSignal })) {
+    const events =
+      "message" in asking
+        ? session.client.stream(asking.message, { conversationId, model: options.model, think: options.think, attachments, signal: streamSignal })
+        : withoutAnswerSoFar(session.client.continueAnswer(conversationId!, { model: options.model, think: options.think, signal: streamSignal }));
+    for await (const event of events) {
       if (event.type === "run-start") conversation = event.conversationId;
       printer.handle(event);
       if (event.type === "approval-request") {
@@ -203,7 +212,7 @@ async function askOnce(session: Session, question: string): Promise<number> {
   const input = stdinLines(session.io);
   try {
     session.nextLine = input.nextLine;
-    return (await ask(session, question, session.options.conversationId, controller.signal)).exitCode;
+    return (await ask(session, { message: question }, session.options.conversationId, controller.signal)).exitCode;
   } finally {
     input.close();
     await sendPendingCancels(session);
@@ -211,7 +220,8 @@ async function askOnce(session: Session, question: string): Promise<number> {
   }
 }
 
-const replHelp = "Commands: /new starts a new conversation, /exit leaves. Ctrl-C stops an answer; at the prompt it exits.\n";
+const replHelp =
+  "Commands: /new starts a new conversation, /continue writes on from an answer that was stopped or cut short, /exit leaves. Ctrl-C stops an answer; at the prompt it exits.\n";
 
 async function repl(session: Session): Promise<number> {
   const { io } = session;
@@ -282,11 +292,13 @@ async function repl(session: Session): Promise<number> {
         io.stderr.write("(new conversation)\n");
       } else if (line === "/help") {
         io.stderr.write(replHelp);
-      } else if (line.startsWith("/")) {
+      } else if (line === "/continue" && conversationId === undefined) {
+        io.stderr.write("(no answer to continue in this conversation yet)\n");
+      } else if (line.startsWith("/") && line !== "/continue") {
         io.stderr.write(`unknown command ${line}. ${replHelp}`);
       } else if (line) {
         running = new AbortController();
-        const result = await ask(session, line, conversationId, running.signal);
+        const result = await ask(session, line === "/continue" ? { continueAnswer: true } : { message: line }, conversationId, running.signal);
         running = undefined;
         if (io.stdoutClosed?.() === true || io.terminated?.() === true || exitCode === exitCodes.interrupted) break;
         if (result.exitCode === exitCodes.interrupted) io.stderr.write("(stopped)\n");

@@ -160,7 +160,8 @@ describe("createOpenAIModel against the simulator's /v1", () => {
   });
 
   it("a run on a model that refuses tools answers without them and says so in a status, once (OpenAI-compatible server)", async () => {
-    const model = createOpenAIModel({ baseUrl: `${sim.url}/v1` });
+    let now = Date.now();
+    const model = createOpenAIModel({ baseUrl: `${sim.url}/v1`, now: () => now });
     const run = () =>
       collect(
         runChat({
@@ -188,6 +189,11 @@ describe("createOpenAIModel against the simulator's /v1", () => {
     expect(next.shapes.at(-1)).toBe("done:stop");
     expect(next.events.some((e) => e.type === "status" && e.unsupportedFeature !== undefined)).toBe(false);
     expect(tools()).toEqual([1, 0, 0]);
+    // An hour later the server may have loaded the model again with tools: they are offered once more.
+    now += 60 * 60_000 + 1;
+    const later = await run();
+    expect(later.shapes.at(-1)).toBe("done:stop");
+    expect(tools()).toEqual([1, 0, 0, 1, 0]);
   });
 });
 

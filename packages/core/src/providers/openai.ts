@@ -34,12 +34,19 @@ export interface OpenAIModelOptions {
   onUnreachable?: (failure: UnreachableFailure) => void;
   /** How long the /models list (context lengths) is reused by `capabilities`. Default 5 minutes. */
   modelListTtlMs?: number;
-  /** Clock for that cache (tests). */
+  /**
+   * How long a model that refused tools or images is sent none. Default an hour: a server may load the same name again
+   * with what it lacked (llama.cpp with a vision projector, a newer build in LM Studio), and asking again then costs one
+   * refused request and one status line.
+   */
+  refusalTtlMs?: number;
+  /** Clock for those caches (tests). */
   now?: () => number;
 }
 
 /** Models remembered as refusing tools, at most (model names come from users). */
 const maxRememberedModels = 256;
+const defaultRefusalTtlMs = 60 * 60_000;
 
 /**
  * A ChatModel over an OpenAI-compatible `POST /chat/completions` SSE stream (llama.cpp, vLLM, LM Studio,
@@ -79,8 +86,8 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     readTimeoutMs: 5_000,
     now: opts.now ?? Date.now,
   });
-  const withoutTools = new RememberedModels(maxRememberedModels);
-  const withoutImages = new RememberedModels(maxRememberedModels);
+  const withoutTools = new RememberedModels(maxRememberedModels, opts.refusalTtlMs ?? defaultRefusalTtlMs, opts.now ?? Date.now);
+  const withoutImages = new RememberedModels(maxRememberedModels, opts.refusalTtlMs ?? defaultRefusalTtlMs, opts.now ?? Date.now);
   // Windows the server's refusals gave (a prompt too long for it), for as long as a list is kept: a model loaded
   // again with another window says so in the next list, or in the next refusal.
   const refusedWindows = new RememberedModels<number>(maxRememberedModels, opts.modelListTtlMs ?? 5 * 60_000, opts.now ?? Date.now);
@@ -653,15 +660,15 @@ function isWhole(event: EventSourceMessage): boolean {
 
 /**
  * What a server's refusals taught of each model (no tools, no images, its window), most recent last, at most `max`
- * models (model names come from users), each for `ttlMs` (default: the process's life).
+ * models (model names come from users), each for `ttlMs`.
  */
 class RememberedModels<V = true> {
   private readonly entries = new Map<string, { value: V; until: number }>();
 
   constructor(
     private readonly max: number,
-    private readonly ttlMs = Number.POSITIVE_INFINITY,
-    private readonly now: () => number = Date.now,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
   ) {}
 
   get(model: string): V | undefined {

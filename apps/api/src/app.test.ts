@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createServer as createHttpServer } from "node:http";
 import { buildServer, redactUrl, type ApiServer } from "./app.js";
+import type { LocalServer } from "./provider.js";
 import { loadConfig } from "./config.js";
 import { startSimulator } from "@streamchat/ollama-sim";
 import type { ChatStore, EventBatcherStats } from "@streamchat/store";
@@ -125,7 +127,7 @@ describe("HTTP surface", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function start(env: Record<string, string> = {}, options: { listen?: boolean } = {}) {
+  async function start(env: Record<string, string> = {}, options: { listen?: boolean; localServers?: LocalServer[] } = {}) {
     logs = [];
     const stream = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -140,7 +142,13 @@ describe("HTTP surface", () => {
       MAX_BODY_BYTES: "2048",
       ...env,
     });
-    server = await buildServer({ config, logger: { stream }, webDistDir: join(dir, "web"), simulator: { tokenDelayMs: 1 } });
+    server = await buildServer({
+      config,
+      logger: { stream },
+      webDistDir: join(dir, "web"),
+      simulator: { tokenDelayMs: 1 },
+      ...(options.localServers ? { localServers: options.localServers } : {}),
+    });
     return options.listen === false ? "" : server.listen();
   }
 
@@ -291,16 +299,62 @@ describe("HTTP surface", () => {
     }
   });
 
-  it("falls back to the simulator when no Ollama answers (auto)", async () => {
-    const closedPort = await new Promise<number>((resolve) => {
+  const freePort = () =>
+    new Promise<number>((resolve) => {
       const probe = createServer().listen(0, "127.0.0.1", () => {
         const { port } = probe.address() as { port: number };
         probe.close(() => resolve(port));
       });
     });
-    await start({ CHAT_PROVIDER: "auto", OLLAMA_HOST: `http://127.0.0.1:${closedPort}` });
+
+  /** An HTTP server on a free port answering every request with `answer`'s status, type and body. */
+  async function fakeServer(answer: (path: string) => { status: number; type: string; body: string }) {
+    const http = createHttpServer((req, res) => {
+      const { status, type, body } = answer(req.url ?? "/");
+      res.writeHead(status, { "content-type": type });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const { port } = http.address() as { port: number };
+    return { baseUrl: `http://127.0.0.1:${port}/v1`, close: () => new Promise<void>((resolve) => http.close(() => resolve())) };
+  }
+
+  it("falls back to the simulator when no Ollama, LM Studio or llama.cpp answers (auto)", async () => {
+    const closedPort = await freePort();
+    const nothing = [{ name: "LM Studio", baseUrl: `http://127.0.0.1:${await freePort()}/v1`, owner: "organization_owner" }];
+    await start({ CHAT_PROVIDER: "auto", OLLAMA_HOST: `http://127.0.0.1:${closedPort}` }, { localServers: nothing });
     expect(server?.provider).toMatchObject({ kind: "sim", demo: true, defaultModel: "demo" });
-    expect(logs.some((l) => l.includes(`No Ollama at http://127.0.0.1:${closedPort}: using the built-in Ollama-protocol simulator (demo model)`))).toBe(true);
+    expect(
+      logs.some((l) => l.includes(`No Ollama at http://127.0.0.1:${closedPort}/, nor LM Studio or llama.cpp on this machine: using the built-in Ollama-protocol simulator (demo model)`)),
+    ).toBe(true);
+  });
+
+  it("without Ollama, auto uses a llama.cpp or LM Studio server it finds, and not something else on their port", async () => {
+    // A development web server where LM Studio would be: a 200 page, not a model list.
+    const web = await fakeServer(() => ({ status: 200, type: "text/html", body: "<!doctype html><title>my app</title>" }));
+    const llama = await fakeServer((path) =>
+      path === "/v1/models"
+        ? { status: 200, type: "application/json", body: JSON.stringify({ object: "list", data: [{ id: "qwen3-8b", object: "model", owned_by: "llamacpp" }] }) }
+        : { status: 404, type: "application/json", body: JSON.stringify({ error: { code: 404, message: "File Not Found" } }) },
+    );
+    try {
+      const closedPort = await freePort();
+      await start(
+        { CHAT_PROVIDER: "auto", OLLAMA_HOST: `http://127.0.0.1:${closedPort}` },
+        {
+          localServers: [
+            { name: "LM Studio", baseUrl: web.baseUrl, owner: "organization_owner" },
+            { name: "llama.cpp", baseUrl: llama.baseUrl, owner: "llamacpp" },
+          ],
+        },
+      );
+      expect(server?.provider).toMatchObject({ kind: "openai", demo: false, baseUrl: llama.baseUrl, defaultModel: "qwen3-8b" });
+      expect(logs.some((l) => l.includes(`No Ollama at http://127.0.0.1:${closedPort}/: using llama.cpp at ${llama.baseUrl}`))).toBe(true);
+    } finally {
+      await server?.close();
+      server = undefined;
+      await Promise.all([web.close(), llama.close()]);
+    }
   });
 });
 

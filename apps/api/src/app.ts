@@ -31,7 +31,7 @@ import { databaseTarget, type Config } from "./config.js";
 import type { ConversationFeed } from "./feed/conversation-feed.js";
 import { FeedPublisher } from "./feed/feed-publisher.js";
 import { openConversationFeed } from "./feed/open-feed.js";
-import { createProvider, type ProviderHandle } from "./provider.js";
+import { createProvider, type LocalServer, type ProviderHandle } from "./provider.js";
 import { registerRest } from "./rest.js";
 import { registerExportAllRoute } from "./export-all-route.js";
 import { appRouter, type AppRouter } from "./router/root.js";
@@ -87,6 +87,8 @@ export interface BuildServerOptions {
   logger?: boolean | object;
   /** Options for the in-process simulator (tests use a short token delay). */
   simulator?: SimulatorOptions;
+  /** Where CHAT_PROVIDER=auto looks for LM Studio or llama.cpp when no Ollama answers (default: their usual ports here). */
+  localServers?: readonly LocalServer[];
   /** The built web app to serve at `/`; null disables it. Default: apps/web/dist of this repo. */
   webDistDir?: string | URL | null;
   /** Tools offered to every run besides the built-ins (embedders; tests define failing or hanging tools). */
@@ -443,7 +445,10 @@ async function assembleServer(
     throw redisStartupError(config, error);
   });
   resources.opened("the conversation feed", () => feed.close());
-  const provider = await createProvider(config, app.log, opts.simulator ? { simulator: opts.simulator } : {});
+  const provider = await createProvider(config, app.log, {
+    ...(opts.simulator ? { simulator: opts.simulator } : {}),
+    ...(opts.localServers ? { localServers: opts.localServers } : {}),
+  });
   resources.opened("the provider", () => provider.close());
   app.log.info(
     {

@@ -72,6 +72,44 @@ export async function probeOllama(baseUrl: string): Promise<"ollama" | "simulato
   }
 }
 
+/** A model server `auto` looks for on this machine when no Ollama answers, known by its `/models` list's `owned_by`. */
+export interface LocalServer {
+  name: string;
+  /** Its OpenAI-compatible base URL, with `/v1`. */
+  baseUrl: string;
+  owner: string;
+}
+
+/** Where LM Studio's and llama.cpp's servers listen unless told otherwise. */
+export const localServers: readonly LocalServer[] = [
+  { name: "LM Studio", baseUrl: "http://127.0.0.1:1234/v1", owner: "organization_owner" },
+  { name: "llama.cpp", baseUrl: "http://127.0.0.1:8080/v1", owner: "llamacpp" },
+];
+
+/**
+ * Whether `server` answers its `/models` within ~1.5 s with a list naming its owner. Only a list in that shape counts:
+ * something else on the port (a development web server on 8080) is not taken for a model server.
+ */
+export async function probeLocalServer(server: LocalServer): Promise<boolean> {
+  try {
+    const res = await fetch(`${server.baseUrl}/models`, { signal: AbortSignal.timeout(probeTimeoutMs) });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return false;
+    }
+    const list = (await res.json()) as { data?: unknown };
+    return Array.isArray(list.data) && list.data.some((m: unknown) => typeof m === "object" && m !== null && (m as { owned_by?: unknown }).owned_by === server.owner);
+  } catch {
+    return false;
+  }
+}
+
+/** The first of `servers` (in their order) that answers as itself; all asked at once. */
+async function firstLocalServer(servers: readonly LocalServer[]): Promise<LocalServer | undefined> {
+  const found = await Promise.all(servers.map((server) => probeLocalServer(server)));
+  return servers[found.indexOf(true)];
+}
+
 /** The simulator's window without num_ctx (its default, Ollama 0.6.4+'s). */
 const simDefaultNumCtx = 4096;
 
@@ -128,12 +166,39 @@ async function ollamaProvider(config: Config, log: Log, demo: boolean): Promise<
   };
 }
 
+async function openaiProvider(config: Config, baseUrl: string, log: Log): Promise<ProviderHandle> {
+  const { model, defaultModel } = withDefaultModel(
+    config,
+    createOpenAIModel({
+      baseUrl,
+      ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
+      onUnreachable: logUnreachable(log),
+    }),
+  );
+  // As for Ollama: not required yet, but the log says why chats fail.
+  const answers = await model.listModels?.({ signal: AbortSignal.timeout(probeTimeoutMs) }).then(
+    () => true,
+    () => false,
+  );
+  if (answers === false) log.warn(`No answer from the model server at ${loggableUrl(baseUrl)} (/models) yet: chats fail until it answers`);
+  return {
+    kind: "openai",
+    demo: false,
+    model,
+    get defaultModel() {
+      return defaultModel();
+    },
+    baseUrl,
+    close: async () => {},
+  };
+}
+
 export async function createProvider(
   config: Config,
   log: Log,
-  options: { simulator?: SimulatorOptions } = {},
+  /** `localServers`: where `auto` looks after Ollama (default: LM Studio's and llama.cpp's ports on this machine). */
+  options: { simulator?: SimulatorOptions; localServers?: readonly LocalServer[] } = {},
 ): Promise<ProviderHandle> {
-  const closeNothing = async () => {};
   switch (config.provider) {
     case "ollama": {
       // Not required to answer yet (Ollama may start after the API), but a person reading the log learns why chats fail.
@@ -142,34 +207,9 @@ export async function createProvider(
       else logFound(log, config.ollamaHost, found);
       return await ollamaProvider(config, log, found === "simulator");
     }
-    case "openai": {
+    case "openai":
       // loadConfig guarantees the URL for this provider.
-      const baseUrl = config.openaiBaseUrl ?? "";
-      const { model, defaultModel } = withDefaultModel(
-        config,
-        createOpenAIModel({
-          baseUrl,
-          ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
-          onUnreachable: logUnreachable(log),
-        }),
-      );
-      // As for Ollama: not required yet, but the log says why chats fail.
-      const answers = await model.listModels?.({ signal: AbortSignal.timeout(probeTimeoutMs) }).then(
-        () => true,
-        () => false,
-      );
-      if (answers === false) log.warn(`No answer from the model server at ${loggableUrl(baseUrl)} (/models) yet: chats fail until it answers`);
-      return {
-        kind: "openai",
-        demo: false,
-        model,
-        get defaultModel() {
-          return defaultModel();
-        },
-        baseUrl,
-        close: closeNothing,
-      };
-    }
+      return openaiProvider(config, config.openaiBaseUrl ?? "", log);
     case "sim":
       return simulatorProvider(config, log, options.simulator);
     case "auto": {
@@ -178,7 +218,12 @@ export async function createProvider(
         logFound(log, config.ollamaHost, found);
         return await ollamaProvider(config, log, found === "simulator");
       }
-      log.warn(`No Ollama at ${config.ollamaHost}: using the built-in Ollama-protocol simulator (demo model)`);
+      const local = await firstLocalServer(options.localServers ?? localServers);
+      if (local) {
+        log.info({ baseUrl: local.baseUrl }, `No Ollama at ${loggableUrl(config.ollamaHost)}: using ${local.name} at ${local.baseUrl}`);
+        return openaiProvider(config, local.baseUrl, log);
+      }
+      log.warn(`No Ollama at ${loggableUrl(config.ollamaHost)}, nor LM Studio or llama.cpp on this machine: using the built-in Ollama-protocol simulator (demo model)`);
       return simulatorProvider(config, log, options.simulator);
     }
   }

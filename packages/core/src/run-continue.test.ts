@@ -84,6 +84,26 @@ describe("continuing an answer", () => {
     expect(result.messages).toEqual([{ role: "assistant", content: "Some text, more words" }]);
   });
 
+  it("a continuation that fails or is stopped before the model adds a word stores nothing (no copy of the answer)", async () => {
+    const answer: ChatMessage[] = [
+      { role: "assistant", content: "", toolCalls: [{ id: "call-1", name: "calculator", args: { expression: "1+1" } }] },
+      { role: "tool", toolCallId: "call-1", toolName: "calculator", content: "2" },
+      { role: "assistant", content: "So far, " },
+    ];
+    const missing = await collect(runChat(simRunOptions(sim, "sim-not-found", { messages: question, continueAnswer: answer })));
+    expect(missing.shapes.slice(-2)).toEqual(["error:model_not_found", "done:error"]);
+    expect(missing.result.messages).toEqual([]);
+
+    const controller = new AbortController();
+    const stream = sim.control({ model: "demo" });
+    const stopped = collect(runChat(simRunOptions(sim, "demo", { messages: question, continueAnswer: answer, signal: controller.signal })));
+    await stream.connected;
+    controller.abort();
+    const { shapes, result } = await stopped;
+    expect(shapes.at(-1)).toBe("done:cancelled");
+    expect(result.messages).toEqual([]);
+  });
+
   it("refuses an answer that does not end with the model's text", async () => {
     const endsInCalls: ChatMessage[] = [{ role: "assistant", content: "Checking.", toolCalls: [{ id: "c", name: "calculator", args: {} }] }];
     for (const answer of [endsInCalls, [{ role: "assistant", content: "  " }] as ChatMessage[], [] as ChatMessage[]]) {

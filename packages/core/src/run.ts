@@ -153,6 +153,11 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   /** The ids of the run's tool calls, made at its first (a held answer without tools keeps no table). */
   let seenCallIds: Set<string> | undefined;
   let text = "";
+  /**
+   * A continued answer's last text, sent last in the first round and joined with what the model adds; cleared once
+   * the model added to it.
+   */
+  let pending: Extract<ChatMessage, { role: "assistant" }> | undefined;
 
   // Typed per event type by the caller's literal; the cast only joins the common fields.
   function event<T extends ChatEvent["type"]>(type: T, body: Omit<EventBody<T>, "type">): ChatEvent {
@@ -180,8 +185,6 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
     try {
       // A resumed run's run-start (and the rest of its start) is in its log already.
       if (!opts.resume) yield event("run-start", { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider });
-      /** The continued answer's last text, sent last in the first round and joined with what the model adds. */
-      let pending: Extract<ChatMessage, { role: "assistant" }> | undefined;
       if (opts.continueAnswer) {
         // The answer so far comes between run-start and the first status: a client that showed it already skips those.
         const continued: ContinuedAnswer = continuedAnswerOf(opts.continueAnswer);
@@ -511,6 +514,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           } else {
             usage.endRound();
             keepPartial(produced, joined(pending, round));
+            if (!nothingAnswered(round)) pending = undefined;
             throw error;
           }
         } finally {
@@ -551,6 +555,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         if (!finish) {
           usage.endRound();
           keepPartial(produced, joined(pending, round));
+          if (!nothingAnswered(round)) pending = undefined;
           throw new ChatError("stream_truncated", "The model stopped before finishing the answer.");
         }
         usage.endRound(finish.metrics);
@@ -595,6 +600,9 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
       }
     }
 
+    // A continuation that added nothing (it failed or was stopped before the model said a word) stores nothing: the
+    // answer it was to write on from stays as it was, not copied into an identical version.
+    if (pending) produced.length = 0;
     const finalUsage = usage.snapshot();
     const contextUsage = contextUsageOf(window, lastRound, droppedMessages, truncated);
     if (contextUsage) finalUsage.context = contextUsage;

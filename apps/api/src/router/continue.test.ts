@@ -22,6 +22,13 @@ beforeAll(async () => {
         ? [{ content: "Part two." }, { done: true }]
         : [{ content: "Part one. " }, { done: true, doneReason: "length" }],
   });
+  // "#broken": the same, but asked to write on, the model server fails before a word.
+  api.sim.addScenario({
+    name: "broken continuations",
+    match: { lastUserIncludes: "#broken" },
+    respond: (req) =>
+      req.messages.at(-1)?.["role"] === "assistant" ? [{ error: "the runner crashed" }] : [{ content: "Part one. " }, { done: true, doneReason: "length" }],
+  });
 });
 afterAll(() => api?.close());
 
@@ -62,6 +69,19 @@ describe("chat.continue", () => {
     const older = detail.messages[1]!.versions!.siblingIds[0]!;
     await client.conversations.switchBranch.mutate({ conversationId: first.conversationId, messageId: older });
     expect((await get(first.conversationId)).messages.at(-1)).toMatchObject({ content: "Part one. ", versions: { index: 1, count: 2 } });
+  });
+
+  it("a continue that fails before the model adds anything leaves the answer as it was: no second version", async () => {
+    const first = await client.chat.send.mutate({ message: "#broken once more" });
+    await collectRun(client, first.runId);
+    const failed = await client.chat.continue.mutate({ conversationId: first.conversationId });
+    const events = await collectRun(client, failed.runId);
+    expect(events.at(-1)?.event).toMatchObject({ type: "done", reason: "error" });
+    const detail = await get(first.conversationId);
+    expect(detail.messages.map((m) => [m.role, m.content, m.versions ?? null])).toEqual([
+      ["user", "#broken once more", null],
+      ["assistant", "Part one. ", null],
+    ]);
   });
 
   it("refuses a conversation that does not end with the model's text, and one that is not the user's", async () => {

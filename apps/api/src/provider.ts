@@ -98,7 +98,8 @@ export async function probeLocalServer(server: LocalServer): Promise<boolean> {
       return false;
     }
     const list = (await res.json()) as { data?: unknown };
-    return Array.isArray(list.data) && list.data.some((m: unknown) => typeof m === "object" && m !== null && (m as { owned_by?: unknown }).owned_by === server.owner);
+    if (!Array.isArray(list.data)) return false;
+    return list.data.some((m: unknown) => typeof m === "object" && m !== null && (m as { owned_by?: unknown }).owned_by === server.owner);
   } catch {
     return false;
   }

@@ -97,8 +97,9 @@ export interface RunOptions {
    * Continue an answer that was cut short (stopped, the length limit, a failure) as a new version of it: its messages
    * after the question, ending with the model's text (continue-answer.ts). `messages` is the history up to the
    * question. The run tells the answer so far first, between `run-start` and its first `status` (one event per
-   * message: reasoning, text, tool calls and results), then sends the first round with the answer's text last, which the model writes on from (`continueFinal`); its
-   * result holds the whole answer, that text and what the model added joined in one message.
+   * message: reasoning, text, tool calls and results), then sends the first round with the answer's text last, which
+   * the model writes on from (`continueFinal`). Its result holds the whole answer, that text and what the model added
+   * joined in one message; none when the model added nothing (it failed or was stopped first).
    */
   continueAnswer?: readonly ChatMessage[];
   /**

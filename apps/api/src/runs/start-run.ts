@@ -171,14 +171,13 @@ export class RunStarter {
     const record = await store.createRun(this.runInput(conversation.id, input.userId, model, undefined)).catch((error: unknown) => {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
-    let answer: ReturnType<typeof continuable> | undefined;
+    let answer = seen;
     await this.beforeLaunch(record, async () => {
       answer = continuable(await store.activePath(conversation.id));
       if (answer.head !== seen.head) throw new AppError("bad_request", "The conversation changed meanwhile; try again.", "CONFLICT");
       await store.rewindActivePath(conversation.id, answer.question.id);
     });
-    const { head, messages } = answer!;
-    this.opts.launch(record, input.think, { previousHead: head, continueAnswer: messages });
+    this.opts.launch(record, input.think, { previousHead: answer.head, continueAnswer: answer.messages });
     return started(record);
   }
 

@@ -99,10 +99,10 @@ function describeClientError(error: ChatClientError, options: ServerOptions): st
   return formatError(error.code, `${error.message}${hint}`);
 }
 
-/** Asks one question; returns the exit code and the conversation the run belonged to. */
-/** What a question asks: a message, or (`/continue`) the rest of the conversation's cut-short answer. */
-type Asking = { message: string } | { continueAnswer: true };
+/** What a question asks: a message, or (`/continue`) the rest of a conversation's cut-short answer. */
+type Asking = { message: string } | { continueIn: string };
 
+/** Asks one question; returns the exit code and the conversation the run belonged to. */
 async function ask(
   session: Session,
   asking: Asking,
@@ -137,7 +137,7 @@ async function ask(
     const events =
       "message" in asking
         ? session.client.stream(asking.message, { conversationId, model: options.model, think: options.think, attachments, signal: streamSignal })
-        : withoutAnswerSoFar(session.client.continueAnswer(conversationId!, { model: options.model, think: options.think, signal: streamSignal }));
+        : withoutAnswerSoFar(session.client.continueAnswer(asking.continueIn, { model: options.model, think: options.think, signal: streamSignal }));
     for await (const event of events) {
       if (event.type === "run-start") conversation = event.conversationId;
       printer.handle(event);
@@ -298,7 +298,8 @@ async function repl(session: Session): Promise<number> {
         io.stderr.write(`unknown command ${line}. ${replHelp}`);
       } else if (line) {
         running = new AbortController();
-        const result = await ask(session, line === "/continue" ? { continueAnswer: true } : { message: line }, conversationId, running.signal);
+        const asking: Asking = line === "/continue" && conversationId !== undefined ? { continueIn: conversationId } : { message: line };
+        const result = await ask(session, asking, conversationId, running.signal);
         running = undefined;
         if (io.stdoutClosed?.() === true || io.terminated?.() === true || exitCode === exitCodes.interrupted) break;
         if (result.exitCode === exitCodes.interrupted) io.stderr.write("(stopped)\n");

@@ -1,3 +1,4 @@
+import { cutAnswerScenario } from "@streamchat/ollama-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitCodes } from "./cli/main.js";
 import { createChatClient, type ChatClient } from "./client.js";
@@ -14,14 +15,7 @@ describe("continuing an answer", () => {
     api = await startApi();
     client = createChatClient({ url: api.url });
     // "#cut": the first answer stops at the length limit; asked to write on from it, the model says the rest.
-    api.sim.addScenario({
-      name: "cut answers",
-      match: { lastUserIncludes: "#cut" },
-      respond: (req) =>
-        req.messages.at(-1)?.["role"] === "assistant"
-          ? [{ content: "Part two." }, { done: true }]
-          : [{ content: "Part one. " }, { done: true, doneReason: "length" }],
-    });
+    api.sim.addScenario(cutAnswerScenario({ name: "cut answers", lastUserIncludes: "#cut", first: "Part one. ", rest: [{ content: "Part two." }, { done: true }] }));
   });
   afterAll(() => api?.close());
 

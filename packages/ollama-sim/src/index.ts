@@ -1,5 +1,5 @@
 export { startSimulator, simulatedOllamaVersion, simulatorHeader } from "./server.js";
-export { builtinScenarios, benchToken, requestedTokens } from "./scenarios.js";
+export { builtinScenarios, benchToken, requestedTokens, cutAnswerScenario } from "./scenarios.js";
 export { defaultModels, faultModels, capabilityModels } from "./models.js";
 export { describeImage, colourName, type ImageInfo, type ImageKind, type DominantColour } from "./image-info.js";
 export { respondDemo, wordTokens, cityZones } from "./demo-model.js";

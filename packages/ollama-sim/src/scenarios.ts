@@ -45,6 +45,18 @@ function* benchChunks(n: number, delayMs: number): Generator<SimChunk> {
   yield { done: true, doneReason: "stop" };
 }
 
+/**
+ * For tests of continuing an answer: questions holding `lastUserIncludes` are answered `first`, stopped at the length
+ * limit; a request that ends with the model's text (a continue) gets `rest` instead.
+ */
+export function cutAnswerScenario(opts: { name: string; lastUserIncludes: string; first: string; rest: SimChunk[] }): Scenario {
+  return {
+    name: opts.name,
+    match: { lastUserIncludes: opts.lastUserIncludes },
+    respond: (req) => (req.messages.at(-1)?.["role"] === "assistant" ? opts.rest : [{ content: opts.first }, { done: true, doneReason: "length" }]),
+  };
+}
+
 export const builtinScenarios: Scenario[] = [
   {
     name: "sim-not-found",

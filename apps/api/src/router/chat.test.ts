@@ -1,4 +1,3 @@
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatEvent } from "@streamchat/core";
 import {
@@ -7,6 +6,7 @@ import {
   recordEvents,
   startTestApi,
   tokenText,
+  trpcFailure,
   types,
   type ApiClient,
   type TestApi,
@@ -23,15 +23,6 @@ afterAll(() => api?.close());
 
 const isToken = (text: string) => (e: ChatEvent) => e.type === "token" && e.text === text;
 
-async function appCodeOf(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  const data = (error as TRPCClientError<never>).data as { code: string; appCode: string | null } | undefined;
-  return { code: data?.code, appCode: data?.appCode, message: (error as Error).message };
-}
 
 function assistantTexts(messages: Array<{ role: string; content: string }>) {
   return messages.filter((m) => m.role === "assistant").map((m) => m.content);
@@ -98,7 +89,7 @@ describe("chat over SSE", () => {
     live.unsubscribe();
     // Running here: beyond its last seq (an id of another run, or made up) it would have skipped the run's done.
     const ahead = recordEvents(client, runId, "999");
-    expect(await appCodeOf(ahead.completed)).toEqual({
+    expect(await trpcFailure(ahead.completed)).toEqual({
       code: "BAD_REQUEST",
       appCode: "bad_request",
       message: `lastEventId 999 is not an event of this run: its last event is ${seen.id}.`,
@@ -109,7 +100,7 @@ describe("chat over SSE", () => {
     expect(all.at(-1)?.event.type).toBe("done");
     // Finished: its done's id means "seen it all"; one past it was never sent.
     await expect(recordEvents(client, runId, String(doneId)).completed).resolves.toEqual([]);
-    expect(await appCodeOf(recordEvents(client, runId, String(doneId + 1)).completed)).toMatchObject({ code: "BAD_REQUEST" });
+    expect(await trpcFailure(recordEvents(client, runId, String(doneId + 1)).completed)).toMatchObject({ code: "BAD_REQUEST" });
   });
 
   it("resumes by itself when the connection drops (Last-Event-ID)", async () => {
@@ -293,7 +284,7 @@ describe("chat over SSE", () => {
   });
 
   it("fails chat.complete with the run's typed error", async () => {
-    expect(await appCodeOf(client.chat.complete.mutate({ message: "hi", model: "sim-not-found" }))).toMatchObject({
+    expect(await trpcFailure(client.chat.complete.mutate({ message: "hi", model: "sim-not-found" }))).toMatchObject({
       code: "NOT_FOUND",
       appCode: "model_not_found",
     });
@@ -400,7 +391,7 @@ describe("chat over SSE", () => {
     expect(types(received)).toEqual(["run-start", "status", "error", "done"]);
     expect(received[2]?.event).toMatchObject({ type: "error", code: "model_unsupported" });
     expect(received[3]?.event).toMatchObject({ type: "done", reason: "error" });
-    expect(await appCodeOf(client.chat.complete.mutate({ message: "hi", model: "llama3.2", think: true }))).toMatchObject({
+    expect(await trpcFailure(client.chat.complete.mutate({ message: "hi", model: "llama3.2", think: true }))).toMatchObject({
       code: "BAD_REQUEST",
       appCode: "model_unsupported",
     });
@@ -410,7 +401,7 @@ describe("chat over SSE", () => {
     const control = api.sim.control();
     const { conversationId, runId } = await client.chat.send.mutate({ message: "busy" });
     await control.connected;
-    expect(await appCodeOf(client.chat.send.mutate({ conversationId, message: "again" }))).toMatchObject({ code: "CONFLICT" });
+    expect(await trpcFailure(client.chat.send.mutate({ conversationId, message: "again" }))).toMatchObject({ code: "CONFLICT" });
     const list = await client.conversations.list.query();
     expect(list.find((c) => c.id === conversationId)?.activeRunId).toBe(runId);
     await control.push({ done: true });
@@ -418,19 +409,19 @@ describe("chat over SSE", () => {
   });
 
   it("validates input: empty message, too long, unknown ids", async () => {
-    expect(await appCodeOf(client.chat.send.mutate({ message: "   " }))).toMatchObject({
+    expect(await trpcFailure(client.chat.send.mutate({ message: "   " }))).toMatchObject({
       code: "BAD_REQUEST",
       appCode: "bad_request",
       message: "Message is required",
     });
-    expect(await appCodeOf(client.chat.send.mutate({ message: "x".repeat(32_001) }))).toMatchObject({
+    expect(await trpcFailure(client.chat.send.mutate({ message: "x".repeat(32_001) }))).toMatchObject({
       code: "BAD_REQUEST",
       appCode: "bad_request",
     });
-    expect(await appCodeOf(client.chat.send.mutate({ conversationId: "nope", message: "hi" }))).toMatchObject({
+    expect(await trpcFailure(client.chat.send.mutate({ conversationId: "nope", message: "hi" }))).toMatchObject({
       code: "NOT_FOUND",
     });
-    expect(await appCodeOf(client.chat.cancel.mutate({ runId: "nope" }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await trpcFailure(client.chat.cancel.mutate({ runId: "nope" }))).toMatchObject({ code: "NOT_FOUND" });
     await expect(collectRun(client, "nope")).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
   });
 

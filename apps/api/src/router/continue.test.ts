@@ -1,6 +1,6 @@
-import { TRPCClientError } from "@trpc/client";
+import { cutAnswerScenario } from "@streamchat/ollama-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectRun, startTestApi, tokenText, type ApiClient, type TestApi } from "../test-support/harness.js";
+import { collectRun, startTestApi, tokenText, trpcFailure, type ApiClient, type TestApi } from "../test-support/harness.js";
 
 /**
  * chat.continue through the API: the answer at the end of the conversation, cut short by the length limit, is written
@@ -14,35 +14,14 @@ beforeAll(async () => {
   api = await startTestApi({ env: { AUTH_TOKENS: "alice:alice-token-1,bob:bob-token-22" } });
   client = api.client("alice-token-1");
   // "#cut": the first answer stops at the length limit; asked to write on from it, the model says the rest.
-  api.sim.addScenario({
-    name: "cut answers",
-    match: { lastUserIncludes: "#cut" },
-    respond: (req) =>
-      req.messages.at(-1)?.["role"] === "assistant"
-        ? [{ content: "Part two." }, { done: true }]
-        : [{ content: "Part one. " }, { done: true, doneReason: "length" }],
-  });
+  api.sim.addScenario(cutAnswerScenario({ name: "cut answers", lastUserIncludes: "#cut", first: "Part one. ", rest: [{ content: "Part two." }, { done: true }] }));
   // "#broken": the same, but asked to write on, the model server fails before a word.
-  api.sim.addScenario({
-    name: "broken continuations",
-    match: { lastUserIncludes: "#broken" },
-    respond: (req) =>
-      req.messages.at(-1)?.["role"] === "assistant" ? [{ error: "the runner crashed" }] : [{ content: "Part one. " }, { done: true, doneReason: "length" }],
-  });
+  api.sim.addScenario(cutAnswerScenario({ name: "broken continuations", lastUserIncludes: "#broken", first: "Part one. ", rest: [{ error: "the runner crashed" }] }));
 });
 afterAll(() => api?.close());
 
 const get = (conversationId: string) => client.conversations.get.query({ conversationId });
 
-async function appError(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  const data = (error as TRPCClientError<never>).data as { code: string; appCode: string | null } | undefined;
-  return { code: data?.code, appCode: data?.appCode, message: (error as Error).message };
-}
 
 describe("chat.continue", () => {
   it("writes on from an answer cut at the length limit, as a new version holding all of it", async () => {
@@ -88,12 +67,12 @@ describe("chat.continue", () => {
     // A model that is not installed: the run stores no answer, the conversation ends with its question.
     const failed = await client.chat.send.mutate({ message: "no answer", model: "sim-not-found" });
     await collectRun(client, failed.runId);
-    const refused = await appError(client.chat.continue.mutate({ conversationId: failed.conversationId }));
+    const refused = await trpcFailure(client.chat.continue.mutate({ conversationId: failed.conversationId }));
     expect(refused).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
     expect(refused.message).toMatch(/cannot be continued/);
     expect(await get(failed.conversationId).then((d) => d.messages.map((m) => m.role))).toEqual(["user"]);
 
     const other = api.client("bob-token-22");
-    expect(await appError(other.chat.continue.mutate({ conversationId: failed.conversationId }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await trpcFailure(other.chat.continue.mutate({ conversationId: failed.conversationId }))).toMatchObject({ code: "NOT_FOUND" });
   });
 });

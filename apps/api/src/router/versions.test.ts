@@ -1,6 +1,5 @@
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectRun, eventually, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
+import { collectRun, eventually, startTestApi, trpcFailure, type ApiClient, type TestApi } from "../test-support/harness.js";
 
 /**
  * Conversation versions through the API (DESIGN §11): edit and regenerate add siblings, conversations.get shows the
@@ -57,15 +56,6 @@ function lastRequestFor(question: string) {
   return request?.messages.filter((m) => m.role !== "system").map((m) => [m.role, m.content]);
 }
 
-async function trpcCode(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  const data = (error as TRPCClientError<never>).data as { code: string; appCode: string | null } | undefined;
-  return { code: data?.code, appCode: data?.appCode, message: (error as Error).message };
-}
 
 /**
  * u1 "#q1" → a1 → u2 "#q2" → b1: a conversation of two turns. Returns the ids by name.
@@ -166,7 +156,7 @@ describe("conversation versions", () => {
     expect(older.messages.map((m) => m.id)).toEqual([u1.id, a1.id, u2.id, b1.id]);
     expect(older.messages[2]!.versions).toEqual({ index: 1, count: 2, siblingIds: [u2.id, u2e.id] });
     // Editing an answer is not a thing.
-    expect(await trpcCode(client.chat.edit.mutate({ conversationId, messageId: a1.id, message: "x" }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await trpcFailure(client.chat.edit.mutate({ conversationId, messageId: a1.id, message: "x" }))).toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("a send after a switch appends to the active path, and the model sees only that path", async () => {
@@ -256,7 +246,7 @@ describe("conversation versions", () => {
     const control = api.sim.control({ lastUserIncludes: "#hold" });
     const held = await client.chat.send.mutate({ conversationId, message: "#hold" });
     await control.connected;
-    expect(await trpcCode(client.conversations.switchBranch.mutate({ conversationId, messageId: a1.id }))).toMatchObject({
+    expect(await trpcFailure(client.conversations.switchBranch.mutate({ conversationId, messageId: a1.id }))).toMatchObject({
       code: "CONFLICT",
       message: expect.stringContaining("still answering"),
     });
@@ -267,14 +257,14 @@ describe("conversation versions", () => {
     expect((await client.conversations.switchBranch.mutate({ conversationId, messageId: a1.id })).messages.at(-1)?.content).toBe("held answer");
 
     const other = await twoTurns();
-    expect(await trpcCode(client.conversations.switchBranch.mutate({ conversationId, messageId: other.a1.id }))).toMatchObject({
+    expect(await trpcFailure(client.conversations.switchBranch.mutate({ conversationId, messageId: other.a1.id }))).toMatchObject({
       code: "NOT_FOUND",
     });
-    expect(await trpcCode(client.conversations.switchBranch.mutate({ conversationId, messageId: 99_999_999 }))).toMatchObject({ code: "NOT_FOUND" });
-    expect(await trpcCode(client.conversations.switchBranch.mutate({ conversationId: "nope", messageId: a1.id }))).toMatchObject({ code: "NOT_FOUND" });
-    expect(await trpcCode(client.chat.regenerate.mutate({ conversationId, messageId: other.a1.id }))).toMatchObject({ code: "NOT_FOUND" });
-    expect(await trpcCode(client.chat.edit.mutate({ conversationId, messageId: other.u1.id, message: "x" }))).toMatchObject({ code: "NOT_FOUND" });
-    expect(await trpcCode(client.conversations.switchBranch.mutate({ conversationId, messageId: -1 }))).toMatchObject({ code: "BAD_REQUEST" });
+    expect(await trpcFailure(client.conversations.switchBranch.mutate({ conversationId, messageId: 99_999_999 }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await trpcFailure(client.conversations.switchBranch.mutate({ conversationId: "nope", messageId: a1.id }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await trpcFailure(client.chat.regenerate.mutate({ conversationId, messageId: other.a1.id }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await trpcFailure(client.chat.edit.mutate({ conversationId, messageId: other.u1.id, message: "x" }))).toMatchObject({ code: "NOT_FOUND" });
+    expect(await trpcFailure(client.conversations.switchBranch.mutate({ conversationId, messageId: -1 }))).toMatchObject({ code: "BAD_REQUEST" });
   });
 
   it("regenerate is refused on a conversation without a question, changing nothing", async () => {
@@ -288,7 +278,7 @@ describe("conversation versions", () => {
       runs: [],
     });
     const { conversationId } = await client.conversations.import.mutate({ content: empty });
-    expect(await trpcCode(client.chat.regenerate.mutate({ conversationId }))).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
+    expect(await trpcFailure(client.chat.regenerate.mutate({ conversationId }))).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
     expect((await get(conversationId)).runs).toEqual([]);
   });
 });
@@ -306,7 +296,7 @@ describe("versions and other users", () => {
     const { conversationId, runId } = await alice.chat.send.mutate({ message: "alice's secret plan" });
     await collectRun(alice, runId);
     const [u1, a1] = (await alice.conversations.get.query({ conversationId })).messages;
-    const refused = async (promise: Promise<unknown>) => (await trpcCode(promise)).code;
+    const refused = async (promise: Promise<unknown>) => (await trpcFailure(promise)).code;
     expect(await refused(bob.conversations.switchBranch.mutate({ conversationId, messageId: a1!.id }))).toBe("NOT_FOUND");
     expect(await refused(bob.chat.regenerate.mutate({ conversationId, messageId: a1!.id }))).toBe("NOT_FOUND");
     expect(await refused(bob.chat.edit.mutate({ conversationId, messageId: u1!.id, message: "pwned" }))).toBe("NOT_FOUND");

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, type TRPCClient } from "@trpc/client";
 import { EventSource } from "eventsource";
 import { chatEventSchema, type AnyTool, type ChatEvent } from "@streamchat/core";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@streamchat/ollama-sim";
@@ -211,4 +211,17 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** How a tRPC call failed: its tRPC code, the API's error code and the message. Throws when it did not fail so. */
+export async function trpcFailure(promise: Promise<unknown>): Promise<{ code: string | undefined; appCode: string | null | undefined; message: string }> {
+  const error = await promise.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (e: unknown) => e,
+  );
+  if (!(error instanceof TRPCClientError)) throw error;
+  const data = (error as TRPCClientError<never>).data as { code: string; appCode: string | null } | undefined;
+  return { code: data?.code, appCode: data?.appCode, message: error.message };
 }

@@ -207,6 +207,7 @@ const envSchema = z.object({
   MAX_STEPS: int(1, 100, 5),
   MAX_CONTEXT_MESSAGES: int(1, 10_000, 50),
   CHAT_IDLE_TIMEOUT_MS: durationMs(1, 3_600_000, 60_000),
+  CHAT_LOAD_TIMEOUT_MS: durationMs(1, 3_600_000, 300_000),
   SHUTDOWN_GRACE_MS: durationMs(0, 3_600_000, 10_000),
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
   MAX_IMPORT_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
@@ -307,6 +308,8 @@ export interface Config {
   /** The window Ollama gives a request without num_ctx (set this to the server's OLLAMA_CONTEXT_LENGTH); default 2048. */
   ollamaContextLength: number | undefined;
   chatIdleTimeoutMs: number;
+  /** How long a run waits for a model the server still has to load before its first data (never less than the idle limit). */
+  chatLoadTimeoutMs: number;
   shutdownGraceMs: number;
   maxBodyBytes: number;
   /**
@@ -414,6 +417,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     keepAlive: e.KEEP_ALIVE,
     ollamaContextLength: e.OLLAMA_CONTEXT_LENGTH,
     chatIdleTimeoutMs: e.CHAT_IDLE_TIMEOUT_MS,
+    chatLoadTimeoutMs: e.CHAT_LOAD_TIMEOUT_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxImportBytes: e.MAX_IMPORT_BYTES,

@@ -327,6 +327,22 @@ describe("model loading and keep_alive", () => {
     expect(again.shapes.slice(0, 5)).toEqual([...head, "status:Loading qwen3…", "status:Processing your question…", expect.stringMatching(/^reasoning:/)]);
   });
 
+  it("waits for a model that loads longer than the idle limit (loadTimeoutMs), and says so when the load takes too long", async () => {
+    // 300 ms to load, 200 ms of silence allowed once the model answers: the first wait gets the load limit.
+    cold.unload();
+    const loads = await collect(run(ollama({ loadedTtlMs: 0 }, cold), "gemma3", { idleTimeoutMs: 200, loadTimeoutMs: 10_000 }));
+    expect(loads.shapes.slice(0, 3)).toEqual([...head, "status:Loading gemma3…"]);
+    expect(loads.shapes.at(-1)).toBe("done:stop");
+
+    cold.unload();
+    const tooSlow = await collect(run(ollama({ loadedTtlMs: 0 }, cold), "gemma3", { idleTimeoutMs: 50, loadTimeoutMs: 100 }));
+    expect(tooSlow.shapes.slice(-2)).toEqual(["error:provider_error", "done:error"]);
+    expect(tooSlow.events.find((e) => e.type === "error")).toMatchObject({
+      message: "The model did not start answering within 0.1 s (it was loading). Try again, or raise CHAT_LOAD_TIMEOUT_MS for models that load slowly.",
+      retryable: true,
+    });
+  });
+
   it("says nothing about loading for a model the server does not list (nothing is known about it)", async () => {
     cold.addScenario({ name: "m-unknown", match: { model: "m-unknown" }, chunks: [{ content: "ok" }, { done: true }] });
     const { shapes } = await collect(run(ollama({}, cold), "m-unknown"));

@@ -75,6 +75,12 @@ export interface RunOptions {
    */
   idleTimeoutMs?: number;
   /**
+   * The limit of the first wait of a run's first round when the model is not loaded (the provider's `state` says so):
+   * the server sends nothing until it has loaded the model. Default 300000 (Ollama's own load timeout); never shorter
+   * than `idleTimeoutMs`. Once data came, `idleTimeoutMs` holds.
+   */
+  loadTimeoutMs?: number;
+  /**
    * Addition (DESIGN §10): asks a person about each validated call that needs approval (see
    * `requiresApproval`); called just before its approval-request event is yielded, so the decision can be
    * taken as soon as anyone sees the request. Without a hook such calls are refused (tool-result
@@ -123,6 +129,9 @@ export interface RunResult {
   error?: { code: ErrorCode; message: string };
 }
 
+/** Ollama's own limit for loading a model (OLLAMA_LOAD_TIMEOUT's default). */
+const defaultLoadTimeoutMs = 300_000;
+
 export const processingMessage = "Processing your question…";
 export const continuingMessage = "Continuing the answer…";
 export const usingToolMessage = (name: string) => `Using tool: ${name}…`;
@@ -146,6 +155,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   const approvalTimeoutMs = Math.max(1, timerDelay(opts.approvalTimeoutMs ?? defaultApprovalTimeoutMs));
   const needsApproval = opts.requiresApproval ?? defaultApprovalPolicy;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 300_000;
+  const loadTimeoutMs = Math.max(idleTimeoutMs, opts.loadTimeoutMs ?? defaultLoadTimeoutMs);
   // Our own controller also covers a consumer that stops iterating: the finally below aborts it.
   const { controller, unlink } = linkedController(opts.signal);
   const signal = controller.signal;
@@ -408,7 +418,9 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         const round = { content: "", thinking: "", calls: [] as ToolCall[] };
         let finish: Extract<ModelChunk, { type: "finish" }> | undefined;
         usage.startRound();
-        const idle = new IdleTimer(idleTimeoutMs, controller);
+        // A model the server has to load first is silent for as long as that takes (a big model from a slow disk: minutes).
+        const loading = step === roundsBefore + 1 && state.loaded === false;
+        const idle = new IdleTimer(idleTimeoutMs, controller, loading ? loadTimeoutMs : idleTimeoutMs);
         // Where the chunk being taken sends its events (take's `to`).
         let out!: (event: ChatEvent) => void;
         const addReasoning = (reasoning: string): void => {
@@ -749,24 +761,45 @@ function asChatError(error: unknown): ChatError {
  * timer per round, re-armed per wait.
  */
 class IdleTimer {
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
   private waiting = false;
+  /** The round's first wait has not started yet: it gets `firstMs`, the waits after it `ms`. */
+  private first = true;
+  /** The armed limit is the first wait's longer one (the model loads). */
+  private loading: boolean;
 
+  /** `firstMs`: the limit of the round's first wait, longer than `ms` while the model loads. */
   constructor(
     private readonly ms: number,
-    run: AbortController,
+    private readonly run: AbortController,
+    firstMs: number,
   ) {
-    this.timer = setTimeout(() => {
-      if (this.waiting) {
-        const seconds = Math.round(this.ms / 100) / 10;
-        run.abort(new ChatError("provider_error", `The model stalled: no data from the model server for ${seconds} s.`, { retryable: true }));
-      }
+    this.loading = firstMs !== ms;
+    this.timer = this.start(firstMs);
+  }
+
+  private start(ms: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      if (!this.waiting) return;
+      const seconds = Math.round(ms / 100) / 10;
+      const message = this.loading
+        ? `The model did not start answering within ${seconds} s (it was loading). Try again, or raise CHAT_LOAD_TIMEOUT_MS for models that load slowly.`
+        : `The model stalled: no data from the model server for ${seconds} s.`;
+      this.run.abort(new ChatError("provider_error", message, { retryable: true }));
     }, timerDelay(ms));
   }
 
-  /** A wait on the model starts: the full `ms` again from now. */
+  /** A wait on the model starts: the full limit again from now (the first wait's own, then `ms`). */
   arm(): void {
-    this.timer.refresh();
+    if (!this.first && this.loading) {
+      // Data came: the model is loaded, and the usual limit holds from now on.
+      this.loading = false;
+      clearTimeout(this.timer);
+      this.timer = this.start(this.ms);
+    } else {
+      this.timer.refresh();
+    }
+    this.first = false;
     this.waiting = true;
   }
 

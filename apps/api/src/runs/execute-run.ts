@@ -136,6 +136,8 @@ export class RunExecutor {
         toolTimeoutMs: limits.toolTimeoutMs,
         // A model silent this long fails the run with provider_error and its request is aborted.
         idleTimeoutMs: limits.chatIdleTimeoutMs,
+        // A model the server loads first may be silent longer (a big model from a slow disk).
+        loadTimeoutMs: limits.chatLoadTimeoutMs,
         think: run.think,
         approve: this.opts.approvals.hookFor(record.id, decided),
         approvalTimeoutMs: limits.toolApprovalTimeoutMs,

@@ -14,4 +14,5 @@ export type RunLimits = Pick<
   | "maxContextTokens"
   | "keepAlive"
   | "chatIdleTimeoutMs"
+  | "chatLoadTimeoutMs"
 >;

@@ -43,6 +43,19 @@ describe("continuing an answer", () => {
     expect(stdout).toBe("Part one. \nPart two.\n");
   });
 
+  it("chat --continue -c <id> prints the rest of that conversation's cut answer; an unknown conversation fails", async () => {
+    const first = await drain(client.stream("#cut a third story"));
+    const conversationId = first[0]!.type === "run-start" ? first[0]!.conversationId : "";
+    const continued = await runCliCaptured(["--continue", "-c", conversationId], { CHAT_URL: api.url, NO_COLOR: "1" });
+    expect(continued).toEqual({ code: exitCodes.ok, stdout: "Part two.\n", stderr: "" });
+    const stored = await client.conversations.get(conversationId);
+    expect(stored.messages.at(-1)?.content).toBe("Part one. Part two.");
+
+    const unknown = await runCliCaptured(["--continue", "-c", "not-a-conversation"], { CHAT_URL: api.url, NO_COLOR: "1" });
+    expect(unknown.code).toBe(exitCodes.failed);
+    expect(unknown.stderr).toMatch(/^error: \S+ — Conversation not found\n$/);
+  });
+
   it("the CLI's /continue before any question says there is nothing to continue", async () => {
     const { code, stdout, stderr } = await runCliCaptured([], { CHAT_URL: api.url, NO_COLOR: "1" }, "/continue\n");
     expect({ code, stdout }).toEqual({ code: exitCodes.ok, stdout: "" });

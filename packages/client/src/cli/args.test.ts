@@ -7,6 +7,7 @@ describe("parseCliArgs", () => {
       kind: "run",
       options: {
         question: "what is 2+2",
+        continueAnswer: false,
         model: undefined,
         conversationId: undefined,
         url: "http://127.0.0.1:4000",
@@ -29,8 +30,20 @@ describe("parseCliArgs", () => {
     );
     expect(parsed).toEqual({
       kind: "run",
-      options: { question: "hi", model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, autoDeny: true, images: [], files: [], think: undefined, usage: undefined, approvalWaitMs: undefined },
+      options: { question: "hi", continueAnswer: false, model: "qwen3", conversationId: "c1", url: "http://127.0.0.1:5000/", token: "flag", json: true, autoDeny: true, images: [], files: [], think: undefined, usage: undefined, approvalWaitMs: undefined },
     });
+  });
+
+  it("--continue: the conversation to write on in, no question, nothing attached, no other command", () => {
+    expect(parseCliArgs(["--continue", "-c", "c1"], {})).toMatchObject({ kind: "run", options: { continueAnswer: true, conversationId: "c1", question: undefined } });
+    const message = (argv: string[]) => {
+      const parsed = parseCliArgs(argv, {});
+      return parsed.kind === "usage-error" ? parsed.message : `not a usage error: ${parsed.kind}`;
+    };
+    expect(message(["--continue"])).toBe("--continue needs the conversation (-c <conversation-id>)");
+    expect(message(["--continue", "-c", "c1", "more please"])).toBe("--continue takes no question: it writes on from the answer the conversation ends with");
+    expect(message(["--continue", "-c", "c1", "--file", "notes.txt"])).toBe("--continue sends no message, so no --image or --file");
+    expect(message(["list", "--continue"])).toBe("--continue is an option of chat -c <conversation-id>, not of chat list");
   });
 
   it("has no question in interactive mode and uses the default URL", () => {

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 
 export const usage = `Usage: chat [options] [question]
+       chat --continue -c <conversation-id> [options]
        chat export <conversation-id> [--format json|markdown] [-o <file>] [options]
        chat export --all [-o <file>] [options]
        chat import <file> [options]
@@ -11,7 +12,8 @@ export const usage = `Usage: chat [options] [question]
 
 Streams the answer to a question from the streamchat API. Without a question, starts an
 interactive session (/new starts a new conversation, /continue writes on from an answer
-that was stopped or cut short, printing what the model adds; /exit leaves).
+that was stopped or cut short, printing what the model adds; /exit leaves). --continue does
+that once for the conversation given with -c.
 
 export writes a conversation to stdout, or to <file> with -o: json (default; the whole
 conversation with every version, what import reads) or markdown (the conversation as shown).
@@ -33,6 +35,7 @@ when it is one quoted argument.
 Options:
   -m, --model <name>         model to use (default: the server's default model)
   -c, --conversation <id>    continue this conversation
+      --continue             write on from the answer that ends the conversation (-c), stopped or cut short
   -u, --url <url>            API base URL (default: $CHAT_URL or http://127.0.0.1:3000)
   -t, --token <token>        bearer token when the server has AUTH_TOKENS (default: $CHAT_TOKEN)
   -i, --image <path>         attach an image (PNG, JPEG, WebP, GIF; repeat for up to 4) — vision models
@@ -72,6 +75,8 @@ export const defaultUrl = "http://127.0.0.1:3000";
 
 export interface CliOptions {
   question: string | undefined;
+  /** --continue: write on from the cut-short answer that ends the conversation (no question). */
+  continueAnswer: boolean;
   model: string | undefined;
   conversationId: string | undefined;
   url: string;
@@ -177,6 +182,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       options: {
         model: { type: "string", short: "m" },
         conversation: { type: "string", short: "c" },
+        continue: { type: "boolean", default: false },
         url: { type: "string", short: "u" },
         token: { type: "string", short: "t" },
         json: { type: "boolean", default: false },
@@ -237,10 +243,16 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       return { kind: "usage-error", message: `--${name} needs a value` };
     }
   }
+  if (values.continue) {
+    if (values.conversation === undefined) return { kind: "usage-error", message: "--continue needs the conversation (-c <conversation-id>)" };
+    if (question !== undefined) return { kind: "usage-error", message: "--continue takes no question: it writes on from the answer the conversation ends with" };
+    if (images.length > 0 || files.length > 0) return { kind: "usage-error", message: "--continue sends no message, so no --image or --file" };
+  }
   return {
     kind: "run",
     options: {
       question,
+      continueAnswer: values.continue,
       model: values.model,
       conversationId: values.conversation,
       url,
@@ -365,9 +377,11 @@ function optionOfAnotherCommand(
     limit?: string | undefined;
     title?: string | undefined;
     archived?: boolean;
+    continue?: boolean;
   },
   command: Command | "run",
 ): ParsedArgs | undefined {
+  if (command !== "run" && values.continue) return { kind: "usage-error", message: `--continue is an option of chat -c <conversation-id>, not of chat ${command}` };
   if (command !== "export" && (values.format !== undefined || values.output !== undefined || values.all)) {
     const option = values.format !== undefined ? "format" : values.output !== undefined ? "output" : "all";
     return { kind: "usage-error", message: `--${option} is an option of chat export` };

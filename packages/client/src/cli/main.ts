@@ -204,7 +204,7 @@ async function sendPendingCancels(session: Session): Promise<void> {
   await session.client.cancelsSent({ timeoutMs: cancelGraceMs });
 }
 
-async function askOnce(session: Session, question: string): Promise<number> {
+async function askOnce(session: Session, asking: Asking): Promise<number> {
   const controller = new AbortController();
   const removeInterrupt = session.io.onInterrupt(() =>
     controller.signal.aborted ? session.io.exit(exitCodes.interrupted) : controller.abort(),
@@ -212,7 +212,7 @@ async function askOnce(session: Session, question: string): Promise<number> {
   const input = stdinLines(session.io);
   try {
     session.nextLine = input.nextLine;
-    return (await ask(session, { message: question }, session.options.conversationId, controller.signal)).exitCode;
+    return (await ask(session, asking, session.options.conversationId, controller.signal)).exitCode;
   } finally {
     input.close();
     await sendPendingCancels(session);
@@ -345,7 +345,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return exitCodes.usage;
   }
   const session: Session = { client: createChatClient({ url: options.url, token: options.token }), options, io, attachments, nextLine: async () => undefined };
-  return options.question === undefined ? repl(session) : askOnce(session, options.question);
+  if (options.continueAnswer && options.conversationId !== undefined) return askOnce(session, { continueIn: options.conversationId });
+  return options.question === undefined ? repl(session) : askOnce(session, { message: options.question });
 }
 
 /**

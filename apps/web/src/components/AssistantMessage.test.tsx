@@ -18,6 +18,25 @@ const finished = (patch: Partial<MessageState>): MessageState => ({
 });
 
 describe("AssistantMessage", () => {
+  it("says how long a wait has lasted once it takes five seconds, from the start of each wait", () => {
+    vi.useFakeTimers();
+    try {
+      const loading: MessageState = { ...emptyMessageState("r1"), status: { phase: "loading-model", message: "Loading gemma3…" } };
+      const { getByTestId, queryByTestId, rerender } = render(<AssistantMessage state={loading} streaming />);
+      act(() => vi.advanceTimersByTime(4000));
+      expect(queryByTestId("elapsed")).toBeNull();
+      act(() => vi.advanceTimersByTime(2000));
+      expect(getByTestId("status-line").textContent).toBe("Loading gemma3… · 6 s");
+      // The model loaded and reads the prompt: a new wait, counted from zero.
+      rerender(<AssistantMessage state={{ ...loading, status: { phase: "thinking", message: "Processing your question…" } }} streaming />);
+      expect(getByTestId("status-line").textContent).toBe("Processing your question…");
+      act(() => vi.advanceTimersByTime(7000));
+      expect(getByTestId("status-line").textContent).toBe("Processing your question… · 7 s");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("offers Continue on an answer that ended short with text: stopped, at the length limit, failed", () => {
     const onContinue = vi.fn();
     const error = { code: "stream_truncated" as const, message: errorCodeMessages.stream_truncated, retryable: true };

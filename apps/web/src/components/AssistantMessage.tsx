@@ -4,6 +4,7 @@ import type { MessageState, ReasoningStep, ToolCard } from "../chat/reducer.js";
 import { copyText } from "../lib/clipboard.js";
 import { runErrorText } from "../lib/runError.js";
 import { ApprovalCard } from "./ApprovalCard.js";
+import { Elapsed } from "./Elapsed.js";
 import { Icon } from "./Icon.js";
 import { Markdown } from "./Markdown.js";
 import { Popover } from "./Popover.js";
@@ -144,7 +145,11 @@ export function AssistantMessage({
             <span />
             <span />
           </span>
-          {waitingMessage(state)}
+          <span>
+            {waitingMessage(state)}
+            {/* A new wait (another message) counts from its own start. */}
+            <Elapsed key={waitingMessage(state)} />
+          </span>
         </p>
       )}
 

@@ -52,7 +52,8 @@ export interface ModelRequest {
   keepAlive?: KeepAlive;
   /**
    * The last message is the start of the model's answer, to write on from (a continued answer): Ollama and llama.cpp
-   * continue a final assistant message as it is; vLLM and SGLang are told (`continue_final_message`).
+   * continue a final assistant message as it is; vLLM and SGLang are told (`continue_final_message`); other
+   * OpenAI-compatible servers are asked in a user message after it.
    */
   continueFinal?: boolean;
   /** numCtx: Ollama `options.num_ctx`, the context window to load the model with. */

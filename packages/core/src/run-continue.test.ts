@@ -1,7 +1,8 @@
 import { startSimulator, type Simulator } from "@streamchat/ollama-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMessage } from "./model.js";
-import { createOpenAIModel, toOpenAIRequest } from "./providers/openai.js";
+import { continueRequest, createOpenAIModel, toOpenAIRequest } from "./providers/openai.js";
+import { startHttpServer, writeSse } from "./test-support/http.js";
 import { continuingMessage, runChat, type RunResult } from "./run.js";
 import { collect } from "./test-support/recorder.js";
 import { modelScenario, simRunOptions } from "./test-support/sim-run.js";
@@ -113,10 +114,43 @@ describe("continuing an answer", () => {
     }
   });
 
-  it("OpenAI-compatible servers: continue_final_message only where the server needs it", async () => {
-    const request = { model: "m", messages: question, continueFinal: true };
-    expect(toOpenAIRequest(request, { continueFinal: true })).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
-    expect(toOpenAIRequest(request)).not.toHaveProperty("continue_final_message");
+  it("OpenAI-compatible servers: told with continue_final_message (vLLM, SGLang), as is (llama.cpp), else asked", async () => {
+    // A server that lists its one model as owned by `owner`, and answers " the rest." to any chat request.
+    const asServer = async (owner: string) => {
+      const server = await startHttpServer((req, res) => {
+        if (req.path === "/v1/models") {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ object: "list", data: [{ id: "m", object: "model", owned_by: owner }] }));
+        } else if (req.path === "/v1/chat/completions") {
+          writeSse(res, [{ choices: [{ index: 0, delta: { content: " the rest." }, finish_reason: "stop" }] }, "data: [DONE]\n\n"]);
+        } else {
+          res.writeHead(404).end();
+        }
+      });
+      const model = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+      const { result } = await collect(
+        runChat({ ...simRunOptions(sim, "m", { messages: question, tools: [], continueAnswer: [{ role: "assistant", content: "The start," }] }), model }),
+      );
+      await server.close();
+      const body = server.requests.find((r) => r.path === "/v1/chat/completions")?.body as Record<string, unknown> & { messages: unknown[] };
+      return { result, body };
+    };
+    const vllm = await asServer("vllm");
+    expect(vllm.body).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
+    expect(vllm.body.messages.at(-1)).toEqual({ role: "assistant", content: "The start," });
+    expect(vllm.result.messages).toEqual([{ role: "assistant", content: "The start, the rest." }]);
+    const llama = await asServer("llamacpp");
+    expect(llama.body).not.toHaveProperty("continue_final_message");
+    expect(llama.body.messages.at(-1)).toEqual({ role: "assistant", content: "The start," });
+    // LM Studio, OpenAI, a proxy: asked after the answer so far, in a user message; the answer is joined the same.
+    const lmStudio = await asServer("organization_owner");
+    expect(lmStudio.body).not.toHaveProperty("continue_final_message");
+    expect(lmStudio.body.messages.slice(-2)).toEqual([
+      { role: "assistant", content: "The start," },
+      { role: "user", content: continueRequest },
+    ]);
+    expect(lmStudio.result.messages).toEqual([{ role: "assistant", content: "The start, the rest." }]);
+    expect(toOpenAIRequest({ model: "m", messages: question, continueFinal: true })).not.toHaveProperty("continue_final_message");
     // Ollama's /v1 lists its models as "library"'s: it continues a final assistant message by itself.
     const model = createOpenAIModel({ baseUrl: `${sim.url}/v1` });
     const full = (await collect(runChat({ ...simRunOptions(sim, "demo", { messages: question, tools: [] }), model }))).result.text;

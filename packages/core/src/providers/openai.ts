@@ -142,7 +142,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   async function post(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
     const listed = modelList.listedNow(request.model)?.model;
     const thinkingSwitch = listed?.thinkingSwitch === true;
-    const continueFinal = request.continueFinal === true && continuesOnRequest(listed?.owner);
+    const continueFinal = request.continueFinal === true ? continuationBy(listed?.owner) : undefined;
     const body = (): Record<string, unknown> => toOpenAIRequest(request, { streamOptions: !withoutStreamOptions, thinkingSwitch, continueFinal });
     if (withoutStreamOptions) return send(target, "/chat/completions", { method: "POST", body: body(), signal });
     try {
@@ -328,24 +328,33 @@ export function refusesStreamOptions(error: unknown): boolean {
 // Request mapping
 
 /**
- * Servers that start a new answer after a final assistant message unless told to continue it (transformers' chat
- * templates: vLLM, SGLang). llama.cpp continues it by itself (assistant prefill); other servers get no field they may
- * refuse (OpenAI refuses unknown ones).
+ * How a server is made to write on from a final assistant message (a continued answer), by who its list says it is:
+ * - `"flag"`: told to (`continue_final_message`: transformers' chat templates, vLLM and SGLang), else it starts anew;
+ * - `"as-is"`: it continues the message by itself (llama.cpp's assistant prefill, Ollama's `/v1`, "library");
+ * - `"ask"`: any other (OpenAI, OpenRouter, LM Studio, a proxy) is asked in a user message after it, as no field can say
+ *   it there (OpenAI refuses unknown ones) and a model that starts a new message would otherwise start the answer over.
  */
-function continuesOnRequest(owner: string | undefined): boolean {
-  return owner === "vllm" || owner === "sglang";
+export type Continuation = "flag" | "as-is" | "ask";
+
+function continuationBy(owner: string | undefined): Continuation {
+  if (owner === "vllm" || owner === "sglang") return "flag";
+  if (owner === "llamacpp" || owner === "library") return "as-is";
+  return "ask";
 }
+
+/** What a server that cannot write on from the model's own message is asked (`"ask"`). */
+export const continueRequest = "Continue your last message exactly where it stopped, without repeating any of it.";
 
 /**
  * The request body. `streamOptions: false` leaves out `stream_options` (usage in the last chunk), for a server that
  * refuses it. `thinkingSwitch`: the model's template turns thinking on and off (`enable_thinking`), so `think` goes as
  * `chat_template_kwargs` (llama.cpp and vLLM read it per request); otherwise a level goes as `reasoning_effort` and
- * on/off is not sent. `continueFinal`: the server continues the last (assistant) message only when told so (vLLM,
- * SGLang: `continue_final_message`, without the generation prompt).
+ * on/off is not sent. `continueFinal`: how the server is made to write on from the last (assistant) message
+ * (`Continuation`).
  */
 export function toOpenAIRequest(
   request: ModelRequest,
-  opts: { streamOptions?: boolean; thinkingSwitch?: boolean; continueFinal?: boolean } = {},
+  opts: { streamOptions?: boolean; thinkingSwitch?: boolean; continueFinal?: Continuation | undefined } = {},
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: request.model,
@@ -361,9 +370,11 @@ export function toOpenAIRequest(
   }
   if (opts.thinkingSwitch && request.think !== undefined) body["chat_template_kwargs"] = { enable_thinking: request.think !== false };
   else if (typeof request.think === "string") body["reasoning_effort"] = request.think;
-  if (opts.continueFinal) {
+  if (opts.continueFinal === "flag") {
     body["continue_final_message"] = true;
     body["add_generation_prompt"] = false;
+  } else if (opts.continueFinal === "ask") {
+    (body["messages"] as unknown[]).push({ role: "user", content: continueRequest });
   }
   const o = request.options;
   if (o?.numPredict !== undefined) body["max_tokens"] = o.numPredict;

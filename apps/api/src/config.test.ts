@@ -48,6 +48,7 @@ describe("loadConfig", () => {
       ollamaContextLength: undefined,
       chatIdleTimeoutMs: 60_000,
       chatLoadTimeoutMs: 300_000,
+      chatMaxAnswerTokens: undefined,
       shutdownGraceMs: 10_000,
       maxBodyBytes: 1_048_576,
       maxImportBytes: 10_485_760,

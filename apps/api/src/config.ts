@@ -208,6 +208,7 @@ const envSchema = z.object({
   MAX_CONTEXT_MESSAGES: int(1, 10_000, 50),
   CHAT_IDLE_TIMEOUT_MS: durationMs(1, 3_600_000, 60_000),
   CHAT_LOAD_TIMEOUT_MS: durationMs(1, 3_600_000, 300_000),
+  CHAT_MAX_ANSWER_TOKENS: optionalInt(1, 10_000_000),
   SHUTDOWN_GRACE_MS: durationMs(0, 3_600_000, 10_000),
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
   MAX_IMPORT_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
@@ -310,6 +311,8 @@ export interface Config {
   chatIdleTimeoutMs: number;
   /** How long a run waits for a model the server still has to load before its first data (never less than the idle limit). */
   chatLoadTimeoutMs: number;
+  /** The most tokens the model may write per round (num_predict / max_tokens); undefined: the model server's own limit. */
+  chatMaxAnswerTokens: number | undefined;
   shutdownGraceMs: number;
   maxBodyBytes: number;
   /**
@@ -418,6 +421,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ollamaContextLength: e.OLLAMA_CONTEXT_LENGTH,
     chatIdleTimeoutMs: e.CHAT_IDLE_TIMEOUT_MS,
     chatLoadTimeoutMs: e.CHAT_LOAD_TIMEOUT_MS,
+    chatMaxAnswerTokens: e.CHAT_MAX_ANSWER_TOKENS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxImportBytes: e.MAX_IMPORT_BYTES,

@@ -81,6 +81,12 @@ export interface RunOptions {
    */
   loadTimeoutMs?: number;
   /**
+   * The most tokens the model may write in one round (Ollama `num_predict`, OpenAI-compatible `max_tokens`); a round cut
+   * there ends the run with `done.reason: "length"`, and `continueAnswer` writes on from it. Undefined: the server's
+   * own limit (usually none).
+   */
+  maxAnswerTokens?: number;
+  /**
    * Addition (DESIGN §10): asks a person about each validated call that needs approval (see
    * `requiresApproval`); called just before its approval-request event is yielded, so the decision can be
    * taken as soon as anyone sees the request. Without a hook such calls are refused (tool-result
@@ -413,6 +419,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           request.options = { numCtx };
           memory.sentNumCtx(opts.modelName, numCtx);
         }
+        if (opts.maxAnswerTokens !== undefined) request.options = { ...request.options, numPredict: opts.maxAnswerTokens };
         lastRound = { promptTokens: expected, estimated: true, completionTokens: 0, numCtx };
 
         const round = { content: "", thinking: "", calls: [] as ToolCall[] };

@@ -10,6 +10,7 @@ import { hasImages } from "./messages.js";
 import { baseName, defaultModels, ModelCatalog, traitsOf } from "./models.js";
 import { ChatResponder, sleep } from "./responder.js";
 import { defaultMaxRecordedBodyBytes, defaultMaxRecordedRequests, RequestLog } from "./request-log.js";
+import { answerLimitOf, limitedTo } from "./answer-limit.js";
 import { continuing, prefillOf } from "./prefill.js";
 import { matches, modelScenario, taggedScenario } from "./scenarios.js";
 import type { ControlledStream, RecordedRequest, Scenario, SimChatRequest, SimChunk, SimulatorOptions, Simulator } from "./types.js";
@@ -370,7 +371,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       ? (scenario.chunks ?? (scenario.respond ? scenario.respond(simReq, ctx) : []))
       : respondDemo(simReq, ctx);
     const prefill = prefillOf(simReq);
-    const chunks = prefill === undefined ? answer : continuing(answer, prefill);
+    const continued = prefill === undefined ? answer : continuing(answer, prefill);
+    const limit = answerLimitOf(b, wire);
+    const chunks = limit === undefined ? continued : limitedTo(continued, limit);
     const responder = newResponder();
     void responder.run(chunks, scenario?.stallAfterChunks === true).catch(() => responder.cut());
     return responder;

@@ -76,3 +76,31 @@ describe("chat.continue", () => {
     expect(await trpcFailure(other.chat.continue.mutate({ conversationId: failed.conversationId }))).toMatchObject({ code: "NOT_FOUND" });
   });
 });
+
+describe("chat.continue with CHAT_MAX_ANSWER_TOKENS", () => {
+  let limited: TestApi;
+  beforeAll(async () => {
+    limited = await startTestApi({ env: { CHAT_MAX_ANSWER_TOKENS: "4" } });
+  });
+  afterAll(() => limited?.close());
+
+  it("an answer cut at the limit ends with reason length, and each continue adds up to the limit more of it", async () => {
+    const user = limited.client();
+    const question = "Explain how a rainbow forms, in detail";
+    const first = await user.chat.send.mutate({ message: question });
+    const cut = await collectRun(user, first.runId);
+    expect(cut.at(-1)?.event).toMatchObject({ type: "done", reason: "length" });
+    const sent = limited.sim.chatRequests().at(-1)?.body as { options?: { num_predict?: number } };
+    expect(sent.options?.num_predict).toBe(4);
+    const once = tokenText(cut);
+
+    const next = await user.chat.continue.mutate({ conversationId: first.conversationId });
+    const events = await collectRun(user, next.runId);
+    expect(events.at(-1)?.event).toMatchObject({ type: "done", reason: "length" });
+    const twice = tokenText(events);
+    expect(twice.startsWith(once)).toBe(true);
+    expect(twice.length).toBeGreaterThan(once.length);
+    const stored = await user.conversations.get.query({ conversationId: first.conversationId });
+    expect(stored.messages.at(-1)).toMatchObject({ role: "assistant", content: twice, versions: { index: 2, count: 2 } });
+  });
+});

@@ -15,4 +15,5 @@ export type RunLimits = Pick<
   | "keepAlive"
   | "chatIdleTimeoutMs"
   | "chatLoadTimeoutMs"
+  | "chatMaxAnswerTokens"
 >;

@@ -36,10 +36,12 @@ export function continuedAnswerOf(messages: readonly ChatMessage[]): ContinuedAn
 /**
  * The events that tell the continued answer's story so far, in the new run's log before what the model adds: one
  * reasoning and one token event per message (not the original chunks: the text is what was stored), its tool calls,
- * and their results as the tool messages hold them (the text the model read). A result that is `{"error":…}` is a
- * failed call; other text is the result.
+ * and their results: as `logged` has them (the tool-result events of the run that made the answer: durations, typed
+ * errors), else as the tool messages hold them (the text the model read; `{"error":…}` is a failed call, other text the
+ * result, no duration).
  */
-export function carriedEvents(answer: ContinuedAnswer, runId: string, at: number): ChatEvent[] {
+export function carriedEvents(answer: ContinuedAnswer, runId: string, at: number, logged: readonly EventOf<"tool-result">[] = []): ChatEvent[] {
+  const results = new Map(logged.map((result) => [result.callId, result]));
   const events: ChatEvent[] = [];
   for (const message of [...answer.before, answer.last]) {
     if (message.role === "assistant") {
@@ -49,7 +51,8 @@ export function carriedEvents(answer: ContinuedAnswer, runId: string, at: number
         events.push({ type: "tool-call", runId, at, callId: call.id, name: call.name, args: call.args });
       }
     } else if (message.role === "tool") {
-      events.push(toolResultEvent(message, runId, at));
+      const result = results.get(message.toolCallId);
+      events.push(result ? { ...result, runId, at } : toolResultEvent(message, runId, at));
     }
   }
   return events;

@@ -66,6 +66,14 @@ describe("continuing an answer", () => {
       `status:${continuingMessage}`,
     ]);
     expect(events.find((e) => e.type === "tool-result")).toMatchObject({ callId: "call-1", ok: true, result: 42 });
+    // With the results their run logged, those are told as they were: durations and typed errors.
+    const logged = [
+      { type: "tool-result" as const, runId: "old", at: 1, callId: "call-2", name: "calculator", ok: false, error: { code: "tool_timeout" as const, message: "slow" }, durationMs: 15_000 },
+    ];
+    const again = await collect(runChat(simRunOptions(sim, "demo", { messages: question, continueAnswer: [...before, last], continuedToolResults: logged })));
+    const results = again.events.filter((e) => e.type === "tool-result");
+    expect(results[0]).toMatchObject({ callId: "call-1", ok: true, result: 42, durationMs: 0 });
+    expect(results[1]).toEqual({ ...logged[0], runId: again.events[0]!.runId, at: expect.any(Number) });
     expect(shapes.at(-1)).toBe("done:stop");
     expect(result.messages.slice(0, 3)).toEqual(before);
     expect(result.messages).toHaveLength(4);

@@ -115,6 +115,11 @@ export interface RunOptions {
    */
   continueAnswer?: readonly ChatMessage[];
   /**
+   * The tool-result events the run that made the continued answer logged for its calls: told again as they were
+   * (durations, typed errors) instead of rebuilt from the tool messages.
+   */
+  continuedToolResults?: readonly EventOf<"tool-result">[];
+  /**
    * Takes the model's answer as it streams instead of the generator: the round's token and reasoning events and the
    * statuses between them, called synchronously as each chunk arrives, in order with what the generator yields (it
    * yields nothing while a round streams). Used only with a model that has `streamTo`; otherwise every event is
@@ -205,7 +210,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
       if (opts.continueAnswer) {
         // The answer so far comes between run-start and the first status: a client that showed it already skips those.
         const continued: ContinuedAnswer = continuedAnswerOf(opts.continueAnswer);
-        for (const told of carriedEvents(continued, opts.runId, now())) yield told;
+        for (const told of carriedEvents(continued, opts.runId, now(), opts.continuedToolResults)) yield told;
         produced.push(...continued.before);
         text = continued.text;
         for (const m of continued.before) if (m.role === "assistant") for (const call of m.toolCalls ?? []) (seenCallIds ??= new Set()).add(call.id);

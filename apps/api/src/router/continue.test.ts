@@ -1,4 +1,6 @@
+import { defineTool } from "@streamchat/core";
 import { cutAnswerScenario } from "@streamchat/ollama-sim";
+import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectRun, startTestApi, tokenText, trpcFailure, type ApiClient, type TestApi } from "../test-support/harness.js";
 
@@ -102,5 +104,52 @@ describe("chat.continue with CHAT_MAX_ANSWER_TOKENS", () => {
     expect(twice.length).toBeGreaterThan(once.length);
     const stored = await user.conversations.get.query({ conversationId: first.conversationId });
     expect(stored.messages.at(-1)).toMatchObject({ role: "assistant", content: twice, versions: { index: 2, count: 2 } });
+  });
+});
+
+describe("chat.continue of an answer with a tool round", () => {
+  let tooled: TestApi;
+  // A tool that takes a while, so its logged duration is not 0.
+  const slowEcho = defineTool({
+    name: "slow_echo",
+    description: "Echoes its text after a moment",
+    input: z.object({ text: z.string() }),
+    execute: async ({ text }) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return { text };
+    },
+  });
+  beforeAll(async () => {
+    tooled = await startTestApi({ extraTools: [slowEcho] });
+    // First a call, then after its result an answer cut at the length limit; asked to write on, the rest.
+    tooled.sim.addScenario({
+      name: "tooled answers",
+      match: { lastUserIncludes: "#tooled" },
+      respond: (req) => {
+        const last = req.messages.at(-1);
+        if (last?.["role"] === "assistant") return [{ content: "Part two." }, { done: true }];
+        if (last?.["role"] === "tool") return [{ content: "Part one. " }, { done: true, doneReason: "length" }];
+        return [{ toolCalls: [{ name: "slow_echo", arguments: { text: "hi" } }] }, { done: true }];
+      },
+    });
+  });
+  afterAll(() => tooled?.close());
+
+  it("tells the tool round again as its run logged it (its duration), before the text and the rest", async () => {
+    const user = tooled.client();
+    const first = await user.chat.send.mutate({ message: "#tooled go" });
+    const cut = await collectRun(user, first.runId);
+    const logged = cut.find((r) => r.event.type === "tool-result")?.event;
+    expect(logged).toMatchObject({ type: "tool-result", name: "slow_echo", ok: true, result: { text: "hi" } });
+    expect((logged as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(25);
+
+    const next = await user.chat.continue.mutate({ conversationId: first.conversationId });
+    const events = (await collectRun(user, next.runId)).map((r) => r.event);
+    expect(events.map((e) => e.type).slice(0, 4)).toEqual(["run-start", "tool-call", "tool-result", "token"]);
+    expect(events[2]).toMatchObject({ ...logged, runId: next.runId, at: expect.any(Number) });
+    expect(tokenText(await collectRun(user, next.runId))).toBe("Part one. Part two.");
+    const stored = await user.conversations.get.query({ conversationId: first.conversationId });
+    expect(stored.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+    expect(stored.messages.at(-1)).toMatchObject({ content: "Part one. Part two." });
   });
 });

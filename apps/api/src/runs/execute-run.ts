@@ -143,7 +143,7 @@ export class RunExecutor {
         approve: this.opts.approvals.hookFor(record.id, decided),
         approvalTimeoutMs: limits.toolApprovalTimeoutMs,
         ...(resumeFrom ? { resume: { events: resumeFrom } } : {}),
-        ...(launched?.continueAnswer ? { continueAnswer: launched.continueAnswer } : {}),
+        ...(launched?.continueAnswer ? { continueAnswer: launched.continueAnswer, continuedToolResults: launched.continuedToolResults ?? [] } : {}),
         signal: run.controller.signal,
         now: this.opts.now,
         // The answer's tokens come as they arrive, not through the generator: one step less per model chunk.

@@ -1,4 +1,14 @@
-import { ChatError, continuedAnswerOf, splitAttachments, type Attachment, type ChatMessage, type FileAttachment, type ImageAttachment, type ThinkSetting } from "@streamchat/core";
+import {
+  ChatError,
+  continuedAnswerOf,
+  splitAttachments,
+  type Attachment,
+  type ChatMessage,
+  type EventOf,
+  type FileAttachment,
+  type ImageAttachment,
+  type ThinkSetting,
+} from "@streamchat/core";
 import {
   isStoreError,
   MessageTree,
@@ -71,6 +81,8 @@ export interface LaunchContext {
   previousHead?: number;
   /** A continue's: the answer's messages after its question, which the run writes on from (RunOptions.continueAnswer). */
   continueAnswer?: ChatMessage[];
+  /** A continue's: the tool results the answer's run logged (RunOptions.continuedToolResults). */
+  continuedToolResults?: EventOf<"tool-result">[];
 }
 
 export interface RunStarterOptions {
@@ -168,6 +180,15 @@ export class RunStarter {
     const conversation = await this.ownConversation(input.userId, input.conversationId);
     const seen = continuable(await store.activePath(conversation.id));
     const model = input.model ?? (seen.runId === undefined ? undefined : (await store.getRun(seen.runId))?.model);
+    // The calls' results as their run logged them (durations, typed errors): read only for an answer with tool rounds;
+    // a read that fails leaves them to be rebuilt from the tool messages.
+    const toolResults =
+      seen.runId !== undefined && seen.messages.some((m) => m.role === "tool")
+        ? await store.readEventsOfTypes(seen.runId, ["tool-result"]).then(
+            (logged) => logged.flatMap(({ event }) => (event.type === "tool-result" ? [event] : [])),
+            () => [],
+          )
+        : [];
     const record = await store.createRun(this.runInput(conversation.id, input.userId, model, undefined)).catch((error: unknown) => {
       throw refusal(error, this.opts.limits.maxRunsPerUser);
     });
@@ -177,7 +198,7 @@ export class RunStarter {
       if (answer.head !== seen.head) throw new AppError("bad_request", "The conversation changed meanwhile; try again.", "CONFLICT");
       await store.rewindActivePath(conversation.id, answer.question.id);
     });
-    this.opts.launch(record, input.think, { previousHead: answer.head, continueAnswer: answer.messages });
+    this.opts.launch(record, input.think, { previousHead: answer.head, continueAnswer: answer.messages, continuedToolResults: toolResults });
     return started(record);
   }
 

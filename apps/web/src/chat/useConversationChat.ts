@@ -76,6 +76,8 @@ export interface ConversationChat {
   regenerate(questionId?: number): void;
   /** Writes on from the cut-short answer at the end of the conversation, as a new version of it (chat.continue). */
   continueAnswer(): void;
+  /** The run was started here by continueAnswer (its failure is retried by continuing again, not by answering anew). */
+  continued(runId: string | null): boolean;
   edit(messageId: number, text: string): void;
   /** An edit that failed: its message's editor opens again with the text (`editReopened` once it has). */
   failedEdit: { messageId: number; text: string } | null;
@@ -460,6 +462,7 @@ export function useConversationChat(opts: {
       { conversationId, ...(think ? { think } : {}) },
       {
         onSuccess: (result) => {
+          continuedRuns.current.add(result.runId);
           setRunId(result.runId);
           setRegenerating(null);
           refresh();
@@ -477,6 +480,8 @@ export function useConversationChat(opts: {
   }, [conversationId, think, refresh, continueMutation]);
   const continueRef = useRef(continueAnswer);
   continueRef.current = continueAnswer;
+  const continuedRuns = useRef(new Set<string>());
+  const continued = useCallback((id: string | null) => id !== null && continuedRuns.current.has(id), []);
 
   const edit = useCallback(
     (messageId: number, text: string) => {
@@ -581,6 +586,7 @@ export function useConversationChat(opts: {
     stop,
     regenerate,
     continueAnswer,
+    continued,
     edit,
     failedEdit,
     editReopened,

@@ -507,7 +507,8 @@ export function ChatPane(props: ChatPaneProps) {
                     streaming={item.streaming}
                     disconnected={item.disconnected ?? false}
                     onRetry={
-                      item.last && !chat.busy && conversationId !== null
+                      // A continue that failed is retried by Continue (offered beside the failure), not by a new answer.
+                      item.last && !chat.busy && conversationId !== null && !chat.continued(item.state.runId)
                         ? () => {
                             follow();
                             keepKeyboardFocus();

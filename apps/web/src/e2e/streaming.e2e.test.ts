@@ -378,6 +378,36 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     ]);
   });
 
+  it("a Continue that fails before the model adds a word offers Continue again, not Retry, and keeps one version", async () => {
+    const page = await e2e.openApp();
+    const first = e2e.sim.control({ lastUserIncludes: "answer about lakes" });
+    await send(page, "Write an answer about lakes");
+    await first.connected;
+    await first.push({ content: "Lakes hold water" });
+    await waitForAnswerText(page, "Lakes hold water");
+    await page.getByRole("button", { name: "Stop" }).click();
+    await waitForAnswerState(page, "cancelled");
+
+    const failing = e2e.sim.control({ lastUserIncludes: "answer about lakes" });
+    await lastAnswer(page).getByTestId("continue-answer").click();
+    await failing.connected;
+    await failing.push({ error: "the runner crashed" });
+    const box = lastAnswer(page).getByTestId("run-error");
+    await box.waitFor();
+    expect(await box.getByRole("button", { name: "Retry" }).count()).toBe(0);
+    expect(await answerText(page)).toBe("Lakes hold water");
+
+    const next = e2e.sim.control({ lastUserIncludes: "answer about lakes" });
+    await box.getByTestId("continue-answer").click();
+    await next.connected;
+    await next.push({ content: " in a basin." });
+    await next.push({ done: true });
+    await waitForAnswerState(page, "stop");
+    expect(await answerText(page)).toBe("Lakes hold water in a basin.");
+    // The failed continue stored nothing: the cut answer and the whole one.
+    await lastAnswer(page).getByTestId("version-count").filter({ hasText: "2 / 2" }).waitFor();
+  });
+
   /** The id of the conversation's first answer, which has ended: chat.cancel of it is the server's `cancelled: false`. */
   async function endedRunOf(page: Page): Promise<string> {
     const conversationId = await conversationIdOf(page);

@@ -41,7 +41,9 @@ export function continuedAnswerOf(messages: readonly ChatMessage[]): ContinuedAn
  * result, no duration).
  */
 export function carriedEvents(answer: ContinuedAnswer, runId: string, at: number, logged: readonly EventOf<"tool-result">[] = []): ChatEvent[] {
-  const results = new Map(logged.map((result) => [result.callId, result]));
+  // A call's first result counts, as the run loop took it.
+  const results = new Map<string, EventOf<"tool-result">>();
+  for (const result of logged) if (!results.has(result.callId)) results.set(result.callId, result);
   const events: ChatEvent[] = [];
   for (const message of [...answer.before, answer.last]) {
     if (message.role === "assistant") {

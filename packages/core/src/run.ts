@@ -179,7 +179,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
    * A continued answer's last text, sent last in the first round and joined with what the model adds; cleared once
    * the model added to it.
    */
-  let pending: Extract<ChatMessage, { role: "assistant" }> | undefined;
+  let pending: AnswerText | undefined;
 
   // Typed per event type by the caller's literal; the cast only joins the common fields.
   function event<T extends ChatEvent["type"]>(type: T, body: Omit<EventBody<T>, "type">): ChatEvent {
@@ -413,7 +413,9 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           overflowAnnounced = true;
           yield status("thinking", overflowMessage(expected, serverWindow));
         }
-        if (step === roundsBefore + 1 && state.loaded === false) yield status("loading-model", loadingModelMessage(opts.modelName));
+        // The server loads the model before it answers the run's first request: silent for as long as that takes.
+        const loading = step === roundsBefore + 1 && state.loaded === false;
+        if (loading) yield status("loading-model", loadingModelMessage(opts.modelName));
 
         const request: ModelRequest = { model: opts.modelName, messages: fit.messages };
         if (specs.length > 0) request.tools = specs;
@@ -430,8 +432,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         const round = { content: "", thinking: "", calls: [] as ToolCall[] };
         let finish: Extract<ModelChunk, { type: "finish" }> | undefined;
         usage.startRound();
-        // A model the server has to load first is silent for as long as that takes (a big model from a slow disk: minutes).
-        const loading = step === roundsBefore + 1 && state.loaded === false;
+        // A big model from a slow disk loads for minutes: the first wait then gets the load limit.
         const idle = new IdleTimer(idleTimeoutMs, controller, loading ? loadTimeoutMs : idleTimeoutMs);
         // Where the chunk being taken sends its events (take's `to`).
         let out!: (event: ChatEvent) => void;
@@ -538,8 +539,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
             windowRefused = true;
           } else {
             usage.endRound();
-            keepPartial(produced, joined(pending, round));
-            if (!nothingAnswered(round)) pending = undefined;
+            pending = keepUnfinished(produced, pending, round);
             throw error;
           }
         } finally {
@@ -579,8 +579,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         }
         if (!finish) {
           usage.endRound();
-          keepPartial(produced, joined(pending, round));
-          if (!nothingAnswered(round)) pending = undefined;
+          pending = keepUnfinished(produced, pending, round);
           throw new ChatError("stream_truncated", "The model stopped before finishing the answer.");
         }
         usage.endRound(finish.metrics);
@@ -699,11 +698,27 @@ function assistantMessage(round: { content: string; thinking: string; calls: Too
 
 /** A round of a continued answer: its text so far, then what the round added (the model wrote on from it). */
 function joined(
-  pending: Extract<ChatMessage, { role: "assistant" }> | undefined,
+  pending: AnswerText | undefined,
   round: { content: string; thinking: string; calls: ToolCall[] },
 ): { content: string; thinking: string; calls: ToolCall[] } {
   if (!pending) return round;
   return { content: pending.content + round.content, thinking: (pending.thinking ?? "") + round.thinking, calls: round.calls };
+}
+
+/** A continued answer's last message: the model's text it writes on from. */
+type AnswerText = Extract<ChatMessage, { role: "assistant" }>;
+
+/**
+ * A round that ends unfinished (a failure, a stop): what it streamed stays (keepPartial), joined with a continued
+ * answer's text. Returns that text while the model has added nothing to it (the run then stores nothing), else undefined.
+ */
+function keepUnfinished(
+  produced: ChatMessage[],
+  pending: AnswerText | undefined,
+  round: { content: string; thinking: string; calls: ToolCall[] },
+): AnswerText | undefined {
+  keepPartial(produced, joined(pending, round));
+  return nothingAnswered(round) ? pending : undefined;
 }
 
 /** What was already streamed of a failed or cancelled round stays in the history the user saw. */

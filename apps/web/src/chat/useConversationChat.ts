@@ -454,6 +454,9 @@ export function useConversationChat(opts: {
   const regenerateRef = useRef(regenerate);
   regenerateRef.current = regenerate;
 
+  /** The runs this page started by continuing an answer. */
+  const continuedRuns = useRef(new Set<string>());
+  const continued = useCallback((id: string | null) => id !== null && continuedRuns.current.has(id), []);
   // The answer's own model (the server's default for a continue), not the picker's: the same model writes on.
   const continueAnswer = useCallback(() => {
     if (!conversationId) return;
@@ -480,8 +483,6 @@ export function useConversationChat(opts: {
   }, [conversationId, think, refresh, continueMutation]);
   const continueRef = useRef(continueAnswer);
   continueRef.current = continueAnswer;
-  const continuedRuns = useRef(new Set<string>());
-  const continued = useCallback((id: string | null) => id !== null && continuedRuns.current.has(id), []);
 
   const edit = useCallback(
     (messageId: number, text: string) => {

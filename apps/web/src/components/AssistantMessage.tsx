@@ -22,7 +22,7 @@ export interface AssistantMessageProps {
   onRetry?: () => void;
   /** Answer this question again; left out where regenerating is not offered (see ChatPane). */
   onRegenerate?: () => void;
-  /** Write on from this answer (the last one, not answering); offered once it ended short with text (continueOffered). */
+  /** Write on from this answer (the last one, not answering); offered once it ended short (stopped, length, failed) with text. */
   onContinue?: () => void;
   /**
    * Copy the conversation up to this answer into a new chat (conversations.branch) and open it; resolves false when it
@@ -39,16 +39,6 @@ const reasonNotes: Partial<Record<string, string>> = {
   length: "The answer hit the model's length limit.",
   "max-steps": "Stopped after the maximum number of tool rounds.",
 };
-
-/**
- * Whether an ended answer can be written on from: the model did not end it (stopped, the length limit, a failure after
- * some of it) and it has text. Its last round must have been text, not tool calls: the server says so if not.
- */
-export function continueOffered(state: MessageState, answer: string): boolean {
-  const reason = state.done?.reason;
-  const endedShort = reason === "cancelled" || reason === "length" || reason === "error" || reason === "interrupted" || state.error !== null;
-  return endedShort && answer.trim() !== "";
-}
 
 /** What the answer is doing while nothing else shows it: before the first event, between tool rounds. */
 function waitingMessage(state: MessageState): string {
@@ -110,7 +100,9 @@ export function AssistantMessage({
   // One progress indicator at a time: the live reasoning or a running tool shows progress itself.
   const showWaiting = streaming && state.text === "" && !reasoningLive && !toolRunning;
   const { answer, leftOpen } = useAnswerText(state);
-  const continueButton = onContinue !== undefined && !streaming && continueOffered(state, answer) && (
+  // The model did not end it, and there is text to write on from (a last round of tool calls: the server says no).
+  const endedShort = stopped || failed || reason === "length";
+  const continueButton = onContinue !== undefined && !streaming && endedShort && answer.trim() !== "" && (
     <button type="button" className="button button--small" data-testid="continue-answer" onClick={onContinue}>
       Continue
     </button>

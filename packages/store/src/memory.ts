@@ -15,6 +15,7 @@ import type {
   BranchOrigin,
   ChatStore,
   Conversation,
+  ConversationSettings,
   CreateRunInput,
   PathMessage,
   RunRecord,
@@ -45,6 +46,8 @@ interface ConversationEntry {
   origin: string | null;
   /** For a branch (insertConversation's branchOf): the original, its answer, and the branch's copy of that answer. */
   branchOf: Omit<BranchOrigin, "title"> | null;
+  /** Its own settings (setConversationInstructions); null when never set. They go with the entry when it is deleted. */
+  settings: ConversationSettings | null;
 }
 
 interface MessageEntry {
@@ -212,7 +215,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
   }
 
   function addConversation(id: string, userId: string, title: string, at: number): ConversationEntry {
-    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null, archivedAt: null }, order: nextOrder++, headId: null, origin: null, branchOf: null };
+    const entry: ConversationEntry = { conversation: { id, userId, title, createdAt: at, updatedAt: at, pinnedAt: null, archivedAt: null }, order: nextOrder++, headId: null, origin: null, branchOf: null, settings: null };
     conversations.set(id, entry);
     messages.set(id, []);
     return entry;
@@ -329,6 +332,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       entry.conversation.pinnedAt = pinnedAt;
       entry.conversation.archivedAt = archivedAt;
       entry.origin = origin;
+      if (input.conversation.instructions) entry.settings = { instructions: input.conversation.instructions, updatedAt: now() };
       input.runs.forEach((run, i) => {
         const record: RunRecord = {
           id: run.id,
@@ -668,6 +672,27 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       const settings: UserSettings = { instructions, updatedAt: now() };
       userSettings.set(userId, settings);
       return copy(settings);
+    },
+
+    async getConversationSettings(userId, conversationId) {
+      live();
+      const entry = owned(userId, conversationId);
+      if (!entry) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      return entry.settings ? copy(entry.settings) : { instructions: "", updatedAt: null };
+    },
+
+    async setConversationInstructions(userId, conversationId, instructions) {
+      live();
+      const entry = owned(userId, conversationId);
+      if (!entry) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      // Not activity: the conversation's updatedAt stays.
+      entry.settings = { instructions, updatedAt: now() };
+      return copy(entry.settings);
+    },
+
+    async getRunInstructions(userId, conversationId) {
+      live();
+      return { user: userSettings.get(userId)?.instructions ?? "", conversation: conversations.get(conversationId)?.settings?.instructions ?? "" };
     },
 
     async flush() {

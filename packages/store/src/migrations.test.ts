@@ -8,6 +8,7 @@ import { openSqliteStore } from "./sqlite.js";
 import { doneEvent, failure, importedInput, tokenEvent } from "./test-support/fixtures.js";
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 import { expectUpgradedV11, v10Conversations } from "./test-support/upgraded-v11.js";
+import { expectUpgradedV12, v11Conversations, v11UserSettings } from "./test-support/upgraded-v12.js";
 
 describe("migrate", () => {
   const dbs: DatabaseSync[] = [];
@@ -30,7 +31,17 @@ describe("migrate", () => {
   it("applies the shipped schema once and records it (v1, v2, v3)", () => {
     const db = fresh();
     expect(migrate(db, migrations, () => 42)).toEqual(migrations.map((m) => m.version));
-    expect(tables(db)).toEqual(["approval_decisions", "conversations", "events", "messages", "runs", "schema_migrations", "tool_server_settings", "user_settings"]);
+    expect(tables(db)).toEqual([
+      "approval_decisions",
+      "conversation_settings",
+      "conversations",
+      "events",
+      "messages",
+      "runs",
+      "schema_migrations",
+      "tool_server_settings",
+      "user_settings",
+    ]);
     expect(versions(db)).toEqual(migrations.map((m) => ({ version: m.version, applied_at: 42 })));
     expect(migrate(db, migrations, () => 99)).toEqual([]);
     expect(versions(db)).toEqual(migrations.map((m) => ({ version: m.version, applied_at: 42 })));
@@ -406,7 +417,7 @@ describe("migration 11 (archived conversations) on a v10 database", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
     try {
       const probe = new DatabaseSync(path);
-      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(11);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(latestVersion());
       expect(probe.prepare("SELECT name, type, \"notnull\" FROM pragma_table_info('conversations') WHERE name = 'archived_at'").all().map((r) => ({ ...r }))).toEqual([
         { name: "archived_at", type: "INTEGER", notnull: 0 },
       ]);
@@ -416,6 +427,51 @@ describe("migration 11 (archived conversations) on a v10 database", () => {
       probe.close();
 
       await expectUpgradedV11(store);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("migration 12 (conversation settings) on a v11 database", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("adds conversation_settings (empty: no conversation has instructions), keeping every conversation and the user's instructions", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v11-"));
+    const path = join(dir, "chat.db");
+    const v11 = new DatabaseSync(path);
+    migrate(v11, migrations.filter((m) => m.version <= 11));
+    v11.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, archived_at) VALUES ${v11Conversations}`);
+    v11.exec(`INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ${v11UserSettings}`);
+    v11.exec(`INSERT INTO messages (conversation_id, parent_id, run_id, role, content, json, created_at)
+      VALUES ('c1', NULL, NULL, 'user', 'hello', '{"role":"user","content":"hello"}', 30)`);
+    v11.exec("UPDATE conversations SET head_message_id = 1 WHERE id = 'c1'");
+    const conversationsSchema = v11.prepare("SELECT sql FROM sqlite_schema WHERE name = 'conversations'").get()?.sql;
+    v11.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
+    try {
+      const probe = new DatabaseSync(path);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(12);
+      expect(probe.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info('conversation_settings') ORDER BY cid").all().map((r) => ({ ...r }))).toEqual([
+        { name: "conversation_id", type: "TEXT", notnull: 1, pk: 1 },
+        { name: "instructions", type: "TEXT", notnull: 1, pk: 0 },
+        { name: "updated_at", type: "INTEGER", notnull: 1, pk: 0 },
+      ]);
+      expect(probe.prepare("SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('conversation_settings')").all().map((r) => ({ ...r }))).toEqual([
+        { table: "conversations", from: "conversation_id", to: "id", on_delete: "CASCADE" },
+      ]);
+      expect(probe.prepare("SELECT COUNT(*) AS n FROM conversation_settings").get()?.n).toBe(0);
+      // The conversations table as v11 left it: no column of its own.
+      expect(probe.prepare("SELECT sql FROM sqlite_schema WHERE name = 'conversations'").get()?.sql).toBe(conversationsSchema);
+      probe.close();
+
+      await expectUpgradedV12(store);
+      const after = new DatabaseSync(path);
+      // c1's row went with it; nothing else ever had one.
+      expect(after.prepare("SELECT COUNT(*) AS n FROM conversation_settings").get()?.n).toBe(0);
+      after.close();
     } finally {
       await store.close();
     }

@@ -228,6 +228,22 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE conversations ADD COLUMN archived_at INTEGER;
     `,
   },
+  {
+    version: 12,
+    up: `
+      -- A conversation's own instructions, which every answer in it keeps in mind beside the user's (user_settings, v7);
+      -- a conversation without a row has none. A table of its own rather than a column of conversations: the list's
+      -- rows and every statement that reads or rewrites a conversation row stay as they were, and a run reads both
+      -- instructions by primary key in one statement. The foreign key's cascade (foreign_keys is on) deletes the row
+      -- with its conversation, as it deletes the conversation's messages and runs, so a conversation made later with
+      -- the same id never sees it. WITHOUT ROWID: the key is the only way in, as for user_settings.
+      CREATE TABLE conversation_settings (
+        conversation_id TEXT PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+        instructions    TEXT NOT NULL,
+        updated_at      INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

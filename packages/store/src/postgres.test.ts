@@ -7,13 +7,22 @@ import { heapUsedAfterGc, startTcpRelay } from "@streamchat/core/test-support";
 import { migratePostgres, migrationWaitMessage, type MigrationLockHolder } from "./postgres/migrate.js";
 import { postgresMigrations } from "./postgres/schema.js";
 import { isSearchableRole, searchableText } from "./search.js";
-import { listArchivedConversationsSql, listConversationsSql, openPostgresStore, runningOwnersSql, type PostgresChatStore, type PostgresStoreOptions } from "./postgres/store.js";
+import {
+  listArchivedConversationsSql,
+  listConversationsSql,
+  openPostgresStore,
+  runInstructionsSql,
+  runningOwnersSql,
+  type PostgresChatStore,
+  type PostgresStoreOptions,
+} from "./postgres/store.js";
 import { latestVersion } from "./migrations.js";
 import { doneEvent, importedInput, oneQuestionInput, tokenEvent } from "./test-support/fixtures.js";
 import { postgresBinDir, startPrivateCluster, type PrivateCluster } from "./test-support/pg-cluster.js";
 import { connect, createTestDatabase, describePostgres, type TestDatabase } from "./test-support/postgres.js";
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 import { expectUpgradedV11, v10Conversations } from "./test-support/upgraded-v11.js";
+import { expectUpgradedV12, v11Conversations, v11UserSettings } from "./test-support/upgraded-v12.js";
 import { expectListPagesInOrder } from "./test-support/list-pages.js";
 
 // PostgreSQL-only behaviour: schema and migrations, the migrate command, connection loss, pool, plans.
@@ -124,6 +133,57 @@ describePostgres("postgres store", () => {
     const second = await open({ url });
     expect(await second.getUserSettings("alice")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 1_700_000_000_123 });
     expect(await second.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: null });
+  });
+
+  it("keeps conversations' instructions across close and reopen, updated_at as bigint milliseconds, and deletes them with their conversation", async () => {
+    const { url } = await emptyDatabase();
+    const first = await open({ url, now: () => 1_700_000_000_123 });
+    for (const id of ["c1", "c2", "c3"]) await first.createConversation({ id, userId: "alice", title: id });
+    await first.setConversationInstructions("alice", "c1", "Answer in French.\nKeep it short.");
+    await first.setConversationInstructions("alice", "c2", "");
+    await first.setConversationInstructions("alice", "c3", "Gone soon.");
+    await first.close();
+    const rows = () => sql(url, "SELECT conversation_id, instructions, updated_at, pg_typeof(updated_at)::text AS t FROM conversation_settings ORDER BY conversation_id");
+    expect(await rows()).toEqual([
+      { conversation_id: "c1", instructions: "Answer in French.\nKeep it short.", updated_at: "1700000000123", t: "bigint" },
+      { conversation_id: "c2", instructions: "", updated_at: "1700000000123", t: "bigint" },
+      { conversation_id: "c3", instructions: "Gone soon.", updated_at: "1700000000123", t: "bigint" },
+    ]);
+    const second = await open({ url });
+    expect(await second.getConversationSettings("alice", "c1")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 1_700_000_000_123 });
+    expect(await second.getConversationSettings("alice", "c2")).toEqual({ instructions: "", updatedAt: 1_700_000_000_123 });
+    expect(await second.deleteConversation("alice", "c3")).toBe(true);
+    expect((await rows()).map((r) => r.conversation_id)).toEqual(["c1", "c2"]);
+    // The copy an insert replaces goes with its settings too.
+    await second.insertConversation(oneQuestionInput("old"));
+    await second.setConversationInstructions("alice", "old", "Old rules.");
+    expect((await second.insertConversation({ ...oneQuestionInput("new"), replaces: "old" })).replaced).toBe(true);
+    expect((await rows()).map((r) => r.conversation_id)).toEqual(["c1", "c2"]);
+  });
+
+  it("reads a run's instructions in one query of two primary-key lookups, as cheap as the user's settings", async () => {
+    const { url } = await emptyDatabase();
+    const store = await open({ url });
+    // 10,000 users' instructions and 10,000 conversations', so a scan would show.
+    await sql(url, "INSERT INTO user_settings (user_id, instructions, updated_at) SELECT 'u' || i, 'user ' || i, i FROM generate_series(1, 10000) i");
+    await sql(url, "INSERT INTO conversations (id, user_id, title, created_at, updated_at) SELECT 'c' || i, 'u' || i, 't', i, i FROM generate_series(1, 10000) i");
+    await sql(url, "INSERT INTO conversation_settings (conversation_id, instructions, updated_at) SELECT 'c' || i, 'chat ' || i, i FROM generate_series(1, 10000) i");
+    await sql(url, "ANALYZE user_settings, conversations, conversation_settings");
+    const client = await connect(url);
+    try {
+      await client.query(`PREPARE run_instructions (text, text) AS ${runInstructionsSql}`);
+      const explained = await client.query<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE run_instructions ('u5', 'c7')");
+      const plan = explained.rows[0]!["QUERY PLAN"][0]!.Plan;
+      const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+      const scans = nodes(plan).filter((node) => /Scan/.test(node["Node Type"]));
+      expect(scans.map((node) => [node["Node Type"], (node as PlanNode & { "Index Name"?: string })["Index Name"]]).sort()).toEqual([
+        ["Index Scan", "conversation_settings_pkey"],
+        ["Index Scan", "user_settings_pkey"],
+      ]);
+    } finally {
+      await client.end();
+    }
+    expect(await store.getRunInstructions("u5", "c7")).toEqual({ user: "user 5", conversation: "chat 7" });
   });
 
   it("keeps pins across close and reopen, pinned_at as bigint milliseconds", async () => {
@@ -362,7 +422,7 @@ describePostgres("postgres store", () => {
       );
 
       const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
-      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(11);
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(latestVersion(postgresMigrations));
       expect(
         (await client.query("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversations' AND column_name = 'archived_at'")).rows,
       ).toEqual([{ data_type: "bigint", is_nullable: "YES" }]);
@@ -379,6 +439,55 @@ describePostgres("postgres store", () => {
       // v11's streamchat_start_run answers with archivedAt.
       const started = await store.startRun({ id: "r2", conversationId: "c2", userId: "alice", model: "m", provider: "p", question: { message: { role: "user", content: "hi" } } });
       expect(started.conversation).toEqual({ id: "c2", userId: "alice", title: "Pinned", createdAt: 2, updatedAt: 99, pinnedAt: 50, archivedAt: 99 });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("migration 12 adds conversation_settings (empty) to a v11 database, keeping its rows, conversations and streamchat_start_run as they were", async () => {
+    const { url } = await emptyDatabase();
+    const client = await connect(url);
+    try {
+      expect(await migratePostgres(client, postgresMigrations.slice(0, 11))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, archived_at) VALUES ${v11Conversations}`);
+      await client.query(`INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ${v11UserSettings}`);
+      // A question through v11's streamchat_start_run.
+      await client.query(
+        "SELECT * FROM streamchat_start_run('r1', 'c1', 'alice', 'm', 'p', NULL, NULL, 30, NULL, NULL, true, NULL, 'user', 'hello', $1)",
+        [JSON.stringify({ role: "user", content: "hello" })],
+      );
+      const startRunDef = "SELECT pg_get_functiondef(p.oid) AS def FROM pg_proc p WHERE p.proname = 'streamchat_start_run'";
+      const conversationColumns = "SELECT column_name FROM information_schema.columns WHERE table_name = 'conversations' ORDER BY ordinal_position";
+      const before = { startRun: (await client.query(startRunDef)).rows, columns: (await client.query(conversationColumns)).rows };
+
+      const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(12);
+      expect(
+        (await client.query(
+          "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversation_settings' ORDER BY ordinal_position",
+        )).rows,
+      ).toEqual([
+        { column_name: "conversation_id", data_type: "text", is_nullable: "NO" },
+        { column_name: "instructions", data_type: "text", is_nullable: "NO" },
+        { column_name: "updated_at", data_type: "bigint", is_nullable: "NO" },
+      ]);
+      expect(
+        (await client.query(
+          `SELECT contype, confrelid::regclass::text AS references, confdeltype FROM pg_constraint
+           WHERE conrelid = 'conversation_settings'::regclass ORDER BY contype`,
+        )).rows,
+      ).toEqual([
+        { contype: "f", references: "conversations", confdeltype: "c" },
+        { contype: "p", references: "-", confdeltype: " " },
+      ]);
+      expect((await client.query("SELECT count(*)::integer AS n FROM conversation_settings")).rows[0].n).toBe(0);
+      // The conversations table and startRun's function as v11 left them.
+      expect({ startRun: (await client.query(startRunDef)).rows, columns: (await client.query(conversationColumns)).rows }).toEqual(before);
+
+      expect(await store.getRun("r1")).toMatchObject({ status: "running", conversationId: "c1" });
+      await expectUpgradedV12(store);
+      // c1's row went with it (and its run); nothing else ever had one.
+      expect((await client.query("SELECT count(*)::integer AS n FROM conversation_settings")).rows[0].n).toBe(0);
     } finally {
       await client.end();
     }

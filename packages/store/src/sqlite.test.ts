@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync, StatementSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { migrations } from "./migrations.js";
-import { listArchivedConversationsSql, listConversationsSql, openSqliteStore, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
+import { listArchivedConversationsSql, listConversationsSql, openSqliteStore, runInstructionsSql, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
 import { doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
 import { expectListPagesInOrder } from "./test-support/list-pages.js";
 
@@ -99,6 +99,50 @@ describe("sqlite store on a real file", () => {
       { user_id: "alice", instructions: "Answer in French.\nKeep it short.", updated_at: 2_000 },
       { user_id: "bob", instructions: "", updated_at: 3_000 },
     ]);
+  });
+
+  it("keeps conversations' instructions across close and reopen, updated_at as integer milliseconds, and deletes them with their conversation", async () => {
+    const clock = manualClock(2_000);
+    const first = open({ now: clock.now });
+    for (const id of ["c1", "c2", "c3"]) await first.createConversation({ id, userId: "alice", title: id });
+    await first.setConversationInstructions("alice", "c1", "Answer in French.\nKeep it short.");
+    clock.set(3_000);
+    await first.setConversationInstructions("alice", "c2", "");
+    await first.setConversationInstructions("alice", "c3", "Gone soon.");
+    await first.close();
+
+    const second = open({ now: clock.now });
+    expect(await second.getConversationSettings("alice", "c1")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 2_000 });
+    expect(await second.getConversationSettings("alice", "c2")).toEqual({ instructions: "", updatedAt: 3_000 });
+    const rows = () => raw().prepare("SELECT conversation_id, instructions, updated_at, typeof(updated_at) AS t FROM conversation_settings ORDER BY conversation_id").all().map((r) => ({ ...r }));
+    expect(rows()).toEqual([
+      { conversation_id: "c1", instructions: "Answer in French.\nKeep it short.", updated_at: 2_000, t: "integer" },
+      { conversation_id: "c2", instructions: "", updated_at: 3_000, t: "integer" },
+      { conversation_id: "c3", instructions: "Gone soon.", updated_at: 3_000, t: "integer" },
+    ]);
+    expect(await second.deleteConversation("alice", "c3")).toBe(true);
+    expect(rows().map((r) => r.conversation_id)).toEqual(["c1", "c2"]);
+  });
+
+  it("reads a run's instructions in one statement of two primary-key lookups, as cheap as the user's settings", async () => {
+    const store = open();
+    const probe = raw();
+    // 10,000 users' instructions and 10,000 conversations', so a scan would show.
+    probe.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+      INSERT INTO user_settings (user_id, instructions, updated_at) SELECT 'u' || i, 'user ' || i, i FROM n`);
+    probe.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+      INSERT INTO conversations (id, user_id, title, created_at, updated_at) SELECT 'c' || i, 'u' || i, 't', i, i FROM n`);
+    probe.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+      INSERT INTO conversation_settings (conversation_id, instructions, updated_at) SELECT 'c' || i, 'chat ' || i, i FROM n`);
+    probe.exec("ANALYZE");
+    const plan = probe.prepare(`EXPLAIN QUERY PLAN ${runInstructionsSql}`).all("u5", "c7").map((row) => String(row.detail));
+    // The SELECT without FROM is one constant row; each subquery is a search of its table's key, no table is scanned.
+    expect(plan.filter((detail) => /^(SEARCH|SCAN)/.test(detail))).toEqual([
+      "SCAN CONSTANT ROW",
+      "SEARCH user_settings USING PRIMARY KEY (user_id=?)",
+      "SEARCH conversation_settings USING PRIMARY KEY (conversation_id=?)",
+    ]);
+    expect(await store.getRunInstructions("u5", "c7")).toEqual({ user: "user 5", conversation: "chat 7" });
   });
 
   it("keeps pins across close and reopen, pinned_at as integer milliseconds", async () => {
@@ -246,9 +290,10 @@ describe("sqlite store on a real file", () => {
     expect((await store.listRunningRuns()).map((run) => run.id)).toEqual(["r1"]);
   });
 
-  it("cascades a conversation delete through runs, events and messages in the file", async () => {
+  it("cascades a conversation delete through runs, events, messages and its settings in the file", async () => {
     const store = open({ flushIntervalMs: 60_000 });
     await seed(store);
+    await store.setConversationInstructions("alice", "c1", "Be brief.");
     await store.appendMessage({ conversationId: "c1", runId: "r1", message: { role: "user", content: "hi" } });
     void store.appendEvent("r1", 1, tokenEvent("r1", "committed"));
     await store.flush();
@@ -256,7 +301,7 @@ describe("sqlite store on a real file", () => {
     expect(await store.deleteConversation("alice", "c1")).toBe(true);
     await store.flush(); // nothing of the deleted run is left to commit
     const other = raw();
-    for (const table of ["conversations", "messages", "runs", "events"]) {
+    for (const table of ["conversations", "messages", "runs", "events", "conversation_settings"]) {
       expect(other.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n, table).toBe(0);
     }
   });
@@ -510,6 +555,7 @@ describe("sqlite store on a real file", () => {
       setUnpinned: () => store.setPinned("alice", "c1", false),
       setArchived: () => store.setArchived("alice", "c1", true),
       setUnarchived: () => store.setArchived("alice", "c1", false),
+      setConversationInstructions: () => store.setConversationInstructions("alice", "c1", "Be brief."),
     };
     for (const [name, write] of Object.entries(writes)) {
       expect(await write().then(() => "written", (e: unknown) => e), name).toMatchObject({

@@ -108,6 +108,13 @@ const listAfterPinnedSql = (archived: boolean) => `SELECT ${conversationColumns}
     AND (pinned_at IS NULL OR pinned_at < ? OR (pinned_at = ? AND (updated_at < ? OR (updated_at = ? AND rowid < ?))))
   ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
 
+/**
+ * getRunInstructions (user id, conversation id), read by every run: the user's instructions and the conversation's
+ * (schema v12), each a lookup of its table's primary key, in one statement; '' for a missing row.
+ */
+export const runInstructionsSql = `SELECT COALESCE((SELECT instructions FROM user_settings WHERE user_id = ?), '') AS user_instructions,
+  COALESCE((SELECT instructions FROM conversation_settings WHERE conversation_id = ?), '') AS conversation_instructions`;
+
 // Row shapes are fixed by migrations.ts; node:sqlite types every row as Record<string, SQLOutputValue>.
 function getRow<T>(statement: StatementSync, ...params: SQLInputValue[]): T | undefined {
   return statement.get(...params) as T | undefined;
@@ -369,6 +376,20 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       `INSERT INTO user_settings (user_id, instructions, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
     ),
+    // A conversation's settings (schema v12): a row for the user's conversation, its settings NULL when it has none.
+    getConversationSettings: db.prepare(
+      `SELECT s.instructions, s.updated_at FROM conversations c LEFT JOIN conversation_settings s ON s.conversation_id = c.id
+       WHERE c.id = ? AND c.user_id = ?`,
+    ),
+    // Nothing inserted (no change) when the conversation is not the user's; one statement, so no other writer between
+    // the check and the upsert. (The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.)
+    setConversationInstructions: db.prepare(
+      `INSERT INTO conversation_settings (conversation_id, instructions, updated_at)
+       SELECT id, ?, ? FROM conversations WHERE id = ? AND user_id = ?
+       ON CONFLICT (conversation_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
+    ),
+    getRunInstructions: db.prepare(runInstructionsSql),
+    insertConversationSettings: db.prepare("INSERT INTO conversation_settings (conversation_id, instructions, updated_at) VALUES (?, ?, ?)"),
   };
 
   function transaction<T>(work: () => T): T {
@@ -710,6 +731,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         sql.setHead.run(head === null ? null : ids[head]!, id);
         const branchOf = conversation.branchOf;
         if (branchOf != null) sql.setBranchOf.run(branchOf.conversationId, branchOf.messageId, ids[head!]!, id);
+        if (conversation.instructions) sql.insertConversationSettings.run(id, conversation.instructions, now());
         const replaces = input.replaces;
         replaced = replaces !== undefined && Number(sql.deleteWithoutRuns.run(replaces, userId, replaces).changes) > 0;
         return ids;
@@ -993,6 +1015,27 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       const at = now();
       writing(() => sql.setInstructions.run(userId, instructions, at));
       return { instructions, updatedAt: at };
+    },
+
+    async getConversationSettings(userId, conversationId) {
+      live();
+      const row = getRow<{ instructions: string | null; updated_at: number | null }>(sql.getConversationSettings, conversationId, userId);
+      if (!row) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      return row.instructions === null ? { instructions: "", updatedAt: null } : { instructions: row.instructions, updatedAt: row.updated_at };
+    },
+
+    async setConversationInstructions(userId, conversationId, instructions) {
+      live();
+      const at = now();
+      const { changes } = writing(() => sql.setConversationInstructions.run(instructions, at, conversationId, userId));
+      if (Number(changes) === 0) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      return { instructions, updatedAt: at };
+    },
+
+    async getRunInstructions(userId, conversationId) {
+      live();
+      const row = getRow<{ user_instructions: string; conversation_instructions: string }>(sql.getRunInstructions, userId, conversationId)!;
+      return { user: row.user_instructions, conversation: row.conversation_instructions };
     },
 
     async flush() {

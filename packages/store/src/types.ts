@@ -189,6 +189,23 @@ export interface UserSettings {
   updatedAt: number | null;
 }
 
+/** One conversation's own settings: what its answers get beside the user's settings. */
+export interface ConversationSettings {
+  /**
+   * What every answer in this conversation keeps in mind (the conversation's instructions, e.g. "answer in French",
+   * "you review TypeScript"); "" when none. Given after the user's custom instructions, and put first where they differ.
+   */
+  instructions: string;
+  /** When they last changed (ms since the epoch); null when never set. */
+  updatedAt: number | null;
+}
+
+/** The instructions a run's system message carries: the user's for every chat and its conversation's own ("" when none). */
+export interface RunInstructions {
+  user: string;
+  conversation: string;
+}
+
 /** A person's decision on a tool call that waits for approval (chat.approve), kept until the run reads it. */
 export interface ApprovalDecisionRecord {
   runId: string;
@@ -255,6 +272,11 @@ export interface InsertConversationInput {
      * copy of that answer is the input's head (required then). Read back by branchOrigin.
      */
     branchOf?: { conversationId: string; messageId: number } | null;
+    /**
+     * The conversation's own instructions (getConversationSettings), written in the same transaction: an import or a
+     * branch never leaves a conversation without the ones its file or original had. "" or absent: none.
+     */
+    instructions?: string;
   };
   /**
    * Another conversation of the user that this one takes the place of (an import bringing an earlier copy of the same
@@ -594,6 +616,21 @@ export interface ChatStore {
   getUserSettings(userId: string): Promise<UserSettings>;
   /** Replaces the user's custom instructions (insert or update; "" clears them) and returns the settings as stored. */
   setInstructions(userId: string, instructions: string): Promise<UserSettings>;
+  /**
+   * The conversation's own settings; defaults ("" instructions, updatedAt null) when never set. StoreError not_found
+   * when the user has no such conversation.
+   */
+  getConversationSettings(userId: string, conversationId: string): Promise<ConversationSettings>;
+  /**
+   * Replaces the conversation's instructions ("" clears them) and returns its settings as stored. Not activity: the
+   * conversation's updatedAt stays. StoreError not_found when the user has no such conversation.
+   */
+  setConversationInstructions(userId: string, conversationId: string, instructions: string): Promise<ConversationSettings>;
+  /**
+   * What a run of the conversation is given: the user's custom instructions and the conversation's own, read in ONE
+   * statement (every run reads them). "" for either when none, and for the conversation's when it does not exist.
+   */
+  getRunInstructions(userId: string, conversationId: string): Promise<RunInstructions>;
 
   // ---- life cycle ----------------------------------------------------------------------------
 

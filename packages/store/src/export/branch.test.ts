@@ -98,6 +98,20 @@ describeEachBackend((backend) => `branching a conversation on the ${backend.name
     expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["What time is it in Tokyo?", "Tokyo: 14:06."]);
   });
 
+  it("copies the original's instructions to the branch; each keeps its own from then on", async () => {
+    const { a2 } = await exportSeed(store);
+    const set = await store.setConversationInstructions("alice", "c1", "Answer in French.");
+    const { conversationId } = await branchConversation(store, "alice", "c1", a2);
+    expect((await store.getConversationSettings("alice", conversationId)).instructions).toBe("Answer in French.");
+    expect(await store.getRunInstructions("alice", conversationId)).toEqual({ user: "", conversation: "Answer in French." });
+    await store.setConversationInstructions("alice", conversationId, "Answer in German.");
+    expect(await store.getConversationSettings("alice", "c1")).toEqual(set);
+    // A conversation without instructions branches into one without.
+    await store.setConversationInstructions("alice", "c1", "");
+    const plain = await branchConversation(store, "alice", "c1", a2);
+    expect(await store.getConversationSettings("alice", plain.conversationId)).toEqual({ instructions: "", updatedAt: null });
+  });
+
   it("says where a branch was made: the original, its answer, the branch's copy of it, the original's title until it is deleted", async () => {
     const { a2 } = await exportSeed(store);
     const { conversationId } = await branchConversation(store, "alice", "c1", a2);

@@ -391,6 +391,82 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect((await store.listConversations("alice")).map((c) => c.id)).toEqual([fifth.conversationId]);
   });
 
+  it("exports a conversation's instructions: the import has them, the original keeps them; a chat without any says nothing of them", async () => {
+    await seed(store);
+    const instructions = "Answer in French.\nYou review TypeScript: \"strict\" 🙂";
+    const set = await store.setConversationInstructions("alice", "c1", instructions);
+    const { content } = await exportConversation(store, "alice", "c1", "json");
+    const doc = JSON.parse(content) as ConversationExport;
+    expect(doc.conversation.instructions).toBe(instructions);
+    const { conversationId } = await importConversation(store, "alice", content);
+    expect(await store.getConversationSettings("alice", conversationId)).toEqual({ instructions, updatedAt: expect.any(Number) });
+    expect(await store.getRunInstructions("alice", conversationId)).toEqual({ user: "", conversation: instructions });
+    expect(await store.getConversationSettings("alice", "c1")).toEqual(set);
+    // The copy exports them again: a round trip keeps them.
+    expect((await exportJson(conversationId)).conversation).toEqual({ ...doc.conversation, id: conversationId });
+
+    // Never set, or cleared: the file is as it always was, and its import has none.
+    await store.createConversation({ id: "c2", userId: "alice", title: "Plain" });
+    expect((await exportConversation(store, "alice", "c2", "json")).content).not.toMatch(/instructions/i);
+    await store.setConversationInstructions("alice", "c1", "");
+    const cleared = (await exportConversation(store, "alice", "c1", "json")).content;
+    expect(cleared).not.toMatch(/instructions/i);
+    const plain = await importConversation(store, "alice", cleared);
+    expect(await store.getConversationSettings("alice", plain.conversationId)).toEqual({ instructions: "", updatedAt: null });
+    // "" reads as none; blanks around them are trimmed as the API trims what a user sets, and blanks alone are none.
+    const withInstructions = (value: unknown) => JSON.stringify({ ...doc, conversation: { ...doc.conversation, instructions: value } });
+    for (const none of ["", "  \n "]) {
+      const imported = await importConversation(store, "alice", withInstructions(none));
+      expect(await store.getConversationSettings("alice", imported.conversationId), JSON.stringify(none)).toEqual({ instructions: "", updatedAt: null });
+    }
+    const padded = await importConversation(store, "alice", withInstructions("  Be brief.\n"));
+    expect((await store.getConversationSettings("alice", padded.conversationId)).instructions).toBe("Be brief.");
+  });
+
+  it("holds instructions to storable text of at most 4,000 characters, refusing the file otherwise and creating nothing", async () => {
+    await seed(store);
+    const valid = await exportJson("c1");
+    const withInstructions = (instructions: unknown) => JSON.stringify({ ...valid, conversation: { ...valid.conversation, instructions } });
+    for (const odd of ["x".repeat(4_001), "a\u0000b", "\uD800", 42, null]) {
+      const error = await failure(importConversation(store, "alice", withInstructions(odd)));
+      expect(error, String(odd).slice(0, 20)).toMatchObject({ name: "ImportError", code: "bad_request", reason: "invalid" });
+      expect((error as Error).message).toMatch(/conversation\.instructions/);
+    }
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
+    const { conversationId } = await importConversation(store, "alice", withInstructions("x".repeat(4_000)));
+    expect((await store.getConversationSettings("alice", conversationId)).instructions).toBe("x".repeat(4_000));
+  });
+
+  it("brings another app's chat up to date with the file's instructions, keeping the copy's own when the file has none", async () => {
+    const chat = (origin: string, instructions?: string) =>
+      JSON.stringify({
+        format: "streamchat.conversation",
+        version: 1,
+        exportedAt: 1,
+        conversation: { id: "x", title: "Trip", createdAt: 1_000, updatedAt: 2_000, origin, ...(instructions === undefined ? {} : { instructions }) },
+        activeMessageId: 2,
+        messages: [
+          { id: 1, parentId: null, runId: null, createdAt: 1_000, message: { role: "user", content: "Q0" } },
+          { id: 2, parentId: 1, runId: null, createdAt: 1_000, message: { role: "assistant", content: "A0" } },
+        ],
+        runs: [],
+      });
+    const instructionsOf = async (conversationId: string) => (await store.getConversationSettings("alice", conversationId)).instructions;
+    const first = await importConversation(store, "alice", chat("ChatGPT:abc@100"));
+    expect(await instructionsOf(first.conversationId)).toBe("");
+    await store.setConversationInstructions("alice", first.conversationId, "Mine, set here.");
+    // The file has none: the newer version keeps the ones the user gave the copy.
+    const second = await importConversation(store, "alice", chat("ChatGPT:abc@200"));
+    expect(second.replaced).toBe(first.conversationId);
+    expect(await instructionsOf(second.conversationId)).toBe("Mine, set here.");
+    expect(await store.getRunInstructions("alice", first.conversationId)).toEqual({ user: "", conversation: "" });
+    // The file has some: the newer version takes them.
+    const third = await importConversation(store, "alice", chat("ChatGPT:abc@300", "From the file."));
+    expect(third.replaced).toBe(second.conversationId);
+    expect(await instructionsOf(third.conversationId)).toBe("From the file.");
+    expect(await store.getRunInstructions("alice", second.conversationId)).toEqual({ user: "", conversation: "" });
+  });
+
   it("round-trips an empty conversation and an empty active path", async () => {
     await store.createConversation({ id: "empty", userId: "alice", title: "Nothing yet" });
     const empty = await exportJson("empty");

@@ -43,6 +43,7 @@ export async function buildConversationExport(
 ): Promise<ConversationExport> {
   const conversation = await store.getConversation(userId, conversationId);
   if (!conversation) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+  const { instructions } = await store.getConversationSettings(userId, conversationId);
   const path = await store.activePath(conversationId);
   const messages = await store.listMessages(conversationId);
   const runs: ExportedRun[] = [];
@@ -74,6 +75,8 @@ export async function buildConversationExport(
       ...(conversation.pinnedAt === null ? {} : { pinnedAt: conversation.pinnedAt }),
       // Only when archived, likewise: the file of a chat in the list is as it always was.
       ...(conversation.archivedAt === null ? {} : { archivedAt: conversation.archivedAt }),
+      // Only when it has some: the file of a chat without instructions is as it always was.
+      ...(instructions === "" ? {} : { instructions }),
     },
     activeMessageId: path.at(-1)?.id ?? null,
     messages: messages.map(({ id, parentId, runId, createdAt, message }) => ({ id, parentId, runId, createdAt, message })),

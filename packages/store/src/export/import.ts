@@ -144,7 +144,8 @@ export function parseConversationExport(
  * any other store failure is rethrown.
  *
  * All or nothing: the whole conversation is written by one ChatStore.insertConversation, one transaction, so no
- * reader ever sees a part of it, and a failure or a crash of the process half-way leaves nothing to clean up.
+ * reader ever sees a part of it, and a failure or a crash of the process half-way leaves nothing to clean up (its
+ * instructions, when the file has some, included).
  *
  * Times are the file's (the conversation sorts in the list where it was, its messages and runs keep when they
  * happened), each one the file lacks or that cannot be one (not an integer, negative, later than the import) replaced
@@ -166,8 +167,21 @@ export async function importConversation(
   // user archived stays archived when it is brought up to date; one in the list takes the file's). The earlier copy
   // goes in the insert's transaction, unless a question was asked in it meanwhile (then both stay).
   const archivedAt = earlier.archivedAt ?? doc.conversation.archivedAt;
-  const kept = { ...doc, conversation: { ...doc.conversation, title: earlier.title, pinnedAt: earlier.pinnedAt, archivedAt } };
+  // The file's instructions when it carries some; else the ones the user gave the copy here (another app's export has
+  // none: bringing the chat up to date must not take them away).
+  const instructions = doc.conversation.instructions?.trim() || (await instructionsOf(store, userId, earlier.id));
+  const kept = { ...doc, conversation: { ...doc.conversation, title: earlier.title, pinnedAt: earlier.pinnedAt, archivedAt, instructions } };
   return insertExport(store, userId, kept, { ...options, replaces: earlier.id });
+}
+
+/** A conversation's instructions, "" when it has none or is gone (deleted since it was found). */
+async function instructionsOf(store: ChatStore, userId: string, conversationId: string): Promise<string> {
+  try {
+    return (await store.getConversationSettings(userId, conversationId)).instructions;
+  } catch (error) {
+    if (isStoreError(error, "not_found")) return "";
+    throw error;
+  }
 }
 
 /** What an import made: the new conversation, and the earlier copy of the same chat it took the place of, if any. */
@@ -280,6 +294,8 @@ export async function insertExport(
         // carry none, so a copy or a branch is always new).
         origin: doc.conversation.origin ?? null,
         branchOf: options.branchOf ?? null,
+        // Its own instructions, trimmed as the API stores them, in the insert's transaction.
+        instructions: doc.conversation.instructions?.trim() ?? "",
       },
       runs,
       messages,

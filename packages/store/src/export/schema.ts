@@ -60,6 +60,8 @@ const storableText = z
   .refine((text) => !/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text), {
     error: "must not contain NUL or unpaired surrogate characters",
   });
+/** Longest instructions of a conversation an export carries: the API's limit on what a user sets (maxInstructionsChars). */
+export const maxConversationInstructionsChars = 4000;
 const timestamp = z.number().finite();
 /**
  * The times of the conversation, its messages and runs: milliseconds since the epoch, as every export writes them.
@@ -126,6 +128,12 @@ export const conversationExportSchema = z
        * keeps (an integer >= 0 of milliseconds since the epoch) is refused: no file this app wrote has one.
        */
       archivedAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+      /**
+       * The conversation's own instructions (what every answer in it keeps in mind); absent when it has none ("" is
+       * read the same way). Held to the rules the API holds them to: at most 4,000 characters, storable text. An import
+       * gives them to the copy (trimmed, as the API stores them), and a branch keeps the original's.
+       */
+      instructions: storableText.max(maxConversationInstructionsChars).optional(),
     }),
     /** The last message of the active path (the one shown); null for an empty path. */
     activeMessageId: messageId.nullable(),

@@ -348,4 +348,20 @@ export const postgresMigrations: readonly Migration[] = [
       $$;
     `,
   },
+  {
+    version: 12,
+    up: `
+      -- A conversation's own instructions, which every answer in it keeps in mind beside the user's (user_settings, v7);
+      -- a conversation without a row has none. A table of its own rather than a column of conversations: the list's
+      -- rows, streamchat_start_run (v11) and every statement that reads or rewrites a conversation row stay as they
+      -- were, and a run reads both instructions by primary key in one query. The foreign key's cascade deletes the row
+      -- with its conversation, as it deletes the conversation's messages and runs (its primary key is the index the
+      -- cascade looks it up by), so a conversation made later with the same id never sees it.
+      CREATE TABLE conversation_settings (
+        conversation_id text PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+        instructions    text NOT NULL,
+        updated_at      bigint NOT NULL
+      );
+    `,
+  },
 ];

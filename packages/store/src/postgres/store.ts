@@ -175,6 +175,13 @@ const listAfterSql = (archived: boolean) => `WITH anchor AS (
      ELSE pinned_at IS NULL OR (pinned_at, updated_at, created_order) < (a_pinned, a_updated, a_order) END)
    ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC LIMIT $3`;
 
+/**
+ * getRunInstructions (user id, conversation id), read by every run: the user's instructions and the conversation's
+ * (schema v12), each a lookup of its table's primary key, in one query; '' for a missing row.
+ */
+export const runInstructionsSql = `SELECT coalesce((SELECT instructions FROM user_settings WHERE user_id = $1), '') AS user_instructions,
+  coalesce((SELECT instructions FROM conversation_settings WHERE conversation_id = $2), '') AS conversation_instructions`;
+
 // Fixed statements are named: node-postgres prepares each once per connection.
 const q = {
   insertConversation: "INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
@@ -300,6 +307,16 @@ const q = {
   getUserSettings: "SELECT instructions, updated_at FROM user_settings WHERE user_id = $1",
   setInstructions: `INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ($1, $2, $3)
     ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
+  // A conversation's settings (schema v12): a row for the user's conversation, its settings NULL when it has none.
+  getConversationSettings: `SELECT s.instructions, s.updated_at FROM conversations c
+    LEFT JOIN conversation_settings s ON s.conversation_id = c.id WHERE c.id = $1 AND c.user_id = $2`,
+  // Nothing inserted (rowCount 0) when the conversation is not the user's. A conversation deleted meanwhile fails the
+  // foreign key instead, which says the same.
+  setConversationInstructions: `INSERT INTO conversation_settings (conversation_id, instructions, updated_at)
+    SELECT id, $3::text, $4::bigint FROM conversations WHERE id = $1 AND user_id = $2
+    ON CONFLICT (conversation_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
+  getRunInstructions: runInstructionsSql,
+  insertConversationSettings: "INSERT INTO conversation_settings (conversation_id, instructions, updated_at) VALUES ($1, $2, $3)",
 } as const;
 type StatementName = keyof typeof q;
 /** A named statement on the pool or on one transaction's connection. */
@@ -785,6 +802,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             ...[id, userId, title, createdAt, updatedAt, headId, pinnedAt, archivedAt, origin],
             ...(branchOf === null ? [null, null, null] : [branchOf.conversationId, branchOf.messageId, headId]),
           ]);
+          if (conversation.instructions) await run("insertConversationSettings", [id, conversation.instructions, now()]);
           if (runs.length > 0) await run("insertFinishedRuns", [id, userId, ...runArrays]);
           const chunk = <T>(column: readonly T[], at: number) => column.slice(at, at + rowsPerArrayInsert);
           for (let at = 0; at < eventArrays[0].length; at += rowsPerArrayInsert) {
@@ -1118,6 +1136,33 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const at = now();
       await query("setInstructions", [userId, instructions, at]);
       return { instructions, updatedAt: at };
+    },
+
+    async getConversationSettings(userId, conversationId) {
+      live();
+      const row = (await query<{ instructions: string | null; updated_at: number | null }>("getConversationSettings", [conversationId, userId])).rows[0];
+      if (!row) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      return row.instructions === null ? { instructions: "", updatedAt: null } : { instructions: row.instructions, updatedAt: row.updated_at };
+    },
+
+    async setConversationInstructions(userId, conversationId, instructions) {
+      live();
+      const at = now();
+      let rowCount: number | null;
+      try {
+        ({ rowCount } = await query("setConversationInstructions", [conversationId, userId, instructions, at]));
+      } catch (error) {
+        if (sqlState(error) === foreignKeyViolation) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`, { cause: error });
+        throw error;
+      }
+      if (rowCount !== 1) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+      return { instructions, updatedAt: at };
+    },
+
+    async getRunInstructions(userId, conversationId) {
+      live();
+      const row = (await query<{ user_instructions: string; conversation_instructions: string }>("getRunInstructions", [userId, conversationId])).rows[0]!;
+      return { user: row.user_instructions, conversation: row.conversation_instructions };
     },
 
     async flush() {

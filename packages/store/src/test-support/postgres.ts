@@ -113,7 +113,7 @@ export async function truncateStoreTables(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query("TRUNCATE conversations, messages, runs, events, approval_decisions, tool_server_settings, user_settings RESTART IDENTITY CASCADE");
+    await client.query("TRUNCATE conversations, messages, runs, events, approval_decisions, tool_server_settings, user_settings, conversation_settings RESTART IDENTITY CASCADE");
   } finally {
     await client.end();
   }

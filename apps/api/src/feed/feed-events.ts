@@ -40,6 +40,8 @@ export const feedEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("pin-changed"), conversationId, pinnedAt: z.number().nullable(), at }),
   /** Archived (`archivedAt`: when; out of the list) or brought back (null) by the user. */
   z.object({ type: z.literal("archive-changed"), conversationId, archivedAt: z.number().nullable(), at }),
+  /** The conversation's own instructions were set or cleared (conversations.setInstructions): refetch them. */
+  z.object({ type: z.literal("instructions-changed"), conversationId, at }),
 ]);
 
 export type FeedEvent = z.infer<typeof feedEventSchema>;

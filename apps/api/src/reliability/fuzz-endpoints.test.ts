@@ -26,11 +26,12 @@ const mutations = [
   "conversations.rename",
   "conversations.pin",
   "conversations.archive",
+  "conversations.setInstructions",
   "conversations.delete",
   "conversations.switchBranch",
   "conversations.import",
 ] as const;
-const queries = ["conversations.list", "conversations.get", "conversations.export", "conversations.search", "models.list", "models.room", "health"] as const;
+const queries = ["conversations.list", "conversations.get", "conversations.export", "conversations.search", "conversations.instructions", "models.list", "models.room", "health"] as const;
 const procedures = [...mutations, ...queries, "chat.events"] as const;
 
 let api: ReliabilityApi;

@@ -71,6 +71,7 @@ describe("conversations.feed", () => {
     await alice.conversations.pin.mutate({ conversationId, pinned: false });
     await alice.conversations.archive.mutate({ conversationId, archived: true });
     await alice.conversations.archive.mutate({ conversationId, archived: false });
+    await alice.conversations.setInstructions.mutate({ conversationId, instructions: "Be brief." });
     await alice.conversations.delete.mutate({ conversationId });
     await tab2.waitFor((d) => d.event.type === "conversation-deleted", "conversation-deleted");
     await tab1.waitFor((d) => d.event.type === "conversation-deleted", "conversation-deleted");
@@ -85,6 +86,7 @@ describe("conversations.feed", () => {
       "pin-changed",
       "archive-changed",
       "archive-changed",
+      "instructions-changed",
       "conversation-deleted",
     ];
     expect(summary(tab1.received, conversationId)).toEqual(expected);

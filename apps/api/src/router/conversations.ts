@@ -19,6 +19,7 @@ import { AppError, notFound } from "../errors.js";
 import { idSchema, titleSchema } from "../input-schemas.js";
 import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/run-outcome.js";
 import { busyMessage } from "../runs/start-run.js";
+import { instructionsSchema } from "./settings.js";
 import { messagesFromEvents } from "../runs/transcript.js";
 import { authedProcedure, router } from "../trpc.js";
 import { attachmentAt, attachmentViews, type AttachmentView } from "./attachment-view.js";
@@ -30,6 +31,15 @@ const conversationId = idSchema;
 const messageId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /** How many title matches conversations.list gives when not told: as many as a page of the list without a query. */
 const defaultTitleMatches = 100;
+
+/** The store's not_found (no such conversation of the caller's) as the API's NOT_FOUND. */
+async function ownedOnly<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    throw isStoreError(error, "not_found") ? notFound("Conversation") : error;
+  }
+}
 
 function conversationView(conversation: Conversation, activeRunId: string | null) {
   return {
@@ -375,6 +385,24 @@ export const conversationsRouter = router({
     ctx.publish.archiveChanged(ctx.userId, changed.id, changed.archivedAt);
     return conversationView(changed, (await ctx.store.activeRun(changed.id))?.id ?? null);
   }),
+
+  /** The conversation's own instructions ("" and updatedAt null when never set), which its answers get after the user's. */
+  instructions: authedProcedure.input(z.object({ conversationId })).query(({ ctx, input }) =>
+    ownedOnly(ctx.store.getConversationSettings(ctx.userId, input.conversationId)),
+  ),
+
+  /**
+   * Replaces the conversation's instructions ("" clears them): what every answer started afterwards in it keeps in
+   * mind, after the user's custom instructions and before them where the two differ; an answer already running keeps
+   * what it started with. Not activity: the conversation keeps its place in the list. Branches copy them; exports carry them.
+   */
+  setInstructions: authedProcedure
+    .input(z.object({ conversationId, instructions: instructionsSchema }))
+    .mutation(async ({ ctx, input }) => {
+      const saved = await ownedOnly(ctx.store.setConversationInstructions(ctx.userId, input.conversationId, input.instructions));
+      ctx.publish.instructionsChanged(ctx.userId, input.conversationId);
+      return saved;
+    }),
 
   delete: authedProcedure.input(z.object({ conversationId })).mutation(async ({ ctx, input }) => {
     if (!(await ctx.store.getConversation(ctx.userId, input.conversationId))) throw notFound("Conversation");

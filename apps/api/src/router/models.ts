@@ -1,7 +1,9 @@
 import { promptRoom, type ModelInfo } from "@streamchat/core";
 import { z } from "zod";
 import { idSchema } from "../input-schemas.js";
-import { buildContext } from "../runs/context.js";
+import { isStoreError, type ChatStore } from "@streamchat/store";
+import { notFound } from "../errors.js";
+import { systemText, type ContextInstructions } from "../runs/context.js";
 import { authedProcedure, router } from "../trpc.js";
 import { modelListOf } from "./model-list-cache.js";
 import { capabilitiesInWords } from "./model-words.js";
@@ -29,23 +31,43 @@ const roomInput = z
   .object({
     /** The model a message would go to; the server's default model when absent. */
     model: idSchema.optional(),
+    /** The conversation the message would go to: its own instructions count too. A new chat's when absent. */
+    conversationId: idSchema.optional(),
   })
   .strict()
   .optional();
 
+/**
+ * The instructions a message's run would get: the user's, and the conversation's when it is the user's (NOT_FOUND
+ * otherwise: the store's getRunInstructions, which runs use, does not check who owns the conversation).
+ */
+async function roomInstructions(store: ChatStore, userId: string, conversationId: string | undefined): Promise<ContextInstructions> {
+  const [settings, own] = await Promise.all([
+    store.getUserSettings(userId),
+    conversationId === undefined
+      ? undefined
+      : store.getConversationSettings(userId, conversationId).catch((error: unknown) => {
+          throw isStoreError(error, "not_found") ? notFound("Conversation") : error;
+        }),
+  ]);
+  return { user: settings.instructions, conversation: own?.instructions ?? "" };
+}
+
 export const modelsRouter = router({
   /**
    * How much of the model's window a new message (with its files) may take in the caller's runs before the engine cuts
-   * it: core's promptRoom with the caller's custom instructions and tools, MAX_CONTEXT_TOKENS and the model's
+   * it: core's promptRoom with the caller's custom instructions (and the conversation's), tools, MAX_CONTEXT_TOKENS and the model's
    * calibration, as a run would count them. `limit` and `room` are absent when the model does not say its window.
    */
   room: authedProcedure.input(roomInput).query(async ({ ctx, input, signal }) => {
-    const [tools, settings] = await Promise.all([ctx.tools.toolsFor(ctx.userId), ctx.store.getUserSettings(ctx.userId)]);
-    const [system] = buildContext(ctx.config.systemPrompt, [], settings.instructions);
+    const [tools, instructions] = await Promise.all([
+      ctx.tools.toolsFor(ctx.userId),
+      roomInstructions(ctx.store, ctx.userId, input?.conversationId),
+    ]);
     return promptRoom({
       model: ctx.provider.model,
       modelName: input?.model ?? ctx.provider.defaultModel,
-      system: system?.content ?? "",
+      system: systemText(ctx.config.systemPrompt, instructions),
       tools,
       maxContextTokens: ctx.config.maxContextTokens,
       signal: signal ?? AbortSignal.timeout(30_000),

@@ -2,10 +2,10 @@ import { z } from "zod";
 import { isStorableText } from "../input-schemas.js";
 import { authedProcedure, router } from "../trpc.js";
 
-/** Custom instructions go into every request's system message: a page of text, not a document. */
+/** Custom instructions (the user's, and a conversation's) go into every request's system message: a page of text, not a document. */
 export const maxInstructionsChars = 4000;
 
-const instructionsSchema = z
+export const instructionsSchema = z
   .string()
   .trim()
   .max(maxInstructionsChars, `must be at most ${maxInstructionsChars} characters`)

@@ -3,15 +3,34 @@ import type { StoredMessage } from "@streamchat/store";
 
 /** Introduces the user's custom instructions in the system message, so the model tells them from the server's prompt. */
 export const instructionsHeading = "The user's custom instructions, for every answer unless they ask otherwise in the conversation:";
+/** Introduces the conversation's own instructions: the user set them for this chat alone, so they win where the two differ. */
+export const conversationInstructionsHeading =
+  "The user's instructions for this conversation, which come before their custom instructions where the two differ:";
+
+/** What a run's system message carries beside the server's prompt ("" for none): RunInstructions of the store. */
+export interface ContextInstructions {
+  user: string;
+  conversation: string;
+}
+
+const noInstructions: ContextInstructions = { user: "", conversation: "" };
+
+/** The system message's text: the server's prompt, then the user's custom instructions and the conversation's, each under its heading. */
+export function systemText(systemPrompt: string, { user, conversation }: ContextInstructions = noInstructions): string {
+  let text = systemPrompt;
+  if (user !== "") text += `\n\n${instructionsHeading}\n\n${user}`;
+  if (conversation !== "") text += `\n\n${conversationInstructionsHeading}\n\n${conversation}`;
+  return text;
+}
 
 /**
- * The request context of a run: system prompt (with the user's custom instructions, if any) + the whole stored
+ * The request context of a run: system prompt (with the user's and the conversation's instructions, if any) + the whole stored
  * conversation. Not trimmed here: runChat trims it (MAX_CONTEXT_MESSAGES, not counting the system prompt, and the
  * model's context window) and reports what it left out (a contextTrimmed status, usage.context.droppedMessages), which
  * it can only count from the whole history.
  */
-export function buildContext(systemPrompt: string, history: readonly StoredMessage[], instructions = ""): ChatMessage[] {
-  const system = instructions === "" ? systemPrompt : `${systemPrompt}\n\n${instructionsHeading}\n\n${instructions}`;
+export function buildContext(systemPrompt: string, history: readonly StoredMessage[], instructions?: ContextInstructions): ChatMessage[] {
+  const system = systemText(systemPrompt, instructions);
   // concat, not a spread: a spread grows the array to 17 slots, and the run keeps it for as long as it streams.
   return ([{ role: "system", content: system }] as ChatMessage[]).concat(history.map((m) => m.message));
 }

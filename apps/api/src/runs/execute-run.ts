@@ -107,12 +107,12 @@ export class RunExecutor {
     try {
       // Read while the history and the tools are (on PostgreSQL a round trip of its own); its failure, if the reads
       // before it fail first, has no one else to go to.
-      const settingsRead = store.getUserSettings(record.userId);
-      settingsRead.catch(() => undefined);
+      const instructionsRead = store.getRunInstructions(record.userId, record.conversationId);
+      instructionsRead.catch(() => undefined);
       // The active path only: other branches (earlier versions) are not the model's context.
       const history = launched?.history ?? (await store.activePath(record.conversationId));
       const tools = await this.opts.toolsFor(record.userId, { resumed: resume !== undefined });
-      const { instructions } = await settingsRead;
+      const instructions = await instructionsRead;
       let resumeFrom: ChatEvent[] | undefined;
       let decided: Map<string, ApprovalDecision> | undefined;
       if (resume) {

@@ -124,6 +124,47 @@ describe("createChatClient against the API", () => {
     expect((await client.settings.setInstructions("")).instructions).toBe("");
   });
 
+  it("reads and sets a conversation's own instructions, which its answers get after the user's, and no other chat", async () => {
+    const { conversationId } = await client.complete("Hello");
+    expect(await client.conversations.instructions(conversationId)).toEqual({ instructions: "", updatedAt: null });
+    const saved = await client.conversations.setInstructions(conversationId, "  Answer in French.  ");
+    expect(saved).toEqual({ instructions: "Answer in French.", updatedAt: expect.any(Number) });
+    expect(await client.conversations.instructions(conversationId)).toEqual(saved);
+    // The user's custom instructions are another setting: untouched.
+    expect((await client.settings.get()).instructions).toBe("");
+    const systemMessage = () => (api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> }).messages[0]!;
+
+    await client.settings.setInstructions("Sign every answer with a star.");
+    try {
+      await client.complete("Hello again", { conversationId });
+      const system = systemMessage();
+      expect(system.role).toBe("system");
+      expect(system.content.endsWith("\n\nAnswer in French.")).toBe(true);
+      const userAt = system.content.indexOf("\n\nSign every answer with a star.");
+      expect(userAt).toBeGreaterThan(0);
+      expect(userAt).toBeLessThan(system.content.indexOf("Answer in French."));
+      // Another conversation gets the user's instructions only.
+      await client.complete("Hello elsewhere");
+      expect(systemMessage().content.endsWith("\n\nSign every answer with a star.")).toBe(true);
+      expect(systemMessage().content).not.toContain("Answer in French.");
+    } finally {
+      await client.settings.setInstructions("");
+    }
+
+    const tooLong = await expectClientError(client.conversations.setInstructions(conversationId, "x".repeat(4001)));
+    expect(tooLong).toMatchObject({ code: "bad_request", trpcCode: "BAD_REQUEST" });
+    expect(await client.conversations.instructions(conversationId)).toEqual(saved);
+    const cleared = await client.conversations.setInstructions(conversationId, "");
+    expect(cleared.instructions).toBe("");
+    expect((await client.conversations.instructions(conversationId)).instructions).toBe("");
+    await client.complete("And once more", { conversationId });
+    expect(systemMessage().content).not.toContain("Answer in French.");
+
+    for (const missing of [client.conversations.instructions("no-such-conversation"), client.conversations.setInstructions("no-such-conversation", "Hi")]) {
+      expect(await expectClientError(missing)).toMatchObject({ trpcCode: "NOT_FOUND", status: 404 });
+    }
+  });
+
   it("reports models and health", async () => {
     const models = await client.models();
     expect(models.provider).toBe("sim");
@@ -348,9 +389,10 @@ const fetchOverride: unique symbol = Symbol.for("eventsource.supports-fetch-over
 describe("auth and limits", () => {
   let api: TestApi;
   const token = "alice-secret-token";
+  const bobToken = "bob-secret-token";
 
   beforeAll(async () => {
-    api = await startApi({ AUTH_TOKENS: `alice:${token}`, MAX_RUNS_PER_USER: "1" });
+    api = await startApi({ AUTH_TOKENS: `alice:${token},bob:${bobToken}`, MAX_RUNS_PER_USER: "1" });
   });
   afterAll(async () => {
     await api?.close();
@@ -390,6 +432,16 @@ describe("auth and limits", () => {
     const wrong = createChatClient({ url: api.url, token: "not-the-token" });
     expect(await expectClientError(drain(wrong.events(runId)))).toMatchObject({ code: "unauthorized" });
     expect(await expectClientError(drain(wrong.stream("Hello")))).toMatchObject({ code: "unauthorized" });
+  });
+
+  it("keeps a conversation's instructions to its owner: another user gets NOT_FOUND, reading or setting them", async () => {
+    const alice = createChatClient({ url: api.url, token });
+    const bob = createChatClient({ url: api.url, token: bobToken });
+    const { conversationId } = await alice.complete("Hello");
+    const saved = await alice.conversations.setInstructions(conversationId, "Answer in French.");
+    expect(await expectClientError(bob.conversations.instructions(conversationId))).toMatchObject({ trpcCode: "NOT_FOUND" });
+    expect(await expectClientError(bob.conversations.setInstructions(conversationId, "Answer in German."))).toMatchObject({ trpcCode: "NOT_FOUND" });
+    expect(await alice.conversations.instructions(conversationId)).toEqual(saved);
   });
 
   it("reports TOO_MANY_REQUESTS as rate_limited", async () => {

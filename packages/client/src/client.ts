@@ -30,6 +30,8 @@ export type CancelResult = Outputs["chat"]["cancel"];
 export type ToolsList = Outputs["tools"]["list"];
 export type ToolServerView = Outputs["tools"]["setServerEnabled"];
 export type UserSettings = Outputs["settings"]["get"];
+/** A conversation's own instructions: `{ instructions, updatedAt }` ("" and null when never set). */
+export type ConversationInstructions = Outputs["conversations"]["instructions"];
 
 /** Images on the message (PNG, JPEG, WebP or GIF, base64; at most 4): only for vision models. */
 export type Attachments = NonNullable<Inputs["chat"]["send"]["attachments"]>;
@@ -149,9 +151,24 @@ export interface ChatClient {
     import(content: string): Promise<Outputs["conversations"]["import"]>;
     /** The user's messages containing `query` (case-insensitive), on every branch, newest first. */
     search(query: string, opts?: { limit?: number }): Promise<SearchHit[]>;
+    /**
+     * The conversation's own instructions ("" and `updatedAt` null when never set), which every answer started in it
+     * gets after the user's custom instructions (`settings`), and which win where the two differ. NOT_FOUND when the
+     * user has no such conversation.
+     */
+    instructions(conversationId: string): Promise<ConversationInstructions>;
+    /**
+     * Replaces them ("" clears; trimmed; at most 4,000 characters) for answers started in it afterwards (one already
+     * running keeps what it started with); the user's custom instructions do not change. Returns them as stored.
+     * NOT_FOUND when the user has no such conversation.
+     */
+    setInstructions(conversationId: string, instructions: string): Promise<ConversationInstructions>;
   };
   settings: {
-    /** The user's custom instructions ("" when none), which every answer started gets after the server's prompt. */
+    /**
+     * The user's custom instructions ("" when none), which every answer started gets after the server's prompt (and
+     * before a conversation's own: `conversations.instructions`).
+     */
     get(): Promise<UserSettings>;
     /** Replaces them ("" clears; trimmed; at most 4,000 characters) for answers started afterwards. */
     setInstructions(instructions: string): Promise<UserSettings>;
@@ -364,6 +381,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       exportAll: (opts = {}) => exportAllLines(fetchImpl, options.url, options.token, opts.signal),
       import: (content) => call(() => trpc.conversations.import.mutate({ content })),
       search: (query, opts = {}) => call(() => trpc.conversations.search.query({ query, ...(opts.limit === undefined ? {} : { limit: opts.limit }) })),
+      instructions: (conversationId) => call(() => trpc.conversations.instructions.query({ conversationId })),
+      setInstructions: (conversationId, instructions) => call(() => trpc.conversations.setInstructions.mutate({ conversationId, instructions })),
     },
     settings: {
       get: () => call(() => trpc.settings.get.query()),

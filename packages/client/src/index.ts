@@ -20,6 +20,7 @@ export {
   type ToolsList,
   type ToolServerView,
   type UserSettings,
+  type ConversationInstructions,
   type Attachments,
   type ThinkSetting,
 } from "./client.js";

@@ -190,6 +190,45 @@ describe("parseCliArgs", () => {
     expect(error(["instructions", "-m", "x"])).toEqual({ kind: "usage-error", message: "--model is not an option of chat instructions" });
   });
 
+  it("reads chat instructions -c: the conversation's own instructions, printed, set (argument or stdin) or cleared", () => {
+    const env = { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "tok" };
+    expect(parseCliArgs(["instructions", "-c", "c1"], env)).toEqual({
+      kind: "instructions",
+      options: { set: undefined, conversationId: "c1", url: "http://127.0.0.1:4000", token: "tok" },
+    });
+    expect(parseCliArgs(["instructions", "--conversation", "c1", "Answer in French."], env)).toMatchObject({
+      kind: "instructions",
+      options: { set: "Answer in French.", conversationId: "c1" },
+    });
+    // Options go anywhere, as for the other commands.
+    expect(parseCliArgs(["-c", "c1", "instructions", "-"], env)).toMatchObject({ kind: "instructions", options: { set: "-", conversationId: "c1" } });
+    expect(parseCliArgs(["instructions", "--clear", "--conversation=c1"], env)).toMatchObject({ kind: "instructions", options: { set: "", conversationId: "c1" } });
+    // Without -c: the user's custom instructions, no conversation.
+    const mine = parseCliArgs(["instructions", "Be brief."], env);
+    expect(mine).toMatchObject({ kind: "instructions", options: { set: "Be brief." } });
+    expect(mine.kind === "instructions" && mine.options.conversationId).toBeUndefined();
+
+    const error = (argv: string[]) => parseCliArgs(argv, {});
+    expect(error(["instructions", "-c", " "])).toEqual({ kind: "usage-error", message: "--conversation needs a value" });
+    expect(error(["instructions", "-c"])).toEqual({ kind: "usage-error", message: "--conversation needs a value" });
+    expect(error(["instructions", "-c", "c1", "x", "--clear"])).toEqual({ kind: "usage-error", message: "chat instructions -c <conversation-id> --clear takes no text" });
+    expect(error(["instructions", "-c", "c1", " "])).toEqual({ kind: "usage-error", message: "chat instructions -c <conversation-id> --clear removes them" });
+    expect(error(["instructions", "-c", "c1", "answer", "in", "French"])).toEqual({
+      kind: "usage-error",
+      message: 'chat instructions takes the new instructions as one quoted argument (a question: quote it whole, chat "instructions …")',
+    });
+    expect(error(["instructions", "-c", "c1", "-m", "x"])).toEqual({ kind: "usage-error", message: "--model is not an option of chat instructions" });
+    // -c is still no option of the other commands, nor --clear one of a question in a conversation.
+    expect(error(["export", "c1", "-c", "c2"])).toEqual({ kind: "usage-error", message: "--conversation is not an option of chat export" });
+    expect(error(["-c", "c1", "--clear", "hi"])).toEqual({ kind: "usage-error", message: "--clear is an option of chat instructions" });
+    // A quoted question that starts with the word is still a question in that conversation.
+    expect(parseCliArgs(["-c", "c1", "instructions for baking bread"], {})).toMatchObject({
+      kind: "run",
+      options: { question: "instructions for baking bread", conversationId: "c1" },
+    });
+    expect(usage).toMatch(/^ {7}chat instructions \[-c <conversation-id>\] \["<text>" \| - \| --clear\] \[options\]$/m);
+  });
+
   it("reads chat list, chat search and chat models with their defaults, --limit (-n) and --json", () => {
     const env = { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "tok" };
     const server = { url: "http://127.0.0.1:4000", token: "tok" };

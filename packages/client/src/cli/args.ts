@@ -5,7 +5,7 @@ export const usage = `Usage: chat [options] [question]
        chat export <conversation-id> [--format json|markdown] [-o <file>] [options]
        chat export --all [-o <file>] [options]
        chat import <file> [options]
-       chat instructions ["<text>" | - | --clear] [options]
+       chat instructions [-c <conversation-id>] ["<text>" | - | --clear] [options]
        chat list [--title <words>] [--archived] [--limit <n>] [--json] [options]
        chat search <words> [--limit <n>] [--json] [options]
        chat models [--json] [options]
@@ -23,6 +23,8 @@ import reads a JSON export (<file>, or - for stdin) into a new conversation and 
 JSON Lines file (export --all) becomes one new conversation per line, each id printed as it is made.
 instructions prints your custom instructions (what every new answer is given after the server's
 prompt), or saves new ones: one quoted argument, or - to read them from stdin; --clear removes them.
+With -c, the same for that conversation's own instructions (what its new answers are given after
+yours, first where the two differ); yours do not change.
 list prints your conversations as the web app lists them (pinned first, then newest activity), one
 a line: its id (for --conversation and export), last activity, title, "(pinned)", "(answering)";
 with --title, only those whose title holds every word (any order, case and accents ignored).
@@ -34,7 +36,7 @@ when it is one quoted argument.
 
 Options:
   -m, --model <name>         model to use (default: the server's default model)
-  -c, --conversation <id>    continue this conversation
+  -c, --conversation <id>    continue this conversation (instructions: that conversation's)
       --continue             write on from the answer that ends the conversation (-c), stopped or cut short
   -u, --url <url>            API base URL (default: $CHAT_URL or http://127.0.0.1:3000)
   -t, --token <token>        bearer token when the server has AUTH_TOKENS (default: $CHAT_TOKEN)
@@ -49,7 +51,7 @@ Options:
   -f, --format <format>      export: json or markdown (default json)
   -o, --output <file>        export: write to this file instead of stdout (never over an existing one)
       --all                  export: every conversation, as JSON Lines
-      --clear                instructions: remove your custom instructions
+      --clear                instructions: remove your custom instructions (with -c, the conversation's)
       --title <words>        list: only the conversations whose title holds every word
       --archived             list: the archived conversations (out of the list) instead
   -n, --limit <n>            list: at most n conversations (default 20, at most 100000); search: at most n
@@ -117,6 +119,8 @@ export interface ImportCommand extends ServerOptions {
 export interface InstructionsCommand extends ServerOptions {
   /** undefined: print them; "-": read the new ones from stdin; "" (--clear): remove them; else the new ones. */
   set: string | undefined;
+  /** -c: this conversation's own instructions; undefined: the user's custom instructions. */
+  conversationId?: string | undefined;
 }
 
 export interface ListCommand extends ServerOptions {
@@ -304,8 +308,9 @@ function parseCommand(
   server: ServerOptions,
 ): ParsedArgs {
   // Attachments too: "chat import --file chat.json" would otherwise drop the option and read no file.
+  // -c names the conversation whose instructions chat instructions reads or sets; no other command takes it.
   const misplaced =
-    (["model", "conversation", "image", "file"] as const).find((name) => values[name] !== undefined) ??
+    (["model", "conversation", "image", "file"] as const).find((name) => values[name] !== undefined && !(name === "conversation" && command === "instructions")) ??
     (values.json && !listingCommands.has(command) ? "json" : undefined);
   if (misplaced) return { kind: "usage-error", message: `--${misplaced} is not an option of chat ${command}` };
   const elsewhere = optionOfAnotherCommand(values, command);
@@ -405,18 +410,24 @@ function parseLimit(value: string | undefined, limits: { default: number; max: n
   return limit;
 }
 
-function parseInstructions(args: string[], values: { clear?: boolean }, server: ServerOptions): ParsedArgs {
+/** chat instructions, of the user or (-c) of one conversation. */
+function parseInstructions(args: string[], values: { clear?: boolean; conversation?: string | undefined }, server: ServerOptions): ParsedArgs {
+  const { conversation } = values;
+  if (conversation !== undefined && conversation.trim() === "") return { kind: "usage-error", message: "--conversation needs a value" };
+  const target = conversation === undefined ? server : { ...server, conversationId: conversation };
+  // How the messages name the command: with -c when the conversation's instructions were meant.
+  const command = conversation === undefined ? "chat instructions" : "chat instructions -c <conversation-id>";
   if (values.clear) {
-    if (args.length > 0) return { kind: "usage-error", message: "chat instructions --clear takes no text" };
-    return { kind: "instructions", options: { ...server, set: "" } };
+    if (args.length > 0) return { kind: "usage-error", message: `${command} --clear takes no text` };
+    return { kind: "instructions", options: { ...target, set: "" } };
   }
-  if (args.length === 0) return { kind: "instructions", options: { ...server, set: undefined } };
+  if (args.length === 0) return { kind: "instructions", options: { ...target, set: undefined } };
   // Unquoted words are more likely a question about instructions than new ones: saving them would be a surprise.
   if (args.length > 1) {
     return { kind: "usage-error", message: 'chat instructions takes the new instructions as one quoted argument (a question: quote it whole, chat "instructions …")' };
   }
-  if (args[0]!.trim() === "") return { kind: "usage-error", message: "chat instructions --clear removes them" };
-  return { kind: "instructions", options: { ...server, set: args[0]! } };
+  if (args[0]!.trim() === "") return { kind: "usage-error", message: `${command} --clear removes them` };
+  return { kind: "instructions", options: { ...target, set: args[0]! } };
 }
 
 /** undefined: not given; null: not a setting. */

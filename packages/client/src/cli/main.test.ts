@@ -238,6 +238,59 @@ describe("runCli", () => {
     expect(refused.stderr).toMatch(/^error: bad_request — instructions: must be at most 4000 characters\n$/);
   });
 
+  it("chat instructions -c prints, saves (argument or stdin) and clears a conversation's own instructions; the user's stay", async () => {
+    const env = { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" };
+    const client = createChatClient({ url: api.url, token: "alice-secret-token" });
+    const { conversationId } = await client.complete("Hello");
+    await client.settings.setInstructions("Be brief.");
+    try {
+      expect(await run(["instructions", "-c", conversationId], env)).toEqual({
+        code: exitCodes.ok,
+        stdout: "",
+        stderr: `No instructions for this conversation (set them with: chat instructions -c ${conversationId} "…").\n`,
+      });
+      expect(await run(["instructions", "-c", conversationId, " Answer in French. "], env)).toEqual({
+        code: exitCodes.ok,
+        stdout: "",
+        stderr: "Saved: new answers in this conversation get these instructions (17 characters).\n",
+      });
+      expect(await run(["--conversation", conversationId, "instructions"], env)).toEqual({ code: exitCodes.ok, stdout: "Answer in French.\n", stderr: "" });
+      // The user's custom instructions did not change, and without -c they are what chat instructions shows.
+      expect(await run(["instructions"], env)).toEqual({ code: exitCodes.ok, stdout: "Be brief.\n", stderr: "" });
+
+      // A question asked in that conversation gets both: the user's, then the conversation's.
+      expect(await run(["-c", conversationId, "Hello again"], env)).toMatchObject({ code: exitCodes.ok });
+      const system = (api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> }).messages[0]!.content;
+      expect(system.endsWith("\n\nAnswer in French.")).toBe(true);
+      expect(system.indexOf("\n\nBe brief.")).toBeGreaterThan(0);
+      expect(system.indexOf("\n\nBe brief.")).toBeLessThan(system.indexOf("Answer in French."));
+
+      expect(await run(["instructions", "-c", conversationId, "-"], env, "Line one.\nLine two.\n")).toMatchObject({ code: exitCodes.ok });
+      expect((await client.conversations.instructions(conversationId)).instructions).toBe("Line one.\nLine two.");
+      // An empty stdin is not a way to clear them by accident.
+      expect(await run(["instructions", "-c", conversationId, "-"], env, "")).toEqual({
+        code: exitCodes.usage,
+        stdout: "",
+        stderr: `chat: no instructions on stdin (chat instructions -c ${conversationId} --clear removes them) — see chat --help\n`,
+      });
+      expect((await client.conversations.instructions(conversationId)).instructions).toBe("Line one.\nLine two.");
+      expect(await run(["instructions", "-c", conversationId, "--clear"], env)).toEqual({ code: exitCodes.ok, stdout: "", stderr: "This conversation's instructions removed.\n" });
+      expect(await client.conversations.instructions(conversationId)).toMatchObject({ instructions: "" });
+      expect((await client.settings.get()).instructions).toBe("Be brief.");
+
+      const refused = await run(["instructions", "-c", conversationId, "x".repeat(4001)], env);
+      expect(refused).toMatchObject({ code: exitCodes.failed, stdout: "" });
+      expect(refused.stderr).toMatch(/^error: bad_request — instructions: must be at most 4000 characters\n$/);
+      for (const argv of [["instructions", "-c", "no-such-conversation"], ["instructions", "-c", "no-such-conversation", "Hi"]]) {
+        const unknown = await run(argv, env);
+        expect(unknown).toMatchObject({ code: exitCodes.failed, stdout: "" });
+        expect(unknown.stderr).toMatch(/^error: \S+ — Conversation not found\n$/);
+      }
+    } finally {
+      await client.settings.setInstructions("");
+    }
+  });
+
   describe("images, think levels and usage", () => {
     let dir: string;
     const auth = ["--url", "", "--token", "alice-secret-token"];

@@ -750,19 +750,25 @@ async function importItems(
   return failures.length === 0 ? exitCodes.ok : exitCodes.failed;
 }
 
-/** chat instructions: prints the user's custom instructions, or saves new ones (an argument, or stdin with -). */
+/**
+ * chat instructions: prints the user's custom instructions, or saves new ones (an argument, or stdin with -); with -c,
+ * the conversation's own instructions instead.
+ */
 async function instructionsCommand(options: InstructionsCommand, io: CliIo): Promise<number> {
+  const { conversationId } = options;
+  const command = conversationId === undefined ? "chat instructions" : `chat instructions -c ${conversationId}`;
   let text = options.set;
   if (text === "-") {
     text = await readAll(io.stdin);
     // Piped from an empty file or a mistake: clearing them takes --clear, said in so many words.
     if (text.trim() === "") {
-      io.stderr.write("chat: no instructions on stdin (chat instructions --clear removes them) — see chat --help\n");
+      io.stderr.write(`chat: no instructions on stdin (${command} --clear removes them) — see chat --help\n`);
       return exitCodes.usage;
     }
   }
   const client = createChatClient({ url: options.url, token: options.token });
   try {
+    if (conversationId !== undefined) return await conversationInstructions(client, conversationId, text, io);
     if (text === undefined) {
       const { instructions } = await client.settings.get();
       if (instructions === "") io.stderr.write("No custom instructions (set them with: chat instructions \"…\").\n");
@@ -776,6 +782,23 @@ async function instructionsCommand(options: InstructionsCommand, io: CliIo): Pro
     io.stderr.write(describeClientError(toChatClientError(error), options));
     return exitCodes.failed;
   }
+}
+
+/** chat instructions -c: prints the conversation's own instructions (`text` undefined), or saves them ("" removes them). */
+async function conversationInstructions(client: ChatClient, conversationId: string, text: string | undefined, io: CliIo): Promise<number> {
+  if (text === undefined) {
+    const { instructions } = await client.conversations.instructions(conversationId);
+    if (instructions === "") io.stderr.write(`No instructions for this conversation (set them with: chat instructions -c ${conversationId} "…").\n`);
+    else io.stdout.write(`${instructions}\n`);
+    return exitCodes.ok;
+  }
+  const saved = await client.conversations.setInstructions(conversationId, text);
+  io.stderr.write(
+    saved.instructions === ""
+      ? "This conversation's instructions removed.\n"
+      : `Saved: new answers in this conversation get these instructions (${saved.instructions.length} characters).\n`,
+  );
+  return exitCodes.ok;
 }
 
 /** The terminal's width when stdout is one; undefined (lines not shortened) for a file or a pipe: a script gets them whole. */

@@ -31,6 +31,7 @@ describe("feedUpdateFor", () => {
       retitle: null,
       repin: null,
       removed: null,
+      instructions: null,
     });
     expect(feedUpdateFor({ type: "archive-changed", conversationId: "c1", archivedAt: null, at: 9 })).toMatchObject({ list: true, conversationId: "c1" });
   });
@@ -43,6 +44,19 @@ describe("feedUpdateFor", () => {
       retitle: null,
       repin: null,
       removed: null,
+      instructions: null,
+    });
+  });
+
+  it("refetches a conversation's instructions set elsewhere, and neither the list nor its messages", () => {
+    expect(feedUpdateFor({ type: "instructions-changed", conversationId: "c1", at: 1 })).toEqual({
+      everything: false,
+      list: false,
+      conversationId: null,
+      retitle: null,
+      repin: null,
+      removed: null,
+      instructions: "c1",
     });
   });
 

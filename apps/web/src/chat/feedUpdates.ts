@@ -16,9 +16,11 @@ export interface FeedUpdate {
   /** Pinned (when) or unpinned (null): patched into the cached list, which reorders it at once. */
   repin: { conversationId: string; pinnedAt: number | null } | null;
   removed: string | null;
+  /** This conversation's own instructions are stale (the header's marker, the dialog, the room a message has). */
+  instructions: string | null;
 }
 
-const none: FeedUpdate = { everything: false, list: false, conversationId: null, retitle: null, repin: null, removed: null };
+const none: FeedUpdate = { everything: false, list: false, conversationId: null, retitle: null, repin: null, removed: null, instructions: null };
 
 /**
  * Feed events name what changed; the page refetches what shows it (so a late or repeated event is harmless). A run
@@ -42,6 +44,9 @@ export function feedUpdateFor(event: FeedEventData): FeedUpdate {
     case "archive-changed":
       // Out of the list or back in it (both lists refetch), and the open chat's archived note comes or goes.
       return { ...none, list: true, conversationId: event.conversationId };
+    case "instructions-changed":
+      // Set in another tab or device: neither the list nor the messages show them.
+      return { ...none, instructions: event.conversationId };
     case "conversation-added":
       // An import or a branch made elsewhere: the list shows it once refetched; nothing open is stale.
       return { ...none, list: true };

@@ -17,6 +17,7 @@ import { Icon } from "./Icon.js";
 import { DemoBadge } from "./ModelPicker.js";
 import { UserMessage } from "./UserMessage.js";
 import { ArchivedNote } from "./ArchivedNote.js";
+import { ChatInstructionsChip, ChatInstructionsDialog } from "./ChatInstructions.js";
 import { ConversationMenu } from "./ConversationMenu.js";
 import { VersionNav, type PendingSwitch } from "./VersionNav.js";
 import { ContextMeter } from "../capabilities/ContextMeter.js";
@@ -79,7 +80,12 @@ export function ChatPane(props: ChatPaneProps) {
   // What a message may take of the model's window beside this user's instructions and tools: asked only once files
   // are attached or the typed text comes near the window (the composer's note on a message too long for the model).
   const [nearWindow, setNearWindow] = useState(false);
-  const room = trpc.models.room.useQuery(modelSetting.value === null ? undefined : { model: modelSetting.value }, {
+  // The open chat's own instructions count too (a new chat has none yet).
+  const roomInput =
+    modelSetting.value === null && conversationId === null
+      ? undefined
+      : { ...(modelSetting.value === null ? {} : { model: modelSetting.value }), ...(conversationId === null ? {} : { conversationId }) };
+  const room = trpc.models.room.useQuery(roomInput, {
     enabled: tray.files.length > 0 || nearWindow,
     staleTime: 30_000,
   });
@@ -117,6 +123,16 @@ export function ChatPane(props: ChatPaneProps) {
   const stickToBottom = useRef(true);
   const [atBottom, setAtBottom] = useState(true);
   const title = useListedTitle(conversationId) ?? chat.title;
+  // The chat's instructions dialog, while open: what opened it (the menu's button, the header's marker) takes the focus back.
+  const [instructionsOpener, setInstructionsOpener] = useState<HTMLElement | null>(null);
+  const header = useRef<HTMLElement>(null);
+  useEffect(() => setInstructionsOpener(null), [conversationId]);
+  const closeInstructions = () => {
+    // The marker goes when the instructions were cleared: the menu's button then.
+    const back = instructionsOpener?.isConnected ? instructionsOpener : header.current?.querySelector<HTMLElement>(".conversation-menu__button");
+    setInstructionsOpener(null);
+    back?.focus();
+  };
 
   /** The scroller's height when last seen: a scroll event that comes with a new height is the box resizing, not the reader. */
   const seenHeight = useRef(0);
@@ -405,7 +421,7 @@ export function ChatPane(props: ChatPaneProps) {
 
   return (
     <main className="chat" aria-label="Chat" data-dropping={dragging > 0 || undefined} {...dropTarget}>
-      <header className="chat__header">
+      <header className="chat__header" ref={header}>
         <button
           type="button"
           className="icon-button sidebar-toggle"
@@ -419,8 +435,11 @@ export function ChatPane(props: ChatPaneProps) {
         <h1 className="chat__title" title={title ?? undefined}>
           {conversationId ? (title ?? "") : "New chat"}
         </h1>
+        {conversationId && !chat.notFound && <ChatInstructionsChip conversationId={conversationId} onOpen={setInstructionsOpener} />}
         <ConnectionStatus {...headerConnection({ state: chat.connection, error: chat.connectionError }, feedUnreachable)} />
-        {conversationId && !chat.notFound && <ConversationMenu conversationId={conversationId} archivedAt={chat.archivedAt} />}
+        {conversationId && !chat.notFound && (
+          <ConversationMenu conversationId={conversationId} archivedAt={chat.archivedAt} onInstructions={setInstructionsOpener} />
+        )}
         {demo && <DemoBadge />}
         <button
           type="button"
@@ -432,6 +451,7 @@ export function ChatPane(props: ChatPaneProps) {
           <Icon name="newChat" />
         </button>
       </header>
+      {conversationId && instructionsOpener && <ChatInstructionsDialog key={conversationId} conversationId={conversationId} onClose={closeInstructions} />}
 
       {unauthorized && (
         <div className="banner" role="alert" data-testid="auth-banner">

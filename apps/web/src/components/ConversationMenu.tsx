@@ -14,11 +14,20 @@ const formats: Array<{ format: ExportFormat; label: string }> = [
 ];
 
 /**
- * The conversation's menu in the chat header: export as a JSON file (every version, what import reads) or as
+ * The conversation's menu in the chat header: its own instructions (a dialog the pane shows: `onInstructions`, told
+ * the menu's button to give the focus back to), export as a JSON file (every version, what import reads) or as
  * Markdown (the conversation as shown), and archive it (out of the list, kept whole) or bring it back. A menu button
  * with a native popover (light dismiss, Escape, top layer); arrow keys move between its items.
  */
-export function ConversationMenu({ conversationId, archivedAt }: { conversationId: string; archivedAt: number | null }) {
+export function ConversationMenu({
+  conversationId,
+  archivedAt,
+  onInstructions,
+}: {
+  conversationId: string;
+  archivedAt: number | null;
+  onInstructions: (opener: HTMLElement) => void;
+}) {
   const id = useId();
   const button = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLDivElement>(null);
@@ -77,6 +86,15 @@ export function ConversationMenu({ conversationId, archivedAt }: { conversationI
     );
   };
 
+  const openInstructions = () => {
+    panel.current?.hidePopover();
+    setStatus(null);
+    if (button.current) {
+      button.current.focus();
+      onInstructions(button.current);
+    }
+  };
+
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const items = [...(panel.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
     const at = items.indexOf(document.activeElement as HTMLElement);
@@ -108,6 +126,10 @@ export function ConversationMenu({ conversationId, archivedAt }: { conversationI
         <Icon name="more" />
       </button>
       <div ref={panel} id={id} popover="auto" className="popover conversation-menu" role="menu" aria-label="Conversation options" onKeyDown={onKeyDown}>
+        <button type="button" role="menuitem" className="conversation-menu__item" aria-haspopup="dialog" onClick={openInstructions}>
+          <Icon name="instructions" size={16} />
+          Chat instructions…
+        </button>
         {formats.map(({ format, label }) => (
           <button key={format} type="button" role="menuitem" className="conversation-menu__item" onClick={() => void exportAs(format)}>
             <Icon name="download" size={16} />

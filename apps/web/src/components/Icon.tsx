@@ -34,6 +34,8 @@ const paths = {
   // A box with its lid: archive, and its lid lifted to bring back.
   archive: "M4 5h16v4H4zM5 9v10h14V9M10 13h4",
   unarchive: "M4 3l16 2-.5 4L3.5 7zM5 9v10h14V9M12 17v-5M9.5 14.5L12 12l2.5 2.5",
+  // A clipboard with lines on it: instructions kept with a chat.
+  instructions: "M9 3h6v3H9zM9 4.5H6v16h12v-16h-3M9 11h6M9 15h6M9 19h3",
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -333,13 +333,15 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
       await page.keyboard.press(key);
       await page.getByRole("menu").waitFor();
       await page.waitForFunction(() => document.activeElement?.getAttribute("role") === "menuitem");
+      expect(await focused()).toBe("menuitem:Chat instructions…");
+      await page.keyboard.press("ArrowDown");
       expect(await focused()).toBe("menuitem:Export as JSON");
       await page.keyboard.press("ArrowDown");
       expect(await focused()).toBe("menuitem:Export as Markdown");
       await page.keyboard.press("ArrowDown");
       expect(await focused()).toBe("menuitem:Archive");
       await page.keyboard.press("ArrowDown");
-      expect(await focused()).toBe("menuitem:Export as JSON");
+      expect(await focused()).toBe("menuitem:Chat instructions…");
       await page.keyboard.press("Escape");
       await page.getByRole("menu").waitFor({ state: "hidden" });
       expect(await focused()).toBe("BUTTON:Conversation options");

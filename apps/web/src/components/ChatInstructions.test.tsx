@@ -1,0 +1,166 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, waitFor } from "@testing-library/react";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { serverError, trpcWrapper } from "../test-support/trpc.js";
+import { trpc } from "../trpc.js";
+import { ChatInstructionsChip, ChatInstructionsDialog, instructionsExcerpt } from "./ChatInstructions.js";
+import { maxInstructionsChars } from "./InstructionsPanel.js";
+
+afterEach(cleanup);
+
+beforeAll(() => {
+  // jsdom has no modal dialogs: opening and closing as a browser does, as far as these tests look.
+  HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
+    this.open = true;
+  };
+  HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
+    if (!this.open) return;
+    this.open = false;
+    this.dispatchEvent(new Event("close"));
+  };
+});
+
+/** A server that keeps chats' instructions, trimming them as the API does, and records what it was asked. */
+function fakeServer(initial: Record<string, string> = {}) {
+  const state = {
+    instructions: new Map(Object.entries(initial)),
+    saved: [] as Array<{ conversationId: string; instructions: string }>,
+    asked: [] as string[],
+    failSave: false,
+    /** Held until the test lets the save end ("Saving…" meanwhile). */
+    hold: null as Promise<void> | null,
+  };
+  const answer = (path: string, input: unknown) => {
+    state.asked.push(path);
+    if (path === "conversations.instructions") {
+      const { conversationId } = input as { conversationId: string };
+      const text = state.instructions.get(conversationId) ?? "";
+      return { instructions: text, updatedAt: text === "" ? null : 1 };
+    }
+    if (path === "conversations.setInstructions") {
+      if (state.failSave) throw serverError("BAD_REQUEST", "instructions: must be at most 4000 characters", "bad_request");
+      const saved = input as { conversationId: string; instructions: string };
+      state.saved.push(saved);
+      state.instructions.set(saved.conversationId, saved.instructions.trim());
+      const stored = { instructions: saved.instructions.trim(), updatedAt: 2 };
+      return state.hold ? state.hold.then(() => stored) : stored;
+    }
+    if (path === "models.room") return { limit: 8192, room: 6000 };
+    throw new Error(`unexpected call ${path}`);
+  };
+  return { state, answer };
+}
+
+/** Something else on the page that reads models.room (the composer does): a save must make it stale. */
+function RoomReader() {
+  trpc.models.room.useQuery({ conversationId: "c1" });
+  return null;
+}
+
+describe("ChatInstructionsDialog", () => {
+  it("shows the stored text with its count, saves an edit, and shows what the server stored", async () => {
+    const server = fakeServer({ c1: "We are in Kyoto." });
+    const view = render(
+      <>
+        <RoomReader />
+        <ChatInstructionsDialog conversationId="c1" onClose={() => {}} />
+      </>,
+      { wrapper: trpcWrapper(server.answer) },
+    );
+    const box = (await view.findByDisplayValue("We are in Kyoto.")) as HTMLTextAreaElement;
+    expect(view.getByLabelText("Instructions for this chat")).toBe(box);
+    expect(box.maxLength).toBe(maxInstructionsChars);
+    expect(view.getByText(`16 / ${maxInstructionsChars}`)).toBeTruthy();
+    expect(view.getByText(/^Every new answer in this chat gets these, after your custom instructions\./)).toBeTruthy();
+    // The text has the focus once loaded.
+    await waitFor(() => expect(document.activeElement).toBe(box));
+    const save = view.getByRole("button", { name: "Save" }) as HTMLButtonElement;
+    // Nothing to save until the text changes (whitespace alone is no change: the server trims).
+    expect(save.disabled).toBe(true);
+    fireEvent.change(box, { target: { value: "We are in Kyoto.  " } });
+    expect(save.disabled).toBe(true);
+
+    fireEvent.change(box, { target: { value: "  Answer in Spanish.\n" } });
+    expect(view.getByText(`21 / ${maxInstructionsChars}`)).toBeTruthy();
+    expect(view.getByRole("button", { name: "Cancel" })).toBeTruthy();
+    expect(save.disabled).toBe(false);
+    const roomAsked = server.state.asked.filter((p) => p === "models.room").length;
+    let release = () => {};
+    server.state.hold = new Promise((resolve) => (release = resolve));
+    fireEvent.click(save);
+    expect(((await view.findByRole("button", { name: "Saving…" })) as HTMLButtonElement).disabled).toBe(true);
+    release();
+    await view.findByRole("button", { name: "Saved" });
+    expect(server.state.saved).toEqual([{ conversationId: "c1", instructions: "  Answer in Spanish.\n" }]);
+    expect(box.value).toBe("Answer in Spanish.");
+    expect(view.getByText(`18 / ${maxInstructionsChars}`)).toBeTruthy();
+    // Nothing left unsaved: the other button closes.
+    expect(view.getByRole("button", { name: "Close" })).toBeTruthy();
+    // The room left for a message counts them: asked again.
+    await waitFor(() => expect(server.state.asked.filter((p) => p === "models.room").length).toBe(roomAsked + 1));
+
+    // The next edit takes "Saved" away.
+    fireEvent.change(box, { target: { value: "Answer in German." } });
+    expect(view.getByRole("button", { name: "Save" })).toBeTruthy();
+  });
+
+  it("says in words when saving fails, and keeps the draft", async () => {
+    const server = fakeServer();
+    server.state.failSave = true;
+    const view = render(<ChatInstructionsDialog conversationId="c1" onClose={() => {}} />, { wrapper: trpcWrapper(server.answer) });
+    const box = (await view.findByPlaceholderText(/^e\.g\./)) as HTMLTextAreaElement;
+    fireEvent.change(box, { target: { value: "Call me Ishmael." } });
+    fireEvent.click(view.getByRole("button", { name: "Save" }));
+    const alert = await view.findByRole("alert");
+    expect(alert.textContent).toMatch(/^Could not save this chat's instructions\. \S/);
+    expect(alert.textContent).not.toContain("4000 characters");
+    expect(box.value).toBe("Call me Ishmael.");
+    expect(view.getByRole("button", { name: "Save" })).toBeTruthy();
+  });
+
+  it("says so when they cannot be loaded", async () => {
+    const view = render(<ChatInstructionsDialog conversationId="c1" onClose={() => {}} />, {
+      wrapper: trpcWrapper(() => {
+        throw new TypeError("Failed to fetch");
+      }),
+    });
+    expect((await view.findByRole("alert")).textContent).toBe("Could not load this chat's instructions. The server is not reachable.");
+  });
+
+  it("closes from its button (as Escape closes a dialog), once", async () => {
+    const onClose = vi.fn();
+    const view = render(<ChatInstructionsDialog conversationId="c1" onClose={onClose} />, { wrapper: trpcWrapper(fakeServer().answer) });
+    const dialog = view.getByTestId("chat-instructions-dialog") as HTMLDialogElement;
+    expect(dialog.open).toBe(true);
+    fireEvent.click(await view.findByRole("button", { name: "Close" }));
+    expect(dialog.open).toBe(false);
+    expect(onClose).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("ChatInstructionsChip", () => {
+  it("shows when the chat has instructions, named by their start, and opens them", async () => {
+    const long = `Plan with me:   a week in Kyoto.\n${"x".repeat(100)}`;
+    const onOpen = vi.fn();
+    const view = render(<ChatInstructionsChip conversationId="c1" onOpen={onOpen} />, { wrapper: trpcWrapper(fakeServer({ c1: long }).answer) });
+    const chip = await view.findByRole("button", { name: /^Chat instructions: / });
+    const name = `Chat instructions: ${`Plan with me: a week in Kyoto. ${"x".repeat(100)}`.slice(0, 80)}…`;
+    expect(chip.getAttribute("aria-label")).toBe(name);
+    expect(chip.getAttribute("title")).toBe(name);
+    expect(chip.textContent).toBe("Instructions");
+    fireEvent.click(chip);
+    expect(onOpen).toHaveBeenCalledWith(chip);
+  });
+
+  it("shows nothing for a chat without instructions", async () => {
+    const server = fakeServer({ c2: "Elsewhere." });
+    const view = render(<ChatInstructionsChip conversationId="c1" onOpen={() => {}} />, { wrapper: trpcWrapper(server.answer) });
+    await waitFor(() => expect(server.state.asked).toContain("conversations.instructions"));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(view.container.innerHTML).toBe("");
+  });
+
+  it("names short instructions whole", () => {
+    expect(instructionsExcerpt("  Be brief.\n\nVery.  ")).toBe("Be brief. Very.");
+  });
+});

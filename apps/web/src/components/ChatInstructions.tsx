@@ -1,0 +1,158 @@
+import { useEffect, useId, useRef, useState } from "react";
+import { describeError } from "../lib/errors.js";
+import { trpc } from "../trpc.js";
+import { Icon } from "./Icon.js";
+import { maxInstructionsChars } from "./InstructionsPanel.js";
+import "./versions.css";
+
+/** How much of the instructions the header's marker names in its title (the whole text is in the dialog). */
+const namedChars = 80;
+
+/** A conversation's own instructions (conversations.instructions): one query, and cache, for the marker and the dialog. */
+function useChatInstructions(conversationId: string | null) {
+  // A new chat has none until it is saved: nothing to ask.
+  return trpc.conversations.instructions.useQuery({ conversationId: conversationId ?? "" }, { enabled: conversationId !== null });
+}
+
+/** The start of the instructions on one line, for the marker's name. */
+export function instructionsExcerpt(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > namedChars ? `${line.slice(0, namedChars).trimEnd()}…` : line;
+}
+
+/**
+ * Beside the chat's title when the chat has instructions of its own: a quiet marker that says so and opens them.
+ * Nothing when there are none (or they are not known yet).
+ */
+export function ChatInstructionsChip({ conversationId, onOpen }: { conversationId: string; onOpen: (opener: HTMLElement) => void }) {
+  const instructions = useChatInstructions(conversationId);
+  const text = instructions.data?.instructions ?? "";
+  if (text === "") return null;
+  const name = `Chat instructions: ${instructionsExcerpt(text)}`;
+  return (
+    <button
+      type="button"
+      className="chip chat-instructions-chip"
+      aria-label={name}
+      title={name}
+      aria-haspopup="dialog"
+      data-testid="chat-instructions-chip"
+      onClick={(e) => onOpen(e.currentTarget)}
+    >
+      <Icon name="instructions" size={14} />
+      <span className="chat-instructions-chip__label">Instructions</span>
+    </button>
+  );
+}
+
+/**
+ * The chat's own instructions in a modal dialog (a native <dialog>: focus kept inside, Escape closes): what every new
+ * answer in this chat gets after the user's custom instructions, saved on the server (conversations.setInstructions,
+ * trimmed there; "" clears them). Rendered while open; `onClose` gives the focus back to what opened it.
+ */
+export function ChatInstructionsDialog({ conversationId, onClose }: { conversationId: string; onClose: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const utils = trpc.useUtils();
+  const instructions = useChatInstructions(conversationId);
+  // The draft, until it is saved; null: the stored text is shown.
+  const [draft, setDraft] = useState<string | null>(null);
+  const save = trpc.conversations.setInstructions.useMutation({
+    // Saved as the server stored it (trimmed): the box shows that, and "Saved" until the next edit.
+    onSuccess: (saved) => {
+      utils.conversations.instructions.setData({ conversationId }, saved);
+      // They are part of every request in this chat: the room left for a message changed.
+      void utils.models.room.invalidate();
+      setDraft(null);
+    },
+  });
+  const stored = instructions.data?.instructions ?? "";
+  const text = draft ?? stored;
+  const changed = draft !== null && draft.trim() !== stored;
+  const loading = instructions.isLoading;
+  const headingId = useId();
+  const hintId = useId();
+  const countId = useId();
+  const boxId = useId();
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+  }, []);
+  // The text takes the focus once it can (a disabled box cannot while the stored text loads), caret at its end.
+  const focused = useRef(false);
+  useEffect(() => {
+    const el = box.current;
+    if (focused.current || loading || !el) return;
+    focused.current = true;
+    el.focus();
+    el.setSelectionRange(el.value.length, el.value.length);
+  }, [loading]);
+
+  const close = () => ref.current?.close();
+  const failure = instructions.error ?? save.error;
+  return (
+    <dialog
+      ref={ref}
+      className="dialog chat-instructions"
+      aria-labelledby={headingId}
+      aria-describedby={hintId}
+      data-testid="chat-instructions-dialog"
+      onClose={onClose}
+      onKeyDown={(e) => {
+        // Escape is this dialog's (it closes it natively): not the answer's Stop, not the drawer's.
+        if (e.key === "Escape") e.stopPropagation();
+      }}
+      onClick={(e) => {
+        if (e.target === e.currentTarget) close(); // a click on the backdrop
+      }}
+    >
+      <form
+        className="dialog__body"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (changed && !save.isPending) save.mutate({ conversationId, instructions: text });
+        }}
+      >
+        <h2 id={headingId}>Chat instructions</h2>
+        <p id={hintId} className="chat-instructions__hint">
+          Every new answer in this chat gets these, after your custom instructions. Branches of this chat keep them.
+        </p>
+        <label htmlFor={boxId} className="visually-hidden">
+          Instructions for this chat
+        </label>
+        <textarea
+          ref={box}
+          id={boxId}
+          className="chat-instructions__text"
+          rows={7}
+          maxLength={maxInstructionsChars}
+          value={text}
+          disabled={loading}
+          placeholder={loading ? "Loading…" : "e.g. We are planning a week in Kyoto in April, on a small budget."}
+          aria-describedby={countId}
+          onChange={(e) => {
+            setDraft(e.target.value);
+            save.reset();
+          }}
+        />
+        <span id={countId} className="chat-instructions__count muted small">
+          {text.length} / {maxInstructionsChars}
+        </span>
+        {failure && (
+          <p className="dialog__error" role="alert">
+            {instructions.error ? "Could not load this chat's instructions." : "Could not save this chat's instructions."} {describeError(failure).title}
+          </p>
+        )}
+        <div className="dialog__buttons">
+          <button type="button" className="button" onClick={close}>
+            {changed ? "Cancel" : "Close"}
+          </button>
+          <button type="submit" className="button button--primary" disabled={!changed || save.isPending}>
+            {save.isPending ? "Saving…" : save.isSuccess && draft === null ? "Saved" : "Save"}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

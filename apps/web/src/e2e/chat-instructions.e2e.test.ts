@@ -1,0 +1,182 @@
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { box as boxOf, conversationIdOf, dark, desktop, mobile, runBrowserTests, send, snap, useE2E, waitForAnswerState } from "./harness.js";
+
+const e2e = useE2E();
+
+/** The system message of the last request the model was sent. */
+const lastSystemMessage = () => {
+  const body = e2e.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+  return body.messages.find((m) => m.role === "system")?.content ?? "";
+};
+
+const chip = (page: Page) => page.getByTestId("chat-instructions-chip");
+const dialog = (page: Page) => page.getByRole("dialog", { name: "Chat instructions" });
+const box = (page: Page) => dialog(page).getByLabel("Instructions for this chat");
+const focusedName = (page: Page) =>
+  page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.id ?? document.activeElement?.tagName);
+
+async function openFromMenu(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Conversation options" }).click();
+  await page.getByRole("menuitem", { name: "Chat instructions…" }).click();
+  await dialog(page).waitFor();
+  await expect.poll(() => box(page).isEnabled()).toBe(true);
+}
+
+async function saveChatInstructions(page: Page, text: string): Promise<void> {
+  await box(page).fill(text);
+  await dialog(page).getByRole("button", { name: "Save" }).click();
+  await dialog(page).getByRole("button", { name: "Saved" }).waitFor();
+}
+
+describe.skipIf(!runBrowserTests)("chat instructions", () => {
+  it("are set from the chat's menu, go to the model after the custom instructions, stay after a reload, and are this chat's alone", async () => {
+    const page = await e2e.openApp(desktop);
+    // The user's custom instructions too: the chat's come after them.
+    await page.getByText("Instructions", { exact: true }).click();
+    await expect.poll(() => page.getByLabel("Custom instructions").isEnabled()).toBe(true);
+    await page.getByLabel("Custom instructions").fill("Answer like a pirate.");
+    await page.getByTestId("instructions-panel").getByRole("button", { name: "Save" }).click();
+    await page.getByTestId("instructions-panel").getByRole("button", { name: "Saved" }).waitFor();
+
+    await send(page, "Where should we stay?");
+    await waitForAnswerState(page, "stop");
+    const first = await conversationIdOf(page);
+    // None yet: no marker.
+    expect(await chip(page).count()).toBe(0);
+
+    await openFromMenu(page);
+    // The text has the focus; nothing to save yet.
+    expect(await focusedName(page)).toBe(await box(page).getAttribute("id"));
+    expect(await dialog(page).getByRole("button", { name: "Save" }).isDisabled()).toBe(true);
+    await box(page).fill("We are planning a week in Kyoto in April.");
+    await dialog(page).getByText("41 / 4000").waitFor();
+    await snap(page, "chat-instructions-dialog");
+    await dialog(page).getByRole("button", { name: "Save" }).click();
+    await dialog(page).getByRole("button", { name: "Saved" }).waitFor();
+    // Escape closes it, and the focus goes back to the menu's button.
+    await page.keyboard.press("Escape");
+    await dialog(page).waitFor({ state: "hidden" });
+    expect(await focusedName(page)).toBe("Conversation options");
+    // The marker beside the title, named by the text.
+    await chip(page).waitFor();
+    expect(await chip(page).getAttribute("aria-label")).toBe("Chat instructions: We are planning a week in Kyoto in April.");
+
+    await send(page, "And the food?");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"][data-state="stop"]').length === 2);
+    const system = lastSystemMessage();
+    const custom = system.indexOf("Answer like a pirate.");
+    const own = system.indexOf("We are planning a week in Kyoto in April.");
+    expect(custom).toBeGreaterThan(0);
+    expect(own).toBeGreaterThan(custom);
+    expect(system).toMatch(/\n\nWe are planning a week in Kyoto in April\.$/);
+
+    // After a reload: the marker is there, and opens the text.
+    await page.reload();
+    await chip(page).waitFor();
+    await chip(page).click();
+    await dialog(page).waitFor();
+    await expect.poll(() => box(page).inputValue()).toBe("We are planning a week in Kyoto in April.");
+    await dialog(page).getByRole("button", { name: "Close" }).click();
+    await dialog(page).waitFor({ state: "hidden" });
+    expect(await focusedName(page)).toBe("Chat instructions: We are planning a week in Kyoto in April.");
+
+    // A second chat does not get them (the custom ones it does).
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await send(page, "Something else entirely");
+    await waitForAnswerState(page, "stop");
+    expect(await conversationIdOf(page)).not.toBe(first);
+    expect(lastSystemMessage()).toContain("Answer like a pirate.");
+    expect(lastSystemMessage()).not.toContain("Kyoto");
+    expect(await chip(page).count()).toBe(0);
+
+    // Back in the first, cleared: the marker goes, and the next answer is without them.
+    await page.locator('[data-testid="conversation-item"] button', { hasText: "Where should we stay?" }).click();
+    await page.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, first);
+    await chip(page).waitFor();
+    await openFromMenu(page);
+    await saveChatInstructions(page, "");
+    await chip(page).waitFor({ state: "detached" });
+    await page.keyboard.press("Escape");
+    await dialog(page).waitFor({ state: "hidden" });
+    await send(page, "One more question");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"][data-state="stop"]').length === 3);
+    expect(lastSystemMessage()).toContain("Answer like a pirate.");
+    expect(lastSystemMessage()).not.toContain("Kyoto");
+  });
+
+  it("shows the dialog and the marker in the dark theme", async () => {
+    const page = await e2e.openApp(dark);
+    await send(page, "A dark chat");
+    await waitForAnswerState(page, "stop");
+    await openFromMenu(page);
+    await saveChatInstructions(page, "Keep every answer under a hundred words, and end with one question back to me.");
+    await snap(page, "chat-instructions-dialog-dark");
+    await page.keyboard.press("Escape");
+    await chip(page).waitFor();
+    await snap(page, "chat-instructions-chip-dark");
+  });
+
+  it("fit the phone: the marker and the menu within the header, the dialog within the screen", async () => {
+    const page = await e2e.openApp(mobile);
+    await send(page, "A question on the phone with a long title that has to give way");
+    await waitForAnswerState(page, "stop");
+    await openFromMenu(page);
+    await saveChatInstructions(page, "Short answers, please.");
+    for (const control of [box(page), dialog(page).getByRole("button", { name: "Saved" })]) {
+      const rect = await boxOf(control);
+      expect(rect.x).toBeGreaterThanOrEqual(0);
+      expect(rect.x + rect.width).toBeLessThanOrEqual(mobile.viewport.width);
+    }
+    await snap(page, "chat-instructions-dialog-mobile");
+    await page.keyboard.press("Escape");
+    await chip(page).waitFor();
+    const title = await boxOf(page.locator(".chat__title"));
+    const marker = await boxOf(chip(page));
+    const menu = await boxOf(page.getByRole("button", { name: "Conversation options" }));
+    expect(title.width).toBeGreaterThan(40);
+    expect(marker.x).toBeGreaterThanOrEqual(title.x + title.width);
+    expect(menu.x).toBeGreaterThanOrEqual(marker.x + marker.width);
+    expect(menu.x + menu.width).toBeLessThanOrEqual(mobile.viewport.width);
+    await snap(page, "chat-instructions-chip-mobile");
+  });
+
+  it("reach another tab showing the chat (the feed), and come along to a branch of it", async () => {
+    const [page, other] = await e2e.twoTabs();
+    await send(page, "Plan a trip to Lisbon");
+    await waitForAnswerState(page, "stop");
+    const original = await conversationIdOf(page);
+    await other.locator('[data-testid="conversation-item"] button', { hasText: "Plan a trip to Lisbon" }).click();
+    await other.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, original);
+    expect(await chip(other).count()).toBe(0);
+
+    await openFromMenu(page);
+    await saveChatInstructions(page, "We travel with two small children.");
+    await page.keyboard.press("Escape");
+    // The other tab learns it from the feed, without a reload.
+    await chip(other).waitFor();
+    expect(await chip(other).getAttribute("aria-label")).toBe("Chat instructions: We travel with two small children.");
+
+    // A branch of the chat keeps them: its marker shows, and its next answer gets them.
+    const answer = page.locator('[data-testid="assistant-message"]').first();
+    await answer.hover();
+    await answer.getByRole("button", { name: "Branch in new chat" }).click();
+    await page.waitForFunction((id) => /^#\/c\/.+/.test(location.hash) && location.hash !== `#/c/${encodeURIComponent(id)}`, original);
+    await chip(page).waitFor();
+    await send(page, "What about museums?");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"][data-state="stop"]').length === 2);
+    expect(lastSystemMessage()).toMatch(/\n\nWe travel with two small children\.$/);
+
+    // Cleared in the other tab: the marker goes here too.
+    await other.reload();
+    await chip(other).waitFor();
+    await chip(other).click();
+    await dialog(other).waitFor();
+    await expect.poll(() => box(other).isEnabled()).toBe(true);
+    await saveChatInstructions(other, "");
+    // (The branch's title holds the original's: the original by its id.)
+    await page.locator(`[data-testid="conversation-item"][data-conversation-id="${original}"] button`).first().click();
+    await page.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, original);
+    await chip(page).waitFor({ state: "detached" });
+  });
+});

@@ -596,6 +596,57 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
     ]);
   });
 
+  it("sends an answer's cap as max_completion_tokens to a model that refuses max_tokens for it, from then on; other models keep max_tokens", async () => {
+    const server = await startHttpServer((req, res) => {
+      const body = req.body as { model: string };
+      if (body.model === "o-reasoning" && "max_tokens" in body) {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            error: {
+              message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+              type: "invalid_request_error",
+              param: "max_tokens",
+              code: "unsupported_parameter",
+            },
+          }),
+        );
+      } else {
+        writeSse(res, [delta({ content: "ok" }, "stop"), "data: [DONE]\n\n"]);
+      }
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const capped = (model: string) => ({ ...ask(model), options: { numPredict: 64 } });
+    expect((await chunks(m, capped("o-reasoning"))).map((c) => c.type)).toEqual(["text", "finish"]);
+    expect((await chunksTo(m, capped("o-reasoning"))).map((c) => c.type)).toEqual(["text", "finish"]);
+    expect((await chunks(m, capped("gpt-4o"))).map((c) => c.type)).toEqual(["text", "finish"]);
+    // Without a cap there is nothing to send either way.
+    expect((await chunks(m, ask("o-reasoning"))).map((c) => c.type)).toEqual(["text", "finish"]);
+    const caps = server.requests.map((r) => {
+      const body = r.body as Record<string, unknown>;
+      return [body["model"], body["max_tokens"], body["max_completion_tokens"]];
+    });
+    expect(caps).toEqual([
+      ["o-reasoning", 64, undefined],
+      ["o-reasoning", undefined, 64], // asked again, the cap under the name the model takes
+      ["o-reasoning", undefined, 64], // remembered: asked so at once
+      ["gpt-4o", 64, undefined],
+      ["o-reasoning", undefined, undefined],
+    ]);
+  });
+
+  it("does not ask again when a model refuses max_completion_tokens too: the refusal is the run's", async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "Use 'max_completion_tokens' instead of 'max_tokens'.", type: "invalid_request_error" } }));
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    expect(await failure(chunks(m, { ...ask("o-strict"), options: { numPredict: 8 } }))).toMatchObject({ code: "bad_request" });
+    expect(server.requests.map((r) => "max_completion_tokens" in (r.body as object))).toEqual([false, true]);
+  });
+
   it.each([
     ["Unsupported parameter: 'reasoning_effort' is not supported with this model.", 400], // OpenAI
     ["Unrecognized request argument supplied: reasoning_effort", 400], // Azure OpenAI

@@ -137,20 +137,33 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
 
   /** The server refused `stream_options` once: its answers are asked for without it (and come without usage). */
   let withoutStreamOptions = false;
+  /** Models that refused `max_tokens` for `max_completion_tokens` (OpenAI's reasoning models): their cap goes as that. */
+  const completionTokens = new RememberedModels(maxRememberedModels, opts.refusalTtlMs ?? defaultRefusalTtlMs, opts.now ?? Date.now);
 
-  /** One chat request; a server that refuses `stream_options` (older servers and proxies) is asked again without it. */
+  /**
+   * One chat request. A server that refuses `stream_options` (older servers and proxies) is asked again without it, and
+   * a model that wants its answer's cap as `max_completion_tokens` is asked again with it; each is remembered.
+   */
   async function post(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
     const listed = modelList.listedNow(request.model)?.model;
     const thinkingSwitch = listed?.thinkingSwitch === true;
     const continueFinal = request.continueFinal === true ? continuationBy(listed?.owner) : undefined;
-    const body = (): Record<string, unknown> => toOpenAIRequest(request, { streamOptions: !withoutStreamOptions, thinkingSwitch, continueFinal });
-    if (withoutStreamOptions) return send(target, "/chat/completions", { method: "POST", body: body(), signal });
-    try {
-      return await send(target, "/chat/completions", { method: "POST", body: body(), signal });
-    } catch (error) {
-      if (!refusesStreamOptions(error)) throw error;
-      withoutStreamOptions = true;
-      return send(target, "/chat/completions", { method: "POST", body: body(), signal });
+    const capped = request.options?.numPredict !== undefined;
+    for (;;) {
+      const body = toOpenAIRequest(request, {
+        streamOptions: !withoutStreamOptions,
+        thinkingSwitch,
+        continueFinal,
+        completionTokens: capped && completionTokens.has(request.model),
+      });
+      try {
+        return await send(target, "/chat/completions", { method: "POST", body, signal });
+      } catch (error) {
+        // Each at most once: a refusal the change did not cure is the caller's.
+        if (!withoutStreamOptions && refusesStreamOptions(error)) withoutStreamOptions = true;
+        else if (capped && !completionTokens.has(request.model) && wantsMaxCompletionTokens(error)) completionTokens.set(request.model, true);
+        else throw error;
+      }
     }
   }
 
@@ -324,6 +337,16 @@ export function refusesStreamOptions(error: unknown): boolean {
   return /\bstream_options\b/.test(error.message);
 }
 
+/**
+ * A 400 that refuses `max_tokens` for `max_completion_tokens`: OpenAI's reasoning models ("Unsupported parameter:
+ * 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."), which count their reasoning in
+ * the cap. Other servers take `max_tokens` (llama.cpp, LM Studio and Ollama's /v1 read only it), so it stays the default.
+ */
+export function wantsMaxCompletionTokens(error: unknown): boolean {
+  if (!(error instanceof ChatError) || (error.status !== 400 && error.status !== 422)) return false;
+  return /\bmax_tokens\b/.test(error.message) && /\bmax_completion_tokens\b/.test(error.message);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Request mapping
 
@@ -350,11 +373,11 @@ export const continueRequest = "Continue your last message exactly where it stop
  * refuses it. `thinkingSwitch`: the model's template turns thinking on and off (`enable_thinking`), so `think` goes as
  * `chat_template_kwargs` (llama.cpp and vLLM read it per request); otherwise a level goes as `reasoning_effort` and
  * on/off is not sent. `continueFinal`: how the server is made to write on from the last (assistant) message
- * (`Continuation`).
+ * (`Continuation`). `completionTokens`: the answer's cap (`numPredict`) goes as `max_completion_tokens`, not `max_tokens`.
  */
 export function toOpenAIRequest(
   request: ModelRequest,
-  opts: { streamOptions?: boolean; thinkingSwitch?: boolean; continueFinal?: Continuation | undefined } = {},
+  opts: { streamOptions?: boolean; thinkingSwitch?: boolean; continueFinal?: Continuation | undefined; completionTokens?: boolean } = {},
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: request.model,
@@ -377,7 +400,7 @@ export function toOpenAIRequest(
     (body["messages"] as unknown[]).push({ role: "user", content: continueRequest });
   }
   const o = request.options;
-  if (o?.numPredict !== undefined) body["max_tokens"] = o.numPredict;
+  if (o?.numPredict !== undefined) body[opts.completionTokens ? "max_completion_tokens" : "max_tokens"] = o.numPredict;
   if (o?.temperature !== undefined) body["temperature"] = o.temperature;
   if (o?.seed !== undefined) body["seed"] = o.seed;
   // numCtx is a server-side setting for OpenAI-compatible servers: nothing to send.

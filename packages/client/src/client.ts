@@ -50,6 +50,9 @@ export interface StreamOptions {
 
 export type CompleteOptions = Omit<StreamOptions, "signal"> & { signal?: AbortSignal | undefined };
 
+/** continueAnswer's: the conversation is its argument, and a continuation takes no new files. */
+export type ContinueOptions = Omit<StreamOptions, "conversationId" | "attachments">;
+
 export interface EventsOptions {
   /** Resume after this event id (see `eventIdOf`). */
   lastEventId?: string | null | undefined;
@@ -69,7 +72,7 @@ export interface ChatClient {
    * so far; the rest is what the model adds. Fails with `bad_request` when the conversation does not end with the
    * model's text.
    */
-  continueAnswer(conversationId: string, opts?: Omit<StreamOptions, "conversationId" | "attachments">): ChatStream;
+  continueAnswer(conversationId: string, opts?: ContinueOptions): ChatStream;
   /**
    * Starts a run without following it. Aborting `signal` before the answer came throws the signal's reason at once,
    * and cancels the run if the server started it all the same.
@@ -337,7 +340,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   // No retry: without a request id a second try could start a second version. A run started while `signal` aborted is
   // cancelled by `own`.
-  async function* continueAnswer(conversationId: string, opts: Omit<StreamOptions, "conversationId" | "attachments"> = {}): ChatStream {
+  async function* continueAnswer(conversationId: string, opts: ContinueOptions = {}): ChatStream {
     opts.signal?.throwIfAborted();
     const { runId } = await call(() => trpc.chat.continue.mutate({ conversationId, model: opts.model, think: opts.think }));
     yield* own(runId, opts.signal);

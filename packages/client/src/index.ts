@@ -5,6 +5,7 @@ export {
   type ChatStream,
   type StreamOptions,
   type CompleteOptions,
+  type ContinueOptions,
   type EventsOptions,
   type SendResult,
   type CompleteResult,

@@ -19,7 +19,8 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
       .getByRole("status")
       .filter({ hasText: "chat-export.json: Imported 4 chats from Open WebUI. Not imported: 2 tool calls, 2 images, 1 file." })
       .waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 4);
+    // The chat archived there is out of the list here too.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 3);
     // Nothing opened in place of the new chat the page shows.
     expect(new URL(page.url()).hash.startsWith("#/c/")).toBe(false);
 
@@ -36,13 +37,19 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
     await page.locator('[data-testid="assistant-message"]', { hasText: "Make it Friday" }).waitFor();
     // The path only: one version of each message, so no version counts.
     expect(await page.locator('[data-testid="version-count"]').count()).toBe(0);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 5);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 4);
 
-    // A question's image and text file, as sent there.
-    await items.locator("button", { hasText: "Picture and meeting notes" }).click();
+    // A question's image and text file, as sent there, in the chat archived there (found by a search), which has its
+    // own system prompt there: its instructions here.
+    const search = page.getByRole("searchbox", { name: /Search/ });
+    await search.fill("Picture and meeting notes");
+    await items.filter({ hasText: "Archived" }).locator("button", { hasText: "Picture and meeting notes" }).first().click();
     const question = page.locator('[data-testid="user-message"]').first();
     await question.locator('[data-testid="message-images"] img.message-image__thumb').waitFor();
     expect(await question.locator(".message-file").count()).toBe(1);
+    await page.getByTestId("archived-note").waitFor();
+    expect(await page.getByTestId("chat-instructions-chip").getAttribute("aria-label")).toBe("Chat instructions: You are a concise assistant.");
+    await search.fill("");
 
     // Reasoning as the answer's thinking; and the chat goes on here.
     await items.locator("button", { hasText: "Borrow checker rejects Vec push" }).click();
@@ -56,7 +63,7 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
     await page.getByRole("button", { name: "Dismiss import result" }).click();
     await page.getByTestId("import-file").setInputFiles({ name: "chat-export.json", mimeType: "application/json", buffer: Buffer.from(foreignExportSample("open-webui-export.json")) });
     await page.getByRole("status").filter({ hasText: "chat-export.json: All 4 chats from Open WebUI were imported before: nothing new." }).waitFor();
-    expect(await items.count()).toBe(5);
+    expect(await items.count()).toBe(4);
 
     await page.getByRole("button", { name: "Dismiss import result" }).click();
     // ChatGPT's data export as downloaded: a ZIP file with the conversations, a page of them and the pictures, named
@@ -74,7 +81,7 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
     // The picture DALL·E made (a tool's) is still counted: an answer holds no pictures here. The code Python ran comes in its answer.
     await page.getByRole("status").filter({ hasText: "chatgpt-export.zip: Imported 6 chats from ChatGPT. Not imported: 2 tool calls, 1 image." }).waitFor();
     // Six chats, one archived in ChatGPT and so here: out of the list.
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 10);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 9);
     // The pictures the questions were asked with, on them, as they were sent there.
     await items.locator("button", { hasText: "Which bird is this?" }).click();
     await page.locator('[data-testid="assistant-message"]', { hasText: "Same stork, now on its nest." }).waitFor();
@@ -98,7 +105,7 @@ describe.skipIf(!runBrowserTests)("Import chat: other apps' exports", () => {
       .getByRole("alert")
       .filter({ hasText: "conversations.json: Stopped: imported 2 chats from Claude. The file could not be read after Chat 2 (“Landing page for the bakery”): The JSON text is cut short in the middle of conversation 3." })
       .waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 12);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-item"]').length === 11);
     // The page Claude built as an artifact, in the answer where it showed it, and as the next answer changed it.
     await items.locator("button", { hasText: "Landing page for the bakery" }).click();
     const pages = page.locator('[data-testid="assistant-message"] pre code');

@@ -109,7 +109,16 @@ describe("chat import of another app's export", () => {
     const imported = await run(["import", "-"], env("webui"), foreignExportSample("open-webui-export.json"));
     expect(imported.code).toBe(exitCodes.ok);
     expect(imported.stderr.split("\n")[0]).toBe("Imported 4 conversations from Open WebUI.");
-    expect(await clientOf("webui").conversations.list()).toHaveLength(4);
+    // As they were there: the sample's first chat pinned (first in the list), its third archived (out of it), with its
+    // own system prompt as its instructions here.
+    const client = clientOf("webui");
+    const listed = await client.conversations.list();
+    expect(listed.map((c) => c.title)).toEqual(["Borrow checker rejects Vec push", "Weekend in Lisbon", "Tell me a joke about compilers."]);
+    expect(listed[0]?.pinnedAt).toEqual(expect.any(Number));
+    const [archived] = await client.conversations.list({ archived: true });
+    expect(archived).toMatchObject({ title: "Picture and meeting notes", archivedAt: expect.any(Number) });
+    expect((await client.conversations.instructions(archived!.id)).instructions).toBe("You are a concise assistant.");
+    expect((await client.conversations.instructions(listed[0]!.id)).instructions).toBe("");
   });
 
   it("a data export's ZIP archive as downloaded: its conversations.json is read from it, from a file or stdin", async () => {

@@ -34,6 +34,13 @@ export interface ForeignConversationDocument {
     origin?: string;
     /** Archived there (ChatGPT's `is_archived`): imported archived, out of the list, as it was out of that app's. */
     archivedAt?: number;
+    /** Pinned there (Open WebUI's `pinned`): imported pinned, at the top of the list, as it was in that app's. */
+    pinnedAt?: number;
+    /**
+     * The chat's own instructions there (Open WebUI's per-chat system prompt): this app's conversation instructions,
+     * which its answers get after the user's custom instructions. At most maxConversationInstructionsChars.
+     */
+    instructions?: string;
   };
   activeMessageId: number | null;
   messages: Array<{ id: number; parentId: number | null; runId: null; createdAt?: number; message: ForeignChatMessage }>;
@@ -54,6 +61,9 @@ function fitQuestion(message: ForeignChatMessage): ForeignChatMessage {
   if (message.content.length > defaultMaxFileChars || files.length >= maxFilesPerMessage) return message;
   return { ...message, content: "", files: [...files, { type: "file", name: overlongQuestionFileName, text: toStorableText(message.content) }] };
 }
+
+/** Longest instructions a conversation takes (the API's limit, apps/api settings.ts maxInstructionsChars). */
+export const maxConversationInstructionsChars = 4000;
 
 /** What a question that held only attachments the import left out reads: "[image not imported]", "[2 files not imported]". */
 const notImportedNote = /^\[[^\]\n]* not imported\]$/;
@@ -105,6 +115,17 @@ export class ConversationBuilder {
     return id;
   }
 
+  /** A chat's own system prompt as conversation instructions: trimmed, storable; one too long for them is left out, counted. */
+  private instructionsOf(prompt: string | undefined): { instructions?: string } {
+    const instructions = toStorableText(prompt?.trim() ?? "");
+    if (instructions === "") return {};
+    if (instructions.length > maxConversationInstructionsChars) {
+      this.leftOut.add("long chat system prompt"); // over 4,000 characters
+      return {};
+    }
+    return { instructions };
+  }
+
   build(meta: {
     /** The other app's id of the conversation (kept for reference; the import gives it a new one). */
     id: string;
@@ -115,6 +136,10 @@ export class ConversationBuilder {
     now: number;
     /** Archived in that app: the import archives it here too (at its last change, or now). */
     archived?: boolean;
+    /** Pinned in that app: the import pins it here too (at its last change, or now). */
+    pinned?: boolean;
+    /** The chat's own system prompt in that app; too long ones are left out (counted), blank ones are none. */
+    instructions?: string | undefined;
   }): ForeignConversationDocument {
     // Named after what was first asked in words: not a question that was only a picture ("[image not imported]") or
     // only a long paste (kept as a file, no text).
@@ -140,6 +165,8 @@ export class ConversationBuilder {
         ...(createdAt === undefined ? {} : { createdAt }),
         ...(updatedAt === undefined ? {} : { updatedAt }),
         ...(meta.archived === true ? { archivedAt: updatedAt ?? meta.now } : {}),
+        ...(meta.pinned === true ? { pinnedAt: updatedAt ?? meta.now } : {}),
+        ...this.instructionsOf(meta.instructions),
       },
       activeMessageId: meta.activeMessageId,
       messages: this.messages,

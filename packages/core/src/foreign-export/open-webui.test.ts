@@ -61,6 +61,13 @@ describe("openWebUiReader: a whole export", () => {
     expect(documents.map((d) => d.conversation.createdAt)).toEqual(exportRows.map((r) => (r.created_at as number) * 1000));
     expect(documents.map((d) => d.conversation.updatedAt)).toEqual(exportRows.map((r) => (r.updated_at as number) * 1000));
     expect(documents.map((d) => d.messages.length)).toEqual([6, 7, 4, 2]);
+    // As they were there: the first pinned, the third archived with its own system prompt (its instructions here).
+    expect(documents.map((d) => [d.conversation.pinnedAt !== undefined, d.conversation.archivedAt !== undefined, d.conversation.instructions])).toEqual([
+      [true, false, undefined],
+      [false, false, undefined],
+      [false, true, "You are a concise assistant."],
+      [false, false, undefined],
+    ]);
     expect(documents[0]?.messages[1]?.createdAt).toBe(1733491201000);
   });
 
@@ -340,6 +347,45 @@ describe("openWebUiReader: attachments", () => {
       chatRow({ u1: msg("u1", null, "user", "draw a cat"), a1: msg("a1", "u1", "assistant", "Here it is.", { files: [{ type: "image", url: "/api/v1/files/1/content" }] }) }),
     );
     expect(leftOut).toEqual(["1 image"]);
+  });
+});
+
+describe("openWebUiReader: the chat's settings", () => {
+  const oneTurn = { u1: msg("u1", null, "user", "Plan a week in Kyoto"), a1: msg("a1", "u1", "assistant", "Day one: Fushimi Inari.") };
+  const withChat = (extra: Record<string, unknown>, params: Record<string, unknown> = {}) => {
+    const base = chatRow(oneTurn, "a1");
+    return { ...base, ...extra, chat: { ...(base.chat as Record<string, unknown>), params } };
+  };
+
+  it("takes the chat's own system prompt (chat.params.system) as the conversation's instructions, trimmed", () => {
+    const { document, leftOut } = read(withChat({}, { system: "  We travel in April, on a small budget.\n", temperature: 0.4 }));
+    expect(document.conversation.instructions).toBe("We travel in April, on a small budget.");
+    expect(leftOut).toEqual([]);
+  });
+
+  it("gives none for no prompt, a blank one or one that is not text", () => {
+    for (const params of [{}, { system: "   " }, { system: 42 }]) {
+      expect(read(withChat({}, params)).document.conversation).not.toHaveProperty("instructions");
+    }
+    const { chat: _, ...rest } = withChat({});
+    expect(read({ ...rest, chat: { history: { messages: oneTurn, currentId: "a1" } } }).document.conversation).not.toHaveProperty("instructions");
+  });
+
+  it("leaves out a prompt longer than a conversation's instructions may be, and says so", () => {
+    const long = "x".repeat(4001);
+    const { document, leftOut } = read(withChat({}, { system: long }));
+    expect(document.conversation).not.toHaveProperty("instructions");
+    expect(leftOut).toEqual(["1 long chat system prompt"]);
+    expect(read(withChat({}, { system: "y".repeat(4000) })).document.conversation.instructions).toHaveLength(4000);
+  });
+
+  it("keeps the chat archived or pinned as it was there, at its last change", () => {
+    const archived = read(withChat({ archived: true })).document.conversation;
+    expect(archived.archivedAt).toBe(1733000100 * 1000);
+    expect(archived).not.toHaveProperty("pinnedAt");
+    const pinned = read(withChat({ pinned: true })).document.conversation;
+    expect(pinned.pinnedAt).toBe(1733000100 * 1000);
+    expect(pinned).not.toHaveProperty("archivedAt");
   });
 });
 

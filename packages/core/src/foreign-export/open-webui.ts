@@ -53,6 +53,10 @@ function read(row: unknown, now: number): ReturnType<ForeignReader["read"]> {
     updatedAt: epochToMs(row.updated_at),
     activeMessageId: (typeof currentId === "string" ? resolved.get(currentId) : undefined) ?? builder.size,
     now,
+    archived: row.archived === true,
+    pinned: row.pinned === true,
+    // The chat's own system prompt (Chat Controls → System Prompt), kept in the chat's params.
+    instructions: isRecord(chat.params) && typeof chat.params.system === "string" ? chat.params.system : undefined,
   });
   return { document, leftOut: builder.leftOut };
 }
@@ -85,7 +89,8 @@ function messageOf(message: Record<string, unknown>, leftOut: LeftOut): ForeignC
   if (typeof message.role !== "string" || typeof content !== "string") throw new ForeignExportError(badMessage);
   if (message.role === "user") return questionOf(content, message.files, leftOut);
   if (message.role === "assistant") return answerOf(content, message.files, leftOut);
-  // A system prompt belongs to the settings the chat ran with; the import takes none (the API adds its own).
+  // A system message belongs to the settings the chat ran with: the chat's own system prompt, where Open WebUI keeps it
+  // (`chat.params.system`), becomes the conversation's instructions (read); the API adds its own prompt.
   return undefined;
 }
 

@@ -80,6 +80,12 @@ export const runStartEventSchema = z.object({
   conversationId: z.string().min(1),
   model: z.string(),
   provider: z.string(),
+  /**
+   * Addition (optional): the run writes on from an earlier answer (RunOptions.continueAnswer): what follows up to its
+   * first status is that answer so far. Kept in the log, so a client can tell a failed continuation (to be continued
+   * again) from a failed answer (to be retried) after a reload too.
+   */
+  continues: z.literal(true).optional(),
 });
 export const statusEventSchema = z.object({
   type: z.literal("status"),

@@ -39,11 +39,16 @@ describe("continuing an answer", () => {
     // The answer so far between run-start and the first status, then what the model adds.
     expect(shapes).toEqual(["run-start", `token:${cut}`, `status:${continuingMessage}`, "status:Responding…", `token:${full.slice(120)}`, "done:stop"]);
     expect(events.find((e) => e.type === "token")).toMatchObject({ runId: expect.any(String), text: cut });
+    // Its start says it continues (kept in the log); an answer's own start does not.
+    expect(events[0]).toMatchObject({ type: "run-start", continues: true });
     expect(result.text).toBe(full);
     expect(result.messages).toEqual([{ role: "assistant", content: full }]);
     const body = lastChatBody();
     expect(body.messages.at(-1)).toEqual({ role: "assistant", content: cut });
     expect(body.continue_final_message).toBeUndefined();
+    const own = await collect(runChat(simRunOptions(sim, "demo", { messages: question, tools: [] })));
+    expect(own.events[0]?.type).toBe("run-start");
+    expect(own.events[0]).not.toHaveProperty("continues");
   });
 
   it("carries an answer's tool rounds and reasoning: told as events, sent before its text, kept in the result", async () => {

@@ -206,7 +206,10 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   try {
     try {
       // A resumed run's run-start (and the rest of its start) is in its log already.
-      if (!opts.resume) yield event("run-start", { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider });
+      if (!opts.resume) {
+        const start = { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider };
+        yield event("run-start", opts.continueAnswer ? { ...start, continues: true as const } : start);
+      }
       if (opts.continueAnswer) {
         // The answer so far comes between run-start and the first status: a client that showed it already skips those.
         const continued: ContinuedAnswer = continuedAnswerOf(opts.continueAnswer);

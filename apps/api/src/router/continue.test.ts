@@ -63,6 +63,11 @@ describe("chat.continue", () => {
       ["user", "#broken once more", null],
       ["assistant", "Part one. ", null],
     ]);
+    // Its run says it continued (its log's run-start), so a page loaded later offers Continue again, not Retry.
+    expect(detail.runs.map((run) => [run.id, run.reason, run.continued])).toEqual([
+      [first.runId, "length", false],
+      [failed.runId, "error", true],
+    ]);
   });
 
   it("refuses a conversation that does not end with the model's text, and one that is not the user's", async () => {

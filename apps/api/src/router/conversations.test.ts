@@ -153,6 +153,7 @@ describe("conversations", () => {
             error: null,
           },
         ],
+        continued: false,
         unsupportedFeatures: [],
       },
     ]);
@@ -188,7 +189,7 @@ describe("conversations", () => {
     expect(second.runs[1]!.createdAt).toBeGreaterThanOrEqual(second.runs[0]!.createdAt);
   });
 
-  it("reads only the error, tool-result and status events of a long answer's log, not its tokens", async () => {
+  it("reads only the run-start, error, tool-result and status events of a long answer's log, not its tokens", async () => {
     const { conversationId, runId } = await client.chat.send.mutate({ message: "what is 6*7? tokens:400" });
     await collectRun(client, runId);
     const tokens = (await api.server.store.readEvents(runId)).filter((e) => e.event.type === "token").length;
@@ -203,7 +204,7 @@ describe("conversations", () => {
       const returned = ((await readEventsOfTypesForRuns.mock.results[0]?.value) as Map<string, Array<{ event: { type: string } }>>).get(runId) ?? [];
       const types = new Set(returned.map((e) => e.event.type));
       expect(types).toContain("tool-result");
-      expect([...types].every((t) => ["error", "tool-result", "status"].includes(t))).toBe(true);
+      expect([...types].every((t) => ["run-start", "error", "tool-result", "status"].includes(t))).toBe(true);
     } finally {
       readEvents.mockRestore();
       readEventsOfTypesForRuns.mockRestore();

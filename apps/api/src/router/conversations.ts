@@ -154,6 +154,8 @@ async function runViews(store: ChatStore, records: readonly RunRecord[], path: r
       createdAt: run.createdAt,
       error: outcome.error,
       toolResults: outcome.toolResults,
+      /** It continued an earlier answer (chat.continue); read for runs that failed or called tools, false for the others. */
+      continued: outcome.continued,
       unsupportedFeatures: unsupportedFeaturesOf(events),
     };
   });

@@ -33,6 +33,7 @@ describe("runOutcomeFromEvents", () => {
         { callId: "b", name: "current_time", ok: true, durationMs: 3, error: null },
         { callId: "a", name: "calculator", ok: false, durationMs: 12.5, error: { code: "tool_failed", message: "Bad expression" } },
       ],
+      continued: false,
     });
   });
 
@@ -44,6 +45,13 @@ describe("runOutcomeFromEvents", () => {
         { type: "done", ...base, reason: "error", usage: emptyUsage() },
       ]),
     );
-    expect(outcome).toEqual({ error: { code: "provider_error", message: "an error was encountered" }, toolResults: [] });
+    expect(outcome).toEqual({ error: { code: "provider_error", message: "an error was encountered" }, toolResults: [], continued: false });
+  });
+
+  it("says whether the run continued an earlier answer (its run-start's continues)", () => {
+    const start = { type: "run-start", ...base, conversationId: "c1", model: "demo", provider: "sim" } as const;
+    const failed = { type: "error", ...base, code: "provider_error", message: "down", retryable: true } as const;
+    expect(runOutcomeFromEvents(log([{ ...start, continues: true }, failed])).continued).toBe(true);
+    expect(runOutcomeFromEvents(log([start, failed])).continued).toBe(false);
   });
 });

@@ -10,17 +10,19 @@ export interface ToolResultView {
   error: { code: ErrorCode; message: string } | null;
 }
 
-/** What a finished run's stored messages cannot say: why it failed and how long its tools took. */
+/** What a finished run's stored messages cannot say: why it failed, how long its tools took, whether it continued an answer. */
 export interface RunOutcome {
   error: { code: ErrorCode; message: string } | null;
   toolResults: ToolResultView[];
+  /** It wrote on from an earlier answer (chat.continue; its run-start's `continues`): one that failed is continued again, not retried. */
+  continued: boolean;
 }
 
 /** The only events runOutcomeFromEvents looks at: read just these from the log (ChatStore.readEventsOfTypes). */
-export const outcomeEventTypes = ["error", "tool-result"] as const satisfies ReadonlyArray<ChatEvent["type"]>;
+export const outcomeEventTypes = ["run-start", "error", "tool-result"] as const satisfies ReadonlyArray<ChatEvent["type"]>;
 
 export function emptyOutcome(): RunOutcome {
-  return { error: null, toolResults: [] };
+  return { error: null, toolResults: [], continued: false };
 }
 
 /**
@@ -30,7 +32,8 @@ export function emptyOutcome(): RunOutcome {
 export function runOutcomeFromEvents(events: Iterable<StoredEvent>): RunOutcome {
   const outcome = emptyOutcome();
   for (const { event } of events) {
-    if (event.type === "error") outcome.error = { code: event.code, message: event.message };
+    if (event.type === "run-start") outcome.continued = event.continues === true;
+    else if (event.type === "error") outcome.error = { code: event.code, message: event.message };
     else if (event.type === "tool-result") {
       outcome.toolResults.push({
         callId: event.callId,

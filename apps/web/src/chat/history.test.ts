@@ -147,6 +147,7 @@ describe("answerFromStored", () => {
       createdAt: 1,
       error: { code: "provider_error", message: "an error was encountered while running the model" },
       toolResults: [{ callId: "call_1", name: "current_time", ok: true, durationMs: 12.5, error: null }],
+      continued: false,
       unsupportedFeatures: [],
     };
     const state = answerFromStored(turn!.answers, run);

@@ -76,7 +76,7 @@ export interface ConversationChat {
   regenerate(questionId?: number): void;
   /** Writes on from the cut-short answer at the end of the conversation, as a new version of it (chat.continue). */
   continueAnswer(): void;
-  /** The run was started here by continueAnswer (its failure is retried by continuing again, not by answering anew). */
+  /** The run continued an answer (started so here, or its log says so): its failure is continued again, not answered anew. */
   continued(runId: string | null): boolean;
   edit(messageId: number, text: string): void;
   /** An edit that failed: its message's editor opens again with the text (`editReopened` once it has). */
@@ -454,9 +454,14 @@ export function useConversationChat(opts: {
   const regenerateRef = useRef(regenerate);
   regenerateRef.current = regenerate;
 
-  /** The runs this page started by continuing an answer. */
+  /** The runs this page started by continuing an answer (known before the conversation's runs say so). */
   const continuedRuns = useRef(new Set<string>());
-  const continued = useCallback((id: string | null) => id !== null && continuedRuns.current.has(id), []);
+  const runs = detail?.runs;
+  // A run continued an answer when this page started it so, or when its log says so (a reload, another tab).
+  const continued = useCallback(
+    (id: string | null) => id !== null && (continuedRuns.current.has(id) || runs?.some((run) => run.id === id && run.continued) === true),
+    [runs],
+  );
   // The answer's own model (the server's default for a continue), not the picker's: the same model writes on.
   const continueAnswer = useCallback(() => {
     if (!conversationId) return;

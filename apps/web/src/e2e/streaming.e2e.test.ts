@@ -408,6 +408,34 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     await lastAnswer(page).getByTestId("version-count").filter({ hasText: "2 / 2" }).waitFor();
   });
 
+  it("a Continue that fails part way keeps what it added and offers Continue, not Retry, after a reload too", async () => {
+    const page = await e2e.openApp();
+    const first = e2e.sim.control({ lastUserIncludes: "answer about rivers" });
+    await send(page, "Write an answer about rivers");
+    await first.connected;
+    await first.push({ content: "Rivers flow" });
+    await waitForAnswerText(page, "Rivers flow");
+    await page.getByRole("button", { name: "Stop" }).click();
+    await waitForAnswerState(page, "cancelled");
+
+    const failing = e2e.sim.control({ lastUserIncludes: "answer about rivers" });
+    await lastAnswer(page).getByTestId("continue-answer").click();
+    await failing.connected;
+    await failing.push({ content: " downhill" });
+    await waitForAnswerText(page, "Rivers flow downhill");
+    await failing.push({ error: "the runner crashed" });
+    const box = lastAnswer(page).getByTestId("run-error");
+    await box.waitFor();
+    expect(await box.getByRole("button", { name: "Retry" }).count()).toBe(0);
+
+    // A reload knows it from the run's log: the stored version with its failure, Continue beside it, no Retry.
+    await page.reload();
+    await box.getByTestId("continue-answer").waitFor();
+    expect(await box.getByRole("button", { name: "Retry" }).count()).toBe(0);
+    expect(await answerText(page)).toBe("Rivers flow downhill");
+    await lastAnswer(page).getByTestId("version-count").filter({ hasText: "2 / 2" }).waitFor();
+  });
+
   /** The id of the conversation's first answer, which has ended: chat.cancel of it is the server's `cancelled: false`. */
   async function endedRunOf(page: Page): Promise<string> {
     const conversationId = await conversationIdOf(page);

@@ -136,6 +136,27 @@ describe("ChatInstructionsDialog", () => {
     expect(dialog.open).toBe(false);
     expect(onClose).toHaveBeenCalledTimes(1);
   });
+
+  it("closes on a click on its backdrop, but not over an edit that is not saved", async () => {
+    const onClose = vi.fn();
+    const view = render(<ChatInstructionsDialog conversationId="c1" onClose={onClose} />, { wrapper: trpcWrapper(fakeServer({ c1: "Be brief." }).answer) });
+    const dialog = view.getByTestId("chat-instructions-dialog") as HTMLDialogElement;
+    const box = view.getByLabelText("Instructions for this chat") as HTMLTextAreaElement;
+    await waitFor(() => expect(box.value).toBe("Be brief."));
+    fireEvent.change(box, { target: { value: "Be brief, and cite sources." } });
+    fireEvent.click(dialog); // the backdrop: the dialog element itself
+    expect(dialog.open).toBe(true);
+    expect(box.value).toBe("Be brief, and cite sources.");
+    fireEvent.click(view.getByRole("button", { name: "Cancel" }));
+    expect(dialog.open).toBe(false);
+    expect(onClose).toHaveBeenCalledTimes(1);
+
+    onClose.mockClear();
+    cleanup();
+    const unchanged = render(<ChatInstructionsDialog conversationId="c1" onClose={onClose} />, { wrapper: trpcWrapper(fakeServer().answer) });
+    fireEvent.click(unchanged.getByTestId("chat-instructions-dialog"));
+    expect(onClose).toHaveBeenCalledTimes(1);
+  });
 });
 
 describe("ChatInstructionsChip", () => {

@@ -104,7 +104,8 @@ export function ChatInstructionsDialog({ conversationId, onClose }: { conversati
         if (e.key === "Escape") e.stopPropagation();
       }}
       onClick={(e) => {
-        if (e.target === e.currentTarget) close(); // a click on the backdrop
+        // A click on the backdrop closes it, unless it would throw away an edit not saved (Cancel and Escape are asked for).
+        if (e.target === e.currentTarget && !changed) close();
       }}
     >
       <form

@@ -124,6 +124,13 @@ describe("conversationMarkdown", () => {
     expect(markdown.match(/^## /gm)).toHaveLength(2);
   });
 
+  it("quotes the chat's instructions under the title, every line of them", () => {
+    const instructed = { ...doc([], null), conversation: { id: "c1", title: "Trip", createdAt: 1, updatedAt: 2, instructions: "Answer in French.\n\n## Not a heading" } };
+    expect(conversationMarkdown(instructed)).toBe(
+      "# Trip\n\n_Exported from streamchat on 2026-01-02T03:04:05.000Z._\n\n> **Chat instructions**\n>\n> Answer in French.\n>\n> ## Not a heading\n",
+    );
+  });
+
   it("writes the title as a one-line heading", () => {
     const titled = { ...doc([], null), conversation: { id: "c1", title: "Trip\n\n## User\nto Tokyo", createdAt: 1, updatedAt: 2 } };
     expect(conversationMarkdown(titled)).toBe("# Trip ## User to Tokyo\n\n_Exported from streamchat on 2026-01-02T03:04:05.000Z._\n");

@@ -7,7 +7,7 @@ import type { ConversationExport, ExportedMessage } from "./schema.js";
 const quoteMaxChars = 160;
 
 /**
- * The active path of an export as Markdown, to read: a `#` title, then one `##` section per turn — "User", or
+ * The active path of an export as Markdown, to read: a `#` title (and the chat's instructions, quoted), then one `##` section per turn — "User", or
  * "Assistant" for the whole chain of an answer (its tool calls and results, then its text) — marked "version i of
  * n" where the conversation has other versions. Message text is written verbatim; tool calls and results are short
  * one-line quotes (collapsed whitespace, cut at 160 characters; the tool's name too: a model or an imported file
@@ -22,6 +22,9 @@ export function conversationMarkdown(doc: ConversationExport): string {
 
   // On one line: a title may hold line breaks (a rename or an imported file sets it), which would end the heading.
   const blocks: string[] = [`# ${doc.conversation.title.replace(/\s+/g, " ").trim()}`, `_Exported from streamchat on ${new Date(doc.exportedAt).toISOString()}._`];
+  // What every answer of it was given beside the messages: quoted, so no line of it reads as a heading of the chat.
+  const instructions = doc.conversation.instructions?.trim();
+  if (instructions) blocks.push(`> **Chat instructions**\n>\n${instructions.split(/\r?\n/).map((line) => (line === "" ? ">" : `> ${line}`)).join("\n")}`);
   let previousRole: string | undefined;
   for (const entry of path) {
     const { message } = entry;

@@ -165,6 +165,23 @@ describe("createChatClient against the API", () => {
     }
   });
 
+  it("starts a new conversation with its own instructions (stream and complete), which its first answer already gets", async () => {
+    const systemMessage = () => (api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> }).messages[0]!.content;
+    let conversationId = "";
+    for await (const event of client.stream("Plan a week in Kyoto", { instructions: "We travel in April." })) {
+      if (event.type === "run-start") conversationId = event.conversationId;
+    }
+    expect(systemMessage().endsWith("\n\nWe travel in April.")).toBe(true);
+    expect((await client.conversations.instructions(conversationId)).instructions).toBe("We travel in April.");
+    const completed = await client.complete("Plan a weekend in Lisbon", { instructions: "On foot." });
+    expect(systemMessage().endsWith("\n\nOn foot.")).toBe(true);
+    expect((await client.conversations.instructions(completed.conversationId)).instructions).toBe("On foot.");
+    // Not for a conversation that exists: refused, and its instructions stay.
+    const refused = await expectClientError(client.complete("more", { conversationId, instructions: "Other." }));
+    expect(refused).toMatchObject({ code: "bad_request", trpcCode: "BAD_REQUEST" });
+    expect((await client.conversations.instructions(conversationId)).instructions).toBe("We travel in April.");
+  });
+
   it("reports models and health", async () => {
     const models = await client.models();
     expect(models.provider).toBe("sim");

@@ -44,14 +44,19 @@ export interface StreamOptions {
   model?: string | undefined;
   attachments?: Attachments | undefined;
   think?: ThinkSetting | undefined;
+  /**
+   * A new conversation's own instructions (no `conversationId`), which its answers get after the user's custom
+   * instructions, its first answer included; an existing conversation's are changed by `conversations.setInstructions`.
+   */
+  instructions?: string | undefined;
   /** Aborting cancels the run on the server and makes the iteration throw the abort reason. */
   signal?: AbortSignal | undefined;
 }
 
 export type CompleteOptions = Omit<StreamOptions, "signal"> & { signal?: AbortSignal | undefined };
 
-/** continueAnswer's: the conversation is its argument, and a continuation takes no new files. */
-export type ContinueOptions = Omit<StreamOptions, "conversationId" | "attachments">;
+/** continueAnswer's: the conversation is its argument, and a continuation takes no new files or instructions. */
+export type ContinueOptions = Omit<StreamOptions, "conversationId" | "attachments" | "instructions">;
 
 export interface EventsOptions {
   /** Resume after this event id (see `eventIdOf`). */
@@ -231,7 +236,7 @@ const lostRunLookupMs = 5000;
 
 /** The fields every run-starting procedure shares; absent options stay absent on the wire. */
 function runInput(message: string, opts: Omit<StreamOptions, "signal">): Inputs["chat"]["complete"] {
-  return { message, conversationId: opts.conversationId, model: opts.model, think: opts.think, attachments: opts.attachments };
+  return { message, conversationId: opts.conversationId, model: opts.model, think: opts.think, attachments: opts.attachments, instructions: opts.instructions };
 }
 
 export function createChatClient(options: ChatClientOptions): ChatClient {

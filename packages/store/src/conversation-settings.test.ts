@@ -140,6 +140,26 @@ describeEachBackend((backend) => `${backend.name} store: conversation settings`,
     expect(await store.getRunInstructions("alice", "c1")).toEqual({ user: "", conversation: "Be brief." });
   });
 
+  it("are written with a new conversation its first run starts, in that start, and a refused start writes none", async () => {
+    const question = { message: { role: "user" as const, content: "Plan a week in Kyoto" } };
+    const start = { model: "demo", provider: "sim", userId: "alice", question };
+    clock.set(5_000);
+    await store.startRun({ ...start, id: "r1", conversationId: "n1", conversation: { title: "Kyoto", instructions: "We travel in April." } });
+    expect(await store.getConversationSettings("alice", "n1")).toEqual({ instructions: "We travel in April.", updatedAt: 5_000 });
+    expect(await store.getRunInstructions("alice", "n1")).toEqual({ user: "", conversation: "We travel in April." });
+    // None given, or "": none stored.
+    await store.startRun({ ...start, id: "r2", conversationId: "n2", conversation: { title: "Plain" } });
+    await store.startRun({ ...start, id: "r3", conversationId: "n3", conversation: { title: "Blank", instructions: "" } });
+    expect(await store.getConversationSettings("alice", "n2")).toEqual(defaults);
+    expect(await store.getConversationSettings("alice", "n3")).toEqual(defaults);
+    // Refused (the run's id is taken): no conversation, so no instructions either.
+    expect(await failure(store.startRun({ ...start, id: "r1", conversationId: "n4", conversation: { title: "Again", instructions: "Never stored." } }))).toEqual(
+      expect.objectContaining({ name: "StoreError" }),
+    );
+    expect(await store.getConversation("alice", "n4")).toBeUndefined();
+    expect(await store.getRunInstructions("alice", "n4")).toEqual({ user: "", conversation: "" });
+  });
+
   it("refuses the three calls once the store is closed, and writes nothing", async () => {
     await store.setConversationInstructions("alice", "c1", "Be brief.");
     await store.close();

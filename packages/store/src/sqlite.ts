@@ -842,6 +842,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         // A conversation inserted just now has no head yet.
         const head = input.conversation ? null : headOf(conversationId);
         const { conversation, ...question } = insertMessage(conversationId, input.id, asked.message, asked.parentId, at, head);
+        const instructions = input.conversation?.instructions;
+        if (instructions) sql.insertConversationSettings.run(conversationId, instructions, at);
         return { run: newRunRecord(input, at), conversation, question };
       };
       return new Promise<StartedRunRecord>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { AppError, notFound } from "../errors.js";
 import { idSchema, parsedSync } from "../input-schemas.js";
 import { summarize } from "../runs/transcript.js";
 import { RunEventFeed } from "./run-event-feed.js";
+import { instructionsSchema } from "./settings.js";
 import { authedProcedure, router, type Context } from "../trpc.js";
 
 const id = idSchema;
@@ -19,6 +20,16 @@ const messageId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const think = thinkSchema;
 /** Images on the message (DESIGN §9): checked before anything is stored or started (attachments.ts). */
 const attachments = attachmentsSchema;
+
+/** A new conversation's own instructions, stored with it before its first answer reads them. */
+const instructions = instructionsSchema.optional();
+/** Instructions come with a new conversation only: an existing one's are changed by conversations.setInstructions. */
+const newConversationOnly = (input: { conversationId?: string | null | undefined; instructions?: string | undefined }) =>
+  !input.conversationId || input.instructions === undefined;
+const instructionsOfExisting = {
+  error: "instructions go with a new conversation; change a conversation's with conversations.setInstructions",
+  path: ["instructions"],
+};
 
 /** "12" → 12; tRPC hands us the SSE Last-Event-ID (or ?lastEventId=) as this string. */
 const lastEventId = z
@@ -36,14 +47,17 @@ export const chatRouter = router({
   send: authedProcedure
     .input(
       parsedSync(
-        z.object({
-          conversationId: id.nullish(),
-          message,
-          model,
-          clientRequestId: id.optional(),
-          think,
-          attachments,
-        }),
+        z
+          .object({
+            conversationId: id.nullish(),
+            message,
+            model,
+            clientRequestId: id.optional(),
+            think,
+            attachments,
+            instructions,
+          })
+          .refine(newConversationOnly, instructionsOfExisting),
       ),
     )
     .mutation(async ({ ctx, input, signal }) => {
@@ -56,6 +70,7 @@ export const chatRouter = router({
         clientRequestId: input.clientRequestId,
         think: input.think,
         attachments: input.attachments,
+        instructions: input.instructions,
       });
     }),
 
@@ -87,7 +102,7 @@ export const chatRouter = router({
     .mutation(({ ctx, input, signal }) => ctx.runs.approve(ctx.userId, input, signal)),
 
   complete: authedProcedure
-    .input(z.object({ conversationId: id.nullish(), message, model, think, attachments }))
+    .input(z.object({ conversationId: id.nullish(), message, model, think, attachments, instructions }).refine(newConversationOnly, instructionsOfExisting))
     .mutation(async ({ ctx, input, signal }) => {
       await checkAttachments(input.attachments, attachmentCheck(ctx, input.model), signal);
       const started = await ctx.runs.start({
@@ -97,6 +112,7 @@ export const chatRouter = router({
         model: input.model,
         think: input.think,
         attachments: input.attachments,
+        instructions: input.instructions,
       });
       const summary = await summarize(ctx.runs.subscribe(started.runId, 0, signal));
       if (summary.error) throw new AppError(summary.error.code, summary.error.message);

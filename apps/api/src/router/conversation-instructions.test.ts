@@ -117,6 +117,30 @@ describe("conversations.instructions", () => {
     expect((await bob.conversations.instructions.query({ conversationId: imported.conversationId })).instructions).toBe("Be terse.");
   });
 
+  it("come with a new conversation's first message (chat.send), which its first answer already gets", async () => {
+    await alice.settings.setInstructions.mutate({ instructions: "" });
+    const started = await alice.chat.send.mutate({ message: "Plan a week in Kyoto", instructions: "  We travel in April.\n" });
+    await collectRun(alice, started.runId);
+    expect(lastSystemMessage()).toBe(`You are the test assistant.\n\n${conversationInstructionsHeading}\n\nWe travel in April.`);
+    expect((await alice.conversations.instructions.query({ conversationId: started.conversationId })).instructions).toBe("We travel in April.");
+    // Blank: none.
+    const plain = await alice.chat.send.mutate({ message: "Another chat", instructions: "   " });
+    await collectRun(alice, plain.runId);
+    expect(lastSystemMessage()).toBe("You are the test assistant.");
+    expect(await alice.conversations.instructions.query({ conversationId: plain.conversationId })).toEqual({ instructions: "", updatedAt: null });
+
+    // Not for a conversation that exists (its own are set with setInstructions), nor too long: refused, nothing stored.
+    const count = api.sim.chatRequests().length;
+    const existing = await callFailure(alice.chat.send.mutate({ conversationId: started.conversationId, message: "more", instructions: "Other." }));
+    expect(existing).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
+    expect(existing.message).toContain("conversations.setInstructions");
+    const long = await callFailure(alice.chat.send.mutate({ message: "long", instructions: "x".repeat(maxInstructionsChars + 1) }));
+    expect(long).toMatchObject({ code: "BAD_REQUEST" });
+    expect(api.sim.chatRequests()).toHaveLength(count);
+    expect((await alice.conversations.get.query({ conversationId: started.conversationId })).messages).toHaveLength(2);
+    expect((await alice.conversations.instructions.query({ conversationId: started.conversationId })).instructions).toBe("We travel in April.");
+  });
+
   it("count in models.room for that conversation, and another user's conversation has none to count", async () => {
     const conversationId = await answer(alice, "room");
     const plain = await alice.models.room.query({ model: "llama3.2", conversationId });

@@ -39,6 +39,8 @@ export interface StartInput {
   think?: ThinkSetting | undefined;
   /** Images and text files on the message, checked at the edge (attachments.ts); stored with it. */
   attachments?: Attachment[] | undefined;
+  /** A new conversation's own instructions (trimmed at the edge; "" is none), stored in its start. */
+  instructions?: string | undefined;
 }
 
 interface RestartInput {
@@ -139,7 +141,7 @@ export class RunStarter {
     // writes: a refused start creates no (empty) conversation, and a failed one leaves no run without its question.
     return this.startWithQuestion(input, {
       ...this.runInput(existing ?? newRecordId(), input.userId, input.model, input.clientRequestId),
-      ...(existing ? {} : { conversation: { title: titleFrom(message) } }),
+      ...(existing ? {} : { conversation: { title: titleFrom(message), ...(input.instructions ? { instructions: input.instructions } : {}) } }),
       question: { message: userMessage(message, splitAttachments(input.attachments ?? [])) },
     });
   }

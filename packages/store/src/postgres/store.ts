@@ -944,14 +944,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { message, parentId } = input.question;
       const json = JSON.stringify(message);
       const newConversation = input.conversation !== undefined;
+      const values = [...runValues(input, at, max), input.conversation?.title ?? null, ...messageValues(message, json, parentId)];
+      const instructions = input.conversation?.instructions;
       let row: StartedRow;
       try {
-        // One statement, so one transaction: a refusal anywhere in it leaves nothing behind.
-        row = (await query<StartedRow>("startRun", [
-          ...runValues(input, at, max),
-          input.conversation?.title ?? null,
-          ...messageValues(message, json, parentId),
-        ])).rows[0]!;
+        // One statement, so one transaction: a refusal anywhere in it leaves nothing behind. A new conversation with
+        // instructions takes a transaction round it, so its first answer finds them as the run finds its question.
+        row = instructions
+          ? await transaction(async (run) => {
+              const started = (await run("startRun", values)).rows[0] as StartedRow;
+              await run("insertConversationSettings", [input.conversationId, instructions, at]);
+              return started;
+            })
+          : (await query<StartedRow>("startRun", values)).rows[0]!;
       } catch (error) {
         const state = sqlState(error);
         if (state === uniqueViolation) throw await runRefusal(input, max, error, newConversation);

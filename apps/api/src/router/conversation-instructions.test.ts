@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversationInstructionsHeading, instructionsHeading } from "../runs/context.js";
 import { callFailure } from "../test-support/trpc-failure.js";
-import { collectRun, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
+import { collectRun, lastSystemMessage as systemMessageOf, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
 import { maxInstructionsChars } from "./settings.js";
 
 /** conversations.instructions / setInstructions through the API: stored per chat, given to its runs, copied and carried. */
@@ -16,11 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => api?.close());
 
-/** The system message of the last request the model was sent. */
-const lastSystemMessage = () => {
-  const body = api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> };
-  return body.messages.find((m) => m.role === "system")?.content;
-};
+const lastSystemMessage = () => systemMessageOf(api.sim);
 
 async function answer(client: ApiClient, message: string, conversationId?: string): Promise<string> {
   const started = await client.chat.send.mutate({ message, ...(conversationId === undefined ? {} : { conversationId }) });

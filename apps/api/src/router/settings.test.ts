@@ -1,7 +1,7 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instructionsHeading } from "../runs/context.js";
-import { collectRun, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
+import { collectRun, lastSystemMessage as systemMessageOf, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
 import { maxInstructionsChars } from "./settings.js";
 
 let api: TestApi;
@@ -14,11 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => api?.close());
 
-/** The system message of the last request the model was sent. */
-const lastSystemMessage = () => {
-  const body = api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> };
-  return body.messages.find((m) => m.role === "system")?.content;
-};
+const lastSystemMessage = () => systemMessageOf(api.sim);
 
 async function answer(client: ApiClient, message: string): Promise<void> {
   const { runId } = await client.chat.send.mutate({ message });

@@ -32,6 +32,12 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/** The system message of the last request the model server was sent (undefined: none, or no system message). */
+export function lastSystemMessage(sim: Simulator): string | undefined {
+  const body = sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> } | undefined;
+  return body?.messages.find((m) => m.role === "system")?.content;
+}
+
 export function makeClient(url: string, token?: string): ApiClient {
   const authorization = token ? `Bearer ${token}` : undefined;
   return createTRPCClient<AppRouter>({

@@ -7,6 +7,7 @@ import { randomId } from "../lib/ids.js";
 import { trpc, type RouterInputs, type RouterOutputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { branchPointItem } from "./branchPoint.js";
+import { newChatInstructions } from "./instructionsDraft.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import type { OpenAt } from "./openAt.js";
 import {
@@ -318,6 +319,8 @@ export function useConversationChat(opts: {
       // Its images and files show with it at once, as they will once it is stored.
       const shown = attachments?.length ? { attachments: attachmentViews(attachments) } : {};
       setPendingUser({ text, runId: null, key, ...shown });
+      // A new chat's first message takes the instructions set for it (the header's): the conversation starts with them.
+      const instructions = conversationId ? "" : newChatInstructions.get();
       try {
         const result = await send.mutateAsync({
           conversationId: conversationId ?? undefined,
@@ -326,18 +329,23 @@ export function useConversationChat(opts: {
           clientRequestId: requestId,
           ...(think ? { think } : {}),
           ...(attachments?.length ? { attachments } : {}),
+          ...(instructions ? { instructions } : {}),
         });
         started = result.runId;
         setRunId(result.runId);
         setSentKeys((keys) => new Map(keys).set(result.runId, key));
         setPendingUser({ text, runId: result.runId, key, ...shown });
         if (!conversationId) {
+          // The instructions are the conversation's now: its marker shows them at once, not only once they are fetched.
+          if (instructions) utils.conversations.instructions.setData({ conversationId: result.conversationId }, { instructions, updatedAt: Date.now() });
           // This pane becomes the new conversation's: what was queued here meanwhile goes with it.
           latest.current = { conversationId: result.conversationId, runId: result.runId, queueKey: result.conversationId };
           queueStore.move(sentFrom, result.conversationId);
           queueHolds.move(sentFrom, result.conversationId);
           void utils.conversations.list.invalidate();
           onCreated(result.conversationId);
+          // Sent: the next new chat starts without them (in the same render as the pane becoming the conversation's).
+          if (instructions) newChatInstructions.set("");
           return;
         }
         refresh();

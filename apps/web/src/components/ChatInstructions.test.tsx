@@ -3,22 +3,13 @@ import { cleanup, fireEvent, render, waitFor } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { serverError, trpcWrapper } from "../test-support/trpc.js";
 import { trpc } from "../trpc.js";
-import { ChatInstructionsChip, ChatInstructionsDialog, instructionsExcerpt } from "./ChatInstructions.js";
+import { ChatInstructionsChip, ChatInstructionsDialog, instructionsExcerpt, NewChatInstructionsButton } from "./ChatInstructions.js";
 import { maxInstructionsChars } from "./InstructionsPanel.js";
+import { modalDialogsInJsdom } from "../test-support/dialogs.js";
 
 afterEach(cleanup);
 
-beforeAll(() => {
-  // jsdom has no modal dialogs: opening and closing as a browser does, as far as these tests look.
-  HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
-    this.open = true;
-  };
-  HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
-    if (!this.open) return;
-    this.open = false;
-    this.dispatchEvent(new Event("close"));
-  };
-});
+beforeAll(modalDialogsInJsdom);
 
 /** A server that keeps chats' instructions, trimming them as the API does, and records what it was asked. */
 function fakeServer(initial: Record<string, string> = {}) {
@@ -51,6 +42,9 @@ function fakeServer(initial: Record<string, string> = {}) {
   return { state, answer };
 }
 
+/** The dialog of a stored conversation's instructions (the server's). */
+const c1 = { kind: "conversation", conversationId: "c1" } as const;
+
 /** Something else on the page that reads models.room (the composer does): a save must make it stale. */
 function RoomReader() {
   trpc.models.room.useQuery({ conversationId: "c1" });
@@ -63,7 +57,7 @@ describe("ChatInstructionsDialog", () => {
     const view = render(
       <>
         <RoomReader />
-        <ChatInstructionsDialog conversationId="c1" onClose={() => {}} />
+        <ChatInstructionsDialog source={c1} onClose={() => {}} />
       </>,
       { wrapper: trpcWrapper(server.answer) },
     );
@@ -107,7 +101,7 @@ describe("ChatInstructionsDialog", () => {
   it("says in words when saving fails, and keeps the draft", async () => {
     const server = fakeServer();
     server.state.failSave = true;
-    const view = render(<ChatInstructionsDialog conversationId="c1" onClose={() => {}} />, { wrapper: trpcWrapper(server.answer) });
+    const view = render(<ChatInstructionsDialog source={c1} onClose={() => {}} />, { wrapper: trpcWrapper(server.answer) });
     const box = (await view.findByPlaceholderText(/^e\.g\./)) as HTMLTextAreaElement;
     fireEvent.change(box, { target: { value: "Call me Ishmael." } });
     fireEvent.click(view.getByRole("button", { name: "Save" }));
@@ -119,7 +113,7 @@ describe("ChatInstructionsDialog", () => {
   });
 
   it("says so when they cannot be loaded", async () => {
-    const view = render(<ChatInstructionsDialog conversationId="c1" onClose={() => {}} />, {
+    const view = render(<ChatInstructionsDialog source={c1} onClose={() => {}} />, {
       wrapper: trpcWrapper(() => {
         throw new TypeError("Failed to fetch");
       }),
@@ -129,7 +123,7 @@ describe("ChatInstructionsDialog", () => {
 
   it("closes from its button (as Escape closes a dialog), once", async () => {
     const onClose = vi.fn();
-    const view = render(<ChatInstructionsDialog conversationId="c1" onClose={onClose} />, { wrapper: trpcWrapper(fakeServer().answer) });
+    const view = render(<ChatInstructionsDialog source={c1} onClose={onClose} />, { wrapper: trpcWrapper(fakeServer().answer) });
     const dialog = view.getByTestId("chat-instructions-dialog") as HTMLDialogElement;
     expect(dialog.open).toBe(true);
     fireEvent.click(await view.findByRole("button", { name: "Close" }));
@@ -139,7 +133,7 @@ describe("ChatInstructionsDialog", () => {
 
   it("closes on a click on its backdrop, but not over an edit that is not saved", async () => {
     const onClose = vi.fn();
-    const view = render(<ChatInstructionsDialog conversationId="c1" onClose={onClose} />, { wrapper: trpcWrapper(fakeServer({ c1: "Be brief." }).answer) });
+    const view = render(<ChatInstructionsDialog source={c1} onClose={onClose} />, { wrapper: trpcWrapper(fakeServer({ c1: "Be brief." }).answer) });
     const dialog = view.getByTestId("chat-instructions-dialog") as HTMLDialogElement;
     const box = view.getByLabelText("Instructions for this chat") as HTMLTextAreaElement;
     await waitFor(() => expect(box.value).toBe("Be brief."));
@@ -153,9 +147,120 @@ describe("ChatInstructionsDialog", () => {
 
     onClose.mockClear();
     cleanup();
-    const unchanged = render(<ChatInstructionsDialog conversationId="c1" onClose={onClose} />, { wrapper: trpcWrapper(fakeServer().answer) });
+    const unchanged = render(<ChatInstructionsDialog source={c1} onClose={onClose} />, { wrapper: trpcWrapper(fakeServer().answer) });
     fireEvent.click(unchanged.getByTestId("chat-instructions-dialog"));
     expect(onClose).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("ChatInstructionsDialog for a new chat (a draft kept here)", () => {
+  /** A new chat's draft: what the pane keeps, and every save handed to it. */
+  function draftSource(initial = "") {
+    const saved: string[] = [];
+    const source = { kind: "draft" as const, value: initial, onSave: (text: string) => saved.push(text) };
+    return { source, saved };
+  }
+  /** No server to ask: any call is a failure of the test. */
+  const noServer = () => {
+    const asked: string[] = [];
+    return {
+      asked,
+      answer: (path: string) => {
+        asked.push(path);
+        throw new Error(`unexpected call ${path}`);
+      },
+    };
+  };
+
+  it("edits the draft without a server call: trimmed on Save, then Saved until the next edit", async () => {
+    const server = noServer();
+    const draft = draftSource();
+    const view = render(<ChatInstructionsDialog source={draft.source} onClose={() => {}} />, { wrapper: trpcWrapper(server.answer) });
+    const box = view.getByLabelText("Instructions for this chat") as HTMLTextAreaElement;
+    // Nothing to load: the box is ready, and has the focus.
+    expect(box.disabled).toBe(false);
+    await waitFor(() => expect(document.activeElement).toBe(box));
+    expect(box.maxLength).toBe(maxInstructionsChars);
+    expect(view.getByText(`0 / ${maxInstructionsChars}`)).toBeTruthy();
+    expect(view.getByText(/^Every answer in this new chat gets these, after your custom instructions\. They are saved with the chat when you send its first message\.$/)).toBeTruthy();
+    const save = view.getByRole("button", { name: "Save" }) as HTMLButtonElement;
+    expect(save.disabled).toBe(true);
+    fireEvent.change(box, { target: { value: "   " } });
+    expect(save.disabled).toBe(true);
+
+    fireEvent.change(box, { target: { value: "  Answer in haiku.\n" } });
+    expect(view.getByText(`19 / ${maxInstructionsChars}`)).toBeTruthy();
+    expect(view.getByRole("button", { name: "Cancel" })).toBeTruthy();
+    fireEvent.click(save);
+    expect(draft.saved).toEqual(["Answer in haiku."]);
+    // The pane keeps the draft and gives it back as the value: the box shows what was kept.
+    view.rerender(<ChatInstructionsDialog source={{ ...draft.source, value: "Answer in haiku." }} onClose={() => {}} />);
+    expect(box.value).toBe("Answer in haiku.");
+    expect(view.getByText(`16 / ${maxInstructionsChars}`)).toBeTruthy();
+    expect(view.getByRole("button", { name: "Saved" })).toBeTruthy();
+    expect(view.getByRole("button", { name: "Close" })).toBeTruthy();
+
+    // The next edit takes "Saved" away; whitespace around the kept text is no change.
+    fireEvent.change(box, { target: { value: "Answer in haiku. " } });
+    expect((view.getByRole("button", { name: "Save" }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(box, { target: { value: "" } });
+    fireEvent.click(view.getByRole("button", { name: "Save" }));
+    expect(draft.saved).toEqual(["Answer in haiku.", ""]);
+
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.asked).toEqual([]);
+  });
+
+  it("opens with the kept draft, and Cancel, Escape and the backdrop behave as for a conversation", async () => {
+    const onClose = vi.fn();
+    const draft = draftSource("Be brief.");
+    const view = render(<ChatInstructionsDialog source={draft.source} onClose={onClose} />, { wrapper: trpcWrapper(noServer().answer) });
+    const dialog = view.getByTestId("chat-instructions-dialog") as HTMLDialogElement;
+    const box = view.getByLabelText("Instructions for this chat") as HTMLTextAreaElement;
+    expect(box.value).toBe("Be brief.");
+    expect(dialog.open).toBe(true);
+    fireEvent.change(box, { target: { value: "Be brief, and cite sources." } });
+    // Escape is the dialog's own: it goes no further (not the answer's Stop).
+    const escape = new KeyboardEvent("keydown", { key: "Escape", bubbles: true });
+    const heard = vi.fn();
+    document.addEventListener("keydown", heard);
+    box.dispatchEvent(escape);
+    document.removeEventListener("keydown", heard);
+    expect(heard).not.toHaveBeenCalled();
+    fireEvent.click(dialog); // the backdrop: not over an edit that is not saved
+    expect(dialog.open).toBe(true);
+    fireEvent.click(view.getByRole("button", { name: "Cancel" }));
+    expect(dialog.open).toBe(false);
+    expect(onClose).toHaveBeenCalledTimes(1);
+    // Cancelled: nothing kept.
+    expect(draft.saved).toEqual([]);
+
+    cleanup();
+    onClose.mockClear();
+    const unchanged = render(<ChatInstructionsDialog source={draftSource("Be brief.").source} onClose={onClose} />, { wrapper: trpcWrapper(noServer().answer) });
+    fireEvent.click(unchanged.getByTestId("chat-instructions-dialog"));
+    expect(onClose).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("NewChatInstructionsButton", () => {
+  it("is a quiet button named Chat instructions while none are set, and the marker once they are", () => {
+    const onOpen = vi.fn();
+    const view = render(<NewChatInstructionsButton text="" onOpen={onOpen} />);
+    const button = view.getByRole("button", { name: "Chat instructions" });
+    expect(button.textContent).toBe("Instructions");
+    expect(button.getAttribute("aria-haspopup")).toBe("dialog");
+    expect(button.classList.contains("chat-instructions-chip--none")).toBe(true);
+    fireEvent.click(button);
+    expect(onOpen).toHaveBeenCalledWith(button);
+
+    view.rerender(<NewChatInstructionsButton text={"Answer   in haiku.\n"} onOpen={onOpen} />);
+    // The same button (what opened the dialog keeps the focus after a save), now the marker.
+    const marker = view.getByRole("button", { name: "Chat instructions: Answer in haiku." });
+    expect(marker).toBe(button);
+    expect(marker.getAttribute("title")).toBe("Chat instructions: Answer in haiku.");
+    expect(marker.classList.contains("chat-instructions-chip--none")).toBe(false);
+    expect(marker.dataset.testid).toBe("chat-instructions-chip");
   });
 });
 

@@ -20,23 +20,18 @@ export function instructionsExcerpt(text: string): string {
   return line.length > namedChars ? `${line.slice(0, namedChars).trimEnd()}…` : line;
 }
 
-/**
- * Beside the chat's title when the chat has instructions of its own: a quiet marker that says so and opens them.
- * Nothing when there are none (or they are not known yet).
- */
-export function ChatInstructionsChip({ conversationId, onOpen }: { conversationId: string; onOpen: (opener: HTMLElement) => void }) {
-  const instructions = useChatInstructions(conversationId);
-  const text = instructions.data?.instructions ?? "";
-  if (text === "") return null;
-  const name = `Chat instructions: ${instructionsExcerpt(text)}`;
+/** The marker's button: named by the instructions when there are some, a quiet way to set them when there are none. */
+function InstructionsButton({ text, onOpen }: { text: string; onOpen: (opener: HTMLElement) => void }) {
+  const none = text === "";
+  const name = none ? "Chat instructions" : `Chat instructions: ${instructionsExcerpt(text)}`;
   return (
     <button
       type="button"
-      className="chip chat-instructions-chip"
+      className={none ? "chip chat-instructions-chip chat-instructions-chip--none" : "chip chat-instructions-chip"}
       aria-label={name}
-      title={name}
+      title={none ? "Instructions for this new chat" : name}
       aria-haspopup="dialog"
-      data-testid="chat-instructions-chip"
+      data-testid={none ? "chat-instructions-button" : "chat-instructions-chip"}
       onClick={(e) => onOpen(e.currentTarget)}
     >
       <Icon name="instructions" size={14} />
@@ -46,30 +41,63 @@ export function ChatInstructionsChip({ conversationId, onOpen }: { conversationI
 }
 
 /**
- * The chat's own instructions in a modal dialog (a native <dialog>: focus kept inside, Escape closes): what every new
- * answer in this chat gets after the user's custom instructions, saved on the server (conversations.setInstructions,
- * trimmed there; "" clears them). Rendered while open; `onClose` gives the focus back to what opened it.
+ * Beside the chat's title when the chat has instructions of its own: a quiet marker that says so and opens them.
+ * Nothing when there are none (or they are not known yet): the conversation's menu sets them.
  */
-export function ChatInstructionsDialog({ conversationId, onClose }: { conversationId: string; onClose: () => void }) {
+export function ChatInstructionsChip({ conversationId, onOpen }: { conversationId: string; onOpen: (opener: HTMLElement) => void }) {
+  const instructions = useChatInstructions(conversationId);
+  const text = instructions.data?.instructions ?? "";
+  if (text === "") return null;
+  return <InstructionsButton text={text} onOpen={onOpen} />;
+}
+
+/**
+ * Beside "New chat" (no conversation yet, so no menu): the new chat's instructions, set before its first message. The
+ * marker when some are set (`text`, the draft kept for it), otherwise an unobtrusive button to set them. One button
+ * either way, so the focus comes back to it after a save that changed which.
+ */
+export function NewChatInstructionsButton({ text, onOpen }: { text: string; onOpen: (opener: HTMLElement) => void }) {
+  return <InstructionsButton text={text} onOpen={onOpen} />;
+}
+
+/**
+ * Where the dialog's text lives: the server's, for a conversation (conversations.instructions / setInstructions), or
+ * a draft kept on this device for a new chat, sent with its first message (`value`, and `onSave` keeps an edit).
+ */
+export type ChatInstructionsSource =
+  | { kind: "conversation"; conversationId: string }
+  | { kind: "draft"; value: string; onSave: (text: string) => void };
+
+/**
+ * The chat's own instructions in a modal dialog (a native <dialog>: focus kept inside, Escape closes): what every new
+ * answer in this chat gets after the user's custom instructions. A conversation's are saved on the server
+ * (conversations.setInstructions, trimmed there; "" clears them); a new chat's are a draft kept here (`source`), trimmed
+ * the same way, that its first message takes along. Rendered while open; `onClose` gives the focus back to what opened it.
+ */
+export function ChatInstructionsDialog({ source, onClose }: { source: ChatInstructionsSource; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const box = useRef<HTMLTextAreaElement>(null);
   const utils = trpc.useUtils();
+  const conversationId = source.kind === "conversation" ? source.conversationId : null;
   const instructions = useChatInstructions(conversationId);
-  // The draft, until it is saved; null: the stored text is shown.
+  // The edit, until it is saved; null: the stored text is shown.
   const [draft, setDraft] = useState<string | null>(null);
+  // A new chat's draft saved (kept at once: nothing to wait for), until the next edit.
+  const [kept, setKept] = useState(false);
   const save = trpc.conversations.setInstructions.useMutation({
     // Saved as the server stored it (trimmed): the box shows that, and "Saved" until the next edit.
-    onSuccess: (saved) => {
-      utils.conversations.instructions.setData({ conversationId }, saved);
+    onSuccess: (saved, input) => {
+      utils.conversations.instructions.setData({ conversationId: input.conversationId }, saved);
       // They are part of every request in this chat: the room left for a message changed.
       void utils.models.room.invalidate();
       setDraft(null);
     },
   });
-  const stored = instructions.data?.instructions ?? "";
+  const stored = source.kind === "draft" ? source.value : (instructions.data?.instructions ?? "");
   const text = draft ?? stored;
   const changed = draft !== null && draft.trim() !== stored;
-  const loading = instructions.isLoading;
+  const loading = conversationId !== null && instructions.isLoading;
+  const saved = (save.isSuccess || kept) && draft === null;
   const headingId = useId();
   const hintId = useId();
   const countId = useId();
@@ -112,12 +140,21 @@ export function ChatInstructionsDialog({ conversationId, onClose }: { conversati
         className="dialog__body"
         onSubmit={(e) => {
           e.preventDefault();
-          if (changed && !save.isPending) save.mutate({ conversationId, instructions: text });
+          if (!changed || save.isPending) return;
+          if (source.kind === "conversation") {
+            save.mutate({ conversationId: source.conversationId, instructions: text });
+            return;
+          }
+          source.onSave(text.trim());
+          setDraft(null);
+          setKept(true);
         }}
       >
         <h2 id={headingId}>Chat instructions</h2>
         <p id={hintId} className="chat-instructions__hint">
-          Every new answer in this chat gets these, after your custom instructions. Branches of this chat keep them.
+          {source.kind === "conversation"
+            ? "Every new answer in this chat gets these, after your custom instructions. Branches of this chat keep them."
+            : "Every answer in this new chat gets these, after your custom instructions. They are saved with the chat when you send its first message."}
         </p>
         <label htmlFor={boxId} className="visually-hidden">
           Instructions for this chat
@@ -134,6 +171,7 @@ export function ChatInstructionsDialog({ conversationId, onClose }: { conversati
           aria-describedby={countId}
           onChange={(e) => {
             setDraft(e.target.value);
+            setKept(false);
             save.reset();
           }}
         />
@@ -150,7 +188,7 @@ export function ChatInstructionsDialog({ conversationId, onClose }: { conversati
             {changed ? "Cancel" : "Close"}
           </button>
           <button type="submit" className="button button--primary" disabled={!changed || save.isPending}>
-            {save.isPending ? "Saving…" : save.isSuccess && draft === null ? "Saved" : "Save"}
+            {save.isPending ? "Saving…" : saved ? "Saved" : "Save"}
           </button>
         </div>
       </form>

@@ -1,6 +1,7 @@
 import { errorCodeMessages } from "@streamchat/core/browser";
 import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent } from "react";
 import { newChatDraft } from "../chat/draftStore.js";
+import { useNewChatInstructions } from "../chat/instructionsDraft.js";
 import { userItemKey, type ChatItemAnswer } from "../chat/items.js";
 import { itemElementId, type OpenAt } from "../chat/openAt.js";
 import { useConversationChat } from "../chat/useConversationChat.js";
@@ -17,7 +18,7 @@ import { Icon } from "./Icon.js";
 import { DemoBadge } from "./ModelPicker.js";
 import { UserMessage } from "./UserMessage.js";
 import { ArchivedNote } from "./ArchivedNote.js";
-import { ChatInstructionsChip, ChatInstructionsDialog } from "./ChatInstructions.js";
+import { ChatInstructionsChip, ChatInstructionsDialog, NewChatInstructionsButton } from "./ChatInstructions.js";
 import { ConversationMenu } from "./ConversationMenu.js";
 import { VersionNav, type PendingSwitch } from "./VersionNav.js";
 import { ContextMeter } from "../capabilities/ContextMeter.js";
@@ -127,6 +128,8 @@ export function ChatPane(props: ChatPaneProps) {
   const [instructionsOpener, setInstructionsOpener] = useState<HTMLElement | null>(null);
   const header = useRef<HTMLElement>(null);
   useEffect(() => setInstructionsOpener(null), [conversationId]);
+  // A new chat's instructions, set before its first message (which takes them along): kept on this device until then.
+  const [newChatInstructions, setNewChatInstructions] = useNewChatInstructions();
   const closeInstructions = () => {
     // The marker goes when the instructions were cleared: the menu's button then.
     const back = instructionsOpener?.isConnected ? instructionsOpener : header.current?.querySelector<HTMLElement>(".conversation-menu__button");
@@ -435,7 +438,11 @@ export function ChatPane(props: ChatPaneProps) {
         <h1 className="chat__title" title={title ?? undefined}>
           {conversationId ? (title ?? "") : "New chat"}
         </h1>
-        {conversationId && !chat.notFound && <ChatInstructionsChip conversationId={conversationId} onOpen={setInstructionsOpener} />}
+        {conversationId ? (
+          !chat.notFound && <ChatInstructionsChip conversationId={conversationId} onOpen={setInstructionsOpener} />
+        ) : (
+          <NewChatInstructionsButton text={newChatInstructions} onOpen={setInstructionsOpener} />
+        )}
         <ConnectionStatus {...headerConnection({ state: chat.connection, error: chat.connectionError }, feedUnreachable)} />
         {conversationId && !chat.notFound && (
           <ConversationMenu conversationId={conversationId} archivedAt={chat.archivedAt} onInstructions={setInstructionsOpener} />
@@ -451,7 +458,17 @@ export function ChatPane(props: ChatPaneProps) {
           <Icon name="newChat" />
         </button>
       </header>
-      {conversationId && instructionsOpener && <ChatInstructionsDialog key={conversationId} conversationId={conversationId} onClose={closeInstructions} />}
+      {instructionsOpener && (
+        <ChatInstructionsDialog
+          key={conversationId ?? newChatDraft}
+          source={
+            conversationId
+              ? { kind: "conversation", conversationId }
+              : { kind: "draft", value: newChatInstructions, onSave: setNewChatInstructions }
+          }
+          onClose={closeInstructions}
+        />
+      )}
 
       {unauthorized && (
         <div className="banner" role="alert" data-testid="auth-banner">

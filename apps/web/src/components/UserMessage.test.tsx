@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, render } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { touchKeyboardQuery } from "../lib/touchKeyboard.js";
 import { UserMessage } from "./UserMessage.js";
+import { modalDialogsInJsdom } from "../test-support/dialogs.js";
 
 afterEach(cleanup);
 
@@ -77,15 +78,7 @@ describe("UserMessage editor on a touch keyboard", () => {
 });
 
 describe("UserMessage files", () => {
-  // jsdom has no modal dialogs: opening and closing as a browser does, as far as these tests look.
-  HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
-    this.open = true;
-  };
-  HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
-    if (!this.open) return;
-    this.open = false;
-    this.dispatchEvent(new Event("close"));
-  };
+  modalDialogsInJsdom();
   afterEach(() => vi.unstubAllGlobals());
 
   const text = "# Notes\n\n- first\n- second\n";

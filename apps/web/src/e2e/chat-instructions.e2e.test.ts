@@ -33,7 +33,7 @@ describe.skipIf(!runBrowserTests)("chat instructions", () => {
   it("are set from the chat's menu, go to the model after the custom instructions, stay after a reload, and are this chat's alone", async () => {
     const page = await e2e.openApp(desktop);
     // The user's custom instructions too: the chat's come after them.
-    await page.getByText("Instructions", { exact: true }).click();
+    await page.locator("#sidebar").getByText("Instructions", { exact: true }).click();
     await expect.poll(() => page.getByLabel("Custom instructions").isEnabled()).toBe(true);
     await page.getByLabel("Custom instructions").fill("Answer like a pirate.");
     await page.getByTestId("instructions-panel").getByRole("button", { name: "Save" }).click();
@@ -103,6 +103,101 @@ describe.skipIf(!runBrowserTests)("chat instructions", () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="assistant-message"][data-state="stop"]').length === 3);
     expect(lastSystemMessage()).toContain("Answer like a pirate.");
     expect(lastSystemMessage()).not.toContain("Kyoto");
+  });
+
+  it("are set for a new chat from its header before the first message, kept over a reload, and go with that message", async () => {
+    const page = await e2e.openApp(desktop);
+    // No conversation yet, so no menu: the header offers them itself, quietly.
+    const offer = page.getByRole("button", { name: "Chat instructions", exact: true });
+    await offer.waitFor();
+    expect(await chip(page).count()).toBe(0);
+    await snap(page, "chat-instructions-new-chat");
+    await offer.click();
+    await dialog(page).waitFor();
+    expect(await focusedName(page)).toBe(await box(page).getAttribute("id"));
+    await dialog(page).getByText("They are saved with the chat when you send its first message.").waitFor();
+    await saveChatInstructions(page, "  Answer in haiku.\n");
+    expect(await box(page).inputValue()).toBe("Answer in haiku.");
+    await page.keyboard.press("Escape");
+    await dialog(page).waitFor({ state: "hidden" });
+    // The marker in its place (the same button, which has the focus back), named by them.
+    expect(await chip(page).getAttribute("aria-label")).toBe("Chat instructions: Answer in haiku.");
+    expect(await focusedName(page)).toBe("Chat instructions: Answer in haiku.");
+    expect(await offer.count()).toBe(0);
+    await snap(page, "chat-instructions-new-chat-set");
+
+    // A reload keeps them for this new chat.
+    await page.reload();
+    await chip(page).waitFor();
+    await chip(page).click();
+    await dialog(page).waitFor();
+    expect(await box(page).inputValue()).toBe("Answer in haiku.");
+    await dialog(page).getByRole("button", { name: "Close" }).click();
+    await dialog(page).waitFor({ state: "hidden" });
+
+    // The marker never leaves while the new chat becomes its conversation.
+    await page.evaluate(() => {
+      const flags = window as unknown as { markerGone: boolean };
+      flags.markerGone = false;
+      new MutationObserver(() => {
+        if (!document.querySelector('[data-testid="chat-instructions-chip"]')) flags.markerGone = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await send(page, "Tell me about the sea.");
+    await waitForAnswerState(page, "stop");
+    const first = await conversationIdOf(page);
+    expect(lastSystemMessage()).toMatch(/\n\nAnswer in haiku\.$/);
+    expect(await chip(page).getAttribute("aria-label")).toBe("Chat instructions: Answer in haiku.");
+    expect(await page.evaluate(() => (window as unknown as { markerGone: boolean }).markerGone)).toBe(false);
+    // The conversation's own now, on the server.
+    const input = encodeURIComponent(JSON.stringify({ conversationId: first }));
+    const stored = (await (await fetch(`${e2e.baseUrl}/trpc/conversations.instructions?input=${input}`)).json()) as {
+      result: { data: { instructions: string } };
+    };
+    expect(stored.result.data.instructions).toBe("Answer in haiku.");
+    // Reopened after a reload: the conversation's dialog shows them, from the server.
+    await page.reload();
+    await chip(page).click();
+    await dialog(page).waitFor();
+    await expect.poll(() => box(page).inputValue()).toBe("Answer in haiku.");
+    await dialog(page).getByText("Branches of this chat keep them.", { exact: false }).waitFor();
+    await page.keyboard.press("Escape");
+    await dialog(page).waitFor({ state: "hidden" });
+
+    // The next new chat starts without them, and so does its first answer.
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => !/^#\/c\//.test(location.hash));
+    await offer.waitFor();
+    expect(await chip(page).count()).toBe(0);
+    await send(page, "Something else entirely");
+    await waitForAnswerState(page, "stop");
+    expect(await conversationIdOf(page)).not.toBe(first);
+    expect(lastSystemMessage()).not.toContain("haiku");
+    expect(await chip(page).count()).toBe(0);
+  });
+
+  it("fit a new chat's header on a phone, quiet before they are set and the marker after", async () => {
+    const page = await e2e.openApp(mobile);
+    const offer = page.getByRole("button", { name: "Chat instructions", exact: true });
+    await offer.waitFor();
+    const header = await boxOf(page.locator(".chat__header"));
+    const title = await boxOf(page.locator(".chat__title"));
+    const button = await boxOf(offer);
+    const newChat = await boxOf(page.locator(".header-new-chat"));
+    expect(title.width).toBeGreaterThan(40);
+    expect(button.x).toBeGreaterThanOrEqual(title.x + title.width);
+    expect(newChat.x).toBeGreaterThanOrEqual(button.x + button.width);
+    expect(button.y).toBeGreaterThanOrEqual(header.y);
+    expect(button.y + button.height).toBeLessThanOrEqual(header.y + header.height);
+    await snap(page, "chat-instructions-new-chat-mobile");
+    await offer.click();
+    await dialog(page).waitFor();
+    await saveChatInstructions(page, "Short answers, please.");
+    await page.keyboard.press("Escape");
+    await chip(page).waitFor();
+    const marker = await boxOf(chip(page));
+    expect(marker.x + marker.width).toBeLessThanOrEqual(mobile.viewport.width);
+    await snap(page, "chat-instructions-new-chat-set-mobile");
   });
 
   it("shows the dialog and the marker in the dark theme", async () => {

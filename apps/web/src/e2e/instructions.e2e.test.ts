@@ -18,7 +18,7 @@ describe.skipIf(!runBrowserTests)("custom instructions", () => {
 
   it("are saved from the sidebar, go to the model with the next answer, and are there after a reload", async () => {
     const page = await e2e.openApp(desktop);
-    await page.getByText("Instructions", { exact: true }).click();
+    await page.locator("#sidebar").getByText("Instructions", { exact: true }).click();
     const box = page.getByLabel("Custom instructions");
     await expect.poll(() => box.isEnabled()).toBe(true);
     await box.fill("Answer like a pirate.");
@@ -30,7 +30,7 @@ describe.skipIf(!runBrowserTests)("custom instructions", () => {
     expect(lastSystemMessage()).toMatch(/\n\nAnswer like a pirate\.$/);
 
     await page.reload();
-    await page.getByText("Instructions", { exact: true }).click();
+    await page.locator("#sidebar").getByText("Instructions", { exact: true }).click();
     await expect.poll(() => page.getByLabel("Custom instructions").inputValue()).toBe("Answer like a pirate.");
 
     // Cleared: the next answer goes without them.
@@ -45,7 +45,7 @@ describe.skipIf(!runBrowserTests)("custom instructions", () => {
   it("fit the phone's drawer: the box and its Save button within the screen", async () => {
     const page = await e2e.openApp(mobile);
     await page.getByRole("button", { name: "Show conversations" }).click();
-    await page.getByText("Instructions", { exact: true }).click();
+    await page.locator("#sidebar").getByText("Instructions", { exact: true }).click();
     const box = page.getByLabel("Custom instructions");
     await box.waitFor();
     const save = page.getByTestId("instructions-panel").getByRole("button", { name: "Save" });

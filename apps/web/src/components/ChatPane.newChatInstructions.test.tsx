@@ -1,0 +1,141 @@
+// @vitest-environment jsdom
+import { emptyUsage } from "@streamchat/core/browser";
+import { act, cleanup, fireEvent, render, waitFor } from "@testing-library/react";
+import { useState } from "react";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { newChatInstructions } from "../chat/instructionsDraft.js";
+import { trpcWrapper } from "../test-support/trpc.js";
+import { ChatPane } from "./ChatPane.js";
+import { modalDialogsInJsdom } from "../test-support/dialogs.js";
+
+afterEach(() => {
+  cleanup();
+  newChatInstructions.set("");
+  localStorage.clear();
+});
+
+beforeAll(modalDialogsInJsdom);
+
+/** The new conversation as stored once its first message was sent (its answer still running). */
+function created(id: string) {
+  return {
+    id,
+    title: "First question",
+    createdAt: 0,
+    updatedAt: 0,
+    activeRunId: `${id}-r0`,
+    archivedAt: null,
+    messages: [{ id: 1, parentId: null, role: "user", content: "First question", runId: `${id}-r0`, createdAt: 0 }],
+    runs: [{ id: `${id}-r0`, status: "running", reason: null, usage: emptyUsage(), model: "m", createdAt: 0, toolResults: [], error: null }],
+    usage: { context: null },
+  };
+}
+
+/**
+ * A new chat's pane that becomes its conversation's once created (as App does). The server records each chat.send;
+ * `failSend` makes it out of reach; conversations.instructions never answers (what shows is what the page set).
+ */
+function openNewChat(opts: { failSend?: boolean } = {}) {
+  const sends: Array<Record<string, unknown>> = [];
+  const asked: string[] = [];
+  const state = { failSend: opts.failSend ?? false };
+  const wrapper = trpcWrapper((path, input) => {
+    asked.push(path);
+    if (path === "chat.send") {
+      sends.push(input as Record<string, unknown>);
+      if (state.failSend) throw new TypeError("Failed to fetch");
+      return { runId: "c-new-r0", conversationId: "c-new" };
+    }
+    if (path === "conversations.get") return created("c-new");
+    if (path === "conversations.instructions") return new Promise(() => {});
+    if (path === "models.list") return { models: [], defaultModel: null, demo: false };
+    return path === "conversations.list" ? [] : null;
+  });
+  function Pane() {
+    const [conversationId, setConversationId] = useState<string | null>(null);
+    return (
+      <ChatPane
+        conversationId={conversationId}
+        model={null}
+        modelSetting={{ value: null, onChange: () => {}, note: null }}
+        think={{ available: false, on: false, onChange: () => {} }}
+        demo={false}
+        unauthorized={false}
+        onOpenSettings={() => {}}
+        onCreated={setConversationId}
+        onNewChat={() => {}}
+        onToggleSidebar={() => {}}
+      />
+    );
+  }
+  const view = render(<Pane />, { wrapper });
+  return { view, sends, asked, state };
+}
+
+/** The header's button opens the dialog, which keeps `text` for the new chat. */
+function setInstructions(view: ReturnType<typeof render>, text: string) {
+  fireEvent.click(view.getByRole("button", { name: "Chat instructions" }));
+  const dialog = view.getByTestId("chat-instructions-dialog") as HTMLDialogElement;
+  fireEvent.change(view.getByLabelText("Instructions for this chat"), { target: { value: text } });
+  fireEvent.click(view.getByRole("button", { name: "Save" }));
+  view.getByRole("button", { name: "Saved" });
+  fireEvent.click(view.getByRole("button", { name: "Close" }));
+  expect(dialog.open).toBe(false);
+}
+
+function sendMessage(view: ReturnType<typeof render>, text: string) {
+  const composer = view.container.querySelector<HTMLTextAreaElement>("#composer-input")!;
+  fireEvent.change(composer, { target: { value: text } });
+  fireEvent.keyDown(composer, { key: "Enter" });
+}
+
+describe("a new chat's instructions, from its header", () => {
+  it("are set before the first message, go with it, and are the conversation's afterwards (the marker stays)", async () => {
+    const { view, sends, asked } = openNewChat();
+    expect(view.getByRole("heading", { name: "New chat" })).toBeTruthy();
+    setInstructions(view, "  Answer in haiku.\n");
+    // The marker, named by them; the focus is back on it (the same button).
+    const marker = view.getByRole("button", { name: "Chat instructions: Answer in haiku." });
+    expect(document.activeElement).toBe(marker);
+    expect(JSON.parse(localStorage.getItem("streamchat.draftInstructions.new")!)).toEqual({ text: "Answer in haiku." });
+    // Kept on this device only: no server call for them.
+    expect(asked.filter((p) => p.startsWith("conversations.") && p.includes("nstructions"))).toEqual([]);
+
+    sendMessage(view, "First question");
+    await waitFor(() => expect(sends).toHaveLength(1));
+    expect(sends[0]).toMatchObject({ message: "First question", instructions: "Answer in haiku." });
+    expect(sends[0]!.conversationId).toBeUndefined();
+    // The conversation's now: the marker shows them at once (conversations.instructions has not answered), the draft is gone.
+    await waitFor(() => expect(asked).toContain("conversations.get"));
+    await act(async () => {});
+    expect(view.getByTestId("chat-instructions-chip").getAttribute("aria-label")).toBe("Chat instructions: Answer in haiku.");
+    expect(view.queryByTestId("chat-instructions-button")).toBeNull();
+    expect(newChatInstructions.get()).toBe("");
+    expect(localStorage.getItem("streamchat.draftInstructions.new")).toBeNull();
+
+  });
+
+  it("go with no message when none are set", async () => {
+    const { view, sends } = openNewChat();
+    expect(view.getByTestId("chat-instructions-button").getAttribute("aria-label")).toBe("Chat instructions");
+    sendMessage(view, "First question");
+    await waitFor(() => expect(sends).toHaveLength(1));
+    expect(sends[0]).not.toHaveProperty("instructions");
+  });
+
+  it("stay when the first message is not sent, and go with it when it is sent again", async () => {
+    const { view, sends, state } = openNewChat({ failSend: true });
+    setInstructions(view, "Answer in haiku.");
+    sendMessage(view, "First question");
+    const retry = await view.findByRole("button", { name: "Retry" });
+    expect(sends[0]).toMatchObject({ instructions: "Answer in haiku." });
+    expect(newChatInstructions.get()).toBe("Answer in haiku.");
+    expect(view.getByRole("button", { name: "Chat instructions: Answer in haiku." })).toBeTruthy();
+
+    state.failSend = false;
+    fireEvent.click(retry);
+    await waitFor(() => expect(sends).toHaveLength(2));
+    expect(sends[1]).toMatchObject({ message: "First question", instructions: "Answer in haiku.", clientRequestId: sends[0]!.clientRequestId });
+    await waitFor(() => expect(newChatInstructions.get()).toBe(""));
+  });
+});

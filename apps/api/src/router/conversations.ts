@@ -19,12 +19,12 @@ import { AppError, notFound } from "../errors.js";
 import { idSchema, titleSchema } from "../input-schemas.js";
 import { emptyOutcome, outcomeEventTypes, runOutcomeFromEvents } from "../runs/run-outcome.js";
 import { busyMessage } from "../runs/start-run.js";
-import { instructionsSchema } from "./settings.js";
 import { messagesFromEvents } from "../runs/transcript.js";
 import { authedProcedure, router } from "../trpc.js";
 import { attachmentAt, attachmentViews, type AttachmentView } from "./attachment-view.js";
 import { conversationUsage } from "./conversation-usage.js";
 import { conversationFeedProcedure } from "./conversation-feed.js";
+import { instructionsSchema } from "./settings.js";
 import { listTitleMatches } from "./title-search.js";
 
 const conversationId = idSchema;

@@ -1,8 +1,8 @@
 import { promptRoom, type ModelInfo } from "@streamchat/core";
-import { z } from "zod";
-import { idSchema } from "../input-schemas.js";
 import { isStoreError, type ChatStore } from "@streamchat/store";
+import { z } from "zod";
 import { notFound } from "../errors.js";
+import { idSchema } from "../input-schemas.js";
 import { systemText, type ContextInstructions } from "../runs/context.js";
 import { authedProcedure, router } from "../trpc.js";
 import { modelListOf } from "./model-list-cache.js";

@@ -46,6 +46,21 @@ describe("parseCliArgs", () => {
     expect(message(["list", "--continue"])).toBe("--continue is an option of chat -c <conversation-id>, not of chat list");
   });
 
+  it("--instructions: a new conversation's own instructions, not with -c and not on a command", () => {
+    expect(parseCliArgs(["--instructions", "Answer in haiku.", "Hello"], {})).toMatchObject({
+      kind: "run",
+      options: { instructions: "Answer in haiku.", question: "Hello", conversationId: undefined },
+    });
+    expect(parseCliArgs(["Hello"], {})).toMatchObject({ kind: "run", options: { instructions: undefined } });
+    const message = (argv: string[]) => {
+      const parsed = parseCliArgs(argv, {});
+      return parsed.kind === "usage-error" ? parsed.message : `not a usage error: ${parsed.kind}`;
+    };
+    expect(message(["-c", "c1", "--instructions", "Other.", "Hello"])).toBe('--instructions go with a new conversation; for this one: chat instructions -c c1 "…"');
+    expect(message(["--instructions", " ", "Hello"])).toBe("--instructions needs a value");
+    expect(message(["list", "--instructions", "x"])).toBe("--instructions is not an option of chat list");
+  });
+
   it("has no question in interactive mode and uses the default URL", () => {
     expect(parseCliArgs([], {})).toMatchObject({ kind: "run", options: { question: undefined, url: defaultUrl } });
   });

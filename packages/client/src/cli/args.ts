@@ -38,6 +38,7 @@ Options:
   -m, --model <name>         model to use (default: the server's default model)
   -c, --conversation <id>    continue this conversation (instructions: that conversation's)
       --continue             write on from the answer that ends the conversation (-c), stopped or cut short
+      --instructions <text>  a new conversation's own instructions (not with -c), which its first answer gets
   -u, --url <url>            API base URL (default: $CHAT_URL or http://127.0.0.1:3000)
   -t, --token <token>        bearer token when the server has AUTH_TOKENS (default: $CHAT_TOKEN)
   -i, --image <path>         attach an image (PNG, JPEG, WebP, GIF; repeat for up to 4) — vision models
@@ -90,6 +91,8 @@ export interface CliOptions {
   /** --file paths: text files sent, like the images, with the next question only. */
   files: string[];
   think: boolean | "low" | "medium" | "high" | undefined;
+  /** --instructions: the new conversation's own instructions (no -c), sent with its first question. */
+  instructions: string | undefined;
   /** Print usage and status lines; undefined: when stderr is a terminal. */
   usage: boolean | undefined;
   /** How long an approval question waits for its answer on input that is no terminal; undefined: the default. */
@@ -203,6 +206,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         // No short form: -f is export's --format.
         file: { type: "string", multiple: true },
         think: { type: "string" },
+        instructions: { type: "string" },
         usage: { type: "boolean" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -242,10 +246,13 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       message: `${from} must be a number of seconds above 0, at most ${maxApprovalWaitSeconds} (got ${JSON.stringify(approvalWait)}); to deny without asking, pass --auto-deny`,
     };
   }
-  for (const name of ["model", "conversation", "token", "approval-wait"] as const) {
+  for (const name of ["model", "conversation", "token", "approval-wait", "instructions"] as const) {
     if (values[name] !== undefined && values[name].trim() === "") {
       return { kind: "usage-error", message: `--${name} needs a value` };
     }
+  }
+  if (values.instructions !== undefined && values.conversation !== undefined) {
+    return { kind: "usage-error", message: `--instructions go with a new conversation; for this one: chat instructions -c ${values.conversation} "…"` };
   }
   if (values.continue) {
     if (values.conversation === undefined) return { kind: "usage-error", message: "--continue needs the conversation (-c <conversation-id>)" };
@@ -266,6 +273,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       images,
       files,
       think,
+      instructions: values.instructions,
       usage: values.usage,
       approvalWaitMs,
     },
@@ -304,13 +312,14 @@ function parseCommand(
     archived?: boolean;
     image?: string[] | undefined;
     file?: string[] | undefined;
+    instructions?: string | undefined;
   },
   server: ServerOptions,
 ): ParsedArgs {
   // Attachments too: "chat import --file chat.json" would otherwise drop the option and read no file.
   // -c names the conversation whose instructions chat instructions reads or sets; no other command takes it.
   const misplaced =
-    (["model", "conversation", "image", "file"] as const).find((name) => values[name] !== undefined && !(name === "conversation" && command === "instructions")) ??
+    (["model", "conversation", "image", "file", "instructions"] as const).find((name) => values[name] !== undefined && !(name === "conversation" && command === "instructions")) ??
     (values.json && !listingCommands.has(command) ? "json" : undefined);
   if (misplaced) return { kind: "usage-error", message: `--${misplaced} is not an option of chat ${command}` };
   const elsewhere = optionOfAnotherCommand(values, command);

@@ -238,6 +238,16 @@ describe("runCli", () => {
     expect(refused.stderr).toMatch(/^error: bad_request — instructions: must be at most 4000 characters\n$/);
   });
 
+  it("chat --instructions starts a new conversation with its own instructions, which its first answer gets", async () => {
+    const env = { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" };
+    const asked = await run(["--json", "--instructions", "Answer in haiku.", "Tell me about rain"], env);
+    expect(asked.code).toBe(exitCodes.ok);
+    const system = (api.sim.chatRequests().at(-1)?.body as { messages: Array<{ role: string; content: string }> }).messages[0]!.content;
+    expect(system.endsWith("\n\nAnswer in haiku.")).toBe(true);
+    const start = asked.stdout.split("\n").map((line) => JSON.parse(line || "null") as { type?: string; conversationId?: string } | null).find((event) => event?.type === "run-start");
+    expect(await run(["instructions", "-c", start!.conversationId!], env)).toEqual({ code: exitCodes.ok, stdout: "Answer in haiku.\n", stderr: "" });
+  });
+
   it("chat instructions -c prints, saves (argument or stdin) and clears a conversation's own instructions; the user's stay", async () => {
     const env = { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" };
     const client = createChatClient({ url: api.url, token: "alice-secret-token" });

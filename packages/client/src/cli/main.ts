@@ -136,7 +136,15 @@ async function ask(
     const streamSignal = AbortSignal.any([signal, approvals.failed]);
     const events =
       "message" in asking
-        ? session.client.stream(asking.message, { conversationId, model: options.model, think: options.think, attachments, signal: streamSignal })
+        ? session.client.stream(asking.message, {
+            conversationId,
+            model: options.model,
+            think: options.think,
+            attachments,
+            // The conversation's first question creates it with them; later ones are asked in it.
+            instructions: conversationId === undefined ? options.instructions : undefined,
+            signal: streamSignal,
+          })
         : withoutAnswerSoFar(session.client.continueAnswer(asking.continueIn, { model: options.model, think: options.think, signal: streamSignal }));
     for await (const event of events) {
       if (event.type === "run-start") conversation = event.conversationId;

@@ -147,5 +147,10 @@ describe("conversations.instructions", () => {
     expect(instructed.fixedTokens - plain.fixedTokens).toBeGreaterThanOrEqual(Math.floor(instructions.trim().length / 4));
     expect(instructed.room).toBe(plain.room! - (instructed.fixedTokens - plain.fixedTokens));
     expect(await callFailure(bob.models.room.query({ model: "llama3.2", conversationId }))).toMatchObject({ code: "NOT_FOUND" });
+
+    // A new chat's instructions, before its first message takes them along: they count as they will then.
+    const newChat = await alice.models.room.query({ model: "llama3.2", instructions });
+    expect(newChat.fixedTokens).toBe(instructed.fixedTokens);
+    expect(await callFailure(alice.models.room.query({ model: "llama3.2", conversationId, instructions }))).toMatchObject({ code: "BAD_REQUEST" });
   });
 });

@@ -7,6 +7,7 @@ import { systemText, type ContextInstructions } from "../runs/context.js";
 import { authedProcedure, router } from "../trpc.js";
 import { modelListOf } from "./model-list-cache.js";
 import { capabilitiesInWords } from "./model-words.js";
+import { instructionsSchema } from "./settings.js";
 
 /**
  * The simulator's fault models (sim-error-mid-stream, sim-stall…) exist for tests; offering them in the
@@ -33,15 +34,21 @@ const roomInput = z
     model: idSchema.optional(),
     /** The conversation the message would go to: its own instructions count too. A new chat's when absent. */
     conversationId: idSchema.optional(),
+    /** A new chat's instructions (no conversationId), which its first message will take along (chat.send): they count too. */
+    instructions: instructionsSchema.optional(),
   })
   .strict()
+  .refine((input) => input.conversationId === undefined || input.instructions === undefined, {
+    error: "instructions are a new chat's; a conversation's own are read from it",
+    path: ["instructions"],
+  })
   .optional();
 
 /**
  * The instructions a message's run would get: the user's, and the conversation's when it is the user's (NOT_FOUND
  * otherwise: the store's getRunInstructions, which runs use, does not check who owns the conversation).
  */
-async function roomInstructions(store: ChatStore, userId: string, conversationId: string | undefined): Promise<ContextInstructions> {
+async function roomInstructions(store: ChatStore, userId: string, conversationId: string | undefined, newChat = ""): Promise<ContextInstructions> {
   const [settings, own] = await Promise.all([
     store.getUserSettings(userId),
     conversationId === undefined
@@ -50,7 +57,7 @@ async function roomInstructions(store: ChatStore, userId: string, conversationId
           throw isStoreError(error, "not_found") ? notFound("Conversation") : error;
         }),
   ]);
-  return { user: settings.instructions, conversation: own?.instructions ?? "" };
+  return { user: settings.instructions, conversation: own?.instructions ?? newChat };
 }
 
 export const modelsRouter = router({
@@ -62,7 +69,7 @@ export const modelsRouter = router({
   room: authedProcedure.input(roomInput).query(async ({ ctx, input, signal }) => {
     const [tools, instructions] = await Promise.all([
       ctx.tools.toolsFor(ctx.userId),
-      roomInstructions(ctx.store, ctx.userId, input?.conversationId),
+      roomInstructions(ctx.store, ctx.userId, input?.conversationId, input?.instructions),
     ]);
     return promptRoom({
       model: ctx.provider.model,

@@ -81,11 +81,14 @@ export function ChatPane(props: ChatPaneProps) {
   // What a message may take of the model's window beside this user's instructions and tools: asked only once files
   // are attached or the typed text comes near the window (the composer's note on a message too long for the model).
   const [nearWindow, setNearWindow] = useState(false);
-  // The open chat's own instructions count too (a new chat has none yet).
+  // A new chat's instructions, set before its first message (which takes them along): kept on this device until then.
+  const [newChatInstructions, setNewChatInstructions] = useNewChatInstructions();
+  // The open chat's own instructions count too: a conversation's (the server reads them), a new chat's (sent along).
+  const roomChat = conversationId !== null ? { conversationId } : newChatInstructions !== "" ? { instructions: newChatInstructions } : {};
   const roomInput =
-    modelSetting.value === null && conversationId === null
+    modelSetting.value === null && Object.keys(roomChat).length === 0
       ? undefined
-      : { ...(modelSetting.value === null ? {} : { model: modelSetting.value }), ...(conversationId === null ? {} : { conversationId }) };
+      : { ...(modelSetting.value === null ? {} : { model: modelSetting.value }), ...roomChat };
   const room = trpc.models.room.useQuery(roomInput, {
     enabled: tray.files.length > 0 || nearWindow,
     staleTime: 30_000,
@@ -128,8 +131,6 @@ export function ChatPane(props: ChatPaneProps) {
   const [instructionsOpener, setInstructionsOpener] = useState<HTMLElement | null>(null);
   const header = useRef<HTMLElement>(null);
   useEffect(() => setInstructionsOpener(null), [conversationId]);
-  // A new chat's instructions, set before its first message (which takes them along): kept on this device until then.
-  const [newChatInstructions, setNewChatInstructions] = useNewChatInstructions();
   const closeInstructions = () => {
     // The marker goes when the instructions were cleared: the menu's button then.
     const back = instructionsOpener?.isConnected ? instructionsOpener : header.current?.querySelector<HTMLElement>(".conversation-menu__button");

@@ -135,6 +135,13 @@ describe.skipIf(!runBrowserTests)("chat instructions", () => {
     await dialog(page).getByRole("button", { name: "Close" }).click();
     await dialog(page).waitFor({ state: "hidden" });
 
+    // The room a message has (asked once a file is attached) counts them, as its answer will.
+    const roomAsked = page.waitForRequest((request) => request.url().includes("models.room") && decodeURIComponent(request.url()).includes("Answer in haiku."));
+    await page.getByTestId("attach-input").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("Tides.") });
+    await roomAsked;
+    await page.getByRole("button", { name: "Remove notes.txt" }).click();
+    await page.getByTestId("attachment-tray").waitFor({ state: "detached" });
+
     // The marker never leaves while the new chat becomes its conversation.
     await page.evaluate(() => {
       const flags = window as unknown as { markerGone: boolean };

@@ -37,6 +37,7 @@ export {
 } from "./files.js";
 export { estimateTextTokens } from "./tokens.js";
 export { embedsOnly } from "./embedding-models.js";
+export { maxInstructionsChars } from "./instructions.js";
 export { titleMatches, titleMatcher, matchRanges, searchWords, type TextRange } from "./title-search.js";
 export { answerReserve, defaultMaxContextTokens } from "./context-window.js";
 export { formatFileSize, notAnExportMessage, tooLargeToImportMessage, utf8Bytes } from "./file-size.js";

@@ -1,9 +1,10 @@
+import { maxInstructionsChars } from "@streamchat/core";
 import { z } from "zod";
 import { isStorableText } from "../input-schemas.js";
 import { authedProcedure, router } from "../trpc.js";
 
-/** Custom instructions (the user's, and a conversation's) go into every request's system message: a page of text, not a document. */
-export const maxInstructionsChars = 4000;
+// Custom instructions (the user's, and a conversation's) go into every request's system message: core's limit.
+export { maxInstructionsChars };
 
 export const instructionsSchema = z
   .string()

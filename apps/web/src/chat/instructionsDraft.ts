@@ -1,6 +1,6 @@
+import { maxInstructionsChars } from "@streamchat/core/browser";
 import { useSyncExternalStore } from "react";
 import { z } from "zod";
-import { maxInstructionsChars } from "../components/InstructionsPanel.js";
 import { newChatDraft } from "./draftStore.js";
 
 /**

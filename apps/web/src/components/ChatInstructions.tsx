@@ -1,8 +1,8 @@
+import { maxInstructionsChars } from "@streamchat/core/browser";
 import { useEffect, useId, useRef, useState } from "react";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
-import { maxInstructionsChars } from "./InstructionsPanel.js";
 import "./versions.css";
 
 /** How much of the instructions the header's marker names in its title (the whole text is in the dialog). */
@@ -56,9 +56,7 @@ export function ChatInstructionsChip({ conversationId, onOpen }: { conversationI
  * marker when some are set (`text`, the draft kept for it), otherwise an unobtrusive button to set them. One button
  * either way, so the focus comes back to it after a save that changed which.
  */
-export function NewChatInstructionsButton({ text, onOpen }: { text: string; onOpen: (opener: HTMLElement) => void }) {
-  return <InstructionsButton text={text} onOpen={onOpen} />;
-}
+export const NewChatInstructionsButton = InstructionsButton;
 
 /**
  * Where the dialog's text lives: the server's, for a conversation (conversations.instructions / setInstructions), or

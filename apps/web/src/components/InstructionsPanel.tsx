@@ -1,9 +1,10 @@
+import { maxInstructionsChars } from "@streamchat/core/browser";
 import { useId, useState } from "react";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 
-/** The API's limit (apps/api/src/router/settings.ts; the e2e checks the two agree). */
-export const maxInstructionsChars = 4000;
+/** The API's limit, core's (the e2e checks the two agree). */
+export { maxInstructionsChars };
 
 /**
  * The user's custom instructions: what every answer should keep in mind (how to answer, what to know about them).

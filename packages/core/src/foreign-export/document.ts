@@ -1,5 +1,6 @@
 import type { ImageAttachment } from "../attachments.js";
 import { defaultMaxFileChars, maxFilesPerMessage, type FileAttachment } from "../files.js";
+import { maxInstructionsChars } from "../instructions.js";
 import { toStorableText } from "../storable-text.js";
 
 /**
@@ -38,7 +39,7 @@ export interface ForeignConversationDocument {
     pinnedAt?: number;
     /**
      * The chat's own instructions there (Open WebUI's per-chat system prompt): this app's conversation instructions,
-     * which its answers get after the user's custom instructions. At most maxConversationInstructionsChars.
+     * which its answers get after the user's custom instructions. At most maxInstructionsChars.
      */
     instructions?: string;
   };
@@ -61,9 +62,6 @@ function fitQuestion(message: ForeignChatMessage): ForeignChatMessage {
   if (message.content.length > defaultMaxFileChars || files.length >= maxFilesPerMessage) return message;
   return { ...message, content: "", files: [...files, { type: "file", name: overlongQuestionFileName, text: toStorableText(message.content) }] };
 }
-
-/** Longest instructions a conversation takes (the API's limit, apps/api settings.ts maxInstructionsChars). */
-export const maxConversationInstructionsChars = 4000;
 
 /** What a question that held only attachments the import left out reads: "[image not imported]", "[2 files not imported]". */
 const notImportedNote = /^\[[^\]\n]* not imported\]$/;
@@ -119,7 +117,7 @@ export class ConversationBuilder {
   private instructionsOf(prompt: string | undefined): { instructions?: string } {
     const instructions = toStorableText(prompt?.trim() ?? "");
     if (instructions === "") return {};
-    if (instructions.length > maxConversationInstructionsChars) {
+    if (instructions.length > maxInstructionsChars) {
       this.leftOut.add("long chat system prompt"); // over 4,000 characters
       return {};
     }

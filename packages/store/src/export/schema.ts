@@ -1,4 +1,4 @@
-import { chatEventSchema, doneReasonSchema, fileAttachmentSchema, imageAttachmentSchema, usageSchema } from "@streamchat/core";
+import { chatEventSchema, doneReasonSchema, fileAttachmentSchema, imageAttachmentSchema, maxInstructionsChars, usageSchema } from "@streamchat/core";
 import { z } from "zod";
 
 /**
@@ -60,8 +60,6 @@ const storableText = z
   .refine((text) => !/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text), {
     error: "must not contain NUL or unpaired surrogate characters",
   });
-/** Longest instructions of a conversation an export carries: the API's limit on what a user sets (maxInstructionsChars). */
-export const maxConversationInstructionsChars = 4000;
 const timestamp = z.number().finite();
 /**
  * The times of the conversation, its messages and runs: milliseconds since the epoch, as every export writes them.
@@ -133,7 +131,7 @@ export const conversationExportSchema = z
        * read the same way). Held to the rules the API holds them to: at most 4,000 characters, storable text. An import
        * gives them to the copy (trimmed, as the API stores them), and a branch keeps the original's.
        */
-      instructions: storableText.max(maxConversationInstructionsChars).optional(),
+      instructions: storableText.max(maxInstructionsChars).optional(),
     }),
     /** The last message of the active path (the one shown); null for an empty path. */
     activeMessageId: messageId.nullable(),

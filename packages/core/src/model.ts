@@ -56,8 +56,8 @@ export interface ModelRequest {
    * OpenAI-compatible servers are asked in a user message after it.
    */
   continueFinal?: boolean;
-  /** numCtx: Ollama `options.num_ctx`, the context window to load the model with. */
-  options?: { temperature?: number; seed?: number; numPredict?: number; numCtx?: number };
+  /** numCtx: Ollama `options.num_ctx`, the context window to load the model with. topP: Ollama `options.top_p`, OpenAI `top_p`. */
+  options?: { temperature?: number; topP?: number; seed?: number; numPredict?: number; numCtx?: number };
 }
 
 /** Metrics reported by the model server at the end of a round. Times in milliseconds. */

@@ -24,6 +24,7 @@ import { roundInCallOrder, runSnapshotOf, type RunSnapshot } from "./resume.js";
 import type { ThinkSetting } from "./think.js";
 import { mayOpenThinkBlock, ThinkTagSplitter, type SplitTextSink } from "./think-tags.js";
 import { timerDelay } from "./timers.js";
+import { isDefaultSampling, samplingOptions, type Sampling } from "./sampling.js";
 import { carriesImages, estimateMessageTokens, messageTextTokens, toolTextTokens } from "./tokens.js";
 import { executeTool, toolResultContent, toolSpec, validateToolCall, type AnyTool, type ToolOutcome } from "./tools.js";
 import { UsageMeter } from "./usage.js";
@@ -86,6 +87,8 @@ export interface RunOptions {
    * own limit (usually none).
    */
   maxAnswerTokens?: number;
+  /** The conversation's sampling (temperature, top P, seed); null settings, or none given, leave the model's defaults. */
+  sampling?: Sampling;
   /**
    * Addition (DESIGN §10): asks a person about each validated call that needs approval (see
    * `requiresApproval`); called just before its approval-request event is yielded, so the decision can be
@@ -202,6 +205,8 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   let droppedMessages = 0;
   let truncated = false;
   let lastRound: { promptTokens: number; estimated: boolean; completionTokens: number; numCtx: number | undefined } | undefined;
+  // The same for every round: worked out once, and nothing when everything is left to the model.
+  const sampled = opts.sampling && !isDefaultSampling(opts.sampling) ? samplingOptions(opts.sampling) : undefined;
 
   try {
     try {
@@ -430,6 +435,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
           memory.sentNumCtx(opts.modelName, numCtx);
         }
         if (opts.maxAnswerTokens !== undefined) request.options = { ...request.options, numPredict: opts.maxAnswerTokens };
+        if (sampled) request.options = { ...request.options, ...sampled };
         lastRound = { promptTokens: expected, estimated: true, completionTokens: 0, numCtx };
 
         const round = { content: "", thinking: "", calls: [] as ToolCall[] };

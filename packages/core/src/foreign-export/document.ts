@@ -1,6 +1,7 @@
 import type { ImageAttachment } from "../attachments.js";
 import { defaultMaxFileChars, maxFilesPerMessage, type FileAttachment } from "../files.js";
 import { maxInstructionsChars } from "../instructions.js";
+import { samplingSchema } from "../sampling.js";
 import { toStorableText } from "../storable-text.js";
 
 /**
@@ -42,10 +43,19 @@ export interface ForeignConversationDocument {
      * which its answers get after the user's custom instructions. At most maxInstructionsChars.
      */
     instructions?: string;
+    /** The chat's own sampling there (Open WebUI's Chat Controls): the settings set, each within samplingLimits. */
+    sampling?: ForeignSampling;
   };
   activeMessageId: number | null;
   messages: Array<{ id: number; parentId: number | null; runId: null; createdAt?: number; message: ForeignChatMessage }>;
   runs: [];
+}
+
+/** A chat's sampling in an export file: only the settings chosen (Sampling's nulls left out). */
+export interface ForeignSampling {
+  temperature?: number;
+  topP?: number;
+  seed?: number;
 }
 
 /**
@@ -124,6 +134,19 @@ export class ConversationBuilder {
     return { instructions };
   }
 
+  /** The sampling settings another app gave a chat, those out of this app's ranges left out (counted). */
+  private samplingOf(given: ForeignSampling | undefined): { sampling?: ForeignSampling } {
+    if (given === undefined) return {};
+    const sampling: ForeignSampling = {};
+    for (const key of ["temperature", "topP", "seed"] as const) {
+      const value = given[key];
+      if (value === undefined) continue;
+      if (samplingSchema.shape[key].safeParse(value).success) sampling[key] = value;
+      else this.leftOut.add("out-of-range chat sampling setting");
+    }
+    return Object.keys(sampling).length === 0 ? {} : { sampling };
+  }
+
   build(meta: {
     /** The other app's id of the conversation (kept for reference; the import gives it a new one). */
     id: string;
@@ -138,6 +161,8 @@ export class ConversationBuilder {
     pinned?: boolean;
     /** The chat's own system prompt in that app; too long ones are left out (counted), blank ones are none. */
     instructions?: string | undefined;
+    /** The chat's own sampling in that app; settings out of range are left out (counted). */
+    sampling?: ForeignSampling | undefined;
   }): ForeignConversationDocument {
     // Named after what was first asked in words: not a question that was only a picture ("[image not imported]") or
     // only a long paste (kept as a file, no text).
@@ -165,6 +190,7 @@ export class ConversationBuilder {
         ...(meta.archived === true ? { archivedAt: updatedAt ?? meta.now } : {}),
         ...(meta.pinned === true ? { pinnedAt: updatedAt ?? meta.now } : {}),
         ...this.instructionsOf(meta.instructions),
+        ...this.samplingOf(meta.sampling),
       },
       activeMessageId: meta.activeMessageId,
       messages: this.messages,

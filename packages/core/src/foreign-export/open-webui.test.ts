@@ -379,6 +379,23 @@ describe("openWebUiReader: the chat's settings", () => {
     expect(read(withChat({}, { system: "y".repeat(4000) })).document.conversation.instructions).toHaveLength(4000);
   });
 
+  it("takes the chat's own temperature, top P and seed (chat.params) as the conversation's sampling; null ones are the model's", () => {
+    const { document, leftOut } = read(withChat({}, { temperature: 0.4, top_p: 0.9, seed: 42, top_k: 40 }));
+    expect(document.conversation.sampling).toEqual({ temperature: 0.4, topP: 0.9, seed: 42 });
+    expect(leftOut).toEqual([]);
+    expect(read(withChat({}, { temperature: null, top_p: 0.5, seed: "7" })).document.conversation.sampling).toEqual({ topP: 0.5 });
+    for (const params of [{}, { temperature: null }, { system: "Be brief." }]) {
+      expect(read(withChat({}, params)).document.conversation).not.toHaveProperty("sampling");
+    }
+  });
+
+  it("leaves out a sampling setting this app's servers would refuse, and says so", () => {
+    const { document, leftOut } = read(withChat({}, { temperature: 3, top_p: 0, seed: 1.5 }));
+    expect(document.conversation).not.toHaveProperty("sampling");
+    expect(leftOut).toEqual(["3 out-of-range chat sampling settings"]);
+    expect(read(withChat({}, { temperature: 2, seed: -1 })).document.conversation.sampling).toEqual({ temperature: 2 });
+  });
+
   it("keeps the chat archived or pinned as it was there, at its last change", () => {
     const archived = read(withChat({ archived: true })).document.conversation;
     expect(archived.archivedAt).toBe(1733000100 * 1000);

@@ -1,7 +1,7 @@
 import { QuestionAttachments } from "./attachments.js";
 import { isRecord } from "./json-values.js";
 import { addTree, type ForeignNode } from "./tree.js";
-import { ConversationBuilder, epochToMs, ForeignExportError, type ForeignChatMessage, type LeftOut } from "./document.js";
+import { ConversationBuilder, epochToMs, ForeignExportError, type ForeignChatMessage, type ForeignSampling, type LeftOut } from "./document.js";
 import type { ForeignReader } from "./read.js";
 import { splitLeadingReasoning } from "../think-tags.js";
 
@@ -57,8 +57,16 @@ function read(row: unknown, now: number): ReturnType<ForeignReader["read"]> {
     pinned: row.pinned === true,
     // The chat's own system prompt (Chat Controls → System Prompt), kept in the chat's params.
     instructions: isRecord(chat.params) && typeof chat.params.system === "string" ? chat.params.system : undefined,
+    // Its own temperature, top P and seed, beside it (null there: the model's, as here).
+    sampling: isRecord(chat.params) ? paramsSampling(chat.params) : undefined,
   });
   return { document, leftOut: builder.leftOut };
+}
+
+/** The sampling settings of a chat's params that are numbers (Open WebUI keeps null for the model's own). */
+function paramsSampling(params: Record<string, unknown>): ForeignSampling {
+  const given = { temperature: params.temperature, topP: params.top_p, seed: params.seed };
+  return Object.fromEntries(Object.entries(given).filter(([, value]) => typeof value === "number")) as ForeignSampling;
 }
 
 /** The history's messages, linked by their `parentId` (not `childrenIds`: the parent link is the one each keeps). */

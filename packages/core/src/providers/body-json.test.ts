@@ -19,7 +19,7 @@ const request: ModelRequest = {
   ],
   tools: [weather, clock],
   think: "high",
-  options: { temperature: 0.2, seed: 7, numPredict: 100 },
+  options: { temperature: 0.2, topP: 0.9, seed: 7, numPredict: 100 },
 };
 
 describe("bodyJson", () => {

@@ -47,7 +47,7 @@ describe("createOllamaModel — request", () => {
       ],
       tools: [{ name: "current_time", description: "time", parameters: { type: "object", properties: {} } }],
       think: false,
-      options: { numPredict: 64, numCtx: 4096, temperature: 0.2, seed: 7 },
+      options: { numPredict: 64, numCtx: 4096, temperature: 0.2, topP: 0.9, seed: 7 },
     });
     expect(sim.chatRequests().at(-1)?.body).toEqual({
       model: "m-req",
@@ -67,7 +67,7 @@ describe("createOllamaModel — request", () => {
         { role: "user", content: "thanks" },
       ],
       tools: [{ type: "function", function: { name: "current_time", description: "time", parameters: { type: "object", properties: {} } } }],
-      options: { num_predict: 64, num_ctx: 4096, temperature: 0.2, seed: 7 },
+      options: { num_predict: 64, num_ctx: 4096, temperature: 0.2, top_p: 0.9, seed: 7 },
     });
   });
 

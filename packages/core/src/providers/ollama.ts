@@ -295,6 +295,7 @@ export function toOllamaRequest(request: ModelRequest): Record<string, unknown> 
   if (o?.numPredict !== undefined) options["num_predict"] = o.numPredict;
   if (o?.numCtx !== undefined) options["num_ctx"] = o.numCtx;
   if (o?.temperature !== undefined) options["temperature"] = o.temperature;
+  if (o?.topP !== undefined) options["top_p"] = o.topP;
   if (o?.seed !== undefined) options["seed"] = o.seed;
   if (Object.keys(options).length > 0) body["options"] = options;
   return body;

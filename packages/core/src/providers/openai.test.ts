@@ -209,7 +209,7 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
         { role: "assistant", content: "fine" },
       ],
       think: true,
-      options: { numPredict: 10, numCtx: 99, temperature: 0, seed: 1 },
+      options: { numPredict: 10, numCtx: 99, temperature: 0, topP: 0.5, seed: 1 },
     });
     const seen = server.requests[0]!;
     expect(seen.path).toBe("/v1/chat/completions");
@@ -220,6 +220,7 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
       stream_options: { include_usage: true },
       max_tokens: 10,
       temperature: 0,
+      top_p: 0.5,
       seed: 1,
       messages: [
         { role: "system", content: "s" },
@@ -634,6 +635,51 @@ describe("createOpenAIModel wire details (local SSE server)", () => {
       ["gpt-4o", 64, undefined],
       ["o-reasoning", undefined, undefined],
     ]);
+  });
+
+  it("leaves out the sampling fields a model refuses (OpenAI's reasoning models), one at a time, from then on; other models keep them", async () => {
+    const refusals: Record<string, string> = {
+      temperature: "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.",
+      top_p: "Unsupported parameter: 'top_p' is not supported with this model.",
+    };
+    const server = await startHttpServer((req, res) => {
+      const body = req.body as Record<string, unknown>;
+      const refused = body["model"] === "o-reasoning" ? Object.keys(refusals).find((field) => field in body) : undefined;
+      if (refused) {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: refusals[refused], type: "invalid_request_error", param: refused } }));
+      } else {
+        writeSse(res, [delta({ content: "ok" }, "stop"), "data: [DONE]\n\n"]);
+      }
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    const sampled = (model: string) => ({ ...ask(model), options: { temperature: 0.2, topP: 0.9, seed: 42 } });
+    expect((await chunks(m, sampled("o-reasoning"))).map((c) => c.type)).toEqual(["text", "finish"]);
+    expect((await chunksTo(m, sampled("o-reasoning"))).map((c) => c.type)).toEqual(["text", "finish"]);
+    expect((await chunks(m, sampled("gpt-4o"))).map((c) => c.type)).toEqual(["text", "finish"]);
+    const sent = server.requests.map((r) => {
+      const body = r.body as Record<string, unknown>;
+      return [body["model"], body["temperature"], body["top_p"], body["seed"]];
+    });
+    expect(sent).toEqual([
+      ["o-reasoning", 0.2, 0.9, 42],
+      ["o-reasoning", undefined, 0.9, 42], // asked again without the temperature
+      ["o-reasoning", undefined, undefined, 42], // and without top P: the seed it takes stays
+      ["o-reasoning", undefined, undefined, 42], // remembered: asked so at once
+      ["gpt-4o", 0.2, 0.9, 42],
+    ]);
+  });
+
+  it("does not ask again when a model refuses a sampling field it was not sent: the refusal is the run's", async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "Unsupported parameter: 'seed' is not supported with this model.", type: "invalid_request_error" } }));
+    });
+    servers.push(server);
+    const m = createOpenAIModel({ baseUrl: `${server.url}/v1` });
+    expect(await failure(chunks(m, { ...ask("o-strict"), options: { temperature: 1 } }))).toMatchObject({ code: "bad_request" });
+    expect(server.requests).toHaveLength(1);
   });
 
   it("does not ask again when a model refuses max_completion_tokens too: the refusal is the run's", async () => {

@@ -139,10 +139,16 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
   let withoutStreamOptions = false;
   /** Models that refused `max_tokens` for `max_completion_tokens` (OpenAI's reasoning models): their cap goes as that. */
   const completionTokens = new RememberedModels(maxRememberedModels, opts.refusalTtlMs ?? defaultRefusalTtlMs, opts.now ?? Date.now);
+  /**
+   * The sampling fields each model refused (OpenAI's reasoning models take their own temperature and top P only): a
+   * chat's setting is not sent to it, as the server would answer it the same way with no setting at all.
+   */
+  const refusedSampling = new RememberedModels<ReadonlySet<SamplingField>>(maxRememberedModels, opts.refusalTtlMs ?? defaultRefusalTtlMs, opts.now ?? Date.now);
 
   /**
    * One chat request. A server that refuses `stream_options` (older servers and proxies) is asked again without it, and
-   * a model that wants its answer's cap as `max_completion_tokens` is asked again with it; each is remembered.
+   * a model that wants its answer's cap as `max_completion_tokens` is asked again with it, and one that refuses a
+   * sampling field (temperature, top P, seed) again without it; each is remembered.
    */
   async function post(request: ModelRequest, signal: AbortSignal | undefined): Promise<TransportResponse> {
     const listed = modelList.listedNow(request.model)?.model;
@@ -155,13 +161,16 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
         thinkingSwitch,
         continueFinal,
         completionTokens: capped && completionTokens.has(request.model),
+        withoutSampling: refusedSampling.get(request.model),
       });
       try {
         return await send(target, "/chat/completions", { method: "POST", body, signal });
       } catch (error) {
         // Each at most once: a refusal the change did not cure is the caller's.
+        const sampling = refusedSamplingField(error);
         if (!withoutStreamOptions && refusesStreamOptions(error)) withoutStreamOptions = true;
         else if (capped && !completionTokens.has(request.model) && wantsMaxCompletionTokens(error)) completionTokens.set(request.model, true);
+        else if (sampling && body[sampling] !== undefined) refusedSampling.set(request.model, new Set([...(refusedSampling.get(request.model) ?? []), sampling]));
         else throw error;
       }
     }
@@ -347,6 +356,19 @@ export function wantsMaxCompletionTokens(error: unknown): boolean {
   return /\bmax_tokens\b/.test(error.message) && /\bmax_completion_tokens\b/.test(error.message);
 }
 
+/** The request fields a chat's sampling goes in (ModelRequest.options' temperature, topP and seed). */
+export type SamplingField = "temperature" | "top_p" | "seed";
+
+/**
+ * The sampling field a server refused for its model, if that is what it did: OpenAI's reasoning models answer 400
+ * "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported." or
+ * "Unsupported parameter: 'top_p' is not supported with this model." (its `param` names the field too).
+ */
+export function refusedSamplingField(error: unknown): SamplingField | undefined {
+  if (!(error instanceof ChatError) || (error.status !== 400 && error.status !== 422)) return undefined;
+  return /\bunsupported (?:value|parameter)\b\W+(temperature|top_p|seed)\b/i.exec(error.message)?.[1]?.toLowerCase() as SamplingField | undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Request mapping
 
@@ -377,7 +399,14 @@ export const continueRequest = "Continue your last message exactly where it stop
  */
 export function toOpenAIRequest(
   request: ModelRequest,
-  opts: { streamOptions?: boolean; thinkingSwitch?: boolean; continueFinal?: Continuation | undefined; completionTokens?: boolean } = {},
+  opts: {
+    streamOptions?: boolean;
+    thinkingSwitch?: boolean;
+    continueFinal?: Continuation | undefined;
+    completionTokens?: boolean;
+    /** Sampling fields the model refused: left out. */
+    withoutSampling?: ReadonlySet<SamplingField> | undefined;
+  } = {},
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: request.model,
@@ -401,8 +430,10 @@ export function toOpenAIRequest(
   }
   const o = request.options;
   if (o?.numPredict !== undefined) body[opts.completionTokens ? "max_completion_tokens" : "max_tokens"] = o.numPredict;
-  if (o?.temperature !== undefined) body["temperature"] = o.temperature;
-  if (o?.seed !== undefined) body["seed"] = o.seed;
+  const sends = (field: SamplingField) => opts.withoutSampling?.has(field) !== true;
+  if (o?.temperature !== undefined && sends("temperature")) body["temperature"] = o.temperature;
+  if (o?.topP !== undefined && sends("top_p")) body["top_p"] = o.topP;
+  if (o?.seed !== undefined && sends("seed")) body["seed"] = o.seed;
   // numCtx is a server-side setting for OpenAI-compatible servers: nothing to send.
   return body;
 }

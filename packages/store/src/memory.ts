@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
+import { defaultSampling, isDefaultSampling, type ChatEvent, type ChatMessage, type DoneReason, type Sampling, type Usage } from "@streamchat/core";
 import { StoreError, closedError, conflict } from "./errors.js";
 import { checkInsertConversation, checkTime } from "./insert-conversation.js";
 import { normalizeLimit } from "./limits.js";
@@ -46,7 +46,10 @@ interface ConversationEntry {
   origin: string | null;
   /** For a branch (insertConversation's branchOf): the original, its answer, and the branch's copy of that answer. */
   branchOf: Omit<BranchOrigin, "title"> | null;
-  /** Its own settings (setConversationInstructions); null when never set. They go with the entry when it is deleted. */
+  /**
+   * Its own settings (setConversationInstructions, setConversationSampling); null when never set. They go with the
+   * entry when it is deleted.
+   */
   settings: ConversationSettings | null;
 }
 
@@ -150,6 +153,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
   }
 
   const copy = <T>(value: T): T => structuredClone(value);
+
+  /** A conversation's settings where it has none (a fresh object: defaultSampling is shared). */
+  const noSettings = (): ConversationSettings => ({ instructions: "", sampling: { ...defaultSampling }, updatedAt: null });
+
+  /**
+   * A new conversation's settings (insertConversation, startRun): none kept when they are the defaults, as the databases
+   * write no row then.
+   */
+  function newSettings(at: number, instructions = "", sampling: Sampling = defaultSampling): ConversationSettings | null {
+    return instructions === "" && isDefaultSampling(sampling) ? null : { instructions, sampling: { ...sampling }, updatedAt: at };
+  }
+
+  /**
+   * setConversationInstructions and setConversationSampling: the user's conversation's settings with `change`, the
+   * others kept. Not activity: the conversation's updatedAt stays.
+   */
+  function setSettings(userId: string, conversationId: string, change: Partial<ConversationSettings>): ConversationSettings {
+    const entry = owned(userId, conversationId);
+    if (!entry) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+    entry.settings = { ...(entry.settings ?? noSettings()), ...change, updatedAt: now() };
+    return copy(entry.settings);
+  }
 
   function toStoredMessage(entry: MessageEntry): StoredMessage {
     return {
@@ -332,7 +357,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       entry.conversation.pinnedAt = pinnedAt;
       entry.conversation.archivedAt = archivedAt;
       entry.origin = origin;
-      if (input.conversation.instructions) entry.settings = { instructions: input.conversation.instructions, updatedAt: now() };
+      entry.settings = newSettings(now(), input.conversation.instructions, input.conversation.sampling);
       input.runs.forEach((run, i) => {
         const record: RunRecord = {
           id: run.id,
@@ -484,7 +509,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       const parent = parentOf(conversationId, conversations.get(conversationId)?.headId ?? null, input.question.parentId);
       const at = now();
       const entry = input.conversation ? addConversation(conversationId, input.userId, input.conversation.title, at) : conversations.get(conversationId)!;
-      if (input.conversation?.instructions) entry.settings = { instructions: input.conversation.instructions, updatedAt: at };
+      if (input.conversation) entry.settings = newSettings(at, input.conversation.instructions);
       const record = addRun(input, at);
       const question = addMessage(entry, parent, record.id, input.question.message, at);
       return { run: copy(record), conversation: copy(entry.conversation), question: toStoredMessage(question) };
@@ -679,21 +704,23 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       live();
       const entry = owned(userId, conversationId);
       if (!entry) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-      return entry.settings ? copy(entry.settings) : { instructions: "", updatedAt: null };
+      return entry.settings ? copy(entry.settings) : noSettings();
     },
 
     async setConversationInstructions(userId, conversationId, instructions) {
       live();
-      const entry = owned(userId, conversationId);
-      if (!entry) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-      // Not activity: the conversation's updatedAt stays.
-      entry.settings = { instructions, updatedAt: now() };
-      return copy(entry.settings);
+      return setSettings(userId, conversationId, { instructions });
     },
 
-    async getRunInstructions(userId, conversationId) {
+    async setConversationSampling(userId, conversationId, sampling) {
       live();
-      return { user: userSettings.get(userId)?.instructions ?? "", conversation: conversations.get(conversationId)?.settings?.instructions ?? "" };
+      return setSettings(userId, conversationId, { sampling: { ...sampling } });
+    },
+
+    async getRunSettings(userId, conversationId) {
+      live();
+      const { instructions, sampling } = conversations.get(conversationId)?.settings ?? noSettings();
+      return { user: userSettings.get(userId)?.instructions ?? "", conversation: instructions, sampling: copy(sampling) };
     },
 
     async flush() {

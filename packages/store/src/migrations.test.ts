@@ -9,6 +9,7 @@ import { doneEvent, failure, importedInput, tokenEvent } from "./test-support/fi
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 import { expectUpgradedV11, v10Conversations } from "./test-support/upgraded-v11.js";
 import { expectUpgradedV12, v11Conversations, v11UserSettings } from "./test-support/upgraded-v12.js";
+import { expectUpgradedV13, v12ConversationSettings } from "./test-support/upgraded-v13.js";
 
 describe("migrate", () => {
   const dbs: DatabaseSync[] = [];
@@ -453,8 +454,9 @@ describe("migration 12 (conversation settings) on a v11 database", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
     try {
       const probe = new DatabaseSync(path);
-      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(12);
-      expect(probe.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info('conversation_settings') ORDER BY cid").all().map((r) => ({ ...r }))).toEqual([
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(latestVersion());
+      // v12's columns (v13's come after them).
+      expect(probe.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info('conversation_settings') WHERE cid < 3 ORDER BY cid").all().map((r) => ({ ...r }))).toEqual([
         { name: "conversation_id", type: "TEXT", notnull: 1, pk: 1 },
         { name: "instructions", type: "TEXT", notnull: 1, pk: 0 },
         { name: "updated_at", type: "INTEGER", notnull: 1, pk: 0 },
@@ -473,6 +475,47 @@ describe("migration 12 (conversation settings) on a v11 database", () => {
       expect(after.prepare("SELECT COUNT(*) AS n FROM conversation_settings").get()?.n).toBe(0);
       after.close();
     } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("migration 13 (conversation sampling) on a v12 database", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("adds the sampling columns (NULL: the model's) to conversation_settings, keeping every row's instructions; a v12 process's set keeps them", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v12-"));
+    const path = join(dir, "chat.db");
+    const v12 = new DatabaseSync(path);
+    migrate(v12, migrations.filter((m) => m.version <= 12));
+    v12.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, archived_at) VALUES ${v11Conversations}`);
+    v12.exec(`INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ${v11UserSettings}`);
+    v12.exec(`INSERT INTO conversation_settings (conversation_id, instructions, updated_at) VALUES ${v12ConversationSettings}`);
+    v12.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
+    const probe = new DatabaseSync(path);
+    try {
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(13);
+      expect(probe.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info('conversation_settings') ORDER BY cid").all().map((r) => ({ ...r }))).toEqual([
+        { name: "conversation_id", type: "TEXT", notnull: 1, pk: 1 },
+        { name: "instructions", type: "TEXT", notnull: 1, pk: 0 },
+        { name: "updated_at", type: "INTEGER", notnull: 1, pk: 0 },
+        { name: "temperature", type: "REAL", notnull: 0, pk: 0 },
+        { name: "top_p", type: "REAL", notnull: 0, pk: 0 },
+        { name: "seed", type: "INTEGER", notnull: 0, pk: 0 },
+      ]);
+      expect(probe.prepare("SELECT conversation_id, temperature, top_p, seed FROM conversation_settings ORDER BY conversation_id").all().map((r) => ({ ...r }))).toEqual([
+        { conversation_id: "b1", temperature: null, top_p: null, seed: null },
+        { conversation_id: "c1", temperature: null, top_p: null, seed: null },
+      ]);
+
+      await expectUpgradedV13(store, async (sql) => probe.exec(sql));
+      // c1's row went with it; b1's and the one c2 was given stay.
+      expect(probe.prepare("SELECT conversation_id FROM conversation_settings ORDER BY conversation_id").all().map((r) => r.conversation_id)).toEqual(["b1", "c2"]);
+    } finally {
+      probe.close();
       await store.close();
     }
   });

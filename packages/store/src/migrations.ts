@@ -244,6 +244,18 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 13,
+    up: `
+      -- A conversation's own sampling (temperature, top P, seed), beside its instructions: the run reads them in the
+      -- same primary-key lookup. NULL leaves a setting to the model (every existing row, and a row written by a v12
+      -- process, which names only the instructions: its upsert keeps them). REAL for the two fractions; the seed is
+      -- a 32-bit integer (samplingLimits). No CHECK: the API holds them to their ranges, and a stored one is sent as is.
+      ALTER TABLE conversation_settings ADD COLUMN temperature REAL;
+      ALTER TABLE conversation_settings ADD COLUMN top_p REAL;
+      ALTER TABLE conversation_settings ADD COLUMN seed INTEGER;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

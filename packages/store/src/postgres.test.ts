@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ChatEvent, ChatMessage } from "@streamchat/core";
+import { defaultSampling, type ChatEvent, type ChatMessage } from "@streamchat/core";
 import { heapUsedAfterGc, startTcpRelay } from "@streamchat/core/test-support";
 import { migratePostgres, migrationWaitMessage, type MigrationLockHolder } from "./postgres/migrate.js";
 import { postgresMigrations } from "./postgres/schema.js";
@@ -11,7 +11,7 @@ import {
   listArchivedConversationsSql,
   listConversationsSql,
   openPostgresStore,
-  runInstructionsSql,
+  runSettingsSql,
   runningOwnersSql,
   type PostgresChatStore,
   type PostgresStoreOptions,
@@ -23,6 +23,7 @@ import { connect, createTestDatabase, describePostgres, type TestDatabase } from
 import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 import { expectUpgradedV11, v10Conversations } from "./test-support/upgraded-v11.js";
 import { expectUpgradedV12, v11Conversations, v11UserSettings } from "./test-support/upgraded-v12.js";
+import { expectUpgradedV13, v12ConversationSettings } from "./test-support/upgraded-v13.js";
 import { expectListPagesInOrder } from "./test-support/list-pages.js";
 
 // PostgreSQL-only behaviour: schema and migrations, the migrate command, connection loss, pool, plans.
@@ -150,8 +151,8 @@ describePostgres("postgres store", () => {
       { conversation_id: "c3", instructions: "Gone soon.", updated_at: "1700000000123", t: "bigint" },
     ]);
     const second = await open({ url });
-    expect(await second.getConversationSettings("alice", "c1")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 1_700_000_000_123 });
-    expect(await second.getConversationSettings("alice", "c2")).toEqual({ instructions: "", updatedAt: 1_700_000_000_123 });
+    expect(await second.getConversationSettings("alice", "c1")).toEqual({ instructions: "Answer in French.\nKeep it short.", sampling: defaultSampling, updatedAt: 1_700_000_000_123 });
+    expect(await second.getConversationSettings("alice", "c2")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: 1_700_000_000_123 });
     expect(await second.deleteConversation("alice", "c3")).toBe(true);
     expect((await rows()).map((r) => r.conversation_id)).toEqual(["c1", "c2"]);
     // The copy an insert replaces goes with its settings too.
@@ -161,18 +162,47 @@ describePostgres("postgres store", () => {
     expect((await rows()).map((r) => r.conversation_id)).toEqual(["c1", "c2"]);
   });
 
-  it("reads a run's instructions in one query of two primary-key lookups, as cheap as the user's settings", async () => {
+  it("keeps conversations' sampling across close and reopen, the fractions as double precision and the seed as integer, read as numbers", async () => {
+    const { url } = await emptyDatabase();
+    const first = await open({ url, now: () => 1_700_000_000_123 });
+    for (const id of ["c1", "c2"]) await first.createConversation({ id, userId: "alice", title: id });
+    const sampling = { temperature: 0.1 + 0.2, topP: 0.95, seed: 2_147_483_647 };
+    await first.setConversationSampling("alice", "c1", sampling);
+    await first.setConversationInstructions("alice", "c2", "Be brief.");
+    await first.close();
+    expect(
+      await sql(
+        url,
+        `SELECT conversation_id, instructions, pg_typeof(temperature)::text AS tt, pg_typeof(top_p)::text AS tp, pg_typeof(seed)::text AS ts, seed
+         FROM conversation_settings ORDER BY conversation_id`,
+      ),
+    ).toEqual([
+      { conversation_id: "c1", instructions: "", tt: "double precision", tp: "double precision", ts: "integer", seed: 2_147_483_647 },
+      { conversation_id: "c2", instructions: "Be brief.", tt: "double precision", tp: "double precision", ts: "integer", seed: null },
+    ]);
+    const second = await open({ url });
+    // Every digit of the double comes back: the same number, not a rounded one.
+    expect(await second.getConversationSettings("alice", "c1")).toEqual({ instructions: "", sampling, updatedAt: 1_700_000_000_123 });
+    expect(await second.getRunSettings("alice", "c1")).toEqual({ user: "", conversation: "", sampling });
+    expect(await second.getRunSettings("alice", "c2")).toEqual({ user: "", conversation: "Be brief.", sampling: defaultSampling });
+  });
+
+  it("reads a run's settings in one query of two primary-key lookups, as cheap as the user's settings", async () => {
     const { url } = await emptyDatabase();
     const store = await open({ url });
     // 10,000 users' instructions and 10,000 conversations', so a scan would show.
     await sql(url, "INSERT INTO user_settings (user_id, instructions, updated_at) SELECT 'u' || i, 'user ' || i, i FROM generate_series(1, 10000) i");
     await sql(url, "INSERT INTO conversations (id, user_id, title, created_at, updated_at) SELECT 'c' || i, 'u' || i, 't', i, i FROM generate_series(1, 10000) i");
-    await sql(url, "INSERT INTO conversation_settings (conversation_id, instructions, updated_at) SELECT 'c' || i, 'chat ' || i, i FROM generate_series(1, 10000) i");
+    await sql(
+      url,
+      `INSERT INTO conversation_settings (conversation_id, instructions, temperature, top_p, seed, updated_at)
+       SELECT 'c' || i, 'chat ' || i, i / 10000.0, NULL, i, i FROM generate_series(1, 10000) i`,
+    );
     await sql(url, "ANALYZE user_settings, conversations, conversation_settings");
     const client = await connect(url);
     try {
-      await client.query(`PREPARE run_instructions (text, text) AS ${runInstructionsSql}`);
-      const explained = await client.query<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE run_instructions ('u5', 'c7')");
+      await client.query(`PREPARE run_settings (text, text) AS ${runSettingsSql}`);
+      const explained = await client.query<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE run_settings ('u5', 'c7')");
       const plan = explained.rows[0]!["QUERY PLAN"][0]!.Plan;
       const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
       const scans = nodes(plan).filter((node) => /Scan/.test(node["Node Type"]));
@@ -183,7 +213,9 @@ describePostgres("postgres store", () => {
     } finally {
       await client.end();
     }
-    expect(await store.getRunInstructions("u5", "c7")).toEqual({ user: "user 5", conversation: "chat 7" });
+    expect(await store.getRunSettings("u5", "c7")).toEqual({ user: "user 5", conversation: "chat 7", sampling: { temperature: 0.0007, topP: null, seed: 7 } });
+    expect(await store.getRunSettings("u5", "c10001")).toEqual({ user: "user 5", conversation: "", sampling: defaultSampling });
+    expect(await store.getRunSettings("nobody", "c7")).toEqual({ user: "", conversation: "chat 7", sampling: { temperature: 0.0007, topP: null, seed: 7 } });
   });
 
   it("keeps pins across close and reopen, pinned_at as bigint milliseconds", async () => {
@@ -461,10 +493,12 @@ describePostgres("postgres store", () => {
       const before = { startRun: (await client.query(startRunDef)).rows, columns: (await client.query(conversationColumns)).rows };
 
       const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
-      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(12);
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(latestVersion(postgresMigrations));
+      // v12's columns (v13's come after them).
       expect(
         (await client.query(
-          "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversation_settings' ORDER BY ordinal_position",
+          `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversation_settings' AND ordinal_position <= 3
+           ORDER BY ordinal_position`,
         )).rows,
       ).toEqual([
         { column_name: "conversation_id", data_type: "text", is_nullable: "NO" },
@@ -488,6 +522,42 @@ describePostgres("postgres store", () => {
       await expectUpgradedV12(store);
       // c1's row went with it (and its run); nothing else ever had one.
       expect((await client.query("SELECT count(*)::integer AS n FROM conversation_settings")).rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("migration 13 adds the sampling columns (NULL: the model's) to a v12 database's conversation_settings, keeping every row; a v12 process's set keeps them", async () => {
+    const { url } = await emptyDatabase();
+    const client = await connect(url);
+    try {
+      expect(await migratePostgres(client, postgresMigrations.slice(0, 12))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, archived_at) VALUES ${v11Conversations}`);
+      await client.query(`INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ${v11UserSettings}`);
+      await client.query(`INSERT INTO conversation_settings (conversation_id, instructions, updated_at) VALUES ${v12ConversationSettings}`);
+
+      const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(13);
+      expect(
+        (await client.query(
+          "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversation_settings' ORDER BY ordinal_position",
+        )).rows,
+      ).toEqual([
+        { column_name: "conversation_id", data_type: "text", is_nullable: "NO" },
+        { column_name: "instructions", data_type: "text", is_nullable: "NO" },
+        { column_name: "updated_at", data_type: "bigint", is_nullable: "NO" },
+        { column_name: "temperature", data_type: "double precision", is_nullable: "YES" },
+        { column_name: "top_p", data_type: "double precision", is_nullable: "YES" },
+        { column_name: "seed", data_type: "integer", is_nullable: "YES" },
+      ]);
+      expect((await client.query("SELECT conversation_id, temperature, top_p, seed FROM conversation_settings ORDER BY conversation_id")).rows).toEqual([
+        { conversation_id: "b1", temperature: null, top_p: null, seed: null },
+        { conversation_id: "c1", temperature: null, top_p: null, seed: null },
+      ]);
+
+      await expectUpgradedV13(store, (sql) => client.query(sql));
+      // c1's row went with it; b1's and the one c2 was given stay.
+      expect((await client.query("SELECT conversation_id FROM conversation_settings ORDER BY conversation_id")).rows.map((r) => r.conversation_id)).toEqual(["b1", "c2"]);
     } finally {
       await client.end();
     }

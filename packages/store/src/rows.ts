@@ -1,6 +1,17 @@
-import type { ChatEvent, ChatMessage, DoneReason, Usage } from "@streamchat/core";
+import { defaultSampling, isDefaultSampling, type ChatEvent, type ChatMessage, type DoneReason, type Sampling, type Usage } from "@streamchat/core";
+import { StoreError } from "./errors.js";
 import type { SearchableRole } from "./search.js";
-import type { ApprovalDecisionRecord, BranchOrigin, Conversation, ImportedCopy, RunRecord, StoredEvent, StoredMessage } from "./types.js";
+import type {
+  ApprovalDecisionRecord,
+  BranchOrigin,
+  Conversation,
+  ConversationSettings,
+  ImportedCopy,
+  RunRecord,
+  RunSettings,
+  StoredEvent,
+  StoredMessage,
+} from "./types.js";
 
 /**
  * The rows both databases return (the schemas are the same: migrations.ts, postgres/schema.ts; PostgreSQL's bigint
@@ -99,6 +110,56 @@ export interface BranchOriginRow {
 
 export function toBranchOrigin(row: BranchOriginRow): BranchOrigin {
   return { conversationId: row.conversation_id, messageId: row.message_id, atMessageId: row.at_message_id, title: row.title };
+}
+
+/** conversation_settings' sampling (schema v13): NULL leaves a setting to the model. */
+export interface SamplingRow {
+  temperature: number | null;
+  top_p: number | null;
+  seed: number | null;
+}
+/**
+ * A conversation's settings row (conversation_settings' columns `settingsColumns`); every column NULL where the
+ * conversation has no row (getConversationSettings' LEFT JOIN), which reads as the defaults.
+ */
+export interface ConversationSettingsRow extends SamplingRow {
+  instructions: string | null;
+  updated_at: number | null;
+}
+export const settingsColumns = "instructions, temperature, top_p, seed, updated_at";
+/** getRunSettings' row: '' for instructions there are none of, NULL settings. */
+export interface RunSettingsRow extends SamplingRow {
+  user_instructions: string;
+  conversation_instructions: string;
+}
+
+function toSampling(row: SamplingRow): Sampling {
+  return { temperature: row.temperature, topP: row.top_p, seed: row.seed };
+}
+
+/**
+ * The settings a statement read or wrote for the user's conversation; StoreError not_found when it gave no row (the
+ * conversation is not the user's, or not there).
+ */
+export function foundSettings(conversationId: string, row: ConversationSettingsRow | undefined): ConversationSettings {
+  if (!row) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
+  return { instructions: row.instructions ?? "", sampling: toSampling(row), updatedAt: row.updated_at };
+}
+
+export function toRunSettings(row: RunSettingsRow): RunSettings {
+  return { user: row.user_instructions, conversation: row.conversation_instructions, sampling: toSampling(row) };
+}
+
+/**
+ * The conversation_settings values (instructions, temperature, top_p, seed) a new conversation is written with
+ * (insertConversation, startRun); undefined when it has nothing to keep: no row, which reads as the defaults.
+ */
+export function newSettingsValues(
+  instructions = "",
+  sampling: Sampling = defaultSampling,
+): [instructions: string, temperature: number | null, topP: number | null, seed: number | null] | undefined {
+  if (instructions === "" && isDefaultSampling(sampling)) return undefined;
+  return [instructions, sampling.temperature, sampling.topP, sampling.seed];
 }
 
 export function toConversation(row: ConversationRow): Conversation {

@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync, StatementSync } from "node:sqlite";
+import { defaultSampling } from "@streamchat/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { migrations } from "./migrations.js";
-import { listArchivedConversationsSql, listConversationsSql, openSqliteStore, runInstructionsSql, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
+import { listArchivedConversationsSql, listConversationsSql, openSqliteStore, runSettingsSql, type SqliteChatStore, type SqliteStoreOptions } from "./sqlite.js";
 import { doneEvent, everyMessageVariant, manualClock, runEvents, sampleUsage, tokenEvent } from "./test-support/fixtures.js";
 import { expectListPagesInOrder } from "./test-support/list-pages.js";
 
@@ -112,8 +113,8 @@ describe("sqlite store on a real file", () => {
     await first.close();
 
     const second = open({ now: clock.now });
-    expect(await second.getConversationSettings("alice", "c1")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 2_000 });
-    expect(await second.getConversationSettings("alice", "c2")).toEqual({ instructions: "", updatedAt: 3_000 });
+    expect(await second.getConversationSettings("alice", "c1")).toEqual({ instructions: "Answer in French.\nKeep it short.", sampling: defaultSampling, updatedAt: 2_000 });
+    expect(await second.getConversationSettings("alice", "c2")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: 3_000 });
     const rows = () => raw().prepare("SELECT conversation_id, instructions, updated_at, typeof(updated_at) AS t FROM conversation_settings ORDER BY conversation_id").all().map((r) => ({ ...r }));
     expect(rows()).toEqual([
       { conversation_id: "c1", instructions: "Answer in French.\nKeep it short.", updated_at: 2_000, t: "integer" },
@@ -124,7 +125,29 @@ describe("sqlite store on a real file", () => {
     expect(rows().map((r) => r.conversation_id)).toEqual(["c1", "c2"]);
   });
 
-  it("reads a run's instructions in one statement of two primary-key lookups, as cheap as the user's settings", async () => {
+  it("keeps conversations' sampling across close and reopen, the fractions as REAL and the seed as INTEGER, NULL for the model's", async () => {
+    const clock = manualClock(2_000);
+    const first = open({ now: clock.now });
+    for (const id of ["c1", "c2"]) await first.createConversation({ id, userId: "alice", title: id });
+    // Whole numbers too: the column's affinity keeps a temperature of 1 a REAL.
+    await first.setConversationSampling("alice", "c1", { temperature: 1, topP: 0.95, seed: 2_147_483_647 });
+    await first.setConversationInstructions("alice", "c2", "Be brief.");
+    await first.close();
+
+    const second = open({ now: clock.now });
+    expect((await second.getConversationSettings("alice", "c1")).sampling).toEqual({ temperature: 1, topP: 0.95, seed: 2_147_483_647 });
+    expect(await second.getRunSettings("alice", "c2")).toEqual({ user: "", conversation: "Be brief.", sampling: defaultSampling });
+    const rows = raw()
+      .prepare("SELECT conversation_id, instructions, temperature, typeof(temperature) AS tt, top_p, typeof(top_p) AS tp, seed, typeof(seed) AS ts FROM conversation_settings ORDER BY conversation_id")
+      .all()
+      .map((r) => ({ ...r }));
+    expect(rows).toEqual([
+      { conversation_id: "c1", instructions: "", temperature: 1, tt: "real", top_p: 0.95, tp: "real", seed: 2_147_483_647, ts: "integer" },
+      { conversation_id: "c2", instructions: "Be brief.", temperature: null, tt: "null", top_p: null, tp: "null", seed: null, ts: "null" },
+    ]);
+  });
+
+  it("reads a run's settings in one statement of two primary-key lookups, as cheap as the user's settings", async () => {
     const store = open();
     const probe = raw();
     // 10,000 users' instructions and 10,000 conversations', so a scan would show.
@@ -133,16 +156,21 @@ describe("sqlite store on a real file", () => {
     probe.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
       INSERT INTO conversations (id, user_id, title, created_at, updated_at) SELECT 'c' || i, 'u' || i, 't', i, i FROM n`);
     probe.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
-      INSERT INTO conversation_settings (conversation_id, instructions, updated_at) SELECT 'c' || i, 'chat ' || i, i FROM n`);
+      INSERT INTO conversation_settings (conversation_id, instructions, temperature, top_p, seed, updated_at)
+      SELECT 'c' || i, 'chat ' || i, i / 10000.0, NULL, i, i FROM n`);
     probe.exec("ANALYZE");
-    const plan = probe.prepare(`EXPLAIN QUERY PLAN ${runInstructionsSql}`).all("u5", "c7").map((row) => String(row.detail));
-    // The SELECT without FROM is one constant row; each subquery is a search of its table's key, no table is scanned.
+    const plan = probe.prepare(`EXPLAIN QUERY PLAN ${runSettingsSql}`).all("u5", "c7").map((row) => String(row.detail));
+    // The keys' SELECT without FROM is one constant row (k, scanned once); each table joined to it is a search of its
+    // key, and no table is scanned.
     expect(plan.filter((detail) => /^(SEARCH|SCAN)/.test(detail))).toEqual([
       "SCAN CONSTANT ROW",
-      "SEARCH user_settings USING PRIMARY KEY (user_id=?)",
-      "SEARCH conversation_settings USING PRIMARY KEY (conversation_id=?)",
+      "SCAN k",
+      "SEARCH u USING PRIMARY KEY (user_id=?) LEFT-JOIN",
+      "SEARCH s USING PRIMARY KEY (conversation_id=?) LEFT-JOIN",
     ]);
-    expect(await store.getRunInstructions("u5", "c7")).toEqual({ user: "user 5", conversation: "chat 7" });
+    expect(await store.getRunSettings("u5", "c7")).toEqual({ user: "user 5", conversation: "chat 7", sampling: { temperature: 0.0007, topP: null, seed: 7 } });
+    expect(await store.getRunSettings("u5", "c10001")).toEqual({ user: "user 5", conversation: "", sampling: defaultSampling });
+    expect(await store.getRunSettings("nobody", "c7")).toEqual({ user: "", conversation: "chat 7", sampling: { temperature: 0.0007, topP: null, seed: 7 } });
   });
 
   it("keeps pins across close and reopen, pinned_at as integer milliseconds", async () => {
@@ -556,6 +584,7 @@ describe("sqlite store on a real file", () => {
       setArchived: () => store.setArchived("alice", "c1", true),
       setUnarchived: () => store.setArchived("alice", "c1", false),
       setConversationInstructions: () => store.setConversationInstructions("alice", "c1", "Be brief."),
+      setConversationSampling: () => store.setConversationSampling("alice", "c1", { temperature: 0.5, topP: null, seed: 1 }),
     };
     for (const [name, write] of Object.entries(writes)) {
       expect(await write().then(() => "written", (e: unknown) => e), name).toMatchObject({

@@ -28,18 +28,24 @@ import {
   toConversation,
   toDecision,
   toRunRecord,
+  toRunSettings,
+  foundSettings,
   toStoredEvent,
   toStoredMessage,
   groupByRun,
+  newSettingsValues,
   runIdChunks,
+  settingsColumns,
   type BranchOriginRow,
   type ImportedCopyRow,
   type ConversationRow,
+  type ConversationSettingsRow,
   type DecisionRow,
   type EventRow,
   type MessageRow,
   type RunEventRow,
   type RunRow,
+  type RunSettingsRow,
   type SearchRow,
 } from "./rows.js";
 import type { ApprovalDecisionRecord, ChatStore, Conversation, CreateRunInput, PathMessage, RunAnswer, RunRecord, SearchHit, StartedRunRecord, StoredEvent, StoredMessage } from "./types.js";
@@ -109,11 +115,15 @@ const listAfterPinnedSql = (archived: boolean) => `SELECT ${conversationColumns}
   ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
 
 /**
- * getRunInstructions (user id, conversation id), read by every run: the user's instructions and the conversation's
- * (schema v12), each a lookup of its table's primary key, in one statement; '' for a missing row.
+ * getRunSettings (user id, conversation id), read by every run: the user's instructions, the conversation's and its
+ * sampling (schema v12, v13), each table's row a lookup of its primary key joined to the one row of the two keys, in
+ * one statement; '' and NULL settings for a missing row.
  */
-export const runInstructionsSql = `SELECT COALESCE((SELECT instructions FROM user_settings WHERE user_id = ?), '') AS user_instructions,
-  COALESCE((SELECT instructions FROM conversation_settings WHERE conversation_id = ?), '') AS conversation_instructions`;
+export const runSettingsSql = `SELECT COALESCE(u.instructions, '') AS user_instructions,
+  COALESCE(s.instructions, '') AS conversation_instructions, s.temperature, s.top_p, s.seed
+  FROM (SELECT ? AS user_id, ? AS conversation_id) AS k
+  LEFT JOIN user_settings u ON u.user_id = k.user_id
+  LEFT JOIN conversation_settings s ON s.conversation_id = k.conversation_id`;
 
 // Row shapes are fixed by migrations.ts; node:sqlite types every row as Record<string, SQLOutputValue>.
 function getRow<T>(statement: StatementSync, ...params: SQLInputValue[]): T | undefined {
@@ -376,20 +386,31 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       `INSERT INTO user_settings (user_id, instructions, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
     ),
-    // A conversation's settings (schema v12): a row for the user's conversation, its settings NULL when it has none.
+    // A conversation's settings (schema v12, v13): a row for the user's conversation, its settings NULL when it has none.
     getConversationSettings: db.prepare(
-      `SELECT s.instructions, s.updated_at FROM conversations c LEFT JOIN conversation_settings s ON s.conversation_id = c.id
-       WHERE c.id = ? AND c.user_id = ?`,
+      `SELECT s.instructions, s.temperature, s.top_p, s.seed, s.updated_at FROM conversations c
+       LEFT JOIN conversation_settings s ON s.conversation_id = c.id WHERE c.id = ? AND c.user_id = ?`,
     ),
-    // Nothing inserted (no change) when the conversation is not the user's; one statement, so no other writer between
-    // the check and the upsert. (The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.)
+    // Nothing inserted (no row returned) when the conversation is not the user's; one statement, so no other writer
+    // between the check and the upsert. (The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.) Each
+    // set names only its own columns: the other settings stay as stored, and are returned with them.
     setConversationInstructions: db.prepare(
       `INSERT INTO conversation_settings (conversation_id, instructions, updated_at)
        SELECT id, ?, ? FROM conversations WHERE id = ? AND user_id = ?
-       ON CONFLICT (conversation_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
+       ON CONFLICT (conversation_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at
+       RETURNING ${settingsColumns}`,
     ),
-    getRunInstructions: db.prepare(runInstructionsSql),
-    insertConversationSettings: db.prepare("INSERT INTO conversation_settings (conversation_id, instructions, updated_at) VALUES (?, ?, ?)"),
+    setConversationSampling: db.prepare(
+      `INSERT INTO conversation_settings (conversation_id, instructions, temperature, top_p, seed, updated_at)
+       SELECT id, '', ?, ?, ?, ? FROM conversations WHERE id = ? AND user_id = ?
+       ON CONFLICT (conversation_id) DO UPDATE SET temperature = excluded.temperature, top_p = excluded.top_p,
+         seed = excluded.seed, updated_at = excluded.updated_at
+       RETURNING ${settingsColumns}`,
+    ),
+    getRunSettings: db.prepare(runSettingsSql),
+    insertConversationSettings: db.prepare(
+      "INSERT INTO conversation_settings (conversation_id, instructions, temperature, top_p, seed, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+    ),
   };
 
   function transaction<T>(work: () => T): T {
@@ -731,7 +752,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         sql.setHead.run(head === null ? null : ids[head]!, id);
         const branchOf = conversation.branchOf;
         if (branchOf != null) sql.setBranchOf.run(branchOf.conversationId, branchOf.messageId, ids[head!]!, id);
-        if (conversation.instructions) sql.insertConversationSettings.run(id, conversation.instructions, now());
+        const settings = newSettingsValues(conversation.instructions, conversation.sampling);
+        if (settings) sql.insertConversationSettings.run(id, ...settings, now());
         const replaces = input.replaces;
         replaced = replaces !== undefined && Number(sql.deleteWithoutRuns.run(replaces, userId, replaces).changes) > 0;
         return ids;
@@ -842,8 +864,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         // A conversation inserted just now has no head yet.
         const head = input.conversation ? null : headOf(conversationId);
         const { conversation, ...question } = insertMessage(conversationId, input.id, asked.message, asked.parentId, at, head);
-        const instructions = input.conversation?.instructions;
-        if (instructions) sql.insertConversationSettings.run(conversationId, instructions, at);
+        const settings = newSettingsValues(input.conversation?.instructions);
+        if (settings) sql.insertConversationSettings.run(conversationId, ...settings, at);
         return { run: newRunRecord(input, at), conversation, question };
       };
       return new Promise<StartedRunRecord>((resolve, reject) => {
@@ -1021,23 +1043,24 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
 
     async getConversationSettings(userId, conversationId) {
       live();
-      const row = getRow<{ instructions: string | null; updated_at: number | null }>(sql.getConversationSettings, conversationId, userId);
-      if (!row) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-      return row.instructions === null ? { instructions: "", updatedAt: null } : { instructions: row.instructions, updatedAt: row.updated_at };
+      return foundSettings(conversationId, getRow<ConversationSettingsRow>(sql.getConversationSettings, conversationId, userId));
     },
 
     async setConversationInstructions(userId, conversationId, instructions) {
       live();
-      const at = now();
-      const { changes } = writing(() => sql.setConversationInstructions.run(instructions, at, conversationId, userId));
-      if (Number(changes) === 0) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-      return { instructions, updatedAt: at };
+      const row = writing(() => getRow<ConversationSettingsRow>(sql.setConversationInstructions, instructions, now(), conversationId, userId));
+      return foundSettings(conversationId, row);
     },
 
-    async getRunInstructions(userId, conversationId) {
+    async setConversationSampling(userId, conversationId, { temperature, topP, seed }) {
       live();
-      const row = getRow<{ user_instructions: string; conversation_instructions: string }>(sql.getRunInstructions, userId, conversationId)!;
-      return { user: row.user_instructions, conversation: row.conversation_instructions };
+      const row = writing(() => getRow<ConversationSettingsRow>(sql.setConversationSampling, temperature, topP, seed, now(), conversationId, userId));
+      return foundSettings(conversationId, row);
+    },
+
+    async getRunSettings(userId, conversationId) {
+      live();
+      return toRunSettings(getRow<RunSettingsRow>(sql.getRunSettings, userId, conversationId)!);
     },
 
     async flush() {

@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatMessage, DoneReason, EventOf, Usage } from "@streamchat/core";
+import type { ChatEvent, ChatMessage, DoneReason, EventOf, Sampling, Usage } from "@streamchat/core";
 
 /**
  * The durable state behind the API: one asynchronous contract, three backends (memory, SQLite, PostgreSQL),
@@ -196,14 +196,20 @@ export interface ConversationSettings {
    * "you review TypeScript"); "" when none. Given after the user's custom instructions, and put first where they differ.
    */
   instructions: string;
-  /** When they last changed (ms since the epoch); null when never set. */
+  /** How its answers are sampled (temperature, top P, seed); each null, the model's default, when never set. */
+  sampling: Sampling;
+  /** When they (instructions or sampling) last changed (ms since the epoch); null when never set. */
   updatedAt: number | null;
 }
 
-/** The instructions a run's system message carries: the user's for every chat and its conversation's own ("" when none). */
-export interface RunInstructions {
+/**
+ * What a run of a conversation is given beside its messages: the instructions its system message carries (the user's
+ * for every chat and its conversation's own, "" when none) and its conversation's sampling.
+ */
+export interface RunSettings {
   user: string;
   conversation: string;
+  sampling: Sampling;
 }
 
 /** A person's decision on a tool call that waits for approval (chat.approve), kept until the run reads it. */
@@ -278,6 +284,8 @@ export interface InsertConversationInput {
      * branch never leaves a conversation without the ones its file or original had. "" or absent: none.
      */
     instructions?: string;
+    /** Its sampling (getConversationSettings), written in the same transaction as its instructions. Absent: the model's. */
+    sampling?: Sampling;
   };
   /**
    * Another conversation of the user that this one takes the place of (an import bringing an earlier copy of the same
@@ -628,10 +636,16 @@ export interface ChatStore {
    */
   setConversationInstructions(userId: string, conversationId: string, instructions: string): Promise<ConversationSettings>;
   /**
-   * What a run of the conversation is given: the user's custom instructions and the conversation's own, read in ONE
-   * statement (every run reads them). "" for either when none, and for the conversation's when it does not exist.
+   * Replaces the conversation's sampling (every setting as given: null leaves it to the model) and returns its settings
+   * as stored; its instructions stay. Not activity. StoreError not_found when the user has no such conversation.
    */
-  getRunInstructions(userId: string, conversationId: string): Promise<RunInstructions>;
+  setConversationSampling(userId: string, conversationId: string, sampling: Sampling): Promise<ConversationSettings>;
+  /**
+   * What a run of the conversation is given: the user's custom instructions, the conversation's own and its sampling,
+   * read in ONE statement (every run reads them). "" for instructions and null settings when none, and for the
+   * conversation's when it does not exist.
+   */
+  getRunSettings(userId: string, conversationId: string): Promise<RunSettings>;
 
   // ---- life cycle ----------------------------------------------------------------------------
 

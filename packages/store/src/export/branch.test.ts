@@ -1,3 +1,4 @@
+import { defaultSampling } from "@streamchat/core";
 import { beforeEach, describe, expect, it } from "vitest";
 import { allBackends, type BackendContext, type TestStore } from "../test-support/backends.js";
 import { exportSeed } from "../test-support/export-seed.js";
@@ -98,18 +99,36 @@ describeEachBackend((backend) => `branching a conversation on the ${backend.name
     expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["What time is it in Tokyo?", "Tokyo: 14:06."]);
   });
 
+  it("copies the original's sampling to the branch, beside its instructions; each keeps its own from then on", async () => {
+    const { a2 } = await exportSeed(store);
+    const sampling = { temperature: 0.7, topP: 0.9, seed: null };
+    await store.setConversationInstructions("alice", "c1", "Answer in French.");
+    const set = await store.setConversationSampling("alice", "c1", sampling);
+    const { conversationId } = await branchConversation(store, "alice", "c1", a2);
+    expect(await store.getRunSettings("alice", conversationId)).toEqual({ user: "", conversation: "Answer in French.", sampling });
+    await store.setConversationSampling("alice", conversationId, defaultSampling);
+    expect(await store.getConversationSettings("alice", "c1")).toEqual(set);
+    // Sampling alone comes along too; none branches into none.
+    await store.setConversationInstructions("alice", "c1", "");
+    const alone = await branchConversation(store, "alice", "c1", a2);
+    expect(await store.getConversationSettings("alice", alone.conversationId)).toMatchObject({ instructions: "", sampling });
+    await store.setConversationSampling("alice", "c1", defaultSampling);
+    const plain = await branchConversation(store, "alice", "c1", a2);
+    expect(await store.getConversationSettings("alice", plain.conversationId)).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
+  });
+
   it("copies the original's instructions to the branch; each keeps its own from then on", async () => {
     const { a2 } = await exportSeed(store);
     const set = await store.setConversationInstructions("alice", "c1", "Answer in French.");
     const { conversationId } = await branchConversation(store, "alice", "c1", a2);
     expect((await store.getConversationSettings("alice", conversationId)).instructions).toBe("Answer in French.");
-    expect(await store.getRunInstructions("alice", conversationId)).toEqual({ user: "", conversation: "Answer in French." });
+    expect(await store.getRunSettings("alice", conversationId)).toEqual({ user: "", conversation: "Answer in French.", sampling: defaultSampling });
     await store.setConversationInstructions("alice", conversationId, "Answer in German.");
     expect(await store.getConversationSettings("alice", "c1")).toEqual(set);
     // A conversation without instructions branches into one without.
     await store.setConversationInstructions("alice", "c1", "");
     const plain = await branchConversation(store, "alice", "c1", a2);
-    expect(await store.getConversationSettings("alice", plain.conversationId)).toEqual({ instructions: "", updatedAt: null });
+    expect(await store.getConversationSettings("alice", plain.conversationId)).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
   });
 
   it("says where a branch was made: the original, its answer, the branch's copy of it, the original's title until it is deleted", async () => {

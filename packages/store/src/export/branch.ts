@@ -68,8 +68,8 @@ export async function branchConversation(
   // Never an origin (buildConversationExport writes none; dropped here all the same): a branch is a new conversation,
   // not the imported chat it may come from, and the user's one conversation of that origin stays the original. Not
   // pinned either: a branch lists first by its new activity, the pin stays the original's. Never archived: a branch of
-  // an archived chat is new work, in the list. The original's instructions come along (insertExport writes them with it): the
-  // branch goes on the way the original was answered.
+  // an archived chat is new work, in the list. The original's instructions and sampling come along (insertExport writes
+  // them with it): the branch goes on the way the original was answered.
   const { origin: _origin, pinnedAt: _pinnedAt, archivedAt: _archivedAt, ...original } = doc.conversation;
   const branch: ConversationExport = {
     ...doc,

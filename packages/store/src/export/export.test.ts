@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { formatFileSize, type ChatEvent, type ChatMessage } from "@streamchat/core";
+import { defaultSampling, formatFileSize, type ChatEvent, type ChatMessage } from "@streamchat/core";
 import { allBackends, type BackendContext, type TestStore } from "../test-support/backends.js";
 import { exportSeed as seed, withImage } from "../test-support/export-seed.js";
 import { failure, manualClock, oneQuestionInput, sampleUsage } from "../test-support/fixtures.js";
@@ -399,8 +399,8 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     const doc = JSON.parse(content) as ConversationExport;
     expect(doc.conversation.instructions).toBe(instructions);
     const { conversationId } = await importConversation(store, "alice", content);
-    expect(await store.getConversationSettings("alice", conversationId)).toEqual({ instructions, updatedAt: expect.any(Number) });
-    expect(await store.getRunInstructions("alice", conversationId)).toEqual({ user: "", conversation: instructions });
+    expect(await store.getConversationSettings("alice", conversationId)).toEqual({ instructions, sampling: defaultSampling, updatedAt: expect.any(Number) });
+    expect(await store.getRunSettings("alice", conversationId)).toEqual({ user: "", conversation: instructions, sampling: defaultSampling });
     expect(await store.getConversationSettings("alice", "c1")).toEqual(set);
     // The copy exports them again: a round trip keeps them.
     expect((await exportJson(conversationId)).conversation).toEqual({ ...doc.conversation, id: conversationId });
@@ -412,12 +412,12 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     const cleared = (await exportConversation(store, "alice", "c1", "json")).content;
     expect(cleared).not.toMatch(/instructions/i);
     const plain = await importConversation(store, "alice", cleared);
-    expect(await store.getConversationSettings("alice", plain.conversationId)).toEqual({ instructions: "", updatedAt: null });
+    expect(await store.getConversationSettings("alice", plain.conversationId)).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
     // "" reads as none; blanks around them are trimmed as the API trims what a user sets, and blanks alone are none.
     const withInstructions = (value: unknown) => JSON.stringify({ ...doc, conversation: { ...doc.conversation, instructions: value } });
-    for (const none of ["", "  \n "]) {
-      const imported = await importConversation(store, "alice", withInstructions(none));
-      expect(await store.getConversationSettings("alice", imported.conversationId), JSON.stringify(none)).toEqual({ instructions: "", updatedAt: null });
+    for (const blank of ["", "  \n "]) {
+      const imported = await importConversation(store, "alice", withInstructions(blank));
+      expect(await store.getConversationSettings("alice", imported.conversationId), JSON.stringify(blank)).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
     }
     const padded = await importConversation(store, "alice", withInstructions("  Be brief.\n"));
     expect((await store.getConversationSettings("alice", padded.conversationId)).instructions).toBe("Be brief.");
@@ -437,13 +437,13 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     expect((await store.getConversationSettings("alice", conversationId)).instructions).toBe("x".repeat(4_000));
   });
 
-  it("brings another app's chat up to date with the file's instructions, keeping the copy's own when the file has none", async () => {
-    const chat = (origin: string, instructions?: string) =>
+  it("brings another app's chat up to date with the file's instructions and sampling, keeping the copy's own where the file has none", async () => {
+    const chat = (origin: string, settings: Pick<ConversationExport["conversation"], "instructions" | "sampling"> = {}) =>
       JSON.stringify({
         format: "streamchat.conversation",
         version: 1,
         exportedAt: 1,
-        conversation: { id: "x", title: "Trip", createdAt: 1_000, updatedAt: 2_000, origin, ...(instructions === undefined ? {} : { instructions }) },
+        conversation: { id: "x", title: "Trip", createdAt: 1_000, updatedAt: 2_000, origin, ...settings },
         activeMessageId: 2,
         messages: [
           { id: 1, parentId: null, runId: null, createdAt: 1_000, message: { role: "user", content: "Q0" } },
@@ -459,12 +459,86 @@ describeEachBackend((backend) => `export and import on the ${backend.name} store
     const second = await importConversation(store, "alice", chat("ChatGPT:abc@200"));
     expect(second.replaced).toBe(first.conversationId);
     expect(await instructionsOf(second.conversationId)).toBe("Mine, set here.");
-    expect(await store.getRunInstructions("alice", first.conversationId)).toEqual({ user: "", conversation: "" });
+    expect(await store.getRunSettings("alice", first.conversationId)).toEqual({ user: "", conversation: "", sampling: defaultSampling });
     // The file has some: the newer version takes them.
-    const third = await importConversation(store, "alice", chat("ChatGPT:abc@300", "From the file."));
+    const third = await importConversation(store, "alice", chat("ChatGPT:abc@300", { instructions: "From the file." }));
     expect(third.replaced).toBe(second.conversationId);
     expect(await instructionsOf(third.conversationId)).toBe("From the file.");
-    expect(await store.getRunInstructions("alice", second.conversationId)).toEqual({ user: "", conversation: "" });
+    expect(await store.getRunSettings("alice", second.conversationId)).toEqual({ user: "", conversation: "", sampling: defaultSampling });
+
+    // The sampling likewise, each apart from the instructions: the copy's when the file has none (or only defaults)...
+    const mine = { temperature: 0.4, topP: null, seed: 9 };
+    await store.setConversationSampling("alice", third.conversationId, mine);
+    const fourth = await importConversation(store, "alice", chat("ChatGPT:abc@400", { instructions: "Newer.", sampling: { seed: null } }));
+    expect(fourth.replaced).toBe(third.conversationId);
+    expect(await store.getConversationSettings("alice", fourth.conversationId)).toMatchObject({ instructions: "Newer.", sampling: mine });
+    // ... the file's, whole, when it has some; and the copy's instructions stay when the file has none.
+    const fifth = await importConversation(store, "alice", chat("ChatGPT:abc@500", { sampling: { topP: 0.7 } }));
+    expect(fifth.replaced).toBe(fourth.conversationId);
+    expect(await store.getConversationSettings("alice", fifth.conversationId)).toMatchObject({
+      instructions: "Newer.",
+      sampling: { temperature: null, topP: 0.7, seed: null },
+    });
+  });
+
+  it("exports a conversation's sampling, the settings chosen only: the import has them; a chat without any says nothing of it", async () => {
+    await seed(store);
+    const sampling = { temperature: 0.2, topP: null, seed: 42 };
+    await store.setConversationSampling("alice", "c1", sampling);
+    const doc = await exportJson("c1");
+    expect(doc.conversation.sampling).toStrictEqual({ temperature: 0.2, seed: 42 });
+    expect(doc.conversation.instructions).toBeUndefined();
+    const { conversationId } = await importConversation(store, "alice", JSON.stringify(doc));
+    expect(await store.getConversationSettings("alice", conversationId)).toEqual({ instructions: "", sampling, updatedAt: expect.any(Number) });
+    expect(await store.getRunSettings("alice", conversationId)).toEqual({ user: "", conversation: "", sampling });
+    // A round trip keeps them, with the instructions beside them.
+    expect((await exportJson(conversationId)).conversation).toEqual({ ...doc.conversation, id: conversationId });
+    const all = { temperature: 2, topP: 1, seed: 0 };
+    await store.setConversationSampling("alice", "c1", all);
+    await store.setConversationInstructions("alice", "c1", "Be brief.");
+    const both = await importConversation(store, "alice", (await exportConversation(store, "alice", "c1", "json")).content);
+    expect(await store.getConversationSettings("alice", both.conversationId)).toMatchObject({ instructions: "Be brief.", sampling: all });
+
+    // Never set, or every one cleared: the file is as it always was, and its import has none.
+    await store.createConversation({ id: "c2", userId: "alice", title: "Plain" });
+    expect((await exportConversation(store, "alice", "c2", "json")).content).not.toMatch(/sampling/i);
+    await store.setConversationSampling("alice", "c1", defaultSampling);
+    const cleared = (await exportConversation(store, "alice", "c1", "json")).content;
+    expect(cleared).not.toMatch(/sampling/i);
+    const plain = await importConversation(store, "alice", cleared);
+    expect((await store.getConversationSettings("alice", plain.conversationId)).sampling).toEqual(defaultSampling);
+    // A file may say so itself: {} and nulls are the model's defaults.
+    const valid = await exportJson("c2");
+    for (const none of [{}, { temperature: null, topP: null, seed: null }]) {
+      const imported = await importConversation(store, "alice", JSON.stringify({ ...valid, conversation: { ...valid.conversation, sampling: none } }));
+      expect(await store.getConversationSettings("alice", imported.conversationId), JSON.stringify(none)).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
+    }
+  });
+
+  it("holds the sampling to the API's ranges, refusing the file otherwise and creating nothing", async () => {
+    await seed(store);
+    const valid = await exportJson("c1");
+    const withSampling = (sampling: unknown) => JSON.stringify({ ...valid, conversation: { ...valid.conversation, sampling } });
+    const odd: unknown[] = [
+      { temperature: -0.1 },
+      { temperature: 2.01 },
+      { topP: 0 },
+      { topP: 1.5 },
+      { seed: 1.5 },
+      { seed: -1 },
+      { seed: 2_147_483_648 },
+      { temperature: "0.5" },
+      { minP: 0.1 },
+      "hot",
+      [0.5],
+      null,
+    ];
+    for (const sampling of odd) {
+      const error = await failure(importConversation(store, "alice", withSampling(sampling)));
+      expect(error, JSON.stringify(sampling)).toMatchObject({ name: "ImportError", code: "bad_request", reason: "invalid" });
+      expect((error as Error).message).toMatch(/conversation\.sampling/);
+    }
+    expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c1"]);
   });
 
   it("round-trips an empty conversation and an empty active path", async () => {

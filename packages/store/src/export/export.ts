@@ -1,4 +1,4 @@
-import { chatEventTypes, type ChatEvent } from "@streamchat/core";
+import { chatEventTypes, isDefaultSampling, samplingOptions, type ChatEvent } from "@streamchat/core";
 import { StoreError } from "../errors.js";
 import type { ChatStore, StoredEvent } from "../types.js";
 import { conversationMarkdown } from "./markdown.js";
@@ -43,7 +43,7 @@ export async function buildConversationExport(
 ): Promise<ConversationExport> {
   const conversation = await store.getConversation(userId, conversationId);
   if (!conversation) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-  const { instructions } = await store.getConversationSettings(userId, conversationId);
+  const { instructions, sampling } = await store.getConversationSettings(userId, conversationId);
   const path = await store.activePath(conversationId);
   const messages = await store.listMessages(conversationId);
   const runs: ExportedRun[] = [];
@@ -77,6 +77,8 @@ export async function buildConversationExport(
       ...(conversation.archivedAt === null ? {} : { archivedAt: conversation.archivedAt }),
       // Only when it has some: the file of a chat without instructions is as it always was.
       ...(instructions === "" ? {} : { instructions }),
+      // Likewise its sampling, and then only the settings chosen.
+      ...(isDefaultSampling(sampling) ? {} : { sampling: samplingOptions(sampling) }),
     },
     activeMessageId: path.at(-1)?.id ?? null,
     messages: messages.map(({ id, parentId, runId, createdAt, message }) => ({ id, parentId, runId, createdAt, message })),

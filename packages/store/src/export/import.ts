@@ -2,14 +2,17 @@ import {
   checkFiles,
   checkImages,
   closingEvents,
+  defaultSampling,
   emptyUsage,
   interruptedEnding,
+  isDefaultSampling,
   notAnExportMessage,
+  samplingOptions,
   tooLargeToImportMessage,
-  type ChatEvent, type ChatMessage, type DoneReason, type FileLimits, type ImageLimits, type Usage } from "@streamchat/core";
+  type ChatEvent, type ChatMessage, type DoneReason, type FileLimits, type ImageLimits, type Sampling, type Usage } from "@streamchat/core";
 import { newRecordId } from "../ids.js";
 import { MessageTree } from "../tree.js";
-import type { ChatStore, ImportedCopy, InsertConversationInput, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
+import type { ChatStore, ConversationSettings, ImportedCopy, InsertConversationInput, InsertedMessage, InsertedRun, StoredEvent } from "../types.js";
 import { isStoreError } from "../errors.js";
 import { alreadyImportedMessage, ImportError } from "./errors.js";
 import { conversationExportFormat, conversationExportSchema, conversationExportVersion, type ConversationExport, type ExportedRun } from "./schema.js";
@@ -145,7 +148,7 @@ export function parseConversationExport(
  *
  * All or nothing: the whole conversation is written by one ChatStore.insertConversation, one transaction, so no
  * reader ever sees a part of it, and a failure or a crash of the process half-way leaves nothing to clean up (its
- * instructions, when the file has some, included).
+ * instructions and sampling, when the file has some, included).
  *
  * Times are the file's (the conversation sorts in the list where it was, its messages and runs keep when they
  * happened), each one the file lacks or that cannot be one (not an integer, negative, later than the import) replaced
@@ -167,21 +170,29 @@ export async function importConversation(
   // user archived stays archived when it is brought up to date; one in the list takes the file's). The earlier copy
   // goes in the insert's transaction, unless a question was asked in it meanwhile (then both stay).
   const archivedAt = earlier.archivedAt ?? doc.conversation.archivedAt;
-  // The file's instructions when it carries some; else the ones the user gave the copy here (another app's export has
-  // none: bringing the chat up to date must not take them away).
-  const instructions = doc.conversation.instructions?.trim() || (await instructionsOf(store, userId, earlier.id));
-  const kept = { ...doc, conversation: { ...doc.conversation, title: earlier.title, pinnedAt: earlier.pinnedAt, archivedAt, instructions } };
-  return insertExport(store, userId, kept, { ...options, replaces: earlier.id });
+  // The file's instructions and sampling where it carries some; else the ones the user gave the copy here (another
+  // app's export has none: bringing the chat up to date must not take them away).
+  const own = await settingsOf(store, userId, earlier.id);
+  const instructions = doc.conversation.instructions?.trim() || own.instructions;
+  const sampling = isDefaultSampling(samplingOf(doc)) ? samplingOptions(own.sampling) : doc.conversation.sampling;
+  const conversation = { ...doc.conversation, title: earlier.title, pinnedAt: earlier.pinnedAt, archivedAt, instructions, sampling };
+  return insertExport(store, userId, { ...doc, conversation }, { ...options, replaces: earlier.id });
 }
 
-/** A conversation's instructions, "" when it has none or is gone (deleted since it was found). */
-async function instructionsOf(store: ChatStore, userId: string, conversationId: string): Promise<string> {
+/** A conversation's settings, the defaults when it is gone (deleted since it was found). */
+async function settingsOf(store: ChatStore, userId: string, conversationId: string): Promise<ConversationSettings> {
   try {
-    return (await store.getConversationSettings(userId, conversationId)).instructions;
+    return await store.getConversationSettings(userId, conversationId);
   } catch (error) {
-    if (isStoreError(error, "not_found")) return "";
+    if (isStoreError(error, "not_found")) return { instructions: "", sampling: defaultSampling, updatedAt: null };
     throw error;
   }
+}
+
+/** The file's sampling as a store keeps it: null (the model's default) for each setting the file leaves out. */
+function samplingOf(doc: ConversationExport): Sampling {
+  const { temperature = null, topP = null, seed = null } = doc.conversation.sampling ?? {};
+  return { temperature, topP, seed };
 }
 
 /** What an import made: the new conversation, and the earlier copy of the same chat it took the place of, if any. */
@@ -294,8 +305,9 @@ export async function insertExport(
         // carry none, so a copy or a branch is always new).
         origin: doc.conversation.origin ?? null,
         branchOf: options.branchOf ?? null,
-        // Its own instructions, trimmed as the API stores them, in the insert's transaction.
+        // Its own instructions, trimmed as the API stores them, and sampling, in the insert's transaction.
         instructions: doc.conversation.instructions?.trim() ?? "",
+        sampling: samplingOf(doc),
       },
       runs,
       messages,

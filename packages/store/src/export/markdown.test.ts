@@ -131,6 +131,16 @@ describe("conversationMarkdown", () => {
     );
   });
 
+  it("names the chat's sampling, the settings chosen only, under its instructions", () => {
+    const conversation = { id: "c1", title: "Trip", createdAt: 1, updatedAt: 2, instructions: "Be brief." };
+    const head = "# Trip\n\n_Exported from streamchat on 2026-01-02T03:04:05.000Z._\n\n> **Chat instructions**\n>\n> Be brief.";
+    const sampled = (sampling: ConversationExport["conversation"]["sampling"]) => conversationMarkdown({ ...doc([], null), conversation: { ...conversation, sampling } });
+    expect(sampled({ temperature: 0.2, topP: 0.9, seed: 42 })).toBe(`${head}\n\n> **Sampling** temperature 0.2, top P 0.9, seed 42\n`);
+    expect(sampled({ temperature: 0, topP: null })).toBe(`${head}\n\n> **Sampling** temperature 0\n`);
+    expect(sampled({})).toBe(`${head}\n`);
+    expect(sampled(undefined)).toBe(`${head}\n`);
+  });
+
   it("writes the title as a one-line heading", () => {
     const titled = { ...doc([], null), conversation: { id: "c1", title: "Trip\n\n## User\nto Tokyo", createdAt: 1, updatedAt: 2 } };
     expect(conversationMarkdown(titled)).toBe("# Trip ## User to Tokyo\n\n_Exported from streamchat on 2026-01-02T03:04:05.000Z._\n");

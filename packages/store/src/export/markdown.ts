@@ -7,7 +7,7 @@ import type { ConversationExport, ExportedMessage } from "./schema.js";
 const quoteMaxChars = 160;
 
 /**
- * The active path of an export as Markdown, to read: a `#` title (and the chat's instructions, quoted), then one `##` section per turn — "User", or
+ * The active path of an export as Markdown, to read: a `#` title (and the chat's instructions and sampling, quoted), then one `##` section per turn — "User", or
  * "Assistant" for the whole chain of an answer (its tool calls and results, then its text) — marked "version i of
  * n" where the conversation has other versions. Message text is written verbatim; tool calls and results are short
  * one-line quotes (collapsed whitespace, cut at 160 characters; the tool's name too: a model or an imported file
@@ -25,6 +25,9 @@ export function conversationMarkdown(doc: ConversationExport): string {
   // What every answer of it was given beside the messages: quoted, so no line of it reads as a heading of the chat.
   const instructions = doc.conversation.instructions?.trim();
   if (instructions) blocks.push(`> **Chat instructions**\n>\n${instructions.split(/\r?\n/).map((line) => (line === "" ? ">" : `> ${line}`)).join("\n")}`);
+  const { temperature, topP, seed } = doc.conversation.sampling ?? {};
+  const sampling = ([["temperature", temperature], ["top P", topP], ["seed", seed]] as const).filter(([, value]) => value != null);
+  if (sampling.length > 0) blocks.push(`> **Sampling** ${sampling.map(([name, value]) => `${name} ${value}`).join(", ")}`);
   let previousRole: string | undefined;
   for (const entry of path) {
     const { message } = entry;

@@ -1,4 +1,12 @@
-import { chatEventSchema, doneReasonSchema, fileAttachmentSchema, imageAttachmentSchema, maxInstructionsChars, usageSchema } from "@streamchat/core";
+import {
+  chatEventSchema,
+  doneReasonSchema,
+  fileAttachmentSchema,
+  imageAttachmentSchema,
+  maxInstructionsChars,
+  samplingSchema,
+  usageSchema,
+} from "@streamchat/core";
 import { z } from "zod";
 
 /**
@@ -132,6 +140,13 @@ export const conversationExportSchema = z
        * gives them to the copy (trimmed, as the API stores them), and a branch keeps the original's.
        */
       instructions: storableText.max(maxInstructionsChars).optional(),
+      /**
+       * How its answers are sampled, the settings the user chose only (temperature, topP, seed; one left out, or
+       * null, is the model's default); absent when every one is. Held to the ranges the API holds them to (core's
+       * samplingSchema: no other key, temperature 0–2, top P above 0 up to 1, seed an integer 0–2147483647). An
+       * import gives them to the copy, and a branch keeps the original's.
+       */
+      sampling: samplingSchema.partial().optional(),
     }),
     /** The last message of the active path (the one shown); null for an empty path. */
     activeMessageId: messageId.nullable(),

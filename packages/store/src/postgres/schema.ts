@@ -364,4 +364,16 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 13,
+    up: `
+      -- A conversation's own sampling (temperature, top P, seed), beside its instructions: the run reads them in the
+      -- same primary-key lookup. NULL leaves a setting to the model (every existing row, and a row written by a v12
+      -- process, which names only the instructions: its upsert keeps them). Nullable without a default: no rewrite.
+      -- The seed is an integer, not bigint: samplingLimits keeps it within int4, and node-postgres reads int4 as a
+      -- number. No CHECK: the API holds them to their ranges, and a stored one is sent as is.
+      ALTER TABLE conversation_settings ADD COLUMN temperature double precision, ADD COLUMN top_p double precision,
+        ADD COLUMN seed integer;
+    `,
+  },
 ];

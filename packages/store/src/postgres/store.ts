@@ -25,24 +25,31 @@ import {
   toConversation,
   toDecision,
   toRunRecord,
+  toRunSettings,
   toStoredEvent,
   toStoredMessage,
+  foundSettings,
   groupByRun,
+  newSettingsValues,
   runIdChunks,
+  settingsColumns,
   type BranchOriginRow,
   type ImportedCopyRow,
   type ConversationRow,
+  type ConversationSettingsRow,
   type DecisionRow,
   type EventRow,
   type MessageRow,
   type RunEventRow,
   type RunRow,
+  type RunSettingsRow,
   type SearchRow,
 } from "../rows.js";
 import type {
   ApprovalDecisionRecord,
   ChatStore,
   Conversation,
+  ConversationSettings,
   CreateRunInput,
   PathMessage,
   RunAnswer,
@@ -176,11 +183,15 @@ const listAfterSql = (archived: boolean) => `WITH anchor AS (
    ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC LIMIT $3`;
 
 /**
- * getRunInstructions (user id, conversation id), read by every run: the user's instructions and the conversation's
- * (schema v12), each a lookup of its table's primary key, in one query; '' for a missing row.
+ * getRunSettings (user id, conversation id), read by every run: the user's instructions, the conversation's and its
+ * sampling (schema v12, v13), each table's row a lookup of its primary key joined to the one row of the two keys, in
+ * one query; '' and NULL settings for a missing row.
  */
-export const runInstructionsSql = `SELECT coalesce((SELECT instructions FROM user_settings WHERE user_id = $1), '') AS user_instructions,
-  coalesce((SELECT instructions FROM conversation_settings WHERE conversation_id = $2), '') AS conversation_instructions`;
+export const runSettingsSql = `SELECT coalesce(u.instructions, '') AS user_instructions,
+  coalesce(s.instructions, '') AS conversation_instructions, s.temperature, s.top_p, s.seed
+  FROM (SELECT $1::text AS user_id, $2::text AS conversation_id) AS k
+  LEFT JOIN user_settings u ON u.user_id = k.user_id
+  LEFT JOIN conversation_settings s ON s.conversation_id = k.conversation_id`;
 
 // Fixed statements are named: node-postgres prepares each once per connection.
 const q = {
@@ -307,16 +318,24 @@ const q = {
   getUserSettings: "SELECT instructions, updated_at FROM user_settings WHERE user_id = $1",
   setInstructions: `INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ($1, $2, $3)
     ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
-  // A conversation's settings (schema v12): a row for the user's conversation, its settings NULL when it has none.
-  getConversationSettings: `SELECT s.instructions, s.updated_at FROM conversations c
+  // A conversation's settings (schema v12, v13): a row for the user's conversation, its settings NULL when it has none.
+  getConversationSettings: `SELECT s.instructions, s.temperature, s.top_p, s.seed, s.updated_at FROM conversations c
     LEFT JOIN conversation_settings s ON s.conversation_id = c.id WHERE c.id = $1 AND c.user_id = $2`,
-  // Nothing inserted (rowCount 0) when the conversation is not the user's. A conversation deleted meanwhile fails the
-  // foreign key instead, which says the same.
+  // Nothing inserted (no row returned) when the conversation is not the user's. A conversation deleted meanwhile fails
+  // the foreign key instead, which says the same. Each set names only its own columns: the other settings stay as
+  // stored, and are returned with them.
   setConversationInstructions: `INSERT INTO conversation_settings (conversation_id, instructions, updated_at)
     SELECT id, $3::text, $4::bigint FROM conversations WHERE id = $1 AND user_id = $2
-    ON CONFLICT (conversation_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
-  getRunInstructions: runInstructionsSql,
-  insertConversationSettings: "INSERT INTO conversation_settings (conversation_id, instructions, updated_at) VALUES ($1, $2, $3)",
+    ON CONFLICT (conversation_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at
+    RETURNING ${settingsColumns}`,
+  setConversationSampling: `INSERT INTO conversation_settings (conversation_id, instructions, temperature, top_p, seed, updated_at)
+    SELECT id, '', $3::double precision, $4::double precision, $5::integer, $6::bigint FROM conversations WHERE id = $1 AND user_id = $2
+    ON CONFLICT (conversation_id) DO UPDATE SET temperature = excluded.temperature, top_p = excluded.top_p,
+      seed = excluded.seed, updated_at = excluded.updated_at
+    RETURNING ${settingsColumns}`,
+  getRunSettings: runSettingsSql,
+  insertConversationSettings: `INSERT INTO conversation_settings (conversation_id, instructions, temperature, top_p, seed, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6)`,
 } as const;
 type StatementName = keyof typeof q;
 /** A named statement on the pool or on one transaction's connection. */
@@ -634,6 +653,26 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return row && toConversation(row);
   }
 
+  /**
+   * setConversationInstructions and setConversationSampling: `name` upserts the user's conversation's row (its first
+   * two parameters the conversation and user ids) and returns it; none when the conversation is not the user's, and a
+   * conversation deleted meanwhile fails the foreign key: not_found both.
+   */
+  async function setSettings(
+    name: "setConversationInstructions" | "setConversationSampling",
+    conversationId: string,
+    values: unknown[],
+  ): Promise<ConversationSettings> {
+    let row: ConversationSettingsRow | undefined;
+    try {
+      row = (await query<ConversationSettingsRow>(name, values)).rows[0];
+    } catch (error) {
+      if (sqlState(error) === foreignKeyViolation) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`, { cause: error });
+      throw error;
+    }
+    return foundSettings(conversationId, row);
+  }
+
   function toHit(row: SearchRow, query: string): SearchHit {
     const content = searchedText(JSON.parse(row.json) as ChatMessage);
     return {
@@ -802,7 +841,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             ...[id, userId, title, createdAt, updatedAt, headId, pinnedAt, archivedAt, origin],
             ...(branchOf === null ? [null, null, null] : [branchOf.conversationId, branchOf.messageId, headId]),
           ]);
-          if (conversation.instructions) await run("insertConversationSettings", [id, conversation.instructions, now()]);
+          const settings = newSettingsValues(conversation.instructions, conversation.sampling);
+          if (settings) await run("insertConversationSettings", [id, ...settings, now()]);
           if (runs.length > 0) await run("insertFinishedRuns", [id, userId, ...runArrays]);
           const chunk = <T>(column: readonly T[], at: number) => column.slice(at, at + rowsPerArrayInsert);
           for (let at = 0; at < eventArrays[0].length; at += rowsPerArrayInsert) {
@@ -945,15 +985,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const json = JSON.stringify(message);
       const newConversation = input.conversation !== undefined;
       const values = [...runValues(input, at, max), input.conversation?.title ?? null, ...messageValues(message, json, parentId)];
-      const instructions = input.conversation?.instructions;
+      const settings = newSettingsValues(input.conversation?.instructions);
       let row: StartedRow;
       try {
         // One statement, so one transaction: a refusal anywhere in it leaves nothing behind. A new conversation with
         // instructions takes a transaction round it, so its first answer finds them as the run finds its question.
-        row = instructions
+        row = settings
           ? await transaction(async (run) => {
               const started = (await run("startRun", values)).rows[0] as StartedRow;
-              await run("insertConversationSettings", [input.conversationId, instructions, at]);
+              await run("insertConversationSettings", [input.conversationId, ...settings, at]);
               return started;
             })
           : (await query<StartedRow>("startRun", values)).rows[0]!;
@@ -1145,29 +1185,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
     async getConversationSettings(userId, conversationId) {
       live();
-      const row = (await query<{ instructions: string | null; updated_at: number | null }>("getConversationSettings", [conversationId, userId])).rows[0];
-      if (!row) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-      return row.instructions === null ? { instructions: "", updatedAt: null } : { instructions: row.instructions, updatedAt: row.updated_at };
+      return foundSettings(conversationId, (await query<ConversationSettingsRow>("getConversationSettings", [conversationId, userId])).rows[0]);
     },
 
     async setConversationInstructions(userId, conversationId, instructions) {
       live();
-      const at = now();
-      let rowCount: number | null;
-      try {
-        ({ rowCount } = await query("setConversationInstructions", [conversationId, userId, instructions, at]));
-      } catch (error) {
-        if (sqlState(error) === foreignKeyViolation) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`, { cause: error });
-        throw error;
-      }
-      if (rowCount !== 1) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-      return { instructions, updatedAt: at };
+      return setSettings("setConversationInstructions", conversationId, [conversationId, userId, instructions, now()]);
     },
 
-    async getRunInstructions(userId, conversationId) {
+    async setConversationSampling(userId, conversationId, { temperature, topP, seed }) {
       live();
-      const row = (await query<{ user_instructions: string; conversation_instructions: string }>("getRunInstructions", [userId, conversationId])).rows[0]!;
-      return { user: row.user_instructions, conversation: row.conversation_instructions };
+      return setSettings("setConversationSampling", conversationId, [conversationId, userId, temperature, topP, seed, now()]);
+    },
+
+    async getRunSettings(userId, conversationId) {
+      live();
+      return toRunSettings((await query<RunSettingsRow>("getRunSettings", [userId, conversationId])).rows[0]!);
     },
 
     async flush() {

@@ -1,3 +1,4 @@
+import { defaultSampling } from "@streamchat/core";
 import { expect } from "vitest";
 import type { ChatStore } from "../types.js";
 
@@ -23,16 +24,16 @@ export async function expectUpgradedV12(store: ChatStore): Promise<void> {
   ]);
   expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
   for (const [userId, id] of [["alice", "c1"], ["alice", "c2"], ["bob", "b1"]] as const) {
-    expect(await store.getConversationSettings(userId, id), id).toEqual({ instructions: "", updatedAt: null });
+    expect(await store.getConversationSettings(userId, id), id).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
   }
   expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 5 });
-  expect(await store.getRunInstructions("alice", "c1")).toEqual({ user: "Be brief.", conversation: "" });
+  expect(await store.getRunSettings("alice", "c1")).toEqual({ user: "Be brief.", conversation: "", sampling: defaultSampling });
 
-  expect(await store.setConversationInstructions("alice", "c1", "Answer in French.")).toEqual({ instructions: "Answer in French.", updatedAt: 99 });
-  expect(await store.getConversationSettings("alice", "c1")).toEqual({ instructions: "Answer in French.", updatedAt: 99 });
+  expect(await store.setConversationInstructions("alice", "c1", "Answer in French.")).toEqual({ instructions: "Answer in French.", sampling: defaultSampling, updatedAt: 99 });
+  expect(await store.getConversationSettings("alice", "c1")).toEqual({ instructions: "Answer in French.", sampling: defaultSampling, updatedAt: 99 });
   expect(await store.getConversation("alice", "c1")).toMatchObject({ updatedAt: 30 });
-  expect(await store.getRunInstructions("alice", "c1")).toEqual({ user: "Be brief.", conversation: "Answer in French." });
-  expect(await store.getRunInstructions("bob", "b1")).toEqual({ user: "", conversation: "" });
+  expect(await store.getRunSettings("alice", "c1")).toEqual({ user: "Be brief.", conversation: "Answer in French.", sampling: defaultSampling });
+  expect(await store.getRunSettings("bob", "b1")).toEqual({ user: "", conversation: "", sampling: defaultSampling });
   expect(await store.deleteConversation("alice", "c1")).toBe(true);
-  expect(await store.getRunInstructions("alice", "c1")).toEqual({ user: "Be brief.", conversation: "" });
+  expect(await store.getRunSettings("alice", "c1")).toEqual({ user: "Be brief.", conversation: "", sampling: defaultSampling });
 }

@@ -42,6 +42,8 @@ export const feedEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("archive-changed"), conversationId, archivedAt: z.number().nullable(), at }),
   /** The conversation's own instructions were set or cleared (conversations.setInstructions): refetch them. */
   z.object({ type: z.literal("instructions-changed"), conversationId, at }),
+  /** The conversation's sampling was set (conversations.setSampling): refetch its settings. */
+  z.object({ type: z.literal("sampling-changed"), conversationId, at }),
 ]);
 
 export type FeedEvent = z.infer<typeof feedEventSchema>;

@@ -27,11 +27,12 @@ const mutations = [
   "conversations.pin",
   "conversations.archive",
   "conversations.setInstructions",
+  "conversations.setSampling",
   "conversations.delete",
   "conversations.switchBranch",
   "conversations.import",
 ] as const;
-const queries = ["conversations.list", "conversations.get", "conversations.export", "conversations.search", "conversations.instructions", "models.list", "models.room", "health"] as const;
+const queries = ["conversations.list", "conversations.get", "conversations.export", "conversations.search", "conversations.instructions", "conversations.settings", "models.list", "models.room", "health"] as const;
 const procedures = [...mutations, ...queries, "chat.events"] as const;
 
 let api: ReliabilityApi;

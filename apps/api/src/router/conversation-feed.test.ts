@@ -72,6 +72,7 @@ describe("conversations.feed", () => {
     await alice.conversations.archive.mutate({ conversationId, archived: true });
     await alice.conversations.archive.mutate({ conversationId, archived: false });
     await alice.conversations.setInstructions.mutate({ conversationId, instructions: "Be brief." });
+    await alice.conversations.setSampling.mutate({ conversationId, sampling: { temperature: 0.2, topP: null, seed: null } });
     await alice.conversations.delete.mutate({ conversationId });
     await tab2.waitFor((d) => d.event.type === "conversation-deleted", "conversation-deleted");
     await tab1.waitFor((d) => d.event.type === "conversation-deleted", "conversation-deleted");
@@ -87,6 +88,7 @@ describe("conversations.feed", () => {
       "archive-changed",
       "archive-changed",
       "instructions-changed",
+      "sampling-changed",
       "conversation-deleted",
     ];
     expect(summary(tab1.received, conversationId)).toEqual(expected);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultSampling } from "@streamchat/core";
 import { conversationInstructionsHeading, instructionsHeading } from "../runs/context.js";
 import { callFailure } from "../test-support/trpc-failure.js";
 import { collectRun, lastSystemMessage as systemMessageOf, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
@@ -29,14 +30,14 @@ describe("conversations.instructions", () => {
   it("are empty until set, stored trimmed, each conversation's own, and not activity", async () => {
     const first = await answer(alice, "hello");
     const second = await answer(alice, "hello again");
-    expect(await alice.conversations.instructions.query({ conversationId: first })).toEqual({ instructions: "", updatedAt: null });
+    expect(await alice.conversations.instructions.query({ conversationId: first })).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
 
     const before = Date.now();
     const saved = await alice.conversations.setInstructions.mutate({ conversationId: first, instructions: "  Answer in French.\n" });
     expect(saved.instructions).toBe("Answer in French.");
     expect(saved.updatedAt).toBeGreaterThanOrEqual(before);
     expect(await alice.conversations.instructions.query({ conversationId: first })).toEqual(saved);
-    expect(await alice.conversations.instructions.query({ conversationId: second })).toEqual({ instructions: "", updatedAt: null });
+    expect(await alice.conversations.instructions.query({ conversationId: second })).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
     // Not activity: the chat answered last stays first in the list.
     expect((await alice.conversations.list.query())[0]?.id).toBe(second);
     // The user's own instructions are another thing.
@@ -123,7 +124,7 @@ describe("conversations.instructions", () => {
     const plain = await alice.chat.send.mutate({ message: "Another chat", instructions: "   " });
     await collectRun(alice, plain.runId);
     expect(lastSystemMessage()).toBe("You are the test assistant.");
-    expect(await alice.conversations.instructions.query({ conversationId: plain.conversationId })).toEqual({ instructions: "", updatedAt: null });
+    expect(await alice.conversations.instructions.query({ conversationId: plain.conversationId })).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
 
     // Not for a conversation that exists (its own are set with setInstructions), nor too long: refused, nothing stored.
     const count = api.sim.chatRequests().length;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ChatEvent, ChatMessage, EventOf, ToolCall } from "@streamchat/core";
+import { samplingSchema, type ChatEvent, type ChatMessage, type EventOf, type ToolCall } from "@streamchat/core";
 import {
   branchConversation,
   exportConversation,
@@ -388,7 +388,15 @@ export const conversationsRouter = router({
     return conversationView(changed, (await ctx.store.activeRun(changed.id))?.id ?? null);
   }),
 
-  /** The conversation's own instructions ("" and updatedAt null when never set), which its answers get after the user's. */
+  /**
+   * The conversation's own settings: its instructions ("" when none), which its answers get after the user's, and its
+   * sampling (each setting null, the model's default, when not chosen); updatedAt null when never set.
+   */
+  settings: authedProcedure.input(z.object({ conversationId })).query(({ ctx, input }) =>
+    ownedOnly(ctx.store.getConversationSettings(ctx.userId, input.conversationId)),
+  ),
+
+  /** The conversation's settings, as `settings` (the name clients used before it had sampling). */
   instructions: authedProcedure.input(z.object({ conversationId })).query(({ ctx, input }) =>
     ownedOnly(ctx.store.getConversationSettings(ctx.userId, input.conversationId)),
   ),
@@ -403,6 +411,20 @@ export const conversationsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const saved = await ownedOnly(ctx.store.setConversationInstructions(ctx.userId, input.conversationId, input.instructions));
       ctx.publish.instructionsChanged(ctx.userId, input.conversationId);
+      return saved;
+    }),
+
+  /**
+   * Replaces how the conversation's answers are sampled: temperature (0–2), top P (over 0, to 1) and seed (0–2³¹−1),
+   * each null to leave it to the model. Sent with every answer started afterwards in it (an answer already running keeps
+   * what it started with); a server that ignores a setting (a seed, on some) answers as before. Not activity. Branches
+   * copy it; exports carry it.
+   */
+  setSampling: authedProcedure
+    .input(z.object({ conversationId, sampling: samplingSchema }))
+    .mutation(async ({ ctx, input }) => {
+      const saved = await ownedOnly(ctx.store.setConversationSampling(ctx.userId, input.conversationId, input.sampling));
+      ctx.publish.samplingChanged(ctx.userId, input.conversationId);
       return saved;
     }),
 

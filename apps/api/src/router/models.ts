@@ -46,7 +46,7 @@ const roomInput = z
 
 /**
  * The instructions a message's run would get: the user's, and the conversation's when it is the user's (NOT_FOUND
- * otherwise: the store's getRunInstructions, which runs use, does not check who owns the conversation).
+ * otherwise: the store's getRunSettings, which runs use, does not check who owns the conversation).
  */
 async function roomInstructions(store: ChatStore, userId: string, conversationId: string | undefined, newChat = ""): Promise<ContextInstructions> {
   const [settings, own] = await Promise.all([

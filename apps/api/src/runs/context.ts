@@ -7,7 +7,7 @@ export const instructionsHeading = "The user's custom instructions, for every an
 export const conversationInstructionsHeading =
   "The user's instructions for this conversation, which come before their custom instructions where the two differ:";
 
-/** What a run's system message carries beside the server's prompt ("" for none): RunInstructions of the store. */
+/** What a run's system message carries beside the server's prompt ("" for none): the store's RunSettings has them. */
 export interface ContextInstructions {
   user: string;
   conversation: string;

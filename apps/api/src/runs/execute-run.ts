@@ -107,12 +107,12 @@ export class RunExecutor {
     try {
       // Read while the history and the tools are (on PostgreSQL a round trip of its own); its failure, if the reads
       // before it fail first, has no one else to go to.
-      const instructionsRead = store.getRunInstructions(record.userId, record.conversationId);
-      instructionsRead.catch(() => undefined);
+      const settingsRead = store.getRunSettings(record.userId, record.conversationId);
+      settingsRead.catch(() => undefined);
       // The active path only: other branches (earlier versions) are not the model's context.
       const history = launched?.history ?? (await store.activePath(record.conversationId));
       const tools = await this.opts.toolsFor(record.userId, { resumed: resume !== undefined });
-      const instructions = await instructionsRead;
+      const settings = await settingsRead;
       let resumeFrom: ChatEvent[] | undefined;
       let decided: Map<string, ApprovalDecision> | undefined;
       if (resume) {
@@ -127,7 +127,9 @@ export class RunExecutor {
         modelName: record.model,
         conversationId: record.conversationId,
         runId: record.id,
-        messages: buildContext(limits.systemPrompt, history, instructions),
+        messages: buildContext(limits.systemPrompt, history, settings),
+        // The conversation's sampling as it is when the run starts (a change meanwhile is for the next answer).
+        sampling: settings.sampling,
         maxContextMessages: limits.maxContextMessages,
         maxContextTokens: limits.maxContextTokens,
         ...(limits.keepAlive === undefined ? {} : { keepAlive: limits.keepAlive }),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ChatEvent } from "@streamchat/core";
+import { defaultSampling, type ChatEvent } from "@streamchat/core";
 import { EventSource } from "eventsource";
 import { createChatClient, type ChatClient, type CompleteResult } from "./client.js";
 import { ChatClientError, toChatClientError } from "./errors.js";
@@ -126,9 +126,9 @@ describe("createChatClient against the API", () => {
 
   it("reads and sets a conversation's own instructions, which its answers get after the user's, and no other chat", async () => {
     const { conversationId } = await client.complete("Hello");
-    expect(await client.conversations.instructions(conversationId)).toEqual({ instructions: "", updatedAt: null });
+    expect(await client.conversations.instructions(conversationId)).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
     const saved = await client.conversations.setInstructions(conversationId, "  Answer in French.  ");
-    expect(saved).toEqual({ instructions: "Answer in French.", updatedAt: expect.any(Number) });
+    expect(saved).toEqual({ instructions: "Answer in French.", sampling: defaultSampling, updatedAt: expect.any(Number) });
     expect(await client.conversations.instructions(conversationId)).toEqual(saved);
     // The user's custom instructions are another setting: untouched.
     expect((await client.settings.get()).instructions).toBe("");
@@ -161,6 +161,42 @@ describe("createChatClient against the API", () => {
     expect(systemMessage().content).not.toContain("Answer in French.");
 
     for (const missing of [client.conversations.instructions("no-such-conversation"), client.conversations.setInstructions("no-such-conversation", "Hi")]) {
+      expect(await expectClientError(missing)).toMatchObject({ trpcCode: "NOT_FOUND", status: 404 });
+    }
+  });
+
+  it("reads and sets a conversation's sampling, which its answers' model requests carry; its instructions stay", async () => {
+    const { conversationId } = await client.complete("Hello");
+    expect(await client.conversations.settings(conversationId)).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
+    await client.conversations.setInstructions(conversationId, "Answer in French.");
+    const sampling = { temperature: 0.2, topP: 0.9, seed: 42 };
+    const saved = await client.conversations.setSampling(conversationId, sampling);
+    expect(saved).toEqual({ instructions: "Answer in French.", sampling, updatedAt: expect.any(Number) });
+    expect(await client.conversations.settings(conversationId)).toEqual(saved);
+    // The older name reads the same settings.
+    expect(await client.conversations.instructions(conversationId)).toEqual(saved);
+    const modelOptions = () => (api.sim.chatRequests().at(-1)?.body as { options?: Record<string, number> }).options ?? {};
+
+    await client.complete("Hello again", { conversationId });
+    expect(modelOptions()).toEqual({ temperature: 0.2, top_p: 0.9, seed: 42 });
+    // Another conversation: the model's defaults.
+    await client.complete("Hello elsewhere");
+    expect(modelOptions()).toEqual({});
+    // null puts one setting back to the model's; the others stay as sent.
+    expect((await client.conversations.setSampling(conversationId, { ...sampling, topP: null })).sampling).toEqual({ ...sampling, topP: null });
+    await client.complete("And again", { conversationId });
+    expect(modelOptions()).toEqual({ temperature: 0.2, seed: 42 });
+
+    // Out of range: BAD_REQUEST, nothing stored.
+    for (const bad of [{ ...sampling, temperature: 2.5 }, { ...sampling, topP: 0 }, { ...sampling, seed: 1.5 }]) {
+      expect(await expectClientError(client.conversations.setSampling(conversationId, bad))).toMatchObject({ code: "bad_request", trpcCode: "BAD_REQUEST" });
+    }
+    expect((await client.conversations.settings(conversationId)).sampling).toEqual({ ...sampling, topP: null });
+    expect((await client.conversations.setSampling(conversationId, defaultSampling)).instructions).toBe("Answer in French.");
+    await client.complete("And once more", { conversationId });
+    expect(modelOptions()).toEqual({});
+
+    for (const missing of [client.conversations.settings("no-such-conversation"), client.conversations.setSampling("no-such-conversation", sampling)]) {
       expect(await expectClientError(missing)).toMatchObject({ trpcCode: "NOT_FOUND", status: 404 });
     }
   });
@@ -459,6 +495,16 @@ describe("auth and limits", () => {
     expect(await expectClientError(bob.conversations.instructions(conversationId))).toMatchObject({ trpcCode: "NOT_FOUND" });
     expect(await expectClientError(bob.conversations.setInstructions(conversationId, "Answer in German."))).toMatchObject({ trpcCode: "NOT_FOUND" });
     expect(await alice.conversations.instructions(conversationId)).toEqual(saved);
+  });
+
+  it("keeps a conversation's sampling to its owner: another user gets NOT_FOUND, reading or setting it", async () => {
+    const alice = createChatClient({ url: api.url, token });
+    const bob = createChatClient({ url: api.url, token: bobToken });
+    const { conversationId } = await alice.complete("Hello");
+    const saved = await alice.conversations.setSampling(conversationId, { temperature: 0.2, topP: 0.9, seed: 42 });
+    expect(await expectClientError(bob.conversations.settings(conversationId))).toMatchObject({ trpcCode: "NOT_FOUND" });
+    expect(await expectClientError(bob.conversations.setSampling(conversationId, defaultSampling))).toMatchObject({ trpcCode: "NOT_FOUND" });
+    expect(await alice.conversations.settings(conversationId)).toEqual(saved);
   });
 
   it("reports TOO_MANY_REQUESTS as rate_limited", async () => {

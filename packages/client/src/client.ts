@@ -30,8 +30,18 @@ export type CancelResult = Outputs["chat"]["cancel"];
 export type ToolsList = Outputs["tools"]["list"];
 export type ToolServerView = Outputs["tools"]["setServerEnabled"];
 export type UserSettings = Outputs["settings"]["get"];
-/** A conversation's own instructions: `{ instructions, updatedAt }` ("" and null when never set). */
+/**
+ * A conversation's own settings: `{ instructions, sampling, updatedAt }` ("", every sampling setting null and
+ * `updatedAt` null when never set).
+ */
+export type ConversationSettings = Outputs["conversations"]["settings"];
+/** What `conversations.instructions` returns: the same settings, under the name from before they had sampling. */
 export type ConversationInstructions = Outputs["conversations"]["instructions"];
+/**
+ * How a conversation's answers are sampled: `{ temperature, topP, seed }`, each null for the model's own default
+ * (temperature 0 to 2, top P above 0 to 1, seed a whole number from 0 to 2,147,483,647).
+ */
+export type ConversationSampling = Inputs["conversations"]["setSampling"]["sampling"];
 
 /** Images on the message (PNG, JPEG, WebP or GIF, base64; at most 4): only for vision models. */
 export type Attachments = NonNullable<Inputs["chat"]["send"]["attachments"]>;
@@ -160,17 +170,27 @@ export interface ChatClient {
     /** The user's messages containing `query` (case-insensitive), on every branch, newest first. */
     search(query: string, opts?: { limit?: number }): Promise<SearchHit[]>;
     /**
-     * The conversation's own instructions ("" and `updatedAt` null when never set), which every answer started in it
-     * gets after the user's custom instructions (`settings`), and which win where the two differ. NOT_FOUND when the
-     * user has no such conversation.
+     * The conversation's own settings: its instructions ("" when never set), which every answer started in it gets
+     * after the user's custom instructions (`settings.get`) and which win where the two differ, and its sampling (each
+     * setting null, the model's default, when not chosen); `updatedAt` null when never set. NOT_FOUND when the user
+     * has no such conversation.
      */
+    settings(conversationId: string): Promise<ConversationSettings>;
+    /** The conversation's settings, as `settings` (the name from before they had sampling). */
     instructions(conversationId: string): Promise<ConversationInstructions>;
     /**
-     * Replaces them ("" clears; trimmed; at most 4,000 characters) for answers started in it afterwards (one already
-     * running keeps what it started with); the user's custom instructions do not change. Returns them as stored.
-     * NOT_FOUND when the user has no such conversation.
+     * Replaces its instructions ("" clears; trimmed; at most 4,000 characters) for answers started in it afterwards
+     * (one already running keeps what it started with); its sampling and the user's custom instructions do not change.
+     * Returns its settings as stored. NOT_FOUND when the user has no such conversation.
      */
     setInstructions(conversationId: string, instructions: string): Promise<ConversationInstructions>;
+    /**
+     * Replaces its sampling, all three settings at once (null puts one back to the model's default; to change one,
+     * spread what `settings` returned), for answers started in it afterwards (one already running keeps what it
+     * started with); its instructions do not change. Returns its settings as stored. BAD_REQUEST for a setting out of
+     * range, NOT_FOUND when the user has no such conversation.
+     */
+    setSampling(conversationId: string, sampling: ConversationSampling): Promise<ConversationSettings>;
   };
   settings: {
     /**
@@ -389,8 +409,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       exportAll: (opts = {}) => exportAllLines(fetchImpl, options.url, options.token, opts.signal),
       import: (content) => call(() => trpc.conversations.import.mutate({ content })),
       search: (query, opts = {}) => call(() => trpc.conversations.search.query({ query, ...(opts.limit === undefined ? {} : { limit: opts.limit }) })),
+      settings: (conversationId) => call(() => trpc.conversations.settings.query({ conversationId })),
       instructions: (conversationId) => call(() => trpc.conversations.instructions.query({ conversationId })),
       setInstructions: (conversationId, instructions) => call(() => trpc.conversations.setInstructions.mutate({ conversationId, instructions })),
+      setSampling: (conversationId, sampling) => call(() => trpc.conversations.setSampling.mutate({ conversationId, sampling })),
     },
     settings: {
       get: () => call(() => trpc.settings.get.query()),

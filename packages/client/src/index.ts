@@ -21,7 +21,9 @@ export {
   type ToolsList,
   type ToolServerView,
   type UserSettings,
+  type ConversationSettings,
   type ConversationInstructions,
+  type ConversationSampling,
   type Attachments,
   type ThinkSetting,
 } from "./client.js";

@@ -244,6 +244,81 @@ describe("parseCliArgs", () => {
     expect(usage).toMatch(/^ {7}chat instructions \[-c <conversation-id>\] \["<text>" \| - \| --clear\] \[options\]$/m);
   });
 
+  it("reads chat sampling -c: printed, the settings given changed (default: the model's), or all reset", () => {
+    const env = { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "tok" };
+    const server = { url: "http://127.0.0.1:4000", token: "tok" };
+    expect(parseCliArgs(["sampling", "-c", "c1"], env)).toEqual({ kind: "sampling", options: { ...server, conversationId: "c1", set: {} } });
+    expect(parseCliArgs(["sampling", "-c", "c1", "--temperature", "0.2", "--top-p=0.9", "--seed", "42"], env)).toEqual({
+      kind: "sampling",
+      options: { ...server, conversationId: "c1", set: { temperature: 0.2, topP: 0.9, seed: 42 } },
+    });
+    // Only those given change; "default" (any case) puts one back to the model's. Options go anywhere.
+    expect(parseCliArgs(["--seed", "7", "--conversation=c1", "sampling", "--top-p", "DEFAULT"], env)).toEqual({
+      kind: "sampling",
+      options: { ...server, conversationId: "c1", set: { topP: null, seed: 7 } },
+    });
+    expect(parseCliArgs(["sampling", "-c", "c1", "--reset"], env)).toEqual({
+      kind: "sampling",
+      options: { ...server, conversationId: "c1", set: { temperature: null, topP: null, seed: null } },
+    });
+    // The limits' ends are settings too; decimals as a person writes them.
+    for (const [argv, set] of [
+      [["--temperature", "0"], { temperature: 0 }],
+      [["--temperature", "2"], { temperature: 2 }],
+      [["--temperature", " .5 "], { temperature: 0.5 }],
+      [["--top-p", "1"], { topP: 1 }],
+      [["--top-p", "0.01"], { topP: 0.01 }],
+      [["--seed", "0"], { seed: 0 }],
+      [["--seed", "2147483647"], { seed: 2_147_483_647 }],
+    ] as const) {
+      expect(parseCliArgs(["sampling", "-c", "c1", ...argv], {}), argv.join(" ")).toMatchObject({ kind: "sampling", options: { set } });
+    }
+    // A question that starts with the word, quoted whole, is still a question.
+    expect(parseCliArgs(["sampling methods in statistics"], {})).toMatchObject({ kind: "run", options: { question: "sampling methods in statistics" } });
+    expect(usage).toMatch(/^ {7}chat sampling -c <conversation-id> \[--temperature <n>\] \[--top-p <n>\] \[--seed <n>\] \[--reset\] \[options\]$/m);
+    expect(usage).toMatch(/^ {6}--temperature <n> {6}sampling: 0 to 2 /m);
+    expect(usage).toMatch(/^ {6}--reset {16}sampling: every setting back to the model's default$/m);
+  });
+
+  it("refuses chat sampling without a conversation, with values it cannot send, and its options on other commands", () => {
+    const message = (argv: string[]) => {
+      const parsed = parseCliArgs(argv, {});
+      return parsed.kind === "usage-error" ? parsed.message : `not a usage error: ${parsed.kind}`;
+    };
+    expect(message(["sampling"])).toBe("chat sampling needs the conversation (-c <conversation-id>)");
+    expect(message(["sampling", "--temperature", "0.2"])).toBe("chat sampling needs the conversation (-c <conversation-id>)");
+    expect(message(["sampling", "-c", " "])).toBe("--conversation needs a value");
+    expect(message(["sampling", "-c", "c1", "0.2"])).toBe('chat sampling takes no words (a question: quote it whole, chat "sampling …")');
+    for (const bad of ["2.01", "-1", "abc", "1e0", "0x1", "Infinity", "NaN", "1.2.3"]) {
+      expect(message(["sampling", "-c", "c1", `--temperature=${bad}`])).toBe(`--temperature must be a number from 0 to 2, or default (got ${JSON.stringify(bad)})`);
+    }
+    for (const bad of ["0", "0.0", "1.01", "-0.5"]) {
+      expect(message(["sampling", "-c", "c1", `--top-p=${bad}`])).toBe(`--top-p must be a number above 0, at most 1, or default (got ${JSON.stringify(bad)})`);
+    }
+    for (const bad of ["1.5", "-1", "2147483648", "99999999999999999999"]) {
+      expect(message(["sampling", "-c", "c1", `--seed=${bad}`])).toBe(`--seed must be a whole number from 0 to 2147483647, or default (got ${JSON.stringify(bad)})`);
+    }
+    expect(message(["sampling", "-c", "c1", "--seed", " "])).toBe("--seed needs a value (a whole number from 0 to 2147483647, or default)");
+    expect(message(["sampling", "-c", "c1", "--seed"])).toBe("--seed needs a value");
+    // A negative number reads as an option unless written with "=": parseArgs says so.
+    expect(message(["sampling", "-c", "c1", "--temperature", "-1"])).toBe('--temperature needs a value (one that starts with "-" is written --temperature=-…)');
+    expect(message(["sampling", "-c", "c1", "--reset", "--seed", "42", "--top-p", "default"])).toBe("--reset puts every setting back to the model's default: not with --top-p, --seed");
+    expect(message(["sampling", "-c", "c1", "--reset=yes"])).toBe("--reset takes no value");
+    // Nothing of the other commands.
+    expect(message(["sampling", "-c", "c1", "--clear"])).toBe("--clear is an option of chat instructions");
+    expect(message(["sampling", "-c", "c1", "-m", "x"])).toBe("--model is not an option of chat sampling");
+    expect(message(["sampling", "-c", "c1", "--json"])).toBe("--json is not an option of chat sampling");
+
+    // The settings and --reset are chat sampling's alone: not a question's (in a conversation or not), nor another command's.
+    expect(message(["--temperature", "0.2", "Hello"])).toBe("--temperature is an option of chat sampling");
+    expect(message(["-c", "c1", "--top-p", "0.9", "Hello"])).toBe("--top-p is an option of chat sampling");
+    expect(message(["-c", "c1", "--seed", "42"])).toBe("--seed is an option of chat sampling");
+    expect(message(["--reset"])).toBe("--reset is an option of chat sampling");
+    expect(message(["instructions", "-c", "c1", "--temperature", "0.2"])).toBe("--temperature is an option of chat sampling");
+    expect(message(["list", "--reset"])).toBe("--reset is an option of chat sampling");
+    expect(message(["export", "c1", "--seed", "1"])).toBe("--seed is an option of chat sampling");
+  });
+
   it("reads chat list, chat search and chat models with their defaults, --limit (-n) and --json", () => {
     const env = { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "tok" };
     const server = { url: "http://127.0.0.1:4000", token: "tok" };

@@ -1,4 +1,7 @@
 import { parseArgs } from "node:util";
+import { defaultSampling, samplingLimits, samplingSchema, type Sampling } from "@streamchat/core";
+
+const { temperature: temperatureLimits, topP: topPLimits, seed: seedLimits } = samplingLimits;
 
 export const usage = `Usage: chat [options] [question]
        chat --continue -c <conversation-id> [options]
@@ -6,6 +9,7 @@ export const usage = `Usage: chat [options] [question]
        chat export --all [-o <file>] [options]
        chat import <file> [options]
        chat instructions [-c <conversation-id>] ["<text>" | - | --clear] [options]
+       chat sampling -c <conversation-id> [--temperature <n>] [--top-p <n>] [--seed <n>] [--reset] [options]
        chat list [--title <words>] [--archived] [--limit <n>] [--json] [options]
        chat search <words> [--limit <n>] [--json] [options]
        chat models [--json] [options]
@@ -25,18 +29,22 @@ instructions prints your custom instructions (what every new answer is given aft
 prompt), or saves new ones: one quoted argument, or - to read them from stdin; --clear removes them.
 With -c, the same for that conversation's own instructions (what its new answers are given after
 yours, first where the two differ); yours do not change.
+sampling prints how the answers of the conversation given with -c are sampled: temperature, top P
+and seed, or "model default" where the model's own is used. --temperature, --top-p and --seed
+change those given for its new answers and keep the others (the value default puts one back to
+the model's); --reset puts them all back.
 list prints your conversations as the web app lists them (pinned first, then newest activity), one
 a line: its id (for --conversation and export), last activity, title, "(pinned)", "(answering)";
 with --title, only those whose title holds every word (any order, case and accents ignored).
 search prints the messages that contain the words (any case), newest first, one a line: the
 conversation's id, its title, the passage. models prints the server's models, one a line: name,
 "(default)" for the one used without --model, and what it can do.
-A question that starts with the word export, import, instructions, list, search or models is asked
-when it is one quoted argument.
+A question that starts with the word export, import, instructions, sampling, list, search or models
+is asked when it is one quoted argument.
 
 Options:
   -m, --model <name>         model to use (default: the server's default model)
-  -c, --conversation <id>    continue this conversation (instructions: that conversation's)
+  -c, --conversation <id>    continue this conversation (instructions, sampling: that conversation's)
       --continue             write on from the answer that ends the conversation (-c), stopped or cut short
       --instructions <text>  a new conversation's own instructions (not with -c), which its first answer gets
   -u, --url <url>            API base URL (default: $CHAT_URL or http://127.0.0.1:3000)
@@ -53,6 +61,10 @@ Options:
   -o, --output <file>        export: write to this file instead of stdout (never over an existing one)
       --all                  export: every conversation, as JSON Lines
       --clear                instructions: remove your custom instructions (with -c, the conversation's)
+      --temperature <n>      sampling: ${temperatureLimits.min} to ${temperatureLimits.max} (lower: more predictable), or default
+      --top-p <n>            sampling: above ${topPLimits.min}, at most ${topPLimits.max} (draw only from the likeliest tokens), or default
+      --seed <n>             sampling: a whole number from ${seedLimits.min} to ${seedLimits.max} (same seed, same answer), or default
+      --reset                sampling: every setting back to the model's default
       --title <words>        list: only the conversations whose title holds every word
       --archived             list: the archived conversations (out of the list) instead
   -n, --limit <n>            list: at most n conversations (default 20, at most 100000); search: at most n
@@ -126,6 +138,12 @@ export interface InstructionsCommand extends ServerOptions {
   conversationId?: string | undefined;
 }
 
+export interface SamplingCommand extends ServerOptions {
+  conversationId: string;
+  /** The settings to change (null: back to the model's default), the others kept as they are; none: print them. */
+  set: Partial<Sampling>;
+}
+
 export interface ListCommand extends ServerOptions {
   /** At most this many conversations, 1 to `listLimits.max`. */
   limit: number;
@@ -155,12 +173,13 @@ export type ParsedArgs =
   | { kind: "export-all"; options: ExportAllCommand }
   | { kind: "import"; options: ImportCommand }
   | { kind: "instructions"; options: InstructionsCommand }
+  | { kind: "sampling"; options: SamplingCommand }
   | { kind: "list"; options: ListCommand }
   | { kind: "search"; options: SearchCommand }
   | { kind: "models"; options: ModelsCommand }
   | { kind: "usage-error"; message: string };
 
-const commands = ["export", "import", "instructions", "list", "search", "models"] as const;
+const commands = ["export", "import", "instructions", "sampling", "list", "search", "models"] as const;
 type Command = (typeof commands)[number];
 
 /**
@@ -207,6 +226,10 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         file: { type: "string", multiple: true },
         think: { type: "string" },
         instructions: { type: "string" },
+        temperature: { type: "string" },
+        "top-p": { type: "string" },
+        seed: { type: "string" },
+        reset: { type: "boolean", default: false },
         usage: { type: "boolean" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -295,6 +318,30 @@ function parseApprovalWait(value: string | undefined): number | null | undefined
 
 /** The commands that print data, with --json for one JSON object a line. */
 const listingCommands: ReadonlySet<Command> = new Set(["list", "search", "models"]);
+/** The commands that take -c: the conversation whose own settings they read or set. */
+const conversationCommands: ReadonlySet<Command> = new Set(["instructions", "sampling"]);
+
+/** chat sampling's options as parseArgs gives them: a number or "default" as typed, and --reset. */
+interface SamplingValues {
+  temperature?: string | undefined;
+  "top-p"?: string | undefined;
+  seed?: string | undefined;
+  reset?: boolean;
+}
+
+/** Each sampling setting's option, and what it takes in words (for the usage error), from core's limits. */
+const samplingOptions = {
+  temperature: { option: "temperature", takes: `a number from ${temperatureLimits.min} to ${temperatureLimits.max}` },
+  topP: { option: "top-p", takes: `a number above ${topPLimits.min}, at most ${topPLimits.max}` },
+  seed: { option: "seed", takes: `a whole number from ${seedLimits.min} to ${seedLimits.max}` },
+} as const satisfies Record<keyof Sampling, { option: keyof SamplingValues; takes: string }>;
+const samplingKeys = ["temperature", "topP", "seed"] as const satisfies ReadonlyArray<keyof Sampling>;
+
+/** A usage error for words after a command that takes none. */
+function takesNoWords(command: Command): ParsedArgs {
+  // Unquoted words after the command are more likely a question ("chat list the planets") than a mistake to ignore.
+  return { kind: "usage-error", message: `chat ${command} takes no words (a question: quote it whole, chat "${command} …")` };
+}
 
 function parseCommand(
   command: Command,
@@ -313,22 +360,22 @@ function parseCommand(
     image?: string[] | undefined;
     file?: string[] | undefined;
     instructions?: string | undefined;
-  },
+  } & SamplingValues,
   server: ServerOptions,
 ): ParsedArgs {
   // Attachments too: "chat import --file chat.json" would otherwise drop the option and read no file.
-  // -c names the conversation whose instructions chat instructions reads or sets; no other command takes it.
+  // -c names the conversation whose settings chat instructions and chat sampling read or set; no other command takes it.
   const misplaced =
-    (["model", "conversation", "image", "file", "instructions"] as const).find((name) => values[name] !== undefined && !(name === "conversation" && command === "instructions")) ??
+    (["model", "conversation", "image", "file", "instructions"] as const).find((name) => values[name] !== undefined && !(name === "conversation" && conversationCommands.has(command))) ??
     (values.json && !listingCommands.has(command) ? "json" : undefined);
   if (misplaced) return { kind: "usage-error", message: `--${misplaced} is not an option of chat ${command}` };
   const elsewhere = optionOfAnotherCommand(values, command);
   if (elsewhere) return elsewhere;
   const json = values.json === true;
   if (command === "instructions") return parseInstructions(args, values, server);
+  if (command === "sampling") return parseSampling(args, values, server);
   if (command === "list" || command === "models") {
-    // Unquoted words after the command are more likely a question ("chat list the planets") than a mistake to ignore.
-    if (args.length > 0) return { kind: "usage-error", message: `chat ${command} takes no words (a question: quote it whole, chat "${command} …")` };
+    if (args.length > 0) return takesNoWords(command);
     if (command === "models") return { kind: "models", options: { ...server, json } };
     const limit = parseLimit(values.limit, listLimits);
     if (typeof limit === "string") return { kind: "usage-error", message: limit };
@@ -380,7 +427,7 @@ function parseCommand(
 
 /**
  * A usage error when an option of one command (export's --format, --output and --all, instructions' --clear, list's
- * and search's --limit) is given to another.
+ * and search's --limit, sampling's settings and --reset) is given to another.
  */
 function optionOfAnotherCommand(
   values: {
@@ -392,7 +439,7 @@ function optionOfAnotherCommand(
     title?: string | undefined;
     archived?: boolean;
     continue?: boolean;
-  },
+  } & SamplingValues,
   command: Command | "run",
 ): ParsedArgs | undefined {
   if (command !== "run" && values.continue) return { kind: "usage-error", message: `--continue is an option of chat -c <conversation-id>, not of chat ${command}` };
@@ -406,6 +453,10 @@ function optionOfAnotherCommand(
   }
   if (command !== "list" && values.title !== undefined) return { kind: "usage-error", message: "--title is an option of chat list" };
   if (command !== "list" && values.archived) return { kind: "usage-error", message: "--archived is an option of chat list" };
+  if (command !== "sampling") {
+    const sampling = samplingKeys.map((key) => samplingOptions[key].option).find((option) => values[option] !== undefined) ?? (values.reset ? "reset" : undefined);
+    if (sampling) return { kind: "usage-error", message: `--${sampling} is an option of chat sampling` };
+  }
   return undefined;
 }
 
@@ -437,6 +488,45 @@ function parseInstructions(args: string[], values: { clear?: boolean; conversati
   }
   if (args[0]!.trim() === "") return { kind: "usage-error", message: `${command} --clear removes them` };
   return { kind: "instructions", options: { ...target, set: args[0]! } };
+}
+
+/** chat sampling -c: print the conversation's sampling, or change the settings given (--reset: all of them). */
+function parseSampling(args: string[], values: SamplingValues & { conversation?: string | undefined }, server: ServerOptions): ParsedArgs {
+  const { conversation } = values;
+  if (conversation === undefined) return { kind: "usage-error", message: "chat sampling needs the conversation (-c <conversation-id>)" };
+  if (conversation.trim() === "") return { kind: "usage-error", message: "--conversation needs a value" };
+  if (args.length > 0) return takesNoWords("sampling");
+  const target = { ...server, conversationId: conversation };
+  const given = samplingKeys.filter((key) => values[samplingOptions[key].option] !== undefined);
+  if (values.reset) {
+    if (given.length > 0) {
+      const options = given.map((key) => `--${samplingOptions[key].option}`).join(", ");
+      return { kind: "usage-error", message: `--reset puts every setting back to the model's default: not with ${options}` };
+    }
+    return { kind: "sampling", options: { ...target, set: defaultSampling } };
+  }
+  const set: Partial<Sampling> = {};
+  for (const key of given) {
+    const value = parseSamplingSetting(key, values[samplingOptions[key].option]!);
+    if (typeof value === "string") return { kind: "usage-error", message: value };
+    set[key] = value.setting;
+  }
+  return { kind: "sampling", options: { ...target, set } };
+}
+
+/**
+ * One sampling setting as typed: a number the API takes (core's samplingSchema decides, as the API's does), or
+ * "default" for the model's own (null); a string: the usage error.
+ */
+function parseSamplingSetting(key: keyof Sampling, value: string): { setting: number | null } | string {
+  const { option, takes } = samplingOptions[key];
+  const typed = value.trim();
+  if (typed === "") return `--${option} needs a value (${takes}, or default)`;
+  if (typed.toLowerCase() === "default") return { setting: null };
+  // Number() would also take "0x1", "1e3" and "Infinity"; a person writes decimals.
+  const setting = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(typed) ? Number(typed) : Number.NaN;
+  if (!samplingSchema.shape[key].safeParse(setting).success) return `--${option} must be ${takes}, or default (got ${JSON.stringify(value)})`;
+  return { setting };
 }
 
 /** undefined: not given; null: not a setting. */

@@ -119,6 +119,9 @@ describe("chat import of another app's export", () => {
     expect(archived).toMatchObject({ title: "Picture and meeting notes", archivedAt: expect.any(Number) });
     expect((await client.conversations.instructions(archived!.id)).instructions).toBe("You are a concise assistant.");
     expect((await client.conversations.instructions(listed[0]!.id)).instructions).toBe("");
+    // Its first chat's own temperature (Chat Controls) as its sampling here; num_ctx is the server's business.
+    expect((await client.conversations.settings(listed[0]!.id)).sampling).toEqual({ temperature: 0.6, topP: null, seed: null });
+    expect((await client.conversations.settings(archived!.id)).sampling).toEqual({ temperature: null, topP: null, seed: null });
   });
 
   it("a data export's ZIP archive as downloaded: its conversations.json is read from it, from a file or stdin", async () => {

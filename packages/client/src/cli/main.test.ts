@@ -9,6 +9,7 @@ import { runCliCaptured } from "../test-support/run-cli.js";
 import { exitCodes, runCli } from "./main.js";
 import { startCuttingProxy } from "../test-support/proxy.js";
 import { solidPng } from "@streamchat/ollama-sim";
+import { defaultSampling } from "@streamchat/core";
 import { closedPort } from "../test-support/closed-port.js";
 
 const run = runCliCaptured;
@@ -298,6 +299,48 @@ describe("runCli", () => {
       }
     } finally {
       await client.settings.setInstructions("");
+    }
+  });
+
+  it("chat sampling -c prints a conversation's sampling in words, changes those given (the others kept) and resets them", async () => {
+    const env = { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" };
+    const client = createChatClient({ url: api.url, token: "alice-secret-token" });
+    const { conversationId } = await client.complete("Hello");
+    await client.conversations.setInstructions(conversationId, "Answer in French.");
+    const saved = (words: string) => ({ code: exitCodes.ok, stdout: "", stderr: `Saved: new answers in this conversation are sampled with ${words}.\n` });
+    const modelOptions = () => (api.sim.chatRequests().at(-1)?.body as { options?: Record<string, number> }).options;
+
+    expect(await run(["sampling", "-c", conversationId], env)).toEqual({ code: exitCodes.ok, stdout: "model defaults\n", stderr: "" });
+    expect(await run(["sampling", "-c", conversationId, "--temperature", "0.2", "--seed", "42"], env)).toEqual(saved("temperature 0.2, top P model default, seed 42"));
+    // One setting more: the two set before stay.
+    expect(await run(["-c", conversationId, "sampling", "--top-p", "0.9"], env)).toEqual(saved("temperature 0.2, top P 0.9, seed 42"));
+    expect(await run(["sampling", "--conversation", conversationId], env)).toEqual({ code: exitCodes.ok, stdout: "temperature 0.2, top P 0.9, seed 42\n", stderr: "" });
+    // Its instructions are another setting: untouched.
+    expect((await client.conversations.settings(conversationId)).instructions).toBe("Answer in French.");
+
+    // The next answer in that conversation asks the model server with them.
+    expect(await run(["-c", conversationId, "Hello again"], env)).toMatchObject({ code: exitCodes.ok });
+    expect(modelOptions()).toEqual({ temperature: 0.2, top_p: 0.9, seed: 42 });
+
+    expect(await run(["sampling", "-c", conversationId, "--seed", "default"], env)).toEqual(saved("temperature 0.2, top P 0.9, seed model default"));
+    expect(await run(["-c", conversationId, "And again"], env)).toMatchObject({ code: exitCodes.ok });
+    expect(modelOptions()).toEqual({ temperature: 0.2, top_p: 0.9 });
+    expect(await run(["sampling", "-c", conversationId, "--reset"], env)).toEqual(saved("model defaults"));
+    expect(await client.conversations.settings(conversationId)).toMatchObject({ instructions: "Answer in French.", sampling: defaultSampling });
+    expect(await run(["-c", conversationId, "Once more"], env)).toMatchObject({ code: exitCodes.ok });
+    expect(modelOptions()).toBeUndefined();
+
+    // A value the API would refuse is a usage error, said before anything is asked; nothing changes.
+    expect(await run(["sampling", "-c", conversationId, "--temperature", "0.2", "--top-p", "0"], env)).toEqual({
+      code: exitCodes.usage,
+      stdout: "",
+      stderr: 'chat: --top-p must be a number above 0, at most 1, or default (got "0") — see chat --help\n',
+    });
+    expect((await client.conversations.settings(conversationId)).sampling).toEqual(defaultSampling);
+    for (const argv of [["sampling", "-c", "no-such-conversation"], ["sampling", "-c", "no-such-conversation", "--seed", "1"], ["sampling", "-c", "no-such-conversation", "--reset"]]) {
+      const unknown = await run(argv, env);
+      expect(unknown).toMatchObject({ code: exitCodes.failed, stdout: "" });
+      expect(unknown.stderr).toMatch(/^error: \S+ — Conversation not found\n$/);
     }
   });
 

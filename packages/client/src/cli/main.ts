@@ -5,6 +5,7 @@ import { createInterface } from "node:readline";
 import {
   errorCodeMessages,
   exportBundleLines,
+  isDefaultSampling,
   NoConversationsJsonError,
   notAnExportMessage,
   readForeignExport,
@@ -12,6 +13,7 @@ import {
   type ForeignConversation,
   type ForeignExportStream,
   type ForeignSource,
+  type Sampling,
 } from "@streamchat/core";
 import { createChatClient, type Attachments, type ChatClient } from "../client.js";
 import { readImageAttachment } from "../image-file.js";
@@ -33,6 +35,7 @@ import {
   type InstructionsCommand,
   type ListCommand,
   type ModelsCommand,
+  type SamplingCommand,
   type SearchCommand,
   type ServerOptions,
 } from "./args.js";
@@ -341,6 +344,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (parsed.kind === "export-all") return exportAllCommand(parsed.options, io);
   if (parsed.kind === "import") return importCommand(parsed.options, io);
   if (parsed.kind === "instructions") return instructionsCommand(parsed.options, io);
+  if (parsed.kind === "sampling") return samplingCommand(parsed.options, io);
   if (parsed.kind === "list") return listCommand(parsed.options, io);
   if (parsed.kind === "search") return searchCommand(parsed.options, io);
   if (parsed.kind === "models") return modelsCommand(parsed.options, io);
@@ -807,6 +811,30 @@ async function conversationInstructions(client: ChatClient, conversationId: stri
       : `Saved: new answers in this conversation get these instructions (${saved.instructions.length} characters).\n`,
   );
   return exitCodes.ok;
+}
+
+/**
+ * chat sampling -c: prints the conversation's sampling in words, or changes the settings given. The API replaces all
+ * three at once, so those not given are read first and sent back as they were.
+ */
+async function samplingCommand(options: SamplingCommand, io: CliIo): Promise<number> {
+  const { conversationId, set } = options;
+  const changing = Object.keys(set).length > 0;
+  const asked = await askApi(options, io, async (client) => {
+    const { sampling } = await client.conversations.settings(conversationId);
+    return changing ? (await client.conversations.setSampling(conversationId, { ...sampling, ...set })).sampling : sampling;
+  });
+  if (!asked) return exitCodes.failed;
+  if (changing) io.stderr.write(`Saved: new answers in this conversation are sampled with ${samplingWords(asked.answer)}.\n`);
+  else io.stdout.write(`${samplingWords(asked.answer)}\n`);
+  return exitCodes.ok;
+}
+
+/** A sampling in plain words: "temperature 0.2, top P model default, seed 42", or "model defaults" when all are. */
+function samplingWords(sampling: Sampling): string {
+  if (isDefaultSampling(sampling)) return "model defaults";
+  const word = (setting: number | null) => (setting === null ? "model default" : String(setting));
+  return `temperature ${word(sampling.temperature)}, top P ${word(sampling.topP)}, seed ${word(sampling.seed)}`;
 }
 
 /** The terminal's width when stdout is one; undefined (lines not shortened) for a file or a pipe: a script gets them whole. */

@@ -369,6 +369,8 @@ describe("SQL only through parameters", () => {
       "${runColumns}",
       "${messageColumns}",
       "${conversationColumns}",
+      // rows.ts: conversation_settings' fixed column list (schema v13), as the ones above.
+      "${settingsColumns}",
       "${busyTimeoutMs}",
       // checkpointer.ts: the checked integer threshold of wal_autocheckpoint.
       "${thresholdFrames}",

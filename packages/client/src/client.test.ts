@@ -218,6 +218,22 @@ describe("createChatClient against the API", () => {
     expect((await client.conversations.instructions(conversationId)).instructions).toBe("We travel in April.");
   });
 
+  it("starts a new conversation with its own sampling (stream and complete), which its first answer is already sampled with", async () => {
+    const modelOptions = () => (api.sim.chatRequests().at(-1)?.body as { options?: Record<string, number> }).options ?? {};
+    let conversationId = "";
+    for await (const event of client.stream("Pick a number", { sampling: { temperature: 0, topP: null, seed: 3 } })) {
+      if (event.type === "run-start") conversationId = event.conversationId;
+    }
+    expect(modelOptions()).toEqual({ temperature: 0, seed: 3 });
+    expect((await client.conversations.settings(conversationId)).sampling).toEqual({ temperature: 0, topP: null, seed: 3 });
+    await client.complete("Another", { sampling: { temperature: null, topP: 0.5, seed: null } });
+    expect(modelOptions()).toEqual({ top_p: 0.5 });
+    // Not for a conversation that exists: refused, and its sampling stays.
+    const refused = await expectClientError(client.complete("more", { conversationId, sampling: { temperature: 1, topP: null, seed: null } }));
+    expect(refused).toMatchObject({ code: "bad_request", trpcCode: "BAD_REQUEST" });
+    expect((await client.conversations.settings(conversationId)).sampling).toEqual({ temperature: 0, topP: null, seed: 3 });
+  });
+
   it("reports models and health", async () => {
     const models = await client.models();
     expect(models.provider).toBe("sim");

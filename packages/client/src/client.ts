@@ -59,14 +59,19 @@ export interface StreamOptions {
    * instructions, its first answer included; an existing conversation's are changed by `conversations.setInstructions`.
    */
   instructions?: string | undefined;
+  /**
+   * A new conversation's sampling (no `conversationId`), which its answers are sampled with, its first answer
+   * included; an existing conversation's is changed by `conversations.setSampling`.
+   */
+  sampling?: ConversationSampling | undefined;
   /** Aborting cancels the run on the server and makes the iteration throw the abort reason. */
   signal?: AbortSignal | undefined;
 }
 
 export type CompleteOptions = Omit<StreamOptions, "signal"> & { signal?: AbortSignal | undefined };
 
-/** continueAnswer's: the conversation is its argument, and a continuation takes no new files or instructions. */
-export type ContinueOptions = Omit<StreamOptions, "conversationId" | "attachments" | "instructions">;
+/** continueAnswer's: the conversation is its argument, and a continuation takes no new files or settings. */
+export type ContinueOptions = Omit<StreamOptions, "conversationId" | "attachments" | "instructions" | "sampling">;
 
 export interface EventsOptions {
   /** Resume after this event id (see `eventIdOf`). */
@@ -256,7 +261,8 @@ const lostRunLookupMs = 5000;
 
 /** The fields every run-starting procedure shares; absent options stay absent on the wire. */
 function runInput(message: string, opts: Omit<StreamOptions, "signal">): Inputs["chat"]["complete"] {
-  return { message, conversationId: opts.conversationId, model: opts.model, think: opts.think, attachments: opts.attachments, instructions: opts.instructions };
+  const { conversationId, model, think, attachments, instructions, sampling } = opts;
+  return { message, conversationId, model, think, attachments, instructions, sampling };
 }
 
 export function createChatClient(options: ChatClientOptions): ChatClient {

@@ -272,13 +272,20 @@ describeEachBackend((backend) => `${backend.name} store: conversation settings`,
     await store.startRun({ ...start, id: "r1", conversationId: "n1", conversation: { title: "Kyoto", instructions: "We travel in April." } });
     expect(await store.getConversationSettings("alice", "n1")).toEqual({ instructions: "We travel in April.", sampling: defaultSampling, updatedAt: 5_000 });
     expect(await store.getRunSettings("alice", "n1")).toEqual({ user: "", conversation: "We travel in April.", sampling: defaultSampling });
+    // Sampling alone, or with instructions: in the same start.
+    await store.startRun({ ...start, id: "r5", conversationId: "n5", conversation: { title: "Cold", sampling: { temperature: 0, topP: null, seed: 7 } } });
+    expect(await store.getRunSettings("alice", "n5")).toEqual({ user: "", conversation: "", sampling: { temperature: 0, topP: null, seed: 7 } });
+    await store.startRun({ ...start, id: "r6", conversationId: "n6", conversation: { title: "Both", instructions: "Be brief.", sampling } });
+    expect(await store.getConversationSettings("alice", "n6")).toEqual({ instructions: "Be brief.", sampling, updatedAt: 5_000 });
     // None given, or "": none stored.
     await store.startRun({ ...start, id: "r2", conversationId: "n2", conversation: { title: "Plain" } });
     await store.startRun({ ...start, id: "r3", conversationId: "n3", conversation: { title: "Blank", instructions: "" } });
+    await store.startRun({ ...start, id: "r7", conversationId: "n7", conversation: { title: "Defaults", instructions: "", sampling: defaultSampling } });
+    expect(await store.getConversationSettings("alice", "n7")).toEqual(defaults);
     expect(await store.getConversationSettings("alice", "n2")).toEqual(defaults);
     expect(await store.getConversationSettings("alice", "n3")).toEqual(defaults);
     // Refused (the run's id is taken): no conversation, so no instructions either.
-    expect(await failure(store.startRun({ ...start, id: "r1", conversationId: "n4", conversation: { title: "Again", instructions: "Never stored." } }))).toEqual(
+    expect(await failure(store.startRun({ ...start, id: "r1", conversationId: "n4", conversation: { title: "Again", instructions: "Never stored.", sampling } }))).toEqual(
       expect.objectContaining({ name: "StoreError" }),
     );
     expect(await store.getConversation("alice", "n4")).toBeUndefined();

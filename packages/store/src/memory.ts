@@ -509,7 +509,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
       const parent = parentOf(conversationId, conversations.get(conversationId)?.headId ?? null, input.question.parentId);
       const at = now();
       const entry = input.conversation ? addConversation(conversationId, input.userId, input.conversation.title, at) : conversations.get(conversationId)!;
-      if (input.conversation) entry.settings = newSettings(at, input.conversation.instructions);
+      if (input.conversation) entry.settings = newSettings(at, input.conversation.instructions, input.conversation.sampling);
       const record = addRun(input, at);
       const question = addMessage(entry, parent, record.id, input.question.message, at);
       return { run: copy(record), conversation: copy(entry.conversation), question: toStoredMessage(question) };

@@ -864,7 +864,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
         // A conversation inserted just now has no head yet.
         const head = input.conversation ? null : headOf(conversationId);
         const { conversation, ...question } = insertMessage(conversationId, input.id, asked.message, asked.parentId, at, head);
-        const settings = newSettingsValues(input.conversation?.instructions);
+        const settings = newSettingsValues(input.conversation?.instructions, input.conversation?.sampling);
         if (settings) sql.insertConversationSettings.run(conversationId, ...settings, at);
         return { run: newRunRecord(input, at), conversation, question };
       };

@@ -243,11 +243,11 @@ export interface CreateRunInput {
  */
 export interface StartRunInput extends CreateRunInput {
   /**
-   * Create the conversation (id = `conversationId`, owned by `userId`) with the run, and its own instructions when
-   * given (not "": getConversationSettings), in the same transaction, so its first answer reads them. Omitted: the
-   * conversation must exist and belong to `userId`.
+   * Create the conversation (id = `conversationId`, owned by `userId`) with the run, and its own instructions and
+   * sampling when given (not "" / not all null: getConversationSettings), in the same transaction, so its first answer
+   * reads them. Omitted: the conversation must exist and belong to `userId`.
    */
-  conversation?: { title: string; instructions?: string };
+  conversation?: { title: string; instructions?: string; sampling?: Sampling };
   /** The user message the run answers, appended as appendMessage would with `runId` = the run's id. */
   question: { message: ChatMessage; parentId?: number | null };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { approvalDecisionSchema, emptyUsage } from "@streamchat/core";
+import { approvalDecisionSchema, emptyUsage, samplingSchema, type Sampling } from "@streamchat/core";
 import { attachmentsSchema, checkAttachments, thinkSchema } from "../attachments.js";
 import { AppError, notFound } from "../errors.js";
 import { idSchema, parsedSync } from "../input-schemas.js";
@@ -21,15 +21,22 @@ const think = thinkSchema;
 /** Images on the message (DESIGN §9): checked before anything is stored or started (attachments.ts). */
 const attachments = attachmentsSchema;
 
-/** A new conversation's own instructions, stored with it before its first answer reads them. */
+/** A new conversation's own instructions and sampling, stored with it before its first answer reads them. */
 const instructions = instructionsSchema.optional();
-/** Instructions come with a new conversation only: an existing one's are changed by conversations.setInstructions. */
-const newConversationOnly = (input: { conversationId?: string | null | undefined; instructions?: string | undefined }) =>
-  !input.conversationId || input.instructions === undefined;
-const instructionsOfExisting = {
-  error: "instructions go with a new conversation; change a conversation's with conversations.setInstructions",
-  path: ["instructions"],
-};
+const sampling = samplingSchema.optional();
+
+/** A new conversation's settings: an existing one's are changed by conversations.setInstructions / setSampling. */
+type NewConversationSettings = { conversationId?: string | null | undefined; instructions?: string | undefined; sampling?: Sampling | undefined };
+const newConversationOnly = <S extends z.ZodType<NewConversationSettings>>(schema: S): S =>
+  schema
+    .refine((input) => !input.conversationId || input.instructions === undefined, {
+      error: "instructions go with a new conversation; change a conversation's with conversations.setInstructions",
+      path: ["instructions"],
+    })
+    .refine((input) => !input.conversationId || input.sampling === undefined, {
+      error: "sampling goes with a new conversation; change a conversation's with conversations.setSampling",
+      path: ["sampling"],
+    });
 
 /** "12" → 12; tRPC hands us the SSE Last-Event-ID (or ?lastEventId=) as this string. */
 const lastEventId = z
@@ -47,8 +54,8 @@ export const chatRouter = router({
   send: authedProcedure
     .input(
       parsedSync(
-        z
-          .object({
+        newConversationOnly(
+          z.object({
             conversationId: id.nullish(),
             message,
             model,
@@ -56,8 +63,9 @@ export const chatRouter = router({
             think,
             attachments,
             instructions,
-          })
-          .refine(newConversationOnly, instructionsOfExisting),
+            sampling,
+          }),
+        ),
       ),
     )
     .mutation(async ({ ctx, input, signal }) => {
@@ -71,6 +79,7 @@ export const chatRouter = router({
         think: input.think,
         attachments: input.attachments,
         instructions: input.instructions,
+        sampling: input.sampling,
       });
     }),
 
@@ -102,7 +111,7 @@ export const chatRouter = router({
     .mutation(({ ctx, input, signal }) => ctx.runs.approve(ctx.userId, input, signal)),
 
   complete: authedProcedure
-    .input(z.object({ conversationId: id.nullish(), message, model, think, attachments, instructions }).refine(newConversationOnly, instructionsOfExisting))
+    .input(newConversationOnly(z.object({ conversationId: id.nullish(), message, model, think, attachments, instructions, sampling })))
     .mutation(async ({ ctx, input, signal }) => {
       await checkAttachments(input.attachments, attachmentCheck(ctx, input.model), signal);
       const started = await ctx.runs.start({
@@ -113,6 +122,7 @@ export const chatRouter = router({
         think: input.think,
         attachments: input.attachments,
         instructions: input.instructions,
+        sampling: input.sampling,
       });
       const summary = await summarize(ctx.runs.subscribe(started.runId, 0, signal));
       if (summary.error) throw new AppError(summary.error.code, summary.error.message);

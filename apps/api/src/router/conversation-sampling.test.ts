@@ -105,6 +105,25 @@ describe("conversations.setSampling", () => {
     expect((await alice.conversations.settings.query({ conversationId })).sampling).toEqual(sampling);
   });
 
+  it("comes with a new conversation's first message (chat.send, chat.complete), which its first answer already gets", async () => {
+    const started = await alice.chat.send.mutate({ message: "Pick a number", sampling: { temperature: 0, topP: null, seed: 3 } });
+    await collectRun(alice, started.runId);
+    expect(lastOptions()).toEqual({ temperature: 0, seed: 3 });
+    expect((await alice.conversations.settings.query({ conversationId: started.conversationId })).sampling).toEqual({ temperature: 0, topP: null, seed: 3 });
+    const completed = await alice.chat.complete.mutate({ message: "Another", instructions: "Be brief.", sampling });
+    expect(lastOptions()).toEqual({ temperature: 0.2, top_p: 0.9, seed: 42 });
+    expect(await alice.conversations.settings.query({ conversationId: completed.conversationId })).toMatchObject({ instructions: "Be brief.", sampling });
+
+    // Not for a conversation that exists (setSampling changes its own), nor out of range: refused, nothing stored or asked.
+    const count = api.sim.chatRequests().length;
+    const existing = await callFailure(alice.chat.send.mutate({ conversationId: started.conversationId, message: "more", sampling }));
+    expect(existing).toMatchObject({ code: "BAD_REQUEST", appCode: "bad_request" });
+    expect(existing.message).toContain("conversations.setSampling");
+    expect(await callFailure(alice.chat.send.mutate({ message: "hot", sampling: { ...sampling, temperature: 5 } }))).toMatchObject({ code: "BAD_REQUEST" });
+    expect(api.sim.chatRequests()).toHaveLength(count);
+    expect((await alice.conversations.settings.query({ conversationId: started.conversationId })).sampling).toEqual({ temperature: 0, topP: null, seed: 3 });
+  });
+
   it("is copied by a branch and carried by an export into its import", async () => {
     const conversationId = await answer(alice, "tell me something");
     await alice.conversations.setSampling.mutate({ conversationId, sampling: { temperature: 0, topP: null, seed: 7 } });

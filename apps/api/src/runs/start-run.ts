@@ -7,6 +7,7 @@ import {
   type EventOf,
   type FileAttachment,
   type ImageAttachment,
+  type Sampling,
   type ThinkSetting,
 } from "@streamchat/core";
 import {
@@ -41,6 +42,8 @@ export interface StartInput {
   attachments?: Attachment[] | undefined;
   /** A new conversation's own instructions (trimmed at the edge; "" is none), stored in its start. */
   instructions?: string | undefined;
+  /** A new conversation's sampling (checked at the edge), stored in its start. */
+  sampling?: Sampling | undefined;
 }
 
 interface RestartInput {
@@ -141,7 +144,7 @@ export class RunStarter {
     // writes: a refused start creates no (empty) conversation, and a failed one leaves no run without its question.
     return this.startWithQuestion(input, {
       ...this.runInput(existing ?? newRecordId(), input.userId, input.model, input.clientRequestId),
-      ...(existing ? {} : { conversation: { title: titleFrom(message), ...(input.instructions ? { instructions: input.instructions } : {}) } }),
+      ...(existing ? {} : { conversation: newConversation(titleFrom(message), input) }),
       question: { message: userMessage(message, splitAttachments(input.attachments ?? [])) },
     });
   }
@@ -356,4 +359,9 @@ function refusal(error: unknown, maxRunsPerUser: number): unknown {
   if (isStoreError(error, "limit")) return tooManyRuns(maxRunsPerUser);
   if (isStoreError(error, "not_found")) return notFound("Conversation");
   return storeFailure(error) ?? error;
+}
+
+/** A new conversation as its first start stores it: its title, and its own settings where the caller gave some. */
+function newConversation(title: string, { instructions, sampling }: Pick<StartInput, "instructions" | "sampling">): NonNullable<StartRunInput["conversation"]> {
+  return { title, ...(instructions ? { instructions } : {}), ...(sampling ? { sampling } : {}) };
 }

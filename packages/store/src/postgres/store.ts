@@ -985,11 +985,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const json = JSON.stringify(message);
       const newConversation = input.conversation !== undefined;
       const values = [...runValues(input, at, max), input.conversation?.title ?? null, ...messageValues(message, json, parentId)];
-      const settings = newSettingsValues(input.conversation?.instructions);
+      const settings = newSettingsValues(input.conversation?.instructions, input.conversation?.sampling);
       let row: StartedRow;
       try {
         // One statement, so one transaction: a refusal anywhere in it leaves nothing behind. A new conversation with
-        // instructions takes a transaction round it, so its first answer finds them as the run finds its question.
+        // instructions or sampling takes a transaction round it, so its first answer finds them as the run finds its question.
         row = settings
           ? await transaction(async (run) => {
               const started = (await run("startRun", values)).rows[0] as StartedRow;

@@ -31,7 +31,8 @@ describe("feedUpdateFor", () => {
       retitle: null,
       repin: null,
       removed: null,
-      instructions: null,
+      settings: null,
+      room: false,
     });
     expect(feedUpdateFor({ type: "archive-changed", conversationId: "c1", archivedAt: null, at: 9 })).toMatchObject({ list: true, conversationId: "c1" });
   });
@@ -44,11 +45,12 @@ describe("feedUpdateFor", () => {
       retitle: null,
       repin: null,
       removed: null,
-      instructions: null,
+      settings: null,
+      room: false,
     });
   });
 
-  it("refetches a conversation's instructions set elsewhere, and neither the list nor its messages", () => {
+  it("refetches a conversation's settings when its instructions are set elsewhere, and the room a message has, but neither the list nor its messages", () => {
     expect(feedUpdateFor({ type: "instructions-changed", conversationId: "c1", at: 1 })).toEqual({
       everything: false,
       list: false,
@@ -56,7 +58,21 @@ describe("feedUpdateFor", () => {
       retitle: null,
       repin: null,
       removed: null,
-      instructions: "c1",
+      settings: "c1",
+      room: true,
+    });
+  });
+
+  it("refetches a conversation's settings when its sampling is set elsewhere, and nothing else (no room is taken by it)", () => {
+    expect(feedUpdateFor({ type: "sampling-changed", conversationId: "c1", at: 1 })).toEqual({
+      everything: false,
+      list: false,
+      conversationId: null,
+      retitle: null,
+      repin: null,
+      removed: null,
+      settings: "c1",
+      room: false,
     });
   });
 

@@ -16,11 +16,22 @@ export interface FeedUpdate {
   /** Pinned (when) or unpinned (null): patched into the cached list, which reorders it at once. */
   repin: { conversationId: string; pinnedAt: number | null } | null;
   removed: string | null;
-  /** This conversation's own instructions are stale (the header's marker, the dialog, the room a message has). */
-  instructions: string | null;
+  /** This conversation's own settings are stale: its instructions or its sampling (the header's markers, the dialogs). */
+  settings: string | null;
+  /** The room a message has is stale (a conversation's instructions go with every request; its sampling takes none). */
+  room: boolean;
 }
 
-const none: FeedUpdate = { everything: false, list: false, conversationId: null, retitle: null, repin: null, removed: null, instructions: null };
+const none: FeedUpdate = {
+  everything: false,
+  list: false,
+  conversationId: null,
+  retitle: null,
+  repin: null,
+  removed: null,
+  settings: null,
+  room: false,
+};
 
 /**
  * Feed events name what changed; the page refetches what shows it (so a late or repeated event is harmless). A run
@@ -46,7 +57,10 @@ export function feedUpdateFor(event: FeedEventData): FeedUpdate {
       return { ...none, list: true, conversationId: event.conversationId };
     case "instructions-changed":
       // Set in another tab or device: neither the list nor the messages show them.
-      return { ...none, instructions: event.conversationId };
+      return { ...none, settings: event.conversationId, room: true };
+    case "sampling-changed":
+      // Temperature, top P or seed set in another tab or device: only the settings show them.
+      return { ...none, settings: event.conversationId };
     case "conversation-added":
       // An import or a branch made elsewhere: the list shows it once refetched; nothing open is stale.
       return { ...none, list: true };

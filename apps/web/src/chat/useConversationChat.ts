@@ -1,4 +1,4 @@
-import type { ChatEvent, ContextUsage } from "@streamchat/core/browser";
+import { defaultSampling, type ChatEvent, type ContextUsage } from "@streamchat/core/browser";
 import { skipToken } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { attachmentViews, type SentAttachmentView } from "../capabilities/attachments.js";
@@ -337,7 +337,11 @@ export function useConversationChat(opts: {
         setPendingUser({ text, runId: result.runId, key, ...shown });
         if (!conversationId) {
           // The instructions are the conversation's now: its marker shows them at once, not only once they are fetched.
-          if (instructions) utils.conversations.instructions.setData({ conversationId: result.conversationId }, { instructions, updatedAt: Date.now() });
+          // (A new chat's sampling is the model's: none is set before its first message.)
+          if (instructions) {
+            const settings = { instructions, sampling: defaultSampling, updatedAt: Date.now() };
+            utils.conversations.settings.setData({ conversationId: result.conversationId }, settings);
+          }
           // This pane becomes the new conversation's: what was queued here meanwhile goes with it.
           latest.current = { conversationId: result.conversationId, runId: result.runId, queueKey: result.conversationId };
           queueStore.move(sentFrom, result.conversationId);

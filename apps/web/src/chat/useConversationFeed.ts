@@ -53,10 +53,8 @@ export function useConversationFeed(opts: { onDeleted: (conversationId: string) 
         }
         if (update.conversationId) void utils.conversations.get.invalidate({ conversationId: update.conversationId });
         if (update.list) void utils.conversations.list.invalidate();
-        if (update.instructions) {
-          void utils.conversations.instructions.invalidate({ conversationId: update.instructions });
-          void utils.models.room.invalidate();
-        }
+        if (update.settings) void utils.conversations.settings.invalidate({ conversationId: update.settings });
+        if (update.room) void utils.models.room.invalidate();
       },
     },
   );

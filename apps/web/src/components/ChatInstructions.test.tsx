@@ -1,4 +1,5 @@
 // @vitest-environment jsdom
+import { defaultSampling } from "@streamchat/core/browser";
 import { cleanup, fireEvent, render, waitFor } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { serverError, trpcWrapper } from "../test-support/trpc.js";
@@ -23,17 +24,17 @@ function fakeServer(initial: Record<string, string> = {}) {
   };
   const answer = (path: string, input: unknown) => {
     state.asked.push(path);
-    if (path === "conversations.instructions") {
+    if (path === "conversations.settings") {
       const { conversationId } = input as { conversationId: string };
       const text = state.instructions.get(conversationId) ?? "";
-      return { instructions: text, updatedAt: text === "" ? null : 1 };
+      return { instructions: text, sampling: defaultSampling, updatedAt: text === "" ? null : 1 };
     }
     if (path === "conversations.setInstructions") {
       if (state.failSave) throw serverError("BAD_REQUEST", "instructions: must be at most 4000 characters", "bad_request");
       const saved = input as { conversationId: string; instructions: string };
       state.saved.push(saved);
       state.instructions.set(saved.conversationId, saved.instructions.trim());
-      const stored = { instructions: saved.instructions.trim(), updatedAt: 2 };
+      const stored = { instructions: saved.instructions.trim(), sampling: defaultSampling, updatedAt: 2 };
       return state.hold ? state.hold.then(() => stored) : stored;
     }
     if (path === "models.room") return { limit: 8192, room: 6000 };
@@ -281,7 +282,7 @@ describe("ChatInstructionsChip", () => {
   it("shows nothing for a chat without instructions", async () => {
     const server = fakeServer({ c2: "Elsewhere." });
     const view = render(<ChatInstructionsChip conversationId="c1" onOpen={() => {}} />, { wrapper: trpcWrapper(server.answer) });
-    await waitFor(() => expect(server.state.asked).toContain("conversations.instructions"));
+    await waitFor(() => expect(server.state.asked).toContain("conversations.settings"));
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(view.container.innerHTML).toBe("");
   });

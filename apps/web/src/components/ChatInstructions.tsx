@@ -1,18 +1,14 @@
 import { maxInstructionsChars } from "@streamchat/core/browser";
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useRef, useState } from "react";
+import { useChatSettings } from "../chat/useChatSettings.js";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
 import { Icon } from "./Icon.js";
+import { SettingsDialog } from "./SettingsDialog.js";
 import "./versions.css";
 
 /** How much of the instructions the header's marker names in its title (the whole text is in the dialog). */
 const namedChars = 80;
-
-/** A conversation's own instructions (conversations.instructions): one query, and cache, for the marker and the dialog. */
-function useChatInstructions(conversationId: string | null) {
-  // A new chat has none until it is saved: nothing to ask.
-  return trpc.conversations.instructions.useQuery({ conversationId: conversationId ?? "" }, { enabled: conversationId !== null });
-}
 
 /** The start of the instructions on one line, for the marker's name. */
 export function instructionsExcerpt(text: string): string {
@@ -27,7 +23,7 @@ function InstructionsButton({ text, onOpen }: { text: string; onOpen: (opener: H
   return (
     <button
       type="button"
-      className={none ? "chip chat-instructions-chip chat-instructions-chip--none" : "chip chat-instructions-chip"}
+      className={none ? "chip chat-marker chat-instructions-chip chat-instructions-chip--none" : "chip chat-marker chat-instructions-chip"}
       aria-label={name}
       title={none ? "Instructions for this new chat" : name}
       aria-haspopup="dialog"
@@ -35,7 +31,7 @@ function InstructionsButton({ text, onOpen }: { text: string; onOpen: (opener: H
       onClick={(e) => onOpen(e.currentTarget)}
     >
       <Icon name="instructions" size={14} />
-      <span className="chat-instructions-chip__label">Instructions</span>
+      <span className="chat-marker__label">Instructions</span>
     </button>
   );
 }
@@ -45,8 +41,8 @@ function InstructionsButton({ text, onOpen }: { text: string; onOpen: (opener: H
  * Nothing when there are none (or they are not known yet): the conversation's menu sets them.
  */
 export function ChatInstructionsChip({ conversationId, onOpen }: { conversationId: string; onOpen: (opener: HTMLElement) => void }) {
-  const instructions = useChatInstructions(conversationId);
-  const text = instructions.data?.instructions ?? "";
+  const settings = useChatSettings(conversationId);
+  const text = settings.data?.instructions ?? "";
   if (text === "") return null;
   return <InstructionsButton text={text} onOpen={onOpen} />;
 }
@@ -59,7 +55,7 @@ export function ChatInstructionsChip({ conversationId, onOpen }: { conversationI
 export const NewChatInstructionsButton = InstructionsButton;
 
 /**
- * Where the dialog's text lives: the server's, for a conversation (conversations.instructions / setInstructions), or
+ * Where the dialog's text lives: the server's, for a conversation (conversations.settings / setInstructions), or
  * a draft kept on this device for a new chat, sent with its first message (`value`, and `onSave` keeps an edit).
  */
 export type ChatInstructionsSource =
@@ -67,17 +63,16 @@ export type ChatInstructionsSource =
   | { kind: "draft"; value: string; onSave: (text: string) => void };
 
 /**
- * The chat's own instructions in a modal dialog (a native <dialog>: focus kept inside, Escape closes): what every new
- * answer in this chat gets after the user's custom instructions. A conversation's are saved on the server
- * (conversations.setInstructions, trimmed there; "" clears them); a new chat's are a draft kept here (`source`), trimmed
- * the same way, that its first message takes along. Rendered while open; `onClose` gives the focus back to what opened it.
+ * The chat's own instructions in a modal dialog (SettingsDialog): what every new answer in this chat gets after the
+ * user's custom instructions. A conversation's are saved on the server (conversations.setInstructions, trimmed there;
+ * "" clears them); a new chat's are a draft kept here (`source`), trimmed the same way, that its first message takes
+ * along. Rendered while open; `onClose` gives the focus back to what opened it.
  */
 export function ChatInstructionsDialog({ source, onClose }: { source: ChatInstructionsSource; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const box = useRef<HTMLTextAreaElement>(null);
   const utils = trpc.useUtils();
   const conversationId = source.kind === "conversation" ? source.conversationId : null;
-  const instructions = useChatInstructions(conversationId);
+  const settings = useChatSettings(conversationId);
   // The edit, until it is saved; null: the stored text is shown.
   const [draft, setDraft] = useState<string | null>(null);
   // A new chat's draft saved (kept at once: nothing to wait for), until the next edit.
@@ -85,111 +80,74 @@ export function ChatInstructionsDialog({ source, onClose }: { source: ChatInstru
   const save = trpc.conversations.setInstructions.useMutation({
     // Saved as the server stored it (trimmed): the box shows that, and "Saved" until the next edit.
     onSuccess: (saved, input) => {
-      utils.conversations.instructions.setData({ conversationId: input.conversationId }, saved);
+      utils.conversations.settings.setData({ conversationId: input.conversationId }, saved);
       // They are part of every request in this chat: the room left for a message changed.
       void utils.models.room.invalidate();
       setDraft(null);
     },
   });
-  const stored = source.kind === "draft" ? source.value : (instructions.data?.instructions ?? "");
+  const stored = source.kind === "draft" ? source.value : (settings.data?.instructions ?? "");
   const text = draft ?? stored;
   const changed = draft !== null && draft.trim() !== stored;
-  const loading = conversationId !== null && instructions.isLoading;
-  const saved = (save.isSuccess || kept) && draft === null;
-  const headingId = useId();
-  const hintId = useId();
+  const loading = conversationId !== null && settings.isLoading;
   const countId = useId();
   const boxId = useId();
 
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-  }, []);
-  // The text takes the focus once it can (a disabled box cannot while the stored text loads), caret at its end.
-  const focused = useRef(false);
-  useEffect(() => {
-    const el = box.current;
-    if (focused.current || loading || !el) return;
-    focused.current = true;
-    el.focus();
-    el.setSelectionRange(el.value.length, el.value.length);
-  }, [loading]);
-
-  const close = () => ref.current?.close();
-  const failure = instructions.error ?? save.error;
+  const failure = settings.error
+    ? `Could not load this chat's instructions. ${describeError(settings.error).title}`
+    : save.error
+      ? `Could not save this chat's instructions. ${describeError(save.error).title}`
+      : null;
   return (
-    <dialog
-      ref={ref}
-      className="dialog chat-instructions"
-      aria-labelledby={headingId}
-      aria-describedby={hintId}
-      data-testid="chat-instructions-dialog"
+    <SettingsDialog
+      title="Chat instructions"
+      hint={
+        source.kind === "conversation"
+          ? "Every new answer in this chat gets these, after your custom instructions. Branches of this chat keep them."
+          : "Every answer in this new chat gets these, after your custom instructions. They are saved with the chat when you send its first message."
+      }
+      testId="chat-instructions-dialog"
+      className="chat-instructions"
+      changed={changed}
+      canSave={changed}
+      saving={save.isPending}
+      saved={(save.isSuccess || kept) && draft === null}
+      failure={failure}
+      initialFocus={box}
+      ready={!loading}
       onClose={onClose}
-      onKeyDown={(e) => {
-        // Escape is this dialog's (it closes it natively): not the answer's Stop, not the drawer's.
-        if (e.key === "Escape") e.stopPropagation();
-      }}
-      onClick={(e) => {
-        // A click on the backdrop closes it, unless it would throw away an edit not saved (Cancel and Escape are asked for).
-        if (e.target === e.currentTarget && !changed) close();
+      onSave={() => {
+        if (source.kind === "conversation") {
+          save.mutate({ conversationId: source.conversationId, instructions: text });
+          return;
+        }
+        source.onSave(text.trim());
+        setDraft(null);
+        setKept(true);
       }}
     >
-      <form
-        className="dialog__body"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (!changed || save.isPending) return;
-          if (source.kind === "conversation") {
-            save.mutate({ conversationId: source.conversationId, instructions: text });
-            return;
-          }
-          source.onSave(text.trim());
-          setDraft(null);
-          setKept(true);
+      <label htmlFor={boxId} className="visually-hidden">
+        Instructions for this chat
+      </label>
+      <textarea
+        ref={box}
+        id={boxId}
+        className="chat-instructions__text"
+        rows={7}
+        maxLength={maxInstructionsChars}
+        value={text}
+        disabled={loading}
+        placeholder={loading ? "Loading…" : "e.g. We are planning a week in Kyoto in April, on a small budget."}
+        aria-describedby={countId}
+        onChange={(e) => {
+          setDraft(e.target.value);
+          setKept(false);
+          save.reset();
         }}
-      >
-        <h2 id={headingId}>Chat instructions</h2>
-        <p id={hintId} className="chat-instructions__hint">
-          {source.kind === "conversation"
-            ? "Every new answer in this chat gets these, after your custom instructions. Branches of this chat keep them."
-            : "Every answer in this new chat gets these, after your custom instructions. They are saved with the chat when you send its first message."}
-        </p>
-        <label htmlFor={boxId} className="visually-hidden">
-          Instructions for this chat
-        </label>
-        <textarea
-          ref={box}
-          id={boxId}
-          className="chat-instructions__text"
-          rows={7}
-          maxLength={maxInstructionsChars}
-          value={text}
-          disabled={loading}
-          placeholder={loading ? "Loading…" : "e.g. We are planning a week in Kyoto in April, on a small budget."}
-          aria-describedby={countId}
-          onChange={(e) => {
-            setDraft(e.target.value);
-            setKept(false);
-            save.reset();
-          }}
-        />
-        <span id={countId} className="chat-instructions__count muted small">
-          {text.length} / {maxInstructionsChars}
-        </span>
-        {failure && (
-          <p className="dialog__error" role="alert">
-            {instructions.error ? "Could not load this chat's instructions." : "Could not save this chat's instructions."} {describeError(failure).title}
-          </p>
-        )}
-        <div className="dialog__buttons">
-          <button type="button" className="button" onClick={close}>
-            {changed ? "Cancel" : "Close"}
-          </button>
-          <button type="submit" className="button button--primary" disabled={!changed || save.isPending}>
-            {save.isPending ? "Saving…" : saved ? "Saved" : "Save"}
-          </button>
-        </div>
-      </form>
-    </dialog>
+      />
+      <span id={countId} className="chat-instructions__count muted small">
+        {text.length} / {maxInstructionsChars}
+      </span>
+    </SettingsDialog>
   );
 }

@@ -33,7 +33,7 @@ function created(id: string) {
 
 /**
  * A new chat's pane that becomes its conversation's once created (as App does). The server records each chat.send;
- * `failSend` makes it out of reach; conversations.instructions never answers (what shows is what the page set).
+ * `failSend` makes it out of reach; conversations.settings never answers (what shows is what the page set).
  */
 function openNewChat(opts: { failSend?: boolean } = {}) {
   const sends: Array<Record<string, unknown>> = [];
@@ -47,7 +47,7 @@ function openNewChat(opts: { failSend?: boolean } = {}) {
       return { runId: "c-new-r0", conversationId: "c-new" };
     }
     if (path === "conversations.get") return created("c-new");
-    if (path === "conversations.instructions") return new Promise(() => {});
+    if (path === "conversations.settings") return new Promise(() => {});
     if (path === "models.list") return { models: [], defaultModel: null, demo: false };
     return path === "conversations.list" ? [] : null;
   });
@@ -99,13 +99,13 @@ describe("a new chat's instructions, from its header", () => {
     expect(document.activeElement).toBe(marker);
     expect(JSON.parse(localStorage.getItem("streamchat.draftInstructions.new")!)).toEqual({ text: "Answer in haiku." });
     // Kept on this device only: no server call for them.
-    expect(asked.filter((p) => p.startsWith("conversations.") && p.includes("nstructions"))).toEqual([]);
+    expect(asked.filter((p) => p === "conversations.settings" || (p.startsWith("conversations.") && p.includes("nstructions")))).toEqual([]);
 
     sendMessage(view, "First question");
     await waitFor(() => expect(sends).toHaveLength(1));
     expect(sends[0]).toMatchObject({ message: "First question", instructions: "Answer in haiku." });
     expect(sends[0]!.conversationId).toBeUndefined();
-    // The conversation's now: the marker shows them at once (conversations.instructions has not answered), the draft is gone.
+    // The conversation's now: the marker shows them at once (conversations.settings has not answered), the draft is gone.
     await waitFor(() => expect(asked).toContain("conversations.get"));
     await act(async () => {});
     expect(view.getByTestId("chat-instructions-chip").getAttribute("aria-label")).toBe("Chat instructions: Answer in haiku.");

@@ -19,7 +19,9 @@ import { DemoBadge } from "./ModelPicker.js";
 import { UserMessage } from "./UserMessage.js";
 import { ArchivedNote } from "./ArchivedNote.js";
 import { ChatInstructionsChip, ChatInstructionsDialog, NewChatInstructionsButton } from "./ChatInstructions.js";
+import { ChatSamplingChip, ChatSamplingDialog } from "./ChatSampling.js";
 import { ConversationMenu } from "./ConversationMenu.js";
+import { useDialogOpener } from "./SettingsDialog.js";
 import { VersionNav, type PendingSwitch } from "./VersionNav.js";
 import { ContextMeter } from "../capabilities/ContextMeter.js";
 import { attachmentViews, pickedFiles } from "../capabilities/attachments.js";
@@ -127,16 +129,12 @@ export function ChatPane(props: ChatPaneProps) {
   const stickToBottom = useRef(true);
   const [atBottom, setAtBottom] = useState(true);
   const title = useListedTitle(conversationId) ?? chat.title;
-  // The chat's instructions dialog, while open: what opened it (the menu's button, the header's marker) takes the focus back.
-  const [instructionsOpener, setInstructionsOpener] = useState<HTMLElement | null>(null);
+  // The chat's instructions and model settings dialogs, while open: what opened one (the menu's button, the header's
+  // marker) takes the focus back; the menu's button when that marker went (its setting cleared).
   const header = useRef<HTMLElement>(null);
-  useEffect(() => setInstructionsOpener(null), [conversationId]);
-  const closeInstructions = () => {
-    // The marker goes when the instructions were cleared: the menu's button then.
-    const back = instructionsOpener?.isConnected ? instructionsOpener : header.current?.querySelector<HTMLElement>(".conversation-menu__button");
-    setInstructionsOpener(null);
-    back?.focus();
-  };
+  const menuButton = () => header.current?.querySelector<HTMLElement>(".conversation-menu__button");
+  const instructionsDialog = useDialogOpener(menuButton, conversationId);
+  const samplingDialog = useDialogOpener(menuButton, conversationId);
 
   /** The scroller's height when last seen: a scroll event that comes with a new height is the box resizing, not the reader. */
   const seenHeight = useRef(0);
@@ -440,13 +438,23 @@ export function ChatPane(props: ChatPaneProps) {
           {conversationId ? (title ?? "") : "New chat"}
         </h1>
         {conversationId ? (
-          !chat.notFound && <ChatInstructionsChip conversationId={conversationId} onOpen={setInstructionsOpener} />
+          !chat.notFound && (
+            <>
+              <ChatInstructionsChip conversationId={conversationId} onOpen={instructionsDialog.open} />
+              <ChatSamplingChip conversationId={conversationId} onOpen={samplingDialog.open} />
+            </>
+          )
         ) : (
-          <NewChatInstructionsButton text={newChatInstructions} onOpen={setInstructionsOpener} />
+          <NewChatInstructionsButton text={newChatInstructions} onOpen={instructionsDialog.open} />
         )}
         <ConnectionStatus {...headerConnection({ state: chat.connection, error: chat.connectionError }, feedUnreachable)} />
         {conversationId && !chat.notFound && (
-          <ConversationMenu conversationId={conversationId} archivedAt={chat.archivedAt} onInstructions={setInstructionsOpener} />
+          <ConversationMenu
+            conversationId={conversationId}
+            archivedAt={chat.archivedAt}
+            onInstructions={instructionsDialog.open}
+            onSampling={samplingDialog.open}
+          />
         )}
         {demo && <DemoBadge />}
         <button
@@ -459,7 +467,7 @@ export function ChatPane(props: ChatPaneProps) {
           <Icon name="newChat" />
         </button>
       </header>
-      {instructionsOpener && (
+      {instructionsDialog.opener && (
         <ChatInstructionsDialog
           key={conversationId ?? newChatDraft}
           source={
@@ -467,8 +475,11 @@ export function ChatPane(props: ChatPaneProps) {
               ? { kind: "conversation", conversationId }
               : { kind: "draft", value: newChatInstructions, onSave: setNewChatInstructions }
           }
-          onClose={closeInstructions}
+          onClose={instructionsDialog.close}
         />
+      )}
+      {samplingDialog.opener && conversationId && (
+        <ChatSamplingDialog key={conversationId} conversationId={conversationId} onClose={samplingDialog.close} />
       )}
 
       {unauthorized && (

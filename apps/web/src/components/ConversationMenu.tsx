@@ -14,19 +14,22 @@ const formats: Array<{ format: ExportFormat; label: string }> = [
 ];
 
 /**
- * The conversation's menu in the chat header: its own instructions (a dialog the pane shows: `onInstructions`, told
- * the menu's button to give the focus back to), export as a JSON file (every version, what import reads) or as
- * Markdown (the conversation as shown), and archive it (out of the list, kept whole) or bring it back. A menu button
- * with a native popover (light dismiss, Escape, top layer); arrow keys move between its items.
+ * The conversation's menu in the chat header: its own instructions and its model settings (dialogs the pane shows:
+ * `onInstructions`, `onSampling`, told the menu's button to give the focus back to), export as a JSON file (every
+ * version, what import reads) or as Markdown (the conversation as shown), and archive it (out of the list, kept whole)
+ * or bring it back. A menu button with a native popover (light dismiss, Escape, top layer); arrow keys move between
+ * its items.
  */
 export function ConversationMenu({
   conversationId,
   archivedAt,
   onInstructions,
+  onSampling,
 }: {
   conversationId: string;
   archivedAt: number | null;
   onInstructions: (opener: HTMLElement) => void;
+  onSampling: (opener: HTMLElement) => void;
 }) {
   const id = useId();
   const button = useRef<HTMLButtonElement>(null);
@@ -86,12 +89,12 @@ export function ConversationMenu({
     );
   };
 
-  const openInstructions = () => {
+  const openDialog = (open: (opener: HTMLElement) => void) => {
     panel.current?.hidePopover();
     setStatus(null);
     if (button.current) {
       button.current.focus();
-      onInstructions(button.current);
+      open(button.current);
     }
   };
 
@@ -126,9 +129,13 @@ export function ConversationMenu({
         <Icon name="more" />
       </button>
       <div ref={panel} id={id} popover="auto" className="popover conversation-menu" role="menu" aria-label="Conversation options" onKeyDown={onKeyDown}>
-        <button type="button" role="menuitem" className="conversation-menu__item" aria-haspopup="dialog" onClick={openInstructions}>
+        <button type="button" role="menuitem" className="conversation-menu__item" aria-haspopup="dialog" onClick={() => openDialog(onInstructions)}>
           <Icon name="instructions" size={16} />
           Chat instructions…
+        </button>
+        <button type="button" role="menuitem" className="conversation-menu__item" aria-haspopup="dialog" onClick={() => openDialog(onSampling)}>
+          <Icon name="sampling" size={16} />
+          Model settings…
         </button>
         {formats.map(({ format, label }) => (
           <button key={format} type="button" role="menuitem" className="conversation-menu__item" onClick={() => void exportAs(format)}>

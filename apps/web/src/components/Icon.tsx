@@ -36,6 +36,8 @@ const paths = {
   unarchive: "M4 3l16 2-.5 4L3.5 7zM5 9v10h14V9M12 17v-5M9.5 14.5L12 12l2.5 2.5",
   // A clipboard with lines on it: instructions kept with a chat.
   instructions: "M9 3h6v3H9zM9 4.5H6v16h12v-16h-3M9 11h6M9 15h6M9 19h3",
+  // Three sliders, each set somewhere else: how a chat's answers are sampled.
+  sampling: "M4 6h9M17 6h3M15 4v4M4 12h3M11 12h9M9 10v4M4 18h11M19 18h1M17 16v4",
 } as const;
 
 export type IconName = keyof typeof paths;

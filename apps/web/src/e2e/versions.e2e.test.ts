@@ -335,6 +335,8 @@ describe.skipIf(!runBrowserTests)("versions, export and import", () => {
       await page.waitForFunction(() => document.activeElement?.getAttribute("role") === "menuitem");
       expect(await focused()).toBe("menuitem:Chat instructions…");
       await page.keyboard.press("ArrowDown");
+      expect(await focused()).toBe("menuitem:Model settings…");
+      await page.keyboard.press("ArrowDown");
       expect(await focused()).toBe("menuitem:Export as JSON");
       await page.keyboard.press("ArrowDown");
       expect(await focused()).toBe("menuitem:Export as Markdown");

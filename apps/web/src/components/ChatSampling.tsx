@@ -1,0 +1,221 @@
+import { defaultSampling, isDefaultSampling, samplingLimits, type Sampling } from "@streamchat/core/browser";
+import { useId, useRef, useState, type Ref } from "react";
+import {
+  emptySamplingFields,
+  readSamplingFields,
+  sameSampling,
+  samplingFields,
+  samplingKeys,
+  samplingNames,
+  samplingProblems,
+  samplingSummary,
+  type SamplingFields,
+  type SamplingKey,
+} from "../chat/samplingFields.js";
+import { useChatSettings } from "../chat/useChatSettings.js";
+import { describeError } from "../lib/errors.js";
+import { trpc } from "../trpc.js";
+import { Icon } from "./Icon.js";
+import { SettingsDialog } from "./SettingsDialog.js";
+import "./versions.css";
+
+/** What each field says under it, for someone who has not met the word before. */
+const hints: Record<SamplingKey, string> = {
+  temperature: "Lower is more focused and repeatable, higher more varied.",
+  topP: "Draws only from the likeliest tokens, those that together make up this share.",
+  seed: "The same seed gives the same answer again, on servers that support it.",
+};
+
+/** The arrows' step: fine enough for the values people use (0.7, 0.95), coarse enough to get there. */
+const steps: Record<SamplingKey, number> = { temperature: 0.05, topP: 0.05, seed: 1 };
+
+/**
+ * Beside the chat's title when its answers are not sampled as the model would by default: a quiet marker naming the
+ * settings chosen, which opens them. Nothing when all are the model's (or not known yet): the conversation's menu sets them.
+ */
+export function ChatSamplingChip({ conversationId, onOpen }: { conversationId: string; onOpen: (opener: HTMLElement) => void }) {
+  const settings = useChatSettings(conversationId);
+  const sampling = settings.data?.sampling;
+  if (!sampling || isDefaultSampling(sampling)) return null;
+  const summary = samplingSummary(sampling);
+  return (
+    <button
+      type="button"
+      className="chip chat-marker chat-sampling-chip"
+      aria-label={`Model settings: ${summary}`}
+      title={`Model settings: ${summary}`}
+      aria-haspopup="dialog"
+      data-testid="chat-sampling-chip"
+      onClick={(e) => onOpen(e.currentTarget)}
+    >
+      <Icon name="sampling" size={14} />
+      <span className="chat-marker__label">{summary}</span>
+    </button>
+  );
+}
+
+/**
+ * How a conversation's answers are sampled, in a modal dialog (SettingsDialog): temperature, top P and seed, each empty
+ * for the model's own default. Checked as typed against core's limits (Save waits for valid values) and saved whole
+ * (conversations.setSampling, null for each left empty); every answer started afterwards in this chat is sent them.
+ * Rendered while open; `onClose` gives the focus back to what opened it.
+ */
+export function ChatSamplingDialog({ conversationId, onClose }: { conversationId: string; onClose: () => void }) {
+  const first = useRef<HTMLInputElement>(null);
+  const utils = trpc.useUtils();
+  const settings = useChatSettings(conversationId);
+  // The fields as typed, until saved; null: the stored settings are shown.
+  const [draft, setDraft] = useState<SamplingFields | null>(null);
+  // Fields whose text the browser cannot read as a number ("1e"): their value is "" as if empty, but they are not.
+  const [unreadable, setUnreadable] = useState<ReadonlySet<SamplingKey>>(new Set());
+  // Bumped by Use model defaults: new fields, as a field's unreadable text is "" to React and would stay on screen.
+  const [generation, setGeneration] = useState(0);
+  const save = trpc.conversations.setSampling.useMutation({
+    onSuccess: (saved, input) => {
+      utils.conversations.settings.setData({ conversationId: input.conversationId }, saved);
+      setDraft(null);
+    },
+  });
+  const stored: Sampling = settings.data?.sampling ?? defaultSampling;
+  const fields = draft ?? samplingFields(stored);
+  const read = readSamplingFields(fields);
+  const problems = { ...read.problems };
+  for (const key of unreadable) problems[key] = samplingProblems[key];
+  const sampling = unreadable.size === 0 ? read.sampling : null;
+  // A field that cannot be saved is a change too: the backdrop must not throw it away.
+  const changed = draft !== null && (sampling === null || !sameSampling(sampling, stored));
+  const loading = settings.isLoading;
+  const edit = (next: SamplingFields, nextUnreadable: ReadonlySet<SamplingKey> = new Set()) => {
+    setDraft(next);
+    setUnreadable(nextUnreadable);
+    save.reset();
+  };
+
+  const failure = settings.error
+    ? `Could not load this chat's model settings. ${describeError(settings.error).title}`
+    : save.error
+      ? `Could not save this chat's model settings. ${describeError(save.error).title}`
+      : null;
+  return (
+    <SettingsDialog
+      title="Model settings"
+      hint="How the model picks the words of this chat's answers, from the next answer on. An empty field leaves it to the model. Branches of this chat keep them."
+      testId="chat-sampling-dialog"
+      className="chat-sampling"
+      changed={changed}
+      canSave={changed && sampling !== null}
+      saving={save.isPending}
+      saved={save.isSuccess && draft === null}
+      failure={failure}
+      initialFocus={first}
+      ready={!loading}
+      onClose={onClose}
+      onSave={() => {
+        if (sampling) save.mutate({ conversationId, sampling });
+      }}
+      actions={
+        <button
+          type="button"
+          className="button"
+          disabled={loading || (unreadable.size === 0 && samplingKeys.every((key) => fields[key].trim() === ""))}
+          onClick={() => {
+            edit(emptySamplingFields);
+            setGeneration((g) => g + 1);
+          }}
+        >
+          Use model defaults
+        </button>
+      }
+    >
+      {samplingKeys.map((key) => (
+        <SamplingField
+          key={`${key}-${generation}`}
+          name={key}
+          inputRef={key === "temperature" ? first : undefined}
+          value={fields[key]}
+          problem={problems[key] ?? null}
+          loading={loading}
+          onChange={(value, readable) => {
+            const next = new Set(unreadable);
+            if (readable) next.delete(key);
+            else next.add(key);
+            edit({ ...fields, [key]: value }, next);
+          }}
+        />
+      ))}
+    </SettingsDialog>
+  );
+}
+
+/** One setting: its number (empty for the model's default), its hint, and what is wrong with it in words. */
+function SamplingField({
+  name,
+  inputRef,
+  value,
+  problem,
+  loading,
+  onChange,
+}: {
+  name: SamplingKey;
+  inputRef: Ref<HTMLInputElement> | undefined;
+  value: string;
+  problem: string | null;
+  loading: boolean;
+  /** `readable`: false while the browser cannot read the text as a number (its value is "" then). */
+  onChange: (value: string, readable: boolean) => void;
+}) {
+  const id = useId();
+  const hintId = useId();
+  const problemId = useId();
+  const { min, max } = samplingLimits[name];
+  const whole = name === "seed";
+  return (
+    <div className="chat-sampling__field">
+      <label htmlFor={id} className="chat-sampling__label">
+        {samplingNames[name]}
+      </label>
+      <div className="chat-sampling__controls">
+        <input
+          ref={inputRef}
+          id={id}
+          type="number"
+          className="chat-sampling__number"
+          inputMode={whole ? "numeric" : "decimal"}
+          min={min}
+          max={max}
+          step={steps[name]}
+          value={value}
+          disabled={loading}
+          placeholder={loading ? "Loading…" : "Model default"}
+          aria-invalid={problem !== null}
+          aria-describedby={problem ? `${hintId} ${problemId}` : hintId}
+          onChange={(e) => onChange(e.target.value, !e.target.validity.badInput)}
+        />
+        {name === "temperature" && (
+          // For the pointer: the field beside it is the same value, for the keyboard and screen readers alike. Resting
+          // in the middle, dimmed, while the model's default is used (a slider cannot be empty).
+          <input
+            type="range"
+            className={`chat-sampling__slider${value.trim() === "" ? " is-default" : ""}`}
+            min={min}
+            max={max}
+            step={steps[name]}
+            value={value.trim() === "" ? (min + max) / 2 : value}
+            disabled={loading}
+            tabIndex={-1}
+            aria-hidden="true"
+            onChange={(e) => onChange(e.target.value, true)}
+          />
+        )}
+      </div>
+      <p id={hintId} className="chat-sampling__hint">
+        {hints[name]}
+      </p>
+      {problem && (
+        <p id={problemId} className="chat-sampling__problem">
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}

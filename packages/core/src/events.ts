@@ -86,6 +86,12 @@ export const runStartEventSchema = z.object({
    * again) from a failed answer (to be retried) after a reload too.
    */
   continues: z.literal(true).optional(),
+  /**
+   * Addition (optional): the sampling its conversation chose (RunOptions.sampling), the settings chosen only; absent
+   * when every one is the model's. Kept in the log and its exports, so an answer says how it was made (a seed is of
+   * use only to whoever knows it).
+   */
+  sampling: z.object({ temperature: z.number().optional(), topP: z.number().optional(), seed: z.number().optional() }).strict().optional(),
 });
 export const statusEventSchema = z.object({
   type: z.literal("status"),

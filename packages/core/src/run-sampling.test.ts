@@ -22,10 +22,12 @@ const optionsOf = (body: unknown) => (body as { options?: Record<string, number>
 describe("a run's sampling", () => {
   it("asks every round for the settings chosen, with the run's own options", async () => {
     const before = sim.chatRequests().length;
-    const { shapes } = await collect(
+    const { shapes, events } = await collect(
       runChat(simRunOptions(sim, "demo", { messages: question, sampling: { temperature: 0.2, topP: 0.9, seed: 42 }, maxAnswerTokens: 500 })),
     );
     expect(shapes.at(-1)).toBe("done:stop");
+    // Its start says how it is sampled (kept in the log).
+    expect(events[0]).toMatchObject({ type: "run-start", sampling: { temperature: 0.2, topP: 0.9, seed: 42 } });
     const rounds = sim.chatRequests().slice(before);
     // The calculator's round and the answer's: both sampled alike.
     expect(rounds.length).toBe(2);
@@ -34,9 +36,14 @@ describe("a run's sampling", () => {
 
   it("sends only what was chosen, and nothing for the model's defaults", async () => {
     const before = sim.chatRequests().length;
-    await collect(runChat(simRunOptions(sim, "demo", { messages: question, tools: [], sampling: { temperature: 0, topP: null, seed: null } })));
-    await collect(runChat(simRunOptions(sim, "demo", { messages: question, tools: [], sampling: defaultSampling })));
-    await collect(runChat(simRunOptions(sim, "demo", { messages: question, tools: [] })));
+    const starts: unknown[] = [];
+    for (const sampling of [{ temperature: 0, topP: null, seed: null }, defaultSampling, undefined]) {
+      const { events } = await collect(runChat(simRunOptions(sim, "demo", { messages: question, tools: [], ...(sampling ? { sampling } : {}) })));
+      starts.push(events[0]);
+    }
+    expect(starts[0]).toMatchObject({ sampling: { temperature: 0 } });
+    expect(starts[1]).not.toHaveProperty("sampling");
+    expect(starts[2]).not.toHaveProperty("sampling");
     const [chosen, defaults, none] = sim.chatRequests().slice(before).map((r) => optionsOf(r.body));
     expect(chosen).toEqual({ temperature: 0 });
     expect(defaults).toEqual({});

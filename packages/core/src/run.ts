@@ -212,8 +212,14 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
     try {
       // A resumed run's run-start (and the rest of its start) is in its log already.
       if (!opts.resume) {
-        const start = { conversationId: opts.conversationId, model: opts.modelName, provider: opts.model.provider };
-        yield event("run-start", opts.continueAnswer ? { ...start, continues: true as const } : start);
+        const start = {
+          conversationId: opts.conversationId,
+          model: opts.modelName,
+          provider: opts.model.provider,
+          ...(opts.continueAnswer ? { continues: true as const } : {}),
+          ...(sampled ? { sampling: sampled } : {}),
+        };
+        yield event("run-start", start);
       }
       if (opts.continueAnswer) {
         // The answer so far comes between run-start and the first status: a client that showed it already skips those.

@@ -53,7 +53,11 @@ describe("conversations.setSampling", () => {
     expect(lastOptions()).toEqual({});
     await alice.conversations.setSampling.mutate({ conversationId, sampling });
     const count = api.sim.chatRequests().length;
-    await answer(alice, "What is 6*7? Use the calculator.", conversationId);
+    const started = await alice.chat.send.mutate({ message: "What is 6*7? Use the calculator.", conversationId });
+    const received = await collectRun(alice, started.runId);
+    // Its start says how it is sampled, in the log (a replay gives it again).
+    expect(received[0]?.event).toMatchObject({ type: "run-start", sampling: { temperature: 0.2, topP: 0.9, seed: 42 } });
+    expect((await collectRun(alice, started.runId))[0]?.event).toMatchObject({ sampling: { seed: 42 } });
     const rounds = api.sim.chatRequests().slice(count);
     expect(rounds.length).toBe(2);
     for (const round of rounds) expect((round.body as { options?: unknown }).options).toEqual({ temperature: 0.2, top_p: 0.9, seed: 42 });

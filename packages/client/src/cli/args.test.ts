@@ -61,6 +61,51 @@ describe("parseCliArgs", () => {
     expect(message(["list", "--instructions", "x"])).toBe("--instructions is not an option of chat list");
   });
 
+  it("--temperature, --top-p, --seed with a question: a new conversation's sampling, not with -c and not on a command", () => {
+    expect(parseCliArgs(["--temperature", "0.2", "--top-p", "0.9", "--seed", "42", "Hello"], {})).toMatchObject({
+      kind: "run",
+      options: { sampling: { temperature: 0.2, topP: 0.9, seed: 42 }, question: "Hello", conversationId: undefined },
+    });
+    // Those not given are the model's own (null); none given: no sampling of its own at all.
+    expect(parseCliArgs(["--seed=7", "Hello"], {})).toMatchObject({ kind: "run", options: { sampling: { temperature: null, topP: null, seed: 7 } } });
+    expect(parseCliArgs(["Hello"], {})).toMatchObject({ kind: "run", options: { sampling: undefined } });
+    // default (any case) is the model's own: for a new conversation the same as leaving the option out.
+    expect(parseCliArgs(["--temperature", "Default", "--top-p", "0.5", "Hello"], {})).toMatchObject({
+      kind: "run",
+      options: { sampling: { temperature: null, topP: 0.5, seed: null } },
+    });
+    // With --instructions, and in interactive mode (no question), where the session's first conversation takes them.
+    expect(parseCliArgs(["--instructions", "Answer in haiku.", "--temperature", "1.5", "Hello"], {})).toMatchObject({
+      kind: "run",
+      options: { instructions: "Answer in haiku.", sampling: { temperature: 1.5, topP: null, seed: null }, question: "Hello" },
+    });
+    expect(parseCliArgs(["--top-p", "0.9"], {})).toMatchObject({ kind: "run", options: { question: undefined, sampling: { temperature: null, topP: 0.9, seed: null } } });
+
+    const message = (argv: string[]) => {
+      const parsed = parseCliArgs(argv, {});
+      return parsed.kind === "usage-error" ? parsed.message : `not a usage error: ${parsed.kind}`;
+    };
+    // Checked as chat sampling checks them, with the same words.
+    expect(message(["--top-p=0", "Hello"])).toBe('--top-p must be a number above 0, at most 1, or default (got "0")');
+    expect(message(["--seed", "1.5", "Hello"])).toBe('--seed must be a whole number from 0 to 2147483647, or default (got "1.5")');
+    expect(message(["--temperature", " ", "Hello"])).toBe("--temperature needs a value (a number from 0 to 2, or default)");
+    // An existing conversation's sampling is chat sampling's to change: the command that would, with the values given.
+    expect(message(["-c", "c1", "--temperature", "0.2", "--seed", "default", "Hello"])).toBe(
+      "--temperature, --seed go with a new conversation; to change this one's sampling, use chat sampling -c c1 --temperature 0.2 --seed default",
+    );
+    expect(message(["-c", "c1", "--top-p", "0.9"])).toBe("--top-p goes with a new conversation; to change this one's sampling, use chat sampling -c c1 --top-p 0.9");
+    expect(message(["--continue", "-c", "c1", "--seed", "42"])).toBe("--seed goes with a new conversation; to change this one's sampling, use chat sampling -c c1 --seed 42");
+    for (const [argv, option] of [
+      [["list", "--temperature", "0.2"], "temperature"],
+      [["export", "c1", "--seed", "1"], "seed"],
+      [["import", "chat.json", "--top-p", "0.9"], "top-p"],
+      [["instructions", "-c", "c1", "--temperature", "0.2"], "temperature"],
+    ] as const) {
+      expect(message([...argv]), argv.join(" ")).toBe(`--${option} is an option of chat sampling`);
+    }
+    expect(usage).toMatch(/^Usage: chat \[--instructions <text>\] \[--temperature <n>\] \[--top-p <n>\] \[--seed <n>\] \[options\] \[question\]$/m);
+  });
+
   it("has no question in interactive mode and uses the default URL", () => {
     expect(parseCliArgs([], {})).toMatchObject({ kind: "run", options: { question: undefined, url: defaultUrl } });
   });
@@ -276,7 +321,7 @@ describe("parseCliArgs", () => {
     // A question that starts with the word, quoted whole, is still a question.
     expect(parseCliArgs(["sampling methods in statistics"], {})).toMatchObject({ kind: "run", options: { question: "sampling methods in statistics" } });
     expect(usage).toMatch(/^ {7}chat sampling -c <conversation-id> \[--temperature <n>\] \[--top-p <n>\] \[--seed <n>\] \[--reset\] \[options\]$/m);
-    expect(usage).toMatch(/^ {6}--temperature <n> {6}sampling: 0 to 2 /m);
+    expect(usage).toMatch(/^ {6}--temperature <n> {6}sampling, a new conversation: 0 to 2 /m);
     expect(usage).toMatch(/^ {6}--reset {16}sampling: every setting back to the model's default$/m);
   });
 
@@ -309,11 +354,10 @@ describe("parseCliArgs", () => {
     expect(message(["sampling", "-c", "c1", "-m", "x"])).toBe("--model is not an option of chat sampling");
     expect(message(["sampling", "-c", "c1", "--json"])).toBe("--json is not an option of chat sampling");
 
-    // The settings and --reset are chat sampling's alone: not a question's (in a conversation or not), nor another command's.
-    expect(message(["--temperature", "0.2", "Hello"])).toBe("--temperature is an option of chat sampling");
-    expect(message(["-c", "c1", "--top-p", "0.9", "Hello"])).toBe("--top-p is an option of chat sampling");
-    expect(message(["-c", "c1", "--seed", "42"])).toBe("--seed is an option of chat sampling");
+    // The settings go with chat sampling and a new conversation's question (below); --reset with chat sampling alone,
+    // and none with another command.
     expect(message(["--reset"])).toBe("--reset is an option of chat sampling");
+    expect(message(["--reset", "Hello"])).toBe("--reset is an option of chat sampling");
     expect(message(["instructions", "-c", "c1", "--temperature", "0.2"])).toBe("--temperature is an option of chat sampling");
     expect(message(["list", "--reset"])).toBe("--reset is an option of chat sampling");
     expect(message(["export", "c1", "--seed", "1"])).toBe("--seed is an option of chat sampling");

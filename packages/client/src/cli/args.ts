@@ -3,7 +3,7 @@ import { defaultSampling, samplingLimits, samplingSchema, type Sampling } from "
 
 const { temperature: temperatureLimits, topP: topPLimits, seed: seedLimits } = samplingLimits;
 
-export const usage = `Usage: chat [options] [question]
+export const usage = `Usage: chat [--instructions <text>] [--temperature <n>] [--top-p <n>] [--seed <n>] [options] [question]
        chat --continue -c <conversation-id> [options]
        chat export <conversation-id> [--format json|markdown] [-o <file>] [options]
        chat export --all [-o <file>] [options]
@@ -33,6 +33,9 @@ sampling prints how the answers of the conversation given with -c are sampled: t
 and seed, or "model default" where the model's own is used. --temperature, --top-p and --seed
 change those given for its new answers and keep the others (the value default puts one back to
 the model's); --reset puts them all back.
+With a question and no -c, --instructions, --temperature, --top-p and --seed start a new
+conversation with its own: its first answer already gets them, and so do the later ones (in a
+session, each new conversation's too); default there is the model's own, as if not given.
 list prints your conversations as the web app lists them (pinned first, then newest activity), one
 a line: its id (for --conversation and export), last activity, title, "(pinned)", "(answering)";
 with --title, only those whose title holds every word (any order, case and accents ignored).
@@ -47,6 +50,7 @@ Options:
   -c, --conversation <id>    continue this conversation (instructions, sampling: that conversation's)
       --continue             write on from the answer that ends the conversation (-c), stopped or cut short
       --instructions <text>  a new conversation's own instructions (not with -c), which its first answer gets
+                             (in a session, every new conversation's)
   -u, --url <url>            API base URL (default: $CHAT_URL or http://127.0.0.1:3000)
   -t, --token <token>        bearer token when the server has AUTH_TOKENS (default: $CHAT_TOKEN)
   -i, --image <path>         attach an image (PNG, JPEG, WebP, GIF; repeat for up to 4) — vision models
@@ -61,9 +65,9 @@ Options:
   -o, --output <file>        export: write to this file instead of stdout (never over an existing one)
       --all                  export: every conversation, as JSON Lines
       --clear                instructions: remove your custom instructions (with -c, the conversation's)
-      --temperature <n>      sampling: ${temperatureLimits.min} to ${temperatureLimits.max} (lower: more predictable), or default
-      --top-p <n>            sampling: above ${topPLimits.min}, at most ${topPLimits.max} (draw only from the likeliest tokens), or default
-      --seed <n>             sampling: a whole number from ${seedLimits.min} to ${seedLimits.max} (same seed, same answer), or default
+      --temperature <n>      sampling, a new conversation: ${temperatureLimits.min} to ${temperatureLimits.max} (lower: more predictable), or default
+      --top-p <n>            sampling, a new conversation: above ${topPLimits.min}, at most ${topPLimits.max} (draw only from the likeliest tokens), or default
+      --seed <n>             sampling, a new conversation: a whole number from ${seedLimits.min} to ${seedLimits.max} (same seed, same answer), or default
       --reset                sampling: every setting back to the model's default
       --title <words>        list: only the conversations whose title holds every word
       --archived             list: the archived conversations (out of the list) instead
@@ -105,6 +109,11 @@ export interface CliOptions {
   think: boolean | "low" | "medium" | "high" | undefined;
   /** --instructions: the new conversation's own instructions (no -c), sent with its first question. */
   instructions: string | undefined;
+  /**
+   * --temperature, --top-p, --seed: the new conversation's sampling (no -c), sent with its first question, null for
+   * those not given (or given as default); undefined: none given.
+   */
+  sampling: Sampling | undefined;
   /** Print usage and status lines; undefined: when stderr is a terminal. */
   usage: boolean | undefined;
   /** How long an approval question waits for its answer on input that is no terminal; undefined: the default. */
@@ -277,6 +286,19 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   if (values.instructions !== undefined && values.conversation !== undefined) {
     return { kind: "usage-error", message: `--instructions go with a new conversation; for this one: chat instructions -c ${values.conversation} "…"` };
   }
+  const sampling = givenSampling(values);
+  if (typeof sampling === "string") return { kind: "usage-error", message: sampling };
+  const samplingGiven = Object.keys(sampling).length > 0;
+  if (samplingGiven && values.conversation !== undefined) {
+    const given = samplingKeys.filter((key) => key in sampling);
+    const options = given.map((key) => `--${samplingOptions[key].option}`);
+    // The values as parsed (default for null): the command suggested can be run as it reads.
+    const settings = given.map((key, i) => `${options[i]} ${sampling[key] ?? "default"}`);
+    return {
+      kind: "usage-error",
+      message: `${options.join(", ")} ${options.length === 1 ? "goes" : "go"} with a new conversation; to change this one's sampling, use chat sampling -c ${values.conversation} ${settings.join(" ")}`,
+    };
+  }
   if (values.continue) {
     if (values.conversation === undefined) return { kind: "usage-error", message: "--continue needs the conversation (-c <conversation-id>)" };
     if (question !== undefined) return { kind: "usage-error", message: "--continue takes no question: it writes on from the answer the conversation ends with" };
@@ -297,6 +319,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       files,
       think,
       instructions: values.instructions,
+      sampling: samplingGiven ? { ...defaultSampling, ...sampling } : undefined,
       usage: values.usage,
       approvalWaitMs,
     },
@@ -453,8 +476,10 @@ function optionOfAnotherCommand(
   }
   if (command !== "list" && values.title !== undefined) return { kind: "usage-error", message: "--title is an option of chat list" };
   if (command !== "list" && values.archived) return { kind: "usage-error", message: "--archived is an option of chat list" };
+  // A question takes the settings too, for the new conversation it starts; --reset only changes an existing one's.
   if (command !== "sampling") {
-    const sampling = samplingKeys.map((key) => samplingOptions[key].option).find((option) => values[option] !== undefined) ?? (values.reset ? "reset" : undefined);
+    const settings = command === "run" ? undefined : samplingKeys.map((key) => samplingOptions[key].option).find((option) => values[option] !== undefined);
+    const sampling = settings ?? (values.reset ? "reset" : undefined);
     if (sampling) return { kind: "usage-error", message: `--${sampling} is an option of chat sampling` };
   }
   return undefined;
@@ -505,13 +530,22 @@ function parseSampling(args: string[], values: SamplingValues & { conversation?:
     }
     return { kind: "sampling", options: { ...target, set: defaultSampling } };
   }
+  const set = givenSampling(values);
+  if (typeof set === "string") return { kind: "usage-error", message: set };
+  return { kind: "sampling", options: { ...target, set } };
+}
+
+/** The sampling settings given (--temperature, --top-p, --seed), each checked; a string: the usage error. */
+function givenSampling(values: SamplingValues): Partial<Sampling> | string {
   const set: Partial<Sampling> = {};
-  for (const key of given) {
-    const value = parseSamplingSetting(key, values[samplingOptions[key].option]!);
-    if (typeof value === "string") return { kind: "usage-error", message: value };
+  for (const key of samplingKeys) {
+    const typed = values[samplingOptions[key].option];
+    if (typed === undefined) continue;
+    const value = parseSamplingSetting(key, typed);
+    if (typeof value === "string") return value;
     set[key] = value.setting;
   }
-  return { kind: "sampling", options: { ...target, set } };
+  return set;
 }
 
 /**

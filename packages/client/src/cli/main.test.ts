@@ -249,6 +249,62 @@ describe("runCli", () => {
     expect(await run(["instructions", "-c", start!.conversationId!], env)).toEqual({ code: exitCodes.ok, stdout: "Answer in haiku.\n", stderr: "" });
   });
 
+  it("chat --temperature --top-p --seed starts a new conversation sampled so, its first answer included (with --instructions, in a session)", async () => {
+    const env = { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" };
+    type Request = { messages: Array<{ role: string; content: string }>; options?: Record<string, number> };
+    // The model server's request for this question (a title, asked for as well, is not it).
+    const requestFor = (question: string) =>
+      api.sim
+        .chatRequests()
+        .map((request) => request.body as Request)
+        .findLast((body) => body.messages.at(-1)?.content === question)!;
+    const conversationsOf = (stdout: string) =>
+      stdout
+        .split("\n")
+        .map((line) => JSON.parse(line || "null") as { type?: string; conversationId?: string } | null)
+        .filter((event) => event?.type === "run-start")
+        .map((event) => event!.conversationId!);
+
+    const asked = await run(["--json", "--temperature", "0.2", "--top-p", "0.9", "--seed", "42", "Pick a number"], env);
+    expect(asked.code).toBe(exitCodes.ok);
+    expect(requestFor("Pick a number").options).toEqual({ temperature: 0.2, top_p: 0.9, seed: 42 });
+    const [conversationId] = conversationsOf(asked.stdout);
+    expect(await run(["sampling", "-c", conversationId!], env)).toEqual({ code: exitCodes.ok, stdout: "temperature 0.2, top P 0.9, seed 42\n", stderr: "" });
+    // Its later answers are sampled so too: the conversation keeps them.
+    expect(await run(["-c", conversationId!, "Another one"], env)).toMatchObject({ code: exitCodes.ok });
+    expect(requestFor("Another one").options).toEqual({ temperature: 0.2, top_p: 0.9, seed: 42 });
+
+    // With its own instructions too; the settings not given are the model's.
+    const both = await run(["--json", "--instructions", "Answer in haiku.", "--seed", "7", "Tell me about snow"], env);
+    expect(both.code).toBe(exitCodes.ok);
+    const snow = requestFor("Tell me about snow");
+    expect(snow.options).toEqual({ seed: 7 });
+    expect(snow.messages[0]!.content.endsWith("\n\nAnswer in haiku.")).toBe(true);
+    const [snowConversation] = conversationsOf(both.stdout);
+    expect(await run(["sampling", "-c", snowConversation!], env)).toMatchObject({ stdout: "temperature model default, top P model default, seed 7\n" });
+    expect(await run(["instructions", "-c", snowConversation!], env)).toMatchObject({ stdout: "Answer in haiku.\n" });
+
+    // A session: its first conversation is started with them, its next question asked in it (without them: the API
+    // refuses sampling for a conversation that exists), and a /new one is started with them again.
+    const session = await run(["--json", "--temperature", "0.3"], env, "First question\nSecond question\n/new\nThird question\n");
+    expect(session.code).toBe(exitCodes.ok);
+    for (const question of ["First question", "Second question", "Third question"]) {
+      expect(requestFor(question).options, question).toEqual({ temperature: 0.3 });
+    }
+    const [first, second, third] = conversationsOf(session.stdout);
+    expect(second).toBe(first);
+    expect(third).not.toBe(first);
+    expect(await run(["sampling", "-c", third!], env)).toMatchObject({ stdout: "temperature 0.3, top P model default, seed model default\n" });
+
+    // Not with -c: refused before anything is asked, the conversation's sampling as it was.
+    expect(await run(["-c", conversationId!, "--seed", "1", "One more"], env)).toEqual({
+      code: exitCodes.usage,
+      stdout: "",
+      stderr: `chat: --seed goes with a new conversation; to change this one's sampling, use chat sampling -c ${conversationId} --seed 1 — see chat --help\n`,
+    });
+    expect(await run(["sampling", "-c", conversationId!], env)).toMatchObject({ stdout: "temperature 0.2, top P 0.9, seed 42\n" });
+  });
+
   it("chat instructions -c prints, saves (argument or stdin) and clears a conversation's own instructions; the user's stay", async () => {
     const env = { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" };
     const client = createChatClient({ url: api.url, token: "alice-secret-token" });

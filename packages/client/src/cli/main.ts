@@ -146,6 +146,7 @@ async function ask(
             attachments,
             // The conversation's first question creates it with them; later ones are asked in it.
             instructions: conversationId === undefined ? options.instructions : undefined,
+            sampling: conversationId === undefined ? options.sampling : undefined,
             signal: streamSignal,
           })
         : withoutAnswerSoFar(session.client.continueAnswer(asking.continueIn, { model: options.model, think: options.think, signal: streamSignal }));

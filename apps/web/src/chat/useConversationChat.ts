@@ -1,4 +1,4 @@
-import { defaultSampling, type ChatEvent, type ContextUsage } from "@streamchat/core/browser";
+import { defaultSampling, isDefaultSampling, type ChatEvent, type ContextUsage } from "@streamchat/core/browser";
 import { skipToken } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { attachmentViews, type SentAttachmentView } from "../capabilities/attachments.js";
@@ -8,6 +8,7 @@ import { trpc, type RouterInputs, type RouterOutputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { branchPointItem } from "./branchPoint.js";
 import { newChatInstructions } from "./instructionsDraft.js";
+import { newChatSampling } from "./samplingDraft.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import type { OpenAt } from "./openAt.js";
 import {
@@ -319,8 +320,11 @@ export function useConversationChat(opts: {
       // Its images and files show with it at once, as they will once it is stored.
       const shown = attachments?.length ? { attachments: attachmentViews(attachments) } : {};
       setPendingUser({ text, runId: null, key, ...shown });
-      // A new chat's first message takes the instructions set for it (the header's): the conversation starts with them.
+      // A new chat's first message takes the instructions and sampling set for it (the header's): the conversation starts
+      // with them.
       const instructions = conversationId ? "" : newChatInstructions.get();
+      const sampling = conversationId ? defaultSampling : newChatSampling.get();
+      const sampled = !isDefaultSampling(sampling);
       try {
         const result = await send.mutateAsync({
           conversationId: conversationId ?? undefined,
@@ -330,16 +334,16 @@ export function useConversationChat(opts: {
           ...(think ? { think } : {}),
           ...(attachments?.length ? { attachments } : {}),
           ...(instructions ? { instructions } : {}),
+          ...(sampled ? { sampling } : {}),
         });
         started = result.runId;
         setRunId(result.runId);
         setSentKeys((keys) => new Map(keys).set(result.runId, key));
         setPendingUser({ text, runId: result.runId, key, ...shown });
         if (!conversationId) {
-          // The instructions are the conversation's now: its marker shows them at once, not only once they are fetched.
-          // (A new chat's sampling is the model's: none is set before its first message.)
-          if (instructions) {
-            const settings = { instructions, sampling: defaultSampling, updatedAt: Date.now() };
+          // They are the conversation's now: its markers show them at once, not only once they are fetched.
+          if (instructions || sampled) {
+            const settings = { instructions, sampling, updatedAt: Date.now() };
             utils.conversations.settings.setData({ conversationId: result.conversationId }, settings);
           }
           // This pane becomes the new conversation's: what was queued here meanwhile goes with it.
@@ -350,6 +354,7 @@ export function useConversationChat(opts: {
           onCreated(result.conversationId);
           // Sent: the next new chat starts without them (in the same render as the pane becoming the conversation's).
           if (instructions) newChatInstructions.set("");
+          if (sampled) newChatSampling.set(defaultSampling);
           return;
         }
         refresh();

@@ -86,7 +86,8 @@ describe("ChatInstructionsDialog", () => {
     expect(((await view.findByRole("button", { name: "Saving…" })) as HTMLButtonElement).disabled).toBe(true);
     release();
     await view.findByRole("button", { name: "Saved" });
-    expect(server.state.saved).toEqual([{ conversationId: "c1", instructions: "  Answer in Spanish.\n" }]);
+    // Sent trimmed, as a new chat's draft is kept (the server trims too).
+    expect(server.state.saved).toEqual([{ conversationId: "c1", instructions: "Answer in Spanish." }]);
     expect(box.value).toBe("Answer in Spanish.");
     expect(view.getByText(`18 / ${maxInstructionsChars}`)).toBeTruthy();
     // Nothing left unsaved: the other button closes.
@@ -251,7 +252,7 @@ describe("NewChatInstructionsButton", () => {
     const button = view.getByRole("button", { name: "Chat instructions" });
     expect(button.textContent).toBe("Instructions");
     expect(button.getAttribute("aria-haspopup")).toBe("dialog");
-    expect(button.classList.contains("chat-instructions-chip--none")).toBe(true);
+    expect(button.classList.contains("chat-marker--none")).toBe(true);
     fireEvent.click(button);
     expect(onOpen).toHaveBeenCalledWith(button);
 
@@ -260,7 +261,7 @@ describe("NewChatInstructionsButton", () => {
     const marker = view.getByRole("button", { name: "Chat instructions: Answer in haiku." });
     expect(marker).toBe(button);
     expect(marker.getAttribute("title")).toBe("Chat instructions: Answer in haiku.");
-    expect(marker.classList.contains("chat-instructions-chip--none")).toBe(false);
+    expect(marker.classList.contains("chat-marker--none")).toBe(false);
     expect(marker.dataset.testid).toBe("chat-instructions-chip");
   });
 });

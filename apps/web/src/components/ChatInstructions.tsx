@@ -3,8 +3,8 @@ import { useId, useRef, useState } from "react";
 import { useChatSettings } from "../chat/useChatSettings.js";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
-import { Icon } from "./Icon.js";
-import { SettingsDialog } from "./SettingsDialog.js";
+import { ChatMarker } from "./ChatMarker.js";
+import { SettingsDialog, useSourceSave, type SettingsSource } from "./SettingsDialog.js";
 import "./versions.css";
 
 /** How much of the instructions the header's marker names in its title (the whole text is in the dialog). */
@@ -18,21 +18,16 @@ export function instructionsExcerpt(text: string): string {
 
 /** The marker's button: named by the instructions when there are some, a quiet way to set them when there are none. */
 function InstructionsButton({ text, onOpen }: { text: string; onOpen: (opener: HTMLElement) => void }) {
-  const none = text === "";
-  const name = none ? "Chat instructions" : `Chat instructions: ${instructionsExcerpt(text)}`;
   return (
-    <button
-      type="button"
-      className={none ? "chip chat-marker chat-instructions-chip chat-instructions-chip--none" : "chip chat-marker chat-instructions-chip"}
-      aria-label={name}
-      title={none ? "Instructions for this new chat" : name}
-      aria-haspopup="dialog"
-      data-testid={none ? "chat-instructions-button" : "chat-instructions-chip"}
-      onClick={(e) => onOpen(e.currentTarget)}
-    >
-      <Icon name="instructions" size={14} />
-      <span className="chat-marker__label">Instructions</span>
-    </button>
+    <ChatMarker
+      setting="chat-instructions"
+      name="Chat instructions"
+      detail={instructionsExcerpt(text)}
+      label="Instructions"
+      icon="instructions"
+      offer="Instructions for this new chat"
+      onOpen={onOpen}
+    />
   );
 }
 
@@ -54,13 +49,8 @@ export function ChatInstructionsChip({ conversationId, onOpen }: { conversationI
  */
 export const NewChatInstructionsButton = InstructionsButton;
 
-/**
- * Where the dialog's text lives: the server's, for a conversation (conversations.settings / setInstructions), or
- * a draft kept on this device for a new chat, sent with its first message (`value`, and `onSave` keeps an edit).
- */
-export type ChatInstructionsSource =
-  | { kind: "conversation"; conversationId: string }
-  | { kind: "draft"; value: string; onSave: (text: string) => void };
+/** Where the dialog's text lives: a conversation's on the server, or a new chat's draft ("" for none). */
+export type ChatInstructionsSource = SettingsSource<string>;
 
 /**
  * The chat's own instructions in a modal dialog (SettingsDialog): what every new answer in this chat gets after the
@@ -75,8 +65,6 @@ export function ChatInstructionsDialog({ source, onClose }: { source: ChatInstru
   const settings = useChatSettings(conversationId);
   // The edit, until it is saved; null: the stored text is shown.
   const [draft, setDraft] = useState<string | null>(null);
-  // A new chat's draft saved (kept at once: nothing to wait for), until the next edit.
-  const [kept, setKept] = useState(false);
   const save = trpc.conversations.setInstructions.useMutation({
     // Saved as the server stored it (trimmed): the box shows that, and "Saved" until the next edit.
     onSuccess: (saved, input) => {
@@ -86,6 +74,11 @@ export function ChatInstructionsDialog({ source, onClose }: { source: ChatInstru
       setDraft(null);
     },
   });
+  const saving = useSourceSave(
+    source,
+    { save: (conversationId, instructions) => save.mutate({ conversationId, instructions }), isSuccess: save.isSuccess, reset: save.reset },
+    () => setDraft(null),
+  );
   const stored = source.kind === "draft" ? source.value : (settings.data?.instructions ?? "");
   const text = draft ?? stored;
   const changed = draft !== null && draft.trim() !== stored;
@@ -111,20 +104,13 @@ export function ChatInstructionsDialog({ source, onClose }: { source: ChatInstru
       changed={changed}
       canSave={changed}
       saving={save.isPending}
-      saved={(save.isSuccess || kept) && draft === null}
+      saved={saving.saved && draft === null}
       failure={failure}
       initialFocus={box}
       ready={!loading}
       onClose={onClose}
-      onSave={() => {
-        if (source.kind === "conversation") {
-          save.mutate({ conversationId: source.conversationId, instructions: text });
-          return;
-        }
-        source.onSave(text.trim());
-        setDraft(null);
-        setKept(true);
-      }}
+      // Trimmed, as the server stores a conversation's.
+      onSave={() => saving.save(text.trim())}
     >
       <label htmlFor={boxId} className="visually-hidden">
         Instructions for this chat
@@ -141,8 +127,7 @@ export function ChatInstructionsDialog({ source, onClose }: { source: ChatInstru
         aria-describedby={countId}
         onChange={(e) => {
           setDraft(e.target.value);
-          setKept(false);
-          save.reset();
+          saving.edited();
         }}
       />
       <span id={countId} className="chat-instructions__count muted small">

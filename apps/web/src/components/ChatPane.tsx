@@ -2,6 +2,7 @@ import { errorCodeMessages } from "@streamchat/core/browser";
 import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent } from "react";
 import { newChatDraft } from "../chat/draftStore.js";
 import { useNewChatInstructions } from "../chat/instructionsDraft.js";
+import { useNewChatSampling } from "../chat/samplingDraft.js";
 import { userItemKey, type ChatItemAnswer } from "../chat/items.js";
 import { itemElementId, type OpenAt } from "../chat/openAt.js";
 import { useConversationChat } from "../chat/useConversationChat.js";
@@ -19,7 +20,7 @@ import { DemoBadge } from "./ModelPicker.js";
 import { UserMessage } from "./UserMessage.js";
 import { ArchivedNote } from "./ArchivedNote.js";
 import { ChatInstructionsChip, ChatInstructionsDialog, NewChatInstructionsButton } from "./ChatInstructions.js";
-import { ChatSamplingChip, ChatSamplingDialog } from "./ChatSampling.js";
+import { ChatSamplingChip, ChatSamplingDialog, NewChatSamplingButton } from "./ChatSampling.js";
 import { ConversationMenu } from "./ConversationMenu.js";
 import { useDialogOpener } from "./SettingsDialog.js";
 import { VersionNav, type PendingSwitch } from "./VersionNav.js";
@@ -83,8 +84,10 @@ export function ChatPane(props: ChatPaneProps) {
   // What a message may take of the model's window beside this user's instructions and tools: asked only once files
   // are attached or the typed text comes near the window (the composer's note on a message too long for the model).
   const [nearWindow, setNearWindow] = useState(false);
-  // A new chat's instructions, set before its first message (which takes them along): kept on this device until then.
+  // A new chat's instructions and sampling, set before its first message (which takes them along): kept on this device
+  // until then.
   const [newChatInstructions, setNewChatInstructions] = useNewChatInstructions();
+  const [newChatSampling, setNewChatSampling] = useNewChatSampling();
   // The open chat's own instructions count too: a conversation's (the server reads them), a new chat's (sent along).
   const roomChat = conversationId !== null ? { conversationId } : newChatInstructions !== "" ? { instructions: newChatInstructions } : {};
   const roomInput =
@@ -445,7 +448,10 @@ export function ChatPane(props: ChatPaneProps) {
             </>
           )
         ) : (
-          <NewChatInstructionsButton text={newChatInstructions} onOpen={instructionsDialog.open} />
+          <>
+            <NewChatInstructionsButton text={newChatInstructions} onOpen={instructionsDialog.open} />
+            <NewChatSamplingButton sampling={newChatSampling} onOpen={samplingDialog.open} />
+          </>
         )}
         <ConnectionStatus {...headerConnection({ state: chat.connection, error: chat.connectionError }, feedUnreachable)} />
         {conversationId && !chat.notFound && (
@@ -478,8 +484,12 @@ export function ChatPane(props: ChatPaneProps) {
           onClose={instructionsDialog.close}
         />
       )}
-      {samplingDialog.opener && conversationId && (
-        <ChatSamplingDialog key={conversationId} conversationId={conversationId} onClose={samplingDialog.close} />
+      {samplingDialog.opener && (
+        <ChatSamplingDialog
+          key={conversationId ?? newChatDraft}
+          source={conversationId ? { kind: "conversation", conversationId } : { kind: "draft", value: newChatSampling, onSave: setNewChatSampling }}
+          onClose={samplingDialog.close}
+        />
       )}
 
       {unauthorized && (

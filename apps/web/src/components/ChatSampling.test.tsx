@@ -6,7 +6,7 @@ import { useConversationFeed } from "../chat/useConversationFeed.js";
 import { modalDialogsInJsdom } from "../test-support/dialogs.js";
 import { serverError, trpcWrapper } from "../test-support/trpc.js";
 import { ChatInstructionsChip } from "./ChatInstructions.js";
-import { ChatSamplingChip, ChatSamplingDialog } from "./ChatSampling.js";
+import { ChatSamplingChip, ChatSamplingDialog, NewChatSamplingButton } from "./ChatSampling.js";
 
 afterEach(cleanup);
 
@@ -43,7 +43,7 @@ function fakeServer(initial: Record<string, Partial<Sampling>> = {}) {
 }
 
 function openDialog(server: ReturnType<typeof fakeServer>, onClose: () => void = () => {}) {
-  const view = render(<ChatSamplingDialog conversationId="c1" onClose={onClose} />, { wrapper: trpcWrapper(server.answer) });
+  const view = render(<ChatSamplingDialog source={{ kind: "conversation", conversationId: "c1" }} onClose={onClose} />, { wrapper: trpcWrapper(server.answer) });
   const field = (name: string) => view.getByLabelText(name) as HTMLInputElement;
   return {
     view,
@@ -207,7 +207,7 @@ describe("ChatSamplingDialog", () => {
   });
 
   it("says so when the settings cannot be loaded", async () => {
-    const view = render(<ChatSamplingDialog conversationId="c1" onClose={() => {}} />, {
+    const view = render(<ChatSamplingDialog source={{ kind: "conversation", conversationId: "c1" }} onClose={() => {}} />, {
       wrapper: trpcWrapper(() => {
         throw new TypeError("Failed to fetch");
       }),
@@ -239,6 +239,64 @@ describe("ChatSamplingDialog", () => {
     await unchanged.loaded();
     fireEvent.click(unchanged.dialog);
     expect(onClose).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("ChatSamplingDialog on a new chat's draft", () => {
+  it("shows the draft, asks no server, and keeps a valid edit through onSave (Saved until the next edit)", async () => {
+    const server = fakeServer();
+    const saved: Sampling[] = [];
+    const source = { kind: "draft" as const, value: { ...defaultSampling, seed: 7 }, onSave: (s: Sampling) => saved.push(s) };
+    const view = render(<ChatSamplingDialog source={source} onClose={() => {}} />, { wrapper: trpcWrapper(server.answer) });
+    const field = (name: string) => view.getByLabelText(name) as HTMLInputElement;
+    // Nothing to load: ready at once, the first field has the focus.
+    expect(field("Temperature").disabled).toBe(false);
+    await waitFor(() => expect(document.activeElement).toBe(field("Temperature")));
+    expect(field("Seed").value).toBe("7");
+    expect(view.getByText(/They are saved with the chat when you send its first message\.$/)).toBeTruthy();
+
+    // Out of range: not kept.
+    fireEvent.change(field("Temperature"), { target: { value: "3" } });
+    expect((view.getByRole("button", { name: "Save" }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(field("Temperature"), { target: { value: "0.3" } });
+    fireEvent.click(view.getByRole("button", { name: "Save" }));
+    expect(saved).toEqual([{ temperature: 0.3, topP: null, seed: 7 }]);
+    // The pane keeps the draft and gives it back as the value.
+    view.rerender(<ChatSamplingDialog source={{ ...source, value: saved[0]! }} onClose={() => {}} />);
+    expect(field("Temperature").value).toBe("0.3");
+    expect(view.getByRole("button", { name: "Saved" })).toBeTruthy();
+    fireEvent.change(field("Seed"), { target: { value: "8" } });
+    expect(view.getByRole("button", { name: "Save" })).toBeTruthy();
+
+    // Use model defaults keeps none.
+    fireEvent.click(view.getByRole("button", { name: "Use model defaults" }));
+    fireEvent.click(view.getByRole("button", { name: "Save" }));
+    expect(saved.at(-1)).toEqual(defaultSampling);
+
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.state.asked).toEqual([]);
+  });
+});
+
+describe("NewChatSamplingButton", () => {
+  it("is a quiet button named Model settings while the model's defaults are used, and the marker once some are chosen", () => {
+    const onOpen = vi.fn();
+    const view = render(<NewChatSamplingButton sampling={defaultSampling} onOpen={onOpen} />);
+    const button = view.getByRole("button", { name: "Model settings" });
+    expect(button.textContent).toBe("Model settings");
+    expect(button.getAttribute("aria-haspopup")).toBe("dialog");
+    expect(button.classList.contains("chat-marker--none")).toBe(true);
+    expect(button.dataset.testid).toBe("chat-sampling-button");
+    fireEvent.click(button);
+    expect(onOpen).toHaveBeenCalledWith(button);
+
+    view.rerender(<NewChatSamplingButton sampling={{ temperature: 0.2, topP: null, seed: 42 }} onOpen={onOpen} />);
+    // The same button (what opened the dialog keeps the focus after a save), now the marker.
+    const marker = view.getByRole("button", { name: "Model settings: Temperature 0.2 · Seed 42" });
+    expect(marker).toBe(button);
+    expect(marker.textContent).toBe("Temperature 0.2 · Seed 42");
+    expect(marker.classList.contains("chat-marker--none")).toBe(false);
+    expect(marker.dataset.testid).toBe("chat-sampling-chip");
   });
 });
 

@@ -15,8 +15,8 @@ import {
 import { useChatSettings } from "../chat/useChatSettings.js";
 import { describeError } from "../lib/errors.js";
 import { trpc } from "../trpc.js";
-import { Icon } from "./Icon.js";
-import { SettingsDialog } from "./SettingsDialog.js";
+import { ChatMarker } from "./ChatMarker.js";
+import { SettingsDialog, useSourceSave, type SettingsSource } from "./SettingsDialog.js";
 import "./versions.css";
 
 /** What each field says under it, for someone who has not met the word before. */
@@ -29,6 +29,22 @@ const hints: Record<SamplingKey, string> = {
 /** The arrows' step: fine enough for the values people use (0.7, 0.95), coarse enough to get there. */
 const steps: Record<SamplingKey, number> = { temperature: 0.05, topP: 0.05, seed: 1 };
 
+/** The marker's button: named by the settings chosen, a quiet way to choose some when all are the model's. */
+function SamplingButton({ sampling, onOpen }: { sampling: Sampling; onOpen: (opener: HTMLElement) => void }) {
+  const summary = samplingSummary(sampling);
+  return (
+    <ChatMarker
+      setting="chat-sampling"
+      name="Model settings"
+      detail={summary}
+      label={summary || "Model settings"}
+      icon="sampling"
+      offer="Model settings for this new chat"
+      onOpen={onOpen}
+    />
+  );
+}
+
 /**
  * Beside the chat's title when its answers are not sampled as the model would by default: a quiet marker naming the
  * settings chosen, which opens them. Nothing when all are the model's (or not known yet): the conversation's menu sets them.
@@ -37,32 +53,29 @@ export function ChatSamplingChip({ conversationId, onOpen }: { conversationId: s
   const settings = useChatSettings(conversationId);
   const sampling = settings.data?.sampling;
   if (!sampling || isDefaultSampling(sampling)) return null;
-  const summary = samplingSummary(sampling);
-  return (
-    <button
-      type="button"
-      className="chip chat-marker chat-sampling-chip"
-      aria-label={`Model settings: ${summary}`}
-      title={`Model settings: ${summary}`}
-      aria-haspopup="dialog"
-      data-testid="chat-sampling-chip"
-      onClick={(e) => onOpen(e.currentTarget)}
-    >
-      <Icon name="sampling" size={14} />
-      <span className="chat-marker__label">{summary}</span>
-    </button>
-  );
+  return <SamplingButton sampling={sampling} onOpen={onOpen} />;
 }
 
 /**
- * How a conversation's answers are sampled, in a modal dialog (SettingsDialog): temperature, top P and seed, each empty
- * for the model's own default. Checked as typed against core's limits (Save waits for valid values) and saved whole
- * (conversations.setSampling, null for each left empty); every answer started afterwards in this chat is sent them.
+ * Beside a new chat's Instructions button (no conversation yet, so no menu): the new chat's sampling, chosen before its
+ * first message. The marker when some is chosen (`sampling`, the draft kept for it), otherwise an unobtrusive button.
+ */
+export const NewChatSamplingButton = SamplingButton;
+
+/** Where the dialog's settings live: a conversation's on the server, or a new chat's draft (the model's defaults for none). */
+export type ChatSamplingSource = SettingsSource<Sampling>;
+
+/**
+ * How a chat's answers are sampled, in a modal dialog (SettingsDialog): temperature, top P and seed, each empty for the
+ * model's own default. Checked as typed against core's limits (Save waits for valid values) and saved whole (null for
+ * each left empty): a conversation's on the server (conversations.setSampling), and every answer started afterwards
+ * in it is sent them; a new chat's as a draft kept here (`source`), that its first message takes along.
  * Rendered while open; `onClose` gives the focus back to what opened it.
  */
-export function ChatSamplingDialog({ conversationId, onClose }: { conversationId: string; onClose: () => void }) {
+export function ChatSamplingDialog({ source, onClose }: { source: ChatSamplingSource; onClose: () => void }) {
   const first = useRef<HTMLInputElement>(null);
   const utils = trpc.useUtils();
+  const conversationId = source.kind === "conversation" ? source.conversationId : null;
   const settings = useChatSettings(conversationId);
   // The fields as typed, until saved; null: the stored settings are shown.
   const [draft, setDraft] = useState<SamplingFields | null>(null);
@@ -76,7 +89,12 @@ export function ChatSamplingDialog({ conversationId, onClose }: { conversationId
       setDraft(null);
     },
   });
-  const stored: Sampling = settings.data?.sampling ?? defaultSampling;
+  const saving = useSourceSave(
+    source,
+    { save: (conversationId, sampling) => save.mutate({ conversationId, sampling }), isSuccess: save.isSuccess, reset: save.reset },
+    () => setDraft(null),
+  );
+  const stored: Sampling = source.kind === "draft" ? source.value : (settings.data?.sampling ?? defaultSampling);
   const fields = draft ?? samplingFields(stored);
   const read = readSamplingFields(fields);
   const problems = { ...read.problems };
@@ -84,11 +102,11 @@ export function ChatSamplingDialog({ conversationId, onClose }: { conversationId
   const sampling = unreadable.size === 0 ? read.sampling : null;
   // A field that cannot be saved is a change too: the backdrop must not throw it away.
   const changed = draft !== null && (sampling === null || !sameSampling(sampling, stored));
-  const loading = settings.isLoading;
+  const loading = conversationId !== null && settings.isLoading;
   const edit = (next: SamplingFields, nextUnreadable: ReadonlySet<SamplingKey> = new Set()) => {
     setDraft(next);
     setUnreadable(nextUnreadable);
-    save.reset();
+    saving.edited();
   };
 
   const failure = settings.error
@@ -99,19 +117,23 @@ export function ChatSamplingDialog({ conversationId, onClose }: { conversationId
   return (
     <SettingsDialog
       title="Model settings"
-      hint="How the model picks the words of this chat's answers, from the next answer on. An empty field leaves it to the model. Branches of this chat keep them."
+      hint={
+        source.kind === "conversation"
+          ? "How the model picks the words of this chat's answers, from the next answer on. An empty field leaves it to the model. Branches of this chat keep them."
+          : "How the model picks the words of this new chat's answers. An empty field leaves it to the model. They are saved with the chat when you send its first message."
+      }
       testId="chat-sampling-dialog"
       className="chat-sampling"
       changed={changed}
       canSave={changed && sampling !== null}
       saving={save.isPending}
-      saved={save.isSuccess && draft === null}
+      saved={saving.saved && draft === null}
       failure={failure}
       initialFocus={first}
       ready={!loading}
       onClose={onClose}
       onSave={() => {
-        if (sampling) save.mutate({ conversationId, sampling });
+        if (sampling) saving.save(sampling);
       }}
       actions={
         <button

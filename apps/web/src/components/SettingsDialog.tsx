@@ -129,3 +129,37 @@ export function useDialogOpener(fallback: () => HTMLElement | null | undefined, 
   };
   return { opener, open: setOpener, close };
 }
+
+/**
+ * Where a settings dialog's values live: the server's, for a conversation (conversations.settings and its setter), or
+ * a draft kept on this device for a new chat, sent with its first message (`value`, and `onSave` keeps an edit).
+ */
+export type SettingsSource<T> = { kind: "conversation"; conversationId: string } | { kind: "draft"; value: T; onSave: (value: T) => void };
+
+/**
+ * Saving a settings dialog's values where its `source` keeps them: a conversation's through `server` (its mutation,
+ * whose state says Saving… / Saved), a new chat's draft at once, which is Saved until the next edit (`edited`).
+ */
+export function useSourceSave<T>(
+  source: SettingsSource<T>,
+  server: { save: (conversationId: string, value: T) => void; isSuccess: boolean; reset: () => void },
+  onKept: () => void,
+) {
+  const [kept, setKept] = useState(false);
+  return {
+    saved: server.isSuccess || kept,
+    save(value: T) {
+      if (source.kind === "conversation") {
+        server.save(source.conversationId, value);
+        return;
+      }
+      source.onSave(value);
+      setKept(true);
+      onKept();
+    },
+    edited() {
+      setKept(false);
+      server.reset();
+    },
+  };
+}

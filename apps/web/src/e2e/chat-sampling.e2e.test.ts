@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { box as boxOf, conversationIdOf, dark, mobile, runBrowserTests, send, snap, useE2E, waitForAnswerState } from "./harness.js";
+import { box as boxOf, conversationIdOf, dark, desktop, mobile, runBrowserTests, send, snap, useE2E, waitForAnswerState } from "./harness.js";
 
 const e2e = useE2E();
 
@@ -8,6 +8,8 @@ const e2e = useE2E();
 const lastOptions = () => (e2e.sim.chatRequests().at(-1)?.body as { options?: Record<string, unknown> }).options;
 
 const chip = (page: Page) => page.getByTestId("chat-sampling-chip");
+/** A new chat's header offer, while its sampling is the model's. */
+const offer = (page: Page) => page.getByTestId("chat-sampling-button");
 const dialog = (page: Page) => page.getByRole("dialog", { name: "Model settings" });
 const field = (page: Page, name: "Temperature" | "Top P" | "Seed") => dialog(page).getByLabel(name, { exact: true });
 const focusedName = (page: Page) =>
@@ -186,6 +188,95 @@ describe.skipIf(!runBrowserTests)("a chat's model settings", () => {
     // An icon alone on a phone: its name says the rest.
     expect(await chip(page).getAttribute("aria-label")).toBe("Model settings: Temperature 0.75 · Top P 0.95 · Seed 2147483647");
     await snap(page, "chat-sampling-chip-mobile");
+  });
+
+  it("are set for a new chat from its header before the first message, kept over a reload, and go with that message", async () => {
+    const page = await e2e.openApp(desktop);
+    // No conversation yet, so no menu: the header offers them itself, quietly, beside the instructions.
+    await offer(page).waitFor();
+    expect(await offer(page).getAttribute("aria-label")).toBe("Model settings");
+    expect(await chip(page).count()).toBe(0);
+    await snap(page, "chat-sampling-new-chat");
+    await offer(page).click();
+    await dialog(page).waitFor();
+    await dialog(page).getByText("They are saved with the chat when you send its first message.", { exact: false }).waitFor();
+    expect(await focusedName(page)).toBe(await field(page, "Temperature").getAttribute("id"));
+    await field(page, "Temperature").fill("0.3");
+    await save(page);
+    await page.keyboard.press("Escape");
+    await dialog(page).waitFor({ state: "hidden" });
+    // The marker in its place (the same button, which has the focus back), named as a conversation's is.
+    expect(await chip(page).getAttribute("aria-label")).toBe("Model settings: Temperature 0.3");
+    expect(await chip(page).textContent()).toBe("Temperature 0.3");
+    expect(await focusedName(page)).toBe("Model settings: Temperature 0.3");
+    await snap(page, "chat-sampling-new-chat-set");
+
+    // A reload keeps them for this new chat.
+    await page.reload();
+    await chip(page).waitFor();
+    await chip(page).click();
+    await dialog(page).waitFor();
+    expect(await field(page, "Temperature").inputValue()).toBe("0.3");
+    await dialog(page).getByRole("button", { name: "Close" }).click();
+    await dialog(page).waitFor({ state: "hidden" });
+
+    const before = e2e.sim.chatRequests().length;
+    await send(page, "Tell me about the sea.");
+    await waitForAnswerState(page, "stop");
+    const first = await conversationIdOf(page);
+    // The new chat's first request to the model is sampled so (top P and seed left to the model: not sent).
+    expect((e2e.sim.chatRequests()[before]?.body as { options?: Record<string, unknown> }).options).toEqual({ temperature: 0.3 });
+    // The conversation's now: its marker, and after a reload the conversation's dialog (from the server).
+    expect(await chip(page).getAttribute("aria-label")).toBe("Model settings: Temperature 0.3");
+    await page.reload();
+    await chip(page).click();
+    await dialog(page).waitFor();
+    await expect.poll(() => field(page, "Temperature").inputValue()).toBe("0.3");
+    await dialog(page).getByText("Branches of this chat keep them.", { exact: false }).waitFor();
+    await page.keyboard.press("Escape");
+    await dialog(page).waitFor({ state: "hidden" });
+
+    // The next new chat starts without them, and so does its first answer.
+    await page.getByRole("button", { name: "New chat" }).first().click();
+    await page.waitForFunction(() => !/^#\/c\//.test(location.hash));
+    await offer(page).waitFor();
+    expect(await chip(page).count()).toBe(0);
+    const next = e2e.sim.chatRequests().length;
+    await send(page, "Something else entirely");
+    await waitForAnswerState(page, "stop");
+    expect(await conversationIdOf(page)).not.toBe(first);
+    expect((e2e.sim.chatRequests()[next]?.body as { options?: Record<string, unknown> }).options).toBeUndefined();
+    expect(await chip(page).count()).toBe(0);
+  });
+
+  it("fit a new chat's header on a phone beside its Instructions button, quiet before they are set and the marker after", async () => {
+    const page = await e2e.openApp(mobile);
+    await offer(page).waitFor();
+    const header = await boxOf(page.locator(".chat__header"));
+    const title = await boxOf(page.locator(".chat__title"));
+    const instructions = await boxOf(page.getByTestId("chat-instructions-button"));
+    const button = await boxOf(offer(page));
+    const newChat = await boxOf(page.locator(".header-new-chat"));
+    expect(title.width).toBeGreaterThan(40);
+    expect(instructions.x).toBeGreaterThanOrEqual(title.x + title.width);
+    expect(button.x).toBeGreaterThanOrEqual(instructions.x + instructions.width);
+    expect(newChat.x).toBeGreaterThanOrEqual(button.x + button.width);
+    for (const b of [instructions, button]) {
+      expect(b.y).toBeGreaterThanOrEqual(header.y);
+      expect(b.y + b.height).toBeLessThanOrEqual(header.y + header.height);
+    }
+    await snap(page, "chat-sampling-new-chat-mobile");
+    await offer(page).click();
+    await dialog(page).waitFor();
+    await field(page, "Seed").fill("42");
+    await save(page);
+    await page.keyboard.press("Escape");
+    await chip(page).waitFor();
+    // An icon alone on a phone: its name says the rest.
+    expect(await chip(page).getAttribute("aria-label")).toBe("Model settings: Seed 42");
+    const marker = await boxOf(chip(page));
+    expect(marker.x + marker.width).toBeLessThanOrEqual(newChat.x);
+    await snap(page, "chat-sampling-new-chat-set-mobile");
   });
 
   it("shows the dialog and both markers in the dark theme", async () => {

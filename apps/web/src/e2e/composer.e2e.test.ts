@@ -680,7 +680,7 @@ describe.skipIf(!runBrowserTests)("composer: limits, drafts, queue, model, think
       await page.getByTestId("demo-badge").waitFor();
       const picker = page.getByRole("button", { name: "Model: demo" });
       // Where people look: in the main pane, next to the message box, not in the sidebar.
-      expect(await page.locator("main").getByRole("button", { name: /^Model/ }).count()).toBe(1);
+      expect(await page.locator("main").getByRole("button", { name: /^Model:/ }).count()).toBe(1);
       const pickerBox = await box(picker);
       const composerBox = await box(page.locator("main form"));
       expect(pickerBox.y).toBeGreaterThanOrEqual(composerBox.y);

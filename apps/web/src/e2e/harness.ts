@@ -226,7 +226,7 @@ export async function tabTo(page: Page, label: string, maxPresses = 60): Promise
 
 /** Picks a model in the model menu next to the composer. */
 export async function chooseModel(page: Page, name: string): Promise<void> {
-  await page.getByRole("button", { name: /^Model/ }).click();
+  await page.getByRole("button", { name: /^Model:/ }).click();
   await page.getByRole("option", { name, exact: true }).click();
   await page.getByRole("button", { name: `Model: ${name}` }).waitFor();
 }

@@ -131,7 +131,7 @@ describe.skipIf(!runBrowserTests)("screenshots of the main states", () => {
 
   it("the model menu with capabilities in words", async () => {
     const page = await e2e.openApp(desktop);
-    await page.getByRole("button", { name: /^Model/ }).click();
+    await page.getByRole("button", { name: /^Model:/ }).click();
     await page.getByRole("listbox", { name: "Models" }).waitFor();
     await snap(page, "model-menu-light", { docs: ["screenshots/model-menu-light.png"] });
   });

@@ -1,9 +1,10 @@
 // @vitest-environment jsdom
-import { emptyUsage } from "@streamchat/core/browser";
+import { defaultSampling, emptyUsage } from "@streamchat/core/browser";
 import { act, cleanup, fireEvent, render, waitFor } from "@testing-library/react";
 import { useState } from "react";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newChatInstructions } from "../chat/instructionsDraft.js";
+import { newChatSampling } from "../chat/samplingDraft.js";
 import { trpcWrapper } from "../test-support/trpc.js";
 import { ChatPane } from "./ChatPane.js";
 import { modalDialogsInJsdom } from "../test-support/dialogs.js";
@@ -11,6 +12,7 @@ import { modalDialogsInJsdom } from "../test-support/dialogs.js";
 afterEach(() => {
   cleanup();
   newChatInstructions.set("");
+  newChatSampling.set(defaultSampling);
   localStorage.clear();
 });
 
@@ -83,6 +85,17 @@ function setInstructions(view: ReturnType<typeof render>, text: string) {
   expect(dialog.open).toBe(false);
 }
 
+/** The header's Model settings button opens the dialog, which keeps what is typed in `fields` for the new chat. */
+function setSampling(view: ReturnType<typeof render>, fields: Partial<Record<"Temperature" | "Top P" | "Seed", string>>) {
+  fireEvent.click(view.getByTestId(/^chat-sampling-(button|chip)$/));
+  const dialog = view.getByTestId("chat-sampling-dialog") as HTMLDialogElement;
+  for (const [name, value] of Object.entries(fields)) fireEvent.change(view.getByLabelText(name), { target: { value } });
+  fireEvent.click(view.getByRole("button", { name: "Save" }));
+  view.getByRole("button", { name: "Saved" });
+  fireEvent.click(view.getByRole("button", { name: "Close" }));
+  expect(dialog.open).toBe(false);
+}
+
 function sendMessage(view: ReturnType<typeof render>, text: string) {
   const composer = view.container.querySelector<HTMLTextAreaElement>("#composer-input")!;
   fireEvent.change(composer, { target: { value: text } });
@@ -121,6 +134,7 @@ describe("a new chat's instructions, from its header", () => {
     sendMessage(view, "First question");
     await waitFor(() => expect(sends).toHaveLength(1));
     expect(sends[0]).not.toHaveProperty("instructions");
+    expect(sends[0]).not.toHaveProperty("sampling");
   });
 
   it("stay when the first message is not sent, and go with it when it is sent again", async () => {
@@ -137,5 +151,80 @@ describe("a new chat's instructions, from its header", () => {
     await waitFor(() => expect(sends).toHaveLength(2));
     expect(sends[1]).toMatchObject({ message: "First question", instructions: "Answer in haiku.", clientRequestId: sends[0]!.clientRequestId });
     await waitFor(() => expect(newChatInstructions.get()).toBe(""));
+  });
+});
+
+describe("a new chat's model settings, from its header", () => {
+  it("are set before the first message, go with it, and are the conversation's afterwards (the marker stays)", async () => {
+    const { view, sends, asked } = openNewChat();
+    // Quiet while the model's defaults are used, beside the Instructions button.
+    const button = view.getByRole("button", { name: "Model settings" });
+    expect(button.textContent).toBe("Model settings");
+    expect(button.classList.contains("chat-marker--none")).toBe(true);
+    expect(view.getByTestId("chat-instructions-button").nextElementSibling).toBe(button);
+    setSampling(view, { Temperature: "0.2", Seed: "42" });
+    // The marker, named as a conversation's is; the focus is back on it (the same button).
+    const marker = view.getByRole("button", { name: "Model settings: Temperature 0.2 · Seed 42" });
+    expect(marker).toBe(button);
+    expect(marker.textContent).toBe("Temperature 0.2 · Seed 42");
+    expect(marker.classList.contains("chat-marker--none")).toBe(false);
+    expect(document.activeElement).toBe(marker);
+    expect(JSON.parse(localStorage.getItem("streamchat.draftSampling.new")!)).toEqual({ temperature: 0.2, topP: null, seed: 42 });
+    // Kept on this device only: no server call for them.
+    expect(asked.filter((p) => p.startsWith("conversations."))).toEqual([]);
+
+    sendMessage(view, "First question");
+    await waitFor(() => expect(sends).toHaveLength(1));
+    expect(sends[0]).toMatchObject({ message: "First question", sampling: { temperature: 0.2, topP: null, seed: 42 } });
+    expect(sends[0]).not.toHaveProperty("instructions");
+    // The conversation's now: the marker shows them at once (conversations.settings has not answered), the draft is gone.
+    await waitFor(() => expect(asked).toContain("conversations.get"));
+    await act(async () => {});
+    expect(view.getByTestId("chat-sampling-chip").getAttribute("aria-label")).toBe("Model settings: Temperature 0.2 · Seed 42");
+    expect(view.queryByTestId("chat-sampling-button")).toBeNull();
+    // No instructions were set: none to show.
+    expect(view.queryByTestId("chat-instructions-chip")).toBeNull();
+    expect(newChatSampling.get()).toEqual(defaultSampling);
+    expect(localStorage.getItem("streamchat.draftSampling.new")).toBeNull();
+  });
+
+  it("go with no message while they are the model's, even once set and put back", async () => {
+    const { view, sends } = openNewChat();
+    setSampling(view, { "Top P": "0.5" });
+    expect(view.getByRole("button", { name: "Model settings: Top P 0.5" })).toBeTruthy();
+    setSampling(view, { "Top P": "" });
+    expect(view.getByRole("button", { name: "Model settings" })).toBeTruthy();
+    sendMessage(view, "First question");
+    await waitFor(() => expect(sends).toHaveLength(1));
+    expect(sends[0]).not.toHaveProperty("sampling");
+  });
+
+  it("go with the instructions when both are set", async () => {
+    const { view, sends } = openNewChat();
+    setInstructions(view, "Answer in haiku.");
+    setSampling(view, { Temperature: "0.3" });
+    sendMessage(view, "First question");
+    await waitFor(() => expect(sends).toHaveLength(1));
+    expect(sends[0]).toMatchObject({ instructions: "Answer in haiku.", sampling: { temperature: 0.3, topP: null, seed: null } });
+    await act(async () => {});
+    expect(view.getByTestId("chat-instructions-chip").getAttribute("aria-label")).toBe("Chat instructions: Answer in haiku.");
+    expect(view.getByTestId("chat-sampling-chip").getAttribute("aria-label")).toBe("Model settings: Temperature 0.3");
+  });
+
+  it("stay when the first message is not sent, and go with it when it is sent again", async () => {
+    const { view, sends, state } = openNewChat({ failSend: true });
+    setSampling(view, { Temperature: "0.3" });
+    sendMessage(view, "First question");
+    const retry = await view.findByRole("button", { name: "Retry" });
+    expect(sends[0]).toMatchObject({ sampling: { temperature: 0.3, topP: null, seed: null } });
+    expect(newChatSampling.get()).toEqual({ temperature: 0.3, topP: null, seed: null });
+    expect(localStorage.getItem("streamchat.draftSampling.new")).not.toBeNull();
+    expect(view.getByRole("button", { name: "Model settings: Temperature 0.3" })).toBeTruthy();
+
+    state.failSend = false;
+    fireEvent.click(retry);
+    await waitFor(() => expect(sends).toHaveLength(2));
+    expect(sends[1]).toMatchObject({ message: "First question", sampling: { temperature: 0.3 }, clientRequestId: sends[0]!.clientRequestId });
+    await waitFor(() => expect(newChatSampling.get()).toEqual(defaultSampling));
   });
 });

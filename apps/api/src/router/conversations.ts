@@ -41,6 +41,21 @@ async function ownedOnly<T>(read: Promise<T>): Promise<T> {
   }
 }
 
+/** A conversation's setting saved (NOT_FOUND when not the caller's) and only then told to the user's other tabs. */
+async function savedThenTold<T>(save: Promise<T>, tell: () => void): Promise<T> {
+  const saved = await ownedOnly(save);
+  tell();
+  return saved;
+}
+
+/**
+ * The conversation's own settings: its instructions ("" when none), which its answers get after the user's, and its
+ * sampling (each setting null, the model's default, when not chosen); updatedAt null when never set.
+ */
+const conversationSettings = authedProcedure
+  .input(z.object({ conversationId }))
+  .query(({ ctx, input }) => ownedOnly(ctx.store.getConversationSettings(ctx.userId, input.conversationId)));
+
 function conversationView(conversation: Conversation, activeRunId: string | null) {
   return {
     id: conversation.id,
@@ -388,18 +403,9 @@ export const conversationsRouter = router({
     return conversationView(changed, (await ctx.store.activeRun(changed.id))?.id ?? null);
   }),
 
-  /**
-   * The conversation's own settings: its instructions ("" when none), which its answers get after the user's, and its
-   * sampling (each setting null, the model's default, when not chosen); updatedAt null when never set.
-   */
-  settings: authedProcedure.input(z.object({ conversationId })).query(({ ctx, input }) =>
-    ownedOnly(ctx.store.getConversationSettings(ctx.userId, input.conversationId)),
-  ),
-
+  settings: conversationSettings,
   /** The conversation's settings, as `settings` (the name clients used before it had sampling). */
-  instructions: authedProcedure.input(z.object({ conversationId })).query(({ ctx, input }) =>
-    ownedOnly(ctx.store.getConversationSettings(ctx.userId, input.conversationId)),
-  ),
+  instructions: conversationSettings,
 
   /**
    * Replaces the conversation's instructions ("" clears them): what every answer started afterwards in it keeps in
@@ -408,11 +414,11 @@ export const conversationsRouter = router({
    */
   setInstructions: authedProcedure
     .input(z.object({ conversationId, instructions: instructionsSchema }))
-    .mutation(async ({ ctx, input }) => {
-      const saved = await ownedOnly(ctx.store.setConversationInstructions(ctx.userId, input.conversationId, input.instructions));
-      ctx.publish.instructionsChanged(ctx.userId, input.conversationId);
-      return saved;
-    }),
+    .mutation(({ ctx, input }) =>
+      savedThenTold(ctx.store.setConversationInstructions(ctx.userId, input.conversationId, input.instructions), () =>
+        ctx.publish.instructionsChanged(ctx.userId, input.conversationId),
+      ),
+    ),
 
   /**
    * Replaces how the conversation's answers are sampled: temperature (0–2), top P (over 0, to 1) and seed (0–2³¹−1),
@@ -422,11 +428,11 @@ export const conversationsRouter = router({
    */
   setSampling: authedProcedure
     .input(z.object({ conversationId, sampling: samplingSchema }))
-    .mutation(async ({ ctx, input }) => {
-      const saved = await ownedOnly(ctx.store.setConversationSampling(ctx.userId, input.conversationId, input.sampling));
-      ctx.publish.samplingChanged(ctx.userId, input.conversationId);
-      return saved;
-    }),
+    .mutation(({ ctx, input }) =>
+      savedThenTold(ctx.store.setConversationSampling(ctx.userId, input.conversationId, input.sampling), () =>
+        ctx.publish.samplingChanged(ctx.userId, input.conversationId),
+      ),
+    ),
 
   delete: authedProcedure.input(z.object({ conversationId })).mutation(async ({ ctx, input }) => {
     if (!(await ctx.store.getConversation(ctx.userId, input.conversationId))) throw notFound("Conversation");

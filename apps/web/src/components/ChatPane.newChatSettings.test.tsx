@@ -5,8 +5,8 @@ import { useState } from "react";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newChatInstructions } from "../chat/instructionsDraft.js";
 import { newChatSampling } from "../chat/samplingDraft.js";
+import { TestChatPane } from "../test-support/chatPane.js";
 import { trpcWrapper } from "../test-support/trpc.js";
-import { ChatPane } from "./ChatPane.js";
 import { modalDialogsInJsdom } from "../test-support/dialogs.js";
 
 afterEach(() => {
@@ -55,20 +55,7 @@ function openNewChat(opts: { failSend?: boolean } = {}) {
   });
   function Pane() {
     const [conversationId, setConversationId] = useState<string | null>(null);
-    return (
-      <ChatPane
-        conversationId={conversationId}
-        model={null}
-        modelSetting={{ value: null, onChange: () => {}, note: null }}
-        think={{ available: false, on: false, onChange: () => {} }}
-        demo={false}
-        unauthorized={false}
-        onOpenSettings={() => {}}
-        onCreated={setConversationId}
-        onNewChat={() => {}}
-        onToggleSidebar={() => {}}
-      />
-    );
+    return <TestChatPane conversationId={conversationId} onCreated={setConversationId} />;
   }
   const view = render(<Pane />, { wrapper });
   return { view, sends, asked, state };

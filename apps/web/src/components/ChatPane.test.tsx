@@ -2,8 +2,8 @@
 import { emptyUsage } from "@streamchat/core/browser";
 import { act, cleanup, fireEvent, render } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
+import { TestChatPane } from "../test-support/chatPane.js";
 import { trpcWrapper } from "../test-support/trpc.js";
-import { ChatPane } from "./ChatPane.js";
 
 afterEach(cleanup);
 
@@ -34,21 +34,7 @@ async function openPane(id: string, failed = false) {
     if (path === "models.list") return { models: [], defaultModel: null, demo: false };
     return path === "conversations.list" ? [] : null;
   });
-  const view = render(
-    <ChatPane
-      conversationId={id}
-      model={null}
-      modelSetting={{ value: null, onChange: () => {}, note: null }}
-      think={{ available: false, on: false, onChange: () => {} }}
-      demo={false}
-      unauthorized={false}
-      onOpenSettings={() => {}}
-      onCreated={() => {}}
-      onNewChat={() => {}}
-      onToggleSidebar={() => {}}
-    />,
-    { wrapper },
-  );
+  const view = render(<TestChatPane conversationId={id} />, { wrapper });
   await view.findByText("The question");
   return view;
 }

@@ -16,6 +16,7 @@ import { startPostgresServer } from "./postgres-server.js";
 import { benchAuthTokens, clusterPaths, clusterReplicasOf, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
 import { maxOpenStreams, openFileLimit } from "./proc-stats.js";
 import { waitForQuiet } from "./settle.js";
+import { furtherTokensCpuMsPer1k, type ShortAnswers } from "./further-tokens.js";
 import { flood, type FloodResult, hold, type HoldResult, paced, type PacedResult } from "./workloads.js";
 
 export type BenchMode = "smoke" | "quick" | "default" | "full";
@@ -26,6 +27,11 @@ export interface PacedLevel {
   tokensPerStream: number;
   rampMs: number;
   tokensPerSec: number;
+  /**
+   * Also run the level with answers this many tokens long, right after it: the difference is what its further tokens
+   * cost without their streams' own cost (further-tokens.ts).
+   */
+  shortTokensPerStream?: number;
 }
 
 export interface FloodLevel {
@@ -82,7 +88,11 @@ function floodLevel(c: number, budget: number, maxTokens: number): FloodLevel {
  */
 function pacedLevel(c: number, quick: boolean): PacedLevel {
   if (c === 1) return { concurrency: 1, streams: quick ? 5 : 20, tokensPerStream: quick ? 5 : 10, rampMs: 0, tokensPerSec: 30 };
-  if (c <= 100) return { concurrency: c, streams: c, tokensPerStream: quick ? 30 : 60, rampMs: quick ? 500 : 1_000, tokensPerSec: 30 };
+  // C = 100 runs its streams again with 5-token answers: its cell read without a stream's own cost (further-tokens.ts).
+  if (c <= 100) {
+    const level = { concurrency: c, streams: c, tokensPerStream: quick ? 30 : 60, rampMs: quick ? 500 : 1_000, tokensPerSec: 30 };
+    return c === 100 ? { ...level, shortTokensPerStream: 5 } : level;
+  }
   const tokensPerSec = Math.max(1, Math.floor(3_000 / c));
   return { concurrency: c, streams: c, tokensPerStream: Math.max(3, tokensPerSec * 3), rampMs: 2_000, tokensPerSec };
 }
@@ -98,7 +108,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
           { concurrency: 3, streams: 3, tokensPerStream: 20 },
         ],
         rounds: 1,
-        paced: [{ concurrency: 3, streams: 3, tokensPerStream: 5, rampMs: 30, tokensPerSec: 100 }],
+        paced: [{ concurrency: 3, streams: 3, tokensPerStream: 5, rampMs: 30, tokensPerSec: 100, shortTokensPerStream: 2 }],
         perStream: { streams: 3, concurrency: 1, warmupStreams: 2, blocks: 2 },
         prefillMs: 5,
         holdStreams: overrides.holdStreams ?? 3,
@@ -165,6 +175,10 @@ export interface FloodRow extends FloodResult {
 }
 export interface PacedRow extends PacedResult {
   path: PathName;
+  /** The level run again with short answers (PacedLevel.shortTokensPerStream); absent when the level has none. */
+  short?: ShortAnswers;
+  /** Server CPU per 1,000 tokens beyond the short answers' (further-tokens.ts); null when it could not be read. */
+  serverCpuMsPer1kFurtherTokens?: number | null;
 }
 export interface PerStreamRow {
   path: PathName;
@@ -426,20 +440,32 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
       if (!fits(level.concurrency, "paced")) continue;
       for (const path of active) {
         await settle();
-        const row = await paced({
-          sim,
-          target: targetFor(path, urls(path), model),
-          server: servers.get(path) ?? null,
-          separateSubscription: trpcStackPaths.has(path),
-          concurrency: level.concurrency,
-          streams: level.streams,
-          tokensPerStream: level.tokensPerStream,
-          tokensPerSec: level.tokensPerSec,
-          rampMs: level.rampMs,
-          prefillMs: plan.prefillMs,
-          timeoutMs: plan.streamTimeoutMs,
-        });
-        results.paced.push({ path, ...row });
+        const simulator = sim;
+        const pacedRun = (tokensPerStream: number) =>
+          paced({
+            sim: simulator,
+            target: targetFor(path, urls(path), model),
+            server: servers.get(path) ?? null,
+            separateSubscription: trpcStackPaths.has(path),
+            concurrency: level.concurrency,
+            streams: level.streams,
+            tokensPerStream,
+            tokensPerSec: level.tokensPerSec,
+            rampMs: level.rampMs,
+            prefillMs: plan.prefillMs,
+            timeoutMs: plan.streamTimeoutMs,
+          });
+        const row: PacedRow = { path, ...(await pacedRun(level.tokensPerStream)) };
+        if (level.shortTokensPerStream !== undefined) {
+          await settle();
+          const shortRun = await pacedRun(level.shortTokensPerStream);
+          // Its errors count with the level's (the totals and the exit code see them); its latencies are not the level's.
+          row.short = { tokensPerStream: shortRun.tokensPerStream, serverCpuMs: shortRun.serverCpuMs, errors: shortRun.errors };
+          row.serverCpuMsPer1kFurtherTokens = furtherTokensCpuMsPer1k(row, row.short);
+          row.errors += shortRun.errors;
+          row.errorSamples = [...row.errorSamples, ...shortRun.errorSamples];
+        }
+        results.paced.push(row);
         log(
           `paced  C=${level.concurrency} ${path.padEnd(12)} TTFT p50 ${fmt(row.ttftP50Ms, 2)} ms, p99 ${fmt(row.ttftP99Ms, 2)} ms, ` +
             `server ${fmt(row.serverCpuMsPer1kTokens, 1)} ms CPU/1k tokens, ${row.errors} errors`,

@@ -30,6 +30,8 @@ export interface RatioRow {
   ttftP99AddedVsAiSdkMs: number | null;
   pacedCpuVsBare: number | null;
   pacedCpuVsAiSdk: number | null;
+  /** The paced level's further tokens, without their streams' own cost (further-tokens.ts), against the bare relay's. */
+  pacedFurtherTokensCpuVsBare: number | null;
 }
 
 export interface Summary {
@@ -93,6 +95,7 @@ export function summarize(results: BenchResults): Summary {
         ttftP99AddedVsAiSdkMs: diff(p?.ttftP99Ms, aiP?.ttftP99Ms),
         pacedCpuVsBare: ratio(p?.serverCpuMsPer1kTokens, bareP?.serverCpuMsPer1kTokens),
         pacedCpuVsAiSdk: ratio(p?.serverCpuMsPer1kTokens, aiP?.serverCpuMsPer1kTokens),
+        pacedFurtherTokensCpuVsBare: ratio(p?.serverCpuMsPer1kFurtherTokens, bareP?.serverCpuMsPer1kFurtherTokens),
       });
     }
   }
@@ -294,6 +297,24 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     markdown,
   );
 
+  // A paced level's cost split in two: what its further tokens cost, and what is left for its streams' own start and end.
+  const splitRows = summary.paced.filter((p) => p.short && p.path !== "direct");
+  const bareFurther = (c: number) => summary.paced.find((p) => p.path === "bare-relay" && p.concurrency === c)?.serverCpuMsPer1kFurtherTokens;
+  const furtherTable = table(
+    ["path", "C", "answers, tokens", "paced CPU ms / 1k tokens", "short answers, tokens", "their CPU ms / 1k tokens", "CPU ms / 1k further tokens", "further tokens vs bare"],
+    splitRows.map((p) => [
+      p.path,
+      String(p.concurrency),
+      String(p.tokensPerStream),
+      n(p.serverCpuMsPer1kTokens, 1),
+      String(p.short?.tokensPerStream ?? "—"),
+      n(p.short?.serverCpuMs == null ? null : p.short.serverCpuMs / ((p.streams * p.short.tokensPerStream) / 1000), 1),
+      n(p.serverCpuMsPer1kFurtherTokens, 1),
+      times(ratio(p.serverCpuMsPer1kFurtherTokens, bareFurther(p.concurrency))),
+    ]),
+    markdown,
+  );
+
   const targetTable = table(
     ["target", "path", "level", "measured", "status"],
     summary.targets.map((t) => [t.target, t.path, t.level, t.measured, markdown ? (t.status === "pass" ? "**pass**" : t.status === "fail" ? "**FAIL**" : "n/a") : t.status.toUpperCase()]),
@@ -330,6 +351,16 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
     ...heading("#### Throughput, CPU and latency", "Throughput (flood), server CPU, added latency (paced) per path and concurrency C"),
     main,
     "",
+    ...(splitRows.length > 0
+      ? [
+          ...heading(
+            "#### A paced token without its stream's own cost",
+            "Paced CPU per token split: the level again with short answers; the difference is what further tokens cost",
+          ),
+          furtherTable,
+          "",
+        ]
+      : []),
     ...heading("#### Cost of a stream itself", "Server CPU per stream (1-token streams: request, run, teardown)"),
     perStreamTable,
     "",

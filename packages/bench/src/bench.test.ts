@@ -69,8 +69,9 @@ describe("bench harness smoke run", () => {
       const pacedRows = results.paced.filter((r) => r.path === path);
       expect(pacedRows.map((r) => [r.concurrency, r.errors, r.errorSamples])).toEqual([[3, 0, []]]);
       expect(pacedRows[0]?.ttftP50Ms).not.toBeNull();
-      // The level again with 2-token answers, for what its further tokens cost (further-tokens.ts).
-      expect([pacedRows[0]?.short?.tokensPerStream, pacedRows[0]?.short?.errors]).toEqual([2, 0]);
+      // The level's streams with 2- and 6-token answers, for what its further tokens cost (further-tokens.ts).
+      const split = pacedRows[0]?.split;
+      expect([split?.streams, split?.short.tokensPerStream, split?.short.errors, split?.long.tokensPerStream, split?.long.errors]).toEqual([3, 2, 0, 6, 0]);
     }
   });
 

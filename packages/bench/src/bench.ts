@@ -16,7 +16,7 @@ import { startPostgresServer } from "./postgres-server.js";
 import { benchAuthTokens, clusterPaths, clusterReplicasOf, type PathName, pathDescriptions, postgresPaths, targetFor, trpcStackPaths } from "./paths.js";
 import { maxOpenStreams, openFileLimit } from "./proc-stats.js";
 import { waitForQuiet } from "./settle.js";
-import { furtherTokensCpuMsPer1k, type ShortAnswers } from "./further-tokens.js";
+import { pacedSplit, type PacedSplit, type SplitLengths } from "./further-tokens.js";
 import { flood, type FloodResult, hold, type HoldResult, paced, type PacedResult } from "./workloads.js";
 
 export type BenchMode = "smoke" | "quick" | "default" | "full";
@@ -28,10 +28,10 @@ export interface PacedLevel {
   rampMs: number;
   tokensPerSec: number;
   /**
-   * Also run the level with answers this many tokens long, right after it: the difference is what its further tokens
-   * cost without their streams' own cost (further-tokens.ts).
+   * Also run the level's streams with short and with long answers, right after it: the difference is what its further
+   * tokens cost without their streams' own cost (further-tokens.ts).
    */
-  shortTokensPerStream?: number;
+  split?: SplitLengths;
 }
 
 export interface FloodLevel {
@@ -88,10 +88,10 @@ function floodLevel(c: number, budget: number, maxTokens: number): FloodLevel {
  */
 function pacedLevel(c: number, quick: boolean): PacedLevel {
   if (c === 1) return { concurrency: 1, streams: quick ? 5 : 20, tokensPerStream: quick ? 5 : 10, rampMs: 0, tokensPerSec: 30 };
-  // C = 100 runs its streams again with 5-token answers: its cell read without a stream's own cost (further-tokens.ts).
+  // C = 100 runs its streams again with 5- and 105-token answers: a token's cost without a stream's own (further-tokens.ts).
   if (c <= 100) {
     const level = { concurrency: c, streams: c, tokensPerStream: quick ? 30 : 60, rampMs: quick ? 500 : 1_000, tokensPerSec: 30 };
-    return c === 100 ? { ...level, shortTokensPerStream: 5 } : level;
+    return c === 100 ? { ...level, split: { shortTokensPerStream: 5, longTokensPerStream: 105 } } : level;
   }
   const tokensPerSec = Math.max(1, Math.floor(3_000 / c));
   return { concurrency: c, streams: c, tokensPerStream: Math.max(3, tokensPerSec * 3), rampMs: 2_000, tokensPerSec };
@@ -108,7 +108,7 @@ export function planFor(mode: BenchMode, paths: PathName[], overrides: { holdStr
           { concurrency: 3, streams: 3, tokensPerStream: 20 },
         ],
         rounds: 1,
-        paced: [{ concurrency: 3, streams: 3, tokensPerStream: 5, rampMs: 30, tokensPerSec: 100, shortTokensPerStream: 2 }],
+        paced: [{ concurrency: 3, streams: 3, tokensPerStream: 5, rampMs: 30, tokensPerSec: 100, split: { shortTokensPerStream: 2, longTokensPerStream: 6 } }],
         perStream: { streams: 3, concurrency: 1, warmupStreams: 2, blocks: 2 },
         prefillMs: 5,
         holdStreams: overrides.holdStreams ?? 3,
@@ -175,10 +175,8 @@ export interface FloodRow extends FloodResult {
 }
 export interface PacedRow extends PacedResult {
   path: PathName;
-  /** The level run again with short answers (PacedLevel.shortTokensPerStream); absent when the level has none. */
-  short?: ShortAnswers;
-  /** Server CPU per 1,000 tokens beyond the short answers' (further-tokens.ts); null when it could not be read. */
-  serverCpuMsPer1kFurtherTokens?: number | null;
+  /** The level's streams with short and long answers (PacedLevel.split); absent when the level has none. */
+  split?: PacedSplit;
 }
 export interface PerStreamRow {
   path: PathName;
@@ -456,14 +454,20 @@ export async function runBench(opts: RunOptions): Promise<BenchResults> {
             timeoutMs: plan.streamTimeoutMs,
           });
         const row: PacedRow = { path, ...(await pacedRun(level.tokensPerStream)) };
-        if (level.shortTokensPerStream !== undefined) {
-          await settle();
-          const shortRun = await pacedRun(level.shortTokensPerStream);
-          // Its errors count with the level's (the totals and the exit code see them); its latencies are not the level's.
-          row.short = { tokensPerStream: shortRun.tokensPerStream, serverCpuMs: shortRun.serverCpuMs, errors: shortRun.errors };
-          row.serverCpuMsPer1kFurtherTokens = furtherTokensCpuMsPer1k(row, row.short);
-          row.errors += shortRun.errors;
-          row.errorSamples = [...row.errorSamples, ...shortRun.errorSamples];
+        if (level.split) {
+          const runs: PacedResult[] = [];
+          for (const tokens of [level.split.shortTokensPerStream, level.split.longTokensPerStream]) {
+            await settle();
+            runs.push(await pacedRun(tokens));
+          }
+          const [shortRun, longRun] = runs as [PacedResult, PacedResult];
+          const asSplitRun = (r: PacedResult) => ({ tokensPerStream: r.tokensPerStream, serverCpuMs: r.serverCpuMs, errors: r.errors });
+          row.split = pacedSplit(level.streams, asSplitRun(shortRun), asSplitRun(longRun));
+          // Their errors count with the level's (the totals and the exit code see them); their latencies are not the level's.
+          for (const r of runs) {
+            row.errors += r.errors;
+            row.errorSamples = [...row.errorSamples, ...r.errorSamples];
+          }
         }
         results.paced.push(row);
         log(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type BenchResults, type FloodRow, type HoldRow, type PacedRow, type PerStreamRow, planFor } from "./bench.js";
+import { pacedSplit } from "./further-tokens.js";
 import type { PathName } from "./paths.js";
 import { renderMachine, renderTables, summarize, type TargetCheck } from "./report.js";
 
@@ -172,16 +173,14 @@ describe("target checks (issue #12's goals, against the bare relay of the same r
     expect(statusOf(targets, "flood CPU per token ≤ 2× bare-relay", "C=100")).toEqual([["fail", "2.50×"]]);
   });
 
-  it("splits a paced level run again with short answers into its further tokens' cost, against the bare relay's", () => {
-    // 100 streams of 30 tokens and of 5: the bare relay's 25 further tokens a stream cost 2.5 ms per stream more (100 ms
-    // for 2,500 tokens: 40 per 1,000), the stack's 15 ms more (60 per 1,000: 1.50×, where its whole level reads 1.60×).
+  it("splits a paced level into its further tokens' cost, from its streams with short and long answers, against the bare relay's", () => {
+    // 100 streams of 5 and of 105 tokens: the bare relay's 100 further tokens a stream cost 400 ms more (40 per 1,000),
+    // the stack's 600 ms more (60 per 1,000: 1.50×, where its whole level reads 1.60×).
     const split = (row: PacedRow, shortCpuMs: number, furtherCpuMs: number): PacedRow => ({
       ...row,
-      serverCpuMs: shortCpuMs + furtherCpuMs,
-      short: { tokensPerStream: 5, serverCpuMs: shortCpuMs, errors: 0 },
-      serverCpuMsPer1kFurtherTokens: furtherCpuMs / 2.5,
+      split: pacedSplit(100, { tokensPerStream: 5, serverCpuMs: shortCpuMs, errors: 0 }, { tokensPerStream: 105, serverCpuMs: shortCpuMs + furtherCpuMs, errors: 0 }),
     });
-    const paced = [split(pacedRow("bare-relay", 100, 1, 5), 200, 100), split(pacedRow("stack", 160, 1.5, 12), 330, 150)];
+    const paced = [split(pacedRow("bare-relay", 100, 1, 5), 200, 400), split(pacedRow("stack", 160, 1.5, 12), 330, 600)];
     const run = results({ ...base, paced }, paths);
     const summary = summarize(run);
     expect(summary.ratios.find((r) => r.path === "stack" && r.concurrency === 100)?.pacedFurtherTokensCpuVsBare).toBeCloseTo(1.5, 9);
@@ -189,9 +188,9 @@ describe("target checks (issue #12's goals, against the bare relay of the same r
     expect(statusOf(summary.targets, "paced CPU per token ≤ 1.5× bare-relay")).toEqual([["fail", "1.60×"]]);
     const tables = renderTables(run, summary, true);
     expect(tables).toContain("#### A paced token without its stream's own cost");
-    // 330 ms over 500 tokens: 660 per 1,000 in the short answers.
-    expect(tables).toContain("| stack | 100 | 30 | 160.0 | 5 | 660.0 | 60.0 | 1.50× |");
-    // Without short answers (older results) there is no such table.
+    // 330 ms over 500 tokens: 660 per 1,000 in the short answers; 930 over 10,500: 88.6 in the long ones.
+    expect(tables).toContain("| stack | 100 | 160.0 | 5: 660.0 | 105: 88.6 | 60.0 | 1.50× |");
+    // Without a split (older results) there is no such table.
     expect(renderTables(results(base, paths), summarize(results(base, paths)), true)).not.toContain("further tokens");
   });
 

@@ -4,6 +4,7 @@
  */
 import type { BenchResults, FloodRow, HoldRow, PacedRow, PerStreamRow } from "./bench.js";
 import { fmt } from "./bench.js";
+import type { SplitRun } from "./further-tokens.js";
 import { partsTotal, type PartsCpu } from "./parts-cpu.js";
 import { clusterPaths, type PathName } from "./paths.js";
 
@@ -95,7 +96,7 @@ export function summarize(results: BenchResults): Summary {
         ttftP99AddedVsAiSdkMs: diff(p?.ttftP99Ms, aiP?.ttftP99Ms),
         pacedCpuVsBare: ratio(p?.serverCpuMsPer1kTokens, bareP?.serverCpuMsPer1kTokens),
         pacedCpuVsAiSdk: ratio(p?.serverCpuMsPer1kTokens, aiP?.serverCpuMsPer1kTokens),
-        pacedFurtherTokensCpuVsBare: ratio(p?.serverCpuMsPer1kFurtherTokens, bareP?.serverCpuMsPer1kFurtherTokens),
+        pacedFurtherTokensCpuVsBare: ratio(p?.split?.cpuMsPer1kFurtherTokens, bareP?.split?.cpuMsPer1kFurtherTokens),
       });
     }
   }
@@ -298,19 +299,20 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
   );
 
   // A paced level's cost split in two: what its further tokens cost, and what is left for its streams' own start and end.
-  const splitRows = summary.paced.filter((p) => p.short && p.path !== "direct");
-  const bareFurther = (c: number) => summary.paced.find((p) => p.path === "bare-relay" && p.concurrency === c)?.serverCpuMsPer1kFurtherTokens;
+  const splitRows = summary.paced.filter((p) => p.split && p.path !== "direct");
+  const bareFurther = (c: number) => summary.paced.find((p) => p.path === "bare-relay" && p.concurrency === c)?.split?.cpuMsPer1kFurtherTokens;
+  const per1k = (run: SplitRun | undefined, streams: number) =>
+    n(run?.serverCpuMs == null ? null : run.serverCpuMs / ((streams * run.tokensPerStream) / 1000), 1);
   const furtherTable = table(
-    ["path", "C", "answers, tokens", "paced CPU ms / 1k tokens", "short answers, tokens", "their CPU ms / 1k tokens", "CPU ms / 1k further tokens", "further tokens vs bare"],
+    ["path", "C", "paced CPU ms / 1k tokens", "short answers: tokens, CPU ms / 1k", "long answers: tokens, CPU ms / 1k", "CPU ms / 1k further tokens", "further tokens vs bare"],
     splitRows.map((p) => [
       p.path,
       String(p.concurrency),
-      String(p.tokensPerStream),
       n(p.serverCpuMsPer1kTokens, 1),
-      String(p.short?.tokensPerStream ?? "—"),
-      n(p.short?.serverCpuMs == null ? null : p.short.serverCpuMs / ((p.streams * p.short.tokensPerStream) / 1000), 1),
-      n(p.serverCpuMsPer1kFurtherTokens, 1),
-      times(ratio(p.serverCpuMsPer1kFurtherTokens, bareFurther(p.concurrency))),
+      `${p.split?.short.tokensPerStream ?? "—"}: ${per1k(p.split?.short, p.streams)}`,
+      `${p.split?.long.tokensPerStream ?? "—"}: ${per1k(p.split?.long, p.streams)}`,
+      n(p.split?.cpuMsPer1kFurtherTokens, 1),
+      times(ratio(p.split?.cpuMsPer1kFurtherTokens, bareFurther(p.concurrency))),
     ]),
     markdown,
   );
@@ -355,7 +357,7 @@ export function renderTables(results: BenchResults, summary: Summary, markdown: 
       ? [
           ...heading(
             "#### A paced token without its stream's own cost",
-            "Paced CPU per token split: the level again with short answers; the difference is what further tokens cost",
+            "Paced CPU per token split: the level's streams with short and long answers; the difference is what further tokens cost",
           ),
           furtherTable,
           "",

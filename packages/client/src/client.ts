@@ -41,7 +41,9 @@ export type ConversationInstructions = Outputs["conversations"]["instructions"];
  * How a conversation's answers are sampled: `{ temperature, topP, seed }`, each null for the model's own default
  * (temperature 0 to 2, top P above 0 to 1, seed a whole number from 0 to 2,147,483,647).
  */
-export type ConversationSampling = Inputs["conversations"]["setSampling"]["sampling"];
+export type ConversationSampling = NonNullable<Inputs["chat"]["send"]["sampling"]>;
+/** Some of a conversation's sampling settings, to change those alone (`conversations.setSampling`). */
+export type ConversationSamplingChange = Inputs["conversations"]["setSampling"]["sampling"];
 
 /** Images on the message (PNG, JPEG, WebP or GIF, base64; at most 4): only for vision models. */
 export type Attachments = NonNullable<Inputs["chat"]["send"]["attachments"]>;
@@ -190,12 +192,12 @@ export interface ChatClient {
      */
     setInstructions(conversationId: string, instructions: string): Promise<ConversationInstructions>;
     /**
-     * Replaces its sampling, all three settings at once (null puts one back to the model's default; to change one,
-     * spread what `settings` returned), for answers started in it afterwards (one already running keeps what it
-     * started with); its instructions do not change. Returns its settings as stored. BAD_REQUEST for a setting out of
-     * range, NOT_FOUND when the user has no such conversation.
+     * Sets the sampling settings named (null puts one back to the model's default; those not named stay as they are,
+     * also when another client changes them at the same time), for answers started in it afterwards (one already
+     * running keeps what it started with); its instructions do not change. Returns its settings as stored. BAD_REQUEST
+     * for a setting out of range, NOT_FOUND when the user has no such conversation.
      */
-    setSampling(conversationId: string, sampling: ConversationSampling): Promise<ConversationSettings>;
+    setSampling(conversationId: string, sampling: ConversationSamplingChange): Promise<ConversationSettings>;
   };
   settings: {
     /**

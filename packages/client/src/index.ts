@@ -24,6 +24,7 @@ export {
   type ConversationSettings,
   type ConversationInstructions,
   type ConversationSampling,
+  type ConversationSamplingChange,
   type Attachments,
   type ThinkSetting,
 } from "./client.js";

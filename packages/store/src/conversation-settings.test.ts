@@ -167,6 +167,32 @@ describeEachBackend((backend) => `${backend.name} store: conversation settings`,
     expect(await store.getConversationSettings("bob", "b1")).toEqual(defaults);
   });
 
+  it("sets only the settings a change names, the others kept as stored (the model's when none were)", async () => {
+    clock.set(2_000);
+    // None stored yet: the named one, the others the model's.
+    expect(await store.setConversationSampling("alice", "c1", { seed: 7 })).toEqual({
+      instructions: "",
+      sampling: { temperature: null, topP: null, seed: 7 },
+      updatedAt: 2_000,
+    });
+    clock.set(3_000);
+    expect(await store.setConversationSampling("alice", "c1", { temperature: 0.4, topP: 0.8 })).toEqual({
+      instructions: "",
+      sampling: { temperature: 0.4, topP: 0.8, seed: 7 },
+      updatedAt: 3_000,
+    });
+    // Null named: that one back to the model's; the others stay. A key given as undefined names nothing.
+    clock.set(4_000);
+    expect((await store.setConversationSampling("alice", "c1", { topP: null, seed: undefined })).sampling).toEqual({ temperature: 0.4, topP: null, seed: 7 });
+    // None named: nothing changes but when they were last set.
+    clock.set(5_000);
+    expect(await store.setConversationSampling("alice", "c1", {})).toEqual({ instructions: "", sampling: { temperature: 0.4, topP: null, seed: 7 }, updatedAt: 5_000 });
+    expect((await store.getRunSettings("alice", "c1")).sampling).toEqual({ temperature: 0.4, topP: null, seed: 7 });
+    // Another user's conversation: refused as before, changing nothing.
+    expect(await failure(store.setConversationSampling("bob", "c1", { seed: 1 }))).toEqual(notFound);
+    expect((await store.getConversationSettings("alice", "c1")).sampling.seed).toBe(7);
+  });
+
   it("keeps instructions and sampling apart: setting either keeps the other as stored", async () => {
     clock.set(2_000);
     await store.setConversationInstructions("alice", "c1", instructions);
@@ -333,6 +359,10 @@ describeEachBackend((backend) => `${backend.name} store: conversation settings`,
       const partial = { temperature: 1, topP: null, seed: null };
       await Promise.all([store.setConversationInstructions("alice", "c2", "Be brief."), other.setConversationSampling("alice", "c2", partial)]);
       expect(await store.getConversationSettings("alice", "c2")).toEqual({ instructions: "Be brief.", sampling: partial, updatedAt: 3_000 });
+      // Two processes changing different settings at once: both kept, whichever comes first.
+      clock.set(4_000);
+      await Promise.all([store.setConversationSampling("alice", "c2", { seed: 42 }), other.setConversationSampling("alice", "c2", { topP: 0.7 })]);
+      expect((await store.getConversationSettings("alice", "c2")).sampling).toEqual({ temperature: 1, topP: 0.7, seed: 42 });
       // Deleted by one process: the other's set is refused, and leaves nothing.
       expect(await other.deleteConversation("alice", "c1")).toBe(true);
       expect(await failure(store.setConversationSampling("alice", "c1", sampling))).toEqual(notFound);

@@ -26,6 +26,7 @@ import type {
   UserSettings,
 } from "./types.js";
 import { newRunRecord, runningLimit } from "./run-record.js";
+import { changedSampling } from "./rows.js";
 import { MessageTree } from "./tree.js";
 
 export interface MemoryStoreOptions {
@@ -169,10 +170,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
    * setConversationInstructions and setConversationSampling: the user's conversation's settings with `change`, the
    * others kept. Not activity: the conversation's updatedAt stays.
    */
-  function setSettings(userId: string, conversationId: string, change: Partial<ConversationSettings>): ConversationSettings {
+  function setSettings(
+    userId: string,
+    conversationId: string,
+    change: (current: ConversationSettings) => Partial<ConversationSettings>,
+  ): ConversationSettings {
     const entry = owned(userId, conversationId);
     if (!entry) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
-    entry.settings = { ...(entry.settings ?? noSettings()), ...change, updatedAt: now() };
+    const current = entry.settings ?? noSettings();
+    entry.settings = { ...current, ...change(current), updatedAt: now() };
     return copy(entry.settings);
   }
 
@@ -709,12 +715,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
 
     async setConversationInstructions(userId, conversationId, instructions) {
       live();
-      return setSettings(userId, conversationId, { instructions });
+      return setSettings(userId, conversationId, () => ({ instructions }));
     },
 
-    async setConversationSampling(userId, conversationId, sampling) {
+    async setConversationSampling(userId, conversationId, change) {
       live();
-      return setSettings(userId, conversationId, { sampling: { ...sampling } });
+      return setSettings(userId, conversationId, (current) => ({ sampling: changedSampling(current.sampling, change) }));
     },
 
     async getRunSettings(userId, conversationId) {

@@ -162,6 +162,31 @@ export function newSettingsValues(
   return [instructions, sampling.temperature, sampling.topP, sampling.seed];
 }
 
+/**
+ * setConversationSampling's parameters for a change of some settings: the values a new row is written with (those not
+ * named: the model's, NULL) and, in the same order, whether each is named (an existing row's others are kept).
+ */
+export function samplingChange(change: Partial<Sampling>): {
+  values: [temperature: number | null, topP: number | null, seed: number | null];
+  named: [temperature: boolean, topP: boolean, seed: boolean];
+} {
+  const { temperature, topP, seed } = change;
+  return {
+    values: [temperature ?? null, topP ?? null, seed ?? null],
+    named: [temperature !== undefined, topP !== undefined, seed !== undefined],
+  };
+}
+
+/** `current` with the settings `change` names (the memory store's setConversationSampling; the databases' in SQL). */
+export function changedSampling(current: Sampling, change: Partial<Sampling>): Sampling {
+  const { values, named } = samplingChange(change);
+  return {
+    temperature: named[0] ? values[0] : current.temperature,
+    topP: named[1] ? values[1] : current.topP,
+    seed: named[2] ? values[2] : current.seed,
+  };
+}
+
 export function toConversation(row: ConversationRow): Conversation {
   return {
     id: row.id,

@@ -35,6 +35,7 @@ import {
   groupByRun,
   newSettingsValues,
   runIdChunks,
+  samplingChange,
   settingsColumns,
   type BranchOriginRow,
   type ImportedCopyRow,
@@ -403,8 +404,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
     setConversationSampling: db.prepare(
       `INSERT INTO conversation_settings (conversation_id, instructions, temperature, top_p, seed, updated_at)
        SELECT id, '', ?, ?, ?, ? FROM conversations WHERE id = ? AND user_id = ?
-       ON CONFLICT (conversation_id) DO UPDATE SET temperature = excluded.temperature, top_p = excluded.top_p,
-         seed = excluded.seed, updated_at = excluded.updated_at
+       ON CONFLICT (conversation_id) DO UPDATE SET temperature = IIF(?, excluded.temperature, temperature),
+         top_p = IIF(?, excluded.top_p, top_p), seed = IIF(?, excluded.seed, seed), updated_at = excluded.updated_at
        RETURNING ${settingsColumns}`,
     ),
     getRunSettings: db.prepare(runSettingsSql),
@@ -1052,9 +1053,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       return foundSettings(conversationId, row);
     },
 
-    async setConversationSampling(userId, conversationId, { temperature, topP, seed }) {
+    async setConversationSampling(userId, conversationId, sampling) {
       live();
-      const row = writing(() => getRow<ConversationSettingsRow>(sql.setConversationSampling, temperature, topP, seed, now(), conversationId, userId));
+      const { values, named } = samplingChange(sampling);
+      const row = writing(() => getRow<ConversationSettingsRow>(sql.setConversationSampling, ...values, now(), conversationId, userId, ...named.map(Number)));
       return foundSettings(conversationId, row);
     },
 

@@ -636,10 +636,12 @@ export interface ChatStore {
    */
   setConversationInstructions(userId: string, conversationId: string, instructions: string): Promise<ConversationSettings>;
   /**
-   * Replaces the conversation's sampling (every setting as given: null leaves it to the model) and returns its settings
-   * as stored; its instructions stay. Not activity. StoreError not_found when the user has no such conversation.
+   * Sets the settings of the conversation's sampling that `sampling` names (null leaves one to the model) in one
+   * statement, the others kept as stored (none stored: the model's), and returns its settings as stored; its
+   * instructions stay. Two clients changing different settings at once both keep theirs. Not activity. StoreError
+   * not_found when the user has no such conversation.
    */
-  setConversationSampling(userId: string, conversationId: string, sampling: Sampling): Promise<ConversationSettings>;
+  setConversationSampling(userId: string, conversationId: string, sampling: Partial<Sampling>): Promise<ConversationSettings>;
   /**
    * What a run of the conversation is given: the user's custom instructions, the conversation's own and its sampling,
    * read in ONE statement (every run reads them). "" for instructions and null settings when none, and for the

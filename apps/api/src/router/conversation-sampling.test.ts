@@ -87,6 +87,22 @@ describe("conversations.setSampling", () => {
     expect(lastOptions()).toEqual({ temperature: 1.5 });
   });
 
+  it("sets only the settings named, the others kept: two clients changing different ones at once both keep theirs", async () => {
+    const conversationId = await answer(alice, "partly");
+    expect((await alice.conversations.setSampling.mutate({ conversationId, sampling: { seed: 7 } })).sampling).toEqual({ temperature: null, topP: null, seed: 7 });
+    // The web app in one tab and the CLI at once, each naming its own.
+    const [web, cli] = [api.client("alice-token-1"), api.client("alice-token-1")];
+    await Promise.all([
+      web.conversations.setSampling.mutate({ conversationId, sampling: { temperature: 0.3 } }),
+      cli.conversations.setSampling.mutate({ conversationId, sampling: { topP: 0.6 } }),
+    ]);
+    expect((await alice.conversations.settings.query({ conversationId })).sampling).toEqual({ temperature: 0.3, topP: 0.6, seed: 7 });
+    // Null named: that one back to the model's.
+    await alice.conversations.setSampling.mutate({ conversationId, sampling: { seed: null } });
+    await answer(alice, "sampled", conversationId);
+    expect(lastOptions()).toEqual({ temperature: 0.3, top_p: 0.6 });
+  });
+
   it("is refused for another user's conversation or an unknown one, and out of range, with nothing stored", async () => {
     const conversationId = await answer(alice, "mine");
     await alice.conversations.setSampling.mutate({ conversationId, sampling });
@@ -100,7 +116,9 @@ describe("conversations.setSampling", () => {
       { ...sampling, topP: 1.01 },
       { ...sampling, seed: 1.5 },
       { ...sampling, seed: samplingLimits.seed.max + 1 },
-      { temperature: 0.5 },
+      { temperature: 0.5, topK: 40 },
+      { seed: "42" },
+      { topP: 2 },
     ];
     for (const bad of refused) {
       const failure = await callFailure(alice.conversations.setSampling.mutate({ conversationId, sampling: bad as typeof sampling }));

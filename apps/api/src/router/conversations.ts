@@ -421,13 +421,14 @@ export const conversationsRouter = router({
     ),
 
   /**
-   * Replaces how the conversation's answers are sampled: temperature (0–2), top P (over 0, to 1) and seed (0–2³¹−1),
-   * each null to leave it to the model. Sent with every answer started afterwards in it (an answer already running keeps
-   * what it started with); a server that ignores a setting (a seed, on some) answers as before. Not activity. Branches
-   * copy it; exports carry it.
+   * Sets how the conversation's answers are sampled: temperature (0–2), top P (over 0, to 1) and seed (0–2³¹−1), each
+   * null to leave it to the model; a setting not named keeps what it was (two clients changing different ones at once
+   * both keep theirs). Sent with every answer started afterwards in it (an answer already running keeps what it started
+   * with); a server that ignores a setting (a seed, on some) answers as before. Not activity. Branches copy it; exports
+   * carry it.
    */
   setSampling: authedProcedure
-    .input(z.object({ conversationId, sampling: samplingSchema }))
+    .input(z.object({ conversationId, sampling: samplingSchema.partial() }))
     .mutation(({ ctx, input }) =>
       savedThenTold(ctx.store.setConversationSampling(ctx.userId, input.conversationId, input.sampling), () =>
         ctx.publish.samplingChanged(ctx.userId, input.conversationId),

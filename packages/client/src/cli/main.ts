@@ -815,16 +815,15 @@ async function conversationInstructions(client: ChatClient, conversationId: stri
 }
 
 /**
- * chat sampling -c: prints the conversation's sampling in words, or changes the settings given. The API replaces all
- * three at once, so those not given are read first and sent back as they were.
+ * chat sampling -c: prints the conversation's sampling in words, or changes the settings given: only those are sent, so
+ * a change made meanwhile elsewhere to the others stays.
  */
 async function samplingCommand(options: SamplingCommand, io: CliIo): Promise<number> {
   const { conversationId, set } = options;
   const changing = Object.keys(set).length > 0;
-  const asked = await askApi(options, io, async (client) => {
-    const { sampling } = await client.conversations.settings(conversationId);
-    return changing ? (await client.conversations.setSampling(conversationId, { ...sampling, ...set })).sampling : sampling;
-  });
+  const asked = await askApi(options, io, async (client) =>
+    changing ? (await client.conversations.setSampling(conversationId, set)).sampling : (await client.conversations.settings(conversationId)).sampling,
+  );
   if (!asked) return exitCodes.failed;
   if (changing) io.stderr.write(`Saved: new answers in this conversation are sampled with ${samplingWords(asked.answer)}.\n`);
   else io.stdout.write(`${samplingWords(asked.answer)}\n`);

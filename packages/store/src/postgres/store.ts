@@ -32,6 +32,7 @@ import {
   groupByRun,
   newSettingsValues,
   runIdChunks,
+  samplingChange,
   settingsColumns,
   type BranchOriginRow,
   type ImportedCopyRow,
@@ -330,8 +331,11 @@ const q = {
     RETURNING ${settingsColumns}`,
   setConversationSampling: `INSERT INTO conversation_settings (conversation_id, instructions, temperature, top_p, seed, updated_at)
     SELECT id, '', $3::double precision, $4::double precision, $5::integer, $6::bigint FROM conversations WHERE id = $1 AND user_id = $2
-    ON CONFLICT (conversation_id) DO UPDATE SET temperature = excluded.temperature, top_p = excluded.top_p,
-      seed = excluded.seed, updated_at = excluded.updated_at
+    ON CONFLICT (conversation_id) DO UPDATE SET
+      temperature = CASE WHEN $7::boolean THEN excluded.temperature ELSE conversation_settings.temperature END,
+      top_p = CASE WHEN $8::boolean THEN excluded.top_p ELSE conversation_settings.top_p END,
+      seed = CASE WHEN $9::boolean THEN excluded.seed ELSE conversation_settings.seed END,
+      updated_at = excluded.updated_at
     RETURNING ${settingsColumns}`,
   getRunSettings: runSettingsSql,
   insertConversationSettings: `INSERT INTO conversation_settings (conversation_id, instructions, temperature, top_p, seed, updated_at)
@@ -1193,9 +1197,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return setSettings("setConversationInstructions", conversationId, [conversationId, userId, instructions, now()]);
     },
 
-    async setConversationSampling(userId, conversationId, { temperature, topP, seed }) {
+    async setConversationSampling(userId, conversationId, sampling) {
       live();
-      return setSettings("setConversationSampling", conversationId, [conversationId, userId, temperature, topP, seed, now()]);
+      const { values, named } = samplingChange(sampling);
+      return setSettings("setConversationSampling", conversationId, [conversationId, userId, ...values, now(), ...named]);
     },
 
     async getRunSettings(userId, conversationId) {

@@ -1,6 +1,6 @@
 import { defaultSampling } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
-import { readSamplingFields, sameSampling, samplingFields, samplingSummary } from "./samplingFields.js";
+import { changedSettings, readSamplingFields, sameSampling, samplingFields, samplingSummary } from "./samplingFields.js";
 
 const fields = (temperature: string, topP: string, seed: string) => ({ temperature, topP, seed });
 
@@ -42,5 +42,14 @@ describe("samplingSummary", () => {
     expect(samplingSummary({ temperature: null, topP: 0.9, seed: null })).toBe("Top P 0.9");
     expect(samplingSummary({ temperature: 0, topP: 1, seed: 0 })).toBe("Temperature 0 · Top P 1 · Seed 0");
     expect(samplingSummary(defaultSampling)).toBe("");
+  });
+});
+
+describe("changedSettings", () => {
+  it("names the settings that differ, with their new values (null: back to the model's), and nothing else", () => {
+    const from = { temperature: 0.7, topP: null, seed: 42 };
+    expect(changedSettings(from, { temperature: 0.7, topP: 0.5, seed: null })).toEqual({ topP: 0.5, seed: null });
+    expect(changedSettings(from, from)).toEqual({});
+    expect(changedSettings(defaultSampling, from)).toEqual({ temperature: 0.7, seed: 42 });
   });
 });

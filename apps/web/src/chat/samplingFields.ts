@@ -48,6 +48,16 @@ export function readSamplingFields(fields: SamplingFields): { sampling: Sampling
 
 export const sameSampling = (a: Sampling, b: Sampling): boolean => samplingKeys.every((key) => a[key] === b[key]);
 
+/**
+ * The settings `to` changes from `from`, alone: what a save sends (conversations.setSampling keeps the others), so a
+ * setting changed meanwhile elsewhere (another tab, the CLI) stays unless it was changed here too.
+ */
+export function changedSettings(from: Sampling, to: Sampling): Partial<Sampling> {
+  const change: Partial<Sampling> = {};
+  for (const key of samplingKeys) if (from[key] !== to[key]) change[key] = to[key];
+  return change;
+}
+
 /** The settings chosen, named, for the header's marker ("Temperature 0.2 · Seed 42"); "" when all are the model's. */
 export function samplingSummary(sampling: Sampling): string {
   return samplingKeys

@@ -16,7 +16,7 @@ beforeAll(modalDialogsInJsdom);
 function fakeServer(initial: Record<string, Partial<Sampling>> = {}) {
   const state = {
     sampling: new Map(Object.entries(initial).map(([id, s]) => [id, { ...defaultSampling, ...s }])),
-    saved: [] as Array<{ conversationId: string; sampling: Sampling }>,
+    saved: [] as Array<{ conversationId: string; sampling: Partial<Sampling> }>,
     asked: [] as string[],
     failSave: false,
     /** Held until the test lets the save end ("Saving…" meanwhile). */
@@ -31,9 +31,10 @@ function fakeServer(initial: Record<string, Partial<Sampling>> = {}) {
     if (path === "conversations.settings") return settingsOf((input as { conversationId: string }).conversationId);
     if (path === "conversations.setSampling") {
       if (state.failSave) throw serverError("BAD_REQUEST", "sampling.temperature: Too big", "bad_request");
-      const saved = input as { conversationId: string; sampling: Sampling };
+      // As the API: the settings named change, the others are kept.
+      const saved = input as { conversationId: string; sampling: Partial<Sampling> };
       state.saved.push(saved);
-      state.sampling.set(saved.conversationId, saved.sampling);
+      state.sampling.set(saved.conversationId, { ...(state.sampling.get(saved.conversationId) ?? defaultSampling), ...saved.sampling });
       const stored = settingsOf(saved.conversationId);
       return state.hold ? state.hold.then(() => stored) : stored;
     }
@@ -139,7 +140,21 @@ describe("ChatSamplingDialog", () => {
     expect(d.button("Save").disabled).toBe(false);
   });
 
-  it("saves all three, null for each left empty, then shows what the server stored, Saved until the next edit", async () => {
+  it("saves the settings changed alone: one changed meanwhile elsewhere keeps that change", async () => {
+    const server = fakeServer({ c1: { temperature: 0.7, seed: 42 } });
+    const d = openDialog(server);
+    await d.loaded();
+    fireEvent.change(d.topP(), { target: { value: "0.5" } });
+    // Another tab (or the CLI) sets the seed while this dialog is open.
+    server.state.sampling.set("c1", { temperature: 0.7, topP: null, seed: 7 });
+    fireEvent.click(d.button("Save"));
+    await d.view.findByRole("button", { name: "Saved" });
+    expect(server.state.saved).toEqual([{ conversationId: "c1", sampling: { topP: 0.5 } }]);
+    // What the server stored is shown: its seed too.
+    expect([d.temperature().value, d.topP().value, d.seed().value]).toEqual(["0.7", "0.5", "7"]);
+  });
+
+  it("saves all three when all three changed, null for each left empty, then shows what the server stored, Saved until the next edit", async () => {
     const server = fakeServer({ c1: { topP: 0.9 } });
     const d = openDialog(server);
     await d.loaded();

@@ -2,6 +2,7 @@ import { defaultSampling, isDefaultSampling, samplingLimits, type Sampling } fro
 import { useId, useRef, useState, type Ref } from "react";
 import {
   emptySamplingFields,
+  changedSettings,
   readSamplingFields,
   sameSampling,
   samplingFields,
@@ -67,9 +68,10 @@ export type ChatSamplingSource = SettingsSource<Sampling>;
 
 /**
  * How a chat's answers are sampled, in a modal dialog (SettingsDialog): temperature, top P and seed, each empty for the
- * model's own default. Checked as typed against core's limits (Save waits for valid values) and saved whole (null for
- * each left empty): a conversation's on the server (conversations.setSampling), and every answer started afterwards
- * in it is sent them; a new chat's as a draft kept here (`source`), that its first message takes along.
+ * model's own default. Checked as typed against core's limits (Save waits for valid values). A conversation's are saved
+ * on the server (conversations.setSampling), the settings changed here alone (null for one emptied): one changed
+ * meanwhile elsewhere keeps that change unless it was changed here too; every answer started afterwards in it is sent
+ * them. A new chat's are kept whole as a draft here (`source`), that its first message takes along.
  * Rendered while open; `onClose` gives the focus back to what opened it.
  */
 export function ChatSamplingDialog({ source, onClose }: { source: ChatSamplingSource; onClose: () => void }) {
@@ -79,6 +81,8 @@ export function ChatSamplingDialog({ source, onClose }: { source: ChatSamplingSo
   const settings = useChatSettings(conversationId);
   // The fields as typed, until saved; null: the stored settings are shown.
   const [draft, setDraft] = useState<SamplingFields | null>(null);
+  // The stored settings when the draft began: a save sends what the person changed from them.
+  const [baseline, setBaseline] = useState<Sampling | null>(null);
   // Fields whose text the browser cannot read as a number ("1e"): their value is "" as if empty, but they are not.
   const [unreadable, setUnreadable] = useState<ReadonlySet<SamplingKey>>(new Set());
   // Bumped by Use model defaults: new fields, as a field's unreadable text is "" to React and would stay on screen.
@@ -91,7 +95,11 @@ export function ChatSamplingDialog({ source, onClose }: { source: ChatSamplingSo
   });
   const saving = useSourceSave(
     source,
-    { save: (conversationId, sampling) => save.mutate({ conversationId, sampling }), isSuccess: save.isSuccess, reset: save.reset },
+    {
+      save: (conversationId, sampling) => save.mutate({ conversationId, sampling: changedSettings(baseline ?? stored, sampling) }),
+      isSuccess: save.isSuccess,
+      reset: save.reset,
+    },
     () => setDraft(null),
   );
   const stored: Sampling = source.kind === "draft" ? source.value : (settings.data?.sampling ?? defaultSampling);
@@ -104,6 +112,7 @@ export function ChatSamplingDialog({ source, onClose }: { source: ChatSamplingSo
   const changed = draft !== null && (sampling === null || !sameSampling(sampling, stored));
   const loading = conversationId !== null && settings.isLoading;
   const edit = (next: SamplingFields, nextUnreadable: ReadonlySet<SamplingKey> = new Set()) => {
+    if (draft === null) setBaseline(stored);
     setDraft(next);
     setUnreadable(nextUnreadable);
     saving.edited();

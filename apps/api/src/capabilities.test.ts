@@ -138,6 +138,26 @@ describe("MAX_CONTEXT_MESSAGES", () => {
   });
 });
 
+describe("a model that loads longer than CHAT_LOAD_TIMEOUT_MS", () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ sim: { loadDelayMs: 2_000 }, env: { CHAT_IDLE_TIMEOUT_MS: "50", CHAT_LOAD_TIMEOUT_MS: "200" } });
+  });
+  afterAll(() => api?.close());
+
+  it("fails the answer with a retryable provider_error that names the setting to raise", async () => {
+    const client = api.client();
+    const { runId } = await client.chat.send.mutate({ message: "hello" });
+    const received = await collectRun(client, runId);
+    expect(received.map((e) => e.event).find((e) => e.type === "error")).toMatchObject({
+      code: "provider_error",
+      retryable: true,
+      message: "The model did not start answering within 0.2 s (it was loading). Try again, or raise CHAT_LOAD_TIMEOUT_MS for models that load slowly.",
+    });
+    expect(doneOf(received).reason).toBe("error");
+  });
+});
+
 describe("a model that is not loaded yet", () => {
   let api: TestApi;
   beforeAll(async () => {

@@ -337,10 +337,14 @@ describe("model loading and keep_alive", () => {
     cold.unload();
     const tooSlow = await collect(run(ollama({ loadedTtlMs: 0 }, cold), "gemma3", { idleTimeoutMs: 50, loadTimeoutMs: 100 }));
     expect(tooSlow.shapes.slice(-2)).toEqual(["error:provider_error", "done:error"]);
+    // Named as the caller sets it: this option by default, the caller's own name when it gives one (the API's env var).
     expect(tooSlow.events.find((e) => e.type === "error")).toMatchObject({
-      message: "The model did not start answering within 0.1 s (it was loading). Try again, or raise CHAT_LOAD_TIMEOUT_MS for models that load slowly.",
+      message: "The model did not start answering within 0.1 s (it was loading). Try again, or raise loadTimeoutMs for models that load slowly.",
       retryable: true,
     });
+    cold.unload();
+    const named = await collect(run(ollama({ loadedTtlMs: 0 }, cold), "gemma3", { idleTimeoutMs: 50, loadTimeoutMs: 100, loadTimeoutName: "MY_LOAD_LIMIT" }));
+    expect(named.events.find((e) => e.type === "error")).toMatchObject({ message: expect.stringMatching(/, or raise MY_LOAD_LIMIT for models that load slowly\.$/) });
   });
 
   it("says nothing about loading for a model the server does not list (nothing is known about it)", async () => {

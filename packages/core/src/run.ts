@@ -82,6 +82,11 @@ export interface RunOptions {
    */
   loadTimeoutMs?: number;
   /**
+   * What `loadTimeoutMs` is called where the person who can raise it sets it, for the error of a run whose model took
+   * longer to load (the API: its CHAT_LOAD_TIMEOUT_MS). Default "loadTimeoutMs", this option's own name.
+   */
+  loadTimeoutName?: string;
+  /**
    * The most tokens the model may write in one round (Ollama `num_predict`, OpenAI-compatible `max_tokens`); a round cut
    * there ends the run with `done.reason: "length"`, and `continueAnswer` writes on from it. Undefined: the server's
    * own limit (usually none).
@@ -170,6 +175,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
   const needsApproval = opts.requiresApproval ?? defaultApprovalPolicy;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 300_000;
   const loadTimeoutMs = Math.max(idleTimeoutMs, opts.loadTimeoutMs ?? defaultLoadTimeoutMs);
+  const loadTimeoutName = opts.loadTimeoutName ?? "loadTimeoutMs";
   // Our own controller also covers a consumer that stops iterating: the finally below aborts it.
   const { controller, unlink } = linkedController(opts.signal);
   const signal = controller.signal;
@@ -448,7 +454,7 @@ export async function* runChat(opts: RunOptions): AsyncGenerator<ChatEvent, RunR
         let finish: Extract<ModelChunk, { type: "finish" }> | undefined;
         usage.startRound();
         // A big model from a slow disk loads for minutes: the first wait then gets the load limit.
-        const idle = new IdleTimer(idleTimeoutMs, controller, loading ? loadTimeoutMs : idleTimeoutMs);
+        const idle = new IdleTimer(idleTimeoutMs, controller, loading ? loadTimeoutMs : idleTimeoutMs, loadTimeoutName);
         // Where the chunk being taken sends its events (take's `to`).
         let out!: (event: ChatEvent) => void;
         const addReasoning = (reasoning: string): void => {
@@ -815,6 +821,8 @@ class IdleTimer {
     private readonly ms: number,
     private readonly run: AbortController,
     firstMs: number,
+    /** The load limit's name where it is set (RunOptions.loadTimeoutName), for the message when a load outlasts it. */
+    private readonly loadLimitName: string,
   ) {
     this.loading = firstMs !== ms;
     this.timer = this.start(firstMs);
@@ -825,7 +833,7 @@ class IdleTimer {
       if (!this.waiting) return;
       const seconds = Math.round(ms / 100) / 10;
       const message = this.loading
-        ? `The model did not start answering within ${seconds} s (it was loading). Try again, or raise CHAT_LOAD_TIMEOUT_MS for models that load slowly.`
+        ? `The model did not start answering within ${seconds} s (it was loading). Try again, or raise ${this.loadLimitName} for models that load slowly.`
         : `The model stalled: no data from the model server for ${seconds} s.`;
       this.run.abort(new ChatError("provider_error", message, { retryable: true }));
     }, timerDelay(ms));

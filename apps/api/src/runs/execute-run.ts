@@ -140,6 +140,7 @@ export class RunExecutor {
         idleTimeoutMs: limits.chatIdleTimeoutMs,
         // A model the server loads first may be silent longer (a big model from a slow disk).
         loadTimeoutMs: limits.chatLoadTimeoutMs,
+        loadTimeoutName: "CHAT_LOAD_TIMEOUT_MS",
         ...(limits.chatMaxAnswerTokens === undefined ? {} : { maxAnswerTokens: limits.chatMaxAnswerTokens }),
         think: run.think,
         approve: this.opts.approvals.hookFor(record.id, decided),

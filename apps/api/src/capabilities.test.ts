@@ -66,10 +66,12 @@ describe("think levels, models.list, usage and the context window", () => {
     expect(lastBody().keep_alive).toBe("10m");
   });
 
-  it("models.list: name, capabilities, contextLength, loaded, thinkLevels", async () => {
+  it("models.list: name, capabilities, contextLength, loaded, thinkLevels, samplingDefaults", async () => {
     const { models } = await client.models.list.query();
     const qwen3 = models.find((m) => m.name === "qwen3");
     expect(qwen3).toMatchObject({ name: "qwen3", capabilities: expect.arrayContaining(["tools", "thinking"]), contextLength: 40_960, loaded: true });
+    // The model's own sampling, from its Modelfile's parameters (what "Model default" is in the Model settings dialog).
+    expect(qwen3?.samplingDefaults).toEqual({ temperature: 0.6, topP: 0.95 });
     expect(qwen3?.thinkLevels).toBeUndefined();
     expect(models.find((m) => m.name === "gemma3")).toMatchObject({ capabilities: ["completion"], contextLength: 131_072 });
   });

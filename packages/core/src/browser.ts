@@ -38,7 +38,7 @@ export {
 export { estimateTextTokens } from "./tokens.js";
 export { embedsOnly } from "./embedding-models.js";
 export { maxInstructionsChars } from "./instructions.js";
-export { defaultSampling, isDefaultSampling, samplingLimits, samplingOptions, samplingSchema, type Sampling } from "./sampling.js";
+export { defaultSampling, isDefaultSampling, samplingLimits, samplingOptions, samplingSchema, type Sampling, type SamplingDefaults } from "./sampling.js";
 export { titleMatches, titleMatcher, matchRanges, searchWords, type TextRange } from "./title-search.js";
 export { answerReserve, defaultMaxContextTokens } from "./context-window.js";
 export { formatFileSize, notAnExportMessage, tooLargeToImportMessage, utf8Bytes } from "./file-size.js";

@@ -5,6 +5,7 @@
 import type { ImageAttachment } from "./attachments.js";
 import type { FileAttachment } from "./files.js";
 import type { KeepAlive } from "./keep-alive.js";
+import type { SamplingDefaults } from "./sampling.js";
 import type { ThinkLevel, ThinkSetting } from "./think.js";
 
 export interface ToolCall {
@@ -111,6 +112,11 @@ export interface ModelInfo {
    * model is not loaded.
    */
   contextLength?: number;
+  /**
+   * The temperature, top P and seed the model uses when a request sets none, where its server says (Ollama: its
+   * Modelfile's PARAMETERs, /api/show `parameters`); a setting missing is not known (OpenAI-compatible servers say none).
+   */
+  samplingDefaults?: SamplingDefaults;
   /**
    * In memory right now (Ollama /api/ps, read at most every 2 s; LM Studio's loaded instances; llama.cpp, whose single
    * model always is, or its router's status); absent when the server cannot say.

@@ -371,6 +371,10 @@ describe("models.list", () => {
     expect(byName["demo-vision"]).toMatchObject({ capabilities: expect.arrayContaining(["vision"]), contextLength: 131_072 });
     expect(byName["gemma2"]).toMatchObject({ capabilities: ["completion"], contextLength: 8192 });
     expect(byName["qwen3"]).not.toHaveProperty("thinkLevels");
+    // Each model's own sampling, from its Modelfile's parameters (/api/show).
+    expect(byName["qwen3"]?.samplingDefaults).toEqual({ temperature: 0.6, topP: 0.95 });
+    expect(byName["gpt-oss"]?.samplingDefaults).toEqual({ temperature: 1 });
+    expect(byName["gemma2"]?.samplingDefaults).toEqual({ temperature: 0.7 });
   });
 
   it("Ollama: loaded follows /api/ps", async () => {

@@ -13,6 +13,9 @@ export interface Sampling {
   seed: number | null;
 }
 
+/** The settings a model has of its own, where its server says (ModelInfo.samplingDefaults): one missing is not known. */
+export type SamplingDefaults = { [K in keyof Sampling]?: number };
+
 /** Every setting left to the model. */
 export const defaultSampling: Sampling = Object.freeze({ temperature: null, topP: null, seed: null });
 

@@ -52,6 +52,18 @@ describe("/api/show: context lengths, vision, think levels", () => {
     expect(oss.template).toContain("<|end|>");
     expect(oss.capabilities).toContain("thinking");
   });
+
+  it("shows each family's Modelfile parameters as the real models set them, padded as Ollama pads them", async () => {
+    const parameters = async (model: string) => ((await postJson(sim.url, "/api/show", { model })).json as { parameters: string }).parameters;
+    expect((await parameters("qwen3")).split("\n")).toEqual([
+      'stop                           "<|im_end|>"',
+      "temperature                    0.6",
+      "top_k                          20",
+      "top_p                          0.95",
+    ]);
+    expect(await parameters("gpt-oss")).toBe("temperature                    1");
+    expect(await parameters("demo")).toContain("temperature                    0.7");
+  });
 });
 
 describe("vision demo", () => {

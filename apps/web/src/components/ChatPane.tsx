@@ -488,6 +488,7 @@ export function ChatPane(props: ChatPaneProps) {
         <ChatSamplingDialog
           key={conversationId ?? newChatDraft}
           source={conversationId ? { kind: "conversation", conversationId } : { kind: "draft", value: newChatSampling, onSave: setNewChatSampling }}
+          model={model}
           onClose={samplingDialog.close}
         />
       )}

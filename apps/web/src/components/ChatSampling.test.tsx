@@ -13,7 +13,7 @@ afterEach(cleanup);
 beforeAll(modalDialogsInJsdom);
 
 /** A server that keeps chats' settings, and records what it was asked and what it saved. */
-function fakeServer(initial: Record<string, Partial<Sampling>> = {}) {
+function fakeServer(initial: Record<string, Partial<Sampling>> = {}, models: { list: Array<{ name: string; samplingDefaults?: Partial<Sampling> }>; defaultModel: string | null } = { list: [], defaultModel: null }) {
   const state = {
     sampling: new Map(Object.entries(initial).map(([id, s]) => [id, { ...defaultSampling, ...s }])),
     saved: [] as Array<{ conversationId: string; sampling: Partial<Sampling> }>,
@@ -29,6 +29,9 @@ function fakeServer(initial: Record<string, Partial<Sampling>> = {}) {
   const answer = (path: string, input: unknown) => {
     state.asked.push(path);
     if (path === "conversations.settings") return settingsOf((input as { conversationId: string }).conversationId);
+    if (path === "models.list") {
+      return { provider: "ollama", demo: false, defaultModel: models.defaultModel, models: models.list.map((m) => ({ capabilities: [], capabilitiesInWords: [], ...m })) };
+    }
     if (path === "conversations.setSampling") {
       if (state.failSave) throw serverError("BAD_REQUEST", "sampling.temperature: Too big", "bad_request");
       // As the API: the settings named change, the others are kept.
@@ -43,8 +46,8 @@ function fakeServer(initial: Record<string, Partial<Sampling>> = {}) {
   return { state, answer };
 }
 
-function openDialog(server: ReturnType<typeof fakeServer>, onClose: () => void = () => {}) {
-  const view = render(<ChatSamplingDialog source={{ kind: "conversation", conversationId: "c1" }} onClose={onClose} />, { wrapper: trpcWrapper(server.answer) });
+function openDialog(server: ReturnType<typeof fakeServer>, onClose: () => void = () => {}, model: string | null = null) {
+  const view = render(<ChatSamplingDialog source={{ kind: "conversation", conversationId: "c1" }} model={model} onClose={onClose} />, { wrapper: trpcWrapper(server.answer) });
   const field = (name: string) => view.getByLabelText(name) as HTMLInputElement;
   return {
     view,
@@ -82,6 +85,30 @@ describe("ChatSamplingDialog", () => {
     expect(d.button("Save").disabled).toBe(true);
     expect(d.button("Use model defaults").disabled).toBe(true);
     expect(d.button("Close")).toBeTruthy();
+  });
+
+  it("says in each empty field what the chat's model uses there, where its server says; the slider rests at it", async () => {
+    const models = {
+      list: [{ name: "qwen3", samplingDefaults: { temperature: 0.6, topP: 0.95 } }, { name: "gpt-oss", samplingDefaults: { temperature: 1 } }, { name: "other" }],
+      defaultModel: "qwen3",
+    };
+    const slider = (d: ReturnType<typeof openDialog>) => d.view.container.querySelector<HTMLInputElement>('input[type="range"]')!;
+    // The server's default model (the chat has none of its own yet).
+    const d = openDialog(fakeServer({}, models));
+    await d.loaded();
+    await waitFor(() => expect(d.temperature().placeholder).toBe("Model default: 0.6"));
+    expect([d.topP().placeholder, d.seed().placeholder]).toEqual(["Model default: 0.95", "Model default"]);
+    expect([slider(d).value, slider(d).classList.contains("is-default")]).toEqual(["0.6", true]);
+    cleanup();
+    // The chat's own model; one its server says nothing about.
+    const oss = openDialog(fakeServer({}, models), () => {}, "gpt-oss");
+    await oss.loaded();
+    await waitFor(() => expect(oss.temperature().placeholder).toBe("Model default: 1"));
+    expect(oss.topP().placeholder).toBe("Model default");
+    cleanup();
+    const other = openDialog(fakeServer({}, models), () => {}, "other");
+    await other.loaded();
+    expect([other.temperature().placeholder, slider(other).value]).toEqual(["Model default", "1"]);
   });
 
   it("shows the stored settings; the same value typed otherwise is no change", async () => {
@@ -222,7 +249,7 @@ describe("ChatSamplingDialog", () => {
   });
 
   it("says so when the settings cannot be loaded", async () => {
-    const view = render(<ChatSamplingDialog source={{ kind: "conversation", conversationId: "c1" }} onClose={() => {}} />, {
+    const view = render(<ChatSamplingDialog source={{ kind: "conversation", conversationId: "c1" }} model={null} onClose={() => {}} />, {
       wrapper: trpcWrapper(() => {
         throw new TypeError("Failed to fetch");
       }),
@@ -262,7 +289,7 @@ describe("ChatSamplingDialog on a new chat's draft", () => {
     const server = fakeServer();
     const saved: Sampling[] = [];
     const source = { kind: "draft" as const, value: { ...defaultSampling, seed: 7 }, onSave: (s: Sampling) => saved.push(s) };
-    const view = render(<ChatSamplingDialog source={source} onClose={() => {}} />, { wrapper: trpcWrapper(server.answer) });
+    const view = render(<ChatSamplingDialog source={source} model={null} onClose={() => {}} />, { wrapper: trpcWrapper(server.answer) });
     const field = (name: string) => view.getByLabelText(name) as HTMLInputElement;
     // Nothing to load: ready at once, the first field has the focus.
     expect(field("Temperature").disabled).toBe(false);
@@ -277,7 +304,7 @@ describe("ChatSamplingDialog on a new chat's draft", () => {
     fireEvent.click(view.getByRole("button", { name: "Save" }));
     expect(saved).toEqual([{ temperature: 0.3, topP: null, seed: 7 }]);
     // The pane keeps the draft and gives it back as the value.
-    view.rerender(<ChatSamplingDialog source={{ ...source, value: saved[0]! }} onClose={() => {}} />);
+    view.rerender(<ChatSamplingDialog source={{ ...source, value: saved[0]! }} model={null} onClose={() => {}} />);
     expect(field("Temperature").value).toBe("0.3");
     expect(view.getByRole("button", { name: "Saved" })).toBeTruthy();
     fireEvent.change(field("Seed"), { target: { value: "8" } });
@@ -289,7 +316,8 @@ describe("ChatSamplingDialog on a new chat's draft", () => {
     expect(saved.at(-1)).toEqual(defaultSampling);
 
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(server.state.asked).toEqual([]);
+    // Only the model list (the model's own settings), nothing of a conversation's.
+    expect(server.state.asked.filter((p) => p !== "models.list")).toEqual([]);
   });
 });
 

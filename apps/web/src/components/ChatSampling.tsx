@@ -1,4 +1,4 @@
-import { defaultSampling, isDefaultSampling, samplingLimits, type Sampling } from "@streamchat/core/browser";
+import { defaultSampling, isDefaultSampling, samplingLimits, type Sampling, type SamplingDefaults } from "@streamchat/core/browser";
 import { useId, useRef, useState, type Ref } from "react";
 import {
   emptySamplingFields,
@@ -74,11 +74,21 @@ export type ChatSamplingSource = SettingsSource<Sampling>;
  * them. A new chat's are kept whole as a draft here (`source`), that its first message takes along.
  * Rendered while open; `onClose` gives the focus back to what opened it.
  */
-export function ChatSamplingDialog({ source, onClose }: { source: ChatSamplingSource; onClose: () => void }) {
+export function ChatSamplingDialog({
+  source,
+  model,
+  onClose,
+}: {
+  source: ChatSamplingSource;
+  /** The model the chat's next answer asks (null: the server's default): its own settings are shown in empty fields. */
+  model: string | null;
+  onClose: () => void;
+}) {
   const first = useRef<HTMLInputElement>(null);
   const utils = trpc.useUtils();
   const conversationId = source.kind === "conversation" ? source.conversationId : null;
   const settings = useChatSettings(conversationId);
+  const modelDefaults = useModelSamplingDefaults(model);
   // The fields as typed, until saved; null: the stored settings are shown.
   const [draft, setDraft] = useState<SamplingFields | null>(null);
   // The stored settings when the draft began: a save sends what the person changed from them.
@@ -164,6 +174,7 @@ export function ChatSamplingDialog({ source, onClose }: { source: ChatSamplingSo
           name={key}
           inputRef={key === "temperature" ? first : undefined}
           value={fields[key]}
+          modelDefault={modelDefaults?.[key]}
           problem={problems[key] ?? null}
           loading={loading}
           onChange={(value, readable) => {
@@ -183,6 +194,7 @@ function SamplingField({
   name,
   inputRef,
   value,
+  modelDefault,
   problem,
   loading,
   onChange,
@@ -190,6 +202,8 @@ function SamplingField({
   name: SamplingKey;
   inputRef: Ref<HTMLInputElement> | undefined;
   value: string;
+  /** The model's own value, where its server says (models.list `samplingDefaults`). */
+  modelDefault: number | undefined;
   problem: string | null;
   loading: boolean;
   /** `readable`: false while the browser cannot read the text as a number (its value is "" then). */
@@ -217,21 +231,22 @@ function SamplingField({
           step={steps[name]}
           value={value}
           disabled={loading}
-          placeholder={loading ? "Loading…" : "Model default"}
+          placeholder={loading ? "Loading…" : modelDefault === undefined ? "Model default" : `Model default: ${modelDefault}`}
           aria-invalid={problem !== null}
           aria-describedby={problem ? `${hintId} ${problemId}` : hintId}
           onChange={(e) => onChange(e.target.value, !e.target.validity.badInput)}
         />
         {name === "temperature" && (
           // For the pointer: the field beside it is the same value, for the keyboard and screen readers alike. Resting
-          // in the middle, dimmed, while the model's default is used (a slider cannot be empty).
+          // dimmed while the model's default is used (a slider cannot be empty), at that default where the server says
+          // it, else in the middle.
           <input
             type="range"
             className={`chat-sampling__slider${value.trim() === "" ? " is-default" : ""}`}
             min={min}
             max={max}
             step={steps[name]}
-            value={value.trim() === "" ? (min + max) / 2 : value}
+            value={value.trim() === "" ? (modelDefault ?? (min + max) / 2) : value}
             disabled={loading}
             tabIndex={-1}
             aria-hidden="true"
@@ -249,4 +264,14 @@ function SamplingField({
       )}
     </div>
   );
+}
+
+/**
+ * The model's own sampling (models.list `samplingDefaults`, the query App keeps): `model`'s, or the server's default
+ * model's for null; undefined while the list loads or when the server does not say.
+ */
+function useModelSamplingDefaults(model: string | null): SamplingDefaults | undefined {
+  const models = trpc.models.list.useQuery(undefined, { staleTime: 60_000 });
+  const name = model ?? models.data?.defaultModel;
+  return models.data?.models.find((m) => m.name === name)?.samplingDefaults;
 }

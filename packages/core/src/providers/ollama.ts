@@ -4,9 +4,11 @@ import { userMessageText } from "../files.js";
 import type { KeepAlive } from "../keep-alive.js";
 import type { ChatMessage, ChatModel, ModelCapabilities, ModelChunk, ModelInfo, ModelMetrics, ModelRequest, ModelState, StreamOptions } from "../model.js";
 import { NdjsonDecoder } from "../ndjson.js";
+import type { SamplingDefaults } from "../sampling.js";
 import { takesThinkLevels, thinkLevels } from "../think.js";
 import { CapabilityCache, modelKey } from "./capability-cache.js";
 import { LoadedModels, type LoadedModel } from "./loaded-models.js";
+import { modelfileSampling } from "./modelfile-parameters.js";
 import { newCallId, parseToolArgs } from "./call-id.js";
 import { carriesError, messageField } from "./http-errors.js";
 import { JoinedReader, type JoinedSource } from "./joined-chunks.js";
@@ -45,6 +47,8 @@ export interface ShowInfo {
   contextLength: number | undefined;
   /** gpt-oss with the harmony template: takes "low" | "medium" | "high" (see think.ts). */
   thinkLevels: boolean;
+  /** Its Modelfile's temperature, top P and seed (`parameters`; modelfile-parameters.ts). */
+  samplingDefaults: SamplingDefaults;
 }
 
 const unknownCapabilities: ModelCapabilities = { tools: undefined, thinking: undefined };
@@ -190,6 +194,7 @@ export function createOllamaModel(opts: OllamaModelOptions): ChatModel {
           const info: ModelInfo = { name: m.name, capabilities: (show?.capabilities ?? []).filter((c) => !refused.has(c)) };
           if (show?.contextLength !== undefined) info.contextLength = show.contextLength;
           if (show?.thinkLevels) info.thinkLevels = [...thinkLevels];
+          if (show && Object.keys(show.samplingDefaults).length > 0) info.samplingDefaults = { ...show.samplingDefaults };
           if (inMemory) info.loaded = inMemory.has(modelKey(m.name));
           if (m.details?.family) info.family = m.details.family;
           if (m.details?.parameter_size) info.parameterSize = m.details.parameter_size;
@@ -238,6 +243,7 @@ async function readShow(target: HttpTarget, model: string, signal: AbortSignal |
     capabilities: show.data.capabilities ?? undefined,
     contextLength: contextLengthOf(info, architecture),
     thinkLevels: takesThinkLevels({ family: show.data.details?.family ?? undefined, architecture, template: show.data.template ?? undefined }),
+    samplingDefaults: modelfileSampling(show.data.parameters),
   };
 }
 
@@ -449,6 +455,7 @@ const showSchema = z.object({
   capabilities: z.array(z.string()).nullish(),
   details: z.object({ family: z.string().nullish() }).nullish(),
   model_info: z.record(z.string(), z.unknown()).nullish(),
+  parameters: z.string().nullish(),
   template: z.string().nullish(),
 });
 const psSchema = z.object({

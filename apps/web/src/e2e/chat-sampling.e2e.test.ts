@@ -42,11 +42,11 @@ describe.skipIf(!runBrowserTests)("a chat's model settings", () => {
     await other.waitForFunction((id) => location.hash === `#/c/${encodeURIComponent(id)}`, conversationId);
 
     await openFromMenu(page);
-    // Empty fields, the model's defaults; the first has the focus, nothing to save yet.
-    for (const name of ["Temperature", "Top P", "Seed"] as const) {
-      expect(await field(page, name).inputValue()).toBe("");
-      expect(await field(page, name).getAttribute("placeholder")).toBe("Model default");
-    }
+    // Empty fields, the model's defaults, with the value where its server says (the simulator's Modelfile sets a
+    // temperature only); the first has the focus, nothing to save yet.
+    for (const name of ["Temperature", "Top P", "Seed"] as const) expect(await field(page, name).inputValue()).toBe("");
+    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('[data-testid="chat-sampling-dialog"] input[type="number"]')?.placeholder === "Model default: 0.7");
+    expect([await field(page, "Top P").getAttribute("placeholder"), await field(page, "Seed").getAttribute("placeholder")]).toEqual(["Model default", "Model default"]);
     expect(await focusedName(page)).toBe(await field(page, "Temperature").getAttribute("id"));
     expect(await dialog(page).getByRole("button", { name: "Save" }).isDisabled()).toBe(true);
 

@@ -114,7 +114,8 @@ export interface ModelInfo {
   contextLength?: number;
   /**
    * The temperature, top P and seed the model uses when a request sets none, where its server says (Ollama: its
-   * Modelfile's PARAMETERs, /api/show `parameters`); a setting missing is not known (OpenAI-compatible servers say none).
+   * Modelfile's PARAMETERs, /api/show `parameters`; llama.cpp: /props, the server's `--temp`, `--top-p`, `--seed`); a
+   * setting missing is not known (other OpenAI-compatible servers say none).
    */
   samplingDefaults?: SamplingDefaults;
   /**

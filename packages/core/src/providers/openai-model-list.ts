@@ -2,6 +2,7 @@ import { z } from "zod";
 import { untilAborted } from "../abort.js";
 import { ChatError } from "../errors.js";
 import type { ModelInfo } from "../model.js";
+import type { SamplingDefaults } from "../sampling.js";
 
 export const positiveInt = z.number().int().positive();
 
@@ -48,6 +49,8 @@ export interface ListedModel {
    * template): `think` goes as `chat_template_kwargs`.
    */
   thinkingSwitch?: boolean;
+  /** The temperature, top P and seed a request without its own gets, where the server says (llama.cpp's /props). */
+  samplingDefaults?: SamplingDefaults;
   /** An embedding model (LM Studio lists them with the chat models): it cannot chat. */
   embedding?: boolean;
   /** What the picker shows of it, where the server says. */

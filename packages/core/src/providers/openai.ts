@@ -132,6 +132,7 @@ export function createOpenAIModel(opts: OpenAIModelOptions): ChatModel {
     if (caps.vision === undefined && !m.embedding) info.unknownCapabilities = ["vision"];
     if (caps.contextLength !== undefined) info.contextLength = caps.contextLength;
     if (m.loaded !== undefined) info.loaded = m.loaded;
+    if (m.samplingDefaults) info.samplingDefaults = { ...m.samplingDefaults };
     return info;
   };
 

@@ -88,6 +88,20 @@ describe("llama.cpp's /props", () => {
     ]);
   });
 
+  it("gives the temperature, top P and seed a request without its own gets, as the server was set (float noise and a random seed left out)", async () => {
+    // Today's shape: the settings under `params`, 32-bit floats printed as doubles; seed 4294967295 is "random".
+    const params = { n_predict: -1, seed: 4294967295, temperature: 0.800000011920929, top_k: 40, top_p: 0.949999988079071, min_p: 0.05000000074505806 };
+    const server = await serve({ "/v1/models": listed, "/props": { default_generation_settings: { n_ctx: 8192, params } } });
+    const [model] = await createOpenAIModel({ baseUrl: `${server.url}/v1` }).listModels!();
+    expect(model?.samplingDefaults).toEqual({ temperature: 0.8, topP: 0.95 });
+    // Older builds had them at the top level; a fixed seed (--seed 42) is the model's own.
+    const older = await serve({ "/v1/models": listed, "/props": { default_generation_settings: { n_ctx: 4096, temperature: 0.699999988079071, top_p: 1, seed: 42 } } });
+    expect((await createOpenAIModel({ baseUrl: `${older.url}/v1` }).listModels!())[0]?.samplingDefaults).toEqual({ temperature: 0.7, topP: 1, seed: 42 });
+    // Values a conversation could not set, or not numbers, are not shown; none at all leaves the field out.
+    const odd = await serve({ "/v1/models": listed, "/props": { default_generation_settings: { n_ctx: 4096, params: { temperature: 3, top_p: "0.9", seed: -1 } } } });
+    expect((await createOpenAIModel({ baseUrl: `${odd.url}/v1` }).listModels!())[0]).not.toHaveProperty("samplingDefaults");
+  });
+
   it("in router mode asks only of loaded models, without loading any", async () => {
     const server = await serve({
       "/v1/models": {

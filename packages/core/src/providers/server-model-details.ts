@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ChatError } from "../errors.js";
 import { positiveInt, type ListedModel } from "./openai-model-list.js";
 import { sendJson, type HttpTarget } from "./request.js";
+import { settableSampling } from "./sampling-defaults.js";
 
 /**
  * What two local servers say of their models through their own API, which their OpenAI-compatible /v1/models leaves
@@ -10,7 +11,9 @@ import { sendJson, type HttpTarget } from "./request.js";
  * - llama.cpp's `llama-server` ("llamacpp"): GET /props has the window each request gets
  *   (`default_generation_settings.n_ctx`: the `-c` it runs with, per slot, where /v1/models only has the training
  *   context), in newer builds whether it sees images (`modalities.vision`: started with a projector), and the chat
- *   template, whose `enable_thinking` (Qwen3, GLM-4.5…) makes thinking a switch a request can set. In router
+ *   template, whose `enable_thinking` (Qwen3, GLM-4.5…) makes thinking a switch a request can set, and the temperature,
+ *   top P and seed a request without its own gets (`default_generation_settings.params`; at the top level of
+ *   `default_generation_settings` in older builds). In router
  *   mode (models listed with a `status`) only loaded models are asked, as `/props?model=…&autoload=false`: asking of
  *   another would load it.
  * - LM Studio ("organization_owner"): GET /api/v1/models (0.4+) has each model's type (embedding models are listed with
@@ -35,8 +38,18 @@ export async function withServerDetails(target: HttpTarget, models: ListedModel[
   return models;
 }
 
+/** llama.cpp's sampling fields, as /props has them (a build's own settings, or the command line's `--temp` …). */
+const llamaCppSampling = z.object({
+  temperature: z.unknown().optional(),
+  top_p: z.unknown().optional(),
+  seed: z.unknown().optional(),
+});
+
 const propsSchema = z.object({
-  default_generation_settings: z.object({ n_ctx: positiveInt.nullish().catch(undefined) }).nullish().catch(undefined),
+  default_generation_settings: llamaCppSampling
+    .extend({ n_ctx: positiveInt.nullish().catch(undefined), params: llamaCppSampling.nullish().catch(undefined) })
+    .nullish()
+    .catch(undefined),
   modalities: z.object({ vision: z.boolean().nullish().catch(undefined) }).nullish().catch(undefined),
   chat_template: z.string().nullish().catch(undefined),
 });
@@ -47,12 +60,17 @@ async function withLlamaCppProps(at: HttpTarget, models: ListedModel[], signal: 
     if (!props.success) throw new ChatError("provider_error", "The model server sent unexpected /props.");
     return props.data;
   };
-  const apply = (m: ListedModel, props: z.infer<typeof propsSchema>): ListedModel => ({
-    ...m,
-    contextLength: props.default_generation_settings?.n_ctx ?? m.contextLength,
-    vision: props.modalities?.vision ?? m.vision,
-    ...(props.chat_template?.includes("enable_thinking") ? { thinkingSwitch: true } : {}),
-  });
+  const apply = (m: ListedModel, props: z.infer<typeof propsSchema>): ListedModel => {
+    const settings = props.default_generation_settings;
+    const sampling = settings ? llamaCppDefaults(settings.params ?? settings) : {};
+    return {
+      ...m,
+      contextLength: settings?.n_ctx ?? m.contextLength,
+      vision: props.modalities?.vision ?? m.vision,
+      ...(props.chat_template?.includes("enable_thinking") ? { thinkingSwitch: true } : {}),
+      ...(Object.keys(sampling).length > 0 ? { samplingDefaults: sampling } : {}),
+    };
+  };
   const router = models.some((m) => m.routerStatus !== undefined);
   if (!router) {
     const props = await read("/props");
@@ -69,6 +87,15 @@ async function withLlamaCppProps(at: HttpTarget, models: ListedModel[], signal: 
       }
     }),
   );
+}
+
+/**
+ * llama.cpp keeps its settings as 32-bit floats and prints them as doubles (0.800000011920929): six significant digits
+ * give back the value it was set to.
+ */
+function llamaCppDefaults(settings: z.infer<typeof llamaCppSampling>) {
+  const asSet = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? Number(value.toPrecision(6)) : value);
+  return settableSampling({ temperature: asSet(settings.temperature), topP: asSet(settings.top_p), seed: settings.seed });
 }
 
 const lmStudioV1Schema = z.object({

@@ -1,11 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { defaultSampling } from "@streamchat/core";
 import { allBackends, type BackendContext, type TestStore } from "./test-support/backends.js";
 import { manualClock } from "./test-support/fixtures.js";
 import { describeEachBackend } from "./test-support/postgres.js";
 
 // The approval flow's and the tools panel's part of the shared behaviour (memory, SQLite, PostgreSQL): decisions
 // kept for a waiting run (first one wins, across processes too), taking over a run (claimRun), per-user MCP
-// server switches and custom instructions.
+// server switches and the user's settings (custom instructions, sampling).
 describeEachBackend((backend) => `${backend.name} store: approvals, run takeover, tool settings`, allBackends, (backend) => {
   const ctx: BackendContext = backend.context();
   let store: TestStore;
@@ -100,47 +101,86 @@ describeEachBackend((backend) => `${backend.name} store: approvals, run takeover
     });
   });
 
-  describe("user settings (custom instructions)", () => {
+  describe("user settings (custom instructions, sampling)", () => {
     const instructions = "Answer in French.\nKeep it short: \"bullet points\" 🙂, and say 50% \\ _when_ unsure.";
 
     it("has the defaults for a user who never set any", async () => {
-      expect(await store.getUserSettings("alice")).toEqual({ instructions: "", updatedAt: null });
-      expect(await store.getUserSettings("nobody")).toEqual({ instructions: "", updatedAt: null });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
+      expect(await store.getUserSettings("nobody")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
     });
 
     it("stores the instructions as given, at the store's clock, and reads them back", async () => {
       clock.set(2_000);
-      expect(await store.setInstructions("alice", instructions)).toEqual({ instructions, updatedAt: 2_000 });
-      expect(await store.getUserSettings("alice")).toEqual({ instructions, updatedAt: 2_000 });
+      expect(await store.setInstructions("alice", instructions)).toEqual({ instructions, sampling: defaultSampling, updatedAt: 2_000 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions, sampling: defaultSampling, updatedAt: 2_000 });
     });
 
     it("replaces them on a later set and moves updatedAt", async () => {
       clock.set(2_000);
       await store.setInstructions("alice", instructions);
       clock.set(3_000);
-      expect(await store.setInstructions("alice", "Be brief.")).toEqual({ instructions: "Be brief.", updatedAt: 3_000 });
-      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 3_000 });
+      expect(await store.setInstructions("alice", "Be brief.")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 3_000 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 3_000 });
     });
 
     it("clears them with \"\", which still records when they changed", async () => {
       clock.set(2_000);
       await store.setInstructions("alice", instructions);
       clock.set(4_000);
-      expect(await store.setInstructions("alice", "")).toEqual({ instructions: "", updatedAt: 4_000 });
-      expect(await store.getUserSettings("alice")).toEqual({ instructions: "", updatedAt: 4_000 });
+      expect(await store.setInstructions("alice", "")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: 4_000 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: 4_000 });
       // Cleared without ever having set any: stored, not the never-set default.
-      expect(await store.setInstructions("bob", "")).toEqual({ instructions: "", updatedAt: 4_000 });
-      expect(await store.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: 4_000 });
+      expect(await store.setInstructions("bob", "")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: 4_000 });
+      expect(await store.getUserSettings("bob")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: 4_000 });
     });
 
     it("keeps each user's settings apart", async () => {
       clock.set(2_000);
       await store.setInstructions("alice", "Alice's rules.");
-      expect(await store.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: null });
+      expect(await store.getUserSettings("bob")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
       clock.set(3_000);
       await store.setInstructions("bob", "Bob's rules.");
-      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Alice's rules.", updatedAt: 2_000 });
-      expect(await store.getUserSettings("bob")).toEqual({ instructions: "Bob's rules.", updatedAt: 3_000 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Alice's rules.", sampling: defaultSampling, updatedAt: 2_000 });
+      expect(await store.getUserSettings("bob")).toEqual({ instructions: "Bob's rules.", sampling: defaultSampling, updatedAt: 3_000 });
+    });
+
+    it("sets only the sampling settings a change names, the others and the instructions kept", async () => {
+      clock.set(2_000);
+      expect(await store.setUserSampling("alice", { temperature: 0.3 })).toEqual({
+        instructions: "",
+        sampling: { temperature: 0.3, topP: null, seed: null },
+        updatedAt: 2_000,
+      });
+      await store.setInstructions("alice", "Be brief.");
+      clock.set(3_000);
+      expect(await store.setUserSampling("alice", { seed: 42, topP: 0.9 })).toEqual({
+        instructions: "Be brief.",
+        sampling: { temperature: 0.3, topP: 0.9, seed: 42 },
+        updatedAt: 3_000,
+      });
+      // null gives a setting back to the model; an empty change only moves updatedAt.
+      clock.set(4_000);
+      expect((await store.setUserSampling("alice", { temperature: null })).sampling).toEqual({ temperature: null, topP: 0.9, seed: 42 });
+      expect(await store.setUserSampling("alice", {})).toEqual({ instructions: "Be brief.", sampling: { temperature: null, topP: 0.9, seed: 42 }, updatedAt: 4_000 });
+      // Setting the instructions keeps the sampling.
+      expect((await store.setInstructions("alice", "Be thorough.")).sampling).toEqual({ temperature: null, topP: 0.9, seed: 42 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be thorough.", sampling: { temperature: null, topP: 0.9, seed: 42 }, updatedAt: 4_000 });
+      expect(await store.getUserSettings("bob")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
+    });
+
+    it("gives a run each setting of the conversation's sampling, else the user's, else the model's (null)", async () => {
+      await store.createConversation({ id: "s1", userId: "alice", title: "One" });
+      await store.setUserSampling("alice", { temperature: 0.2, seed: 7 });
+      expect((await store.getRunSettings("alice", "s1")).sampling).toEqual({ temperature: 0.2, topP: null, seed: 7 });
+      await store.setConversationSampling("alice", "s1", { temperature: 1.1, topP: 0.5 });
+      expect((await store.getRunSettings("alice", "s1")).sampling).toEqual({ temperature: 1.1, topP: 0.5, seed: 7 });
+      // A conversation's null is not "the model's": it is the user's, where they have one.
+      await store.setConversationSampling("alice", "s1", { temperature: null });
+      expect((await store.getRunSettings("alice", "s1")).sampling).toEqual({ temperature: 0.2, topP: 0.5, seed: 7 });
+      // Another user, or no conversation: the user's own alone.
+      expect((await store.getRunSettings("bob", "s1")).sampling).toEqual({ temperature: null, topP: 0.5, seed: null });
+      expect((await store.getRunSettings("alice", "missing")).sampling).toEqual({ temperature: 0.2, topP: null, seed: 7 });
+      expect(await store.getConversationSettings("alice", "s1")).toMatchObject({ sampling: { temperature: null, topP: 0.5, seed: null } });
     });
 
     it("hands out copies: changing a returned record changes nothing stored", async () => {
@@ -150,8 +190,8 @@ describeEachBackend((backend) => `${backend.name} store: approvals, run takeover
       read.instructions = "changed too";
       const fresh = await store.getUserSettings("nobody");
       fresh.instructions = "not stored";
-      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 1_000 });
-      expect(await store.getUserSettings("nobody")).toEqual({ instructions: "", updatedAt: null });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 1_000 });
+      expect(await store.getUserSettings("nobody")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
     });
 
     it("refuses both calls once the store is closed, as every other call, and writes nothing", async () => {
@@ -161,7 +201,8 @@ describeEachBackend((backend) => `${backend.name} store: approvals, run takeover
       expect(await failure(store.setToolServerEnabled("alice", "files", false))).toEqual(closed);
       expect(await failure(store.getUserSettings("alice"))).toEqual(closed);
       expect(await failure(store.setInstructions("alice", "Changed."))).toEqual(closed);
-      if (backend.shared) expect(await (await ctx.open()).getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 1_000 });
+      expect(await failure(store.setUserSampling("alice", { temperature: 1 }))).toEqual(closed);
+      if (backend.shared) expect(await (await ctx.open()).getUserSettings("alice")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 1_000 });
     });
   });
 
@@ -186,13 +227,19 @@ describeEachBackend((backend) => `${backend.name} store: approvals, run takeover
     it("shows one process's instructions to the other; of two sets at once, one is stored whole", async () => {
       clock.set(2_000);
       await store.setInstructions("alice", "From the first.");
-      expect(await other.getUserSettings("alice")).toEqual({ instructions: "From the first.", updatedAt: 2_000 });
+      expect(await other.getUserSettings("alice")).toEqual({ instructions: "From the first.", sampling: defaultSampling, updatedAt: 2_000 });
       clock.set(3_000);
       await Promise.all([store.setInstructions("alice", "A"), other.setInstructions("alice", "B")]);
       const settings = await store.getUserSettings("alice");
       expect(["A", "B"]).toContain(settings.instructions);
       expect(settings.updatedAt).toBe(3_000);
       expect(await other.getUserSettings("alice")).toEqual(settings);
+    });
+
+    it("keeps both of two processes' changes of different sampling settings made at once", async () => {
+      await Promise.all([store.setUserSampling("alice", { temperature: 0.4 }), other.setUserSampling("alice", { seed: 9 })]);
+      expect((await store.getUserSettings("alice")).sampling).toEqual({ temperature: 0.4, topP: null, seed: 9 });
+      expect((await other.getUserSettings("alice")).sampling).toEqual({ temperature: 0.4, topP: null, seed: 9 });
     });
 
     it("lets one of two processes claim an orphaned run", async () => {

@@ -116,7 +116,7 @@ describeEachBackend((backend) => `${backend.name} store: conversation settings`,
     expect(await store.getRunSettings("alice", "c1")).toEqual({ user: "Call me Al.", conversation: "", sampling: defaultSampling });
     // The other conversation's and the user's stay.
     expect(await store.getConversationSettings("alice", "c2")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 2_000 });
-    expect(await store.getUserSettings("alice")).toEqual({ instructions: "Call me Al.", updatedAt: 2_000 });
+    expect(await store.getUserSettings("alice")).toEqual({ instructions: "Call me Al.", sampling: defaultSampling, updatedAt: 2_000 });
   });
 
   it("deletes the settings of the copy an insert replaces", async () => {

@@ -182,6 +182,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     return copy(entry.settings);
   }
 
+  /** A user's settings where they have none. */
+  const noUserSettings = (): UserSettings => ({ instructions: "", sampling: { ...defaultSampling }, updatedAt: null });
+
+  /** setInstructions and setUserSampling: the user's settings with `change`, the others kept. */
+  function setUserSettings(userId: string, change: (current: UserSettings) => Partial<UserSettings>): UserSettings {
+    const current = userSettings.get(userId) ?? noUserSettings();
+    const settings: UserSettings = { ...current, ...change(current), updatedAt: now() };
+    userSettings.set(userId, settings);
+    return copy(settings);
+  }
+
   function toStoredMessage(entry: MessageEntry): StoredMessage {
     return {
       id: entry.id,
@@ -696,14 +707,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     async getUserSettings(userId) {
       live();
       const settings = userSettings.get(userId);
-      return settings ? copy(settings) : { instructions: "", updatedAt: null };
+      return settings ? copy(settings) : noUserSettings();
     },
 
     async setInstructions(userId, instructions) {
       live();
-      const settings: UserSettings = { instructions, updatedAt: now() };
-      userSettings.set(userId, settings);
-      return copy(settings);
+      return setUserSettings(userId, () => ({ instructions }));
+    },
+
+    async setUserSampling(userId, change) {
+      live();
+      return setUserSettings(userId, (current) => ({ sampling: changedSampling(current.sampling, change) }));
     },
 
     async getConversationSettings(userId, conversationId) {
@@ -726,7 +740,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryChatS
     async getRunSettings(userId, conversationId) {
       live();
       const { instructions, sampling } = conversations.get(conversationId)?.settings ?? noSettings();
-      return { user: userSettings.get(userId)?.instructions ?? "", conversation: instructions, sampling: copy(sampling) };
+      const user = userSettings.get(userId) ?? noUserSettings();
+      return {
+        user: user.instructions,
+        conversation: instructions,
+        sampling: {
+          temperature: sampling.temperature ?? user.sampling.temperature,
+          topP: sampling.topP ?? user.sampling.topP,
+          seed: sampling.seed ?? user.sampling.seed,
+        },
+      };
     },
 
     async flush() {

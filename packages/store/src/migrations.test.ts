@@ -1,3 +1,4 @@
+import { defaultSampling } from "@streamchat/core";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 import { expectUpgradedV11, v10Conversations } from "./test-support/upgraded-v11.js";
 import { expectUpgradedV12, v11Conversations, v11UserSettings } from "./test-support/upgraded-v12.js";
 import { expectUpgradedV13, v12ConversationSettings } from "./test-support/upgraded-v13.js";
+import { expectUpgradedV14 } from "./test-support/upgraded-v14.js";
 
 describe("migrate", () => {
   const dbs: DatabaseSync[] = [];
@@ -257,9 +259,9 @@ describe("migration 7 (user settings) on a v6 database", () => {
       expect(String(probe.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'user_settings'").get()?.sql)).toMatch(/WITHOUT ROWID/i);
       probe.close();
       expect(await store.listToolServerSettings("alice")).toEqual([{ server: "files", enabled: false, updatedAt: 5 }]);
-      expect(await store.getUserSettings("alice")).toEqual({ instructions: "", updatedAt: null });
-      expect(await store.setInstructions("alice", "Be brief.")).toEqual({ instructions: "Be brief.", updatedAt: 9 });
-      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 9 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
+      expect(await store.setInstructions("alice", "Be brief.")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 9 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 9 });
     } finally {
       await store.close();
     }
@@ -303,7 +305,7 @@ describe("migration 8 (pinned conversations) on a v7 database", () => {
         { id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: null, archivedAt: null },
       ]);
       expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
-      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 5 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 5 });
       // The old rows pin like new ones.
       expect(await store.setPinned("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: 99, archivedAt: null });
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "c3"]);
@@ -497,7 +499,7 @@ describe("migration 13 (conversation sampling) on a v12 database", () => {
     const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
     const probe = new DatabaseSync(path);
     try {
-      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(13);
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(latestVersion());
       expect(probe.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info('conversation_settings') ORDER BY cid").all().map((r) => ({ ...r }))).toEqual([
         { name: "conversation_id", type: "TEXT", notnull: 1, pk: 1 },
         { name: "instructions", type: "TEXT", notnull: 1, pk: 0 },
@@ -514,6 +516,40 @@ describe("migration 13 (conversation sampling) on a v12 database", () => {
       await expectUpgradedV13(store, async (sql) => probe.exec(sql));
       // c1's row went with it; b1's and the one c2 was given stay.
       expect(probe.prepare("SELECT conversation_id FROM conversation_settings ORDER BY conversation_id").all().map((r) => r.conversation_id)).toEqual(["b1", "c2"]);
+    } finally {
+      probe.close();
+      await store.close();
+    }
+  });
+});
+
+describe("migration 14 (user sampling) on a v13 database", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("adds the sampling columns (NULL: the model's) to user_settings, keeping every user's instructions; a v13 process's set keeps them", async () => {
+    dir = mkdtempSync(join(tmpdir(), "store-v13-"));
+    const path = join(dir, "chat.db");
+    const v13 = new DatabaseSync(path);
+    migrate(v13, migrations.filter((m) => m.version <= 13));
+    v13.exec(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, archived_at) VALUES ${v11Conversations}`);
+    v13.exec(`INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ${v11UserSettings}`);
+    v13.exec(`INSERT INTO conversation_settings (conversation_id, instructions, updated_at) VALUES ${v12ConversationSettings}`);
+    v13.close();
+
+    const store = openSqliteStore({ path, flushIntervalMs: 60_000, now: () => 99 });
+    const probe = new DatabaseSync(path);
+    try {
+      expect(probe.prepare("SELECT MAX(version) AS v FROM schema_migrations").get()?.v).toBe(14);
+      expect(probe.prepare("SELECT name, type, \"notnull\" FROM pragma_table_info('user_settings') ORDER BY cid").all().map((r) => ({ ...r }))).toEqual([
+        { name: "user_id", type: "TEXT", notnull: 1 },
+        { name: "instructions", type: "TEXT", notnull: 1 },
+        { name: "updated_at", type: "INTEGER", notnull: 1 },
+        { name: "temperature", type: "REAL", notnull: 0 },
+        { name: "top_p", type: "REAL", notnull: 0 },
+        { name: "seed", type: "INTEGER", notnull: 0 },
+      ]);
+      await expectUpgradedV14(store, async (sql) => probe.exec(sql));
     } finally {
       probe.close();
       await store.close();

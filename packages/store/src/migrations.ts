@@ -256,6 +256,18 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE conversation_settings ADD COLUMN seed INTEGER;
     `,
   },
+  {
+    version: 14,
+    up: `
+      -- A user's own sampling (temperature, top P, seed) for all their chats, beside their instructions: a setting a
+      -- conversation leaves NULL is the user's, and one both leave NULL the model's. The run reads them in the lookup
+      -- that reads the instructions (getRunSettings). NULL for every existing row, and a row written by a v13 process
+      -- (which names only the instructions: its upsert keeps them).
+      ALTER TABLE user_settings ADD COLUMN temperature REAL;
+      ALTER TABLE user_settings ADD COLUMN top_p REAL;
+      ALTER TABLE user_settings ADD COLUMN seed INTEGER;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {

@@ -24,6 +24,7 @@ import { expectUpgradedV2 } from "./test-support/upgraded-v2.js";
 import { expectUpgradedV11, v10Conversations } from "./test-support/upgraded-v11.js";
 import { expectUpgradedV12, v11Conversations, v11UserSettings } from "./test-support/upgraded-v12.js";
 import { expectUpgradedV13, v12ConversationSettings } from "./test-support/upgraded-v13.js";
+import { expectUpgradedV14 } from "./test-support/upgraded-v14.js";
 import { expectListPagesInOrder } from "./test-support/list-pages.js";
 
 // PostgreSQL-only behaviour: schema and migrations, the migrate command, connection loss, pool, plans.
@@ -132,8 +133,8 @@ describePostgres("postgres store", () => {
       { user_id: "alice", instructions: "Answer in French.\nKeep it short.", updated_at: "1700000000123", t: "bigint" },
     ]);
     const second = await open({ url });
-    expect(await second.getUserSettings("alice")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 1_700_000_000_123 });
-    expect(await second.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: null });
+    expect(await second.getUserSettings("alice")).toEqual({ instructions: "Answer in French.\nKeep it short.", sampling: defaultSampling, updatedAt: 1_700_000_000_123 });
+    expect(await second.getUserSettings("bob")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
   });
 
   it("keeps conversations' instructions across close and reopen, updated_at as bigint milliseconds, and deletes them with their conversation", async () => {
@@ -357,7 +358,7 @@ describePostgres("postgres store", () => {
       ]);
       expect((await store.activePath("c1")).map((m) => m.message.content)).toEqual(["hello"]);
       expect(await store.getRun("r1")).toMatchObject({ status: "running", conversationId: "c1" });
-      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 5 });
+      expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 5 });
       // The old rows pin like new ones, and v8's streamchat_start_run answers with the pin.
       expect(await store.setPinned("alice", "c2", true)).toEqual({ id: "c2", userId: "alice", title: "Middle", createdAt: 2, updatedAt: 20, pinnedAt: 99, archivedAt: null });
       expect((await store.listConversations("alice")).map((c) => c.id)).toEqual(["c2", "c1", "c3"]);
@@ -537,7 +538,7 @@ describePostgres("postgres store", () => {
       await client.query(`INSERT INTO conversation_settings (conversation_id, instructions, updated_at) VALUES ${v12ConversationSettings}`);
 
       const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
-      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(13);
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(latestVersion(postgresMigrations));
       expect(
         (await client.query(
           "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'conversation_settings' ORDER BY ordinal_position",
@@ -558,6 +559,35 @@ describePostgres("postgres store", () => {
       await expectUpgradedV13(store, (sql) => client.query(sql));
       // c1's row went with it; b1's and the one c2 was given stay.
       expect((await client.query("SELECT conversation_id FROM conversation_settings ORDER BY conversation_id")).rows.map((r) => r.conversation_id)).toEqual(["b1", "c2"]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("migration 14 adds the sampling columns (NULL: the model's) to a v13 database's user_settings, keeping every row; a v13 process's set keeps them", async () => {
+    const { url } = await emptyDatabase();
+    const client = await connect(url);
+    try {
+      expect(await migratePostgres(client, postgresMigrations.slice(0, 13))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      await client.query(`INSERT INTO conversations (id, user_id, title, created_at, updated_at, pinned_at, archived_at) VALUES ${v11Conversations}`);
+      await client.query(`INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ${v11UserSettings}`);
+      await client.query(`INSERT INTO conversation_settings (conversation_id, instructions, updated_at) VALUES ${v12ConversationSettings}`);
+
+      const store = await open({ url, flushIntervalMs: 60_000, now: () => 99 });
+      expect((await client.query("SELECT max(version) AS v FROM schema_migrations")).rows[0].v).toBe(14);
+      expect(
+        (await client.query(
+          "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'user_settings' ORDER BY ordinal_position",
+        )).rows,
+      ).toEqual([
+        { column_name: "user_id", data_type: "text", is_nullable: "NO" },
+        { column_name: "instructions", data_type: "text", is_nullable: "NO" },
+        { column_name: "updated_at", data_type: "bigint", is_nullable: "NO" },
+        { column_name: "temperature", data_type: "double precision", is_nullable: "YES" },
+        { column_name: "top_p", data_type: "double precision", is_nullable: "YES" },
+        { column_name: "seed", data_type: "integer", is_nullable: "YES" },
+      ]);
+      await expectUpgradedV14(store, (sql) => client.query(sql));
     } finally {
       await client.end();
     }

@@ -11,6 +11,7 @@ import type {
   RunSettings,
   StoredEvent,
   StoredMessage,
+  UserSettings,
 } from "./types.js";
 
 /**
@@ -127,7 +128,7 @@ export interface ConversationSettingsRow extends SamplingRow {
   updated_at: number | null;
 }
 export const settingsColumns = "instructions, temperature, top_p, seed, updated_at";
-/** getRunSettings' row: '' for instructions there are none of, NULL settings. */
+/** getRunSettings' row: '' for instructions there are none of; each setting the conversation's, else the user's, else NULL. */
 export interface RunSettingsRow extends SamplingRow {
   user_instructions: string;
   conversation_instructions: string;
@@ -144,6 +145,20 @@ function toSampling(row: SamplingRow): Sampling {
 export function foundSettings(conversationId: string, row: ConversationSettingsRow | undefined): ConversationSettings {
   if (!row) throw new StoreError("not_found", `Unknown conversation ${conversationId}.`);
   return { instructions: row.instructions ?? "", sampling: toSampling(row), updatedAt: row.updated_at };
+}
+
+/** A user's settings row (user_settings' columns `userSettingsColumns`, schema v7, v14). */
+export interface UserSettingsRow extends SamplingRow {
+  instructions: string;
+  updated_at: number;
+}
+export const userSettingsColumns = "instructions, temperature, top_p, seed, updated_at";
+
+/** The user's settings a statement read or wrote; the defaults for a user without a row. */
+export function toUserSettings(row: UserSettingsRow | undefined): UserSettings {
+  return row
+    ? { instructions: row.instructions, sampling: toSampling(row), updatedAt: row.updated_at }
+    : { instructions: "", sampling: { ...defaultSampling }, updatedAt: null };
 }
 
 export function toRunSettings(row: RunSettingsRow): RunSettings {
@@ -163,7 +178,7 @@ export function newSettingsValues(
 }
 
 /**
- * setConversationSampling's parameters for a change of some settings: the values a new row is written with (those not
+ * setConversationSampling's and setUserSampling's parameters for a change of some settings: the values a new row is written with (those not
  * named: the model's, NULL) and, in the same order, whether each is named (an existing row's others are kept).
  */
 export function samplingChange(change: Partial<Sampling>): {
@@ -177,7 +192,7 @@ export function samplingChange(change: Partial<Sampling>): {
   };
 }
 
-/** `current` with the settings `change` names (the memory store's setConversationSampling; the databases' in SQL). */
+/** `current` with the settings `change` names (the memory store's sampling changes; the databases' in SQL). */
 export function changedSampling(current: Sampling, change: Partial<Sampling>): Sampling {
   const { values, named } = samplingChange(change);
   return {

@@ -93,9 +93,9 @@ describe("sqlite store on a real file", () => {
     await first.close();
 
     const second = open({ now: clock.now });
-    expect(await second.getUserSettings("alice")).toEqual({ instructions: "Answer in French.\nKeep it short.", updatedAt: 2_000 });
-    expect(await second.getUserSettings("bob")).toEqual({ instructions: "", updatedAt: 3_000 });
-    expect(await second.getUserSettings("carol")).toEqual({ instructions: "", updatedAt: null });
+    expect(await second.getUserSettings("alice")).toEqual({ instructions: "Answer in French.\nKeep it short.", sampling: defaultSampling, updatedAt: 2_000 });
+    expect(await second.getUserSettings("bob")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: 3_000 });
+    expect(await second.getUserSettings("carol")).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
     expect(raw().prepare("SELECT user_id, instructions, updated_at FROM user_settings ORDER BY user_id").all().map((r) => ({ ...r }))).toEqual([
       { user_id: "alice", instructions: "Answer in French.\nKeep it short.", updated_at: 2_000 },
       { user_id: "bob", instructions: "", updated_at: 3_000 },

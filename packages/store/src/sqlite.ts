@@ -29,6 +29,8 @@ import {
   toDecision,
   toRunRecord,
   toRunSettings,
+  toUserSettings,
+  userSettingsColumns,
   foundSettings,
   toStoredEvent,
   toStoredMessage,
@@ -47,6 +49,7 @@ import {
   type RunEventRow,
   type RunRow,
   type RunSettingsRow,
+  type UserSettingsRow,
   type SearchRow,
 } from "./rows.js";
 import type { ApprovalDecisionRecord, ChatStore, Conversation, CreateRunInput, PathMessage, RunAnswer, RunRecord, SearchHit, StartedRunRecord, StoredEvent, StoredMessage } from "./types.js";
@@ -116,12 +119,13 @@ const listAfterPinnedSql = (archived: boolean) => `SELECT ${conversationColumns}
   ORDER BY pinned_at DESC, updated_at DESC, rowid DESC LIMIT ?`;
 
 /**
- * getRunSettings (user id, conversation id), read by every run: the user's instructions, the conversation's and its
- * sampling (schema v12, v13), each table's row a lookup of its primary key joined to the one row of the two keys, in
+ * getRunSettings (user id, conversation id), read by every run: the user's instructions, the conversation's, and each
+ * sampling setting the conversation's, else the user's (schema v12–v14), each table's row a lookup of its primary key joined to the one row of the two keys, in
  * one statement; '' and NULL settings for a missing row.
  */
 export const runSettingsSql = `SELECT COALESCE(u.instructions, '') AS user_instructions,
-  COALESCE(s.instructions, '') AS conversation_instructions, s.temperature, s.top_p, s.seed
+  COALESCE(s.instructions, '') AS conversation_instructions, COALESCE(s.temperature, u.temperature) AS temperature,
+  COALESCE(s.top_p, u.top_p) AS top_p, COALESCE(s.seed, u.seed) AS seed
   FROM (SELECT ? AS user_id, ? AS conversation_id) AS k
   LEFT JOIN user_settings u ON u.user_id = k.user_id
   LEFT JOIN conversation_settings s ON s.conversation_id = k.conversation_id`;
@@ -382,10 +386,18 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
       `INSERT INTO tool_server_settings (user_id, server, enabled, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, server) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
     ),
-    getUserSettings: db.prepare("SELECT instructions, updated_at FROM user_settings WHERE user_id = ?"),
+    getUserSettings: db.prepare(`SELECT ${userSettingsColumns} FROM user_settings WHERE user_id = ?`),
+    // Each set names only its own columns, as a conversation's do: the others stay as stored, and are returned with them.
     setInstructions: db.prepare(
       `INSERT INTO user_settings (user_id, instructions, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
+       ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at
+       RETURNING ${userSettingsColumns}`,
+    ),
+    setUserSampling: db.prepare(
+      `INSERT INTO user_settings (user_id, instructions, temperature, top_p, seed, updated_at) VALUES (?, '', ?, ?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET temperature = IIF(?, excluded.temperature, temperature),
+         top_p = IIF(?, excluded.top_p, top_p), seed = IIF(?, excluded.seed, seed), updated_at = excluded.updated_at
+       RETURNING ${userSettingsColumns}`,
     ),
     // A conversation's settings (schema v12, v13): a row for the user's conversation, its settings NULL when it has none.
     getConversationSettings: db.prepare(
@@ -1031,15 +1043,18 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteChatStore {
 
     async getUserSettings(userId) {
       live();
-      const row = getRow<{ instructions: string; updated_at: number }>(sql.getUserSettings, userId);
-      return row ? { instructions: row.instructions, updatedAt: row.updated_at } : { instructions: "", updatedAt: null };
+      return toUserSettings(getRow<UserSettingsRow>(sql.getUserSettings, userId));
     },
 
     async setInstructions(userId, instructions) {
       live();
-      const at = now();
-      writing(() => sql.setInstructions.run(userId, instructions, at));
-      return { instructions, updatedAt: at };
+      return toUserSettings(writing(() => getRow<UserSettingsRow>(sql.setInstructions, userId, instructions, now())));
+    },
+
+    async setUserSampling(userId, sampling) {
+      live();
+      const { values, named } = samplingChange(sampling);
+      return toUserSettings(writing(() => getRow<UserSettingsRow>(sql.setUserSampling, userId, ...values, now(), ...named.map(Number))));
     },
 
     async getConversationSettings(userId, conversationId) {

@@ -185,7 +185,12 @@ export interface ToolServerSetting {
 export interface UserSettings {
   /** What the user asks every answer to keep in mind (custom instructions); "" when none. */
   instructions: string;
-  /** When they last changed (ms since the epoch); null when never set. */
+  /**
+   * How their answers are sampled where a conversation sets nothing of its own (each null: the model's default), e.g.
+   * a lower temperature for every chat.
+   */
+  sampling: Sampling;
+  /** When they (instructions or sampling) last changed (ms since the epoch); null when never set. */
   updatedAt: number | null;
 }
 
@@ -196,7 +201,10 @@ export interface ConversationSettings {
    * "you review TypeScript"); "" when none. Given after the user's custom instructions, and put first where they differ.
    */
   instructions: string;
-  /** How its answers are sampled (temperature, top P, seed); each null, the model's default, when never set. */
+  /**
+   * How its answers are sampled (temperature, top P, seed); each null when never set, which leaves the setting to the
+   * user's (UserSettings.sampling) and, where that is null too, to the model.
+   */
   sampling: Sampling;
   /** When they (instructions or sampling) last changed (ms since the epoch); null when never set. */
   updatedAt: number | null;
@@ -204,7 +212,8 @@ export interface ConversationSettings {
 
 /**
  * What a run of a conversation is given beside its messages: the instructions its system message carries (the user's
- * for every chat and its conversation's own, "" when none) and its conversation's sampling.
+ * for every chat and its conversation's own, "" when none) and its sampling: each setting the conversation's, else the
+ * user's, else null (the model's).
  */
 export interface RunSettings {
   user: string;
@@ -621,10 +630,18 @@ export interface ChatStore {
   listToolServerSettings(userId: string): Promise<ToolServerSetting[]>;
   /** Turns an MCP server on or off for the user's chats (insert or update). */
   setToolServerEnabled(userId: string, server: string, enabled: boolean): Promise<ToolServerSetting>;
-  /** The user's settings; defaults ("" instructions, updatedAt null) for a user who never set any. */
+  /** The user's settings; defaults ("" instructions, null sampling, updatedAt null) for a user who never set any. */
   getUserSettings(userId: string): Promise<UserSettings>;
-  /** Replaces the user's custom instructions (insert or update; "" clears them) and returns the settings as stored. */
+  /**
+   * Replaces the user's custom instructions (insert or update; "" clears them) and returns the settings as stored; their
+   * sampling stays.
+   */
   setInstructions(userId: string, instructions: string): Promise<UserSettings>;
+  /**
+   * Sets the settings of the user's sampling that `sampling` names (null leaves one to the model) in one statement, the
+   * others kept as stored, and returns the settings as stored; the instructions stay. As setConversationSampling.
+   */
+  setUserSampling(userId: string, sampling: Partial<Sampling>): Promise<UserSettings>;
   /**
    * The conversation's own settings; defaults ("" instructions, updatedAt null) when never set. StoreError not_found
    * when the user has no such conversation.
@@ -643,9 +660,9 @@ export interface ChatStore {
    */
   setConversationSampling(userId: string, conversationId: string, sampling: Partial<Sampling>): Promise<ConversationSettings>;
   /**
-   * What a run of the conversation is given: the user's custom instructions, the conversation's own and its sampling,
-   * read in ONE statement (every run reads them). "" for instructions and null settings when none, and for the
-   * conversation's when it does not exist.
+   * What a run of the conversation is given: the user's custom instructions, the conversation's own and its sampling
+   * (each setting the conversation's, else the user's), read in ONE statement (every run reads them). "" for
+   * instructions and null settings when none, and for the conversation's when it does not exist.
    */
   getRunSettings(userId: string, conversationId: string): Promise<RunSettings>;
 

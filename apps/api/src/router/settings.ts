@@ -1,4 +1,4 @@
-import { maxInstructionsChars } from "@streamchat/core";
+import { maxInstructionsChars, samplingSchema } from "@streamchat/core";
 import { z } from "zod";
 import { isStorableText } from "../input-schemas.js";
 import { authedProcedure, router } from "../trpc.js";
@@ -13,7 +13,10 @@ export const instructionsSchema = z
   .refine(isStorableText, { error: "must not contain NUL or unpaired surrogate characters" });
 
 export const settingsRouter = router({
-  /** The user's settings that apply to all their chats: their custom instructions ("" when none). */
+  /**
+   * The user's settings that apply to all their chats: their custom instructions ("" when none) and their sampling
+   * (temperature, top P, seed; each null: the model's), which a conversation's own settings override one by one.
+   */
   get: authedProcedure.query(({ ctx }) => ctx.store.getUserSettings(ctx.userId)),
 
   /**
@@ -23,4 +26,13 @@ export const settingsRouter = router({
   setInstructions: authedProcedure
     .input(z.object({ instructions: instructionsSchema }))
     .mutation(({ ctx, input }) => ctx.store.setInstructions(ctx.userId, input.instructions)),
+
+  /**
+   * Sets the settings of the user's sampling it names (null gives one back to the model; those not named stay as they
+   * are) and returns the user's settings. Answers started afterwards, on any replica, in a conversation that does not
+   * set that setting itself, are sampled with it; one already running keeps what it started with.
+   */
+  setSampling: authedProcedure
+    .input(z.object({ sampling: samplingSchema.partial() }))
+    .mutation(({ ctx, input }) => ctx.store.setUserSampling(ctx.userId, input.sampling)),
 });

@@ -376,4 +376,14 @@ export const postgresMigrations: readonly Migration[] = [
         ADD COLUMN seed integer;
     `,
   },
+  {
+    version: 14,
+    up: `
+      -- A user's own sampling for all their chats, beside their instructions: a setting a conversation leaves NULL is
+      -- the user's, and one both leave NULL the model's (getRunSettings reads both in its one query). NULL for every
+      -- existing row, and a row written by a v13 process (which names only the instructions: its upsert keeps them).
+      ALTER TABLE user_settings ADD COLUMN temperature double precision, ADD COLUMN top_p double precision,
+        ADD COLUMN seed integer;
+    `,
+  },
 ];

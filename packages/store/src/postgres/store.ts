@@ -26,6 +26,8 @@ import {
   toDecision,
   toRunRecord,
   toRunSettings,
+  toUserSettings,
+  userSettingsColumns,
   toStoredEvent,
   toStoredMessage,
   foundSettings,
@@ -44,6 +46,7 @@ import {
   type RunEventRow,
   type RunRow,
   type RunSettingsRow,
+  type UserSettingsRow,
   type SearchRow,
 } from "../rows.js";
 import type {
@@ -184,12 +187,13 @@ const listAfterSql = (archived: boolean) => `WITH anchor AS (
    ORDER BY pinned_at DESC NULLS LAST, updated_at DESC, created_order DESC LIMIT $3`;
 
 /**
- * getRunSettings (user id, conversation id), read by every run: the user's instructions, the conversation's and its
- * sampling (schema v12, v13), each table's row a lookup of its primary key joined to the one row of the two keys, in
+ * getRunSettings (user id, conversation id), read by every run: the user's instructions, the conversation's, and each
+ * sampling setting the conversation's, else the user's (schema v12–v14), each table's row a lookup of its primary key joined to the one row of the two keys, in
  * one query; '' and NULL settings for a missing row.
  */
 export const runSettingsSql = `SELECT coalesce(u.instructions, '') AS user_instructions,
-  coalesce(s.instructions, '') AS conversation_instructions, s.temperature, s.top_p, s.seed
+  coalesce(s.instructions, '') AS conversation_instructions, coalesce(s.temperature, u.temperature) AS temperature,
+  coalesce(s.top_p, u.top_p) AS top_p, coalesce(s.seed, u.seed) AS seed
   FROM (SELECT $1::text AS user_id, $2::text AS conversation_id) AS k
   LEFT JOIN user_settings u ON u.user_id = k.user_id
   LEFT JOIN conversation_settings s ON s.conversation_id = k.conversation_id`;
@@ -316,9 +320,19 @@ const q = {
   listToolServerSettings: "SELECT server, enabled, updated_at FROM tool_server_settings WHERE user_id = $1 ORDER BY server COLLATE \"C\"",
   setToolServerEnabled: `INSERT INTO tool_server_settings (user_id, server, enabled, updated_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (user_id, server) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
-  getUserSettings: "SELECT instructions, updated_at FROM user_settings WHERE user_id = $1",
+  getUserSettings: `SELECT ${userSettingsColumns} FROM user_settings WHERE user_id = $1`,
+  // Each set names only its own columns, as a conversation's do: the others stay as stored, and are returned with them.
   setInstructions: `INSERT INTO user_settings (user_id, instructions, updated_at) VALUES ($1, $2, $3)
-    ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at`,
+    ON CONFLICT (user_id) DO UPDATE SET instructions = excluded.instructions, updated_at = excluded.updated_at
+    RETURNING ${userSettingsColumns}`,
+  setUserSampling: `INSERT INTO user_settings (user_id, instructions, temperature, top_p, seed, updated_at)
+    VALUES ($1, '', $2::double precision, $3::double precision, $4::integer, $5::bigint)
+    ON CONFLICT (user_id) DO UPDATE SET
+      temperature = CASE WHEN $6::boolean THEN excluded.temperature ELSE user_settings.temperature END,
+      top_p = CASE WHEN $7::boolean THEN excluded.top_p ELSE user_settings.top_p END,
+      seed = CASE WHEN $8::boolean THEN excluded.seed ELSE user_settings.seed END,
+      updated_at = excluded.updated_at
+    RETURNING ${userSettingsColumns}`,
   // A conversation's settings (schema v12, v13): a row for the user's conversation, its settings NULL when it has none.
   getConversationSettings: `SELECT s.instructions, s.temperature, s.top_p, s.seed, s.updated_at FROM conversations c
     LEFT JOIN conversation_settings s ON s.conversation_id = c.id WHERE c.id = $1 AND c.user_id = $2`,
@@ -1176,15 +1190,18 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
     async getUserSettings(userId) {
       live();
-      const row = (await query<{ instructions: string; updated_at: number }>("getUserSettings", [userId])).rows[0];
-      return row ? { instructions: row.instructions, updatedAt: row.updated_at } : { instructions: "", updatedAt: null };
+      return toUserSettings((await query<UserSettingsRow>("getUserSettings", [userId])).rows[0]);
     },
 
     async setInstructions(userId, instructions) {
       live();
-      const at = now();
-      await query("setInstructions", [userId, instructions, at]);
-      return { instructions, updatedAt: at };
+      return toUserSettings((await query<UserSettingsRow>("setInstructions", [userId, instructions, now()])).rows[0]);
+    },
+
+    async setUserSampling(userId, sampling) {
+      live();
+      const { values, named } = samplingChange(sampling);
+      return toUserSettings((await query<UserSettingsRow>("setUserSampling", [userId, ...values, now(), ...named])).rows[0]);
     },
 
     async getConversationSettings(userId, conversationId) {

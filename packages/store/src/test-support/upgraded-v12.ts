@@ -26,7 +26,7 @@ export async function expectUpgradedV12(store: ChatStore): Promise<void> {
   for (const [userId, id] of [["alice", "c1"], ["alice", "c2"], ["bob", "b1"]] as const) {
     expect(await store.getConversationSettings(userId, id), id).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
   }
-  expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", updatedAt: 5 });
+  expect(await store.getUserSettings("alice")).toEqual({ instructions: "Be brief.", sampling: defaultSampling, updatedAt: 5 });
   expect(await store.getRunSettings("alice", "c1")).toEqual({ user: "Be brief.", conversation: "", sampling: defaultSampling });
 
   expect(await store.setConversationInstructions("alice", "c1", "Answer in French.")).toEqual({ instructions: "Answer in French.", sampling: defaultSampling, updatedAt: 99 });

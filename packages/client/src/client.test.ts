@@ -111,7 +111,7 @@ describe("createChatClient against the API", () => {
   });
 
   it("reads and sets the user's custom instructions, which the next answer's system message carries", async () => {
-    expect(await client.settings.get()).toEqual({ instructions: "", updatedAt: null });
+    expect(await client.settings.get()).toEqual({ instructions: "", sampling: defaultSampling, updatedAt: null });
     const saved = await client.settings.setInstructions("  Sign every answer with a star.  ");
     expect(saved).toMatchObject({ instructions: "Sign every answer with a star." });
     expect(await client.settings.get()).toEqual(saved);
@@ -122,6 +122,19 @@ describe("createChatClient against the API", () => {
     const tooLong = await expectClientError(client.settings.setInstructions("x".repeat(4001)));
     expect(tooLong.code).toBe("bad_request");
     expect((await client.settings.setInstructions("")).instructions).toBe("");
+  });
+
+  it("sets the user's own sampling setting by setting, which answers in a conversation without its own are sampled with", async () => {
+    try {
+      expect((await client.settings.setSampling({ topP: 0.8 })).sampling).toEqual({ temperature: null, topP: 0.8, seed: null });
+      expect(await client.settings.get()).toMatchObject({ sampling: { temperature: null, topP: 0.8, seed: null } });
+      await client.complete("Hello");
+      expect((api.sim.chatRequests().at(-1)?.body as { options?: unknown }).options).toEqual({ top_p: 0.8 });
+      const refused = await expectClientError(client.settings.setSampling({ topP: 0 }));
+      expect(refused.code).toBe("bad_request");
+    } finally {
+      await client.settings.setSampling(defaultSampling);
+    }
   });
 
   it("reads and sets a conversation's own instructions, which its answers get after the user's, and no other chat", async () => {

@@ -29,6 +29,10 @@ export type ApproveResult = Outputs["chat"]["approve"];
 export type CancelResult = Outputs["chat"]["cancel"];
 export type ToolsList = Outputs["tools"]["list"];
 export type ToolServerView = Outputs["tools"]["setServerEnabled"];
+/**
+ * The user's settings for all their chats: `{ instructions, sampling, updatedAt }` ("", every sampling setting null and
+ * `updatedAt` null when never set).
+ */
 export type UserSettings = Outputs["settings"]["get"];
 /**
  * A conversation's own settings: `{ instructions, sampling, updatedAt }` ("", every sampling setting null and
@@ -44,6 +48,8 @@ export type ConversationInstructions = Outputs["conversations"]["instructions"];
 export type ConversationSampling = NonNullable<Inputs["chat"]["send"]["sampling"]>;
 /** Some of a conversation's sampling settings, to change those alone (`conversations.setSampling`). */
 export type ConversationSamplingChange = Inputs["conversations"]["setSampling"]["sampling"];
+/** Some of the user's own sampling settings, to change those alone (`settings.setSampling`): the same shape. */
+export type UserSamplingChange = Inputs["settings"]["setSampling"]["sampling"];
 
 /** Images on the message (PNG, JPEG, WebP or GIF, base64; at most 4): only for vision models. */
 export type Attachments = NonNullable<Inputs["chat"]["send"]["attachments"]>;
@@ -179,8 +185,8 @@ export interface ChatClient {
     /**
      * The conversation's own settings: its instructions ("" when never set), which every answer started in it gets
      * after the user's custom instructions (`settings.get`) and which win where the two differ, and its sampling (each
-     * setting null, the model's default, when not chosen); `updatedAt` null when never set. NOT_FOUND when the user
-     * has no such conversation.
+     * setting null when not chosen: the user's own, `settings.get`, else the model's default); `updatedAt` null when
+     * never set. NOT_FOUND when the user has no such conversation.
      */
     settings(conversationId: string): Promise<ConversationSettings>;
     /** The conversation's settings, as `settings` (the name from before they had sampling). */
@@ -202,11 +208,18 @@ export interface ChatClient {
   settings: {
     /**
      * The user's custom instructions ("" when none), which every answer started gets after the server's prompt (and
-     * before a conversation's own: `conversations.instructions`).
+     * before a conversation's own: `conversations.settings`), and their sampling for all their chats (each setting null
+     * for the model's default), which a conversation's own settings override one by one.
      */
     get(): Promise<UserSettings>;
-    /** Replaces them ("" clears; trimmed; at most 4,000 characters) for answers started afterwards. */
+    /** Replaces the instructions ("" clears; trimmed; at most 4,000 characters) for answers started afterwards. */
     setInstructions(instructions: string): Promise<UserSettings>;
+    /**
+     * Sets the user's sampling settings named (null puts one back to the model's default; those not named stay), for
+     * answers started afterwards in conversations that do not set that setting themselves. BAD_REQUEST for a setting
+     * out of range.
+     */
+    setSampling(sampling: UserSamplingChange): Promise<UserSettings>;
   };
   /** The models, with capabilities (in words too), context length and whether loaded; `refresh` skips the API's short cache. */
   models(opts?: { refresh?: boolean }): Promise<ModelList>;
@@ -425,6 +438,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     settings: {
       get: () => call(() => trpc.settings.get.query()),
       setInstructions: (instructions) => call(() => trpc.settings.setInstructions.mutate({ instructions })),
+      setSampling: (sampling) => call(() => trpc.settings.setSampling.mutate({ sampling })),
     },
     models: (opts) => call(() => trpc.models.list.query(opts)),
     health: () => call(() => trpc.health.query()),

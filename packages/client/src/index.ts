@@ -25,6 +25,7 @@ export {
   type ConversationInstructions,
   type ConversationSampling,
   type ConversationSamplingChange,
+  type UserSamplingChange,
   type Attachments,
   type ThinkSetting,
 } from "./client.js";

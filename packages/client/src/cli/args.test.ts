@@ -292,6 +292,10 @@ describe("parseCliArgs", () => {
   it("reads chat sampling -c: printed, the settings given changed (default: the model's), or all reset", () => {
     const env = { CHAT_URL: "http://127.0.0.1:4000", CHAT_TOKEN: "tok" };
     const server = { url: "http://127.0.0.1:4000", token: "tok" };
+    // Without -c: the user's own, for every conversation that sets none.
+    expect(parseCliArgs(["sampling"], env)).toEqual({ kind: "sampling", options: { ...server, set: {} } });
+    expect(parseCliArgs(["sampling", "--temperature", "0.3", "--seed", "default"], env)).toEqual({ kind: "sampling", options: { ...server, set: { temperature: 0.3, seed: null } } });
+    expect(parseCliArgs(["sampling", "--reset"], env)).toEqual({ kind: "sampling", options: { ...server, set: { temperature: null, topP: null, seed: null } } });
     expect(parseCliArgs(["sampling", "-c", "c1"], env)).toEqual({ kind: "sampling", options: { ...server, conversationId: "c1", set: {} } });
     expect(parseCliArgs(["sampling", "-c", "c1", "--temperature", "0.2", "--top-p=0.9", "--seed", "42"], env)).toEqual({
       kind: "sampling",
@@ -320,18 +324,16 @@ describe("parseCliArgs", () => {
     }
     // A question that starts with the word, quoted whole, is still a question.
     expect(parseCliArgs(["sampling methods in statistics"], {})).toMatchObject({ kind: "run", options: { question: "sampling methods in statistics" } });
-    expect(usage).toMatch(/^ {7}chat sampling -c <conversation-id> \[--temperature <n>\] \[--top-p <n>\] \[--seed <n>\] \[--reset\] \[options\]$/m);
+    expect(usage).toMatch(/^ {7}chat sampling \[-c <conversation-id>\] \[--temperature <n>\] \[--top-p <n>\] \[--seed <n>\] \[--reset\] \[options\]$/m);
     expect(usage).toMatch(/^ {6}--temperature <n> {6}sampling, a new conversation: 0 to 2 /m);
-    expect(usage).toMatch(/^ {6}--reset {16}sampling: every setting back to the model's default$/m);
+    expect(usage).toMatch(/^ {6}--reset {16}sampling: every setting back to its default$/m);
   });
 
-  it("refuses chat sampling without a conversation, with values it cannot send, and its options on other commands", () => {
+  it("refuses chat sampling with an empty conversation, with values it cannot send, and its options on other commands", () => {
     const message = (argv: string[]) => {
       const parsed = parseCliArgs(argv, {});
       return parsed.kind === "usage-error" ? parsed.message : `not a usage error: ${parsed.kind}`;
     };
-    expect(message(["sampling"])).toBe("chat sampling needs the conversation (-c <conversation-id>)");
-    expect(message(["sampling", "--temperature", "0.2"])).toBe("chat sampling needs the conversation (-c <conversation-id>)");
     expect(message(["sampling", "-c", " "])).toBe("--conversation needs a value");
     expect(message(["sampling", "-c", "c1", "0.2"])).toBe('chat sampling takes no words (a question: quote it whole, chat "sampling …")');
     for (const bad of ["2.01", "-1", "abc", "1e0", "0x1", "Infinity", "NaN", "1.2.3"]) {
@@ -347,7 +349,9 @@ describe("parseCliArgs", () => {
     expect(message(["sampling", "-c", "c1", "--seed"])).toBe("--seed needs a value");
     // A negative number reads as an option unless written with "=": parseArgs says so.
     expect(message(["sampling", "-c", "c1", "--temperature", "-1"])).toBe('--temperature needs a value (one that starts with "-" is written --temperature=-…)');
-    expect(message(["sampling", "-c", "c1", "--reset", "--seed", "42", "--top-p", "default"])).toBe("--reset puts every setting back to the model's default: not with --top-p, --seed");
+    expect(message(["sampling", "-c", "c1", "--reset", "--seed", "42", "--top-p", "default"])).toBe("--reset puts every setting back to its default: not with --top-p, --seed");
+    expect(message(["sampling", "--reset", "--temperature", "1"])).toBe("--reset puts every setting back to its default: not with --temperature");
+    expect(message(["sampling", "0.2"])).toBe('chat sampling takes no words (a question: quote it whole, chat "sampling …")');
     expect(message(["sampling", "-c", "c1", "--reset=yes"])).toBe("--reset takes no value");
     // Nothing of the other commands.
     expect(message(["sampling", "-c", "c1", "--clear"])).toBe("--clear is an option of chat instructions");

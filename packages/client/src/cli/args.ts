@@ -9,7 +9,7 @@ export const usage = `Usage: chat [--instructions <text>] [--temperature <n>] [-
        chat export --all [-o <file>] [options]
        chat import <file> [options]
        chat instructions [-c <conversation-id>] ["<text>" | - | --clear] [options]
-       chat sampling -c <conversation-id> [--temperature <n>] [--top-p <n>] [--seed <n>] [--reset] [options]
+       chat sampling [-c <conversation-id>] [--temperature <n>] [--top-p <n>] [--seed <n>] [--reset] [options]
        chat list [--title <words>] [--archived] [--limit <n>] [--json] [options]
        chat search <words> [--limit <n>] [--json] [options]
        chat models [--json] [options]
@@ -29,10 +29,12 @@ instructions prints your custom instructions (what every new answer is given aft
 prompt), or saves new ones: one quoted argument, or - to read them from stdin; --clear removes them.
 With -c, the same for that conversation's own instructions (what its new answers are given after
 yours, first where the two differ); yours do not change.
-sampling prints how the answers of the conversation given with -c are sampled: temperature, top P
-and seed, or "model default" where the model's own is used. --temperature, --top-p and --seed
-change those given for its new answers and keep the others (the value default puts one back to
-the model's); --reset puts them all back.
+sampling prints how your answers are sampled in every conversation that does not set its own:
+temperature, top P and seed, or "model default" where the model's own is used. --temperature,
+--top-p and --seed change those given for new answers and keep the others (the value default puts
+one back to the model's); --reset puts them all back. With -c, the same for that conversation's
+own, which win over yours setting by setting (one it does not set says "your default" or "model
+default"); yours do not change.
 With a question and no -c, --instructions, --temperature, --top-p and --seed start a new
 conversation with its own: its first answer already gets them, and so do the later ones (in a
 session, each new conversation's too); default there is the model's own, as if not given.
@@ -68,7 +70,7 @@ Options:
       --temperature <n>      sampling, a new conversation: ${temperatureLimits.min} to ${temperatureLimits.max} (lower: more predictable), or default
       --top-p <n>            sampling, a new conversation: above ${topPLimits.min}, at most ${topPLimits.max} (draw only from the likeliest tokens), or default
       --seed <n>             sampling, a new conversation: a whole number from ${seedLimits.min} to ${seedLimits.max} (same seed, same answer), or default
-      --reset                sampling: every setting back to the model's default
+      --reset                sampling: every setting back to its default
       --title <words>        list: only the conversations whose title holds every word
       --archived             list: the archived conversations (out of the list) instead
   -n, --limit <n>            list: at most n conversations (default 20, at most 100000); search: at most n
@@ -148,8 +150,12 @@ export interface InstructionsCommand extends ServerOptions {
 }
 
 export interface SamplingCommand extends ServerOptions {
-  conversationId: string;
-  /** The settings to change (null: back to the model's default), the others kept as they are; none: print them. */
+  /** -c: this conversation's own sampling; undefined: the user's, for every conversation that sets none. */
+  conversationId?: string | undefined;
+  /**
+   * The settings to change (null: back to the default: a conversation's to the user's, the user's to the model's), the
+   * others kept as they are; none: print them.
+   */
   set: Partial<Sampling>;
 }
 
@@ -515,18 +521,17 @@ function parseInstructions(args: string[], values: { clear?: boolean; conversati
   return { kind: "instructions", options: { ...target, set: args[0]! } };
 }
 
-/** chat sampling -c: print the conversation's sampling, or change the settings given (--reset: all of them). */
+/** chat sampling, of the user or (-c) of one conversation: print it, or change the settings given (--reset: all of them). */
 function parseSampling(args: string[], values: SamplingValues & { conversation?: string | undefined }, server: ServerOptions): ParsedArgs {
   const { conversation } = values;
-  if (conversation === undefined) return { kind: "usage-error", message: "chat sampling needs the conversation (-c <conversation-id>)" };
-  if (conversation.trim() === "") return { kind: "usage-error", message: "--conversation needs a value" };
+  if (conversation !== undefined && conversation.trim() === "") return { kind: "usage-error", message: "--conversation needs a value" };
   if (args.length > 0) return takesNoWords("sampling");
-  const target = { ...server, conversationId: conversation };
+  const target = conversation === undefined ? server : { ...server, conversationId: conversation };
   const given = samplingKeys.filter((key) => values[samplingOptions[key].option] !== undefined);
   if (values.reset) {
     if (given.length > 0) {
       const options = given.map((key) => `--${samplingOptions[key].option}`).join(", ");
-      return { kind: "usage-error", message: `--reset puts every setting back to the model's default: not with ${options}` };
+      return { kind: "usage-error", message: `--reset puts every setting back to its default: not with ${options}` };
     }
     return { kind: "sampling", options: { ...target, set: defaultSampling } };
   }

@@ -400,6 +400,37 @@ describe("runCli", () => {
     }
   });
 
+  it("chat sampling without -c prints and changes the user's own, which a conversation's settings override one by one", async () => {
+    const env = { CHAT_URL: api.url, CHAT_TOKEN: "alice-secret-token" };
+    const client = createChatClient({ url: api.url, token: "alice-secret-token" });
+    const modelOptions = () => (api.sim.chatRequests().at(-1)?.body as { options?: Record<string, number> }).options;
+    try {
+      expect(await run(["sampling"], env)).toEqual({ code: exitCodes.ok, stdout: "model defaults\n", stderr: "" });
+      expect(await run(["sampling", "--temperature", "0.3", "--seed", "5"], env)).toEqual({
+        code: exitCodes.ok,
+        stdout: "",
+        stderr: "Saved: new answers in conversations without their own settings are sampled with temperature 0.3, top P model default, seed 5.\n",
+      });
+      expect((await client.settings.get()).sampling).toEqual({ temperature: 0.3, topP: null, seed: 5 });
+
+      // A new conversation's answers get them; a conversation's own setting wins, the others stay the user's.
+      const { conversationId } = await client.complete("Hello");
+      expect(modelOptions()).toEqual({ temperature: 0.3, seed: 5 });
+      expect(await run(["sampling", "-c", conversationId, "--temperature", "1.1"], env)).toEqual({
+        code: exitCodes.ok,
+        stdout: "",
+        stderr: "Saved: new answers in this conversation are sampled with temperature 1.1, top P model default, seed 5 (your default).\n",
+      });
+      expect(await run(["-c", conversationId, "Hello again"], env)).toMatchObject({ code: exitCodes.ok });
+      expect(modelOptions()).toEqual({ temperature: 1.1, seed: 5 });
+
+      expect(await run(["sampling", "--reset"], env)).toMatchObject({ code: exitCodes.ok, stderr: "Saved: new answers in conversations without their own settings are sampled with model defaults.\n" });
+      expect(await run(["sampling", "-c", conversationId], env)).toEqual({ code: exitCodes.ok, stdout: "temperature 1.1, top P model default, seed model default\n", stderr: "" });
+    } finally {
+      await client.settings.setSampling({ temperature: null, topP: null, seed: null });
+    }
+  });
+
   describe("images, think levels and usage", () => {
     let dir: string;
     const auth = ["--url", "", "--token", "alice-secret-token"];

@@ -3,6 +3,7 @@ import { link, lstat, open, rename, unlink, writeFile, type FileHandle } from "n
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import {
+  defaultSampling,
   errorCodeMessages,
   exportBundleLines,
   isDefaultSampling,
@@ -815,26 +816,46 @@ async function conversationInstructions(client: ChatClient, conversationId: stri
 }
 
 /**
- * chat sampling -c: prints the conversation's sampling in words, or changes the settings given: only those are sent, so
- * a change made meanwhile elsewhere to the others stays.
+ * chat sampling: prints the user's sampling (or with -c the conversation's, each setting it leaves to the user's default
+ * named so) in words, or changes the settings given: only those are sent, so a change made meanwhile elsewhere to the
+ * others stays.
  */
 async function samplingCommand(options: SamplingCommand, io: CliIo): Promise<number> {
   const { conversationId, set } = options;
   const changing = Object.keys(set).length > 0;
-  const asked = await askApi(options, io, async (client) =>
-    changing ? (await client.conversations.setSampling(conversationId, set)).sampling : (await client.conversations.settings(conversationId)).sampling,
-  );
+  const asked = await askApi(options, io, async (client) => {
+    const [own, user] = await Promise.all([
+      conversationId === undefined
+        ? undefined
+        : changing
+          ? client.conversations.setSampling(conversationId, set)
+          : client.conversations.settings(conversationId),
+      conversationId !== undefined || !changing ? client.settings.get() : client.settings.setSampling(set),
+    ]);
+    return samplingWords(own?.sampling, user.sampling);
+  });
   if (!asked) return exitCodes.failed;
-  if (changing) io.stderr.write(`Saved: new answers in this conversation are sampled with ${samplingWords(asked.answer)}.\n`);
-  else io.stdout.write(`${samplingWords(asked.answer)}\n`);
+  const where = conversationId === undefined ? "in conversations without their own settings" : "in this conversation";
+  if (changing) io.stderr.write(`Saved: new answers ${where} are sampled with ${asked.answer}.\n`);
+  else io.stdout.write(`${asked.answer}\n`);
   return exitCodes.ok;
 }
 
-/** A sampling in plain words: "temperature 0.2, top P model default, seed 42", or "model defaults" when all are. */
-function samplingWords(sampling: Sampling): string {
-  if (isDefaultSampling(sampling)) return "model defaults";
-  const word = (setting: number | null) => (setting === null ? "model default" : String(setting));
-  return `temperature ${word(sampling.temperature)}, top P ${word(sampling.topP)}, seed ${word(sampling.seed)}`;
+/**
+ * How answers are sampled, in plain words: "temperature 0.2, top P model default, seed 42", or "model defaults" when
+ * all are. `own`: a conversation's, whose settings left unset are the user's ("0.5 (your default)").
+ */
+function samplingWords(own: Sampling | undefined, user: Sampling): string {
+  const sampling = own ?? user;
+  const mine = own === undefined ? defaultSampling : user;
+  if (isDefaultSampling(sampling) && isDefaultSampling(mine)) return "model defaults";
+  const word = (key: keyof Sampling) => {
+    const setting = sampling[key];
+    if (setting !== null) return String(setting);
+    const fallback = mine[key];
+    return fallback === null ? "model default" : `${fallback} (your default)`;
+  };
+  return `temperature ${word("temperature")}, top P ${word("topP")}, seed ${word("seed")}`;
 }
 
 /** The terminal's width when stdout is one; undefined (lines not shortened) for a file or a pipe: a script gets them whole. */

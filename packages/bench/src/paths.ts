@@ -1,5 +1,5 @@
 import type http from "node:http";
-import { randomUUID } from "node:crypto";
+import { v7 as timeOrderedId } from "uuid";
 import { aiSdkUiSse, bareSse, ollamaNdjson, restSse, trpcEventsSse } from "./protocols.js";
 import { requestJson, type StreamTarget } from "./reader.js";
 
@@ -93,8 +93,9 @@ export function targetFor(path: PathName, urls: { simUrl: string; serverUrl: str
         open: async (prompt, agent: http.Agent, timeoutMs) => {
           const headers = auth();
           const sent = await requestJson(
-            // With a clientRequestId, as the web app and the typed client send every message (a retry is then safe).
-            { method: "POST", url: `${server()}/trpc/chat.send`, body: { message: prompt, model, clientRequestId: randomUUID() }, headers },
+            // With a clientRequestId, as the web app and the typed client send every message (a retry is then safe):
+            // time-ordered (UUID v7), as theirs are.
+            { method: "POST", url: `${server()}/trpc/chat.send`, body: { message: prompt, model, clientRequestId: timeOrderedId() }, headers },
             agent,
             timeoutMs,
           );

@@ -1,9 +1,13 @@
-/** A v4 UUID; crypto.randomUUID exists only in secure contexts in browsers (not on plain-http LAN addresses). */
+import { v7 } from "uuid";
+
+/**
+ * A new `clientRequestId`: a UUID whose first 48 bits are the time in ms (RFC 9562 version 7), increasing within a
+ * process. The API keeps it in a unique index of (user, client request id) for as long as the run: a random (version 4)
+ * id landed every answer on a random leaf page of that index, one more page written per answer (and read back cold in
+ * a large database), where time-ordered ids go to the index's right edge with the run's other keys (the store's own
+ * ids are version 7 for the same reason). uuid draws the random bits from crypto.getRandomValues, which browsers
+ * give outside secure contexts too (randomUUID they do not).
+ */
 export function requestId(): string {
-  if (typeof globalThis.crypto.randomUUID === "function") return globalThis.crypto.randomUUID();
-  const b = globalThis.crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return v7();
 }

@@ -1,6 +1,6 @@
 import { defaultSampling } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
-import { changedSettings, readSamplingFields, sameSampling, samplingFields, samplingSummary } from "./samplingFields.js";
+import { changedSettings, emptyFields, emptyPlaceholder, readSamplingFields, sameSampling, samplingFields, samplingSummary } from "./samplingFields.js";
 
 const fields = (temperature: string, topP: string, seed: string) => ({ temperature, topP, seed });
 
@@ -51,5 +51,23 @@ describe("changedSettings", () => {
     expect(changedSettings(from, { temperature: 0.7, topP: 0.5, seed: null })).toEqual({ topP: 0.5, seed: null });
     expect(changedSettings(from, from)).toEqual({});
     expect(changedSettings(defaultSampling, from)).toEqual({ temperature: 0.7, seed: 42 });
+  });
+});
+
+describe("emptyFields / emptyPlaceholder", () => {
+  it("leaves each empty field to the user's default where they set one (0 too), else to the model's own value where known", () => {
+    const empty = emptyFields({ temperature: 0.3, topP: null, seed: 0 }, { temperature: 0.7, topP: 0.95 });
+    expect(empty).toEqual({
+      temperature: { from: "yours", value: 0.3 },
+      topP: { from: "model", value: 0.95 },
+      seed: { from: "yours", value: 0 },
+    });
+    expect([empty.temperature, empty.topP, empty.seed].map(emptyPlaceholder)).toEqual(["Your default: 0.3", "Model default: 0.95", "Your default: 0"]);
+  });
+
+  it("is the model's alone without the user's sampling (the user's own settings), and says so without a value when it is not known", () => {
+    const empty = emptyFields(null, { temperature: 0.7 });
+    expect([empty.temperature, empty.topP, empty.seed].map(emptyPlaceholder)).toEqual(["Model default: 0.7", "Model default", "Model default"]);
+    expect(emptyPlaceholder(emptyFields(defaultSampling, undefined).temperature)).toBe("Model default");
   });
 });

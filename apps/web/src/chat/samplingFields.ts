@@ -1,8 +1,8 @@
-import { samplingLimits, samplingSchema, type Sampling } from "@streamchat/core/browser";
+import { samplingLimits, samplingSchema, type Sampling, type SamplingDefaults } from "@streamchat/core/browser";
 
 export type SamplingKey = keyof Sampling;
 
-/** The model settings dialog's fields as typed: "" is the model's default. */
+/** Model settings' fields as typed: "" leaves the setting to what stands behind it (EmptyField). */
 export type SamplingFields = Record<SamplingKey, string>;
 
 export const samplingKeys: readonly SamplingKey[] = ["temperature", "topP", "seed"];
@@ -64,4 +64,28 @@ export function samplingSummary(sampling: Sampling): string {
     .filter((key) => sampling[key] !== null)
     .map((key) => `${samplingNames[key]} ${sampling[key]}`)
     .join(" · ");
+}
+
+/**
+ * What an empty field leaves the setting to: for a chat, the user's own default where they set one (settings.get, which
+ * every chat uses unless it sets its own), else the model's own value, where its server says it (undefined: it does not).
+ */
+export type EmptyField = { from: "yours"; value: number } | { from: "model"; value: number | undefined };
+
+/**
+ * Each field's EmptyField: `yours` is the user's sampling (null: none applies, as in the user's own settings, where an
+ * empty field is the model's), `model` the model's own values (models.list `samplingDefaults`).
+ */
+export function emptyFields(yours: Sampling | null, model: SamplingDefaults | undefined): Record<SamplingKey, EmptyField> {
+  const of = (key: SamplingKey): EmptyField => {
+    const value = yours?.[key] ?? null;
+    return value !== null ? { from: "yours", value } : { from: "model", value: model?.[key] };
+  };
+  return { temperature: of("temperature"), topP: of("topP"), seed: of("seed") };
+}
+
+/** An empty field's placeholder: what the answers get from it ("Your default: 0.3", "Model default: 0.7"). */
+export function emptyPlaceholder(empty: EmptyField): string {
+  if (empty.from === "yours") return `Your default: ${empty.value}`;
+  return empty.value === undefined ? "Model default" : `Model default: ${empty.value}`;
 }

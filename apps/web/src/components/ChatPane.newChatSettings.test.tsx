@@ -7,6 +7,7 @@ import { newChatInstructions } from "../chat/instructionsDraft.js";
 import { newChatSampling } from "../chat/samplingDraft.js";
 import { TestChatPane } from "../test-support/chatPane.js";
 import { trpcWrapper } from "../test-support/trpc.js";
+import type { RouterOutputs } from "../trpc.js";
 import { modalDialogsInJsdom } from "../test-support/dialogs.js";
 
 afterEach(() => {
@@ -51,6 +52,8 @@ function openNewChat(opts: { failSend?: boolean } = {}) {
     if (path === "conversations.get") return created("c-new");
     if (path === "conversations.settings") return new Promise(() => {});
     if (path === "models.list") return { models: [], defaultModel: null, demo: false };
+    // The user's own settings (what the Model settings dialog's empty fields give): none.
+    if (path === "settings.get") return { instructions: "", sampling: defaultSampling, updatedAt: null } satisfies RouterOutputs["settings"]["get"];
     return path === "conversations.list" ? [] : null;
   });
   function Pane() {
@@ -72,10 +75,14 @@ function setInstructions(view: ReturnType<typeof render>, text: string) {
   expect(dialog.open).toBe(false);
 }
 
-/** The header's Model settings button opens the dialog, which keeps what is typed in `fields` for the new chat. */
-function setSampling(view: ReturnType<typeof render>, fields: Partial<Record<"Temperature" | "Top P" | "Seed", string>>) {
+/**
+ * The header's Model settings button opens the dialog, which keeps what is typed in `fields` for the new chat (once the
+ * user's defaults, what its empty fields give, are in).
+ */
+async function setSampling(view: ReturnType<typeof render>, fields: Partial<Record<"Temperature" | "Top P" | "Seed", string>>) {
   fireEvent.click(view.getByTestId(/^chat-sampling-(button|chip)$/));
   const dialog = view.getByTestId("chat-sampling-dialog") as HTMLDialogElement;
+  await waitFor(() => expect((view.getByLabelText("Temperature") as HTMLInputElement).disabled).toBe(false));
   for (const [name, value] of Object.entries(fields)) fireEvent.change(view.getByLabelText(name), { target: { value } });
   fireEvent.click(view.getByRole("button", { name: "Save" }));
   view.getByRole("button", { name: "Saved" });
@@ -149,7 +156,7 @@ describe("a new chat's model settings, from its header", () => {
     expect(button.textContent).toBe("Model settings");
     expect(button.classList.contains("chat-marker--none")).toBe(true);
     expect(view.getByTestId("chat-instructions-button").nextElementSibling).toBe(button);
-    setSampling(view, { Temperature: "0.2", Seed: "42" });
+    await setSampling(view, { Temperature: "0.2", Seed: "42" });
     // The marker, named as a conversation's is; the focus is back on it (the same button).
     const marker = view.getByRole("button", { name: "Model settings: Temperature 0.2 · Seed 42" });
     expect(marker).toBe(button);
@@ -177,9 +184,9 @@ describe("a new chat's model settings, from its header", () => {
 
   it("go with no message while they are the model's, even once set and put back", async () => {
     const { view, sends } = openNewChat();
-    setSampling(view, { "Top P": "0.5" });
+    await setSampling(view, { "Top P": "0.5" });
     expect(view.getByRole("button", { name: "Model settings: Top P 0.5" })).toBeTruthy();
-    setSampling(view, { "Top P": "" });
+    await setSampling(view, { "Top P": "" });
     expect(view.getByRole("button", { name: "Model settings" })).toBeTruthy();
     sendMessage(view, "First question");
     await waitFor(() => expect(sends).toHaveLength(1));
@@ -189,7 +196,7 @@ describe("a new chat's model settings, from its header", () => {
   it("go with the instructions when both are set", async () => {
     const { view, sends } = openNewChat();
     setInstructions(view, "Answer in haiku.");
-    setSampling(view, { Temperature: "0.3" });
+    await setSampling(view, { Temperature: "0.3" });
     sendMessage(view, "First question");
     await waitFor(() => expect(sends).toHaveLength(1));
     expect(sends[0]).toMatchObject({ instructions: "Answer in haiku.", sampling: { temperature: 0.3, topP: null, seed: null } });
@@ -200,7 +207,7 @@ describe("a new chat's model settings, from its header", () => {
 
   it("stay when the first message is not sent, and go with it when it is sent again", async () => {
     const { view, sends, state } = openNewChat({ failSend: true });
-    setSampling(view, { Temperature: "0.3" });
+    await setSampling(view, { Temperature: "0.3" });
     sendMessage(view, "First question");
     const retry = await view.findByRole("button", { name: "Retry" });
     expect(sends[0]).toMatchObject({ sampling: { temperature: 0.3, topP: null, seed: null } });

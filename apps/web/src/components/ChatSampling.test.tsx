@@ -1,10 +1,11 @@
 // @vitest-environment jsdom
-import { defaultSampling, type Sampling } from "@streamchat/core/browser";
+import { defaultSampling, isDefaultSampling, type Sampling } from "@streamchat/core/browser";
 import { act, cleanup, fireEvent, render, waitFor } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { useConversationFeed } from "../chat/useConversationFeed.js";
 import { modalDialogsInJsdom } from "../test-support/dialogs.js";
 import { serverError, trpcWrapper } from "../test-support/trpc.js";
+import type { RouterOutputs } from "../trpc.js";
 import { ChatInstructionsChip } from "./ChatInstructions.js";
 import { ChatSamplingChip, ChatSamplingDialog, NewChatSamplingButton } from "./ChatSampling.js";
 
@@ -12,10 +13,16 @@ afterEach(cleanup);
 
 beforeAll(modalDialogsInJsdom);
 
-/** A server that keeps chats' settings, and records what it was asked and what it saved. */
-function fakeServer(initial: Record<string, Partial<Sampling>> = {}, models: { list: Array<{ name: string; samplingDefaults?: Partial<Sampling> }>; defaultModel: string | null } = { list: [], defaultModel: null }) {
+/** A server that keeps chats' settings and the user's own sampling (`yours`), and records what it was asked and what it saved. */
+function fakeServer(
+  initial: Record<string, Partial<Sampling>> = {},
+  models: { list: Array<{ name: string; samplingDefaults?: Partial<Sampling> }>; defaultModel: string | null } = { list: [], defaultModel: null },
+  yours: Partial<Sampling> = {},
+) {
   const state = {
     sampling: new Map(Object.entries(initial).map(([id, s]) => [id, { ...defaultSampling, ...s }])),
+    yours: { ...defaultSampling, ...yours },
+    failYours: false,
     saved: [] as Array<{ conversationId: string; sampling: Partial<Sampling> }>,
     asked: [] as string[],
     failSave: false,
@@ -29,6 +36,10 @@ function fakeServer(initial: Record<string, Partial<Sampling>> = {}, models: { l
   const answer = (path: string, input: unknown) => {
     state.asked.push(path);
     if (path === "conversations.settings") return settingsOf((input as { conversationId: string }).conversationId);
+    if (path === "settings.get") {
+      if (state.failYours) throw serverError("INTERNAL_SERVER_ERROR", "database is locked", "internal");
+      return { instructions: "", sampling: state.yours, updatedAt: isDefaultSampling(state.yours) ? null : 1 } satisfies RouterOutputs["settings"]["get"];
+    }
     if (path === "models.list") {
       return { provider: "ollama", demo: false, defaultModel: models.defaultModel, models: models.list.map((m) => ({ capabilities: [], capabilitiesInWords: [], ...m })) };
     }
@@ -79,7 +90,7 @@ describe("ChatSamplingDialog", () => {
     expect(hint(d.temperature())).toBe("Lower is more focused and repeatable, higher more varied.");
     expect(hint(d.topP())).toMatch(/^Draws only from the likeliest tokens/);
     expect(hint(d.seed())).toBe("The same seed gives the same answer again, on servers that support it.");
-    expect(d.view.getByText(/An empty field leaves it to the model\./)).toBeTruthy();
+    expect(d.view.getByText(/An empty field uses your default, else the model's\./)).toBeTruthy();
     // The first field has the focus once loaded.
     await waitFor(() => expect(document.activeElement).toBe(d.temperature()));
     expect(d.button("Save").disabled).toBe(true);
@@ -109,6 +120,56 @@ describe("ChatSamplingDialog", () => {
     const other = openDialog(fakeServer({}, models), () => {}, "other");
     await other.loaded();
     expect([other.temperature().placeholder, slider(other).value]).toEqual(["Model default", "1"]);
+  });
+
+  it("says in each empty field the user's own default where they have one, else the model's; the slider rests at theirs", async () => {
+    const models = { list: [{ name: "qwen3", samplingDefaults: { temperature: 0.6, topP: 0.95 } }], defaultModel: "qwen3" };
+    const slider = (d: ReturnType<typeof openDialog>) => d.view.container.querySelector<HTMLInputElement>('input[type="range"]')!;
+    const server = fakeServer({ c1: { seed: 42 } }, models, { temperature: 0.3, seed: 7 });
+    const d = openDialog(server);
+    // Not ready until their defaults are known: an empty field cannot say what it gives before.
+    expect([d.temperature().disabled, d.temperature().placeholder]).toEqual([true, "Loading…"]);
+    await d.loaded();
+    await waitFor(() => expect(d.topP().placeholder).toBe("Model default: 0.95"));
+    expect(d.temperature().placeholder).toBe("Your default: 0.3");
+    // The chat's own seed is in its field; the user's shows only where the chat sets none.
+    expect([d.seed().value, d.seed().placeholder]).toEqual(["42", "Your default: 7"]);
+    expect([slider(d).value, slider(d).classList.contains("is-default")]).toEqual(["0.3", true]);
+    expect(server.state.asked).toContain("settings.get");
+    // Emptying the fields gives the user's defaults (and the model's where they have none): named so.
+    expect(d.view.queryByRole("button", { name: "Use model defaults" })).toBeNull();
+    fireEvent.click(d.button("Use defaults"));
+    expect([d.seed().value, d.seed().placeholder]).toEqual(["", "Your default: 7"]);
+    fireEvent.click(d.button("Save"));
+    await d.view.findByRole("button", { name: "Saved" });
+    expect(server.state.saved).toEqual([{ conversationId: "c1", sampling: { seed: null } }]);
+  });
+
+  it("asks for the user's defaults again each time it opens: another tab may have changed them", async () => {
+    const server = fakeServer({}, { list: [], defaultModel: null }, { temperature: 0.3 });
+    function Host({ open }: { open: boolean }) {
+      return open ? <ChatSamplingDialog source={{ kind: "conversation", conversationId: "c1" }} model={null} onClose={() => {}} /> : null;
+    }
+    // One query client for both openings, whose answers stay fresh 5 s, as the page's own.
+    const wrapper = trpcWrapper(server.answer, undefined, { staleTime: 5_000 });
+    const view = render(<Host open />, { wrapper });
+    const temperature = () => view.getByLabelText("Temperature") as HTMLInputElement;
+    await waitFor(() => expect(temperature().placeholder).toBe("Your default: 0.3"));
+    view.rerender(<Host open={false} />);
+    server.state.yours = { ...defaultSampling, temperature: 1.1 };
+    view.rerender(<Host open />);
+    await waitFor(() => expect(temperature().placeholder).toBe("Your default: 1.1"));
+    expect(server.state.asked.filter((p) => p === "settings.get")).toHaveLength(2);
+  });
+
+  it("says so when the user's defaults cannot be loaded, and shows the model's meanwhile", async () => {
+    const server = fakeServer({}, { list: [{ name: "m", samplingDefaults: { temperature: 0.7 } }], defaultModel: "m" });
+    server.state.failYours = true;
+    const d = openDialog(server);
+    const alert = await d.view.findByRole("alert");
+    expect(alert.textContent).toBe("Could not load your default model settings. Something went wrong on the server.");
+    await waitFor(() => expect(d.temperature().placeholder).toBe("Model default: 0.7"));
+    expect(d.temperature().disabled).toBe(false);
   });
 
   it("shows the stored settings; the same value typed otherwise is no change", async () => {
@@ -285,14 +346,14 @@ describe("ChatSamplingDialog", () => {
 });
 
 describe("ChatSamplingDialog on a new chat's draft", () => {
-  it("shows the draft, asks no server, and keeps a valid edit through onSave (Saved until the next edit)", async () => {
+  it("shows the draft, asks nothing of a conversation, and keeps a valid edit through onSave (Saved until the next edit)", async () => {
     const server = fakeServer();
     const saved: Sampling[] = [];
     const source = { kind: "draft" as const, value: { ...defaultSampling, seed: 7 }, onSave: (s: Sampling) => saved.push(s) };
     const view = render(<ChatSamplingDialog source={source} model={null} onClose={() => {}} />, { wrapper: trpcWrapper(server.answer) });
     const field = (name: string) => view.getByLabelText(name) as HTMLInputElement;
-    // Nothing to load: ready at once, the first field has the focus.
-    expect(field("Temperature").disabled).toBe(false);
+    // Only the user's defaults to load (what its empty fields give); then the first field has the focus.
+    await waitFor(() => expect(field("Temperature").disabled).toBe(false));
     await waitFor(() => expect(document.activeElement).toBe(field("Temperature")));
     expect(field("Seed").value).toBe("7");
     expect(view.getByText(/They are saved with the chat when you send its first message\.$/)).toBeTruthy();
@@ -316,8 +377,8 @@ describe("ChatSamplingDialog on a new chat's draft", () => {
     expect(saved.at(-1)).toEqual(defaultSampling);
 
     await new Promise((resolve) => setTimeout(resolve, 10));
-    // Only the model list (the model's own settings), nothing of a conversation's.
-    expect(server.state.asked.filter((p) => p !== "models.list")).toEqual([]);
+    // Only the model list and the user's defaults (what empty fields give), nothing of a conversation's.
+    expect(server.state.asked.filter((p) => p !== "models.list")).toEqual(["settings.get"]);
   });
 });
 

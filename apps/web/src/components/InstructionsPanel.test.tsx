@@ -2,6 +2,7 @@
 import { cleanup, fireEvent, render } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { serverError, trpcWrapper } from "../test-support/trpc.js";
+import type { RouterInputs, RouterOutputs } from "../trpc.js";
 import { InstructionsPanel, maxInstructionsChars } from "./InstructionsPanel.js";
 
 afterEach(cleanup);
@@ -12,18 +13,26 @@ const open = (view: ReturnType<typeof render>) => {
   fireEvent(details, new Event("toggle"));
 };
 
-/** A server that keeps one user's instructions, trimming them as the API does, and records what it was sent. */
+/**
+ * A server that keeps one user's instructions, trimming them as the API does, and records what it was sent. Its
+ * settings are the API's whole answer (their sampling too: the instructions' setter returns it as well).
+ */
 function fakeSettings(initial = "") {
   const state = { instructions: initial, updatedAt: initial ? 1 : null, saved: [] as string[], failSave: false };
+  const settings = (): RouterOutputs["settings"]["get"] => ({
+    instructions: state.instructions,
+    sampling: { temperature: 0.3, topP: null, seed: null },
+    updatedAt: state.updatedAt,
+  });
   const answer = (path: string, input: unknown) => {
-    if (path === "settings.get") return { instructions: state.instructions, updatedAt: state.updatedAt };
+    if (path === "settings.get") return settings();
     if (path === "settings.setInstructions") {
       if (state.failSave) throw serverError("BAD_REQUEST", "instructions: must be at most 4000 characters", "bad_request");
-      const { instructions } = input as { instructions: string };
+      const { instructions } = input as RouterInputs["settings"]["setInstructions"];
       state.saved.push(instructions);
       state.instructions = instructions.trim();
       state.updatedAt = (state.updatedAt ?? 0) + 1;
-      return { instructions: state.instructions, updatedAt: state.updatedAt };
+      return settings() satisfies RouterOutputs["settings"]["setInstructions"];
     }
     throw new Error(`unexpected call ${path}`);
   };

@@ -56,7 +56,7 @@ describe("Sidebar panels and Escape", () => {
   }
   const panel = (name: string) => screen.getByText(name, { selector: "summary" }).parentElement as HTMLDetailsElement;
 
-  it.each(["Keyboard shortcuts", "Appearance", "Tools", "API token"])(
+  it.each(["Keyboard shortcuts", "Appearance", "Model settings", "Tools", "API token"])(
     "folds the open %s panel on Escape and gives the focus back to its summary; the next Escape is the drawer's",
     (name) => {
       const heard = pageEscapes();

@@ -9,6 +9,7 @@ import { Icon } from "./Icon.js";
 import { DataPanel } from "./DataPanel.js";
 import { ImportButton, useConversationImport, useFileDrop } from "./ImportConversation.js";
 import { InstructionsPanel } from "./InstructionsPanel.js";
+import { SamplingPanel } from "./SamplingPanel.js";
 import { ToolsPanel } from "./ToolsPanel.js";
 
 export interface SidebarProps {
@@ -113,6 +114,7 @@ export function Sidebar(props: SidebarProps) {
           </details>
           <AppearancePanel />
           <InstructionsPanel />
+          <SamplingPanel />
           <ToolsPanel />
           <DataPanel onOpen={(id) => onOpen(id)} />
           <TokenSetting onChange={onTokenChange} required={unauthorized} refusedAt={unauthorizedAt ?? 0} />
@@ -123,7 +125,7 @@ export function Sidebar(props: SidebarProps) {
 }
 
 /**
- * Escape inside an open panel of the sidebar (Keyboard shortcuts, Appearance, Instructions, Tools, API token: each a <details>) folds that panel
+ * Escape inside an open panel of the sidebar (Keyboard shortcuts, Appearance, Instructions, Model settings, Tools, API token: each a <details>) folds that panel
  * and gives the focus to its summary, the control that opened it. Only the next Escape closes the drawer (App hears a
  * prevented Escape as taken); a panel's own Escape (the search box, a rename, the delete dialog) stops before here.
  */

@@ -36,12 +36,14 @@ export function serverError(code: keyof typeof rpcCodes, message: string, appCod
  * input, no server involved. An answer may be a promise (the test decides when the call ends); a thrown or rejected one
  * fails the call (`serverError` for the API's shape, any Error for the network). Subscriptions stay open and say nothing,
  * unless `events` is given: it hears of each one, with a way to send it tracked events (what chat.events sends).
+ * `staleTime`: how long an answer stays fresh (0 by default; the page's own client keeps them 5 s, main.tsx).
  */
 export function trpcWrapper(
   answer: (path: string, input: unknown) => unknown,
   events?: (path: string, input: unknown, send: (id: string, data: unknown) => void) => void,
+  { staleTime = 0 }: { staleTime?: number } = {},
 ): (props: { children: ReactNode }) => ReactNode {
-  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime } } });
   const client = trpc.createClient({
     links: [
       () =>

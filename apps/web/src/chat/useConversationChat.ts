@@ -3,7 +3,7 @@ import { skipToken } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { attachmentViews, type SentAttachmentView } from "../capabilities/attachments.js";
 import { describeError, type DescribedError } from "../lib/errors.js";
-import { randomId } from "../lib/ids.js";
+import { requestId as newRequestId } from "../lib/ids.js";
 import { trpc, type RouterInputs, type RouterOutputs } from "../trpc.js";
 import { pausedQueues } from "./BackgroundQueues.js";
 import { branchPointItem } from "./branchPoint.js";
@@ -307,7 +307,7 @@ export function useConversationChat(opts: {
   }, [queue.length, held, idleOnServer, liveDone, sentElsewhere, sendQueued]);
 
   const doSend = useCallback(
-    async (text: string, { requestId = randomId(), model, think, attachments }: SendOptions) => {
+    async (text: string, { requestId = newRequestId(), model, think, attachments }: SendOptions) => {
       const { conversationId, queueKey: sentFrom } = latest.current;
       // A new chat's first message needs no mark: no other sender knows its conversation before it is answered.
       const settle = conversationId ? sendsInFlight.begin(conversationId) : null;
@@ -412,7 +412,8 @@ export function useConversationChat(opts: {
       const resent = queueHolds.get(key) !== null;
       if (resent) queueHolds.release(key);
       if (running) {
-        const queued: QueuedMessage = { id: randomId(), text, model, think: thinkNow, ...(attachments ? { attachments } : {}) };
+        // Its id is its clientRequestId when it is sent.
+        const queued: QueuedMessage = { id: newRequestId(), text, model, think: thinkNow, ...(attachments ? { attachments } : {}) };
         if (resent) queueStore.unshift(key, queued);
         else queueStore.push(key, queued);
         return;

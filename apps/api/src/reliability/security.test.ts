@@ -371,6 +371,8 @@ describe("SQL only through parameters", () => {
       "${conversationColumns}",
       // rows.ts: conversation_settings' fixed column list (schema v13), as the ones above.
       "${settingsColumns}",
+      // rows.ts: user_settings' fixed column list (schema v14).
+      "${userSettingsColumns}",
       "${busyTimeoutMs}",
       // checkpointer.ts: the checked integer threshold of wal_autocheckpoint.
       "${thresholdFrames}",

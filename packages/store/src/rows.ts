@@ -178,8 +178,9 @@ export function newSettingsValues(
 }
 
 /**
- * setConversationSampling's and setUserSampling's parameters for a change of some settings: the values a new row is written with (those not
- * named: the model's, NULL) and, in the same order, whether each is named (an existing row's others are kept).
+ * setConversationSampling's and setUserSampling's parameters for a change of some settings: the values a new row is
+ * written with (those not named: NULL) and, in the same order, whether each is named (an existing row's others are
+ * kept).
  */
 export function samplingChange(change: Partial<Sampling>): {
   values: [temperature: number | null, topP: number | null, seed: number | null];

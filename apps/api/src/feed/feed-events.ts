@@ -44,6 +44,11 @@ export const feedEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("instructions-changed"), conversationId, at }),
   /** The conversation's sampling was set (conversations.setSampling): refetch its settings. */
   z.object({ type: z.literal("sampling-changed"), conversationId, at }),
+  /**
+   * The user's own settings, for all their chats, were set (settings.setInstructions, settings.setSampling): refetch
+   * settings.get. Names no conversation.
+   */
+  z.object({ type: z.literal("settings-changed"), at }),
 ]);
 
 export type FeedEvent = z.infer<typeof feedEventSchema>;

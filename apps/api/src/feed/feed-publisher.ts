@@ -63,6 +63,10 @@ export class FeedPublisher {
     this.send(userId, { type: "sampling-changed", conversationId, at: this.now() });
   }
 
+  settingsChanged(userId: string): void {
+    this.send(userId, { type: "settings-changed", at: this.now() });
+  }
+
   private send(userId: string, event: FeedEvent): void {
     const failed = (err: unknown) => this.log.warn({ err, userId, type: event.type }, "publishing to the conversation feed failed");
     try {

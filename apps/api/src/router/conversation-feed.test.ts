@@ -112,6 +112,30 @@ describe("conversations.feed", () => {
     expect(tab1.error).toBeUndefined();
   });
 
+  it("tells every tab of the user that their own settings changed (instructions, sampling), and no other user", async () => {
+    const tab = recordFeed(alice);
+    const bobs = recordFeed(bob);
+    await Promise.all([tab.started, bobs.started]);
+    await alice.settings.setInstructions.mutate({ instructions: "Be brief." });
+    await alice.settings.setSampling.mutate({ sampling: { temperature: 0.4 } });
+    await eventually(() => tab.received.filter((d) => d.event.type === "settings-changed").length === 2, "two settings-changed");
+    expect(tab.received.filter((d) => d.event.type === "settings-changed").map((d) => d.event)).toEqual([
+      { type: "settings-changed", at: expect.any(Number) },
+      { type: "settings-changed", at: expect.any(Number) },
+    ]);
+    // A refused change tells nobody.
+    await expect(alice.settings.setSampling.mutate({ sampling: { temperature: 9 } })).rejects.toThrow();
+    // Bob's own change reaches Bob alone; nothing of Alice's did.
+    await bob.settings.setSampling.mutate({ sampling: { seed: 1 } });
+    await bobs.waitFor((d) => d.event.type === "settings-changed", "bob's settings-changed");
+    expect(bobs.received.map((d) => d.event.type)).toEqual(["settings-changed"]);
+    expect(tab.received.filter((d) => d.event.type === "settings-changed")).toHaveLength(2);
+    for (const r of [tab, bobs]) r.unsubscribe();
+    await alice.settings.setInstructions.mutate({ instructions: "" });
+    await alice.settings.setSampling.mutate({ sampling: { temperature: null } });
+    await bob.settings.setSampling.mutate({ sampling: { seed: null } });
+  });
+
   it("tells a tab that a run started in the conversation it shows before the answer ends (to follow it live)", async () => {
     const tab = recordFeed(alice);
     await tab.started;

@@ -1,7 +1,7 @@
 import { maxInstructionsChars, samplingSchema } from "@streamchat/core";
 import { z } from "zod";
 import { isStorableText } from "../input-schemas.js";
-import { authedProcedure, router } from "../trpc.js";
+import { authedProcedure, router, type Context } from "../trpc.js";
 
 // Custom instructions (the user's, and a conversation's) go into every request's system message: core's limit.
 export { maxInstructionsChars };
@@ -11,6 +11,12 @@ export const instructionsSchema = z
   .trim()
   .max(maxInstructionsChars, `must be at most ${maxInstructionsChars} characters`)
   .refine(isStorableText, { error: "must not contain NUL or unpaired surrogate characters" });
+
+/** Saved settings, once the user's other tabs and devices are told (the feed's `settings-changed`) to read them again. */
+function told<T>(ctx: Pick<Context, "publish"> & { userId: string }, saved: T): T {
+  ctx.publish.settingsChanged(ctx.userId);
+  return saved;
+}
 
 export const settingsRouter = router({
   /**
@@ -25,7 +31,7 @@ export const settingsRouter = router({
    */
   setInstructions: authedProcedure
     .input(z.object({ instructions: instructionsSchema }))
-    .mutation(({ ctx, input }) => ctx.store.setInstructions(ctx.userId, input.instructions)),
+    .mutation(async ({ ctx, input }) => told(ctx, await ctx.store.setInstructions(ctx.userId, input.instructions))),
 
   /**
    * Sets the settings of the user's sampling it names (null gives one back to the model; those not named stay as they
@@ -34,5 +40,5 @@ export const settingsRouter = router({
    */
   setSampling: authedProcedure
     .input(z.object({ sampling: samplingSchema.partial() }))
-    .mutation(({ ctx, input }) => ctx.store.setUserSampling(ctx.userId, input.sampling)),
+    .mutation(async ({ ctx, input }) => told(ctx, await ctx.store.setUserSampling(ctx.userId, input.sampling))),
 });

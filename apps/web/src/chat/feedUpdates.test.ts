@@ -32,6 +32,7 @@ describe("feedUpdateFor", () => {
       repin: null,
       removed: null,
       settings: null,
+      userSettings: false,
       room: false,
     });
     expect(feedUpdateFor({ type: "archive-changed", conversationId: "c1", archivedAt: null, at: 9 })).toMatchObject({ list: true, conversationId: "c1" });
@@ -46,6 +47,7 @@ describe("feedUpdateFor", () => {
       repin: null,
       removed: null,
       settings: null,
+      userSettings: false,
       room: false,
     });
   });
@@ -59,6 +61,7 @@ describe("feedUpdateFor", () => {
       repin: null,
       removed: null,
       settings: "c1",
+      userSettings: false,
       room: true,
     });
   });
@@ -72,12 +75,27 @@ describe("feedUpdateFor", () => {
       repin: null,
       removed: null,
       settings: "c1",
+      userSettings: false,
       room: false,
     });
   });
 
+  it("refetches the user's own settings when they are set elsewhere, and the room a message has (their instructions go with every request)", () => {
+    expect(feedUpdateFor({ type: "settings-changed", at: 1 })).toEqual({
+      everything: false,
+      list: false,
+      conversationId: null,
+      retitle: null,
+      repin: null,
+      removed: null,
+      settings: null,
+      userSettings: true,
+      room: true,
+    });
+  });
+
   it("refetches everything on resync, and the list on an event it does not know", () => {
-    expect(feedUpdateFor({ type: "resync", at: 1 }).everything).toBe(true);
+    expect(feedUpdateFor({ type: "resync", at: 1 })).toMatchObject({ everything: true, userSettings: true });
     const unknown = { type: "something-new", at: 1 } as unknown as Parameters<typeof feedUpdateFor>[0];
     expect(feedUpdateFor(unknown)).toMatchObject({ list: true, everything: false });
   });

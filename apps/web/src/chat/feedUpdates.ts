@@ -18,6 +18,8 @@ export interface FeedUpdate {
   removed: string | null;
   /** This conversation's own settings are stale: its instructions or its sampling (the header's markers, the dialogs). */
   settings: string | null;
+  /** The user's own settings are stale (settings.get: the sidebar's Instructions and Model settings, a chat dialog's "Your default"). */
+  userSettings: boolean;
   /** The room a message has is stale (a conversation's instructions go with every request; its sampling takes none). */
   room: boolean;
 }
@@ -30,6 +32,7 @@ const none: FeedUpdate = {
   repin: null,
   removed: null,
   settings: null,
+  userSettings: false,
   room: false,
 };
 
@@ -41,7 +44,7 @@ const none: FeedUpdate = {
 export function feedUpdateFor(event: FeedEventData): FeedUpdate {
   switch (event.type) {
     case "resync":
-      return { ...none, everything: true };
+      return { ...none, everything: true, userSettings: true };
     case "run-started":
     case "run-finished":
     case "message-added":
@@ -61,6 +64,9 @@ export function feedUpdateFor(event: FeedEventData): FeedUpdate {
     case "sampling-changed":
       // Temperature, top P or seed set in another tab or device: only the settings show them.
       return { ...none, settings: event.conversationId };
+    case "settings-changed":
+      // The user's instructions or sampling, set in another tab or device: every request carries the instructions.
+      return { ...none, userSettings: true, room: true };
     case "conversation-added":
       // An import or a branch made elsewhere: the list shows it once refetched; nothing open is stale.
       return { ...none, list: true };

@@ -33,6 +33,7 @@ export function useConversationFeed(opts: { onDeleted: (conversationId: string) 
       onStarted: () => void utils.conversations.list.invalidate(),
       onData: ({ data }) => {
         const update = feedUpdateFor(data);
+        if (update.userSettings) void utils.settings.get.invalidate();
         if (update.everything) {
           void utils.conversations.invalidate();
           return;

@@ -38,8 +38,11 @@ async function openChatSettings(page: Page): Promise<void> {
 }
 
 describe.skipIf(!runBrowserTests)("the user's own model settings", () => {
-  it("are set in the sidebar, sample every chat that sets none, show in a chat's dialog, and give way to the chat's own", async () => {
-    const page = await e2e.openApp();
+  it("are set in the sidebar, reach another tab, sample every chat that sets none, show in a chat's dialog, and give way to the chat's own", async () => {
+    const [page, other] = await e2e.twoTabs();
+    // Another tab with its panel open: the feed's settings-changed brings it what this one saves.
+    await panel(other).locator("summary").click();
+    await expect.poll(() => panelField(other, "Temperature").isEnabled()).toBe(true);
     await panel(page).locator("summary").click();
     await expect.poll(() => panelField(page, "Temperature").isEnabled()).toBe(true);
     // Empty: the model's own (the simulator's demo model says 0.7), as in a chat's dialog.
@@ -50,6 +53,7 @@ describe.skipIf(!runBrowserTests)("the user's own model settings", () => {
     await panel(page).evaluate((el) => el.scrollIntoView({ block: "start" }));
     await snap(page, "sampling-panel");
     expect((await storedSettings()).sampling).toEqual({ temperature: 0.3, topP: null, seed: null });
+    await expect.poll(() => panelField(other, "Temperature").inputValue()).toBe("0.3");
 
     // A new chat sets none: its answer is sampled with the user's.
     await send(page, "Tell me about the tides");
@@ -78,5 +82,6 @@ describe.skipIf(!runBrowserTests)("the user's own model settings", () => {
     await setDefaultTemperature(page, "");
     expect(await panelField(page, "Temperature").getAttribute("placeholder")).toBe("Model default: 0.7");
     expect((await storedSettings()).sampling).toEqual({ temperature: null, topP: null, seed: null });
+    await expect.poll(() => panelField(other, "Temperature").inputValue()).toBe("");
   });
 });

@@ -42,7 +42,8 @@ export type ConversationSettings = Outputs["conversations"]["settings"];
 /** What `conversations.instructions` returns: the same settings, under the name from before they had sampling. */
 export type ConversationInstructions = Outputs["conversations"]["instructions"];
 /**
- * How a conversation's answers are sampled: `{ temperature, topP, seed }`, each null for the model's own default
+ * How a conversation's answers are sampled: `{ temperature, topP, seed }`, each null for the default (the user's own,
+ * `settings.get`, else the model's)
  * (temperature 0 to 2, top P above 0 to 1, seed a whole number from 0 to 2,147,483,647).
  */
 export type ConversationSampling = NonNullable<Inputs["chat"]["send"]["sampling"]>;
@@ -198,8 +199,8 @@ export interface ChatClient {
      */
     setInstructions(conversationId: string, instructions: string): Promise<ConversationInstructions>;
     /**
-     * Sets the sampling settings named (null puts one back to the model's default; those not named stay as they are,
-     * also when another client changes them at the same time), for answers started in it afterwards (one already
+     * Sets the sampling settings named (null puts one back to the default: the user's, else the model's; those not
+     * named stay as they are, also when another client changes them at the same time), for answers started in it afterwards (one already
      * running keeps what it started with); its instructions do not change. Returns its settings as stored. BAD_REQUEST
      * for a setting out of range, NOT_FOUND when the user has no such conversation.
      */

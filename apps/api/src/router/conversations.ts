@@ -50,7 +50,7 @@ async function savedThenTold<T>(save: Promise<T>, tell: () => void): Promise<T> 
 
 /**
  * The conversation's own settings: its instructions ("" when none), which its answers get after the user's, and its
- * sampling (each setting null, the model's default, when not chosen); updatedAt null when never set.
+ * sampling (each setting null when not chosen: the user's own, else the model's default); updatedAt null when never set.
  */
 const conversationSettings = authedProcedure
   .input(z.object({ conversationId }))

@@ -1,6 +1,6 @@
 import { emptyUsage, type ChatEvent } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
-import { applyEvent, applyEvents, emptyMessageState, liveTtftMs, reasoningText, type SeqEvent } from "./reducer.js";
+import { applyEvent, applyEvents, continuingState, emptyMessageState, liveTtftMs, reasoningText, type SeqEvent } from "./reducer.js";
 
 const runId = "run_1";
 const usage = { ...emptyUsage(), completionTokens: 3, ttftMs: 120, durationMs: 900, tokensPerSecond: 42.5 };
@@ -281,5 +281,40 @@ describe("applyEvent", () => {
     expect(applyEvents(applyEvents(emptyMessageState(), events.slice(0, 3)), events).notes).toEqual([refused]);
     // An ordinary status is not a note.
     expect(applyEvents(emptyMessageState(), plainAnswer).notes).toEqual([]);
+  });
+});
+
+describe("continuingState", () => {
+  it("shows the stopped answer streaming again under the new run, as its log will rebuild it", () => {
+    const stopped = applyEvents(
+      emptyMessageState(),
+      record([
+        ...start,
+        { type: "tool-call", runId, at: 1100, callId: "call_1", name: "current_time", args: {} },
+        { type: "tool-result", runId, at: 1150, callId: "call_1", name: "current_time", ok: true, result: "21:05", durationMs: 49 },
+        { type: "token", runId, at: 1200, text: "It is 21:05" },
+        { type: "error", runId, at: 1250, code: "provider_error", message: "the runner crashed", retryable: true },
+        { type: "done", runId, at: 1300, reason: "error", usage: emptyUsage() },
+      ]),
+    );
+    const standIn = continuingState(stopped, "run_2");
+    expect(standIn).toMatchObject({ runId: "run_2", text: "It is 21:05", error: null, done: null, status: null, lastSeq: 0 });
+    expect(standIn.tools).toEqual(stopped.tools);
+    expect(standIn.steps).toEqual(stopped.steps);
+
+    // The continue's log: run-start, the answer so far carried, then the model's rest. Built from it alone, the
+    // answer reads as the stand-in did, then goes on.
+    const next = "run_2";
+    const log = record([
+      { type: "run-start", runId: next, at: 2000, conversationId: "c1", model: "demo", provider: "sim", continues: true },
+      { type: "tool-call", runId: next, at: 2000, callId: "call_1", name: "current_time", args: {} },
+      { type: "tool-result", runId: next, at: 2000, callId: "call_1", name: "current_time", ok: true, result: "21:05", durationMs: 49 },
+      { type: "token", runId: next, at: 2000, text: "It is 21:05" },
+    ]);
+    const carried = applyEvents(emptyMessageState(), log);
+    expect(carried.text).toBe(standIn.text);
+    expect(carried.tools).toEqual(standIn.tools);
+    const after = applyEvent(carried, { seq: log.length + 1, event: { type: "token", runId: next, at: 2100, text: " in Tokyo." } });
+    expect(after.text).toBe("It is 21:05 in Tokyo.");
   });
 });

@@ -96,6 +96,15 @@ export function emptyMessageState(runId: string | null = null): MessageState {
   };
 }
 
+/**
+ * What a continue shows until its run's first event arrives: the answer it writes on from, streaming again. Without it
+ * the answer would blink empty between chat.continue's reply and that event. The run's log carries the answer again
+ * after its run-start, so the state built from the log takes over with its first event and nothing is shown twice.
+ */
+export function continuingState(from: MessageState, runId: string): MessageState {
+  return { ...from, runId, status: null, notes: [], error: null, done: null, startedAt: null, firstTokenAt: null, lastSeq: 0 };
+}
+
 /** Ends a reasoning block still open at the end of `steps` (the model moved on at `at`). */
 function closeReasoning(steps: Step[], at: number): Step[] {
   const last = steps.at(-1);

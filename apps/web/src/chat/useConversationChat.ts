@@ -21,6 +21,7 @@ import {
   type HeldQueue,
   type QueuedMessage,
 } from "./queueStore.js";
+import { continuingState, type MessageState } from "./reducer.js";
 import { runCache } from "./runCache.js";
 import { sendsInFlight, useSendMadeElsewhere } from "./sendsInFlight.js";
 import { useOpenAt } from "./useOpenAt.js";
@@ -267,6 +268,12 @@ export function useConversationChat(opts: {
   );
 
   const live = useRunEvents(runId, onEvent);
+  // A continue's run shows the answer it writes on from until its own events arrive (continuingState).
+  const [continuingFrom, setContinuingFrom] = useState<{ runId: string; state: MessageState } | null>(null);
+  /** What the pane shows now (its last render's items): a continue starts from the answer on screen. */
+  const itemsRef = useRef<readonly ChatItem[]>([]);
+  const liveState =
+    live.state !== null && live.state.lastSeq === 0 && continuingFrom?.runId === runId ? continuingFrom.state : live.state;
   // The followed run's stream kept ending before `done`: an error with Retry instead of a spinner forever.
   const [dismissedResume, setDismissedResume] = useState<(() => void) | null>(null);
   const streamError: ActionError | null =
@@ -484,11 +491,13 @@ export function useConversationChat(opts: {
   const continueAnswer = useCallback(() => {
     if (!conversationId) return;
     setActionError(null);
+    const shown = itemsRef.current.findLast((item) => item.kind === "answer")?.state;
     continueMutation.mutate(
       { conversationId, ...(think ? { think } : {}) },
       {
         onSuccess: (result) => {
           continuedRuns.current.add(result.runId);
+          if (shown) setContinuingFrom({ runId: result.runId, state: continuingState(shown, result.runId) });
           setRunId(result.runId);
           setRegenerating(null);
           refresh();
@@ -574,12 +583,13 @@ export function useConversationChat(opts: {
         storedHasPending,
         sentKeys,
         runId,
-        live: live.state,
+        live: liveState,
         liveInterrupted: live.resume !== null,
         cachedRun: runCache.get,
       }),
-    [detail, conversation.dataUpdatedAt, optimisticEdit, regenerating, pendingUser, storedHasPending, sentKeys, runId, live.state, live.resume],
+    [detail, conversation.dataUpdatedAt, optimisticEdit, regenerating, pendingUser, storedHasPending, sentKeys, runId, liveState, live.resume],
   );
+  itemsRef.current = items;
 
   const notFound = conversation.error?.data?.code === "NOT_FOUND";
   const branchedFrom = useMemo(

@@ -499,7 +499,7 @@ async function assembleServer(
     streams: streams.factory,
     observer: metrics.observer,
     hooks: {
-      runStarted: (record) => publish.runStarted(record),
+      runStarted: (record, how) => publish.runStarted(record, how),
       messageAdded: (userId, stored) => publish.messageAdded(userId, stored),
       runFinished: (record, done) => {
         publish.runFinished(record, done.reason);

@@ -12,8 +12,11 @@ const at = z.number();
  * this schema on the way in.
  */
 export const feedEventSchema = z.discriminatedUnion("type", [
-  /** A run started answering (chat.send, regenerate, edit): follow it with chat.events. */
-  z.object({ type: z.literal("run-started"), conversationId, runId, at }),
+  /**
+   * A run started answering (chat.send, regenerate, edit, continue): follow it with chat.events. `continues`: it writes
+   * on from the conversation's last answer (chat.continue), which a client may keep showing until the run's log arrives.
+   */
+  z.object({ type: z.literal("run-started"), conversationId, runId, continues: z.literal(true).optional(), at }),
   /** The run ended (its `done` is in its log). */
   z.object({
     type: z.literal("run-finished"),

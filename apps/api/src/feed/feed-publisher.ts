@@ -2,6 +2,7 @@ import type { DoneReason } from "@streamchat/core";
 import type { RunRecord, StoredMessage } from "@streamchat/store";
 import type { RunLog } from "../runs/run-log.js";
 import type { ConversationFeed } from "./conversation-feed.js";
+import type { RunStart } from "../runs/run-hooks.js";
 import type { FeedEvent } from "./feed-events.js";
 
 /**
@@ -16,8 +17,14 @@ export class FeedPublisher {
     private readonly now: () => number = Date.now,
   ) {}
 
-  runStarted(record: RunRecord): void {
-    this.send(record.userId, { type: "run-started", conversationId: record.conversationId, runId: record.id, at: this.now() });
+  runStarted(record: RunRecord, how?: RunStart): void {
+    this.send(record.userId, {
+      type: "run-started",
+      conversationId: record.conversationId,
+      runId: record.id,
+      ...(how?.continues ? { continues: true as const } : {}),
+      at: this.now(),
+    });
   }
 
   runFinished(record: RunRecord, reason: DoneReason): void {

@@ -1,3 +1,4 @@
+import { cutAnswerScenario } from "@streamchat/ollama-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FeedDelivery } from "../feed/feed-events.js";
 import { collectRun, eventually, startTestApi, type ApiClient, type TestApi } from "../test-support/harness.js";
@@ -95,6 +96,7 @@ describe("conversations.feed", () => {
     expect(summary(tab2.received, conversationId)).toEqual(expected);
     const started = tab1.received.find((d) => d.event.type === "run-started")!.event;
     expect(started).toMatchObject({ conversationId, runId, at: expect.any(Number) });
+    expect(started).not.toHaveProperty("continues");
     expect(tab1.received.find((d) => d.event.type === "run-finished")!.event).toMatchObject({ runId, reason: "stop" });
     expect(tab1.received.find((d) => d.event.type === "title-changed")!.event).toMatchObject({ title: "Greetings" });
     const pins = tab1.received.flatMap((d) => (d.event.type === "pin-changed" ? [d.event.pinnedAt] : []));
@@ -110,6 +112,23 @@ describe("conversations.feed", () => {
     await collectRun(bob, own.runId);
     for (const r of [tab1, tab2, bobs]) r.unsubscribe();
     expect(tab1.error).toBeUndefined();
+  });
+
+  it("says a run that writes on from the last answer (chat.continue) continues it", async () => {
+    api.sim.addScenario(
+      cutAnswerScenario({ name: "feed's cut answers", lastUserIncludes: "#feed-cut", first: "Part one. ", rest: [{ content: "Part two." }, { done: true }] }),
+    );
+    const tab = recordFeed(alice);
+    await tab.started;
+    const first = await alice.chat.send.mutate({ message: "#feed-cut tell me" });
+    await collectRun(alice, first.runId);
+    const next = await alice.chat.continue.mutate({ conversationId: first.conversationId });
+    await collectRun(alice, next.runId);
+    const started = await tab.waitFor((d) => d.event.type === "run-started" && d.event.runId === next.runId, "the continue's run-started");
+    expect(started.event).toMatchObject({ conversationId: first.conversationId, runId: next.runId, continues: true });
+    const answered = tab.received.find((d) => d.event.type === "run-started" && d.event.runId === first.runId);
+    expect(answered?.event).not.toHaveProperty("continues");
+    tab.unsubscribe();
   });
 
   it("tells every tab of the user that their own settings changed (instructions, sampling), and no other user", async () => {

@@ -258,7 +258,7 @@ export class RunManager {
     const live = this.live.add(record, think);
     this.startedTotal++;
     this.opts.observer?.started?.(record);
-    this.opts.hooks?.runStarted?.(record);
+    this.opts.hooks?.runStarted?.(record, { continues: context?.continueAnswer !== undefined });
     // One reaction for both outcomes, not a catch and a finally: it stays with the run for as long as it executes.
     void this.executor.execute(live, context).then(
       () => this.executed(live),

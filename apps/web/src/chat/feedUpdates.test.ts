@@ -12,6 +12,7 @@ const nothing = {
   settings: null,
   userSettings: false,
   room: false,
+  continues: null,
 };
 
 describe("feedUpdateFor", () => {
@@ -20,6 +21,14 @@ describe("feedUpdateFor", () => {
       list: true,
       conversationId: "c1",
       everything: false,
+    });
+    // One that writes on from the last answer (chat.continue) is named, so the pane keeps showing that answer.
+    expect(feedUpdateFor({ type: "run-started", conversationId: "c1", runId: "r1", at: 1 }).continues).toBeNull();
+    expect(feedUpdateFor({ type: "run-started", conversationId: "c1", runId: "r2", continues: true, at: 1 })).toEqual({
+      ...nothing,
+      list: true,
+      conversationId: "c1",
+      continues: "r2",
     });
     expect(feedUpdateFor({ type: "message-added", conversationId: "c1", runId: "r1", messageId: 3, role: "user", at: 1 })).toMatchObject({
       conversationId: "c1",

@@ -22,6 +22,8 @@ export interface FeedUpdate {
   userSettings: boolean;
   /** The room a message has is stale (a conversation's instructions go with every request; its sampling takes none). */
   room: boolean;
+  /** A run that writes on from its conversation's last answer (chat.continue, started elsewhere): continuingRuns. */
+  continues: string | null;
 }
 
 const none: FeedUpdate = {
@@ -34,6 +36,7 @@ const none: FeedUpdate = {
   settings: null,
   userSettings: false,
   room: false,
+  continues: null,
 };
 
 /**
@@ -46,6 +49,7 @@ export function feedUpdateFor(event: FeedEventData): FeedUpdate {
     case "resync":
       return { ...none, everything: true, userSettings: true };
     case "run-started":
+      return { ...none, list: true, conversationId: event.conversationId, continues: event.continues ? event.runId : null };
     case "run-finished":
     case "message-added":
       return { ...none, list: true, conversationId: event.conversationId };

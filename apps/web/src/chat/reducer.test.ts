@@ -1,6 +1,6 @@
 import { emptyUsage, type ChatEvent } from "@streamchat/core/browser";
 import { describe, expect, it } from "vitest";
-import { applyEvent, applyEvents, continuingState, emptyMessageState, liveTtftMs, reasoningText, type SeqEvent } from "./reducer.js";
+import { applyEvent, applyEvents, behindContinued, continuingState, emptyMessageState, liveTtftMs, reasoningText, type SeqEvent } from "./reducer.js";
 
 const runId = "run_1";
 const usage = { ...emptyUsage(), completionTokens: 3, ttftMs: 120, durationMs: 900, tokensPerSecond: 42.5 };
@@ -311,9 +311,20 @@ describe("continuingState", () => {
       { type: "tool-result", runId: next, at: 2000, callId: "call_1", name: "current_time", ok: true, result: "21:05", durationMs: 49 },
       { type: "token", runId: next, at: 2000, text: "It is 21:05" },
     ]);
+    // Until the log has carried the whole answer, the page keeps the stand-in; from then on the log's state.
+    for (let arrived = 0; arrived < log.length; arrived++) {
+      expect(behindContinued(applyEvents(emptyMessageState(), log.slice(0, arrived)), standIn)).toBe(true);
+    }
     const carried = applyEvents(emptyMessageState(), log);
+    expect(behindContinued(carried, standIn)).toBe(false);
     expect(carried.text).toBe(standIn.text);
     expect(carried.tools).toEqual(standIn.tools);
+    // A continue that fails before it has carried the answer shows its failure, not the stand-in.
+    const failedEarly = applyEvents(emptyMessageState(), [
+      log[0]!,
+      { seq: 2, event: { type: "error", runId: next, at: 2001, code: "provider_error", message: "the runner crashed", retryable: true } },
+    ]);
+    expect(behindContinued(failedEarly, standIn)).toBe(false);
     const after = applyEvent(carried, { seq: log.length + 1, event: { type: "token", runId: next, at: 2100, text: " in Tokyo." } });
     expect(after.text).toBe("It is 21:05 in Tokyo.");
   });

@@ -97,12 +97,21 @@ export function emptyMessageState(runId: string | null = null): MessageState {
 }
 
 /**
- * What a continue shows until its run's first event arrives: the answer it writes on from, streaming again. Without it
- * the answer would blink empty between chat.continue's reply and that event. The run's log carries the answer again
- * after its run-start, so the state built from the log takes over with its first event and nothing is shown twice.
+ * What a continue shows until its run's log has rebuilt it: the answer it writes on from, streaming again. Without it
+ * the answer would blink empty between chat.continue's reply (or the feed's word of it) and the log's first events.
  */
 export function continuingState(from: MessageState, runId: string): MessageState {
   return { ...from, runId, status: null, notes: [], error: null, done: null, startedAt: null, firstTokenAt: null, lastSeq: 0 };
+}
+
+/**
+ * Whether a continue's log, as far as it has arrived, holds less than the answer it writes on from: the log carries
+ * that answer again right after its run-start, and only then what the model adds, so until it has caught up the page
+ * keeps showing the answer (continuingState). Once the run ends it shows what the log says, whatever that is.
+ */
+export function behindContinued(live: MessageState, from: MessageState): boolean {
+  if (live.done !== null || live.error !== null) return false;
+  return live.text.length < from.text.length || live.steps.length < from.steps.length || live.tools.length < from.tools.length;
 }
 
 /** Ends a reasoning block still open at the end of `steps` (the model moved on at `at`). */

@@ -9,6 +9,7 @@ import { pausedQueues } from "./BackgroundQueues.js";
 import { branchPointItem } from "./branchPoint.js";
 import { newChatInstructions } from "./instructionsDraft.js";
 import { newChatSampling } from "./samplingDraft.js";
+import { continuingRuns } from "./continuingRuns.js";
 import { buildItems, type ChatItem, type Regenerating } from "./items.js";
 import type { OpenAt } from "./openAt.js";
 import {
@@ -21,7 +22,7 @@ import {
   type HeldQueue,
   type QueuedMessage,
 } from "./queueStore.js";
-import { continuingState, type MessageState } from "./reducer.js";
+import { behindContinued, continuingState, type MessageState } from "./reducer.js";
 import { runCache } from "./runCache.js";
 import { sendsInFlight, useSendMadeElsewhere } from "./sendsInFlight.js";
 import { useOpenAt } from "./useOpenAt.js";
@@ -268,12 +269,29 @@ export function useConversationChat(opts: {
   );
 
   const live = useRunEvents(runId, onEvent);
-  // A continue's run shows the answer it writes on from until its own events arrive (continuingState).
-  const [continuingFrom, setContinuingFrom] = useState<{ runId: string; state: MessageState } | null>(null);
-  /** What the pane shows now (its last render's items): a continue starts from the answer on screen. */
-  const itemsRef = useRef<readonly ChatItem[]>([]);
-  const liveState =
-    live.state !== null && live.state.lastSeq === 0 && continuingFrom?.runId === runId ? continuingFrom.state : live.state;
+  /** The last answer with something in it the pane showed: of which conversation, to which question. */
+  const answerShown = useRef<{ conversationId: string | null; questionId: number | null; state: MessageState } | null>(null);
+  // A continue (started here, or elsewhere as the feed said) shows the answer it writes on from, streaming, until its
+  // log has rebuilt it (continuingState): from the moment the page knows of it, since the stored path leaves that
+  // answer out while the continue runs (another tab's refetch shows that before the pane follows the run).
+  const activeRunId = detail?.activeRunId ?? null;
+  const continuing =
+    runId !== null && continuingRuns.has(runId)
+      ? runId
+      : activeRunId !== null && continuingRuns.has(activeRunId) && !runCache.get(activeRunId)?.done
+        ? activeRunId
+        : null;
+  let shownRunId = runId;
+  let liveState = live.state;
+  if (continuing !== null) {
+    const own = continuing === runId ? live.state : null;
+    const lastQuestion = detail?.messages.findLast((m) => m.role === "user")?.id ?? null;
+    const from = answerShown.current;
+    if (from && from.conversationId === conversationId && from.questionId === lastQuestion && (own === null || behindContinued(own, from.state))) {
+      shownRunId = continuing;
+      liveState = continuingState(from.state, continuing);
+    }
+  }
   // The followed run's stream kept ending before `done`: an error with Retry instead of a spinner forever.
   const [dismissedResume, setDismissedResume] = useState<(() => void) | null>(null);
   const streamError: ActionError | null =
@@ -289,7 +307,6 @@ export function useConversationChat(opts: {
       : null;
 
   // Follow the run the server says is active (page load, reload, another tab started it).
-  const activeRunId = detail?.activeRunId ?? null;
   useEffect(() => {
     if (activeRunId && activeRunId !== runId && !runCache.get(activeRunId)?.done) setRunId(activeRunId);
   }, [activeRunId, runId]);
@@ -479,25 +496,22 @@ export function useConversationChat(opts: {
   const regenerateRef = useRef(regenerate);
   regenerateRef.current = regenerate;
 
-  /** The runs this page started by continuing an answer (known before the conversation's runs say so). */
-  const continuedRuns = useRef(new Set<string>());
   const runs = detail?.runs;
-  // A run continued an answer when this page started it so, or when its log says so (a reload, another tab).
+  // A run continued an answer when this page started it so or heard that it did (continuingRuns), or when its log says
+  // so (a reload).
   const continued = useCallback(
-    (id: string | null) => id !== null && (continuedRuns.current.has(id) || runs?.some((run) => run.id === id && run.continued) === true),
+    (id: string | null) => id !== null && (continuingRuns.has(id) || runs?.some((run) => run.id === id && run.continued) === true),
     [runs],
   );
   // The answer's own model (the server's default for a continue), not the picker's: the same model writes on.
   const continueAnswer = useCallback(() => {
     if (!conversationId) return;
     setActionError(null);
-    const shown = itemsRef.current.findLast((item) => item.kind === "answer")?.state;
     continueMutation.mutate(
       { conversationId, ...(think ? { think } : {}) },
       {
         onSuccess: (result) => {
-          continuedRuns.current.add(result.runId);
-          if (shown) setContinuingFrom({ runId: result.runId, state: continuingState(shown, result.runId) });
+          continuingRuns.add(result.runId);
           setRunId(result.runId);
           setRegenerating(null);
           refresh();
@@ -582,14 +596,17 @@ export function useConversationChat(opts: {
         pendingUser,
         storedHasPending,
         sentKeys,
-        runId,
+        runId: shownRunId,
         live: liveState,
         liveInterrupted: live.resume !== null,
         cachedRun: runCache.get,
       }),
-    [detail, conversation.dataUpdatedAt, optimisticEdit, regenerating, pendingUser, storedHasPending, sentKeys, runId, liveState, live.resume],
+    [detail, conversation.dataUpdatedAt, optimisticEdit, regenerating, pendingUser, storedHasPending, sentKeys, shownRunId, liveState, live.resume],
   );
-  itemsRef.current = items;
+  const lastAnswer = items.findLast((item) => item.kind === "answer");
+  if (lastAnswer && (lastAnswer.state.text !== "" || lastAnswer.state.steps.length > 0)) {
+    answerShown.current = { conversationId, questionId: lastAnswer.questionId, state: lastAnswer.state };
+  }
 
   const notFound = conversation.error?.data?.code === "NOT_FOUND";
   const branchedFrom = useMemo(

@@ -2,6 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useRef } from "react";
 import { trpc } from "../trpc.js";
 import { feedUnreachable } from "./connectionState.js";
+import { continuingRuns } from "./continuingRuns.js";
 import { feedUpdateFor } from "./feedUpdates.js";
 import { patchListedConversations } from "./useConversationPages.js";
 
@@ -33,6 +34,8 @@ export function useConversationFeed(opts: { onDeleted: (conversationId: string) 
       onStarted: () => void utils.conversations.list.invalidate(),
       onData: ({ data }) => {
         const update = feedUpdateFor(data);
+        // Before the refetch below makes the open conversation follow it.
+        if (update.continues) continuingRuns.add(update.continues);
         if (update.userSettings) void utils.settings.get.invalidate();
         if (update.everything) {
           void utils.conversations.invalidate();

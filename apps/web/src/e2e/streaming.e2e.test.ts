@@ -93,6 +93,24 @@ function caretGeometry(page: Page) {
   });
 }
 
+/** From now on, notes every moment the page shows no text in a last answer (sawBlankAnswer): gone, or empty. */
+async function watchForBlankAnswer(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __blankAnswer: string | null };
+    w.__blankAnswer = null;
+    new MutationObserver(() => {
+      const answer = [...document.querySelectorAll('[data-testid="assistant-message"]')].at(-1);
+      const text = answer?.querySelector('[data-testid="answer-text"] .markdown')?.textContent ?? "";
+      if (text === "") w.__blankAnswer ??= answer ? `empty while ${answer.getAttribute("data-state")}` : "no answer";
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+}
+
+/** What sawBlankAnswer first saw blank, or null. */
+function sawBlankAnswer(page: Page): Promise<string | null> {
+  return page.evaluate(() => (window as unknown as { __blankAnswer: string | null }).__blankAnswer);
+}
+
 /** Waits for `count` animation frames of the page: whatever a render leaves for the next frames has happened by then. */
 function afterFrames(page: Page, count: number): Promise<void> {
   return page.evaluate(
@@ -356,17 +374,18 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     await page.getByRole("button", { name: "Stop" }).click();
     await waitForAnswerState(page, "cancelled");
 
+    // A second tab on the conversation follows the continue as it hears of it (the feed's run-started).
+    const conversationId = await conversationIdOf(page);
+    const other = await e2e.newPage();
+    await other.goto(`${e2e.baseUrl}/#/c/${encodeURIComponent(conversationId)}`);
+    await waitForAnswerState(other, "cancelled");
+    other.on("console", (m) => { if (m.text().startsWith("CONT")) console.log("OTHER", m.text()); });
+    expect(await answerText(other)).toBe("Rivers carry water");
+
     const next = e2e.sim.control({ lastUserIncludes: "answer about rivers" });
-    // Every change of the page from here on: the answer never blinks empty while the continue starts.
-    await page.evaluate(() => {
-      const w = window as unknown as { __blankWhileStreaming: boolean };
-      w.__blankWhileStreaming = false;
-      new MutationObserver(() => {
-        const answer = [...document.querySelectorAll('[data-testid="assistant-message"]')].at(-1);
-        const text = answer?.querySelector('[data-testid="answer-text"] .markdown')?.textContent ?? "";
-        if (answer?.getAttribute("data-state") === "streaming" && text === "") w.__blankWhileStreaming = true;
-      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-    });
+    // Every change of both pages from here on: the answer never blinks empty while the continue starts.
+    await watchForBlankAnswer(page);
+    await watchForBlankAnswer(other);
     await lastAnswer(page).getByTestId("continue-answer").click();
     const request = await next.connected;
     // The model is sent the answer so far last, to write on from it; the page shows it before the model adds anything.
@@ -380,11 +399,14 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     await next.push({ done: true });
     await waitForAnswerState(page, "stop");
     expect(await answerText(page)).toBe("Rivers carry water to the sea.");
-    expect(await page.evaluate(() => (window as unknown as { __blankWhileStreaming: boolean }).__blankWhileStreaming)).toBe(false);
+    await waitForAnswerState(other, "stop");
+    expect(await answerText(other)).toBe("Rivers carry water to the sea.");
+    expect(await sawBlankAnswer(page)).toBeNull();
+    expect(await sawBlankAnswer(other)).toBeNull();
     await lastAnswer(page).getByTestId("version-count").filter({ hasText: "2 / 2" }).waitFor();
     expect(await lastAnswer(page).getByTestId("continue-answer").count()).toBe(0);
 
-    const stored = await e2e.getConversation(await conversationIdOf(page));
+    const stored = await e2e.getConversation(conversationId);
     expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
       ["user", "Write an answer about rivers"],
       ["assistant", "Rivers carry water to the sea."],

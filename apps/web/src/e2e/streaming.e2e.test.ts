@@ -379,7 +379,6 @@ describe.skipIf(!runBrowserTests)("streaming in Chromium against the real API an
     const other = await e2e.newPage();
     await other.goto(`${e2e.baseUrl}/#/c/${encodeURIComponent(conversationId)}`);
     await waitForAnswerState(other, "cancelled");
-    other.on("console", (m) => { if (m.text().startsWith("CONT")) console.log("OTHER", m.text()); });
     expect(await answerText(other)).toBe("Rivers carry water");
 
     const next = e2e.sim.control({ lastUserIncludes: "answer about rivers" });

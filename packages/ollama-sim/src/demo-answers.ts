@@ -1,8 +1,8 @@
 /**
  * The demo model's text answers (everything but tool use): code, topic explanations in the form asked for
  * (paragraph, list, table, long, one-liner), and honest fallbacks that name what was asked. Choices between
- * equivalent phrasings come from a hash of the prompt: the same prompt always streams the same answer, and
- * different prompts read differently.
+ * equivalent phrasings come from a number, `seed`: by default a hash of the prompt, so the same prompt streams the
+ * same answer and different prompts read differently; the request's temperature and seed change it (demo-sampling.ts).
  */
 import { codeTasks, defaultLanguage, languageIn, languages, otherLanguageIn, taskIn, type CodeTask, type Language } from "./demo-code.js";
 import { topics, topicsIn, type TopicNote } from "./demo-topics.js";
@@ -127,8 +127,7 @@ function otherLanguagesHint(lang: Language): string {
   return `Want it in another language? Ask for ${others.slice(0, -1).join(", ")} or ${others.at(-1) ?? ""}.`;
 }
 
-export function codeAnswer(text: string, request: { task?: CodeTask; lang?: Language }): TextPlan {
-  const seed = promptSeed(text);
+export function codeAnswer(text: string, request: { task?: CodeTask; lang?: Language }, seed = promptSeed(text)): TextPlan {
   const lang = request.lang ?? defaultLanguage;
   const unsupported = request.lang ? undefined : otherLanguageIn(text);
   if (!request.task) return skeletonAnswer(text, lang, unsupported);
@@ -216,8 +215,7 @@ function aspectTable(note: TopicNote): string {
   return ["| Aspect | Details |", "| --- | --- |", ...rows.map(([label, text]) => `| **${cell(label ?? "")}** | ${cell(capitalize(text ?? ""))} |`)].join("\n");
 }
 
-export function topicAnswer(text: string, notes: TopicNote[], format: AnswerFormat): TextPlan {
-  const seed = promptSeed(text);
+export function topicAnswer(text: string, notes: TopicNote[], format: AnswerFormat, seed = promptSeed(text)): TextPlan {
   const [note, second] = notes as [TopicNote, ...TopicNote[]];
   const labels = note.points.map(([label]) => lowerFirst(label)).join(", ");
   switch (format) {
@@ -281,8 +279,7 @@ export function capabilitiesAnswer(): TextPlan {
   };
 }
 
-export function fallbackAnswer(text: string, format: AnswerFormat): TextPlan {
-  const seed = promptSeed(text);
+export function fallbackAnswer(text: string, format: AnswerFormat, seed = promptSeed(text)): TextPlan {
   const subject = subjectOf(text) || "that";
   if (format === "table") {
     const rows = defaultModels
@@ -326,6 +323,6 @@ const jokes = [
   "Why did the stream stop mid-sentence? It was waiting for backpressure to ease up.",
 ];
 
-export function jokeAnswer(text: string): TextPlan {
-  return { thinking: "A joke, then. Something short about programming.", answer: pick(promptSeed(text), jokes) };
+export function jokeAnswer(text: string, seed = promptSeed(text)): TextPlan {
+  return { thinking: "A joke, then. Something short about programming.", answer: pick(seed, jokes) };
 }

@@ -2,9 +2,11 @@
  * The `demo` model: offline answers that match what was asked (code for common tasks, notes on common topics,
  * honest fallbacks; see demo-answers.ts), with real tool use — it asks for `current_time`, `calculator` and
  * `search_conversations` when the request offers them, and answers from the tool results of the next round.
- * Deterministic: the same request always streams the same tokens.
+ * The same request streams the same tokens, unless it asks for a temperature above 0 without a seed: then the choices
+ * between equivalent phrasings are made anew (demo-sampling.ts), as a model samples.
  */
 import { evaluate, extractExpression, formatNumber } from "./arithmetic.js";
+import { choiceSeed, choosesAnew, requestSampling } from "./demo-sampling.js";
 import { capabilitiesAnswer, codeAnswer, codeRequest, fallbackAnswer, formatOf, jokeAnswer, topicAnswer } from "./demo-answers.js";
 import { isTitleRequest, titleForRequest } from "./demo-title.js";
 import { topicsIn } from "./demo-topics.js";
@@ -12,6 +14,7 @@ import { filesPlan, parseFileBlocks, type FilesInMessage } from "./demo-files.js
 import { describeImage } from "./image-info.js";
 import { earlierUserTexts, lastUserImages, lastUserText, offeredTools, toolResultsAfterLastUser, type MessageImage, type ToolResult } from "./messages.js";
 import { traitsOf } from "./models.js";
+import { prefillOf } from "./prefill.js";
 import type { SimChatRequest, SimChunk, SimContext, SimModel, SimToolCall } from "./types.js";
 
 /** Cities the demo model knows the IANA zone of (lower-case keys, longest names first when matching). */
@@ -127,7 +130,8 @@ export function respondDemo(req: SimChatRequest, ctx: SimContext): SimChunk[] {
       ? answerFromTools(results, userText)
       : images.length > 0 || attached.files.length > 0
         ? attachmentsPlan(images, attached)
-        : plan1(
+        : sampledPlan(
+            req,
             userText,
             offeredTools(req),
             // "now in Go" after a question that came with files refers to the question, not to the files' text.
@@ -178,7 +182,26 @@ function visionPlan(images: MessageImage[]): Plan {
   return { thinking, answer: `I see ${n} images:\n\n${list.join("\n")}` };
 }
 
-function plan1(text: string, tools: Set<string>, previous: string[]): Plan {
+/** Phrasings a choice can take: `pick` reads a seed modulo 3 or 5, so these seeds reach every combination. */
+const everyChoice = Array.from({ length: 15 }, (_, seed) => seed);
+
+/**
+ * The plan under the request's sampling (demo-sampling.ts). A request that ends with the model's own words (a
+ * continue) and samples anew keeps to the choice that said them, as a model writing on from its own text does.
+ */
+function sampledPlan(req: SimChatRequest, text: string, tools: Set<string>, previous: string[]): Plan {
+  const sampling = requestSampling(req.options);
+  const prefill = prefillOf(req);
+  if (prefill !== undefined && choosesAnew(sampling)) {
+    for (const seed of everyChoice) {
+      const plan = plan1(text, tools, previous, () => seed);
+      if (plan.answer?.startsWith(prefill)) return plan;
+    }
+  }
+  return plan1(text, tools, previous, (clean) => choiceSeed(clean, sampling));
+}
+
+function plan1(text: string, tools: Set<string>, previous: string[], seedFor: (clean: string) => number): Plan {
   if (text.includes("[sim:html]")) {
     return {
       thinking: "The user wants to see raw HTML and a link; a safe renderer must neutralise both.",
@@ -188,6 +211,7 @@ function plan1(text: string, tools: Set<string>, previous: string[]): Plan {
     };
   }
   const clean = text.replace(/\[sim:[^\]]*\]/g, " ").trim();
+  const seed = seedFor(clean);
 
   // "use the files__write tool with {"path":"a.txt"}": any offered tool by name (MCP tools in demos and
   // e2e tests), with the first JSON object of the message as its arguments.
@@ -211,7 +235,7 @@ function plan1(text: string, tools: Set<string>, previous: string[]): Plan {
 
   // before the time and arithmetic checks: "write a function that returns the current time" wants code
   const code = codeRequest(clean, previous);
-  if (code) return codeAnswer(clean, code);
+  if (code) return codeAnswer(clean, code, seed);
 
   if (asksForTime.test(clean)) {
     const place = findCity(clean);
@@ -253,16 +277,16 @@ function plan1(text: string, tools: Set<string>, previous: string[]): Plan {
     };
   }
   if (/\b(what can you do|who are you|what are you|what do you know|your capabilities)\b|^\s*help\b/i.test(clean)) return capabilitiesAnswer();
-  if (/\bjokes?\b/i.test(clean)) return jokeAnswer(clean);
+  if (/\bjokes?\b/i.test(clean)) return jokeAnswer(clean, seed);
 
   const format = formatOf(clean);
-  if (mentioned.length > 0) return topicAnswer(clean, mentioned, format);
+  if (mentioned.length > 0) return topicAnswer(clean, mentioned, format, seed);
   // "tell me more", "go on": continue the previous topic at length
   if (/^\s*(tell me more|more|go on|continue|elaborate|expand on (?:that|this|it)|more details?)\b/i.test(clean)) {
     const earlier = [...previous].reverse().map((t) => topicsIn(t)).find((found) => found.length > 0);
-    if (earlier) return topicAnswer(clean, earlier, "long");
+    if (earlier) return topicAnswer(clean, earlier, "long", seed);
   }
-  return fallbackAnswer(clean, format);
+  return fallbackAnswer(clean, format, seed);
 }
 
 const useTool = /\b(?:use|call|run)\s+(?:the\s+)?(?:tool\s+)?`?([A-Za-z0-9_-]{1,64})`?(?:\s+tool)?\b/gi;

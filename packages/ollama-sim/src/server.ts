@@ -28,6 +28,13 @@ export const simulatorHeader = "x-ollama-simulator";
 export const simulatedOllamaVersion = "0.12.10";
 const maxBodyBytes = 32 * 1024 * 1024;
 
+/** An OpenAI-compatible body's sampling fields and the Ollama options they become. */
+const openaiSamplingFields = [
+  ["temperature", "temperature"],
+  ["top_p", "top_p"],
+  ["seed", "seed"],
+] as const;
+
 type Wire = "ollama" | "openai";
 
 class BadRequest extends Error {}
@@ -297,6 +304,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const think = b["think"] ?? (wire === "openai" && typeof b["reasoning_effort"] === "string" ? b["reasoning_effort"] : undefined);
     if (typeof think === "boolean" || typeof think === "string") simReq.think = think;
     if (b["options"] && typeof b["options"] === "object") simReq.options = b["options"] as Record<string, unknown>;
+    // Ollama's /v1 takes an OpenAI-compatible request's sampling fields into the options its runner reads.
+    if (wire === "openai") {
+      const sampling = Object.fromEntries(openaiSamplingFields.filter(([field]) => b[field] !== undefined).map(([field, option]) => [option, b[field]]));
+      if (Object.keys(sampling).length > 0) simReq.options = { ...simReq.options, ...sampling };
+    }
 
     // The context window, and the prompt cut to fit it as Ollama does (prompt_eval_count reports the rest).
     const known = catalog.find(simReq.model);

@@ -182,6 +182,15 @@ describe("a new chat's model settings, from its header", () => {
     expect(localStorage.getItem("streamchat.draftSampling.new")).toBeNull();
   });
 
+  it("open ready: the user's defaults, what their empty fields give, are asked with the pane", async () => {
+    const { view, asked } = openNewChat();
+    await waitFor(() => expect(asked).toContain("settings.get"));
+    await act(async () => {});
+    fireEvent.click(view.getByTestId("chat-sampling-button"));
+    // No round trip first: the fields take input at once.
+    expect((view.getByLabelText("Temperature") as HTMLInputElement).disabled).toBe(false);
+  });
+
   it("go with no message while they are the model's, even once set and put back", async () => {
     const { view, sends } = openNewChat();
     await setSampling(view, { "Top P": "0.5" });

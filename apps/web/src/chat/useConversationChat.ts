@@ -1,6 +1,6 @@
 import { defaultSampling, isDefaultSampling, type ChatEvent, type ContextUsage } from "@streamchat/core/browser";
 import { skipToken } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { attachmentViews, type SentAttachmentView } from "../capabilities/attachments.js";
 import { describeError, type DescribedError } from "../lib/errors.js";
 import { requestId as newRequestId } from "../lib/ids.js";
@@ -604,9 +604,12 @@ export function useConversationChat(opts: {
     [detail, conversation.dataUpdatedAt, optimisticEdit, regenerating, pendingUser, storedHasPending, sentKeys, shownRunId, liveState, live.resume],
   );
   const lastAnswer = items.findLast((item) => item.kind === "answer");
-  if (lastAnswer && (lastAnswer.state.text !== "" || lastAnswer.state.steps.length > 0)) {
-    answerShown.current = { conversationId, questionId: lastAnswer.questionId, state: lastAnswer.state };
-  }
+  // Kept once the render is committed: a render React discards (or redoes) was never on screen.
+  useLayoutEffect(() => {
+    if (lastAnswer && (lastAnswer.state.text !== "" || lastAnswer.state.steps.length > 0)) {
+      answerShown.current = { conversationId, questionId: lastAnswer.questionId, state: lastAnswer.state };
+    }
+  });
 
   const notFound = conversation.error?.data?.code === "NOT_FOUND";
   const branchedFrom = useMemo(

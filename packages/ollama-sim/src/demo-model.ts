@@ -2,8 +2,8 @@
  * The `demo` model: offline answers that match what was asked (code for common tasks, notes on common topics,
  * honest fallbacks; see demo-answers.ts), with real tool use — it asks for `current_time`, `calculator` and
  * `search_conversations` when the request offers them, and answers from the tool results of the next round.
- * The same request streams the same tokens, unless it asks for a temperature above 0 without a seed: then the choices
- * between equivalent phrasings are made anew (demo-sampling.ts), as a model samples.
+ * The same request streams the same tokens on a fresh simulator; asked again (a regenerated answer) it may choose another of
+ * the equivalent phrasings, unless its temperature is 0 or it gives a seed (demo-sampling.ts), as a model samples.
  */
 import { evaluate, extractExpression, formatNumber } from "./arithmetic.js";
 import { choiceSeed, choosesAnew, requestSampling } from "./demo-sampling.js";
@@ -132,6 +132,7 @@ export function respondDemo(req: SimChatRequest, ctx: SimContext): SimChunk[] {
         ? attachmentsPlan(images, attached)
         : sampledPlan(
             req,
+            ctx.repeat ?? 0,
             userText,
             offeredTools(req),
             // "now in Go" after a question that came with files refers to the question, not to the files' text.
@@ -182,23 +183,24 @@ function visionPlan(images: MessageImage[]): Plan {
   return { thinking, answer: `I see ${n} images:\n\n${list.join("\n")}` };
 }
 
-/** Phrasings a choice can take: `pick` reads a seed modulo 3 or 5, so these seeds reach every combination. */
-const everyChoice = Array.from({ length: 15 }, (_, seed) => seed);
+/** Phrasings a choice can take: `pick` reads a seed modulo 3 or 5, so 15 seeds in a row reach every combination. */
+const everyChoice = 15;
 
 /**
- * The plan under the request's sampling (demo-sampling.ts). A request that ends with the model's own words (a
- * continue) and samples anew keeps to the choice that said them, as a model writing on from its own text does.
+ * The plan under the request's sampling (demo-sampling.ts), `repeat` identical requests after the first. A request that
+ * ends with the model's own words (a continue) and may choose anew keeps to a choice that said them, the prompt's own
+ * first, as a model writing on from its own text does.
  */
-function sampledPlan(req: SimChatRequest, text: string, tools: Set<string>, previous: string[]): Plan {
+function sampledPlan(req: SimChatRequest, repeat: number, text: string, tools: Set<string>, previous: string[]): Plan {
   const sampling = requestSampling(req.options);
   const prefill = prefillOf(req);
   if (prefill !== undefined && choosesAnew(sampling)) {
-    for (const seed of everyChoice) {
-      const plan = plan1(text, tools, previous, () => seed);
+    for (let k = 0; k < everyChoice; k++) {
+      const plan = plan1(text, tools, previous, (clean) => choiceSeed(clean, sampling, k));
       if (plan.answer?.startsWith(prefill)) return plan;
     }
   }
-  return plan1(text, tools, previous, (clean) => choiceSeed(clean, sampling));
+  return plan1(text, tools, previous, (clean) => choiceSeed(clean, sampling, repeat));
 }
 
 function plan1(text: string, tools: Set<string>, previous: string[], seedFor: (clean: string) => number): Plan {

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { promptSeed } from "./demo-answers.js";
 import { choiceSeed, choosesAnew, requestSampling } from "./demo-sampling.js";
+import { RequestRepeats } from "./request-repeats.js";
 import { startSimulator } from "./server.js";
 import { chatLines, contentOf, rawRequest, sseData, user } from "./test-support/http.js";
 import type { Simulator } from "./types.js";
@@ -17,36 +18,50 @@ describe("requestSampling", () => {
 
 describe("choiceSeed", () => {
   const text = "tell me a joke";
-  const never = () => {
-    throw new Error("not a random choice");
-  };
 
-  it("is the prompt's own without sampling, at temperature 0 (greedy, whatever the seed)", () => {
-    expect(choiceSeed(text, {}, never)).toBe(promptSeed(text));
-    expect(choiceSeed(text, { temperature: 0 }, never)).toBe(promptSeed(text));
-    expect(choiceSeed(text, { temperature: 0, seed: 7 }, never)).toBe(promptSeed(text));
+  it("is the prompt's own at temperature 0, whatever the seed and however often asked", () => {
+    expect(choiceSeed(text, { temperature: 0 }, 3)).toBe(promptSeed(text));
+    expect(choiceSeed(text, { temperature: 0, seed: 7 }, 3)).toBe(promptSeed(text));
   });
 
-  it("follows the seed: the same seed the same choice, another seed another number", () => {
-    expect(choiceSeed(text, { seed: 7 }, never)).toBe(choiceSeed(text, { seed: 7, temperature: 1.2 }, never));
-    expect(choiceSeed(text, { seed: 7 }, never)).not.toBe(choiceSeed(text, { seed: 8 }, never));
-    expect(choiceSeed(text, { seed: 7 }, never)).not.toBe(promptSeed(text));
+  it("follows the seed: the same seed the same choice however often asked, another seed another number", () => {
+    expect(choiceSeed(text, { seed: 7 }, 0)).toBe(choiceSeed(text, { seed: 7, temperature: 1.2 }, 5));
+    expect(choiceSeed(text, { seed: 7 }, 0)).not.toBe(choiceSeed(text, { seed: 8 }, 0));
+    expect(choiceSeed(text, { seed: 7 }, 0)).not.toBe(promptSeed(text));
   });
 
-  it("draws anew above temperature 0 without a seed", () => {
+  it("above temperature 0 (the request's or the model's own), the prompt's own first, then the next on each repeat", () => {
+    expect(choosesAnew({})).toBe(true);
     expect(choosesAnew({ temperature: 0.7 })).toBe(true);
     expect(choosesAnew({ temperature: 0.7, seed: 1 })).toBe(false);
-    expect(choosesAnew({})).toBe(false);
-    expect(choiceSeed(text, { temperature: 0.7 }, () => 0.5)).toBe(0x8000_0000);
+    expect(choosesAnew({ temperature: 0 })).toBe(false);
+    expect(choiceSeed(text, {}, 0)).toBe(promptSeed(text));
+    expect(choiceSeed(text, { temperature: 0.7 }, 2)).toBe(promptSeed(text) + 2);
+  });
+});
+
+describe("RequestRepeats", () => {
+  it("counts the same model and messages, and forgets the least recently asked beyond its capacity", () => {
+    const repeats = new RequestRepeats(2);
+    const a = { model: "demo", messages: user("a") };
+    expect(repeats.next(a)).toBe(0);
+    expect(repeats.next({ ...a })).toBe(1);
+    expect(repeats.next({ model: "llama3.2", messages: user("a") })).toBe(0);
+    expect(repeats.next(a)).toBe(2);
+    // a was asked last: b pushes llama3.2's out, not a.
+    expect(repeats.next({ model: "demo", messages: user("b") })).toBe(0);
+    expect(repeats.next(a)).toBe(3);
+    expect(repeats.next({ model: "llama3.2", messages: user("a") })).toBe(0);
   });
 });
 
 describe("the demo model's answers under sampling, over HTTP", () => {
   let sim: Simulator;
-  beforeAll(async () => {
+  // A fresh simulator each: what a request gets depends on what it was asked before.
+  beforeEach(async () => {
     sim = await startSimulator({ tokenDelayMs: 0 });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await sim.close();
   });
 
@@ -59,40 +74,44 @@ describe("the demo model's answers under sampling, over HTTP", () => {
       .map((d) => (d === "[DONE]" ? "" : ((d["choices"] as Array<{ delta?: { content?: string } }>)[0]?.delta?.content ?? "")))
       .join("");
   };
+  const inTurn = async <T>(n: number, ask: () => Promise<T>) => {
+    const out: T[] = [];
+    for (let i = 0; i < n; i++) out.push(await ask());
+    return out;
+  };
 
-  it("answers a prompt the same way without sampling and at temperature 0", async () => {
-    const fixed = await answer();
-    expect(await answer()).toBe(fixed);
-    expect(await answer({ temperature: 0 })).toBe(fixed);
-    expect(await answer({ temperature: 0, seed: 3 })).toBe(fixed);
+  it("answers the first request as the prompt says, and the same request again differently, in the same order on a fresh simulator", async () => {
+    const asked = await inTurn(5, () => answer());
+    // Five jokes, picked one after another: each of them once.
+    expect(new Set(asked).size).toBe(5);
+    await sim.close();
+    sim = await startSimulator({ tokenDelayMs: 0 });
+    expect(await inTurn(5, () => answer())).toEqual(asked);
   });
 
-  it("gives a seed's answer again for that seed, and other answers for other seeds", async () => {
+  it("answers the same at temperature 0 however often asked, and by the seed with one", async () => {
+    const first = await answer();
+    expect(await inTurn(3, () => answer({ temperature: 0 }))).toEqual([first, first, first]);
     const bySeed = await Promise.all(Array.from({ length: 12 }, (_, seed) => answer({ seed, temperature: 0.8 })));
     expect(await answer({ seed: 5, temperature: 0.8 })).toBe(bySeed[5]);
     expect(new Set(bySeed).size).toBeGreaterThan(1);
   });
 
-  it("varies between requests above temperature 0 without a seed, as a regenerated answer does", async () => {
-    // Five jokes: 24 draws all alike would happen once in 5^23 runs.
-    const drawn = await Promise.all(Array.from({ length: 24 }, () => answer({ temperature: 0.8 })));
-    expect(new Set(drawn).size).toBeGreaterThan(1);
-  });
-
   it("reads an OpenAI-compatible request's temperature and seed as Ollama's /v1 does", async () => {
     expect(await openaiAnswer({ seed: 5, temperature: 0.8 })).toBe(await answer({ seed: 5, temperature: 0.8 }));
-    expect(await openaiAnswer({ temperature: 0 })).toBe(await answer());
-    const drawn = await Promise.all(Array.from({ length: 24 }, () => openaiAnswer({ temperature: 1 })));
-    expect(new Set(drawn).size).toBeGreaterThan(1);
+    // Temperature 0: the prompt's own choice, which the first request without sampling gets too.
+    const greedy = await answer({ temperature: 0 });
+    expect(await inTurn(3, () => openaiAnswer({ temperature: 0 }))).toEqual([greedy, greedy, greedy]);
+    // Without it, asked again: another.
+    const drawn = await inTurn(3, () => openaiAnswer({}));
+    expect(new Set(drawn).size).toBe(3);
   });
 
-  it("writes on from its own words when it samples anew: the rest of the answer they began", async () => {
-    const drawn = [...new Set(await Promise.all(Array.from({ length: 24 }, () => answer({ temperature: 0.8 }))))];
+  it("writes on from its own words: the rest of the answer they began, whichever it was", async () => {
+    const drawn = await inTurn(5, () => answer());
     for (const full of drawn) {
       const cut = full.slice(0, 30);
-      const rest = contentOf(
-        await chatLines(sim.url, { model: "demo", messages: [...joke, { role: "assistant", content: cut }], options: { temperature: 0.8 } }),
-      );
+      const rest = contentOf(await chatLines(sim.url, { model: "demo", messages: [...joke, { role: "assistant", content: cut }] }));
       expect(cut + rest).toBe(full);
     }
   });

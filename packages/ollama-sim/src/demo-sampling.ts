@@ -3,9 +3,10 @@
  * of a topic or a code answer), read as a model reads it:
  * - temperature 0 is greedy: the prompt's own choice, every time, whatever the seed;
  * - a seed makes the choice repeatable: the same seed and prompt give the same answer, another seed may give another;
- * - a temperature above 0 without a seed chooses anew on every request, so a regenerated answer can differ.
- * A request with neither gets the prompt's own choice too. That is the simulator's fixed default (tests, the benchmark
- * and the screenshots rely on one prompt streaming one answer), not a real model's, whose own temperature is above 0.
+ * - otherwise the model samples at a temperature above 0 (the request's, else its own: every simulated model's
+ *   Modelfile has one), and asked the same thing again, as a regenerated answer is, it can say it differently.
+ * No randomness: the first request for a conversation gets the prompt's own choice, and each identical request after it
+ * (`repeat`, counted by the server) the next one, so tests and the screenshots see the same answers in the same order.
  */
 import { promptSeed } from "./demo-answers.js";
 
@@ -28,14 +29,17 @@ export function requestSampling(options: Record<string, unknown> | undefined): D
   return out;
 }
 
-/** Whether `sampling` makes a new choice on every request: a temperature above 0 without a seed. */
+/** Whether `sampling` can choose differently when asked again: a temperature above 0 (given or the model's), no seed. */
 export function choosesAnew(sampling: DemoSampling): boolean {
-  return sampling.temperature !== undefined && sampling.temperature > 0 && sampling.seed === undefined;
+  return sampling.temperature !== 0 && sampling.seed === undefined;
 }
 
-/** The number the demo picks its phrasings by for `text` (demo-answers.ts' `pick`), under `sampling`. */
-export function choiceSeed(text: string, sampling: DemoSampling, random: () => number = Math.random): number {
-  if (choosesAnew(sampling)) return Math.floor(random() * 0x1_0000_0000);
-  if (sampling.temperature === 0 || sampling.seed === undefined) return promptSeed(text);
+/**
+ * The number the demo picks its phrasings by for `text` (demo-answers.ts' `pick`), under `sampling`, for the request
+ * that `repeat` identical requests came before.
+ */
+export function choiceSeed(text: string, sampling: DemoSampling, repeat: number): number {
+  if (choosesAnew(sampling)) return (promptSeed(text) + repeat) >>> 0;
+  if (sampling.seed === undefined || sampling.temperature === 0) return promptSeed(text);
   return promptSeed(`${sampling.seed}\u0000${text}`);
 }

@@ -12,6 +12,7 @@ import { ChatResponder, sleep } from "./responder.js";
 import { defaultMaxRecordedBodyBytes, defaultMaxRecordedRequests, RequestLog } from "./request-log.js";
 import { answerLimitOf, limitedTo } from "./answer-limit.js";
 import { continuing, prefillOf } from "./prefill.js";
+import { RequestRepeats } from "./request-repeats.js";
 import { matches, modelScenario, taggedScenario } from "./scenarios.js";
 import type { ControlledStream, RecordedRequest, Scenario, SimChatRequest, SimChunk, SimulatorOptions, Simulator } from "./types.js";
 import { fitPrompt, ResponseMeter, type WireEncoder } from "./wire-common.js";
@@ -136,6 +137,7 @@ class ControlHandle implements ControlledStream {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const host = opts.host ?? "127.0.0.1";
   const baseCtx = { tokenDelayMs: opts.tokenDelayMs ?? 20 };
+  const repeats = new RequestRepeats();
   const catalog = new ModelCatalog(opts.models ?? defaultModels);
   let scenarios: Scenario[] = [...(opts.scenarios ?? [])];
   const controls: ControlHandle[] = [];
@@ -381,7 +383,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     record.scenario = scenario?.name ?? "demo";
     const answer: Iterable<SimChunk> = scenario
       ? (scenario.chunks ?? (scenario.respond ? scenario.respond(simReq, ctx) : []))
-      : respondDemo(simReq, ctx);
+      : respondDemo(simReq, { ...ctx, repeat: repeats.next(simReq) });
     const prefill = prefillOf(simReq);
     const continued = prefill === undefined ? answer : continuing(answer, prefill);
     const limit = answerLimitOf(b, wire);

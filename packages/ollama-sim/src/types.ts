@@ -48,6 +48,11 @@ export interface SimContext {
   tokenDelayMs: number;
   /** The catalog model answering, when the request names one (capabilities, family). */
   model?: SimModel;
+  /**
+   * Addition: how many requests with the same model and messages this simulator answered before this one (a regenerated
+   * answer's request is its first answer's again); the demo model may phrase its answer differently each time.
+   */
+  repeat?: number;
 }
 
 export interface SimHttpError {

@@ -14,7 +14,7 @@ let answers = 0;
 beforeAll(async () => {
   api = await startTestApi();
   client = api.client();
-  // Every answer is different (the demo model answers a question the same way each time): "A<n>: <question>".
+  // Every answer is different and says which it is (the demo model's own may repeat a phrasing): "A<n>: <question>".
   api.sim.addScenario({
     name: "numbered answers",
     match: { lastUserIncludes: "#" },
@@ -68,6 +68,15 @@ async function twoTurns() {
 }
 
 describe("conversation versions", () => {
+  it("regenerate on the demo model: asked the same again, it phrases the answer anew, as a model samples", async () => {
+    const { conversationId } = await send("Tell me a joke");
+    const first = (await get(conversationId)).messages[1]!.content;
+    await finished(client.chat.regenerate.mutate({ conversationId }));
+    const second = (await get(conversationId)).messages[1]!;
+    expect(second.versions).toMatchObject({ index: 2, count: 2 });
+    expect(second.content).not.toBe(first);
+  });
+
   it("regenerate adds a version of the last answer; the old one stays and versions navigate them", async () => {
     const { conversationId } = await send("#regen");
     const before = await get(conversationId);

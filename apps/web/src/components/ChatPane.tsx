@@ -123,9 +123,16 @@ export function ChatPane(props: ChatPaneProps) {
   // page saw that check refused (it had passed before the token went stale; the token was saved in another tab).
   // The user's own model settings, what the Model settings dialog's empty fields give: asked with the pane, so that
   // the dialog opens ready instead of with its fields disabled for a round trip. Once a page (the cached answer does);
-  // the dialog asks again at each opening, and the feed's settings-changed refreshes them.
+  // the dialog asks again at each opening, and the feed's settings-changed refreshes them. Only an answer is kept: a
+  // refusal (no token yet) would be every settings panel's error, in alerts nobody asked for.
   useEffect(() => {
-    utils.settings.get.ensureData().catch(() => undefined);
+    if (utils.settings.get.getData() !== undefined) return;
+    utils.client.settings.get.query().then(
+      (settings) => {
+        if (utils.settings.get.getData() === undefined) utils.settings.get.setData(undefined, settings);
+      },
+      () => undefined,
+    );
   }, [utils]);
   const { actionError, dismissError } = chat;
   const refusedWhenSignedInAt = useRef<number | null>(null);

@@ -1,8 +1,8 @@
 /**
  * The demo model's text answers (everything but tool use): code, topic explanations in the form asked for
  * (paragraph, list, table, long, one-liner), and honest fallbacks that name what was asked. Choices between
- * equivalent phrasings come from a number, `seed`: by default a hash of the prompt, so the same prompt streams the
- * same answer and different prompts read differently; the request's temperature and seed change it (demo-sampling.ts).
+ * equivalent phrasings come from a number, `seed`: by default a hash of the prompt, so different prompts read
+ * differently; the request's temperature and seed, and how often it was asked before, change it (demo-sampling.ts).
  */
 import { codeTasks, defaultLanguage, languageIn, languages, otherLanguageIn, taskIn, type CodeTask, type Language } from "./demo-code.js";
 import { topics, topicsIn, type TopicNote } from "./demo-topics.js";

@@ -118,9 +118,6 @@ export function ChatPane(props: ChatPaneProps) {
   });
   // Shown with the messages it stands between, not over a conversation still loading.
   const branchLine = chat.items.length > 0 ? chat.branchedFrom : null;
-  // Signed in since a message was refused for want of a token: "Sign-in is required" is no longer true, and the message
-  // is back in the box to send again. Known by the sign-in check passing after the refusal showed, whether or not this
-  // page saw that check refused (it had passed before the token went stale; the token was saved in another tab).
   // The user's own model settings, what the Model settings dialog's empty fields give: asked with the pane, so that
   // the dialog opens ready instead of with its fields disabled for a round trip. Once a page (the cached answer does);
   // the dialog asks again at each opening, and the feed's settings-changed refreshes them. Only an answer is kept: a
@@ -134,6 +131,9 @@ export function ChatPane(props: ChatPaneProps) {
       () => undefined,
     );
   }, [utils]);
+  // Signed in since a message was refused for want of a token: "Sign-in is required" is no longer true, and the message
+  // is back in the box to send again. Known by the sign-in check passing after the refusal showed, whether or not this
+  // page saw that check refused (it had passed before the token went stale; the token was saved in another tab).
   const { actionError, dismissError } = chat;
   const refusedWhenSignedInAt = useRef<number | null>(null);
   useEffect(() => {

@@ -3,7 +3,7 @@ import { promptSeed } from "./demo-answers.js";
 import { choiceSeed, choosesAnew, requestSampling } from "./demo-sampling.js";
 import { RequestRepeats } from "./request-repeats.js";
 import { startSimulator } from "./server.js";
-import { chatLines, contentOf, rawRequest, sseData, user } from "./test-support/http.js";
+import { chatLines, contentOf, rawRequest, sseContentOf, user } from "./test-support/http.js";
 import type { Simulator } from "./types.js";
 
 describe("requestSampling", () => {
@@ -70,9 +70,7 @@ describe("the demo model's answers under sampling, over HTTP", () => {
     contentOf(await chatLines(sim.url, { model: "demo", messages: joke, ...(options ? { options } : {}) }));
   const openaiAnswer = async (fields: Record<string, unknown>) => {
     const res = await rawRequest(sim.url, "/v1/chat/completions", { model: "demo", stream: true, messages: joke, ...fields });
-    return sseData(res.text)
-      .map((d) => (d === "[DONE]" ? "" : ((d["choices"] as Array<{ delta?: { content?: string } }>)[0]?.delta?.content ?? "")))
-      .join("");
+    return sseContentOf(res.text);
   };
   const inTurn = async <T>(n: number, ask: () => Promise<T>) => {
     const out: T[] = [];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { continuing, prefillOf } from "./prefill.js";
 import { startSimulator } from "./server.js";
-import { chatLines, contentOf, rawRequest, sseData, thinkingOf } from "./test-support/http.js";
+import { chatLines, contentOf, rawRequest, sseContentOf, thinkingOf } from "./test-support/http.js";
 import type { Simulator, SimChunk } from "./types.js";
 
 let sim: Simulator;
@@ -29,10 +29,7 @@ describe("a final assistant message is continued (prefill)", () => {
 
   it("OpenAI-compatible wire: the same", async () => {
     const body = { model: "demo", stream: true, messages: [question] };
-    const text = (res: { text: string }) =>
-      sseData(res.text)
-        .map((d) => (d === "[DONE]" ? "" : ((d["choices"] as Array<{ delta?: { content?: string } }>)[0]?.delta?.content ?? "")))
-        .join("");
+    const text = (res: { text: string }) => sseContentOf(res.text);
     const full = text(await rawRequest(sim.url, "/v1/chat/completions", body));
     const rest = text(
       await rawRequest(sim.url, "/v1/chat/completions", { ...body, messages: [question, { role: "assistant", content: full.slice(0, 40) }] }),

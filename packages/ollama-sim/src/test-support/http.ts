@@ -62,6 +62,13 @@ export function sseData(text: string): Array<Record<string, unknown> | "[DONE]">
     });
 }
 
+/** The answer text of an OpenAI-compatible SSE stream: every chunk's `delta.content`, joined. */
+export function sseContentOf(text: string): string {
+  return sseData(text)
+    .map((d) => (d === "[DONE]" ? "" : ((d["choices"] as Array<{ delta?: { content?: string } }>)[0]?.delta?.content ?? "")))
+    .join("");
+}
+
 export const user = (content: string) => [{ role: "user", content }];
 
 export const allTools = ["current_time", "calculator", "search_conversations"].map((name) => ({
